@@ -1,0 +1,58 @@
+/**
+ * The one catalogue of error codes. Every EntenteError carries one of these codes; the HTTP
+ * boundary maps it to its status, and docs/errors.md lists the same codes (a test keeps them in step).
+ * Codes are stable: never rename one, add a new one instead.
+ */
+export const errorCatalogue = {
+  // Input that cannot be read at all
+  ENT_INPUT_MALFORMED_JSON: { status: 400, title: 'The body or file is not well-formed JSON' },
+  ENT_INPUT_TOO_DEEP: { status: 400, title: 'JSON nested deeper than the allowed depth' },
+  ENT_INPUT_TOO_LARGE: { status: 413, title: 'Body larger than the configured limit' },
+  ENT_INPUT_NOT_ENVELOPE: { status: 400, title: 'Body is not a TAXII envelope or STIX bundle' },
+  ENT_INPUT_UNREADABLE: { status: 400, title: 'Input file or stream could not be read' },
+
+  // HTTP negotiation
+  ENT_HTTP_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Content-Type is not one this endpoint accepts' },
+  ENT_HTTP_NOT_ACCEPTABLE: { status: 406, title: 'Accept header names no media type this endpoint serves' },
+  ENT_HTTP_NOT_FOUND: { status: 404, title: 'No such resource' },
+  ENT_HTTP_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed on this resource' },
+  ENT_HTTP_BAD_QUERY: { status: 400, title: 'A query parameter is invalid' },
+  ENT_HTTP_INTERNAL: { status: 500, title: 'Internal error' },
+
+  // Authentication and authorisation
+  ENT_AUTH_MISSING: { status: 401, title: 'No credentials were presented' },
+  ENT_AUTH_INVALID: { status: 401, title: 'The token is unknown or has been revoked' },
+  ENT_AUTH_FORBIDDEN: { status: 403, title: 'The token does not grant this access' },
+
+  // Collections
+  ENT_COLLECTION_NOT_FOUND: { status: 404, title: 'No such collection' },
+  ENT_COLLECTION_EXISTS: { status: 409, title: 'A collection with this id already exists' },
+  ENT_COLLECTION_INVALID: { status: 400, title: 'Collection definition is invalid' },
+  ENT_COLLECTION_NOT_WRITABLE: { status: 403, title: 'The collection does not accept writes with this token' },
+  ENT_COLLECTION_NOT_READABLE: { status: 403, title: 'The collection cannot be read with this token' },
+
+  // Objects
+  ENT_OBJECT_NOT_FOUND: { status: 404, title: 'No such object' },
+  ENT_OBJECT_INVALID: { status: 422, title: 'The STIX object is invalid' },
+  ENT_OBJECT_VERSION_CONFLICT: { status: 409, title: 'Same id and modified as a stored version, but different content' },
+  ENT_OBJECT_REVOKED: { status: 409, title: 'The object is revoked; no newer version may be added' },
+  ENT_STATUS_NOT_FOUND: { status: 404, title: 'No such status resource' },
+
+  // Tokens
+  ENT_TOKEN_EXISTS: { status: 409, title: 'A token with this name already exists' },
+  ENT_TOKEN_NOT_FOUND: { status: 404, title: 'No such token' },
+  ENT_TOKEN_INVALID: { status: 400, title: 'Token definition is invalid' },
+
+  // Search
+  ENT_SEARCH_INVALID: { status: 400, title: 'The search query is invalid' },
+
+  // Configuration and start-up
+  ENT_CONFIG_INVALID: { status: 500, title: 'The configuration is invalid' },
+  ENT_CONFIG_UNSAFE: { status: 500, title: 'The configuration is unsafe; the node refuses to start' },
+  ENT_STORE_UNAVAILABLE: { status: 503, title: 'The store cannot be opened or written' },
+
+  // Command line
+  ENT_CLI_USAGE: { status: 400, title: 'The command line is invalid' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;

@@ -1,0 +1,203 @@
+import type { StixObject } from '../stix/types.ts';
+
+/**
+ * The storage contract of a node. SQLite implements it by default (`sqlite/`); PostgreSQL may later.
+ * One contract suite (test/store/object-store.contract.ts) runs against every implementation.
+ *
+ * Times called `dateAdded` are microseconds since the Unix epoch, assigned by the store when an
+ * object version enters a collection: strictly increasing per collection, never taken from STIX
+ * timestamps. They double as the keyset cursor for pagination.
+ */
+export interface ObjectStore extends CollectionStore, TokenStore, StatusStore, NodeMetaStore {
+  /**
+   * Adds validated objects to a collection in one transaction, together with the status record
+   * when one is given, so that a status never reports an object that is not stored.
+   * Outcomes come back in input order.
+   */
+  addObjects(collectionId: string, objects: readonly StixObject[], status?: StatusDraft): Promise<AddOutcome[]>;
+
+  /** Entries (object versions) of a collection, oldest `dateAdded` first, keyset-paginated. */
+  listEntries(collectionId: string, filter: EntryFilter, page: PageRequest): Promise<Page>;
+
+  /** All versions of one object in a collection that pass the filter, oldest `dateAdded` first. */
+  listVersions(collectionId: string, objectId: string, filter: EntryFilter, page: PageRequest): Promise<Page>;
+
+  /** Removes the matching versions of one object from a collection; returns how many were removed. */
+  deleteObject(collectionId: string, objectId: string, filter: EntryFilter): Promise<number>;
+
+  /** Full-text search over name, description and aliases of the latest version of each object. */
+  search(query: SearchQuery): Promise<SearchHit[]>;
+
+  /** Number of distinct objects and of versions in a collection. */
+  countEntries(collectionId: string): Promise<{ objects: number; versions: number }>;
+
+  close(): Promise<void>;
+}
+
+export interface CollectionRecord {
+  readonly id: string;
+  readonly title: string;
+  readonly description: string | undefined;
+  readonly alias: string | undefined;
+  /** Media types of the objects the collection holds, for the TAXII collection resource. */
+  readonly mediaTypes: readonly string[];
+  readonly createdAt: string;
+}
+
+export interface NewCollection {
+  readonly id: string;
+  readonly title: string;
+  readonly description?: string;
+  readonly alias?: string;
+}
+
+export interface CollectionStore {
+  /** Throws EntenteError ENT_COLLECTION_EXISTS when the id is taken. */
+  createCollection(input: NewCollection, now: Date): Promise<CollectionRecord>;
+  getCollection(id: string): Promise<CollectionRecord | undefined>;
+  listCollections(): Promise<CollectionRecord[]>;
+}
+
+/** One version of one object as it sits in one collection. */
+export interface StoredEntry {
+  readonly id: string;
+  readonly type: string;
+  /** `modified`, else `created`, else UNVERSIONED_KEY (see stix/versions.ts). */
+  readonly version: string;
+  readonly specVersion: string;
+  readonly dateAdded: number;
+  readonly revoked: boolean;
+  /** The object's JSON text exactly as stored; serve it without re-serialising. */
+  readonly json: string;
+}
+
+export type VersionSelector =
+  | { readonly kind: 'first' }
+  | { readonly kind: 'last' }
+  | { readonly kind: 'all' }
+  | { readonly kind: 'at'; readonly version: string };
+
+export interface EntryFilter {
+  readonly ids?: readonly string[];
+  readonly types?: readonly string[];
+  /** Absent means `last`, as TAXII 2.1 says for objects and manifest. */
+  readonly versions?: readonly VersionSelector[];
+  readonly specVersions?: readonly string[];
+  /** Only entries with dateAdded strictly greater than this. */
+  readonly addedAfter?: number;
+}
+
+export interface PageRequest {
+  readonly limit: number;
+  /** Keyset cursor: only entries with dateAdded strictly greater than this (from a previous page). */
+  readonly after?: number;
+}
+
+export interface Page {
+  readonly entries: readonly StoredEntry[];
+  /** True when at least one more entry matches after the last one returned. */
+  readonly more: boolean;
+}
+
+export type AddOutcome =
+  | { readonly kind: 'added'; readonly id: string; readonly version: string; readonly dateAdded: number }
+  | { readonly kind: 'duplicate'; readonly id: string; readonly version: string }
+  | {
+      readonly kind: 'rejected';
+      readonly id: string;
+      readonly version: string;
+      readonly code: 'ENT_OBJECT_VERSION_CONFLICT' | 'ENT_OBJECT_REVOKED';
+      readonly message: string;
+    };
+
+// ---- Status resources (TAXII 2.1 §4.3) ----
+
+export interface StatusDetail {
+  readonly id: string;
+  readonly version: string;
+  readonly message?: string;
+}
+
+/** What the caller knows before the transaction: objects rejected by validation never reach the store. */
+export interface StatusDraft {
+  readonly statusId: string;
+  readonly requestTimestamp: string;
+  readonly tokenName: string;
+  readonly validationFailures: readonly StatusDetail[];
+}
+
+export interface StatusRecord {
+  readonly id: string;
+  readonly collectionId: string;
+  readonly tokenName: string;
+  readonly status: 'pending' | 'complete';
+  readonly requestTimestamp: string;
+  readonly totalCount: number;
+  readonly successCount: number;
+  readonly failureCount: number;
+  readonly pendingCount: number;
+  readonly successes: readonly StatusDetail[];
+  readonly failures: readonly StatusDetail[];
+  readonly pendings: readonly StatusDetail[];
+}
+
+export interface StatusStore {
+  getStatus(statusId: string): Promise<StatusRecord | undefined>;
+}
+
+// ---- Tokens ----
+
+export interface CollectionGrant {
+  readonly collectionId: string;
+  readonly read: boolean;
+  readonly write: boolean;
+}
+
+export interface TokenRecord {
+  readonly name: string;
+  /** SHA-256 of the secret, hex. The secret itself is never stored. */
+  readonly secretHash: string;
+  readonly admin: boolean;
+  readonly grants: readonly CollectionGrant[];
+  /** Organisation (identity id) the token acts for; the home organisation when absent. */
+  readonly organisationId: string | undefined;
+  readonly createdAt: string;
+  readonly revokedAt: string | undefined;
+}
+
+export interface TokenStore {
+  /** Throws ENT_TOKEN_EXISTS when the name is taken (revoked tokens keep their name). */
+  createToken(token: TokenRecord): Promise<void>;
+  listTokens(): Promise<TokenRecord[]>;
+  findTokenBySecretHash(secretHash: string): Promise<TokenRecord | undefined>;
+  /** Throws ENT_TOKEN_NOT_FOUND. Returns the revoked record. */
+  revokeToken(name: string, now: Date): Promise<TokenRecord>;
+}
+
+// ---- Node metadata (home organisation, schema version, …) ----
+
+export interface NodeMetaStore {
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
+}
+
+// ---- Search ----
+
+export interface SearchQuery {
+  /** Free text; words are matched as prefixes. Never passed raw to the FTS engine. */
+  readonly text: string;
+  readonly types?: readonly string[];
+  /** Only objects present in at least one of these collections. */
+  readonly collectionIds: readonly string[];
+  readonly limit: number;
+}
+
+export interface SearchHit {
+  readonly id: string;
+  readonly type: string;
+  readonly version: string;
+  readonly name: string | undefined;
+  readonly collectionId: string;
+  readonly json: string;
+  readonly rank: number;
+}
