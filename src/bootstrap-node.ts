@@ -1,0 +1,93 @@
+import type { ObjectStore, CollectionRecord } from './store/object-store.ts';
+import type { StixObject } from './stix/types.ts';
+import { formatTokenSecret, hashTokenSecret } from './policy/token-secret.ts';
+
+/** Node metadata keys; stored with the data so that a node keeps its identity across restarts. */
+export const metaKeys = {
+  homeOrganisation: 'home_organisation',
+  defaultCollection: 'default_collection',
+} as const;
+
+export const adminTokenName = 'admin';
+export const defaultCollectionAlias = 'default';
+
+export interface BootstrapInputs {
+  readonly orgName: string;
+  readonly now: Date;
+  readonly randomUuid: () => string;
+  readonly randomBytes: (size: number) => Uint8Array;
+}
+
+export interface NodeIdentity {
+  readonly homeOrganisation: StixObject;
+  readonly defaultCollection: CollectionRecord;
+  /** Set only on the very first start: the admin secret, to be written to <data>/admin.token. */
+  readonly newAdminSecret: string | undefined;
+}
+
+/**
+ * Gives a fresh database what a node needs (its home organisation as a STIX identity, one default
+ * collection, an admin token) and leaves an initialised one as it is. Safe to call at every start.
+ */
+export async function ensureNodeInitialised(store: ObjectStore, inputs: BootstrapInputs): Promise<NodeIdentity> {
+  const timestamp = inputs.now.toISOString();
+  let homeOrganisation = await readHomeOrganisation(store);
+  if (homeOrganisation === undefined) {
+    homeOrganisation = {
+      type: 'identity',
+      spec_version: '2.1',
+      id: `identity--${inputs.randomUuid()}`,
+      created: timestamp,
+      modified: timestamp,
+      name: inputs.orgName,
+      identity_class: 'organization',
+    };
+    await store.setMeta(metaKeys.homeOrganisation, JSON.stringify(homeOrganisation));
+  }
+
+  let defaultCollection: CollectionRecord | undefined;
+  const defaultCollectionId = await store.getMeta(metaKeys.defaultCollection);
+  if (defaultCollectionId !== undefined) defaultCollection = await store.getCollection(defaultCollectionId);
+  if (defaultCollection === undefined) {
+    defaultCollection = await store.createCollection(
+      {
+        id: inputs.randomUuid(),
+        alias: defaultCollectionAlias,
+        title: `${inputs.orgName} — default collection`,
+        description: 'Created at first start. Holds the home organisation and whatever is imported without --collection.',
+      },
+      inputs.now,
+    );
+    await store.setMeta(metaKeys.defaultCollection, defaultCollection.id);
+    await store.addObjects(defaultCollection.id, [homeOrganisation]);
+  }
+
+  let newAdminSecret: string | undefined;
+  const tokens = await store.listTokens();
+  if (!tokens.some((token) => token.name === adminTokenName)) {
+    newAdminSecret = formatTokenSecret(inputs.randomBytes(32));
+    await store.createToken({
+      name: adminTokenName,
+      secretHash: hashTokenSecret(newAdminSecret),
+      admin: true,
+      grants: [],
+      organisationId: homeOrganisation.id,
+      createdAt: timestamp,
+      revokedAt: undefined,
+    });
+  }
+  return { homeOrganisation, defaultCollection, newAdminSecret };
+}
+
+export async function readHomeOrganisation(store: ObjectStore): Promise<StixObject | undefined> {
+  const text = await store.getMeta(metaKeys.homeOrganisation);
+  return text === undefined ? undefined : (JSON.parse(text) as StixObject);
+}
+
+/** Finds a collection by id, or by alias (the default collection answers to `default`). */
+export async function findCollection(store: ObjectStore, idOrAlias: string): Promise<CollectionRecord | undefined> {
+  const byId = await store.getCollection(idOrAlias);
+  if (byId !== undefined) return byId;
+  const all = await store.listCollections();
+  return all.find((collection) => collection.alias === idOrAlias);
+}

@@ -1,0 +1,44 @@
+import type { Writable } from 'node:stream';
+import { loadNodeConfig, openNode, type OpenedNode } from '../compose.ts';
+import type { RawSettings } from '../node-config.ts';
+
+/** What a command may touch of the outside world; tests pass their own streams. */
+export interface CliIo {
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  readonly stdin: NodeJS.ReadableStream;
+  readonly env: NodeJS.ProcessEnv;
+  /** True when stderr is a terminal: progress bars are drawn only then. */
+  readonly interactive: boolean;
+}
+
+/** Options every command accepts to find its node. */
+export interface NodeLocationOptions {
+  readonly data?: string;
+  readonly config?: string;
+}
+
+export function settingsFromNodeLocation(options: NodeLocationOptions): RawSettings & { config?: string } {
+  return {
+    ...(options.data !== undefined ? { dataDir: options.data } : {}),
+    ...(options.config !== undefined ? { config: options.config } : {}),
+  };
+}
+
+/** Opens the node's store for a one-shot command, reporting a first-start admin token as `start` does. */
+export async function withNode<T>(io: CliIo, options: NodeLocationOptions, action: (node: OpenedNode) => Promise<T>): Promise<T> {
+  const config = loadNodeConfig(settingsFromNodeLocation(options), io.env);
+  const node = await openNode(config);
+  try {
+    if (node.adminTokenPath !== undefined) {
+      io.stderr.write(`New node: admin token written to ${node.adminTokenPath} (mode 0600)\n`);
+    }
+    return await action(node);
+  } finally {
+    await node.close();
+  }
+}
+
+export function writeLine(stream: Writable, line = ''): void {
+  stream.write(line + '\n');
+}

@@ -1,0 +1,113 @@
+import { Command } from 'commander';
+import { randomBytes } from 'node:crypto';
+import type { CliIo, NodeLocationOptions } from '../cli-context.ts';
+import { withNode, writeLine } from '../cli-context.ts';
+import { EntenteError } from '../../errors/entente-error.ts';
+import { formatTokenGrants, parseTokenGrants } from '../../policy/token-grants.ts';
+import { formatTokenSecret, hashTokenSecret } from '../../policy/token-secret.ts';
+import { findCollection } from '../../bootstrap-node.ts';
+import type { CollectionGrant } from '../../store/object-store.ts';
+
+interface CreateOptions extends NodeLocationOptions {
+  name: string;
+  collections?: string;
+  admin?: boolean;
+}
+
+const tokenNamePattern = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+
+export function tokenCommand(io: CliIo): Command {
+  const command = new Command('token').description('issue, list and revoke API tokens');
+
+  command
+    .command('create')
+    .description('issue a token; its secret is printed once and never stored')
+    .requiredOption('--name <name>', 'unique name, shown in logs and audit instead of the secret')
+    .option('--collections <grants>', 'grants as COLLECTION:r|w|rw, comma-separated (ids or aliases)')
+    .option('--admin', 'node administrator: every collection, every command')
+    .option('--data <dir>', 'data directory (env ENTENTE_DATA)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ entente token create --name cert-fr-pull --collections default:r,ransomware-2026:rw\n\n' +
+        'Present the token as "Authorization: Bearer <secret>" or as the password of HTTP Basic auth.',
+    )
+    .action(async (options: CreateOptions) => {
+      if (!tokenNamePattern.test(options.name)) {
+        throw new EntenteError('ENT_TOKEN_INVALID', `token name "${options.name}" must be 1-64 letters, digits, ".", "_", "@" or "-"`);
+      }
+      if (options.collections === undefined && options.admin !== true) {
+        throw new EntenteError('ENT_TOKEN_INVALID', 'give --collections C1:rw,C2:r (or --admin for an administrator token)');
+      }
+      let requested: CollectionGrant[] = [];
+      if (options.collections !== undefined) {
+        const parsed = parseTokenGrants(options.collections);
+        if (!parsed.ok) throw new EntenteError('ENT_TOKEN_INVALID', `--collections: ${parsed.error}`);
+        requested = parsed.value;
+      }
+      await withNode(io, options, async (node) => {
+        const grants: CollectionGrant[] = [];
+        for (const grant of requested) {
+          const collection = await findCollection(node.store, grant.collectionId);
+          if (collection === undefined) {
+            throw new EntenteError('ENT_COLLECTION_NOT_FOUND', `--collections: no collection "${grant.collectionId}" (see entente collection list)`);
+          }
+          grants.push({ ...grant, collectionId: collection.id });
+        }
+        const secret = formatTokenSecret(randomBytes(32));
+        await node.store.createToken({
+          name: options.name,
+          secretHash: hashTokenSecret(secret),
+          admin: options.admin === true,
+          grants,
+          organisationId: node.identity.homeOrganisation.id,
+          createdAt: new Date().toISOString(),
+          revokedAt: undefined,
+        });
+        io.stderr.write(`Token "${options.name}" created. Its secret is shown only now:\n`);
+        writeLine(io.stdout, secret);
+      });
+    });
+
+  command
+    .command('list')
+    .description('list tokens (never their secrets)')
+    .option('--json', 'print JSON')
+    .option('--data <dir>', 'data directory (env ENTENTE_DATA)')
+    .addHelpText('after', '\nExample:\n  $ entente token list')
+    .action(async (options: NodeLocationOptions & { json?: boolean }) => {
+      await withNode(io, options, async (node) => {
+        const tokens = (await node.store.listTokens()).map(({ secretHash: _secretHash, ...visible }) => visible);
+        if (options.json === true) {
+          writeLine(io.stdout, JSON.stringify(tokens, null, 2));
+          return;
+        }
+        writeLine(io.stdout, ['NAME', 'ROLE', 'GRANTS', 'CREATED', 'STATE'].join('\t'));
+        for (const token of tokens) {
+          writeLine(
+            io.stdout,
+            [
+              token.name,
+              token.admin ? 'admin' : 'member',
+              token.admin ? '*' : formatTokenGrants(token.grants),
+              token.createdAt,
+              token.revokedAt === undefined ? 'active' : `revoked ${token.revokedAt}`,
+            ].join('\t'),
+          );
+        }
+      });
+    });
+
+  command
+    .command('revoke')
+    .description('revoke a token at once; its name stays reserved')
+    .argument('<name>', 'token name')
+    .option('--data <dir>', 'data directory (env ENTENTE_DATA)')
+    .addHelpText('after', '\nExample:\n  $ entente token revoke cert-fr-pull')
+    .action(async (name: string, options: NodeLocationOptions) => {
+      await withNode(io, options, async (node) => {
+        const revoked = await node.store.revokeToken(name, new Date());
+        writeLine(io.stdout, `Revoked token "${revoked.name}" at ${revoked.revokedAt ?? ''}`);
+      });
+    });
+  return command;
+}

@@ -1,0 +1,131 @@
+/**
+ * The one composition root: configuration → store → services → HTTP server or CLI command.
+ * Only this file picks concrete adapters (SQLite today).
+ */
+import { mkdirSync, openSync, writeSync, closeSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import pino from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { EntenteError } from './errors/entente-error.ts';
+import { resolveNodeConfig, settingsFromEnvironment, type NodeConfig, type RawSettings } from './node-config.ts';
+import { ensureNodeInitialised, type NodeIdentity } from './bootstrap-node.ts';
+import { openSqliteObjectStore } from './store/sqlite/sqlite-object-store.ts';
+import type { ObjectStore } from './store/object-store.ts';
+import { createHttpApp } from './server/create-http-app.ts';
+
+export const databaseFileName = 'entente.sqlite';
+export const adminTokenFileName = 'admin.token';
+
+/** A store opened on the node's data directory, initialised on first use. */
+export interface OpenedNode {
+  readonly config: NodeConfig;
+  readonly store: ObjectStore;
+  readonly identity: NodeIdentity;
+  /** Where the admin token was written on first start, when this call created it. */
+  readonly adminTokenPath: string | undefined;
+  close(): Promise<void>;
+}
+
+export interface RunningNode extends OpenedNode {
+  readonly app: FastifyInstance;
+  readonly url: string;
+}
+
+/**
+ * Resolves the configuration from (lowest precedence first) defaults, the file named by --config or
+ * ENTENTE_CONFIG, the environment and the command-line flags.
+ */
+export function loadNodeConfig(flags: RawSettings & { config?: string | undefined }, env: NodeJS.ProcessEnv): NodeConfig {
+  const configPath = flags.config ?? env['ENTENTE_CONFIG'];
+  const fromFile = configPath === undefined ? {} : readConfigFile(configPath);
+  const { config: _ignored, ...flagSettings } = flags;
+  return resolveNodeConfig([fromFile, settingsFromEnvironment(env), flagSettings], hostname());
+}
+
+function readConfigFile(path: string): RawSettings {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new EntenteError('ENT_CONFIG_INVALID', `cannot read config file ${path}: ${(cause as Error).message}`, { path });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (cause) {
+    throw new EntenteError('ENT_CONFIG_INVALID', `config file ${path} is not valid JSON: ${(cause as Error).message}`, { path });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new EntenteError('ENT_CONFIG_INVALID', `config file ${path} must hold a JSON object`, { path });
+  }
+  return parsed as RawSettings;
+}
+
+export async function openNode(config: NodeConfig): Promise<OpenedNode> {
+  const dataDir = resolve(config.dataDir);
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (cause) {
+    throw new EntenteError('ENT_STORE_UNAVAILABLE', `cannot create data directory ${dataDir}: ${(cause as Error).message}`);
+  }
+  const store = openSqliteObjectStore({ path: join(dataDir, databaseFileName) });
+  try {
+    const identity = await ensureNodeInitialised(store, {
+      orgName: config.orgName,
+      now: new Date(),
+      randomUuid: randomUUID,
+      randomBytes: (size) => randomBytes(size),
+    });
+    let adminTokenPath: string | undefined;
+    if (identity.newAdminSecret !== undefined) {
+      adminTokenPath = join(dataDir, adminTokenFileName);
+      writeSecretFile(adminTokenPath, identity.newAdminSecret);
+    }
+    return { config, store, identity, adminTokenPath, close: () => store.close() };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/** Writes a secret readable by the owner only; refuses to overwrite (an old token file may still be in use). */
+function writeSecretFile(path: string, secret: string): void {
+  const fd = openSync(path, 'wx', 0o600);
+  try {
+    writeSync(fd, secret + '\n');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export async function startNode(config: NodeConfig): Promise<RunningNode> {
+  const node = await openNode(config);
+  const logger = pino({ level: config.logLevel, base: { node: node.identity.homeOrganisation['name'] } });
+  try {
+    const app = await createHttpApp({
+      store: node.store,
+      logger,
+      limits: { maxBodyBytes: config.maxBodyBytes, maxJsonDepth: config.maxJsonDepth },
+      clock: () => new Date(),
+      randomUuid: randomUUID,
+      homeOrganisationId: node.identity.homeOrganisation.id,
+      node: { title: `Entente node of ${config.orgName}`, apiRootPath: 'api' },
+      ...(config.tls ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } } : {}),
+    });
+    const url = await app.listen({ host: config.host, port: config.port });
+    return {
+      ...node,
+      app,
+      url,
+      close: async () => {
+        await app.close();
+        await node.close();
+      },
+    };
+  } catch (error) {
+    await node.close();
+    throw error;
+  }
+}

@@ -1,0 +1,61 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolveNodeConfig, settingsFromEnvironment, isLoopback } from './node-config.ts';
+import { EntenteError } from './errors/entente-error.ts';
+
+function rejects(sources: Parameters<typeof resolveNodeConfig>[0], code: string, text: string): void {
+  assert.throws(
+    () => resolveNodeConfig(sources, 'host-name'),
+    (error: unknown) => error instanceof EntenteError && error.code === code && error.message.includes(text),
+  );
+}
+
+describe('node configuration', () => {
+  it('defaults to 127.0.0.1:8080, ./data, the host name as organisation, 64 MB bodies, depth 64', () => {
+    const config = resolveNodeConfig([], 'host-name');
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.port, 8080);
+    assert.equal(config.dataDir, './data');
+    assert.equal(config.orgName, 'host-name');
+    assert.equal(config.maxBodyBytes, 64 * 1024 * 1024);
+    assert.equal(config.maxJsonDepth, 64);
+    assert.equal(config.tls, undefined);
+  });
+
+  it('lets flags override the environment, which overrides the config file', () => {
+    const file = { port: 9000, orgName: 'From file', logLevel: 'warn' };
+    const env = settingsFromEnvironment({ ENTENTE_PORT: '9100', ENTENTE_ORG_NAME: 'From env', ENTENTE_DATA: '/srv/e' });
+    const flags = { port: '9200' };
+    const config = resolveNodeConfig([file, env, flags], 'host-name');
+    assert.equal(config.port, 9200);
+    assert.equal(config.orgName, 'From env');
+    assert.equal(config.dataDir, '/srv/e');
+    assert.equal(config.logLevel, 'warn');
+  });
+
+  it('ignores empty environment variables', () => {
+    assert.deepEqual(settingsFromEnvironment({ ENTENTE_HOST: '' }), {});
+  });
+
+  it('names the setting and the variable when a value is invalid', () => {
+    rejects([{ port: '80x' }], 'ENT_CONFIG_INVALID', 'port (ENTENTE_PORT): expected a whole number from 0 to 65535, got "80x"');
+    rejects([{ port: 70000 }], 'ENT_CONFIG_INVALID', 'port');
+    rejects([{ logLevel: 'loud' }], 'ENT_CONFIG_INVALID', 'expected one of fatal, error');
+    rejects([{ maxBodyBytes: '12' }], 'ENT_CONFIG_INVALID', 'maxBodyBytes');
+    rejects([{ orgName: '   ' }], 'ENT_CONFIG_INVALID', 'must not be empty');
+    rejects([{ tlsCert: 'cert.pem' }], 'ENT_CONFIG_INVALID', 'needs both a certificate');
+    rejects([{ insecureHttp: 'maybe' }], 'ENT_CONFIG_INVALID', 'expected true or false');
+  });
+
+  it('refuses plain HTTP beyond loopback, unless TLS is configured or a proxy is acknowledged', () => {
+    rejects([{ host: '0.0.0.0' }], 'ENT_CONFIG_UNSAFE', 'refusing to serve plain HTTP on 0.0.0.0');
+    rejects([{ host: '192.0.2.10' }], 'ENT_CONFIG_UNSAFE', 'tokens would cross the network in clear');
+    assert.equal(resolveNodeConfig([{ host: '0.0.0.0', tlsCert: 'c.pem', tlsKey: 'k.pem' }], 'h').tls?.certFile, 'c.pem');
+    assert.equal(resolveNodeConfig([{ host: '0.0.0.0', insecureHttp: '1' }], 'h').insecureHttp, true);
+  });
+
+  it('treats 127.0.0.0/8, ::1 and localhost as loopback, nothing else', () => {
+    for (const host of ['127.0.0.1', '127.8.9.10', '::1', 'localhost']) assert.equal(isLoopback(host), true, host);
+    for (const host of ['0.0.0.0', '::', '10.0.0.1', 'example.org', '128.0.0.1']) assert.equal(isLoopback(host), false, host);
+  });
+});

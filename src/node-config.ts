@@ -1,0 +1,134 @@
+import { isIP } from 'node:net';
+import { EntenteError } from './errors/entente-error.ts';
+
+/** Everything a node needs to start, after flags, environment and config file are merged and checked. */
+export interface NodeConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly orgName: string;
+  readonly logLevel: LogLevel;
+  readonly maxBodyBytes: number;
+  readonly maxJsonDepth: number;
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** Plain HTTP on a non-loopback address, acknowledged because a TLS proxy sits in front. */
+  readonly insecureHttp: boolean;
+}
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+/** Raw settings as strings, from one source (flags, environment or config file); later sources win. */
+export type RawSettings = Partial<Record<keyof typeof settingNames, string | number | boolean | undefined>>;
+
+/** Each setting's environment variable; config-file keys use the setting names themselves. */
+export const settingNames = {
+  host: 'ENTENTE_HOST',
+  port: 'ENTENTE_PORT',
+  dataDir: 'ENTENTE_DATA',
+  orgName: 'ENTENTE_ORG_NAME',
+  logLevel: 'ENTENTE_LOG_LEVEL',
+  maxBodyBytes: 'ENTENTE_MAX_BODY_BYTES',
+  maxJsonDepth: 'ENTENTE_MAX_JSON_DEPTH',
+  tlsCert: 'ENTENTE_TLS_CERT',
+  tlsKey: 'ENTENTE_TLS_KEY',
+  insecureHttp: 'ENTENTE_INSECURE_HTTP',
+} as const;
+
+export const configDefaults = {
+  host: '127.0.0.1',
+  port: 8080,
+  dataDir: './data',
+  logLevel: 'info' as LogLevel,
+  maxBodyBytes: 64 * 1024 * 1024,
+  maxJsonDepth: 64,
+};
+
+export function settingsFromEnvironment(env: Readonly<Record<string, string | undefined>>): RawSettings {
+  const settings: RawSettings = {};
+  for (const [key, variable] of Object.entries(settingNames) as [keyof typeof settingNames, string][]) {
+    const value = env[variable];
+    if (value !== undefined && value !== '') settings[key] = value;
+  }
+  return settings;
+}
+
+/**
+ * Merges sources (lowest precedence first) and validates the result. Throws ENT_CONFIG_INVALID naming
+ * the setting and where it came from, or ENT_CONFIG_UNSAFE for settings that would expose the node.
+ */
+export function resolveNodeConfig(sources: readonly RawSettings[], defaultOrgName: string): NodeConfig {
+  const merged: RawSettings = {};
+  for (const source of sources) {
+    for (const [key, value] of Object.entries(source) as [keyof RawSettings, RawSettings[keyof RawSettings]][]) {
+      if (value !== undefined) merged[key] = value;
+    }
+  }
+  const host = text(merged.host, 'host') ?? configDefaults.host;
+  const tlsCert = text(merged.tlsCert, 'tlsCert');
+  const tlsKey = text(merged.tlsKey, 'tlsKey');
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw invalid('tlsCert', 'TLS needs both a certificate (--tls-cert) and a key (--tls-key)');
+  }
+  const insecureHttp = flag(merged.insecureHttp, 'insecureHttp');
+  const config: NodeConfig = {
+    host,
+    port: integer(merged.port, 'port', 0, 65535) ?? configDefaults.port,
+    dataDir: text(merged.dataDir, 'dataDir') ?? configDefaults.dataDir,
+    orgName: text(merged.orgName, 'orgName') ?? defaultOrgName,
+    logLevel: oneOf(merged.logLevel, 'logLevel', logLevels) ?? configDefaults.logLevel,
+    maxBodyBytes: integer(merged.maxBodyBytes, 'maxBodyBytes', 1024, 2 ** 31) ?? configDefaults.maxBodyBytes,
+    maxJsonDepth: integer(merged.maxJsonDepth, 'maxJsonDepth', 4, 1024) ?? configDefaults.maxJsonDepth,
+    tls: tlsCert !== undefined && tlsKey !== undefined ? { certFile: tlsCert, keyFile: tlsKey } : undefined,
+    insecureHttp,
+  };
+  if (config.orgName.trim() === '') throw invalid('orgName', 'the organisation name must not be empty');
+  if (!isLoopback(config.host) && config.tls === undefined && !config.insecureHttp) {
+    throw new EntenteError(
+      'ENT_CONFIG_UNSAFE',
+      `refusing to serve plain HTTP on ${config.host}: tokens would cross the network in clear. ` +
+        'Give --tls-cert and --tls-key, or set ENTENTE_INSECURE_HTTP=1 if a TLS proxy terminates in front of the node.',
+      { setting: 'host' },
+    );
+  }
+  return config;
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1';
+}
+
+function invalid(setting: string, message: string): EntenteError {
+  return new EntenteError('ENT_CONFIG_INVALID', `invalid setting ${setting} (${settingNames[setting as keyof typeof settingNames] ?? setting}): ${message}`, { setting });
+}
+
+function text(value: RawSettings[keyof RawSettings], setting: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw invalid(setting, `expected text, got ${typeof value}`);
+  return value;
+}
+
+function integer(value: RawSettings[keyof RawSettings], setting: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const number = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(number) || number < min || number > max) {
+    throw invalid(setting, `expected a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return number;
+}
+
+function flag(value: RawSettings[keyof RawSettings], setting: string): boolean {
+  if (value === undefined || value === false) return false;
+  if (value === true) return true;
+  if (typeof value === 'string' && ['1', 'true', 'yes'].includes(value.toLowerCase())) return true;
+  if (typeof value === 'string' && ['0', 'false', 'no', ''].includes(value.toLowerCase())) return false;
+  throw invalid(setting, `expected true or false, got ${JSON.stringify(value)}`);
+}
+
+function oneOf<T extends string>(value: RawSettings[keyof RawSettings], setting: string, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  throw invalid(setting, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+}
