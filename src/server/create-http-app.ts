@@ -1,0 +1,144 @@
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { EntenteError } from '../errors/entente-error.ts';
+import { registerSearchRoutes } from '../api/search-routes.ts';
+import type { ObjectStore } from '../store/object-store.ts';
+import { parseJson } from '../stix/parse-json.ts';
+import type { JsonValue } from '../stix/types.ts';
+import { registerCollectionsRoutes } from '../taxii/collections-routes.ts';
+import { registerDiscoveryRoutes } from '../taxii/discovery-routes.ts';
+import { registerManifestRoutes } from '../taxii/manifest-routes.ts';
+import { registerObjectsRoutes } from '../taxii/objects-routes.ts';
+import { createObjectsPost } from '../taxii/post-objects.ts';
+import { registerStatusRoutes } from '../taxii/status-routes.ts';
+import { toTaxiiErrorBody } from '../taxii/taxii-error-body.ts';
+import { sendTaxii, type TaxiiRouteContext } from '../taxii/taxii-route-context.ts';
+import { createTokenAuthenticator, MAX_TOKEN_CACHE_TTL_MS } from './authenticate.ts';
+import { createRequestGuard } from './request-guard.ts';
+import { registerHealthRoutes } from './health-routes.ts';
+import { toEntenteError } from './to-entente-error.ts';
+import './route-policy.ts';
+
+export interface HttpAppDeps {
+  readonly store: ObjectStore;
+  readonly logger: Logger;
+  readonly limits: { readonly maxBodyBytes: number; readonly maxJsonDepth: number };
+  readonly clock: () => Date;
+  readonly randomUuid: () => string;
+  readonly homeOrganisationId: string;
+  readonly node: { readonly title: string; readonly description?: string; readonly apiRootPath: string };
+  /** TLS material; plain HTTP when absent. */
+  readonly https?: { readonly cert: Buffer; readonly key: Buffer };
+  /** Token lookup cache lifetime in ms, at most 1000 (the default); 0 disables the cache. */
+  readonly tokenCacheTtlMs?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Forgets cached token lookups at once (after revoking a token in this process). */
+    invalidateTokenCache(): void;
+  }
+}
+
+const API_ROOT_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * The node's HTTP app: TAXII 2.1 under /taxii2/, the node's own JSON API under /api/, and /healthz.
+ * One error boundary turns every failure into the TAXII error resource; one guard enforces each
+ * route's declared policy; one log line per request, with its request id, never with credentials.
+ */
+export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance> {
+  if (!API_ROOT_SEGMENT.test(deps.node.apiRootPath)) {
+    throw new EntenteError('ENT_CONFIG_INVALID', `API root path ${JSON.stringify(deps.node.apiRootPath)} must be one URL segment of letters, digits, '.', '_' or '-'`);
+  }
+  const logger = deps.logger.child({}, { redact: { paths: ['req.headers.authorization', 'headers.authorization', 'authorization'], censor: '[redacted]' } });
+  const app = Fastify({
+    loggerInstance: logger,
+    // One line per request, written in onResponse below, instead of fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => deps.randomUuid(),
+    bodyLimit: deps.limits.maxBodyBytes,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
+    // Our own parser reads bodies; prototype-poisoning keys are ordinary data for STIX and never merged.
+    ...(deps.https === undefined ? {} : { https: { cert: deps.https.cert, key: deps.https.key } }),
+  }) as unknown as FastifyInstance;
+
+  const authenticator = createTokenAuthenticator({
+    store: deps.store,
+    homeOrganisationId: deps.homeOrganisationId,
+    ttlMs: deps.tokenCacheTtlMs ?? MAX_TOKEN_CACHE_TTL_MS,
+  });
+  app.decorate('invalidateTokenCache', () => authenticator.invalidate());
+  app.decorateRequest('auth', null);
+  app.decorateRequest('collection', null);
+
+  app.removeAllContentTypeParsers();
+  const parseBody = (_request: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: JsonValue) => void): void => {
+    const result = parseJson(typeof body === 'string' ? body : body.toString('utf8'), {
+      maxDepth: deps.limits.maxJsonDepth,
+      maxBytes: deps.limits.maxBodyBytes,
+    });
+    if (result.ok) done(null, result.value);
+    else done(new EntenteError(result.error.code, result.error.message, {
+      ...(result.error.line === undefined ? {} : { line: result.error.line }),
+      ...(result.error.column === undefined ? {} : { column: result.error.column }),
+    }));
+  };
+  app.addContentTypeParser('application/taxii+json', { parseAs: 'string' }, parseBody);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseBody);
+
+  app.addHook('onRequest', createRequestGuard({ authenticator, collections: deps.store }));
+  app.addHook('onResponse', async (request, reply) => {
+    if (!logger.isLevelEnabled('info')) return;
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 100) / 100,
+        token: request.auth?.token.name,
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((error: unknown, request, reply) => {
+    const entente = toEntenteError(error);
+    if (entente.status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendError(request, reply, entente);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(request, reply, new EntenteError('ENT_HTTP_NOT_FOUND', `No resource at ${request.method} ${request.url.split('?')[0] ?? ''}`)),
+  );
+
+  const ctx: TaxiiRouteContext = {
+    store: deps.store,
+    clock: deps.clock,
+    randomUuid: deps.randomUuid,
+    title: deps.node.title,
+    description: deps.node.description,
+    apiRootPath: `/taxii2/${deps.node.apiRootPath}/`,
+    maxBodyBytes: deps.limits.maxBodyBytes,
+  };
+  registerHealthRoutes(app, { clock: deps.clock });
+  registerDiscoveryRoutes(app, ctx);
+  registerCollectionsRoutes(app, ctx);
+  registerObjectsRoutes(app, ctx, createObjectsPost({ store: deps.store, clock: deps.clock, randomUuid: deps.randomUuid }));
+  registerManifestRoutes(app, ctx);
+  registerStatusRoutes(app, ctx);
+  registerSearchRoutes(app, { store: deps.store, clock: deps.clock });
+
+  await app.ready();
+  return app;
+}
+
+const AUTH_CHALLENGES = ['Bearer realm="entente"', 'Basic realm="entente", charset="UTF-8"'];
+
+function sendError(request: FastifyRequest, reply: FastifyReply, error: EntenteError): FastifyReply {
+  const taxii = request.routeOptions.config.media === 'taxii' || request.url.startsWith('/taxii2/');
+  if (error.status === 401) reply.header('www-authenticate', AUTH_CHALLENGES);
+  const body = JSON.stringify(toTaxiiErrorBody(error, request.id));
+  reply.header('x-request-id', request.id);
+  if (taxii) return sendTaxii(reply, error.status, body);
+  return reply.code(error.status).header('content-type', 'application/json; charset=utf-8').send(body);
+}

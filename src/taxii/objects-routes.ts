@@ -1,0 +1,105 @@
+import type { FastifyInstance } from 'fastify';
+import { releasable } from '../policy/decide-release.ts';
+import { isStixId, parseTaxiiQuery } from './query-filters.ts';
+import { badQuery, resolvePagedQuery } from './resolve-paged-query.ts';
+import { dateAddedHeaders, envelopeJson, versionsJson } from './taxii-resources.ts';
+import {
+  collectionOf,
+  objectNotFound,
+  recipientOf,
+  releasePage,
+  sendTaxii,
+  type CollectionParams,
+  type ObjectParams,
+  type TaxiiRequest,
+  type TaxiiRouteContext,
+} from './taxii-route-context.ts';
+import type { ObjectsPost } from './post-objects.ts';
+
+/**
+ * Objects (§5.4 get, §5.5 add), one object (§5.6 get, §5.7 delete) and its versions (§5.8).
+ * Every entry leaves through the release decision; an object the caller may not see is the same 404
+ * as an object that does not exist.
+ */
+export function registerObjectsRoutes(app: FastifyInstance, ctx: TaxiiRouteContext, postObjects: ObjectsPost): void {
+  const objectsPath = `${ctx.apiRootPath}collections/:collectionId/objects/`;
+
+  app.get<TaxiiRequest<CollectionParams>>(objectsPath, { config: { policy: 'collection-read', media: 'taxii' } }, async (request, reply) => {
+    const collection = collectionOf(request);
+    const query = resolvePagedQuery(request.query, 'objects', [collection.id]);
+    const page = await ctx.store.listEntries(collection.id, query.filter, query.page);
+    const slice = releasePage(page, recipientOf(request), collection.id, ctx.clock());
+    return sendTaxii(reply, 200, envelopeJson(slice, query.fingerprint), dateAddedHeaders(slice.shared));
+  });
+
+  app.post<{ Params: CollectionParams; Body: unknown }>(
+    objectsPath,
+    { config: { policy: 'collection-write', media: 'taxii' } },
+    async (request, reply) => {
+      const collection = collectionOf(request);
+      const auth = request.auth;
+      const status = await postObjects({
+        collectionId: collection.id,
+        body: request.body,
+        tokenName: auth === null ? '' : auth.token.name,
+        recipient: recipientOf(request),
+      });
+      return sendTaxii(reply, 202, JSON.stringify(status));
+    },
+  );
+
+  app.get<TaxiiRequest<ObjectParams>>(
+    `${objectsPath}:objectId/`,
+    { config: { policy: 'collection-read', media: 'taxii' } },
+    async (request, reply) => {
+      const collection = collectionOf(request);
+      const { objectId } = request.params;
+      const query = resolvePagedQuery(request.query, 'object', [collection.id, objectId]);
+      if (!isStixId(objectId)) throw objectNotFound(collection.id, objectId);
+      const page = await ctx.store.listVersions(collection.id, objectId, query.filter, query.page);
+      const slice = releasePage(page, recipientOf(request), collection.id, ctx.clock());
+      // A later page may legitimately be empty; a first page with nothing the caller may see is a 404.
+      if (slice.shared.length === 0 && query.page.after === undefined) throw objectNotFound(collection.id, objectId);
+      return sendTaxii(reply, 200, envelopeJson(slice, query.fingerprint), dateAddedHeaders(slice.shared));
+    },
+  );
+
+  app.delete<TaxiiRequest<ObjectParams>>(
+    `${objectsPath}:objectId/`,
+    { config: { policy: 'collection-write', media: 'taxii' } },
+    async (request, reply) => {
+      const collection = collectionOf(request);
+      const { objectId } = request.params;
+      const parsed = parseTaxiiQuery(request.query, 'deleteObject');
+      if (!parsed.ok) throw badQuery(parsed.error);
+      if (!isStixId(objectId)) throw objectNotFound(collection.id, objectId);
+      // Deleting needs the object to be visible to the caller too: otherwise 200-versus-404 would tell a
+      // write-only token which objects exist.
+      const filter = { ...parsed.value.filter, versions: parsed.value.filter.versions ?? [{ kind: 'all' as const }] };
+      const visible = await ctx.store.listVersions(collection.id, objectId, filter, { limit: 1 });
+      if (releasable(visible.entries, recipientOf(request), { collectionId: collection.id }, ctx.clock()).length === 0) {
+        throw objectNotFound(collection.id, objectId);
+      }
+      const removed = await ctx.store.deleteObject(collection.id, objectId, filter);
+      if (removed === 0) throw objectNotFound(collection.id, objectId);
+      // §5.7: success is a bare 200; there is no resource to return.
+      return reply.code(200).send();
+    },
+  );
+
+  app.get<TaxiiRequest<ObjectParams>>(
+    `${objectsPath}:objectId/versions/`,
+    { config: { policy: 'collection-read', media: 'taxii' } },
+    async (request, reply) => {
+      const collection = collectionOf(request);
+      const { objectId } = request.params;
+      const query = resolvePagedQuery(request.query, 'versions', [collection.id, objectId]);
+      if (!isStixId(objectId)) throw objectNotFound(collection.id, objectId);
+      const filter = { ...query.filter, versions: [{ kind: 'all' as const }] };
+      const page = await ctx.store.listVersions(collection.id, objectId, filter, query.page);
+      const slice = releasePage(page, recipientOf(request), collection.id, ctx.clock());
+      if (slice.shared.length === 0 && query.page.after === undefined) throw objectNotFound(collection.id, objectId);
+      return sendTaxii(reply, 200, versionsJson(slice, query.fingerprint), dateAddedHeaders(slice.shared));
+    },
+  );
+}

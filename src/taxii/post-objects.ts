@@ -1,0 +1,81 @@
+import { EntenteError } from '../errors/entente-error.ts';
+import type { Recipient } from '../policy/recipient.ts';
+import type { ObjectStore, StatusDetail } from '../store/object-store.ts';
+import type { JsonValue, StixObject } from '../stix/types.ts';
+import { isValidatedStixObject, validateStixObject } from '../stix/validate.ts';
+import { parseEnvelope } from './parse-envelope.ts';
+import { releasedDetails } from './released-details.ts';
+import { toStatusResource, type StatusResource } from './taxii-resources.ts';
+
+export interface PostObjectsInput {
+  readonly collectionId: string;
+  readonly body: unknown;
+  readonly tokenName: string;
+  readonly recipient: Recipient;
+}
+
+/** Adds the objects of one POSTed envelope and returns the status resource of the request. */
+export type ObjectsPost = (input: PostObjectsInput) => Promise<StatusResource>;
+
+export interface ObjectsPostDeps {
+  readonly store: ObjectStore;
+  readonly clock: () => Date;
+  readonly randomUuid: () => string;
+}
+
+function stringProperty(value: JsonValue, name: string): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const property = value[name];
+  return typeof property === 'string' ? property : undefined;
+}
+
+/**
+ * What a status failure says about an invalid item: its id and version as far as they can be read
+ * (an item without a string id is named by its position), and the validator's errors with their paths.
+ */
+export function describeInvalidItem(item: JsonValue, index: number, messages: readonly string[]): StatusDetail {
+  return {
+    id: stringProperty(item, 'id') ?? `$.objects[${index}]`,
+    version: stringProperty(item, 'modified') ?? stringProperty(item, 'created') ?? '',
+    message: messages.join('; '),
+  };
+}
+
+/**
+ * Validation happens here, before the store: invalid items become status failures carrying the
+ * validator's reasons, valid ones are added in one transaction together with the status record, so
+ * the 202 answer never names an object that is not stored. Re-posting the same envelope is
+ * idempotent: the store reports duplicates as successes.
+ */
+export function createObjectsPost(deps: ObjectsPostDeps): ObjectsPost {
+  return async (input) => {
+    const envelope = parseEnvelope(input.body as JsonValue | undefined);
+    if (!envelope.ok) throw new EntenteError('ENT_INPUT_NOT_ENVELOPE', envelope.error);
+    const valid: StixObject[] = [];
+    const failures: StatusDetail[] = [];
+    envelope.value.forEach((item, index) => {
+      const report = validateStixObject(item, `$.objects[${index}]`);
+      if (isValidatedStixObject(item, report)) {
+        valid.push(item);
+      } else {
+        const errors = report.issues.filter((issue) => issue.severity === 'error');
+        failures.push(describeInvalidItem(item, index, errors.map((issue) => `${issue.path}: ${issue.message} (${issue.code})`)));
+      }
+    });
+    const statusId = deps.randomUuid();
+    const now = deps.clock();
+    await deps.store.addObjects(input.collectionId, valid, {
+      statusId,
+      requestTimestamp: now.toISOString(),
+      tokenName: input.tokenName,
+      validationFailures: failures,
+    });
+    const record = await deps.store.getStatus(statusId);
+    if (record === undefined) throw new EntenteError('ENT_STORE_UNAVAILABLE', `The store did not record status ${statusId}`);
+    return toStatusResource(
+      record,
+      releasedDetails(record.successes, input.recipient, input.collectionId, now),
+      releasedDetails(record.pendings, input.recipient, input.collectionId, now),
+    );
+  };
+}

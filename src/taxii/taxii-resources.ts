@@ -1,0 +1,130 @@
+import type { CollectionRecord, StatusDetail, StatusRecord, StoredEntry } from '../store/object-store.ts';
+import { encodeCursor } from './cursor.ts';
+import { formatMicroTimestamp } from './micro-timestamp.ts';
+import { stixMediaType, TAXII_MEDIA_TYPE } from './taxii-media-types.ts';
+
+/**
+ * TAXII 2.1 resources as JSON text. Pure. Envelopes are built by concatenating each entry's stored
+ * JSON text: objects are never parsed and re-serialised on the read path (that is what makes paging
+ * fast), and the bytes a client receives are the bytes that were signed and stored.
+ */
+
+export interface PageSlice {
+  /** Entries the release decision shares, in store order. */
+  readonly shared: readonly StoredEntry[];
+  /** Whether the store has more entries after this page. */
+  readonly more: boolean;
+  /** dateAdded of the last entry the store returned (shared or not): where the next page starts. */
+  readonly lastDateAdded: number | undefined;
+}
+
+function moreAndNext(slice: PageSlice, fingerprint: string): string {
+  if (!slice.more || slice.lastDateAdded === undefined) return '"more":false';
+  return `"more":true,"next":"${encodeCursor(slice.lastDateAdded, fingerprint)}"`;
+}
+
+/** Envelope (§3.7): `{"more":…,"next":…,"objects":[…]}`; `objects` is left out when empty. */
+export function envelopeJson(slice: PageSlice, fingerprint: string): string {
+  const head = '{' + moreAndNext(slice, fingerprint);
+  if (slice.shared.length === 0) return head + '}';
+  let objects = '';
+  for (let i = 0; i < slice.shared.length; i += 1) {
+    objects += (i === 0 ? '' : ',') + (slice.shared[i] as StoredEntry).json;
+  }
+  return head + ',"objects":[' + objects + ']}';
+}
+
+/** Manifest (§5.6): one record per object version, with the store's date_added. */
+export function manifestJson(slice: PageSlice, fingerprint: string): string {
+  const head = '{' + moreAndNext(slice, fingerprint);
+  if (slice.shared.length === 0) return head + '}';
+  const records = slice.shared.map(
+    (entry) =>
+      `{"id":${JSON.stringify(entry.id)},"date_added":"${formatMicroTimestamp(entry.dateAdded)}",` +
+      `"version":${JSON.stringify(entry.version)},"media_type":"${stixMediaType(entry.specVersion)}"}`,
+  );
+  return head + ',"objects":[' + records.join(',') + ']}';
+}
+
+/** Versions (§5.8): `{"more":…,"versions":[…]}`. */
+export function versionsJson(slice: PageSlice, fingerprint: string): string {
+  const head = '{' + moreAndNext(slice, fingerprint);
+  if (slice.shared.length === 0) return head + '}';
+  return head + ',"versions":[' + slice.shared.map((entry) => JSON.stringify(entry.version)).join(',') + ']}';
+}
+
+/** X-TAXII-Date-Added-First/Last (§3.3.2): the date_added of the first and last object returned. */
+export function dateAddedHeaders(shared: readonly StoredEntry[]): Record<string, string> {
+  const first = shared[0];
+  const last = shared[shared.length - 1];
+  if (first === undefined || last === undefined) return {};
+  return {
+    'x-taxii-date-added-first': formatMicroTimestamp(first.dateAdded),
+    'x-taxii-date-added-last': formatMicroTimestamp(last.dateAdded),
+  };
+}
+
+export interface CollectionResource {
+  readonly id: string;
+  readonly title: string;
+  readonly description?: string;
+  readonly alias?: string;
+  readonly can_read: boolean;
+  readonly can_write: boolean;
+  readonly media_types: readonly string[];
+}
+
+export function toCollectionResource(record: CollectionRecord, canRead: boolean, canWrite: boolean): CollectionResource {
+  return {
+    id: record.id,
+    title: record.title,
+    ...(record.description === undefined ? {} : { description: record.description }),
+    ...(record.alias === undefined ? {} : { alias: record.alias }),
+    can_read: canRead,
+    can_write: canWrite,
+    media_types: record.mediaTypes.length > 0 ? record.mediaTypes : [stixMediaType('2.1')],
+  };
+}
+
+export interface StatusResource {
+  readonly id: string;
+  readonly status: 'pending' | 'complete';
+  readonly request_timestamp: string;
+  readonly total_count: number;
+  readonly success_count: number;
+  readonly successes?: readonly StatusDetail[];
+  readonly failure_count: number;
+  readonly failures?: readonly StatusDetail[];
+  readonly pending_count: number;
+  readonly pendings?: readonly StatusDetail[];
+}
+
+function detailList(details: readonly StatusDetail[]): readonly StatusDetail[] {
+  return details.map((detail) => (detail.message === undefined ? { id: detail.id, version: detail.version } : detail));
+}
+
+/**
+ * Status (§4.3.1). `successes` and `pendings` are the lists the release decision lets the caller see
+ * (passed in already filtered); the counts are the store's, because they describe the caller's own
+ * request and reveal no object.
+ */
+export function toStatusResource(
+  record: StatusRecord,
+  successes: readonly StatusDetail[],
+  pendings: readonly StatusDetail[],
+): StatusResource {
+  return {
+    id: record.id,
+    status: record.status,
+    request_timestamp: record.requestTimestamp,
+    total_count: record.totalCount,
+    success_count: record.successCount,
+    ...(successes.length === 0 ? {} : { successes: detailList(successes) }),
+    failure_count: record.failureCount,
+    ...(record.failures.length === 0 ? {} : { failures: detailList(record.failures) }),
+    pending_count: record.pendingCount,
+    ...(pendings.length === 0 ? {} : { pendings: detailList(pendings) }),
+  };
+}
+
+export const apiRootVersions: readonly string[] = [TAXII_MEDIA_TYPE];
