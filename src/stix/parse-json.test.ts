@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { parseJson } from './parse-json.ts';
+import type { JsonParseProblem } from './parse-json.ts';
+
+function problemOf(text: string, options: Parameters<typeof parseJson>[1] = {}): JsonParseProblem {
+  const result = parseJson(text, options);
+  assert.equal(result.ok, false, 'expected a problem');
+  if (result.ok) throw new Error('unreachable');
+  return result.error;
+}
+
+describe('parseJson: well-formed input', () => {
+  it('returns what JSON.parse returns', () => {
+    const text = '{"type":"indicator","labels":["a","b\\"c"],"n":[1,-2.5,3e2],"ok":true,"none":null}';
+    assert.deepEqual(parseJson(text), { ok: true, value: JSON.parse(text) });
+  });
+
+  it('agrees with JSON.parse on any JSON value within the depth limit (property)', () => {
+    fc.assert(fc.property(fc.jsonValue({ maxDepth: 10 }), (value) => {
+      const text = JSON.stringify(value);
+      const result = parseJson(text, { unsafeNumbers: 'allow' });
+      assert.ok(result.ok);
+      assert.deepEqual(result.value, JSON.parse(text));
+    }), { numRuns: 300 });
+  });
+
+  it('never throws on arbitrary text (property)', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => {
+      const result = parseJson(text);
+      if (!result.ok) assert.ok(result.error.message.length > 0);
+    }), { numRuns: 1000 });
+  });
+
+  it('counts brackets inside strings as text, not nesting', () => {
+    const text = `{"pattern":"${'[['.repeat(100)}\\\\","x":"\\"{{{"}`;
+    assert.ok(parseJson(text, { maxDepth: 2 }).ok);
+  });
+
+  it('ignores a leading UTF-8 byte-order mark (RFC 8259 §8.1 allows it)', () => {
+    assert.deepEqual(parseJson('\uFEFF{"a":1}'), { ok: true, value: { a: 1 } });
+  });
+});
+
+describe('parseJson: attacker input gives a problem naming what and where, never an exception', () => {
+  it('rejects 100,000 levels of nesting before JSON.parse sees it', () => {
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    const problem = problemOf(deep);
+    assert.equal(problem.code, 'ENT_INPUT_TOO_DEEP');
+    assert.equal(problem.position, 64);
+    assert.equal(problem.message, 'JSON nested deeper than the limit of 64 levels (line 1, column 65)');
+    assert.equal(problemOf('{"a":{"b":[1]}}', { maxDepth: 2 }).column, 11);
+  });
+
+  it('accepts a 10 MB string, and refuses it under a smaller byte limit', () => {
+    const big = `{"description":"${'x'.repeat(10 * 1024 * 1024)}"}`;
+    const result = parseJson(big);
+    assert.ok(result.ok);
+    const problem = problemOf(big, { maxBytes: 1024 * 1024 });
+    assert.equal(problem.code, 'ENT_INPUT_TOO_LARGE');
+    assert.equal(problem.message, 'input is larger than the limit of 1048576 bytes');
+  });
+
+  it('counts UTF-8 bytes, not characters, against the limit', () => {
+    assert.ok(parseJson('"éé"', { maxBytes: 6 }).ok);
+    assert.equal(problemOf('"ééé"', { maxBytes: 6 }).code, 'ENT_INPUT_TOO_LARGE');
+  });
+
+  it('locates truncated JSON at its end', () => {
+    const problem = problemOf('{\n  "type": "indicator",\n  "name": "trunc');
+    assert.equal(problem.code, 'ENT_INPUT_MALFORMED_JSON');
+    assert.equal(problem.message, 'not valid JSON: Unterminated string (line 3, column 17)');
+    assert.equal(problemOf('').message, 'not valid JSON: Unexpected end of JSON input (line 1, column 1)');
+  });
+
+  it('recovers the place of an "Unexpected token" error from V8\'s quoted context', () => {
+    assert.deepEqual([problemOf('{"a":}').line, problemOf('{"a":}').column], [1, 6]);
+    const long = `{"first":"${'a'.repeat(50)}",\n"second":}${' '.repeat(50)}`;
+    assert.deepEqual([problemOf(long).line, problemOf(long).column], [2, 10]);
+    const atEnd = `[1,2,3,"${'a'.repeat(30)}",]`;
+    assert.equal(problemOf(atEnd).column, atEnd.length);
+  });
+
+  it('names a UTF-16 file read as UTF-8', () => {
+    const utf16le = '\uFFFD\uFFFD{\u0000"\u0000a\u0000"\u0000:\u00001\u0000}\u0000';
+    assert.match(problemOf(utf16le).message, /UTF-16 byte-order mark read as UTF-8/);
+    assert.match(problemOf('{\u0000"\u0000a\u0000"\u0000:\u00001\u0000}\u0000').message, /NUL characters/);
+  });
+
+  it('rejects a raw NUL inside a string at its place', () => {
+    const problem = problemOf('{"a":"x\u0000y"}');
+    assert.equal(problem.code, 'ENT_INPUT_MALFORMED_JSON');
+    assert.equal(problem.column, 8);
+  });
+
+  it('keeps "__proto__" keys as own data and never changes a prototype', () => {
+    const result = parseJson('{"__proto__":{"polluted":true},"a":{"__proto__":{"isAdmin":true}}}');
+    assert.ok(result.ok);
+    const value = result.value as Record<string, Record<string, unknown>>;
+    assert.equal(Object.getPrototypeOf(value), Object.prototype);
+    assert.deepEqual(Object.keys(value), ['__proto__', 'a']);
+    assert.equal(value.a?.['isAdmin'], undefined);
+    assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+    // Spread and structuredClone copy it as data too (what Entente code uses); Object.assign would not.
+    assert.equal(Object.getPrototypeOf({ ...value }), Object.prototype);
+    assert.deepEqual(Object.keys(structuredClone(value)), ['__proto__', 'a']);
+  });
+
+  it('refuses integers beyond 2^53 and numbers that overflow, which JSON.parse would change silently', () => {
+    const big = problemOf('{"image_base": 18446744073709551615}');
+    assert.equal(big.message, 'integer 18446744073709551615 is beyond 2^53 and would lose precision; send it as a string (line 1, column 16)');
+    assert.match(problemOf('[1e400]').message, /number 1e400 is too large/);
+    assert.ok(parseJson('[9007199254740991, -9007199254740991, 0.1234567890123456789]').ok);
+    assert.ok(parseJson('[18446744073709551615]', { unsafeNumbers: 'allow' }).ok);
+  });
+
+  it('parses top-level arrays and strings (JSON allows them; rejecting them is the reader\'s job)', () => {
+    assert.deepEqual(parseJson('[1]'), { ok: true, value: [1] });
+    assert.deepEqual(parseJson('"bundle"'), { ok: true, value: 'bundle' });
+  });
+
+  it('handles runs of backslashes before quotes in linear time', () => {
+    const text = `["${'\\\\'.repeat(500_000)}", "${'\\"'.repeat(500_000)}"]`;
+    const start = performance.now();
+    assert.ok(parseJson(text).ok);
+    assert.ok(performance.now() - start < 2000);
+  });
+});
