@@ -1,0 +1,75 @@
+/**
+ * Schema migrations of the SQLite store, applied in order. Migration N (1-based) brings a database
+ * from `PRAGMA user_version = N-1` to N. Never edit a migration that has shipped: append a new one.
+ */
+export const migrations: readonly string[] = [
+  /* 1: collections, object versions, collection entries, search index, status, tokens, node meta */ `
+  CREATE TABLE collections (
+    key INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    description TEXT,
+    alias TEXT UNIQUE,
+    created_at TEXT NOT NULL,
+    -- Kept here rather than derived from max(entries.date_added): after a delete the maximum can
+    -- fall, and reusing a smaller dateAdded would hide new entries from clients holding a cursor.
+    last_date_added INTEGER NOT NULL DEFAULT 0
+  );
+
+  -- One row per (id, version): the JSON is stored once however many collections hold the version.
+  CREATE TABLE object_versions (
+    vid INTEGER PRIMARY KEY,
+    object_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    type TEXT NOT NULL,
+    spec_version TEXT NOT NULL,
+    revoked INTEGER NOT NULL,
+    json TEXT NOT NULL,
+    UNIQUE (object_id, version)
+  );
+
+  -- One row per version per collection. The primary key is the keyset cursor; the flags make the
+  -- TAXII version selectors (first, last) plain filters on that scan instead of grouping per page.
+  CREATE TABLE entries (
+    collection_key INTEGER NOT NULL REFERENCES collections (key),
+    date_added INTEGER NOT NULL,
+    vid INTEGER NOT NULL REFERENCES object_versions (vid),
+    is_latest INTEGER NOT NULL,
+    is_first INTEGER NOT NULL,
+    PRIMARY KEY (collection_key, date_added)
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX entries_by_version ON entries (vid, collection_key);
+
+  -- Contentless: the text lives in object_versions.json already. rowid = vid of a version that is
+  -- the latest in at least one collection.
+  CREATE VIRTUAL TABLE object_text USING fts5 (
+    name, description, aliases,
+    content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
+  );
+
+  CREATE TABLE statuses (
+    id TEXT PRIMARY KEY,
+    collection_id TEXT NOT NULL,
+    token_name TEXT NOT NULL,
+    request_timestamp TEXT NOT NULL,
+    total_count INTEGER NOT NULL,
+    successes TEXT NOT NULL,
+    failures TEXT NOT NULL
+  );
+
+  CREATE TABLE tokens (
+    name TEXT PRIMARY KEY,
+    secret_hash TEXT NOT NULL UNIQUE,
+    admin INTEGER NOT NULL,
+    grants TEXT NOT NULL,
+    organisation_id TEXT,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+  );
+
+  CREATE TABLE node_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
+];

@@ -1,0 +1,832 @@
+import Database from 'better-sqlite3';
+import canonicalize from 'canonicalize';
+import { EntenteError } from '../../errors/entente-error.ts';
+import type { StixObject } from '../../stix/types.ts';
+import { versionOf } from '../../stix/versions.ts';
+import { compareVersions } from '../compare-versions.ts';
+import type {
+  AddOutcome,
+  CollectionRecord,
+  EntryFilter,
+  NewCollection,
+  ObjectStore,
+  Page,
+  PageRequest,
+  SearchHit,
+  SearchQuery,
+  StatusDetail,
+  StatusDraft,
+  StatusRecord,
+  StoredEntry,
+  TokenRecord,
+  VersionSelector,
+} from '../object-store.ts';
+import { migrations } from './migrations.ts';
+
+export interface SqliteObjectStoreOptions {
+  /** File path, or ':memory:' for a private in-memory database. */
+  readonly path: string;
+  /** Source of dateAdded; injectable so tests can freeze it or run it backwards. */
+  readonly clock?: () => Date;
+  /** How long a writer waits for another process's write lock before giving up. */
+  readonly busyTimeoutMs?: number;
+}
+
+/** Opens (creating and migrating when needed) the SQLite store. Throws ENT_STORE_UNAVAILABLE. */
+export function openSqliteObjectStore(options: SqliteObjectStoreOptions): SqliteObjectStore {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(options.path);
+    db.pragma('journal_mode = WAL');
+    // FULL: an acknowledged write (a TAXII 202 with its status) survives power loss, not only a crash.
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    applyMigrations(db);
+    return new SqliteObjectStore(db, options.clock ?? (() => new Date()));
+  } catch (error) {
+    db?.close();
+    if (error instanceof EntenteError) throw error;
+    throw new EntenteError('ENT_STORE_UNAVAILABLE', `Cannot open the store at ${options.path}: ${messageOf(error)}`, { path: options.path }, { cause: error });
+  }
+}
+
+export const SCHEMA_VERSION = migrations.length;
+
+function applyMigrations(db: Database.Database): void {
+  const migrate = db.transaction(() => {
+    // Read inside the (immediate) transaction: two processes opening a new file must not both migrate.
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > migrations.length) {
+      throw new EntenteError(
+        'ENT_STORE_UNAVAILABLE',
+        `The store has schema version ${current}, newer than this program knows (${migrations.length}); upgrade Entente`,
+        { schemaVersion: current, knownVersion: migrations.length },
+      );
+    }
+    for (let index = current; index < migrations.length; index += 1) {
+      db.exec(migrations[index] ?? '');
+      db.pragma(`user_version = ${index + 1}`);
+    }
+  });
+  migrate.immediate();
+}
+
+const STIX_MEDIA_TYPE = 'application/stix+json;version=2.1';
+
+interface CollectionRow {
+  key: number;
+  id: string;
+  title: string;
+  description: string | null;
+  alias: string | null;
+  created_at: string;
+  last_date_added: number;
+}
+
+interface VersionRow {
+  vid: number;
+  version: string;
+  revoked: number;
+  json: string;
+}
+
+interface CollectionEntryRow {
+  vid: number;
+  version: string;
+  spec_version: string;
+  date_added: number;
+  is_latest: number;
+  is_first: number;
+}
+
+interface EntryRow {
+  id: string;
+  type: string;
+  version: string;
+  spec_version: string;
+  date_added: number;
+  revoked: number;
+  json: string;
+}
+
+interface StatusRow {
+  id: string;
+  collection_id: string;
+  token_name: string;
+  request_timestamp: string;
+  total_count: number;
+  successes: string;
+  failures: string;
+}
+
+interface TokenRow {
+  name: string;
+  secret_hash: string;
+  admin: number;
+  grants: string;
+  organisation_id: string | null;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+interface SearchRow {
+  id: string;
+  type: string;
+  version: string;
+  json: string;
+  collection_id: string;
+  score: number;
+}
+
+interface SearchableText {
+  readonly name: string | null;
+  readonly description: string | null;
+  readonly aliases: string | null;
+}
+
+/** Shape of a list query: one prepared statement per shape, built the first time it is needed. */
+interface ListShape {
+  readonly byIds: boolean;
+  readonly byTypes: boolean;
+  readonly bySpecVersions: boolean;
+  /** Undefined: every version passes. */
+  readonly selectors: { readonly latest: boolean; readonly first: boolean; readonly exact: boolean } | undefined;
+}
+
+type Statement = Database.Statement<unknown[], unknown>;
+
+export class SqliteObjectStore implements ObjectStore {
+  readonly #db: Database.Database;
+  readonly #clock: () => Date;
+  readonly #listStatements = new Map<string, Statement>();
+  readonly #sql: Record<
+    | 'insertCollection'
+    | 'selectCollection'
+    | 'selectCollections'
+    | 'updateLastDateAdded'
+    | 'selectVersionsOfObject'
+    | 'insertVersion'
+    | 'selectCollectionEntriesOfObject'
+    | 'insertEntry'
+    | 'selectEntry'
+    | 'updateEntryFlags'
+    | 'deleteEntry'
+    | 'selectIsLatestAnywhere'
+    | 'selectHasEntries'
+    | 'selectVersionJson'
+    | 'deleteVersion'
+    | 'insertText'
+    | 'replaceText'
+    | 'deleteText'
+    | 'countEntries'
+    | 'search'
+    | 'insertStatus'
+    | 'selectStatus'
+    | 'insertToken'
+    | 'selectTokens'
+    | 'selectTokenByName'
+    | 'selectTokenBySecretHash'
+    | 'revokeToken'
+    | 'selectMeta'
+    | 'upsertMeta',
+    Statement
+  >;
+
+  constructor(db: Database.Database, clock: () => Date) {
+    this.#db = db;
+    this.#clock = clock;
+    const prepare = (sql: string): Statement => db.prepare(sql);
+    this.#sql = {
+      insertCollection: prepare(
+        'INSERT INTO collections (id, title, description, alias, created_at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      selectCollection: prepare('SELECT * FROM collections WHERE id = ?'),
+      selectCollections: prepare('SELECT * FROM collections ORDER BY key'),
+      updateLastDateAdded: prepare('UPDATE collections SET last_date_added = ? WHERE key = ?'),
+      selectVersionsOfObject: prepare(
+        'SELECT vid, version, revoked, json FROM object_versions WHERE object_id = ?',
+      ),
+      insertVersion: prepare(
+        `INSERT INTO object_versions (object_id, version, type, spec_version, revoked, json)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      selectCollectionEntriesOfObject: prepare(
+        `SELECT e.vid, ov.version, ov.spec_version, e.date_added, e.is_latest, e.is_first
+         FROM object_versions ov CROSS JOIN entries e ON e.vid = ov.vid AND e.collection_key = ?
+         WHERE ov.object_id = ?`,
+      ),
+      insertEntry: prepare(
+        'INSERT INTO entries (collection_key, date_added, vid, is_latest, is_first) VALUES (?, ?, ?, ?, ?)',
+      ),
+      selectEntry: prepare('SELECT 1 FROM entries WHERE vid = ? AND collection_key = ?'),
+      updateEntryFlags: prepare(
+        'UPDATE entries SET is_latest = ?, is_first = ? WHERE collection_key = ? AND date_added = ?',
+      ),
+      deleteEntry: prepare('DELETE FROM entries WHERE collection_key = ? AND date_added = ?'),
+      selectIsLatestAnywhere: prepare('SELECT 1 FROM entries WHERE vid = ? AND is_latest = 1 LIMIT 1'),
+      selectHasEntries: prepare('SELECT 1 FROM entries WHERE vid = ? LIMIT 1'),
+      selectVersionJson: prepare('SELECT json FROM object_versions WHERE vid = ?'),
+      deleteVersion: prepare('DELETE FROM object_versions WHERE vid = ?'),
+      insertText: prepare('INSERT INTO object_text (rowid, name, description, aliases) VALUES (?, ?, ?, ?)'),
+      replaceText: prepare('INSERT OR REPLACE INTO object_text (rowid, name, description, aliases) VALUES (?, ?, ?, ?)'),
+      deleteText: prepare('DELETE FROM object_text WHERE rowid = ?'),
+      // Each object in a collection has exactly one latest entry, so its count is the object count.
+      countEntries: prepare(
+        'SELECT count(*) AS versions, coalesce(sum(is_latest), 0) AS objects FROM entries WHERE collection_key = ?',
+      ),
+      // MATERIALIZED keeps bm25() in the plain full-text scan it requires; weights favour name, then aliases.
+      search: prepare(
+        `WITH hits AS MATERIALIZED (
+           SELECT rowid AS vid, bm25(object_text, 10.0, 1.0, 5.0) AS score FROM object_text WHERE object_text MATCH @match
+         )
+         SELECT ov.object_id AS id, ov.type, ov.version, ov.json, c.id AS collection_id, min(hits.score) AS score
+         FROM hits
+         JOIN object_versions ov ON ov.vid = hits.vid
+         JOIN entries e ON e.vid = hits.vid AND e.is_latest = 1
+         JOIN collections c ON c.key = e.collection_key
+         WHERE c.id IN (SELECT value FROM json_each(@collections))
+           AND (@types IS NULL OR ov.type IN (SELECT value FROM json_each(@types)))
+         GROUP BY ov.object_id
+         ORDER BY score, ov.object_id
+         LIMIT @limit`,
+      ),
+      insertStatus: prepare(
+        `INSERT INTO statuses (id, collection_id, token_name, request_timestamp, total_count, successes, failures)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      selectStatus: prepare('SELECT * FROM statuses WHERE id = ?'),
+      insertToken: prepare(
+        `INSERT INTO tokens (name, secret_hash, admin, grants, organisation_id, created_at, revoked_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      selectTokens: prepare('SELECT * FROM tokens ORDER BY name'),
+      selectTokenByName: prepare('SELECT * FROM tokens WHERE name = ?'),
+      selectTokenBySecretHash: prepare('SELECT * FROM tokens WHERE secret_hash = ?'),
+      revokeToken: prepare('UPDATE tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL'),
+      selectMeta: prepare('SELECT value FROM node_meta WHERE key = ?'),
+      upsertMeta: prepare(
+        'INSERT INTO node_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ),
+    };
+  }
+
+  // ---- Collections ----
+
+  async createCollection(input: NewCollection, now: Date): Promise<CollectionRecord> {
+    return this.#guard(() => {
+      const createdAt = now.toISOString();
+      try {
+        this.#sql.insertCollection.run(input.id, input.title, input.description ?? null, input.alias ?? null, createdAt);
+      } catch (error) {
+        if (isConstraintViolation(error)) {
+          const aliasTaken = input.alias !== undefined && messageOf(error).includes('collections.alias');
+          throw new EntenteError(
+            'ENT_COLLECTION_EXISTS',
+            aliasTaken
+              ? `A collection with alias "${input.alias ?? ''}" already exists`
+              : `A collection with id "${input.id}" already exists`,
+            { collectionId: input.id },
+            { cause: error },
+          );
+        }
+        throw error;
+      }
+      return {
+        id: input.id,
+        title: input.title,
+        description: input.description,
+        alias: input.alias,
+        mediaTypes: [STIX_MEDIA_TYPE],
+        createdAt,
+      };
+    });
+  }
+
+  async getCollection(id: string): Promise<CollectionRecord | undefined> {
+    return this.#guard(() => {
+      const row = this.#sql.selectCollection.get(id) as CollectionRow | undefined;
+      return row === undefined ? undefined : toCollectionRecord(row);
+    });
+  }
+
+  async listCollections(): Promise<CollectionRecord[]> {
+    return this.#guard(() => (this.#sql.selectCollections.all() as CollectionRow[]).map(toCollectionRecord));
+  }
+
+  // ---- Objects ----
+
+  async addObjects(collectionId: string, objects: readonly StixObject[], status?: StatusDraft): Promise<AddOutcome[]> {
+    return this.#guard(() => {
+      const add = this.#db.transaction(() => {
+        const collection = this.#requireCollection(collectionId);
+        const nowMicros = this.#clock().getTime() * 1000;
+        let lastDateAdded = collection.last_date_added;
+        const nextDateAdded = (): number => {
+          lastDateAdded = Math.max(nowMicros, lastDateAdded + 1);
+          return lastDateAdded;
+        };
+        const outcomes = objects.map((object) => this.#addObject(collection.key, object, nextDateAdded));
+        if (lastDateAdded !== collection.last_date_added) {
+          this.#sql.updateLastDateAdded.run(lastDateAdded, collection.key);
+        }
+        if (status !== undefined) this.#insertStatus(collectionId, status, outcomes);
+        return outcomes;
+      });
+      // IMMEDIATE takes the write lock up front, so a concurrent writer waits (busy_timeout) instead of
+      // failing when a read transaction tries to upgrade.
+      return add.immediate();
+    });
+  }
+
+  #addObject(collectionKey: number, object: StixObject, nextDateAdded: () => number): AddOutcome {
+    const id = object.id;
+    const version = versionOf(object);
+    const json = JSON.stringify(object);
+    const stored = this.#sql.selectVersionsOfObject.all(id) as VersionRow[];
+    const same = stored.find((row) => row.version === version);
+
+    let vid: number;
+    let isNewVersion: boolean;
+    if (same !== undefined) {
+      if (!sameContent(json, object, same.json)) {
+        return {
+          kind: 'rejected',
+          id,
+          version,
+          code: 'ENT_OBJECT_VERSION_CONFLICT',
+          message: `Object ${id} version ${version} is already stored with different content; change "modified" to publish a new version`,
+        };
+      }
+      if (this.#sql.selectEntry.get(same.vid, collectionKey) !== undefined) return { kind: 'duplicate', id, version };
+      vid = same.vid;
+      isNewVersion = false;
+    } else {
+      const revokedAt = stored.find((row) => row.revoked === 1 && compareVersions(version, row.version) > 0);
+      if (revokedAt !== undefined) {
+        return {
+          kind: 'rejected',
+          id,
+          version,
+          code: 'ENT_OBJECT_REVOKED',
+          message: `Object ${id} was revoked in version ${revokedAt.version}; version ${version} cannot be added after it`,
+        };
+      }
+      const specVersion = typeof object['spec_version'] === 'string' ? object['spec_version'] : '2.1';
+      const revoked = object['revoked'] === true ? 1 : 0;
+      vid = Number(
+        this.#sql.insertVersion.run(id, version, object.type, specVersion, revoked, json)
+          .lastInsertRowid,
+      );
+      isNewVersion = true;
+    }
+
+    const dateAdded = nextDateAdded();
+    const siblings = stored.length === 0 ? [] : (this.#sql.selectCollectionEntriesOfObject.all(collectionKey, id) as CollectionEntryRow[]);
+    const latest = siblings.find((row) => row.is_latest === 1);
+    const first = siblings.find((row) => row.is_first === 1);
+    const isLatest = latest === undefined || compareVersions(version, latest.version) > 0;
+    const isFirst = first === undefined || compareVersions(version, first.version) < 0;
+    this.#sql.insertEntry.run(collectionKey, dateAdded, vid, isLatest ? 1 : 0, isFirst ? 1 : 0);
+
+    // At most one of the two can hold once siblings exist: newer than the latest or older than the first.
+    if (latest !== undefined && isLatest) {
+      this.#sql.updateEntryFlags.run(0, latest.is_first, collectionKey, latest.date_added);
+      this.#refreshSearchText(latest.vid);
+    }
+    if (first !== undefined && isFirst) {
+      this.#sql.updateEntryFlags.run(first.is_latest, 0, collectionKey, first.date_added);
+    }
+    if (isLatest) {
+      const text = searchableTextOf(object);
+      if (isNewVersion) {
+        if (text !== undefined) this.#sql.insertText.run(vid, text.name, text.description, text.aliases);
+      } else {
+        this.#writeSearchText(vid, text);
+      }
+    }
+    return { kind: 'added', id, version, dateAdded };
+  }
+
+  #insertStatus(collectionId: string, draft: StatusDraft, outcomes: readonly AddOutcome[]): void {
+    const successes: StatusDetail[] = [];
+    const failures: StatusDetail[] = [...draft.validationFailures];
+    for (const outcome of outcomes) {
+      if (outcome.kind === 'rejected') failures.push({ id: outcome.id, version: outcome.version, message: outcome.message });
+      else successes.push({ id: outcome.id, version: outcome.version });
+    }
+    this.#sql.insertStatus.run(
+      draft.statusId,
+      collectionId,
+      draft.tokenName,
+      draft.requestTimestamp,
+      draft.validationFailures.length + outcomes.length,
+      JSON.stringify(successes),
+      JSON.stringify(failures),
+    );
+  }
+
+  async listEntries(collectionId: string, filter: EntryFilter, page: PageRequest): Promise<Page> {
+    return this.#guard(() => {
+      const collection = this.#requireCollection(collectionId);
+      return this.#list(collection.key, filter, page, filter.versions ?? [{ kind: 'last' }], filter.ids);
+    });
+  }
+
+  async listVersions(collectionId: string, objectId: string, filter: EntryFilter, page: PageRequest): Promise<Page> {
+    return this.#guard(() => {
+      const collection = this.#requireCollection(collectionId);
+      if (filter.ids !== undefined && !filter.ids.includes(objectId)) return { entries: [], more: false };
+      return this.#list(collection.key, filter, page, filter.versions ?? [{ kind: 'all' }], [objectId]);
+    });
+  }
+
+  #list(
+    collectionKey: number,
+    filter: EntryFilter,
+    page: PageRequest,
+    selectors: readonly VersionSelector[],
+    ids: readonly string[] | undefined,
+  ): Page {
+    const limit = Math.max(0, Math.floor(page.limit));
+    const exactVersions = selectors.flatMap((selector) => (selector.kind === 'at' ? [selector.version] : []));
+    const shape: ListShape = {
+      byIds: ids !== undefined,
+      byTypes: filter.types !== undefined,
+      bySpecVersions: filter.specVersions !== undefined,
+      selectors: selectors.some((selector) => selector.kind === 'all')
+        ? undefined
+        : {
+            latest: selectors.some((selector) => selector.kind === 'last'),
+            first: selectors.some((selector) => selector.kind === 'first'),
+            exact: exactVersions.length > 0,
+          },
+    };
+    const after = Math.max(page.after ?? Number.MIN_SAFE_INTEGER, filter.addedAfter ?? Number.MIN_SAFE_INTEGER);
+    const rows = this.#listStatement(shape).all({
+      collectionKey,
+      after,
+      limit: limit + 1,
+      ids: JSON.stringify(ids ?? []),
+      types: JSON.stringify(filter.types ?? []),
+      specVersions: JSON.stringify(filter.specVersions ?? []),
+      versions: JSON.stringify(exactVersions),
+    }) as EntryRow[];
+    const more = rows.length > limit;
+    return { entries: rows.slice(0, limit).map(toStoredEntry), more };
+  }
+
+  #listStatement(shape: ListShape): Statement {
+    const key = JSON.stringify(shape);
+    const cached = this.#listStatements.get(key);
+    if (cached !== undefined) return cached;
+    const conditions = ['e.collection_key = @collectionKey', 'e.date_added > @after'];
+    if (shape.byTypes) conditions.push('ov.type IN (SELECT value FROM json_each(@types))');
+    if (shape.bySpecVersions) conditions.push('ov.spec_version IN (SELECT value FROM json_each(@specVersions))');
+    if (shape.selectors !== undefined) {
+      const alternatives: string[] = [];
+      if (shape.selectors.latest) alternatives.push('e.is_latest = 1');
+      if (shape.selectors.first) alternatives.push('e.is_first = 1');
+      if (shape.selectors.exact) alternatives.push('ov.version IN (SELECT value FROM json_each(@versions))');
+      conditions.push(alternatives.length === 0 ? '0' : `(${alternatives.join(' OR ')})`);
+    }
+    // With ids, start from the few versions of those objects (CROSS JOIN fixes the join order);
+    // otherwise walk the (collection_key, date_added) key from the cursor, which is what makes a
+    // page at depth one million as cheap as the first.
+    const from = shape.byIds
+      ? `(SELECT DISTINCT value FROM json_each(@ids)) AS wanted
+         CROSS JOIN object_versions ov ON ov.object_id = wanted.value
+         CROSS JOIN entries e ON e.vid = ov.vid`
+      : 'entries e CROSS JOIN object_versions ov ON ov.vid = e.vid';
+    const statement = this.#db.prepare(
+      `SELECT ov.object_id AS id, ov.type, ov.version, ov.spec_version, e.date_added, ov.revoked, ov.json
+       FROM ${from}
+       WHERE ${conditions.join(' AND ')}
+       ORDER BY e.date_added
+       LIMIT @limit`,
+    );
+    this.#listStatements.set(key, statement);
+    return statement;
+  }
+
+  async deleteObject(collectionId: string, objectId: string, filter: EntryFilter): Promise<number> {
+    return this.#guard(() => {
+      const remove = this.#db.transaction(() => {
+        const collection = this.#requireCollection(collectionId);
+        if (filter.ids !== undefined && !filter.ids.includes(objectId)) return 0;
+        const entries = this.#sql.selectCollectionEntriesOfObject.all(collection.key, objectId) as CollectionEntryRow[];
+        const doomed = entries.filter((entry) => deletionMatches(entry, filter));
+        if (doomed.length === 0) return 0;
+        for (const entry of doomed) this.#sql.deleteEntry.run(collection.key, entry.date_added);
+
+        const remaining = entries.filter((entry) => !doomed.includes(entry));
+        const newLatest = pickBy(remaining, (a, b) => compareVersions(a.version, b.version) > 0);
+        const newFirst = pickBy(remaining, (a, b) => compareVersions(a.version, b.version) < 0);
+        for (const entry of remaining) {
+          const isLatest = entry === newLatest ? 1 : 0;
+          const isFirst = entry === newFirst ? 1 : 0;
+          if (isLatest === entry.is_latest && isFirst === entry.is_first) continue;
+          this.#sql.updateEntryFlags.run(isLatest, isFirst, collection.key, entry.date_added);
+          if (isLatest !== entry.is_latest) this.#refreshSearchText(entry.vid);
+        }
+        for (const entry of doomed) {
+          if (this.#sql.selectHasEntries.get(entry.vid) === undefined) {
+            // No collection holds this version any more: forget it, so it blocks no later re-publication.
+            this.#sql.deleteText.run(entry.vid);
+            this.#sql.deleteVersion.run(entry.vid);
+          } else if (entry.is_latest === 1) {
+            this.#refreshSearchText(entry.vid);
+          }
+        }
+        return doomed.length;
+      });
+      return remove.immediate();
+    });
+  }
+
+  /** Keeps the invariant: a version is in the search index iff it is the latest in some collection. */
+  #refreshSearchText(vid: number): void {
+    if (this.#sql.selectIsLatestAnywhere.get(vid) === undefined) {
+      this.#sql.deleteText.run(vid);
+      return;
+    }
+    const row = this.#sql.selectVersionJson.get(vid) as { json: string } | undefined;
+    if (row === undefined) return;
+    this.#writeSearchText(vid, searchableTextOf(JSON.parse(row.json) as StixObject));
+  }
+
+  #writeSearchText(vid: number, text: SearchableText | undefined): void {
+    if (text === undefined) this.#sql.deleteText.run(vid);
+    else this.#sql.replaceText.run(vid, text.name, text.description, text.aliases);
+  }
+
+  async search(query: SearchQuery): Promise<SearchHit[]> {
+    return this.#guard(() => {
+      const match = toFtsQuery(query.text);
+      const limit = Math.max(0, Math.floor(query.limit));
+      if (match === undefined || query.collectionIds.length === 0 || limit === 0) return [];
+      const rows = this.#sql.search.all({
+        match,
+        collections: JSON.stringify(query.collectionIds),
+        types: query.types === undefined ? null : JSON.stringify(query.types),
+        limit,
+      }) as SearchRow[];
+      return rows.map((row) => {
+        const name = (JSON.parse(row.json) as StixObject)['name'];
+        return {
+          id: row.id,
+          type: row.type,
+          version: row.version,
+          name: typeof name === 'string' ? name : undefined,
+          collectionId: row.collection_id,
+          json: row.json,
+          // bm25 is "lower is better" and negative; a hit's rank reads more naturally as "higher is better".
+          rank: -row.score,
+        };
+      });
+    });
+  }
+
+  async countEntries(collectionId: string): Promise<{ objects: number; versions: number }> {
+    return this.#guard(() => {
+      const collection = this.#requireCollection(collectionId);
+      return this.#sql.countEntries.get(collection.key) as { objects: number; versions: number };
+    });
+  }
+
+  // ---- Status ----
+
+  async getStatus(statusId: string): Promise<StatusRecord | undefined> {
+    return this.#guard(() => {
+      const row = this.#sql.selectStatus.get(statusId) as StatusRow | undefined;
+      if (row === undefined) return undefined;
+      const successes = JSON.parse(row.successes) as StatusDetail[];
+      const failures = JSON.parse(row.failures) as StatusDetail[];
+      return {
+        id: row.id,
+        collectionId: row.collection_id,
+        tokenName: row.token_name,
+        // The whole request is handled in one transaction, so a stored status is always complete.
+        status: 'complete',
+        requestTimestamp: row.request_timestamp,
+        totalCount: row.total_count,
+        successCount: successes.length,
+        failureCount: failures.length,
+        pendingCount: 0,
+        successes,
+        failures,
+        pendings: [],
+      };
+    });
+  }
+
+  // ---- Tokens ----
+
+  async createToken(token: TokenRecord): Promise<void> {
+    this.#guard(() => {
+      try {
+        this.#sql.insertToken.run(
+          token.name,
+          token.secretHash,
+          token.admin ? 1 : 0,
+          JSON.stringify(token.grants),
+          token.organisationId ?? null,
+          token.createdAt,
+          token.revokedAt ?? null,
+        );
+      } catch (error) {
+        if (isConstraintViolation(error)) {
+          const secretTaken = messageOf(error).includes('tokens.secret_hash');
+          throw new EntenteError(
+            'ENT_TOKEN_EXISTS',
+            secretTaken ? `Another token already uses this secret` : `A token named "${token.name}" already exists`,
+            { name: token.name },
+            { cause: error },
+          );
+        }
+        throw error;
+      }
+    });
+  }
+
+  async listTokens(): Promise<TokenRecord[]> {
+    return this.#guard(() => (this.#sql.selectTokens.all() as TokenRow[]).map(toTokenRecord));
+  }
+
+  async findTokenBySecretHash(secretHash: string): Promise<TokenRecord | undefined> {
+    return this.#guard(() => {
+      const row = this.#sql.selectTokenBySecretHash.get(secretHash) as TokenRow | undefined;
+      return row === undefined ? undefined : toTokenRecord(row);
+    });
+  }
+
+  async revokeToken(name: string, now: Date): Promise<TokenRecord> {
+    return this.#guard(() => {
+      // Revoking twice keeps the first revocation time.
+      this.#sql.revokeToken.run(now.toISOString(), name);
+      const row = this.#sql.selectTokenByName.get(name) as TokenRow | undefined;
+      if (row === undefined) throw new EntenteError('ENT_TOKEN_NOT_FOUND', `No token named "${name}"`, { name });
+      return toTokenRecord(row);
+    });
+  }
+
+  // ---- Node metadata ----
+
+  async getMeta(key: string): Promise<string | undefined> {
+    return this.#guard(() => (this.#sql.selectMeta.get(key) as { value: string } | undefined)?.value);
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    this.#guard(() => {
+      this.#sql.upsertMeta.run(key, value);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+
+  /** The underlying connection, for diagnostics and SQLite-specific tests only. */
+  get database(): Database.Database {
+    return this.#db;
+  }
+
+  #requireCollection(collectionId: string): CollectionRow {
+    const row = this.#sql.selectCollection.get(collectionId) as CollectionRow | undefined;
+    if (row === undefined) {
+      throw new EntenteError('ENT_COLLECTION_NOT_FOUND', `No collection with id "${collectionId}"`, { collectionId });
+    }
+    return row;
+  }
+
+  /** Turns the failures a caller cannot fix (locked, full, unreadable, closed database) into ENT_STORE_UNAVAILABLE. */
+  #guard<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      if (error instanceof EntenteError) throw error;
+      if (isUnavailable(error) || !this.#db.open) {
+        throw new EntenteError('ENT_STORE_UNAVAILABLE', `The store cannot be used: ${messageOf(error)}`, undefined, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+}
+
+/**
+ * Same content means the same RFC 8785 form, so re-serialising with another key order is still a
+ * duplicate. Canonicalising costs more than the rest of an insert, so it runs only when an (id,
+ * version) is seen again and the exact text differs: no per-version hash is stored or computed.
+ */
+function sameContent(json: string, object: StixObject, storedJson: string): boolean {
+  if (json === storedJson) return true;
+  return canonicalize(object) === canonicalize(JSON.parse(storedJson) as unknown);
+}
+
+function searchableTextOf(object: StixObject): SearchableText | undefined {
+  const name = typeof object['name'] === 'string' ? object['name'] : null;
+  const description = typeof object['description'] === 'string' ? object['description'] : null;
+  const aliasList = [object['aliases'], object['x_mitre_aliases']].flatMap((value) =>
+    Array.isArray(value) ? value.filter((alias): alias is string => typeof alias === 'string') : [],
+  );
+  const aliases = aliasList.length === 0 ? null : aliasList.join(' ');
+  if (name === null && description === null && aliases === null) return undefined;
+  return { name, description, aliases };
+}
+
+const MAX_QUERY_TERMS = 16;
+const MAX_TERM_LENGTH = 64;
+
+/**
+ * Builds the FTS5 MATCH expression from user text. Only runs of letters and digits survive, each
+ * quoted as a prefix term and AND-ed, so FTS5 syntax in the input (operators, quotes, `*`, `^`,
+ * column filters, NEAR) is searched for as words or dropped, never interpreted.
+ */
+export function toFtsQuery(text: string): string | undefined {
+  const terms = text.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  const unique = [...new Set(terms.map((term) => term.slice(0, MAX_TERM_LENGTH)))].slice(0, MAX_QUERY_TERMS);
+  if (unique.length === 0) return undefined;
+  return unique.map((term) => `"${term}"*`).join(' ');
+}
+
+function deletionMatches(entry: CollectionEntryRow, filter: EntryFilter): boolean {
+  if (filter.addedAfter !== undefined && entry.date_added <= filter.addedAfter) return false;
+  if (filter.specVersions !== undefined && !filter.specVersions.includes(entry.spec_version)) return false;
+  const selectors = filter.versions;
+  if (selectors === undefined) return true;
+  return selectors.some((selector) => {
+    switch (selector.kind) {
+      case 'all':
+        return true;
+      case 'last':
+        return entry.is_latest === 1;
+      case 'first':
+        return entry.is_first === 1;
+      case 'at':
+        return entry.version === selector.version;
+    }
+  });
+}
+
+function pickBy<T>(items: readonly T[], isBetter: (candidate: T, best: T) => boolean): T | undefined {
+  let best: T | undefined;
+  for (const item of items) if (best === undefined || isBetter(item, best)) best = item;
+  return best;
+}
+
+function toStoredEntry(row: EntryRow): StoredEntry {
+  return {
+    id: row.id,
+    type: row.type,
+    version: row.version,
+    specVersion: row.spec_version,
+    dateAdded: row.date_added,
+    revoked: row.revoked === 1,
+    json: row.json,
+  };
+}
+
+function toCollectionRecord(row: CollectionRow): CollectionRecord {
+  return {
+    id: row.id,
+    title: row.title,
+    description: row.description ?? undefined,
+    alias: row.alias ?? undefined,
+    mediaTypes: [STIX_MEDIA_TYPE],
+    createdAt: row.created_at,
+  };
+}
+
+function toTokenRecord(row: TokenRow): TokenRecord {
+  return {
+    name: row.name,
+    secretHash: row.secret_hash,
+    admin: row.admin === 1,
+    grants: JSON.parse(row.grants) as TokenRecord['grants'],
+    organisationId: row.organisation_id ?? undefined,
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at ?? undefined,
+  };
+}
+
+function sqliteCodeOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  return typeof error.code === 'string' ? error.code : undefined;
+}
+
+function isConstraintViolation(error: unknown): boolean {
+  return sqliteCodeOf(error)?.startsWith('SQLITE_CONSTRAINT') ?? false;
+}
+
+const unavailableCodes = ['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_READONLY', 'SQLITE_CANTOPEN', 'SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_PROTOCOL'];
+
+function isUnavailable(error: unknown): boolean {
+  const code = sqliteCodeOf(error);
+  return code !== undefined && unavailableCodes.some((prefix) => code.startsWith(prefix));
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

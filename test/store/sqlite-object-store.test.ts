@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { isEntenteError } from '../../src/errors/entente-error.ts';
+import { SCHEMA_VERSION, openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
+import { indicator, runObjectStoreContract } from './object-store.contract.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'entente-sqlite-store-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let databases = 0;
+const freshPath = (): string => join(dir, `store-${(databases += 1)}.db`);
+
+runObjectStoreContract('SqliteObjectStore (file)', async ({ clock }) => openSqliteObjectStore({ path: freshPath(), clock }));
+runObjectStoreContract('SqliteObjectStore (:memory:)', async ({ clock }) => openSqliteObjectStore({ path: ':memory:', clock }));
+
+describe('SqliteObjectStore', () => {
+  it('opens with WAL, synchronous=FULL and foreign keys on', async () => {
+    const store = openSqliteObjectStore({ path: freshPath() });
+    try {
+      assert.equal(store.database.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(store.database.pragma('synchronous', { simple: true }), 2);
+      assert.equal(store.database.pragma('foreign_keys', { simple: true }), 1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('stores the JSON of a version once however many collections hold it', async () => {
+    const store = openSqliteObjectStore({ path: ':memory:' });
+    try {
+      for (const id of ['one', 'two', 'three']) {
+        await store.createCollection({ id, title: id }, new Date());
+        await store.addObjects(id, [indicator(1)]);
+      }
+      assert.equal(store.database.prepare('SELECT count(*) FROM object_versions').pluck().get(), 1);
+      assert.equal(store.database.prepare('SELECT count(*) FROM entries').pluck().get(), 3);
+    } finally {
+      await store.close();
+    }
+  });
+
+  describe('migrations', () => {
+    it('migrates a new file to the current schema version and reopens it without change', async () => {
+      const path = freshPath();
+      const first = openSqliteObjectStore({ path });
+      await first.createCollection({ id: 'kept', title: 'Kept' }, new Date());
+      await first.addObjects('kept', [indicator(1)]);
+      assert.equal(first.database.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      await first.close();
+
+      for (let reopen = 0; reopen < 2; reopen += 1) {
+        const again = openSqliteObjectStore({ path });
+        assert.equal(again.database.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+        assert.deepEqual(await again.countEntries('kept'), { objects: 1, versions: 1 });
+        await again.close();
+      }
+    });
+
+    it('refuses a database written by a newer schema', async () => {
+      const path = freshPath();
+      const raw = new Database(path);
+      raw.pragma('user_version = 999');
+      raw.close();
+      assert.throws(
+        () => openSqliteObjectStore({ path }),
+        (error: unknown) => isEntenteError(error) && error.code === 'ENT_STORE_UNAVAILABLE' && /999/.test(error.message),
+      );
+    });
+
+    it('reports a path that cannot be opened as ENT_STORE_UNAVAILABLE', () => {
+      assert.throws(
+        () => openSqliteObjectStore({ path: join(dir, 'missing-dir', 'store.db') }),
+        (error: unknown) => isEntenteError(error) && error.code === 'ENT_STORE_UNAVAILABLE',
+      );
+    });
+  });
+
+  it('reports use after close as ENT_STORE_UNAVAILABLE', async () => {
+    const store = openSqliteObjectStore({ path: ':memory:' });
+    await store.close();
+    await assert.rejects(store.getMeta('x'), (error: unknown) => isEntenteError(error) && error.code === 'ENT_STORE_UNAVAILABLE');
+  });
+
+  it('keeps every batch whole or absent when the writing process is killed (kill -9)', { timeout: 120_000 }, async () => {
+    const path = freshPath();
+    const writer = join(import.meta.dirname, 'sqlite-crash-writer.ts');
+    for (let run = 1; run <= 3; run += 1) {
+      await runAndKill(writer, path, String(run), 150 + Math.floor(Math.random() * 600));
+      assertConsistentAfterCrash(path);
+    }
+  });
+});
+
+async function runAndKill(script: string, path: string, run: string, delayMs: number): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, path, run], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) resolve();
+    });
+    child.on('exit', () => reject(new Error(`writer exited before it was killed: ${stderr}`)));
+  });
+  await new Promise((resolve) => setTimeout(resolve, delayMs));
+  child.kill('SIGKILL');
+  assert.equal(await exited, 'SIGKILL', stderr);
+}
+
+function assertConsistentAfterCrash(path: string): void {
+  // Reopening runs WAL recovery, exactly as the node would after a crash.
+  const store = openSqliteObjectStore({ path });
+  const db = store.database;
+  try {
+    assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+    assert.deepEqual(db.pragma('foreign_key_check'), []);
+    db.prepare("INSERT INTO object_text (object_text, rank) VALUES ('integrity-check', 0)").run();
+
+    const versions = db.prepare('SELECT object_id, version, json FROM object_versions').all() as { object_id: string; version: string; json: string }[];
+    const statusIds = new Set(db.prepare('SELECT id FROM statuses').pluck().all() as string[]);
+    assert.ok(statusIds.size > 0, 'the writer stored nothing before it was killed; raise the delay');
+    const batchesSeen = new Map<string, number>();
+    for (const row of versions) {
+      const object = JSON.parse(row.json) as { id: string; modified: string; x_entente_batch: string };
+      assert.equal(object.id, row.object_id);
+      assert.equal(object.modified, row.version);
+      assert.ok(statusIds.has(object.x_entente_batch), `version of ${row.object_id} stored without its status ${object.x_entente_batch}`);
+      batchesSeen.set(object.x_entente_batch, (batchesSeen.get(object.x_entente_batch) ?? 0) + 1);
+    }
+
+    const stored = new Set(versions.map((row) => `${row.object_id}@${row.version}`));
+    for (const row of db.prepare('SELECT id, successes, total_count FROM statuses').all() as { id: string; successes: string; total_count: number }[]) {
+      const successes = JSON.parse(row.successes) as { id: string; version: string }[];
+      assert.equal(successes.length, row.total_count);
+      for (const success of successes) assert.ok(stored.has(`${success.id}@${success.version}`), `status ${row.id} reports a missing version`);
+      assert.equal(batchesSeen.get(row.id), row.total_count, `batch ${row.id} is not whole`);
+    }
+
+    const badFlags = db
+      .prepare(
+        `SELECT ov.object_id FROM entries e JOIN object_versions ov ON ov.vid = e.vid
+         GROUP BY e.collection_key, ov.object_id HAVING sum(e.is_latest) != 1 OR sum(e.is_first) != 1`,
+      )
+      .all();
+    assert.deepEqual(badFlags, []);
+  } finally {
+    void store.close();
+  }
+}
