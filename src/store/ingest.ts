@@ -1,0 +1,51 @@
+import type { ErrorCode } from '../errors/catalogue.ts';
+import type { StixObject } from '../stix/types.ts';
+import type { AddOutcome, ObjectStore, StatusDraft } from './object-store.ts';
+
+export interface IngestRejection {
+  readonly id: string;
+  readonly version: string;
+  /** ENT_OBJECT_INVALID for what validation refused (from the status draft), else the store's reason. */
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+export interface IngestResult {
+  /** Versions newly added to the collection. */
+  readonly accepted: number;
+  /** Versions the collection already held with the same content: successes, per TAXII. */
+  readonly duplicate: number;
+  readonly rejected: readonly IngestRejection[];
+  /** The store's outcomes, in input order, for callers that report per object. */
+  readonly outcomes: readonly AddOutcome[];
+}
+
+export interface IngestRequest {
+  readonly collectionId: string;
+  /** Objects that already passed validateStixObject. */
+  readonly objects: readonly StixObject[];
+  /** Present for TAXII POST (its status resource); the CLI import may leave it out. */
+  readonly status?: StatusDraft;
+}
+
+/**
+ * The one way objects enter a collection, shared by TAXII POST and the CLI import, so that both
+ * count, deduplicate and reject the same way. Objects and status are stored in one transaction.
+ */
+export async function ingest(store: ObjectStore, request: IngestRequest): Promise<IngestResult> {
+  const outcomes = await store.addObjects(request.collectionId, request.objects, request.status);
+  let accepted = 0;
+  let duplicate = 0;
+  const rejected: IngestRejection[] = (request.status?.validationFailures ?? []).map((failure) => ({
+    id: failure.id,
+    version: failure.version,
+    code: 'ENT_OBJECT_INVALID',
+    message: failure.message ?? 'the object is not valid STIX 2.1',
+  }));
+  for (const outcome of outcomes) {
+    if (outcome.kind === 'added') accepted += 1;
+    else if (outcome.kind === 'duplicate') duplicate += 1;
+    else rejected.push({ id: outcome.id, version: outcome.version, code: outcome.code, message: outcome.message });
+  }
+  return { accepted, duplicate, rejected, outcomes };
+}
