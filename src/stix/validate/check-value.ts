@@ -4,6 +4,7 @@ import { IssueSink, itemPath, memberPath } from './issue-sink.ts';
 import {
   checkIdentifier,
   IdVerdict,
+  idHasType,
   idTypeOf,
   isBase64,
   isDictionaryKey,
@@ -18,7 +19,7 @@ import {
   timestampFractionDigits,
 } from './lexical.ts';
 import { RESERVED_PROPERTIES } from './object-categories.ts';
-import type { JsonRecord, PropSpec, Shape } from './property-spec.ts';
+import type { JsonRecord, PropSpec, RefTarget, Shape } from './property-spec.ts';
 import { HASH_ALGORITHM_OV } from './vocabularies.ts';
 import { checkExtensions } from './extensions.ts';
 import { checkExternalReference, checkGranularMarking, checkKillChainPhase } from './common-structures.ts';
@@ -53,6 +54,11 @@ function wrongType(ctx: CheckContext, path: string, expected: string, value: unk
 
 function pathOf(parent: string, key: string | number): string {
   return typeof key === 'number' ? itemPath(parent, key) : memberPath(parent, key);
+}
+
+/** Table keys are plain property names, so their path needs no quoting check. */
+function propertyPath(parent: string, key: string | number): string {
+  return typeof key === 'number' ? itemPath(parent, key) : `${parent}.${key}`;
 }
 
 const HASH_LENGTHS: ReadonlyMap<string, number> = new Map([
@@ -107,12 +113,16 @@ function checkHashes(value: unknown, path: string, ctx: CheckContext): void {
   if (count === 0) ctx.sink.error(path, 'STIX_DICTIONARY_EMPTY', 'hashes must contain at least one hash');
 }
 
-function checkRef(value: string, path: string, spec: { readonly target: { describe: string; accepts: (t: string) => boolean } }, ctx: CheckContext): void {
+function checkRef(value: string, path: string, spec: { readonly target: RefTarget }, ctx: CheckContext): void {
   const verdict = checkIdentifier(value);
   if (verdict !== IdVerdict.Ok) {
     if (ctx.localRefs !== null && ctx.localRefs.has(value)) return;
     ctx.sink.error(path, 'STIX_REF_INVALID', identifierProblem(verdict, value));
     return;
+  }
+  const fixed = spec.target.types;
+  if (fixed !== undefined) {
+    for (const t of fixed) if (idHasType(value, t)) return;
   }
   const type = idTypeOf(value);
   if (!spec.target.accepts(type)) {
@@ -223,7 +233,7 @@ export function checkValue(spec: PropSpec, value: unknown, parent: string, key: 
         }
         return;
       }
-      const path = pathOf(parent, key);
+      const path = propertyPath(parent, key);
       for (let i = 0; i < value.length; i++) checkValue(item, value[i], path, i, ctx);
       return;
     }
@@ -232,19 +242,19 @@ export function checkValue(spec: PropSpec, value: unknown, parent: string, key: 
       return;
     case 'object':
       if (!isRecord(value)) return wrongType(ctx, pathOf(parent, key), 'an object', value);
-      checkShape(spec.shape, value, pathOf(parent, key), ctx);
+      checkShape(spec.shape, value, propertyPath(parent, key), ctx);
       return;
     case 'hashes':
       checkHashes(value, pathOf(parent, key), ctx);
       return;
     case 'kill-chain-phases':
-      checkListOf(value, pathOf(parent, key), ctx, checkKillChainPhase);
+      checkListOf(value, propertyPath(parent, key), ctx, checkKillChainPhase);
       return;
     case 'external-references':
-      checkListOf(value, pathOf(parent, key), ctx, checkExternalReference);
+      checkListOf(value, propertyPath(parent, key), ctx, checkExternalReference);
       return;
     case 'granular-markings':
-      checkListOf(value, pathOf(parent, key), ctx, checkGranularMarking);
+      checkListOf(value, propertyPath(parent, key), ctx, checkGranularMarking);
       return;
     case 'extensions':
       checkExtensions(value, pathOf(parent, key), ctx);
@@ -339,7 +349,9 @@ export function checkUndefinedProperty(key: string, value: unknown, parent: stri
 /** Checks every property of `value` against a shape, then the shape's required list and co-constraints. */
 export function checkShape(s: Shape, value: JsonRecord, path: string, ctx: CheckContext): void {
   const props = s.props;
-  for (const key of Object.keys(value)) {
+  // for-in rather than Object.keys: no array per object on the hot path; JSON objects have no inherited
+  // enumerable keys.
+  for (const key in value) {
     const spec = props.get(key);
     const v = value[key];
     if (spec === undefined) {
@@ -351,7 +363,7 @@ export function checkShape(s: Shape, value: JsonRecord, path: string, ctx: Check
     }
   }
   for (const key of s.required) {
-    if (!Object.hasOwn(value, key)) {
+    if (value[key] === undefined) {
       ctx.sink.error(memberPath(path, key), 'STIX_REQUIRED_PROPERTY_MISSING', `'${key}' is required`);
     }
   }

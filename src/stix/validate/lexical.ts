@@ -84,8 +84,25 @@ export const enum IdVerdict {
   NotRfc4122 = 3,
 }
 
+// Identifiers repeat heavily within a feed (created_by_ref, markings, relationship endpoints), and a Map
+// lookup hashes natively, which is several times faster than re-scanning the characters. Bounded so that
+// hostile input cannot grow it; it memoizes a pure function, so results never depend on it.
+const ID_CACHE_LIMIT = 50_000;
+const idCache = new Map<string, IdVerdict>();
+
 /** Checks `type--uuid` syntax; the type prefix is `id.slice(0, id.length - 38)` when the verdict is Ok. */
 export function checkIdentifier(id: string): IdVerdict {
+  const cached = idCache.get(id);
+  if (cached !== undefined) return cached;
+  const verdict = scanIdentifier(id);
+  if (id.length <= 300) {
+    if (idCache.size >= ID_CACHE_LIMIT) idCache.clear();
+    idCache.set(id, verdict);
+  }
+  return verdict;
+}
+
+function scanIdentifier(id: string): IdVerdict {
   const sep = id.length - ID_SUFFIX_LENGTH;
   if (sep < 3 || id.charCodeAt(sep) !== 45 || id.charCodeAt(sep + 1) !== 45) return IdVerdict.Malformed;
   const uuid = checkUuidAt(id, sep + 2);

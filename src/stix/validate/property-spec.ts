@@ -11,6 +11,8 @@ export interface RefTarget {
   /** Words for messages: "an identity", "an SCO". */
   readonly describe: string;
   readonly accepts: (type: string) => boolean;
+  /** For fixed type lists: lets the checker match the id prefix without slicing it out. */
+  readonly types?: readonly string[];
 }
 
 export type ValueKind =
@@ -113,7 +115,7 @@ export function toTypes(...types: string[]): RefTarget {
   const allowed = new Set(types);
   const names = types.map((t) => `'${t}'`);
   const describe = names.length === 1 ? article(types[0] ?? '') : `one of ${names.join(', ')}`;
-  return { describe, accepts: (type) => allowed.has(type) };
+  return { describe, accepts: (type) => allowed.has(type), types };
 }
 
 export const ANY_OBJECT: RefTarget = { describe: 'any STIX object', accepts: () => true };
