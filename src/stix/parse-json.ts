@@ -60,11 +60,7 @@ const DIGIT_9 = 0x39;
 export function parseJson(text: string, options: ParseJsonOptions = {}): Result<JsonValue, JsonParseProblem> {
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   if (options.maxBytes !== undefined) {
-    // Each UTF-16 unit is 1–3 UTF-8 bytes, so the exact count is needed only between those bounds.
-    const size = text.length > options.maxBytes || text.length * 3 <= options.maxBytes
-      ? text.length
-      : Buffer.byteLength(text, 'utf8');
-    if (size > options.maxBytes) {
+    if (exceedsByteLimit(text, options.maxBytes)) {
       return err(problem(text, 'ENT_INPUT_TOO_LARGE', `input is larger than the limit of ${options.maxBytes} bytes`, undefined));
     }
   }
@@ -84,6 +80,14 @@ export function parseJson(text: string, options: ParseJsonOptions = {}): Result<
     const position = errorPosition(body, raw);
     return err(problem(text, 'ENT_INPUT_MALFORMED_JSON', `not valid JSON: ${detail}${encodingHint(text)}`, position === undefined ? undefined : position + offset));
   }
+}
+
+/** Whether the UTF-8 form of the text is longer than `maxBytes`. */
+export function exceedsByteLimit(text: string, maxBytes: number): boolean {
+  // Each UTF-16 unit is 1–3 UTF-8 bytes, so the exact count is needed only between those bounds.
+  if (text.length > maxBytes) return true;
+  if (text.length * 3 <= maxBytes) return false;
+  return Buffer.byteLength(text, 'utf8') > maxBytes;
 }
 
 export interface ScanFinding {
