@@ -15,7 +15,6 @@ import {
   STRING,
   STRING_LIST,
   STRING_OR_INTEGER,
-  TIMESTAMP,
   toTypes,
   vocab,
   type PropSpec,
