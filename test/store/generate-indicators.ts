@@ -4,7 +4,7 @@ import type { StixObject } from '../../src/stix/types.ts';
  * Deterministic, typical-looking STIX 2.1 indicators (~450 bytes of JSON each, no name, like most
  * feed indicators). `seed` separates independent sets; ids come from the seed and the index.
  */
-export function generateIndicators(count: number, seed: number): StixObject[] {
+export function generateIndicators(count: number, seed: number, options: { named?: boolean } = {}): StixObject[] {
   const indicators: StixObject[] = [];
   for (let index = 0; index < count; index += 1) {
     const hex = ((seed * 0x9e3779b1 + index * 0x85ebca6b) >>> 0).toString(16).padStart(8, '0');
@@ -18,6 +18,7 @@ export function generateIndicators(count: number, seed: number): StixObject[] {
       created: timestamp,
       modified: timestamp,
       created_by_ref: 'identity--f431f809-377b-45e0-aa1c-6a4751cae5ff',
+      ...(options.named === true ? { name: `C2 server ${octets}`, description: 'Command and control server seen in botnet traffic' } : {}),
       indicator_types: ['malicious-activity'],
       pattern: `[ipv4-addr:value = '${octets}']`,
       pattern_type: 'stix',
