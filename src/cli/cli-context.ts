@@ -10,6 +10,8 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
   /** True when stderr is a terminal: progress bars are drawn only then. */
   readonly interactive: boolean;
+  /** Set by a command that finished its work but must still exit non-zero (some input was rejected). */
+  readonly outcome: { partialFailure: boolean };
 }
 
 /** Options every command accepts to find its node. */

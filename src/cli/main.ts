@@ -6,5 +6,6 @@ const exitCode = await runCli(process.argv.slice(2), {
   stdin: process.stdin,
   env: process.env,
   interactive: process.stderr.isTTY === true,
+  outcome: { partialFailure: false },
 });
 process.exitCode = exitCode;

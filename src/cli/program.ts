@@ -3,6 +3,8 @@ import type { CliIo } from './cli-context.ts';
 import { startCommand } from './commands/start-command.ts';
 import { collectionCommand } from './commands/collection-command.ts';
 import { tokenCommand } from './commands/token-command.ts';
+import { importCommand } from './commands/import-command.ts';
+import { exportCommand } from './commands/export-command.ts';
 import { isEntenteError } from '../errors/entente-error.ts';
 
 export const exitCodes = { ok: 0, failure: 1, usage: 2 } as const;
@@ -22,7 +24,7 @@ export function buildProgram(io: CliIo): Command {
         '  $ entente export --collection apt-2026 -o apt-2026.json\n\n' +
         'Every command has --help with an example. Settings also come from ENTENTE_* environment variables.',
     );
-  const commands = [startCommand(io), collectionCommand(io), tokenCommand(io)];
+  const commands = [startCommand(io), collectionCommand(io), tokenCommand(io), importCommand(io), exportCommand(io)];
   for (const command of commands) program.addCommand(command);
   configureOutput(program, io);
   return program;
@@ -43,7 +45,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const program = buildProgram(io);
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return exitCodes.ok;
+    return io.outcome.partialFailure ? exitCodes.failure : exitCodes.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version end through here too, with exit code 0.

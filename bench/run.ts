@@ -1,0 +1,16 @@
+// `npm run bench -- NAME [NAME…]` runs the named benchmarks (all when none is named).
+const benches: Record<string, () => Promise<void>> = {
+  ingest: async () => (await import('./ingest-bench.ts')).runIngestBench(),
+  taxii: async () => (await import('./taxii-bench.ts')).runTaxiiBench(),
+};
+
+const requested = process.argv.slice(2);
+const unknown = requested.filter((name) => !(name in benches));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown benchmark ${unknown.join(', ')}; known: ${Object.keys(benches).join(', ')}\n`);
+  process.exit(2);
+}
+for (const name of requested.length > 0 ? requested : Object.keys(benches)) {
+  process.stderr.write(`# bench ${name}\n`);
+  await benches[name]?.();
+}

@@ -1,0 +1,81 @@
+import { Command } from 'commander';
+import { createWriteStream } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import type { CliIo, NodeLocationOptions } from '../cli-context.ts';
+import { withNode } from '../cli-context.ts';
+import { EntenteError } from '../../errors/entente-error.ts';
+import { findCollection } from '../../bootstrap-node.ts';
+import { decideRelease } from '../../policy/decide-release.ts';
+import type { Recipient } from '../../policy/recipient.ts';
+import { parseMicroTimestamp } from '../../taxii/micro-timestamp.ts';
+
+interface ExportOptions extends NodeLocationOptions {
+  collection: string;
+  addedAfter?: string;
+  type?: string[];
+  output?: string;
+  allVersions?: boolean;
+}
+
+const pageSize = 1000;
+
+export function exportCommand(io: CliIo): Command {
+  return new Command('export')
+    .description('write the objects of a collection as one STIX 2.1 bundle')
+    .requiredOption('--collection <id>', 'collection id or alias')
+    .option('--added-after <timestamp>', 'only objects added to the collection after this time (RFC 3339)')
+    .option('--type <type...>', 'only these STIX types (repeatable)')
+    .option('--all-versions', 'every version of every object, not only the latest')
+    .option('-o, --output <file>', 'write to this file instead of standard output')
+    .option('--data <dir>', 'data directory (env ENTENTE_DATA)')
+    .addHelpText('after', '\nExample:\n  $ entente export --collection default --type indicator malware -o shared.json')
+    .action(async (options: ExportOptions) => {
+      const addedAfter = options.addedAfter === undefined ? undefined : parseMicroTimestamp(options.addedAfter);
+      if (options.addedAfter !== undefined && addedAfter === undefined) {
+        throw new EntenteError('ENT_CLI_USAGE', `--added-after "${options.addedAfter ?? ''}" is not an RFC 3339 timestamp such as 2026-01-31T00:00:00Z`);
+      }
+      await withNode(io, options, async (node) => {
+        const collection = await findCollection(node.store, options.collection);
+        if (collection === undefined) {
+          throw new EntenteError('ENT_COLLECTION_NOT_FOUND', `no collection "${options.collection}" (see entente collection list)`);
+        }
+        // The command line acts as the node administrator; the release decision still sees every object.
+        const recipient: Recipient = { name: 'cli-export', organisationId: node.identity.homeOrganisation.id, admin: true, grants: [] };
+        const output: Writable = options.output === undefined ? io.stdout : createWriteStream(options.output, { flags: 'wx' });
+        const filter = {
+          ...(options.type !== undefined ? { types: options.type } : {}),
+          ...(addedAfter !== undefined ? { addedAfter } : {}),
+          ...(options.allVersions === true ? { versions: [{ kind: 'all' as const }] } : {}),
+        };
+        let written = 0;
+        await write(output, `{"type":"bundle","id":"bundle--${randomUUID()}","objects":[`);
+        let after: number | undefined;
+        for (;;) {
+          const page = await node.store.listEntries(collection.id, filter, { limit: pageSize, ...(after !== undefined ? { after } : {}) });
+          const now = new Date();
+          let chunk = '';
+          for (const entry of page.entries) {
+            if (decideRelease(entry, recipient, { collectionId: collection.id }, now).kind !== 'share') continue;
+            chunk += (written === 0 ? '\n' : ',\n') + entry.json;
+            written += 1;
+          }
+          if (chunk !== '') await write(output, chunk);
+          const last = page.entries.at(-1);
+          if (!page.more || last === undefined) break;
+          after = last.dateAdded;
+        }
+        await write(output, '\n]}\n');
+        if (output !== io.stdout) {
+          output.end();
+          await once(output, 'finish');
+        }
+        io.stderr.write(`Exported ${written} objects from collection ${collection.id}${options.output ? ` to ${options.output}` : ''}\n`);
+      });
+    });
+}
+
+async function write(stream: Writable, text: string): Promise<void> {
+  if (!stream.write(text)) await once(stream, 'drain');
+}

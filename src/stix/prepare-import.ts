@@ -1,0 +1,80 @@
+import type { ReadObject } from './read-documents.ts';
+import type { JsonObject, StixObject } from './types.ts';
+import { upgradeStix20Objects } from './upgrade-stix20.ts';
+import { validateStixObject } from './validate.ts';
+import { versionOf } from './versions.ts';
+
+/** Why one object read from a document will not be stored, located for the person who sent it. */
+export interface ImportRejection {
+  /** `line 12`, `objects[3]`, or both. */
+  readonly where: string;
+  readonly id: string;
+  readonly version: string;
+  readonly reason: string;
+}
+
+export interface PreparedImport {
+  /** Valid STIX 2.1 objects, in document order, ready for the store. */
+  readonly objects: StixObject[];
+  readonly rejected: ImportRejection[];
+  /** Warnings of the validator (open vocabularies and the like), counted, not blocking. */
+  readonly warnings: number;
+}
+
+/**
+ * Turns what a document reader found into storable objects: STIX 2.0 objects are upgraded to 2.1
+ * (together, so that an observable shared by several observed-data becomes one SCO), then every
+ * object is validated. Pure: the UUID generator is passed in.
+ */
+export function prepareImport(read: readonly ReadObject[], randomUuid: () => string): PreparedImport {
+  const objects: StixObject[] = [];
+  const rejected: ImportRejection[] = [];
+  let warnings = 0;
+
+  const accept = (object: JsonObject, where: string): void => {
+    const report = validateStixObject(object);
+    for (const issue of report.issues) if (issue.severity === 'warning') warnings += 1;
+    if (report.valid) {
+      objects.push(object as StixObject);
+      return;
+    }
+    const errors = report.issues.filter((issue) => issue.severity === 'error');
+    rejected.push({
+      where,
+      id: identify(object),
+      version: typeof object['modified'] === 'string' || typeof object['created'] === 'string' ? versionOf(object as StixObject) : '',
+      reason: errors.map((issue) => `${issue.path}: ${issue.message} [${issue.code}]`).join('; '),
+    });
+  };
+
+  const stix20: ReadObject[] = [];
+  for (const item of read) {
+    if (item.version === '2.0') stix20.push(item);
+    else accept(item.object, locate(item));
+  }
+  if (stix20.length > 0) {
+    const upgraded = upgradeStix20Objects(
+      stix20.map((item) => item.object),
+      { randomUuid },
+    );
+    const whereById = new Map(stix20.map((item) => [identify(item.object), locate(item)]));
+    for (const problem of upgraded.problems) {
+      const id = problem.objectId ?? '';
+      rejected.push({ where: whereById.get(id) ?? 'STIX 2.0 input', id, version: '', reason: `${problem.path}: ${problem.message} (STIX 2.0 upgrade)` });
+    }
+    for (const object of upgraded.objects) accept(object, whereById.get(identify(object)) ?? 'STIX 2.0 input (upgraded)');
+  }
+  return { objects, rejected, warnings };
+}
+
+function identify(object: JsonObject): string {
+  const id = object['id'];
+  return typeof id === 'string' ? id : '(no id)';
+}
+
+function locate(item: ReadObject): string {
+  const parts: string[] = [];
+  if (item.source.line !== undefined) parts.push(`line ${item.source.line}`);
+  if (item.source.index !== undefined) parts.push(`objects[${item.source.index}]`);
+  return parts.length > 0 ? parts.join(', ') : 'the document';
+}
