@@ -2,6 +2,8 @@
 import { CORE_COMMON, CORE_REQUIRED, NAME_DESCRIPTION } from './common-properties.ts';
 import { isRecord } from './check-value.ts';
 import { memberPath } from './issue-sink.ts';
+import { idTypeOf } from './lexical.ts';
+import { categoryOf } from './object-categories.ts';
 import {
   ANY_OBJECT,
   ANY_SCO,
@@ -79,7 +81,9 @@ const ONE_SCO_REQUIRED: ShapeRule = (value, path, sink) => {
   const refsValue = value['object_refs'];
   if (!Array.isArray(refsValue) || refsValue.length === 0) return;
   for (const r of refsValue) {
-    if (typeof r === 'string' && !r.startsWith('relationship--') && !r.startsWith('sighting--')) return;
+    if (typeof r !== 'string') continue;
+    const category = categoryOf(idTypeOf(r));
+    if (category === 'sco' || category === 'custom') return;
   }
   sink.error(memberPath(path, 'object_refs'), 'STIX_REF_TARGET_TYPE', 'object_refs must include at least one SCO');
 };
