@@ -12,17 +12,25 @@ export interface ObjectStore extends CollectionStore, TokenStore, StatusStore, N
   /**
    * Adds validated objects to a collection in one transaction, together with the status record
    * when one is given, so that a status never reports an object that is not stored.
-   * Outcomes come back in input order.
+   * Outcomes come back in input order. Throws ENT_COLLECTION_NOT_FOUND for an unknown collection;
+   * a `status.statusId` that is already used makes the whole call fail and store nothing.
    */
   addObjects(collectionId: string, objects: readonly StixObject[], status?: StatusDraft): Promise<AddOutcome[]>;
 
   /** Entries (object versions) of a collection, oldest `dateAdded` first, keyset-paginated. */
   listEntries(collectionId: string, filter: EntryFilter, page: PageRequest): Promise<Page>;
 
-  /** All versions of one object in a collection that pass the filter, oldest `dateAdded` first. */
+  /**
+   * All versions of one object in a collection that pass the filter, oldest `dateAdded` first.
+   * Here an absent `filter.versions` means `all`.
+   */
   listVersions(collectionId: string, objectId: string, filter: EntryFilter, page: PageRequest): Promise<Page>;
 
-  /** Removes the matching versions of one object from a collection; returns how many were removed. */
+  /**
+   * Removes the matching versions of one object from a collection; returns how many were removed.
+   * An absent `filter.versions` removes every version. A version no collection holds any more is
+   * forgotten entirely (it no longer blocks a different content under the same id and version).
+   */
   deleteObject(collectionId: string, objectId: string, filter: EntryFilter): Promise<number>;
 
   /** Full-text search over name, description and aliases of the latest version of each object. */
@@ -199,5 +207,6 @@ export interface SearchHit {
   readonly name: string | undefined;
   readonly collectionId: string;
   readonly json: string;
+  /** Relevance (negated bm25 in SQLite): higher is better; hits come best first. */
   readonly rank: number;
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { isEntenteError } from '../../src/errors/entente-error.ts';
 import type { StixObject } from '../../src/stix/types.ts';
 import type { AddOutcome, EntryFilter, ObjectStore, StoredEntry } from '../../src/store/object-store.ts';
@@ -141,6 +142,13 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
         assertStrictlyIncreasing([...first, ...second].map(dateAddedOf));
       });
 
+      it('stays strictly increasing when the clock returns an invalid date', async () => {
+        const first = await store.addObjects('alpha', [indicator(1)]);
+        now = new Date(Number.NaN);
+        const second = await store.addObjects('alpha', [indicator(2)]);
+        assertStrictlyIncreasing([...first, ...second].map(dateAddedOf));
+      });
+
       it('is never reused after the newest entry is deleted', async () => {
         const [first] = await store.addObjects('alpha', [indicator(1)]);
         await store.deleteObject('alpha', indicator(1).id, {});
@@ -275,6 +283,45 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
         const afterFirst = await store.listVersions('alpha', v1.id, { addedAfter: first.entries[0]?.dateAdded ?? 0 }, { limit: 10 });
         assert.equal(afterFirst.entries.length, 2);
         assert.deepEqual((await store.listVersions('alpha', 'indicator--00000000-0000-4000-8000-000000000000', {}, { limit: 10 })).entries, []);
+      });
+    });
+
+    describe('first and last under any sequence of adds and deletes', () => {
+      it('agree with a model that keeps the versions of each object', async () => {
+        const versionStrings = ['2024-01-01T00:00:00Z', '2024-01-01T00:00:00.1Z', '2024-01-01T00:00:00.25Z', '2024-01-01T00:00:01.000Z', '2024-01-02T00:00:00.000Z'];
+        const operation = fc.record({ remove: fc.boolean(), object: fc.integer({ min: 0, max: 2 }), version: fc.integer({ min: 0, max: 4 }) });
+        let run = 0;
+        await fc.assert(
+          fc.asyncProperty(fc.array(operation, { maxLength: 25 }), async (operations) => {
+            run += 1;
+            const collectionId = `model-${run}`;
+            await store.createCollection({ id: collectionId, title: collectionId }, now);
+            const model = new Map<string, Set<number>>();
+            for (const step of operations) {
+              const object = malware(1000 + step.object, { modified: versionStrings[step.version] ?? '' });
+              const held = model.get(object.id) ?? new Set<number>();
+              if (step.remove) {
+                await store.deleteObject(collectionId, object.id, { versions: [{ kind: 'at', version: String(object['modified']) }] });
+                held.delete(step.version);
+              } else {
+                await store.addObjects(collectionId, [object]);
+                held.add(step.version);
+              }
+              model.set(object.id, held);
+            }
+            const expected = (pick: (versions: number[]) => number): string[] =>
+              [...model.entries()]
+                .filter(([, held]) => held.size > 0)
+                .map(([id, held]) => `${id}@${versionStrings[pick([...held])] ?? ''}`)
+                .sort();
+            const actual = async (kind: 'first' | 'last'): Promise<string[]> => keysOf(await all(collectionId, { versions: [{ kind }] })).sort();
+            assert.deepEqual(await actual('last'), expected((versions) => Math.max(...versions)));
+            assert.deepEqual(await actual('first'), expected((versions) => Math.min(...versions)));
+            const versionCount = [...model.values()].reduce((sum, held) => sum + held.size, 0);
+            assert.deepEqual(await store.countEntries(collectionId), { objects: expected((versions) => Math.max(...versions)).length, versions: versionCount });
+          }),
+          { numRuns: 40 },
+        );
       });
     });
 

@@ -323,7 +323,9 @@ export class SqliteObjectStore implements ObjectStore {
     return this.#guard(() => {
       const add = this.#db.transaction(() => {
         const collection = this.#requireCollection(collectionId);
-        const nowMicros = this.#clock().getTime() * 1000;
+        const clockMicros = this.#clock().getTime() * 1000;
+        // An invalid Date must not turn every dateAdded into NaN; the monotonic rule still applies.
+        const nowMicros = Number.isFinite(clockMicros) ? clockMicros : 0;
         let lastDateAdded = collection.last_date_added;
         const nextDateAdded = (): number => {
           lastDateAdded = Math.max(nowMicros, lastDateAdded + 1);
@@ -752,7 +754,7 @@ const MAX_TERM_LENGTH = 64;
  * quoted as a prefix term and AND-ed, so FTS5 syntax in the input (operators, quotes, `*`, `^`,
  * column filters, NEAR) is searched for as words or dropped, never interpreted.
  */
-export function toFtsQuery(text: string): string | undefined {
+function toFtsQuery(text: string): string | undefined {
   const terms = text.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
   const unique = [...new Set(terms.map((term) => term.slice(0, MAX_TERM_LENGTH)))].slice(0, MAX_QUERY_TERMS);
   if (unique.length === 0) return undefined;
