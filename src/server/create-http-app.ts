@@ -17,7 +17,7 @@ import { createTokenAuthenticator, MAX_TOKEN_CACHE_TTL_MS } from './authenticate
 import { createRequestGuard } from './request-guard.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { toEntenteError } from './to-entente-error.ts';
-import './route-policy.ts';
+import { enforceRoutePolicies, type DeclaredRoute } from './route-policy.ts';
 
 export interface HttpAppDeps {
   readonly store: ObjectStore;
@@ -37,6 +37,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Forgets cached token lookups at once (after revoking a token in this process). */
     invalidateTokenCache(): void;
+    /** Every registered route with its declared policy (for the route-policy test and diagnostics). */
+    declaredRoutes: readonly DeclaredRoute[];
   }
 }
 
@@ -69,6 +71,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     ttlMs: deps.tokenCacheTtlMs ?? MAX_TOKEN_CACHE_TTL_MS,
   });
   app.decorate('invalidateTokenCache', () => authenticator.invalidate());
+  app.decorate('declaredRoutes', enforceRoutePolicies(app));
   app.decorateRequest('auth', null);
   app.decorateRequest('collection', null);
 

@@ -1,4 +1,6 @@
 import { canReadCollection, canWriteCollection, type Recipient } from '../policy/recipient.ts';
+import type { FastifyInstance } from 'fastify';
+import { EntenteError } from '../errors/entente-error.ts';
 import type { CollectionRecord } from '../store/object-store.ts';
 import type { AuthenticatedToken } from './authenticate.ts';
 
@@ -61,4 +63,28 @@ export function decideCollectionAccess(
   if (policy === 'collection-read') return read ? 'granted' : 'forbidden';
   if (policy === 'collection-write') return write ? 'granted' : 'forbidden';
   return 'granted';
+}
+
+export interface DeclaredRoute {
+  readonly method: string;
+  readonly url: string;
+  readonly policy: RoutePolicy;
+}
+
+/**
+ * Records every route as it is registered and refuses (throws at start-up) one that declares no
+ * valid policy, so an unguarded route can never be served. Must be called before routes are added.
+ * Returns the live list, which the route-policy test enumerates.
+ */
+export function enforceRoutePolicies(app: FastifyInstance): readonly DeclaredRoute[] {
+  const routes: DeclaredRoute[] = [];
+  app.addHook('onRoute', (route) => {
+    const policy: unknown = route.config?.policy;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!isRoutePolicy(policy)) {
+      throw new EntenteError('ENT_CONFIG_INVALID', `route ${methods.join(',')} ${route.url} declares no access policy (config.policy)`);
+    }
+    for (const method of methods) routes.push({ method: String(method), url: route.url, policy });
+  });
+  return routes;
 }

@@ -56,7 +56,13 @@ export function createObjectsPost(deps: ObjectsPostDeps): ObjectsPost {
     envelope.value.forEach((item, index) => {
       const report = validateStixObject(item, `$.objects[${index}]`);
       if (isValidatedStixObject(item, report)) {
-        valid.push(item);
+        // The store keys everything on id and type; never hand it an object without them, whatever
+        // the validator's coverage.
+        if (typeof item.id !== 'string' || typeof item.type !== 'string') {
+          failures.push(describeInvalidItem(item, index, [`$.objects[${index}]: an object needs string "type" and "id" properties`]));
+        } else {
+          valid.push(item);
+        }
       } else {
         const errors = report.issues.filter((issue) => issue.severity === 'error');
         failures.push(describeInvalidItem(item, index, errors.map((issue) => `${issue.path}: ${issue.message} (${issue.code})`)));
