@@ -56,7 +56,9 @@ export function registerObjectsRoutes(app: FastifyInstance, ctx: TaxiiRouteConte
       const { objectId } = request.params;
       const query = resolvePagedQuery(request.query, 'object', [collection.id, objectId]);
       if (!isStixId(objectId)) throw objectNotFound(collection.id, objectId);
-      const page = await ctx.store.listVersions(collection.id, objectId, query.filter, query.page);
+      // TAXII's default for this endpoint is the latest version; say so, whatever the store's default.
+      const filter = { ...query.filter, versions: query.filter.versions ?? [{ kind: 'last' as const }] };
+      const page = await ctx.store.listVersions(collection.id, objectId, filter, query.page);
       const slice = releasePage(page, recipientOf(request), collection.id, ctx.clock());
       // A later page may legitimately be empty; a first page with nothing the caller may see is a 404.
       if (slice.shared.length === 0 && query.page.after === undefined) throw objectNotFound(collection.id, objectId);

@@ -1,0 +1,57 @@
+import { describe, it, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import Fastify from 'fastify';
+import { enforceRoutePolicies, routePolicies } from '../../src/server/route-policy.ts';
+import { startTestNode, type TestNode } from './taxii-test-kit.ts';
+
+describe('route policies', () => {
+  let node: TestNode;
+  before(async () => {
+    node = await startTestNode({ empty: true });
+  });
+  after(() => node.close());
+
+  it('every registered route declares a known policy', () => {
+    assert.ok(node.app.declaredRoutes.length >= 14, 'the app registers its routes through the policy hook');
+    for (const route of node.app.declaredRoutes) {
+      assert.ok(routePolicies.includes(route.policy), `${route.method} ${route.url} has policy ${route.policy}`);
+    }
+  });
+
+  it('declares exactly these policies (a change here is a security review)', () => {
+    const table = Object.fromEntries(
+      node.app.declaredRoutes.filter((route) => route.method !== 'HEAD').map((route) => [`${route.method} ${route.url}`, route.policy]),
+    );
+    assert.deepEqual(table, {
+      'GET /healthz': 'public',
+      'GET /taxii2/': 'authenticated',
+      'GET /taxii2/api/': 'authenticated',
+      'GET /taxii2/api/collections/': 'authenticated',
+      'GET /taxii2/api/collections/:collectionId/': 'collection-access',
+      'GET /taxii2/api/collections/:collectionId/objects/': 'collection-read',
+      'POST /taxii2/api/collections/:collectionId/objects/': 'collection-write',
+      'GET /taxii2/api/collections/:collectionId/objects/:objectId/': 'collection-read',
+      'DELETE /taxii2/api/collections/:collectionId/objects/:objectId/': 'collection-write',
+      'GET /taxii2/api/collections/:collectionId/objects/:objectId/versions/': 'collection-read',
+      'GET /taxii2/api/collections/:collectionId/manifest/': 'collection-read',
+      'GET /taxii2/api/status/:statusId/': 'authenticated',
+      'GET /api/search': 'authenticated',
+    });
+  });
+
+  it('only /healthz is public', () => {
+    const open = node.app.declaredRoutes.filter((route) => route.policy === 'public').map((route) => route.url);
+    assert.deepEqual([...new Set(open)], ['/healthz']);
+  });
+
+  it('refuses to register a route that declares no policy', async () => {
+    const app = Fastify();
+    enforceRoutePolicies(app);
+    assert.throws(() => app.get('/unguarded', async () => 'open'), /declares no access policy/);
+    assert.throws(
+      () => app.get('/typo', { config: { policy: 'everyone' as never } }, async () => 'open'),
+      /declares no access policy/,
+    );
+    await app.close();
+  });
+});
