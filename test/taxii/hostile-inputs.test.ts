@@ -37,7 +37,7 @@ describe('hostile inputs', () => {
     });
   }
 
-  for (const id of ['..%2F..%2Fetc%2Fpasswd', '%2E%2E', 'indicator--..%2F..%2F', 'indicator--6770298f-0fd8-471a-ab8c-1c658a46574e%00', '%E2%80%AEindicator--6770298f-0fd8-471a-ab8c-1c658a46574e', 'x'.repeat(250)]) {
+  for (const id of ['..%2F..%2Fetc%2Fpasswd', '...', 'indicator--..%2F..%2F', 'indicator--6770298f-0fd8-471a-ab8c-1c658a46574e%00', '%E2%80%AEindicator--6770298f-0fd8-471a-ab8c-1c658a46574e', 'x'.repeat(250)]) {
     it(`answers 404 (never 500) for object id ${id.slice(0, 40)}`, async () => {
       const response = await get(`${collection}objects/${id}/`);
       assert.equal(response.statusCode, 404);
