@@ -1,6 +1,7 @@
 import { EntenteError } from '../errors/entente-error.ts';
 import type { Recipient } from '../policy/recipient.ts';
 import type { ObjectStore, StatusDetail } from '../store/object-store.ts';
+import { ingest } from '../store/ingest.ts';
 import type { JsonValue, StixObject } from '../stix/types.ts';
 import { isValidatedStixObject, validateStixObject } from '../stix/validate.ts';
 import { parseEnvelope } from './parse-envelope.ts';
@@ -70,11 +71,10 @@ export function createObjectsPost(deps: ObjectsPostDeps): ObjectsPost {
     });
     const statusId = deps.randomUuid();
     const now = deps.clock();
-    await deps.store.addObjects(input.collectionId, valid, {
-      statusId,
-      requestTimestamp: now.toISOString(),
-      tokenName: input.tokenName,
-      validationFailures: failures,
+    await ingest(deps.store, {
+      collectionId: input.collectionId,
+      objects: valid,
+      status: { statusId, requestTimestamp: now.toISOString(), tokenName: input.tokenName, validationFailures: failures },
     });
     const record = await deps.store.getStatus(statusId);
     if (record === undefined) throw new EntenteError('ENT_STORE_UNAVAILABLE', `The store did not record status ${statusId}`);
