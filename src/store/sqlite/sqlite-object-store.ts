@@ -103,15 +103,11 @@ interface CollectionEntryRow {
   is_first: number;
 }
 
-interface EntryRow {
-  id: string;
-  type: string;
-  version: string;
-  spec_version: string;
-  date_added: number;
-  revoked: number;
-  json: string;
-}
+/**
+ * A listed entry as the list statements return it: in raw (array) mode, because building a keyed
+ * object per row in the driver doubled the cost of a TAXII page. Order = the SELECT list.
+ */
+type EntryRow = [id: string, type: string, version: string, specVersion: string, dateAdded: number, revoked: number, json: string];
 
 interface StatusRow {
   id: string;
@@ -508,13 +504,15 @@ export class SqliteObjectStore implements ObjectStore {
          CROSS JOIN object_versions ov ON ov.object_id = wanted.value
          CROSS JOIN entries e ON e.vid = ov.vid`
       : 'entries e CROSS JOIN object_versions ov ON ov.vid = e.vid';
-    const statement = this.#db.prepare(
-      `SELECT ov.object_id AS id, ov.type, ov.version, ov.spec_version, e.date_added, ov.revoked, ov.json
-       FROM ${from}
-       WHERE ${conditions.join(' AND ')}
-       ORDER BY e.date_added
-       LIMIT @limit`,
-    );
+    const statement = this.#db
+      .prepare(
+        `SELECT ov.object_id, ov.type, ov.version, ov.spec_version, e.date_added, ov.revoked, ov.json
+         FROM ${from}
+         WHERE ${conditions.join(' AND ')}
+         ORDER BY e.date_added
+         LIMIT @limit`,
+      )
+      .raw(true);
     this.#listStatements.set(key, statement);
     return statement;
   }
@@ -786,16 +784,8 @@ function pickBy<T>(items: readonly T[], isBetter: (candidate: T, best: T) => boo
   return best;
 }
 
-function toStoredEntry(row: EntryRow): StoredEntry {
-  return {
-    id: row.id,
-    type: row.type,
-    version: row.version,
-    specVersion: row.spec_version,
-    dateAdded: row.date_added,
-    revoked: row.revoked === 1,
-    json: row.json,
-  };
+function toStoredEntry([id, type, version, specVersion, dateAdded, revoked, json]: EntryRow): StoredEntry {
+  return { id, type, version, specVersion, dateAdded, revoked: revoked === 1, json };
 }
 
 function toCollectionRecord(row: CollectionRow): CollectionRecord {
