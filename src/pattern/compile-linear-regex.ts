@@ -77,8 +77,8 @@ const posixClasses: Readonly<Record<string, Ranges>> = {
 export function compileLinearRegex(source: string): Result<LinearRegex, string> {
   try {
     const node = new RegexParser(source).parse();
-    const program = emitProgram(node);
-    return ok({ search: (input) => runProgram(program, input), size: program.length });
+    const machine = toMachine(emitProgram(node));
+    return ok({ search: (input) => runMachine(machine, input), size: machine.op.length });
   } catch (failure) {
     if (failure instanceof RegexSyntaxError) return err(failure.message);
     return err(`regular expression cannot be compiled (${String(failure)})`);
@@ -155,7 +155,6 @@ class RegexParser {
       } else {
         return node;
       }
-      if (node.t === 'assert') this.fail('an anchor cannot be repeated');
       if (this.source[this.pos] === '+') this.fail('possessive quantifiers are not supported');
       // A lazy quantifier matches the same strings; only which match is reported differs.
       if (this.source[this.pos] === '?') this.pos++;
@@ -473,20 +472,84 @@ function isWordCode(cp: number): boolean {
   return inRanges(word, cp);
 }
 
-function runProgram(program: readonly Instruction[], input: string): boolean {
+const assertionKinds: readonly AssertionKind[] = ['bol', 'eol', 'bos', 'eos', 'eos-or-final-newline', 'word-boundary', 'not-word-boundary'];
+const OP_SET = 0;
+const OP_ANY = 1;
+const OP_SPLIT = 2;
+const OP_JMP = 3;
+const OP_ASSERT = 4;
+const OP_MATCH = 5;
+
+/** The program in flat typed arrays, with each character set's answer for ASCII precomputed. */
+interface Machine {
+  readonly op: Uint8Array;
+  readonly x: Int32Array;
+  readonly y: Int32Array;
+  readonly ascii: readonly (Uint8Array | undefined)[];
+  readonly sets: readonly (Extract<Node, { t: 'set' }> | undefined)[];
+}
+
+function toMachine(program: readonly Instruction[]): Machine {
   const size = program.length;
+  const op = new Uint8Array(size);
+  const x = new Int32Array(size);
+  const y = new Int32Array(size);
+  const ascii: (Uint8Array | undefined)[] = [];
+  const sets: (Extract<Node, { t: 'set' }> | undefined)[] = [];
+  program.forEach((instruction, pc) => {
+    ascii.push(undefined);
+    sets.push(undefined);
+    switch (instruction.op) {
+      case 'set': {
+        op[pc] = OP_SET;
+        const table = new Uint8Array(128);
+        for (let c = 0; c < 128; c++) table[c] = setContains(instruction.node, c) ? 1 : 0;
+        ascii[pc] = table;
+        sets[pc] = instruction.node;
+        break;
+      }
+      case 'any':
+        op[pc] = OP_ANY;
+        x[pc] = instruction.dotAll ? 1 : 0;
+        break;
+      case 'split':
+        op[pc] = OP_SPLIT;
+        x[pc] = instruction.x;
+        y[pc] = instruction.y;
+        break;
+      case 'jmp':
+        op[pc] = OP_JMP;
+        x[pc] = instruction.x;
+        break;
+      case 'assert':
+        op[pc] = OP_ASSERT;
+        x[pc] = assertionKinds.indexOf(instruction.kind);
+        break;
+      case 'match':
+        op[pc] = OP_MATCH;
+        break;
+    }
+  });
+  return { op, x, y, ascii, sets };
+}
+
+function runMachine(machine: Machine, input: string): boolean {
+  const { op, x, y, ascii, sets } = machine;
+  const size = op.length;
   const marks = new Int32Array(size);
   let generation = 0;
-  let current: number[] = [];
-  let next: number[] = [];
-  const stack: number[] = [];
+  let current = new Int32Array(size);
+  let currentLength = 0;
+  let next = new Int32Array(size);
+  let nextLength = 0;
+  const stack = new Int32Array(size * 2 + 2);
   let matched = false;
   const length = input.length;
 
-  const holds = (kind: AssertionKind, pos: number): boolean => {
+  const holds = (kind: number, pos: number): boolean => {
     const before = pos > 0 ? input.charCodeAt(pos - 1) : -1;
     const at = pos < length ? input.charCodeAt(pos) : -1;
-    switch (kind) {
+    switch (assertionKinds[kind]) {
       case 'bos':
         return pos === 0;
       case 'eos':
@@ -499,55 +562,60 @@ function runProgram(program: readonly Instruction[], input: string): boolean {
         return pos === length || at === 10;
       case 'word-boundary':
         return (before >= 0 && isWordCode(before)) !== (at >= 0 && isWordCode(at));
-      case 'not-word-boundary':
+      default:
         return (before >= 0 && isWordCode(before)) === (at >= 0 && isWordCode(at));
     }
   };
 
-  /** Adds `pc` and everything reachable from it without consuming input, at input position `pos`. */
-  const addClosure = (list: number[], start: number, pos: number): void => {
-    stack.push(start);
-    while (stack.length > 0) {
-      const pc = stack.pop() as number;
+  /** Adds `start` and everything reachable from it without consuming input, at position `pos`, to `next`. */
+  const addClosure = (start: number, pos: number): void => {
+    let top = 0;
+    stack[top++] = start;
+    while (top > 0) {
+      const pc = stack[--top] as number;
       if (marks[pc] === generation) continue;
       marks[pc] = generation;
-      const instruction = program[pc] as Instruction;
-      switch (instruction.op) {
-        case 'jmp':
-          stack.push(instruction.x);
+      switch (op[pc]) {
+        case OP_JMP:
+          stack[top++] = x[pc] as number;
           break;
-        case 'split':
-          stack.push(instruction.y, instruction.x);
+        case OP_SPLIT:
+          stack[top++] = y[pc] as number;
+          stack[top++] = x[pc] as number;
           break;
-        case 'assert':
-          if (holds(instruction.kind, pos)) stack.push(pc + 1);
+        case OP_ASSERT:
+          if (holds(x[pc] as number, pos)) stack[top++] = pc + 1;
           break;
-        case 'match':
+        case OP_MATCH:
           matched = true;
           break;
         default:
-          list.push(pc);
+          next[nextLength++] = pc;
       }
     }
   };
 
   generation++;
-  addClosure(current, 0, 0);
+  addClosure(0, 0);
+  [current, next] = [next, current];
+  currentLength = nextLength;
   let pos = 0;
   while (!matched && pos < length) {
     const cp = input.codePointAt(pos) as number;
     const width = cp > 0xffff ? 2 : 1;
     generation++;
-    next.length = 0;
-    for (const pc of current) {
-      const instruction = program[pc] as Instruction;
-      const consumes =
-        instruction.op === 'any' ? instruction.dotAll || cp !== 10 : instruction.op === 'set' && setContains(instruction.node, cp);
-      if (consumes) addClosure(next, pc + 1, pos + width);
+    nextLength = 0;
+    for (let i = 0; i < currentLength; i++) {
+      const pc = current[i] as number;
+      let consumes: boolean;
+      if (op[pc] === OP_ANY) consumes = x[pc] === 1 || cp !== 10;
+      else consumes = cp < 128 ? (ascii[pc] as Uint8Array)[cp] === 1 : setContains(sets[pc] as Extract<Node, { t: 'set' }>, cp);
+      if (consumes) addClosure(pc + 1, pos + width);
     }
     // Unanchored search: a match may start at every position.
-    addClosure(next, 0, pos + width);
+    addClosure(0, pos + width);
     [current, next] = [next, current];
+    currentLength = nextLength;
     pos += width;
   }
   return matched;
