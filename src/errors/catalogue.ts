@@ -51,6 +51,18 @@ export const errorCatalogue = {
   ENT_CONFIG_UNSAFE: { status: 500, title: 'The configuration is unsafe; the node refuses to start' },
   ENT_STORE_UNAVAILABLE: { status: 503, title: 'The store cannot be opened or written' },
 
+  // Circles and agreements (documents from other organisations; each issue names its path)
+  ENT_POLICY_CIRCLE_INVALID: { status: 422, title: 'The circle document is invalid' },
+  ENT_POLICY_AGREEMENT_INVALID: { status: 422, title: 'The agreement document is invalid' },
+  ENT_POLICY_MISSING: { status: 422, title: 'A required field of a circle or agreement is missing' },
+  ENT_POLICY_WRONG_TYPE: { status: 422, title: 'A circle or agreement field has the wrong JSON type' },
+  ENT_POLICY_BAD_VALUE: { status: 422, title: 'A circle or agreement field has a value outside its vocabulary or format' },
+  ENT_POLICY_UNKNOWN_FIELD: { status: 422, title: 'A circle or agreement document has a field the format does not define' },
+  ENT_POLICY_DUPLICATE: { status: 422, title: 'A circle or agreement lists the same item twice' },
+  ENT_POLICY_TOO_LARGE: { status: 422, title: 'A circle or agreement list is longer than allowed' },
+  ENT_POLICY_WINDOW: { status: 422, title: 'A validity or membership window is missing or ends before it starts' },
+  ENT_POLICY_NO_COORDINATOR: { status: 422, title: 'A circle has no coordinator' },
+
   // Command line
   ENT_CLI_USAGE: { status: 400, title: 'The command line is invalid' },
 } as const satisfies Record<string, { status: number; title: string }>;
