@@ -1,0 +1,369 @@
+import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
+import { bindingAgreement, type AgreementState, type OnwardSharing } from './agreement.ts';
+import { circleClosedReason, membershipAt, type Circle, type CircleMember } from './circle.ts';
+import { classifyMarking, type MarkingClass } from './classify-marking.ts';
+import { stricterOf, tlpRank, type TlpLevel } from './tlp.ts';
+
+/** One object version with what the decision needs to read its markings. */
+export interface ReleaseSubjectWithObject {
+  /** The version's JSON, parsed. */
+  readonly object: StixObject;
+  /** The marking-definition objects this version references (by id), as the node holds them. */
+  readonly markingDefinitions: ReadonlyMap<string, JsonObject>;
+  /**
+   * Set when this node received the version from a circle rather than creating it: releasing it
+   * again is onward sharing, governed by the terms it was received under (resolved by the caller).
+   */
+  readonly receivedVia?: { readonly circleId: string; readonly onwardSharing: OnwardSharing };
+}
+
+/** The organisation a release would go to, with the sectors of its STIX identity. */
+export interface CircleRecipient {
+  readonly organisationId: string;
+  readonly sectors: readonly string[];
+}
+
+/** What the release decision said about an object that another object refers to; undefined when unknown. */
+export type ReferenceLookup = (id: string) => 'share' | 'redact' | 'withhold' | undefined;
+
+export type CircleReleaseDecision =
+  | { readonly kind: 'share'; readonly reasons: readonly string[]; readonly agreementVersion: number }
+  | {
+      readonly kind: 'redact';
+      /** JSONPaths of what was removed (`$.description`, `$.object_refs[2]`). */
+      readonly fields: readonly string[];
+      readonly redacted: StixObject;
+      readonly reasons: readonly string[];
+      readonly agreementVersion: number;
+    }
+  | { readonly kind: 'withhold'; readonly reasons: readonly string[]; readonly agreementVersion?: number };
+
+const COMMON_REQUIRED = ['type', 'id', 'spec_version', 'created', 'modified'];
+/** Never redacted: removing them would drop markings from the released copy or break its meaning. */
+const NEVER_REDACTED = ['object_marking_refs', 'granular_markings', 'extensions'];
+/** STIX 2.1 required properties per type; a redaction touching one of these withholds instead. */
+const REQUIRED_BY_TYPE: Readonly<Record<string, readonly string[]>> = {
+  'attack-pattern': ['name'],
+  campaign: ['name'],
+  'course-of-action': ['name'],
+  grouping: ['context', 'object_refs'],
+  identity: ['name'],
+  incident: ['name'],
+  indicator: ['pattern', 'pattern_type', 'valid_from'],
+  infrastructure: ['name'],
+  'intrusion-set': ['name'],
+  location: ['region', 'country', 'latitude', 'longitude'],
+  malware: ['is_family'],
+  'malware-analysis': ['product'],
+  note: ['content', 'object_refs'],
+  'observed-data': ['first_observed', 'last_observed', 'number_observed', 'object_refs'],
+  opinion: ['opinion', 'object_refs'],
+  report: ['name', 'published', 'object_refs'],
+  'threat-actor': ['name'],
+  tool: ['name'],
+  vulnerability: ['name'],
+  relationship: ['relationship_type', 'source_ref', 'target_ref'],
+  sighting: ['sighting_of_ref'],
+  'marking-definition': ['name', 'definition_type', 'definition'],
+};
+const CONTAINERS = new Set(['report', 'grouping', 'note', 'opinion']);
+const REFERENCE_KEY = /_refs?$/;
+const NOT_REVEALING = new Set(['created_by_ref', 'object_marking_refs']);
+const MAX_SELECTOR_LENGTH = 512;
+
+function isRecord(value: JsonValue | undefined): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function own(record: JsonObject, key: string): JsonValue | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/**
+ * Resolves a STIX granular-marking selector (`description`, `labels.[1]`,
+ * `kill_chain_phases.[0].phase_name`) against the object; returns its top-level property, or
+ * undefined when the selector does not resolve (the STIX spec makes that an error).
+ */
+function selectedTopLevel(object: JsonObject, selector: string): string | undefined {
+  if (selector.length === 0 || selector.length > MAX_SELECTOR_LENGTH) return undefined;
+  const segments = selector.split('.');
+  let current: JsonValue | undefined = object;
+  for (const segment of segments) {
+    const index = /^\[(0|[1-9][0-9]{0,5})\]$/.exec(segment);
+    if (index !== null) {
+      if (!Array.isArray(current)) return undefined;
+      current = current[Number(index[1])];
+    } else {
+      if (!isRecord(current) || segment.length === 0 || !Object.hasOwn(current, segment)) return undefined;
+      current = current[segment];
+    }
+    if (current === undefined) return undefined;
+  }
+  return segments[0];
+}
+
+interface Context {
+  readonly circle: Circle;
+  readonly member: CircleMember;
+  readonly recipient: CircleRecipient;
+  readonly highestTlp: TlpLevel;
+  readonly relay: boolean;
+  /** The recipient is named on at least one object-level recipients marking, and on all of them. */
+  readonly named: boolean;
+}
+
+/** Why content at this TLP level may not go to the recipient, or undefined when it may. */
+function tlpRefusal(level: TlpLevel, context: Context, agreementVersion: number): string | undefined {
+  const label = `TLP:${level.toUpperCase()}`;
+  if (tlpRank(level) > tlpRank(context.highestTlp)) {
+    return `tlp.highest: ${label} is above TLP:${context.highestTlp.toUpperCase()}, the highest agreement v${agreementVersion} allows`;
+  }
+  if (context.member.trial && tlpRank(level) > tlpRank('green')) {
+    return `tlp.trial: ${context.recipient.organisationId} is a trial member; ${label} needs full membership`;
+  }
+  if (context.relay && tlpRank(level) > tlpRank('green')) {
+    return `tlp.onward: ${label} received from a circle is never released again (only CLEAR and GREEN travel on)`;
+  }
+  if (level === 'red' && !context.named) {
+    return `tlp.red: TLP:RED goes only to recipients named on the object, and ${context.recipient.organisationId} is not`;
+  }
+  return undefined;
+}
+
+/** Why content under this (non-TLP) marking may not go to the recipient, or undefined when it may. */
+function markingRefusal(marking: MarkingClass, ref: string, context: Context): string | undefined {
+  switch (marking.kind) {
+    case 'unknown':
+      return `marking.unknown: ${marking.reason}`;
+    case 'recipients':
+      return marking.organisationIds.includes(context.recipient.organisationId)
+        ? undefined
+        : `marking.recipients: ${ref} does not name ${context.recipient.organisationId}`;
+    case 'weakness':
+      return marking.organisationIds.includes(context.recipient.organisationId) || marking.circleIds.includes(context.circle.id)
+        ? undefined
+        : `marking.weakness: weakness disclosure ${ref} names neither ${context.recipient.organisationId} nor circle ${context.circle.id}`;
+    case 'statement':
+    case 'tlp':
+      return undefined;
+  }
+}
+
+function withhold(reasons: readonly string[], agreementVersion?: number): CircleReleaseDecision {
+  return agreementVersion === undefined ? { kind: 'withhold', reasons } : { kind: 'withhold', reasons, agreementVersion };
+}
+
+/**
+ * May this object version go to this organisation through this circle at this instant, in full,
+ * redacted, or not at all — and why. Pure: the time, the agreement state and the decisions about
+ * referenced objects are passed in.
+ *
+ * Every rule can only turn a share into a redaction or a withhold (never the reverse), and each
+ * input a rule reads narrows as markings are added, members removed or the circle ended — so the
+ * decision is monotonic by construction. Anything Entente cannot read (an unknown marking, a
+ * selector that selects nothing, a malformed list) withholds.
+ */
+export function decideCircleRelease(
+  subject: ReleaseSubjectWithObject,
+  recipient: CircleRecipient,
+  circle: Circle,
+  agreements: AgreementState,
+  at: Date,
+  lookup: ReferenceLookup = () => undefined,
+): CircleReleaseDecision {
+  const object = subject.object;
+  if (!isRecord(object) || typeof own(object, 'type') !== 'string' || typeof own(object, 'id') !== 'string') {
+    return withhold(['object: not a STIX object with a type and an id']);
+  }
+  const type = object.type;
+  const org = recipient.organisationId;
+
+  const closed = circleClosedReason(circle, at);
+  if (closed !== undefined) return withhold([`circle-window: ${closed}`]);
+  const membership = membershipAt(circle, org, at);
+  if (membership.kind === 'not-member') return withhold([`membership: ${membership.reason}`]);
+  const member = membership.member;
+  const binding = bindingAgreement(agreements, circle, org, at);
+  if (binding.kind === 'unbound') return withhold([`agreement: ${binding.reason}`]);
+  const version = binding.agreement.version;
+  const terms = binding.agreement.terms;
+  const reasons: string[] = [`agreement: v${version} accepted by ${org} at ${binding.acceptance.acceptedAt}`];
+
+  if (!terms.scope.types.includes(type)) {
+    return withhold([`scope.types: ${type} is outside the scope of agreement v${version}`], version);
+  }
+  if (terms.scope.labels !== undefined) {
+    const labels = own(object, 'labels');
+    const scoped = terms.scope.labels;
+    if (!Array.isArray(labels) || !labels.some((label) => typeof label === 'string' && scoped.includes(label))) {
+      return withhold([`scope.labels: the object carries none of the labels agreement v${version} shares`], version);
+    }
+  }
+  if (terms.scope.sectors !== undefined) {
+    const sectors = terms.scope.sectors;
+    if (!recipient.sectors.some((sector) => sectors.includes(sector))) {
+      return withhold([`scope.sectors: ${org} is in none of the sectors agreement v${version} serves`], version);
+    }
+  }
+  if (member.trial && type !== 'indicator') {
+    return withhold([`trial: ${org} is a trial member and receives indicators only`], version);
+  }
+  if (subject.receivedVia !== undefined && subject.receivedVia.onwardSharing !== 'circles') {
+    return withhold(
+      [`onward: received through circle ${subject.receivedVia.circleId} whose terms allow onward sharing "${subject.receivedVia.onwardSharing}" only`],
+      version,
+    );
+  }
+
+  // Object-level markings.
+  const refs = own(object, 'object_marking_refs');
+  if (refs !== undefined && (!Array.isArray(refs) || !refs.every((ref) => typeof ref === 'string'))) {
+    return withhold(['marking.malformed: object_marking_refs is not a list of identifiers'], version);
+  }
+  const markings = ((refs ?? []) as string[]).map((ref) => ({ ref, marking: classifyMarking(ref, subject.markingDefinitions) }));
+  let officialLevel: TlpLevel | undefined;
+  let narrowingLevel: TlpLevel | undefined;
+  const recipientsMarkings: Extract<MarkingClass, { kind: 'recipients' }>[] = [];
+  for (const { marking } of markings) {
+    if (marking.kind === 'tlp' && marking.official) officialLevel = officialLevel === undefined ? marking.level : stricterOf(officialLevel, marking.level);
+    if (marking.kind === 'tlp' && !marking.official) narrowingLevel = narrowingLevel === undefined ? marking.level : stricterOf(narrowingLevel, marking.level);
+    if (marking.kind === 'recipients') recipientsMarkings.push(marking);
+  }
+  // A TLP definition that is not one of the published ids may narrow but never replace the default.
+  let level: TlpLevel = officialLevel ?? circle.defaultTlp;
+  if (narrowingLevel !== undefined) level = stricterOf(level, narrowingLevel);
+  const context: Context = {
+    circle,
+    member,
+    recipient,
+    highestTlp: terms.highestTlp,
+    relay: subject.receivedVia !== undefined,
+    named: recipientsMarkings.length > 0 && recipientsMarkings.every((marking) => marking.organisationIds.includes(org)),
+  };
+  for (const { ref, marking } of markings) {
+    const refusal = markingRefusal(marking, ref, context);
+    if (refusal !== undefined) return withhold([refusal], version);
+  }
+  const tlpRefused = tlpRefusal(level, context, version);
+  if (tlpRefused !== undefined) return withhold([tlpRefused], version);
+  reasons.push(
+    `tlp: TLP:${level.toUpperCase()}${officialLevel === undefined ? ` (circle default; the object carries no published TLP marking)` : ''} may go to ${context.named ? 'named recipient ' : 'member '}${org}`,
+  );
+
+  const coordinators = new Set(circle.members.filter((m) => m.role === 'coordinator').map((m) => m.organisationId));
+  const hiddenFrom = (id: string): boolean => circle.visibility === 'hidden' && id !== org && !coordinators.has(id);
+  if (type === 'identity' && own(object, 'identity_class') === 'organization' && hiddenFrom(object.id)) {
+    return withhold([`hidden-membership: circle ${circle.id} hides its members; organisation identities other than ${org} and the coordinators are withheld`], version);
+  }
+
+  // Relationships and sightings reveal what they point to: every reference must itself be released.
+  const isRelationshipLike = type === 'relationship' || type === 'sighting';
+  if (isRelationshipLike) {
+    for (const [key, value] of Object.entries(object)) {
+      if (!REFERENCE_KEY.test(key) || NOT_REVEALING.has(key)) continue;
+      const ids = Array.isArray(value) ? value : [value];
+      for (const id of ids) {
+        if (typeof id !== 'string') return withhold([`reference: ${key} is malformed`], version);
+        const referenced = lookup(id);
+        if (referenced !== 'share' && referenced !== 'redact') {
+          return withhold([`reference: ${key} points to ${id}, which ${referenced === undefined ? 'is unknown here' : 'is withheld'} for ${org}`], version);
+        }
+      }
+    }
+  }
+
+  // Granular markings: a field marked more strictly than the recipient may see is removed.
+  const removedTopLevel = new Set<string>();
+  const granular = own(object, 'granular_markings');
+  if (granular !== undefined && !Array.isArray(granular)) {
+    return withhold(['granular.malformed: granular_markings is not a list'], version);
+  }
+  const required = new Set([...COMMON_REQUIRED, ...NEVER_REDACTED, ...(REQUIRED_BY_TYPE[type] ?? [])]);
+  if (isRelationshipLike) for (const key of Object.keys(object)) if (REFERENCE_KEY.test(key)) required.add(key);
+  for (const [index, entry] of (granular ?? []).entries()) {
+    if (!isRecord(entry)) return withhold([`granular.malformed: granular_markings[${index}] is not an object`], version);
+    const selectors = own(entry, 'selectors');
+    if (!Array.isArray(selectors) || selectors.length === 0 || !selectors.every((s) => typeof s === 'string')) {
+      return withhold([`granular.malformed: granular_markings[${index}].selectors is not a non-empty list of strings`], version);
+    }
+    const markingRef = own(entry, 'marking_ref');
+    if (markingRef === undefined && typeof own(entry, 'lang') === 'string') continue;
+    if (typeof markingRef !== 'string') {
+      return withhold([`granular.malformed: granular_markings[${index}] has neither a marking_ref nor a lang`], version);
+    }
+    const marking = classifyMarking(markingRef, subject.markingDefinitions);
+    // Granular markings only narrow: a field's level is the stricter of the object's and its own.
+    const refusal =
+      marking.kind === 'tlp' ? tlpRefusal(stricterOf(level, marking.level), context, version) : markingRefusal(marking, markingRef, context);
+    if (marking.kind === 'unknown') return withhold([refusal ?? `marking.unknown: ${markingRef}`], version);
+    const targets: string[] = [];
+    for (const selector of selectors as string[]) {
+      const top = selectedTopLevel(object, selector);
+      if (top === undefined) {
+        return withhold([`granular.selector: granular_markings[${index}] selector ${JSON.stringify(selector.slice(0, 80))} selects nothing`], version);
+      }
+      targets.push(top);
+    }
+    if (refusal === undefined) continue;
+    for (const top of targets) {
+      if (required.has(top)) {
+        return withhold([`granular.required: ${refusal}; the marked property ${top} cannot be removed from a ${type}`], version);
+      }
+      if (!removedTopLevel.has(top)) reasons.push(`granular: $.${top} removed (${refusal})`);
+      removedTopLevel.add(top);
+    }
+  }
+
+  // Containers keep their release but lose references to what the recipient may not see.
+  const removedRefIndexes: number[] = [];
+  const objectRefs = own(object, 'object_refs');
+  if (CONTAINERS.has(type) && Array.isArray(objectRefs)) {
+    objectRefs.forEach((id, index) => {
+      const referenced = typeof id === 'string' ? lookup(id) : undefined;
+      if (referenced !== 'share' && referenced !== 'redact') removedRefIndexes.push(index);
+    });
+    if (removedRefIndexes.length > 0) {
+      if (removedRefIndexes.length === objectRefs.length) {
+        return withhold([`reference: every object_refs entry is withheld or unknown for ${org}`], version);
+      }
+      const selectsObjectRefs = (granular ?? []).some(
+        (entry) => isRecord(entry) && Array.isArray(own(entry, 'selectors')) && (own(entry, 'selectors') as JsonValue[]).some((s) => typeof s === 'string' && s.split('.')[0] === 'object_refs'),
+      );
+      if (selectsObjectRefs) {
+        return withhold(['reference: object_refs would lose entries but granular markings select into it'], version);
+      }
+      reasons.push(`reference: ${removedRefIndexes.length} object_refs entries withheld or unknown for ${org} removed`);
+    }
+  }
+
+  const createdBy = own(object, 'created_by_ref');
+  if (createdBy !== undefined && !removedTopLevel.has('created_by_ref')) {
+    if (terms.attribution === 'anonymise') {
+      removedTopLevel.add('created_by_ref');
+      reasons.push(`attribution: agreement v${version} anonymises releases`);
+    } else if (typeof createdBy !== 'string' || hiddenFrom(createdBy)) {
+      removedTopLevel.add('created_by_ref');
+      reasons.push(`hidden-membership: created_by_ref names an organisation circle ${circle.id} hides from ${org}`);
+    }
+  }
+
+  if (removedTopLevel.size === 0 && removedRefIndexes.length === 0) return { kind: 'share', reasons, agreementVersion: version };
+
+  const redacted = JSON.parse(JSON.stringify(object)) as StixObject;
+  for (const key of removedTopLevel) delete redacted[key];
+  if (removedRefIndexes.length > 0 && Array.isArray(objectRefs)) {
+    redacted['object_refs'] = objectRefs.filter((_id, index) => !removedRefIndexes.includes(index));
+  }
+  if (Array.isArray(redacted['granular_markings'])) {
+    // Drop selectors that pointed at removed properties so the copy stays valid STIX.
+    const kept = (redacted['granular_markings'] as JsonValue[]).flatMap((entry) => {
+      if (!isRecord(entry) || !Array.isArray(entry['selectors'])) return [entry];
+      const selectors = entry['selectors'].filter((s) => typeof s !== 'string' || !removedTopLevel.has(s.split('.')[0] ?? ''));
+      return selectors.length === 0 ? [] : [{ ...entry, selectors }];
+    });
+    if (kept.length === 0) delete redacted['granular_markings'];
+    else redacted['granular_markings'] = kept;
+  }
+  const fields = [...[...removedTopLevel].sort().map((key) => `$.${key}`), ...removedRefIndexes.map((index) => `$.object_refs[${index}]`)];
+  return { kind: 'redact', fields, redacted, reasons, agreementVersion: version };
+}
