@@ -1,0 +1,90 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { chainEntry, GENESIS_HASH, verifyChain, type AuditEntry, type ChainedAuditEntry } from './audit-chain.ts';
+
+const ORG = 'identity--00000000-0000-4000-8000-000000000001';
+
+function entry(n: number, decision: AuditEntry['decision'] = 'share'): AuditEntry {
+  return {
+    objectId: `indicator--00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    objectModified: '2026-01-01T00:00:00.000Z',
+    recipientOrganisationId: ORG,
+    circleId: 'baltic-energy',
+    agreementVersion: 2,
+    decision,
+    at: `2026-02-01T00:00:0${n % 10}.000Z`,
+  };
+}
+
+function log(count: number): ChainedAuditEntry[] {
+  const entries: ChainedAuditEntry[] = [];
+  let previous = GENESIS_HASH;
+  for (let n = 0; n < count; n += 1) {
+    const chained = chainEntry(previous, entry(n, n % 3 === 0 ? 'withhold' : 'share'));
+    entries.push(chained);
+    previous = chained.hash;
+  }
+  return entries;
+}
+
+describe('audit chain (append-only, hash-chained release log)', () => {
+  it('hashes the RFC 8785 canonical JSON of the previous hash and the entry with SHA-256', () => {
+    const chained = chainEntry(GENESIS_HASH, entry(1));
+    const e = entry(1);
+    // Canonical form written out by hand: keys sorted, no whitespace.
+    const canonical =
+      `{"entry":{"agreementVersion":2,"at":"${e.at}","circleId":"baltic-energy","decision":"share",` +
+      `"objectId":"${e.objectId}","objectModified":"${e.objectModified}","recipientOrganisationId":"${ORG}"},` +
+      `"previousHash":"${GENESIS_HASH}"}`;
+    assert.equal(chained.hash, createHash('sha256').update(canonical).digest('hex'));
+  });
+
+  it('does not depend on property order', () => {
+    const e = entry(4);
+    const reordered: AuditEntry = { at: e.at, decision: e.decision, circleId: e.circleId, objectModified: e.objectModified, recipientOrganisationId: ORG, objectId: e.objectId, agreementVersion: 2 };
+    assert.equal(chainEntry('ab', e).hash, chainEntry('ab', reordered).hash);
+  });
+
+  it('verifies an intact log and returns its last hash', () => {
+    const entries = log(20);
+    assert.deepEqual(verifyChain(entries), { ok: true, value: { lastHash: entries[19]?.hash } });
+    assert.deepEqual(verifyChain([]), { ok: true, value: { lastHash: GENESIS_HASH } });
+  });
+
+  it('names the first broken index when an entry is edited', () => {
+    const entries = log(10);
+    const edited = entries.map((chained, index) =>
+      index === 4 ? { ...chained, entry: { ...chained.entry, decision: 'share' as const, recipientOrganisationId: 'identity--x' } } : chained,
+    );
+    assert.deepEqual(verifyChain(edited), { ok: false, error: { index: 4, reason: 'hash-mismatch' } });
+  });
+
+  it('names the first broken index when an entry is removed, reordered or the hash recomputed', () => {
+    const entries = log(10);
+    assert.deepEqual(verifyChain([...entries.slice(0, 3), ...entries.slice(4)]), { ok: false, error: { index: 3, reason: 'previous-hash-mismatch' } });
+    const swapped = [...entries];
+    [swapped[5], swapped[6]] = [entries[6] as ChainedAuditEntry, entries[5] as ChainedAuditEntry];
+    assert.deepEqual(verifyChain(swapped), { ok: false, error: { index: 5, reason: 'previous-hash-mismatch' } });
+    // An attacker who rewrites an entry and recomputes its own hash still breaks the next link.
+    const rewritten = [...entries];
+    rewritten[2] = chainEntry(entries[1]?.hash ?? '', { ...entry(2), decision: 'withhold' });
+    assert.deepEqual(verifyChain(rewritten), { ok: false, error: { index: 3, reason: 'previous-hash-mismatch' } });
+  });
+
+  it('reports malformed entries instead of throwing', () => {
+    const entries: unknown[] = [...log(2), null];
+    assert.deepEqual(verifyChain(entries as ChainedAuditEntry[]), { ok: false, error: { index: 2, reason: 'malformed' } });
+    const cyclic: Record<string, unknown> = {};
+    cyclic['self'] = cyclic;
+    const bad = { previousHash: log(1)[0]?.hash ?? '', entry: cyclic, hash: 'x' } as unknown as ChainedAuditEntry;
+    assert.deepEqual(verifyChain([...log(1), bad]), { ok: false, error: { index: 1, reason: 'malformed' } });
+  });
+
+  it('continues a log from a stored last hash', () => {
+    const entries = log(6);
+    const tail = entries.slice(3);
+    assert.ok(verifyChain(tail, entries[2]?.hash).ok);
+    assert.equal(verifyChain(tail).ok, false);
+  });
+});
