@@ -52,27 +52,29 @@ function checkObservation(node: ObservationExpression, problems: PatternProblem[
  * The object types an SCO must have for the expression to hold on it (an OR may allow several); an
  * AND whose sides share no type is reported.
  */
-function objectTypesOf(node: ComparisonExpression, problems: PatternProblem[]): ReadonlySet<string> {
+function objectTypesOf(node: ComparisonExpression, problems: PatternProblem[]): readonly string[] {
   switch (node.kind) {
     case 'comparison-or': {
       const left = objectTypesOf(node.left, problems);
       const right = objectTypesOf(node.right, problems);
-      return new Set([...left, ...right]);
+      const union = [...left];
+      for (const type of right) if (!union.includes(type)) union.push(type);
+      return union;
     }
     case 'comparison-and': {
       const left = objectTypesOf(node.left, problems);
       const right = objectTypesOf(node.right, problems);
-      const shared = new Set([...left].filter((type) => right.has(type)));
-      if (shared.size === 0 && left.size > 0 && right.size > 0) {
+      const shared: string[] = [];
+      for (const type of left) if (right.includes(type)) shared.push(type);
+      if (shared.length === 0 && left.length > 0 && right.length > 0) {
         problems.push({
           offset: node.span.start,
           reason:
-            `comparisons joined by AND must refer to the same object type (found ${[...left].join('/')} and ${[...right].join('/')}); ` +
+            `comparisons joined by AND must refer to the same object type (found ${left.join('/')} and ${right.join('/')}); ` +
             'one observation expression matches one SCO — use [a] AND [b] for two objects',
         });
-        // Report once, not again at every enclosing AND.
-        return new Set();
       }
+      // After a problem the empty list keeps enclosing ANDs from reporting it again.
       return shared;
     }
     case 'exists':
@@ -83,10 +85,10 @@ function objectTypesOf(node: ComparisonExpression, problems: PatternProblem[]): 
           offset: node.path.span.start,
           reason: `'${type}' is not a STIX object type name (lowercase letters, digits and single hyphens, 3 to 250 characters)`,
         });
-        return new Set();
+        return [];
       }
       if (node.kind === 'comparison') checkComparisonValue(node, problems);
-      return new Set([type]);
+      return [type];
     }
   }
 }
@@ -98,7 +100,8 @@ function literalFamily(literal: PrimitiveLiteral): string {
 function checkComparisonValue(node: Extract<ComparisonExpression, { kind: 'comparison' }>, problems: PatternProblem[]): void {
   switch (node.operator) {
     case 'IN': {
-      const families = new Set(node.value.elements.map(literalFamily));
+      const families = new Set<string>();
+      for (const element of node.value.elements) families.add(literalFamily(element));
       if (families.size > 1) {
         problems.push({ offset: node.value.span.start, reason: `the elements of a set must all be of one type (found ${[...families].join(', ')})` });
       }

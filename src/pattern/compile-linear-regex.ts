@@ -456,14 +456,19 @@ function inRanges(ranges: Ranges, cp: number): boolean {
   return false;
 }
 
+function setHas(node: Extract<Node, { t: 'set' }>, cp: number): boolean {
+  if (inRanges(node.include, cp)) return true;
+  for (const ranges of node.exclude) if (!inRanges(ranges, cp)) return true;
+  return false;
+}
+
 function setContains(node: Extract<Node, { t: 'set' }>, cp: number): boolean {
-  const test = (value: number): boolean => inRanges(node.include, value) || node.exclude.some((ranges) => !inRanges(ranges, value));
-  let found = test(cp);
+  let found = setHas(node, cp);
   if (!found && node.ignoreCase) {
     const text = String.fromCodePoint(cp);
     const lower = text.toLowerCase().codePointAt(0) as number;
     const upper = text.toUpperCase().codePointAt(0) as number;
-    found = (lower !== cp && test(lower)) || (upper !== cp && test(upper));
+    found = (lower !== cp && setHas(node, lower)) || (upper !== cp && setHas(node, upper));
   }
   return found !== node.negated;
 }
@@ -479,6 +484,10 @@ const OP_SPLIT = 2;
 const OP_JMP = 3;
 const OP_ASSERT = 4;
 const OP_MATCH = 5;
+/** One literal code point, the commonest instruction: no table needed. */
+const OP_CHAR = 6;
+/** ASCII tables are shared between sets with the same definition; bounded like every cache here. */
+const asciiTables = new Map<string, Uint8Array>();
 
 /** The program in flat typed arrays, with each character set's answer for ASCII precomputed. */
 interface Machine {
@@ -487,6 +496,25 @@ interface Machine {
   readonly y: Int32Array;
   readonly ascii: readonly (Uint8Array | undefined)[];
   readonly sets: readonly (Extract<Node, { t: 'set' }> | undefined)[];
+}
+
+/** Which ASCII characters a set accepts, computed from its ranges (cheaper than testing all 128). */
+function asciiTable(node: Extract<Node, { t: 'set' }>): Uint8Array {
+  const table = new Uint8Array(128);
+  const include = node.include;
+  for (let i = 0; i < include.length; i += 2) {
+    const low = include[i] as number;
+    const high = Math.min(include[i + 1] as number, 127);
+    for (let c = low; c <= high; c++) table[c] = 1;
+  }
+  for (const ranges of node.exclude) for (let c = 0; c < 128; c++) if (!inRanges(ranges, c)) table[c] = 1;
+  if (node.ignoreCase) {
+    for (let c = 65; c <= 90; c++) {
+      if (table[c] === 1 || table[c + 32] === 1) table[c] = table[c + 32] = 1;
+    }
+  }
+  if (node.negated) for (let c = 0; c < 128; c++) table[c] = table[c] === 1 ? 0 : 1;
+  return table;
 }
 
 function toMachine(program: readonly Instruction[]): Machine {
@@ -501,11 +529,22 @@ function toMachine(program: readonly Instruction[]): Machine {
     sets.push(undefined);
     switch (instruction.op) {
       case 'set': {
+        const node = instruction.node;
+        if (node.include.length === 2 && node.include[0] === node.include[1] && node.exclude.length === 0 && !node.negated && !node.ignoreCase) {
+          op[pc] = OP_CHAR;
+          x[pc] = node.include[0] as number;
+          break;
+        }
         op[pc] = OP_SET;
-        const table = new Uint8Array(128);
-        for (let c = 0; c < 128; c++) table[c] = setContains(instruction.node, c) ? 1 : 0;
+        const key = `${node.include.join(',')}|${node.exclude.map((ranges) => ranges.join(',')).join(';')}|${node.negated ? 1 : 0}${node.ignoreCase ? 1 : 0}`;
+        let table = asciiTables.get(key);
+        if (table === undefined) {
+          table = asciiTable(node);
+          if (asciiTables.size >= 4096) asciiTables.clear();
+          asciiTables.set(key, table);
+        }
         ascii[pc] = table;
-        sets[pc] = instruction.node;
+        sets[pc] = node;
         break;
       }
       case 'any':
@@ -608,7 +647,9 @@ function runMachine(machine: Machine, input: string): boolean {
     for (let i = 0; i < currentLength; i++) {
       const pc = current[i] as number;
       let consumes: boolean;
-      if (op[pc] === OP_ANY) consumes = x[pc] === 1 || cp !== 10;
+      const code = op[pc];
+      if (code === OP_CHAR) consumes = x[pc] === cp;
+      else if (code === OP_ANY) consumes = x[pc] === 1 || cp !== 10;
       else consumes = cp < 128 ? (ascii[pc] as Uint8Array)[cp] === 1 : setContains(sets[pc] as Extract<Node, { t: 'set' }>, cp);
       if (consumes) addClosure(pc + 1, pos + width);
     }

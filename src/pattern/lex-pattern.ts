@@ -90,27 +90,45 @@ export function describeTextAt(text: string, offset: number): string {
 const maxSafe = Number.MAX_SAFE_INTEGER;
 
 export function createPatternLexer(text: string): PatternLexer {
-  let pos = 0;
-  let previous: TokenKind | undefined;
-  const length = text.length;
+  return new PatternScanner(text);
+}
 
-  const token = (kind: TokenKind, tokenText: string, start: number): Token => {
-    previous = kind;
-    return { kind, text: tokenText, start, end: pos };
-  };
-  const fail = (offset: number, reason: string): LexError => ({ offset, found: describeTextAt(text, offset), reason });
+// A class rather than closures: one parse creates one object, which keeps parsing cheap when a million
+// indicators are compiled.
+class PatternScanner implements PatternLexer {
+  private pos = 0;
+  private previous: TokenKind | undefined;
+  private readonly length: number;
 
-  function skipSpaceAndComments(): LexError | undefined {
-    while (pos < length) {
-      const c = text.charCodeAt(pos);
+  constructor(private readonly text: string) {
+    this.length = text.length;
+  }
+
+  private token(kind: TokenKind, tokenText: string, start: number): Token {
+    this.previous = kind;
+    return { kind, text: tokenText, start, end: this.pos };
+  }
+
+  private fail(offset: number, reason: string): LexError {
+    return { offset, found: describeTextAt(this.text, offset), reason };
+  }
+
+  private unexpected(start: number): LexError {
+    return this.fail(start, `unexpected character '${String.fromCodePoint(this.text.codePointAt(start) ?? 0)}'`);
+  }
+
+  private skipSpaceAndComments(): LexError | undefined {
+    const text = this.text;
+    while (this.pos < this.length) {
+      const c = text.charCodeAt(this.pos);
       if (isSpace(c)) {
-        pos++;
-      } else if (c === 47 && text.charCodeAt(pos + 1) === 42) {
-        const close = text.indexOf('*/', pos + 2);
-        if (close < 0) return fail(pos, 'comment is not closed with */');
-        pos = close + 2;
-      } else if (c === 47 && text.charCodeAt(pos + 1) === 47) {
-        while (pos < length && text.charCodeAt(pos) !== 10 && text.charCodeAt(pos) !== 13) pos++;
+        this.pos++;
+      } else if (c === 47 && text.charCodeAt(this.pos + 1) === 42) {
+        const close = text.indexOf('*/', this.pos + 2);
+        if (close < 0) return this.fail(this.pos, 'comment is not closed with */');
+        this.pos = close + 2;
+      } else if (c === 47 && text.charCodeAt(this.pos + 1) === 47) {
+        while (this.pos < this.length && text.charCodeAt(this.pos) !== 10 && text.charCodeAt(this.pos) !== 13) this.pos++;
       } else {
         return undefined;
       }
@@ -119,159 +137,143 @@ export function createPatternLexer(text: string): PatternLexer {
   }
 
   /** Reads `'…'` from `pos` (at the quote); returns the decoded content. */
-  function readQuoted(start: number, what: string): string | LexError {
-    pos++;
+  private readQuoted(start: number, what: string): string | LexError {
+    const text = this.text;
+    this.pos++;
     let out = '';
-    let chunkStart = pos;
-    while (pos < length) {
-      const c = text.charCodeAt(pos);
+    let chunkStart = this.pos;
+    while (this.pos < this.length) {
+      const c = text.charCodeAt(this.pos);
       if (c === 39) {
-        out += text.slice(chunkStart, pos);
-        pos++;
+        out += text.slice(chunkStart, this.pos);
+        this.pos++;
         return out;
       }
       if (c === 92) {
-        const n = text.charCodeAt(pos + 1);
+        const n = text.charCodeAt(this.pos + 1);
         if (n !== 39 && n !== 92) {
-          return fail(pos, `${what} may only escape \\' and \\\\ (write a backslash as \\\\)`);
+          return this.fail(this.pos, `${what} may only escape \\' and \\\\ (write a backslash as \\\\)`);
         }
-        out += text.slice(chunkStart, pos) + String.fromCharCode(n);
-        pos += 2;
-        chunkStart = pos;
+        out += text.slice(chunkStart, this.pos) + String.fromCharCode(n);
+        this.pos += 2;
+        chunkStart = this.pos;
         continue;
       }
-      pos++;
+      this.pos++;
     }
-    return fail(start, `${what} is not closed with '`);
+    return this.fail(start, `${what} is not closed with '`);
   }
 
-  function readNumber(start: number): Token | LexError {
-    if (text.charCodeAt(pos) === 43 || text.charCodeAt(pos) === 45) pos++;
-    const digitsStart = pos;
-    while (pos < length && isDigit(text.charCodeAt(pos))) pos++;
-    const intDigits = pos - digitsStart;
-    if (text.charCodeAt(pos) === 46 && isDigit(text.charCodeAt(pos + 1))) {
-      pos++;
-      while (pos < length && isDigit(text.charCodeAt(pos))) pos++;
-      const value = Number(text.slice(start, pos));
-      if (!Number.isFinite(value)) return fail(start, 'number is too large');
-      return token('float', text.slice(start, pos), start);
+  private readNumber(start: number): Token | LexError {
+    const text = this.text;
+    if (text.charCodeAt(this.pos) === 43 || text.charCodeAt(this.pos) === 45) this.pos++;
+    const digitsStart = this.pos;
+    while (this.pos < this.length && isDigit(text.charCodeAt(this.pos))) this.pos++;
+    const intDigits = this.pos - digitsStart;
+    if (text.charCodeAt(this.pos) === 46 && isDigit(text.charCodeAt(this.pos + 1))) {
+      this.pos++;
+      while (this.pos < this.length && isDigit(text.charCodeAt(this.pos))) this.pos++;
+      const value = Number(text.slice(start, this.pos));
+      if (!Number.isFinite(value)) return this.fail(start, 'number is too large');
+      return this.token('float', text.slice(start, this.pos), start);
     }
-    if (intDigits === 0) return fail(start, 'a sign must be followed by digits');
-    if (intDigits > 1 && text.charCodeAt(digitsStart) === 48) return fail(start, 'integers have no leading zeros');
-    if (isIdentifierStart(text.charCodeAt(pos))) return fail(start, 'a number must not run into letters');
-    const value = Number(text.slice(start, pos));
-    if (Math.abs(value) > maxSafe) return fail(start, 'integer is outside the STIX integer range (±2^53−1)');
-    return token('integer', text.slice(start, pos), start);
+    if (intDigits === 0) return this.fail(start, 'a sign must be followed by digits');
+    if (intDigits > 1 && text.charCodeAt(digitsStart) === 48) return this.fail(start, 'integers have no leading zeros');
+    if (isIdentifierStart(text.charCodeAt(this.pos))) return this.fail(start, 'a number must not run into letters');
+    const value = Number(text.slice(start, this.pos));
+    if (Math.abs(value) > maxSafe) return this.fail(start, 'integer is outside the STIX integer range (±2^53−1)');
+    return this.token('integer', text.slice(start, this.pos), start);
   }
 
-  function readPrefixedLiteral(start: number, prefix: number): Token | LexError {
-    pos++;
-    const content = readQuoted(pos, prefix === 116 ? 'timestamp' : prefix === 98 ? 'binary literal' : 'hex literal');
+  private readPrefixedLiteral(start: number, prefix: number): Token | LexError {
+    this.pos++;
+    const content = this.readQuoted(this.pos, prefix === 116 ? 'timestamp' : prefix === 98 ? 'binary literal' : 'hex literal');
     if (typeof content !== 'string') return content;
     if (prefix === 116) {
       if (timestampFractionDigits(content) < 0) {
-        return fail(start, `t'${content}' is not a UTC timestamp such as t'2026-01-31T00:00:00Z' with a real date`);
+        return this.fail(start, `t'${content}' is not a UTC timestamp such as t'2026-01-31T00:00:00Z' with a real date`);
       }
-      return token('timestamp', content, start);
+      return this.token('timestamp', content, start);
     }
     if (prefix === 104) {
-      if (content.length % 2 !== 0 || ![...content].every((ch) => isHexDigit(ch.charCodeAt(0)))) {
-        return fail(start, `h'…' must hold pairs of hex digits`);
-      }
-      return token('hex', content, start);
+      if (!isHexPairs(content)) return this.fail(start, `h'…' must hold pairs of hex digits`);
+      return this.token('hex', content, start);
     }
-    if (!isPaddedBase64(content)) return fail(start, `b'…' must hold padded base64`);
-    return token('binary', content, start);
+    if (!isPaddedBase64(content)) return this.fail(start, `b'…' must hold padded base64`);
+    return this.token('binary', content, start);
   }
 
-  function next(): Token | LexError {
-    const problem = skipSpaceAndComments();
+  private single(kind: TokenKind, tokenText: string, start: number, width: number): Token {
+    this.pos += width;
+    return this.token(kind, tokenText, start);
+  }
+
+  next(): Token | LexError {
+    const problem = this.skipSpaceAndComments();
     if (problem !== undefined) return problem;
-    const start = pos;
-    if (pos >= length) return token('eof', '', start);
-    const c = text.charCodeAt(pos);
+    const text = this.text;
+    const start = this.pos;
+    if (start >= this.length) return this.token('eof', '', start);
+    const c = text.charCodeAt(start);
+    const n = text.charCodeAt(start + 1);
     switch (c) {
       case 91:
-        pos++;
-        return token('lbrack', '[', start);
+        return this.single('lbrack', '[', start, 1);
       case 93:
-        pos++;
-        return token('rbrack', ']', start);
+        return this.single('rbrack', ']', start, 1);
       case 40:
-        pos++;
-        return token('lparen', '(', start);
+        return this.single('lparen', '(', start, 1);
       case 41:
-        pos++;
-        return token('rparen', ')', start);
+        return this.single('rparen', ')', start, 1);
       case 44:
-        pos++;
-        return token('comma', ',', start);
+        return this.single('comma', ',', start, 1);
       case 58:
-        pos++;
-        return token('colon', ':', start);
+        return this.single('colon', ':', start, 1);
       case 42:
-        pos++;
-        return token('star', '*', start);
+        return this.single('star', '*', start, 1);
       case 61:
-        pos += text.charCodeAt(pos + 1) === 61 ? 2 : 1;
-        return token('operator', '=', start);
+        return this.single('operator', '=', start, n === 61 ? 2 : 1);
       case 33:
-        if (text.charCodeAt(pos + 1) === 61) {
-          pos += 2;
-          return token('operator', '!=', start);
-        }
-        return fail(start, `unexpected character '${String.fromCodePoint(text.codePointAt(start) ?? 0)}'`);
-      case 60: {
-        const n = text.charCodeAt(pos + 1);
-        if (n === 61) {
-          pos += 2;
-          return token('operator', '<=', start);
-        }
-        if (n === 62) {
-          pos += 2;
-          return token('operator', '!=', start);
-        }
-        pos++;
-        return token('operator', '<', start);
-      }
+        return n === 61 ? this.single('operator', '!=', start, 2) : this.unexpected(start);
+      case 60:
+        if (n === 61) return this.single('operator', '<=', start, 2);
+        if (n === 62) return this.single('operator', '!=', start, 2);
+        return this.single('operator', '<', start, 1);
       case 62:
-        if (text.charCodeAt(pos + 1) === 61) {
-          pos += 2;
-          return token('operator', '>=', start);
-        }
-        pos++;
-        return token('operator', '>', start);
+        return n === 61 ? this.single('operator', '>=', start, 2) : this.single('operator', '>', start, 1);
       case 39: {
-        const content = readQuoted(start, 'string');
+        const content = this.readQuoted(start, 'string');
         if (typeof content !== 'string') return content;
-        return token('string', content, start);
+        return this.token('string', content, start);
       }
       case 46:
         // After a path component a dot starts a key step; anywhere else `.5` is a float.
-        if (isDigit(text.charCodeAt(pos + 1)) && previous !== 'identifier' && previous !== 'string' && previous !== 'rbrack') {
-          return readNumber(start);
+        if (isDigit(n) && this.previous !== 'identifier' && this.previous !== 'string' && this.previous !== 'rbrack') {
+          return this.readNumber(start);
         }
-        pos++;
-        return token('dot', '.', start);
+        return this.single('dot', '.', start, 1);
       case 43:
       case 45:
-        return readNumber(start);
+        return this.readNumber(start);
       default:
         break;
     }
-    if (isDigit(c)) return readNumber(start);
-    if ((c === 116 || c === 98 || c === 104) && text.charCodeAt(pos + 1) === 39) return readPrefixedLiteral(start, c);
+    if (isDigit(c)) return this.readNumber(start);
+    if ((c === 116 || c === 98 || c === 104) && n === 39) return this.readPrefixedLiteral(start, c);
     if (isIdentifierStart(c)) {
-      pos++;
-      while (pos < length && isIdentifierPart(text.charCodeAt(pos))) pos++;
-      const word = text.slice(start, pos);
-      return token(keywords.has(word) ? 'keyword' : 'identifier', word, start);
+      this.pos++;
+      while (this.pos < this.length && isIdentifierPart(text.charCodeAt(this.pos))) this.pos++;
+      const word = text.slice(start, this.pos);
+      return this.token(keywords.has(word) ? 'keyword' : 'identifier', word, start);
     }
-    return fail(start, `unexpected character '${String.fromCodePoint(text.codePointAt(start) ?? 0)}'`);
+    return this.unexpected(start);
   }
+}
 
-  return { next };
+function isHexPairs(s: string): boolean {
+  if (s.length % 2 !== 0) return false;
+  for (let i = 0; i < s.length; i++) if (!isHexDigit(s.charCodeAt(i))) return false;
+  return true;
 }
 
 /** Padded RFC 4648 base64, possibly empty, as the 2.1 grammar's BinaryLiteral. */

@@ -86,6 +86,8 @@ function keywordHint(found: string): string {
 }
 
 const afterComparison = ['AND/OR'];
+const wordOperators: ReadonlySet<string> = new Set(['IN', 'LIKE', 'MATCHES', 'ISSUBSET', 'ISSUPERSET']);
+const orderableKinds: ReadonlySet<string> = new Set(['string', 'integer', 'float', 'timestamp', 'binary', 'hex']);
 const comparisonOperators = ['=', '!=', '<', '<=', '>', '>=', 'IN', 'LIKE', 'MATCHES', 'ISSUBSET', 'ISSUPERSET', 'NOT'];
 
 class Parser {
@@ -284,26 +286,29 @@ class Parser {
       negated = true;
     }
     const operator = this.operator(negated);
-    const base = { kind: 'comparison' as const, path, negated };
-    let comparison: Comparison;
+    // Literal objects per branch (no spreads): this is the hottest allocation of a parse.
     switch (operator) {
       case '=':
-      case '!=':
-        comparison = { ...base, operator, value: this.primitiveLiteral(), span: { start, end: 0 } };
-        break;
+      case '!=': {
+        const value = this.primitiveLiteral();
+        return { kind: 'comparison', path, negated, operator, value, span: { start, end: this.previousEnd } };
+      }
       case '<':
       case '<=':
       case '>':
-      case '>=':
-        comparison = { ...base, operator, value: this.orderableLiteral(), span: { start, end: 0 } };
-        break;
-      case 'IN':
-        comparison = { ...base, operator, value: this.setLiteral(), span: { start, end: 0 } };
-        break;
-      default:
-        comparison = { ...base, operator, value: this.stringLiteral(), span: { start, end: 0 } };
+      case '>=': {
+        const value = this.orderableLiteral();
+        return { kind: 'comparison', path, negated, operator, value, span: { start, end: this.previousEnd } };
+      }
+      case 'IN': {
+        const value = this.setLiteral();
+        return { kind: 'comparison', path, negated, operator, value, span: { start, end: this.previousEnd } };
+      }
+      default: {
+        const value = this.stringLiteral();
+        return { kind: 'comparison', path, negated, operator, value, span: { start, end: this.previousEnd } };
+      }
     }
-    return { ...comparison, span: { start, end: this.previousEnd } };
   }
 
   private operator(negated: boolean): ComparisonOperator {
@@ -312,7 +317,7 @@ class Parser {
       this.advance();
       return token.text as ComparisonOperator;
     }
-    if (token.kind === 'keyword' && ['IN', 'LIKE', 'MATCHES', 'ISSUBSET', 'ISSUPERSET'].includes(token.text)) {
+    if (token.kind === 'keyword' && wordOperators.has(token.text)) {
       this.advance();
       return token.text as ComparisonOperator;
     }
@@ -397,7 +402,7 @@ class Parser {
       const token = this.advance();
       return { kind: 'boolean', value: token.text === 'TRUE', span: { start: token.start, end: token.end } };
     }
-    if (['string', 'integer', 'float', 'timestamp', 'binary', 'hex'].includes(this.current.kind)) return this.orderableLiteral();
+    if (orderableKinds.has(this.current.kind)) return this.orderableLiteral();
     return this.fail(['a string, number, boolean, timestamp, binary or hex literal']);
   }
 
