@@ -1,0 +1,241 @@
+// Observable extraction from report text: refang, run the registry, map spans back to the original
+// text, attach sentences, and flag known false positives with the reason. Pure: the TLD set and
+// warninglists come in through the options (load them with load-extract-data.ts).
+import { refang } from './refang.ts';
+import type { RefangResult } from './refang.ts';
+import { EXTRACTORS, urlHost } from './extractors.ts';
+import type { Candidate, ExtractContext, HashAlgorithm, ObservableType, Suppression } from './extractors.ts';
+import { ipv4InCidr, ipv6InCidr, parseIpv4, parseIpv6 } from './ip-address.ts';
+import type { WarninglistIndex } from './warninglists.ts';
+
+export interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** One occurrence of an observable; offsets are UTF-16 indices into the ORIGINAL text. */
+export interface Observable {
+  readonly type: ObservableType;
+  readonly value: string;
+  readonly start: number;
+  readonly end: number;
+  readonly confidence: number;
+  readonly suppressed?: Suppression;
+  readonly hashAlgorithm?: HashAlgorithm;
+  readonly kind?: string;
+  /** True when the original text was defanged inside this span. */
+  readonly defanged?: boolean;
+  readonly sentence: Span;
+}
+
+export interface ExtractOptions {
+  /** Lower-case ASCII TLDs, e.g. from loadExtractData(). */
+  readonly tlds: ReadonlySet<string>;
+  readonly warninglists?: WarninglistIndex;
+  /** Undo defanging before extraction (default true). */
+  readonly refang?: boolean;
+  /** Require domain TLDs to be in `tlds` (default true). */
+  readonly strictTld?: boolean;
+  /** The report publisher's own domains: links to them are suppressed. */
+  readonly publisherDomains?: Iterable<string>;
+  /** Only these types (default: all). */
+  readonly types?: Iterable<ObservableType>;
+}
+
+export interface ExtractResult {
+  readonly observables: Observable[];
+  /** Number of defang forms that were refanged. */
+  readonly refanged: number;
+}
+
+// Reserved for documentation and testing (RFC 2606, RFC 6761): suppressed, never indicators.
+const RESERVED_TLDS: ReadonlySet<string> = new Set(['test', 'example', 'invalid', 'localhost']);
+const DOC_DOMAINS = ['example.com', 'example.net', 'example.org', 'example.edu'];
+const RFC5737: readonly (readonly [number, number])[] = [
+  [0xc0000200, 24],
+  [0xc6336400, 24],
+  [0xcb007100, 24],
+];
+const RFC3849_BASE = 0x20010db8n << 96n;
+
+// Windows binaries and libraries present on every machine: named in a report they describe
+// behaviour (T1218 and friends), not an indicator to block.
+const COMMON_FILE_NAMES: ReadonlySet<string> = new Set(
+  (
+    'svchost.exe explorer.exe cmd.exe powershell.exe pwsh.exe rundll32.exe regsvr32.exe mshta.exe wscript.exe ' +
+    'cscript.exe lsass.exe services.exe winlogon.exe csrss.exe smss.exe wininit.exe taskhost.exe taskhostw.exe ' +
+    'conhost.exe dllhost.exe spoolsv.exe notepad.exe calc.exe msiexec.exe schtasks.exe certutil.exe bitsadmin.exe ' +
+    'wmic.exe net.exe net1.exe whoami.exe ipconfig.exe systeminfo.exe tasklist.exe taskkill.exe reg.exe sc.exe ' +
+    'at.exe vssadmin.exe wevtutil.exe netsh.exe nltest.exe ping.exe curl.exe mstsc.exe regedit.exe ' +
+    'installutil.exe msbuild.exe wmiprvse.exe winword.exe excel.exe outlook.exe powerpnt.exe iexplore.exe ' +
+    'chrome.exe firefox.exe msedge.exe userinit.exe sihost.exe searchindexer.exe ntdll.dll kernel32.dll ' +
+    'kernelbase.dll user32.dll advapi32.dll ws2_32.dll wininet.dll winhttp.dll shell32.dll ole32.dll ' +
+    'oleaut32.dll msvcrt.dll comctl32.dll gdi32.dll crypt32.dll secur32.dll dbghelp.dll comsvcs.dll ntoskrnl.exe'
+  ).split(' '),
+);
+
+function sameOrSubdomain(host: string, domain: string): boolean {
+  return host === domain || (host.length > domain.length && host.endsWith(domain) && host.charCodeAt(host.length - domain.length - 1) === 46);
+}
+
+function reservedHostReason(host: string): string | null {
+  for (const d of DOC_DOMAINS) if (sameOrSubdomain(host, d)) return 'documentation domain (RFC 2606)';
+  const tld = host.slice(host.lastIndexOf('.') + 1);
+  if (RESERVED_TLDS.has(tld)) return `reserved top-level domain .${tld} (RFC 2606/6761)`;
+  return null;
+}
+
+function reservedIpReason(value: string): string | null {
+  const addr = value.split('/')[0] ?? value;
+  const v4 = parseIpv4(addr);
+  if (v4 !== null) {
+    for (const [base, len] of RFC5737) if (ipv4InCidr(v4, base, len)) return 'documentation address range (RFC 5737)';
+    return null;
+  }
+  const v6 = parseIpv6(addr);
+  if (v6 !== null && ipv6InCidr(v6, RFC3849_BASE, 32)) return 'documentation address range (RFC 3849)';
+  return null;
+}
+
+function hostOf(c: Candidate): string | null {
+  if (c.type === 'domain-name') return c.value;
+  if (c.type === 'url') return urlHost(c.value);
+  if (c.type === 'email-addr') return c.value.slice(c.value.lastIndexOf('@') + 1);
+  return null;
+}
+
+function suppressionFor(c: Candidate, publishers: readonly string[], wl: WarninglistIndex | undefined): Suppression | null {
+  if (c.type === 'ipv4-addr' || c.type === 'ipv6-addr') {
+    const r = reservedIpReason(c.value);
+    if (r !== null) return { reason: r };
+  }
+  const host = hostOf(c);
+  if (host !== null) {
+    const ipHost = c.type === 'url' && (parseIpv4(host) !== null || parseIpv6(host) !== null);
+    const r = ipHost ? reservedIpReason(host) : reservedHostReason(host);
+    if (r !== null) return { reason: r };
+    for (const p of publishers) if (sameOrSubdomain(host, p)) return { reason: `publisher's own link (${p})` };
+  }
+  if (c.type === 'file' && c.kind === 'name' && COMMON_FILE_NAMES.has(c.value.toLowerCase())) {
+    return { reason: 'common system file name (benign on its own)' };
+  }
+  if (wl !== undefined) {
+    let hit = null;
+    if (c.type === 'url') {
+      hit = wl.match('url', c.value);
+      const h = urlHost(c.value);
+      if (hit === null && h !== null && (parseIpv4(h) !== null || parseIpv6(h) !== null)) {
+        // Private or reserved address hosts (http://192.168.0.1/) are as benign as the bare address.
+        const ipHit = wl.match(parseIpv4(h) !== null ? 'ipv4-addr' : 'ipv6-addr', h);
+        if (ipHit !== null && /^rfc|multicast|linklocal/.test(ipHit.list)) hit = ipHit;
+      }
+      if (hit === null && h !== null) hit = wl.match('url', h);
+    } else if (c.type === 'file' && c.kind === 'hash') hit = wl.match('file', c.value);
+    else if (c.type !== 'file') hit = wl.match(c.type, c.value);
+    if (hit !== null) return { reason: `MISP warninglist ${hit.list}: ${hit.description}` };
+  }
+  return null;
+}
+
+// Sentence boundaries: terminal punctuation followed by white space, a blank line, or a line break
+// that does not look like prose wrapped mid-sentence (IOC lists put one indicator per line).
+function isBoundaryAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  if (c === 10) {
+    const prev = text.charCodeAt(i - 1);
+    const next = text.charCodeAt(i + 1);
+    const prevProse = (prev >= 97 && prev <= 122) || prev === 44;
+    const nextProse = next >= 97 && next <= 122;
+    return !(prevProse && nextProse);
+  }
+  if (c === 46 || c === 33 || c === 63) {
+    const n = text.charCodeAt(i + 1);
+    return n === 32 || n === 10 || n === 13 || n === 9;
+  }
+  return false;
+}
+
+const SENTENCE_REACH = 1000;
+
+function sentenceAround(text: string, start: number, end: number): Span {
+  let s = start;
+  const sMin = Math.max(0, start - SENTENCE_REACH);
+  while (s > sMin && !isBoundaryAt(text, s - 1)) s--;
+  let e = end;
+  const eMax = Math.min(text.length, end + SENTENCE_REACH);
+  while (e < eMax && !isBoundaryAt(text, e)) e++;
+  if (e < text.length && text.charCodeAt(e) !== 10) e++; // keep the full stop
+  while (s < e && /\s/.test(text.charAt(s))) s++;
+  while (e > s && /\s/.test(text.charAt(e - 1))) e--;
+  return { start: Math.min(s, start), end: Math.max(e, end) };
+}
+
+const BLOCK_TYPES: ReadonlySet<ObservableType> = new Set(['yara-rule', 'sigma-rule', 'snort-rule']);
+
+export function extractObservables(text: string, options: ExtractOptions): ExtractResult {
+  const r: RefangResult =
+    options.refang === false
+      ? { text, replacements: 0, toOriginal: (o) => o, defangedWithin: () => false }
+      : refang(text);
+  const only = options.types === undefined ? null : new Set(options.types);
+  const ctx: ExtractContext = {
+    text: r.text,
+    tlds: options.tlds,
+    strictTld: options.strictTld !== false,
+    defanged: (s, e) => r.defangedWithin(s, e),
+  };
+  // Reserved TLDs must be recognised to be suppressed with a reason rather than silently dropped.
+  const tlds = new Set(options.tlds);
+  for (const t of RESERVED_TLDS) tlds.add(t);
+  const ctxWithReserved: ExtractContext = { ...ctx, tlds };
+
+  const found: Candidate[] = [];
+  for (const row of EXTRACTORS) {
+    if (only !== null && !row.types.some((t) => only.has(t))) continue;
+    if (row.prefilter !== undefined && !row.prefilter(r.text)) continue;
+    const re = row.regex;
+    re.lastIndex = 0;
+    for (let m = re.exec(r.text); m !== null; m = re.exec(r.text)) {
+      if (m[0].length === 0) re.lastIndex++;
+      const out = row.build(m, ctxWithReserved);
+      if (out === null) continue;
+      const list = Array.isArray(out) ? (out as readonly Candidate[]) : [out as Candidate];
+      for (const c of list) {
+        if (only !== null && !only.has(c.type)) continue;
+        found.push(c);
+        // Blocks are consumed whole so a rule's own lines are not re-read as new rules.
+        if (BLOCK_TYPES.has(c.type) && c.end > re.lastIndex) re.lastIndex = c.end;
+      }
+    }
+  }
+  found.sort((a, b) => a.start - b.start || b.end - a.end);
+
+  const publishers = [...(options.publisherDomains ?? [])].map((d) => d.toLowerCase().replace(/^\.+|\.+$/g, ''));
+  const seen = new Set<string>();
+  const observables: Observable[] = [];
+  let sentence: Span = { start: -1, end: -1 };
+  for (const c of found) {
+    const key = `${c.type}|${c.kind ?? ''}|${c.start}|${c.end}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const start = r.toOriginal(c.start);
+    const end = r.toOriginal(c.end);
+    const defanged = r.replacements > 0 && r.defangedWithin(c.start, c.end);
+    const suppressed = c.suppressed ?? suppressionFor(c, publishers, options.warninglists);
+    if (BLOCK_TYPES.has(c.type)) sentence = { start, end };
+    else if (!(start >= sentence.start && end <= sentence.end)) sentence = sentenceAround(text, start, end);
+    observables.push({
+      type: c.type,
+      value: c.value,
+      start,
+      end,
+      confidence: Math.round(c.confidence * 100) / 100,
+      ...(suppressed === null ? {} : { suppressed }),
+      ...(c.hashAlgorithm === undefined ? {} : { hashAlgorithm: c.hashAlgorithm }),
+      ...(c.kind === undefined ? {} : { kind: c.kind }),
+      ...(defanged ? { defanged } : {}),
+      sentence,
+    });
+  }
+  return { observables, refanged: r.replacements };
+}

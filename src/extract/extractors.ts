@@ -1,0 +1,751 @@
+// The extractor registry: one row per kind of observable. Each row is a global regex that finds
+// candidates cheaply plus a `build` step that validates and normalises them. Regexes are written so
+// that no match attempt can backtrack more than a bounded number of characters (bounded
+// quantifiers, look-behinds that forbid starting in the middle of a run, character classes that
+// exclude their own terminators), which keeps the whole scan linear in the input.
+import { domainToASCII } from 'node:url';
+import { parseIpv4, parseIpv6 } from './ip-address.ts';
+import { isBase58CheckAddress, isBech32Address } from './checksums.ts';
+
+export type ObservableType =
+  | 'ipv4-addr'
+  | 'ipv6-addr'
+  | 'domain-name'
+  | 'url'
+  | 'email-addr'
+  | 'file'
+  | 'cve'
+  | 'attack-technique'
+  | 'windows-registry-key'
+  | 'mac-addr'
+  | 'autonomous-system'
+  | 'cryptocurrency-wallet'
+  | 'ja3'
+  | 'ja4'
+  | 'yara-rule'
+  | 'sigma-rule'
+  | 'snort-rule';
+
+/** STIX 2.1 hash algorithm names (hashing-algorithm-ov). */
+export type HashAlgorithm = 'MD5' | 'SHA-1' | 'SHA-256' | 'SHA-512' | 'SSDEEP' | 'TLSH';
+
+export interface Suppression {
+  readonly reason: string;
+}
+
+/** A match in the refanged text, before spans are mapped back and suppression is applied. */
+export interface Candidate {
+  type: ObservableType;
+  value: string;
+  start: number;
+  end: number;
+  confidence: number;
+  /** For `file` hashes. */
+  hashAlgorithm?: HashAlgorithm;
+  /** Sub-kind: `name`/`path`/`hash` for files, `technique`/`group`/… for ids, `bitcoin`/… */
+  kind?: string;
+  /** Set by the extractor itself when it already knows the match is noise. */
+  suppressed?: Suppression;
+}
+
+export interface ExtractContext {
+  /** Refanged text. */
+  readonly text: string;
+  /** Lower-case ASCII (punycode) TLDs. */
+  readonly tlds: ReadonlySet<string>;
+  /** When false, any alphabetic TLD of two or more letters is accepted. */
+  readonly strictTld: boolean;
+  /** Whether the refanged span [start, end) contains a replaced defang form. */
+  defanged(start: number, end: number): boolean;
+}
+
+export interface ExtractorRow {
+  readonly id: string;
+  readonly types: readonly ObservableType[];
+  /** Cheap test on the whole text; when false the row's regex is not run at all. */
+  readonly prefilter?: (text: string) => boolean;
+  readonly regex: RegExp;
+  readonly build: (m: RegExpExecArray, ctx: ExtractContext) => Candidate | readonly Candidate[] | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Domains
+
+const DOMAIN_RE =
+  /(?<![\p{L}\p{N}\p{M}_@.-])(?:[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]{0,61}[\p{L}\p{N}\p{M}])?\.){1,30}(?:[xX][nN]--[a-zA-Z0-9-]{1,59}|\p{L}[\p{L}\p{M}]{1,62})(?![\p{L}\p{N}\p{M}_-]|\.[\p{L}\p{N}])/gu;
+
+// TLDs that are also common file extensions. A bare two-label name with one of these (setup.zip,
+// run.sh, notes.md) is reported as a file name and its domain reading is suppressed, unless the
+// author defanged it or it sits in a URL or e-mail address. Extensions that are not TLDs at all
+// (invoice.pdf, setup.exe) never reach the domain extractor because their TLD check fails.
+export const FILE_EXTENSION_TLDS: ReadonlySet<string> = new Set([
+  'zip', 'mov', 'py', 'sh', 'md', 'pl', 'rs', 'so', 'one', 'pm', 'ml', 'cc', 'in', 'am', 'la', 'ps', 'rar', 'exe',
+]);
+
+function hasNonAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return true;
+  return false;
+}
+
+/** Validates a host name; returns its lower-case form and ASCII TLD, or null. */
+export function checkDomain(raw: string, ctx: Pick<ExtractContext, 'tlds' | 'strictTld'>): { value: string; tld: string } | null {
+  if (raw.length > 253) return null;
+  const value = raw.toLowerCase();
+  const dot = value.lastIndexOf('.');
+  if (dot <= 0) return null;
+  let tld = value.slice(dot + 1);
+  if (hasNonAscii(tld)) {
+    tld = domainToASCII(tld);
+    if (tld === '') return null;
+  }
+  if (ctx.strictTld ? !ctx.tlds.has(tld) : !/^(?:[a-z]{2,63}|xn--[a-z0-9-]+)$/.test(tld)) return null;
+  for (const label of value.split('.')) {
+    if (label.length === 0 || label.length > 63 || label.startsWith('-') || label.endsWith('-')) return null;
+  }
+  if (value.startsWith('xn--') || value.includes('.xn--')) {
+    // Punycode must decode; a broken xn-- label is not a host name.
+    if (domainToASCII(value) === '') return null;
+  }
+  return { value, tld };
+}
+
+function isCamelCase(s: string): boolean {
+  // Code identifiers such as System.IO or Foo.Bar look like host names; lower their confidence.
+  return /[a-z][A-Z]|\.[A-Z][a-z]/.test(s);
+}
+
+const domainRow: ExtractorRow = {
+  id: 'domain',
+  types: ['domain-name', 'file'],
+  prefilter: (t) => t.includes('.'),
+  regex: DOMAIN_RE,
+  build(m, ctx) {
+    const raw = m[0];
+    const d = checkDomain(raw, ctx);
+    if (d === null) return null;
+    const start = m.index;
+    const end = start + raw.length;
+    const defanged = ctx.defanged(start, end);
+    const inUrl = ctx.text.startsWith('://', start - 3) || ctx.text.charCodeAt(start - 1) === 47;
+    const c: Candidate = {
+      type: 'domain-name',
+      value: d.value,
+      start,
+      end,
+      confidence: defanged ? 0.95 : isCamelCase(raw) ? 0.4 : 0.8,
+    };
+    const labels = d.value.split('.').length;
+    if (labels === 2 && FILE_EXTENSION_TLDS.has(d.tld) && !defanged && !inUrl) {
+      c.suppressed = { reason: `file name that looks like a domain (.${d.tld} is also a file extension)` };
+      return [c, { type: 'file', kind: 'name', value: raw, start, end, confidence: 0.6 }];
+    }
+    return c;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// URLs and e-mail
+
+const URL_RE =
+  /\b(?:https?|ftps?|sftp):\/\/(?:\[[0-9a-fA-F:.]{2,45}\](?::\d{1,5})?|[^\s/?#<>"'`\\[\]{}|^]{1,253})(?:[/?#][^\s<>"'`\\{}|^]{0,4096})?/gi;
+
+function trimUrl(u: string): string {
+  let s = u;
+  for (;;) {
+    const last = s.charAt(s.length - 1);
+    if ('.,;:!?\'"*'.includes(last) && s.length > 0) s = s.slice(0, -1);
+    else if (last === ')' && !s.includes('(')) s = s.slice(0, -1);
+    else if (last === ']' && !s.includes('[')) s = s.slice(0, -1);
+    else return s;
+  }
+}
+
+/** The host of a URL (lower case, brackets removed), or null when it is not a plausible host. */
+export function urlHost(url: string): string | null {
+  const i = url.indexOf('://');
+  if (i < 0) return null;
+  let rest = url.slice(i + 3);
+  const at = rest.search(/[/?#]/);
+  if (at >= 0) rest = rest.slice(0, at);
+  const userinfo = rest.lastIndexOf('@');
+  if (userinfo >= 0) rest = rest.slice(userinfo + 1);
+  if (rest.startsWith('[')) {
+    const close = rest.indexOf(']');
+    return close > 0 ? rest.slice(1, close).toLowerCase() : null;
+  }
+  const colon = rest.lastIndexOf(':');
+  if (colon >= 0) rest = rest.slice(0, colon);
+  return rest.toLowerCase();
+}
+
+const urlRow: ExtractorRow = {
+  id: 'url',
+  types: ['url'],
+  prefilter: (t) => t.includes('://'),
+  regex: URL_RE,
+  build(m, ctx) {
+    const value = trimUrl(m[0]);
+    const host = urlHost(value);
+    if (host === null || host === '') return null;
+    const ok =
+      parseIpv4(host) !== null || parseIpv6(host) !== null || checkDomain(host, ctx) !== null;
+    if (!ok) return null;
+    const start = m.index;
+    const end = start + value.length;
+    const scheme = value.slice(0, value.indexOf(':')).toLowerCase();
+    return {
+      type: 'url',
+      value: scheme + value.slice(scheme.length),
+      start,
+      end,
+      confidence: ctx.defanged(start, end) ? 0.95 : 0.9,
+    };
+  },
+};
+
+const EMAIL_RE =
+  /(?<![\p{L}\p{N}._%+-])[\p{L}\p{N}._%+-]{1,64}@(?:[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]{0,61}[\p{L}\p{N}\p{M}])?\.){1,30}(?:[xX][nN]--[a-zA-Z0-9-]{1,59}|\p{L}[\p{L}\p{M}]{1,62})(?![\p{L}\p{N}\p{M}_-]|\.[\p{L}\p{N}])/gu;
+
+const emailRow: ExtractorRow = {
+  id: 'email',
+  types: ['email-addr'],
+  prefilter: (t) => t.includes('@'),
+  regex: EMAIL_RE,
+  build(m, ctx) {
+    const raw = m[0];
+    const at = raw.lastIndexOf('@');
+    const local = raw.slice(0, at);
+    if (local.startsWith('.') || local.endsWith('.') || local.includes('..')) return null;
+    const d = checkDomain(raw.slice(at + 1), ctx);
+    if (d === null) return null;
+    const start = m.index;
+    const end = start + raw.length;
+    return {
+      type: 'email-addr',
+      value: `${local}@${d.value}`,
+      start,
+      end,
+      confidence: ctx.defanged(start, end) ? 0.95 : 0.85,
+    };
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// IP addresses
+
+const IPV4_RE =
+  /(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?:\/\d{1,2})?(?!\d|\.\d)/g;
+
+// Words that, just before a dotted quad, say it is a version number, not an address.
+const VERSION_CONTEXT = /(?:\bv|\bversions?\s*:?\s*|\bver\.?\s*|\bbuild\s*|\brelease\s*|\bfirmware\s*|\bupdate\s*|\bpatch\s*|\bsdk\s*|\bagent\s*)$/i;
+
+const ipv4Row: ExtractorRow = {
+  id: 'ipv4',
+  types: ['ipv4-addr'],
+  regex: IPV4_RE,
+  build(m, ctx) {
+    const raw = m[0];
+    const slash = raw.indexOf('/');
+    const addr = slash >= 0 ? raw.slice(0, slash) : raw;
+    if (parseIpv4(addr) === null) return null;
+    let value = raw;
+    let end = m.index + raw.length;
+    if (slash >= 0) {
+      const len = Number(raw.slice(slash + 1));
+      // "10.0.0.1/99" is an address followed by text, not a CIDR.
+      if (len > 32) {
+        value = addr;
+        end = m.index + addr.length;
+      }
+    }
+    const start = m.index;
+    const c: Candidate = {
+      type: 'ipv4-addr',
+      value,
+      start,
+      end,
+      confidence: ctx.defanged(start, end) ? 0.95 : 0.9,
+    };
+    if (VERSION_CONTEXT.test(ctx.text.slice(Math.max(0, start - 24), start))) {
+      c.suppressed = { reason: 'version number that looks like an IPv4 address' };
+      c.confidence = 0.2;
+    }
+    return c;
+  },
+};
+
+const IPV6_RE =
+  /(?<![0-9a-zA-Z:.])(?:[0-9a-fA-F]{0,4}:){2,7}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F]{0,4})(?:%[0-9a-zA-Z._-]{1,32})?(?:\/\d{1,3})?(?![0-9a-zA-Z:]|\.\d)/g;
+
+const ipv6Row: ExtractorRow = {
+  id: 'ipv6',
+  types: ['ipv6-addr'],
+  prefilter: (t) => t.includes(':'),
+  regex: IPV6_RE,
+  build(m, ctx) {
+    const raw = m[0];
+    if (raw.includes('%')) return null; // zone ids are link-local interface names, not indicators
+    const slash = raw.indexOf('/');
+    const addr = slash >= 0 ? raw.slice(0, slash) : raw;
+    if (slash >= 0 && Number(raw.slice(slash + 1)) > 128) return null;
+    if (parseIpv6(addr) === null) return null;
+    // "a::b" or "std::" parse but are code, not addresses: require three groups or an embedded IPv4.
+    const groups = addr.split(':').filter((g) => g.length > 0).length;
+    if (groups < 3 && !addr.includes('.')) return null;
+    if (!/\d/.test(addr)) return null;
+    const start = m.index;
+    const end = start + raw.length;
+    return { type: 'ipv6-addr', value: raw.toLowerCase(), start, end, confidence: ctx.defanged(start, end) ? 0.95 : 0.85 };
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Hashes and fingerprints
+
+const HEX_HASH_RE =
+  /(?<![0-9A-Za-z])[0-9a-fA-F]{32}(?:[0-9a-fA-F]{8}(?:[0-9a-fA-F]{24}(?:[0-9a-fA-F]{64})?)?)?(?![0-9A-Za-z])/g;
+
+const HASH_BY_LENGTH: ReadonlyMap<number, HashAlgorithm> = new Map([
+  [32, 'MD5'],
+  [40, 'SHA-1'],
+  [64, 'SHA-256'],
+  [128, 'SHA-512'],
+]);
+
+function hexConfidence(h: string): number {
+  // A real digest of 32+ hex digits essentially always mixes letters and digits.
+  const letters = /[a-fA-F]/.test(h);
+  const digits = /\d/.test(h);
+  return letters && digits ? 0.9 : 0.3;
+}
+
+const JA3_CONTEXT = /\bja3(s)?\b[^\n]{0,48}$/i;
+
+const hashRow: ExtractorRow = {
+  id: 'hash',
+  types: ['file', 'ja3'],
+  regex: HEX_HASH_RE,
+  build(m, ctx) {
+    const raw = m[0];
+    const algo = HASH_BY_LENGTH.get(raw.length);
+    if (algo === undefined) return null;
+    const start = m.index;
+    const end = start + raw.length;
+    if (algo === 'MD5') {
+      const jm = JA3_CONTEXT.exec(ctx.text.slice(Math.max(0, start - 56), start));
+      if (jm !== null) {
+        return { type: 'ja3', kind: jm[1] === undefined ? 'ja3' : 'ja3s', value: raw.toLowerCase(), start, end, confidence: 0.9 };
+      }
+    }
+    return { type: 'file', kind: 'hash', hashAlgorithm: algo, value: raw.toLowerCase(), start, end, confidence: hexConfidence(raw) };
+  },
+};
+
+const TLSH_RE = /(?<![0-9A-Za-z])(?:T1)?[0-9A-Fa-f]{70}(?![0-9A-Za-z])/g;
+
+const tlshRow: ExtractorRow = {
+  id: 'tlsh',
+  types: ['file'],
+  regex: TLSH_RE,
+  build(m) {
+    const raw = m[0];
+    return {
+      type: 'file',
+      kind: 'hash',
+      hashAlgorithm: 'TLSH',
+      value: raw.startsWith('T1') ? raw : raw.toUpperCase(),
+      start: m.index,
+      end: m.index + raw.length,
+      // Without the T1 version prefix a 70-digit hex string is only probably TLSH.
+      confidence: raw.startsWith('T1') ? 0.9 : 0.7,
+    };
+  },
+};
+
+const SSDEEP_RE = /(?<![\w/+:])(\d{1,10}):([A-Za-z0-9/+]{3,64}):([A-Za-z0-9/+]{3,64})(?![\w/+:])/g;
+
+const ssdeepRow: ExtractorRow = {
+  id: 'ssdeep',
+  types: ['file'],
+  prefilter: (t) => t.includes(':'),
+  regex: SSDEEP_RE,
+  build(m) {
+    const block = Number(m[1]);
+    const h1 = m[2] ?? '';
+    // ssdeep block sizes are 3·2^k; anything else is a time stamp or a port list.
+    let b = block / 3;
+    if (!Number.isInteger(b) || b < 1) return null;
+    while (b > 1 && b % 2 === 0) b /= 2;
+    if (b !== 1 || h1.length < 8 || !/[A-Za-z]/.test(h1)) return null;
+    return { type: 'file', kind: 'hash', hashAlgorithm: 'SSDEEP', value: m[0], start: m.index, end: m.index + m[0].length, confidence: 0.9 };
+  },
+};
+
+const JA4_RE = /(?<![\w])[tqd]\d{2}[di]\d{4}[a-z0-9]{2}_[0-9a-f]{12}_[0-9a-f]{12}(?!\w)/g;
+
+const ja4Row: ExtractorRow = {
+  id: 'ja4',
+  types: ['ja4'],
+  prefilter: (t) => t.includes('_'),
+  regex: JA4_RE,
+  build: (m) => ({ type: 'ja4', value: m[0], start: m.index, end: m.index + m[0].length, confidence: 0.9 }),
+};
+
+// ---------------------------------------------------------------------------------------------
+// Vulnerability and ATT&CK/ATLAS identifiers
+
+const CVE_RE = /\bCVE-(\d{4})-(\d{4,7})\b/gi;
+
+const cveRow: ExtractorRow = {
+  id: 'cve',
+  types: ['cve'],
+  prefilter: (t) => /cve-/i.test(t),
+  regex: CVE_RE,
+  build: (m) => ({ type: 'cve', value: m[0].toUpperCase(), start: m.index, end: m.index + m[0].length, confidence: 0.95 }),
+};
+
+const ATTACK_RE = /\b(AML\.)?(TA|T|G|S|M|CS)(\d{4})(\.\d{3})?\b/g;
+
+function attackKind(atlas: boolean, prefix: string, num: number, sub: boolean): string | null {
+  if (atlas) {
+    if (num > 999) return null;
+    if (prefix === 'T') return sub ? 'sub-technique' : 'technique';
+    if (sub) return null;
+    return prefix === 'TA' ? 'tactic' : prefix === 'M' ? 'mitigation' : prefix === 'CS' ? 'case-study' : null;
+  }
+  if (prefix === 'T') {
+    // Enterprise/Mobile T1xxx; ICS T08xx. Only T1xxx have sub-techniques.
+    if (num >= 1000 && num <= 1999) return sub ? 'sub-technique' : 'technique';
+    if (num >= 800 && num <= 899 && !sub) return 'technique';
+    return null;
+  }
+  if (sub) return null;
+  if (prefix === 'TA') return num >= 1 && num <= 199 ? 'tactic' : null;
+  if (prefix === 'G') return num >= 1 && num <= 1999 ? 'group' : null;
+  if (prefix === 'S') return num >= 1 && num <= 1999 ? 'software' : null;
+  if (prefix === 'M') return (num >= 1000 && num <= 1999) || (num >= 800 && num <= 999) ? 'mitigation' : null;
+  return null;
+}
+
+const attackRow: ExtractorRow = {
+  id: 'attack',
+  types: ['attack-technique'],
+  regex: ATTACK_RE,
+  build(m) {
+    const atlas = m[1] !== undefined;
+    const prefix = m[2] ?? '';
+    const kind = attackKind(atlas, prefix, Number(m[3]), m[4] !== undefined);
+    if (kind === null) return null;
+    const conf = kind === 'technique' || kind === 'sub-technique' || kind === 'tactic' || atlas ? 0.95 : 0.8;
+    return {
+      type: 'attack-technique',
+      kind: atlas ? `atlas-${kind}` : kind,
+      value: m[0],
+      start: m.index,
+      end: m.index + m[0].length,
+      confidence: conf,
+    };
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Windows registry keys and file system paths
+
+const REGISTRY_RE = /\b(?:HKEY_LOCAL_MACHINE|HKEY_CURRENT_USER|HKEY_CLASSES_ROOT|HKEY_USERS|HKEY_CURRENT_CONFIG|HKLM|HKCU|HKCR|HKU|HKCC)(?=\\)/gi;
+
+// A path segment may contain spaces (Program Files, Windows NT) only when another backslash follows
+// on the same line; the last segment stops at the first space.
+function walkBackslashPath(text: string, from: number): number {
+  const lineEnd = Math.min(text.length, from + 1024);
+  let i = from;
+  let lastSep = -1;
+  while (i < lineEnd) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 13 || c === 34 || c === 39 || c === 60 || c === 62 || c === 124 || c === 96) break;
+    if (c === 92) lastSep = i;
+    // A sentence boundary ends the path even if a later line segment has a backslash.
+    if ((c === 44 || c === 46 || c === 59) && text.charCodeAt(i + 1) === 32) break;
+    i++;
+  }
+  if (lastSep < 0) return from;
+  let end = lastSep + 1;
+  while (end < text.length) {
+    const c = text.charCodeAt(end);
+    if (c <= 32 || c === 34 || c === 39 || c === 60 || c === 62 || c === 124 || c === 96 || c === 92) break;
+    end++;
+  }
+  // Drop trailing punctuation that ends the sentence rather than the key.
+  while (end > lastSep + 1 && '.,;:)]'.includes(text.charAt(end - 1))) end--;
+  return end;
+}
+
+const registryRow: ExtractorRow = {
+  id: 'registry',
+  types: ['windows-registry-key'],
+  prefilter: (t) => /hk(?:ey_|lm|cu|cr|u\\|cc)/i.test(t),
+  regex: REGISTRY_RE,
+  build(m, ctx) {
+    const start = m.index;
+    let end = walkBackslashPath(ctx.text, start + m[0].length);
+    let value = ctx.text.slice(start, end);
+    while (value.endsWith('\\')) {
+      value = value.slice(0, -1);
+      end--;
+    }
+    if (value.length <= m[0].length + 1) return null;
+    return { type: 'windows-registry-key', value, start, end, confidence: 0.85 };
+  },
+};
+
+const WIN_PATH_RE = /(?<![\w\\])(?:[A-Za-z]:|%[A-Za-z_()]{2,32}%|\\\\[\w.$-]{1,64})\\/g;
+
+const winPathRow: ExtractorRow = {
+  id: 'windows-path',
+  types: ['file'],
+  prefilter: (t) => t.includes('\\'),
+  regex: WIN_PATH_RE,
+  build(m, ctx) {
+    const start = m.index;
+    let end = walkBackslashPath(ctx.text, start + m[0].length - 1);
+    if (end <= start + m[0].length) {
+      // Only the root ("C:\"), or a first segment without further backslashes.
+      end = start + m[0].length;
+      while (end < ctx.text.length && !/[\s"'<>|`]/.test(ctx.text.charAt(end))) end++;
+      while (end > start + m[0].length && '.,;:)]'.includes(ctx.text.charAt(end - 1))) end--;
+    }
+    const value = ctx.text.slice(start, end);
+    if (value.length <= m[0].length) return null;
+    return { type: 'file', kind: 'path', value, start, end, confidence: 0.75 };
+  },
+};
+
+const POSIX_PATH_RE =
+  /(?<![\w./~:-])(?:~|\/(?:etc|tmp|var|usr|home|opt|bin|sbin|dev|lib|lib64|root|proc|sys|boot|mnt|srv|run|Library|Users|Applications|System|private|Volumes))(?:\/[\w.@+-]{1,255}){1,64}\/?/g;
+
+const posixPathRow: ExtractorRow = {
+  id: 'posix-path',
+  types: ['file'],
+  prefilter: (t) => t.includes('/'),
+  regex: POSIX_PATH_RE,
+  build(m) {
+    let value = m[0];
+    while (value.length > 1 && '.,;:'.includes(value.charAt(value.length - 1))) value = value.slice(0, -1);
+    return { type: 'file', kind: 'path', value, start: m.index, end: m.index + value.length, confidence: 0.7 };
+  },
+};
+
+const EXECUTABLE_EXT =
+  'exe|dll|sys|drv|ocx|cpl|scr|bat|cmd|ps1|psm1|psd1|vbs|vbe|js|jse|wsf|wsh|hta|lnk|msi|msp|msc|jar|apk|ipa|dmg|pkg|deb|rpm|elf|dylib|py|pyc|rb|php|asp|aspx|ashx|jsp|jspx|war|sct|xll|wll|inf|reg|chm|iqy|slk|appx|msix|scf|gadget|library-ms|settingcontent-ms|pif|bin|so|sh';
+const DOCUMENT_EXT =
+  'doc|docx|docm|dot|dotm|xls|xlsx|xlsm|xlsb|xlam|ppt|pptx|pptm|pdf|rtf|one|iso|img|vhd|vhdx|zip|rar|7z|gz|tgz|tar|cab|ace|arj|lzh|txt|log|dat|tmp|ini|cfg|conf|eml|msg|htm|html|svg|xml|json|csv|db|sqlite|key|pem|crt|pfx|ovpn|lnk';
+
+const FILE_NAME_RE = new RegExp(
+  `(?<![\\p{L}\\p{N}_.\\\\/$%@-])[\\p{L}\\p{N}_$~-][\\p{L}\\p{N}_$~.-]{0,200}?\\.(?:(${EXECUTABLE_EXT})|(${DOCUMENT_EXT}))(?![\\p{L}\\p{N}_-]|\\.[\\p{L}\\p{N}])`,
+  'giu',
+);
+
+const fileNameRow: ExtractorRow = {
+  id: 'file-name',
+  types: ['file'],
+  prefilter: (t) => t.includes('.'),
+  regex: FILE_NAME_RE,
+  build(m) {
+    const value = m[0];
+    // Version-like "1.2.sh" or pure numbers with an extension are rarely file indicators.
+    if (/^[\d.]+\./.test(value)) return null;
+    return { type: 'file', kind: 'name', value, start: m.index, end: m.index + value.length, confidence: m[1] !== undefined ? 0.7 : 0.4 };
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// MAC addresses, ASNs, wallets
+
+const MAC_RE = /(?<![0-9A-Za-z:.-])(?:[0-9a-fA-F]{2}([:-])(?:[0-9a-fA-F]{2}\1){4}[0-9a-fA-F]{2}|[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4})(?![0-9A-Za-z:-]|\.[0-9A-Za-z])/g;
+
+const macRow: ExtractorRow = {
+  id: 'mac',
+  types: ['mac-addr'],
+  regex: MAC_RE,
+  build(m) {
+    const raw = m[0];
+    const hex = raw.replace(/[:.-]/g, '').toLowerCase();
+    // Cisco dotted form without a letter is far more often a number than a MAC.
+    if (raw.includes('.') && !/[a-f]/.test(hex)) return null;
+    const value = hex.match(/../g)?.join(':') ?? hex;
+    return { type: 'mac-addr', value, start: m.index, end: m.index + raw.length, confidence: raw.includes('.') ? 0.5 : 0.8 };
+  },
+};
+
+const ASN_RE = /\bAS(?:N ?)?(\d{1,10})\b/g;
+
+const asnRow: ExtractorRow = {
+  id: 'asn',
+  types: ['autonomous-system'],
+  prefilter: (t) => t.includes('AS'),
+  regex: ASN_RE,
+  build(m) {
+    const n = Number(m[1]);
+    if (n < 1 || n > 4294967295) return null;
+    // AS400 is an IBM platform far more often than a network in prose.
+    const confidence = m[0] === 'AS400' ? 0.3 : 0.8;
+    return { type: 'autonomous-system', kind: String(n), value: `AS${n}`, start: m.index, end: m.index + m[0].length, confidence };
+  },
+};
+
+const BTC_RE = /(?<![A-Za-z0-9])(?:[13][1-9A-HJ-NP-Za-km-z]{25,34}|bc1[02-9ac-hj-np-z]{11,87}|BC1[02-9AC-HJ-NP-Z]{11,87})(?![A-Za-z0-9])/g;
+
+const btcRow: ExtractorRow = {
+  id: 'bitcoin',
+  types: ['cryptocurrency-wallet'],
+  regex: BTC_RE,
+  build(m) {
+    const raw = m[0];
+    const ok = raw.toLowerCase().startsWith('bc1') ? isBech32Address(raw) : isBase58CheckAddress(raw);
+    if (!ok) return null;
+    return { type: 'cryptocurrency-wallet', kind: 'bitcoin', value: raw, start: m.index, end: m.index + raw.length, confidence: 0.95 };
+  },
+};
+
+const ETH_RE = /(?<![A-Za-z0-9])0x[0-9a-fA-F]{40}(?![A-Za-z0-9])/g;
+
+const ethRow: ExtractorRow = {
+  id: 'ethereum',
+  types: ['cryptocurrency-wallet'],
+  prefilter: (t) => t.includes('0x'),
+  regex: ETH_RE,
+  build: (m) => ({ type: 'cryptocurrency-wallet', kind: 'ethereum', value: m[0], start: m.index, end: m.index + m[0].length, confidence: 0.85 }),
+};
+
+// ---------------------------------------------------------------------------------------------
+// Detection rules embedded in reports, extracted as whole blocks
+
+const MAX_RULE = 100_000;
+
+const YARA_RE = /^[ \t]*(?:(?:private|global)[ \t]+){0,2}rule[ \t]+[A-Za-z_]\w{0,127}(?:[ \t]*:[ \t]*[A-Za-z_][\w \t]{0,255})?\s{0,64}\{/gm;
+
+/** Index just past the brace that closes the one at `open`, skipping strings, regexes and comments. */
+function matchBrace(text: string, open: number): number {
+  let depth = 0;
+  const limit = Math.min(text.length, open + MAX_RULE);
+  for (let i = open; i < limit; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      for (i++; i < limit && text.charCodeAt(i) !== 34 && text.charCodeAt(i) !== 10; i++) if (text.charCodeAt(i) === 92) i++;
+    } else if (c === 47 /* / */ && text.charCodeAt(i + 1) === 47) {
+      while (i < limit && text.charCodeAt(i) !== 10) i++;
+    } else if (c === 47 && text.charCodeAt(i + 1) === 42) {
+      const close = text.indexOf('*/', i + 2);
+      if (close < 0 || close > limit) return -1;
+      i = close + 1;
+    } else if (c === 123) depth++;
+    else if (c === 125) {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+  }
+  return -1;
+}
+
+const yaraRow: ExtractorRow = {
+  id: 'yara',
+  types: ['yara-rule'],
+  prefilter: (t) => t.includes('rule') && t.includes('condition'),
+  regex: YARA_RE,
+  build(m, ctx) {
+    const open = m.index + m[0].length - 1;
+    const end = matchBrace(ctx.text, open);
+    if (end < 0) return null;
+    let start = m.index;
+    while (ctx.text.charCodeAt(start) === 32 || ctx.text.charCodeAt(start) === 9) start++;
+    const value = ctx.text.slice(start, end);
+    if (!/\bcondition\s*:/.test(value)) return null;
+    return { type: 'yara-rule', value, start, end, confidence: 0.95 };
+  },
+};
+
+const SIGMA_RE = /^title:[ \t]*\S[^\n]*$/gm;
+const YAML_LINE = /^(?:[ \t]+\S|-|[A-Za-z_][\w.-]*:|#|[ \t]*$)/;
+
+const sigmaRow: ExtractorRow = {
+  id: 'sigma',
+  types: ['sigma-rule'],
+  prefilter: (t) => t.includes('title:') && t.includes('detection:'),
+  regex: SIGMA_RE,
+  build(m, ctx) {
+    const text = ctx.text;
+    const start = m.index;
+    let pos = start;
+    let end = start;
+    let blank = 0;
+    const limit = Math.min(text.length, start + MAX_RULE);
+    while (pos < limit) {
+      let nl = text.indexOf('\n', pos);
+      if (nl < 0 || nl > limit) nl = limit;
+      const line = text.slice(pos, nl);
+      if (!YAML_LINE.test(line)) break;
+      if (line.trim() === '') {
+        if (++blank >= 2) break;
+      } else {
+        blank = 0;
+        // A second rule starts a new block.
+        if (pos !== start && line.startsWith('title:')) break;
+        end = nl;
+      }
+      pos = nl + 1;
+    }
+    const value = text.slice(start, end).replace(/\r$/, '');
+    if (!/^detection:/m.test(value) || !/^[ \t]+condition:/m.test(value)) return null;
+    return { type: 'sigma-rule', value, start, end: start + value.length, confidence: 0.95 };
+  },
+};
+
+const SNORT_RE =
+  /^[ \t]*(?:alert|drop|reject|pass|log|sdrop|rejectsrc|rejectdst|rejectboth)[ \t]+[a-z0-9-]{2,16}[ \t]+\S{1,256}[ \t]+\S{1,256}[ \t]+(?:->|<>)[ \t]+\S{1,256}[ \t]+\S{1,256}[ \t]+\([^\n]*\)[ \t]*$/gm;
+const SURICATA_ONLY = /\b(?:http\.[a-z_]+|tls\.[a-z_]+|dns\.query|ja3\.hash|ja3s\.hash|file\.data|app-layer-[a-z]+|dotprefix|pcre_xbits|xbits|tls_sni|dns_query)\b/;
+
+const snortRow: ExtractorRow = {
+  id: 'snort',
+  types: ['snort-rule'],
+  prefilter: (t) => t.includes('->') || t.includes('<>'),
+  regex: SNORT_RE,
+  build(m) {
+    let start = m.index;
+    const value = m[0].trim();
+    if (!/\b(?:sid|msg)\s*:/.test(value)) return null;
+    while (m[0].charCodeAt(start - m.index) === 32 || m[0].charCodeAt(start - m.index) === 9) start++;
+    return {
+      type: 'snort-rule',
+      kind: SURICATA_ONLY.test(value) ? 'suricata' : 'snort',
+      value,
+      start,
+      end: start + value.length,
+      confidence: 0.95,
+    };
+  },
+};
+
+/** The registry, in the order results are reported for equal spans. */
+export const EXTRACTORS: readonly ExtractorRow[] = [
+  urlRow,
+  domainRow,
+  emailRow,
+  ipv4Row,
+  ipv6Row,
+  hashRow,
+  tlshRow,
+  ssdeepRow,
+  ja4Row,
+  cveRow,
+  attackRow,
+  registryRow,
+  winPathRow,
+  posixPathRow,
+  fileNameRow,
+  macRow,
+  asnRow,
+  btcRow,
+  ethRow,
+  yaraRow,
+  sigmaRow,
+  snortRow,
+];
