@@ -4,7 +4,6 @@
 // then AND. Every binary operator associates to the left.
 import { err, ok, type Result } from '../errors/result.ts';
 import type {
-  Comparison,
   ComparisonExpression,
   ComparisonOperator,
   ObjectPath,
