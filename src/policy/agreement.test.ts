@@ -1,0 +1,138 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { bindingAgreement, parseAgreement, parseAgreementAcceptance, type Agreement, type AgreementState } from './agreement.ts';
+import type { Circle } from './circle.ts';
+
+const COORD = 'identity--0a000000-0000-4000-8000-000000000001';
+const BANK = 'identity--0b000000-0000-4000-8000-000000000002';
+
+function agreementDoc(overrides: Record<string, unknown> = {}, terms: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    circle_id: 'baltic-energy',
+    version: 1,
+    proposed_by: COORD,
+    proposed_at: '2026-01-02T00:00:00Z',
+    terms: {
+      scope: { types: ['indicator', 'malware', 'relationship'], labels: ['ransomware'], sectors: ['energy'] },
+      highest_tlp: 'amber',
+      onward_sharing: 'organisation',
+      attribution: 'anonymise',
+      expectations: {
+        permitted_actions: 'internally-visible-actions',
+        affected_party_notifications: 'may',
+        provider_attribution: 'must-not',
+      },
+      end_rule: 'recall',
+      ...terms,
+    },
+    ...overrides,
+  };
+}
+
+function codes(value: unknown): string[] {
+  const parsed = parseAgreement(value);
+  return parsed.ok ? [] : parsed.error.map((issue) => `${issue.path} ${issue.code}`);
+}
+
+const circle: Circle = {
+  id: 'baltic-energy', name: 'Baltic energy', kind: 'formal', visibility: 'open', collectionId: 'c', defaultTlp: 'amber',
+  validFrom: '2026-01-01T00:00:00Z', reviewAt: '2027-01-01T00:00:00Z',
+  members: [
+    { organisationId: COORD, role: 'coordinator', joinedAt: '2026-01-01T00:00:00Z', trial: false },
+    { organisationId: BANK, role: 'contributor', joinedAt: '2026-01-01T00:00:00Z', trial: false },
+  ],
+};
+
+function version(n: number, proposedBy = COORD, proposedAt = `2026-01-0${n + 1}T00:00:00Z`): Agreement {
+  const parsed = parseAgreement(agreementDoc({ version: n, proposed_by: proposedBy, proposed_at: proposedAt }));
+  assert.ok(parsed.ok, JSON.stringify(parsed));
+  return parsed.value;
+}
+
+describe('parseAgreement', () => {
+  it('reads every term: scope, highest TLP, onward sharing, attribution, IEP 2.0 expectations, end rule', () => {
+    const parsed = parseAgreement(agreementDoc());
+    assert.ok(parsed.ok);
+    assert.deepEqual(parsed.value.terms, {
+      scope: { types: ['indicator', 'malware', 'relationship'], labels: ['ransomware'], sectors: ['energy'] },
+      highestTlp: 'amber',
+      onwardSharing: 'organisation',
+      attribution: 'anonymise',
+      expectations: { permittedActions: 'internally-visible-actions', affectedPartyNotifications: 'may', providerAttribution: 'must-not' },
+      endRule: 'recall',
+    });
+  });
+
+  it('names each invalid term by its path', () => {
+    assert.deepEqual(codes(agreementDoc({}, { highest_tlp: 'TLP:PURPLE', onward_sharing: 'anyone' })), [
+      '$.terms.highest_tlp ENT_POLICY_BAD_VALUE',
+      '$.terms.onward_sharing ENT_POLICY_BAD_VALUE',
+    ]);
+    assert.deepEqual(codes(agreementDoc({}, { scope: { types: [] } })), ['$.terms.scope.types ENT_POLICY_BAD_VALUE']);
+    assert.deepEqual(codes(agreementDoc({}, { scope: { types: ['indicator', 'indicator'] } })), ['$.terms.scope.types[1] ENT_POLICY_DUPLICATE']);
+    assert.deepEqual(codes(agreementDoc({ version: 0 })), ['$.version ENT_POLICY_BAD_VALUE']);
+    assert.deepEqual(codes(agreementDoc({ version: 1.5 })), ['$.version ENT_POLICY_BAD_VALUE']);
+    assert.deepEqual(codes(agreementDoc({ proposed_by: 'the coordinator' })), ['$.proposed_by ENT_POLICY_BAD_VALUE']);
+    assert.deepEqual(codes(agreementDoc({}, { expectations: undefined })), ['$.terms.expectations ENT_POLICY_MISSING']);
+  });
+
+  it('reports hostile documents as issues and never throws', () => {
+    for (const hostile of [undefined, null, '', 0, [], { terms: [] }, { terms: { scope: { types: 'indicator' } } }]) {
+      assert.equal(parseAgreement(hostile).ok, false);
+    }
+    const polluted = JSON.parse(JSON.stringify(agreementDoc()).replace('"scope":{', '"scope":{"__proto__":{"types":["*"]},')) as unknown;
+    assert.deepEqual(codes(polluted), ['$.terms.scope.__proto__ ENT_POLICY_UNKNOWN_FIELD']);
+    assert.deepEqual(codes(agreementDoc({}, { scope: { types: new Array(5000).fill('indicator') } })), ['$.terms.scope.types ENT_POLICY_TOO_LARGE']);
+    assert.deepEqual(codes(agreementDoc({}, { scope: { types: ['indicator', 7, null] } })), [
+      '$.terms.scope.types[1] ENT_POLICY_WRONG_TYPE',
+      '$.terms.scope.types[2] ENT_POLICY_WRONG_TYPE',
+    ]);
+    assert.deepEqual(codes(agreementDoc({}, { allow_everything: true })), ['$.terms.allow_everything ENT_POLICY_UNKNOWN_FIELD']);
+  });
+
+  it('reads acceptances', () => {
+    const parsed = parseAgreementAcceptance({ circle_id: 'baltic-energy', organisation_id: BANK, version: 2, accepted_at: '2026-01-05T00:00:00Z' });
+    assert.ok(parsed.ok);
+    assert.equal(parsed.value.version, 2);
+    assert.equal(parseAgreementAcceptance({ circle_id: 'baltic-energy', organisation_id: BANK, version: '2' }).ok, false);
+  });
+});
+
+describe('bindingAgreement: only accepted terms bind, and only the member who accepted them', () => {
+  const at = new Date('2026-03-01T00:00:00Z');
+
+  it('binds nobody before acceptance', () => {
+    const state: AgreementState = { agreements: [version(1)], acceptances: [] };
+    assert.equal(bindingAgreement(state, circle, BANK, at).kind, 'unbound');
+  });
+
+  it('binds the highest version the member accepted, not a newer one it has not', () => {
+    const state: AgreementState = {
+      agreements: [version(1), version(2)],
+      acceptances: [
+        { circleId: 'baltic-energy', organisationId: BANK, version: 1, acceptedAt: '2026-01-10T00:00:00Z' },
+        { circleId: 'baltic-energy', organisationId: COORD, version: 2, acceptedAt: '2026-01-10T00:00:00Z' },
+      ],
+    };
+    const bank = bindingAgreement(state, circle, BANK, at);
+    assert.equal(bank.kind === 'bound' && bank.agreement.version, 1);
+    const coord = bindingAgreement(state, circle, COORD, at);
+    assert.equal(coord.kind === 'bound' && coord.agreement.version, 2);
+    assert.equal(bindingAgreement(state, circle, BANK, new Date('2026-01-09T00:00:00Z')).kind, 'unbound');
+  });
+
+  it('ignores versions not proposed by a coordinator, acceptances of other circles, and ambiguous versions', () => {
+    const byContributor = version(1, BANK);
+    const accepted = { circleId: 'baltic-energy', organisationId: BANK, version: 1, acceptedAt: '2026-01-10T00:00:00Z' };
+    assert.equal(bindingAgreement({ agreements: [byContributor], acceptances: [accepted] }, circle, BANK, at).kind, 'unbound');
+    assert.equal(
+      bindingAgreement({ agreements: [version(1)], acceptances: [{ ...accepted, circleId: 'other' }] }, circle, BANK, at).kind,
+      'unbound',
+    );
+    const forged: Agreement = { ...version(1), terms: { ...version(1).terms, highestTlp: 'red' } };
+    assert.equal(bindingAgreement({ agreements: [version(1), forged], acceptances: [accepted] }, circle, BANK, at).kind, 'unbound');
+    // Accepting before the version was proposed accepts nothing.
+    const early = { ...accepted, acceptedAt: '2026-01-01T00:00:00Z' };
+    assert.equal(bindingAgreement({ agreements: [version(1)], acceptances: [early] }, circle, BANK, at).kind, 'unbound');
+  });
+});
