@@ -65,6 +65,9 @@ export const errorCatalogue = {
 
   // Command line
   ENT_CLI_USAGE: { status: 400, title: 'The command line is invalid' },
+
+  // STIX patterns
+  ENT_PATTERN_INVALID: { status: 422, title: 'The STIX pattern is not valid STIX 2.1 patterning' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
