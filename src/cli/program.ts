@@ -5,6 +5,7 @@ import { collectionCommand } from './commands/collection-command.ts';
 import { tokenCommand } from './commands/token-command.ts';
 import { importCommand } from './commands/import-command.ts';
 import { exportCommand } from './commands/export-command.ts';
+import { patternCommand } from './commands/pattern-command.ts';
 import { isEntenteError } from '../errors/entente-error.ts';
 
 export const exitCodes = { ok: 0, failure: 1, usage: 2 } as const;
@@ -21,10 +22,11 @@ export function buildProgram(io: CliIo): Command {
         '  $ entente collection create apt-2026 --title "APT 2026"\n' +
         '  $ entente token create --name partner --collections apt-2026:r\n' +
         '  $ entente import enterprise-attack.json --collection apt-2026\n' +
-        '  $ entente export --collection apt-2026 -o apt-2026.json\n\n' +
+        '  $ entente export --collection apt-2026 -o apt-2026.json\n' +
+        "  $ entente pattern check \"[ipv4-addr:value = '198.51.100.7']\"\n\n" +
         'Every command has --help with an example. Settings also come from ENTENTE_* environment variables.',
     );
-  const commands = [startCommand(io), collectionCommand(io), tokenCommand(io), importCommand(io), exportCommand(io)];
+  const commands = [startCommand(io), collectionCommand(io), tokenCommand(io), importCommand(io), exportCommand(io), patternCommand(io)];
   for (const command of commands) program.addCommand(command);
   configureOutput(program, io);
   return program;

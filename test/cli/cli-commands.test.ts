@@ -39,7 +39,7 @@ describe('entente command line', () => {
   it('lists every command in --help, and each command has --help with an example', async () => {
     const top = await entente(data.path, ['--help']);
     assert.equal(top.code, 0);
-    for (const command of ['start', 'collection', 'token', 'import', 'export']) assert.match(top.stdout, new RegExp(`\\b${command}\\b`));
+    for (const command of ['start', 'collection', 'token', 'import', 'export', 'pattern']) assert.match(top.stdout, new RegExp(`\\b${command}\\b`));
     for (const args of [
       ['start'],
       ['collection', 'create'],
@@ -49,6 +49,8 @@ describe('entente command line', () => {
       ['token', 'revoke'],
       ['import'],
       ['export'],
+      ['pattern', 'check'],
+      ['pattern', 'match'],
     ]) {
       const help = await entente(data.path, [...args, '--help']);
       assert.equal(help.code, 0, args.join(' '));

@@ -4,9 +4,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
-import { patternCommand } from './pattern-command.ts';
-import { isEntenteError } from '../../errors/entente-error.ts';
+import { runCli } from '../program.ts';
 
 interface Run {
   code: number;
@@ -14,10 +12,7 @@ interface Run {
   stderr: string;
 }
 
-/**
- * Runs `entente pattern …` the way src/cli/program.ts runs every command (exit codes: usage and
- * Commander errors 2, other Entente errors 1, outcome.partialFailure 1), without needing a node.
- */
+/** Runs `entente ARGS…` through the real command-line entry point, capturing what it prints. */
 async function entente(args: readonly string[], stdin = ''): Promise<Run> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -25,25 +20,7 @@ async function entente(args: readonly string[], stdin = ''): Promise<Run> {
   let errText = '';
   stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   stderr.on('data', (chunk: Buffer) => (errText += chunk.toString()));
-  const io = { stdout, stderr, stdin: Readable.from([stdin]), env: {}, interactive: false, outcome: { partialFailure: false } };
-  const program = new Command('entente').addCommand(patternCommand(io));
-  const configure = (command: Command): void => {
-    command.exitOverride();
-    command.configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
-    for (const child of command.commands) configure(child);
-  };
-  configure(program);
-  let code: number;
-  try {
-    await program.parseAsync([...args], { from: 'user' });
-    code = io.outcome.partialFailure ? 1 : 0;
-  } catch (error) {
-    if (error instanceof CommanderError) code = error.exitCode === 0 ? 0 : 2;
-    else if (isEntenteError(error)) {
-      io.stderr.write(`entente: ${error.code}: ${error.message}\n`);
-      code = error.code === 'ENT_CLI_USAGE' ? 2 : 1;
-    } else throw error;
-  }
+  const code = await runCli(args, { stdout, stderr, stdin: Readable.from([stdin]), env: {}, interactive: false, outcome: { partialFailure: false } });
   return { code, stdout: out, stderr: errText };
 }
 
