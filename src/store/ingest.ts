@@ -22,7 +22,7 @@ export interface IngestResult {
 
 export interface IngestRequest {
   readonly collectionId: string;
-  /** Objects that already passed validateStixObject. */
+  /** Objects that already passed validateForIngest. */
   readonly objects: readonly StixObject[];
   /** Present for TAXII POST (its status resource); the CLI import may leave it out. */
   readonly status?: StatusDraft;

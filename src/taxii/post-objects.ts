@@ -3,7 +3,8 @@ import type { Recipient } from '../policy/recipient.ts';
 import type { ObjectStore, StatusDetail } from '../store/object-store.ts';
 import { ingest } from '../store/ingest.ts';
 import type { JsonValue, StixObject } from '../stix/types.ts';
-import { isValidatedStixObject, validateStixObject } from '../stix/validate.ts';
+import { isValidatedStixObject } from '../stix/validate.ts';
+import { validateForIngest } from '../store/validate-for-ingest.ts';
 import { parseEnvelope } from './parse-envelope.ts';
 import { releasedDetails } from './released-details.ts';
 import { toStatusResource, type StatusResource } from './taxii-resources.ts';
@@ -55,7 +56,7 @@ export function createObjectsPost(deps: ObjectsPostDeps): ObjectsPost {
     const valid: StixObject[] = [];
     const failures: StatusDetail[] = [];
     envelope.value.forEach((item, index) => {
-      const report = validateStixObject(item, `$.objects[${index}]`);
+      const report = validateForIngest(item, `$.objects[${index}]`);
       if (isValidatedStixObject(item, report)) {
         // The store keys everything on id and type; never hand it an object without them, whatever
         // the validator's coverage.

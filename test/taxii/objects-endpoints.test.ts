@@ -270,6 +270,16 @@ describe('TAXII 2.1 endpoints over the medallion fixture', () => {
       assert.match(status.failures?.[0]?.message ?? '', /different content/);
     });
 
+    it("refuses an indicator whose STIX pattern does not parse, naming the parser's finding", async () => {
+      const broken = indicator(350, { pattern: "[ipv4-addr:value = '198.51.100.1'" });
+      const status = (await post(ADD_TEST, [broken, indicator(351)])).json<Status>();
+      assert.equal(status.success_count, 1);
+      assert.equal(status.failures?.[0]?.id, broken.id);
+      assert.match(status.failures?.[0]?.message ?? '', /\$\.objects\[0\]\.pattern: the STIX pattern is invalid: at \d+: expected/);
+      const stored = await get(`${API}collections/${ADD_TEST}/objects/${broken.id}/`);
+      assert.equal(stored.statusCode, 404);
+    });
+
     it('adds a new version when modified changes', async () => {
       await post(ADD_TEST, [indicator(400)]);
       await post(ADD_TEST, [indicator(400, { modified: '2026-02-01T00:00:00.000Z', name: 'v2' })]);

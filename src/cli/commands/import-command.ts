@@ -9,7 +9,7 @@ import { withNode, writeLine } from '../cli-context.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
 import { findCollection } from '../../bootstrap-node.ts';
 import { readJsonLine, readJsonLines, readJsonText, type ReadObject, type ReadResult } from '../../stix/read-documents.ts';
-import { prepareImport, type ImportRejection } from '../../stix/prepare-import.ts';
+import { prepareImport, type ImportRejection } from '../../store/prepare-import.ts';
 import { ingest } from '../../store/ingest.ts';
 import type { ObjectStore } from '../../store/object-store.ts';
 

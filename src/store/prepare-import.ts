@@ -1,8 +1,8 @@
-import type { ReadObject } from './read-documents.ts';
-import type { JsonObject, StixObject } from './types.ts';
-import { upgradeStix20Objects } from './upgrade-stix20.ts';
-import { validateStixObject } from './validate.ts';
-import { versionOf } from './versions.ts';
+import type { ReadObject } from '../stix/read-documents.ts';
+import type { JsonObject, StixObject } from '../stix/types.ts';
+import { upgradeStix20Objects } from '../stix/upgrade-stix20.ts';
+import { versionOf } from '../stix/versions.ts';
+import { validateForIngest } from './validate-for-ingest.ts';
 
 /** Why one object read from a document will not be stored, located for the person who sent it. */
 export interface ImportRejection {
@@ -24,7 +24,7 @@ export interface PreparedImport {
 /**
  * Turns what a document reader found into storable objects: STIX 2.0 objects are upgraded to 2.1
  * (together, so that an observable shared by several observed-data becomes one SCO), then every
- * object is validated. Pure: the UUID generator is passed in.
+ * object is validated as every ingest path validates it. Pure: the UUID generator is passed in.
  */
 export function prepareImport(read: readonly ReadObject[], randomUuid: () => string): PreparedImport {
   const objects: StixObject[] = [];
@@ -32,7 +32,7 @@ export function prepareImport(read: readonly ReadObject[], randomUuid: () => str
   let warnings = 0;
 
   const accept = (object: JsonObject, where: string): void => {
-    const report = validateStixObject(object);
+    const report = validateForIngest(object);
     for (const issue of report.issues) if (issue.severity === 'warning') warnings += 1;
     if (report.valid) {
       objects.push(object as StixObject);
