@@ -1,45 +1,10 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporaryDirectory } from '../cli/cli-kit.ts';
-
-const mainScript = new URL('../../src/cli/main.ts', import.meta.url).pathname;
-
-interface StartedProcess {
-  readonly child: ChildProcess;
-  readonly url: string;
-  output: () => string;
-}
-
-/** Starts `entente start` as a real process and waits for its "listening on" line. */
-async function startEntente(args: string[], env: Record<string, string>): Promise<StartedProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', mainScript, 'start', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`node did not start in 20 s:\n${output}`)), 20_000);
-    const check = (): void => {
-      const match = /listening on (http:\/\/[^\s]+)/.exec(output);
-      if (match?.[1] !== undefined) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    child.stderr?.on('data', check);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`node exited with ${code}:\n${output}`));
-    });
-  });
-  return { child, url, output: () => output };
-}
+import { spawnCli, startNodeProcess as startEntente } from './node-process.ts';
 
 describe('entente start (a real node process)', () => {
   const data = temporaryDirectory('start');
@@ -97,12 +62,9 @@ describe('entente start (a real node process)', () => {
   });
 
   it('refuses to serve plain HTTP beyond loopback, naming the setting', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', mainScript, 'start', '--host', '0.0.0.0', '--port', '0'], {
-      env: { ...process.env, ENTENTE_DATA: data.path },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnCli(['start', '--host', '0.0.0.0', '--port', '0'], { ENTENTE_DATA: data.path });
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const [code] = (await once(child, 'exit')) as [number | null];
     assert.equal(code, 1);
     assert.match(stderr, /ENT_CONFIG_UNSAFE: refusing to serve plain HTTP on 0\.0\.0\.0/);

@@ -1,0 +1,40 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+const mainScript = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+
+export interface NodeProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  output(): string;
+}
+
+/** Starts `entente start ARGS…` as a real process and waits for its "listening on" line. */
+export async function startNodeProcess(args: readonly string[], env: Readonly<Record<string, string>>): Promise<NodeProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', mainScript, 'start', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`node did not start in 30 s:\n${output}`)), 30_000);
+    const check = (): void => {
+      const match = /listening on (http:\/\/[^\s]+)/.exec(output);
+      if (match?.[1] !== undefined) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stderr?.on('data', check);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`node exited with ${code}:\n${output}`));
+    });
+  });
+  return { child, url, output: () => output };
+}
+
+export function spawnCli(args: readonly string[], env: Readonly<Record<string, string>>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', mainScript, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
