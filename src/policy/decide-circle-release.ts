@@ -287,15 +287,12 @@ export function decideCircleRelease(
       return withhold([`granular.malformed: granular_markings[${index}].selectors is not a non-empty list of strings`], version);
     }
     const markingRef = own(entry, 'marking_ref');
-    if (markingRef === undefined && typeof own(entry, 'lang') === 'string') continue;
-    if (typeof markingRef !== 'string') {
+    if (typeof markingRef !== 'string' && (markingRef !== undefined || typeof own(entry, 'lang') !== 'string')) {
       return withhold([`granular.malformed: granular_markings[${index}] has neither a marking_ref nor a lang`], version);
     }
-    const marking = classifyMarking(markingRef, subject.markingDefinitions);
-    // Granular markings only narrow: a field's level is the stricter of the object's and its own.
-    const refusal =
-      marking.kind === 'tlp' ? tlpRefusal(stricterOf(level, marking.level), context, version) : markingRefusal(marking, markingRef, context);
-    if (marking.kind === 'unknown') return withhold([refusal ?? `marking.unknown: ${markingRef}`], version);
+    const marking = typeof markingRef === 'string' ? classifyMarking(markingRef, subject.markingDefinitions) : undefined;
+    if (marking?.kind === 'unknown') return withhold([`marking.unknown: ${marking.reason}`], version);
+    // A selector that selects nothing means the producer marked something we cannot locate.
     const targets: string[] = [];
     for (const selector of selectors as string[]) {
       const top = selectedTopLevel(object, selector);
@@ -304,6 +301,10 @@ export function decideCircleRelease(
       }
       targets.push(top);
     }
+    if (marking === undefined || typeof markingRef !== 'string') continue; // a language marking restricts nobody
+    // Granular markings only narrow: a field's level is the stricter of the object's and its own.
+    const refusal =
+      marking.kind === 'tlp' ? tlpRefusal(stricterOf(level, marking.level), context, version) : markingRefusal(marking, markingRef, context);
     if (refusal === undefined) continue;
     for (const top of targets) {
       if (required.has(top)) {
