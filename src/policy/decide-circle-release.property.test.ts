@@ -135,7 +135,7 @@ const circleArb: fc.Arbitrary<Circle> = fc
 
 const termsArb = fc.record({
   scope: fc.record({
-    types: mostly(fc.constant([...TYPES]), fc.subarray([...TYPES], { minLength: 1 })),
+    types: mostly<string[]>(fc.constant<string[]>([...TYPES]), fc.subarray<string>([...TYPES], { minLength: 1 })),
     labels: sometimes(fc.subarray(LABELS, { minLength: 1 })),
     sectors: sometimes(fc.subarray(SECTORS, { minLength: 1 })),
   }),
@@ -197,7 +197,8 @@ const markingsArb = fc.record({
   description: fc.boolean(),
 });
 
-type ObjectPlan = fc.infer<typeof markingsArb> & { type: (typeof TYPES)[number]; org: string; targets: number[]; places: string[] };
+type MarkingsPlan = typeof markingsArb extends fc.Arbitrary<infer T> ? T : never;
+type ObjectPlan = MarkingsPlan & { type: (typeof TYPES)[number]; org: string; targets: number[]; places: string[] };
 
 const planArb = (types: readonly (typeof TYPES)[number][]): fc.Arbitrary<ObjectPlan> =>
   fc
