@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chainEntry, GENESIS_HASH, verifyChain, type AuditEntry, type ChainedAuditEntry } from './audit-chain.ts';
+import { chainEntry, GENESIS_HASH, releaseAuditEntry, verifyChain, type AuditEntry, type ChainedAuditEntry } from './audit-chain.ts';
 
 const ORG = 'identity--00000000-0000-4000-8000-000000000001';
 
@@ -86,5 +86,21 @@ describe('audit chain (append-only, hash-chained release log)', () => {
     const tail = entries.slice(3);
     assert.ok(verifyChain(tail, entries[2]?.hash).ok);
     assert.equal(verifyChain(tail).ok, false);
+  });
+
+  it('records a release decision: version, recipient, circle, agreement version, decision and redacted fields', () => {
+    const object = { type: 'indicator', id: 'indicator--1', created: '2026-01-01T00:00:00Z', modified: '2026-01-02T00:00:00Z' };
+    const redacted = releaseAuditEntry(
+      object,
+      { kind: 'redact', fields: ['$.description'], redacted: object, reasons: [], agreementVersion: 4 },
+      ORG, 'baltic-energy', new Date('2026-02-01T00:00:00Z'),
+    );
+    assert.deepEqual(redacted, {
+      objectId: 'indicator--1', objectModified: '2026-01-02T00:00:00Z', recipientOrganisationId: ORG, circleId: 'baltic-energy',
+      agreementVersion: 4, decision: 'redact', redactedFields: ['$.description'], at: '2026-02-01T00:00:00.000Z',
+    });
+    const withheld = releaseAuditEntry({ type: 'identity', id: 'identity--1', created: '2026-01-01T00:00:00Z' }, { kind: 'withhold', reasons: ['x'] }, ORG, 'c', new Date(0));
+    assert.equal(withheld.objectModified, '2026-01-01T00:00:00Z');
+    assert.equal('agreementVersion' in withheld, false);
   });
 });

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { err, ok, type Result } from '../errors/result.ts';
+import type { CircleReleaseDecision } from '../policy/decide-circle-release.ts';
+import type { StixObject } from '../stix/types.ts';
 
 /** The hash the first entry of a log chains to. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -18,6 +20,30 @@ export interface AuditEntry {
   readonly redactedFields?: readonly string[];
   /** RFC 3339 time of the release decision. */
   readonly at: string;
+}
+
+/**
+ * The audit entry for one release decision. The version is `modified`, else `created` (the same
+ * rule the store uses), so the log names exactly which version went out.
+ */
+export function releaseAuditEntry(
+  object: StixObject,
+  decision: CircleReleaseDecision,
+  recipientOrganisationId: string,
+  circleId: string,
+  at: Date,
+): AuditEntry {
+  const modified = typeof object['modified'] === 'string' ? object['modified'] : object['created'];
+  return {
+    objectId: object.id,
+    objectModified: typeof modified === 'string' ? modified : '',
+    recipientOrganisationId,
+    circleId,
+    ...(decision.agreementVersion === undefined ? {} : { agreementVersion: decision.agreementVersion }),
+    decision: decision.kind,
+    ...(decision.kind === 'redact' ? { redactedFields: decision.fields } : {}),
+    at: at.toISOString(),
+  };
 }
 
 export interface ChainedAuditEntry {

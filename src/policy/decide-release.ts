@@ -24,7 +24,8 @@ export type ReleaseDecision =
  *
  * Today the channel is a collection and the rule is the recipient's read grant on it. Circle
  * agreements, TLP 2.0 and granular markings narrow it further as they land; they may only ever
- * turn a share into a withhold or a redaction, never the reverse.
+ * turn a share into a withhold or a redaction, never the reverse. The circle rules are written
+ * (pure, not yet wired into any read path) in ./decide-circle-release.ts — see ./README.md.
  */
 export function decideRelease(
   subject: ReleaseSubject,
