@@ -411,6 +411,18 @@ describe('decideCircleRelease — relationships, sightings and containers never 
     assert.equal(decide({ ...sighting, where_sighted_refs: [GOV, 7] }, COORD).kind, 'withhold');
   });
 
+  it('withholds observed-data when one of the observations it groups is withheld', () => {
+    const observed: StixObject = {
+      type: 'observed-data', spec_version: '2.1', id: 'observed-data--00000000-0000-4000-8000-000000000001',
+      created: '2026-01-01T00:00:00Z', modified: '2026-01-01T00:00:00Z', first_observed: '2026-01-01T00:00:00Z',
+      last_observed: '2026-01-01T00:00:00Z', number_observed: 1, object_marking_refs: [GREEN],
+      object_refs: ['ipv4-addr--00000000-0000-5000-8000-000000000001', 'network-traffic--00000000-0000-5000-8000-000000000002'],
+    };
+    const agreements = state({ scope: { types: ['observed-data'] } });
+    assert.equal(decide(observed, BANK, { agreements }).kind, 'share');
+    assert.equal(decide(observed, BANK, { agreements, lookup: (id) => (id.startsWith('network') ? 'withhold' : 'share') }).kind, 'withhold');
+  });
+
   it('a report loses the references it may not reveal; with none left it is withheld', () => {
     const report: StixObject = {
       type: 'report', spec_version: '2.1', id: 'report--00000000-0000-4000-8000-000000000001', created: '2026-01-01T00:00:00Z',

@@ -256,8 +256,8 @@ export function decideCircleRelease(
     return withhold([`hidden-membership: circle ${circle.id} hides its members; organisation identities other than ${org} and the coordinators are withheld`], version);
   }
 
-  // Relationships and sightings reveal what they point to: every reference must itself be released.
-  const isRelationshipLike = type === 'relationship' || type === 'sighting';
+  // Relationships, sightings and observed-data reveal what they point to: every reference must itself be released.
+  const isRelationshipLike = type === 'relationship' || type === 'sighting' || type === 'observed-data';
   if (isRelationshipLike) {
     for (const [key, value] of Object.entries(object)) {
       if (!REFERENCE_KEY.test(key) || NOT_REVEALING.has(key)) continue;
