@@ -4,7 +4,8 @@
 import { refang } from './refang.ts';
 import type { RefangResult } from './refang.ts';
 import { EXTRACTORS, urlHost } from './extractors.ts';
-import type { Candidate, ExtractContext, HashAlgorithm, ObservableType, Suppression } from './extractors.ts';
+import type { Candidate, ExtractContext, ExtractorFamily, ExtractorRow, HashAlgorithm, ObservableType, Suppression } from './extractors.ts';
+import { familyWindows } from './scan-windows.ts';
 import { ipv4InCidr, ipv6InCidr, parseIpv4, parseIpv6 } from './ip-address.ts';
 import type { WarninglistIndex } from './warninglists.ts';
 
@@ -155,18 +156,30 @@ function isBoundaryAt(text: string, i: number): boolean {
   return false;
 }
 
-const SENTENCE_REACH = 1000;
+const SENTENCE_REACH = 600;
+
+// Character loops that stop at the first boundary: sentences are short, so this touches ~100
+// characters per distinct sentence, where searching for each kind of mark would scan the whole reach.
+function sentenceStart(text: string, pos: number): number {
+  const floor = Math.max(0, pos - SENTENCE_REACH);
+  let s = pos;
+  while (s > floor && !isBoundaryAt(text, s - 1)) s--;
+  return s;
+}
+
+function sentenceEnd(text: string, pos: number): number {
+  const ceil = Math.min(text.length, pos + SENTENCE_REACH);
+  let e = pos;
+  while (e < ceil && !isBoundaryAt(text, e)) e++;
+  if (e < ceil && text.charCodeAt(e) !== 10) e++; // keep the full stop
+  return e;
+}
 
 function sentenceAround(text: string, start: number, end: number): Span {
-  let s = start;
-  const sMin = Math.max(0, start - SENTENCE_REACH);
-  while (s > sMin && !isBoundaryAt(text, s - 1)) s--;
-  let e = end;
-  const eMax = Math.min(text.length, end + SENTENCE_REACH);
-  while (e < eMax && !isBoundaryAt(text, e)) e++;
-  if (e < text.length && text.charCodeAt(e) !== 10) e++; // keep the full stop
-  while (s < e && /\s/.test(text.charAt(s))) s++;
-  while (e > s && /\s/.test(text.charAt(e - 1))) e--;
+  let s = sentenceStart(text, start);
+  let e = sentenceEnd(text, end);
+  while (s < start && /\s/.test(text.charAt(s))) s++;
+  while (e > end && /\s/.test(text.charAt(e - 1))) e--;
   return { start: Math.min(s, start), end: Math.max(e, end) };
 }
 
@@ -190,21 +203,51 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
   const ctxWithReserved: ExtractContext = { ...ctx, tlds };
 
   const found: Candidate[] = [];
+  // Rule blocks are consumed whole so a rule's own lines are not re-read as new rules.
+  const consumedUntil = new Map<ExtractorRow, number>();
+  const accept = (row: ExtractorRow, m: RegExpExecArray): void => {
+    if (m.index < (consumedUntil.get(row) ?? 0)) return;
+    const out = row.build(m, ctxWithReserved);
+    if (out === null) return;
+    const list = Array.isArray(out) ? (out as readonly Candidate[]) : [out as Candidate];
+    for (const c of list) {
+      if (only !== null && !only.has(c.type)) continue;
+      found.push(c);
+      if (BLOCK_TYPES.has(c.type)) consumedUntil.set(row, Math.max(consumedUntil.get(row) ?? 0, c.end));
+    }
+  };
+  const families = new Map<ExtractorFamily, ExtractorRow[]>();
   for (const row of EXTRACTORS) {
     if (only !== null && !row.types.some((t) => only.has(t))) continue;
+    if (row.family !== undefined) {
+      const rows = families.get(row.family) ?? [];
+      rows.push(row);
+      families.set(row.family, rows);
+      continue;
+    }
     if (row.prefilter !== undefined && !row.prefilter(r.text)) continue;
     const re = row.regex;
     re.lastIndex = 0;
     for (let m = re.exec(r.text); m !== null; m = re.exec(r.text)) {
       if (m[0].length === 0) re.lastIndex++;
-      const out = row.build(m, ctxWithReserved);
-      if (out === null) continue;
-      const list = Array.isArray(out) ? (out as readonly Candidate[]) : [out as Candidate];
-      for (const c of list) {
-        if (only !== null && !only.has(c.type)) continue;
-        found.push(c);
-        // Blocks are consumed whole so a rule's own lines are not re-read as new rules.
-        if (BLOCK_TYPES.has(c.type) && c.end > re.lastIndex) re.lastIndex = c.end;
+      accept(row, m);
+    }
+  }
+  // One pass per family: its trigger finds the windows, each window is sliced once, and every row
+  // of the family runs on the slice.
+  for (const [family, rows] of families) {
+    for (const [ws0, we, ascii] of familyWindows(r.text, family)) {
+      const slice = r.text.slice(ws0, we);
+      for (const row of rows) {
+        if (we <= (consumedUntil.get(row) ?? 0)) continue;
+        if (row.prefilter !== undefined && !row.prefilter(slice)) continue;
+        const re = ascii && row.asciiRegex !== undefined ? row.asciiRegex : row.regex;
+        re.lastIndex = 0;
+        for (let m = re.exec(slice); m !== null; m = re.exec(slice)) {
+          if (m[0].length === 0) re.lastIndex++;
+          m.index += ws0;
+          accept(row, m);
+        }
       }
     }
   }

@@ -59,12 +59,28 @@ export interface ExtractContext {
   defanged(start: number, end: number): boolean;
 }
 
+/**
+ * dotted: tokens with an inner dot (domains, e-mail, IPv4, file names); colon: tokens with a colon
+ * before a hex digit (IPv6); hexsep: tokens with ":xx:" or "-xx-" (MAC); longrun: alphanumeric runs
+ * of 26+ characters (hashes, wallets); backslash: lines with a backslash (Windows paths); arrow:
+ * lines with -> or <> (Snort/Suricata rules); yara: lines with "rule " (YARA rule headers); scheme:
+ * line text from just before each "://" (URLs); underscore: tokens with "_" + 12 hex digits (JA4).
+ */
+export type ExtractorFamily = 'dotted' | 'colon' | 'hexsep' | 'longrun' | 'backslash' | 'arrow' | 'yara' | 'scheme' | 'underscore';
+
 export interface ExtractorRow {
   readonly id: string;
   readonly types: readonly ObservableType[];
   /** Cheap test on the whole text; when false the row's regex is not run at all. */
   readonly prefilter?: (text: string) => boolean;
+  /**
+   * Rows in a family are not run over the whole text but only over the windows the family's cheap
+   * trigger finds (see extract-observables.ts); `prefilter` is then applied to each window.
+   */
+  readonly family?: ExtractorFamily;
   readonly regex: RegExp;
+  /** Faster equivalent of `regex` for windows that are pure ASCII (no Unicode property classes). */
+  readonly asciiRegex?: RegExp;
   readonly build: (m: RegExpExecArray, ctx: ExtractContext) => Candidate | readonly Candidate[] | null;
 }
 
@@ -114,8 +130,13 @@ function isCamelCase(s: string): boolean {
   return /[a-z][A-Z]|\.[A-Z][a-z]/.test(s);
 }
 
+const DOMAIN_ASCII_RE =
+  /(?<![A-Za-z0-9_@.-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,30}(?:[xX][nN]--[a-zA-Z0-9-]{1,59}|[A-Za-z]{2,63})(?![A-Za-z0-9_-]|\.[A-Za-z0-9])/g;
+
 const domainRow: ExtractorRow = {
   id: 'domain',
+  family: 'dotted',
+  asciiRegex: DOMAIN_ASCII_RE,
   types: ['domain-name', 'file'],
   prefilter: (t) => t.includes('.'),
   regex: DOMAIN_RE,
@@ -180,8 +201,8 @@ export function urlHost(url: string): string | null {
 
 const urlRow: ExtractorRow = {
   id: 'url',
+  family: 'scheme',
   types: ['url'],
-  prefilter: (t) => t.includes('://'),
   regex: URL_RE,
   build(m, ctx) {
     const value = trimUrl(m[0]);
@@ -206,8 +227,13 @@ const urlRow: ExtractorRow = {
 const EMAIL_RE =
   /(?<![\p{L}\p{N}._%+-])[\p{L}\p{N}._%+-]{1,64}@(?:[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]{0,61}[\p{L}\p{N}\p{M}])?\.){1,30}(?:[xX][nN]--[a-zA-Z0-9-]{1,59}|\p{L}[\p{L}\p{M}]{1,62})(?![\p{L}\p{N}\p{M}_-]|\.[\p{L}\p{N}])/gu;
 
+const EMAIL_ASCII_RE =
+  /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,30}(?:[xX][nN]--[a-zA-Z0-9-]{1,59}|[A-Za-z]{2,63})(?![A-Za-z0-9_-]|\.[A-Za-z0-9])/g;
+
 const emailRow: ExtractorRow = {
   id: 'email',
+  family: 'dotted',
+  asciiRegex: EMAIL_ASCII_RE,
   types: ['email-addr'],
   prefilter: (t) => t.includes('@'),
   regex: EMAIL_RE,
@@ -233,6 +259,8 @@ const emailRow: ExtractorRow = {
 // ---------------------------------------------------------------------------------------------
 // IP addresses
 
+// Windows are tokens, so no need for the engine to look behind at every position: the token
+// start is a delimiter; inside a token the look-behind still rejects "1.2.3.4.5".
 const IPV4_RE =
   /(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?:\/\d{1,2})?(?!\d|\.\d)/g;
 
@@ -241,6 +269,7 @@ const VERSION_CONTEXT = /(?:\bv|\bversions?\s*:?\s*|\bver\.?\s*|\bbuild\s*|\brel
 
 const ipv4Row: ExtractorRow = {
   id: 'ipv4',
+  family: 'dotted',
   types: ['ipv4-addr'],
   regex: IPV4_RE,
   build(m, ctx) {
@@ -279,8 +308,8 @@ const IPV6_RE =
 
 const ipv6Row: ExtractorRow = {
   id: 'ipv6',
+  family: 'colon',
   types: ['ipv6-addr'],
-  prefilter: (t) => t.includes(':'),
   regex: IPV6_RE,
   build(m, ctx) {
     const raw = m[0];
@@ -323,6 +352,7 @@ const JA3_CONTEXT = /\bja3(s)?\b[^\n]{0,48}$/i;
 
 const hashRow: ExtractorRow = {
   id: 'hash',
+  family: 'longrun',
   types: ['file', 'ja3'],
   regex: HEX_HASH_RE,
   build(m, ctx) {
@@ -345,6 +375,7 @@ const TLSH_RE = /(?<![0-9A-Za-z])(?:T1)?[0-9A-Fa-f]{70}(?![0-9A-Za-z])/g;
 
 const tlshRow: ExtractorRow = {
   id: 'tlsh',
+  family: 'longrun',
   types: ['file'],
   regex: TLSH_RE,
   build(m) {
@@ -366,8 +397,8 @@ const SSDEEP_RE = /(?<![\w/+:])(\d{1,10}):([A-Za-z0-9/+]{3,64}):([A-Za-z0-9/+]{3
 
 const ssdeepRow: ExtractorRow = {
   id: 'ssdeep',
+  family: 'colon',
   types: ['file'],
-  prefilter: (t) => t.includes(':'),
   regex: SSDEEP_RE,
   build(m) {
     const block = Number(m[1]);
@@ -385,8 +416,8 @@ const JA4_RE = /(?<![\w])[tqd]\d{2}[di]\d{4}[a-z0-9]{2}_[0-9a-f]{12}_[0-9a-f]{12
 
 const ja4Row: ExtractorRow = {
   id: 'ja4',
+  family: 'underscore',
   types: ['ja4'],
-  prefilter: (t) => t.includes('_'),
   regex: JA4_RE,
   build: (m) => ({ type: 'ja4', value: m[0], start: m.index, end: m.index + m[0].length, confidence: 0.9 }),
 };
@@ -404,7 +435,13 @@ const cveRow: ExtractorRow = {
   build: (m) => ({ type: 'cve', value: m[0].toUpperCase(), start: m.index, end: m.index + m[0].length, confidence: 0.95 }),
 };
 
-const ATTACK_RE = /\b(AML\.)?(TA|T|G|S|M|CS)(\d{4})(\.\d{3})?\b/g;
+// No leading \b: a regex that starts with an assertion is tried at every position; the
+// preceding character is checked in build() instead.
+const ATTACK_RE = /(AML\.)?(TA|CS|[TGSM])(\d{4})(\.\d{3})?\b/g;
+
+function isWordChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
 
 function attackKind(atlas: boolean, prefix: string, num: number, sub: boolean): string | null {
   if (atlas) {
@@ -431,7 +468,9 @@ const attackRow: ExtractorRow = {
   id: 'attack',
   types: ['attack-technique'],
   regex: ATTACK_RE,
-  build(m) {
+  build(m, ctx) {
+    const before = ctx.text.charCodeAt(m.index - 1);
+    if (isWordChar(before)) return null;
     const atlas = m[1] !== undefined;
     const prefix = m[2] ?? '';
     const kind = attackKind(atlas, prefix, Number(m[3]), m[4] !== undefined);
@@ -501,6 +540,7 @@ const WIN_PATH_RE = /(?<![\w\\])(?:[A-Za-z]:|%[A-Za-z_()]{2,32}%|\\\\[\w.$-]{1,6
 
 const winPathRow: ExtractorRow = {
   id: 'windows-path',
+  family: 'backslash',
   types: ['file'],
   prefilter: (t) => t.includes('\\'),
   regex: WIN_PATH_RE,
@@ -539,6 +579,10 @@ const EXECUTABLE_EXT =
 const DOCUMENT_EXT =
   'doc|docx|docm|dot|dotm|xls|xlsx|xlsm|xlsb|xlam|ppt|pptx|pptm|pdf|rtf|one|iso|img|vhd|vhdx|zip|rar|7z|gz|tgz|tar|cab|ace|arj|lzh|txt|log|dat|tmp|ini|cfg|conf|eml|msg|htm|html|svg|xml|json|csv|db|sqlite|key|pem|crt|pfx|ovpn|lnk';
 
+const FILE_NAME_ASCII_RE = new RegExp(
+  `(?<![A-Za-z0-9_.\\\\/$%@-])[A-Za-z0-9_$~-][A-Za-z0-9_$~.-]{0,200}?\\.(?:(${EXECUTABLE_EXT})|(${DOCUMENT_EXT}))(?![A-Za-z0-9_-]|\\.[A-Za-z0-9])`,
+  'gi',
+);
 const FILE_NAME_RE = new RegExp(
   `(?<![\\p{L}\\p{N}_.\\\\/$%@-])[\\p{L}\\p{N}_$~-][\\p{L}\\p{N}_$~.-]{0,200}?\\.(?:(${EXECUTABLE_EXT})|(${DOCUMENT_EXT}))(?![\\p{L}\\p{N}_-]|\\.[\\p{L}\\p{N}])`,
   'giu',
@@ -546,6 +590,8 @@ const FILE_NAME_RE = new RegExp(
 
 const fileNameRow: ExtractorRow = {
   id: 'file-name',
+  family: 'dotted',
+  asciiRegex: FILE_NAME_ASCII_RE,
   types: ['file'],
   prefilter: (t) => t.includes('.'),
   regex: FILE_NAME_RE,
@@ -560,20 +606,27 @@ const fileNameRow: ExtractorRow = {
 // ---------------------------------------------------------------------------------------------
 // MAC addresses, ASNs, wallets
 
-const MAC_RE = /(?<![0-9A-Za-z:.-])(?:[0-9a-fA-F]{2}([:-])(?:[0-9a-fA-F]{2}\1){4}[0-9a-fA-F]{2}|[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4})(?![0-9A-Za-z:-]|\.[0-9A-Za-z])/g;
+const MAC_RE = /(?<![0-9A-Za-z:.-])[0-9a-fA-F]{2}([:-])(?:[0-9a-fA-F]{2}\1){4}[0-9a-fA-F]{2}(?![0-9A-Za-z:-]|\.[0-9A-Za-z])/g;
+const CISCO_MAC_RE = /(?<![0-9A-Za-z:.-])[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}(?![0-9A-Za-z:-]|\.[0-9A-Za-z])/g;
 
-const macRow: ExtractorRow = {
-  id: 'mac',
-  types: ['mac-addr'],
-  regex: MAC_RE,
-  build(m) {
+function buildMac(m: RegExpExecArray): Candidate | null {
     const raw = m[0];
     const hex = raw.replace(/[:.-]/g, '').toLowerCase();
     // Cisco dotted form without a letter is far more often a number than a MAC.
     if (raw.includes('.') && !/[a-f]/.test(hex)) return null;
     const value = hex.match(/../g)?.join(':') ?? hex;
     return { type: 'mac-addr', value, start: m.index, end: m.index + raw.length, confidence: raw.includes('.') ? 0.5 : 0.8 };
-  },
+}
+
+const macRow: ExtractorRow = { id: 'mac', types: ['mac-addr'], family: 'hexsep', regex: MAC_RE, build: buildMac };
+const colonMacRow: ExtractorRow = { id: 'mac-colon', types: ['mac-addr'], family: 'colon', regex: MAC_RE, build: buildMac };
+const ciscoMacRow: ExtractorRow = {
+  id: 'mac-dotted',
+  types: ['mac-addr'],
+  family: 'dotted',
+  prefilter: (t) => t.length >= 14,
+  regex: CISCO_MAC_RE,
+  build: buildMac,
 };
 
 const ASN_RE = /\bAS(?:N ?)?(\d{1,10})\b/g;
@@ -596,6 +649,7 @@ const BTC_RE = /(?<![A-Za-z0-9])(?:[13][1-9A-HJ-NP-Za-km-z]{25,34}|bc1[02-9ac-hj
 
 const btcRow: ExtractorRow = {
   id: 'bitcoin',
+  family: 'longrun',
   types: ['cryptocurrency-wallet'],
   regex: BTC_RE,
   build(m) {
@@ -610,6 +664,7 @@ const ETH_RE = /(?<![A-Za-z0-9])0x[0-9a-fA-F]{40}(?![A-Za-z0-9])/g;
 
 const ethRow: ExtractorRow = {
   id: 'ethereum',
+  family: 'longrun',
   types: ['cryptocurrency-wallet'],
   prefilter: (t) => t.includes('0x'),
   regex: ETH_RE,
@@ -648,8 +703,8 @@ function matchBrace(text: string, open: number): number {
 
 const yaraRow: ExtractorRow = {
   id: 'yara',
+  family: 'yara',
   types: ['yara-rule'],
-  prefilter: (t) => t.includes('rule') && t.includes('condition'),
   regex: YARA_RE,
   build(m, ctx) {
     const open = m.index + m[0].length - 1;
@@ -705,8 +760,9 @@ const SURICATA_ONLY = /\b(?:http\.[a-z_]+|tls\.[a-z_]+|dns\.query|ja3\.hash|ja3s
 
 const snortRow: ExtractorRow = {
   id: 'snort',
+  family: 'arrow',
   types: ['snort-rule'],
-  prefilter: (t) => t.includes('->') || t.includes('<>'),
+  prefilter: (t) => /\b(?:sid|msg)\s*:/.test(t),
   regex: SNORT_RE,
   build(m) {
     let start = m.index;
@@ -742,6 +798,8 @@ export const EXTRACTORS: readonly ExtractorRow[] = [
   posixPathRow,
   fileNameRow,
   macRow,
+  colonMacRow,
+  ciscoMacRow,
   asnRow,
   btcRow,
   ethRow,

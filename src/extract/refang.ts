@@ -13,20 +13,52 @@ export interface RefangResult {
   defangedWithin(start: number, end: number): boolean;
 }
 
-// One alternation scanned once over the text. Every alternative starts with a literal character
-// so the engine never backtracks more than the few characters of a form; context conditions
-// (" dot " between label characters, " . " between digits, "x.]") are checked in code instead of
-// with look-behinds, which would defeat the regex engine's fast first-character scan.
-const DEFANG =
-  /\bh(?:xx|\*\*|XX)p(s?)(?=\[?:)|\bfxp(s?)(?=\[?:)|\[\s?(?:\.|dot)\s?\]|\(\s?(?:\.|dot)\s?\)|\{\s?(?:\.|dot)\s?\}|\[(?:@|at)\]|\((?:@|at)\)|\{(?:@|at)\}|\[:\/\/\]|\[:\]|\[\/\/?\]|:\\\/\\\/| dot | \. |\[\.|\.\]/gi;
+// One alternation scanned once over the text. Every alternative starts with a character that is
+// rare in prose ([ ( { x * : .), so the engine's first-character scan skips most of the text; "hxxp"
+// is found from its "xxp" and the "h" checked in code. The forms that start with a space
+// (" dot ", " . ") would make the engine stop at every word, so they are found with indexOf.
+const CORE =
+  '[\\[({]\\s?(?:\\.|[dD][oO][tT]|@|[aA][tT])\\s?[\\])}]|\\[(?::\\/\\/|:|\\/\\/?)\\]|[xX]{1,2}[pP][sS]?(?=\\[?:)|\\*\\*[pP][sS]?(?=\\[?:)|:\\\\\\/\\\\\\/|\\[\\.|\\.\\]';
+const CORE_RE = new RegExp(CORE, 'g');
+// Forms starting with a space are found by native substring search instead (see above).
+const SPACED_FORMS = [' dot ', ' DOT ', ' . '];
+
+interface Hit {
+  readonly index: number;
+  readonly text: string;
+}
+
+function defangHits(text: string): Hit[] {
+  const hits: Hit[] = [];
+  CORE_RE.lastIndex = 0;
+  for (let m = CORE_RE.exec(text); m !== null; m = CORE_RE.exec(text)) hits.push({ index: m.index, text: m[0] });
+  let spaced = false;
+  for (const form of SPACED_FORMS) {
+    for (let i = text.indexOf(form); i >= 0; i = text.indexOf(form, i + 1)) {
+      hits.push({ index: i, text: form });
+      spaced = true;
+    }
+  }
+  if (spaced) hits.sort((a, b) => a.index - b.index);
+  return hits;
+}
 
 const LABEL_CHAR = /[\p{L}\p{N}]/u;
 
 function replacementFor(m: string, text: string, at: number): string | null {
   const lower = m.toLowerCase();
   const c0 = lower.charCodeAt(0);
-  if (c0 === 104 /* h */) return lower.endsWith('s') ? 'https' : 'http';
-  if (c0 === 102 /* f */) return lower.endsWith('s') ? 'ftps' : 'ftp';
+  if (c0 === 120 /* x */ || c0 === 42 /* * */) {
+    // xxp → h·xxp, xp → f·xp, **p → h·**p; the letter before must start a word.
+    const letter = text.charAt(at - 1).toLowerCase();
+    const before = text.charCodeAt(at - 2);
+    const wordBefore = (before >= 48 && before <= 57) || (before >= 65 && before <= 90) || (before >= 97 && before <= 122);
+    if (wordBefore) return null;
+    const s = lower.endsWith('s') ? 's' : '';
+    if ((lower.startsWith('xx') || c0 === 42) && letter === 'h') return `http${s}`;
+    if (!lower.startsWith('xx') && c0 === 120 && letter === 'f') return `ftp${s}`;
+    return null;
+  }
   if (lower === ' dot ') {
     const before = text[at - 1];
     const after = text[at + m.length];
@@ -72,20 +104,18 @@ export function refang(text: string): RefangResult {
   const parts: string[] = [];
   let last = 0;
   let shift = 0; // refanged offset − original offset after the last replacement
-  DEFANG.lastIndex = 0;
-  for (let m = DEFANG.exec(text); m !== null; m = DEFANG.exec(text)) {
-    const rep = replacementFor(m[0], text, m.index);
-    if (rep === null) {
-      // Let overlapping forms starting inside this one be tried, e.g. " . " then ".]".
-      DEFANG.lastIndex = m.index + 1;
-      continue;
-    }
-    const origStart = m.index;
-    const origEnd = m.index + m[0].length;
+  for (const m of defangHits(text)) {
+    const rep = replacementFor(m.text, text, m.index);
+    if (rep === null) continue;
+    const c0 = m.text.charCodeAt(0);
+    // The scheme forms replace from the letter before the match (h/f), which is not in the hit.
+    const origStart = c0 === 120 || c0 === 88 || c0 === 42 ? m.index - 1 : m.index;
+    const origEnd = m.index + m.text.length;
+    if (origStart < last) continue;
     parts.push(text.slice(last, origStart), rep);
     const refStart = origStart + shift;
     segments.push({ refStart, refEnd: refStart + rep.length, origStart, origEnd });
-    shift += rep.length - m[0].length;
+    shift += rep.length - (origEnd - origStart);
     last = origEnd;
   }
   if (segments.length === 0) {
