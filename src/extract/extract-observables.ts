@@ -189,7 +189,7 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
   const r: RefangResult =
     options.refang === false
       ? { text, replacements: 0, toOriginal: (o) => o, defangedWithin: () => false }
-      : refang(text);
+      : refang(text, { tlds: options.tlds });
   const only = options.types === undefined ? null : new Set(options.types);
   const ctx: ExtractContext = {
     text: r.text,

@@ -319,8 +319,9 @@ const ipv6Row: ExtractorRow = {
     if (slash >= 0 && Number(raw.slice(slash + 1)) > 128) return null;
     if (parseIpv6(addr) === null) return null;
     // "a::b" or "std::" parse but are code, not addresses: require three groups or an embedded IPv4.
-    const groups = addr.split(':').filter((g) => g.length > 0).length;
-    if (groups < 3 && !addr.includes('.')) return null;
+    const groups = addr.split(':').filter((g) => g.length > 0);
+    const hexDigits = groups.join('').length;
+    if (groups.length < 3 && !addr.includes('.') && !(groups.length === 2 && hexDigits >= 6)) return null;
     if (!/\d/.test(addr)) return null;
     const start = m.index;
     const end = start + raw.length;
@@ -348,7 +349,8 @@ function hexConfidence(h: string): number {
   return letters && digits ? 0.9 : 0.3;
 }
 
-const JA3_CONTEXT = /\bja3(s)?\b[^\n]{0,48}$/i;
+// The greedy prefix makes the last mention win ("JA3 … , JA3S hash <md5>" is a JA3S).
+const JA3_CONTEXT = /[^\n]*\bja3(s)?\b[^\n]{0,48}$/i;
 
 const hashRow: ExtractorRow = {
   id: 'hash',
@@ -493,15 +495,21 @@ const attackRow: ExtractorRow = {
 const REGISTRY_RE = /\b(?:HKEY_LOCAL_MACHINE|HKEY_CURRENT_USER|HKEY_CLASSES_ROOT|HKEY_USERS|HKEY_CURRENT_CONFIG|HKLM|HKCU|HKCR|HKU|HKCC)(?=\\)/gi;
 
 // A path segment may contain spaces (Program Files, Windows NT) only when another backslash follows
-// on the same line; the last segment stops at the first space.
+// on the same line, and at most two of them (so "x.exe and %APPDATA%\y" is two paths, not one);
+// the last segment stops at the first space.
 function walkBackslashPath(text: string, from: number): number {
   const lineEnd = Math.min(text.length, from + 1024);
   let i = from;
   let lastSep = -1;
+  let spaces = 0;
   while (i < lineEnd) {
     const c = text.charCodeAt(i);
     if (c === 10 || c === 13 || c === 34 || c === 39 || c === 60 || c === 62 || c === 124 || c === 96) break;
-    if (c === 92) lastSep = i;
+    if (i > from && (c === 58 || c === 37)) break; // ":" or "%" starts another root
+    if (c === 92) {
+      lastSep = i;
+      spaces = 0;
+    } else if (c === 32 && ++spaces > 2) break;
     // A sentence boundary ends the path even if a later line segment has a backslash.
     if ((c === 44 || c === 46 || c === 59) && text.charCodeAt(i + 1) === 32) break;
     i++;

@@ -45,7 +45,19 @@ function defangHits(text: string): Hit[] {
 
 const LABEL_CHAR = /[\p{L}\p{N}]/u;
 
-function replacementFor(m: string, text: string, at: number): string | null {
+// " dot " is common English ("a dot matrix"), so it is refanged only when the label after it is a
+// top-level domain or is itself followed by another " dot " (evil dot co dot uk).
+function dotLabelOk(text: string, after: number, tlds: ReadonlySet<string> | undefined): boolean {
+  let e = after;
+  while (e < text.length && e - after < 64 && /[A-Za-z0-9-]/.test(text.charAt(e))) e++;
+  if (e === after) return false;
+  const rest = text.slice(e, e + 5).toLowerCase();
+  if (rest === ' dot ') return true;
+  const label = text.slice(after, e).toLowerCase();
+  return tlds !== undefined ? tlds.has(label) : /^[a-z]{2,4}$/.test(label);
+}
+
+function replacementFor(m: string, text: string, at: number, tlds?: ReadonlySet<string>): string | null {
   const lower = m.toLowerCase();
   const c0 = lower.charCodeAt(0);
   if (c0 === 120 /* x */ || c0 === 42 /* * */) {
@@ -63,7 +75,8 @@ function replacementFor(m: string, text: string, at: number): string | null {
     const before = text[at - 1];
     const after = text[at + m.length];
     // Only between label characters, so "connect the dot. Then" is left alone.
-    return before !== undefined && after !== undefined && LABEL_CHAR.test(before) && LABEL_CHAR.test(after)
+    return before !== undefined && after !== undefined && LABEL_CHAR.test(before) && LABEL_CHAR.test(after) &&
+      dotLabelOk(text, at + m.length, tlds)
       ? '.'
       : null;
   }
@@ -99,13 +112,18 @@ interface Segment {
   origEnd: number;
 }
 
-export function refang(text: string): RefangResult {
+export interface RefangOptions {
+  /** Lower-case TLDs; when given, " dot " is refanged only before a real TLD. */
+  readonly tlds?: ReadonlySet<string>;
+}
+
+export function refang(text: string, options: RefangOptions = {}): RefangResult {
   const segments: Segment[] = [];
   const parts: string[] = [];
   let last = 0;
   let shift = 0; // refanged offset − original offset after the last replacement
   for (const m of defangHits(text)) {
-    const rep = replacementFor(m.text, text, m.index);
+    const rep = replacementFor(m.text, text, m.index, options.tlds);
     if (rep === null) continue;
     const c0 = m.text.charCodeAt(0);
     // The scheme forms replace from the letter before the match (h/f), which is not in the hit.

@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { refang } from './refang.ts';
+
+const FORMS: readonly (readonly [string, string])[] = [
+  ['hxxp://evil.com', 'http://evil.com'],
+  ['hxxps://evil.com', 'https://evil.com'],
+  ['hXXps://evil.com', 'https://evil.com'],
+  ['h**p://evil.com', 'http://evil.com'],
+  ['fxp://files.evil.com', 'ftp://files.evil.com'],
+  ['evil[.]com', 'evil.com'],
+  ['evil(.)com', 'evil.com'],
+  ['evil{.}com', 'evil.com'],
+  ['evil[dot]com', 'evil.com'],
+  ['evil(dot)com', 'evil.com'],
+  ['evil[DOT]com', 'evil.com'],
+  ['evil dot com', 'evil.com'],
+  ['evil[ . ]com', 'evil.com'],
+  ['evil[.com', 'evil.com'],
+  ['evil.]com', 'evil.com'],
+  ['user[@]evil.com', 'user@evil.com'],
+  ['user(@)evil.com', 'user@evil.com'],
+  ['user[at]evil.com', 'user@evil.com'],
+  ['user(at)evil.com', 'user@evil.com'],
+  ['http[:]//evil.com', 'http://evil.com'],
+  ['http[://]evil.com', 'http://evil.com'],
+  ['http:\\/\\/evil.com', 'http://evil.com'],
+  ['http://evil.com[/]x', 'http://evil.com/x'],
+  ['1.2.3 . 4', '1.2.3.4'],
+  ['hxxp[:]//evil[.]com', 'http://evil.com'],
+];
+
+for (const [input, expected] of FORMS) {
+  test(`refangs ${JSON.stringify(input)}`, () => {
+    const r = refang(input);
+    assert.equal(r.text, expected);
+    assert.ok(r.replacements > 0);
+    // The end of the refanged text maps to the end of the original.
+    assert.equal(r.toOriginal(r.text.length), input.length);
+  });
+}
+
+test('leaves ordinary prose alone', () => {
+  const prose = 'The attacker (at the time) used a dot matrix printer. Connect the dot. Then wxxp: and exp: values [1].';
+  const r = refang(prose);
+  assert.equal(r.text, prose);
+  assert.equal(r.replacements, 0);
+  assert.equal(r.toOriginal(10), 10);
+});
+
+test('maps every position of a refanged value back to the original span', () => {
+  const original = 'see hxxps://bad[.]example[.]org/x and bad(at)mail(dot)ru here';
+  const r = refang(original);
+  const url = 'https://bad.example.org/x';
+  const s = r.text.indexOf(url);
+  assert.equal(original.slice(r.toOriginal(s), r.toOriginal(s + url.length)), 'hxxps://bad[.]example[.]org/x');
+  const mail = 'bad@mail.ru';
+  const m = r.text.indexOf(mail);
+  assert.equal(original.slice(r.toOriginal(m), r.toOriginal(m + mail.length)), 'bad(at)mail(dot)ru');
+  const here = r.text.indexOf('here');
+  assert.equal(r.toOriginal(here), original.indexOf('here'));
+  assert.equal(r.defangedWithin(m, m + mail.length), true);
+  assert.equal(r.defangedWithin(here, here + 4), false);
+});
