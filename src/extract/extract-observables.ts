@@ -196,6 +196,7 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
     tlds: options.tlds,
     strictTld: options.strictTld !== false,
     defanged: (s, e) => r.defangedWithin(s, e),
+    budget: { remaining: 4 * r.text.length + 1_000_000 },
   };
   // Reserved TLDs must be recognised to be suppressed with a reason rather than silently dropped.
   const tlds = new Set(options.tlds);
@@ -203,7 +204,8 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
   const ctxWithReserved: ExtractContext = { ...ctx, tlds };
 
   const found: Candidate[] = [];
-  // Rule blocks are consumed whole so a rule's own lines are not re-read as new rules.
+  // Rule blocks, registry keys and paths are consumed whole so that their own lines or segments are
+  // not re-read as new matches (and hostile repetitions cost one walk, not one per repetition).
   const consumedUntil = new Map<ExtractorRow, number>();
   const accept = (row: ExtractorRow, m: RegExpExecArray): void => {
     if (m.index < (consumedUntil.get(row) ?? 0)) return;
@@ -213,7 +215,9 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
     for (const c of list) {
       if (only !== null && !only.has(c.type)) continue;
       found.push(c);
-      if (BLOCK_TYPES.has(c.type)) consumedUntil.set(row, Math.max(consumedUntil.get(row) ?? 0, c.end));
+      if (BLOCK_TYPES.has(c.type) || c.type === 'windows-registry-key' || c.kind === 'path') {
+        consumedUntil.set(row, Math.max(consumedUntil.get(row) ?? 0, c.end));
+      }
     }
   };
   const families = new Map<ExtractorFamily, ExtractorRow[]>();

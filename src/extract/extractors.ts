@@ -57,6 +57,11 @@ export interface ExtractContext {
   readonly strictTld: boolean;
   /** Whether the refanged span [start, end) contains a replaced defang form. */
   defanged(start: number, end: number): boolean;
+  /**
+   * Characters the block scanners (brace matching) may still read in this call. Unclosed rule
+   * headers would otherwise each rescan up to MAX_RULE characters: quadratic on hostile input.
+   */
+  readonly budget: { remaining: number };
 }
 
 /**
@@ -687,9 +692,10 @@ const MAX_RULE = 100_000;
 const YARA_RE = /^[ \t]*(?:(?:private|global)[ \t]+){0,2}rule[ \t]+[A-Za-z_]\w{0,127}(?:[ \t]*:[ \t]*[A-Za-z_][\w \t]{0,255})?\s{0,64}\{/gm;
 
 /** Index just past the brace that closes the one at `open`, skipping strings, regexes and comments. */
-function matchBrace(text: string, open: number): number {
+function matchBrace(text: string, open: number, budget: { remaining: number }): number {
   let depth = 0;
-  const limit = Math.min(text.length, open + MAX_RULE);
+  const limit = Math.min(text.length, open + MAX_RULE, open + budget.remaining);
+  budget.remaining -= limit - open;
   for (let i = open; i < limit; i++) {
     const c = text.charCodeAt(i);
     if (c === 34 /* " */) {
@@ -716,7 +722,7 @@ const yaraRow: ExtractorRow = {
   regex: YARA_RE,
   build(m, ctx) {
     const open = m.index + m[0].length - 1;
-    const end = matchBrace(ctx.text, open);
+    const end = matchBrace(ctx.text, open, ctx.budget);
     if (end < 0) return null;
     let start = m.index;
     while (ctx.text.charCodeAt(start) === 32 || ctx.text.charCodeAt(start) === 9) start++;
