@@ -499,6 +499,31 @@ const attackRow: ExtractorRow = {
 
 const REGISTRY_RE = /\b(?:HKEY_LOCAL_MACHINE|HKEY_CURRENT_USER|HKEY_CLASSES_ROOT|HKEY_USERS|HKEY_CURRENT_CONFIG|HKLM|HKCU|HKCR|HKU|HKCC)(?=\\)/gi;
 
+const SPACED_NAMES = [
+  'image file execution options',
+  'user shell folders',
+  'shell folders',
+  'volatile environment',
+  'session manager',
+  'internet settings',
+  'control panel',
+  'terminal server',
+  'windows nt',
+  'program files (x86)',
+  'program files',
+  'common files',
+  'application data',
+  'local settings',
+  'start menu',
+  'windows defender',
+  'windows error reporting',
+  'windows messaging subsystem',
+  'app paths',
+  'active setup',
+  'installed components',
+];
+const LONGEST_SPACED_NAME = Math.max(...SPACED_NAMES.map((n) => n.length));
+
 // A path segment may contain spaces (Program Files, Windows NT) only when another backslash follows
 // on the same line, and at most two of them (so "x.exe and %APPDATA%\y" is two paths, not one);
 // the last segment stops at the first space.
@@ -528,6 +553,14 @@ function walkBackslashPath(text: string, from: number): number {
   }
   // Drop trailing punctuation that ends the sentence rather than the key.
   while (end > lastSep + 1 && '.,;:)]'.includes(text.charAt(end - 1))) end--;
+  // A last segment with spaces cannot be told from the prose after it, except for the well-known
+  // key and folder names that have them.
+  const tail = text.slice(lastSep + 1, lastSep + 1 + LONGEST_SPACED_NAME).toLowerCase();
+  for (const name of SPACED_NAMES) {
+    if (tail.startsWith(name) && !/[\w-]/.test(text.charAt(lastSep + 1 + name.length))) {
+      return Math.max(end, lastSep + 1 + name.length);
+    }
+  }
   return end;
 }
 
