@@ -112,7 +112,7 @@ function suppressionFor(c: Candidate, publishers: readonly string[], wl: Warning
   }
   const host = hostOf(c);
   if (host !== null) {
-    const ipHost = c.type === 'url' && (parseIpv4(host) !== null || parseIpv6(host) !== null);
+    const ipHost = c.type === 'url' && (parseIpv4(host) !== null || (host.includes(':') && parseIpv6(host) !== null));
     const r = ipHost ? reservedIpReason(host) : reservedHostReason(host);
     if (r !== null) return { reason: r };
     for (const p of publishers) if (sameOrSubdomain(host, p)) return { reason: `publisher's own link (${p})` };
@@ -124,10 +124,11 @@ function suppressionFor(c: Candidate, publishers: readonly string[], wl: Warning
     let hit = null;
     if (c.type === 'url') {
       hit = wl.match('url', c.value);
-      const h = urlHost(c.value);
-      if (hit === null && h !== null && (parseIpv4(h) !== null || parseIpv6(h) !== null)) {
+      const h = host;
+      const v4 = h !== null && parseIpv4(h) !== null;
+      if (hit === null && h !== null && (v4 || h.includes(':'))) {
         // Private or reserved address hosts (http://192.168.0.1/) are as benign as the bare address.
-        const ipHit = wl.match(parseIpv4(h) !== null ? 'ipv4-addr' : 'ipv6-addr', h);
+        const ipHit = wl.match(v4 ? 'ipv4-addr' : 'ipv6-addr', h);
         if (ipHit !== null && /^rfc|multicast|linklocal/.test(ipHit.list)) hit = ipHit;
       }
       if (hit === null && h !== null) hit = wl.match('url', h);

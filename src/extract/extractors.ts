@@ -369,7 +369,8 @@ const hashRow: ExtractorRow = {
     const start = m.index;
     const end = start + raw.length;
     if (algo === 'MD5') {
-      const jm = JA3_CONTEXT.exec(ctx.text.slice(Math.max(0, start - 56), start));
+      const before = ctx.text.slice(Math.max(0, start - 56), start);
+      const jm = /ja3/i.test(before) ? JA3_CONTEXT.exec(before) : null;
       if (jm !== null) {
         return { type: 'ja3', kind: jm[1] === undefined ? 'ja3' : 'ja3s', value: raw.toLowerCase(), start, end, confidence: 0.9 };
       }

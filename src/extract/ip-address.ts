@@ -4,21 +4,28 @@
 
 /** IPv4 dotted quad → unsigned 32-bit integer, or null. Leading zeros are rejected. */
 export function parseIpv4(s: string): number | null {
-  const parts = s.split('.');
-  if (parts.length !== 4) return null;
+  // A character loop rather than split('.'): this runs for every IP, URL host and warninglist probe.
+  const n = s.length;
+  if (n < 7 || n > 15) return null;
   let v = 0;
-  for (const p of parts) {
-    if (p.length === 0 || p.length > 3 || (p.length > 1 && p.charCodeAt(0) === 48)) return null;
-    let n = 0;
-    for (let i = 0; i < p.length; i++) {
-      const c = p.charCodeAt(i) - 48;
-      if (c < 0 || c > 9) return null;
-      n = n * 10 + c;
-    }
-    if (n > 255) return null;
-    v = v * 256 + n;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? s.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || octet > 255) return null;
+      v = v * 256 + octet;
+      octet = 0;
+      digits = 0;
+      if (i < n) dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && octet === 0) return null; // leading zero: octal in some stacks
+      octet = octet * 10 + (c - 48);
+      if (++digits > 3) return null;
+    } else return null;
   }
-  return v;
+  return dots === 3 ? v : null;
 }
 
 /** IPv6 in any textual notation (full, compressed, embedded IPv4) → 128-bit bigint, or null. */
