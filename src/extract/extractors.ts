@@ -606,15 +606,19 @@ const winPathRow: ExtractorRow = {
   },
 };
 
+// Starts with the "/" or "~" itself (no look-behind: a regex that begins with one is tried at every
+// position); the character before is checked in build().
 const POSIX_PATH_RE =
-  /(?<![\w./~:-])(?:~|\/(?:etc|tmp|var|usr|home|opt|bin|sbin|dev|lib|lib64|root|proc|sys|boot|mnt|srv|run|Library|Users|Applications|System|private|Volumes))(?:\/[\w.@+-]{1,255}){1,64}\/?/g;
+  /(?:~|\/(?:etc|tmp|var|usr|home|opt|bin|sbin|dev|lib|lib64|root|proc|sys|boot|mnt|srv|run|Library|Users|Applications|System|private|Volumes))(?:\/[\w.@+-]{1,255}){1,64}\/?/g;
 
 const posixPathRow: ExtractorRow = {
   id: 'posix-path',
   types: ['file'],
   prefilter: (t) => t.includes('/'),
   regex: POSIX_PATH_RE,
-  build(m) {
+  build(m, ctx) {
+    const before = ctx.text.charAt(m.index - 1);
+    if (before !== '' && /[\w./~:-]/.test(before)) return null;
     let value = m[0];
     while (value.length > 1 && '.,;:'.includes(value.charAt(value.length - 1))) value = value.slice(0, -1);
     return { type: 'file', kind: 'path', value, start: m.index, end: m.index + value.length, confidence: 0.7 };
@@ -671,7 +675,7 @@ const ciscoMacRow: ExtractorRow = {
   id: 'mac-dotted',
   types: ['mac-addr'],
   family: 'dotted',
-  prefilter: (t) => t.length >= 14,
+  prefilter: (t) => t.length >= 14 && t.indexOf('.') !== t.lastIndexOf('.'),
   regex: CISCO_MAC_RE,
   build: buildMac,
 };
