@@ -241,9 +241,10 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
   // One pass per family: its trigger finds the windows, each window is sliced once, and every row
   // of the family runs on the slice.
   for (const [family, rows] of families) {
-    for (const [ws0, we, ascii] of familyWindows(r.text, family)) {
+    for (const [ws0, we, ascii, features] of familyWindows(r.text, family)) {
       const slice = r.text.slice(ws0, we);
       for (const row of rows) {
+        if (row.needs !== undefined && (features & row.needs) !== row.needs) continue;
         if (we <= (consumedUntil.get(row) ?? 0)) continue;
         if (row.prefilter !== undefined && !row.prefilter(slice)) continue;
         const re = ascii && row.asciiRegex !== undefined ? row.asciiRegex : row.regex;

@@ -6,6 +6,7 @@
 import { domainToASCII } from 'node:url';
 import { parseIpv4, parseIpv6 } from './ip-address.ts';
 import { isBase58CheckAddress, isBech32Address } from './checksums.ts';
+import { FEATURE_AT, FEATURE_DIGITS4, FEATURE_DOTS2, FEATURE_DOTS3 } from './scan-windows.ts';
 
 export type ObservableType =
   | 'ipv4-addr'
@@ -83,6 +84,8 @@ export interface ExtractorRow {
    * trigger finds (see extract-observables.ts); `prefilter` is then applied to each window.
    */
   readonly family?: ExtractorFamily;
+  /** FEATURE_* bits a family window must have for this row to run on it (scan-windows.ts). */
+  readonly needs?: number;
   readonly regex: RegExp;
   /** Faster equivalent of `regex` for windows that are pure ASCII (no Unicode property classes). */
   readonly asciiRegex?: RegExp;
@@ -238,6 +241,7 @@ const EMAIL_ASCII_RE =
 const emailRow: ExtractorRow = {
   id: 'email',
   family: 'dotted',
+  needs: FEATURE_AT,
   asciiRegex: EMAIL_ASCII_RE,
   types: ['email-addr'],
   prefilter: (t) => t.includes('@'),
@@ -275,6 +279,7 @@ const VERSION_CONTEXT = /(?:\bv|\bversions?\s*:?\s*|\bver\.?\s*|\bbuild\s*|\brel
 const ipv4Row: ExtractorRow = {
   id: 'ipv4',
   family: 'dotted',
+  needs: FEATURE_DIGITS4 | FEATURE_DOTS3,
   types: ['ipv4-addr'],
   regex: IPV4_RE,
   build(m, ctx) {
@@ -675,7 +680,8 @@ const ciscoMacRow: ExtractorRow = {
   id: 'mac-dotted',
   types: ['mac-addr'],
   family: 'dotted',
-  prefilter: (t) => t.length >= 14 && t.indexOf('.') !== t.lastIndexOf('.'),
+  needs: FEATURE_DOTS2,
+  prefilter: (t) => t.length >= 14,
   regex: CISCO_MAC_RE,
   build: buildMac,
 };

@@ -4,8 +4,31 @@
 // expensive Unicode-aware regexes then run only on short windows.
 import type { ExtractorFamily } from './extractors.ts';
 
-/** Half-open [start, end) windows, sorted and non-overlapping; `ascii` when known to be pure ASCII. */
-export type Windows = readonly (readonly [start: number, end: number, ascii: boolean])[];
+/** Window features, so rows that cannot match a window are not even run on it. */
+export const FEATURE_AT = 1; // contains "@"
+export const FEATURE_DIGITS4 = 2; // at least four digits
+export const FEATURE_DOTS3 = 4; // at least three dots
+export const FEATURE_DOTS2 = 8; // at least two dots
+export const ALL_FEATURES = 15;
+
+/**
+ * Half-open [start, end) windows, sorted and non-overlapping; `ascii` when known to be pure ASCII;
+ * `features` a FEATURE_* mask (ALL_FEATURES when not computed).
+ */
+export type Windows = readonly (readonly [start: number, end: number, ascii: boolean, features: number])[];
+
+function featuresOf(text: string, s: number, e: number): number {
+  let at = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = s; i < e; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) dots++;
+    else if (c >= 48 && c <= 57) digits++;
+    else if (c === 64) at = FEATURE_AT;
+  }
+  return at | (digits >= 4 ? FEATURE_DIGITS4 : 0) | (dots >= 3 ? FEATURE_DOTS3 : 0) | (dots >= 2 ? FEATURE_DOTS2 : 0);
+}
 
 const TOKEN_REACH = 2048;
 
@@ -39,8 +62,8 @@ function isDelimiter(c: number): boolean {
   }
 }
 
-function tokenWindows(text: string, trigger: RegExp): Windows {
-  const out: [number, number, boolean][] = [];
+function tokenWindows(text: string, trigger: RegExp, withFeatures = false): Windows {
+  const out: [number, number, boolean, number][] = [];
   let lastEnd = 0;
   trigger.lastIndex = 0;
   for (let m = trigger.exec(text); m !== null; m = trigger.exec(text)) {
@@ -59,7 +82,7 @@ function tokenWindows(text: string, trigger: RegExp): Windows {
       high |= c;
       e++;
     }
-    out.push([s, e, high < 128]);
+    out.push([s, e, high < 128, withFeatures ? featuresOf(text, s, e) : ALL_FEATURES]);
     lastEnd = e;
     trigger.lastIndex = e;
   }
@@ -80,7 +103,7 @@ const MIN_RUN = 26; // shortest legacy Bitcoin address; hashes are 32+
 const STRIDE = 13; // any run of MIN_RUN characters covers a multiple of STRIDE
 
 function longRunWindows(text: string): Windows {
-  const out: [number, number, boolean][] = [];
+  const out: [number, number, boolean, number][] = [];
   const n = text.length;
   let lastEnd = 0;
   for (let i = 0; i < n; i += STRIDE) {
@@ -96,7 +119,7 @@ function longRunWindows(text: string): Windows {
     let e = i + 1;
     while (e < n && isAlnum(text.charCodeAt(e))) e++;
     lastEnd = e;
-    if (e - s >= MIN_RUN) out.push([s, e, true]);
+    if (e - s >= MIN_RUN) out.push([s, e, true, ALL_FEATURES]);
   }
   return out;
 }
@@ -104,7 +127,7 @@ function longRunWindows(text: string): Windows {
 const LINE_REACH = 1200;
 
 function lineWindows(text: string, trigger: RegExp, back = LINE_REACH): Windows {
-  const out: [number, number, boolean][] = [];
+  const out: [number, number, boolean, number][] = [];
   let lastEnd = 0;
   trigger.lastIndex = 0;
   for (let m = trigger.exec(text); m !== null; m = trigger.exec(text)) {
@@ -115,7 +138,7 @@ function lineWindows(text: string, trigger: RegExp, back = LINE_REACH): Windows 
     let e = text.indexOf('\n', p);
     if (e < 0) e = text.length;
     e = Math.min(e, p + Math.max(back, LINE_REACH) * 4);
-    out.push([s, e, false]);
+    out.push([s, e, false, ALL_FEATURES]);
     lastEnd = e;
     trigger.lastIndex = Math.max(e, p + 1);
   }
@@ -135,7 +158,7 @@ const BACKSLASH = /\\/g;
 export function familyWindows(text: string, family: ExtractorFamily): Windows {
   switch (family) {
     case 'dotted':
-      return tokenWindows(text, DOTTED);
+      return tokenWindows(text, DOTTED, true);
     case 'colon':
       return tokenWindows(text, COLON);
     case 'hexsep':
