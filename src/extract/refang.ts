@@ -16,12 +16,13 @@ export interface RefangResult {
 // One alternation scanned once over the text. Every alternative starts with a character that is
 // rare in prose ([ ( { x * : .), so the engine's first-character scan skips most of the text; "hxxp"
 // is found from its "xxp" and the "h" checked in code. The forms that start with a space
-// (" dot ", " . ") would make the engine stop at every word, so they are found with indexOf.
+// (" dot ", " . ") would make the engine stop at every word, so they have a pass of their own.
 const CORE =
   '[\\[({]\\s?(?:\\.|[dD][oO][tT]|@|[aA][tT])\\s?[\\])}]|\\[(?::\\/\\/|:|\\/\\/?)\\]|[xX]{1,2}[pP][sS]?(?=\\[?:)|\\*\\*[pP][sS]?(?=\\[?:)|:\\\\\\/\\\\\\/|\\[\\.|\\.\\]';
 const CORE_RE = new RegExp(CORE, 'g');
-// Forms starting with a space are found by native substring search instead (see above).
-const SPACED_FORMS = [' dot ', ' DOT ', ' . '];
+// Forms starting with a space get their own pass: one regex is as fast as one indexOf here, and
+// three indexOf passes cost three times as much.
+const SPACED_RE = / (?:dot|DOT|\.) /g;
 
 interface Hit {
   readonly index: number;
@@ -33,11 +34,12 @@ function defangHits(text: string): Hit[] {
   CORE_RE.lastIndex = 0;
   for (let m = CORE_RE.exec(text); m !== null; m = CORE_RE.exec(text)) hits.push({ index: m.index, text: m[0] });
   let spaced = false;
-  for (const form of SPACED_FORMS) {
-    for (let i = text.indexOf(form); i >= 0; i = text.indexOf(form, i + 1)) {
-      hits.push({ index: i, text: form });
-      spaced = true;
-    }
+  SPACED_RE.lastIndex = 0;
+  for (let m = SPACED_RE.exec(text); m !== null; m = SPACED_RE.exec(text)) {
+    hits.push({ index: m.index, text: m[0] });
+    spaced = true;
+    // " . . " holds two overlapping forms.
+    SPACED_RE.lastIndex = m.index + 1;
   }
   if (spaced) hits.sort((a, b) => a.index - b.index);
   return hits;
