@@ -10,8 +10,8 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** Runs `entente ARGS…` in this process against the given data directory, capturing what it prints. */
-export async function entente(dataDir: string, args: readonly string[], stdin = ''): Promise<CliRun> {
+/** Runs `entente ARGS…` in this process, with the given environment, capturing what it prints. */
+export async function runEntente(args: readonly string[], options: { env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<CliRun> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
@@ -21,12 +21,17 @@ export async function entente(dataDir: string, args: readonly string[], stdin = 
   const code = await runCli([...args], {
     stdout,
     stderr,
-    stdin: Readable.from([stdin]),
-    env: { ENTENTE_DATA: dataDir, ENTENTE_ORG_NAME: 'Test CERT' },
+    stdin: Readable.from([options.stdin ?? '']),
+    env: options.env ?? {},
     interactive: false,
     outcome: { partialFailure: false },
   });
   return { code, stdout: out, stderr: errText };
+}
+
+/** Runs `entente ARGS…` against the given data directory. */
+export async function entente(dataDir: string, args: readonly string[], stdin = ''): Promise<CliRun> {
+  return runEntente(args, { env: { ENTENTE_DATA: dataDir, ENTENTE_ORG_NAME: 'Test CERT' }, stdin });
 }
 
 export function temporaryDirectory(prefix: string): { path: string; remove: () => void } {

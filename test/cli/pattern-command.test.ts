@@ -1,27 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough, Readable } from 'node:stream';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../program.ts';
+import { runEntente, type CliRun } from './cli-kit.ts';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `entente ARGS…` through the real command-line entry point, capturing what it prints. */
-async function entente(args: readonly string[], stdin = ''): Promise<Run> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let errText = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => (errText += chunk.toString()));
-  const code = await runCli(args, { stdout, stderr, stdin: Readable.from([stdin]), env: {}, interactive: false, outcome: { partialFailure: false } });
-  return { code, stdout: out, stderr: errText };
+/** `entente ARGS…` through the real command-line entry point; pattern commands need no node. */
+async function entente(args: readonly string[], stdin = ''): Promise<CliRun> {
+  return runEntente(args, { stdin });
 }
 
 const bundle21 = {
