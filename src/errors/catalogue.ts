@@ -43,6 +43,11 @@ export const errorCatalogue = {
   ENT_TOKEN_NOT_FOUND: { status: 404, title: 'No such token' },
   ENT_TOKEN_INVALID: { status: 400, title: 'Token definition is invalid' },
 
+  // Organisations
+  ENT_ORG_EXISTS: { status: 409, title: 'An organisation with this id is already known' },
+  ENT_ORG_NOT_FOUND: { status: 404, title: 'No such organisation' },
+  ENT_ORG_INVALID: { status: 400, title: 'Organisation definition is invalid' },
+
   // Search
   ENT_SEARCH_INVALID: { status: 400, title: 'The search query is invalid' },
 

@@ -8,7 +8,7 @@ import type { StixObject } from '../stix/types.ts';
  * object version enters a collection: strictly increasing per collection, never taken from STIX
  * timestamps. They double as the keyset cursor for pagination.
  */
-export interface ObjectStore extends CollectionStore, TokenStore, StatusStore, NodeMetaStore {
+export interface ObjectStore extends CollectionStore, TokenStore, StatusStore, NodeMetaStore, OrganisationStore {
   /**
    * Adds validated objects to a collection in one transaction, together with the status record
    * when one is given, so that a status never reports an object that is not stored.
@@ -180,6 +180,27 @@ export interface TokenStore {
   findTokenBySecretHash(secretHash: string): Promise<TokenRecord | undefined>;
   /** Throws ENT_TOKEN_NOT_FOUND. Returns the revoked record. */
   revokeToken(name: string, now: Date): Promise<TokenRecord>;
+}
+
+// ---- Partner organisations ----
+
+/** A partner organisation as stored: the parsed fields and its STIX identity, kept as sent to others. */
+export interface OrganisationRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: string;
+  readonly sectors: readonly string[];
+  readonly country: string | undefined;
+  /** The organisation's STIX identity (JSON text). */
+  readonly identityJson: string;
+  readonly createdAt: string;
+}
+
+export interface OrganisationStore {
+  /** Throws ENT_ORG_EXISTS when the id is taken. */
+  createOrganisation(organisation: OrganisationRecord): Promise<void>;
+  getOrganisation(id: string): Promise<OrganisationRecord | undefined>;
+  listOrganisations(): Promise<OrganisationRecord[]>;
 }
 
 // ---- Node metadata (home organisation, schema version, …) ----

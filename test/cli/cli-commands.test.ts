@@ -39,7 +39,7 @@ describe('entente command line', () => {
   it('lists every command in --help, and each command has --help with an example', async () => {
     const top = await entente(data.path, ['--help']);
     assert.equal(top.code, 0);
-    for (const command of ['start', 'collection', 'token', 'import', 'export', 'pattern']) assert.match(top.stdout, new RegExp(`\\b${command}\\b`));
+    for (const command of ['start', 'collection', 'token', 'org', 'import', 'export', 'pattern']) assert.match(top.stdout, new RegExp(`\\b${command}\\b`));
     for (const args of [
       ['start'],
       ['collection', 'create'],
@@ -47,6 +47,9 @@ describe('entente command line', () => {
       ['token', 'create'],
       ['token', 'list'],
       ['token', 'revoke'],
+      ['org', 'add'],
+      ['org', 'list'],
+      ['org', 'show'],
       ['import'],
       ['export'],
       ['pattern', 'check'],
@@ -90,7 +93,7 @@ describe('entente command line', () => {
     const secret = created.stdout.trim();
     assert.match(secret, /^ent_/);
     const list = await entente(data.path, ['token', 'list']);
-    assert.match(list.stdout, /partner\tmember\tapt-2026:r,[0-9a-f-]{36}:rw/);
+    assert.match(list.stdout, /partner\tmember\tapt-2026:r,[0-9a-f-]{36}:rw\tidentity--/);
     assert.ok(!list.stdout.includes(secret), 'the secret is never listed');
     const json = await entente(data.path, ['token', 'list', '--json']);
     assert.ok(!json.stdout.includes('secretHash'));

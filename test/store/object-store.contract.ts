@@ -519,6 +519,33 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
       });
     });
 
+    describe('organisations', () => {
+      const bank = {
+        id: 'identity--0b2c4f6e-1a3d-4c5e-8f70-9a1b2c3d4e5f',
+        name: 'Acme Bank',
+        kind: 'company',
+        sectors: ['financial-services'],
+        country: 'DE',
+        identityJson: '{"type":"identity","id":"identity--0b2c4f6e-1a3d-4c5e-8f70-9a1b2c3d4e5f"}',
+        createdAt: '2026-11-23T00:00:00.000Z',
+      };
+      const cert = { ...bank, id: 'identity--1c3d5f7a-2b4e-4d6f-9a81-ab2c3d4e5f60', name: 'CERT-FR', kind: 'cert', sectors: [], country: undefined };
+
+      it('keeps partner organisations and lists them by name', async () => {
+        await store.createOrganisation(cert);
+        await store.createOrganisation(bank);
+        assert.deepEqual(await store.listOrganisations(), [bank, cert]);
+        assert.deepEqual(await store.getOrganisation(cert.id), cert);
+        assert.equal(await store.getOrganisation('identity--00000000-0000-4000-8000-000000000000'), undefined);
+      });
+
+      it('refuses a second organisation with the same id', async () => {
+        await store.createOrganisation(bank);
+        await assert.rejects(store.createOrganisation({ ...bank, name: 'Other' }), (error: unknown) => isEntenteError(error) && error.code === 'ENT_ORG_EXISTS');
+        assert.equal((await store.getOrganisation(bank.id))?.name, 'Acme Bank');
+      });
+    });
+
     describe('tokens', () => {
       const token = {
         name: 'partner-a',

@@ -12,6 +12,7 @@ interface CreateOptions extends NodeLocationOptions {
   name: string;
   collections?: string;
   admin?: boolean;
+  org?: string;
 }
 
 const tokenNamePattern = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
@@ -25,6 +26,7 @@ export function tokenCommand(io: CliIo): Command {
     .requiredOption('--name <name>', 'unique name, shown in logs and audit instead of the secret')
     .option('--collections <grants>', 'grants as COLLECTION:r|w|rw, comma-separated (ids or aliases)')
     .option('--admin', 'node administrator: every collection, every command')
+    .option('--org <identity-id>', 'the partner organisation the token acts for (see entente org list); default: the home organisation')
     .option('--data <dir>', 'data directory (env ENTENTE_DATA)')
     .addHelpText(
       'after',
@@ -44,7 +46,14 @@ export function tokenCommand(io: CliIo): Command {
         if (!parsed.ok) throw new EntenteError('ENT_TOKEN_INVALID', `--collections: ${parsed.error}`);
         requested = parsed.value;
       }
+      if (options.org !== undefined && options.admin === true) {
+        throw new EntenteError('ENT_TOKEN_INVALID', 'an administrator token acts for the home organisation; leave out --org or --admin');
+      }
       await withNode(io, options, async (node) => {
+        const homeId = node.identity.homeOrganisation.id;
+        if (options.org !== undefined && options.org !== homeId && (await node.store.getOrganisation(options.org)) === undefined) {
+          throw new EntenteError('ENT_ORG_NOT_FOUND', `--org: no organisation ${options.org} (register it with entente org add)`);
+        }
         const grants: CollectionGrant[] = [];
         for (const grant of requested) {
           const collection = await findCollection(node.store, grant.collectionId);
@@ -59,7 +68,7 @@ export function tokenCommand(io: CliIo): Command {
           secretHash: hashTokenSecret(secret),
           admin: options.admin === true,
           grants,
-          organisationId: node.identity.homeOrganisation.id,
+          organisationId: options.org ?? homeId,
           createdAt: new Date().toISOString(),
           revokedAt: undefined,
         });
@@ -81,7 +90,7 @@ export function tokenCommand(io: CliIo): Command {
           writeLine(io.stdout, JSON.stringify(tokens, null, 2));
           return;
         }
-        writeLine(io.stdout, ['NAME', 'ROLE', 'GRANTS', 'CREATED', 'STATE'].join('\t'));
+        writeLine(io.stdout, ['NAME', 'ROLE', 'GRANTS', 'ACTS FOR', 'CREATED', 'STATE'].join('\t'));
         for (const token of tokens) {
           writeLine(
             io.stdout,
@@ -89,6 +98,7 @@ export function tokenCommand(io: CliIo): Command {
               token.name,
               token.admin ? 'admin' : 'member',
               token.admin ? '*' : formatTokenGrants(token.grants),
+              token.organisationId ?? '-',
               token.createdAt,
               token.revokedAt === undefined ? 'active' : `revoked ${token.revokedAt}`,
             ].join('\t'),

@@ -72,4 +72,15 @@ export const migrations: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  /* 2: partner organisations (the home organisation stays in node_meta) */ `
+  CREATE TABLE organisations (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    sectors TEXT NOT NULL,
+    country TEXT,
+    identity_json TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  `,
 ];

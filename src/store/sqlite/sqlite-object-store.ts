@@ -9,6 +9,7 @@ import type {
   CollectionRecord,
   EntryFilter,
   NewCollection,
+  OrganisationRecord,
   ObjectStore,
   Page,
   PageRequest,
@@ -183,6 +184,9 @@ export class SqliteObjectStore implements ObjectStore {
     | 'insertStatus'
     | 'selectStatus'
     | 'insertToken'
+    | 'insertOrganisation'
+    | 'selectOrganisation'
+    | 'selectOrganisations'
     | 'selectTokens'
     | 'selectTokenByName'
     | 'selectTokenBySecretHash'
@@ -260,6 +264,11 @@ export class SqliteObjectStore implements ObjectStore {
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
       selectTokens: prepare('SELECT * FROM tokens ORDER BY name'),
+      insertOrganisation: prepare(
+        'INSERT INTO organisations (id, name, kind, sectors, country, identity_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      selectOrganisation: prepare('SELECT * FROM organisations WHERE id = ?'),
+      selectOrganisations: prepare('SELECT * FROM organisations ORDER BY name, id'),
       selectTokenByName: prepare('SELECT * FROM tokens WHERE name = ?'),
       selectTokenBySecretHash: prepare('SELECT * FROM tokens WHERE secret_hash = ?'),
       revokeToken: prepare('UPDATE tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL'),
@@ -680,6 +689,40 @@ export class SqliteObjectStore implements ObjectStore {
 
   // ---- Node metadata ----
 
+  // ---- Organisations ----
+
+  async createOrganisation(organisation: OrganisationRecord): Promise<void> {
+    this.#guard(() => {
+      try {
+        this.#sql.insertOrganisation.run(
+          organisation.id,
+          organisation.name,
+          organisation.kind,
+          JSON.stringify(organisation.sectors),
+          organisation.country ?? null,
+          organisation.identityJson,
+          organisation.createdAt,
+        );
+      } catch (error) {
+        if (isConstraintViolation(error)) {
+          throw new EntenteError('ENT_ORG_EXISTS', `An organisation with id ${organisation.id} is already known`, { id: organisation.id }, { cause: error });
+        }
+        throw error;
+      }
+    });
+  }
+
+  async getOrganisation(id: string): Promise<OrganisationRecord | undefined> {
+    return this.#guard(() => {
+      const row = this.#sql.selectOrganisation.get(id) as OrganisationRow | undefined;
+      return row === undefined ? undefined : toOrganisationRecord(row);
+    });
+  }
+
+  async listOrganisations(): Promise<OrganisationRecord[]> {
+    return this.#guard(() => (this.#sql.selectOrganisations.all() as OrganisationRow[]).map(toOrganisationRecord));
+  }
+
   async getMeta(key: string): Promise<string | undefined> {
     return this.#guard(() => (this.#sql.selectMeta.get(key) as { value: string } | undefined)?.value);
   }
@@ -786,6 +829,28 @@ function pickBy<T>(items: readonly T[], isBetter: (candidate: T, best: T) => boo
 
 function toStoredEntry([id, type, version, specVersion, dateAdded, revoked, json]: EntryRow): StoredEntry {
   return { id, type, version, specVersion, dateAdded, revoked: revoked === 1, json };
+}
+
+interface OrganisationRow {
+  id: string;
+  name: string;
+  kind: string;
+  sectors: string;
+  country: string | null;
+  identity_json: string;
+  created_at: string;
+}
+
+function toOrganisationRecord(row: OrganisationRow): OrganisationRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind,
+    sectors: JSON.parse(row.sectors) as string[],
+    country: row.country ?? undefined,
+    identityJson: row.identity_json,
+    createdAt: row.created_at,
+  };
 }
 
 function toCollectionRecord(row: CollectionRow): CollectionRecord {

@@ -1,0 +1,32 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseOrganisationInput, toIdentityObject } from './organisation.ts';
+import { validateStixObject } from '../stix/validate.ts';
+
+const id = 'identity--8c6af861-7b20-41ef-9b59-6344fd872a8f';
+
+describe('partner organisations', () => {
+  it('accepts a partner with kind, sectors and country, normalising the country', () => {
+    const parsed = parseOrganisationInput({ id, name: ' CERT-FR ', kind: 'cert', sectors: ['government-national', 'government-national'], country: 'fr' });
+    assert.deepEqual(parsed, { ok: true, value: { id, name: 'CERT-FR', kind: 'cert', sectors: ['government-national'], country: 'FR' } });
+  });
+
+  it('names every problem of a bad input at once', () => {
+    const parsed = parseOrganisationInput({ id: 'identity--nope', name: '', kind: 'mafia', sectors: ['Bad Sector'], country: 'France' });
+    assert.equal(parsed.ok, false);
+    assert.ok(!parsed.ok);
+    assert.deepEqual(parsed.error.map((problem) => problem.split(' ')[0]), ['the', 'kind', 'id', 'sector', 'country']);
+    assert.match(parsed.error.join('\n'), /kind "mafia" must be one of government, military, cert, company, ngo, academic/);
+  });
+
+  it('becomes a valid STIX identity of class organization, with kind and country as custom properties', () => {
+    const parsed = parseOrganisationInput({ id, name: 'Acme Bank', kind: 'company', sectors: ['financial-services'], country: 'DE' });
+    assert.ok(parsed.ok);
+    const identity = toIdentityObject(parsed.value, '2026-11-23T00:00:00.000Z');
+    assert.equal(validateStixObject(identity).valid, true);
+    assert.equal(identity['identity_class'], 'organization');
+    assert.deepEqual(identity['sectors'], ['financial-services']);
+    assert.equal(identity['x_entente_organisation_kind'], 'company');
+    assert.equal(identity['x_entente_country'], 'DE');
+  });
+});
