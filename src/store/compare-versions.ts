@@ -16,3 +16,21 @@ function toSortableVersion(version: string): string {
   if (match === null) return version;
   return `${match[1] ?? ''}.${(match[2] ?? '').padEnd(9, '0')}`;
 }
+
+/**
+ * Every spelling of the same instant that a STIX timestamp may take: fractions of 1 to 9 digits
+ * differing only in trailing zeros, and no fraction at all when it is zero. TAXII's
+ * `match[version]=<timestamp>` names an instant, so `…:59.444Z` must find a version stored as
+ * `…:59.444000Z`. Keys that are not timestamps stand only for themselves.
+ */
+export function equivalentVersionKeys(version: string): string[] {
+  const match = timestampPattern.exec(version);
+  if (match === null) return [version];
+  const seconds = match[1] ?? '';
+  const significant = (match[2] ?? '').replace(/0+$/, '');
+  const keys: string[] = significant === '' ? [`${seconds}Z`] : [];
+  for (let digits = Math.max(1, significant.length); digits <= 9; digits += 1) {
+    keys.push(`${seconds}.${significant.padEnd(digits, '0')}Z`);
+  }
+  return keys;
+}

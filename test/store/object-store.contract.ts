@@ -245,6 +245,9 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
         ]);
         assert.deepEqual(await versionsOf({ versions: [{ kind: 'at', version: '2024-02-01T00:00:00.000Z' }] }), ['2024-02-01T00:00:00.000Z']);
         assert.deepEqual(await versionsOf({ versions: [{ kind: 'at', version: '1999-01-01T00:00:00.000Z' }] }), []);
+        // A timestamp names an instant: any spelling of it finds the version, however it was written.
+        assert.deepEqual(await versionsOf({ versions: [{ kind: 'at', version: '2024-02-01T00:00:00Z' }] }), ['2024-02-01T00:00:00.000Z']);
+        assert.deepEqual(await versionsOf({ versions: [{ kind: 'at', version: '2024-02-01T00:00:00.000000Z' }] }), ['2024-02-01T00:00:00.000Z']);
       });
 
       it('ORs several selectors', async () => {

@@ -3,7 +3,7 @@ import canonicalize from 'canonicalize';
 import { EntenteError } from '../../errors/entente-error.ts';
 import type { StixObject } from '../../stix/types.ts';
 import { versionOf } from '../../stix/versions.ts';
-import { compareVersions } from '../compare-versions.ts';
+import { compareVersions, equivalentVersionKeys } from '../compare-versions.ts';
 import type {
   AddOutcome,
   CollectionRecord,
@@ -464,7 +464,7 @@ export class SqliteObjectStore implements ObjectStore {
     ids: readonly string[] | undefined,
   ): Page {
     const limit = Math.max(0, Math.floor(page.limit));
-    const exactVersions = selectors.flatMap((selector) => (selector.kind === 'at' ? [selector.version] : []));
+    const exactVersions = selectors.flatMap((selector) => (selector.kind === 'at' ? equivalentVersionKeys(selector.version) : []));
     const shape: ListShape = {
       byIds: ids !== undefined,
       byTypes: filter.types !== undefined,
@@ -816,7 +816,7 @@ function deletionMatches(entry: CollectionEntryRow, filter: EntryFilter): boolea
       case 'first':
         return entry.is_first === 1;
       case 'at':
-        return entry.version === selector.version;
+        return compareVersions(entry.version, selector.version) === 0;
     }
   });
 }
