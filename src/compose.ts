@@ -70,7 +70,9 @@ export async function openNode(config: NodeConfig): Promise<OpenedNode> {
   } catch (cause) {
     throw new EntenteError('ENT_STORE_UNAVAILABLE', `cannot create data directory ${dataDir}: ${(cause as Error).message}`);
   }
-  const store = openSqliteObjectStore({ path: join(dataDir, databaseFileName) });
+  const databasePath = join(dataDir, databaseFileName);
+  createPrivateFile(databasePath);
+  const store = openSqliteObjectStore({ path: databasePath });
   try {
     const identity = await ensureNodeInitialised(store, {
       orgName: config.orgName,
@@ -87,6 +89,21 @@ export async function openNode(config: NodeConfig): Promise<OpenedNode> {
   } catch (error) {
     await store.close();
     throw error;
+  }
+}
+
+/**
+ * Creates the database file readable by its owner only, before SQLite opens it: SQLite gives its WAL
+ * and shared-memory files the same permissions, and the data directory may already exist with looser
+ * ones (./data also holds shipped data). An existing file keeps the permissions its operator chose.
+ */
+function createPrivateFile(path: string): void {
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw new EntenteError('ENT_STORE_UNAVAILABLE', `cannot create ${path}: ${(cause as Error).message}`);
+    }
   }
 }
 

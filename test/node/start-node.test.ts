@@ -17,6 +17,9 @@ describe('entente start (a real node process)', () => {
       const tokenFile = join(data.path, 'admin.token');
       assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
       assert.ok(statSync(join(data.path, 'entente.sqlite')).size > 0);
+      for (const file of ['entente.sqlite', 'entente.sqlite-wal', 'entente.sqlite-shm']) {
+        assert.equal(statSync(join(data.path, file)).mode & 0o077, 0, `${file} is readable by its owner only`);
+      }
       assert.match(node.output(), new RegExp(`admin token written to ${tokenFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
       const token = readFileSync(tokenFile, 'utf8').trim();
 
