@@ -48,6 +48,9 @@ export const errorCatalogue = {
   ENT_ORG_NOT_FOUND: { status: 404, title: 'No such organisation' },
   ENT_ORG_INVALID: { status: 400, title: 'Organisation definition is invalid' },
 
+  // Extraction
+  ENT_EXTRACT_UNSUPPORTED_FORMAT: { status: 415, title: 'The report is in a format extraction does not read' },
+
   // Search
   ENT_SEARCH_INVALID: { status: 400, title: 'The search query is invalid' },
 

@@ -39,7 +39,7 @@ describe('entente command line', () => {
   it('lists every command in --help, and each command has --help with an example', async () => {
     const top = await entente(data.path, ['--help']);
     assert.equal(top.code, 0);
-    for (const command of ['start', 'collection', 'token', 'org', 'import', 'export', 'pattern']) assert.match(top.stdout, new RegExp(`\\b${command}\\b`));
+    for (const command of ['start', 'collection', 'token', 'org', 'import', 'export', 'pattern', 'extract']) assert.match(top.stdout, new RegExp(`\\b${command}\\b`));
     for (const args of [
       ['start'],
       ['collection', 'create'],
@@ -54,6 +54,7 @@ describe('entente command line', () => {
       ['export'],
       ['pattern', 'check'],
       ['pattern', 'match'],
+      ['extract'],
     ]) {
       const help = await entente(data.path, [...args, '--help']);
       assert.equal(help.code, 0, args.join(' '));
