@@ -3,6 +3,7 @@ const benches: Record<string, () => Promise<void>> = {
   ingest: async () => (await import('./ingest-bench.ts')).runIngestBench(),
   taxii: async () => (await import('./taxii-bench.ts')).runTaxiiBench(),
   extract: async () => (await import('./extract-bench.ts')).runExtractBench(),
+  store: async () => (await import('./store-bench.ts')).runStoreBench(),
 };
 
 const requested = process.argv.slice(2);

@@ -1,25 +1,35 @@
 /**
- * Measures the SQLite store's disk use per indicator and its insert rate (batches of 1,000).
- * Lives here until bench/ has a runner for it: `node --import tsx test/store/measure-sqlite-object-store.ts [count] [named]`.
- * Prints one JSON line per figure.
+ * `npm run bench -- store`: the SQLite store alone (no parsing, no validation) — insert rate in batches
+ * of 1,000 and disk use per indicator, with a bare table (same JSON, same unique index, same pragmas)
+ * measured in the same run as the baseline, so the ratio says what the store's own work costs.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { StixObject } from '../../src/stix/types.ts';
-import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
-import { generateIndicators } from './generate-indicators.ts';
+import type { StixObject } from '../src/stix/types.ts';
+import { openSqliteObjectStore } from '../src/store/sqlite/sqlite-object-store.ts';
+import { createRandom, generateIndicator } from './generate-indicators.ts';
+import { benchScale, reportFigure } from './report-figure.ts';
 
-const count = Number(process.argv[2] ?? 100_000);
 const batchSize = 1000;
-const named = process.argv[3] === 'named';
-const dir = mkdtempSync(join(tmpdir(), 'entente-measure-'));
-try {
+
+export async function runStoreBench(): Promise<void> {
+  const count = Math.round(100_000 * benchScale());
+  const dir = mkdtempSync(join(tmpdir(), 'entente-store-bench-'));
+  try {
+    await measure(dir, count);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function measure(dir: string, count: number): Promise<void> {
   const store = openSqliteObjectStore({ path: join(dir, 'store.db') });
   await store.createCollection({ id: 'measure', title: 'Measure' }, new Date());
 
-  const indicators = generateIndicators(count, 1, { named });
+  const random = createRandom(1);
+  const indicators = Array.from({ length: count }, (_, index) => generateIndicator(index, random));
   const jsonBytes = indicators.reduce((sum, indicator) => sum + Buffer.byteLength(JSON.stringify(indicator)), 0);
   const started = process.hrtime.bigint();
   for (let start = 0; start < indicators.length; start += batchSize) {
@@ -29,26 +39,30 @@ try {
   store.database.pragma('wal_checkpoint(TRUNCATE)');
   const pageCount = store.database.pragma('page_count', { simple: true }) as number;
   const pageSize = store.database.pragma('page_size', { simple: true }) as number;
-  line('indicators', count, 'objects');
   line('json_bytes_per_indicator', Math.round(jsonBytes / count), 'bytes');
   line('disk_bytes_per_indicator', Math.round((pageCount * pageSize) / count), 'bytes');
-  line('insert_rate', Math.round(count / seconds), 'objects/s');
   for (const row of store.database
     .prepare("SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC")
     .all() as { name: string; bytes: number }[]) {
-    line(`table_bytes_per_indicator:${row.name}`, Math.round(row.bytes / count), 'bytes');
+    const perIndicator = Math.round(row.bytes / count);
+    if (perIndicator > 0) line(`table_bytes_per_indicator:${row.name}`, perIndicator, 'bytes');
   }
   await store.close();
 
   const baseline = baselineInsertRate(join(dir, 'baseline.db'), indicators);
-  line('baseline_insert_rate', Math.round(baseline), 'objects/s');
-  line('insert_rate_ratio_to_baseline', Number((count / seconds / baseline).toFixed(2)), 'ratio');
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+  reportFigure({
+    bench: 'store',
+    metric: 'insert_objects_per_s',
+    value: count / seconds,
+    unit: 'objects/s',
+    ratio: count / seconds / baseline,
+    baseline: `bare_table_objects_per_s=${Math.round(baseline)}`,
+    note: `${count} indicators in batches of ${batchSize}, WAL, synchronous=FULL`,
+  });
 }
 
 function line(metric: string, value: number, unit: string): void {
-  process.stdout.write(JSON.stringify({ bench: named ? 'sqlite-object-store:named-indicators' : 'sqlite-object-store', metric, value, unit }) + '\n');
+  reportFigure({ bench: 'store', metric, value, unit });
 }
 
 /**
