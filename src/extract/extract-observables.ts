@@ -6,7 +6,7 @@ import type { RefangResult } from './refang.ts';
 import { EXTRACTORS, urlHost } from './extractors.ts';
 import type { Candidate, ExtractContext, ExtractorFamily, ExtractorRow, HashAlgorithm, ObservableType, Suppression } from './extractors.ts';
 import { familyWindows } from './scan-windows.ts';
-import { ipv4InCidr, ipv6InCidr, parseIpv4, parseIpv6 } from './ip-address.ts';
+import { ipv4InCidr, ipv6InCidr, parseIpv4, parseIpv6 } from '../stix/ip-address.ts';
 import type { WarninglistIndex } from './warninglists.ts';
 
 export interface Span {

@@ -4,7 +4,7 @@
 // quantifiers, look-behinds that forbid starting in the middle of a run, character classes that
 // exclude their own terminators), which keeps the whole scan linear in the input.
 import { domainToASCII } from 'node:url';
-import { parseIpv4, parseIpv6 } from './ip-address.ts';
+import { parseIpv4, parseIpv6 } from '../stix/ip-address.ts';
 import { isBase58CheckAddress, isBech32Address } from './checksums.ts';
 import { FEATURE_AT, FEATURE_DIGITS4, FEATURE_DOTS2, FEATURE_DOTS3 } from './scan-windows.ts';
 

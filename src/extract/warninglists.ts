@@ -1,7 +1,7 @@
 // Matching observables against the compact MISP warninglists (see scripts/build-warninglists.mjs).
 // Pure: the caller loads the JSON (load-extract-data.ts) and passes it in.
 import type { ObservableType } from './extractors.ts';
-import { parseIpv4, parseIpv6 } from './ip-address.ts';
+import { parseIpv4, parseIpv6 } from '../stix/ip-address.ts';
 
 export interface WarninglistList {
   readonly name: string;

@@ -1,5 +1,6 @@
 // IPv4/IPv6 addresses and CIDR blocks as exact bit ranges, for ISSUBSET and ISSUPERSET. Addresses are
 // BigInts so that IPv6 /0 … /128 need no special cases.
+import { parseIpv4, parseIpv6 } from '../stix/ip-address.ts';
 
 export interface IpRange {
   readonly family: 4 | 6;
@@ -15,8 +16,8 @@ export function parseIpRange(text: string): IpRange | undefined {
   const addressText = slash < 0 ? text : text.slice(0, slash);
   const family = addressText.includes(':') ? 6 : 4;
   const bits = family === 4 ? 32 : 128;
-  const address = family === 4 ? parseIpv4(addressText) : parseIpv6(addressText);
-  if (address === undefined) return undefined;
+  const address = family === 4 ? toBigInt(parseIpv4(addressText)) : parseIpv6(addressText);
+  if (address === null) return undefined;
   let prefix = bits;
   if (slash >= 0) {
     const prefixText = text.slice(slash + 1);
@@ -39,49 +40,6 @@ function maskTo(address: bigint, prefix: number, bits: number): bigint {
   return (address >> hostBits) << hostBits;
 }
 
-function parseIpv4(text: string): bigint | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let value = 0n;
-  for (const part of parts) {
-    // Leading zeros are refused: some stacks read them as octal, so their meaning is ambiguous.
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(part)) return undefined;
-    const octet = Number(part);
-    if (octet > 255) return undefined;
-    value = (value << 8n) | BigInt(octet);
-  }
-  return value;
-}
-
-function parseIpv6(text: string): bigint | undefined {
-  const halves = text.split('::');
-  if (halves.length > 2) return undefined;
-  const parseGroups = (part: string): bigint[] | undefined => {
-    if (part === '') return [];
-    const groups: bigint[] = [];
-    const pieces = part.split(':');
-    for (let i = 0; i < pieces.length; i++) {
-      const piece = pieces[i] ?? '';
-      if (i === pieces.length - 1 && piece.includes('.')) {
-        const v4 = parseIpv4(piece);
-        if (v4 === undefined) return undefined;
-        groups.push(v4 >> 16n, v4 & 0xffffn);
-      } else if (/^[0-9a-fA-F]{1,4}$/.test(piece)) {
-        groups.push(BigInt(parseInt(piece, 16)));
-      } else {
-        return undefined;
-      }
-    }
-    return groups;
-  };
-  const head = parseGroups(halves[0] ?? '');
-  const tail = halves.length === 2 ? parseGroups(halves[1] ?? '') : [];
-  if (head === undefined || tail === undefined) return undefined;
-  // An embedded IPv4 address may only end the address.
-  if (halves.length === 2 && (halves[0] ?? '').includes('.')) return undefined;
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
-  let value = 0n;
-  for (const group of [...head, ...new Array<bigint>(missing).fill(0n), ...tail]) value = (value << 16n) | group;
-  return value;
+function toBigInt(value: number | null): bigint | null {
+  return value === null ? null : BigInt(value);
 }

@@ -1,5 +1,5 @@
-// IP address parsing for validation and range membership. The extractor's regexes only find
-// candidates; these functions decide what is a real address (no leading-zero octets, which some
+// IP address parsing for validation and range membership, shared by the extractor (whose regexes
+// only find candidates) and the pattern engine (ISSUBSET/ISSUPERSET). These decide what is a real address (no leading-zero octets, which some
 // stacks read as octal, and IPv6 without zone ids, which STIX values cannot carry).
 
 /** IPv4 dotted quad → unsigned 32-bit integer, or null. Leading zeros are rejected. */
