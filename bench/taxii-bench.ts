@@ -17,7 +17,7 @@ import { startServerChild, type ServerChild } from './child-runner.ts';
 import { benchRepeat, log, median, summarizeRuns } from './run-stats.ts';
 import { ensureTaxiiDataset, type TaxiiDataset } from './taxii-dataset.ts';
 import { createRandom, generateIndicator } from './generate-indicators.ts';
-import { formatMicroTimestamp, parseMicroTimestamp } from '../src/taxii/micro-timestamp.ts';
+import { formatMicroTimestamp, parseMicroTimestamp } from '../src/stix/micro-timestamp.ts';
 import { TAXII_MEDIA_TYPE } from '../src/taxii/taxii-media-types.ts';
 
 const bench = 'taxii';

@@ -1,6 +1,6 @@
 import { err, ok, type Result } from '../errors/result.ts';
 import type { EntryFilter, VersionSelector } from '../store/object-store.ts';
-import { isStixTimestamp, parseMicroTimestamp } from './micro-timestamp.ts';
+import { isStixTimestamp, parseMicroTimestamp } from '../stix/micro-timestamp.ts';
 
 /**
  * TAXII 2.1 URL filtering (spec §3.4 and each endpoint's parameter table) parsed into the store's

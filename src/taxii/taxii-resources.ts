@@ -1,6 +1,6 @@
 import type { CollectionRecord, StatusDetail, StatusRecord, StoredEntry } from '../store/object-store.ts';
 import { encodeCursor } from './cursor.ts';
-import { formatMicroTimestamp } from './micro-timestamp.ts';
+import { formatMicroTimestamp } from '../stix/micro-timestamp.ts';
 import { stixMediaType, TAXII_MEDIA_TYPE } from './taxii-media-types.ts';
 
 /**

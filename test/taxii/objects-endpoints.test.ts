@@ -1,6 +1,6 @@
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMicroTimestamp } from '../../src/taxii/micro-timestamp.ts';
+import { parseMicroTimestamp } from '../../src/stix/micro-timestamp.ts';
 import { API, ADD_TEST, bearer, errorOf, HIGH_VALUE, indicator, startTestNode, TAXII, type TestNode } from './taxii-test-kit.ts';
 
 const collection = `${API}collections/${HIGH_VALUE}/`;

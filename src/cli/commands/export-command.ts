@@ -9,7 +9,7 @@ import { EntenteError } from '../../errors/entente-error.ts';
 import { findCollection } from '../../bootstrap-node.ts';
 import { decideRelease } from '../../policy/decide-release.ts';
 import type { Recipient } from '../../policy/recipient.ts';
-import { parseMicroTimestamp } from '../../taxii/micro-timestamp.ts';
+import { parseMicroTimestamp } from '../../stix/micro-timestamp.ts';
 
 interface ExportOptions extends NodeLocationOptions {
   collection: string;
