@@ -2,6 +2,7 @@ import type { Result } from '../errors/result.ts';
 import { err, ok } from '../errors/result.ts';
 import type { StixObject } from '../stix/types.ts';
 import { validateStixObject } from '../stix/validate.ts';
+import { checkIdentifier, idHasType, IdVerdict } from '../stix/validate/lexical.ts';
 
 /** What kind of party an organisation is; circles mix states and private actors, and agreements may say which. */
 export const organisationKinds = ['government', 'military', 'cert', 'company', 'ngo', 'academic'] as const;
@@ -38,7 +39,7 @@ export function parseOrganisationInput(input: OrganisationInput): Result<Organis
   if (!(organisationKinds as readonly string[]).includes(input.kind)) {
     problems.push(`kind "${input.kind}" must be one of ${organisationKinds.join(', ')}`);
   }
-  if (!/^identity--[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(input.id)) {
+  if (!idHasType(input.id, 'identity') || checkIdentifier(input.id) !== IdVerdict.Ok) {
     problems.push(`id "${input.id}" must be a STIX identity id such as identity--8c6af861-7b20-41ef-9b59-6344fd872a8f`);
   }
   const sectors: string[] = [];
