@@ -1,0 +1,55 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createAhoCorasick, SubstringIndex } from './aho-corasick.ts';
+import { createRandom } from '../../bench/generate-indicators.ts';
+
+function occurrences(literals: readonly string[], text: string): string[] {
+  const found: string[] = [];
+  createAhoCorasick(literals).search(text, (index) => found.push(literals[index] as string));
+  return found.sort();
+}
+
+function naive(literals: readonly string[], text: string): string[] {
+  const found: string[] = [];
+  for (const literal of literals) for (let at = text.indexOf(literal); at >= 0; at = text.indexOf(literal, at + 1)) found.push(literal);
+  return found.sort();
+}
+
+describe('Aho–Corasick search', () => {
+  it('finds every occurrence of every literal, overlapping ones and literals inside others included', () => {
+    const literals = ['he', 'she', 'his', 'hers'];
+    assert.deepEqual(occurrences(literals, 'ushers'), ['he', 'hers', 'she']);
+    assert.deepEqual(occurrences(['aa'], 'aaaa'), ['aa', 'aa', 'aa']);
+  });
+
+  it('finds nothing in text that holds none of the literals, and nothing with no literals', () => {
+    assert.deepEqual(occurrences(['evil', 'bad'], 'good.example.com'), []);
+    assert.deepEqual(occurrences([], 'anything'), []);
+  });
+
+  it('agrees with a naive scan on random literals and texts over a small alphabet', () => {
+    const random = createRandom(7);
+    const word = (max: number): string => Array.from({ length: 1 + Math.floor(random() * max) }, () => 'abc.'[Math.floor(random() * 4)]).join('');
+    for (let round = 0; round < 200; round++) {
+      const literals = [...new Set(Array.from({ length: 1 + Math.floor(random() * 8) }, () => word(4)))];
+      const text = word(40);
+      assert.deepEqual(occurrences(literals, text), naive(literals, text), `${JSON.stringify(literals)} in ${text}`);
+    }
+  });
+
+  it('SubstringIndex: literals added or withdrawn later are taken into account at the next search', () => {
+    const index = new SubstringIndex<string>();
+    index.add('evil', 'first');
+    const hits = (text: string): string[] => {
+      const found: string[] = [];
+      index.search(text, (posting) => found.push(posting));
+      return found;
+    };
+    assert.deepEqual(hits('an-evil-host'), ['first']);
+    index.add('host', 'second');
+    assert.deepEqual(hits('an-evil-host').sort(), ['first', 'second']);
+    index.remove('evil', 'first');
+    assert.deepEqual(hits('an-evil-host'), ['second']);
+    assert.equal(index.size, 1);
+  });
+});

@@ -1,0 +1,118 @@
+// Multi-pattern substring search (Aho–Corasick): every literal of a set is found in one pass over the
+// text, whatever the number of literals. Transitions live in one Map keyed by state × 2^16 + UTF-16
+// unit, failure links and outputs in flat arrays, so ten thousand literals cost a few megabytes.
+// The automaton is static: adding literals rebuilds it on the next search (`SubstringIndex` below).
+
+export interface AhoCorasick {
+  /** Calls `onMatch(literalIndex)` for every occurrence of every literal in `text` (repeats included). */
+  search(text: string, onMatch: (literalIndex: number) => void): void;
+  readonly states: number;
+}
+
+export function createAhoCorasick(literals: readonly string[]): AhoCorasick {
+  const next = new Map<number, number>();
+  const outputs: number[][] = [[]];
+  let states = 1;
+  literals.forEach((literal, index) => {
+    let state = 0;
+    for (let i = 0; i < literal.length; i++) {
+      const key = state * 65536 + literal.charCodeAt(i);
+      let target = next.get(key);
+      if (target === undefined) {
+        target = states++;
+        next.set(key, target);
+        outputs.push([]);
+      }
+      state = target;
+    }
+    outputs[state]?.push(index);
+  });
+  // Breadth-first: a state's failure link is the longest proper suffix of its path that is a prefix.
+  const fail = new Int32Array(states);
+  const children: number[][] = Array.from({ length: states }, () => []);
+  const edgeChar = new Int32Array(states);
+  for (const [key, target] of next) {
+    children[Math.floor(key / 65536)]?.push(target);
+    edgeChar[target] = key % 65536;
+  }
+  const queue: number[] = [...(children[0] ?? [])];
+  for (let head = 0; head < queue.length; head++) {
+    const state = queue[head] as number;
+    for (const child of children[state] ?? []) {
+      const c = edgeChar[child] as number;
+      let f = state === 0 ? 0 : (fail[state] as number);
+      let target = next.get(f * 65536 + c);
+      while (target === undefined && f !== 0) {
+        f = fail[f] as number;
+        target = next.get(f * 65536 + c);
+      }
+      fail[child] = target !== undefined && target !== child ? target : 0;
+      // Outputs of the suffix state belong to this state too.
+      const inherited = outputs[fail[child] as number] ?? [];
+      if (inherited.length > 0) outputs[child] = [...(outputs[child] ?? []), ...inherited];
+      queue.push(child);
+    }
+  }
+  return {
+    states,
+    search(text, onMatch) {
+      let state = 0;
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        let target = next.get(state * 65536 + c);
+        while (target === undefined && state !== 0) {
+          state = fail[state] as number;
+          target = next.get(state * 65536 + c);
+        }
+        state = target ?? 0;
+        const out = outputs[state];
+        if (out !== undefined && out.length > 0) for (const index of out) onMatch(index);
+      }
+    },
+  };
+}
+
+/**
+ * Literals with the postings they stand for; a literal can be added or withdrawn at any time, and the
+ * automaton is rebuilt lazily at the next search after a change.
+ */
+export class SubstringIndex<T> {
+  private readonly postings = new Map<string, T[]>();
+  private literals: string[] = [];
+  private automaton: AhoCorasick | undefined;
+
+  add(literal: string, posting: T): void {
+    const list = this.postings.get(literal);
+    if (list === undefined) {
+      this.postings.set(literal, [posting]);
+      this.automaton = undefined;
+    } else list.push(posting);
+  }
+
+  remove(literal: string, posting: T): void {
+    const list = this.postings.get(literal);
+    if (list === undefined) return;
+    const at = list.indexOf(posting);
+    if (at >= 0) list.splice(at, 1);
+    if (list.length === 0) {
+      this.postings.delete(literal);
+      this.automaton = undefined;
+    }
+  }
+
+  get size(): number {
+    return this.postings.size;
+  }
+
+  /** Every posting whose literal occurs in `text`, once per occurrence (callers deduplicate). */
+  search(text: string, onPosting: (posting: T) => void): void {
+    if (this.postings.size === 0) return;
+    if (this.automaton === undefined) {
+      this.literals = [...this.postings.keys()];
+      this.automaton = createAhoCorasick(this.literals);
+    }
+    this.automaton.search(text, (index) => {
+      for (const posting of this.postings.get(this.literals[index] as string) ?? []) onPosting(posting);
+    });
+  }
+}

@@ -1,0 +1,238 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { BulkMatcher } from './bulk-matcher.ts';
+import { evaluatePattern } from '../pattern/evaluate-pattern.ts';
+import { parsePattern } from '../pattern/parse-pattern.ts';
+import { toObservedData, type JsonRecord } from './log-observation.ts';
+import { createRandom } from '../../bench/generate-indicators.ts';
+import { indicator, now, observation } from './test-support.ts';
+
+function matcherWith(...indicators: JsonRecord[]): BulkMatcher {
+  const matcher = new BulkMatcher();
+  for (const item of indicators) {
+    const outcome = matcher.add(item, { now });
+    assert.equal(outcome.added, true, JSON.stringify(outcome));
+  }
+  return matcher;
+}
+
+function matchedIds(matcher: BulkMatcher, objects: JsonRecord[], at?: string): string[] {
+  return matcher
+    .match(observation(objects, at))
+    .map((m) => m.indicatorId)
+    .sort();
+}
+
+const ip = (value: string): JsonRecord => ({ type: 'ipv4-addr', value });
+const domain = (value: string): JsonRecord => ({ type: 'domain-name', value });
+
+describe('bulk matcher: exact indicators', () => {
+  const byIp = indicator("[ipv4-addr:value = '198.51.100.7']", { name: 'C2 server', confidence: 80 });
+  const byDomain = indicator("[domain-name:value = 'update-4f2a.example']");
+  const byUrl = indicator("[url:value = 'https://bad.example/x.php']");
+  const byHash = indicator(`[file:hashes.'SHA-256' = '${'ab'.repeat(32)}']`);
+  const matcher = matcherWith(byIp, byDomain, byUrl, byHash);
+
+  it('an observation holding the indexed value matches, with the indicator, its name, confidence and the observable', () => {
+    const [match, ...rest] = matcher.match(observation([ip('203.0.113.1'), ip('198.51.100.7')]));
+    assert.equal(rest.length, 0);
+    assert.equal(match?.indicatorId, byIp['id']);
+    assert.equal(match?.name, 'C2 server');
+    assert.equal(match?.confidence, 80);
+    assert.deepEqual(match?.observable, { type: 'ipv4-addr', path: 'ipv4-addr:value', value: '198.51.100.7' });
+  });
+
+  it('every indexed path is probed: domain, URL and a quoted hash key', () => {
+    assert.deepEqual(matchedIds(matcher, [domain('update-4f2a.example')]), [byDomain['id']]);
+    assert.deepEqual(matchedIds(matcher, [{ type: 'url', value: 'https://bad.example/x.php' }]), [byUrl['id']]);
+    assert.deepEqual(matchedIds(matcher, [{ type: 'file', hashes: { 'SHA-256': 'ab'.repeat(32) } }]), [byHash['id']]);
+  });
+
+  it('the same value under another type or path, a near value, or a non-string does not match', () => {
+    assert.deepEqual(matchedIds(matcher, [domain('198.51.100.7')]), []);
+    assert.deepEqual(matchedIds(matcher, [ip('198.51.100.70')]), []);
+    assert.deepEqual(matchedIds(matcher, [ip('198.051.100.7')]), []);
+    assert.deepEqual(matchedIds(matcher, [{ type: 'file', hashes: { MD5: 'ab'.repeat(32) } }]), []);
+    assert.deepEqual(matchedIds(matcher, [{ type: 'ipv4-addr', value: 3325256711 }]), []);
+  });
+
+  it('an indicator matched through two SCOs of one observation is reported once', () => {
+    assert.equal(matcher.match(observation([ip('198.51.100.7'), ip('198.51.100.7')])).length, 1);
+  });
+
+  it('two indicators on the same value both match', () => {
+    const twin = indicator("[ipv4-addr:value = '198.51.100.7']");
+    const both = matcherWith(byIp, twin);
+    assert.deepEqual(matchedIds(both, [ip('198.51.100.7')]), [byIp['id'], twin['id']].sort());
+  });
+
+  it('strings compare after Unicode NFC normalisation, as the evaluator does', () => {
+    const composed = indicator("[domain-name:value = 'caf\u00e9.example']");
+    assert.deepEqual(matchedIds(matcherWith(composed), [domain('cafe\u0301.example')]), [composed['id']]);
+  });
+});
+
+describe('bulk matcher: IP blocks, substrings and evaluated leaves', () => {
+  it('ISSUBSET blocks match every address inside them, IPv4 and IPv6', () => {
+    const v4 = indicator("[ipv4-addr:value ISSUBSET '10.0.0.0/8']");
+    const v6 = indicator("[ipv6-addr:value ISSUBSET '2001:db8::/32']");
+    const matcher = matcherWith(v4, v6);
+    assert.deepEqual(matchedIds(matcher, [ip('10.200.3.4')]), [v4['id']]);
+    assert.deepEqual(matchedIds(matcher, [ip('11.0.0.1')]), []);
+    assert.deepEqual(matchedIds(matcher, [{ type: 'ipv6-addr', value: '2001:db8::1' }]), [v6['id']]);
+  });
+
+  it('LIKE: the substring index finds candidates, the evaluator decides', () => {
+    const like = indicator("[domain-name:value LIKE '%.evil-corp.com']");
+    const matcher = matcherWith(like);
+    assert.deepEqual(matchedIds(matcher, [domain('mail.evil-corp.com')]), [like['id']]);
+    assert.deepEqual(matchedIds(matcher, [domain('mail.evil-corp.com.example')]), [], 'contains the literal, but LIKE wants it at the end');
+  });
+
+  it('MATCHES: the required literal finds candidates, the linear-time engine decides', () => {
+    const regex = indicator("[url:value MATCHES '^https?://[a-z0-9.]+/gate\\\\.php$']");
+    const matcher = matcherWith(regex);
+    assert.deepEqual(matchedIds(matcher, [{ type: 'url', value: 'http://x1.example/gate.php' }]), [regex['id']]);
+    assert.deepEqual(matchedIds(matcher, [{ type: 'url', value: 'ftp://x1.example/gate.php' }]), []);
+  });
+
+  it('AND inside brackets: an anchor on one side, both sides evaluated on the same SCO', () => {
+    const both = indicator("[network-traffic:dst_port = 4444 AND network-traffic:dst_ref.value = '203.0.113.9']");
+    const matcher = matcherWith(both);
+    const traffic = (port: number): JsonRecord[] => [ip('203.0.113.9'), { type: 'network-traffic', dst_ref: '0', dst_port: port, protocols: ['tcp'] }];
+    assert.deepEqual(matchedIds(matcher, traffic(4444)), [both['id']]);
+    assert.deepEqual(matchedIds(matcher, traffic(443)), []);
+  });
+
+  it('leaves no index can witness (!=, <, NOT) are evaluated on every observation', () => {
+    const notEqual = indicator("[domain-name:value != 'good.example']");
+    const matcher = matcherWith(notEqual);
+    assert.equal(matcher.stats().alwaysLeaves, 1);
+    assert.deepEqual(matchedIds(matcher, [domain('other.example')]), [notEqual['id']]);
+    assert.deepEqual(matchedIds(matcher, [domain('good.example')]), []);
+    assert.deepEqual(matchedIds(matcher, [ip('1.2.3.4')]), []);
+  });
+
+  it('agrees with evaluating every pattern one by one, on random single-observation patterns and observations', () => {
+    const random = createRandom(11);
+    const values = ['a.example', 'b.example', 'ab.example', '10.0.0.1', '10.0.1.1', '192.0.2.1'];
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+    const comparisons = [
+      () => `domain-name:value = '${pick(values)}'`,
+      () => `domain-name:value != '${pick(values)}'`,
+      () => `domain-name:value LIKE '%${pick(['.example', 'ab.', 'b.ex'])}'`,
+      () => `domain-name:value MATCHES '${pick(['^a\\\\.', 'ample$', 'b\\\\.exa'])}'`,
+      () => `ipv4-addr:value ISSUBSET '${pick(['10.0.0.0/8', '10.0.0.0/24', '192.0.2.0/30'])}'`,
+      () => `ipv4-addr:value IN ('${pick(values)}', '${pick(values)}')`,
+      () => `ipv4-addr:value = '${pick(values)}'`,
+    ];
+    const patterns = Array.from({ length: 150 }, () => {
+      const a = (pick(comparisons) as () => string)();
+      const shape = random();
+      if (shape < 0.5) return `[${a}]`;
+      const b = (pick(comparisons) as () => string)();
+      if (shape < 0.8) return `[${a} OR ${b}]`;
+      return `[${a}] OR [${b}]`;
+    });
+    const indicators = patterns.map((p) => indicator(p));
+    const matcher = matcherWith(...indicators);
+    for (let round = 0; round < 200; round++) {
+      const objects = Array.from({ length: 1 + Math.floor(random() * 3) }, () => (random() < 0.5 ? domain(pick(values)) : ip(pick(values))));
+      const observed = observation(objects);
+      const expected = indicators
+        .filter((item) => {
+          const ast = parsePattern(item['pattern'] as string);
+          return ast.ok && evaluatePattern(ast.value, [toObservedData(observed)]).matched;
+        })
+        .map((item) => item['id'] as string)
+        .sort();
+      assert.deepEqual(
+        matcher
+          .match(observed)
+          .map((m) => m.indicatorId)
+          .sort(),
+        expected,
+        JSON.stringify(objects),
+      );
+    }
+  });
+});
+
+describe('bulk matcher: patterns over several observations', () => {
+  it('[A] AND [B] matches once both have been observed, reporting both observations', () => {
+    const pair = indicator("[ipv4-addr:value = '198.51.100.7'] AND [domain-name:value = 'c2.example']");
+    const matcher = matcherWith(pair);
+    assert.deepEqual(matcher.match(observation([ip('198.51.100.7')], '2026-06-01T12:00:00Z')), []);
+    const [match] = matcher.match(observation([domain('c2.example')], '2026-06-01T12:00:30Z'));
+    assert.equal(match?.indicatorId, pair['id']);
+    assert.equal(match?.observations.length, 2);
+  });
+
+  it('FOLLOWEDBY needs the order; WITHIN drops observations that are too far apart', () => {
+    const ordered = indicator("([domain-name:value = 'first.example'] FOLLOWEDBY [domain-name:value = 'second.example']) WITHIN 60 SECONDS");
+    const matcher = matcherWith(ordered);
+    assert.deepEqual(matchedIds(matcher, [domain('second.example')], '2026-06-01T12:00:00Z'), []);
+    assert.deepEqual(matchedIds(matcher, [domain('first.example')], '2026-06-01T12:00:10Z'), []);
+    assert.deepEqual(matchedIds(matcher, [domain('second.example')], '2026-06-01T12:00:20Z'), [ordered['id']]);
+    assert.deepEqual(matchedIds(matcher, [domain('first.example')], '2026-06-01T13:00:00Z'), []);
+    assert.deepEqual(matchedIds(matcher, [domain('second.example')], '2026-06-01T13:05:00Z'), [], 'five minutes later: outside WITHIN 60 SECONDS');
+  });
+
+  it('REPEATS n TIMES needs n observations; those that made a match are not counted again', () => {
+    const thrice = indicator("[ipv4-addr:value = '203.0.113.5'] REPEATS 3 TIMES");
+    const matcher = matcherWith(thrice);
+    const hits = [1, 2, 3, 4, 5, 6].map((second) => matchedIds(matcher, [ip('203.0.113.5')], `2026-06-01T12:00:0${second}Z`).length);
+    assert.deepEqual(hits, [0, 0, 1, 0, 0, 1]);
+  });
+});
+
+describe('bulk matcher: incremental updates', () => {
+  it('a removed indicator stops matching, an added one starts, without a rebuild', () => {
+    const first = indicator("[ipv4-addr:value = '198.51.100.7']");
+    const matcher = matcherWith(first);
+    assert.equal(matcher.remove(first['id'] as string), true);
+    assert.deepEqual(matchedIds(matcher, [ip('198.51.100.7')]), []);
+    assert.equal(matcher.remove(first['id'] as string), false);
+    const second = indicator("[domain-name:value LIKE '%.evil.example']");
+    matcher.add(second, { now });
+    assert.deepEqual(matchedIds(matcher, [domain('x.evil.example')]), [second['id']]);
+    matcher.remove(second['id'] as string);
+    assert.deepEqual(matchedIds(matcher, [domain('x.evil.example')]), []);
+    assert.equal(matcher.stats().indicators, 0);
+  });
+
+  it('a newer version replaces the older one; a revoked version withdraws it', () => {
+    const v1 = indicator("[ipv4-addr:value = '198.51.100.7']");
+    const matcher = matcherWith(v1);
+    const v2 = { ...v1, modified: '2026-02-01T00:00:00.000Z', pattern: "[ipv4-addr:value = '198.51.100.8']" };
+    assert.equal(matcher.add(v2, { now }).added, true);
+    assert.deepEqual(matchedIds(matcher, [ip('198.51.100.7')]), []);
+    assert.deepEqual(matchedIds(matcher, [ip('198.51.100.8')]), [v1['id']]);
+    const revoked = { ...v2, modified: '2026-03-01T00:00:00.000Z', revoked: true };
+    assert.deepEqual(matcher.add(revoked, { now }), { added: false, reason: 'revoked' });
+    assert.deepEqual(matchedIds(matcher, [ip('198.51.100.8')]), []);
+  });
+
+  it('only active STIX indicators are compiled in, each refusal with its reason', () => {
+    const matcher = new BulkMatcher();
+    const refuse = (overrides: Record<string, unknown>): string => {
+      const outcome = matcher.add(indicator("[ipv4-addr:value = '1.2.3.4']", overrides), { now });
+      return outcome.added ? 'added' : outcome.reason;
+    };
+    assert.equal(refuse({ valid_until: '2026-05-01T00:00:00Z' }), 'expired at 2026-05-01T00:00:00Z');
+    assert.equal(refuse({ valid_until: '2026-06-01T00:00:00Z' }), 'expired at 2026-06-01T00:00:00Z', 'valid_until is the first instant it is not valid');
+    assert.equal(refuse({ valid_from: '2026-07-01T00:00:00Z' }), 'not valid before 2026-07-01T00:00:00Z');
+    assert.equal(refuse({ pattern_type: 'sigma' }), 'pattern_type is "sigma", not stix');
+    assert.equal(refuse({ revoked: true }), 'revoked');
+    assert.match(refuse({ pattern: '[ipv4-addr:value = ' }), /^invalid pattern: at \d+/);
+    assert.equal(refuse({}), 'added');
+    assert.equal(matcher.stats().indicators, 1);
+  });
+
+  it('ids that are not UUID-shaped are kept as they are', () => {
+    const odd = indicator("[ipv4-addr:value = '1.2.3.4']", { id: 'indicator--not-a-uuid' });
+    const matcher = matcherWith(odd);
+    assert.deepEqual(matchedIds(matcher, [ip('1.2.3.4')]), ['indicator--not-a-uuid']);
+    assert.equal(matcher.has('indicator--not-a-uuid'), true);
+  });
+});

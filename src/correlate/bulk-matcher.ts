@@ -1,0 +1,493 @@
+// The bulk matcher: every active indicator compiled into shared indexes, so that one observation costs a
+// few hash probes whatever the number of indicators, and only candidates reach the full evaluator.
+//
+// - Equality keys per object path (`ipv4-addr:value`, `file:hashes.'SHA-256'`, …): a hash of value →
+//   postings. IPv4 values of `ipv4-addr:value` are keyed by their 32-bit number (parseIpv4 accepts only the
+//   canonical dotted quad, so equal numbers are equal strings), which halves their memory.
+// - IP blocks (ISSUBSET) per path in an IpPrefixIndex; substrings (LIKE fragments, required literals of
+//   MATCHES) per path in an Aho–Corasick automaton.
+// - Leaves no anchor can witness are evaluated on every observation ("always" list).
+// A posting is either a slot number — an indicator whose pattern is decided by the hit itself, for which
+// nothing but its id, name and confidence is kept — or a leaf of a compiled pattern, evaluated when hit.
+// Patterns over several observations (AND, FOLLOWEDBY, qualifiers) keep, per indicator, a bounded buffer
+// of the recent observations on which one of their leaves held, and are evaluated over that buffer.
+import { evaluatePattern } from '../pattern/evaluate-pattern.ts';
+import { parsePattern } from '../pattern/parse-pattern.ts';
+import type { ComparisonExpression, PatternAst } from '../pattern/pattern-ast.ts';
+import { selectPathValues } from '../pattern/select-path-values.ts';
+import { parseIpv4 } from '../stix/ip-address.ts';
+import { IpPrefixIndex } from './ip-prefix-index.ts';
+import { SubstringIndex } from './aho-corasick.ts';
+import { inactiveReason } from './is-active-indicator.ts';
+import { isRecord, toObservedData, type JsonRecord, type LogObservation } from './log-observation.ts';
+import { planPattern, type Anchor, type AnchorPath, type PlannedLeaf } from './plan-pattern.ts';
+
+export interface MatchedObservable {
+  readonly type: string;
+  /** The object path that matched, e.g. `file:hashes.'SHA-256'`. */
+  readonly path: string;
+  readonly value: string;
+}
+
+export interface IndicatorMatch {
+  readonly indicatorId: string;
+  readonly name: string | undefined;
+  /** The confidence given when the indicator was added (its effective confidence), if any. */
+  readonly confidence: number | undefined;
+  readonly observable: MatchedObservable;
+  /** The observations that make up the match, the triggering one last. */
+  readonly observations: readonly LogObservation[];
+}
+
+export type AddOutcome =
+  | { readonly added: true; readonly mode: 'exact' | 'evaluated' | 'always' }
+  | { readonly added: false; readonly reason: string };
+
+export interface BulkMatcherOptions {
+  /** How long observations of a multi-observation pattern without WITHIN are kept for it (default 1 h). */
+  readonly correlationSeconds?: number;
+  /** Observations kept per multi-observation pattern (default 64). */
+  readonly bufferLimit?: number;
+}
+
+export interface BulkMatcherStats {
+  readonly indicators: number;
+  readonly exact: number;
+  readonly evaluated: number;
+  readonly alwaysLeaves: number;
+  readonly equalityKeys: number;
+  readonly ipBlocks: number;
+  readonly substrings: number;
+  /** Postings left behind by removed exact indicators (filtered out at match time). */
+  readonly stalePostings: number;
+}
+
+type Posting = number | LeafEntry;
+type Postings = Posting | Posting[];
+
+interface CompiledPattern {
+  readonly slot: number;
+  readonly ast: PatternAst;
+  readonly anyLeafMatches: boolean;
+  readonly horizonSeconds: number;
+  readonly leaves: LeafEntry[];
+  buffer: { observation: LogObservation; seconds: number }[];
+}
+
+interface LeafEntry {
+  readonly pattern: CompiledPattern;
+  readonly planned: PlannedLeaf;
+}
+
+interface PathIndex {
+  readonly path: AnchorPath;
+  /** Set when the path is plain keys without references: read directly instead of selectPathValues. */
+  readonly keys: readonly string[] | undefined;
+  readonly ipv4Keys: boolean;
+  equal: Map<string | number, Postings> | undefined;
+  prefixes: IpPrefixIndex<Posting> | undefined;
+  substrings: SubstringIndex<Posting> | undefined;
+}
+
+const uuidPattern = /^indicator--([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})$/;
+
+function normalise(s: string): string {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return s.normalize('NFC');
+  return s;
+}
+
+function hex(n: number, digits: number): string {
+  return (n >>> 0).toString(16).padStart(digits, '0');
+}
+
+export class BulkMatcher {
+  // Per-slot data in flat arrays: an indicator id `indicator--<uuid>` is four 32-bit words.
+  private capacity = 1024;
+  private slots = 0;
+  private live = 0;
+  private uuidWords = new Uint32Array(this.capacity * 4);
+  private confidences = new Int16Array(this.capacity);
+  private alive = new Uint8Array(this.capacity);
+  private readonly otherIds = new Map<number, string>();
+  private readonly names = new Map<number, string>();
+  /** First 28 bits of the UUID (or a hash of another id) → slot(s), for remove(). */
+  private readonly slotsByIdHash = new Map<number, number | number[]>();
+  private readonly compiled = new Map<number, CompiledPattern>();
+  private readonly paths = new Map<string, PathIndex>();
+  private readonly pathsByType = new Map<string, PathIndex[]>();
+  private readonly always = new Set<LeafEntry>();
+  private exactCount = 0;
+  private staleCount = 0;
+  private readonly correlationSeconds: number;
+  private readonly bufferLimit: number;
+
+  constructor(options: BulkMatcherOptions = {}) {
+    this.correlationSeconds = options.correlationSeconds ?? 3600;
+    this.bufferLimit = options.bufferLimit ?? 64;
+  }
+
+  /**
+   * Compiles one indicator in. An indicator already present under the same id is replaced (a newer
+   * version); an inactive one (revoked, expired, not yet valid, not stix) removes the older version.
+   */
+  add(indicator: JsonRecord, options: { now: Date; /** Overrides the indicator's own `confidence` (e.g. its effective confidence). */ confidence?: number | undefined }): AddOutcome {
+    const id = indicator['id'];
+    if (typeof id !== 'string') return { added: false, reason: 'no id' };
+    this.remove(id);
+    const inactive = inactiveReason(indicator, options.now);
+    if (inactive !== undefined) return { added: false, reason: inactive };
+    const parsed = parsePattern(indicator['pattern'] as string);
+    if (!parsed.ok) return { added: false, reason: `invalid pattern: ${parsed.error[0]?.message ?? ''}` };
+    const plan = planPattern(parsed.value);
+    const stated = typeof indicator['confidence'] === 'number' ? indicator['confidence'] : undefined;
+    const slot = this.allocate(id, typeof indicator['name'] === 'string' ? indicator['name'] : undefined, options.confidence ?? stated);
+    const exact = plan.anyLeafMatches && plan.leaves.every((leaf) => leaf.exact && leaf.anchors !== undefined);
+    if (exact) {
+      for (const leaf of plan.leaves) for (const anchor of leaf.anchors ?? []) this.post(anchor, slot);
+      this.exactCount++;
+      return { added: true, mode: 'exact' };
+    }
+    const pattern: CompiledPattern = {
+      slot,
+      ast: parsed.value,
+      anyLeafMatches: plan.anyLeafMatches,
+      horizonSeconds: plan.withinSeconds ?? this.correlationSeconds,
+      leaves: [],
+      buffer: [],
+    };
+    let anyAlways = false;
+    for (const planned of plan.leaves) {
+      const entry: LeafEntry = { pattern, planned };
+      pattern.leaves.push(entry);
+      if (planned.anchors === undefined) {
+        this.always.add(entry);
+        anyAlways = true;
+      } else for (const anchor of planned.anchors) this.post(anchor, entry);
+    }
+    this.compiled.set(slot, pattern);
+    return { added: true, mode: anyAlways ? 'always' : 'evaluated' };
+  }
+
+  /** Withdraws an indicator (revoked, deleted, superseded); false when it was not present. */
+  remove(indicatorId: string): boolean {
+    const slot = this.findSlot(indicatorId);
+    if (slot === undefined) return false;
+    this.alive[slot] = 0;
+    this.live--;
+    this.names.delete(slot);
+    const pattern = this.compiled.get(slot);
+    if (pattern === undefined) {
+      // Exact indicators keep no pattern: their postings stay, pointing at a dead slot, until rebuilt.
+      this.exactCount--;
+      this.staleCount++;
+    } else {
+      for (const entry of pattern.leaves) {
+        if (entry.planned.anchors === undefined) this.always.delete(entry);
+        else for (const anchor of entry.planned.anchors) this.unpost(anchor, entry);
+      }
+      this.compiled.delete(slot);
+    }
+    const hash = this.idHash(indicatorId);
+    const held = this.slotsByIdHash.get(hash);
+    if (typeof held === 'number') this.slotsByIdHash.delete(hash);
+    else if (held !== undefined) {
+      const rest = held.filter((s) => s !== slot);
+      this.slotsByIdHash.set(hash, rest.length === 1 ? (rest[0] as number) : rest);
+    }
+    return true;
+  }
+
+  has(indicatorId: string): boolean {
+    return this.findSlot(indicatorId) !== undefined;
+  }
+
+  stats(): BulkMatcherStats {
+    let equalityKeys = 0;
+    let ipBlocks = 0;
+    let substrings = 0;
+    for (const path of this.paths.values()) {
+      equalityKeys += path.equal?.size ?? 0;
+      ipBlocks += path.prefixes?.size ?? 0;
+      substrings += path.substrings?.size ?? 0;
+    }
+    return {
+      indicators: this.live,
+      exact: this.exactCount,
+      evaluated: this.compiled.size,
+      alwaysLeaves: this.always.size,
+      equalityKeys,
+      ipBlocks,
+      substrings,
+      stalePostings: this.staleCount,
+    };
+  }
+
+  /** Every indicator the observation matches (with the observations of multi-observation matches). */
+  match(observation: LogObservation): IndicatorMatch[] {
+    let matches: IndicatorMatch[] | undefined;
+    let exactSeen: Set<number> | undefined;
+    let candidates: Map<LeafEntry, MatchedObservable> | undefined;
+    const objects = observation.objects;
+    for (const ref in objects) {
+      const sco = objects[ref] as JsonRecord;
+      const type = sco['type'];
+      if (typeof type !== 'string') continue;
+      const indexes = this.pathsByType.get(type);
+      if (indexes === undefined) continue;
+      for (const index of indexes) {
+        const deliver = (posting: Posting, value: string | number): void => {
+          if (typeof posting === 'number') {
+            if (this.alive[posting] !== 1) return;
+            exactSeen ??= new Set();
+            if (exactSeen.has(posting)) return;
+            exactSeen.add(posting);
+            (matches ??= []).push(this.exactMatch(posting, { type, path: index.path.key, value: String(value) }, observation));
+          } else {
+            candidates ??= new Map();
+            if (!candidates.has(posting)) candidates.set(posting, { type, path: index.path.key, value: String(value) });
+          }
+        };
+        if (index.keys !== undefined) {
+          let value: unknown = sco;
+          for (const key of index.keys) {
+            if (!isRecord(value) || !Object.prototype.hasOwnProperty.call(value, key)) {
+              value = undefined;
+              break;
+            }
+            value = value[key];
+          }
+          if (value !== undefined) this.probe(index, value, deliver);
+        } else {
+          const resolve = (key: string): JsonRecord | undefined => {
+            const target = Object.prototype.hasOwnProperty.call(objects, key) ? objects[key] : undefined;
+            return isRecord(target) ? target : undefined;
+          };
+          for (const value of selectPathValues(sco, index.path.steps, resolve)) this.probe(index, value, deliver);
+        }
+      }
+    }
+    if (this.always.size > 0) {
+      candidates ??= new Map();
+      for (const entry of this.always) if (!candidates.has(entry)) candidates.set(entry, describeObservable(observation, entry.planned.node.comparison));
+    }
+    if (candidates !== undefined) {
+      const done = new Set<CompiledPattern>();
+      for (const [entry, observable] of candidates) {
+        const pattern = entry.pattern;
+        if (done.has(pattern) || this.alive[pattern.slot] !== 1) continue;
+        const holds = entry.planned.exact || evaluatePattern(entry.planned.node, [toObservedData(observation)]).matched;
+        if (!holds) continue;
+        done.add(pattern);
+        const found = pattern.anyLeafMatches ? [observation] : this.correlate(pattern, observation);
+        if (found !== undefined) (matches ??= []).push(this.matchOf(pattern.slot, observable, found));
+      }
+    }
+    return matches ?? [];
+  }
+
+  /** Adds the observation to the pattern's buffer and evaluates the whole pattern over the buffer. */
+  private correlate(pattern: CompiledPattern, observation: LogObservation): LogObservation[] | undefined {
+    const seconds = Date.parse(observation.lastObserved) / 1000;
+    const horizon = seconds - pattern.horizonSeconds;
+    let buffer = pattern.buffer.filter((item) => item.seconds >= horizon);
+    buffer.push({ observation, seconds });
+    if (buffer.length > this.bufferLimit) buffer = buffer.slice(buffer.length - this.bufferLimit);
+    const result = evaluatePattern(
+      pattern.ast,
+      buffer.map((item) => toObservedData(item.observation)),
+    );
+    if (!result.matched) {
+      pattern.buffer = buffer;
+      return undefined;
+    }
+    // Observations that made up a match are consumed: each takes part in at most one match of a pattern.
+    const used = new Set(result.observationIndices);
+    pattern.buffer = buffer.filter((_item, index) => !used.has(index));
+    return result.observationIndices.map((index) => (buffer[index] as { observation: LogObservation }).observation);
+  }
+
+  private probe(index: PathIndex, value: unknown, deliver: (posting: Posting, value: string | number) => void): void {
+    if (typeof value === 'string') {
+      if (index.equal !== undefined) {
+        let key: string | number = index.ipv4Keys ? (parseIpv4(value) ?? value) : normalise(value);
+        if (index.ipv4Keys && typeof key === 'string') key = normalise(key);
+        const postings = index.equal.get(key);
+        if (postings !== undefined) {
+          if (Array.isArray(postings)) for (const posting of postings) deliver(posting, value);
+          else deliver(postings, value);
+        }
+      }
+      if (index.prefixes !== undefined) index.prefixes.lookup(value, (posting) => deliver(posting, value));
+      if (index.substrings !== undefined) index.substrings.search(normalise(value), (posting) => deliver(posting, value));
+    } else if (typeof value === 'number' && index.equal !== undefined && !index.ipv4Keys) {
+      const postings = index.equal.get(value);
+      if (postings !== undefined) {
+        if (Array.isArray(postings)) for (const posting of postings) deliver(posting, value);
+        else deliver(postings, value);
+      }
+    }
+  }
+
+  private pathIndex(path: AnchorPath): PathIndex {
+    let index = this.paths.get(path.key);
+    if (index === undefined) {
+      const plainKeys = path.steps.every((step, i) => step.kind === 'key' && (i === path.steps.length - 1 || !step.name.endsWith('_ref')));
+      index = {
+        path,
+        keys: plainKeys ? path.steps.map((step) => (step as { name: string }).name) : undefined,
+        ipv4Keys: path.key === 'ipv4-addr:value',
+        equal: undefined,
+        prefixes: undefined,
+        substrings: undefined,
+      };
+      this.paths.set(path.key, index);
+      const list = this.pathsByType.get(path.objectType);
+      if (list === undefined) this.pathsByType.set(path.objectType, [index]);
+      else list.push(index);
+    }
+    return index;
+  }
+
+  private equalKey(index: PathIndex, value: string | number): string | number {
+    return index.ipv4Keys && typeof value === 'string' ? (parseIpv4(value) ?? value) : value;
+  }
+
+  private post(anchor: Anchor, posting: Posting): void {
+    const index = this.pathIndex(anchor.path);
+    if (anchor.kind === 'equal') {
+      // A number on ipv4-addr:value would collide with the numeric keys of addresses: never equal a string anyway.
+      if (index.ipv4Keys && typeof anchor.value === 'number') return;
+      index.equal ??= new Map();
+      const key = this.equalKey(index, anchor.value);
+      const held = index.equal.get(key);
+      if (held === undefined) index.equal.set(key, posting);
+      else if (Array.isArray(held)) held.push(posting);
+      else index.equal.set(key, [held, posting]);
+    } else if (anchor.kind === 'cidr') {
+      (index.prefixes ??= new IpPrefixIndex<Posting>()).add(anchor.block, posting);
+    } else {
+      (index.substrings ??= new SubstringIndex<Posting>()).add(anchor.literal, posting);
+    }
+  }
+
+  private unpost(anchor: Anchor, posting: Posting): void {
+    const index = this.paths.get(anchor.path.key);
+    if (index === undefined) return;
+    if (anchor.kind === 'equal') {
+      const key = this.equalKey(index, anchor.value);
+      const held = index.equal?.get(key);
+      if (held === posting) index.equal?.delete(key);
+      else if (Array.isArray(held)) {
+        const rest = held.filter((p) => p !== posting);
+        if (rest.length === 0) index.equal?.delete(key);
+        else index.equal?.set(key, rest.length === 1 ? (rest[0] as Posting) : rest);
+      }
+    } else if (anchor.kind === 'cidr') index.prefixes?.remove(anchor.block, posting);
+    else index.substrings?.remove(anchor.literal, posting);
+  }
+
+  private idHash(id: string): number {
+    const m = uuidPattern.exec(id);
+    if (m !== null) return parseInt((m[1] as string).slice(0, 7), 16);
+    let h = 0x811c9dc5;
+    for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+    return (h >>> 4) & 0xfffffff;
+  }
+
+  private findSlot(id: string): number | undefined {
+    const held = this.slotsByIdHash.get(this.idHash(id));
+    if (held === undefined) return undefined;
+    for (const slot of typeof held === 'number' ? [held] : held) if (this.alive[slot] === 1 && this.idOf(slot) === id) return slot;
+    return undefined;
+  }
+
+  private allocate(id: string, name: string | undefined, confidence: number | undefined): number {
+    if (this.slots === this.capacity) this.grow();
+    const slot = this.slots++;
+    const m = uuidPattern.exec(id);
+    if (m !== null) {
+      const [, a, b, c, d, e] = m as unknown as [string, string, string, string, string, string];
+      this.uuidWords[slot * 4] = parseInt(a, 16);
+      this.uuidWords[slot * 4 + 1] = parseInt(b + c, 16);
+      this.uuidWords[slot * 4 + 2] = parseInt(d + e.slice(0, 4), 16);
+      this.uuidWords[slot * 4 + 3] = parseInt(e.slice(4), 16);
+    } else this.otherIds.set(slot, id);
+    this.confidences[slot] = confidence === undefined ? -1 : Math.max(0, Math.min(100, Math.round(confidence)));
+    this.alive[slot] = 1;
+    this.live++;
+    if (name !== undefined) this.names.set(slot, name);
+    const hash = this.idHash(id);
+    const held = this.slotsByIdHash.get(hash);
+    this.slotsByIdHash.set(hash, held === undefined ? slot : typeof held === 'number' ? [held, slot] : [...held, slot]);
+    return slot;
+  }
+
+  private grow(): void {
+    this.capacity *= 2;
+    const words = new Uint32Array(this.capacity * 4);
+    words.set(this.uuidWords);
+    this.uuidWords = words;
+    const confidences = new Int16Array(this.capacity);
+    confidences.set(this.confidences);
+    this.confidences = confidences;
+    const alive = new Uint8Array(this.capacity);
+    alive.set(this.alive);
+    this.alive = alive;
+  }
+
+  private idOf(slot: number): string {
+    const other = this.otherIds.get(slot);
+    if (other !== undefined) return other;
+    const w = this.uuidWords;
+    const a = hex(w[slot * 4] as number, 8);
+    const bc = hex(w[slot * 4 + 1] as number, 8);
+    const de = hex(w[slot * 4 + 2] as number, 8);
+    const e = hex(w[slot * 4 + 3] as number, 8);
+    return `indicator--${a}-${bc.slice(0, 4)}-${bc.slice(4)}-${de.slice(0, 4)}-${de.slice(4)}${e}`;
+  }
+
+  private exactMatch(slot: number, observable: MatchedObservable, observation: LogObservation): IndicatorMatch {
+    return this.matchOf(slot, observable, [observation]);
+  }
+
+  private matchOf(slot: number, observable: MatchedObservable, observations: readonly LogObservation[]): IndicatorMatch {
+    const confidence = this.confidences[slot] as number;
+    return { indicatorId: this.idOf(slot), name: this.names.get(slot), confidence: confidence < 0 ? undefined : confidence, observable, observations };
+  }
+}
+
+/** A readable observable for a leaf matched without an anchor: the first SCO of a type the leaf tests. */
+function describeObservable(observation: LogObservation, comparison: ComparisonExpression): MatchedObservable {
+  const types = new Set<string>();
+  const visit = (node: ComparisonExpression): void => {
+    if (node.kind === 'comparison' || node.kind === 'exists') types.add(node.path.objectType);
+    else {
+      visit(node.left);
+      visit(node.right);
+    }
+  };
+  visit(comparison);
+  for (const ref in observation.objects) {
+    const sco = observation.objects[ref] as JsonRecord;
+    if (typeof sco['type'] === 'string' && types.has(sco['type'])) return describeSco(sco);
+  }
+  return { type: [...types][0] ?? 'unknown', path: '', value: '' };
+}
+
+/** The value an analyst knows an SCO by: `value`, a hash (SHA-256 first), `name`, `key`. */
+export function describeSco(sco: JsonRecord): MatchedObservable {
+  const type = String(sco['type']);
+  if (typeof sco['value'] === 'string') return { type, path: `${type}:value`, value: sco['value'] };
+  const hashes = sco['hashes'];
+  if (isRecord(hashes)) {
+    for (const algorithm of ['SHA-256', 'SHA-1', 'MD5', ...Object.keys(hashes)]) {
+      const hash = hashes[algorithm];
+      if (typeof hash === 'string') return { type, path: `${type}:hashes.'${algorithm}'`, value: hash };
+    }
+  }
+  for (const property of ['name', 'key', 'serial_number', 'subject']) {
+    const value = sco[property];
+    if (typeof value === 'string') return { type, path: `${type}:${property}`, value };
+  }
+  return { type, path: '', value: '' };
+}
