@@ -1,9 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { EntenteError } from '../errors/entente-error.ts';
-import { decideRelease } from '../policy/decide-release.ts';
 import { canReadCollection } from '../policy/recipient.ts';
-import type { ObjectStore } from '../store/object-store.ts';
+import { openReleaseGate, type ReleaseGate } from '../release/open-release-gate.ts';
+import type { ObjectStore, SearchHit, StoredEntry } from '../store/object-store.ts';
 import { parseSearchQuery, type RawSearchQuery } from './parse-search-query.ts';
+
+/** The properties the full-text index reads (see the store's search). */
+const SEARCHED_FIELDS = ['name', 'description', 'aliases', 'x_mitre_aliases'];
 
 export interface SearchRouteContext {
   readonly store: ObjectStore;
@@ -26,7 +29,27 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: SearchRouteConte
     const collectionIds = (await ctx.store.listCollections()).map((c) => c.id).filter((id) => canReadCollection(recipient, id));
     const hits = await ctx.store.search({ ...parsed.value, collectionIds });
     const at = ctx.clock();
-    const shared = hits.filter((hit) => decideRelease(hit, recipient, { collectionId: hit.collectionId }, at).kind === 'share');
+    const gates = new Map<string, ReleaseGate>();
+    const shared: SearchHit[] = [];
+    for (const hit of hits) {
+      let gate = gates.get(hit.collectionId);
+      if (gate === undefined) {
+        gate = await openReleaseGate(ctx.store, recipient, hit.collectionId, at);
+        gates.set(hit.collectionId, gate);
+      }
+      const entry: StoredEntry = { id: hit.id, type: hit.type, version: hit.version, specVersion: '2.1', dateAdded: 0, revoked: false, json: hit.json };
+      const released = (await gate.release([entry])).released[0];
+      if (released === undefined) continue;
+      if (released.json === hit.json) {
+        shared.push(hit);
+        continue;
+      }
+      // Redacted: the hit may have matched on text the recipient may not see. Keep it only when
+      // every searchable field survived the redaction, so a search never reveals removed text.
+      const original = JSON.parse(hit.json) as Record<string, unknown>;
+      const redacted = JSON.parse(released.json) as Record<string, unknown>;
+      if (SEARCHED_FIELDS.every((field) => (field in original) === (field in redacted))) shared.push({ ...hit, json: released.json });
+    }
     const results = shared.map(
       (hit) =>
         `{"id":${JSON.stringify(hit.id)},"type":${JSON.stringify(hit.type)},"version":${JSON.stringify(hit.version)},` +

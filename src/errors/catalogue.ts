@@ -50,6 +50,9 @@ export const errorCatalogue = {
 
   // Extraction
   ENT_EXTRACT_UNSUPPORTED_FORMAT: { status: 415, title: 'The report is in a format extraction does not read' },
+  ENT_EXTRACT_ENCRYPTED: { status: 422, title: 'The document is encrypted and needs a password to read' },
+  ENT_EXTRACT_MALFORMED: { status: 422, title: 'The document is truncated or corrupt and cannot be read' },
+  ENT_EXTRACT_LIMIT_EXCEEDED: { status: 413, title: 'Reading the document went past a safety limit (pages, size, nesting, memory or time)' },
 
   // Search
   ENT_SEARCH_INVALID: { status: 400, title: 'The search query is invalid' },
@@ -70,6 +73,19 @@ export const errorCatalogue = {
   ENT_POLICY_TOO_LARGE: { status: 422, title: 'A circle or agreement list is longer than allowed' },
   ENT_POLICY_WINDOW: { status: 422, title: 'A validity or membership window is missing or ends before it starts' },
   ENT_POLICY_NO_COORDINATOR: { status: 422, title: 'A circle has no coordinator' },
+
+  // Circle lifecycle, agreements and the audit log
+  ENT_CIRCLE_NOT_FOUND: { status: 404, title: 'No such circle' },
+  ENT_CIRCLE_EXISTS: { status: 409, title: 'A circle with this id already exists' },
+  ENT_CIRCLE_COLLECTION_TAKEN: { status: 409, title: 'The collection already carries another circle' },
+  ENT_CIRCLE_ENDED: { status: 409, title: 'The circle has ended' },
+  ENT_CIRCLE_MEMBER_EXISTS: { status: 409, title: 'The organisation is or was already a member of the circle' },
+  ENT_CIRCLE_NOT_MEMBER: { status: 409, title: 'The organisation is not a current member of the circle' },
+  ENT_CIRCLE_LAST_COORDINATOR: { status: 409, title: 'The last coordinator cannot leave a running circle' },
+  ENT_CIRCLE_FORBIDDEN: { status: 403, title: 'Only a coordinator (or the node administrator) may change the circle' },
+  ENT_AGREEMENT_EXISTS: { status: 409, title: 'This agreement version already exists' },
+  ENT_AGREEMENT_NOT_FOUND: { status: 404, title: 'No such agreement version' },
+  ENT_AUDIT_BROKEN: { status: 500, title: 'The audit log hash chain does not verify' },
 
   // Command line
   ENT_CLI_USAGE: { status: 400, title: 'The command line is invalid' },

@@ -1,56 +1,84 @@
+import type { StixObject } from '../stix/types.ts';
+import type { AgreementState } from './agreement.ts';
+import type { Circle } from './circle.ts';
+import {
+  decideCircleRelease,
+  type CircleReleaseDecision,
+  type ReferenceLookup,
+  type ReleaseSubjectWithObject,
+} from './decide-circle-release.ts';
 import type { Recipient } from './recipient.ts';
 import { canReadCollection } from './recipient.ts';
 
-/** What is known of one object version when deciding whether it may be released. */
+/** One object version about to leave the node: its identity, and its JSON when the circle rules must read it. */
 export interface ReleaseSubject {
   readonly id: string;
   readonly type: string;
   readonly version: string;
+  readonly object?: StixObject;
+  readonly markingDefinitions?: ReleaseSubjectWithObject['markingDefinitions'];
+  readonly receivedVia?: ReleaseSubjectWithObject['receivedVia'];
 }
 
-/** The channel a release would travel through. Circles (with agreements) will join the collection here. */
+/** What the circle rules need besides the object: the circle, its agreement state, and references. */
+export interface CircleChannel {
+  readonly circle: Circle;
+  readonly agreements: AgreementState;
+  /** Sectors of the recipient organisation's identity (agreement scope by sector). */
+  readonly recipientSectors: readonly string[];
+  /** The decision already taken about objects this one refers to (relationships, containers). */
+  readonly lookup: ReferenceLookup;
+}
+
+/** The channel a release travels through: a collection, and the circle it carries if any. */
 export interface ReleaseChannel {
   readonly collectionId: string;
+  readonly circle?: CircleChannel;
 }
 
-export type ReleaseDecision =
-  | { readonly kind: 'share'; readonly reasons: readonly string[] }
-  | { readonly kind: 'withhold'; readonly reasons: readonly string[] };
+export type ReleaseDecision = CircleReleaseDecision;
 
 /**
  * The one release decision: may this object version go to this recipient through this channel at
- * this time, and why. Every read path (TAXII objects, manifest, versions, object by id, search,
- * export) calls it; nothing else decides. Pure: no I/O, no clock (the time is passed in).
+ * this time — whole, redacted, or not at all — and why. Every read path (TAXII objects, manifest,
+ * versions, object by id, status; search; export) reaches it through the release gate
+ * (src/release); nothing else decides. Pure: no I/O, no clock.
  *
- * Today the channel is a collection and the rule is the recipient's read grant on it. Circle
- * agreements, TLP 2.0 and granular markings narrow it further as they land; they may only ever
- * turn a share into a withhold or a redaction, never the reverse. The circle rules are written
- * (pure, not yet wired into any read path) in ./decide-circle-release.ts — see ./README.md.
+ * 1. A read grant on the collection is needed by everyone.
+ * 2. The home organisation's own users (and administrators) read its store under their grants: the
+ *    node holds the data for them. Releases to them are not releases to another party.
+ * 3. Any other organisation receives only through a circle: the collection must carry one, and the
+ *    circle rules (./decide-circle-release.ts, ./README.md) decide — membership, agreement,
+ *    scope, TLP 2.0, recipients and weakness markings, granular redaction, references.
+ * Each step can only narrow what the previous one allowed.
  */
-export function decideRelease(
-  subject: ReleaseSubject,
-  recipient: Recipient,
-  channel: ReleaseChannel,
-  _at: Date,
-): ReleaseDecision {
+export function decideRelease(subject: ReleaseSubject, recipient: Recipient, channel: ReleaseChannel, at: Date): ReleaseDecision {
   if (!canReadCollection(recipient, channel.collectionId)) {
+    return { kind: 'withhold', reasons: [`grant: ${recipient.name} has no read grant on collection ${channel.collectionId}`] };
+  }
+  if (recipient.actsForHome) {
+    return { kind: 'share', reasons: [recipient.admin ? 'home: node administrator' : `home: read grant on collection ${channel.collectionId}`], agreementVersion: 0 };
+  }
+  if (channel.circle === undefined) {
     return {
       kind: 'withhold',
-      reasons: [`${recipient.name} has no read grant on collection ${channel.collectionId} (${subject.id})`],
+      reasons: [`circle: ${recipient.organisationId} is a partner organisation and receives only through circles; collection ${channel.collectionId} carries none`],
     };
   }
-  return {
-    kind: 'share',
-    reasons: [recipient.admin ? 'node administrator' : `read grant on collection ${channel.collectionId}`],
-  };
-}
-
-/** Keeps the items the release decision shares, in order; used by every path that returns lists. */
-export function releasable<T extends ReleaseSubject>(
-  items: readonly T[],
-  recipient: Recipient,
-  channel: ReleaseChannel,
-  at: Date,
-): T[] {
-  return items.filter((item) => decideRelease(item, recipient, channel, at).kind === 'share');
+  if (subject.object === undefined) {
+    return { kind: 'withhold', reasons: ['object: the circle rules need the object itself'] };
+  }
+  const circle = channel.circle;
+  return decideCircleRelease(
+    {
+      object: subject.object,
+      markingDefinitions: subject.markingDefinitions ?? new Map(),
+      ...(subject.receivedVia === undefined ? {} : { receivedVia: subject.receivedVia }),
+    },
+    { organisationId: recipient.organisationId, sectors: circle.recipientSectors },
+    circle.circle,
+    circle.agreements,
+    at,
+    circle.lookup,
+  );
 }

@@ -8,6 +8,11 @@ export interface Recipient {
   readonly organisationId: string;
   /** Node administrators act for the home organisation and may read every collection. */
   readonly admin: boolean;
+  /**
+   * The recipient acts for the node's home organisation (its own users and administrators), not
+   * for a partner: it reads under its grants, while partners receive only through circles.
+   */
+  readonly actsForHome: boolean;
   readonly grants: readonly CollectionGrant[];
 }
 

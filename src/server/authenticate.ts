@@ -54,6 +54,7 @@ export function toRecipient(token: TokenRecord, homeOrganisationId: string): Rec
     name: token.name,
     organisationId: token.organisationId ?? homeOrganisationId,
     admin: token.admin,
+    actsForHome: token.organisationId === undefined || token.organisationId === homeOrganisationId,
     grants: token.grants,
   };
 }

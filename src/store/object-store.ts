@@ -1,3 +1,6 @@
+import type { AuditEntry, ChainedAuditEntry } from '../audit/audit-chain.ts';
+import type { Agreement, AgreementAcceptance, AgreementState } from '../policy/agreement.ts';
+import type { Circle } from '../policy/circle.ts';
 import type { StixObject } from '../stix/types.ts';
 
 /**
@@ -8,7 +11,8 @@ import type { StixObject } from '../stix/types.ts';
  * object version enters a collection: strictly increasing per collection, never taken from STIX
  * timestamps. They double as the keyset cursor for pagination.
  */
-export interface ObjectStore extends CollectionStore, TokenStore, StatusStore, NodeMetaStore, OrganisationStore {
+export interface ObjectStore
+  extends CollectionStore, TokenStore, StatusStore, NodeMetaStore, OrganisationStore, CircleStore, AuditStore, RecallStore {
   /**
    * Adds validated objects to a collection in one transaction, together with the status record
    * when one is given, so that a status never reports an object that is not stored.
@@ -35,6 +39,12 @@ export interface ObjectStore extends CollectionStore, TokenStore, StatusStore, N
 
   /** Full-text search over name, description and aliases of the latest version of each object. */
   search(query: SearchQuery): Promise<SearchHit[]>;
+
+  /**
+   * The latest stored version of each id, whichever collection holds it (ids not held are absent).
+   * For reference data every decision reads, such as marking definitions.
+   */
+  latestVersions(ids: readonly string[]): Promise<Map<string, StoredEntry>>;
 
   /** Number of distinct objects and of versions in a collection. */
   countEntries(collectionId: string): Promise<{ objects: number; versions: number }>;
@@ -230,4 +240,70 @@ export interface SearchHit {
   readonly json: string;
   /** Relevance (negated bm25 in SQLite): higher is better; hits come best first. */
   readonly rank: number;
+}
+
+// ---- Circles and their agreements ----
+
+export interface CircleStore {
+  /**
+   * Stores a new circle on an existing collection. Throws ENT_CIRCLE_EXISTS, ENT_COLLECTION_NOT_FOUND,
+   * or ENT_CIRCLE_COLLECTION_TAKEN (one collection carries at most one circle, so that the collection
+   * a request names says which circle's rules apply).
+   */
+  createCircle(circle: Circle, now: Date): Promise<void>;
+  /** Replaces a circle's document (same id and collection). Throws ENT_CIRCLE_NOT_FOUND. */
+  updateCircle(circle: Circle, now: Date): Promise<void>;
+  getCircle(id: string): Promise<Circle | undefined>;
+  getCircleByCollection(collectionId: string): Promise<Circle | undefined>;
+  listCircles(): Promise<Circle[]>;
+  /** Appends a proposed agreement version; versions are never replaced. Throws ENT_AGREEMENT_EXISTS, ENT_CIRCLE_NOT_FOUND. */
+  addAgreement(agreement: Agreement): Promise<void>;
+  /** Records a member's acceptance; accepting the same version again changes nothing. */
+  addAcceptance(acceptance: AgreementAcceptance): Promise<void>;
+  getAgreementState(circleId: string): Promise<AgreementState>;
+}
+
+// ---- Audit log (append-only, hash-chained) ----
+
+export interface AuditRecord {
+  /** Position in the log, from 1. */
+  readonly seq: number;
+  readonly chained: ChainedAuditEntry;
+}
+
+export interface AuditQuery {
+  readonly recipientOrganisationId?: string;
+  readonly circleId?: string;
+  /** Inclusive lower bound on the entry's `at`. */
+  readonly from?: Date;
+  /** Exclusive upper bound on the entry's `at`. */
+  readonly to?: Date;
+  /** Only entries after this sequence number (paging). */
+  readonly afterSeq?: number;
+  readonly limit: number;
+}
+
+export interface AuditStore {
+  /** Chains and appends the entries in one transaction, after the last entry of the log. */
+  appendAudit(entries: readonly AuditEntry[]): Promise<void>;
+  /** Entries in log order. */
+  readAudit(query: AuditQuery): Promise<AuditRecord[]>;
+}
+
+// ---- Recall notices (queued here; delivering them belongs to federation) ----
+
+export interface RecallNotice {
+  readonly circleId: string;
+  readonly organisationId: string;
+  readonly objectId: string;
+  readonly version: string;
+  readonly reason: string;
+  readonly queuedAt: string;
+  readonly deliveredAt?: string;
+}
+
+export interface RecallStore {
+  /** Queues notices; one already queued for the same circle, organisation and version is kept as is. Returns how many were new. */
+  queueRecalls(notices: readonly RecallNotice[]): Promise<number>;
+  listRecalls(filter: { readonly circleId?: string; readonly organisationId?: string; readonly undeliveredOnly?: boolean }): Promise<RecallNotice[]>;
 }

@@ -3,7 +3,7 @@ import { resolvePagedQuery } from './resolve-paged-query.ts';
 import { dateAddedHeaders, manifestJson } from './taxii-resources.ts';
 import {
   collectionOf,
-  recipientOf,
+  gateFor,
   releasePage,
   sendTaxii,
   type CollectionParams,
@@ -19,8 +19,8 @@ export function registerManifestRoutes(app: FastifyInstance, ctx: TaxiiRouteCont
     async (request, reply) => {
       const collection = collectionOf(request);
       const query = resolvePagedQuery(request.query, 'manifest', [collection.id]);
-      const page = await ctx.store.listEntries(collection.id, query.filter, query.page);
-      const slice = releasePage(page, recipientOf(request), collection.id, ctx.clock());
+      const gate = await gateFor(ctx, request, collection.id, ctx.clock(), { audit: false });
+      const slice = await releasePage(gate, (page) => ctx.store.listEntries(collection.id, query.filter, page), query.page);
       return sendTaxii(reply, 200, manifestJson(slice, query.fingerprint), dateAddedHeaders(slice.shared));
     },
   );

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { releasable } from '../policy/decide-release.ts';
 import { isStixId, parseTaxiiQuery } from './query-filters.ts';
 import { badQuery, resolvePagedQuery } from './resolve-paged-query.ts';
 import { dateAddedHeaders, envelopeJson, versionsJson } from './taxii-resources.ts';
 import {
   collectionOf,
+  gateFor,
   objectNotFound,
   recipientOf,
   releasePage,
@@ -27,8 +27,8 @@ export function registerObjectsRoutes(app: FastifyInstance, ctx: TaxiiRouteConte
   app.get<TaxiiRequest<CollectionParams>>(objectsPath, { config: { policy: 'collection-read', media: 'taxii' } }, async (request, reply) => {
     const collection = collectionOf(request);
     const query = resolvePagedQuery(request.query, 'objects', [collection.id]);
-    const page = await ctx.store.listEntries(collection.id, query.filter, query.page);
-    const slice = releasePage(page, recipientOf(request), collection.id, ctx.clock());
+    const gate = await gateFor(ctx, request, collection.id, ctx.clock());
+    const slice = await releasePage(gate, (page) => ctx.store.listEntries(collection.id, query.filter, page), query.page);
     return sendTaxii(reply, 200, envelopeJson(slice, query.fingerprint), dateAddedHeaders(slice.shared));
   });
 
@@ -58,8 +58,8 @@ export function registerObjectsRoutes(app: FastifyInstance, ctx: TaxiiRouteConte
       if (!isStixId(objectId)) throw objectNotFound(collection.id, objectId);
       // TAXII's default for this endpoint is the latest version; say so, whatever the store's default.
       const filter = { ...query.filter, versions: query.filter.versions ?? [{ kind: 'last' as const }] };
-      const page = await ctx.store.listVersions(collection.id, objectId, filter, query.page);
-      const slice = releasePage(page, recipientOf(request), collection.id, ctx.clock());
+      const gate = await gateFor(ctx, request, collection.id, ctx.clock());
+      const slice = await releasePage(gate, (page) => ctx.store.listVersions(collection.id, objectId, filter, page), query.page);
       // A later page may legitimately be empty; a first page with nothing the caller may see is a 404.
       if (slice.shared.length === 0 && query.page.after === undefined) throw objectNotFound(collection.id, objectId);
       return sendTaxii(reply, 200, envelopeJson(slice, query.fingerprint), dateAddedHeaders(slice.shared));
@@ -78,10 +78,10 @@ export function registerObjectsRoutes(app: FastifyInstance, ctx: TaxiiRouteConte
       // Deleting needs the object to be visible to the caller too: otherwise 200-versus-404 would tell a
       // write-only token which objects exist.
       const filter = { ...parsed.value.filter, versions: parsed.value.filter.versions ?? [{ kind: 'all' as const }] };
-      const visible = await ctx.store.listVersions(collection.id, objectId, filter, { limit: 1 });
-      if (releasable(visible.entries, recipientOf(request), { collectionId: collection.id }, ctx.clock()).length === 0) {
-        throw objectNotFound(collection.id, objectId);
-      }
+      const visible = await ctx.store.listVersions(collection.id, objectId, { ...filter, versions: [{ kind: 'all' }] }, { limit: 1000 });
+      const gate = await gateFor(ctx, request, collection.id, ctx.clock(), { audit: false });
+      const decisions = await Promise.all(visible.entries.map((entry) => gate.decide(entry)));
+      if (!decisions.some((decision) => decision.kind !== 'withhold')) throw objectNotFound(collection.id, objectId);
       const removed = await ctx.store.deleteObject(collection.id, objectId, filter);
       if (removed === 0) throw objectNotFound(collection.id, objectId);
       // §5.7: success is a bare 200; there is no resource to return.
@@ -98,8 +98,8 @@ export function registerObjectsRoutes(app: FastifyInstance, ctx: TaxiiRouteConte
       const query = resolvePagedQuery(request.query, 'versions', [collection.id, objectId]);
       if (!isStixId(objectId)) throw objectNotFound(collection.id, objectId);
       const filter = { ...query.filter, versions: [{ kind: 'all' as const }] };
-      const page = await ctx.store.listVersions(collection.id, objectId, filter, query.page);
-      const slice = releasePage(page, recipientOf(request), collection.id, ctx.clock());
+      const gate = await gateFor(ctx, request, collection.id, ctx.clock(), { audit: false });
+      const slice = await releasePage(gate, (page) => ctx.store.listVersions(collection.id, objectId, filter, page), query.page);
       if (slice.shared.length === 0 && query.page.after === undefined) throw objectNotFound(collection.id, objectId);
       return sendTaxii(reply, 200, versionsJson(slice, query.fingerprint), dateAddedHeaders(slice.shared));
     },

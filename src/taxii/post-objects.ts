@@ -6,6 +6,7 @@ import type { JsonValue, StixObject } from '../stix/types.ts';
 import { isValidatedStixObject } from '../stix/validate.ts';
 import { validateForIngest } from '../store/validate-for-ingest.ts';
 import { parseEnvelope } from './parse-envelope.ts';
+import { openReleaseGate } from '../release/open-release-gate.ts';
 import { releasedDetails } from './released-details.ts';
 import { toStatusResource, type StatusResource } from './taxii-resources.ts';
 
@@ -79,10 +80,11 @@ export function createObjectsPost(deps: ObjectsPostDeps): ObjectsPost {
     });
     const record = await deps.store.getStatus(statusId);
     if (record === undefined) throw new EntenteError('ENT_STORE_UNAVAILABLE', `The store did not record status ${statusId}`);
+    const gate = await openReleaseGate(deps.store, input.recipient, input.collectionId, now, { audit: false });
     return toStatusResource(
       record,
-      releasedDetails(record.successes, input.recipient, input.collectionId, now),
-      releasedDetails(record.pendings, input.recipient, input.collectionId, now),
+      await releasedDetails(record.successes, deps.store, gate, input.collectionId),
+      await releasedDetails(record.pendings, deps.store, gate, input.collectionId),
     );
   };
 }

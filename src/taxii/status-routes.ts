@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { EntenteError } from '../errors/entente-error.ts';
+import { openReleaseGate } from '../release/open-release-gate.ts';
 import { releasedDetails } from './released-details.ts';
 import { toStatusResource } from './taxii-resources.ts';
 import { recipientOf, sendTaxii, type TaxiiRouteContext } from './taxii-route-context.ts';
@@ -24,9 +25,9 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: TaxiiRouteContex
       if (record === undefined || (!recipient.admin && record.tokenName !== recipient.name)) {
         throw new EntenteError('ENT_STATUS_NOT_FOUND', `No status resource ${statusId}`, { status_id: statusId });
       }
-      const at = ctx.clock();
-      const successes = releasedDetails(record.successes, recipient, record.collectionId, at);
-      const pendings = releasedDetails(record.pendings, recipient, record.collectionId, at);
+      const gate = await openReleaseGate(ctx.store, recipient, record.collectionId, ctx.clock(), { audit: false });
+      const successes = await releasedDetails(record.successes, ctx.store, gate, record.collectionId);
+      const pendings = await releasedDetails(record.pendings, ctx.store, gate, record.collectionId);
       return sendTaxii(reply, 200, JSON.stringify(toStatusResource(record, successes, pendings)));
     },
   );

@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EntenteError } from '../errors/entente-error.ts';
-import { releasable } from '../policy/decide-release.ts';
 import type { Recipient } from '../policy/recipient.ts';
-import type { CollectionRecord, ObjectStore, Page } from '../store/object-store.ts';
+import { openReleaseGate, type ReleaseGate, type ReleaseGateOptions } from '../release/open-release-gate.ts';
+import type { CollectionRecord, ObjectStore, Page, PageRequest, StoredEntry } from '../store/object-store.ts';
 import type { RawQuery } from './query-filters.ts';
 import type { PageSlice } from './taxii-resources.ts';
 import { TAXII_MEDIA_TYPE } from './taxii-media-types.ts';
@@ -45,14 +45,38 @@ export function collectionOf(request: FastifyRequest): CollectionRecord {
   return request.collection;
 }
 
-/** Passes one store page through the release decision, keeping the keyset position of the raw page. */
-export function releasePage(page: Page, recipient: Recipient, collectionId: string, at: Date): PageSlice {
-  const last = page.entries[page.entries.length - 1];
-  return {
-    shared: releasable(page.entries, recipient, { collectionId }, at),
-    more: page.more,
-    lastDateAdded: last?.dateAdded,
-  };
+/** The release gate for this request's recipient on this collection, at the request's instant. */
+export function gateFor(
+  ctx: TaxiiRouteContext,
+  request: FastifyRequest,
+  collectionId: string,
+  at: Date,
+  options: ReleaseGateOptions = {},
+): Promise<ReleaseGate> {
+  return openReleaseGate(ctx.store, recipientOf(request), collectionId, at, options);
+}
+
+/**
+ * Rounds of store pages one request may read to fill a page when the release decision withholds
+ * entries. A page may then come back shorter than `limit` (TAXII allows it) but with `more` and a
+ * cursor after everything examined, so paging stays keyset-bound and never skips or repeats.
+ */
+const MAX_PAGE_ROUNDS = 8;
+
+/** Fills one TAXII page from the store through the release gate. */
+export async function releasePage(gate: ReleaseGate, fetch: (page: PageRequest) => Promise<Page>, request: PageRequest): Promise<PageSlice> {
+  const shared: StoredEntry[] = [];
+  let after = request.after;
+  let more = true;
+  for (let round = 0; round < MAX_PAGE_ROUNDS && more && shared.length < request.limit; round += 1) {
+    const page = await fetch(after === undefined ? { limit: request.limit } : { limit: request.limit, after });
+    const { released, consumed } = await gate.release(page.entries, request.limit - shared.length);
+    for (const entry of released) shared.push(entry);
+    const lastConsumed = page.entries[consumed - 1];
+    if (lastConsumed !== undefined) after = lastConsumed.dateAdded;
+    more = page.more || consumed < page.entries.length;
+  }
+  return { shared, more, lastDateAdded: after };
 }
 
 const asIs = (payload: string): string => payload;

@@ -7,8 +7,8 @@ import type { CliIo, NodeLocationOptions } from '../cli-context.ts';
 import { withNode } from '../cli-context.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
 import { findCollection } from '../../bootstrap-node.ts';
-import { decideRelease } from '../../policy/decide-release.ts';
 import type { Recipient } from '../../policy/recipient.ts';
+import { openReleaseGate } from '../../release/open-release-gate.ts';
 import { parseMicroTimestamp } from '../../stix/micro-timestamp.ts';
 
 interface ExportOptions extends NodeLocationOptions {
@@ -17,6 +17,7 @@ interface ExportOptions extends NodeLocationOptions {
   type?: string[];
   output?: string;
   allVersions?: boolean;
+  for?: string;
 }
 
 const pageSize = 1000;
@@ -28,9 +29,14 @@ export function exportCommand(io: CliIo): Command {
     .option('--added-after <timestamp>', 'only objects added to the collection after this time (RFC 3339)')
     .option('--type <type...>', 'only these STIX types (repeatable)')
     .option('--all-versions', 'every version of every object, not only the latest')
+    .option('--for <organisation>', 'export what this partner organisation (identity id) may receive through the circle the collection carries; each release is audited')
     .option('-o, --output <file>', 'write to this file instead of standard output')
     .option('--data <dir>', 'data directory (env ENTENTE_DATA)')
-    .addHelpText('after', '\nExample:\n  $ entente export --collection default --type indicator malware -o shared.json')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ entente export --collection default --type indicator malware -o shared.json\n' +
+        '  $ entente export --collection grid-circle --for identity--7d3c… -o for-grid-co.json   (hand-carried release to a partner)',
+    )
     .action(async (options: ExportOptions) => {
       const addedAfter = options.addedAfter === undefined ? undefined : parseMicroTimestamp(options.addedAfter);
       if (options.addedAfter !== undefined && addedAfter === undefined) {
@@ -41,8 +47,17 @@ export function exportCommand(io: CliIo): Command {
         if (collection === undefined) {
           throw new EntenteError('ENT_COLLECTION_NOT_FOUND', `no collection "${options.collection}" (see entente collection list)`);
         }
-        // The command line acts as the node administrator; the release decision still sees every object.
-        const recipient: Recipient = { name: 'cli-export', organisationId: node.identity.homeOrganisation.id, admin: true, grants: [] };
+        // Without --for the command line acts as the node administrator (the home organisation); with
+        // it, the export is a release to that partner and goes through the circle rules and the audit.
+        const home = node.identity.homeOrganisation.id;
+        const forPartner = options.for !== undefined && options.for !== home;
+        if (forPartner && (await node.store.getOrganisation(options.for ?? '')) === undefined) {
+          throw new EntenteError('ENT_ORG_NOT_FOUND', `no partner organisation ${options.for ?? ''} (see entente org list)`);
+        }
+        const recipient: Recipient = forPartner
+          ? { name: `cli-export-for-${options.for ?? ''}`, organisationId: options.for ?? '', admin: false, actsForHome: false, grants: [{ collectionId: collection.id, read: true, write: false }] }
+          : { name: 'cli-export', organisationId: home, admin: true, actsForHome: true, grants: [] };
+        const gate = await openReleaseGate(node.store, recipient, collection.id, new Date());
         const output: Writable = options.output === undefined ? io.stdout : createWriteStream(options.output, { flags: 'wx' });
         const filter = {
           ...(options.type !== undefined ? { types: options.type } : {}),
@@ -54,10 +69,8 @@ export function exportCommand(io: CliIo): Command {
         let after: number | undefined;
         for (;;) {
           const page = await node.store.listEntries(collection.id, filter, { limit: pageSize, ...(after !== undefined ? { after } : {}) });
-          const now = new Date();
           let chunk = '';
-          for (const entry of page.entries) {
-            if (decideRelease(entry, recipient, { collectionId: collection.id }, now).kind !== 'share') continue;
+          for (const entry of (await gate.release(page.entries)).released) {
             chunk += (written === 0 ? '\n' : ',\n') + entry.json;
             written += 1;
           }

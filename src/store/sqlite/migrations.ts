@@ -83,4 +83,58 @@ export const migrations: readonly string[] = [
     created_at TEXT NOT NULL
   );
   `,
+  /* 3: circles, agreement versions and acceptances, the audit log, recall notices */ `
+  CREATE TABLE circles (
+    id TEXT PRIMARY KEY,
+    collection_id TEXT NOT NULL UNIQUE,
+    document TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+
+  -- Agreement versions are appended, never replaced: a member's acceptance names the version it read.
+  CREATE TABLE agreements (
+    circle_id TEXT NOT NULL REFERENCES circles (id),
+    version INTEGER NOT NULL,
+    document TEXT NOT NULL,
+    PRIMARY KEY (circle_id, version)
+  );
+
+  CREATE TABLE agreement_acceptances (
+    circle_id TEXT NOT NULL REFERENCES circles (id),
+    organisation_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    document TEXT NOT NULL,
+    PRIMARY KEY (circle_id, organisation_id, version)
+  );
+
+  CREATE TABLE audit_log (
+    seq INTEGER PRIMARY KEY,
+    recipient_organisation_id TEXT NOT NULL,
+    circle_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    entry TEXT NOT NULL,
+    previous_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  );
+  CREATE INDEX audit_by_recipient ON audit_log (recipient_organisation_id, at);
+  -- Append-only inside the database too: an UPDATE or DELETE through SQL is refused, and any change
+  -- made around SQLite breaks the hash chain, which 'entente audit verify' reports.
+  CREATE TRIGGER audit_log_is_append_only_update BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  CREATE TRIGGER audit_log_is_append_only_delete BEFORE DELETE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+  CREATE TABLE recall_notices (
+    seq INTEGER PRIMARY KEY,
+    circle_id TEXT NOT NULL,
+    organisation_id TEXT NOT NULL,
+    object_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    queued_at TEXT NOT NULL,
+    delivered_at TEXT,
+    UNIQUE (circle_id, organisation_id, object_id, version)
+  );
+  `,
 ];

@@ -6,6 +6,8 @@ import { versionOf } from '../../stix/versions.ts';
 import { compareVersions, equivalentVersionKeys } from '../compare-versions.ts';
 import type {
   AddOutcome,
+  AuditQuery,
+  AuditRecord,
   CollectionRecord,
   EntryFilter,
   NewCollection,
@@ -13,6 +15,7 @@ import type {
   ObjectStore,
   Page,
   PageRequest,
+  RecallNotice,
   SearchHit,
   SearchQuery,
   StatusDetail,
@@ -23,6 +26,10 @@ import type {
   VersionSelector,
 } from '../object-store.ts';
 import { migrations } from './migrations.ts';
+import { SqliteCircleTables } from './sqlite-circle-tables.ts';
+import type { AuditEntry } from '../../audit/audit-chain.ts';
+import type { Agreement, AgreementAcceptance, AgreementState } from '../../policy/agreement.ts';
+import type { Circle } from '../../policy/circle.ts';
 
 export interface SqliteObjectStoreOptions {
   /** File path, or ':memory:' for a private in-memory database. */
@@ -196,9 +203,12 @@ export class SqliteObjectStore implements ObjectStore {
     Statement
   >;
 
+  readonly #circles: SqliteCircleTables;
+
   constructor(db: Database.Database, clock: () => Date) {
     this.#db = db;
     this.#clock = clock;
+    this.#circles = new SqliteCircleTables(db);
     const prepare = (sql: string): Statement => db.prepare(sql);
     this.#sql = {
       insertCollection: prepare(
@@ -604,11 +614,83 @@ export class SqliteObjectStore implements ObjectStore {
     });
   }
 
+  async latestVersions(ids: readonly string[]): Promise<Map<string, StoredEntry>> {
+    return this.#guard(() => {
+      const found = new Map<string, StoredEntry>();
+      const unique = [...new Set(ids)];
+      for (let start = 0; start < unique.length; start += 500) {
+        const chunk = unique.slice(start, start + 500);
+        const rows = this.#db
+          .prepare(
+            `SELECT object_id, type, version, spec_version, 0, revoked, json FROM object_versions WHERE object_id IN (${chunk.map(() => '?').join(',')})`,
+          )
+          .raw(true)
+          .all(...chunk) as EntryRow[];
+        for (const row of rows) {
+          const entry = toStoredEntry(row);
+          const best = found.get(entry.id);
+          if (best === undefined || compareVersions(entry.version, best.version) > 0) found.set(entry.id, entry);
+        }
+      }
+      return found;
+    });
+  }
+
   async countEntries(collectionId: string): Promise<{ objects: number; versions: number }> {
     return this.#guard(() => {
       const collection = this.#requireCollection(collectionId);
       return this.#sql.countEntries.get(collection.key) as { objects: number; versions: number };
     });
+  }
+
+  // ---- Circles, agreements, audit, recalls (sqlite-circle-tables.ts) ----
+
+  async createCircle(circle: Circle, now: Date): Promise<void> {
+    return this.#guard(() => this.#circles.createCircle(circle, now));
+  }
+
+  async updateCircle(circle: Circle, now: Date): Promise<void> {
+    return this.#guard(() => this.#circles.updateCircle(circle, now));
+  }
+
+  async getCircle(id: string): Promise<Circle | undefined> {
+    return this.#guard(() => this.#circles.getCircle(id));
+  }
+
+  async getCircleByCollection(collectionId: string): Promise<Circle | undefined> {
+    return this.#guard(() => this.#circles.getCircleByCollection(collectionId));
+  }
+
+  async listCircles(): Promise<Circle[]> {
+    return this.#guard(() => this.#circles.listCircles());
+  }
+
+  async addAgreement(agreement: Agreement): Promise<void> {
+    return this.#guard(() => this.#circles.addAgreement(agreement));
+  }
+
+  async addAcceptance(acceptance: AgreementAcceptance): Promise<void> {
+    return this.#guard(() => this.#circles.addAcceptance(acceptance));
+  }
+
+  async getAgreementState(circleId: string): Promise<AgreementState> {
+    return this.#guard(() => this.#circles.getAgreementState(circleId));
+  }
+
+  async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+    return this.#guard(() => this.#circles.appendAudit(entries));
+  }
+
+  async readAudit(query: AuditQuery): Promise<AuditRecord[]> {
+    return this.#guard(() => this.#circles.readAudit(query));
+  }
+
+  async queueRecalls(notices: readonly RecallNotice[]): Promise<number> {
+    return this.#guard(() => this.#circles.queueRecalls(notices));
+  }
+
+  async listRecalls(filter: { readonly circleId?: string; readonly organisationId?: string; readonly undeliveredOnly?: boolean }): Promise<RecallNotice[]> {
+    return this.#guard(() => this.#circles.listRecalls(filter));
   }
 
   // ---- Status ----

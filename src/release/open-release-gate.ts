@@ -1,0 +1,186 @@
+import { releaseAuditEntry, type AuditEntry } from '../audit/audit-chain.ts';
+import { decideRelease, type CircleChannel, type ReleaseDecision } from '../policy/decide-release.ts';
+import type { Recipient } from '../policy/recipient.ts';
+import { TLP1_MARKING_IDS, TLP2_MARKING_IDS } from '../policy/tlp.ts';
+import type { ObjectStore, StoredEntry } from '../store/object-store.ts';
+import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
+
+/**
+ * The I/O edge of the release decision for one request: it loads what the pure decision needs (the
+ * circle the collection carries, its agreement state, the recipient's sectors, marking definitions,
+ * the decisions about referenced objects), asks `decideRelease` about each entry, and records every
+ * release to a partner in the audit log before anything is returned. Every read path uses one.
+ */
+export interface ReleaseGate {
+  /**
+   * The entries the recipient may receive, in order, up to `room` of them; a redacted entry
+   * carries the redacted JSON. Withheld entries are simply absent, exactly as if they did not
+   * exist. `consumed` says how many input entries were examined (all, unless `room` ran out), so
+   * that a pager knows where the next page starts.
+   */
+  release(entries: readonly StoredEntry[], room?: number): Promise<{ released: StoredEntry[]; consumed: number }>;
+  /**
+   * False when the decision never reads an object's JSON (the home organisation's users), so that
+   * callers holding only ids and versions need not load the objects.
+   */
+  readonly readsObjects: boolean;
+  /** The decision about one entry, without auditing (for checks such as "may the caller see it before deleting"). */
+  decide(entry: StoredEntry): Promise<ReleaseDecision>;
+}
+
+export type GateStore = Pick<
+  ObjectStore,
+  'getCircleByCollection' | 'getAgreementState' | 'getOrganisation' | 'latestVersions' | 'listEntries' | 'appendAudit'
+>;
+
+/** How far the gate follows references (relationship → indicator → …) before calling the target unknown. */
+const MAX_REFERENCE_DEPTH = 4;
+const REFERENCE_KEY = /_refs?$/;
+/** The types whose release depends on what they point to (see decide-circle-release.ts rules 12 and 14). */
+const REVEALING_TYPES = new Set(['relationship', 'sighting', 'observed-data', 'report', 'grouping', 'note', 'opinion']);
+const NOT_REVEALING = new Set(['created_by_ref', 'object_marking_refs']);
+const TLP_IDS = new Set<string>([...Object.values(TLP2_MARKING_IDS), ...Object.values(TLP1_MARKING_IDS)]);
+
+type Verdict = ReleaseDecision['kind'] | undefined;
+
+export interface ReleaseGateOptions {
+  /**
+   * Record releases in the audit log (default). Off only for paths that return no content to the
+   * recipient — the manifest, version lists and status details name ids and versions but are not a
+   * release of the object; what they list still passes the same decision.
+   */
+  readonly audit?: boolean;
+}
+
+export async function openReleaseGate(
+  store: GateStore,
+  recipient: Recipient,
+  collectionId: string,
+  at: Date,
+  options: ReleaseGateOptions = {},
+): Promise<ReleaseGate> {
+  if (recipient.actsForHome) return homeGate(recipient, collectionId, at);
+
+  const circle = await store.getCircleByCollection(collectionId);
+  const base =
+    circle === undefined
+      ? undefined
+      : {
+          circle,
+          agreements: await store.getAgreementState(circle.id),
+          recipientSectors: (await store.getOrganisation(recipient.organisationId))?.sectors ?? [],
+        };
+  const markingDefinitions = new Map<string, JsonObject>();
+  const verdicts = new Map<string, Promise<Verdict>>();
+
+  async function loadMarkings(object: StixObject): Promise<void> {
+    const wanted = markingRefsOf(object).filter((ref) => !TLP_IDS.has(ref) && !markingDefinitions.has(ref));
+    if (wanted.length === 0) return;
+    const found = await store.latestVersions(wanted);
+    for (const [id, entry] of found) {
+      const parsed = JSON.parse(entry.json) as JsonValue;
+      if (isRecord(parsed) && parsed['type'] === 'marking-definition') markingDefinitions.set(id, parsed);
+    }
+  }
+
+  /** The verdict on the latest version of a referenced object in this collection; undefined when not held or too deep. */
+  function verdictOf(id: string, depth: number, path: ReadonlySet<string>): Promise<Verdict> {
+    if (depth > MAX_REFERENCE_DEPTH || path.has(id)) return Promise.resolve(undefined);
+    const cached = verdicts.get(id);
+    if (cached !== undefined) return cached;
+    const pending = (async (): Promise<Verdict> => {
+      const page = await store.listEntries(collectionId, { ids: [id], versions: [{ kind: 'last' }] }, { limit: 1 });
+      const entry = page.entries[0];
+      if (entry === undefined) return undefined;
+      return (await decideEntry(entry, depth, new Set([...path, id]))).decision.kind;
+    })();
+    // A verdict cut short by a cycle is 'unknown' (withhold): caching it can only narrow, never widen.
+    verdicts.set(id, pending);
+    return pending;
+  }
+
+  async function decideEntry(entry: StoredEntry, depth: number, path: ReadonlySet<string>): Promise<{ decision: ReleaseDecision; object?: StixObject }> {
+    const object = parseObject(entry.json);
+    if (object === undefined) return { decision: { kind: 'withhold', reasons: ['object: stored JSON is not an object'] } };
+    await loadMarkings(object);
+    const referenced = new Map<string, Verdict>();
+    for (const id of referencesOf(object)) referenced.set(id, await verdictOf(id, depth + 1, path));
+    const channel: { collectionId: string; circle?: CircleChannel } = { collectionId };
+    if (base !== undefined) channel.circle = { ...base, lookup: (id) => referenced.get(id) };
+    const decision = decideRelease({ id: entry.id, type: entry.type, version: entry.version, object, markingDefinitions }, recipient, channel, at);
+    return { decision, object };
+  }
+
+  return {
+    readsObjects: true,
+    async decide(entry) {
+      return (await decideEntry(entry, 0, new Set([entry.id]))).decision;
+    },
+    async release(entries, room = Number.POSITIVE_INFINITY) {
+      const released: StoredEntry[] = [];
+      const audit: AuditEntry[] = [];
+      let consumed = 0;
+      for (const entry of entries) {
+        if (released.length >= room) break;
+        consumed += 1;
+        const { decision, object } = await decideEntry(entry, 0, new Set([entry.id]));
+        if (decision.kind === 'withhold' || object === undefined) continue;
+        released.push(decision.kind === 'redact' ? { ...entry, json: JSON.stringify(decision.redacted) } : entry);
+        if (circle !== undefined && options.audit !== false) audit.push(releaseAuditEntry(object, decision, recipient.organisationId, circle.id, at));
+      }
+      // Recorded before anything leaves: a release the log cannot hold does not happen.
+      await store.appendAudit(audit);
+      return { released, consumed };
+    },
+  };
+}
+
+/** The home organisation's own users: the grant decides, no JSON needs reading, nothing is a release to a party. */
+function homeGate(recipient: Recipient, collectionId: string, at: Date): ReleaseGate {
+  const decide = (entry: StoredEntry): ReleaseDecision => decideRelease(entry, recipient, { collectionId }, at);
+  return {
+    readsObjects: false,
+    decide: async (entry) => decide(entry),
+    release: async (entries, room = Number.POSITIVE_INFINITY) => {
+      const released: StoredEntry[] = [];
+      let consumed = 0;
+      for (const entry of entries) {
+        if (released.length >= room) break;
+        consumed += 1;
+        if (decide(entry).kind === 'share') released.push(entry);
+      }
+      return { released, consumed };
+    },
+  };
+}
+
+function isRecord(value: JsonValue | undefined): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parseObject(json: string): StixObject | undefined {
+  const value = JSON.parse(json) as JsonValue;
+  return isRecord(value) && typeof value['id'] === 'string' && typeof value['type'] === 'string' ? (value as StixObject) : undefined;
+}
+
+function markingRefsOf(object: StixObject): string[] {
+  const refs: string[] = [];
+  const objectLevel = object['object_marking_refs'];
+  if (Array.isArray(objectLevel)) for (const ref of objectLevel) if (typeof ref === 'string') refs.push(ref);
+  const granular = object['granular_markings'];
+  if (Array.isArray(granular)) {
+    for (const entry of granular) if (isRecord(entry) && typeof entry['marking_ref'] === 'string') refs.push(entry['marking_ref']);
+  }
+  return refs;
+}
+
+/** Ids this object reveals by pointing at them: every `*_ref(s)` but the creator and markings. */
+function referencesOf(object: StixObject): string[] {
+  const ids = new Set<string>();
+  if (!REVEALING_TYPES.has(object.type)) return [];
+  for (const [key, value] of Object.entries(object)) {
+    if (!REFERENCE_KEY.test(key) || NOT_REVEALING.has(key)) continue;
+    for (const id of Array.isArray(value) ? value : [value]) if (typeof id === 'string') ids.add(id);
+  }
+  return [...ids];
+}

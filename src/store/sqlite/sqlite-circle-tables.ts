@@ -1,0 +1,248 @@
+import type Database from 'better-sqlite3';
+import { chainEntry, GENESIS_HASH, type AuditEntry, type ChainedAuditEntry } from '../../audit/audit-chain.ts';
+import { EntenteError } from '../../errors/entente-error.ts';
+import { parseAgreement, parseAgreementAcceptance, type Agreement, type AgreementAcceptance, type AgreementState } from '../../policy/agreement.ts';
+import { parseCircle, type Circle } from '../../policy/circle.ts';
+import { toAcceptanceDocument, toAgreementDocument, toCircleDocument } from '../../policy/circle-documents.ts';
+import type { AuditQuery, AuditRecord, RecallNotice } from '../object-store.ts';
+
+type Statement = Database.Statement<unknown[], unknown>;
+
+interface AuditRow {
+  seq: number;
+  entry: string;
+  previous_hash: string;
+  hash: string;
+}
+
+interface RecallRow {
+  circle_id: string;
+  organisation_id: string;
+  object_id: string;
+  version: string;
+  reason: string;
+  queued_at: string;
+  delivered_at: string | null;
+}
+
+const MAX_AUDIT_PAGE = 10_000;
+
+/**
+ * The circle, agreement, audit and recall tables of the SQLite store (migration 3). Documents are
+ * stored in their exchange form and read back through the same parsers as untrusted input, so a
+ * row edited behind the program's back fails closed (ENT_STORE_UNAVAILABLE) instead of widening
+ * anyone's view.
+ */
+export class SqliteCircleTables {
+  readonly #db: Database.Database;
+  readonly #sql: Record<
+    | 'insertCircle' | 'updateCircle' | 'selectCircle' | 'selectCircleByCollection' | 'selectCircleIdByCollection'
+    | 'selectCircles' | 'selectCollection' | 'insertAgreement' | 'selectAgreements' | 'insertAcceptance'
+    | 'selectAcceptances' | 'selectLastAudit' | 'insertAudit' | 'insertRecall',
+    Statement
+  >;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    const prepare = (sql: string): Statement => db.prepare(sql);
+    this.#sql = {
+      insertCircle: prepare('INSERT INTO circles (id, collection_id, document, created_at, updated_at) VALUES (?, ?, ?, ?, ?)'),
+      updateCircle: prepare('UPDATE circles SET document = ?, updated_at = ? WHERE id = ? AND collection_id = ?'),
+      selectCircle: prepare('SELECT document FROM circles WHERE id = ?'),
+      selectCircleByCollection: prepare('SELECT document FROM circles WHERE collection_id = ?'),
+      selectCircleIdByCollection: prepare('SELECT id FROM circles WHERE collection_id = ?'),
+      selectCircles: prepare('SELECT document FROM circles ORDER BY id'),
+      selectCollection: prepare('SELECT 1 FROM collections WHERE id = ?'),
+      insertAgreement: prepare('INSERT INTO agreements (circle_id, version, document) VALUES (?, ?, ?)'),
+      selectAgreements: prepare('SELECT document FROM agreements WHERE circle_id = ? ORDER BY version'),
+      insertAcceptance: prepare(
+        'INSERT INTO agreement_acceptances (circle_id, organisation_id, version, document) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      ),
+      selectAcceptances: prepare('SELECT document FROM agreement_acceptances WHERE circle_id = ? ORDER BY organisation_id, version'),
+      selectLastAudit: prepare('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1'),
+      insertAudit: prepare(
+        'INSERT INTO audit_log (recipient_organisation_id, circle_id, at, entry, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      insertRecall: prepare(
+        `INSERT INTO recall_notices (circle_id, organisation_id, object_id, version, reason, queued_at)
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      ),
+    };
+  }
+
+  createCircle(circle: Circle, now: Date): void {
+    if (this.#sql.selectCircle.get(circle.id) !== undefined) {
+      throw new EntenteError('ENT_CIRCLE_EXISTS', `A circle with id "${circle.id}" already exists`, { circleId: circle.id });
+    }
+    if (this.#sql.selectCollection.get(circle.collectionId) === undefined) {
+      throw new EntenteError('ENT_COLLECTION_NOT_FOUND', `No collection ${circle.collectionId} to carry circle ${circle.id}`, {
+        collectionId: circle.collectionId,
+      });
+    }
+    const holder = this.#sql.selectCircleIdByCollection.get(circle.collectionId) as { id: string } | undefined;
+    if (holder !== undefined) {
+      throw new EntenteError(
+        'ENT_CIRCLE_COLLECTION_TAKEN',
+        `Collection ${circle.collectionId} already carries circle ${holder.id}; each circle needs a collection of its own`,
+        { collectionId: circle.collectionId, circleId: holder.id },
+      );
+    }
+    const time = now.toISOString();
+    this.#sql.insertCircle.run(circle.id, circle.collectionId, JSON.stringify(toCircleDocument(circle)), time, time);
+  }
+
+  updateCircle(circle: Circle, now: Date): void {
+    const result = this.#sql.updateCircle.run(JSON.stringify(toCircleDocument(circle)), now.toISOString(), circle.id, circle.collectionId);
+    if (result.changes === 0) {
+      throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${circle.id} on collection ${circle.collectionId}`, { circleId: circle.id });
+    }
+  }
+
+  getCircle(id: string): Circle | undefined {
+    const row = this.#sql.selectCircle.get(id) as { document: string } | undefined;
+    return row === undefined ? undefined : readCircle(row.document);
+  }
+
+  getCircleByCollection(collectionId: string): Circle | undefined {
+    const row = this.#sql.selectCircleByCollection.get(collectionId) as { document: string } | undefined;
+    return row === undefined ? undefined : readCircle(row.document);
+  }
+
+  listCircles(): Circle[] {
+    return (this.#sql.selectCircles.all() as { document: string }[]).map((row) => readCircle(row.document));
+  }
+
+  addAgreement(agreement: Agreement): void {
+    if (this.#sql.selectCircle.get(agreement.circleId) === undefined) {
+      throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${agreement.circleId}`, { circleId: agreement.circleId });
+    }
+    try {
+      this.#sql.insertAgreement.run(agreement.circleId, agreement.version, JSON.stringify(toAgreementDocument(agreement)));
+    } catch (error) {
+      if (String((error as { code?: unknown }).code ?? '').startsWith('SQLITE_CONSTRAINT')) {
+        throw new EntenteError(
+          'ENT_AGREEMENT_EXISTS',
+          `Circle ${agreement.circleId} already has agreement version ${agreement.version}; propose version ${agreement.version + 1} instead`,
+          { circleId: agreement.circleId, version: agreement.version },
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  addAcceptance(acceptance: AgreementAcceptance): void {
+    this.#sql.insertAcceptance.run(
+      acceptance.circleId,
+      acceptance.organisationId,
+      acceptance.version,
+      JSON.stringify(toAcceptanceDocument(acceptance)),
+    );
+  }
+
+  getAgreementState(circleId: string): AgreementState {
+    const agreements = (this.#sql.selectAgreements.all(circleId) as { document: string }[]).map((row) => {
+      const parsed = parseAgreement(JSON.parse(row.document));
+      if (!parsed.ok) throw corrupt(`agreement of circle ${circleId}`);
+      return parsed.value;
+    });
+    const acceptances = (this.#sql.selectAcceptances.all(circleId) as { document: string }[]).map((row) => {
+      const parsed = parseAgreementAcceptance(JSON.parse(row.document));
+      if (!parsed.ok) throw corrupt(`acceptance of circle ${circleId}`);
+      return parsed.value;
+    });
+    return { agreements, acceptances };
+  }
+
+  appendAudit(entries: readonly AuditEntry[]): void {
+    if (entries.length === 0) return;
+    const append = this.#db.transaction(() => {
+      let previous = (this.#sql.selectLastAudit.get() as { hash: string } | undefined)?.hash ?? GENESIS_HASH;
+      for (const entry of entries) {
+        const chained = chainEntry(previous, entry);
+        this.#sql.insertAudit.run(entry.recipientOrganisationId, entry.circleId, entry.at, JSON.stringify(entry), chained.previousHash, chained.hash);
+        previous = chained.hash;
+      }
+    });
+    // Immediate: two processes appending at once must not both chain to the same last entry.
+    append.immediate();
+  }
+
+  readAudit(query: AuditQuery): AuditRecord[] {
+    const clauses = ['seq > ?'];
+    const params: (string | number)[] = [query.afterSeq ?? 0];
+    if (query.recipientOrganisationId !== undefined) {
+      clauses.push('recipient_organisation_id = ?');
+      params.push(query.recipientOrganisationId);
+    }
+    if (query.circleId !== undefined) {
+      clauses.push('circle_id = ?');
+      params.push(query.circleId);
+    }
+    // `at` is an ISO string written by Date.toISOString, so text order is time order.
+    if (query.from !== undefined) {
+      clauses.push('at >= ?');
+      params.push(query.from.toISOString());
+    }
+    if (query.to !== undefined) {
+      clauses.push('at < ?');
+      params.push(query.to.toISOString());
+    }
+    const limit = Math.max(1, Math.min(MAX_AUDIT_PAGE, Math.floor(query.limit)));
+    const rows = this.#db
+      .prepare(`SELECT seq, entry, previous_hash, hash FROM audit_log WHERE ${clauses.join(' AND ')} ORDER BY seq LIMIT ${limit}`)
+      .all(...params) as AuditRow[];
+    return rows.map((row) => ({ seq: row.seq, chained: toChained(row) }));
+  }
+
+  queueRecalls(notices: readonly RecallNotice[]): number {
+    let added = 0;
+    const queue = this.#db.transaction(() => {
+      for (const notice of notices) {
+        const result = this.#sql.insertRecall.run(notice.circleId, notice.organisationId, notice.objectId, notice.version, notice.reason, notice.queuedAt);
+        added += result.changes;
+      }
+    });
+    queue.immediate();
+    return added;
+  }
+
+  listRecalls(filter: { readonly circleId?: string; readonly organisationId?: string; readonly undeliveredOnly?: boolean }): RecallNotice[] {
+    const clauses = ['1 = 1'];
+    const params: string[] = [];
+    if (filter.circleId !== undefined) {
+      clauses.push('circle_id = ?');
+      params.push(filter.circleId);
+    }
+    if (filter.organisationId !== undefined) {
+      clauses.push('organisation_id = ?');
+      params.push(filter.organisationId);
+    }
+    if (filter.undeliveredOnly === true) clauses.push('delivered_at IS NULL');
+    const rows = this.#db.prepare(`SELECT * FROM recall_notices WHERE ${clauses.join(' AND ')} ORDER BY seq`).all(...params) as RecallRow[];
+    return rows.map((row) => ({
+      circleId: row.circle_id,
+      organisationId: row.organisation_id,
+      objectId: row.object_id,
+      version: row.version,
+      reason: row.reason,
+      queuedAt: row.queued_at,
+      ...(row.delivered_at === null ? {} : { deliveredAt: row.delivered_at }),
+    }));
+  }
+}
+
+function readCircle(document: string): Circle {
+  const parsed = parseCircle(JSON.parse(document));
+  if (!parsed.ok) throw corrupt('circle document');
+  return parsed.value;
+}
+
+function toChained(row: AuditRow): ChainedAuditEntry {
+  // The entry is handed to verification as stored: a tampered row must fail the chain, not the parse.
+  return { previousHash: row.previous_hash, entry: JSON.parse(row.entry) as AuditEntry, hash: row.hash };
+}
+
+function corrupt(what: string): EntenteError {
+  return new EntenteError('ENT_STORE_UNAVAILABLE', `A stored ${what} no longer reads as valid; the store was changed outside Entente`);
+}
