@@ -1,0 +1,162 @@
+// Zeek logs (conn, dns, http, files, ssl, x509) as observations, from TSV (with its `#fields` header) or
+// JSON lines. Every record keeps its addresses, ports and protocols as network-traffic between
+// ipv4/ipv6-addr, plus what the log is about: the queried name and its answers (dns), the host and URL
+// (http), the file's hashes and name (files), the server name (ssl), the certificate (x509).
+import { ScoBuilder, hashesOf } from './sco-builder.ts';
+import { toStixTimestamp, type JsonRecord } from './log-observation.ts';
+
+export const zeekLogKinds = ['conn', 'dns', 'http', 'files', 'ssl', 'x509'] as const;
+export type ZeekLogKind = (typeof zeekLogKinds)[number];
+
+export function isZeekLogKind(text: string): text is ZeekLogKind {
+  return (zeekLogKinds as readonly string[]).includes(text);
+}
+
+/** The kind of a Zeek record from its fields, when neither `_path` nor the file name says. */
+export function guessZeekKind(record: JsonRecord): ZeekLogKind | undefined {
+  if ('query' in record && 'qtype_name' in record) return 'dns';
+  if ('query' in record) return 'dns';
+  if ('method' in record || ('host' in record && 'uri' in record)) return 'http';
+  if ('certificate.serial' in record || 'certificate.subject' in record) return 'x509';
+  if ('fuid' in record && ('mime_type' in record || 'sha256' in record || 'md5' in record || 'sha1' in record)) return 'files';
+  if ('server_name' in record || 'cipher' in record) return 'ssl';
+  if ('proto' in record && 'id.orig_h' in record) return 'conn';
+  return undefined;
+}
+
+export interface ZeekRecordResult {
+  readonly timestamp: string;
+  readonly objects: Record<string, JsonRecord>;
+}
+
+const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined || value === null ? [] : [value]);
+
+/** The SCOs of one Zeek record of the given kind; a reason when the record cannot be one. */
+export function zeekRecordObservation(kind: ZeekLogKind, record: JsonRecord): ZeekRecordResult | string {
+  const timestamp = toStixTimestamp(record['ts']);
+  if (timestamp === undefined) return `ts ${JSON.stringify(record['ts'])} is not a time`;
+  const b = new ScoBuilder();
+  const traffic = (...services: unknown[]): void => {
+    b.traffic({
+      src: record['id.orig_h'],
+      dst: record['id.resp_h'],
+      srcPort: record['id.orig_p'],
+      dstPort: record['id.resp_p'],
+      protocols: [record['proto'], ...services],
+    });
+  };
+  switch (kind) {
+    case 'conn':
+      traffic(...String(record['service'] ?? '').split(','));
+      break;
+    case 'dns': {
+      traffic('dns');
+      const query = b.domain(record['query']);
+      const resolved = list(record['answers'])
+        .map((answer) => b.domain(answer))
+        .filter((ref): ref is string => ref !== undefined && ref !== query);
+      const querySco = query === undefined ? undefined : b.objects[query];
+      if (querySco !== undefined && querySco['type'] === 'domain-name' && resolved.length > 0) {
+        b.objects[query as string] = { ...querySco, resolves_to_refs: resolved };
+      }
+      break;
+    }
+    case 'http': {
+      traffic('http');
+      const host = record['host'];
+      b.domain(host);
+      const uri = record['uri'];
+      if (typeof uri === 'string' && /^https?:\/\//i.test(uri)) b.url(uri);
+      else if (typeof host === 'string' && host !== '' && typeof uri === 'string') b.url(`http://${host}${uri.startsWith('/') ? '' : '/'}${uri}`);
+      break;
+    }
+    case 'files': {
+      for (const host of [...list(record['tx_hosts']), ...list(record['rx_hosts'])]) b.ip(host);
+      if ('id.orig_h' in record) traffic();
+      const file: Record<string, unknown> = { type: 'file' };
+      const hashes = hashesOf(record['md5'], record['sha1'], record['sha256']);
+      if (hashes !== undefined) file['hashes'] = hashes;
+      if (typeof record['filename'] === 'string' && record['filename'] !== '') file['name'] = record['filename'];
+      const size = Number(record['total_bytes'] ?? record['seen_bytes']);
+      if (Number.isSafeInteger(size) && size >= 0) file['size'] = size;
+      if (typeof record['mime_type'] === 'string' && record['mime_type'] !== '') file['mime_type'] = record['mime_type'];
+      if (hashes !== undefined || file['name'] !== undefined) b.add(file);
+      break;
+    }
+    case 'ssl':
+      traffic('ssl');
+      b.domain(record['server_name']);
+      break;
+    case 'x509': {
+      const cert: Record<string, unknown> = { type: 'x509-certificate' };
+      const fingerprint = record['fingerprint'];
+      if (typeof fingerprint === 'string') {
+        const hex = fingerprint.replace(/:/g, '');
+        const hashes = hashesOf(hex, hex, hex);
+        if (hashes !== undefined) cert['hashes'] = hashes;
+      }
+      const copy = (from: string, to: string): void => {
+        const value = record[from];
+        if (typeof value === 'string' && value !== '') cert[to] = value;
+      };
+      copy('certificate.serial', 'serial_number');
+      copy('certificate.subject', 'subject');
+      copy('certificate.issuer', 'issuer');
+      const notBefore = toStixTimestamp(record['certificate.not_valid_before']);
+      const notAfter = toStixTimestamp(record['certificate.not_valid_after']);
+      if (notBefore !== undefined) cert['validity_not_before'] = notBefore;
+      if (notAfter !== undefined) cert['validity_not_after'] = notAfter;
+      b.add(cert);
+      for (const name of list(record['san.dns'])) b.domain(name);
+      for (const address of list(record['san.ip'])) b.ip(address);
+      break;
+    }
+  }
+  if (b.size === 0) return `a ${kind} record with nothing to observe`;
+  return { timestamp, objects: b.objects };
+}
+
+/** State of a Zeek TSV file: the header lines seen so far. */
+export class ZeekTsvHeader {
+  separator = '\t';
+  setSeparator = ',';
+  emptyField = '(empty)';
+  unsetField = '-';
+  path: string | undefined;
+  fields: string[] | undefined;
+  containers: boolean[] = [];
+
+  /** Reads a `#…` header line; false when the line is not one. */
+  readHeader(line: string): boolean {
+    if (!line.startsWith('#')) return false;
+    if (line.startsWith('#separator ')) {
+      const value = line.slice('#separator '.length);
+      this.separator = value.replace(/\\x([0-9a-fA-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+      return true;
+    }
+    const [name, ...values] = line.split(this.separator);
+    const first = values[0] ?? '';
+    if (name === '#set_separator') this.setSeparator = first;
+    else if (name === '#empty_field') this.emptyField = first;
+    else if (name === '#unset_field') this.unsetField = first;
+    else if (name === '#path') this.path = first;
+    else if (name === '#fields') this.fields = values;
+    else if (name === '#types') this.containers = values.map((type) => type.startsWith('set[') || type.startsWith('vector['));
+    return true;
+  }
+
+  /** One data line as a record (`-` absent, sets and vectors as arrays), or a reason. */
+  record(line: string): JsonRecord | string {
+    if (this.fields === undefined) return 'data before the #fields header';
+    const values = line.split(this.separator);
+    if (values.length !== this.fields.length) return `${values.length} fields where the #fields header names ${this.fields.length}`;
+    const record: Record<string, unknown> = {};
+    this.fields.forEach((field, i) => {
+      const value = values[i] as string;
+      if (value === this.unsetField) return;
+      if (this.containers[i] === true) record[field] = value === this.emptyField ? [] : value.split(this.setSeparator);
+      else record[field] = value === this.emptyField ? '' : value;
+    });
+    return record;
+  }
+}
