@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import type { Logger } from 'pino';
 import { EntenteError } from '../errors/entente-error.ts';
 import { registerSearchRoutes } from '../api/search-routes.ts';
+import { registerCircleRoutes } from '../api/circle-routes.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { parseJson } from '../stix/parse-json.ts';
 import type { JsonValue } from '../stix/types.ts';
@@ -130,6 +131,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   registerManifestRoutes(app, ctx);
   registerStatusRoutes(app, ctx);
   registerSearchRoutes(app, { store: deps.store, clock: deps.clock });
+  registerCircleRoutes(app, { store: deps.store, clock: deps.clock, homeOrganisationId: deps.homeOrganisationId });
 
   await app.ready();
   return app;

@@ -1,0 +1,272 @@
+import { EntenteError } from '../errors/entente-error.ts';
+import { bindingAgreement, parseAgreement, type Agreement, type AgreementState } from '../policy/agreement.ts';
+import { membershipAt, parseCircle, visibleMembers, type Circle, type CircleRole } from '../policy/circle.ts';
+import { toAgreementDocument, toCircleDocument } from '../policy/circle-documents.ts';
+import { endCircle, inviteMember, leaveCircle, promoteMember, type CircleChangeRefusal } from '../policy/circle-lifecycle.ts';
+import type { PolicyIssue } from '../policy/document-reader.ts';
+import type { ObjectStore, RecallNotice } from '../store/object-store.ts';
+
+/**
+ * What people do with circles — create, invite, propose terms, accept, leave, end, promote — for
+ * the CLI and the REST API alike. The rules are the pure functions of src/policy; this module
+ * loads, checks who is acting, stores, and queues recall notices.
+ */
+export interface CircleDeps {
+  readonly store: ObjectStore;
+  readonly clock: () => Date;
+  readonly homeOrganisationId: string;
+}
+
+/** Who asks: the node administrator may act for anyone; others act for their own organisation. */
+export interface CircleActor {
+  readonly organisationId: string;
+  readonly admin: boolean;
+}
+
+const CREATE_FIELDS = ['id', 'name', 'description', 'kind', 'visibility', 'collection_id', 'default_tlp', 'valid_from', 'valid_until', 'review_at'];
+
+function invalid(code: 'ENT_POLICY_CIRCLE_INVALID' | 'ENT_POLICY_AGREEMENT_INVALID', issues: readonly PolicyIssue[]): EntenteError {
+  return new EntenteError(code, issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), {
+    issues: issues.map((issue) => ({ path: issue.path, code: issue.code, message: issue.message })),
+  });
+}
+
+function refused(refusal: CircleChangeRefusal): EntenteError {
+  return new EntenteError(refusal.code, refusal.message);
+}
+
+/** The circle, if the actor may know it exists: the home organisation, or an organisation that is or was a member. */
+async function requireCircle(deps: CircleDeps, circleId: string, actor: CircleActor): Promise<Circle> {
+  const circle = await deps.store.getCircle(circleId);
+  const known =
+    circle !== undefined &&
+    (actor.admin || actor.organisationId === deps.homeOrganisationId || circle.members.some((member) => member.organisationId === actor.organisationId));
+  if (circle === undefined || !known) throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${circleId}`, { circleId });
+  return circle;
+}
+
+function requireCoordinator(circle: Circle, actor: CircleActor, at: Date): void {
+  if (actor.admin) return;
+  const membership = membershipAt(circle, actor.organisationId, at);
+  if (membership.kind !== 'member' || membership.member.role !== 'coordinator') {
+    throw new EntenteError('ENT_CIRCLE_FORBIDDEN', `Only a coordinator of circle ${circle.id} may change it`);
+  }
+}
+
+async function requireKnownOrganisation(deps: CircleDeps, organisationId: string): Promise<void> {
+  if (organisationId === deps.homeOrganisationId) return;
+  if ((await deps.store.getOrganisation(organisationId)) === undefined) {
+    throw new EntenteError('ENT_ORG_NOT_FOUND', `No organisation ${organisationId}; register it first (entente org add)`, { organisationId });
+  }
+}
+
+/**
+ * Creates a circle coordinated by the home organisation, on its own collection (created with the
+ * circle's id when `collection_id` is not given). The input is the circle document without members.
+ */
+export async function createCircle(deps: CircleDeps, input: unknown): Promise<Circle> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw invalid('ENT_POLICY_CIRCLE_INVALID', [{ path: '$', code: 'ENT_POLICY_WRONG_TYPE', message: 'expected a JSON object' }]);
+  }
+  const fields = input as Record<string, unknown>;
+  const unknownField = Object.keys(fields).find((key) => !CREATE_FIELDS.includes(key));
+  if (unknownField !== undefined) {
+    throw invalid('ENT_POLICY_CIRCLE_INVALID', [
+      { path: `$.${unknownField}`, code: 'ENT_POLICY_UNKNOWN_FIELD', message: `unknown field; members join through invitations` },
+    ]);
+  }
+  const now = deps.clock();
+  const validFrom = typeof fields['valid_from'] === 'string' ? fields['valid_from'] : now.toISOString();
+  const document = {
+    ...fields,
+    collection_id: fields['collection_id'] ?? fields['id'],
+    valid_from: validFrom,
+    members: [{ organisation_id: deps.homeOrganisationId, role: 'coordinator', joined_at: validFrom, trial: false }],
+  };
+  const parsed = parseCircle(document);
+  if (!parsed.ok) throw invalid('ENT_POLICY_CIRCLE_INVALID', parsed.error);
+  const circle = parsed.value;
+  if ((await deps.store.getCircle(circle.id)) !== undefined) {
+    throw new EntenteError('ENT_CIRCLE_EXISTS', `A circle with id "${circle.id}" already exists`, { circleId: circle.id });
+  }
+  const holder = await deps.store.getCircleByCollection(circle.collectionId);
+  if (holder !== undefined) {
+    throw new EntenteError('ENT_CIRCLE_COLLECTION_TAKEN', `Collection ${circle.collectionId} already carries circle ${holder.id}`);
+  }
+  if ((await deps.store.getCollection(circle.collectionId)) === undefined) {
+    await deps.store.createCollection({ id: circle.collectionId, title: circle.name, description: `Collection of circle ${circle.id}` }, now);
+  }
+  await deps.store.createCircle(circle, now);
+  return circle;
+}
+
+export interface InviteInput {
+  readonly organisationId: string;
+  readonly role: CircleRole;
+  readonly trial: boolean;
+}
+
+export async function invite(deps: CircleDeps, actor: CircleActor, circleId: string, input: InviteInput): Promise<Circle> {
+  const at = deps.clock();
+  const circle = await requireCircle(deps, circleId, actor);
+  requireCoordinator(circle, actor, at);
+  await requireKnownOrganisation(deps, input.organisationId);
+  const changed = inviteMember(circle, input, at);
+  if (!changed.ok) throw refused(changed.error);
+  await deps.store.updateCircle(changed.value, at);
+  return changed.value;
+}
+
+/**
+ * Proposes the next version of the circle's terms (a JSON `terms` object as in agreement documents).
+ * It binds nobody until members accept it.
+ */
+export async function proposeAgreement(deps: CircleDeps, actor: CircleActor, circleId: string, terms: unknown): Promise<Agreement> {
+  const at = deps.clock();
+  const circle = await requireCircle(deps, circleId, actor);
+  requireCoordinator(circle, actor, at);
+  const state = await deps.store.getAgreementState(circleId);
+  const version = state.agreements.reduce((highest, agreement) => Math.max(highest, agreement.version), 0) + 1;
+  // An administrator proposes on behalf of the home organisation, which coordinates the circles it hosts.
+  const proposedBy = actor.admin ? deps.homeOrganisationId : actor.organisationId;
+  const parsed = parseAgreement({ circle_id: circleId, version, proposed_by: proposedBy, proposed_at: at.toISOString(), terms });
+  if (!parsed.ok) throw invalid('ENT_POLICY_AGREEMENT_INVALID', parsed.error);
+  await deps.store.addAgreement(parsed.value);
+  return parsed.value;
+}
+
+/** A member accepts one version (the latest when none is named) for its own organisation. */
+export async function acceptAgreement(
+  deps: CircleDeps,
+  actor: CircleActor,
+  circleId: string,
+  organisationId: string,
+  version?: number,
+): Promise<{ readonly version: number; readonly acceptedAt: string }> {
+  const at = deps.clock();
+  if (!actor.admin && actor.organisationId !== organisationId) {
+    throw new EntenteError('ENT_CIRCLE_FORBIDDEN', `A token acting for ${actor.organisationId} cannot accept terms for ${organisationId}`);
+  }
+  const circle = await requireCircle(deps, circleId, actor);
+  const membership = membershipAt(circle, organisationId, at);
+  if (membership.kind !== 'member') throw new EntenteError('ENT_CIRCLE_NOT_MEMBER', membership.reason);
+  const state = await deps.store.getAgreementState(circleId);
+  const chosen = version ?? state.agreements.reduce((highest, agreement) => Math.max(highest, agreement.version), 0);
+  if (!state.agreements.some((agreement) => agreement.version === chosen)) {
+    throw new EntenteError('ENT_AGREEMENT_NOT_FOUND', chosen === 0 ? `Circle ${circleId} has no proposed terms yet` : `Circle ${circleId} has no agreement version ${chosen}`);
+  }
+  const acceptedAt = at.toISOString();
+  await deps.store.addAcceptance({ circleId, organisationId, version: chosen, acceptedAt });
+  return { version: chosen, acceptedAt };
+}
+
+/** The member leaves now; with the recall end rule, what it received is queued for recall. */
+export async function leave(deps: CircleDeps, actor: CircleActor, circleId: string, organisationId: string): Promise<{ circle: Circle; recalls: number }> {
+  const at = deps.clock();
+  if (!actor.admin && actor.organisationId !== organisationId) {
+    throw new EntenteError('ENT_CIRCLE_FORBIDDEN', `A token acting for ${actor.organisationId} cannot make ${organisationId} leave`);
+  }
+  const circle = await requireCircle(deps, circleId, actor);
+  const state = await deps.store.getAgreementState(circleId);
+  const changed = leaveCircle(circle, organisationId, at);
+  if (!changed.ok) throw refused(changed.error);
+  await deps.store.updateCircle(changed.value, at);
+  const recalls = await queueRecallsFor(deps, circle, state, [organisationId], at, `${organisationId} left circle ${circleId}`);
+  return { circle: changed.value, recalls };
+}
+
+/** Ends the circle now (or at a later instant); members whose terms say recall get recall notices queued. */
+export async function end(deps: CircleDeps, actor: CircleActor, circleId: string, endAt?: Date): Promise<{ circle: Circle; recalls: number }> {
+  const now = deps.clock();
+  const circle = await requireCircle(deps, circleId, actor);
+  requireCoordinator(circle, actor, now);
+  const at = endAt !== undefined && endAt.getTime() > now.getTime() ? endAt : now;
+  const changed = endCircle(circle, at);
+  if (!changed.ok) throw refused(changed.error);
+  await deps.store.updateCircle(changed.value, now);
+  // A future end is queued when it is set: the notice says from when the intelligence is recalled.
+  const state = await deps.store.getAgreementState(circleId);
+  const members = circle.members.filter((member) => member.leftAt === undefined).map((member) => member.organisationId);
+  const recalls = await queueRecallsFor(deps, circle, state, members, now, `circle ${circleId} ends at ${changed.value.validUntil ?? at.toISOString()}`);
+  return { circle: changed.value, recalls };
+}
+
+export async function promote(deps: CircleDeps, actor: CircleActor, circleId: string, organisationId: string): Promise<Circle> {
+  const at = deps.clock();
+  const circle = await requireCircle(deps, circleId, actor);
+  requireCoordinator(circle, actor, at);
+  const changed = promoteMember(circle, organisationId, at);
+  if (!changed.ok) throw refused(changed.error);
+  await deps.store.updateCircle(changed.value, at);
+  return changed.value;
+}
+
+/**
+ * Queues a recall notice for every object version the audit says each organisation received
+ * through the circle, when the terms that bound it say `recall`. Delivery belongs to federation.
+ */
+async function queueRecallsFor(
+  deps: CircleDeps,
+  circle: Circle,
+  state: AgreementState,
+  organisationIds: readonly string[],
+  at: Date,
+  reason: string,
+): Promise<number> {
+  let queued = 0;
+  for (const organisationId of organisationIds) {
+    const binding = bindingAgreement(state, circle, organisationId, at);
+    if (binding.kind !== 'bound' || binding.agreement.terms.endRule !== 'recall') continue;
+    const seen = new Set<string>();
+    const notices: RecallNotice[] = [];
+    let afterSeq = 0;
+    for (;;) {
+      const records = await deps.store.readAudit({ recipientOrganisationId: organisationId, circleId: circle.id, afterSeq, limit: 5000 });
+      for (const { chained } of records) {
+        const entry = chained.entry;
+        const key = `${entry.objectId}\u0000${entry.objectModified}`;
+        if (entry.decision === 'withhold' || seen.has(key)) continue;
+        seen.add(key);
+        notices.push({ circleId: circle.id, organisationId, objectId: entry.objectId, version: entry.objectModified, reason, queuedAt: at.toISOString() });
+      }
+      const last = records.at(-1);
+      if (last === undefined || records.length < 5000) break;
+      afterSeq = last.seq;
+    }
+    queued += await deps.store.queueRecalls(notices);
+  }
+  return queued;
+}
+
+/** Circles the viewer may know of: all for the home organisation's users, else those it is (or was) a member of. */
+export async function visibleCircles(deps: CircleDeps, viewer: CircleActor): Promise<Circle[]> {
+  const circles = await deps.store.listCircles();
+  if (viewer.admin || viewer.organisationId === deps.homeOrganisationId) return circles;
+  return circles.filter((circle) => circle.members.some((member) => member.organisationId === viewer.organisationId));
+}
+
+/**
+ * A circle as the viewer may see it: hidden circles show a partner only the coordinators and
+ * itself; agreements are shown in full (members must read what they accept), acceptances only the
+ * viewer's own unless it is the home organisation.
+ */
+export async function circleView(deps: CircleDeps, viewer: CircleActor, circleId: string): Promise<Record<string, unknown>> {
+  const circle = await deps.store.getCircle(circleId);
+  const home = viewer.admin || viewer.organisationId === deps.homeOrganisationId;
+  if (circle === undefined || (!home && !circle.members.some((member) => member.organisationId === viewer.organisationId))) {
+    // The same answer for a circle that exists but is not the viewer's: existence is not revealed.
+    throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${circleId}`, { circleId });
+  }
+  const state = await deps.store.getAgreementState(circleId);
+  const members = home ? circle.members : visibleMembers(circle, viewer.organisationId);
+  const acceptances = state.acceptances.filter((acceptance) => home || acceptance.organisationId === viewer.organisationId);
+  return {
+    ...toCircleDocument({ ...circle, members }),
+    agreements: state.agreements.map(toAgreementDocument),
+    acceptances: acceptances.map((acceptance) => ({
+      organisation_id: acceptance.organisationId,
+      version: acceptance.version,
+      accepted_at: acceptance.acceptedAt,
+    })),
+  };
+}

@@ -1,0 +1,95 @@
+import { Command } from 'commander';
+import type { CliIo, NodeLocationOptions } from '../cli-context.ts';
+import { withNode, writeLine } from '../cli-context.ts';
+import { EntenteError } from '../../errors/entente-error.ts';
+import { GENESIS_HASH, verifyChain } from '../../audit/audit-chain.ts';
+
+const PAGE = 5000;
+
+function parseTime(value: string | undefined, option: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const time = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(time.getTime())) {
+    throw new EntenteError('ENT_CLI_USAGE', `${option} "${value}" is not an RFC 3339 timestamp such as 2026-12-31T00:00:00Z`);
+  }
+  return time;
+}
+
+export function auditCommand(io: CliIo): Command {
+  const command = new Command('audit').description('the append-only, hash-chained log of every release to a partner');
+
+  command
+    .command('verify')
+    .description('check the whole hash chain; exit 1 naming the first entry that does not verify')
+    .option('--data <dir>', 'data directory (env ENTENTE_DATA)')
+    .addHelpText('after', '\nExample:\n  $ entente audit verify')
+    .action(async (options: NodeLocationOptions) => {
+      await withNode(io, options, async (node) => {
+        let previous = GENESIS_HASH;
+        let afterSeq = 0;
+        let count = 0;
+        for (;;) {
+          const records = await node.store.readAudit({ afterSeq, limit: PAGE });
+          const verified = verifyChain(records.map((record) => record.chained), previous);
+          if (!verified.ok) {
+            const broken = records[verified.error.index];
+            throw new EntenteError('ENT_AUDIT_BROKEN', `audit entry ${broken?.seq ?? '?'} does not verify (${verified.error.reason}); the log was changed after it was written`, {
+              seq: broken?.seq ?? 0,
+            });
+          }
+          previous = verified.value.lastHash;
+          count += records.length;
+          const last = records.at(-1);
+          if (last === undefined || records.length < PAGE) break;
+          afterSeq = last.seq;
+        }
+        writeLine(io.stdout, `Audit log verified: ${count} entries, last hash ${previous}`);
+      });
+    });
+
+  command
+    .command('received')
+    .description('what an organisation received: one line per release (object version, circle, agreement version, decision)')
+    .requiredOption('--org <identity-id>', 'the recipient organisation')
+    .option('--circle <id>', 'only through this circle')
+    .option('--from <time>', 'from this instant (inclusive, RFC 3339)')
+    .option('--to <time>', 'until this instant (exclusive, RFC 3339)')
+    .option('--json', 'print JSON lines')
+    .option('--data <dir>', 'data directory (env ENTENTE_DATA)')
+    .addHelpText('after', '\nExample:\n  $ entente audit received --org identity--7d3c… --from 2026-11-01T00:00:00Z --to 2026-12-01T00:00:00Z')
+    .action(async (options: NodeLocationOptions & { org: string; circle?: string; from?: string; to?: string; json?: boolean }) => {
+      const from = parseTime(options.from, '--from');
+      const to = parseTime(options.to, '--to');
+      await withNode(io, options, async (node) => {
+        let afterSeq = 0;
+        const versions = new Set<string>();
+        let releases = 0;
+        if (options.json !== true) writeLine(io.stdout, ['AT', 'CIRCLE', 'AGREEMENT', 'DECISION', 'OBJECT', 'VERSION', 'REDACTED'].join('\t'));
+        for (;;) {
+          const records = await node.store.readAudit({
+            recipientOrganisationId: options.org,
+            ...(options.circle === undefined ? {} : { circleId: options.circle }),
+            ...(from === undefined ? {} : { from }),
+            ...(to === undefined ? {} : { to }),
+            afterSeq,
+            limit: PAGE,
+          });
+          for (const { seq, chained } of records) {
+            const entry = chained.entry;
+            releases += 1;
+            versions.add(`${entry.objectId} ${entry.objectModified}`);
+            if (options.json === true) writeLine(io.stdout, JSON.stringify({ seq, ...entry }));
+            else {
+              writeLine(io.stdout, [entry.at, entry.circleId, `v${entry.agreementVersion ?? '-'}`, entry.decision, entry.objectId, entry.objectModified, (entry.redactedFields ?? []).join(',') || '-'].join('\t'));
+            }
+          }
+          const last = records.at(-1);
+          if (last === undefined || records.length < PAGE) break;
+          afterSeq = last.seq;
+        }
+        io.stderr.write(`${options.org} received ${versions.size} object versions in ${releases} releases\n`);
+      });
+    });
+
+  return command;
+}

@@ -1,0 +1,258 @@
+import { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import type { CliIo, NodeLocationOptions } from '../cli-context.ts';
+import { withNode, writeLine } from '../cli-context.ts';
+import { EntenteError } from '../../errors/entente-error.ts';
+import {
+  acceptAgreement,
+  circleView,
+  createCircle,
+  end,
+  invite,
+  leave,
+  promote,
+  proposeAgreement,
+  visibleCircles,
+  type CircleActor,
+  type CircleDeps,
+} from '../../circles/circle-operations.ts';
+import type { OpenedNode } from '../../compose.ts';
+import { parseJson } from '../../stix/parse-json.ts';
+
+const dataOption = ['--data <dir>', 'data directory (env ENTENTE_DATA)'] as const;
+
+function depsOf(node: OpenedNode): { deps: CircleDeps; admin: CircleActor } {
+  const home = node.identity.homeOrganisation.id;
+  // The command line is the node operator: it acts as the administrator, for the home organisation.
+  return { deps: { store: node.store, clock: () => new Date(), homeOrganisationId: home }, admin: { organisationId: home, admin: true } };
+}
+
+async function readJsonFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new EntenteError('ENT_INPUT_UNREADABLE', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  const parsed = parseJson(text, { maxDepth: 64, maxBytes: 1024 * 1024 });
+  if (!parsed.ok) throw new EntenteError(parsed.error.code, `${path}: ${parsed.error.message}`);
+  return parsed.value;
+}
+
+function parseTime(value: string | undefined, option: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const time = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(time.getTime())) {
+    throw new EntenteError('ENT_CLI_USAGE', `${option} "${value}" is not an RFC 3339 timestamp such as 2026-12-31T00:00:00Z`);
+  }
+  return time;
+}
+
+interface CreateOptions extends NodeLocationOptions {
+  name: string;
+  description?: string;
+  kind: string;
+  visibility: string;
+  defaultTlp: string;
+  collection?: string;
+  from?: string;
+  until?: string;
+  review?: string;
+}
+
+export function circleCommand(io: CliIo): Command {
+  const command = new Command('circle').description('alliances: create circles, invite members, propose and accept terms, end them');
+
+  command
+    .command('create')
+    .description('create a circle coordinated by the home organisation, with its own TAXII collection')
+    .argument('<id>', 'circle id (letters, digits, . _ : ~ -)')
+    .requiredOption('--name <name>', 'display name')
+    .option('--description <text>', 'what the circle is for')
+    .option('--kind <kind>', 'formal (needs --review) or tacit (needs --until)', 'tacit')
+    .option('--visibility <visibility>', 'open, or hidden (a member sees only the coordinators and itself)', 'open')
+    .option('--default-tlp <level>', 'TLP for objects without a marking: green, amber, amber+strict or red (never clear)', 'amber')
+    .option('--collection <id>', 'existing collection to carry the circle (default: a new collection named after the circle)')
+    .option('--from <time>', 'start (RFC 3339; default now)')
+    .option('--until <time>', 'end (RFC 3339); required for tacit circles')
+    .option('--review <time>', 'review date (RFC 3339); required for formal circles')
+    .option(...dataOption)
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ entente circle create grid-2026 --name "Grid operators 2026" --kind tacit --visibility hidden \\\n' +
+        '      --default-tlp amber --until 2026-12-31T00:00:00Z',
+    )
+    .action(async (id: string, options: CreateOptions) => {
+      await withNode(io, options, async (node) => {
+        const { deps } = depsOf(node);
+        const circle = await createCircle(deps, {
+          id,
+          name: options.name,
+          ...(options.description === undefined ? {} : { description: options.description }),
+          kind: options.kind,
+          visibility: options.visibility,
+          default_tlp: options.defaultTlp,
+          ...(options.collection === undefined ? {} : { collection_id: options.collection }),
+          ...(options.from === undefined ? {} : { valid_from: options.from }),
+          ...(options.until === undefined ? {} : { valid_until: options.until }),
+          ...(options.review === undefined ? {} : { review_at: options.review }),
+        });
+        writeLine(io.stdout, `Created ${circle.kind} circle ${circle.id} on collection ${circle.collectionId}; next: entente circle propose ${circle.id} --terms FILE`);
+      });
+    });
+
+  command
+    .command('list')
+    .description('list the circles of this node')
+    .option('--json', 'print JSON')
+    .option(...dataOption)
+    .addHelpText('after', '\nExample:\n  $ entente circle list')
+    .action(async (options: NodeLocationOptions & { json?: boolean }) => {
+      await withNode(io, options, async (node) => {
+        const { deps, admin } = depsOf(node);
+        const circles = await visibleCircles(deps, admin);
+        if (options.json === true) {
+          writeLine(io.stdout, JSON.stringify(await Promise.all(circles.map((circle) => circleView(deps, admin, circle.id))), null, 2));
+          return;
+        }
+        writeLine(io.stdout, ['ID', 'KIND', 'VISIBILITY', 'MEMBERS', 'FROM', 'UNTIL', 'NAME'].join('\t'));
+        for (const circle of circles) {
+          const current = circle.members.filter((member) => member.leftAt === undefined).length;
+          writeLine(io.stdout, [circle.id, circle.kind, circle.visibility, String(current), circle.validFrom, circle.validUntil ?? '-', circle.name].join('\t'));
+        }
+      });
+    });
+
+  command
+    .command('show')
+    .description('show a circle: members, agreement versions and acceptances (JSON)')
+    .argument('<id>', 'circle id')
+    .option(...dataOption)
+    .addHelpText('after', '\nExample:\n  $ entente circle show grid-2026')
+    .action(async (id: string, options: NodeLocationOptions) => {
+      await withNode(io, options, async (node) => {
+        const { deps, admin } = depsOf(node);
+        writeLine(io.stdout, JSON.stringify(await circleView(deps, admin, id), null, 2));
+      });
+    });
+
+  command
+    .command('invite')
+    .description('add an organisation to a circle; it receives nothing until it accepts the terms')
+    .argument('<id>', 'circle id')
+    .requiredOption('--org <identity-id>', 'the organisation (see entente org list)')
+    .option('--role <role>', 'coordinator, contributor or consumer', 'consumer')
+    .option('--trial', 'start small: CLEAR and GREEN indicators only, until promoted')
+    .option(...dataOption)
+    .addHelpText('after', '\nExample:\n  $ entente circle invite grid-2026 --org identity--7d3c… --role contributor --trial')
+    .action(async (id: string, options: NodeLocationOptions & { org: string; role: string; trial?: boolean }) => {
+      if (!['coordinator', 'contributor', 'consumer'].includes(options.role)) {
+        throw new EntenteError('ENT_CLI_USAGE', `--role must be coordinator, contributor or consumer, not "${options.role}"`);
+      }
+      await withNode(io, options, async (node) => {
+        const { deps, admin } = depsOf(node);
+        await invite(deps, admin, id, { organisationId: options.org, role: options.role as 'consumer', trial: options.trial === true });
+        writeLine(io.stdout, `Invited ${options.org} to circle ${id} as ${options.role}${options.trial === true ? ' (trial)' : ''}`);
+      });
+    });
+
+  command
+    .command('propose')
+    .description('propose the next version of the circle\'s terms (JSON file holding the "terms" object)')
+    .argument('<id>', 'circle id')
+    .requiredOption('--terms <file>', 'JSON file: {"scope":{"types":[…]},"highest_tlp":…,"onward_sharing":…,"attribution":…,"expectations":{…},"end_rule":…}')
+    .option(...dataOption)
+    .addHelpText('after', '\nExample:\n  $ entente circle propose grid-2026 --terms docs/examples/grid-terms.json')
+    .action(async (id: string, options: NodeLocationOptions & { terms: string }) => {
+      const terms = await readJsonFile(options.terms);
+      await withNode(io, options, async (node) => {
+        const { deps, admin } = depsOf(node);
+        const agreement = await proposeAgreement(deps, admin, id, terms);
+        writeLine(io.stdout, `Proposed agreement v${agreement.version} for circle ${id}; members bind themselves with: entente circle accept ${id} --org ORG`);
+      });
+    });
+
+  command
+    .command('accept')
+    .description('record that a member organisation accepted a version of the terms (the latest by default)')
+    .argument('<id>', 'circle id')
+    .requiredOption('--org <identity-id>', 'the accepting organisation')
+    .option('--version <n>', 'agreement version')
+    .option(...dataOption)
+    .addHelpText('after', '\nExample:\n  $ entente circle accept grid-2026 --org identity--7d3c… --version 1')
+    .action(async (id: string, options: NodeLocationOptions & { org: string; version?: string }) => {
+      const version = options.version === undefined ? undefined : Number(options.version);
+      if (version !== undefined && (!Number.isInteger(version) || version < 1)) throw new EntenteError('ENT_CLI_USAGE', '--version must be a positive integer');
+      await withNode(io, options, async (node) => {
+        const { deps, admin } = depsOf(node);
+        const accepted = await acceptAgreement(deps, admin, id, options.org, version);
+        writeLine(io.stdout, `${options.org} accepted agreement v${accepted.version} of circle ${id} at ${accepted.acceptedAt}`);
+      });
+    });
+
+  command
+    .command('promote')
+    .description('make a trial member a full member')
+    .argument('<id>', 'circle id')
+    .requiredOption('--org <identity-id>', 'the member')
+    .option(...dataOption)
+    .addHelpText('after', '\nExample:\n  $ entente circle promote grid-2026 --org identity--7d3c…')
+    .action(async (id: string, options: NodeLocationOptions & { org: string }) => {
+      await withNode(io, options, async (node) => {
+        const { deps, admin } = depsOf(node);
+        await promote(deps, admin, id, options.org);
+        writeLine(io.stdout, `${options.org} is now a full member of circle ${id}`);
+      });
+    });
+
+  command
+    .command('leave')
+    .description('a member leaves now: releases to it stop at once; with the recall rule, recall notices are queued')
+    .argument('<id>', 'circle id')
+    .requiredOption('--org <identity-id>', 'the leaving member')
+    .option(...dataOption)
+    .addHelpText('after', '\nExample:\n  $ entente circle leave grid-2026 --org identity--7d3c…')
+    .action(async (id: string, options: NodeLocationOptions & { org: string }) => {
+      await withNode(io, options, async (node) => {
+        const { deps, admin } = depsOf(node);
+        const result = await leave(deps, admin, id, options.org);
+        writeLine(io.stdout, `${options.org} left circle ${id}; ${result.recalls} recall notices queued`);
+      });
+    });
+
+  command
+    .command('end')
+    .description('end the circle now (or at --at): releases through it stop at that instant')
+    .argument('<id>', 'circle id')
+    .option('--at <time>', 'a later end instant (RFC 3339)')
+    .option(...dataOption)
+    .addHelpText('after', '\nExample:\n  $ entente circle end grid-2026')
+    .action(async (id: string, options: NodeLocationOptions & { at?: string }) => {
+      const at = parseTime(options.at, '--at');
+      await withNode(io, options, async (node) => {
+        const { deps, admin } = depsOf(node);
+        const result = await end(deps, admin, id, at);
+        writeLine(io.stdout, `Circle ${id} ends at ${result.circle.validUntil ?? '?'}; ${result.recalls} recall notices queued`);
+      });
+    });
+
+  command
+    .command('recalls')
+    .description('list queued recall notices (delivery to peers belongs to federation)')
+    .option('--circle <id>', 'only this circle')
+    .option('--org <identity-id>', 'only this organisation')
+    .option(...dataOption)
+    .addHelpText('after', '\nExample:\n  $ entente circle recalls --circle grid-2026')
+    .action(async (options: NodeLocationOptions & { circle?: string; org?: string }) => {
+      await withNode(io, options, async (node) => {
+        const notices = await node.store.listRecalls({
+          ...(options.circle === undefined ? {} : { circleId: options.circle }),
+          ...(options.org === undefined ? {} : { organisationId: options.org }),
+        });
+        for (const notice of notices) writeLine(io.stdout, JSON.stringify(notice));
+        io.stderr.write(`${notices.length} recall notices\n`);
+      });
+    });
+
+  return command;
+}
