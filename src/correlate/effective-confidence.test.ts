@@ -1,0 +1,76 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { effectiveConfidence, severityOf, sightingEvidence, type ConfidenceInputs, type SightingEvidence } from './effective-confidence.ts';
+
+const day = 86_400_000;
+const now = Date.UTC(2026, 5, 1);
+const base: ConfidenceInputs = { statedConfidence: 60, producer: 'identity--producer', since: now, sightings: [], now };
+const seen = (organisation: string, daysAgo = 0, falsePositive = false): SightingEvidence => ({ organisation, falsePositive, seenAt: now - daysAgo * day });
+
+describe('effective confidence', () => {
+  it('a fresh indicator without sightings keeps its stated confidence; none stated counts as 50', () => {
+    assert.equal(effectiveConfidence(base), 60);
+    assert.equal(effectiveConfidence({ ...base, statedConfidence: undefined }), 50);
+    assert.equal(effectiveConfidence({ ...base, statedConfidence: 140 }), 100, 'clamped to the scale');
+  });
+
+  it('each distinct sighting organisation raises it, with diminishing steps; repeats and the producer do not count', () => {
+    assert.equal(effectiveConfidence({ ...base, sightings: [seen('identity--a')] }), 68);
+    assert.equal(effectiveConfidence({ ...base, sightings: [seen('identity--a'), seen('identity--b')] }), 74);
+    assert.equal(effectiveConfidence({ ...base, sightings: [seen('identity--a'), seen('identity--a'), seen('identity--a')] }), 68);
+    assert.equal(effectiveConfidence({ ...base, sightings: [seen('identity--producer')] }), 60);
+    const many = Array.from({ length: 50 }, (_, i) => seen(`identity--${i}`));
+    assert.ok(effectiveConfidence({ ...base, sightings: many }) <= 100);
+  });
+
+  it('a false-positive report halves it per disputing organisation, and that organisation no longer corroborates', () => {
+    assert.equal(effectiveConfidence({ ...base, sightings: [seen('identity--a', 0, true)] }), 30);
+    assert.equal(effectiveConfidence({ ...base, sightings: [seen('identity--a', 0, true), seen('identity--b', 0, true)] }), 15);
+    assert.equal(effectiveConfidence({ ...base, sightings: [seen('identity--a'), seen('identity--a', 0, true)] }), 30);
+  });
+
+  it('it decays with age: half after one half-life, a quarter after two; a recent true sighting renews it', () => {
+    assert.equal(effectiveConfidence({ ...base, since: now - 180 * day }), 30);
+    assert.equal(effectiveConfidence({ ...base, since: now - 360 * day }), 15);
+    assert.equal(effectiveConfidence({ ...base, since: now - 90 * day, halfLifeDays: 90 }), 30);
+    assert.equal(effectiveConfidence({ ...base, since: now - 360 * day, sightings: [seen('identity--producer', 0)] }), 60);
+    assert.equal(effectiveConfidence({ ...base, since: now - 360 * day, sightings: [seen('identity--a', 360, true)] }), 8, 'a false positive never renews');
+  });
+
+  it('never increases when a false positive is added, never decreases when a corroborating organisation is added', () => {
+    for (let stated = 0; stated <= 100; stated += 5) {
+      for (const existing of [[], [seen('identity--a')], [seen('identity--b', 10, true)]]) {
+        const inputs = { ...base, statedConfidence: stated, sightings: existing };
+        const value = effectiveConfidence(inputs);
+        assert.ok(effectiveConfidence({ ...inputs, sightings: [...existing, seen('identity--z', 0, true)] }) <= value);
+        assert.ok(effectiveConfidence({ ...inputs, sightings: [...existing, seen('identity--y')] }) >= value);
+      }
+    }
+  });
+});
+
+describe('severity', () => {
+  it('follows the STIX High/Medium/Low scale', () => {
+    assert.deepEqual([100, 70, 69, 30, 29, 1, 0].map(severityOf), ['high', 'high', 'medium', 'medium', 'low', 'low', 'none']);
+  });
+});
+
+describe('evidence from stored objects', () => {
+  const indicatorId = 'indicator--00000000-0000-4000-8000-000000000001';
+  it('a sighting of the indicator, by its creator or where it was sighted; false positives by flag or label', () => {
+    assert.deepEqual(sightingEvidence({ type: 'sighting', sighting_of_ref: indicatorId, created_by_ref: 'identity--a', last_seen: '2026-05-01T00:00:00Z' }, indicatorId), {
+      organisation: 'identity--a',
+      falsePositive: false,
+      seenAt: Date.UTC(2026, 4, 1),
+    });
+    assert.equal(sightingEvidence({ type: 'sighting', sighting_of_ref: indicatorId, where_sighted_refs: ['identity--b'] }, indicatorId)?.organisation, 'identity--b');
+    assert.equal(sightingEvidence({ type: 'sighting', sighting_of_ref: indicatorId, x_entente_false_positive: true }, indicatorId)?.falsePositive, true);
+    assert.equal(sightingEvidence({ type: 'sighting', sighting_of_ref: indicatorId, labels: ['false-positive'] }, indicatorId)?.falsePositive, true);
+    assert.equal(sightingEvidence({ type: 'sighting', sighting_of_ref: 'indicator--other' }, indicatorId), undefined);
+  });
+
+  it('an opinion that disagrees is a false-positive report; one that agrees is not evidence', () => {
+    assert.equal(sightingEvidence({ type: 'opinion', opinion: 'strongly-disagree', object_refs: [indicatorId], created_by_ref: 'identity--c' }, indicatorId)?.falsePositive, true);
+    assert.equal(sightingEvidence({ type: 'opinion', opinion: 'agree', object_refs: [indicatorId] }, indicatorId), undefined);
+  });
+});

@@ -1,0 +1,98 @@
+// The confidence an alert should carry for an indicator, from what the node knows about it: the
+// producer's stated confidence (STIX 2.1 §3.2, 0–100), corroboration by sightings from distinct
+// organisations, reports that it was a false positive, and age. Pure: time is passed in.
+//
+//   start      stated confidence, or 50 when the producer stated none (the middle of the scale);
+//   + sightings each distinct organisation that sighted it (other than the producer) closes a fifth of
+//              the remaining gap to 100: 60 → 68 → 74.4 …;
+//   × false positives each distinct organisation reporting a false positive halves it;
+//   × age      it halves every `halfLifeDays` (default 180) since it was last corroborated: the later
+//              of its valid_from / modified and its latest true sighting.
+// Severity follows the STIX "High, Medium, Low" scale (Appendix A): 70–100 high, 30–69 medium, 1–29 low,
+// 0 none.
+
+export interface SightingEvidence {
+  /** The organisation that reports it (created_by_ref, else where_sighted_refs[0]). */
+  readonly organisation: string | undefined;
+  /** The sighting (or an opinion) says the indicator fired on benign activity. */
+  readonly falsePositive: boolean;
+  /** last_seen (else first_seen, else created) of the sighting; epoch ms. */
+  readonly seenAt: number | undefined;
+}
+
+export interface ConfidenceInputs {
+  readonly statedConfidence: number | undefined;
+  /** The indicator's producer: its own sightings do not corroborate it. */
+  readonly producer: string | undefined;
+  /** Epoch ms of valid_from (or modified): when the producer last vouched for it. */
+  readonly since: number;
+  readonly sightings: readonly SightingEvidence[];
+  readonly now: number;
+  readonly halfLifeDays?: number;
+}
+
+export type Severity = 'none' | 'low' | 'medium' | 'high';
+
+const corroborationStep = 0.2;
+const dayMs = 86_400_000;
+
+export function effectiveConfidence(inputs: ConfidenceInputs): number {
+  const stated = inputs.statedConfidence;
+  let confidence = typeof stated === 'number' && Number.isFinite(stated) ? Math.max(0, Math.min(100, stated)) : 50;
+  const corroborating = new Set<string>();
+  const disputing = new Set<string>();
+  let lastVouched = inputs.since;
+  let anonymousFalsePositives = 0;
+  for (const sighting of inputs.sightings) {
+    if (sighting.falsePositive) {
+      if (sighting.organisation === undefined) anonymousFalsePositives++;
+      else disputing.add(sighting.organisation);
+      continue;
+    }
+    if (sighting.seenAt !== undefined && sighting.seenAt > lastVouched) lastVouched = sighting.seenAt;
+    if (sighting.organisation !== undefined && sighting.organisation !== inputs.producer) corroborating.add(sighting.organisation);
+  }
+  for (const organisation of corroborating) if (!disputing.has(organisation)) confidence += (100 - confidence) * corroborationStep;
+  confidence *= 0.5 ** (disputing.size + Math.min(anonymousFalsePositives, 1));
+  const halfLife = inputs.halfLifeDays ?? 180;
+  const ageDays = Math.max(0, inputs.now - lastVouched) / dayMs;
+  if (halfLife > 0) confidence *= 0.5 ** (ageDays / halfLife);
+  return Math.round(confidence);
+}
+
+export function severityOf(confidence: number): Severity {
+  if (confidence >= 70) return 'high';
+  if (confidence >= 30) return 'medium';
+  if (confidence >= 1) return 'low';
+  return 'none';
+}
+
+type JsonRecord = Readonly<Record<string, unknown>>;
+
+/**
+ * What a stored object says about an indicator: a sighting of it (`sighting_of_ref`), or an opinion on
+ * it. A sighting counts as a false positive when it carries `x_entente_false_positive: true` or the label
+ * `false-positive`; an opinion does when it disagrees (`disagree`, `strongly-disagree`).
+ */
+export function sightingEvidence(object: JsonRecord, indicatorId: string): SightingEvidence | undefined {
+  const time = (value: unknown): number | undefined => {
+    const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+    return Number.isNaN(ms) ? undefined : ms;
+  };
+  const creator = typeof object['created_by_ref'] === 'string' ? object['created_by_ref'] : undefined;
+  if (object['type'] === 'sighting' && object['sighting_of_ref'] === indicatorId) {
+    const where = Array.isArray(object['where_sighted_refs']) ? object['where_sighted_refs'][0] : undefined;
+    const labels = Array.isArray(object['labels']) ? object['labels'] : [];
+    return {
+      organisation: creator ?? (typeof where === 'string' ? where : undefined),
+      falsePositive: object['x_entente_false_positive'] === true || labels.includes('false-positive'),
+      seenAt: time(object['last_seen']) ?? time(object['first_seen']) ?? time(object['created']),
+    };
+  }
+  if (object['type'] === 'opinion' && Array.isArray(object['object_refs']) && object['object_refs'].includes(indicatorId)) {
+    const opinion = object['opinion'];
+    if (opinion !== 'disagree' && opinion !== 'strongly-disagree') return undefined;
+    return { organisation: creator, falsePositive: true, seenAt: time(object['created']) };
+  }
+  return undefined;
+}
