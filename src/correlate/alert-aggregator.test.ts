@@ -1,0 +1,85 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { AlertAggregator } from './alert-aggregator.ts';
+import type { IndicatorMatch } from './bulk-matcher.ts';
+import { sightingObjects } from './sighting-objects.ts';
+import { validateForIngest } from '../store/validate-for-ingest.ts';
+import { observation } from './test-support.ts';
+
+const indicatorId = 'indicator--00000000-0000-4000-8000-0000000000aa';
+
+function match(value: string, at: string, line = 1): IndicatorMatch {
+  return {
+    indicatorId,
+    name: 'C2',
+    confidence: 80,
+    observable: { type: 'ipv4-addr', path: 'ipv4-addr:value', value },
+    observations: [observation([{ type: 'ipv4-addr', value }], at, line)],
+  };
+}
+
+describe('alert deduplication per (indicator, observable, window)', () => {
+  it('the first match opens an alert; later ones in the window move last_seen and the count', () => {
+    const alerts = new AlertAggregator(3600);
+    assert.ok(alerts.record(match('198.51.100.7', '2026-06-01T12:10:00.000Z', 3)));
+    assert.equal(alerts.record(match('198.51.100.7', '2026-06-01T12:50:00.000Z', 9)), undefined);
+    assert.equal(alerts.record(match('198.51.100.7', '2026-06-01T12:05:00.000Z', 12)), undefined);
+    const [alert, ...rest] = alerts.close();
+    assert.equal(rest.length, 0);
+    assert.deepEqual([alert?.firstSeen, alert?.lastSeen, alert?.count, alert?.line], ['2026-06-01T12:05:00.000Z', '2026-06-01T12:50:00.000Z', 3, 3]);
+  });
+
+  it('another observable or another window is another alert', () => {
+    const alerts = new AlertAggregator(3600);
+    alerts.record(match('198.51.100.7', '2026-06-01T12:10:00.000Z'));
+    alerts.record(match('198.51.100.8', '2026-06-01T12:10:00.000Z'));
+    alerts.record(match('198.51.100.7', '2026-06-01T13:00:00.000Z'));
+    assert.equal(alerts.size, 3);
+  });
+
+  it('closing a window returns the alerts of earlier windows only, oldest first', () => {
+    const alerts = new AlertAggregator(60);
+    alerts.record(match('198.51.100.7', '2026-06-01T12:02:30.000Z'));
+    alerts.record(match('198.51.100.7', '2026-06-01T12:00:10.000Z'));
+    const closed = alerts.close(alerts.windowOf('2026-06-01T12:02:00.000Z'));
+    assert.deepEqual(
+      closed.map((a) => a.firstSeen),
+      ['2026-06-01T12:00:10.000Z'],
+    );
+    assert.equal(alerts.size, 1);
+  });
+});
+
+describe('sightings of an alert', () => {
+  it('a valid STIX sighting of the indicator by the home organisation, with its observed-data and SCOs', () => {
+    const alerts = new AlertAggregator(3600);
+    const traffic = observation(
+      [
+        { type: 'ipv4-addr', value: '10.0.0.5' },
+        { type: 'ipv4-addr', value: '198.51.100.7' },
+        { type: 'network-traffic', src_ref: '0', dst_ref: '1', dst_port: 443, protocols: ['tcp'] },
+      ],
+      '2026-06-01T12:00:00.000Z',
+    );
+    alerts.record({ ...match('198.51.100.7', '2026-06-01T12:00:00.000Z'), observations: [traffic] });
+    alerts.record(match('198.51.100.7', '2026-06-01T12:30:00.000Z'));
+    const [alert] = alerts.close();
+    let n = 0;
+    const home = 'identity--11111111-1111-4111-8111-111111111111';
+    const made = sightingObjects(alert!, { homeOrganisationId: home, now: '2026-06-02T00:00:00.000Z', randomUuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}` });
+    for (const object of made.objects) assert.equal(validateForIngest(object).valid, true, JSON.stringify([object, validateForIngest(object).issues]));
+    const { sighting, observedData } = made;
+    assert.equal(sighting['sighting_of_ref'], indicatorId);
+    assert.deepEqual(sighting['where_sighted_refs'], [home]);
+    assert.equal(sighting['created_by_ref'], home);
+    assert.deepEqual(sighting['observed_data_refs'], [observedData.id]);
+    assert.deepEqual([sighting['count'], sighting['first_seen'], sighting['last_seen']], [2, '2026-06-01T12:00:00.000Z', '2026-06-01T12:30:00.000Z']);
+    assert.deepEqual([observedData['first_observed'], observedData['last_observed'], observedData['number_observed']], ['2026-06-01T12:00:00.000Z', '2026-06-01T12:30:00.000Z', 2]);
+    const scos = made.objects.filter((o) => o.type !== 'sighting' && o.type !== 'observed-data');
+    assert.deepEqual(observedData['object_refs'], scos.map((s) => s.id));
+    const nt = scos.find((s) => s.type === 'network-traffic');
+    const dst = scos.find((s) => s.id === nt?.['dst_ref']);
+    assert.equal(dst?.['value'], '198.51.100.7', 'references point at the SCOs by their STIX ids');
+    assert.match(String(dst?.id), /^ipv4-addr--[0-9a-f-]{36}$/);
+  });
+});

@@ -1,0 +1,80 @@
+// Alerts deduplicated per (indicator, observable, window): the first match opens an alert, later ones
+// in the same window only move its last_seen and count. Windows are fixed slices of observation time
+// (`windowSeconds`, aligned on the epoch), so the same logs always give the same alerts.
+import type { IndicatorMatch, MatchedObservable } from './bulk-matcher.ts';
+import type { LogObservation } from './log-observation.ts';
+
+export interface Alert {
+  readonly key: string;
+  readonly indicatorId: string;
+  readonly name: string | undefined;
+  readonly confidence: number | undefined;
+  readonly observable: MatchedObservable;
+  readonly window: number;
+  firstSeen: string;
+  lastSeen: string;
+  count: number;
+  /** The observations of the first match: they become the sighting's observed-data. */
+  readonly evidence: readonly LogObservation[];
+  /** Where the first match was read. */
+  readonly source: string;
+  readonly line: number;
+}
+
+export class AlertAggregator {
+  private readonly open = new Map<string, Alert>();
+
+  constructor(private readonly windowSeconds: number) {}
+
+  /** Records a match; returns the alert when this match opened it. */
+  record(match: IndicatorMatch): Alert | undefined {
+    const trigger = match.observations[match.observations.length - 1] as LogObservation;
+    const first = match.observations.reduce((min, o) => (o.firstObserved < min ? o.firstObserved : min), trigger.firstObserved);
+    const last = match.observations.reduce((max, o) => (o.lastObserved > max ? o.lastObserved : max), trigger.lastObserved);
+    const window = this.windowOf(trigger.firstObserved);
+    const key = `${match.indicatorId}\u0000${match.observable.path}\u0000${match.observable.value}\u0000${window}`;
+    const held = this.open.get(key);
+    if (held !== undefined) {
+      if (first < held.firstSeen) held.firstSeen = first;
+      if (last > held.lastSeen) held.lastSeen = last;
+      held.count += trigger.count;
+      return undefined;
+    }
+    const alert: Alert = {
+      key,
+      indicatorId: match.indicatorId,
+      name: match.name,
+      confidence: match.confidence,
+      observable: match.observable,
+      window,
+      firstSeen: first,
+      lastSeen: last,
+      count: trigger.count,
+      evidence: match.observations,
+      source: trigger.source,
+      line: trigger.line,
+    };
+    this.open.set(key, alert);
+    return alert;
+  }
+
+  windowOf(timestamp: string): number {
+    return Math.floor(Date.parse(timestamp) / 1000 / this.windowSeconds);
+  }
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  /** Closes and returns the alerts of windows before `window` (all of them when undefined), oldest first. */
+  close(window?: number): Alert[] {
+    const out: Alert[] = [];
+    for (const [key, alert] of this.open) {
+      if (window === undefined || alert.window < window) {
+        out.push(alert);
+        this.open.delete(key);
+      }
+    }
+    return out.sort((a, b) => (a.firstSeen < b.firstSeen ? -1 : a.firstSeen > b.firstSeen ? 1 : a.key < b.key ? -1 : 1));
+  }
+}
