@@ -6,7 +6,7 @@ import { runEntente, temporaryDirectory } from './cli-kit.ts';
 
 interface Report {
   file: string;
-  observables: { type: string; value: string; start: number; end: number; confidence: number; hash_algorithm?: string; suppressed?: string }[];
+  observables: { type: string; value: string; start: number; end: number; confidence: number; hash_algorithm?: string; suppressed?: string; page?: number; part?: string }[];
   techniques: string[];
 }
 
@@ -50,21 +50,51 @@ describe('entente extract', () => {
 
   it('prints a readable table without --json', async () => {
     const run = await runEntente(['extract', reportPath]);
-    assert.match(run.stdout, /report\.md: \d+ observables, \d+ suppressed/);
+    assert.match(run.stdout, /report\.md \(markdown\): \d+ observables, \d+ suppressed/);
     assert.match(run.stdout, /ipv4-addr\t45\.77\.12\.3\t/);
     assert.match(run.stdout, /suppressed: /);
   });
 
-  it('names a file it cannot read, a format it does not read yet, and binary content, and goes on with the rest (exit 1)', async () => {
-    const pdf = join(dir.path, 'report.pdf');
-    writeFileSync(pdf, '%PDF-1.7\n');
+  it('reads PDF, HTML and e-mail reports, recognised by their content, and says where each observable is', async () => {
+    const fixtures = new URL('../fixtures/documents/', import.meta.url);
+    const pdf = new URL('report-two-columns.pdf', fixtures).pathname;
+    const eml = new URL('phishing-report.eml', fixtures).pathname;
+    const html = join(dir.path, 'advisory'); // no extension: recognised from the content
+    writeFileSync(html, '<!doctype html><html><body><main><p>Beacon to cdn-lantern[.]org</p><script>"script-only.net"</script></main></body></html>');
+    const run = await runEntente(['extract', pdf, html, eml, '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const [fromPdf, fromHtml, fromEml] = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as Report & { format: string });
+    assert.equal(fromPdf?.format, 'pdf');
+    assert.ok(fromPdf?.observables.some((o) => o.value === '45.77.12.3' && o.page === 2));
+    assert.equal(fromHtml?.format, 'html');
+    assert.deepEqual(fromHtml?.observables.map((o) => o.value), ['cdn-lantern.org']);
+    assert.equal(fromEml?.format, 'email');
+    assert.ok(fromEml?.observables.some((o) => o.value === 'https://secure-login-portal.top/owa/login.php' && o.part === 'attachment 1 (forwarded.eml) › body'));
+    assert.match(run.stderr, /warning: .*kit\.zip.*archives are not opened/);
+  });
+
+  it('names each file it cannot read and why (missing, encrypted, truncated, binary, archive) and goes on with the rest (exit 1)', async () => {
+    const fixtures = new URL('../fixtures/documents/', import.meta.url);
     const binary = join(dir.path, 'blob.txt');
     writeFileSync(binary, Buffer.from([0x41, 0x00, 0x42]));
-    const run = await runEntente(['extract', join(dir.path, 'missing.txt'), pdf, binary, reportPath, '--json']);
+    const zip = join(dir.path, 'iocs.pdf');
+    writeFileSync(zip, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00]));
+    const run = await runEntente([
+      'extract',
+      join(dir.path, 'missing.txt'),
+      new URL('encrypted.pdf', fixtures).pathname,
+      new URL('truncated.pdf', fixtures).pathname,
+      binary,
+      zip,
+      reportPath,
+      '--json',
+    ]);
     assert.equal(run.code, 1);
     assert.match(run.stderr, /ENT_INPUT_UNREADABLE: cannot read .*missing\.txt: ENOENT/);
-    assert.match(run.stderr, /ENT_EXTRACT_UNSUPPORTED_FORMAT: .*report\.pdf: \.pdf reports are not read yet/);
-    assert.match(run.stderr, /ENT_EXTRACT_UNSUPPORTED_FORMAT: .*blob\.txt: holds NUL bytes/);
+    assert.match(run.stderr, /ENT_EXTRACT_ENCRYPTED: .*encrypted\.pdf: the PDF is encrypted/);
+    assert.match(run.stderr, /ENT_EXTRACT_MALFORMED: .*truncated\.pdf: /);
+    assert.match(run.stderr, /ENT_EXTRACT_UNSUPPORTED_FORMAT: .*blob\.txt: binary content \(holds NUL bytes\)/);
+    assert.match(run.stderr, /ENT_EXTRACT_UNSUPPORTED_FORMAT: .*iocs\.pdf: a ZIP archive/);
     assert.equal(run.stdout.trim().split('\n').length, 1, 'the readable report is still extracted');
   });
 });

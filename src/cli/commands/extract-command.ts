@@ -1,67 +1,63 @@
 import { Command } from 'commander';
 import { readFileSync, statSync } from 'node:fs';
-import { extname } from 'node:path';
 import type { CliIo } from '../cli-context.ts';
 import { writeLine } from '../cli-context.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
 import { extractObservables, type Observable } from '../../extract/extract-observables.ts';
 import { loadExtractData } from '../../extract/load-extract-data.ts';
+import { DEFAULT_DOCUMENT_LIMITS } from '../../documents/document-limits.ts';
+import { locateOffset } from '../../documents/document-text.ts';
+import type { DocumentText } from '../../documents/document-text.ts';
+import { readDocument } from '../../documents/read-document.ts';
 
 interface ExtractOptions {
   json?: boolean;
   publisher?: string[];
 }
 
-/** Plain-text formats read as they are; PDF, HTML and e-mail need their own safe parsers first. */
-const textExtensions = new Set(['.txt', '.text', '.md', '.markdown', '.log', '.csv', '.tsv', '']);
-const largestFile = 64 * 1024 * 1024;
+const largestFile = DEFAULT_DOCUMENT_LIMITS.maxBytes;
 
 export function extractCommand(io: CliIo): Command {
   return new Command('extract')
-    .description('find observables (IPs, domains, URLs, hashes, CVEs, ATT&CK ids, …) in text reports, refanging defanged ones')
-    .argument('<files...>', 'plain-text or Markdown reports')
-    .option('--json', 'one JSON object per file: {"file","observables":[{type,value,start,end,confidence,suppressed?}],"techniques":[…]}')
+    .description('find observables (IPs, domains, URLs, hashes, CVEs, ATT&CK ids, …) in reports (text, Markdown, HTML, PDF, e-mail), refanging defanged ones')
+    .argument('<files...>', 'reports: plain text, Markdown, HTML, PDF or .eml (the format is recognised from the content)')
+    .option('--json', 'one JSON object per file: {"file","format","observables":[{type,value,start,end,confidence,suppressed?,page?,part?}],"techniques":[…],"warnings":[…]}')
     .option('--publisher <domain...>', "the report publisher's own domains, whose links are not indicators")
     .addHelpText(
       'after',
       '\nExample:\n  $ entente extract apt-report.txt --json --publisher vendor.example\n\n' +
-        'Spans (start, end) are offsets in the original text, before refanging. Known-benign values\n' +
-        '(MISP warninglists, documentation ranges and domains, version numbers) are kept with the reason\n' +
-        'they were suppressed. Exit status 1 when a file could not be read.',
+        'Spans (start, end) are offsets in the text read from the document, before refanging; for a PDF\n' +
+        'each observable also names its page, for an e-mail the part (headers, body, attachment N).\n' +
+        'Known-benign values (MISP warninglists, documentation ranges and domains, version numbers) are\n' +
+        'kept with the reason they were suppressed. Nothing in a document is run or fetched; a PDF is\n' +
+        'read in a separate thread with time and memory limits. Exit status 1 when a file could not be read.',
     )
     .action(async (files: string[], options: ExtractOptions) => {
       const data = loadExtractData();
       for (const file of files) {
-        let text: string;
+        let doc: DocumentText;
         try {
-          text = readReport(file);
+          doc = await readReport(file);
         } catch (error) {
           if (!(error instanceof EntenteError)) throw error;
           writeLine(io.stderr, `entente: ${error.code}: ${error.message}`);
           io.outcome.partialFailure = true;
           continue;
         }
-        const result = extractObservables(text, {
+        for (const warning of doc.warnings) writeLine(io.stderr, `entente: warning: ${warning}`);
+        const result = extractObservables(doc.text, {
           tlds: data.tlds,
           warninglists: data.warninglists,
           ...(options.publisher !== undefined ? { publisherDomains: options.publisher } : {}),
         });
-        if (options.json === true) writeLine(io.stdout, JSON.stringify(toJsonReport(file, result.observables)));
-        else printReport(io, file, result.observables);
+        if (options.json === true) writeLine(io.stdout, JSON.stringify(toJsonReport(file, doc, result.observables)));
+        else printReport(io, file, doc, result.observables);
       }
     });
 }
 
-/** Reads one report as text, refusing what is not text rather than extracting from binary noise. */
-function readReport(file: string): string {
-  const extension = extname(file).toLowerCase();
-  if (!textExtensions.has(extension)) {
-    throw new EntenteError(
-      'ENT_EXTRACT_UNSUPPORTED_FORMAT',
-      `${file}: ${extension} reports are not read yet (plain text and Markdown are); convert it to text first`,
-      { file },
-    );
-  }
+/** Reads one report of any supported format, refusing what is not a report with an error naming the file. */
+async function readReport(file: string): Promise<DocumentText> {
   let size: number;
   try {
     size = statSync(file).size;
@@ -69,9 +65,13 @@ function readReport(file: string): string {
     throw new EntenteError('ENT_INPUT_UNREADABLE', `cannot read ${file}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { file });
   }
   if (size > largestFile) throw new EntenteError('ENT_INPUT_TOO_LARGE', `${file}: ${size} bytes is more than the 64 MiB a report may have`, { file });
-  const bytes = readFileSync(file);
-  if (bytes.includes(0)) throw new EntenteError('ENT_EXTRACT_UNSUPPORTED_FORMAT', `${file}: holds NUL bytes, so it is not a text report`, { file });
-  return bytes.toString('utf8');
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (cause) {
+    throw new EntenteError('ENT_INPUT_UNREADABLE', `cannot read ${file}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { file });
+  }
+  return readDocument(bytes, file);
 }
 
 interface JsonObservable {
@@ -82,9 +82,20 @@ interface JsonObservable {
   confidence: number;
   hash_algorithm?: string;
   suppressed?: string;
+  page?: number;
+  part?: string;
 }
 
-function toJsonReport(file: string, observables: readonly Observable[]): { file: string; observables: JsonObservable[]; techniques: string[] } {
+interface JsonReport {
+  file: string;
+  format: string;
+  pages?: number;
+  observables: JsonObservable[];
+  techniques: string[];
+  warnings: string[];
+}
+
+function toJsonReport(file: string, doc: DocumentText, observables: readonly Observable[]): JsonReport {
   const techniques = new Set<string>();
   const rows = observables.map((observable) => {
     if (observable.type === 'attack-technique' && observable.suppressed === undefined) techniques.add(observable.value);
@@ -97,17 +108,30 @@ function toJsonReport(file: string, observables: readonly Observable[]): { file:
     };
     if (observable.hashAlgorithm !== undefined) row.hash_algorithm = observable.hashAlgorithm;
     if (observable.suppressed !== undefined) row.suppressed = observable.suppressed.reason;
+    const where = locateOffset(doc, observable.start);
+    if (where?.page !== undefined) row.page = where.page;
+    if (where?.part !== undefined) row.part = where.part;
     return row;
   });
-  return { file, observables: rows, techniques: [...techniques] };
+  return {
+    file,
+    format: doc.format,
+    ...(doc.pages === undefined ? {} : { pages: doc.pages }),
+    observables: rows,
+    techniques: [...techniques],
+    warnings: [...doc.warnings],
+  };
 }
 
-function printReport(io: CliIo, file: string, observables: readonly Observable[]): void {
+function printReport(io: CliIo, file: string, doc: DocumentText, observables: readonly Observable[]): void {
   const kept = observables.filter((observable) => observable.suppressed === undefined);
-  writeLine(io.stdout, `${file}: ${kept.length} observables, ${observables.length - kept.length} suppressed`);
+  const pages = doc.pages === undefined ? '' : `, ${doc.pages} page${doc.pages === 1 ? '' : 's'}`;
+  writeLine(io.stdout, `${file} (${doc.format}${pages}): ${kept.length} observables, ${observables.length - kept.length} suppressed`);
   for (const observable of observables) {
     const type = observable.hashAlgorithm === undefined ? observable.type : `${observable.type}:${observable.hashAlgorithm}`;
     const note = observable.suppressed === undefined ? '' : `\tsuppressed: ${observable.suppressed.reason}`;
-    writeLine(io.stdout, `  ${type}\t${observable.value}\t${observable.confidence}${note}`);
+    const where = locateOffset(doc, observable.start);
+    const place = where?.page !== undefined ? `\tpage ${where.page}` : where?.part !== undefined ? `\t${where.part}` : '';
+    writeLine(io.stdout, `  ${type}\t${observable.value}\t${observable.confidence}${place}${note}`);
   }
 }

@@ -1,0 +1,132 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { locateOffset } from './document-text.ts';
+import { readDocument, sniffFormat } from './read-document.ts';
+import type { DocumentLimits } from './document-limits.ts';
+import { manyParts, message, multipart, nestedMessage, textPart, attachment } from '../../test/fixtures/documents/make-eml.ts';
+
+const FIXTURES = new URL('../../test/fixtures/documents/', import.meta.url);
+const fixture = (name: string): Buffer => readFileSync(new URL(name, FIXTURES));
+
+async function refusal(bytes: Uint8Array, name: string, limits: Partial<DocumentLimits> = {}): Promise<{ code: string; message: string }> {
+  try {
+    await readDocument(bytes, name, limits);
+  } catch (error) {
+    return { code: (error as { code: string }).code, message: (error as Error).message };
+  }
+  assert.fail(`${name} was read`);
+}
+
+describe('recognising the format', () => {
+  const b = (s: string | number[]): Uint8Array => (typeof s === 'string' ? Buffer.from(s, 'latin1') : Uint8Array.from(s));
+
+  it('trusts the content over the extension', () => {
+    assert.equal(sniffFormat(fixture('report-two-columns.pdf'), 'report.txt'), 'pdf');
+    assert.equal(sniffFormat(b('junk before\n%PDF-1.4\n'), 'x'), 'pdf');
+    assert.equal(sniffFormat(b('<!DOCTYPE html><p>x'), 'report.txt'), 'html');
+    assert.equal(sniffFormat(b('Received: from a\r\nFrom: a@b.net\r\nTo: c@d.net\r\nSubject: x\r\n\r\nbody'), 'message'), 'email');
+    assert.equal(sniffFormat(b('# Title\n\n45.77.12.3'), 'notes.md'), 'markdown');
+    assert.equal(sniffFormat(b('plain words: not headers\n'), 'notes'), 'text');
+  });
+
+  it('uses the extension when the content is not telling', () => {
+    assert.equal(sniffFormat(b('<p>fragment</p>'), 'page.html'), 'html');
+    assert.equal(sniffFormat(b('Subject: only one header\n\nbody'), 'short.eml'), 'email');
+  });
+
+  it('names what it will not read: archives, Office files, images, executables, binary, a PDF without a PDF header', () => {
+    const what = (bytes: Uint8Array, name: string): string => {
+      const f = sniffFormat(bytes, name);
+      return typeof f === 'string' ? f : f.unsupported;
+    };
+    assert.match(what(b([0x50, 0x4b, 0x03, 0x04, 1, 2]), 'report.pdf'), /ZIP archive/);
+    assert.match(what(b([0x1f, 0x8b, 8, 0]), 'iocs.txt'), /gzip/);
+    assert.match(what(b([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), 'mail.msg'), /OLE/);
+    assert.match(what(b([0x4d, 0x5a, 0x90, 0]), 'x.txt'), /executable/);
+    assert.match(what(b('A\u0000B'), 'blob.txt'), /NUL bytes/);
+    assert.match(what(b('hello'), 'report.pdf'), /no %PDF- header/);
+  });
+});
+
+describe('reading any document', () => {
+  it('reads plain text as it is, offsets mapping one to one', async () => {
+    const doc = await readDocument(Buffer.from('C2 at 45.77.12.3\n'), 'iocs.txt');
+    assert.equal(doc.text, 'C2 at 45.77.12.3\n');
+    assert.equal(locateOffset(doc, 6)?.sourceStart, 6);
+  });
+
+  it('decodes UTF-16 with a byte-order mark and HTML in a declared legacy charset', async () => {
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('C2 at 45.77.12.3', 'utf16le')]);
+    assert.equal((await readDocument(utf16, 'u16.txt')).text, 'C2 at 45.77.12.3');
+    const latin1 = Buffer.from('<html><head><meta charset="iso-8859-1"></head><body><p>caf\u00e9 45.77.12.3</p></body></html>', 'latin1');
+    assert.match((await readDocument(latin1, 'l1.html')).text, /café 45\.77\.12\.3/);
+  });
+
+  it('refuses what it does not read with the file name, and files over the size limit', async () => {
+    const zip = await refusal(Uint8Array.from([0x50, 0x4b, 0x03, 0x04, 0, 0]), 'bundle.zip');
+    assert.equal(zip.code, 'ENT_EXTRACT_UNSUPPORTED_FORMAT');
+    assert.match(zip.message, /^bundle\.zip: a ZIP archive/);
+    const big = await refusal(Buffer.alloc(2048, 0x41), 'big.txt', { maxBytes: 1024 });
+    assert.equal(big.code, 'ENT_INPUT_TOO_LARGE');
+  });
+});
+
+describe('reading an e-mail', () => {
+  it('reads the indicator-bearing headers, the body, a forwarded message and an attached PDF, each mapped to its part', async () => {
+    const doc = await readDocument(fixture('phishing-report.eml'), 'phishing-report.eml');
+    assert.equal(doc.format, 'email');
+    const where = (s: string): string | undefined => {
+      const i = doc.text.indexOf(s);
+      assert.ok(i >= 0, `${s} is in the text`);
+      const at = locateOffset(doc, i);
+      return at?.page === undefined ? at?.part : `${at.part ?? ''} page ${at.page}`;
+    };
+    assert.equal(where('Subject: Fwd: phishing wave'), 'headers');
+    assert.equal(where('194.26.29.113'), 'body');
+    assert.equal(where('Reply-To: payroll@mailbox-verify.xyz'), 'attachment 1 (forwarded.eml) › headers');
+    assert.equal(where('Received: from mail.lure-host.top (unknown [91.215.85.17])'), 'attachment 1 (forwarded.eml) › headers');
+    assert.equal(where('hxxps://secure-login-portal[.]top/owa/login.php'), 'attachment 1 (forwarded.eml) › body');
+    assert.equal(where('cdn-lantern.org'), 'attachment 2 (indicators.pdf) page 2');
+  });
+
+  it('reads no script from an HTML body, and does not open an attached archive (it says so)', async () => {
+    const doc = await readDocument(fixture('phishing-report.eml'), 'phishing-report.eml');
+    assert.ok(!doc.text.includes('tracker.invalid'));
+    assert.ok(!doc.text.includes('not really a zip'));
+    assert.equal(doc.warnings.length, 1);
+    assert.match(doc.warnings[0] ?? '', /kit\.zip.*archives are not opened/);
+  });
+
+  it('reads the HTML part when there is no plain-text part', async () => {
+    const eml = message(['From: a@mailer.net', 'To: b@mailer.net', 'Subject: html only'], textPart('<html><body><p>Visit 45.77.12.3</p><script>x("bad.net")</script></body></html>', 'text/html'));
+    const doc = await readDocument(Buffer.from(eml), 'html-only.eml');
+    assert.match(doc.text, /Visit 45\.77\.12\.3/);
+    assert.ok(!doc.text.includes('bad.net'));
+  });
+
+  it('reads a message nested a few deep, and refuses a nesting bomb naming the file', async () => {
+    const ok = await readDocument(Buffer.from(nestedMessage(3)), 'nested.eml');
+    assert.match(ok.text, /innermost payload at 45\.77\.12\.3/);
+    const r = await refusal(Buffer.from(nestedMessage(50)), 'bomb.eml');
+    assert.equal(r.code, 'ENT_EXTRACT_LIMIT_EXCEEDED');
+    assert.match(r.message, /^bomb\.eml.*nested more than 4 deep/);
+  });
+
+  it('refuses a flood of parts and attachments that decode to too many bytes', async () => {
+    const flood = await refusal(Buffer.from(manyParts(500)), 'flood.eml');
+    assert.equal(flood.code, 'ENT_EXTRACT_LIMIT_EXCEEDED');
+    assert.match(flood.message, /^flood\.eml: more than 64 attachments/);
+    const big = message(['From: a@mailer.net', 'Subject: big'], multipart('mixed', [textPart('x'), attachment('a.txt', 'text/plain', Buffer.alloc(4096, 0x41))]));
+    const bytes = await refusal(Buffer.from(big), 'big.eml', { maxTotalBytes: 1024 });
+    assert.equal(bytes.code, 'ENT_EXTRACT_LIMIT_EXCEEDED');
+  });
+
+  it('reports an unreadable attachment and still reads the rest of the message', async () => {
+    const encrypted = fixture('encrypted.pdf');
+    const eml = message(['From: a@mailer.net', 'Subject: locked'], multipart('mixed', [textPart('C2 45.77.12.3'), attachment('locked.pdf', 'application/pdf', encrypted)]));
+    const doc = await readDocument(Buffer.from(eml), 'locked.eml');
+    assert.match(doc.text, /C2 45\.77\.12\.3/);
+    assert.match(doc.warnings.join('\n'), /locked\.pdf.*encrypted/);
+  });
+});

@@ -1,0 +1,111 @@
+// E-mail (.eml, RFC 5322 / MIME) → text: the headers that carry indicators (senders, reply
+// addresses, relays in Received lines, originating IPs, subject), the body (the plain-text part,
+// or the HTML part read by read-html.ts), and every attachment read recursively through the same
+// readers (a forwarded phishing message, the PDF report attached to an advisory). Archives are not
+// opened; nesting, the number of parts and the bytes decoded are bounded for the whole message, so
+// a message bomb (deep nesting, thousands of parts) is refused rather than expanded.
+import PostalMime from 'postal-mime';
+import type { Attachment, Email } from 'postal-mime';
+import { EntenteError } from '../errors/entente-error.ts';
+import type { DocumentLimits } from './document-limits.ts';
+import { TextBuilder } from './document-text.ts';
+import type { DocumentText } from './document-text.ts';
+import { readHtml } from './read-html.ts';
+
+/** Shared across one top-level document and everything nested in it. */
+export interface ReadContext {
+  readonly limits: DocumentLimits;
+  /** 1 for the file itself, 2 for an attachment of it, … */
+  readonly depth: number;
+  readonly budget: { parts: number; bytes: number };
+  /** Reads nested content through the format dispatcher (read-document.ts). */
+  readonly readNested: (bytes: Uint8Array, name: string, context: ReadContext) => Promise<DocumentText>;
+}
+
+const HEADERS = [
+  'from', 'sender', 'reply-to', 'return-path', 'to', 'cc', 'subject', 'date',
+  'x-originating-ip', 'x-sender-ip', 'x-mailer', 'user-agent', 'received',
+];
+
+function headerBlock(email: Email, out: TextBuilder): void {
+  for (const key of HEADERS) {
+    for (const h of email.headers) {
+      if (h.key !== key) continue;
+      out.add(`${h.originalKey}: ${h.value.replace(/\s+/g, ' ').trim()}`, { part: 'headers' });
+      out.separator('\n');
+    }
+  }
+}
+
+function describe(a: Attachment, n: number): string {
+  return `attachment ${n} (${a.filename ?? a.mimeType})`;
+}
+
+function bytesOf(content: Attachment['content']): Uint8Array {
+  if (typeof content === 'string') return Buffer.from(content, 'utf8');
+  return content instanceof Uint8Array ? content : new Uint8Array(content);
+}
+
+export async function readEmail(bytes: Uint8Array, name: string, context: ReadContext): Promise<DocumentText> {
+  const { limits } = context;
+  let email: Email;
+  try {
+    email = await PostalMime.parse(bytes, {
+      forceRfc822Attachments: true,
+      attachmentEncoding: 'arraybuffer',
+      maxNestingDepth: 64,
+      maxHeadersSize: 1024 * 1024,
+    });
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/nest|depth|too large|size/i.test(message)) {
+      throw new EntenteError('ENT_EXTRACT_LIMIT_EXCEEDED', `${name}: the message goes past a parsing limit (${message})`, { file: name });
+    }
+    throw new EntenteError('ENT_EXTRACT_MALFORMED', `${name}: not a readable e-mail message (${message})`, { file: name });
+  }
+  const out = new TextBuilder();
+  const warnings: string[] = [];
+  headerBlock(email, out);
+  out.breakLines(2);
+  if (email.text !== undefined && email.text.trim() !== '') {
+    out.add(email.text, { part: 'body' });
+  } else if (email.html !== undefined) {
+    out.addDocument(readHtml(email.html), 'body');
+  }
+  let n = 0;
+  for (const a of email.attachments) {
+    n++;
+    const label = describe(a, n);
+    const content = bytesOf(a.content);
+    if (a.mimeType.startsWith('image/') || a.mimeType.startsWith('audio/') || a.mimeType.startsWith('video/')) {
+      if (a.related !== true) warnings.push(`${name}: ${label} not read (${a.mimeType})`);
+      continue;
+    }
+    context.budget.parts++;
+    context.budget.bytes += content.byteLength;
+    if (context.budget.parts > limits.maxParts) {
+      throw new EntenteError('ENT_EXTRACT_LIMIT_EXCEEDED', `${name}: more than ${limits.maxParts} attachments in all (a message bomb?)`, { file: name });
+    }
+    if (context.budget.bytes > limits.maxTotalBytes) {
+      throw new EntenteError('ENT_EXTRACT_LIMIT_EXCEEDED', `${name}: attachments decode to more than ${limits.maxTotalBytes} bytes in all`, { file: name });
+    }
+    if (context.depth + 1 > limits.maxDepth) {
+      throw new EntenteError('ENT_EXTRACT_LIMIT_EXCEEDED', `${name}: attachments nested more than ${limits.maxDepth} deep (a message bomb?)`, { file: name });
+    }
+    const nestedName = `${name} › ${a.filename ?? `part ${n}`}`;
+    try {
+      const doc = await context.readNested(content, nestedName, { ...context, depth: context.depth + 1 });
+      out.breakLines(2);
+      out.add(`--- ${label} ---`, { part: label });
+      out.separator('\n');
+      out.addDocument(doc, label);
+      warnings.push(...doc.warnings);
+    } catch (error) {
+      // A bomb anywhere refuses the whole message; an attachment that is merely unreadable
+      // (encrypted, corrupt, a format we do not read) is reported and the rest is still read.
+      if (!(error instanceof EntenteError) || error.code === 'ENT_EXTRACT_LIMIT_EXCEEDED') throw error;
+      warnings.push(`${label} not read: ${error.message}`);
+    }
+  }
+  return { format: 'email', text: out.toString(), segments: out.segments, warnings };
+}

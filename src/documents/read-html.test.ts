@@ -1,0 +1,63 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { locateOffset } from './document-text.ts';
+import { readHtml } from './read-html.ts';
+
+const page = (body: string, head = ''): string => `<!doctype html><html><head><title>Report</title>${head}</head><body>${body}</body></html>`;
+
+describe('reading HTML', () => {
+  it('reads the main content as paragraphs, with the title first', () => {
+    const doc = readHtml(page('<nav><a href="https://vendor.example/">Home</a> Blog</nav><main><h1>Operation   Lantern</h1><p>The actor used <b>update-check[.]net</b>\n and 45.77.12.3.</p></main><footer>© vendor</footer>'));
+    assert.equal(doc.text, 'Report\n\nOperation Lantern\n\nThe actor used update-check[.]net and 45.77.12.3.\n');
+  });
+
+  it('falls back to <article>, then to the whole body without navigation, header banners and footers', () => {
+    const article = readHtml(page('<div>Subscribe to our newsletter</div><article><p>The loader contacts 45.77.12.3 and then a second server.</p></article>'));
+    assert.ok(!article.text.includes('Subscribe'));
+    const body = readHtml(page('<div role="navigation">Menu</div><div><p>Body text 45.77.12.3</p></div><aside>Related posts</aside>'));
+    assert.equal(body.text, 'Report\n\nBody text 45.77.12.3\n');
+  });
+
+  it('keeps each table row on its own line, cells separated by tabs', () => {
+    const doc = readHtml(page('<table><thead><tr><th>Type</th><th>Value</th></tr></thead><tbody><tr><td>ipv4</td><td> 45.77.12.3 </td></tr><tr><td>domain</td><td>cdn-lantern.org</td></tr></tbody></table>'));
+    assert.match(doc.text, /\nType\tValue\nipv4\t45\.77\.12\.3\ndomain\tcdn-lantern\.org\n/);
+  });
+
+  it('keeps code blocks verbatim, line breaks and indentation included', () => {
+    const rule = 'rule Lantern {\n  strings:\n    $a = "cdn-lantern.org"\n  condition:\n    $a\n}';
+    const doc = readHtml(page(`<p>Rule:</p><pre><code>${rule.replace(/"/g, '&quot;')}</code></pre>`));
+    assert.ok(doc.text.includes(`\n${rule}\n`));
+  });
+
+  it('drops scripts, styles, templates, forms and hidden elements, and fetches nothing', () => {
+    const doc = readHtml(
+      page(
+        '<p>visible 45.77.12.3</p><script>fetch("https://evil-script.net/x")</script><noscript>noscript-host.net</noscript>' +
+          '<template><p>template-host.net</p></template><svg><text>svg-host.net</text></svg><form><input value="form-host.net"></form>' +
+          '<div hidden>hidden-host.net</div><span aria-hidden="true">aria-host.net</span><img src="https://tracker.net/p.gif">' +
+          '<iframe src="https://frame.net/"></iframe>',
+        '<style>body{background:url(https://style-host.net/a.png)}</style><link rel="stylesheet" href="https://css-host.net/a.css">',
+      ),
+    );
+    assert.equal(doc.text, 'Report\n\nvisible 45.77.12.3\n');
+  });
+
+  it('removes the invisible characters sites put inside long tokens, and joins across <wbr>', () => {
+    const doc = readHtml(page('<p>cdn&#8203;-lantern&shy;.org and very-long-domain<wbr>.example.org</p>'));
+    assert.ok(doc.text.includes('cdn-lantern.org and very-long-domain.example.org'));
+  });
+
+  it('maps text back to the offset of the text in the HTML source', () => {
+    const html = page('<main><p>The actor used 45.77.12.3 for C2.</p></main>');
+    const doc = readHtml(html);
+    const at = locateOffset(doc, doc.text.indexOf('45.77.12.3'));
+    assert.equal(html.slice(at?.sourceStart, (at?.sourceStart ?? 0) + 10), '45.77.12.3');
+  });
+
+  it('survives hostile markup: 100,000 nested elements, unclosed tags, a huge attribute', () => {
+    const deep = `${'<div>'.repeat(100_000)}deep 45.77.12.3${'</div>'.repeat(100_000)}`;
+    assert.match(readHtml(page(deep)).text, /deep 45\.77\.12\.3/);
+    assert.match(readHtml('<p>unclosed <b>bold <i>italic 45.77.12.3').text, /unclosed bold italic 45\.77\.12\.3/);
+    assert.match(readHtml(`<p title="${'x'.repeat(1_000_000)}">ok</p>`).text, /ok/);
+  });
+});

@@ -1,0 +1,211 @@
+// HTML → text (pure): the main content of a page, as an analyst would read it in a browser, with
+// tables kept as one line per row (cells separated by tabs) and code blocks kept verbatim. parse5
+// only builds a tree: no script runs, no style is applied, nothing (images, frames, links) is
+// fetched. Text inside script, style, template, noscript, SVG, forms and page chrome (nav, footer,
+// aside) is dropped; link targets are not read, only the text the reader sees.
+import { parse } from 'parse5';
+import type { DefaultTreeAdapterMap } from 'parse5';
+import { TextBuilder } from './document-text.ts';
+import type { DocumentText } from './document-text.ts';
+
+type Node = DefaultTreeAdapterMap['node'];
+type Element = DefaultTreeAdapterMap['element'];
+
+const SKIP = new Set([
+  'script', 'style', 'noscript', 'template', 'head', 'svg', 'math', 'iframe', 'object', 'embed', 'canvas',
+  'select', 'button', 'input', 'textarea', 'nav', 'footer', 'aside', 'form', 'dialog', 'audio', 'video',
+]);
+const SKIP_ROLES = new Set(['navigation', 'banner', 'contentinfo', 'complementary', 'search']);
+const BLOCK = new Set([
+  'address', 'article', 'blockquote', 'body', 'dd', 'details', 'div', 'dl', 'dt', 'fieldset', 'figcaption', 'figure',
+  'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hr', 'li', 'main', 'ol', 'p', 'section', 'summary', 'table',
+  'tbody', 'thead', 'tfoot', 'ul', 'caption', 'center',
+]);
+const PARAGRAPH = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'table', 'pre', 'blockquote', 'ul', 'ol', 'figure']);
+// Invisible characters that sites insert to break long tokens (or to defeat extractors).
+const INVISIBLE = /\u00ad|\u200b|\u200c|\u200d|\u2060|\ufeff/g;
+
+function isElement(node: Node): node is Element {
+  return 'tagName' in node;
+}
+
+function attr(el: Element, name: string): string | undefined {
+  return el.attrs.find((a) => a.name === name)?.value;
+}
+
+function children(node: Node): readonly Node[] {
+  return 'childNodes' in node ? node.childNodes : [];
+}
+
+// Iterative walks: a hostile page can nest elements a hundred thousand deep.
+function textLength(root: Node): number {
+  let n = 0;
+  const stack: Node[] = [root];
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    if (node.nodeName === '#text') n += 'value' in node ? node.value.length : 0;
+    else if (!(isElement(node) && SKIP.has(node.tagName))) stack.push(...children(node));
+  }
+  return n;
+}
+
+function find(root: Node, pick: (el: Element) => boolean): Element[] {
+  const out: Element[] = [];
+  const stack: Node[] = [root];
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    if (isElement(node)) {
+      if (pick(node)) {
+        out.push(node);
+        continue;
+      }
+      if (SKIP.has(node.tagName) && node.tagName !== 'head') continue;
+    }
+    const kids = children(node);
+    for (let i = kids.length - 1; i >= 0; i--) {
+      const kid = kids[i];
+      if (kid !== undefined) stack.push(kid);
+    }
+  }
+  return out;
+}
+
+/**
+ * The elements holding the main content: every <main> / role=main, else every <article>, when they
+ * hold at least a third of the page's text; otherwise the whole body.
+ */
+function mainContent(doc: Node): Node[] {
+  const total = textLength(doc);
+  for (const pick of [
+    (el: Element) => el.tagName === 'main' || attr(el, 'role') === 'main',
+    (el: Element) => el.tagName === 'article',
+  ]) {
+    const found = find(doc, pick);
+    const n = found.reduce((sum, el) => sum + textLength(el), 0);
+    if (found.length > 0 && n >= total / 3) return found;
+  }
+  return [doc];
+}
+
+class HtmlText {
+  readonly out = new TextBuilder();
+  private pre = 0;
+  private pendingSpace = false;
+
+  private text(value: string, start: number | undefined, end: number | undefined): void {
+    const clean = value.replace(INVISIBLE, '');
+    const where = start === undefined || end === undefined ? {} : { sourceStart: start, sourceEnd: end };
+    if (this.pre > 0) {
+      this.out.add(clean, where);
+      this.pendingSpace = false;
+      return;
+    }
+    const collapsed = clean.replace(/[ \t\n\f\r]+/g, ' ');
+    if (collapsed === '') return;
+    const last = this.out.lastChar();
+    const atLineStart = last === '' || last === '\n' || last === '\t';
+    let body = collapsed;
+    if (body.startsWith(' ')) {
+      body = body.slice(1);
+      if (!atLineStart) this.pendingSpace = true;
+    }
+    const trailing = body.endsWith(' ');
+    if (trailing) body = body.slice(0, -1);
+    if (body !== '') {
+      if (this.pendingSpace && !atLineStart) this.out.separator(' ');
+      // Exact offsets when the node's source is its text verbatim (no entities, nothing collapsed).
+      const k = start !== undefined && end !== undefined && end - start === value.length ? value.indexOf(body) : -1;
+      this.out.add(body, k >= 0 && start !== undefined ? { sourceStart: start + k, sourceEnd: start + k + body.length } : where);
+      this.pendingSpace = false;
+    }
+    if (trailing) this.pendingSpace = true;
+  }
+
+  private block(lines: number): void {
+    this.pendingSpace = false;
+    this.out.breakLines(lines);
+  }
+
+  /** Reads `root` and everything under it, without recursion. */
+  walk(root: Node): void {
+    const stack: { node: Node; exit?: () => void }[] = [{ node: root }];
+    for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+      if (item.exit !== undefined) {
+        item.exit();
+        continue;
+      }
+      const node = item.node;
+      const exit = this.enter(node);
+      if (exit === null) continue;
+      stack.push({ node, exit });
+      const kids = children(node);
+      for (let i = kids.length - 1; i >= 0; i--) {
+        const kid = kids[i];
+        if (kid !== undefined) stack.push({ node: kid });
+      }
+    }
+  }
+
+  /** Handles the start of `node`; returns what to do after its children, or null to skip them. */
+  private enter(node: Node): (() => void) | null {
+    if (node.nodeName === '#text' && 'value' in node) {
+      const loc = node.sourceCodeLocation;
+      this.text(node.value, loc?.startOffset, loc?.endOffset);
+      return null;
+    }
+    if (!isElement(node)) return () => {};
+    const tag = node.tagName;
+    if (SKIP.has(tag)) return null;
+    const role = attr(node, 'role');
+    if (role !== undefined && SKIP_ROLES.has(role)) return null;
+    if (attr(node, 'hidden') !== undefined || attr(node, 'aria-hidden') === 'true') return null;
+    if (tag === 'br') {
+      this.block(1);
+      return null;
+    }
+    if (tag === 'wbr') return null;
+    if (tag === 'td' || tag === 'th') {
+      const last = this.out.lastChar();
+      if (last !== '' && last !== '\n') this.out.separator('\t');
+      this.pendingSpace = false;
+      return () => {};
+    }
+    if (tag === 'tr') {
+      this.block(1);
+      return () => this.block(1);
+    }
+    if (tag === 'pre' || tag === 'textarea' || tag === 'xmp' || tag === 'listing' || tag === 'plaintext') {
+      this.block(2);
+      this.pre++;
+      return () => {
+        this.pre--;
+        this.block(2);
+      };
+    }
+    const lines = PARAGRAPH.has(tag) ? 2 : BLOCK.has(tag) ? 1 : 0;
+    if (lines === 0) return () => {};
+    this.block(lines);
+    return () => this.block(lines);
+  }
+}
+
+function titleOf(doc: Node): Element | undefined {
+  return find(doc, (el) => el.tagName === 'title')[0];
+}
+
+/** Reads an HTML document (already decoded to a string). */
+export function readHtml(html: string): DocumentText {
+  const doc = parse(html, { sourceCodeLocationInfo: true, scriptingEnabled: false });
+  const reader = new HtmlText();
+  const title = titleOf(doc);
+  const roots = mainContent(doc);
+  const warnings: string[] = [];
+  if (title !== undefined) {
+    for (const c of title.childNodes) reader.walk(c);
+    reader.out.breakLines(2);
+  }
+  for (const root of roots) {
+    reader.walk(root);
+    reader.out.breakLines(2);
+  }
+  const text = reader.out.toString();
+  return { format: 'html', text: text.replace(/\n+$/, '\n'), segments: reader.out.segments, warnings };
+}
