@@ -92,6 +92,10 @@ export const errorCatalogue = {
 
   // STIX patterns
   ENT_PATTERN_INVALID: { status: 422, title: 'The STIX pattern is not valid STIX 2.1 patterning' },
+
+  // Matching telemetry against indicators (entente match)
+  ENT_MATCH_MAPPING_INVALID: { status: 400, title: 'The CSV column mapping is invalid' },
+  ENT_MATCH_SIGHTING_REJECTED: { status: 422, title: 'A sighting produced by matching was refused by the store' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -1,0 +1,265 @@
+import { Command, Option } from 'commander';
+import { createReadStream, statSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import type { CliIo, NodeLocationOptions } from '../cli-context.ts';
+import { withNode, writeLine } from '../cli-context.ts';
+import { EntenteError } from '../../errors/entente-error.ts';
+import { findCollection } from '../../bootstrap-node.ts';
+import { ingest } from '../../store/ingest.ts';
+import { validateForIngest } from '../../store/validate-for-ingest.ts';
+import type { ObjectStore } from '../../store/object-store.ts';
+import type { StixObject } from '../../stix/types.ts';
+import { BulkMatcher } from '../../correlate/bulk-matcher.ts';
+import { AlertAggregator, type Alert } from '../../correlate/alert-aggregator.ts';
+import { parseCsvMapping, type CsvColumnMapping } from '../../correlate/csv-observations.ts';
+import { severityOf } from '../../correlate/effective-confidence.ts';
+import { followFile } from '../../correlate/follow-file.ts';
+import { loadIndicators } from '../../correlate/load-indicators.ts';
+import { emptySummary, matchInput, type MatchSummary } from '../../correlate/match-input.ts';
+import { createObservationReader, logFormats, type LogFormat } from '../../correlate/read-observations.ts';
+import { sightingObjects } from '../../correlate/sighting-objects.ts';
+
+interface MatchOptions extends NodeLocationOptions {
+  format: LogFormat;
+  map: string[];
+  collection: string[];
+  sightingsCollection?: string;
+  window: string;
+  follow?: boolean;
+  untilIdle?: string;
+  store: boolean;
+  json?: boolean;
+  maxLineBytes: string;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+/** Alerts opened before the store flushes a batch of sightings. */
+const sightingBatch = 500;
+
+function positiveNumber(text: string, flag: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new EntenteError('ENT_CLI_USAGE', `${flag} must be a positive number, got "${text}"`);
+  return value;
+}
+
+export function matchCommand(io: CliIo): Command {
+  return new Command('match')
+    .description("match telemetry against the node's active indicators: print alerts, store sightings")
+    .argument('<inputs...>', 'log files (JSON lines of observables, Zeek TSV/JSON, Suricata EVE, CSV), or - for standard input')
+    .addOption(new Option('--format <format>', 'input format; auto decides per input from its first line').choices([...logFormats]).default('auto'))
+    .option('--map <column=type:path,…>', "CSV column mapping, e.g. src=ipv4-addr:value,sha=file:hashes.'SHA-256',time=@timestamp (repeatable)", collect, [])
+    .option('--collection <id>', 'take indicators from this collection, id or alias (repeatable; default: every collection)', collect, [])
+    .option('--sightings-collection <id>', 'store sightings in this collection (default: the default collection)')
+    .option('--window <seconds>', 'alerts are deduplicated per indicator, observable and window of this many seconds', '3600')
+    .option('--follow', 'keep reading each file as it grows (tail -F); stop with Ctrl-C')
+    .option('--until-idle <seconds>', 'with --follow: stop once no input has grown for this long')
+    .option('--no-store', 'print alerts only; store no sightings')
+    .option('--json', 'print the summary on standard error as one JSON object')
+    .option('--max-line-bytes <n>', 'longer lines are skipped and reported as malformed', String(1024 * 1024))
+    .option('--data <dir>', 'data directory (env ENTENTE_DATA)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  $ entente match /var/log/zeek/current/{conn,dns,http,files,ssl,x509}.log\n' +
+        '  $ entente match eve.json --collection partner-feed --no-store | jq .indicator_id\n' +
+        "  $ entente match flows.csv --map 'src=ipv4-addr:value,dst=ipv4-addr:value,time=@timestamp'\n" +
+        '  $ entente match --follow /var/log/suricata/eve.json\n\n' +
+        'Alerts go to standard output, one JSON line each: indicator_id, indicator_name, observable, first_seen,\n' +
+        'last_seen, count, confidence (effective: stated, raised by sightings from other organisations, lowered by\n' +
+        'false-positive reports and age), severity, the input and line of the first match, and the sighting stored.\n' +
+        'Without --follow they are printed when the input ends, with their final counts; with --follow as soon as they\n' +
+        'fire (count 1 then; the stored sighting carries the final count when the window closes).\n' +
+        'The summary (lines, observations, malformed lines with their numbers, matches, alerts) goes to standard error.\n\n' +
+        'Exit status: 0 when every input was read to its end, whether or not anything matched (malformed lines are\n' +
+        'reported, not fatal); 1 when an input could not be read or a sighting was refused by the store; 2 on a usage error.',
+    )
+    .action(async (inputs: string[], options: MatchOptions) => {
+      const windowSeconds = positiveNumber(options.window, '--window');
+      const maxLineChars = Math.floor(positiveNumber(options.maxLineBytes, '--max-line-bytes'));
+      const idleSeconds = options.untilIdle === undefined ? undefined : positiveNumber(options.untilIdle, '--until-idle');
+      let csvMapping: CsvColumnMapping[] | undefined;
+      if (options.map.length > 0) {
+        const parsed = parseCsvMapping(options.map);
+        if (typeof parsed === 'string') throw new EntenteError('ENT_MATCH_MAPPING_INVALID', `--map: ${parsed}`);
+        csvMapping = parsed;
+      }
+      if (options.format === 'csv' && csvMapping === undefined) throw new EntenteError('ENT_CLI_USAGE', '--format csv needs --map column=type:path,…');
+      if (options.follow === true && inputs.includes('-')) throw new EntenteError('ENT_CLI_USAGE', '--follow reads files; standard input is read as it comes anyway');
+      for (const input of inputs) {
+        if (input === '-') continue;
+        try {
+          if (!statSync(input).isFile()) throw new EntenteError('ENT_INPUT_UNREADABLE', `${input} is not a file`);
+        } catch (cause) {
+          if (cause instanceof EntenteError) throw cause;
+          throw new EntenteError('ENT_INPUT_UNREADABLE', `cannot read ${input}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`);
+        }
+      }
+
+      await withNode(io, options, async (node) => {
+        const collections = [];
+        if (options.collection.length === 0) collections.push(...(await node.store.listCollections()));
+        for (const name of options.collection) {
+          const found = await findCollection(node.store, name);
+          if (found === undefined) throw new EntenteError('ENT_COLLECTION_NOT_FOUND', `no collection "${name}" (see entente collection list)`);
+          collections.push(found);
+        }
+        const sightingsCollection =
+          options.sightingsCollection === undefined ? node.identity.defaultCollection : await findCollection(node.store, options.sightingsCollection);
+        if (sightingsCollection === undefined) {
+          throw new EntenteError('ENT_COLLECTION_NOT_FOUND', `no collection "${options.sightingsCollection ?? ''}" (see entente collection list)`);
+        }
+
+        const matcher = new BulkMatcher({ correlationSeconds: windowSeconds });
+        const loaded = await loadIndicators(
+          node.store,
+          collections.map((c) => c.id),
+          matcher,
+          { now: new Date() },
+        );
+        const refused = [...loaded.refused].map(([reason, count]) => `${count} ${reason}`).join(', ');
+        writeLine(
+          io.stderr,
+          `match: ${loaded.added} active indicators from ${collections.length} collection(s) (${loaded.byMode.exact} by index alone, ${loaded.byMode.evaluated} evaluated on candidates, ${loaded.byMode.always} evaluated on every observation)` +
+            (refused === '' ? '' : `; left out: ${refused}`),
+        );
+
+        const home = node.identity.homeOrganisation.id;
+        const alerts = new AlertAggregator(windowSeconds);
+        const summary = emptySummary();
+        const stored = { sightings: 0, rejected: 0 };
+        const pending: Alert[] = [];
+        const follow = options.follow === true;
+
+        const printAlert = (alert: Alert, sightingId: string | undefined): void => {
+          const confidence = alert.confidence ?? 50;
+          writeLine(
+            io.stdout,
+            JSON.stringify({
+              indicator_id: alert.indicatorId,
+              indicator_name: alert.name ?? null,
+              observable: alert.observable,
+              first_seen: alert.firstSeen,
+              last_seen: alert.lastSeen,
+              count: alert.count,
+              confidence,
+              severity: severityOf(confidence),
+              input: alert.source,
+              line: alert.line,
+              sighting_id: sightingId ?? null,
+            }),
+          );
+        };
+
+        const storeSightings = async (closed: readonly Alert[]): Promise<(string | undefined)[]> => {
+          if (!options.store || closed.length === 0) return closed.map(() => undefined);
+          const now = new Date().toISOString();
+          const made = closed.map((alert) => sightingObjects(alert, { homeOrganisationId: home, now, randomUuid: randomUUID }));
+          const objects: StixObject[] = [];
+          for (const bundle of made) {
+            for (const object of bundle.objects) {
+              const report = validateForIngest(object);
+              if (report.valid) objects.push(object);
+              else {
+                stored.rejected++;
+                const issue = report.issues.find((i) => i.severity === 'error');
+                writeLine(io.stderr, `entente: ENT_MATCH_SIGHTING_REJECTED: ${object.id}: ${issue?.path ?? ''} ${issue?.message ?? ''}`);
+              }
+            }
+          }
+          const result = await ingest(node.store as ObjectStore, { collectionId: sightingsCollection.id, objects });
+          for (const rejection of result.rejected) {
+            stored.rejected++;
+            writeLine(io.stderr, `entente: ENT_MATCH_SIGHTING_REJECTED: ${rejection.id}: ${rejection.message} [${rejection.code}]`);
+          }
+          const rejectedIds = new Set(result.rejected.map((r) => r.id));
+          return made.map((bundle) => {
+            if (rejectedIds.has(bundle.sighting.id)) return undefined;
+            stored.sightings++;
+            return bundle.sighting.id;
+          });
+        };
+
+        /** Closes the windows before `window` (all when undefined): stores their sightings, prints their alerts. */
+        const closeWindows = async (window?: number): Promise<void> => {
+          const closed = alerts.close(window);
+          for (let start = 0; start < closed.length; start += sightingBatch) {
+            const batch = closed.slice(start, start + sightingBatch);
+            const ids = await storeSightings(batch);
+            if (!follow) batch.forEach((alert, i) => printAlert(alert, ids[i]));
+          }
+        };
+
+        const abort = new AbortController();
+        const stop = (): void => abort.abort();
+        let lastGrowth = Date.now();
+        let idleTimer: NodeJS.Timeout | undefined;
+        if (follow) {
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+          if (idleSeconds !== undefined) {
+            idleTimer = setInterval(() => {
+              if (Date.now() - lastGrowth >= idleSeconds * 1000) stop();
+            }, Math.min(250, idleSeconds * 1000));
+          }
+        }
+        const observedNow = (): string => new Date().toISOString();
+        const runInput = async (input: string): Promise<void> => {
+          const source = input === '-' ? '-' : input;
+          const reader = createObservationReader({ format: options.format, source, csvMapping, now: observedNow });
+          let chunks: AsyncIterable<string | Buffer>;
+          if (input === '-') chunks = io.stdin as AsyncIterable<string | Buffer>;
+          else if (follow) {
+            const followed = followFile(input, { signal: abort.signal });
+            chunks = (async function* () {
+              for await (const chunk of followed) {
+                lastGrowth = Date.now();
+                yield chunk;
+              }
+            })();
+          } else chunks = createReadStream(input, { highWaterMark: 1024 * 1024 });
+          await matchInput(chunks, {
+            source,
+            reader,
+            matcher,
+            alerts,
+            summary,
+            maxLineChars,
+            onAlert: (alert) => {
+              if (follow) printAlert(alert, undefined);
+              else pending.push(alert);
+            },
+            // Windows more than one window behind the newest observation are closed: their counts are final.
+            onProgress: async (latest) => {
+              if (follow || alerts.size > 100_000) await closeWindows(alerts.windowOf(latest) - 1);
+            },
+          });
+        };
+        try {
+          if (follow) await Promise.all(inputs.map(runInput));
+          else for (const input of inputs) await runInput(input);
+        } finally {
+          if (idleTimer !== undefined) clearInterval(idleTimer);
+          process.removeListener('SIGINT', stop);
+          process.removeListener('SIGTERM', stop);
+        }
+        await closeWindows();
+        reportSummary(io, summary, stored, inputs.length, options.json === true);
+        if (stored.rejected > 0) io.outcome.partialFailure = true;
+      });
+    });
+}
+
+function reportSummary(io: CliIo, summary: MatchSummary, stored: { sightings: number; rejected: number }, inputs: number, json: boolean): void {
+  if (json) {
+    writeLine(io.stderr, JSON.stringify({ inputs, ...summary, sightings_stored: stored.sightings, sightings_rejected: stored.rejected }));
+    return;
+  }
+  writeLine(
+    io.stderr,
+    `match: ${inputs} input(s), ${summary.lines} lines, ${summary.observations} observations, ${summary.malformed} malformed` +
+      (summary.overlong > 0 ? ` (${summary.overlong} over-long)` : '') +
+      `, ${summary.ignored} ignored; ${summary.matches} matches → ${summary.alerts} alerts, ${stored.sightings} sightings stored`,
+  );
+  for (const sample of summary.malformedSamples) writeLine(io.stderr, `malformed: ${sample.source} line ${sample.line}: ${sample.reason}`);
+  if (summary.malformed > summary.malformedSamples.length) writeLine(io.stderr, `malformed: … and ${summary.malformed - summary.malformedSamples.length} more`);
+}

@@ -1,0 +1,85 @@
+// One input through the pipeline: chunks → bounded lines → observations → bulk matcher → alerts.
+// The caller decides where chunks come from (a file, standard input, a followed file) and what
+// happens to alerts; the counts and the first malformed lines go into a summary.
+import type { BulkMatcher } from './bulk-matcher.ts';
+import type { Alert, AlertAggregator } from './alert-aggregator.ts';
+import { readLines, defaultMaxLineChars } from './read-lines.ts';
+import type { ObservationReader } from './read-observations.ts';
+
+export interface MalformedLine {
+  readonly source: string;
+  readonly line: number;
+  readonly reason: string;
+}
+
+export interface MatchSummary {
+  lines: number;
+  observations: number;
+  ignored: number;
+  malformed: number;
+  /** Over-long lines (longer than the cap), also counted in `malformed`. */
+  overlong: number;
+  matches: number;
+  alerts: number;
+  /** The first malformed lines, with their reasons. */
+  readonly malformedSamples: MalformedLine[];
+}
+
+export function emptySummary(): MatchSummary {
+  return { lines: 0, observations: 0, ignored: 0, malformed: 0, overlong: 0, matches: 0, alerts: 0, malformedSamples: [] };
+}
+
+export interface MatchInputOptions {
+  readonly source: string;
+  readonly reader: ObservationReader;
+  readonly matcher: BulkMatcher;
+  readonly alerts: AlertAggregator;
+  readonly summary: MatchSummary;
+  /** Called when a match opens a new alert (its count grows afterwards until its window is closed). */
+  readonly onAlert: (alert: Alert) => void;
+  /** Called every few thousand lines with the latest observation time, so the caller can close windows. */
+  readonly onProgress?: (latestObserved: string) => void | Promise<void>;
+  readonly maxLineChars?: number;
+  readonly maxSamples?: number;
+}
+
+export async function matchInput(chunks: AsyncIterable<string | Buffer>, options: MatchInputOptions): Promise<void> {
+  const { summary, reader, matcher, alerts } = options;
+  const maxSamples = options.maxSamples ?? 20;
+  const malformed = (line: number, reason: string): void => {
+    summary.malformed++;
+    if (summary.malformedSamples.length < maxSamples) summary.malformedSamples.push({ source: options.source, line, reason });
+  };
+  let latest = '';
+  let sinceProgress = 0;
+  for await (const line of readLines(chunks, options.maxLineChars ?? defaultMaxLineChars)) {
+    summary.lines++;
+    if (line.overlong === true) {
+      summary.overlong++;
+      malformed(line.number, `longer than ${options.maxLineChars ?? defaultMaxLineChars} characters (${line.length}); skipped`);
+      continue;
+    }
+    const outcome = reader.readLine(line.text, line.number);
+    if (outcome.kind === 'ignored') summary.ignored++;
+    else if (outcome.kind === 'malformed') malformed(line.number, outcome.reason);
+    else {
+      for (const observation of outcome.observations) {
+        summary.observations++;
+        if (observation.lastObserved > latest) latest = observation.lastObserved;
+        for (const match of matcher.match(observation)) {
+          summary.matches++;
+          const opened = alerts.record(match);
+          if (opened !== undefined) {
+            summary.alerts++;
+            options.onAlert(opened);
+          }
+        }
+      }
+    }
+    if (options.onProgress !== undefined && ++sinceProgress >= 4096) {
+      sinceProgress = 0;
+      if (latest !== '') await options.onProgress(latest);
+    }
+  }
+  if (options.onProgress !== undefined && latest !== '') await options.onProgress(latest);
+}
