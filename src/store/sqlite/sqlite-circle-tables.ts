@@ -10,6 +10,9 @@ type Statement = Database.Statement<unknown[], unknown>;
 
 interface AuditRow {
   seq: number;
+  recipient_organisation_id: string;
+  circle_id: string;
+  at: string;
   entry: string;
   previous_hash: string;
   hash: string;
@@ -48,17 +51,19 @@ export class SqliteCircleTables {
     this.#sql = {
       insertCircle: prepare('INSERT INTO circles (id, collection_id, document, created_at, updated_at) VALUES (?, ?, ?, ?, ?)'),
       updateCircle: prepare('UPDATE circles SET document = ?, updated_at = ? WHERE id = ? AND collection_id = ?'),
-      selectCircle: prepare('SELECT document FROM circles WHERE id = ?'),
-      selectCircleByCollection: prepare('SELECT document FROM circles WHERE collection_id = ?'),
+      selectCircle: prepare('SELECT id, collection_id, document FROM circles WHERE id = ?'),
+      selectCircleByCollection: prepare('SELECT id, collection_id, document FROM circles WHERE collection_id = ?'),
       selectCircleIdByCollection: prepare('SELECT id FROM circles WHERE collection_id = ?'),
-      selectCircles: prepare('SELECT document FROM circles ORDER BY id'),
+      selectCircles: prepare('SELECT id, collection_id, document FROM circles ORDER BY id'),
       selectCollection: prepare('SELECT 1 FROM collections WHERE id = ?'),
       insertAgreement: prepare('INSERT INTO agreements (circle_id, version, document) VALUES (?, ?, ?)'),
-      selectAgreements: prepare('SELECT document FROM agreements WHERE circle_id = ? ORDER BY version'),
+      selectAgreements: prepare('SELECT version, document FROM agreements WHERE circle_id = ? ORDER BY version'),
       insertAcceptance: prepare(
         'INSERT INTO agreement_acceptances (circle_id, organisation_id, version, document) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
       ),
-      selectAcceptances: prepare('SELECT document FROM agreement_acceptances WHERE circle_id = ? ORDER BY organisation_id, version'),
+      selectAcceptances: prepare(
+        'SELECT organisation_id, version, document FROM agreement_acceptances WHERE circle_id = ? ORDER BY organisation_id, version',
+      ),
       selectLastAudit: prepare('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1'),
       insertAudit: prepare(
         'INSERT INTO audit_log (recipient_organisation_id, circle_id, at, entry, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?)',
@@ -71,6 +76,7 @@ export class SqliteCircleTables {
   }
 
   createCircle(circle: Circle, now: Date): void {
+    const document = writableDocument(circle);
     if (this.#sql.selectCircle.get(circle.id) !== undefined) {
       throw new EntenteError('ENT_CIRCLE_EXISTS', `A circle with id "${circle.id}" already exists`, { circleId: circle.id });
     }
@@ -88,28 +94,28 @@ export class SqliteCircleTables {
       );
     }
     const time = now.toISOString();
-    this.#sql.insertCircle.run(circle.id, circle.collectionId, JSON.stringify(toCircleDocument(circle)), time, time);
+    this.#sql.insertCircle.run(circle.id, circle.collectionId, document, time, time);
   }
 
   updateCircle(circle: Circle, now: Date): void {
-    const result = this.#sql.updateCircle.run(JSON.stringify(toCircleDocument(circle)), now.toISOString(), circle.id, circle.collectionId);
+    const result = this.#sql.updateCircle.run(writableDocument(circle), now.toISOString(), circle.id, circle.collectionId);
     if (result.changes === 0) {
       throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${circle.id} on collection ${circle.collectionId}`, { circleId: circle.id });
     }
   }
 
   getCircle(id: string): Circle | undefined {
-    const row = this.#sql.selectCircle.get(id) as { document: string } | undefined;
-    return row === undefined ? undefined : readCircle(row.document);
+    const row = this.#sql.selectCircle.get(id) as CircleRow | undefined;
+    return row === undefined ? undefined : readCircle(row);
   }
 
   getCircleByCollection(collectionId: string): Circle | undefined {
-    const row = this.#sql.selectCircleByCollection.get(collectionId) as { document: string } | undefined;
-    return row === undefined ? undefined : readCircle(row.document);
+    const row = this.#sql.selectCircleByCollection.get(collectionId) as CircleRow | undefined;
+    return row === undefined ? undefined : readCircle(row);
   }
 
   listCircles(): Circle[] {
-    return (this.#sql.selectCircles.all() as { document: string }[]).map((row) => readCircle(row.document));
+    return (this.#sql.selectCircles.all() as CircleRow[]).map((row) => readCircle(row));
   }
 
   addAgreement(agreement: Agreement): void {
@@ -132,6 +138,9 @@ export class SqliteCircleTables {
   }
 
   addAcceptance(acceptance: AgreementAcceptance): void {
+    if (this.#sql.selectCircle.get(acceptance.circleId) === undefined) {
+      throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${acceptance.circleId}`, { circleId: acceptance.circleId });
+    }
     this.#sql.insertAcceptance.run(
       acceptance.circleId,
       acceptance.organisationId,
@@ -141,14 +150,19 @@ export class SqliteCircleTables {
   }
 
   getAgreementState(circleId: string): AgreementState {
-    const agreements = (this.#sql.selectAgreements.all(circleId) as { document: string }[]).map((row) => {
-      const parsed = parseAgreement(JSON.parse(row.document));
-      if (!parsed.ok) throw corrupt(`agreement of circle ${circleId}`);
+    // The row's keys decide which circle and version a document is: one pasted from another row fails closed.
+    const agreements = (this.#sql.selectAgreements.all(circleId) as { version: number; document: string }[]).map((row) => {
+      const parsed = parseAgreement(parseStored(row.document));
+      if (!parsed.ok || parsed.value.circleId !== circleId || parsed.value.version !== row.version) throw corrupt(`agreement of circle ${circleId}`);
       return parsed.value;
     });
-    const acceptances = (this.#sql.selectAcceptances.all(circleId) as { document: string }[]).map((row) => {
-      const parsed = parseAgreementAcceptance(JSON.parse(row.document));
-      if (!parsed.ok) throw corrupt(`acceptance of circle ${circleId}`);
+    const acceptances = (this.#sql.selectAcceptances.all(circleId) as { organisation_id: string; version: number; document: string }[]).map((row) => {
+      const parsed = parseAgreementAcceptance(parseStored(row.document));
+      if (
+        !parsed.ok || parsed.value.circleId !== circleId || parsed.value.organisationId !== row.organisation_id || parsed.value.version !== row.version
+      ) {
+        throw corrupt(`acceptance of circle ${circleId}`);
+      }
       return parsed.value;
     });
     return { agreements, acceptances };
@@ -188,9 +202,9 @@ export class SqliteCircleTables {
       clauses.push('at < ?');
       params.push(query.to.toISOString());
     }
-    const limit = Math.max(1, Math.min(MAX_AUDIT_PAGE, Math.floor(query.limit)));
+    const limit = Number.isFinite(query.limit) ? Math.max(1, Math.min(MAX_AUDIT_PAGE, Math.floor(query.limit))) : 1;
     const rows = this.#db
-      .prepare(`SELECT seq, entry, previous_hash, hash FROM audit_log WHERE ${clauses.join(' AND ')} ORDER BY seq LIMIT ${limit}`)
+      .prepare(`SELECT seq, recipient_organisation_id, circle_id, at, entry, previous_hash, hash FROM audit_log WHERE ${clauses.join(' AND ')} ORDER BY seq LIMIT ${limit}`)
       .all(...params) as AuditRow[];
     return rows.map((row) => ({ seq: row.seq, chained: toChained(row) }));
   }
@@ -232,15 +246,65 @@ export class SqliteCircleTables {
   }
 }
 
-function readCircle(document: string): Circle {
+interface CircleRow {
+  id: string;
+  collection_id: string;
+  document: string;
+}
+
+/** The stored text of a document, or undefined when it is not JSON (which every parser then refuses). */
+function parseStored(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The document a circle is stored as; refused when it would not read back, so one bad write cannot lock a circle away. */
+function writableDocument(circle: Circle): string {
+  const document = JSON.stringify(toCircleDocument(circle));
   const parsed = parseCircle(JSON.parse(document));
-  if (!parsed.ok) throw corrupt('circle document');
+  if (!parsed.ok) {
+    throw new EntenteError(
+      'ENT_POLICY_CIRCLE_INVALID',
+      parsed.error.map((issue) => `${issue.path}: ${issue.message}`).join('; '),
+      { issues: parsed.error.map((issue) => ({ path: issue.path, code: issue.code, message: issue.message })) },
+    );
+  }
+  return document;
+}
+
+function readCircle(row: CircleRow): Circle {
+  const parsed = parseCircle(parseStored(row.document));
+  // The row's id and collection are what requests are routed by: a document naming others is not this circle.
+  if (!parsed.ok || parsed.value.id !== row.id || parsed.value.collectionId !== row.collection_id) throw corrupt('circle document');
   return parsed.value;
 }
 
+const DECISIONS = new Set(['share', 'redact', 'withhold']);
+
+function looksLikeEntry(value: unknown): value is AuditEntry {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const record = value as Record<string, unknown>;
+  return typeof record['objectId'] === 'string' && typeof record['objectModified'] === 'string' && typeof record['decision'] === 'string' &&
+    DECISIONS.has(record['decision']);
+}
+
+/**
+ * The entry is handed to verification as stored, so that a tampered row fails the chain rather than
+ * the read. The columns queries filter on (recipient, circle, time) are not covered by the hash by
+ * themselves, so the entry is read with them: a row whose column was rewritten (to hide a release
+ * from `audit received`, say) no longer matches its hash. Text that is not an entry at all reads as
+ * a withheld nothing, which no hash matches and nobody acts on.
+ */
 function toChained(row: AuditRow): ChainedAuditEntry {
-  // The entry is handed to verification as stored: a tampered row must fail the chain, not the parse.
-  return { previousHash: row.previous_hash, entry: JSON.parse(row.entry) as AuditEntry, hash: row.hash };
+  const stored = parseStored(row.entry);
+  const base: AuditEntry = looksLikeEntry(stored)
+    ? stored
+    : { objectId: '', objectModified: '', recipientOrganisationId: row.recipient_organisation_id, circleId: row.circle_id, decision: 'withhold', at: row.at };
+  const entry: AuditEntry = { ...base, recipientOrganisationId: row.recipient_organisation_id, circleId: row.circle_id, at: row.at };
+  return { previousHash: row.previous_hash, entry, hash: looksLikeEntry(stored) ? row.hash : `unreadable:${row.hash}` };
 }
 
 function corrupt(what: string): EntenteError {
