@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { EntenteError } from '../errors/entente-error.ts';
 import { isStixId, parseTaxiiQuery } from './query-filters.ts';
 import { badQuery, resolvePagedQuery } from './resolve-paged-query.ts';
 import { dateAddedHeaders, envelopeJson, versionsJson } from './taxii-resources.ts';
@@ -82,6 +83,11 @@ export function registerObjectsRoutes(app: FastifyInstance, ctx: TaxiiRouteConte
       const gate = await gateFor(ctx, request, collection.id, ctx.clock(), { audit: false });
       const decisions = await Promise.all(visible.entries.map((entry) => gate.decide(entry)));
       if (!decisions.some((decision) => decision.kind !== 'withhold')) throw objectNotFound(collection.id, objectId);
+      // Partners never delete from the node: in a circle that would take intelligence away from every
+      // other member. A contributor retracts its own object the STIX way, by posting a revoked version.
+      if (!recipientOf(request).actsForHome) {
+        throw new EntenteError('ENT_AUTH_FORBIDDEN', `A partner organisation cannot delete objects; post a version with "revoked": true to retract ${objectId}`);
+      }
       const removed = await ctx.store.deleteObject(collection.id, objectId, filter);
       if (removed === 0) throw objectNotFound(collection.id, objectId);
       // §5.7: success is a bare 200; there is no resource to return.

@@ -36,6 +36,16 @@ describe('route policies', () => {
       'GET /taxii2/api/collections/:collectionId/manifest/': 'collection-read',
       'GET /taxii2/api/status/:statusId/': 'authenticated',
       'GET /api/search': 'authenticated',
+      // Circles: every route authenticated; the operations check coordinator / member / administrator.
+      'GET /api/circles': 'authenticated',
+      'POST /api/circles': 'admin',
+      'GET /api/circles/:circleId': 'authenticated',
+      'POST /api/circles/:circleId/members': 'authenticated',
+      'POST /api/circles/:circleId/members/:organisationId/promote': 'authenticated',
+      'POST /api/circles/:circleId/agreements': 'authenticated',
+      'POST /api/circles/:circleId/accept': 'authenticated',
+      'POST /api/circles/:circleId/leave': 'authenticated',
+      'POST /api/circles/:circleId/end': 'authenticated',
     });
   });
 
