@@ -35,14 +35,38 @@ function refused(refusal: CircleChangeRefusal): EntenteError {
   return new EntenteError(refusal.code, refusal.message);
 }
 
-/** The circle, if the actor may know it exists: the home organisation, or an organisation that is or was a member. */
-async function requireCircle(deps: CircleDeps, circleId: string, actor: CircleActor): Promise<Circle> {
+function actsForHome(deps: CircleDeps, actor: CircleActor): boolean {
+  return actor.admin || actor.organisationId === deps.homeOrganisationId;
+}
+
+/**
+ * Whether a partner belongs to the circle at `at`: invited and not gone. A member that left sees
+ * the circle no more — not who joins after it, nor the terms proposed after it left; what it
+ * received stays in the audit.
+ */
+function belongsTo(circle: Circle, organisationId: string, at: Date): boolean {
+  return circle.members.some(
+    (member) => member.organisationId === organisationId && (member.leftAt === undefined || at.getTime() < Date.parse(member.leftAt)),
+  );
+}
+
+function circleNotFound(circleId: string): EntenteError {
+  // The same answer for a circle that exists but is not the caller's: existence is not revealed.
+  return new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${circleId}`, { circleId });
+}
+
+/** The circle, if the actor may know it exists: the home organisation, or an organisation that belongs to it. */
+async function requireCircle(deps: CircleDeps, circleId: string, actor: CircleActor, at: Date): Promise<Circle> {
   const circle = await deps.store.getCircle(circleId);
-  const known =
-    circle !== undefined &&
-    (actor.admin || actor.organisationId === deps.homeOrganisationId || circle.members.some((member) => member.organisationId === actor.organisationId));
-  if (circle === undefined || !known) throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${circleId}`, { circleId });
+  if (circle === undefined || !(actsForHome(deps, actor) || belongsTo(circle, actor.organisationId, at))) throw circleNotFound(circleId);
   return circle;
+}
+
+/** Terms are proposed and accepted only while the circle runs: after its end nothing can bind any more. */
+function requireNotEnded(circle: Circle, at: Date): void {
+  if (circle.validUntil !== undefined && !(at.getTime() < Date.parse(circle.validUntil))) {
+    throw new EntenteError('ENT_CIRCLE_ENDED', `Circle ${circle.id} ended at ${circle.validUntil}`, { circleId: circle.id });
+  }
 }
 
 function requireCoordinator(circle: Circle, actor: CircleActor, at: Date): void {
@@ -76,12 +100,13 @@ export async function createCircle(deps: CircleDeps, input: unknown): Promise<Ci
     ]);
   }
   const now = deps.clock();
-  const validFrom = typeof fields['valid_from'] === 'string' ? fields['valid_from'] : now.toISOString();
+  // Only an absent start defaults to now: a start of the wrong type is reported, never replaced.
+  const validFrom = fields['valid_from'] === undefined ? now.toISOString() : fields['valid_from'];
   const document = {
     ...fields,
     collection_id: fields['collection_id'] ?? fields['id'],
     valid_from: validFrom,
-    members: [{ organisation_id: deps.homeOrganisationId, role: 'coordinator', joined_at: validFrom, trial: false }],
+    members: [{ organisation_id: deps.homeOrganisationId, role: 'coordinator', joined_at: typeof validFrom === 'string' ? validFrom : now.toISOString(), trial: false }],
   };
   const parsed = parseCircle(document);
   if (!parsed.ok) throw invalid('ENT_POLICY_CIRCLE_INVALID', parsed.error);
@@ -108,7 +133,7 @@ export interface InviteInput {
 
 export async function invite(deps: CircleDeps, actor: CircleActor, circleId: string, input: InviteInput): Promise<Circle> {
   const at = deps.clock();
-  const circle = await requireCircle(deps, circleId, actor);
+  const circle = await requireCircle(deps, circleId, actor, at);
   requireCoordinator(circle, actor, at);
   await requireKnownOrganisation(deps, input.organisationId);
   const changed = inviteMember(circle, input, at);
@@ -123,8 +148,9 @@ export async function invite(deps: CircleDeps, actor: CircleActor, circleId: str
  */
 export async function proposeAgreement(deps: CircleDeps, actor: CircleActor, circleId: string, terms: unknown): Promise<Agreement> {
   const at = deps.clock();
-  const circle = await requireCircle(deps, circleId, actor);
+  const circle = await requireCircle(deps, circleId, actor, at);
   requireCoordinator(circle, actor, at);
+  requireNotEnded(circle, at);
   const state = await deps.store.getAgreementState(circleId);
   const version = state.agreements.reduce((highest, agreement) => Math.max(highest, agreement.version), 0) + 1;
   // An administrator proposes on behalf of the home organisation, which coordinates the circles it hosts.
@@ -144,10 +170,11 @@ export async function acceptAgreement(
   version?: number,
 ): Promise<{ readonly version: number; readonly acceptedAt: string }> {
   const at = deps.clock();
+  const circle = await requireCircle(deps, circleId, actor, at);
   if (!actor.admin && actor.organisationId !== organisationId) {
     throw new EntenteError('ENT_CIRCLE_FORBIDDEN', `A token acting for ${actor.organisationId} cannot accept terms for ${organisationId}`);
   }
-  const circle = await requireCircle(deps, circleId, actor);
+  requireNotEnded(circle, at);
   const membership = membershipAt(circle, organisationId, at);
   if (membership.kind !== 'member') throw new EntenteError('ENT_CIRCLE_NOT_MEMBER', membership.reason);
   const state = await deps.store.getAgreementState(circleId);
@@ -163,10 +190,10 @@ export async function acceptAgreement(
 /** The member leaves now; with the recall end rule, what it received is queued for recall. */
 export async function leave(deps: CircleDeps, actor: CircleActor, circleId: string, organisationId: string): Promise<{ circle: Circle; recalls: number }> {
   const at = deps.clock();
+  const circle = await requireCircle(deps, circleId, actor, at);
   if (!actor.admin && actor.organisationId !== organisationId) {
     throw new EntenteError('ENT_CIRCLE_FORBIDDEN', `A token acting for ${actor.organisationId} cannot make ${organisationId} leave`);
   }
-  const circle = await requireCircle(deps, circleId, actor);
   const state = await deps.store.getAgreementState(circleId);
   const changed = leaveCircle(circle, organisationId, at);
   if (!changed.ok) throw refused(changed.error);
@@ -178,9 +205,12 @@ export async function leave(deps: CircleDeps, actor: CircleActor, circleId: stri
 /** Ends the circle now (or at a later instant); members whose terms say recall get recall notices queued. */
 export async function end(deps: CircleDeps, actor: CircleActor, circleId: string, endAt?: Date): Promise<{ circle: Circle; recalls: number }> {
   const now = deps.clock();
-  const circle = await requireCircle(deps, circleId, actor);
+  const circle = await requireCircle(deps, circleId, actor, now);
   requireCoordinator(circle, actor, now);
   const at = endAt !== undefined && endAt.getTime() > now.getTime() ? endAt : now;
+  if (circle.validUntil !== undefined && now.getTime() < Date.parse(circle.validUntil) && !(at.getTime() < Date.parse(circle.validUntil))) {
+    throw new EntenteError('ENT_CIRCLE_ENDED', `Circle ${circleId} already ends at ${circle.validUntil}; an end is brought forward, never postponed`, { circleId });
+  }
   const changed = endCircle(circle, at);
   if (!changed.ok) throw refused(changed.error);
   await deps.store.updateCircle(changed.value, now);
@@ -193,7 +223,7 @@ export async function end(deps: CircleDeps, actor: CircleActor, circleId: string
 
 export async function promote(deps: CircleDeps, actor: CircleActor, circleId: string, organisationId: string): Promise<Circle> {
   const at = deps.clock();
-  const circle = await requireCircle(deps, circleId, actor);
+  const circle = await requireCircle(deps, circleId, actor, at);
   requireCoordinator(circle, actor, at);
   const changed = promoteMember(circle, organisationId, at);
   if (!changed.ok) throw refused(changed.error);
@@ -238,11 +268,12 @@ async function queueRecallsFor(
   return queued;
 }
 
-/** Circles the viewer may know of: all for the home organisation's users, else those it is (or was) a member of. */
+/** Circles the viewer may know of: all for the home organisation's users, else those it belongs to (invited, not left). */
 export async function visibleCircles(deps: CircleDeps, viewer: CircleActor): Promise<Circle[]> {
   const circles = await deps.store.listCircles();
-  if (viewer.admin || viewer.organisationId === deps.homeOrganisationId) return circles;
-  return circles.filter((circle) => circle.members.some((member) => member.organisationId === viewer.organisationId));
+  if (actsForHome(deps, viewer)) return circles;
+  const at = deps.clock();
+  return circles.filter((circle) => belongsTo(circle, viewer.organisationId, at));
 }
 
 /**
@@ -251,12 +282,8 @@ export async function visibleCircles(deps: CircleDeps, viewer: CircleActor): Pro
  * viewer's own unless it is the home organisation.
  */
 export async function circleView(deps: CircleDeps, viewer: CircleActor, circleId: string): Promise<Record<string, unknown>> {
-  const circle = await deps.store.getCircle(circleId);
-  const home = viewer.admin || viewer.organisationId === deps.homeOrganisationId;
-  if (circle === undefined || (!home && !circle.members.some((member) => member.organisationId === viewer.organisationId))) {
-    // The same answer for a circle that exists but is not the viewer's: existence is not revealed.
-    throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${circleId}`, { circleId });
-  }
+  const circle = await requireCircle(deps, circleId, viewer, deps.clock());
+  const home = actsForHome(deps, viewer);
   const state = await deps.store.getAgreementState(circleId);
   const members = home ? circle.members : visibleMembers(circle, viewer.organisationId);
   const acceptances = state.acceptances.filter((acceptance) => home || acceptance.organisationId === viewer.organisationId);

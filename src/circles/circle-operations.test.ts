@@ -1,0 +1,286 @@
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AuditEntry } from '../audit/audit-chain.ts';
+import { isEntenteError } from '../errors/entente-error.ts';
+import type { ObjectStore } from '../store/object-store.ts';
+import { openSqliteObjectStore } from '../store/sqlite/sqlite-object-store.ts';
+import {
+  acceptAgreement,
+  circleView,
+  createCircle,
+  end,
+  invite,
+  leave,
+  promote,
+  proposeAgreement,
+  visibleCircles,
+  type CircleActor,
+  type CircleDeps,
+} from './circle-operations.ts';
+
+const HOME = 'identity--0a000000-0000-4000-8000-000000000001';
+const BANK = 'identity--0b000000-0000-4000-8000-000000000002';
+const NGO = 'identity--0c000000-0000-4000-8000-000000000003';
+const GRID = 'identity--0d000000-0000-4000-8000-000000000004';
+const STRANGER = 'identity--0e000000-0000-4000-8000-000000000005';
+
+const admin: CircleActor = { organisationId: HOME, admin: true };
+const as = (organisationId: string): CircleActor => ({ organisationId, admin: false });
+
+function terms(endRule: 'retain' | 'recall' = 'recall'): Record<string, unknown> {
+  return {
+    scope: { types: ['indicator', 'malware'] },
+    highest_tlp: 'amber',
+    onward_sharing: 'none',
+    attribution: 'keep',
+    expectations: { permitted_actions: 'internally-visible-actions', affected_party_notifications: 'may', provider_attribution: 'may' },
+    end_rule: endRule,
+  };
+}
+
+function received(n: number, recipient: string, circleId: string, decision: AuditEntry['decision'] = 'share'): AuditEntry {
+  return {
+    objectId: `indicator--00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`,
+    objectModified: `2026-01-0${(n % 9) + 1}T00:00:00.000Z`,
+    recipientOrganisationId: recipient,
+    circleId,
+    agreementVersion: 1,
+    decision,
+    at: '2026-03-10T00:00:00.000Z',
+  };
+}
+
+async function fails(promise: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(isEntenteError(error), `expected ${code}, got ${String(error)}`);
+    assert.equal(error.code, code, error.message);
+    if (message !== undefined) assert.match(error.message, message);
+    return true;
+  });
+}
+
+describe('circle operations', () => {
+  let store: ObjectStore;
+  let now: Date;
+  let deps: CircleDeps;
+
+  beforeEach(async () => {
+    store = openSqliteObjectStore({ path: ':memory:' });
+    now = new Date('2026-03-01T00:00:00.000Z');
+    deps = { store, clock: () => now, homeOrganisationId: HOME };
+    for (const [id, name] of [[BANK, 'Bank'], [NGO, 'NGO'], [GRID, 'Grid'], [STRANGER, 'Stranger']] as const) {
+      await store.createOrganisation({ id, name, kind: 'company', sectors: [], country: undefined, identityJson: '{}', createdAt: now.toISOString() });
+    }
+    await createCircle(deps, { id: 'grid-2026', name: 'Grid 2026', kind: 'tacit', visibility: 'hidden', default_tlp: 'amber', valid_until: '2026-12-31T00:00:00Z' });
+  });
+  afterEach(async () => store.close());
+
+  const tick = (ms = 1000): void => {
+    now = new Date(now.getTime() + ms);
+  };
+
+  describe('createCircle', () => {
+    it('creates the circle, coordinated by the home organisation, on a new collection of its own', async () => {
+      const circle = await store.getCircle('grid-2026');
+      assert.deepEqual(circle?.members, [{ organisationId: HOME, role: 'coordinator', joinedAt: '2026-03-01T00:00:00.000Z', trial: false }]);
+      assert.equal((await store.getCollection('grid-2026'))?.title, 'Grid 2026');
+      assert.equal((await store.getCircleByCollection('grid-2026'))?.id, 'grid-2026');
+    });
+
+    it('reports each malformed field by its path, and never substitutes a default for a wrong value', async () => {
+      const base = { id: 'c2', name: 'C2', kind: 'tacit', visibility: 'open', default_tlp: 'amber', valid_until: '2026-12-31T00:00:00Z' };
+      await fails(createCircle(deps, [base]), 'ENT_POLICY_CIRCLE_INVALID', /^\$: expected a JSON object/);
+      await fails(createCircle(deps, null), 'ENT_POLICY_CIRCLE_INVALID');
+      await fails(createCircle(deps, 'grid'), 'ENT_POLICY_CIRCLE_INVALID');
+      await fails(createCircle(deps, { ...base, valid_from: 1_767_225_600 }), 'ENT_POLICY_CIRCLE_INVALID', /^\$\.valid_from: expected a string$/);
+      await fails(createCircle(deps, { ...base, valid_from: '2026-03-01' }), 'ENT_POLICY_CIRCLE_INVALID', /^\$\.valid_from: must be an RFC 3339/);
+      await fails(createCircle(deps, { ...base, members: [{ organisation_id: BANK, role: 'coordinator', joined_at: '2026-01-01T00:00:00Z' }] }), 'ENT_POLICY_CIRCLE_INVALID', /^\$\.members: unknown field/);
+      await fails(createCircle(deps, { ...base, default_tlp: 'clear' }), 'ENT_POLICY_CIRCLE_INVALID', /\$\.default_tlp/);
+      await fails(createCircle(deps, { ...base, name: 'x'.repeat(100_000) }), 'ENT_POLICY_CIRCLE_INVALID', /^\$\.name: must be 1 to 2048 characters$/);
+      await fails(createCircle(deps, { ...base, id: '../../etc' }), 'ENT_POLICY_CIRCLE_INVALID', /^\$\.id:/);
+      await fails(createCircle(deps, JSON.parse('{"__proto__": {"x": 1}, "id": "c3"}')), 'ENT_POLICY_CIRCLE_INVALID', /\$\.__proto__: unknown field/);
+      assert.deepEqual((await store.listCircles()).map((circle) => circle.id), ['grid-2026']);
+      assert.equal(await store.getCollection('c2'), undefined, 'a refused circle leaves no collection behind');
+    });
+
+    it('refuses a taken id and a collection that already carries a circle', async () => {
+      await fails(createCircle(deps, { id: 'grid-2026', name: 'Again', kind: 'tacit', visibility: 'open', default_tlp: 'amber', valid_until: '2026-12-31T00:00:00Z' }), 'ENT_CIRCLE_EXISTS');
+      await fails(
+        createCircle(deps, { id: 'other', name: 'Other', kind: 'tacit', visibility: 'open', default_tlp: 'amber', valid_until: '2026-12-31T00:00:00Z', collection_id: 'grid-2026' }),
+        'ENT_CIRCLE_COLLECTION_TAKEN',
+      );
+    });
+  });
+
+  describe('who may act', () => {
+    beforeEach(async () => {
+      await invite(deps, admin, 'grid-2026', { organisationId: BANK, role: 'contributor', trial: false });
+      await invite(deps, admin, 'grid-2026', { organisationId: GRID, role: 'coordinator', trial: false });
+      await invite(deps, admin, 'grid-2026', { organisationId: NGO, role: 'consumer', trial: true });
+      await proposeAgreement(deps, admin, 'grid-2026', terms());
+      tick();
+    });
+
+    it('hides the circle from a non-member exactly as a circle that does not exist, whatever it asks', async () => {
+      const outsider = as(STRANGER);
+      for (const circleId of ['grid-2026', 'no-such-circle']) {
+        const attempts: Promise<unknown>[] = [
+          circleView(deps, outsider, circleId),
+          invite(deps, outsider, circleId, { organisationId: STRANGER, role: 'coordinator', trial: false }),
+          proposeAgreement(deps, outsider, circleId, terms()),
+          acceptAgreement(deps, outsider, circleId, STRANGER),
+          acceptAgreement(deps, outsider, circleId, BANK),
+          leave(deps, outsider, circleId, STRANGER),
+          leave(deps, outsider, circleId, BANK),
+          end(deps, outsider, circleId),
+          promote(deps, outsider, circleId, STRANGER),
+        ];
+        for (const attempt of attempts) await fails(attempt, 'ENT_CIRCLE_NOT_FOUND', new RegExp(`^No circle ${circleId}$`));
+      }
+      assert.deepEqual(await visibleCircles(deps, outsider), []);
+    });
+
+    it('lets only coordinators change the circle', async () => {
+      for (const member of [BANK, NGO]) {
+        await fails(invite(deps, as(member), 'grid-2026', { organisationId: STRANGER, role: 'consumer', trial: false }), 'ENT_CIRCLE_FORBIDDEN');
+        await fails(proposeAgreement(deps, as(member), 'grid-2026', terms('retain')), 'ENT_CIRCLE_FORBIDDEN');
+        await fails(end(deps, as(member), 'grid-2026'), 'ENT_CIRCLE_FORBIDDEN');
+        await fails(promote(deps, as(member), 'grid-2026', NGO), 'ENT_CIRCLE_FORBIDDEN');
+      }
+      assert.equal((await store.getAgreementState('grid-2026')).agreements.length, 1);
+      // A partner coordinator may, and its proposal names it.
+      const proposed = await proposeAgreement(deps, as(GRID), 'grid-2026', terms('retain'));
+      assert.equal(proposed.proposedBy, GRID);
+      assert.equal(proposed.version, 2);
+    });
+
+    it('lets a member accept and leave only for itself', async () => {
+      await fails(acceptAgreement(deps, as(BANK), 'grid-2026', NGO), 'ENT_CIRCLE_FORBIDDEN');
+      await fails(leave(deps, as(BANK), 'grid-2026', NGO), 'ENT_CIRCLE_FORBIDDEN');
+      await fails(acceptAgreement(deps, as(GRID), 'grid-2026', BANK), 'ENT_CIRCLE_FORBIDDEN', /cannot accept terms for/);
+      assert.deepEqual((await store.getAgreementState('grid-2026')).acceptances, []);
+      const accepted = await acceptAgreement(deps, as(BANK), 'grid-2026', BANK);
+      assert.deepEqual(accepted, { version: 1, acceptedAt: '2026-03-01T00:00:01.000Z' });
+      await fails(acceptAgreement(deps, as(BANK), 'grid-2026', BANK, 7), 'ENT_AGREEMENT_NOT_FOUND');
+    });
+
+    it('shows a hidden circle to a member with only the coordinators and itself, and only its own acceptances', async () => {
+      await acceptAgreement(deps, as(BANK), 'grid-2026', BANK);
+      await acceptAgreement(deps, as(NGO), 'grid-2026', NGO);
+      const view = await circleView(deps, as(NGO), 'grid-2026');
+      assert.deepEqual((view['members'] as { organisation_id: string }[]).map((member) => member.organisation_id), [HOME, GRID, NGO]);
+      assert.deepEqual((view['acceptances'] as { organisation_id: string }[]).map((acceptance) => acceptance.organisation_id), [NGO]);
+      assert.doesNotMatch(JSON.stringify(view), new RegExp(BANK));
+      const home = await circleView(deps, admin, 'grid-2026');
+      assert.equal((home['members'] as unknown[]).length, 4);
+      assert.equal((home['acceptances'] as unknown[]).length, 2);
+      assert.deepEqual((await visibleCircles(deps, as(NGO))).map((circle) => circle.id), ['grid-2026']);
+    });
+
+    it('forgets a member once it left: the circle is then hidden from it like any other', async () => {
+      await leave(deps, as(BANK), 'grid-2026', BANK);
+      tick();
+      await invite(deps, admin, 'grid-2026', { organisationId: STRANGER, role: 'consumer', trial: false });
+      await fails(circleView(deps, as(BANK), 'grid-2026'), 'ENT_CIRCLE_NOT_FOUND');
+      await fails(acceptAgreement(deps, as(BANK), 'grid-2026', BANK), 'ENT_CIRCLE_NOT_FOUND');
+      assert.deepEqual(await visibleCircles(deps, as(BANK)), []);
+      await fails(invite(deps, admin, 'grid-2026', { organisationId: BANK, role: 'consumer', trial: false }), 'ENT_CIRCLE_MEMBER_EXISTS', /cannot rejoin/);
+    });
+
+    it('refuses invitations of unknown organisations and ids the circle cannot hold, leaving the circle readable', async () => {
+      await fails(invite(deps, admin, 'grid-2026', { organisationId: 'identity--0f000000-0000-4000-8000-000000000009', role: 'consumer', trial: false }), 'ENT_ORG_NOT_FOUND');
+      const upper = 'identity--0F000000-0000-4000-8000-00000000000A';
+      await store.createOrganisation({ id: upper, name: 'Upper', kind: 'company', sectors: [], country: undefined, identityJson: '{}', createdAt: now.toISOString() });
+      await fails(invite(deps, admin, 'grid-2026', { organisationId: upper, role: 'consumer', trial: false }), 'ENT_POLICY_CIRCLE_INVALID', /organisation_id/);
+      assert.equal((await store.getCircle('grid-2026'))?.members.length, 4);
+    });
+
+    it('promotes a trial member', async () => {
+      const circle = await promote(deps, as(GRID), 'grid-2026', NGO);
+      assert.equal(circle.members.find((member) => member.organisationId === NGO)?.trial, false);
+      assert.equal((await store.getCircle('grid-2026'))?.members.find((member) => member.organisationId === NGO)?.trial, false);
+    });
+  });
+
+  describe('ending', () => {
+    beforeEach(async () => {
+      await invite(deps, admin, 'grid-2026', { organisationId: BANK, role: 'contributor', trial: false });
+      await proposeAgreement(deps, admin, 'grid-2026', terms());
+      tick();
+    });
+
+    it('ends now, then refuses invitations, proposals, acceptances, promotions and a second end', async () => {
+      const ended = await end(deps, admin, 'grid-2026');
+      assert.equal(ended.circle.validUntil, '2026-03-01T00:00:01.000Z');
+      tick();
+      await fails(invite(deps, admin, 'grid-2026', { organisationId: NGO, role: 'consumer', trial: false }), 'ENT_CIRCLE_ENDED');
+      await fails(proposeAgreement(deps, admin, 'grid-2026', terms('retain')), 'ENT_CIRCLE_ENDED');
+      await fails(acceptAgreement(deps, as(BANK), 'grid-2026', BANK), 'ENT_CIRCLE_ENDED');
+      await fails(promote(deps, admin, 'grid-2026', BANK), 'ENT_CIRCLE_ENDED');
+      await fails(end(deps, admin, 'grid-2026'), 'ENT_CIRCLE_ENDED');
+      assert.equal((await store.getAgreementState('grid-2026')).agreements.length, 1);
+      // Members of an ended circle still see it, as it was.
+      assert.equal((await circleView(deps, as(BANK), 'grid-2026'))['valid_until'], '2026-03-01T00:00:01.000Z');
+    });
+
+    it('brings an end forward but never postpones it, and never ends in the past', async () => {
+      await fails(end(deps, admin, 'grid-2026', new Date('2027-06-01T00:00:00Z')), 'ENT_CIRCLE_ENDED', /never postponed/);
+      assert.equal((await store.getCircle('grid-2026'))?.validUntil, '2026-12-31T00:00:00Z');
+      const earlier = await end(deps, admin, 'grid-2026', new Date('2026-06-01T00:00:00Z'));
+      assert.equal(earlier.circle.validUntil, '2026-06-01T00:00:00.000Z');
+      const past = await end(deps, admin, 'grid-2026', new Date('2020-01-01T00:00:00Z'));
+      assert.equal(past.circle.validUntil, now.toISOString());
+    });
+  });
+
+  describe('recall notices', () => {
+    beforeEach(async () => {
+      await invite(deps, admin, 'grid-2026', { organisationId: BANK, role: 'contributor', trial: false });
+      await invite(deps, admin, 'grid-2026', { organisationId: NGO, role: 'consumer', trial: false });
+      await invite(deps, admin, 'grid-2026', { organisationId: GRID, role: 'consumer', trial: false });
+      await createCircle(deps, { id: 'other', name: 'Other', kind: 'tacit', visibility: 'open', default_tlp: 'amber', valid_until: '2026-12-31T00:00:00Z' });
+      await invite(deps, admin, 'other', { organisationId: BANK, role: 'consumer', trial: false });
+      await proposeAgreement(deps, admin, 'grid-2026', terms('recall'));
+      await proposeAgreement(deps, admin, 'grid-2026', terms('retain'));
+      await proposeAgreement(deps, admin, 'other', terms('recall'));
+      tick();
+      await acceptAgreement(deps, as(BANK), 'grid-2026', BANK, 1);
+      await acceptAgreement(deps, as(BANK), 'other', BANK);
+      await acceptAgreement(deps, as(NGO), 'grid-2026', NGO, 2);
+      // GRID accepts nothing.
+      await store.appendAudit([
+        received(1, BANK, 'grid-2026'),
+        received(2, BANK, 'grid-2026', 'redact'),
+        received(1, BANK, 'grid-2026'),
+        received(3, BANK, 'other'),
+        received(4, NGO, 'grid-2026'),
+        received(5, GRID, 'grid-2026'),
+        received(6, BANK, 'grid-2026', 'withhold'),
+      ]);
+      tick();
+    });
+
+    it('on leave with the recall rule, queues exactly the versions the audit says the member received through the circle', async () => {
+      const left = await leave(deps, as(BANK), 'grid-2026', BANK);
+      assert.equal(left.recalls, 2);
+      const notices = await store.listRecalls({ organisationId: BANK });
+      assert.deepEqual(
+        notices.map((notice) => [notice.circleId, notice.objectId, notice.version]),
+        [
+          ['grid-2026', received(1, BANK, '').objectId, received(1, BANK, '').objectModified],
+          ['grid-2026', received(2, BANK, '').objectId, received(2, BANK, '').objectModified],
+        ],
+      );
+      assert.match(notices[0]?.reason ?? '', /left circle grid-2026/);
+      assert.equal(left.circle.members.find((member) => member.organisationId === BANK)?.leftAt, now.toISOString());
+    });
+
+    it('on end, queues for members bound by recall terms only, once, and nothing for those bound by retain or by nothing', async () => {
+      const ended = await end(deps, admin, 'grid-2026');
+      assert.equal(ended.recalls, 2);
+      const notices = await store.listRecalls({ circleId: 'grid-2026' });
+      assert.deepEqual(new Set(notices.map((notice) => notice.organisationId)), new Set([BANK]));
+      assert.equal((await store.listRecalls({ circleId: 'other' })).length, 0);
+    });
+  });
+});
