@@ -13,6 +13,7 @@ import { resolveNodeConfig, settingsFromEnvironment, type NodeConfig, type RawSe
 import { ensureNodeInitialised, type NodeIdentity } from './bootstrap-node.ts';
 import { openSqliteObjectStore } from './store/sqlite/sqlite-object-store.ts';
 import type { ObjectStore } from './store/object-store.ts';
+import { queueRecallsOfEndedCircles } from './circles/circle-operations.ts';
 import { createHttpApp } from './server/create-http-app.ts';
 
 export const databaseFileName = 'entente.sqlite';
@@ -132,11 +133,20 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       ...(config.tls ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } } : {}),
     });
     const url = await app.listen({ host: config.host, port: config.port });
+    // Circles end on their date: queue their recall notices at start and then every minute.
+    const circleDeps = { store: node.store, clock: () => new Date(), homeOrganisationId: node.identity.homeOrganisation.id };
+    const sweep = (): void => {
+      queueRecallsOfEndedCircles(circleDeps).catch((error: unknown) => logger.error({ err: error }, 'queueing recall notices of ended circles failed'));
+    };
+    sweep();
+    const sweeper = setInterval(sweep, 60_000);
+    sweeper.unref();
     return {
       ...node,
       app,
       url,
       close: async () => {
+        clearInterval(sweeper);
         await app.close();
         await node.close();
       },

@@ -214,10 +214,10 @@ export async function end(deps: CircleDeps, actor: CircleActor, circleId: string
   const changed = endCircle(circle, at);
   if (!changed.ok) throw refused(changed.error);
   await deps.store.updateCircle(changed.value, now);
-  // A future end is queued when it is set: the notice says from when the intelligence is recalled.
-  const state = await deps.store.getAgreementState(circleId);
-  const members = circle.members.filter((member) => member.leftAt === undefined).map((member) => member.organisationId);
-  const recalls = await queueRecallsFor(deps, circle, state, members, now, `circle ${circleId} ends at ${changed.value.validUntil ?? at.toISOString()}`);
+  // An end in the future is left to the sweep (queueRecallsOfEndedCircles): until then members still
+  // receive, and a notice queued now would miss those releases.
+  if (at.getTime() > now.getTime()) return { circle: changed.value, recalls: 0 };
+  const recalls = await queueRecallsOfEndedCircles(deps);
   return { circle: changed.value, recalls };
 }
 
@@ -264,6 +264,29 @@ async function queueRecallsFor(
       afterSeq = last.seq;
     }
     queued += await deps.store.queueRecalls(notices);
+  }
+  return queued;
+}
+
+/**
+ * Circles end on their date without anyone calling `end`: this sweep queues the recall notices of
+ * every circle whose end has passed, once per circle (a node_meta marker records it). The running
+ * node calls it at start and every minute; `entente circle recalls` calls it before listing.
+ */
+export async function queueRecallsOfEndedCircles(deps: CircleDeps): Promise<number> {
+  const now = deps.clock();
+  let queued = 0;
+  for (const circle of await deps.store.listCircles()) {
+    if (circle.validUntil === undefined || Date.parse(circle.validUntil) > now.getTime()) continue;
+    const marker = `recalls-queued:${circle.id}`;
+    if ((await deps.store.getMeta(marker)) !== undefined) continue;
+    const ended = new Date(circle.validUntil);
+    const state = await deps.store.getAgreementState(circle.id);
+    // The terms that bound each member just before the end decide whether it is a recall.
+    const justBefore = new Date(ended.getTime() - 1);
+    const members = circle.members.filter((member) => member.leftAt === undefined).map((member) => member.organisationId);
+    queued += await queueRecallsFor(deps, circle, state, members, justBefore, `circle ${circle.id} ended at ${circle.validUntil}`);
+    await deps.store.setMeta(marker, now.toISOString());
   }
   return queued;
 }

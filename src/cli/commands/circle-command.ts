@@ -12,12 +12,14 @@ import {
   leave,
   promote,
   proposeAgreement,
+  queueRecallsOfEndedCircles,
   visibleCircles,
   type CircleActor,
   type CircleDeps,
 } from '../../circles/circle-operations.ts';
 import type { OpenedNode } from '../../compose.ts';
 import { parseJson } from '../../stix/parse-json.ts';
+import { parseMicroTimestamp } from '../../stix/micro-timestamp.ts';
 
 const dataOption = ['--data <dir>', 'data directory (env ENTENTE_DATA)'] as const;
 
@@ -39,13 +41,21 @@ async function readJsonFile(path: string): Promise<unknown> {
   return parsed.value;
 }
 
+/** A STIX (RFC 3339, UTC) timestamp: no local times, no rolled-over dates such as February 30. */
 function parseTime(value: string | undefined, option: string): Date | undefined {
   if (value === undefined) return undefined;
-  const time = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(time.getTime())) {
-    throw new EntenteError('ENT_CLI_USAGE', `${option} "${value}" is not an RFC 3339 timestamp such as 2026-12-31T00:00:00Z`);
+  const micros = parseMicroTimestamp(value);
+  if (micros === undefined) {
+    throw new EntenteError('ENT_CLI_USAGE', `${option} "${value.slice(0, 64)}" is not an RFC 3339 timestamp such as 2026-12-31T00:00:00Z`);
   }
-  return time;
+  return new Date(Math.floor(micros / 1000));
+}
+
+async function requireOrganisation(node: OpenedNode, organisationId: string, option: string): Promise<void> {
+  if (organisationId === node.identity.homeOrganisation.id) return;
+  if ((await node.store.getOrganisation(organisationId)) === undefined) {
+    throw new EntenteError('ENT_ORG_NOT_FOUND', `${option}: no organisation ${organisationId.slice(0, 120)} (see entente org list)`);
+  }
 }
 
 interface CreateOptions extends NodeLocationOptions {
@@ -83,6 +93,9 @@ export function circleCommand(io: CliIo): Command {
         '      --default-tlp amber --until 2026-12-31T00:00:00Z',
     )
     .action(async (id: string, options: CreateOptions) => {
+      parseTime(options.from, '--from');
+      parseTime(options.until, '--until');
+      parseTime(options.review, '--review');
       await withNode(io, options, async (node) => {
         const { deps } = depsOf(node);
         const circle = await createCircle(deps, {
@@ -177,12 +190,16 @@ export function circleCommand(io: CliIo): Command {
     .description('record that a member organisation accepted a version of the terms (the latest by default)')
     .argument('<id>', 'circle id')
     .requiredOption('--org <identity-id>', 'the accepting organisation')
-    .option('--version <n>', 'agreement version')
+    // Not --version: the program's own --version (print the release) would answer it instead.
+    .option('--agreement-version <n>', 'agreement version (default: the latest)')
     .option(...dataOption)
-    .addHelpText('after', '\nExample:\n  $ entente circle accept grid-2026 --org identity--7d3c… --version 1')
-    .action(async (id: string, options: NodeLocationOptions & { org: string; version?: string }) => {
-      const version = options.version === undefined ? undefined : Number(options.version);
-      if (version !== undefined && (!Number.isInteger(version) || version < 1)) throw new EntenteError('ENT_CLI_USAGE', '--version must be a positive integer');
+    .addHelpText('after', '\nExample:\n  $ entente circle accept grid-2026 --org identity--7d3c… --agreement-version 1')
+    .action(async (id: string, options: NodeLocationOptions & { org: string; agreementVersion?: string }) => {
+      const text = options.agreementVersion;
+      if (text !== undefined && !/^[1-9]\d{0,6}$/.test(text)) {
+        throw new EntenteError('ENT_CLI_USAGE', `--agreement-version must be a positive integer, not "${text.slice(0, 32)}"`);
+      }
+      const version = text === undefined ? undefined : Number(text);
       await withNode(io, options, async (node) => {
         const { deps, admin } = depsOf(node);
         const accepted = await acceptAgreement(deps, admin, id, options.org, version);
@@ -245,6 +262,11 @@ export function circleCommand(io: CliIo): Command {
     .addHelpText('after', '\nExample:\n  $ entente circle recalls --circle grid-2026')
     .action(async (options: NodeLocationOptions & { circle?: string; org?: string }) => {
       await withNode(io, options, async (node) => {
+        if (options.circle !== undefined && (await node.store.getCircle(options.circle)) === undefined) {
+          throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `--circle: no circle ${options.circle.slice(0, 120)}`);
+        }
+        if (options.org !== undefined) await requireOrganisation(node, options.org, '--org');
+        await queueRecallsOfEndedCircles(depsOf(node).deps);
         const notices = await node.store.listRecalls({
           ...(options.circle === undefined ? {} : { circleId: options.circle }),
           ...(options.org === undefined ? {} : { organisationId: options.org }),
