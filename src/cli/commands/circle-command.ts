@@ -12,6 +12,7 @@ import {
   leave,
   promote,
   proposeAgreement,
+  queueRecallsOfEndedCircles,
   visibleCircles,
   type CircleActor,
   type CircleDeps,
@@ -265,6 +266,7 @@ export function circleCommand(io: CliIo): Command {
           throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `--circle: no circle ${options.circle.slice(0, 120)}`);
         }
         if (options.org !== undefined) await requireOrganisation(node, options.org, '--org');
+        await queueRecallsOfEndedCircles(depsOf(node).deps);
         const notices = await node.store.listRecalls({
           ...(options.circle === undefined ? {} : { circleId: options.circle }),
           ...(options.org === undefined ? {} : { organisationId: options.org }),
