@@ -93,6 +93,9 @@ export const errorCatalogue = {
   // STIX patterns
   ENT_PATTERN_INVALID: { status: 422, title: 'The STIX pattern is not valid STIX 2.1 patterning' },
 
+  // ATT&CK/ATLAS tagging
+  ENT_TAGGING_DATA_INVALID: { status: 500, title: 'The shipped tagging data (data/tagging) is missing or unreadable; rebuild it with scripts/train-tagger.ts' },
+
   // Matching telemetry against indicators (entente match)
   ENT_MATCH_MAPPING_INVALID: { status: 400, title: 'The CSV column mapping is invalid' },
   ENT_MATCH_SIGHTING_REJECTED: { status: 422, title: 'A sighting produced by matching was refused by the store' },

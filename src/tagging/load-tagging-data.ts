@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EntenteError } from '../errors/entente-error.ts';
 import { fromAttackLookupArtefact } from './attack-lookup.ts';
 import type { AttackLookup, AttackLookupArtefact } from './attack-lookup.ts';
 import { fromTechniqueModelArtefact } from './technique-model.ts';
@@ -16,8 +17,19 @@ export interface TaggingData {
   readonly model: TechniqueModel;
 }
 
+function readArtefact<T>(dir: string, file: string, decode: (json: never) => T): T {
+  const path = join(dir, file);
+  try {
+    return decode(JSON.parse(readFileSync(path, 'utf8')) as never);
+  } catch (cause) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    throw new EntenteError('ENT_TAGGING_DATA_INVALID', `${path}: ${why}`, { file: path }, { cause });
+  }
+}
+
+/** Loads the lookup table and the technique model; throws ENT_TAGGING_DATA_INVALID naming the file. */
 export function loadTaggingData(dir: string = TAGGING_DATA_DIR): TaggingData {
-  const lookup = fromAttackLookupArtefact(JSON.parse(readFileSync(join(dir, LOOKUP_FILE), 'utf8')) as AttackLookupArtefact);
-  const model = fromTechniqueModelArtefact(JSON.parse(readFileSync(join(dir, MODEL_FILE), 'utf8')) as TechniqueModelArtefact);
+  const lookup = readArtefact(dir, LOOKUP_FILE, (j: AttackLookupArtefact) => fromAttackLookupArtefact(j));
+  const model = readArtefact(dir, MODEL_FILE, (j: TechniqueModelArtefact) => fromTechniqueModelArtefact(j));
   return { lookup, model };
 }
