@@ -208,11 +208,19 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
   // Rule blocks, registry keys and paths are consumed whole so that their own lines or segments are
   // not re-read as new matches (and hostile repetitions cost one walk, not one per repetition).
   const consumedUntil = new Map<ExtractorRow, number>();
-  const accept = (row: ExtractorRow, m: RegExpExecArray): void => {
-    if (m.index < (consumedUntil.get(row) ?? 0)) return;
+  /** Builds the candidates of one match; returns where the row's regex should go on from. */
+  const accept = (row: ExtractorRow, m: RegExpExecArray): number => {
+    const matchEnd = m.index + m[0].length;
+    if (m.index < (consumedUntil.get(row) ?? 0)) return matchEnd;
     const out = row.build(m, ctxWithReserved);
-    if (out === null) return;
+    if (out === null) return matchEnd;
     const list = Array.isArray(out) ? (out as readonly Candidate[]) : [out as Candidate];
+    // A row that cut its match short (a URL ended at "](") reads on from where the candidate ended.
+    let resume = matchEnd;
+    if (row.rescanRest === true) {
+      const end = Math.max(...list.map((c) => c.end));
+      if (end > m.index && end < matchEnd) resume = end;
+    }
     for (const c of list) {
       if (only !== null && !only.has(c.type)) continue;
       found.push(c);
@@ -220,6 +228,7 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
         consumedUntil.set(row, Math.max(consumedUntil.get(row) ?? 0, c.end));
       }
     }
+    return resume;
   };
   const families = new Map<ExtractorFamily, ExtractorRow[]>();
   for (const row of EXTRACTORS) {
@@ -235,7 +244,8 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
     re.lastIndex = 0;
     for (let m = re.exec(r.text); m !== null; m = re.exec(r.text)) {
       if (m[0].length === 0) re.lastIndex++;
-      accept(row, m);
+      const resume = accept(row, m);
+      if (resume < re.lastIndex) re.lastIndex = resume;
     }
   }
   // One pass per family: its trigger finds the windows, each window is sliced once, and every row
@@ -252,7 +262,8 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
         for (let m = re.exec(slice); m !== null; m = re.exec(slice)) {
           if (m[0].length === 0) re.lastIndex++;
           m.index += ws0;
-          accept(row, m);
+          const resume = accept(row, m) - ws0;
+          if (resume < re.lastIndex) re.lastIndex = resume;
         }
       }
     }

@@ -90,6 +90,8 @@ export interface ExtractorRow {
   /** Faster equivalent of `regex` for windows that are pure ASCII (no Unicode property classes). */
   readonly asciiRegex?: RegExp;
   readonly build: (m: RegExpExecArray, ctx: ExtractContext) => Candidate | readonly Candidate[] | null;
+  /** When build() ends its candidate before the end of the match, scan the rest of the match again. */
+  readonly rescanRest?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -149,12 +151,21 @@ const domainRow: ExtractorRow = {
   prefilter: (t) => t.includes('.'),
   regex: DOMAIN_RE,
   build(m, ctx) {
-    const raw = m[0];
+    let raw = m[0];
+    let start = m.index;
+    // "%2Fevil.com" in a percent-encoded URL: the host starts after the escape.
+    if (ctx.text.charCodeAt(start - 1) === 37 && /^[0-9a-fA-F]{2}[^.]/.test(raw) && /(?:=|:\/\/)\S*$/.test(ctx.text.slice(Math.max(0, start - 512), start))) {
+      raw = raw.slice(2);
+      start += 2;
+    }
     const d = checkDomain(raw, ctx);
     if (d === null) return null;
-    const start = m.index;
     const end = start + raw.length;
     const defanged = ctx.defanged(start, end);
+    // Code, not hosts: member access written in Title case (User.Read, xmlhttp.Open, form.Name)
+    // and PowerShell type literals ([native.win]::ShowWindow).
+    if (!defanged && /\.[A-Z][a-z]{2,}$/.test(raw)) return null;
+    if (ctx.text.startsWith(']::', end)) return null;
     const inUrl = ctx.text.startsWith('://', start - 3) || ctx.text.charCodeAt(start - 1) === 47;
     const c: Candidate = {
       type: 'domain-name',
@@ -178,8 +189,22 @@ const domainRow: ExtractorRow = {
 const URL_RE =
   /\b(?:https?|ftps?|sftp):\/\/(?:\[[0-9a-fA-F:.]{2,45}\](?::\d{1,5})?|[^\s/?#<>"'`\\[\]{}|^]{1,253})(?:[/?#][^\s<>"'`\\{}|^]{0,4096})?/gi;
 
+/** Cuts a URL at the first ) or ] that closes nothing inside it ("[text](https://a.b/c)[next]"). */
+function cutUnbalanced(u: string): string {
+  let round = 0;
+  let square = 0;
+  for (let i = 0; i < u.length; i++) {
+    const c = u.charCodeAt(i);
+    if (c === 40) round++;
+    else if (c === 91) square++;
+    else if (c === 41 && --round < 0) return u.slice(0, i);
+    else if (c === 93 && --square < 0) return u.slice(0, i);
+  }
+  return u;
+}
+
 function trimUrl(u: string): string {
-  let s = u;
+  let s = u.includes(')') || u.includes(']') ? cutUnbalanced(u) : u;
   for (;;) {
     const last = s.charAt(s.length - 1);
     if ('.,;:!?\'"*'.includes(last) && s.length > 0) s = s.slice(0, -1);
@@ -210,6 +235,7 @@ export function urlHost(url: string): string | null {
 const urlRow: ExtractorRow = {
   id: 'url',
   family: 'scheme',
+  rescanRest: true,
   types: ['url'],
   regex: URL_RE,
   build(m, ctx) {
@@ -217,18 +243,27 @@ const urlRow: ExtractorRow = {
     const host = urlHost(value);
     if (host === null || host === '') return null;
     const ok =
-      parseIpv4(host) !== null || parseIpv6(host) !== null || checkDomain(host, ctx) !== null;
+      parseIpv4(host) !== null || parseIpv6(host) !== null || checkDomain(host, ctx) !== null || host === 'localhost';
     if (!ok) return null;
     const start = m.index;
     const end = start + value.length;
     const scheme = value.slice(0, value.indexOf(':')).toLowerCase();
-    return {
+    const url: Candidate = {
       type: 'url',
       value: scheme + value.slice(scheme.length),
       start,
       end,
       confidence: ctx.defanged(start, end) ? 0.95 : 0.9,
     };
+    // After credentials ("http://user:pw@host/") the host is not seen by the domain scanner, which
+    // never starts after "@": report it here.
+    const authority = value.slice(scheme.length + 3).split(/[/?#]/, 1)[0] ?? '';
+    const at = authority.lastIndexOf('@');
+    if (at < 0 || parseIpv4(host) !== null || host.includes(':')) return url;
+    const hostStart = start + scheme.length + 3 + at + 1;
+    const d = checkDomain(host, ctx);
+    if (d === null) return url;
+    return [url, { type: 'domain-name', value: d.value, start: hostStart, end: hostStart + host.length, confidence: 0.8 }];
   },
 };
 
@@ -251,6 +286,10 @@ const emailRow: ExtractorRow = {
     const at = raw.lastIndexOf('@');
     const local = raw.slice(0, at);
     if (local.startsWith('.') || local.endsWith('.') || local.includes('..')) return null;
+    // "http://user:password@host/" holds credentials, not an e-mail address.
+    const before = ctx.text.slice(Math.max(0, m.index - 256), m.index);
+    const scheme = before.lastIndexOf('://');
+    if (scheme >= 0 && before.charCodeAt(before.length - 1) === 58 && !/[\s/]/.test(before.slice(scheme + 3))) return null;
     const d = checkDomain(raw.slice(at + 1), ctx);
     if (d === null) return null;
     const start = m.index;
@@ -331,7 +370,7 @@ const ipv6Row: ExtractorRow = {
     // "a::b" or "std::" parse but are code, not addresses: require three groups or an embedded IPv4.
     const groups = addr.split(':').filter((g) => g.length > 0);
     const hexDigits = groups.join('').length;
-    if (groups.length < 3 && !addr.includes('.') && !(groups.length === 2 && hexDigits >= 6)) return null;
+    if (groups.length < 3 && !addr.includes('.') && !(groups.length === 2 && hexDigits >= 6) && addr !== '::1') return null;
     if (!/\d/.test(addr)) return null;
     const start = m.index;
     const end = start + raw.length;
@@ -373,6 +412,13 @@ const hashRow: ExtractorRow = {
     if (algo === undefined) return null;
     const start = m.index;
     const end = start + raw.length;
+    // An import hash or Authenticode hash names a property of a file, not the file itself.
+    const near = ctx.text.slice(Math.max(0, start - 40), start);
+    const hm = /hash/i.test(near) ? /\b(imphash|import hash|authentihash)\b[\s:=,'"-]{0,24}$/i.exec(near) : null;
+    if (hm !== null && (algo === 'MD5' || algo === 'SHA-256')) {
+      const kind = (hm[1] ?? '').toLowerCase() === 'authentihash' ? 'authentihash' : 'imphash';
+      return { type: 'file', kind, value: raw.toLowerCase(), start, end, confidence: 0.8 };
+    }
     if (algo === 'MD5') {
       const before = ctx.text.slice(Math.max(0, start - 56), start);
       const jm = /ja3/i.test(before) ? JA3_CONTEXT.exec(before) : null;

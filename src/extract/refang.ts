@@ -18,7 +18,7 @@ export interface RefangResult {
 // is found from its "xxp" and the "h" checked in code. The forms that start with a space
 // (" dot ", " . ") would make the engine stop at every word, so they have a pass of their own.
 const CORE =
-  '[\\[({]\\s?(?:\\.|[dD][oO][tT]|@|[aA][tT])\\s?[\\])}]|\\[(?::\\/\\/|:|\\/\\/?)\\]|[xX]{1,2}[pP][sS]?(?=\\[?:)|\\*\\*[pP][sS]?(?=\\[?:)|:\\\\\\/\\\\\\/|\\[\\.|\\.\\]';
+  '[\\[({]\\s?(?:\\.|[dD][oO][tT]|@|[aA][tT])\\s?[\\])}]|\\[(?::\\/\\/|:|\\/\\/?)\\]|[xX]{1,2}[pP][sS]?(?=\\[?:)|\\*\\*[pP][sS]?(?=\\[?:)|:\\\\\\/\\\\\\/|\\[\\.|\\.\\]|\\\\[._]|[\\u2010\\u2011]';
 const CORE_RE = new RegExp(CORE, 'g');
 // Forms starting with a space get their own pass: one regex is as fast as one indexOf here, and
 // three indexOf passes cost three times as much.
@@ -98,6 +98,24 @@ function replacementFor(m: string, text: string, at: number, tlds?: ReadonlySet<
     return before !== undefined && LABEL_CHAR.test(before) && after !== undefined && LABEL_CHAR.test(after)
       ? '.'
       : null;
+  }
+  if (lower === '\\.' || lower === '\\_') {
+    // Markdown and regex escapes ("evil\\.com", "tbl\\_add.php"): only between label characters,
+    // so a Windows path ("C:\\.config") keeps its backslash.
+    const before = text[at - 1];
+    const after = text[at + 2];
+    const ok = before !== undefined && after !== undefined && /[A-Za-z0-9-]/.test(before) && /[A-Za-z0-9]/.test(after);
+    if (!ok) return null;
+    // Not when a path separator is near: "C:\\tmp\\_x" and "a\\b\\.c" are Windows paths.
+    const around = text.slice(Math.max(0, at - 64), at);
+    if (/\\[^_.]/.test(around)) return null;
+    return lower === '\\_' ? '_' : '.';
+  }
+  if (lower === '\u2010' || lower === '\u2011') {
+    // Typographic hyphens (word processors, PDFs) inside host names: "us\u2010nation\u2010ny.cf".
+    const before = text[at - 1];
+    const after = text[at + 1];
+    return before !== undefined && after !== undefined && LABEL_CHAR.test(before) && LABEL_CHAR.test(after) ? '-' : null;
   }
   if (lower.includes('@') || lower.includes('at')) return '@';
   if (lower === '[://]' || lower === ':\\/\\/') return '://';

@@ -1,0 +1,64 @@
+// Conventions of real report text that the extraction evaluation (npm run eval -- extraction)
+// surfaced: Markdown and regex escapes, typographic hyphens, Markdown links, code identifiers that
+// look like host names, credentials in URLs, hashes of file properties.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { extractObservables } from './extract-observables.ts';
+import type { Observable } from './extract-observables.ts';
+import { loadExtractData } from './load-extract-data.ts';
+
+const data = loadExtractData();
+const extract = (text: string): Observable[] => extractObservables(text, { tlds: data.tlds }).observables;
+const values = (text: string, type: string): string[] => extract(text).filter((o) => o.type === type).map((o) => o.value);
+
+describe('report conventions', () => {
+  it('reads Markdown escapes inside indicators ("tbl\\_add.php", "evil\\.com") but not inside Windows paths', () => {
+    assert.deepEqual(values('C2 URL (https://ecombox.store/tbl\\_add.php?action=agetpsb).', 'url'), ['https://ecombox.store/tbl_add.php?action=agetpsb']);
+    assert.deepEqual(values('* hxxps://liqui-technik\\.com', 'url'), ['https://liqui-technik.com']);
+    assert.deepEqual(values('From: <consulate\\_ksa\\_emb@gmail.com>', 'email-addr'), ['consulate_ksa_emb@gmail.com']);
+    const path = extract('dropped to C:\\Users\\Public\\_cache\\a.exe').find((o) => o.kind === 'path');
+    assert.equal(path?.value, 'C:\\Users\\Public\\_cache\\a.exe');
+  });
+
+  it('reads typographic hyphens inside host names as hyphens', () => {
+    const [d] = extract('a DNS query for us\u2010nation\u2010ny.cf that resolved').filter((o) => o.type === 'domain-name');
+    assert.equal(d?.value, 'us-nation-ny.cf');
+  });
+
+  it('ends a URL at a parenthesis or bracket that closes nothing inside it (Markdown links)', () => {
+    assert.deepEqual(values('[16/](https://vt.example.net/file/abc/)[53](https://vt.example.net/file/def/)', 'url'), [
+      'https://vt.example.net/file/abc/',
+      'https://vt.example.net/file/def/',
+    ]);
+    assert.deepEqual(values('see https://en.wikipedia.org/wiki/Book_(cipher) today', 'url'), ['https://en.wikipedia.org/wiki/Book_(cipher)']);
+  });
+
+  it('keeps URLs on localhost (suppressed as reserved)', () => {
+    const [u] = extract('the panel listens on http://localhost:9991/KBL/ only').filter((o) => o.type === 'url');
+    assert.equal(u?.value, 'http://localhost:9991/KBL/');
+    assert.ok(u?.suppressed !== undefined);
+  });
+
+  it('does not read code as host names: Title-case members and PowerShell type literals', () => {
+    assert.deepEqual(values('Scopes: User.Read, Contacts.Read, Mail.Read; xmlhttp.Open "GET"; form.Name', 'domain-name'), []);
+    assert.deepEqual(values('[native.win]::ShowWindow(0)', 'domain-name'), []);
+    assert.deepEqual(values('beacons to Update.Microsoft-Cdn.com and evil.com', 'domain-name'), ['update.microsoft-cdn.com', 'evil.com']);
+  });
+
+  it('reads the host after credentials in a URL, and never the credentials as an e-mail address', () => {
+    const obs = extract('http://userid:password@example-c2.net:8080/');
+    assert.deepEqual(obs.filter((o) => o.type === 'email-addr'), []);
+    assert.deepEqual(obs.filter((o) => o.type === 'domain-name').map((o) => o.value), ['example-c2.net']);
+  });
+
+  it('tells import hashes and Authenticode hashes from file hashes', () => {
+    const obs = extract('Dropper imphash: 18ddf28a71089acdbab5038f58044c0a\nauthentihash\n3f1b149d07e7e8636636b8b7f7043c40ed64a10b28986181fb046c498432c2d4');
+    assert.deepEqual(obs.map((o) => [o.type, o.kind, o.hashAlgorithm]), [['file', 'imphash', undefined], ['file', 'authentihash', undefined]]);
+  });
+
+  it('reads ::1 as an IPv6 address, and hosts inside percent-encoded URL parameters', () => {
+    assert.deepEqual(values('bound to ::1 only', 'ipv6-addr'), ['::1']);
+    assert.ok(values('https://t.example.net/r?u=https%3A%2F%2Ffreasdfuewriter.com%2Fx', 'domain-name').includes('freasdfuewriter.com'));
+    assert.deepEqual(values('%2Ffreasdfuewriter.com', 'domain-name'), ['2ffreasdfuewriter.com']);
+  });
+});
