@@ -10,6 +10,7 @@ import {
   promote,
   proposeAgreement,
   visibleCircles,
+  weaknessTotals,
   type CircleActor,
   type CircleDeps,
 } from '../circles/circle-operations.ts';
@@ -72,6 +73,17 @@ export function registerCircleRoutes(app: FastifyInstance, deps: CircleDeps): vo
   app.get<{ Params: CircleParams }>('/api/circles/:circleId', authenticated, async (request, reply) =>
     sendJson(reply, 200, await circleView(deps, actorOf(request), request.params.circleId)),
   );
+
+  app.get<{ Params: CircleParams }>('/api/circles/:circleId/weaknesses', authenticated, async (request, reply) => {
+    const totals = await weaknessTotals(deps, actorOf(request), request.params.circleId);
+    return sendJson(reply, 200, {
+      circle_id: totals.circleId,
+      min_organisations: totals.minOrganisations,
+      suppressed_rows: totals.suppressedRows,
+      cves: totals.cves,
+      techniques: totals.techniques,
+    });
+  });
 
   app.post<{ Params: CircleParams }>('/api/circles/:circleId/members', authenticated, async (request, reply) => {
     const body = bodyOf(request);

@@ -1,6 +1,8 @@
 import { EntenteError } from '../errors/entente-error.ts';
 import { bindingAgreement, parseAgreement, type Agreement, type AgreementState } from '../policy/agreement.ts';
-import { membershipAt, parseCircle, visibleMembers, type Circle, type CircleRole } from '../policy/circle.ts';
+import { aggregateWeaknesses, type WeaknessTotals } from '../policy/aggregate-weaknesses.ts';
+import { circleClosedReason, membershipAt, parseCircle, visibleMembers, type Circle, type CircleRole } from '../policy/circle.ts';
+import type { JsonObject, StixObject } from '../stix/types.ts';
 import { toAgreementDocument, toCircleDocument } from '../policy/circle-documents.ts';
 import { endCircle, inviteMember, leaveCircle, promoteMember, type CircleChangeRefusal } from '../policy/circle-lifecycle.ts';
 import type { PolicyIssue } from '../policy/document-reader.ts';
@@ -289,6 +291,39 @@ export async function queueRecallsOfEndedCircles(deps: CircleDeps): Promise<numb
     await deps.store.setMeta(marker, now.toISOString());
   }
   return queued;
+}
+
+const WEAKNESS_TYPES = ['vulnerability', 'course-of-action', 'note'];
+
+/**
+ * Weakness totals (per CVE and ATT&CK technique, owner removed) over every disclosure this node
+ * holds whose owner opted the circle in. For the home organisation, and for members bound by the
+ * circle's terms now; anyone else gets the same 404 as for an unknown circle.
+ */
+export async function weaknessTotals(deps: CircleDeps, viewer: CircleActor, circleId: string): Promise<WeaknessTotals> {
+  const at = deps.clock();
+  const circle = await requireCircle(deps, circleId, viewer, at);
+  if (!viewer.admin && viewer.organisationId !== deps.homeOrganisationId) {
+    const binding = bindingAgreement(await deps.store.getAgreementState(circleId), circle, viewer.organisationId, at);
+    if (membershipAt(circle, viewer.organisationId, at).kind !== 'member' || binding.kind !== 'bound' || circleClosedReason(circle, at) !== undefined) {
+      throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${circleId}`, { circleId });
+    }
+  }
+  const objects: StixObject[] = [];
+  for (const collection of await deps.store.listCollections()) {
+    let after: number | undefined;
+    for (;;) {
+      const page = await deps.store.listEntries(collection.id, { types: WEAKNESS_TYPES }, { limit: 1000, ...(after === undefined ? {} : { after }) });
+      for (const entry of page.entries) objects.push(JSON.parse(entry.json) as StixObject);
+      const last = page.entries.at(-1);
+      if (!page.more || last === undefined) break;
+      after = last.dateAdded;
+    }
+  }
+  const markingIds = new Set(objects.flatMap((object) => (Array.isArray(object['object_marking_refs']) ? object['object_marking_refs'] : [])).filter((ref): ref is string => typeof ref === 'string'));
+  const definitions = new Map<string, JsonObject>();
+  for (const [id, entry] of await deps.store.latestVersions([...markingIds])) definitions.set(id, JSON.parse(entry.json) as JsonObject);
+  return aggregateWeaknesses(objects, definitions, circleId);
 }
 
 /** Circles the viewer may know of: all for the home organisation's users, else those it belongs to (invited, not left). */

@@ -11,7 +11,8 @@ import { TLP2_EXTENSION_DEFINITION_ID, tlpOfMarkingRef, toTlpLevel, type TlpLeve
  *   must name the recipient, so adding one only narrows.
  * - `"marking": "weakness"` with `organisation_refs` and/or `circle_refs`: a weakness disclosure
  *   (an organisation's own vulnerabilities or defensive gaps). Default-deny: released only to the
- *   organisations and through the circles it names.
+ *   organisations and through the circles it names. `aggregate_circle_refs` (optional) lets the
+ *   owner have it counted, owner removed, in the weakness totals of wider circles.
  */
 export const ENTENTE_MARKING_EXTENSION_ID = 'extension-definition--14470295-cc5e-4c4c-93a3-8759ee5effc0';
 
@@ -19,7 +20,13 @@ export type MarkingClass =
   /** `official`: one of the published TLP 1.0/2.0 ids; other TLP definitions may only narrow. */
   | { readonly kind: 'tlp'; readonly level: TlpLevel; readonly official: boolean }
   | { readonly kind: 'recipients'; readonly organisationIds: readonly string[] }
-  | { readonly kind: 'weakness'; readonly organisationIds: readonly string[]; readonly circleIds: readonly string[] }
+  | {
+      readonly kind: 'weakness';
+      readonly organisationIds: readonly string[];
+      readonly circleIds: readonly string[];
+      /** Circles whose members may see this disclosure counted, anonymously, in per-CVE/technique totals. */
+      readonly aggregateCircleIds: readonly string[];
+    }
   /** Statements (copyright, terms of use) travel with the object and do not restrict release. */
   | { readonly kind: 'statement' }
   | { readonly kind: 'unknown'; readonly reason: string };
@@ -43,11 +50,12 @@ function classifyEntente(ref: string, extension: JsonValue | undefined): Marking
   const marking = own(extension, 'marking');
   const organisationIds = stringList(own(extension, 'organisation_refs'));
   const circleIds = stringList(own(extension, 'circle_refs'));
-  if (organisationIds === undefined || circleIds === undefined) {
-    return { kind: 'unknown', reason: `${ref}: organisation_refs and circle_refs must be lists of strings` };
+  const aggregateCircleIds = stringList(own(extension, 'aggregate_circle_refs'));
+  if (organisationIds === undefined || circleIds === undefined || aggregateCircleIds === undefined) {
+    return { kind: 'unknown', reason: `${ref}: organisation_refs, circle_refs and aggregate_circle_refs must be lists of strings` };
   }
   if (marking === 'recipients') return { kind: 'recipients', organisationIds };
-  if (marking === 'weakness') return { kind: 'weakness', organisationIds, circleIds };
+  if (marking === 'weakness') return { kind: 'weakness', organisationIds, circleIds, aggregateCircleIds };
   return { kind: 'unknown', reason: `${ref}: unknown Entente marking ${JSON.stringify(marking)?.slice(0, 40)}` };
 }
 

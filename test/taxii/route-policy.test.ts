@@ -40,6 +40,7 @@ describe('route policies', () => {
       'GET /api/circles': 'authenticated',
       'POST /api/circles': 'admin',
       'GET /api/circles/:circleId': 'authenticated',
+      'GET /api/circles/:circleId/weaknesses': 'authenticated',
       'POST /api/circles/:circleId/members': 'authenticated',
       'POST /api/circles/:circleId/members/:organisationId/promote': 'authenticated',
       'POST /api/circles/:circleId/agreements': 'authenticated',

@@ -1,0 +1,69 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { JsonObject, StixObject } from '../stix/types.ts';
+import { aggregateWeaknesses } from './aggregate-weaknesses.ts';
+import { ENTENTE_MARKING_EXTENSION_ID } from './classify-marking.ts';
+
+const orgs = ['identity--00000000-0000-4000-8000-00000000000a', 'identity--00000000-0000-4000-8000-00000000000b', 'identity--00000000-0000-4000-8000-00000000000c'];
+
+function weaknessMarking(n: number, aggregate: string[]): JsonObject {
+  const id = `marking-definition--00000000-0000-4000-8000-00000000000${n}`;
+  return {
+    type: 'marking-definition', spec_version: '2.1', id, created: '2026-01-01T00:00:00Z',
+    extensions: { [ENTENTE_MARKING_EXTENSION_ID]: { extension_type: 'property-extension', marking: 'weakness', organisation_refs: [], circle_refs: ['inner'], aggregate_circle_refs: aggregate } },
+  };
+}
+const optIn = weaknessMarking(1, ['wide']);
+const privateOnly = weaknessMarking(2, []);
+const definitions = new Map([optIn, privateOnly].map((m) => [m['id'] as string, m]));
+
+let serial = 0;
+function disclosure(owner: string | undefined, name: string, marking: JsonObject, techniques: string[] = []): StixObject {
+  serial += 1;
+  return {
+    type: 'vulnerability', spec_version: '2.1', id: `vulnerability--00000000-0000-4000-8000-${String(serial).padStart(12, '0')}`,
+    created: '2026-01-01T00:00:00Z', modified: '2026-01-01T00:00:00Z', name,
+    ...(owner === undefined ? {} : { created_by_ref: owner }),
+    external_references: techniques.map((t) => ({ source_name: 'mitre-attack', external_id: t })),
+    object_marking_refs: [marking['id'] as string],
+  };
+}
+
+describe('aggregateWeaknesses: weakness totals for a wider circle, owner removed', () => {
+  it('counts organisations per CVE and technique for disclosures whose owner opted the circle in', () => {
+    const totals = aggregateWeaknesses(
+      [
+        disclosure(orgs[0], 'CVE-2026-1111 on our VPN', optIn, ['T1190']),
+        disclosure(orgs[1], 'CVE-2026-1111 in the DMZ', optIn, ['T1190']),
+        disclosure(orgs[1], 'CVE-2026-1111 again, second site', optIn),
+        disclosure(orgs[2], 'CVE-2026-1111 kept private', privateOnly, ['T1190']),
+      ],
+      definitions,
+      'wide',
+    );
+    assert.deepEqual(totals.cves, [{ key: 'CVE-2026-1111', organisations: 2, disclosures: 3 }]);
+    assert.deepEqual(totals.techniques, [{ key: 'T1190', organisations: 2, disclosures: 2 }]);
+    assert.equal(JSON.stringify(totals).includes('identity--'), false, 'no owner appears in the totals');
+  });
+
+  it('hides a row that a single organisation stands behind (it would point at that organisation)', () => {
+    const totals = aggregateWeaknesses([disclosure(orgs[0], 'CVE-2026-2222', optIn), disclosure(orgs[0], 'CVE-2026-2222 twice', optIn)], definitions, 'wide');
+    assert.deepEqual(totals.cves, []);
+    assert.equal(totals.suppressedRows, 1);
+    assert.deepEqual(aggregateWeaknesses([disclosure(orgs[0], 'CVE-2026-2222', optIn)], definitions, 'wide', 1).cves.length, 1);
+  });
+
+  it('counts nothing for a circle the owner did not name, or for an object with one marking that does not opt in', () => {
+    const both: StixObject = { ...disclosure(orgs[0], 'CVE-2026-3333', optIn), object_marking_refs: [optIn['id'] as string, privateOnly['id'] as string] };
+    const totals = aggregateWeaknesses([both, disclosure(orgs[1], 'CVE-2026-3333', optIn)], definitions, 'wide', 1);
+    assert.deepEqual(totals.cves, [{ key: 'CVE-2026-3333', organisations: 1, disclosures: 1 }]);
+    assert.deepEqual(aggregateWeaknesses([disclosure(orgs[0], 'CVE-2026-3333', optIn)], definitions, 'other', 1).cves, []);
+  });
+
+  it('unattributed disclosures count together as one organisation, so they never lift a row over the threshold', () => {
+    const totals = aggregateWeaknesses([disclosure(undefined, 'CVE-2026-4444', optIn), disclosure(undefined, 'CVE-2026-4444', optIn)], definitions, 'wide');
+    assert.deepEqual(totals.cves, []);
+    const withOwner = aggregateWeaknesses([disclosure(undefined, 'CVE-2026-4444', optIn), disclosure(orgs[0], 'CVE-2026-4444', optIn)], definitions, 'wide');
+    assert.deepEqual(withOwner.cves, [{ key: 'CVE-2026-4444', organisations: 2, disclosures: 2 }]);
+  });
+});
