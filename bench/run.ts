@@ -4,6 +4,7 @@ const benches: Record<string, () => Promise<void>> = {
   taxii: async () => (await import('./taxii-bench.ts')).runTaxiiBench(),
   extract: async () => (await import('./extract-bench.ts')).runExtractBench(),
   store: async () => (await import('./store-bench.ts')).runStoreBench(),
+  match: async () => (await import('./match-bench.ts')).runMatchBench(),
 };
 
 const requested = process.argv.slice(2);

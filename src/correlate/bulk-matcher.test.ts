@@ -229,6 +229,19 @@ describe('bulk matcher: incremental updates', () => {
     assert.equal(matcher.stats().indicators, 1);
   });
 
+  it('thousands of additions and removals: every id is still found, every survivor still matches', () => {
+    const matcher = new BulkMatcher();
+    const items = Array.from({ length: 5000 }, (_, i) => indicator(`[ipv4-addr:value = '10.${(i >> 8) & 255}.${i & 255}.1']`));
+    for (const item of items) matcher.add(item, { now });
+    items.forEach((item, i) => {
+      if (i % 2 === 0) assert.equal(matcher.remove(item['id'] as string), true);
+    });
+    items.forEach((item, i) => assert.equal(matcher.has(item['id'] as string), i % 2 === 1));
+    assert.equal(matcher.stats().indicators, 2500);
+    assert.deepEqual(matchedIds(matcher, [ip('10.0.7.1')]), [items[7]?.['id']]);
+    assert.deepEqual(matchedIds(matcher, [ip('10.0.8.1')]), []);
+  });
+
   it('ids that are not UUID-shaped are kept as they are', () => {
     const odd = indicator("[ipv4-addr:value = '1.2.3.4']", { id: 'indicator--not-a-uuid' });
     const matcher = matcherWith(odd);

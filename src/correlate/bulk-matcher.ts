@@ -83,6 +83,7 @@ interface PathIndex {
   readonly path: AnchorPath;
   /** Set when the path is plain keys without references: read directly instead of selectPathValues. */
   readonly keys: readonly string[] | undefined;
+  readonly singleKey: string | undefined;
   readonly ipv4Keys: boolean;
   equal: Map<string | number, Postings> | undefined;
   prefixes: IpPrefixIndex<Posting> | undefined;
@@ -94,6 +95,12 @@ const uuidPattern = /^indicator--([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9
 function normalise(s: string): string {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return s.normalize('NFC');
   return s;
+}
+
+function fnv(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h;
 }
 
 function hex(n: number, digits: number): string {
@@ -110,8 +117,12 @@ export class BulkMatcher {
   private alive = new Uint8Array(this.capacity);
   private readonly otherIds = new Map<number, string>();
   private readonly names = new Map<number, string>();
-  /** First 28 bits of the UUID (or a hash of another id) → slot(s), for remove(). */
-  private readonly slotsByIdHash = new Map<number, number | number[]>();
+  /**
+   * id → slot, for remove() and has(): open addressing over a typed array (slot + 1; 0 empty, -1 removed),
+   * hashed by the UUID's first 32 bits — a few bytes per indicator where a Map would take tens.
+   */
+  private idTable = new Int32Array(2048);
+  private idTableUsed = 0;
   private readonly compiled = new Map<number, CompiledPattern>();
   private readonly paths = new Map<string, PathIndex>();
   private readonly pathsByType = new Map<string, PathIndex[]>();
@@ -187,13 +198,14 @@ export class BulkMatcher {
       }
       this.compiled.delete(slot);
     }
-    const hash = this.idHash(indicatorId);
-    const held = this.slotsByIdHash.get(hash);
-    if (typeof held === 'number') this.slotsByIdHash.delete(hash);
-    else if (held !== undefined) {
-      const rest = held.filter((s) => s !== slot);
-      this.slotsByIdHash.set(hash, rest.length === 1 ? (rest[0] as number) : rest);
+    const mask = this.idTable.length - 1;
+    for (let i = this.idHash(indicatorId) & mask; this.idTable[i] !== 0; i = (i + 1) & mask) {
+      if (this.idTable[i] === slot + 1) {
+        this.idTable[i] = -1;
+        break;
+      }
     }
+    this.otherIds.delete(slot);
     return true;
   }
 
@@ -222,11 +234,20 @@ export class BulkMatcher {
     };
   }
 
+  // State of the observation being matched, kept on the instance so the hot loop creates no closures.
+  private roundObservation: LogObservation | undefined;
+  private roundMatches: IndicatorMatch[] | undefined;
+  private roundExact: number[] | undefined;
+  private roundCandidates: Map<LeafEntry, MatchedObservable> | undefined;
+  private roundType = '';
+  private roundPath = '';
+
   /** Every indicator the observation matches (with the observations of multi-observation matches). */
   match(observation: LogObservation): IndicatorMatch[] {
-    let matches: IndicatorMatch[] | undefined;
-    let exactSeen: Set<number> | undefined;
-    let candidates: Map<LeafEntry, MatchedObservable> | undefined;
+    this.roundObservation = observation;
+    this.roundMatches = undefined;
+    this.roundExact = undefined;
+    this.roundCandidates = undefined;
     const objects = observation.objects;
     for (const ref in objects) {
       const sco = objects[ref] as JsonRecord;
@@ -234,42 +255,41 @@ export class BulkMatcher {
       if (typeof type !== 'string') continue;
       const indexes = this.pathsByType.get(type);
       if (indexes === undefined) continue;
-      for (const index of indexes) {
-        const deliver = (posting: Posting, value: string | number): void => {
-          if (typeof posting === 'number') {
-            if (this.alive[posting] !== 1) return;
-            exactSeen ??= new Set();
-            if (exactSeen.has(posting)) return;
-            exactSeen.add(posting);
-            (matches ??= []).push(this.exactMatch(posting, { type, path: index.path.key, value: String(value) }, observation));
-          } else {
-            candidates ??= new Map();
-            if (!candidates.has(posting)) candidates.set(posting, { type, path: index.path.key, value: String(value) });
-          }
-        };
-        if (index.keys !== undefined) {
+      this.roundType = type;
+      for (let i = 0; i < indexes.length; i++) {
+        const index = indexes[i] as PathIndex;
+        this.roundPath = index.path.key;
+        const keys = index.keys;
+        if (index.singleKey !== undefined) {
+          // A one-key path (`value`, `name`) whose key no prototype holds: a plain property read.
+          const value = sco[index.singleKey];
+          if (value !== undefined) this.probe(index, value);
+        } else if (keys !== undefined) {
           let value: unknown = sco;
-          for (const key of index.keys) {
+          for (let k = 0; k < keys.length; k++) {
+            const key = keys[k] as string;
             if (!isRecord(value) || !Object.prototype.hasOwnProperty.call(value, key)) {
               value = undefined;
               break;
             }
             value = value[key];
           }
-          if (value !== undefined) this.probe(index, value, deliver);
+          if (value !== undefined) this.probe(index, value);
         } else {
           const resolve = (key: string): JsonRecord | undefined => {
             const target = Object.prototype.hasOwnProperty.call(objects, key) ? objects[key] : undefined;
             return isRecord(target) ? target : undefined;
           };
-          for (const value of selectPathValues(sco, index.path.steps, resolve)) this.probe(index, value, deliver);
+          for (const value of selectPathValues(sco, index.path.steps, resolve)) this.probe(index, value);
         }
       }
     }
+    let candidates = this.roundCandidates as Map<LeafEntry, MatchedObservable> | undefined;
     if (this.always.size > 0) {
       candidates ??= new Map();
       for (const entry of this.always) if (!candidates.has(entry)) candidates.set(entry, describeObservable(observation, entry.planned.node.comparison));
     }
+    let matches = this.roundMatches as IndicatorMatch[] | undefined;
     if (candidates !== undefined) {
       const done = new Set<CompiledPattern>();
       for (const [entry, observable] of candidates) {
@@ -282,8 +302,31 @@ export class BulkMatcher {
         if (found !== undefined) (matches ??= []).push(this.matchOf(pattern.slot, observable, found));
       }
     }
+    this.roundObservation = undefined;
     return matches ?? [];
   }
+
+  private deliver(posting: Posting, value: string | number): void {
+    if (typeof posting === 'number') {
+      if (this.alive[posting] !== 1) return;
+      const seen = (this.roundExact ??= []);
+      if (seen.includes(posting)) return;
+      seen.push(posting);
+      const observable = { type: this.roundType, path: this.roundPath, value: String(value) };
+      (this.roundMatches ??= []).push(this.matchOf(posting, observable, [this.roundObservation as LogObservation]));
+    } else {
+      const candidates = (this.roundCandidates ??= new Map());
+      if (!candidates.has(posting)) candidates.set(posting, { type: this.roundType, path: this.roundPath, value: String(value) });
+    }
+  }
+
+  private deliverAll(postings: Postings, value: string | number): void {
+    if (Array.isArray(postings)) for (const posting of postings) this.deliver(posting, value);
+    else this.deliver(postings, value);
+  }
+
+  private readonly deliverSubstring = (posting: Posting): void => this.deliver(posting, this.probedValue);
+  private probedValue = '';
 
   /** Adds the observation to the pattern's buffer and evaluates the whole pattern over the buffer. */
   private correlate(pattern: CompiledPattern, observation: LogObservation): LogObservation[] | undefined {
@@ -306,25 +349,22 @@ export class BulkMatcher {
     return result.observationIndices.map((index) => (buffer[index] as { observation: LogObservation }).observation);
   }
 
-  private probe(index: PathIndex, value: unknown, deliver: (posting: Posting, value: string | number) => void): void {
+  private probe(index: PathIndex, value: unknown): void {
     if (typeof value === 'string') {
       if (index.equal !== undefined) {
         let key: string | number = index.ipv4Keys ? (parseIpv4(value) ?? value) : normalise(value);
         if (index.ipv4Keys && typeof key === 'string') key = normalise(key);
         const postings = index.equal.get(key);
-        if (postings !== undefined) {
-          if (Array.isArray(postings)) for (const posting of postings) deliver(posting, value);
-          else deliver(postings, value);
-        }
+        if (postings !== undefined) this.deliverAll(postings, value);
       }
-      if (index.prefixes !== undefined) index.prefixes.lookup(value, (posting) => deliver(posting, value));
-      if (index.substrings !== undefined) index.substrings.search(normalise(value), (posting) => deliver(posting, value));
+      if (index.prefixes !== undefined || index.substrings !== undefined) {
+        this.probedValue = value;
+        if (index.prefixes !== undefined) index.prefixes.lookup(value, this.deliverSubstring);
+        if (index.substrings !== undefined) index.substrings.search(normalise(value), this.deliverSubstring);
+      }
     } else if (typeof value === 'number' && index.equal !== undefined && !index.ipv4Keys) {
       const postings = index.equal.get(value);
-      if (postings !== undefined) {
-        if (Array.isArray(postings)) for (const posting of postings) deliver(posting, value);
-        else deliver(postings, value);
-      }
+      if (postings !== undefined) this.deliverAll(postings, value);
     }
   }
 
@@ -335,6 +375,8 @@ export class BulkMatcher {
       index = {
         path,
         keys: plainKeys ? path.steps.map((step) => (step as { name: string }).name) : undefined,
+        singleKey:
+          plainKeys && path.steps.length === 1 && !((path.steps[0] as { name: string }).name in Object.prototype) ? (path.steps[0] as { name: string }).name : undefined,
         ipv4Keys: path.key === 'ipv4-addr:value',
         equal: undefined,
         prefixes: undefined,
@@ -388,17 +430,45 @@ export class BulkMatcher {
 
   private idHash(id: string): number {
     const m = uuidPattern.exec(id);
-    if (m !== null) return parseInt((m[1] as string).slice(0, 7), 16);
-    let h = 0x811c9dc5;
-    for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-    return (h >>> 4) & 0xfffffff;
+    if (m !== null) return parseInt(m[1] as string, 16) | 0;
+    return fnv(id);
+  }
+
+  private slotHash(slot: number): number {
+    const other = this.otherIds.get(slot);
+    return other === undefined ? (this.uuidWords[slot * 4] as number) | 0 : fnv(other);
   }
 
   private findSlot(id: string): number | undefined {
-    const held = this.slotsByIdHash.get(this.idHash(id));
-    if (held === undefined) return undefined;
-    for (const slot of typeof held === 'number' ? [held] : held) if (this.alive[slot] === 1 && this.idOf(slot) === id) return slot;
+    const mask = this.idTable.length - 1;
+    for (let i = this.idHash(id) & mask; this.idTable[i] !== 0; i = (i + 1) & mask) {
+      const entry = this.idTable[i] as number;
+      if (entry > 0 && this.alive[entry - 1] === 1 && this.idOf(entry - 1) === id) return entry - 1;
+    }
     return undefined;
+  }
+
+  private indexId(slot: number): void {
+    if ((this.idTableUsed + 1) * 2 > this.idTable.length) {
+      let size = 2048;
+      while (size < this.live * 4) size *= 2;
+      const table = new Int32Array(size);
+      const mask = size - 1;
+      this.idTableUsed = 0;
+      for (const entry of this.idTable) {
+        if (entry <= 0 || this.alive[entry - 1] !== 1 || entry - 1 === slot) continue;
+        let i = this.slotHash(entry - 1) & mask;
+        while (table[i] !== 0) i = (i + 1) & mask;
+        table[i] = entry;
+        this.idTableUsed++;
+      }
+      this.idTable = table;
+    }
+    const mask = this.idTable.length - 1;
+    let i = this.slotHash(slot) & mask;
+    while ((this.idTable[i] as number) > 0) i = (i + 1) & mask;
+    if (this.idTable[i] === 0) this.idTableUsed++;
+    this.idTable[i] = slot + 1;
   }
 
   private allocate(id: string, name: string | undefined, confidence: number | undefined): number {
@@ -416,9 +486,7 @@ export class BulkMatcher {
     this.alive[slot] = 1;
     this.live++;
     if (name !== undefined) this.names.set(slot, name);
-    const hash = this.idHash(id);
-    const held = this.slotsByIdHash.get(hash);
-    this.slotsByIdHash.set(hash, held === undefined ? slot : typeof held === 'number' ? [held, slot] : [...held, slot]);
+    this.indexId(slot);
     return slot;
   }
 
@@ -444,10 +512,6 @@ export class BulkMatcher {
     const de = hex(w[slot * 4 + 2] as number, 8);
     const e = hex(w[slot * 4 + 3] as number, 8);
     return `indicator--${a}-${bc.slice(0, 4)}-${bc.slice(4)}-${de.slice(0, 4)}-${de.slice(4)}${e}`;
-  }
-
-  private exactMatch(slot: number, observable: MatchedObservable, observation: LogObservation): IndicatorMatch {
-    return this.matchOf(slot, observable, [observation]);
   }
 
   private matchOf(slot: number, observable: MatchedObservable, observations: readonly LogObservation[]): IndicatorMatch {

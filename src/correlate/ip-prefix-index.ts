@@ -3,9 +3,11 @@
 // probes that hash — at most 33 probes for IPv4 and 129 for IPv6, usually a handful — so it answers
 // "which blocks contain this address" (ISSUBSET) exactly, in time independent of the number of blocks.
 import { parseIpRange, type IpRange } from '../pattern/parse-ip-range.ts';
+import { parseIpv4 } from '../stix/ip-address.ts';
 
 interface Family {
-  readonly byLength: Map<number, Map<bigint, unknown[]>>;
+  /** IPv4 networks are numbers, IPv6 ones BigInts. */
+  readonly byLength: Map<number, Map<number | bigint, unknown[]>>;
   lengths: number[];
 }
 
@@ -28,8 +30,9 @@ export class IpPrefixIndex<T> {
       family.byLength.set(range.prefix, networks);
       family.lengths = [...family.byLength.keys()].sort((a, b) => a - b);
     }
-    const list = networks.get(range.network);
-    if (list === undefined) networks.set(range.network, [posting]);
+    const key = networkKey(range);
+    const list = networks.get(key);
+    if (list === undefined) networks.set(key, [posting]);
     else list.push(posting);
     this.count++;
     return true;
@@ -38,12 +41,13 @@ export class IpPrefixIndex<T> {
   remove(blockText: string, posting: T): void {
     const range = parseIpRange(blockText);
     if (range === undefined) return;
-    const list = this.families.get(range.family)?.byLength.get(range.prefix)?.get(range.network);
+    const key = networkKey(range);
+    const list = this.families.get(range.family)?.byLength.get(range.prefix)?.get(key);
     const at = list?.indexOf(posting) ?? -1;
     if (list !== undefined && at >= 0) {
       list.splice(at, 1);
       this.count--;
-      if (list.length === 0) this.families.get(range.family)?.byLength.get(range.prefix)?.delete(range.network);
+      if (list.length === 0) this.families.get(range.family)?.byLength.get(range.prefix)?.delete(key);
     }
   }
 
@@ -54,6 +58,18 @@ export class IpPrefixIndex<T> {
   /** Postings of every block that contains all of `valueText` (an address or a block); nothing for non-IP text. */
   lookup(valueText: string, onPosting: (posting: T) => void): void {
     if (this.count === 0) return;
+    // The common case, a plain IPv4 address, without BigInt: mask the 32-bit number per length.
+    const v4 = parseIpv4(valueText);
+    if (v4 !== null) {
+      const family = this.families.get(4);
+      if (family === undefined) return;
+      for (const length of family.lengths) {
+        const size = 2 ** (32 - length);
+        const list = family.byLength.get(length)?.get(Math.floor(v4 / size) * size);
+        if (list !== undefined) for (const posting of list) onPosting(posting as T);
+      }
+      return;
+    }
     const range = parseIpRange(valueText);
     if (range !== undefined) this.lookupRange(range, onPosting);
   }
@@ -65,8 +81,13 @@ export class IpPrefixIndex<T> {
     for (const length of family.lengths) {
       if (length > range.prefix) break;
       const hostBits = BigInt(bits - length);
-      const list = family.byLength.get(length)?.get((range.network >> hostBits) << hostBits);
+      const network = (range.network >> hostBits) << hostBits;
+      const list = family.byLength.get(length)?.get(range.family === 4 ? Number(network) : network);
       if (list !== undefined) for (const posting of list) onPosting(posting as T);
     }
   }
+}
+
+function networkKey(range: IpRange): number | bigint {
+  return range.family === 4 ? Number(range.network) : range.network;
 }

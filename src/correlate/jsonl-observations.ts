@@ -61,7 +61,10 @@ export function jsonlObservations(value: unknown, now: () => string): JsonlResul
   if (value['type'] === 'observed-data') {
     const embedded = value['objects'];
     if (isRecord(embedded)) {
-      for (const [key, object] of Object.entries(embedded)) if (!isRecord(object) || typeof object['type'] !== 'string') return `objects.${key} is not a STIX object`;
+      for (const key in embedded) {
+        const object = embedded[key];
+        if (!isRecord(object) || typeof object['type'] !== 'string') return `objects.${key} is not a STIX object`;
+      }
       const result = observedDataResult(value, embedded as Record<string, JsonRecord>);
       return typeof result === 'string' ? result : [result];
     }

@@ -45,22 +45,62 @@ export function toObservedData(observation: LogObservation): ObservedDataWithObj
 /** Epoch seconds (fractions kept to the millisecond) → STIX timestamp; undefined when out of range. */
 export function timestampFromEpochSeconds(seconds: number): string | undefined {
   if (!Number.isFinite(seconds) || seconds < 0 || seconds > 253402300799) return undefined;
-  return new Date(Math.round(seconds * 1000)).toISOString();
+  const millis = Math.round(seconds * 1000);
+  const whole = Math.floor(millis / 1000);
+  // Log records come in runs within the same second: format the second once.
+  if (whole !== lastSecond) {
+    lastSecond = whole;
+    lastSecondPrefix = new Date(whole * 1000).toISOString().slice(0, 20);
+  }
+  const fraction = millis - whole * 1000;
+  return `${lastSecondPrefix}${fraction < 10 ? '00' : fraction < 100 ? '0' : ''}${fraction}Z`;
 }
 
+let lastSecond = Number.NaN;
+let lastSecondPrefix = '';
+
 const isoLike = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/;
+const validDays = new Map<string, boolean>();
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+const digitPositions = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22];
+
+/** `YYYY-MM-DDTHH:MM:SS.sssZ` exactly as toISOString writes it, on a real calendar day. */
+function isCanonicalTimestamp(s: string): boolean {
+  if (s.length !== 24 || s.charCodeAt(23) !== 90 || s.charCodeAt(10) !== 84 || s.charCodeAt(19) !== 46) return false;
+  for (let k = 0; k < digitPositions.length; k++) if (!isDigit(s.charCodeAt(digitPositions[k] as number))) return false;
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return false;
+  const twoDigits = (at: number): number => (s.charCodeAt(at) - 48) * 10 + s.charCodeAt(at + 1) - 48;
+  if (twoDigits(11) > 23 || twoDigits(14) > 59 || twoDigits(17) > 59) return false;
+  const day = s.slice(0, 10);
+  let valid = validDays.get(day);
+  if (valid === undefined) {
+    const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+    const check = new Date(Date.UTC(y, m - 1, d));
+    valid = m >= 1 && m <= 12 && check.getUTCDate() === d && check.getUTCMonth() === m - 1;
+    if (validDays.size > 10_000) validDays.clear();
+    validDays.set(day, valid);
+  }
+  return valid;
+}
 
 /**
  * A time as logs write it — RFC 3339 / ISO 8601 with `Z`, an offset (`+0000`, `+01:00`) or none (read as
- * UTC), or epoch seconds as a number or numeric text — → STIX timestamp; undefined when it is neither.
+ * UTC), or epoch seconds as a number or numeric text — → STIX timestamp (UTC, milliseconds); undefined
+ * when it is neither.
  */
 export function toStixTimestamp(value: unknown): string | undefined {
   if (typeof value === 'number') return timestampFromEpochSeconds(value);
   if (typeof value !== 'string') return undefined;
+  if (isCanonicalTimestamp(value)) return value;
   if (/^\d+(\.\d+)?$/.test(value)) return timestampFromEpochSeconds(Number(value));
   const m = isoLike.exec(value);
   if (m === null) return undefined;
   const [, y, mo, d, h, mi, s, fraction = '', zone = 'Z'] = m;
+  if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return undefined;
   const offset = zone === 'Z' ? 'Z' : `${zone.slice(0, 3)}:${zone.slice(-2)}`;
   const millis = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}${fraction.slice(0, 4)}${offset}`);
   if (Number.isNaN(millis)) return undefined;

@@ -220,6 +220,11 @@ describe('times as logs write them', () => {
     assert.equal(toStixTimestamp('2026-01-01T01:00:00.123456+0100'), '2026-01-01T00:00:00.123Z');
     assert.equal(toStixTimestamp('2026-01-01 00:00:00'), '2026-01-01T00:00:00.000Z');
     assert.equal(toStixTimestamp('2026-02-30T00:00:00Z'), undefined);
+    assert.equal(toStixTimestamp('2026-02-30T00:00:00.000Z'), undefined);
+    assert.equal(toStixTimestamp('2026-01-01T24:00:00.000Z'), undefined);
+    assert.equal(toStixTimestamp('2026-01-01T23:59:59.999Z'), '2026-01-01T23:59:59.999Z');
+    assert.equal(toStixTimestamp(1767225600.9996), '2026-01-01T00:00:01.000Z');
+    assert.equal(toStixTimestamp(1767225601.05), '2026-01-01T00:00:01.050Z');
     assert.equal(toStixTimestamp('soon'), undefined);
   });
 });

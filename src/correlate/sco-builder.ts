@@ -6,7 +6,9 @@ import type { JsonRecord } from './log-observation.ts';
 export class ScoBuilder {
   readonly objects: Record<string, JsonRecord> = {};
   private next = 0;
-  private readonly byValue = new Map<string, string>();
+  // A record has a handful of SCOs: a short list beats a Map here.
+  private readonly seenKeys: string[] = [];
+  private readonly seenRefs: string[] = [];
 
   add(sco: JsonRecord): string {
     const key = String(this.next++);
@@ -19,7 +21,7 @@ export class ScoBuilder {
     if (typeof text !== 'string' || text === '') return undefined;
     const type = parseIpv4(text) !== null ? 'ipv4-addr' : text.includes(':') && parseIpv6(text) !== null ? 'ipv6-addr' : undefined;
     if (type === undefined) return undefined;
-    return this.once(`${type}:${text}`, () => ({ type, value: text }));
+    return this.once(type, text);
   }
 
   /** A domain-name for the text (an address becomes an IP SCO instead). */
@@ -28,12 +30,12 @@ export class ScoBuilder {
     const ip = this.ip(text);
     if (ip !== undefined) return ip;
     const value = text.endsWith('.') ? text.slice(0, -1) : text;
-    return this.once(`domain-name:${value}`, () => ({ type: 'domain-name', value }));
+    return this.once('domain-name', value);
   }
 
   url(text: unknown): string | undefined {
     if (typeof text !== 'string' || text === '') return undefined;
-    return this.once(`url:${text}`, () => ({ type: 'url', value: text }));
+    return this.once('url', text);
   }
 
   /** network-traffic between two addresses, with ports and protocols when known. */
@@ -45,10 +47,6 @@ export class ScoBuilder {
     const sco: Record<string, unknown> = { type: 'network-traffic', protocols: protocols.length > 0 ? protocols : ['ipv4'] };
     if (src !== undefined) sco['src_ref'] = src;
     if (dst !== undefined) sco['dst_ref'] = dst;
-    const port = (value: unknown): number | undefined => {
-      const n = typeof value === 'string' ? Number(value) : value;
-      return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 65535 ? n : undefined;
-    };
     const srcPort = port(fields.srcPort);
     const dstPort = port(fields.dstPort);
     if (srcPort !== undefined) sco['src_port'] = srcPort;
@@ -60,14 +58,20 @@ export class ScoBuilder {
     return this.next;
   }
 
-  private once(key: string, make: () => JsonRecord): string {
-    let ref = this.byValue.get(key);
-    if (ref === undefined) {
-      ref = this.add(make());
-      this.byValue.set(key, ref);
-    }
+  private once(type: string, value: string): string {
+    const key = `${type}:${value}`;
+    const at = this.seenKeys.indexOf(key);
+    if (at >= 0) return this.seenRefs[at] as string;
+    const ref = this.add({ type, value });
+    this.seenKeys.push(key);
+    this.seenRefs.push(ref);
     return ref;
   }
+}
+
+function port(value: unknown): number | undefined {
+  const n = typeof value === 'string' ? Number(value) : value;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 65535 ? n : undefined;
 }
 
 /** `hashes` from whichever of MD5, SHA-1, SHA-256 are present (hex of the right length). */

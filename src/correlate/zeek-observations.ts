@@ -31,26 +31,27 @@ export interface ZeekRecordResult {
 
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined || value === null ? [] : [value]);
 
+function addTraffic(b: ScoBuilder, record: JsonRecord, services: readonly unknown[]): void {
+  b.traffic({
+    src: record['id.orig_h'],
+    dst: record['id.resp_h'],
+    srcPort: record['id.orig_p'],
+    dstPort: record['id.resp_p'],
+    protocols: [record['proto'], ...services],
+  });
+}
+
 /** The SCOs of one Zeek record of the given kind; a reason when the record cannot be one. */
 export function zeekRecordObservation(kind: ZeekLogKind, record: JsonRecord): ZeekRecordResult | string {
   const timestamp = toStixTimestamp(record['ts']);
   if (timestamp === undefined) return `ts ${JSON.stringify(record['ts'])} is not a time`;
   const b = new ScoBuilder();
-  const traffic = (...services: unknown[]): void => {
-    b.traffic({
-      src: record['id.orig_h'],
-      dst: record['id.resp_h'],
-      srcPort: record['id.orig_p'],
-      dstPort: record['id.resp_p'],
-      protocols: [record['proto'], ...services],
-    });
-  };
   switch (kind) {
     case 'conn':
-      traffic(...String(record['service'] ?? '').split(','));
+      addTraffic(b, record, String(record['service'] ?? '').split(','));
       break;
     case 'dns': {
-      traffic('dns');
+      addTraffic(b, record, ['dns']);
       const query = b.domain(record['query']);
       const resolved = list(record['answers'])
         .map((answer) => b.domain(answer))
@@ -62,7 +63,7 @@ export function zeekRecordObservation(kind: ZeekLogKind, record: JsonRecord): Ze
       break;
     }
     case 'http': {
-      traffic('http');
+      addTraffic(b, record, ['http']);
       const host = record['host'];
       b.domain(host);
       const uri = record['uri'];
@@ -72,7 +73,7 @@ export function zeekRecordObservation(kind: ZeekLogKind, record: JsonRecord): Ze
     }
     case 'files': {
       for (const host of [...list(record['tx_hosts']), ...list(record['rx_hosts'])]) b.ip(host);
-      if ('id.orig_h' in record) traffic();
+      if ('id.orig_h' in record) addTraffic(b, record, []);
       const file: Record<string, unknown> = { type: 'file' };
       const hashes = hashesOf(record['md5'], record['sha1'], record['sha256']);
       if (hashes !== undefined) file['hashes'] = hashes;
@@ -84,7 +85,7 @@ export function zeekRecordObservation(kind: ZeekLogKind, record: JsonRecord): Ze
       break;
     }
     case 'ssl':
-      traffic('ssl');
+      addTraffic(b, record, ['ssl']);
       b.domain(record['server_name']);
       break;
     case 'x509': {
