@@ -16,6 +16,7 @@ import {
 } from '../circles/circle-operations.ts';
 import { toCircleDocument } from '../policy/circle-documents.ts';
 import { visibleMembers } from '../policy/circle.ts';
+import { parseMicroTimestamp } from '../stix/micro-timestamp.ts';
 
 interface CircleParams {
   circleId: string;
@@ -30,17 +31,40 @@ function actorOf(request: FastifyRequest): CircleActor {
   return { organisationId: request.auth.recipient.organisationId, admin: request.auth.recipient.admin };
 }
 
-function bodyOf(request: FastifyRequest): Record<string, unknown> {
+function badField(key: string, message: string): EntenteError {
+  return new EntenteError('ENT_HTTP_BAD_QUERY', message, { parameter: key });
+}
+
+/**
+ * The JSON object body with only the fields the route defines: a misspelt or invented field is
+ * refused, never silently ignored (`{"organisation_id": …, "admin": true}` is a mistake or a probe).
+ */
+function bodyOf(request: FastifyRequest, fields: readonly string[]): Record<string, unknown> {
   const body = request.body;
   if (body === undefined || body === null) return {};
   if (typeof body !== 'object' || Array.isArray(body)) throw new EntenteError('ENT_INPUT_NOT_ENVELOPE', 'The body must be a JSON object');
-  return body as Record<string, unknown>;
+  const record = body as Record<string, unknown>;
+  const unknown = Object.keys(record).find((key) => !fields.includes(key));
+  if (unknown !== undefined) {
+    const name = unknown.slice(0, 64);
+    throw badField(name, `unknown field "${name}"; this route takes ${fields.length === 0 ? 'no fields' : fields.map((field) => `"${field}"`).join(', ')}`);
+  }
+  return record;
 }
 
 function optionalString(body: Record<string, unknown>, key: string): string | undefined {
-  const value = body[key];
+  const value = Object.hasOwn(body, key) ? body[key] : undefined;
   if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new EntenteError('ENT_HTTP_BAD_QUERY', `"${key}" must be a string`, { parameter: key });
+  if (typeof value !== 'string') throw badField(key, `"${key}" must be a string`);
+  return value;
+}
+
+const IDENTITY_ID = /^identity--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** An organisation named in a body: a STIX identity id as circle documents hold it, never echoed back at length. */
+function optionalOrganisation(body: Record<string, unknown>, key: string): string | undefined {
+  const value = optionalString(body, key);
+  if (value !== undefined && !IDENTITY_ID.test(value)) throw badField(key, `"${key}" must be a STIX identity id (identity--<uuid>, in lower case)`);
   return value;
 }
 
@@ -65,6 +89,7 @@ export function registerCircleRoutes(app: FastifyInstance, deps: CircleDeps): vo
     });
   });
 
+  // The circle document is checked field by field (unknown fields included) by createCircle.
   app.post('/api/circles', { config: { policy: 'admin', media: 'json' } }, async (request, reply) => {
     const circle = await createCircle(deps, request.body);
     return sendJson(reply, 201, toCircleDocument(circle));
@@ -86,15 +111,13 @@ export function registerCircleRoutes(app: FastifyInstance, deps: CircleDeps): vo
   });
 
   app.post<{ Params: CircleParams }>('/api/circles/:circleId/members', authenticated, async (request, reply) => {
-    const body = bodyOf(request);
-    const organisationId = optionalString(body, 'organisation_id');
-    if (organisationId === undefined) throw new EntenteError('ENT_HTTP_BAD_QUERY', '"organisation_id" is required', { parameter: 'organisation_id' });
+    const body = bodyOf(request, ['organisation_id', 'role', 'trial']);
+    const organisationId = optionalOrganisation(body, 'organisation_id');
+    if (organisationId === undefined) throw badField('organisation_id', '"organisation_id" is required');
     const role = optionalString(body, 'role') ?? 'consumer';
-    if (role !== 'coordinator' && role !== 'contributor' && role !== 'consumer') {
-      throw new EntenteError('ENT_HTTP_BAD_QUERY', '"role" must be coordinator, contributor or consumer', { parameter: 'role' });
-    }
+    if (role !== 'coordinator' && role !== 'contributor' && role !== 'consumer') throw badField('role', '"role" must be coordinator, contributor or consumer');
     const trial = body['trial'] ?? false;
-    if (typeof trial !== 'boolean') throw new EntenteError('ENT_HTTP_BAD_QUERY', '"trial" must be true or false', { parameter: 'trial' });
+    if (typeof trial !== 'boolean') throw badField('trial', '"trial" must be true or false');
     const circle = await invite(deps, actorOf(request), request.params.circleId, { organisationId, role, trial });
     return sendJson(reply, 200, toCircleDocument(circle));
   });
@@ -105,33 +128,35 @@ export function registerCircleRoutes(app: FastifyInstance, deps: CircleDeps): vo
   });
 
   app.post<{ Params: CircleParams }>('/api/circles/:circleId/agreements', authenticated, async (request, reply) => {
-    const agreement = await proposeAgreement(deps, actorOf(request), request.params.circleId, bodyOf(request)['terms']);
+    const agreement = await proposeAgreement(deps, actorOf(request), request.params.circleId, bodyOf(request, ['terms'])['terms']);
     return sendJson(reply, 201, { circle_id: agreement.circleId, version: agreement.version, proposed_at: agreement.proposedAt });
   });
 
   app.post<{ Params: CircleParams }>('/api/circles/:circleId/accept', authenticated, async (request, reply) => {
     const actor = actorOf(request);
-    const body = bodyOf(request);
+    const body = bodyOf(request, ['version', 'organisation_id']);
     const version = body['version'];
-    if (version !== undefined && (typeof version !== 'number' || !Number.isInteger(version) || version < 1)) {
-      throw new EntenteError('ENT_HTTP_BAD_QUERY', '"version" must be a positive integer', { parameter: 'version' });
+    if (version !== undefined && (typeof version !== 'number' || !Number.isInteger(version) || version < 1 || version > 1_000_000)) {
+      throw badField('version', '"version" must be a positive integer (at most 1000000)');
     }
-    const organisationId = optionalString(body, 'organisation_id') ?? actor.organisationId;
+    const organisationId = optionalOrganisation(body, 'organisation_id') ?? actor.organisationId;
     const accepted = await acceptAgreement(deps, actor, request.params.circleId, organisationId, version);
     return sendJson(reply, 200, { circle_id: request.params.circleId, organisation_id: organisationId, version: accepted.version, accepted_at: accepted.acceptedAt });
   });
 
   app.post<{ Params: CircleParams }>('/api/circles/:circleId/leave', authenticated, async (request, reply) => {
     const actor = actorOf(request);
-    const organisationId = optionalString(bodyOf(request), 'organisation_id') ?? actor.organisationId;
+    const organisationId = optionalOrganisation(bodyOf(request, ['organisation_id']), 'organisation_id') ?? actor.organisationId;
     const result = await leave(deps, actor, request.params.circleId, organisationId);
     return sendJson(reply, 200, { circle_id: result.circle.id, organisation_id: organisationId, recall_notices_queued: result.recalls });
   });
 
   app.post<{ Params: CircleParams }>('/api/circles/:circleId/end', authenticated, async (request, reply) => {
-    const at = optionalString(bodyOf(request), 'at');
-    const endAt = at === undefined ? undefined : new Date(at);
-    if (endAt !== undefined && Number.isNaN(endAt.getTime())) throw new EntenteError('ENT_HTTP_BAD_QUERY', '"at" must be an RFC 3339 timestamp', { parameter: 'at' });
+    const at = optionalString(bodyOf(request, ['at']), 'at');
+    // Strictly a STIX timestamp: Date would read "2099", local times and February 30 as something.
+    const micros = at === undefined ? undefined : parseMicroTimestamp(at);
+    if (at !== undefined && micros === undefined) throw badField('at', '"at" must be an RFC 3339 timestamp in UTC such as 2026-12-31T00:00:00Z');
+    const endAt = micros === undefined ? undefined : new Date(Math.floor(micros / 1000));
     const result = await end(deps, actorOf(request), request.params.circleId, endAt);
     return sendJson(reply, 200, { circle_id: result.circle.id, valid_until: result.circle.validUntil, recall_notices_queued: result.recalls });
   });
