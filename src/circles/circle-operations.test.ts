@@ -195,6 +195,22 @@ describe('circle operations', () => {
       assert.equal((await store.getCircle('grid-2026'))?.members.length, 4);
     });
 
+    it('answers a repeated acceptance with the one that stands', async () => {
+      const first = await acceptAgreement(deps, as(BANK), 'grid-2026', BANK);
+      tick(60_000);
+      const again = await acceptAgreement(deps, as(BANK), 'grid-2026', BANK);
+      assert.deepEqual(again, first);
+      assert.equal((await store.getAgreementState('grid-2026')).acceptances.length, 1);
+    });
+
+    it('refuses terms proposed in the name of a home organisation that is no longer a coordinator (they would bind nobody)', async () => {
+      await leave(deps, admin, 'grid-2026', HOME);
+      tick();
+      await fails(proposeAgreement(deps, admin, 'grid-2026', terms('retain')), 'ENT_CIRCLE_FORBIDDEN', /would bind nobody/);
+      assert.equal((await store.getAgreementState('grid-2026')).agreements.length, 1);
+      assert.equal((await proposeAgreement(deps, as(GRID), 'grid-2026', terms('retain'))).version, 2);
+    });
+
     it('promotes a trial member', async () => {
       const circle = await promote(deps, as(GRID), 'grid-2026', NGO);
       assert.equal(circle.members.find((member) => member.organisationId === NGO)?.trial, false);

@@ -157,6 +157,12 @@ export async function proposeAgreement(deps: CircleDeps, actor: CircleActor, cir
   const version = state.agreements.reduce((highest, agreement) => Math.max(highest, agreement.version), 0) + 1;
   // An administrator proposes on behalf of the home organisation, which coordinates the circles it hosts.
   const proposedBy = actor.admin ? deps.homeOrganisationId : actor.organisationId;
+  // Terms bind only when a coordinator proposed them (bindingAgreement): once the home organisation
+  // has left, a version proposed in its name would be accepted by members and bind nobody.
+  const proposer = membershipAt(circle, proposedBy, at);
+  if (proposer.kind !== 'member' || proposer.member.role !== 'coordinator') {
+    throw new EntenteError('ENT_CIRCLE_FORBIDDEN', `${proposedBy} is not a coordinator of circle ${circleId} now; terms it proposed would bind nobody`);
+  }
   const parsed = parseAgreement({ circle_id: circleId, version, proposed_by: proposedBy, proposed_at: at.toISOString(), terms });
   if (!parsed.ok) throw invalid('ENT_POLICY_AGREEMENT_INVALID', parsed.error);
   await deps.store.addAgreement(parsed.value);
@@ -184,9 +190,12 @@ export async function acceptAgreement(
   if (!state.agreements.some((agreement) => agreement.version === chosen)) {
     throw new EntenteError('ENT_AGREEMENT_NOT_FOUND', chosen === 0 ? `Circle ${circleId} has no proposed terms yet` : `Circle ${circleId} has no agreement version ${chosen}`);
   }
-  const acceptedAt = at.toISOString();
-  await deps.store.addAcceptance({ circleId, organisationId, version: chosen, acceptedAt });
-  return { version: chosen, acceptedAt };
+  await deps.store.addAcceptance({ circleId, organisationId, version: chosen, acceptedAt: at.toISOString() });
+  // Accepting again changes nothing: answer with the acceptance that stands, not with this instant.
+  const stored = (await deps.store.getAgreementState(circleId)).acceptances.find(
+    (acceptance) => acceptance.organisationId === organisationId && acceptance.version === chosen,
+  );
+  return { version: chosen, acceptedAt: stored?.acceptedAt ?? at.toISOString() };
 }
 
 /** The member leaves now; with the recall end rule, what it received is queued for recall. */
