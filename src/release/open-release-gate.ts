@@ -1,8 +1,9 @@
 import { releaseAuditEntry, type AuditEntry } from '../audit/audit-chain.ts';
-import { decideRelease, type CircleChannel, type ReleaseDecision } from '../policy/decide-release.ts';
+import { bindingAgreement } from '../policy/agreement.ts';
+import { decideRelease, type CircleChannel, type ReleaseDecision, type ReleaseSubject } from '../policy/decide-release.ts';
 import type { Recipient } from '../policy/recipient.ts';
 import { TLP1_MARKING_IDS, TLP2_MARKING_IDS } from '../policy/tlp.ts';
-import type { ObjectStore, StoredEntry } from '../store/object-store.ts';
+import { versionKey, type ObjectStore, type StoredEntry } from '../store/object-store.ts';
 import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
 
 /**
@@ -30,8 +31,11 @@ export interface ReleaseGate {
 
 export type GateStore = Pick<
   ObjectStore,
-  'getCircleByCollection' | 'getAgreementState' | 'getOrganisation' | 'latestVersions' | 'listEntries' | 'appendAudit'
+  'getCircleByCollection' | 'getAgreementState' | 'getOrganisation' | 'latestVersions' | 'listEntries' | 'appendAudit' | 'contributionsOf'
 >;
+
+type ReceivedVia = NonNullable<ReleaseSubject['receivedVia']>;
+const ONWARD_ORDER: readonly ReceivedVia['onwardSharing'][] = ['none', 'organisation', 'circles'];
 
 /** How far the gate follows references (relationship → indicator → …) before calling the target unknown. */
 const MAX_REFERENCE_DEPTH = 4;
@@ -99,6 +103,40 @@ export async function openReleaseGate(
     return pending;
   }
 
+  const sourceTerms = new Map<string, Promise<ReceivedVia>>();
+  /** The onward-sharing terms a contribution arrived under: the contributor's binding terms in that circle. */
+  function termsOfContribution(collection: string, contributor: string): Promise<ReceivedVia> {
+    const key = `${collection}\u0000${contributor}`;
+    let pending = sourceTerms.get(key);
+    if (pending === undefined) {
+      pending = (async (): Promise<ReceivedVia> => {
+        const source = await store.getCircleByCollection(collection);
+        // Received outside any circle: no terms were agreed, so nothing allows passing it on.
+        if (source === undefined) return { circleId: `collection:${collection}`, onwardSharing: 'none' };
+        const binding = bindingAgreement(await store.getAgreementState(source.id), source, contributor, at);
+        return { circleId: source.id, onwardSharing: binding.kind === 'bound' ? binding.agreement.terms.onwardSharing : 'none' };
+      })();
+      sourceTerms.set(key, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * Set when another organisation sent this version to the node through another collection: then
+   * releasing it here is onward sharing, under the strictest terms it arrived with. What the
+   * recipient sent itself, or what arrived through this very circle, is not.
+   */
+  async function receivedViaOf(entry: StoredEntry): Promise<ReceivedVia | undefined> {
+    const contributions = (await store.contributionsOf([{ id: entry.id, version: entry.version }])).get(versionKey(entry.id, entry.version)) ?? [];
+    let strictest: ReceivedVia | undefined;
+    for (const contribution of contributions) {
+      if (contribution.collectionId === collectionId || contribution.organisationId === recipient.organisationId) continue;
+      const terms = await termsOfContribution(contribution.collectionId, contribution.organisationId);
+      if (strictest === undefined || ONWARD_ORDER.indexOf(terms.onwardSharing) < ONWARD_ORDER.indexOf(strictest.onwardSharing)) strictest = terms;
+    }
+    return strictest;
+  }
+
   async function decideEntry(entry: StoredEntry, depth: number, path: ReadonlySet<string>): Promise<{ decision: ReleaseDecision; object?: StixObject }> {
     const object = parseObject(entry.json);
     if (object === undefined) return { decision: { kind: 'withhold', reasons: ['object: stored JSON is not an object'] } };
@@ -107,7 +145,13 @@ export async function openReleaseGate(
     for (const id of referencesOf(object)) referenced.set(id, await verdictOf(id, depth + 1, path));
     const channel: { collectionId: string; circle?: CircleChannel } = { collectionId };
     if (base !== undefined) channel.circle = { ...base, lookup: (id) => referenced.get(id) };
-    const decision = decideRelease({ id: entry.id, type: entry.type, version: entry.version, object, markingDefinitions }, recipient, channel, at);
+    const receivedVia = await receivedViaOf(entry);
+    const decision = decideRelease(
+      { id: entry.id, type: entry.type, version: entry.version, object, markingDefinitions, ...(receivedVia === undefined ? {} : { receivedVia }) },
+      recipient,
+      channel,
+      at,
+    );
     return { decision, object };
   }
 

@@ -26,6 +26,8 @@ export interface IngestRequest {
   readonly objects: readonly StixObject[];
   /** Present for TAXII POST (its status resource); the CLI import may leave it out. */
   readonly status?: StatusDraft;
+  /** The partner organisation that sent the objects (a partner's TAXII POST); absent for the home organisation. */
+  readonly contributorOrganisationId?: string;
 }
 
 /**
@@ -33,7 +35,7 @@ export interface IngestRequest {
  * count, deduplicate and reject the same way. Objects and status are stored in one transaction.
  */
 export async function ingest(store: ObjectStore, request: IngestRequest): Promise<IngestResult> {
-  const outcomes = await store.addObjects(request.collectionId, request.objects, request.status);
+  const outcomes = await store.addObjects(request.collectionId, request.objects, request.status, request.contributorOrganisationId);
   let accepted = 0;
   let duplicate = 0;
   const rejected: IngestRejection[] = (request.status?.validationFailures ?? []).map((failure) => ({

@@ -19,7 +19,14 @@ export interface ObjectStore
    * Outcomes come back in input order. Throws ENT_COLLECTION_NOT_FOUND for an unknown collection;
    * a `status.statusId` that is already used makes the whole call fail and store nothing.
    */
-  addObjects(collectionId: string, objects: readonly StixObject[], status?: StatusDraft): Promise<AddOutcome[]>;
+  addObjects(collectionId: string, objects: readonly StixObject[], status?: StatusDraft, contributorOrganisationId?: string): Promise<AddOutcome[]>;
+
+  /**
+   * Which partner organisations contributed each version (`id` + version key) to which collections:
+   * recorded by `addObjects` when a contributor is given (a partner's TAXII POST). A version this
+   * node received through one circle and releases through another is onward sharing.
+   */
+  contributionsOf(versions: readonly { readonly id: string; readonly version: string }[]): Promise<Map<string, Contribution[]>>;
 
   /** Entries (object versions) of a collection, oldest `dateAdded` first, keyset-paginated. */
   listEntries(collectionId: string, filter: EntryFilter, page: PageRequest): Promise<Page>;
@@ -50,6 +57,16 @@ export interface ObjectStore
   countEntries(collectionId: string): Promise<{ objects: number; versions: number }>;
 
   close(): Promise<void>;
+}
+
+export interface Contribution {
+  readonly collectionId: string;
+  readonly organisationId: string;
+}
+
+/** The key `contributionsOf` uses for one version. */
+export function versionKey(id: string, version: string): string {
+  return `${id}\u0000${version}`;
 }
 
 export interface CollectionRecord {

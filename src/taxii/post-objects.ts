@@ -77,6 +77,7 @@ export function createObjectsPost(deps: ObjectsPostDeps): ObjectsPost {
       collectionId: input.collectionId,
       objects: valid,
       status: { statusId, requestTimestamp: now.toISOString(), tokenName: input.tokenName, validationFailures: failures },
+      ...(input.recipient.actsForHome ? {} : { contributorOrganisationId: input.recipient.organisationId }),
     });
     const record = await deps.store.getStatus(statusId);
     if (record === undefined) throw new EntenteError('ENT_STORE_UNAVAILABLE', `The store did not record status ${statusId}`);

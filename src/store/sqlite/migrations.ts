@@ -137,4 +137,12 @@ export const migrations: readonly string[] = [
     UNIQUE (circle_id, organisation_id, object_id, version)
   );
   `,
+  /* 4: which partner organisation contributed which version to which collection (onward sharing) */ `
+  CREATE TABLE contributions (
+    vid INTEGER NOT NULL REFERENCES object_versions (vid),
+    collection_key INTEGER NOT NULL REFERENCES collections (key),
+    organisation_id TEXT NOT NULL,
+    PRIMARY KEY (vid, collection_key, organisation_id)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -4,11 +4,13 @@ import { EntenteError } from '../../errors/entente-error.ts';
 import type { StixObject } from '../../stix/types.ts';
 import { versionOf } from '../../stix/versions.ts';
 import { compareVersions, equivalentVersionKeys } from '../compare-versions.ts';
+import { versionKey } from '../object-store.ts';
 import type {
   AddOutcome,
   AuditQuery,
   AuditRecord,
   CollectionRecord,
+  Contribution,
   EntryFilter,
   NewCollection,
   OrganisationRecord,
@@ -334,7 +336,7 @@ export class SqliteObjectStore implements ObjectStore {
 
   // ---- Objects ----
 
-  async addObjects(collectionId: string, objects: readonly StixObject[], status?: StatusDraft): Promise<AddOutcome[]> {
+  async addObjects(collectionId: string, objects: readonly StixObject[], status?: StatusDraft, contributorOrganisationId?: string): Promise<AddOutcome[]> {
     return this.#guard(() => {
       const add = this.#db.transaction(() => {
         const collection = this.#requireCollection(collectionId);
@@ -347,6 +349,15 @@ export class SqliteObjectStore implements ObjectStore {
           return lastDateAdded;
         };
         const outcomes = objects.map((object) => this.#addObject(collection.key, object, nextDateAdded));
+        if (contributorOrganisationId !== undefined) {
+          for (const outcome of outcomes) {
+            if (outcome.kind === 'rejected') continue;
+            const row = this.#db.prepare('SELECT vid FROM object_versions WHERE object_id = ? AND version = ?').get(outcome.id, outcome.version) as { vid: number } | undefined;
+            if (row !== undefined) {
+              this.#db.prepare('INSERT OR IGNORE INTO contributions (vid, collection_key, organisation_id) VALUES (?, ?, ?)').run(row.vid, collection.key, contributorOrganisationId);
+            }
+          }
+        }
         if (lastDateAdded !== collection.last_date_added) {
           this.#sql.updateLastDateAdded.run(lastDateAdded, collection.key);
         }
@@ -560,6 +571,7 @@ export class SqliteObjectStore implements ObjectStore {
           if (this.#sql.selectHasEntries.get(entry.vid) === undefined) {
             // No collection holds this version any more: forget it, so it blocks no later re-publication.
             this.#sql.deleteText.run(entry.vid);
+            this.#db.prepare('DELETE FROM contributions WHERE vid = ?').run(entry.vid);
             this.#sql.deleteVersion.run(entry.vid);
           } else if (entry.is_latest === 1) {
             this.#refreshSearchText(entry.vid);
@@ -611,6 +623,22 @@ export class SqliteObjectStore implements ObjectStore {
           rank: -row.score,
         };
       });
+    });
+  }
+
+  async contributionsOf(versions: readonly { readonly id: string; readonly version: string }[]): Promise<Map<string, Contribution[]>> {
+    return this.#guard(() => {
+      const found = new Map<string, Contribution[]>();
+      const statement = this.#db.prepare(
+        `SELECT c.id AS collection_id, k.organisation_id AS organisation_id
+           FROM contributions k JOIN object_versions v ON v.vid = k.vid JOIN collections c ON c.key = k.collection_key
+          WHERE v.object_id = ? AND v.version = ?`,
+      );
+      for (const { id, version } of versions) {
+        const rows = statement.all(id, version) as { collection_id: string; organisation_id: string }[];
+        if (rows.length > 0) found.set(versionKey(id, version), rows.map((row) => ({ collectionId: row.collection_id, organisationId: row.organisation_id })));
+      }
+      return found;
     });
   }
 
