@@ -116,7 +116,7 @@ export function registerCircleRoutes(app: FastifyInstance, deps: CircleDeps): vo
     if (organisationId === undefined) throw badField('organisation_id', '"organisation_id" is required');
     const role = optionalString(body, 'role') ?? 'consumer';
     if (role !== 'coordinator' && role !== 'contributor' && role !== 'consumer') throw badField('role', '"role" must be coordinator, contributor or consumer');
-    const trial = body['trial'] ?? false;
+    const trial = Object.hasOwn(body, 'trial') ? body['trial'] : false;
     if (typeof trial !== 'boolean') throw badField('trial', '"trial" must be true or false');
     const circle = await invite(deps, actorOf(request), request.params.circleId, { organisationId, role, trial });
     return sendJson(reply, 200, toCircleDocument(circle));

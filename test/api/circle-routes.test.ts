@@ -182,6 +182,9 @@ describe('/api/circles', () => {
       refused(await node.call('admin', 'POST', url, { organisation_id: ORG.grid, role: 'god' }), 400, 'ENT_HTTP_BAD_QUERY', /"role" must be/);
       refused(await node.call('admin', 'POST', url, { organisation_id: ORG.grid, role: huge }), 400, 'ENT_HTTP_BAD_QUERY', /"role" must be/);
       refused(await node.call('admin', 'POST', url, { organisation_id: ORG.grid, trial: 'yes' }), 400, 'ENT_HTTP_BAD_QUERY', /"trial" must be true or false/);
+      refused(await node.call('admin', 'POST', url, { organisation_id: ORG.grid, trial: null }), 400, 'ENT_HTTP_BAD_QUERY', /"trial" must be true or false/);
+      refused(await node.call('admin', 'POST', url, { organisation_id: null }), 400, 'ENT_HTTP_BAD_QUERY', /"organisation_id" must be a string/);
+      refused(await node.call('admin', 'POST', url, { organisation_id: ORG.grid, role: null }), 400, 'ENT_HTTP_BAD_QUERY', /"role" must be a string/);
       refused(await node.call('admin', 'POST', url, { organisation_id: ORG.grid, admin: true }), 400, 'ENT_HTTP_BAD_QUERY', /unknown field "admin"/);
       refused(await node.call('admin', 'POST', url, JSON.parse(`{"organisation_id": "${ORG.grid}", "__proto__": {"role": "coordinator"}}`)), 400, 'ENT_HTTP_BAD_QUERY', /unknown field "__proto__"/);
       const circle = status(await node.call('admin', 'GET', '/api/circles/open-circle'), 200).json<CircleDocument>();
