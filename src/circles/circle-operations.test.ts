@@ -211,6 +211,45 @@ describe('circle operations', () => {
       assert.equal((await proposeAgreement(deps, as(GRID), 'grid-2026', terms('retain'))).version, 2);
     });
 
+    it('never loses a change made at the same time as another one (a leave is not undone by an invitation)', async () => {
+      let clock = now.getTime();
+      const ticking: CircleDeps = { ...deps, clock: () => new Date((clock += 1)) };
+      await Promise.all([
+        leave(ticking, as(BANK), 'grid-2026', BANK),
+        invite(ticking, admin, 'grid-2026', { organisationId: STRANGER, role: 'consumer', trial: false }),
+        promote(ticking, as(GRID), 'grid-2026', NGO),
+      ]);
+      const members = (await store.getCircle('grid-2026'))?.members ?? [];
+      assert.ok(members.find((member) => member.organisationId === BANK)?.leftAt !== undefined, 'the leave stands');
+      assert.ok(members.some((member) => member.organisationId === STRANGER), 'the invitation stands');
+      assert.equal(members.find((member) => member.organisationId === NGO)?.trial, false, 'the promotion stands');
+    });
+
+    it('refuses to write over a change another process made meanwhile', async () => {
+      let reads = 0;
+      const racing = new Proxy(store, {
+        get(target, key, receiver) {
+          if (key !== 'getCircle') {
+            const value = Reflect.get(target, key, receiver) as unknown;
+            return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+          }
+          return async (id: string) => {
+            const circle = await target.getCircle(id);
+            reads += 1;
+            // Right after the change read the circle, the command line makes BANK leave.
+            if (reads === 1 && circle !== undefined) {
+              await target.updateCircle({ ...circle, members: circle.members.map((member) => (member.organisationId === BANK ? { ...member, leftAt: now.toISOString() } : member)) }, now);
+            }
+            return circle;
+          };
+        },
+      });
+      await fails(invite({ ...deps, store: racing }, admin, 'grid-2026', { organisationId: STRANGER, role: 'consumer', trial: false }), 'ENT_STORE_UNAVAILABLE', /changed by another process/);
+      const members = (await store.getCircle('grid-2026'))?.members ?? [];
+      assert.equal(members.find((member) => member.organisationId === BANK)?.leftAt, now.toISOString());
+      assert.ok(!members.some((member) => member.organisationId === STRANGER));
+    });
+
     it('promotes a trial member', async () => {
       const circle = await promote(deps, as(GRID), 'grid-2026', NGO);
       assert.equal(circle.members.find((member) => member.organisationId === NGO)?.trial, false);

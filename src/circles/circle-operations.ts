@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { EntenteError } from '../errors/entente-error.ts';
 import { bindingAgreement, parseAgreement, type Agreement, type AgreementState } from '../policy/agreement.ts';
 import { aggregateWeaknesses, type WeaknessTotals } from '../policy/aggregate-weaknesses.ts';
@@ -79,6 +80,43 @@ function requireCoordinator(circle: Circle, actor: CircleActor, at: Date): void 
   }
 }
 
+const circleLocks = new WeakMap<object, Map<string, Promise<unknown>>>();
+
+/**
+ * Runs one change of a circle after the changes already under way for it in this process. A
+ * change reads the circle, computes the new document and writes it back; two of them interleaved
+ * would each write their own copy, and the later one would undo the other — a member that left
+ * back in the circle because a coordinator invited someone in the same instant.
+ */
+async function exclusively<T>(deps: CircleDeps, circleId: string, work: () => Promise<T>): Promise<T> {
+  let locks = circleLocks.get(deps.store);
+  if (locks === undefined) {
+    locks = new Map();
+    circleLocks.set(deps.store, locks);
+  }
+  const previous = locks.get(circleId) ?? Promise.resolve();
+  const run = previous.then(work, work);
+  const settled = run.then(() => undefined, () => undefined);
+  locks.set(circleId, settled);
+  try {
+    return await run;
+  } finally {
+    if (locks.get(circleId) === settled) locks.delete(circleId);
+  }
+}
+
+/**
+ * Writes a changed circle, provided the stored one is still the one the change was computed from:
+ * another process (the command line next to the node) may have changed it meanwhile.
+ */
+async function writeChange(deps: CircleDeps, before: Circle, after: Circle, at: Date): Promise<void> {
+  const current = await deps.store.getCircle(before.id);
+  if (!isDeepStrictEqual(current, before)) {
+    throw new EntenteError('ENT_STORE_UNAVAILABLE', `Circle ${before.id} was changed by another process meanwhile; nothing was changed, try again`, { circleId: before.id });
+  }
+  await deps.store.updateCircle(after, at);
+}
+
 async function requireKnownOrganisation(deps: CircleDeps, organisationId: string): Promise<void> {
   if (organisationId === deps.homeOrganisationId) return;
   if ((await deps.store.getOrganisation(organisationId)) === undefined) {
@@ -134,14 +172,16 @@ export interface InviteInput {
 }
 
 export async function invite(deps: CircleDeps, actor: CircleActor, circleId: string, input: InviteInput): Promise<Circle> {
-  const at = deps.clock();
-  const circle = await requireCircle(deps, circleId, actor, at);
-  requireCoordinator(circle, actor, at);
-  await requireKnownOrganisation(deps, input.organisationId);
-  const changed = inviteMember(circle, input, at);
-  if (!changed.ok) throw refused(changed.error);
-  await deps.store.updateCircle(changed.value, at);
-  return changed.value;
+  return exclusively(deps, circleId, async () => {
+    const at = deps.clock();
+    const circle = await requireCircle(deps, circleId, actor, at);
+    requireCoordinator(circle, actor, at);
+    await requireKnownOrganisation(deps, input.organisationId);
+    const changed = inviteMember(circle, input, at);
+    if (!changed.ok) throw refused(changed.error);
+    await writeChange(deps, circle, changed.value, at);
+    return changed.value;
+  });
 }
 
 /**
@@ -149,24 +189,26 @@ export async function invite(deps: CircleDeps, actor: CircleActor, circleId: str
  * It binds nobody until members accept it.
  */
 export async function proposeAgreement(deps: CircleDeps, actor: CircleActor, circleId: string, terms: unknown): Promise<Agreement> {
-  const at = deps.clock();
-  const circle = await requireCircle(deps, circleId, actor, at);
-  requireCoordinator(circle, actor, at);
-  requireNotEnded(circle, at);
-  const state = await deps.store.getAgreementState(circleId);
-  const version = state.agreements.reduce((highest, agreement) => Math.max(highest, agreement.version), 0) + 1;
-  // An administrator proposes on behalf of the home organisation, which coordinates the circles it hosts.
-  const proposedBy = actor.admin ? deps.homeOrganisationId : actor.organisationId;
-  // Terms bind only when a coordinator proposed them (bindingAgreement): once the home organisation
-  // has left, a version proposed in its name would be accepted by members and bind nobody.
-  const proposer = membershipAt(circle, proposedBy, at);
-  if (proposer.kind !== 'member' || proposer.member.role !== 'coordinator') {
-    throw new EntenteError('ENT_CIRCLE_FORBIDDEN', `${proposedBy} is not a coordinator of circle ${circleId} now; terms it proposed would bind nobody`);
-  }
-  const parsed = parseAgreement({ circle_id: circleId, version, proposed_by: proposedBy, proposed_at: at.toISOString(), terms });
-  if (!parsed.ok) throw invalid('ENT_POLICY_AGREEMENT_INVALID', parsed.error);
-  await deps.store.addAgreement(parsed.value);
-  return parsed.value;
+  return exclusively(deps, circleId, async () => {
+    const at = deps.clock();
+    const circle = await requireCircle(deps, circleId, actor, at);
+    requireCoordinator(circle, actor, at);
+    requireNotEnded(circle, at);
+    const state = await deps.store.getAgreementState(circleId);
+    const version = state.agreements.reduce((highest, agreement) => Math.max(highest, agreement.version), 0) + 1;
+    // An administrator proposes on behalf of the home organisation, which coordinates the circles it hosts.
+    const proposedBy = actor.admin ? deps.homeOrganisationId : actor.organisationId;
+    // Terms bind only when a coordinator proposed them (bindingAgreement): once the home organisation
+    // has left, a version proposed in its name would be accepted by members and bind nobody.
+    const proposer = membershipAt(circle, proposedBy, at);
+    if (proposer.kind !== 'member' || proposer.member.role !== 'coordinator') {
+      throw new EntenteError('ENT_CIRCLE_FORBIDDEN', `${proposedBy} is not a coordinator of circle ${circleId} now; terms it proposed would bind nobody`);
+    }
+    const parsed = parseAgreement({ circle_id: circleId, version, proposed_by: proposedBy, proposed_at: at.toISOString(), terms });
+    if (!parsed.ok) throw invalid('ENT_POLICY_AGREEMENT_INVALID', parsed.error);
+    await deps.store.addAgreement(parsed.value);
+    return parsed.value;
+  });
 }
 
 /** A member accepts one version (the latest when none is named) for its own organisation. */
@@ -200,46 +242,52 @@ export async function acceptAgreement(
 
 /** The member leaves now; with the recall end rule, what it received is queued for recall. */
 export async function leave(deps: CircleDeps, actor: CircleActor, circleId: string, organisationId: string): Promise<{ circle: Circle; recalls: number }> {
-  const at = deps.clock();
-  const circle = await requireCircle(deps, circleId, actor, at);
-  if (!actor.admin && actor.organisationId !== organisationId) {
-    throw new EntenteError('ENT_CIRCLE_FORBIDDEN', `A token acting for ${actor.organisationId} cannot make ${organisationId} leave`);
-  }
-  const state = await deps.store.getAgreementState(circleId);
-  const changed = leaveCircle(circle, organisationId, at);
-  if (!changed.ok) throw refused(changed.error);
-  await deps.store.updateCircle(changed.value, at);
-  const recalls = await queueRecallsFor(deps, circle, state, [organisationId], at, `${organisationId} left circle ${circleId}`);
-  return { circle: changed.value, recalls };
+  return exclusively(deps, circleId, async () => {
+    const at = deps.clock();
+    const circle = await requireCircle(deps, circleId, actor, at);
+    if (!actor.admin && actor.organisationId !== organisationId) {
+      throw new EntenteError('ENT_CIRCLE_FORBIDDEN', `A token acting for ${actor.organisationId} cannot make ${organisationId} leave`);
+    }
+    const state = await deps.store.getAgreementState(circleId);
+    const changed = leaveCircle(circle, organisationId, at);
+    if (!changed.ok) throw refused(changed.error);
+    await writeChange(deps, circle, changed.value, at);
+    const recalls = await queueRecallsFor(deps, circle, state, [organisationId], at, `${organisationId} left circle ${circleId}`);
+    return { circle: changed.value, recalls };
+  });
 }
 
 /** Ends the circle now (or at a later instant); members whose terms say recall get recall notices queued. */
 export async function end(deps: CircleDeps, actor: CircleActor, circleId: string, endAt?: Date): Promise<{ circle: Circle; recalls: number }> {
-  const now = deps.clock();
-  const circle = await requireCircle(deps, circleId, actor, now);
-  requireCoordinator(circle, actor, now);
-  const at = endAt !== undefined && endAt.getTime() > now.getTime() ? endAt : now;
-  if (circle.validUntil !== undefined && now.getTime() < Date.parse(circle.validUntil) && !(at.getTime() < Date.parse(circle.validUntil))) {
-    throw new EntenteError('ENT_CIRCLE_ENDED', `Circle ${circleId} already ends at ${circle.validUntil}; an end is brought forward, never postponed`, { circleId });
-  }
-  const changed = endCircle(circle, at);
-  if (!changed.ok) throw refused(changed.error);
-  await deps.store.updateCircle(changed.value, now);
-  // An end in the future is left to the sweep (queueRecallsOfEndedCircles): until then members still
-  // receive, and a notice queued now would miss those releases.
-  if (at.getTime() > now.getTime()) return { circle: changed.value, recalls: 0 };
-  const recalls = await queueRecallsOfEndedCircles(deps);
-  return { circle: changed.value, recalls };
+  return exclusively(deps, circleId, async () => {
+    const now = deps.clock();
+    const circle = await requireCircle(deps, circleId, actor, now);
+    requireCoordinator(circle, actor, now);
+    const at = endAt !== undefined && endAt.getTime() > now.getTime() ? endAt : now;
+    if (circle.validUntil !== undefined && now.getTime() < Date.parse(circle.validUntil) && !(at.getTime() < Date.parse(circle.validUntil))) {
+      throw new EntenteError('ENT_CIRCLE_ENDED', `Circle ${circleId} already ends at ${circle.validUntil}; an end is brought forward, never postponed`, { circleId });
+    }
+    const changed = endCircle(circle, at);
+    if (!changed.ok) throw refused(changed.error);
+    await writeChange(deps, circle, changed.value, now);
+    // An end in the future is left to the sweep (queueRecallsOfEndedCircles): until then members still
+    // receive, and a notice queued now would miss those releases.
+    if (at.getTime() > now.getTime()) return { circle: changed.value, recalls: 0 };
+    const recalls = await queueRecallsOfEndedCircles(deps);
+    return { circle: changed.value, recalls };
+  });
 }
 
 export async function promote(deps: CircleDeps, actor: CircleActor, circleId: string, organisationId: string): Promise<Circle> {
-  const at = deps.clock();
-  const circle = await requireCircle(deps, circleId, actor, at);
-  requireCoordinator(circle, actor, at);
-  const changed = promoteMember(circle, organisationId, at);
-  if (!changed.ok) throw refused(changed.error);
-  await deps.store.updateCircle(changed.value, at);
-  return changed.value;
+  return exclusively(deps, circleId, async () => {
+    const at = deps.clock();
+    const circle = await requireCircle(deps, circleId, actor, at);
+    requireCoordinator(circle, actor, at);
+    const changed = promoteMember(circle, organisationId, at);
+    if (!changed.ok) throw refused(changed.error);
+    await writeChange(deps, circle, changed.value, at);
+    return changed.value;
+  });
 }
 
 /**
