@@ -14,7 +14,9 @@ import {
   type CircleActor,
   type CircleDeps,
 } from '../circles/circle-operations.ts';
-import { toCircleDocument } from '../policy/circle-documents.ts';
+import { toAgreementDocument, toCircleDocument } from '../policy/circle-documents.ts';
+import { counterAgreement, visibleCounterProposals } from '../circles/counter-proposals.ts';
+import type { CounterProposal } from '../store/object-store.ts';
 import { visibleMembers } from '../policy/circle.ts';
 import { parseMicroTimestamp } from '../stix/micro-timestamp.ts';
 
@@ -98,6 +100,29 @@ export function registerCircleRoutes(app: FastifyInstance, deps: CircleDeps): vo
   app.get<{ Params: CircleParams }>('/api/circles/:circleId', authenticated, async (request, reply) =>
     sendJson(reply, 200, await circleView(deps, actorOf(request), request.params.circleId)),
   );
+
+  const counterJson = (counter: CounterProposal): Record<string, unknown> => ({
+    organisation_id: counter.organisationId,
+    based_on_version: counter.basedOnVersion,
+    terms: (toAgreementDocument({ circleId: counter.circleId, version: counter.basedOnVersion, proposedBy: counter.organisationId, proposedAt: counter.proposedAt, terms: counter.terms }) as { terms: unknown }).terms,
+    ...(counter.comment === undefined ? {} : { comment: counter.comment }),
+    proposed_at: counter.proposedAt,
+  });
+
+  app.post<{ Params: CircleParams }>('/api/circles/:circleId/counter', authenticated, async (request, reply) => {
+    const actor = actorOf(request);
+    const body = bodyOf(request, ['terms', 'comment', 'organisation_id']);
+    const comment = body['comment'];
+    if (comment !== undefined && typeof comment !== 'string') throw new EntenteError('ENT_HTTP_BAD_QUERY', '"comment" must be a string', { parameter: 'comment' });
+    const organisationId = typeof body['organisation_id'] === 'string' ? body['organisation_id'] : actor.organisationId;
+    const counter = await counterAgreement(deps, actor, request.params.circleId, organisationId, body['terms'], comment);
+    return sendJson(reply, 201, counterJson(counter));
+  });
+
+  app.get<{ Params: CircleParams }>('/api/circles/:circleId/counters', authenticated, async (request, reply) => {
+    const counters = await visibleCounterProposals(deps, actorOf(request), request.params.circleId);
+    return sendJson(reply, 200, { counters: counters.map(counterJson) });
+  });
 
   app.get<{ Params: CircleParams }>('/api/circles/:circleId/weaknesses', authenticated, async (request, reply) => {
     const totals = await weaknessTotals(deps, actorOf(request), request.params.circleId);

@@ -1,5 +1,5 @@
 import type { AuditEntry, ChainedAuditEntry } from '../audit/audit-chain.ts';
-import type { Agreement, AgreementAcceptance, AgreementState } from '../policy/agreement.ts';
+import type { Agreement, AgreementAcceptance, AgreementState, AgreementTerms } from '../policy/agreement.ts';
 import type { Circle } from '../policy/circle.ts';
 import type { StixObject } from '../stix/types.ts';
 
@@ -278,6 +278,19 @@ export interface CircleStore {
   /** Records a member's acceptance; accepting the same version again changes nothing. */
   addAcceptance(acceptance: AgreementAcceptance): Promise<void>;
   getAgreementState(circleId: string): Promise<AgreementState>;
+  /** Records a member's counter-proposal (binds nobody). Throws ENT_CIRCLE_NOT_FOUND. */
+  addCounterProposal(counter: CounterProposal): Promise<void>;
+  listCounterProposals(circleId: string): Promise<CounterProposal[]>;
+}
+
+/** Terms a member would accept instead of the version it read; a coordinator may adopt them. */
+export interface CounterProposal {
+  readonly circleId: string;
+  readonly organisationId: string;
+  readonly basedOnVersion: number;
+  readonly terms: AgreementTerms;
+  readonly comment?: string;
+  readonly proposedAt: string;
 }
 
 // ---- Audit log (append-only, hash-chained) ----

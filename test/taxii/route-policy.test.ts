@@ -41,6 +41,8 @@ describe('route policies', () => {
       'POST /api/circles': 'admin',
       'GET /api/circles/:circleId': 'authenticated',
       'GET /api/circles/:circleId/weaknesses': 'authenticated',
+      'POST /api/circles/:circleId/counter': 'authenticated',
+      'GET /api/circles/:circleId/counters': 'authenticated',
       'POST /api/circles/:circleId/members': 'authenticated',
       'POST /api/circles/:circleId/members/:organisationId/promote': 'authenticated',
       'POST /api/circles/:circleId/agreements': 'authenticated',

@@ -18,6 +18,7 @@ import {
   type CircleDeps,
 } from '../../circles/circle-operations.ts';
 import type { OpenedNode } from '../../compose.ts';
+import { counterAgreement } from '../../circles/counter-proposals.ts';
 import { parseJson } from '../../stix/parse-json.ts';
 import { parseMicroTimestamp } from '../../stix/micro-timestamp.ts';
 
@@ -204,6 +205,24 @@ export function circleCommand(io: CliIo): Command {
         const { deps, admin } = depsOf(node);
         const accepted = await acceptAgreement(deps, admin, id, options.org, version);
         writeLine(io.stdout, `${options.org} accepted agreement v${accepted.version} of circle ${id} at ${accepted.acceptedAt}`);
+      });
+    });
+
+  command
+    .command('counter')
+    .description('record a member\'s counter-proposal: the terms it would accept instead (binds nobody; a coordinator may adopt it with propose)')
+    .argument('<id>', 'circle id')
+    .requiredOption('--org <identity-id>', 'the countering member')
+    .requiredOption('--terms <file>', 'JSON file holding the "terms" object it proposes')
+    .option('--comment <text>', 'why (at most 2,000 characters)')
+    .option(...dataOption)
+    .addHelpText('after', '\nExample:\n  $ entente circle counter grid-2026 --org identity--7d3c… --terms amber-only.json --comment "we cannot take RED"')
+    .action(async (id: string, options: NodeLocationOptions & { org: string; terms: string; comment?: string }) => {
+      const terms = await readJsonFile(options.terms);
+      await withNode(io, options, async (node) => {
+        const { deps, admin } = depsOf(node);
+        const counter = await counterAgreement(deps, admin, id, options.org, terms, options.comment);
+        writeLine(io.stdout, `${options.org} countered agreement v${counter.basedOnVersion} of circle ${id}; it stays unbound until it accepts a version`);
       });
     });
 

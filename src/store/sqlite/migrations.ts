@@ -137,12 +137,23 @@ export const migrations: readonly string[] = [
     UNIQUE (circle_id, organisation_id, object_id, version)
   );
   `,
-  /* 4: which partner organisation contributed which version to which collection (onward sharing) */ `
+  /* 4: which partner organisation contributed which version to which collection (onward sharing); counter-proposals */ `
   CREATE TABLE contributions (
     vid INTEGER NOT NULL REFERENCES object_versions (vid),
     collection_key INTEGER NOT NULL REFERENCES collections (key),
     organisation_id TEXT NOT NULL,
     PRIMARY KEY (vid, collection_key, organisation_id)
   ) WITHOUT ROWID;
+
+  -- A member's counter-proposal: terms it would accept instead. Binds nobody; a coordinator may
+  -- adopt it by proposing it as the next version.
+  CREATE TABLE agreement_counters (
+    seq INTEGER PRIMARY KEY,
+    circle_id TEXT NOT NULL REFERENCES circles (id),
+    organisation_id TEXT NOT NULL,
+    based_on_version INTEGER NOT NULL,
+    document TEXT NOT NULL,
+    proposed_at TEXT NOT NULL
+  );
   `,
 ];

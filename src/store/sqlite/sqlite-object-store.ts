@@ -11,6 +11,7 @@ import type {
   AuditRecord,
   CollectionRecord,
   Contribution,
+  CounterProposal,
   EntryFilter,
   NewCollection,
   OrganisationRecord,
@@ -703,6 +704,37 @@ export class SqliteObjectStore implements ObjectStore {
 
   async getAgreementState(circleId: string): Promise<AgreementState> {
     return this.#guard(() => this.#circles.getAgreementState(circleId));
+  }
+
+  async addCounterProposal(counter: CounterProposal): Promise<void> {
+    return this.#guard(() => {
+      if (this.#db.prepare('SELECT 1 FROM circles WHERE id = ?').get(counter.circleId) === undefined) {
+        throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${counter.circleId}`, { circleId: counter.circleId });
+      }
+      const document = JSON.stringify({ terms: counter.terms, ...(counter.comment === undefined ? {} : { comment: counter.comment }) });
+      this.#db
+        .prepare('INSERT INTO agreement_counters (circle_id, organisation_id, based_on_version, document, proposed_at) VALUES (?, ?, ?, ?, ?)')
+        .run(counter.circleId, counter.organisationId, counter.basedOnVersion, document, counter.proposedAt);
+    });
+  }
+
+  async listCounterProposals(circleId: string): Promise<CounterProposal[]> {
+    return this.#guard(() => {
+      const rows = this.#db
+        .prepare('SELECT organisation_id, based_on_version, document, proposed_at FROM agreement_counters WHERE circle_id = ? ORDER BY seq')
+        .all(circleId) as { organisation_id: string; based_on_version: number; document: string; proposed_at: string }[];
+      return rows.map((row) => {
+        const document = JSON.parse(row.document) as { terms: CounterProposal['terms']; comment?: string };
+        return {
+          circleId,
+          organisationId: row.organisation_id,
+          basedOnVersion: row.based_on_version,
+          terms: document.terms,
+          ...(document.comment === undefined ? {} : { comment: document.comment }),
+          proposedAt: row.proposed_at,
+        };
+      });
+    });
   }
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
