@@ -112,9 +112,9 @@ export function registerCircleRoutes(app: FastifyInstance, deps: CircleDeps): vo
   app.post<{ Params: CircleParams }>('/api/circles/:circleId/counter', authenticated, async (request, reply) => {
     const actor = actorOf(request);
     const body = bodyOf(request, ['terms', 'comment', 'organisation_id']);
-    const comment = body['comment'];
-    if (comment !== undefined && typeof comment !== 'string') throw new EntenteError('ENT_HTTP_BAD_QUERY', '"comment" must be a string', { parameter: 'comment' });
-    const organisationId = typeof body['organisation_id'] === 'string' ? body['organisation_id'] : actor.organisationId;
+    const comment = optionalString(body, 'comment');
+    // A wrong-typed organisation_id is refused, not read as "for myself".
+    const organisationId = optionalOrganisation(body, 'organisation_id') ?? actor.organisationId;
     const counter = await counterAgreement(deps, actor, request.params.circleId, organisationId, body['terms'], comment);
     return sendJson(reply, 201, counterJson(counter));
   });

@@ -206,6 +206,11 @@ describe('/api/circles', () => {
       refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/accept', { version: 1, at: '2020-01-01T00:00:00Z' }), 400, 'ENT_HTTP_BAD_QUERY', /unknown field "at"/);
       refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/leave', { organisation_id: ORG.bank, at: '2020-01-01T00:00:00Z' }), 400, 'ENT_HTTP_BAD_QUERY', /unknown field "at"/);
       refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/leave', [ORG.bank]), 400, 'ENT_INPUT_NOT_ENVELOPE');
+      for (const organisation_id of [5, null, [ORG.ngo], 'x'.repeat(10_000)]) {
+        refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/counter', { terms: terms('retain'), organisation_id }), 400, 'ENT_HTTP_BAD_QUERY', /"organisation_id"/);
+      }
+      refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/counter', { terms: terms('retain'), comment: 7 }), 400, 'ENT_HTTP_BAD_QUERY', /"comment" must be a string/);
+      refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/counter', { terms: terms('retain'), organisation_id: ORG.ngo }), 403, 'ENT_CIRCLE_FORBIDDEN');
 
       for (const at of ['tomorrow', '2026-02-30T00:00:00Z', '2099-01-01', '2099-01-01T00:00:00', huge]) {
         refused(await node.call('admin', 'POST', '/api/circles/open-circle/end', { at }), 400, 'ENT_HTTP_BAD_QUERY', /"at" must be an RFC 3339/);
