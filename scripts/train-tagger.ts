@@ -47,8 +47,8 @@ const num = (name: string, fallback: number): number => (process.env[name] === u
 const CONFIG = {
   seed: num('TAGGER_SEED', 20251113),
   epochs: num('TAGGER_EPOCHS', 8),
-  learningRate: num('TAGGER_LR', 0.5),
-  minDf: num('TAGGER_MIN_DF', 2),
+  learningRate: num('TAGGER_LR', 1),
+  minDf: num('TAGGER_MIN_DF', 1),
   descriptionSentences: num('TAGGER_DESC_SENTENCES', 4),
   /** Negative ("no technique") sentences from TRAM training reports, as a fraction of all examples. */
   noneShare: num('TAGGER_NONE_SHARE', 0.25),
@@ -56,6 +56,8 @@ const CONFIG = {
   prune: num('TAGGER_PRUNE', 0.02),
   /** Times each labelled sentence of a TRAM training report is repeated (in-domain text weighs more). */
   tramReportWeight: num('TAGGER_TRAM_WEIGHT', 1),
+  /** Also learn from the annotated span of each TRAM training annotation (1) or not (0). */
+  tramSpans: num('TAGGER_TRAM_SPANS', 0),
 };
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
@@ -132,13 +134,17 @@ function buildLookup(enterprise: StixLike[], atlas: StixLike[]): AttackLookupArt
     unique.push(r);
   }
 
-  // Ordinary words: written in lower case at least 3 times in ATT&CK/ATLAS descriptions.
+  // Ordinary words: a group or software name that ATT&CK/ATLAS descriptions write in lower case at
+  // least as often as capitalised ("play", "royal", "wiper"), unlike names ("Mimikatz").
   const lowerCount = new Map<string, number>();
+  const anyCount = new Map<string, number>();
   for (const o of [...enterprise, ...atlas]) {
     if (o.description === undefined) continue;
     for (const m of cleanAttackText(o.description).matchAll(/\p{L}+/gu)) {
       const w = m[0];
-      if (w === w.toLowerCase()) lowerCount.set(w, (lowerCount.get(w) ?? 0) + 1);
+      const lower = w.toLowerCase();
+      anyCount.set(lower, (anyCount.get(lower) ?? 0) + 1);
+      if (w === lower) lowerCount.set(w, (lowerCount.get(w) ?? 0) + 1);
     }
   }
   const common = new Set<string>();
@@ -146,7 +152,8 @@ function buildLookup(enterprise: StixLike[], atlas: StixLike[]): AttackLookupArt
     if (r[3] !== 'group' && r[3] !== 'software') continue;
     for (const alias of [r[2], ...r[4]]) {
       const lower = alias.toLowerCase();
-      if ((lowerCount.get(lower) ?? 0) >= 3) common.add(lower);
+      const n = lowerCount.get(lower) ?? 0;
+      if (n >= 1 && n * 2 >= (anyCount.get(lower) ?? 0)) common.add(lower);
     }
   }
   return {
@@ -276,7 +283,10 @@ export function main(): void {
     if (tramSplit(r.doc_id) !== 'train') continue;
     const sentences = splitSentences(r.text);
     const labelled = new Map<number, string>();
-    for (const a of r.annotations) labelled.set(sentenceHolding(sentences, a.start), a.technique_id);
+    for (const a of r.annotations) {
+      labelled.set(sentenceHolding(sentences, a.start), a.technique_id);
+      if (CONFIG.tramSpans > 0) positives.push({ text: a.text, label: a.technique_id, source: 'tram-span' });
+    }
     sentences.forEach((s, i) => {
       const text = r.text.slice(s.start, s.end);
       const label = labelled.get(i);

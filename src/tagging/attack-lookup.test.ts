@@ -7,7 +7,7 @@ import type { AttackLookupArtefact } from './attack-lookup.ts';
 const artefact: AttackLookupArtefact = {
   format: ATTACK_LOOKUP_FORMAT,
   sources: {},
-  commonWords: ['explosive', 'net'],
+  commonWords: ['explosive', 'net', 'calendar'],
   objects: [
     ['T1059', 'attack-pattern--1', 'Command and Scripting Interpreter', 'technique', [], null],
     ['T1059.001', 'attack-pattern--2', 'PowerShell', 'technique', [], null],
@@ -20,6 +20,7 @@ const artefact: AttackLookupArtefact = {
     ['S0039', 'tool--2', 'Net', 'software', ['net.exe'], null],
     ['S0110', 'tool--3', 'at', 'software', [], null],
     ['S0367', 'malware--3', 'Emotet', 'software', ['Geodo'], null],
+    ['S0025', 'malware--4', 'CALENDAR', 'software', [], null],
     ['M1036', 'course-of-action--1', 'Account Use Policies', 'mitigation', [], null],
     ['AML.T0051', 'attack-pattern--4', 'LLM Prompt Injection', 'technique', [], null],
     ['AML.T0051.000', 'attack-pattern--5', 'Direct', 'technique', [], null],
@@ -63,11 +64,17 @@ test('distinctive names match in any case; plain capitalised names exactly or in
   assert.deepEqual(names('emotet in lower case is not linked'), []);
 });
 
-test('no false positives on ordinary words: common-word aliases only mid-sentence, exactly capitalised', () => {
+test('no false positives on ordinary words: common-word aliases need exact case and a cue word nearby', () => {
   assert.deepEqual(names('The explosive growth of at least one net gain.'), []);
   assert.deepEqual(names('Explosive growth was seen. Net income rose. It is at home.'), []);
   assert.deepEqual(names('The group deployed Explosive on the server.'), ['S0569']);
+  assert.deepEqual(names('Explosive malware was found; the Net command listed shares.'), ['S0569', 'S0039']);
   assert.deepEqual(names('Cobalt is a metal; strike a match.'), []);
+  assert.deepEqual(names('The Calendar and calendar apps; the CALENDAR backdoor.'), ['S0025']);
+});
+
+test('a name glued to a file name, path or address is not a mention', () => {
+  assert.deepEqual(names('mde.plugx ran from C:/Emotet and emotet@example.com'), []);
 });
 
 test('names are whole words only', () => {

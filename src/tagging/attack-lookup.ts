@@ -39,7 +39,7 @@ interface NameEntry {
   readonly alias: string;
   /** How the surface form must match: exactly, exactly or in capitals, or in any case. */
   readonly caseRule: 'exact' | 'exact-or-upper' | 'any';
-  /** A common word: never at the start of a sentence, never right after a dot. */
+  /** An ordinary word too: linked only near a cue word such as "malware" or "group". */
   readonly common: boolean;
 }
 
@@ -55,7 +55,18 @@ export interface AttackLookup {
 }
 
 // Aliases that are ordinary words or too generic to link by name alone, whatever their case.
-const NEVER_BY_NAME: ReadonlySet<string> = new Set(['at', 'net', 'page', 'cmd', 'ping', 'tor', 'sys', 'data', 'shell', 'mis', 'sharp', 'hi', 'ps', 'dns', 'ftp', 'ssh', 'rdp', 'vnc', 'mail', 'file', 'files', 'run', 'task', 'windows', 'linux', 'pass', 'word', 'excel', 'office', 'chrome', 'group', 'team', 'apt', 'agent', 'client', 'server', 'remote', 'admin', 'proxy', 'backdoor', 'trojan', 'loader', 'dropper', 'downloader', 'stealer', 'spy', 'bot', 'worm', 'virus', 'ransomware', 'tool', 'tools', 'unknown', 'none', 'other', 'dark']);
+const NEVER_BY_NAME: ReadonlySet<string> = new Set(['at', 'page', 'cmd', 'ping', 'tor', 'sys', 'data', 'shell', 'mis', 'sharp', 'hi', 'ps', 'dns', 'ftp', 'ssh', 'rdp', 'vnc', 'mail', 'file', 'files', 'run', 'task', 'windows', 'linux', 'pass', 'word', 'excel', 'office', 'chrome', 'group', 'team', 'apt', 'agent', 'client', 'server', 'remote', 'admin', 'proxy', 'backdoor', 'trojan', 'loader', 'dropper', 'downloader', 'stealer', 'spy', 'bot', 'worm', 'virus', 'ransomware', 'tool', 'tools', 'unknown', 'none', 'other', 'dark']);
+
+// Group and software names that are also English words, read from the ATT&CK 18.1 list of
+// single-word capitalised names: they need a cue word nearby, like the corpus' common words.
+const ENGLISH_WORD_NAMES: ReadonlySet<string> = new Set(
+  ('agenda anchor apostle armageddon aurora avenger axiom bitter blackfly calendar chromium electrum cannon carbon chaos chimera cicada cleaver ' +
+    'covenant crimson crutch cuba denis disco donut dragonfly embargo empire epic equation expand explosive ferocious flame ' +
+    'flamer gazer havoc inception james kevin leviathan lucifer lurid machete mango mantis matryoshka maze meteor milan ' +
+    'mirage mosquito mythic net ninja octopus pandora patchwork photo play pony prestige proton raindrop rancor rattlesnake ' +
+    'reaper reaver reg responder route rover royal ruler samurai scorpion shark sidewinder silence sliver snake soldier ' +
+    'solar spark strider swallowtail tick trinity waterbug whitefly wiper').split(' '),
+);
 
 const WORD = /[\p{L}\p{N}]+/gu;
 
@@ -72,7 +83,7 @@ function caseRuleOf(alias: string): NameEntry['caseRule'] {
 /** Builds the in-memory lookup from the stored table. */
 export function fromAttackLookupArtefact(a: AttackLookupArtefact): AttackLookup {
   if (a.format !== ATTACK_LOOKUP_FORMAT) throw new Error(`attack lookup: format ${a.format}, expected ${ATTACK_LOOKUP_FORMAT}`);
-  const common = new Set(a.commonWords);
+  const common = new Set([...a.commonWords, ...ENGLISH_WORD_NAMES]);
   const byId = new Map<string, AttackObject>();
   const byStixId = new Map<string, AttackObject>();
   const names: TrieNode = { next: new Map(), entries: [] };
@@ -85,9 +96,12 @@ export function fromAttackLookupArtefact(a: AttackLookupArtefact): AttackLookup 
       const toks = tokensOf(alias);
       const lower = alias.toLowerCase();
       if (toks.length === 0 || alias.length < 3 || NEVER_BY_NAME.has(lower)) continue;
-      const isCommon = toks.length === 1 && common.has(lower);
-      // An all-lower-case common word ("at", "page") cannot be told from prose at all.
-      if (isCommon && alias === lower) continue;
+      const ordinaryWord = toks.length === 1 && common.has(lower);
+      const allCaps = alias === alias.toUpperCase();
+      // An ordinary word spelt in capitals ("CALENDAR", "BITTER") is a name only in capitals.
+      const caseRule = ordinaryWord && allCaps ? 'exact' : caseRuleOf(alias);
+      // Shapes such as "PsExec" or "APT29" are names whatever a corpus says about the word.
+      const isCommon = ordinaryWord && caseRule !== 'any' && !allCaps;
       let node = names;
       for (const t of toks) {
         let child = node.next.get(t);
@@ -97,7 +111,7 @@ export function fromAttackLookupArtefact(a: AttackLookupArtefact): AttackLookup 
         }
         node = child;
       }
-      node.entries.push({ object, alias, caseRule: caseRuleOf(alias), common: isCommon });
+      node.entries.push({ object, alias, caseRule, common: isCommon });
     }
   }
   return { byId, byStixId, names };
@@ -133,25 +147,44 @@ function surfaceMatches(entry: NameEntry, surface: string): boolean {
   return false;
 }
 
-function atSentenceStart(text: string, start: number): boolean {
-  let i = start - 1;
-  while (i >= 0 && (text[i] === ' ' || text[i] === '\t' || text[i] === '"' || text[i] === '“' || text[i] === '(')) i--;
-  if (i < 0) return true;
-  const c = text[i] as string;
-  return c === '.' || c === '!' || c === '?' || c === '\n' || c === '\r' || c === ':' || c === '•' || c === '-' || c === '*';
+// Words that say a name is software or a group: an alias that is also an ordinary word ("Royal",
+// "Explosive", "Net") is linked only with one of them within three words.
+const CUE_WORDS: ReadonlySet<string> = new Set(
+  ('malware ransomware backdoor backdoors trojan rat loader dropper downloader stealer infostealer implant botnet worm wiper ' +
+    'family variant variants sample samples payload payloads beacon tool tools toolkit utility framework group groups actor ' +
+    'actors apt gang operators operator affiliate affiliates campaign aka alias command commands binary executable').split(' '),
+);
+
+function hasCue(words: readonly { lower: string }[], first: number, last: number): boolean {
+  for (let k = Math.max(0, first - 3); k <= Math.min(words.length - 1, last + 3); k++) {
+    if ((k < first || k > last) && CUE_WORDS.has((words[k] as { lower: string }).lower)) return true;
+  }
+  return false;
+}
+
+// A name glued to a dot, slash, backslash, @, underscore or hyphen is part of a file name, path or
+// address ("mde.ps1", "emotet-loader"), not a mention.
+function gluedBefore(text: string, start: number): boolean {
+  const c = text[start - 1];
+  return c === '.' || c === '/' || c === '\\' || c === '@' || c === '_' || c === '-';
 }
 
 /**
  * Groups and software named in the text by their ATT&CK name or an alias: whole words only, case
  * as ATT&CK writes it (distinctive names such as "PlugX" or "APT29" in any case), longest name
- * first, tokens separated by at most a space, hyphen, dot or slash. Aliases that are ordinary
- * words are linked only mid-sentence and exactly as capitalised.
+ * first, tokens separated by at most a space, hyphen, dot or slash, never glued to a file name
+ * or path. Aliases that are ordinary words are linked only exactly as capitalised and within three
+ * words of a cue such as "malware", "ransomware" or "group".
  */
 export function findNames(lookup: AttackLookup, text: string): Mention[] {
   const words = [...text.matchAll(WORD)].map((m) => ({ start: m.index, end: m.index + m[0].length, lower: m[0].toLowerCase() }));
   const out: Mention[] = [];
   let i = 0;
   while (i < words.length) {
+    if (gluedBefore(text, (words[i] as (typeof words)[number]).start)) {
+      i++;
+      continue;
+    }
     let node: TrieNode | undefined = lookup.names;
     let best: { entry: NameEntry; end: number; next: number } | undefined;
     for (let j = i; j < words.length; j++) {
@@ -165,7 +198,7 @@ export function findNames(lookup: AttackLookup, text: string): Mention[] {
       if (node.entries.length === 0) continue;
       const start = (words[i] as (typeof words)[number]).start;
       const surface = text.slice(start, w.end);
-      const entry = node.entries.find((e) => surfaceMatches(e, surface) && (!e.common || (!atSentenceStart(text, start) && text[start - 1] !== '.')));
+      const entry = node.entries.find((e) => surfaceMatches(e, surface) && (!e.common || hasCue(words, i, j)));
       if (entry !== undefined) best = { entry, end: w.end, next: j + 1 };
     }
     if (best === undefined) {
