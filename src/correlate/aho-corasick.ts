@@ -53,12 +53,22 @@ export function createAhoCorasick(literals: readonly string[]): AhoCorasick {
       queue.push(child);
     }
   }
+  // Scanning text that matches nothing stays at the root: its transitions get a dense table.
+  const fromRoot = new Int32Array(65536);
+  for (const [key, target] of next) if (key < 65536) fromRoot[key] = target;
   return {
     states,
     search(text, onMatch) {
       let state = 0;
       for (let i = 0; i < text.length; i++) {
         const c = text.charCodeAt(i);
+        if (state === 0) {
+          state = fromRoot[c] as number;
+          if (state === 0) continue;
+          const out = outputs[state];
+          if (out !== undefined && out.length > 0) for (const index of out) onMatch(index);
+          continue;
+        }
         let target = next.get(state * 65536 + c);
         while (target === undefined && state !== 0) {
           state = fail[state] as number;

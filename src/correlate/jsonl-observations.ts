@@ -13,7 +13,7 @@ export interface JsonlResult {
 
 function observedDataResult(data: JsonRecord, objects: Readonly<Record<string, JsonRecord>>): JsonlResult | string {
   const first = toStixTimestamp(data['first_observed']);
-  const last = toStixTimestamp(data['last_observed'] ?? data['first_observed']);
+  const last = data['last_observed'] === undefined ? first : toStixTimestamp(data['last_observed']);
   if (first === undefined || last === undefined) return 'observed-data without a valid first_observed/last_observed';
   const number = data['number_observed'];
   const count = typeof number === 'number' && Number.isSafeInteger(number) && number >= 1 ? number : 1;

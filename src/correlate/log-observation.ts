@@ -66,6 +66,10 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
+function twoDigits(s: string, at: number): number {
+  return (s.charCodeAt(at) - 48) * 10 + s.charCodeAt(at + 1) - 48;
+}
+
 const digitPositions = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22];
 
 /** `YYYY-MM-DDTHH:MM:SS.sssZ` exactly as toISOString writes it, on a real calendar day. */
@@ -73,8 +77,7 @@ function isCanonicalTimestamp(s: string): boolean {
   if (s.length !== 24 || s.charCodeAt(23) !== 90 || s.charCodeAt(10) !== 84 || s.charCodeAt(19) !== 46) return false;
   for (let k = 0; k < digitPositions.length; k++) if (!isDigit(s.charCodeAt(digitPositions[k] as number))) return false;
   if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return false;
-  const twoDigits = (at: number): number => (s.charCodeAt(at) - 48) * 10 + s.charCodeAt(at + 1) - 48;
-  if (twoDigits(11) > 23 || twoDigits(14) > 59 || twoDigits(17) > 59) return false;
+  if (twoDigits(s, 11) > 23 || twoDigits(s, 14) > 59 || twoDigits(s, 17) > 59) return false;
   const day = s.slice(0, 10);
   let valid = validDays.get(day);
   if (valid === undefined) {

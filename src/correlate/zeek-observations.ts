@@ -53,12 +53,15 @@ export function zeekRecordObservation(kind: ZeekLogKind, record: JsonRecord): Ze
     case 'dns': {
       addTraffic(b, record, ['dns']);
       const query = b.domain(record['query']);
-      const resolved = list(record['answers'])
-        .map((answer) => b.domain(answer))
-        .filter((ref): ref is string => ref !== undefined && ref !== query);
-      const querySco = query === undefined ? undefined : b.objects[query];
-      if (querySco !== undefined && querySco['type'] === 'domain-name' && resolved.length > 0) {
-        b.objects[query as string] = { ...querySco, resolves_to_refs: resolved };
+      const answers = list(record['answers']);
+      if (query !== undefined && answers.length > 0) {
+        const resolved: string[] = [];
+        for (const answer of answers) {
+          const ref = b.domain(answer);
+          if (ref !== undefined && ref !== query) resolved.push(ref);
+        }
+        const querySco = b.objects[query] as Record<string, unknown>;
+        if (querySco['type'] === 'domain-name' && resolved.length > 0) querySco['resolves_to_refs'] = resolved;
       }
       break;
     }
@@ -152,12 +155,13 @@ export class ZeekTsvHeader {
     const values = line.split(this.separator);
     if (values.length !== this.fields.length) return `${values.length} fields where the #fields header names ${this.fields.length}`;
     const record: Record<string, unknown> = {};
-    this.fields.forEach((field, i) => {
+    const fields = this.fields;
+    for (let i = 0; i < fields.length; i++) {
       const value = values[i] as string;
-      if (value === this.unsetField) return;
-      if (this.containers[i] === true) record[field] = value === this.emptyField ? [] : value.split(this.setSeparator);
-      else record[field] = value === this.emptyField ? '' : value;
-    });
+      if (value === this.unsetField) continue;
+      if (this.containers[i] === true) record[fields[i] as string] = value === this.emptyField ? [] : value.split(this.setSeparator);
+      else record[fields[i] as string] = value === this.emptyField ? '' : value;
+    }
     return record;
   }
 }
