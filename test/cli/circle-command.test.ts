@@ -51,7 +51,7 @@ describe('entente circle', () => {
 
   it('has --help with an example for the command and every subcommand', async () => {
     const top = ok(await run('circle', '--help'));
-    for (const sub of ['create', 'list', 'show', 'invite', 'propose', 'accept', 'promote', 'leave', 'end', 'recalls']) {
+    for (const sub of ['create', 'list', 'show', 'invite', 'propose', 'accept', 'counter', 'promote', 'leave', 'end', 'recalls']) {
       assert.match(top.stdout, new RegExp(`\\b${sub}\\b`));
       const help = ok(await run('circle', sub, '--help'));
       assert.match(help.stdout, /Example:\n\s+\$ entente circle /, `circle ${sub} --help`);
