@@ -14,11 +14,16 @@ export interface LoadedIndicators {
 
 const pageSize = 5000;
 
-async function* latestObjects(store: Pick<ObjectStore, 'listEntries'>, collectionId: string, types: string[]): AsyncGenerator<{ object: JsonRecord; revoked: boolean }> {
-  let after: number | undefined;
+async function* latestObjects(
+  store: Pick<ObjectStore, 'listEntries'>,
+  collectionId: string,
+  types: string[],
+  addedAfter?: number,
+): AsyncGenerator<{ object: JsonRecord; revoked: boolean; dateAdded: number }> {
+  let after = addedAfter;
   for (;;) {
     const page = await store.listEntries(collectionId, { types, versions: [{ kind: 'last' }] }, { limit: pageSize, ...(after !== undefined ? { after } : {}) });
-    for (const entry of page.entries) yield { object: JSON.parse(entry.json) as JsonRecord, revoked: entry.revoked };
+    for (const entry of page.entries) yield { object: JSON.parse(entry.json) as JsonRecord, revoked: entry.revoked, dateAdded: entry.dateAdded };
     const last = page.entries[page.entries.length - 1];
     if (!page.more || last === undefined) return;
     after = last.dateAdded;
@@ -34,56 +39,82 @@ function reasonKind(reason: string): string {
   return reason;
 }
 
-export async function loadIndicators(
-  store: Pick<ObjectStore, 'listEntries'>,
-  collectionIds: readonly string[],
-  matcher: BulkMatcher,
-  options: { now: Date; halfLifeDays?: number },
-): Promise<LoadedIndicators> {
-  const evidence = new Map<string, SightingEvidence[]>();
-  for (const collectionId of collectionIds) {
-    for await (const { object } of latestObjects(store, collectionId, ['sighting', 'opinion'])) {
-      const targets = object['type'] === 'sighting' ? [object['sighting_of_ref']] : Array.isArray(object['object_refs']) ? object['object_refs'] : [];
-      for (const target of targets) {
-        if (typeof target !== 'string' || !target.startsWith('indicator--')) continue;
-        const found = sightingEvidence(object, target);
-        if (found === undefined) continue;
-        const list = evidence.get(target);
-        if (list === undefined) evidence.set(target, [found]);
-        else list.push(found);
+export interface LoadOptions {
+  readonly now: Date;
+  readonly halfLifeDays?: number;
+}
+
+/**
+ * Loads the indicators of some collections into a matcher, then keeps it up to date: `refresh()` reads
+ * only the indicator versions added since the last call (the store's keyset cursor), so a new indicator
+ * starts matching and a revoked or superseded one stops, without a rebuild.
+ */
+export class IndicatorLoader {
+  private readonly evidence = new Map<string, SightingEvidence[]>();
+  private readonly cursors = new Map<string, number>();
+  private readonly versions: Map<string, string> | undefined;
+
+  constructor(
+    private readonly store: Pick<ObjectStore, 'listEntries'>,
+    private readonly collectionIds: readonly string[],
+    private readonly matcher: BulkMatcher,
+  ) {
+    // The same indicator in several collections: keep its newest version.
+    this.versions = collectionIds.length > 1 ? new Map() : undefined;
+  }
+
+  async load(options: LoadOptions): Promise<LoadedIndicators> {
+    for (const collectionId of this.collectionIds) {
+      for await (const { object } of latestObjects(this.store, collectionId, ['sighting', 'opinion'])) this.addEvidence(object);
+    }
+    return this.refresh(options);
+  }
+
+  /** Indicator versions added since the last load or refresh. */
+  async refresh(options: LoadOptions): Promise<LoadedIndicators> {
+    const byMode = { exact: 0, evaluated: 0, always: 0 };
+    const refused = new Map<string, number>();
+    const now = options.now.getTime();
+    for (const collectionId of this.collectionIds) {
+      const after = this.cursors.get(collectionId);
+      for await (const { object, revoked, dateAdded } of latestObjects(this.store, collectionId, ['indicator'], after)) {
+        this.cursors.set(collectionId, Math.max(dateAdded, this.cursors.get(collectionId) ?? 0));
+        const id = String(object['id']);
+        const modified = String(object['modified'] ?? '');
+        if (this.versions !== undefined) {
+          const seen = this.versions.get(id);
+          if (seen !== undefined && seen > modified) continue;
+          this.versions.set(id, modified);
+        }
+        const since = Date.parse(String(object['valid_from'] ?? object['modified'] ?? ''));
+        const confidence = effectiveConfidence({
+          statedConfidence: typeof object['confidence'] === 'number' ? object['confidence'] : undefined,
+          producer: typeof object['created_by_ref'] === 'string' ? object['created_by_ref'] : undefined,
+          since: Number.isNaN(since) ? now : since,
+          sightings: this.evidence.get(id) ?? [],
+          now,
+          ...(options.halfLifeDays !== undefined ? { halfLifeDays: options.halfLifeDays } : {}),
+        });
+        const outcome = this.matcher.add(revoked ? { ...object, revoked: true } : object, { now: options.now, confidence });
+        if (outcome.added) byMode[outcome.mode]++;
+        else {
+          const kind = reasonKind(outcome.reason);
+          refused.set(kind, (refused.get(kind) ?? 0) + 1);
+        }
       }
     }
+    return { added: byMode.exact + byMode.evaluated + byMode.always, byMode, refused };
   }
-  const byMode = { exact: 0, evaluated: 0, always: 0 };
-  const refused = new Map<string, number>();
-  // The same indicator in several collections: keep its newest version.
-  const versions = collectionIds.length > 1 ? new Map<string, string>() : undefined;
-  const now = options.now.getTime();
-  for (const collectionId of collectionIds) {
-    for await (const { object, revoked } of latestObjects(store, collectionId, ['indicator'])) {
-      const id = String(object['id']);
-      const modified = String(object['modified'] ?? '');
-      if (versions !== undefined) {
-        const seen = versions.get(id);
-        if (seen !== undefined && seen >= modified) continue;
-        versions.set(id, modified);
-      }
-      const since = Date.parse(String(object['valid_from'] ?? object['modified'] ?? ''));
-      const confidence = effectiveConfidence({
-        statedConfidence: typeof object['confidence'] === 'number' ? object['confidence'] : undefined,
-        producer: typeof object['created_by_ref'] === 'string' ? object['created_by_ref'] : undefined,
-        since: Number.isNaN(since) ? now : since,
-        sightings: evidence.get(id) ?? [],
-        now,
-        ...(options.halfLifeDays !== undefined ? { halfLifeDays: options.halfLifeDays } : {}),
-      });
-      const outcome = matcher.add(revoked ? { ...object, revoked: true } : object, { now: options.now, confidence });
-      if (outcome.added) byMode[outcome.mode]++;
-      else {
-        const kind = reasonKind(outcome.reason);
-        refused.set(kind, (refused.get(kind) ?? 0) + 1);
-      }
+
+  private addEvidence(object: JsonRecord): void {
+    const targets = object['type'] === 'sighting' ? [object['sighting_of_ref']] : Array.isArray(object['object_refs']) ? object['object_refs'] : [];
+    for (const target of targets) {
+      if (typeof target !== 'string' || !target.startsWith('indicator--')) continue;
+      const found = sightingEvidence(object, target);
+      if (found === undefined) continue;
+      const list = this.evidence.get(target);
+      if (list === undefined) this.evidence.set(target, [found]);
+      else list.push(found);
     }
   }
-  return { added: byMode.exact + byMode.evaluated + byMode.always, byMode, refused };
 }

@@ -185,6 +185,20 @@ describe('entente match', () => {
     assert.deepEqual(alerts.map((a) => [a.indicator_id, a.count]), [[c2, 1]]);
   });
 
+  it('--follow takes in an indicator imported while it runs, without a restart', async () => {
+    const growing = join(dir.path, 'growing-2.jsonl');
+    writeFileSync(growing, '');
+    const late = 'indicator--5e5e5e5e-5c1f-4e0a-9d2b-2f0c1a7e3b11';
+    const feed = join(dir.path, 'late.jsonl');
+    writeFileSync(feed, indicatorLine(late, "[domain-name:value = 'late.example']") + '\n');
+    setTimeout(() => void entente(data, ['import', feed]), 200);
+    setTimeout(() => appendFileSync(growing, JSON.stringify({ type: 'domain-name', value: 'late.example' }) + '\n'), 1200);
+    const run = await entente(data, ['match', growing, '--follow', '--refresh', '0.2', '--until-idle', '2', '--no-store']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(alertsOf(run.stdout).map((a) => a.indicator_id), [late]);
+    assert.match(run.stderr, /match: 1 indicators updated \(1 by index alone/);
+  });
+
   it('a false-positive sighting from a partner lowers the severity of later alerts', async () => {
     const fp = join(dir.path, 'fp.json');
     writeFileSync(

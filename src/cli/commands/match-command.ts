@@ -14,7 +14,7 @@ import { AlertAggregator, type Alert } from '../../correlate/alert-aggregator.ts
 import { parseCsvMapping, type CsvColumnMapping } from '../../correlate/csv-observations.ts';
 import { severityOf } from '../../correlate/effective-confidence.ts';
 import { followFile } from '../../correlate/follow-file.ts';
-import { loadIndicators } from '../../correlate/load-indicators.ts';
+import { IndicatorLoader, type LoadedIndicators } from '../../correlate/load-indicators.ts';
 import { emptySummary, matchInput, type MatchSummary } from '../../correlate/match-input.ts';
 import { createObservationReader, logFormats, type LogFormat } from '../../correlate/read-observations.ts';
 import { sightingObjects } from '../../correlate/sighting-objects.ts';
@@ -27,6 +27,7 @@ interface MatchOptions extends NodeLocationOptions {
   window: string;
   follow?: boolean;
   untilIdle?: string;
+  refresh: string;
   store: boolean;
   json?: boolean;
   maxLineBytes: string;
@@ -53,6 +54,7 @@ export function matchCommand(io: CliIo): Command {
     .option('--window <seconds>', 'alerts are deduplicated per indicator, observable and window of this many seconds', '3600')
     .option('--follow', 'keep reading each file as it grows (tail -F); stop with Ctrl-C')
     .option('--until-idle <seconds>', 'with --follow: stop once no input has grown for this long')
+    .option('--refresh <seconds>', 'with --follow: take in indicators added, superseded or revoked in the store this often', '10')
     .option('--no-store', 'print alerts only; store no sightings')
     .option('--json', 'print the summary on standard error as one JSON object')
     .option('--max-line-bytes <n>', 'longer lines are skipped and reported as malformed', String(1024 * 1024))
@@ -77,6 +79,7 @@ export function matchCommand(io: CliIo): Command {
       const windowSeconds = positiveNumber(options.window, '--window');
       const maxLineChars = Math.floor(positiveNumber(options.maxLineBytes, '--max-line-bytes'));
       const idleSeconds = options.untilIdle === undefined ? undefined : positiveNumber(options.untilIdle, '--until-idle');
+      const refreshSeconds = positiveNumber(options.refresh, '--refresh');
       let csvMapping: CsvColumnMapping[] | undefined;
       if (options.map.length > 0) {
         const parsed = parseCsvMapping(options.map);
@@ -110,18 +113,19 @@ export function matchCommand(io: CliIo): Command {
         }
 
         const matcher = new BulkMatcher({ correlationSeconds: windowSeconds });
-        const loaded = await loadIndicators(
+        const loader = new IndicatorLoader(
           node.store,
           collections.map((c) => c.id),
           matcher,
-          { now: new Date() },
         );
-        const refused = [...loaded.refused].map(([reason, count]) => `${count} ${reason}`).join(', ');
-        writeLine(
-          io.stderr,
-          `match: ${loaded.added} active indicators from ${collections.length} collection(s) (${loaded.byMode.exact} by index alone, ${loaded.byMode.evaluated} evaluated on candidates, ${loaded.byMode.always} evaluated on every observation)` +
-            (refused === '' ? '' : `; left out: ${refused}`),
-        );
+        const describeLoad = (loaded: LoadedIndicators, what: string): string => {
+          const refused = [...loaded.refused].map(([reason, count]) => `${count} ${reason}`).join(', ');
+          return (
+            `match: ${loaded.added} ${what} (${loaded.byMode.exact} by index alone, ${loaded.byMode.evaluated} evaluated on candidates, ${loaded.byMode.always} evaluated on every observation)` +
+            (refused === '' ? '' : `; left out: ${refused}`)
+          );
+        };
+        writeLine(io.stderr, describeLoad(await loader.load({ now: new Date() }), `active indicators from ${collections.length} collection(s)`));
 
         const home = node.identity.homeOrganisation.id;
         const alerts = new AlertAggregator(windowSeconds);
@@ -193,7 +197,21 @@ export function matchCommand(io: CliIo): Command {
         const stop = (): void => abort.abort();
         let lastGrowth = Date.now();
         let idleTimer: NodeJS.Timeout | undefined;
+        let refreshTimer: NodeJS.Timeout | undefined;
         if (follow) {
+          // Indicators added, superseded or revoked while following are taken in without a restart.
+          let refreshing = false;
+          refreshTimer = setInterval(() => {
+            if (refreshing) return;
+            refreshing = true;
+            loader
+              .refresh({ now: new Date() })
+              .then((loaded) => {
+                if (loaded.added > 0 || loaded.refused.size > 0) writeLine(io.stderr, describeLoad(loaded, 'indicators updated'));
+              })
+              .catch((error: unknown) => writeLine(io.stderr, `match: cannot refresh indicators: ${(error as Error).message}`))
+              .finally(() => (refreshing = false));
+          }, refreshSeconds * 1000);
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
           if (idleSeconds !== undefined) {
@@ -239,6 +257,7 @@ export function matchCommand(io: CliIo): Command {
           else for (const input of inputs) await runInput(input);
         } finally {
           if (idleTimer !== undefined) clearInterval(idleTimer);
+          if (refreshTimer !== undefined) clearInterval(refreshTimer);
           process.removeListener('SIGINT', stop);
           process.removeListener('SIGTERM', stop);
         }
