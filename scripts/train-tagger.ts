@@ -40,6 +40,7 @@ import { splitSentences } from '../src/tagging/split-sentences.ts';
 import { NONE_CLASS, TECHNIQUE_MODEL_FORMAT, fromTechniqueModelArtefact, toBase64 } from '../src/tagging/technique-model.ts';
 import type { TechniqueModelArtefact } from '../src/tagging/technique-model.ts';
 import { createTagger } from '../src/tagging/tag-text.ts';
+import type { TagMethod } from '../src/tagging/tag-text.ts';
 import { LOOKUP_FILE, MODEL_FILE, TAGGING_DATA_DIR } from '../src/tagging/load-tagging-data.ts';
 
 const num = (name: string, fallback: number): number => (process.env[name] === undefined ? fallback : Number(process.env[name]));
@@ -409,6 +410,7 @@ export function tramCandidates(
   text: string,
   annotations: readonly { technique_id: string }[],
   labels: ReadonlySet<string>,
+  methods: readonly TagMethod[] = ['explicit', 'name', 'model'],
 ): DocCandidates {
   const gold = new Set<string>();
   for (const a of annotations) {
@@ -416,7 +418,7 @@ export function tramCandidates(
     if (l !== undefined) gold.add(l);
   }
   const candidates = new Map<string, { confidence: number; certain: boolean }>();
-  for (const t of tagger(text, { threshold: 0 }).techniques) {
+  for (const t of tagger(text, { threshold: 0, methods }).techniques) {
     const l = toTramLabel(t.id, labels);
     if (l === undefined) continue;
     const certain = t.method !== 'model';

@@ -63,11 +63,14 @@ test('no tags on ordinary prose', () => {
   assert.deepEqual(r, { techniques: [], software: [], groups: [], tactics: [], mitigations: [], campaigns: [] });
 });
 
-test('the same text gives the same result, and the model can be switched off', () => {
+test('the same text gives the same result, and methods can be chosen', () => {
   assert.deepEqual(tagText(sample), tagText(sample));
-  const idsOnly = tagText(sample, { model: false });
-  assert.ok(idsOnly.techniques.every((t) => t.method !== 'model'));
-  assert.deepEqual(ids(idsOnly.software), ['S0002', 'S0154']);
+  const noModel = tagText(sample, { methods: ['explicit', 'name'] });
+  assert.ok(noModel.techniques.every((t) => t.method !== 'model'));
+  assert.deepEqual(ids(noModel.software), ['S0002', 'S0154']);
+  const modelOnly = tagText(sample, { methods: ['model'] });
+  assert.deepEqual(modelOnly.software, []);
+  assert.ok(modelOnly.techniques.length > 0 && modelOnly.techniques.every((t) => t.method === 'model'));
 });
 
 test('a damaged artefact is reported as ENT_TAGGING_DATA_INVALID naming the file', () => {

@@ -45,8 +45,8 @@ export interface TagResult {
 export interface TagOptions {
   /** Probability a sentence needs for the model to propose a technique (default: the model's own). */
   readonly threshold?: number;
-  /** Run the technique model (default true); ids and names are always linked. */
-  readonly model?: boolean;
+  /** Which methods run (default all three), e.g. ['explicit', 'name'] to skip the model. */
+  readonly methods?: readonly TagMethod[];
 }
 
 const NAME_CONFIDENCE = 0.9;
@@ -110,9 +110,10 @@ export function createTagger(lookup: AttackLookup, model: TechniqueModel): Tagge
     const addMention = (m: Mention, method: TagMethod, confidence: number): void =>
       add(m.object, method, confidence, { start: m.start, end: m.end, sentence: sentenceOf(sentences, m.start, m.end) });
 
-    for (const m of findExplicitIds(lookup, text)) addMention(m, 'explicit', 1);
-    for (const m of findNames(lookup, text)) addMention(m, 'name', NAME_CONFIDENCE);
-    if (options.model !== false) {
+    const methods = new Set<TagMethod>(options.methods ?? ['explicit', 'name', 'model']);
+    if (methods.has('explicit')) for (const m of findExplicitIds(lookup, text)) addMention(m, 'explicit', 1);
+    if (methods.has('name')) for (const m of findNames(lookup, text)) addMention(m, 'name', NAME_CONFIDENCE);
+    if (methods.has('model')) {
       const threshold = options.threshold ?? model.threshold;
       for (const s of sentences) {
         const sentence = text.slice(s.start, s.end);

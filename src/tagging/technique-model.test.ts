@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NONE_CLASS, TECHNIQUE_MODEL_FORMAT, classProbabilities, fromTechniqueModelArtefact, predictSentence, toBase64 } from './technique-model.ts';
 import type { TechniqueModelArtefact } from './technique-model.ts';
-import { featureStrings, tokenize } from './features.ts';
+import { featureStrings, stem, tokenize } from './features.ts';
 
 // Two features, three classes: "keystrokes" → T1056.001, "screenshot" → T1113, otherwise none.
-const vocabulary = ['keystrokes', 'screenshot'];
+const vocabulary = ['keystrok', 'screenshot'];
 const artefact: TechniqueModelArtefact = {
   format: TECHNIQUE_MODEL_FORMAT,
   trainedOn: {},
@@ -22,7 +22,13 @@ const artefact: TechniqueModelArtefact = {
 
 test('tokens are lower-case words of two or more letters; numbers become <n>; features add bigrams', () => {
   assert.deepEqual(tokenize('The RAT logs Keystrokes to C:\\x 2024 a'), ['the', 'rat', 'logs', 'keystrokes', 'to', '<n>']);
-  assert.deepEqual(featureStrings('logs keystrokes'), ['logs', 'logs keystrokes', 'keystrokes']);
+  assert.deepEqual(featureStrings('logs keystrokes'), ['logs', 'logs keystrok', 'keystrok']);
+});
+
+test('stems share a feature between forms of a word; short words and words with digits stay as they are', () => {
+  assert.deepEqual(['injects', 'injected', 'injecting'].map(stem), ['inject', 'inject', 'inject']);
+  assert.deepEqual(['queries', 'queried'].map(stem), ['query', 'query']);
+  assert.deepEqual(['uses', 'base64', 'cmd'].map(stem), ['uses', 'base64', 'cmd']);
 });
 
 test('a sentence gets the class its words point to when the probability reaches the threshold', () => {
