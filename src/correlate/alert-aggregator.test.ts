@@ -82,4 +82,19 @@ describe('sightings of an alert', () => {
     assert.equal(dst?.['value'], '198.51.100.7', 'references point at the SCOs by their STIX ids');
     assert.match(String(dst?.id), /^ipv4-addr--[0-9a-f-]{36}$/);
   });
+
+  it('SCOs get deterministic ids whatever id the log gave; refused SCOs are left out, and with none left the sighting stands alone', () => {
+    const alerts = new AlertAggregator(3600);
+    const logged = observation([{ type: 'ipv4-addr', id: 'ipv4-addr--1', value: '198.51.100.7' }], '2026-06-01T12:00:00.000Z');
+    alerts.record({ ...match('198.51.100.7', '2026-06-01T12:00:00.000Z'), observations: [logged] });
+    const [alert] = alerts.close();
+    let n = 0;
+    const context = { homeOrganisationId: 'identity--11111111-1111-4111-8111-111111111111', now: '2026-06-02T00:00:00.000Z', randomUuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}` };
+    const kept = sightingObjects(alert!, context);
+    assert.match(String(kept.objects[0]?.id), /^ipv4-addr--[0-9a-f]{8}-[0-9a-f]{4}-5/, 'UUIDv5 from the value');
+    const alone = sightingObjects(alert!, context, () => false);
+    assert.deepEqual(alone.objects.map((o) => o.type), ['sighting']);
+    assert.equal(alone.sighting['observed_data_refs'], undefined);
+    assert.equal(validateForIngest(alone.sighting).valid, true);
+  });
 });

@@ -2,6 +2,7 @@
 // rewritten to them), one observed-data holding them over the alert's first/last seen and count, and
 // a sighting of the indicator by the home organisation. Pure: time and random UUIDs are passed in.
 import { scoId } from '../stix/ids.ts';
+import { checkIdentifier, IdVerdict } from '../stix/validate/lexical.ts';
 import type { JsonObject, StixObject } from '../stix/types.ts';
 import type { Alert } from './alert-aggregator.ts';
 import type { JsonRecord } from './log-observation.ts';
@@ -62,7 +63,7 @@ export function identifyScos(objects: readonly Readonly<Record<string, JsonRecor
         if (rewritten === undefined || (Array.isArray(rewritten) && rewritten.some((r) => r === undefined))) continue;
         copy[key] = rewritten as JsonObject[string];
       }
-      const id = typeof sco['id'] === 'string' && sco['id'].startsWith(`${copy.type}--`) ? sco['id'] : deterministicId(copy, randomUuid);
+      const id = deterministicId(copy, sco['id'], randomUuid);
       copy['id'] = id;
       ids.set(local, id);
       out.set(id, copy as StixObject);
@@ -72,17 +73,24 @@ export function identifyScos(objects: readonly Readonly<Record<string, JsonRecor
   return [...out.values()];
 }
 
-function deterministicId(sco: JsonObject, randomUuid: () => string): string {
+/** The UUIDv5 of the ID contributing properties; else the id the log gave, when valid; else a random one. */
+function deterministicId(sco: JsonObject, given: unknown, randomUuid: () => string): string {
   const type = String(sco['type']);
   const computed = scoId(type, sco);
-  return computed.ok ? computed.value : `${type}--${randomUuid()}`;
+  if (computed.ok) return computed.value;
+  if (typeof given === 'string' && given.startsWith(`${type}--`) && checkIdentifier(given) === IdVerdict.Ok) return given;
+  return `${type}--${randomUuid()}`;
 }
 
-export function sightingObjects(alert: Alert, context: SightingContext): SightingBundle {
+/**
+ * `acceptSco` says which SCOs may be stored (the caller validates them); the observed-data refers only
+ * to those, and when none is left the sighting is stored without observed data.
+ */
+export function sightingObjects(alert: Alert, context: SightingContext, acceptSco: (sco: StixObject) => boolean = () => true): SightingBundle {
   const scos = identifyScos(
     alert.evidence.map((observation) => observation.objects),
     context.randomUuid,
-  );
+  ).filter(acceptSco);
   const count = Math.max(1, Math.min(maxCount, alert.count));
   const observedData: StixObject = {
     type: 'observed-data',
@@ -104,12 +112,12 @@ export function sightingObjects(alert: Alert, context: SightingContext): Sightin
     modified: context.now,
     created_by_ref: context.homeOrganisationId,
     sighting_of_ref: alert.indicatorId,
-    observed_data_refs: [observedData.id],
+    ...(scos.length > 0 ? { observed_data_refs: [observedData.id] } : {}),
     where_sighted_refs: [context.homeOrganisationId],
     count,
     first_seen: alert.firstSeen,
     last_seen: alert.lastSeen,
   };
-  return { sighting, observedData, objects: [...scos, observedData, sighting] };
+  return { sighting, observedData, objects: scos.length > 0 ? [...scos, observedData, sighting] : [sighting] };
 }
 

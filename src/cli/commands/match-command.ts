@@ -157,17 +157,23 @@ export function matchCommand(io: CliIo): Command {
         const storeSightings = async (closed: readonly Alert[]): Promise<(string | undefined)[]> => {
           if (!options.store || closed.length === 0) return closed.map(() => undefined);
           const now = new Date().toISOString();
-          const made = closed.map((alert) => sightingObjects(alert, { homeOrganisationId: home, now, randomUuid: randomUUID }));
+          const refuse = (object: StixObject): boolean => {
+            const report = validateForIngest(object);
+            if (report.valid) return false;
+            const issue = report.issues.find((i) => i.severity === 'error');
+            writeLine(io.stderr, `match: not stored: ${object.id}: ${issue?.path ?? ''} ${issue?.message ?? ''}`);
+            return true;
+          };
+          // An SCO the validator refuses (a log's odd domain name…) is left out of the observed-data.
+          const made = closed.map((alert) => sightingObjects(alert, { homeOrganisationId: home, now, randomUuid: randomUUID }, (sco) => !refuse(sco)));
           const objects: StixObject[] = [];
           for (const bundle of made) {
             for (const object of bundle.objects) {
-              const report = validateForIngest(object);
-              if (report.valid) objects.push(object);
-              else {
+              if (object.type !== 'observed-data' && object.type !== 'sighting') objects.push(object);
+              else if (refuse(object)) {
                 stored.rejected++;
-                const issue = report.issues.find((i) => i.severity === 'error');
-                writeLine(io.stderr, `entente: ENT_MATCH_SIGHTING_REJECTED: ${object.id}: ${issue?.path ?? ''} ${issue?.message ?? ''}`);
-              }
+                writeLine(io.stderr, `entente: ENT_MATCH_SIGHTING_REJECTED: ${object.id} failed validation`);
+              } else objects.push(object);
             }
           }
           const result = await ingest(node.store as ObjectStore, { collectionId: sightingsCollection.id, objects });
