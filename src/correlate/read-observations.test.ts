@@ -106,6 +106,13 @@ describe('Zeek logs', () => {
     assert.deepEqual(x509?.[0], { type: 'x509-certificate', hashes: { 'SHA-256': 'cd'.repeat(32) }, serial_number: '0A1B', subject: 'CN=login.bad.example', issuer: 'CN=Bad CA' });
   });
 
+  it('auto-detects Zeek JSON x509 records (no uid) from their fields or the file name', () => {
+    const line = JSON.stringify({ ts: 1767225603, id: 'FhX1', 'certificate.serial': '0A1B', 'certificate.subject': 'CN=x' });
+    assert.equal(observationsOf(readAll(line, 'auto', 'certs.json')).length, 1);
+    const bare = JSON.stringify({ ts: 1767225603, id: 'FhX1', 'san.dns': ['a.example'] });
+    assert.equal(observationsOf(readAll(bare, 'auto', '/logs/x509.log')).length, 1);
+  });
+
   it('Zeek JSON without _path: the kind comes from the file name, else from the fields', () => {
     const line = JSON.stringify({ ts: 1767225600, uid: 'C1', 'id.orig_h': '10.0.0.5', 'id.orig_p': 1, 'id.resp_h': '10.0.0.1', 'id.resp_p': 53, proto: 'udp', query: 'x.example' });
     const fromName = observationsOf(readAll(line, 'zeek', '/var/log/zeek/dns.04:00:00-05:00:00.log'));

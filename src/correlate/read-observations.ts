@@ -119,7 +119,8 @@ export function createObservationReader(options: ObservationReaderOptions): Obse
       const value = parseJsonLine(text);
       if (isRecord(value)) {
         if ('event_type' in value) return 'eve';
-        if ('_path' in value || 'id.orig_h' in value || ('ts' in value && ('uid' in value || 'fuid' in value))) return 'zeek';
+        if ('_path' in value || 'id.orig_h' in value || ('ts' in value && ('uid' in value || 'fuid' in value || 'certificate.serial' in value))) return 'zeek';
+        if ('ts' in value && zeekKindFromFileName(options.source) !== undefined) return 'zeek';
       }
       return 'jsonl';
     }
