@@ -34,7 +34,7 @@ function actorOf(request: FastifyRequest): CircleActor {
 }
 
 function badField(key: string, message: string): EntenteError {
-  return new EntenteError('ENT_HTTP_BAD_QUERY', message, { parameter: key });
+  return new EntenteError('ENT_HTTP_BAD_FIELD', message, { field: key });
 }
 
 /**

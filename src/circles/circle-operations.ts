@@ -72,8 +72,12 @@ function requireNotEnded(circle: Circle, at: Date): void {
   }
 }
 
-function requireCoordinator(circle: Circle, actor: CircleActor, at: Date): void {
+function requireCoordinator(deps: CircleDeps, circle: Circle, actor: CircleActor, at: Date): void {
   if (actor.admin) return;
+  if (actor.organisationId === deps.homeOrganisationId) {
+    // The home organisation's analysts read; only its administrator speaks for it in a circle.
+    throw new EntenteError('ENT_CIRCLE_FORBIDDEN', `Changing circle ${circle.id} for the home organisation needs the node administrator's token`);
+  }
   const membership = membershipAt(circle, actor.organisationId, at);
   if (membership.kind !== 'member' || membership.member.role !== 'coordinator') {
     throw new EntenteError('ENT_CIRCLE_FORBIDDEN', `Only a coordinator of circle ${circle.id} may change it`);
@@ -175,7 +179,7 @@ export async function invite(deps: CircleDeps, actor: CircleActor, circleId: str
   return exclusively(deps, circleId, async () => {
     const at = deps.clock();
     const circle = await requireCircle(deps, circleId, actor, at);
-    requireCoordinator(circle, actor, at);
+    requireCoordinator(deps, circle, actor, at);
     await requireKnownOrganisation(deps, input.organisationId);
     const changed = inviteMember(circle, input, at);
     if (!changed.ok) throw refused(changed.error);
@@ -192,7 +196,7 @@ export async function proposeAgreement(deps: CircleDeps, actor: CircleActor, cir
   return exclusively(deps, circleId, async () => {
     const at = deps.clock();
     const circle = await requireCircle(deps, circleId, actor, at);
-    requireCoordinator(circle, actor, at);
+    requireCoordinator(deps, circle, actor, at);
     requireNotEnded(circle, at);
     const state = await deps.store.getAgreementState(circleId);
     const version = state.agreements.reduce((highest, agreement) => Math.max(highest, agreement.version), 0) + 1;
@@ -262,7 +266,7 @@ export async function end(deps: CircleDeps, actor: CircleActor, circleId: string
   return exclusively(deps, circleId, async () => {
     const now = deps.clock();
     const circle = await requireCircle(deps, circleId, actor, now);
-    requireCoordinator(circle, actor, now);
+    requireCoordinator(deps, circle, actor, now);
     const at = endAt !== undefined && endAt.getTime() > now.getTime() ? endAt : now;
     if (circle.validUntil !== undefined && now.getTime() < Date.parse(circle.validUntil) && !(at.getTime() < Date.parse(circle.validUntil))) {
       throw new EntenteError('ENT_CIRCLE_ENDED', `Circle ${circleId} already ends at ${circle.validUntil}; an end is brought forward, never postponed`, { circleId });
@@ -282,7 +286,7 @@ export async function promote(deps: CircleDeps, actor: CircleActor, circleId: st
   return exclusively(deps, circleId, async () => {
     const at = deps.clock();
     const circle = await requireCircle(deps, circleId, actor, at);
-    requireCoordinator(circle, actor, at);
+    requireCoordinator(deps, circle, actor, at);
     const changed = promoteMember(circle, organisationId, at);
     if (!changed.ok) throw refused(changed.error);
     await writeChange(deps, circle, changed.value, at);

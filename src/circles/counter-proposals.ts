@@ -28,6 +28,9 @@ export async function counterAgreement(
   }
   const circle = await deps.store.getCircle(circleId);
   if (circle === undefined) throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${circleId}`, { circleId });
+  if (circle.validUntil !== undefined && !(at.getTime() < Date.parse(circle.validUntil))) {
+    throw new EntenteError('ENT_CIRCLE_ENDED', `Circle ${circleId} ended at ${circle.validUntil}; its terms can no longer be countered`, { circleId });
+  }
   const membership = membershipAt(circle, organisationId, at);
   if (membership.kind !== 'member') throw new EntenteError('ENT_CIRCLE_NOT_MEMBER', membership.reason);
   if (comment !== undefined && comment.length > MAX_COMMENT) {

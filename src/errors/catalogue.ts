@@ -17,6 +17,7 @@ export const errorCatalogue = {
   ENT_HTTP_NOT_FOUND: { status: 404, title: 'No such resource' },
   ENT_HTTP_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed on this resource' },
   ENT_HTTP_BAD_QUERY: { status: 400, title: 'A query parameter is invalid' },
+  ENT_HTTP_BAD_FIELD: { status: 400, title: 'A field of the JSON request body is missing, unknown or invalid' },
   ENT_HTTP_INTERNAL: { status: 500, title: 'Internal error' },
 
   // Authentication and authorisation

@@ -111,5 +111,6 @@ describe('circle windows and membership', () => {
   it('shows a hidden circle member only the coordinators and itself', () => {
     assert.deepEqual(visibleMembers(circle, NGO).map((m) => m.organisationId), [COORD, NGO]);
     assert.deepEqual(visibleMembers({ ...circle, visibility: 'open' }, NGO).length, 3);
+    assert.deepEqual(visibleMembers(circle, COORD).length, 3, 'a coordinator sees every member of a hidden circle');
   });
 });

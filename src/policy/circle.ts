@@ -159,9 +159,16 @@ export function membershipAt(circle: Circle, organisationId: string, at: Date): 
   return { kind: 'member', member };
 }
 
-/** Organisations a member may know to be in the circle: all of them when open, else coordinators and itself. */
+/**
+ * Organisations a member may know to be in the circle: all of them when open, else coordinators
+ * and itself. A coordinator sees everyone: it invites, promotes and ends, and would otherwise learn
+ * the membership anyway from the answers to those changes.
+ */
 export function visibleMembers(circle: Circle, viewerOrganisationId: string): CircleMember[] {
   if (circle.visibility === 'open') return [...circle.members];
+  if (circle.members.some((member) => member.organisationId === viewerOrganisationId && member.role === 'coordinator' && member.leftAt === undefined)) {
+    return [...circle.members];
+  }
   return circle.members.filter(
     (member) => member.role === 'coordinator' || member.organisationId === viewerOrganisationId,
   );

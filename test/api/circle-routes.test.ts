@@ -175,18 +175,18 @@ describe('/api/circles', () => {
     it('refuses a bad invitation, naming the field', async () => {
       const url = '/api/circles/open-circle/members';
       refused(await node.call('admin', 'POST', url, [{ organisation_id: ORG.grid }]), 400, 'ENT_INPUT_NOT_ENVELOPE', /JSON object/);
-      refused(await node.call('admin', 'POST', url, {}), 400, 'ENT_HTTP_BAD_QUERY', /"organisation_id" is required/);
-      refused(await node.call('admin', 'POST', url, { organisation_id: 5 }), 400, 'ENT_HTTP_BAD_QUERY', /"organisation_id" must be a string/);
-      refused(await node.call('admin', 'POST', url, { organisation_id: huge }), 400, 'ENT_HTTP_BAD_QUERY', /"organisation_id" must be a STIX identity id/);
-      refused(await node.call('admin', 'POST', url, { organisation_id: 'identity--0D000000-0000-4000-8000-000000000004' }), 400, 'ENT_HTTP_BAD_QUERY', /"organisation_id"/);
-      refused(await node.call('admin', 'POST', url, { organisation_id: ORG.grid, role: 'god' }), 400, 'ENT_HTTP_BAD_QUERY', /"role" must be/);
-      refused(await node.call('admin', 'POST', url, { organisation_id: ORG.grid, role: huge }), 400, 'ENT_HTTP_BAD_QUERY', /"role" must be/);
-      refused(await node.call('admin', 'POST', url, { organisation_id: ORG.grid, trial: 'yes' }), 400, 'ENT_HTTP_BAD_QUERY', /"trial" must be true or false/);
-      refused(await node.call('admin', 'POST', url, { organisation_id: ORG.grid, trial: null }), 400, 'ENT_HTTP_BAD_QUERY', /"trial" must be true or false/);
-      refused(await node.call('admin', 'POST', url, { organisation_id: null }), 400, 'ENT_HTTP_BAD_QUERY', /"organisation_id" must be a string/);
-      refused(await node.call('admin', 'POST', url, { organisation_id: ORG.grid, role: null }), 400, 'ENT_HTTP_BAD_QUERY', /"role" must be a string/);
-      refused(await node.call('admin', 'POST', url, { organisation_id: ORG.grid, admin: true }), 400, 'ENT_HTTP_BAD_QUERY', /unknown field "admin"/);
-      refused(await node.call('admin', 'POST', url, JSON.parse(`{"organisation_id": "${ORG.grid}", "__proto__": {"role": "coordinator"}}`)), 400, 'ENT_HTTP_BAD_QUERY', /unknown field "__proto__"/);
+      refused(await node.call('admin', 'POST', url, {}), 400, 'ENT_HTTP_BAD_FIELD', /"organisation_id" is required/);
+      refused(await node.call('admin', 'POST', url, { organisation_id: 5 }), 400, 'ENT_HTTP_BAD_FIELD', /"organisation_id" must be a string/);
+      refused(await node.call('admin', 'POST', url, { organisation_id: huge }), 400, 'ENT_HTTP_BAD_FIELD', /"organisation_id" must be a STIX identity id/);
+      refused(await node.call('admin', 'POST', url, { organisation_id: 'identity--0D000000-0000-4000-8000-000000000004' }), 400, 'ENT_HTTP_BAD_FIELD', /"organisation_id"/);
+      refused(await node.call('admin', 'POST', url, { organisation_id: ORG.grid, role: 'god' }), 400, 'ENT_HTTP_BAD_FIELD', /"role" must be/);
+      refused(await node.call('admin', 'POST', url, { organisation_id: ORG.grid, role: huge }), 400, 'ENT_HTTP_BAD_FIELD', /"role" must be/);
+      refused(await node.call('admin', 'POST', url, { organisation_id: ORG.grid, trial: 'yes' }), 400, 'ENT_HTTP_BAD_FIELD', /"trial" must be true or false/);
+      refused(await node.call('admin', 'POST', url, { organisation_id: ORG.grid, trial: null }), 400, 'ENT_HTTP_BAD_FIELD', /"trial" must be true or false/);
+      refused(await node.call('admin', 'POST', url, { organisation_id: null }), 400, 'ENT_HTTP_BAD_FIELD', /"organisation_id" must be a string/);
+      refused(await node.call('admin', 'POST', url, { organisation_id: ORG.grid, role: null }), 400, 'ENT_HTTP_BAD_FIELD', /"role" must be a string/);
+      refused(await node.call('admin', 'POST', url, { organisation_id: ORG.grid, admin: true }), 400, 'ENT_HTTP_BAD_FIELD', /unknown field "admin"/);
+      refused(await node.call('admin', 'POST', url, JSON.parse(`{"organisation_id": "${ORG.grid}", "__proto__": {"role": "coordinator"}}`)), 400, 'ENT_HTTP_BAD_FIELD', /unknown field "__proto__"/);
       const circle = status(await node.call('admin', 'GET', '/api/circles/open-circle'), 200).json<CircleDocument>();
       assert.ok(!circle.members.some((member) => member.organisation_id === ORG.grid), 'no refused invitation went through');
     });
@@ -196,27 +196,27 @@ describe('/api/circles', () => {
       refused(await node.call('admin', 'POST', '/api/circles/open-circle/agreements', { terms: [] }), 422, 'ENT_POLICY_AGREEMENT_INVALID', /\$\.terms: expected a JSON object/);
       refused(await node.call('admin', 'POST', '/api/circles/open-circle/agreements', { terms: { ...terms('retain'), highest_tlp: 5 } }), 422, 'ENT_POLICY_AGREEMENT_INVALID', /\$\.terms\.highest_tlp/);
       refused(await node.call('admin', 'POST', '/api/circles/open-circle/agreements', { terms: { ...terms('retain'), scope: { types: [huge] } } }), 422, 'ENT_POLICY_AGREEMENT_INVALID', /\$\.terms\.scope\.types\[0\]/);
-      refused(await node.call('admin', 'POST', '/api/circles/open-circle/agreements', { terms: terms('retain'), version: 99 }), 400, 'ENT_HTTP_BAD_QUERY', /unknown field "version"/);
+      refused(await node.call('admin', 'POST', '/api/circles/open-circle/agreements', { terms: terms('retain'), version: 99 }), 400, 'ENT_HTTP_BAD_FIELD', /unknown field "version"/);
 
-      refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/accept', { version: '1' }), 400, 'ENT_HTTP_BAD_QUERY', /"version" must be a positive integer/);
-      refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/accept', { version: 1.5 }), 400, 'ENT_HTTP_BAD_QUERY', /"version"/);
-      refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/accept', { version: 1e300 }), 400, 'ENT_HTTP_BAD_QUERY', /"version"/);
+      refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/accept', { version: '1' }), 400, 'ENT_HTTP_BAD_FIELD', /"version" must be a positive integer/);
+      refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/accept', { version: 1.5 }), 400, 'ENT_HTTP_BAD_FIELD', /"version"/);
+      refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/accept', { version: 1e300 }), 400, 'ENT_HTTP_BAD_FIELD', /"version"/);
       refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/accept', { version: 99 }), 404, 'ENT_AGREEMENT_NOT_FOUND');
-      refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/accept', { organisation_id: [ORG.bank] }), 400, 'ENT_HTTP_BAD_QUERY', /"organisation_id" must be a string/);
-      refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/accept', { version: 1, at: '2020-01-01T00:00:00Z' }), 400, 'ENT_HTTP_BAD_QUERY', /unknown field "at"/);
-      refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/leave', { organisation_id: ORG.bank, at: '2020-01-01T00:00:00Z' }), 400, 'ENT_HTTP_BAD_QUERY', /unknown field "at"/);
+      refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/accept', { organisation_id: [ORG.bank] }), 400, 'ENT_HTTP_BAD_FIELD', /"organisation_id" must be a string/);
+      refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/accept', { version: 1, at: '2020-01-01T00:00:00Z' }), 400, 'ENT_HTTP_BAD_FIELD', /unknown field "at"/);
+      refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/leave', { organisation_id: ORG.bank, at: '2020-01-01T00:00:00Z' }), 400, 'ENT_HTTP_BAD_FIELD', /unknown field "at"/);
       refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/leave', [ORG.bank]), 400, 'ENT_INPUT_NOT_ENVELOPE');
       for (const organisation_id of [5, null, [ORG.ngo], 'x'.repeat(10_000)]) {
-        refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/counter', { terms: terms('retain'), organisation_id }), 400, 'ENT_HTTP_BAD_QUERY', /"organisation_id"/);
+        refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/counter', { terms: terms('retain'), organisation_id }), 400, 'ENT_HTTP_BAD_FIELD', /"organisation_id"/);
       }
-      refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/counter', { terms: terms('retain'), comment: 7 }), 400, 'ENT_HTTP_BAD_QUERY', /"comment" must be a string/);
+      refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/counter', { terms: terms('retain'), comment: 7 }), 400, 'ENT_HTTP_BAD_FIELD', /"comment" must be a string/);
       refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/counter', { terms: terms('retain'), organisation_id: ORG.ngo }), 403, 'ENT_CIRCLE_FORBIDDEN');
 
       for (const at of ['tomorrow', '2026-02-30T00:00:00Z', '2099-01-01', '2099-01-01T00:00:00', huge]) {
-        refused(await node.call('admin', 'POST', '/api/circles/open-circle/end', { at }), 400, 'ENT_HTTP_BAD_QUERY', /"at" must be an RFC 3339/);
+        refused(await node.call('admin', 'POST', '/api/circles/open-circle/end', { at }), 400, 'ENT_HTTP_BAD_FIELD', /"at" must be an RFC 3339/);
       }
-      refused(await node.call('admin', 'POST', '/api/circles/open-circle/end', { at: 1 }), 400, 'ENT_HTTP_BAD_QUERY', /"at" must be a string/);
-      refused(await node.call('admin', 'POST', '/api/circles/open-circle/end', { when: 'now' }), 400, 'ENT_HTTP_BAD_QUERY', /unknown field "when"/);
+      refused(await node.call('admin', 'POST', '/api/circles/open-circle/end', { at: 1 }), 400, 'ENT_HTTP_BAD_FIELD', /"at" must be a string/);
+      refused(await node.call('admin', 'POST', '/api/circles/open-circle/end', { when: 'now' }), 400, 'ENT_HTTP_BAD_FIELD', /unknown field "when"/);
       const circle = status(await node.call('admin', 'GET', '/api/circles/open-circle'), 200).json<Record<string, unknown>>();
       assert.equal(circle['valid_until'], '2099-01-01T00:00:00Z', 'no refused end went through');
       assert.deepEqual(circle['agreements'], []);

@@ -37,6 +37,7 @@ describe('counter-proposals', () => {
     for (const [name, org] of [['a', A], ['b', B], ['out', OUT]] as const) {
       await store.createToken({ name, secretHash: hashTokenSecret(`ent_${name}-000000000000000000000000000000000`), admin: false, grants: [], organisationId: org, createdAt: created.toISOString(), revokedAt: undefined });
     }
+    await store.createToken({ name: 'analyst', secretHash: hashTokenSecret('ent_analyst-000000000000000000000000000000000'), admin: false, grants: [], organisationId: undefined, createdAt: created.toISOString(), revokedAt: undefined });
     await store.createToken({ name: 'admin', secretHash: hashTokenSecret('ent_admin-000000000000000000000000000000000'), admin: true, grants: [], organisationId: undefined, createdAt: created.toISOString(), revokedAt: undefined });
     app = await createHttpApp({
       store, logger: pino({ level: 'silent' }), limits: { maxBodyBytes: 1 << 20, maxJsonDepth: 64 }, clock: () => new Date('2026-06-01T00:00:00Z'),
@@ -75,5 +76,19 @@ describe('counter-proposals', () => {
     const unknown = await post('out', '/api/circles/nope/counter', { terms });
     assert.equal(outsider.statusCode, 404);
     assert.equal(JSON.parse(outsider.body).error_code, JSON.parse(unknown.body).error_code);
+  });
+
+  it('a home analyst (not the administrator) cannot change a circle for the home organisation', async () => {
+    const invite = await post('analyst', '/api/circles/c/members', { organisation_id: OUT });
+    assert.equal(invite.statusCode, 403);
+    assert.equal(JSON.parse(invite.body).error_code, 'ENT_CIRCLE_FORBIDDEN');
+    assert.equal((await post('analyst', '/api/circles/c/end', {})).statusCode, 403);
+  });
+
+  it('nobody counters the terms of a circle that has ended', async () => {
+    assert.equal((await post('admin', '/api/circles/c/end', {})).statusCode, 200);
+    const late = await post('b', '/api/circles/c/counter', { terms });
+    assert.equal(late.statusCode, 409);
+    assert.equal(JSON.parse(late.body).error_code, 'ENT_CIRCLE_ENDED');
   });
 });
