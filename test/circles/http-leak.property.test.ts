@@ -3,8 +3,8 @@
 // through every read path — TAXII objects (paged), object by id, versions, manifest (paged),
 // status, the search API, and a collection that carries no circle — and what comes back is
 // compared with the independent reference policy. 0 leaks, and exact agreement on what is
-// visible (so that "withhold everything" cannot pass). LEAK_HTTP_CASES=1000000 runs a long
-// campaign; LEAK_SEED replays another seed. A case is one object checked on one read path.
+// visible (so that "withhold everything" cannot pass). LEAK_CASES=1000000 runs a long campaign
+// (LEAK_HTTP_CASES sets this test alone); LEAK_SEED replays another seed. A case is one object checked on one read path.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -21,7 +21,8 @@ import type { ObjectStore } from '../../src/store/object-store.ts';
 import type { StixObject } from '../../src/stix/types.ts';
 import { DEFINITIONS, ORGS, referencePolicy, scenarioArb, type Scenario, type Verdict } from './release-world.ts';
 
-const CASES = Number(process.env['LEAK_HTTP_CASES'] ?? 10_000);
+// LEAK_CASES drives both leak tests (this one and the pure one); LEAK_HTTP_CASES overrides it here.
+const CASES = Number(process.env['LEAK_HTTP_CASES'] ?? process.env['LEAK_CASES'] ?? 10_000);
 const SEED = Number(process.env['LEAK_SEED'] ?? 20261122);
 const HOME = 'identity--99999999-9999-4999-8999-999999999999';
 const SECRET = 'ent_partner-secret-000000000000000000000000';
