@@ -61,6 +61,12 @@ export function procedureSplit(relationshipId: string): Split {
   return b === 0 ? 'test' : b === 1 ? 'validation' : 'train';
 }
 
+/** ATLAS case studies: 20 % test, 10 % validation, 70 % training, by a hash of the case-study id. */
+export function atlasSplit(caseStudy: string): Split {
+  const b = fnv1a(`atlas:${caseStudy}`) % 10;
+  return b < 2 ? 'test' : b === 2 ? 'validation' : 'train';
+}
+
 // ---- text cleaning ------------------------------------------------------------------------
 
 const CITATION = /\(Citation:[^)]*\)/g;

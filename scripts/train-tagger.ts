@@ -7,16 +7,18 @@
 // What it learns from, and what it never sees:
 // - ATT&CK Enterprise 18.1 procedure examples (the training split of eval/tagging-data.ts; the
 //   validation and test splits are held out), technique names and the first sentences of their
-//   descriptions; ATLAS 5.6 technique names, descriptions and case-study procedures;
+//   descriptions; ATLAS 5.6 technique names, descriptions and case-study procedures (training split
+//   of the case studies);
 // - TRAM: bootstrap sentences and the sentences of the training split of the annotated reports
 //   (annotated ones labelled, the others as "no technique"); the validation reports choose the
 //   threshold, the test reports are only read by `npm run eval -- tagging`.
 // - Every training sentence that shares a run of 8 words with held-out text (TRAM validation/test
-//   reports, held-out procedure examples) is dropped.
+//   reports, held-out ATT&CK procedure examples and ATLAS case-study steps) is dropped.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   LeakGuard,
+  atlasSplit,
   PATHS,
   bestThreshold,
   cleanAttackText,
@@ -37,7 +39,7 @@ import type { AttackKind, AttackLookupArtefact, AttackLookupRow } from '../src/t
 import { featureStrings, vectorize } from '../src/tagging/features.ts';
 import type { SparseVector } from '../src/tagging/features.ts';
 import { splitSentences } from '../src/tagging/split-sentences.ts';
-import { NONE_CLASS, TECHNIQUE_MODEL_FORMAT, fromTechniqueModelArtefact, toBase64 } from '../src/tagging/technique-model.ts';
+import { NONE_CLASS, TECHNIQUE_MODEL_FORMAT, fromTechniqueModelArtefact, predictSentence, toBase64 } from '../src/tagging/technique-model.ts';
 import type { TechniqueModelArtefact } from '../src/tagging/technique-model.ts';
 import { createTagger } from '../src/tagging/tag-text.ts';
 import type { TagMethod } from '../src/tagging/tag-text.ts';
@@ -59,6 +61,8 @@ const CONFIG = {
   tramReportWeight: num('TAGGER_TRAM_WEIGHT', 1),
   /** Also learn from the annotated span of each TRAM training annotation (1) or not (0). */
   tramSpans: num('TAGGER_TRAM_SPANS', 0),
+  /** Times each ATLAS example is repeated: ATLAS has few examples against ATT&CK's thousands. */
+  atlasWeight: num('TAGGER_ATLAS_WEIGHT', 4),
 };
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
@@ -257,6 +261,8 @@ export function main(): void {
   const guard = new LeakGuard();
   for (const r of reports) if (tramSplit(r.doc_id) !== 'train') guard.add(r.text);
   for (const p of procedures) if (procedureSplit(p.relationship_id) !== 'train') guard.add(cleanAttackText(p.text));
+  const atlasProcedures = readAtlasProcedures();
+  for (const p of atlasProcedures) if (atlasSplit(p.case_study) !== 'train') guard.add(cleanAttackText(p.text));
 
   const positives: Example[] = [];
   const negatives: Example[] = [];
@@ -272,10 +278,15 @@ export function main(): void {
     if (o.type !== 'attack-pattern' || o.name === undefined) continue;
     const id = externalId(o, 'mitre-atlas');
     if (id === undefined) continue;
-    positives.push({ text: o.name, label: id, source: 'atlas-name' });
-    for (const s of firstSentences(o.description ?? '', CONFIG.descriptionSentences)) positives.push({ text: s, label: id, source: 'atlas-description' });
+    for (let k = 0; k < CONFIG.atlasWeight; k++) {
+      positives.push({ text: o.name, label: id, source: 'atlas-name' });
+      for (const s of firstSentences(o.description ?? '', CONFIG.descriptionSentences)) positives.push({ text: s, label: id, source: 'atlas-description' });
+    }
   }
-  for (const p of readAtlasProcedures()) positives.push({ text: cleanAttackText(p.text), label: p.technique, source: 'atlas-procedure' });
+  for (const p of atlasProcedures) {
+    if (atlasSplit(p.case_study) !== 'train') continue;
+    for (let k = 0; k < CONFIG.atlasWeight; k++) positives.push({ text: cleanAttackText(p.text), label: p.technique, source: 'atlas-procedure' });
+  }
   for (const s of readTramBootstrap()) {
     const label = s.mappings[0]?.attack_id;
     if (label !== undefined) positives.push({ text: cleanAttackText(s.text), label, source: 'tram-bootstrap' });
@@ -371,7 +382,7 @@ export function main(): void {
     format: TECHNIQUE_MODEL_FORMAT,
     trainedOn: {
       attack: 'ATT&CK Enterprise 18.1: procedure examples (training split), technique names and descriptions',
-      atlas: 'ATLAS 5.6: technique names, descriptions, case-study procedures',
+      atlas: 'ATLAS 5.6: technique names, descriptions, case-study procedures (training split)',
       tram: 'TRAM 2: bootstrap sentences and training-split annotated reports (Apache-2.0)',
       examples: examples.length,
       config: JSON.stringify(CONFIG),
@@ -396,6 +407,11 @@ export function main(): void {
   const best = bestThreshold(docs);
   log(`validation (${docs.length} TRAM reports): threshold ${best.threshold} → doc F1 ${best.score.f1.toFixed(4)} (P ${best.score.precision.toFixed(4)}, R ${best.score.recall.toFixed(4)})`);
   const finalModel: TechniqueModelArtefact = { ...modelArtefact, threshold: best.threshold };
+  const decoded = fromTechniqueModelArtefact(finalModel);
+  const atlasValidation = atlasProcedures.filter((p) => atlasSplit(p.case_study) === 'validation');
+  const atlasHits = atlasValidation.filter((p) => predictSentence(decoded, cleanAttackText(p.text))?.id === p.technique).length;
+  const atlasTop1 = atlasValidation.filter((p) => predictSentence(decoded, cleanAttackText(p.text), 0)?.id === p.technique).length;
+  log(`validation (${atlasValidation.length} ATLAS case-study steps): ${atlasHits} tagged with their technique at the threshold, ${atlasTop1} as best class`);
 
   if (process.env.TAGGER_DRY_RUN === '1') return;
   mkdirSync(TAGGING_DATA_DIR, { recursive: true });

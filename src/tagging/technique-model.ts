@@ -74,8 +74,7 @@ export function toBase64(view: ArrayBufferView): string {
   return Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('base64');
 }
 
-/** Class probabilities of one sentence (softmax over all classes), indexed like model.classes. */
-export function classProbabilities(model: TechniqueModel, sentence: string): Float64Array {
+function logitsOf(model: TechniqueModel, sentence: string): Float64Array {
   const x = vectorize(sentence, model.vocabulary, model.idf);
   const logits = Float64Array.from(model.bias);
   for (let k = 0; k < x.index.length; k++) {
@@ -87,6 +86,12 @@ export function classProbabilities(model: TechniqueModel, sentence: string): Flo
       logits[c] = (logits[c] as number) + v * (model.weight[j] as number);
     }
   }
+  return logits;
+}
+
+/** Class probabilities of one sentence (softmax over all classes), indexed like model.classes. */
+export function classProbabilities(model: TechniqueModel, sentence: string): Float64Array {
+  const logits = logitsOf(model, sentence);
   let max = -Infinity;
   for (const l of logits) if (l > max) max = l;
   let sum = 0;
@@ -110,16 +115,14 @@ export interface SentencePrediction {
  * probability reaches `threshold` (the model's own by default). At most one per sentence.
  */
 export function predictSentence(model: TechniqueModel, sentence: string, threshold = model.threshold): SentencePrediction | undefined {
-  const p = classProbabilities(model, sentence);
-  let best = -1;
-  let bestP = -1;
-  for (let c = 0; c < p.length; c++) {
-    if ((p[c] as number) > bestP) {
-      bestP = p[c] as number;
-      best = c;
-    }
-  }
+  const logits = logitsOf(model, sentence);
+  let best = 0;
+  for (let c = 1; c < logits.length; c++) if ((logits[c] as number) > (logits[best] as number)) best = c;
+  const max = logits[best] as number;
+  let sum = 0;
+  for (const l of logits) sum += Math.exp(l - max);
+  const probability = 1 / sum;
   const id = model.classes[best];
-  if (id === undefined || id === NONE_CLASS || bestP < threshold) return undefined;
-  return { id, probability: bestP };
+  if (id === undefined || id === NONE_CLASS || probability < threshold) return undefined;
+  return { id, probability };
 }
