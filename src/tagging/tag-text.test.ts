@@ -58,6 +58,15 @@ test('techniques described only in prose are proposed by the model, with the sen
   assert.match(sample.slice(lsass?.start, lsass?.end), /dump credentials from LSASS memory/);
 });
 
+test('no false positives on ordinary words that are also ATT&CK names (Royal, Play, Empire, Page, Net, Snake…)', () => {
+  const text =
+    'The Royal Mail delivered a parcel. Children Play in the park near the Empire State Building. See Page 3 for the ' +
+    'Calendar. Ping pong is fun, and Net income grew. A Snake and a Shark were at the Octopus exhibition on Friday. ' +
+    'Explosive growth in Equation solving. The Reaper and the Ninja were Silence.';
+  const r = tagText(text);
+  assert.deepEqual([...r.software, ...r.groups, ...r.techniques], []);
+});
+
 test('no tags on ordinary prose', () => {
   const r = tagText('The weather in the city was mild that week, and the conference ended on Friday with a dinner. Prices rose at the market.');
   assert.deepEqual(r, { techniques: [], software: [], groups: [], tactics: [], mitigations: [], campaigns: [] });
