@@ -271,17 +271,36 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
   found.sort((a, b) => a.start - b.start || b.end - a.end);
 
   const publishers = [...(options.publisherDomains ?? [])].map((d) => d.toLowerCase().replace(/^\.+|\.+$/g, ''));
-  const seen = new Set<string>();
   const observables: Observable[] = [];
   let sentence: Span = { start: -1, end: -1 };
-  for (const c of found) {
-    const key = `${c.type}|${c.kind ?? ''}|${c.start}|${c.end}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
+  // Reports repeat their indicators: decide each distinct value's suppression once.
+  const suppressionCache = new Map<string, Suppression | null>();
+  for (let i = 0; i < found.length; i++) {
+    const c = found[i];
+    if (c === undefined) continue;
+    // Duplicates (same type, kind and span) are adjacent after the sort, within the same span.
+    let duplicate = false;
+    for (let j = i - 1; j >= 0; j--) {
+      const p = found[j];
+      if (p === undefined || p.start !== c.start || p.end !== c.end) break;
+      if (p.type === c.type && p.kind === c.kind) {
+        duplicate = true;
+        break;
+      }
+    }
+    if (duplicate) continue;
     const start = r.toOriginal(c.start);
     const end = r.toOriginal(c.end);
     const defanged = r.replacements > 0 && r.defangedWithin(c.start, c.end);
-    const suppressed = c.suppressed ?? suppressionFor(c, publishers, options.warninglists);
+    let suppressed: Suppression | null | undefined = c.suppressed;
+    if (suppressed === undefined) {
+      const key = `${c.type}|${c.kind ?? ''}|${c.value}`;
+      suppressed = suppressionCache.get(key);
+      if (suppressed === undefined) {
+        suppressed = suppressionFor(c, publishers, options.warninglists);
+        suppressionCache.set(key, suppressed);
+      }
+    }
     if (BLOCK_TYPES.has(c.type)) sentence = { start, end };
     else if (!(start >= sentence.start && end <= sentence.end)) sentence = sentenceAround(text, start, end);
     observables.push({
