@@ -274,7 +274,8 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
   const observables: Observable[] = [];
   let sentence: Span = { start: -1, end: -1 };
   // Reports repeat their indicators: decide each distinct value's suppression once.
-  const suppressionCache = new Map<string, Suppression | null>();
+  // Keyed by type and kind, then by value: one flat string to hash per lookup.
+  const suppressionCache = new Map<string, Map<string, Suppression | null>>();
   for (let i = 0; i < found.length; i++) {
     const c = found[i];
     if (c === undefined) continue;
@@ -294,11 +295,16 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
     const defanged = r.replacements > 0 && r.defangedWithin(c.start, c.end);
     let suppressed: Suppression | null | undefined = c.suppressed;
     if (suppressed === undefined) {
-      const key = `${c.type}|${c.kind ?? ''}|${c.value}`;
-      suppressed = suppressionCache.get(key);
+      const group = c.kind === undefined ? c.type : `${c.type}|${c.kind}`;
+      let cache = suppressionCache.get(group);
+      if (cache === undefined) {
+        cache = new Map();
+        suppressionCache.set(group, cache);
+      }
+      suppressed = cache.get(c.value);
       if (suppressed === undefined) {
         suppressed = suppressionFor(c, publishers, options.warninglists);
-        suppressionCache.set(key, suppressed);
+        cache.set(c.value, suppressed);
       }
     }
     if (BLOCK_TYPES.has(c.type)) sentence = { start, end };

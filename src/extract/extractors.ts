@@ -125,8 +125,13 @@ export function checkDomain(raw: string, ctx: Pick<ExtractContext, 'tlds' | 'str
     if (tld === '') return null;
   }
   if (ctx.strictTld ? !ctx.tlds.has(tld) : !/^(?:[a-z]{2,63}|xn--[a-z0-9-]+)$/.test(tld)) return null;
-  for (const label of value.split('.')) {
-    if (label.length === 0 || label.length > 63 || label.startsWith('-') || label.endsWith('-')) return null;
+  // Labels: 1–63 characters, neither starting nor ending with a hyphen (a loop, not split: hot path).
+  let labelStart = 0;
+  for (let i = 0; i <= value.length; i++) {
+    if (i < value.length && value.charCodeAt(i) !== 46) continue;
+    const len = i - labelStart;
+    if (len === 0 || len > 63 || value.charCodeAt(labelStart) === 45 || value.charCodeAt(i - 1) === 45) return null;
+    labelStart = i + 1;
   }
   if (value.startsWith('xn--') || value.includes('.xn--')) {
     // Punycode must decode; a broken xn-- label is not a host name.
@@ -174,8 +179,8 @@ const domainRow: ExtractorRow = {
       end,
       confidence: defanged ? 0.95 : isCamelCase(raw) ? 0.4 : 0.8,
     };
-    const labels = d.value.split('.').length;
-    if (labels === 2 && FILE_EXTENSION_TLDS.has(d.tld) && !defanged && !inUrl) {
+    const twoLabels = d.value.indexOf('.') === d.value.lastIndexOf('.');
+    if (twoLabels && FILE_EXTENSION_TLDS.has(d.tld) && !defanged && !inUrl) {
       c.suppressed = { reason: `file name that looks like a domain (.${d.tld} is also a file extension)` };
       return [c, { type: 'file', kind: 'name', value: raw, start, end, confidence: 0.6 }];
     }
