@@ -29,6 +29,8 @@ export interface Observable {
   readonly sentence: Span;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 export interface ExtractOptions {
   /** Lower-case ASCII TLDs, e.g. from loadExtractData(). */
   readonly tlds: ReadonlySet<string>;
@@ -264,6 +266,8 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
           m.index += ws0;
           const resume = accept(row, m) - ws0;
           if (resume < re.lastIndex) re.lastIndex = resume;
+          // Windows are short and most rows match once: spare the failing exec at the end.
+          if (re.lastIndex >= slice.length) break;
         }
       }
     }
@@ -309,18 +313,13 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
     }
     if (BLOCK_TYPES.has(c.type)) sentence = { start, end };
     else if (!(start >= sentence.start && end <= sentence.end)) sentence = sentenceAround(text, start, end);
-    observables.push({
-      type: c.type,
-      value: c.value,
-      start,
-      end,
-      confidence: Math.round(c.confidence * 100) / 100,
-      ...(suppressed === null ? {} : { suppressed }),
-      ...(c.hashAlgorithm === undefined ? {} : { hashAlgorithm: c.hashAlgorithm }),
-      ...(c.kind === undefined ? {} : { kind: c.kind }),
-      ...(defanged ? { defanged } : {}),
-      sentence,
-    });
+    // Optional properties are set only when present (no spreads of temporary objects: hot path).
+    const o: Mutable<Observable> = { type: c.type, value: c.value, start, end, confidence: Math.round(c.confidence * 100) / 100, sentence };
+    if (suppressed !== null) o.suppressed = suppressed;
+    if (c.hashAlgorithm !== undefined) o.hashAlgorithm = c.hashAlgorithm;
+    if (c.kind !== undefined) o.kind = c.kind;
+    if (defanged) o.defanged = true;
+    observables.push(o);
   }
   return { observables, refanged: r.replacements };
 }

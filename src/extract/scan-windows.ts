@@ -32,34 +32,14 @@ function featuresOf(text: string, s: number, e: number): number {
 
 const TOKEN_REACH = 2048;
 
-/** Characters that can never be inside a network or hash token. */
+/** Characters that can never be inside a network or hash token (a table: this is the hottest loop). */
+const DELIMITER = new Uint8Array(65536);
+for (let c = 0; c <= 32; c++) DELIMITER[c] = 1;
+for (const c of [34, 39, 40, 41, 44, 59, 60, 62, 91, 93, 96, 123, 124, 125, 0xa0, 0x2018, 0x2019, 0x201c, 0x201d, 0x3000]) DELIMITER[c] = 1;
+
 function isDelimiter(c: number): boolean {
-  if (c <= 32) return true;
-  switch (c) {
-    case 34: // "
-    case 39: // '
-    case 40: // (
-    case 41: // )
-    case 44: // ,
-    case 59: // ;
-    case 60: // <
-    case 62: // >
-    case 91: // [
-    case 93: // ]
-    case 96: // `
-    case 123: // {
-    case 124: // |
-    case 125: // }
-    case 0xa0:
-    case 0x2018:
-    case 0x2019:
-    case 0x201c:
-    case 0x201d:
-    case 0x3000:
-      return true;
-    default:
-      return false;
-  }
+  // NaN (before the start or past the end of the text) is a delimiter too.
+  return DELIMITER[c] !== 0;
 }
 
 function tokenWindows(text: string, trigger: RegExp, withFeatures = false): Windows {
