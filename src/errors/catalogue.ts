@@ -100,6 +100,18 @@ export const errorCatalogue = {
   // Matching telemetry against indicators (entente match)
   ENT_MATCH_MAPPING_INVALID: { status: 400, title: 'The CSV column mapping is invalid' },
   ENT_MATCH_SIGHTING_REJECTED: { status: 422, title: 'A sighting produced by matching was refused by the store' },
+
+  // Drafts: review of extraction and tagging before publication
+  ENT_DRAFT_NOT_FOUND: { status: 404, title: 'No such draft' },
+  ENT_DRAFT_ITEM_NOT_FOUND: { status: 404, title: 'The draft has no item with this id' },
+  ENT_DRAFT_VALUE_INVALID: { status: 422, title: 'An edited value is not a valid value of the item type, or the STIX pattern does not parse' },
+  ENT_DRAFT_DECISION_INVALID: { status: 400, title: 'The decision is malformed (unknown decision, edit without a value, bad analyst name)' },
+  ENT_DRAFT_UNDECIDED: { status: 409, title: 'The draft still has undecided items; automatic output is never published without a human decision' },
+  ENT_DRAFT_EMPTY: { status: 409, title: 'The draft has no accepted item to publish' },
+  ENT_DRAFT_PUBLISHED: { status: 409, title: 'The draft was already published; its decisions are final' },
+  ENT_DRAFT_HOME_ONLY: { status: 403, title: "Drafts are the home organisation's own work; partner tokens cannot use them" },
+  ENT_DRAFT_TARGET_INVALID: { status: 400, title: 'Publishing needs exactly one circle or collection, and a TLP 2.0 level' },
+  ENT_DRAFT_PUBLICATION_REJECTED: { status: 500, title: 'An object built from the draft failed validation or was refused by the store; nothing was published' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -2,6 +2,7 @@ import type { AuditEntry, ChainedAuditEntry } from '../audit/audit-chain.ts';
 import type { Agreement, AgreementAcceptance, AgreementState, AgreementTerms } from '../policy/agreement.ts';
 import type { Circle } from '../policy/circle.ts';
 import type { StixObject } from '../stix/types.ts';
+import type { Draft, DraftItem, DraftPublication, DraftSummary, NewDraft } from '../drafts/draft.ts';
 
 /**
  * The storage contract of a node. SQLite implements it by default (`sqlite/`); PostgreSQL may later.
@@ -12,7 +13,7 @@ import type { StixObject } from '../stix/types.ts';
  * timestamps. They double as the keyset cursor for pagination.
  */
 export interface ObjectStore
-  extends CollectionStore, TokenStore, StatusStore, NodeMetaStore, OrganisationStore, CircleStore, AuditStore, RecallStore {
+  extends CollectionStore, TokenStore, StatusStore, NodeMetaStore, OrganisationStore, CircleStore, AuditStore, RecallStore, DraftStore {
   /**
    * Adds validated objects to a collection in one transaction, together with the status record
    * when one is given, so that a status never reports an object that is not stored.
@@ -336,4 +337,27 @@ export interface RecallStore {
   /** Queues notices; one already queued for the same circle, organisation and version is kept as is. Returns how many were new. */
   queueRecalls(notices: readonly RecallNotice[]): Promise<number>;
   listRecalls(filter: { readonly circleId?: string; readonly organisationId?: string; readonly undeliveredOnly?: boolean }): Promise<RecallNotice[]>;
+}
+
+// ---- Drafts (review before publication) ----
+
+export interface DraftStore {
+  /** Stores a new draft with its items and returns it with the id the store gave it. */
+  createDraft(draft: NewDraft): Promise<Draft>;
+  /** The draft with its text and items, or undefined. */
+  getDraft(id: string): Promise<Draft | undefined>;
+  /** Every draft, newest first, without text and items. */
+  listDrafts(): Promise<DraftSummary[]>;
+  /**
+   * Replaces the named items (same ids) of an unpublished draft in one transaction; other items are
+   * left as they are, so two analysts deciding on different items do not overwrite each other.
+   * Throws ENT_DRAFT_NOT_FOUND, ENT_DRAFT_PUBLISHED, ENT_DRAFT_ITEM_NOT_FOUND.
+   */
+  updateDraftItems(draftId: string, items: readonly DraftItem[]): Promise<void>;
+  /**
+   * Records the publication once, with the items decided at publication (pending items rejected by
+   * --reject-pending), in one transaction. Throws ENT_DRAFT_NOT_FOUND, or ENT_DRAFT_PUBLISHED when
+   * the draft already has a publication (two concurrent publications: the second is refused).
+   */
+  markDraftPublished(draftId: string, publication: DraftPublication, items?: readonly DraftItem[]): Promise<void>;
 }

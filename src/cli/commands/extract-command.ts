@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { readFileSync, statSync } from 'node:fs';
-import type { CliIo } from '../cli-context.ts';
-import { writeLine } from '../cli-context.ts';
+import type { CliIo, NodeLocationOptions } from '../cli-context.ts';
+import { withNode, writeLine } from '../cli-context.ts';
+import type { OpenedNode } from '../../compose.ts';
+import { createDraft } from '../../drafts/draft-operations.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
 import { extractObservables, type Observable } from '../../extract/extract-observables.ts';
 import { loadExtractData } from '../../extract/load-extract-data.ts';
@@ -10,9 +12,11 @@ import { locateOffset } from '../../documents/document-text.ts';
 import type { DocumentText } from '../../documents/document-text.ts';
 import { readDocument } from '../../documents/read-document.ts';
 
-interface ExtractOptions {
+interface ExtractOptions extends NodeLocationOptions {
   json?: boolean;
   publisher?: string[];
+  /** False with --no-draft (a dry run: nothing is stored). */
+  draft: boolean;
 }
 
 const largestFile = DEFAULT_DOCUMENT_LIMITS.maxBytes;
@@ -23,9 +27,13 @@ export function extractCommand(io: CliIo): Command {
     .argument('<files...>', 'reports: plain text, Markdown, HTML, PDF or .eml (the format is recognised from the content)')
     .option('--json', 'one JSON object per file: {"file","format","observables":[{type,value,start,end,confidence,suppressed?,page?,part?}],"techniques":[…],"warnings":[…]}')
     .option('--publisher <domain...>', "the report publisher's own domains, whose links are not indicators")
+    .option('--no-draft', 'a dry run: print what was found without storing a draft for review')
+    .option('--data <dir>', 'data directory of the node that keeps the drafts (env ENTENTE_DATA)')
     .addHelpText(
       'after',
-      '\nExample:\n  $ entente extract apt-report.txt --json --publisher vendor.example\n\n' +
+      '\nExample:\n  $ entente extract apt-report.txt --json --publisher vendor.example\n  $ entente extract apt-report.pdf --no-draft      # dry run, nothing stored\n\n' +
+        'Each report read also becomes a draft in the node (its id is printed, "draft" in --json) that an\n' +
+        'analyst reviews and publishes with `entente draft show|accept|reject|edit|publish`.\n' +
         'Spans (start, end) are offsets in the text read from the document, before refanging; for a PDF\n' +
         'each observable also names its page, for an e-mail the part (headers, body, attachment N).\n' +
         'Known-benign values (MISP warninglists, documentation ranges and domains, version numbers) are\n' +
@@ -33,31 +41,43 @@ export function extractCommand(io: CliIo): Command {
         'read in a separate thread with time and memory limits. Exit status 1 when a file could not be read.',
     )
     .action(async (files: string[], options: ExtractOptions) => {
-      const data = loadExtractData();
-      for (const file of files) {
-        let doc: DocumentText;
-        try {
-          doc = await readReport(file);
-        } catch (error) {
-          if (!(error instanceof EntenteError)) throw error;
-          writeLine(io.stderr, `entente: ${error.code}: ${error.message}`);
-          io.outcome.partialFailure = true;
-          continue;
-        }
-        for (const warning of doc.warnings) writeLine(io.stderr, `entente: warning: ${warning}`);
-        const result = extractObservables(doc.text, {
-          tlds: data.tlds,
-          warninglists: data.warninglists,
-          ...(options.publisher !== undefined ? { publisherDomains: options.publisher } : {}),
-        });
-        if (options.json === true) writeLine(io.stdout, JSON.stringify(toJsonReport(file, doc, result.observables)));
-        else printReport(io, file, doc, result.observables);
-      }
+      if (options.draft) await withNode(io, options, (node) => extractFiles(io, files, options, node));
+      else await extractFiles(io, files, options, undefined);
     });
 }
 
+async function extractFiles(io: CliIo, files: readonly string[], options: ExtractOptions, node: OpenedNode | undefined): Promise<void> {
+  const data = loadExtractData();
+  for (const file of files) {
+    let doc: DocumentText;
+    let bytes: Buffer;
+    try {
+      ({ doc, bytes } = await readReport(file));
+    } catch (error) {
+      if (!(error instanceof EntenteError)) throw error;
+      writeLine(io.stderr, `entente: ${error.code}: ${error.message}`);
+      io.outcome.partialFailure = true;
+      continue;
+    }
+    for (const warning of doc.warnings) writeLine(io.stderr, `entente: warning: ${warning}`);
+    const result = extractObservables(doc.text, {
+      tlds: data.tlds,
+      warninglists: data.warninglists,
+      ...(options.publisher !== undefined ? { publisherDomains: options.publisher } : {}),
+    });
+    const draft = node === undefined
+      ? undefined
+      : await createDraft({ store: node.store, clock: () => new Date() }, { fileName: file, bytes, doc, observables: result.observables, createdBy: io.env['USER'] ?? 'cli' });
+    if (options.json === true) writeLine(io.stdout, JSON.stringify({ ...toJsonReport(file, doc, result.observables), ...(draft === undefined ? {} : { draft: draft.id }) }));
+    else printReport(io, file, doc, result.observables);
+    if (draft !== undefined && options.json !== true) {
+      writeLine(io.stdout, `draft ${draft.id}: ${draft.items.length} items to review (entente draft show ${draft.id})`);
+    }
+  }
+}
+
 /** Reads one report of any supported format, refusing what is not a report with an error naming the file. */
-async function readReport(file: string): Promise<DocumentText> {
+async function readReport(file: string): Promise<{ doc: DocumentText; bytes: Buffer }> {
   let size: number;
   try {
     size = statSync(file).size;
@@ -71,7 +91,7 @@ async function readReport(file: string): Promise<DocumentText> {
   } catch (cause) {
     throw new EntenteError('ENT_INPUT_UNREADABLE', `cannot read ${file}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { file });
   }
-  return readDocument(bytes, file);
+  return { doc: await readDocument(bytes, file), bytes };
 }
 
 interface JsonObservable {

@@ -156,4 +156,30 @@ export const migrations: readonly string[] = [
     proposed_at TEXT NOT NULL
   );
   `,
+  /* 5: drafts (what extraction and tagging proposed from a report) and their items, with the analyst's decisions */ `
+  CREATE TABLE drafts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    file_name TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    format TEXT NOT NULL,
+    title TEXT NOT NULL,
+    -- The text read from the report: evidence offsets point into it.
+    text TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT,
+    -- Pages and warnings (JSON).
+    details TEXT NOT NULL,
+    -- Set once, when the draft is published (JSON).
+    publication TEXT
+  );
+
+  CREATE TABLE draft_items (
+    draft_id INTEGER NOT NULL REFERENCES drafts (id),
+    item_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    -- The proposal, its evidence and the decision (JSON).
+    document TEXT NOT NULL,
+    PRIMARY KEY (draft_id, item_id)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -1,0 +1,219 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DEFAULT_DOCUMENT_LIMITS } from '../documents/document-limits.ts';
+import { EntenteError } from '../errors/entente-error.ts';
+import type { DecisionInput } from '../drafts/decide-draft-items.ts';
+import { summariseDraft, type Draft, type DraftItem, type DraftPublication, type DraftSummary } from '../drafts/draft.ts';
+import { createDraftFromBytes, decideOnDraft, publishDraft, requireDraft, type DraftDeps } from '../drafts/draft-operations.ts';
+import { decideCollectionAccess } from '../server/route-policy.ts';
+import type { Recipient } from '../policy/recipient.ts';
+
+interface DraftParams {
+  draftId: string;
+}
+
+interface ItemParams extends DraftParams {
+  itemId: string;
+}
+
+const MAX_FILE_NAME_CHARS = 255;
+const MAX_PUBLISHERS = 50;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+function badField(key: string, message: string): EntenteError {
+  return new EntenteError('ENT_HTTP_BAD_FIELD', message, { field: key });
+}
+
+/** The caller, who must act for the home organisation: drafts are its own unpublished work. */
+function homeCaller(request: FastifyRequest): { recipient: Recipient; analyst: string } {
+  if (request.auth === null) throw new EntenteError('ENT_HTTP_INTERNAL', 'draft route reached without authentication');
+  if (!request.auth.recipient.actsForHome) {
+    throw new EntenteError('ENT_DRAFT_HOME_ONLY', "Drafts are the home organisation's own work; a partner's token cannot see or change them");
+  }
+  return { recipient: request.auth.recipient, analyst: request.auth.token.name };
+}
+
+/** The JSON object body with only the fields the route defines (a misspelt field is refused, never ignored). */
+function bodyOf(request: FastifyRequest, fields: readonly string[]): Record<string, unknown> {
+  const body = request.body;
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) throw new EntenteError('ENT_INPUT_NOT_ENVELOPE', 'The body must be a JSON object');
+  const record = body as Record<string, unknown>;
+  const unknown = Object.keys(record).find((key) => !fields.includes(key));
+  if (unknown !== undefined) {
+    const name = unknown.slice(0, 64);
+    throw badField(name, `unknown field "${name}"; this route takes ${fields.map((field) => `"${field}"`).join(', ')}`);
+  }
+  return record;
+}
+
+function optionalString(body: Record<string, unknown>, key: string, maxChars: number): string | undefined {
+  const value = Object.hasOwn(body, key) ? body[key] : undefined;
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw badField(key, `"${key}" must be a string`);
+  if (value.length > maxChars) throw badField(key, `"${key}" is longer than ${maxChars} characters`);
+  return value;
+}
+
+function sendJson(reply: FastifyReply, status: number, value: unknown): FastifyReply {
+  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(value));
+}
+
+function itemJson(item: DraftItem): Record<string, unknown> {
+  const decision = item.decision;
+  return {
+    id: item.id,
+    kind: item.kind,
+    type: item.type,
+    ...(item.subtype === undefined ? {} : { subtype: item.subtype }),
+    value: item.value,
+    ...(item.name === undefined ? {} : { name: item.name }),
+    ...(item.stixId === undefined ? {} : { stix_id: item.stixId }),
+    confidence: item.confidence,
+    method: item.method,
+    occurrences: item.occurrences,
+    evidence: item.evidence,
+    decision: {
+      state: decision.state,
+      ...(decision.value === undefined ? {} : { value: decision.value }),
+      ...(decision.pattern === undefined ? {} : { pattern: decision.pattern }),
+      ...(decision.analyst === undefined ? {} : { analyst: decision.analyst }),
+      ...(decision.decidedAt === undefined ? {} : { decided_at: decision.decidedAt }),
+      ...(decision.reason === undefined ? {} : { reason: decision.reason }),
+    },
+  };
+}
+
+function publicationJson(publication: DraftPublication): Record<string, unknown> {
+  return {
+    published_at: publication.publishedAt,
+    analyst: publication.analyst,
+    collection_id: publication.collectionId,
+    ...(publication.circleId === undefined ? {} : { circle_id: publication.circleId }),
+    tlp: publication.tlp,
+    report_id: publication.reportId,
+    object_ids: publication.objectIds,
+  };
+}
+
+function summaryJson(summary: DraftSummary): Record<string, unknown> {
+  return {
+    id: summary.id,
+    source: {
+      file_name: summary.source.fileName,
+      sha256: summary.source.sha256,
+      format: summary.source.format,
+      ...(summary.source.pages === undefined ? {} : { pages: summary.source.pages }),
+    },
+    title: summary.title,
+    created_at: summary.createdAt,
+    ...(summary.createdBy === undefined ? {} : { created_by: summary.createdBy }),
+    counts: summary.counts,
+    ...(summary.publication === undefined ? {} : { publication: publicationJson(summary.publication) }),
+  };
+}
+
+function draftJson(draft: Draft, withText: boolean): Record<string, unknown> {
+  return {
+    ...summaryJson(summariseDraft(draft)),
+    warnings: draft.warnings,
+    items: draft.items.map(itemJson),
+    ...(withText ? { text: draft.text } : {}),
+  };
+}
+
+function decisionOf(body: Record<string, unknown>): DecisionInput {
+  const decision = optionalString(body, 'decision', 16);
+  const value = optionalString(body, 'value', 65_536);
+  const pattern = optionalString(body, 'pattern', 65_536);
+  const reason = optionalString(body, 'reason', 2000);
+  switch (decision) {
+    case 'accept':
+    case 'accepted':
+    case 'reject':
+    case 'rejected':
+      if (value !== undefined || pattern !== undefined) throw badField(value === undefined ? 'pattern' : 'value', 'a new value or pattern goes with "decision": "edit"');
+      return { decision: decision.startsWith('accept') ? 'accept' : 'reject', ...(reason === undefined ? {} : { reason }) };
+    case 'edit':
+    case 'edited':
+      if (value === undefined && pattern === undefined) throw badField('value', '"decision": "edit" needs "value" (or, for an observable, "pattern")');
+      return { decision: 'edit', ...(value === undefined ? {} : { value }), ...(pattern === undefined ? {} : { pattern }) };
+    case undefined:
+      throw badField('decision', '"decision" is required: "accept", "reject" or "edit"');
+    default:
+      throw badField('decision', '"decision" must be "accept", "reject" or "edit"');
+  }
+}
+
+/**
+ * `/api/drafts`: the console's review of extraction and tagging. Drafts are the home organisation's
+ * own unpublished work: every route needs a token acting for the home organisation (a partner's
+ * gets 403 ENT_DRAFT_HOME_ONLY), and publishing needs write access to the target collection.
+ */
+export function registerDraftRoutes(app: FastifyInstance, deps: DraftDeps): void {
+  const authenticated = { config: { policy: 'authenticated' as const, media: 'json' as const } };
+
+  app.get('/api/drafts', authenticated, async (request, reply) => {
+    homeCaller(request);
+    const drafts = await deps.store.listDrafts();
+    return sendJson(reply, 200, { drafts: drafts.map(summaryJson) });
+  });
+
+  app.post('/api/drafts', authenticated, async (request, reply) => {
+    const { analyst } = homeCaller(request);
+    const body = bodyOf(request, ['filename', 'content_base64', 'text', 'publisher_domains']);
+    const fileName = optionalString(body, 'filename', MAX_FILE_NAME_CHARS);
+    const content = optionalString(body, 'content_base64', Math.ceil(DEFAULT_DOCUMENT_LIMITS.maxBytes / 3) * 4);
+    const text = optionalString(body, 'text', DEFAULT_DOCUMENT_LIMITS.maxBytes);
+    if ((content === undefined) === (text === undefined)) throw badField('content_base64', 'send the report as exactly one of "content_base64" (with "filename") or "text"');
+    if (content !== undefined && fileName === undefined) throw badField('filename', '"filename" is required with "content_base64"');
+    if (content !== undefined && !BASE64.test(content)) throw badField('content_base64', '"content_base64" is not base64 (RFC 4648, with padding, no line breaks)');
+    const publishers = Object.hasOwn(body, 'publisher_domains') ? body['publisher_domains'] : undefined;
+    if (publishers !== undefined && (!Array.isArray(publishers) || publishers.length > MAX_PUBLISHERS || !publishers.every((domain) => typeof domain === 'string' && domain.length <= 253))) {
+      throw badField('publisher_domains', `"publisher_domains" must be a list of at most ${MAX_PUBLISHERS} domain names`);
+    }
+    const bytes = content !== undefined ? Buffer.from(content, 'base64') : Buffer.from(text ?? '', 'utf8');
+    if (bytes.length === 0) throw badField(content !== undefined ? 'content_base64' : 'text', 'the report is empty');
+    const draft = await createDraftFromBytes(deps, {
+      fileName: fileName ?? 'report.txt',
+      bytes,
+      createdBy: analyst,
+      ...(publishers === undefined ? {} : { publisherDomains: publishers as string[] }),
+    });
+    return sendJson(reply, 201, draftJson(draft, false));
+  });
+
+  app.get<{ Params: DraftParams; Querystring: { text?: string } }>('/api/drafts/:draftId', authenticated, async (request, reply) => {
+    homeCaller(request);
+    const draft = await requireDraft(deps, request.params.draftId);
+    return sendJson(reply, 200, draftJson(draft, request.query.text === 'true'));
+  });
+
+  app.post<{ Params: ItemParams }>('/api/drafts/:draftId/items/:itemId', authenticated, async (request, reply) => {
+    const { analyst } = homeCaller(request);
+    const decision = decisionOf(bodyOf(request, ['decision', 'value', 'pattern', 'reason']));
+    const [item] = await decideOnDraft(deps, request.params.draftId, [request.params.itemId], decision, analyst);
+    return sendJson(reply, 200, item === undefined ? {} : itemJson(item));
+  });
+
+  app.post<{ Params: DraftParams }>('/api/drafts/:draftId/publish', authenticated, async (request, reply) => {
+    const { recipient, analyst } = homeCaller(request);
+    const body = bodyOf(request, ['circle', 'collection', 'tlp', 'name', 'reject_pending']);
+    const rejectPending = Object.hasOwn(body, 'reject_pending') ? body['reject_pending'] : false;
+    if (typeof rejectPending !== 'boolean') throw badField('reject_pending', '"reject_pending" must be true or false');
+    const circle = optionalString(body, 'circle', 200);
+    const collection = optionalString(body, 'collection', 200);
+    const tlp = optionalString(body, 'tlp', 20);
+    const name = optionalString(body, 'name', 500);
+    const outcome = await publishDraft(deps, {
+      draftId: request.params.draftId,
+      ...(circle === undefined ? {} : { circle }),
+      ...(collection === undefined ? {} : { collection }),
+      ...(tlp === undefined ? {} : { tlp: tlp.toLowerCase() }),
+      ...(name === undefined ? {} : { name }),
+      analyst,
+      rejectPending,
+      access: (collectionId) => decideCollectionAccess(recipient, collectionId, 'collection-write'),
+    });
+    return sendJson(reply, 201, { publication: publicationJson(outcome.publication), added: outcome.added, duplicate: outcome.duplicate, report: outcome.report });
+  });
+}

@@ -1,0 +1,252 @@
+import { Command } from 'commander';
+import { randomUUID } from 'node:crypto';
+import type { CliIo, NodeLocationOptions } from '../cli-context.ts';
+import { withNode, writeLine } from '../cli-context.ts';
+import type { OpenedNode } from '../../compose.ts';
+import { EntenteError } from '../../errors/entente-error.ts';
+import { decideOnDraft, publishDraft, requireDraft, type DraftDeps } from '../../drafts/draft-operations.ts';
+import { describe } from '../../drafts/decide-draft-items.ts';
+import { effectiveValue, summariseDraft, type Draft, type DraftItem, type DraftSummary } from '../../drafts/draft.ts';
+import { TLP_LEVELS } from '../../policy/tlp.ts';
+
+const dataOption = ['--data <dir>', 'data directory (env ENTENTE_DATA)'] as const;
+const analystOption = ['--analyst <name>', 'who decides (default: $USER)'] as const;
+
+function depsOf(node: OpenedNode): DraftDeps {
+  return { store: node.store, clock: () => new Date(), randomUuid: randomUUID, homeOrganisationId: node.identity.homeOrganisation.id };
+}
+
+function analystOf(io: CliIo, analyst: string | undefined): string {
+  return analyst ?? io.env['USER'] ?? io.env['USERNAME'] ?? 'operator';
+}
+
+/**
+ * Item arguments: ids (`3`), ranges (`3-7`) and `pending` (every pending item). Ranges are
+ * expanded against the draft, so that `1-1000000` cannot make a million ids.
+ */
+export function selectItems(draft: Draft, selectors: readonly string[]): string[] {
+  const ids: string[] = [];
+  for (const selector of selectors) {
+    if (selector === 'pending') {
+      ids.push(...draft.items.filter((item) => item.decision.state === 'pending').map((item) => item.id));
+      continue;
+    }
+    const range = /^(\d{1,9})-(\d{1,9})$/.exec(selector);
+    if (range !== null) {
+      const from = Number(range[1]);
+      const to = Number(range[2]);
+      if (from > to) throw new EntenteError('ENT_CLI_USAGE', `item range ${selector} runs backwards`);
+      const inRange = draft.items.filter((item) => Number(item.id) >= from && Number(item.id) <= to).map((item) => item.id);
+      if (inRange.length === 0) throw new EntenteError('ENT_DRAFT_ITEM_NOT_FOUND', `draft ${draft.id} has no item in ${selector} (items are 1–${draft.items.length})`);
+      ids.push(...inRange);
+      continue;
+    }
+    ids.push(selector);
+  }
+  if (ids.length === 0) throw new EntenteError('ENT_CLI_USAGE', `nothing to decide: draft ${draft.id} has no item matching ${selectors.join(' ')}`);
+  return ids;
+}
+
+function itemLine(item: DraftItem): string {
+  const shown = effectiveValue(item).replace(/\s+/g, ' ');
+  const value = shown.length > 100 ? `${shown.slice(0, 97)}…` : shown;
+  const name = item.name === undefined ? '' : ` ${item.name}`;
+  const edited = item.decision.state === 'edited' && item.decision.value !== item.value ? ` (was ${item.value.slice(0, 60)})` : '';
+  const reason = item.decision.reason === undefined ? '' : `\t${item.decision.reason}`;
+  const by = item.decision.analyst === undefined ? '' : `\tby ${item.decision.analyst}`;
+  return `  ${item.id.padStart(3)}  ${item.decision.state.padEnd(8)} ${describe(item).padEnd(22)} ${value}${name}${edited}\t${item.method.source}:${item.method.detail} ${item.confidence}${by}${reason}`;
+}
+
+function summaryLine(summary: DraftSummary): string {
+  const counts = summary.counts;
+  const state = summary.publication === undefined ? `${counts.pending} pending` : `published ${summary.publication.publishedAt} to ${summary.publication.circleId ?? summary.publication.collectionId}`;
+  return `${summary.id}\t${summary.source.fileName}\t${summary.title.slice(0, 60)}\t${counts.accepted + counts.edited} accepted, ${counts.rejected} rejected, ${state}`;
+}
+
+function printDraft(io: CliIo, draft: Draft, evidence: boolean): void {
+  writeLine(io.stdout, `draft ${draft.id}: ${draft.title}`);
+  writeLine(io.stdout, `  source: ${draft.source.fileName} (${draft.source.format}${draft.source.pages === undefined ? '' : `, ${draft.source.pages} pages`}), sha256 ${draft.source.sha256}`);
+  writeLine(io.stdout, `  created ${draft.createdAt}${draft.createdBy === undefined ? '' : ` by ${draft.createdBy}`}`);
+  if (draft.publication !== undefined) {
+    writeLine(io.stdout, `  published ${draft.publication.publishedAt} by ${draft.publication.analyst} as ${draft.publication.reportId} (TLP:${draft.publication.tlp.toUpperCase()}) in ${draft.publication.circleId === undefined ? `collection ${draft.publication.collectionId}` : `circle ${draft.publication.circleId}`}`);
+  }
+  for (const warning of draft.warnings) writeLine(io.stdout, `  warning: ${warning}`);
+  for (const item of draft.items) {
+    writeLine(io.stdout, itemLine(item));
+    if (evidence) {
+      for (const found of item.evidence.slice(0, 2)) {
+        const where = found.page !== undefined ? ` [page ${found.page}]` : found.part !== undefined ? ` [${found.part}]` : '';
+        writeLine(io.stdout, `         “${found.sentence.slice(0, 200)}”${where}`);
+      }
+    }
+  }
+}
+
+interface JsonOption extends NodeLocationOptions {
+  json?: boolean;
+}
+
+interface DecideOptions extends NodeLocationOptions {
+  analyst?: string;
+  reason?: string;
+  json?: boolean;
+}
+
+interface EditOptions extends NodeLocationOptions {
+  analyst?: string;
+  value?: string;
+  pattern?: string;
+  json?: boolean;
+}
+
+interface PublishOptions extends NodeLocationOptions {
+  circle?: string;
+  collection?: string;
+  tlp?: string;
+  analyst?: string;
+  name?: string;
+  rejectPending?: boolean;
+  json?: boolean;
+}
+
+export function draftCommand(io: CliIo): Command {
+  const command = new Command('draft')
+    .description('review what extraction and tagging proposed from a report, then publish it as STIX to a circle')
+    .addHelpText(
+      'after',
+      '\nExample (a report, reviewed and published in a few commands):\n' +
+        '  $ entente extract apt-report.pdf --json          # prints "draft": 7\n' +
+        '  $ entente draft show 7                           # items with their evidence\n' +
+        '  $ entente draft reject 7 4 9 --reason "sinkhole"\n' +
+        '  $ entente draft edit 7 3 --value 45.77.12.0/24\n' +
+        '  $ entente draft accept 7 pending\n' +
+        '  $ entente draft publish 7 --circle wide --tlp amber\n\n' +
+        'Nothing automatic is published without a decision: publish refuses while items are pending\n' +
+        '(unless --reject-pending). Items are numbered from 1; `3-7` is a range, `pending` every pending item.',
+    );
+
+  command
+    .command('list')
+    .description('lists drafts, newest first, with how many items are decided')
+    .option(...dataOption)
+    .option('--json', 'one JSON object per draft')
+    .addHelpText('after', '\nExample:\n  $ entente draft list')
+    .action(async (options: JsonOption) => {
+      await withNode(io, options, async (node) => {
+        const drafts = await node.store.listDrafts();
+        if (options.json === true) {
+          for (const summary of drafts) writeLine(io.stdout, JSON.stringify(summary));
+          return;
+        }
+        if (drafts.length === 0) writeLine(io.stdout, 'No drafts. `entente extract REPORT` makes one.');
+        for (const summary of drafts) writeLine(io.stdout, summaryLine(summary));
+      });
+    });
+
+  command
+    .command('show')
+    .description('prints a draft: each item with its state, value, method, confidence and evidence')
+    .argument('<draft>', 'draft id (entente draft list)')
+    .option(...dataOption)
+    .option('--json', 'the whole draft as JSON (items, evidence, decisions; without the text)')
+    .option('--no-evidence', 'items only, without the sentences that support them')
+    .addHelpText('after', '\nExample:\n  $ entente draft show 7')
+    .action(async (draftId: string, options: JsonOption & { evidence: boolean }) => {
+      await withNode(io, options, async (node) => {
+        const draft = await requireDraft(depsOf(node), draftId);
+        if (options.json === true) {
+          const { text: _text, ...rest } = draft;
+          writeLine(io.stdout, JSON.stringify({ ...rest, counts: summariseDraft(draft).counts }));
+        } else printDraft(io, draft, options.evidence);
+      });
+    });
+
+  const decide = (name: 'accept' | 'reject', description: string, example: string): void => {
+    command
+      .command(name)
+      .description(description)
+      .argument('<draft>', 'draft id')
+      .argument('<items...>', 'item ids, ranges (3-7) or `pending`')
+      .option(...dataOption)
+      .option(...analystOption)
+      .option('--reason <text>', 'a note kept with the decision')
+      .option('--json', 'the changed items as JSON')
+      .addHelpText('after', `\nExample:\n  $ ${example}`)
+      .action(async (draftId: string, selectors: string[], options: DecideOptions) => {
+        await withNode(io, options, async (node) => {
+          const deps = depsOf(node);
+          const ids = selectItems(await requireDraft(deps, draftId), selectors);
+          const changed = await decideOnDraft(deps, draftId, ids, { decision: name, ...(options.reason === undefined ? {} : { reason: options.reason }) }, analystOf(io, options.analyst));
+          if (options.json === true) writeLine(io.stdout, JSON.stringify({ draft: draftId, items: changed }));
+          else for (const item of changed) writeLine(io.stdout, itemLine(item));
+        });
+      });
+  };
+  decide('accept', 'accepts items as proposed', 'entente draft accept 7 1 2 5-9');
+  decide('reject', 'rejects items: they are not published', 'entente draft reject 7 4 --reason "our own sinkhole"');
+
+  command
+    .command('edit')
+    .description("replaces an item's value (checked as strictly as the extractor's: an IP must stay an IP) and accepts it")
+    .argument('<draft>', 'draft id')
+    .argument('<item>', 'item id')
+    .option(...dataOption)
+    .option(...analystOption)
+    .option('--value <value>', 'the new value')
+    .option('--pattern <pattern>', "observables only: the indicator's STIX pattern instead of the generated one (must parse)")
+    .option('--json', 'the changed item as JSON')
+    .addHelpText('after', "\nExamples:\n  $ entente draft edit 7 3 --value 45.77.12.0/24\n  $ entente draft edit 7 5 --pattern \"[domain-name:value LIKE '%.evil-c2.com']\"")
+    .action(async (draftId: string, itemId: string, options: EditOptions) => {
+      await withNode(io, options, async (node) => {
+        const changed = await decideOnDraft(
+          depsOf(node),
+          draftId,
+          [itemId],
+          { decision: 'edit', ...(options.value === undefined ? {} : { value: options.value }), ...(options.pattern === undefined ? {} : { pattern: options.pattern }) },
+          analystOf(io, options.analyst),
+        );
+        if (options.json === true) writeLine(io.stdout, JSON.stringify({ draft: draftId, items: changed }));
+        else for (const item of changed) writeLine(io.stdout, itemLine(item));
+      });
+    });
+
+  command
+    .command('publish')
+    .description('publishes the accepted items as STIX 2.1 (report, indicators, observables, ATT&CK references, relationships) into a circle or collection')
+    .argument('<draft>', 'draft id')
+    .option(...dataOption)
+    .option('--circle <id>', "the circle to publish to (its collection; TLP defaults to the circle's)")
+    .option('--collection <id>', 'a collection (id or alias) to publish to instead of a circle')
+    .option('--tlp <level>', `TLP 2.0 marking of everything published: ${TLP_LEVELS.join(', ')}`)
+    .option(...analystOption)
+    .option('--name <name>', "the report's name (default: the document's title)")
+    .option('--reject-pending', 'reject the items still pending instead of refusing to publish')
+    .option('--json', 'the publication and the report as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ entente draft publish 7 --circle wide --tlp amber\n  $ entente draft publish 8 --collection default --tlp green --reject-pending\n\n' +
+        'Every object is validated as any import is, created by the home organisation and marked with the\n' +
+        "TLP; the report's x_entente_provenance says which items were automatic and who decided on them.",
+    )
+    .action(async (draftId: string, options: PublishOptions) => {
+      await withNode(io, options, async (node) => {
+        const outcome = await publishDraft(depsOf(node), {
+          draftId,
+          ...(options.circle === undefined ? {} : { circle: options.circle }),
+          ...(options.collection === undefined ? {} : { collection: options.collection }),
+          ...(options.tlp === undefined ? {} : { tlp: options.tlp.toLowerCase() }),
+          analyst: analystOf(io, options.analyst),
+          ...(options.name === undefined ? {} : { name: options.name }),
+          rejectPending: options.rejectPending === true,
+        });
+        if (options.json === true) {
+          writeLine(io.stdout, JSON.stringify({ draft: draftId, publication: outcome.publication, added: outcome.added, duplicate: outcome.duplicate, report: outcome.report }));
+          return;
+        }
+        const where = outcome.publication.circleId === undefined ? `collection ${outcome.publication.collectionId}` : `circle ${outcome.publication.circleId}`;
+        writeLine(io.stdout, `published draft ${draftId} to ${where} as ${outcome.publication.reportId} (TLP:${outcome.publication.tlp.toUpperCase()}): ${outcome.objects.length} objects, ${outcome.added} new`);
+      });
+    });
+
+  return command;
+}

@@ -1,0 +1,218 @@
+// The STIX 2.1 objects a reviewed draft publishes: one `report` whose object_refs name everything
+// published, an indicator (and its SCOs) per accepted observable, vulnerabilities, indicators for
+// quoted rules, references to the ATT&CK/ATLAS objects, and `indicates`/`uses` relationships
+// between accepted items. Every object is created by the home organisation and marked with the
+// chosen TLP 2.0 marking; the report says, in `x_entente_provenance`, which items automation
+// proposed (how, with what confidence) and who decided on them when. Pure.
+import { EntenteError } from '../errors/entente-error.ts';
+import { TLP2_MARKING_IDS, type TlpLevel } from '../policy/tlp.ts';
+import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
+import { effectiveValue, isPublishable, type Draft, type DraftItem } from './draft.ts';
+import { observableStix } from './item-stix.ts';
+
+export interface PublicationInput {
+  readonly draft: Draft;
+  readonly now: Date;
+  readonly randomUuid: () => string;
+  /** The home organisation's identity id. */
+  readonly createdByRef: string;
+  readonly tlp: TlpLevel;
+  /** Who publishes. */
+  readonly analyst: string;
+  /** The report's name; the draft's title when absent. */
+  readonly name?: string;
+  /** Stored ATT&CK/ATLAS objects by STIX id: published beside the report, and the source of kill-chain phases. */
+  readonly attackObjects?: ReadonlyMap<string, StixObject>;
+  /** SCOs the node already holds, by id: an SCO has one version, so the stored one is published as it is. */
+  readonly storedScos?: ReadonlyMap<string, StixObject>;
+  /** The home organisation's identity, published with the report so that created_by_ref resolves. */
+  readonly homeIdentity?: StixObject;
+}
+
+export interface Publication {
+  readonly report: StixObject;
+  /** Everything to ingest, the report last. */
+  readonly objects: StixObject[];
+  /** The STIX ids each published item became. */
+  readonly refsByItem: ReadonlyMap<string, readonly string[]>;
+}
+
+export const PROVENANCE_PROPERTY = 'x_entente_provenance';
+const MAX_RELATIONSHIPS = 20_000;
+
+function killChainPhasesOf(object: StixObject | undefined): JsonObject[] {
+  const phases = object?.['kill_chain_phases'];
+  if (!Array.isArray(phases)) return [];
+  return phases.filter((phase): phase is JsonObject => typeof phase === 'object' && phase !== null && !Array.isArray(phase)
+    && typeof phase['kill_chain_name'] === 'string' && typeof phase['phase_name'] === 'string');
+}
+
+/** Builds the objects to publish. Throws ENT_DRAFT_UNDECIDED while an item is pending, ENT_DRAFT_EMPTY when nothing is accepted. */
+export function buildPublication(input: PublicationInput): Publication {
+  const { draft } = input;
+  const pending = draft.items.filter((item) => item.decision.state === 'pending');
+  if (pending.length > 0) {
+    throw new EntenteError(
+      'ENT_DRAFT_UNDECIDED',
+      `draft ${draft.id} has ${pending.length} undecided item(s) (${pending.slice(0, 20).map((item) => item.id).join(', ')}${pending.length > 20 ? ', …' : ''}): accept, edit or reject them, or publish with --reject-pending`,
+      { draft: draft.id, pending: pending.slice(0, 100).map((item) => item.id) },
+    );
+  }
+  const published = draft.items.filter(isPublishable);
+  if (published.length === 0) {
+    throw new EntenteError('ENT_DRAFT_EMPTY', `draft ${draft.id} has no accepted item; a report must refer to at least one object`, { draft: draft.id });
+  }
+
+  const timestamp = input.now.toISOString();
+  const marking = TLP2_MARKING_IDS[input.tlp];
+  const common = { spec_version: '2.1', created: timestamp, modified: timestamp, created_by_ref: input.createdByRef, object_marking_refs: [marking] };
+  const newId = (type: string): string => `${type}--${input.randomUuid().toLowerCase()}`;
+  const objects = new Map<string, StixObject>();
+  const add = (object: StixObject): void => {
+    if (!objects.has(object.id)) objects.set(object.id, object);
+  };
+  const refsByItem = new Map<string, string[]>();
+
+  // ATT&CK/ATLAS references first: indicators read their kill-chain phases.
+  const attackBySentence = new Map<string, JsonObject[]>();
+  const referenced = (kind: DraftItem['kind']): DraftItem[] => published.filter((item) => item.kind === kind && item.stixId !== undefined);
+  for (const item of published) {
+    if (item.stixId === undefined) continue;
+    refsByItem.set(item.id, [item.stixId]);
+    const stored = input.attackObjects?.get(item.stixId);
+    if (stored !== undefined) add(stored);
+    if (item.kind === 'attack-pattern') {
+      const phases = killChainPhasesOf(stored);
+      if (phases.length === 0) continue;
+      for (const evidence of item.evidence) {
+        const list = attackBySentence.get(evidence.sentence) ?? [];
+        list.push(...phases);
+        attackBySentence.set(evidence.sentence, list);
+      }
+    }
+  }
+
+  const indicatorIds: string[] = [];
+  for (const item of published) {
+    const value = effectiveValue(item);
+    const confidence = Math.max(0, Math.min(100, Math.round(item.confidence * 100)));
+    if (item.kind === 'observable') {
+      const stix = observableStix(item.type, item.subtype, value);
+      const scos = stix.scos.map((object) => input.storedScos?.get(object.id) ?? { ...object, object_marking_refs: [marking] });
+      for (const object of scos) add(object);
+      const phases = new Map<string, JsonObject>();
+      for (const evidence of item.evidence) {
+        for (const phase of attackBySentence.get(evidence.sentence) ?? []) phases.set(`${String(phase['kill_chain_name'])}|${String(phase['phase_name'])}`, phase);
+      }
+      const indicator: StixObject = {
+        type: 'indicator',
+        id: newId('indicator'),
+        ...common,
+        name: value.length > 200 ? `${value.slice(0, 197)}…` : value,
+        indicator_types: ['malicious-activity'],
+        pattern: item.decision.state === 'edited' && item.decision.pattern !== undefined ? item.decision.pattern : stix.pattern,
+        pattern_type: 'stix',
+        pattern_version: '2.1',
+        valid_from: timestamp,
+        confidence,
+        ...(phases.size === 0 ? {} : { kill_chain_phases: [...phases.values()] }),
+      };
+      add(indicator);
+      indicatorIds.push(indicator.id);
+      refsByItem.set(item.id, [indicator.id, ...scos.map((object) => object.id)]);
+    } else if (item.kind === 'rule') {
+      const indicator: StixObject = {
+        type: 'indicator',
+        id: newId('indicator'),
+        ...common,
+        name: `${item.type} rule from ${draft.title}`.slice(0, 200),
+        indicator_types: ['malicious-activity'],
+        pattern: value,
+        pattern_type: item.type,
+        valid_from: timestamp,
+        confidence,
+      };
+      add(indicator);
+      indicatorIds.push(indicator.id);
+      refsByItem.set(item.id, [indicator.id]);
+    } else if (item.kind === 'vulnerability') {
+      const vulnerability: StixObject = {
+        type: 'vulnerability',
+        id: newId('vulnerability'),
+        ...common,
+        name: value,
+        external_references: [{ source_name: 'cve', external_id: value }],
+      };
+      add(vulnerability);
+      refsByItem.set(item.id, [vulnerability.id]);
+    }
+  }
+
+  // Relationships between accepted items of the same report, as ATT&CK itself draws them.
+  const relationships: StixObject[] = [];
+  const relate = (type: 'indicates' | 'uses', source: string, target: string): void => {
+    if (relationships.length >= MAX_RELATIONSHIPS) return;
+    relationships.push({
+      type: 'relationship',
+      id: newId('relationship'),
+      ...common,
+      relationship_type: type,
+      source_ref: source,
+      target_ref: target,
+      description: `Stated together in "${draft.title}"; accepted by ${input.analyst}.`.slice(0, 1000),
+    });
+  };
+  const malware = referenced('malware');
+  const groups = referenced('intrusion-set');
+  const software = [...malware, ...referenced('tool')];
+  const techniques = referenced('attack-pattern');
+  const indicated = malware.length > 0 ? malware : groups;
+  for (const indicator of indicatorIds) for (const target of indicated) relate('indicates', indicator, target.stixId as string);
+  for (const group of groups) {
+    for (const target of [...techniques, ...software]) relate('uses', group.stixId as string, target.stixId as string);
+  }
+  if (groups.length === 0) {
+    for (const tool of software) for (const technique of techniques) relate('uses', tool.stixId as string, technique.stixId as string);
+  }
+  for (const relationship of relationships) add(relationship);
+  if (input.homeIdentity !== undefined) add(input.homeIdentity);
+
+  const decided = draft.items.map((item): JsonObject => {
+    const entry: JsonObject = {
+      item: item.id,
+      kind: item.kind,
+      proposed_value: item.kind === 'rule' ? `${item.value.slice(0, 200)}${item.value.length > 200 ? '…' : ''}` : item.value,
+      automatic: true,
+      method: `${item.method.source}:${item.method.detail}`,
+      confidence: item.confidence,
+      decision: item.decision.state,
+    };
+    if (item.decision.state === 'edited' && item.decision.value !== undefined && item.kind !== 'rule') entry['value'] = item.decision.value;
+    if (item.decision.pattern !== undefined) entry['pattern'] = item.decision.pattern;
+    if (item.decision.analyst !== undefined) entry['decided_by'] = item.decision.analyst;
+    if (item.decision.decidedAt !== undefined) entry['decided_at'] = item.decision.decidedAt;
+    if (item.decision.reason !== undefined) entry['reason'] = item.decision.reason;
+    const refs = refsByItem.get(item.id);
+    if (refs !== undefined) entry['object_refs'] = refs as JsonValue[];
+    return entry;
+  });
+  const refs = [...objects.keys()].filter((id) => id !== input.homeIdentity?.id);
+  const report: StixObject = {
+    type: 'report',
+    id: newId('report'),
+    ...common,
+    name: (input.name ?? draft.title).slice(0, 500),
+    description: `Published from ${draft.source.fileName} (${draft.source.format}, SHA-256 ${draft.source.sha256}) after review by ${input.analyst}.`,
+    report_types: ['threat-report'],
+    published: timestamp,
+    object_refs: refs,
+    [PROVENANCE_PROPERTY]: {
+      source: { file_name: draft.source.fileName, sha256: draft.source.sha256, format: draft.source.format },
+      draft: draft.id,
+      published_by: input.analyst,
+      published_at: timestamp,
+      items: decided,
+    },
+  };
+  return { report, objects: [...objects.values(), report], refsByItem };
+}

@@ -1,0 +1,95 @@
+// An analyst's decision on draft items: accept, reject, or edit (a new value, checked as strictly
+// as the extractor's own, and for observables optionally a STIX pattern that must parse). Pure:
+// the time and the analyst come in; the changed items come out.
+import { EntenteError } from '../errors/entente-error.ts';
+import type { Draft, DraftDecision, DraftItem } from './draft.ts';
+import { checkItemValue, checkPattern } from './item-values.ts';
+
+export type DecisionInput =
+  | { readonly decision: 'accept' | 'reject'; readonly reason?: string }
+  | { readonly decision: 'edit'; readonly value?: string; readonly pattern?: string };
+
+export const MAX_ANALYST_CHARS = 200;
+export const MAX_REASON_CHARS = 2000;
+
+/** The items of a draft by id, refusing unknown ids (all of them named) before anything changes. */
+export function requireItems(draft: Draft, itemIds: readonly string[]): DraftItem[] {
+  if (itemIds.length === 0) throw new EntenteError('ENT_CLI_USAGE', 'name at least one item of the draft');
+  const byId = new Map(draft.items.map((item) => [item.id, item]));
+  const unknown = itemIds.filter((id) => !byId.has(id));
+  if (unknown.length > 0) {
+    const shown = unknown.slice(0, 10).map((id) => JSON.stringify(id.slice(0, 40))).join(', ');
+    throw new EntenteError('ENT_DRAFT_ITEM_NOT_FOUND', `draft ${draft.id} has no item ${shown} (items are 1–${draft.items.length})`, {
+      draft: draft.id,
+      items: unknown.slice(0, 10).map((id) => id.slice(0, 40)),
+    });
+  }
+  return [...new Set(itemIds)].map((id) => byId.get(id) as DraftItem);
+}
+
+export function checkAnalyst(analyst: string): string {
+  const name = analyst.trim();
+  // eslint-disable-next-line no-control-regex
+  if (name === '' || name.length > MAX_ANALYST_CHARS || /[\u0000-\u001f\u007f]/.test(name)) {
+    throw new EntenteError('ENT_DRAFT_DECISION_INVALID', `the analyst name must be 1–${MAX_ANALYST_CHARS} printable characters`);
+  }
+  return name;
+}
+
+/**
+ * Applies one decision to the named items of a draft and returns the changed items. A published
+ * draft is closed (ENT_DRAFT_PUBLISHED); an edit names exactly one item and must check.
+ */
+export function decideDraftItems(draft: Draft, itemIds: readonly string[], input: DecisionInput, analyst: string, now: Date): DraftItem[] {
+  if (draft.publication !== undefined) {
+    throw new EntenteError('ENT_DRAFT_PUBLISHED', `draft ${draft.id} was published at ${draft.publication.publishedAt}; its decisions are final`, {
+      draft: draft.id,
+      report: draft.publication.reportId,
+    });
+  }
+  const who = checkAnalyst(analyst);
+  const items = requireItems(draft, itemIds);
+  const decidedAt = now.toISOString();
+  if (input.decision === 'edit') {
+    if (items.length !== 1) throw new EntenteError('ENT_DRAFT_DECISION_INVALID', 'an edit names exactly one item');
+    const item = items[0] as DraftItem;
+    if (input.value === undefined && input.pattern === undefined) {
+      throw new EntenteError('ENT_DRAFT_DECISION_INVALID', 'an edit gives a new value (and, for an observable, optionally a STIX pattern)');
+    }
+    const value = input.value === undefined ? undefined : checkItemValue(item, input.value);
+    if (value !== undefined && !value.ok) {
+      throw new EntenteError('ENT_DRAFT_VALUE_INVALID', `item ${item.id} (${describe(item)}): ${value.error}`, { draft: draft.id, item: item.id });
+    }
+    let pattern: string | undefined;
+    if (input.pattern !== undefined) {
+      if (item.kind !== 'observable') {
+        throw new EntenteError('ENT_DRAFT_VALUE_INVALID', `item ${item.id} (${describe(item)}): only observables take a STIX pattern`, { draft: draft.id, item: item.id });
+      }
+      const checked = checkPattern(input.pattern);
+      if (!checked.ok) throw new EntenteError('ENT_DRAFT_VALUE_INVALID', `item ${item.id}: ${checked.error}`, { draft: draft.id, item: item.id });
+      pattern = checked.value;
+    }
+    const decision: DraftDecision = {
+      state: 'edited',
+      value: value?.value ?? item.value,
+      ...(pattern === undefined ? {} : { pattern }),
+      analyst: who,
+      decidedAt,
+    };
+    return [{ ...item, decision }];
+  }
+  const reason = input.reason?.trim();
+  if (reason !== undefined && reason.length > MAX_REASON_CHARS) {
+    throw new EntenteError('ENT_DRAFT_DECISION_INVALID', `the reason is longer than ${MAX_REASON_CHARS} characters`);
+  }
+  const state = input.decision === 'accept' ? 'accepted' : 'rejected';
+  return items.map((item) => ({
+    ...item,
+    decision: { state, analyst: who, decidedAt, ...(reason === undefined || reason === '' ? {} : { reason }) },
+  }));
+}
+
+export function describe(item: DraftItem): string {
+  if (item.kind === 'observable') return item.subtype === undefined ? item.type : `${item.type}:${item.subtype}`;
+  return item.kind;
+}

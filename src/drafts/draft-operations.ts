@@ -1,0 +1,296 @@
+// What people do with drafts, from the command line and the console alike: make one from a report,
+// decide on its items, publish it to a circle or collection through the one ingest path. The pure
+// parts (proposal, decisions, the STIX to publish) live beside this file; this one reads and writes
+// the store.
+import { createHash } from 'node:crypto';
+import { readHomeOrganisation, findCollection } from '../bootstrap-node.ts';
+import type { DocumentText } from '../documents/document-text.ts';
+import { locateOffset } from '../documents/document-text.ts';
+import { readDocument } from '../documents/read-document.ts';
+import { EntenteError } from '../errors/entente-error.ts';
+import { extractObservables, type Observable } from '../extract/extract-observables.ts';
+import { loadExtractData } from '../extract/load-extract-data.ts';
+import { isTlpLevel, TLP_LEVELS, type TlpLevel } from '../policy/tlp.ts';
+import type { StixObject } from '../stix/types.ts';
+import { ingest } from '../store/ingest.ts';
+import type { ObjectStore } from '../store/object-store.ts';
+import { validateForIngest } from '../store/validate-for-ingest.ts';
+import { tagText, type TagResult } from '../tagging/tag-text.ts';
+import { buildPublication } from './build-publication.ts';
+import { checkAnalyst, decideDraftItems, type DecisionInput } from './decide-draft-items.ts';
+import { isPublishable, type Draft, type DraftItem, type DraftPublication, type NewDraft } from './draft.ts';
+import { observableStix } from './item-stix.ts';
+import { proposeDraftItems, titleOf } from './propose-draft-items.ts';
+
+export interface DraftDeps {
+  readonly store: ObjectStore;
+  readonly clock: () => Date;
+  readonly randomUuid: () => string;
+  readonly homeOrganisationId: string;
+}
+
+export interface ReportForDraft {
+  readonly fileName: string;
+  readonly bytes: Uint8Array;
+  readonly doc: DocumentText;
+  /** What extraction found in doc.text (the caller may already have run it). */
+  readonly observables: readonly Observable[];
+  readonly createdBy?: string;
+}
+
+const MAX_FILE_NAME_CHARS = 255;
+
+/** The file name as the draft keeps it: its last path segment, printable, at most 255 characters. */
+export function cleanFileName(fileName: string): string {
+  // eslint-disable-next-line no-control-regex
+  const base = (fileName.split(/[\\/]/).pop() ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, MAX_FILE_NAME_CHARS);
+  return base === '' ? 'report' : base;
+}
+
+function tagOrWarn(text: string, warnings: string[]): TagResult | undefined {
+  try {
+    return tagText(text);
+  } catch (error) {
+    if (!(error instanceof EntenteError)) throw error;
+    warnings.push(`ATT&CK tagging did not run: ${error.code}: ${error.message}`);
+    return undefined;
+  }
+}
+
+/** The draft a report proposes (not yet stored): extraction's observables and tagging's techniques, software and groups. */
+export function proposeDraft(report: ReportForDraft, now: Date, tags?: TagResult): NewDraft {
+  const warnings = [...report.doc.warnings];
+  const proposal = proposeDraftItems({
+    text: report.doc.text,
+    observables: report.observables,
+    tags: tags ?? tagOrWarn(report.doc.text, warnings),
+    locate: (offset) => locateOffset(report.doc, offset),
+  });
+  const fileName = cleanFileName(report.fileName);
+  return {
+    source: {
+      fileName,
+      sha256: createHash('sha256').update(report.bytes).digest('hex'),
+      format: report.doc.format,
+      ...(report.doc.pages === undefined ? {} : { pages: report.doc.pages }),
+    },
+    title: titleOf(report.doc.text, fileName),
+    text: report.doc.text,
+    createdAt: now.toISOString(),
+    ...(report.createdBy === undefined ? {} : { createdBy: report.createdBy }),
+    items: proposal.items,
+    warnings: [...warnings, ...proposal.warnings],
+  };
+}
+
+/** Stores the draft a report proposes. */
+export async function createDraft(deps: Pick<DraftDeps, 'store' | 'clock'>, report: ReportForDraft): Promise<Draft> {
+  return deps.store.createDraft(proposeDraft(report, deps.clock()));
+}
+
+/** Reads a report's bytes (any supported format), extracts, tags and stores the draft: the console's upload. */
+export async function createDraftFromBytes(
+  deps: Pick<DraftDeps, 'store' | 'clock'>,
+  input: { readonly fileName: string; readonly bytes: Uint8Array; readonly createdBy?: string; readonly publisherDomains?: readonly string[] },
+): Promise<Draft> {
+  const fileName = cleanFileName(input.fileName);
+  const doc = await readDocument(input.bytes, fileName);
+  const data = loadExtractData();
+  const observables = extractObservables(doc.text, {
+    tlds: data.tlds,
+    warninglists: data.warninglists,
+    ...(input.publisherDomains === undefined ? {} : { publisherDomains: input.publisherDomains }),
+  }).observables;
+  return createDraft(deps, { fileName, bytes: input.bytes, doc, observables, ...(input.createdBy === undefined ? {} : { createdBy: input.createdBy }) });
+}
+
+export async function requireDraft(deps: Pick<DraftDeps, 'store'>, draftId: string): Promise<Draft> {
+  const draft = await deps.store.getDraft(draftId);
+  if (draft === undefined) {
+    throw new EntenteError('ENT_DRAFT_NOT_FOUND', `No draft ${JSON.stringify(draftId.slice(0, 40))} (entente draft list shows them)`, { draft: draftId.slice(0, 40) });
+  }
+  return draft;
+}
+
+/** Accepts, rejects or edits items of a draft; returns the changed items. */
+export async function decideOnDraft(
+  deps: Pick<DraftDeps, 'store' | 'clock'>,
+  draftId: string,
+  itemIds: readonly string[],
+  input: DecisionInput,
+  analyst: string,
+): Promise<DraftItem[]> {
+  return exclusively(deps.store, draftId, async () => {
+    const draft = await requireDraft(deps, draftId);
+    const changed = decideDraftItems(draft, itemIds, input, analyst, deps.clock());
+    await deps.store.updateDraftItems(draft.id, changed);
+    return changed;
+  });
+}
+
+export interface PublishRequest {
+  readonly draftId: string;
+  /** Exactly one of circle and collection (id or alias). */
+  readonly circle?: string;
+  readonly collection?: string;
+  /** TLP 2.0 level; a circle's default TLP when absent. */
+  readonly tlp?: string;
+  readonly analyst: string;
+  /** Rejects the items still pending (recorded as the analyst's decision) instead of refusing. */
+  readonly rejectPending?: boolean;
+  /** The report's name (the draft's title when absent). */
+  readonly name?: string;
+  /**
+   * May the caller write to this collection? (REST: the token's grants.) `hidden` is answered as an
+   * unknown collection, so that existence is not revealed. The command line, run by the operator, omits it.
+   */
+  readonly access?: (collectionId: string) => 'granted' | 'hidden' | 'forbidden';
+}
+
+export interface PublishOutcome {
+  readonly publication: DraftPublication;
+  /** Object versions newly added to the collection, and those it already held. */
+  readonly added: number;
+  readonly duplicate: number;
+  readonly report: StixObject;
+  readonly objects: readonly StixObject[];
+}
+
+async function resolveTarget(deps: DraftDeps, request: PublishRequest, now: Date): Promise<{ collectionId: string; circleId?: string; tlp: TlpLevel }> {
+  if ((request.circle === undefined) === (request.collection === undefined)) {
+    throw new EntenteError('ENT_DRAFT_TARGET_INVALID', 'publish to exactly one of a circle (--circle) or a collection (--collection)');
+  }
+  if (request.tlp !== undefined && !isTlpLevel(request.tlp)) {
+    throw new EntenteError('ENT_DRAFT_TARGET_INVALID', `TLP must be one of ${TLP_LEVELS.join(', ')}`, { tlp: request.tlp.slice(0, 40) });
+  }
+  let collectionId: string;
+  let circleId: string | undefined;
+  let tlp = request.tlp as TlpLevel | undefined;
+  if (request.circle !== undefined) {
+    const circle = await deps.store.getCircle(request.circle);
+    if (circle === undefined) throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${JSON.stringify(request.circle.slice(0, 80))}`, { circle: request.circle.slice(0, 80) });
+    if (circle.validUntil !== undefined && Date.parse(circle.validUntil) <= now.getTime()) {
+      throw new EntenteError('ENT_CIRCLE_ENDED', `circle ${circle.id} ended at ${circle.validUntil}; nothing more is published to it`, { circle: circle.id });
+    }
+    collectionId = circle.collectionId;
+    circleId = circle.id;
+    tlp ??= circle.defaultTlp;
+  } else {
+    const name = request.collection as string;
+    const collection = await findCollection(deps.store, name);
+    if (collection === undefined) throw new EntenteError('ENT_COLLECTION_NOT_FOUND', `No collection ${JSON.stringify(name.slice(0, 80))}`, { collection: name.slice(0, 80) });
+    collectionId = collection.id;
+    circleId = (await deps.store.getCircleByCollection(collection.id))?.id;
+    if (tlp === undefined) {
+      throw new EntenteError('ENT_DRAFT_TARGET_INVALID', `choose the TLP of what is published to collection ${name} (--tlp ${TLP_LEVELS.join('|')})`);
+    }
+  }
+  const access = request.access?.(collectionId) ?? 'granted';
+  if (access === 'hidden') throw new EntenteError('ENT_COLLECTION_NOT_FOUND', `No collection ${request.collection ?? request.circle ?? ''}`);
+  if (access === 'forbidden') throw new EntenteError('ENT_COLLECTION_NOT_WRITABLE', `This token may not add to collection ${collectionId}`, { collection_id: collectionId });
+  return { collectionId, ...(circleId === undefined ? {} : { circleId }), tlp };
+}
+
+/**
+ * Publishes a reviewed draft: builds the STIX (build-publication.ts), validates every object as any
+ * ingest does, ingests them into the circle's (or the named) collection in one transaction, and
+ * records the publication. Refuses while items are pending (ENT_DRAFT_UNDECIDED) unless
+ * `rejectPending`, and a second publication of the same draft (ENT_DRAFT_PUBLISHED).
+ */
+export async function publishDraft(deps: DraftDeps, request: PublishRequest): Promise<PublishOutcome> {
+  const analyst = checkAnalyst(request.analyst);
+  return exclusively(deps.store, request.draftId, async () => {
+    const now = deps.clock();
+    const stored = await requireDraft(deps, request.draftId);
+    if (stored.publication !== undefined) {
+      throw new EntenteError('ENT_DRAFT_PUBLISHED', `draft ${stored.id} was already published at ${stored.publication.publishedAt} as ${stored.publication.reportId} in collection ${stored.publication.collectionId}`, {
+        draft: stored.id,
+        report: stored.publication.reportId,
+        collection: stored.publication.collectionId,
+      });
+    }
+    const target = await resolveTarget(deps, request, now);
+    const decidedNow: DraftItem[] = [];
+    const items = stored.items.map((item) => {
+      if (item.decision.state !== 'pending' || request.rejectPending !== true) return item;
+      const rejected: DraftItem = { ...item, decision: { state: 'rejected', analyst, decidedAt: now.toISOString(), reason: 'still pending at publication (--reject-pending)' } };
+      decidedNow.push(rejected);
+      return rejected;
+    });
+    const draft: Draft = { ...stored, items };
+
+    const publishable = items.filter(isPublishable);
+    const attackIds = publishable.flatMap((item) => (item.stixId === undefined ? [] : [item.stixId]));
+    const scoIds = publishable.flatMap((item) => {
+      if (item.kind !== 'observable') return [];
+      const value = item.decision.state === 'edited' && item.decision.value !== undefined ? item.decision.value : item.value;
+      return observableStix(item.type, item.subtype, value).scos.map((object) => object.id);
+    });
+    const known = await deps.store.latestVersions([...attackIds, ...scoIds]);
+    const parsed = new Map<string, StixObject>();
+    for (const [id, entry] of known) parsed.set(id, JSON.parse(entry.json) as StixObject);
+    const home = await readHomeOrganisation(deps.store);
+
+    const publication = buildPublication({
+      draft,
+      now,
+      randomUuid: deps.randomUuid,
+      createdByRef: deps.homeOrganisationId,
+      tlp: target.tlp,
+      analyst,
+      ...(request.name === undefined ? {} : { name: request.name }),
+      attackObjects: parsed,
+      storedScos: parsed,
+      ...(home !== undefined && home.id === deps.homeOrganisationId ? { homeIdentity: home } : {}),
+    });
+
+    const invalid = publication.objects.flatMap((object) => {
+      const report = validateForIngest(object);
+      return report.valid ? [] : [{ id: object.id, issues: report.issues.filter((issue) => issue.severity === 'error').slice(0, 5) }];
+    });
+    if (invalid.length > 0) {
+      throw new EntenteError('ENT_DRAFT_PUBLICATION_REJECTED', `${invalid.length} object(s) built from draft ${draft.id} are not valid STIX 2.1: ${invalid[0]?.id ?? ''}: ${invalid[0]?.issues[0]?.message ?? ''}`, {
+        draft: draft.id,
+        invalid: invalid.slice(0, 10),
+      });
+    }
+    const result = await ingest(deps.store, { collectionId: target.collectionId, objects: publication.objects });
+    if (result.rejected.length > 0) {
+      throw new EntenteError('ENT_DRAFT_PUBLICATION_REJECTED', `the store refused ${result.rejected.length} object(s) of draft ${draft.id}: ${result.rejected[0]?.message ?? ''}`, {
+        draft: draft.id,
+        rejected: result.rejected.slice(0, 10),
+      });
+    }
+    const record: DraftPublication = {
+      publishedAt: now.toISOString(),
+      analyst,
+      collectionId: target.collectionId,
+      ...(target.circleId === undefined ? {} : { circleId: target.circleId }),
+      tlp: target.tlp,
+      reportId: publication.report.id,
+      objectIds: publication.objects.map((object) => object.id),
+    };
+    await deps.store.markDraftPublished(draft.id, record, decidedNow);
+    return { publication: record, added: result.accepted, duplicate: result.duplicate, report: publication.report, objects: publication.objects };
+  });
+}
+
+const draftLocks = new WeakMap<ObjectStore, Map<string, Promise<void>>>();
+
+/** Runs decisions and publication of one draft one at a time in this process. */
+async function exclusively<T>(store: ObjectStore, draftId: string, work: () => Promise<T>): Promise<T> {
+  let locks = draftLocks.get(store);
+  if (locks === undefined) {
+    locks = new Map();
+    draftLocks.set(store, locks);
+  }
+  const previous = locks.get(draftId) ?? Promise.resolve();
+  const run = previous.then(work, work);
+  const settled = run.then(() => undefined, () => undefined);
+  locks.set(draftId, settled);
+  try {
+    return await run;
+  } finally {
+    if (locks.get(draftId) === settled) locks.delete(draftId);
+  }
+}

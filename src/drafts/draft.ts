@@ -1,0 +1,151 @@
+// The draft: what automation (extraction, tagging) proposes from one report, item by item, with
+// the evidence for each and the analyst's decision. Nothing in a draft is intelligence until a
+// human has decided on it; publishing (build-publication.ts) reads only decided items. Pure.
+
+/** What an item would become when published. */
+export type DraftItemKind =
+  /** A cyber observable: an SCO and an indicator with a STIX pattern. */
+  | 'observable'
+  /** A CVE id: a `vulnerability` object. */
+  | 'vulnerability'
+  /** A YARA, Sigma or Snort/Suricata rule quoted in the report: an indicator with that pattern type. */
+  | 'rule'
+  /** References to ATT&CK/ATLAS objects, by their STIX ids. */
+  | 'attack-pattern'
+  | 'malware'
+  | 'tool'
+  | 'intrusion-set';
+
+export type DecisionState = 'pending' | 'accepted' | 'edited' | 'rejected';
+
+export interface DraftEvidence {
+  /** UTF-16 offsets into the draft's text. */
+  readonly start: number;
+  readonly end: number;
+  /** The sentence holding the evidence (at most MAX_SENTENCE_CHARS characters). */
+  readonly sentence: string;
+  /** Where in the source document: PDF page or e-mail part. */
+  readonly page?: number;
+  readonly part?: string;
+}
+
+/** Which automatic step proposed an item. */
+export interface DraftMethod {
+  readonly source: 'extractor' | 'tagger';
+  /** The extractor (`ipv4-addr`, `file:SHA-256`, …) or tagging method (`explicit`, `name`, `model`). */
+  readonly detail: string;
+}
+
+export interface DraftDecision {
+  readonly state: DecisionState;
+  /** The analyst's value for an `edited` item (already validated and normalised). */
+  readonly value?: string;
+  /** The analyst's own STIX pattern for an `edited` observable (already parsed). */
+  readonly pattern?: string;
+  /** Who decided; absent for the automatic default (a suppressed observable). */
+  readonly analyst?: string;
+  readonly decidedAt?: string;
+  /** Why an item was rejected by default (suppression reason), or the analyst's note. */
+  readonly reason?: string;
+}
+
+export interface DraftItem {
+  /** Stable within the draft: the position in the proposal order, from 1 ("1", "2", …). */
+  readonly id: string;
+  readonly kind: DraftItemKind;
+  /**
+   * Observables: the SCO-like type (`ipv4-addr`, `file`, `windows-registry-key`, …);
+   * rules: `yara`, `sigma`, `snort`, `suricata`; ATT&CK references: the kind again.
+   */
+  readonly type: string;
+  /** Files: `SHA-256`, `MD5`, … (hashes), `name` or `path`. */
+  readonly subtype?: string;
+  /** The proposed value: the observable, the CVE id, the rule text, or the ATT&CK external id. */
+  readonly value: string;
+  /** ATT&CK/ATLAS references: the object's name and STIX id. */
+  readonly name?: string;
+  readonly stixId?: string;
+  /** 0..1, from the extractor or the tagger. */
+  readonly confidence: number;
+  readonly method: DraftMethod;
+  /** How many times the report states it; `evidence` keeps the first few. */
+  readonly occurrences: number;
+  readonly evidence: readonly DraftEvidence[];
+  readonly decision: DraftDecision;
+}
+
+export interface DraftSource {
+  readonly fileName: string;
+  /** SHA-256 of the report's bytes, hex. */
+  readonly sha256: string;
+  readonly format: string;
+  readonly pages?: number;
+}
+
+/** What publishing a draft produced, recorded once. */
+export interface DraftPublication {
+  readonly publishedAt: string;
+  readonly analyst: string;
+  readonly collectionId: string;
+  readonly circleId?: string;
+  readonly tlp: string;
+  readonly reportId: string;
+  readonly objectIds: readonly string[];
+}
+
+export interface NewDraft {
+  readonly source: DraftSource;
+  /** The report's title (first heading or line), else its file name. */
+  readonly title: string;
+  /** The text read from the document: the evidence offsets point into it. */
+  readonly text: string;
+  readonly createdAt: string;
+  /** The token or user that made the draft. */
+  readonly createdBy?: string;
+  readonly items: readonly DraftItem[];
+  /** Things the reader or the proposal skipped, in words. */
+  readonly warnings: readonly string[];
+}
+
+export interface Draft extends NewDraft {
+  readonly id: string;
+  readonly publication?: DraftPublication;
+}
+
+/** A draft without its text and items, for lists. */
+export interface DraftSummary {
+  readonly id: string;
+  readonly source: DraftSource;
+  readonly title: string;
+  readonly createdAt: string;
+  readonly createdBy?: string;
+  readonly counts: Readonly<Record<DecisionState, number>>;
+  readonly publication?: DraftPublication;
+}
+
+export function countDecisions(items: readonly DraftItem[]): Record<DecisionState, number> {
+  const counts: Record<DecisionState, number> = { pending: 0, accepted: 0, edited: 0, rejected: 0 };
+  for (const item of items) counts[item.decision.state] += 1;
+  return counts;
+}
+
+export function summariseDraft(draft: Draft): DraftSummary {
+  return {
+    id: draft.id,
+    source: draft.source,
+    title: draft.title,
+    createdAt: draft.createdAt,
+    ...(draft.createdBy === undefined ? {} : { createdBy: draft.createdBy }),
+    counts: countDecisions(draft.items),
+    ...(draft.publication === undefined ? {} : { publication: draft.publication }),
+  };
+}
+
+/** The value an item is published with: the analyst's when edited, else the proposal. */
+export function effectiveValue(item: DraftItem): string {
+  return item.decision.state === 'edited' && item.decision.value !== undefined ? item.decision.value : item.value;
+}
+
+export function isPublishable(item: DraftItem): boolean {
+  return item.decision.state === 'accepted' || item.decision.state === 'edited';
+}

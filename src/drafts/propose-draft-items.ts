@@ -1,0 +1,186 @@
+// Turns what extraction and tagging found in one report into draft items: one item per distinct
+// value, with the spans and sentences that support it. Every item starts pending, except suppressed
+// observables (warninglists, documentation ranges, the publisher's own links), which start rejected
+// with the reason so that the analyst sees them and may still accept one. Pure.
+import type { Observable } from '../extract/extract-observables.ts';
+import type { TaggedObject, TagResult } from '../tagging/tag-text.ts';
+import type { DraftEvidence, DraftItem, DraftItemKind, DraftMethod } from './draft.ts';
+import { checkItemValue } from './item-values.ts';
+
+/** Evidence kept per item; `occurrences` still counts every mention. */
+export const MAX_EVIDENCE_PER_ITEM = 5;
+export const MAX_SENTENCE_CHARS = 600;
+/** A report that proposes more than this is cut, with a warning (a draft must stay reviewable). */
+export const MAX_ITEMS = 5000;
+
+export interface ProposalInput {
+  readonly text: string;
+  readonly observables: readonly Observable[];
+  readonly tags?: TagResult | undefined;
+  /** Where an offset came from in the source document (PDF page, e-mail part). */
+  readonly locate?: (offset: number) => { readonly page?: number; readonly part?: string } | null;
+}
+
+export interface Proposal {
+  readonly items: DraftItem[];
+  readonly warnings: string[];
+}
+
+/** Observable types with no STIX 2.1 object to carry them: reported, not proposed. */
+const NOT_PROPOSED = new Set(['ja3', 'ja4', 'cryptocurrency-wallet']);
+const RULE_TYPES: Readonly<Record<string, string>> = { 'yara-rule': 'yara', 'sigma-rule': 'sigma', 'snort-rule': 'snort' };
+
+interface Pending {
+  kind: DraftItemKind;
+  type: string;
+  subtype?: string;
+  value: string;
+  name?: string;
+  stixId?: string;
+  confidence: number;
+  method: DraftMethod;
+  occurrences: number;
+  evidence: DraftEvidence[];
+  /** Suppression reasons of the occurrences; the item is rejected by default only when every occurrence was suppressed. */
+  suppressed: string | undefined;
+  anyKept: boolean;
+  first: number;
+}
+
+function evidenceOf(input: ProposalInput, start: number, end: number, sentenceStart: number, sentenceEnd: number): DraftEvidence {
+  let from = sentenceStart;
+  let to = sentenceEnd;
+  if (to - from > MAX_SENTENCE_CHARS) {
+    // Keep the window around the evidence itself.
+    from = Math.max(sentenceStart, start - Math.floor((MAX_SENTENCE_CHARS - (end - start)) / 2));
+    to = Math.min(sentenceEnd, from + MAX_SENTENCE_CHARS);
+  }
+  const where = input.locate?.(start) ?? null;
+  return {
+    start,
+    end,
+    sentence: input.text.slice(from, to).replace(/\s+/g, ' ').trim(),
+    ...(where?.page === undefined ? {} : { page: where.page }),
+    ...(where?.part === undefined ? {} : { part: where.part }),
+  };
+}
+
+function observableShape(observable: Observable): { kind: DraftItemKind; type: string; subtype?: string } | undefined {
+  if (observable.type === 'attack-technique' || NOT_PROPOSED.has(observable.type)) return undefined;
+  if (observable.type === 'cve') return { kind: 'vulnerability', type: 'vulnerability' };
+  const rule = RULE_TYPES[observable.type];
+  if (rule !== undefined) return { kind: 'rule', type: observable.kind === 'suricata' ? 'suricata' : rule };
+  if (observable.type === 'file') {
+    const subtype = observable.hashAlgorithm ?? (observable.kind === 'path' ? 'path' : 'name');
+    return { kind: 'observable', type: 'file', subtype };
+  }
+  return { kind: 'observable', type: observable.type };
+}
+
+const KIND_OF_SOFTWARE = (stixId: string): DraftItemKind => (stixId.startsWith('tool--') ? 'tool' : 'malware');
+
+/** The draft items for one report, numbered in the order: observables as they appear, then rules, CVEs, techniques, software, groups. */
+export function proposeDraftItems(input: ProposalInput): Proposal {
+  const warnings: string[] = [];
+  const byKey = new Map<string, Pending>();
+  let notProposed = 0;
+  for (const observable of input.observables) {
+    const shape = observableShape(observable);
+    if (shape === undefined) {
+      if (observable.type !== 'attack-technique') notProposed += 1;
+      continue;
+    }
+    // The extractor's value is normalised the way an analyst's edit would be, so that the same
+    // observable written two ways is one item; a value the checks refuse is not proposed at all.
+    const checked = checkItemValue(shape, observable.value);
+    if (!checked.ok) {
+      notProposed += 1;
+      continue;
+    }
+    const key = `${shape.kind}|${shape.type}|${shape.subtype ?? ''}|${shape.kind === 'observable' && shape.type !== 'url' && shape.subtype !== 'path' ? checked.value.toLowerCase() : checked.value}`;
+    const evidence = evidenceOf(input, observable.start, observable.end, observable.sentence.start, observable.sentence.end);
+    let pending = byKey.get(key);
+    if (pending === undefined) {
+      pending = {
+        ...shape,
+        value: checked.value,
+        confidence: observable.confidence,
+        method: { source: 'extractor', detail: shape.subtype === undefined ? observable.type : `${observable.type}:${shape.subtype}` },
+        occurrences: 0,
+        evidence: [],
+        suppressed: undefined,
+        anyKept: false,
+        first: observable.start,
+      };
+      byKey.set(key, pending);
+    }
+    pending.occurrences += 1;
+    if (pending.evidence.length < MAX_EVIDENCE_PER_ITEM) pending.evidence.push(evidence);
+    pending.confidence = Math.max(pending.confidence, observable.confidence);
+    if (observable.suppressed === undefined) pending.anyKept = true;
+    else pending.suppressed ??= observable.suppressed.reason;
+  }
+  if (notProposed > 0) warnings.push(`${notProposed} extracted value(s) were not proposed: JA3/JA4 fingerprints and wallet addresses have no STIX 2.1 object, or the value did not check`);
+
+  const order = (pending: Pending): number => (pending.kind === 'observable' ? 0 : pending.kind === 'rule' ? 1 : 2);
+  const extracted = [...byKey.values()].sort((a, b) => order(a) - order(b) || a.first - b.first);
+
+  const tagged: Pending[] = [];
+  const addTags = (objects: readonly TaggedObject[], kind: (object: TaggedObject) => DraftItemKind): void => {
+    for (const object of objects) {
+      const itemKind = kind(object);
+      tagged.push({
+        kind: itemKind,
+        type: itemKind,
+        value: object.id,
+        name: object.name,
+        stixId: object.stixId,
+        confidence: object.confidence,
+        method: { source: 'tagger', detail: object.method },
+        occurrences: object.evidence.length,
+        evidence: object.evidence.slice(0, MAX_EVIDENCE_PER_ITEM).map((e) => evidenceOf(input, e.start, e.end, e.sentence.start, e.sentence.end)),
+        suppressed: undefined,
+        anyKept: true,
+        first: object.evidence[0]?.start ?? 0,
+      });
+    }
+  };
+  if (input.tags !== undefined) {
+    addTags(input.tags.techniques, () => 'attack-pattern');
+    addTags(input.tags.software, (object) => KIND_OF_SOFTWARE(object.stixId));
+    addTags(input.tags.groups, () => 'intrusion-set');
+  }
+
+  let all = [...extracted, ...tagged];
+  if (all.length > MAX_ITEMS) {
+    warnings.push(`the report proposes ${all.length} items; only the first ${MAX_ITEMS} are in the draft`);
+    all = all.slice(0, MAX_ITEMS);
+  }
+  const items = all.map((pending, index): DraftItem => ({
+    id: String(index + 1),
+    kind: pending.kind,
+    type: pending.type,
+    ...(pending.subtype === undefined ? {} : { subtype: pending.subtype }),
+    value: pending.value,
+    ...(pending.name === undefined ? {} : { name: pending.name }),
+    ...(pending.stixId === undefined ? {} : { stixId: pending.stixId }),
+    confidence: Math.round(pending.confidence * 1000) / 1000,
+    method: pending.method,
+    occurrences: pending.occurrences,
+    evidence: pending.evidence,
+    decision: !pending.anyKept && pending.suppressed !== undefined ? { state: 'rejected', reason: pending.suppressed } : { state: 'pending' },
+  }));
+  return { items, warnings };
+}
+
+/** The report's title: a Markdown heading or a short first line, else the file name without its folder. */
+export function titleOf(text: string, fileName: string): string {
+  const base = fileName.split(/[\\/]/).pop() ?? fileName;
+  for (const line of text.split('\n', 20)) {
+    const trimmed = line.replace(/^#+\s*/, '').replace(/\s+/g, ' ').trim();
+    if (trimmed === '') continue;
+    if (trimmed.length <= 120 && !/[.:;,]$/.test(trimmed) && /\p{L}/u.test(trimmed)) return trimmed;
+    break;
+  }
+  return base === '' ? 'Untitled report' : base;
+}

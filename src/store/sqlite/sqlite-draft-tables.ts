@@ -1,0 +1,189 @@
+import type Database from 'better-sqlite3';
+import { EntenteError } from '../../errors/entente-error.ts';
+import { countDecisions, type DecisionState, type Draft, type DraftItem, type DraftPublication, type DraftSummary, type NewDraft } from '../../drafts/draft.ts';
+
+type Statement = Database.Statement<unknown[], unknown>;
+
+interface DraftRow {
+  id: number;
+  file_name: string;
+  sha256: string;
+  format: string;
+  title: string;
+  text?: string;
+  created_at: string;
+  created_by: string | null;
+  details: string;
+  publication: string | null;
+}
+
+interface Details {
+  pages?: number;
+  warnings: string[];
+}
+
+const DECISION_STATES: readonly DecisionState[] = ['pending', 'accepted', 'edited', 'rejected'];
+
+/** Draft ids are the store's positive integers, written in decimal; anything else names no draft. */
+function draftKey(id: string): number | undefined {
+  if (!/^[1-9]\d{0,15}$/.test(id)) return undefined;
+  const key = Number(id);
+  return Number.isSafeInteger(key) ? key : undefined;
+}
+
+function notFound(id: string): EntenteError {
+  return new EntenteError('ENT_DRAFT_NOT_FOUND', `No draft ${JSON.stringify(id.slice(0, 40))} (entente draft list shows them)`, { draft: id.slice(0, 40) });
+}
+
+function published(id: string, publication: DraftPublication): EntenteError {
+  return new EntenteError('ENT_DRAFT_PUBLISHED', `draft ${id} was already published at ${publication.publishedAt} as ${publication.reportId} in collection ${publication.collectionId}`, {
+    draft: id,
+    report: publication.reportId,
+    collection: publication.collectionId,
+  });
+}
+
+/** Our own JSON read back: a row edited behind the program's back fails closed. */
+function parseStored<T>(text: string, what: string, check: (value: unknown) => boolean): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  if (!check(value)) throw new EntenteError('ENT_STORE_UNAVAILABLE', `the stored ${what} is not readable`);
+  return value as T;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isItem = (value: unknown): boolean =>
+  isObject(value) && typeof value['id'] === 'string' && typeof value['kind'] === 'string' && typeof value['value'] === 'string'
+  && isObject(value['decision']) && DECISION_STATES.includes(value['decision']['state'] as DecisionState) && Array.isArray(value['evidence']);
+
+/** The draft and draft item tables of the SQLite store (migration 5). */
+export class SqliteDraftTables {
+  readonly #db: Database.Database;
+  readonly #sql: Record<
+    'insertDraft' | 'insertItem' | 'selectDraft' | 'selectDrafts' | 'selectItems' | 'selectItemDocuments' | 'updateItem' | 'selectPublication' | 'setPublication',
+    Statement
+  >;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    const prepare = (sql: string): Statement => db.prepare(sql);
+    this.#sql = {
+      insertDraft: prepare(
+        `INSERT INTO drafts (file_name, sha256, format, title, text, created_at, created_by, details)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertItem: prepare('INSERT INTO draft_items (draft_id, item_id, position, document) VALUES (?, ?, ?, ?)'),
+      selectDraft: prepare('SELECT * FROM drafts WHERE id = ?'),
+      selectDrafts: prepare('SELECT id, file_name, sha256, format, title, created_at, created_by, details, publication FROM drafts ORDER BY id DESC'),
+      selectItems: prepare('SELECT document FROM draft_items WHERE draft_id = ? ORDER BY position'),
+      selectItemDocuments: prepare(
+        "SELECT draft_id, json_extract(document, '$.decision.state') AS state, count(*) AS n FROM draft_items GROUP BY draft_id, state",
+      ),
+      updateItem: prepare('UPDATE draft_items SET document = ? WHERE draft_id = ? AND item_id = ?'),
+      selectPublication: prepare('SELECT publication FROM drafts WHERE id = ?'),
+      setPublication: prepare('UPDATE drafts SET publication = ? WHERE id = ? AND publication IS NULL'),
+    };
+  }
+
+  createDraft(draft: NewDraft): Draft {
+    const create = this.#db.transaction((): Draft => {
+      const details: Details = { ...(draft.source.pages === undefined ? {} : { pages: draft.source.pages }), warnings: [...draft.warnings] };
+      const result = this.#sql.insertDraft.run(
+        draft.source.fileName,
+        draft.source.sha256,
+        draft.source.format,
+        draft.title,
+        draft.text,
+        draft.createdAt,
+        draft.createdBy ?? null,
+        JSON.stringify(details),
+      );
+      const key = Number(result.lastInsertRowid);
+      draft.items.forEach((item, position) => this.#sql.insertItem.run(key, item.id, position, JSON.stringify(item)));
+      return { ...draft, id: String(key) };
+    });
+    return create.immediate();
+  }
+
+  getDraft(id: string): Draft | undefined {
+    const key = draftKey(id);
+    if (key === undefined) return undefined;
+    const row = this.#sql.selectDraft.get(key) as DraftRow | undefined;
+    if (row === undefined) return undefined;
+    const items = (this.#sql.selectItems.all(key) as { document: string }[]).map((item) => parseStored<DraftItem>(item.document, `item of draft ${id}`, isItem));
+    const base = this.#summaryFields(row);
+    return {
+      id: String(row.id),
+      source: base.source,
+      title: row.title,
+      text: row.text ?? '',
+      createdAt: row.created_at,
+      ...(row.created_by === null ? {} : { createdBy: row.created_by }),
+      items,
+      warnings: base.details.warnings,
+      ...(base.publication === undefined ? {} : { publication: base.publication }),
+    };
+  }
+
+  listDrafts(): DraftSummary[] {
+    const counts = new Map<number, Record<DecisionState, number>>();
+    for (const row of this.#sql.selectItemDocuments.all() as { draft_id: number; state: DecisionState; n: number }[]) {
+      const entry = counts.get(row.draft_id) ?? countDecisions([]);
+      if (DECISION_STATES.includes(row.state)) entry[row.state] += row.n;
+      counts.set(row.draft_id, entry);
+    }
+    return (this.#sql.selectDrafts.all() as DraftRow[]).map((row) => {
+      const base = this.#summaryFields(row);
+      return {
+        id: String(row.id),
+        source: base.source,
+        title: row.title,
+        createdAt: row.created_at,
+        ...(row.created_by === null ? {} : { createdBy: row.created_by }),
+        counts: counts.get(row.id) ?? countDecisions([]),
+        ...(base.publication === undefined ? {} : { publication: base.publication }),
+      };
+    });
+  }
+
+  updateDraftItems(draftId: string, items: readonly DraftItem[]): void {
+    const update = this.#db.transaction(() => {
+      const key = this.#requireUnpublished(draftId);
+      for (const item of items) {
+        const changed = this.#sql.updateItem.run(JSON.stringify(item), key, item.id).changes;
+        if (changed === 0) throw new EntenteError('ENT_DRAFT_ITEM_NOT_FOUND', `draft ${draftId} has no item ${JSON.stringify(item.id.slice(0, 40))}`, { draft: draftId, items: [item.id.slice(0, 40)] });
+      }
+    });
+    update.immediate();
+  }
+
+  markDraftPublished(draftId: string, publication: DraftPublication, items: readonly DraftItem[] = []): void {
+    const mark = this.#db.transaction(() => {
+      const key = this.#requireUnpublished(draftId);
+      for (const item of items) this.#sql.updateItem.run(JSON.stringify(item), key, item.id);
+      if (this.#sql.setPublication.run(JSON.stringify(publication), key).changes !== 1) throw new EntenteError('ENT_STORE_UNAVAILABLE', `draft ${draftId} could not be marked published`);
+    });
+    mark.immediate();
+  }
+
+  #requireUnpublished(draftId: string): number {
+    const key = draftKey(draftId);
+    const row = key === undefined ? undefined : (this.#sql.selectPublication.get(key) as { publication: string | null } | undefined);
+    if (key === undefined || row === undefined) throw notFound(draftId);
+    if (row.publication !== null) throw published(draftId, parseStored<DraftPublication>(row.publication, `publication of draft ${draftId}`, isObject));
+    return key;
+  }
+
+  #summaryFields(row: DraftRow): { source: Draft['source']; details: Details; publication: DraftPublication | undefined } {
+    const details = parseStored<Details>(row.details, `details of draft ${row.id}`, (value) => isObject(value) && Array.isArray(value['warnings']));
+    return {
+      source: { fileName: row.file_name, sha256: row.sha256, format: row.format, ...(details.pages === undefined ? {} : { pages: details.pages }) },
+      details,
+      publication: row.publication === null ? undefined : parseStored<DraftPublication>(row.publication, `publication of draft ${row.id}`, isObject),
+    };
+  }
+}
