@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../errors/catalogue.ts';
 import type { StixObject } from '../stix/types.ts';
 import type { AddOutcome, ObjectStore, StatusDraft } from './object-store.ts';
+import type { PreparedVersion } from './prepared-version.ts';
 
 export interface IngestRejection {
   readonly id: string;
@@ -36,9 +37,40 @@ export interface IngestRequest {
  */
 export async function ingest(store: ObjectStore, request: IngestRequest): Promise<IngestResult> {
   const outcomes = await store.addObjects(request.collectionId, request.objects, request.status, request.contributorOrganisationId);
+  return summarise(outcomes, request.status);
+}
+
+export interface PreparedIngestRequest extends Omit<IngestRequest, 'objects'> {
+  /** Versions of objects that already passed validateForIngest, serialised by prepareVersion. */
+  readonly versions: readonly PreparedVersion[];
+}
+
+/** A store that can write versions serialised elsewhere (SQLite), without rebuilding the objects. */
+export interface PreparedVersionStore {
+  addPreparedVersions(collectionId: string, versions: readonly PreparedVersion[], status?: StatusDraft, contributorOrganisationId?: string): Promise<AddOutcome[]>;
+}
+
+function acceptsPreparedVersions(store: ObjectStore): store is ObjectStore & PreparedVersionStore {
+  return typeof (store as Partial<PreparedVersionStore>).addPreparedVersions === 'function';
+}
+
+/** ingest() for versions prepared by prepareVersion (an import's worker thread): same counting and outcomes. */
+export async function ingestPrepared(store: ObjectStore, request: PreparedIngestRequest): Promise<IngestResult> {
+  const outcomes = acceptsPreparedVersions(store)
+    ? await store.addPreparedVersions(request.collectionId, request.versions, request.status, request.contributorOrganisationId)
+    : await store.addObjects(
+        request.collectionId,
+        request.versions.map((version) => JSON.parse(version.json) as StixObject),
+        request.status,
+        request.contributorOrganisationId,
+      );
+  return summarise(outcomes, request.status);
+}
+
+function summarise(outcomes: AddOutcome[], status: StatusDraft | undefined): IngestResult {
   let accepted = 0;
   let duplicate = 0;
-  const rejected: IngestRejection[] = (request.status?.validationFailures ?? []).map((failure) => ({
+  const rejected: IngestRejection[] = (status?.validationFailures ?? []).map((failure) => ({
     id: failure.id,
     version: failure.version,
     code: 'ENT_OBJECT_INVALID',

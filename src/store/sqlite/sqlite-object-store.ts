@@ -2,9 +2,9 @@ import Database from 'better-sqlite3';
 import canonicalize from 'canonicalize';
 import { EntenteError } from '../../errors/entente-error.ts';
 import type { StixObject } from '../../stix/types.ts';
-import { versionOf } from '../../stix/versions.ts';
 import { compareVersions, equivalentVersionKeys } from '../compare-versions.ts';
 import { versionKey } from '../object-store.ts';
+import { prepareVersion, searchableTextOf, type PreparedVersion, type SearchableText } from '../prepared-version.ts';
 import type {
   AddOutcome,
   AuditQuery,
@@ -30,8 +30,6 @@ import type {
 } from '../object-store.ts';
 import { migrations } from './migrations.ts';
 import { SqliteCircleTables } from './sqlite-circle-tables.ts';
-import { SqliteDraftTables } from './sqlite-draft-tables.ts';
-import type { Draft, DraftItem, DraftPublication, DraftSummary, NewDraft } from '../../drafts/draft.ts';
 import type { AuditEntry } from '../../audit/audit-chain.ts';
 import type { Agreement, AgreementAcceptance, AgreementState } from '../../policy/agreement.ts';
 import type { Circle } from '../../policy/circle.ts';
@@ -151,12 +149,6 @@ interface SearchRow {
   score: number;
 }
 
-interface SearchableText {
-  readonly name: string | null;
-  readonly description: string | null;
-  readonly aliases: string | null;
-}
-
 /** Shape of a list query: one prepared statement per shape, built the first time it is needed. */
 interface ListShape {
   readonly byIds: boolean;
@@ -177,7 +169,7 @@ export class SqliteObjectStore implements ObjectStore {
     | 'selectCollection'
     | 'selectCollections'
     | 'updateLastDateAdded'
-    | 'selectVersionsOfObject'
+    | 'selectVersionsOfObjects'
     | 'insertVersion'
     | 'selectCollectionEntriesOfObject'
     | 'insertEntry'
@@ -209,13 +201,11 @@ export class SqliteObjectStore implements ObjectStore {
   >;
 
   readonly #circles: SqliteCircleTables;
-  readonly #drafts: SqliteDraftTables;
 
   constructor(db: Database.Database, clock: () => Date) {
     this.#db = db;
     this.#clock = clock;
     this.#circles = new SqliteCircleTables(db);
-    this.#drafts = new SqliteDraftTables(db);
     const prepare = (sql: string): Statement => db.prepare(sql);
     this.#sql = {
       insertCollection: prepare(
@@ -224,8 +214,8 @@ export class SqliteObjectStore implements ObjectStore {
       selectCollection: prepare('SELECT * FROM collections WHERE id = ?'),
       selectCollections: prepare('SELECT * FROM collections ORDER BY key'),
       updateLastDateAdded: prepare('UPDATE collections SET last_date_added = ? WHERE key = ?'),
-      selectVersionsOfObject: prepare(
-        'SELECT vid, version, revoked FROM object_versions WHERE object_id = ?',
+      selectVersionsOfObjects: prepare(
+        'SELECT object_id, vid, version, revoked FROM object_versions WHERE object_id IN (SELECT value FROM json_each(?))',
       ),
       insertVersion: prepare(
         `INSERT INTO object_versions (object_id, version, type, spec_version, revoked, json)
@@ -342,50 +332,82 @@ export class SqliteObjectStore implements ObjectStore {
   // ---- Objects ----
 
   async addObjects(collectionId: string, objects: readonly StixObject[], status?: StatusDraft, contributorOrganisationId?: string): Promise<AddOutcome[]> {
-    return this.#guard(() => {
-      const add = this.#db.transaction(() => {
-        const collection = this.#requireCollection(collectionId);
-        const clockMicros = this.#clock().getTime() * 1000;
-        // An invalid Date must not turn every dateAdded into NaN; the monotonic rule still applies.
-        const nowMicros = Number.isFinite(clockMicros) ? clockMicros : 0;
-        let lastDateAdded = collection.last_date_added;
-        const nextDateAdded = (): number => {
-          lastDateAdded = Math.max(nowMicros, lastDateAdded + 1);
-          return lastDateAdded;
-        };
-        const outcomes = objects.map((object) => this.#addObject(collection.key, object, nextDateAdded));
-        if (contributorOrganisationId !== undefined) {
-          for (const outcome of outcomes) {
-            if (outcome.kind === 'rejected') continue;
-            const row = this.#db.prepare('SELECT vid FROM object_versions WHERE object_id = ? AND version = ?').get(outcome.id, outcome.version) as { vid: number } | undefined;
-            if (row !== undefined) {
-              this.#db.prepare('INSERT OR IGNORE INTO contributions (vid, collection_key, organisation_id) VALUES (?, ?, ?)').run(row.vid, collection.key, contributorOrganisationId);
-            }
-          }
-        }
-        if (lastDateAdded !== collection.last_date_added) {
-          this.#sql.updateLastDateAdded.run(lastDateAdded, collection.key);
-        }
-        if (status !== undefined) this.#insertStatus(collectionId, status, outcomes);
-        return outcomes;
-      });
-      // IMMEDIATE takes the write lock up front, so a concurrent writer waits (busy_timeout) instead of
-      // failing when a read transaction tries to upgrade.
-      return add.immediate();
-    });
+    return this.#guard(() => this.#addVersions(collectionId, objects.map(prepareVersion), status, contributorOrganisationId));
   }
 
-  #addObject(collectionKey: number, object: StixObject, nextDateAdded: () => number): AddOutcome {
-    const id = object.id;
-    const version = versionOf(object);
-    const json = JSON.stringify(object);
-    const stored = this.#sql.selectVersionsOfObject.all(id) as VersionRow[];
+  /**
+   * addObjects for versions already serialised (prepareVersion), for example by an import's worker
+   * thread: the same checks, outcomes and single transaction, without the object graph.
+   */
+  async addPreparedVersions(
+    collectionId: string,
+    versions: readonly PreparedVersion[],
+    status?: StatusDraft,
+    contributorOrganisationId?: string,
+  ): Promise<AddOutcome[]> {
+    return this.#guard(() => this.#addVersions(collectionId, versions, status, contributorOrganisationId));
+  }
+
+  #addVersions(collectionId: string, versions: readonly PreparedVersion[], status: StatusDraft | undefined, contributorOrganisationId: string | undefined): AddOutcome[] {
+    const add = this.#db.transaction(() => {
+      const collection = this.#requireCollection(collectionId);
+      const clockMicros = this.#clock().getTime() * 1000;
+      // An invalid Date must not turn every dateAdded into NaN; the monotonic rule still applies.
+      const nowMicros = Number.isFinite(clockMicros) ? clockMicros : 0;
+      let lastDateAdded = collection.last_date_added;
+      const nextDateAdded = (): number => {
+        lastDateAdded = Math.max(nowMicros, lastDateAdded + 1);
+        return lastDateAdded;
+      };
+      const known = this.#storedVersionsOf(versions);
+      const outcomes = versions.map((version) => this.#addVersion(collection.key, version, known, nextDateAdded));
+      if (contributorOrganisationId !== undefined) {
+        for (const outcome of outcomes) {
+          if (outcome.kind === 'rejected') continue;
+          const row = this.#db.prepare('SELECT vid FROM object_versions WHERE object_id = ? AND version = ?').get(outcome.id, outcome.version) as { vid: number } | undefined;
+          if (row !== undefined) {
+            this.#db.prepare('INSERT OR IGNORE INTO contributions (vid, collection_key, organisation_id) VALUES (?, ?, ?)').run(row.vid, collection.key, contributorOrganisationId);
+          }
+        }
+      }
+      if (lastDateAdded !== collection.last_date_added) {
+        this.#sql.updateLastDateAdded.run(lastDateAdded, collection.key);
+      }
+      if (status !== undefined) this.#insertStatus(collectionId, status, outcomes);
+      return outcomes;
+    });
+    // IMMEDIATE takes the write lock up front, so a concurrent writer waits (busy_timeout) instead of
+    // failing when a read transaction tries to upgrade.
+    return add.immediate();
+  }
+
+  /**
+   * The versions already stored of every object in the batch, in one statement instead of one per
+   * object (most imported objects are new, and each lookup is a call into the driver). #addVersion
+   * adds what it inserts, so that an object repeated in the batch sees its earlier versions.
+   */
+  #storedVersionsOf(versions: readonly PreparedVersion[]): Map<string, VersionRow[]> {
+    const known = new Map<string, VersionRow[]>();
+    if (versions.length === 0) return known;
+    const rows = this.#sql.selectVersionsOfObjects.all(JSON.stringify(versions.map((version) => version.id))) as (VersionRow & { object_id: string })[];
+    for (const row of rows) {
+      const list = known.get(row.object_id);
+      const stored: VersionRow = { vid: row.vid, version: row.version, revoked: row.revoked };
+      if (list === undefined) known.set(row.object_id, [stored]);
+      else list.push(stored);
+    }
+    return known;
+  }
+
+  #addVersion(collectionKey: number, prepared: PreparedVersion, known: Map<string, VersionRow[]>, nextDateAdded: () => number): AddOutcome {
+    const { id, version, json } = prepared;
+    const stored = known.get(id) ?? [];
     const same = stored.find((row) => row.version === version);
 
     let vid: number;
     let isNewVersion: boolean;
     if (same !== undefined) {
-      if (!this.#hasSameContent(same.vid, json, object)) {
+      if (!this.#hasSameContent(same.vid, json)) {
         return {
           kind: 'rejected',
           id,
@@ -408,17 +430,17 @@ export class SqliteObjectStore implements ObjectStore {
           message: `Object ${id} was revoked in version ${revokedAt.version}; version ${version} cannot be added after it`,
         };
       }
-      const specVersion = typeof object['spec_version'] === 'string' ? object['spec_version'] : '2.1';
-      const revoked = object['revoked'] === true ? 1 : 0;
-      vid = Number(
-        this.#sql.insertVersion.run(id, version, object.type, specVersion, revoked, json)
-          .lastInsertRowid,
-      );
+      const revoked = prepared.revoked ? 1 : 0;
+      vid = Number(this.#sql.insertVersion.run(id, version, prepared.type, prepared.specVersion, revoked, json).lastInsertRowid);
       isNewVersion = true;
+      const row: VersionRow = { vid, version, revoked };
+      if (stored.length === 0) known.set(id, [row]);
+      else stored.push(row);
     }
 
     const dateAdded = nextDateAdded();
-    const siblings = stored.length === 0 ? [] : (this.#sql.selectCollectionEntriesOfObject.all(collectionKey, id) as CollectionEntryRow[]);
+    // Only the versions stored before this one can have entries: none for a new object.
+    const siblings = isNewVersion && stored.length === 0 ? [] : (this.#sql.selectCollectionEntriesOfObject.all(collectionKey, id) as CollectionEntryRow[]);
     const latest = siblings.find((row) => row.is_latest === 1);
     const first = siblings.find((row) => row.is_first === 1);
     const isLatest = latest === undefined || compareVersions(version, latest.version) > 0;
@@ -434,7 +456,7 @@ export class SqliteObjectStore implements ObjectStore {
       this.#sql.updateEntryFlags.run(first.is_latest, 0, collectionKey, first.date_added);
     }
     if (isLatest) {
-      const text = searchableTextOf(object);
+      const text = prepared.text;
       if (isNewVersion) {
         if (text !== undefined) this.#sql.insertText.run(vid, text.name, text.description, text.aliases);
       } else {
@@ -444,9 +466,9 @@ export class SqliteObjectStore implements ObjectStore {
     return { kind: 'added', id, version, dateAdded };
   }
 
-  #hasSameContent(vid: number, json: string, object: StixObject): boolean {
+  #hasSameContent(vid: number, json: string): boolean {
     const stored = (this.#sql.selectVersionJson.get(vid) as { json: string } | undefined)?.json;
-    return stored !== undefined && sameContent(json, object, stored);
+    return stored !== undefined && sameContent(json, stored);
   }
 
   #insertStatus(collectionId: string, draft: StatusDraft, outcomes: readonly AddOutcome[]): void {
@@ -741,27 +763,6 @@ export class SqliteObjectStore implements ObjectStore {
     });
   }
 
-  // ---- Drafts (sqlite-draft-tables.ts) ----
-
-  async createDraft(draft: NewDraft): Promise<Draft> {
-    return this.#guard(() => this.#drafts.createDraft(draft));
-  }
-
-  async getDraft(id: string): Promise<Draft | undefined> {
-    return this.#guard(() => this.#drafts.getDraft(id));
-  }
-
-  async listDrafts(): Promise<DraftSummary[]> {
-    return this.#guard(() => this.#drafts.listDrafts());
-  }
-
-  async updateDraftItems(draftId: string, items: readonly DraftItem[]): Promise<void> {
-    return this.#guard(() => this.#drafts.updateDraftItems(draftId, items));
-  }
-
-  async markDraftPublished(draftId: string, publication: DraftPublication, items?: readonly DraftItem[]): Promise<void> {
-    return this.#guard(() => this.#drafts.markDraftPublished(draftId, publication, items));
-  }
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
     return this.#guard(() => this.#circles.appendAudit(entries));
@@ -939,20 +940,9 @@ export class SqliteObjectStore implements ObjectStore {
  * duplicate. Canonicalising costs more than the rest of an insert, so it runs only when an (id,
  * version) is seen again and the exact text differs: no per-version hash is stored or computed.
  */
-function sameContent(json: string, object: StixObject, storedJson: string): boolean {
+function sameContent(json: string, storedJson: string): boolean {
   if (json === storedJson) return true;
-  return canonicalize(object) === canonicalize(JSON.parse(storedJson) as unknown);
-}
-
-function searchableTextOf(object: StixObject): SearchableText | undefined {
-  const name = typeof object['name'] === 'string' ? object['name'] : null;
-  const description = typeof object['description'] === 'string' ? object['description'] : null;
-  const aliasList = [object['aliases'], object['x_mitre_aliases']].flatMap((value) =>
-    Array.isArray(value) ? value.filter((alias): alias is string => typeof alias === 'string') : [],
-  );
-  const aliases = aliasList.length === 0 ? null : aliasList.join(' ');
-  if (name === null && description === null && aliases === null) return undefined;
-  return { name, description, aliases };
+  return canonicalize(JSON.parse(json) as unknown) === canonicalize(JSON.parse(storedJson) as unknown);
 }
 
 const MAX_QUERY_TERMS = 16;

@@ -1,0 +1,52 @@
+import type { StixObject } from '../stix/types.ts';
+import { versionOf } from '../stix/versions.ts';
+
+/** What the search index holds for one version: name, description, aliases (joined by spaces). */
+export interface SearchableText {
+  readonly name: string | null;
+  readonly description: string | null;
+  readonly aliases: string | null;
+}
+
+/**
+ * One validated object version in the form the store writes it: the stored JSON text and the columns
+ * and search text derived from the object. Everything here is computed from the object alone, so an
+ * import can prepare versions on another thread (parse, validate, serialise) while the store writes the
+ * previous batch; the store itself needs no object graph, only these strings.
+ */
+export interface PreparedVersion {
+  readonly id: string;
+  readonly type: string;
+  /** versionOf(object): `modified`, else `created`, else the unversioned key. */
+  readonly version: string;
+  readonly specVersion: string;
+  readonly revoked: boolean;
+  /** JSON.stringify(object): exactly the text the store keeps. */
+  readonly json: string;
+  /** undefined when the object has no name, description or alias. */
+  readonly text: SearchableText | undefined;
+}
+
+export function prepareVersion(object: StixObject): PreparedVersion {
+  const specVersion = object['spec_version'];
+  return {
+    id: object.id,
+    type: object.type,
+    version: versionOf(object),
+    specVersion: typeof specVersion === 'string' ? specVersion : '2.1',
+    revoked: object['revoked'] === true,
+    json: JSON.stringify(object),
+    text: searchableTextOf(object),
+  };
+}
+
+export function searchableTextOf(object: StixObject): SearchableText | undefined {
+  const name = typeof object['name'] === 'string' ? object['name'] : null;
+  const description = typeof object['description'] === 'string' ? object['description'] : null;
+  const aliasList = [object['aliases'], object['x_mitre_aliases']].flatMap((value) =>
+    Array.isArray(value) ? value.filter((alias): alias is string => typeof alias === 'string') : [],
+  );
+  const aliases = aliasList.length === 0 ? null : aliasList.join(' ');
+  if (name === null && description === null && aliases === null) return undefined;
+  return { name, description, aliases };
+}
