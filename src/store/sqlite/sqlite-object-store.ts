@@ -30,6 +30,8 @@ import type {
 } from '../object-store.ts';
 import { migrations } from './migrations.ts';
 import { SqliteCircleTables } from './sqlite-circle-tables.ts';
+import { SqliteDraftTables } from './sqlite-draft-tables.ts';
+import type { Draft, DraftItem, DraftPublication, DraftSummary, NewDraft } from '../../drafts/draft.ts';
 import type { AuditEntry } from '../../audit/audit-chain.ts';
 import type { Agreement, AgreementAcceptance, AgreementState } from '../../policy/agreement.ts';
 import type { Circle } from '../../policy/circle.ts';
@@ -201,11 +203,13 @@ export class SqliteObjectStore implements ObjectStore {
   >;
 
   readonly #circles: SqliteCircleTables;
+  readonly #drafts: SqliteDraftTables;
 
   constructor(db: Database.Database, clock: () => Date) {
     this.#db = db;
     this.#clock = clock;
     this.#circles = new SqliteCircleTables(db);
+    this.#drafts = new SqliteDraftTables(db);
     const prepare = (sql: string): Statement => db.prepare(sql);
     this.#sql = {
       insertCollection: prepare(
@@ -763,6 +767,27 @@ export class SqliteObjectStore implements ObjectStore {
     });
   }
 
+  // ---- Drafts (sqlite-draft-tables.ts) ----
+
+  async createDraft(draft: NewDraft): Promise<Draft> {
+    return this.#guard(() => this.#drafts.createDraft(draft));
+  }
+
+  async getDraft(id: string): Promise<Draft | undefined> {
+    return this.#guard(() => this.#drafts.getDraft(id));
+  }
+
+  async listDrafts(): Promise<DraftSummary[]> {
+    return this.#guard(() => this.#drafts.listDrafts());
+  }
+
+  async updateDraftItems(draftId: string, items: readonly DraftItem[]): Promise<void> {
+    return this.#guard(() => this.#drafts.updateDraftItems(draftId, items));
+  }
+
+  async markDraftPublished(draftId: string, publication: DraftPublication, items?: readonly DraftItem[]): Promise<void> {
+    return this.#guard(() => this.#drafts.markDraftPublished(draftId, publication, items));
+  }
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
     return this.#guard(() => this.#circles.appendAudit(entries));
