@@ -196,7 +196,8 @@ export function buildPublication(input: PublicationInput): Publication {
     if (refs !== undefined) entry['object_refs'] = refs as JsonValue[];
     return entry;
   });
-  const refs = [...objects.keys()].filter((id) => id !== input.homeIdentity?.id);
+  // ATT&CK objects the node does not hold are referred to by id all the same.
+  const refs = [...new Set([...objects.keys(), ...published.flatMap((item) => (item.stixId === undefined ? [] : [item.stixId]))])].filter((id) => id !== input.homeIdentity?.id);
   const report: StixObject = {
     type: 'report',
     id: newId('report'),

@@ -1,0 +1,259 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { EntenteError } from '../errors/entente-error.ts';
+import { parsePattern } from '../pattern/parse-pattern.ts';
+import { TLP2_MARKING_IDS } from '../policy/tlp.ts';
+import { validateStixObject } from '../stix/validate.ts';
+import type { StixObject } from '../stix/types.ts';
+import { validateForIngest } from '../store/validate-for-ingest.ts';
+import { buildPublication, PROVENANCE_PROPERTY } from './build-publication.ts';
+import { decideDraftItems } from './decide-draft-items.ts';
+import type { Draft, DraftItem } from './draft.ts';
+
+const HOME = 'identity--0b4b0d7f-55a4-4f3c-9c43-5e0f1b2b3c4d';
+const NOW = new Date('2026-11-23T02:00:00.000Z');
+const SENTENCE = 'APT29 beaconed to 45.77.12.3 over HTTPS (T1071.001) with Cobalt Strike.';
+const ATTACK_PATTERN = 'attack-pattern--c21d5a77-d422-4a69-acd7-2c53c1faa34b';
+const MALWARE = 'malware--aafea02e-ece5-4bb2-91a6-3bf8c7f38a39';
+const GROUP = 'intrusion-set--899ce53f-13a0-479b-a0e4-67d46e241542';
+
+let n = 0;
+function item(kind: DraftItem['kind'], type: string, value: string, extra: Partial<DraftItem> = {}): DraftItem {
+  n += 1;
+  return {
+    id: String(n),
+    kind,
+    type,
+    value,
+    confidence: 0.9,
+    method: { source: kind === 'observable' ? 'extractor' : 'tagger', detail: kind === 'observable' ? type : 'explicit' },
+    occurrences: 1,
+    evidence: [{ start: 0, end: 5, sentence: SENTENCE }],
+    decision: { state: 'pending' },
+    ...extra,
+  };
+}
+
+function draftOf(items: DraftItem[]): Draft {
+  return {
+    id: '7',
+    source: { fileName: 'lantern.pdf', sha256: 'ab'.repeat(32), format: 'pdf' },
+    title: 'Lantern Typhoon',
+    text: SENTENCE,
+    createdAt: NOW.toISOString(),
+    items,
+    warnings: [],
+  };
+}
+
+function acceptAll(draft: Draft): Draft {
+  const changed = decideDraftItems(draft, draft.items.filter((i) => i.decision.state === 'pending').map((i) => i.id), { decision: 'accept' }, 'ana', NOW);
+  const byId = new Map(changed.map((i) => [i.id, i]));
+  return { ...draft, items: draft.items.map((i) => byId.get(i.id) ?? i) };
+}
+
+let uuid = 0;
+const randomUuid = (): string => `00000000-0000-4000-8000-${(uuid++).toString(16).padStart(12, '0')}`;
+
+const ALL_TYPES: DraftItem[] = [
+  item('observable', 'ipv4-addr', '45.77.12.3'),
+  item('observable', 'ipv6-addr', '2001:db8:85a3::8a2e:370:7334'),
+  item('observable', 'domain-name', 'evil-c2.com'),
+  item('observable', 'url', "http://evil-c2.com/gate.php?q=it's"),
+  item('observable', 'email-addr', 'bad@evil-c2.com'),
+  item('observable', 'file', '6f2a3a9b1b8c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6', { subtype: 'SHA-256' }),
+  item('observable', 'file', 'd41d8cd98f00b204e9800998ecf8427f', { subtype: 'MD5' }),
+  item('observable', 'file', 'svc.exe', { subtype: 'name' }),
+  item('observable', 'file', 'C:\\Users\\Public\\svc.exe', { subtype: 'path' }),
+  item('observable', 'windows-registry-key', 'HKEY_LOCAL_MACHINE\\Software\\Run'),
+  item('observable', 'mac-addr', '00:1a:2b:3c:4d:5e'),
+  item('observable', 'autonomous-system', 'AS64500'),
+  item('vulnerability', 'vulnerability', 'CVE-2026-12345'),
+  item('rule', 'yara', 'rule lantern { strings: $a = "x" condition: $a }'),
+  item('attack-pattern', 'attack-pattern', 'T1071.001', { stixId: ATTACK_PATTERN, name: 'Web Protocols' }),
+  item('malware', 'malware', 'S0154', { stixId: MALWARE, name: 'Cobalt Strike', method: { source: 'tagger', detail: 'name' } }),
+  item('intrusion-set', 'intrusion-set', 'G0016', { stixId: GROUP, name: 'APT29', method: { source: 'tagger', detail: 'name' } }),
+  item('observable', 'ipv4-addr', '192.0.2.1', { decision: { state: 'rejected', reason: 'documentation address range (RFC 5737)' } }),
+];
+
+const STORED_ATTACK_PATTERN: StixObject = {
+  type: 'attack-pattern',
+  spec_version: '2.1',
+  id: ATTACK_PATTERN,
+  created: '2020-03-15T16:16:25.763Z',
+  modified: '2025-04-15T19:59:02.092Z',
+  name: 'Web Protocols',
+  kill_chain_phases: [{ kill_chain_name: 'mitre-attack', phase_name: 'command-and-control' }],
+};
+
+function publish(draft: Draft, extra: Partial<Parameters<typeof buildPublication>[0]> = {}) {
+  return buildPublication({ draft, now: NOW, randomUuid, createdByRef: HOME, tlp: 'amber', analyst: 'ana', ...extra });
+}
+
+describe('buildPublication', () => {
+  const draft = acceptAll(draftOf(ALL_TYPES));
+  const { objects, report, refsByItem } = publish(draft, { attackObjects: new Map([[ATTACK_PATTERN, STORED_ATTACK_PATTERN]]) });
+  const byId = new Map(objects.map((object) => [object.id, object]));
+  const indicatorOf = (value: string): StixObject | undefined => {
+    const it = draft.items.find((i) => i.value === value);
+    return byId.get(refsByItem.get(it?.id ?? '')?.[0] ?? '');
+  };
+
+  it('publishes only valid STIX 2.1: every object passes the validator and the ingest checks', () => {
+    for (const object of objects) {
+      const report = validateStixObject(object);
+      assert.deepEqual(report.issues.filter((issue) => issue.severity === 'error'), [], `${object.id}`);
+      assert.equal(validateForIngest(object).valid, true, object.id);
+    }
+  });
+
+  it('writes the right STIX pattern for every observable type, and every pattern parses', () => {
+    const patterns: Record<string, string> = {
+      '45.77.12.3': "[ipv4-addr:value = '45.77.12.3']",
+      '2001:db8:85a3::8a2e:370:7334': "[ipv6-addr:value = '2001:db8:85a3::8a2e:370:7334']",
+      'evil-c2.com': "[domain-name:value = 'evil-c2.com']",
+      "http://evil-c2.com/gate.php?q=it's": "[url:value = 'http://evil-c2.com/gate.php?q=it\\'s']",
+      'bad@evil-c2.com': "[email-addr:value = 'bad@evil-c2.com']",
+      '6f2a3a9b1b8c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6': "[file:hashes.'SHA-256' = '6f2a3a9b1b8c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6']",
+      d41d8cd98f00b204e9800998ecf8427f: "[file:hashes.'MD5' = 'd41d8cd98f00b204e9800998ecf8427f']",
+      'svc.exe': "[file:name = 'svc.exe']",
+      'C:\\Users\\Public\\svc.exe': "[file:name = 'svc.exe' AND file:parent_directory_ref.path = 'C:\\\\Users\\\\Public']",
+      'HKEY_LOCAL_MACHINE\\Software\\Run': "[windows-registry-key:key = 'HKEY_LOCAL_MACHINE\\\\Software\\\\Run']",
+      '00:1a:2b:3c:4d:5e': "[mac-addr:value = '00:1a:2b:3c:4d:5e']",
+      AS64500: '[autonomous-system:number = 64500]',
+    };
+    for (const [value, pattern] of Object.entries(patterns)) {
+      const indicator = indicatorOf(value);
+      assert.equal(indicator?.['pattern'], pattern, value);
+      assert.equal(indicator?.['pattern_type'], 'stix');
+      assert.ok(parsePattern(pattern).ok, pattern);
+    }
+    assert.equal(indicatorOf('rule lantern { strings: $a = "x" condition: $a }')?.['pattern_type'], 'yara');
+  });
+
+  it('gives indicators valid_from, indicator_types, confidence, and kill-chain phases of techniques stated in the same sentence', () => {
+    const indicator = indicatorOf('45.77.12.3');
+    assert.equal(indicator?.['valid_from'], NOW.toISOString());
+    assert.deepEqual(indicator?.['indicator_types'], ['malicious-activity']);
+    assert.equal(indicator?.['confidence'], 90);
+    assert.deepEqual(indicator?.['kill_chain_phases'], [{ kill_chain_name: 'mitre-attack', phase_name: 'command-and-control' }]);
+  });
+
+  it('publishes the SCOs with deterministic ids, a file path as file plus parent directory', () => {
+    const refs = refsByItem.get(draft.items.find((i) => i.value === 'C:\\Users\\Public\\svc.exe')?.id ?? '') ?? [];
+    const [file, directory] = refs.slice(1).map((id) => byId.get(id));
+    assert.equal(file?.type, 'file');
+    assert.equal(directory?.['path'], 'C:\\Users\\Public');
+    assert.equal(file?.['parent_directory_ref'], directory?.id);
+    const ip = objects.find((object) => object.type === 'ipv4-addr' && object['value'] === '45.77.12.3');
+    assert.match(ip?.id ?? '', /^ipv4-addr--[0-9a-f-]{36}$/);
+    assert.equal(publish(draft).objects.find((object) => object.type === 'ipv4-addr' && object['value'] === '45.77.12.3')?.id, ip?.id, 'same SCO, same id');
+  });
+
+  it('marks every object it creates with the TLP and the home organisation, and refers to ATT&CK objects by their STIX ids', () => {
+    for (const object of objects) {
+      if (object.id === ATTACK_PATTERN) continue;
+      assert.deepEqual(object['object_marking_refs'], [TLP2_MARKING_IDS.amber], object.id);
+      if (!['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr', 'file', 'directory', 'windows-registry-key', 'mac-addr', 'autonomous-system'].includes(object.type)) {
+        assert.equal(object['created_by_ref'], HOME, object.id);
+      }
+    }
+    const refs = report['object_refs'] as string[];
+    for (const id of [ATTACK_PATTERN, MALWARE, GROUP]) assert.ok(refs.includes(id), id);
+    assert.ok(byId.has(ATTACK_PATTERN), 'a stored ATT&CK object is published beside the report');
+    assert.equal(byId.has(MALWARE), false, 'one the node does not hold is only referred to');
+  });
+
+  it('relates accepted items: indicators indicate the malware, the group uses techniques and software', () => {
+    const relationships = objects.filter((object) => object.type === 'relationship');
+    const edges = new Set(relationships.map((r) => `${String(r['source_ref']).split('--')[0]} ${String(r['relationship_type'])} ${String(r['target_ref'])}`));
+    assert.ok(edges.has(`indicator indicates ${MALWARE}`));
+    assert.ok(edges.has(`intrusion-set uses ${ATTACK_PATTERN}`));
+    assert.ok(edges.has(`intrusion-set uses ${MALWARE}`));
+    assert.equal(relationships.filter((r) => r['relationship_type'] === 'indicates').length, 13, 'one per indicator');
+  });
+
+  it('names everything published in the report, and nothing rejected', () => {
+    assert.equal(report.type, 'report');
+    assert.equal(report['name'], 'Lantern Typhoon');
+    assert.equal(report['published'], NOW.toISOString());
+    const refs = new Set(report['object_refs'] as string[]);
+    for (const object of objects) if (object.id !== report.id) assert.ok(refs.has(object.id), object.id);
+    assert.equal(objects.some((object) => object['value'] === '192.0.2.1'), false);
+  });
+
+  it('records provenance: what was automatic, how, with what confidence, and who decided when', () => {
+    const provenance = report[PROVENANCE_PROPERTY] as { source: Record<string, string>; items: Record<string, unknown>[]; published_by: string };
+    assert.deepEqual(provenance.source, { file_name: 'lantern.pdf', sha256: 'ab'.repeat(32), format: 'pdf' });
+    assert.equal(provenance.published_by, 'ana');
+    const ip = provenance.items.find((entry) => entry['proposed_value'] === '45.77.12.3');
+    assert.deepEqual(
+      [ip?.['automatic'], ip?.['method'], ip?.['confidence'], ip?.['decision'], ip?.['decided_by'], ip?.['decided_at']],
+      [true, 'extractor:ipv4-addr', 0.9, 'accepted', 'ana', NOW.toISOString()],
+    );
+    const documentation = provenance.items.find((entry) => entry['proposed_value'] === '192.0.2.1');
+    assert.deepEqual([documentation?.['decision'], documentation?.['decided_by'], documentation?.['object_refs']], ['rejected', undefined, undefined]);
+  });
+
+  it('uses an edited value and an analyst pattern', () => {
+    const base = draftOf([item('observable', 'ipv4-addr', '45.77.12.3'), item('observable', 'domain-name', 'evil-c2.com')]);
+    const [first, second] = base.items as [DraftItem, DraftItem];
+    const edited = decideDraftItems(base, [first.id], { decision: 'edit', value: '45.77.12.0/24' }, 'ana', NOW);
+    const patterned = decideDraftItems(base, [second.id], { decision: 'edit', pattern: "[domain-name:value LIKE '%.evil-c2.com']" }, 'ana', NOW);
+    const result = publish({ ...base, items: [...edited, ...patterned] });
+    const patterns = result.objects.filter((object) => object.type === 'indicator').map((object) => object['pattern']);
+    assert.deepEqual(patterns, ["[ipv4-addr:value = '45.77.12.0/24']", "[domain-name:value LIKE '%.evil-c2.com']"]);
+  });
+
+  it('publishes a stored SCO as stored (an SCO has one version), so that ingest never meets a conflicting copy', () => {
+    const base = acceptAll(draftOf([item('observable', 'domain-name', 'evil-c2.com')]));
+    const first = publish(base).objects.find((object) => object.type === 'domain-name') as StixObject;
+    const stored = { ...first, object_marking_refs: [TLP2_MARKING_IDS.green] };
+    const again = publish(base, { tlp: 'red', storedScos: new Map([[first.id, stored]]) });
+    assert.deepEqual(again.objects.find((object) => object.id === first.id), stored);
+  });
+});
+
+describe('buildPublication refuses', () => {
+  it('while an item is pending: nothing automatic is published without a human decision', () => {
+    const draft = draftOf([item('observable', 'ipv4-addr', '45.77.12.3'), item('observable', 'ipv4-addr', '45.77.12.4')]);
+    const partly = { ...draft, items: [decideDraftItems(draft, [draft.items[0]?.id ?? ''], { decision: 'accept' }, 'ana', NOW)[0] as DraftItem, draft.items[1] as DraftItem] };
+    assert.throws(() => publish(partly), (error: unknown) => error instanceof EntenteError && error.code === 'ENT_DRAFT_UNDECIDED' && /\b\d+\b/.test(error.message));
+  });
+
+  it('when nothing was accepted (a report must refer to something)', () => {
+    const draft = draftOf([item('observable', 'ipv4-addr', '192.0.2.1', { decision: { state: 'rejected', reason: 'documentation' } })]);
+    assert.throws(() => publish(draft), (error: unknown) => error instanceof EntenteError && error.code === 'ENT_DRAFT_EMPTY');
+  });
+});
+
+describe('decideDraftItems', () => {
+  const draft = draftOf([item('observable', 'ipv4-addr', '45.77.12.3'), item('attack-pattern', 'attack-pattern', 'T1071.001', { stixId: ATTACK_PATTERN })]);
+  const [ip, technique] = draft.items as [DraftItem, DraftItem];
+  const code = (code: string) => (error: unknown) => error instanceof EntenteError && error.code === code;
+
+  it('records who decided and when', () => {
+    const [accepted] = decideDraftItems(draft, [ip.id], { decision: 'accept' }, ' ana ', NOW);
+    assert.deepEqual(accepted?.decision, { state: 'accepted', analyst: 'ana', decidedAt: NOW.toISOString() });
+    const [rejected] = decideDraftItems(draft, [technique.id], { decision: 'reject', reason: 'not in this campaign' }, 'ana', NOW);
+    assert.deepEqual(rejected?.decision.reason, 'not in this campaign');
+  });
+
+  it('refuses unknown items, naming them, before changing anything', () => {
+    assert.throws(() => decideDraftItems(draft, [ip.id, '99', 'x'], { decision: 'accept' }, 'ana', NOW), (error: unknown) => code('ENT_DRAFT_ITEM_NOT_FOUND')(error) && /"99", "x"/.test((error as Error).message));
+  });
+
+  it('refuses an edit into an invalid value, a pattern that does not parse, and edits of ATT&CK references', () => {
+    assert.throws(() => decideDraftItems(draft, [ip.id], { decision: 'edit', value: 'evil-c2.com' }, 'ana', NOW), code('ENT_DRAFT_VALUE_INVALID'));
+    assert.throws(() => decideDraftItems(draft, [ip.id], { decision: 'edit', pattern: "[ipv4-addr:value = '1.2.3.4'" }, 'ana', NOW), code('ENT_DRAFT_VALUE_INVALID'));
+    assert.throws(() => decideDraftItems(draft, [technique.id], { decision: 'edit', value: 'T1059' }, 'ana', NOW), code('ENT_DRAFT_VALUE_INVALID'));
+    assert.throws(() => decideDraftItems(draft, [ip.id, technique.id], { decision: 'edit', value: '1.2.3.4' }, 'ana', NOW), code('ENT_DRAFT_DECISION_INVALID'));
+    assert.throws(() => decideDraftItems(draft, [ip.id], { decision: 'edit' }, 'ana', NOW), code('ENT_DRAFT_DECISION_INVALID'));
+  });
+
+  it('refuses a blank analyst and any decision on a published draft', () => {
+    assert.throws(() => decideDraftItems(draft, [ip.id], { decision: 'accept' }, '  ', NOW), code('ENT_DRAFT_DECISION_INVALID'));
+    const published: Draft = { ...draft, publication: { publishedAt: NOW.toISOString(), analyst: 'ana', collectionId: 'c', tlp: 'amber', reportId: 'report--1', objectIds: [] } };
+    assert.throws(() => decideDraftItems(published, [ip.id], { decision: 'reject' }, 'ana', NOW), code('ENT_DRAFT_PUBLISHED'));
+  });
+});

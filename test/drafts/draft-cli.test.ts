@@ -1,0 +1,172 @@
+// From report to published intelligence on the command line: `entente extract` makes a draft, the
+// analyst reviews it with `entente draft`, and publishing puts valid STIX 2.1 into a circle.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { entente, temporaryDirectory } from '../cli/cli-kit.ts';
+import { loadNodeConfig, openNode } from '../../src/compose.ts';
+import { validateStixObject } from '../../src/stix/validate.ts';
+import type { StixObject } from '../../src/stix/types.ts';
+import { TLP2_MARKING_IDS } from '../../src/policy/tlp.ts';
+
+const PDF = new URL('../fixtures/documents/report-two-columns.pdf', import.meta.url).pathname;
+
+interface DraftJson {
+  id: string;
+  title: string;
+  items: { id: string; kind: string; type: string; value: string; decision: { state: string; analyst?: string; reason?: string; value?: string } }[];
+}
+
+async function collectionObjects(dataDir: string, collectionId: string): Promise<StixObject[]> {
+  const node = await openNode(loadNodeConfig({ dataDir }, {}));
+  try {
+    const collection = (await node.store.listCollections()).find((c) => c.id === collectionId || c.alias === collectionId);
+    const page = await node.store.listEntries(collection?.id ?? collectionId, {}, { limit: 10_000 });
+    return page.entries.map((entry) => JSON.parse(entry.json) as StixObject);
+  } finally {
+    await node.close();
+  }
+}
+
+describe('entente extract → entente draft → a circle', () => {
+  const dir = temporaryDirectory('drafts-cli');
+  const data = join(dir.path, 'node');
+  let draftId = '';
+  before(async () => {
+    const created = await entente(data, ['circle', 'create', 'wide', '--name', 'Energy sector 2026', '--kind', 'formal', '--review', '2027-06-01T00:00:00Z']);
+    assert.equal(created.code, 0, created.stderr);
+  });
+  after(() => dir.remove());
+
+  it('extract --json creates a draft per report and prints its id', async () => {
+    const run = await entente(data, ['extract', PDF, '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const printed = JSON.parse(run.stdout) as { draft: string; observables: unknown[] };
+    assert.match(printed.draft, /^\d+$/);
+    assert.ok(printed.observables.length > 0, 'the extraction output is unchanged');
+    draftId = printed.draft;
+    const list = await entente(data, ['draft', 'list']);
+    assert.match(list.stdout, new RegExp(`^${draftId}\\treport-two-columns\\.pdf\\tOperation Lantern`, 'm'));
+  });
+
+  it('extract --no-draft is a dry run: it stores nothing', async () => {
+    const before = (await entente(data, ['draft', 'list', '--json'])).stdout.trim().split('\n').length;
+    const run = await entente(data, ['extract', PDF, '--json', '--no-draft']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal((JSON.parse(run.stdout) as { draft?: string }).draft, undefined);
+    assert.equal((await entente(data, ['draft', 'list', '--json'])).stdout.trim().split('\n').length, before);
+  });
+
+  it('show prints each item with its state, value and evidence; suppressed values start rejected with the reason', async () => {
+    const text = await entente(data, ['draft', 'show', draftId]);
+    assert.match(text.stdout, /draft \d+: Operation Lantern/);
+    assert.match(text.stdout, /pending +ipv4-addr +185\.220\.101\.47/);
+    assert.match(text.stdout, /“The first stage beacons to the command server at 185\.220\.101\.47” \[page 1\]/);
+    const json = JSON.parse((await entente(data, ['draft', 'show', draftId, '--json'])).stdout) as DraftJson;
+    const documentation = json.items.find((item) => item.value === '198.51.100.23');
+    assert.deepEqual([documentation?.decision.state, documentation?.decision.reason], ['rejected', 'documentation address range (RFC 5737)']);
+  });
+
+  it('refuses to publish while items are pending, naming them', async () => {
+    const run = await entente(data, ['draft', 'publish', draftId, '--circle', 'wide', '--tlp', 'amber']);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /ENT_DRAFT_UNDECIDED: draft \d+ has \d+ undecided item\(s\) \(1, 2,/);
+  });
+
+  it('refuses unknown drafts and items, edits into invalid values, and says why', async () => {
+    assert.match((await entente(data, ['draft', 'show', '999'])).stderr, /ENT_DRAFT_NOT_FOUND/);
+    assert.match((await entente(data, ['draft', 'accept', draftId, '42'])).stderr, /ENT_DRAFT_ITEM_NOT_FOUND: draft \d+ has no item "42"/);
+    const edit = await entente(data, ['draft', 'edit', draftId, '1', '--value', 'update-check.net']);
+    assert.equal(edit.code, 1);
+    assert.match(edit.stderr, /ENT_DRAFT_VALUE_INVALID: item 1 \(ipv4-addr\): "update-check\.net" is not an IPv4 address/);
+    assert.match((await entente(data, ['draft', 'edit', draftId, '2', '--pattern', "[domain-name:value = 'x'"])).stderr, /ENT_DRAFT_VALUE_INVALID: .*STIX pattern is invalid/);
+  });
+
+  it('accept, edit and reject record the analyst; publish puts valid STIX into the circle', async () => {
+    const edit = await entente(data, ['draft', 'edit', draftId, '1', '--value', '185.220.101.0/24', '--analyst', 'ana']);
+    assert.equal(edit.code, 0, edit.stderr);
+    assert.match(edit.stdout, /edited +ipv4-addr +185\.220\.101\.0\/24 \(was 185\.220\.101\.47\)/);
+    assert.equal((await entente(data, ['draft', 'reject', draftId, '5', '--analyst', 'ana', '--reason', 'shared CDN'])).code, 0);
+    const accept = await entente(data, ['draft', 'accept', draftId, 'pending', '--analyst', 'ana']);
+    assert.equal(accept.code, 0, accept.stderr);
+
+    const run = await entente(data, ['draft', 'publish', draftId, '--circle', 'wide', '--tlp', 'amber', '--analyst', 'ana', '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const outcome = JSON.parse(run.stdout) as { publication: { collectionId: string; circleId: string; reportId: string; tlp: string }; added: number };
+    assert.deepEqual([outcome.publication.circleId, outcome.publication.tlp], ['wide', 'amber']);
+
+    const objects = await collectionObjects(data, outcome.publication.collectionId);
+    for (const object of objects) assert.deepEqual(validateStixObject(object).issues.filter((issue) => issue.severity === 'error'), [], object.id);
+    const report = objects.find((object) => object.id === outcome.publication.reportId);
+    assert.ok(report, 'the report is in the circle collection');
+    assert.equal(report['name'], 'Operation Lantern: technical analysis');
+    const held = new Set(objects.map((object) => object.id));
+    for (const ref of report['object_refs'] as string[]) assert.ok(held.has(ref), `${ref} is published with the report`);
+    const patterns = objects.filter((object) => object.type === 'indicator').map((object) => object['pattern']).sort();
+    assert.deepEqual(patterns, [
+      "[domain-name:value = 'update-check.net']",
+      "[file:hashes.'MD5' = '0cc175b9c0f1b6a831c399e269772661']",
+      "[file:hashes.'SHA-256' = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08']",
+      "[ipv4-addr:value = '185.220.101.0/24']",
+      "[ipv4-addr:value = '45.77.12.3']",
+    ]);
+    const home = objects.find((object) => object.type === 'identity');
+    for (const object of objects.filter((o) => o.type === 'indicator' || o.type === 'report')) {
+      assert.equal(object['created_by_ref'], home?.id);
+      assert.deepEqual(object['object_marking_refs'], [TLP2_MARKING_IDS.amber]);
+    }
+    const provenance = report['x_entente_provenance'] as { items: { proposed_value: string; decision: string; decided_by?: string; value?: string }[] };
+    assert.deepEqual(
+      provenance.items.filter((entry) => entry.decided_by === 'ana').map((entry) => [entry.proposed_value, entry.decision, entry.value]).slice(0, 2),
+      [['185.220.101.47', 'edited', '185.220.101.0/24'], ['update-check.net', 'accepted', undefined]],
+    );
+    assert.equal(objects.some((object) => object['value'] === 'cdn-lantern.org' || object['value'] === '198.51.100.23'), false, 'rejected items are not published');
+
+    const shown = await entente(data, ['draft', 'list']);
+    assert.match(shown.stdout, /published .* to wide/);
+  });
+
+  it('refuses to publish a draft twice, and decisions after publication', async () => {
+    const again = await entente(data, ['draft', 'publish', draftId, '--circle', 'wide', '--tlp', 'amber']);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /ENT_DRAFT_PUBLISHED: draft \d+ was already published/);
+    assert.match((await entente(data, ['draft', 'reject', draftId, '1'])).stderr, /ENT_DRAFT_PUBLISHED/);
+  });
+
+  it('refuses unknown circles and collections, a missing target or TLP, and a TLP outside TLP 2.0', async () => {
+    const report = join(dir.path, 'short.md');
+    writeFileSync(report, '# Dusk\nThe loader called 45.77.12.9 and dusk-c2[.]net.\n');
+    const made = JSON.parse((await entente(data, ['extract', report, '--json'])).stdout) as { draft: string };
+    assert.match((await entente(data, ['draft', 'publish', made.draft, '--circle', 'nowhere', '--reject-pending'])).stderr, /ENT_CIRCLE_NOT_FOUND/);
+    assert.match((await entente(data, ['draft', 'publish', made.draft, '--collection', 'nowhere', '--tlp', 'green', '--reject-pending'])).stderr, /ENT_COLLECTION_NOT_FOUND/);
+    assert.match((await entente(data, ['draft', 'publish', made.draft, '--reject-pending'])).stderr, /ENT_DRAFT_TARGET_INVALID/);
+    assert.match((await entente(data, ['draft', 'publish', made.draft, '--collection', 'default', '--reject-pending'])).stderr, /ENT_DRAFT_TARGET_INVALID: choose the TLP/);
+    assert.match((await entente(data, ['draft', 'publish', made.draft, '--circle', 'wide', '--tlp', 'white', '--reject-pending'])).stderr, /ENT_DRAFT_TARGET_INVALID: TLP must be one of/);
+    assert.match((await entente(data, ['draft', 'publish', made.draft, '--circle', 'wide', '--reject-pending'])).stderr, /ENT_DRAFT_EMPTY/, 'everything pending was rejected');
+  });
+
+  it('--reject-pending publishes what was accepted, in the circle default TLP, and records the rejections', async () => {
+    const report = join(dir.path, 'dawn.md');
+    writeFileSync(report, '# Dawn\nThe loader called 45.77.12.10 and dawn-c2[.]net.\n');
+    const made = JSON.parse((await entente(data, ['extract', report, '--json'])).stdout) as { draft: string };
+    const shown = JSON.parse((await entente(data, ['draft', 'show', made.draft, '--json'])).stdout) as DraftJson;
+    const ip = shown.items.find((item) => item.value === '45.77.12.10');
+    assert.equal((await entente(data, ['draft', 'accept', made.draft, ip?.id ?? '', '--analyst', 'bo'])).code, 0);
+    const run = await entente(data, ['draft', 'publish', made.draft, '--circle', 'wide', '--reject-pending', '--analyst', 'bo', '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const outcome = JSON.parse(run.stdout) as { publication: { tlp: string }; report: StixObject };
+    assert.equal(outcome.publication.tlp, 'amber', "the circle's default TLP");
+    const after = JSON.parse((await entente(data, ['draft', 'show', made.draft, '--json'])).stdout) as DraftJson;
+    const domain = after.items.find((item) => item.value === 'dawn-c2.net');
+    assert.deepEqual([domain?.decision.state, domain?.decision.analyst], ['rejected', 'bo']);
+  });
+
+  it('has --help with examples', async () => {
+    const help = await entente(data, ['draft', '--help']);
+    assert.match(help.stdout, /entente draft publish 7 --circle wide --tlp amber/);
+    for (const sub of ['list', 'show', 'accept', 'reject', 'edit', 'publish']) {
+      assert.match((await entente(data, ['draft', sub, '--help'])).stdout, /Example/, sub);
+    }
+  });
+});

@@ -1,0 +1,95 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
+import type { DraftItem, NewDraft } from '../../src/drafts/draft.ts';
+import { EntenteError } from '../../src/errors/entente-error.ts';
+
+const item = (id: string, value: string, state: DraftItem['decision']['state'] = 'pending'): DraftItem => ({
+  id,
+  kind: 'observable',
+  type: 'ipv4-addr',
+  value,
+  confidence: 0.95,
+  method: { source: 'extractor', detail: 'ipv4-addr' },
+  occurrences: 1,
+  evidence: [{ start: 4, end: 14, sentence: `C2 ${value}.`, page: 2 }],
+  decision: state === 'rejected' ? { state, reason: 'documentation address range (RFC 5737)' } : { state },
+});
+
+const NEW: NewDraft = {
+  source: { fileName: 'lantern.pdf', sha256: 'ab'.repeat(32), format: 'pdf', pages: 3 },
+  title: 'Lantern Typhoon',
+  text: 'C2 45.77.12.3. C2 192.0.2.1.',
+  createdAt: '2026-11-23T02:00:00.000Z',
+  createdBy: 'ana',
+  items: [item('1', '45.77.12.3'), item('2', '192.0.2.1', 'rejected')],
+  warnings: ['page 3 has no text layer'],
+};
+
+const code = (expected: string) => (error: unknown) => error instanceof EntenteError && error.code === expected;
+
+describe('SQLite draft tables (migration 5)', () => {
+  it('stores a draft with its text, items and evidence, and reads it back as it was', async () => {
+    const store = openSqliteObjectStore({ path: ':memory:' });
+    const created = await store.createDraft(NEW);
+    assert.match(created.id, /^[1-9]\d*$/);
+    const read = await store.getDraft(created.id);
+    assert.deepEqual(read, { ...NEW, id: created.id });
+    const second = await store.createDraft({ ...NEW, title: 'Second' });
+    assert.notEqual(second.id, created.id);
+    const list = await store.listDrafts();
+    assert.deepEqual(list.map((summary) => [summary.id, summary.title]), [[second.id, 'Second'], [created.id, 'Lantern Typhoon']]);
+    assert.deepEqual(list[1]?.counts, { pending: 1, accepted: 0, edited: 0, rejected: 1 });
+    assert.equal((list[1] as unknown as Record<string, unknown>)['text'], undefined, 'lists carry no text');
+    await store.close();
+  });
+
+  it('answers unknown, malformed and hostile draft ids as not found', async () => {
+    const store = openSqliteObjectStore({ path: ':memory:' });
+    for (const id of ['1', '0', '-1', '1.5', '1e3', "1' OR 1=1 --", '99999999999999999999', '']) assert.equal(await store.getDraft(id), undefined, id);
+    await assert.rejects(store.updateDraftItems('42', [item('1', '1.2.3.4')]), code('ENT_DRAFT_NOT_FOUND'));
+    await store.close();
+  });
+
+  it('updates only the named items, refuses unknown items, and closes the draft once published', async () => {
+    const store = openSqliteObjectStore({ path: ':memory:' });
+    const { id } = await store.createDraft(NEW);
+    const accepted: DraftItem = { ...item('1', '45.77.12.3'), decision: { state: 'accepted', analyst: 'ana', decidedAt: '2026-11-23T02:05:00.000Z' } };
+    await store.updateDraftItems(id, [accepted]);
+    assert.deepEqual((await store.getDraft(id))?.items.map((i) => i.decision.state), ['accepted', 'rejected']);
+    await assert.rejects(store.updateDraftItems(id, [item('3', '1.2.3.4')]), code('ENT_DRAFT_ITEM_NOT_FOUND'));
+
+    const publication = { publishedAt: '2026-11-23T02:10:00.000Z', analyst: 'ana', collectionId: 'wide', circleId: 'wide', tlp: 'amber', reportId: 'report--00000000-0000-4000-8000-000000000001', objectIds: ['report--00000000-0000-4000-8000-000000000001'] };
+    await store.markDraftPublished(id, publication);
+    assert.deepEqual((await store.getDraft(id))?.publication, publication);
+    assert.deepEqual((await store.listDrafts())[0]?.publication, publication);
+    await assert.rejects(store.markDraftPublished(id, publication), code('ENT_DRAFT_PUBLISHED'));
+    await assert.rejects(store.updateDraftItems(id, [accepted]), code('ENT_DRAFT_PUBLISHED'));
+    await store.close();
+  });
+
+  it('keeps drafts across reopening, and a row edited behind the program fails closed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'entente-drafts-'));
+    try {
+      const path = join(dir, 'entente.sqlite');
+      const store = openSqliteObjectStore({ path });
+      const { id } = await store.createDraft(NEW);
+      await store.close();
+      const again = openSqliteObjectStore({ path });
+      assert.equal((await again.getDraft(id))?.items.length, 2);
+      await again.close();
+      const raw = new Database(path);
+      raw.prepare("UPDATE draft_items SET document = '{\"id\":1}' WHERE item_id = '1'").run();
+      raw.close();
+      const third = openSqliteObjectStore({ path });
+      await assert.rejects(third.getDraft(id), code('ENT_STORE_UNAVAILABLE'));
+      await third.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
