@@ -1,0 +1,265 @@
+import { createReadStream, readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { Worker } from 'node:worker_threads';
+import { EntenteError } from '../errors/entente-error.ts';
+import { errorCatalogue, type ErrorCode } from '../errors/catalogue.ts';
+import { readJsonLine, readJsonLines, readJsonText, type ReadObject, type ReadResult } from '../stix/read-documents.ts';
+import { prepareImport, type ImportRejection } from './prepare-import.ts';
+import { prepareVersion, type PreparedVersion } from './prepared-version.ts';
+
+/**
+ * The reading half of `entente import`: documents → parsed → STIX 2.0 upgraded → validated →
+ * serialised versions, in batches the store writes one transaction each. It runs either in the
+ * caller's thread or in a worker thread, so that parsing and validating the next batch overlaps the
+ * store's transaction of the current one (the store is synchronous and holds its thread meanwhile).
+ * Both give the same batches in the same order; the caller reports and stores them in that order.
+ */
+
+/** One input of an import, as the caller resolved it. */
+export type ImportInput =
+  /** JSON lines, read line by line (any size). */
+  | { readonly kind: 'lines'; readonly path: string }
+  /** One JSON document (bundle, envelope, object), or JSON lines if it does not parse as one; `size` in bytes. */
+  | { readonly kind: 'document'; readonly path: string; readonly size: number }
+  /** Text already read (standard input), under a label for messages. */
+  | { readonly kind: 'text'; readonly label: string; readonly text: string };
+
+export interface PreparedBatch {
+  /** The input's name for messages (its path, or `standard input`). */
+  readonly input: string;
+  /** Document-level problems (unreadable JSON, not STIX) met since the previous batch: each is one rejection. */
+  readonly problems: readonly string[];
+  /** Objects that failed validation or the STIX 2.0 upgrade, with where and why. */
+  readonly rejections: readonly ImportRejection[];
+  /** Validator warnings counted in this batch. */
+  readonly warnings: number;
+  /** Valid versions, in document order, for one store transaction. */
+  readonly versions: readonly PreparedVersion[];
+  /** Input bytes consumed since the previous batch (progress). */
+  readonly bytes: number;
+}
+
+export interface PipelineOptions {
+  /**
+   * Objects in the first batch; each next batch may hold twice as many, up to `batchObjects`. The store
+   * waits for the whole first batch before it can start, so a small first batch starts the overlap early.
+   */
+  readonly firstBatchObjects: number;
+  /** Most objects in one batch (one store transaction). */
+  readonly batchObjects: number;
+  /** Most JSON characters in one batch, so that large objects make smaller transactions. */
+  readonly batchChars: number;
+  readonly maxDepth: number;
+}
+
+/** Reads, validates and prepares every input in order, in this thread. */
+export async function* prepareImportBatches(inputs: readonly ImportInput[], options: PipelineOptions): AsyncGenerator<PreparedBatch> {
+  for (const input of inputs) {
+    if (input.kind === 'lines') yield* jsonLinesBatches(input.path, options);
+    else if (input.kind === 'document') yield* documentBatches(input.path, readFileSync(input.path, 'utf8'), input.size, options);
+    else yield* documentBatches(input.label, input.text, 0, options);
+  }
+}
+
+/** A bundle, envelope or single object; if the text is not one JSON document, it is read as JSON lines. */
+function* documentBatches(label: string, text: string, bytes: number, options: PipelineOptions): Generator<PreparedBatch> {
+  let read: ReadResult = readJsonText(text, { maxDepth: options.maxDepth });
+  if (read.objects.length === 0 && read.problems.some((problem) => problem.code === 'ENT_INPUT_MALFORMED_JSON') && text.includes('\n')) {
+    const asLines = readJsonLines(text, { maxDepth: options.maxDepth });
+    if (asLines.objects.length > 0) read = asLines;
+  }
+  let problems = read.problems.map((problem) => problem.message);
+  // A bundle's 2.0 objects are upgraded together, so that observables shared between observed-data merge.
+  const together = read.objects.some((item) => item.version === '2.0');
+  const objects = read.objects;
+  const sizes = batchSizes(options);
+  let start = 0;
+  while (start < objects.length) {
+    const end = together ? objects.length : batchEnd(objects, start, sizes.next(), options);
+    const batch = prepareBatch(label, objects.slice(start, end), problems, 0);
+    problems = [];
+    start = end;
+    yield start >= objects.length ? { ...batch, bytes } : batch;
+  }
+  if (objects.length === 0) yield { input: label, problems, rejections: [], warnings: 0, versions: [], bytes };
+}
+
+/** The growing batch sizes of one input: first, twice that, … up to the largest. */
+function batchSizes(options: PipelineOptions): { next(): number } {
+  let size = Math.max(1, Math.min(options.firstBatchObjects, options.batchObjects));
+  return {
+    next: () => {
+      const current = size;
+      size = Math.min(options.batchObjects, size * 2);
+      return current;
+    },
+  };
+}
+
+/**
+ * Where the batch that starts at `start` ends: at `batchObjects` objects, or earlier once the objects'
+ * source size (a cheap estimate, the serialised text is not known yet) passes `batchChars`.
+ */
+function batchEnd(objects: readonly ReadObject[], start: number, size: number, options: PipelineOptions): number {
+  const limit = Math.min(objects.length, start + size);
+  let chars = 0;
+  for (let index = start; index < limit; index += 1) {
+    chars += estimateChars(objects[index]?.object);
+    if (chars >= options.batchChars) return index + 1;
+  }
+  return limit;
+}
+
+/** A rough JSON size: strings and arrays at the top level, which is where STIX objects keep their bulk. */
+function estimateChars(object: Record<string, unknown> | undefined): number {
+  if (object === undefined) return 0;
+  let chars = 2;
+  for (const key in object) {
+    const value = object[key];
+    chars += key.length + 4;
+    if (typeof value === 'string') chars += value.length;
+    else if (Array.isArray(value)) chars += 64 * value.length;
+    else chars += 16;
+  }
+  return chars;
+}
+
+async function* jsonLinesBatches(path: string, options: PipelineOptions): AsyncGenerator<PreparedBatch> {
+  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let lineNumber = 0;
+  const sizes = batchSizes(options);
+  let size = sizes.next();
+  let pending: ReadObject[] = [];
+  let pendingChars = 0;
+  let problems: string[] = [];
+  let bytes = 0;
+  for await (const line of lines) {
+    lineNumber += 1;
+    bytes += Buffer.byteLength(line) + 1;
+    if (line.trim() === '') continue;
+    const read = readJsonLine(line, lineNumber, { maxDepth: options.maxDepth });
+    for (const problem of read.problems) problems.push(problem.message);
+    for (const object of read.objects) pending.push(object);
+    pendingChars += line.length;
+    if (pending.length >= size || pendingChars >= options.batchChars) {
+      yield prepareBatch(path, pending, problems, bytes);
+      size = sizes.next();
+      pending = [];
+      pendingChars = 0;
+      problems = [];
+      bytes = 0;
+    }
+  }
+  if (pending.length > 0 || problems.length > 0 || bytes > 0) yield prepareBatch(path, pending, problems, bytes);
+}
+
+function prepareBatch(input: string, read: readonly ReadObject[], problems: readonly string[], bytes: number): PreparedBatch {
+  const prepared = prepareImport(read, randomUUID);
+  return {
+    input,
+    problems,
+    rejections: prepared.rejected,
+    warnings: prepared.warnings,
+    versions: prepared.objects.map(prepareVersion),
+    bytes,
+  };
+}
+
+// ---- Worker thread ----
+
+/** What the worker is given. */
+export interface WorkerRequest {
+  readonly inputs: readonly ImportInput[];
+  readonly options: PipelineOptions;
+}
+
+/** Worker → caller. */
+export type WorkerMessage =
+  | { readonly kind: 'batch'; readonly batch: PreparedBatch }
+  | { readonly kind: 'done' }
+  | { readonly kind: 'error'; readonly code: string | undefined; readonly message: string; readonly stack: string | undefined };
+
+/** Caller → worker: how many more batches it may send. */
+export interface WorkerCredit {
+  readonly credit: number;
+}
+
+/** Batches the worker may have prepared ahead of the store: one being written, one ready. */
+const batchesAhead = 2;
+
+/**
+ * The same batches as prepareImportBatches, prepared by a worker thread that keeps at most
+ * `batchesAhead` batches ahead of the caller. Ending the iteration early (a store error, a break)
+ * stops the worker. An error in the worker is rethrown here: an EntenteError keeps its code.
+ */
+export async function* prepareImportBatchesInWorker(inputs: readonly ImportInput[], options: PipelineOptions): AsyncGenerator<PreparedBatch> {
+  const request: WorkerRequest = { inputs, options };
+  const worker = startWorker(request);
+  const queue: WorkerMessage[] = [];
+  let wake: (() => void) | undefined;
+  let failure: Error | undefined;
+  const notify = (): void => {
+    const resume = wake;
+    wake = undefined;
+    resume?.();
+  };
+  worker.on('message', (message: WorkerMessage) => {
+    queue.push(message);
+    notify();
+  });
+  worker.on('error', (error: Error) => {
+    failure = error;
+    notify();
+  });
+  worker.on('exit', (code) => {
+    if (code !== 0) failure ??= new Error(`the import worker stopped with exit code ${code}`);
+    queue.push({ kind: 'done' });
+    notify();
+  });
+  try {
+    worker.postMessage({ credit: batchesAhead } satisfies WorkerCredit);
+    for (;;) {
+      const message = queue.shift();
+      if (message === undefined) {
+        if (failure !== undefined) throw failure;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        continue;
+      }
+      if (message.kind === 'done') {
+        if (failure !== undefined) throw failure;
+        return;
+      }
+      if (message.kind === 'error') throw rebuildError(message);
+      yield message.batch;
+      worker.postMessage({ credit: 1 } satisfies WorkerCredit);
+    }
+  } finally {
+    worker.removeAllListeners('message');
+    await worker.terminate();
+  }
+}
+
+function rebuildError(message: { code: string | undefined; message: string; stack: string | undefined }): Error {
+  if (message.code !== undefined && message.code in errorCatalogue) return new EntenteError(message.code as ErrorCode, message.message);
+  const error = new Error(message.message);
+  if (message.stack !== undefined) error.stack = message.stack;
+  if (message.code !== undefined) (error as NodeJS.ErrnoException).code = message.code;
+  return error;
+}
+
+/**
+ * The worker runs the TypeScript sources as the main thread does. Node 20 does not carry the tsx
+ * loader registered in this thread over to workers, so the worker registers it before importing.
+ */
+function startWorker(request: WorkerRequest): Worker {
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const workerModule = new URL('./import-worker.ts', import.meta.url).href;
+  const bootstrap =
+    `import(${JSON.stringify(tsxApi)})` +
+    `.then((tsx) => { tsx.register(); return import(${JSON.stringify(workerModule)}); })` +
+    `.then((worker) => worker.serveImport())`;
+  return new Worker(bootstrap, { eval: true, workerData: request, stdout: false, stderr: false });
+}
