@@ -13,7 +13,7 @@
 // TAGGING_EVAL_SPLIT=validation scores the validation split instead (what the threshold was chosen on).
 import { classProbabilities } from '../src/tagging/technique-model.ts';
 import { loadTaggingData } from '../src/tagging/load-tagging-data.ts';
-import { createTagger } from '../src/tagging/tag-text.ts';
+import { createTagger } from '../src/tagging/create-tagger.ts';
 import {
   atlasSplit,
   procedureSplit,

@@ -41,8 +41,8 @@ import type { SparseVector } from '../src/tagging/features.ts';
 import { splitSentences } from '../src/tagging/split-sentences.ts';
 import { NONE_CLASS, TECHNIQUE_MODEL_FORMAT, fromTechniqueModelArtefact, predictSentence, toBase64 } from '../src/tagging/technique-model.ts';
 import type { TechniqueModelArtefact } from '../src/tagging/technique-model.ts';
-import { createTagger } from '../src/tagging/tag-text.ts';
-import type { TagMethod } from '../src/tagging/tag-text.ts';
+import { createTagger } from '../src/tagging/create-tagger.ts';
+import type { TagMethod } from '../src/tagging/create-tagger.ts';
 import { LOOKUP_FILE, MODEL_FILE, TAGGING_DATA_DIR } from '../src/tagging/load-tagging-data.ts';
 
 const num = (name: string, fallback: number): number => (process.env[name] === undefined ? fallback : Number(process.env[name]));
