@@ -49,6 +49,13 @@ describe('route policies', () => {
       'POST /api/circles/:circleId/accept': 'authenticated',
       'POST /api/circles/:circleId/leave': 'authenticated',
       'POST /api/circles/:circleId/end': 'authenticated',
+      // Drafts: authenticated; every handler refuses a partner's token (home organisation only), and
+      // publishing checks the write grant on the target collection.
+      'GET /api/drafts': 'authenticated',
+      'POST /api/drafts': 'authenticated',
+      'GET /api/drafts/:draftId': 'authenticated',
+      'POST /api/drafts/:draftId/items/:itemId': 'authenticated',
+      'POST /api/drafts/:draftId/publish': 'authenticated',
     });
   });
 
