@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EntenteError } from '../errors/entente-error.ts';
+import { evaluatePattern } from '../pattern/evaluate-pattern.ts';
 import { parsePattern } from '../pattern/parse-pattern.ts';
 import { TLP2_MARKING_IDS } from '../policy/tlp.ts';
 import { validateStixObject } from '../stix/validate.ts';
@@ -129,6 +130,17 @@ describe('buildPublication', () => {
       assert.ok(parsePattern(pattern).ok, pattern);
     }
     assert.equal(indicatorOf('rule lantern { strings: $a = "x" condition: $a }')?.['pattern_type'], 'yara');
+  });
+
+  it("makes every observable's indicator match the SCOs published with it (the pattern says what the SCO is)", () => {
+    for (const it of draft.items.filter((i) => i.kind === 'observable' && i.decision.state === 'accepted')) {
+      const [indicatorId, ...scoIds] = refsByItem.get(it.id) ?? [];
+      const pattern = parsePattern(String(byId.get(indicatorId ?? '')?.['pattern']));
+      assert.ok(pattern.ok);
+      const observedData = { type: 'observed-data', id: 'observed-data--00000000-0000-4000-8000-000000000000', first_observed: NOW.toISOString(), last_observed: NOW.toISOString(), number_observed: 1, object_refs: scoIds };
+      const objectsById = new Map(scoIds.map((id) => [id, byId.get(id) as StixObject]));
+      assert.equal(evaluatePattern(pattern.value, [{ observedData, objectsById }]).matched, true, it.value);
+    }
   });
 
   it('gives indicators valid_from, indicator_types, confidence, and kill-chain phases of techniques stated in the same sentence', () => {

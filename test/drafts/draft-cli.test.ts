@@ -93,8 +93,9 @@ describe('entente extract → entente draft → a circle', () => {
 
     const run = await entente(data, ['draft', 'publish', draftId, '--circle', 'wide', '--tlp', 'amber', '--analyst', 'ana', '--json']);
     assert.equal(run.code, 0, run.stderr);
-    const outcome = JSON.parse(run.stdout) as { publication: { collectionId: string; circleId: string; reportId: string; tlp: string }; added: number };
+    const outcome = JSON.parse(run.stdout) as { publication: { collectionId: string; circleId: string; reportId: string; tlp: string; objectIds: string[] }; added: number; duplicate: number };
     assert.deepEqual([outcome.publication.circleId, outcome.publication.tlp], ['wide', 'amber']);
+    assert.equal(outcome.added + outcome.duplicate, outcome.publication.objectIds.length, 'ingest refused nothing');
 
     const objects = await collectionObjects(data, outcome.publication.collectionId);
     for (const object of objects) assert.deepEqual(validateStixObject(object).issues.filter((issue) => issue.severity === 'error'), [], object.id);
@@ -160,6 +161,43 @@ describe('entente extract → entente draft → a circle', () => {
     const after = JSON.parse((await entente(data, ['draft', 'show', made.draft, '--json'])).stdout) as DraftJson;
     const domain = after.items.find((item) => item.value === 'dawn-c2.net');
     assert.deepEqual([domain?.decision.state, domain?.decision.analyst], ['rejected', 'bo']);
+  });
+
+  it('links ATT&CK: references by STIX id, kill-chain phases from the attack-pattern the node holds, indicates/uses relationships', async () => {
+    const attack = {
+      type: 'bundle',
+      id: 'bundle--00000000-0000-4000-8000-00000000a771',
+      objects: [
+        { type: 'attack-pattern', spec_version: '2.1', id: 'attack-pattern--df8b2a25-8bdf-4856-953c-a04372b1c161', created: '2020-03-15T16:16:25.763Z', modified: '2025-04-15T19:59:02.092Z', name: 'Web Protocols', external_references: [{ source_name: 'mitre-attack', external_id: 'T1071.001' }], kill_chain_phases: [{ kill_chain_name: 'mitre-attack', phase_name: 'command-and-control' }] },
+        { type: 'malware', spec_version: '2.1', id: 'malware--a7881f21-e978-4fe4-af56-92c9416a2616', created: '2018-10-17T00:14:20.652Z', modified: '2025-04-16T20:38:15.427Z', name: 'Cobalt Strike', is_family: true },
+      ],
+    };
+    const bundle = join(dir.path, 'attack.json');
+    writeFileSync(bundle, JSON.stringify(attack));
+    assert.equal((await entente(data, ['import', bundle])).code, 0);
+    const report = join(dir.path, 'night-owl.md');
+    writeFileSync(report, '# Night Owl\n\nAPT29 operators used Cobalt Strike beacons over HTTPS (T1071.001) to 45.77.12.20.\n');
+    const made = JSON.parse((await entente(data, ['extract', report, '--json'])).stdout) as { draft: string };
+    const shown = JSON.parse((await entente(data, ['draft', 'show', made.draft, '--json'])).stdout) as DraftJson & { items: { stixId?: string; method: { source: string; detail: string } }[] };
+    const linked = shown.items.filter((item) => item.stixId !== undefined).map((item) => [item.kind, item.value, item.method.detail]);
+    for (const expected of [['attack-pattern', 'T1071.001', 'explicit'], ['malware', 'S0154', 'name'], ['intrusion-set', 'G0016', 'name']]) {
+      assert.ok(linked.some((entry) => entry.join() === expected.join()), `${expected.join()} in ${JSON.stringify(linked)}`);
+    }
+    assert.equal((await entente(data, ['draft', 'accept', made.draft, 'pending', '--analyst', 'ana'])).code, 0);
+    const run = await entente(data, ['draft', 'publish', made.draft, '--circle', 'wide', '--tlp', 'green', '--analyst', 'ana', '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const outcome = JSON.parse(run.stdout) as { publication: { collectionId: string; objectIds: string[] }; added: number; duplicate: number; report: StixObject };
+    assert.equal(outcome.added + outcome.duplicate, outcome.publication.objectIds.length, 'ingest refused nothing');
+    const objects = new Map((await collectionObjects(data, outcome.publication.collectionId)).map((object) => [object.id, object]));
+    const indicator = [...objects.values()].find((object) => object.type === 'indicator' && object['pattern'] === "[ipv4-addr:value = '45.77.12.20']");
+    assert.deepEqual(indicator?.['kill_chain_phases'], [{ kill_chain_name: 'mitre-attack', phase_name: 'command-and-control' }]);
+    assert.ok(objects.has('attack-pattern--df8b2a25-8bdf-4856-953c-a04372b1c161'), 'the ATT&CK object the node holds is published beside the report');
+    const refs = outcome.report['object_refs'] as string[];
+    assert.ok(refs.includes('intrusion-set--899ce53f-13a0-479b-a0e4-67d46e241542'), 'a group the node does not hold is referred to by its STIX id');
+    const edges = [...objects.values()].filter((object) => object.type === 'relationship').map((r) => `${String(r['source_ref'])} ${String(r['relationship_type'])} ${String(r['target_ref'])}`);
+    assert.ok(edges.includes(`${indicator?.id ?? ''} indicates malware--a7881f21-e978-4fe4-af56-92c9416a2616`));
+    assert.ok(edges.includes('intrusion-set--899ce53f-13a0-479b-a0e4-67d46e241542 uses attack-pattern--df8b2a25-8bdf-4856-953c-a04372b1c161'));
+    assert.ok(edges.includes('intrusion-set--899ce53f-13a0-479b-a0e4-67d46e241542 uses malware--a7881f21-e978-4fe4-af56-92c9416a2616'));
   });
 
   it('has --help with examples', async () => {
