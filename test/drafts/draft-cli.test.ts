@@ -15,7 +15,7 @@ const PDF = new URL('../fixtures/documents/report-two-columns.pdf', import.meta.
 interface DraftJson {
   id: string;
   title: string;
-  items: { id: string; kind: string; type: string; value: string; decision: { state: string; analyst?: string; reason?: string; value?: string } }[];
+  items: { id: string; kind: string; type: string; value: string; stixId?: string; method: { source: string; detail: string }; decision: { state: string; analyst?: string; reason?: string; value?: string } }[];
 }
 
 async function collectionObjects(dataDir: string, collectionId: string): Promise<StixObject[]> {
@@ -178,7 +178,7 @@ describe('entente extract → entente draft → a circle', () => {
     const report = join(dir.path, 'night-owl.md');
     writeFileSync(report, '# Night Owl\n\nAPT29 operators used Cobalt Strike beacons over HTTPS (T1071.001) to 45.77.12.20.\n');
     const made = JSON.parse((await entente(data, ['extract', report, '--json'])).stdout) as { draft: string };
-    const shown = JSON.parse((await entente(data, ['draft', 'show', made.draft, '--json'])).stdout) as DraftJson & { items: { stixId?: string; method: { source: string; detail: string } }[] };
+    const shown = JSON.parse((await entente(data, ['draft', 'show', made.draft, '--json'])).stdout) as DraftJson;
     const linked = shown.items.filter((item) => item.stixId !== undefined).map((item) => [item.kind, item.value, item.method.detail]);
     for (const expected of [['attack-pattern', 'T1071.001', 'explicit'], ['malware', 'S0154', 'name'], ['intrusion-set', 'G0016', 'name']]) {
       assert.ok(linked.some((entry) => entry.join() === expected.join()), `${expected.join()} in ${JSON.stringify(linked)}`);
