@@ -212,7 +212,8 @@ function trimUrl(u: string): string {
   let s = u.includes(')') || u.includes(']') ? cutUnbalanced(u) : u;
   for (;;) {
     const last = s.charAt(s.length - 1);
-    if ('.,;:!?\'"*'.includes(last) && s.length > 0) s = s.slice(0, -1);
+    // Sentence punctuation and closing quotes, typographic ones included ("…/3.txt’)").
+    if ('.,;:!?\'"*\u2019\u201d\u00bb\u203a'.includes(last) && s.length > 0) s = s.slice(0, -1);
     else if (last === ')' && !s.includes('(')) s = s.slice(0, -1);
     else if (last === ']' && !s.includes('[')) s = s.slice(0, -1);
     else return s;

@@ -33,6 +33,11 @@ describe('report conventions', () => {
     assert.deepEqual(values('see https://en.wikipedia.org/wiki/Book_(cipher) today', 'url'), ['https://en.wikipedia.org/wiki/Book_(cipher)']);
   });
 
+  it('ends a URL before a closing typographic quote', () => {
+    assert.deepEqual(values('DownloadString(‘https://ia601509.us.archive.org/20/items/3.txt’)))', 'url'), ['https://ia601509.us.archive.org/20/items/3.txt']);
+    assert.deepEqual(values('“see https://a.example-c2.net/x” then', 'url'), ['https://a.example-c2.net/x']);
+  });
+
   it('keeps URLs on localhost (suppressed as reserved)', () => {
     const [u] = extract('the panel listens on http://localhost:9991/KBL/ only').filter((o) => o.type === 'url');
     assert.equal(u?.value, 'http://localhost:9991/KBL/');
