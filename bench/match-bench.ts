@@ -81,7 +81,7 @@ const words = ['update', 'secure', 'login', 'cdn', 'static', 'mail', 'portal', '
 const tlds = ['com', 'net', 'org', 'info', 'ru', 'xyz', 'top', 'io'];
 
 /** Complex patterns; each also returns an observation value that triggers it (for a share of the hits). */
-function complexPatterns(count: number): { patterns: string[]; triggers: { kind: string; value: string }[] } {
+export function complexPatterns(count: number): { patterns: string[]; triggers: { kind: string; value: string }[] } {
   const random = createRandom(2);
   const patterns: string[] = [];
   const triggers: { kind: string; value: string }[] = [];
@@ -144,7 +144,7 @@ interface PoolValue {
 }
 
 /** Distinct observations: two addresses and a domain, URL or file hash; 0.1 % carry a hit value. */
-function observationValues(count: number, hits: readonly PoolValue[], complexHits: readonly PoolValue[], seed: number): { src: string; dst: string; extra: PoolValue; at: number }[] {
+export function observationValues(count: number, hits: readonly PoolValue[], complexHits: readonly PoolValue[], seed: number): { src: string; dst: string; extra: PoolValue; at: number }[] {
   const random = createRandom(seed);
   const out: { src: string; dst: string; extra: PoolValue; at: number }[] = [];
   const start = Date.UTC(2026, 5, 1) / 1000;
@@ -168,7 +168,7 @@ function observationValues(count: number, hits: readonly PoolValue[], complexHit
   return out;
 }
 
-function jsonlLine(o: { src: string; dst: string; extra: PoolValue; at: number }): string {
+export function jsonlLine(o: { src: string; dst: string; extra: PoolValue; at: number }): string {
   const at = new Date(o.at * 1000).toISOString();
   const third =
     o.extra.kind === 'sha' ? `{"type":"file","hashes":{"SHA-256":"${o.extra.value}"}}` : `{"type":"${o.extra.kind === 'url' ? 'url' : 'domain-name'}","value":"${o.extra.value}"}`;

@@ -131,7 +131,12 @@ describe('bulk matcher: IP blocks, substrings and evaluated leaves', () => {
       const shape = random();
       if (shape < 0.5) return `[${a}]`;
       const b = (pick(comparisons) as () => string)();
-      if (shape < 0.8) return `[${a} OR ${b}]`;
+      if (shape < 0.65) return `[${a} OR ${b}]`;
+      if (shape < 0.8) {
+        // AND inside brackets tests one SCO: both sides on the type of the first.
+        const sameType = comparisons.filter((make) => make().split(':')[0] === a.split(':')[0]);
+        return `[${a} AND ${(pick(sameType) as () => string)()}]`;
+      }
       return `[${a}] OR [${b}]`;
     });
     const indicators = patterns.map((p) => indicator(p));

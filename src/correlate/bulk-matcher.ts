@@ -14,7 +14,8 @@
 import { evaluatePattern } from '../pattern/evaluate-pattern.ts';
 import { parsePattern } from '../pattern/parse-pattern.ts';
 import type { ComparisonExpression, PatternAst } from '../pattern/pattern-ast.ts';
-import { selectPathValues } from '../pattern/select-path-values.ts';
+import { selectPathValues, type ResolveReference } from '../pattern/select-path-values.ts';
+import { testComparison } from '../pattern/test-comparison.ts';
 import { parseIpv4 } from '../stix/ip-address.ts';
 import { IpPrefixIndex } from './ip-prefix-index.ts';
 import { SubstringIndex } from './aho-corasick.ts';
@@ -295,7 +296,7 @@ export class BulkMatcher {
       for (const [entry, observable] of candidates) {
         const pattern = entry.pattern;
         if (done.has(pattern) || this.alive[pattern.slot] !== 1) continue;
-        const holds = entry.planned.exact || evaluatePattern(entry.planned.node, [toObservedData(observation)]).matched;
+        const holds = entry.planned.exact || leafHolds(entry.planned.node.comparison, observation);
         if (!holds) continue;
         done.add(pattern);
         const found = pattern.anyLeafMatches ? [observation] : this.correlate(pattern, observation);
@@ -517,6 +518,37 @@ export class BulkMatcher {
   private matchOf(slot: number, observable: MatchedObservable, observations: readonly LogObservation[]): IndicatorMatch {
     const confidence = this.confidences[slot] as number;
     return { indicatorId: this.idOf(slot), name: this.names.get(slot), confidence: confidence < 0 ? undefined : confidence, observable, observations };
+  }
+}
+
+/**
+ * Whether one `[…]` holds on an observation: some SCO satisfies the comparison expression, AND and OR
+ * on that same SCO. The evaluator's own rule (pattern/evaluate-pattern.ts), applied straight to the
+ * SCOs: a candidate is checked thousands of times a second, without the evaluator's per-call set-up
+ * of timestamps and bindings. The tests check both agree.
+ */
+function leafHolds(comparison: ComparisonExpression, observation: LogObservation): boolean {
+  const objects = observation.objects;
+  const resolve: ResolveReference = (key) => {
+    const target = Object.prototype.hasOwnProperty.call(objects, key) ? objects[key] : undefined;
+    return isRecord(target) ? target : undefined;
+  };
+  for (const ref in objects) if (holdsOn(comparison, objects[ref] as JsonRecord, resolve)) return true;
+  return false;
+}
+
+function holdsOn(node: ComparisonExpression, root: JsonRecord, resolve: ResolveReference): boolean {
+  switch (node.kind) {
+    case 'comparison-and':
+      return holdsOn(node.left, root, resolve) && holdsOn(node.right, root, resolve);
+    case 'comparison-or':
+      return holdsOn(node.left, root, resolve) || holdsOn(node.right, root, resolve);
+    case 'exists':
+      return root['type'] === node.path.objectType && selectPathValues(root, node.path.steps, resolve).length > 0;
+    case 'comparison':
+      if (root['type'] !== node.path.objectType) return false;
+      for (const value of selectPathValues(root, node.path.steps, resolve)) if (testComparison(node, value)) return true;
+      return false;
   }
 }
 
