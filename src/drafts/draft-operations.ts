@@ -254,12 +254,20 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
         invalid: invalid.slice(0, 10),
       });
     }
-    const result = await ingest(deps.store, { collectionId: target.collectionId, objects: publication.objects });
-    if (result.rejected.length > 0) {
-      throw new EntenteError('ENT_DRAFT_PUBLICATION_REJECTED', `the store refused ${result.rejected.length} object(s) of draft ${draft.id}: ${result.rejected[0]?.message ?? ''}`, {
-        draft: draft.id,
-        rejected: result.rejected.slice(0, 10),
-      });
+    // Another process (the node, a second command line) may publish the same draft: one wins.
+    await deps.store.claimDraftPublication(draft.id, { by: analyst, at: now.toISOString() }, new Date(now.getTime() - STALE_CLAIM_MS).toISOString());
+    let result: Awaited<ReturnType<typeof ingest>>;
+    try {
+      result = await ingest(deps.store, { collectionId: target.collectionId, objects: publication.objects });
+      if (result.rejected.length > 0) {
+        throw new EntenteError('ENT_DRAFT_PUBLICATION_REJECTED', `the store refused ${result.rejected.length} object(s) of draft ${draft.id}: ${result.rejected[0]?.message ?? ''}`, {
+          draft: draft.id,
+          rejected: result.rejected.slice(0, 10),
+        });
+      }
+    } catch (error) {
+      await deps.store.releaseDraftPublication(draft.id);
+      throw error;
     }
     const record: DraftPublication = {
       publishedAt: now.toISOString(),
@@ -274,6 +282,9 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
     return { publication: record, added: result.accepted, duplicate: result.duplicate, report: publication.report, objects: publication.objects };
   });
 }
+
+/** A publication that has not finished after this long was abandoned (its process died): another may take over. */
+const STALE_CLAIM_MS = 10 * 60 * 1000;
 
 const draftLocks = new WeakMap<ObjectStore, Map<string, Promise<void>>>();
 

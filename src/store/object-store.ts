@@ -360,4 +360,12 @@ export interface DraftStore {
    * the draft already has a publication (two concurrent publications: the second is refused).
    */
   markDraftPublished(draftId: string, publication: DraftPublication, items?: readonly DraftItem[]): Promise<void>;
+  /**
+   * Reserves an unpublished draft for one publication, across processes, before its objects are
+   * ingested: refused with ENT_DRAFT_PUBLISHED while another publication holds it, unless that one
+   * started before `staleBefore` (its publisher died). Decisions are refused meanwhile.
+   * markDraftPublished ends the reservation; releaseDraftPublication drops it after a failure.
+   */
+  claimDraftPublication(draftId: string, claim: { readonly by: string; readonly at: string }, staleBefore: string): Promise<void>;
+  releaseDraftPublication(draftId: string): Promise<void>;
 }

@@ -182,6 +182,19 @@ describe('/api/drafts', () => {
     assert.deepEqual([domain?.decision, domain?.reason], ['rejected', 'still pending at publication (--reject-pending)']);
   });
 
+  it('publishes a draft once when two publications race: the other is told ENT_DRAFT_PUBLISHED', async () => {
+    const made = expectStatus(await analyst(node, 'POST', '/api/drafts', { text: '# Race\nThe loader called 45.77.12.12.\n' }), 201).json<DraftJson>();
+    for (const item of made.items) expectStatus(await analyst(node, 'POST', `/api/drafts/${made.id}/items/${item.id}`, { decision: 'accept' }), 200);
+    const [first, second] = await Promise.all([
+      analyst(node, 'POST', `/api/drafts/${made.id}/publish`, { collection: ADD_TEST, tlp: 'green' }),
+      analyst(node, 'POST', `/api/drafts/${made.id}/publish`, { collection: ADD_TEST, tlp: 'green' }),
+    ]);
+    assert.deepEqual([first.statusCode, second.statusCode].sort(), [201, 409]);
+    refused(first.statusCode === 409 ? first : second, 409, 'ENT_DRAFT_PUBLISHED');
+    const reports = (await node.store.listEntries(ADD_TEST, { types: ['report'] }, { limit: 100 })).entries.filter((entry) => entry.json.includes('"draft":"' + made.id + '"'));
+    assert.equal(reports.length, 1);
+  });
+
   it('refuses the analyst publishing nothing: everything rejected is ENT_DRAFT_EMPTY', async () => {
     const made = expectStatus(await analyst(node, 'POST', '/api/drafts', { text: '# Dusk\nThe loader called 45.77.12.11.\n' }), 201).json<DraftJson>();
     refused(await analyst(node, 'POST', `/api/drafts/${made.id}/publish`, { collection: ADD_TEST, tlp: 'green', reject_pending: true }), 409, 'ENT_DRAFT_EMPTY');

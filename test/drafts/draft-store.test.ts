@@ -72,6 +72,27 @@ describe('SQLite draft tables (migration 5)', () => {
     await store.close();
   });
 
+  it('lets one publication at a time hold a draft, across processes; an abandoned one can be taken over', async () => {
+    const store = openSqliteObjectStore({ path: ':memory:' });
+    const { id } = await store.createDraft(NEW);
+    await store.claimDraftPublication(id, { by: 'ana', at: '2026-11-23T02:10:00.000Z' }, '2026-11-23T02:00:00.000Z');
+    assert.equal((await store.getDraft(id))?.publication, undefined, 'a publication under way is not a publication');
+    await assert.rejects(store.claimDraftPublication(id, { by: 'bo', at: '2026-11-23T02:11:00.000Z' }, '2026-11-23T02:01:00.000Z'), (error: unknown) => code('ENT_DRAFT_PUBLISHED')(error) && /being published by ana/.test((error as Error).message));
+    await assert.rejects(store.updateDraftItems(id, [item('1', '45.77.12.3')]), code('ENT_DRAFT_PUBLISHED'));
+    await store.releaseDraftPublication(id);
+    await store.updateDraftItems(id, [item('1', '45.77.12.3')]);
+    await store.claimDraftPublication(id, { by: 'ana', at: '2026-11-23T02:10:00.000Z' }, '2026-11-23T02:00:00.000Z');
+    // Twenty minutes later, the first publisher has not finished: its claim is stale.
+    await store.claimDraftPublication(id, { by: 'bo', at: '2026-11-23T02:30:00.000Z' }, '2026-11-23T02:20:00.000Z');
+    const publication = { publishedAt: '2026-11-23T02:30:01.000Z', analyst: 'bo', collectionId: 'wide', tlp: 'green', reportId: 'report--00000000-0000-4000-8000-000000000002', objectIds: [] };
+    await store.markDraftPublished(id, publication);
+    assert.deepEqual((await store.getDraft(id))?.publication, publication);
+    await assert.rejects(store.claimDraftPublication(id, { by: 'cy', at: '2026-11-23T03:30:00.000Z' }, '2026-11-23T03:20:00.000Z'), code('ENT_DRAFT_PUBLISHED'));
+    await store.releaseDraftPublication(id);
+    assert.deepEqual((await store.getDraft(id))?.publication, publication, 'releasing never drops a finished publication');
+    await store.close();
+  });
+
   it('keeps drafts across reopening, and a row edited behind the program fails closed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'entente-drafts-'));
     try {

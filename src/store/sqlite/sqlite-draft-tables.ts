@@ -43,6 +43,15 @@ function published(id: string, publication: DraftPublication): EntenteError {
   });
 }
 
+interface Claim {
+  readonly by: string;
+  readonly at: string;
+}
+
+function beingPublished(id: string, claim: Claim): EntenteError {
+  return new EntenteError('ENT_DRAFT_PUBLISHED', `draft ${id} is being published by ${claim.by} (since ${claim.at}); its decisions are final`, { draft: id });
+}
+
 /** Our own JSON read back: a row edited behind the program's back fails closed. */
 function parseStored<T>(text: string, what: string, check: (value: unknown) => boolean): T {
   let value: unknown;
@@ -55,6 +64,15 @@ function parseStored<T>(text: string, what: string, check: (value: unknown) => b
   return value as T;
 }
 
+function readPublication(text: string | null, draftId: string): { publication?: DraftPublication; claim?: Claim } {
+  if (text === null) return {};
+  const value = parseStored<Record<string, unknown>>(text, `publication of draft ${draftId}`, isObject);
+  const claim = value['claim'];
+  if (claim === undefined) return { publication: value as unknown as DraftPublication };
+  if (!isObject(claim) || typeof claim['by'] !== 'string' || typeof claim['at'] !== 'string') throw new EntenteError('ENT_STORE_UNAVAILABLE', `the stored publication of draft ${draftId} is not readable`);
+  return { claim: { by: claim['by'], at: claim['at'] } };
+}
+
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const isItem = (value: unknown): boolean =>
   isObject(value) && typeof value['id'] === 'string' && typeof value['kind'] === 'string' && typeof value['value'] === 'string'
@@ -64,7 +82,8 @@ const isItem = (value: unknown): boolean =>
 export class SqliteDraftTables {
   readonly #db: Database.Database;
   readonly #sql: Record<
-    'insertDraft' | 'insertItem' | 'selectDraft' | 'selectDrafts' | 'selectItems' | 'selectItemDocuments' | 'updateItem' | 'selectPublication' | 'setPublication',
+    | 'insertDraft' | 'insertItem' | 'selectDraft' | 'selectDrafts' | 'selectItems' | 'selectItemDocuments' | 'updateItem' | 'selectPublication'
+    | 'setPublication' | 'setClaim' | 'dropClaim',
     Statement
   >;
 
@@ -85,7 +104,10 @@ export class SqliteDraftTables {
       ),
       updateItem: prepare('UPDATE draft_items SET document = ? WHERE draft_id = ? AND item_id = ?'),
       selectPublication: prepare('SELECT publication FROM drafts WHERE id = ?'),
-      setPublication: prepare('UPDATE drafts SET publication = ? WHERE id = ? AND publication IS NULL'),
+      // The publication column holds the publication, or while one is under way {"claim": {by, at}}.
+      setPublication: prepare("UPDATE drafts SET publication = ? WHERE id = ? AND (publication IS NULL OR json_extract(publication, '$.claim') IS NOT NULL)"),
+      setClaim: prepare('UPDATE drafts SET publication = ? WHERE id = ?'),
+      dropClaim: prepare("UPDATE drafts SET publication = NULL WHERE id = ? AND json_extract(publication, '$.claim') IS NOT NULL"),
     };
   }
 
@@ -161,20 +183,37 @@ export class SqliteDraftTables {
     update.immediate();
   }
 
+  claimDraftPublication(draftId: string, claim: Claim, staleBefore: string): void {
+    const take = this.#db.transaction(() => {
+      const key = this.#requireUnpublished(draftId, staleBefore);
+      this.#sql.setClaim.run(JSON.stringify({ claim: { by: claim.by, at: claim.at } }), key);
+    });
+    take.immediate();
+  }
+
+  releaseDraftPublication(draftId: string): void {
+    const key = draftKey(draftId);
+    if (key !== undefined) this.#sql.dropClaim.run(key);
+  }
+
   markDraftPublished(draftId: string, publication: DraftPublication, items: readonly DraftItem[] = []): void {
     const mark = this.#db.transaction(() => {
-      const key = this.#requireUnpublished(draftId);
+      // The publisher holding the claim finishes it.
+      const key = this.#requireUnpublished(draftId, '\uffff');
       for (const item of items) this.#sql.updateItem.run(JSON.stringify(item), key, item.id);
       if (this.#sql.setPublication.run(JSON.stringify(publication), key).changes !== 1) throw new EntenteError('ENT_STORE_UNAVAILABLE', `draft ${draftId} could not be marked published`);
     });
     mark.immediate();
   }
 
-  #requireUnpublished(draftId: string): number {
+  /** The draft's key; refused when published, or claimed by a publication that started at or after `claimsFrom`. */
+  #requireUnpublished(draftId: string, claimsFrom = ''): number {
     const key = draftKey(draftId);
     const row = key === undefined ? undefined : (this.#sql.selectPublication.get(key) as { publication: string | null } | undefined);
     if (key === undefined || row === undefined) throw notFound(draftId);
-    if (row.publication !== null) throw published(draftId, parseStored<DraftPublication>(row.publication, `publication of draft ${draftId}`, isObject));
+    const state = readPublication(row.publication, draftId);
+    if (state.publication !== undefined) throw published(draftId, state.publication);
+    if (state.claim !== undefined && state.claim.at >= claimsFrom) throw beingPublished(draftId, state.claim);
     return key;
   }
 
@@ -183,7 +222,7 @@ export class SqliteDraftTables {
     return {
       source: { fileName: row.file_name, sha256: row.sha256, format: row.format, ...(details.pages === undefined ? {} : { pages: details.pages }) },
       details,
-      publication: row.publication === null ? undefined : parseStored<DraftPublication>(row.publication, `publication of draft ${row.id}`, isObject),
+      publication: readPublication(row.publication, String(row.id)).publication,
     };
   }
 }

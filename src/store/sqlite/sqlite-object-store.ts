@@ -789,6 +789,14 @@ export class SqliteObjectStore implements ObjectStore {
     return this.#guard(() => this.#drafts.markDraftPublished(draftId, publication, items));
   }
 
+  async claimDraftPublication(draftId: string, claim: { readonly by: string; readonly at: string }, staleBefore: string): Promise<void> {
+    return this.#guard(() => this.#drafts.claimDraftPublication(draftId, claim, staleBefore));
+  }
+
+  async releaseDraftPublication(draftId: string): Promise<void> {
+    return this.#guard(() => this.#drafts.releaseDraftPublication(draftId));
+  }
+
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
     return this.#guard(() => this.#circles.appendAudit(entries));
   }
