@@ -7,7 +7,6 @@ import { EntenteError } from '../../errors/entente-error.ts';
 import { findCollection } from '../../bootstrap-node.ts';
 import { ingest } from '../../store/ingest.ts';
 import { validateForIngest } from '../../store/validate-for-ingest.ts';
-import type { ObjectStore } from '../../store/object-store.ts';
 import type { StixObject } from '../../stix/types.ts';
 import { BulkMatcher } from '../../correlate/bulk-matcher.ts';
 import { AlertAggregator, type Alert } from '../../correlate/alert-aggregator.ts';
@@ -131,7 +130,6 @@ export function matchCommand(io: CliIo): Command {
         const alerts = new AlertAggregator(windowSeconds);
         const summary = emptySummary();
         const stored = { sightings: 0, rejected: 0 };
-        const pending: Alert[] = [];
         const follow = options.follow === true;
 
         const printAlert = (alert: Alert, sightingId: string | undefined): void => {
@@ -176,7 +174,7 @@ export function matchCommand(io: CliIo): Command {
               } else objects.push(object);
             }
           }
-          const result = await ingest(node.store as ObjectStore, { collectionId: sightingsCollection.id, objects });
+          const result = await ingest(node.store, { collectionId: sightingsCollection.id, objects });
           for (const rejection of result.rejected) {
             stored.rejected++;
             writeLine(io.stderr, `entente: ENT_MATCH_SIGHTING_REJECTED: ${rejection.id}: ${rejection.message} [${rejection.code}]`);
@@ -248,9 +246,9 @@ export function matchCommand(io: CliIo): Command {
             alerts,
             summary,
             maxLineChars,
+            // Without --follow an alert is printed when its window closes, with its final count.
             onAlert: (alert) => {
               if (follow) printAlert(alert, undefined);
-              else pending.push(alert);
             },
             // Windows more than one window behind the newest observation are closed: their counts are final.
             onProgress: async (latest) => {
