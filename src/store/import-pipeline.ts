@@ -7,6 +7,8 @@ import { errorCatalogue, type ErrorCode } from '../errors/catalogue.ts';
 import { readJsonLine, readJsonLines, readJsonText, type ReadObject, type ReadResult } from '../stix/read-documents.ts';
 import { prepareImport, type ImportRejection } from './prepare-import.ts';
 import { prepareVersion, type PreparedVersion } from './prepared-version.ts';
+import { isStringifyForm } from '../stix/stringify-form.ts';
+import type { JsonObject, StixObject } from '../stix/types.ts';
 
 /**
  * The reading half of `entente import`: documents → parsed → STIX 2.0 upgraded → validated →
@@ -131,6 +133,8 @@ async function* jsonLinesBatches(path: string, options: PipelineOptions): AsyncG
   const sizes = batchSizes(options);
   let size = sizes.next();
   let pending: ReadObject[] = [];
+  // Lines already in JSON.stringify form are stored as read: serialising the object again would give the same text.
+  let sources = new Map<JsonObject, string>();
   let pendingChars = 0;
   let problems: string[] = [];
   let bytes = 0;
@@ -141,27 +145,37 @@ async function* jsonLinesBatches(path: string, options: PipelineOptions): AsyncG
     const read = readJsonLine(line, lineNumber, { maxDepth: options.maxDepth });
     for (const problem of read.problems) problems.push(problem.message);
     for (const object of read.objects) pending.push(object);
+    const only = read.objects.length === 1 ? read.objects[0] : undefined;
+    if (only !== undefined && only.container === 'object' && only.version === '2.1' && isStringifyForm(line, only.object)) sources.set(only.object, line);
     pendingChars += line.length;
     if (pending.length >= size || pendingChars >= options.batchChars) {
-      yield prepareBatch(path, pending, problems, bytes);
+      yield prepareBatch(path, pending, problems, bytes, sources);
       size = sizes.next();
       pending = [];
+      sources = new Map();
       pendingChars = 0;
       problems = [];
       bytes = 0;
     }
   }
-  if (pending.length > 0 || problems.length > 0 || bytes > 0) yield prepareBatch(path, pending, problems, bytes);
+  if (pending.length > 0 || problems.length > 0 || bytes > 0) yield prepareBatch(path, pending, problems, bytes, sources);
 }
 
-function prepareBatch(input: string, read: readonly ReadObject[], problems: readonly string[], bytes: number): PreparedBatch {
+function prepareBatch(
+  input: string,
+  read: readonly ReadObject[],
+  problems: readonly string[],
+  bytes: number,
+  sources?: ReadonlyMap<JsonObject, string>,
+): PreparedBatch {
   const prepared = prepareImport(read, randomUUID);
   return {
     input,
     problems,
     rejections: prepared.rejected,
     warnings: prepared.warnings,
-    versions: prepared.objects.map(prepareVersion),
+    // prepareImport passes STIX 2.1 objects through unchanged, so a source text still stands for its object.
+    versions: prepared.objects.map((object: StixObject) => prepareVersion(object, sources?.get(object))),
     bytes,
   };
 }

@@ -27,7 +27,8 @@ export interface PreparedVersion {
   readonly text: SearchableText | undefined;
 }
 
-export function prepareVersion(object: StixObject): PreparedVersion {
+/** `json`: JSON.stringify(object) when the caller already has it (the line it was parsed from, in that form). */
+export function prepareVersion(object: StixObject, json?: string): PreparedVersion {
   const specVersion = object['spec_version'];
   return {
     id: object.id,
@@ -35,7 +36,7 @@ export function prepareVersion(object: StixObject): PreparedVersion {
     version: versionOf(object),
     specVersion: typeof specVersion === 'string' ? specVersion : '2.1',
     revoked: object['revoked'] === true,
-    json: JSON.stringify(object),
+    json: json ?? JSON.stringify(object),
     text: searchableTextOf(object),
   };
 }

@@ -336,7 +336,7 @@ export class SqliteObjectStore implements ObjectStore {
   // ---- Objects ----
 
   async addObjects(collectionId: string, objects: readonly StixObject[], status?: StatusDraft, contributorOrganisationId?: string): Promise<AddOutcome[]> {
-    return this.#guard(() => this.#addVersions(collectionId, objects.map(prepareVersion), status, contributorOrganisationId));
+    return this.#guard(() => this.#addVersions(collectionId, objects.map((object) => prepareVersion(object)), status, contributorOrganisationId));
   }
 
   /**
