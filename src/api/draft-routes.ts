@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_DOCUMENT_LIMITS } from '../documents/document-limits.ts';
 import { EntenteError } from '../errors/entente-error.ts';
 import type { DecisionInput } from '../drafts/decide-draft-items.ts';
-import { summariseDraft, type Draft, type DraftItem, type DraftPublication, type DraftSummary } from '../drafts/draft.ts';
+import { draftJson, itemJson, publicationJson, summaryJson } from '../drafts/draft-json.ts';
 import { createDraftFromBytes, decideOnDraft, publishDraft, requireDraft, type DraftDeps } from '../drafts/draft-operations.ts';
 import { decideCollectionAccess } from '../server/route-policy.ts';
 import type { Recipient } from '../policy/recipient.ts';
@@ -56,69 +56,6 @@ function optionalString(body: Record<string, unknown>, key: string, maxChars: nu
 
 function sendJson(reply: FastifyReply, status: number, value: unknown): FastifyReply {
   return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(value));
-}
-
-function itemJson(item: DraftItem): Record<string, unknown> {
-  const decision = item.decision;
-  return {
-    id: item.id,
-    kind: item.kind,
-    type: item.type,
-    ...(item.subtype === undefined ? {} : { subtype: item.subtype }),
-    value: item.value,
-    ...(item.name === undefined ? {} : { name: item.name }),
-    ...(item.stixId === undefined ? {} : { stix_id: item.stixId }),
-    confidence: item.confidence,
-    method: item.method,
-    occurrences: item.occurrences,
-    evidence: item.evidence,
-    decision: {
-      state: decision.state,
-      ...(decision.value === undefined ? {} : { value: decision.value }),
-      ...(decision.pattern === undefined ? {} : { pattern: decision.pattern }),
-      ...(decision.analyst === undefined ? {} : { analyst: decision.analyst }),
-      ...(decision.decidedAt === undefined ? {} : { decided_at: decision.decidedAt }),
-      ...(decision.reason === undefined ? {} : { reason: decision.reason }),
-    },
-  };
-}
-
-function publicationJson(publication: DraftPublication): Record<string, unknown> {
-  return {
-    published_at: publication.publishedAt,
-    analyst: publication.analyst,
-    collection_id: publication.collectionId,
-    ...(publication.circleId === undefined ? {} : { circle_id: publication.circleId }),
-    tlp: publication.tlp,
-    report_id: publication.reportId,
-    object_ids: publication.objectIds,
-  };
-}
-
-function summaryJson(summary: DraftSummary): Record<string, unknown> {
-  return {
-    id: summary.id,
-    source: {
-      file_name: summary.source.fileName,
-      sha256: summary.source.sha256,
-      format: summary.source.format,
-      ...(summary.source.pages === undefined ? {} : { pages: summary.source.pages }),
-    },
-    title: summary.title,
-    created_at: summary.createdAt,
-    ...(summary.createdBy === undefined ? {} : { created_by: summary.createdBy }),
-    counts: summary.counts,
-    ...(summary.publication === undefined ? {} : { publication: publicationJson(summary.publication) }),
-  };
-}
-
-function draftJson(draft: Draft, withText: boolean): Record<string, unknown> {
-  return {
-    ...summaryJson(summariseDraft(draft)),
-    warnings: draft.warnings,
-    items: draft.items.map(itemJson),
-    ...(withText ? { text: draft.text } : {}),
-  };
 }
 
 function decisionOf(body: Record<string, unknown>): DecisionInput {

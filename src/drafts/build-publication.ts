@@ -40,6 +40,13 @@ export interface Publication {
 export const PROVENANCE_PROPERTY = 'x_entente_provenance';
 const MAX_RELATIONSHIPS = 20_000;
 
+/** Where the report says it: the first sentence of evidence, so that a member reading the indicator sees why. */
+function evidenceDescription(item: DraftItem, title: string): { description?: string } {
+  const sentence = item.evidence[0]?.sentence;
+  if (sentence === undefined || sentence === '') return {};
+  return { description: `Stated in "${title.slice(0, 200)}": "${sentence.slice(0, 600)}"` };
+}
+
 function killChainPhasesOf(object: StixObject | undefined): JsonObject[] {
   const phases = object?.['kill_chain_phases'];
   if (!Array.isArray(phases)) return [];
@@ -109,6 +116,7 @@ export function buildPublication(input: PublicationInput): Publication {
         id: newId('indicator'),
         ...common,
         name: value.length > 200 ? `${value.slice(0, 197)}…` : value,
+        ...evidenceDescription(item, draft.title),
         indicator_types: ['malicious-activity'],
         pattern: item.decision.state === 'edited' && item.decision.pattern !== undefined ? item.decision.pattern : stix.pattern,
         pattern_type: 'stix',

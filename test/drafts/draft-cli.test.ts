@@ -15,7 +15,7 @@ const PDF = new URL('../fixtures/documents/report-two-columns.pdf', import.meta.
 interface DraftJson {
   id: string;
   title: string;
-  items: { id: string; kind: string; type: string; value: string; stixId?: string; method: { source: string; detail: string }; decision: { state: string; analyst?: string; reason?: string; value?: string } }[];
+  items: { id: string; kind: string; type: string; value: string; stix_id?: string; method: { source: string; detail: string }; decision: { state: string; analyst?: string; reason?: string; value?: string } }[];
 }
 
 async function collectionObjects(dataDir: string, collectionId: string): Promise<StixObject[]> {
@@ -93,13 +93,13 @@ describe('entente extract → entente draft → a circle', () => {
 
     const run = await entente(data, ['draft', 'publish', draftId, '--circle', 'wide', '--tlp', 'amber', '--analyst', 'ana', '--json']);
     assert.equal(run.code, 0, run.stderr);
-    const outcome = JSON.parse(run.stdout) as { publication: { collectionId: string; circleId: string; reportId: string; tlp: string; objectIds: string[] }; added: number; duplicate: number };
-    assert.deepEqual([outcome.publication.circleId, outcome.publication.tlp], ['wide', 'amber']);
-    assert.equal(outcome.added + outcome.duplicate, outcome.publication.objectIds.length, 'ingest refused nothing');
+    const outcome = JSON.parse(run.stdout) as { publication: { collection_id: string; circle_id: string; report_id: string; tlp: string; object_ids: string[] }; added: number; duplicate: number };
+    assert.deepEqual([outcome.publication.circle_id, outcome.publication.tlp], ['wide', 'amber']);
+    assert.equal(outcome.added + outcome.duplicate, outcome.publication.object_ids.length, 'ingest refused nothing');
 
-    const objects = await collectionObjects(data, outcome.publication.collectionId);
+    const objects = await collectionObjects(data, outcome.publication.collection_id);
     for (const object of objects) assert.deepEqual(validateStixObject(object).issues.filter((issue) => issue.severity === 'error'), [], object.id);
-    const report = objects.find((object) => object.id === outcome.publication.reportId);
+    const report = objects.find((object) => object.id === outcome.publication.report_id);
     assert.ok(report, 'the report is in the circle collection');
     assert.equal(report['name'], 'Operation Lantern: technical analysis');
     const held = new Set(objects.map((object) => object.id));
@@ -179,16 +179,16 @@ describe('entente extract → entente draft → a circle', () => {
     writeFileSync(report, '# Night Owl\n\nAPT29 operators used Cobalt Strike beacons over HTTPS (T1071.001) to 45.77.12.20.\n');
     const made = JSON.parse((await entente(data, ['extract', report, '--json'])).stdout) as { draft: string };
     const shown = JSON.parse((await entente(data, ['draft', 'show', made.draft, '--json'])).stdout) as DraftJson;
-    const linked = shown.items.filter((item) => item.stixId !== undefined).map((item) => [item.kind, item.value, item.method.detail]);
+    const linked = shown.items.filter((item) => item.stix_id !== undefined).map((item) => [item.kind, item.value, item.method.detail]);
     for (const expected of [['attack-pattern', 'T1071.001', 'explicit'], ['malware', 'S0154', 'name'], ['intrusion-set', 'G0016', 'name']]) {
       assert.ok(linked.some((entry) => entry.join() === expected.join()), `${expected.join()} in ${JSON.stringify(linked)}`);
     }
     assert.equal((await entente(data, ['draft', 'accept', made.draft, 'pending', '--analyst', 'ana'])).code, 0);
     const run = await entente(data, ['draft', 'publish', made.draft, '--circle', 'wide', '--tlp', 'green', '--analyst', 'ana', '--json']);
     assert.equal(run.code, 0, run.stderr);
-    const outcome = JSON.parse(run.stdout) as { publication: { collectionId: string; objectIds: string[] }; added: number; duplicate: number; report: StixObject };
-    assert.equal(outcome.added + outcome.duplicate, outcome.publication.objectIds.length, 'ingest refused nothing');
-    const objects = new Map((await collectionObjects(data, outcome.publication.collectionId)).map((object) => [object.id, object]));
+    const outcome = JSON.parse(run.stdout) as { publication: { collection_id: string; object_ids: string[] }; added: number; duplicate: number; report: StixObject };
+    assert.equal(outcome.added + outcome.duplicate, outcome.publication.object_ids.length, 'ingest refused nothing');
+    const objects = new Map((await collectionObjects(data, outcome.publication.collection_id)).map((object) => [object.id, object]));
     const indicator = [...objects.values()].find((object) => object.type === 'indicator' && object['pattern'] === "[ipv4-addr:value = '45.77.12.20']");
     assert.deepEqual(indicator?.['kill_chain_phases'], [{ kill_chain_name: 'mitre-attack', phase_name: 'command-and-control' }]);
     assert.ok(objects.has('attack-pattern--df8b2a25-8bdf-4856-953c-a04372b1c161'), 'the ATT&CK object the node holds is published beside the report');

@@ -6,7 +6,8 @@ import type { OpenedNode } from '../../compose.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
 import { decideOnDraft, publishDraft, requireDraft, type DraftDeps } from '../../drafts/draft-operations.ts';
 import { describe } from '../../drafts/decide-draft-items.ts';
-import { effectiveValue, summariseDraft, type Draft, type DraftItem, type DraftSummary } from '../../drafts/draft.ts';
+import { effectiveValue, type Draft, type DraftItem, type DraftSummary } from '../../drafts/draft.ts';
+import { draftJson, itemJson, publicationJson, summaryJson } from '../../drafts/draft-json.ts';
 import { TLP_LEVELS } from '../../policy/tlp.ts';
 
 const dataOption = ['--data <dir>', 'data directory (env ENTENTE_DATA)'] as const;
@@ -135,7 +136,7 @@ export function draftCommand(io: CliIo): Command {
       await withNode(io, options, async (node) => {
         const drafts = await node.store.listDrafts();
         if (options.json === true) {
-          for (const summary of drafts) writeLine(io.stdout, JSON.stringify(summary));
+          for (const summary of drafts) writeLine(io.stdout, JSON.stringify(summaryJson(summary)));
           return;
         }
         if (drafts.length === 0) writeLine(io.stdout, 'No drafts. `entente extract REPORT` makes one.');
@@ -148,16 +149,14 @@ export function draftCommand(io: CliIo): Command {
     .description('prints a draft: each item with its state, value, method, confidence and evidence')
     .argument('<draft>', 'draft id (entente draft list)')
     .option(...dataOption)
-    .option('--json', 'the whole draft as JSON (items, evidence, decisions; without the text)')
+    .option('--json', 'the whole draft as JSON, as GET /api/drafts/ID gives it (items, evidence, decisions; without the text)')
     .option('--no-evidence', 'items only, without the sentences that support them')
     .addHelpText('after', '\nExample:\n  $ entente draft show 7')
     .action(async (draftId: string, options: JsonOption & { evidence: boolean }) => {
       await withNode(io, options, async (node) => {
         const draft = await requireDraft(depsOf(node), draftId);
-        if (options.json === true) {
-          const { text: _text, ...rest } = draft;
-          writeLine(io.stdout, JSON.stringify({ ...rest, counts: summariseDraft(draft).counts }));
-        } else printDraft(io, draft, options.evidence);
+        if (options.json === true) writeLine(io.stdout, JSON.stringify(draftJson(draft, false)));
+        else printDraft(io, draft, options.evidence);
       });
     });
 
@@ -177,7 +176,7 @@ export function draftCommand(io: CliIo): Command {
           const deps = depsOf(node);
           const ids = selectItems(await requireDraft(deps, draftId), selectors);
           const changed = await decideOnDraft(deps, draftId, ids, { decision: name, ...(options.reason === undefined ? {} : { reason: options.reason }) }, analystOf(io, options.analyst));
-          if (options.json === true) writeLine(io.stdout, JSON.stringify({ draft: draftId, items: changed }));
+          if (options.json === true) writeLine(io.stdout, JSON.stringify({ draft: draftId, items: changed.map(itemJson) }));
           else for (const item of changed) writeLine(io.stdout, itemLine(item));
         });
       });
@@ -205,7 +204,7 @@ export function draftCommand(io: CliIo): Command {
           { decision: 'edit', ...(options.value === undefined ? {} : { value: options.value }), ...(options.pattern === undefined ? {} : { pattern: options.pattern }) },
           analystOf(io, options.analyst),
         );
-        if (options.json === true) writeLine(io.stdout, JSON.stringify({ draft: draftId, items: changed }));
+        if (options.json === true) writeLine(io.stdout, JSON.stringify({ draft: draftId, items: changed.map(itemJson) }));
         else for (const item of changed) writeLine(io.stdout, itemLine(item));
       });
     });
@@ -240,7 +239,7 @@ export function draftCommand(io: CliIo): Command {
           rejectPending: options.rejectPending === true,
         });
         if (options.json === true) {
-          writeLine(io.stdout, JSON.stringify({ draft: draftId, publication: outcome.publication, added: outcome.added, duplicate: outcome.duplicate, report: outcome.report }));
+          writeLine(io.stdout, JSON.stringify({ draft: draftId, publication: publicationJson(outcome.publication), added: outcome.added, duplicate: outcome.duplicate, report: outcome.report }));
           return;
         }
         const where = outcome.publication.circleId === undefined ? `collection ${outcome.publication.collectionId}` : `circle ${outcome.publication.circleId}`;

@@ -1,0 +1,66 @@
+// The JSON form of drafts for the console and `entente draft … --json`: snake_case, as the node's
+// other documents are. Pure.
+import { summariseDraft, type Draft, type DraftItem, type DraftPublication, type DraftSummary } from './draft.ts';
+
+export function itemJson(item: DraftItem): Record<string, unknown> {
+  const decision = item.decision;
+  return {
+    id: item.id,
+    kind: item.kind,
+    type: item.type,
+    ...(item.subtype === undefined ? {} : { subtype: item.subtype }),
+    value: item.value,
+    ...(item.name === undefined ? {} : { name: item.name }),
+    ...(item.stixId === undefined ? {} : { stix_id: item.stixId }),
+    confidence: item.confidence,
+    method: item.method,
+    occurrences: item.occurrences,
+    evidence: item.evidence,
+    decision: {
+      state: decision.state,
+      ...(decision.value === undefined ? {} : { value: decision.value }),
+      ...(decision.pattern === undefined ? {} : { pattern: decision.pattern }),
+      ...(decision.analyst === undefined ? {} : { analyst: decision.analyst }),
+      ...(decision.decidedAt === undefined ? {} : { decided_at: decision.decidedAt }),
+      ...(decision.reason === undefined ? {} : { reason: decision.reason }),
+    },
+  };
+}
+
+export function publicationJson(publication: DraftPublication): Record<string, unknown> {
+  return {
+    published_at: publication.publishedAt,
+    analyst: publication.analyst,
+    collection_id: publication.collectionId,
+    ...(publication.circleId === undefined ? {} : { circle_id: publication.circleId }),
+    tlp: publication.tlp,
+    report_id: publication.reportId,
+    object_ids: publication.objectIds,
+  };
+}
+
+export function summaryJson(summary: DraftSummary): Record<string, unknown> {
+  return {
+    id: summary.id,
+    source: {
+      file_name: summary.source.fileName,
+      sha256: summary.source.sha256,
+      format: summary.source.format,
+      ...(summary.source.pages === undefined ? {} : { pages: summary.source.pages }),
+    },
+    title: summary.title,
+    created_at: summary.createdAt,
+    ...(summary.createdBy === undefined ? {} : { created_by: summary.createdBy }),
+    counts: summary.counts,
+    ...(summary.publication === undefined ? {} : { publication: publicationJson(summary.publication) }),
+  };
+}
+
+export function draftJson(draft: Draft, withText: boolean): Record<string, unknown> {
+  return {
+    ...summaryJson(summariseDraft(draft)),
+    warnings: draft.warnings,
+    items: draft.items.map(itemJson),
+    ...(withText ? { text: draft.text } : {}),
+  };
+}
