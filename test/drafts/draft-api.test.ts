@@ -19,7 +19,7 @@ interface ItemJson {
   kind: string;
   type: string;
   value: string;
-  evidence: { sentence: string; page?: number }[];
+  evidence: { sentence: string; page?: number; part?: string }[];
   decision: { state: string; analyst?: string; reason?: string; value?: string };
 }
 interface DraftJson {
@@ -76,6 +76,14 @@ describe('/api/drafts', () => {
     assert.deepEqual(list.drafts.map((d) => d.id), [made.id, draft.id]);
     const shown = expectStatus(await analyst(node, 'GET', `/api/drafts/${made.id}?text=true`), 200).json<DraftJson>();
     assert.equal(shown.text, '# Dusk\nThe loader called 45.77.12.9.\n');
+  });
+
+  it('reads an e-mail with its attachments, and says which part each item was found in', async () => {
+    const eml = readFileSync(new URL('../fixtures/documents/phishing-report.eml', import.meta.url));
+    const made = expectStatus(await analyst(node, 'POST', '/api/drafts', { filename: 'phishing-report.eml', content_base64: eml.toString('base64') }), 201).json<DraftJson>();
+    assert.equal(made.source.format, 'email');
+    const login = made.items.find((item) => item.value === 'https://secure-login-portal.top/owa/login.php');
+    assert.equal(login?.evidence[0]?.part, 'attachment 1 (forwarded.eml) › body');
   });
 
   it("refuses partners' tokens on every draft route (403), and callers without a token (401)", async () => {
