@@ -64,15 +64,17 @@ function buildEquality(count: number): Built {
   const matcher = new BulkMatcher();
   const hits: { kind: string; value: string }[] = [];
   const patterns: string[] = [];
-  const started = performance.now();
+  let addMs = 0;
   for (let i = 0; i < count; i++) {
     const indicator = generateIndicator(i, random);
+    const before = performance.now();
     const outcome = matcher.add(indicator, { now });
+    addMs += performance.now() - before;
     if (!outcome.added) throw new Error(`indicator ${i} refused: ${outcome.reason}`);
     if (i % 997 === 0) hits.push(patternValue(indicator.pattern as string));
     if (i % 10 === 0 && patterns.length < 100_000) patterns.push(indicator.pattern as string);
   }
-  const buildSeconds = (performance.now() - started) / 1000;
+  const buildSeconds = addMs / 1000;
   const heapMb = (heapUsed() - before) / 1048576;
   return { matcher, hits, heapMb, buildSeconds, patterns };
 }
@@ -250,7 +252,7 @@ async function childMain(): Promise<void> {
     value: built.heapMb / (indicatorCount / 1e6),
     unit: 'MB',
     target: '<= 150',
-    note: `heap after GC with ${indicatorCount} equality indicators less the heap before (${built.heapMb.toFixed(1)} MB); ${stats.equalityKeys} keys; compiled in ${built.buildSeconds.toFixed(1)} s (${Math.round(indicatorCount / built.buildSeconds)} indicators/s: parse, plan, index)`,
+    note: `heap after GC with ${indicatorCount} equality indicators less the heap before (${built.heapMb.toFixed(1)} MB); ${stats.equalityKeys} keys; compiled in ${built.buildSeconds.toFixed(1)} s (${Math.round(indicatorCount / built.buildSeconds)} indicators/s: parse, plan, index; generating them not counted)`,
   });
 
   const { patterns: complex, triggers } = complexPatterns(complexCount);
