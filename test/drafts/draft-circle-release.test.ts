@@ -1,0 +1,57 @@
+// The end of the story: what an analyst publishes from a draft reaches the circle's members that
+// accepted its terms, through the ordinary TAXII read path and release decision, and no one else.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { LightMyRequestResponse } from 'fastify';
+import { authorization, ORG, startCircleApiNode, type CircleApiNode, type Caller } from '../api/circle-api-kit.ts';
+import { TAXII } from '../taxii/taxii-test-kit.ts';
+import type { StixObject } from '../../src/stix/types.ts';
+
+function expectStatus(response: LightMyRequestResponse, status: number): LightMyRequestResponse {
+  assert.equal(response.statusCode, status, response.body.slice(0, 600));
+  return response;
+}
+
+async function circleObjects(node: CircleApiNode, caller: Caller): Promise<{ status: number; objects: StixObject[] }> {
+  const response = await node.app.inject({ method: 'GET', url: '/taxii2/api/collections/wide/objects/', headers: { authorization: authorization(caller), accept: TAXII } });
+  return { status: response.statusCode, objects: response.statusCode === 200 ? (response.json<{ objects?: StixObject[] }>().objects ?? []) : [] };
+}
+
+describe('a published draft in its circle', () => {
+  let node: CircleApiNode;
+  before(async () => {
+    node = await startCircleApiNode(['wide']);
+    expectStatus(await node.call('admin', 'POST', '/api/circles', { id: 'wide', name: 'Wide', kind: 'tacit', visibility: 'open', default_tlp: 'amber', valid_until: '2099-01-01T00:00:00Z' }), 201);
+    expectStatus(await node.call('admin', 'POST', '/api/circles/wide/members', { organisation_id: ORG.bank, role: 'consumer' }), 200);
+    expectStatus(await node.call('admin', 'POST', '/api/circles/wide/members', { organisation_id: ORG.ngo, role: 'consumer' }), 200);
+    const terms = {
+      scope: { types: ['report', 'indicator', 'relationship', 'ipv4-addr', 'domain-name'] },
+      highest_tlp: 'amber',
+      onward_sharing: 'none',
+      attribution: 'keep',
+      expectations: { permitted_actions: 'none', affected_party_notifications: 'may', provider_attribution: 'may' },
+      end_rule: 'retain',
+    };
+    expectStatus(await node.call('admin', 'POST', '/api/circles/wide/agreements', { terms }), 201);
+    expectStatus(await node.call('bank', 'POST', '/api/circles/wide/accept', { version: 1 }), 200);
+    // The NGO is a member but has not accepted the terms: it receives nothing.
+  });
+  after(() => node.close());
+
+  it('reaches the members that accepted the terms, with its TLP, and no one else', async () => {
+    const made = expectStatus(await node.call('analyst', 'POST', '/api/drafts', { text: '# Dusk\nThe loader called 45.77.12.9 and dusk-c2[.]net.\n' }), 201).json<{ id: string; items: { id: string }[] }>();
+    for (const item of made.items) expectStatus(await node.call('analyst', 'POST', `/api/drafts/${made.id}/items/${item.id}`, { decision: 'accept' }), 200);
+    expectStatus(await node.call('admin', 'POST', `/api/drafts/${made.id}/publish`, { circle: 'wide', tlp: 'green' }), 201);
+
+    const bank = await circleObjects(node, 'bank');
+    assert.equal(bank.status, 200);
+    const patterns = bank.objects.filter((object) => object.type === 'indicator').map((object) => object['pattern']).sort();
+    assert.deepEqual(patterns, ["[domain-name:value = 'dusk-c2.net']", "[ipv4-addr:value = '45.77.12.9']"]);
+    assert.ok(bank.objects.some((object) => object.type === 'report'));
+
+    const ngo = await circleObjects(node, 'ngo');
+    assert.equal(ngo.objects.length, 0, 'a member that has not accepted the terms receives nothing');
+    const stranger = await circleObjects(node, 'stranger');
+    assert.equal(stranger.objects.length, 0);
+  });
+});
