@@ -188,9 +188,77 @@ export interface WorkerRequest {
   readonly options: PipelineOptions;
 }
 
+/**
+ * The versions of a batch as columns, the JSON texts joined by newlines (neither JSON.stringify nor a
+ * line in its form holds a raw newline): copying between threads costs per object and per key, and
+ * one object per version made the copy cost more than the SQL it feeds.
+ */
+export interface PackedVersions {
+  readonly ids: string[];
+  readonly types: string[];
+  readonly versions: string[];
+  readonly specVersions: string[];
+  readonly revoked: Uint8Array;
+  readonly json: string;
+  readonly names: (string | null)[];
+  readonly descriptions: (string | null)[];
+  readonly aliases: (string | null)[];
+}
+
+export function packVersions(prepared: readonly PreparedVersion[]): PackedVersions {
+  const count = prepared.length;
+  const packed: PackedVersions = {
+    ids: new Array<string>(count),
+    types: new Array<string>(count),
+    versions: new Array<string>(count),
+    specVersions: new Array<string>(count),
+    revoked: new Uint8Array(count),
+    json: '',
+    names: new Array<string | null>(count),
+    descriptions: new Array<string | null>(count),
+    aliases: new Array<string | null>(count),
+  };
+  const texts = new Array<string>(count);
+  for (let index = 0; index < count; index += 1) {
+    const version = prepared[index] as PreparedVersion;
+    if (version.json.includes('\n')) throw new Error(`the JSON text of ${version.id} holds a raw newline`);
+    packed.ids[index] = version.id;
+    packed.types[index] = version.type;
+    packed.versions[index] = version.version;
+    packed.specVersions[index] = version.specVersion;
+    packed.revoked[index] = version.revoked ? 1 : 0;
+    texts[index] = version.json;
+    packed.names[index] = version.text?.name ?? null;
+    packed.descriptions[index] = version.text?.description ?? null;
+    packed.aliases[index] = version.text?.aliases ?? null;
+  }
+  return { ...packed, json: texts.join('\n') };
+}
+
+export function unpackVersions(packed: PackedVersions): PreparedVersion[] {
+  const count = packed.ids.length;
+  const texts = count === 0 ? [] : packed.json.split('\n');
+  const versions = new Array<PreparedVersion>(count);
+  for (let index = 0; index < count; index += 1) {
+    const name = packed.names[index] ?? null;
+    const description = packed.descriptions[index] ?? null;
+    const aliases = packed.aliases[index] ?? null;
+    versions[index] = {
+      id: packed.ids[index] as string,
+      type: packed.types[index] as string,
+      version: packed.versions[index] as string,
+      specVersion: packed.specVersions[index] as string,
+      revoked: packed.revoked[index] === 1,
+      json: texts[index] as string,
+      text: name === null && description === null && aliases === null ? undefined : { name, description, aliases },
+    };
+  }
+  return versions;
+}
+
 /** Worker → caller. */
 export type WorkerMessage =
-  | { readonly kind: 'batch'; readonly batch: PreparedBatch }
+  | { readonly kind: 'batch'; readonly batch: Omit<PreparedBatch, 'versions'>; readonly packed: PackedVersions }
   | { readonly kind: 'done' }
   | { readonly kind: 'error'; readonly code: string | undefined; readonly message: string; readonly stack: string | undefined };
 
@@ -247,7 +315,7 @@ export async function* prepareImportBatchesInWorker(inputs: readonly ImportInput
         return;
       }
       if (message.kind === 'error') throw rebuildError(message);
-      yield message.batch;
+      yield { ...message.batch, versions: unpackVersions(message.packed) };
       worker.postMessage({ credit: 1 } satisfies WorkerCredit);
     }
   } finally {

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isEntenteError } from '../errors/entente-error.ts';
-import { prepareImportBatches, type WorkerCredit, type WorkerMessage, type WorkerRequest } from './import-pipeline.ts';
+import { packVersions, prepareImportBatches, type WorkerCredit, type WorkerMessage, type WorkerRequest } from './import-pipeline.ts';
 
 /**
  * The worker side of prepareImportBatchesInWorker: prepares the batches of `workerData` in order and
@@ -28,7 +28,8 @@ export async function serveImport(): Promise<void> {
         });
       }
       credit -= 1;
-      post({ kind: 'batch', batch });
+      const { versions, ...rest } = batch;
+      post({ kind: 'batch', batch: rest, packed: packVersions(versions) });
     }
     post({ kind: 'done' });
   } catch (error) {
