@@ -85,7 +85,11 @@ export function proposeDraft(report: ReportForDraft, now: Date, tags?: TagResult
 
 /** Stores the draft a report proposes. */
 export async function createDraft(deps: Pick<DraftDeps, 'store' | 'clock'>, report: ReportForDraft): Promise<Draft> {
-  return deps.store.createDraft(proposeDraft(report, deps.clock()));
+  const draft = proposeDraft(report, deps.clock());
+  // The same file again (a colleague drafted it, or it came by two routes): say so, do not refuse.
+  const earlier = (await deps.store.listDrafts()).filter((summary) => summary.source.sha256 === draft.source.sha256).map((summary) => summary.id);
+  const warnings = earlier.length === 0 ? draft.warnings : [...draft.warnings, `the same file (SHA-256) is already draft ${earlier.slice(0, 5).join(', ')}`];
+  return deps.store.createDraft({ ...draft, warnings });
 }
 
 /** Reads a report's bytes (any supported format), extracts, tags and stores the draft: the console's upload. */

@@ -70,10 +70,12 @@ describe('/api/drafts', () => {
   });
 
   it('accepts plain text too, and lists and shows drafts', async () => {
-    const made = expectStatus(await analyst(node, 'POST', '/api/drafts', { text: '# Dusk\nThe loader called 45.77.12.9.\n' }), 201).json<DraftJson>();
+    const made = expectStatus(await analyst(node, 'POST', '/api/drafts', { text: '# Dusk\nThe loader called 45.77.12.9.\n' }), 201).json<DraftJson & { warnings: string[] }>();
     assert.equal(made.title, 'Dusk');
+    const again = expectStatus(await analyst(node, 'POST', '/api/drafts', { filename: 'dusk.txt', content_base64: Buffer.from('# Dusk\nThe loader called 45.77.12.9.\n').toString('base64') }), 201).json<DraftJson & { warnings: string[] }>();
+    assert.deepEqual(again.warnings, [`the same file (SHA-256) is already draft ${made.id}`]);
     const list = expectStatus(await analyst(node, 'GET', '/api/drafts'), 200).json<{ drafts: { id: string }[] }>();
-    assert.deepEqual(list.drafts.map((d) => d.id), [made.id, draft.id]);
+    assert.deepEqual(list.drafts.map((d) => d.id), [again.id, made.id, draft.id]);
     const shown = expectStatus(await analyst(node, 'GET', `/api/drafts/${made.id}?text=true`), 200).json<DraftJson>();
     assert.equal(shown.text, '# Dusk\nThe loader called 45.77.12.9.\n');
   });
