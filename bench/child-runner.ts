@@ -103,7 +103,7 @@ export interface ServerChild {
 }
 
 /** Starts `entente start --port 0` on `dataDir` as its own process and waits for its "listening on" line. */
-export async function startServerChild(dataDir: string, options: { label: string; timeoutMs: number }): Promise<ServerChild> {
+export async function startServerChild(dataDir: string, options: { label: string; timeoutMs: number; workers?: number }): Promise<ServerChild> {
   const nodeArgs = [
     '--import',
     'tsx',
@@ -118,6 +118,7 @@ export async function startServerChild(dataDir: string, options: { label: string
     '0',
     '--log-level',
     'warn',
+    ...(options.workers !== undefined && options.workers > 1 ? ['--workers', String(options.workers)] : []),
   ];
   const child = spawn(process.execPath, nodeArgs, { cwd: repoRoot, env: childEnv(), stdio: ['ignore', 'inherit', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));

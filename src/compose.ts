@@ -118,7 +118,15 @@ function writeSecretFile(path: string, secret: string): void {
   }
 }
 
-export async function startNode(config: NodeConfig): Promise<RunningNode> {
+export interface StartNodeOptions {
+  /**
+   * Run the every-minute sweep that queues recall notices of circles that reached their end (on by
+   * default). With several worker processes only one runs it.
+   */
+  readonly sweepRecalls?: boolean;
+}
+
+export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
   const node = await openNode(config);
   const logger = pino({ level: config.logLevel, base: { node: node.identity.homeOrganisation['name'] } });
   try {
@@ -138,9 +146,11 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     const sweep = (): void => {
       queueRecallsOfEndedCircles(circleDeps).catch((error: unknown) => logger.error({ err: error }, 'queueing recall notices of ended circles failed'));
     };
-    sweep();
-    const sweeper = setInterval(sweep, 60_000);
-    sweeper.unref();
+    const sweeper = options.sweepRecalls === false ? undefined : setInterval(sweep, 60_000);
+    if (sweeper !== undefined) {
+      sweep();
+      sweeper.unref();
+    }
     return {
       ...node,
       app,

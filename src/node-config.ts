@@ -13,6 +13,8 @@ export interface NodeConfig {
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** Plain HTTP on a non-loopback address, acknowledged because a TLS proxy sits in front. */
   readonly insecureHttp: boolean;
+  /** HTTP worker processes sharing the port and the database (node:cluster); 1 serves from this process. */
+  readonly workers: number;
 }
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -33,6 +35,7 @@ export const settingNames = {
   tlsCert: 'ENTENTE_TLS_CERT',
   tlsKey: 'ENTENTE_TLS_KEY',
   insecureHttp: 'ENTENTE_INSECURE_HTTP',
+  workers: 'ENTENTE_WORKERS',
 } as const;
 
 export const configDefaults = {
@@ -42,7 +45,11 @@ export const configDefaults = {
   logLevel: 'info' as LogLevel,
   maxBodyBytes: 64 * 1024 * 1024,
   maxJsonDepth: 64,
+  workers: 1,
 };
+
+/** More workers than this gain nothing and only multiply SQLite connections. */
+export const MAX_WORKERS = 64;
 
 export function settingsFromEnvironment(env: Readonly<Record<string, string | undefined>>): RawSettings {
   const settings: RawSettings = {};
@@ -81,6 +88,7 @@ export function resolveNodeConfig(sources: readonly RawSettings[], defaultOrgNam
     maxJsonDepth: integer(merged.maxJsonDepth, 'maxJsonDepth', 4, 1024) ?? configDefaults.maxJsonDepth,
     tls: tlsCert !== undefined && tlsKey !== undefined ? { certFile: tlsCert, keyFile: tlsKey } : undefined,
     insecureHttp,
+    workers: integer(merged.workers, 'workers', 1, MAX_WORKERS) ?? configDefaults.workers,
   };
   if (config.orgName.trim() === '') throw invalid('orgName', 'the organisation name must not be empty');
   if (!isLoopback(config.host) && config.tls === undefined && !config.insecureHttp) {

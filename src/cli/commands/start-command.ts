@@ -1,7 +1,10 @@
 import { Command } from 'commander';
 import type { CliIo } from '../cli-context.ts';
 import { writeLine } from '../cli-context.ts';
-import { loadNodeConfig, startNode } from '../../compose.ts';
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { loadNodeConfig, openNode, startNode, type RunningNode } from '../../compose.ts';
+import type { NodeConfig } from '../../node-config.ts';
 import type { RawSettings } from '../../node-config.ts';
 
 interface StartOptions {
@@ -13,6 +16,7 @@ interface StartOptions {
   config?: string;
   tlsCert?: string;
   tlsKey?: string;
+  workers?: string;
 }
 
 export function startCommand(io: CliIo): Command {
@@ -26,6 +30,7 @@ export function startCommand(io: CliIo): Command {
     .option('--config <file>', 'JSON config file with the same settings (env ENTENTE_CONFIG)')
     .option('--tls-cert <file>', 'TLS certificate (PEM); required to listen beyond loopback')
     .option('--tls-key <file>', 'TLS private key (PEM)')
+    .option('--workers <n>', `HTTP worker processes sharing the port and the database (env ENTENTE_WORKERS; default 1; this machine has ${availableParallelism()} CPUs)`)
     .addHelpText(
       'after',
       '\nExample:\n  $ entente start --port 8443 --org-name "CERT-EU" --data /var/lib/entente\n\n' +
@@ -42,21 +47,93 @@ export function startCommand(io: CliIo): Command {
         ...(options.config !== undefined ? { config: options.config } : {}),
         ...(options.tlsCert !== undefined ? { tlsCert: options.tlsCert } : {}),
         ...(options.tlsKey !== undefined ? { tlsKey: options.tlsKey } : {}),
+        ...(options.workers !== undefined ? { workers: options.workers } : {}),
       };
       const config = loadNodeConfig(flags, io.env);
+      if (cluster.isWorker) {
+        // A worker of `--workers N`: serve, and tell the primary where.
+        const node = await startNode(config, { sweepRecalls: cluster.worker?.id === 1 });
+        process.send?.({ entente: 'listening', url: node.url });
+        await untilStopped(node, WORKER_STOP_GRACE_MS);
+        // A worker's server may wait on a keep-alive connection the primary handed it; every write
+        // is a committed transaction already, so leaving now loses nothing.
+        process.exit(0);
+      }
+      if (config.workers > 1) {
+        await runWorkers(io, config);
+        return;
+      }
       const node = await startNode(config);
       if (node.adminTokenPath !== undefined) {
         writeLine(io.stderr, `New node: admin token written to ${node.adminTokenPath} (mode 0600)`);
       }
       writeLine(io.stderr, `Entente node "${config.orgName}" listening on ${node.url} (TAXII discovery: ${node.url}/taxii2/)`);
-      await new Promise<void>((resolveStop) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          void node.close().then(resolveStop, resolveStop);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await untilStopped(node);
     });
+}
+
+/** How long a worker lets open connections finish after SIGTERM before it exits anyway. */
+const WORKER_STOP_GRACE_MS = 3000;
+
+function untilStopped(node: RunningNode, graceMs?: number): Promise<void> {
+  return new Promise<void>((resolveStop) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      if (graceMs !== undefined) setTimeout(resolveStop, graceMs).unref();
+      void node.close().then(resolveStop, resolveStop);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+/**
+ * `--workers N`: the first start (database, home organisation, admin token) happens here, once;
+ * then N processes serve the same port (node:cluster) over the same SQLite database (WAL lets them
+ * read at once; writes take the write lock in turn, and every invariant — date_added order, the
+ * audit chain — is kept inside a write transaction). A worker that dies is replaced.
+ */
+async function runWorkers(io: CliIo, config: NodeConfig): Promise<void> {
+  const opened = await openNode(config);
+  if (opened.adminTokenPath !== undefined) writeLine(io.stderr, `New node: admin token written to ${opened.adminTokenPath} (mode 0600)`);
+  await opened.close();
+  let stopping = false;
+  let announced = false;
+  const fork = (): void => {
+    const worker = cluster.fork();
+    worker.on('message', (message: unknown) => {
+      const url = typeof message === 'object' && message !== null && 'url' in message ? String((message as { url: unknown }).url) : undefined;
+      if (url === undefined || announced) return;
+      announced = true;
+      writeLine(io.stderr, `Entente node "${config.orgName}" listening on ${url} with ${config.workers} workers (TAXII discovery: ${url}/taxii2/)`);
+    });
+  };
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    writeLine(io.stderr, `entente: worker ${worker.process.pid ?? '?'} exited (${signal ?? code}); starting another`);
+    fork();
+  });
+  for (let n = 0; n < config.workers; n += 1) fork();
+  await new Promise<void>((resolveStop) => {
+    const stop = (): void => {
+      stopping = true;
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      const workers = Object.values(cluster.workers ?? {});
+      let running = workers.length;
+      if (running === 0) resolveStop();
+      for (const worker of workers) {
+        worker?.once('exit', () => {
+          running -= 1;
+          if (running === 0) resolveStop();
+        });
+        // The signal itself, not worker.kill(): that disconnects first, and a disconnecting worker
+        // waits for every keep-alive connection to close before its own shutdown can end them.
+        worker?.process.kill('SIGTERM');
+      }
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
 }
