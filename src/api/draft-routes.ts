@@ -151,6 +151,6 @@ export function registerDraftRoutes(app: FastifyInstance, deps: DraftDeps): void
       rejectPending,
       access: (collectionId) => decideCollectionAccess(recipient, collectionId, 'collection-write'),
     });
-    return sendJson(reply, 201, { publication: publicationJson(outcome.publication), added: outcome.added, duplicate: outcome.duplicate, report: outcome.report });
+    return sendJson(reply, 201, { publication: publicationJson(outcome.publication), added: outcome.added, duplicate: outcome.duplicate, warnings: outcome.warnings, report: outcome.report });
   });
 }

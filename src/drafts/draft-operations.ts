@@ -10,7 +10,7 @@ import { readDocument } from '../documents/read-document.ts';
 import { EntenteError } from '../errors/entente-error.ts';
 import { extractObservables, type Observable } from '../extract/extract-observables.ts';
 import { loadExtractData } from '../extract/load-extract-data.ts';
-import { isTlpLevel, TLP_LEVELS, type TlpLevel } from '../policy/tlp.ts';
+import { isTlpLevel, TLP_LEVELS, tlpRank, type TlpLevel } from '../policy/tlp.ts';
 import type { StixObject } from '../stix/types.ts';
 import { ingest } from '../store/ingest.ts';
 import type { ObjectStore } from '../store/object-store.ts';
@@ -158,6 +158,26 @@ export interface PublishOutcome {
   readonly duplicate: number;
   readonly report: StixObject;
   readonly objects: readonly StixObject[];
+  /** What the circle's latest terms keep from its members (TLP above the ceiling, types out of scope). */
+  readonly warnings: readonly string[];
+}
+
+/** What members of the circle will not receive under its latest terms, in words (publishing goes ahead). */
+async function scopeWarnings(deps: DraftDeps, circleId: string | undefined, tlp: TlpLevel, objects: readonly StixObject[]): Promise<string[]> {
+  if (circleId === undefined) return [];
+  const state = await deps.store.getAgreementState(circleId);
+  const latest = state.agreements.reduce<(typeof state.agreements)[number] | undefined>((best, agreement) => (best === undefined || agreement.version > best.version ? agreement : best), undefined);
+  if (latest === undefined) return [`circle ${circleId} has no agreement yet: no member receives anything until one is accepted`];
+  const warnings: string[] = [];
+  if (tlpRank(tlp) > tlpRank(latest.terms.highestTlp)) {
+    warnings.push(`TLP:${tlp.toUpperCase()} is above the highest TLP of circle ${circleId}'s terms (TLP:${latest.terms.highestTlp.toUpperCase()}): no member receives it`);
+  }
+  const outside = new Map<string, number>();
+  for (const object of objects) if (!latest.terms.scope.types.includes(object.type)) outside.set(object.type, (outside.get(object.type) ?? 0) + 1);
+  if (outside.size > 0) {
+    warnings.push(`the terms of circle ${circleId} (version ${latest.version}) leave out ${[...outside].map(([type, count]) => `${type} (${count})`).join(', ')}: members do not receive those objects`);
+  }
+  return warnings;
 }
 
 async function resolveTarget(deps: DraftDeps, request: PublishRequest, now: Date): Promise<{ collectionId: string; circleId?: string; tlp: TlpLevel }> {
@@ -283,7 +303,8 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
       objectIds: publication.objects.map((object) => object.id),
     };
     await deps.store.markDraftPublished(draft.id, record, decidedNow);
-    return { publication: record, added: result.accepted, duplicate: result.duplicate, report: publication.report, objects: publication.objects };
+    const warnings = await scopeWarnings(deps, target.circleId, target.tlp, publication.objects);
+    return { publication: record, added: result.accepted, duplicate: result.duplicate, report: publication.report, objects: publication.objects, warnings };
   });
 }
 

@@ -41,7 +41,8 @@ describe('a published draft in its circle', () => {
   it('reaches the members that accepted the terms, with its TLP, and no one else', async () => {
     const made = expectStatus(await node.call('analyst', 'POST', '/api/drafts', { text: '# Dusk\nThe loader called 45.77.12.9 and dusk-c2[.]net.\n' }), 201).json<{ id: string; items: { id: string }[] }>();
     for (const item of made.items) expectStatus(await node.call('analyst', 'POST', `/api/drafts/${made.id}/items/${item.id}`, { decision: 'accept' }), 200);
-    expectStatus(await node.call('admin', 'POST', `/api/drafts/${made.id}/publish`, { circle: 'wide', tlp: 'green' }), 201);
+    const published = expectStatus(await node.call('admin', 'POST', `/api/drafts/${made.id}/publish`, { circle: 'wide', tlp: 'green' }), 201);
+    assert.deepEqual(published.json<{ warnings: string[] }>().warnings, [], 'everything published is within the terms');
 
     const bank = await circleObjects(node, 'bank');
     assert.equal(bank.status, 200);
@@ -53,5 +54,17 @@ describe('a published draft in its circle', () => {
     assert.equal(ngo.objects.length, 0, 'a member that has not accepted the terms receives nothing');
     const stranger = await circleObjects(node, 'stranger');
     assert.equal(stranger.objects.length, 0);
+  });
+
+  it('says what the terms keep from the members: a TLP above their ceiling, types out of their scope', async () => {
+    const made = expectStatus(await node.call('analyst', 'POST', '/api/drafts', { text: '# Dawn\nThe loader exploited CVE-2026-12345 from 45.77.12.10.\n' }), 201).json<{ id: string; items: { id: string }[] }>();
+    for (const item of made.items) expectStatus(await node.call('analyst', 'POST', `/api/drafts/${made.id}/items/${item.id}`, { decision: 'accept' }), 200);
+    const published = expectStatus(await node.call('admin', 'POST', `/api/drafts/${made.id}/publish`, { circle: 'wide', tlp: 'red' }), 201);
+    const warnings = published.json<{ warnings: string[] }>().warnings;
+    assert.equal(warnings.length, 2, JSON.stringify(warnings));
+    assert.match(warnings[0] ?? '', /TLP:RED is above the highest TLP of circle wide's terms \(TLP:AMBER\)/);
+    assert.match(warnings[1] ?? '', /leave out vulnerability \(1\)/);
+    const bank = await circleObjects(node, 'bank');
+    assert.equal(bank.objects.some((object) => object['pattern'] === "[ipv4-addr:value = '45.77.12.10']"), false, 'RED above the ceiling reaches no one');
   });
 });

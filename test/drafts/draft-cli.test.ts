@@ -96,6 +96,7 @@ describe('entente extract → entente draft → a circle', () => {
     const outcome = JSON.parse(run.stdout) as { publication: { collection_id: string; circle_id: string; report_id: string; tlp: string; object_ids: string[] }; added: number; duplicate: number };
     assert.deepEqual([outcome.publication.circle_id, outcome.publication.tlp], ['wide', 'amber']);
     assert.equal(outcome.added + outcome.duplicate, outcome.publication.object_ids.length, 'ingest refused nothing');
+    assert.match(run.stderr, /warning: circle wide has no agreement yet: no member receives anything/);
 
     const objects = await collectionObjects(data, outcome.publication.collection_id);
     for (const object of objects) assert.deepEqual(validateStixObject(object).issues.filter((issue) => issue.severity === 'error'), [], object.id);

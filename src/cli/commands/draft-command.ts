@@ -238,8 +238,9 @@ export function draftCommand(io: CliIo): Command {
           ...(options.name === undefined ? {} : { name: options.name }),
           rejectPending: options.rejectPending === true,
         });
+        for (const warning of outcome.warnings) writeLine(io.stderr, `entente: warning: ${warning}`);
         if (options.json === true) {
-          writeLine(io.stdout, JSON.stringify({ draft: draftId, publication: publicationJson(outcome.publication), added: outcome.added, duplicate: outcome.duplicate, report: outcome.report }));
+          writeLine(io.stdout, JSON.stringify({ draft: draftId, publication: publicationJson(outcome.publication), added: outcome.added, duplicate: outcome.duplicate, warnings: outcome.warnings, report: outcome.report }));
           return;
         }
         const where = outcome.publication.circleId === undefined ? `collection ${outcome.publication.collectionId}` : `circle ${outcome.publication.circleId}`;
