@@ -104,8 +104,17 @@ function fnv(text: string): number {
   return h;
 }
 
-function hex(n: number, digits: number): string {
-  return (n >>> 0).toString(16).padStart(digits, '0');
+/** Two hex digits per byte value: Number#toString(16) is slow on numbers beyond 31 bits. */
+const hexBytes = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+function hex8(n: number): string {
+  return (hexBytes[(n >>> 24) & 255] as string) + (hexBytes[(n >>> 16) & 255] as string) + (hexBytes[(n >>> 8) & 255] as string) + (hexBytes[n & 255] as string);
+}
+
+/** The four 32-bit words of an `indicator--<uuid>` matched by uuidPattern. */
+function uuidWordsOf(m: RegExpExecArray): [number, number, number, number] {
+  const [, a, b, c, d, e] = m as unknown as [string, string, string, string, string, string];
+  return [parseInt(a, 16), parseInt(b + c, 16), parseInt(d + e.slice(0, 4), 16), parseInt(e.slice(4), 16)];
 }
 
 export class BulkMatcher {
@@ -442,9 +451,18 @@ export class BulkMatcher {
 
   private findSlot(id: string): number | undefined {
     const mask = this.idTable.length - 1;
-    for (let i = this.idHash(id) & mask; this.idTable[i] !== 0; i = (i + 1) & mask) {
+    const m = uuidPattern.exec(id);
+    const words = m === null ? undefined : uuidWordsOf(m);
+    const hash = words === undefined ? fnv(id) : (words[0] as number) | 0;
+    for (let i = hash & mask; this.idTable[i] !== 0; i = (i + 1) & mask) {
       const entry = this.idTable[i] as number;
-      if (entry > 0 && this.alive[entry - 1] === 1 && this.idOf(entry - 1) === id) return entry - 1;
+      if (entry <= 0 || this.alive[entry - 1] !== 1) continue;
+      const slot = entry - 1;
+      if (words === undefined) {
+        if (this.otherIds.get(slot) === id) return slot;
+      } else if (!this.otherIds.has(slot) && this.uuidWords[slot * 4] === words[0] && this.uuidWords[slot * 4 + 1] === words[1] && this.uuidWords[slot * 4 + 2] === words[2] && this.uuidWords[slot * 4 + 3] === words[3]) {
+        return slot;
+      }
     }
     return undefined;
   }
@@ -476,13 +494,8 @@ export class BulkMatcher {
     if (this.slots === this.capacity) this.grow();
     const slot = this.slots++;
     const m = uuidPattern.exec(id);
-    if (m !== null) {
-      const [, a, b, c, d, e] = m as unknown as [string, string, string, string, string, string];
-      this.uuidWords[slot * 4] = parseInt(a, 16);
-      this.uuidWords[slot * 4 + 1] = parseInt(b + c, 16);
-      this.uuidWords[slot * 4 + 2] = parseInt(d + e.slice(0, 4), 16);
-      this.uuidWords[slot * 4 + 3] = parseInt(e.slice(4), 16);
-    } else this.otherIds.set(slot, id);
+    if (m !== null) this.uuidWords.set(uuidWordsOf(m), slot * 4);
+    else this.otherIds.set(slot, id);
     this.confidences[slot] = confidence === undefined ? -1 : Math.max(0, Math.min(100, Math.round(confidence)));
     this.alive[slot] = 1;
     this.live++;
@@ -508,10 +521,10 @@ export class BulkMatcher {
     const other = this.otherIds.get(slot);
     if (other !== undefined) return other;
     const w = this.uuidWords;
-    const a = hex(w[slot * 4] as number, 8);
-    const bc = hex(w[slot * 4 + 1] as number, 8);
-    const de = hex(w[slot * 4 + 2] as number, 8);
-    const e = hex(w[slot * 4 + 3] as number, 8);
+    const a = hex8(w[slot * 4] as number);
+    const bc = hex8(w[slot * 4 + 1] as number);
+    const de = hex8(w[slot * 4 + 2] as number);
+    const e = hex8(w[slot * 4 + 3] as number);
     return `indicator--${a}-${bc.slice(0, 4)}-${bc.slice(4)}-${de.slice(0, 4)}-${de.slice(4)}${e}`;
   }
 
