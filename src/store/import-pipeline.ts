@@ -270,17 +270,25 @@ export interface WorkerCredit {
 /** Batches the worker may have prepared ahead of the store: one being written, one ready. */
 const batchesAhead = 2;
 
+/** Batches prepared by a worker thread that started at once; `close` stops it (iterating to the end does too). */
+export interface WorkerBatches extends AsyncIterable<PreparedBatch> {
+  readonly inputs: readonly ImportInput[];
+  close(): Promise<void>;
+}
+
 /**
- * The same batches as prepareImportBatches, prepared by a worker thread that keeps at most
- * `batchesAhead` batches ahead of the caller. Ending the iteration early (a store error, a break)
- * stops the worker. An error in the worker is rethrown here: an EntenteError keeps its code.
+ * The same batches as prepareImportBatches, prepared by a worker thread that starts now (so that it
+ * loads and reads while the caller still opens the store) and keeps at most `batchesAhead` batches
+ * ahead of the caller. Ending the iteration early (a store error, a break) stops the worker. An error
+ * in the worker is rethrown to the iteration: an EntenteError keeps its code.
  */
-export async function* prepareImportBatchesInWorker(inputs: readonly ImportInput[], options: PipelineOptions): AsyncGenerator<PreparedBatch> {
+export function prepareImportBatchesInWorker(inputs: readonly ImportInput[], options: PipelineOptions): WorkerBatches {
   const request: WorkerRequest = { inputs, options };
   const worker = startWorker(request);
   const queue: WorkerMessage[] = [];
   let wake: (() => void) | undefined;
   let failure: Error | undefined;
+  let closed: Promise<void> | undefined;
   const notify = (): void => {
     const resume = wake;
     wake = undefined;
@@ -299,29 +307,39 @@ export async function* prepareImportBatchesInWorker(inputs: readonly ImportInput
     queue.push({ kind: 'done' });
     notify();
   });
-  try {
-    worker.postMessage({ credit: batchesAhead } satisfies WorkerCredit);
-    for (;;) {
-      const message = queue.shift();
-      if (message === undefined) {
-        if (failure !== undefined) throw failure;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        continue;
+  worker.postMessage({ credit: batchesAhead } satisfies WorkerCredit);
+  const close = (): Promise<void> => {
+    closed ??= (async () => {
+      worker.removeAllListeners('message');
+      await worker.terminate();
+    })();
+    return closed;
+  };
+  async function* iterate(): AsyncGenerator<PreparedBatch> {
+    try {
+      for (;;) {
+        if (closed !== undefined) throw new Error('the import worker was stopped');
+        const message = queue.shift();
+        if (message === undefined) {
+          if (failure !== undefined) throw failure;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+          continue;
+        }
+        if (message.kind === 'done') {
+          if (failure !== undefined) throw failure;
+          return;
+        }
+        if (message.kind === 'error') throw rebuildError(message);
+        yield { ...message.batch, versions: unpackVersions(message.packed) };
+        worker.postMessage({ credit: 1 } satisfies WorkerCredit);
       }
-      if (message.kind === 'done') {
-        if (failure !== undefined) throw failure;
-        return;
-      }
-      if (message.kind === 'error') throw rebuildError(message);
-      yield { ...message.batch, versions: unpackVersions(message.packed) };
-      worker.postMessage({ credit: 1 } satisfies WorkerCredit);
+    } finally {
+      await close();
     }
-  } finally {
-    worker.removeAllListeners('message');
-    await worker.terminate();
   }
+  return { inputs, close, [Symbol.asyncIterator]: iterate };
 }
 
 function rebuildError(message: { code: string | undefined; message: string; stack: string | undefined }): Error {

@@ -68,6 +68,17 @@ describe('import pipeline', () => {
     }
   });
 
+  it('entente import stops the worker it started early when the import cannot proceed (unknown collection)', async () => {
+    setImportPipelineMode('worker');
+    try {
+      const run = await entente(join(dir.path, 'data-missing'), ['import', join(dir.path, 'feed.jsonl'), '--collection', 'no-such-collection']);
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /ENT_COLLECTION_NOT_FOUND/);
+    } finally {
+      setImportPipelineMode('auto');
+    }
+  });
+
   it('entente import stores the same objects and prints the same report with and without the worker', async () => {
     const tree = join(dir.path, 'tree');
     mkdirSync(join(tree, 'sub'), { recursive: true });

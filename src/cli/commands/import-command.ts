@@ -7,7 +7,14 @@ import { withNode, writeLine } from '../cli-context.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
 import { findCollection } from '../../bootstrap-node.ts';
 import type { ImportRejection } from '../../store/prepare-import.ts';
-import { prepareImportBatches, prepareImportBatchesInWorker, type ImportInput, type PipelineOptions, type PreparedBatch } from '../../store/import-pipeline.ts';
+import {
+  prepareImportBatches,
+  prepareImportBatchesInWorker,
+  type ImportInput,
+  type PipelineOptions,
+  type PreparedBatch,
+  type WorkerBatches,
+} from '../../store/import-pipeline.ts';
 import { ingestPrepared } from '../../store/ingest.ts';
 import type { ObjectStore } from '../../store/object-store.ts';
 
@@ -75,46 +82,83 @@ export function importCommand(io: CliIo): Command {
     )
     .action(async (inputs: string[], options: ImportOptions) => {
       const files = inputs.flatMap((input) => expandInput(input));
-      await withNode(io, options, async (node) => {
-        const collection =
-          options.collection === undefined ? node.identity.defaultCollection : await findCollection(node.store, options.collection);
-        if (collection === undefined) {
-          throw new EntenteError('ENT_COLLECTION_NOT_FOUND', `no collection "${options.collection ?? ''}" (see entente collection list)`);
-        }
-        const totalBytes = files.reduce((sum, file) => sum + (file === '-' ? 0 : statSync(file).size), 0);
-        const bar = io.interactive && totalBytes >= progressThresholdBytes ? new SingleBar({ stream: io.stderr as NodeJS.WriteStream, format: 'importing [{bar}] {percentage}% | {value}/{total} bytes | {eta}s left' }) : undefined;
-        bar?.start(totalBytes, 0);
-        const totals: Totals = { accepted: 0, duplicate: 0, rejected: 0, warnings: 0 };
-        const sink: ImportSink = {
-          store: node.store,
-          collectionId: collection.id,
-          totals,
-          reportRejection: (input, rejection) => {
-            totals.rejected += 1;
-            if (options.quiet !== true) {
-              writeLine(io.stderr, `rejected ${input} ${rejection.where} ${rejection.id}: ${rejection.reason}`);
-            }
-          },
-          reportProblem: (input, message) => {
-            totals.rejected += 1;
-            if (options.quiet !== true) writeLine(io.stderr, `rejected ${input}: ${message}`);
-          },
-          advance: (bytes) => bar?.increment(bytes),
-        };
-        try {
-          await importInputs(io, files, sink);
-        } finally {
-          bar?.stop();
-        }
-        writeLine(
-          io.stdout,
-          `${totals.accepted} accepted, ${totals.duplicate} duplicate, ${totals.rejected} rejected` +
-            (totals.warnings > 0 ? ` (${totals.warnings} warnings)` : '') +
-            ` into collection ${collection.id}`,
-        );
-        if (totals.rejected > 0) io.outcome.partialFailure = true;
-      });
+      const plan = planImport(files);
+      // The worker loads the validator and reads the first files while the store opens.
+      const early = plan.firstRun.length > 0 && plan.useWorker ? prepareImportBatchesInWorker(plan.firstRun, pipelineOptions) : undefined;
+      try {
+        await importInto(io, options, files, plan, early);
+      } finally {
+        await early?.close();
+      }
     });
+}
+
+interface ImportPlan {
+  readonly useWorker: boolean;
+  /** The files before the first standard input or refused document: what the first run prepares. */
+  readonly firstRun: readonly ImportInput[];
+}
+
+function planImport(files: readonly string[]): ImportPlan {
+  const fileBytes = files.reduce((sum, file) => sum + (file === '-' ? 0 : statSync(file).size), 0);
+  const useWorker = pipelineMode === 'worker' || (pipelineMode === 'auto' && fileBytes >= workerThresholdBytes);
+  const firstRun: ImportInput[] = [];
+  for (const file of files) {
+    const input = fileInput(file);
+    if (input === undefined) break;
+    firstRun.push(input);
+  }
+  return { useWorker, firstRun };
+}
+
+/** A file as the pipeline reads it; undefined for standard input and for documents too large to read whole. */
+function fileInput(file: string): ImportInput | undefined {
+  if (file === '-') return undefined;
+  if (jsonLinesExtensions.has(extname(file).toLowerCase())) return { kind: 'lines', path: file };
+  const size = statSync(file).size;
+  return size > largestWholeDocument ? undefined : { kind: 'document', path: file, size };
+}
+
+async function importInto(io: CliIo, options: ImportOptions, files: readonly string[], plan: ImportPlan, early: WorkerBatches | undefined): Promise<void> {
+  await withNode(io, options, async (node) => {
+    const collection =
+      options.collection === undefined ? node.identity.defaultCollection : await findCollection(node.store, options.collection);
+    if (collection === undefined) {
+      throw new EntenteError('ENT_COLLECTION_NOT_FOUND', `no collection "${options.collection ?? ''}" (see entente collection list)`);
+    }
+    const totalBytes = files.reduce((sum, file) => sum + (file === '-' ? 0 : statSync(file).size), 0);
+    const bar = io.interactive && totalBytes >= progressThresholdBytes ? new SingleBar({ stream: io.stderr as NodeJS.WriteStream, format: 'importing [{bar}] {percentage}% | {value}/{total} bytes | {eta}s left' }) : undefined;
+    bar?.start(totalBytes, 0);
+    const totals: Totals = { accepted: 0, duplicate: 0, rejected: 0, warnings: 0 };
+    const sink: ImportSink = {
+      store: node.store,
+      collectionId: collection.id,
+      totals,
+      reportRejection: (input, rejection) => {
+        totals.rejected += 1;
+        if (options.quiet !== true) {
+          writeLine(io.stderr, `rejected ${input} ${rejection.where} ${rejection.id}: ${rejection.reason}`);
+        }
+      },
+      reportProblem: (input, message) => {
+        totals.rejected += 1;
+        if (options.quiet !== true) writeLine(io.stderr, `rejected ${input}: ${message}`);
+      },
+      advance: (bytes) => bar?.increment(bytes),
+    };
+    try {
+      await importInputs(io, files, sink, plan, early);
+    } finally {
+      bar?.stop();
+    }
+    writeLine(
+      io.stdout,
+      `${totals.accepted} accepted, ${totals.duplicate} duplicate, ${totals.rejected} rejected` +
+        (totals.warnings > 0 ? ` (${totals.warnings} warnings)` : '') +
+        ` into collection ${collection.id}`,
+    );
+    if (totals.rejected > 0) io.outcome.partialFailure = true;
+  });
 }
 
 /** A directory stands for every STIX document below it, in name order so that runs are repeatable. */
@@ -155,36 +199,40 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
  * the prepared batches in order: each batch's document problems, then its validation rejections,
  * then the store's outcomes, one transaction per batch.
  */
-async function importInputs(io: CliIo, files: readonly string[], sink: ImportSink): Promise<void> {
-  const fileBytes = files.reduce((sum, file) => sum + (file === '-' ? 0 : statSync(file).size), 0);
-  const useWorker = pipelineMode === 'worker' || (pipelineMode === 'auto' && fileBytes >= workerThresholdBytes);
+async function importInputs(io: CliIo, files: readonly string[], sink: ImportSink, plan: ImportPlan, early: WorkerBatches | undefined): Promise<void> {
   // Files are prepared in runs; standard input and refused files end a run, so that messages keep the order of the inputs.
   let run: ImportInput[] = [];
+  let first = true;
   const flush = async (): Promise<void> => {
-    if (run.length === 0) return;
     const inputs = run;
     run = [];
-    const batches = useWorker ? prepareImportBatchesInWorker(inputs, pipelineOptions) : prepareImportBatches(inputs, pipelineOptions);
+    const started = first ? early : undefined;
+    first = false;
+    if (inputs.length === 0) return;
+    if (started !== undefined && !sameInputs(started.inputs, inputs)) throw new Error('the import worker was started on other inputs');
+    const batches = started ?? (plan.useWorker ? prepareImportBatchesInWorker(inputs, pipelineOptions) : prepareImportBatches(inputs, pipelineOptions));
     for await (const batch of batches) await storeBatch(batch, sink);
   };
   for (const file of files) {
+    const input = fileInput(file);
+    if (input !== undefined) {
+      run.push(input);
+      continue;
+    }
+    await flush();
     if (file === '-') {
-      await flush();
       const text = await readAll(io.stdin);
       for await (const batch of prepareImportBatches([{ kind: 'text', label: 'standard input', text }], pipelineOptions)) await storeBatch(batch, sink);
-    } else if (jsonLinesExtensions.has(extname(file).toLowerCase())) {
-      run.push({ kind: 'lines', path: file });
     } else {
       const size = statSync(file).size;
-      if (size > largestWholeDocument) {
-        await flush();
-        sink.reportProblem(file, `${size} bytes is more than a single JSON document may hold here (500 MiB); write it as JSON lines (.jsonl) instead`);
-        continue;
-      }
-      run.push({ kind: 'document', path: file, size });
+      sink.reportProblem(file, `${size} bytes is more than a single JSON document may hold here (500 MiB); write it as JSON lines (.jsonl) instead`);
     }
   }
   await flush();
+}
+
+function sameInputs(a: readonly ImportInput[], b: readonly ImportInput[]): boolean {
+  return a.length === b.length && a.every((input, index) => JSON.stringify(input) === JSON.stringify(b[index]));
 }
 
 async function storeBatch(batch: PreparedBatch, sink: ImportSink): Promise<void> {
