@@ -13,6 +13,8 @@ interface Report {
 describe('entente extract', () => {
   const dir = temporaryDirectory('extract');
   after(() => dir.remove());
+  // Extraction creates drafts: keep them in a node of the test's own, never in ./data of the checkout.
+  const inNode = (args: string[]): ReturnType<typeof runEntente> => runEntente(args, { env: { ENTENTE_DATA: join(dir.path, 'node') } });
   const report = [
     'The actor staged payloads on hxxp://evil-c2[.]com/gate.php and 45.77.12[.]3 (T1071.001, T1059.001).',
     'Our write-up is on https://blog.vendor.example.net/apt and the RFC example https://example.com/docs.',
@@ -22,7 +24,7 @@ describe('entente extract', () => {
   writeFileSync(reportPath, report);
 
   it('prints one JSON object per file with refanged values and spans in the original text', async () => {
-    const run = await runEntente(['extract', reportPath, '--json']);
+    const run = await inNode(['extract', reportPath, '--json']);
     assert.equal(run.code, 0, run.stderr);
     const parsed = JSON.parse(run.stdout) as Report;
     assert.equal(parsed.file, reportPath);
@@ -38,7 +40,7 @@ describe('entente extract', () => {
   });
 
   it("keeps known-benign values with the reason, and suppresses the publisher's own links", async () => {
-    const run = await runEntente(['extract', reportPath, '--json', '--publisher', 'vendor.example.net']);
+    const run = await inNode(['extract', reportPath, '--json', '--publisher', 'vendor.example.net']);
     const parsed = JSON.parse(run.stdout) as Report;
     const example = parsed.observables.find((observable) => observable.value === 'https://example.com/docs');
     assert.match(example?.suppressed ?? '', /documentation/);
@@ -49,7 +51,7 @@ describe('entente extract', () => {
   });
 
   it('prints a readable table without --json', async () => {
-    const run = await runEntente(['extract', reportPath]);
+    const run = await inNode(['extract', reportPath]);
     assert.match(run.stdout, /report\.md \(markdown\): \d+ observables, \d+ suppressed/);
     assert.match(run.stdout, /ipv4-addr\t45\.77\.12\.3\t/);
     assert.match(run.stdout, /suppressed: /);
@@ -61,7 +63,7 @@ describe('entente extract', () => {
     const eml = new URL('phishing-report.eml', fixtures).pathname;
     const html = join(dir.path, 'advisory'); // no extension: recognised from the content
     writeFileSync(html, '<!doctype html><html><body><main><p>Beacon to cdn-lantern[.]org</p><script>"script-only.net"</script></main></body></html>');
-    const run = await runEntente(['extract', pdf, html, eml, '--json']);
+    const run = await inNode(['extract', pdf, html, eml, '--json']);
     assert.equal(run.code, 0, run.stderr);
     const [fromPdf, fromHtml, fromEml] = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as Report & { format: string });
     assert.equal(fromPdf?.format, 'pdf');
@@ -79,7 +81,7 @@ describe('entente extract', () => {
     writeFileSync(binary, Buffer.from([0x41, 0x00, 0x42]));
     const zip = join(dir.path, 'iocs.pdf');
     writeFileSync(zip, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00]));
-    const run = await runEntente([
+    const run = await inNode([
       'extract',
       join(dir.path, 'missing.txt'),
       new URL('encrypted.pdf', fixtures).pathname,
