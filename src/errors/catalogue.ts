@@ -112,6 +112,12 @@ export const errorCatalogue = {
   ENT_DRAFT_HOME_ONLY: { status: 403, title: "Drafts are the home organisation's own work; partner tokens cannot use them" },
   ENT_DRAFT_TARGET_INVALID: { status: 400, title: 'Publishing needs exactly one circle or collection, and a TLP 2.0 level' },
   ENT_DRAFT_PUBLICATION_REJECTED: { status: 500, title: 'An object built from the draft failed validation or was refused by the store; nothing was published' },
+
+  // Alerts: observations posted to the node, the alert stream, webhooks
+  ENT_OBSERVATIONS_INVALID: { status: 400, title: 'The observations body is neither JSON lines nor a JSON array of observations' },
+  ENT_WEBHOOK_EXISTS: { status: 409, title: 'A webhook with this name exists' },
+  ENT_WEBHOOK_NOT_FOUND: { status: 404, title: 'No webhook with this name' },
+  ENT_WEBHOOK_INVALID: { status: 400, title: 'The webhook URL, secret or minimum severity is invalid' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -4,6 +4,7 @@ import { EntenteError } from '../errors/entente-error.ts';
 import { registerSearchRoutes } from '../api/search-routes.ts';
 import { registerCircleRoutes } from '../api/circle-routes.ts';
 import { registerDraftRoutes } from '../api/draft-routes.ts';
+import { registerAlertingRoutes } from '../api/alerts-routes.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { parseJson } from '../stix/parse-json.ts';
 import type { JsonValue } from '../stix/types.ts';
@@ -134,6 +135,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   registerSearchRoutes(app, { store: deps.store, clock: deps.clock });
   registerCircleRoutes(app, { store: deps.store, clock: deps.clock, homeOrganisationId: deps.homeOrganisationId });
   registerDraftRoutes(app, { store: deps.store, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId });
+  registerAlertingRoutes(app, { store: deps.store, logger, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId });
 
   await app.ready();
   return app;

@@ -13,7 +13,7 @@ import type { Draft, DraftItem, DraftPublication, DraftSummary, NewDraft } from 
  * timestamps. They double as the keyset cursor for pagination.
  */
 export interface ObjectStore
-  extends CollectionStore, TokenStore, StatusStore, NodeMetaStore, OrganisationStore, CircleStore, AuditStore, RecallStore, DraftStore {
+  extends CollectionStore, TokenStore, StatusStore, NodeMetaStore, OrganisationStore, CircleStore, AuditStore, RecallStore, DraftStore, WebhookStore {
   /**
    * Adds validated objects to a collection in one transaction, together with the status record
    * when one is given, so that a status never reports an object that is not stored.
@@ -368,4 +368,38 @@ export interface DraftStore {
    */
   claimDraftPublication(draftId: string, claim: { readonly by: string; readonly at: string }, staleBefore: string): Promise<void>;
   releaseDraftPublication(draftId: string): Promise<void>;
+}
+
+// ---- Webhooks (alerts pushed to the home organisation's systems) ----
+
+export interface WebhookRecord {
+  readonly name: string;
+  readonly url: string;
+  /** HMAC-SHA256 key for X-Entente-Signature; never printed. */
+  readonly secret: string;
+  /** Alerts below this severity are not sent: low, medium or high. */
+  readonly minSeverity: 'low' | 'medium' | 'high';
+  readonly createdAt: string;
+}
+
+export interface WebhookDelivery {
+  readonly webhook: string;
+  readonly alertId: string;
+  readonly attempts: number;
+  readonly outcome: 'delivered' | 'failed';
+  /** The last HTTP status, when a response came back. */
+  readonly status: number | undefined;
+  readonly error: string | undefined;
+  readonly at: string;
+}
+
+export interface WebhookStore {
+  /** Throws ENT_WEBHOOK_EXISTS when the name is taken. */
+  addWebhook(webhook: WebhookRecord): Promise<void>;
+  listWebhooks(): Promise<WebhookRecord[]>;
+  /** Throws ENT_WEBHOOK_NOT_FOUND. */
+  removeWebhook(name: string): Promise<void>;
+  recordWebhookDelivery(delivery: WebhookDelivery): Promise<void>;
+  /** The latest deliveries, newest first. */
+  listWebhookDeliveries(query: { readonly webhook?: string; readonly limit: number }): Promise<WebhookDelivery[]>;
 }

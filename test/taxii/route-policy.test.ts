@@ -56,6 +56,10 @@ describe('route policies', () => {
       'GET /api/drafts/:draftId': 'authenticated',
       'POST /api/drafts/:draftId/items/:itemId': 'authenticated',
       'POST /api/drafts/:draftId/publish': 'authenticated',
+      // Alerts: authenticated; a partner's token gets the 404 of a missing route (home organisation only),
+      // and the stream sends only alerts whose indicator sits in a collection the token can read.
+      'POST /api/observations': 'authenticated',
+      'GET /api/alerts/stream': 'authenticated',
     });
   });
 

@@ -182,4 +182,26 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (draft_id, item_id)
   ) WITHOUT ROWID;
   `,
+  /* 6: webhooks that receive alerts, and the log of their deliveries */ `
+  CREATE TABLE webhooks (
+    name TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    -- The HMAC-SHA256 key the receiver verifies X-Entente-Signature with.
+    secret TEXT NOT NULL,
+    min_severity TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE webhook_deliveries (
+    seq INTEGER PRIMARY KEY,
+    webhook TEXT NOT NULL,
+    alert_id TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    status INTEGER,
+    error TEXT,
+    at TEXT NOT NULL
+  );
+  CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook, seq);
+  `,
 ];

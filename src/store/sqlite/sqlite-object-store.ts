@@ -27,10 +27,13 @@ import type {
   StoredEntry,
   TokenRecord,
   VersionSelector,
+  WebhookDelivery,
+  WebhookRecord,
 } from '../object-store.ts';
 import { migrations } from './migrations.ts';
 import { SqliteCircleTables } from './sqlite-circle-tables.ts';
 import { SqliteDraftTables } from './sqlite-draft-tables.ts';
+import { SqliteWebhookTables } from './sqlite-webhook-tables.ts';
 import type { Draft, DraftItem, DraftPublication, DraftSummary, NewDraft } from '../../drafts/draft.ts';
 import type { AuditEntry } from '../../audit/audit-chain.ts';
 import type { Agreement, AgreementAcceptance, AgreementState } from '../../policy/agreement.ts';
@@ -204,12 +207,14 @@ export class SqliteObjectStore implements ObjectStore {
 
   readonly #circles: SqliteCircleTables;
   readonly #drafts: SqliteDraftTables;
+  readonly #webhooks: SqliteWebhookTables;
 
   constructor(db: Database.Database, clock: () => Date) {
     this.#db = db;
     this.#clock = clock;
     this.#circles = new SqliteCircleTables(db);
     this.#drafts = new SqliteDraftTables(db);
+    this.#webhooks = new SqliteWebhookTables(db);
     const prepare = (sql: string): Statement => db.prepare(sql);
     this.#sql = {
       insertCollection: prepare(
@@ -765,6 +770,28 @@ export class SqliteObjectStore implements ObjectStore {
         };
       });
     });
+  }
+
+  // ---- Webhooks (sqlite-webhook-tables.ts) ----
+
+  async addWebhook(webhook: WebhookRecord): Promise<void> {
+    return this.#guard(() => this.#webhooks.addWebhook(webhook));
+  }
+
+  async listWebhooks(): Promise<WebhookRecord[]> {
+    return this.#guard(() => this.#webhooks.listWebhooks());
+  }
+
+  async removeWebhook(name: string): Promise<void> {
+    return this.#guard(() => this.#webhooks.removeWebhook(name));
+  }
+
+  async recordWebhookDelivery(delivery: WebhookDelivery): Promise<void> {
+    return this.#guard(() => this.#webhooks.recordWebhookDelivery(delivery));
+  }
+
+  async listWebhookDeliveries(query: { readonly webhook?: string; readonly limit: number }): Promise<WebhookDelivery[]> {
+    return this.#guard(() => this.#webhooks.listWebhookDeliveries(query));
   }
 
   // ---- Drafts (sqlite-draft-tables.ts) ----

@@ -1,0 +1,165 @@
+// Alerts in the running node: POST /api/observations feeds the node's matcher, GET /api/alerts/stream
+// sends the alerts raised as Server-Sent Events, and webhooks receive them as signed JSON POSTs.
+// Alerts are the home organisation's own: a partner's token gets the 404 of a route that does not
+// exist, before its body is read, so the routes' existence is not revealed to partners.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { EntenteError } from '../errors/entente-error.ts';
+import { canReadCollection, type Recipient } from '../policy/recipient.ts';
+import type { ObjectStore } from '../store/object-store.ts';
+import { AlertBus, type AlertEvent } from '../correlate/alert-bus.ts';
+import { NodeMatcher } from '../correlate/node-matcher.ts';
+import { WebhookDispatcher } from '../correlate/webhook-delivery.ts';
+
+export interface AlertingDeps {
+  readonly store: ObjectStore;
+  readonly logger: Logger;
+  readonly clock: () => Date;
+  readonly randomUuid: () => string;
+  readonly homeOrganisationId: string;
+}
+
+/** Settings of the stream, read when a client connects (tests and benches may lower them). */
+export interface AlertStreamTuning {
+  heartbeatMs: number;
+  /** A client whose unsent output exceeds this is disconnected rather than buffered without bound. */
+  maxBufferedBytes: number;
+}
+
+export interface Alerting {
+  readonly bus: AlertBus;
+  readonly matcher: NodeMatcher;
+  readonly webhooks: WebhookDispatcher;
+  readonly tuning: AlertStreamTuning;
+  /** Open SSE connections. */
+  readonly streams: () => number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The node's matcher, alert bus and webhook dispatcher. */
+    alerting: Alerting;
+  }
+}
+
+const NDJSON_TYPES = ['application/x-ndjson', 'application/jsonl'];
+
+/** An NDJSON body as received (a JSON body is parsed by the app's JSON parser instead). */
+class NdjsonBody {
+  constructor(readonly text: string) {}
+}
+
+/** The 404 the app gives for a path it does not serve (see setNotFoundHandler in create-http-app.ts). */
+function notFound(request: FastifyRequest): EntenteError {
+  return new EntenteError('ENT_HTTP_NOT_FOUND', `No resource at ${request.method} ${request.url.split('?')[0] ?? ''}`);
+}
+
+async function homeOnly(request: FastifyRequest): Promise<void> {
+  if (request.auth === null || !request.auth.recipient.actsForHome) throw notFound(request);
+}
+
+export function canSeeAlert(recipient: Recipient, event: AlertEvent): boolean {
+  return recipient.actsForHome && event.collections.some((collectionId) => canReadCollection(recipient, collectionId));
+}
+
+/** The body as JSON lines: NDJSON as sent, a JSON array one element per line, a single object as one line. */
+function bodyLines(body: unknown): string {
+  if (body instanceof NdjsonBody) return body.text;
+  if (Array.isArray(body)) return body.map((element) => JSON.stringify(element)).join('\n');
+  if (body !== null && typeof body === 'object') return JSON.stringify(body);
+  throw new EntenteError(
+    'ENT_OBSERVATIONS_INVALID',
+    'Send JSON lines (Content-Type application/x-ndjson) or a JSON array of observations: SCOs, arrays of SCOs, observed-data with objects, bundles',
+  );
+}
+
+function lastEventIdOf(request: FastifyRequest): number | undefined {
+  const header = request.headers['last-event-id'];
+  const query = (request.query as Record<string, unknown> | undefined)?.['last_event_id'];
+  const text = typeof header === 'string' ? header : typeof query === 'string' ? query : undefined;
+  if (text === undefined || !/^\d{1,15}$/.test(text.trim())) return undefined;
+  return Number(text.trim());
+}
+
+export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps): void {
+  const onError = (what: string, error: unknown): void => deps.logger.error({ err: error }, `alerting: cannot ${what}`);
+  const bus = new AlertBus(1024);
+  const matcher = new NodeMatcher({ store: deps.store, bus, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId, onError });
+  const webhooks = new WebhookDispatcher({ store: deps.store, bus, clock: deps.clock, onError });
+  const tuning: AlertStreamTuning = { heartbeatMs: 15_000, maxBufferedBytes: 1024 * 1024 };
+  const open = new Set<() => void>();
+  app.decorate('alerting', { bus, matcher, webhooks, tuning, streams: () => open.size } satisfies Alerting);
+
+  for (const type of NDJSON_TYPES) {
+    app.addContentTypeParser(type, { parseAs: 'string' }, (_request, body, done) => done(null, new NdjsonBody(String(body))));
+  }
+  app.addHook('onReady', async () => matcher.start());
+  app.addHook('preClose', async () => {
+    for (const end of [...open]) end();
+  });
+  app.addHook('onClose', async () => {
+    await matcher.stop();
+    await webhooks.stop();
+  });
+
+  app.post('/api/observations', { config: { policy: 'authenticated', media: 'json' }, onRequest: homeOnly }, async (request, reply) => {
+    const auth = request.auth as NonNullable<FastifyRequest['auth']>;
+    const outcome = await matcher.matchLines(bodyLines(request.body), `api:${auth.token.name}`);
+    const { alerts, ...counts } = outcome;
+    return reply
+      .code(200)
+      .header('content-type', 'application/json; charset=utf-8')
+      .send(JSON.stringify({ ...counts, alerts_raised: alerts.length, alerts }));
+  });
+
+  app.get('/api/alerts/stream', { config: { policy: 'authenticated', media: 'json' }, onRequest: homeOnly }, (request, reply) => {
+    stream(request, reply);
+  });
+
+  function stream(request: FastifyRequest, reply: FastifyReply): void {
+    const recipient = (request.auth as NonNullable<FastifyRequest['auth']>).recipient;
+    const raw = reply.raw;
+    reply.hijack();
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      'x-request-id': request.id,
+    });
+    let closed = false;
+    const write = (text: string): void => {
+      if (closed) return;
+      raw.write(text);
+      // A client that does not read: drop it instead of holding its backlog in memory.
+      if (raw.writableLength > tuning.maxBufferedBytes) {
+        request.log.warn({ token: request.auth?.token.name, buffered: raw.writableLength }, 'alert stream: slow client disconnected');
+        end();
+        raw.destroy();
+      }
+    };
+    const send = (event: AlertEvent): void => {
+      if (canSeeAlert(recipient, event)) write(`event: alert\nid: ${event.id}\ndata: ${JSON.stringify(event.alert)}\n\n`);
+    };
+    const heartbeat = setInterval(() => write(`: heartbeat ${deps.clock().toISOString()}\n\n`), tuning.heartbeatMs);
+    const unsubscribe = bus.subscribe(send);
+    function end(): void {
+      if (closed) return;
+      closed = true;
+      clearInterval(heartbeat);
+      unsubscribe();
+      open.delete(end);
+      if (!raw.destroyed) raw.end();
+    }
+    open.add(end);
+    raw.on('close', end);
+    raw.on('error', end);
+    write(`retry: 3000\n: alerts of ${recipient.name}\n\n`);
+    const lastId = lastEventIdOf(request);
+    if (lastId !== undefined) {
+      const { events, complete } = bus.since(lastId);
+      if (!complete) write(`event: gap\ndata: ${JSON.stringify({ after: lastId, oldest_held: events[0]?.id ?? bus.nextId })}\n\n`);
+      for (const event of events) send(event);
+    }
+  }
+}

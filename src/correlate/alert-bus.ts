@@ -1,0 +1,83 @@
+// Alerts raised in the running node, numbered and fanned out to subscribers (the SSE stream, webhooks).
+// A bounded ring of recent events lets a reconnecting SSE client resume from its Last-Event-ID.
+import type { Severity } from './effective-confidence.ts';
+
+/** An alert as the node publishes it (the JSON `entente match` prints, plus the event id). */
+export interface AlertJson {
+  readonly alert_id: string;
+  readonly indicator_id: string;
+  readonly indicator_name: string | null;
+  readonly observable: { readonly type: string; readonly path: string; readonly value: string };
+  readonly first_seen: string;
+  readonly last_seen: string;
+  readonly count: number;
+  readonly confidence: number;
+  readonly severity: Severity;
+  readonly input: string;
+  readonly line: number;
+  readonly sighting_id: string | null;
+  readonly raised_at: string;
+}
+
+export interface AlertEvent {
+  /** Strictly increasing within this process, from 1. */
+  readonly id: number;
+  readonly alert: AlertJson;
+  /** Collections holding the indicator: a subscriber sees the alert when it may read one of them. */
+  readonly collections: readonly string[];
+}
+
+export type AlertListener = (event: AlertEvent) => void;
+
+export class AlertBus {
+  readonly #ring: (AlertEvent | undefined)[];
+  readonly #listeners = new Set<AlertListener>();
+  #next = 1;
+
+  constructor(readonly ringSize = 1024) {
+    this.#ring = new Array<AlertEvent | undefined>(ringSize);
+  }
+
+  /** The id the next event will get. */
+  get nextId(): number {
+    return this.#next;
+  }
+
+  get subscribers(): number {
+    return this.#listeners.size;
+  }
+
+  publish(alert: Omit<AlertJson, 'alert_id'>, collections: readonly string[]): AlertEvent {
+    const id = this.#next++;
+    const event: AlertEvent = { id, alert: { alert_id: String(id), ...alert }, collections };
+    this.#ring[id % this.ringSize] = event;
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(event);
+      } catch {
+        // One subscriber's failure never reaches the matcher or the other subscribers.
+      }
+    }
+    return event;
+  }
+
+  subscribe(listener: AlertListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Events after `lastId` still held in the ring, oldest first; `complete` is false when some were
+   * already overwritten (the client missed them).
+   */
+  since(lastId: number): { events: AlertEvent[]; complete: boolean } {
+    const from = Math.max(lastId + 1, 1);
+    const oldestHeld = Math.max(1, this.#next - this.ringSize);
+    const events: AlertEvent[] = [];
+    for (let id = Math.max(from, oldestHeld); id < this.#next; id++) {
+      const event = this.#ring[id % this.ringSize];
+      if (event !== undefined && event.id === id) events.push(event);
+    }
+    return { events, complete: from >= oldestHeld };
+  }
+}

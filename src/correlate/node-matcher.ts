@@ -1,0 +1,268 @@
+// The matcher the running node keeps: every active indicator of every collection, compiled once and
+// taken in incrementally (a timer, and before each batch of observations posted to the node). Alerts
+// are deduplicated per (indicator, observable, window) as in `entente match`, stored as sightings of
+// the indicator by the home organisation when they open (a new version with the final count when
+// their window closes), and published on the alert bus.
+import { metaKeys } from '../bootstrap-node.ts';
+import { ingest } from '../store/ingest.ts';
+import type { ObjectStore } from '../store/object-store.ts';
+import { validateForIngest } from '../store/validate-for-ingest.ts';
+import type { StixObject } from '../stix/types.ts';
+import { AlertAggregator, type Alert } from './alert-aggregator.ts';
+import type { AlertBus, AlertJson } from './alert-bus.ts';
+import { BulkMatcher } from './bulk-matcher.ts';
+import { severityOf } from './effective-confidence.ts';
+import { IndicatorLoader } from './load-indicators.ts';
+import { emptySummary, matchInput } from './match-input.ts';
+import { createObservationReader } from './read-observations.ts';
+import { sightingObjects } from './sighting-objects.ts';
+
+export interface NodeMatcherDeps {
+  readonly store: ObjectStore;
+  readonly bus: AlertBus;
+  readonly clock: () => Date;
+  readonly randomUuid: () => string;
+  readonly homeOrganisationId: string;
+  /** Deduplication window (seconds); 3600 as for `entente match`. */
+  readonly windowSeconds?: number;
+  /** Timer for taking in new, superseded and revoked indicators (seconds); 10. */
+  readonly refreshSeconds?: number;
+  /** A request does not refresh again when the last refresh is more recent than this (ms); 250. */
+  readonly onDemandMinMs?: number;
+  readonly maxLineChars?: number;
+  readonly onError?: (what: string, error: unknown) => void;
+}
+
+export interface ObservationsOutcome {
+  readonly lines: number;
+  readonly observations: number;
+  readonly ignored: number;
+  readonly malformed: number;
+  readonly malformed_lines: readonly { readonly line: number; readonly reason: string }[];
+  readonly matches: number;
+  readonly sightings_stored: number;
+  readonly sightings_rejected: number;
+  /** Alerts this request opened (matches of alerts already open only raise their count). */
+  readonly alerts: readonly AlertJson[];
+}
+
+interface Compiled {
+  readonly matcher: BulkMatcher;
+  readonly loader: IndicatorLoader;
+  readonly collections: readonly string[];
+}
+
+const maxMalformedReported = 100;
+const maxCachedIndicators = 100_000;
+
+export class NodeMatcher {
+  readonly #deps: NodeMatcherDeps;
+  readonly #aggregator: AlertAggregator;
+  readonly #windowSeconds: number;
+  #compiled: Compiled | undefined;
+  #refreshing: Promise<void> | undefined;
+  #lastRefresh = 0;
+  #timer: NodeJS.Timeout | undefined;
+  /** indicator id → collections holding it (for the readers' grants), filled as alerts fire. */
+  readonly #indicatorCollections = new Map<string, readonly string[]>();
+  /** alert key → the sighting stored when it opened. */
+  readonly #sightings = new Map<string, { sighting: StixObject; collectionId: string }>();
+
+  constructor(deps: NodeMatcherDeps) {
+    this.#deps = deps;
+    this.#windowSeconds = deps.windowSeconds ?? 3600;
+    this.#aggregator = new AlertAggregator(this.#windowSeconds);
+  }
+
+  /** Compiles the indicators and starts the refresh timer. */
+  async start(): Promise<void> {
+    await this.refresh();
+    const every = (this.#deps.refreshSeconds ?? 10) * 1000;
+    this.#timer = setInterval(() => {
+      this.refresh().catch((error: unknown) => this.#deps.onError?.('refresh indicators', error));
+    }, every);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#refreshing?.catch(() => undefined);
+    await this.#closeWindows(undefined);
+  }
+
+  get indicators(): number {
+    return this.#compiled?.matcher.stats().indicators ?? 0;
+  }
+
+  /**
+   * Takes in what the store gained since the last call; rebuilds when the set of collections changed.
+   * Concurrent callers share one refresh. Also closes the windows that ended (final sighting counts).
+   */
+  refresh(): Promise<void> {
+    if (this.#refreshing !== undefined) return this.#refreshing;
+    this.#refreshing = this.#refreshOnce().finally(() => {
+      this.#refreshing = undefined;
+      this.#lastRefresh = Date.now();
+    });
+    return this.#refreshing;
+  }
+
+  async #refreshOnce(): Promise<void> {
+    const now = this.#deps.clock();
+    const collections = (await this.#deps.store.listCollections()).map((c) => c.id).sort();
+    const current = this.#compiled;
+    if (current === undefined || current.collections.join('\n') !== collections.join('\n')) {
+      const matcher = new BulkMatcher({ correlationSeconds: this.#windowSeconds });
+      const loader = new IndicatorLoader(this.#deps.store, collections, matcher);
+      await loader.load({ now });
+      this.#compiled = { matcher, loader, collections };
+      this.#indicatorCollections.clear();
+    } else {
+      const loaded = await current.loader.refresh({ now });
+      if (loaded.added > 0 || loaded.refused.size > 0) this.#indicatorCollections.clear();
+    }
+    await this.#closeWindows(this.#aggregator.windowOf(now.toISOString()) - 1);
+  }
+
+  /** Matches JSON lines of observations (the formats `entente match` reads as JSON lines). */
+  async matchLines(text: string, source: string): Promise<ObservationsOutcome> {
+    if (this.#compiled === undefined || Date.now() - this.#lastRefresh >= (this.#deps.onDemandMinMs ?? 250)) await this.refresh();
+    const compiled = this.#compiled;
+    if (compiled === undefined) throw new Error('the node matcher was not started');
+    const summary = emptySummary();
+    const opened: Alert[] = [];
+    const reader = createObservationReader({ format: 'jsonl', source, now: () => this.#deps.clock().toISOString() });
+    await matchInput(
+      (async function* () {
+        yield text;
+      })(),
+      {
+      source,
+      reader,
+      matcher: compiled.matcher,
+      alerts: this.#aggregator,
+      summary,
+      maxSamples: maxMalformedReported,
+      ...(this.#deps.maxLineChars === undefined ? {} : { maxLineChars: this.#deps.maxLineChars }),
+      onAlert: (alert) => opened.push(alert),
+      },
+    );
+    const stored = await this.#storeSightings(opened);
+    const raisedAt = this.#deps.clock().toISOString();
+    const alerts: AlertJson[] = [];
+    for (let i = 0; i < opened.length; i++) {
+      const alert = opened[i] as Alert;
+      const confidence = alert.confidence ?? 50;
+      const event = this.#deps.bus.publish(
+        {
+          indicator_id: alert.indicatorId,
+          indicator_name: alert.name ?? null,
+          observable: { type: alert.observable.type, path: alert.observable.path, value: alert.observable.value },
+          first_seen: alert.firstSeen,
+          last_seen: alert.lastSeen,
+          count: alert.count,
+          confidence,
+          severity: severityOf(confidence),
+          input: alert.source,
+          line: alert.line,
+          sighting_id: stored.ids[i] ?? null,
+          raised_at: raisedAt,
+        },
+        await this.#collectionsOf(alert.indicatorId, compiled.collections),
+      );
+      alerts.push(event.alert);
+    }
+    return {
+      lines: summary.lines,
+      observations: summary.observations,
+      ignored: summary.ignored,
+      malformed: summary.malformed,
+      malformed_lines: summary.malformedSamples.map((m) => ({ line: m.line, reason: m.reason })),
+      matches: summary.matches,
+      sightings_stored: stored.ids.filter((id) => id !== undefined).length,
+      sightings_rejected: stored.rejected,
+      alerts,
+    };
+  }
+
+  async #collectionsOf(indicatorId: string, collections: readonly string[]): Promise<readonly string[]> {
+    const cached = this.#indicatorCollections.get(indicatorId);
+    if (cached !== undefined) return cached;
+    const holding: string[] = [];
+    for (const collectionId of collections) {
+      const page = await this.#deps.store.listEntries(collectionId, { ids: [indicatorId], types: ['indicator'] }, { limit: 1 });
+      if (page.entries.length > 0) holding.push(collectionId);
+    }
+    if (this.#indicatorCollections.size >= maxCachedIndicators) this.#indicatorCollections.clear();
+    this.#indicatorCollections.set(indicatorId, holding);
+    return holding;
+  }
+
+  async #sightingsCollection(): Promise<string | undefined> {
+    return this.#deps.store.getMeta(metaKeys.defaultCollection);
+  }
+
+  /** Stores one sighting per opened alert, in one ingest; ids in the alerts' order (undefined when refused). */
+  async #storeSightings(opened: readonly Alert[]): Promise<{ ids: (string | undefined)[]; rejected: number }> {
+    if (opened.length === 0) return { ids: [], rejected: 0 };
+    const collectionId = await this.#sightingsCollection();
+    if (collectionId === undefined) return { ids: opened.map(() => undefined), rejected: 0 };
+    const now = this.#deps.clock().toISOString();
+    const valid = (object: StixObject): boolean => validateForIngest(object).valid;
+    const made = opened.map((alert) => sightingObjects(alert, { homeOrganisationId: this.#deps.homeOrganisationId, now, randomUuid: this.#deps.randomUuid }, valid));
+    const objects: StixObject[] = [];
+    const invalid = new Set<string>();
+    for (const bundle of made) {
+      for (const object of bundle.objects) {
+        if ((object.type === 'observed-data' || object.type === 'sighting') && !valid(object)) invalid.add(object.id);
+        else objects.push(object);
+      }
+    }
+    let rejected = invalid.size;
+    try {
+      const result = await ingest(this.#deps.store, { collectionId, objects });
+      for (const rejection of result.rejected) invalid.add(rejection.id);
+      rejected += result.rejected.length;
+    } catch (error) {
+      this.#deps.onError?.('store sightings', error);
+      return { ids: opened.map(() => undefined), rejected: opened.length };
+    }
+    const ids = made.map((bundle, i) => {
+      if (invalid.has(bundle.sighting.id)) return undefined;
+      this.#sightings.set((opened[i] as Alert).key, { sighting: bundle.sighting, collectionId });
+      return bundle.sighting.id;
+    });
+    return { ids, rejected };
+  }
+
+  /** Closes windows before `window` (all when undefined): a sighting whose count grew gets a new version. */
+  async #closeWindows(window: number | undefined): Promise<void> {
+    const closed = this.#aggregator.close(window);
+    if (closed.length === 0) return;
+    const byCollection = new Map<string, StixObject[]>();
+    const now = this.#deps.clock();
+    for (const alert of closed) {
+      const held = this.#sightings.get(alert.key);
+      this.#sightings.delete(alert.key);
+      if (held === undefined) continue;
+      const { sighting } = held;
+      const count = Math.max(1, Math.min(999_999_999, alert.count));
+      if (count === sighting['count'] && alert.lastSeen === sighting['last_seen'] && alert.firstSeen === sighting['first_seen']) continue;
+      const previous = Date.parse(String(sighting['modified']));
+      const modified = new Date(Math.max(now.getTime(), previous + 1)).toISOString();
+      const next: StixObject = { ...sighting, modified, count, first_seen: alert.firstSeen, last_seen: alert.lastSeen };
+      if (!validateForIngest(next).valid) continue;
+      const list = byCollection.get(held.collectionId) ?? [];
+      list.push(next);
+      byCollection.set(held.collectionId, list);
+    }
+    for (const [collectionId, objects] of byCollection) {
+      try {
+        await ingest(this.#deps.store, { collectionId, objects });
+      } catch (error) {
+        this.#deps.onError?.('store final sighting counts', error);
+      }
+    }
+  }
+}

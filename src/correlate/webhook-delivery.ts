@@ -1,0 +1,180 @@
+// Alerts pushed to the home organisation's webhooks: a JSON POST signed with HMAC-SHA256
+// (`X-Entente-Signature: sha256=<hex>` over the exact body, `X-Entente-Timestamp` in Unix seconds),
+// retried with exponential backoff and jitter up to a bounded number of attempts, every outcome
+// written to the delivery log. Deliveries run beside matching and never hold it up: the bus hands an
+// alert over synchronously and the POSTs happen later; past `maxPending` deliveries are refused
+// (logged as failed) rather than queued without bound.
+import { createHmac } from 'node:crypto';
+import type { WebhookDelivery, WebhookRecord, WebhookStore } from '../store/object-store.ts';
+import type { AlertBus, AlertEvent } from './alert-bus.ts';
+import type { Severity } from './effective-confidence.ts';
+
+export const signatureHeader = 'x-entente-signature';
+export const timestampHeader = 'x-entente-timestamp';
+
+export interface WebhookDeliveryOptions {
+  readonly store: Pick<WebhookStore, 'listWebhooks' | 'recordWebhookDelivery'>;
+  readonly bus: AlertBus;
+  readonly clock: () => Date;
+  /** Attempts per delivery (the first included); 6. */
+  readonly maxAttempts?: number;
+  /** Delay before the second attempt, doubled each time, with jitter; 1000 ms. */
+  readonly baseDelayMs?: number;
+  readonly maxDelayMs?: number;
+  /** Per attempt; 10 s. */
+  readonly timeoutMs?: number;
+  /** Deliveries waiting or in flight at once; 10,000. */
+  readonly maxPending?: number;
+  /** Webhooks are read from the store at most this often (ms); 2000. */
+  readonly reloadMs?: number;
+  readonly random?: () => number;
+  readonly onError?: (what: string, error: unknown) => void;
+}
+
+const severityRank: Record<Severity, number> = { none: 0, low: 1, medium: 2, high: 3 };
+
+/** `sha256=<hex HMAC-SHA256 of body>` under the webhook's secret. */
+export function signBody(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/** Whether an attempt that ended with this status (undefined: no response) is worth repeating. */
+function retryable(status: number | undefined): boolean {
+  return status === undefined || status >= 500 || status === 408 || status === 429;
+}
+
+export class WebhookDispatcher {
+  readonly #options: WebhookDeliveryOptions;
+  /** Retries waiting, with how to log them as failed if the node stops first. */
+  readonly #timers = new Map<NodeJS.Timeout, () => Promise<void>>();
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #unsubscribe: () => void;
+  #pending = 0;
+  #stopped = false;
+  #webhooks: readonly WebhookRecord[] = [];
+  #loadedAt = -Infinity;
+
+  constructor(options: WebhookDeliveryOptions) {
+    this.#options = options;
+    this.#unsubscribe = options.bus.subscribe((event) => this.#onAlert(event));
+  }
+
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** Stops taking alerts and cancels waiting retries (they are logged as failed); waits for POSTs in flight. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#unsubscribe();
+    const abandoned = [...this.#timers];
+    this.#timers.clear();
+    for (const [timer] of abandoned) clearTimeout(timer);
+    await Promise.allSettled([...this.#inFlight, ...abandoned.map(([, giveUp]) => giveUp())]);
+  }
+
+  /** Forget the cached webhook list (after `webhook add/remove` in this process). */
+  reload(): void {
+    this.#loadedAt = -Infinity;
+  }
+
+  #onAlert(event: AlertEvent): void {
+    if (this.#stopped) return;
+    const task = this.#deliverAlert(event).catch((error: unknown) => this.#options.onError?.('webhook delivery', error));
+    this.#track(task);
+  }
+
+  #track(task: Promise<void>): void {
+    this.#inFlight.add(task);
+    void task.finally(() => this.#inFlight.delete(task));
+  }
+
+  async #currentWebhooks(): Promise<readonly WebhookRecord[]> {
+    const now = Date.now();
+    if (now - this.#loadedAt >= (this.#options.reloadMs ?? 2000)) {
+      this.#webhooks = await this.#options.store.listWebhooks();
+      this.#loadedAt = now;
+    }
+    return this.#webhooks;
+  }
+
+  async #deliverAlert(event: AlertEvent): Promise<void> {
+    const webhooks = await this.#currentWebhooks();
+    const rank = severityRank[event.alert.severity];
+    const body = JSON.stringify({ type: 'alert', ...event.alert });
+    for (const webhook of webhooks) {
+      if (rank < severityRank[webhook.minSeverity]) continue;
+      if (this.#pending >= (this.#options.maxPending ?? 10_000)) {
+        await this.#record(webhook, event, 0, undefined, 'too many deliveries pending; alert not sent');
+        continue;
+      }
+      this.#pending++;
+      this.#track(this.#attempt(webhook, event, body, 1));
+    }
+  }
+
+  async #attempt(webhook: WebhookRecord, event: AlertEvent, body: string, attempt: number): Promise<void> {
+    let status: number | undefined;
+    let error: string | undefined;
+    try {
+      const response = await fetch(webhook.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'entente-webhook/1',
+          [signatureHeader]: signBody(webhook.secret, body),
+          [timestampHeader]: String(Math.floor(this.#options.clock().getTime() / 1000)),
+          'x-entente-delivery': `${event.alert.alert_id}-${attempt}`,
+        },
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.#options.timeoutMs ?? 10_000),
+      });
+      status = response.status;
+      await response.body?.cancel().catch(() => undefined);
+      if (status >= 200 && status < 300) {
+        this.#pending--;
+        await this.#record(webhook, event, attempt, status, undefined);
+        return;
+      }
+      error = `HTTP ${status}`;
+    } catch (cause) {
+      error = (cause as Error).name === 'TimeoutError' ? 'timed out' : ((cause as { cause?: { code?: string } }).cause?.code ?? (cause as Error).message);
+    }
+    const maxAttempts = this.#options.maxAttempts ?? 6;
+    if (!retryable(status) || attempt >= maxAttempts || this.#stopped) {
+      this.#pending--;
+      await this.#record(webhook, event, attempt, status, this.#stopped && attempt < maxAttempts ? `${error ?? ''}; node stopping` : error);
+      return;
+    }
+    const base = this.#options.baseDelayMs ?? 1000;
+    const ceiling = Math.min(this.#options.maxDelayMs ?? 60_000, base * 2 ** (attempt - 1));
+    // Equal jitter: half the backoff fixed, half random, so receivers recovering are not hit in step.
+    const delay = ceiling / 2 + (this.#options.random ?? Math.random)() * (ceiling / 2);
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      this.#track(this.#attempt(webhook, event, body, attempt + 1));
+    }, delay);
+    this.#timers.set(timer, async () => {
+      this.#pending--;
+      await this.#record(webhook, event, attempt, status, `${error ?? ''}; node stopping before attempt ${attempt + 1}`);
+    });
+  }
+
+  async #record(webhook: WebhookRecord, event: AlertEvent, attempts: number, status: number | undefined, error: string | undefined): Promise<void> {
+    const delivery: WebhookDelivery = {
+      webhook: webhook.name,
+      alertId: event.alert.alert_id,
+      attempts,
+      outcome: error === undefined ? 'delivered' : 'failed',
+      status,
+      error: error?.slice(0, 500),
+      at: this.#options.clock().toISOString(),
+    };
+    try {
+      await this.#options.store.recordWebhookDelivery(delivery);
+    } catch (cause) {
+      this.#options.onError?.('record webhook delivery', cause);
+    }
+  }
+}

@@ -1,0 +1,184 @@
+// POST /api/observations and GET /api/alerts/stream: observations matched by the node's own matcher,
+// alerts deduplicated and stored as sightings, streamed as Server-Sent Events to the home
+// organisation's tokens that may read the indicator's collection; partners are told nothing exists.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { errorOf, startCircleApiNode, authorization, type CircleApiNode } from '../api/circle-api-kit.ts';
+import { ADD_TEST, SECRET } from '../taxii/taxii-test-kit.ts';
+import { connectSse, ipIndicator } from './alert-test-kit.ts';
+import type { AlertJson } from '../../src/correlate/alert-bus.ts';
+import { severityOf } from '../../src/correlate/effective-confidence.ts';
+
+interface ObservationsJson {
+  lines: number;
+  observations: number;
+  malformed: number;
+  malformed_lines: { line: number; reason: string }[];
+  matches: number;
+  sightings_stored: number;
+  alerts_raised: number;
+  alerts: AlertJson[];
+}
+
+const VISIBLE_IP = '203.0.113.10';
+const SECRET_IP = '203.0.113.66';
+
+describe('alerts in the running node', () => {
+  let node: CircleApiNode;
+  let base: string;
+  before(async () => {
+    node = await startCircleApiNode([ADD_TEST]);
+    await node.store.setMeta('default_collection', ADD_TEST);
+    await node.store.addObjects(ADD_TEST, [ipIndicator(1, VISIBLE_IP)]);
+    await node.store.addObjects(SECRET, [ipIndicator(2, SECRET_IP)]);
+    await node.app.alerting.matcher.refresh();
+    await node.app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(node.app.server.address() as AddressInfo).port}`;
+  });
+  after(() => node.close());
+
+  const post = (caller: Parameters<CircleApiNode['call']>[0], body: string, type = 'application/x-ndjson') =>
+    node.app.inject({ method: 'POST', url: '/api/observations', headers: { authorization: authorization(caller as never), 'content-type': type, accept: 'application/json' }, payload: body });
+
+  it('answers a partner token as for a route that does not exist (stream and observations)', async () => {
+    const missing = await node.call('bank', 'GET', '/api/no-such-thing');
+    for (const response of [await node.call('bank', 'GET', '/api/alerts/stream'), await post('bank', `{"type":"ipv4-addr","value":"${VISIBLE_IP}"}`)]) {
+      assert.equal(response.statusCode, 404, response.body);
+      assert.equal(errorOf(response).error_code, missing.json<{ error_code: string }>().error_code);
+      const same = (body: string): unknown => ({ ...(JSON.parse(body) as object), error_id: 'x', description: 'x' });
+      assert.deepEqual(same(response.body), same(missing.body));
+      assert.match(errorOf(response).description, /^No resource at (GET|POST) \/api\/[a-z/]+$/);
+    }
+    // Even an oversized body gets the 404 first: the body of a partner is never read.
+    const big = await post('bank', 'x'.repeat(70 * 1024 * 1024));
+    assert.equal(big.statusCode, 404);
+    assert.equal(node.app.alerting.bus.nextId, 1, 'nothing was matched for a partner');
+  });
+
+  it('refuses requests without a token', async () => {
+    assert.equal((await node.call(undefined, 'GET', '/api/alerts/stream')).statusCode, 401);
+  });
+
+  it('matches NDJSON, counts malformed lines with their numbers, raises one alert per indicator, observable and window', async () => {
+    const lines = [
+      JSON.stringify({ type: 'ipv4-addr', value: VISIBLE_IP }),
+      '{"type": "ipv4-addr", "value": ',
+      JSON.stringify([{ type: 'ipv4-addr', value: '198.51.100.1' }, { type: 'domain-name', value: 'example.org' }]),
+      JSON.stringify({ type: 'ipv4-addr', value: VISIBLE_IP }),
+      'garbage',
+      JSON.stringify({
+        type: 'observed-data', id: 'observed-data--7d0f9b4c-0000-4000-8000-000000000001', first_observed: '2026-11-23T01:00:00Z', last_observed: '2026-11-23T01:00:00Z', number_observed: 3,
+        objects: { '0': { type: 'ipv4-addr', value: SECRET_IP } },
+      }),
+    ];
+    const response = await post('analyst', lines.join('\n'));
+    assert.equal(response.statusCode, 200, response.body);
+    const body = response.json<ObservationsJson>();
+    assert.equal(body.lines, 6);
+    assert.equal(body.observations, 4);
+    assert.equal(body.malformed, 2);
+    assert.deepEqual(body.malformed_lines.map((m) => m.line), [2, 5]);
+    assert.equal(body.matches, 3);
+    assert.equal(body.alerts_raised, 2);
+    const visible = body.alerts.find((a) => a.indicator_id === ipIndicator(1, VISIBLE_IP).id);
+    assert.equal(visible?.observable.value, VISIBLE_IP);
+    assert.equal(visible?.severity, severityOf(visible?.confidence ?? -1));
+    assert.ok((visible?.confidence ?? 0) > 0 && (visible?.confidence ?? 100) <= 80, 'effective confidence: stated 80, decayed with age');
+    assert.equal(visible?.line, 1);
+    assert.match(visible?.sighting_id ?? '', /^sighting--/);
+    assert.equal(body.sightings_stored, 2);
+    // The sighting is stored through ingest, in the default collection.
+    const stored = await node.store.listEntries(ADD_TEST, { types: ['sighting'] }, { limit: 10 });
+    const sighting = stored.entries.map((e) => JSON.parse(e.json) as Record<string, unknown>).find((s) => s['id'] === visible?.sighting_id);
+    assert.equal(sighting?.['sighting_of_ref'], ipIndicator(1, VISIBLE_IP).id);
+    assert.deepEqual(sighting?.['where_sighted_refs'], ['identity--0b4b0d7f-55a4-4f3c-9c43-5e0f1b2b3c4d']);
+
+    // Same indicator, observable and window: counted, not raised again.
+    const again = (await post('analyst', JSON.stringify({ type: 'ipv4-addr', value: VISIBLE_IP }))).json<ObservationsJson>();
+    assert.deepEqual([again.matches, again.alerts_raised], [1, 0]);
+  });
+
+  it('takes a JSON array body: one observation per element, numbered from 1', async () => {
+    const response = await post('admin', JSON.stringify([{ type: 'ipv4-addr', value: '192.0.2.1' }, 7, { type: 'bundle', id: 'bundle--00000000-0000-4000-8000-000000000001', objects: [] }]), 'application/json');
+    assert.equal(response.statusCode, 200, response.body);
+    const body = response.json<ObservationsJson>();
+    assert.deepEqual([body.lines, body.observations, body.malformed], [3, 1, 2]);
+    assert.deepEqual(body.malformed_lines.map((m) => m.line), [2, 3]);
+    const refused = await post('admin', '"just a string"', 'application/json');
+    assert.equal(refused.statusCode, 400);
+    assert.equal(errorOf(refused).error_code, 'ENT_OBSERVATIONS_INVALID');
+  });
+
+  it('takes in an indicator added after start (on demand, before the next batch)', async () => {
+    await node.store.addObjects(ADD_TEST, [ipIndicator(3, '203.0.113.77')]);
+    await new Promise((r) => setTimeout(r, 300));
+    const body = (await post('analyst', JSON.stringify({ type: 'ipv4-addr', value: '203.0.113.77' }))).json<ObservationsJson>();
+    assert.equal(body.alerts_raised, 1);
+  });
+
+  it('streams alerts to home tokens that may read the indicator collection; resumes from Last-Event-ID', async () => {
+    const analyst = await connectSse(`${base}/api/alerts/stream`, { authorization: authorization('analyst') });
+    const admin = await connectSse(`${base}/api/alerts/stream`, { authorization: authorization('admin') });
+    assert.equal(analyst.status, 200);
+    assert.match(String(analyst.headers['content-type']), /^text\/event-stream/);
+    const body = (
+      await post(
+        'admin',
+        [JSON.stringify({ type: 'ipv4-addr', value: SECRET_IP }), JSON.stringify({ type: 'ipv4-addr', value: VISIBLE_IP })].join('\n'),
+      )
+    ).json<ObservationsJson>();
+    // New window? Both were raised before within this hour; post new observables in a later window instead.
+    assert.equal(body.matches, 2);
+    const fresh = [
+      JSON.stringify({ type: 'observed-data', first_observed: '2026-11-20T05:00:00Z', last_observed: '2026-11-20T05:00:01Z', objects: { '0': { type: 'ipv4-addr', value: SECRET_IP } } }),
+      JSON.stringify({ type: 'observed-data', first_observed: '2026-11-20T05:00:00Z', last_observed: '2026-11-20T05:00:01Z', objects: { '0': { type: 'ipv4-addr', value: VISIBLE_IP } } }),
+    ];
+    const raised = (await post('admin', fresh.join('\n'))).json<ObservationsJson>();
+    assert.equal(raised.alerts_raised, 2);
+    const secretId = ipIndicator(2, SECRET_IP).id;
+    const visibleId = ipIndicator(1, VISIBLE_IP).id;
+    const seenByAdmin = await admin.waitFor((e) => e.event === 'alert' && (JSON.parse(e.data) as AlertJson).indicator_id === secretId);
+    const seenByAnalyst = await analyst.waitFor((e) => e.event === 'alert' && (JSON.parse(e.data) as AlertJson).indicator_id === visibleId);
+    await admin.waitFor((e) => e.event === 'alert' && (JSON.parse(e.data) as AlertJson).indicator_id === visibleId);
+    assert.equal(
+      analyst.events.some((e) => (JSON.parse(e.data) as AlertJson).indicator_id === secretId),
+      false,
+      'the analyst cannot read the collection holding that indicator',
+    );
+    assert.ok(Number(seenByAdmin.id) > 0);
+    assert.equal(seenByAnalyst.event, 'alert');
+    const ids = admin.events.map((e) => Number(e.id));
+    assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+
+    // Resume: events after the given id come again, in order.
+    const resumed = await connectSse(`${base}/api/alerts/stream`, { authorization: authorization('admin'), 'last-event-id': String(Number(seenByAdmin.id) - 1) });
+    const replayed = await resumed.waitFor((e) => e.id === seenByAdmin.id);
+    assert.equal(replayed.data, seenByAdmin.data);
+    for (const client of [analyst, admin, resumed]) client.close();
+  });
+
+  it('sends heartbeats as comments and drops a client that does not read', async () => {
+    node.app.alerting.tuning.heartbeatMs = 50;
+    const client = await connectSse(`${base}/api/alerts/stream`, { authorization: authorization('admin') });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(client.comments.filter((c) => c.startsWith('heartbeat')).length >= 2, client.comments.join('|'));
+    client.close();
+
+    node.app.alerting.tuning.maxBufferedBytes = 64 * 1024;
+    const slow = await connectSse(`${base}/api/alerts/stream`, { authorization: authorization('admin') }, { paused: true });
+    const before = node.app.alerting.streams();
+    // Flood the stream with alerts (a new window each) until the server gives up on the paused client.
+    const payload: string[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const t = new Date(Date.UTC(2025, 0, 1) + i * 3600_000).toISOString();
+      payload.push(JSON.stringify({ type: 'observed-data', first_observed: t, last_observed: t, objects: { '0': { type: 'ipv4-addr', value: VISIBLE_IP } } }));
+    }
+    const deadline = Date.now() + 10_000;
+    while (node.app.alerting.streams() >= before && Date.now() < deadline) await post('admin', payload.join('\n'));
+    assert.ok(node.app.alerting.streams() < before, 'the paused client was disconnected');
+    slow.close();
+    node.app.alerting.tuning.heartbeatMs = 15_000;
+    node.app.alerting.tuning.maxBufferedBytes = 1024 * 1024;
+  });
+});
