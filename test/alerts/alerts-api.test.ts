@@ -4,6 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { errorOf, startCircleApiNode, authorization, type CircleApiNode } from '../api/circle-api-kit.ts';
 import { ADD_TEST, SECRET } from '../taxii/taxii-test-kit.ts';
 import { connectSse, ipIndicator } from './alert-test-kit.ts';
@@ -156,6 +157,36 @@ describe('alerts in the running node', () => {
     const replayed = await resumed.waitFor((e) => e.id === seenByAdmin.id);
     assert.equal(replayed.data, seenByAdmin.data);
     for (const client of [analyst, admin, resumed]) client.close();
+  });
+
+  it('posts the alerts a request raises to the webhooks, without waiting for them', async () => {
+    const received: string[] = [];
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      // A slow receiver: the POST of observations must not wait for it.
+      request.on('end', () => setTimeout(() => {
+        received.push(body);
+        response.end();
+      }, 300));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      await node.store.addWebhook({ name: 'soc', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, secret: 'a-webhook-secret-of-32-bytes-000', minSeverity: 'low', createdAt: new Date().toISOString() });
+      node.app.alerting.webhooks.reload();
+      const t = '2026-11-19T07:00:00Z';
+      const started = performance.now();
+      const body = (await post('analyst', JSON.stringify({ type: 'observed-data', first_observed: t, last_observed: t, objects: { '0': { type: 'ipv4-addr', value: VISIBLE_IP } } }))).json<ObservationsJson>();
+      assert.ok(performance.now() - started < 250, 'the response did not wait for the webhook');
+      assert.equal(body.alerts_raised, 1);
+      const deadline = Date.now() + 5000;
+      while (received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal((JSON.parse(received[0] ?? '{}') as AlertJson).alert_id, body.alerts[0]?.alert_id);
+      await node.store.removeWebhook('soc');
+      node.app.alerting.webhooks.reload();
+    } finally {
+      server.close();
+    }
   });
 
   it('sends heartbeats as comments and drops a client that does not read', async () => {
