@@ -5,6 +5,7 @@ const benches: Record<string, () => Promise<void>> = {
   extract: async () => (await import('./extract-bench.ts')).runExtractBench(),
   store: async () => (await import('./store-bench.ts')).runStoreBench(),
   match: async () => (await import('./match-bench.ts')).runMatchBench(),
+  alerts: async () => (await import('./alerts-bench.ts')).runAlertsBench(),
 };
 
 const requested = process.argv.slice(2);

@@ -15,7 +15,7 @@ import { severityOf } from './effective-confidence.ts';
 import { IndicatorLoader } from './load-indicators.ts';
 import { emptySummary, matchInput } from './match-input.ts';
 import { createObservationReader } from './read-observations.ts';
-import { sightingObjects } from './sighting-objects.ts';
+import { sightingObjects, type SightingBundle } from './sighting-objects.ts';
 
 export interface NodeMatcherDeps {
   readonly store: ObjectStore;
@@ -54,6 +54,15 @@ interface Compiled {
 
 const maxMalformedReported = 100;
 const maxCachedIndicators = 100_000;
+/** Characters matched between two turns of the event loop (~70 lines of ~225 bytes). */
+const sliceChars = 16 * 1024;
+
+async function* slices(text: string): AsyncGenerator<string> {
+  for (let start = 0; start < text.length; start += sliceChars) {
+    if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    yield text.slice(start, start + sliceChars);
+  }
+}
 
 export class NodeMatcher {
   readonly #deps: NodeMatcherDeps;
@@ -125,19 +134,36 @@ export class NodeMatcher {
     await this.#closeWindows(this.#aggregator.windowOf(now.toISOString()) - 1);
   }
 
-  /** Matches JSON lines of observations (the formats `entente match` reads as JSON lines). */
+  /**
+   * Matches JSON lines of observations (the formats `entente match` reads as JSON lines). An alert is
+   * published as soon as the line that opens it is matched (its sighting, built and validated then,
+   * is stored when the batch ends); the text is matched in slices with a turn of the event loop
+   * between them, so a long batch does not hold up other requests and their alerts.
+   */
   async matchLines(text: string, source: string): Promise<ObservationsOutcome> {
     if (this.#compiled === undefined || Date.now() - this.#lastRefresh >= (this.#deps.onDemandMinMs ?? 250)) await this.refresh();
     const compiled = this.#compiled;
     if (compiled === undefined) throw new Error('the node matcher was not started');
+    const collectionId = await this.#sightingsCollection();
     const summary = emptySummary();
-    const opened: Alert[] = [];
-    const reader = createObservationReader({ format: 'jsonl', source, now: () => this.#deps.clock().toISOString() });
-    await matchInput(
-      (async function* () {
-        yield text;
-      })(),
-      {
+    const pending: Promise<AlertJson>[] = [];
+    const toStore: { alert: Alert; bundle: SightingBundle }[] = [];
+    let invalidSightings = 0;
+    const now = (): string => this.#deps.clock().toISOString();
+    const reader = createObservationReader({ format: 'jsonl', source, now });
+    const valid = (object: StixObject): boolean => validateForIngest(object).valid;
+    const onAlert = (alert: Alert): void => {
+      let sightingId: string | undefined;
+      if (collectionId !== undefined) {
+        const bundle = sightingObjects(alert, { homeOrganisationId: this.#deps.homeOrganisationId, now: now(), randomUuid: this.#deps.randomUuid }, valid);
+        if (valid(bundle.sighting) && (bundle.objects.length === 1 || valid(bundle.observedData))) {
+          toStore.push({ alert, bundle });
+          sightingId = bundle.sighting.id;
+        } else invalidSightings++;
+      }
+      pending.push(this.#publish(alert, sightingId, compiled.collections));
+    };
+    await matchInput(slices(text), {
       source,
       reader,
       matcher: compiled.matcher,
@@ -145,34 +171,10 @@ export class NodeMatcher {
       summary,
       maxSamples: maxMalformedReported,
       ...(this.#deps.maxLineChars === undefined ? {} : { maxLineChars: this.#deps.maxLineChars }),
-      onAlert: (alert) => opened.push(alert),
-      },
-    );
-    const stored = await this.#storeSightings(opened);
-    const raisedAt = this.#deps.clock().toISOString();
-    const alerts: AlertJson[] = [];
-    for (let i = 0; i < opened.length; i++) {
-      const alert = opened[i] as Alert;
-      const confidence = alert.confidence ?? 50;
-      const event = this.#deps.bus.publish(
-        {
-          indicator_id: alert.indicatorId,
-          indicator_name: alert.name ?? null,
-          observable: { type: alert.observable.type, path: alert.observable.path, value: alert.observable.value },
-          first_seen: alert.firstSeen,
-          last_seen: alert.lastSeen,
-          count: alert.count,
-          confidence,
-          severity: severityOf(confidence),
-          input: alert.source,
-          line: alert.line,
-          sighting_id: stored.ids[i] ?? null,
-          raised_at: raisedAt,
-        },
-        await this.#collectionsOf(alert.indicatorId, compiled.collections),
-      );
-      alerts.push(event.alert);
-    }
+      onAlert,
+    });
+    const alerts = await Promise.all(pending);
+    const stored = collectionId === undefined ? { ids: new Set<string>(), rejected: 0 } : await this.#storeSightings(collectionId, toStore);
     return {
       lines: summary.lines,
       observations: summary.observations,
@@ -180,10 +182,33 @@ export class NodeMatcher {
       malformed: summary.malformed,
       malformed_lines: summary.malformedSamples.map((m) => ({ line: m.line, reason: m.reason })),
       matches: summary.matches,
-      sightings_stored: stored.ids.filter((id) => id !== undefined).length,
-      sightings_rejected: stored.rejected,
-      alerts,
+      sightings_stored: stored.ids.size,
+      sightings_rejected: stored.rejected + invalidSightings,
+      alerts: alerts.map((alert) => (alert.sighting_id === null || stored.ids.has(alert.sighting_id) ? alert : { ...alert, sighting_id: null })),
     };
+  }
+
+  async #publish(alert: Alert, sightingId: string | undefined, collections: readonly string[]): Promise<AlertJson> {
+    const holding = await this.#collectionsOf(alert.indicatorId, collections);
+    const confidence = alert.confidence ?? 50;
+    const event = this.#deps.bus.publish(
+      {
+        indicator_id: alert.indicatorId,
+        indicator_name: alert.name ?? null,
+        observable: { type: alert.observable.type, path: alert.observable.path, value: alert.observable.value },
+        first_seen: alert.firstSeen,
+        last_seen: alert.lastSeen,
+        count: alert.count,
+        confidence,
+        severity: severityOf(confidence),
+        input: alert.source,
+        line: alert.line,
+        sighting_id: sightingId ?? null,
+        raised_at: this.#deps.clock().toISOString(),
+      },
+      holding,
+    );
+    return event.alert;
   }
 
   async #collectionsOf(indicatorId: string, collections: readonly string[]): Promise<readonly string[]> {
@@ -203,36 +228,27 @@ export class NodeMatcher {
     return this.#deps.store.getMeta(metaKeys.defaultCollection);
   }
 
-  /** Stores one sighting per opened alert, in one ingest; ids in the alerts' order (undefined when refused). */
-  async #storeSightings(opened: readonly Alert[]): Promise<{ ids: (string | undefined)[]; rejected: number }> {
-    if (opened.length === 0) return { ids: [], rejected: 0 };
-    const collectionId = await this.#sightingsCollection();
-    if (collectionId === undefined) return { ids: opened.map(() => undefined), rejected: 0 };
-    const now = this.#deps.clock().toISOString();
-    const valid = (object: StixObject): boolean => validateForIngest(object).valid;
-    const made = opened.map((alert) => sightingObjects(alert, { homeOrganisationId: this.#deps.homeOrganisationId, now, randomUuid: this.#deps.randomUuid }, valid));
-    const objects: StixObject[] = [];
-    const invalid = new Set<string>();
-    for (const bundle of made) {
-      for (const object of bundle.objects) {
-        if ((object.type === 'observed-data' || object.type === 'sighting') && !valid(object)) invalid.add(object.id);
-        else objects.push(object);
-      }
-    }
-    let rejected = invalid.size;
+  /** Stores the sightings of a batch in one ingest; returns the ids stored. */
+  async #storeSightings(collectionId: string, made: readonly { alert: Alert; bundle: SightingBundle }[]): Promise<{ ids: Set<string>; rejected: number }> {
+    const ids = new Set<string>();
+    if (made.length === 0) return { ids, rejected: 0 };
+    const rejectedIds = new Set<string>();
     try {
-      const result = await ingest(this.#deps.store, { collectionId, objects });
-      for (const rejection of result.rejected) invalid.add(rejection.id);
-      rejected += result.rejected.length;
+      const result = await ingest(this.#deps.store, { collectionId, objects: made.flatMap(({ bundle }) => bundle.objects) });
+      for (const rejection of result.rejected) rejectedIds.add(rejection.id);
     } catch (error) {
       this.#deps.onError?.('store sightings', error);
-      return { ids: opened.map(() => undefined), rejected: opened.length };
+      return { ids, rejected: made.length };
     }
-    const ids = made.map((bundle, i) => {
-      if (invalid.has(bundle.sighting.id)) return undefined;
-      this.#sightings.set((opened[i] as Alert).key, { sighting: bundle.sighting, collectionId });
-      return bundle.sighting.id;
-    });
+    let rejected = 0;
+    for (const { alert, bundle } of made) {
+      if (rejectedIds.has(bundle.sighting.id) || rejectedIds.has(bundle.observedData.id)) {
+        rejected++;
+        continue;
+      }
+      ids.add(bundle.sighting.id);
+      this.#sightings.set(alert.key, { sighting: bundle.sighting, collectionId });
+    }
     return { ids, rejected };
   }
 
