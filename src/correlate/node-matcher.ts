@@ -74,6 +74,10 @@ export class NodeMatcher {
   #timer: NodeJS.Timeout | undefined;
   /** indicator id → collections holding it (for the readers' grants), filled as alerts fire. */
   readonly #indicatorCollections = new Map<string, readonly string[]>();
+  /** Observed-data this matcher stored with its sightings: not fed back to it. */
+  readonly #ownObservedData = new Set<string>();
+  /** collection → date_added (µs) of the last observed-data fed to the matcher. */
+  readonly #observedCursors = new Map<string, number>();
   /** alert key → the sighting stored when it opened. */
   readonly #sightings = new Map<string, { sighting: StixObject; collectionId: string }>();
 
@@ -131,7 +135,45 @@ export class NodeMatcher {
       const loaded = await current.loader.refresh({ now });
       if (loaded.added > 0 || loaded.refused.size > 0) this.#indicatorCollections.clear();
     }
+    await this.#feedStoredObservedData(collections, now);
     await this.#closeWindows(this.#aggregator.windowOf(now.toISOString()) - 1);
+  }
+
+  /**
+   * Observed-data added to a collection since the last refresh (a TAXII POST, an import) is matched
+   * too, with the SCOs it refers to; what was stored before this matcher started is not. The
+   * observed-data of the node's own sightings is left out.
+   */
+  async #feedStoredObservedData(collections: readonly string[], now: Date): Promise<void> {
+    for (const collectionId of collections) {
+      let after = this.#observedCursors.get(collectionId);
+      if (after === undefined) {
+        // date_added is microseconds since the epoch: start from now.
+        this.#observedCursors.set(collectionId, now.getTime() * 1000);
+        continue;
+      }
+      for (;;) {
+        const page = await this.#deps.store.listEntries(collectionId, { types: ['observed-data'], versions: [{ kind: 'all' }] }, { limit: 500, after });
+        const lines: string[] = [];
+        for (const entry of page.entries) {
+          after = Math.max(after, entry.dateAdded);
+          if (this.#ownObservedData.has(entry.id)) continue;
+          const data = JSON.parse(entry.json) as Record<string, unknown>;
+          const refs = Array.isArray(data['object_refs']) ? data['object_refs'].filter((r): r is string => typeof r === 'string').slice(0, 1000) : [];
+          const scos = [...(await this.#deps.store.latestVersions(refs)).values()].map((e) => JSON.parse(e.json) as unknown);
+          lines.push(JSON.stringify({ type: 'bundle', id: `bundle--${this.#deps.randomUuid()}`, objects: [data, ...scos] }));
+        }
+        this.#observedCursors.set(collectionId, after);
+        if (lines.length > 0) {
+          try {
+            await this.#match(lines.join('\n'), `collection:${collectionId}`);
+          } catch (error) {
+            this.#deps.onError?.('match stored observed-data', error);
+          }
+        }
+        if (!page.more) break;
+      }
+    }
   }
 
   /**
@@ -142,6 +184,10 @@ export class NodeMatcher {
    */
   async matchLines(text: string, source: string): Promise<ObservationsOutcome> {
     if (this.#compiled === undefined || Date.now() - this.#lastRefresh >= (this.#deps.onDemandMinMs ?? 250)) await this.refresh();
+    return this.#match(text, source);
+  }
+
+  async #match(text: string, source: string): Promise<ObservationsOutcome> {
     const compiled = this.#compiled;
     if (compiled === undefined) throw new Error('the node matcher was not started');
     const collectionId = await this.#sightingsCollection();
@@ -247,6 +293,8 @@ export class NodeMatcher {
         continue;
       }
       ids.add(bundle.sighting.id);
+      this.#ownObservedData.add(bundle.observedData.id);
+      if (this.#ownObservedData.size > maxCachedIndicators) this.#ownObservedData.delete(this.#ownObservedData.values().next().value as string);
       this.#sightings.set(alert.key, { sighting: bundle.sighting, collectionId });
     }
     return { ids, rejected };

@@ -189,6 +189,31 @@ describe('alerts in the running node', () => {
     }
   });
 
+  it('matches observed-data posted over TAXII into a collection (with the SCOs it refers to)', async () => {
+    const fromId = node.app.alerting.bus.nextId;
+    const ip = { type: 'ipv4-addr', spec_version: '2.1', id: 'ipv4-addr--a7c1b6d0-0000-5000-8000-000000000001', value: VISIBLE_IP };
+    const observed = {
+      type: 'observed-data', spec_version: '2.1', id: 'observed-data--a7c1b6d0-0000-4000-8000-000000000002',
+      created: '2026-11-23T02:00:00.000Z', modified: '2026-11-23T02:00:00.000Z',
+      first_observed: '2026-11-18T02:00:00Z', last_observed: '2026-11-18T02:00:00Z', number_observed: 4, object_refs: [ip.id],
+    };
+    const taxii = 'application/taxii+json;version=2.1';
+    const posted = await node.app.inject({
+      method: 'POST', url: `/taxii2/api/collections/${ADD_TEST}/objects/`,
+      headers: { authorization: authorization('analyst'), 'content-type': taxii, accept: taxii },
+      payload: JSON.stringify({ objects: [ip, observed] }),
+    });
+    assert.equal(posted.statusCode, 202, posted.body);
+    await node.app.alerting.matcher.refresh();
+    const { events } = node.app.alerting.bus.since(fromId - 1);
+    assert.equal(events.length, 1);
+    assert.deepEqual([events[0]?.alert.indicator_id, events[0]?.alert.count, events[0]?.alert.input], [ipIndicator(1, VISIBLE_IP).id, 4, `collection:${ADD_TEST}`]);
+    // The observed-data of the sighting it stored is not matched again.
+    await new Promise((r) => setTimeout(r, 5));
+    await node.app.alerting.matcher.refresh();
+    assert.equal(node.app.alerting.bus.nextId, fromId + 1);
+  });
+
   it('sends heartbeats as comments and drops a client that does not read', async () => {
     node.app.alerting.tuning.heartbeatMs = 50;
     const client = await connectSse(`${base}/api/alerts/stream`, { authorization: authorization('admin') });
