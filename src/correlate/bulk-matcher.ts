@@ -11,11 +11,10 @@
 // nothing but its id, name and confidence is kept — or a leaf of a compiled pattern, evaluated when hit.
 // Patterns over several observations (AND, FOLLOWEDBY, qualifiers) keep, per indicator, a bounded buffer
 // of the recent observations on which one of their leaves held, and are evaluated over that buffer.
-import { evaluatePattern } from '../pattern/evaluate-pattern.ts';
+import { evaluatePattern, holdsOn } from '../pattern/evaluate-pattern.ts';
 import { parsePattern } from '../pattern/parse-pattern.ts';
 import type { ComparisonExpression, PatternAst } from '../pattern/pattern-ast.ts';
 import { selectPathValues, type ResolveReference } from '../pattern/select-path-values.ts';
-import { testComparison } from '../pattern/test-comparison.ts';
 import { parseIpv4 } from '../stix/ip-address.ts';
 import { IpPrefixIndex } from './ip-prefix-index.ts';
 import { SubstringIndex } from './aho-corasick.ts';
@@ -548,21 +547,6 @@ function leafHolds(comparison: ComparisonExpression, observation: LogObservation
   };
   for (const ref in objects) if (holdsOn(comparison, objects[ref] as JsonRecord, resolve)) return true;
   return false;
-}
-
-function holdsOn(node: ComparisonExpression, root: JsonRecord, resolve: ResolveReference): boolean {
-  switch (node.kind) {
-    case 'comparison-and':
-      return holdsOn(node.left, root, resolve) && holdsOn(node.right, root, resolve);
-    case 'comparison-or':
-      return holdsOn(node.left, root, resolve) || holdsOn(node.right, root, resolve);
-    case 'exists':
-      return root['type'] === node.path.objectType && selectPathValues(root, node.path.steps, resolve).length > 0;
-    case 'comparison':
-      if (root['type'] !== node.path.objectType) return false;
-      for (const value of selectPathValues(root, node.path.steps, resolve)) if (testComparison(node, value)) return true;
-      return false;
-  }
 }
 
 /** A readable observable for a leaf matched without an anchor: the first SCO of a type the leaf tests. */

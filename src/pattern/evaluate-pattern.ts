@@ -103,7 +103,11 @@ function prepare(input: ObservedDataWithObjects, index: number): Observation | s
   return { index, first, last, firstSeconds: epochSeconds(first), lastSeconds: epochSeconds(last), capacity, roots, resolve };
 }
 
-function holdsOn(node: ComparisonExpression, root: JsonRecord, resolve: ResolveReference): boolean {
+/**
+ * Whether a comparison expression holds on one SCO (with `_ref` traversal through `resolve`).
+ * Exported for the bulk matcher, which checks candidates without the evaluator's per-call set-up.
+ */
+export function holdsOn(node: ComparisonExpression, root: JsonRecord, resolve: ResolveReference): boolean {
   switch (node.kind) {
     case 'comparison-and':
       return holdsOn(node.left, root, resolve) && holdsOn(node.right, root, resolve);
