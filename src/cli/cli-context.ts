@@ -1,6 +1,8 @@
 import type { Writable } from 'node:stream';
 import { loadNodeConfig, openNode, type OpenedNode } from '../compose.ts';
 import type { RawSettings } from '../node-config.ts';
+import { EntenteError } from '../errors/entente-error.ts';
+import { parseMicroTimestamp } from '../stix/micro-timestamp.ts';
 
 /** What a command may touch of the outside world; tests pass their own streams. */
 export interface CliIo {
@@ -43,4 +45,14 @@ export async function withNode<T>(io: CliIo, options: NodeLocationOptions, actio
 
 export function writeLine(stream: Writable, line = ''): void {
   stream.write(line + '\n');
+}
+
+/** A timestamp option (`--from`, `--at` …): strict RFC 3339 in UTC, or ENT_CLI_USAGE naming the option. */
+export function parseTimeOption(value: string | undefined, option: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const micros = parseMicroTimestamp(value);
+  if (micros === undefined) {
+    throw new EntenteError('ENT_CLI_USAGE', `${option} "${value.slice(0, 64)}" is not an RFC 3339 timestamp such as 2026-12-31T00:00:00Z`);
+  }
+  return new Date(Math.floor(micros / 1000));
 }

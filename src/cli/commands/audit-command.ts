@@ -1,22 +1,12 @@
 import { Command } from 'commander';
 import type { CliIo, NodeLocationOptions } from '../cli-context.ts';
-import { withNode, writeLine } from '../cli-context.ts';
+import { parseTimeOption, withNode, writeLine } from '../cli-context.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
 import { GENESIS_HASH, verifyChain } from '../../audit/audit-chain.ts';
-import { parseMicroTimestamp } from '../../stix/micro-timestamp.ts';
 
 const PAGE = 5000;
 
 /** A STIX (RFC 3339, UTC) timestamp: no local times, no rolled-over dates such as February 30. */
-function parseTime(value: string | undefined, option: string): Date | undefined {
-  if (value === undefined) return undefined;
-  const micros = parseMicroTimestamp(value);
-  if (micros === undefined) {
-    throw new EntenteError('ENT_CLI_USAGE', `${option} "${value.slice(0, 64)}" is not an RFC 3339 timestamp such as 2026-12-31T00:00:00Z`);
-  }
-  return new Date(Math.floor(micros / 1000));
-}
-
 function broken(seq: number, reason: string): EntenteError {
   return new EntenteError('ENT_AUDIT_BROKEN', `audit entry ${seq} does not verify (${reason}); the log was changed after it was written`, { seq });
 }
@@ -59,8 +49,8 @@ export function auditCommand(io: CliIo): Command {
     .option('--data <dir>', 'data directory (env ENTENTE_DATA)')
     .addHelpText('after', '\nExample:\n  $ entente audit received --org identity--7d3c… --from 2026-11-01T00:00:00Z --to 2026-12-01T00:00:00Z')
     .action(async (options: NodeLocationOptions & { org: string; circle?: string; from?: string; to?: string; json?: boolean }) => {
-      const from = parseTime(options.from, '--from');
-      const to = parseTime(options.to, '--to');
+      const from = parseTimeOption(options.from, '--from');
+      const to = parseTimeOption(options.to, '--to');
       if (from !== undefined && to !== undefined && !(from.getTime() < to.getTime())) {
         throw new EntenteError('ENT_CLI_USAGE', `--from ${options.from ?? ''} must be before --to ${options.to ?? ''}`);
       }

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import type { CliIo, NodeLocationOptions } from '../cli-context.ts';
-import { withNode, writeLine } from '../cli-context.ts';
+import { parseTimeOption, withNode, writeLine } from '../cli-context.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
 import {
   acceptAgreement,
@@ -20,7 +20,6 @@ import {
 import type { OpenedNode } from '../../compose.ts';
 import { counterAgreement } from '../../circles/counter-proposals.ts';
 import { parseJson } from '../../stix/parse-json.ts';
-import { parseMicroTimestamp } from '../../stix/micro-timestamp.ts';
 
 const dataOption = ['--data <dir>', 'data directory (env ENTENTE_DATA)'] as const;
 
@@ -43,15 +42,6 @@ async function readJsonFile(path: string): Promise<unknown> {
 }
 
 /** A STIX (RFC 3339, UTC) timestamp: no local times, no rolled-over dates such as February 30. */
-function parseTime(value: string | undefined, option: string): Date | undefined {
-  if (value === undefined) return undefined;
-  const micros = parseMicroTimestamp(value);
-  if (micros === undefined) {
-    throw new EntenteError('ENT_CLI_USAGE', `${option} "${value.slice(0, 64)}" is not an RFC 3339 timestamp such as 2026-12-31T00:00:00Z`);
-  }
-  return new Date(Math.floor(micros / 1000));
-}
-
 async function requireOrganisation(node: OpenedNode, organisationId: string, option: string): Promise<void> {
   if (organisationId === node.identity.homeOrganisation.id) return;
   if ((await node.store.getOrganisation(organisationId)) === undefined) {
@@ -94,9 +84,9 @@ export function circleCommand(io: CliIo): Command {
         '      --default-tlp amber --until 2026-12-31T00:00:00Z',
     )
     .action(async (id: string, options: CreateOptions) => {
-      parseTime(options.from, '--from');
-      parseTime(options.until, '--until');
-      parseTime(options.review, '--review');
+      parseTimeOption(options.from, '--from');
+      parseTimeOption(options.until, '--until');
+      parseTimeOption(options.review, '--review');
       await withNode(io, options, async (node) => {
         const { deps } = depsOf(node);
         const circle = await createCircle(deps, {
@@ -264,7 +254,7 @@ export function circleCommand(io: CliIo): Command {
     .option(...dataOption)
     .addHelpText('after', '\nExample:\n  $ entente circle end grid-2026')
     .action(async (id: string, options: NodeLocationOptions & { at?: string }) => {
-      const at = parseTime(options.at, '--at');
+      const at = parseTimeOption(options.at, '--at');
       await withNode(io, options, async (node) => {
         const { deps, admin } = depsOf(node);
         const result = await end(deps, admin, id, at);
