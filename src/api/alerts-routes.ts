@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { EntenteError } from '../errors/entente-error.ts';
 import { canReadCollection, type Recipient } from '../policy/recipient.ts';
 import type { ObjectStore } from '../store/object-store.ts';
+import { toRecipient } from '../server/authenticate.ts';
 import { AlertBus, type AlertEvent } from '../correlate/alert-bus.ts';
 import { NodeMatcher } from '../correlate/node-matcher.ts';
 import { WebhookDispatcher } from '../correlate/webhook-delivery.ts';
@@ -105,11 +106,14 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
   app.post('/api/observations', { config: { policy: 'authenticated', media: 'json' }, onRequest: homeOnly }, async (request, reply) => {
     const auth = request.auth as NonNullable<FastifyRequest['auth']>;
     const outcome = await matcher.matchLines(bodyLines(request.body), `api:${auth.token.name}`);
-    const { alerts, ...counts } = outcome;
+    // The caller sees the alerts on indicators of collections it may read, as on the stream; how many
+    // matches there were in all is told to administrators only.
+    const { alerts: raised, matches, collections, ...counts } = outcome;
+    const alerts = raised.filter((alert, i) => canSeeAlert(auth.recipient, { id: i, alert, collections: collections[i] ?? [] }));
     return reply
       .code(200)
       .header('content-type', 'application/json; charset=utf-8')
-      .send(JSON.stringify({ ...counts, alerts_raised: alerts.length, alerts }));
+      .send(JSON.stringify({ ...counts, ...(auth.recipient.admin ? { matches } : {}), alerts_raised: alerts.length, alerts }));
   });
 
   app.get('/api/alerts/stream', { config: { policy: 'authenticated', media: 'json' }, onRequest: homeOnly }, (request, reply) => {
@@ -117,7 +121,8 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
   });
 
   function stream(request: FastifyRequest, reply: FastifyReply): void {
-    const recipient = (request.auth as NonNullable<FastifyRequest['auth']>).recipient;
+    const auth = request.auth as NonNullable<FastifyRequest['auth']>;
+    let recipient = auth.recipient;
     const raw = reply.raw;
     reply.hijack();
     raw.writeHead(200, {
@@ -141,7 +146,21 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
     const send = (event: AlertEvent): void => {
       if (canSeeAlert(recipient, event)) write(`event: alert\nid: ${event.id}\ndata: ${JSON.stringify(event.alert)}\n\n`);
     };
-    const heartbeat = setInterval(() => write(`: heartbeat ${deps.clock().toISOString()}\n\n`), tuning.heartbeatMs);
+    // Each heartbeat reads the token again: a revoked token's stream ends, changed grants apply.
+    const heartbeat = setInterval(() => {
+      deps.store
+        .findTokenBySecretHash(auth.token.secretHash)
+        .then((token) => {
+          if (token === undefined || token.revokedAt !== undefined) {
+            end();
+            return;
+          }
+          recipient = toRecipient(token, deps.homeOrganisationId);
+          if (!recipient.actsForHome) end();
+          else write(`: heartbeat ${deps.clock().toISOString()}\n\n`);
+        })
+        .catch(() => write(`: heartbeat ${deps.clock().toISOString()}\n\n`));
+    }, tuning.heartbeatMs);
     const unsubscribe = bus.subscribe(send);
     function end(): void {
       if (closed) return;

@@ -44,6 +44,8 @@ export interface ObservationsOutcome {
   readonly sightings_rejected: number;
   /** Alerts this request opened (matches of alerts already open only raise their count). */
   readonly alerts: readonly AlertJson[];
+  /** For each alert, the collections holding its indicator. */
+  readonly collections: readonly (readonly string[])[];
 }
 
 interface Compiled {
@@ -192,7 +194,7 @@ export class NodeMatcher {
     if (compiled === undefined) throw new Error('the node matcher was not started');
     const collectionId = await this.#sightingsCollection();
     const summary = emptySummary();
-    const pending: Promise<AlertJson>[] = [];
+    const pending: Promise<{ alert: AlertJson; collections: readonly string[] }>[] = [];
     const toStore: { alert: Alert; bundle: SightingBundle }[] = [];
     let invalidSightings = 0;
     const now = (): string => this.#deps.clock().toISOString();
@@ -219,7 +221,8 @@ export class NodeMatcher {
       ...(this.#deps.maxLineChars === undefined ? {} : { maxLineChars: this.#deps.maxLineChars }),
       onAlert,
     });
-    const alerts = await Promise.all(pending);
+    const published = await Promise.all(pending);
+    const alerts = published.map((p) => p.alert);
     const stored = collectionId === undefined ? { ids: new Set<string>(), rejected: 0 } : await this.#storeSightings(collectionId, toStore);
     return {
       lines: summary.lines,
@@ -231,10 +234,11 @@ export class NodeMatcher {
       sightings_stored: stored.ids.size,
       sightings_rejected: stored.rejected + invalidSightings,
       alerts: alerts.map((alert) => (alert.sighting_id === null || stored.ids.has(alert.sighting_id) ? alert : { ...alert, sighting_id: null })),
+      collections: published.map((p) => p.collections),
     };
   }
 
-  async #publish(alert: Alert, sightingId: string | undefined, collections: readonly string[]): Promise<AlertJson> {
+  async #publish(alert: Alert, sightingId: string | undefined, collections: readonly string[]): Promise<{ alert: AlertJson; collections: readonly string[] }> {
     const holding = await this.#collectionsOf(alert.indicatorId, collections);
     const confidence = alert.confidence ?? 50;
     const event = this.#deps.bus.publish(
@@ -254,7 +258,7 @@ export class NodeMatcher {
       },
       holding,
     );
-    return event.alert;
+    return { alert: event.alert, collections: holding };
   }
 
   async #collectionsOf(indicatorId: string, collections: readonly string[]): Promise<readonly string[]> {

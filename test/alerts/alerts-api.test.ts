@@ -9,6 +9,7 @@ import { errorOf, startCircleApiNode, authorization, type CircleApiNode } from '
 import { ADD_TEST, SECRET } from '../taxii/taxii-test-kit.ts';
 import { connectSse, ipIndicator } from './alert-test-kit.ts';
 import type { AlertJson } from '../../src/correlate/alert-bus.ts';
+import { hashTokenSecret } from '../../src/policy/token-secret.ts';
 import { severityOf } from '../../src/correlate/effective-confidence.ts';
 
 interface ObservationsJson {
@@ -16,13 +17,14 @@ interface ObservationsJson {
   observations: number;
   malformed: number;
   malformed_lines: { line: number; reason: string }[];
-  matches: number;
+  matches?: number;
   sightings_stored: number;
   alerts_raised: number;
   alerts: AlertJson[];
 }
 
 const VISIBLE_IP = '203.0.113.10';
+const WATCHER = 'ent_watcher-secret-0000000000000000000000000';
 const SECRET_IP = '203.0.113.66';
 
 describe('alerts in the running node', () => {
@@ -80,8 +82,11 @@ describe('alerts in the running node', () => {
     assert.equal(body.observations, 4);
     assert.equal(body.malformed, 2);
     assert.deepEqual(body.malformed_lines.map((m) => m.line), [2, 5]);
-    assert.equal(body.matches, 3);
-    assert.equal(body.alerts_raised, 2);
+    assert.equal(body.matches, undefined, 'the total of matches is for administrators');
+    // Two alerts were raised; the analyst is shown the one whose indicator it may read.
+    assert.equal(body.alerts_raised, 1);
+    assert.deepEqual(body.alerts.map((a) => a.indicator_id), [ipIndicator(1, VISIBLE_IP).id]);
+    assert.equal(node.app.alerting.bus.nextId, 3);
     const visible = body.alerts.find((a) => a.indicator_id === ipIndicator(1, VISIBLE_IP).id);
     assert.equal(visible?.observable.value, VISIBLE_IP);
     assert.equal(visible?.severity, severityOf(visible?.confidence ?? -1));
@@ -96,7 +101,7 @@ describe('alerts in the running node', () => {
     assert.deepEqual(sighting?.['where_sighted_refs'], ['identity--0b4b0d7f-55a4-4f3c-9c43-5e0f1b2b3c4d']);
 
     // Same indicator, observable and window: counted, not raised again.
-    const again = (await post('analyst', JSON.stringify({ type: 'ipv4-addr', value: VISIBLE_IP }))).json<ObservationsJson>();
+    const again = (await post('admin', JSON.stringify({ type: 'ipv4-addr', value: VISIBLE_IP }))).json<ObservationsJson>();
     assert.deepEqual([again.matches, again.alerts_raised], [1, 0]);
   });
 
@@ -236,5 +241,18 @@ describe('alerts in the running node', () => {
     slow.close();
     node.app.alerting.tuning.heartbeatMs = 15_000;
     node.app.alerting.tuning.maxBufferedBytes = 1024 * 1024;
+  });
+  it('ends the stream of a token revoked meanwhile (read again at each heartbeat)', async () => {
+    await node.store.createToken({ name: 'watcher', secretHash: hashTokenSecret(WATCHER), admin: false, grants: [{ collectionId: ADD_TEST, read: true, write: false }], organisationId: undefined, createdAt: new Date().toISOString(), revokedAt: undefined });
+    node.app.alerting.tuning.heartbeatMs = 30;
+    try {
+      const client = await connectSse(`${base}/api/alerts/stream`, { authorization: `Bearer ${WATCHER}` });
+      assert.equal(client.status, 200);
+      await new Promise((r) => setTimeout(r, 100));
+      await node.store.revokeToken('watcher', new Date());
+      await Promise.race([client.ended, new Promise((_, reject) => setTimeout(() => reject(new Error('stream still open')), 2000))]);
+    } finally {
+      node.app.alerting.tuning.heartbeatMs = 15_000;
+    }
   });
 });
