@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { badField, bodyOf, optionalString, sendJson } from './json-body.ts';
 import { EntenteError } from '../errors/entente-error.ts';
 import {
   acceptAgreement,
@@ -33,33 +34,8 @@ function actorOf(request: FastifyRequest): CircleActor {
   return { organisationId: request.auth.recipient.organisationId, admin: request.auth.recipient.admin };
 }
 
-function badField(key: string, message: string): EntenteError {
-  return new EntenteError('ENT_HTTP_BAD_FIELD', message, { field: key });
-}
 
-/**
- * The JSON object body with only the fields the route defines: a misspelt or invented field is
- * refused, never silently ignored (`{"organisation_id": …, "admin": true}` is a mistake or a probe).
- */
-function bodyOf(request: FastifyRequest, fields: readonly string[]): Record<string, unknown> {
-  const body = request.body;
-  if (body === undefined || body === null) return {};
-  if (typeof body !== 'object' || Array.isArray(body)) throw new EntenteError('ENT_INPUT_NOT_ENVELOPE', 'The body must be a JSON object');
-  const record = body as Record<string, unknown>;
-  const unknown = Object.keys(record).find((key) => !fields.includes(key));
-  if (unknown !== undefined) {
-    const name = unknown.slice(0, 64);
-    throw badField(name, `unknown field "${name}"; this route takes ${fields.length === 0 ? 'no fields' : fields.map((field) => `"${field}"`).join(', ')}`);
-  }
-  return record;
-}
 
-function optionalString(body: Record<string, unknown>, key: string): string | undefined {
-  const value = Object.hasOwn(body, key) ? body[key] : undefined;
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw badField(key, `"${key}" must be a string`);
-  return value;
-}
 
 const IDENTITY_ID = /^identity--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -70,9 +46,6 @@ function optionalOrganisation(body: Record<string, unknown>, key: string): strin
   return value;
 }
 
-function sendJson(reply: FastifyReply, status: number, value: unknown): FastifyReply {
-  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(value));
-}
 
 /**
  * `/api/circles`: the circles a caller belongs to, and their lifecycle. Every route is

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { badField, bodyOf, optionalString, sendJson } from './json-body.ts';
 import { DEFAULT_DOCUMENT_LIMITS } from '../documents/document-limits.ts';
 import { EntenteError } from '../errors/entente-error.ts';
 import type { DecisionInput } from '../drafts/decide-draft-items.ts';
@@ -19,9 +20,6 @@ const MAX_FILE_NAME_CHARS = 255;
 const MAX_PUBLISHERS = 50;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-function badField(key: string, message: string): EntenteError {
-  return new EntenteError('ENT_HTTP_BAD_FIELD', message, { field: key });
-}
 
 /** The caller, who must act for the home organisation: drafts are its own unpublished work. */
 function homeCaller(request: FastifyRequest): { recipient: Recipient; analyst: string } {
@@ -32,31 +30,8 @@ function homeCaller(request: FastifyRequest): { recipient: Recipient; analyst: s
   return { recipient: request.auth.recipient, analyst: request.auth.token.name };
 }
 
-/** The JSON object body with only the fields the route defines (a misspelt field is refused, never ignored). */
-function bodyOf(request: FastifyRequest, fields: readonly string[]): Record<string, unknown> {
-  const body = request.body;
-  if (body === undefined || body === null) return {};
-  if (typeof body !== 'object' || Array.isArray(body)) throw new EntenteError('ENT_INPUT_NOT_ENVELOPE', 'The body must be a JSON object');
-  const record = body as Record<string, unknown>;
-  const unknown = Object.keys(record).find((key) => !fields.includes(key));
-  if (unknown !== undefined) {
-    const name = unknown.slice(0, 64);
-    throw badField(name, `unknown field "${name}"; this route takes ${fields.map((field) => `"${field}"`).join(', ')}`);
-  }
-  return record;
-}
 
-function optionalString(body: Record<string, unknown>, key: string, maxChars: number): string | undefined {
-  const value = Object.hasOwn(body, key) ? body[key] : undefined;
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw badField(key, `"${key}" must be a string`);
-  if (value.length > maxChars) throw badField(key, `"${key}" is longer than ${maxChars} characters`);
-  return value;
-}
 
-function sendJson(reply: FastifyReply, status: number, value: unknown): FastifyReply {
-  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(value));
-}
 
 function decisionOf(body: Record<string, unknown>): DecisionInput {
   const decision = optionalString(body, 'decision', 16);
