@@ -87,7 +87,8 @@ interface Node {
  * run); each scenario gets a fresh store and its own clock behind it.
  */
 async function startNode(): Promise<Node> {
-  let current: ObjectStore | undefined;
+  // An empty store until the first scenario: the app reads the store as it starts (the alert matcher).
+  let current: ObjectStore | undefined = openSqliteObjectStore({ path: ':memory:' });
   let now = new Date();
   const store = new Proxy({} as ObjectStore, {
     get(_target, key) {
