@@ -3,6 +3,7 @@
 // (`windowSeconds`, aligned on the epoch), so the same logs always give the same alerts.
 import type { IndicatorMatch, MatchedObservable } from './bulk-matcher.ts';
 import type { LogObservation } from './log-observation.ts';
+import { severityOf, type Severity } from './effective-confidence.ts';
 
 export interface Alert {
   readonly key: string;
@@ -19,6 +20,38 @@ export interface Alert {
   /** Where the first match was read. */
   readonly source: string;
   readonly line: number;
+}
+
+/** An alert as printed by `entente match` and sent on the node's stream and webhooks (snake_case JSON). */
+export interface AlertRecord {
+  readonly indicator_id: string;
+  readonly indicator_name: string | null;
+  readonly observable: MatchedObservable;
+  readonly first_seen: string;
+  readonly last_seen: string;
+  readonly count: number;
+  readonly confidence: number;
+  readonly severity: Severity;
+  readonly input: string;
+  readonly line: number;
+  readonly sighting_id: string | null;
+}
+
+export function toAlertRecord(alert: Alert, sightingId: string | undefined): AlertRecord {
+  const confidence = alert.confidence ?? 50;
+  return {
+    indicator_id: alert.indicatorId,
+    indicator_name: alert.name ?? null,
+    observable: { type: alert.observable.type, path: alert.observable.path, value: alert.observable.value },
+    first_seen: alert.firstSeen,
+    last_seen: alert.lastSeen,
+    count: alert.count,
+    confidence,
+    severity: severityOf(confidence),
+    input: alert.source,
+    line: alert.line,
+    sighting_id: sightingId ?? null,
+  };
 }
 
 export class AlertAggregator {

@@ -8,10 +8,9 @@ import { ingest } from '../store/ingest.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { validateForIngest } from '../store/validate-for-ingest.ts';
 import type { StixObject } from '../stix/types.ts';
-import { AlertAggregator, type Alert } from './alert-aggregator.ts';
+import { AlertAggregator, toAlertRecord, type Alert } from './alert-aggregator.ts';
 import type { AlertBus, AlertJson } from './alert-bus.ts';
 import { BulkMatcher } from './bulk-matcher.ts';
-import { severityOf } from './effective-confidence.ts';
 import { IndicatorLoader } from './load-indicators.ts';
 import { emptySummary, matchInput } from './match-input.ts';
 import { createObservationReader } from './read-observations.ts';
@@ -240,22 +239,8 @@ export class NodeMatcher {
 
   async #publish(alert: Alert, sightingId: string | undefined, collections: readonly string[]): Promise<{ alert: AlertJson; collections: readonly string[] }> {
     const holding = await this.#collectionsOf(alert.indicatorId, collections);
-    const confidence = alert.confidence ?? 50;
     const event = this.#deps.bus.publish(
-      {
-        indicator_id: alert.indicatorId,
-        indicator_name: alert.name ?? null,
-        observable: { type: alert.observable.type, path: alert.observable.path, value: alert.observable.value },
-        first_seen: alert.firstSeen,
-        last_seen: alert.lastSeen,
-        count: alert.count,
-        confidence,
-        severity: severityOf(confidence),
-        input: alert.source,
-        line: alert.line,
-        sighting_id: sightingId ?? null,
-        raised_at: this.#deps.clock().toISOString(),
-      },
+      { ...toAlertRecord(alert, sightingId), raised_at: this.#deps.clock().toISOString() },
       holding,
     );
     return { alert: event.alert, collections: holding };

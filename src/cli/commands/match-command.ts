@@ -9,9 +9,8 @@ import { ingest } from '../../store/ingest.ts';
 import { validateForIngest } from '../../store/validate-for-ingest.ts';
 import type { StixObject } from '../../stix/types.ts';
 import { BulkMatcher } from '../../correlate/bulk-matcher.ts';
-import { AlertAggregator, type Alert } from '../../correlate/alert-aggregator.ts';
+import { AlertAggregator, toAlertRecord, type Alert } from '../../correlate/alert-aggregator.ts';
 import { parseCsvMapping, type CsvColumnMapping } from '../../correlate/csv-observations.ts';
-import { severityOf } from '../../correlate/effective-confidence.ts';
 import { followFile } from '../../correlate/follow-file.ts';
 import { IndicatorLoader, type LoadedIndicators } from '../../correlate/load-indicators.ts';
 import { emptySummary, matchInput, type MatchSummary } from '../../correlate/match-input.ts';
@@ -133,23 +132,7 @@ export function matchCommand(io: CliIo): Command {
         const follow = options.follow === true;
 
         const printAlert = (alert: Alert, sightingId: string | undefined): void => {
-          const confidence = alert.confidence ?? 50;
-          writeLine(
-            io.stdout,
-            JSON.stringify({
-              indicator_id: alert.indicatorId,
-              indicator_name: alert.name ?? null,
-              observable: alert.observable,
-              first_seen: alert.firstSeen,
-              last_seen: alert.lastSeen,
-              count: alert.count,
-              confidence,
-              severity: severityOf(confidence),
-              input: alert.source,
-              line: alert.line,
-              sighting_id: sightingId ?? null,
-            }),
-          );
+          writeLine(io.stdout, JSON.stringify(toAlertRecord(alert, sightingId)));
         };
 
         const storeSightings = async (closed: readonly Alert[]): Promise<(string | undefined)[]> => {
