@@ -206,6 +206,8 @@ export class SqliteObjectStore implements ObjectStore {
   >;
 
   readonly #circles: SqliteCircleTables;
+  /** Which partner sent which version through which collection (migration 4), prepared once. */
+  readonly #contributions: Record<'selectVid' | 'insert' | 'deleteOfVersion' | 'selectOfVersion', Statement>;
   readonly #drafts: SqliteDraftTables;
   readonly #webhooks: SqliteWebhookTables;
 
@@ -213,6 +215,16 @@ export class SqliteObjectStore implements ObjectStore {
     this.#db = db;
     this.#clock = clock;
     this.#circles = new SqliteCircleTables(db);
+    this.#contributions = {
+      selectVid: db.prepare('SELECT vid FROM object_versions WHERE object_id = ? AND version = ?'),
+      insert: db.prepare('INSERT OR IGNORE INTO contributions (vid, collection_key, organisation_id) VALUES (?, ?, ?)'),
+      deleteOfVersion: db.prepare('DELETE FROM contributions WHERE vid = ?'),
+      selectOfVersion: db.prepare(
+        `SELECT c.id AS collection_id, k.organisation_id AS organisation_id
+           FROM contributions k JOIN object_versions v ON v.vid = k.vid JOIN collections c ON c.key = k.collection_key
+          WHERE v.object_id = ? AND v.version = ?`,
+      ),
+    };
     this.#drafts = new SqliteDraftTables(db);
     this.#webhooks = new SqliteWebhookTables(db);
     const prepare = (sql: string): Statement => db.prepare(sql);
@@ -373,10 +385,8 @@ export class SqliteObjectStore implements ObjectStore {
       if (contributorOrganisationId !== undefined) {
         for (const outcome of outcomes) {
           if (outcome.kind === 'rejected') continue;
-          const row = this.#db.prepare('SELECT vid FROM object_versions WHERE object_id = ? AND version = ?').get(outcome.id, outcome.version) as { vid: number } | undefined;
-          if (row !== undefined) {
-            this.#db.prepare('INSERT OR IGNORE INTO contributions (vid, collection_key, organisation_id) VALUES (?, ?, ?)').run(row.vid, collection.key, contributorOrganisationId);
-          }
+          const row = this.#contributions.selectVid.get(outcome.id, outcome.version) as { vid: number } | undefined;
+          if (row !== undefined) this.#contributions.insert.run(row.vid, collection.key, contributorOrganisationId);
         }
       }
       if (lastDateAdded !== collection.last_date_added) {
@@ -607,7 +617,7 @@ export class SqliteObjectStore implements ObjectStore {
           if (this.#sql.selectHasEntries.get(entry.vid) === undefined) {
             // No collection holds this version any more: forget it, so it blocks no later re-publication.
             this.#sql.deleteText.run(entry.vid);
-            this.#db.prepare('DELETE FROM contributions WHERE vid = ?').run(entry.vid);
+            this.#contributions.deleteOfVersion.run(entry.vid);
             this.#sql.deleteVersion.run(entry.vid);
           } else if (entry.is_latest === 1) {
             this.#refreshSearchText(entry.vid);
@@ -665,13 +675,8 @@ export class SqliteObjectStore implements ObjectStore {
   async contributionsOf(versions: readonly { readonly id: string; readonly version: string }[]): Promise<Map<string, Contribution[]>> {
     return this.#guard(() => {
       const found = new Map<string, Contribution[]>();
-      const statement = this.#db.prepare(
-        `SELECT c.id AS collection_id, k.organisation_id AS organisation_id
-           FROM contributions k JOIN object_versions v ON v.vid = k.vid JOIN collections c ON c.key = k.collection_key
-          WHERE v.object_id = ? AND v.version = ?`,
-      );
       for (const { id, version } of versions) {
-        const rows = statement.all(id, version) as { collection_id: string; organisation_id: string }[];
+        const rows = this.#contributions.selectOfVersion.all(id, version) as { collection_id: string; organisation_id: string }[];
         if (rows.length > 0) found.set(versionKey(id, version), rows.map((row) => ({ collectionId: row.collection_id, organisationId: row.organisation_id })));
       }
       return found;
