@@ -118,6 +118,25 @@ export const errorCatalogue = {
   ENT_WEBHOOK_EXISTS: { status: 409, title: 'A webhook with this name exists' },
   ENT_WEBHOOK_NOT_FOUND: { status: 404, title: 'No webhook with this name' },
   ENT_WEBHOOK_INVALID: { status: 400, title: 'The webhook URL, secret or minimum severity is invalid' },
+  // Federation: peers, sync, signatures, quarantine, flash messages and recalls
+  ENT_PEER_EXISTS: { status: 409, title: 'A peer with this name exists' },
+  ENT_PEER_NOT_FOUND: { status: 404, title: 'No peer with this name' },
+  ENT_PEER_INVALID: { status: 400, title: "The peer's name, URL, token, circle or interval is invalid" },
+  ENT_PEER_UNREACHABLE: { status: 502, title: "The peer's server could not be reached (connection refused, DNS, TLS)" },
+  ENT_PEER_TIMEOUT: { status: 504, title: 'The peer did not answer in time' },
+  ENT_PEER_AUTH_REFUSED: { status: 502, title: 'The peer refused the token (HTTP 401 or 403)' },
+  ENT_PEER_BAD_RESPONSE: { status: 502, title: 'The peer answered with something that is not TAXII 2.1 (status, media type, or body)' },
+  ENT_PEER_RESPONSE_TOO_LARGE: { status: 502, title: "The peer's response is larger than the limit" },
+  ENT_PEER_NO_COLLECTION: { status: 502, title: 'The peer has no such collection, or the token cannot read (or write) it' },
+  ENT_PEER_KEY_MISMATCH: { status: 400, title: "The peer's public key does not have the fingerprint given" },
+  ENT_SYNC_BUSY: { status: 409, title: 'A sync of this peer is already running' },
+  ENT_SIGNATURE_INVALID: { status: 400, title: 'A signed message (flash, recall, key rotation) does not verify against a pinned key' },
+  ENT_KEY_NOT_FOUND: { status: 404, title: 'No signing key with this id' },
+  ENT_QUARANTINE_NOT_FOUND: { status: 404, title: 'No quarantined item with this id' },
+  ENT_QUARANTINE_RESOLVED: { status: 409, title: 'The quarantined item was already released or dropped' },
+  ENT_FLASH_NOT_FOUND: { status: 404, title: 'No flash message with this id' },
+  ENT_FLASH_INVALID: { status: 400, title: 'The flash message is invalid (empty or too long text, unknown circle, bad indicator id)' },
+  ENT_RECALL_INVALID: { status: 400, title: 'The recall notice is malformed or names a circle this node does not share with the sender' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
