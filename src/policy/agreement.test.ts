@@ -63,6 +63,16 @@ describe('parseAgreement', () => {
     });
   });
 
+  it('reads whether unsigned input from plain TAXII peers is accepted (absent: quarantined)', () => {
+    const accepting = parseAgreement(agreementDoc({}, { unsigned_input: 'accept' }));
+    assert.ok(accepting.ok);
+    assert.equal(accepting.value.terms.unsignedInput, 'accept');
+    const silent = parseAgreement(agreementDoc());
+    assert.ok(silent.ok);
+    assert.equal(silent.value.terms.unsignedInput, undefined);
+    assert.deepEqual(codes(agreementDoc({}, { unsigned_input: 'sometimes' })), ['$.terms.unsigned_input ENT_POLICY_BAD_VALUE']);
+  });
+
   it('names each invalid term by its path', () => {
     assert.deepEqual(codes(agreementDoc({}, { highest_tlp: 'TLP:PURPLE', onward_sharing: 'anyone' })), [
       '$.terms.highest_tlp ENT_POLICY_BAD_VALUE',

@@ -9,6 +9,11 @@ export type OnwardSharing = 'none' | 'organisation' | 'circles';
 export type Attribution = 'keep' | 'anonymise';
 /** `recall`: when the circle ends or a member leaves, a recall notice is queued for what it received. */
 export type EndRule = 'retain' | 'recall';
+/**
+ * Unsigned objects from plain TAXII peers: `accept` stores them marked unverified, `quarantine`
+ * (the default) holds them for a human. Objects from Entente peers must always be signed.
+ */
+export type UnsignedInput = 'accept' | 'quarantine';
 
 /** FIRST IEP 2.0 "permitted actions", in its order from least to most visible. */
 export const IEP_PERMITTED_ACTIONS = [
@@ -43,6 +48,8 @@ export interface AgreementTerms {
   readonly attribution: Attribution;
   readonly expectations: IepExpectations;
   readonly endRule: EndRule;
+  /** Absent means `quarantine`. */
+  readonly unsignedInput?: UnsignedInput;
 }
 
 /** One version of a circle's terms, as proposed by a coordinator. */
@@ -69,7 +76,7 @@ export interface AgreementState {
 }
 
 const AGREEMENT_FIELDS = ['circle_id', 'version', 'proposed_by', 'proposed_at', 'terms'] as const;
-const TERMS_FIELDS = ['scope', 'highest_tlp', 'onward_sharing', 'attribution', 'expectations', 'end_rule'] as const;
+const TERMS_FIELDS = ['scope', 'highest_tlp', 'onward_sharing', 'attribution', 'expectations', 'end_rule', 'unsigned_input'] as const;
 const SCOPE_FIELDS = ['types', 'labels', 'sectors'] as const;
 const EXPECTATION_FIELDS = ['permitted_actions', 'affected_party_notifications', 'provider_attribution'] as const;
 const ACCEPTANCE_FIELDS = ['circle_id', 'organisation_id', 'version', 'accepted_at'] as const;
@@ -99,6 +106,7 @@ function readTerms(reader: DocumentReader, value: unknown, path: string): Agreem
   const onwardSharing = reader.oneOf(terms, 'onward_sharing', path, ['none', 'organisation', 'circles'] as const);
   const attribution = reader.oneOf(terms, 'attribution', path, ['keep', 'anonymise'] as const);
   const endRule = reader.oneOf(terms, 'end_rule', path, ['retain', 'recall'] as const);
+  const unsignedInput = reader.field(terms, 'unsigned_input') === undefined ? undefined : reader.oneOf(terms, 'unsigned_input', path, ['accept', 'quarantine'] as const);
   const expectationsValue = reader.field(terms, 'expectations');
   const expectations =
     expectationsValue === undefined
@@ -125,6 +133,7 @@ function readTerms(reader: DocumentReader, value: unknown, path: string): Agreem
     attribution,
     expectations: { permittedActions, affectedPartyNotifications: notifications, providerAttribution },
     endRule,
+    ...(unsignedInput === undefined ? {} : { unsignedInput }),
   };
 }
 

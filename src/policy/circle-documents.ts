@@ -69,6 +69,7 @@ export function toAgreementDocument(agreement: Agreement): Record<string, unknow
         provider_attribution: expectations.providerAttribution,
       },
       end_rule: agreement.terms.endRule,
+      ...(agreement.terms.unsignedInput === undefined ? {} : { unsigned_input: agreement.terms.unsignedInput }),
     },
   };
 }
