@@ -3,6 +3,7 @@ import type { Agreement, AgreementAcceptance, AgreementState, AgreementTerms } f
 import type { Circle } from '../policy/circle.ts';
 import type { StixObject } from '../stix/types.ts';
 import type { Draft, DraftItem, DraftPublication, DraftSummary, NewDraft } from '../drafts/draft.ts';
+import type { FederationStore } from './federation-store.ts';
 
 /**
  * The storage contract of a node. SQLite implements it by default (`sqlite/`); PostgreSQL may later.
@@ -13,7 +14,7 @@ import type { Draft, DraftItem, DraftPublication, DraftSummary, NewDraft } from 
  * timestamps. They double as the keyset cursor for pagination.
  */
 export interface ObjectStore
-  extends CollectionStore, TokenStore, StatusStore, NodeMetaStore, OrganisationStore, CircleStore, AuditStore, RecallStore, DraftStore, WebhookStore {
+  extends CollectionStore, TokenStore, StatusStore, NodeMetaStore, OrganisationStore, CircleStore, AuditStore, RecallStore, DraftStore, WebhookStore, FederationStore {
   /**
    * Adds validated objects to a collection in one transaction, together with the status record
    * when one is given, so that a status never reports an object that is not stored.
@@ -331,6 +332,8 @@ export interface RecallNotice {
   readonly reason: string;
   readonly queuedAt: string;
   readonly deliveredAt?: string;
+  /** The receiver confirmed it removed the version (FederationStore.markRecalls). */
+  readonly acknowledgedAt?: string;
 }
 
 export interface RecallStore {

@@ -204,4 +204,144 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook, seq);
   `,
+  /* 7: federation: peers and their sync state, provenance, quarantine, signatures, keys, flash messages, recall acknowledgement */ `
+  -- A link to one collection on another TAXII 2.1 server, for one local circle.
+  CREATE TABLE peers (
+    name TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    api_root_url TEXT NOT NULL,
+    -- The bearer token the peer issued to this node; never printed or logged.
+    token TEXT NOT NULL,
+    circle_id TEXT NOT NULL,
+    local_collection_id TEXT NOT NULL,
+    remote_collection_id TEXT NOT NULL,
+    organisation_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    push INTEGER NOT NULL,
+    interval_seconds INTEGER NOT NULL,
+    silent_after INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  -- One row per peer, written in the same transaction as the data a pull stored. The pull cursor is
+  -- the peer's own date_added string and/or its next token, never this node's clock.
+  CREATE TABLE peer_state (
+    peer TEXT PRIMARY KEY REFERENCES peers (name) ON DELETE CASCADE,
+    pull_added_after TEXT,
+    pull_next TEXT,
+    push_cursor INTEGER,
+    last_attempt_at TEXT,
+    last_success_at TEXT,
+    last_error_code TEXT,
+    last_error_message TEXT,
+    last_error_at TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    objects_in INTEGER NOT NULL DEFAULT 0,
+    objects_out INTEGER NOT NULL DEFAULT 0,
+    quarantined INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+
+  -- Where each received version came from: one row per (version, collection, peer link), so that a
+  -- version arriving again through another peer gets its own row and a repeat through the same one
+  -- is ignored. Compact, since a node may hold millions: the version and collection by their keys,
+  -- peer '' when there was none (a file, a released quarantine item without a peer), verification
+  -- 1 verified / 2 derived / 0 unverified, hops as JSON text (NULL when empty). Lookups by object id
+  -- go through object_versions (object_id, version) to the vid prefix of the key; no other index.
+  CREATE TABLE provenance (
+    vid INTEGER NOT NULL REFERENCES object_versions (vid),
+    collection_key INTEGER NOT NULL REFERENCES collections (key),
+    peer TEXT NOT NULL,
+    circle_id TEXT,
+    signer TEXT,
+    key_id TEXT,
+    verification INTEGER NOT NULL,
+    hops TEXT,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (vid, collection_key, peer)
+  ) WITHOUT ROWID;
+
+  -- Arrivals that failed a check (or that the store refused), kept whole until a human releases or drops them.
+  CREATE TABLE quarantine (
+    seq INTEGER PRIMARY KEY,
+    object_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    message TEXT NOT NULL,
+    json TEXT NOT NULL,
+    peer TEXT,
+    circle_id TEXT,
+    collection_key INTEGER NOT NULL REFERENCES collections (key),
+    source TEXT NOT NULL,
+    contributor_organisation_id TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    resolution TEXT,
+    resolved_by TEXT,
+    resolved_at TEXT
+  );
+  CREATE INDEX quarantine_open ON quarantine (seq) WHERE resolution IS NULL;
+
+  -- Signatures this node made, kept so that the same bytes leave every time. variant '' is the
+  -- version as stored; a derived (redacted) form has the SHA-256 of its signed bytes.
+  CREATE TABLE signatures (
+    object_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    variant TEXT NOT NULL,
+    extension_json TEXT NOT NULL,
+    signer TEXT NOT NULL,
+    PRIMARY KEY (object_id, version, variant)
+  ) WITHOUT ROWID;
+
+  -- The node's own Ed25519 key pairs (the private key never leaves the node).
+  CREATE TABLE node_keys (
+    key_id TEXT PRIMARY KEY,
+    public_key TEXT NOT NULL,
+    private_key TEXT NOT NULL,
+    valid_from TEXT NOT NULL,
+    valid_until TEXT,
+    rotation_statement TEXT,
+    created_at TEXT NOT NULL
+  );
+
+  -- Other organisations' keys this node trusts, with their validity windows and where they came from.
+  CREATE TABLE pinned_keys (
+    organisation_id TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    valid_from TEXT NOT NULL,
+    valid_until TEXT,
+    source TEXT NOT NULL,
+    pinned_at TEXT NOT NULL,
+    PRIMARY KEY (organisation_id, key_id)
+  ) WITHOUT ROWID;
+
+  -- Flash messages sent and received (rowid order is the order this node stored them), and what
+  -- each member's node said about a sent one.
+  CREATE TABLE flashes (
+    id TEXT PRIMARY KEY,
+    circle_id TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    sender_organisation_id TEXT NOT NULL,
+    text TEXT NOT NULL,
+    indicator_id TEXT,
+    sent_at TEXT NOT NULL,
+    signed_json TEXT NOT NULL,
+    received_at TEXT,
+    acknowledged_by TEXT,
+    acknowledged_at TEXT
+  );
+  CREATE INDEX flashes_by_circle ON flashes (circle_id);
+
+  CREATE TABLE flash_receipts (
+    flash_id TEXT NOT NULL REFERENCES flashes (id),
+    organisation_id TEXT NOT NULL,
+    delivered_at TEXT,
+    acknowledged_at TEXT,
+    acknowledged_by TEXT,
+    last_error TEXT,
+    PRIMARY KEY (flash_id, organisation_id)
+  ) WITHOUT ROWID;
+
+  -- The receiver confirmed it removed the recalled version.
+  ALTER TABLE recall_notices ADD COLUMN acknowledged_at TEXT;
+  `,
 ];

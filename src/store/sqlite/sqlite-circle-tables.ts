@@ -26,6 +26,7 @@ interface RecallRow {
   reason: string;
   queued_at: string;
   delivered_at: string | null;
+  acknowledged_at: string | null;
 }
 
 const MAX_AUDIT_PAGE = 10_000;
@@ -242,6 +243,7 @@ export class SqliteCircleTables {
       reason: row.reason,
       queuedAt: row.queued_at,
       ...(row.delivered_at === null ? {} : { deliveredAt: row.delivered_at }),
+      ...(row.acknowledged_at === null ? {} : { acknowledgedAt: row.acknowledged_at }),
     }));
   }
 }

@@ -33,11 +33,28 @@ import type {
 import { migrations } from './migrations.ts';
 import { SqliteCircleTables } from './sqlite-circle-tables.ts';
 import { SqliteDraftTables } from './sqlite-draft-tables.ts';
+import { SqliteFederationTables } from './sqlite-federation-tables.ts';
 import { SqliteWebhookTables } from './sqlite-webhook-tables.ts';
 import type { Draft, DraftItem, DraftPublication, DraftSummary, NewDraft } from '../../drafts/draft.ts';
 import type { AuditEntry } from '../../audit/audit-chain.ts';
 import type { Agreement, AgreementAcceptance, AgreementState } from '../../policy/agreement.ts';
 import type { Circle } from '../../policy/circle.ts';
+import type {
+  FlashReceipt,
+  FlashRecord,
+  NodeKeyRecord,
+  PeerRecord,
+  PeerState,
+  PinnedKeyRecord,
+  ProvenanceRecord,
+  QuarantineFilter,
+  QuarantineRecord,
+  SignatureKey,
+  StoredVersionText,
+  SyncAttempt,
+  SyncBatch,
+  SyncBatchOutcome,
+} from '../federation-store.ts';
 
 export interface SqliteObjectStoreOptions {
   /** File path, or ':memory:' for a private in-memory database. */
@@ -210,6 +227,10 @@ export class SqliteObjectStore implements ObjectStore {
   readonly #contributions: Record<'selectVid' | 'insert' | 'deleteOfVersion' | 'selectOfVersion', Statement>;
   readonly #drafts: SqliteDraftTables;
   readonly #webhooks: SqliteWebhookTables;
+  readonly #federation: SqliteFederationTables;
+  /** The add path of addObjects, for federation's batches: inside their transaction it runs as a savepoint. */
+  readonly #addForFederation = (collectionId: string, versions: readonly PreparedVersion[], contributorOrganisationId: string): AddOutcome[] =>
+    this.#addVersions(collectionId, versions, undefined, contributorOrganisationId);
 
   constructor(db: Database.Database, clock: () => Date) {
     this.#db = db;
@@ -227,6 +248,7 @@ export class SqliteObjectStore implements ObjectStore {
     };
     this.#drafts = new SqliteDraftTables(db);
     this.#webhooks = new SqliteWebhookTables(db);
+    this.#federation = new SqliteFederationTables(db);
     const prepare = (sql: string): Statement => db.prepare(sql);
     this.#sql = {
       insertCollection: prepare(
@@ -797,6 +819,123 @@ export class SqliteObjectStore implements ObjectStore {
 
   async listWebhookDeliveries(query: { readonly webhook?: string; readonly limit: number }): Promise<WebhookDelivery[]> {
     return this.#guard(() => this.#webhooks.listWebhookDeliveries(query));
+  }
+
+  // ---- Federation (sqlite-federation-tables.ts) ----
+
+  async addPeer(peer: PeerRecord): Promise<void> {
+    return this.#guard(() => this.#federation.addPeer(peer));
+  }
+
+  async getPeer(name: string): Promise<PeerRecord | undefined> {
+    return this.#guard(() => this.#federation.getPeer(name));
+  }
+
+  async listPeers(): Promise<PeerRecord[]> {
+    return this.#guard(() => this.#federation.listPeers());
+  }
+
+  async removePeer(name: string): Promise<void> {
+    return this.#guard(() => this.#federation.removePeer(name));
+  }
+
+  async getPeerState(name: string): Promise<PeerState> {
+    return this.#guard(() => this.#federation.getPeerState(name));
+  }
+
+  async recordSyncAttempt(name: string, attempt: SyncAttempt): Promise<void> {
+    return this.#guard(() => this.#federation.recordSyncAttempt(name, attempt));
+  }
+
+  async setPushCursor(name: string, dateAdded: number): Promise<void> {
+    return this.#guard(() => this.#federation.setPushCursor(name, dateAdded));
+  }
+
+  async applySyncBatch(batch: SyncBatch): Promise<SyncBatchOutcome> {
+    return this.#guard(() => this.#federation.applySyncBatch(batch, this.#addForFederation));
+  }
+
+  async storedVersionsOf(ids: readonly string[]): Promise<Map<string, StoredVersionText[]>> {
+    return this.#guard(() => this.#federation.storedVersionsOf(ids));
+  }
+
+  async originSignersOf(ids: readonly string[]): Promise<Map<string, string>> {
+    return this.#guard(() => this.#federation.originSignersOf(ids));
+  }
+
+  async provenanceOf(versions: readonly { readonly id: string; readonly version: string }[]): Promise<Map<string, ProvenanceRecord[]>> {
+    return this.#guard(() => this.#federation.provenanceOf(versions));
+  }
+
+  async signaturesOf(keys: readonly SignatureKey[]): Promise<Map<string, string>> {
+    return this.#guard(() => this.#federation.signaturesOf(keys));
+  }
+
+  async putSignatures(signatures: readonly (SignatureKey & { readonly extensionJson: string; readonly signer: string })[]): Promise<void> {
+    return this.#guard(() => this.#federation.putSignatures(signatures));
+  }
+
+  async listQuarantine(filter: QuarantineFilter): Promise<QuarantineRecord[]> {
+    return this.#guard(() => this.#federation.listQuarantine(filter));
+  }
+
+  async getQuarantined(seq: number): Promise<QuarantineRecord | undefined> {
+    return this.#guard(() => this.#federation.getQuarantined(seq));
+  }
+
+  async releaseQuarantined(seq: number, by: string, at: string): Promise<AddOutcome> {
+    return this.#guard(() => this.#federation.releaseQuarantined(seq, by, at, this.#addForFederation));
+  }
+
+  async dropQuarantined(seq: number, by: string, at: string): Promise<void> {
+    return this.#guard(() => this.#federation.dropQuarantined(seq, by, at));
+  }
+
+  async listNodeKeys(): Promise<NodeKeyRecord[]> {
+    return this.#guard(() => this.#federation.listNodeKeys());
+  }
+
+  async addNodeKey(key: NodeKeyRecord): Promise<void> {
+    return this.#guard(() => this.#federation.addNodeKey(key));
+  }
+
+  async retireNodeKey(keyId: string, validUntil: string): Promise<void> {
+    return this.#guard(() => this.#federation.retireNodeKey(keyId, validUntil));
+  }
+
+  async pinKey(key: PinnedKeyRecord): Promise<void> {
+    return this.#guard(() => this.#federation.pinKey(key));
+  }
+
+  async listPinnedKeys(organisationId?: string): Promise<PinnedKeyRecord[]> {
+    return this.#guard(() => this.#federation.listPinnedKeys(organisationId));
+  }
+
+  async addFlash(flash: FlashRecord): Promise<boolean> {
+    return this.#guard(() => this.#federation.addFlash(flash));
+  }
+
+  async getFlash(id: string): Promise<FlashRecord | undefined> {
+    return this.#guard(() => this.#federation.getFlash(id));
+  }
+
+  async listFlashes(filter: { readonly circleId?: string; readonly limit: number }): Promise<FlashRecord[]> {
+    return this.#guard(() => this.#federation.listFlashes(filter));
+  }
+
+  async recordFlashReceipt(flashId: string, receipt: FlashReceipt): Promise<void> {
+    return this.#guard(() => this.#federation.recordFlashReceipt(flashId, receipt));
+  }
+
+  async acknowledgeFlash(flashId: string, by: string, at: string): Promise<void> {
+    return this.#guard(() => this.#federation.acknowledgeFlash(flashId, by, at));
+  }
+
+  async markRecalls(
+    filter: { readonly circleId: string; readonly organisationId: string; readonly versions?: readonly { readonly id: string; readonly version: string }[] },
+    change: { readonly deliveredAt?: string; readonly acknowledgedAt?: string },
+  ): Promise<number> {
+    return this.#guard(() => this.#federation.markRecalls(filter, change));
   }
 
   // ---- Drafts (sqlite-draft-tables.ts) ----

@@ -1,0 +1,871 @@
+// Federation: peers and their sync state, provenance, quarantine, signatures, keys, flash messages,
+// recall acknowledgement (migration 7). See docs/federation.md.
+import type Database from 'better-sqlite3';
+import { EntenteError } from '../../errors/entente-error.ts';
+import type { StixObject } from '../../stix/types.ts';
+import { compareVersions, equivalentVersionKeys } from '../compare-versions.ts';
+import {
+  signatureKey,
+  type ArrivedObject,
+  type FlashReceipt,
+  type FlashRecord,
+  type NodeKeyRecord,
+  type PeerRecord,
+  type PeerState,
+  type PinnedKeyRecord,
+  type ProvenanceRecord,
+  type PullCursor,
+  type QuarantineFilter,
+  type QuarantineReason,
+  type QuarantineRecord,
+  type SignatureKey,
+  type StoredVersionText,
+  type SyncAttempt,
+  type SyncBatch,
+  type SyncBatchOutcome,
+  type Verification,
+} from '../federation-store.ts';
+import { versionKey, type AddOutcome } from '../object-store.ts';
+import { prepareVersion, type PreparedVersion } from '../prepared-version.ts';
+
+type Statement = Database.Statement<unknown[], unknown>;
+
+/** The store's own add path (#addVersions without a status): the caller's transaction becomes a savepoint. */
+export type AddVersions = (collectionId: string, versions: readonly PreparedVersion[], contributorOrganisationId: string) => AddOutcome[];
+
+interface PeerRow {
+  name: string;
+  url: string;
+  api_root_url: string;
+  token: string;
+  circle_id: string;
+  local_collection_id: string;
+  remote_collection_id: string;
+  organisation_id: string;
+  kind: string;
+  push: number;
+  interval_seconds: number;
+  silent_after: number;
+  created_at: string;
+}
+
+interface PeerStateRow {
+  pull_added_after: string | null;
+  pull_next: string | null;
+  push_cursor: number | null;
+  last_attempt_at: string | null;
+  last_success_at: string | null;
+  last_error_code: string | null;
+  last_error_message: string | null;
+  last_error_at: string | null;
+  consecutive_failures: number;
+  objects_in: number;
+  objects_out: number;
+  quarantined: number;
+}
+
+interface ProvenanceRow {
+  wanted_id: string;
+  wanted_version: string;
+  version: string;
+  collection_id: string;
+  peer: string;
+  circle_id: string | null;
+  signer: string | null;
+  key_id: string | null;
+  verification: number;
+  hops: string | null;
+  received_at: string;
+}
+
+interface QuarantineRow {
+  seq: number;
+  object_id: string;
+  version: string;
+  reason: string;
+  message: string;
+  json: string;
+  peer: string | null;
+  circle_id: string | null;
+  collection_id: string;
+  source: string;
+  contributor_organisation_id: string;
+  received_at: string;
+  resolution: string | null;
+  resolved_by: string | null;
+  resolved_at: string | null;
+}
+
+interface NodeKeyRow {
+  key_id: string;
+  public_key: string;
+  private_key: string;
+  valid_from: string;
+  valid_until: string | null;
+  rotation_statement: string | null;
+  created_at: string;
+}
+
+interface PinnedKeyRow {
+  organisation_id: string;
+  key_id: string;
+  public_key: string;
+  valid_from: string;
+  valid_until: string | null;
+  source: string;
+  pinned_at: string;
+}
+
+interface FlashRow {
+  id: string;
+  circle_id: string;
+  direction: string;
+  sender_organisation_id: string;
+  text: string;
+  indicator_id: string | null;
+  sent_at: string;
+  signed_json: string;
+  received_at: string | null;
+  acknowledged_by: string | null;
+  acknowledged_at: string | null;
+}
+
+interface FlashReceiptRow {
+  flash_id: string;
+  organisation_id: string;
+  delivered_at: string | null;
+  acknowledged_at: string | null;
+  acknowledged_by: string | null;
+  last_error: string | null;
+}
+
+/** Provenance verification as stored: one small integer per row instead of a word. */
+const VERIFICATION_CODES: Readonly<Record<Verification, number>> = { unverified: 0, verified: 1, derived: 2 };
+const VERIFICATIONS: readonly Verification[] = ['unverified', 'verified', 'derived'];
+
+/** No peer link (a file import): the provenance key needs a value, and peer names are never empty. */
+const NO_PEER = '';
+
+export class SqliteFederationTables {
+  readonly #db: Database.Database;
+  readonly #sql: Record<
+    | 'insertPeer' | 'insertPeerState' | 'selectPeer' | 'selectPeers' | 'deletePeerState' | 'deletePeer' | 'selectPeerState'
+    | 'recordSuccess' | 'recordFailure' | 'setPushCursor' | 'setPullCursor' | 'addPulled'
+    | 'selectCollectionKey' | 'insertProvenance' | 'insertQuarantine' | 'selectQuarantined' | 'listQuarantine' | 'resolveQuarantined'
+    | 'selectVersionTexts' | 'selectOriginFromProvenance' | 'selectOriginFromSignatures' | 'selectProvenance'
+    | 'selectSignatures' | 'insertSignature'
+    | 'selectNodeKeys' | 'insertNodeKey' | 'retireNodeKey' | 'upsertPinnedKey' | 'selectPinnedKeys' | 'selectPinnedKeysOf'
+    | 'insertFlash' | 'selectFlash' | 'selectFlashes' | 'selectFlashesOfCircle' | 'selectReceipts' | 'upsertReceipt' | 'acknowledgeFlash'
+    | 'markRecalls' | 'markRecallsOfVersion',
+    Statement
+  >;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    const prepare = (sql: string): Statement => db.prepare(sql);
+    this.#sql = {
+      insertPeer: prepare(
+        `INSERT INTO peers (name, url, api_root_url, token, circle_id, local_collection_id, remote_collection_id, organisation_id, kind, push,
+                            interval_seconds, silent_after, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertPeerState: prepare('INSERT INTO peer_state (peer) VALUES (?)'),
+      selectPeer: prepare('SELECT * FROM peers WHERE name = ?'),
+      selectPeers: prepare('SELECT * FROM peers ORDER BY name'),
+      deletePeerState: prepare('DELETE FROM peer_state WHERE peer = ?'),
+      deletePeer: prepare('DELETE FROM peers WHERE name = ?'),
+      selectPeerState: prepare('SELECT * FROM peer_state WHERE peer = ?'),
+      recordSuccess: prepare(
+        `UPDATE peer_state SET last_attempt_at = @at, last_success_at = @at, consecutive_failures = 0, objects_out = objects_out + @out
+         WHERE peer = @peer`,
+      ),
+      recordFailure: prepare(
+        `UPDATE peer_state SET last_attempt_at = @at, consecutive_failures = consecutive_failures + 1, objects_out = objects_out + @out,
+                last_error_code = coalesce(@code, last_error_code), last_error_message = coalesce(@message, last_error_message),
+                last_error_at = CASE WHEN @code IS NULL THEN last_error_at ELSE @at END
+         WHERE peer = @peer`,
+      ),
+      setPushCursor: prepare('UPDATE peer_state SET push_cursor = ? WHERE peer = ?'),
+      setPullCursor: prepare('UPDATE peer_state SET pull_added_after = ?, pull_next = ? WHERE peer = ?'),
+      addPulled: prepare('UPDATE peer_state SET objects_in = objects_in + ?, quarantined = quarantined + ? WHERE peer = ?'),
+      selectCollectionKey: prepare('SELECT key FROM collections WHERE id = ?'),
+      // The vid is looked up in the statement itself: one call per version, no round trip for the key.
+      insertProvenance: prepare(
+        `INSERT OR IGNORE INTO provenance (vid, collection_key, peer, circle_id, signer, key_id, verification, hops, received_at)
+         SELECT vid, ?, ?, ?, ?, ?, ?, ?, ? FROM object_versions WHERE object_id = ? AND version = ?`,
+      ),
+      insertQuarantine: prepare(
+        `INSERT INTO quarantine (object_id, version, reason, message, json, peer, circle_id, collection_key, source, contributor_organisation_id, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      selectQuarantined: prepare(
+        'SELECT q.*, c.id AS collection_id FROM quarantine q JOIN collections c ON c.key = q.collection_key WHERE q.seq = ?',
+      ),
+      listQuarantine: prepare(
+        `SELECT q.*, c.id AS collection_id FROM quarantine q JOIN collections c ON c.key = q.collection_key
+         WHERE q.seq > @after
+           AND (@open = 0 OR q.resolution IS NULL)
+           AND (@peer IS NULL OR q.peer = @peer)
+           AND (@reason IS NULL OR q.reason = @reason)
+         ORDER BY q.seq
+         LIMIT @limit`,
+      ),
+      resolveQuarantined: prepare('UPDATE quarantine SET resolution = ?, resolved_by = ?, resolved_at = ? WHERE seq = ? AND resolution IS NULL'),
+      selectVersionTexts: prepare('SELECT object_id, version, json FROM object_versions WHERE object_id IN (SELECT value FROM json_each(?))'),
+      // Derived and unverified rows do not say who originated an id: a derived version is signed by the
+      // peer that redacted it, an unverified one by nobody this node checked.
+      selectOriginFromProvenance: prepare(
+        `SELECT ov.object_id, ov.version, p.signer, p.received_at
+         FROM (SELECT DISTINCT value FROM json_each(?)) AS wanted
+         CROSS JOIN object_versions ov ON ov.object_id = wanted.value
+         CROSS JOIN provenance p ON p.vid = ov.vid
+         WHERE p.verification = ${VERIFICATION_CODES.verified} AND p.signer IS NOT NULL`,
+      ),
+      selectOriginFromSignatures: prepare(
+        `SELECT s.object_id, s.version, s.signer
+         FROM (SELECT DISTINCT value FROM json_each(?)) AS wanted
+         CROSS JOIN signatures s ON s.object_id = wanted.value
+         WHERE s.variant = ''`,
+      ),
+      selectProvenance: prepare(
+        `SELECT json_extract(wanted.value, '$[0]') AS wanted_id, json_extract(wanted.value, '$[1]') AS wanted_version, ov.version,
+                c.id AS collection_id, p.peer, p.circle_id, p.signer, p.key_id, p.verification, p.hops, p.received_at
+         FROM json_each(?) AS wanted
+         CROSS JOIN object_versions ov ON ov.object_id = json_extract(wanted.value, '$[0]') AND ov.version = json_extract(wanted.value, '$[1]')
+         CROSS JOIN provenance p ON p.vid = ov.vid
+         JOIN collections c ON c.key = p.collection_key
+         ORDER BY p.received_at, c.id, p.peer`,
+      ),
+      selectSignatures: prepare(
+        `SELECT s.object_id, s.version, s.variant, s.extension_json
+         FROM json_each(?) AS wanted
+         CROSS JOIN signatures s ON s.object_id = json_extract(wanted.value, '$[0]') AND s.version = json_extract(wanted.value, '$[1]')
+                                AND s.variant = json_extract(wanted.value, '$[2]')`,
+      ),
+      insertSignature: prepare('INSERT OR IGNORE INTO signatures (object_id, version, variant, extension_json, signer) VALUES (?, ?, ?, ?, ?)'),
+      selectNodeKeys: prepare('SELECT * FROM node_keys ORDER BY valid_from DESC, created_at DESC, rowid DESC'),
+      insertNodeKey: prepare(
+        'INSERT INTO node_keys (key_id, public_key, private_key, valid_from, valid_until, rotation_statement, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      retireNodeKey: prepare('UPDATE node_keys SET valid_until = ? WHERE key_id = ?'),
+      upsertPinnedKey: prepare(
+        `INSERT INTO pinned_keys (organisation_id, key_id, public_key, valid_from, valid_until, source, pinned_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (organisation_id, key_id) DO UPDATE SET valid_from = excluded.valid_from, valid_until = excluded.valid_until`,
+      ),
+      selectPinnedKeys: prepare('SELECT * FROM pinned_keys ORDER BY organisation_id, valid_from, key_id'),
+      selectPinnedKeysOf: prepare('SELECT * FROM pinned_keys WHERE organisation_id = ? ORDER BY valid_from, key_id'),
+      insertFlash: prepare(
+        `INSERT OR IGNORE INTO flashes (id, circle_id, direction, sender_organisation_id, text, indicator_id, sent_at, signed_json, received_at,
+                                        acknowledged_by, acknowledged_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      selectFlash: prepare('SELECT * FROM flashes WHERE id = ?'),
+      selectFlashes: prepare('SELECT * FROM flashes ORDER BY rowid DESC LIMIT ?'),
+      selectFlashesOfCircle: prepare('SELECT * FROM flashes WHERE circle_id = ? ORDER BY rowid DESC LIMIT ?'),
+      selectReceipts: prepare('SELECT * FROM flash_receipts WHERE flash_id IN (SELECT value FROM json_each(?)) ORDER BY flash_id, organisation_id'),
+      // Fields a receipt does not carry keep their value; a delivery or acknowledgement without an error clears the last error.
+      upsertReceipt: prepare(
+        `INSERT INTO flash_receipts (flash_id, organisation_id, delivered_at, acknowledged_at, acknowledged_by, last_error)
+         VALUES (@flash, @organisation, @delivered, @acknowledged, @acknowledgedBy, @error)
+         ON CONFLICT (flash_id, organisation_id) DO UPDATE SET
+           delivered_at = coalesce(excluded.delivered_at, delivered_at),
+           acknowledged_at = coalesce(excluded.acknowledged_at, acknowledged_at),
+           acknowledged_by = coalesce(excluded.acknowledged_by, acknowledged_by),
+           last_error = CASE WHEN excluded.last_error IS NOT NULL THEN excluded.last_error
+                             WHEN excluded.delivered_at IS NOT NULL OR excluded.acknowledged_at IS NOT NULL THEN NULL
+                             ELSE last_error END`,
+      ),
+      acknowledgeFlash: prepare('UPDATE flashes SET acknowledged_by = ?, acknowledged_at = ? WHERE id = ? AND acknowledged_at IS NULL'),
+      // Acknowledged implies delivered. Only notices that change are counted.
+      markRecalls: prepare(
+        `UPDATE recall_notices SET delivered_at = coalesce(delivered_at, @delivered, @acknowledged), acknowledged_at = coalesce(acknowledged_at, @acknowledged)
+         WHERE circle_id = @circle AND organisation_id = @organisation
+           AND ((@delivered IS NOT NULL AND delivered_at IS NULL) OR (@acknowledged IS NOT NULL AND acknowledged_at IS NULL))`,
+      ),
+      markRecallsOfVersion: prepare(
+        `UPDATE recall_notices SET delivered_at = coalesce(delivered_at, @delivered, @acknowledged), acknowledged_at = coalesce(acknowledged_at, @acknowledged)
+         WHERE circle_id = @circle AND organisation_id = @organisation AND object_id = @id AND version IN (SELECT value FROM json_each(@versions))
+           AND ((@delivered IS NOT NULL AND delivered_at IS NULL) OR (@acknowledged IS NOT NULL AND acknowledged_at IS NULL))`,
+      ),
+    };
+  }
+
+  // ---- Peers ----
+
+  addPeer(peer: PeerRecord): void {
+    const add = this.#db.transaction(() => {
+      try {
+        this.#sql.insertPeer.run(
+          peer.name,
+          peer.url,
+          peer.apiRootUrl,
+          peer.token,
+          peer.circleId,
+          peer.localCollectionId,
+          peer.remoteCollectionId,
+          peer.organisationId,
+          peer.kind,
+          peer.push ? 1 : 0,
+          peer.intervalSeconds,
+          peer.silentAfter,
+          peer.createdAt,
+        );
+      } catch (error) {
+        if (isConstraintViolation(error)) {
+          throw new EntenteError('ENT_PEER_EXISTS', `a peer named "${peer.name}" exists (entente peer list)`, { peer: peer.name }, { cause: error });
+        }
+        throw error;
+      }
+      this.#sql.insertPeerState.run(peer.name);
+    });
+    add.immediate();
+  }
+
+  getPeer(name: string): PeerRecord | undefined {
+    const row = this.#sql.selectPeer.get(name) as PeerRow | undefined;
+    return row === undefined ? undefined : toPeer(row);
+  }
+
+  listPeers(): PeerRecord[] {
+    return (this.#sql.selectPeers.all() as PeerRow[]).map(toPeer);
+  }
+
+  removePeer(name: string): void {
+    const remove = this.#db.transaction(() => {
+      this.#sql.deletePeerState.run(name);
+      if (this.#sql.deletePeer.run(name).changes === 0) throw peerNotFound(name);
+    });
+    remove.immediate();
+  }
+
+  getPeerState(name: string): PeerState {
+    const row = this.#sql.selectPeerState.get(name) as PeerStateRow | undefined;
+    if (row === undefined) throw peerNotFound(name);
+    const pullCursor: PullCursor | undefined =
+      row.pull_added_after === null && row.pull_next === null
+        ? undefined
+        : { ...(row.pull_added_after === null ? {} : { addedAfter: row.pull_added_after }), ...(row.pull_next === null ? {} : { next: row.pull_next }) };
+    return {
+      pullCursor,
+      pushCursor: row.push_cursor ?? undefined,
+      lastAttemptAt: row.last_attempt_at ?? undefined,
+      lastSuccessAt: row.last_success_at ?? undefined,
+      lastError:
+        row.last_error_code === null
+          ? undefined
+          : { code: row.last_error_code, message: row.last_error_message ?? '', at: row.last_error_at ?? row.last_attempt_at ?? '' },
+      consecutiveFailures: row.consecutive_failures,
+      objectsIn: row.objects_in,
+      objectsOut: row.objects_out,
+      quarantined: row.quarantined,
+    };
+  }
+
+  recordSyncAttempt(name: string, attempt: SyncAttempt): void {
+    const out = Math.max(0, Math.floor(attempt.objectsOut ?? 0));
+    const result = attempt.ok
+      ? this.#sql.recordSuccess.run({ peer: name, at: attempt.at, out })
+      : this.#sql.recordFailure.run({ peer: name, at: attempt.at, out, code: attempt.error?.code ?? null, message: attempt.error?.message ?? null });
+    if (result.changes === 0) throw peerNotFound(name);
+  }
+
+  setPushCursor(name: string, dateAdded: number): void {
+    if (this.#sql.setPushCursor.run(dateAdded, name).changes === 0) throw peerNotFound(name);
+  }
+
+  // ---- Sync batches ----
+
+  /**
+   * One transaction: the accepted objects through the store's own add path (a savepoint inside this
+   * transaction), provenance for what was added or was already there, quarantine rows for the batch's
+   * items and for what the store refused, then the peer's cursor and counters.
+   */
+  applySyncBatch(batch: SyncBatch, addVersions: AddVersions): SyncBatchOutcome {
+    const apply = this.#db.transaction((): SyncBatchOutcome => {
+      const collectionKey = this.#requireCollectionKey(batch.collectionId);
+      if (batch.peer !== undefined && this.#sql.selectPeerState.get(batch.peer) === undefined) throw peerNotFound(batch.peer);
+      const prepared = batch.accepted.map((arrived) => prepareVersion(arrived.object));
+      const outcomes = addVersions(batch.collectionId, prepared, batch.contributorOrganisationId);
+      const place: Placement = {
+        collectionKey,
+        peer: batch.peer,
+        circleId: batch.circleId,
+        source: batch.source,
+        contributorOrganisationId: batch.contributorOrganisationId,
+        receivedAt: batch.receivedAt,
+      };
+      let added = 0;
+      let quarantined = 0;
+      outcomes.forEach((outcome, index) => {
+        const arrived = batch.accepted[index];
+        const version = prepared[index];
+        if (arrived === undefined || version === undefined) return;
+        if (outcome.kind === 'rejected') {
+          const reason: QuarantineReason = outcome.code === 'ENT_OBJECT_REVOKED' ? 'revoked' : 'content-conflict';
+          this.#insertQuarantine(place, { objectId: outcome.id, version: outcome.version, reason, message: outcome.message, json: version.json });
+          quarantined += 1;
+          return;
+        }
+        if (outcome.kind === 'added') added += 1;
+        this.#insertProvenance(place, outcome.id, outcome.version, arrived);
+      });
+      for (const item of batch.quarantined) {
+        this.#insertQuarantine(place, item);
+        quarantined += 1;
+      }
+      if (batch.peer !== undefined) {
+        if (batch.pullCursor !== undefined) this.#sql.setPullCursor.run(batch.pullCursor.addedAfter ?? null, batch.pullCursor.next ?? null, batch.peer);
+        if (added > 0 || quarantined > 0) this.#sql.addPulled.run(added, quarantined, batch.peer);
+      }
+      return { outcomes, quarantined };
+    });
+    return apply.immediate();
+  }
+
+  #insertProvenance(place: Placement, id: string, version: string, arrived: Pick<ArrivedObject, 'signer' | 'keyId' | 'verification' | 'hops'>): void {
+    this.#sql.insertProvenance.run(
+      place.collectionKey,
+      place.peer ?? NO_PEER,
+      place.circleId ?? null,
+      arrived.signer ?? null,
+      arrived.keyId ?? null,
+      VERIFICATION_CODES[arrived.verification],
+      arrived.hops.length === 0 ? null : JSON.stringify(arrived.hops),
+      place.receivedAt,
+      id,
+      version,
+    );
+  }
+
+  #insertQuarantine(place: Placement, item: { objectId: string; version: string; reason: QuarantineReason; message: string; json: string }): void {
+    this.#sql.insertQuarantine.run(
+      item.objectId,
+      item.version,
+      item.reason,
+      item.message,
+      item.json,
+      place.peer ?? null,
+      place.circleId ?? null,
+      place.collectionKey,
+      place.source,
+      place.contributorOrganisationId,
+      place.receivedAt,
+    );
+  }
+
+  #requireCollectionKey(collectionId: string): number {
+    const row = this.#sql.selectCollectionKey.get(collectionId) as { key: number } | undefined;
+    if (row === undefined) throw new EntenteError('ENT_COLLECTION_NOT_FOUND', `No collection with id "${collectionId}"`, { collectionId });
+    return row.key;
+  }
+
+  // ---- What the node already holds ----
+
+  storedVersionsOf(ids: readonly string[]): Map<string, StoredVersionText[]> {
+    const found = new Map<string, StoredVersionText[]>();
+    if (ids.length === 0) return found;
+    const rows = this.#sql.selectVersionTexts.all(JSON.stringify(ids)) as { object_id: string; version: string; json: string }[];
+    for (const row of rows) {
+      const list = found.get(row.object_id);
+      const stored: StoredVersionText = { version: row.version, json: row.json };
+      if (list === undefined) found.set(row.object_id, [stored]);
+      else list.push(stored);
+    }
+    for (const list of found.values()) list.sort((a, b) => compareVersions(a.version, b.version));
+    return found;
+  }
+
+  originSignersOf(ids: readonly string[]): Map<string, string> {
+    const found = new Map<string, string>();
+    if (ids.length === 0) return found;
+    const json = JSON.stringify(ids);
+    const best = new Map<string, { version: string; receivedAt: string; signer: string }>();
+    for (const row of this.#sql.selectOriginFromProvenance.all(json) as { object_id: string; version: string; signer: string; received_at: string }[]) {
+      const current = best.get(row.object_id);
+      // Earliest version first (what introduced the id), then the first time it was received.
+      const order = current === undefined ? -1 : compareVersions(row.version, current.version) || (row.received_at < current.receivedAt ? -1 : 0);
+      if (order < 0) best.set(row.object_id, { version: row.version, receivedAt: row.received_at, signer: row.signer });
+    }
+    for (const [id, origin] of best) found.set(id, origin.signer);
+    const signed = new Map<string, { version: string; signer: string }>();
+    for (const row of this.#sql.selectOriginFromSignatures.all(json) as { object_id: string; version: string; signer: string }[]) {
+      if (found.has(row.object_id)) continue;
+      const current = signed.get(row.object_id);
+      if (current === undefined || compareVersions(row.version, current.version) < 0) signed.set(row.object_id, { version: row.version, signer: row.signer });
+    }
+    for (const [id, origin] of signed) found.set(id, origin.signer);
+    return found;
+  }
+
+  provenanceOf(versions: readonly { readonly id: string; readonly version: string }[]): Map<string, ProvenanceRecord[]> {
+    const found = new Map<string, ProvenanceRecord[]>();
+    if (versions.length === 0) return found;
+    const rows = this.#sql.selectProvenance.all(JSON.stringify(versions.map(({ id, version }) => [id, version]))) as ProvenanceRow[];
+    for (const row of rows) {
+      const key = versionKey(row.wanted_id, row.wanted_version);
+      const record: ProvenanceRecord = {
+        id: row.wanted_id,
+        version: row.version,
+        collectionId: row.collection_id,
+        peer: row.peer === NO_PEER ? undefined : row.peer,
+        circleId: row.circle_id ?? undefined,
+        signer: row.signer ?? undefined,
+        keyId: row.key_id ?? undefined,
+        verification: VERIFICATIONS[row.verification] ?? 'unverified',
+        hops: row.hops === null ? [] : (JSON.parse(row.hops) as string[]),
+        receivedAt: row.received_at,
+      };
+      const list = found.get(key);
+      if (list === undefined) found.set(key, [record]);
+      // The same (id, version) asked twice must not list its rows twice.
+      else if (!list.some((other) => other.collectionId === record.collectionId && other.peer === record.peer)) list.push(record);
+    }
+    return found;
+  }
+
+  // ---- Signatures ----
+
+  signaturesOf(keys: readonly SignatureKey[]): Map<string, string> {
+    const found = new Map<string, string>();
+    if (keys.length === 0) return found;
+    const rows = this.#sql.selectSignatures.all(JSON.stringify(keys.map((key) => [key.id, key.version, key.variant]))) as {
+      object_id: string;
+      version: string;
+      variant: string;
+      extension_json: string;
+    }[];
+    for (const row of rows) found.set(signatureKey({ id: row.object_id, version: row.version, variant: row.variant }), row.extension_json);
+    return found;
+  }
+
+  putSignatures(signatures: readonly (SignatureKey & { readonly extensionJson: string; readonly signer: string })[]): void {
+    if (signatures.length === 0) return;
+    const put = this.#db.transaction(() => {
+      for (const signature of signatures) {
+        this.#sql.insertSignature.run(signature.id, signature.version, signature.variant, signature.extensionJson, signature.signer);
+      }
+    });
+    put.immediate();
+  }
+
+  // ---- Quarantine ----
+
+  listQuarantine(filter: QuarantineFilter): QuarantineRecord[] {
+    const limit = Number.isFinite(filter.limit) ? Math.max(0, Math.floor(filter.limit)) : 0;
+    const rows = this.#sql.listQuarantine.all({
+      after: filter.afterSeq ?? 0,
+      open: filter.unresolvedOnly === false ? 0 : 1,
+      peer: filter.peer ?? null,
+      reason: filter.reason ?? null,
+      limit,
+    }) as QuarantineRow[];
+    return rows.map(toQuarantineRecord);
+  }
+
+  getQuarantined(seq: number): QuarantineRecord | undefined {
+    const row = this.#sql.selectQuarantined.get(seq) as QuarantineRow | undefined;
+    return row === undefined ? undefined : toQuarantineRecord(row);
+  }
+
+  /** Adds the item through the store's add path; a refusal leaves the item open and is returned as is. */
+  releaseQuarantined(seq: number, by: string, at: string, addVersions: AddVersions): AddOutcome {
+    const release = this.#db.transaction((): AddOutcome => {
+      const item = this.#requireOpenItem(seq);
+      const prepared = prepareVersion(parseQuarantined(item));
+      const [outcome] = addVersions(item.collection_id, [prepared], item.contributor_organisation_id);
+      if (outcome === undefined) throw new Error('the store returned no outcome for a released item');
+      if (outcome.kind === 'rejected') return outcome;
+      this.#insertProvenance(
+        {
+          collectionKey: this.#requireCollectionKey(item.collection_id),
+          peer: item.peer ?? undefined,
+          circleId: item.circle_id ?? undefined,
+          source: sourceOf(item.source),
+          contributorOrganisationId: item.contributor_organisation_id,
+          receivedAt: item.received_at,
+        },
+        outcome.id,
+        outcome.version,
+        { signer: undefined, keyId: undefined, verification: 'unverified', hops: [] },
+      );
+      this.#sql.resolveQuarantined.run('released', by, at, seq);
+      return outcome;
+    });
+    return release.immediate();
+  }
+
+  dropQuarantined(seq: number, by: string, at: string): void {
+    const drop = this.#db.transaction(() => {
+      this.#requireOpenItem(seq);
+      this.#sql.resolveQuarantined.run('dropped', by, at, seq);
+    });
+    drop.immediate();
+  }
+
+  #requireOpenItem(seq: number): QuarantineRow {
+    const row = this.#sql.selectQuarantined.get(seq) as QuarantineRow | undefined;
+    if (row === undefined) throw new EntenteError('ENT_QUARANTINE_NOT_FOUND', `no quarantined item ${seq} (entente quarantine list)`, { seq });
+    if (row.resolution !== null) {
+      throw new EntenteError(
+        'ENT_QUARANTINE_RESOLVED',
+        `quarantined item ${seq} was already ${row.resolution} by ${row.resolved_by ?? '?'} at ${row.resolved_at ?? '?'}`,
+        { seq, resolution: row.resolution },
+      );
+    }
+    return row;
+  }
+
+  // ---- Keys ----
+
+  listNodeKeys(): NodeKeyRecord[] {
+    return (this.#sql.selectNodeKeys.all() as NodeKeyRow[]).map((row) => ({
+      keyId: row.key_id,
+      publicKey: row.public_key,
+      privateKey: row.private_key,
+      validFrom: row.valid_from,
+      validUntil: row.valid_until ?? undefined,
+      rotationStatement: row.rotation_statement ?? undefined,
+      createdAt: row.created_at,
+    }));
+  }
+
+  addNodeKey(key: NodeKeyRecord): void {
+    this.#sql.insertNodeKey.run(key.keyId, key.publicKey, key.privateKey, key.validFrom, key.validUntil ?? null, key.rotationStatement ?? null, key.createdAt);
+  }
+
+  retireNodeKey(keyId: string, validUntil: string): void {
+    if (this.#sql.retireNodeKey.run(validUntil, keyId).changes === 0) {
+      throw new EntenteError('ENT_KEY_NOT_FOUND', `no signing key ${keyId.slice(0, 64)} (entente key show)`, { keyId: keyId.slice(0, 64) });
+    }
+  }
+
+  pinKey(key: PinnedKeyRecord): void {
+    this.#sql.upsertPinnedKey.run(key.organisationId, key.keyId, key.publicKey, key.validFrom, key.validUntil ?? null, key.source, key.pinnedAt);
+  }
+
+  listPinnedKeys(organisationId?: string): PinnedKeyRecord[] {
+    const rows = (organisationId === undefined ? this.#sql.selectPinnedKeys.all() : this.#sql.selectPinnedKeysOf.all(organisationId)) as PinnedKeyRow[];
+    return rows.map((row) => ({
+      organisationId: row.organisation_id,
+      keyId: row.key_id,
+      publicKey: row.public_key,
+      validFrom: row.valid_from,
+      validUntil: row.valid_until ?? undefined,
+      source: row.source,
+      pinnedAt: row.pinned_at,
+    }));
+  }
+
+  // ---- Flash messages ----
+
+  addFlash(flash: FlashRecord): boolean {
+    const add = this.#db.transaction((): boolean => {
+      const result = this.#sql.insertFlash.run(
+        flash.id,
+        flash.circleId,
+        flash.direction,
+        flash.senderOrganisationId,
+        flash.text,
+        flash.indicatorId ?? null,
+        flash.sentAt,
+        flash.signedJson,
+        flash.receivedAt ?? null,
+        flash.acknowledged?.by ?? null,
+        flash.acknowledged?.at ?? null,
+      );
+      if (result.changes === 0) return false;
+      for (const receipt of flash.receipts) this.#upsertReceipt(flash.id, receipt);
+      return true;
+    });
+    return add.immediate();
+  }
+
+  getFlash(id: string): FlashRecord | undefined {
+    const row = this.#sql.selectFlash.get(id) as FlashRow | undefined;
+    return row === undefined ? undefined : this.#withReceipts([row])[0];
+  }
+
+  listFlashes(filter: { readonly circleId?: string; readonly limit: number }): FlashRecord[] {
+    const limit = Number.isFinite(filter.limit) ? Math.max(0, Math.floor(filter.limit)) : 0;
+    const rows = (filter.circleId === undefined ? this.#sql.selectFlashes.all(limit) : this.#sql.selectFlashesOfCircle.all(filter.circleId, limit)) as FlashRow[];
+    return this.#withReceipts(rows);
+  }
+
+  recordFlashReceipt(flashId: string, receipt: FlashReceipt): void {
+    const record = this.#db.transaction(() => {
+      if (this.#sql.selectFlash.get(flashId) === undefined) throw flashNotFound(flashId);
+      this.#upsertReceipt(flashId, receipt);
+    });
+    record.immediate();
+  }
+
+  acknowledgeFlash(flashId: string, by: string, at: string): void {
+    const acknowledge = this.#db.transaction(() => {
+      if (this.#sql.selectFlash.get(flashId) === undefined) throw flashNotFound(flashId);
+      // A second acknowledgement keeps the first.
+      this.#sql.acknowledgeFlash.run(by, at, flashId);
+    });
+    acknowledge.immediate();
+  }
+
+  #upsertReceipt(flashId: string, receipt: FlashReceipt): void {
+    this.#sql.upsertReceipt.run({
+      flash: flashId,
+      organisation: receipt.organisationId,
+      delivered: receipt.deliveredAt ?? null,
+      acknowledged: receipt.acknowledgedAt ?? null,
+      acknowledgedBy: receipt.acknowledgedBy ?? null,
+      error: receipt.lastError ?? null,
+    });
+  }
+
+  #withReceipts(rows: readonly FlashRow[]): FlashRecord[] {
+    if (rows.length === 0) return [];
+    const receipts = new Map<string, FlashReceipt[]>();
+    for (const row of this.#sql.selectReceipts.all(JSON.stringify(rows.map((flash) => flash.id))) as FlashReceiptRow[]) {
+      const receipt: FlashReceipt = {
+        organisationId: row.organisation_id,
+        ...(row.delivered_at === null ? {} : { deliveredAt: row.delivered_at }),
+        ...(row.acknowledged_at === null ? {} : { acknowledgedAt: row.acknowledged_at }),
+        ...(row.acknowledged_by === null ? {} : { acknowledgedBy: row.acknowledged_by }),
+        ...(row.last_error === null ? {} : { lastError: row.last_error }),
+      };
+      const list = receipts.get(row.flash_id);
+      if (list === undefined) receipts.set(row.flash_id, [receipt]);
+      else list.push(receipt);
+    }
+    return rows.map((row) => ({
+      id: row.id,
+      circleId: row.circle_id,
+      direction: row.direction === 'sent' ? 'sent' : 'received',
+      senderOrganisationId: row.sender_organisation_id,
+      text: row.text,
+      indicatorId: row.indicator_id ?? undefined,
+      sentAt: row.sent_at,
+      signedJson: row.signed_json,
+      receivedAt: row.received_at ?? undefined,
+      acknowledged: row.acknowledged_at === null ? undefined : { by: row.acknowledged_by ?? '', at: row.acknowledged_at },
+      receipts: receipts.get(row.id) ?? [],
+    }));
+  }
+
+  // ---- Recall notices ----
+
+  markRecalls(
+    filter: { readonly circleId: string; readonly organisationId: string; readonly versions?: readonly { readonly id: string; readonly version: string }[] },
+    change: { readonly deliveredAt?: string; readonly acknowledgedAt?: string },
+  ): number {
+    if (change.deliveredAt === undefined && change.acknowledgedAt === undefined) return 0;
+    const base = { circle: filter.circleId, organisation: filter.organisationId, delivered: change.deliveredAt ?? null, acknowledged: change.acknowledgedAt ?? null };
+    const mark = this.#db.transaction((): number => {
+      if (filter.versions === undefined) return this.#sql.markRecalls.run(base).changes;
+      let changed = 0;
+      for (const { id, version } of filter.versions) {
+        // The receiver may spell the instant differently (…:00Z, …:00.000Z).
+        changed += this.#sql.markRecallsOfVersion.run({ ...base, id, versions: JSON.stringify(equivalentVersionKeys(version)) }).changes;
+      }
+      return changed;
+    });
+    return mark.immediate();
+  }
+}
+
+interface Placement {
+  readonly collectionKey: number;
+  readonly peer: string | undefined;
+  readonly circleId: string | undefined;
+  readonly source: SyncBatch['source'];
+  readonly contributorOrganisationId: string;
+  readonly receivedAt: string;
+}
+
+const QUARANTINE_REASONS: readonly QuarantineReason[] = [
+  'malformed',
+  'outside-agreement',
+  'no-agreement',
+  'unsigned',
+  'bad-signature',
+  'unknown-key',
+  'key-not-valid',
+  'signer-not-creator',
+  'not-origin',
+  'rollback',
+  'future-modified',
+  'content-conflict',
+  'revoked',
+];
+
+function toPeer(row: PeerRow): PeerRecord {
+  return {
+    name: row.name,
+    url: row.url,
+    apiRootUrl: row.api_root_url,
+    token: row.token,
+    circleId: row.circle_id,
+    localCollectionId: row.local_collection_id,
+    remoteCollectionId: row.remote_collection_id,
+    organisationId: row.organisation_id,
+    kind: row.kind === 'entente' ? 'entente' : 'plain',
+    push: row.push === 1,
+    intervalSeconds: row.interval_seconds,
+    silentAfter: row.silent_after,
+    createdAt: row.created_at,
+  };
+}
+
+function sourceOf(source: string): SyncBatch['source'] {
+  return source === 'push' || source === 'file' ? source : 'pull';
+}
+
+function toQuarantineRecord(row: QuarantineRow): QuarantineRecord {
+  // A reason this program does not know (a row from a newer version) reads as malformed: never as accepted.
+  const reason = (QUARANTINE_REASONS as readonly string[]).includes(row.reason) ? (row.reason as QuarantineReason) : 'malformed';
+  return {
+    seq: row.seq,
+    objectId: row.object_id,
+    version: row.version,
+    reason,
+    message: row.message,
+    json: row.json,
+    peer: row.peer ?? undefined,
+    circleId: row.circle_id ?? undefined,
+    collectionId: row.collection_id,
+    source: sourceOf(row.source),
+    contributorOrganisationId: row.contributor_organisation_id,
+    receivedAt: row.received_at,
+    resolution:
+      row.resolution === null
+        ? undefined
+        : { kind: row.resolution === 'released' ? 'released' : 'dropped', by: row.resolved_by ?? '', at: row.resolved_at ?? '' },
+  };
+}
+
+/** The quarantined text as an object the store can write: JSON, an object, with string id and type. The checks themselves belong to federation. */
+function parseQuarantined(row: QuarantineRow): StixObject {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(row.json) as unknown;
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new EntenteError('ENT_OBJECT_INVALID', `quarantined item ${row.seq} is not a JSON object and cannot be released`, { seq: row.seq });
+  }
+  const record = parsed as Record<string, unknown>;
+  if (typeof record['id'] !== 'string' || typeof record['type'] !== 'string') {
+    throw new EntenteError('ENT_OBJECT_INVALID', `quarantined item ${row.seq} has no STIX id and type and cannot be released`, { seq: row.seq });
+  }
+  return parsed as StixObject;
+}
+
+function peerNotFound(name: string): EntenteError {
+  return new EntenteError('ENT_PEER_NOT_FOUND', `no peer named "${name.slice(0, 64)}" (entente peer list)`, { peer: name.slice(0, 64) });
+}
+
+function flashNotFound(id: string): EntenteError {
+  return new EntenteError('ENT_FLASH_NOT_FOUND', `no flash message ${id.slice(0, 80)}`, { flashId: id.slice(0, 80) });
+}
+
+function isConstraintViolation(error: unknown): boolean {
+  return (error as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') === true;
+}
