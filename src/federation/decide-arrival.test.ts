@@ -1,0 +1,258 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import { TLP2_MARKING_IDS } from '../policy/tlp.ts';
+import type { JsonObject, StixObject } from '../stix/types.ts';
+import { contentDigestOf, decideArrival, QUARANTINE_REASONS, type ArrivalContext, type ArrivalDecision } from './decide-arrival.ts';
+import { createKeyDirectory } from './node-key.ts';
+import { signObject } from './sign-object.ts';
+import { SIGNATURE_EXTENSION_ID } from './signature-extension.ts';
+import { openTerms, testOrganisation } from './test-support.ts';
+
+// The alliance: alpha creates and signs, bravo is the Entente peer objects arrive through, charlie is
+// another member; alpha's first key was retired on 1 June. MITRE has no keys pinned here.
+const alpha = testOrganisation(1);
+const alphaRetired = testOrganisation(1, 11, { validFrom: '2025-01-01T00:00:00.000Z', validUntil: '2026-06-01T00:00:00.000Z' });
+const bravo = testOrganisation(2);
+const charlie = testOrganisation(3);
+const stranger = testOrganisation(4);
+const MITRE = 'identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5';
+const directory = createKeyDirectory([alpha.pinned, alphaRetired.pinned, bravo.pinned, charlie.pinned]);
+const NOW = new Date('2026-11-23T12:00:00.000Z');
+
+/** An indicator version; an override of `undefined` removes the property. */
+function indicator(overrides: Record<string, unknown> = {}): StixObject {
+  const object = {
+    type: 'indicator',
+    spec_version: '2.1',
+    id: 'indicator--00000000-0000-4000-8000-0000000000a1',
+    created_by_ref: alpha.id,
+    created: '2026-11-01T10:00:00.000Z',
+    modified: '2026-11-20T10:00:00.000Z',
+    name: 'Grid controller C2',
+    pattern: "[ipv4-addr:value = '203.0.113.7']",
+    pattern_type: 'stix',
+    valid_from: '2026-11-01T10:00:00Z',
+    labels: ['energy'],
+    object_marking_refs: [TLP2_MARKING_IDS.amber],
+    ...overrides,
+  };
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as StixObject;
+}
+
+function context(object: unknown, overrides: Partial<ArrivalContext> = {}): ArrivalContext {
+  return {
+    peer: { organisationId: bravo.id, kind: 'entente' },
+    terms: openTerms(),
+    defaultTlp: 'amber',
+    directory,
+    history: {},
+    contentDigest: contentDigestOf(object as JsonObject),
+    now: NOW,
+    allowUnsigned: false,
+    ...overrides,
+  };
+}
+
+function arrive(object: unknown, overrides: Partial<ArrivalContext> = {}): ArrivalDecision {
+  return decideArrival(object, context(object, overrides));
+}
+
+function reasonOf(decision: ArrivalDecision): string {
+  return decision.kind === 'quarantine' ? decision.reason : `accept:${decision.verification}`;
+}
+
+const signed = signObject(indicator(), alpha.signer);
+
+describe('arrival: what is accepted', () => {
+  it('accepts a version its creator signed, relayed by an Entente peer, as verified, naming signer and key', () => {
+    assert.deepEqual(arrive(signed), { kind: 'accept', verification: 'verified', signer: alpha.id, keyId: alpha.signer.keyId, duplicate: false });
+  });
+
+  it('accepts a derived version from the peer that redacted and signed it, as derived', () => {
+    const redacted = signObject(indicator({ name: undefined }), bravo.signer, { derived: true });
+    const decision = arrive(JSON.parse(JSON.stringify(redacted)));
+    assert.deepEqual(decision, { kind: 'accept', verification: 'derived', signer: bravo.id, keyId: bravo.signer.keyId, duplicate: false });
+  });
+
+  it('accepts unsigned objects from a plain peer into a circle that accepts unsigned input, as unverified', () => {
+    const unsigned = indicator({ created_by_ref: MITRE });
+    assert.deepEqual(arrive(unsigned, { peer: { organisationId: bravo.id, kind: 'plain' }, allowUnsigned: true }), {
+      kind: 'accept',
+      verification: 'unverified',
+      duplicate: false,
+    });
+  });
+
+  it('accepts a version it already holds with the same content as a duplicate (a retried push, a re-fetched page)', () => {
+    const decision = arrive(signed, { history: { originSigner: alpha.id, newestVersion: '2026-11-22T00:00:00.000Z', sameVersionDigest: contentDigestOf(signed) } });
+    assert.deepEqual(decision, { kind: 'accept', verification: 'verified', signer: alpha.id, keyId: alpha.signer.keyId, duplicate: true });
+  });
+
+  it('accepts a newer version of an id from its origin', () => {
+    assert.equal(reasonOf(arrive(signed, { history: { originSigner: alpha.id, newestVersion: '2026-11-19T00:00:00.000Z' } })), 'accept:verified');
+  });
+
+  it('accepts objects created by an organisation without pinned keys (ATT&CK imported by a CERT)', () => {
+    const attack = signObject(indicator({ created_by_ref: MITRE }), charlie.signer);
+    assert.equal(reasonOf(arrive(attack)), 'accept:verified');
+  });
+
+  it('accepts a version signed with a retired key when the key was valid at its modified time', () => {
+    const old = signObject(indicator({ created: '2026-05-01T00:00:00.000Z', modified: '2026-05-31T00:00:00.000Z' }), alphaRetired.signer);
+    assert.equal(reasonOf(arrive(old)), 'accept:verified');
+  });
+});
+
+describe('arrival: each quarantine reason', () => {
+  it('malformed: not valid STIX 2.1, keeping the validator\'s issues', () => {
+    const decision = arrive({ ...signed, spec_version: '2.0' });
+    assert.equal(decision.kind === 'quarantine' && decision.reason, 'malformed');
+    assert.ok(decision.kind === 'quarantine' && decision.issues !== undefined && decision.issues.some((issue) => issue.path === '$.spec_version'));
+    assert.equal(reasonOf(arrive('not an object')), 'malformed');
+    assert.equal(reasonOf(arrive(null)), 'malformed');
+  });
+
+  it('no-agreement: the sending organisation is not bound by accepted terms', () => {
+    assert.equal(reasonOf(arrive(signed, { terms: undefined })), 'no-agreement');
+  });
+
+  it('outside-agreement: a type outside the scope', () => {
+    assert.equal(reasonOf(arrive(signed, { terms: openTerms({ scope: { types: ['malware'] } }) })), 'outside-agreement');
+  });
+
+  it('outside-agreement: none of the scoped labels', () => {
+    assert.equal(reasonOf(arrive(signed, { terms: openTerms({ scope: { types: ['indicator'], labels: ['water'] } }) })), 'outside-agreement');
+    assert.equal(reasonOf(arrive(signed, { terms: openTerms({ scope: { types: ['indicator'], labels: ['water', 'energy'] } }) })), 'accept:verified');
+  });
+
+  it('outside-agreement: a TLP above the ceiling, on the object, by the circle default, or on a granular part', () => {
+    const green = openTerms({ highestTlp: 'green' });
+    assert.equal(reasonOf(arrive(signed, { terms: green })), 'outside-agreement');
+    const unmarked = signObject(indicator({ object_marking_refs: undefined }), alpha.signer);
+    assert.equal(reasonOf(arrive(unmarked, { terms: green, defaultTlp: 'amber' })), 'outside-agreement');
+    assert.equal(reasonOf(arrive(unmarked, { terms: green, defaultTlp: 'green' })), 'accept:verified');
+    const granular = signObject(
+      indicator({ object_marking_refs: [TLP2_MARKING_IDS.green], granular_markings: [{ marking_ref: TLP2_MARKING_IDS.red, selectors: ['name'] }] }),
+      alpha.signer,
+    );
+    assert.equal(reasonOf(arrive(granular, { terms: openTerms({ highestTlp: 'amber' }) })), 'outside-agreement');
+  });
+
+  it('outside-agreement: a TLP definition under another id narrows, never widens', () => {
+    const customRed = 'marking-definition--aaaaaaaa-0000-4000-8000-00000000beef';
+    const definition: JsonObject = { type: 'marking-definition', id: customRed, definition_type: 'tlp', definition: { tlp: 'red' } };
+    const object = signObject(indicator({ object_marking_refs: [TLP2_MARKING_IDS.green, customRed] }), alpha.signer);
+    const terms = openTerms({ highestTlp: 'amber' });
+    assert.equal(reasonOf(arrive(object, { terms, markingDefinitions: new Map([[customRed, definition]]) })), 'outside-agreement');
+    const customClear: JsonObject = { ...definition, definition: { tlp: 'clear' } };
+    const amber = signObject(indicator({ object_marking_refs: [TLP2_MARKING_IDS.amber, customRed] }), alpha.signer);
+    assert.equal(reasonOf(arrive(amber, { terms, markingDefinitions: new Map([[customRed, customClear]]) })), 'accept:verified');
+  });
+
+  it('future-modified: more than 24 hours ahead of this node\'s clock (24 hours exactly is tolerated)', () => {
+    const at24h = signObject(indicator({ modified: '2026-11-24T12:00:00.000Z' }), alpha.signer);
+    assert.equal(reasonOf(arrive(at24h)), 'accept:verified');
+    const beyond = signObject(indicator({ modified: '2026-11-24T12:00:00.001Z' }), alpha.signer);
+    assert.equal(reasonOf(arrive(beyond)), 'future-modified');
+  });
+
+  it('unsigned: from an Entente peer always, from a plain peer unless the circle accepts unsigned input', () => {
+    assert.equal(reasonOf(arrive(indicator({ created_by_ref: MITRE }))), 'unsigned');
+    assert.equal(reasonOf(arrive(indicator({ created_by_ref: MITRE }), { allowUnsigned: true })), 'unsigned');
+    assert.equal(reasonOf(arrive(indicator({ created_by_ref: MITRE }), { peer: { organisationId: bravo.id, kind: 'plain' } })), 'unsigned');
+  });
+
+  it('bad-signature: the content changed after signing, or the signature extension cannot be read', () => {
+    assert.equal(reasonOf(arrive({ ...signed, name: 'Grid controller C3' })), 'bad-signature');
+    const extensions = signed['extensions'] as Record<string, JsonObject>;
+    const unreadable = { ...signed, extensions: { [SIGNATURE_EXTENSION_ID]: { ...extensions[SIGNATURE_EXTENSION_ID], signature: 'AAAA' } } };
+    assert.equal(reasonOf(arrive(unreadable)), 'bad-signature');
+  });
+
+  it('bad-signature: a signed object from a plain peer is checked too, even where unsigned input is accepted', () => {
+    assert.equal(reasonOf(arrive({ ...signed, name: 'x' }, { peer: { organisationId: bravo.id, kind: 'plain' }, allowUnsigned: true })), 'bad-signature');
+  });
+
+  it('unknown-key: a key not pinned, or pinned for another organisation than the signer named', () => {
+    assert.equal(reasonOf(arrive(signObject(indicator({ created_by_ref: MITRE }), stranger.signer))), 'unknown-key');
+    const extensions = signed['extensions'] as Record<string, JsonObject>;
+    const claimed = { ...signed, extensions: { [SIGNATURE_EXTENSION_ID]: { ...extensions[SIGNATURE_EXTENSION_ID], signer: charlie.id } } };
+    assert.equal(reasonOf(arrive(claimed)), 'unknown-key');
+  });
+
+  it('key-not-valid: outside the key\'s window at the version\'s modified time, beyond five minutes of skew', () => {
+    const afterRetirement = signObject(indicator({ created: '2026-05-01T00:00:00.000Z', modified: '2026-06-01T00:05:00.000Z' }), alphaRetired.signer);
+    assert.equal(reasonOf(arrive(afterRetirement)), 'key-not-valid');
+    const withinSkew = signObject(indicator({ created: '2026-05-01T00:00:00.000Z', modified: '2026-06-01T00:04:59.000Z' }), alphaRetired.signer);
+    assert.equal(reasonOf(arrive(withinSkew)), 'accept:verified');
+    const beforeKey = signObject(indicator({ created: '2024-01-01T00:00:00.000Z', modified: '2024-12-31T23:00:00.000Z' }), alphaRetired.signer);
+    assert.equal(reasonOf(arrive(beforeKey)), 'key-not-valid');
+  });
+
+  it('signer-not-creator: created_by_ref names an organisation with pinned keys and another one signed', () => {
+    assert.equal(reasonOf(arrive(signObject(indicator(), charlie.signer))), 'signer-not-creator');
+    // The direct peer's own derived version is exempt: it says it redacted the creator's version.
+    assert.equal(reasonOf(arrive(signObject(indicator(), bravo.signer, { derived: true }))), 'accept:derived');
+    // Not signed at all, yet claiming a creator whose keys are pinned.
+    assert.equal(reasonOf(arrive(indicator(), { peer: { organisationId: bravo.id, kind: 'plain' }, allowUnsigned: true })), 'signer-not-creator');
+  });
+
+  it('not-origin: earlier versions of the id were signed by another organisation', () => {
+    const byCharlie = signObject(indicator({ created_by_ref: MITRE }), charlie.signer);
+    assert.equal(reasonOf(arrive(byCharlie, { history: { originSigner: alpha.id } })), 'not-origin');
+    assert.equal(reasonOf(arrive(byCharlie, { history: { originSigner: charlie.id } })), 'accept:verified');
+    const unsigned = indicator({ created_by_ref: MITRE });
+    const plain = { peer: { organisationId: bravo.id, kind: 'plain' as const }, allowUnsigned: true };
+    assert.equal(reasonOf(arrive(unsigned, { ...plain, history: { originSigner: alpha.id } })), 'not-origin');
+  });
+
+  it('not-origin: a derived version that does not come from the peer that signed it', () => {
+    const derivedByCharlie = signObject(indicator({ created_by_ref: MITRE }), charlie.signer, { derived: true });
+    assert.equal(reasonOf(arrive(derivedByCharlie)), 'not-origin');
+    assert.equal(reasonOf(arrive(derivedByCharlie, { peer: { organisationId: charlie.id, kind: 'entente' } })), 'accept:derived');
+  });
+
+  it('content-conflict: this node holds the same id and modified with other content', () => {
+    const equivocation = signObject(indicator({ name: 'Another name, same version' }), alpha.signer);
+    assert.equal(reasonOf(arrive(equivocation, { history: { originSigner: alpha.id, newestVersion: '2026-11-20T10:00:00.000Z', sameVersionDigest: contentDigestOf(signed) } })), 'content-conflict');
+  });
+
+  it('rollback: older than the newest version held, and not held already', () => {
+    assert.equal(reasonOf(arrive(signed, { history: { originSigner: alpha.id, newestVersion: '2026-11-21T00:00:00.000Z' } })), 'rollback');
+    // Fractions of different lengths are compared as time, not text ('Z' sorts after '.').
+    assert.equal(reasonOf(arrive(signed, { history: { newestVersion: '2026-11-20T10:00:00.5Z' } })), 'rollback');
+    assert.equal(reasonOf(arrive(signed, { history: { newestVersion: '2026-11-20T10:00:00.000000Z' } })), 'accept:verified');
+  });
+
+  it('names every reason in docs/federation.md and nothing else', () => {
+    assert.deepEqual(
+      [...QUARANTINE_REASONS].sort(),
+      ['bad-signature', 'content-conflict', 'future-modified', 'key-not-valid', 'malformed', 'no-agreement', 'not-origin', 'outside-agreement', 'rollback', 'signer-not-creator', 'unknown-key', 'unsigned'],
+    );
+  });
+});
+
+describe('arrival: order of the rules', () => {
+  it('reports the first rule broken: agreement before signature, signature before origin, origin before history', () => {
+    const unsignedOutOfScope = indicator();
+    assert.equal(reasonOf(arrive(unsignedOutOfScope, { terms: openTerms({ scope: { types: ['malware'] } }) })), 'outside-agreement');
+    assert.equal(reasonOf(arrive(unsignedOutOfScope, { terms: undefined })), 'no-agreement');
+    const tamperedFuture = { ...signObject(indicator({ modified: '2026-12-25T00:00:00.000Z' }), alpha.signer), name: 'x' };
+    assert.equal(reasonOf(arrive(tamperedFuture)), 'future-modified');
+    const foreignOlder = signObject(indicator(), charlie.signer);
+    assert.equal(reasonOf(arrive(foreignOlder, { history: { originSigner: alpha.id, newestVersion: '2026-11-22T00:00:00.000Z' } })), 'signer-not-creator');
+    const conflictingOld = signObject(indicator({ name: 'changed' }), alpha.signer);
+    const history = { originSigner: alpha.id, newestVersion: '2026-11-22T00:00:00.000Z', sameVersionDigest: contentDigestOf(signed) };
+    assert.equal(reasonOf(arrive(conflictingOld, { history })), 'content-conflict');
+  });
+});
+
+describe('content digests', () => {
+  it('are SHA-256 of the RFC 8785 form, signature included, independent of property order', () => {
+    assert.equal(contentDigestOf(signed), createHash('sha256').update(canonicalize(signed) ?? '').digest('hex'));
+    assert.equal(contentDigestOf(Object.fromEntries(Object.entries(signed).reverse()) as JsonObject), contentDigestOf(signed));
+    assert.notEqual(contentDigestOf(signObject(indicator(), alpha.signer, { derived: true })), contentDigestOf(signed));
+  });
+});
