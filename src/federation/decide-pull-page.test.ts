@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { StixObject } from '../stix/types.ts';
+import { decidePullPage, hopsOf, type PageHistory, type PullBasis } from './decide-pull-page.ts';
+import { createKeyDirectory } from './node-key.ts';
+import { signObject } from './sign-object.ts';
+import { openTerms, testOrganisation } from './test-support.ts';
+
+const grid = testOrganisation(2);
+const bank = testOrganisation(3);
+const NOW = new Date('2026-03-01T12:00:00.000Z');
+
+function indicator(n: number, modified = '2026-02-01T00:00:00.000Z', extra: Record<string, unknown> = {}): StixObject {
+  return {
+    type: 'indicator',
+    spec_version: '2.1',
+    id: `indicator--00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    created: '2026-01-01T00:00:00.000Z',
+    modified,
+    pattern: `[ipv4-addr:value = '198.51.100.${n}']`,
+    pattern_type: 'stix',
+    valid_from: '2026-01-01T00:00:00Z',
+    ...extra,
+  } as StixObject;
+}
+
+const basis: PullBasis = {
+  peer: { organisationId: grid.id, kind: 'entente' },
+  terms: openTerms(),
+  defaultTlp: 'amber',
+  directory: createKeyDirectory([grid.pinned, bank.pinned]),
+  now: NOW,
+};
+
+const nothingHeld: PageHistory = { versions: new Map(), originSigners: new Map(), markingDefinitions: new Map() };
+
+describe('hopsOf', () => {
+  it('is the signer alone when the peer signed, the signer then the peer when the peer passes on, the peer alone for unsigned input', () => {
+    assert.deepEqual(hopsOf(grid.id, grid.id), [grid.id]);
+    assert.deepEqual(hopsOf(bank.id, grid.id), [bank.id, grid.id]);
+    assert.deepEqual(hopsOf(undefined, grid.id), [grid.id]);
+  });
+});
+
+describe('decidePullPage', () => {
+  it('accepts signed versions with their signer and hops, quarantines the rest with the reason', () => {
+    const own = signObject(indicator(1), grid.signer);
+    const passedOn = signObject(indicator(2), bank.signer);
+    const unsigned = indicator(3);
+    const page = decidePullPage([own, passedOn, unsigned, { type: 'indicator', id: 'nonsense' }], basis, nothingHeld);
+    assert.deepEqual(
+      page.accepted.map((arrived) => [arrived.object.id, arrived.signer, arrived.verification, arrived.hops]),
+      [
+        [own.id, grid.id, 'verified', [grid.id]],
+        [passedOn.id, bank.id, 'verified', [bank.id, grid.id]],
+      ],
+    );
+    assert.deepEqual(page.quarantined.map((item) => [item.objectId, item.reason]), [
+      [unsigned.id, 'unsigned'],
+      ['nonsense', 'malformed'],
+    ]);
+    assert.deepEqual(JSON.parse(page.quarantined[0]?.json ?? ''), unsigned, 'kept whole, as it arrived');
+  });
+
+  it('judges later versions of an id on the same page against the earlier ones', () => {
+    const newer = signObject(indicator(4, '2026-02-02T00:00:00.000Z'), grid.signer);
+    const older = signObject(indicator(4, '2026-02-01T00:00:00.000Z'), grid.signer);
+    const page = decidePullPage([newer, older], basis, nothingHeld);
+    assert.deepEqual(page.accepted.map((arrived) => arrived.object['modified']), ['2026-02-02T00:00:00.000Z']);
+    assert.deepEqual(page.quarantined.map((item) => item.reason), ['rollback']);
+  });
+
+  it('takes what the node holds into account: the same version again is accepted (a duplicate), other content is a conflict', () => {
+    const held = signObject(indicator(5), grid.signer);
+    const history: PageHistory = {
+      versions: new Map([[held.id, [{ version: '2026-02-01T00:00:00.000Z', json: JSON.stringify(held) }]]]),
+      originSigners: new Map([[held.id, grid.id]]),
+      markingDefinitions: new Map(),
+    };
+    const changed = signObject(indicator(5, '2026-02-01T00:00:00.000Z', { name: 'changed' }), grid.signer);
+    const page = decidePullPage([held, changed], basis, history);
+    assert.equal(page.accepted.length, 1);
+    assert.deepEqual(page.quarantined.map((item) => item.reason), ['content-conflict']);
+  });
+
+  it('quarantines an indicator whose STIX pattern does not parse, as every write path refuses it', () => {
+    const broken = signObject(indicator(6, '2026-02-01T00:00:00.000Z', { pattern: "[ipv4-addr:value = '1.2.3.4'" }), grid.signer);
+    const page = decidePullPage([broken], basis, nothingHeld);
+    assert.deepEqual(page.quarantined.map((item) => item.reason), ['malformed']);
+  });
+
+  it('quarantines everything when no accepted agreement binds the peer', () => {
+    const page = decidePullPage([signObject(indicator(7), grid.signer)], { ...basis, terms: undefined }, nothingHeld);
+    assert.deepEqual(page.quarantined.map((item) => item.reason), ['no-agreement']);
+  });
+});

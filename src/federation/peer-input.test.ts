@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { TaxiiCollection } from '../taxii/taxii-client.ts';
+import { fingerprintOf } from './node-key.ts';
+import { chooseRemoteCollection, decidePeerKeys, parseNodeIdentity, parsePeerInput, parseSyncInterval, type PeerNodeIdentity } from './peer-input.ts';
+import { signMessage } from './signed-message.ts';
+import { testOrganisation } from './test-support.ts';
+
+const ORG = 'identity--0b000000-0000-4000-8000-000000000002';
+
+describe('parsePeerInput', () => {
+  const good = { name: 'grid-co', url: 'https://grid.example/taxii2', token: 'ent_secret', circle: 'wide' };
+
+  it('reads a link with its defaults: every 5 minutes, silent after 3 intervals, pull only', () => {
+    const parsed = parsePeerInput(good);
+    assert.ok(parsed.ok);
+    assert.deepEqual(parsed.value, {
+      name: 'grid-co',
+      url: 'https://grid.example/taxii2/',
+      token: 'ent_secret',
+      circleId: 'wide',
+      remoteCollectionId: undefined,
+      push: false,
+      intervalSeconds: 300,
+      silentAfter: 3,
+      fingerprint: undefined,
+      organisationId: undefined,
+    });
+  });
+
+  it('names every field at fault, and never quotes the token', () => {
+    const parsed = parsePeerInput({ name: 'Grid_Co', url: 'ftp://grid.example/', token: 'has space secret', circle: '', interval: '2s', fingerprint: 'abc', organisation: 'grid' });
+    assert.ok(!parsed.ok);
+    assert.deepEqual(parsed.error.map((issue) => issue.field), ['name', 'url', 'token', 'circle', 'interval', 'fingerprint', 'organisation']);
+    assert.ok(!JSON.stringify(parsed.error).includes('has space secret'));
+  });
+
+  it('refuses credentials, queries and fragments in the URL', () => {
+    for (const url of ['https://user:pw@grid.example/', 'https://grid.example/?a=1', 'https://grid.example/#x']) {
+      const parsed = parsePeerInput({ ...good, url });
+      assert.ok(!parsed.ok && parsed.error[0]?.field === 'url', url);
+    }
+  });
+
+  it('normalises a fingerprint as printed (groups, colons, capitals)', () => {
+    const hex = 'AB'.repeat(32);
+    const parsed = parsePeerInput({ ...good, fingerprint: hex.match(/.{4}/g)?.join(' ') });
+    assert.ok(parsed.ok);
+    assert.equal(parsed.value.fingerprint, 'ab'.repeat(32));
+  });
+});
+
+describe('parseSyncInterval', () => {
+  it('reads seconds, minutes, hours and days, within 5 s to 7 d', () => {
+    assert.deepEqual(['30s', '5m', '1h', '1d', '90', 45].map((value) => parseSyncInterval(value)), [
+      { ok: true, value: 30 },
+      { ok: true, value: 300 },
+      { ok: true, value: 3600 },
+      { ok: true, value: 86_400 },
+      { ok: true, value: 90 },
+      { ok: true, value: 45 },
+    ]);
+    for (const bad of ['1s', '8d', 'soon', '1.5m', -1, '']) assert.equal(parseSyncInterval(bad).ok, false, String(bad));
+  });
+});
+
+describe('chooseRemoteCollection', () => {
+  const collection = (id: string, canRead: boolean, canWrite: boolean): TaxiiCollection => ({ id, title: id.toUpperCase(), canRead, canWrite, mediaTypes: [] });
+
+  it("takes the collection named like the circle's collection, else the only readable one", () => {
+    const both = [collection('other', true, false), collection('wide', true, false)];
+    const named = chooseRemoteCollection(both, { requested: undefined, circleCollectionId: 'wide', push: false });
+    assert.ok(named.ok);
+    assert.equal(named.value.id, 'wide');
+    const only = chooseRemoteCollection([collection('feed', true, false), collection('inbox', false, true)], { requested: undefined, circleCollectionId: 'wide', push: false });
+    assert.ok(only.ok);
+    assert.equal(only.value.id, 'feed');
+  });
+
+  it('lists what the token can read when it cannot choose', () => {
+    const chosen = chooseRemoteCollection([collection('a', true, false), collection('b', true, true)], { requested: undefined, circleCollectionId: 'wide', push: false });
+    assert.ok(!chosen.ok);
+    assert.match(chosen.error, /choose one with --collection: a \(A\) r, b \(B\) r w/);
+  });
+
+  it('needs read, and write with --push', () => {
+    const list = [collection('wide', true, false)];
+    const push = chooseRemoteCollection(list, { requested: 'wide', circleCollectionId: 'wide', push: true });
+    assert.ok(!push.ok);
+    assert.match(push.error, /--push needs write access/);
+    const unreadable = chooseRemoteCollection([collection('wide', false, true)], { requested: 'wide', circleCollectionId: 'wide', push: false });
+    assert.ok(!unreadable.ok);
+    assert.match(unreadable.error, /cannot read/);
+  });
+});
+
+describe('decidePeerKeys', () => {
+  const first = testOrganisation(2, 21);
+  const second = testOrganisation(2, 22);
+  const stranger = testOrganisation(2, 23);
+  const publish = (key: typeof first, statement?: unknown) => ({ keyId: key.pinned.keyId, publicKey: key.pinned.publicKey, validFrom: '2026-01-01T00:00:00.000Z', validUntil: undefined, rotationStatement: statement });
+  const rotation = (from: typeof first, to: typeof first) =>
+    signMessage('key-rotation', { organisation_id: first.id, key_id: to.pinned.keyId, public_key: to.pinned.publicKey, valid_from: '2026-02-01T00:00:00.000Z' }, from.signer);
+  const identity = (...keys: ReturnType<typeof publish>[]): PeerNodeIdentity => ({ organisationId: first.id, organisationName: 'Grid Co', keys });
+
+  it('trusts every published key on first use when nothing is pinned for the organisation', () => {
+    const decided = decidePeerKeys(identity(publish(first), publish(second)), { fingerprint: undefined, alreadyPinned: [] });
+    assert.ok(decided.ok);
+    assert.deepEqual(decided.value.map((key) => [key.keyId, key.source]), [[first.pinned.keyId, 'peer-add'], [second.pinned.keyId, 'peer-add']]);
+    assert.equal(decided.value[0]?.fingerprint, fingerprintOf(first.pinned.publicKey));
+  });
+
+  it('with a fingerprint, pins the key it names and the keys rotated from it, not keys nothing vouches for', () => {
+    const fingerprint = fingerprintOf(first.pinned.publicKey).replace(/ /g, '');
+    const decided = decidePeerKeys(identity(publish(first), publish(second, rotation(first, second)), publish(stranger)), { fingerprint, alreadyPinned: [] });
+    assert.ok(decided.ok);
+    assert.deepEqual(decided.value.map((key) => [key.keyId, key.source]), [[first.pinned.keyId, 'fingerprint'], [second.pinned.keyId, 'rotation']]);
+  });
+
+  it('refuses a fingerprint that names none of the published keys', () => {
+    const decided = decidePeerKeys(identity(publish(first)), { fingerprint: 'ab'.repeat(32), alreadyPinned: [] });
+    assert.ok(!decided.ok);
+    assert.match(decided.error, /no key the peer's node publishes has the fingerprint given/);
+  });
+
+  it('refuses keys that are all different from the ones already pinned, and takes a rotation signed by a pinned key', () => {
+    const refused = decidePeerKeys(identity(publish(stranger)), { fingerprint: undefined, alreadyPinned: [first.pinned.keyId] });
+    assert.ok(!refused.ok);
+    assert.match(refused.error, /none of the keys already pinned/);
+    const rotated = decidePeerKeys(identity(publish(first), publish(second, rotation(first, second))), { fingerprint: undefined, alreadyPinned: [first.pinned.keyId] });
+    assert.ok(rotated.ok);
+    assert.deepEqual(rotated.value.map((key) => [key.keyId, key.source]), [[second.pinned.keyId, 'rotation']]);
+    const forged = decidePeerKeys(identity(publish(first), publish(second, rotation(stranger, second))), { fingerprint: undefined, alreadyPinned: [first.pinned.keyId] });
+    assert.ok(forged.ok);
+    assert.deepEqual(forged.value, []);
+  });
+});
+
+describe('parseNodeIdentity', () => {
+  const key = testOrganisation(2, 21).pinned;
+  const document = {
+    organisation: { type: 'identity', spec_version: '2.1', id: ORG, name: 'Grid Co', created: '2026-01-01T00:00:00.000Z', modified: '2026-01-01T00:00:00.000Z' },
+    keys: [{ key_id: key.keyId, public_key: key.publicKey, valid_from: '1970-01-01T00:00:00.000Z' }],
+    software: 'entente',
+    protocol: 1,
+  };
+
+  it('reads the organisation and its keys', () => {
+    const parsed = parseNodeIdentity(document);
+    assert.ok(parsed.ok);
+    assert.equal(parsed.value.organisationId, ORG);
+    assert.equal(parsed.value.organisationName, 'Grid Co');
+    assert.equal(parsed.value.keys[0]?.keyId, key.keyId);
+  });
+
+  it('refuses a key whose id is not its hash', () => {
+    const parsed = parseNodeIdentity({ ...document, keys: [{ key_id: 'A'.repeat(22), public_key: key.publicKey, valid_from: '1970-01-01T00:00:00.000Z' }] });
+    assert.ok(!parsed.ok);
+    assert.match(parsed.error, /\$\.keys\[0\]\.public_key/);
+  });
+});

@@ -1,0 +1,320 @@
+// What an operator gives to link a peer (`entente peer add`, POST /api/peers), read and checked
+// before anything is fetched; and the choices made from what the peer answers (which remote
+// collection, which keys to pin). Pure: no I/O, no clock.
+import { err, ok, type Result } from '../errors/result.ts';
+import type { TaxiiCollection } from '../taxii/taxii-client.ts';
+import { createKeyDirectory, fingerprintOf, instantOf, isFingerprintOf, isKeyId, isOrganisationId, keyIdOf, parsePublicKey } from './node-key.ts';
+import { parseSignedMessage, verifyMessage } from './signed-message.ts';
+
+/** Peer names: lower-case letters, digits and '-', starting with a letter or digit, at most 63. */
+const PEER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const DEFAULT_SYNC_INTERVAL_SECONDS = 300;
+export const MIN_SYNC_INTERVAL_SECONDS = 5;
+export const MAX_SYNC_INTERVAL_SECONDS = 7 * 24 * 3600;
+export const DEFAULT_SILENT_AFTER = 3;
+const MAX_SILENT_AFTER = 1000;
+const MAX_TOKEN_CHARS = 4096;
+const MAX_URL_CHARS = 2048;
+const UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** The link as asked for, checked field by field. */
+export interface PeerInput {
+  readonly name: string;
+  readonly url: string;
+  readonly token: string;
+  readonly circleId: string;
+  /** The collection on the peer; absent: chosen from what the token can read. */
+  readonly remoteCollectionId: string | undefined;
+  readonly push: boolean;
+  readonly intervalSeconds: number;
+  readonly silentAfter: number;
+  /** The peer's key fingerprint as a human read it out (`entente key show` on the peer). */
+  readonly fingerprint: string | undefined;
+  /** A plain TAXII peer's organisation (an Entente peer says its own). */
+  readonly organisationId: string | undefined;
+}
+
+/** The raw values, as strings from the command line or JSON values from a REST body. */
+export interface RawPeerInput {
+  readonly name?: unknown;
+  readonly url?: unknown;
+  readonly token?: unknown;
+  readonly circle?: unknown;
+  readonly collection?: unknown;
+  readonly push?: unknown;
+  readonly interval?: unknown;
+  readonly silentAfter?: unknown;
+  readonly fingerprint?: unknown;
+  readonly organisation?: unknown;
+}
+
+export interface PeerInputIssue {
+  /** The option or field at fault (`name`, `url`, `interval` …). */
+  readonly field: string;
+  readonly message: string;
+}
+
+function quote(value: string, max = 80): string {
+  return JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value);
+}
+
+/** A sync interval: whole seconds as a number, or text such as `30s`, `5m`, `1h`, `1d` or `90`. */
+export function parseSyncInterval(value: unknown): Result<number, string> {
+  let seconds: number | undefined;
+  if (typeof value === 'number') seconds = value;
+  else if (typeof value === 'string') {
+    const match = /^(\d{1,9})([smhd]?)$/.exec(value.trim());
+    if (match !== null) seconds = Number(match[1]) * (UNITS[match[2] === '' || match[2] === undefined ? 's' : match[2]] ?? 1);
+  }
+  if (seconds === undefined || !Number.isSafeInteger(seconds)) {
+    return err(`the interval ${typeof value === 'string' ? quote(value) : 'given'} is not a duration such as 30s, 5m, 1h or 1d`);
+  }
+  if (seconds < MIN_SYNC_INTERVAL_SECONDS || seconds > MAX_SYNC_INTERVAL_SECONDS) {
+    return err(`the interval must be from ${MIN_SYNC_INTERVAL_SECONDS}s to 7d (got ${seconds}s)`);
+  }
+  return ok(seconds);
+}
+
+/** A peer name: what `peer status`, `sync` and provenance rows call the link. */
+export function isPeerName(value: unknown): value is string {
+  return typeof value === 'string' && PEER_NAME.test(value);
+}
+
+function readUrl(value: unknown): Result<string, string> {
+  if (typeof value !== 'string' || value === '') return err('the peer URL is required (its TAXII discovery or API root URL)');
+  if (value.length > MAX_URL_CHARS) return err(`the peer URL is longer than ${MAX_URL_CHARS} characters`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return err(`${quote(value)} is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return err(`the peer URL must be http or https, not ${url.protocol}`);
+  if (url.username !== '' || url.password !== '') return err('the peer URL must not carry credentials: give them as the token (--token-file or ENTENTE_PEER_TOKEN)');
+  if (url.search !== '' || url.hash !== '') return err('the peer URL must not have a query or a fragment');
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  return ok(url.href);
+}
+
+function readToken(value: unknown): Result<string, string> {
+  if (typeof value !== 'string' || value === '') return err('a token the peer issued to this node is required (--token, --token-file or ENTENTE_PEER_TOKEN)');
+  if (value.length > MAX_TOKEN_CHARS) return err(`the token is longer than ${MAX_TOKEN_CHARS} characters`);
+  // Never quoted back: it is a secret.
+  if (!/^[\x21-\x7e]+$/.test(value)) return err('the token has spaces or characters that cannot be sent in an HTTP header');
+  return ok(value);
+}
+
+/**
+ * Reads what the operator asked for. Never throws; every problem comes back as an issue naming
+ * the field. The token is checked but never quoted in an issue.
+ */
+export function parsePeerInput(raw: RawPeerInput): Result<PeerInput, PeerInputIssue[]> {
+  const issues: PeerInputIssue[] = [];
+  const problem = (field: string, message: string): undefined => {
+    issues.push({ field, message });
+    return undefined;
+  };
+  const name = isPeerName(raw.name)
+    ? raw.name
+    : problem('name', typeof raw.name === 'string' ? `the peer name ${quote(raw.name)} must be 1 to 63 of a-z, 0-9 and '-', starting with a letter or digit` : 'the peer name is required');
+  const url = readUrl(raw.url);
+  if (!url.ok) problem('url', url.error);
+  const token = readToken(raw.token);
+  if (!token.ok) problem('token', token.error);
+  const circleId = typeof raw.circle === 'string' && raw.circle !== '' && raw.circle.length <= 200 ? raw.circle : problem('circle', 'the local circle the peer belongs to is required (--circle)');
+  let remoteCollectionId: string | undefined;
+  if (raw.collection !== undefined) {
+    if (typeof raw.collection === 'string' && raw.collection !== '' && raw.collection.length <= 200) remoteCollectionId = raw.collection;
+    else problem('collection', 'the remote collection must be a non-empty id of at most 200 characters');
+  }
+  let push = false;
+  if (raw.push !== undefined) {
+    if (typeof raw.push === 'boolean') push = raw.push;
+    else problem('push', 'push must be true or false');
+  }
+  let intervalSeconds = DEFAULT_SYNC_INTERVAL_SECONDS;
+  if (raw.interval !== undefined) {
+    const interval = parseSyncInterval(raw.interval);
+    if (interval.ok) intervalSeconds = interval.value;
+    else problem('interval', interval.error);
+  }
+  let silentAfter = DEFAULT_SILENT_AFTER;
+  if (raw.silentAfter !== undefined) {
+    const count = typeof raw.silentAfter === 'string' && /^\d{1,4}$/.test(raw.silentAfter) ? Number(raw.silentAfter) : raw.silentAfter;
+    if (typeof count === 'number' && Number.isSafeInteger(count) && count >= 1 && count <= MAX_SILENT_AFTER) silentAfter = count;
+    else problem('silent_after', `silent-after must be a whole number of intervals from 1 to ${MAX_SILENT_AFTER}`);
+  }
+  let fingerprint: string | undefined;
+  if (raw.fingerprint !== undefined) {
+    const typed = typeof raw.fingerprint === 'string' ? raw.fingerprint.toLowerCase().replace(/[\s:]/g, '') : '';
+    if (/^[0-9a-f]{64}$/.test(typed)) fingerprint = typed;
+    else problem('fingerprint', "the fingerprint must be the 64 hex digits `entente key show` prints on the peer's node (spaces and colons allowed)");
+  }
+  let organisationId: string | undefined;
+  if (raw.organisation !== undefined) {
+    if (isOrganisationId(raw.organisation)) organisationId = raw.organisation;
+    else problem('organisation', 'the organisation must be a STIX identity id (identity--<uuid>)');
+  }
+  if (issues.length > 0 || name === undefined || !url.ok || !token.ok || circleId === undefined) return err(issues);
+  return ok({ name, url: url.value, token: token.value, circleId, remoteCollectionId, push, intervalSeconds, silentAfter, fingerprint, organisationId });
+}
+
+/** The remote collection the link uses, or why none fits. */
+export function chooseRemoteCollection(
+  collections: readonly TaxiiCollection[],
+  wanted: { readonly requested: string | undefined; readonly circleCollectionId: string; readonly push: boolean },
+): Result<TaxiiCollection, string> {
+  const describe = (list: readonly TaxiiCollection[]): string =>
+    list.length === 0 ? 'none' : list.map((c) => `${c.id}${c.title === '' ? '' : ` (${c.title.slice(0, 60)})`}${c.canRead ? ' r' : ''}${c.canWrite ? ' w' : ''}`).join(', ');
+  const readable = collections.filter((collection) => collection.canRead);
+  let chosen: TaxiiCollection | undefined;
+  if (wanted.requested !== undefined) {
+    chosen = collections.find((collection) => collection.id === wanted.requested || collection.alias === wanted.requested);
+    if (chosen === undefined) return err(`the peer has no collection ${quote(wanted.requested)} this token can see; it can see: ${describe(collections)}`);
+  } else {
+    chosen = collections.find((collection) => collection.id === wanted.circleCollectionId);
+    if (chosen === undefined && readable.length === 1) chosen = readable[0];
+    if (chosen === undefined) {
+      return err(
+        readable.length === 0
+          ? 'the token can read no collection on the peer; ask its operator for a read grant'
+          : `the peer has no collection ${quote(wanted.circleCollectionId)} and the token can read several; choose one with --collection: ${describe(readable)}`,
+      );
+    }
+  }
+  if (!chosen.canRead) return err(`the token cannot read collection ${quote(chosen.id)} on the peer; ask its operator for a read grant`);
+  if (wanted.push && !chosen.canWrite) return err(`--push needs write access, and the token cannot write collection ${quote(chosen.id)} on the peer`);
+  return ok(chosen);
+}
+
+/** One public key as a peer's node publishes it (GET /api/federation/node). */
+export interface PublishedKey {
+  readonly keyId: string;
+  readonly publicKey: string;
+  readonly validFrom: string;
+  readonly validUntil: string | undefined;
+  /** The `key-rotation` signed message by the key before this one, as published (untrusted). */
+  readonly rotationStatement: unknown;
+}
+
+/** What this node reads of a peer's node identity: its organisation and its keys, oldest first. */
+export interface PeerNodeIdentity {
+  readonly organisationId: string;
+  readonly organisationName: string | undefined;
+  readonly keys: readonly PublishedKey[];
+}
+
+const MAX_PUBLISHED_KEYS = 64;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Reads a node identity document (node-identity.ts writes it). Never throws; the problem names its path. */
+export function parseNodeIdentity(value: unknown): Result<PeerNodeIdentity, string> {
+  if (!isRecord(value)) return err('$: the node identity is not a JSON object');
+  const organisation = value['organisation'];
+  if (!isRecord(organisation) || organisation['type'] !== 'identity' || !isOrganisationId(organisation['id'])) {
+    return err('$.organisation: not a STIX identity with an identity--<uuid> id');
+  }
+  const rawKeys = value['keys'];
+  if (!Array.isArray(rawKeys) || rawKeys.length > MAX_PUBLISHED_KEYS) return err(`$.keys: expected a list of at most ${MAX_PUBLISHED_KEYS} keys`);
+  const keys: PublishedKey[] = [];
+  for (const [index, raw] of rawKeys.entries()) {
+    const path = `$.keys[${index}]`;
+    if (!isRecord(raw)) return err(`${path}: expected a key object`);
+    const { key_id: keyId, public_key: publicKey, valid_from: validFrom, valid_until: validUntil } = raw;
+    if (!isKeyId(keyId)) return err(`${path}.key_id: not a key id (22 characters of base64url)`);
+    if (typeof publicKey !== 'string' || !parsePublicKey(publicKey).ok || keyIdOf(publicKey) !== keyId) return err(`${path}.public_key: not the Ed25519 key with key id ${keyId}`);
+    if (typeof validFrom !== 'string' || instantOf(validFrom) === undefined) return err(`${path}.valid_from: not an RFC 3339 timestamp`);
+    if (validUntil !== undefined && (typeof validUntil !== 'string' || instantOf(validUntil) === undefined)) return err(`${path}.valid_until: not an RFC 3339 timestamp`);
+    keys.push({ keyId, publicKey, validFrom, validUntil: validUntil as string | undefined, rotationStatement: raw['rotation_statement'] });
+  }
+  const name = organisation['name'];
+  return ok({ organisationId: organisation['id'], organisationName: typeof name === 'string' ? name.slice(0, 200) : undefined, keys });
+}
+
+/** A key this node will pin for the peer's organisation, and how it came to trust it. */
+export interface KeyToPin {
+  readonly keyId: string;
+  readonly publicKey: string;
+  readonly validFrom: string;
+  readonly validUntil: string | undefined;
+  readonly source: 'peer-add' | 'fingerprint' | 'rotation';
+  readonly fingerprint: string;
+}
+
+/** Whether `key`'s rotation statement is signed by one of `trusted` and names exactly this key of this organisation. */
+function rotationVouchedBy(key: PublishedKey, organisationId: string, trusted: readonly PublishedKey[]): boolean {
+  const parsed = parseSignedMessage(key.rotationStatement);
+  if (!parsed.ok || parsed.value.kind !== 'key-rotation' || parsed.value.signer !== organisationId) return false;
+  const body = parsed.value.body;
+  if (body['organisation_id'] !== organisationId || body['key_id'] !== key.keyId || body['public_key'] !== key.publicKey) return false;
+  const directory = createKeyDirectory(trusted.map((anchor) => ({ organisationId, keyId: anchor.keyId, publicKey: anchor.publicKey, validFrom: anchor.validFrom, validUntil: anchor.validUntil })));
+  return verifyMessage(parsed.value, directory).kind === 'verified';
+}
+
+/**
+ * Which of the keys a peer's node publishes are pinned when the link is made.
+ *
+ * - With a fingerprint: the key it names (a human compared it out of band), source `fingerprint`; a
+ *   fingerprint that names none of them is refused, and nothing is pinned.
+ * - Without one, for an organisation with no key pinned yet: every key it publishes is trusted on
+ *   first use (`peer-add`) and printed, so that a human can compare.
+ * - Without one, for an organisation that already has pinned keys: the published keys must include
+ *   one of them; keys that all differ are refused (that is what a server impersonating the peer
+ *   would show).
+ *
+ * Then, in both of the first and last cases, a later key whose rotation statement is signed by a
+ * trusted key is trusted too (source `rotation`): a key that rotated after the one a human compared.
+ * Keys already pinned are not returned again.
+ */
+export function decidePeerKeys(
+  identity: PeerNodeIdentity,
+  options: { readonly fingerprint: string | undefined; readonly alreadyPinned: readonly string[] },
+): Result<KeyToPin[], string> {
+  const published = identity.keys;
+  if (published.length === 0) return err("the peer's node publishes no public key, so nothing it signs could be verified");
+  const toPin = (key: PublishedKey, source: KeyToPin['source']): KeyToPin => ({
+    keyId: key.keyId,
+    publicKey: key.publicKey,
+    validFrom: key.validFrom,
+    validUntil: key.validUntil,
+    source,
+    fingerprint: fingerprintOf(key.publicKey),
+  });
+  const trusted: PublishedKey[] = [];
+  const chosen: KeyToPin[] = [];
+  if (options.fingerprint !== undefined) {
+    const named = published.find((key) => isFingerprintOf(key.publicKey, options.fingerprint ?? ''));
+    if (named === undefined) {
+      return err(
+        `no key the peer's node publishes has the fingerprint given; it publishes ${published.map((key) => fingerprintOf(key.publicKey)).join(' | ')}. ` +
+          'Compare with `entente key show` on the peer before trusting any of them',
+      );
+    }
+    trusted.push(named);
+    chosen.push(toPin(named, 'fingerprint'));
+  } else if (options.alreadyPinned.length === 0) {
+    return ok(published.map((key) => toPin(key, 'peer-add')));
+  } else {
+    trusted.push(...published.filter((key) => options.alreadyPinned.includes(key.keyId)));
+    if (trusted.length === 0) {
+      return err(
+        `the keys the peer's node publishes (${published.map((key) => key.keyId).join(', ')}) are none of the keys already pinned for its organisation ` +
+          `(${options.alreadyPinned.join(', ')}); give --fingerprint after comparing with \`entente key show\` on the peer`,
+      );
+    }
+  }
+  // Follow rotations forward from what is trusted, as far as the statements reach.
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const key of published) {
+      if (trusted.includes(key) || !rotationVouchedBy(key, identity.organisationId, trusted)) continue;
+      trusted.push(key);
+      chosen.push(toPin(key, 'rotation'));
+      grew = true;
+    }
+  }
+  return ok(chosen.filter((key) => !options.alreadyPinned.includes(key.keyId)));
+}
