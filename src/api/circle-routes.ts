@@ -12,9 +12,11 @@ import {
   proposeAgreement,
   visibleCircles,
   weaknessTotals,
+  type AcceptedKey,
   type CircleActor,
   type CircleDeps,
 } from '../circles/circle-operations.ts';
+import { parsePublishedKey } from '../federation/parse-circle-view.ts';
 import { toAgreementDocument, toCircleDocument } from '../policy/circle-documents.ts';
 import { counterAgreement, visibleCounterProposals } from '../circles/counter-proposals.ts';
 import type { CounterProposal } from '../store/object-store.ts';
@@ -46,6 +48,23 @@ function optionalOrganisation(body: Record<string, unknown>, key: string): strin
   return value;
 }
 
+
+const MAX_ACCEPTED_KEYS = 8;
+
+/**
+ * The member's public keys sent with an acceptance (`public_keys`: `[{key_id, public_key,
+ * valid_from, valid_until?}]`, as GET /api/federation/node lists them); each key id must be its key's hash.
+ */
+function publicKeysOf(body: Record<string, unknown>, organisationId: string): AcceptedKey[] {
+  const raw = Object.hasOwn(body, 'public_keys') ? body['public_keys'] : undefined;
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw) || raw.length > MAX_ACCEPTED_KEYS) throw badField('public_keys', `"public_keys" must be a list of at most ${MAX_ACCEPTED_KEYS} keys`);
+  return raw.map((value: unknown, index) => {
+    const key = parsePublishedKey(value, `public_keys[${index}]`, organisationId);
+    if (!key.ok) throw badField('public_keys', key.error);
+    return { keyId: key.value.keyId, publicKey: key.value.publicKey, validFrom: key.value.validFrom, validUntil: key.value.validUntil };
+  });
+}
 
 /**
  * `/api/circles`: the circles a caller belongs to, and their lifecycle. Every route is
@@ -132,13 +151,13 @@ export function registerCircleRoutes(app: FastifyInstance, deps: CircleDeps): vo
 
   app.post<{ Params: CircleParams }>('/api/circles/:circleId/accept', authenticated, async (request, reply) => {
     const actor = actorOf(request);
-    const body = bodyOf(request, ['version', 'organisation_id']);
+    const body = bodyOf(request, ['version', 'organisation_id', 'public_keys']);
     const version = body['version'];
     if (version !== undefined && (typeof version !== 'number' || !Number.isInteger(version) || version < 1 || version > 1_000_000)) {
       throw badField('version', '"version" must be a positive integer (at most 1000000)');
     }
     const organisationId = optionalOrganisation(body, 'organisation_id') ?? actor.organisationId;
-    const accepted = await acceptAgreement(deps, actor, request.params.circleId, organisationId, version);
+    const accepted = await acceptAgreement(deps, actor, request.params.circleId, organisationId, version, publicKeysOf(body, organisationId));
     return sendJson(reply, 200, { circle_id: request.params.circleId, organisation_id: organisationId, version: accepted.version, accepted_at: accepted.acceptedAt });
   });
 

@@ -17,6 +17,7 @@ import {
   type CircleActor,
   type CircleDeps,
 } from './circle-operations.ts';
+import { testOrganisation } from '../federation/test-support.ts';
 
 const HOME = 'identity--0a000000-0000-4000-8000-000000000001';
 const BANK = 'identity--0b000000-0000-4000-8000-000000000002';
@@ -193,6 +194,23 @@ describe('circle operations', () => {
       await store.createOrganisation({ id: upper, name: 'Upper', kind: 'company', sectors: [], country: undefined, identityJson: '{}', createdAt: now.toISOString() });
       await fails(invite(deps, admin, 'grid-2026', { organisationId: upper, role: 'consumer', trial: false }), 'ENT_POLICY_CIRCLE_INVALID', /organisation_id/);
       assert.equal((await store.getCircle('grid-2026'))?.members.length, 4);
+    });
+
+    it("pins the keys an acceptance carries (source 'acceptance') and shows visible members' acceptances and keys", async () => {
+      const bankKey = testOrganisation(2, 41).pinned;
+      const ngoKey = testOrganisation(3, 42).pinned;
+      await acceptAgreement(deps, as(BANK), 'grid-2026', BANK, undefined, [{ keyId: bankKey.keyId, publicKey: bankKey.publicKey, validFrom: bankKey.validFrom, validUntil: undefined }]);
+      await acceptAgreement(deps, as(NGO), 'grid-2026', NGO, undefined, [{ keyId: ngoKey.keyId, publicKey: ngoKey.publicKey, validFrom: ngoKey.validFrom, validUntil: undefined }]);
+      assert.deepEqual((await store.listPinnedKeys(BANK)).map((key) => [key.keyId, key.source]), [[bankKey.keyId, 'acceptance']]);
+      await fails(acceptAgreement(deps, admin, 'grid-2026', HOME, undefined, [{ keyId: bankKey.keyId, publicKey: bankKey.publicKey, validFrom: bankKey.validFrom, validUntil: undefined }]), 'ENT_CIRCLE_FORBIDDEN');
+      // GRID coordinates: it sees every member, their acceptances and their keys.
+      const coordinator = await circleView(deps, as(GRID), 'grid-2026');
+      assert.deepEqual((coordinator['acceptances'] as { organisation_id: string }[]).map((acceptance) => acceptance.organisation_id).sort(), [BANK, NGO].sort());
+      assert.deepEqual((coordinator['member_keys'] as { organisation_id: string; key_id: string }[]).map((key) => key.key_id).sort(), [bankKey.keyId, ngoKey.keyId].sort());
+      // NGO, in a hidden circle, sees the coordinators and itself: not BANK's acceptance nor its key.
+      const member = await circleView(deps, as(NGO), 'grid-2026');
+      assert.deepEqual((member['member_keys'] as { organisation_id: string }[]).map((key) => key.organisation_id), [NGO]);
+      assert.doesNotMatch(JSON.stringify(member), new RegExp(`${BANK}|${bankKey.keyId}`));
     });
 
     it('answers a repeated acceptance with the one that stands', async () => {

@@ -215,13 +215,26 @@ export async function proposeAgreement(deps: CircleDeps, actor: CircleActor, cir
   });
 }
 
-/** A member accepts one version (the latest when none is named) for its own organisation. */
+/** A member's public key, as a member's node sends it with its acceptance (`public_keys`). */
+export interface AcceptedKey {
+  readonly keyId: string;
+  readonly publicKey: string;
+  readonly validFrom: string;
+  readonly validUntil: string | undefined;
+}
+
+/**
+ * A member accepts one version (the latest when none is named) for its own organisation. The
+ * acceptance may carry the member's public keys, which this node pins for it (source 'acceptance'):
+ * that is how a coordinator's node learns the keys of members it has no peer link with.
+ */
 export async function acceptAgreement(
   deps: CircleDeps,
   actor: CircleActor,
   circleId: string,
   organisationId: string,
   version?: number,
+  publicKeys: readonly AcceptedKey[] = [],
 ): Promise<{ readonly version: number; readonly acceptedAt: string }> {
   const at = deps.clock();
   const circle = await requireCircle(deps, circleId, actor, at);
@@ -236,7 +249,13 @@ export async function acceptAgreement(
   if (!state.agreements.some((agreement) => agreement.version === chosen)) {
     throw new EntenteError('ENT_AGREEMENT_NOT_FOUND', chosen === 0 ? `Circle ${circleId} has no proposed terms yet` : `Circle ${circleId} has no agreement version ${chosen}`);
   }
+  if (publicKeys.length > 0 && organisationId === deps.homeOrganisationId) {
+    throw new EntenteError('ENT_CIRCLE_FORBIDDEN', "The home organisation's keys are this node's own; they are not pinned from an acceptance");
+  }
   await deps.store.addAcceptance({ circleId, organisationId, version: chosen, acceptedAt: at.toISOString() });
+  for (const key of publicKeys) {
+    await deps.store.pinKey({ organisationId, keyId: key.keyId, publicKey: key.publicKey, validFrom: key.validFrom, validUntil: key.validUntil, source: 'acceptance', pinnedAt: at.toISOString() });
+  }
   // Accepting again changes nothing: answer with the acceptance that stands, not with this instant.
   const stored = (await deps.store.getAgreementState(circleId)).acceptances.find(
     (acceptance) => acceptance.organisationId === organisationId && acceptance.version === chosen,
@@ -397,15 +416,22 @@ export async function visibleCircles(deps: CircleDeps, viewer: CircleActor): Pro
 
 /**
  * A circle as the viewer may see it: hidden circles show a partner only the coordinators and
- * itself; agreements are shown in full (members must read what they accept), acceptances only the
- * viewer's own unless it is the home organisation.
+ * itself; agreements are shown in full (members must read what they accept); acceptances and keys
+ * of the members the viewer may see (all for the home organisation), so that a member's node can
+ * mirror the circle and pin its members' keys (`member_keys`: keys pinned here, and this node's own
+ * public keys when its organisation is among the members shown).
  */
 export async function circleView(deps: CircleDeps, viewer: CircleActor, circleId: string): Promise<Record<string, unknown>> {
   const circle = await requireCircle(deps, circleId, viewer, deps.clock());
   const home = actsForHome(deps, viewer);
   const state = await deps.store.getAgreementState(circleId);
   const members = home ? circle.members : visibleMembers(circle, viewer.organisationId);
-  const acceptances = state.acceptances.filter((acceptance) => home || acceptance.organisationId === viewer.organisationId);
+  const shown = new Set(members.map((member) => member.organisationId));
+  const acceptances = state.acceptances.filter((acceptance) => shown.has(acceptance.organisationId));
+  const ownKeys = shown.has(deps.homeOrganisationId)
+    ? (await deps.store.listNodeKeys()).map((key) => ({ organisationId: deps.homeOrganisationId, keyId: key.keyId, publicKey: key.publicKey, validFrom: key.validFrom, validUntil: key.validUntil }))
+    : [];
+  const pinned = (await deps.store.listPinnedKeys()).filter((key) => shown.has(key.organisationId) && key.organisationId !== deps.homeOrganisationId);
   return {
     ...toCircleDocument({ ...circle, members }),
     agreements: state.agreements.map(toAgreementDocument),
@@ -413,6 +439,13 @@ export async function circleView(deps: CircleDeps, viewer: CircleActor, circleId
       organisation_id: acceptance.organisationId,
       version: acceptance.version,
       accepted_at: acceptance.acceptedAt,
+    })),
+    member_keys: [...ownKeys, ...pinned].map((key) => ({
+      organisation_id: key.organisationId,
+      key_id: key.keyId,
+      public_key: key.publicKey,
+      valid_from: key.validFrom,
+      ...(key.validUntil === undefined ? {} : { valid_until: key.validUntil }),
     })),
   };
 }

@@ -146,7 +146,7 @@ describe('/api/circles', () => {
       const latest = status(await node.call('ngo', 'POST', '/api/circles/hidden-circle/accept', { organisation_id: ORG.ngo }), 200).json<Record<string, unknown>>();
       assert.equal(latest['version'], 2);
       const view = status(await node.call('bank', 'GET', '/api/circles/hidden-circle'), 200).json<CircleDocument>();
-      assert.deepEqual(view.acceptances?.map((acceptance) => acceptance.organisation_id), [ORG.bank], 'a partner sees its own acceptances only');
+      assert.deepEqual(view.acceptances?.map((acceptance) => acceptance.organisation_id), [ORG.bank], 'a partner sees the acceptances of the members it can see (in a hidden circle, its own)');
     });
 
     it('creates circles for administrators only', async () => {
