@@ -243,20 +243,27 @@ export const migrations: readonly string[] = [
 
   -- Where each received version came from: one row per (version, collection, peer link), so that a
   -- version arriving again through another peer gets its own row and a repeat through the same one
-  -- is ignored. Compact, since a node may hold millions: the version and collection by their keys,
-  -- peer '' when there was none (a file, a released quarantine item without a peer), verification
-  -- 1 verified / 2 derived / 0 unverified, hops as JSON text (NULL when empty). Lookups by object id
-  -- go through object_versions (object_id, version) to the vid prefix of the key; no other index.
+  -- is ignored. A node holds millions of these, and their text repeats (a few signers, keys, peers,
+  -- circles, one arrival time per page), so every text is stored once in provenance_names and a row
+  -- holds small integers: about 30 bytes instead of 250 with two hops. peer 0: none (a file);
+  -- verification 1 verified, 2 derived, 0 unverified; hops a JSON array of name keys, NULL when empty.
+  -- Lookups by object id go through object_versions (object_id, version) to the vid prefix of the
+  -- key, so no other index is needed.
+  CREATE TABLE provenance_names (
+    key INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+  );
+
   CREATE TABLE provenance (
     vid INTEGER NOT NULL REFERENCES object_versions (vid),
     collection_key INTEGER NOT NULL REFERENCES collections (key),
-    peer TEXT NOT NULL,
-    circle_id TEXT,
-    signer TEXT,
-    key_id TEXT,
+    peer INTEGER NOT NULL,
+    circle INTEGER,
+    signer INTEGER,
+    key_id INTEGER,
     verification INTEGER NOT NULL,
     hops TEXT,
-    received_at TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
     PRIMARY KEY (vid, collection_key, peer)
   ) WITHOUT ROWID;
 

@@ -30,8 +30,14 @@ import { prepareVersion, type PreparedVersion } from '../prepared-version.ts';
 
 type Statement = Database.Statement<unknown[], unknown>;
 
-/** The store's own add path (#addVersions without a status): the caller's transaction becomes a savepoint. */
-export type AddVersions = (collectionId: string, versions: readonly PreparedVersion[], contributorOrganisationId: string) => AddOutcome[];
+/** What the store's add path returns: an outcome per version, and the version row (vid) of each that is not a rejection. */
+export interface AddedVersions {
+  readonly outcomes: AddOutcome[];
+  readonly vids: readonly (number | undefined)[];
+}
+
+/** The store's own add path (addObjects without a status): inside the caller's transaction it runs as a savepoint. */
+export type AddVersions = (collectionId: string, versions: readonly PreparedVersion[], contributorOrganisationId: string) => AddedVersions;
 
 interface PeerRow {
   name: string;
@@ -69,7 +75,7 @@ interface ProvenanceRow {
   wanted_version: string;
   version: string;
   collection_id: string;
-  peer: string;
+  peer: string | null;
   circle_id: string | null;
   signer: string | null;
   key_id: string | null;
@@ -143,15 +149,15 @@ interface FlashReceiptRow {
 const VERIFICATION_CODES: Readonly<Record<Verification, number>> = { unverified: 0, verified: 1, derived: 2 };
 const VERIFICATIONS: readonly Verification[] = ['unverified', 'verified', 'derived'];
 
-/** No peer link (a file import): the provenance key needs a value, and peer names are never empty. */
-const NO_PEER = '';
+/** No peer link (a file import): the provenance key needs a value, and name keys start at 1. */
+const NO_PEER = 0;
 
 export class SqliteFederationTables {
   readonly #db: Database.Database;
   readonly #sql: Record<
     | 'insertPeer' | 'insertPeerState' | 'selectPeer' | 'selectPeers' | 'deletePeerState' | 'deletePeer' | 'selectPeerState'
     | 'recordSuccess' | 'recordFailure' | 'setPushCursor' | 'setPullCursor' | 'addPulled'
-    | 'selectCollectionKey' | 'insertProvenance' | 'insertQuarantine' | 'selectQuarantined' | 'listQuarantine' | 'resolveQuarantined'
+    | 'selectCollectionKey' | 'insertName' | 'selectNameKey' | 'selectNames' | 'insertProvenance' | 'deleteProvenanceOfVersion' | 'insertQuarantine' | 'selectQuarantined' | 'listQuarantine' | 'resolveQuarantined'
     | 'selectVersionTexts' | 'selectOriginFromProvenance' | 'selectOriginFromSignatures' | 'selectProvenance'
     | 'selectSignatures' | 'insertSignature'
     | 'selectNodeKeys' | 'insertNodeKey' | 'retireNodeKey' | 'upsertPinnedKey' | 'selectPinnedKeys' | 'selectPinnedKeysOf'
@@ -189,11 +195,14 @@ export class SqliteFederationTables {
       setPullCursor: prepare('UPDATE peer_state SET pull_added_after = ?, pull_next = ? WHERE peer = ?'),
       addPulled: prepare('UPDATE peer_state SET objects_in = objects_in + ?, quarantined = quarantined + ? WHERE peer = ?'),
       selectCollectionKey: prepare('SELECT key FROM collections WHERE id = ?'),
+      insertName: prepare('INSERT OR IGNORE INTO provenance_names (name) VALUES (?)'),
+      selectNameKey: prepare('SELECT key FROM provenance_names WHERE name = ?'),
+      selectNames: prepare('SELECT key, name FROM provenance_names WHERE key IN (SELECT value FROM json_each(?))'),
       // The vid is looked up in the statement itself: one call per version, no round trip for the key.
       insertProvenance: prepare(
-        `INSERT OR IGNORE INTO provenance (vid, collection_key, peer, circle_id, signer, key_id, verification, hops, received_at)
-         SELECT vid, ?, ?, ?, ?, ?, ?, ?, ? FROM object_versions WHERE object_id = ? AND version = ?`,
+        'INSERT OR IGNORE INTO provenance (vid, collection_key, peer, circle, signer, key_id, verification, hops, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
+      deleteProvenanceOfVersion: prepare('DELETE FROM provenance WHERE vid = ?'),
       insertQuarantine: prepare(
         `INSERT INTO quarantine (object_id, version, reason, message, json, peer, circle_id, collection_key, source, contributor_organisation_id, received_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -215,11 +224,13 @@ export class SqliteFederationTables {
       // Derived and unverified rows do not say who originated an id: a derived version is signed by the
       // peer that redacted it, an unverified one by nobody this node checked.
       selectOriginFromProvenance: prepare(
-        `SELECT ov.object_id, ov.version, p.signer, p.received_at
+        `SELECT ov.object_id, ov.version, signer.name AS signer, received.name AS received_at
          FROM (SELECT DISTINCT value FROM json_each(?)) AS wanted
          CROSS JOIN object_versions ov ON ov.object_id = wanted.value
          CROSS JOIN provenance p ON p.vid = ov.vid
-         WHERE p.verification = ${VERIFICATION_CODES.verified} AND p.signer IS NOT NULL`,
+         JOIN provenance_names signer ON signer.key = p.signer
+         JOIN provenance_names received ON received.key = p.received_at
+         WHERE p.verification = ${VERIFICATION_CODES.verified}`,
       ),
       selectOriginFromSignatures: prepare(
         `SELECT s.object_id, s.version, s.signer
@@ -229,12 +240,18 @@ export class SqliteFederationTables {
       ),
       selectProvenance: prepare(
         `SELECT json_extract(wanted.value, '$[0]') AS wanted_id, json_extract(wanted.value, '$[1]') AS wanted_version, ov.version,
-                c.id AS collection_id, p.peer, p.circle_id, p.signer, p.key_id, p.verification, p.hops, p.received_at
+                c.id AS collection_id, peer.name AS peer, circle.name AS circle_id, signer.name AS signer, key_id.name AS key_id,
+                p.verification, p.hops, received.name AS received_at
          FROM json_each(?) AS wanted
          CROSS JOIN object_versions ov ON ov.object_id = json_extract(wanted.value, '$[0]') AND ov.version = json_extract(wanted.value, '$[1]')
          CROSS JOIN provenance p ON p.vid = ov.vid
          JOIN collections c ON c.key = p.collection_key
-         ORDER BY p.received_at, c.id, p.peer`,
+         JOIN provenance_names received ON received.key = p.received_at
+         LEFT JOIN provenance_names peer ON peer.key = p.peer
+         LEFT JOIN provenance_names circle ON circle.key = p.circle
+         LEFT JOIN provenance_names signer ON signer.key = p.signer
+         LEFT JOIN provenance_names key_id ON key_id.key = p.key_id
+         ORDER BY received.name, c.id, peer.name`,
       ),
       selectSignatures: prepare(
         `SELECT s.object_id, s.version, s.variant, s.extension_json
@@ -385,7 +402,7 @@ export class SqliteFederationTables {
       const collectionKey = this.#requireCollectionKey(batch.collectionId);
       if (batch.peer !== undefined && this.#sql.selectPeerState.get(batch.peer) === undefined) throw peerNotFound(batch.peer);
       const prepared = batch.accepted.map((arrived) => prepareVersion(arrived.object));
-      const outcomes = addVersions(batch.collectionId, prepared, batch.contributorOrganisationId);
+      const { outcomes, vids } = addVersions(batch.collectionId, prepared, batch.contributorOrganisationId);
       const place: Placement = {
         collectionKey,
         peer: batch.peer,
@@ -394,11 +411,18 @@ export class SqliteFederationTables {
         contributorOrganisationId: batch.contributorOrganisationId,
         receivedAt: batch.receivedAt,
       };
+      const names = this.#internNames([
+        batch.peer,
+        batch.circleId,
+        batch.receivedAt,
+        ...batch.accepted.flatMap((arrived) => [arrived.signer, arrived.keyId, ...arrived.hops]),
+      ]);
       let added = 0;
       let quarantined = 0;
       outcomes.forEach((outcome, index) => {
         const arrived = batch.accepted[index];
         const version = prepared[index];
+        const vid = vids[index];
         if (arrived === undefined || version === undefined) return;
         if (outcome.kind === 'rejected') {
           const reason: QuarantineReason = outcome.code === 'ENT_OBJECT_REVOKED' ? 'revoked' : 'content-conflict';
@@ -407,7 +431,7 @@ export class SqliteFederationTables {
           return;
         }
         if (outcome.kind === 'added') added += 1;
-        this.#insertProvenance(place, outcome.id, outcome.version, arrived);
+        if (vid !== undefined) this.#insertProvenance(place, names, vid, arrived);
       });
       for (const item of batch.quarantined) {
         this.#insertQuarantine(place, item);
@@ -422,19 +446,40 @@ export class SqliteFederationTables {
     return apply.immediate();
   }
 
-  #insertProvenance(place: Placement, id: string, version: string, arrived: Pick<ArrivedObject, 'signer' | 'keyId' | 'verification' | 'hops'>): void {
+  #insertProvenance(
+    place: Placement,
+    names: ReadonlyMap<string, number>,
+    vid: number,
+    arrived: Pick<ArrivedObject, 'signer' | 'keyId' | 'verification' | 'hops'>,
+  ): void {
+    const keyOf = (name: string | undefined): number | null => (name === undefined ? null : (names.get(name) ?? null));
     this.#sql.insertProvenance.run(
+      vid,
       place.collectionKey,
-      place.peer ?? NO_PEER,
-      place.circleId ?? null,
-      arrived.signer ?? null,
-      arrived.keyId ?? null,
+      keyOf(place.peer) ?? NO_PEER,
+      keyOf(place.circleId),
+      keyOf(arrived.signer),
+      keyOf(arrived.keyId),
       VERIFICATION_CODES[arrived.verification],
-      arrived.hops.length === 0 ? null : JSON.stringify(arrived.hops),
-      place.receivedAt,
-      id,
-      version,
+      arrived.hops.length === 0 ? null : JSON.stringify(arrived.hops.map(keyOf)),
+      keyOf(place.receivedAt),
     );
+  }
+
+  /**
+   * The provenance_names key of each distinct text, adding the new ones. Asked per batch (a handful
+   * of signers, keys and hops per page) rather than cached, so that a rolled-back batch leaves no
+   * stale key behind in memory.
+   */
+  #internNames(texts: readonly (string | undefined)[]): Map<string, number> {
+    const keys = new Map<string, number>();
+    for (const text of texts) {
+      if (text === undefined || keys.has(text)) continue;
+      this.#sql.insertName.run(text);
+      const row = this.#sql.selectNameKey.get(text) as { key: number } | undefined;
+      if (row !== undefined) keys.set(text, row.key);
+    }
+    return keys;
   }
 
   #insertQuarantine(place: Placement, item: { objectId: string; version: string; reason: QuarantineReason; message: string; json: string }): void {
@@ -451,6 +496,11 @@ export class SqliteFederationTables {
       place.contributorOrganisationId,
       place.receivedAt,
     );
+  }
+
+  /** A version no collection holds any more is forgotten (deleteObject): so is where it came from, before its vid can be reused. */
+  forgetVersion(vid: number): void {
+    this.#sql.deleteProvenanceOfVersion.run(vid);
   }
 
   #requireCollectionKey(collectionId: string): number {
@@ -501,18 +551,19 @@ export class SqliteFederationTables {
     const found = new Map<string, ProvenanceRecord[]>();
     if (versions.length === 0) return found;
     const rows = this.#sql.selectProvenance.all(JSON.stringify(versions.map(({ id, version }) => [id, version]))) as ProvenanceRow[];
+    const hopsOf = this.#hopDecoder(rows);
     for (const row of rows) {
       const key = versionKey(row.wanted_id, row.wanted_version);
       const record: ProvenanceRecord = {
         id: row.wanted_id,
         version: row.version,
         collectionId: row.collection_id,
-        peer: row.peer === NO_PEER ? undefined : row.peer,
+        peer: row.peer ?? undefined,
         circleId: row.circle_id ?? undefined,
         signer: row.signer ?? undefined,
         keyId: row.key_id ?? undefined,
         verification: VERIFICATIONS[row.verification] ?? 'unverified',
-        hops: row.hops === null ? [] : (JSON.parse(row.hops) as string[]),
+        hops: hopsOf(row.hops),
         receivedAt: row.received_at,
       };
       const list = found.get(key);
@@ -521,6 +572,17 @@ export class SqliteFederationTables {
       else if (!list.some((other) => other.collectionId === record.collectionId && other.peer === record.peer)) list.push(record);
     }
     return found;
+  }
+
+  /** Turns the stored hops (JSON arrays of name keys) of these rows back into names, with one query for all of them. */
+  #hopDecoder(rows: readonly ProvenanceRow[]): (hops: string | null) => string[] {
+    const keys = new Set<number>();
+    for (const row of rows) if (row.hops !== null) for (const key of JSON.parse(row.hops) as number[]) keys.add(key);
+    const names = new Map<number, string>();
+    if (keys.size > 0) {
+      for (const row of this.#sql.selectNames.all(JSON.stringify([...keys])) as { key: number; name: string }[]) names.set(row.key, row.name);
+    }
+    return (hops) => (hops === null ? [] : (JSON.parse(hops) as number[]).map((key) => names.get(key) ?? ''));
   }
 
   // ---- Signatures ----
@@ -572,20 +634,23 @@ export class SqliteFederationTables {
     const release = this.#db.transaction((): AddOutcome => {
       const item = this.#requireOpenItem(seq);
       const prepared = prepareVersion(parseQuarantined(item));
-      const [outcome] = addVersions(item.collection_id, [prepared], item.contributor_organisation_id);
+      const added = addVersions(item.collection_id, [prepared], item.contributor_organisation_id);
+      const [outcome] = added.outcomes;
+      const [vid] = added.vids;
       if (outcome === undefined) throw new Error('the store returned no outcome for a released item');
-      if (outcome.kind === 'rejected') return outcome;
+      if (outcome.kind === 'rejected' || vid === undefined) return outcome;
+      const place: Placement = {
+        collectionKey: this.#requireCollectionKey(item.collection_id),
+        peer: item.peer ?? undefined,
+        circleId: item.circle_id ?? undefined,
+        source: sourceOf(item.source),
+        contributorOrganisationId: item.contributor_organisation_id,
+        receivedAt: item.received_at,
+      };
       this.#insertProvenance(
-        {
-          collectionKey: this.#requireCollectionKey(item.collection_id),
-          peer: item.peer ?? undefined,
-          circleId: item.circle_id ?? undefined,
-          source: sourceOf(item.source),
-          contributorOrganisationId: item.contributor_organisation_id,
-          receivedAt: item.received_at,
-        },
-        outcome.id,
-        outcome.version,
+        place,
+        this.#internNames([place.peer, place.circleId, place.receivedAt]),
+        vid,
         { signer: undefined, keyId: undefined, verification: 'unverified', hops: [] },
       );
       this.#sql.resolveQuarantined.run('released', by, at, seq);

@@ -33,7 +33,7 @@ import type {
 import { migrations } from './migrations.ts';
 import { SqliteCircleTables } from './sqlite-circle-tables.ts';
 import { SqliteDraftTables } from './sqlite-draft-tables.ts';
-import { SqliteFederationTables } from './sqlite-federation-tables.ts';
+import { SqliteFederationTables, type AddedVersions } from './sqlite-federation-tables.ts';
 import { SqliteWebhookTables } from './sqlite-webhook-tables.ts';
 import type { Draft, DraftItem, DraftPublication, DraftSummary, NewDraft } from '../../drafts/draft.ts';
 import type { AuditEntry } from '../../audit/audit-chain.ts';
@@ -224,20 +224,19 @@ export class SqliteObjectStore implements ObjectStore {
 
   readonly #circles: SqliteCircleTables;
   /** Which partner sent which version through which collection (migration 4), prepared once. */
-  readonly #contributions: Record<'selectVid' | 'insert' | 'deleteOfVersion' | 'selectOfVersion', Statement>;
+  readonly #contributions: Record<'insert' | 'deleteOfVersion' | 'selectOfVersion', Statement>;
   readonly #drafts: SqliteDraftTables;
   readonly #webhooks: SqliteWebhookTables;
   readonly #federation: SqliteFederationTables;
   /** The add path of addObjects, for federation's batches: inside their transaction it runs as a savepoint. */
-  readonly #addForFederation = (collectionId: string, versions: readonly PreparedVersion[], contributorOrganisationId: string): AddOutcome[] =>
-    this.#addVersions(collectionId, versions, undefined, contributorOrganisationId);
+  readonly #addForFederation = (collectionId: string, versions: readonly PreparedVersion[], contributorOrganisationId: string): AddedVersions =>
+    this.#addVersionsKeyed(collectionId, versions, undefined, contributorOrganisationId);
 
   constructor(db: Database.Database, clock: () => Date) {
     this.#db = db;
     this.#clock = clock;
     this.#circles = new SqliteCircleTables(db);
     this.#contributions = {
-      selectVid: db.prepare('SELECT vid FROM object_versions WHERE object_id = ? AND version = ?'),
       insert: db.prepare('INSERT OR IGNORE INTO contributions (vid, collection_key, organisation_id) VALUES (?, ?, ?)'),
       deleteOfVersion: db.prepare('DELETE FROM contributions WHERE vid = ?'),
       selectOfVersion: db.prepare(
@@ -392,7 +391,20 @@ export class SqliteObjectStore implements ObjectStore {
   }
 
   #addVersions(collectionId: string, versions: readonly PreparedVersion[], status: StatusDraft | undefined, contributorOrganisationId: string | undefined): AddOutcome[] {
-    const add = this.#db.transaction(() => {
+    return this.#addVersionsKeyed(collectionId, versions, status, contributorOrganisationId).outcomes;
+  }
+
+  /**
+   * #addVersions, also returning the version row (vid) of each outcome that is not a rejection, so
+   * that callers writing rows about the versions (contributions, provenance) need no lookup by id.
+   */
+  #addVersionsKeyed(
+    collectionId: string,
+    versions: readonly PreparedVersion[],
+    status: StatusDraft | undefined,
+    contributorOrganisationId: string | undefined,
+  ): AddedVersions {
+    const add = this.#db.transaction((): AddedVersions => {
       const collection = this.#requireCollection(collectionId);
       const clockMicros = this.#clock().getTime() * 1000;
       // An invalid Date must not turn every dateAdded into NaN; the monotonic rule still applies.
@@ -404,18 +416,18 @@ export class SqliteObjectStore implements ObjectStore {
       };
       const known = this.#storedVersionsOf(versions);
       const outcomes = versions.map((version) => this.#addVersion(collection.key, version, known, nextDateAdded));
+      // `known` now holds every version of these ids, stored before or just inserted.
+      const vids = outcomes.map((outcome) =>
+        outcome.kind === 'rejected' ? undefined : known.get(outcome.id)?.find((row) => row.version === outcome.version)?.vid,
+      );
       if (contributorOrganisationId !== undefined) {
-        for (const outcome of outcomes) {
-          if (outcome.kind === 'rejected') continue;
-          const row = this.#contributions.selectVid.get(outcome.id, outcome.version) as { vid: number } | undefined;
-          if (row !== undefined) this.#contributions.insert.run(row.vid, collection.key, contributorOrganisationId);
-        }
+        for (const vid of vids) if (vid !== undefined) this.#contributions.insert.run(vid, collection.key, contributorOrganisationId);
       }
       if (lastDateAdded !== collection.last_date_added) {
         this.#sql.updateLastDateAdded.run(lastDateAdded, collection.key);
       }
       if (status !== undefined) this.#insertStatus(collectionId, status, outcomes);
-      return outcomes;
+      return { outcomes, vids };
     });
     // IMMEDIATE takes the write lock up front, so a concurrent writer waits (busy_timeout) instead of
     // failing when a read transaction tries to upgrade.
@@ -640,6 +652,7 @@ export class SqliteObjectStore implements ObjectStore {
             // No collection holds this version any more: forget it, so it blocks no later re-publication.
             this.#sql.deleteText.run(entry.vid);
             this.#contributions.deleteOfVersion.run(entry.vid);
+            this.#federation.forgetVersion(entry.vid);
             this.#sql.deleteVersion.run(entry.vid);
           } else if (entry.is_latest === 1) {
             this.#refreshSearchText(entry.vid);
