@@ -3,7 +3,19 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { isEntenteError } from '../../src/errors/entente-error.ts';
 import type { StixObject } from '../../src/stix/types.ts';
-import type { AddOutcome, EntryFilter, ObjectStore, StoredEntry } from '../../src/store/object-store.ts';
+import { signatureKey } from '../../src/store/federation-store.ts';
+import type {
+  ArrivedObject,
+  FlashRecord,
+  NewQuarantineItem,
+  NodeKeyRecord,
+  PeerRecord,
+  PinnedKeyRecord,
+  ProvenanceRecord,
+  SyncBatch,
+} from '../../src/store/federation-store.ts';
+import { versionKey } from '../../src/store/object-store.ts';
+import type { AddOutcome, EntryFilter, ObjectStore, RecallNotice, StoredEntry } from '../../src/store/object-store.ts';
 
 export interface ContractStoreOptions {
   /** The store must take every dateAdded from this clock (and its own monotonic rule). */
@@ -596,6 +608,561 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
         await store.setMeta('home', 'identity--1');
         await store.setMeta('home', 'identity--2');
         assert.equal(await store.getMeta('home'), 'identity--2');
+      });
+    });
+
+    describe('federation', () => {
+      const orgA = 'identity--0a0a0a0a-0000-4000-8000-00000000000a';
+      const orgB = 'identity--0b0b0b0b-0000-4000-8000-00000000000b';
+      const home = 'identity--0c0c0c0c-0000-4000-8000-00000000000c';
+      const received = '2025-03-01T12:00:00.000Z';
+
+      const peer = (name: string, overrides: Partial<PeerRecord> = {}): PeerRecord => ({
+        name,
+        url: `https://${name}.example/taxii2/`,
+        apiRootUrl: `https://${name}.example/api/`,
+        token: `token-of-${name}`,
+        circleId: 'circle-alpha',
+        localCollectionId: 'alpha',
+        remoteCollectionId: 'remote-1',
+        organisationId: orgA,
+        kind: 'entente',
+        push: false,
+        intervalSeconds: 30,
+        silentAfter: 3,
+        createdAt: received,
+        ...overrides,
+      });
+      const arrived = (object: StixObject, overrides: Partial<ArrivedObject> = {}): ArrivedObject => ({
+        object,
+        signer: orgA,
+        keyId: 'key-a-1',
+        verification: 'verified',
+        hops: [orgA],
+        ...overrides,
+      });
+      const batch = (overrides: Partial<SyncBatch> = {}): SyncBatch => ({
+        collectionId: 'alpha',
+        peer: 'north',
+        circleId: 'circle-alpha',
+        source: 'pull',
+        contributorOrganisationId: orgA,
+        accepted: [],
+        quarantined: [],
+        receivedAt: received,
+        ...overrides,
+      });
+      const item = (n: number, overrides: Partial<NewQuarantineItem> = {}): NewQuarantineItem => ({
+        objectId: indicator(n).id,
+        version: String(indicator(n)['modified']),
+        reason: 'bad-signature',
+        message: 'the signature does not verify',
+        json: JSON.stringify(indicator(n)),
+        ...overrides,
+      });
+      const versionOfObject = (object: StixObject): { id: string; version: string } => ({ id: object.id, version: String(object['modified']) });
+      const provenance = async (object: StixObject): Promise<ProvenanceRecord[]> =>
+        (await store.provenanceOf([versionOfObject(object)])).get(versionKey(object.id, String(object['modified']))) ?? [];
+
+      beforeEach(async () => {
+        await store.addPeer(peer('north'));
+        await store.addPeer(peer('south', { organisationId: orgB, localCollectionId: 'beta' }));
+      });
+
+      describe('peers', () => {
+        it('adds, reads, lists by name and removes peers', async () => {
+          assert.deepEqual(await store.getPeer('north'), peer('north'));
+          assert.equal(await store.getPeer('west'), undefined);
+          await store.addPeer(peer('east', { kind: 'plain', push: true, intervalSeconds: 3600 }));
+          assert.deepEqual((await store.listPeers()).map((record) => record.name), ['east', 'north', 'south']);
+          assert.deepEqual(await store.getPeer('east'), peer('east', { kind: 'plain', push: true, intervalSeconds: 3600 }));
+          await store.removePeer('east');
+          assert.equal(await store.getPeer('east'), undefined);
+          await assertRejectsWith(store.getPeerState('east'), 'ENT_PEER_NOT_FOUND');
+        });
+
+        it('refuses a taken name and names that do not exist', async () => {
+          await assertRejectsWith(store.addPeer(peer('north', { url: 'https://other.example/' })), 'ENT_PEER_EXISTS');
+          assert.equal((await store.getPeer('north'))?.url, peer('north').url);
+          await assertRejectsWith(store.removePeer('west'), 'ENT_PEER_NOT_FOUND');
+          await assertRejectsWith(store.getPeerState('west'), 'ENT_PEER_NOT_FOUND');
+          await assertRejectsWith(store.recordSyncAttempt('west', { at: received, ok: true }), 'ENT_PEER_NOT_FOUND');
+          await assertRejectsWith(store.setPushCursor('west', 1), 'ENT_PEER_NOT_FOUND');
+        });
+
+        it('starts a peer with zero counters and no cursors', async () => {
+          assert.deepEqual(await store.getPeerState('north'), {
+            pullCursor: undefined,
+            pushCursor: undefined,
+            lastAttemptAt: undefined,
+            lastSuccessAt: undefined,
+            lastError: undefined,
+            consecutiveFailures: 0,
+            objectsIn: 0,
+            objectsOut: 0,
+            quarantined: 0,
+          });
+        });
+
+        it('counts failures until a success, keeps the last error, adds objects out and moves the push cursor', async () => {
+          await store.recordSyncAttempt('north', { at: '2025-03-01T12:01:00.000Z', ok: false, error: { code: 'ENT_PEER_TIMEOUT', message: 'no answer' } });
+          await store.recordSyncAttempt('north', { at: '2025-03-01T12:02:00.000Z', ok: false, error: { code: 'ENT_PEER_UNREACHABLE', message: 'refused' } });
+          let state = await store.getPeerState('north');
+          assert.equal(state.consecutiveFailures, 2);
+          assert.deepEqual(state.lastError, { code: 'ENT_PEER_UNREACHABLE', message: 'refused', at: '2025-03-01T12:02:00.000Z' });
+          assert.equal(state.lastAttemptAt, '2025-03-01T12:02:00.000Z');
+          assert.equal(state.lastSuccessAt, undefined);
+
+          await store.recordSyncAttempt('north', { at: '2025-03-01T12:03:00.000Z', ok: true, objectsOut: 4 });
+          await store.recordSyncAttempt('north', { at: '2025-03-01T12:04:00.000Z', ok: true, objectsOut: 3 });
+          await store.setPushCursor('north', 1_700_000_000_000_000);
+          state = await store.getPeerState('north');
+          assert.equal(state.consecutiveFailures, 0);
+          assert.equal(state.lastSuccessAt, '2025-03-01T12:04:00.000Z');
+          assert.equal(state.lastError?.code, 'ENT_PEER_UNREACHABLE');
+          assert.equal(state.objectsOut, 7);
+          assert.equal(state.pushCursor, 1_700_000_000_000_000);
+          assert.equal((await store.getPeerState('south')).objectsOut, 0);
+        });
+
+        it('forgets the sync state with the peer but keeps its name on provenance', async () => {
+          await store.applySyncBatch(batch({ accepted: [arrived(indicator(1))], pullCursor: { addedAfter: 'x' } }));
+          await store.removePeer('north');
+          await store.addPeer(peer('north'));
+          assert.equal((await store.getPeerState('north')).pullCursor, undefined);
+          assert.equal((await provenance(indicator(1)))[0]?.peer, 'north');
+        });
+      });
+
+      describe('sync batches', () => {
+        it('stores objects, provenance, contributions, quarantine items and the cursor together', async () => {
+          const objects = [malware(1, { name: 'Synced Family' }), indicator(2)];
+          const outcome = await store.applySyncBatch(
+            batch({
+              accepted: [arrived(objects[0] as StixObject, { hops: [orgB, orgA], signer: orgB, keyId: 'key-b-1' }), arrived(objects[1] as StixObject)],
+              quarantined: [item(3)],
+              pullCursor: { addedAfter: '2025-02-28T00:00:00.000000Z', next: 'page-2' },
+            }),
+          );
+          assert.deepEqual(outcome.outcomes.map((result) => result.kind), ['added', 'added']);
+          assert.equal(outcome.quarantined, 1);
+          assert.deepEqual(keysOf(await all('alpha')), objects.map((object) => `${object.id}@${String(object['modified'])}`));
+          // The same add path as addObjects: dateAdded from the clock, searchable, contributor recorded.
+          assert.equal(dateAddedOf(outcome.outcomes[0]), now.getTime() * 1000);
+          assert.deepEqual((await store.search({ text: 'synced', collectionIds: ['alpha'], limit: 5 })).map((hit) => hit.id), [malware(1).id]);
+          assert.deepEqual((await store.contributionsOf([versionOfObject(indicator(2))])).get(versionKey(indicator(2).id, String(indicator(2)['modified']))), [
+            { collectionId: 'alpha', organisationId: orgA },
+          ]);
+
+          assert.deepEqual(await provenance(malware(1)), [
+            {
+              id: malware(1).id,
+              version: String(malware(1)['modified']),
+              collectionId: 'alpha',
+              peer: 'north',
+              circleId: 'circle-alpha',
+              signer: orgB,
+              keyId: 'key-b-1',
+              verification: 'verified',
+              hops: [orgB, orgA],
+              receivedAt: received,
+            },
+          ]);
+          const [quarantined] = await store.listQuarantine({ limit: 10 });
+          assert.deepEqual({ ...quarantined, seq: 0 }, {
+            ...item(3),
+            seq: 0,
+            peer: 'north',
+            circleId: 'circle-alpha',
+            collectionId: 'alpha',
+            source: 'pull',
+            contributorOrganisationId: orgA,
+            receivedAt: received,
+            resolution: undefined,
+          });
+          const state = await store.getPeerState('north');
+          assert.deepEqual(state.pullCursor, { addedAfter: '2025-02-28T00:00:00.000000Z', next: 'page-2' });
+          assert.equal(state.objectsIn, 2);
+          assert.equal(state.quarantined, 1);
+        });
+
+        it('keeps the latest version flags as addObjects does', async () => {
+          await store.addObjects('alpha', [indicator(1, { modified: '2024-02-01T00:00:00.000Z' })]);
+          await store.applySyncBatch(batch({ accepted: [arrived(indicator(1, { modified: '2024-03-01T00:00:00.000Z' })), arrived(indicator(1))] }));
+          assert.deepEqual((await all('alpha')).map((entry) => entry.version), ['2024-03-01T00:00:00.000Z']);
+          assert.deepEqual((await all('alpha', { versions: [{ kind: 'first' }] })).map((entry) => entry.version), ['2024-01-01T00:00:00.000Z']);
+        });
+
+        it('stores nothing, not even the cursor, when any part of the batch fails', async () => {
+          await store.applySyncBatch(batch({ accepted: [arrived(indicator(1))], pullCursor: { addedAfter: 'before' } }));
+          const broken = { ...item(4), json: null as unknown as string };
+          await assert.rejects(
+            store.applySyncBatch(batch({ accepted: [arrived(indicator(2)), arrived(malware(3))], quarantined: [item(5), broken], pullCursor: { addedAfter: 'after' } })),
+          );
+          assert.deepEqual(keysOf(await all('alpha')), [`${indicator(1).id}@${String(indicator(1)['modified'])}`]);
+          assert.deepEqual(await provenance(indicator(2)), []);
+          assert.deepEqual(await store.listQuarantine({ limit: 10 }), []);
+          const state = await store.getPeerState('north');
+          assert.deepEqual(state.pullCursor, { addedAfter: 'before' });
+          assert.equal(state.objectsIn, 1);
+          assert.equal(state.quarantined, 0);
+          assert.deepEqual((await store.storedVersionsOf([indicator(2).id, malware(3).id])).size, 0);
+        });
+
+        it('refuses a batch for an unknown collection or peer and stores nothing', async () => {
+          await assertRejectsWith(store.applySyncBatch(batch({ collectionId: 'nope', accepted: [arrived(indicator(1))], quarantined: [item(2)] })), 'ENT_COLLECTION_NOT_FOUND');
+          await assertRejectsWith(store.applySyncBatch(batch({ peer: 'west', accepted: [arrived(indicator(1))], quarantined: [item(2)] })), 'ENT_PEER_NOT_FOUND');
+          assert.deepEqual(await all('alpha'), []);
+          assert.deepEqual(await store.listQuarantine({ limit: 10 }), []);
+        });
+
+        it('quarantines what the store refuses (content conflict, revoked) instead of losing it', async () => {
+          const revoked = malware(7, { modified: '2024-02-01T00:00:00.000Z', revoked: true });
+          await store.addObjects('beta', [indicator(1), revoked]);
+          const conflicting = indicator(1, { confidence: 90 });
+          const afterRevocation = malware(7, { modified: '2024-03-01T00:00:00.000Z' });
+          const result = await store.applySyncBatch(
+            batch({ accepted: [arrived(conflicting), arrived(indicator(2)), arrived(afterRevocation)], quarantined: [item(3)], pullCursor: { addedAfter: 'c1' } }),
+          );
+          assert.deepEqual(result.outcomes.map((outcome) => outcome.kind), ['rejected', 'added', 'rejected']);
+          assert.equal(result.quarantined, 3);
+          const items = await store.listQuarantine({ limit: 10 });
+          assert.deepEqual(
+            items.map((entry) => [entry.objectId, entry.reason]),
+            [
+              [conflicting.id, 'content-conflict'],
+              [afterRevocation.id, 'revoked'],
+              [indicator(3).id, 'bad-signature'],
+            ],
+          );
+          assert.deepEqual(JSON.parse(items[0]?.json ?? 'null'), conflicting);
+          assert.match(items[1]?.message ?? '', /revoked/);
+          assert.deepEqual(await provenance(indicator(1)), []);
+          const state = await store.getPeerState('north');
+          assert.equal(state.objectsIn, 1);
+          assert.equal(state.quarantined, 3);
+        });
+
+        it('writes provenance for duplicates once per peer and ignores exact repeats', async () => {
+          await store.applySyncBatch(batch({ accepted: [arrived(indicator(1))] }));
+          const again = await store.applySyncBatch(batch({ accepted: [arrived(indicator(1))], receivedAt: '2025-03-02T00:00:00.000Z' }));
+          assert.deepEqual(again.outcomes.map((outcome) => outcome.kind), ['duplicate']);
+          const viaSouth = await store.applySyncBatch(
+            batch({ peer: 'south', contributorOrganisationId: orgB, accepted: [arrived(indicator(1), { hops: [orgA, orgB] })], receivedAt: '2025-03-03T00:00:00.000Z' }),
+          );
+          assert.deepEqual(viaSouth.outcomes.map((outcome) => outcome.kind), ['duplicate']);
+          const rows = await provenance(indicator(1));
+          assert.deepEqual(rows.map((row) => [row.peer, row.receivedAt, row.hops]), [
+            ['north', received, [orgA]],
+            ['south', '2025-03-03T00:00:00.000Z', [orgA, orgB]],
+          ]);
+          const states = [await store.getPeerState('north'), await store.getPeerState('south')];
+          assert.deepEqual(states.map((state) => state.objectsIn), [1, 0]);
+        });
+
+        it('forgets where a version came from when no collection holds it any more', async () => {
+          await store.applySyncBatch(batch({ accepted: [arrived(indicator(1))] }));
+          await store.addObjects('beta', [indicator(1)]);
+          assert.equal(await store.deleteObject('alpha', indicator(1).id, {}), 1);
+          assert.equal((await provenance(indicator(1))).length, 1, 'still held by beta');
+          assert.equal(await store.deleteObject('beta', indicator(1).id, {}), 1);
+          assert.deepEqual(await provenance(indicator(1)), []);
+          assert.equal((await store.originSignersOf([indicator(1).id])).size, 0);
+          // A version stored later (which may get the forgotten row's key) has no provenance of its own.
+          await store.addObjects('alpha', [indicator(2)]);
+          assert.deepEqual(await provenance(indicator(2)), []);
+        });
+
+        it('accepts a file batch without a peer', async () => {
+          const result = await store.applySyncBatch(batch({ peer: undefined, circleId: undefined, source: 'file', accepted: [arrived(indicator(1), { verification: 'derived', hops: [] })] }));
+          assert.deepEqual(result.outcomes.map((outcome) => outcome.kind), ['added']);
+          const [row] = await provenance(indicator(1));
+          assert.equal(row?.peer, undefined);
+          assert.equal(row?.circleId, undefined);
+          assert.equal(row?.verification, 'derived');
+          assert.deepEqual(row?.hops, []);
+          assert.equal((await store.getPeerState('north')).objectsIn, 0);
+        });
+      });
+
+      describe('what the node holds', () => {
+        it('returns every stored version of each id with its text, whatever the collection', async () => {
+          const v2 = indicator(1, { modified: '2024-02-01T00:00:00.000Z' });
+          await store.addObjects('alpha', [v2]);
+          await store.addObjects('beta', [indicator(1), malware(2)]);
+          const found = await store.storedVersionsOf([indicator(1).id, malware(2).id, indicator(9).id]);
+          assert.deepEqual([...found.keys()].sort(), [indicator(1).id, malware(2).id].sort());
+          assert.deepEqual(found.get(indicator(1).id), [
+            { version: '2024-01-01T00:00:00.000Z', json: JSON.stringify(indicator(1)) },
+            { version: '2024-02-01T00:00:00.000Z', json: JSON.stringify(v2) },
+          ]);
+          assert.equal((await store.storedVersionsOf([])).size, 0);
+        });
+
+        it('answers a page of a thousand ids', async () => {
+          await store.addObjects('alpha', range(1000).map((n) => indicator(n)));
+          const found = await store.storedVersionsOf(range(1000).map((n) => indicator(n).id));
+          assert.equal(found.size, 1000);
+        });
+
+        it('names the origin from the earliest verified version, else from the signatures this node made', async () => {
+          const v1 = malware(1);
+          const v2 = malware(1, { modified: '2024-02-01T00:00:00.000Z' });
+          await store.applySyncBatch(batch({ accepted: [arrived(v2, { signer: orgB })] }));
+          await store.applySyncBatch(batch({ peer: 'south', contributorOrganisationId: orgB, accepted: [arrived(v1, { signer: orgA })] }));
+          // A derived version is signed by the peer that redacted it: not the origin.
+          await store.applySyncBatch(batch({ accepted: [arrived(indicator(2), { signer: orgB, verification: 'derived' })] }));
+          await store.applySyncBatch(batch({ accepted: [arrived(indicator(3), { signer: undefined, keyId: undefined, verification: 'unverified' })] }));
+          await store.putSignatures([
+            { id: indicator(4).id, version: '2024-01-01T00:00:00.000Z', variant: '', extensionJson: '{}', signer: home },
+            { id: indicator(2).id, version: '2024-01-01T00:00:00.000Z', variant: 'ab12', extensionJson: '{}', signer: home },
+          ]);
+          const origins = await store.originSignersOf([v1.id, indicator(2).id, indicator(3).id, indicator(4).id, indicator(5).id]);
+          assert.deepEqual(
+            [...origins.entries()].sort(),
+            [
+              [v1.id, orgA],
+              [indicator(4).id, home],
+            ].sort(),
+          );
+        });
+      });
+
+      describe('signatures', () => {
+        it('keeps the first signature of each (id, version, variant)', async () => {
+          const key = { id: indicator(1).id, version: '2024-01-01T00:00:00.000Z', variant: '' };
+          const derived = { ...key, variant: 'f00d' };
+          await store.putSignatures([{ ...key, extensionJson: '{"signature":"first"}', signer: home }]);
+          await store.putSignatures([
+            { ...key, extensionJson: '{"signature":"second"}', signer: home },
+            { ...derived, extensionJson: '{"signature":"derived"}', signer: home },
+          ]);
+          await store.putSignatures([]);
+          const found = await store.signaturesOf([key, derived, { ...key, version: '2025-01-01T00:00:00.000Z' }]);
+          assert.equal(found.size, 2);
+          assert.equal(found.get(signatureKey(key)), '{"signature":"first"}');
+          assert.equal(found.get(signatureKey(derived)), '{"signature":"derived"}');
+          assert.equal((await store.signaturesOf([])).size, 0);
+        });
+      });
+
+      describe('quarantine', () => {
+        beforeEach(async () => {
+          await store.applySyncBatch(batch({ quarantined: [item(1), item(2, { reason: 'unsigned' })] }));
+          await store.applySyncBatch(batch({ peer: 'south', contributorOrganisationId: orgB, collectionId: 'beta', source: 'push', quarantined: [item(3)] }));
+        });
+
+        it('lists items oldest first, filtered by peer, reason and resolution, in pages', async () => {
+          const items = await store.listQuarantine({ limit: 10 });
+          assert.deepEqual(items.map((entry) => entry.objectId), [indicator(1).id, indicator(2).id, indicator(3).id]);
+          assert.deepEqual((await store.listQuarantine({ peer: 'south', limit: 10 })).map((entry) => [entry.collectionId, entry.source]), [['beta', 'push']]);
+          assert.deepEqual((await store.listQuarantine({ reason: 'unsigned', limit: 10 })).map((entry) => entry.objectId), [indicator(2).id]);
+          const [first, second] = items;
+          assert.ok(first !== undefined && second !== undefined);
+          assert.deepEqual((await store.listQuarantine({ afterSeq: first.seq, limit: 1 })).map((entry) => entry.seq), [second.seq]);
+          assert.deepEqual(await store.getQuarantined(first.seq), first);
+          assert.equal(await store.getQuarantined(first.seq + 1000), undefined);
+        });
+
+        it('releases an item into its collection, unverified, and closes it once', async () => {
+          const [first] = await store.listQuarantine({ limit: 1 });
+          assert.ok(first !== undefined);
+          const outcome = await store.releaseQuarantined(first.seq, 'analyst', '2025-03-02T09:00:00.000Z');
+          assert.equal(outcome.kind, 'added');
+          assert.deepEqual(keysOf(await all('alpha')), [`${indicator(1).id}@2024-01-01T00:00:00.000Z`]);
+          const [row] = await provenance(indicator(1));
+          assert.deepEqual(row, {
+            id: indicator(1).id,
+            version: '2024-01-01T00:00:00.000Z',
+            collectionId: 'alpha',
+            peer: 'north',
+            circleId: 'circle-alpha',
+            signer: undefined,
+            keyId: undefined,
+            verification: 'unverified',
+            hops: [],
+            receivedAt: received,
+          });
+          assert.deepEqual((await store.contributionsOf([versionOfObject(indicator(1))])).get(versionKey(indicator(1).id, '2024-01-01T00:00:00.000Z')), [
+            { collectionId: 'alpha', organisationId: orgA },
+          ]);
+          assert.deepEqual((await store.getQuarantined(first.seq))?.resolution, { kind: 'released', by: 'analyst', at: '2025-03-02T09:00:00.000Z' });
+          assert.deepEqual((await store.listQuarantine({ limit: 10 })).map((entry) => entry.objectId), [indicator(2).id, indicator(3).id]);
+          assert.equal((await store.listQuarantine({ unresolvedOnly: false, limit: 10 })).length, 3);
+          await assertRejectsWith(store.releaseQuarantined(first.seq, 'analyst', '2025-03-02T09:01:00.000Z'), 'ENT_QUARANTINE_RESOLVED');
+          await assertRejectsWith(store.dropQuarantined(first.seq, 'analyst', '2025-03-02T09:01:00.000Z'), 'ENT_QUARANTINE_RESOLVED');
+        });
+
+        it('drops an item without storing it, once', async () => {
+          const [, second] = await store.listQuarantine({ limit: 10 });
+          assert.ok(second !== undefined);
+          await store.dropQuarantined(second.seq, 'analyst', '2025-03-02T10:00:00.000Z');
+          assert.deepEqual((await store.getQuarantined(second.seq))?.resolution, { kind: 'dropped', by: 'analyst', at: '2025-03-02T10:00:00.000Z' });
+          assert.deepEqual(await all('alpha'), []);
+          await assertRejectsWith(store.dropQuarantined(second.seq, 'analyst', '2025-03-02T10:01:00.000Z'), 'ENT_QUARANTINE_RESOLVED');
+          await assertRejectsWith(store.releaseQuarantined(second.seq, 'analyst', '2025-03-02T10:01:00.000Z'), 'ENT_QUARANTINE_RESOLVED');
+        });
+
+        it('refuses items that do not exist', async () => {
+          await assertRejectsWith(store.releaseQuarantined(999_999, 'analyst', received), 'ENT_QUARANTINE_NOT_FOUND');
+          await assertRejectsWith(store.dropQuarantined(999_999, 'analyst', received), 'ENT_QUARANTINE_NOT_FOUND');
+        });
+
+        it('leaves an item open when the store refuses it, and returns the refusal', async () => {
+          await store.addObjects('alpha', [indicator(1, { confidence: 5 })]);
+          const [first] = await store.listQuarantine({ limit: 1 });
+          assert.ok(first !== undefined);
+          const outcome = await store.releaseQuarantined(first.seq, 'analyst', received);
+          assert.equal(outcome.kind, 'rejected');
+          assert.equal(outcome.kind === 'rejected' ? outcome.code : undefined, 'ENT_OBJECT_VERSION_CONFLICT');
+          assert.equal((await store.getQuarantined(first.seq))?.resolution, undefined);
+          assert.deepEqual(await provenance(indicator(1)), []);
+        });
+
+        it('refuses to release text that is not a STIX object, and leaves it open', async () => {
+          await store.applySyncBatch(batch({ quarantined: [item(8, { reason: 'malformed', json: '{"not":"stix"' })] }));
+          const [malformed] = await store.listQuarantine({ reason: 'malformed', limit: 1 });
+          assert.ok(malformed !== undefined);
+          await assertRejectsWith(store.releaseQuarantined(malformed.seq, 'analyst', received), 'ENT_OBJECT_INVALID');
+          assert.equal((await store.getQuarantined(malformed.seq))?.resolution, undefined);
+        });
+      });
+
+      describe('keys', () => {
+        const nodeKey = (keyId: string, validFrom: string, overrides: Partial<NodeKeyRecord> = {}): NodeKeyRecord => ({
+          keyId,
+          publicKey: `public-${keyId}`,
+          privateKey: `private-${keyId}`,
+          validFrom,
+          validUntil: undefined,
+          rotationStatement: undefined,
+          createdAt: validFrom,
+          ...overrides,
+        });
+
+        it("keeps the node's key pairs newest first and retires them", async () => {
+          assert.deepEqual(await store.listNodeKeys(), []);
+          await store.addNodeKey(nodeKey('old-key', '2025-01-01T00:00:00.000Z'));
+          await store.addNodeKey(nodeKey('new-key', '2025-03-01T00:00:00.000Z', { rotationStatement: '{"signed":"by old-key"}' }));
+          await store.retireNodeKey('old-key', '2025-03-08T00:00:00.000Z');
+          assert.deepEqual(await store.listNodeKeys(), [
+            nodeKey('new-key', '2025-03-01T00:00:00.000Z', { rotationStatement: '{"signed":"by old-key"}' }),
+            nodeKey('old-key', '2025-01-01T00:00:00.000Z', { validUntil: '2025-03-08T00:00:00.000Z' }),
+          ]);
+          await assertRejectsWith(store.retireNodeKey('no-such-key', '2025-03-08T00:00:00.000Z'), 'ENT_KEY_NOT_FOUND');
+        });
+
+        it('pins keys per organisation; pinning again updates the window', async () => {
+          const pinned = (organisationId: string, keyId: string, overrides: Partial<PinnedKeyRecord> = {}): PinnedKeyRecord => ({
+            organisationId,
+            keyId,
+            publicKey: `public-${keyId}`,
+            validFrom: '2025-01-01T00:00:00.000Z',
+            validUntil: undefined,
+            source: 'peer-add',
+            pinnedAt: received,
+            ...overrides,
+          });
+          await store.pinKey(pinned(orgA, 'a-1'));
+          await store.pinKey(pinned(orgB, 'b-1', { source: 'fingerprint' }));
+          await store.pinKey(pinned(orgA, 'a-2', { validFrom: '2025-02-01T00:00:00.000Z', source: 'rotation' }));
+          await store.pinKey(pinned(orgA, 'a-1', { validUntil: '2025-02-08T00:00:00.000Z', source: 'rotation', pinnedAt: '2025-03-05T00:00:00.000Z' }));
+          assert.deepEqual(await store.listPinnedKeys(orgA), [
+            pinned(orgA, 'a-1', { validUntil: '2025-02-08T00:00:00.000Z' }),
+            pinned(orgA, 'a-2', { validFrom: '2025-02-01T00:00:00.000Z', source: 'rotation' }),
+          ]);
+          assert.deepEqual((await store.listPinnedKeys()).map((key) => key.keyId), ['a-1', 'a-2', 'b-1']);
+          assert.deepEqual(await store.listPinnedKeys('identity--nobody'), []);
+        });
+      });
+
+      describe('flash messages', () => {
+        const flash = (id: string, overrides: Partial<FlashRecord> = {}): FlashRecord => ({
+          id,
+          circleId: 'circle-alpha',
+          direction: 'sent',
+          senderOrganisationId: home,
+          text: `Flash ${id}: patch now`,
+          indicatorId: indicator(1).id,
+          sentAt: received,
+          signedJson: `{"id":"${id}"}`,
+          receivedAt: undefined,
+          acknowledged: undefined,
+          receipts: [],
+          ...overrides,
+        });
+
+        it('stores a flash once; a retried delivery is ignored', async () => {
+          assert.equal(await store.addFlash(flash('f-1')), true);
+          assert.equal(await store.addFlash(flash('f-1', { text: 'changed' })), false);
+          assert.deepEqual(await store.getFlash('f-1'), flash('f-1'));
+          assert.equal(await store.getFlash('f-9'), undefined);
+        });
+
+        it('lists newest first, by circle, up to the limit', async () => {
+          await store.addFlash(flash('f-1'));
+          await store.addFlash(flash('f-2', { circleId: 'circle-beta', indicatorId: undefined }));
+          await store.addFlash(flash('f-3', { direction: 'received', senderOrganisationId: orgA, receivedAt: '2025-03-01T12:00:01.000Z' }));
+          assert.deepEqual((await store.listFlashes({ limit: 10 })).map((record) => record.id), ['f-3', 'f-2', 'f-1']);
+          assert.deepEqual((await store.listFlashes({ limit: 1 })).map((record) => record.id), ['f-3']);
+          assert.deepEqual((await store.listFlashes({ circleId: 'circle-alpha', limit: 10 })).map((record) => record.id), ['f-3', 'f-1']);
+          assert.deepEqual((await store.listFlashes({ circleId: 'circle-beta', limit: 10 }))[0], flash('f-2', { circleId: 'circle-beta', indicatorId: undefined }));
+        });
+
+        it("merges what each member's node said", async () => {
+          await store.addFlash(flash('f-1', { receipts: [{ organisationId: orgB, lastError: 'timeout' }] }));
+          await store.recordFlashReceipt('f-1', { organisationId: orgA, lastError: 'refused' });
+          await store.recordFlashReceipt('f-1', { organisationId: orgA, deliveredAt: '2025-03-01T12:00:02.000Z' });
+          await store.recordFlashReceipt('f-1', { organisationId: orgA, acknowledgedAt: '2025-03-01T12:10:00.000Z', acknowledgedBy: 'duty officer' });
+          const stored = await store.getFlash('f-1');
+          assert.deepEqual(stored?.receipts, [
+            { organisationId: orgA, deliveredAt: '2025-03-01T12:00:02.000Z', acknowledgedAt: '2025-03-01T12:10:00.000Z', acknowledgedBy: 'duty officer' },
+            { organisationId: orgB, lastError: 'timeout' },
+          ]);
+          await assertRejectsWith(store.recordFlashReceipt('f-9', { organisationId: orgA }), 'ENT_FLASH_NOT_FOUND');
+        });
+
+        it('records the first acknowledgement of a received flash', async () => {
+          await store.addFlash(flash('f-1', { direction: 'received', senderOrganisationId: orgA, receivedAt: received }));
+          await store.acknowledgeFlash('f-1', 'analyst', '2025-03-01T12:05:00.000Z');
+          await store.acknowledgeFlash('f-1', 'someone else', '2025-03-01T12:06:00.000Z');
+          assert.deepEqual((await store.getFlash('f-1'))?.acknowledged, { by: 'analyst', at: '2025-03-01T12:05:00.000Z' });
+          await assertRejectsWith(store.acknowledgeFlash('f-9', 'analyst', received), 'ENT_FLASH_NOT_FOUND');
+        });
+      });
+
+      describe('recall notices', () => {
+        const notice = (n: number, organisationId = orgA): RecallNotice => ({
+          circleId: 'circle-alpha',
+          organisationId,
+          objectId: indicator(n).id,
+          version: '2024-01-01T00:00:00.000Z',
+          reason: 'member-left',
+          queuedAt: received,
+        });
+
+        it('marks notices delivered and acknowledged, counting only what changed', async () => {
+          await store.queueRecalls([notice(1), notice(2), notice(3), notice(1, orgB)]);
+          const filter = { circleId: 'circle-alpha', organisationId: orgA };
+          assert.equal(await store.markRecalls({ ...filter, versions: [{ id: indicator(1).id, version: '2024-01-01T00:00:00Z' }] }, { deliveredAt: '2025-03-02T00:00:00.000Z' }), 1);
+          assert.equal(await store.markRecalls(filter, { deliveredAt: '2025-03-03T00:00:00.000Z' }), 2);
+          assert.equal(await store.markRecalls(filter, { deliveredAt: '2025-03-04T00:00:00.000Z' }), 0);
+          assert.equal(await store.markRecalls({ ...filter, versions: [{ id: indicator(2).id, version: '2024-01-01T00:00:00.000Z' }] }, { acknowledgedAt: '2025-03-05T00:00:00.000Z' }), 1);
+          // Acknowledged implies delivered.
+          assert.equal(await store.markRecalls({ ...filter, organisationId: orgB }, { acknowledgedAt: '2025-03-06T00:00:00.000Z' }), 1);
+          assert.equal(await store.markRecalls(filter, {}), 0);
+          const recalls = await store.listRecalls({ circleId: 'circle-alpha' });
+          assert.deepEqual(
+            recalls.map((recall) => [recall.objectId === indicator(1).id ? 1 : recall.objectId === indicator(2).id ? 2 : 3, recall.organisationId, recall.deliveredAt, recall.acknowledgedAt]),
+            [
+              [1, orgA, '2025-03-02T00:00:00.000Z', undefined],
+              [2, orgA, '2025-03-03T00:00:00.000Z', '2025-03-05T00:00:00.000Z'],
+              [3, orgA, '2025-03-03T00:00:00.000Z', undefined],
+              [1, orgB, '2025-03-06T00:00:00.000Z', '2025-03-06T00:00:00.000Z'],
+            ],
+          );
+          assert.deepEqual(await store.listRecalls({ undeliveredOnly: true }), []);
+        });
       });
     });
   });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { isEntenteError } from '../../src/errors/entente-error.ts';
+import { migrations } from '../../src/store/sqlite/migrations.ts';
 import { SCHEMA_VERSION, openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
 import { indicator, runObjectStoreContract } from './object-store.contract.ts';
 
@@ -57,6 +58,85 @@ describe('SqliteObjectStore', () => {
         assert.equal(again.database.pragma('user_version', { simple: true }), SCHEMA_VERSION);
         assert.deepEqual(await again.countEntries('kept'), { objects: 1, versions: 1 });
         await again.close();
+      }
+    });
+
+    it('migrates a schema 6 store to 7 (federation) keeping its data', async () => {
+      const path = freshPath();
+      const raw = new Database(path);
+      raw.exec(migrations.slice(0, 6).join('\n'));
+      raw.pragma('user_version = 6');
+      // Data a schema 6 node wrote (its statements, since this program's store needs schema 7 to open).
+      raw.exec(`
+        INSERT INTO collections (id, title, created_at, last_date_added) VALUES ('kept', 'Kept', 'c', 1);
+        INSERT INTO object_versions (object_id, version, type, spec_version, revoked, json)
+          VALUES ('${indicator(1).id}', '2024-01-01T00:00:00.000Z', 'indicator', '2.1', 0, '${JSON.stringify(indicator(1)).replaceAll("'", "''")}');
+        INSERT INTO entries (collection_key, date_added, vid, is_latest, is_first) VALUES (1, 1, 1, 1, 1);
+        INSERT INTO contributions (vid, collection_key, organisation_id) VALUES (1, 1, 'identity--partner');
+        INSERT INTO recall_notices (circle_id, organisation_id, object_id, version, reason, queued_at)
+          VALUES ('c', 'identity--partner', '${indicator(1).id}', '2024-01-01T00:00:00.000Z', 'member-left', 'q');
+        INSERT INTO webhooks (name, url, secret, min_severity, created_at) VALUES ('soc', 'https://soc.example/hook', 's', 'high', 'c');
+      `);
+      raw.close();
+
+      const store = openSqliteObjectStore({ path });
+      try {
+        assert.equal(store.database.pragma('user_version', { simple: true }), 7);
+        assert.deepEqual(await store.countEntries('kept'), { objects: 1, versions: 1 });
+        assert.equal((await store.contributionsOf([{ id: indicator(1).id, version: '2024-01-01T00:00:00.000Z' }])).size, 1);
+        assert.equal((await store.listWebhooks()).length, 1);
+        const [recall] = await store.listRecalls({});
+        assert.equal(recall?.acknowledgedAt, undefined);
+        assert.equal(await store.markRecalls({ circleId: 'c', organisationId: 'identity--partner' }, { acknowledgedAt: 'a' }), 1);
+        assert.deepEqual(
+          (await store.listRecalls({})).map((notice) => [notice.deliveredAt, notice.acknowledgedAt]),
+          [['a', 'a']],
+        );
+        const [outcome] = (
+          await store.applySyncBatch({
+            collectionId: 'kept',
+            peer: undefined,
+            circleId: undefined,
+            source: 'file',
+            contributorOrganisationId: 'identity--partner',
+            accepted: [{ object: indicator(1), signer: 'identity--partner', keyId: 'k', verification: 'verified', hops: [] }],
+            quarantined: [],
+            receivedAt: 'r',
+          })
+        ).outcomes;
+        assert.equal(outcome?.kind, 'duplicate');
+        assert.deepEqual([...(await store.originSignersOf([indicator(1).id])).values()], ['identity--partner']);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('keeps provenance rows compact: a million synced versions must not cost hundreds of megabytes', async () => {
+      const store = openSqliteObjectStore({ path: ':memory:' });
+      try {
+        await store.createCollection({ id: 'c', title: 'C' }, new Date());
+        const signer = 'identity--0a0a0a0a-0000-4000-8000-00000000000a';
+        const peerOrganisation = 'identity--0b0b0b0b-0000-4000-8000-00000000000b';
+        await store.addPeer({
+          name: 'north', url: 'https://north.example/', apiRootUrl: 'https://north.example/api/', token: 't', circleId: 'circle-with-a-long-name',
+          localCollectionId: 'c', remoteCollectionId: 'r', organisationId: peerOrganisation, kind: 'entente', push: false, intervalSeconds: 30, silentAfter: 3,
+          createdAt: '2025-03-01T12:00:00.000Z',
+        });
+        const count = 4000;
+        for (let page = 0; page < count / 1000; page += 1) {
+          await store.applySyncBatch({
+            collectionId: 'c', peer: 'north', circleId: 'circle-with-a-long-name', source: 'pull', contributorOrganisationId: peerOrganisation,
+            accepted: Array.from({ length: 1000 }, (_, index) => ({
+              object: indicator(page * 1000 + index), signer, keyId: 'AbCdEfGhIjKlMnOpQrStUv', verification: 'verified' as const, hops: [signer, peerOrganisation],
+            })),
+            quarantined: [], pullCursor: { addedAfter: `2025-03-01T12:00:0${page}.000000Z` }, receivedAt: new Date(Date.UTC(2025, 2, 1, 12, 0, page)).toISOString(),
+          });
+        }
+        assert.equal(store.database.prepare('SELECT count(*) FROM provenance').pluck().get(), count);
+        const bytes = store.database.prepare("SELECT sum(pgsize) FROM dbstat WHERE name = 'provenance'").pluck().get() as number;
+        assert.ok(bytes / count < 60, `${(bytes / count).toFixed(0)} bytes per provenance row`);
+      } finally {
+        await store.close();
       }
     });
 
