@@ -1,0 +1,71 @@
+// The I/O edge of the arrival checks for a pull: it reads from the store what decidePullPage needs —
+// the peer's binding terms in its circle and the pinned keys once per cycle, what the node holds of
+// a page's ids once per page.
+import { EntenteError } from '../errors/entente-error.ts';
+import { bindingAgreement } from '../policy/agreement.ts';
+import type { Circle } from '../policy/circle.ts';
+import type { PeerRecord } from '../store/federation-store.ts';
+import type { ObjectStore } from '../store/object-store.ts';
+import type { JsonObject, JsonValue } from '../stix/types.ts';
+import { arrivingIdOf, markingRefsOf, type PageHistory, type PullBasis } from './decide-pull-page.ts';
+import { createKeyDirectory, type PinnedKey } from './node-key.ts';
+
+export type ArrivalStore = Pick<ObjectStore, 'getCircle' | 'getAgreementState' | 'listPinnedKeys' | 'listNodeKeys' | 'storedVersionsOf' | 'originSignersOf' | 'latestVersions'>;
+
+/**
+ * What holds for every page of one cycle: the peer's circle, the terms that bind the peer's
+ * organisation in it now, and the key directory (every pinned key, plus this node's own public keys
+ * so that its own objects coming back through a peer verify as what they are).
+ */
+export async function loadPullBasis(
+  store: ArrivalStore,
+  peer: PeerRecord,
+  homeOrganisationId: string,
+  now: Date,
+): Promise<{ readonly basis: PullBasis; readonly circle: Circle }> {
+  const circle = await store.getCircle(peer.circleId);
+  if (circle === undefined) {
+    throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `Peer ${peer.name} belongs to circle ${peer.circleId}, which this node no longer has; remove the peer or mirror the circle again`, {
+      peer: peer.name,
+      circleId: peer.circleId,
+    });
+  }
+  const binding = bindingAgreement(await store.getAgreementState(circle.id), circle, peer.organisationId, now);
+  const pinned: PinnedKey[] = (await store.listPinnedKeys()).map((key) => ({
+    organisationId: key.organisationId,
+    keyId: key.keyId,
+    publicKey: key.publicKey,
+    validFrom: key.validFrom,
+    validUntil: key.validUntil,
+  }));
+  const own: PinnedKey[] = (await store.listNodeKeys()).map((key) => ({
+    organisationId: homeOrganisationId,
+    keyId: key.keyId,
+    publicKey: key.publicKey,
+    validFrom: key.validFrom,
+    validUntil: key.validUntil,
+  }));
+  return {
+    circle,
+    basis: {
+      peer: { organisationId: peer.organisationId, kind: peer.kind },
+      terms: binding.kind === 'bound' ? binding.agreement.terms : undefined,
+      defaultTlp: circle.defaultTlp,
+      directory: createKeyDirectory([...own, ...pinned]),
+      now,
+    },
+  };
+}
+
+/** What the node holds of one page's ids: stored versions, origin signers and referenced marking definitions, in three batched reads. */
+export async function loadPageHistory(store: ArrivalStore, objects: readonly unknown[]): Promise<PageHistory> {
+  const ids = [...new Set(objects.map(arrivingIdOf).filter((id): id is string => id !== undefined))];
+  const markingIds = [...new Set(objects.flatMap(markingRefsOf))];
+  const [versions, originSigners, markings] = await Promise.all([store.storedVersionsOf(ids), store.originSignersOf(ids), store.latestVersions(markingIds)]);
+  const markingDefinitions = new Map<string, JsonObject>();
+  for (const [id, entry] of markings) {
+    const parsed = JSON.parse(entry.json) as JsonValue;
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && parsed['type'] === 'marking-definition') markingDefinitions.set(id, parsed);
+  }
+  return { versions, originSigners, markingDefinitions };
+}

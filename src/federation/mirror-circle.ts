@@ -1,0 +1,138 @@
+// A member's node mirrors a circle from a peer that coordinates it: the circle (same id, members as
+// the coordinator shows them), its agreement versions and the acceptances the member may see, and
+// the keys of the members it may see (pinned with source 'circle'). `entente peer add … --circle C`
+// does it when C is new here; every sync cycle with a coordinator peer refreshes it.
+import { isDeepStrictEqual } from 'node:util';
+import { EntenteError } from '../errors/entente-error.ts';
+import type { AgreementAcceptance } from '../policy/agreement.ts';
+import { membershipAt, type Circle } from '../policy/circle.ts';
+import type { ObjectStore } from '../store/object-store.ts';
+import type { TaxiiClient } from '../taxii/taxii-client.ts';
+import { parseCircleView, type CircleView } from './parse-circle-view.ts';
+
+export interface MirrorDeps {
+  readonly store: ObjectStore;
+  readonly clock: () => Date;
+  readonly homeOrganisationId: string;
+}
+
+export interface MirrorOutcome {
+  readonly circleId: string;
+  /** The circle was new here (and its collection too, when that did not exist). */
+  readonly created: boolean;
+  readonly collectionCreated: boolean;
+  readonly agreementsAdded: number;
+  readonly acceptancesAdded: number;
+  readonly keysPinned: number;
+  /** Agreement versions the coordinator shows with other terms than this node holds: kept as held (versions are never replaced). */
+  readonly conflictingVersions: readonly number[];
+}
+
+/** Reads the circle as the peer shows it to this node's organisation. */
+export async function fetchCircleView(client: TaxiiClient, circleId: string): Promise<CircleView> {
+  const answer = await client.getJson(`/api/circles/${encodeURIComponent(circleId)}`);
+  if (answer === undefined) {
+    throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `The peer shows no circle ${circleId} to this node's organisation (it does not exist there, or this organisation is not a member)`, { circleId });
+  }
+  const view = parseCircleView(answer);
+  if (!view.ok) throw new EntenteError('ENT_PEER_BAD_RESPONSE', `The peer's circle ${circleId} cannot be read: ${view.error.slice(0, 300)}`, { circleId });
+  if (view.value.circle.id !== circleId) throw new EntenteError('ENT_PEER_BAD_RESPONSE', `Asked for circle ${circleId}, the peer answered with circle ${view.value.circle.id.slice(0, 100)}`, { circleId });
+  return view.value;
+}
+
+/**
+ * Whether this node may take the circle from this peer: the peer's organisation coordinates it now,
+ * this node's organisation is in it, and the circle is not one this node coordinates itself (its own
+ * circle is never overwritten by a copy). Throws with the reason.
+ */
+export function assertMirrorable(view: CircleView, local: Circle | undefined, peerOrganisationId: string, homeOrganisationId: string, now: Date): void {
+  const circleId = view.circle.id;
+  const peer = membershipAt(view.circle, peerOrganisationId, now);
+  if (peer.kind !== 'member' || peer.member.role !== 'coordinator') {
+    throw new EntenteError('ENT_CIRCLE_FORBIDDEN', `The peer's organisation ${peerOrganisationId} is not a coordinator of circle ${circleId}; only a coordinator's node is mirrored`, { circleId });
+  }
+  if (!view.circle.members.some((member) => member.organisationId === homeOrganisationId)) {
+    throw new EntenteError('ENT_CIRCLE_NOT_MEMBER', `This node's organisation is not a member of circle ${circleId} on the peer; ask its coordinator for an invitation`, { circleId });
+  }
+  if (local !== undefined && local.members.some((member) => member.organisationId === homeOrganisationId && member.role === 'coordinator')) {
+    throw new EntenteError('ENT_CIRCLE_EXISTS', `Circle ${circleId} is coordinated by this node; a copy from a peer never replaces it`, { circleId });
+  }
+}
+
+/**
+ * A coordinator proposes terms rather than accepting them; on its own node it needs no acceptance,
+ * since it releases as the home organisation. A member's node, though, decides what it releases to
+ * the coordinator and what it takes from it by the terms that bind the coordinator (bindingAgreement).
+ * So the mirror records each version a coordinator proposed as that coordinator's acceptance at the
+ * moment of the proposal: a coordinator is bound by the terms it proposed, the latest first.
+ */
+export function proposalsAsAcceptances(view: CircleView, homeOrganisationId: string): AgreementAcceptance[] {
+  return view.agreements
+    .filter((agreement) => agreement.proposedBy !== homeOrganisationId && view.circle.members.some((member) => member.organisationId === agreement.proposedBy && member.role === 'coordinator'))
+    .map((agreement) => ({ circleId: view.circle.id, organisationId: agreement.proposedBy, version: agreement.version, acceptedAt: agreement.proposedAt }));
+}
+
+/** Stores a circle view already checked by assertMirrorable. */
+export async function storeCircleMirror(deps: MirrorDeps, view: CircleView, peerOrganisationId: string): Promise<MirrorOutcome> {
+  const now = deps.clock();
+  const { store } = deps;
+  const local = await store.getCircle(view.circle.id);
+  assertMirrorable(view, local, peerOrganisationId, deps.homeOrganisationId, now);
+  let created = false;
+  let collectionCreated = false;
+  if (local === undefined) {
+    const collectionId = view.circle.collectionId;
+    const holder = await store.getCircleByCollection(collectionId);
+    if (holder !== undefined) {
+      throw new EntenteError('ENT_CIRCLE_COLLECTION_TAKEN', `Circle ${view.circle.id} uses collection ${collectionId}, which carries circle ${holder.id} on this node`, { circleId: view.circle.id });
+    }
+    if ((await store.getCollection(collectionId)) === undefined) {
+      await store.createCollection({ id: collectionId, title: view.circle.name, description: `Collection of circle ${view.circle.id}, mirrored from its coordinator ${peerOrganisationId}` }, now);
+      collectionCreated = true;
+    }
+    await store.createCircle(view.circle, now);
+    created = true;
+  } else {
+    // The local collection stays the one the circle already has here.
+    const mirrored: Circle = { ...view.circle, collectionId: local.collectionId };
+    if (!isDeepStrictEqual(mirrored, local)) await store.updateCircle(mirrored, now);
+  }
+
+  const state = await store.getAgreementState(view.circle.id);
+  let agreementsAdded = 0;
+  const conflictingVersions: number[] = [];
+  for (const agreement of view.agreements) {
+    const held = state.agreements.find((candidate) => candidate.version === agreement.version);
+    if (held === undefined) {
+      await store.addAgreement(agreement);
+      agreementsAdded += 1;
+    } else if (!isDeepStrictEqual(held, agreement)) {
+      conflictingVersions.push(agreement.version);
+    }
+  }
+  let acceptancesAdded = 0;
+  for (const acceptance of [...view.acceptances, ...proposalsAsAcceptances(view, deps.homeOrganisationId)]) {
+    const known = state.acceptances.some((held) => held.organisationId === acceptance.organisationId && held.version === acceptance.version);
+    if (known) continue;
+    await store.addAcceptance(acceptance);
+    acceptancesAdded += 1;
+  }
+
+  // Keys of members only, never this node's own organisation's nor the peer's (those come from the
+  // peer link and its rotation statements); a key pinned otherwise keeps how it was pinned.
+  const members = new Set(view.circle.members.map((member) => member.organisationId));
+  const pinned = new Set((await store.listPinnedKeys()).map((key) => `${key.organisationId}\u0000${key.keyId}`));
+  let keysPinned = 0;
+  for (const key of view.memberKeys) {
+    if (!members.has(key.organisationId) || key.organisationId === deps.homeOrganisationId || key.organisationId === peerOrganisationId) continue;
+    if (pinned.has(`${key.organisationId}\u0000${key.keyId}`)) continue;
+    await store.pinKey({ ...key, source: 'circle', pinnedAt: now.toISOString() });
+    keysPinned += 1;
+  }
+  return { circleId: view.circle.id, created, collectionCreated, agreementsAdded, acceptancesAdded, keysPinned, conflictingVersions };
+}
+
+/** Fetches and stores the circle from a coordinator peer. */
+export async function mirrorCircle(deps: MirrorDeps, client: TaxiiClient, circleId: string, peerOrganisationId: string): Promise<MirrorOutcome> {
+  return storeCircleMirror(deps, await fetchCircleView(client, circleId), peerOrganisationId);
+}
