@@ -1,5 +1,7 @@
 // Alerts in the running node: POST /api/observations feeds the node's matcher, GET /api/alerts/stream
 // sends the alerts raised as Server-Sent Events, and webhooks receive them as signed JSON POSTs.
+// The stream also carries notices (`event: notice`: flash messages, silent peers, recalls carried
+// out), numbered with the alerts; webhooks receive alerts only.
 // Alerts are the home organisation's own: a partner's token gets the 404 of a route that does not
 // exist, before its body is read, so the routes' existence is not revealed to partners.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -8,7 +10,7 @@ import { EntenteError } from '../errors/entente-error.ts';
 import { canReadCollection, type Recipient } from '../policy/recipient.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { toRecipient } from '../server/authenticate.ts';
-import { AlertBus, type AlertEvent } from '../correlate/alert-bus.ts';
+import { AlertBus, isNoticeEvent, type AlertEvent, type NoticeEvent } from '../correlate/alert-bus.ts';
 import { NodeMatcher } from '../correlate/node-matcher.ts';
 import { WebhookDispatcher } from '../correlate/webhook-delivery.ts';
 
@@ -155,6 +157,10 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
     const send = (event: AlertEvent): void => {
       if (canSeeAlert(recipient, event)) write(`event: alert\nid: ${event.id}\ndata: ${JSON.stringify(event.alert)}\n\n`);
     };
+    // Notices (flash messages, silent peers, recalls) are the home organisation's, as the stream is.
+    const sendNotice = (event: NoticeEvent): void => {
+      if (recipient.actsForHome) write(`event: notice\nid: ${event.id}\ndata: ${JSON.stringify(event.notice)}\n\n`);
+    };
     // Each heartbeat reads the token again: a revoked token's stream ends, changed grants apply.
     const heartbeat = setInterval(() => {
       deps.store
@@ -171,11 +177,13 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
         .catch(() => write(`: heartbeat ${deps.clock().toISOString()}\n\n`));
     }, tuning.heartbeatMs);
     const unsubscribe = bus.subscribe(send);
+    const unsubscribeNotices = bus.subscribeNotices(sendNotice);
     function end(): void {
       if (closed) return;
       closed = true;
       clearInterval(heartbeat);
       unsubscribe();
+      unsubscribeNotices();
       open.delete(end);
       if (!raw.destroyed) raw.end();
     }
@@ -185,9 +193,12 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
     write(`retry: 3000\n: alerts of ${recipient.name}\n\n`);
     const lastId = lastEventIdOf(request);
     if (lastId !== undefined) {
-      const { events, complete } = bus.since(lastId);
+      const { events, complete } = bus.eventsSince(lastId);
       if (!complete) write(`event: gap\ndata: ${JSON.stringify({ after: lastId, oldest_held: events[0]?.id ?? bus.nextId })}\n\n`);
-      for (const event of events) send(event);
+      for (const event of events) {
+        if (isNoticeEvent(event)) sendNotice(event);
+        else send(event);
+      }
     }
   }
 }

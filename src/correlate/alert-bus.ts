@@ -29,13 +29,43 @@ export interface AlertEvent {
 
 export type AlertListener = (event: AlertEvent) => void;
 
+/**
+ * A notice: something the home organisation must see that is not a match — a flash message from a
+ * circle member, a silent peer, a recall carried out. Shares the alert events' numbering and ring,
+ * so a reconnecting stream resumes both; only the home organisation's subscribers receive notices.
+ */
+export interface NoticeJson {
+  readonly notice_id: string;
+  readonly kind: 'flash' | 'peer-silent' | 'recall';
+  readonly raised_at: string;
+  /** One line a human reads first. */
+  readonly summary: string;
+  /** What the notice is about (flash id, circle, sender, peer …), per kind. */
+  readonly details: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+export interface NoticeEvent {
+  readonly id: number;
+  readonly notice: NoticeJson;
+}
+
+export type NoticeListener = (event: NoticeEvent) => void;
+
+/** Either kind of event the bus numbers. */
+export type BusEvent = AlertEvent | NoticeEvent;
+
+export function isNoticeEvent(event: BusEvent): event is NoticeEvent {
+  return 'notice' in event;
+}
+
 export class AlertBus {
-  readonly #ring: (AlertEvent | undefined)[];
+  readonly #ring: (BusEvent | undefined)[];
   readonly #listeners = new Set<AlertListener>();
+  readonly #noticeListeners = new Set<NoticeListener>();
   #next = 1;
 
   constructor(readonly ringSize = 1024) {
-    this.#ring = new Array<AlertEvent | undefined>(ringSize);
+    this.#ring = new Array<BusEvent | undefined>(ringSize);
   }
 
   /** The id the next event will get. */
@@ -66,14 +96,40 @@ export class AlertBus {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Publishes a notice to the notice subscribers (alert subscribers such as webhooks never see it). */
+  publishNotice(notice: Omit<NoticeJson, 'notice_id'>): NoticeEvent {
+    const id = this.#next++;
+    const event: NoticeEvent = { id, notice: { notice_id: String(id), ...notice } };
+    this.#ring[id % this.ringSize] = event;
+    for (const listener of [...this.#noticeListeners]) {
+      try {
+        listener(event);
+      } catch {
+        // As for alerts: one subscriber's failure reaches nobody else.
+      }
+    }
+    return event;
+  }
+
+  subscribeNotices(listener: NoticeListener): () => void {
+    this.#noticeListeners.add(listener);
+    return () => this.#noticeListeners.delete(listener);
+  }
+
   /**
    * Events after `lastId` still held in the ring, oldest first; `complete` is false when some were
    * already overwritten (the client missed them).
    */
   since(lastId: number): { events: AlertEvent[]; complete: boolean } {
+    const { events, complete } = this.eventsSince(lastId);
+    return { events: events.filter((event): event is AlertEvent => !isNoticeEvent(event)), complete };
+  }
+
+  /** Like since(), with the notices among the alerts, in their order. */
+  eventsSince(lastId: number): { events: BusEvent[]; complete: boolean } {
     const from = Math.max(lastId + 1, 1);
     const oldestHeld = Math.max(1, this.#next - this.ringSize);
-    const events: AlertEvent[] = [];
+    const events: BusEvent[] = [];
     for (let id = Math.max(from, oldestHeld); id < this.#next; id++) {
       const event = this.#ring[id % this.ringSize];
       if (event !== undefined && event.id === id) events.push(event);

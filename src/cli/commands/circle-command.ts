@@ -264,24 +264,38 @@ export function circleCommand(io: CliIo): Command {
 
   command
     .command('recalls')
-    .description('list queued recall notices (delivery to peers belongs to federation)')
+    .description('list recall notices: queued, delivered to the member\'s node, acknowledged (versions removed there)')
+    .argument('[circle]', 'only this circle (same as --circle)')
     .option('--circle <id>', 'only this circle')
     .option('--org <identity-id>', 'only this organisation')
     .option(...dataOption)
-    .addHelpText('after', '\nExample:\n  $ entente circle recalls --circle grid-2026')
-    .action(async (options: NodeLocationOptions & { circle?: string; org?: string }) => {
+    .addHelpText('after', '\nExample:\n  $ entente circle recalls grid-2026\n\nOne JSON line per notice on stdout; per organisation, how many were delivered and acknowledged on stderr.')
+    .action(async (circleArgument: string | undefined, options: NodeLocationOptions & { circle?: string; org?: string }) => {
+      const circleId = options.circle ?? circleArgument;
       await withNode(io, options, async (node) => {
-        if (options.circle !== undefined && (await node.store.getCircle(options.circle)) === undefined) {
-          throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `--circle: no circle ${options.circle.slice(0, 120)}`);
+        if (circleId !== undefined && (await node.store.getCircle(circleId)) === undefined) {
+          throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `--circle: no circle ${circleId.slice(0, 120)}`);
         }
         if (options.org !== undefined) await requireOrganisation(node, options.org, '--org');
         await queueRecallsOfEndedCircles(depsOf(node).deps);
         const notices = await node.store.listRecalls({
-          ...(options.circle === undefined ? {} : { circleId: options.circle }),
+          ...(circleId === undefined ? {} : { circleId }),
           ...(options.org === undefined ? {} : { organisationId: options.org }),
         });
         for (const notice of notices) writeLine(io.stdout, JSON.stringify(notice));
         io.stderr.write(`${notices.length} recall notices\n`);
+        const totals = new Map<string, { queued: number; delivered: number; acknowledged: number }>();
+        for (const notice of notices) {
+          const key = `${notice.circleId} ${notice.organisationId}`;
+          const total = totals.get(key) ?? { queued: 0, delivered: 0, acknowledged: 0 };
+          total.queued += 1;
+          if (notice.deliveredAt !== undefined) total.delivered += 1;
+          if (notice.acknowledgedAt !== undefined) total.acknowledged += 1;
+          totals.set(key, total);
+        }
+        for (const [key, total] of totals) {
+          io.stderr.write(`  ${key}: ${total.queued} queued, ${total.delivered} delivered, ${total.acknowledged} acknowledged\n`);
+        }
       });
     });
 

@@ -1,0 +1,436 @@
+// Flash messages (docs/federation.md, "Flash messages and recalls"): sending one to every member
+// of a circle at once, receiving one from a member's node, acknowledging, listing, and promoting one
+// to a STIX note. For the CLI and the REST API alike; the HTTP client and the alert stream are
+// passed in.
+import { EntenteError, isEntenteError } from '../errors/entente-error.ts';
+import { circleClosedReason, membershipAt, type Circle } from '../policy/circle.ts';
+import { canReadCollection, canWriteCollection, type Recipient } from '../policy/recipient.ts';
+import type { StixObject } from '../stix/types.ts';
+import { isValidatedStixObject } from '../stix/validate.ts';
+import type { FlashRecord } from '../store/federation-store.ts';
+import { ingest } from '../store/ingest.ts';
+import type { ObjectStore } from '../store/object-store.ts';
+import { validateForIngest } from '../store/validate-for-ingest.ts';
+import {
+  createFlashBody,
+  describeIssues,
+  flashTextProblem,
+  isFlashId,
+  isIndicatorId,
+  parseFlashAckBody,
+  parseFlashBody,
+  parseFlashReceiptBody,
+  type FlashAckBody,
+  type FlashBody,
+  type FlashReceiptBody,
+} from './flash-message.ts';
+import { toFlashNote } from './flash-note.ts';
+import { describeFailure, findPeerLink, isPermanentFailure, messageJson, peerLinksOfCircle, verifiedAnswer, type PeerPost } from './message-delivery.ts';
+import { createKeyDirectory, type NodeSigner } from './node-key.ts';
+import { assertMessageVerified, parseSignedMessage, signMessage, type SignedMessage } from './signed-message.ts';
+
+export const FLASH_PATH = '/api/federation/flash';
+export const FLASH_ACK_PATH = '/api/federation/flash-acks';
+/** A member's node has this long to answer a flash before the attempt counts as failed. */
+export const FLASH_TIMEOUT_MS = 5000;
+
+export interface FlashDeps {
+  readonly store: ObjectStore;
+  readonly clock: () => Date;
+  readonly randomUuid: () => string;
+  readonly homeOrganisationId: string;
+  /** The home organisation's current signing key. */
+  readonly signer: () => Promise<NodeSigner>;
+  readonly post: PeerPost;
+  /** Shows a flash that just arrived on the node's alert stream (the running node only). */
+  readonly onFlashReceived?: (flash: FlashRecord) => void;
+  readonly timeoutMs?: number;
+}
+
+/** What happened to one member's copy of a flash, in one attempt. */
+export interface FlashDelivery {
+  readonly organisationId: string;
+  /** The peer link used; absent when this node has no Entente peer link to the member. */
+  readonly peer: string | undefined;
+  readonly outcome: 'delivered' | 'failed' | 'no-peer';
+  readonly error?: string;
+  /** The failure will not mend by sending again (the member's node refused the flash). */
+  readonly permanent?: boolean;
+  /** From the POST to the verified receipt. */
+  readonly ms?: number;
+}
+
+export interface FlashInput {
+  readonly circleId: string;
+  readonly text: string;
+  readonly indicatorId?: string | undefined;
+}
+
+function invalid(message: string, details?: Record<string, unknown>): EntenteError {
+  return new EntenteError('ENT_FLASH_INVALID', message, details);
+}
+
+function flashNotFound(id: string): EntenteError {
+  return new EntenteError('ENT_FLASH_NOT_FOUND', `No flash message ${id.slice(0, 64)}`, { flashId: id.slice(0, 64) });
+}
+
+/** The home organisation's users speak through flashes; partners only through their own node. */
+function requireHome(actor: Recipient): void {
+  if (!actor.actsForHome) throw new EntenteError('ENT_AUTH_FORBIDDEN', "Flash messages are sent and read by the home organisation's own tokens");
+}
+
+/** Members of the circle at `at`, other than the home organisation. */
+function otherMembers(circle: Circle, homeOrganisationId: string, at: Date): string[] {
+  return circle.members
+    .filter((member) => member.organisationId !== homeOrganisationId && membershipAt(circle, member.organisationId, at).kind === 'member')
+    .map((member) => member.organisationId);
+}
+
+/**
+ * Sends a flash: checks the text, the circle (known, running, the home organisation a member, the
+ * sender allowed to write its collection) and the indicator (well-formed and held in the circle's
+ * collection); signs, stores, and POSTs it at once and concurrently to every member's node.
+ */
+export async function sendFlash(deps: FlashDeps, actor: Recipient, input: FlashInput): Promise<{ flash: FlashRecord; deliveries: FlashDelivery[] }> {
+  requireHome(actor);
+  const problem = flashTextProblem(input.text);
+  if (problem !== undefined) throw invalid(`Cannot send this flash: ${problem}`);
+  const now = deps.clock();
+  const circle = await deps.store.getCircle(input.circleId);
+  if (circle === undefined) throw invalid(`No circle ${input.circleId.slice(0, 120)}`, { circleId: input.circleId.slice(0, 120) });
+  if (!canWriteCollection(actor, circle.collectionId)) {
+    throw new EntenteError('ENT_AUTH_FORBIDDEN', `Sending a flash to circle ${circle.id} needs a write grant on its collection ${circle.collectionId}`);
+  }
+  const closed = circleClosedReason(circle, now);
+  if (closed !== undefined) throw new EntenteError('ENT_CIRCLE_ENDED', `Cannot send a flash: ${closed}`, { circleId: circle.id });
+  const home = membershipAt(circle, deps.homeOrganisationId, now);
+  if (home.kind !== 'member') throw new EntenteError('ENT_CIRCLE_NOT_MEMBER', `Cannot send a flash: ${home.reason}`);
+  if (input.indicatorId !== undefined) {
+    if (!isIndicatorId(input.indicatorId)) throw invalid(`${String(input.indicatorId).slice(0, 120)} is not a STIX indicator id (indicator--<uuid>)`);
+    const held = await deps.store.listEntries(circle.collectionId, { ids: [input.indicatorId] }, { limit: 1 });
+    if (held.entries.length === 0) throw invalid(`Circle ${circle.id}'s collection holds no indicator ${input.indicatorId}`, { indicatorId: input.indicatorId });
+  }
+  const body = createFlashBody({
+    id: deps.randomUuid(),
+    circleId: circle.id,
+    sender: deps.homeOrganisationId,
+    text: input.text,
+    indicatorId: input.indicatorId,
+    sentAt: now.toISOString(),
+  });
+  const message = signMessage('flash', body, await deps.signer());
+  await deps.store.addFlash({
+    id: body.id,
+    circleId: circle.id,
+    direction: 'sent',
+    senderOrganisationId: deps.homeOrganisationId,
+    text: body.text,
+    indicatorId: body.indicator_id,
+    sentAt: body.sent_at,
+    signedJson: messageJson(message),
+    receivedAt: undefined,
+    acknowledged: undefined,
+    receipts: [],
+  });
+  const deliveries = await deliverFlash(deps, body.id);
+  const flash = await deps.store.getFlash(body.id);
+  if (flash === undefined) throw flashNotFound(body.id);
+  return { flash, deliveries };
+}
+
+/**
+ * POSTs a sent flash to the members' nodes (all of them, or those named), concurrently, and records
+ * each outcome as a receipt: delivered when the member's signed receipt verifies, else the error.
+ * Members without an Entente peer link get a receipt saying so.
+ */
+export async function deliverFlash(deps: FlashDeps, flashId: string, only?: readonly string[]): Promise<FlashDelivery[]> {
+  const flash = await deps.store.getFlash(flashId);
+  if (flash === undefined || flash.direction !== 'sent') throw flashNotFound(flashId);
+  const circle = await deps.store.getCircle(flash.circleId);
+  if (circle === undefined) return [];
+  const message = JSON.parse(flash.signedJson) as SignedMessage;
+  const links = await peerLinksOfCircle(deps.store, circle.id);
+  const members = otherMembers(circle, deps.homeOrganisationId, new Date(flash.sentAt)).filter((member) => only === undefined || only.includes(member));
+  return Promise.all(
+    members.map(async (organisationId): Promise<FlashDelivery> => {
+      const peer = links.get(organisationId);
+      if (peer === undefined) {
+        const error = `no Entente peer link to ${organisationId} for circle ${circle.id} (entente peer add)`;
+        await deps.store.recordFlashReceipt(flash.id, { organisationId, lastError: error });
+        return { organisationId, peer: undefined, outcome: 'no-peer', error, permanent: true };
+      }
+      const started = performance.now();
+      try {
+        const answer = await deps.post(peer, FLASH_PATH, message, { timeoutMs: deps.timeoutMs ?? FLASH_TIMEOUT_MS });
+        const receipt = await verifiedAnswer(deps.store, answer, 'flash-receipt', organisationId, deps.clock());
+        const body = parseFlashReceiptBody(receipt.body);
+        if (!body.ok) throw new EntenteError('ENT_SIGNATURE_INVALID', `The receipt of ${organisationId} is malformed: ${describeIssues(body.error)}`);
+        if (body.value.flash_id !== flash.id || body.value.recipient !== organisationId) {
+          throw new EntenteError('ENT_SIGNATURE_INVALID', `The receipt of ${organisationId} is for flash ${body.value.flash_id} of ${body.value.recipient}`);
+        }
+        const ms = performance.now() - started;
+        await deps.store.recordFlashReceipt(flash.id, { organisationId, deliveredAt: deps.clock().toISOString() });
+        return { organisationId, peer: peer.name, outcome: 'delivered', ms };
+      } catch (error) {
+        const text = describeFailure(error);
+        await deps.store.recordFlashReceipt(flash.id, { organisationId, lastError: text });
+        return { organisationId, peer: peer.name, outcome: 'failed', error: text, permanent: isPermanentFailure(error) };
+      }
+    }),
+  );
+}
+
+/** Reads a signed message of one kind from a partner's request body, signed by the partner itself. Throws. */
+async function readPartnerMessage(deps: FlashDeps, caller: Recipient, value: unknown, kind: 'flash' | 'flash-ack'): Promise<SignedMessage> {
+  if (caller.actsForHome) {
+    throw new EntenteError('ENT_AUTH_FORBIDDEN', `A ${kind} comes from a member's node, with the token this node issued to that member`);
+  }
+  const parsed = parseSignedMessage(value);
+  if (!parsed.ok) throw invalid(`Not a signed ${kind} message: ${describeIssues(parsed.error)}`, { issues: parsed.error.slice(0, 20) });
+  const message = parsed.value;
+  if (message.kind !== kind) throw invalid(`Expected a signed ${kind} message, got a ${message.kind}`);
+  if (message.signer !== caller.organisationId) {
+    throw new EntenteError('ENT_SIGNATURE_INVALID', `The ${kind} is signed by ${message.signer}, but the token acts for ${caller.organisationId}`, {
+      signer: message.signer,
+    });
+  }
+  assertMessageVerified(message, createKeyDirectory(await deps.store.listPinnedKeys(message.signer)), deps.clock().getTime());
+  return message;
+}
+
+/**
+ * A member's node delivers a flash. The signer must be the caller's organisation, its signature
+ * must verify against a key pinned for it, and it must be a member of the circle here, as must the
+ * home organisation. Stored once (a retried delivery is answered again), shown on the alert stream,
+ * and answered with a signed receipt.
+ */
+export async function receiveFlash(deps: FlashDeps, caller: Recipient, value: unknown): Promise<SignedMessage<FlashReceiptBody>> {
+  const message = await readPartnerMessage(deps, caller, value, 'flash');
+  const parsed = parseFlashBody(message.body);
+  if (!parsed.ok) throw invalid(`The flash is malformed: ${describeIssues(parsed.error)}`, { issues: parsed.error.slice(0, 20) });
+  const body: FlashBody = parsed.value;
+  if (body.sender !== message.signer) throw new EntenteError('ENT_SIGNATURE_INVALID', `The flash names ${body.sender} as sender but is signed by ${message.signer}`);
+  const now = deps.clock();
+  const circle = await deps.store.getCircle(body.circle_id);
+  const shared =
+    circle !== undefined &&
+    membershipAt(circle, body.sender, now).kind === 'member' &&
+    membershipAt(circle, deps.homeOrganisationId, now).kind === 'member';
+  if (!shared) {
+    // The same answer whether the circle is unknown here or the sender is not in it.
+    throw invalid(`The flash names circle ${body.circle_id}, which this node does not share with ${body.sender}`, { circleId: body.circle_id });
+  }
+  const existing = await deps.store.getFlash(body.id);
+  if (existing !== undefined && (existing.direction !== 'received' || existing.senderOrganisationId !== body.sender)) {
+    throw invalid(`Flash id ${body.id} is already used here by another message`);
+  }
+  const flash: FlashRecord = existing ?? {
+    id: body.id,
+    circleId: body.circle_id,
+    direction: 'received',
+    senderOrganisationId: body.sender,
+    text: body.text,
+    indicatorId: body.indicator_id,
+    sentAt: body.sent_at,
+    signedJson: messageJson(message),
+    receivedAt: now.toISOString(),
+    acknowledged: undefined,
+    receipts: [],
+  };
+  if (existing === undefined && (await deps.store.addFlash(flash))) deps.onFlashReceived?.(flash);
+  const stored = (await deps.store.getFlash(body.id)) ?? flash;
+  return signMessage('flash-receipt', { flash_id: body.id, recipient: deps.homeOrganisationId, received_at: stored.receivedAt ?? now.toISOString() }, await deps.signer());
+}
+
+export interface AcknowledgeOutcome {
+  readonly flash: FlashRecord;
+  /** Whether the sender's node recorded the acknowledgement now (else the running node tries again). */
+  readonly sent: boolean;
+  readonly error?: string;
+}
+
+/** node_meta key set once the sender's node has recorded this node's acknowledgement of a flash. */
+export function ackDeliveredKey(flashId: string): string {
+  return `flash-ack-delivered:${flashId}`;
+}
+
+/**
+ * A human here acknowledges a received flash: recorded, then sent signed to the sender's node
+ * through the peer link to its organisation. Acknowledging again sends the first acknowledgement again.
+ */
+export async function acknowledgeFlash(deps: FlashDeps, actor: Recipient, flashId: string, by: string): Promise<AcknowledgeOutcome> {
+  requireHome(actor);
+  const flash = await requireVisibleFlash(deps, actor, flashId);
+  if (flash.direction !== 'received') throw invalid(`Flash ${flashId} was sent by this node; only its members acknowledge it`);
+  const person = by.trim().slice(0, 200);
+  if (person === '') throw invalid('Say who acknowledges the flash');
+  await deps.store.acknowledgeFlash(flash.id, person, deps.clock().toISOString());
+  return sendAcknowledgement(deps, flash.id);
+}
+
+/** Sends (again) the acknowledgement of a received flash to its sender's node. */
+export async function sendAcknowledgement(deps: FlashDeps, flashId: string): Promise<AcknowledgeOutcome> {
+  const flash = await deps.store.getFlash(flashId);
+  if (flash === undefined || flash.direction !== 'received' || flash.acknowledged === undefined) throw flashNotFound(flashId);
+  const peer = await findPeerLink(deps.store, flash.senderOrganisationId, flash.circleId);
+  if (peer === undefined) {
+    return { flash, sent: false, error: `no Entente peer link to ${flash.senderOrganisationId}: the acknowledgement is recorded here only` };
+  }
+  const body: FlashAckBody = {
+    flash_id: flash.id,
+    recipient: deps.homeOrganisationId,
+    acknowledged_by: flash.acknowledged.by,
+    acknowledged_at: flash.acknowledged.at,
+  };
+  try {
+    await deps.post(peer, FLASH_ACK_PATH, signMessage('flash-ack', body, await deps.signer()), { timeoutMs: deps.timeoutMs ?? FLASH_TIMEOUT_MS });
+    await deps.store.setMeta(ackDeliveredKey(flash.id), deps.clock().toISOString());
+    return { flash, sent: true };
+  } catch (error) {
+    return { flash, sent: false, error: describeFailure(error) };
+  }
+}
+
+/** A member's node tells this node that a human there acknowledged a flash this node sent. */
+export async function receiveFlashAck(deps: FlashDeps, caller: Recipient, value: unknown): Promise<{ flashId: string; organisationId: string }> {
+  const message = await readPartnerMessage(deps, caller, value, 'flash-ack');
+  const parsed = parseFlashAckBody(message.body);
+  if (!parsed.ok) throw invalid(`The acknowledgement is malformed: ${describeIssues(parsed.error)}`, { issues: parsed.error.slice(0, 20) });
+  const body = parsed.value;
+  if (body.recipient !== message.signer) throw new EntenteError('ENT_SIGNATURE_INVALID', `The acknowledgement names ${body.recipient} but is signed by ${message.signer}`);
+  const flash = await deps.store.getFlash(body.flash_id);
+  const circle = flash === undefined ? undefined : await deps.store.getCircle(flash.circleId);
+  // A flash the caller was not sent is as unknown to it as one that does not exist.
+  if (flash === undefined || flash.direction !== 'sent' || circle === undefined || !circle.members.some((member) => member.organisationId === message.signer)) {
+    throw flashNotFound(body.flash_id);
+  }
+  await deps.store.recordFlashReceipt(flash.id, { organisationId: message.signer, acknowledgedAt: body.acknowledged_at, acknowledgedBy: body.acknowledged_by });
+  return { flashId: flash.id, organisationId: message.signer };
+}
+
+/** A flash the home token may see: the administrator any, others those of circles whose collection they read. */
+async function requireVisibleFlash(deps: FlashDeps, actor: Recipient, flashId: string): Promise<FlashRecord> {
+  requireHome(actor);
+  const flash = isFlashId(flashId) ? await deps.store.getFlash(flashId) : undefined;
+  if (flash === undefined) throw flashNotFound(flashId);
+  if (!actor.admin) {
+    const circle = await deps.store.getCircle(flash.circleId);
+    if (circle === undefined || !canReadCollection(actor, circle.collectionId)) throw flashNotFound(flashId);
+  }
+  return flash;
+}
+
+export type MemberFlashState = 'acknowledged' | 'delivered' | 'failed' | 'pending';
+
+export interface FlashView {
+  readonly id: string;
+  readonly circle_id: string;
+  readonly direction: 'sent' | 'received';
+  readonly sender: string;
+  readonly text: string;
+  readonly indicator_id: string | null;
+  readonly sent_at: string;
+  readonly received_at: string | null;
+  readonly acknowledged: { readonly by: string; readonly at: string } | null;
+  /** For a sent flash: every member it went to, with what its node said. */
+  readonly members: readonly {
+    readonly organisation_id: string;
+    readonly state: MemberFlashState;
+    readonly delivered_at: string | null;
+    readonly acknowledged_at: string | null;
+    readonly acknowledged_by: string | null;
+    readonly error: string | null;
+  }[];
+}
+
+export function toFlashView(flash: FlashRecord, circle: Circle | undefined, homeOrganisationId: string): FlashView {
+  const receipts = new Map(flash.receipts.map((receipt) => [receipt.organisationId, receipt]));
+  const memberIds =
+    flash.direction === 'received'
+      ? []
+      : [...new Set([...(circle === undefined ? [] : otherMembers(circle, homeOrganisationId, new Date(flash.sentAt))), ...receipts.keys()])];
+  return {
+    id: flash.id,
+    circle_id: flash.circleId,
+    direction: flash.direction,
+    sender: flash.senderOrganisationId,
+    text: flash.text,
+    indicator_id: flash.indicatorId ?? null,
+    sent_at: flash.sentAt,
+    received_at: flash.receivedAt ?? null,
+    acknowledged: flash.acknowledged ?? null,
+    members: memberIds.map((organisationId) => {
+      const receipt = receipts.get(organisationId);
+      const state: MemberFlashState =
+        receipt?.acknowledgedAt !== undefined ? 'acknowledged' : receipt?.deliveredAt !== undefined ? 'delivered' : receipt?.lastError !== undefined ? 'failed' : 'pending';
+      return {
+        organisation_id: organisationId,
+        state,
+        delivered_at: receipt?.deliveredAt ?? null,
+        acknowledged_at: receipt?.acknowledgedAt ?? null,
+        acknowledged_by: receipt?.acknowledgedBy ?? null,
+        error: state === 'failed' ? (receipt?.lastError ?? null) : null,
+      };
+    }),
+  };
+}
+
+export async function showFlash(deps: Pick<FlashDeps, 'store' | 'homeOrganisationId' | 'clock'>, actor: Recipient, flashId: string): Promise<FlashView> {
+  const flash = await requireVisibleFlash(deps as FlashDeps, actor, flashId);
+  return toFlashView(flash, await deps.store.getCircle(flash.circleId), deps.homeOrganisationId);
+}
+
+/** Newest first; a home token sees the flashes of circles whose collection it may read. */
+export async function listFlashes(
+  deps: Pick<FlashDeps, 'store' | 'homeOrganisationId'>,
+  actor: Recipient,
+  filter: { readonly circleId?: string; readonly limit: number },
+): Promise<FlashView[]> {
+  requireHome(actor);
+  const flashes = await deps.store.listFlashes(filter);
+  const circles = new Map<string, Circle | undefined>();
+  const views: FlashView[] = [];
+  for (const flash of flashes) {
+    if (!circles.has(flash.circleId)) circles.set(flash.circleId, await deps.store.getCircle(flash.circleId));
+    const circle = circles.get(flash.circleId);
+    if (!actor.admin && (circle === undefined || !canReadCollection(actor, circle.collectionId))) continue;
+    views.push(toFlashView(flash, circle, deps.homeOrganisationId));
+  }
+  return views;
+}
+
+/** node_meta key holding the id of the note a flash was promoted to. */
+function promotedKey(flashId: string): string {
+  return `flash-promoted:${flashId}`;
+}
+
+/**
+ * Turns a flash into a STIX note in its circle's collection (validated and stored like any
+ * publication, so it syncs to the members). Promoting the same flash again gives the same note.
+ */
+export async function promoteFlash(deps: FlashDeps, actor: Recipient, flashId: string): Promise<{ note: StixObject | undefined; noteId: string; collectionId: string; created: boolean }> {
+  const flash = await requireVisibleFlash(deps, actor, flashId);
+  const circle = await deps.store.getCircle(flash.circleId);
+  if (circle === undefined) throw invalid(`Flash ${flash.id} names circle ${flash.circleId}, which this node no longer holds`);
+  if (!canWriteCollection(actor, circle.collectionId)) {
+    throw new EntenteError('ENT_AUTH_FORBIDDEN', `Promoting a flash of circle ${circle.id} needs a write grant on its collection ${circle.collectionId}`);
+  }
+  const already = await deps.store.getMeta(promotedKey(flash.id));
+  if (already !== undefined) return { note: undefined, noteId: already, collectionId: circle.collectionId, created: false };
+  const note = toFlashNote(flash, { noteId: `note--${deps.randomUuid()}`, now: deps.clock(), homeOrganisationId: deps.homeOrganisationId, tlp: circle.defaultTlp });
+  const report = validateForIngest(note);
+  if (!isValidatedStixObject(note, report)) {
+    const issues = report.issues.filter((issue) => issue.severity === 'error').map((issue) => `${issue.path}: ${issue.message}`);
+    throw invalid(`The note built from flash ${flash.id} is not valid STIX: ${issues.slice(0, 3).join('; ')}`);
+  }
+  const result = await ingest(deps.store, { collectionId: circle.collectionId, objects: [note] });
+  const rejected = result.rejected[0];
+  if (rejected !== undefined) throw new EntenteError('ENT_STORE_UNAVAILABLE', `The note was refused by the store: ${rejected.message}`);
+  await deps.store.setMeta(promotedKey(flash.id), note.id);
+  return { note, noteId: note.id, collectionId: circle.collectionId, created: true };
+}
+
+/** Whether an error came from this module's checks of a peer's message (for logging at info, not error). */
+export function isRefusal(error: unknown): boolean {
+  return isEntenteError(error) && error.status < 500;
+}

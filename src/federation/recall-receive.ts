@@ -1,0 +1,111 @@
+// Receiving a recall (docs/federation.md, "Flash messages and recalls"): a coordinator of a circle
+// (or the origin of the objects, for a creator's revocation) asks this node to remove versions it
+// received through the circle. The signature is checked against the sender's pinned keys, the
+// versions are removed from the circle's collection here (the audit and provenance keep the record
+// of what was received), the home organisation is told on its alert stream, and the answer is a
+// signed acknowledgement naming the versions this node no longer holds there.
+//
+// The store forgets a version no collection holds any more, and its provenance with it; so before
+// removing, the signed recall and the provenance of the versions it names are kept in node_meta
+// (receivedRecallKey), as the record of what was received and why it went.
+import { createHash } from 'node:crypto';
+import { EntenteError, isEntenteError } from '../errors/entente-error.ts';
+import type { Recipient } from '../policy/recipient.ts';
+import { versionKey, type ObjectStore } from '../store/object-store.ts';
+import { describeIssues } from './flash-message.ts';
+import { createKeyDirectory, type NodeSigner } from './node-key.ts';
+import { decideRecallAuthority, parseRecallBody, type RecallAckBody, type RecallBody, type RecalledVersion } from './recall-message.ts';
+import { assertMessageVerified, parseSignedMessage, signMessage, type SignedMessage } from './signed-message.ts';
+
+export interface RecallReceiveDeps {
+  readonly store: ObjectStore;
+  readonly clock: () => Date;
+  readonly homeOrganisationId: string;
+  readonly signer: () => Promise<NodeSigner>;
+  /** Tells the home organisation (alert stream) what a recall removed. */
+  readonly onRecalled?: (recall: { readonly sender: string; readonly body: RecallBody; readonly removed: number; readonly authority: 'coordinator' | 'origin' }) => void;
+}
+
+/**
+ * The node_meta key under which a received recall and the provenance of what it removed are kept:
+ * the circle, the sender and the versions named (in any order), so that a recall sent again is kept once.
+ */
+export function receivedRecallKey(circleId: string, sender: string, versions: readonly { readonly id: string; readonly version: string }[]): string {
+  const named = versions.map((version) => `${version.id}\u0000${version.version}`).sort().join('\u0001');
+  return `recall-received:${createHash('sha256').update(`${circleId}\u0002${sender}\u0002${named}`, 'utf8').digest('hex')}`;
+}
+
+function invalid(message: string, details?: Record<string, unknown>): EntenteError {
+  return new EntenteError('ENT_RECALL_INVALID', message, details);
+}
+
+async function holds(store: ObjectStore, collectionId: string, version: RecalledVersion): Promise<boolean> {
+  try {
+    const page = await store.listEntries(collectionId, { ids: [version.id], versions: [{ kind: 'at', version: version.version }] }, { limit: 1 });
+    return page.entries.length > 0;
+  } catch (error) {
+    if (isEntenteError(error) && error.code === 'ENT_COLLECTION_NOT_FOUND') return false;
+    throw error;
+  }
+}
+
+export async function receiveRecall(deps: RecallReceiveDeps, caller: Recipient, value: unknown): Promise<SignedMessage<RecallAckBody>> {
+  if (caller.actsForHome) throw new EntenteError('ENT_AUTH_FORBIDDEN', "A recall comes from another organisation's node, with the token this node issued to it");
+  const parsed = parseSignedMessage(value);
+  if (!parsed.ok) throw invalid(`Not a signed recall: ${describeIssues(parsed.error)}`, { issues: parsed.error.slice(0, 20) });
+  const message = parsed.value;
+  if (message.kind !== 'recall') throw invalid(`Expected a signed recall, got a ${message.kind}`);
+  if (message.signer !== caller.organisationId) {
+    throw new EntenteError('ENT_SIGNATURE_INVALID', `The recall is signed by ${message.signer}, but the token acts for ${caller.organisationId}`, { signer: message.signer });
+  }
+  const now = deps.clock();
+  assertMessageVerified(message, createKeyDirectory(await deps.store.listPinnedKeys(message.signer)), now.getTime());
+  const body = parseRecallBody(message.body);
+  if (!body.ok) throw invalid(`The recall is malformed: ${describeIssues(body.error)}`, { issues: body.error.slice(0, 20) });
+  const recall = body.value;
+  const circle = await deps.store.getCircle(recall.circle_id);
+  const origins = await deps.store.originSignersOf([...new Set(recall.versions.map((version) => version.id))]);
+  const authority = decideRecallAuthority(circle, message.signer, recall.versions, origins);
+  if (authority.kind === 'refused' || circle === undefined) {
+    throw invalid(`The recall of circle ${recall.circle_id} by ${message.signer} is refused: ${authority.kind === 'refused' ? authority.reason : 'no such circle'}`, {
+      circleId: recall.circle_id,
+    });
+  }
+  const provenance = await deps.store.provenanceOf(recall.versions);
+  const contributions = await deps.store.contributionsOf(recall.versions);
+  let removed = 0;
+  const kept: RecalledVersion[] = [];
+  for (const version of recall.versions) {
+    // A recall takes back copies this node received; the home organisation's own objects (it
+    // originated them, or stored this version itself) stay, whoever asks.
+    const key = versionKey(version.id, version.version);
+    const received = (provenance.get(key)?.length ?? 0) > 0 || (contributions.get(key)?.length ?? 0) > 0;
+    if (origins.get(version.id) === deps.homeOrganisationId || !received) {
+      if (await holds(deps.store, circle.collectionId, version)) kept.push(version);
+      continue;
+    }
+    try {
+      removed += await deps.store.deleteObject(circle.collectionId, version.id, { versions: [{ kind: 'at', version: version.version }] });
+    } catch (error) {
+      // The circle's collection is gone: nothing of it is held here any more.
+      if (!(isEntenteError(error) && error.code === 'ENT_COLLECTION_NOT_FOUND')) throw error;
+    }
+  }
+  const key = receivedRecallKey(recall.circle_id, message.signer, recall.versions);
+  if ((await deps.store.getMeta(key)) === undefined) {
+    await deps.store.setMeta(
+      key,
+      JSON.stringify({ received_at: now.toISOString(), authority: authority.kind, removed, kept, message, provenance: [...provenance.values()].flat() }),
+    );
+  }
+  if (removed > 0) deps.onRecalled?.({ sender: message.signer, body: recall, removed, authority: authority.kind });
+  const ack: RecallAckBody = {
+    circle_id: recall.circle_id,
+    recipient: deps.homeOrganisationId,
+    versions: recall.versions,
+    removed,
+    kept,
+    acknowledged_at: deps.clock().toISOString(),
+  };
+  return signMessage('recall-ack', ack, await deps.signer());
+}
