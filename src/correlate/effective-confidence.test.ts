@@ -49,6 +49,45 @@ describe('effective confidence', () => {
   });
 });
 
+describe('effective confidence with federation inputs', () => {
+  const member = 'identity--member';
+  // Twenty identities the member's node minted, all resolved to the member by who signed them.
+  const minted = Array.from({ length: 20 }, (_, i) => `identity--minted-${i}`);
+  const signerOf = (organisation: string): string => (organisation.startsWith('identity--minted-') ? member : organisation);
+
+  it('without them it is what it was: no reputation, no corroborating sources, organisations as named', () => {
+    assert.equal(effectiveConfidence({ ...base, corroboratingSources: [] }), 60);
+    assert.equal(effectiveConfidence({ ...base, sightings: [seen('identity--a')], organisationOf: (o) => o }), 68);
+  });
+
+  it("the source's reputation multiplies the stated confidence, before corroboration closes the gap", () => {
+    assert.equal(effectiveConfidence({ ...base, sourceReputation: 0.5 }), 30);
+    assert.equal(effectiveConfidence({ ...base, sourceReputation: 0.5, sightings: [seen('identity--a')] }), 44);
+    assert.equal(effectiveConfidence({ ...base, sourceReputation: 7 }), 60, 'never above 1');
+  });
+
+  it('each independent source publishing the same value closes a fifth of the gap; the producer itself does not', () => {
+    assert.equal(effectiveConfidence({ ...base, corroboratingSources: ['identity--b'] }), 68);
+    assert.equal(effectiveConfidence({ ...base, corroboratingSources: ['identity--b', 'identity--c'] }), 74);
+    assert.equal(effectiveConfidence({ ...base, corroboratingSources: ['identity--producer'] }), 60);
+  });
+
+  it('an organisation that both published and sighted it counts once; one that disputes it does not corroborate', () => {
+    assert.equal(effectiveConfidence({ ...base, corroboratingSources: ['identity--b'], sightings: [seen('identity--b')] }), 68);
+    assert.equal(effectiveConfidence({ ...base, corroboratingSources: ['identity--b'], sightings: [seen('identity--b', 0, true)] }), 30);
+  });
+
+  it('a member that mints 20 identities and sights its own indicator from each adds nothing: it counts once, as the producer', () => {
+    const own = { ...base, producer: member, organisationOf: signerOf };
+    assert.equal(effectiveConfidence({ ...own, sightings: minted.map((identity) => seen(identity)) }), 60);
+    assert.equal(effectiveConfidence({ ...base, producer: member, sightings: minted.map((identity) => seen(identity)) }), 100, 'counted by identity it would reach 100');
+    // Sighting someone else's indicator from 20 identities counts as one organisation.
+    assert.equal(effectiveConfidence({ ...base, organisationOf: signerOf, sightings: minted.map((identity) => seen(identity)) }), 68);
+    // Twenty false-positive reports from its identities halve it once, not twenty times.
+    assert.equal(effectiveConfidence({ ...base, organisationOf: signerOf, sightings: minted.map((identity) => seen(identity, 0, true)) }), 30);
+  });
+});
+
 describe('severity', () => {
   it('follows the STIX High/Medium/Low scale', () => {
     assert.deepEqual([100, 70, 69, 30, 29, 1, 0].map(severityOf), ['high', 'high', 'medium', 'medium', 'low', 'low', 'none']);

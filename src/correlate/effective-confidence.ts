@@ -2,9 +2,14 @@
 // producer's stated confidence (STIX 2.1 §3.2, 0–100), corroboration by sightings from distinct
 // organisations, reports that it was a false positive, and age. Pure: time is passed in.
 //
-//   start      stated confidence, or 50 when the producer stated none (the middle of the scale);
+//   start      stated confidence, or 50 when the producer stated none (the middle of the scale),
+//              × the reputation of the source it came from when given (federation/source-reputation.ts,
+//              0.2–1; absent: 1);
 //   + sightings each distinct organisation that sighted it (other than the producer) closes a fifth of
-//              the remaining gap to 100: 60 → 68 → 74.4 …;
+//              the remaining gap to 100: 60 → 68 → 74.4 …; so does each distinct organisation that
+//              published the same pattern or value independently (`corroboratingSources`), once even
+//              when it also sighted it. Organisations are counted after `organisationOf` (the member
+//              whose node signed what names them: identities one member mints count as that member);
 //   × false positives each distinct organisation reporting a false positive halves it;
 //   × age      it halves every `halfLifeDays` (default 180) since it was last corroborated: the later
 //              of its valid_from / modified and its latest true sighting.
@@ -29,6 +34,12 @@ export interface ConfidenceInputs {
   readonly sightings: readonly SightingEvidence[];
   readonly now: number;
   readonly halfLifeDays?: number;
+  /** The reputation of the organisation the indicator came from, a multiplier in [0.2, 1]; absent: 1. */
+  readonly sourceReputation?: number;
+  /** Organisations other than the producer that published the same pattern or observable value. */
+  readonly corroboratingSources?: readonly string[];
+  /** Maps an organisation a sighting or the producer names to the organisation counted; absent: itself. */
+  readonly organisationOf?: (organisation: string) => string;
 }
 
 export type Severity = 'none' | 'low' | 'medium' | 'high';
@@ -39,18 +50,27 @@ const dayMs = 86_400_000;
 export function effectiveConfidence(inputs: ConfidenceInputs): number {
   const stated = inputs.statedConfidence;
   let confidence = typeof stated === 'number' && Number.isFinite(stated) ? Math.max(0, Math.min(100, stated)) : 50;
+  const reputation = inputs.sourceReputation;
+  if (typeof reputation === 'number' && Number.isFinite(reputation)) confidence *= Math.max(0, Math.min(1, reputation));
+  const organisationOf = inputs.organisationOf ?? ((organisation: string): string => organisation);
+  const producer = inputs.producer === undefined ? undefined : organisationOf(inputs.producer);
   const corroborating = new Set<string>();
   const disputing = new Set<string>();
   let lastVouched = inputs.since;
   let anonymousFalsePositives = 0;
   for (const sighting of inputs.sightings) {
+    const organisation = sighting.organisation === undefined ? undefined : organisationOf(sighting.organisation);
     if (sighting.falsePositive) {
-      if (sighting.organisation === undefined) anonymousFalsePositives++;
-      else disputing.add(sighting.organisation);
+      if (organisation === undefined) anonymousFalsePositives++;
+      else disputing.add(organisation);
       continue;
     }
     if (sighting.seenAt !== undefined && sighting.seenAt > lastVouched) lastVouched = sighting.seenAt;
-    if (sighting.organisation !== undefined && sighting.organisation !== inputs.producer) corroborating.add(sighting.organisation);
+    if (organisation !== undefined && organisation !== producer) corroborating.add(organisation);
+  }
+  for (const source of inputs.corroboratingSources ?? []) {
+    const organisation = organisationOf(source);
+    if (organisation !== producer) corroborating.add(organisation);
   }
   for (const organisation of corroborating) if (!disputing.has(organisation)) confidence += (100 - confidence) * corroborationStep;
   confidence *= 0.5 ** (disputing.size + Math.min(anonymousFalsePositives, 1));

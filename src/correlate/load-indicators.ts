@@ -1,5 +1,7 @@
 // Fills a bulk matcher with the indicators of a node's collections: the latest version of each, with
-// its effective confidence computed from the sightings and opinions the same collections hold.
+// its effective confidence computed from the sightings and opinions the same collections hold, and
+// from where each came from when the store keeps provenance (federation/load-source-reputation.ts).
+import { openIndicatorSources, type IndicatorSources } from '../federation/load-source-reputation.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import type { BulkMatcher } from './bulk-matcher.ts';
 import { effectiveConfidence, sightingEvidence, type SightingEvidence } from './effective-confidence.ts';
@@ -19,11 +21,13 @@ async function* latestObjects(
   collectionId: string,
   types: string[],
   addedAfter?: number,
-): AsyncGenerator<{ object: JsonRecord; revoked: boolean; dateAdded: number }> {
+  sources?: IndicatorSources,
+): AsyncGenerator<{ object: JsonRecord; revoked: boolean; dateAdded: number; source: string | undefined }> {
   let after = addedAfter;
   for (;;) {
     const page = await store.listEntries(collectionId, { types, versions: [{ kind: 'last' }] }, { limit: pageSize, ...(after !== undefined ? { after } : {}) });
-    for (const entry of page.entries) yield { object: JSON.parse(entry.json) as JsonRecord, revoked: entry.revoked, dateAdded: entry.dateAdded };
+    const found: ReadonlyMap<string, string> = sources === undefined ? new Map() : await sources.sourcesOf(page.entries);
+    for (const entry of page.entries) yield { object: JSON.parse(entry.json) as JsonRecord, revoked: entry.revoked, dateAdded: entry.dateAdded, source: found.get(entry.id) };
     const last = page.entries[page.entries.length - 1];
     if (!page.more || last === undefined) return;
     after = last.dateAdded;
@@ -58,14 +62,17 @@ export class IndicatorLoader {
     private readonly store: Pick<ObjectStore, 'listEntries'>,
     private readonly collectionIds: readonly string[],
     private readonly matcher: BulkMatcher,
+    /** Where indicators and sightings came from; by default from the store's provenance when it keeps some. */
+    private readonly sources: IndicatorSources | undefined = openIndicatorSources(store),
   ) {
     // The same indicator in several collections: keep its newest version.
     this.versions = collectionIds.length > 1 ? new Map() : undefined;
   }
 
   async load(options: LoadOptions): Promise<LoadedIndicators> {
+    await this.sources?.refresh(options.now);
     for (const collectionId of this.collectionIds) {
-      for await (const { object } of latestObjects(this.store, collectionId, ['sighting', 'opinion'])) this.addEvidence(object);
+      for await (const { object, source } of latestObjects(this.store, collectionId, ['sighting', 'opinion'], undefined, this.sources)) this.addEvidence(object, source);
     }
     return this.refresh(options);
   }
@@ -75,9 +82,10 @@ export class IndicatorLoader {
     const byMode = { exact: 0, evaluated: 0, always: 0 };
     const refused = new Map<string, number>();
     const now = options.now.getTime();
+    await this.sources?.refresh(options.now);
     for (const collectionId of this.collectionIds) {
       const after = this.cursors.get(collectionId);
-      for await (const { object, revoked, dateAdded } of latestObjects(this.store, collectionId, ['indicator'], after)) {
+      for await (const { object, revoked, dateAdded, source } of latestObjects(this.store, collectionId, ['indicator'], after, this.sources)) {
         this.cursors.set(collectionId, Math.max(dateAdded, this.cursors.get(collectionId) ?? 0));
         const id = String(object['id']);
         const modified = String(object['modified'] ?? '');
@@ -89,11 +97,13 @@ export class IndicatorLoader {
         const since = Date.parse(String(object['valid_from'] ?? object['modified'] ?? ''));
         const confidence = effectiveConfidence({
           statedConfidence: typeof object['confidence'] === 'number' ? object['confidence'] : undefined,
-          producer: typeof object['created_by_ref'] === 'string' ? object['created_by_ref'] : undefined,
+          // What arrived from another member counts as the member that signed it (or delivered it unsigned).
+          producer: source ?? (typeof object['created_by_ref'] === 'string' ? object['created_by_ref'] : undefined),
           since: Number.isNaN(since) ? now : since,
           sightings: this.evidence.get(id) ?? [],
           now,
           ...(options.halfLifeDays !== undefined ? { halfLifeDays: options.halfLifeDays } : {}),
+          ...this.sources?.confidenceOf(id, source),
         });
         const outcome = this.matcher.add(revoked ? { ...object, revoked: true } : object, { now: options.now, confidence });
         if (outcome.added) byMode[outcome.mode]++;
@@ -106,12 +116,14 @@ export class IndicatorLoader {
     return { added: byMode.exact + byMode.evaluated + byMode.always, byMode, refused };
   }
 
-  private addEvidence(object: JsonRecord): void {
+  /** `source`: the member whose node sent the sighting, counted instead of the identities it names. */
+  private addEvidence(object: JsonRecord, source: string | undefined): void {
     const targets = object['type'] === 'sighting' ? [object['sighting_of_ref']] : Array.isArray(object['object_refs']) ? object['object_refs'] : [];
     for (const target of targets) {
       if (typeof target !== 'string' || !target.startsWith('indicator--')) continue;
-      const found = sightingEvidence(object, target);
-      if (found === undefined) continue;
+      const evidence = sightingEvidence(object, target);
+      if (evidence === undefined) continue;
+      const found = source === undefined ? evidence : { ...evidence, organisation: source };
       const list = this.evidence.get(target);
       if (list === undefined) this.evidence.set(target, [found]);
       else list.push(found);

@@ -4,6 +4,7 @@
 // the indicator by the home organisation when they open (a new version with the final count when
 // their window closes), and published on the alert bus.
 import { metaKeys } from '../bootstrap-node.ts';
+import { openIndicatorSources, type IndicatorSources } from '../federation/load-source-reputation.ts';
 import { ingest } from '../store/ingest.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { validateForIngest } from '../store/validate-for-ingest.ts';
@@ -69,6 +70,8 @@ export class NodeMatcher {
   readonly #deps: NodeMatcherDeps;
   readonly #aggregator: AlertAggregator;
   readonly #windowSeconds: number;
+  /** Source reputations (when the store keeps provenance), kept across rebuilds and recomputed in the background. */
+  readonly #sources: IndicatorSources | undefined;
   #compiled: Compiled | undefined;
   #refreshing: Promise<void> | undefined;
   #lastRefresh = 0;
@@ -86,6 +89,7 @@ export class NodeMatcher {
     this.#deps = deps;
     this.#windowSeconds = deps.windowSeconds ?? 3600;
     this.#aggregator = new AlertAggregator(this.#windowSeconds);
+    this.#sources = openIndicatorSources(deps.store, { ...(deps.onError !== undefined ? { onError: deps.onError } : {}) });
   }
 
   /** Compiles the indicators and starts the refresh timer. */
@@ -128,7 +132,7 @@ export class NodeMatcher {
     const current = this.#compiled;
     if (current === undefined || current.collections.join('\n') !== collections.join('\n')) {
       const matcher = new BulkMatcher({ correlationSeconds: this.#windowSeconds });
-      const loader = new IndicatorLoader(this.#deps.store, collections, matcher);
+      const loader = new IndicatorLoader(this.#deps.store, collections, matcher, this.#sources);
       await loader.load({ now });
       this.#compiled = { matcher, loader, collections };
       this.#indicatorCollections.clear();

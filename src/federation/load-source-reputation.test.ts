@@ -1,0 +1,250 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { BulkMatcher } from '../correlate/bulk-matcher.ts';
+import { IndicatorLoader } from '../correlate/load-indicators.ts';
+import type { LogObservation } from '../correlate/log-observation.ts';
+import { buildWarninglistIndex } from '../extract/warninglists.ts';
+import type { PeerRecord, PinnedKeyRecord, ProvenanceRecord, Verification } from '../store/federation-store.ts';
+import { versionKey, type CollectionRecord, type Contribution, type EntryFilter, type Page, type PageRequest, type StoredEntry } from '../store/object-store.ts';
+import { loadSourceReputation, ReputationSources, type ReputationStore } from './load-source-reputation.ts';
+import { neutralReputation } from './source-reputation.ts';
+
+const home = 'identity--00000000-0000-4000-8000-000000000000';
+const member = 'identity--00000000-0000-4000-8000-00000000000a';
+const other = 'identity--00000000-0000-4000-8000-00000000000b';
+const plainPeerOrg = 'identity--00000000-0000-4000-8000-00000000000c';
+const now = new Date('2026-06-01T12:00:00.000Z');
+const stamp = now.toISOString();
+const collection = 'collection--circle';
+const warninglists = buildWarninglistIndex({ lists: [{ name: 'public-dns-v4', kind: 'cidr', appliesTo: ['ipv4-addr'], entries: ['8.8.8.0/24'] }] });
+
+type Arrival = { readonly signer: string; readonly verification?: Verification; readonly peer?: string } | { readonly contributor: string };
+
+/** The few store methods the reputation reads, over objects in memory: one collection, provenance and contributors per version. */
+class FakeStore implements ReputationStore {
+  readonly #entries: StoredEntry[] = [];
+  readonly #provenance = new Map<string, ProvenanceRecord[]>();
+  readonly #contributions = new Map<string, Contribution[]>();
+  #dateAdded = 0;
+  #serial = 0;
+
+  constructor(
+    private readonly peers: readonly Pick<PeerRecord, 'name' | 'organisationId'>[] = [],
+    private readonly federated = true,
+  ) {}
+
+  add(object: Record<string, unknown>, arrival?: Arrival): string {
+    const id = typeof object['id'] === 'string' ? object['id'] : `${String(object['type'])}--00000000-0000-4000-8000-${String(++this.#serial).padStart(12, '0')}`;
+    const full = { spec_version: '2.1', created: stamp, modified: stamp, ...object, id };
+    this.#entries.push({ id, type: String(object['type']), version: stamp, specVersion: '2.1', dateAdded: ++this.#dateAdded, revoked: false, json: JSON.stringify(full) } as StoredEntry);
+    const key = versionKey(id, stamp);
+    if (arrival !== undefined && 'contributor' in arrival) this.#contributions.set(key, [{ collectionId: collection, organisationId: arrival.contributor }]);
+    else if (arrival !== undefined) {
+      const verification = arrival.verification ?? 'verified';
+      this.#provenance.set(key, [
+        {
+          id,
+          version: stamp,
+          collectionId: collection,
+          peer: arrival.peer ?? 'peer',
+          circleId: 'circle',
+          signer: arrival.signer,
+          keyId: undefined,
+          verification,
+          hops: [],
+          receivedAt: stamp,
+        },
+      ]);
+    }
+    return id;
+  }
+
+  indicator(value: string, arrival?: Arrival, extra: Record<string, unknown> = {}): string {
+    return this.add({ type: 'indicator', pattern: `[ipv4-addr:value = '${value}']`, pattern_type: 'stix', valid_from: stamp, confidence: 60, ...extra }, arrival);
+  }
+
+  listCollections(): Promise<CollectionRecord[]> {
+    return Promise.resolve([{ id: collection, title: 'circle', description: undefined, alias: undefined, mediaTypes: [], createdAt: stamp }]);
+  }
+
+  listEntries(collectionId: string, filter: EntryFilter, page: PageRequest): Promise<Page> {
+    const matching = this.#entries.filter((e) => collectionId === collection && (filter.types === undefined || filter.types.includes(e.type)) && e.dateAdded > (page.after ?? 0));
+    return Promise.resolve({ entries: matching.slice(0, page.limit), more: matching.length > page.limit });
+  }
+
+  contributionsOf(versions: readonly { readonly id: string; readonly version: string }[]): Promise<Map<string, Contribution[]>> {
+    const found = new Map<string, Contribution[]>();
+    for (const v of versions) {
+      const rows = this.#contributions.get(versionKey(v.id, v.version));
+      if (rows !== undefined) found.set(versionKey(v.id, v.version), rows);
+    }
+    return Promise.resolve(found);
+  }
+
+  provenanceOf(versions: readonly { readonly id: string; readonly version: string }[]): Promise<Map<string, ProvenanceRecord[]>> {
+    const found = new Map<string, ProvenanceRecord[]>();
+    for (const v of versions) {
+      const rows = this.#provenance.get(versionKey(v.id, v.version));
+      if (rows !== undefined) found.set(versionKey(v.id, v.version), rows);
+    }
+    return Promise.resolve(found);
+  }
+
+  getMeta(key: string): Promise<string | undefined> {
+    return Promise.resolve(key === 'home_organisation' ? JSON.stringify({ type: 'identity', id: home }) : undefined);
+  }
+
+  listPeers(): Promise<PeerRecord[]> {
+    return Promise.resolve(this.peers as PeerRecord[]);
+  }
+
+  /** A node in a federation has pinned its members' keys. */
+  listPinnedKeys(): Promise<PinnedKeyRecord[]> {
+    if (!this.federated) return Promise.resolve([]);
+    return Promise.resolve([{ organisationId: member, keyId: 'k'.repeat(22), publicKey: 'p', validFrom: stamp, validUntil: undefined, source: 'peer-add', pinnedAt: stamp }]);
+  }
+}
+
+const falsePositive = (indicatorId: string, createdBy: string): Record<string, unknown> => ({
+  type: 'sighting',
+  sighting_of_ref: indicatorId,
+  created_by_ref: createdBy,
+  x_entente_false_positive: true,
+});
+
+/** The confidence an alert on `value` carries once the store's indicators are loaded. */
+async function alertConfidence(store: FakeStore, value: string): Promise<number | undefined> {
+  const matcher = new BulkMatcher();
+  const loader = new IndicatorLoader(store, [collection], matcher, new ReputationSources(store, { warninglists }));
+  await loader.load({ now });
+  const observation: LogObservation = { firstObserved: stamp, lastObserved: stamp, count: 1, objects: { '0': { type: 'ipv4-addr', value } }, source: 'test', line: 1 };
+  const [match] = matcher.match(observation);
+  return match?.confidence;
+}
+
+describe('source reputations from the store', () => {
+  it('counts per signing organisation: indicators, warninglist hits, others’ false positives, corroboration', async () => {
+    const store = new FakeStore();
+    store.indicator('8.8.8.8', { signer: member });
+    const shared = store.indicator('45.9.1.1', { signer: member });
+    const disputed = store.indicator('45.9.1.2', { signer: member });
+    store.indicator('45.9.1.1', { signer: other });
+    store.add(falsePositive(disputed, 'identity--whoever-b-says'), { signer: other });
+    store.add(falsePositive(shared, 'identity--a-member-identity'), { signer: member });
+    store.indicator('45.9.1.3');
+    const report = await loadSourceReputation(store, { now, warninglists });
+    const row = (source: string): unknown => {
+      const s = report.sources.find((x) => x.source === source);
+      return s === undefined ? undefined : [s.indicators, s.warninglistHits, s.falsePositives, s.corroborated];
+    };
+    assert.deepEqual(row(member), [3, 1, 1, 1], 'its own report against itself is not a false positive');
+    assert.deepEqual(row(other), [1, 0, 0, 1]);
+    assert.deepEqual(row(home), [1, 0, 0, 0], 'what was stored here counts as the home organisation');
+    assert.ok((report.sources.find((s) => s.source === member)?.reputation ?? 1) < neutralReputation);
+    assert.deepEqual(report.corroboration.get(shared), [other]);
+    assert.equal(report.home, home);
+  });
+
+  it('an unverified arrival counts as the peer that delivered it; an unsigned partner POST as that partner', async () => {
+    const store = new FakeStore([{ name: 'plain', organisationId: plainPeerOrg }]);
+    store.indicator('45.9.1.1', { signer: member, verification: 'unverified', peer: 'plain' }, { created_by_ref: member });
+    store.indicator('45.9.1.2', { contributor: other }, { created_by_ref: member });
+    const report = await loadSourceReputation(store, { now, warninglists });
+    assert.deepEqual(
+      report.sources.map((s) => [s.source, s.indicators]),
+      [
+        [other, 1],
+        [plainPeerOrg, 1],
+      ],
+    );
+  });
+
+  it('identities a member sent map to that member', async () => {
+    const store = new FakeStore();
+    const minted = store.add({ type: 'identity', name: 'Sock puppet', identity_class: 'organization' }, { signer: member });
+    const report = await loadSourceReputation(store, { now, warninglists });
+    assert.equal(report.identities.get(minted), member);
+  });
+
+  it('is deterministic: the same store gives the same report', async () => {
+    const store = new FakeStore();
+    store.indicator('8.8.8.8', { signer: member });
+    store.indicator('45.9.1.1', { signer: member });
+    store.indicator('45.9.1.1', { signer: other });
+    const first = await loadSourceReputation(store, { now, warninglists });
+    const second = await loadSourceReputation(store, { now, warninglists });
+    assert.deepEqual(second, first);
+  });
+});
+
+describe('alert confidence with source reputation', () => {
+  it('corroboration raises an indicator’s confidence only when the corroborating signer is another organisation', async () => {
+    // The member publishes two indicators in each case, so that only corroboration differs.
+    const alone = new FakeStore();
+    alone.indicator('45.9.1.1', { signer: member }, { created_by_ref: member });
+    alone.indicator('45.9.1.9', { signer: member }, { created_by_ref: member });
+    const byItself = new FakeStore();
+    byItself.indicator('45.9.1.1', { signer: member }, { created_by_ref: member });
+    byItself.indicator('45.9.1.1', { signer: member }, { created_by_ref: 'identity--another-name-it-minted' });
+    const byOther = new FakeStore();
+    byOther.indicator('45.9.1.1', { signer: member }, { created_by_ref: member });
+    byOther.indicator('45.9.1.9', { signer: member }, { created_by_ref: member });
+    byOther.indicator('45.9.1.1', { signer: other }, { created_by_ref: other });
+
+    const base = await alertConfidence(alone, '45.9.1.1');
+    assert.equal(await alertConfidence(byItself, '45.9.1.1'), base, 'the same member under another name corroborates nothing');
+    const corroborated = await alertConfidence(byOther, '45.9.1.1');
+    assert.ok((corroborated ?? 0) >= (base ?? 100) + 5, `corroborated by another member: ${corroborated} against ${base}`);
+  });
+
+  it('a new source starts at the neutral reputation', async () => {
+    const store = new FakeStore();
+    store.indicator('45.9.1.1', { signer: member });
+    const report = await loadSourceReputation(store, { now, warninglists });
+    assert.ok(Math.abs((report.sources[0]?.reputation ?? 0) - neutralReputation) < 0.01);
+    assert.equal(await alertConfidence(store, '45.9.1.1'), Math.round(60 * (report.sources[0]?.reputation ?? 0)));
+  });
+
+  it('a member that mints 20 identities and sights its own indicator from each adds nothing', async () => {
+    const quiet = new FakeStore();
+    const loud = new FakeStore();
+    for (const store of [quiet, loud]) store.indicator('45.9.1.1', { signer: member }, { id: 'indicator--00000000-0000-4000-8000-0000000000f1', created_by_ref: member });
+    for (let i = 0; i < 20; i++) {
+      const identity = loud.add({ type: 'identity', name: `Org ${i}`, identity_class: 'organization' }, { signer: member });
+      loud.add({ type: 'sighting', sighting_of_ref: 'indicator--00000000-0000-4000-8000-0000000000f1', created_by_ref: identity, where_sighted_refs: [identity] }, { signer: member });
+    }
+    assert.equal(await alertConfidence(loud, '45.9.1.1'), await alertConfidence(quiet, '45.9.1.1'));
+  });
+
+  it('sightings by another member raise it once per member, however many identities it names', async () => {
+    const store = new FakeStore();
+    store.indicator('45.9.1.1', { signer: member }, { id: 'indicator--00000000-0000-4000-8000-0000000000f2', created_by_ref: member });
+    const before = await alertConfidence(store, '45.9.1.1');
+    store.add({ type: 'sighting', sighting_of_ref: 'indicator--00000000-0000-4000-8000-0000000000f2', created_by_ref: 'identity--b1' }, { signer: other });
+    const once = await alertConfidence(store, '45.9.1.1');
+    for (let i = 2; i < 10; i++) store.add({ type: 'sighting', sighting_of_ref: 'indicator--00000000-0000-4000-8000-0000000000f2', created_by_ref: `identity--b${i}` }, { signer: other });
+    assert.ok((once ?? 0) > (before ?? 100));
+    assert.equal(await alertConfidence(store, '45.9.1.1'), once);
+  });
+
+  it('a node in no federation (no peer, no pinned key) reads no provenance: confidence as before', async () => {
+    const store = new FakeStore([], false);
+    store.indicator('45.9.1.1', { signer: member });
+    for (let i = 1; i <= 10; i++) store.indicator(`8.8.8.${i}`, { signer: member });
+    assert.equal(await alertConfidence(store, '45.9.1.1'), 60);
+  });
+
+  it('warninglist hits and false positives of a source lower the confidence of its other indicators; the home organisation’s own are not discounted', async () => {
+    const careless = new FakeStore();
+    careless.indicator('45.9.1.1', { signer: member });
+    for (let i = 1; i <= 10; i++) careless.indicator(`8.8.8.${i}`, { signer: member });
+    const careful = new FakeStore();
+    careful.indicator('45.9.1.1', { signer: member });
+    assert.ok(((await alertConfidence(careless, '45.9.1.1')) ?? 100) < ((await alertConfidence(careful, '45.9.1.1')) ?? 0));
+
+    const local = new FakeStore();
+    local.indicator('45.9.1.1');
+    for (let i = 1; i <= 10; i++) local.indicator(`8.8.8.${i}`);
+    assert.equal(await alertConfidence(local, '45.9.1.1'), 60);
+  });
+});

@@ -1,0 +1,196 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { buildWarninglistIndex } from '../extract/warninglists.ts';
+import type { ProvenanceRecord } from '../store/federation-store.ts';
+import {
+  decideSource,
+  decideSourceReputation,
+  decideSourceReputations,
+  neutralReputation,
+  patternFacts,
+  reputationFloor,
+  type IndicatorFacts,
+} from './source-reputation.ts';
+
+const member = 'identity--00000000-0000-4000-8000-00000000000a';
+const other = 'identity--00000000-0000-4000-8000-00000000000b';
+const third = 'identity--00000000-0000-4000-8000-00000000000c';
+
+const warninglists = buildWarninglistIndex({
+  lists: [
+    { name: 'public-dns-v4', kind: 'cidr', appliesTo: ['ipv4-addr', 'ipv6-addr'], entries: ['8.8.8.0/24'] },
+    { name: 'google', kind: 'string', appliesTo: ['domain-name'], entries: ['google.com'] },
+    { name: 'empty-hashes', kind: 'string', appliesTo: ['file'], entries: ['e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'] },
+    { name: 'security-provider-blogpost', kind: 'hostname', appliesTo: ['domain-name', 'url'], entries: ['blog.vendor.example'] },
+  ],
+});
+
+let serial = 0;
+function indicator(source: string, pattern: string, id = `indicator--00000000-0000-4000-8000-${String(++serial).padStart(12, '0')}`): IndicatorFacts {
+  return { id, source, ...patternFacts(pattern, warninglists) };
+}
+const ip = (value: string): string => `[ipv4-addr:value = '${value}']`;
+
+function provenance(row: Partial<ProvenanceRecord>): ProvenanceRecord {
+  return {
+    id: 'indicator--x',
+    version: '2026-01-01T00:00:00.000Z',
+    collectionId: 'c',
+    peer: undefined,
+    circleId: undefined,
+    signer: undefined,
+    keyId: undefined,
+    verification: 'unverified',
+    hops: [],
+    receivedAt: '2026-01-01T00:00:00.000Z',
+    ...row,
+  };
+}
+
+describe('source reputation', () => {
+  it('a new source is neutral (0.92), and says so', () => {
+    const fresh = decideSourceReputation(member, { indicators: 0, warninglistHits: 0, falsePositives: 0, corroborated: 0 });
+    assert.equal(fresh.reputation, neutralReputation);
+    assert.equal(neutralReputation, 0.92);
+    assert.match(fresh.reasons.join('\n'), /no indicators yet: neutral 0\.92/);
+    const { sources } = decideSourceReputations([indicator(member, ip('45.9.1.1'))], []);
+    assert.ok(Math.abs((sources[0]?.reputation ?? 0) - neutralReputation) < 0.01, 'one unremarkable indicator leaves it near neutral');
+  });
+
+  it('warninglist hits lower it, more of them lower it more; a handful cannot swing it wildly', () => {
+    const hits = (n: number): number => decideSourceReputations(Array.from({ length: n }, (_, i) => indicator(member, ip(`8.8.8.${i + 1}`))), []).sources[0]?.reputation ?? 1;
+    assert.ok(hits(1) < neutralReputation);
+    assert.ok(hits(1) >= 0.8, `one hit of one: ${hits(1)}`);
+    assert.ok(hits(5) < hits(1));
+    assert.ok(hits(5) >= 0.55, `five hits of five: ${hits(5)}`);
+    assert.equal(hits(40), reputationFloor, 'a source publishing nothing but warninglisted values ends at the floor');
+    const [source] = decideSourceReputations([indicator(member, ip('8.8.8.8')), indicator(member, "[domain-name:value = 'google.com']"), indicator(member, ip('45.9.1.1'))], []).sources;
+    assert.equal(source?.warninglistHits, 2);
+    assert.match(source?.reasons[0] ?? '', /^2 of 3 indicators hit MISP warninglists \(google 1, public-dns-v4 1\)$/);
+  });
+
+  it('a false-positive report by ANOTHER source lowers it; its own reports against itself do not', () => {
+    const published = [indicator(member, ip('45.9.1.1'), 'indicator--f0000000-0000-4000-8000-000000000001'), indicator(member, ip('45.9.1.2'))];
+    const clean = decideSourceReputations(published, []).sources[0];
+    const disputed = decideSourceReputations(published, [{ indicatorId: 'indicator--f0000000-0000-4000-8000-000000000001', reporter: other }]).sources[0];
+    const selfReported = decideSourceReputations(published, [{ indicatorId: 'indicator--f0000000-0000-4000-8000-000000000001', reporter: member }]).sources[0];
+    assert.equal(disputed?.falsePositives, 1);
+    assert.ok((disputed?.reputation ?? 1) < (clean?.reputation ?? 0));
+    assert.match(disputed?.reasons.join('\n') ?? '', /1 of 2 indicators reported as false positives by 1 other source/);
+    assert.equal(selfReported?.falsePositives, 0);
+    assert.equal(selfReported?.reputation, clean?.reputation);
+  });
+
+  it('corroboration by an independent source raises it; the same values from the source itself do not', () => {
+    const mine = Array.from({ length: 10 }, (_, i) => indicator(member, ip(`45.9.1.${i + 1}`)));
+    const alone = decideSourceReputations(mine, []).sources.find((s) => s.source === member);
+    const repeatedByItself = decideSourceReputations([...mine, ...Array.from({ length: 10 }, (_, i) => indicator(member, ip(`45.9.1.${i + 1}`)))], []);
+    const corroborated = decideSourceReputations([...mine, ...Array.from({ length: 10 }, (_, i) => indicator(other, ip(`45.9.1.${i + 1}`)))], []);
+    const mineCorroborated = corroborated.sources.find((s) => s.source === member);
+    assert.equal(mineCorroborated?.corroborated, 10);
+    assert.ok((mineCorroborated?.reputation ?? 0) > (alone?.reputation ?? 1));
+    assert.equal(repeatedByItself.sources.find((s) => s.source === member)?.corroborated, 0);
+    assert.equal(repeatedByItself.corroboration.size, 0);
+    assert.deepEqual(corroborated.corroboration.get(mine[0]?.id ?? ''), [other]);
+  });
+
+  it('corroboration per indicator: the distinct other sources of the same normalised value, sorted', () => {
+    const a = indicator(member, "[domain-name:value = 'Evil.Example.']");
+    const b = indicator(third, "[domain-name:value = 'evil.example' OR domain-name:value = 'other.example']");
+    const c = indicator(other, "[domain-name:value IN ('x.example', 'evil.example')]");
+    const d = indicator(other, "[domain-name:value = 'evil.example']");
+    const { corroboration } = decideSourceReputations([a, b, c, d], []);
+    assert.deepEqual(corroboration.get(a.id), [other, third]);
+    assert.deepEqual(corroboration.get(c.id), [member, third]);
+  });
+
+  it('a warninglisted or disputed indicator is not counted as corroborated for its source', () => {
+    const { sources } = decideSourceReputations([indicator(member, ip('8.8.8.8')), indicator(other, ip('8.8.8.8'))], []);
+    assert.deepEqual(
+      sources.map((s) => [s.warninglistHits, s.corroborated]),
+      [
+        [1, 0],
+        [1, 0],
+      ],
+    );
+  });
+
+  it('stays within [0.2, 1] whatever the counts', () => {
+    fc.assert(
+      fc.property(fc.nat(100_000), fc.nat(100_000), fc.nat(100_000), fc.nat(100_000), (indicators, warninglistHits, falsePositives, corroborated) => {
+        const { reputation } = decideSourceReputation(member, { indicators, warninglistHits, falsePositives, corroborated });
+        return reputation >= reputationFloor && reputation <= 1;
+      }),
+    );
+  });
+
+  it('is deterministic: the same facts in any order give the same reputations, reasons and corroboration', () => {
+    const facts = [
+      indicator(member, ip('8.8.8.8')),
+      indicator(member, ip('45.9.1.1')),
+      indicator(other, ip('45.9.1.1')),
+      indicator(third, ip('45.9.1.1')),
+      indicator(third, `[file:hashes.'SHA-256' = '${'ab'.repeat(32)}']`),
+      indicator(other, `[file:hashes.SHA256 = '${'AB'.repeat(32)}']`),
+    ];
+    const reports = [
+      { indicatorId: facts[1]?.id ?? '', reporter: third },
+      { indicatorId: facts[4]?.id ?? '', reporter: member },
+    ];
+    const expected = decideSourceReputations(facts, reports);
+    fc.assert(
+      fc.property(fc.shuffledSubarray(facts, { minLength: facts.length }), fc.shuffledSubarray(reports, { minLength: reports.length }), (shuffled, shuffledReports) => {
+        const got = decideSourceReputations(shuffled, shuffledReports);
+        assert.deepEqual(got.sources, expected.sources);
+        assert.deepEqual([...got.corroboration].sort(), [...expected.corroboration].sort());
+      }),
+    );
+  });
+});
+
+describe('what a pattern publishes', () => {
+  it('values standing on their own, normalised; otherwise the canonical pattern', () => {
+    assert.deepEqual(patternFacts("[ipv4-addr:value = '45.9.1.1/32']", undefined).keys, ['ipv4-addr:value = 45.9.1.1']);
+    assert.deepEqual(patternFacts("[file:hashes.'SHA-256' = 'AB']", undefined).keys, ['file:hashes.SHA256 = ab']);
+    assert.deepEqual(patternFacts("[domain-name:value = 'a.example'] OR [url:value = 'http://b.example/x']", undefined).keys, [
+      'domain-name:value = a.example',
+      'url:value = http://b.example/x',
+    ]);
+    assert.deepEqual(patternFacts("[ipv4-addr:value != '45.9.1.1']", undefined).keys, ["pattern [ipv4-addr:value != '45.9.1.1']"]);
+    assert.deepEqual(patternFacts("[ipv4-addr:value = '45.9.1.1'] AND   [domain-name:value = 'a.example']", undefined).keys, [
+      "pattern [ipv4-addr:value = '45.9.1.1'] AND [domain-name:value = 'a.example']",
+    ]);
+    assert.deepEqual(patternFacts('[not a pattern', undefined), { keys: [], warninglist: null });
+  });
+
+  it('warninglists through the warninglists module: addresses, domains, hashes, URL hosts', () => {
+    assert.equal(patternFacts(ip('8.8.8.8'), warninglists).warninglist?.list, 'public-dns-v4');
+    assert.equal(patternFacts("[domain-name:value = 'google.com']", warninglists).warninglist?.list, 'google');
+    assert.equal(patternFacts("[file:hashes.MD5 = 'x'] OR [file:hashes.'SHA-256' = 'E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855']", warninglists).warninglist?.list, 'empty-hashes');
+    assert.equal(patternFacts("[url:value = 'https://blog.vendor.example/apt-report']", warninglists).warninglist?.list, 'security-provider-blogpost');
+    assert.equal(patternFacts(ip('45.9.1.1'), warninglists).warninglist, null);
+  });
+});
+
+describe('who a version counts as', () => {
+  const peers = new Map([['grid-peer', other]]);
+
+  it('the organisation that signed it, verified; a derived version counts as its redacting signer', () => {
+    assert.deepEqual(decideSource([provenance({ verification: 'verified', signer: member, peer: 'grid-peer' })], undefined, peers), { organisation: member, how: 'verified' });
+    assert.deepEqual(decideSource([provenance({ verification: 'derived', signer: other, peer: 'grid-peer' })], undefined, peers), { organisation: other, how: 'derived' });
+  });
+
+  it('unverified: the peer that delivered it, never the signer it claims', () => {
+    assert.deepEqual(decideSource([provenance({ verification: 'unverified', signer: member, peer: 'grid-peer' })], undefined, peers), { organisation: other, how: 'unverified' });
+    assert.deepEqual(decideSource([provenance({ verification: 'unverified', peer: 'removed-peer', hops: [member, third] })], undefined, peers), { organisation: third, how: 'unverified' });
+  });
+
+  it('a verified row wins over others whatever their order; without rows, the partner that POSTed it; otherwise stored here', () => {
+    const rows = [provenance({ verification: 'unverified', peer: 'grid-peer' }), provenance({ verification: 'verified', signer: member, peer: 'p2' })];
+    assert.equal(decideSource(rows, undefined, peers)?.organisation, member);
+    assert.equal(decideSource([...rows].reverse(), undefined, peers)?.organisation, member);
+    assert.deepEqual(decideSource([], [third, other], peers), { organisation: other, how: 'contributor' });
+    assert.equal(decideSource(undefined, undefined, peers), undefined);
+  });
+});
