@@ -2,7 +2,7 @@
 // of a circle at once, receiving one from a member's node, acknowledging, listing, and promoting one
 // to a STIX note. For the CLI and the REST API alike; the HTTP client and the alert stream are
 // passed in.
-import { EntenteError, isEntenteError } from '../errors/entente-error.ts';
+import { EntenteError } from '../errors/entente-error.ts';
 import { circleClosedReason, membershipAt, type Circle } from '../policy/circle.ts';
 import { canReadCollection, canWriteCollection, type Recipient } from '../policy/recipient.ts';
 import type { StixObject } from '../stix/types.ts';
@@ -309,7 +309,7 @@ export async function receiveFlashAck(deps: FlashDeps, caller: Recipient, value:
 }
 
 /** A flash the home token may see: the administrator any, others those of circles whose collection they read. */
-async function requireVisibleFlash(deps: FlashDeps, actor: Recipient, flashId: string): Promise<FlashRecord> {
+async function requireVisibleFlash(deps: Pick<FlashDeps, 'store'>, actor: Recipient, flashId: string): Promise<FlashRecord> {
   requireHome(actor);
   const flash = isFlashId(flashId) ? await deps.store.getFlash(flashId) : undefined;
   if (flash === undefined) throw flashNotFound(flashId);
@@ -375,8 +375,8 @@ export function toFlashView(flash: FlashRecord, circle: Circle | undefined, home
   };
 }
 
-export async function showFlash(deps: Pick<FlashDeps, 'store' | 'homeOrganisationId' | 'clock'>, actor: Recipient, flashId: string): Promise<FlashView> {
-  const flash = await requireVisibleFlash(deps as FlashDeps, actor, flashId);
+export async function showFlash(deps: Pick<FlashDeps, 'store' | 'homeOrganisationId'>, actor: Recipient, flashId: string): Promise<FlashView> {
+  const flash = await requireVisibleFlash(deps, actor, flashId);
   return toFlashView(flash, await deps.store.getCircle(flash.circleId), deps.homeOrganisationId);
 }
 
@@ -428,9 +428,4 @@ export async function promoteFlash(deps: FlashDeps, actor: Recipient, flashId: s
   if (rejected !== undefined) throw new EntenteError('ENT_STORE_UNAVAILABLE', `The note was refused by the store: ${rejected.message}`);
   await deps.store.setMeta(promotedKey(flash.id), note.id);
   return { note, noteId: note.id, collectionId: circle.collectionId, created: true };
-}
-
-/** Whether an error came from this module's checks of a peer's message (for logging at info, not error). */
-export function isRefusal(error: unknown): boolean {
-  return isEntenteError(error) && error.status < 500;
 }
