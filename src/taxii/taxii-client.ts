@@ -123,7 +123,7 @@ export const DEFAULT_TIMEOUT_MS = 60_000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_USER_AGENT = 'Entente (TAXII 2.1 client)';
 /** Most of an error response read to quote the peer's title and description. */
-const ERROR_BODY_BYTES = 64 * 1024;
+const ERROR_BODY_BYTES = 256 * 1024;
 const JSON_MEDIA_TYPE = 'application/json';
 
 // Transport failures that mean "too slow" rather than "not there".
@@ -215,8 +215,31 @@ function essenceOf(contentType: string): string {
   return (contentType.split(';')[0] ?? '').trim().toLowerCase();
 }
 
-function cancelBody(response: Response): void {
+/** Drops a response without reading the rest: the request is aborted, which closes its connection. */
+function abandon(response: Response, request: AbortController): void {
+  request.abort();
   response.body?.cancel().catch(() => undefined);
+}
+
+/** Most of an unwanted body read to keep its connection for the next request. */
+const DISCARD_BYTES = 64 * 1024;
+
+/**
+ * Drops a response the client has no use for. A short body of known length is read to its end, so
+ * the connection stays usable; any other is abandoned. (Abandoning makes Node's fetch open a spare
+ * connection to the peer, which costs the peer a socket until its timeout.)
+ */
+async function discard(response: Response, request: AbortController): Promise<void> {
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (!Number.isFinite(declared) || declared > DISCARD_BYTES) {
+    abandon(response, request);
+    return;
+  }
+  try {
+    await readUpTo(response, request, DISCARD_BYTES);
+  } catch {
+    abandon(response, request);
+  }
 }
 
 interface ReadBytes {
@@ -228,11 +251,11 @@ interface ReadBytes {
  * Reads a body up to `limit` bytes. Past the limit, the rest is not read: the stream is cancelled
  * (which closes the connection) and `truncated` is set, or, with `failPast`, that error is thrown.
  */
-async function readUpTo(response: Response, limit: number, failPast?: () => EntenteError): Promise<ReadBytes> {
+async function readUpTo(response: Response, request: AbortController, limit: number, failPast?: () => EntenteError): Promise<ReadBytes> {
   const encoded = (response.headers.get('content-encoding') ?? 'identity').trim().toLowerCase() !== 'identity';
   const declared = Number(response.headers.get('content-length') ?? Number.NaN);
   if (failPast !== undefined && !encoded && Number.isFinite(declared) && declared > limit) {
-    cancelBody(response);
+    abandon(response, request);
     throw failPast();
   }
   if (response.body === null) return { bytes: Buffer.alloc(0), truncated: false };
@@ -243,6 +266,7 @@ async function readUpTo(response: Response, limit: number, failPast?: () => Ente
     const { done, value } = await reader.read();
     if (done) break;
     if (total + value.byteLength > limit) {
+      request.abort();
       reader.cancel().catch(() => undefined);
       if (failPast !== undefined) throw failPast();
       chunks.push(value.subarray(0, limit - total));
@@ -362,17 +386,17 @@ export function openTaxiiClient(options: TaxiiClientOptions): TaxiiClient {
     });
   }
 
-  async function refusal(response: Response, exchange: Exchange): Promise<EntenteError> {
+  async function refusal(response: Response, request: AbortController, exchange: Exchange): Promise<EntenteError> {
     let text: PeerErrorText = {};
     const contentType = response.headers.get('content-type') ?? '';
     if (essenceOf(contentType).endsWith('json')) {
-      const read = await readUpTo(response, ERROR_BODY_BYTES);
+      const read = await readUpTo(response, request, ERROR_BODY_BYTES);
       if (!read.truncated) {
         const value = decodeJson(read.bytes);
         if (value.ok) text = parsePeerErrorText(value.value);
       }
     } else {
-      cancelBody(response);
+      await discard(response, request);
     }
     const code = statusCode(response.status, exchange.collectionId, text);
     const subject =
@@ -388,7 +412,8 @@ export function openTaxiiClient(options: TaxiiClientOptions): TaxiiClient {
   async function send(exchange: Exchange): Promise<Answer> {
     if (closing.signal.aborted) throw closedError();
     const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = AbortSignal.any([timeout, closing.signal]);
+    const request = new AbortController();
+    const signal = AbortSignal.any([timeout, closing.signal, request.signal]);
     const expected = exchange.media === 'taxii' ? TAXII_MEDIA_TYPE : JSON_MEDIA_TYPE;
     const headers: Record<string, string> = { accept: expected, authorization, 'user-agent': userAgent };
     if (exchange.body !== undefined) headers['content-type'] = expected;
@@ -402,7 +427,7 @@ export function openTaxiiClient(options: TaxiiClientOptions): TaxiiClient {
         redirect: 'manual',
       });
       if (response.status >= 300 && response.status < 400) {
-        cancelBody(response);
+        await discard(response, request);
         const location = response.headers.get('location');
         throw badResponse(
           exchange.url,
@@ -411,18 +436,18 @@ export function openTaxiiClient(options: TaxiiClientOptions): TaxiiClient {
         );
       }
       if (response.status === 404 && exchange.absentOn404 === true) {
-        cancelBody(response);
+        await discard(response, request);
         return { headers: response.headers, value: undefined };
       }
-      if (response.status < 200 || response.status >= 300) throw await refusal(response, exchange);
+      if (response.status < 200 || response.status >= 300) throw await refusal(response, request, exchange);
       if (response.status === 204) {
-        cancelBody(response);
+        await discard(response, request);
         return { headers: response.headers, value: undefined };
       }
       const contentType = response.headers.get('content-type') ?? '';
       const fits = exchange.media === 'taxii' ? isTaxiiContentType(contentType) : essenceOf(contentType) === JSON_MEDIA_TYPE;
       if (!fits) {
-        cancelBody(response);
+        await discard(response, request);
         const got = contentType === '' ? 'no Content-Type' : `Content-Type ${quotePeerText(contentType, 100)}`;
         throw badResponse(exchange.url, `answered HTTP ${response.status} with ${got} instead of ${expected}`, {
           status: response.status,
@@ -431,6 +456,7 @@ export function openTaxiiClient(options: TaxiiClientOptions): TaxiiClient {
       }
       const read = await readUpTo(
         response,
+        request,
         maxResponseBytes,
         () =>
           new EntenteError('ENT_PEER_RESPONSE_TOO_LARGE', `${where(exchange.url)} sent a response larger than the limit of ${maxResponseBytes} bytes`, {
