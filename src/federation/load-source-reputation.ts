@@ -130,9 +130,9 @@ export async function loadSourceReputation(store: ReputationStore, options: Repu
     }
   }
 
-  const factsOf = (object: Record<string, unknown>): PatternFacts => {
+  const factsOf = (object: Record<string, unknown>, lists: WarninglistIndex | undefined = warninglists): PatternFacts => {
     const pattern = stixPatternOf(object);
-    if (pattern !== undefined) return patternFacts(pattern, warninglists);
+    if (pattern !== undefined) return patternFacts(pattern, lists);
     return { keys: typeof object['pattern'] === 'string' ? [`${String(object['pattern_type'])} ${object['pattern'].trim()}`] : [], warninglist: null };
   };
   const live = (entry: StoredEntry, object: Record<string, unknown>): boolean => !entry.revoked && object['revoked'] !== true;
@@ -147,8 +147,8 @@ export async function loadSourceReputation(store: ReputationStore, options: Repu
       for (const entry of page) {
         const object = JSON.parse(entry.json) as Record<string, unknown>;
         if (!live(entry, object)) continue;
-        const facts = factsOf(object);
-        if (tally.mayBeCorroborated(facts.keys)) candidates.push({ entry, facts });
+        // The keys first; the warninglists only for the few that may be corroborated.
+        if (tally.mayBeCorroborated(factsOf(object, undefined).keys)) candidates.push({ entry, facts: factsOf(object) });
       }
       const found = await sources.sourcesOf(candidates.map((c) => c.entry));
       for (const { entry, facts } of candidates) {
