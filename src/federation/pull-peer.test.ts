@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { acceptAgreement, createCircle, invite, proposeAgreement } from '../circles/circle-operations.ts';
+import type { PullCursor } from '../store/federation-store.ts';
+import type { ObjectStore } from '../store/object-store.ts';
+import { openSqliteObjectStore } from '../store/sqlite/sqlite-object-store.ts';
+import type { StixObject } from '../stix/types.ts';
+import type { CursoredPage, PagesOptions, TaxiiClient } from '../taxii/taxii-client.ts';
+import { pullPeer, type PullDeps } from './pull-peer.ts';
+import { signObject } from './sign-object.ts';
+import { testOrganisation } from './test-support.ts';
+
+const HOME = 'identity--0a000000-0000-4000-8000-000000000001';
+const grid = testOrganisation(2);
+const NOW = new Date('2026-03-01T00:00:00.000Z');
+
+function indicator(n: number): StixObject {
+  return signObject(
+    {
+      type: 'indicator',
+      spec_version: '2.1',
+      id: `indicator--00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+      created: '2026-02-01T00:00:00.000Z',
+      modified: '2026-02-01T00:00:00.000Z',
+      pattern: `[ipv4-addr:value = '198.51.100.${n}']`,
+      pattern_type: 'stix',
+      valid_from: '2026-02-01T00:00:00Z',
+    } as StixObject,
+    grid.signer,
+  );
+}
+
+/** A peer serving fixed pages; it records the cursor each walk starts from. */
+function pagedClient(pages: readonly { objects: unknown[]; cursor: PullCursor }[]): TaxiiClient & { starts: (PullCursor | undefined)[] } {
+  const starts: (PullCursor | undefined)[] = [];
+  const client = {
+    starts,
+    close() {},
+    async *pages(_collectionId: string, options: PagesOptions): AsyncGenerator<CursoredPage, void, undefined> {
+      starts.push(options.cursor);
+      // Resume after the page whose cursor was stored, as a TAXII server would.
+      const from = options.cursor === undefined ? 0 : pages.findIndex((page) => page.cursor.addedAfter === options.cursor?.addedAfter) + 1;
+      for (const page of pages.slice(from)) yield { objects: page.objects, more: true, cursor: page.cursor };
+    },
+  };
+  return client as unknown as TaxiiClient & { starts: (PullCursor | undefined)[] };
+}
+
+async function world(): Promise<{ store: ObjectStore; deps: PullDeps }> {
+  const store = openSqliteObjectStore({ path: ':memory:' });
+  await store.createOrganisation({ id: grid.id, name: 'Grid', kind: 'company', sectors: [], country: undefined, identityJson: '{}', createdAt: NOW.toISOString() });
+  const circles = { store, clock: () => NOW, homeOrganisationId: HOME };
+  const admin = { organisationId: HOME, admin: true };
+  await createCircle(circles, { id: 'wide', name: 'Wide', kind: 'tacit', visibility: 'open', default_tlp: 'amber', valid_from: '2026-01-01T00:00:00Z', valid_until: '2027-01-01T00:00:00Z' });
+  await invite(circles, admin, 'wide', { organisationId: grid.id, role: 'contributor', trial: false });
+  await proposeAgreement(circles, admin, 'wide', {
+    scope: { types: ['indicator'] },
+    highest_tlp: 'amber',
+    onward_sharing: 'none',
+    attribution: 'keep',
+    expectations: { permitted_actions: 'none', affected_party_notifications: 'may', provider_attribution: 'may' },
+    end_rule: 'retain',
+  });
+  await acceptAgreement(circles, { organisationId: grid.id, admin: false }, 'wide', grid.id);
+  await store.pinKey({ ...grid.pinned, validUntil: undefined, source: 'peer-add', pinnedAt: NOW.toISOString() });
+  await store.addPeer({
+    name: 'grid',
+    url: 'https://grid.example/taxii2/',
+    apiRootUrl: 'https://grid.example/taxii2/api/',
+    token: 'secret',
+    circleId: 'wide',
+    localCollectionId: 'wide',
+    remoteCollectionId: 'feed',
+    organisationId: grid.id,
+    kind: 'entente',
+    push: false,
+    intervalSeconds: 60,
+    silentAfter: 3,
+    createdAt: NOW.toISOString(),
+  });
+  return { store, deps: { store, clock: () => NOW, homeOrganisationId: HOME } };
+}
+
+const PAGES = [
+  { objects: [indicator(1), indicator(2)], cursor: { addedAfter: '2026-02-01T00:00:00.000001Z', next: 'n1' } },
+  { objects: [indicator(3), { type: 'indicator', id: 'broken' }], cursor: { addedAfter: '2026-02-01T00:00:00.000002Z', next: 'n2' } },
+  { objects: [indicator(4)], cursor: { addedAfter: '2026-02-01T00:00:00.000003Z' } },
+];
+
+describe('pullPeer', () => {
+  it("stores each page with the peer's cursor after it, and starts the next pull from the stored cursor", async () => {
+    const { store, deps } = await world();
+    const peer = await store.getPeer('grid');
+    assert.ok(peer !== undefined);
+    const first = pagedClient(PAGES);
+    const counts = await pullPeer(deps, peer, first);
+    assert.deepEqual(counts, { pages: 3, received: 5, added: 4, duplicates: 0, quarantined: 1 });
+    assert.deepEqual(first.starts, [undefined]);
+    assert.deepEqual((await store.getPeerState('grid')).pullCursor, { addedAfter: '2026-02-01T00:00:00.000003Z' });
+    const provenance = await store.provenanceOf([{ id: indicator(1).id, version: '2026-02-01T00:00:00.000Z' }]);
+    assert.deepEqual([...provenance.values()].flat().map((row) => [row.peer, row.signer, row.verification, row.hops]), [['grid', grid.id, 'verified', [grid.id]]]);
+    assert.deepEqual((await store.listQuarantine({ limit: 10 })).map((item) => [item.objectId, item.reason, item.peer]), [['broken', 'malformed', 'grid']]);
+
+    const second = pagedClient(PAGES);
+    assert.deepEqual(await pullPeer(deps, peer, second), { pages: 0, received: 0, added: 0, duplicates: 0, quarantined: 0 });
+    assert.deepEqual(second.starts, [{ addedAfter: '2026-02-01T00:00:00.000003Z' }]);
+    await store.close();
+  });
+
+  it('never moves the cursor past a page that was not written: after a failure the pull resumes at that page', async () => {
+    const { store, deps } = await world();
+    const peer = await store.getPeer('grid');
+    assert.ok(peer !== undefined);
+    let calls = 0;
+    const failing = new Proxy(store, {
+      get(target, property) {
+        if (property === 'applySyncBatch') {
+          return async (...args: Parameters<ObjectStore['applySyncBatch']>) => {
+            calls += 1;
+            if (calls === 2) throw new Error('disk full');
+            return target.applySyncBatch(...args);
+          };
+        }
+        const value: unknown = Reflect.get(target, property);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    await assert.rejects(pullPeer({ ...deps, store: failing }, peer, pagedClient(PAGES)), /disk full/);
+    assert.deepEqual((await store.getPeerState('grid')).pullCursor, PAGES[0]?.cursor);
+    assert.equal((await store.latestVersions([indicator(3).id])).size, 0);
+    const resumed = pagedClient(PAGES);
+    const counts = await pullPeer(deps, peer, resumed);
+    assert.deepEqual(resumed.starts, [PAGES[0]?.cursor]);
+    assert.deepEqual([counts.added, counts.duplicates, counts.quarantined], [2, 0, 1]);
+    await store.close();
+  });
+});
