@@ -390,7 +390,7 @@ export function openTaxiiClient(options: TaxiiClientOptions): TaxiiClient {
     let text: PeerErrorText = {};
     const contentType = response.headers.get('content-type') ?? '';
     if (essenceOf(contentType).endsWith('json')) {
-      const read = await readUpTo(response, request, ERROR_BODY_BYTES);
+      const read = await readUpTo(response, request, Math.min(ERROR_BODY_BYTES, maxResponseBytes));
       if (!read.truncated) {
         const value = decodeJson(read.bytes);
         if (value.ok) text = parsePeerErrorText(value.value);
