@@ -130,9 +130,9 @@ export async function loadSourceReputation(store: ReputationStore, options: Repu
     }
   }
 
-  const factsOf = (object: Record<string, unknown>, lists: WarninglistIndex | undefined = warninglists): PatternFacts => {
+  const factsOf = (object: Record<string, unknown>, withWarninglists = true): PatternFacts => {
     const pattern = stixPatternOf(object);
-    if (pattern !== undefined) return patternFacts(pattern, lists);
+    if (pattern !== undefined) return patternFacts(pattern, withWarninglists ? warninglists : undefined);
     return { keys: typeof object['pattern'] === 'string' ? [`${String(object['pattern_type'])} ${object['pattern'].trim()}`] : [], warninglist: null };
   };
   const live = (entry: StoredEntry, object: Record<string, unknown>): boolean => !entry.revoked && object['revoked'] !== true;
@@ -148,7 +148,7 @@ export async function loadSourceReputation(store: ReputationStore, options: Repu
         const object = JSON.parse(entry.json) as Record<string, unknown>;
         if (!live(entry, object)) continue;
         // The keys first; the warninglists only for the few that may be corroborated.
-        if (tally.mayBeCorroborated(factsOf(object, undefined).keys)) candidates.push({ entry, facts: factsOf(object) });
+        if (tally.mayBeCorroborated(factsOf(object, false).keys)) candidates.push({ entry, facts: factsOf(object) });
       }
       const found = await sources.sourcesOf(candidates.map((c) => c.entry));
       for (const { entry, facts } of candidates) {
