@@ -1,6 +1,7 @@
 import type { ObjectStore, CollectionRecord } from './store/object-store.ts';
 import type { StixObject } from './stix/types.ts';
 import { formatTokenSecret, hashTokenSecret } from './policy/token-secret.ts';
+import { ensureNodeKey } from './federation/node-key-lifecycle.ts';
 
 /** Node metadata keys; stored with the data so that a node keeps its identity across restarts. */
 export const metaKeys = {
@@ -76,6 +77,8 @@ export async function ensureNodeInitialised(store: ObjectStore, inputs: Bootstra
       revokedAt: undefined,
     });
   }
+  // The node's Ed25519 key pair (docs/federation.md), made once.
+  await ensureNodeKey(store, inputs.now);
   return { homeOrganisation, defaultCollection, newAdminSecret };
 }
 

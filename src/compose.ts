@@ -15,6 +15,9 @@ import { openSqliteObjectStore } from './store/sqlite/sqlite-object-store.ts';
 import type { ObjectStore } from './store/object-store.ts';
 import { queueRecallsOfEndedCircles } from './circles/circle-operations.ts';
 import { createHttpApp } from './server/create-http-app.ts';
+import { createNodeSignerProvider, type NodeSignerProvider } from './federation/node-signer.ts';
+import { createReleaseSigner } from './federation/sign-releases.ts';
+import type { ReleaseSigner } from './release/open-release-gate.ts';
 
 export const databaseFileName = 'entente.sqlite';
 export const adminTokenFileName = 'admin.token';
@@ -26,6 +29,9 @@ export interface OpenedNode {
   readonly identity: NodeIdentity;
   /** Where the admin token was written on first start, when this call created it. */
   readonly adminTokenPath: string | undefined;
+  /** The node's signing keys, and the signer every release gate opened for a partner uses. */
+  readonly signers: NodeSignerProvider;
+  readonly releaseSigner: ReleaseSigner;
   close(): Promise<void>;
 }
 
@@ -86,7 +92,9 @@ export async function openNode(config: NodeConfig): Promise<OpenedNode> {
       adminTokenPath = join(dataDir, adminTokenFileName);
       writeSecretFile(adminTokenPath, identity.newAdminSecret);
     }
-    return { config, store, identity, adminTokenPath, close: () => store.close() };
+    const signers = createNodeSignerProvider({ store, organisationId: identity.homeOrganisation.id, clock: () => new Date() });
+    const releaseSigner = createReleaseSigner({ store, keys: signers, homeOrganisationId: identity.homeOrganisation.id });
+    return { config, store, identity, adminTokenPath, signers, releaseSigner, close: () => store.close() };
   } catch (error) {
     await store.close();
     throw error;
@@ -137,6 +145,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       clock: () => new Date(),
       randomUuid: randomUUID,
       homeOrganisationId: node.identity.homeOrganisation.id,
+      releaseSigner: node.releaseSigner,
       node: { title: `Entente node of ${config.orgName}`, apiRootPath: 'api' },
       ...(config.tls ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } } : {}),
     });

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { EntenteError } from '../errors/entente-error.ts';
 import { canReadCollection } from '../policy/recipient.ts';
-import { openReleaseGate, type ReleaseGate } from '../release/open-release-gate.ts';
+import { openReleaseGate, type ReleaseGate, type ReleaseSigner } from '../release/open-release-gate.ts';
 import type { ObjectStore, SearchHit, StoredEntry } from '../store/object-store.ts';
 import { parseSearchQuery, type RawSearchQuery } from './parse-search-query.ts';
 
@@ -11,6 +11,8 @@ const SEARCHED_FIELDS = ['name', 'description', 'aliases', 'x_mitre_aliases'];
 export interface SearchRouteContext {
   readonly store: ObjectStore;
   readonly clock: () => Date;
+  /** Signs what leaves for partners; absent: hits leave as stored. */
+  readonly releaseSigner?: ReleaseSigner;
 }
 
 /**
@@ -34,7 +36,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: SearchRouteConte
     for (const hit of hits) {
       let gate = gates.get(hit.collectionId);
       if (gate === undefined) {
-        gate = await openReleaseGate(ctx.store, recipient, hit.collectionId, at);
+        gate = await openReleaseGate(ctx.store, recipient, hit.collectionId, at, ctx.releaseSigner === undefined ? {} : { signer: ctx.releaseSigner });
         gates.set(hit.collectionId, gate);
       }
       const entry: StoredEntry = { id: hit.id, type: hit.type, version: hit.version, specVersion: '2.1', dateAdded: 0, revoked: false, json: hit.json };

@@ -1,9 +1,10 @@
 import { releaseAuditEntry, type AuditEntry } from '../audit/audit-chain.ts';
 import { bindingAgreement } from '../policy/agreement.ts';
 import { decideRelease, type CircleChannel, type ReleaseDecision, type ReleaseSubject } from '../policy/decide-release.ts';
+import type { Circle } from '../policy/circle.ts';
 import type { Recipient } from '../policy/recipient.ts';
 import { TLP1_MARKING_IDS, TLP2_MARKING_IDS } from '../policy/tlp.ts';
-import { versionKey, type ObjectStore, type StoredEntry } from '../store/object-store.ts';
+import { versionKey, type Contribution, type ObjectStore, type StoredEntry } from '../store/object-store.ts';
 import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
 
 /**
@@ -54,6 +55,28 @@ export interface ReleaseGateOptions {
    * release of the object; what they list still passes the same decision.
    */
   readonly audit?: boolean;
+  /**
+   * Signs what leaves for another organisation (federation/sign-releases.ts): applied after the
+   * decision to every entry released to a recipient that is not the home organisation. Without it
+   * entries leave exactly as stored (or as redacted).
+   */
+  readonly signer?: ReleaseSigner;
+}
+
+/** One entry the decision released to another organisation, as the gate read it. */
+export interface SignableRelease {
+  readonly entry: StoredEntry;
+  /** The stored version, as the gate parsed it from `entry.json`. */
+  readonly object: StixObject;
+  /** The redacted copy when the decision redacts; undefined when the version is shared whole. */
+  readonly redacted: StixObject | undefined;
+  /** The partner contributions of this version (contributionsOf), already loaded by the gate. */
+  readonly contributions: readonly Contribution[];
+}
+
+export interface ReleaseSigner {
+  /** The JSON text to send for each released entry, in order: signed, re-signed as derived, or as it is. */
+  signReleases(releases: readonly SignableRelease[], context: { readonly recipient: Recipient; readonly circle: Circle | undefined }): Promise<string[]>;
 }
 
 export async function openReleaseGate(
@@ -126,8 +149,8 @@ export async function openReleaseGate(
    * releasing it here is onward sharing, under the strictest terms it arrived with. What the
    * recipient sent itself, or what arrived through this very circle, is not.
    */
-  async function receivedViaOf(entry: StoredEntry): Promise<ReceivedVia | undefined> {
-    const contributions = (await store.contributionsOf([{ id: entry.id, version: entry.version }])).get(versionKey(entry.id, entry.version)) ?? [];
+  async function receivedViaOf(entry: StoredEntry, loaded?: readonly Contribution[]): Promise<ReceivedVia | undefined> {
+    const contributions = loaded ?? (await store.contributionsOf([{ id: entry.id, version: entry.version }])).get(versionKey(entry.id, entry.version)) ?? [];
     let strictest: ReceivedVia | undefined;
     for (const contribution of contributions) {
       if (contribution.collectionId === collectionId || contribution.organisationId === recipient.organisationId) continue;
@@ -137,7 +160,12 @@ export async function openReleaseGate(
     return strictest;
   }
 
-  async function decideEntry(entry: StoredEntry, depth: number, path: ReadonlySet<string>): Promise<{ decision: ReleaseDecision; object?: StixObject }> {
+  async function decideEntry(
+    entry: StoredEntry,
+    depth: number,
+    path: ReadonlySet<string>,
+    contributions?: readonly Contribution[],
+  ): Promise<{ decision: ReleaseDecision; object?: StixObject }> {
     const object = parseObject(entry.json);
     if (object === undefined) return { decision: { kind: 'withhold', reasons: ['object: stored JSON is not an object'] } };
     await loadMarkings(object);
@@ -145,7 +173,7 @@ export async function openReleaseGate(
     for (const id of referencesOf(object)) referenced.set(id, await verdictOf(id, depth + 1, path));
     const channel: { collectionId: string; circle?: CircleChannel } = { collectionId };
     if (base !== undefined) channel.circle = { ...base, lookup: (id) => referenced.get(id) };
-    const receivedVia = await receivedViaOf(entry);
+    const receivedVia = await receivedViaOf(entry, contributions);
     const decision = decideRelease(
       { id: entry.id, type: entry.type, version: entry.version, object, markingDefinitions, ...(receivedVia === undefined ? {} : { receivedVia }) },
       recipient,
@@ -162,15 +190,24 @@ export async function openReleaseGate(
     },
     async release(entries, room = Number.POSITIVE_INFINITY) {
       const released: StoredEntry[] = [];
+      const signable: SignableRelease[] = [];
       const audit: AuditEntry[] = [];
       let consumed = 0;
+      // One store call for the whole page instead of one per entry.
+      const contributions = entries.length === 0 ? new Map<string, Contribution[]>() : await store.contributionsOf(entries.map((entry) => ({ id: entry.id, version: entry.version })));
       for (const entry of entries) {
         if (released.length >= room) break;
         consumed += 1;
-        const { decision, object } = await decideEntry(entry, 0, new Set([entry.id]));
+        const contributed = contributions.get(versionKey(entry.id, entry.version)) ?? [];
+        const { decision, object } = await decideEntry(entry, 0, new Set([entry.id]), contributed);
         if (decision.kind === 'withhold' || object === undefined) continue;
-        released.push(decision.kind === 'redact' ? { ...entry, json: JSON.stringify(decision.redacted) } : entry);
+        if (options.signer === undefined) released.push(decision.kind === 'redact' ? { ...entry, json: JSON.stringify(decision.redacted) } : entry);
+        else signable.push({ entry, object, redacted: decision.kind === 'redact' ? decision.redacted : undefined, contributions: contributed });
         if (circle !== undefined && options.audit !== false) audit.push(releaseAuditEntry(object, decision, recipient.organisationId, circle.id, at));
+      }
+      if (options.signer !== undefined && signable.length > 0) {
+        const texts = await options.signer.signReleases(signable, { recipient, circle });
+        signable.forEach((item, index) => released.push(texts[index] === item.entry.json ? item.entry : { ...item.entry, json: texts[index] ?? item.entry.json }));
       }
       // Recorded before anything leaves: a release the log cannot hold does not happen.
       await store.appendAudit(audit);

@@ -6,6 +6,8 @@ import { registerCircleRoutes } from '../api/circle-routes.ts';
 import { registerDraftRoutes } from '../api/draft-routes.ts';
 import { registerAlertingRoutes } from '../api/alerts-routes.ts';
 import type { ObjectStore } from '../store/object-store.ts';
+import type { ReleaseSigner } from '../release/open-release-gate.ts';
+import { registerFederationRoutes } from '../api/federation-routes.ts';
 import { parseJson } from '../stix/parse-json.ts';
 import type { JsonValue } from '../stix/types.ts';
 import { registerCollectionsRoutes } from '../taxii/collections-routes.ts';
@@ -34,6 +36,8 @@ export interface HttpAppDeps {
   readonly https?: { readonly cert: Buffer; readonly key: Buffer };
   /** Token lookup cache lifetime in ms, at most 1000 (the default); 0 disables the cache. */
   readonly tokenCacheTtlMs?: number;
+  /** Signs what leaves for partners (federation/sign-releases.ts); absent: objects leave as stored. */
+  readonly releaseSigner?: ReleaseSigner;
 }
 
 declare module 'fastify' {
@@ -125,17 +129,19 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     description: deps.node.description,
     apiRootPath: `/taxii2/${deps.node.apiRootPath}/`,
     maxBodyBytes: deps.limits.maxBodyBytes,
+    ...(deps.releaseSigner === undefined ? {} : { releaseSigner: deps.releaseSigner }),
   };
   registerHealthRoutes(app, { clock: deps.clock });
   registerDiscoveryRoutes(app, ctx);
   registerCollectionsRoutes(app, ctx);
-  registerObjectsRoutes(app, ctx, createObjectsPost({ store: deps.store, clock: deps.clock, randomUuid: deps.randomUuid }));
+  registerObjectsRoutes(app, ctx, createObjectsPost({ store: deps.store, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId }));
   registerManifestRoutes(app, ctx);
   registerStatusRoutes(app, ctx);
-  registerSearchRoutes(app, { store: deps.store, clock: deps.clock });
+  registerSearchRoutes(app, { store: deps.store, clock: deps.clock, ...(deps.releaseSigner === undefined ? {} : { releaseSigner: deps.releaseSigner }) });
   registerCircleRoutes(app, { store: deps.store, clock: deps.clock, homeOrganisationId: deps.homeOrganisationId });
   registerDraftRoutes(app, { store: deps.store, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId });
   registerAlertingRoutes(app, { store: deps.store, logger, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId });
+  registerFederationRoutes(app, { store: deps.store, clock: deps.clock });
 
   await app.ready();
   return app;

@@ -7,6 +7,7 @@ import { isValidatedStixObject } from '../stix/validate.ts';
 import { validateForIngest } from '../store/validate-for-ingest.ts';
 import { parseEnvelope } from './parse-envelope.ts';
 import { openReleaseGate } from '../release/open-release-gate.ts';
+import { isEntenteSender, receivePush } from '../federation/receive-push.ts';
 import { releasedDetails } from './released-details.ts';
 import { toStatusResource, type StatusResource } from './taxii-resources.ts';
 
@@ -24,6 +25,8 @@ export interface ObjectsPostDeps {
   readonly store: ObjectStore;
   readonly clock: () => Date;
   readonly randomUuid: () => string;
+  /** The home organisation: its own keys verify its versions coming back through an Entente partner's push. */
+  readonly homeOrganisationId?: string;
 }
 
 function stringProperty(value: JsonValue, name: string): string | undefined {
@@ -54,6 +57,17 @@ export function createObjectsPost(deps: ObjectsPostDeps): ObjectsPost {
   return async (input) => {
     const envelope = parseEnvelope(input.body as JsonValue | undefined);
     if (!envelope.ok) throw new EntenteError('ENT_INPUT_NOT_ENVELOPE', envelope.error);
+    const statusId = deps.randomUuid();
+    const now = deps.clock();
+    const status = { statusId, requestTimestamp: now.toISOString(), tokenName: input.tokenName, validationFailures: [] };
+    // Another Entente node (its organisation has pinned keys): every object through the arrival checks.
+    if (!input.recipient.actsForHome && (await isEntenteSender(deps.store, input.recipient.organisationId))) {
+      await receivePush(
+        { store: deps.store, homeOrganisationId: deps.homeOrganisationId },
+        { collectionId: input.collectionId, sender: input.recipient.organisationId, items: envelope.value, status, now },
+      );
+      return statusResourceOf(deps, input, statusId, now);
+    }
     const valid: StixObject[] = [];
     const failures: StatusDetail[] = [];
     envelope.value.forEach((item, index) => {
@@ -71,21 +85,24 @@ export function createObjectsPost(deps: ObjectsPostDeps): ObjectsPost {
         failures.push(describeInvalidItem(item, index, errors.map((issue) => `${issue.path}: ${issue.message} (${issue.code})`)));
       }
     });
-    const statusId = deps.randomUuid();
-    const now = deps.clock();
     await ingest(deps.store, {
       collectionId: input.collectionId,
       objects: valid,
-      status: { statusId, requestTimestamp: now.toISOString(), tokenName: input.tokenName, validationFailures: failures },
+      status: { ...status, validationFailures: failures },
       ...(input.recipient.actsForHome ? {} : { contributorOrganisationId: input.recipient.organisationId }),
     });
-    const record = await deps.store.getStatus(statusId);
-    if (record === undefined) throw new EntenteError('ENT_STORE_UNAVAILABLE', `The store did not record status ${statusId}`);
-    const gate = await openReleaseGate(deps.store, input.recipient, input.collectionId, now, { audit: false });
-    return toStatusResource(
-      record,
-      await releasedDetails(record.successes, deps.store, gate, input.collectionId),
-      await releasedDetails(record.pendings, deps.store, gate, input.collectionId),
-    );
+    return statusResourceOf(deps, input, statusId, now);
   };
+}
+
+/** The status resource of a POST as its sender may see it: successes and pendings pass the release decision. */
+async function statusResourceOf(deps: ObjectsPostDeps, input: PostObjectsInput, statusId: string, now: Date): Promise<StatusResource> {
+  const record = await deps.store.getStatus(statusId);
+  if (record === undefined) throw new EntenteError('ENT_STORE_UNAVAILABLE', `The store did not record status ${statusId}`);
+  const gate = await openReleaseGate(deps.store, input.recipient, input.collectionId, now, { audit: false });
+  return toStatusResource(
+    record,
+    await releasedDetails(record.successes, deps.store, gate, input.collectionId),
+    await releasedDetails(record.pendings, deps.store, gate, input.collectionId),
+  );
 }

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EntenteError } from '../errors/entente-error.ts';
 import type { Recipient } from '../policy/recipient.ts';
-import { openReleaseGate, type ReleaseGate, type ReleaseGateOptions } from '../release/open-release-gate.ts';
+import { openReleaseGate, type ReleaseGate, type ReleaseGateOptions, type ReleaseSigner } from '../release/open-release-gate.ts';
 import type { CollectionRecord, ObjectStore, Page, PageRequest, StoredEntry } from '../store/object-store.ts';
 import type { RawQuery } from './query-filters.ts';
 import type { PageSlice } from './taxii-resources.ts';
@@ -17,6 +17,8 @@ export interface TaxiiRouteContext {
   /** URL path of the one API root, with leading and trailing slash: `/taxii2/api/`. */
   readonly apiRootPath: string;
   readonly maxBodyBytes: number;
+  /** Signs what leaves for partners (federation/sign-releases.ts); absent: entries leave as stored. */
+  readonly releaseSigner?: ReleaseSigner;
 }
 
 export interface CollectionParams {
@@ -45,7 +47,11 @@ export function collectionOf(request: FastifyRequest): CollectionRecord {
   return request.collection;
 }
 
-/** The release gate for this request's recipient on this collection, at the request's instant. */
+/**
+ * The release gate for this request's recipient on this collection, at the request's instant. Paths
+ * that return objects (audited) sign what leaves for partners; those that only name ids and versions
+ * (manifest, versions, status) sign nothing.
+ */
 export function gateFor(
   ctx: TaxiiRouteContext,
   request: FastifyRequest,
@@ -53,7 +59,8 @@ export function gateFor(
   at: Date,
   options: ReleaseGateOptions = {},
 ): Promise<ReleaseGate> {
-  return openReleaseGate(ctx.store, recipientOf(request), collectionId, at, options);
+  const signing = options.audit !== false && ctx.releaseSigner !== undefined ? { signer: ctx.releaseSigner } : {};
+  return openReleaseGate(ctx.store, recipientOf(request), collectionId, at, { ...options, ...signing });
 }
 
 /**

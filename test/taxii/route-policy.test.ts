@@ -60,6 +60,13 @@ describe('route policies', () => {
       // and the stream sends only alerts whose indicator sits in a collection the token can read.
       'POST /api/observations': 'authenticated',
       'GET /api/alerts/stream': 'authenticated',
+      // The node identity (organisation, public keys) other Entente nodes pin keys from: any token.
+      'GET /api/federation/node': 'authenticated',
+      // Quarantine: the node administrator only (it holds what partners sent, unchecked).
+      'GET /api/quarantine': 'admin',
+      'GET /api/quarantine/:seq': 'admin',
+      'POST /api/quarantine/:seq/release': 'admin',
+      'POST /api/quarantine/:seq/drop': 'admin',
     });
   });
 

@@ -17,10 +17,12 @@ import {
 } from '../../store/import-pipeline.ts';
 import { ingestPrepared } from '../../store/ingest.ts';
 import type { ObjectStore } from '../../store/object-store.ts';
+import { importSignedFile } from './import-signed.ts';
 
 interface ImportOptions extends NodeLocationOptions {
   collection?: string;
   quiet?: boolean;
+  from?: string;
 }
 
 /**
@@ -76,14 +78,16 @@ export function importCommand(io: CliIo): Command {
     .argument('<inputs...>', 'files, directories (every .json, .jsonl, .ndjson inside) or - for standard input')
     .option('--collection <id>', 'collection id or alias (default: the default collection)')
     .option('--quiet', 'print only the totals, not each rejection')
+    .option('--from <organisation>', 'a signed bundle (entente export --signed) from the Entente node of this organisation: every object is checked against the keys pinned for it (entente key pin) and what fails is quarantined')
     .option('--data <dir>', 'data directory (env ENTENTE_DATA)')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ entente import enterprise-attack.json --collection default\n  $ cat feed.jsonl | entente import - --collection partner-feed\n\n' +
+      '\nExamples:\n  $ entente import enterprise-attack.json --collection default\n  $ cat feed.jsonl | entente import - --collection partner-feed\n  $ entente import from-grid-co.json --from identity--7d3c… --collection grid-circle   (a signed bundle from an air-gapped node)\n\n' +
         'Every object is validated; invalid ones are listed with the reason and the rest are stored.\n' +
         'Exit status: 0 when everything was stored or already present, 1 when anything was rejected.',
     )
     .action(async (inputs: string[], options: ImportOptions) => {
+      if (options.from !== undefined) return importSignedFile(io, inputs, { ...options, from: options.from });
       const files = inputs.flatMap((input) => expandInput(input));
       const plan = planImport(files);
       // The worker loads the validator and reads the first files while the store opens.

@@ -1,0 +1,107 @@
+// A TAXII POST by another Entente node (docs/federation.md, "Arrival checks", "Sync"): a partner
+// whose organisation has pinned keys pushes what its circle releases to us. Every object goes
+// through the arrival checks before it is stored — the accepted ones with their provenance (source
+// 'push'), the others held in quarantine — and the TAXII status resource reports each quarantined
+// object as a failure whose message names the reason. Partners without pinned keys are plain TAXII
+// clients and keep the ordinary write path (taxii/post-objects.ts).
+import { bindingAgreement } from '../policy/agreement.ts';
+import type { FederationStore, NewQuarantineItem } from '../store/federation-store.ts';
+import type { ObjectStore, StatusDetail, StatusDraft } from '../store/object-store.ts';
+import type { StixObject } from '../stix/types.ts';
+import { arrivingIdOf, decidePullPage, type PullBasis } from './decide-pull-page.ts';
+import { loadPageHistory } from './load-arrival-context.ts';
+import { createKeyDirectory, type PinnedKey } from './node-key.ts';
+
+/** Whether the sender is an Entente node whose signatures this node checks: its organisation has pinned keys. */
+export async function isEntenteSender(store: Pick<FederationStore, 'listPinnedKeys'>, organisationId: string): Promise<boolean> {
+  return (await store.listPinnedKeys(organisationId)).length > 0;
+}
+
+export interface PushArrival {
+  readonly collectionId: string;
+  /** The partner organisation the token acts for. */
+  readonly sender: string;
+  /** The envelope's objects, as received (not validated yet: the arrival checks do it). */
+  readonly items: readonly unknown[];
+  /** The TAXII status draft of the request; its validation failures are kept and the quarantined objects added. */
+  readonly status: StatusDraft;
+  readonly now: Date;
+}
+
+export interface PushArrivalDeps {
+  readonly store: ObjectStore;
+  /** The home organisation, so that this node's own versions coming back through the partner verify as what they are. */
+  readonly homeOrganisationId: string | undefined;
+}
+
+/** The status failure for a quarantined object: its id (or its place in the envelope) and version, and the reason first in the message. */
+export function quarantineFailure(item: Pick<NewQuarantineItem, 'objectId' | 'version' | 'reason' | 'message'>, place: string): StatusDetail {
+  return { id: item.objectId === '' ? place : item.objectId, version: item.version, message: `quarantined (${item.reason}): ${item.message}` };
+}
+
+/**
+ * Checks and stores one pushed envelope. The checks and the data, provenance and quarantine rows are
+ * written in one transaction (applySyncBatch); the status record follows in a second one, through
+ * the ordinary add path, where every accepted object is already held (a duplicate, which TAXII
+ * counts as a success). A crash between the two leaves the data stored and the status missing: the
+ * sender's retry finds duplicates.
+ */
+export async function receivePush(deps: PushArrivalDeps, arrival: PushArrival): Promise<void> {
+  const store = deps.store;
+  const circle = await store.getCircleByCollection(arrival.collectionId);
+  const binding = circle === undefined ? undefined : bindingAgreement(await store.getAgreementState(circle.id), circle, arrival.sender, arrival.now);
+  const pinned: PinnedKey[] = (await store.listPinnedKeys()).map((key) => ({
+    organisationId: key.organisationId,
+    keyId: key.keyId,
+    publicKey: key.publicKey,
+    validFrom: key.validFrom,
+    validUntil: key.validUntil,
+  }));
+  const own: PinnedKey[] =
+    deps.homeOrganisationId === undefined
+      ? []
+      : (await store.listNodeKeys()).map((key) => ({
+          organisationId: deps.homeOrganisationId ?? '',
+          keyId: key.keyId,
+          publicKey: key.publicKey,
+          validFrom: key.validFrom,
+          validUntil: key.validUntil,
+        }));
+  const basis: PullBasis = {
+    peer: { organisationId: arrival.sender, kind: 'entente' },
+    terms: binding?.kind === 'bound' ? binding.agreement.terms : undefined,
+    defaultTlp: circle?.defaultTlp ?? 'amber',
+    directory: createKeyDirectory([...own, ...pinned]),
+    now: arrival.now,
+  };
+  const decision = decidePullPage(arrival.items, basis, await loadPageHistory(store, arrival.items));
+  // The partner's own peer link to this collection, when this node has one: provenance names it.
+  const link = (await store.listPeers()).find((peer) => peer.organisationId === arrival.sender && peer.localCollectionId === arrival.collectionId);
+  const outcome = await store.applySyncBatch({
+    collectionId: arrival.collectionId,
+    peer: link?.name,
+    circleId: circle?.id,
+    source: 'push',
+    contributorOrganisationId: arrival.sender,
+    accepted: decision.accepted,
+    quarantined: decision.quarantined,
+    receivedAt: arrival.now.toISOString(),
+  });
+
+  const failures: StatusDetail[] = [...arrival.status.validationFailures];
+  // Items without an id are named by their place in the envelope, in order.
+  const unnamed = arrival.items.flatMap((item, index) => (arrivingIdOf(item) === undefined ? [`$.objects[${index}]`] : []));
+  for (const item of decision.quarantined) failures.push(quarantineFailure(item, item.objectId === '' ? (unnamed.shift() ?? '$.objects') : item.objectId));
+  const stored: StixObject[] = [];
+  outcome.outcomes.forEach((added, index) => {
+    const arrived = decision.accepted[index];
+    if (arrived === undefined) return;
+    if (added.kind === 'rejected') {
+      const reason = added.code === 'ENT_OBJECT_REVOKED' ? 'revoked' : 'content-conflict';
+      failures.push(quarantineFailure({ objectId: added.id, version: added.version, reason, message: added.message }, added.id));
+    } else {
+      stored.push(arrived.object);
+    }
+  });
+  await store.addObjects(arrival.collectionId, stored, { ...arrival.status, validationFailures: failures });
+}

@@ -1,0 +1,161 @@
+// Signing what leaves the node for another organisation (docs/federation.md, "Object signatures",
+// "Derived versions"). The release gate calls it once per page, after the release decision, for
+// recipients that are not the home organisation:
+//
+// (a) a version that carries an Entente signature and is shared whole leaves unchanged (signatures
+//     survive re-sharing) — except in a hidden circle when the signer is an organisation the
+//     recipient may not know to be there (policy/circle.ts visibleMembers): then it leaves as (b);
+// (b) a redacted version (granular markings, anonymised creator) is signed by this node as a
+//     derived version (`derived: true`), kept by variant = SHA-256 of the signed bytes;
+// (c) a version this node originated (no provenance row, no partner contribution) is signed by the
+//     home organisation and kept (variant ''), so that the same bytes leave every time;
+// (d) a version received unsigned (from a plain peer or a partner's POST) leaves unsigned.
+//
+// Store calls are batched per page: one provenanceOf for the unsigned versions without partner
+// contributions, one signaturesOf for every signature wanted, one putSignatures for those made.
+import { createHash } from 'node:crypto';
+import { visibleMembers, type Circle } from '../policy/circle.ts';
+import type { ReleaseSigner, SignableRelease } from '../release/open-release-gate.ts';
+import { signatureKey, type FederationStore, type SignatureKey } from '../store/federation-store.ts';
+import { versionKey } from '../store/object-store.ts';
+import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
+import { instantOf, signBytes, type NodeSigner } from './node-key.ts';
+import type { NodeSignerProvider, NodeSigningKeys } from './node-signer.ts';
+import { objectSigningInput } from './sign-object.ts';
+import { readSignatureExtension, SIGNATURE_ALGORITHM, SIGNATURE_EXTENSION_ID, withoutSignatureExtension, type SignatureExtension } from './signature-extension.ts';
+
+export interface ReleaseSignerDeps {
+  readonly store: Pick<FederationStore, 'provenanceOf' | 'signaturesOf' | 'putSignatures'>;
+  readonly keys: NodeSignerProvider;
+  readonly homeOrganisationId: string;
+}
+
+/** What one released entry needs: to leave as stored, or a signature (kept or made). */
+interface Wanted {
+  readonly index: number;
+  readonly key: SignatureKey;
+  /** The form signed: the stored object (origin) or the redacted / re-signed copy (derived). */
+  readonly form: StixObject;
+  readonly derived: boolean;
+  /** The signed bytes, when already computed (derived forms need them for their variant). */
+  input: Buffer | undefined;
+}
+
+const EXTENSION_KEY_JSON = JSON.stringify(SIGNATURE_EXTENSION_ID);
+
+export function createReleaseSigner(deps: ReleaseSignerDeps): ReleaseSigner {
+  const home = deps.homeOrganisationId;
+
+  return {
+    async signReleases(releases, context) {
+      const texts: string[] = releases.map((release) => release.entry.json);
+      const wanted: Wanted[] = [];
+      const unknownOrigin: number[] = [];
+      let visible: ReadonlySet<string> | undefined;
+      const hiddenFromRecipient = (signer: string, circle: Circle | undefined): boolean => {
+        if (circle === undefined || circle.visibility !== 'hidden' || signer === home || signer === context.recipient.organisationId) return false;
+        visible ??= new Set(visibleMembers(circle, context.recipient.organisationId).map((member) => member.organisationId));
+        return !visible.has(signer);
+      };
+
+      releases.forEach((release, index) => {
+        if (release.redacted !== undefined) {
+          wanted.push(derivedForm(index, release, release.redacted));
+          return;
+        }
+        const reading = readSignatureExtension(release.object);
+        if (reading.kind === 'ok') {
+          if (hiddenFromRecipient(reading.extension.signer, context.circle)) wanted.push(derivedForm(index, release, release.object));
+          return;
+        }
+        // Sent to this node by a partner (TAXII POST): not the home organisation's to sign.
+        if (release.contributions.length > 0) return;
+        unknownOrigin.push(index);
+      });
+
+      const originKey = (index: number): SignatureKey => ({ ...releaseVersion(releases, index), variant: '' });
+      // One lookup for every signature wanted. A kept signature of the stored form (variant '') means
+      // this node originated the version (it signs nothing else so): no provenance lookup for it.
+      const kept = await deps.store.signaturesOf([...wanted.map((item) => item.key), ...unknownOrigin.map(originKey)]);
+      const unsure = unknownOrigin.filter((index) => !kept.has(signatureKey(originKey(index))));
+      const provenance = unsure.length === 0 ? new Map<string, readonly unknown[]>() : await deps.store.provenanceOf(unsure.map((index) => releaseVersion(releases, index)));
+      for (const index of unknownOrigin) {
+        const release = releases[index] as SignableRelease;
+        // Received from a peer (or a file, or released from quarantine): leaves as it came.
+        if ((provenance.get(versionKey(release.entry.id, release.entry.version)) ?? []).length > 0) continue;
+        wanted.push({ index, key: originKey(index), form: release.object, derived: false, input: undefined });
+      }
+      if (wanted.length === 0) return texts;
+
+      let keys: NodeSigningKeys | undefined;
+      const made: (SignatureKey & { extensionJson: string; signer: string })[] = [];
+      const madeNow = new Map<string, string>();
+      for (const item of wanted) {
+        const cacheKey = signatureKey(item.key);
+        let extensionJson = kept.get(cacheKey) ?? madeNow.get(cacheKey);
+        if (extensionJson === undefined) {
+          keys ??= await deps.keys.keys();
+          extensionJson = JSON.stringify(signatureExtension(keys.at(versionTimeOf(item.form)), item.input ?? objectSigningInput(item.form), item.derived));
+          made.push({ ...item.key, extensionJson, signer: home });
+          madeNow.set(cacheKey, extensionJson);
+        }
+        const release = releases[item.index] as SignableRelease;
+        texts[item.index] = withSignatureText(item.form, item.derived ? undefined : release.entry.json, extensionJson);
+      }
+      // Kept before anything leaves, so that the next release of the same version sends the same bytes.
+      await deps.store.putSignatures(made);
+      return texts;
+    },
+  };
+}
+
+function derivedForm(index: number, release: SignableRelease, form: StixObject): Wanted {
+  const input = objectSigningInput(form);
+  const variant = createHash('sha256').update(input).digest('hex');
+  return { index, key: { id: release.entry.id, version: release.entry.version, variant }, form, derived: true, input };
+}
+
+function releaseVersion(releases: readonly SignableRelease[], index: number): { id: string; version: string } {
+  const release = releases[index] as SignableRelease;
+  return { id: release.entry.id, version: release.entry.version };
+}
+
+/** The instant of the version (`modified`, else `created`); undefined for an object without one (SCOs). */
+function versionTimeOf(object: StixObject): number | undefined {
+  const modified = object['modified'];
+  const created = object['created'];
+  const text = typeof modified === 'string' ? modified : typeof created === 'string' ? created : undefined;
+  return text === undefined ? undefined : instantOf(text);
+}
+
+function signatureExtension(signer: NodeSigner, input: Buffer, derived: boolean): SignatureExtension {
+  return {
+    extension_type: 'property-extension',
+    algorithm: SIGNATURE_ALGORITHM,
+    signer: signer.organisationId,
+    key_id: signer.keyId,
+    signature: signBytes(signer, input),
+    ...(derived ? { derived: true as const } : {}),
+  };
+}
+
+/**
+ * The JSON text of `form` carrying the signature extension. When the object has no `extensions` and
+ * its stored text is at hand, the extension is appended to that text without serialising the object
+ * again (the bytes signed are the canonical form, so any spelling of the same object verifies).
+ */
+export function withSignatureText(form: StixObject, storedJson: string | undefined, extensionJson: string): string {
+  if (!Object.hasOwn(form, 'extensions')) {
+    const text = storedJson ?? JSON.stringify(form);
+    const end = text.lastIndexOf('}');
+    const rest = text.slice(0, end).trimEnd();
+    return `${rest}${rest.endsWith('{') ? '' : ','}"extensions":{${EXTENSION_KEY_JSON}:${extensionJson}}}`;
+  }
+  const unsigned = withoutSignatureExtension(form as JsonObject);
+  const others = unsigned['extensions'];
+  const extensions: [string, JsonValue][] = typeof others === 'object' && others !== null && !Array.isArray(others) ? Object.entries(others) : [];
+  extensions.push([SIGNATURE_EXTENSION_ID, JSON.parse(extensionJson) as JsonValue]);
+  return JSON.stringify(
+    Object.fromEntries([...Object.entries(unsigned).filter(([key]) => key !== 'extensions'), ['extensions', Object.fromEntries(extensions)]]),
+  );
+}
