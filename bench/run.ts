@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<void>> = {
   store: async () => (await import('./store-bench.ts')).runStoreBench(),
   match: async () => (await import('./match-bench.ts')).runMatchBench(),
   alerts: async () => (await import('./alerts-bench.ts')).runAlertsBench(),
+  flash: async () => (await import('./flash-bench.ts')).runFlashBench(),
 };
 
 const requested = process.argv.slice(2);

@@ -18,6 +18,9 @@ import { createHttpApp } from './server/create-http-app.ts';
 import { createNodeSignerProvider, type NodeSignerProvider } from './federation/node-signer.ts';
 import { createReleaseSigner } from './federation/sign-releases.ts';
 import type { ReleaseSigner } from './release/open-release-gate.ts';
+import { FlashRetrier } from './federation/flash-retry.ts';
+import { RecallSender } from './federation/recall-delivery.ts';
+import { postToPeer } from './taxii/post-to-peer.ts';
 
 export const databaseFileName = 'entente.sqlite';
 export const adminTokenFileName = 'admin.token';
@@ -38,6 +41,9 @@ export interface OpenedNode {
 export interface RunningNode extends OpenedNode {
   readonly app: FastifyInstance;
   readonly url: string;
+  /** The background senders of federation messages (absent in a worker that does not run them). */
+  readonly flashRetrier: FlashRetrier | undefined;
+  readonly recallSender: RecallSender | undefined;
 }
 
 /**
@@ -146,6 +152,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       randomUuid: randomUUID,
       homeOrganisationId: node.identity.homeOrganisation.id,
       releaseSigner: node.releaseSigner,
+      messaging: { signer: () => node.signers.current(), post: postToPeer },
       node: { title: `Entente node of ${config.orgName}`, apiRootPath: 'api' },
       ...(config.tls ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } } : {}),
     });
@@ -160,12 +167,26 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       sweep();
       sweeper.unref();
     }
+    // The same process delivers recall notices and retries undelivered flashes and acknowledgements.
+    const messageDeps = { ...circleDeps, signer: () => node.signers.current(), post: postToPeer, randomUuid: randomUUID };
+    const onError = (what: string, error: unknown): void => logger.error({ err: error }, `federation: cannot ${what}`);
+    const flashRetrier = options.sweepRecalls === false ? undefined : new FlashRetrier(messageDeps, { onError });
+    const recallSender =
+      options.sweepRecalls === false
+        ? undefined
+        : new RecallSender(messageDeps, { onError, onOutcome: (outcome) => logger.info({ recall: outcome }, 'recall notices sent') });
+    flashRetrier?.start();
+    recallSender?.start();
     return {
       ...node,
       app,
       url,
+      flashRetrier,
+      recallSender,
       close: async () => {
         clearInterval(sweeper);
+        await flashRetrier?.stop();
+        await recallSender?.stop();
         await app.close();
         await node.close();
       },

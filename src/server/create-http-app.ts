@@ -5,6 +5,12 @@ import { registerSearchRoutes } from '../api/search-routes.ts';
 import { registerCircleRoutes } from '../api/circle-routes.ts';
 import { registerDraftRoutes } from '../api/draft-routes.ts';
 import { registerAlertingRoutes } from '../api/alerts-routes.ts';
+import { registerFlashRoutes } from '../api/flash-routes.ts';
+import { registerRecallRoutes } from '../api/recall-routes.ts';
+import type { PeerPost } from '../federation/message-delivery.ts';
+import type { NodeSigner } from '../federation/node-key.ts';
+import { createNodeSignerProvider } from '../federation/node-signer.ts';
+import { postToPeer } from '../taxii/post-to-peer.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import type { ReleaseSigner } from '../release/open-release-gate.ts';
 import { registerFederationRoutes } from '../api/federation-routes.ts';
@@ -38,6 +44,8 @@ export interface HttpAppDeps {
   readonly tokenCacheTtlMs?: number;
   /** Signs what leaves for partners (federation/sign-releases.ts); absent: objects leave as stored. */
   readonly releaseSigner?: ReleaseSigner;
+  /** Signed messages to other nodes (flashes, recalls): the signing key and the client; read from the store and the TAXII client by default. */
+  readonly messaging?: { readonly signer: () => Promise<NodeSigner>; readonly post: PeerPost; readonly timeoutMs?: number };
 }
 
 declare module 'fastify' {
@@ -142,6 +150,11 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   registerDraftRoutes(app, { store: deps.store, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId });
   registerAlertingRoutes(app, { store: deps.store, logger, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId });
   registerFederationRoutes(app, { store: deps.store, clock: deps.clock });
+  const signers = createNodeSignerProvider({ store: deps.store, organisationId: deps.homeOrganisationId, clock: deps.clock });
+  const messaging = deps.messaging ?? { signer: () => signers.current(), post: postToPeer };
+  const messageDeps = { store: deps.store, clock: deps.clock, homeOrganisationId: deps.homeOrganisationId, ...messaging };
+  registerFlashRoutes(app, { ...messageDeps, randomUuid: deps.randomUuid });
+  registerRecallRoutes(app, messageDeps);
 
   await app.ready();
   return app;

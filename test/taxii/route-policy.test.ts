@@ -60,6 +60,17 @@ describe('route policies', () => {
       // and the stream sends only alerts whose indicator sits in a collection the token can read.
       'POST /api/observations': 'authenticated',
       'GET /api/alerts/stream': 'authenticated',
+      // Flash messages: the home organisation's routes answer a partner's token with the 404 of a missing
+      // route (sending and promoting also need the write grant on the circle's collection); the
+      // federation routes take a partner's token whose organisation signed the message.
+      'POST /api/flash': 'authenticated',
+      'GET /api/flash': 'authenticated',
+      'GET /api/flash/:flashId': 'authenticated',
+      'POST /api/flash/:flashId/ack': 'authenticated',
+      'POST /api/flash/:flashId/promote': 'authenticated',
+      'POST /api/federation/flash': 'authenticated',
+      'POST /api/federation/flash-acks': 'authenticated',
+      'POST /api/federation/recalls': 'authenticated',
       // The node identity (organisation, public keys) other Entente nodes pin keys from: any token.
       'GET /api/federation/node': 'authenticated',
       // Quarantine: the node administrator only (it holds what partners sent, unchecked).
