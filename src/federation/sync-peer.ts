@@ -1,0 +1,156 @@
+// One sync cycle with one peer — refresh the circle mirror when the peer coordinates the circle,
+// pull, push for `--push` peers — and its outcome recorded in the peer's state. Shared by the
+// scheduler of the running node, `entente sync` and POST /api/peers/:name/sync.
+import { EntenteError, isEntenteError } from '../errors/entente-error.ts';
+import { errorCatalogue, type ErrorCode } from '../errors/catalogue.ts';
+import { membershipAt } from '../policy/circle.ts';
+import type { PeerRecord } from '../store/federation-store.ts';
+import type { ObjectStore } from '../store/object-store.ts';
+import type { ReleaseSigner } from '../release/open-release-gate.ts';
+import { mirrorCircle, type MirrorOutcome } from './mirror-circle.ts';
+import type { OpenPeerClient } from './peer-operations.ts';
+import { NO_PULL, pullPeer, type PullCounts } from './pull-peer.ts';
+import { NO_PUSH, pushPeer, type PushCounts } from './push-peer.ts';
+
+export interface SyncDeps {
+  readonly store: ObjectStore;
+  readonly clock: () => Date;
+  readonly homeOrganisationId: string;
+  readonly openClient: OpenPeerClient;
+  /** Signs what a push sends (federation/sign-releases.ts). */
+  readonly releaseSigner?: ReleaseSigner;
+  /** Page size of pulls and pushes (tests use small ones). */
+  readonly pageSize?: number;
+  /** How a push follows the peer's status resource. */
+  readonly followStatus?: { readonly pollMs: number; readonly deadlineMs: number };
+}
+
+export interface SyncReport {
+  readonly peer: string;
+  readonly ok: boolean;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** The circle was refreshed from the peer (it coordinates the circle). */
+  readonly mirror: MirrorOutcome | undefined;
+  readonly pull: PullCounts;
+  /** Undefined for a peer without --push. */
+  readonly push: PushCounts | undefined;
+  /** Why the cycle failed; what was written before the failure stays written. */
+  readonly error: { readonly code: string; readonly message: string } | undefined;
+}
+
+// Cycles under way in this process, per store: a second one for the same peer is refused.
+const running = new WeakMap<object, Set<string>>();
+
+function busyPeers(store: object): Set<string> {
+  let names = running.get(store);
+  if (names === undefined) {
+    names = new Set();
+    running.set(store, names);
+  }
+  return names;
+}
+
+/** Whether a cycle of this peer is running in this process. */
+export function isSyncRunning(store: object, name: string): boolean {
+  return running.get(store)?.has(name) === true;
+}
+
+function errorOf(error: unknown): { code: ErrorCode | string; message: string } {
+  if (isEntenteError(error)) return { code: error.code, message: error.message };
+  return { code: 'ENT_HTTP_INTERNAL', message: error instanceof Error ? error.message.slice(0, 500) : String(error).slice(0, 500) };
+}
+
+/** Whether the peer's organisation coordinates the peer's circle now, and this node's does not: then the circle here is its mirror. */
+async function isMirrorOf(deps: SyncDeps, peer: PeerRecord, now: Date): Promise<boolean> {
+  if (peer.kind !== 'entente') return false;
+  const circle = await deps.store.getCircle(peer.circleId);
+  if (circle === undefined) return false;
+  const membership = membershipAt(circle, peer.organisationId, now);
+  const homeCoordinates = circle.members.some((member) => member.organisationId === deps.homeOrganisationId && member.role === 'coordinator');
+  return membership.kind === 'member' && membership.member.role === 'coordinator' && !homeCoordinates;
+}
+
+/**
+ * Runs one cycle now. Throws ENT_PEER_NOT_FOUND for an unknown peer and ENT_SYNC_BUSY when a cycle
+ * of the same peer is already running in this process; any other failure is recorded in the peer's
+ * state (last error, consecutive failures) and returned in the report. `signal` aborts between
+ * pages and cancels the request in flight; a cycle stopped that way is not recorded as a failure.
+ */
+export async function syncPeer(deps: SyncDeps, name: string, options: { readonly signal?: AbortSignal } = {}): Promise<SyncReport> {
+  const busy = busyPeers(deps.store);
+  if (busy.has(name)) throw new EntenteError('ENT_SYNC_BUSY', `A sync of peer ${name} is already running; wait for it to finish`, { peer: name });
+  busy.add(name);
+  try {
+    const peer = await deps.store.getPeer(name);
+    if (peer === undefined) throw new EntenteError('ENT_PEER_NOT_FOUND', `No peer named ${name} (see entente peer list)`, { peer: name });
+    const started = deps.clock();
+    const client = deps.openClient({ url: peer.apiRootUrl, token: peer.token });
+    const abort = (): void => client.close();
+    options.signal?.addEventListener('abort', abort, { once: true });
+    let mirror: MirrorOutcome | undefined;
+    let pull = NO_PULL;
+    let push: PushCounts | undefined;
+    let failure: { code: string; message: string } | undefined;
+    try {
+      if (options.signal?.aborted === true) throw new EntenteError('ENT_PEER_UNREACHABLE', `The sync of peer ${name} was stopped before it started`, { peer: name, cancelled: true });
+      if (await isMirrorOf(deps, peer, started)) mirror = await mirrorCircle(deps, client, peer.circleId, peer.organisationId);
+      const pageOptions = { ...(options.signal === undefined ? {} : { signal: options.signal }), ...(deps.pageSize === undefined ? {} : { pageSize: deps.pageSize, batchSize: deps.pageSize }) };
+      pull = await pullPeer(deps, peer, client, { ...pageOptions, onPage: (counts) => (pull = counts) });
+      if (peer.push) {
+        push = NO_PUSH;
+        push = await pushPeer(deps, peer, client, { ...pageOptions, ...(deps.followStatus === undefined ? {} : { followStatus: deps.followStatus }), onBatch: (counts) => (push = counts) });
+      }
+    } catch (error: unknown) {
+      failure = errorOf(error);
+    } finally {
+      options.signal?.removeEventListener('abort', abort);
+      client.close();
+    }
+    const finished = deps.clock();
+    // A cycle cut short because the node stops is not the peer's failure: what it wrote stays, nothing is counted against the peer.
+    const stopped = failure !== undefined && options.signal?.aborted === true;
+    if (!stopped) await deps.store.recordSyncAttempt(name, {
+      at: finished.toISOString(),
+      ok: failure === undefined,
+      ...(failure === undefined ? {} : { error: failure }),
+      objectsOut: push?.pushed ?? 0,
+    });
+    return { peer: name, ok: failure === undefined, startedAt: started.toISOString(), finishedAt: finished.toISOString(), mirror, pull, push, error: failure };
+  } finally {
+    busy.delete(name);
+  }
+}
+
+/** The report's failure as an EntenteError (for REST answers), or nothing when the cycle succeeded. */
+export function assertSyncSucceeded(report: SyncReport): void {
+  if (report.error === undefined) return;
+  const code = Object.hasOwn(errorCatalogue, report.error.code) ? (report.error.code as ErrorCode) : 'ENT_HTTP_INTERNAL';
+  throw new EntenteError(code, `Sync of peer ${report.peer} failed: ${report.error.message}`, {
+    peer: report.peer,
+    added: report.pull.added,
+    duplicates: report.pull.duplicates,
+    quarantined: report.pull.quarantined,
+    pushed: report.push?.pushed ?? 0,
+  });
+}
+
+/** The JSON form of a cycle's report (REST, `entente sync --json`). */
+export function syncReportJson(report: SyncReport): Record<string, unknown> {
+  return {
+    peer: report.peer,
+    ok: report.ok,
+    started_at: report.startedAt,
+    finished_at: report.finishedAt,
+    circle_refreshed: report.mirror !== undefined,
+    pages: report.pull.pages,
+    received: report.pull.received,
+    added: report.pull.added,
+    duplicates: report.pull.duplicates,
+    quarantined: report.pull.quarantined,
+    pushed: report.push?.pushed ?? null,
+    refused: report.push?.refused ?? null,
+    refusals: (report.push?.refusals ?? []).map((refusal) => ({ id: refusal.id, version: refusal.version, message: refusal.message })),
+    error: report.error === undefined ? null : { code: report.error.code, message: report.error.message },
+  };
+}
