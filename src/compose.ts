@@ -21,6 +21,9 @@ import type { ReleaseSigner } from './release/open-release-gate.ts';
 import { FlashRetrier } from './federation/flash-retry.ts';
 import { RecallSender } from './federation/recall-delivery.ts';
 import { postToPeer } from './taxii/post-to-peer.ts';
+import { openTaxiiClient } from './taxii/taxii-client.ts';
+import { syncPeer, type SyncDeps } from './federation/sync-peer.ts';
+import { openSyncScheduler, type PeerSilentNotice, type SyncScheduler } from './federation/sync-scheduler.ts';
 
 export const databaseFileName = 'entente.sqlite';
 export const adminTokenFileName = 'admin.token';
@@ -138,13 +141,20 @@ export interface StartNodeOptions {
    * default). With several worker processes only one runs it.
    */
   readonly sweepRecalls?: boolean;
+  /**
+   * Run the peer sync scheduler (docs/federation.md, "Scheduling"). Defaults to sweepRecalls: with
+   * several worker processes only the one that sweeps syncs, so that no peer is asked twice over.
+   */
+  readonly syncPeers?: boolean;
 }
 
 export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
   const node = await openNode(config);
   const logger = pino({ level: config.logLevel, base: { node: node.identity.homeOrganisation['name'] } });
+  let scheduler: SyncScheduler | undefined;
   try {
     const app = await createHttpApp({
+      peers: { onPeersChanged: () => scheduler?.refresh() },
       store: node.store,
       logger,
       limits: { maxBodyBytes: config.maxBodyBytes, maxJsonDepth: config.maxJsonDepth },
@@ -177,6 +187,29 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         : new RecallSender(messageDeps, { onError, onOutcome: (outcome) => logger.info({ recall: outcome }, 'recall notices sent') });
     flashRetrier?.start();
     recallSender?.start();
+    // Every peer on its interval, with backoff; a silent peer is a notice on the alert stream.
+    const syncDeps: SyncDeps = { ...circleDeps, openClient: openTaxiiClient, releaseSigner: node.releaseSigner };
+    const onPeerSilent = (notice: PeerSilentNotice): void => {
+      logger.warn({ peer: notice.peer, organisation: notice.organisationId, lastSuccessAt: notice.lastSuccessAt, lastError: notice.lastError }, 'peer silent');
+      app.alerting.bus.publishNotice(peerSilentNotice(notice));
+    };
+    scheduler =
+      (options.syncPeers ?? options.sweepRecalls) === false
+        ? undefined
+        : openSyncScheduler({
+            store: node.store,
+            runCycle: (name, signal) => syncPeer(syncDeps, name, { signal }),
+            clock: circleDeps.clock,
+            random: Math.random,
+            onPeerSilent,
+            onCycle: (report) => {
+              const counts = { peer: report.peer, added: report.pull.added, duplicates: report.pull.duplicates, quarantined: report.pull.quarantined, pushed: report.push?.pushed };
+              if (report.ok) logger.info(counts, 'peer synced');
+              else logger.warn({ ...counts, error: report.error }, 'peer sync failed');
+            },
+            onError: (error, peer) => logger.error({ err: error, peer }, 'peer sync scheduler'),
+          });
+    void scheduler?.tick();
     return {
       ...node,
       app,
@@ -185,6 +218,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       recallSender,
       close: async () => {
         clearInterval(sweeper);
+        // In-flight fetches are aborted; each page was written in one transaction.
+        await scheduler?.close();
         await flashRetrier?.stop();
         await recallSender?.stop();
         await app.close();
@@ -195,4 +230,23 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     await node.close();
     throw error;
   }
+}
+
+/** A silent peer as a notice on the node's alert stream (kind `peer-silent`). */
+function peerSilentNotice(notice: PeerSilentNotice): Parameters<FastifyInstance['alerting']['bus']['publishNotice']>[0] {
+  const since = notice.lastSuccessAt === undefined ? 'since it was added' : `since ${notice.lastSuccessAt}`;
+  return {
+    kind: 'peer-silent',
+    raised_at: notice.at,
+    summary: `Peer ${notice.peer} has not completed a sync ${since}${notice.lastError === undefined ? '' : ` (last error ${notice.lastError.code})`}`,
+    details: {
+      peer: notice.peer,
+      organisation_id: notice.organisationId,
+      circle_id: notice.circleId,
+      last_success_at: notice.lastSuccessAt ?? null,
+      silent_for_seconds: notice.silentForSeconds,
+      last_error_code: notice.lastError?.code ?? null,
+      last_error_message: notice.lastError?.message ?? null,
+    },
+  };
 }

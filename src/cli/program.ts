@@ -14,6 +14,8 @@ import { matchCommand } from './commands/match-command.ts';
 import { draftCommand } from './commands/draft-command.ts';
 import { webhookCommand } from './commands/webhook-command.ts';
 import { flashCommand } from './commands/flash-command.ts';
+import { peerCommand } from './commands/peer-command.ts';
+import { syncCommand } from './commands/sync-command.ts';
 import { keyCommand } from './commands/key-command.ts';
 import { quarantineCommand } from './commands/quarantine-command.ts';
 import { reputationCommand } from './commands/reputation-command.ts';
@@ -37,7 +39,7 @@ export function buildProgram(io: CliIo): Command {
         "  $ entente pattern check \"[ipv4-addr:value = '198.51.100.7']\"\n\n" +
         'Every command has --help with an example. Settings also come from ENTENTE_* environment variables.',
     );
-  const commands = [startCommand(io), collectionCommand(io), tokenCommand(io), orgCommand(io), circleCommand(io), auditCommand(io), importCommand(io), exportCommand(io), patternCommand(io), extractCommand(io), draftCommand(io), matchCommand(io), webhookCommand(io), flashCommand(io), reputationCommand(io), keyCommand(io), quarantineCommand(io)];
+  const commands = [startCommand(io), collectionCommand(io), tokenCommand(io), orgCommand(io), circleCommand(io), auditCommand(io), importCommand(io), exportCommand(io), patternCommand(io), extractCommand(io), draftCommand(io), matchCommand(io), webhookCommand(io), peerCommand(io), syncCommand(io), flashCommand(io), reputationCommand(io), keyCommand(io), quarantineCommand(io)];
   for (const command of commands) program.addCommand(command);
   configureOutput(program, io);
   return program;

@@ -14,6 +14,9 @@ import { postToPeer } from '../taxii/post-to-peer.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import type { ReleaseSigner } from '../release/open-release-gate.ts';
 import { registerFederationRoutes } from '../api/federation-routes.ts';
+import { registerPeerRoutes } from '../api/peer-routes.ts';
+import type { OpenPeerClient } from '../federation/peer-operations.ts';
+import { openTaxiiClient } from '../taxii/taxii-client.ts';
 import { parseJson } from '../stix/parse-json.ts';
 import type { JsonValue } from '../stix/types.ts';
 import { registerCollectionsRoutes } from '../taxii/collections-routes.ts';
@@ -46,6 +49,8 @@ export interface HttpAppDeps {
   readonly releaseSigner?: ReleaseSigner;
   /** Signed messages to other nodes (flashes, recalls): the signing key and the client; read from the store and the TAXII client by default. */
   readonly messaging?: { readonly signer: () => Promise<NodeSigner>; readonly post: PeerPost; readonly timeoutMs?: number };
+  /** Peers (/api/peers): the TAXII client they are reached with (openTaxiiClient by default), and who hears of added or removed ones (the sync scheduler). */
+  readonly peers?: { readonly openClient?: OpenPeerClient; readonly onPeersChanged?: () => void };
 }
 
 declare module 'fastify' {
@@ -150,6 +155,14 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   registerDraftRoutes(app, { store: deps.store, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId });
   registerAlertingRoutes(app, { store: deps.store, logger, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId });
   registerFederationRoutes(app, { store: deps.store, clock: deps.clock });
+  registerPeerRoutes(app, {
+    store: deps.store,
+    clock: deps.clock,
+    homeOrganisationId: deps.homeOrganisationId,
+    openClient: deps.peers?.openClient ?? openTaxiiClient,
+    ...(deps.releaseSigner === undefined ? {} : { releaseSigner: deps.releaseSigner }),
+    ...(deps.peers?.onPeersChanged === undefined ? {} : { onPeersChanged: deps.peers.onPeersChanged }),
+  });
   const signers = createNodeSignerProvider({ store: deps.store, organisationId: deps.homeOrganisationId, clock: deps.clock });
   const messaging = deps.messaging ?? { signer: () => signers.current(), post: postToPeer };
   const messageDeps = { store: deps.store, clock: deps.clock, homeOrganisationId: deps.homeOrganisationId, ...messaging };

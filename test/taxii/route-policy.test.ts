@@ -60,6 +60,12 @@ describe('route policies', () => {
       // and the stream sends only alerts whose indicator sits in a collection the token can read.
       'POST /api/observations': 'authenticated',
       'GET /api/alerts/stream': 'authenticated',
+      // Peers: the node administrator only (a peer's token is a secret of the home organisation).
+      'GET /api/peers': 'admin',
+      'POST /api/peers': 'admin',
+      'GET /api/peers/:name/status': 'admin',
+      'DELETE /api/peers/:name': 'admin',
+      'POST /api/peers/:name/sync': 'admin',
       // Flash messages: the home organisation's routes answer a partner's token with the 404 of a missing
       // route (sending and promoting also need the write grant on the circle's collection); the
       // federation routes take a partner's token whose organisation signed the message.
