@@ -90,6 +90,18 @@ describe('arrival: what is accepted', () => {
     assert.deepEqual(decision, { kind: 'accept', verification: 'verified', signer: alpha.id, keyId: alpha.signer.keyId, duplicate: true });
   });
 
+  it('accepts a signed copy of a version it holds unsigned as a duplicate (its own version, signed on the way out, relayed back)', () => {
+    const unsignedHeld = contentDigestOf(indicator());
+    const decision = arrive(signed, { history: { originSigner: alpha.id, newestVersion: '2026-11-20T10:00:00.000Z', sameVersionDigest: unsignedHeld } });
+    assert.deepEqual(decision, { kind: 'accept', verification: 'verified', signer: alpha.id, keyId: alpha.signer.keyId, duplicate: true });
+  });
+
+  it('accepts a redacted copy of a version it holds whole, from the peer that redacted it, rather than calling it a conflict', () => {
+    const redacted = signObject(indicator({ name: undefined }), bravo.signer, { derived: true });
+    const decision = arrive(redacted, { history: { originSigner: alpha.id, newestVersion: '2026-11-20T10:00:00.000Z', sameVersionDigest: contentDigestOf(signed) } });
+    assert.equal(reasonOf(decision), 'accept:derived');
+  });
+
   it('accepts a newer version of an id from its origin', () => {
     assert.equal(reasonOf(arrive(signed, { history: { originSigner: alpha.id, newestVersion: '2026-11-19T00:00:00.000Z' } })), 'accept:verified');
   });
@@ -250,9 +262,10 @@ describe('arrival: order of the rules', () => {
 });
 
 describe('content digests', () => {
-  it('are SHA-256 of the RFC 8785 form, signature included, independent of property order', () => {
-    assert.equal(contentDigestOf(signed), createHash('sha256').update(canonicalize(signed) ?? '').digest('hex'));
+  it('are SHA-256 of the RFC 8785 form without the Entente signature, independent of property order', () => {
+    assert.equal(contentDigestOf(signed), createHash('sha256').update(canonicalize(indicator()) ?? '').digest('hex'));
     assert.equal(contentDigestOf(Object.fromEntries(Object.entries(signed).reverse()) as JsonObject), contentDigestOf(signed));
-    assert.notEqual(contentDigestOf(signObject(indicator(), alpha.signer, { derived: true })), contentDigestOf(signed));
+    assert.equal(contentDigestOf(signObject(indicator(), bravo.signer)), contentDigestOf(signed), 'who signed is not content');
+    assert.notEqual(contentDigestOf(indicator({ name: 'Other' })), contentDigestOf(signed));
   });
 });

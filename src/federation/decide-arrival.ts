@@ -3,6 +3,7 @@
 // agreement and what the node already holds of the id are passed in.
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
+import { withoutEntenteSignature } from '../stix/entente-signature.ts';
 import type { AgreementTerms } from '../policy/agreement.ts';
 import { classifyMarking } from '../policy/classify-marking.ts';
 import { stricterOf, tlpRank, type TlpLevel } from '../policy/tlp.ts';
@@ -58,7 +59,7 @@ export interface ArrivalContext {
   readonly markingDefinitions?: ReadonlyMap<string, JsonObject>;
   readonly directory: KeyDirectory;
   readonly history: ArrivalHistory;
-  /** contentDigestOf the arriving object, as received (signature included). */
+  /** contentDigestOf the arriving object: its content without the Entente signature. */
   readonly contentDigest: string;
   readonly now: Date;
   /** The circle's agreement says `unsigned_input: accept` (honoured for plain peers only). */
@@ -87,7 +88,9 @@ export type ArrivalDecision =
  * the same content exactly when they have the same digest, whatever their key order or spacing.
  */
 export function contentDigestOf(object: JsonValue): string {
-  const canonical = canonicalize(object);
+  // The signature is not content: the same version signed by its origin, or stored unsigned by the
+  // node that made it, is one version (a relay may bring back a version this node sent).
+  const canonical = canonicalize(withoutEntenteSignature(object));
   return createHash('sha256')
     .update(canonical ?? '', 'utf8')
     .digest('hex');
@@ -336,6 +339,9 @@ function checkSignerIsOrigin(facts: ArrivalFacts): Finding {
 function checkNoConflict(facts: ArrivalFacts): Finding {
   const held = facts.context.history.sameVersionDigest;
   if (held === undefined || held === facts.context.contentDigest) return undefined;
+  // A redacted copy of a version already held (it reached this node whole through another circle)
+  // is that version, not a rival to it: the fuller form is kept.
+  if (facts.derivedFromPeer) return undefined;
   return `this node holds ${facts.object.id} version ${facts.version} with other content`;
 }
 

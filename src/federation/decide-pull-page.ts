@@ -135,6 +135,9 @@ export function decidePullPage(objects: readonly unknown[], basis: PullBasis, hi
       continue;
     }
     const object = value as StixObject;
+    // A redacted copy of a version held whole: the held form stays (the store would call the two a
+    // conflict), and nothing is lost — the redacted copy says less than what is already here.
+    if (decision.verification === 'derived' && arrivalHistory.sameVersionDigest !== undefined && arrivalHistory.sameVersionDigest !== digest) continue;
     const ingest = validateForIngest(object);
     if (!ingest.valid) {
       const first = ingest.issues.find((issue) => issue.severity === 'error');

@@ -1,12 +1,13 @@
 // The property extension that carries an Entente object signature (docs/federation.md, "Object
 // signatures"), and the extension-definition Entente ships for it (data/federation/).
 import { err, ok, type Result } from '../errors/result.ts';
-import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
+import type { JsonObject, StixObject } from '../stix/types.ts';
+import { ENTENTE_SIGNATURE_EXTENSION_ID, withoutEntenteSignature } from '../stix/entente-signature.ts';
 import { validateBundle } from '../stix/validate.ts';
 import { decodeCanonicalBase64url, isKeyId, isOrganisationId, SIGNATURE_BYTES } from './node-key.ts';
 
 /** The id of the extension-definition "Entente signature" (data/federation/entente-signature-extension.json). */
-export const SIGNATURE_EXTENSION_ID = 'extension-definition--014e3473-d4e7-4544-b76b-4fde9209e1b4';
+export const SIGNATURE_EXTENSION_ID = ENTENTE_SIGNATURE_EXTENSION_ID;
 /** The identity of the Entente project, creator of the extension-definition. */
 export const ENTENTE_PROJECT_IDENTITY_ID = 'identity--65787374-effd-4995-80e9-fea9d026a26c';
 export const SIGNATURE_ALGORITHM = 'Ed25519';
@@ -88,13 +89,7 @@ export function readSignatureExtension(object: unknown): SignatureExtensionReadi
  * too when it held nothing else. Other extensions stay; the input is not changed.
  */
 export function withoutSignatureExtension<T extends JsonObject>(object: T): T {
-  const extensions = own(object, 'extensions');
-  if (!isRecord(extensions) || !Object.hasOwn(extensions, SIGNATURE_EXTENSION_ID)) return object;
-  const rest = Object.entries(extensions).filter(([key]) => key !== SIGNATURE_EXTENSION_ID) as [string, JsonValue][];
-  // Object.fromEntries defines own properties, so a key such as "__proto__" stays data.
-  const entries = Object.entries(object).filter(([key]) => key !== 'extensions');
-  if (rest.length > 0) entries.push(['extensions', Object.fromEntries(rest) as JsonObject]);
-  return Object.fromEntries(entries) as T;
+  return withoutEntenteSignature(object);
 }
 
 /** The identity and extension-definition Entente ships, read from their bundle. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { isEntenteError } from '../../src/errors/entente-error.ts';
+import { ENTENTE_SIGNATURE_EXTENSION_ID } from '../../src/stix/entente-signature.ts';
 import type { StixObject } from '../../src/stix/types.ts';
 import { signatureKey } from '../../src/store/federation-store.ts';
 import type {
@@ -112,6 +113,21 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
         assert.match(outcome.message, new RegExp(escapeRegExp(original.id)));
         assert.match(outcome.message, new RegExp(escapeRegExp(String(original['modified']))));
         assert.equal((await all('beta')).length, 0);
+      });
+
+      it('treats a copy that differs only by its Entente signature as the same version (a version sent unsigned, relayed back signed)', async () => {
+        const original = indicator(1);
+        await store.addObjects('alpha', [original]);
+        const signedCopy = {
+          ...original,
+          extensions: { [ENTENTE_SIGNATURE_EXTENSION_ID]: { extension_type: 'property-extension', algorithm: 'Ed25519', signer: 'identity--0b000000-0000-4000-8000-000000000002', key_id: 'AAAAAAAAAAAAAAAAAAAAAA', signature: 'c2ln' } },
+        };
+        const [again] = await store.addObjects('alpha', [signedCopy]);
+        assert.equal(again?.kind, 'duplicate');
+        const [elsewhere] = await store.addObjects('beta', [signedCopy]);
+        assert.equal(elsewhere?.kind, 'added');
+        const [otherExtension] = await store.addObjects('beta', [{ ...original, extensions: { 'extension-definition--00000000-0000-4000-8000-000000000001': { extension_type: 'property-extension', x: 1 } } }]);
+        assert.equal(otherExtension?.kind === 'rejected' ? otherExtension.code : otherExtension?.kind, 'ENT_OBJECT_VERSION_CONFLICT', 'any other extension is content');
       });
 
       it('adds a version already held by another collection to this one with its own dateAdded', async () => {

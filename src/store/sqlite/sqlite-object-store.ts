@@ -1,7 +1,8 @@
 import Database from 'better-sqlite3';
 import canonicalize from 'canonicalize';
 import { EntenteError } from '../../errors/entente-error.ts';
-import type { StixObject } from '../../stix/types.ts';
+import { withoutEntenteSignature } from '../../stix/entente-signature.ts';
+import type { JsonValue, StixObject } from '../../stix/types.ts';
 import { compareVersions, equivalentVersionKeys } from '../compare-versions.ts';
 import { versionKey } from '../object-store.ts';
 import { prepareVersion, searchableTextOf, type PreparedVersion, type SearchableText } from '../prepared-version.ts';
@@ -1153,13 +1154,16 @@ export class SqliteObjectStore implements ObjectStore {
 }
 
 /**
- * Same content means the same RFC 8785 form, so re-serialising with another key order is still a
+ * Same content means the same RFC 8785 form without the Entente signature (a signature says who
+ * vouches for the version, it is not part of it: the unsigned version this node stored and the same
+ * version coming back signed from a peer are one version), so re-serialising with another key order is still a
  * duplicate. Canonicalising costs more than the rest of an insert, so it runs only when an (id,
  * version) is seen again and the exact text differs: no per-version hash is stored or computed.
  */
 function sameContent(json: string, storedJson: string): boolean {
   if (json === storedJson) return true;
-  return canonicalize(JSON.parse(json) as unknown) === canonicalize(JSON.parse(storedJson) as unknown);
+  const content = (text: string): string | undefined => canonicalize(withoutEntenteSignature(JSON.parse(text) as JsonValue));
+  return content(json) === content(storedJson);
 }
 
 const MAX_QUERY_TERMS = 16;
