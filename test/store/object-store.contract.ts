@@ -889,6 +889,16 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
           assert.deepEqual(await provenance(indicator(2)), []);
         });
 
+        it('forgets the signatures it made of a version no collection holds any more (the id and version may return with other content)', async () => {
+          const object = indicator(1);
+          await store.addObjects('alpha', [object]);
+          const key = { id: object.id, version: String(object['modified']), variant: '' };
+          await store.putSignatures([{ ...key, extensionJson: '{"signature":"old"}', signer: 'identity--0b000000-0000-4000-8000-000000000002' }]);
+          assert.equal((await store.signaturesOf([key])).size, 1);
+          await store.deleteObject('alpha', object.id, {});
+          assert.equal((await store.signaturesOf([key])).size, 0);
+        });
+
         it('accepts a file batch without a peer', async () => {
           const result = await store.applySyncBatch(batch({ peer: undefined, circleId: undefined, source: 'file', accepted: [arrived(indicator(1), { verification: 'derived', hops: [] })] }));
           assert.deepEqual(result.outcomes.map((outcome) => outcome.kind), ['added']);

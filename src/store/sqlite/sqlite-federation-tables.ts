@@ -157,7 +157,7 @@ export class SqliteFederationTables {
   readonly #sql: Record<
     | 'insertPeer' | 'insertPeerState' | 'selectPeer' | 'selectPeers' | 'deletePeerState' | 'deletePeer' | 'selectPeerState'
     | 'recordSuccess' | 'recordFailure' | 'setPushCursor' | 'setPullCursor' | 'addPulled'
-    | 'selectCollectionKey' | 'insertName' | 'selectNameKey' | 'selectNames' | 'insertProvenance' | 'deleteProvenanceOfVersion' | 'insertQuarantine' | 'selectQuarantined' | 'listQuarantine' | 'resolveQuarantined'
+    | 'selectCollectionKey' | 'insertName' | 'selectNameKey' | 'selectNames' | 'insertProvenance' | 'deleteProvenanceOfVersion' | 'deleteSignaturesOfVersion' | 'insertQuarantine' | 'selectQuarantined' | 'listQuarantine' | 'resolveQuarantined'
     | 'selectVersionTexts' | 'selectOriginFromProvenance' | 'selectOriginFromSignatures' | 'selectProvenance'
     | 'selectSignatures' | 'insertSignature'
     | 'selectNodeKeys' | 'insertNodeKey' | 'retireNodeKey' | 'upsertPinnedKey' | 'selectPinnedKeys' | 'selectPinnedKeysOf'
@@ -203,6 +203,9 @@ export class SqliteFederationTables {
         'INSERT OR IGNORE INTO provenance (vid, collection_key, peer, circle, signer, key_id, verification, hops, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       deleteProvenanceOfVersion: prepare('DELETE FROM provenance WHERE vid = ?'),
+      deleteSignaturesOfVersion: prepare(
+        'DELETE FROM signatures WHERE (object_id, version) IN (SELECT object_id, version FROM object_versions WHERE vid = ?)',
+      ),
       insertQuarantine: prepare(
         `INSERT INTO quarantine (object_id, version, reason, message, json, peer, circle_id, collection_key, source, contributor_organisation_id, received_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -501,6 +504,9 @@ export class SqliteFederationTables {
   /** A version no collection holds any more is forgotten (deleteObject): so is where it came from, before its vid can be reused. */
   forgetVersion(vid: number): void {
     this.#sql.deleteProvenanceOfVersion.run(vid);
+    // The same id and version may later come back with other content: a kept signature would then
+    // leave with content it does not cover.
+    this.#sql.deleteSignaturesOfVersion.run(vid);
   }
 
   #requireCollectionKey(collectionId: string): number {
