@@ -83,6 +83,20 @@ describe('decidePullPage', () => {
     assert.deepEqual(page.quarantined.map((item) => item.reason), ['content-conflict']);
   });
 
+  it('a redacted copy of a version held whole brings the whole version into this collection, with the redacting peer on record', () => {
+    const whole = signObject(indicator(8, '2026-02-01T00:00:00.000Z', { name: 'Beacon', created_by_ref: bank.id }), bank.signer);
+    const history: PageHistory = {
+      versions: new Map([[whole.id, [{ version: '2026-02-01T00:00:00.000Z', json: JSON.stringify(whole) }]]]),
+      originSigners: new Map([[whole.id, bank.id]]),
+      markingDefinitions: new Map(),
+    };
+    const { created_by_ref: _creator, ...anonymised } = indicator(8, '2026-02-01T00:00:00.000Z', { name: 'Beacon' });
+    const redacted = signObject(anonymised as StixObject, grid.signer, { derived: true });
+    const page = decidePullPage([redacted], basis, history);
+    assert.deepEqual(page.quarantined, []);
+    assert.deepEqual(page.accepted.map((arrived) => [arrived.object, arrived.signer, arrived.verification]), [[whole, grid.id, 'derived']]);
+  });
+
   it('quarantines an indicator whose STIX pattern does not parse, as every write path refuses it', () => {
     const broken = signObject(indicator(6, '2026-02-01T00:00:00.000Z', { pattern: "[ipv4-addr:value = '1.2.3.4'" }), grid.signer);
     const page = decidePullPage([broken], basis, nothingHeld);

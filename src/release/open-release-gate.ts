@@ -196,7 +196,8 @@ export async function openReleaseGate(
       // One store call for the whole page instead of one per entry.
       const contributions = entries.length === 0 ? new Map<string, Contribution[]>() : await store.contributionsOf(entries.map((entry) => ({ id: entry.id, version: entry.version })));
       for (const entry of entries) {
-        if (released.length >= room) break;
+        // Entries waiting for their signature are released too: they count against the room.
+        if (released.length + signable.length >= room) break;
         consumed += 1;
         const contributed = contributions.get(versionKey(entry.id, entry.version)) ?? [];
         const { decision, object } = await decideEntry(entry, 0, new Set([entry.id]), contributed);

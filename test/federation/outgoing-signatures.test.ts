@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { createHttpApp } from '../../src/server/create-http-app.ts';
+import { openReleaseGate } from '../../src/release/open-release-gate.ts';
 import { ensureNodeKey } from '../../src/federation/node-key-lifecycle.ts';
 import { createNodeSignerProvider } from '../../src/federation/node-signer.ts';
 import { createReleaseSigner } from '../../src/federation/sign-releases.ts';
@@ -186,6 +187,38 @@ describe('signatures on what leaves the node', () => {
     assert.equal(kept.size, 1, 'kept in the signatures table');
     const extension = byId(first.objects, originated.id)['extensions'] as Record<string, unknown>;
     assert.deepEqual(JSON.parse([...kept.values()][0] ?? '{}'), extension[SIGNATURE_EXTENSION_ID]);
+  });
+
+  it('the gate releases no more than the room it is given when it signs (entries waiting for signatures count)', async () => {
+    const gate = await openReleaseGate(
+      store,
+      { name: 'partner', organisationId: PARTNER.id, admin: false, actsForHome: false, grants: [{ collectionId: OPEN, read: true, write: false }] },
+      OPEN,
+      AT,
+      { signer: createReleaseSigner({ store, keys: createNodeSignerProvider({ store, organisationId: HOME, clock: () => AT }), homeOrganisationId: HOME }), audit: false },
+    );
+    const page = await store.listEntries(OPEN, {}, { limit: 100 });
+    assert.ok(page.entries.length >= 3);
+    const { released, consumed } = await gate.release(page.entries, 1);
+    assert.equal(released.length, 1);
+    assert.equal(consumed, page.entries.findIndex((entry) => entry.id === released[0]?.id) + 1, 'stops right after the entry that filled the room');
+  });
+
+  it('signing keeps pages within the limit the partner asked for, and paging still reaches everything', async () => {
+    const whole = (await read('partner', OPEN)).objects.map((object) => object.id).sort();
+    assert.ok(whole.length >= 3, 'enough objects to page');
+    const seen: string[] = [];
+    let next: string | undefined;
+    do {
+      const query = next === undefined ? 'limit=2' : `limit=2&next=${encodeURIComponent(next)}`;
+      const response = await app.inject({ method: 'GET', url: `/taxii2/api/collections/${OPEN}/objects/?${query}`, headers: { authorization: `Bearer ${secrets.partner}`, accept: TAXII } });
+      assert.equal(response.statusCode, 200, response.body);
+      const page = JSON.parse(response.body) as Envelope & { next?: string; more?: boolean };
+      assert.ok((page.objects ?? []).length <= 2, `a page of limit 2 held ${(page.objects ?? []).length}`);
+      seen.push(...(page.objects ?? []).map((object) => object.id));
+      next = page.more === true ? page.next : undefined;
+    } while (next !== undefined);
+    assert.deepEqual(seen.sort(), whole);
   });
 
   it('a tampered copy does not verify (the check can fail)', async () => {
