@@ -19,6 +19,7 @@ import { syncCommand } from './commands/sync-command.ts';
 import { keyCommand } from './commands/key-command.ts';
 import { quarantineCommand } from './commands/quarantine-command.ts';
 import { reputationCommand } from './commands/reputation-command.ts';
+import { recallsCommand } from './commands/recalls-command.ts';
 import { isEntenteError } from '../errors/entente-error.ts';
 
 export const exitCodes = { ok: 0, failure: 1, usage: 2 } as const;
@@ -39,7 +40,7 @@ export function buildProgram(io: CliIo): Command {
         "  $ entente pattern check \"[ipv4-addr:value = '198.51.100.7']\"\n\n" +
         'Every command has --help with an example. Settings also come from ENTENTE_* environment variables.',
     );
-  const commands = [startCommand(io), collectionCommand(io), tokenCommand(io), orgCommand(io), circleCommand(io), auditCommand(io), importCommand(io), exportCommand(io), patternCommand(io), extractCommand(io), draftCommand(io), matchCommand(io), webhookCommand(io), peerCommand(io), syncCommand(io), flashCommand(io), reputationCommand(io), keyCommand(io), quarantineCommand(io)];
+  const commands = [startCommand(io), collectionCommand(io), tokenCommand(io), orgCommand(io), circleCommand(io), recallsCommand(io), auditCommand(io), importCommand(io), exportCommand(io), patternCommand(io), extractCommand(io), draftCommand(io), matchCommand(io), webhookCommand(io), peerCommand(io), syncCommand(io), flashCommand(io), reputationCommand(io), keyCommand(io), quarantineCommand(io)];
   for (const command of commands) program.addCommand(command);
   configureOutput(program, io);
   return program;

@@ -1,16 +1,17 @@
 // Receiving a recall (docs/federation.md, "Flash messages and recalls"): a coordinator of a circle
 // (or the origin of the objects, for a creator's revocation) asks this node to remove versions it
 // received through the circle. The signature is checked against the sender's pinned keys, the
-// versions are removed from the circle's collection here (the audit and provenance keep the record
-// of what was received), the home organisation is told on its alert stream, and the answer is a
-// signed acknowledgement naming the versions this node no longer holds there.
+// versions are removed from the circle's collection here (the audit keeps the record of what was
+// released), the home organisation is told on its alert stream, and the answer is a signed
+// acknowledgement naming the versions this node no longer holds there.
 //
-// The store forgets a version no collection holds any more, and its provenance with it; so before
-// removing, the signed recall and the provenance of the versions it names are kept in node_meta
-// (receivedRecallKey), as the record of what was received and why it went.
-import { createHash } from 'node:crypto';
+// The store forgets a version no collection holds any more, and its provenance with it; so the
+// provenance of the versions a recall names is read before anything is removed, and the recall is
+// recorded with it (FederationStore.recordReceivedRecall, `entente recalls received`): what was
+// received, where it came from, and why it went.
 import { EntenteError, isEntenteError } from '../errors/entente-error.ts';
 import type { Recipient } from '../policy/recipient.ts';
+import type { ProvenanceRecord, ProvenanceSummary, ReceivedRecallRecord, ReceivedRecallVersion } from '../store/federation-store.ts';
 import { versionKey, type ObjectStore } from '../store/object-store.ts';
 import { describeIssues } from './flash-message.ts';
 import { createKeyDirectory, type NodeSigner } from './node-key.ts';
@@ -24,15 +25,6 @@ export interface RecallReceiveDeps {
   readonly signer: () => Promise<NodeSigner>;
   /** Tells the home organisation (alert stream) what a recall removed. */
   readonly onRecalled?: (recall: { readonly sender: string; readonly body: RecallBody; readonly removed: number; readonly authority: 'coordinator' | 'origin' }) => void;
-}
-
-/**
- * The node_meta key under which a received recall and the provenance of what it removed are kept:
- * the circle, the sender and the versions named (in any order), so that a recall sent again is kept once.
- */
-export function receivedRecallKey(circleId: string, sender: string, versions: readonly { readonly id: string; readonly version: string }[]): string {
-  const named = versions.map((version) => `${version.id}\u0000${version.version}`).sort().join('\u0001');
-  return `recall-received:${createHash('sha256').update(`${circleId}\u0002${sender}\u0002${named}`, 'utf8').digest('hex')}`;
 }
 
 function invalid(message: string, details?: Record<string, unknown>): EntenteError {
@@ -75,29 +67,42 @@ export async function receiveRecall(deps: RecallReceiveDeps, caller: Recipient, 
   const contributions = await deps.store.contributionsOf(recall.versions);
   let removed = 0;
   const kept: RecalledVersion[] = [];
+  const outcomes: ReceivedRecallVersion[] = [];
   for (const version of recall.versions) {
     // A recall takes back copies this node received; the home organisation's own objects (it
     // originated them, or stored this version itself) stay, whoever asks.
     const key = versionKey(version.id, version.version);
-    const received = (provenance.get(key)?.length ?? 0) > 0 || (contributions.get(key)?.length ?? 0) > 0;
+    const rows = provenance.get(key) ?? [];
+    const record = (outcome: ReceivedRecallVersion['outcome']): void => {
+      outcomes.push({ id: version.id, version: version.version, outcome, provenance: summaryOf(rows, circle.collectionId) });
+    };
+    const received = rows.length > 0 || (contributions.get(key)?.length ?? 0) > 0;
     if (origins.get(version.id) === deps.homeOrganisationId || !received) {
-      if (await holds(deps.store, circle.collectionId, version)) kept.push(version);
+      if (await holds(deps.store, circle.collectionId, version)) {
+        kept.push(version);
+        record('kept');
+      } else record('absent');
       continue;
     }
+    let count = 0;
     try {
-      removed += await deps.store.deleteObject(circle.collectionId, version.id, { versions: [{ kind: 'at', version: version.version }] });
+      count = await deps.store.deleteObject(circle.collectionId, version.id, { versions: [{ kind: 'at', version: version.version }] });
     } catch (error) {
       // The circle's collection is gone: nothing of it is held here any more.
       if (!(isEntenteError(error) && error.code === 'ENT_COLLECTION_NOT_FOUND')) throw error;
     }
+    removed += count;
+    record(count > 0 ? 'removed' : 'absent');
   }
-  const key = receivedRecallKey(recall.circle_id, message.signer, recall.versions);
-  if ((await deps.store.getMeta(key)) === undefined) {
-    await deps.store.setMeta(
-      key,
-      JSON.stringify({ received_at: now.toISOString(), authority: authority.kind, removed, kept, message, provenance: [...provenance.values()].flat() }),
-    );
-  }
+  await deps.store.recordReceivedRecall({
+    circleId: recall.circle_id,
+    senderOrganisationId: message.signer,
+    authority: authority.kind,
+    reason: recall.reason,
+    receivedAt: now.toISOString(),
+    signedJson: JSON.stringify(message),
+    versions: outcomes,
+  });
   if (removed > 0) deps.onRecalled?.({ sender: message.signer, body: recall, removed, authority: authority.kind });
   const ack: RecallAckBody = {
     circle_id: recall.circle_id,
@@ -108,4 +113,43 @@ export async function receiveRecall(deps: RecallReceiveDeps, caller: Recipient, 
     acknowledged_at: deps.clock().toISOString(),
   };
   return signMessage('recall-ack', ack, await deps.signer());
+}
+
+/** Where a version had come from: its arrival in the circle's collection (else any), the earliest first. */
+function summaryOf(rows: readonly ProvenanceRecord[], collectionId: string): ProvenanceSummary | undefined {
+  const inCircle = rows.filter((row) => row.collectionId === collectionId);
+  const [first] = [...(inCircle.length > 0 ? inCircle : rows)].sort((a, b) => (a.receivedAt < b.receivedAt ? -1 : a.receivedAt > b.receivedAt ? 1 : 0));
+  return first === undefined ? undefined : { signer: first.signer, peer: first.peer, verification: first.verification, receivedAt: first.receivedAt };
+}
+
+/** A received recall as `entente recalls received --json` prints it (snake_case; the signed message as received). */
+export function toReceivedRecallJson(recall: ReceivedRecallRecord): Record<string, unknown> {
+  const count = (outcome: ReceivedRecallVersion['outcome']): number => recall.versions.filter((version) => version.outcome === outcome).length;
+  let message: unknown;
+  try {
+    message = JSON.parse(recall.signedJson) as unknown;
+  } catch {
+    message = recall.signedJson;
+  }
+  return {
+    seq: recall.seq,
+    circle_id: recall.circleId,
+    sender: recall.senderOrganisationId,
+    authority: recall.authority,
+    reason: recall.reason,
+    received_at: recall.receivedAt,
+    removed: count('removed'),
+    kept: count('kept'),
+    absent: count('absent'),
+    versions: recall.versions.map((version) => ({
+      id: version.id,
+      version: version.version,
+      outcome: version.outcome,
+      signer: version.provenance?.signer ?? null,
+      peer: version.provenance?.peer ?? null,
+      verification: version.provenance?.verification ?? null,
+      received_at: version.provenance?.receivedAt ?? null,
+    })),
+    message,
+  };
 }

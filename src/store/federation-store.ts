@@ -105,6 +105,18 @@ export interface FederationStore {
     filter: { readonly circleId: string; readonly organisationId: string; readonly versions?: readonly { readonly id: string; readonly version: string }[] },
     change: { readonly deliveredAt?: string; readonly acknowledgedAt?: string },
   ): Promise<number>;
+
+  // ---- Recalls received from other nodes ----
+  /**
+   * Keeps a recall this node received and carried out, with one row per version it named, in one
+   * transaction, and returns its seq. A recall that names the same versions (in any order) of the
+   * same circle as one already on record from the same sender, and removed none of them here, is the
+   * same recall sent again (its sender did not get the acknowledgement): it is not kept twice, and
+   * the seq of the earliest one is returned with `repeated: true`.
+   */
+  recordReceivedRecall(recall: NewReceivedRecall): Promise<{ readonly seq: number; readonly repeated: boolean }>;
+  /** Newest first. */
+  listReceivedRecalls(filter: ReceivedRecallFilter): Promise<ReceivedRecallRecord[]>;
 }
 
 export interface PeerRecord {
@@ -313,4 +325,44 @@ export interface FlashReceipt {
   readonly acknowledgedAt?: string;
   readonly acknowledgedBy?: string;
   readonly lastError?: string;
+}
+
+/** What a received recall did to one version it named, and where that version had come from. */
+export interface ReceivedRecallVersion {
+  readonly id: string;
+  readonly version: string;
+  /** removed from the circle's collection; kept (the home organisation's own); absent (not held there when the recall came). */
+  readonly outcome: 'removed' | 'kept' | 'absent';
+  /** Its arrival as provenance recorded it (in the circle's collection, else the first), or undefined when none was recorded. */
+  readonly provenance: ProvenanceSummary | undefined;
+}
+
+export interface ProvenanceSummary {
+  readonly signer: string | undefined;
+  readonly peer: string | undefined;
+  readonly verification: Verification;
+  readonly receivedAt: string;
+}
+
+export interface NewReceivedRecall {
+  readonly circleId: string;
+  readonly senderOrganisationId: string;
+  /** Why the sender may recall: it coordinates the circle, or it originated every version named. */
+  readonly authority: 'coordinator' | 'origin';
+  readonly reason: string;
+  readonly receivedAt: string;
+  /** The signed recall message as received (JSON text), kept as evidence. */
+  readonly signedJson: string;
+  readonly versions: readonly ReceivedRecallVersion[];
+}
+
+export interface ReceivedRecallRecord extends NewReceivedRecall {
+  readonly seq: number;
+}
+
+export interface ReceivedRecallFilter {
+  readonly circleId?: string;
+  /** Only recalls older than this one (paging, newest first). */
+  readonly beforeSeq?: number;
+  readonly limit: number;
 }

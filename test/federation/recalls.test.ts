@@ -10,7 +10,6 @@ import { generateKeyPairSync } from 'node:crypto';
 import { end } from '../../src/circles/circle-operations.ts';
 import { keyIdOf, parsePrivateKey, toRawPublicKey, type NodeSigner } from '../../src/federation/node-key.ts';
 import { REVOCATION_REASON } from '../../src/federation/recall-revocations.ts';
-import { receivedRecallKey } from '../../src/federation/recall-receive.ts';
 import { signMessage } from '../../src/federation/signed-message.ts';
 import type { StixObject } from '../../src/stix/types.ts';
 import { connectSse } from '../alerts/alert-test-kit.ts';
@@ -161,17 +160,33 @@ describe('recalls between nodes', () => {
       assert.ok(notices.every((notice) => notice.deliveredAt !== undefined && notice.acknowledgedAt !== undefined));
       // What B received stays on record there: the store forgot the versions (and their provenance
       // rows), the recall kept the signed message and the provenance of what it removed.
-      const text = await b.node.store.getMeta(
-        receivedRecallKey(alliance.circleId, a.organisationId, [2, 1].map((n) => ({ id: indicatorId(n), version: '2026-01-01T00:00:00.000Z' }))),
-      );
-      assert.ok(text !== undefined, 'the received recall is on record');
-      const record = JSON.parse(text) as { removed: number; message: { body: { reason: string } }; provenance: { id: string; signer: string; peer: string }[] };
-      assert.match(record.message.body.reason, new RegExp(`circle ${alliance.circleId} ended`));
-      assert.equal(record.removed, 2);
+      const [record, ...earlier] = await b.node.store.listReceivedRecalls({ circleId: alliance.circleId, limit: 10 });
+      assert.ok(record !== undefined, 'the received recall is on record');
+      assert.deepEqual([record.senderOrganisationId, record.authority], [a.organisationId, 'coordinator']);
+      assert.match(record.reason, new RegExp(`circle ${alliance.circleId} ended`));
+      assert.equal((JSON.parse(record.signedJson) as { kind: string; body: { reason: string } }).body.reason, record.reason);
       assert.deepEqual(
-        record.provenance.map((row) => [row.id, row.signer, row.peer]).sort(),
-        [[indicatorId(1), a.organisationId, a.name], [indicatorId(2), a.organisationId, a.name]].sort(),
+        record.versions.map((version) => [version.id, version.outcome, version.provenance?.signer, version.provenance?.peer, version.provenance?.verification]).sort(),
+        [
+          [indicatorId(1), 'removed', a.organisationId, a.name, 'verified'],
+          [indicatorId(2), 'removed', a.organisationId, a.name, 'verified'],
+        ].sort(),
       );
+      // Before it: the member's own indicator 9 kept, and the recall of indicator 3 on its revocation.
+      assert.deepEqual(
+        earlier.map((recall) => recall.versions.map((version) => [version.id, version.outcome])),
+        [[[indicatorId(9), 'kept']], [[indicatorId(3), 'removed']]],
+      );
+      const listed = await runEntente(['recalls', 'received', '--circle', alliance.circleId, '--json'], { env: cliEnv(b) });
+      assert.equal(listed.code, 0, listed.stderr);
+      const lines = listed.stdout.trim().split('\n').map((line) => JSON.parse(line) as { seq: number; sender: string; removed: number; kept: number; versions: { outcome: string; peer: string }[] });
+      assert.deepEqual(lines.map((line) => [line.seq, line.removed, line.kept]), [[record.seq, 2, 0], [earlier[0]?.seq, 0, 1], [earlier[1]?.seq, 1, 0]]);
+      assert.deepEqual(lines[0]?.versions.map((version) => version.peer), [a.name, a.name]);
+      const table = await runEntente(['recalls', 'received'], { env: cliEnv(b) });
+      assert.equal(table.code, 0, table.stderr);
+      assert.match(table.stdout, new RegExp(`^${record.seq}\\t\\S+\\t${alliance.circleId}\\t${a.organisationId}\\tcoordinator\\t2\\t0\\t0\\tcircle ${alliance.circleId} ended`, 'm'));
+      assert.equal((await runEntente(['recalls', 'received', '--limit', '0'], { env: cliEnv(b) })).code, 2);
+      assert.match((await runEntente(['recalls', 'received', '--circle', 'no-such-circle'], { env: cliEnv(b) })).stderr, /ENT_CIRCLE_NOT_FOUND/);
       const notice = await stream.waitFor((event) => event.event === 'notice', 2000);
       assert.equal((JSON.parse(notice.data) as { kind: string }).kind, 'recall');
     } finally {

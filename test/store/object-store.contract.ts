@@ -9,10 +9,12 @@ import type {
   ArrivedObject,
   FlashRecord,
   NewQuarantineItem,
+  NewReceivedRecall,
   NodeKeyRecord,
   PeerRecord,
   PinnedKeyRecord,
   ProvenanceRecord,
+  ReceivedRecallVersion,
   SyncBatch,
 } from '../../src/store/federation-store.ts';
 import { versionKey } from '../../src/store/object-store.ts';
@@ -1188,6 +1190,71 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
             ],
           );
           assert.deepEqual(await store.listRecalls({ undeliveredOnly: true }), []);
+        });
+      });
+
+      describe('recalls received', () => {
+        const named = (n: number, outcome: ReceivedRecallVersion['outcome'], withProvenance = true): ReceivedRecallVersion => ({
+          id: indicator(n).id,
+          version: '2024-01-01T00:00:00.000Z',
+          outcome,
+          provenance: withProvenance ? { signer: orgA, peer: 'north', verification: 'verified', receivedAt: received } : undefined,
+        });
+        const recall = (versions: readonly ReceivedRecallVersion[], overrides: Partial<NewReceivedRecall> = {}): NewReceivedRecall => ({
+          circleId: 'circle-alpha',
+          senderOrganisationId: orgA,
+          authority: 'coordinator',
+          reason: 'circle circle-alpha ended',
+          receivedAt: '2025-03-02T00:00:00.000Z',
+          signedJson: '{"kind":"recall","signature":"s1"}',
+          versions,
+          ...overrides,
+        });
+
+        it('keeps a recall with what it did to each version and where that version had come from, and lists it back', async () => {
+          const first = recall([named(1, 'removed'), named(2, 'kept', false), named(3, 'absent', false)]);
+          const { seq, repeated } = await store.recordReceivedRecall(first);
+          assert.equal(repeated, false);
+          assert.deepEqual(await store.listReceivedRecalls({ limit: 10 }), [{ ...first, seq }]);
+          // Nothing else reads as a received recall: not the versions' own provenance, which the store forgets.
+          assert.deepEqual(await store.listReceivedRecalls({ circleId: 'circle-beta', limit: 10 }), []);
+        });
+
+        it('lists newest first, by circle, up to the limit and before a seq', async () => {
+          const one = await store.recordReceivedRecall(recall([named(1, 'removed')]));
+          const two = await store.recordReceivedRecall(recall([named(2, 'removed')], { circleId: 'circle-beta', authority: 'origin', senderOrganisationId: orgB }));
+          const three = await store.recordReceivedRecall(recall([named(3, 'removed')]));
+          assert.deepEqual((await store.listReceivedRecalls({ limit: 10 })).map((record) => record.seq), [three.seq, two.seq, one.seq]);
+          assert.deepEqual((await store.listReceivedRecalls({ limit: 1 })).map((record) => record.seq), [three.seq]);
+          assert.deepEqual((await store.listReceivedRecalls({ beforeSeq: three.seq, limit: 10 })).map((record) => record.seq), [two.seq, one.seq]);
+          assert.deepEqual((await store.listReceivedRecalls({ circleId: 'circle-alpha', limit: 10 })).map((record) => record.seq), [three.seq, one.seq]);
+          const [beta] = await store.listReceivedRecalls({ circleId: 'circle-beta', limit: 10 });
+          assert.deepEqual([beta?.authority, beta?.senderOrganisationId, beta?.versions.map((version) => version.id)], ['origin', orgB, [indicator(2).id]]);
+        });
+
+        it('keeps a recall sent again once: same sender, circle and versions in any order, nothing removed the second time', async () => {
+          const first = await store.recordReceivedRecall(recall([named(1, 'removed'), named(2, 'removed')]));
+          const again = await store.recordReceivedRecall(
+            recall([named(2, 'absent', false), named(1, 'absent', false)], { receivedAt: '2025-03-02T01:00:00.000Z', signedJson: '{"kind":"recall","signature":"s2"}' }),
+          );
+          assert.deepEqual(again, { seq: first.seq, repeated: true });
+          assert.equal((await store.listReceivedRecalls({ limit: 10 })).length, 1);
+          // Not a repeat: another sender, another circle, other versions, or one that removed something again.
+          const others = [
+            recall([named(1, 'absent'), named(2, 'absent')], { senderOrganisationId: orgB }),
+            recall([named(1, 'absent'), named(2, 'absent')], { circleId: 'circle-beta' }),
+            recall([named(1, 'absent')]),
+            recall([named(1, 'removed'), named(2, 'absent')]),
+          ];
+          for (const other of others) assert.equal((await store.recordReceivedRecall(other)).repeated, false);
+          assert.equal((await store.listReceivedRecalls({ limit: 10 })).length, 5);
+        });
+
+        it('keeps the versions of a large recall in the order it named them', async () => {
+          const versions = range(2000).map((n) => named(n, n % 3 === 0 ? 'removed' : n % 3 === 1 ? 'kept' : 'absent', n % 2 === 0));
+          await store.recordReceivedRecall(recall(versions));
+          const [kept] = await store.listReceivedRecalls({ limit: 1 });
+          assert.deepEqual(kept?.versions, versions);
         });
       });
     });

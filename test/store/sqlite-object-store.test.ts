@@ -81,7 +81,7 @@ describe('SqliteObjectStore', () => {
 
       const store = openSqliteObjectStore({ path });
       try {
-        assert.equal(store.database.pragma('user_version', { simple: true }), 7);
+        assert.equal(store.database.pragma('user_version', { simple: true }), SCHEMA_VERSION);
         assert.deepEqual(await store.countEntries('kept'), { objects: 1, versions: 1 });
         assert.equal((await store.contributionsOf([{ id: indicator(1).id, version: '2024-01-01T00:00:00.000Z' }])).size, 1);
         assert.equal((await store.listWebhooks()).length, 1);
@@ -106,6 +106,36 @@ describe('SqliteObjectStore', () => {
         ).outcomes;
         assert.equal(outcome?.kind, 'duplicate');
         assert.deepEqual([...(await store.originSignersOf([indicator(1).id])).values()], ['identity--partner']);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('migrates a schema 7 store to 8 (recalls received) keeping its data', async () => {
+      const path = freshPath();
+      const raw = new Database(path);
+      raw.exec(migrations.slice(0, 7).join('\n'));
+      raw.pragma('user_version = 7');
+      raw.exec(`
+        INSERT INTO collections (id, title, created_at, last_date_added) VALUES ('kept', 'Kept', 'c', 1);
+        INSERT INTO peers (name, url, api_root_url, token, circle_id, local_collection_id, remote_collection_id, organisation_id, kind, push, interval_seconds, silent_after, created_at)
+          VALUES ('north', 'https://north.example/', 'https://north.example/api/', 't', 'c', 'kept', 'r', 'identity--partner', 'entente', 0, 30, 3, 'c');
+        INSERT INTO peer_state (peer) VALUES ('north');
+        INSERT INTO node_meta (key, value) VALUES ('home_organisation', '{"id":"identity--home"}');
+      `);
+      raw.close();
+
+      const store = openSqliteObjectStore({ path });
+      try {
+        assert.equal(store.database.pragma('user_version', { simple: true }), 8);
+        assert.equal((await store.getPeer('north'))?.organisationId, 'identity--partner');
+        assert.equal(await store.getMeta('home_organisation'), '{"id":"identity--home"}');
+        assert.deepEqual(await store.listReceivedRecalls({ limit: 10 }), []);
+        const version = { id: indicator(1).id, version: '2024-01-01T00:00:00.000Z', outcome: 'removed' as const, provenance: undefined };
+        const { seq } = await store.recordReceivedRecall({
+          circleId: 'c', senderOrganisationId: 'identity--partner', authority: 'coordinator', reason: 'circle c ended', receivedAt: 'r', signedJson: '{}', versions: [version],
+        });
+        assert.deepEqual((await store.listReceivedRecalls({ limit: 10 })).map((recall) => [recall.seq, recall.versions]), [[seq, [version]]]);
       } finally {
         await store.close();
       }

@@ -351,4 +351,38 @@ export const migrations: readonly string[] = [
   -- The receiver confirmed it removed the recalled version.
   ALTER TABLE recall_notices ADD COLUMN acknowledged_at TEXT;
   `,
+  /* 8: recalls this node received, with what each did to the versions it named and where they had come from */ `
+  -- A recall another node sent here and this node carried out: the signed message, kept as evidence,
+  -- and one row per version it named. The store forgets a version's provenance once no collection
+  -- holds it, so the provenance of each version (the arrival in the circle's collection, else the
+  -- first) is copied here before the recall removes it. versions_digest (SHA-256 of the versions
+  -- named, sorted) recognises a recall sent again.
+  CREATE TABLE received_recalls (
+    seq INTEGER PRIMARY KEY,
+    circle_id TEXT NOT NULL,
+    sender_organisation_id TEXT NOT NULL,
+    authority TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    signed_json TEXT NOT NULL,
+    versions_digest TEXT NOT NULL
+  );
+  CREATE INDEX received_recalls_by_circle ON received_recalls (circle_id, seq);
+  CREATE INDEX received_recalls_by_versions ON received_recalls (versions_digest);
+
+  -- outcome: removed (from the circle's collection), kept (the home organisation's own), absent (not
+  -- held there when the recall came). The provenance columns are NULL when none was recorded.
+  CREATE TABLE received_recall_versions (
+    recall_seq INTEGER NOT NULL REFERENCES received_recalls (seq),
+    position INTEGER NOT NULL,
+    object_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    signer TEXT,
+    peer TEXT,
+    verification TEXT,
+    provenance_received_at TEXT,
+    PRIMARY KEY (recall_seq, position)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -1,5 +1,6 @@
 // Federation: peers and their sync state, provenance, quarantine, signatures, keys, flash messages,
-// recall acknowledgement (migration 7). See docs/federation.md.
+// recall acknowledgement (migration 7), recalls received (migration 8). See docs/federation.md.
+import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { EntenteError } from '../../errors/entente-error.ts';
 import type { StixObject } from '../../stix/types.ts';
@@ -9,6 +10,7 @@ import {
   type ArrivedObject,
   type FlashReceipt,
   type FlashRecord,
+  type NewReceivedRecall,
   type NodeKeyRecord,
   type PeerRecord,
   type PeerState,
@@ -18,6 +20,9 @@ import {
   type QuarantineFilter,
   type QuarantineReason,
   type QuarantineRecord,
+  type ReceivedRecallFilter,
+  type ReceivedRecallRecord,
+  type ReceivedRecallVersion,
   type SignatureKey,
   type StoredVersionText,
   type SyncAttempt,
@@ -136,6 +141,27 @@ interface FlashRow {
   acknowledged_at: string | null;
 }
 
+interface ReceivedRecallRow {
+  seq: number;
+  circle_id: string;
+  sender_organisation_id: string;
+  authority: string;
+  reason: string;
+  received_at: string;
+  signed_json: string;
+}
+
+interface ReceivedRecallVersionRow {
+  recall_seq: number;
+  object_id: string;
+  version: string;
+  outcome: string;
+  signer: string | null;
+  peer: string | null;
+  verification: string | null;
+  provenance_received_at: string | null;
+}
+
 interface FlashReceiptRow {
   flash_id: string;
   organisation_id: string;
@@ -162,7 +188,8 @@ export class SqliteFederationTables {
     | 'selectSignatures' | 'insertSignature'
     | 'selectNodeKeys' | 'insertNodeKey' | 'retireNodeKey' | 'upsertPinnedKey' | 'selectPinnedKeys' | 'selectPinnedKeysOf'
     | 'insertFlash' | 'selectFlash' | 'selectFlashes' | 'selectFlashesOfCircle' | 'selectReceipts' | 'upsertReceipt' | 'acknowledgeFlash'
-    | 'markRecalls' | 'markRecallsOfVersion',
+    | 'markRecalls' | 'markRecallsOfVersion'
+    | 'selectRecallRepeat' | 'insertReceivedRecall' | 'insertReceivedRecallVersion' | 'listReceivedRecalls' | 'selectReceivedRecallVersions',
     Statement
   >;
 
@@ -306,6 +333,28 @@ export class SqliteFederationTables {
         `UPDATE recall_notices SET delivered_at = coalesce(delivered_at, @delivered, @acknowledged), acknowledged_at = coalesce(acknowledged_at, @acknowledged)
          WHERE circle_id = @circle AND organisation_id = @organisation AND object_id = @id AND version IN (SELECT value FROM json_each(@versions))
            AND ((@delivered IS NOT NULL AND delivered_at IS NULL) OR (@acknowledged IS NOT NULL AND acknowledged_at IS NULL))`,
+      ),
+      selectRecallRepeat: prepare(
+        'SELECT seq FROM received_recalls WHERE versions_digest = ? AND circle_id = ? AND sender_organisation_id = ? ORDER BY seq LIMIT 1',
+      ),
+      insertReceivedRecall: prepare(
+        `INSERT INTO received_recalls (circle_id, sender_organisation_id, authority, reason, received_at, signed_json, versions_digest)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      insertReceivedRecallVersion: prepare(
+        `INSERT INTO received_recall_versions (recall_seq, position, object_id, version, outcome, signer, peer, verification, provenance_received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      listReceivedRecalls: prepare(
+        `SELECT seq, circle_id, sender_organisation_id, authority, reason, received_at, signed_json FROM received_recalls
+         WHERE (@circle IS NULL OR circle_id = @circle) AND (@before IS NULL OR seq < @before)
+         ORDER BY seq DESC
+         LIMIT @limit`,
+      ),
+      selectReceivedRecallVersions: prepare(
+        `SELECT recall_seq, object_id, version, outcome, signer, peer, verification, provenance_received_at FROM received_recall_versions
+         WHERE recall_seq IN (SELECT value FROM json_each(?))
+         ORDER BY recall_seq, position`,
       ),
     };
   }
@@ -839,6 +888,88 @@ export class SqliteFederationTables {
     });
     return mark.immediate();
   }
+
+  // ---- Recalls received ----
+
+  recordReceivedRecall(recall: NewReceivedRecall): { seq: number; repeated: boolean } {
+    const digest = versionsDigest(recall.versions);
+    const record = this.#db.transaction((): { seq: number; repeated: boolean } => {
+      if (!recall.versions.some((version) => version.outcome === 'removed')) {
+        const earlier = this.#sql.selectRecallRepeat.get(digest, recall.circleId, recall.senderOrganisationId) as { seq: number } | undefined;
+        if (earlier !== undefined) return { seq: earlier.seq, repeated: true };
+      }
+      const seq = Number(
+        this.#sql.insertReceivedRecall.run(
+          recall.circleId,
+          recall.senderOrganisationId,
+          recall.authority,
+          recall.reason,
+          recall.receivedAt,
+          recall.signedJson,
+          digest,
+        ).lastInsertRowid,
+      );
+      recall.versions.forEach((version, position) => {
+        const provenance = version.provenance;
+        this.#sql.insertReceivedRecallVersion.run(
+          seq,
+          position,
+          version.id,
+          version.version,
+          version.outcome,
+          provenance?.signer ?? null,
+          provenance?.peer ?? null,
+          provenance?.verification ?? null,
+          provenance?.receivedAt ?? null,
+        );
+      });
+      return { seq, repeated: false };
+    });
+    return record.immediate();
+  }
+
+  listReceivedRecalls(filter: ReceivedRecallFilter): ReceivedRecallRecord[] {
+    const limit = Number.isFinite(filter.limit) ? Math.max(0, Math.floor(filter.limit)) : 0;
+    const rows = this.#sql.listReceivedRecalls.all({ circle: filter.circleId ?? null, before: filter.beforeSeq ?? null, limit }) as ReceivedRecallRow[];
+    if (rows.length === 0) return [];
+    const versions = new Map<number, ReceivedRecallVersion[]>();
+    for (const row of this.#sql.selectReceivedRecallVersions.all(JSON.stringify(rows.map((recall) => recall.seq))) as ReceivedRecallVersionRow[]) {
+      const list = versions.get(row.recall_seq) ?? [];
+      list.push(toReceivedRecallVersion(row));
+      versions.set(row.recall_seq, list);
+    }
+    return rows.map((row) => ({
+      seq: row.seq,
+      circleId: row.circle_id,
+      senderOrganisationId: row.sender_organisation_id,
+      authority: row.authority === 'origin' ? 'origin' : 'coordinator',
+      reason: row.reason,
+      receivedAt: row.received_at,
+      signedJson: row.signed_json,
+      versions: versions.get(row.seq) ?? [],
+    }));
+  }
+}
+
+/** The versions a recall names, in any order: what a recall sent again names too. */
+function versionsDigest(versions: readonly { readonly id: string; readonly version: string }[]): string {
+  const named = versions.map((version) => `${version.id}\u0000${version.version}`).sort();
+  return createHash('sha256').update(named.join('\u0001'), 'utf8').digest('hex');
+}
+
+function toReceivedRecallVersion(row: ReceivedRecallVersionRow): ReceivedRecallVersion {
+  // A word this program does not know (a row from a newer version) reads as the least it can mean.
+  const outcome = row.outcome === 'removed' || row.outcome === 'kept' ? row.outcome : 'absent';
+  const verification = (VERIFICATIONS as readonly string[]).includes(row.verification ?? '') ? (row.verification as Verification) : 'unverified';
+  return {
+    id: row.object_id,
+    version: row.version,
+    outcome,
+    provenance:
+      row.provenance_received_at === null
+        ? undefined
+        : { signer: row.signer ?? undefined, peer: row.peer ?? undefined, verification, receivedAt: row.provenance_received_at },
+  };
 }
 
 interface Placement {

@@ -43,6 +43,7 @@ import type { Circle } from '../../policy/circle.ts';
 import type {
   FlashReceipt,
   FlashRecord,
+  NewReceivedRecall,
   NodeKeyRecord,
   PeerRecord,
   PeerState,
@@ -50,6 +51,8 @@ import type {
   ProvenanceRecord,
   QuarantineFilter,
   QuarantineRecord,
+  ReceivedRecallFilter,
+  ReceivedRecallRecord,
   SignatureKey,
   StoredVersionText,
   SyncAttempt,
@@ -950,6 +953,14 @@ export class SqliteObjectStore implements ObjectStore {
     change: { readonly deliveredAt?: string; readonly acknowledgedAt?: string },
   ): Promise<number> {
     return this.#guard(() => this.#federation.markRecalls(filter, change));
+  }
+
+  async recordReceivedRecall(recall: NewReceivedRecall): Promise<{ readonly seq: number; readonly repeated: boolean }> {
+    return this.#guard(() => this.#federation.recordReceivedRecall(recall));
+  }
+
+  async listReceivedRecalls(filter: ReceivedRecallFilter): Promise<ReceivedRecallRecord[]> {
+    return this.#guard(() => this.#federation.listReceivedRecalls(filter));
   }
 
   // ---- Drafts (sqlite-draft-tables.ts) ----
