@@ -2,12 +2,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badField, bodyOf, optionalString, sendJson } from './json-body.ts';
 import { EntenteError } from '../errors/entente-error.ts';
 import {
-  acceptAgreement,
   circleView,
   createCircle,
   end,
   invite,
-  leave,
   promote,
   proposeAgreement,
   visibleCircles,
@@ -16,9 +14,11 @@ import {
   type CircleActor,
   type CircleDeps,
 } from '../circles/circle-operations.ts';
+import { acceptOrForward, counterOrForward, leaveOrForward, type Forwarded } from '../federation/coordinator-link.ts';
 import { parsePublishedKey } from '../federation/parse-circle-view.ts';
+import type { OpenPeerClient } from '../federation/peer-operations.ts';
 import { toAgreementDocument, toCircleDocument } from '../policy/circle-documents.ts';
-import { counterAgreement, visibleCounterProposals } from '../circles/counter-proposals.ts';
+import { visibleCounterProposals } from '../circles/counter-proposals.ts';
 import type { CounterProposal } from '../store/object-store.ts';
 import { visibleMembers } from '../policy/circle.ts';
 import { parseMicroTimestamp } from '../stix/micro-timestamp.ts';
@@ -29,6 +29,24 @@ interface CircleParams {
 
 interface MemberParams extends CircleParams {
   organisationId: string;
+}
+
+export interface CircleRouteDeps extends CircleDeps {
+  /** The TAXII client a mirrored circle's coordinator is reached with (its peer link). */
+  readonly openClient: OpenPeerClient;
+}
+
+/** Said of an action carried out on the coordinator's node, in the answer. */
+function forwardedJson(forwarded: Forwarded | undefined): Record<string, unknown> {
+  if (forwarded === undefined) return {};
+  return {
+    forwarded_to: {
+      peer: forwarded.peer,
+      organisation_id: forwarded.coordinatorId,
+      mirror_refreshed: forwarded.refreshError === undefined,
+      ...(forwarded.refreshError === undefined ? {} : { refresh_error: forwarded.refreshError }),
+    },
+  };
 }
 
 function actorOf(request: FastifyRequest): CircleActor {
@@ -70,8 +88,10 @@ function publicKeysOf(body: Record<string, unknown>, organisationId: string): Ac
  * `/api/circles`: the circles a caller belongs to, and their lifecycle. Every route is
  * authenticated; the operations check who acts (coordinator, the member itself, or the node
  * administrator), and a circle the caller is not in is the same 404 as one that does not exist.
+ * On a circle mirrored from a coordinator's node, the home administrator's accept, counter and
+ * leave are carried out on that node through the peer link (federation/coordinator-link.ts).
  */
-export function registerCircleRoutes(app: FastifyInstance, deps: CircleDeps): void {
+export function registerCircleRoutes(app: FastifyInstance, deps: CircleRouteDeps): void {
   const authenticated = { config: { policy: 'authenticated' as const, media: 'json' as const } };
 
   app.get('/api/circles', authenticated, async (request, reply) => {
@@ -107,8 +127,8 @@ export function registerCircleRoutes(app: FastifyInstance, deps: CircleDeps): vo
     const comment = optionalString(body, 'comment');
     // A wrong-typed organisation_id is refused, not read as "for myself".
     const organisationId = optionalOrganisation(body, 'organisation_id') ?? actor.organisationId;
-    const counter = await counterAgreement(deps, actor, request.params.circleId, organisationId, body['terms'], comment);
-    return sendJson(reply, 201, counterJson(counter));
+    const outcome = await counterOrForward(deps, actor, request.params.circleId, organisationId, body['terms'], comment);
+    return sendJson(reply, 201, { ...counterJson(outcome.counter), ...forwardedJson(outcome.forwarded) });
   });
 
   app.get<{ Params: CircleParams }>('/api/circles/:circleId/counters', authenticated, async (request, reply) => {
@@ -157,15 +177,28 @@ export function registerCircleRoutes(app: FastifyInstance, deps: CircleDeps): vo
       throw badField('version', '"version" must be a positive integer (at most 1000000)');
     }
     const organisationId = optionalOrganisation(body, 'organisation_id') ?? actor.organisationId;
-    const accepted = await acceptAgreement(deps, actor, request.params.circleId, organisationId, version, publicKeysOf(body, organisationId));
-    return sendJson(reply, 200, { circle_id: request.params.circleId, organisation_id: organisationId, version: accepted.version, accepted_at: accepted.acceptedAt });
+    const accepted = await acceptOrForward(deps, actor, request.params.circleId, organisationId, version, publicKeysOf(body, organisationId));
+    return sendJson(reply, 200, {
+      circle_id: request.params.circleId,
+      organisation_id: organisationId,
+      version: accepted.version,
+      accepted_at: accepted.acceptedAt,
+      ...forwardedJson(accepted.forwarded),
+    });
   });
 
   app.post<{ Params: CircleParams }>('/api/circles/:circleId/leave', authenticated, async (request, reply) => {
     const actor = actorOf(request);
     const organisationId = optionalOrganisation(bodyOf(request, ['organisation_id']), 'organisation_id') ?? actor.organisationId;
-    const result = await leave(deps, actor, request.params.circleId, organisationId);
-    return sendJson(reply, 200, { circle_id: result.circle.id, organisation_id: organisationId, recall_notices_queued: result.recalls });
+    const left = await leaveOrForward(deps, actor, request.params.circleId, organisationId);
+    return sendJson(reply, 200, {
+      circle_id: request.params.circleId,
+      organisation_id: organisationId,
+      recall_notices_queued: left.recalls,
+      // A member's node records its leave at this instant in its mirror of the circle.
+      ...(left.leftAt === undefined ? {} : { left_at: left.leftAt }),
+      ...forwardedJson(left.forwarded),
+    });
   });
 
   app.post<{ Params: CircleParams }>('/api/circles/:circleId/end', authenticated, async (request, reply) => {

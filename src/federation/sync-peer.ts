@@ -1,12 +1,13 @@
-// One sync cycle with one peer — refresh the circle mirror when the peer coordinates the circle,
-// pull, push for `--push` peers — and its outcome recorded in the peer's state. Shared by the
-// scheduler of the running node, `entente sync` and POST /api/peers/:name/sync.
+// One sync cycle with one peer — refresh the circle mirror when the peer coordinates the circle
+// (and this node's organisation has not left it), pull, push for `--push` peers — and its outcome
+// recorded in the peer's state. Shared by the scheduler of the running node, `entente sync` and
+// POST /api/peers/:name/sync.
 import { EntenteError, isEntenteError } from '../errors/entente-error.ts';
 import { errorCatalogue, type ErrorCode } from '../errors/catalogue.ts';
-import { membershipAt } from '../policy/circle.ts';
 import type { PeerRecord } from '../store/federation-store.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import type { ReleaseSigner } from '../release/open-release-gate.ts';
+import { refreshesMirror } from './coordinator-link.ts';
 import { mirrorCircle, type MirrorOutcome } from './mirror-circle.ts';
 import type { OpenPeerClient } from './peer-operations.ts';
 import { NO_PULL, pullPeer, type PullCounts } from './pull-peer.ts';
@@ -61,14 +62,10 @@ function errorOf(error: unknown): { code: ErrorCode | string; message: string } 
   return { code: 'ENT_HTTP_INTERNAL', message: error instanceof Error ? error.message.slice(0, 500) : String(error).slice(0, 500) };
 }
 
-/** Whether the peer's organisation coordinates the peer's circle now, and this node's does not: then the circle here is its mirror. */
+/** Whether the circle here is the peer's mirror, to refresh (federation/coordinator-link.ts). */
 async function isMirrorOf(deps: SyncDeps, peer: PeerRecord, now: Date): Promise<boolean> {
-  if (peer.kind !== 'entente') return false;
   const circle = await deps.store.getCircle(peer.circleId);
-  if (circle === undefined) return false;
-  const membership = membershipAt(circle, peer.organisationId, now);
-  const homeCoordinates = circle.members.some((member) => member.organisationId === deps.homeOrganisationId && member.role === 'coordinator');
-  return membership.kind === 'member' && membership.member.role === 'coordinator' && !homeCoordinates;
+  return circle !== undefined && refreshesMirror(circle, peer, deps.homeOrganisationId, now);
 }
 
 /**

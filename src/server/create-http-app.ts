@@ -49,7 +49,7 @@ export interface HttpAppDeps {
   readonly releaseSigner?: ReleaseSigner;
   /** Signed messages to other nodes (flashes, recalls): the signing key and the client; read from the store and the TAXII client by default. */
   readonly messaging?: { readonly signer: () => Promise<NodeSigner>; readonly post: PeerPost; readonly timeoutMs?: number };
-  /** Peers (/api/peers): the TAXII client they are reached with (openTaxiiClient by default), and who hears of added or removed ones (the sync scheduler). */
+  /** Peers (/api/peers, and the coordinator of a mirrored circle): the TAXII client they are reached with (openTaxiiClient by default), and who hears of added or removed ones (the sync scheduler). */
   readonly peers?: { readonly openClient?: OpenPeerClient; readonly onPeersChanged?: () => void };
 }
 
@@ -151,7 +151,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   registerManifestRoutes(app, ctx);
   registerStatusRoutes(app, ctx);
   registerSearchRoutes(app, { store: deps.store, clock: deps.clock, ...(deps.releaseSigner === undefined ? {} : { releaseSigner: deps.releaseSigner }) });
-  registerCircleRoutes(app, { store: deps.store, clock: deps.clock, homeOrganisationId: deps.homeOrganisationId });
+  registerCircleRoutes(app, { store: deps.store, clock: deps.clock, homeOrganisationId: deps.homeOrganisationId, openClient: deps.peers?.openClient ?? openTaxiiClient });
   registerDraftRoutes(app, { store: deps.store, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId });
   registerAlertingRoutes(app, { store: deps.store, logger, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId });
   registerFederationRoutes(app, { store: deps.store, clock: deps.clock });

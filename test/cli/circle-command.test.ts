@@ -133,6 +133,8 @@ describe('entente circle', () => {
     refused(await run('circle', 'end', 'bad-inputs', '--at', '2026-13-01T00:00:00Z'), 2, 'ENT_CLI_USAGE', /--at/);
 
     refused(await run('circle', 'accept', 'bad-inputs', '--org', BANK), 1, 'ENT_CIRCLE_NOT_MEMBER');
+    // A circle this node coordinates: the member is named (a mirrored one defaults to this node's organisation).
+    for (const sub of ['accept', 'leave']) refused(await run('circle', sub, 'bad-inputs'), 2, 'ENT_CLI_USAGE', /--org is required/);
     ok(await run('circle', 'invite', 'bad-inputs', '--org', BANK));
     refused(await run('circle', 'accept', 'bad-inputs', '--org', BANK), 1, 'ENT_AGREEMENT_NOT_FOUND', /has no proposed terms yet/);
     for (const version of ['abc', '0', '-1', '1.5', '0x1', '']) {

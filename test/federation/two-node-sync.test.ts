@@ -9,72 +9,19 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadNodeConfig, startNode, type RunningNode } from '../../src/compose.ts';
-import { createCircle, invite, proposeAgreement } from '../../src/circles/circle-operations.ts';
 import { fingerprintOf } from '../../src/federation/node-key.ts';
 import { recipientForPeer } from '../../src/federation/push-peer.ts';
 import { syncPeer, type SyncDeps } from '../../src/federation/sync-peer.ts';
 import { openSyncScheduler, type PeerSilentNotice } from '../../src/federation/sync-scheduler.ts';
 import { openReleaseGate } from '../../src/release/open-release-gate.ts';
-import { hashTokenSecret } from '../../src/policy/token-secret.ts';
-import { TLP2_MARKING_IDS, type TlpLevel } from '../../src/policy/tlp.ts';
 import type { ObjectStore, StoredEntry } from '../../src/store/object-store.ts';
-import type { StixObject } from '../../src/stix/types.ts';
 import { openTaxiiClient } from '../../src/taxii/taxii-client.ts';
 import { runEntente, temporaryDirectory } from '../cli/cli-kit.ts';
+import { entriesOf, formCircleOfTwo, indicator, startTestNode, versionsOf, type TestNode } from './two-node-kit.ts';
 
 const CIRCLE = 'alliance';
 const B_SECRET = 'ent_b-node-secret-at-a-000000000000000000000';
 const PEER = 'cert-a';
-
-interface TestNode {
-  readonly node: RunningNode;
-  readonly org: string;
-  readonly dataDir: string;
-}
-
-async function startTestNode(dataDir: string, orgName: string): Promise<TestNode> {
-  const config = loadNodeConfig({ dataDir, port: '0', orgName, logLevel: 'silent' }, {});
-  const node = await startNode(config, { sweepRecalls: false, syncPeers: false });
-  return { node, org: node.identity.homeOrganisation.id, dataDir };
-}
-
-let serial = 0;
-function indicator(creator: string, tlp: TlpLevel | undefined, type = 'indicator'): StixObject {
-  serial += 1;
-  const suffix = serial.toString(16).padStart(12, '0');
-  const common = {
-    spec_version: '2.1',
-    created: '2026-01-01T00:00:00.000Z',
-    modified: '2026-01-01T00:00:00.000Z',
-    created_by_ref: creator,
-    ...(tlp === undefined ? {} : { object_marking_refs: [TLP2_MARKING_IDS[tlp]] }),
-  };
-  if (type === 'malware') return { type, id: `malware--00000000-0000-4000-8000-${suffix}`, name: `Malware ${serial}`, is_family: true, ...common } as StixObject;
-  return {
-    type: 'indicator',
-    id: `indicator--00000000-0000-4000-8000-${suffix}`,
-    name: `Indicator ${serial} (${tlp ?? 'unmarked'})`,
-    pattern: `[ipv4-addr:value = '198.51.100.${serial % 250}']`,
-    pattern_type: 'stix',
-    valid_from: '2026-01-01T00:00:00Z',
-    ...common,
-  } as StixObject;
-}
-
-async function entriesOf(store: ObjectStore, collectionId: string): Promise<StoredEntry[]> {
-  const entries: StoredEntry[] = [];
-  let after: number | undefined;
-  for (;;) {
-    const page = await store.listEntries(collectionId, { versions: [{ kind: 'all' }] }, { limit: 1000, ...(after === undefined ? {} : { after }) });
-    entries.push(...page.entries);
-    const last = page.entries.at(-1);
-    if (!page.more || last === undefined) return entries;
-    after = last.dateAdded;
-  }
-}
-
-const versionsOf = (entries: readonly StoredEntry[]): string[] => entries.map((entry) => `${entry.id}@${entry.version}`).sort();
 
 describe('two nodes: circle mirror, pull, cursor resume, backoff, push', () => {
   const dirs = temporaryDirectory('two-nodes');
@@ -85,32 +32,8 @@ describe('two nodes: circle mirror, pull, cursor resume, backoff, push', () => {
   before(async () => {
     a = await startTestNode(join(dirs.path, 'a'), 'CERT A');
     b = await startTestNode(join(dirs.path, 'b'), 'Grid B');
-    const now = new Date().toISOString();
-    // Each knows the other as a partner organisation.
-    await a.node.store.createOrganisation({ id: b.org, name: 'Grid B', kind: 'company', sectors: ['energy'], country: undefined, identityJson: '{}', createdAt: now });
-    await b.node.store.createOrganisation({ id: a.org, name: 'CERT A', kind: 'cert', sectors: ['government-national'], country: undefined, identityJson: '{}', createdAt: now });
     // A: the circle with B, its terms (indicators up to AMBER), and a token for B's node.
-    const deps = { store: a.node.store, clock: () => new Date(), homeOrganisationId: a.org };
-    const admin = { organisationId: a.org, admin: true };
-    await createCircle(deps, { id: CIRCLE, name: 'Alliance', kind: 'tacit', visibility: 'open', default_tlp: 'amber', valid_until: '2099-01-01T00:00:00Z', valid_from: '2026-01-01T00:00:00Z' });
-    await invite(deps, admin, CIRCLE, { organisationId: b.org, role: 'contributor', trial: false });
-    await proposeAgreement(deps, admin, CIRCLE, {
-      scope: { types: ['indicator'] },
-      highest_tlp: 'amber',
-      onward_sharing: 'none',
-      attribution: 'keep',
-      expectations: { permitted_actions: 'internally-visible-actions', affected_party_notifications: 'may', provider_attribution: 'may' },
-      end_rule: 'retain',
-    });
-    await a.node.store.createToken({
-      name: 'grid-b-node',
-      secretHash: hashTokenSecret(B_SECRET),
-      admin: false,
-      grants: [{ collectionId: CIRCLE, read: true, write: true }],
-      organisationId: b.org,
-      createdAt: now,
-      revokedAt: undefined,
-    });
+    await formCircleOfTwo(a, b, { circleId: CIRCLE, memberSecret: B_SECRET, endRule: 'retain' });
     // B accepts the terms on A's node, sending its public keys (A pins them: it verifies B's pushes with them).
     const keys = (await b.node.store.listNodeKeys()).map((key) => ({ key_id: key.keyId, public_key: key.publicKey, valid_from: key.validFrom }));
     const accepted = await fetch(`${a.node.url}/api/circles/${CIRCLE}/accept`, {

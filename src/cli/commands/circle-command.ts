@@ -4,12 +4,10 @@ import type { CliIo, NodeLocationOptions } from '../cli-context.ts';
 import { parseTimeOption, withNode, writeLine } from '../cli-context.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
 import {
-  acceptAgreement,
   circleView,
   createCircle,
   end,
   invite,
-  leave,
   promote,
   proposeAgreement,
   queueRecallsOfEndedCircles,
@@ -18,7 +16,8 @@ import {
   type CircleDeps,
 } from '../../circles/circle-operations.ts';
 import type { OpenedNode } from '../../compose.ts';
-import { counterAgreement } from '../../circles/counter-proposals.ts';
+import { acceptOrForward, circleHolding, counterOrForward, leaveOrForward, type CoordinatorLinkDeps, type Forwarded } from '../../federation/coordinator-link.ts';
+import { openTaxiiClient } from '../../taxii/taxii-client.ts';
 import { parseJson } from '../../stix/parse-json.ts';
 
 const dataOption = ['--data <dir>', 'data directory (env ENTENTE_DATA)'] as const;
@@ -27,6 +26,31 @@ function depsOf(node: OpenedNode): { deps: CircleDeps; admin: CircleActor } {
   const home = node.identity.homeOrganisation.id;
   // The command line is the node operator: it acts as the administrator, for the home organisation.
   return { deps: { store: node.store, clock: () => new Date(), homeOrganisationId: home }, admin: { organisationId: home, admin: true } };
+}
+
+function linkDepsOf(node: OpenedNode): CoordinatorLinkDeps {
+  return { ...depsOf(node).deps, openClient: openTaxiiClient };
+}
+
+/**
+ * The organisation a member's action is for: on a circle mirrored from its coordinator's node, this
+ * node's own (the default); on a circle coordinated here, the member named with --org.
+ */
+async function memberOf(deps: CoordinatorLinkDeps, circleId: string, org: string | undefined): Promise<string> {
+  if (org !== undefined) return org;
+  if ((await circleHolding(deps, circleId)).kind !== 'here') return deps.homeOrganisationId;
+  throw new EntenteError('ENT_CLI_USAGE', `--org is required: circle ${circleId.slice(0, 120)} is not mirrored from a coordinator's node, so name the member organisation the action is for`);
+}
+
+/** Where the action was carried out, for the line printed. */
+function onCoordinator(forwarded: Forwarded): string {
+  const name = forwarded.coordinatorName === undefined ? forwarded.coordinatorId : `${forwarded.coordinatorName}, ${forwarded.coordinatorId}`;
+  return `on the coordinator's node (${name}) through peer ${forwarded.peer}`;
+}
+
+function warnIfStale(io: CliIo, forwarded: Forwarded): void {
+  if (forwarded.refreshError === undefined) return;
+  io.stderr.write(`warning: the circle here could not be refreshed (${forwarded.refreshError.code}: ${forwarded.refreshError.message}); the next sync with peer ${forwarded.peer} refreshes it\n`);
 }
 
 async function readJsonFile(path: string): Promise<unknown> {
@@ -178,41 +202,56 @@ export function circleCommand(io: CliIo): Command {
 
   command
     .command('accept')
-    .description('record that a member organisation accepted a version of the terms (the latest by default)')
+    .description("accept a version of the terms (the latest by default): on a circle mirrored from its coordinator's node, for this node's organisation, on that node (with this node's public keys); on a circle coordinated here, record a member's acceptance (--org)")
     .argument('<id>', 'circle id')
-    .requiredOption('--org <identity-id>', 'the accepting organisation')
+    .option('--org <identity-id>', "the accepting organisation (default on a mirrored circle: this node's own; required on a circle coordinated here)")
     // Not --version: the program's own --version (print the release) would answer it instead.
     .option('--agreement-version <n>', 'agreement version (default: the latest)')
     .option(...dataOption)
-    .addHelpText('after', '\nExample:\n  $ entente circle accept grid-2026 --org identity--7d3c… --agreement-version 1')
-    .action(async (id: string, options: NodeLocationOptions & { org: string; agreementVersion?: string }) => {
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ entente circle accept grid-2026 --agreement-version 1            # a member\'s node, on its coordinator\'s node\n' +
+        '  $ entente circle accept grid-2026 --org identity--7d3c… --agreement-version 1   # the coordinator records a member\'s acceptance',
+    )
+    .action(async (id: string, options: NodeLocationOptions & { org?: string; agreementVersion?: string }) => {
       const text = options.agreementVersion;
       if (text !== undefined && !/^[1-9]\d{0,6}$/.test(text)) {
         throw new EntenteError('ENT_CLI_USAGE', `--agreement-version must be a positive integer, not "${text.slice(0, 32)}"`);
       }
       const version = text === undefined ? undefined : Number(text);
       await withNode(io, options, async (node) => {
-        const { deps, admin } = depsOf(node);
-        const accepted = await acceptAgreement(deps, admin, id, options.org, version);
-        writeLine(io.stdout, `${options.org} accepted agreement v${accepted.version} of circle ${id} at ${accepted.acceptedAt}`);
+        const { admin } = depsOf(node);
+        const deps = linkDepsOf(node);
+        const org = await memberOf(deps, id, options.org);
+        const accepted = await acceptOrForward(deps, admin, id, org, version);
+        if (accepted.forwarded === undefined) {
+          writeLine(io.stdout, `${org} accepted agreement v${accepted.version} of circle ${id} at ${accepted.acceptedAt}`);
+          return;
+        }
+        writeLine(io.stdout, `${org} accepted agreement v${accepted.version} of circle ${id} at ${accepted.acceptedAt} ${onCoordinator(accepted.forwarded)}, with ${accepted.keysSent} public key(s) of this node`);
+        warnIfStale(io, accepted.forwarded);
       });
     });
 
   command
     .command('counter')
-    .description('record a member\'s counter-proposal: the terms it would accept instead (binds nobody; a coordinator may adopt it with propose)')
+    .description("counter the terms: the terms a member would accept instead (binds nobody; a coordinator may adopt them with propose). On a mirrored circle, for this node's organisation, on the coordinator's node")
     .argument('<id>', 'circle id')
-    .requiredOption('--org <identity-id>', 'the countering member')
+    .option('--org <identity-id>', "the countering member (default on a mirrored circle: this node's own; required on a circle coordinated here)")
     .requiredOption('--terms <file>', 'JSON file holding the "terms" object it proposes')
     .option('--comment <text>', 'why (at most 2,000 characters)')
     .option(...dataOption)
-    .addHelpText('after', '\nExample:\n  $ entente circle counter grid-2026 --org identity--7d3c… --terms amber-only.json --comment "we cannot take RED"')
-    .action(async (id: string, options: NodeLocationOptions & { org: string; terms: string; comment?: string }) => {
+    .addHelpText('after', '\nExample:\n  $ entente circle counter grid-2026 --terms amber-only.json --comment "we cannot take RED"')
+    .action(async (id: string, options: NodeLocationOptions & { org?: string; terms: string; comment?: string }) => {
       const terms = await readJsonFile(options.terms);
       await withNode(io, options, async (node) => {
-        const { deps, admin } = depsOf(node);
-        const counter = await counterAgreement(deps, admin, id, options.org, terms, options.comment);
-        writeLine(io.stdout, `${options.org} countered agreement v${counter.basedOnVersion} of circle ${id}; it stays unbound until it accepts a version`);
+        const { admin } = depsOf(node);
+        const deps = linkDepsOf(node);
+        const org = await memberOf(deps, id, options.org);
+        const { counter, forwarded } = await counterOrForward(deps, admin, id, org, terms, options.comment);
+        const where = forwarded === undefined ? '' : ` ${onCoordinator(forwarded)}`;
+        writeLine(io.stdout, `${org} countered agreement v${counter.basedOnVersion} of circle ${id}${where}; it stays unbound until it accepts a version`);
+        if (forwarded !== undefined) warnIfStale(io, forwarded);
       });
     });
 
@@ -233,16 +272,23 @@ export function circleCommand(io: CliIo): Command {
 
   command
     .command('leave')
-    .description('a member leaves now: releases to it stop at once; with the recall rule, recall notices are queued')
+    .description("a member leaves now: releases to it stop at once; with the recall rule, recall notices are queued. On a mirrored circle, this node's organisation leaves, on the coordinator's node")
     .argument('<id>', 'circle id')
-    .requiredOption('--org <identity-id>', 'the leaving member')
+    .option('--org <identity-id>', "the leaving member (default on a mirrored circle: this node's own; required on a circle coordinated here)")
     .option(...dataOption)
     .addHelpText('after', '\nExample:\n  $ entente circle leave grid-2026 --org identity--7d3c…')
-    .action(async (id: string, options: NodeLocationOptions & { org: string }) => {
+    .action(async (id: string, options: NodeLocationOptions & { org?: string }) => {
       await withNode(io, options, async (node) => {
-        const { deps, admin } = depsOf(node);
-        const result = await leave(deps, admin, id, options.org);
-        writeLine(io.stdout, `${options.org} left circle ${id}; ${result.recalls} recall notices queued`);
+        const { admin } = depsOf(node);
+        const deps = linkDepsOf(node);
+        const org = await memberOf(deps, id, options.org);
+        const left = await leaveOrForward(deps, admin, id, org);
+        if (left.forwarded === undefined) {
+          writeLine(io.stdout, `${org} left circle ${id}; ${left.recalls} recall notices queued`);
+          return;
+        }
+        writeLine(io.stdout, `${org} left circle ${id} at ${left.leftAt ?? '?'} ${onCoordinator(left.forwarded)}; the coordinator queued ${left.recalls} recall notices`);
+        warnIfStale(io, left.forwarded);
       });
     });
 
