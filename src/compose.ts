@@ -23,6 +23,7 @@ import { RecallSender } from './federation/recall-delivery.ts';
 import { postToPeer } from './taxii/post-to-peer.ts';
 import { openTaxiiClient } from './taxii/taxii-client.ts';
 import { syncPeer, type SyncDeps } from './federation/sync-peer.ts';
+import { OriginatedPresigner } from './federation/presign-originated.ts';
 import { openSyncScheduler, type PeerSilentNotice, type SyncScheduler } from './federation/sync-scheduler.ts';
 
 export const databaseFileName = 'entente.sqlite';
@@ -187,6 +188,10 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         : new RecallSender(messageDeps, { onError, onOutcome: (outcome) => logger.info({ recall: outcome }, 'recall notices sent') });
     flashRetrier?.start();
     recallSender?.start();
+    // What the home organisation publishes into circles is signed while the node is idle, before a
+    // partner asks for it (federation/presign-originated.ts).
+    const presigner = options.sweepRecalls === false ? undefined : new OriginatedPresigner(node.store, node.releaseSigner, { onError: (error) => onError('sign originated versions ahead of release', error) });
+    presigner?.start();
     // Every peer on its interval, with backoff; a silent peer is a notice on the alert stream.
     const syncDeps: SyncDeps = { ...circleDeps, openClient: openTaxiiClient, releaseSigner: node.releaseSigner };
     const onPeerSilent = (notice: PeerSilentNotice): void => {
@@ -222,6 +227,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         await scheduler?.close();
         await flashRetrier?.stop();
         await recallSender?.stop();
+        await presigner?.stop();
         await app.close();
         await node.close();
       },
