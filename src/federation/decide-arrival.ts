@@ -59,7 +59,7 @@ export interface ArrivalContext {
   readonly markingDefinitions?: ReadonlyMap<string, JsonObject>;
   readonly directory: KeyDirectory;
   readonly history: ArrivalHistory;
-  /** contentDigestOf the arriving object: its content without the Entente signature. */
+  /** contentDigestOf the arriving object (its content without the Entente signature); only read when a version is held under the same id and modified. */
   readonly contentDigest: string;
   readonly now: Date;
   /** The circle's agreement says `unsigned_input: accept` (honoured for plain peers only). */

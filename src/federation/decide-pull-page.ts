@@ -119,11 +119,13 @@ export function decidePullPage(objects: readonly unknown[], basis: PullBasis, hi
 
   for (const value of objects) {
     const id = arrivingIdOf(value);
-    const digest = contentDigestOf((value ?? null) as JsonValue);
     const versions = id === undefined ? [] : (held.get(id) ?? []);
     const arrivingVersion = versionKeyOf(value);
     const newest = versions.reduce<string | undefined>((top, stored) => (top === undefined || compareVersions(stored.version, top) > 0 ? stored.version : top), undefined);
     const same = arrivingVersion === '' ? undefined : versions.find((stored) => compareVersions(stored.version, arrivingVersion) === 0);
+    // Only compared with a version held under the same id and modified: canonicalising every
+    // arriving object would cost more than storing it, for the rare repeat.
+    const digest = same === undefined ? '' : contentDigestOf((value ?? null) as JsonValue);
     const arrivalHistory: ArrivalHistory = {
       originSigner: id === undefined ? undefined : origins.get(id),
       newestVersion: newest,
