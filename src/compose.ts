@@ -80,7 +80,23 @@ function readConfigFile(path: string): RawSettings {
   return parsed as RawSettings;
 }
 
+/**
+ * The node's clock. ENTENTE_CLOCK_OFFSET_MS, a test aid (docs/operator-guide.md), shifts it by that
+ * many milliseconds as if the machine's clock were wrong: the federation tests run nodes whose
+ * clocks are minutes ahead of or behind their peers'.
+ */
+function nodeClock(env: NodeJS.ProcessEnv = process.env): () => Date {
+  const text = env['ENTENTE_CLOCK_OFFSET_MS'];
+  if (text === undefined || text === '') return () => new Date();
+  if (!/^[+-]?\d{1,12}$/.test(text)) {
+    throw new EntenteError('ENT_CONFIG_INVALID', `ENTENTE_CLOCK_OFFSET_MS must be a whole number of milliseconds (got ${JSON.stringify(text.slice(0, 40))})`);
+  }
+  const offsetMs = Number(text);
+  return () => new Date(Date.now() + offsetMs);
+}
+
 export async function openNode(config: NodeConfig): Promise<OpenedNode> {
+  const clock = nodeClock();
   const dataDir = resolve(config.dataDir);
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -93,7 +109,7 @@ export async function openNode(config: NodeConfig): Promise<OpenedNode> {
   try {
     const identity = await ensureNodeInitialised(store, {
       orgName: config.orgName,
-      now: new Date(),
+      now: clock(),
       randomUuid: randomUUID,
       randomBytes: (size) => randomBytes(size),
     });
@@ -102,7 +118,7 @@ export async function openNode(config: NodeConfig): Promise<OpenedNode> {
       adminTokenPath = join(dataDir, adminTokenFileName);
       writeSecretFile(adminTokenPath, identity.newAdminSecret);
     }
-    const signers = createNodeSignerProvider({ store, organisationId: identity.homeOrganisation.id, clock: () => new Date() });
+    const signers = createNodeSignerProvider({ store, organisationId: identity.homeOrganisation.id, clock });
     const releaseSigner = createReleaseSigner({ store, keys: signers, homeOrganisationId: identity.homeOrganisation.id });
     return { config, store, identity, adminTokenPath, signers, releaseSigner, close: () => store.close() };
   } catch (error) {
@@ -151,6 +167,7 @@ export interface StartNodeOptions {
 
 export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
   const node = await openNode(config);
+  const clock = nodeClock();
   const logger = pino({ level: config.logLevel, base: { node: node.identity.homeOrganisation['name'] } });
   let scheduler: SyncScheduler | undefined;
   try {
@@ -159,7 +176,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       store: node.store,
       logger,
       limits: { maxBodyBytes: config.maxBodyBytes, maxJsonDepth: config.maxJsonDepth },
-      clock: () => new Date(),
+      clock,
       randomUuid: randomUUID,
       homeOrganisationId: node.identity.homeOrganisation.id,
       releaseSigner: node.releaseSigner,
@@ -169,7 +186,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     });
     const url = await app.listen({ host: config.host, port: config.port });
     // Circles end on their date: queue their recall notices at start and then every minute.
-    const circleDeps = { store: node.store, clock: () => new Date(), homeOrganisationId: node.identity.homeOrganisation.id };
+    const circleDeps = { store: node.store, clock, homeOrganisationId: node.identity.homeOrganisation.id };
     const sweep = (): void => {
       queueRecallsOfEndedCircles(circleDeps).catch((error: unknown) => logger.error({ err: error }, 'queueing recall notices of ended circles failed'));
     };
