@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<void>> = {
   match: async () => (await import('./match-bench.ts')).runMatchBench(),
   alerts: async () => (await import('./alerts-bench.ts')).runAlertsBench(),
   flash: async () => (await import('./flash-bench.ts')).runFlashBench(),
+  sync: async () => (await import('./sync-bench.ts')).runSyncBench(),
 };
 
 const requested = process.argv.slice(2);
