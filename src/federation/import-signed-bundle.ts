@@ -8,8 +8,9 @@ import type { ObjectStore } from '../store/object-store.ts';
 import { decidePullPage, type PullBasis } from './decide-pull-page.ts';
 import { loadPageHistory } from './load-arrival-context.ts';
 import { createKeyDirectory, type PinnedKey } from './node-key.ts';
+import { endRotatedKeys } from './node-key-lifecycle.ts';
 import type { QuarantineReason } from './decide-arrival.ts';
-import { decidePeerKeys, type KeyToPin, type PeerNodeIdentity } from './peer-input.ts';
+import { decidePeerKeys, type KeyToPin, type KeyWindowEnd, type PeerNodeIdentity } from './peer-input.ts';
 
 /** Objects checked and written per transaction. */
 export const SIGNED_IMPORT_PAGE = 1000;
@@ -38,6 +39,8 @@ export interface SignedImportCounts {
   readonly reasons: ReadonlyMap<string, number>;
   /** Keys pinned from the file's header because a key already pinned signed their rotation statement. */
   readonly rotatedKeys: readonly KeyToPin[];
+  /** Pinned keys the header shows rotated out: trusted until the end it gives them, no longer. */
+  readonly endedKeys: readonly KeyWindowEnd[];
 }
 
 /**
@@ -58,13 +61,17 @@ export async function importSignedBundle(deps: SignedImportDeps, request: Signed
   const now = deps.clock();
   // A key the sender rotated to since the last exchange, vouched for by one pinned here, is pinned
   // too (as `peer add` and sync do); keys that nothing pinned vouches for are never trusted from a file.
+  // The keys it rotated out then end where the header says they end, before anything in the file is
+  // checked: after the overlap, a copy of the old key signs nothing this node accepts.
   let rotatedKeys: KeyToPin[] = [];
+  let endedKeys: KeyWindowEnd[] = [];
   if (request.header !== undefined && request.header.organisationId === request.from) {
     const decided = decidePeerKeys(request.header, { fingerprint: undefined, alreadyPinned: pinnedForSender.map((key) => key.keyId) });
     rotatedKeys = decided.ok ? decided.value.filter((key) => key.source === 'rotation') : [];
     for (const key of rotatedKeys) {
       await store.pinKey({ organisationId: request.from, keyId: key.keyId, publicKey: key.publicKey, validFrom: key.validFrom, validUntil: key.validUntil, source: 'rotation', pinnedAt: now.toISOString() });
     }
+    endedKeys = await endRotatedKeys(store, request.header);
   }
   const binding = bindingAgreement(await store.getAgreementState(circle.id), circle, request.from, now);
   const toPinned = (key: { organisationId: string; keyId: string; publicKey: string; validFrom: string; validUntil: string | undefined }): PinnedKey => ({
@@ -113,5 +120,5 @@ export async function importSignedBundle(deps: SignedImportDeps, request: Signed
     }
     quarantined += outcome.quarantined;
   }
-  return { added, duplicates, quarantined, reasons, rotatedKeys };
+  return { added, duplicates, quarantined, reasons, rotatedKeys, endedKeys };
 }

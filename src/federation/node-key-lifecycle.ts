@@ -1,10 +1,12 @@
 // The node's own keys over time (docs/federation.md, "Keys and signatures"): the first key made at
-// the first start, rotation with an overlap and a statement signed by the previous key, and pinning
-// another organisation's key by hand (air-gapped exchange). Store I/O only; the time is passed in.
+// the first start, rotation with an overlap and a statement signed by the previous key, pinning
+// another organisation's key by hand (air-gapped exchange), and ending the windows of keys another
+// organisation rotated out. Store I/O only; the time is passed in.
 import { EntenteError } from '../errors/entente-error.ts';
 import type { FederationStore, NodeKeyRecord, PinnedKeyRecord } from '../store/federation-store.ts';
 import { createNodeKeyPair, fingerprintOf, instantOf, isOrganisationId, keyIdOf, parsePrivateKey, parsePublicKey } from './node-key.ts';
 import { currentNodeKey } from './node-signer.ts';
+import { decideRotatedKeyEnds, type KeyWindowEnd, type PeerNodeIdentity } from './peer-input.ts';
 import { signMessage, type SignedMessage } from './signed-message.ts';
 
 type KeyStore = Pick<FederationStore, 'listNodeKeys' | 'addNodeKey' | 'retireNodeKey'>;
@@ -147,4 +149,20 @@ export function manualPin(input: { readonly organisationId: string; readonly pub
     source: 'manual',
     pinnedAt: input.now.toISOString(),
   };
+}
+
+/**
+ * After keys of another organisation were pinned from its node identity (`peer add`, the header of
+ * a signed bundle): the keys pinned for it that the identity shows rotated out end where its node
+ * says they end (peer-input.ts, decideRotatedKeyEnds). Each keeps its source; only the window
+ * changes. Returns the ends applied.
+ */
+export async function endRotatedKeys(store: Pick<FederationStore, 'listPinnedKeys' | 'pinKey'>, identity: PeerNodeIdentity): Promise<KeyWindowEnd[]> {
+  const pinned = await store.listPinnedKeys(identity.organisationId);
+  const ends = decideRotatedKeyEnds(identity, pinned);
+  for (const end of ends) {
+    const key = pinned.find((candidate) => candidate.keyId === end.keyId);
+    if (key !== undefined) await store.pinKey({ ...key, validUntil: end.validUntil });
+  }
+  return ends;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TaxiiCollection } from '../taxii/taxii-client.ts';
 import { fingerprintOf } from './node-key.ts';
-import { chooseRemoteCollection, decidePeerKeys, parseNodeIdentity, parsePeerInput, parseSyncInterval, type PeerNodeIdentity } from './peer-input.ts';
+import { chooseRemoteCollection, decidePeerKeys, decideRotatedKeyEnds, parseNodeIdentity, parsePeerInput, parseSyncInterval, type PeerNodeIdentity } from './peer-input.ts';
 import { signMessage } from './signed-message.ts';
 import { testOrganisation } from './test-support.ts';
 
@@ -133,6 +133,52 @@ describe('decidePeerKeys', () => {
     const forged = decidePeerKeys(identity(publish(first), publish(second, rotation(stranger, second))), { fingerprint: undefined, alreadyPinned: [first.pinned.keyId] });
     assert.ok(forged.ok);
     assert.deepEqual(forged.value, []);
+  });
+});
+
+describe('decideRotatedKeyEnds', () => {
+  const old = testOrganisation(2, 31);
+  const next = testOrganisation(2, 32);
+  const stranger = testOrganisation(2, 33);
+  const rotatedAt = '2026-02-01T00:00:00.000Z';
+  const overlapEnd = '2026-02-08T00:00:00.000Z';
+  const statement = (from: typeof old, validFrom = rotatedAt) =>
+    signMessage('key-rotation', { organisation_id: old.id, key_id: next.pinned.keyId, public_key: next.pinned.publicKey, valid_from: validFrom }, from.signer);
+  const published = (key: typeof old, validFrom: string, validUntil: string | undefined, rotationStatement?: unknown) => ({
+    keyId: key.pinned.keyId, publicKey: key.pinned.publicKey, validFrom, validUntil, rotationStatement,
+  });
+  /** The peer's node after a rotation with a week's overlap. */
+  const identity = (oldUntil: string | null = overlapEnd, rotation: unknown = statement(old)): PeerNodeIdentity => ({
+    organisationId: old.id,
+    organisationName: 'Grid Co',
+    keys: [published(old, '1970-01-01T00:00:00.000Z', oldUntil ?? undefined), published(next, rotatedAt, undefined, rotation)],
+  });
+  const pinnedOld = { ...old.pinned, validFrom: '1970-01-01T00:00:00.000Z', validUntil: undefined };
+  const pinnedNext = { ...next.pinned, validFrom: rotatedAt, validUntil: undefined };
+
+  it('ends a pinned key where the node publishes its end, once the key it rotated to is pinned here', () => {
+    assert.deepEqual(decideRotatedKeyEnds(identity(), [pinnedOld, pinnedNext]), [{ keyId: old.pinned.keyId, validUntil: overlapEnd, rotatedTo: next.pinned.keyId }]);
+    // A rotation with no overlap: the old key ends at the rotation.
+    assert.deepEqual(decideRotatedKeyEnds(identity(rotatedAt), [pinnedOld, pinnedNext]).map((end) => end.validUntil), [rotatedAt]);
+  });
+
+  it('never before the instant the old key itself signed for: the published end carries no signature', () => {
+    assert.deepEqual(decideRotatedKeyEnds(identity('2020-01-01T00:00:00.000Z'), [pinnedOld, pinnedNext]).map((end) => end.validUntil), [rotatedAt]);
+  });
+
+  it('only shortens: a window ending earlier, or a key published without an end, stays as it is', () => {
+    assert.deepEqual(decideRotatedKeyEnds(identity(), [{ ...pinnedOld, validUntil: '2026-02-03T00:00:00.000Z' }, pinnedNext]), []);
+    assert.deepEqual(decideRotatedKeyEnds(identity(null), [pinnedOld, pinnedNext]), []);
+  });
+
+  it('needs the rotation followed: the new key pinned, its statement signed by the pinned old key for exactly that key', () => {
+    assert.deepEqual(decideRotatedKeyEnds(identity(), [pinnedOld]), [], 'the new key is not pinned here');
+    assert.deepEqual(decideRotatedKeyEnds(identity(overlapEnd, statement(stranger)), [pinnedOld, pinnedNext]), [], 'signed by a key not pinned here');
+    const altered = { ...statement(old), body: { ...statement(old).body, valid_from: '2026-01-01T00:00:00.000Z' } };
+    assert.deepEqual(decideRotatedKeyEnds(identity(overlapEnd, altered), [pinnedOld, pinnedNext]), [], 'a statement altered on the way');
+    assert.deepEqual(decideRotatedKeyEnds(identity(overlapEnd, 'not a statement'), [pinnedOld, pinnedNext]), []);
+    const otherOrganisation = { ...pinnedOld, organisationId: 'identity--00000000-0000-4000-8000-000000000009' };
+    assert.deepEqual(decideRotatedKeyEnds(identity(), [otherOrganisation, pinnedNext]), [], "another organisation's key with the same id is not this one's");
   });
 });
 

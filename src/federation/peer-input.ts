@@ -3,8 +3,8 @@
 // collection, which keys to pin). Pure: no I/O, no clock.
 import { err, ok, type Result } from '../errors/result.ts';
 import type { TaxiiCollection } from '../taxii/taxii-client.ts';
-import { createKeyDirectory, fingerprintOf, instantOf, isFingerprintOf, isKeyId, isOrganisationId, keyIdOf, parsePublicKey } from './node-key.ts';
-import { parseSignedMessage, verifyMessage } from './signed-message.ts';
+import { createKeyDirectory, fingerprintOf, instantOf, isFingerprintOf, isKeyId, isOrganisationId, keyIdOf, parsePublicKey, type PinnedKey } from './node-key.ts';
+import { parseSignedMessage, verifyMessage, type SignedMessage } from './signed-message.ts';
 
 /** Peer names: lower-case letters, digits and '-', starting with a letter or digit, at most 63. */
 const PEER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -244,14 +244,21 @@ export interface KeyToPin {
   readonly fingerprint: string;
 }
 
+/** `key`'s rotation statement when it is one and names exactly this key of this organisation (its signature not checked yet). */
+function rotationStatementOf(key: PublishedKey, organisationId: string): SignedMessage | undefined {
+  const parsed = parseSignedMessage(key.rotationStatement);
+  if (!parsed.ok || parsed.value.kind !== 'key-rotation' || parsed.value.signer !== organisationId) return undefined;
+  const body = parsed.value.body;
+  if (body['organisation_id'] !== organisationId || body['key_id'] !== key.keyId || body['public_key'] !== key.publicKey) return undefined;
+  return parsed.value;
+}
+
 /** Whether `key`'s rotation statement is signed by one of `trusted` and names exactly this key of this organisation. */
 function rotationVouchedBy(key: PublishedKey, organisationId: string, trusted: readonly PublishedKey[]): boolean {
-  const parsed = parseSignedMessage(key.rotationStatement);
-  if (!parsed.ok || parsed.value.kind !== 'key-rotation' || parsed.value.signer !== organisationId) return false;
-  const body = parsed.value.body;
-  if (body['organisation_id'] !== organisationId || body['key_id'] !== key.keyId || body['public_key'] !== key.publicKey) return false;
+  const statement = rotationStatementOf(key, organisationId);
+  if (statement === undefined) return false;
   const directory = createKeyDirectory(trusted.map((anchor) => ({ organisationId, keyId: anchor.keyId, publicKey: anchor.publicKey, validFrom: anchor.validFrom, validUntil: anchor.validUntil })));
-  return verifyMessage(parsed.value, directory).kind === 'verified';
+  return verifyMessage(statement, directory).kind === 'verified';
 }
 
 /**
@@ -317,4 +324,49 @@ export function decidePeerKeys(
     }
   }
   return ok(chosen.filter((key) => !options.alreadyPinned.includes(key.keyId)));
+}
+
+/** A pinned key whose window ends earlier from now on: it was rotated out. */
+export interface KeyWindowEnd {
+  readonly keyId: string;
+  readonly validUntil: string;
+  /** The key whose rotation statement it signed. */
+  readonly rotatedTo: string;
+}
+
+/**
+ * Which keys pinned for the peer's organisation now end earlier, after a rotation this node followed.
+ * A pinned key that signed the rotation statement of another key pinned here was rotated out: it
+ * ends where the peer's node publishes its end (`valid_until`: the rotation plus the overlap), so
+ * that once the overlap is over whoever still holds the old private key (a copy of the node's data
+ * directory, say) can no longer sign versions this node accepts. The published end is not signed,
+ * so it never moves the end before the instant the old key itself signed for (the new key's
+ * `valid_from` in its statement), and a window is only ever shortened: a later end, or a key
+ * published without one, changes nothing. `pinned` may hold other organisations' keys (ignored).
+ */
+export function decideRotatedKeyEnds(identity: PeerNodeIdentity, pinned: readonly PinnedKey[]): KeyWindowEnd[] {
+  const organisationId = identity.organisationId;
+  const pinnedById = new Map(pinned.filter((key) => key.organisationId === organisationId).map((key) => [key.keyId, key]));
+  const publishedById = new Map(identity.keys.map((key) => [key.keyId, key]));
+  const ends = new Map<string, KeyWindowEnd & { readonly at: number }>();
+  for (const key of identity.keys) {
+    // Only a rotation this node followed: the new key is pinned here.
+    if (!pinnedById.has(key.keyId)) continue;
+    const statement = rotationStatementOf(key, organisationId);
+    const old = statement === undefined ? undefined : pinnedById.get(statement.key_id);
+    if (statement === undefined || old === undefined || old.keyId === key.keyId) continue;
+    if (verifyMessage(statement, createKeyDirectory([old])).kind !== 'verified') continue;
+    const published = publishedById.get(old.keyId)?.validUntil;
+    const rotatedFrom = statement.body['valid_from'];
+    const publishedAt = published === undefined ? undefined : instantOf(published);
+    const rotatedAt = typeof rotatedFrom === 'string' ? instantOf(rotatedFrom) : undefined;
+    if (published === undefined || publishedAt === undefined || typeof rotatedFrom !== 'string' || rotatedAt === undefined) continue;
+    const [at, validUntil] = publishedAt >= rotatedAt ? [publishedAt, published] : [rotatedAt, rotatedFrom];
+    const pinnedEnd = old.validUntil === undefined ? undefined : instantOf(old.validUntil);
+    if (pinnedEnd !== undefined && pinnedEnd <= at) continue;
+    if (at <= (instantOf(old.validFrom) ?? Number.NEGATIVE_INFINITY)) continue;
+    const known = ends.get(old.keyId);
+    if (known === undefined || at < known.at) ends.set(old.keyId, { keyId: old.keyId, validUntil, rotatedTo: key.keyId, at });
+  }
+  return [...ends.values()].map(({ keyId, validUntil, rotatedTo }) => ({ keyId, validUntil, rotatedTo }));
 }

@@ -8,8 +8,9 @@ import type { PeerRecord, PeerState, PullCursor } from '../store/federation-stor
 import type { ObjectStore } from '../store/object-store.ts';
 import type { TaxiiClient, TaxiiClientOptions } from '../taxii/taxii-client.ts';
 import { assertMirrorable, fetchCircleView, storeCircleMirror, type MirrorOutcome } from './mirror-circle.ts';
+import { endRotatedKeys } from './node-key-lifecycle.ts';
 import type { CircleView } from './parse-circle-view.ts';
-import { chooseRemoteCollection, decidePeerKeys, parseNodeIdentity, parsePeerInput, type KeyToPin, type PeerNodeIdentity, type RawPeerInput } from './peer-input.ts';
+import { chooseRemoteCollection, decidePeerKeys, parseNodeIdentity, parsePeerInput, type KeyToPin, type KeyWindowEnd, type PeerNodeIdentity, type RawPeerInput } from './peer-input.ts';
 import { lagSeconds } from './sync-timing.ts';
 
 /** Opens a TAXII client for a peer (openTaxiiClient in the node; another in tests). */
@@ -32,6 +33,8 @@ export interface AddedPeer {
   readonly peer: PeerSummary;
   /** Keys pinned for the peer's organisation, with their fingerprints (to compare out of band). */
   readonly pinned: readonly KeyToPin[];
+  /** Keys pinned here before that the peer's node shows rotated out: trusted until the end it gives them, no longer. */
+  readonly ended: readonly KeyWindowEnd[];
   /** The circle taken from the peer, when it was new here. */
   readonly mirror: MirrorOutcome | undefined;
   readonly organisationName: string | undefined;
@@ -138,6 +141,7 @@ export async function addPeer(deps: PeerDeps, raw: RawPeerInput): Promise<AddedP
     for (const key of pinned) {
       await store.pinKey({ organisationId, keyId: key.keyId, publicKey: key.publicKey, validFrom: key.validFrom, validUntil: key.validUntil, source: key.source, pinnedAt: now.toISOString() });
     }
+    const ended = identity === undefined ? [] : await endRotatedKeys(store, identity);
     const mirror = view === undefined ? undefined : await storeCircleMirror(deps, view, organisationId);
     const local = await store.getCircle(input.circleId);
     if (local === undefined) throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${input.circleId}`, { circleId: input.circleId });
@@ -157,7 +161,7 @@ export async function addPeer(deps: PeerDeps, raw: RawPeerInput): Promise<AddedP
       createdAt: now.toISOString(),
     };
     await store.addPeer(record);
-    return { peer: toPeerSummary(record), pinned, mirror, organisationName: identity?.organisationName };
+    return { peer: toPeerSummary(record), pinned, ended, mirror, organisationName: identity?.organisationName };
   } finally {
     client.close();
   }
@@ -277,6 +281,7 @@ export function addedPeerJson(added: AddedPeer): Record<string, unknown> {
     peer: peerJson(added.peer),
     organisation_name: added.organisationName ?? null,
     pinned_keys: added.pinned.map((key) => ({ key_id: key.keyId, fingerprint: key.fingerprint, source: key.source, valid_from: key.validFrom, valid_until: key.validUntil ?? null })),
+    ended_keys: added.ended.map((end) => ({ key_id: end.keyId, valid_until: end.validUntil, rotated_to: end.rotatedTo })),
     mirrored_circle:
       added.mirror === undefined
         ? null

@@ -2,17 +2,20 @@
 // exports what the circle may release to B as a signed bundle, carries the file across, and B's
 // operator imports it with `--from A` after pinning A's key by hand — having compared its fingerprint.
 // Everything A originated arrives verified, the redacted version as derived. After A rotates its key,
-// the next file carries the new key's rotation statement, and B pins the new key from it.
+// the next file carries the new key's rotation statement, and B pins the new key from it and ends its
+// trust in the old one where A's node says it ends: a stolen old key signs nothing new after the overlap.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createKeyDirectory, fingerprintOf } from '../../src/federation/node-key.ts';
-import { verifyObjectSignature } from '../../src/federation/sign-object.ts';
+import { databaseFileName } from '../../src/compose.ts';
+import { createKeyDirectory, fingerprintOf, parsePrivateKey } from '../../src/federation/node-key.ts';
+import { signObject, verifyObjectSignature } from '../../src/federation/sign-object.ts';
 import { SIGNED_BUNDLE_NODE_PROPERTY } from '../../src/federation/signed-bundle.ts';
 import { parseSignedMessage, verifyMessage } from '../../src/federation/signed-message.ts';
 import { TLP2_MARKING_IDS } from '../../src/policy/tlp.ts';
 import type { StixObject } from '../../src/stix/types.ts';
+import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
 import { entente, temporaryDirectory, type CliRun } from '../cli/cli-kit.ts';
 
 interface KeyJson {
@@ -180,7 +183,34 @@ describe('air-gapped exchange: entente export --signed, entente key pin, entente
     const imported = ok(await atB('import', secondFile, '--from', orgA, '--collection', 'air'));
     assert.match(imported.stdout, /^1 accepted, 2 duplicate, 0 quarantined/);
     assert.match(imported.stderr, new RegExp(`Pinned key ${current.key_id} of ${orgA}: its rotation statement is signed by a key pinned here`));
+    assert.match(imported.stderr, new RegExp(`Key ${old.key_id} of ${orgA} rotated out for ${current.key_id}: trusted until ${old.valid_until ?? '?'} only`));
     assert.match(ok(await atB('key', 'pinned', orgA)).stdout, new RegExp(`\\t${current.key_id}\\t.*\\trotation\\t`));
+  });
+
+  it("B ends the old key's window where A's node says it ends: after the overlap, a stolen old key signs nothing new", async () => {
+    const keysOfA = (await keysOf(atA)).keys;
+    const old = keysOfA.find((key) => !key.current);
+    assert.ok(old?.valid_until !== null && old?.valid_until !== undefined, 'A rotated in the test before');
+
+    // Whoever copied A's data directory holds the old private key, and signs a version dated after the overlap.
+    const store = openSqliteObjectStore({ path: join(a.path, databaseFileName) });
+    const stolen = (await store.listNodeKeys()).find((key) => key.keyId === old.key_id);
+    await store.close();
+    const privateKey = parsePrivateKey(stolen?.privateKey);
+    assert.ok(privateKey.ok);
+    const after = new Date(Date.parse(old.valid_until) + 3_600_000).toISOString();
+    const forged = signObject(indicator(4, { created: after, modified: after, name: 'planted' }), { organisationId: orgA, keyId: old.key_id, privateKey: privateKey.value });
+    const genuine = JSON.parse(readFileSync(join(a.path, 'for-b-2.json'), 'utf8')) as SignedBundle;
+    const file = join(b.path, 'forged.json');
+    writeFileSync(file, JSON.stringify({ type: 'bundle', id: 'bundle--0f0f0f0f-0000-4000-8000-000000000003', [SIGNED_BUNDLE_NODE_PROPERTY]: genuine[SIGNED_BUNDLE_NODE_PROPERTY], objects: [forged] }));
+    const imported = await atB('import', file, '--from', orgA, '--collection', 'air');
+    assert.equal(imported.code, 1, imported.stdout + imported.stderr);
+    assert.match(imported.stdout, /^0 accepted, 0 duplicate, 1 quarantined \(key-not-valid: 1\)/);
+    // The old key keeps how it was pinned (by hand); only its window changed.
+    const pinnedAtB = ok(await atB('key', 'pinned', orgA, '--json'))
+      .stdout.trim().split('\n').map((line) => JSON.parse(line) as { key_id: string; valid_from: string; valid_until: string | null; source: string });
+    const oldAtB = pinnedAtB.find((key) => key.key_id === old.key_id);
+    assert.deepEqual([oldAtB?.valid_from, oldAtB?.valid_until, oldAtB?.source], [old.valid_from, old.valid_until, 'manual']);
   });
 
   it('key pin refuses the home organisation and unknown organisations', async () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { loadNodeConfig, startNode, type RunningNode } from '../../src/compose.ts';
 import { createCircle, invite, proposeAgreement } from '../../src/circles/circle-operations.ts';
 import { fingerprintOf } from '../../src/federation/node-key.ts';
+import { rotateNodeKey } from '../../src/federation/node-key-lifecycle.ts';
 import { addPeer, NODE_IDENTITY_PATH } from '../../src/federation/peer-operations.ts';
 import { hashTokenSecret } from '../../src/policy/token-secret.ts';
 import { openTaxiiClient } from '../../src/taxii/taxii-client.ts';
@@ -197,5 +198,23 @@ describe('adding a peer', () => {
     const synced = await runEntente(['sync', 'cert-a', '--data', data]);
     assert.equal(synced.code, 0, synced.stderr);
     assert.match(synced.stdout, /^cert-a: circle refreshed, added 0, duplicates 0, quarantined 0$/m);
+  });
+
+  it("after A rotates its key, linking again pins the new key and ends the old one's window where A's node ends it", async () => {
+    const rotation = await rotateNodeKey(a.node.store, { organisationId: aOrg, now: new Date(), overlapMs: 3_600_000 });
+    const data = join(dirs.path, 'b');
+    assert.equal((await call('DELETE', '/api/peers/cert-a')).status, 200);
+    const linked = await runEntente(['peer', 'add', 'cert-a', `${a.node.url}/taxii2/`, '--circle', 'alliance', '--data', data], { env: { ENTENTE_PEER_TOKEN: READER } });
+    assert.equal(linked.code, 0, linked.stderr);
+    assert.match(linked.stdout, new RegExp(`Pinned key ${rotation.created.keyId}: .* \\(signed over by a trusted key\\)`));
+    assert.match(linked.stdout, new RegExp(`Key ${rotation.previous.keyId} rotated out for ${rotation.created.keyId}: trusted until ${rotation.previousValidUntil} only`));
+    const pinned = await b.node.store.listPinnedKeys(aOrg);
+    assert.deepEqual(
+      pinned.map((key) => [key.keyId, key.validFrom, key.validUntil, key.source]),
+      [
+        [rotation.previous.keyId, rotation.previous.validFrom, rotation.previousValidUntil, 'peer-add'],
+        [rotation.created.keyId, rotation.created.validFrom, undefined, 'rotation'],
+      ],
+    );
   });
 });

@@ -51,6 +51,7 @@ export async function importSignedFile(io: CliIo, inputs: readonly string[], opt
       { collectionId: collection.id, from: options.from, objects: read.objects.map((item) => item.object), header: header.value },
     );
     for (const key of counts.rotatedKeys) writeLine(io.stderr, `Pinned key ${key.keyId} of ${options.from}: its rotation statement is signed by a key pinned here (fingerprint ${key.fingerprint})`);
+    for (const end of counts.endedKeys) writeLine(io.stderr, `Key ${end.keyId} of ${options.from} rotated out for ${end.rotatedTo}: trusted until ${end.validUntil} only`);
     const reasons = [...counts.reasons].map(([reason, count]) => `${reason}: ${count}`).join(', ');
     writeLine(
       io.stdout,

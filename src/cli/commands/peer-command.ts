@@ -127,6 +127,7 @@ export function peerCommand(io: CliIo): Command {
           const how = key.source === 'fingerprint' ? 'matches the fingerprint given' : key.source === 'rotation' ? 'signed over by a trusted key' : 'trusted on first use: compare with `entente key show` on the peer';
           writeLine(io.stdout, `Pinned key ${key.keyId}: ${key.fingerprint} (${how})`);
         }
+        for (const end of added.ended) writeLine(io.stdout, `Key ${end.keyId} rotated out for ${end.rotatedTo}: trusted until ${end.validUntil} only`);
         if (peer.kind === 'plain') writeLine(io.stdout, 'A plain TAXII server: unsigned objects are accepted only when the circle\'s agreement says unsigned_input: accept (else quarantined).');
       });
     });
