@@ -3,6 +3,7 @@
 // a page's ids once per page.
 import { EntenteError } from '../errors/entente-error.ts';
 import { bindingAgreement } from '../policy/agreement.ts';
+import { PEER_CLOCK_SKEW_MS } from './sync-timing.ts';
 import type { Circle } from '../policy/circle.ts';
 import type { PeerRecord } from '../store/federation-store.ts';
 import type { ObjectStore } from '../store/object-store.ts';
@@ -30,7 +31,8 @@ export async function loadPullBasis(
       circleId: peer.circleId,
     });
   }
-  const binding = bindingAgreement(await store.getAgreementState(circle.id), circle, peer.organisationId, now);
+  // The peer's acceptance may be stamped by a clock ahead of this one (a mirrored circle).
+  const binding = bindingAgreement(await store.getAgreementState(circle.id), circle, peer.organisationId, now, PEER_CLOCK_SKEW_MS);
   const pinned: PinnedKey[] = (await store.listPinnedKeys()).map((key) => ({
     organisationId: key.organisationId,
     keyId: key.keyId,

@@ -7,6 +7,7 @@ import type { Recipient } from '../policy/recipient.ts';
 import type { PeerRecord } from '../store/federation-store.ts';
 import { versionKey, type ObjectStore, type StoredEntry } from '../store/object-store.ts';
 import type { TaxiiClient, TaxiiStatus } from '../taxii/taxii-client.ts';
+import { PEER_CLOCK_SKEW_MS } from './sync-timing.ts';
 
 /** At most this many objects in one envelope. */
 export const PUSH_ENVELOPE_SIZE = 500;
@@ -98,7 +99,11 @@ export async function pushPeer(deps: PushDeps, peer: PeerRecord, client: TaxiiCl
   const batchSize = Math.min(Math.max(1, options.batchSize ?? PUSH_ENVELOPE_SIZE), PUSH_ENVELOPE_SIZE);
   const follow = options.followStatus ?? { pollMs: 1000, deadlineMs: 120_000 };
   const maxBytes = (await client.apiRoot()).maxContentLength;
-  const gate = await openReleaseGate(deps.store, recipientForPeer(peer), peer.localCollectionId, deps.clock(), deps.releaseSigner === undefined ? {} : { signer: deps.releaseSigner });
+  // The circle may be mirrored from a coordinator whose clock is ahead: its acceptances bind already.
+  const gate = await openReleaseGate(deps.store, recipientForPeer(peer), peer.localCollectionId, deps.clock(), {
+    agreementClockSkewMs: PEER_CLOCK_SKEW_MS,
+    ...(deps.releaseSigner === undefined ? {} : { signer: deps.releaseSigner }),
+  });
   let after = (await deps.store.getPeerState(peer.name)).pushCursor;
   let examined = 0;
   let pushed = 0;

@@ -1,6 +1,12 @@
 // When a peer's next sync cycle runs and when its silence is worth a notice (docs/federation.md,
 // "Scheduling"). Pure: the random source and the instants are passed in.
 
+/**
+ * How far apart two nodes' clocks may be (docs/federation.md: ±5 minutes are normal). Acceptances
+ * mirrored from a coordinator whose clock is ahead bind this much before this node's clock reaches them.
+ */
+export const PEER_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
 /** A failing peer is retried at least this often, however long its backoff grew. */
 export const MAX_BACKOFF_SECONDS = 3600;
 /** Each delay is moved by up to this fraction either way, so that peers never fall into step. */

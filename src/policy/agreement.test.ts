@@ -111,6 +111,14 @@ describe('parseAgreement', () => {
 describe('bindingAgreement: only accepted terms bind, and only the member who accepted them', () => {
   const at = new Date('2026-03-01T00:00:00Z');
 
+  it('with a clock-skew tolerance, binds on an acceptance stamped a little in the future by another node\'s clock, and no further', () => {
+    const state: AgreementState = { agreements: [version(1)], acceptances: [{ circleId: 'baltic-energy', organisationId: BANK, version: 1, acceptedAt: '2026-02-01T00:04:00Z' }] };
+    const now = new Date('2026-02-01T00:00:00Z');
+    assert.equal(bindingAgreement(state, circle, BANK, now).kind, 'unbound');
+    assert.equal(bindingAgreement(state, circle, BANK, now, 5 * 60_000).kind, 'bound');
+    assert.equal(bindingAgreement(state, circle, BANK, new Date('2026-01-31T23:58:00Z'), 5 * 60_000).kind, 'unbound');
+  });
+
   it('binds nobody before acceptance', () => {
     const state: AgreementState = { agreements: [version(1)], acceptances: [] };
     assert.equal(bindingAgreement(state, circle, BANK, at).kind, 'unbound');

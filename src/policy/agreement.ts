@@ -197,9 +197,12 @@ function proposedByCoordinator(circle: Circle, agreement: Agreement): boolean {
  * a coordinator of this circle proposed that version before the acceptance. Only accepted terms
  * bind, and only for the member who accepted them; a member that accepted nothing receives nothing.
  * Two different documents claiming the same version make that version void (fail closed).
+ * `clockSkewMs` tolerates acceptances stamped by a clock that is ahead of this one.
  */
-export function bindingAgreement(state: AgreementState, circle: Circle, organisationId: string, at: Date): BindingAgreement {
-  const time = at.getTime();
+export function bindingAgreement(state: AgreementState, circle: Circle, organisationId: string, at: Date, clockSkewMs = 0): BindingAgreement {
+  // Acceptances recorded on another node's clock (a mirrored circle) may lie up to the skew in
+  // this node's future; they bind already.
+  const time = at.getTime() + clockSkewMs;
   const acceptances = state.acceptances
     .filter(
       (acceptance) =>

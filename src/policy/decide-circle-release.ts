@@ -170,6 +170,7 @@ export function decideCircleRelease(
   agreements: AgreementState,
   at: Date,
   lookup: ReferenceLookup = () => undefined,
+  agreementClockSkewMs = 0,
 ): CircleReleaseDecision {
   const object = subject.object;
   if (!isRecord(object) || typeof own(object, 'type') !== 'string' || typeof own(object, 'id') !== 'string') {
@@ -183,7 +184,7 @@ export function decideCircleRelease(
   const membership = membershipAt(circle, org, at);
   if (membership.kind === 'not-member') return withhold([`membership: ${membership.reason}`]);
   const member = membership.member;
-  const binding = bindingAgreement(agreements, circle, org, at);
+  const binding = bindingAgreement(agreements, circle, org, at, agreementClockSkewMs);
   if (binding.kind === 'unbound') return withhold([`agreement: ${binding.reason}`]);
   const version = binding.agreement.version;
   const terms = binding.agreement.terms;

@@ -28,6 +28,11 @@ export interface CircleChannel {
   readonly recipientSectors: readonly string[];
   /** The decision already taken about objects this one refers to (relationships, containers). */
   readonly lookup: ReferenceLookup;
+  /**
+   * How far ahead of this node's clock an acceptance may be stamped and still bind: set when the
+   * agreement state was mirrored from another node (docs/federation.md, clock skew). Default 0.
+   */
+  readonly agreementClockSkewMs?: number;
 }
 
 /** The channel a release travels through: a collection, and the circle it carries if any. */
@@ -80,5 +85,6 @@ export function decideRelease(subject: ReleaseSubject, recipient: Recipient, cha
     circle.agreements,
     at,
     circle.lookup,
+    circle.agreementClockSkewMs ?? 0,
   );
 }

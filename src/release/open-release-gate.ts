@@ -61,6 +61,11 @@ export interface ReleaseGateOptions {
    * entries leave exactly as stored (or as redacted).
    */
   readonly signer?: ReleaseSigner;
+  /**
+   * Acceptances stamped up to this far in this node's future still bind: for releases decided on
+   * a circle mirrored from another node, whose clock may be ahead (push to a peer). Default 0.
+   */
+  readonly agreementClockSkewMs?: number;
 }
 
 /** One entry the decision released to another organisation, as the gate read it. */
@@ -172,7 +177,9 @@ export async function openReleaseGate(
     const referenced = new Map<string, Verdict>();
     for (const id of referencesOf(object)) referenced.set(id, await verdictOf(id, depth + 1, path));
     const channel: { collectionId: string; circle?: CircleChannel } = { collectionId };
-    if (base !== undefined) channel.circle = { ...base, lookup: (id) => referenced.get(id) };
+    if (base !== undefined) {
+      channel.circle = { ...base, lookup: (id) => referenced.get(id), ...(options.agreementClockSkewMs === undefined ? {} : { agreementClockSkewMs: options.agreementClockSkewMs }) };
+    }
     const receivedVia = await receivedViaOf(entry, contributions);
     const decision = decideRelease(
       { id: entry.id, type: entry.type, version: entry.version, object, markingDefinitions, ...(receivedVia === undefined ? {} : { receivedVia }) },
