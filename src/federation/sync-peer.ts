@@ -2,6 +2,7 @@
 // (and this node's organisation has not left it), pull, push for `--push` peers — and its outcome
 // recorded in the peer's state. Shared by the scheduler of the running node, `entente sync` and
 // POST /api/peers/:name/sync.
+import { createHash } from 'node:crypto';
 import { EntenteError, isEntenteError } from '../errors/entente-error.ts';
 import { errorCatalogue, type ErrorCode } from '../errors/catalogue.ts';
 import type { PeerRecord } from '../store/federation-store.ts';
@@ -62,6 +63,28 @@ function errorOf(error: unknown): { code: ErrorCode | string; message: string } 
   return { code: 'ENT_HTTP_INTERNAL', message: error instanceof Error ? error.message.slice(0, 500) : String(error).slice(0, 500) };
 }
 
+/**
+ * Cursors move past what the release decision withheld. When the circle changes — a member is
+ * promoted, terms are accepted or widened, a member joins — what was withheld may now be released,
+ * on either side: the peer's node releases more to this one, and this one accepts or pushes more. So
+ * whenever the circle (members, agreement versions, acceptances) differs from what the last cycle
+ * saw, both cursors are reset and the cycle reads the collection again; what is already held comes
+ * back as duplicates, which cost a read and nothing else. Returns whether it reset them.
+ */
+async function resetCursorsIfCircleChanged(deps: SyncDeps, peer: PeerRecord): Promise<boolean> {
+  const circle = await deps.store.getCircle(peer.circleId);
+  if (circle === undefined) return false;
+  const state = await deps.store.getAgreementState(peer.circleId);
+  const digest = createHash('sha256').update(JSON.stringify({ circle, state })).digest('hex');
+  const key = `sync-circle-state:${peer.name}`;
+  const seen = await deps.store.getMeta(key);
+  if (seen === digest) return false;
+  // First cycle of this peer: its cursors start empty anyway.
+  if (seen !== undefined) await deps.store.resetSyncCursors(peer.name);
+  await deps.store.setMeta(key, digest);
+  return seen !== undefined;
+}
+
 /** Whether the circle here is the peer's mirror, to refresh (federation/coordinator-link.ts). */
 async function isMirrorOf(deps: SyncDeps, peer: PeerRecord, now: Date): Promise<boolean> {
   const circle = await deps.store.getCircle(peer.circleId);
@@ -92,6 +115,7 @@ export async function syncPeer(deps: SyncDeps, name: string, options: { readonly
     try {
       if (options.signal?.aborted === true) throw new EntenteError('ENT_PEER_UNREACHABLE', `The sync of peer ${name} was stopped before it started`, { peer: name, cancelled: true });
       if (await isMirrorOf(deps, peer, started)) mirror = await mirrorCircle(deps, client, peer.circleId, peer.organisationId);
+      await resetCursorsIfCircleChanged(deps, peer);
       const pageOptions = { ...(options.signal === undefined ? {} : { signal: options.signal }), ...(deps.pageSize === undefined ? {} : { pageSize: deps.pageSize, batchSize: deps.pageSize }) };
       pull = await pullPeer(deps, peer, client, { ...pageOptions, onPage: (counts) => (pull = counts) });
       if (peer.push) {

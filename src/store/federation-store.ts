@@ -21,6 +21,11 @@ export interface FederationStore {
   recordSyncAttempt(name: string, attempt: SyncAttempt): Promise<void>;
   /** Moves the push cursor after the peer's status resource said complete. Throws ENT_PEER_NOT_FOUND. */
   setPushCursor(name: string, dateAdded: number): Promise<void>;
+  /**
+   * Forgets both cursors, so that the next cycle reads and pushes the whole collection again (after
+   * the circle changed in a way that may release what was withheld before). Throws ENT_PEER_NOT_FOUND.
+   */
+  resetSyncCursors(name: string): Promise<void>;
 
   /**
    * Writes one pulled (or pushed, or imported) page in one transaction: the accepted objects into
@@ -47,6 +52,16 @@ export interface FederationStore {
   originSignersOf(ids: readonly string[]): Promise<Map<string, string>>;
   /** Provenance rows of versions, keyed by versionKey(id, version). */
   provenanceOf(versions: readonly { readonly id: string; readonly version: string }[]): Promise<Map<string, ProvenanceRecord[]>>;
+  /**
+   * Where the versions of some entries of a collection came from, for source reputation
+   * (federation/source-reputation.ts, decideSource): per entry, by its dateAdded, the arrivals of its
+   * version as provenance recorded them (through any collection) and, only when none was recorded,
+   * the partner organisations recorded as its contributors. One statement for a page of thousands
+   * that reads only that (the reputation and the indicator loader ask it for every indicator a node
+   * holds). Entries with neither are absent; dateAdded values the collection does not hold are
+   * ignored. Throws ENT_COLLECTION_NOT_FOUND.
+   */
+  arrivalsOfEntries(collectionId: string, dateAdded: readonly number[]): Promise<Map<number, EntryArrivals>>;
 
   // ---- Signatures this node made ----
   /** The signature extension (JSON text) kept for each (id, version, variant); variant '' is the stored form. */
@@ -184,6 +199,22 @@ export interface ProvenanceRecord {
   /** Organisations it passed through, from the signer to the peer that delivered it. */
   readonly hops: readonly string[];
   readonly receivedAt: string;
+}
+
+/** One arrival of a version, as much of its provenance row as says where it came from. */
+export interface VersionArrival {
+  readonly verification: Verification;
+  readonly signer: string | undefined;
+  readonly peer: string | undefined;
+  /** The organisation that handed it to this node: the last of its hops (undefined when none were recorded). */
+  readonly deliveredBy: string | undefined;
+  readonly receivedAt: string;
+}
+
+export interface EntryArrivals {
+  readonly arrivals: readonly VersionArrival[];
+  /** The partner organisations recorded as contributors of the version, read only when no arrival was recorded (else empty). */
+  readonly contributors: readonly string[];
 }
 
 export interface ArrivedObject {

@@ -8,6 +8,7 @@ import { compareVersions, equivalentVersionKeys } from '../compare-versions.ts';
 import {
   signatureKey,
   type ArrivedObject,
+  type EntryArrivals,
   type FlashReceipt,
   type FlashRecord,
   type NewReceivedRecall,
@@ -29,6 +30,7 @@ import {
   type SyncBatch,
   type SyncBatchOutcome,
   type Verification,
+  type VersionArrival,
 } from '../federation-store.ts';
 import { versionKey, type AddOutcome } from '../object-store.ts';
 import { prepareVersion, type PreparedVersion } from '../prepared-version.ts';
@@ -182,9 +184,9 @@ export class SqliteFederationTables {
   readonly #db: Database.Database;
   readonly #sql: Record<
     | 'insertPeer' | 'insertPeerState' | 'selectPeer' | 'selectPeers' | 'deletePeerState' | 'deletePeer' | 'selectPeerState'
-    | 'recordSuccess' | 'recordFailure' | 'setPushCursor' | 'setPullCursor' | 'addPulled'
+    | 'recordSuccess' | 'recordFailure' | 'setPushCursor' | 'resetCursors' | 'setPullCursor' | 'addPulled'
     | 'selectCollectionKey' | 'insertName' | 'selectNameKey' | 'selectNames' | 'insertProvenance' | 'deleteProvenanceOfVersion' | 'deleteSignaturesOfVersion' | 'insertQuarantine' | 'selectQuarantined' | 'listQuarantine' | 'resolveQuarantined'
-    | 'selectVersionTexts' | 'selectOriginFromProvenance' | 'selectOriginFromSignatures' | 'selectProvenance'
+    | 'selectVersionTexts' | 'selectOriginFromProvenance' | 'selectOriginFromSignatures' | 'selectProvenance' | 'selectEntryArrivals'
     | 'selectSignatures' | 'insertSignature'
     | 'selectNodeKeys' | 'insertNodeKey' | 'retireNodeKey' | 'upsertPinnedKey' | 'selectPinnedKeys' | 'selectPinnedKeysOf'
     | 'insertFlash' | 'selectFlash' | 'selectFlashes' | 'selectFlashesOfCircle' | 'selectReceipts' | 'upsertReceipt' | 'acknowledgeFlash'
@@ -219,6 +221,7 @@ export class SqliteFederationTables {
          WHERE peer = @peer`,
       ),
       setPushCursor: prepare('UPDATE peer_state SET push_cursor = ? WHERE peer = ?'),
+      resetCursors: prepare('UPDATE peer_state SET push_cursor = NULL, pull_added_after = NULL, pull_next = NULL WHERE peer = ?'),
       setPullCursor: prepare('UPDATE peer_state SET pull_added_after = ?, pull_next = ? WHERE peer = ?'),
       addPulled: prepare('UPDATE peer_state SET objects_in = objects_in + ?, quarantined = quarantined + ? WHERE peer = ?'),
       selectCollectionKey: prepare('SELECT key FROM collections WHERE id = ?'),
@@ -283,6 +286,16 @@ export class SqliteFederationTables {
          LEFT JOIN provenance_names key_id ON key_id.key = p.key_id
          ORDER BY received.name, c.id, peer.name`,
       ),
+      // From the entries' own key to the vid and its provenance rows: no lookup of the version by its
+      // text id. The contributions are read only for a version without provenance (decideSource
+      // looks at them only then). Name keys are turned into names afterwards, once per page.
+      selectEntryArrivals: prepare(
+        `SELECT e.date_added, p.verification, p.signer, p.peer, p.received_at, p.hops ->> '$[#-1]' AS delivered_by,
+                CASE WHEN p.vid IS NULL THEN (SELECT json_group_array(c.organisation_id) FROM contributions c WHERE c.vid = e.vid) END AS contributors
+         FROM json_each(?) AS wanted
+         CROSS JOIN entries e ON e.collection_key = ? AND e.date_added = wanted.value
+         LEFT JOIN provenance p ON p.vid = e.vid`,
+      ).raw(),
       selectSignatures: prepare(
         `SELECT s.object_id, s.version, s.variant, s.extension_json
          FROM json_each(?) AS wanted
@@ -440,6 +453,10 @@ export class SqliteFederationTables {
 
   setPushCursor(name: string, dateAdded: number): void {
     if (this.#sql.setPushCursor.run(dateAdded, name).changes === 0) throw peerNotFound(name);
+  }
+
+  resetSyncCursors(name: string): void {
+    if (this.#sql.resetCursors.run(name).changes === 0) throw peerNotFound(name);
   }
 
   // ---- Sync batches ----
@@ -625,6 +642,48 @@ export class SqliteFederationTables {
       if (list === undefined) found.set(key, [record]);
       // The same (id, version) asked twice must not list its rows twice.
       else if (!list.some((other) => other.collectionId === record.collectionId && other.peer === record.peer)) list.push(record);
+    }
+    return found;
+  }
+
+  arrivalsOfEntries(collectionId: string, dateAdded: readonly number[]): Map<number, EntryArrivals> {
+    const collectionKey = this.#requireCollectionKey(collectionId);
+    const found = new Map<number, { arrivals: VersionArrival[]; contributors: string[] }>();
+    if (dateAdded.length === 0) return found;
+    const rows = this.#sql.selectEntryArrivals.all(JSON.stringify(dateAdded), collectionKey) as [
+      number,
+      number | null,
+      number | null,
+      number | null,
+      number | null,
+      number | null,
+      string | null,
+    ][];
+    const keys = new Set<number>();
+    for (const [, , signer, peer, receivedAt, deliveredBy] of rows) {
+      for (const key of [signer, peer, receivedAt, deliveredBy]) if (key !== null) keys.add(key);
+    }
+    const names = new Map<number, string>();
+    if (keys.size > 0) {
+      for (const row of this.#sql.selectNames.all(JSON.stringify([...keys])) as { key: number; name: string }[]) names.set(row.key, row.name);
+    }
+    const nameOf = (key: number | null): string | undefined => (key === null ? undefined : names.get(key));
+    for (const [entry, verification, signer, peer, receivedAt, deliveredBy, contributors] of rows) {
+      if (verification === null) {
+        const organisations = contributors === null ? [] : (JSON.parse(contributors) as string[]);
+        if (organisations.length > 0) found.set(entry, { arrivals: [], contributors: organisations });
+        continue;
+      }
+      const arrival: VersionArrival = {
+        verification: VERIFICATIONS[verification] ?? 'unverified',
+        signer: nameOf(signer),
+        peer: nameOf(peer),
+        deliveredBy: nameOf(deliveredBy),
+        receivedAt: nameOf(receivedAt) ?? '',
+      };
+      const known = found.get(entry);
+      if (known === undefined) found.set(entry, { arrivals: [arrival], contributors: [] });
+      else known.arrivals.push(arrival);
     }
     return found;
   }

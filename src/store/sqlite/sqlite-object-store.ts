@@ -41,6 +41,7 @@ import type { AuditEntry } from '../../audit/audit-chain.ts';
 import type { Agreement, AgreementAcceptance, AgreementState } from '../../policy/agreement.ts';
 import type { Circle } from '../../policy/circle.ts';
 import type {
+  EntryArrivals,
   FlashReceipt,
   FlashRecord,
   NewReceivedRecall,
@@ -868,6 +869,10 @@ export class SqliteObjectStore implements ObjectStore {
     return this.#guard(() => this.#federation.setPushCursor(name, dateAdded));
   }
 
+  async resetSyncCursors(name: string): Promise<void> {
+    return this.#guard(() => this.#federation.resetSyncCursors(name));
+  }
+
   async applySyncBatch(batch: SyncBatch): Promise<SyncBatchOutcome> {
     return this.#guard(() => this.#federation.applySyncBatch(batch, this.#addForFederation));
   }
@@ -882,6 +887,10 @@ export class SqliteObjectStore implements ObjectStore {
 
   async provenanceOf(versions: readonly { readonly id: string; readonly version: string }[]): Promise<Map<string, ProvenanceRecord[]>> {
     return this.#guard(() => this.#federation.provenanceOf(versions));
+  }
+
+  async arrivalsOfEntries(collectionId: string, dateAdded: readonly number[]): Promise<Map<number, EntryArrivals>> {
+    return this.#guard(() => this.#federation.arrivalsOfEntries(collectionId, dateAdded));
   }
 
   async signaturesOf(keys: readonly SignatureKey[]): Promise<Map<string, string>> {

@@ -1,0 +1,75 @@
+/**
+ * Cursors move past what the release decision withheld; when the circle changes so that more may be
+ * released (a trial member promoted, wider terms accepted), the next cycle reads the collection again
+ * and the member's node receives what it may now have (docs/federation.md, "Sync").
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promote } from '../../src/circles/circle-operations.ts';
+import { syncPeer, type SyncDeps } from '../../src/federation/sync-peer.ts';
+import { openTaxiiClient } from '../../src/taxii/taxii-client.ts';
+import { runEntente, temporaryDirectory } from '../cli/cli-kit.ts';
+import { entriesOf, formCircleOfTwo, indicator, startTestNode, versionsOf, type TestNode } from './two-node-kit.ts';
+
+const CIRCLE = 'trial-circle';
+const B_SECRET = 'ent_b-node-secret-widening-00000000000000000';
+
+describe('a decision that widens reaches the member node on the next cycle', () => {
+  const dirs = temporaryDirectory('widening');
+  let a: TestNode;
+  let b: TestNode;
+  let syncB: SyncDeps;
+
+  before(async () => {
+    a = await startTestNode(join(dirs.path, 'a'), 'CERT A');
+    b = await startTestNode(join(dirs.path, 'b'), 'Grid B');
+    await formCircleOfTwo(a, b, { circleId: CIRCLE, memberSecret: B_SECRET, endRule: 'retain' });
+    // B is a trial member: CLEAR and GREEN indicators only, until promoted.
+    const circle = await a.node.store.getCircle(CIRCLE);
+    assert.ok(circle !== undefined);
+    await a.node.store.updateCircle({ ...circle, members: circle.members.map((member) => (member.organisationId === b.org ? { ...member, trial: true } : member)) }, new Date());
+    const keys = (await b.node.store.listNodeKeys()).map((key) => ({ key_id: key.keyId, public_key: key.publicKey, valid_from: key.validFrom }));
+    const accepted = await fetch(`${a.node.url}/api/circles/${CIRCLE}/accept`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${B_SECRET}`, 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ public_keys: keys }),
+    });
+    assert.equal(accepted.status, 200, await accepted.text());
+    // The AMBER one first: the cursor after the GREEN one is past it.
+    const amber = indicator(a.org, 'amber');
+    await a.node.store.addObjects(CIRCLE, [amber]);
+    await a.node.store.addObjects(CIRCLE, [indicator(a.org, 'green')]);
+    const tokenFile = join(dirs.path, 'a.token');
+    writeFileSync(tokenFile, `${B_SECRET}\n`, { mode: 0o600 });
+    const added = await runEntente(['peer', 'add', 'cert-a', `${a.node.url}/taxii2/`, '--circle', CIRCLE, '--token-file', tokenFile, '--data', b.dataDir]);
+    assert.equal(added.code, 0, added.stderr);
+    syncB = { store: b.node.store, clock: () => new Date(), homeOrganisationId: b.org, openClient: openTaxiiClient, releaseSigner: b.node.releaseSigner };
+  });
+
+  after(async () => {
+    await b?.node.close();
+    await a?.node.close();
+    dirs.remove();
+  });
+
+  it('a trial member receives GREEN only; once promoted, its next cycle brings the AMBER indicator it was refused', async () => {
+    const first = await syncPeer(syncB, 'cert-a');
+    assert.equal(first.ok, true, JSON.stringify(first.error));
+    const onA = await entriesOf(a.node.store, CIRCLE);
+    const green = onA.find((entry) => entry.json.includes('(green)'));
+    const amber = onA.find((entry) => entry.json.includes('(amber)'));
+    assert.ok(green !== undefined && amber !== undefined);
+    assert.deepEqual(versionsOf(await entriesOf(b.node.store, CIRCLE)), versionsOf([green]));
+
+    const idle = await syncPeer(syncB, 'cert-a');
+    assert.equal(idle.pull.added, 0, 'nothing changed: nothing new');
+
+    await promote({ store: a.node.store, clock: () => new Date(), homeOrganisationId: a.org }, { organisationId: a.org, admin: true }, CIRCLE, b.org);
+    const after = await syncPeer(syncB, 'cert-a');
+    assert.equal(after.ok, true, JSON.stringify(after.error));
+    assert.deepEqual(versionsOf(await entriesOf(b.node.store, CIRCLE)), versionsOf([green, amber]));
+    assert.equal(after.pull.added, 1, 'the GREEN one it held came back as a duplicate, only the AMBER one is new');
+  });
+});
