@@ -29,7 +29,7 @@ describe('parsePeerInput', () => {
   });
 
   it('names every field at fault, and never quotes the token', () => {
-    const parsed = parsePeerInput({ name: 'Grid_Co', url: 'ftp://grid.example/', token: 'has space secret', circle: '', interval: '2s', fingerprint: 'abc', organisation: 'grid' });
+    const parsed = parsePeerInput({ name: 'Grid_Co', url: 'ftp://grid.example/', token: 'has space secret', circle: '', interval: '200ms', fingerprint: 'abc', organisation: 'grid' });
     assert.ok(!parsed.ok);
     assert.deepEqual(parsed.error.map((issue) => issue.field), ['name', 'url', 'token', 'circle', 'interval', 'fingerprint', 'organisation']);
     assert.ok(!JSON.stringify(parsed.error).includes('has space secret'));
@@ -51,8 +51,10 @@ describe('parsePeerInput', () => {
 });
 
 describe('parseSyncInterval', () => {
-  it('reads seconds, minutes, hours and days, within 5 s to 7 d', () => {
-    assert.deepEqual(['30s', '5m', '1h', '1d', '90', 45].map((value) => parseSyncInterval(value)), [
+  it('reads milliseconds, seconds, minutes, hours and days, within 500 ms to 7 d', () => {
+    assert.deepEqual(['500ms', '1s', '30s', '5m', '1h', '1d', '90', 45].map((value) => parseSyncInterval(value)), [
+      { ok: true, value: 0.5 },
+      { ok: true, value: 1 },
       { ok: true, value: 30 },
       { ok: true, value: 300 },
       { ok: true, value: 3600 },
@@ -60,7 +62,7 @@ describe('parseSyncInterval', () => {
       { ok: true, value: 90 },
       { ok: true, value: 45 },
     ]);
-    for (const bad of ['1s', '8d', 'soon', '1.5m', -1, '']) assert.equal(parseSyncInterval(bad).ok, false, String(bad));
+    for (const bad of ['499ms', '8d', 'soon', '1.5m', -1, '', 0.0001]) assert.equal(parseSyncInterval(bad).ok, false, String(bad));
   });
 });
 

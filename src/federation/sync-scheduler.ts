@@ -71,7 +71,8 @@ interface Slot {
 }
 
 export function openSyncScheduler(deps: SyncSchedulerDeps, options: SyncSchedulerOptions = {}): SyncScheduler {
-  const tickMs = options.tickMs ?? 1000;
+  // Fine enough for sub-second intervals; a tick only compares instants held in memory.
+  const tickMs = options.tickMs ?? 100;
   const refreshMs = options.refreshMs ?? 30_000;
   const slots = new Map<string, Slot>();
   let nextRefreshAt = Number.NEGATIVE_INFINITY;

@@ -19,10 +19,10 @@ export const SYNC_JITTER = 0.2;
  * does), then moved by ±20 % with `random` (a number in [0, 1)).
  */
 export function nextSyncDelayMs(intervalSeconds: number, consecutiveFailures: number, random: () => number): number {
-  const interval = Math.max(1, intervalSeconds);
+  const interval = Math.max(0.5, intervalSeconds);
   const failures = Math.max(0, Math.floor(consecutiveFailures));
   const cap = Math.max(MAX_BACKOFF_SECONDS, interval);
-  // 2^failures overflows nothing here: past 12 doublings every interval of at least 1 s is capped.
+  // 2^failures overflows nothing here: past 13 doublings every interval of at least 0.5 s is capped.
   const base = Math.min(cap, interval * 2 ** Math.min(failures, 32));
   const draw = Math.min(Math.max(random(), 0), 1);
   return Math.round(base * 1000 * (1 + (draw * 2 - 1) * SYNC_JITTER));

@@ -43,6 +43,7 @@ function duration(seconds: number): string {
   if (seconds % 86_400 === 0) return `${seconds / 86_400}d`;
   if (seconds % 3600 === 0) return `${seconds / 3600}h`;
   if (seconds % 60 === 0) return `${seconds / 60}m`;
+  if (!Number.isInteger(seconds)) return `${Math.round(seconds * 1000)}ms`;
   return `${seconds}s`;
 }
 
@@ -81,7 +82,7 @@ export function peerCommand(io: CliIo): Command {
     .option('--token <token>', `the token itself (stays in the shell history: prefer --token-file or ${PEER_TOKEN_VARIABLE})`)
     .option('--collection <id>', "the collection on the peer (default: the one with the circle's collection id, else the only one the token can read)")
     .option('--push', "also push what the circle may release to the peer's organisation (needs write access)")
-    .option('--interval <duration>', 'how often to sync: 30s, 5m, 1h … (default 5m)')
+    .option('--interval <duration>', 'how often to sync: 500ms (the least), 30s, 5m, 1h … (default 5m)')
     .option('--silent-after <n>', 'raise a peer-silent notice after this many intervals without a successful sync (default 3)')
     .option('--fingerprint <hex>', "the peer's key fingerprint as `entente key show` prints it on the peer (else its keys are trusted on first use)")
     .option('--organisation <identity>', 'for a plain TAXII server: the organisation that runs it (a registered partner)')
