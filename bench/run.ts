@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<void>> = {
   alerts: async () => (await import('./alerts-bench.ts')).runAlertsBench(),
   flash: async () => (await import('./flash-bench.ts')).runFlashBench(),
   sync: async () => (await import('./sync-bench.ts')).runSyncBench(),
+  reputation: async () => (await import('./reputation-bench.ts')).runReputationBench(),
 };
 
 const requested = process.argv.slice(2);

@@ -26,7 +26,7 @@ async function* latestObjects(
   let after = addedAfter;
   for (;;) {
     const page = await store.listEntries(collectionId, { types, versions: [{ kind: 'last' }] }, { limit: pageSize, ...(after !== undefined ? { after } : {}) });
-    const found: ReadonlyMap<string, string> = sources === undefined ? new Map() : await sources.sourcesOf(page.entries);
+    const found: ReadonlyMap<string, string> = sources === undefined ? new Map() : await sources.sourcesOf(collectionId, page.entries);
     for (const entry of page.entries) yield { object: JSON.parse(entry.json) as JsonRecord, revoked: entry.revoked, dateAdded: entry.dateAdded, source: found.get(entry.id) };
     const last = page.entries[page.entries.length - 1];
     if (!page.more || last === undefined) return;

@@ -4,8 +4,8 @@ import { BulkMatcher } from '../correlate/bulk-matcher.ts';
 import { IndicatorLoader } from '../correlate/load-indicators.ts';
 import type { LogObservation } from '../correlate/log-observation.ts';
 import { buildWarninglistIndex } from '../extract/warninglists.ts';
-import type { PeerRecord, PinnedKeyRecord, ProvenanceRecord, Verification } from '../store/federation-store.ts';
-import { versionKey, type CollectionRecord, type Contribution, type EntryFilter, type Page, type PageRequest, type StoredEntry } from '../store/object-store.ts';
+import type { EntryArrivals, PeerRecord, PinnedKeyRecord, Verification, VersionArrival } from '../store/federation-store.ts';
+import type { CollectionRecord, EntryFilter, Page, PageRequest, StoredEntry } from '../store/object-store.ts';
 import { loadSourceReputation, ReputationSources, type ReputationStore } from './load-source-reputation.ts';
 import { neutralReputation } from './source-reputation.ts';
 
@@ -20,11 +20,10 @@ const warninglists = buildWarninglistIndex({ lists: [{ name: 'public-dns-v4', ki
 
 type Arrival = { readonly signer: string; readonly verification?: Verification; readonly peer?: string } | { readonly contributor: string };
 
-/** The few store methods the reputation reads, over objects in memory: one collection, provenance and contributors per version. */
+/** The few store methods the reputation reads, over objects in memory: one collection, arrivals or contributors per entry. */
 class FakeStore implements ReputationStore {
   readonly #entries: StoredEntry[] = [];
-  readonly #provenance = new Map<string, ProvenanceRecord[]>();
-  readonly #contributions = new Map<string, Contribution[]>();
+  readonly #arrivals = new Map<number, EntryArrivals>();
   #dateAdded = 0;
   #serial = 0;
 
@@ -36,25 +35,12 @@ class FakeStore implements ReputationStore {
   add(object: Record<string, unknown>, arrival?: Arrival): string {
     const id = typeof object['id'] === 'string' ? object['id'] : `${String(object['type'])}--00000000-0000-4000-8000-${String(++this.#serial).padStart(12, '0')}`;
     const full = { spec_version: '2.1', created: stamp, modified: stamp, ...object, id };
-    this.#entries.push({ id, type: String(object['type']), version: stamp, specVersion: '2.1', dateAdded: ++this.#dateAdded, revoked: false, json: JSON.stringify(full) } as StoredEntry);
-    const key = versionKey(id, stamp);
-    if (arrival !== undefined && 'contributor' in arrival) this.#contributions.set(key, [{ collectionId: collection, organisationId: arrival.contributor }]);
+    const dateAdded = ++this.#dateAdded;
+    this.#entries.push({ id, type: String(object['type']), version: stamp, specVersion: '2.1', dateAdded, revoked: false, json: JSON.stringify(full) } as StoredEntry);
+    if (arrival !== undefined && 'contributor' in arrival) this.#arrivals.set(dateAdded, { arrivals: [], contributors: [arrival.contributor] });
     else if (arrival !== undefined) {
-      const verification = arrival.verification ?? 'verified';
-      this.#provenance.set(key, [
-        {
-          id,
-          version: stamp,
-          collectionId: collection,
-          peer: arrival.peer ?? 'peer',
-          circleId: 'circle',
-          signer: arrival.signer,
-          keyId: undefined,
-          verification,
-          hops: [],
-          receivedAt: stamp,
-        },
-      ]);
+      const row: VersionArrival = { peer: arrival.peer ?? 'peer', signer: arrival.signer, verification: arrival.verification ?? 'verified', deliveredBy: undefined, receivedAt: stamp };
+      this.#arrivals.set(dateAdded, { arrivals: [row], contributors: [] });
     }
     return id;
   }
@@ -72,20 +58,11 @@ class FakeStore implements ReputationStore {
     return Promise.resolve({ entries: matching.slice(0, page.limit), more: matching.length > page.limit });
   }
 
-  contributionsOf(versions: readonly { readonly id: string; readonly version: string }[]): Promise<Map<string, Contribution[]>> {
-    const found = new Map<string, Contribution[]>();
-    for (const v of versions) {
-      const rows = this.#contributions.get(versionKey(v.id, v.version));
-      if (rows !== undefined) found.set(versionKey(v.id, v.version), rows);
-    }
-    return Promise.resolve(found);
-  }
-
-  provenanceOf(versions: readonly { readonly id: string; readonly version: string }[]): Promise<Map<string, ProvenanceRecord[]>> {
-    const found = new Map<string, ProvenanceRecord[]>();
-    for (const v of versions) {
-      const rows = this.#provenance.get(versionKey(v.id, v.version));
-      if (rows !== undefined) found.set(versionKey(v.id, v.version), rows);
+  arrivalsOfEntries(collectionId: string, dateAdded: readonly number[]): Promise<Map<number, EntryArrivals>> {
+    const found = new Map<number, EntryArrivals>();
+    for (const at of collectionId === collection ? dateAdded : []) {
+      const arrivals = this.#arrivals.get(at);
+      if (arrivals !== undefined) found.set(at, arrivals);
     }
     return Promise.resolve(found);
   }

@@ -1,21 +1,23 @@
-// Reads what source-reputation.ts needs from a node's store (provenance rows, contributors, indicators,
+// Reads what source-reputation.ts needs from a node's store (arrivals and contributors, indicators,
 // false-positive sightings and opinions, identities) and keeps the result for the alert matcher: the
 // reputation of each source, who corroborates which indicator, and which member stands behind each
-// identity it sent. Also the per-page lookup of where versions came from, for the indicator loader.
+// identity it sent. Also the per-page lookup of where versions came from, for the indicator loader:
+// one store statement per page of entries (FederationStore.arrivalsOfEntries), since both read it
+// for every indicator a node holds.
 import { metaKeys } from '../bootstrap-node.ts';
 import { sightingEvidence, type ConfidenceInputs } from '../correlate/effective-confidence.ts';
 import { loadExtractData } from '../extract/load-extract-data.ts';
 import type { WarninglistIndex } from '../extract/warninglists.ts';
 import type { FederationStore } from '../store/federation-store.ts';
-import { versionKey, type Contribution, type ObjectStore, type StoredEntry } from '../store/object-store.ts';
+import type { ObjectStore, StoredEntry } from '../store/object-store.ts';
 import { decideSource, neutralReputation, patternFacts, ReputationTally, type PatternFacts, type SourceAttribution, type SourceReputation } from './source-reputation.ts';
 
-/** What the reputation reads: the object store and, from the federation store, provenance and peers. */
-export type ReputationStore = Pick<ObjectStore, 'listCollections' | 'listEntries' | 'contributionsOf' | 'getMeta'> & Pick<FederationStore, 'provenanceOf' | 'listPeers' | 'listPinnedKeys'>;
+/** What the reputation reads: the object store and, from the federation store, arrivals and peers. */
+export type ReputationStore = Pick<ObjectStore, 'listCollections' | 'listEntries' | 'getMeta'> & Pick<FederationStore, 'arrivalsOfEntries' | 'listPeers' | 'listPinnedKeys'>;
 
 /** Whether a store keeps provenance (implements the federation store's part the reputation reads). */
 export function isReputationStore(store: object): store is ReputationStore {
-  const methods = ['listCollections', 'listEntries', 'contributionsOf', 'getMeta', 'provenanceOf', 'listPeers', 'listPinnedKeys'] as const;
+  const methods = ['listCollections', 'listEntries', 'getMeta', 'arrivalsOfEntries', 'listPeers', 'listPinnedKeys'] as const;
   return methods.every((name) => typeof (store as Record<string, unknown>)[name] === 'function');
 }
 
@@ -55,33 +57,28 @@ async function* pagesOf(store: Pick<ObjectStore, 'listEntries'>, collectionId: s
   }
 }
 
-/** Where stored versions came from, by provenance, else by contributor (decideSource). */
-export class VersionSources {
+/** Where the versions of a collection's entries came from, by their arrivals, else by contributor (decideSource). */
+export class EntrySources {
   constructor(
-    private readonly store: Pick<ReputationStore, 'provenanceOf' | 'contributionsOf'>,
+    private readonly store: Pick<ReputationStore, 'arrivalsOfEntries'>,
     private readonly peerOrganisations: ReadonlyMap<string, string>,
   ) {}
 
-  static async open(store: Pick<ReputationStore, 'provenanceOf' | 'contributionsOf' | 'listPeers'>): Promise<VersionSources> {
+  static async open(store: Pick<ReputationStore, 'arrivalsOfEntries' | 'listPeers'>): Promise<EntrySources> {
     const peers = await store.listPeers();
-    return new VersionSources(store, new Map(peers.map((peer) => [peer.name, peer.organisationId])));
+    return new EntrySources(store, new Map(peers.map((peer) => [peer.name, peer.organisationId])));
   }
 
   /** Keyed by object id; versions that did not arrive from anyone are absent. */
-  async sourcesOf(versions: readonly { readonly id: string; readonly version: string }[]): Promise<Map<string, SourceAttribution>> {
+  async sourcesOf(collectionId: string, entries: readonly Pick<StoredEntry, 'id' | 'dateAdded'>[]): Promise<Map<string, SourceAttribution>> {
     const found = new Map<string, SourceAttribution>();
-    if (versions.length === 0) return found;
-    const provenance = await this.store.provenanceOf(versions);
-    const rest = versions.filter((v) => (provenance.get(versionKey(v.id, v.version)) ?? []).length === 0);
-    const contributions: Map<string, readonly Contribution[]> = rest.length === 0 ? new Map() : await this.store.contributionsOf(rest);
-    for (const { id, version } of versions) {
-      const key = versionKey(id, version);
-      const source = decideSource(
-        provenance.get(key),
-        contributions.get(key)?.map((c) => c.organisationId),
-        this.peerOrganisations,
-      );
-      if (source !== undefined) found.set(id, source);
+    if (entries.length === 0) return found;
+    const arrivals = await this.store.arrivalsOfEntries(collectionId, entries.map((entry) => entry.dateAdded));
+    for (const entry of entries) {
+      const evidence = arrivals.get(entry.dateAdded);
+      if (evidence === undefined) continue;
+      const source = decideSource(evidence.arrivals, evidence.contributors, this.peerOrganisations);
+      if (source !== undefined) found.set(entry.id, source);
     }
     return found;
   }
@@ -106,13 +103,13 @@ function stixPatternOf(object: Record<string, unknown>): string | undefined {
  */
 export async function loadSourceReputation(store: ReputationStore, options: ReputationOptions): Promise<SourceReputationReport> {
   const home = await homeOf(store);
-  const sources = await VersionSources.open(store);
+  const sources = await EntrySources.open(store);
   const warninglists = options.warninglists ?? loadExtractData().warninglists;
   const collections = options.collectionIds ?? (await store.listCollections()).map((c) => c.id);
   const objectsWithSources = async function* (types: string[]): AsyncGenerator<{ object: Record<string, unknown>; entry: StoredEntry; source: SourceAttribution | undefined }> {
     for (const collectionId of collections) {
       for await (const page of pagesOf(store, collectionId, types)) {
-        const found = await sources.sourcesOf(page);
+        const found = await sources.sourcesOf(collectionId, page);
         for (const entry of page) yield { object: JSON.parse(entry.json) as Record<string, unknown>, entry, source: found.get(entry.id) };
       }
     }
@@ -150,7 +147,7 @@ export async function loadSourceReputation(store: ReputationStore, options: Repu
         // The keys first; the warninglists only for the few that may be corroborated.
         if (tally.mayBeCorroborated(factsOf(object, false).keys)) candidates.push({ entry, facts: factsOf(object) });
       }
-      const found = await sources.sourcesOf(candidates.map((c) => c.entry));
+      const found = await sources.sourcesOf(collectionId, candidates.map((c) => c.entry));
       for (const { entry, facts } of candidates) {
         const others = tally.corroboratorsOf({ id: entry.id, source: found.get(entry.id)?.organisation ?? home, ...facts });
         if (others.length > 0) corroboration.set(entry.id, others);
@@ -164,8 +161,8 @@ export async function loadSourceReputation(store: ReputationStore, options: Repu
 export interface IndicatorSources {
   /** Takes in a newer reputation when the current one is older than its refresh interval. */
   refresh(now: Date): Promise<void>;
-  /** The organisation each version came from (keyed by object id); versions stored here without arriving from anyone are absent. */
-  sourcesOf(versions: readonly { readonly id: string; readonly version: string }[]): Promise<ReadonlyMap<string, string>>;
+  /** The organisation each entry's version came from (keyed by object id); versions stored here without arriving from anyone are absent. */
+  sourcesOf(collectionId: string, entries: readonly Pick<StoredEntry, 'id' | 'dateAdded'>[]): Promise<ReadonlyMap<string, string>>;
   /** The confidence inputs federation adds for an indicator that came from `source` (undefined: stored here). */
   confidenceOf(indicatorId: string, source: string | undefined): Pick<ConfidenceInputs, 'sourceReputation' | 'corroboratingSources' | 'organisationOf'>;
 }
@@ -186,7 +183,7 @@ export interface ReputationSourcesOptions {
 export class ReputationSources implements IndicatorSources {
   #report: SourceReputationReport | undefined;
   #reputations = new Map<string, number>();
-  #versions: VersionSources | undefined;
+  #entries: EntrySources | undefined;
   #computing: Promise<void> | undefined;
   #computedAt: number | undefined;
   #federated = false;
@@ -219,17 +216,17 @@ export class ReputationSources implements IndicatorSources {
       return;
     }
     const report = await loadSourceReputation(this.store, { now, ...(this.options.warninglists !== undefined ? { warninglists: this.options.warninglists } : {}) });
-    this.#versions = await VersionSources.open(this.store);
+    this.#entries = await EntrySources.open(this.store);
     this.#reputations = new Map(report.sources.map((s) => [s.source, s.reputation]));
     this.#report = report;
     this.#federated = true;
     this.#computedAt = now.getTime();
   }
 
-  async sourcesOf(versions: readonly { readonly id: string; readonly version: string }[]): Promise<ReadonlyMap<string, string>> {
+  async sourcesOf(collectionId: string, entries: readonly Pick<StoredEntry, 'id' | 'dateAdded'>[]): Promise<ReadonlyMap<string, string>> {
     if (!this.#federated) return new Map();
-    this.#versions ??= await VersionSources.open(this.store);
-    const found = await this.#versions.sourcesOf(versions);
+    this.#entries ??= await EntrySources.open(this.store);
+    const found = await this.#entries.sourcesOf(collectionId, entries);
     return new Map([...found].map(([id, source]) => [id, source.organisation]));
   }
 

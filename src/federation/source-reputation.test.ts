@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { buildWarninglistIndex } from '../extract/warninglists.ts';
-import type { ProvenanceRecord } from '../store/federation-store.ts';
+import type { VersionArrival } from '../store/federation-store.ts';
 import {
   decideSource,
   decideSourceReputation,
@@ -32,20 +32,9 @@ function indicator(source: string, pattern: string, id = `indicator--00000000-00
 }
 const ip = (value: string): string => `[ipv4-addr:value = '${value}']`;
 
-function provenance(row: Partial<ProvenanceRecord>): ProvenanceRecord {
-  return {
-    id: 'indicator--x',
-    version: '2026-01-01T00:00:00.000Z',
-    collectionId: 'c',
-    peer: undefined,
-    circleId: undefined,
-    signer: undefined,
-    keyId: undefined,
-    verification: 'unverified',
-    hops: [],
-    receivedAt: '2026-01-01T00:00:00.000Z',
-    ...row,
-  };
+/** One arrival of a version, as the store says where it came from (FederationStore.arrivalsOfEntries). */
+function provenance(row: Partial<VersionArrival>): VersionArrival {
+  return { peer: undefined, signer: undefined, verification: 'unverified', deliveredBy: undefined, receivedAt: '2026-01-01T00:00:00.000Z', ...row };
 }
 
 describe('source reputation', () => {
@@ -183,7 +172,7 @@ describe('who a version counts as', () => {
 
   it('unverified: the peer that delivered it, never the signer it claims', () => {
     assert.deepEqual(decideSource([provenance({ verification: 'unverified', signer: member, peer: 'grid-peer' })], undefined, peers), { organisation: other, how: 'unverified' });
-    assert.deepEqual(decideSource([provenance({ verification: 'unverified', peer: 'removed-peer', hops: [member, third] })], undefined, peers), { organisation: third, how: 'unverified' });
+    assert.deepEqual(decideSource([provenance({ verification: 'unverified', peer: 'removed-peer', deliveredBy: third })], undefined, peers), { organisation: third, how: 'unverified' });
   });
 
   it('a verified row wins over others whatever their order; without rows, the partner that POSTed it; otherwise stored here', () => {

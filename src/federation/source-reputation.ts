@@ -32,7 +32,7 @@ import type { WarninglistHit, WarninglistIndex } from '../extract/warninglists.t
 import { parsePattern } from '../pattern/parse-pattern.ts';
 import type { ComparisonExpression, ObjectPath, ObservationExpression, PrimitiveLiteral } from '../pattern/pattern-ast.ts';
 import { printPattern } from '../pattern/print-pattern.ts';
-import type { ProvenanceRecord } from '../store/federation-store.ts';
+import type { VersionArrival } from '../store/federation-store.ts';
 
 export const reputationFloor = 0.2;
 /** Beta prior: one bad indicator in twenty. */
@@ -61,16 +61,17 @@ export interface SourceAttribution {
   readonly how: SourceKind;
 }
 
-const rank: Record<ProvenanceRecord['verification'], number> = { verified: 0, derived: 1, unverified: 2 };
+const rank: Record<VersionArrival['verification'], number> = { verified: 0, derived: 1, unverified: 2 };
 
 /**
- * The source of one stored version from its provenance rows (one per peer it came through) and the
- * partner organisations recorded as its contributors. A verified signature names the signer; a derived
- * version its redacting signer; an unverified arrival the organisation of the delivering peer (from
- * `peerOrganisations`, else the last hop). Undefined: it did not arrive from anyone (stored here).
+ * The source of one stored version from its arrivals (its provenance rows, one per peer it came
+ * through) and the partner organisations recorded as its contributors. A verified signature names the
+ * signer; a derived version its redacting signer; an unverified arrival the organisation of the
+ * delivering peer (from `peerOrganisations`, else the last hop). Undefined: it did not arrive from
+ * anyone (stored here).
  */
 export function decideSource(
-  rows: readonly ProvenanceRecord[] | undefined,
+  rows: readonly VersionArrival[] | undefined,
   contributors: readonly string[] | undefined,
   peerOrganisations: ReadonlyMap<string, string>,
 ): SourceAttribution | undefined {
@@ -82,7 +83,7 @@ export function decideSource(
       if (row.signer !== undefined) return { organisation: row.signer, how: row.verification };
       continue;
     }
-    const delivered = (row.peer === undefined ? undefined : peerOrganisations.get(row.peer)) ?? row.hops[row.hops.length - 1];
+    const delivered = (row.peer === undefined ? undefined : peerOrganisations.get(row.peer)) ?? row.deliveredBy;
     if (delivered !== undefined) return { organisation: delivered, how: 'unverified' };
   }
   const contributor = [...(contributors ?? [])].sort(compare)[0];

@@ -956,6 +956,49 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
         });
       });
 
+      describe('where the versions of entries came from', () => {
+        const dateAddedOfEntry = async (collectionId: string, object: StixObject): Promise<number> => {
+          const entry = (await all(collectionId, { ids: [object.id], versions: [{ kind: 'all' }] })).find((candidate) => candidate.version === String(object['modified']));
+          assert.ok(entry !== undefined, `${object.id} is held in ${collectionId}`);
+          return entry.dateAdded;
+        };
+
+        it('gives per entry the arrivals of its version (through any collection), else its contributors, else nothing', async () => {
+          await store.applySyncBatch(batch({ accepted: [arrived(indicator(1), { hops: [orgB, orgA], signer: orgB, keyId: 'key-b-1' }), arrived(indicator(2), { verification: 'unverified', signer: undefined, keyId: undefined, hops: [] })] }));
+          // The same version through another peer into another collection: one more arrival of it.
+          await store.applySyncBatch(batch({ peer: 'south', collectionId: 'beta', contributorOrganisationId: orgB, accepted: [arrived(indicator(1), { hops: [orgB], signer: orgB, verification: 'derived' })], receivedAt: '2025-03-02T00:00:00.000Z' }));
+          await store.addObjects('alpha', [indicator(3)], undefined, orgB);
+          await store.addObjects('alpha', [indicator(4)]);
+          const at = await Promise.all([1, 2, 3, 4].map((n) => dateAddedOfEntry('alpha', indicator(n))));
+          const found = await store.arrivalsOfEntries('alpha', [...at, 999_999_999]);
+          assert.deepEqual(
+            [...(found.get(at[0] ?? 0)?.arrivals ?? [])].sort((a, b) => (a.receivedAt < b.receivedAt ? -1 : 1)),
+            [
+              { verification: 'verified', signer: orgB, peer: 'north', deliveredBy: orgA, receivedAt: received },
+              { verification: 'derived', signer: orgB, peer: 'south', deliveredBy: orgB, receivedAt: '2025-03-02T00:00:00.000Z' },
+            ],
+          );
+          assert.deepEqual(found.get(at[0] ?? 0)?.contributors, [], 'contributors only when no arrival was recorded');
+          assert.deepEqual(found.get(at[1] ?? 0), { arrivals: [{ verification: 'unverified', signer: undefined, peer: 'north', deliveredBy: undefined, receivedAt: received }], contributors: [] });
+          assert.deepEqual(found.get(at[2] ?? 0), { arrivals: [], contributors: [orgB] });
+          assert.equal(found.has(at[3] ?? 0), false, 'stored here: from nobody');
+          assert.equal(found.size, 3);
+          assert.equal((await store.arrivalsOfEntries('alpha', [])).size, 0);
+          await assertRejectsWith(store.arrivalsOfEntries('nope', at), 'ENT_COLLECTION_NOT_FOUND');
+        });
+
+        it('answers a page of five thousand entries', async () => {
+          const objects = range(5000).map((n) => indicator(n));
+          for (let start = 0; start < objects.length; start += 1000) {
+            await store.applySyncBatch(batch({ accepted: objects.slice(start, start + 1000).map((object) => arrived(object)) }));
+          }
+          const entries = await all('alpha');
+          const found = await store.arrivalsOfEntries('alpha', entries.map((entry) => entry.dateAdded));
+          assert.equal(found.size, 5000);
+          assert.ok([...found.values()].every((evidence) => evidence.arrivals.length === 1 && evidence.arrivals[0]?.signer === orgA));
+        });
+      });
+
       describe('signatures', () => {
         it('keeps the first signature of each (id, version, variant)', async () => {
           const key = { id: indicator(1).id, version: '2024-01-01T00:00:00.000Z', variant: '' };

@@ -2,18 +2,51 @@ import { Command } from 'commander';
 import type { CliIo, NodeLocationOptions } from '../cli-context.ts';
 import { withNode, writeLine } from '../cli-context.ts';
 import { isReputationStore, loadSourceReputation, type ReputationStore } from '../../federation/load-source-reputation.ts';
-import type { ObjectStore } from '../../store/object-store.ts';
+import type { EntryArrivals } from '../../store/federation-store.ts';
+import { versionKey, type ObjectStore } from '../../store/object-store.ts';
 
 /** A store that keeps no provenance yet reads as one where nothing arrived signed and no peer is linked. */
 function reputationStoreOf(store: ObjectStore): { store: ReputationStore; provenance: boolean } {
   const kept: object = store;
   if (isReputationStore(kept)) return { store: kept, provenance: true };
+  // Each collection's versions by dateAdded, read once: the reputation asks page by page.
+  const indexes = new Map<string, Promise<Map<number, { id: string; version: string }>>>();
+  const versionsOf = (collectionId: string): Promise<Map<number, { id: string; version: string }>> => {
+    let index = indexes.get(collectionId);
+    if (index === undefined) {
+      index = (async () => {
+        const byDate = new Map<number, { id: string; version: string }>();
+        for (let after: number | undefined; ; ) {
+          const page = await store.listEntries(collectionId, {}, { limit: 5000, ...(after === undefined ? {} : { after }) });
+          for (const entry of page.entries) byDate.set(entry.dateAdded, { id: entry.id, version: entry.version });
+          const last = page.entries[page.entries.length - 1];
+          if (!page.more || last === undefined) return byDate;
+          after = last.dateAdded;
+        }
+      })();
+      indexes.set(collectionId, index);
+    }
+    return index;
+  };
   const plain: ReputationStore = {
     listCollections: () => store.listCollections(),
     listEntries: (collectionId, filter, page) => store.listEntries(collectionId, filter, page),
-    contributionsOf: (versions) => store.contributionsOf(versions),
     getMeta: (key) => store.getMeta(key),
-    provenanceOf: () => Promise.resolve(new Map()),
+    // Only the contributors (partners' TAXII POSTs): a store without provenance has no other arrivals.
+    arrivalsOfEntries: async (collectionId, dateAdded) => {
+      const versions = await versionsOf(collectionId);
+      const wanted = dateAdded.flatMap((at) => {
+        const version = versions.get(at);
+        return version === undefined ? [] : [{ at, ...version }];
+      });
+      const contributions = await store.contributionsOf(wanted);
+      const found = new Map<number, EntryArrivals>();
+      for (const { at, id, version } of wanted) {
+        const organisations = (contributions.get(versionKey(id, version)) ?? []).map((contribution) => contribution.organisationId);
+        if (organisations.length > 0) found.set(at, { arrivals: [], contributors: organisations });
+      }
+      return found;
+    },
     listPeers: () => Promise.resolve([]),
     listPinnedKeys: () => Promise.resolve([]),
   };
