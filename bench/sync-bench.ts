@@ -1,7 +1,9 @@
 /**
  * `npm run bench -- sync`: federation between three real nodes (`entente start`, each its own process
  * and SQLite file). Node A holds 1,000,000 × BENCH_SCALE indicators in a circle with B and C; B and C
- * start empty and link to A (`entente peer add`, every 5 s — the product's shortest interval).
+ * start empty and link to A (`entente peer add`, every 500 ms — the product's shortest interval).
+ * A's versions are signed ahead of release when the dataset is built, as the running node does
+ * while idle (federation/presign-originated.ts): the figures are those of a node in its steady state.
  *
  * - initial_sync_s: from starting B and C until both hold every object (each verifies every signature).
  * - propagation_p99_ms: A gets one new object a second (TAXII POST) for max(20, 60 × BENCH_SCALE) s;
@@ -25,6 +27,9 @@ import canonicalize from 'canonicalize';
 import { WorldNode, introduce, issueToken, link, type NodeSpec } from '../test/federation/federation-world.ts';
 import { databaseFileName } from '../src/compose.ts';
 import { openSqliteObjectStore, SCHEMA_VERSION } from '../src/store/sqlite/sqlite-object-store.ts';
+import { createNodeSignerProvider } from '../src/federation/node-signer.ts';
+import { OriginatedPresigner } from '../src/federation/presign-originated.ts';
+import { createReleaseSigner } from '../src/federation/sign-releases.ts';
 import type { StixObject } from '../src/stix/types.ts';
 import { createRandom, generateIndicator } from './generate-indicators.ts';
 import { benchScale, percentile, reportFigure } from './report-figure.ts';
@@ -32,10 +37,10 @@ import { log, median } from './run-stats.ts';
 
 const bench = 'sync';
 const circleId = 'bench';
-const datasetFormat = 1;
+const datasetFormat = 2;
 const batchSize = 5000;
 const seed = 4_242_001;
-const intervalSeconds = 5;
+const intervalSeconds = 0.5;
 
 const specs: Record<'a' | 'b' | 'c', NodeSpec> = {
   a: { name: 'a', orgName: 'Bench CERT A', kind: 'government', country: 'FR' },
@@ -135,6 +140,12 @@ async function ensureSyncDataset(count: number): Promise<{ root: string; dataset
       if (refused !== undefined) throw new Error(`dataset build: object ${refused.id} was ${refused.kind}`);
       if ((start / batchSize) % 40 === 39) log(`  ${start + batch.length} / ${count}`);
     }
+    // Signed ahead of release, as the running node does while idle.
+    const keys = createNodeSignerProvider({ store, organisationId: a.organisationId, clock: () => new Date() });
+    const presigner = new OriginatedPresigner(store, createReleaseSigner({ store, keys, homeOrganisationId: a.organisationId }), { pageSize: 2000 });
+    const signingStarted = performance.now();
+    const signed = await presigner.runOnce();
+    log(`  signed ${signed} versions ahead of release in ${((performance.now() - signingStarted) / 1000).toFixed(1)} s`);
     store.database.pragma('wal_checkpoint(TRUNCATE)');
   } finally {
     await store.close();
@@ -250,14 +261,14 @@ export async function runSyncBench(): Promise<void> {
       await sleep(Math.max(0, 1000 - (performance.now() - tick)));
     }
     polling = false;
-    const propagationDeadline = performance.now() + 6 * intervalSeconds * 1000;
+    const propagationDeadline = performance.now() + Math.max(10_000, 6 * intervalSeconds * 1000);
     while (pending.size > 0 && performance.now() < propagationDeadline) await sleep(100);
     if (pending.size > 0) throw new Error(`${pending.size} new objects never reached B or C`);
     await poller;
     delays.sort((x, y) => x - y);
     const propagationNote = `${seconds} objects, one a second, to B and C (${delays.length} arrivals); sync interval ${intervalSeconds} s`;
     reportFigure({ bench, metric: 'propagation_p50_ms', value: percentile(delays, 50), unit: 'ms', note: propagationNote });
-    reportFigure({ bench, metric: 'propagation_p99_ms', value: percentile(delays, 99), unit: 'ms', target: `≤ interval (${intervalSeconds * 1000} ms) + one cycle` });
+    reportFigure({ bench, metric: 'propagation_p99_ms', value: percentile(delays, 99), unit: 'ms', target: `≤ 1000 ms (interval ${intervalSeconds * 1000} ms + one cycle)` });
 
     // An idle cycle: nothing new on A.
     const cycles: number[] = [];

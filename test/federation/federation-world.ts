@@ -331,7 +331,7 @@ export async function issueToken(issuer: WorldNode, holder: WorldNode, grants: s
  */
 export async function link(holder: WorldNode, issuer: WorldNode, peer: PeerLink): Promise<void> {
   const url = peer.url ?? issuer.discoveryUrl;
-  const interval = `${peer.intervalSeconds ?? 5}s`;
+  const interval = `${Math.round((peer.intervalSeconds ?? 5) * 1000)}ms`;
   const collection = peer.collection === undefined ? [] : ['--collection', peer.collection];
   if (holder.running) {
     const answer = await holder.request('/api/peers', {
