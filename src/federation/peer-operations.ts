@@ -167,6 +167,33 @@ export async function addPeer(deps: PeerDeps, raw: RawPeerInput): Promise<AddedP
   }
 }
 
+/**
+ * Follows the key rotations an Entente peer published since it was linked: reads its node identity
+ * again, pins the keys its rotation statements chain to from keys already pinned (never a key
+ * nothing pinned vouches for: that needs a human and --fingerprint), and ends rotated-out keys at
+ * their published end. Returns the keys pinned and ended; a plain peer or an unreadable identity
+ * changes nothing (the next cycle tries again).
+ */
+export async function followKeyRotations(
+  store: Pick<ObjectStore, 'listPinnedKeys' | 'pinKey'>,
+  client: TaxiiClient,
+  peer: PeerRecord,
+  now: Date,
+): Promise<{ readonly pinned: readonly string[]; readonly ended: readonly KeyWindowEnd[] }> {
+  const unchanged = { pinned: [], ended: [] };
+  if (peer.kind !== 'entente') return unchanged;
+  // An identity that cannot be read now must not stop the sync itself: the pull says whether the peer answers.
+  const identity = await readNodeIdentity(client, true).catch(() => undefined);
+  if (identity === undefined || identity.organisationId !== peer.organisationId) return unchanged;
+  const already = (await store.listPinnedKeys(peer.organisationId)).map((key) => key.keyId);
+  const decided = decidePeerKeys(identity, { fingerprint: undefined, alreadyPinned: already });
+  if (!decided.ok) return unchanged;
+  for (const key of decided.value) {
+    await store.pinKey({ organisationId: peer.organisationId, keyId: key.keyId, publicKey: key.publicKey, validFrom: key.validFrom, validUntil: key.validUntil, source: key.source, pinnedAt: now.toISOString() });
+  }
+  return { pinned: decided.value.map((key) => key.keyId), ended: await endRotatedKeys(store, identity) };
+}
+
 export async function listPeers(deps: Pick<PeerDeps, 'store'>): Promise<PeerSummary[]> {
   return (await deps.store.listPeers()).map(toPeerSummary);
 }

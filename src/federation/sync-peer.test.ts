@@ -19,6 +19,10 @@ function hangingClient(): TaxiiClient & { closed: boolean } {
       client.closed = true;
       close();
     },
+    async getJson(): Promise<unknown> {
+      await closed;
+      throw new EntenteError('ENT_PEER_UNREACHABLE', 'the request was cancelled: the TAXII client was closed', { cancelled: true });
+    },
     async *pages(): AsyncGenerator<CursoredPage, void, undefined> {
       await closed;
       if (client.closed) throw new EntenteError('ENT_PEER_UNREACHABLE', 'the request was cancelled: the TAXII client was closed', { cancelled: true });

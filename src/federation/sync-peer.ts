@@ -10,7 +10,7 @@ import type { ObjectStore } from '../store/object-store.ts';
 import type { ReleaseSigner } from '../release/open-release-gate.ts';
 import { refreshesMirror } from './coordinator-link.ts';
 import { mirrorCircle, type MirrorOutcome } from './mirror-circle.ts';
-import type { OpenPeerClient } from './peer-operations.ts';
+import { followKeyRotations, type OpenPeerClient } from './peer-operations.ts';
 import { NO_PULL, pullPeer, type PullCounts } from './pull-peer.ts';
 import { NO_PUSH, pushPeer, type PushCounts } from './push-peer.ts';
 
@@ -116,6 +116,8 @@ export async function syncPeer(deps: SyncDeps, name: string, options: { readonly
       if (options.signal?.aborted === true) throw new EntenteError('ENT_PEER_UNREACHABLE', `The sync of peer ${name} was stopped before it started`, { peer: name, cancelled: true });
       if (await isMirrorOf(deps, peer, started)) mirror = await mirrorCircle(deps, client, peer.circleId, peer.organisationId);
       await resetCursorsIfCircleChanged(deps, peer);
+      // Before the pull: what the peer signs with a key it rotated to must find that key pinned.
+      await followKeyRotations(deps.store, client, peer, started);
       const pageOptions = { ...(options.signal === undefined ? {} : { signal: options.signal }), ...(deps.pageSize === undefined ? {} : { pageSize: deps.pageSize, batchSize: deps.pageSize }) };
       pull = await pullPeer(deps, peer, client, { ...pageOptions, onPage: (counts) => (pull = counts) });
       if (peer.push) {

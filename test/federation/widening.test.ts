@@ -1,13 +1,15 @@
 /**
- * Cursors move past what the release decision withheld; when the circle changes so that more may be
- * released (a trial member promoted, wider terms accepted), the next cycle reads the collection again
- * and the member's node receives what it may now have (docs/federation.md, "Sync").
+ * What changes on the coordinator's side after a member's node linked to it reaches that node on the
+ * next cycle (docs/federation.md, "Sync"): cursors move past what the release decision withheld, so
+ * when the circle changes so that more may be released (a trial member promoted, wider terms
+ * accepted), the collection is read again; and a key rotation the coordinator publishes is followed.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promote } from '../../src/circles/circle-operations.ts';
+import { rotateNodeKey } from '../../src/federation/node-key-lifecycle.ts';
 import { syncPeer, type SyncDeps } from '../../src/federation/sync-peer.ts';
 import { openTaxiiClient } from '../../src/taxii/taxii-client.ts';
 import { runEntente, temporaryDirectory } from '../cli/cli-kit.ts';
@@ -71,5 +73,20 @@ describe('a decision that widens reaches the member node on the next cycle', () 
     assert.equal(after.ok, true, JSON.stringify(after.error));
     assert.deepEqual(versionsOf(await entriesOf(b.node.store, CIRCLE)), versionsOf([green, amber]));
     assert.equal(after.pull.added, 1, 'the GREEN one it held came back as a duplicate, only the AMBER one is new');
+  });
+
+  it("follows the coordinator's key rotation: what A signs with its new key is accepted, the old key ends where A said", async () => {
+    await rotateNodeKey(a.node.store, { organisationId: a.org, now: new Date(), overlapMs: 60 * 60_000 });
+    a.node.signers.invalidate();
+    const fresh = { ...indicator(a.org, 'green'), modified: new Date(Date.now() + 1000).toISOString(), created: new Date().toISOString() };
+    await a.node.store.addObjects(CIRCLE, [fresh]);
+    const cycle = await syncPeer(syncB, 'cert-a');
+    assert.equal(cycle.ok, true, JSON.stringify(cycle.error));
+    assert.equal(cycle.pull.quarantined, 0, 'signed with the new key, which B pinned through the rotation statement');
+    assert.ok((await entriesOf(b.node.store, CIRCLE)).some((entry) => entry.id === fresh.id));
+    const pinned = await b.node.store.listPinnedKeys(a.org);
+    assert.ok(pinned.some((key) => key.source === 'rotation'), JSON.stringify(pinned));
+    const old = pinned.find((key) => key.source !== 'rotation');
+    assert.ok(old?.validUntil !== undefined, 'the rotated-out key now ends');
   });
 });
