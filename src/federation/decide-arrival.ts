@@ -13,25 +13,14 @@ import { compareTimestamps, timestampFractionDigits } from '../stix/validate/lex
 import { UNVERSIONED_KEY, versionOf } from '../stix/versions.ts';
 import { instantOf, isKeyValidAt, KEY_VALIDITY_SKEW_MS, type KeyDirectory } from './node-key.ts';
 import { verifyObjectSignature, type ObjectSignatureVerdict } from './sign-object.ts';
+import { QUARANTINE_REASONS as STORED_QUARANTINE_REASONS, type QuarantineReason as StoredQuarantineReason } from '../store/federation-store.ts';
 
 /** How far ahead of this node's clock a version's `modified` may be before it is refused. */
 export const FUTURE_MODIFIED_LIMIT_MS = 24 * 60 * 60 * 1000;
 
-export const QUARANTINE_REASONS = [
-  'malformed',
-  'outside-agreement',
-  'no-agreement',
-  'unsigned',
-  'bad-signature',
-  'unknown-key',
-  'key-not-valid',
-  'signer-not-creator',
-  'not-origin',
-  'rollback',
-  'future-modified',
-  'content-conflict',
-] as const;
-export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
+/** The reasons these checks give: every quarantine reason but `revoked`, which only the store gives. */
+export type QuarantineReason = Exclude<StoredQuarantineReason, 'revoked'>;
+export const QUARANTINE_REASONS: readonly QuarantineReason[] = STORED_QUARANTINE_REASONS.filter((reason): reason is QuarantineReason => reason !== 'revoked');
 
 /** The link the object came through. An Entente peer's server publishes a node identity; a plain peer's does not. */
 export interface ArrivalPeer {

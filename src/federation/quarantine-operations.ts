@@ -3,13 +3,12 @@
 // release (store it as received, marked unverified) and drop (close it without storing it).
 import { EntenteError } from '../errors/entente-error.ts';
 import { err, ok, type Result } from '../errors/result.ts';
-import type { FederationStore, QuarantineFilter, QuarantineReason, QuarantineRecord } from '../store/federation-store.ts';
+import { QUARANTINE_REASONS, type FederationStore, type QuarantineFilter, type QuarantineReason, type QuarantineRecord } from '../store/federation-store.ts';
 import type { AddOutcome } from '../store/object-store.ts';
 import { validateForIngest } from '../store/validate-for-ingest.ts';
-import { QUARANTINE_REASONS } from './decide-arrival.ts';
 
 /** Reasons an item can be quarantined for: the arrival checks' and the store's own refusals. */
-export const QUARANTINE_LIST_REASONS: readonly QuarantineReason[] = [...QUARANTINE_REASONS, 'revoked'];
+export const QUARANTINE_LIST_REASONS: readonly QuarantineReason[] = QUARANTINE_REASONS;
 export const DEFAULT_QUARANTINE_LIMIT = 100;
 export const MAX_QUARANTINE_LIMIT = 10_000;
 

@@ -225,20 +225,26 @@ export interface ArrivedObject {
   readonly hops: readonly string[];
 }
 
-export type QuarantineReason =
-  | 'malformed'
-  | 'outside-agreement'
-  | 'no-agreement'
-  | 'unsigned'
-  | 'bad-signature'
-  | 'unknown-key'
-  | 'key-not-valid'
-  | 'signer-not-creator'
-  | 'not-origin'
-  | 'rollback'
-  | 'future-modified'
-  | 'content-conflict'
-  | 'revoked';
+/**
+ * Why an arrival is held: the arrival checks' reasons (federation/decide-arrival.ts, in the order of
+ * its rules), then `revoked`, which only the store gives (a version added after its object's revocation).
+ */
+export const QUARANTINE_REASONS = [
+  'malformed',
+  'outside-agreement',
+  'no-agreement',
+  'unsigned',
+  'bad-signature',
+  'unknown-key',
+  'key-not-valid',
+  'signer-not-creator',
+  'not-origin',
+  'rollback',
+  'future-modified',
+  'content-conflict',
+  'revoked',
+] as const;
+export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
 
 export interface NewQuarantineItem {
   readonly objectId: string;

@@ -19,6 +19,7 @@ import {
   type ProvenanceRecord,
   type PullCursor,
   type QuarantineFilter,
+  QUARANTINE_REASONS,
   type QuarantineReason,
   type QuarantineRecord,
   type ReceivedRecallFilter,
@@ -1040,21 +1041,6 @@ interface Placement {
   readonly receivedAt: string;
 }
 
-const QUARANTINE_REASONS: readonly QuarantineReason[] = [
-  'malformed',
-  'outside-agreement',
-  'no-agreement',
-  'unsigned',
-  'bad-signature',
-  'unknown-key',
-  'key-not-valid',
-  'signer-not-creator',
-  'not-origin',
-  'rollback',
-  'future-modified',
-  'content-conflict',
-  'revoked',
-];
 
 function toPeer(row: PeerRow): PeerRecord {
   return {
