@@ -5,21 +5,13 @@ import canonicalize from 'canonicalize';
 import { TLP2_MARKING_IDS } from '../policy/tlp.ts';
 import type { JsonObject, StixObject } from '../stix/types.ts';
 import { contentDigestOf, decideArrival, QUARANTINE_REASONS, type ArrivalContext, type ArrivalDecision } from './decide-arrival.ts';
-import { createKeyDirectory } from './node-key.ts';
 import { signObject } from './sign-object.ts';
 import { SIGNATURE_EXTENSION_ID } from './signature-extension.ts';
-import { openTerms, testOrganisation } from './test-support.ts';
+import { openTerms, testAlliance } from './test-support.ts';
 
 // The alliance: alpha creates and signs, bravo is the Entente peer objects arrive through, charlie is
 // another member; alpha's first key was retired on 1 June. MITRE has no keys pinned here.
-const alpha = testOrganisation(1);
-const alphaRetired = testOrganisation(1, 11, { validFrom: '2025-01-01T00:00:00.000Z', validUntil: '2026-06-01T00:00:00.000Z' });
-const bravo = testOrganisation(2);
-const charlie = testOrganisation(3);
-const stranger = testOrganisation(4);
-const MITRE = 'identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5';
-const directory = createKeyDirectory([alpha.pinned, alphaRetired.pinned, bravo.pinned, charlie.pinned]);
-const NOW = new Date('2026-11-23T12:00:00.000Z');
+const { alpha, alphaRetired, bravo, charlie, stranger, MITRE, directory, NOW } = testAlliance();
 
 /** An indicator version; an override of `undefined` removes the property. */
 function indicator(overrides: Record<string, unknown> = {}): StixObject {

@@ -2,7 +2,7 @@
 // keys, and the agreement terms a circle could have. Nothing here is used outside tests.
 import { createPrivateKey } from 'node:crypto';
 import type { AgreementTerms } from '../policy/agreement.ts';
-import { keyIdOf, toRawPublicKey, type NodeSigner, type PinnedKey } from './node-key.ts';
+import { createKeyDirectory, keyIdOf, toRawPublicKey, type NodeSigner, type PinnedKey } from './node-key.ts';
 
 /** PKCS#8 DER of an Ed25519 private key is this fixed header followed by the 32-byte seed (RFC 8410). */
 const PKCS8_ED25519_HEADER = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -48,5 +48,25 @@ export function openTerms(overrides: Partial<AgreementTerms> = {}): AgreementTer
     expectations: { permittedActions: 'internally-visible-actions', affectedPartyNotifications: 'may', providerAttribution: 'may' },
     endRule: 'retain',
     ...overrides,
+  };
+}
+
+/**
+ * The alliance the arrival-check tests use: alpha creates and signs (its first key retired on
+ * 1 June 2026), bravo is the Entente peer objects arrive through, charlie another member, stranger
+ * a key pinned nowhere; MITRE creates objects and has no keys. `directory` pins alpha (both keys),
+ * bravo and charlie.
+ */
+export function testAlliance() {
+  const alpha = testOrganisation(1);
+  const alphaRetired = testOrganisation(1, 11, { validFrom: '2025-01-01T00:00:00.000Z', validUntil: '2026-06-01T00:00:00.000Z' });
+  const bravo = testOrganisation(2);
+  const charlie = testOrganisation(3);
+  const stranger = testOrganisation(4);
+  return {
+    alpha, alphaRetired, bravo, charlie, stranger,
+    MITRE: 'identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5',
+    directory: createKeyDirectory([alpha.pinned, alphaRetired.pinned, bravo.pinned, charlie.pinned]),
+    NOW: new Date('2026-11-23T12:00:00.000Z'),
   };
 }

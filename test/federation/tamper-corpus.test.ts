@@ -8,10 +8,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { contentDigestOf, decideArrival, type ArrivalContext, type ArrivalDecision, type QuarantineReason } from '../../src/federation/decide-arrival.ts';
-import { createKeyDirectory } from '../../src/federation/node-key.ts';
 import { signObject } from '../../src/federation/sign-object.ts';
 import { SIGNATURE_EXTENSION_ID } from '../../src/federation/signature-extension.ts';
-import { openTerms, testOrganisation, type TestOrganisation } from '../../src/federation/test-support.ts';
+import { openTerms, testAlliance, type TestOrganisation } from '../../src/federation/test-support.ts';
 import { TLP2_MARKING_IDS, TLP_LEVELS, type TlpLevel } from '../../src/policy/tlp.ts';
 import type { JsonObject, JsonValue, StixObject } from '../../src/stix/types.ts';
 import { validateStixObject } from '../../src/stix/validate.ts';
@@ -19,14 +18,7 @@ import { validateStixObject } from '../../src/stix/validate.ts';
 // ---- The alliance ----------------------------------------------------------------------------
 // alpha and charlie originate; bravo is the Entente peer everything arrives through; MITRE creates
 // ATT&CK-like objects that charlie imported and signs as origin; stranger's key is pinned nowhere.
-const alpha = testOrganisation(1);
-const alphaRetired = testOrganisation(1, 11, { validFrom: '2025-01-01T00:00:00.000Z', validUntil: '2026-06-01T00:00:00.000Z' });
-const bravo = testOrganisation(2);
-const charlie = testOrganisation(3);
-const stranger = testOrganisation(4);
-const MITRE = 'identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5';
-const directory = createKeyDirectory([alpha.pinned, alphaRetired.pinned, bravo.pinned, charlie.pinned]);
-const NOW = new Date('2026-11-23T12:00:00.000Z');
+const { alpha, alphaRetired, bravo, charlie, stranger, MITRE, directory, NOW } = testAlliance();
 const FUTURE_LIMIT_MS = 24 * 3600 * 1000;
 
 type Expected = QuarantineReason | 'accept:verified' | 'accept:derived' | 'accept:unverified';
