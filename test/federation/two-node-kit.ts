@@ -106,3 +106,17 @@ export async function formCircleOfTwo(coordinator: TestNode, member: TestNode, c
     revokedAt: undefined,
   });
 }
+
+/**
+ * The member accepts the terms on the coordinator's node with the token it was issued, sending its
+ * public keys (the coordinator pins them: it verifies the member's pushes with them).
+ */
+export async function acceptOnCoordinator(coordinator: TestNode, member: TestNode, circleId: string, memberSecret: string): Promise<void> {
+  const keys = (await member.node.store.listNodeKeys()).map((key) => ({ key_id: key.keyId, public_key: key.publicKey, valid_from: key.validFrom }));
+  const accepted = await fetch(`${coordinator.node.url}/api/circles/${circleId}/accept`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${memberSecret}`, 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ public_keys: keys }),
+  });
+  if (accepted.status !== 200) throw new Error(`accepting on the coordinator's node: ${accepted.status} ${await accepted.text()}`);
+}

@@ -17,7 +17,7 @@ import { openReleaseGate } from '../../src/release/open-release-gate.ts';
 import type { ObjectStore, StoredEntry } from '../../src/store/object-store.ts';
 import { openTaxiiClient } from '../../src/taxii/taxii-client.ts';
 import { runEntente, temporaryDirectory } from '../cli/cli-kit.ts';
-import { entriesOf, formCircleOfTwo, indicator, startTestNode, versionsOf, type TestNode } from './two-node-kit.ts';
+import { acceptOnCoordinator, entriesOf, formCircleOfTwo, indicator, startTestNode, versionsOf, type TestNode } from './two-node-kit.ts';
 
 const CIRCLE = 'alliance';
 const B_SECRET = 'ent_b-node-secret-at-a-000000000000000000000';
@@ -35,13 +35,7 @@ describe('two nodes: circle mirror, pull, cursor resume, backoff, push', () => {
     // A: the circle with B, its terms (indicators up to AMBER), and a token for B's node.
     await formCircleOfTwo(a, b, { circleId: CIRCLE, memberSecret: B_SECRET, endRule: 'retain' });
     // B accepts the terms on A's node, sending its public keys (A pins them: it verifies B's pushes with them).
-    const keys = (await b.node.store.listNodeKeys()).map((key) => ({ key_id: key.keyId, public_key: key.publicKey, valid_from: key.validFrom }));
-    const accepted = await fetch(`${a.node.url}/api/circles/${CIRCLE}/accept`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${B_SECRET}`, 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ public_keys: keys }),
-    });
-    assert.equal(accepted.status, 200, await accepted.clone().text());
+    await acceptOnCoordinator(a, b, CIRCLE, B_SECRET);
     assert.deepEqual((await a.node.store.listPinnedKeys(b.org)).map((key) => key.source), ['acceptance']);
     // A's intelligence, at every TLP level, one unmarked (the circle's default, AMBER) and one out of scope.
     const objects = [...(['clear', 'green', 'amber', 'amber+strict', 'red'] as const).map((tlp) => indicator(a.org, tlp)), indicator(a.org, undefined), indicator(a.org, 'green', 'malware')];

@@ -13,7 +13,7 @@ import { rotateNodeKey } from '../../src/federation/node-key-lifecycle.ts';
 import { syncPeer, type SyncDeps } from '../../src/federation/sync-peer.ts';
 import { openTaxiiClient } from '../../src/taxii/taxii-client.ts';
 import { runEntente, temporaryDirectory } from '../cli/cli-kit.ts';
-import { entriesOf, formCircleOfTwo, indicator, startTestNode, versionsOf, type TestNode } from './two-node-kit.ts';
+import { acceptOnCoordinator, entriesOf, formCircleOfTwo, indicator, startTestNode, versionsOf, type TestNode } from './two-node-kit.ts';
 
 const CIRCLE = 'trial-circle';
 const B_SECRET = 'ent_b-node-secret-widening-00000000000000000';
@@ -32,13 +32,7 @@ describe('a decision that widens reaches the member node on the next cycle', () 
     const circle = await a.node.store.getCircle(CIRCLE);
     assert.ok(circle !== undefined);
     await a.node.store.updateCircle({ ...circle, members: circle.members.map((member) => (member.organisationId === b.org ? { ...member, trial: true } : member)) }, new Date());
-    const keys = (await b.node.store.listNodeKeys()).map((key) => ({ key_id: key.keyId, public_key: key.publicKey, valid_from: key.validFrom }));
-    const accepted = await fetch(`${a.node.url}/api/circles/${CIRCLE}/accept`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${B_SECRET}`, 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ public_keys: keys }),
-    });
-    assert.equal(accepted.status, 200, await accepted.text());
+    await acceptOnCoordinator(a, b, CIRCLE, B_SECRET);
     // The AMBER one first: the cursor after the GREEN one is past it.
     const amber = indicator(a.org, 'amber');
     await a.node.store.addObjects(CIRCLE, [amber]);
