@@ -3,13 +3,13 @@
 // a page's ids once per page.
 import { EntenteError } from '../errors/entente-error.ts';
 import { bindingAgreement } from '../policy/agreement.ts';
-import { PEER_CLOCK_SKEW_MS } from './sync-timing.ts';
 import type { Circle } from '../policy/circle.ts';
 import type { PeerRecord } from '../store/federation-store.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import type { JsonObject, JsonValue } from '../stix/types.ts';
 import { arrivingIdOf, markingRefsOf, type PageHistory, type PullBasis } from './decide-pull-page.ts';
-import { createKeyDirectory, type PinnedKey } from './node-key.ts';
+import { PEER_CLOCK_SKEW_MS } from './sync-timing.ts';
+import { createKeyDirectory, type KeyDirectory, type PinnedKey } from './node-key.ts';
 
 export type ArrivalStore = Pick<ObjectStore, 'getCircle' | 'getAgreementState' | 'listPinnedKeys' | 'listNodeKeys' | 'storedVersionsOf' | 'originSignersOf' | 'latestVersions'>;
 
@@ -33,27 +33,13 @@ export async function loadPullBasis(
   }
   // The peer's acceptance may be stamped by a clock ahead of this one (a mirrored circle).
   const binding = bindingAgreement(await store.getAgreementState(circle.id), circle, peer.organisationId, now, PEER_CLOCK_SKEW_MS);
-  const pinned: PinnedKey[] = (await store.listPinnedKeys()).map((key) => ({
-    organisationId: key.organisationId,
-    keyId: key.keyId,
-    publicKey: key.publicKey,
-    validFrom: key.validFrom,
-    validUntil: key.validUntil,
-  }));
-  const own: PinnedKey[] = (await store.listNodeKeys()).map((key) => ({
-    organisationId: homeOrganisationId,
-    keyId: key.keyId,
-    publicKey: key.publicKey,
-    validFrom: key.validFrom,
-    validUntil: key.validUntil,
-  }));
   return {
     circle,
     basis: {
       peer: { organisationId: peer.organisationId, kind: peer.kind },
       terms: binding.kind === 'bound' ? binding.agreement.terms : undefined,
       defaultTlp: circle.defaultTlp,
-      directory: createKeyDirectory([...own, ...pinned]),
+      directory: await loadKeyDirectory(store, homeOrganisationId),
       now,
     },
   };
@@ -70,4 +56,20 @@ export async function loadPageHistory(store: ArrivalStore, objects: readonly unk
     if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && parsed['type'] === 'marking-definition') markingDefinitions.set(id, parsed);
   }
   return { versions, originSigners, markingDefinitions };
+}
+
+/**
+ * Every key pinned here, and this node's own public keys (a version this node signed may come back
+ * through a relay); without a home organisation, the pinned keys only.
+ */
+export async function loadKeyDirectory(store: Pick<ObjectStore, 'listPinnedKeys' | 'listNodeKeys'>, homeOrganisationId: string | undefined): Promise<KeyDirectory> {
+  const window = (key: { keyId: string; publicKey: string; validFrom: string; validUntil: string | undefined }) => ({
+    keyId: key.keyId,
+    publicKey: key.publicKey,
+    validFrom: key.validFrom,
+    validUntil: key.validUntil,
+  });
+  const pinned: PinnedKey[] = (await store.listPinnedKeys()).map((key) => ({ organisationId: key.organisationId, ...window(key) }));
+  const own: PinnedKey[] = homeOrganisationId === undefined ? [] : (await store.listNodeKeys()).map((key) => ({ organisationId: homeOrganisationId, ...window(key) }));
+  return createKeyDirectory([...own, ...pinned]);
 }

@@ -9,8 +9,7 @@ import type { FederationStore, NewQuarantineItem } from '../store/federation-sto
 import type { ObjectStore, StatusDetail, StatusDraft } from '../store/object-store.ts';
 import type { StixObject } from '../stix/types.ts';
 import { arrivingIdOf, decidePullPage, type PullBasis } from './decide-pull-page.ts';
-import { loadPageHistory } from './load-arrival-context.ts';
-import { createKeyDirectory, type PinnedKey } from './node-key.ts';
+import { loadKeyDirectory, loadPageHistory } from './load-arrival-context.ts';
 
 /** Whether the sender is an Entente node whose signatures this node checks: its organisation has pinned keys. */
 export async function isEntenteSender(store: Pick<FederationStore, 'listPinnedKeys'>, organisationId: string): Promise<boolean> {
@@ -50,28 +49,11 @@ export async function receivePush(deps: PushArrivalDeps, arrival: PushArrival): 
   const store = deps.store;
   const circle = await store.getCircleByCollection(arrival.collectionId);
   const binding = circle === undefined ? undefined : bindingAgreement(await store.getAgreementState(circle.id), circle, arrival.sender, arrival.now);
-  const pinned: PinnedKey[] = (await store.listPinnedKeys()).map((key) => ({
-    organisationId: key.organisationId,
-    keyId: key.keyId,
-    publicKey: key.publicKey,
-    validFrom: key.validFrom,
-    validUntil: key.validUntil,
-  }));
-  const own: PinnedKey[] =
-    deps.homeOrganisationId === undefined
-      ? []
-      : (await store.listNodeKeys()).map((key) => ({
-          organisationId: deps.homeOrganisationId ?? '',
-          keyId: key.keyId,
-          publicKey: key.publicKey,
-          validFrom: key.validFrom,
-          validUntil: key.validUntil,
-        }));
   const basis: PullBasis = {
     peer: { organisationId: arrival.sender, kind: 'entente' },
     terms: binding?.kind === 'bound' ? binding.agreement.terms : undefined,
     defaultTlp: circle?.defaultTlp ?? 'amber',
-    directory: createKeyDirectory([...own, ...pinned]),
+    directory: await loadKeyDirectory(store, deps.homeOrganisationId),
     now: arrival.now,
   };
   const decision = decidePullPage(arrival.items, basis, await loadPageHistory(store, arrival.items));
