@@ -203,6 +203,11 @@ describe('circle operations', () => {
       await acceptAgreement(deps, as(NGO), 'grid-2026', NGO, undefined, [{ keyId: ngoKey.keyId, publicKey: ngoKey.publicKey, validFrom: ngoKey.validFrom, validUntil: undefined }]);
       assert.deepEqual((await store.listPinnedKeys(BANK)).map((key) => [key.keyId, key.source]), [[bankKey.keyId, 'acceptance']]);
       await fails(acceptAgreement(deps, admin, 'grid-2026', HOME, undefined, [{ keyId: bankKey.keyId, publicKey: bankKey.publicKey, validFrom: bankKey.validFrom, validUntil: undefined }]), 'ENT_CIRCLE_FORBIDDEN');
+      // A member cannot have another organisation's key pinned under its name, and then nothing is recorded.
+      const before = (await store.getAgreementState('grid-2026')).acceptances.length;
+      await fails(acceptAgreement(deps, as(GRID), 'grid-2026', GRID, undefined, [{ keyId: bankKey.keyId, publicKey: bankKey.publicKey, validFrom: bankKey.validFrom, validUntil: undefined }]), 'ENT_PEER_KEY_MISMATCH');
+      assert.equal((await store.getAgreementState('grid-2026')).acceptances.length, before);
+      assert.deepEqual(await store.listPinnedKeys(GRID), []);
       // GRID coordinates: it sees every member, their acceptances and their keys.
       const coordinator = await circleView(deps, as(GRID), 'grid-2026');
       assert.deepEqual((coordinator['acceptances'] as { organisation_id: string }[]).map((acceptance) => acceptance.organisation_id).sort(), [BANK, NGO].sort());

@@ -252,6 +252,16 @@ export async function acceptAgreement(
   if (publicKeys.length > 0 && organisationId === deps.homeOrganisationId) {
     throw new EntenteError('ENT_CIRCLE_FORBIDDEN', "The home organisation's keys are this node's own; they are not pinned from an acceptance");
   }
+  if (publicKeys.length > 0) {
+    // A key id belongs to one organisation: a member cannot have this node's keys, or another
+    // organisation's, pinned under its own name (every signature by them would then be unknown-key).
+    const ownKeys = new Set((await deps.store.listNodeKeys()).map((key) => key.keyId));
+    const pinned = await deps.store.listPinnedKeys();
+    for (const key of publicKeys) {
+      const owner = ownKeys.has(key.keyId) ? deps.homeOrganisationId : pinned.find((held) => held.keyId === key.keyId && held.organisationId !== organisationId)?.organisationId;
+      if (owner !== undefined) throw new EntenteError('ENT_PEER_KEY_MISMATCH', `Key ${key.keyId} is ${owner}'s; it cannot be pinned for ${organisationId}`, { keyId: key.keyId });
+    }
+  }
   await deps.store.addAcceptance({ circleId, organisationId, version: chosen, acceptedAt: at.toISOString() });
   for (const key of publicKeys) {
     await deps.store.pinKey({ organisationId, keyId: key.keyId, publicKey: key.publicKey, validFrom: key.validFrom, validUntil: key.validUntil, source: 'acceptance', pinnedAt: at.toISOString() });

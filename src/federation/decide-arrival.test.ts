@@ -212,6 +212,14 @@ describe('arrival: each quarantine reason', () => {
     assert.equal(reasonOf(arrive(unsigned, { ...plain, history: { originSigner: alpha.id } })), 'not-origin');
   });
 
+  it('not-origin: a derived version newer than the newest this node holds of an id another organisation originated', () => {
+    const forged = signObject(indicator({ modified: '2026-11-21T10:00:00.000Z', name: 'rewritten by the peer' }), bravo.signer, { derived: true });
+    const history = { originSigner: alpha.id, newestVersion: '2026-11-20T10:00:00.000Z' };
+    assert.equal(reasonOf(arrive(forged, { history })), 'not-origin');
+    const redactedCopy = signObject(indicator({ name: undefined }), bravo.signer, { derived: true });
+    assert.equal(reasonOf(arrive(redactedCopy, { history: { ...history, sameVersionDigest: contentDigestOf(signed) } })), 'accept:derived', 'a copy of a held version is still fine');
+  });
+
   it('not-origin: a derived version that does not come from the peer that signed it', () => {
     const derivedByCharlie = signObject(indicator({ created_by_ref: MITRE }), charlie.signer, { derived: true });
     assert.equal(reasonOf(arrive(derivedByCharlie)), 'not-origin');

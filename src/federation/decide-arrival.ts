@@ -313,7 +313,14 @@ function checkSignerIsCreator(facts: ArrivalFacts): Finding {
 }
 
 function checkSignerIsOrigin(facts: ArrivalFacts): Finding {
-  if (facts.derivedFromPeer) return undefined;
+  if (facts.derivedFromPeer) {
+    // A redacted copy speaks for a version its origin made: it may never be the newest version of
+    // an id another organisation originated (else a peer could write the next version of anyone's object).
+    const { originSigner, newestVersion } = facts.context.history;
+    if (originSigner === undefined || originSigner === facts.context.peer.organisationId || newestVersion === undefined) return undefined;
+    if (compareVersionKeys(facts.version, newestVersion) <= 0) return undefined;
+    return `a derived version of ${facts.object.id}, which ${originSigner} originated, is newer (${facts.version}) than the newest version this node holds (${newestVersion})`;
+  }
   const signature = facts.signature;
   if (signature.kind === 'verified' && signature.derived) {
     return `a derived version is accepted only from the peer that signed it: signed by ${signature.signer}, received from ${facts.context.peer.organisationId}`;

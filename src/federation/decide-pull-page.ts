@@ -80,16 +80,6 @@ function jsonTextOf(value: unknown): string {
   return text.length > MAX_UNREADABLE_JSON ? JSON.stringify({ truncated: true, head: text.slice(0, MAX_UNREADABLE_JSON) }) : text;
 }
 
-/** A held version's object, when its stored text is one. */
-function parseHeld(json: string): StixObject | undefined {
-  try {
-    const value = JSON.parse(json) as unknown;
-    return isRecord(value) && typeof value['id'] === 'string' && typeof value['type'] === 'string' ? (value as StixObject) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** A version parsed from stored JSON text, for the content comparison; undefined when it is not JSON. */
 function digestOfStored(json: string): string | undefined {
   try {
@@ -147,9 +137,10 @@ export function decidePullPage(objects: readonly unknown[], basis: PullBasis, hi
       continue;
     }
     // A redacted copy of a version held whole: the held form stays (the store would call the two a
-    // conflict) and now also belongs to this collection; the redacted copy says less than it.
-    const heldWhole = decision.verification === 'derived' && same !== undefined && arrivalHistory.sameVersionDigest !== digest ? parseHeld(same.json) : undefined;
-    const object = heldWhole ?? (value as StixObject);
+    // conflict), and it is not added to this collection either — a peer could otherwise move a version
+    // it knows of from one circle's collection into another's by sending any "derived" copy of it.
+    if (decision.verification === 'derived' && same !== undefined && arrivalHistory.sameVersionDigest !== digest) continue;
+    const object = value as StixObject;
     const ingest = validateForIngest(object);
     if (!ingest.valid) {
       const first = ingest.issues.find((issue) => issue.severity === 'error');

@@ -63,13 +63,25 @@ export function assertMirrorable(view: CircleView, local: Circle | undefined, pe
  * A coordinator proposes terms rather than accepting them; on its own node it needs no acceptance,
  * since it releases as the home organisation. A member's node, though, decides what it releases to
  * the coordinator and what it takes from it by the terms that bind the coordinator (bindingAgreement).
- * So the mirror records each version a coordinator proposed as that coordinator's acceptance at the
- * moment of the proposal: a coordinator is bound by the terms it proposed, the latest first.
+ * So the mirror records a version a coordinator proposed as that coordinator's acceptance — but only
+ * once this node's organisation has accepted that version too, and from that moment: a coordinator
+ * must not be able to widen what a member's node releases to it by proposing wider terms alone.
  */
-export function proposalsAsAcceptances(view: CircleView, homeOrganisationId: string): AgreementAcceptance[] {
+export function proposalsAsAcceptances(view: CircleView, homeOrganisationId: string, homeAcceptances: readonly AgreementAcceptance[]): AgreementAcceptance[] {
+  const acceptedHere = new Map<number, string>();
+  for (const acceptance of homeAcceptances) {
+    if (acceptance.organisationId !== homeOrganisationId) continue;
+    const known = acceptedHere.get(acceptance.version);
+    if (known === undefined || Date.parse(acceptance.acceptedAt) < Date.parse(known)) acceptedHere.set(acceptance.version, acceptance.acceptedAt);
+  }
   return view.agreements
     .filter((agreement) => agreement.proposedBy !== homeOrganisationId && view.circle.members.some((member) => member.organisationId === agreement.proposedBy && member.role === 'coordinator'))
-    .map((agreement) => ({ circleId: view.circle.id, organisationId: agreement.proposedBy, version: agreement.version, acceptedAt: agreement.proposedAt }));
+    .flatMap((agreement) => {
+      const homeAcceptedAt = acceptedHere.get(agreement.version);
+      if (homeAcceptedAt === undefined) return [];
+      const acceptedAt = Date.parse(homeAcceptedAt) > Date.parse(agreement.proposedAt) ? homeAcceptedAt : agreement.proposedAt;
+      return [{ circleId: view.circle.id, organisationId: agreement.proposedBy, version: agreement.version, acceptedAt }];
+    });
 }
 
 /** Stores a circle view already checked by assertMirrorable. */
@@ -93,8 +105,14 @@ export async function storeCircleMirror(deps: MirrorDeps, view: CircleView, peer
     await store.createCircle(view.circle, now);
     created = true;
   } else {
-    // The local collection stays the one the circle already has here.
-    const mirrored: Circle = { ...view.circle, collectionId: local.collectionId };
+    // The local collection stays the one the circle already has here. Nobody becomes a coordinator
+    // through a refresh: a coordinator holds recall authority and binds itself by proposing, so a
+    // peer could otherwise hand those powers to whom it likes. Demotions are taken.
+    const coordinatorsHere = new Set(local.members.filter((member) => member.role === 'coordinator').map((member) => member.organisationId));
+    const members = view.circle.members.map((member) =>
+      member.role === 'coordinator' && !coordinatorsHere.has(member.organisationId) ? { ...member, role: 'contributor' as const } : member,
+    );
+    const mirrored: Circle = { ...view.circle, collectionId: local.collectionId, members };
     if (!isDeepStrictEqual(mirrored, local)) await store.updateCircle(mirrored, now);
   }
 
@@ -111,7 +129,8 @@ export async function storeCircleMirror(deps: MirrorDeps, view: CircleView, peer
     }
   }
   let acceptancesAdded = 0;
-  for (const acceptance of [...view.acceptances, ...proposalsAsAcceptances(view, deps.homeOrganisationId)]) {
+  const homeAcceptances = [...state.acceptances, ...view.acceptances].filter((acceptance) => acceptance.organisationId === deps.homeOrganisationId);
+  for (const acceptance of [...view.acceptances, ...proposalsAsAcceptances(view, deps.homeOrganisationId, homeAcceptances)]) {
     const known = state.acceptances.some((held) => held.organisationId === acceptance.organisationId && held.version === acceptance.version);
     if (known) continue;
     await store.addAcceptance(acceptance);
@@ -119,14 +138,26 @@ export async function storeCircleMirror(deps: MirrorDeps, view: CircleView, peer
   }
 
   // Keys of members only, never this node's own organisation's nor the peer's (those come from the
-  // peer link and its rotation statements); a key pinned otherwise keeps how it was pinned.
+  // peer link and its rotation statements). A coordinator vouches for a member's key only where this
+  // node has no key at all for that organisation, only for a member that accepted the terms, and
+  // never for a key id this node knows under another organisation: otherwise a coordinator could
+  // give itself a key in the name of any organisation and sign as it.
+  const accepted = new Set(view.acceptances.map((acceptance) => acceptance.organisationId));
   const members = new Set(view.circle.members.map((member) => member.organisationId));
-  const pinned = new Set((await store.listPinnedKeys()).map((key) => `${key.organisationId}\u0000${key.keyId}`));
+  const pinnedKeys = await store.listPinnedKeys();
+  const organisationsWithKeys = new Set(pinnedKeys.map((key) => key.organisationId));
+  const keyOwners = new Map(pinnedKeys.map((key) => [key.keyId, key.organisationId]));
+  for (const own of await store.listNodeKeys()) keyOwners.set(own.keyId, deps.homeOrganisationId);
   let keysPinned = 0;
+  const pinnedNow = new Set<string>();
   for (const key of view.memberKeys) {
-    if (!members.has(key.organisationId) || key.organisationId === deps.homeOrganisationId || key.organisationId === peerOrganisationId) continue;
-    if (pinned.has(`${key.organisationId}\u0000${key.keyId}`)) continue;
+    if (!members.has(key.organisationId) || !accepted.has(key.organisationId) || key.organisationId === deps.homeOrganisationId || key.organisationId === peerOrganisationId) continue;
+    if (organisationsWithKeys.has(key.organisationId) && !pinnedNow.has(key.organisationId)) continue;
+    const owner = keyOwners.get(key.keyId);
+    if (owner !== undefined) continue;
     await store.pinKey({ ...key, source: 'circle', pinnedAt: now.toISOString() });
+    keyOwners.set(key.keyId, key.organisationId);
+    pinnedNow.add(key.organisationId);
     keysPinned += 1;
   }
   return { circleId: view.circle.id, created, collectionCreated, agreementsAdded, acceptancesAdded, keysPinned, conflictingVersions };

@@ -90,7 +90,11 @@ export interface FederationStore {
   addNodeKey(key: NodeKeyRecord): Promise<void>;
   /** Sets the end of a key's validity (rotation overlap). Throws ENT_KEY_NOT_FOUND. */
   retireNodeKey(keyId: string, validUntil: string): Promise<void>;
-  /** Pins a key for an organisation; pinning the same (organisation, key id) again updates its window (validFrom, validUntil) only. */
+  /**
+   * Pins a key for an organisation. Pinning the same (organisation, key id) again only narrows its
+   * window (later start, earlier end; an end is never removed). Throws ENT_PEER_KEY_MISMATCH when the
+   * key id is pinned for another organisation: a key belongs to one organisation.
+   */
   pinKey(key: PinnedKeyRecord): Promise<void>;
   /** By organisation, then validFrom. */
   listPinnedKeys(organisationId?: string): Promise<PinnedKeyRecord[]>;

@@ -575,10 +575,16 @@ export function openTaxiiClient(options: TaxiiClientOptions): TaxiiClient {
 
     let walk: PageWalk | undefined = startPageWalk(walkOptions.cursor);
     let first = true;
+    // The next page is asked for while the caller stores this one: the peer serves while this node
+    // checks and writes. A page fetched ahead and never taken is simply dropped; the caller's stored
+    // cursor still says where to resume.
+    let ahead: { readonly walk: PageWalk; readonly page: Promise<ObjectsPage> } | undefined;
     while (walk !== undefined) {
       let page: ObjectsPage;
       try {
-        page = await fetchPage(walk);
+        const fetched = ahead !== undefined && ahead.walk === walk ? ahead.page : fetchPage(walk);
+        ahead = undefined;
+        page = await fetched;
       } catch (error: unknown) {
         // A stored `next` may have expired on the peer (TAXII lets servers drop them). Starting
         // again from the cursor's added_after re-reads some objects, which are duplicates, never gaps.
@@ -597,6 +603,12 @@ export function openTaxiiClient(options: TaxiiClientOptions): TaxiiClient {
       if (step.kind === 'refetch') {
         walk = step.following;
         continue;
+      }
+      if (step.following !== undefined) {
+        const pending = fetchPage(step.following);
+        // Observed now so that a failure of a page never taken is not an unhandled rejection.
+        pending.catch(() => undefined);
+        ahead = { walk: step.following, page: pending };
       }
       yield { ...page, cursor: step.cursor };
       walk = step.following;

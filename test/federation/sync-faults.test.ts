@@ -208,8 +208,10 @@ describe('sync under faults (real node processes)', () => {
         return status.last_error === null ? undefined : status;
       }, { deadlineMs: 30_000, describe: () => describeB('down', 'a-down') });
       assert.equal(failed.last_error?.code, 'ENT_PEER_UNREACHABLE', JSON.stringify(failed.last_error));
-      assert.equal(killedAt, 2 * PULL_PAGE, 'the first two pages were stored when A died');
-      assert.equal(B.storedVersions('down').length, 2 * PULL_PAGE, 'nothing more, nothing less was stored');
+      // B asks for the next page while it stores the one before: when A died the first page was
+      // stored, and the second was stored or being stored; whole pages only, never part of one.
+      assert.ok(killedAt === PULL_PAGE || killedAt === 2 * PULL_PAGE, `whole pages were stored when A died (${killedAt})`);
+      assert.equal(B.storedVersions('down').length, 2 * PULL_PAGE, 'the two pages B had received, and nothing more');
       await A.start();
       // The scheduler retries on its own, after its backoff.
       await convergedOn('down', 'a-down', 40_000);

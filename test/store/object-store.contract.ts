@@ -1123,7 +1123,7 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
           await assertRejectsWith(store.retireNodeKey('no-such-key', '2025-03-08T00:00:00.000Z'), 'ENT_KEY_NOT_FOUND');
         });
 
-        it('pins keys per organisation; pinning again updates the window', async () => {
+        it('pins keys per organisation; pinning again only narrows the window', async () => {
           const pinned = (organisationId: string, keyId: string, overrides: Partial<PinnedKeyRecord> = {}): PinnedKeyRecord => ({
             organisationId,
             keyId,
@@ -1144,6 +1144,15 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
           ]);
           assert.deepEqual((await store.listPinnedKeys()).map((key) => key.keyId), ['a-1', 'a-2', 'b-1']);
           assert.deepEqual(await store.listPinnedKeys('identity--nobody'), []);
+          // A rotated-out key is not reopened, nor its start moved back.
+          await store.pinKey(pinned(orgA, 'a-1', { validFrom: '2024-01-01T00:00:00.000Z', validUntil: undefined, source: 'acceptance' }));
+          await store.pinKey(pinned(orgA, 'a-1', { validUntil: '2025-03-01T00:00:00.000Z' }));
+          assert.deepEqual((await store.listPinnedKeys(orgA)).find((key) => key.keyId === 'a-1'), pinned(orgA, 'a-1', { validUntil: '2025-02-08T00:00:00.000Z' }));
+          await store.pinKey(pinned(orgA, 'a-1', { validUntil: '2025-02-05T00:00:00.000Z' }));
+          assert.equal((await store.listPinnedKeys(orgA)).find((key) => key.keyId === 'a-1')?.validUntil, '2025-02-05T00:00:00.000Z');
+          // A key id belongs to one organisation.
+          await assertRejectsWith(store.pinKey(pinned(orgB, 'a-2')), 'ENT_PEER_KEY_MISMATCH');
+          assert.deepEqual((await store.listPinnedKeys(orgB)).map((key) => key.keyId), ['b-1']);
         });
       });
 

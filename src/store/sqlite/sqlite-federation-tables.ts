@@ -189,7 +189,7 @@ export class SqliteFederationTables {
     | 'selectCollectionKey' | 'insertName' | 'selectNameKey' | 'selectNames' | 'insertProvenance' | 'deleteProvenanceOfVersion' | 'deleteSignaturesOfVersion' | 'insertQuarantine' | 'selectQuarantined' | 'listQuarantine' | 'resolveQuarantined'
     | 'selectVersionTexts' | 'selectOriginFromProvenance' | 'selectOriginFromSignatures' | 'selectProvenance' | 'selectEntryArrivals'
     | 'selectSignatures' | 'insertSignature'
-    | 'selectNodeKeys' | 'insertNodeKey' | 'retireNodeKey' | 'upsertPinnedKey' | 'selectPinnedKeys' | 'selectPinnedKeysOf'
+    | 'selectNodeKeys' | 'insertNodeKey' | 'retireNodeKey' | 'upsertPinnedKey' | 'selectPinnedKeyById' | 'selectPinnedKeys' | 'selectPinnedKeysOf'
     | 'insertFlash' | 'selectFlash' | 'selectFlashes' | 'selectFlashesOfCircle' | 'selectReceipts' | 'upsertReceipt' | 'acknowledgeFlash'
     | 'markRecalls' | 'markRecallsOfVersion'
     | 'selectRecallRepeat' | 'insertReceivedRecall' | 'insertReceivedRecallVersion' | 'listReceivedRecalls' | 'selectReceivedRecallVersions',
@@ -314,6 +314,7 @@ export class SqliteFederationTables {
          ON CONFLICT (organisation_id, key_id) DO UPDATE SET valid_from = excluded.valid_from, valid_until = excluded.valid_until`,
       ),
       selectPinnedKeys: prepare('SELECT * FROM pinned_keys ORDER BY organisation_id, valid_from, key_id'),
+      selectPinnedKeyById: prepare('SELECT * FROM pinned_keys WHERE key_id = ?'),
       selectPinnedKeysOf: prepare('SELECT * FROM pinned_keys WHERE organisation_id = ? ORDER BY valid_from, key_id'),
       insertFlash: prepare(
         `INSERT OR IGNORE INTO flashes (id, circle_id, direction, sender_organisation_id, text, indicator_id, sent_at, signed_json, received_at,
@@ -819,8 +820,27 @@ export class SqliteFederationTables {
     }
   }
 
+  /**
+   * A key id belongs to one organisation: pinning it for another is refused. Pinning a key again only
+   * ever narrows its window (the later start, the earlier end, an end never removed), so that a
+   * rotated-out key cannot be reopened by whoever still holds it.
+   */
   pinKey(key: PinnedKeyRecord): void {
-    this.#sql.upsertPinnedKey.run(key.organisationId, key.keyId, key.publicKey, key.validFrom, key.validUntil ?? null, key.source, key.pinnedAt);
+    const pin = this.#db.transaction(() => {
+      const held = this.#sql.selectPinnedKeyById.all(key.keyId) as PinnedKeyRow[];
+      const other = held.find((row) => row.organisation_id !== key.organisationId);
+      if (other !== undefined) {
+        throw new EntenteError('ENT_PEER_KEY_MISMATCH', `Key ${key.keyId} is pinned for ${other.organisation_id}; it cannot also be ${key.organisationId}'s`, { keyId: key.keyId });
+      }
+      const same = held[0];
+      const later = (a: string, b: string): string => (Date.parse(a) >= Date.parse(b) ? a : b);
+      const earlier = (a: string, b: string): string => (Date.parse(a) <= Date.parse(b) ? a : b);
+      const validFrom = same === undefined ? key.validFrom : later(same.valid_from, key.validFrom);
+      const heldUntil = same?.valid_until ?? undefined;
+      const validUntil = heldUntil === undefined ? key.validUntil : key.validUntil === undefined ? heldUntil : earlier(heldUntil, key.validUntil);
+      this.#sql.upsertPinnedKey.run(key.organisationId, key.keyId, key.publicKey, validFrom, validUntil ?? null, key.source, key.pinnedAt);
+    });
+    pin.immediate();
   }
 
   listPinnedKeys(organisationId?: string): PinnedKeyRecord[] {
