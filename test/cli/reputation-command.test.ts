@@ -58,8 +58,9 @@ describe('entente reputation', () => {
         ...[indicator(2, '45.9.20.2', member), indicator(3, '8.8.8.8', member), indicator(4, '45.9.20.4', member)].map((o) => signed(o, member)),
         signed(indicator(5, '45.9.20.2', other), other),
       ];
-      for (const organisationId of [member, other]) {
-        await store.pinKey({ organisationId, keyId: 'k'.repeat(22), publicKey: 'p'.repeat(43), validFrom: created, validUntil: undefined, source: 'peer-add', pinnedAt: created });
+      // A key id belongs to one organisation: each member has its own.
+      for (const [index, organisationId] of [member, other].entries()) {
+        await store.pinKey({ organisationId, keyId: `${'k'.repeat(21)}${index}`, publicKey: 'p'.repeat(43), validFrom: created, validUntil: undefined, source: 'peer-add', pinnedAt: created });
       }
       await store.applySyncBatch({ collectionId, peer: undefined, circleId: undefined, source: 'file', contributorOrganisationId: member, accepted, quarantined: [], receivedAt: created });
     } finally {
