@@ -1,21 +1,10 @@
 // Alerts raised in the running node, numbered and fanned out to subscribers (the SSE stream, webhooks).
 // A bounded ring of recent events lets a reconnecting SSE client resume from its Last-Event-ID.
-import type { Severity } from './effective-confidence.ts';
+import type { AlertRecord } from './alert-aggregator.ts';
 
-/** An alert as the node publishes it (the JSON `entente match` prints, plus the event id). */
-export interface AlertJson {
+/** An alert as the node publishes it: the record `entente match` prints, with its event id and when it was raised. */
+export interface AlertJson extends AlertRecord {
   readonly alert_id: string;
-  readonly indicator_id: string;
-  readonly indicator_name: string | null;
-  readonly observable: { readonly type: string; readonly path: string; readonly value: string };
-  readonly first_seen: string;
-  readonly last_seen: string;
-  readonly count: number;
-  readonly confidence: number;
-  readonly severity: Severity;
-  readonly input: string;
-  readonly line: number;
-  readonly sighting_id: string | null;
   readonly raised_at: string;
 }
 
