@@ -7,8 +7,6 @@ import { QUARANTINE_REASONS, type FederationStore, type QuarantineFilter, type Q
 import type { AddOutcome } from '../store/object-store.ts';
 import { validateForIngest } from '../store/validate-for-ingest.ts';
 
-/** Reasons an item can be quarantined for: the arrival checks' and the store's own refusals. */
-export const QUARANTINE_LIST_REASONS: readonly QuarantineReason[] = QUARANTINE_REASONS;
 export const DEFAULT_QUARANTINE_LIMIT = 100;
 export const MAX_QUARANTINE_LIMIT = 10_000;
 
@@ -24,7 +22,7 @@ export function parseQuarantineSeq(text: string): Result<number, string> {
 }
 
 export function isQuarantineReason(value: string): value is QuarantineReason {
-  return (QUARANTINE_LIST_REASONS as readonly string[]).includes(value);
+  return (QUARANTINE_REASONS as readonly string[]).includes(value);
 }
 
 export interface QuarantineListRequest {
@@ -39,7 +37,7 @@ export interface QuarantineListRequest {
 /** The store filter for a list request; throws `invalid` (ENT_CLI_USAGE or ENT_HTTP_BAD_FIELD) for an unknown reason or a bad limit. */
 export function toQuarantineFilter(request: QuarantineListRequest, invalid: (field: string, message: string) => EntenteError): QuarantineFilter {
   if (request.reason !== undefined && !isQuarantineReason(request.reason)) {
-    throw invalid('reason', `unknown reason "${request.reason.slice(0, 40)}"; one of ${QUARANTINE_LIST_REASONS.join(', ')}`);
+    throw invalid('reason', `unknown reason "${request.reason.slice(0, 40)}"; one of ${QUARANTINE_REASONS.join(', ')}`);
   }
   const limit = request.limit ?? DEFAULT_QUARANTINE_LIMIT;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_QUARANTINE_LIMIT) throw invalid('limit', `the limit must be 1 to ${MAX_QUARANTINE_LIMIT}`);

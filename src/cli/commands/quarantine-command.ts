@@ -6,12 +6,12 @@ import {
   dropQuarantinedItem,
   MAX_QUARANTINE_LIMIT,
   parseQuarantineSeq,
-  QUARANTINE_LIST_REASONS,
   releaseQuarantinedItem,
   requireQuarantined,
   toQuarantineFilter,
   toQuarantineJson,
 } from '../../federation/quarantine-operations.ts';
+import { QUARANTINE_REASONS } from '../../store/federation-store.ts';
 
 interface ListOptions extends NodeLocationOptions {
   peer?: string;
@@ -50,7 +50,7 @@ export function quarantineCommand(io: CliIo): Command {
     .command('list')
     .description('list quarantined items, oldest first: seq, time, peer, reason, object id and version, message')
     .option('--peer <name>', 'only what came through this peer')
-    .option('--reason <reason>', `only this reason (${QUARANTINE_LIST_REASONS.join(', ')})`)
+    .option('--reason <reason>', `only this reason (${QUARANTINE_REASONS.join(', ')})`)
     .option('--all', 'released and dropped items too')
     .option('--limit <n>', `how many (1 to ${MAX_QUARANTINE_LIMIT})`, '100')
     .option('--json', 'print JSON lines')
