@@ -1,4 +1,5 @@
 // Signing STIX object versions and checking their signatures (docs/federation.md, "Object signatures").
+import { withoutEntenteSignature } from '../stix/entente-signature.ts';
 import canonicalize from 'canonicalize';
 import { EntenteError } from '../errors/entente-error.ts';
 import type { JsonObject, StixObject } from '../stix/types.ts';
@@ -7,7 +8,6 @@ import {
   readSignatureExtension,
   SIGNATURE_ALGORITHM,
   SIGNATURE_EXTENSION_ID,
-  withoutSignatureExtension,
   type SignatureExtension,
 } from './signature-extension.ts';
 
@@ -20,7 +20,7 @@ export const STIX_SIGNATURE_PREFIX = 'ENTENTE-STIX-SIGNATURE-V1\n';
  * was its only entry), UTF-8.
  */
 export function objectSigningInput(object: JsonObject): Buffer {
-  const canonical = canonicalize(withoutSignatureExtension(object));
+  const canonical = canonicalize(withoutEntenteSignature(object));
   if (canonical === undefined) throw new EntenteError('ENT_OBJECT_INVALID', 'The object has no JSON form to sign');
   return Buffer.from(STIX_SIGNATURE_PREFIX + canonical, 'utf8');
 }
@@ -41,7 +41,7 @@ export function signObject<T extends StixObject>(object: T, signer: NodeSigner, 
     signature,
     ...(options.derived === true ? { derived: true as const } : {}),
   };
-  const unsigned = withoutSignatureExtension(object);
+  const unsigned = withoutEntenteSignature(object);
   const extensions = unsigned['extensions'];
   const others = typeof extensions === 'object' && extensions !== null && !Array.isArray(extensions) ? extensions : {};
   return Object.fromEntries([

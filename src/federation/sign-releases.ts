@@ -13,6 +13,7 @@
 //
 // Store calls are batched per page: one provenanceOf for the unsigned versions without partner
 // contributions, one signaturesOf for every signature wanted, one putSignatures for those made.
+import { withoutEntenteSignature } from '../stix/entente-signature.ts';
 import { createHash } from 'node:crypto';
 import { visibleMembers, type Circle } from '../policy/circle.ts';
 import type { ReleaseSigner, SignableRelease } from '../release/open-release-gate.ts';
@@ -22,7 +23,7 @@ import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
 import { instantOf, signBytes, type NodeSigner } from './node-key.ts';
 import type { NodeSignerProvider, NodeSigningKeys } from './node-signer.ts';
 import { objectSigningInput } from './sign-object.ts';
-import { readSignatureExtension, SIGNATURE_ALGORITHM, SIGNATURE_EXTENSION_ID, withoutSignatureExtension, type SignatureExtension } from './signature-extension.ts';
+import { readSignatureExtension, SIGNATURE_ALGORITHM, SIGNATURE_EXTENSION_ID, type SignatureExtension } from './signature-extension.ts';
 
 export interface ReleaseSignerDeps {
   readonly store: Pick<FederationStore, 'provenanceOf' | 'signaturesOf' | 'putSignatures'>;
@@ -151,7 +152,7 @@ export function withSignatureText(form: StixObject, storedJson: string | undefin
     const rest = text.slice(0, end).trimEnd();
     return `${rest}${rest.endsWith('{') ? '' : ','}"extensions":{${EXTENSION_KEY_JSON}:${extensionJson}}}`;
   }
-  const unsigned = withoutSignatureExtension(form as JsonObject);
+  const unsigned = withoutEntenteSignature(form as JsonObject);
   const others = unsigned['extensions'];
   const extensions: [string, JsonValue][] = typeof others === 'object' && others !== null && !Array.isArray(others) ? Object.entries(others) : [];
   extensions.push([SIGNATURE_EXTENSION_ID, JSON.parse(extensionJson) as JsonValue]);

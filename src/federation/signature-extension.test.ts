@@ -1,3 +1,4 @@
+import { withoutEntenteSignature } from '../stix/entente-signature.ts';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,6 @@ import {
   parseSignatureExtensionBundle,
   readSignatureExtension,
   SIGNATURE_EXTENSION_ID,
-  withoutSignatureExtension,
 } from './signature-extension.ts';
 
 const SIGNER = 'identity--00000000-0000-4000-8000-000000000001';
@@ -71,10 +71,10 @@ describe('the Entente signature extension', () => {
   it('is removed with extensions when it was the only entry, and alone when there are others', () => {
     const other = { 'extension-definition--aaaaaaaa-0000-4000-8000-000000000000': { extension_type: 'property-extension', x: 1 } };
     const only = withExtension(body()) as JsonObject;
-    assert.deepEqual(withoutSignatureExtension(only), { type: 'indicator', id: only['id'] });
-    assert.deepEqual(withoutSignatureExtension(withExtension(body(), other) as JsonObject)['extensions'], other);
+    assert.deepEqual(withoutEntenteSignature(only), { type: 'indicator', id: only['id'] });
+    assert.deepEqual(withoutEntenteSignature(withExtension(body(), other) as JsonObject)['extensions'], other);
     const unsigned: JsonObject = { type: 'indicator', extensions: other };
-    assert.equal(withoutSignatureExtension(unsigned), unsigned);
+    assert.equal(withoutEntenteSignature(unsigned), unsigned);
   });
 });
 

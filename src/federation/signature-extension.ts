@@ -1,8 +1,8 @@
 // The property extension that carries an Entente object signature (docs/federation.md, "Object
 // signatures"), and the extension-definition Entente ships for it (data/federation/).
 import { err, ok, type Result } from '../errors/result.ts';
-import type { JsonObject, StixObject } from '../stix/types.ts';
-import { ENTENTE_SIGNATURE_EXTENSION_ID, withoutEntenteSignature } from '../stix/entente-signature.ts';
+import type { StixObject } from '../stix/types.ts';
+import { ENTENTE_SIGNATURE_EXTENSION_ID } from '../stix/entente-signature.ts';
 import { validateBundle } from '../stix/validate.ts';
 import { decodeCanonicalBase64url, isKeyId, isOrganisationId, SIGNATURE_BYTES } from './node-key.ts';
 
@@ -82,14 +82,6 @@ export function readSignatureExtension(object: unknown): SignatureExtensionReadi
     ...(derived === true ? { derived: true as const } : {}),
   };
   return { kind: 'ok', extension };
-}
-
-/**
- * The object without its Entente signature: the extension entry removed, and `extensions` removed
- * too when it held nothing else. Other extensions stay; the input is not changed.
- */
-export function withoutSignatureExtension<T extends JsonObject>(object: T): T {
-  return withoutEntenteSignature(object);
 }
 
 /** The identity and extension-definition Entente ships, read from their bundle. */
