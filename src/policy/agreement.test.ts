@@ -73,6 +73,19 @@ describe('parseAgreement', () => {
     assert.deepEqual(codes(agreementDoc({}, { unsigned_input: 'sometimes' })), ['$.terms.unsigned_input ENT_POLICY_BAD_VALUE']);
   });
 
+  it('reads how much of a member\'s sightings may be shared back (absent: none, so older agreements share none)', () => {
+    for (const level of ['none', 'summary', 'evidence'] as const) {
+      const parsed = parseAgreement(agreementDoc({}, { sighting_sharing: level }));
+      assert.ok(parsed.ok);
+      assert.equal(parsed.value.terms.sightingSharing, level);
+    }
+    const silent = parseAgreement(agreementDoc());
+    assert.ok(silent.ok);
+    assert.equal(silent.value.terms.sightingSharing, undefined);
+    assert.deepEqual(codes(agreementDoc({}, { sighting_sharing: 'everything' })), ['$.terms.sighting_sharing ENT_POLICY_BAD_VALUE']);
+    assert.deepEqual(codes(agreementDoc({}, { sighting_sharing: true })), ['$.terms.sighting_sharing ENT_POLICY_BAD_VALUE']);
+  });
+
   it('names each invalid term by its path', () => {
     assert.deepEqual(codes(agreementDoc({}, { highest_tlp: 'TLP:PURPLE', onward_sharing: 'anyone' })), [
       '$.terms.highest_tlp ENT_POLICY_BAD_VALUE',

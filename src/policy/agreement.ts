@@ -14,6 +14,16 @@ export type EndRule = 'retain' | 'recall';
  * (the default) holds them for a human. Objects from Entente peers must always be signed.
  */
 export type UnsignedInput = 'accept' | 'quarantine';
+/**
+ * What a member's node shares back into the circle when one of the circle's indicators fires on the
+ * member's own telemetry. A sighting says "this organisation saw this": who was targeted, when, how
+ * often; its observed-data says what was seen — internal addresses, host names, file names. So:
+ * `none` (the default: nothing leaves unless the circle agreed to it), `summary` (the sighting with
+ * its count and first/last seen, no observed-data), `evidence` (the sighting with its observed-data
+ * and the observables in it). See docs/federation.md, "Sightings shared back".
+ */
+export type SightingSharing = 'none' | 'summary' | 'evidence';
+export const SIGHTING_SHARING_LEVELS: readonly SightingSharing[] = ['none', 'summary', 'evidence'];
 
 /** FIRST IEP 2.0 "permitted actions", in its order from least to most visible. */
 export const IEP_PERMITTED_ACTIONS = [
@@ -50,6 +60,8 @@ export interface AgreementTerms {
   readonly endRule: EndRule;
   /** Absent means `quarantine`. */
   readonly unsignedInput?: UnsignedInput;
+  /** Absent means `none`: agreements written before the term share no sightings. */
+  readonly sightingSharing?: SightingSharing;
 }
 
 /** One version of a circle's terms, as proposed by a coordinator. */
@@ -76,7 +88,7 @@ export interface AgreementState {
 }
 
 const AGREEMENT_FIELDS = ['circle_id', 'version', 'proposed_by', 'proposed_at', 'terms'] as const;
-const TERMS_FIELDS = ['scope', 'highest_tlp', 'onward_sharing', 'attribution', 'expectations', 'end_rule', 'unsigned_input'] as const;
+const TERMS_FIELDS = ['scope', 'highest_tlp', 'onward_sharing', 'attribution', 'expectations', 'end_rule', 'unsigned_input', 'sighting_sharing'] as const;
 const SCOPE_FIELDS = ['types', 'labels', 'sectors'] as const;
 const EXPECTATION_FIELDS = ['permitted_actions', 'affected_party_notifications', 'provider_attribution'] as const;
 const ACCEPTANCE_FIELDS = ['circle_id', 'organisation_id', 'version', 'accepted_at'] as const;
@@ -107,6 +119,8 @@ function readTerms(reader: DocumentReader, value: unknown, path: string): Agreem
   const attribution = reader.oneOf(terms, 'attribution', path, ['keep', 'anonymise'] as const);
   const endRule = reader.oneOf(terms, 'end_rule', path, ['retain', 'recall'] as const);
   const unsignedInput = reader.field(terms, 'unsigned_input') === undefined ? undefined : reader.oneOf(terms, 'unsigned_input', path, ['accept', 'quarantine'] as const);
+  const sightingSharing =
+    reader.field(terms, 'sighting_sharing') === undefined ? undefined : reader.oneOf(terms, 'sighting_sharing', path, SIGHTING_SHARING_LEVELS);
   const expectationsValue = reader.field(terms, 'expectations');
   const expectations =
     expectationsValue === undefined
@@ -134,6 +148,7 @@ function readTerms(reader: DocumentReader, value: unknown, path: string): Agreem
     expectations: { permittedActions, affectedPartyNotifications: notifications, providerAttribution },
     endRule,
     ...(unsignedInput === undefined ? {} : { unsignedInput }),
+    ...(sightingSharing === undefined ? {} : { sightingSharing }),
   };
 }
 

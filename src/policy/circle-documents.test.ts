@@ -82,6 +82,15 @@ describe('circle documents', () => {
     assert.deepEqual(acceptanceBack.value, acceptance);
   });
 
+  it('carries the sighting-sharing term through the document when set', () => {
+    const sharing: Agreement = { ...agreement, terms: { ...agreement.terms, sightingSharing: 'summary' } };
+    const document = toAgreementDocument(sharing) as { terms: Record<string, unknown> };
+    assert.equal(document.terms['sighting_sharing'], 'summary');
+    const back = parseAgreement(wire(document));
+    assert.ok(back.ok);
+    assert.deepEqual(back.value, sharing);
+  });
+
   it('omits scope labels and sectors when the terms set none (absent means no restriction, empty would mean none)', () => {
     const plain: Agreement = { ...agreement, terms: { ...agreement.terms, scope: { types: ['indicator'] } } };
     const document = toAgreementDocument(plain) as { terms: { scope: Record<string, unknown> } };

@@ -70,6 +70,7 @@ export function toAgreementDocument(agreement: Agreement): Record<string, unknow
       },
       end_rule: agreement.terms.endRule,
       ...(agreement.terms.unsignedInput === undefined ? {} : { unsigned_input: agreement.terms.unsignedInput }),
+      ...(agreement.terms.sightingSharing === undefined ? {} : { sighting_sharing: agreement.terms.sightingSharing }),
     },
   };
 }
