@@ -135,6 +135,7 @@ export const errorCatalogue = {
   ENT_QUARANTINE_NOT_FOUND: { status: 404, title: 'No quarantined item with this id' },
   ENT_QUARANTINE_RESOLVED: { status: 409, title: 'The quarantined item was already released or dropped' },
   ENT_FLASH_NOT_FOUND: { status: 404, title: 'No flash message with this id' },
+  ENT_FLASH_RATE_LIMITED: { status: 429, title: 'This member delivered too many flash messages in the last hour' },
   ENT_FLASH_INVALID: { status: 400, title: 'The flash message is invalid (empty or too long text, unknown circle, bad indicator id)' },
   ENT_RECALL_INVALID: { status: 400, title: 'The recall notice is malformed or names a circle this node does not share with the sender' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   createFlashBody,
+  flashIdOf,
   flashTextLength,
   flashTextProblem,
   isIndicatorId,
@@ -13,6 +14,7 @@ import {
 } from './flash-message.ts';
 
 const SENDER = 'identity--00000000-0000-4000-8000-000000000001';
+const OTHER = 'identity--00000000-0000-4000-8000-000000000002';
 const ID = '0b6f3c8e-5d5e-4f53-9f5b-3c1d2e4f5a6b';
 const INDICATOR = 'indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f';
 
@@ -37,13 +39,26 @@ describe('flash text', () => {
 });
 
 describe('flash bodies', () => {
-  const body = createFlashBody({ id: ID, circleId: 'grid-2026', sender: SENDER, text: 'Patch now', indicatorId: INDICATOR, sentAt: '2026-11-23T10:00:00.000Z' });
+  const body = createFlashBody({ circleId: 'grid-2026', sender: SENDER, text: 'Patch now', indicatorId: INDICATOR, sentAt: '2026-11-23T10:00:00.000Z' });
 
   it('reads back what createFlashBody wrote, and leaves out an absent indicator', () => {
     assert.deepEqual(parseFlashBody(body), { ok: true, value: body });
-    const plain = createFlashBody({ id: ID, circleId: 'grid-2026', sender: SENDER, text: 'Patch now', sentAt: '2026-11-23T10:00:00.000Z' });
+    const plain = createFlashBody({ circleId: 'grid-2026', sender: SENDER, text: 'Patch now', sentAt: '2026-11-23T10:00:00.000Z' });
     assert.equal('indicator_id' in plain, false);
     assert.equal(parseFlashBody(plain).ok, true);
+  });
+
+  it('derives the id from the content, so that no one can reuse another message\'s id', () => {
+    assert.equal(body.id, createFlashBody({ circleId: 'grid-2026', sender: SENDER, text: 'Patch now', indicatorId: INDICATOR, sentAt: '2026-11-23T10:00:00.000Z' }).id, 'the same message, the same id');
+    assert.equal(body.id, flashIdOf(body));
+    const squatted = parseFlashBody({ ...body, sender: OTHER });
+    assert.equal(squatted.ok, false, 'another sender keeping the id');
+    if (!squatted.ok) assert.deepEqual(squatted.error.map((issue) => issue.path), ['$.body.id']);
+    for (const change of [{ text: 'Patch later' }, { circle_id: 'grid-2027' }, { sent_at: '2026-11-23T10:00:00.001Z' }, { indicator_id: undefined }]) {
+      const altered: Record<string, unknown> = { ...body, ...change };
+      if (change.indicator_id === undefined && 'indicator_id' in change) delete altered['indicator_id'];
+      assert.equal(parseFlashBody(altered as typeof body).ok, false, `id kept after changing ${Object.keys(change)[0]}`);
+    }
   });
 
   it('names every problem of a hostile body with its path', () => {

@@ -1,6 +1,8 @@
 // Flash messages between the nodes of a circle (docs/federation.md, "Flash messages and recalls"):
 // the bodies of the signed 'flash', 'flash-receipt' and 'flash-ack' messages, how a human's text is
 // checked before it is signed, and how a peer's body is read. Pure: no clock, no ids, no I/O.
+import canonicalize from 'canonicalize';
+import { v5 as uuidV5 } from 'uuid';
 import { err, ok, type Result } from '../errors/result.ts';
 import { parseMicroTimestamp } from '../stix/micro-timestamp.ts';
 import type { JsonObject } from '../stix/types.ts';
@@ -75,23 +77,42 @@ function isTimestamp(value: unknown): value is string {
   return typeof value === 'string' && parseMicroTimestamp(value) !== undefined;
 }
 
-/** The body the sender signs. */
+// The UUIDv5 namespace of flash ids (itself a random v4 uuid, fixed forever: changing it changes every id).
+const FLASH_ID_NAMESPACE = '5f0c6f52-2d7e-4f4b-9a52-8c1f3e0b7d61';
+
+/**
+ * A flash's id is derived from what it says (UUIDv5 over the RFC 8785 JSON of every other field),
+ * so that an id names one sender's one message: a member who saw a flash cannot reuse its id for a
+ * message of its own and so make the genuine one look like a duplicate elsewhere (id squatting).
+ */
+export function flashIdOf(fields: Omit<FlashBody, 'id'>): string {
+  const canonical = canonicalize({
+    circle_id: fields.circle_id,
+    sender: fields.sender,
+    text: fields.text,
+    ...(fields.indicator_id === undefined ? {} : { indicator_id: fields.indicator_id }),
+    sent_at: fields.sent_at,
+  });
+  if (canonical === undefined) throw new TypeError('a flash body has no JSON form');
+  return uuidV5(canonical, FLASH_ID_NAMESPACE);
+}
+
+/** The body the sender signs; its id is derived from its content. */
 export function createFlashBody(input: {
-  readonly id: string;
   readonly circleId: string;
   readonly sender: string;
   readonly text: string;
   readonly indicatorId?: string | undefined;
   readonly sentAt: string;
 }): FlashBody {
-  return {
-    id: input.id,
+  const fields = {
     circle_id: input.circleId,
     sender: input.sender,
     text: input.text,
     ...(input.indicatorId === undefined ? {} : { indicator_id: input.indicatorId }),
     sent_at: input.sentAt,
   };
+  return { id: flashIdOf(fields), ...fields };
 }
 
 function unknownFields(body: JsonObject, fields: readonly string[]): MessageIssue[] {
@@ -114,7 +135,10 @@ export function parseFlashBody(body: JsonObject): Result<FlashBody, MessageIssue
   if (indicatorId !== undefined && !isIndicatorId(indicatorId)) issues.push({ path: '$.body.indicator_id', message: 'must be a STIX indicator id' });
   if (!isTimestamp(sentAt)) issues.push({ path: '$.body.sent_at', message: 'must be an RFC 3339 timestamp in UTC' });
   if (issues.length > 0) return err(issues);
-  return ok(body as FlashBody);
+  const flash = body as FlashBody;
+  if (flash.id !== flashIdOf(flash)) issues.push({ path: '$.body.id', message: 'is not the id derived from the flash\'s content (UUIDv5; docs/federation.md)' });
+  if (issues.length > 0) return err(issues);
+  return ok(flash);
 }
 
 function parseFlashReply<B extends JsonObject>(body: JsonObject, fields: readonly string[], timestamps: readonly string[]): Result<B, MessageIssue[]> {

@@ -33,6 +33,12 @@ export const FLASH_PATH = '/api/federation/flash';
 export const FLASH_ACK_PATH = '/api/federation/flash-acks';
 /** A member's node has this long to answer a flash before the attempt counts as failed. */
 export const FLASH_TIMEOUT_MS = 5000;
+/**
+ * The most flashes one member's node may deliver here in an hour. A flash interrupts people; a
+ * member (or its compromised node) sending more than one a minute is flooding, not warning.
+ */
+export const MAX_FLASHES_PER_SENDER_PER_HOUR = 60;
+const HOUR_MS = 3_600_000;
 
 export interface FlashDeps {
   readonly store: ObjectStore;
@@ -111,7 +117,6 @@ export async function sendFlash(deps: FlashDeps, actor: Recipient, input: FlashI
     if (held.entries.length === 0) throw invalid(`Circle ${circle.id}'s collection holds no indicator ${input.indicatorId}`, { indicatorId: input.indicatorId });
   }
   const body = createFlashBody({
-    id: deps.randomUuid(),
     circleId: circle.id,
     sender: deps.homeOrganisationId,
     text: input.text,
@@ -223,6 +228,18 @@ export async function receiveFlash(deps: FlashDeps, caller: Recipient, value: un
   const existing = await deps.store.getFlash(body.id);
   if (existing !== undefined && (existing.direction !== 'received' || existing.senderOrganisationId !== body.sender)) {
     throw invalid(`Flash id ${body.id} is already used here by another message`);
+  }
+  if (existing === undefined) {
+    // A retried delivery (already stored) is answered again; only new flashes count against the quota.
+    const since = new Date(now.getTime() - HOUR_MS).toISOString();
+    const lastHour = await deps.store.countReceivedFlashes(body.sender, since);
+    if (lastHour >= MAX_FLASHES_PER_SENDER_PER_HOUR) {
+      throw new EntenteError(
+        'ENT_FLASH_RATE_LIMITED',
+        `${body.sender} delivered ${lastHour} flashes here in the last hour; at most ${MAX_FLASHES_PER_SENDER_PER_HOUR}`,
+        { sender: body.sender, limit: MAX_FLASHES_PER_SENDER_PER_HOUR },
+      );
+    }
   }
   const flash: FlashRecord = existing ?? {
     id: body.id,

@@ -105,6 +105,8 @@ export interface FederationStore {
   getFlash(id: string): Promise<FlashRecord | undefined>;
   /** Newest stored first. */
   listFlashes(filter: { readonly circleId?: string; readonly limit: number }): Promise<FlashRecord[]>;
+  /** How many flashes from this sender this node received at or after `since` (an ISO timestamp). */
+  countReceivedFlashes(senderOrganisationId: string, since: string): Promise<number>;
   /**
    * Records what one member's node said about a flash (delivery receipt, acknowledgement, error),
    * merged into what it said before: absent fields keep their value, and a delivery or

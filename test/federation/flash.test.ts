@@ -116,7 +116,7 @@ describe('flash messages between three nodes', () => {
 
   it('refuses a forged or altered flash, and one signed by another organisation than the token, storing nothing', async () => {
     const tokenOfA = alliance.partnerSecret(b, a);
-    const body = createFlashBody({ id: '7d3c1f2e-0a4b-4c5d-8e6f-7a8b9c0d1e2f', circleId: alliance.circleId, sender: a.organisationId, text: 'Shut everything down', sentAt: new Date().toISOString() });
+    const body = createFlashBody({ circleId: alliance.circleId, sender: a.organisationId, text: 'Shut everything down', sentAt: new Date().toISOString() });
     // Forged: claims to be A's key, signed with some other key.
     const other = generateKeyPairSync('ed25519').privateKey;
     const forger: NodeSigner = { organisationId: a.organisationId, keyId: keyIdOf(toRawPublicKey(other)), privateKey: other };
@@ -133,18 +133,33 @@ describe('flash messages between three nodes', () => {
     assert.equal(alteredAnswer.status, 400);
     assert.equal(alteredAnswer.json['error_code'], 'ENT_SIGNATURE_INVALID');
     // C's genuine flash, posted with A's token.
-    const fromC = signMessage('flash', { ...body, sender: c.organisationId }, await signerOf(c));
+    const fromC = signMessage('flash', createFlashBody({ circleId: alliance.circleId, sender: c.organisationId, text: body.text, sentAt: body.sent_at }), await signerOf(c));
     const wrongToken = await post(b, '/api/federation/flash', tokenOfA, fromC);
     assert.equal(wrongToken.json['error_code'], 'ENT_SIGNATURE_INVALID');
     // A genuine flash for a circle B does not share with A.
-    const elsewhere = signMessage('flash', { ...body, circle_id: 'not-here' }, await signerOf(a));
+    const elsewhere = signMessage('flash', createFlashBody({ circleId: 'not-here', sender: a.organisationId, text: body.text, sentAt: body.sent_at }), await signerOf(a));
     const notShared = await post(b, '/api/federation/flash', tokenOfA, elsewhere);
     assert.equal(notShared.json['error_code'], 'ENT_FLASH_INVALID');
+    assert.match(String(notShared.json['description']), /does not share/);
     // The home organisation's own token cannot deliver flashes to its node.
     assert.equal((await post(b, '/api/federation/flash', b.adminToken, genuine)).status, 403);
     assert.equal(await b.node.store.getFlash(body.id), undefined, 'nothing was stored');
     // Partners do not see the home organisation's flash routes at all.
     assert.equal((await post(b, '/api/flash', tokenOfA, { circle_id: alliance.circleId, text: 'x' })).status, 404);
+  });
+
+  it("refuses a member's message that reuses the id of another member's flash (id squatting)", async () => {
+    // C saw A's flash and, before A's reaches B, sends B its own message under A's flash id.
+    const genuine = createFlashBody({ circleId: alliance.circleId, sender: a.organisationId, text: 'Rotate VPN credentials', sentAt: new Date().toISOString() });
+    const squatting = signMessage('flash', { ...genuine, sender: c.organisationId, text: 'Nothing to see' }, await signerOf(c));
+    const refused = await post(b, '/api/federation/flash', alliance.partnerSecret(b, c), squatting);
+    assert.equal(refused.status, 400);
+    assert.equal(refused.json['error_code'], 'ENT_FLASH_INVALID');
+    assert.match(String(refused.json['description']), /derived from the flash's content/);
+    assert.equal(await b.node.store.getFlash(genuine.id), undefined);
+    const accepted = await post(b, '/api/federation/flash', alliance.partnerSecret(b, a), signMessage('flash', genuine, await signerOf(a)));
+    assert.equal(accepted.status, 200, JSON.stringify(accepted.json));
+    assert.equal((await b.node.store.getFlash(genuine.id))?.senderOrganisationId, a.organisationId);
   });
 
   it('checks what is sent: text, circle, indicator held in the circle', async () => {
@@ -224,5 +239,28 @@ describe('flash messages between three nodes', () => {
     const cli = await runEntente(['flash', 'list'], { env: cliEnv(b) });
     assert.equal(cli.code, 0, cli.stderr);
     assert.match(cli.stdout, /received .*acknowledged by duty officer/);
+  });
+
+  // Last: it spends C's hourly quota at B.
+  it("takes at most 60 new flashes an hour from one member's node; a retried delivery is still answered", async () => {
+    const tokenOfC = alliance.partnerSecret(b, c);
+    const signer = await signerOf(c);
+    const flashAt = (n: number) => createFlashBody({ circleId: alliance.circleId, sender: c.organisationId, text: `Flood ${n}`, sentAt: new Date(Date.now() + n).toISOString() });
+    const received = await b.node.store.countReceivedFlashes(c.organisationId, new Date(Date.now() - 3_600_000).toISOString());
+    const first = flashAt(0);
+    for (let n = 0; n < 60 - received; n += 1) {
+      const answer = await post(b, '/api/federation/flash', tokenOfC, signMessage('flash', n === 0 ? first : flashAt(n), signer));
+      assert.equal(answer.status, 200, `flash ${n}: ${JSON.stringify(answer.json)}`);
+    }
+    const oneTooMany = flashAt(1000);
+    const flood = await post(b, '/api/federation/flash', tokenOfC, signMessage('flash', oneTooMany, signer));
+    assert.equal(flood.status, 429);
+    assert.equal(flood.json['error_code'], 'ENT_FLASH_RATE_LIMITED');
+    assert.equal(await b.node.store.getFlash(oneTooMany.id), undefined);
+    const retried = await post(b, '/api/federation/flash', tokenOfC, signMessage('flash', first, signer));
+    assert.equal(retried.status, 200, 'a flash already stored is acknowledged again, not refused');
+    // Other members are not held back by C's flood.
+    const fromA = await post(b, '/api/federation/flash', alliance.partnerSecret(b, a), signMessage('flash', createFlashBody({ circleId: alliance.circleId, sender: a.organisationId, text: 'Still heard', sentAt: new Date().toISOString() }), await signerOf(a)));
+    assert.equal(fromA.status, 200);
   });
 });

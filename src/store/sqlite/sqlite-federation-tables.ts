@@ -190,7 +190,7 @@ export class SqliteFederationTables {
     | 'selectVersionTexts' | 'selectOriginFromProvenance' | 'selectOriginFromSignatures' | 'selectProvenance' | 'selectEntryArrivals'
     | 'selectSignatures' | 'insertSignature'
     | 'selectNodeKeys' | 'insertNodeKey' | 'retireNodeKey' | 'upsertPinnedKey' | 'selectPinnedKeyById' | 'selectPinnedKeys' | 'selectPinnedKeysOf'
-    | 'insertFlash' | 'selectFlash' | 'selectFlashes' | 'selectFlashesOfCircle' | 'selectReceipts' | 'upsertReceipt' | 'acknowledgeFlash'
+    | 'insertFlash' | 'selectFlash' | 'selectFlashes' | 'countReceivedFlashes' | 'selectFlashesOfCircle' | 'selectReceipts' | 'upsertReceipt' | 'acknowledgeFlash'
     | 'markRecalls' | 'markRecallsOfVersion'
     | 'selectRecallRepeat' | 'insertReceivedRecall' | 'insertReceivedRecallVersion' | 'listReceivedRecalls' | 'selectReceivedRecallVersions',
     Statement
@@ -323,6 +323,7 @@ export class SqliteFederationTables {
       ),
       selectFlash: prepare('SELECT * FROM flashes WHERE id = ?'),
       selectFlashes: prepare('SELECT * FROM flashes ORDER BY rowid DESC LIMIT ?'),
+      countReceivedFlashes: prepare("SELECT count(*) AS n FROM flashes WHERE direction = 'received' AND sender_organisation_id = ? AND received_at >= ?"),
       selectFlashesOfCircle: prepare('SELECT * FROM flashes WHERE circle_id = ? ORDER BY rowid DESC LIMIT ?'),
       selectReceipts: prepare('SELECT * FROM flash_receipts WHERE flash_id IN (SELECT value FROM json_each(?)) ORDER BY flash_id, organisation_id'),
       // Fields a receipt does not carry keep their value; a delivery or acknowledgement without an error clears the last error.
@@ -889,6 +890,10 @@ export class SqliteFederationTables {
     const limit = Number.isFinite(filter.limit) ? Math.max(0, Math.floor(filter.limit)) : 0;
     const rows = (filter.circleId === undefined ? this.#sql.selectFlashes.all(limit) : this.#sql.selectFlashesOfCircle.all(filter.circleId, limit)) as FlashRow[];
     return this.#withReceipts(rows);
+  }
+
+  countReceivedFlashes(senderOrganisationId: string, since: string): number {
+    return (this.#sql.countReceivedFlashes.get(senderOrganisationId, since) as { n: number }).n;
   }
 
   recordFlashReceipt(flashId: string, receipt: FlashReceipt): void {

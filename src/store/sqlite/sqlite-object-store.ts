@@ -949,6 +949,10 @@ export class SqliteObjectStore implements ObjectStore {
     return this.#guard(() => this.#federation.listFlashes(filter));
   }
 
+  async countReceivedFlashes(senderOrganisationId: string, since: string): Promise<number> {
+    return this.#guard(() => this.#federation.countReceivedFlashes(senderOrganisationId, since));
+  }
+
   async recordFlashReceipt(flashId: string, receipt: FlashReceipt): Promise<void> {
     return this.#guard(() => this.#federation.recordFlashReceipt(flashId, receipt));
   }
