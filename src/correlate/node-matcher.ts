@@ -2,7 +2,8 @@
 // taken in incrementally (a timer, and before each batch of observations posted to the node). Alerts
 // are deduplicated per (indicator, observable, window) as in `entente match`, stored as sightings of
 // the indicator by the home organisation when they open (a new version with the final count when
-// their window closes), and published on the alert bus.
+// their window closes), shared back into the indicator's circles whose agreements allow it
+// (share-sightings.ts), and published on the alert bus.
 import { metaKeys } from '../bootstrap-node.ts';
 import { openIndicatorSources, type IndicatorSources } from '../federation/load-source-reputation.ts';
 import { ingest } from '../store/ingest.ts';
@@ -15,7 +16,8 @@ import { BulkMatcher } from './bulk-matcher.ts';
 import { IndicatorLoader } from './load-indicators.ts';
 import { emptySummary, matchInput } from './match-input.ts';
 import { createObservationReader } from './read-observations.ts';
-import { sightingObjects, type SightingBundle } from './sighting-objects.ts';
+import { shareSightingsBack, type SharedSighting } from './share-sightings.ts';
+import { sightingObjects, sightingWithFinalCounts, type SightingBundle } from './sighting-objects.ts';
 
 export interface NodeMatcherDeps {
   readonly store: ObjectStore;
@@ -42,6 +44,8 @@ export interface ObservationsOutcome {
   readonly matches: number;
   readonly sightings_stored: number;
   readonly sightings_rejected: number;
+  /** Copies of this request's sightings put into circles' collections (circle agreements allowing). */
+  readonly sightings_shared: number;
   /** Alerts this request opened (matches of alerts already open only raise their count). */
   readonly alerts: readonly AlertJson[];
   /** For each alert, the collections holding its indicator. */
@@ -82,8 +86,8 @@ export class NodeMatcher {
   readonly #ownObservedData = new Set<string>();
   /** collection → date_added (µs) of the last observed-data fed to the matcher. */
   readonly #observedCursors = new Map<string, number>();
-  /** alert key → the sighting stored when it opened. */
-  readonly #sightings = new Map<string, { sighting: StixObject; collectionId: string }>();
+  /** alert key → the sighting stored when it opened, and its copies shared into circles. */
+  readonly #sightings = new Map<string, { sighting: StixObject; collectionId: string; shared: readonly SharedSighting[] }>();
 
   constructor(deps: NodeMatcherDeps) {
     this.#deps = deps;
@@ -226,7 +230,7 @@ export class NodeMatcher {
     });
     const published = await Promise.all(pending);
     const alerts = published.map((p) => p.alert);
-    const stored = collectionId === undefined ? { ids: new Set<string>(), rejected: 0 } : await this.#storeSightings(collectionId, toStore);
+    const stored = collectionId === undefined ? { ids: new Set<string>(), rejected: 0, shared: 0 } : await this.#storeSightings(collectionId, toStore);
     return {
       lines: summary.lines,
       observations: summary.observations,
@@ -236,6 +240,7 @@ export class NodeMatcher {
       matches: summary.matches,
       sightings_stored: stored.ids.size,
       sightings_rejected: stored.rejected + invalidSightings,
+      sightings_shared: stored.shared,
       alerts: alerts.map((alert) => (alert.sighting_id === null || stored.ids.has(alert.sighting_id) ? alert : { ...alert, sighting_id: null })),
       collections: published.map((p) => p.collections),
     };
@@ -267,30 +272,39 @@ export class NodeMatcher {
     return this.#deps.store.getMeta(metaKeys.defaultCollection);
   }
 
-  /** Stores the sightings of a batch in one ingest; returns the ids stored. */
-  async #storeSightings(collectionId: string, made: readonly { alert: Alert; bundle: SightingBundle }[]): Promise<{ ids: Set<string>; rejected: number }> {
+  /** Stores the sightings of a batch in one ingest and shares them back where agreed; returns the ids stored. */
+  async #storeSightings(collectionId: string, made: readonly { alert: Alert; bundle: SightingBundle }[]): Promise<{ ids: Set<string>; rejected: number; shared: number }> {
     const ids = new Set<string>();
-    if (made.length === 0) return { ids, rejected: 0 };
+    if (made.length === 0) return { ids, rejected: 0, shared: 0 };
     const rejectedIds = new Set<string>();
     try {
       const result = await ingest(this.#deps.store, { collectionId, objects: made.flatMap(({ bundle }) => bundle.objects) });
       for (const rejection of result.rejected) rejectedIds.add(rejection.id);
     } catch (error) {
       this.#deps.onError?.('store sightings', error);
-      return { ids, rejected: made.length };
+      return { ids, rejected: made.length, shared: 0 };
     }
-    let rejected = 0;
-    for (const { alert, bundle } of made) {
-      if (rejectedIds.has(bundle.sighting.id) || rejectedIds.has(bundle.observedData.id)) {
-        rejected++;
-        continue;
-      }
+    const kept = made.filter(({ bundle }) => !rejectedIds.has(bundle.sighting.id) && !rejectedIds.has(bundle.observedData.id));
+    const shared = await this.#shareBack(kept.map(({ bundle }) => bundle));
+    kept.forEach(({ alert, bundle }, index) => {
       ids.add(bundle.sighting.id);
       this.#ownObservedData.add(bundle.observedData.id);
       if (this.#ownObservedData.size > maxCachedIndicators) this.#ownObservedData.delete(this.#ownObservedData.values().next().value as string);
-      this.#sightings.set(alert.key, { sighting: bundle.sighting, collectionId });
+      this.#sightings.set(alert.key, { sighting: bundle.sighting, collectionId, shared: shared[index] ?? [] });
+    });
+    return { ids, rejected: made.length - kept.length, shared: shared.reduce((sum, copies) => sum + copies.length, 0) };
+  }
+
+  /** Copies of stored sightings in the circles that agreed to receive them; a failure here loses no sighting. */
+  async #shareBack(bundles: readonly SightingBundle[]): Promise<readonly (readonly SharedSighting[])[]> {
+    try {
+      const outcome = await shareSightingsBack({ store: this.#deps.store, homeOrganisationId: this.#deps.homeOrganisationId, randomUuid: this.#deps.randomUuid }, bundles, this.#deps.clock());
+      for (const rejection of outcome.rejected) this.#deps.onError?.('share a sighting back', new Error(`${rejection.id}: ${rejection.message}`));
+      return outcome.shared;
+    } catch (error) {
+      this.#deps.onError?.('share sightings back', error);
+      return bundles.map(() => []);
     }
-    return { ids, rejected };
   }
 
   /** Closes windows before `window` (all when undefined): a sighting whose count grew gets a new version. */
@@ -299,20 +313,23 @@ export class NodeMatcher {
     if (closed.length === 0) return;
     const byCollection = new Map<string, StixObject[]>();
     const now = this.#deps.clock();
+    const add = (collectionId: string, object: StixObject): void => {
+      const list = byCollection.get(collectionId) ?? [];
+      list.push(object);
+      byCollection.set(collectionId, list);
+    };
     for (const alert of closed) {
       const held = this.#sightings.get(alert.key);
       this.#sightings.delete(alert.key);
       if (held === undefined) continue;
-      const { sighting } = held;
-      const count = Math.max(1, Math.min(999_999_999, alert.count));
-      if (count === sighting['count'] && alert.lastSeen === sighting['last_seen'] && alert.firstSeen === sighting['first_seen']) continue;
-      const previous = Date.parse(String(sighting['modified']));
-      const modified = new Date(Math.max(now.getTime(), previous + 1)).toISOString();
-      const next: StixObject = { ...sighting, modified, count, first_seen: alert.firstSeen, last_seen: alert.lastSeen };
-      if (!validateForIngest(next).valid) continue;
-      const list = byCollection.get(held.collectionId) ?? [];
-      list.push(next);
-      byCollection.set(held.collectionId, list);
+      const next = sightingWithFinalCounts(held.sighting, alert, now);
+      if (next === undefined || !validateForIngest(next).valid) continue;
+      add(held.collectionId, next);
+      // The circles' copies carry the same counts: a member sees what this node saw in the window.
+      for (const copy of held.shared) {
+        const copyNext = sightingWithFinalCounts(copy.sighting, alert, now);
+        if (copyNext !== undefined && validateForIngest(copyNext).valid) add(copy.collectionId, copyNext);
+      }
     }
     for (const [collectionId, objects] of byCollection) {
       try {

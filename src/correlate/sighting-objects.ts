@@ -1,6 +1,8 @@
 // The STIX objects an alert leaves behind: the SCOs of its evidence (deterministic ids, references
 // rewritten to them), one observed-data holding them over the alert's first/last seen and count, and
 // a sighting of the indicator by the home organisation. Pure: time and random UUIDs are passed in.
+import type { SightingShareDecision } from '../policy/decide-sighting-share.ts';
+import { TLP2_MARKING_IDS } from '../policy/tlp.ts';
 import { scoId } from '../stix/ids.ts';
 import { checkIdentifier, IdVerdict } from '../stix/validate/lexical.ts';
 import type { JsonObject, StixObject } from '../stix/types.ts';
@@ -121,3 +123,55 @@ export function sightingObjects(alert: Alert, context: SightingContext, acceptSc
   return { sighting, observedData, objects: scos.length > 0 ? [...scos, observedData, sighting] : [sighting] };
 }
 
+
+/** How a sighting goes back into a circle: what decideSightingShare said when it shares. */
+export type SightingShareForm = Extract<SightingShareDecision, { kind: 'share' }>;
+
+/**
+ * What goes into a circle's collection for one of the home organisation's sightings: a sighting of
+ * its own (the stored one refers to observed-data the circle may not receive, and one version cannot
+ * differ between collections), marked at the decided TLP, naming the home organisation where sighted
+ * only when the form allows; with the observed-data and its observables only when the form says
+ * evidence.
+ */
+export function circleSightingObjects(bundle: SightingBundle, form: SightingShareForm, randomUuid: () => string): { sighting: StixObject; objects: StixObject[] } {
+  const stored = bundle.sighting;
+  const evidence = form.evidence && Array.isArray(stored['observed_data_refs']);
+  const sighting: StixObject = {
+    type: 'sighting',
+    spec_version: '2.1',
+    id: `sighting--${randomUuid()}`,
+    created: stored['created'] as string,
+    modified: stored['modified'] as string,
+    created_by_ref: stored['created_by_ref'] as string,
+    sighting_of_ref: stored['sighting_of_ref'] as string,
+    ...(evidence ? { observed_data_refs: [bundle.observedData.id] } : {}),
+    ...(form.whereSighted && stored['where_sighted_refs'] !== undefined ? { where_sighted_refs: stored['where_sighted_refs'] } : {}),
+    count: stored['count'] as number,
+    first_seen: stored['first_seen'] as string,
+    last_seen: stored['last_seen'] as string,
+    ...(form.labels.length > 0 ? { labels: [...form.labels] } : {}),
+    object_marking_refs: [TLP2_MARKING_IDS[form.tlp]],
+  };
+  const evidenceObjects = evidence ? bundle.objects.filter((object) => object.type !== 'sighting') : [];
+  return { sighting, objects: [...evidenceObjects, sighting] };
+}
+
+/** The types the evidence of a sighting holds: its observed-data and the observables in it (empty without). */
+export function evidenceTypesOf(bundle: SightingBundle): string[] {
+  if (bundle.objects.length === 1) return [];
+  return [...new Set(bundle.objects.filter((object) => object.type !== 'sighting').map((object) => object.type))];
+}
+
+/**
+ * The next version of a sighting whose alert window closed with other counts than it was stored
+ * with, or undefined when nothing changed. `modified` moves past the previous version even when the
+ * clock did not.
+ */
+export function sightingWithFinalCounts(sighting: StixObject, alert: Pick<Alert, 'count' | 'firstSeen' | 'lastSeen'>, now: Date): StixObject | undefined {
+  const count = Math.max(1, Math.min(maxCount, alert.count));
+  if (count === sighting['count'] && alert.lastSeen === sighting['last_seen'] && alert.firstSeen === sighting['first_seen']) return undefined;
+  const previous = Date.parse(String(sighting['modified']));
+  const modified = new Date(Math.max(now.getTime(), previous + 1)).toISOString();
+  return { ...sighting, modified, count, first_seen: alert.firstSeen, last_seen: alert.lastSeen };
+}

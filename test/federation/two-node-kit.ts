@@ -80,6 +80,8 @@ export interface CircleOfTwo {
   /** The token the coordinator's node issued to the member's node (read and write on the circle's collection). */
   readonly memberSecret: string;
   readonly endRule: 'retain' | 'recall';
+  /** The terms proposed (default: indicatorTerms(endRule)). */
+  readonly terms?: Record<string, unknown>;
 }
 
 /**
@@ -89,15 +91,20 @@ export interface CircleOfTwo {
  */
 export async function formCircleOfTwo(coordinator: TestNode, member: TestNode, circle: CircleOfTwo): Promise<void> {
   const now = new Date().toISOString();
-  await coordinator.node.store.createOrganisation({ id: member.org, name: 'Grid B', kind: 'company', sectors: ['energy'], country: undefined, identityJson: '{}', createdAt: now });
-  await member.node.store.createOrganisation({ id: coordinator.org, name: 'CERT A', kind: 'cert', sectors: ['government-national'], country: undefined, identityJson: '{}', createdAt: now });
+  // A second circle between the same two nodes finds the organisations registered already.
+  if ((await coordinator.node.store.getOrganisation(member.org)) === undefined) {
+    await coordinator.node.store.createOrganisation({ id: member.org, name: 'Grid B', kind: 'company', sectors: ['energy'], country: undefined, identityJson: '{}', createdAt: now });
+  }
+  if ((await member.node.store.getOrganisation(coordinator.org)) === undefined) {
+    await member.node.store.createOrganisation({ id: coordinator.org, name: 'CERT A', kind: 'cert', sectors: ['government-national'], country: undefined, identityJson: '{}', createdAt: now });
+  }
   const deps = { store: coordinator.node.store, clock: () => new Date(), homeOrganisationId: coordinator.org };
   const admin = { organisationId: coordinator.org, admin: true };
   await createCircle(deps, { id: circle.circleId, name: 'Alliance', kind: 'tacit', visibility: 'open', default_tlp: 'amber', valid_until: '2099-01-01T00:00:00Z', valid_from: '2026-01-01T00:00:00Z' });
   await invite(deps, admin, circle.circleId, { organisationId: member.org, role: 'contributor', trial: false });
-  await proposeAgreement(deps, admin, circle.circleId, indicatorTerms(circle.endRule));
+  await proposeAgreement(deps, admin, circle.circleId, circle.terms ?? indicatorTerms(circle.endRule));
   await coordinator.node.store.createToken({
-    name: 'grid-b-node',
+    name: `grid-b-node-${circle.circleId}`,
     secretHash: hashTokenSecret(circle.memberSecret),
     admin: false,
     grants: [{ collectionId: circle.circleId, read: true, write: true }],

@@ -1,0 +1,104 @@
+// Sightings shared back: each of the home organisation's sightings goes into the collection of every
+// circle that holds the indicator sighted, when that circle's agreement allows and in the form it
+// allows (policy/decide-sighting-share.ts). Putting it in the collection is all this does: pushes,
+// pulls and every other read then release it through the release gate, signed by this node, like
+// anything else the home organisation originated. Used by the running node's matcher and `entente match`.
+import { decideSightingShare } from '../policy/decide-sighting-share.ts';
+import type { AgreementState } from '../policy/agreement.ts';
+import type { Circle } from '../policy/circle.ts';
+import { ingest } from '../store/ingest.ts';
+import type { ObjectStore } from '../store/object-store.ts';
+import type { JsonValue, StixObject } from '../stix/types.ts';
+import { circleSightingObjects, evidenceTypesOf, type SightingBundle } from './sighting-objects.ts';
+
+/** The whole store: ingest writes through it. */
+export type SightingShareStore = ObjectStore;
+
+export interface SightingShareDeps {
+  readonly store: SightingShareStore;
+  readonly homeOrganisationId: string;
+  readonly randomUuid: () => string;
+}
+
+/** One sighting put into one circle's collection. */
+export interface SharedSighting {
+  readonly circleId: string;
+  readonly collectionId: string;
+  readonly sighting: StixObject;
+}
+
+export interface SightingShareOutcome {
+  /** Per bundle given, in order: the copies stored in circles' collections. */
+  readonly shared: readonly (readonly SharedSighting[])[];
+  /** Copies the store refused (ids with the store's message). */
+  readonly rejected: readonly { readonly id: string; readonly message: string }[];
+}
+
+/** Puts each stored sighting into the collections of the circles whose agreements allow it, at `at`. */
+export async function shareSightingsBack(deps: SightingShareDeps, bundles: readonly SightingBundle[], at: Date): Promise<SightingShareOutcome> {
+  const shared: SharedSighting[][] = bundles.map(() => []);
+  if (bundles.length === 0) return { shared, rejected: [] };
+  const circles = await deps.store.listCircles();
+  if (circles.length === 0) return { shared, rejected: [] };
+  const states = new Map<string, AgreementState>();
+  const stateOf = async (circle: Circle): Promise<AgreementState> => {
+    let state = states.get(circle.id);
+    if (state === undefined) states.set(circle.id, (state = await deps.store.getAgreementState(circle.id)));
+    return state;
+  };
+
+  const byCollection = new Map<string, { circle: Circle; objects: StixObject[]; copies: { index: number; sighting: StixObject }[]; namesHome: boolean }>();
+  for (const [index, bundle] of bundles.entries()) {
+    const indicatorId = bundle.sighting['sighting_of_ref'];
+    if (typeof indicatorId !== 'string') continue;
+    for (const circle of circles) {
+      const indicator = await latestIndicator(deps.store, circle.collectionId, indicatorId);
+      if (indicator === undefined) continue;
+      const decision = decideSightingShare({
+        circle,
+        agreements: await stateOf(circle),
+        homeOrganisationId: deps.homeOrganisationId,
+        indicator,
+        evidenceTypes: evidenceTypesOf(bundle),
+        at,
+      });
+      if (decision.kind === 'keep') continue;
+      const made = circleSightingObjects(bundle, decision, deps.randomUuid);
+      const group = byCollection.get(circle.collectionId) ?? { circle, objects: [], copies: [], namesHome: false };
+      group.objects.push(...made.objects);
+      group.copies.push({ index, sighting: made.sighting });
+      group.namesHome ||= decision.whereSighted;
+      byCollection.set(circle.collectionId, group);
+    }
+  }
+  if (byCollection.size === 0) return { shared, rejected: [] };
+
+  // A sighting naming the home organisation is released only with its identity (a reference the
+  // release decision must resolve in the circle's collection).
+  const home = [...byCollection.values()].some((group) => group.namesHome) ? await homeIdentity(deps) : undefined;
+  const rejected: { id: string; message: string }[] = [];
+  for (const [collectionId, group] of byCollection) {
+    const objects = group.namesHome && home !== undefined ? [home, ...group.objects] : group.objects;
+    const result = await ingest(deps.store, { collectionId, objects });
+    const refused = new Set(result.rejected.map((rejection) => rejection.id));
+    rejected.push(...result.rejected.map((rejection) => ({ id: rejection.id, message: rejection.message })));
+    for (const copy of group.copies) {
+      if (refused.has(copy.sighting.id)) continue;
+      shared[copy.index]?.push({ circleId: group.circle.id, collectionId, sighting: copy.sighting });
+    }
+  }
+  return { shared, rejected };
+}
+
+async function latestIndicator(store: SightingShareStore, collectionId: string, indicatorId: string): Promise<Record<string, unknown> | undefined> {
+  const page = await store.listEntries(collectionId, { ids: [indicatorId], types: ['indicator'], versions: [{ kind: 'last' }] }, { limit: 1 });
+  const entry = page.entries[0];
+  if (entry === undefined) return undefined;
+  const value = JSON.parse(entry.json) as JsonValue;
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
+}
+
+async function homeIdentity(deps: SightingShareDeps): Promise<StixObject | undefined> {
+  const entry = (await deps.store.latestVersions([deps.homeOrganisationId])).get(deps.homeOrganisationId);
+  return entry === undefined ? undefined : (JSON.parse(entry.json) as StixObject);
+}
