@@ -22,10 +22,12 @@ async function* latestObjects(
   types: string[],
   addedAfter?: number,
   sources?: IndicatorSources,
+  ids?: readonly string[],
 ): AsyncGenerator<{ object: JsonRecord; revoked: boolean; dateAdded: number; source: string | undefined }> {
   let after = addedAfter;
   for (;;) {
-    const page = await store.listEntries(collectionId, { types, versions: [{ kind: 'last' }] }, { limit: pageSize, ...(after !== undefined ? { after } : {}) });
+    const filter = { types, versions: [{ kind: 'last' as const }], ...(ids === undefined ? {} : { ids }) };
+    const page = await store.listEntries(collectionId, filter, { limit: pageSize, ...(after !== undefined ? { after } : {}) });
     const found: ReadonlyMap<string, string> = sources === undefined ? new Map() : await sources.sourcesOf(collectionId, page.entries);
     for (const entry of page.entries) yield { object: JSON.parse(entry.json) as JsonRecord, revoked: entry.revoked, dateAdded: entry.dateAdded, source: found.get(entry.id) };
     const last = page.entries[page.entries.length - 1];
@@ -51,11 +53,15 @@ export interface LoadOptions {
 /**
  * Loads the indicators of some collections into a matcher, then keeps it up to date: `refresh()` reads
  * only the indicator versions added since the last call (the store's keyset cursor), so a new indicator
- * starts matching and a revoked or superseded one stops, without a rebuild.
+ * starts matching and a revoked or superseded one stops, without a rebuild. Sightings and opinions
+ * added since are read the same way, and the indicators they are about compiled again with their new
+ * effective confidence (a member's sighting that arrives while the node runs counts at once).
  */
 export class IndicatorLoader {
-  private readonly evidence = new Map<string, SightingEvidence[]>();
+  /** indicator id → sighting or opinion id → what it says (a new version of a sighting replaces the old). */
+  private readonly evidence = new Map<string, Map<string, SightingEvidence>>();
   private readonly cursors = new Map<string, number>();
+  private readonly evidenceCursors = new Map<string, number>();
   private readonly versions: Map<string, string> | undefined;
 
   constructor(
@@ -71,10 +77,21 @@ export class IndicatorLoader {
 
   async load(options: LoadOptions): Promise<LoadedIndicators> {
     await this.sources?.refresh(options.now);
-    for (const collectionId of this.collectionIds) {
-      for await (const { object, source } of latestObjects(this.store, collectionId, ['sighting', 'opinion'], undefined, this.sources)) this.addEvidence(object, source);
-    }
+    await this.takeInEvidence();
     return this.refresh(options);
+  }
+
+  /** Sightings and opinions added since the last call; returns the indicators they are about. */
+  private async takeInEvidence(): Promise<Set<string>> {
+    const about = new Set<string>();
+    for (const collectionId of this.collectionIds) {
+      const after = this.evidenceCursors.get(collectionId);
+      for await (const { object, source, dateAdded } of latestObjects(this.store, collectionId, ['sighting', 'opinion'], after, this.sources)) {
+        this.evidenceCursors.set(collectionId, Math.max(dateAdded, this.evidenceCursors.get(collectionId) ?? 0));
+        for (const target of this.addEvidence(object, source)) about.add(target);
+      }
+    }
+    return about;
   }
 
   /** Indicator versions added since the last load or refresh. */
@@ -83,50 +100,68 @@ export class IndicatorLoader {
     const refused = new Map<string, number>();
     const now = options.now.getTime();
     await this.sources?.refresh(options.now);
+    const reconsider = await this.takeInEvidence();
+    const compileOne = ({ object, revoked, source }: { object: JsonRecord; revoked: boolean; source: string | undefined }): void => {
+      const id = String(object['id']);
+      const modified = String(object['modified'] ?? '');
+      if (this.versions !== undefined) {
+        const seen = this.versions.get(id);
+        if (seen !== undefined && seen > modified) return;
+        this.versions.set(id, modified);
+      }
+      reconsider.delete(id);
+      const since = Date.parse(String(object['valid_from'] ?? object['modified'] ?? ''));
+      const confidence = effectiveConfidence({
+        statedConfidence: typeof object['confidence'] === 'number' ? object['confidence'] : undefined,
+        // What arrived from another member counts as the member that signed it (or delivered it unsigned).
+        producer: source ?? (typeof object['created_by_ref'] === 'string' ? object['created_by_ref'] : undefined),
+        since: Number.isNaN(since) ? now : since,
+        sightings: [...(this.evidence.get(id)?.values() ?? [])],
+        now,
+        ...(options.halfLifeDays !== undefined ? { halfLifeDays: options.halfLifeDays } : {}),
+        ...this.sources?.confidenceOf(id, source),
+      });
+      const outcome = this.matcher.add(revoked ? { ...object, revoked: true } : object, { now: options.now, confidence });
+      if (outcome.added) byMode[outcome.mode]++;
+      else {
+        const kind = reasonKind(outcome.reason);
+        refused.set(kind, (refused.get(kind) ?? 0) + 1);
+      }
+    };
     for (const collectionId of this.collectionIds) {
       const after = this.cursors.get(collectionId);
-      for await (const { object, revoked, dateAdded, source } of latestObjects(this.store, collectionId, ['indicator'], after, this.sources)) {
-        this.cursors.set(collectionId, Math.max(dateAdded, this.cursors.get(collectionId) ?? 0));
-        const id = String(object['id']);
-        const modified = String(object['modified'] ?? '');
-        if (this.versions !== undefined) {
-          const seen = this.versions.get(id);
-          if (seen !== undefined && seen > modified) continue;
-          this.versions.set(id, modified);
-        }
-        const since = Date.parse(String(object['valid_from'] ?? object['modified'] ?? ''));
-        const confidence = effectiveConfidence({
-          statedConfidence: typeof object['confidence'] === 'number' ? object['confidence'] : undefined,
-          // What arrived from another member counts as the member that signed it (or delivered it unsigned).
-          producer: source ?? (typeof object['created_by_ref'] === 'string' ? object['created_by_ref'] : undefined),
-          since: Number.isNaN(since) ? now : since,
-          sightings: this.evidence.get(id) ?? [],
-          now,
-          ...(options.halfLifeDays !== undefined ? { halfLifeDays: options.halfLifeDays } : {}),
-          ...this.sources?.confidenceOf(id, source),
-        });
-        const outcome = this.matcher.add(revoked ? { ...object, revoked: true } : object, { now: options.now, confidence });
-        if (outcome.added) byMode[outcome.mode]++;
-        else {
-          const kind = reasonKind(outcome.reason);
-          refused.set(kind, (refused.get(kind) ?? 0) + 1);
+      for await (const found of latestObjects(this.store, collectionId, ['indicator'], after, this.sources)) {
+        this.cursors.set(collectionId, Math.max(found.dateAdded, this.cursors.get(collectionId) ?? 0));
+        compileOne(found);
+      }
+    }
+    // Indicators already compiled that new sightings or opinions are about: their confidence changed.
+    const held = [...reconsider].filter((id) => this.matcher.has(id));
+    for (let start = 0; start < held.length; start += pageSize) {
+      const ids = held.slice(start, start + pageSize);
+      for (const collectionId of this.collectionIds) {
+        for await (const found of latestObjects(this.store, collectionId, ['indicator'], undefined, this.sources, ids)) {
+          if (this.versions === undefined || this.versions.get(String(found.object['id'])) === String(found.object['modified'] ?? '')) compileOne(found);
         }
       }
     }
     return { added: byMode.exact + byMode.evaluated + byMode.always, byMode, refused };
   }
 
-  /** `source`: the member whose node sent the sighting, counted instead of the identities it names. */
-  private addEvidence(object: JsonRecord, source: string | undefined): void {
+  /** `source`: the member whose node sent the sighting, counted instead of the identities it names. Returns the indicators it is about. */
+  private addEvidence(object: JsonRecord, source: string | undefined): string[] {
     const targets = object['type'] === 'sighting' ? [object['sighting_of_ref']] : Array.isArray(object['object_refs']) ? object['object_refs'] : [];
+    const about: string[] = [];
     for (const target of targets) {
       if (typeof target !== 'string' || !target.startsWith('indicator--')) continue;
       const evidence = sightingEvidence(object, target);
       if (evidence === undefined) continue;
       const found = source === undefined ? evidence : { ...evidence, organisation: source };
-      const list = this.evidence.get(target);
-      if (list === undefined) this.evidence.set(target, [found]);
-      else list.push(found);
+      const byObject = this.evidence.get(target) ?? new Map<string, SightingEvidence>();
+      byObject.set(String(object['id']), found);
+      this.evidence.set(target, byObject);
+      about.push(target);
     }
+    return about;
   }
 }
