@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Prefix that makes an Entente token recognisable in secret scanners and logs. */
 const tokenPrefix = 'ent_';
@@ -11,5 +11,7 @@ export function formatTokenSecret(randomBytes: Uint8Array): string {
 
 /** The only form of a secret that is ever stored or compared. */
 export function hashTokenSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
+  // The one-shot hash (Node ≥ 20.12) costs about half of createHash().update().digest(): it runs on
+  // every authenticated request.
+  return hash('sha256', secret, 'hex');
 }

@@ -9,10 +9,12 @@ import { parseCredentials } from './parse-credentials.ts';
  * Turns an Authorization header into the Recipient the release decision works with.
  *
  * Lookups go by SHA-256 of the secret (the store holds only hashes); the secret itself is neither
- * kept nor logged. Results are cached in memory for at most `ttlMs` (≤ 1 s), keyed by the hash, so a
- * revocation takes effect within a second everywhere, and immediately in this process when the
- * revoking code calls `invalidate()`. Unknown hashes are cached for the same short time so that a
- * client hammering with a wrong secret costs one store lookup per second, not one per request.
+ * kept nor logged. Results are cached in memory, keyed by the hash, for at most `ttlMs` (≤ 1 s) and
+ * only while the store's token change marker stays the same: a token created or revoked anywhere (this
+ * process, the CLI, another worker) changes the marker, so a revocation takes effect at the next
+ * request, and a request that hits the cache costs one hash and one marker read instead of a lookup.
+ * Unknown hashes are cached the same way so that a client hammering with a wrong secret costs one
+ * store lookup per second, not one per request.
  */
 export interface TokenAuthenticator {
   /** Throws ENT_AUTH_MISSING or ENT_AUTH_INVALID. */
@@ -40,6 +42,8 @@ const MAX_CACHE_ENTRIES = 10_000;
 
 interface CacheEntry {
   readonly expiresAt: number;
+  /** The store's token change marker when the lookup was made. */
+  readonly marker: string;
   readonly value: AuthenticatedToken | undefined;
 }
 
@@ -66,8 +70,11 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions): To
 
   async function lookUp(secretHash: string): Promise<AuthenticatedToken | undefined> {
     const at = now();
+    // Read before the lookup: a revocation committed after this read changes the marker, so the
+    // entry written below cannot outlive it even if the lookup saw the token still valid.
+    const marker = await options.store.tokenChangeMarker();
     const cached = cache.get(secretHash);
-    if (cached !== undefined && cached.expiresAt > at) return cached.value;
+    if (cached !== undefined && cached.expiresAt > at && cached.marker === marker) return cached.value;
     const token = await options.store.findTokenBySecretHash(secretHash);
     const value =
       token === undefined || token.revokedAt !== undefined || !sameHash(token.secretHash, secretHash)
@@ -75,7 +82,7 @@ export function createTokenAuthenticator(options: TokenAuthenticatorOptions): To
         : { token, recipient: toRecipient(token, options.homeOrganisationId) };
     if (ttlMs > 0) {
       if (cache.size >= MAX_CACHE_ENTRIES) cache.clear();
-      cache.set(secretHash, { expiresAt: at + ttlMs, value });
+      cache.set(secretHash, { expiresAt: at + ttlMs, marker, value });
     }
     return value;
   }

@@ -209,6 +209,13 @@ export interface TokenStore {
   findTokenBySecretHash(secretHash: string): Promise<TokenRecord | undefined>;
   /** Throws ENT_TOKEN_NOT_FOUND. Returns the revoked record. */
   revokeToken(name: string, now: Date): Promise<TokenRecord>;
+  /**
+   * A value that changes whenever the tokens may have changed: a token created or revoked through
+   * this store, or anything committed by another connection (another process, another worker). A
+   * cached token lookup stays valid only while the marker is the same, so that a revocation made
+   * anywhere takes effect at the next request. Cheap: it is read on every authenticated request.
+   */
+  tokenChangeMarker(): Promise<string>;
 }
 
 // ---- Partner organisations ----

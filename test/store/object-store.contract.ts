@@ -618,6 +618,18 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
       it('reports an unknown token on revocation', async () => {
         await assertRejectsWith(store.revokeToken('ghost', now), 'ENT_TOKEN_NOT_FOUND');
       });
+
+      it('changes the token change marker when a token is created or revoked, and only then', async () => {
+        const initial = await store.tokenChangeMarker();
+        assert.equal(await store.tokenChangeMarker(), initial, 'reading changes nothing');
+        await store.createToken(token);
+        const created = await store.tokenChangeMarker();
+        assert.notEqual(created, initial);
+        await store.findTokenBySecretHash(token.secretHash);
+        assert.equal(await store.tokenChangeMarker(), created, 'a lookup changes nothing');
+        await store.revokeToken(token.name, now);
+        assert.notEqual(await store.tokenChangeMarker(), created);
+      });
     });
 
     describe('node metadata', () => {

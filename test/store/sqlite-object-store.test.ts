@@ -19,6 +19,22 @@ runObjectStoreContract('SqliteObjectStore (file)', async ({ clock }) => openSqli
 runObjectStoreContract('SqliteObjectStore (:memory:)', async ({ clock }) => openSqliteObjectStore({ path: ':memory:', clock }));
 
 describe('SqliteObjectStore', () => {
+  it('changes the token change marker when another connection revokes a token', async () => {
+    const path = freshPath();
+    const server = openSqliteObjectStore({ path });
+    const cli = openSqliteObjectStore({ path });
+    try {
+      await cli.createToken({ name: 'partner', secretHash: 'd'.repeat(64), admin: false, grants: [], organisationId: undefined, createdAt: '2025-03-01T12:00:00.000Z', revokedAt: undefined });
+      const before = await server.tokenChangeMarker();
+      assert.equal(await server.tokenChangeMarker(), before);
+      await cli.revokeToken('partner', new Date('2025-03-02T00:00:00.000Z'));
+      assert.notEqual(await server.tokenChangeMarker(), before, 'a commit by another connection must change the marker');
+    } finally {
+      await cli.close();
+      await server.close();
+    }
+  });
+
   it('opens with WAL, synchronous=FULL and foreign keys on', async () => {
     const store = openSqliteObjectStore({ path: freshPath() });
     try {

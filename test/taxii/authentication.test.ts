@@ -1,6 +1,12 @@
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { hashTokenSecret } from '../../src/policy/token-secret.ts';
+import { createTokenAuthenticator } from '../../src/server/authenticate.ts';
+import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
 import {
   API,
   ADD_TEST,
@@ -160,6 +166,42 @@ describe('token revocation', () => {
       assert.equal((await node.app.inject({ url, headers: bearer('reader') })).statusCode, 401);
     } finally {
       await node.close();
+    }
+  });
+
+  it('takes effect at the next request, without waiting for the cache lifetime', async () => {
+    const node = await startTestNode({ empty: true });
+    try {
+      const url = `${API}collections/`;
+      assert.equal((await node.app.inject({ url, headers: bearer('reader') })).statusCode, 200);
+      assert.equal((await node.app.inject({ url, headers: bearer('reader') })).statusCode, 200, 'served from the cache');
+      await node.store.revokeToken('reader', new Date());
+      assert.equal((await node.app.inject({ url, headers: bearer('reader') })).statusCode, 401);
+    } finally {
+      await node.close();
+    }
+  });
+
+  it('takes effect at the next request when another process revokes (entente token revoke)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'entente-auth-'));
+    const path = join(dir, 'entente.sqlite');
+    const server = openSqliteObjectStore({ path });
+    const cli = openSqliteObjectStore({ path });
+    try {
+      const secret = 'ent_another-process-revokes-this-token';
+      await server.createToken({ name: 'feed', secretHash: hashTokenSecret(secret), admin: false, grants: [], organisationId: undefined, createdAt: new Date().toISOString(), revokedAt: undefined });
+      let lookups = 0;
+      const counted = { findTokenBySecretHash: async (hash: string) => ((lookups += 1), server.findTokenBySecretHash(hash)), tokenChangeMarker: () => server.tokenChangeMarker() };
+      const authenticator = createTokenAuthenticator({ store: { ...counted, createToken: server.createToken.bind(server), listTokens: server.listTokens.bind(server), revokeToken: server.revokeToken.bind(server) }, homeOrganisationId: 'identity--0b4b0d7f-55a4-4f3c-9c43-5e0f1b2b3c4d' });
+      assert.equal((await authenticator.authenticate(`Bearer ${secret}`)).token.name, 'feed');
+      assert.equal((await authenticator.authenticate(`Bearer ${secret}`)).token.name, 'feed');
+      assert.equal(lookups, 1, 'the second request is served from the cache');
+      await cli.revokeToken('feed', new Date());
+      await assert.rejects(authenticator.authenticate(`Bearer ${secret}`), (error: unknown) => (error as { code?: string }).code === 'ENT_AUTH_INVALID');
+    } finally {
+      await cli.close();
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

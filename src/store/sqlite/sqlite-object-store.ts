@@ -233,6 +233,12 @@ export class SqliteObjectStore implements ObjectStore {
   readonly #drafts: SqliteDraftTables;
   readonly #webhooks: SqliteWebhookTables;
   readonly #federation: SqliteFederationTables;
+  /**
+   * PRAGMA data_version changes when another connection commits, never for this one's own writes,
+   * so token writes through this store are counted here: the two together make tokenChangeMarker.
+   */
+  readonly #dataVersion: Statement;
+  #tokenWrites = 0;
   /** The add path of addObjects, for federation's batches: inside their transaction it runs as a savepoint. */
   readonly #addForFederation = (collectionId: string, versions: readonly PreparedVersion[], contributorOrganisationId: string): AddedVersions =>
     this.#addVersionsKeyed(collectionId, versions, undefined, contributorOrganisationId);
@@ -253,6 +259,7 @@ export class SqliteObjectStore implements ObjectStore {
     this.#drafts = new SqliteDraftTables(db);
     this.#webhooks = new SqliteWebhookTables(db);
     this.#federation = new SqliteFederationTables(db);
+    this.#dataVersion = db.prepare('PRAGMA data_version').pluck();
     const prepare = (sql: string): Statement => db.prepare(sql);
     this.#sql = {
       insertCollection: prepare(
@@ -1052,6 +1059,7 @@ export class SqliteObjectStore implements ObjectStore {
 
   async createToken(token: TokenRecord): Promise<void> {
     this.#guard(() => {
+      this.#tokenWrites += 1;
       try {
         this.#sql.insertToken.run(
           token.name,
@@ -1088,9 +1096,14 @@ export class SqliteObjectStore implements ObjectStore {
     });
   }
 
+  async tokenChangeMarker(): Promise<string> {
+    return this.#guard(() => `${String(this.#dataVersion.get())}:${this.#tokenWrites}`);
+  }
+
   async revokeToken(name: string, now: Date): Promise<TokenRecord> {
     return this.#guard(() => {
       // Revoking twice keeps the first revocation time.
+      this.#tokenWrites += 1;
       this.#sql.revokeToken.run(now.toISOString(), name);
       const row = this.#sql.selectTokenByName.get(name) as TokenRow | undefined;
       if (row === undefined) throw new EntenteError('ENT_TOKEN_NOT_FOUND', `No token named "${name}"`, { name });
