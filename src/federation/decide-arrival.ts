@@ -12,7 +12,7 @@ import { isValidatedStixObject, validateStixObject, type ValidationReport } from
 import { compareTimestamps, timestampFractionDigits } from '../stix/validate/lexical.ts';
 import { UNVERSIONED_KEY, versionOf } from '../stix/versions.ts';
 import { instantOf, isKeyValidAt, KEY_VALIDITY_SKEW_MS, type KeyDirectory } from './node-key.ts';
-import { verifyObjectSignature, type ObjectSignatureVerdict } from './sign-object.ts';
+import { verifyObjectSignature, type ObjectSignatureVerdict, type VouchingKey } from './sign-object.ts';
 import { QUARANTINE_REASONS as STORED_QUARANTINE_REASONS, type QuarantineReason as StoredQuarantineReason } from '../store/federation-store.ts';
 
 /** How far ahead of this node's clock a version's `modified` may be before it is refused. */
@@ -53,6 +53,12 @@ export interface ArrivalContext {
   readonly now: Date;
   /** The circle's agreement says `unsigned_input: accept` (honoured for plain peers only). */
   readonly allowUnsigned: boolean;
+  /**
+   * The peer's key that signed the page the object arrived on, when that signature verified: the
+   * object's own signature by that key is not checked again (sign-object.ts, VouchingKey). Every
+   * rule still applies.
+   */
+  readonly vouched?: VouchingKey | undefined;
 }
 
 export type ArrivalDecision =
@@ -113,7 +119,7 @@ class ArrivalFacts {
   }
 
   get signature(): ObjectSignatureVerdict {
-    this.#signature ??= verifyObjectSignature(this.object, this.context.directory);
+    this.#signature ??= verifyObjectSignature(this.object, this.context.directory, this.context.vouched);
     return this.#signature;
   }
 

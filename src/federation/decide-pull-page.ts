@@ -10,6 +10,8 @@ import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
 import { versionOf } from '../stix/versions.ts';
 import { contentDigestOf, decideArrival, type ArrivalHistory } from './decide-arrival.ts';
 import type { KeyDirectory } from './node-key.ts';
+import { readSignatureExtension } from './signature-extension.ts';
+import { verifyObjectSignature, type VouchingKey } from './sign-object.ts';
 
 /** What stays the same for every page of one cycle with one peer. */
 export interface PullBasis {
@@ -34,7 +36,29 @@ export interface PageHistory {
 export interface PageDecision {
   readonly accepted: ArrivedObject[];
   readonly quarantined: NewQuarantineItem[];
+  /**
+   * How the objects' own signatures were checked: `vouched` — those by the page's signing key were
+   * covered by the page signature; `sample-failed` — the page signature verified but a sampled object
+   * signature did not, so every object was verified one by one; `unvouched` — no page signature.
+   */
+  readonly vouching: 'vouched' | 'sample-failed' | 'unvouched';
 }
+
+/** A page whose signature verified (page-voucher.ts, checkPageVouching), with the random source for the sample. */
+export interface PageVouch {
+  readonly key: VouchingKey;
+  /** A number in [0, 1); passed in so that the decision stays pure and tests can fix the sample. */
+  readonly random: () => number;
+}
+
+/**
+ * Object signatures checked anyway on a vouched page. The page signature already authenticates the
+ * content; the sample is there to notice, cheaply, a sender that embeds signatures that do not verify
+ * (a broken signer, or a faulty relay of its own store), before they travel on: with a fraction f of
+ * bad signatures on a page, a page of 500 is caught with probability 1 − (1 − f)^4, and the node that
+ * receives the objects from this one verifies every one of them anyway.
+ */
+export const VOUCHED_SAMPLE_SIZE = 4;
 
 /** Longest JSON text kept of an object that is not even a JSON object with an id (malformed). */
 const MAX_UNREADABLE_JSON = 1024 * 1024;
@@ -89,13 +113,44 @@ function digestOfStored(json: string): string | undefined {
   }
 }
 
+/** Indices of the objects whose own signature names the vouching signer and key. */
+function vouchedIndices(objects: readonly unknown[], key: VouchingKey): number[] {
+  const indices: number[] = [];
+  objects.forEach((value, index) => {
+    const reading = readSignatureExtension(value);
+    if (reading.kind === 'ok' && reading.extension.signer === key.signer && reading.extension.key_id === key.key.keyId) indices.push(index);
+  });
+  return indices;
+}
+
+/**
+ * Whether a vouched page stands: up to VOUCHED_SAMPLE_SIZE of the objects it would cover, picked
+ * with `random`, are verified in full; one that does not verify sends the whole page back to
+ * one-by-one verification, where it is quarantined under the ordinary rules.
+ */
+function sampleHolds(objects: readonly unknown[], vouch: PageVouch, directory: KeyDirectory): boolean {
+  const candidates = vouchedIndices(objects, vouch.key);
+  for (let drawn = 0; drawn < VOUCHED_SAMPLE_SIZE && candidates.length > 0; drawn += 1) {
+    const pick = Math.min(candidates.length - 1, Math.floor(Math.max(0, vouch.random()) * candidates.length));
+    const [index] = candidates.splice(pick, 1);
+    const value = index === undefined ? undefined : objects[index];
+    if (!isRecord(value)) return false;
+    if (verifyObjectSignature(value as StixObject, directory).kind !== 'verified') return false;
+  }
+  return true;
+}
+
 /**
  * Decides every object of one page, in order. A version accepted earlier on the same page counts as
  * held for the versions after it (the page is judged as if its objects arrived one by one), so two
  * versions of one id on a page are checked against each other as they would be across pages.
  * Indicators must also carry a STIX pattern that parses, as for every other write path.
+ * With `vouch` (the page's signature verified), objects signed by the page's key skip their own
+ * signature check once a sample of them verified (VOUCHED_SAMPLE_SIZE); every other rule applies.
  */
-export function decidePullPage(objects: readonly unknown[], basis: PullBasis, history: PageHistory): PageDecision {
+export function decidePullPage(objects: readonly unknown[], basis: PullBasis, history: PageHistory, vouch?: PageVouch): PageDecision {
+  const vouching = vouch === undefined ? 'unvouched' : sampleHolds(objects, vouch, basis.directory) ? 'vouched' : 'sample-failed';
+  const vouched = vouching === 'vouched' ? vouch?.key : undefined;
   const accepted: ArrivedObject[] = [];
   const quarantined: NewQuarantineItem[] = [];
   const held = new Map<string, StoredVersionText[]>();
@@ -131,6 +186,7 @@ export function decidePullPage(objects: readonly unknown[], basis: PullBasis, hi
       contentDigest: digest,
       now: basis.now,
       allowUnsigned: basis.terms?.unsignedInput === 'accept',
+      vouched,
     });
     if (decision.kind === 'quarantine') {
       quarantined.push({ objectId: id ?? '', version: arrivingVersion, reason: decision.reason, message: decision.message, json: jsonTextOf(value) });
@@ -158,5 +214,5 @@ export function decidePullPage(objects: readonly unknown[], basis: PullBasis, hi
     if (same === undefined) held.set(object.id, [...versions, { version: versionOf(object), json: JSON.stringify(object) }]);
     if (!origins.has(object.id) && decision.signer !== undefined && decision.verification !== 'derived') origins.set(object.id, decision.signer);
   }
-  return { accepted, quarantined };
+  return { accepted, quarantined, vouching };
 }

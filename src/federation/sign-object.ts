@@ -59,17 +59,36 @@ export type ObjectSignatureVerdict =
   | { readonly kind: 'verified'; readonly signer: string; readonly keyId: string; readonly derived: boolean; readonly key: PinnedKey };
 
 /**
+ * The key that signed the page an object arrived on (federation/page-voucher.ts), when that page's
+ * signature verified. An object whose own signature names the same signer and the same key came,
+ * byte for byte, from the holder of that key: its signature is taken as made (a bad one is caught
+ * by the page's sample or by the next node that verifies it). Objects signed by anyone else, or by
+ * another key of the same signer, are verified one by one.
+ */
+export interface VouchingKey {
+  readonly signer: string;
+  readonly key: PinnedKey;
+}
+
+/**
  * Checks an object's Entente signature against the keys pinned in `directory`: the key id must be
  * pinned for the organisation named as signer, and the signature must verify over
- * objectSigningInput. Validity windows are not checked here (decideArrival does, at `modified`).
+ * objectSigningInput — unless `vouched` names the signer and key, in which case the page signature
+ * stands for it. Validity windows are not checked here (decideArrival does, at `modified`).
  * Never throws.
  */
-export function verifyObjectSignature(object: StixObject, directory: KeyDirectory): ObjectSignatureVerdict {
+export function verifyObjectSignature(object: StixObject, directory: KeyDirectory, vouched?: VouchingKey): ObjectSignatureVerdict {
   const reading = readSignatureExtension(object);
   if (reading.kind === 'absent') return { kind: 'unsigned' };
   if (reading.kind === 'malformed') return reading;
   const { signer, key_id: keyId, signature } = reading.extension;
   const derived = reading.extension.derived === true;
+  if (vouched !== undefined && signer === vouched.signer && keyId === vouched.key.keyId) {
+    // The page signature already proved that this key's holder sent exactly these bytes: checking
+    // its signature over the object again would prove nothing more about the content (see VouchingKey).
+    const pinned = directory.findKey(keyId);
+    if (pinned !== undefined && pinned.organisationId === signer && pinned.publicKey === vouched.key.publicKey) return { kind: 'verified', signer, keyId, derived, key: pinned };
+  }
   let input: Buffer;
   try {
     input = objectSigningInput(object);
