@@ -10,6 +10,7 @@ import { registerRecallRoutes } from '../api/recall-routes.ts';
 import type { PeerPost } from '../federation/message-delivery.ts';
 import type { NodeSigner } from '../federation/node-key.ts';
 import { createNodeSignerProvider } from '../federation/node-signer.ts';
+import { createPageVoucher } from '../federation/page-voucher.ts';
 import { postToPeer } from '../taxii/post-to-peer.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import type { ReleaseSigner } from '../release/open-release-gate.ts';
@@ -143,6 +144,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     apiRootPath: `/taxii2/${deps.node.apiRootPath}/`,
     maxBodyBytes: deps.limits.maxBodyBytes,
     ...(deps.releaseSigner === undefined ? {} : { releaseSigner: deps.releaseSigner }),
+    pageVoucher: createPageVoucher({ signers: createNodeSignerProvider({ store: deps.store, organisationId: deps.homeOrganisationId, clock: deps.clock }), clock: deps.clock }),
   };
   registerHealthRoutes(app, { clock: deps.clock });
   registerDiscoveryRoutes(app, ctx);

@@ -16,6 +16,7 @@ import {
   type TaxiiRouteContext,
 } from './taxii-route-context.ts';
 import type { ObjectsPost } from './post-objects.ts';
+import { PAGE_NONCE_HEADER } from '../federation/page-voucher.ts';
 
 /**
  * Objects (§5.4 get, §5.5 add), one object (§5.6 get, §5.7 delete) and its versions (§5.8).
@@ -30,7 +31,13 @@ export function registerObjectsRoutes(app: FastifyInstance, ctx: TaxiiRouteConte
     const query = resolvePagedQuery(request.query, 'objects', [collection.id]);
     const gate = await gateFor(ctx, request, collection.id, ctx.clock());
     const slice = await releasePage(gate, (page) => ctx.store.listEntries(collection.id, query.filter, page), query.page);
-    return sendTaxii(reply, 200, envelopeJson(slice, query.fingerprint), dateAddedHeaders(slice.shared));
+    const body = envelopeJson(slice, query.fingerprint);
+    // An Entente requester asks for the page to be signed (docs/federation.md, "Page vouching").
+    const nonce = request.headers[PAGE_NONCE_HEADER];
+    const vouching = ctx.pageVoucher === undefined || typeof nonce !== 'string'
+      ? {}
+      : await ctx.pageVoucher({ nonce, requesterOrganisationId: recipientOf(request).organisationId, collectionId: request.params.collectionId, body });
+    return sendTaxii(reply, 200, body, { ...dateAddedHeaders(slice.shared), ...vouching });
   });
 
   app.post<{ Params: CollectionParams; Body: unknown }>(

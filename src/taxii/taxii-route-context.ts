@@ -5,6 +5,7 @@ import { openReleaseGate, type ReleaseGate, type ReleaseGateOptions, type Releas
 import type { CollectionRecord, ObjectStore, Page, PageRequest, StoredEntry } from '../store/object-store.ts';
 import type { RawQuery } from './query-filters.ts';
 import type { PageSlice } from './taxii-resources.ts';
+import type { PageVoucher } from '../federation/page-voucher.ts';
 import { TAXII_MEDIA_TYPE } from './taxii-media-types.ts';
 
 /** What the TAXII routes need from the composition root. */
@@ -19,6 +20,8 @@ export interface TaxiiRouteContext {
   readonly maxBodyBytes: number;
   /** Signs what leaves for partners (federation/sign-releases.ts); absent: entries leave as stored. */
   readonly releaseSigner?: ReleaseSigner;
+  /** Signs object pages for Entente requesters that ask (federation/page-voucher.ts); absent: never. */
+  readonly pageVoucher?: PageVoucher;
 }
 
 export interface CollectionParams {
