@@ -94,7 +94,7 @@ describe('pullPeer', () => {
     assert.ok(peer !== undefined);
     const first = pagedClient(PAGES);
     const counts = await pullPeer(deps, peer, first);
-    assert.deepEqual(counts, { pages: 3, received: 5, added: 4, duplicates: 0, quarantined: 1 });
+    assert.deepEqual(counts, { pages: 3, received: 5, added: 4, duplicates: 0, quarantined: 1, vouchedPages: 0 });
     assert.deepEqual(first.starts, [undefined]);
     assert.deepEqual((await store.getPeerState('grid')).pullCursor, { addedAfter: '2026-02-01T00:00:00.000003Z' });
     const provenance = await store.provenanceOf([{ id: indicator(1).id, version: '2026-02-01T00:00:00.000Z' }]);

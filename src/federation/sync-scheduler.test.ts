@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { EntenteError } from '../errors/entente-error.ts';
 import type { PeerRecord, PeerState } from '../store/federation-store.ts';
 import type { SyncReport } from './sync-peer.ts';
+import { NO_PULL } from './pull-peer.ts';
 import { openSyncScheduler, type PeerSilentNotice, type SyncSchedulerDeps } from './sync-scheduler.ts';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
@@ -45,7 +46,7 @@ function report(name: string, ok: boolean, at: number): SyncReport {
     startedAt: new Date(at).toISOString(),
     finishedAt: new Date(at).toISOString(),
     mirror: undefined,
-    pull: { pages: 0, received: 0, added: 0, duplicates: 0, quarantined: 0 },
+    pull: NO_PULL,
     push: undefined,
     error: ok ? undefined : { code: 'ENT_PEER_UNREACHABLE', message: 'connection refused' },
   };

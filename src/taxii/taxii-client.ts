@@ -24,6 +24,7 @@ import {
   type TaxiiStatus,
 } from './taxii-client-resources.ts';
 import { isTaxiiContentType, TAXII_MEDIA_TYPE } from './taxii-media-types.ts';
+import { PAGE_NONCE_HEADER, PAGE_SIGNATURE_HEADER, pageBodySha256, type ReceivedPageProof } from '../federation/page-voucher.ts';
 
 export type { TaxiiCursor } from './decide-next-page.ts';
 export type { ApiRootResource, TaxiiCollection, TaxiiStatus, TaxiiStatusDetail } from './taxii-client-resources.ts';
@@ -68,6 +69,8 @@ export interface GetObjectsOptions {
   readonly types?: readonly string[];
   /** `match[version]`: 'all', 'last', 'first' or a STIX timestamp. */
   readonly matchVersion?: string;
+  /** Asks an Entente server to sign the page for this request (federation/page-voucher.ts); plain servers ignore it. */
+  readonly pageNonce?: string;
 }
 
 export interface ObjectsPage {
@@ -78,6 +81,8 @@ export interface ObjectsPage {
   /** X-TAXII-Date-Added-First / -Last, as the peer wrote them. */
   readonly dateAddedFirst?: string;
   readonly dateAddedLast?: string;
+  /** With a `pageNonce`: the nonce, the page signature header if any, and the digest of the body bytes received. */
+  readonly proof?: ReceivedPageProof;
 }
 
 export interface CursoredPage extends ObjectsPage {
@@ -90,6 +95,8 @@ export interface PagesOptions {
   readonly limit: number;
   readonly types?: readonly string[];
   readonly matchVersion?: string;
+  /** A fresh nonce for each page request, to ask for signed pages (GetObjectsOptions.pageNonce). */
+  readonly pageNonce?: () => string;
 }
 
 export interface FollowStatusOptions {
@@ -140,6 +147,10 @@ interface Exchange {
   readonly collectionId?: string;
   /** Answer undefined instead of failing on 404. */
   readonly absentOn404?: boolean;
+  /** Request headers beyond accept, authorization, user agent and content type. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Hash the body bytes as received (a page whose signature covers them). */
+  readonly digestBody?: boolean;
 }
 
 interface Discovered {
@@ -152,6 +163,8 @@ interface Answer {
   readonly headers: Headers;
   /** Undefined for a 404 the exchange allowed, or an empty body. */
   readonly value: JsonValue | undefined;
+  /** SHA-256 (hex) of the body bytes, when the exchange asked for it. */
+  readonly bodySha256?: string;
 }
 
 function peerInvalid(message: string): EntenteError {
@@ -415,7 +428,7 @@ export function openTaxiiClient(options: TaxiiClientOptions): TaxiiClient {
     const request = new AbortController();
     const signal = AbortSignal.any([timeout, closing.signal, request.signal]);
     const expected = exchange.media === 'taxii' ? TAXII_MEDIA_TYPE : JSON_MEDIA_TYPE;
-    const headers: Record<string, string> = { accept: expected, authorization, 'user-agent': userAgent };
+    const headers: Record<string, string> = { ...exchange.headers, accept: expected, authorization, 'user-agent': userAgent };
     if (exchange.body !== undefined) headers['content-type'] = expected;
     try {
       const response = await fetch(exchange.url, {
@@ -470,7 +483,7 @@ export function openTaxiiClient(options: TaxiiClientOptions): TaxiiClient {
       }
       const value = decodeJson(read.bytes);
       if (!value.ok) throw badResponse(exchange.url, `answered with a body that is not JSON: ${value.error}`, { status: response.status });
-      return { headers: response.headers, value: value.value };
+      return { headers: response.headers, value: value.value, ...(exchange.digestBody === true ? { bodySha256: pageBodySha256(read.bytes) } : {}) };
     } catch (error: unknown) {
       throw transportError(error, exchange.url, timeout);
     }
@@ -479,7 +492,7 @@ export function openTaxiiClient(options: TaxiiClientOptions): TaxiiClient {
   async function taxii(exchange: Omit<Exchange, 'media'>): Promise<Answer & { readonly value: JsonValue }> {
     const answer = await send({ ...exchange, media: 'taxii' });
     if (answer.value === undefined) throw badResponse(exchange.url, 'answered without a TAXII resource');
-    return { headers: answer.headers, value: answer.value };
+    return { headers: answer.headers, value: answer.value, ...(answer.bodySha256 === undefined ? {} : { bodySha256: answer.bodySha256 }) };
   }
 
   /** Discovery runs once; a failed one is forgotten, so that the next call tries again. */
@@ -544,7 +557,13 @@ export function openTaxiiClient(options: TaxiiClientOptions): TaxiiClient {
 
   async function getObjects(collectionId: string, query: GetObjectsOptions = {}): Promise<ObjectsPage> {
     const url = await apiRootUrl(`${collectionPath(collectionId)}objects/${objectsQuery(query)}`);
-    const { headers, value } = await taxii({ url, method: 'GET', collectionId });
+    const nonce = query.pageNonce;
+    const { headers, value, bodySha256 } = await taxii({
+      url,
+      method: 'GET',
+      collectionId,
+      ...(nonce === undefined ? {} : { headers: { [PAGE_NONCE_HEADER]: nonce }, digestBody: true }),
+    });
     const envelope = parseEnvelopeResource(value);
     if (!envelope.ok) throw resourceError(url, 'envelope', envelope.error);
     const first = parseDateAddedHeader('X-TAXII-Date-Added-First', headers.get('x-taxii-date-added-first'));
@@ -557,6 +576,7 @@ export function openTaxiiClient(options: TaxiiClientOptions): TaxiiClient {
       ...(envelope.value.next === undefined ? {} : { next: envelope.value.next }),
       ...(first.value === undefined ? {} : { dateAddedFirst: first.value }),
       ...(last.value === undefined ? {} : { dateAddedLast: last.value }),
+      ...(nonce === undefined || bodySha256 === undefined ? {} : { proof: { nonce, signatureHeader: headers.get(PAGE_SIGNATURE_HEADER) ?? undefined, bodySha256 } }),
     };
   }
 
@@ -571,6 +591,7 @@ export function openTaxiiClient(options: TaxiiClientOptions): TaxiiClient {
         ...filters,
         ...(walk.addedAfter === undefined ? {} : { addedAfter: walk.addedAfter }),
         ...(walk.next === undefined || walk.addedAfterOnly ? {} : { next: walk.next }),
+        ...(walkOptions.pageNonce === undefined ? {} : { pageNonce: walkOptions.pageNonce() }),
       });
 
     let walk: PageWalk | undefined = startPageWalk(walkOptions.cursor);

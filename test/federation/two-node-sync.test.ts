@@ -110,6 +110,8 @@ describe('two nodes: circle mirror, pull, cursor resume, backoff, push', () => {
     assert.deepEqual(levels, ['(amber)', '(clear)', '(green)', '(unmarked)'], 'AMBER+STRICT and RED, and the type out of scope, stay at A');
     assert.equal(report.pull.added, held.length);
     assert.equal(report.pull.quarantined, 0);
+    assert.ok(report.pull.pages > 0);
+    assert.equal(report.pull.vouchedPages, report.pull.pages, "A signed every page it served B, and B's sample of A's signatures held");
     const provenance = await b.node.store.provenanceOf(held.map((entry) => ({ id: entry.id, version: entry.version })));
     for (const rows of provenance.values()) {
       assert.deepEqual(rows.map((row) => [row.peer, row.signer, row.verification, row.hops]), [[PEER, a.org, 'verified', [a.org]]]);
