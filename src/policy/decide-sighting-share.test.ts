@@ -82,6 +82,17 @@ describe('decideSightingShare: what of a sighting goes back into the indicator\'
     assert.equal(decideSightingShare(request({ agreements: agreements({}, [COORD]) })).kind, 'keep');
   });
 
+  it("binds a coordinator on its own node to the newest version it proposed (it accepts nothing there)", () => {
+    const coordinating: Circle = { ...CIRCLE, members: [member(HOME, 'coordinator'), member(COORD, 'contributor')] };
+    const proposed = (sightingSharing: NonNullable<AgreementTerms['sightingSharing']>, version: number): Agreement => ({
+      circleId: CIRCLE.id, version, proposedBy: HOME, proposedAt: `2026-01-0${version}T12:00:00Z`, terms: { ...TERMS, sightingSharing },
+    });
+    const shares = decideSightingShare(request({ circle: coordinating, agreements: { agreements: [proposed('none', 1), proposed('summary', 2)], acceptances: [] } }));
+    assert.equal(shares.kind, 'share');
+    const withdrawn = decideSightingShare(request({ circle: coordinating, agreements: { agreements: [proposed('summary', 1), proposed('none', 2)], acceptances: [] } }));
+    assert.equal(withdrawn.kind, 'keep');
+  });
+
   it('keeps sightings once the home organisation has left or the circle has ended', () => {
     const left: Circle = { ...CIRCLE, members: [member(COORD, 'coordinator'), member(HOME, 'contributor', { leftAt: '2026-03-01T00:00:00Z' })] };
     assert.equal(decideSightingShare(request({ circle: left })).kind, 'keep');

@@ -6,7 +6,8 @@
 // the collection. The rules, in order:
 //
 // 1. the circle is open and the home organisation a member at `at`;
-// 2. the terms that bind the home organisation say `sighting_sharing` other than `none` (absent: none);
+// 2. the terms that bind the home organisation (the version it accepted; on a coordinator's own node,
+//    the newest version it proposed) say `sighting_sharing` other than `none` (absent: none);
 // 3. `sighting` is in the agreement's scope (the release decision would withhold it anyway);
 // 4. the sighting's TLP is the stricter of the indicator's (its published TLP marking, else the
 //    circle's default) and the circle's default: a sighting reveals the indicator it names and that
@@ -19,7 +20,7 @@
 // 6. `where_sighted_refs` names the home organisation only when the agreement keeps attribution and
 //    `identity` is in scope (the release decision releases a sighting only when its identity goes
 //    with it); under `anonymise` it is left out, as `created_by_ref` is removed on release.
-import { bindingAgreement, type AgreementState, type Attribution } from './agreement.ts';
+import { bindingAgreement, type Agreement, type AgreementState, type Attribution, type BindingAgreement } from './agreement.ts';
 import { circleClosedReason, membershipAt, type Circle } from './circle.ts';
 import { stricterOf, tlpOf, tlpRank, type TlpLevel } from './tlp.ts';
 
@@ -57,7 +58,7 @@ export function decideSightingShare(request: SightingShareRequest): SightingShar
   if (closed !== undefined) return keep(`circle-window: ${closed}`);
   const membership = membershipAt(circle, home, at);
   if (membership.kind === 'not-member') return keep(`membership: ${membership.reason}`);
-  const binding = bindingAgreement(request.agreements, circle, home, at);
+  const binding = termsBindingHome(request.agreements, circle, home, membership.member.role, at);
   if (binding.kind === 'unbound') return keep(`agreement: ${binding.reason}`);
   const { version, terms } = binding.agreement;
   const sharing = terms.sightingSharing ?? 'none';
@@ -83,6 +84,20 @@ export function decideSightingShare(request: SightingShareRequest): SightingShar
   const labels = scopeLabels === undefined ? [] : labelsOf(request.indicator).filter((label) => scopeLabels.includes(label));
   if (scopeLabels !== undefined && labels.length === 0) return keep(`scope.labels: the indicator carries none of the labels agreement v${version} shares`);
   return { kind: 'share', tlp: level, evidence, whereSighted, labels, agreementVersion: version, reasons };
+}
+
+/**
+ * A member is bound by the highest version it accepted; a coordinator accepts nothing on its own node
+ * (it wrote the terms), so there it is bound by the newest version it proposed — the same rule the
+ * member's mirror applies to the coordinator (docs/federation.md, "Circle mirror").
+ */
+function termsBindingHome(state: AgreementState, circle: Circle, home: string, role: string, at: Date): BindingAgreement | { kind: 'proposed'; agreement: Agreement } {
+  const accepted = bindingAgreement(state, circle, home, at);
+  if (accepted.kind === 'bound' || role !== 'coordinator') return accepted;
+  const proposed = state.agreements
+    .filter((agreement) => agreement.circleId === circle.id && agreement.proposedBy === home && Date.parse(agreement.proposedAt) <= at.getTime())
+    .sort((x, y) => y.version - x.version)[0];
+  return proposed === undefined ? accepted : { kind: 'proposed', agreement: proposed };
 }
 
 function whereSightedAllowed(attribution: Attribution, types: readonly string[]): boolean {
