@@ -15,6 +15,7 @@ import { followFile } from '../../correlate/follow-file.ts';
 import { IndicatorLoader, type LoadedIndicators } from '../../correlate/load-indicators.ts';
 import { emptySummary, matchInput, type MatchSummary } from '../../correlate/match-input.ts';
 import { createObservationReader, logFormats, type LogFormat } from '../../correlate/read-observations.ts';
+import { shareSightingsBack } from '../../correlate/share-sightings.ts';
 import { sightingObjects } from '../../correlate/sighting-objects.ts';
 
 interface MatchOptions extends NodeLocationOptions {
@@ -64,6 +65,8 @@ export function matchCommand(io: CliIo): Command {
         '  $ entente match eve.json --collection partner-feed --no-store | jq .indicator_id\n' +
         "  $ entente match flows.csv --map 'src=ipv4-addr:value,dst=ipv4-addr:value,time=@timestamp'\n" +
         '  $ entente match --follow /var/log/suricata/eve.json\n\n' +
+        "Sightings of a circle's indicator are also put into that circle's collection when its agreement says\n" +
+        'sighting_sharing: summary or evidence (docs/federation.md, "Sightings shared back"); the next sync releases them.\n' +
         'Alerts go to standard output, one JSON line each: indicator_id, indicator_name, observable, first_seen,\n' +
         'last_seen, count, confidence (effective: stated, raised by sightings from other organisations, lowered by\n' +
         'false-positive reports and age), severity, the input and line of the first match, and the sighting stored.\n' +
@@ -128,7 +131,7 @@ export function matchCommand(io: CliIo): Command {
         const home = node.identity.homeOrganisation.id;
         const alerts = new AlertAggregator(windowSeconds);
         const summary = emptySummary();
-        const stored = { sightings: 0, rejected: 0 };
+        const stored = { sightings: 0, rejected: 0, shared: 0 };
         const follow = options.follow === true;
 
         const printAlert = (alert: Alert, sightingId: string | undefined): void => {
@@ -163,6 +166,11 @@ export function matchCommand(io: CliIo): Command {
             writeLine(io.stderr, `entente: ENT_MATCH_SIGHTING_REJECTED: ${rejection.id}: ${rejection.message} [${rejection.code}]`);
           }
           const rejectedIds = new Set(result.rejected.map((r) => r.id));
+          const kept = made.filter((bundle) => !rejectedIds.has(bundle.sighting.id));
+          // Into the indicator's circles whose agreements allow it; a sync then releases them through the gate.
+          const sharing = await shareSightingsBack({ store: node.store, homeOrganisationId: home, randomUuid: randomUUID }, kept, new Date());
+          stored.shared += sharing.shared.reduce((sum, copies) => sum + copies.length, 0);
+          for (const rejection of sharing.rejected) writeLine(io.stderr, `match: not shared: ${rejection.id}: ${rejection.message}`);
           return made.map((bundle) => {
             if (rejectedIds.has(bundle.sighting.id)) return undefined;
             stored.sightings++;
@@ -255,16 +263,17 @@ export function matchCommand(io: CliIo): Command {
     });
 }
 
-function reportSummary(io: CliIo, summary: MatchSummary, stored: { sightings: number; rejected: number }, inputs: number, json: boolean): void {
+function reportSummary(io: CliIo, summary: MatchSummary, stored: { sightings: number; rejected: number; shared: number }, inputs: number, json: boolean): void {
   if (json) {
-    writeLine(io.stderr, JSON.stringify({ inputs, ...summary, sightings_stored: stored.sightings, sightings_rejected: stored.rejected }));
+    writeLine(io.stderr, JSON.stringify({ inputs, ...summary, sightings_stored: stored.sightings, sightings_rejected: stored.rejected, sightings_shared: stored.shared }));
     return;
   }
   writeLine(
     io.stderr,
     `match: ${inputs} input(s), ${summary.lines} lines, ${summary.observations} observations, ${summary.malformed} malformed` +
       (summary.overlong > 0 ? ` (${summary.overlong} over-long)` : '') +
-      `, ${summary.ignored} ignored; ${summary.matches} matches → ${summary.alerts} alerts, ${stored.sightings} sightings stored`,
+      `, ${summary.ignored} ignored; ${summary.matches} matches → ${summary.alerts} alerts, ${stored.sightings} sightings stored` +
+      (stored.shared > 0 ? `, ${stored.shared} shared into circles` : ''),
   );
   for (const sample of summary.malformedSamples) writeLine(io.stderr, `malformed: ${sample.source} line ${sample.line}: ${sample.reason}`);
   if (summary.malformed > summary.malformedSamples.length) writeLine(io.stderr, `malformed: … and ${summary.malformed - summary.malformedSamples.length} more`);
