@@ -151,7 +151,8 @@ export class NodeMatcher {
   /**
    * Observed-data added to a collection since the last refresh (a TAXII POST, an import) is matched
    * too, with the SCOs it refers to; what was stored before this matcher started is not. The
-   * observed-data of the node's own sightings is left out.
+   * observed-data of the node's own sightings is left out, and so is observed-data another
+   * organisation created.
    */
   async #feedStoredObservedData(collections: readonly string[], now: Date): Promise<void> {
     for (const collectionId of collections) {
@@ -168,6 +169,9 @@ export class NodeMatcher {
           after = Math.max(after, entry.dateAdded);
           if (this.#ownObservedData.has(entry.id)) continue;
           const data = JSON.parse(entry.json) as Record<string, unknown>;
+          // Another organisation's observations (a member's sighting evidence shared into a circle) are
+          // not this node's telemetry: matching them would report its sightings as the home organisation's.
+          if (data['created_by_ref'] !== undefined && data['created_by_ref'] !== this.#deps.homeOrganisationId) continue;
           const refs = Array.isArray(data['object_refs']) ? data['object_refs'].filter((r): r is string => typeof r === 'string').slice(0, 1000) : [];
           const scos = [...(await this.#deps.store.latestVersions(refs)).values()].map((e) => JSON.parse(e.json) as unknown);
           lines.push(JSON.stringify({ type: 'bundle', id: `bundle--${this.#deps.randomUuid()}`, objects: [data, ...scos] }));

@@ -219,6 +219,25 @@ describe('alerts in the running node', () => {
     assert.equal(node.app.alerting.bus.nextId, fromId + 1);
   });
 
+  it("does not match another organisation's observed-data (a member's shared evidence is not this node's telemetry)", async () => {
+    const fromId = node.app.alerting.bus.nextId;
+    const ip = { type: 'ipv4-addr', spec_version: '2.1', id: 'ipv4-addr--a7c1b6d0-0000-5000-8000-000000000001', value: VISIBLE_IP };
+    const theirs = {
+      type: 'observed-data', spec_version: '2.1', id: 'observed-data--a7c1b6d0-0000-4000-8000-000000000003',
+      created: '2026-11-23T03:00:00.000Z', modified: '2026-11-23T03:00:00.000Z', created_by_ref: 'identity--0e000000-0000-4000-8000-00000000000e',
+      first_observed: '2026-11-10T02:00:00Z', last_observed: '2026-11-10T02:00:00Z', number_observed: 2, object_refs: [ip.id],
+    };
+    const taxii = 'application/taxii+json;version=2.1';
+    const posted = await node.app.inject({
+      method: 'POST', url: `/taxii2/api/collections/${ADD_TEST}/objects/`,
+      headers: { authorization: authorization('analyst'), 'content-type': taxii, accept: taxii },
+      payload: JSON.stringify({ objects: [ip, theirs] }),
+    });
+    assert.equal(posted.statusCode, 202, posted.body);
+    await node.app.alerting.matcher.refresh();
+    assert.equal(node.app.alerting.bus.nextId, fromId, 'no alert, so no sighting claiming this organisation saw it');
+  });
+
   it('sends heartbeats as comments and drops a client that does not read', async () => {
     node.app.alerting.tuning.heartbeatMs = 50;
     const client = await connectSse(`${base}/api/alerts/stream`, { authorization: authorization('admin') });
