@@ -21,6 +21,11 @@ export interface PullBasis {
   readonly defaultTlp: TlpLevel;
   readonly directory: KeyDirectory;
   readonly now: Date;
+  /**
+   * This node's organisation: a version it signed itself that comes back (a peer passing on what
+   * this node shared) and that it holds with the same content is not verified again (ownCopyKey).
+   */
+  readonly homeOrganisationId?: string | undefined;
 }
 
 /** What the node holds of the ids on one page, read in one batch before the page is decided. */
@@ -113,6 +118,21 @@ function digestOfStored(json: string): string | undefined {
   }
 }
 
+/**
+ * For a version this node signed itself and holds with exactly this content (a member's own
+ * contribution coming back from the peer it shared it with): this node's own key, standing for the
+ * signature. Checking it would only prove again that this node signed what it already holds; every
+ * other rule still runs. Undefined for anything else.
+ */
+function ownCopyKey(value: unknown, basis: PullBasis, digest: string, heldDigest: string | undefined): VouchingKey | undefined {
+  const home = basis.homeOrganisationId;
+  if (home === undefined || heldDigest === undefined || digest !== heldDigest) return undefined;
+  const reading = readSignatureExtension(value);
+  if (reading.kind !== 'ok' || reading.extension.signer !== home || reading.extension.derived === true) return undefined;
+  const key = basis.directory.findKey(reading.extension.key_id);
+  return key === undefined || key.organisationId !== home ? undefined : { signer: home, key };
+}
+
 /** Indices of the objects whose own signature names the vouching signer and key. */
 function vouchedIndices(objects: readonly unknown[], key: VouchingKey): number[] {
   const indices: number[] = [];
@@ -176,6 +196,7 @@ export function decidePullPage(objects: readonly unknown[], basis: PullBasis, hi
       newestVersion: newest,
       sameVersionDigest: same === undefined ? undefined : digestOfStored(same.json),
     };
+    const ownCopy = same === undefined ? undefined : ownCopyKey(value, basis, digest, arrivalHistory.sameVersionDigest);
     const decision = decideArrival(value, {
       peer: basis.peer,
       terms: basis.terms,
@@ -186,7 +207,7 @@ export function decidePullPage(objects: readonly unknown[], basis: PullBasis, hi
       contentDigest: digest,
       now: basis.now,
       allowUnsigned: basis.terms?.unsignedInput === 'accept',
-      vouched,
+      vouched: ownCopy ?? vouched,
     });
     if (decision.kind === 'quarantine') {
       quarantined.push({ objectId: id ?? '', version: arrivingVersion, reason: decision.reason, message: decision.message, json: jsonTextOf(value) });

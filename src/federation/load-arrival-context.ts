@@ -41,6 +41,7 @@ export async function loadPullBasis(
       defaultTlp: circle.defaultTlp,
       directory: await loadKeyDirectory(store, homeOrganisationId),
       now,
+      homeOrganisationId,
     },
   };
 }

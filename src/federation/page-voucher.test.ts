@@ -193,3 +193,30 @@ describe('decidePullPage on a vouched page', () => {
     assert.deepEqual(decision.quarantined.map((item) => [item.objectId, item.reason]), [[bad.id, 'bad-signature']]);
   });
 });
+
+describe('decidePullPage on a member\'s own objects coming back', () => {
+  const atHome: PullBasis = { ...basis, homeOrganisationId: home.id };
+  const mine = signObject(indicator(40), home.signer);
+  const heldMine: PageHistory = {
+    versions: new Map([[mine.id, [{ version: mine.modified as string, json: JSON.stringify(mine) }]]]),
+    originSigners: new Map([[mine.id, home.id]]),
+    markingDefinitions: new Map(),
+  };
+
+  it('does not verify again its own signature on a version it holds with the same content: it accepts it as the duplicate it is', () => {
+    // A spoiled signature shows that no check ran; the content is what this node holds already.
+    const spoiled = withForeignSignature(mine, signObject(indicator(41), home.signer));
+    const decision = decidePullPage([spoiled], atHome, heldMine);
+    assert.deepEqual(decision.accepted.map((arrived) => [arrived.object.id, arrived.signer, arrived.verification]), [[mine.id, home.id, 'verified']]);
+  });
+
+  it('verifies its own signature on a version it does not hold, or holds with other content', () => {
+    const unknown = withForeignSignature(signObject(indicator(42), home.signer), mine);
+    const changed = withForeignSignature({ ...mine, name: 'changed on the way' } as StixObject, mine);
+    const decision = decidePullPage([unknown, changed], atHome, heldMine);
+    assert.deepEqual(decision.quarantined.map((item) => [item.objectId, item.reason]), [
+      [unknown.id, 'bad-signature'],
+      [changed.id, 'bad-signature'],
+    ]);
+  });
+});
