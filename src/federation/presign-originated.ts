@@ -8,6 +8,7 @@ import type { ReleaseSigner, SignableRelease } from '../release/open-release-gat
 import type { Recipient } from '../policy/recipient.ts';
 import { versionKey, type ObjectStore } from '../store/object-store.ts';
 import type { JsonValue, StixObject } from '../stix/types.ts';
+import { SIGNATURE_EXTENSION_ID } from './signature-extension.ts';
 
 export type PresignStore = Pick<ObjectStore, 'listCircles' | 'listEntries' | 'contributionsOf' | 'getMeta' | 'setMeta'>;
 
@@ -81,9 +82,13 @@ export class OriginatedPresigner {
           after === undefined || !Number.isFinite(after) ? { limit: this.#pageSize } : { limit: this.#pageSize, after },
         );
         if (page.entries.length === 0) break;
-        const contributions = await this.#store.contributionsOf(page.entries.map((entry) => ({ id: entry.id, version: entry.version })));
+        // A version that carries a signature already arrived signed (pulled, pushed, imported): the
+        // signer never signs it for itself, so it is not even parsed. On a member's node during an
+        // initial sync that is every entry, read again by each pass while the pull writes them.
+        const unsigned = page.entries.filter((entry) => !entry.json.includes(SIGNATURE_EXTENSION_ID));
+        const contributions = await this.#store.contributionsOf(unsigned.map((entry) => ({ id: entry.id, version: entry.version })));
         const releases: SignableRelease[] = [];
-        for (const entry of page.entries) {
+        for (const entry of unsigned) {
           const object = parseObject(entry.json);
           if (object === undefined) continue;
           releases.push({ entry, object, redacted: undefined, contributions: contributions.get(versionKey(entry.id, entry.version)) ?? [] });
