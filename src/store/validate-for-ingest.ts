@@ -17,7 +17,8 @@ export function validateForIngest(value: unknown, path = '$'): ValidationReport 
   return { valid: false, issues: [...report.issues, patternIssue] };
 }
 
-function checkStixPattern(value: unknown, path: string): ValidationIssue | undefined {
+/** What validateForIngest adds to STIX validation, for a caller that validated the object already (the arrival checks). */
+export function checkStixPattern(value: unknown, path: string): ValidationIssue | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const object = value as Record<string, unknown>;
   if (object['type'] !== 'indicator' || object['pattern_type'] !== 'stix' || typeof object['pattern'] !== 'string') return undefined;
