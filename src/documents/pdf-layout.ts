@@ -70,22 +70,50 @@ function toLines(items: readonly PdfItem[]): Line[] {
   return lines.filter((l) => l.fragments.length > 0);
 }
 
+/** How many of `sorted` (ascending) are below `x` (`orEqual`: at most `x`). */
+function countBelow(sorted: Float64Array, x: number, orEqual = false): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const v = sorted[mid] ?? 0;
+    if (v < x || (orEqual && v === x)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function sortedOf(values: readonly number[]): Float64Array {
+  return Float64Array.from(values).sort();
+}
+
 /**
  * The x of the gutter between two columns, or null for a single-column page. A gutter is an x in
  * the middle band of the page that few fragments cross, with several wide (prose) fragments ending
  * before it and several starting just after it; narrow fragments alone (table cells) do not count.
+ *
+ * Each candidate's counts come from binary searches over sorted edges, so a page of n fragments
+ * costs O(n log n) however many candidates it has (counting by scanning was O(candidates × n)).
  */
 export function findGutter(lines: readonly Line[], pageWidth: number): number | null {
   const all = lines.flatMap((l) => l.fragments);
   if (all.length < 6) return null;
   const wide = all.filter((f) => f.x1 - f.x0 > 0.18 * pageWidth);
   const candidates = [...new Set(wide.map((f) => Math.round(f.x0)))].filter((x) => x > 0.3 * pageWidth && x < 0.7 * pageWidth);
+  if (candidates.length === 0) return null;
+  const wideEnds = sortedOf(wide.map((f) => f.x1));
+  const wideStarts = sortedOf(wide.map((f) => f.x0));
+  // A fragment crosses g when x0 < g - 1 and x1 > g, which needs it to be wider than 1. For those,
+  // "x0 >= g - 1" and "x1 <= g" cannot both hold, so crossing = #(x0 < g - 1) - #(x1 <= g).
+  const spans = all.filter((f) => f.x1 - f.x0 > 1);
+  const spanStarts = sortedOf(spans.map((f) => f.x0));
+  const spanEnds = sortedOf(spans.map((f) => f.x1));
   let best: { g: number; score: number } | null = null;
   for (const x of candidates) {
     const g = x - 0.5;
-    const left = wide.filter((f) => f.x1 <= g).length;
-    const right = wide.filter((f) => f.x0 >= g - 1).length;
-    const crossing = all.filter((f) => f.x0 < g - 1 && f.x1 > g).length;
+    const left = countBelow(wideEnds, g, true);
+    const right = wide.length - countBelow(wideStarts, g - 1);
+    const crossing = countBelow(spanStarts, g - 1) - countBelow(spanEnds, g, true);
     if (left >= 3 && right >= 3 && crossing <= 0.15 * all.length) {
       const score = Math.min(left, right) - 2 * crossing;
       if (best === null || score > best.score) best = { g, score };
