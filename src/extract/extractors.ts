@@ -407,9 +407,13 @@ function hexConfidence(h: string): number {
 // The greedy prefix makes the last mention win ("JA3 … , JA3S hash <md5>" is a JA3S).
 const JA3_CONTEXT = /[^\n]*\bja3(s)?\b[^\n]{0,48}$/i;
 
+// Longrun windows are whole alphanumeric runs, and every longrun row's regex is bounded by
+// non-alphanumerics on both sides: a match is the whole window, so its length alone rules most
+// windows out before any regex runs.
 const hashRow: ExtractorRow = {
   id: 'hash',
   family: 'longrun',
+  prefilter: (t) => HASH_BY_LENGTH.has(t.length),
   types: ['file', 'ja3'],
   regex: HEX_HASH_RE,
   build(m, ctx) {
@@ -441,6 +445,7 @@ const TLSH_RE = /(?<![0-9A-Za-z])(?:T1)?[0-9A-Fa-f]{70}(?![0-9A-Za-z])/g;
 const tlshRow: ExtractorRow = {
   id: 'tlsh',
   family: 'longrun',
+  prefilter: (t) => t.length === 70 || t.length === 72,
   types: ['file'],
   regex: TLSH_RE,
   build(m) {
@@ -759,6 +764,8 @@ const BTC_RE = /(?<![A-Za-z0-9])(?:[13][1-9A-HJ-NP-Za-km-z]{25,34}|bc1[02-9ac-hj
 const btcRow: ExtractorRow = {
   id: 'bitcoin',
   family: 'longrun',
+  // Base58 addresses are 26–35 characters; only bech32 ones (bc1…) are longer.
+  prefilter: (t) => t.length <= 35 || t.startsWith('bc1') || t.startsWith('BC1'),
   types: ['cryptocurrency-wallet'],
   regex: BTC_RE,
   build(m) {
@@ -775,7 +782,7 @@ const ethRow: ExtractorRow = {
   id: 'ethereum',
   family: 'longrun',
   types: ['cryptocurrency-wallet'],
-  prefilter: (t) => t.includes('0x'),
+  prefilter: (t) => t.length === 42 && t.startsWith('0x'),
   regex: ETH_RE,
   build: (m) => ({ type: 'cryptocurrency-wallet', kind: 'ethereum', value: m[0], start: m.index, end: m.index + m[0].length, confidence: 0.85 }),
 };

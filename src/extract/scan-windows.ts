@@ -125,12 +125,70 @@ function lineWindows(text: string, trigger: RegExp, back = LINE_REACH): Windows 
   return out;
 }
 
+const URL_REACH = 4800; // longer than the longest URL the URL row accepts
+/** What `\s` matches in a JavaScript regex. */
+const WHITE_SPACE = new Uint8Array(65536);
+for (const c of [9, 10, 11, 12, 13, 32, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff]) WHITE_SPACE[c] = 1;
+for (let c = 0x2000; c <= 0x200a; c++) WHITE_SPACE[c] = 1;
+
+/**
+ * From just before each "://" to the next white space: a URL never contains white space, so the
+ * window is the URL's own extent (a line of prose with many URLs is not rescanned for each).
+ */
+function schemeWindows(text: string): Windows {
+  const out: [number, number, boolean, number][] = [];
+  let lastEnd = 0;
+  for (let p = text.indexOf('://'); p >= 0; p = text.indexOf('://', Math.max(lastEnd, p + 1))) {
+    let s = Math.max(lastEnd, p - 6);
+    for (let i = p - 1; i >= s; i--) {
+      if (text.charCodeAt(i) === 10) {
+        s = i + 1;
+        break;
+      }
+    }
+    const eMax = Math.min(text.length, p + URL_REACH);
+    let e = p + 3;
+    while (e < eMax && WHITE_SPACE[text.charCodeAt(e)] === 0) e++;
+    out.push([s, e, false, ALL_FEATURES]);
+    lastEnd = e;
+  }
+  return out;
+}
+
+const YARA = /rule[ \t]/g;
+const YARA_LINE_PREFIX = /^[ \t]*(?:(?:private|global)[ \t]+){0,2}$/;
+
+/**
+ * Lines where "rule " can start a YARA rule header: only blanks and the private/global modifiers
+ * before it on its line (as the YARA row's regex requires). "rule " is a common word in prose, and
+ * prose lines are long: this spares reading a whole paragraph for each mention.
+ */
+function yaraWindows(text: string): Windows {
+  const out: [number, number, boolean, number][] = [];
+  let lastEnd = 0;
+  YARA.lastIndex = 0;
+  for (let m = YARA.exec(text); m !== null; m = YARA.exec(text)) {
+    const p = m.index;
+    if (p < lastEnd) continue;
+    // The modifiers are at most two words of 7 letters and their blanks: look 40 characters back.
+    let lineStart = p;
+    while (lineStart > 0 && lineStart > p - 40 && text.charCodeAt(lineStart - 1) !== 10) lineStart--;
+    if ((lineStart > 0 && text.charCodeAt(lineStart - 1) !== 10) || !YARA_LINE_PREFIX.test(text.slice(lineStart, p))) continue;
+    const s = Math.max(lastEnd, lineStart);
+    let e = text.indexOf('\n', p);
+    if (e < 0) e = text.length;
+    e = Math.min(e, p + LINE_REACH * 4);
+    out.push([s, e, false, ALL_FEATURES]);
+    lastEnd = e;
+    YARA.lastIndex = Math.max(e, p + 1);
+  }
+  return out;
+}
+
 const DOTTED = /\.(?=[^\s.])/g;
 const COLON = /:(?=[A-Za-z0-9/+:])/g;
-const SCHEME = /:\/\//g;
 const UNDERSCORE = /_(?=[0-9a-f]{12}_)/g;
 const ARROW = /->|<>/g;
-const YARA = /rule[ \t]/g;
 // Colon-separated MACs are in the colon windows; this trigger only needs the dash form.
 const HEXSEP = /-(?=[0-9a-fA-F]{2}-[0-9a-fA-F]{2}-)/g;
 const BACKSLASH = /\\/g;
@@ -150,9 +208,9 @@ export function familyWindows(text: string, family: ExtractorFamily): Windows {
     case 'arrow':
       return lineWindows(text, ARROW);
     case 'yara':
-      return lineWindows(text, YARA);
+      return yaraWindows(text);
     case 'scheme':
-      return lineWindows(text, SCHEME, 6);
+      return schemeWindows(text);
     case 'underscore':
       return tokenWindows(text, UNDERSCORE);
   }
