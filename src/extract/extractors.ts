@@ -6,7 +6,7 @@
 import { domainToASCII } from 'node:url';
 import { parseIpv4, parseIpv6 } from '../stix/ip-address.ts';
 import { isBase58CheckAddress, isBech32Address } from './checksums.ts';
-import { FEATURE_AT, FEATURE_DIGITS4, FEATURE_DOTS2, FEATURE_DOTS3 } from './scan-windows.ts';
+import { FEATURE_AT, FEATURE_DIGITS4, FEATURE_DOT_WORD, FEATURE_DOTS2, FEATURE_DOTS3 } from './scan-windows.ts';
 
 export type ObservableType =
   | 'ipv4-addr'
@@ -151,6 +151,7 @@ const DOMAIN_ASCII_RE =
 const domainRow: ExtractorRow = {
   id: 'domain',
   family: 'dotted',
+  needs: FEATURE_DOT_WORD,
   asciiRegex: DOMAIN_ASCII_RE,
   types: ['domain-name', 'file'],
   prefilter: (t) => t.includes('.'),
@@ -282,7 +283,7 @@ const EMAIL_ASCII_RE =
 const emailRow: ExtractorRow = {
   id: 'email',
   family: 'dotted',
-  needs: FEATURE_AT,
+  needs: FEATURE_AT | FEATURE_DOT_WORD,
   asciiRegex: EMAIL_ASCII_RE,
   types: ['email-addr'],
   prefilter: (t) => t.includes('@'),
@@ -704,6 +705,7 @@ const FILE_NAME_RE = new RegExp(
 const fileNameRow: ExtractorRow = {
   id: 'file-name',
   family: 'dotted',
+  needs: FEATURE_DOT_WORD,
   asciiRegex: FILE_NAME_ASCII_RE,
   types: ['file'],
   prefilter: (t) => t.includes('.'),

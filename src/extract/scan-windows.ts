@@ -9,7 +9,10 @@ export const FEATURE_AT = 1; // contains "@"
 export const FEATURE_DIGITS4 = 2; // at least four digits
 export const FEATURE_DOTS3 = 4; // at least three dots
 export const FEATURE_DOTS2 = 8; // at least two dots
-export const ALL_FEATURES = 15;
+// A dot followed by a letter, a non-ASCII character or "7": a domain's TLD and every file extension
+// (7z is the one that starts with a digit) begin so. Version numbers and figure numbers do not.
+export const FEATURE_DOT_WORD = 16;
+export const ALL_FEATURES = 31;
 
 /**
  * Half-open [start, end) windows, sorted and non-overlapping; `ascii` when known to be pure ASCII;
@@ -21,13 +24,18 @@ function featuresOf(text: string, s: number, e: number): number {
   let at = 0;
   let digits = 0;
   let dots = 0;
+  let dotWord = 0;
   for (let i = s; i < e; i++) {
     const c = text.charCodeAt(i);
-    if (c === 46) dots++;
+    if (c === 46) {
+      dots++;
+      const n = i + 1 < e ? text.charCodeAt(i + 1) : 0;
+      if (((n | 32) >= 97 && (n | 32) <= 122) || n >= 128 || n === 55) dotWord = FEATURE_DOT_WORD;
+    }
     else if (c >= 48 && c <= 57) digits++;
     else if (c === 64) at = FEATURE_AT;
   }
-  return at | (digits >= 4 ? FEATURE_DIGITS4 : 0) | (dots >= 3 ? FEATURE_DOTS3 : 0) | (dots >= 2 ? FEATURE_DOTS2 : 0);
+  return at | dotWord | (digits >= 4 ? FEATURE_DIGITS4 : 0) | (dots >= 3 ? FEATURE_DOTS3 : 0) | (dots >= 2 ? FEATURE_DOTS2 : 0);
 }
 
 const TOKEN_REACH = 2048;
