@@ -5,7 +5,10 @@
  * A's versions are signed ahead of release when the dataset is built, as the running node does
  * while idle (federation/presign-originated.ts): the figures are those of a node in its steady state.
  *
- * - initial_sync_s: from starting B and C until both hold every object (each verifies every signature).
+ * - initial_sync_s: from starting B and C until both hold every object. A signs every page it serves
+ *   them (docs/federation.md, "Page vouching"), so B and C verify one signature a page, plus a sample,
+ *   instead of one an object. The note gives each node's CPU seconds during it (from /proc), which say
+ *   what the sync costs better than wall time when other work shares the cores.
  * - propagation_p99_ms: A gets one new object a second (TAXII POST) for max(20, 60 × BENCH_SCALE) s;
  *   time from the POST's answer until the object is stored on B, and on C.
  * - idle_cycle_ms: one sync cycle with nothing new (POST /api/peers/a/sync on B), median of 20.
@@ -185,6 +188,37 @@ function openReader(node: WorldNode): { count(): number; holds(id: string): bool
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Clock ticks per second of /proc/PID/stat (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/**
+ * CPU seconds (user + system) a node process has used so far, from /proc; undefined where there is
+ * none. On a machine shared with other work, CPU time says what the sync costs better than wall time.
+ */
+function cpuSecondsOf(node: WorldNode): number | undefined {
+  const pid = node.pid;
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at state (field 3); utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+  } catch {
+    return undefined;
+  }
+}
+
+function cpuNote(before: Partial<Record<'a' | 'b' | 'c', number | undefined>>, nodes: Record<'a' | 'b' | 'c', WorldNode>): string {
+  const parts: string[] = [];
+  for (const name of ['a', 'b', 'c'] as const) {
+    // B and C start with the sync: their whole CPU time counts, start-up included.
+    const start = before[name] ?? 0;
+    const now = cpuSecondsOf(nodes[name]);
+    if (now !== undefined) parts.push(`${name.toUpperCase()} ${(now - start).toFixed(1)}`);
+  }
+  return parts.length === 0 ? '' : `; CPU s during it: ${parts.join(', ')}`;
+}
+
 export async function runSyncBench(): Promise<void> {
   const scale = benchScale();
   const count = Math.round(1_000_000 * scale);
@@ -207,6 +241,7 @@ export async function runSyncBench(): Promise<void> {
     await link(c, a, { name: 'a', circle: circleId, token: dataset.tokenForC, intervalSeconds });
 
     // Initial sync: B and C start with the links and pull everything.
+    const cpuBefore = { a: cpuSecondsOf(a) };
     const started = performance.now();
     await Promise.all([b.start(), c.start()]);
     const readers = { b: openReader(b), c: openReader(c) };
@@ -222,7 +257,7 @@ export async function runSyncBench(): Promise<void> {
       bench, metric: 'initial_sync_s', value: initialSeconds, unit: 's',
       ratio: initialSeconds / floorSeconds,
       baseline: `ed25519 floor ${floorSeconds.toFixed(2)} s (2 × ${count} verifications at ${Math.round(verifyRate)}/s on one core)`,
-      note: `${count} indicators from A to B and C at once (B ${((doneAt.b - started) / 1000).toFixed(1)} s, C ${((doneAt.c - started) / 1000).toFixed(1)} s), process start included; ${load}`,
+      note: `${count} indicators from A to B and C at once (B ${((doneAt.b - started) / 1000).toFixed(1)} s, C ${((doneAt.c - started) / 1000).toFixed(1)} s), process start included${cpuNote(cpuBefore, { a, b, c })}; ${load}`,
     });
     for (const name of ['b', 'c'] as const) {
       if (readers[name].count() !== count) throw new Error(`${name} holds ${readers[name].count()} entries, not ${count}`);

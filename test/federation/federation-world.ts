@@ -78,6 +78,11 @@ export class WorldNode {
     return this.process !== undefined;
   }
 
+  /** The process id of the running node (benchmarks read its CPU time). */
+  get pid(): number | undefined {
+    return this.process?.child.pid;
+  }
+
   /** http://127.0.0.1:PORT of the running node. */
   get url(): string {
     assert.ok(this.port !== 0, `${this.name} has never been started`);
