@@ -43,18 +43,19 @@ function post(job, message) {
 
 /** Reads one PDF, posting 'meta', then 'page' for each page, then 'done' or 'error'. */
 async function readOne({ job, data, maxPages, maxChars }) {
-  const task = pdfjs.getDocument({
-    data: new Uint8Array(data),
-    isEvalSupported: false,
-    disableFontFace: true,
-    useSystemFonts: false,
-    useWorkerFetch: false,
-    isOffscreenCanvasSupported: false,
-    stopAtErrors: false,
-    verbosity: 0,
-  });
+  let task = null;
   let outcome = { kind: 'done' };
   try {
+    task = pdfjs.getDocument({
+      data: new Uint8Array(data),
+      isEvalSupported: false,
+      disableFontFace: true,
+      useSystemFonts: false,
+      useWorkerFetch: false,
+      isOffscreenCanvasSupported: false,
+      stopAtErrors: false,
+      verbosity: 0,
+    });
     const doc = await task.promise;
     post(job, { kind: 'meta', pages: doc.numPages });
     if (doc.numPages > maxPages) {
@@ -83,7 +84,7 @@ async function readOne({ job, data, maxPages, maxChars }) {
   }
   // Free the document (and pdfjs's per-document worker state) before saying the job is over, so
   // that a thread handed back to the pool holds nothing of this file.
-  await task.destroy().catch(() => undefined);
+  await task?.destroy().catch(() => undefined);
   post(job, outcome);
 }
 
