@@ -34,7 +34,18 @@ describe('Aho–Corasick search', () => {
       const literals = [...new Set(Array.from({ length: 1 + Math.floor(random() * 8) }, () => word(4)))];
       const text = word(40);
       assert.deepEqual(occurrences(literals, text), naive(literals, text), `${JSON.stringify(literals)} in ${text}`);
+      const start = Math.floor(random() * text.length);
+      const end = start + Math.floor(random() * (text.length - start + 1));
+      const inRange = naive(literals, text.slice(start, end)).length > 0;
+      assert.equal(createAhoCorasick(literals).occursIn(text, start, end), inRange, `${JSON.stringify(literals)} in ${text.slice(start, end)}`);
     }
+  });
+
+  it('occursIn looks only inside the range it is given', () => {
+    const automaton = createAhoCorasick(['evil']);
+    assert.equal(automaton.occursIn('an-evil-host', 0, 12), true);
+    assert.equal(automaton.occursIn('an-evil-host', 4, 12), false, 'the literal starts before the range');
+    assert.equal(automaton.occursIn('an-evil-host', 0, 6), false, 'the literal ends after the range');
   });
 
   it('SubstringIndex: literals added or withdrawn later are taken into account at the next search', () => {

@@ -6,6 +6,8 @@
 export interface AhoCorasick {
   /** Calls `onMatch(literalIndex)` for every occurrence of every literal in `text` (repeats included). */
   search(text: string, onMatch: (literalIndex: number) => void): void;
+  /** Whether any literal occurs in text[start, end): stops at the first occurrence. */
+  occursIn(text: string, start: number, end: number): boolean;
   readonly states: number;
 }
 
@@ -56,8 +58,29 @@ export function createAhoCorasick(literals: readonly string[]): AhoCorasick {
   // Scanning text that matches nothing stays at the root: its transitions get a dense table.
   const fromRoot = new Int32Array(65536);
   for (const [key, target] of next) if (key < 65536) fromRoot[key] = target;
+  const hasOutput = new Uint8Array(states);
+  for (let state = 0; state < states; state++) if ((outputs[state]?.length ?? 0) > 0) hasOutput[state] = 1;
   return {
     states,
+    occursIn(text, start, end) {
+      let state = 0;
+      for (let i = start; i < end; i++) {
+        const c = text.charCodeAt(i);
+        if (state === 0) {
+          state = fromRoot[c] as number;
+          if (hasOutput[state] === 1) return true;
+          continue;
+        }
+        let target = next.get(state * 65536 + c);
+        while (target === undefined && state !== 0) {
+          state = fail[state] as number;
+          target = next.get(state * 65536 + c);
+        }
+        state = target ?? 0;
+        if (hasOutput[state] === 1) return true;
+      }
+      return false;
+    },
     search(text, onMatch) {
       let state = 0;
       for (let i = 0; i < text.length; i++) {
@@ -117,12 +140,21 @@ export class SubstringIndex<T> {
   /** Every posting whose literal occurs in `text`, once per occurrence (callers deduplicate). */
   search(text: string, onPosting: (posting: T) => void): void {
     if (this.postings.size === 0) return;
+    this.built().search(text, (index) => {
+      for (const posting of this.postings.get(this.literals[index] as string) ?? []) onPosting(posting);
+    });
+  }
+
+  /** Whether some literal occurs in text[start, end) (all of it by default). */
+  occursIn(text: string, start = 0, end = text.length): boolean {
+    return this.postings.size > 0 && this.built().occursIn(text, start, end);
+  }
+
+  private built(): AhoCorasick {
     if (this.automaton === undefined) {
       this.literals = [...this.postings.keys()];
       this.automaton = createAhoCorasick(this.literals);
     }
-    this.automaton.search(text, (index) => {
-      for (const posting of this.postings.get(this.literals[index] as string) ?? []) onPosting(posting);
-    });
+    return this.automaton;
   }
 }
