@@ -60,7 +60,8 @@ let lastSecond = Number.NaN;
 let lastSecondPrefix = '';
 
 const isoLike = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/;
-const validDays = new Map<string, boolean>();
+/** Calendar days already checked, keyed YYYYMMDD as a number: no string is cut per timestamp. */
+const validDays = new Map<number, boolean>();
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
@@ -78,10 +79,12 @@ function isCanonicalTimestamp(s: string): boolean {
   for (let k = 0; k < digitPositions.length; k++) if (!isDigit(s.charCodeAt(digitPositions[k] as number))) return false;
   if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return false;
   if (twoDigits(s, 11) > 23 || twoDigits(s, 14) > 59 || twoDigits(s, 17) > 59) return false;
-  const day = s.slice(0, 10);
+  const y = twoDigits(s, 0) * 100 + twoDigits(s, 2);
+  const m = twoDigits(s, 5);
+  const d = twoDigits(s, 8);
+  const day = y * 10000 + m * 100 + d;
   let valid = validDays.get(day);
   if (valid === undefined) {
-    const [y, m, d] = day.split('-').map(Number) as [number, number, number];
     const check = new Date(Date.UTC(y, m - 1, d));
     valid = m >= 1 && m <= 12 && check.getUTCDate() === d && check.getUTCMonth() === m - 1;
     if (validDays.size > 10_000) validDays.clear();

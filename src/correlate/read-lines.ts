@@ -11,7 +11,11 @@ export type Line =
 
 export const defaultMaxLineChars = 1024 * 1024;
 
-export async function* readLines(chunks: AsyncIterable<string | Buffer>, maxLineChars = defaultMaxLineChars): AsyncGenerator<Line> {
+/**
+ * The lines of each chunk together: consumers iterate a chunk's lines synchronously, since an async
+ * iteration per line (a promise and a turn of the microtask queue each) costs as much as matching a line.
+ */
+export async function* readLineBatches(chunks: AsyncIterable<string | Buffer>, maxLineChars = defaultMaxLineChars): AsyncGenerator<Line[]> {
   const decoder = new StringDecoder('utf8');
   let pending = '';
   let skipping = false;
@@ -21,24 +25,25 @@ export async function* readLines(chunks: AsyncIterable<string | Buffer>, maxLine
     number++;
     return { number, text: text.endsWith('\r') ? text.slice(0, -1) : text };
   };
-  const consume = function* (text: string): Generator<Line> {
+  const consume = (text: string): Line[] => {
+    const lines: Line[] = [];
     let start = 0;
     for (;;) {
       const newline = text.indexOf('\n', start);
       if (newline < 0) break;
       if (skipping) {
         number++;
-        yield { number, overlong: true, length: skipped + newline - start };
+        lines.push({ number, overlong: true, length: skipped + newline - start });
         skipping = false;
         skipped = 0;
       } else if (pending.length > 0) {
         const line = pending + text.slice(start, newline);
         pending = '';
-        yield line.length > maxLineChars ? { number: ++number, overlong: true, length: line.length } : finish(line);
+        lines.push(line.length > maxLineChars ? { number: ++number, overlong: true, length: line.length } : finish(line));
       } else if (newline - start > maxLineChars) {
         number++;
-        yield { number, overlong: true, length: newline - start };
-      } else yield finish(text.slice(start, newline));
+        lines.push({ number, overlong: true, length: newline - start });
+      } else lines.push(finish(text.slice(start, newline)));
       start = newline + 1;
     }
     const rest = text.length - start;
@@ -48,11 +53,20 @@ export async function* readLines(chunks: AsyncIterable<string | Buffer>, maxLine
       skipped = pending.length + rest;
       pending = '';
     } else if (rest > 0) pending += text.slice(start);
+    return lines;
   };
-  for await (const chunk of chunks) yield* consume(typeof chunk === 'string' ? chunk : decoder.write(chunk));
-  yield* consume(decoder.end());
+  for await (const chunk of chunks) {
+    const lines = consume(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+    if (lines.length > 0) yield lines;
+  }
+  const last = consume(decoder.end());
   if (skipping) {
     number++;
-    yield { number, overlong: true, length: skipped };
-  } else if (pending.length > 0) yield finish(pending);
+    last.push({ number, overlong: true, length: skipped });
+  } else if (pending.length > 0) last.push(finish(pending));
+  if (last.length > 0) yield last;
+}
+
+export async function* readLines(chunks: AsyncIterable<string | Buffer>, maxLineChars = defaultMaxLineChars): AsyncGenerator<Line> {
+  for await (const lines of readLineBatches(chunks, maxLineChars)) yield* lines;
 }
