@@ -11,6 +11,9 @@
 // nothing but its id, name and confidence is kept — or a leaf of a compiled pattern, evaluated when hit.
 // Patterns over several observations (AND, FOLLOWEDBY, qualifiers) keep, per indicator, a bounded buffer
 // of the recent observations on which one of their leaves held, and are evaluated over that buffer.
+// `screen` answers the raw-line screen (screen-json-line.ts), which passes over lines no index can hit
+// without parsing them: fingerprints of every string equality key, the number keys, every substring in one
+// automaton, and the IP blocks.
 import { evaluatePattern, holdsOn } from '../pattern/evaluate-pattern.ts';
 import { parsePattern } from '../pattern/parse-pattern.ts';
 import type { ComparisonExpression, PatternAst } from '../pattern/pattern-ast.ts';
@@ -18,6 +21,8 @@ import { selectPathValues, type ResolveReference } from '../pattern/select-path-
 import { parseIpv4 } from '../stix/ip-address.ts';
 import { IpPrefixIndex } from './ip-prefix-index.ts';
 import { SubstringIndex } from './aho-corasick.ts';
+import { PropertyNames, type ValueScreen } from './screen-json-line.ts';
+import { FingerprintSet, fingerprintOf } from './value-fingerprints.ts';
 import { inactiveReason } from './is-active-indicator.ts';
 import { isRecord, toObservedData, type JsonRecord, type LogObservation } from './log-observation.ts';
 import { planPattern, type Anchor, type AnchorPath, type PlannedLeaf } from './plan-pattern.ts';
@@ -138,6 +143,13 @@ export class BulkMatcher {
   private readonly always = new Set<LeafEntry>();
   private exactCount = 0;
   private staleCount = 0;
+  // For the screen: kept beside the per-path indexes, never narrower than them (withdrawn keys may stay).
+  private readonly keyFingerprints = new FingerprintSet();
+  private readonly numberKeys = new Set<number>();
+  private readonly allSubstrings = new SubstringIndex<Posting>();
+  private readonly prefixIndexes: IpPrefixIndex<Posting>[] = [];
+  /** The last key of every path indexed; rebuilt when a path is added. */
+  private propertyNames: PropertyNames | undefined;
   private readonly correlationSeconds: number;
   private readonly bufferLimit: number;
 
@@ -145,6 +157,30 @@ export class BulkMatcher {
     this.correlationSeconds = options.correlationSeconds ?? 3600;
     this.bufferLimit = options.bufferLimit ?? 64;
   }
+
+  /**
+   * What any observation must hold for match() to find something: a value whose fingerprint is an
+   * equality key's, an indexed number, a value in an indexed block or containing an indexed substring —
+   * unless some leaf is evaluated on every observation.
+   */
+  readonly screen: ValueScreen = {
+    evaluatesEveryObservation: () => this.always.size > 0,
+    indexedProperties: () => (this.propertyNames ??= new PropertyNames([...this.paths.values()].map((index) => lastKeyOf(index.path)))),
+    mayEqualString: (fingerprint) => this.keyFingerprints.has(fingerprint),
+    hasNumberKeys: () => this.numberKeys.size > 0,
+    mayEqualNumber: (value) => this.numberKeys.has(value),
+    hasIpBlocks: () => this.prefixIndexes.some((index) => index.size > 0),
+    mayBeInIpBlock: (text) => {
+      let found = false;
+      for (const index of this.prefixIndexes) {
+        index.lookup(text, () => (found = true));
+        if (found) return true;
+      }
+      return false;
+    },
+    hasSubstrings: () => this.allSubstrings.size > 0,
+    containsSubstring: (text, start, end) => this.allSubstrings.occursIn(text, start, end),
+  };
 
   /**
    * Compiles one indicator in. An indicator already present under the same id is replaced (a newer
@@ -392,6 +428,7 @@ export class BulkMatcher {
         substrings: undefined,
       };
       this.paths.set(path.key, index);
+      this.propertyNames = undefined;
       const list = this.pathsByType.get(path.objectType);
       if (list === undefined) this.pathsByType.set(path.objectType, [index]);
       else list.push(index);
@@ -409,15 +446,22 @@ export class BulkMatcher {
       // A number on ipv4-addr:value would collide with the numeric keys of addresses: never equal a string anyway.
       if (index.ipv4Keys && typeof anchor.value === 'number') return;
       index.equal ??= new Map();
+      if (typeof anchor.value === 'string') this.keyFingerprints.add(fingerprintOf(anchor.value));
+      else this.numberKeys.add(anchor.value);
       const key = this.equalKey(index, anchor.value);
       const held = index.equal.get(key);
       if (held === undefined) index.equal.set(key, posting);
       else if (Array.isArray(held)) held.push(posting);
       else index.equal.set(key, [held, posting]);
     } else if (anchor.kind === 'cidr') {
-      (index.prefixes ??= new IpPrefixIndex<Posting>()).add(anchor.block, posting);
+      if (index.prefixes === undefined) {
+        index.prefixes = new IpPrefixIndex<Posting>();
+        this.prefixIndexes.push(index.prefixes);
+      }
+      index.prefixes.add(anchor.block, posting);
     } else {
       (index.substrings ??= new SubstringIndex<Posting>()).add(anchor.literal, posting);
+      this.allSubstrings.add(anchor.literal, posting);
     }
   }
 
@@ -434,7 +478,10 @@ export class BulkMatcher {
         else index.equal?.set(key, rest.length === 1 ? (rest[0] as Posting) : rest);
       }
     } else if (anchor.kind === 'cidr') index.prefixes?.remove(anchor.block, posting);
-    else index.substrings?.remove(anchor.literal, posting);
+    else {
+      index.substrings?.remove(anchor.literal, posting);
+      this.allSubstrings.remove(anchor.literal, posting);
+    }
   }
 
   private idHash(id: string): number {
@@ -531,6 +578,18 @@ export class BulkMatcher {
     const confidence = this.confidences[slot] as number;
     return { indicatorId: this.idOf(slot), name: this.names.get(slot), confidence: confidence < 0 ? undefined : confidence, observable, observations };
   }
+}
+
+/**
+ * The property name a value selected by the path sits under in its JSON: the last key step (list steps
+ * after it select elements of that property's list). A path starts with a key, so there is always one.
+ */
+function lastKeyOf(path: AnchorPath): string {
+  for (let i = path.steps.length - 1; i >= 0; i--) {
+    const step = path.steps[i] as AnchorPath['steps'][number];
+    if (step.kind === 'key') return step.name;
+  }
+  throw new Error(`object path without a property: ${path.key}`);
 }
 
 /**

@@ -3,7 +3,7 @@
 // happens to alerts; the counts and the first malformed lines go into a summary.
 import type { BulkMatcher } from './bulk-matcher.ts';
 import type { Alert, AlertAggregator } from './alert-aggregator.ts';
-import { readLines, defaultMaxLineChars } from './read-lines.ts';
+import { readLineBatches, defaultMaxLineChars, type Line } from './read-lines.ts';
 import type { ObservationReader } from './read-observations.ts';
 
 export interface MalformedLine {
@@ -15,6 +15,8 @@ export interface MalformedLine {
 export interface MatchSummary {
   lines: number;
   observations: number;
+  /** Observations counted without being parsed: the matcher's screen showed no indicator can match them. */
+  screened: number;
   ignored: number;
   malformed: number;
   /** Over-long lines (longer than the cap), also counted in `malformed`. */
@@ -26,7 +28,7 @@ export interface MatchSummary {
 }
 
 export function emptySummary(): MatchSummary {
-  return { lines: 0, observations: 0, ignored: 0, malformed: 0, overlong: 0, matches: 0, alerts: 0, malformedSamples: [] };
+  return { lines: 0, observations: 0, screened: 0, ignored: 0, malformed: 0, overlong: 0, matches: 0, alerts: 0, malformedSamples: [] };
 }
 
 export interface MatchInputOptions {
@@ -52,15 +54,19 @@ export async function matchInput(chunks: AsyncIterable<string | Buffer>, options
   };
   let latest = '';
   let sinceProgress = 0;
-  for await (const line of readLines(chunks, options.maxLineChars ?? defaultMaxLineChars)) {
+  const readLine = (line: Line): void => {
     summary.lines++;
     if (line.overlong === true) {
       summary.overlong++;
       malformed(line.number, `longer than ${options.maxLineChars ?? defaultMaxLineChars} characters (${line.length}); skipped`);
-      continue;
+      return;
     }
-    const outcome = reader.readLine(line.text, line.number);
-    if (outcome.kind === 'ignored') summary.ignored++;
+    const outcome = reader.readLine(line.text, line.number, matcher.screen);
+    if (outcome.kind === 'screened') {
+      summary.observations++;
+      summary.screened++;
+      if (outcome.lastObserved > latest) latest = outcome.lastObserved;
+    } else if (outcome.kind === 'ignored') summary.ignored++;
     else if (outcome.kind === 'malformed') malformed(line.number, outcome.reason);
     else {
       for (const observation of outcome.observations) {
@@ -76,9 +82,14 @@ export async function matchInput(chunks: AsyncIterable<string | Buffer>, options
         }
       }
     }
-    if (options.onProgress !== undefined && ++sinceProgress >= 4096) {
-      sinceProgress = 0;
-      if (latest !== '') await options.onProgress(latest);
+  };
+  for await (const lines of readLineBatches(chunks, options.maxLineChars ?? defaultMaxLineChars)) {
+    for (const line of lines) {
+      readLine(line);
+      if (options.onProgress !== undefined && ++sinceProgress >= 4096) {
+        sinceProgress = 0;
+        if (latest !== '') await options.onProgress(latest);
+      }
     }
   }
   if (options.onProgress !== undefined && latest !== '') await options.onProgress(latest);

@@ -7,6 +7,7 @@ import { CsvTable, type CsvColumnMapping } from './csv-observations.ts';
 import { eveEventObservation } from './eve-observations.ts';
 import { jsonlObservations } from './jsonl-observations.ts';
 import { isRecord, type LogObservation } from './log-observation.ts';
+import { screenJsonLine, type ValueScreen } from './screen-json-line.ts';
 import { guessZeekKind, isZeekLogKind, ZeekTsvHeader, zeekRecordObservation, type ZeekLogKind } from './zeek-observations.ts';
 
 export const logFormats = ['auto', 'jsonl', 'zeek', 'eve', 'csv'] as const;
@@ -14,6 +15,8 @@ export type LogFormat = (typeof logFormats)[number];
 
 export type LineOutcome =
   | { readonly kind: 'observations'; readonly observations: readonly LogObservation[] }
+  /** One observation that the screen showed no indicator can match: counted, never built. */
+  | { readonly kind: 'screened'; readonly lastObserved: string }
   | { readonly kind: 'ignored' }
   | { readonly kind: 'malformed'; readonly reason: string };
 
@@ -27,7 +30,11 @@ export interface ObservationReaderOptions {
 }
 
 export interface ObservationReader {
-  readLine(text: string, line: number): LineOutcome;
+  /**
+   * With a screen (the matcher's), a JSON line that no indexed value can match is passed over without
+   * being parsed (screen-json-line.ts); every other line, and every line of the other formats, is read.
+   */
+  readLine(text: string, line: number, screen?: ValueScreen): LineOutcome;
   /** The format in use (`auto` until the first line decided). */
   readonly format: LogFormat;
 }
@@ -71,8 +78,12 @@ export function createObservationReader(options: ObservationReaderOptions): Obse
     return { kind: 'observations', observations: [observation(line, result.timestamp, result.timestamp, 1, result.objects)] };
   };
 
-  const readers: Record<Exclude<LogFormat, 'auto'>, (text: string, line: number) => LineOutcome> = {
-    jsonl(text, line) {
+  const readers: Record<Exclude<LogFormat, 'auto'>, (text: string, line: number, screen: ValueScreen | undefined) => LineOutcome> = {
+    jsonl(text, line, screen) {
+      if (screen !== undefined) {
+        const verdict = screenJsonLine(text, screen);
+        if (verdict.kind === 'clear') return { kind: 'screened', lastObserved: verdict.lastObserved ?? options.now() };
+      }
       const value = parseJsonLine(text);
       if (value instanceof SyntaxError) return { kind: 'malformed', reason: `not JSON (${value.message})` };
       const results = jsonlObservations(value, options.now);
@@ -132,10 +143,10 @@ export function createObservationReader(options: ObservationReaderOptions): Obse
     get format() {
       return format;
     },
-    readLine(text, line) {
+    readLine(text, line, screen) {
       if (text.trim() === '') return ignored;
       if (format === 'auto') format = decide(text);
-      return readers[format](text, line);
+      return readers[format](text, line, screen);
     },
   };
 }
