@@ -17,7 +17,7 @@ import { IndicatorLoader } from './load-indicators.ts';
 import { emptySummary, matchInput } from './match-input.ts';
 import { createObservationReader } from './read-observations.ts';
 import { shareSightingsBack, type SharedSighting } from './share-sightings.ts';
-import { sightingObjects, sightingWithFinalCounts, type SightingBundle } from './sighting-objects.ts';
+import { SIGHTING_EVIDENCE_PROPERTY, sightingObjects, sightingWithFinalCounts, type SightingBundle } from './sighting-objects.ts';
 
 export interface NodeMatcherDeps {
   readonly store: ObjectStore;
@@ -82,8 +82,6 @@ export class NodeMatcher {
   #timer: NodeJS.Timeout | undefined;
   /** indicator id → collections holding it (for the readers' grants), filled as alerts fire. */
   readonly #indicatorCollections = new Map<string, readonly string[]>();
-  /** Observed-data this matcher stored with its sightings: not fed back to it. */
-  readonly #ownObservedData = new Set<string>();
   /** collection → date_added (µs) of the last observed-data fed to the matcher. */
   readonly #observedCursors = new Map<string, number>();
   /** alert key → the sighting stored when it opened, and its copies shared into circles. */
@@ -151,8 +149,8 @@ export class NodeMatcher {
   /**
    * Observed-data added to a collection since the last refresh (a TAXII POST, an import) is matched
    * too, with the SCOs it refers to; what was stored before this matcher started is not. The
-   * observed-data of the node's own sightings is left out, and so is observed-data another
-   * organisation created.
+   * observed-data of the node's own sightings (marked as their evidence) is left out, and so is
+   * observed-data another organisation created.
    */
   async #feedStoredObservedData(collections: readonly string[], now: Date): Promise<void> {
     for (const collectionId of collections) {
@@ -167,8 +165,9 @@ export class NodeMatcher {
         const lines: string[] = [];
         for (const entry of page.entries) {
           after = Math.max(after, entry.dateAdded);
-          if (this.#ownObservedData.has(entry.id)) continue;
           const data = JSON.parse(entry.json) as Record<string, unknown>;
+          // The evidence of sightings — this worker's, another worker's, `entente match`'s — was matched already.
+          if (data[SIGHTING_EVIDENCE_PROPERTY] === true) continue;
           // Another organisation's observations (a member's sighting evidence shared into a circle) are
           // not this node's telemetry: matching them would report its sightings as the home organisation's.
           if (data['created_by_ref'] !== undefined && data['created_by_ref'] !== this.#deps.homeOrganisationId) continue;
@@ -292,8 +291,6 @@ export class NodeMatcher {
     const shared = await this.#shareBack(kept.map(({ bundle }) => bundle));
     kept.forEach(({ alert, bundle }, index) => {
       ids.add(bundle.sighting.id);
-      this.#ownObservedData.add(bundle.observedData.id);
-      if (this.#ownObservedData.size > maxCachedIndicators) this.#ownObservedData.delete(this.#ownObservedData.values().next().value as string);
       this.#sightings.set(alert.key, { sighting: bundle.sighting, collectionId, shared: shared[index] ?? [] });
     });
     return { ids, rejected: made.length - kept.length, shared: shared.reduce((sum, copies) => sum + copies.length, 0) };

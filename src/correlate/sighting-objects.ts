@@ -23,6 +23,9 @@ export interface SightingBundle {
   readonly objects: StixObject[];
 }
 
+/** The custom property that marks observed-data made as a sighting's evidence. */
+export const SIGHTING_EVIDENCE_PROPERTY = 'x_entente_sighting_evidence';
+
 /** STIX caps count and number_observed at 999,999,999. */
 const maxCount = 999_999_999;
 
@@ -105,6 +108,9 @@ export function sightingObjects(alert: Alert, context: SightingContext, acceptSc
     last_observed: alert.lastSeen,
     number_observed: count,
     object_refs: scos.map((sco) => sco.id),
+    // Says what this observed-data is: the evidence of a sighting, not telemetry. A node matcher
+    // (any worker's, or a later `entente match`) does not match it again as new observations.
+    [SIGHTING_EVIDENCE_PROPERTY]: true,
   };
   const sighting: StixObject = {
     type: 'sighting',
