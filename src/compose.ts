@@ -25,6 +25,7 @@ import { openTaxiiClient } from './taxii/taxii-client.ts';
 import { syncPeer, type SyncDeps } from './federation/sync-peer.ts';
 import { OriginatedPresigner } from './federation/presign-originated.ts';
 import { openSyncScheduler, type PeerSilentNotice, type SyncScheduler } from './federation/sync-scheduler.ts';
+import type { BusRelay } from './correlate/alert-bus.ts';
 
 export const databaseFileName = 'entente.sqlite';
 export const adminTokenFileName = 'admin.token';
@@ -163,6 +164,8 @@ export interface StartNodeOptions {
    * several worker processes only the one that sweeps syncs, so that no peer is asked twice over.
    */
   readonly syncPeers?: boolean;
+  /** A worker of `--workers N`: its alert bus is relayed through the primary process (correlate/process-bus-relay.ts). */
+  readonly alertRelay?: BusRelay;
 }
 
 export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
@@ -182,6 +185,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       releaseSigner: node.releaseSigner,
       messaging: { signer: () => node.signers.current(), post: postToPeer },
       node: { title: `Entente node of ${config.orgName}`, apiRootPath: 'api' },
+      ...(options.alertRelay === undefined ? {} : { alertRelay: options.alertRelay }),
       ...(config.tls ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } } : {}),
     });
     const url = await app.listen({ host: config.host, port: config.port });
@@ -213,7 +217,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     const syncDeps: SyncDeps = { ...circleDeps, openClient: openTaxiiClient, releaseSigner: node.releaseSigner };
     const onPeerSilent = (notice: PeerSilentNotice): void => {
       logger.warn({ peer: notice.peer, organisation: notice.organisationId, lastSuccessAt: notice.lastSuccessAt, lastError: notice.lastError }, 'peer silent');
-      app.alerting.bus.publishNotice(peerSilentNotice(notice));
+      void app.alerting.bus.publishNotice(peerSilentNotice(notice));
     };
     scheduler =
       (options.syncPeers ?? options.sweepRecalls) === false

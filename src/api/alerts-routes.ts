@@ -10,7 +10,7 @@ import { EntenteError } from '../errors/entente-error.ts';
 import { canReadCollection, type Recipient } from '../policy/recipient.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { toRecipient } from '../server/authenticate.ts';
-import { AlertBus, isNoticeEvent, type AlertEvent, type NoticeEvent } from '../correlate/alert-bus.ts';
+import { AlertBus, isNoticeEvent, type AlertEvent, type BusRelay, type NoticeEvent } from '../correlate/alert-bus.ts';
 import { NodeMatcher } from '../correlate/node-matcher.ts';
 import { WebhookDispatcher } from '../correlate/webhook-delivery.ts';
 
@@ -20,6 +20,8 @@ export interface AlertingDeps {
   readonly clock: () => Date;
   readonly randomUuid: () => string;
   readonly homeOrganisationId: string;
+  /** Relays the bus through the primary process when several workers serve the node; absent: this process alone numbers its events. */
+  readonly relay?: BusRelay;
 }
 
 /** Settings of the stream, read when a client connects (tests and benches may lower them). */
@@ -86,7 +88,7 @@ function lastEventIdOf(request: FastifyRequest): number | undefined {
 
 export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps): void {
   const onError = (what: string, error: unknown): void => deps.logger.error({ err: error }, `alerting: cannot ${what}`);
-  const bus = new AlertBus(1024);
+  const bus = new AlertBus(1024, deps.relay);
   const matcher = new NodeMatcher({ store: deps.store, bus, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId, onError });
   const webhooks = new WebhookDispatcher({ store: deps.store, bus, clock: deps.clock, onError });
   const tuning: AlertStreamTuning = { heartbeatMs: 15_000, maxBufferedBytes: 1024 * 1024 };

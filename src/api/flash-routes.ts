@@ -74,12 +74,14 @@ export function registerFlashRoutes(app: FastifyInstance, base: Omit<FlashDeps, 
     published.add(flash.id);
     if (published.size > PUBLISHED_MEMORY) published.delete(published.values().next().value as string);
     // The alert stream is decorated by registerAlertingRoutes; read when a flash arrives.
-    app.alerting.bus.publishNotice(flashNotice(flash, base.clock().toISOString()));
+    void app.alerting.bus.publishNotice(flashNotice(flash, base.clock().toISOString()));
   };
   const deps: FlashDeps = { ...base, onFlashReceived: publishOnce };
   let poll: NodeJS.Timeout | undefined;
   let polling = false;
   app.addHook('onReady', async () => {
+    // Workers whose alert buses are relayed through the primary already see every worker's notices.
+    if (app.alerting.bus.relayed) return;
     const look = async (): Promise<void> => {
       for (const flash of (await base.store.listFlashes({ limit: 50 })).reverse()) {
         if (flash.direction === 'received' && flash.receivedAt !== undefined && flash.receivedAt >= startedAt) publishOnce(flash);

@@ -11,7 +11,7 @@ export function registerRecallRoutes(app: FastifyInstance, base: Omit<RecallRece
   const deps: RecallReceiveDeps = {
     ...base,
     onRecalled: ({ sender, body, removed, authority }) => {
-      app.alerting.bus.publishNotice({
+      void app.alerting.bus.publishNotice({
         kind: 'recall',
         raised_at: base.clock().toISOString(),
         summary: `${sender} recalled ${body.versions.length} versions of circle ${body.circle_id} (${removed} removed here): ${body.reason}`,

@@ -1,5 +1,8 @@
 // Alerts raised in the running node, numbered and fanned out to subscribers (the SSE stream, webhooks).
 // A bounded ring of recent events lets a reconnecting SSE client resume from its Last-Event-ID.
+// With `entente start --workers N` the buses of the workers are relayed through the primary process
+// (alert-bus-relay.ts): it numbers every event, so an event has one id on every worker's stream and
+// a client may resume on any worker; each worker's stream shows the events raised on all of them.
 import type { AlertRecord } from './alert-aggregator.ts';
 
 /** An alert as the node publishes it: the record `entente match` prints, with its event id and when it was raised. */
@@ -47,17 +50,60 @@ export function isNoticeEvent(event: BusEvent): event is NoticeEvent {
   return 'notice' in event;
 }
 
+/** An event raised in one process, before it has its number. */
+export type RaisedEvent =
+  | { readonly kind: 'alert'; readonly alert: Omit<AlertJson, 'alert_id'>; readonly collections: readonly string[] }
+  | { readonly kind: 'notice'; readonly notice: Omit<NoticeJson, 'notice_id'> };
+
+/** The numbered event of a raised one: the one place an id is given, whichever process numbers it. */
+export function numberEvent(id: number, raised: RaisedEvent): BusEvent {
+  return raised.kind === 'alert'
+    ? { id, alert: { alert_id: String(id), ...raised.alert }, collections: raised.collections }
+    : { id, notice: { notice_id: String(id), ...raised.notice } };
+}
+
+/**
+ * How a bus shares one numbering with the buses of other processes: events raised here are sent to
+ * be numbered, and every numbered event — raised here or elsewhere — comes back, in order, with the
+ * `origin` it was sent with. `replayed` events were raised before this process listened: they fill
+ * its ring (for clients resuming here) and reach no subscriber.
+ */
+export interface BusRelay {
+  /** False when the event could not be sent (the channel is closed): the bus then numbers it itself. */
+  send(origin: string, raised: RaisedEvent): boolean;
+  listen(deliver: (event: BusEvent, origin: string | undefined, replayed: boolean) => void): void;
+}
+
+let busesMade = 0;
+
 export class AlertBus {
   readonly #ring: (BusEvent | undefined)[];
   readonly #listeners = new Set<AlertListener>();
+  readonly #raisedHereListeners = new Set<AlertListener>();
   readonly #noticeListeners = new Set<NoticeListener>();
+  readonly #relay: BusRelay | undefined;
+  /** origin → the publish call waiting for its event to come back numbered. */
+  readonly #waiting = new Map<string, (event: BusEvent) => void>();
+  /** Unique to this bus among the node's processes: the primary hands each event back with it. */
+  readonly #originPrefix = `${process.pid}.${++busesMade}:`;
+  #origins = 0;
   #next = 1;
 
-  constructor(readonly ringSize = 1024) {
+  constructor(
+    readonly ringSize = 1024,
+    relay?: BusRelay,
+  ) {
     this.#ring = new Array<BusEvent | undefined>(ringSize);
+    this.#relay = relay;
+    relay?.listen((event, origin, replayed) => (replayed ? this.#hold(event) : this.#accept(event, origin)));
   }
 
-  /** The id the next event will get. */
+  /** True when the events of other processes come through this bus too (`--workers N`). */
+  get relayed(): boolean {
+    return this.#relay !== undefined;
+  }
+
+  /** The id the next event will get (as far as this process knows). */
   get nextId(): number {
     return this.#next;
   }
@@ -66,38 +112,26 @@ export class AlertBus {
     return this.#listeners.size;
   }
 
-  publish(alert: Omit<AlertJson, 'alert_id'>, collections: readonly string[]): AlertEvent {
-    const id = this.#next++;
-    const event: AlertEvent = { id, alert: { alert_id: String(id), ...alert }, collections };
-    this.#ring[id % this.ringSize] = event;
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(event);
-      } catch {
-        // One subscriber's failure never reaches the matcher or the other subscribers.
-      }
-    }
-    return event;
+  /** Raises an alert; resolves with it numbered, once its subscribers here have been called. */
+  async publish(alert: Omit<AlertJson, 'alert_id'>, collections: readonly string[]): Promise<AlertEvent> {
+    return (await this.#raise({ kind: 'alert', alert, collections })) as AlertEvent;
   }
 
+  /** Publishes a notice to the notice subscribers (alert subscribers such as webhooks never see it). */
+  async publishNotice(notice: Omit<NoticeJson, 'notice_id'>): Promise<NoticeEvent> {
+    return (await this.#raise({ kind: 'notice', notice })) as NoticeEvent;
+  }
+
+  /** Every alert, wherever it was raised (the SSE stream). */
   subscribe(listener: AlertListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
 
-  /** Publishes a notice to the notice subscribers (alert subscribers such as webhooks never see it). */
-  publishNotice(notice: Omit<NoticeJson, 'notice_id'>): NoticeEvent {
-    const id = this.#next++;
-    const event: NoticeEvent = { id, notice: { notice_id: String(id), ...notice } };
-    this.#ring[id % this.ringSize] = event;
-    for (const listener of [...this.#noticeListeners]) {
-      try {
-        listener(event);
-      } catch {
-        // As for alerts: one subscriber's failure reaches nobody else.
-      }
-    }
-    return event;
+  /** Only the alerts raised in this process: what happens once per node (webhooks) subscribes here, so that N workers do not do it N times. */
+  subscribeRaisedHere(listener: AlertListener): () => void {
+    this.#raisedHereListeners.add(listener);
+    return () => this.#raisedHereListeners.delete(listener);
   }
 
   subscribeNotices(listener: NoticeListener): () => void {
@@ -124,5 +158,52 @@ export class AlertBus {
       if (event !== undefined && event.id === id) events.push(event);
     }
     return { events, complete: from >= oldestHeld };
+  }
+
+  #raise(raised: RaisedEvent): Promise<BusEvent> {
+    const origin = `${this.#originPrefix}${++this.#origins}`;
+    if (this.#relay !== undefined) {
+      const numbered = new Promise<BusEvent>((resolve) => this.#waiting.set(origin, resolve));
+      if (this.#relay.send(origin, raised)) return numbered;
+      this.#waiting.delete(origin);
+    }
+    const event = numberEvent(this.#next, raised);
+    this.#accept(event, origin, true);
+    return Promise.resolve(event);
+  }
+
+  /** Keeps an event raised before this process listened, for clients that resume here; nobody is notified. */
+  #hold(event: BusEvent): void {
+    const slot = event.id % this.ringSize;
+    if ((this.#ring[slot]?.id ?? 0) >= event.id || event.id <= this.#next - this.ringSize) return;
+    this.#ring[slot] = event;
+    this.#next = Math.max(this.#next, event.id + 1);
+  }
+
+  /** Takes a numbered event into the ring and hands it to the subscribers; an id already held is not taken twice. */
+  #accept(event: BusEvent, origin: string | undefined, raisedHere = origin !== undefined && this.#waiting.has(origin)): void {
+    if (event.id < this.#next && this.#ring[event.id % this.ringSize]?.id === event.id) return;
+    this.#ring[event.id % this.ringSize] = event;
+    this.#next = Math.max(this.#next, event.id + 1);
+    if (isNoticeEvent(event)) notify(this.#noticeListeners, event);
+    else {
+      notify(this.#listeners, event);
+      if (raisedHere) notify(this.#raisedHereListeners, event);
+    }
+    if (origin !== undefined) {
+      const resolve = this.#waiting.get(origin);
+      this.#waiting.delete(origin);
+      resolve?.(event);
+    }
+  }
+}
+
+function notify<E>(listeners: ReadonlySet<(event: E) => void>, event: E): void {
+  for (const listener of [...listeners]) {
+    try {
+      listener(event);
+    } catch {
+      // One subscriber's failure never reaches the matcher or the other subscribers.
+    }
   }
 }

@@ -251,7 +251,7 @@ export class NodeMatcher {
 
   async #publish(alert: Alert, sightingId: string | undefined, collections: readonly string[]): Promise<{ alert: AlertJson; collections: readonly string[] }> {
     const holding = await this.#collectionsOf(alert.indicatorId, collections);
-    const event = this.#deps.bus.publish(
+    const event = await this.#deps.bus.publish(
       { ...toAlertRecord(alert, sightingId), raised_at: this.#deps.clock().toISOString() },
       holding,
     );

@@ -56,7 +56,8 @@ export class WebhookDispatcher {
 
   constructor(options: WebhookDeliveryOptions) {
     this.#options = options;
-    this.#unsubscribe = options.bus.subscribe((event) => this.#onAlert(event));
+    // Alerts raised in this process only: with several workers each alert is delivered once, by the worker that raised it.
+    this.#unsubscribe = options.bus.subscribeRaisedHere((event) => this.#onAlert(event));
   }
 
   get pending(): number {

@@ -5,6 +5,7 @@ import { registerSearchRoutes } from '../api/search-routes.ts';
 import { registerCircleRoutes } from '../api/circle-routes.ts';
 import { registerDraftRoutes } from '../api/draft-routes.ts';
 import { registerAlertingRoutes } from '../api/alerts-routes.ts';
+import type { BusRelay } from '../correlate/alert-bus.ts';
 import { registerFlashRoutes } from '../api/flash-routes.ts';
 import { registerRecallRoutes } from '../api/recall-routes.ts';
 import type { PeerPost } from '../federation/message-delivery.ts';
@@ -52,6 +53,8 @@ export interface HttpAppDeps {
   readonly messaging?: { readonly signer: () => Promise<NodeSigner>; readonly post: PeerPost; readonly timeoutMs?: number };
   /** Peers (/api/peers, and the coordinator of a mirrored circle): the TAXII client they are reached with (openTaxiiClient by default), and who hears of added or removed ones (the sync scheduler). */
   readonly peers?: { readonly openClient?: OpenPeerClient; readonly onPeersChanged?: () => void };
+  /** With several worker processes: the alert bus shares one numbering and every event with the other workers' (correlate/process-bus-relay.ts). */
+  readonly alertRelay?: BusRelay;
 }
 
 declare module 'fastify' {
@@ -155,7 +158,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   registerSearchRoutes(app, { store: deps.store, clock: deps.clock, ...(deps.releaseSigner === undefined ? {} : { releaseSigner: deps.releaseSigner }) });
   registerCircleRoutes(app, { store: deps.store, clock: deps.clock, homeOrganisationId: deps.homeOrganisationId, openClient: deps.peers?.openClient ?? openTaxiiClient });
   registerDraftRoutes(app, { store: deps.store, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId });
-  registerAlertingRoutes(app, { store: deps.store, logger, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId });
+  registerAlertingRoutes(app, { store: deps.store, logger, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId, ...(deps.alertRelay === undefined ? {} : { relay: deps.alertRelay }) });
   registerFederationRoutes(app, { store: deps.store, clock: deps.clock });
   registerPeerRoutes(app, {
     store: deps.store,

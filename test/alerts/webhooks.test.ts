@@ -90,9 +90,10 @@ describe('webhook delivery', () => {
     const bus = new AlertBus();
     const webhooks = dispatcher(bus);
     const started = performance.now();
-    bus.publish(alert('low'), ['c']);
-    const event = bus.publish(alert('high'), ['c']);
+    void bus.publish(alert('low'), ['c']);
+    const published = bus.publish(alert('high'), ['c']);
     assert.ok(performance.now() - started < 20, 'publishing does not wait for the webhook');
+    const event = await published;
     const [delivery] = await until(() => deliveriesOf('ok', 1));
     assert.deepEqual([delivery?.outcome, delivery?.attempts, delivery?.status, delivery?.alertId], ['delivered', 1, 200, event.alert.alert_id]);
     assert.equal(hook.received.length, 1, 'the low alert is under the minimum severity');
@@ -114,7 +115,7 @@ describe('webhook delivery', () => {
     await store.addWebhook({ name: 'flaky', url: hook.url, secret: SECRET, minSeverity: 'low', createdAt: new Date().toISOString() });
     const bus = new AlertBus();
     const webhooks = dispatcher(bus);
-    bus.publish(alert('low'), ['c']);
+    void bus.publish(alert('low'), ['c']);
     const [delivery] = await until(() => deliveriesOf('flaky', 1));
     assert.deepEqual([delivery?.outcome, delivery?.attempts, delivery?.status], ['delivered', 2, 200]);
     assert.equal(hook.received.length, 2);
@@ -131,7 +132,7 @@ describe('webhook delivery', () => {
     const bus = new AlertBus();
     const webhooks = dispatcher(bus, 3);
     const started = Date.now();
-    bus.publish(alert('medium'), ['c']);
+    void bus.publish(alert('medium'), ['c']);
     const [delivery] = await until(() => deliveriesOf('dead', 1));
     assert.deepEqual([delivery?.outcome, delivery?.attempts, delivery?.status], ['failed', 3, undefined]);
     assert.match(delivery?.error ?? '', /ECONNREFUSED/);
@@ -147,7 +148,7 @@ describe('webhook delivery', () => {
     await store.addWebhook({ name: 'gone', url: hook.url, secret: SECRET, minSeverity: 'low', createdAt: new Date().toISOString() });
     const bus = new AlertBus();
     const webhooks = dispatcher(bus);
-    bus.publish(alert('low'), ['c']);
+    void bus.publish(alert('low'), ['c']);
     const [delivery] = await until(() => deliveriesOf('gone', 1));
     assert.deepEqual([delivery?.outcome, delivery?.attempts, delivery?.status, delivery?.error], ['failed', 1, 404, 'HTTP 404']);
     await webhooks.stop();

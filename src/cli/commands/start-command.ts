@@ -4,6 +4,8 @@ import { writeLine } from '../cli-context.ts';
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { loadNodeConfig, openNode, startNode, type RunningNode } from '../../compose.ts';
+import { AlertSequencer, isBusMessage } from '../../correlate/alert-sequencer.ts';
+import { openProcessBusRelay } from '../../correlate/process-bus-relay.ts';
 import type { NodeConfig } from '../../node-config.ts';
 import type { RawSettings } from '../../node-config.ts';
 
@@ -52,7 +54,8 @@ export function startCommand(io: CliIo): Command {
       const config = loadNodeConfig(flags, io.env);
       if (cluster.isWorker) {
         // A worker of `--workers N`: serve, and tell the primary where.
-        const node = await startNode(config, { sweepRecalls: cluster.worker?.id === 1 });
+        const relay = openProcessBusRelay();
+        const node = await startNode(config, { sweepRecalls: cluster.worker?.id === 1, ...(relay === undefined ? {} : { alertRelay: relay }) });
         process.send?.({ entente: 'listening', url: node.url });
         await untilStopped(node, WORKER_STOP_GRACE_MS);
         // A worker's server may wait on a keep-alive connection the primary handed it; every write
@@ -71,6 +74,9 @@ export function startCommand(io: CliIo): Command {
       await untilStopped(node);
     });
 }
+
+/** Events the primary keeps for workers that start later: the ring of each worker's bus (api/alerts-routes.ts). */
+const ALERT_RING_SIZE = 1024;
 
 /** How long a worker lets open connections finish after SIGTERM before it exits anyway. */
 const WORKER_STOP_GRACE_MS = 3000;
@@ -92,7 +98,9 @@ function untilStopped(node: RunningNode, graceMs?: number): Promise<void> {
  * `--workers N`: the first start (database, home organisation, admin token) happens here, once;
  * then N processes serve the same port (node:cluster) over the same SQLite database (WAL lets them
  * read at once; writes take the write lock in turn, and every invariant — date_added order, the
- * audit chain — is kept inside a write transaction). A worker that dies is replaced.
+ * audit chain — is kept inside a write transaction). A worker that dies is replaced. The primary
+ * numbers the events of the workers' alert buses and sends each to all of them, so that every
+ * stream shows every alert (correlate/alert-sequencer.ts).
  */
 async function runWorkers(io: CliIo, config: NodeConfig): Promise<void> {
   const opened = await openNode(config);
@@ -100,9 +108,21 @@ async function runWorkers(io: CliIo, config: NodeConfig): Promise<void> {
   await opened.close();
   let stopping = false;
   let announced = false;
+  const sequencer = new AlertSequencer(ALERT_RING_SIZE, (message) => {
+    for (const worker of Object.values(cluster.workers ?? {})) {
+      // A worker that is exiting misses the event; its replacement is given the recent ones.
+      if (worker?.isConnected() === true) worker.send(message);
+    }
+  });
   const fork = (): void => {
     const worker = cluster.fork();
     worker.on('message', (message: unknown) => {
+      if (isBusMessage(message)) {
+        if (message.entente === 'bus-raise') sequencer.sequence(message);
+        return;
+      }
+      // Listening: its alert bus is ready for the events raised before it started.
+      if (typeof message === 'object' && message !== null && (message as { entente?: unknown }).entente === 'listening') worker.send(sequencer.replay());
       const url = typeof message === 'object' && message !== null && 'url' in message ? String((message as { url: unknown }).url) : undefined;
       if (url === undefined || announced) return;
       announced = true;
