@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<void>> = {
   store: async () => (await import('./store-bench.ts')).runStoreBench(),
   match: async () => (await import('./match-bench.ts')).runMatchBench(),
   alerts: async () => (await import('./alerts-bench.ts')).runAlertsBench(),
+  'alerts-workers': async () => (await import('./alerts-workers-bench.ts')).runAlertsWorkersBench(),
   flash: async () => (await import('./flash-bench.ts')).runFlashBench(),
   sync: async () => (await import('./sync-bench.ts')).runSyncBench(),
   reputation: async () => (await import('./reputation-bench.ts')).runReputationBench(),
