@@ -6,7 +6,7 @@ import type { ObjectStore } from '../store/object-store.ts';
 import { openSqliteObjectStore } from '../store/sqlite/sqlite-object-store.ts';
 import type { StixObject } from '../stix/types.ts';
 import type { CursoredPage, PagesOptions, TaxiiClient } from '../taxii/taxii-client.ts';
-import { pullPeer, type PullDeps } from './pull-peer.ts';
+import { NO_PULL, pullPeer, type PullDeps } from './pull-peer.ts';
 import { signObject } from './sign-object.ts';
 import { testOrganisation } from './test-support.ts';
 
@@ -102,7 +102,7 @@ describe('pullPeer', () => {
     assert.deepEqual((await store.listQuarantine({ limit: 10 })).map((item) => [item.objectId, item.reason, item.peer]), [['broken', 'malformed', 'grid']]);
 
     const second = pagedClient(PAGES);
-    assert.deepEqual(await pullPeer(deps, peer, second), { pages: 0, received: 0, added: 0, duplicates: 0, quarantined: 0 });
+    assert.deepEqual(await pullPeer(deps, peer, second), NO_PULL);
     assert.deepEqual(second.starts, [{ addedAfter: '2026-02-01T00:00:00.000003Z' }]);
     await store.close();
   });
