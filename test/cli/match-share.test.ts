@@ -56,6 +56,13 @@ describe('entente match shares sightings back where the agreement says evidence'
     ok(await run('import', file('indicator.json', JSON.stringify(indicator)), '--collection', CIRCLE));
   });
 
+  it("refuses a circle's collection as --sightings-collection: the agreement, not a flag, decides what a circle gets", async () => {
+    const log = file('one.jsonl', JSON.stringify({ type: 'ipv4-addr', value: '198.51.100.77' }) + '\n');
+    const refused = await run('match', log, '--sightings-collection', CIRCLE);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /ENT_CLI_USAGE: --sightings-collection evidence-circle carries circle evidence-circle/);
+  });
+
   it('stores the sighting at home and a copy with its evidence in the circle, which the member receives signed', async () => {
     const log = file('flows.jsonl', JSON.stringify([{ type: 'ipv4-addr', value: INTERNAL_IP }, { type: 'ipv4-addr', value: '198.51.100.77' }]) + '\n');
     const matched = ok(await run('match', log));

@@ -49,7 +49,7 @@ export function matchCommand(io: CliIo): Command {
     .addOption(new Option('--format <format>', 'input format; auto decides per input from its first line').choices([...logFormats]).default('auto'))
     .option('--map <column=type:path,…>', "CSV column mapping, e.g. src=ipv4-addr:value,sha=file:hashes.'SHA-256',time=@timestamp (repeatable)", collect, [])
     .option('--collection <id>', 'take indicators from this collection, id or alias (repeatable; default: every collection)', collect, [])
-    .option('--sightings-collection <id>', 'store sightings in this collection (default: the default collection)')
+    .option('--sightings-collection <id>', "store sightings in this collection, not a circle's (default: the default collection)")
     .option('--window <seconds>', 'alerts are deduplicated per indicator, observable and window of this many seconds', '3600')
     .option('--follow', 'keep reading each file as it grows (tail -F); stop with Ctrl-C')
     .option('--until-idle <seconds>', 'with --follow: stop once no input has grown for this long')
@@ -111,6 +111,15 @@ export function matchCommand(io: CliIo): Command {
           options.sightingsCollection === undefined ? node.identity.defaultCollection : await findCollection(node.store, options.sightingsCollection);
         if (sightingsCollection === undefined) {
           throw new EntenteError('ENT_COLLECTION_NOT_FOUND', `no collection "${options.sightingsCollection ?? ''}" (see entente collection list)`);
+        }
+        // The home sighting names its observed-data (internal addresses…): stored in a circle's collection
+        // it would go to the members whatever the agreement says. Circles get the copy their terms allow.
+        const circle = await node.store.getCircleByCollection(sightingsCollection.id);
+        if (circle !== undefined) {
+          throw new EntenteError(
+            'ENT_CLI_USAGE',
+            `--sightings-collection ${sightingsCollection.id} carries circle ${circle.id}; sightings are stored at home and go into a circle only as its agreement allows (sighting_sharing)`,
+          );
         }
 
         const matcher = new BulkMatcher({ correlationSeconds: windowSeconds });
