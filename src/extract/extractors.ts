@@ -148,6 +148,8 @@ function isCamelCase(s: string): boolean {
 const DOMAIN_ASCII_RE =
   /(?<![A-Za-z0-9_@.-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,30}(?:[xX][nN]--[a-zA-Z0-9-]{1,59}|[A-Za-z]{2,63})(?![A-Za-z0-9_-]|\.[A-Za-z0-9])/g;
 
+const DOTNET_PRODUCT = /^(?:ASP|ADO|VB)\.NET$/i;
+
 const domainRow: ExtractorRow = {
   id: 'domain',
   family: 'dotted',
@@ -172,6 +174,8 @@ const domainRow: ExtractorRow = {
     // and PowerShell type literals ([native.win]::ShowWindow).
     if (!defanged && /\.[A-Z][a-z]{2,}$/.test(raw)) return null;
     if (ctx.text.startsWith(']::', end)) return null;
+    // Microsoft's .NET frameworks written as product names (ASP.NET, ADO.NET, VB.NET).
+    if (!defanged && DOTNET_PRODUCT.test(raw)) return null;
     const inUrl = ctx.text.startsWith('://', start - 3) || ctx.text.charCodeAt(start - 1) === 47;
     const c: Candidate = {
       type: 'domain-name',
@@ -308,6 +312,28 @@ const emailRow: ExtractorRow = {
       end,
       confidence: ctx.defanged(start, end) ? 0.95 : 0.85,
     };
+  },
+};
+
+// An address literal for a domain (RFC 5321 §4.1.3): "user@[192.0.2.1]". Led by the literal "@[",
+// rare in prose, so the engine skips to it; the local part is read backwards in build().
+const EMAIL_IP_LITERAL_RE = /@\[(\d{1,3}(?:\.\d{1,3}){3})\]/g;
+const LOCAL_PART_CHAR = /[A-Za-z0-9._%+-]/;
+
+const emailIpLiteralRow: ExtractorRow = {
+  id: 'email-ip-literal',
+  types: ['email-addr'],
+  prefilter: (t) => t.includes('@['),
+  regex: EMAIL_IP_LITERAL_RE,
+  build(m, ctx) {
+    if (parseIpv4(m[1] ?? '') === null) return null;
+    let start = m.index;
+    while (start > m.index - 64 && start > 0 && LOCAL_PART_CHAR.test(ctx.text.charAt(start - 1))) start--;
+    if (start === m.index || LOCAL_PART_CHAR.test(ctx.text.charAt(start - 1))) return null;
+    const local = ctx.text.slice(start, m.index);
+    if (local.startsWith('.') || local.endsWith('.') || local.includes('..')) return null;
+    const end = m.index + m[0].length;
+    return { type: 'email-addr', value: `${local}${m[0]}`, start, end, confidence: ctx.defanged(start, end) ? 0.95 : 0.85 };
   },
 };
 
@@ -904,6 +930,7 @@ export const EXTRACTORS: readonly ExtractorRow[] = [
   urlRow,
   domainRow,
   emailRow,
+  emailIpLiteralRow,
   ipv4Row,
   ipv6Row,
   hashRow,

@@ -66,4 +66,23 @@ describe('report conventions', () => {
     assert.ok(values('https://t.example.net/r?u=https%3A%2F%2Ffreasdfuewriter.com%2Fx', 'domain-name').includes('freasdfuewriter.com'));
     assert.deepEqual(values('%2Ffreasdfuewriter.com', 'domain-name'), ['2ffreasdfuewriter.com']);
   });
+
+  it('splits an upper-case digest from the lower-case name glued after it (table cells that lost their separator)', () => {
+    const text = 'SHA-1C&C\n6E81343018136B271D1F95DB536CA6B2FD1DFCD6marzo2020.duckdns[.]org\n812A407516F9712C80B70A14D6CDF282C88938C1dominoduck2098.duckdns[.]org';
+    assert.deepEqual(values(text, 'domain-name'), ['marzo2020.duckdns.org', 'dominoduck2098.duckdns.org']);
+    assert.deepEqual(
+      extract(text).filter((o) => o.kind === 'hash').map((o) => [o.hashAlgorithm, o.value]),
+      [['SHA-1', '6e81343018136b271d1f95db536ca6b2fd1dfcd6'], ['SHA-1', '812a407516f9712c80b70a14d6cdf282c88938c1']],
+    );
+    // Only a change of case marks the cell border: in lower case the run is left whole.
+    assert.deepEqual(values('6e81343018136b271d1f95db536ca6b2fd1dfcd6marzo2020.duckdns.org', 'domain-name'), ['6e81343018136b271d1f95db536ca6b2fd1dfcd6marzo2020.duckdns.org']);
+  });
+
+  it('does not read Microsoft .NET framework names as domains, unless defanged', () => {
+    assert.deepEqual(values('The LEMURLOOT ASP.NET web shell, ADO.NET and VB.NET code; asp[.]net', 'domain-name'), ['asp.net']);
+  });
+
+  it('reads an e-mail address whose domain is an IPv4 literal (RFC 5321)', () => {
+    assert.deepEqual(values('sent to test@[192.168.0.1] and @[10.0.0.1]', 'email-addr'), ['test@[192.168.0.1]']);
+  });
 });

@@ -40,6 +40,31 @@ function featuresOf(text: string, s: number, e: number): number {
 
 const TOKEN_REACH = 2048;
 
+const DIGEST_LENGTHS: readonly number[] = [64, 40, 32];
+
+function isUpperHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 70);
+}
+
+/**
+ * Length of an upper-case hex digest (MD5, SHA-1, SHA-256) glued to the lower-case name after it at
+ * `s`, or 0. Text taken from a table whose cells lost their separator reads
+ * "6E81…FCD6marzo.duckdns.org": the change of case is where one cell ends and the next begins.
+ */
+export function gluedDigestLength(text: string, s: number, e: number): number {
+  let i = s;
+  let letters = 0;
+  while (i < e && i - s <= 64 && isUpperHex(text.charCodeAt(i))) {
+    if (text.charCodeAt(i) >= 65) letters++;
+    i++;
+  }
+  const len = i - s;
+  const next = text.charCodeAt(i);
+  if (!DIGEST_LENGTHS.includes(len) || !(next >= 97 && next <= 122)) return 0;
+  // A real digest mixes letters and digits.
+  return letters > 0 && letters < len ? len : 0;
+}
+
 /** Characters that can never be inside a network or hash token (a table: this is the hottest loop). */
 const DELIMITER = new Uint8Array(65536);
 for (let c = 0; c <= 32; c++) DELIMITER[c] = 1;
@@ -70,6 +95,8 @@ function tokenWindows(text: string, trigger: RegExp, withFeatures = false): Wind
       high |= c;
       e++;
     }
+    // The name after a glued digest is read on its own (the digest is read by the longrun family).
+    if (withFeatures && p - s > 32) s += gluedDigestLength(text, s, p);
     out.push([s, e, high < 128, withFeatures ? featuresOf(text, s, e) : ALL_FEATURES]);
     lastEnd = e;
     trigger.lastIndex = e;
@@ -107,7 +134,11 @@ function longRunWindows(text: string): Windows {
     let e = i + 1;
     while (e < n && isAlnum(text.charCodeAt(e))) e++;
     lastEnd = e;
-    if (e - s >= MIN_RUN) out.push([s, e, true, ALL_FEATURES]);
+    const glued = e - s > 32 ? gluedDigestLength(text, s, e) : 0;
+    if (glued > 0) {
+      out.push([s, s + glued, true, ALL_FEATURES]);
+      if (e - s - glued >= MIN_RUN) out.push([s + glued, e, true, ALL_FEATURES]);
+    } else if (e - s >= MIN_RUN) out.push([s, e, true, ALL_FEATURES]);
   }
   return out;
 }
