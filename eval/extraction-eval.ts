@@ -226,7 +226,11 @@ export function loadFixtureSet(): EvalDocument[] | null {
       if (t === undefined) continue;
       expected[t] = t === 'url' ? values.filter((v) => v.includes('://')) : values;
     }
-    docs.push({ id: `ioc-finder/${c.id}`, text: c.text, expected, ignore: {} });
+    // ioc-finder files user@host under `xmpp_addresses` instead of e-mail when the host's name says
+    // jabber or xmpp. STIX has no Jabber ID type and a JID is written like an e-mail address, so
+    // Entente reports it as email-addr: neutral here, neither rewarded nor penalised.
+    const xmpp = (c.expected['xmpp_addresses'] ?? []).filter((v) => !(expected['email-addr'] ?? []).includes(v));
+    docs.push({ id: `ioc-finder/${c.id}`, text: c.text, expected, ignore: xmpp.length > 0 ? { 'email-addr': xmpp } : {} });
   }
   return docs;
 }
