@@ -69,6 +69,20 @@ describe('signing originated versions ahead of release', () => {
     await store.close();
   });
 
+  it('moves past versions that arrived signed without signing them, and remembers it: the next pass reads nothing old', async () => {
+    const { store, presigner } = await world();
+    const received = [signObject(indicator(7), PARTNER.signer), signObject(indicator(8), PARTNER.signer), signObject(indicator(9), PARTNER.signer)];
+    await store.applySyncBatch({
+      collectionId: 'circle-collection', peer: undefined, circleId: 'alliance', source: 'file', contributorOrganisationId: PARTNER.id,
+      accepted: received.map((object) => ({ object, signer: PARTNER.id, keyId: PARTNER.signer.keyId, verification: 'verified' as const, hops: [PARTNER.id] })),
+      quarantined: [], receivedAt: AT.toISOString(),
+    });
+    assert.equal(await presigner.runOnce(), 3);
+    assert.equal((await store.signaturesOf(received.map(originKey))).size, 0);
+    assert.equal(await presigner.runOnce(), 0);
+    await store.close();
+  });
+
   it('the release path then sends the kept signature: the same bytes as if it had signed at release', async () => {
     const { store, presigner, signer } = await world();
     const object = indicator(7);

@@ -25,6 +25,9 @@ const AHEAD_OF_RELEASE: Recipient = { name: 'presign', organisationId: 'identity
 
 const cursorKey = (collectionId: string): string => `presign-cursor:${collectionId}`;
 
+/** Pages in a row that signed nothing, read before the cursor is stored anyway. */
+const UNSIGNED_PAGES_PER_CURSOR_WRITE = 20;
+
 export class OriginatedPresigner {
   readonly #store: PresignStore;
   readonly #signer: ReleaseSigner;
@@ -65,8 +68,8 @@ export class OriginatedPresigner {
 
   /**
    * One pass over every circle collection from where the last pass stopped; returns how many
-   * entries it examined. Each page is signed and its cursor stored before the next is read, and the
-   * event loop gets a turn between pages, so a node serving requests is never held up for long.
+   * entries it examined. A page that signs something has its cursor stored before the next is read;
+   * the event loop gets a turn between pages, so a node serving requests is never held up for long.
    */
   async runOnce(): Promise<number> {
     let examined = 0;
@@ -74,8 +77,17 @@ export class OriginatedPresigner {
       const key = cursorKey(circle.collectionId);
       const stored = await this.#store.getMeta(key);
       let after = stored === undefined ? undefined : Number(stored);
+      let unsaved = 0;
+      const save = async (): Promise<void> => {
+        if (unsaved === 0) return;
+        await this.#store.setMeta(key, String(after));
+        unsaved = 0;
+      };
       for (;;) {
-        if (this.#stopped) return examined;
+        if (this.#stopped) {
+          await save();
+          return examined;
+        }
         const page = await this.#store.listEntries(
           circle.collectionId,
           { versions: [{ kind: 'all' }] },
@@ -97,10 +109,14 @@ export class OriginatedPresigner {
         if (releases.length > 0) await this.#signer.signReleases(releases, { recipient: AHEAD_OF_RELEASE, circle: undefined });
         examined += page.entries.length;
         after = page.entries[page.entries.length - 1]?.dateAdded ?? after;
-        await this.#store.setMeta(key, String(after));
+        unsaved += 1;
+        // The cursor is stored with every page that signed something, else every few pages: a page of
+        // versions that arrived signed costs only its re-reading after a crash, not a durable write.
+        if (releases.length > 0 || unsaved >= UNSIGNED_PAGES_PER_CURSOR_WRITE) await save();
         if (!page.more) break;
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
+      await save();
     }
     return examined;
   }
