@@ -46,21 +46,37 @@ export interface ValueScreen {
 
 /** A small set of property names, asked about a range of a line without making a string of it. */
 export class PropertyNames {
-  private readonly byLength: (readonly string[] | undefined)[] = [];
+  /** Per length, the names' UTF-16 units one after the other: compared without a call per name. */
+  private readonly byLength: (Uint16Array | undefined)[] = [];
 
   constructor(names: Iterable<string>) {
-    for (const name of new Set(names)) {
-      const sameLength = this.byLength[name.length];
-      this.byLength[name.length] = sameLength === undefined ? [name] : [...sameLength, name];
-    }
+    const grouped: string[][] = [];
+    for (const name of new Set(names)) (grouped[name.length] ??= []).push(name);
+    grouped.forEach((group, length) => {
+      const units = new Uint16Array(group.length * length);
+      group.forEach((name, n) => {
+        for (let k = 0; k < length; k++) units[n * length + k] = name.charCodeAt(k);
+      });
+      this.byLength[length] = units;
+    });
   }
 
   has(text: string, start: number, end: number): boolean {
-    const candidates = this.byLength[end - start];
-    if (candidates === undefined) return false;
-    for (const name of candidates) if (rangeIs(text, start, end, name)) return true;
+    const length = end - start;
+    const units = this.byLength[length];
+    if (units === undefined) return false;
+    for (let at = 0; at < units.length; at += length) {
+      let k = 0;
+      while (k < length && text.charCodeAt(start + k) === units[at + k]) k++;
+      if (k === length) return true;
+    }
     return false;
   }
+}
+
+/** Whether text[start, end) is `type`, written out: it is asked of every key of every SCO. */
+function isTypeKey(text: string, start: number, end: number): boolean {
+  return end - start === 4 && text.charCodeAt(start) === 116 && text.charCodeAt(start + 1) === 121 && text.charCodeAt(start + 2) === 112 && text.charCodeAt(start + 3) === 101;
 }
 
 /** Whether text[start, end) is `name`: most ranges differ in length or first character, checked first. */
@@ -163,7 +179,7 @@ function timestampOf(text: string, kind: number, start: number, end: number): st
 function topLevelMember(text: string, start: number, end: number): number {
   switch (end - start) {
     case 4:
-      return rangeIs(text, start, end, 'type') ? typeMember : notNoted;
+      return isTypeKey(text, start, end) ? typeMember : notNoted;
     case 7:
       return rangeIs(text, start, end, 'objects') ? objectsMember : notNoted;
     case 13:
@@ -228,7 +244,7 @@ class JsonLineScanner {
           while (text.charCodeAt(i) === 32) i++;
           c = text.charCodeAt(i);
           if (role === embeddedObjects && c !== 123) shape.objectsValid = false;
-          else if (role === embeddedSco && rangeIs(text, keyStart, keyEnd, 'type')) typed[depth] = c === 34 ? 1 : 0;
+          else if (role === embeddedSco && isTypeKey(text, keyStart, keyEnd)) typed[depth] = c === 34 ? 1 : 0;
         } else indexed = indexedLists[depth] === 1;
 
         // The value at i: a container opens a level; a string, number or word is read (and screened).

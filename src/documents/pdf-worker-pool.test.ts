@@ -1,6 +1,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_DOCUMENT_LIMITS } from './document-limits.ts';
 import type { DocumentLimits } from './document-limits.ts';
 import { PdfWorkerPool } from './pdf-worker-pool.ts';
@@ -97,5 +99,25 @@ describe('PDF reader threads', () => {
     await worker.terminate();
     assert.equal(pool.stats.idle, 0);
     assert.ok((await readReport(pool)).includes('cdn-lantern.org'));
+  });
+
+  it('does not keep the process alive once reading is over, and leaves its stdout to the program', async () => {
+    // A child process reads a PDF with the process's pool and prints the page count; a warm thread
+    // that held the process open would make it hang until the timeout kills it.
+    const script = [
+      "import { readFileSync } from 'node:fs';",
+      "import { DEFAULT_DOCUMENT_LIMITS } from './src/documents/document-limits.ts';",
+      "import { readPdf } from './src/documents/read-pdf.ts';",
+      "const doc = await readPdf(readFileSync('test/fixtures/documents/report-two-columns.pdf'), 'r.pdf', DEFAULT_DOCUMENT_LIMITS);",
+      'process.stdout.write(String(doc.pages));',
+    ].join('\n');
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', script], { cwd: root, timeout: 30_000 }, (error, out) => {
+        if (error === null) resolve(out);
+        else reject(error);
+      });
+    });
+    assert.equal(stdout, '2');
   });
 });
