@@ -11,11 +11,9 @@ import type { ObjectStore } from '../store/object-store.ts';
 import type { JsonValue, StixObject } from '../stix/types.ts';
 import { circleSightingObjects, evidenceTypesOf, type SightingBundle } from './sighting-objects.ts';
 
-/** The whole store: ingest writes through it. */
-export type SightingShareStore = ObjectStore;
-
 export interface SightingShareDeps {
-  readonly store: SightingShareStore;
+  /** The whole store: ingest writes through it. */
+  readonly store: ObjectStore;
   readonly homeOrganisationId: string;
   readonly randomUuid: () => string;
 }
@@ -47,12 +45,21 @@ export async function shareSightingsBack(deps: SightingShareDeps, bundles: reado
     return state;
   };
 
+  // A batch often holds many alerts of one indicator: each circle is asked about it once.
+  const indicators = new Map<string, Promise<Record<string, unknown> | undefined>>();
+  const indicatorIn = (collectionId: string, indicatorId: string): Promise<Record<string, unknown> | undefined> => {
+    const key = `${collectionId}\u0000${indicatorId}`;
+    let found = indicators.get(key);
+    if (found === undefined) indicators.set(key, (found = latestIndicator(deps.store, collectionId, indicatorId)));
+    return found;
+  };
+
   const byCollection = new Map<string, { circle: Circle; objects: StixObject[]; copies: { index: number; sighting: StixObject }[]; namesHome: boolean }>();
   for (const [index, bundle] of bundles.entries()) {
     const indicatorId = bundle.sighting['sighting_of_ref'];
     if (typeof indicatorId !== 'string') continue;
     for (const circle of circles) {
-      const indicator = await latestIndicator(deps.store, circle.collectionId, indicatorId);
+      const indicator = await indicatorIn(circle.collectionId, indicatorId);
       if (indicator === undefined) continue;
       const decision = decideSightingShare({
         circle,
@@ -90,7 +97,7 @@ export async function shareSightingsBack(deps: SightingShareDeps, bundles: reado
   return { shared, rejected };
 }
 
-async function latestIndicator(store: SightingShareStore, collectionId: string, indicatorId: string): Promise<Record<string, unknown> | undefined> {
+async function latestIndicator(store: ObjectStore, collectionId: string, indicatorId: string): Promise<Record<string, unknown> | undefined> {
   const page = await store.listEntries(collectionId, { ids: [indicatorId], types: ['indicator'], versions: [{ kind: 'last' }] }, { limit: 1 });
   const entry = page.entries[0];
   if (entry === undefined) return undefined;
