@@ -11,7 +11,10 @@ export function openProcessBusRelay(channel: NodeJS.Process = process): BusRelay
     send(origin: string, raised: RaisedEvent): boolean {
       if (channel.connected !== true || channel.send === undefined) return false;
       const message: RaiseMessage = { entente: 'bus-raise', origin, raised };
-      return channel.send(message);
+      // send() also returns false when messages are only queued behind a backlog: they still arrive,
+      // numbered by the primary, so that is not a failure (numbering it here too would give it two ids).
+      channel.send(message);
+      return true;
     },
     listen(deliver: (event: BusEvent, origin: string | undefined, replayed: boolean) => void): void {
       channel.on('message', (message: unknown) => {
