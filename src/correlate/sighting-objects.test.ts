@@ -1,0 +1,62 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { TLP2_MARKING_IDS } from '../policy/tlp.ts';
+import { validateForIngest } from '../store/validate-for-ingest.ts';
+import { AlertAggregator } from './alert-aggregator.ts';
+import type { IndicatorMatch } from './bulk-matcher.ts';
+import { circleSightingObjects, sightingObjects, sightingWithFinalCounts, type SightingBundle, type SightingShareForm } from './sighting-objects.ts';
+import { observation } from './test-support.ts';
+
+const indicatorId = 'indicator--00000000-0000-4000-8000-0000000000aa';
+
+function match(value: string, at: string): IndicatorMatch {
+  return { indicatorId, name: 'C2', confidence: 80, observable: { type: 'ipv4-addr', path: 'ipv4-addr:value', value }, observations: [observation([{ type: 'ipv4-addr', value }], at)] };
+}
+
+describe("a sighting's copy for a circle", () => {
+  const home = 'identity--0a000000-0000-4000-8000-00000000000a';
+  let uuids = 0;
+  const randomUuid = (): string => `00000000-0000-4000-8000-${(++uuids).toString(16).padStart(12, '0')}`;
+  const bundle = (): SightingBundle => {
+    const alerts = new AlertAggregator(3600);
+    const opened = alerts.record({ ...match('198.51.100.7', '2026-06-01T12:10:00.000Z'), observations: [observation([{ type: 'ipv4-addr', value: '10.1.2.3' }, { type: 'ipv4-addr', value: '198.51.100.7' }], '2026-06-01T12:10:00.000Z')] });
+    assert.ok(opened);
+    return sightingObjects(opened, { homeOrganisationId: home, now: '2026-06-01T12:10:01.000Z', randomUuid });
+  };
+  const form = (overrides: Partial<SightingShareForm> = {}): SightingShareForm => ({
+    kind: 'share', tlp: 'amber', evidence: false, whereSighted: true, labels: [], agreementVersion: 1, reasons: [], ...overrides,
+  });
+
+  it('a summary is one sighting of its own: counts and times, no observed-data, marked at the decided TLP', () => {
+    const stored = bundle();
+    const { sighting, objects } = circleSightingObjects(stored, form(), randomUuid);
+    assert.deepEqual(objects, [sighting]);
+    assert.notEqual(sighting.id, stored.sighting.id, 'one version cannot differ between collections');
+    assert.equal(sighting['observed_data_refs'], undefined);
+    assert.deepEqual(sighting['object_marking_refs'], [TLP2_MARKING_IDS.amber]);
+    assert.deepEqual([sighting['count'], sighting['first_seen'], sighting['last_seen'], sighting['sighting_of_ref']], [stored.sighting['count'], stored.sighting['first_seen'], stored.sighting['last_seen'], indicatorId]);
+    assert.deepEqual(sighting['where_sighted_refs'], [home]);
+    assert.doesNotMatch(JSON.stringify(objects), /10\.1\.2\.3/);
+    assert.equal(validateForIngest(sighting).valid, true);
+  });
+
+  it('evidence brings the observed-data and its observables; an anonymised one names nobody where sighted', () => {
+    const stored = bundle();
+    const withEvidence = circleSightingObjects(stored, form({ evidence: true, labels: ['energy'] }), randomUuid);
+    assert.deepEqual(withEvidence.sighting['observed_data_refs'], [stored.observedData.id]);
+    assert.ok(withEvidence.objects.some((object) => object['value'] === '10.1.2.3'));
+    assert.deepEqual(withEvidence.sighting['labels'], ['energy']);
+    assert.equal(stored.observedData['x_entente_sighting_evidence'], true, 'marked, so no matcher takes it for telemetry');
+    const anonymous = circleSightingObjects(stored, form({ whereSighted: false }), randomUuid);
+    assert.equal(anonymous.sighting['where_sighted_refs'], undefined);
+  });
+
+  it('gets a new version when the window closes with other counts, and none when nothing changed', () => {
+    const { sighting } = circleSightingObjects(bundle(), form(), randomUuid);
+    assert.equal(sightingWithFinalCounts(sighting, { count: 1, firstSeen: String(sighting['first_seen']), lastSeen: String(sighting['last_seen']) }, new Date('2026-06-01T13:00:00Z')), undefined);
+    const next = sightingWithFinalCounts(sighting, { count: 5, firstSeen: String(sighting['first_seen']), lastSeen: '2026-06-01T12:50:00.000Z' }, new Date('2026-06-01T12:00:00Z'));
+    assert.ok(next !== undefined);
+    assert.equal(next['count'], 5);
+    assert.ok(String(next['modified']) > String(sighting['modified']), 'modified moves past the previous version even when the clock did not');
+  });
+});
