@@ -67,6 +67,15 @@ describe('PDF reader threads', () => {
     assert.deepEqual(pool.stats, { started: 2, idle: 1 });
   });
 
+  it('does not keep a thread that ran out of heap', async () => {
+    const pool = newPool();
+    // 8 MiB is less than pdfjs itself needs: the thread dies with ERR_WORKER_OUT_OF_MEMORY.
+    assert.equal(await refusalCode(pool, report, 'heavy.pdf', { maxHeapMb: 8 }), 'ENT_EXTRACT_LIMIT_EXCEEDED');
+    assert.equal(pool.stats.idle, 0);
+    assert.ok((await readReport(pool)).includes('cdn-lantern.org'));
+    assert.deepEqual(pool.stats, { started: 2, idle: 1 });
+  });
+
   it('keeps a thread that refused a file itself (encrypted, truncated, too much text) and reads the next file with it', async () => {
     const pool = newPool();
     const expected = await readReport(pool);
