@@ -52,6 +52,12 @@ describe('raw-line screen: lines no indicator can match are passed over', () => 
   it('a value under a property no indexed path ends with is not looked at', () => {
     assert.equal(verdict(observed({ type: 'x-note', description: 'evil.example' })), 'clear');
   });
+
+  it('the empty property name is a property name too', () => {
+    const matcher = matcherOf("[x-thing:'' = 'v']");
+    assert.equal(verdict(observed({ type: 'x-thing', '': 'v' }), matcher), 'parse');
+    assert.equal(verdict(observed({ type: 'x-thing', '': 'w' }), matcher), 'clear');
+  });
 });
 
 describe('raw-line screen: lines that may match are parsed', () => {

@@ -65,6 +65,7 @@ export class PropertyNames {
     const length = end - start;
     const units = this.byLength[length];
     if (units === undefined) return false;
+    if (length === 0) return true; // the empty name (`x:''`), which has no units to compare
     for (let at = 0; at < units.length; at += length) {
       let k = 0;
       while (k < length && text.charCodeAt(start + k) === units[at + k]) k++;
