@@ -184,6 +184,7 @@ const patterns = fc.constantFrom(
   "[domain-name:value MATCHES 'é\\\\.ex']",
   "[network-traffic:dst_ref.value = '203.0.113.5']",
   "[network-traffic:protocols[*] = 'quic']",
+  "[x-note:'' = 'evil.example']",
   "[domain-name:value = 'evil.example'] FOLLOWEDBY [ipv4-addr:value = '10.0.0.1']",
   "[domain-name:value = 'good.example' AND domain-name:value LIKE 'good%']",
   "[domain-name:value != 'evil.example']",
@@ -196,6 +197,7 @@ const scos = fc.oneof(
   fc.record({ type: fc.constant('file'), size: fc.constantFrom(...sizes), hashes: fc.record({ 'SHA-256': fc.constantFrom(...hashes) }) }),
   fc.record({ type: fc.constant('network-traffic'), dst_ref: fc.constantFrom('0', '1'), protocols: fc.subarray(['tcp', 'quic', 'udp']) }),
   fc.constantFrom(...domains).map((description) => ({ type: 'x-note', description })),
+  fc.constantFrom(...domains).map((value) => ({ type: 'x-note', '': value })),
 );
 
 const times = fc.constantFrom('2026-06-01T10:00:00Z', '2026-06-01T10:05:00.000Z', '2026-06-01T12:00:00+01:00', 1780300000, '2026-02-30T00:00:00Z');
