@@ -7,7 +7,7 @@ import type { AttackKind, AttackLookup, AttackObject, Mention } from './attack-l
 import { tokenize } from './features.ts';
 import { splitSentences } from './split-sentences.ts';
 import type { SentenceSpan } from './split-sentences.ts';
-import { predictSentence } from './technique-model.ts';
+import { predictTechniques } from './technique-model.ts';
 import type { TechniqueModel } from './technique-model.ts';
 
 export type TagMethod = 'explicit' | 'name' | 'model';
@@ -25,7 +25,10 @@ export interface TaggedObject {
   readonly id: string;
   readonly stixId: string;
   readonly name: string;
-  /** 1 for an explicit id, 0.9 for a name, the model's probability otherwise (best sentence). */
+  /**
+   * 1 for an explicit id, 0.9 for a name, the model's probability otherwise (best sentence; for a
+   * parent technique, the probability of its whole family, see predictTechniques).
+   */
   readonly confidence: number;
   readonly evidence: readonly TagEvidence[];
   /** The strongest method that found it: explicit, then name, then model. */
@@ -42,7 +45,10 @@ export interface TagResult {
 }
 
 export interface TagOptions {
-  /** Probability a sentence needs for the model to propose a technique (default: the model's own). */
+  /**
+   * Probability a technique needs in a sentence for the model to propose it (default: the model's
+   * own). Every technique that reaches it is proposed, so a threshold near 0 proposes hundreds.
+   */
   readonly threshold?: number;
   /** Which methods run (default all three), e.g. ['explicit', 'name'] to skip the model. */
   readonly methods?: readonly TagMethod[];
@@ -117,11 +123,10 @@ export function createTagger(lookup: AttackLookup, model: TechniqueModel): Tagge
       for (const s of sentences) {
         const sentence = text.slice(s.start, s.end);
         if (tokenize(sentence).length < MODEL_MIN_WORDS) continue;
-        const p = predictSentence(model, sentence, threshold);
-        if (p === undefined) continue;
-        const object = lookup.byId.get(p.id);
-        if (object === undefined) continue;
-        add(object, 'model', p.probability, { start: s.start, end: s.end, sentence: s });
+        for (const p of predictTechniques(model, sentence, threshold)) {
+          const object = lookup.byId.get(p.id);
+          if (object !== undefined) add(object, 'model', p.probability, { start: s.start, end: s.end, sentence: s });
+        }
       }
     }
 

@@ -40,6 +40,21 @@ export interface TechniqueModel {
   readonly weight: Int8Array;
   readonly weightScale: number;
   readonly threshold: number;
+  /** Per class: the index of its parent technique's class (T1055.012 → T1055), or -1. */
+  readonly parentClass: Int32Array;
+}
+
+/** T1055.012 → T1055, AML.T0051.000 → AML.T0051; undefined for a technique that is not a sub-technique. */
+export function parentTechniqueOf(id: string): string | undefined {
+  return /\.\d{3}$/.test(id) ? id.slice(0, -4) : undefined;
+}
+
+function parentClasses(classes: readonly string[]): Int32Array {
+  const index = new Map(classes.map((c, i) => [c, i]));
+  return Int32Array.from(classes, (c) => {
+    const parent = parentTechniqueOf(c);
+    return parent === undefined ? -1 : (index.get(parent) ?? -1);
+  });
 }
 
 function bytesOf(b64: string): Uint8Array {
@@ -66,7 +81,18 @@ export function fromTechniqueModelArtefact(a: TechniqueModelArtefact): Technique
   }
   const vocabulary = new Map<string, number>();
   a.vocabulary.forEach((f, i) => vocabulary.set(f, i));
-  return { classes: a.classes, vocabulary, idf, bias, offsets, weightClass, weight, weightScale: a.weightScale, threshold: a.threshold };
+  return {
+    classes: a.classes,
+    vocabulary,
+    idf,
+    bias,
+    offsets,
+    weightClass,
+    weight,
+    weightScale: a.weightScale,
+    threshold: a.threshold,
+    parentClass: parentClasses(a.classes),
+  };
 }
 
 /** Encodes typed arrays the way the artefact stores them (used by the training script). */
@@ -125,4 +151,28 @@ export function predictSentence(model: TechniqueModel, sentence: string, thresho
   const id = model.classes[best];
   if (id === undefined || id === NONE_CLASS || probability < threshold) return undefined;
   return { id, probability };
+}
+
+/**
+ * Techniques a sentence describes: every technique whose probability reaches `threshold` (the
+ * model's own by default), most probable first. A parent technique's probability is its whole
+ * family's (itself and its sub-techniques): a sentence the model splits between T1055.001 and
+ * T1055.012 still clearly describes T1055, and says so even when no sub-technique reaches the
+ * threshold on its own. Several techniques per sentence, because report sentences often describe
+ * more than one step ("dumps LSASS with procdump and uploads the file over HTTPS").
+ */
+export function predictTechniques(model: TechniqueModel, sentence: string, threshold = model.threshold): SentencePrediction[] {
+  const probabilities = classProbabilities(model, sentence);
+  const family = Float64Array.from(probabilities);
+  for (let c = 0; c < probabilities.length; c++) {
+    const parent = model.parentClass[c] as number;
+    if (parent >= 0) family[parent] = (family[parent] as number) + (probabilities[c] as number);
+  }
+  const out: SentencePrediction[] = [];
+  for (let c = 0; c < family.length; c++) {
+    const id = model.classes[c];
+    const probability = family[c] as number;
+    if (id !== undefined && id !== NONE_CLASS && probability >= threshold) out.push({ id, probability });
+  }
+  return out.sort((a, b) => b.probability - a.probability || (a.id < b.id ? -1 : 1));
 }
