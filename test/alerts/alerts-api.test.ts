@@ -248,14 +248,19 @@ describe('alerts in the running node', () => {
     node.app.alerting.tuning.maxBufferedBytes = 64 * 1024;
     const slow = await connectSse(`${base}/api/alerts/stream`, { authorization: authorization('admin') }, { paused: true });
     const before = node.app.alerting.streams();
-    // Flood the stream with alerts (a new window each) until the server gives up on the paused client.
-    const payload: string[] = [];
-    for (let i = 0; i < 2000; i++) {
-      const t = new Date(Date.UTC(2025, 0, 1) + i * 3600_000).toISOString();
-      payload.push(JSON.stringify({ type: 'observed-data', first_observed: t, last_observed: t, objects: { '0': { type: 'ipv4-addr', value: VISIBLE_IP } } }));
-    }
-    const deadline = Date.now() + 10_000;
-    while (node.app.alerting.streams() >= before && Date.now() < deadline) await post('admin', payload.join('\n'));
+    // Flood the stream with alerts (a new window each, also from one round to the next: the same window
+    // again raises nothing) until the server gives up on the paused client. The kernel takes the first
+    // megabytes into its socket buffers, so one round may not be enough.
+    const round = (from: number): string => {
+      const payload: string[] = [];
+      for (let i = from; i < from + 2000; i++) {
+        const t = new Date(Date.UTC(2020, 0, 1) + i * 3600_000).toISOString();
+        payload.push(JSON.stringify({ type: 'observed-data', first_observed: t, last_observed: t, objects: { '0': { type: 'ipv4-addr', value: VISIBLE_IP } } }));
+      }
+      return payload.join('\n');
+    };
+    const deadline = Date.now() + 30_000;
+    for (let from = 0; node.app.alerting.streams() >= before && Date.now() < deadline; from += 2000) await post('admin', round(from));
     assert.ok(node.app.alerting.streams() < before, 'the paused client was disconnected');
     slow.close();
     node.app.alerting.tuning.heartbeatMs = 15_000;
