@@ -45,6 +45,8 @@ const INPUTS: Record<string, string> = {
   'underscores': fill('t13d1516h2_'),
   'version words': fill('version 1.2.3.4 '),
   'unicode labels': fill('пример.'),
+  'address literals': fill('a@[1.1.1.1]@[', MB / 4),
+  'glued digests': fill('0123456789ABCDEF0123456789ABCDEF0123456789ABCDEFx.'),
 };
 
 for (const [name, text] of Object.entries(INPUTS)) {
