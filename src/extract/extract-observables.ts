@@ -3,7 +3,7 @@
 // warninglists come in through the options (load them with load-extract-data.ts).
 import { refang } from './refang.ts';
 import type { RefangResult } from './refang.ts';
-import { EXTRACTORS, urlHost } from './extractors.ts';
+import { EXTRACTORS, FILE_IN_PATH_REASON, FILE_NAMED_IN_PATH_REASON, urlHost } from './extractors.ts';
 import type { Candidate, ExtractContext, ExtractorFamily, ExtractorRow, HashAlgorithm, ObservableType, Suppression } from './extractors.ts';
 import { familyWindows } from './scan-windows.ts';
 import { ipv4InCidr, ipv6InCidr, parseIpv4, parseIpv6 } from '../stix/ip-address.ts';
@@ -280,6 +280,11 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
   // Reports repeat their indicators: decide each distinct value's suppression once.
   // Keyed by type and kind, then by value: one flat string to hash per lookup.
   const suppressionCache = new Map<string, Map<string, Suppression | null>>();
+  // A name the report writes as a segment of a Windows path (%appdata%\cghost\cghost.com) is that
+  // file wherever else it stands in the same report ("cghost.com - copy of the interpreter"), unless
+  // the author marked a mention as a host by defanging it or putting it in a URL.
+  const namesInPaths = new Set<string>();
+  for (const c of found) if (c.type === 'domain-name' && c.suppressed?.reason === FILE_IN_PATH_REASON) namesInPaths.add(c.value);
   for (let i = 0; i < found.length; i++) {
     const c = found[i];
     if (c === undefined) continue;
@@ -298,6 +303,9 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
     const end = r.toOriginal(c.end);
     const defanged = r.replacements > 0 && r.defangedWithin(c.start, c.end);
     let suppressed: Suppression | null | undefined = c.suppressed;
+    if (suppressed === undefined && c.type === 'domain-name' && namesInPaths.has(c.value) && !defanged && r.text.charCodeAt(c.start - 1) !== 47) {
+      suppressed = { reason: FILE_NAMED_IN_PATH_REASON };
+    }
     if (suppressed === undefined) {
       const group = c.kind === undefined ? c.type : `${c.type}|${c.kind}`;
       let cache = suppressionCache.get(group);

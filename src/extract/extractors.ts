@@ -149,6 +149,12 @@ const DOMAIN_ASCII_RE =
   /(?<![A-Za-z0-9_@.-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,30}(?:[xX][nN]--[a-zA-Z0-9-]{1,59}|[A-Za-z]{2,63})(?![A-Za-z0-9_-]|\.[A-Za-z0-9])/g;
 
 const DOTNET_PRODUCT = /^(?:ASP|ADO|VB)\.NET$/i;
+const NUMBERED_ITEM = /^\d{1,3}\.[A-Z][a-z]*$/;
+
+/** Why a host-like segment of a Windows path is not reported as a domain. */
+export const FILE_IN_PATH_REASON = 'file name that looks like a domain (a segment of a Windows path)';
+/** Why the same name elsewhere in a report that writes it in a Windows path is not a domain. */
+export const FILE_NAMED_IN_PATH_REASON = 'file name that looks like a domain (the report writes it in a Windows path)';
 
 const domainRow: ExtractorRow = {
   id: 'domain',
@@ -176,6 +182,22 @@ const domainRow: ExtractorRow = {
     if (ctx.text.startsWith(']::', end)) return null;
     // Microsoft's .NET frameworks written as product names (ASP.NET, ADO.NET, VB.NET).
     if (!defanged && DOTNET_PRODUCT.test(raw)) return null;
+    // A call in code (ARC4.new(key), document.write(s)): a host name is never followed directly
+    // by an opening parenthesis, a function name often is.
+    if (!defanged && ctx.text.charCodeAt(end) === 40) return null;
+    // A numbered list item written without a space ("9.Ls – list files"): a number, a dot and a
+    // capitalised word. The Title-case rule above needs three letters; this one any length, but
+    // only after a label of digits alone (real hosts such as 163.com are written in lower case).
+    if (!defanged && NUMBERED_ITEM.test(raw)) return null;
+    // A segment of a Windows path (C:\Windows\Microsoft.NET\Framework, %appdata%\x\cghost.com)
+    // names a directory or file, not a host. A UNC path's server (\\host.example.com\share) is
+    // led by two backslashes and stays a host name.
+    if (!defanged && ctx.text.charCodeAt(start - 1) === 92 && ctx.text.charCodeAt(start - 2) !== 92) {
+      return [
+        { type: 'domain-name', value: d.value, start, end, confidence: 0.2, suppressed: { reason: FILE_IN_PATH_REASON } },
+        { type: 'file', kind: 'name', value: raw, start, end, confidence: 0.6 },
+      ];
+    }
     const inUrl = ctx.text.startsWith('://', start - 3) || ctx.text.charCodeAt(start - 1) === 47;
     const c: Candidate = {
       type: 'domain-name',

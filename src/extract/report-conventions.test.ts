@@ -86,3 +86,32 @@ describe('report conventions', () => {
     assert.deepEqual(values('sent to test@[192.168.0.1] and @[10.0.0.1]', 'email-addr'), ['test@[192.168.0.1]']);
   });
 });
+
+describe('report conventions: code, lists and Windows paths (second held-out round)', () => {
+  it('does not read a call in code as a host name, but keeps a host before a space and parenthesis', () => {
+    assert.deepEqual(values('    cipher = ARC4.new(key)\n    document.write(s)', 'domain-name'), []);
+    assert.deepEqual(values('beacons to evil.new (port 443)', 'domain-name'), ['evil.new']);
+  });
+
+  it('does not read a numbered list item written without a space as a host name', () => {
+    assert.deepEqual(values('8.Upload – send a file\n9.Ls – list files in current directory', 'domain-name'), []);
+    assert.deepEqual(values('mail went through 163.com and 9.ls.example.net', 'domain-name'), ['163.com', '9.ls.example.net']);
+  });
+
+  it('reads a host-like segment of a Windows path as a file name, and so the same name elsewhere in the report', () => {
+    const found = extract('runs C:\\Windows\\Microsoft.NET\\Framework\\v4.0.30319\\MSBuild.exe and %appdata%\\cghost\\cghost.com;\ncghost.com - copy of the AutoIt interpreter');
+    const domains = found.filter((o) => o.type === 'domain-name');
+    assert.deepEqual(domains.map((o) => o.value), ['microsoft.net', 'cghost.com', 'cghost.com']);
+    assert.ok(domains.every((o) => o.suppressed?.reason.startsWith('file name that looks like a domain') === true));
+    assert.ok(found.some((o) => o.type === 'file' && o.kind === 'name' && o.value === 'cghost.com'));
+  });
+
+  it('keeps the server of a UNC path, and a defanged or URL mention of a name also written in a path, as hosts', () => {
+    const unc = extract('copied from \\\\files.example-corp.net\\share\\a.exe').find((o) => o.type === 'domain-name');
+    assert.equal(unc?.value, 'files.example-corp.net');
+    assert.equal(unc?.suppressed, undefined);
+    const found = extract('dropped %temp%\\upd\\update-check.net; C2 update-check[.]net and https://update-check.net/gate');
+    const hosts = found.filter((o) => o.type === 'domain-name' && o.suppressed === undefined);
+    assert.equal(hosts.length, 2);
+  });
+});
