@@ -49,7 +49,11 @@ export function fnv1a(s: string): number {
 
 export type Split = 'train' | 'validation' | 'test';
 
-/** TRAM reports: 40 % test, 20 % validation (thresholds), 40 % training, by a hash of doc_id. */
+/**
+ * TRAM reports: 40 % test, 20 % validation, 40 % training, by a hash of doc_id. No model learns from
+ * any report: the training and validation splits together are the tuning reports (they choose the
+ * threshold), the test split is only scored.
+ */
 export function tramSplit(docId: string): Split {
   const b = fnv1a(`tram:${docId}`) % 10;
   return b < 4 ? 'test' : b < 6 ? 'validation' : 'train';
@@ -142,10 +146,11 @@ export interface StixLike {
   readonly revoked?: boolean;
   readonly x_mitre_deprecated?: boolean;
   readonly x_mitre_domains?: readonly string[];
-  readonly external_references?: readonly { source_name: string; external_id?: string }[];
+  readonly external_references?: readonly { source_name: string; external_id?: string; url?: string; description?: string }[];
   readonly relationship_type?: string;
   readonly source_ref?: string;
   readonly target_ref?: string;
+  readonly x_mitre_analytic_refs?: readonly string[];
 }
 
 export function readBundle(path: string): StixLike[] {

@@ -4,16 +4,29 @@
 //
 //   npx tsx scripts/train-tagger.ts            # train and write the artefacts
 //
-// What it learns from, and what it never sees:
-// - ATT&CK Enterprise 18.1 procedure examples (the training split of eval/tagging-data.ts; the
-//   validation and test splits are held out), technique names and the first sentences of their
-//   descriptions; ATLAS 5.6 technique names, descriptions and case-study procedures (training split
-//   of the case studies);
-// - TRAM: bootstrap sentences and the sentences of the training split of the annotated reports
-//   (annotated ones labelled, the others as "no technique"); the validation reports choose the
-//   threshold, the test reports are only read by `npm run eval -- tagging`.
-// - Every training sentence that shares a run of 8 words with held-out text (TRAM validation/test
-//   reports, held-out ATT&CK procedure examples and ATLAS case-study steps) is dropped.
+//   TAGGER_OUT_DIR=/tmp/x npx tsx scripts/train-tagger.ts   # an experiment, elsewhere
+//
+// What it learns from — only text the project may redistribute:
+// - ATT&CK Enterprise 18.1 (ATT&CK terms of use): procedure examples (the training split of
+//   eval/tagging-data.ts; the validation and test splits are held out), technique names, the first
+//   sentences of their descriptions, detection analytics (labelled with the technique their
+//   strategy detects); as "no technique", the sentences of group, software, campaign, mitigation
+//   and data-component descriptions that share no eight words with a procedure example, and the
+//   reference-list lines of ATT&CK's citations.
+// - ATLAS 5.6 (Apache-2.0): technique names and descriptions, case-study procedures (training split
+//   of the case studies); mitigation descriptions as "no technique".
+// - TRAM 2 (Apache-2.0): only the labels of the bootstrap sentences whose words appear in full in
+//   ATT&CK Enterprise 18.1 text (ATT&CK's own procedure examples with the subject cut off). The
+//   rest of the bootstrap set and every annotated report are excerpts of third-party vendor
+//   publications that MITRE does not own (../shared/data/tram/README.md): never trained on, so
+//   none of their vocabulary or statistics end up in the shipped artefact.
+// What it never sees: the TRAM annotated reports are evaluation data only. The training and
+// validation splits (92 reports, "tuning") choose the threshold, and chose the options below
+// (analytics and citations each moved tuning doc F1 by under 0.01; proposing every technique that
+// reaches the threshold, parents with their family's probability, by about 0.02); the test split
+// (59 reports) is read only by `npm run eval -- tagging`. Every training sentence that shares a run
+// of 8 words with any TRAM report, a held-out ATT&CK procedure example or a held-out ATLAS
+// case-study step is dropped.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -33,10 +46,10 @@ import {
   toTramLabel,
   tramSplit,
 } from '../eval/tagging-data.ts';
-import type { DocCandidates, StixLike } from '../eval/tagging-data.ts';
+import type { DocCandidates, ProcedureExample, StixLike } from '../eval/tagging-data.ts';
 import { ATTACK_LOOKUP_FORMAT, fromAttackLookupArtefact } from '../src/tagging/attack-lookup.ts';
 import type { AttackKind, AttackLookupArtefact, AttackLookupRow } from '../src/tagging/attack-lookup.ts';
-import { featureStrings, vectorize } from '../src/tagging/features.ts';
+import { featureStrings, tokenize, vectorize } from '../src/tagging/features.ts';
 import type { SparseVector } from '../src/tagging/features.ts';
 import { splitSentences } from '../src/tagging/split-sentences.ts';
 import { NONE_CLASS, TECHNIQUE_MODEL_FORMAT, fromTechniqueModelArtefact, predictSentence, toBase64 } from '../src/tagging/technique-model.ts';
@@ -46,23 +59,26 @@ import type { TagMethod } from '../src/tagging/create-tagger.ts';
 import { LOOKUP_FILE, MODEL_FILE, TAGGING_DATA_DIR } from '../src/tagging/load-tagging-data.ts';
 
 const num = (name: string, fallback: number): number => (process.env[name] === undefined ? fallback : Number(process.env[name]));
-// Hyper-parameters (chosen on the validation split; the environment overrides them for experiments).
+// Hyper-parameters (chosen on the TRAM tuning reports, see the header; the environment overrides
+// them for experiments).
 const CONFIG = {
   seed: num('TAGGER_SEED', 20251113),
   epochs: num('TAGGER_EPOCHS', 8),
   learningRate: num('TAGGER_LR', 1),
   minDf: num('TAGGER_MIN_DF', 1),
   descriptionSentences: num('TAGGER_DESC_SENTENCES', 4),
-  /** Negative ("no technique") sentences from TRAM training reports, as a fraction of all examples. */
+  /** Upper bound on "no technique" sentences, as a fraction of all examples (they are down-sampled, seeded). */
   noneShare: num('TAGGER_NONE_SHARE', 0.25),
   /** Weights smaller than this fraction of the largest are dropped from the artefact. */
   prune: num('TAGGER_PRUNE', 0.02),
-  /** Times each labelled sentence of a TRAM training report is repeated (in-domain text weighs more). */
-  tramReportWeight: num('TAGGER_TRAM_WEIGHT', 1),
-  /** Also learn from the annotated span of each TRAM training annotation (1) or not (0). */
-  tramSpans: num('TAGGER_TRAM_SPANS', 0),
   /** Times each ATLAS example is repeated: ATLAS has few examples against ATT&CK's thousands. */
   atlasWeight: num('TAGGER_ATLAS_WEIGHT', 4),
+  /** Learn from ATT&CK 18.1 detection analytics, labelled with the technique their strategy detects (1) or not (0). */
+  analytics: num('TAGGER_ANALYTICS', 1),
+  /** Reference-list lines of ATT&CK's citations ("Vendor. (2019). Title. Retrieved …. https://…") as "no technique" (1) or not (0). */
+  citations: num('TAGGER_CITATIONS', 1),
+  /** Learn from the TRAM bootstrap sentences whose text is ATT&CK's word for word (1) or not (0). */
+  bootstrapVerbatim: num('TAGGER_BOOTSTRAP_VERBATIM', 1),
 };
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
@@ -187,9 +203,102 @@ function firstSentences(text: string, n: number): string[] {
     .map((s) => clean.slice(s.start, s.end));
 }
 
-function sentenceHolding(sentences: ReturnType<typeof splitSentences>, start: number): number {
-  for (let i = 0; i < sentences.length; i++) if ((sentences[i]?.end ?? 0) > start) return i;
-  return sentences.length - 1;
+function sentencesOf(text: string): string[] {
+  const clean = cleanAttackText(text);
+  return splitSentences(clean).map((s) => clean.slice(s.start, s.end));
+}
+
+/** Lower-case words joined by single spaces, for verbatim comparisons between data sets. */
+function plainWords(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/\(citation:[^)]*\)/g, ' ')
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w !== '')
+    .join(' ');
+}
+
+/**
+ * TRAM bootstrap sentences whose words appear, in order and in full, in ATT&CK 18.1 text (procedure
+ * examples, descriptions). Those are ATT&CK's own sentences with the subject cut off: the text is
+ * under ATT&CK's terms and TRAM (MITRE, Apache-2.0) adds only the label. The other bootstrap
+ * sentences (about a third) cannot be told apart from excerpts of vendor reports, so none is used.
+ */
+function verbatimBootstrap(procedures: readonly ProcedureExample[], enterprise: readonly StixLike[]): Example[] {
+  const haystack = ` ${[...procedures.map((p) => plainWords(p.text)), ...enterprise.map((o) => plainWords(o.description ?? ''))].join(' \n ')} `;
+  const out: Example[] = [];
+  for (const s of readTramBootstrap()) {
+    const label = s.mappings[0]?.attack_id;
+    const words = plainWords(s.text);
+    if (label === undefined || words.split(' ').length < 3 || !haystack.includes(` ${words} `)) continue;
+    out.push({ text: cleanAttackText(s.text), label, source: 'tram-bootstrap' });
+  }
+  return out;
+}
+
+/**
+ * ATT&CK 18.1 detection analytics ("Detection of edits to /etc/rc.local followed by …"): behaviour
+ * told from the defender's side, labelled with the technique their detection strategy detects.
+ */
+function analyticExamples(enterprise: readonly StixLike[]): Example[] {
+  const byStixId = new Map(enterprise.map((o) => [o.id, o]));
+  const out: Example[] = [];
+  for (const r of enterprise) {
+    if (r.type !== 'relationship' || r.relationship_type !== 'detects' || r.source_ref === undefined || r.target_ref === undefined) continue;
+    const strategy = byStixId.get(r.source_ref);
+    const technique = byStixId.get(r.target_ref);
+    if (strategy?.type !== 'x-mitre-detection-strategy' || technique === undefined || technique.revoked === true) continue;
+    const id = externalId(technique, 'mitre-attack');
+    if (id === undefined) continue;
+    for (const ref of strategy.x_mitre_analytic_refs ?? []) {
+      for (const text of firstSentences(byStixId.get(ref)?.description ?? '', 2)) out.push({ text, label: id, source: 'attack-analytic' });
+    }
+  }
+  return out;
+}
+
+/**
+ * "No technique" sentences, all from ATT&CK and ATLAS: what a report says besides techniques. Group,
+ * software and campaign descriptions say who, against whom and since when; mitigation descriptions
+ * read like a report's recommendations; data-component descriptions like its detection notes. A
+ * sentence that shares eight words with a procedure example describes behaviour and is left out.
+ */
+function negativeExamples(enterprise: readonly StixLike[], atlas: readonly StixLike[], behaviour: LeakGuard): Example[] {
+  const sourceOf: Record<string, string> = {
+    'intrusion-set': 'group-description',
+    malware: 'software-description',
+    tool: 'software-description',
+    campaign: 'campaign-description',
+    'course-of-action': 'mitigation-description',
+    'x-mitre-data-component': 'data-component-description',
+  };
+  const out: Example[] = [];
+  for (const o of [...enterprise, ...atlas]) {
+    const source = sourceOf[o.type];
+    if (source === undefined || o.revoked === true || o.x_mitre_deprecated === true) continue;
+    for (const text of sentencesOf(o.description ?? '')) {
+      if (tokenize(text).length < 3 || behaviour.overlaps(text)) continue;
+      out.push({ text, label: NONE_CLASS, source });
+    }
+  }
+  return out;
+}
+
+/**
+ * ATT&CK's citations as a report's reference list prints them (author, date, title, retrieved,
+ * URL), once each, in a stable order: a URL or a report title alone is not a technique.
+ */
+function citationExamples(enterprise: readonly StixLike[]): Example[] {
+  const lines = new Map<string, string>();
+  for (const o of enterprise) {
+    for (const r of o.external_references ?? []) {
+      if (r.url === undefined || r.description === undefined || r.source_name.startsWith('mitre')) continue;
+      lines.set(r.source_name, `${r.description} ${r.url}`);
+    }
+  }
+  return [...lines]
+    .sort((a, b) => compareStrings(a[0], b[0]))
+    .map(([, text]) => ({ text, label: NONE_CLASS, source: 'citation' }));
 }
 
 // ---- model --------------------------------------------------------------------------------
@@ -257,15 +366,15 @@ export function main(): void {
   log(`lookup: ${lookupArtefact.objects.length} objects, ${lookupArtefact.commonWords.length} common-word aliases`);
 
   const procedures = readAttackProcedures().filter((p) => p.domain === 'enterprise');
-  const reports = readTramReports();
-  const guard = new LeakGuard();
-  for (const r of reports) if (tramSplit(r.doc_id) !== 'train') guard.add(r.text);
-  for (const p of procedures) if (procedureSplit(p.relationship_id) !== 'train') guard.add(cleanAttackText(p.text));
   const atlasProcedures = readAtlasProcedures();
+  // Evaluation text the model must never learn from: every TRAM report (all of them are test or
+  // tuning data), held-out ATT&CK procedure examples and ATLAS case-study steps.
+  const guard = new LeakGuard();
+  for (const r of readTramReports()) guard.add(r.text);
+  for (const p of procedures) if (procedureSplit(p.relationship_id) !== 'train') guard.add(cleanAttackText(p.text));
   for (const p of atlasProcedures) if (atlasSplit(p.case_study) !== 'train') guard.add(cleanAttackText(p.text));
 
   const positives: Example[] = [];
-  const negatives: Example[] = [];
   for (const p of procedures) if (procedureSplit(p.relationship_id) === 'train') positives.push({ text: cleanAttackText(p.text), label: p.technique_id, source: 'attack-procedure' });
   for (const o of enterprise) {
     if (o.type !== 'attack-pattern' || o.revoked === true || o.x_mitre_deprecated === true || o.name === undefined) continue;
@@ -287,25 +396,12 @@ export function main(): void {
     if (atlasSplit(p.case_study) !== 'train') continue;
     for (let k = 0; k < CONFIG.atlasWeight; k++) positives.push({ text: cleanAttackText(p.text), label: p.technique, source: 'atlas-procedure' });
   }
-  for (const s of readTramBootstrap()) {
-    const label = s.mappings[0]?.attack_id;
-    if (label !== undefined) positives.push({ text: cleanAttackText(s.text), label, source: 'tram-bootstrap' });
-  }
-  for (const r of reports) {
-    if (tramSplit(r.doc_id) !== 'train') continue;
-    const sentences = splitSentences(r.text);
-    const labelled = new Map<number, string>();
-    for (const a of r.annotations) {
-      labelled.set(sentenceHolding(sentences, a.start), a.technique_id);
-      if (CONFIG.tramSpans > 0) positives.push({ text: a.text, label: a.technique_id, source: 'tram-span' });
-    }
-    sentences.forEach((s, i) => {
-      const text = r.text.slice(s.start, s.end);
-      const label = labelled.get(i);
-      if (label !== undefined) for (let k = 0; k < CONFIG.tramReportWeight; k++) positives.push({ text, label, source: 'tram-report' });
-      else if (/\p{L}{3,}.*\p{L}{3,}.*\p{L}{3,}/u.test(text)) negatives.push({ text, label: NONE_CLASS, source: 'tram-report-none' });
-    });
-  }
+  if (CONFIG.analytics > 0) positives.push(...analyticExamples(enterprise));
+  if (CONFIG.bootstrapVerbatim > 0) positives.push(...verbatimBootstrap(procedures, enterprise));
+  const behaviour = new LeakGuard();
+  for (const p of procedures) behaviour.add(cleanAttackText(p.text));
+  const negatives = negativeExamples(enterprise, atlas, behaviour);
+  if (CONFIG.citations > 0) negatives.push(...citationExamples(enterprise));
 
   // Leakage guard, then negatives down-sampled (seeded) to their share.
   const rand = mulberry32(CONFIG.seed);
@@ -381,9 +477,10 @@ export function main(): void {
   const modelArtefact: TechniqueModelArtefact = {
     format: TECHNIQUE_MODEL_FORMAT,
     trainedOn: {
-      attack: 'ATT&CK Enterprise 18.1: procedure examples (training split), technique names and descriptions',
-      atlas: 'ATLAS 5.6: technique names, descriptions, case-study procedures (training split)',
-      tram: 'TRAM 2: bootstrap sentences and training-split annotated reports (Apache-2.0)',
+      attack: 'ATT&CK Enterprise 18.1 (ATT&CK terms of use): procedure examples (training split), technique names and descriptions, detection analytics; as "no technique", group, software, campaign, mitigation and data-component descriptions and citation lines',
+      atlas: 'ATLAS 5.6 (Apache-2.0): technique names and descriptions, case-study procedures (training split); as "no technique", mitigation descriptions',
+      tram: CONFIG.bootstrapVerbatim > 0 ? 'TRAM 2 (Apache-2.0): labels of the bootstrap sentences whose text is ATT&CK 18.1 text word for word; no report text' : 'nothing',
+      sources: [...bySource].map(([k, v]) => `${k} ${v}`).join(', '),
       examples: examples.length,
       config: JSON.stringify(CONFIG),
     },
@@ -398,14 +495,15 @@ export function main(): void {
     threshold: 0.5,
   };
 
-  // Threshold: the best document-level F1 on the TRAM validation reports, with the quantised model.
+  // Threshold: the best document-level F1 on the TRAM tuning reports (training and validation
+  // splits), with the quantised model. The test split is only read by `npm run eval -- tagging`.
   const tagger = createTagger(fromAttackLookupArtefact(lookupArtefact), fromTechniqueModelArtefact(modelArtefact));
   const labels = readTramLabelSet();
-  const docs: DocCandidates[] = reports
-    .filter((r) => tramSplit(r.doc_id) === 'validation')
+  const docs: DocCandidates[] = readTramReports()
+    .filter((r) => tramSplit(r.doc_id) !== 'test')
     .map((r) => tramCandidates(tagger, r.text, r.annotations, labels));
   const best = bestThreshold(docs);
-  log(`validation (${docs.length} TRAM reports): threshold ${best.threshold} → doc F1 ${best.score.f1.toFixed(4)} (P ${best.score.precision.toFixed(4)}, R ${best.score.recall.toFixed(4)})`);
+  log(`tuning (${docs.length} TRAM reports): threshold ${best.threshold} → doc F1 ${best.score.f1.toFixed(4)} (P ${best.score.precision.toFixed(4)}, R ${best.score.recall.toFixed(4)})`);
   const finalModel: TechniqueModelArtefact = { ...modelArtefact, threshold: best.threshold };
   const decoded = fromTechniqueModelArtefact(finalModel);
   const atlasValidation = atlasProcedures.filter((p) => atlasSplit(p.case_study) === 'validation');
@@ -414,13 +512,21 @@ export function main(): void {
   log(`validation (${atlasValidation.length} ATLAS case-study steps): ${atlasHits} tagged with their technique at the threshold, ${atlasTop1} as best class`);
 
   if (process.env.TAGGER_DRY_RUN === '1') return;
-  mkdirSync(TAGGING_DATA_DIR, { recursive: true });
-  writeFileSync(join(TAGGING_DATA_DIR, LOOKUP_FILE), stableJson(lookupArtefact));
-  writeFileSync(join(TAGGING_DATA_DIR, MODEL_FILE), stableJson(finalModel));
-  log(`wrote ${join(TAGGING_DATA_DIR, LOOKUP_FILE)} and ${join(TAGGING_DATA_DIR, MODEL_FILE)}`);
+  // TAGGER_OUT_DIR writes an experiment elsewhere (`npm run eval` reads it with TAGGING_EVAL_DATA_DIR).
+  const outDir = process.env.TAGGER_OUT_DIR ?? TAGGING_DATA_DIR;
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, LOOKUP_FILE), stableJson(lookupArtefact));
+  writeFileSync(join(outDir, MODEL_FILE), stableJson(finalModel));
+  log(`wrote ${join(outDir, LOOKUP_FILE)} and ${join(outDir, MODEL_FILE)}`);
 }
 
-/** A TRAM report's gold techniques and the tagger's candidates, both mapped onto TRAM's label set. */
+/**
+ * The lowest threshold the tuning considers: below it a sentence would propose dozens of techniques
+ * (the model proposes every technique that reaches the threshold), which no analyst wants to review.
+ */
+export const CANDIDATE_FLOOR = 0.02;
+
+/** A TRAM report's gold techniques and the tagger's candidates (at CANDIDATE_FLOOR), both mapped onto TRAM's label set. */
 export function tramCandidates(
   tagger: ReturnType<typeof createTagger>,
   text: string,
@@ -434,7 +540,7 @@ export function tramCandidates(
     if (l !== undefined) gold.add(l);
   }
   const candidates = new Map<string, { confidence: number; certain: boolean }>();
-  for (const t of tagger(text, { threshold: 0, methods }).techniques) {
+  for (const t of tagger(text, { threshold: CANDIDATE_FLOOR, methods }).techniques) {
     const l = toTramLabel(t.id, labels);
     if (l === undefined) continue;
     const certain = t.method !== 'model';

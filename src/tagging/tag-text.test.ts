@@ -58,6 +58,30 @@ test('techniques described only in prose are proposed by the model, with the sen
   assert.match(sample.slice(lsass?.start, lsass?.end), /dump credentials from LSASS memory/);
 });
 
+test('one sentence describing two steps is evidence for both techniques, and a sub-technique brings its parent', () => {
+  const r = tagText(sample);
+  const modelSentences = (id: string): string[] => {
+    const t = find(r.techniques, id);
+    return t?.method === 'model' ? t.evidence.map((e) => sample.slice(e.sentence.start, e.sentence.end)) : [];
+  };
+  const phishing = modelSentences('T1566');
+  assert.equal(phishing.length, 1);
+  assert.match(phishing[0] ?? '', /^The intrusion began with a spearphishing email/);
+  assert.deepEqual(modelSentences('T1204.002'), phishing, 'the victim opening the document is user execution, in the same sentence');
+  const lsass = find(r.techniques, 'T1003.001');
+  const credentialDumping = find(r.techniques, 'T1003');
+  assert.ok(lsass !== undefined && credentialDumping !== undefined);
+  assert.ok(credentialDumping.confidence >= lsass.confidence, 'the family is at least as probable as one member');
+});
+
+test('the shipped model says what it learnt from, and TRAM report text is not part of it', () => {
+  const artefact = JSON.parse(readFileSync(new URL('../../data/tagging/technique-model.json', import.meta.url), 'utf8')) as {
+    trainedOn: Record<string, string | number>;
+  };
+  assert.match(String(artefact.trainedOn.tram), /no report text/);
+  assert.doesNotMatch(JSON.stringify(artefact.trainedOn), /annotated report/i);
+});
+
 test('no false positives on ordinary words that are also ATT&CK names (Royal, Play, Empire, Page, Net, Snake…)', () => {
   const text =
     'The Royal Mail delivered a parcel. Children Play in the park near the Empire State Building. See Page 3 for the ' +
