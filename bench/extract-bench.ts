@@ -171,11 +171,15 @@ async function timePdfReads(pdf: Buffer, pages: number, reads: number, mode: 'co
  * characters, about twice a typical report page) and on a larger one. pdf_pages_per_s is the warm
  * figure, the speed of a node that has read a PDF before; the first PDF of a process pays about
  * 0.2 to 0.5 s more to start the thread and load pdfjs, which pdf_cold_pages_per_s includes.
+ * The generated pages are easy for pdfjs: one text run a line, in a standard font. Producers that
+ * write word by word with kerning (TJ arrays) in two columns cost about twice as much a page, and
+ * three embedded TrueType fonts add about 0.1 s a document (measured once, 23 November, outside
+ * this bench).
  */
 export async function runPdfBench(text: string): Promise<void> {
   const load = (): string => `load average ${loadavg()[0]?.toFixed(1) ?? '?'} on this machine`;
   const describe = (pdf: Buffer, pages: number, r: PdfReads): string =>
-    `${pages}-page, ${(pdf.length / 1e6).toFixed(2)} MB PDF of report text (60 lines a page); runs ${r.runsMs.map((ms) => ms.toFixed(0)).join(', ')} ms; ` +
+    `${pages}-page, ${(pdf.length / 1e6).toFixed(2)} MB PDF of report text (60 lines a page, one text run a line, standard font); runs ${r.runsMs.map((ms) => ms.toFixed(0)).join(', ')} ms; ` +
     `${r.pagesPerCpuS.toFixed(0)} pages per CPU-second (main and reader threads, less sensitive to other processes); ${load()}`;
 
   const report = benchPdf(text, REPORT_PAGES);
