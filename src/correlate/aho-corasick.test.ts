@@ -22,6 +22,10 @@ describe('Aho–Corasick search', () => {
     assert.deepEqual(occurrences(['aa'], 'aaaa'), ['aa', 'aa', 'aa']);
   });
 
+  it('finds literals of any UTF-16 units, beside ASCII ones that share a state', () => {
+    assert.deepEqual(occurrences(['café', 'é.', 'caf.', '\u{1F600}x'], 'un café.\u{1F600}x caf.'), ['caf.', 'café', 'é.', '\u{1F600}x']);
+  });
+
   it('finds nothing in text that holds none of the literals, and nothing with no literals', () => {
     assert.deepEqual(occurrences(['evil', 'bad'], 'good.example.com'), []);
     assert.deepEqual(occurrences([], 'anything'), []);

@@ -1,6 +1,6 @@
 // Multi-pattern substring search (Aho–Corasick): every literal of a set is found in one pass over the
-// text, whatever the number of literals. Transitions live in one Map keyed by state × 2^16 + UTF-16
-// unit, failure links and outputs in flat arrays, so ten thousand literals cost a few megabytes.
+// text, whatever the number of literals. Transitions live in one Map keyed by state and UTF-16 unit
+// (transitionKey), failure links and outputs in flat arrays, so ten thousand literals cost a few megabytes.
 // The automaton is static: adding literals rebuilds it on the next search (`SubstringIndex` below).
 
 export interface AhoCorasick {
@@ -11,19 +11,32 @@ export interface AhoCorasick {
   readonly states: number;
 }
 
+/**
+ * A transition's key: state × 128 + unit for ASCII units, which stays a small integer (a Map hashes those
+ * fast) for millions of states; other units get negative keys of their own.
+ */
+function transitionKey(state: number, unit: number): number {
+  return unit < 128 ? state * 128 + unit : -(state * 65536 + unit) - 1;
+}
+
 export function createAhoCorasick(literals: readonly string[]): AhoCorasick {
   const next = new Map<number, number>();
   const outputs: number[][] = [[]];
+  const parents: number[] = [0];
+  const units: number[] = [0];
   let states = 1;
   literals.forEach((literal, index) => {
     let state = 0;
     for (let i = 0; i < literal.length; i++) {
-      const key = state * 65536 + literal.charCodeAt(i);
+      const unit = literal.charCodeAt(i);
+      const key = transitionKey(state, unit);
       let target = next.get(key);
       if (target === undefined) {
         target = states++;
         next.set(key, target);
         outputs.push([]);
+        parents.push(state);
+        units.push(unit);
       }
       state = target;
     }
@@ -32,21 +45,18 @@ export function createAhoCorasick(literals: readonly string[]): AhoCorasick {
   // Breadth-first: a state's failure link is the longest proper suffix of its path that is a prefix.
   const fail = new Int32Array(states);
   const children: number[][] = Array.from({ length: states }, () => []);
-  const edgeChar = new Int32Array(states);
-  for (const [key, target] of next) {
-    children[Math.floor(key / 65536)]?.push(target);
-    edgeChar[target] = key % 65536;
-  }
+  const edgeChar = Int32Array.from(units);
+  for (let target = 1; target < states; target++) children[parents[target] as number]?.push(target);
   const queue: number[] = [...(children[0] ?? [])];
   for (let head = 0; head < queue.length; head++) {
     const state = queue[head] as number;
     for (const child of children[state] ?? []) {
       const c = edgeChar[child] as number;
       let f = state === 0 ? 0 : (fail[state] as number);
-      let target = next.get(f * 65536 + c);
+      let target = next.get(transitionKey(f, c));
       while (target === undefined && f !== 0) {
         f = fail[f] as number;
-        target = next.get(f * 65536 + c);
+        target = next.get(transitionKey(f, c));
       }
       fail[child] = target !== undefined && target !== child ? target : 0;
       // Outputs of the suffix state belong to this state too.
@@ -57,7 +67,7 @@ export function createAhoCorasick(literals: readonly string[]): AhoCorasick {
   }
   // Scanning text that matches nothing stays at the root: its transitions get a dense table.
   const fromRoot = new Int32Array(65536);
-  for (const [key, target] of next) if (key < 65536) fromRoot[key] = target;
+  for (const target of children[0] ?? []) fromRoot[edgeChar[target] as number] = target;
   const hasOutput = new Uint8Array(states);
   for (let state = 0; state < states; state++) if ((outputs[state]?.length ?? 0) > 0) hasOutput[state] = 1;
   return {
@@ -71,10 +81,10 @@ export function createAhoCorasick(literals: readonly string[]): AhoCorasick {
           if (hasOutput[state] === 1) return true;
           continue;
         }
-        let target = next.get(state * 65536 + c);
+        let target = next.get(transitionKey(state, c));
         while (target === undefined && state !== 0) {
           state = fail[state] as number;
-          target = next.get(state * 65536 + c);
+          target = next.get(transitionKey(state, c));
         }
         state = target ?? 0;
         if (hasOutput[state] === 1) return true;
@@ -92,10 +102,10 @@ export function createAhoCorasick(literals: readonly string[]): AhoCorasick {
           if (out !== undefined && out.length > 0) for (const index of out) onMatch(index);
           continue;
         }
-        let target = next.get(state * 65536 + c);
+        let target = next.get(transitionKey(state, c));
         while (target === undefined && state !== 0) {
           state = fail[state] as number;
-          target = next.get(state * 65536 + c);
+          target = next.get(transitionKey(state, c));
         }
         state = target ?? 0;
         const out = outputs[state];
