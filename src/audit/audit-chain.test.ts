@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chainEntry, GENESIS_HASH, releaseAuditEntry, verifyChain, type AuditEntry, type ChainedAuditEntry } from './audit-chain.ts';
+import canonicalize from 'canonicalize';
+import fc from 'fast-check';
+import { chainEntry, fastCanonicalAuditJson, GENESIS_HASH, releaseAuditEntry, verifyChain, type AuditEntry, type ChainedAuditEntry } from './audit-chain.ts';
 
 const ORG = 'identity--00000000-0000-4000-8000-000000000001';
 
@@ -102,5 +104,39 @@ describe('audit chain (append-only, hash-chained release log)', () => {
     const withheld = releaseAuditEntry({ type: 'identity', id: 'identity--1', created: '2026-01-01T00:00:00Z' }, { kind: 'withhold', reasons: ['x'] }, ORG, 'c', new Date(0));
     assert.equal(withheld.objectModified, '2026-01-01T00:00:00Z');
     assert.equal('agreementVersion' in withheld, false);
+  });
+
+  it('writes the same canonical bytes as the general RFC 8785 canonicaliser, or leaves the entry to it', () => {
+    const text = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' }), fc.constantFrom('"', '\\', '\u2028', '\u0000', 'é', '\ud800'));
+    const entryShape = fc.record(
+      {
+        objectId: text,
+        objectModified: text,
+        recipientOrganisationId: text,
+        circleId: text,
+        agreementVersion: fc.oneof(fc.integer(), fc.double(), fc.constant(undefined)),
+        decision: fc.constantFrom('share', 'redact', 'withhold'),
+        redactedFields: fc.array(text, { maxLength: 4 }),
+        at: text,
+        extra: text,
+      },
+      { requiredKeys: ['objectId', 'objectModified', 'recipientOrganisationId', 'circleId', 'decision', 'at'] },
+    );
+    fc.assert(
+      fc.property(text, entryShape, (previousHash, shape) => {
+        const entry = shape as unknown as AuditEntry;
+        const fast = fastCanonicalAuditJson(previousHash, entry);
+        let general: string | undefined;
+        try {
+          general = canonicalize({ previousHash, entry });
+        } catch {
+          general = undefined;
+        }
+        if (fast !== undefined) assert.equal(fast, general);
+        if ('extra' in shape) assert.equal(fast, undefined, 'an unknown key takes the general path');
+        else if (general !== undefined && Number.isSafeInteger(shape.agreementVersion ?? 0)) assert.notEqual(fast, undefined, 'a plain entry takes the fast path');
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

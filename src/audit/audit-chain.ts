@@ -53,8 +53,65 @@ export interface ChainedAuditEntry {
   readonly hash: string;
 }
 
+// AuditEntry's keys in RFC 8785 order (UTF-16 code units), with whether each holds a string.
+const ENTRY_KEYS: readonly (readonly [keyof AuditEntry, 'string' | 'integer' | 'strings'])[] = [
+  ['agreementVersion', 'integer'],
+  ['at', 'string'],
+  ['circleId', 'string'],
+  ['decision', 'string'],
+  ['objectId', 'string'],
+  ['objectModified', 'string'],
+  ['recipientOrganisationId', 'string'],
+  ['redactedFields', 'strings'],
+];
+const KNOWN_KEYS = new Set<string>(ENTRY_KEYS.map(([key]) => key));
+// RFC 8785 refuses lone surrogates (the general canonicaliser throws); pairs are ordinary characters.
+const SURROGATE = /[\ud800-\udfff]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+// Characters JSON escapes (RFC 8785 §3.2.2.2 follows JSON.stringify), and surrogates (checked apart).
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPING = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** JSON.stringify of a string, without its cost (~0.3 µs here) when nothing needs escaping. */
+function quote(value: string): string {
+  return NEEDS_ESCAPING.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
+function isPlainString(value: unknown): value is string {
+  return typeof value === 'string' && !(SURROGATE.test(value) && LONE_SURROGATE.test(value));
+}
+
+/**
+ * The RFC 8785 JSON of `{ entry, previousHash }` written out directly, for entries of exactly
+ * AuditEntry's shape: an Entente node serving a sync writes one entry per object released, and the
+ * general canonicaliser (sorting keys of every object) was a twelfth of that work. Undefined for
+ * anything else (extra keys, lone surrogates, non-integer versions), which takes the general path;
+ * a property test holds the two to the same bytes.
+ */
+export function fastCanonicalAuditJson(previousHash: string, entry: AuditEntry): string | undefined {
+  for (const key of Object.keys(entry)) if (!KNOWN_KEYS.has(key)) return undefined;
+  if (!isPlainString(previousHash)) return undefined;
+  const parts: string[] = [];
+  for (const [key, kind] of ENTRY_KEYS) {
+    const value: unknown = entry[key];
+    if (value === undefined) continue;
+    if (kind === 'integer') {
+      if (typeof value !== 'number' || !Number.isSafeInteger(value)) return undefined;
+      parts.push(`"${key}":${value}`);
+    } else if (kind === 'string') {
+      if (!isPlainString(value)) return undefined;
+      parts.push(`"${key}":${quote(value)}`);
+    } else {
+      if (!Array.isArray(value) || !value.every(isPlainString)) return undefined;
+      parts.push(`"${key}":[${value.map(quote).join(',')}]`);
+    }
+  }
+  return `{"entry":{${parts.join(',')}},"previousHash":${quote(previousHash)}}`;
+}
+
 function hashOf(previousHash: string, entry: AuditEntry): string {
-  const canonical = canonicalize({ previousHash, entry });
+  const canonical = fastCanonicalAuditJson(previousHash, entry) ?? canonicalize({ previousHash, entry });
   if (canonical === undefined) throw new TypeError('audit entry cannot be serialised');
   return createHash('sha256').update(canonical, 'utf8').digest('hex');
 }
