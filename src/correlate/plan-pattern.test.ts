@@ -1,7 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { parsePattern } from '../pattern/parse-pattern.ts';
-import { likeRequiredLiteral, planPattern, regexRequiredLiteral, type MatchPlan } from './plan-pattern.ts';
+import { compileMatchesRegex } from '../pattern/matches-regex-cache.ts';
+import { matchLike } from '../pattern/match-like.ts';
+import { likeRequiredLiteral, likeRequiredTexts, planPattern, regexRequiredLiteral, regexRequiredTexts, staysInItsSco, type MatchPlan, type RequiredText } from './plan-pattern.ts';
 
 function plan(pattern: string): MatchPlan {
   const parsed = parsePattern(pattern);
@@ -90,5 +93,85 @@ describe('required literals', () => {
     assert.equal(regexRequiredLiteral('evil|good'), '');
     assert.equal(regexRequiredLiteral('(?i)evil'), '');
     assert.equal(regexRequiredLiteral('(a|b)evilhost'), 'evilhost');
+  });
+
+  it('MATCHES: a `{` that is no counted repetition is a character, and the alternation after it still gives nothing', () => {
+    assert.equal(regexRequiredLiteral('evil{x'), 'evil{x');
+    assert.equal(regexRequiredLiteral('abcd{|zzz'), '', 'the engine reads abcd{ OR zzz');
+  });
+});
+
+/** `"` marks a text that must start or end the value, as the screen looks for it. */
+function marked(texts: readonly RequiredText[]): string[] {
+  return texts.map(({ text, atStart, atEnd }) => `${atStart ? '"' : ''}${text}${atEnd ? '"' : ''}`);
+}
+
+describe('required texts: all of them, and where they must sit', () => {
+  it('MATCHES: a run after a leading ^ starts the value, one before a final $ ends it', () => {
+    assert.deepEqual(marked(regexRequiredTexts('^zz[0-9]{6}\\.com$')), ['"zz', '.com"']);
+    assert.deepEqual(marked(regexRequiredTexts('^https?://[a-z]+/login/x[0-9a-f]*\\.php$')), ['"http', '://', '/login/x', '.php"']);
+    assert.deepEqual(marked(regexRequiredTexts('evil\\.example')), ['evil.example']);
+  });
+
+  it('MATCHES: nothing is bound to an end it may not reach (optional, repeated or escaped characters, a $ before the end)', () => {
+    assert.deepEqual(marked(regexRequiredTexts('^a?bc')), ['bc'], 'the a may be absent: bc need not start the value');
+    assert.deepEqual(marked(regexRequiredTexts('ab+$')), ['ab'], 'abbb ends with bb');
+    assert.deepEqual(marked(regexRequiredTexts('ab*$')), ['a']);
+    assert.deepEqual(marked(regexRequiredTexts('ab\\$')), ['ab$'], 'an escaped $ is a character');
+    assert.deepEqual(marked(regexRequiredTexts('(x)^ab')), ['ab'], 'a ^ that does not lead');
+    assert.deepEqual(marked(regexRequiredTexts('ab$c')), ['ab', 'c'], 'a $ that does not end the expression');
+    assert.deepEqual(regexRequiredTexts('(?m)^ab$'), [], 'multi-line: ^ and $ match at every line');
+  });
+
+  it('LIKE: every run between wildcards; the first starts the value and the last ends it unless a wildcard is there', () => {
+    assert.deepEqual(marked(likeRequiredTexts('invoice-%.exe')), ['"invoice-', '.exe"']);
+    assert.deepEqual(marked(likeRequiredTexts('%.evil-%.com')), ['.evil-', '.com"']);
+    assert.deepEqual(marked(likeRequiredTexts('http://x/%')), ['"http://x/']);
+    assert.deepEqual(marked(likeRequiredTexts('a_c%')), ['"a', 'c']);
+  });
+
+  it('property: every value a MATCHES or LIKE holds on contains every required text, where it is marked to be', () => {
+    const holds = (texts: readonly RequiredText[], value: string): boolean =>
+      texts.every(({ text, atStart, atEnd }) => value.includes(text) && (!atStart || value.startsWith(text)) && (!atEnd || value.endsWith(text)));
+    const values = fc.stringMatching(/^[ab.x{}]{0,12}$/);
+    // Expressions over a small alphabet, from pieces the planner reads differently; checked by the engine itself.
+    const piece = fc.constantFrom('a', 'b', 'x', 'ab', '.', 'a?', 'b*', 'a+', 'x{2}', 'b{1,2}', '[ab]', '(a|b)', '(ab)?', '\\.', '{', '}', 'a??', '|');
+    const expressions = fc.tuple(fc.boolean(), fc.array(piece, { minLength: 1, maxLength: 6 }), fc.boolean()).map(([lead, pieces, trail]) => `${lead ? '^' : ''}${pieces.join('')}${trail ? '$' : ''}`);
+    fc.assert(
+      fc.property(expressions, fc.array(values, { minLength: 1, maxLength: 8 }), (source, texts) => {
+        const regex = compileMatchesRegex(source);
+        if (!regex.ok) return;
+        const required = regexRequiredTexts(source);
+        for (const value of texts) if (regex.value.search(value)) assert.ok(holds(required, value), `${source} on ${value}: ${JSON.stringify(marked(required))}`);
+      }),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(fc.stringMatching(/^[ab.%_]{1,8}$/), fc.array(values, { minLength: 1, maxLength: 8 }), (pattern, texts) => {
+        const required = likeRequiredTexts(pattern);
+        for (const value of texts) if (matchLike(pattern, value)) assert.ok(holds(required, value), `${pattern} on ${value}: ${JSON.stringify(marked(required))}`);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('paths and the SCO their values lie in', () => {
+  const path = (pattern: string): Parameters<typeof staysInItsSco>[0] => {
+    const anchor = plan(pattern).leaves[0]?.anchors?.[0];
+    assert.ok(anchor !== undefined, pattern);
+    return anchor.path;
+  };
+
+  it('a path of plain keys, list steps and a final reference stays inside its SCO', () => {
+    assert.equal(staysInItsSco(path("[file:hashes.'SHA-256' = 'x']")), true);
+    assert.equal(staysInItsSco(path("[network-traffic:protocols[*] = 'tcp']")), true);
+    assert.equal(staysInItsSco(path("[network-traffic:src_ref = 'ipv4-addr--1']")), true, 'the reference itself, not what it names');
+  });
+
+  it('a path that steps past a reference leaves it', () => {
+    assert.equal(staysInItsSco(path("[network-traffic:dst_ref.value = '10.0.0.1']")), false);
+    assert.equal(staysInItsSco(path("[email-message:to_refs[*].value = 'a@b.example']")), false);
+    assert.equal(staysInItsSco(path("[email-message:to_refs[0].value LIKE '%@b.example']")), false);
   });
 });

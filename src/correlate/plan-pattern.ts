@@ -26,10 +26,52 @@ export interface AnchorPath {
   readonly steps: readonly PathStep[];
 }
 
+/**
+ * Whether every value the path selects lies inside the SCO it starts from (its own object or objects
+ * nested in it): no key step follows a reference — a `…_ref` property or an element of a `…_refs`
+ * list — which select-path-values.ts resolves to another SCO.
+ */
+export function staysInItsSco(path: AnchorPath): boolean {
+  let reference = false;
+  let referenceList = false;
+  for (const step of path.steps) {
+    if (step.kind === 'key') {
+      if (reference) return false;
+      reference = step.name.endsWith('_ref');
+      referenceList = step.name.endsWith('_refs');
+    } else {
+      reference = referenceList;
+      referenceList = false;
+    }
+  }
+  return true;
+}
+
 export type Anchor =
   | { readonly kind: 'equal'; readonly path: AnchorPath; readonly value: string | number }
   | { readonly kind: 'cidr'; readonly path: AnchorPath; readonly block: string }
-  | { readonly kind: 'substring'; readonly path: AnchorPath; readonly literal: string };
+  | {
+      readonly kind: 'substring';
+      readonly path: AnchorPath;
+      /** The longest required text: what the matcher's per-path automaton looks for in a probed value. */
+      readonly literal: string;
+      /**
+       * Every text a matching value must contain (`literal` among them), each marked when it must start
+       * or end the value: the raw-line screen asks for all of them, where one alone is often too common
+       * (`^zz[0-9]{6}\.com$` needs `.com` at the end and `zz` at the start, not `.com` anywhere).
+       */
+      readonly required: readonly RequiredText[];
+    };
+
+/**
+ * A text every matching value contains. `atStart`/`atEnd`: it starts/ends the value — for MATCHES, or
+ * precedes a final newline, which `$` allows and a value on a line the screen passes over cannot hold.
+ */
+export interface RequiredText {
+  readonly text: string;
+  readonly atStart: boolean;
+  readonly atEnd: boolean;
+}
 
 export interface PlannedLeaf {
   readonly node: Observation;
@@ -69,27 +111,58 @@ interface LeafAnchors {
 
 /** The literal text LIKE requires, when `%` and `_` leave some: the longest run between wildcards. */
 export function likeRequiredLiteral(pattern: string): string {
+  return longestText(likeRequiredTexts(pattern));
+}
+
+/**
+ * Every run between wildcards of a LIKE pattern (which covers the whole value): the first starts the
+ * value unless the pattern starts with a wildcard, the last ends it unless it ends with one.
+ */
+export function likeRequiredTexts(pattern: string): RequiredText[] {
+  const parts = pattern.split(/[%_]/);
+  const texts: RequiredText[] = [];
+  parts.forEach((text, index) => {
+    if (text !== '') texts.push({ text, atStart: index === 0, atEnd: index === parts.length - 1 && parts.length > 1 });
+  });
+  return texts;
+}
+
+function longestText(texts: readonly RequiredText[]): string {
   let best = '';
-  for (const part of pattern.split(/[%_]/)) if (part.length > best.length) best = part;
+  for (const { text } of texts) if (text.length > best.length) best = text;
   return best;
 }
 
 /**
  * A run of text that every match of the regular expression contains, or '' when none can be shown
- * simply. Conservative: alternation at the top level, inline flags or lookaround give up; groups,
- * classes, `.`, anchors and escapes such as `\d` end a run; a character made optional by `?`, `*` or
- * `{…}` is dropped from its run.
+ * simply: the longest of regexRequiredTexts.
  */
 export function regexRequiredLiteral(source: string): string {
-  if (source.includes('(?')) return '';
-  const runs: string[] = [];
+  return longestText(regexRequiredTexts(source));
+}
+
+/** A counted repetition as the MATCHES engine reads one; any other `{` is a literal character there. */
+const countedRepetition = /^\{\d+(,\d*)?\}/;
+
+/**
+ * Runs of text that every match of the regular expression contains (none when none can be shown simply).
+ * Conservative: alternation at the top level, inline flags or lookaround give up; groups, classes, `.`,
+ * anchors and escapes such as `\d` end a run; a character made optional by `?`, `*` or `{…}` is dropped
+ * from its run. A run right after a leading `^` starts the value, one right before a final `$` ends it
+ * (without the `m` flag, which needs `(?`, refused above).
+ */
+export function regexRequiredTexts(source: string): RequiredText[] {
+  if (source.includes('(?')) return [];
+  const runs: RequiredText[] = [];
   let run = '';
+  let runAtStart = source.startsWith('^');
   let depth = 0;
-  const endRun = (): void => {
-    if (run.length > 0) runs.push(run);
+  const endRun = (atEnd: boolean): void => {
+    if (run.length > 0) runs.push({ text: run, atStart: runAtStart, atEnd });
     run = '';
+    runAtStart = false;
   };
-  for (let i = 0; i < source.length; i++) {
+  for (let i = runAtStart ? 1 : 0; i < source.length; i++) {
     const c = source[i] as string;
     if (depth > 0) {
       if (c === '\\') i++;
@@ -98,49 +171,55 @@ export function regexRequiredLiteral(source: string): string {
       else if (c === ')') depth--;
       continue;
     }
-    if (c === '|') return '';
+    if (c === '|') return [];
     if (c === '\\') {
       const e = source[i + 1];
       i++;
-      if (e === undefined) return '';
+      if (e === undefined) return [];
       if (/[A-Za-z0-9]/.test(e)) {
-        endRun(); // \d, \w, \x41, \b, back-references…: not a plain literal
+        endRun(false); // \d, \w, \x41, \b, back-references…: not a plain literal
         continue;
       }
       run += e;
       continue;
     }
     if (c === '[') {
-      endRun();
+      endRun(false);
       i = skipClass(source, i);
       continue;
     }
     if (c === '(') {
-      endRun();
+      endRun(false);
       depth++;
+      continue;
+    }
+    if (c === '{' && !countedRepetition.test(source.slice(i))) {
+      run += c; // not a repetition: the engine reads it as itself
       continue;
     }
     if (c === '*' || c === '?' || c === '{') {
       run = run.slice(0, -1); // the previous character may be absent
-      endRun();
+      endRun(false);
       if (c === '{') while (i < source.length && source[i] !== '}') i++;
       continue;
     }
     if (c === '+') {
-      endRun();
+      endRun(false); // the run's last character may repeat: the run does not end the value
       continue;
     }
-    if (c === '.' || c === '^' || c === '$' || c === ')') {
-      endRun();
+    if (c === '$') {
+      endRun(i === source.length - 1);
+      continue;
+    }
+    if (c === '.' || c === '^' || c === ')') {
+      endRun(false);
       continue;
     }
     // A quantifier right after the next character makes that character optional; handled above.
     run += c;
   }
-  endRun();
-  let best = '';
-  for (const r of runs) if (r.length > best.length) best = r;
-  return best;
+  endRun(false);
+  return runs;
 }
 
 function skipClass(source: string, open: number): number {
@@ -197,15 +276,17 @@ function comparisonAnchors(node: ComparisonExpression): LeafAnchors | undefined 
           if (value.kind !== 'string') return undefined;
           const text = value.value.normalize('NFC');
           if (!/[%_]/.test(text)) return { anchors: [{ kind: 'equal', path, value: text }], exact: true };
-          const literal = likeRequiredLiteral(text);
+          const required = likeRequiredTexts(text);
+          const literal = longestText(required);
           if (literal.length < shortestSubstringAnchor) return undefined;
-          return { anchors: [{ kind: 'substring', path, literal }], exact: false };
+          return { anchors: [{ kind: 'substring', path, literal, required }], exact: false };
         }
         case 'MATCHES': {
           if (value.kind !== 'string') return undefined;
-          const literal = regexRequiredLiteral(value.value.normalize('NFC'));
+          const required = regexRequiredTexts(value.value.normalize('NFC'));
+          const literal = longestText(required);
           if (literal.length < shortestSubstringAnchor) return undefined;
-          return { anchors: [{ kind: 'substring', path, literal }], exact: false };
+          return { anchors: [{ kind: 'substring', path, literal, required }], exact: false };
         }
         default:
           return undefined;
