@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createAhoCorasick, SubstringIndex } from './aho-corasick.ts';
+import { createAhoCorasick, LiteralSets, SubstringIndex } from './aho-corasick.ts';
 import { createRandom } from '../../bench/generate-indicators.ts';
 
 function occurrences(literals: readonly string[], text: string): string[] {
@@ -66,5 +66,52 @@ describe('Aho–Corasick search', () => {
     index.remove('evil', 'first');
     assert.deepEqual(hits('an-evil-host'), ['second']);
     assert.equal(index.size, 1);
+  });
+});
+
+describe('literal sets (the raw-line screen of substring anchors)', () => {
+  it('a set occurs when every one of its literals occurs in the range, anywhere and in any order', () => {
+    const sets = new LiteralSets();
+    sets.add(['"zz', '.com"']);
+    assert.equal(sets.occursIn('"zz123456.com"', 0, 14), true);
+    assert.equal(sets.occursIn('"update-1a2b.com"', 0, 17), false, 'only the longest literal occurs');
+    assert.equal(sets.occursIn('"zz1.net"', 0, 9), false);
+    assert.equal(sets.occursIn('x"zz1.com"', 1, 9), false, 'the closing quote is outside the range');
+  });
+
+  it('sets sharing their longest literal are each asked for the rest', () => {
+    const sets = new LiteralSets();
+    sets.add(['evil', 'ab']);
+    sets.add(['evil', 'cd']);
+    assert.equal(sets.occursIn('cd-evil', 0, 7), true);
+    assert.equal(sets.occursIn('evil-xy', 0, 7), false);
+    sets.add(['evil']);
+    assert.equal(sets.occursIn('evil-xy', 0, 7), true, 'a set of one literal needs nothing more');
+  });
+
+  it('a set added twice stays until removed twice', () => {
+    const sets = new LiteralSets();
+    sets.add(['evil']);
+    sets.add(['evil']);
+    sets.remove(['evil']);
+    assert.equal(sets.occursIn('evil', 0, 4), true);
+    sets.remove(['evil']);
+    assert.equal(sets.occursIn('evil', 0, 4), false);
+    assert.equal(sets.size, 0);
+  });
+
+  it('agrees with a naive check on random sets and ranges over a small alphabet', () => {
+    const random = createRandom(11);
+    const word = (max: number): string => Array.from({ length: 1 + Math.floor(random() * max) }, () => 'ab."'[Math.floor(random() * 4)]).join('');
+    for (let round = 0; round < 300; round++) {
+      const chosen = Array.from({ length: 1 + Math.floor(random() * 4) }, () => Array.from({ length: 1 + Math.floor(random() * 3) }, () => word(3)));
+      const sets = new LiteralSets();
+      for (const set of chosen) sets.add(set);
+      const text = word(30);
+      const start = Math.floor(random() * text.length);
+      const end = start + Math.floor(random() * (text.length - start + 1));
+      const expected = chosen.some((set) => set.every((literal) => text.slice(start, end).includes(literal)));
+      assert.equal(sets.occursIn(text, start, end), expected, `${JSON.stringify(chosen)} in ${text.slice(start, end)}`);
+    }
   });
 });

@@ -8,6 +8,11 @@ export interface AhoCorasick {
   search(text: string, onMatch: (literalIndex: number) => void): void;
   /** Whether any literal occurs in text[start, end): stops at the first occurrence. */
   occursIn(text: string, start: number, end: number): boolean;
+  /**
+   * Whether some occurrence of a literal in text[start, end) is accepted: `accept(literalIndex)` is asked
+   * per occurrence, in text order, until it answers true.
+   */
+  someOccurrenceIn(text: string, start: number, end: number, accept: (literalIndex: number) => boolean): boolean;
   readonly states: number;
 }
 
@@ -91,6 +96,23 @@ export function createAhoCorasick(literals: readonly string[]): AhoCorasick {
       }
       return false;
     },
+    someOccurrenceIn(text, start, end, accept) {
+      let state = 0;
+      for (let i = start; i < end; i++) {
+        const c = text.charCodeAt(i);
+        if (state === 0) state = fromRoot[c] as number;
+        else {
+          let target = next.get(transitionKey(state, c));
+          while (target === undefined && state !== 0) {
+            state = fail[state] as number;
+            target = next.get(transitionKey(state, c));
+          }
+          state = target ?? 0;
+        }
+        if (hasOutput[state] === 1) for (const index of outputs[state] as number[]) if (accept(index)) return true;
+      }
+      return false;
+    },
     search(text, onMatch) {
       let state = 0;
       for (let i = 0; i < text.length; i++) {
@@ -167,4 +189,82 @@ export class SubstringIndex<T> {
     }
     return this.automaton;
   }
+}
+
+/**
+ * Sets of literals, asked whether every literal of some set occurs in a text: the raw-line screen's test
+ * for substring anchors, each of which is the set of texts its comparison requires (plan-pattern.ts).
+ * One automaton finds each set's longest literal (its trigger); the others are looked for only where a
+ * trigger occurs. Sets are counted, so one added twice stays until removed twice; the automaton is rebuilt
+ * lazily at the next question after a change.
+ */
+export class LiteralSets {
+  private readonly sets = new Map<string, { readonly literals: readonly string[]; count: number }>();
+  private built: { automaton: AhoCorasick; alone: Uint8Array; others: (readonly (readonly string[])[])[] } | undefined;
+
+  get size(): number {
+    return this.sets.size;
+  }
+
+  add(literals: readonly string[]): void {
+    if (literals.length === 0) throw new Error('an empty set of literals would be in every text');
+    const key = setKey(literals);
+    const held = this.sets.get(key);
+    if (held !== undefined) held.count++;
+    else {
+      this.sets.set(key, { literals: [...literals], count: 1 });
+      this.built = undefined;
+    }
+  }
+
+  remove(literals: readonly string[]): void {
+    const key = setKey(literals);
+    const held = this.sets.get(key);
+    if (held === undefined) return;
+    if (--held.count === 0) {
+      this.sets.delete(key);
+      this.built = undefined;
+    }
+  }
+
+  /** Whether every literal of some set occurs in text[start, end). */
+  occursIn(text: string, start: number, end: number): boolean {
+    if (this.sets.size === 0) return false;
+    const { automaton, alone, others } = (this.built ??= this.build());
+    return automaton.someOccurrenceIn(text, start, end, (index) => {
+      if (alone[index] === 1) return true;
+      for (const rest of others[index] as (readonly string[])[]) if (rest.every((literal) => occursWithin(text, start, end, literal))) return true;
+      return false;
+    });
+  }
+
+  private build(): { automaton: AhoCorasick; alone: Uint8Array; others: (readonly (readonly string[])[])[] } {
+    const triggers = new Map<string, number>();
+    const others: (readonly string[])[][] = [];
+    const aloneList: boolean[] = [];
+    for (const { literals } of this.sets.values()) {
+      let trigger = literals[0] as string;
+      for (const literal of literals) if (literal.length > trigger.length) trigger = literal;
+      let index = triggers.get(trigger);
+      if (index === undefined) {
+        index = triggers.size;
+        triggers.set(trigger, index);
+        others.push([]);
+        aloneList.push(false);
+      }
+      const rest = literals.filter((literal) => literal !== trigger);
+      if (rest.length === 0) aloneList[index] = true;
+      else others[index]?.push(rest);
+    }
+    return { automaton: createAhoCorasick([...triggers.keys()]), alone: Uint8Array.from(aloneList, (a) => (a ? 1 : 0)), others };
+  }
+}
+
+function setKey(literals: readonly string[]): string {
+  return JSON.stringify([...new Set(literals)].sort());
+}
+
+function occursWithin(text: string, start: number, end: number, literal: string): boolean {
+  const at = text.indexOf(literal, start);
+  return at >= 0 && at + literal.length <= end;
 }
