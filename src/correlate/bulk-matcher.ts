@@ -12,20 +12,21 @@
 // Patterns over several observations (AND, FOLLOWEDBY, qualifiers) keep, per indicator, a bounded buffer
 // of the recent observations on which one of their leaves held, and are evaluated over that buffer.
 // `screen` answers the raw-line screen (screen-json-line.ts), which passes over lines no index can hit
-// without parsing them: fingerprints of every string equality key, the number keys, every substring in one
-// automaton, and the IP blocks.
+// without parsing them: fingerprints of every string equality key, the number keys, the IP blocks, and
+// the substring anchors as sets of required texts per SCO type (a `.com` that only a domain-name's value
+// must end with does not send every URL to the parser).
 import { evaluatePattern, holdsOn } from '../pattern/evaluate-pattern.ts';
 import { parsePattern } from '../pattern/parse-pattern.ts';
 import type { ComparisonExpression, PatternAst } from '../pattern/pattern-ast.ts';
 import { selectPathValues, type ResolveReference } from '../pattern/select-path-values.ts';
 import { parseIpv4 } from '../stix/ip-address.ts';
 import { IpPrefixIndex } from './ip-prefix-index.ts';
-import { SubstringIndex } from './aho-corasick.ts';
-import { PropertyNames, type ValueScreen } from './screen-json-line.ts';
+import { LiteralSets, SubstringIndex } from './aho-corasick.ts';
+import { PropertyNames, type LiteralScreen, type ValueScreen } from './screen-json-line.ts';
 import { FingerprintSet, fingerprintOf } from './value-fingerprints.ts';
 import { inactiveReason } from './is-active-indicator.ts';
 import { isRecord, toObservedData, type JsonRecord, type LogObservation } from './log-observation.ts';
-import { planPattern, type Anchor, type AnchorPath, type PlannedLeaf } from './plan-pattern.ts';
+import { planPattern, staysInItsSco, type Anchor, type AnchorPath, type PlannedLeaf } from './plan-pattern.ts';
 
 export interface MatchedObservable {
   readonly type: string;
@@ -146,7 +147,14 @@ export class BulkMatcher {
   // For the screen: kept beside the per-path indexes, never narrower than them (withdrawn keys may stay).
   private readonly keyFingerprints = new FingerprintSet();
   private readonly numberKeys = new Set<number>();
-  private readonly allSubstrings = new SubstringIndex<Posting>();
+  /** Required-text sets of every substring anchor: for values whose SCO's type the screen does not know. */
+  private readonly screenAllSubstrings = new LiteralSets();
+  /** Those of anchors on paths that follow a reference: their values lie in an SCO of any type. */
+  private readonly screenSubstringsAnywhere = new LiteralSets();
+  /** Those of anchors on paths that stay inside their SCO, by the SCO type the path names. */
+  private readonly screenSubstringsByType = new Map<string, LiteralSets>();
+  /** The screens of the types above, found by the type's text in a line; rebuilt when a type is added. */
+  private typeScreens: { readonly names: PropertyNames; readonly screens: readonly LiteralScreen[] } | undefined;
   private readonly prefixIndexes: IpPrefixIndex<Posting>[] = [];
   /** The last key of every path indexed; rebuilt when a path is added. */
   private propertyNames: PropertyNames | undefined;
@@ -178,9 +186,36 @@ export class BulkMatcher {
       }
       return false;
     },
-    hasSubstrings: () => this.allSubstrings.size > 0,
-    containsSubstring: (text, start, end) => this.allSubstrings.occursIn(text, start, end),
+    hasSubstrings: () => this.screenAllSubstrings.size > 0,
+    allSubstrings: () => this.screenAllSubstrings,
+    substringsInType: (text, start, end) => {
+      const { names, screens } = (this.typeScreens ??= this.buildTypeScreens());
+      const at = names.indexOf(text, start, end);
+      return at < 0 ? this.screenSubstringsAnywhere : (screens[at] as LiteralScreen);
+    },
   };
+
+  private buildTypeScreens(): { names: PropertyNames; screens: LiteralScreen[] } {
+    const types = [...this.screenSubstringsByType.keys()];
+    const anywhere = this.screenSubstringsAnywhere;
+    const screens = types.map((type): LiteralScreen => {
+      const own = this.screenSubstringsByType.get(type) as LiteralSets;
+      return { occursIn: (text, start, end) => own.occursIn(text, start, end) || anywhere.occursIn(text, start, end) };
+    });
+    return { names: new PropertyNames(types), screens };
+  }
+
+  /** Where the screen keeps a substring anchor's required texts: by its SCO's type, or for any SCO. */
+  private screenSubstringsOf(path: AnchorPath): LiteralSets {
+    if (!staysInItsSco(path)) return this.screenSubstringsAnywhere;
+    let sets = this.screenSubstringsByType.get(path.objectType);
+    if (sets === undefined) {
+      sets = new LiteralSets();
+      this.screenSubstringsByType.set(path.objectType, sets);
+      this.typeScreens = undefined;
+    }
+    return sets;
+  }
 
   /**
    * Compiles one indicator in. An indicator already present under the same id is replaced (a newer
@@ -461,7 +496,9 @@ export class BulkMatcher {
       index.prefixes.add(anchor.block, posting);
     } else {
       (index.substrings ??= new SubstringIndex<Posting>()).add(anchor.literal, posting);
-      this.allSubstrings.add(anchor.literal, posting);
+      const required = quotedRequiredTexts(anchor);
+      this.screenAllSubstrings.add(required);
+      this.screenSubstringsOf(anchor.path).add(required);
     }
   }
 
@@ -480,7 +517,9 @@ export class BulkMatcher {
     } else if (anchor.kind === 'cidr') index.prefixes?.remove(anchor.block, posting);
     else {
       index.substrings?.remove(anchor.literal, posting);
-      this.allSubstrings.remove(anchor.literal, posting);
+      const required = quotedRequiredTexts(anchor);
+      this.screenAllSubstrings.remove(required);
+      this.screenSubstringsOf(anchor.path).remove(required);
     }
   }
 
@@ -578,6 +617,15 @@ export class BulkMatcher {
     const confidence = this.confidences[slot] as number;
     return { indicatorId: this.idOf(slot), name: this.names.get(slot), confidence: confidence < 0 ? undefined : confidence, observable, observations };
   }
+}
+
+/**
+ * A substring anchor's required texts as the screen looks for them in a line: it reads each string value
+ * with its quotes, and a line it reads holds no other `"` inside a string (it has no backslash), so a text
+ * that must start the value is looked for after a `"`, one that must end it before a `"`.
+ */
+function quotedRequiredTexts(anchor: Extract<Anchor, { kind: 'substring' }>): string[] {
+  return anchor.required.map(({ text, atStart, atEnd }) => `${atStart ? '"' : ''}${text}${atEnd ? '"' : ''}`);
 }
 
 /**

@@ -85,6 +85,28 @@ describe('raw-line screen: lines that may match are parsed', () => {
     assert.equal(verdict(observed({ type: 'ipv4-addr', value: '198.51.101.1' }, { type: 'domain-name', value: 'phish.example' }), matcher), 'clear');
   });
 
+  it('a substring anchor only in a value of its own SCO type, with every text it requires where it must sit', () => {
+    const matcher = matcherOf("[domain-name:value MATCHES '^zz[0-9]{6}\\\\.com$']");
+    assert.equal(verdict(observed({ type: 'domain-name', value: 'zz123456.com' }), matcher), 'parse');
+    assert.equal(verdict(observed({ type: 'domain-name', value: 'update-1a2b3c.com' }), matcher), 'clear', '.com ends it, but zz does not start it');
+    assert.equal(verdict(observed({ type: 'domain-name', value: 'a.zz123456.com' }), matcher), 'clear');
+    assert.equal(verdict(observed({ type: 'url', value: 'zz123456.com' }), matcher), 'clear', 'a url is no domain-name');
+    assert.equal(verdict('{"type":"url","value":"zz123456.com"}', matcher), 'clear');
+    assert.equal(verdict('{"type":"domain-name","value":"zz123456.com"}', matcher), 'parse');
+  });
+
+  it('a substring anchor everywhere while the SCO type is not known or not certain', () => {
+    const matcher = matcherOf("[domain-name:value LIKE 'zz%.com']");
+    const line = (objects: string): string => `{"type":"observed-data","first_observed":"${at}","objects":{"0":${objects}}}`;
+    assert.equal(verdict(line('{"value":"zz1.com","type":"url"}'), matcher), 'parse', 'the type comes after the value');
+    assert.equal(verdict('{"value":"zz1.com","type":"url"}', matcher), 'parse', 'the same in a bare SCO');
+    assert.equal(verdict(line('{"type":"url","value":"zz1.com","type":"domain-name"}'), matcher), 'parse', 'two types: JSON.parse keeps the last');
+    assert.equal(verdict('{"type":"url","value":"zz1.com","type":"domain-name"}', matcher), 'parse');
+    assert.equal(verdict(`{"first_observed":"${at}","objects":{"0":{"type":"url","value":"zz1.com"}},"type":"domain-name"}`, matcher), 'parse', 'objects in what turns out to be a bare domain-name');
+    assert.equal(verdict('{"type":"domain-name","objects":{"0":{"type":"url","value":"zz1.com"}}}', matcherOf("[domain-name:objects.'0'.value LIKE 'zz%.com']")), 'parse', 'an object nested in a bare SCO is part of it, whatever its own type');
+    assert.equal(verdict(observed({ type: 'domain-name', value: 'zz1.com' }, { type: 'network-traffic', dst_ref: '0' }), matcherOf("[network-traffic:dst_ref.value LIKE 'zz%.com']")), 'parse', 'a path through a reference reaches another SCO');
+  });
+
   it('every line once a leaf is evaluated on every observation', () => {
     assert.equal(verdict(observed({ type: 'domain-name', value: 'good.example' }), matcherOf("[domain-name:value != 'x']")), 'parse');
   });
@@ -166,7 +188,7 @@ describe('raw-line screen: only lines the reader reads as one observation are pa
 
 const ips = ['198.51.100.7', '198.51.100.8', '203.0.113.5', '10.0.0.1'];
 const ipv6s = ['2001:db8::1', '2001:db8::ff', '2001:db9::1'];
-const domains = ['evil.example', 'café.example', 'cafe\u0301.example', 'a/b.example', 'quote"d.example', 'good.example', 'x.phish-1.example'];
+const domains = ['evil.example', 'café.example', 'cafe\u0301.example', 'a/b.example', 'quote"d.example', 'good.example', 'x.phish-1.example', 'zz12.example', 'zz12.example.org', 'a.zz12.example'];
 const hashes = ['ab'.repeat(32), 'cd'.repeat(32)];
 const sizes = [0, 80, 1000, 4096];
 
@@ -182,6 +204,8 @@ const patterns = fc.constantFrom(
   "[domain-name:value LIKE 'caf%']",
   "[domain-name:value LIKE '%/b.%']",
   "[domain-name:value MATCHES 'é\\\\.ex']",
+  "[domain-name:value MATCHES '^zz[0-9]{2}\\\\.example$']",
+  "[url:value LIKE 'zz%.example']",
   "[network-traffic:dst_ref.value = '203.0.113.5']",
   "[network-traffic:protocols[*] = 'quic']",
   "[x-note:'' = 'evil.example']",
@@ -198,12 +222,35 @@ const scos = fc.oneof(
   fc.record({ type: fc.constant('network-traffic'), dst_ref: fc.constantFrom('0', '1'), protocols: fc.subarray(['tcp', 'quic', 'udp']) }),
   fc.constantFrom(...domains).map((description) => ({ type: 'x-note', description })),
   fc.constantFrom(...domains).map((value) => ({ type: 'x-note', '': value })),
+  fc.constantFrom(...domains).map((value) => ({ type: 'url', value })),
+);
+
+// For type-scoped substring anchors: the same values under the property of another type, before their
+// SCO's type, in an object nested in a bare SCO, and reached through a reference.
+const scopedValues = ['zz12.example', 'zz12.example.org', 'a.zz12.example', 'good.example', 'zz99.example'];
+
+const scopedScos = fc.oneof(
+  fc.tuple(fc.constantFrom(...scopedValues), fc.constantFrom('domain-name', 'url', 'x-note')).map(([value, type]) => ({ type, value })),
+  fc.tuple(fc.constantFrom(...scopedValues), fc.constantFrom('domain-name', 'url')).map(([value, type]) => ({ value, type })),
+  fc.constantFrom(...scopedValues).map((value) => ({ type: 'domain-name', objects: { '0': { type: 'url', value } } })),
+  fc.constantFrom('0', '1').map((ref) => ({ type: 'network-traffic', dst_ref: ref })),
+);
+
+const scopedPatterns = fc.constantFrom(
+  "[domain-name:value MATCHES '^zz[0-9]{2}\\\\.example$']",
+  "[url:value LIKE 'zz%.example']",
+  "[domain-name:objects.'0'.value LIKE 'zz%.example']",
+  "[network-traffic:dst_ref.value MATCHES '^zz12\\\\.ex']",
+  "[x-note:value LIKE '%.zz12.%']",
+  "[domain-name:value = 'good.example']",
 );
 
 const times = fc.constantFrom('2026-06-01T10:00:00Z', '2026-06-01T10:05:00.000Z', '2026-06-01T12:00:00+01:00', 1780300000, '2026-02-30T00:00:00Z');
 
-const documents = fc.oneof(
+const documentsOf = (scos: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<Record<string, unknown>> => fc.oneof(
   fc.tuple(fc.array(scos, { minLength: 1, maxLength: 3 }), times).map(([objects, first]) => ({ type: 'observed-data', first_observed: first, objects: Object.fromEntries(objects.map((o, i) => [String(i), o])) })),
+  // Its type last: until it is read, the screen cannot know the embedded objects are SCOs.
+  fc.tuple(fc.array(scos, { minLength: 1, maxLength: 3 }), times).map(([objects, first]) => ({ first_observed: first, objects: Object.fromEntries(objects.map((o, i) => [String(i), o])), type: 'observed-data' })),
   scos,
   fc.array(scos, { minLength: 1, maxLength: 2 }).map((objects) => ({
     type: 'bundle',
@@ -236,21 +283,24 @@ function writeJson(value: unknown, choices: () => number, exotic: boolean): stri
   if (value !== null && typeof value === 'object') {
     const members = Object.entries(value).map(([k, v]) => `${writeJson(k, () => 2, exotic)}${space()}:${space()}${writeJson(v, choices, exotic)}`);
     // Now and then a member given twice, the first time with another value: JSON.parse keeps the last.
-    if (choices() % 5 === 0 && members.length > 0) members.unshift(`"value":"evil.example"`);
+    const twice = choices() % 10;
+    if (twice === 0 && members.length > 0) members.unshift(`"value":"evil.example"`);
+    else if (twice <= 2 && members.length > 0) members.unshift(`"type":"${['url', 'domain-name', 'observed-data'][choices() % 3] as string}"`);
     return `{${space()}${members.join(`,${space()}`)}${space()}}`;
   }
   return JSON.stringify(value);
 }
 
-const logLines = fc.array(
-  fc.oneof(
-    { weight: 8, arbitrary: fc.tuple(documents, fc.array(fc.nat(), { minLength: 64, maxLength: 64 })).map(([doc, picks]) => writeJson(doc, ((k) => () => picks[k++ % picks.length] as number)(0), false)) },
-    { weight: 2, arbitrary: fc.tuple(documents, fc.array(fc.nat(), { minLength: 64, maxLength: 64 })).map(([doc, picks]) => writeJson(doc, ((k) => () => picks[k++ % picks.length] as number)(0), true)) },
-    { weight: 1, arbitrary: fc.tuple(documents, fc.nat()).map(([doc, cut]) => JSON.stringify(doc).slice(0, 1 + (cut % 40))) },
-    { weight: 1, arbitrary: fc.string() },
-  ),
-  { minLength: 1, maxLength: 25 },
-);
+const logLinesOf = (documents: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<string[]> =>
+  fc.array(
+    fc.oneof(
+      { weight: 8, arbitrary: fc.tuple(documents, fc.array(fc.nat(), { minLength: 64, maxLength: 64 })).map(([doc, picks]) => writeJson(doc, ((k) => () => picks[k++ % picks.length] as number)(0), false)) },
+      { weight: 2, arbitrary: fc.tuple(documents, fc.array(fc.nat(), { minLength: 64, maxLength: 64 })).map(([doc, picks]) => writeJson(doc, ((k) => () => picks[k++ % picks.length] as number)(0), true)) },
+      { weight: 1, arbitrary: fc.tuple(documents, fc.nat()).map(([doc, cut]) => JSON.stringify(doc).slice(0, 1 + (cut % 40))) },
+      { weight: 1, arbitrary: fc.string() },
+    ),
+    { minLength: 1, maxLength: 25 },
+  );
 
 interface Run {
   readonly summary: MatchSummary;
@@ -274,17 +324,26 @@ async function run(indicatorPatterns: readonly string[], lines: readonly string[
   return { summary, alerts };
 }
 
+async function sameWithAndWithoutScreen(indicatorPatterns: readonly string[], lines: readonly string[]): Promise<void> {
+  const withScreen = await run(indicatorPatterns, lines, true);
+  const without = await run(indicatorPatterns, lines, false);
+  assert.deepEqual(withScreen.alerts, without.alerts);
+  assert.deepEqual({ ...withScreen.summary, screened: 0 }, without.summary);
+}
+
 describe('raw-line screen: matching with it finds what matching without it finds', () => {
   it('property: same alerts (indicator, observable, line, counts) and same summary, line for line', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(patterns, { minLength: 1, maxLength: 6 }), logLines, async (indicatorPatterns, lines) => {
-        const withScreen = await run(indicatorPatterns, lines, true);
-        const without = await run(indicatorPatterns, lines, false);
-        assert.deepEqual(withScreen.alerts, without.alerts);
-        assert.deepEqual({ ...withScreen.summary, screened: 0 }, without.summary);
-      }),
+      fc.asyncProperty(fc.array(patterns, { minLength: 1, maxLength: 6 }), logLinesOf(documentsOf(scos)), sameWithAndWithoutScreen),
       { numRuns: 400 },
     );
+  });
+
+  it('property: the same with substring anchors checked by SCO type (values of other types, types read late or twice, nested objects, references)', async () => {
+    // Mostly observed-data with several SCOs, so that a reference has something to reach.
+    const several = fc.tuple(fc.array(scopedScos, { minLength: 2, maxLength: 4 }), times).map(([objects, first]) => ({ type: 'observed-data', first_observed: first, objects: Object.fromEntries(objects.map((o, i) => [String(i), o])) }));
+    const documents = fc.oneof({ weight: 3, arbitrary: several }, { weight: 2, arbitrary: documentsOf(scopedScos) });
+    await fc.assert(fc.asyncProperty(fc.array(scopedPatterns, { minLength: 1, maxLength: 2 }), logLinesOf(documents), sameWithAndWithoutScreen), { numRuns: 500 });
   });
 
   it('the screen does pass lines over (the property above is not vacuous)', async () => {

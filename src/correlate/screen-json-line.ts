@@ -16,10 +16,16 @@
 //   embedded `objects` are all objects with a string `type` and whose first/last_observed read as
 //   timestamps — exactly the lines jsonl-observations.ts turns into one observation without complaint;
 // - no string under an indexed property name (the last key of an indexed path) may equal an indexed value
-//   (by fingerprint), lie in an indexed IP block or contain an indexed substring, no number there may
-//   equal an indexed number, and no leaf is evaluated on every observation.
-// Values outside the SCOs (timestamps, ids) are screened too when their key is indexed: that can only
-// send a line to the parser.
+//   (by fingerprint), lie in an indexed IP block or hold every text some substring anchor requires, no
+//   number there may equal an indexed number, and no leaf is evaluated on every observation.
+// Substring anchors are checked by SCO type: a value inside an SCO whose `type` has been read only against
+// the anchors of that type's paths (and of paths through a reference, which reach any SCO), so that the
+// `.com` a domain-name pattern needs does not send every URL to the parser. "Inside an SCO" means an
+// embedded object of an observed-data whose `type` came first, or anywhere in a bare SCO whose `type` came
+// first; any other value (its type not yet read, outside the SCOs) is checked against every anchor, and
+// a second `type` in the same object sends the line to the parser (JSON.parse keeps the last). Values
+// outside the SCOs (timestamps, ids) are screened too when their key is indexed: that can only send a line
+// to the parser.
 import { toStixTimestamp } from './log-observation.ts';
 import { fingerprintSeed } from './value-fingerprints.ts';
 
@@ -40,18 +46,37 @@ export interface ValueScreen {
   /** Whether the text, read as an address or block, lies in an indexed block. */
   mayBeInIpBlock(text: string): boolean;
   hasSubstrings(): boolean;
-  /** Whether an indexed substring occurs in text[start, end). */
-  containsSubstring(text: string, start: number, end: number): boolean;
+  /** Every substring anchor: for a value whose SCO's type is not known (not yet read, or no SCO). */
+  allSubstrings(): LiteralScreen;
+  /**
+   * The substring anchors a value inside an SCO whose `type` is text[start, end) can satisfy: those on
+   * that type's paths, and those on paths that follow a reference (their values lie in any SCO).
+   */
+  substringsInType(text: string, start: number, end: number): LiteralScreen;
+}
+
+/** Substring anchors, each a set of texts a matching value must all contain. */
+export interface LiteralScreen {
+  /**
+   * Whether every text of some anchor occurs in text[start, end): a string value with its two quotes, so
+   * that a text that must start or end the value is looked for as `"text` or `text"`.
+   */
+  occursIn(text: string, start: number, end: number): boolean;
 }
 
 /** A small set of property names, asked about a range of a line without making a string of it. */
 export class PropertyNames {
   /** Per length, the names' UTF-16 units one after the other: compared without a call per name. */
   private readonly byLength: (Uint16Array | undefined)[] = [];
+  /** Per length, where each name of byLength came in the constructor's distinct names. */
+  private readonly positionsByLength: (number[] | undefined)[] = [];
 
   constructor(names: Iterable<string>) {
     const grouped: string[][] = [];
-    for (const name of new Set(names)) (grouped[name.length] ??= []).push(name);
+    [...new Set(names)].forEach((name, position) => {
+      (grouped[name.length] ??= []).push(name);
+      (this.positionsByLength[name.length] ??= []).push(position);
+    });
     grouped.forEach((group, length) => {
       const units = new Uint16Array(group.length * length);
       group.forEach((name, n) => {
@@ -72,6 +97,21 @@ export class PropertyNames {
       if (k === length) return true;
     }
     return false;
+  }
+
+  /** The position of text[start, end) among the distinct names given to the constructor, or -1. */
+  indexOf(text: string, start: number, end: number): number {
+    const length = end - start;
+    const units = this.byLength[length];
+    const positions = this.positionsByLength[length];
+    if (units === undefined || positions === undefined) return -1;
+    if (length === 0) return positions[0] as number;
+    for (let at = 0, n = 0; at < units.length; at += length, n++) {
+      let k = 0;
+      while (k < length && text.charCodeAt(start + k) === units[at + k]) k++;
+      if (k === length) return positions[n] as number;
+    }
+    return -1;
   }
 }
 
@@ -110,6 +150,12 @@ const typeMember = 1;
 const firstObservedMember = 2;
 const lastObservedMember = 3;
 const objectsMember = 4;
+/** The `type` of an embedded SCO of an observed-data (not a top-level member; never noted in Shape). */
+const scoTypeMember = 5;
+// What the top-level object is, as far as its `type` has been read.
+const topUnknown = 0;
+const topObservedData = 1;
+const topBareSco = 2;
 // What a noted value was.
 const absent = 0;
 const stringValue = 1;
@@ -213,6 +259,14 @@ class JsonLineScanner {
     const substrings = screen.hasSubstrings();
     const { containers, roles, indexedLists, typed, shape } = this;
     shape.reset();
+    // Which substring anchors a value can satisfy depends on the SCO it sits in (see scopeNote below).
+    const anywhere = substrings ? screen.allSubstrings() : undefined;
+    let topKind = topUnknown;
+    let topTypeSeen = false;
+    let topScope = anywhere;
+    let scoScope = anywhere;
+    let scoTypeSeen = false;
+    let scoScoped = false;
     let i = 0;
     while (text.charCodeAt(i) === 32) i++;
     if (text.charCodeAt(i) !== 123 /* { */) return parse;
@@ -245,7 +299,16 @@ class JsonLineScanner {
           while (text.charCodeAt(i) === 32) i++;
           c = text.charCodeAt(i);
           if (role === embeddedObjects && c !== 123) shape.objectsValid = false;
-          else if (role === embeddedSco && isTypeKey(text, keyStart, keyEnd)) typed[depth] = c === 34 ? 1 : 0;
+          else if (role === embeddedSco && isTypeKey(text, keyStart, keyEnd)) {
+            typed[depth] = c === 34 ? 1 : 0;
+            // Values before were screened as of the first type; JSON.parse keeps the last.
+            if (scoTypeSeen && substrings) return parse;
+            scoTypeSeen = true;
+            if (scoScoped && c === 34) member = scoTypeMember;
+          } else if (member === typeMember) {
+            if (topTypeSeen && substrings) return parse;
+            topTypeSeen = true;
+          }
         } else indexed = indexedLists[depth] === 1;
 
         // The value at i: a container opens a level; a string, number or word is read (and screened).
@@ -256,6 +319,12 @@ class JsonLineScanner {
           roles[depth] = c !== 123 ? otherObject : member === objectsMember ? embeddedObjects : role === embeddedObjects ? embeddedSco : otherObject;
           indexedLists[depth] = indexed ? 1 : 0;
           typed[depth] = 0;
+          if (roles[depth] === embeddedSco) {
+            // Its own type decides only inside a known observed-data: in a bare SCO it is a nested object.
+            scoScope = topScope;
+            scoTypeSeen = false;
+            scoScoped = topKind === topObservedData;
+          }
           if (member === objectsMember) shape.objectsValid = c === 123;
           else shape.note(member, otherValue, 0, 0);
           i++;
@@ -267,13 +336,23 @@ class JsonLineScanner {
           const end = text.indexOf('"', start + 1);
           if (end < 0) return parse;
           i = end + 1;
-          if (member !== notNoted) shape.note(member, stringValue, start + 1, end);
+          if (member === scoTypeMember) scoScope = screen.substringsInType(text, start + 1, end);
+          else if (member !== notNoted) {
+            shape.note(member, stringValue, start + 1, end);
+            if (member === typeMember && substrings) {
+              if (rangeIs(text, start + 1, end, 'observed-data')) topKind = topObservedData;
+              else {
+                topKind = topBareSco;
+                topScope = screen.substringsInType(text, start + 1, end);
+              }
+            }
+          }
           if (indexed) {
             let hash = fingerprintSeed;
             for (let k = start + 1; k < end; k++) hash = Math.imul(hash ^ text.charCodeAt(k), 0x01000193); // stepFingerprint, inline
             if (screen.mayEqualString(hash)) return parse;
             if (ipBlocks && mayBeIpText(text, start + 1, end) && screen.mayBeInIpBlock(text.slice(start + 1, end))) return parse;
-            if (substrings && screen.containsSubstring(text, start + 1, end)) return parse;
+            if (substrings && (depth >= 3 && roles[3] === embeddedSco ? scoScope : topScope)?.occursIn(text, start, end + 1) === true) return parse;
           }
         } else if (c === 45 /* - */ || (c >= 48 && c <= 57)) {
           i = numberEnd(text, start);
