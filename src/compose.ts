@@ -184,6 +184,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       homeOrganisationId: node.identity.homeOrganisation.id,
       releaseSigner: node.releaseSigner,
       messaging: { signer: () => node.signers.current(), post: postToPeer },
+      flashLimitPerHour: config.flashLimit,
       node: { title: `Entente node of ${config.orgName}`, apiRootPath: 'api' },
       ...(options.alertRelay === undefined ? {} : { alertRelay: options.alertRelay }),
       ...(config.tls ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } } : {}),

@@ -20,17 +20,19 @@ describe('node configuration', () => {
     assert.equal(config.maxBodyBytes, 64 * 1024 * 1024);
     assert.equal(config.maxJsonDepth, 64);
     assert.equal(config.tls, undefined);
+    assert.equal(config.flashLimit, 60, 'new flashes a member node may deliver in an hour');
   });
 
   it('lets flags override the environment, which overrides the config file', () => {
     const file = { port: 9000, orgName: 'From file', logLevel: 'warn' };
     const env = settingsFromEnvironment({ ENTENTE_PORT: '9100', ENTENTE_ORG_NAME: 'From env', ENTENTE_DATA: '/srv/e' });
-    const flags = { port: '9200' };
+    const flags = { port: '9200', flashLimit: '500' };
     const config = resolveNodeConfig([file, env, flags], 'host-name');
     assert.equal(config.port, 9200);
     assert.equal(config.orgName, 'From env');
     assert.equal(config.dataDir, '/srv/e');
     assert.equal(config.logLevel, 'warn');
+    assert.equal(config.flashLimit, 500);
   });
 
   it('ignores empty environment variables', () => {
@@ -45,6 +47,7 @@ describe('node configuration', () => {
     rejects([{ orgName: '   ' }], 'ENT_CONFIG_INVALID', 'must not be empty');
     rejects([{ tlsCert: 'cert.pem' }], 'ENT_CONFIG_INVALID', 'needs both a certificate');
     rejects([{ insecureHttp: 'maybe' }], 'ENT_CONFIG_INVALID', 'expected true or false');
+    rejects([{ flashLimit: '0' }], 'ENT_CONFIG_INVALID', 'flashLimit (ENTENTE_FLASH_LIMIT): expected a whole number from 1 to 100000');
   });
 
   it('refuses plain HTTP beyond loopback, unless TLS is configured or a proxy is acknowledged', () => {

@@ -15,6 +15,8 @@ export interface NodeConfig {
   readonly insecureHttp: boolean;
   /** HTTP worker processes sharing the port and the database (node:cluster); 1 serves from this process. */
   readonly workers: number;
+  /** New flash messages one member's node may deliver here in an hour (docs/federation.md). */
+  readonly flashLimit: number;
 }
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -36,6 +38,7 @@ export const settingNames = {
   tlsKey: 'ENTENTE_TLS_KEY',
   insecureHttp: 'ENTENTE_INSECURE_HTTP',
   workers: 'ENTENTE_WORKERS',
+  flashLimit: 'ENTENTE_FLASH_LIMIT',
 } as const;
 
 export const configDefaults = {
@@ -46,6 +49,7 @@ export const configDefaults = {
   maxBodyBytes: 64 * 1024 * 1024,
   maxJsonDepth: 64,
   workers: 1,
+  flashLimit: 60,
 };
 
 /** More workers than this gain nothing and only multiply SQLite connections. */
@@ -89,6 +93,7 @@ export function resolveNodeConfig(sources: readonly RawSettings[], defaultOrgNam
     tls: tlsCert !== undefined && tlsKey !== undefined ? { certFile: tlsCert, keyFile: tlsKey } : undefined,
     insecureHttp,
     workers: integer(merged.workers, 'workers', 1, MAX_WORKERS) ?? configDefaults.workers,
+    flashLimit: integer(merged.flashLimit, 'flashLimit', 1, 100_000) ?? configDefaults.flashLimit,
   };
   if (config.orgName.trim() === '') throw invalid('orgName', 'the organisation name must not be empty');
   if (!isLoopback(config.host) && config.tls === undefined && !config.insecureHttp) {

@@ -34,10 +34,11 @@ export const FLASH_ACK_PATH = '/api/federation/flash-acks';
 /** A member's node has this long to answer a flash before the attempt counts as failed. */
 export const FLASH_TIMEOUT_MS = 5000;
 /**
- * The most flashes one member's node may deliver here in an hour. A flash interrupts people; a
- * member (or its compromised node) sending more than one a minute is flooding, not warning.
+ * The most new flashes one member's node may deliver here in an hour, unless the node is set
+ * otherwise (`--flash-limit`). A flash interrupts people; a member (or its compromised node) sending
+ * more than one a minute is flooding, not warning.
  */
-export const MAX_FLASHES_PER_SENDER_PER_HOUR = 60;
+export const DEFAULT_FLASH_LIMIT_PER_HOUR = 60;
 const HOUR_MS = 3_600_000;
 
 export interface FlashDeps {
@@ -51,6 +52,8 @@ export interface FlashDeps {
   /** Shows a flash that just arrived on the node's alert stream (the running node only). */
   readonly onFlashReceived?: (flash: FlashRecord) => void;
   readonly timeoutMs?: number;
+  /** New flashes one member's node may deliver here in an hour (default DEFAULT_FLASH_LIMIT_PER_HOUR). */
+  readonly flashLimitPerHour?: number;
 }
 
 /** What happened to one member's copy of a flash, in one attempt. */
@@ -232,13 +235,10 @@ export async function receiveFlash(deps: FlashDeps, caller: Recipient, value: un
   if (existing === undefined) {
     // A retried delivery (already stored) is answered again; only new flashes count against the quota.
     const since = new Date(now.getTime() - HOUR_MS).toISOString();
+    const limit = deps.flashLimitPerHour ?? DEFAULT_FLASH_LIMIT_PER_HOUR;
     const lastHour = await deps.store.countReceivedFlashes(body.sender, since);
-    if (lastHour >= MAX_FLASHES_PER_SENDER_PER_HOUR) {
-      throw new EntenteError(
-        'ENT_FLASH_RATE_LIMITED',
-        `${body.sender} delivered ${lastHour} flashes here in the last hour; at most ${MAX_FLASHES_PER_SENDER_PER_HOUR}`,
-        { sender: body.sender, limit: MAX_FLASHES_PER_SENDER_PER_HOUR },
-      );
+    if (lastHour >= limit) {
+      throw new EntenteError('ENT_FLASH_RATE_LIMITED', `${body.sender} delivered ${lastHour} flashes here in the last hour; at most ${limit}`, { sender: body.sender, limit });
     }
   }
   const flash: FlashRecord = existing ?? {

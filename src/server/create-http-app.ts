@@ -53,6 +53,8 @@ export interface HttpAppDeps {
   readonly messaging?: { readonly signer: () => Promise<NodeSigner>; readonly post: PeerPost; readonly timeoutMs?: number };
   /** Peers (/api/peers, and the coordinator of a mirrored circle): the TAXII client they are reached with (openTaxiiClient by default), and who hears of added or removed ones (the sync scheduler). */
   readonly peers?: { readonly openClient?: OpenPeerClient; readonly onPeersChanged?: () => void };
+  /** New flash messages one member's node may deliver in an hour (the node's `flashLimit` setting; 60 by default). */
+  readonly flashLimitPerHour?: number;
   /** With several worker processes: the alert bus shares one numbering and every event with the other workers' (correlate/process-bus-relay.ts). */
   readonly alertRelay?: BusRelay;
 }
@@ -171,7 +173,11 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   const signers = createNodeSignerProvider({ store: deps.store, organisationId: deps.homeOrganisationId, clock: deps.clock });
   const messaging = deps.messaging ?? { signer: () => signers.current(), post: postToPeer };
   const messageDeps = { store: deps.store, clock: deps.clock, homeOrganisationId: deps.homeOrganisationId, ...messaging };
-  registerFlashRoutes(app, { ...messageDeps, randomUuid: deps.randomUuid });
+  registerFlashRoutes(app, {
+    ...messageDeps,
+    randomUuid: deps.randomUuid,
+    ...(deps.flashLimitPerHour === undefined ? {} : { flashLimitPerHour: deps.flashLimitPerHour }),
+  });
   registerRecallRoutes(app, messageDeps);
 
   await app.ready();

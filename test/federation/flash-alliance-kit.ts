@@ -35,16 +35,20 @@ export interface Alliance {
   close(): Promise<void>;
 }
 
-function configOf(dataDir: string, name: string, port: number): NodeConfig {
-  return resolveNodeConfig([{ dataDir, orgName: name, host: '127.0.0.1', port: String(port), logLevel: 'silent' }], hostname());
+function configOf(dataDir: string, name: string, port: number, flashLimit: number | undefined): NodeConfig {
+  return resolveNodeConfig([{ dataDir, orgName: name, host: '127.0.0.1', port: String(port), logLevel: 'silent', flashLimit }], hostname());
 }
 
-export async function startAlliance(names: readonly string[], circleId = 'grid-2026', options: { endRule?: 'recall' | 'retain' } = {}): Promise<Alliance> {
+export async function startAlliance(
+  names: readonly string[],
+  circleId = 'grid-2026',
+  options: { readonly endRule?: 'recall' | 'retain'; readonly flashLimit?: number } = {},
+): Promise<Alliance> {
   const directory = temporaryDirectory('alliance');
   const nodes: AllianceNode[] = [];
   for (const name of names) {
     const dataDir = `${directory.path}/${name}`;
-    let node = await startNode(configOf(dataDir, name, 0));
+    let node = await startNode(configOf(dataDir, name, 0, options.flashLimit));
     const port = Number(new URL(node.url).port);
     const entry: AllianceNode = {
       name,
@@ -57,7 +61,7 @@ export async function startAlliance(names: readonly string[], circleId = 'grid-2
         await entry.node.close();
       },
       async restart() {
-        node = await startNode(configOf(dataDir, name, port));
+        node = await startNode(configOf(dataDir, name, port, options.flashLimit));
         entry.node = node;
         entry.url = node.url;
       },

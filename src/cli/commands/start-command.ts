@@ -19,6 +19,7 @@ interface StartOptions {
   tlsCert?: string;
   tlsKey?: string;
   workers?: string;
+  flashLimit?: string;
 }
 
 export function startCommand(io: CliIo): Command {
@@ -32,6 +33,7 @@ export function startCommand(io: CliIo): Command {
     .option('--config <file>', 'JSON config file with the same settings (env ENTENTE_CONFIG)')
     .option('--tls-cert <file>', 'TLS certificate (PEM); required to listen beyond loopback')
     .option('--tls-key <file>', 'TLS private key (PEM)')
+    .option('--flash-limit <n>', 'new flash messages one member\'s node may deliver here in an hour (env ENTENTE_FLASH_LIMIT; default 60)')
     .option('--workers <n>', `HTTP worker processes sharing the port and the database (env ENTENTE_WORKERS; default 1; this machine has ${availableParallelism()} CPUs)`)
     .addHelpText(
       'after',
@@ -50,6 +52,7 @@ export function startCommand(io: CliIo): Command {
         ...(options.tlsCert !== undefined ? { tlsCert: options.tlsCert } : {}),
         ...(options.tlsKey !== undefined ? { tlsKey: options.tlsKey } : {}),
         ...(options.workers !== undefined ? { workers: options.workers } : {}),
+        ...(options.flashLimit !== undefined ? { flashLimit: options.flashLimit } : {}),
       };
       const config = loadNodeConfig(flags, io.env);
       if (cluster.isWorker) {
