@@ -227,16 +227,37 @@ export class LiteralSets {
     }
   }
 
+  // The range being asked about, kept on the instance so that a question allocates no closure.
+  private askedText = '';
+  private askedStart = 0;
+  private askedEnd = 0;
+
   /** Whether every literal of some set occurs in text[start, end). */
   occursIn(text: string, start: number, end: number): boolean {
     if (this.sets.size === 0) return false;
-    const { automaton, alone, others } = (this.built ??= this.build());
-    return automaton.someOccurrenceIn(text, start, end, (index) => {
-      if (alone[index] === 1) return true;
-      for (const rest of others[index] as (readonly string[])[]) if (rest.every((literal) => occursWithin(text, start, end, literal))) return true;
-      return false;
-    });
+    this.built ??= this.build();
+    this.askedText = text;
+    this.askedStart = start;
+    this.askedEnd = end;
+    return this.built.automaton.someOccurrenceIn(text, start, end, this.completesASet);
   }
+
+  /** Whether the trigger found completes one of its sets: the other literals occur in the range too. */
+  private readonly completesASet = (index: number): boolean => {
+    const built = this.built as NonNullable<typeof this.built>;
+    if (built.alone[index] === 1) return true;
+    for (const rest of built.others[index] as (readonly string[])[]) {
+      let all = true;
+      for (const literal of rest) {
+        if (!occursWithin(this.askedText, this.askedStart, this.askedEnd, literal)) {
+          all = false;
+          break;
+        }
+      }
+      if (all) return true;
+    }
+    return false;
+  };
 
   private build(): { automaton: AhoCorasick; alone: Uint8Array; others: (readonly (readonly string[])[])[] } {
     const triggers = new Map<string, number>();
