@@ -259,12 +259,13 @@ class JsonLineScanner {
     const substrings = screen.hasSubstrings();
     const { containers, roles, indexedLists, typed, shape } = this;
     shape.reset();
-    // Which substring anchors a value can satisfy depends on the SCO it sits in (see scopeNote below).
-    const anywhere = substrings ? screen.allSubstrings() : undefined;
+    // Which substring anchors a value can satisfy depends on the SCO it sits in (the header says how):
+    // every anchor until a type is known; topScope for the top object, scoScope inside an embedded SCO.
+    const everyAnchor = substrings ? screen.allSubstrings() : undefined;
     let topKind = topUnknown;
     let topTypeSeen = false;
-    let topScope = anywhere;
-    let scoScope = anywhere;
+    let topScope = everyAnchor;
+    let scoScope = everyAnchor;
     let scoTypeSeen = false;
     let scoScoped = false;
     let i = 0;
