@@ -41,6 +41,13 @@ function addTraffic(b: ScoBuilder, record: JsonRecord, services: readonly unknow
   });
 }
 
+/** The URL an http record observed: its `uri` when absolute, else built from `host` and `uri`. */
+export function zeekHttpUrl(host: unknown, uri: unknown): string | undefined {
+  if (typeof uri === 'string' && /^https?:\/\//i.test(uri)) return uri;
+  if (typeof host === 'string' && host !== '' && typeof uri === 'string') return `http://${host}${uri.startsWith('/') ? '' : '/'}${uri}`;
+  return undefined;
+}
+
 /** The SCOs of one Zeek record of the given kind; a reason when the record cannot be one. */
 export function zeekRecordObservation(kind: ZeekLogKind, record: JsonRecord): ZeekRecordResult | string {
   const timestamp = toStixTimestamp(record['ts']);
@@ -69,9 +76,7 @@ export function zeekRecordObservation(kind: ZeekLogKind, record: JsonRecord): Ze
       addTraffic(b, record, ['http']);
       const host = record['host'];
       b.domain(host);
-      const uri = record['uri'];
-      if (typeof uri === 'string' && /^https?:\/\//i.test(uri)) b.url(uri);
-      else if (typeof host === 'string' && host !== '' && typeof uri === 'string') b.url(`http://${host}${uri.startsWith('/') ? '' : '/'}${uri}`);
+      b.url(zeekHttpUrl(host, record['uri']));
       break;
     }
     case 'files': {
