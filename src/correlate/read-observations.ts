@@ -8,6 +8,7 @@ import { eveEventObservation } from './eve-observations.ts';
 import { jsonlObservations } from './jsonl-observations.ts';
 import { isRecord, type LogObservation } from './log-observation.ts';
 import { screenJsonLine, type ValueScreen } from './screen-json-line.ts';
+import { screenZeekRecord } from './screen-zeek-record.ts';
 import { guessZeekKind, isZeekLogKind, ZeekTsvHeader, zeekRecordObservation, type ZeekLogKind } from './zeek-observations.ts';
 
 export const logFormats = ['auto', 'jsonl', 'zeek', 'eve', 'csv'] as const;
@@ -32,7 +33,8 @@ export interface ObservationReaderOptions {
 export interface ObservationReader {
   /**
    * With a screen (the matcher's), a JSON line that no indexed value can match is passed over without
-   * being parsed (screen-json-line.ts); every other line, and every line of the other formats, is read.
+   * being parsed (screen-json-line.ts), and a Zeek TSV record (conn, dns, http) that none can match is
+   * counted without building its SCOs (screen-zeek-record.ts); every other line is read.
    */
   readLine(text: string, line: number, screen?: ValueScreen): LineOutcome;
   /** The format in use (`auto` until the first line decided). */
@@ -69,10 +71,14 @@ export function createObservationReader(options: ObservationReaderOptions): Obse
     line,
   });
 
-  const zeekFromRecord = (record: Readonly<Record<string, unknown>>, line: number): LineOutcome => {
+  const zeekFromRecord = (record: Readonly<Record<string, unknown>>, line: number, screen?: ValueScreen): LineOutcome => {
     const path = typeof record['_path'] === 'string' ? record['_path'] : zeekHeader.path;
     const kind = (path !== undefined && isZeekLogKind(path) ? path : undefined) ?? zeekKindFromFileName(options.source) ?? guessZeekKind(record);
     if (kind === undefined) return path !== undefined ? ignored : { kind: 'malformed', reason: 'cannot tell which Zeek log this record is from' };
+    if (screen !== undefined) {
+      const clearAt = screenZeekRecord(kind, record, screen);
+      if (clearAt !== undefined) return { kind: 'screened', lastObserved: clearAt };
+    }
     const result = zeekRecordObservation(kind, record);
     if (typeof result === 'string') return { kind: 'malformed', reason: result };
     return { kind: 'observations', observations: [observation(line, result.timestamp, result.timestamp, 1, result.objects)] };
@@ -90,7 +96,7 @@ export function createObservationReader(options: ObservationReaderOptions): Obse
       if (typeof results === 'string') return { kind: 'malformed', reason: results };
       return { kind: 'observations', observations: results.map((r) => observation(line, r.firstObserved, r.lastObserved, r.count, r.objects)) };
     },
-    zeek(text, line) {
+    zeek(text, line, screen) {
       if (zeekJson === undefined) zeekJson = text.startsWith('{');
       if (zeekJson) {
         const value = parseJsonLine(text);
@@ -101,7 +107,7 @@ export function createObservationReader(options: ObservationReaderOptions): Obse
       if (zeekHeader.readHeader(text)) return ignored;
       const record = zeekHeader.record(text);
       if (typeof record === 'string') return { kind: 'malformed', reason: record };
-      return zeekFromRecord(record, line);
+      return zeekFromRecord(record, line, screen);
     },
     eve(text, line) {
       const value = parseJsonLine(text);

@@ -431,7 +431,7 @@ function isHexDigit(c: number): boolean {
 }
 
 /** Whether text[start, end) can be an address or block: only hex digits, `.`, `:`, `/`, with a `.` or `:`. */
-function mayBeIpText(text: string, start: number, end: number): boolean {
+export function mayBeIpText(text: string, start: number, end: number): boolean {
   if (end - start < 2 || end - start > longestIpText) return false;
   let separator = false;
   for (let i = start; i < end; i++) {

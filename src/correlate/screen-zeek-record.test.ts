@@ -1,0 +1,120 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { BulkMatcher } from './bulk-matcher.ts';
+import { createObservationReader, type LineOutcome } from './read-observations.ts';
+import { indicator, now } from './test-support.ts';
+
+/** A matcher of the patterns, each indicator named by its pattern (ids differ between two matchers). */
+function matcherOf(patterns: readonly string[]): BulkMatcher {
+  const matcher = new BulkMatcher();
+  for (const pattern of patterns) {
+    const outcome = matcher.add(indicator(pattern, { name: pattern }), { now });
+    assert.equal(outcome.added, true, `${pattern}: ${JSON.stringify(outcome)}`);
+  }
+  return matcher;
+}
+
+const fields: Record<'conn' | 'dns' | 'http', string[]> = {
+  conn: ['ts', 'uid', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p', 'proto', 'service'],
+  dns: ['ts', 'uid', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p', 'proto', 'query', 'answers'],
+  http: ['ts', 'uid', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p', 'method', 'host', 'uri'],
+};
+const types: Record<string, string> = { answers: 'vector[string]', service: 'set[string]' };
+
+/** A Zeek TSV log of one kind: its header (with #types, so that sets are lists) and the data lines. */
+function zeekLog(kind: keyof typeof fields, lines: readonly string[], withTypes: boolean): string[] {
+  const names = fields[kind];
+  const header = ['#separator \\x09', '#set_separator\t,', '#empty_field\t(empty)', '#unset_field\t-', `#path\t${kind}`, `#fields\t${names.join('\t')}`];
+  if (withTypes) header.push(`#types\t${names.map((name) => types[name] ?? 'string').join('\t')}`);
+  return [...header, ...lines];
+}
+
+/** What matching a log finds, line by line: with the screen, a screened line is counted with its time. */
+function matchLog(log: readonly string[], matcher: BulkMatcher, screened: boolean): string[] {
+  const reader = createObservationReader({ format: 'zeek', source: 'x.log', now: () => '2026-06-01T00:00:00.000Z' });
+  return log.map((text, i) => {
+    const outcome: LineOutcome = reader.readLine(text, i + 1, screened ? matcher.screen : undefined);
+    if (outcome.kind === 'screened') return `observed at ${outcome.lastObserved}, no match`;
+    if (outcome.kind !== 'observations') return JSON.stringify(outcome);
+    return outcome.observations
+      .map((observation) => {
+        const found = matcher.match(observation).map((match) => `${match.name ?? ''} on ${match.observable.path} = ${match.observable.value}`);
+        return `observed at ${observation.lastObserved}, ${found.length === 0 ? 'no match' : found.sort().join(', ')}`;
+      })
+      .join('; ');
+  });
+}
+
+const addresses = ['198.51.100.7', '198.51.100.8', '2001:db8::1', '2001:DB8::1', '10.0.0.1', '-', '(empty)', 'not-an-ip', ''];
+const ports = ['53', '80', '443', '8080', '-', '70000', 'x', '(empty)'];
+const names = ['evil.example', 'evil.example.', 'evil.example..', 'good.example', 'x\\x20y.example', 'x y.example', '198.51.100.7', '198.51.100.7.', '2001:db8::1', 'café.example', '-', '(empty)', 'evil.example,good.example', 'zz12.example'];
+const uris = ['/', '/index.html', 'index.html', 'http://evil.example/a', 'HTTPS://zz12.example/', '/a\\x20b', '-', '(empty)', '/login.php?x=1'];
+const protocols = ['tcp', 'udp', 'TCP', 'QUIC', 'ssl,http', 'dns', '-', '(empty)', 'quic,SSL'];
+const times = ['1780300000.123456', '1780300000', '-', 'x', '2026-06-01T10:00:00Z'];
+
+const patternPool = [
+  "[ipv4-addr:value = '198.51.100.7']",
+  "[ipv6-addr:value = '2001:db8::1']",
+  "[ipv4-addr:value ISSUBSET '198.51.100.0/31']",
+  "[ipv6-addr:value ISSUBSET '2001:db8::/64']",
+  "[domain-name:value = 'evil.example']",
+  "[domain-name:value = 'evil.example.']",
+  "[domain-name:value = 'x\\\\x20y.example']",
+  "[domain-name:value = 'café.example']",
+  "[domain-name:value LIKE 'zz%']",
+  "[domain-name:value MATCHES '^x.y\\\\.']",
+  "[url:value = 'http://evil.example/index.html']",
+  "[url:value = 'http://good.example/index.html']",
+  "[url:value LIKE '%/login.php%']",
+  "[url:value MATCHES '^https://']",
+  "[url:value LIKE 'HTTPS://%']",
+  "[network-traffic:dst_port = 53]",
+  "[network-traffic:src_port = 8080]",
+  "[network-traffic:protocols[*] = 'quic']",
+  "[network-traffic:protocols[*] = 'ssl']",
+  "[network-traffic:protocols[*] = 'ipv4']",
+  "[network-traffic:dst_ref.value = '10.0.0.1']",
+  "[network-traffic:src_ref.value LIKE '2001:%']",
+  "[domain-name:resolves_to_refs[*].value = '198.51.100.8']",
+  "[network-traffic:dst_ref = '1']",
+  "[domain-name:type = 'domain-name']",
+  "[ipv4-addr:value = '10.0.0.1'] FOLLOWEDBY [domain-name:value = 'good.example']",
+  "[domain-name:value != 'evil.example']",
+];
+
+const record = (kind: keyof typeof fields): fc.Arbitrary<string> => {
+  const value = (name: string): fc.Arbitrary<string> => {
+    if (name === 'ts') return fc.constantFrom(...times);
+    if (name === 'uid') return fc.constant('C1');
+    if (name.endsWith('_h')) return fc.constantFrom(...addresses);
+    if (name.endsWith('_p')) return fc.constantFrom(...ports);
+    if (name === 'proto' || name === 'service') return fc.constantFrom(...protocols);
+    if (name === 'uri') return fc.constantFrom(...uris);
+    if (name === 'method') return fc.constant('GET');
+    return fc.constantFrom(...names);
+  };
+  return fc.tuple(...fields[kind].map(value)).map((values) => values.join('\t'));
+};
+
+describe('screenZeekRecord', () => {
+  it('property: matching a Zeek TSV log with the screen finds exactly what matching without it finds', () => {
+    const kinds = fc.constantFrom('conn' as const, 'dns' as const, 'http' as const);
+    const logs = kinds.chain((kind) => fc.tuple(fc.array(record(kind), { minLength: 1, maxLength: 6 }), fc.boolean()).map(([lines, withTypes]) => zeekLog(kind, lines, withTypes)));
+    fc.assert(
+      fc.property(logs, fc.subarray(patternPool), (log, patterns) => {
+        const matcher = matcherOf(patterns);
+        assert.deepEqual(matchLog(log, matcher, true), matchLog(log, matcherOf(patterns), false));
+      }),
+      { numRuns: 600 },
+    );
+  });
+
+  it('passes over a record that no indicator can match, and reads one that an indicator can', () => {
+    const matcher = matcherOf(["[domain-name:value = 'evil.example']"]);
+    const log = zeekLog('dns', ['1780300000.5\tC1\t10.0.0.1\t5353\t10.0.0.53\t53\tudp\tgood.example\t(empty)', '1780300000.5\tC1\t10.0.0.1\t5353\t10.0.0.53\t53\tudp\tevil.example.\t(empty)'], true);
+    const reader = createObservationReader({ format: 'zeek', source: 'dns.log', now: () => '' });
+    const outcomes = log.map((text, i) => reader.readLine(text, i + 1, matcher.screen).kind);
+    assert.deepEqual(outcomes.slice(-2), ['screened', 'observations'], 'the trailing dot is stripped before the question');
+  });
+});
