@@ -156,6 +156,8 @@ export class BulkMatcher {
   /** The screens of the types above, found by the type's text in a line; rebuilt when a type is added. */
   private typeScreens: { readonly names: PropertyNames; readonly screens: readonly LiteralScreen[] } | undefined;
   private readonly prefixIndexes: IpPrefixIndex<Posting>[] = [];
+  /** Counts the changes to what the screen answers (every post, unpost, and change of `always`). */
+  private screenGeneration = 0;
   /** The last key of every path indexed; rebuilt when a path is added. */
   private propertyNames: PropertyNames | undefined;
   private readonly correlationSeconds: number;
@@ -172,6 +174,7 @@ export class BulkMatcher {
    * unless some leaf is evaluated on every observation.
    */
   readonly screen: ValueScreen = {
+    generation: () => this.screenGeneration,
     evaluatesEveryObservation: () => this.always.size > 0,
     indexedProperties: () => (this.propertyNames ??= new PropertyNames([...this.paths.values()].map((index) => lastKeyOf(index.path)))),
     mayEqualString: (fingerprint) => this.keyFingerprints.has(fingerprint),
@@ -252,6 +255,7 @@ export class BulkMatcher {
       pattern.leaves.push(entry);
       if (planned.anchors === undefined) {
         this.always.add(entry);
+        this.screenGeneration++;
         anyAlways = true;
       } else for (const anchor of planned.anchors) this.post(anchor, entry);
     }
@@ -273,8 +277,10 @@ export class BulkMatcher {
       this.staleCount++;
     } else {
       for (const entry of pattern.leaves) {
-        if (entry.planned.anchors === undefined) this.always.delete(entry);
-        else for (const anchor of entry.planned.anchors) this.unpost(anchor, entry);
+        if (entry.planned.anchors === undefined) {
+          this.always.delete(entry);
+          this.screenGeneration++;
+        } else for (const anchor of entry.planned.anchors) this.unpost(anchor, entry);
       }
       this.compiled.delete(slot);
     }
@@ -476,6 +482,7 @@ export class BulkMatcher {
   }
 
   private post(anchor: Anchor, posting: Posting): void {
+    this.screenGeneration++;
     const index = this.pathIndex(anchor.path);
     if (anchor.kind === 'equal') {
       // A number on ipv4-addr:value would collide with the numeric keys of addresses: never equal a string anyway.
@@ -503,6 +510,7 @@ export class BulkMatcher {
   }
 
   private unpost(anchor: Anchor, posting: Posting): void {
+    this.screenGeneration++;
     const index = this.paths.get(anchor.path.key);
     if (index === undefined) return;
     if (anchor.kind === 'equal') {

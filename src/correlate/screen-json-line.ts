@@ -31,6 +31,11 @@ import { fingerprintSeed } from './value-fingerprints.ts';
 
 /** What the bulk matcher tells the screen about its indexes; see BulkMatcher.screen. */
 export interface ValueScreen {
+  /**
+   * A number that changes whenever any answer below may change (an indicator added or removed): an
+   * answer about a value every line holds can be kept until it does.
+   */
+  generation(): number;
   /** Some leaf is evaluated on every observation: no line may be passed over. */
   evaluatesEveryObservation(): boolean;
   /**

@@ -110,6 +110,18 @@ describe('screenZeekRecord', () => {
     );
   });
 
+  it('an indicator added after a record was passed over is asked about on the next record, even one on a text every record holds', () => {
+    const matcher = matcherOf(["[domain-name:value = 'evil.example']"]);
+    const log = zeekLog('conn', ['1780300000.5\tC1\t10.0.0.1\t5353\t10.0.0.53\t53\ttcp\t-'], false);
+    const kinds = (): string[] => {
+      const reader = createObservationReader({ format: 'zeek', source: 'conn.log', now: () => '' });
+      return log.map((text, i) => reader.readLine(text, i + 1, matcher.screen).kind);
+    };
+    assert.equal(kinds().at(-1), 'screened');
+    matcher.add(indicator("[network-traffic:protocols[*] = 'ipv4']"), { now });
+    assert.equal(kinds().at(-1), 'observations');
+  });
+
   it('passes over a record that no indicator can match, and reads one that an indicator can', () => {
     const matcher = matcherOf(["[domain-name:value = 'evil.example']"]);
     const log = zeekLog('dns', ['1780300000.5\tC1\t10.0.0.1\t5353\t10.0.0.53\t53\tudp\tgood.example\t(empty)', '1780300000.5\tC1\t10.0.0.1\t5353\t10.0.0.53\t53\tudp\tevil.example.\t(empty)'], true);

@@ -23,7 +23,7 @@
 //   of a type it can sit in, and no port may equal an indexed number.
 import { parseIpv4, parseIpv6 } from '../stix/ip-address.ts';
 import { toStixTimestamp, type JsonRecord } from './log-observation.ts';
-import { mayBeIpText, type ValueScreen } from './screen-json-line.ts';
+import { mayBeIpText, type LiteralScreen, type ValueScreen } from './screen-json-line.ts';
 import { fingerprintOf } from './value-fingerprints.ts';
 import { zeekHttpUrl, type ZeekLogKind } from './zeek-observations.ts';
 
@@ -34,7 +34,6 @@ import { zeekHttpUrl, type ZeekLogKind } from './zeek-observations.ts';
 const fixedTexts = ['network-traffic', 'ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'ipv4', 'dns', 'http'];
 const fixedKeyCount = 16;
 const alwaysHeld = [...fixedTexts, ...Array.from({ length: fixedKeyCount }, (_v, key) => String(key))];
-const alwaysHeldFingerprints = alwaysHeld.map(fingerprintOf);
 const alwaysHeldQuoted = quotedTogether(alwaysHeld);
 const nameTypes = ['domain-name', 'ipv4-addr', 'ipv6-addr'];
 
@@ -74,8 +73,48 @@ function mayEqualOrBeInBlock(screen: ValueScreen, texts: readonly string[], ipBl
 
 /** Whether the quoted texts may hold every text of a substring anchor of one of the SCO types. */
 function mayHoldAnchor(screen: ValueScreen, quoted: string, types: readonly string[]): boolean {
-  for (const type of types) if (screen.substringsInType(type, 0, type.length).occursIn(quoted, 0, quoted.length)) return true;
+  const asked: LiteralScreen[] = [];
+  for (const type of types) {
+    // Types without anchors of their own share one screen (the anchors on paths through references).
+    const anchors = screen.substringsInType(type, 0, type.length);
+    if (asked.includes(anchors)) continue;
+    asked.push(anchors);
+    if (anchors.occursIn(quoted, 0, quoted.length)) return true;
+  }
   return false;
+}
+
+/** The screen's answers that hold for every record, kept while the screen's generation stays the same. */
+interface FixedAnswers {
+  readonly generation: number;
+  readonly evaluatesEveryObservation: boolean;
+  readonly ipBlocks: boolean;
+  readonly numbers: boolean;
+  readonly substrings: boolean;
+  /** Whether a text every record's SCOs may hold (alwaysHeld) may be matched. */
+  readonly alwaysHeldMayMatch: boolean;
+}
+
+const fixedAnswersByScreen = new WeakMap<ValueScreen, FixedAnswers>();
+
+function fixedAnswersOf(screen: ValueScreen): FixedAnswers {
+  const generation = screen.generation();
+  const kept = fixedAnswersByScreen.get(screen);
+  if (kept !== undefined && kept.generation === generation) return kept;
+  const ipBlocks = screen.hasIpBlocks();
+  const substrings = screen.hasSubstrings();
+  const answers: FixedAnswers = {
+    generation,
+    evaluatesEveryObservation: screen.evaluatesEveryObservation(),
+    ipBlocks,
+    numbers: screen.hasNumberKeys(),
+    substrings,
+    alwaysHeldMayMatch:
+      mayEqualOrBeInBlock(screen, alwaysHeld, ipBlocks) ||
+      (substrings && screen.allSubstrings().occursIn(alwaysHeldQuoted, 0, alwaysHeldQuoted.length)),
+  };
+  fixedAnswersByScreen.set(screen, answers);
+  return answers;
 }
 
 /**
@@ -84,7 +123,8 @@ function mayHoldAnchor(screen: ValueScreen, quoted: string, types: readonly stri
  */
 export function screenZeekRecord(kind: ZeekLogKind, record: JsonRecord, screen: ValueScreen): string | undefined {
   if (kind !== 'conn' && kind !== 'dns' && kind !== 'http') return undefined;
-  if (screen.evaluatesEveryObservation()) return undefined;
+  const fixed = fixedAnswersOf(screen);
+  if (fixed.evaluatesEveryObservation || fixed.alwaysHeldMayMatch) return undefined;
   const timestamp = toStixTimestamp(record['ts']);
   if (timestamp === undefined) return undefined;
   const src = record['id.orig_h'];
@@ -127,13 +167,11 @@ export function screenZeekRecord(kind: ZeekLogKind, record: JsonRecord, screen: 
   const extraKeys: string[] = [];
   for (let key = fixedKeyCount; key <= 3 + names.length + urls.length; key++) extraKeys.push(String(key));
 
-  const ipBlocks = screen.hasIpBlocks();
-  for (const fingerprint of alwaysHeldFingerprints) if (screen.mayEqualString(fingerprint)) return undefined;
+  const ipBlocks = fixed.ipBlocks;
   if (mayEqualOrBeInBlock(screen, nameValues, ipBlocks) || mayEqualOrBeInBlock(screen, urls, ipBlocks)) return undefined;
   if (mayEqualOrBeInBlock(screen, protocols, ipBlocks) || mayEqualOrBeInBlock(screen, extraKeys, ipBlocks)) return undefined;
-  if (screen.hasNumberKeys()) for (const text of [...srcPorts, ...dstPorts]) if (screen.mayEqualNumber(Number(text))) return undefined;
-  if (screen.hasSubstrings()) {
-    if (screen.allSubstrings().occursIn(alwaysHeldQuoted, 0, alwaysHeldQuoted.length)) return undefined;
+  if (fixed.numbers) for (const text of [...srcPorts, ...dstPorts]) if (screen.mayEqualNumber(Number(text))) return undefined;
+  if (fixed.substrings) {
     const extraKeysQuoted = quotedTogether(extraKeys);
     if (extraKeys.length > 0 && screen.allSubstrings().occursIn(extraKeysQuoted, 0, extraKeysQuoted.length)) return undefined;
     if (mayHoldAnchor(screen, quotedTogether(nameValues), nameTypes)) return undefined;
