@@ -104,7 +104,9 @@ describe('entente extract → entente draft → a circle', () => {
     assert.ok(report, 'the report is in the circle collection');
     assert.equal(report['name'], 'Operation Lantern: technical analysis');
     const held = new Set(objects.map((object) => object.id));
-    for (const ref of report['object_refs'] as string[]) assert.ok(held.has(ref), `${ref} is published with the report`);
+    // ATT&CK/ATLAS objects the node does not hold are referred to by STIX id all the same (build-publication.ts).
+    const attackTypes = new Set(['attack-pattern', 'malware', 'tool', 'intrusion-set', 'campaign', 'course-of-action', 'x-mitre-tactic']);
+    for (const ref of report['object_refs'] as string[]) assert.ok(held.has(ref) || attackTypes.has(ref.split('--')[0] ?? ''), `${ref} is published with the report`);
     const patterns = objects.filter((object) => object.type === 'indicator').map((object) => object['pattern']).sort();
     assert.deepEqual(patterns, [
       "[domain-name:value = 'update-check.net']",
