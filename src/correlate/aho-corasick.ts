@@ -75,23 +75,22 @@ export function createAhoCorasick(literals: readonly string[]): AhoCorasick {
   for (const target of children[0] ?? []) fromRoot[edgeChar[target] as number] = target;
   const hasOutput = new Uint8Array(states);
   for (let state = 0; state < states; state++) if ((outputs[state]?.length ?? 0) > 0) hasOutput[state] = 1;
+  /** The state after reading unit `c` in `state`: the dense root table, else goto and failure links. */
+  const advance = (state: number, c: number): number => {
+    if (state === 0) return fromRoot[c] as number;
+    let target = next.get(transitionKey(state, c));
+    while (target === undefined && state !== 0) {
+      state = fail[state] as number;
+      target = next.get(transitionKey(state, c));
+    }
+    return target ?? 0;
+  };
   return {
     states,
     occursIn(text, start, end) {
       let state = 0;
       for (let i = start; i < end; i++) {
-        const c = text.charCodeAt(i);
-        if (state === 0) {
-          state = fromRoot[c] as number;
-          if (hasOutput[state] === 1) return true;
-          continue;
-        }
-        let target = next.get(transitionKey(state, c));
-        while (target === undefined && state !== 0) {
-          state = fail[state] as number;
-          target = next.get(transitionKey(state, c));
-        }
-        state = target ?? 0;
+        state = advance(state, text.charCodeAt(i));
         if (hasOutput[state] === 1) return true;
       }
       return false;
@@ -99,16 +98,7 @@ export function createAhoCorasick(literals: readonly string[]): AhoCorasick {
     someOccurrenceIn(text, start, end, accept) {
       let state = 0;
       for (let i = start; i < end; i++) {
-        const c = text.charCodeAt(i);
-        if (state === 0) state = fromRoot[c] as number;
-        else {
-          let target = next.get(transitionKey(state, c));
-          while (target === undefined && state !== 0) {
-            state = fail[state] as number;
-            target = next.get(transitionKey(state, c));
-          }
-          state = target ?? 0;
-        }
+        state = advance(state, text.charCodeAt(i));
         if (hasOutput[state] === 1) for (const index of outputs[state] as number[]) if (accept(index)) return true;
       }
       return false;
@@ -116,22 +106,8 @@ export function createAhoCorasick(literals: readonly string[]): AhoCorasick {
     search(text, onMatch) {
       let state = 0;
       for (let i = 0; i < text.length; i++) {
-        const c = text.charCodeAt(i);
-        if (state === 0) {
-          state = fromRoot[c] as number;
-          if (state === 0) continue;
-          const out = outputs[state];
-          if (out !== undefined && out.length > 0) for (const index of out) onMatch(index);
-          continue;
-        }
-        let target = next.get(transitionKey(state, c));
-        while (target === undefined && state !== 0) {
-          state = fail[state] as number;
-          target = next.get(transitionKey(state, c));
-        }
-        state = target ?? 0;
-        const out = outputs[state];
-        if (out !== undefined && out.length > 0) for (const index of out) onMatch(index);
+        state = advance(state, text.charCodeAt(i));
+        if (hasOutput[state] === 1) for (const index of outputs[state] as number[]) onMatch(index);
       }
     },
   };
