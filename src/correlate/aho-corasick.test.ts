@@ -45,6 +45,22 @@ describe('Aho–Corasick search', () => {
     }
   });
 
+  it('agrees with a naive scan when the automaton is deeper and wider than its dense rows (thousands of states, non-ASCII units)', () => {
+    const random = createRandom(11);
+    const alphabet = 'abcd.é';
+    const word = (min: number, max: number): string =>
+      Array.from({ length: min + Math.floor(random() * (max - min + 1)) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+    const literals = [...new Set(Array.from({ length: 1500 }, () => word(3, 9)))];
+    const automaton = createAhoCorasick(literals);
+    assert.ok(automaton.states > 2048, `${automaton.states} states: the test must reach states without a dense row`);
+    for (let round = 0; round < 50; round++) {
+      const text = word(50, 200);
+      const found: string[] = [];
+      automaton.search(text, (index) => found.push(literals[index] as string));
+      assert.deepEqual(found.sort(), naive(literals, text), text);
+    }
+  });
+
   it('occursIn looks only inside the range it is given', () => {
     const automaton = createAhoCorasick(['evil']);
     assert.equal(automaton.occursIn('an-evil-host', 0, 12), true);

@@ -24,6 +24,9 @@ function transitionKey(state: number, unit: number): number {
   return unit < 128 ? state * 128 + unit : -(state * 65536 + unit) - 1;
 }
 
+/** Dense rows of 128 transitions (512 bytes each) for at most this many of the shallowest states. */
+const shallowRowBudget = 1024;
+
 export function createAhoCorasick(literals: readonly string[]): AhoCorasick {
   const next = new Map<number, number>();
   const outputs: number[][] = [[]];
@@ -73,17 +76,35 @@ export function createAhoCorasick(literals: readonly string[]): AhoCorasick {
   // Scanning text that matches nothing stays at the root: its transitions get a dense table.
   const fromRoot = new Int32Array(65536);
   for (const target of children[0] ?? []) fromRoot[edgeChar[target] as number] = target;
+  // Text that matches nothing rarely goes deeper than a few units: the shallowest states (breadth-first,
+  // up to shallowRowBudget) get dense rows of their complete ASCII transitions, failure links folded in,
+  // so most units cost one array read instead of Map lookups.
+  const rowOf = new Int32Array(states).fill(-1);
+  const rowCount = Math.min(queue.length, shallowRowBudget);
+  const rows = new Int32Array(rowCount * 128);
+  for (let row = 0; row < rowCount; row++) {
+    const state = queue[row] as number;
+    rowOf[state] = row;
+    const failure = fail[state] as number;
+    // The failure state is shallower, so it is the root or already has its row.
+    const failureRow = rowOf[failure] as number;
+    for (let c = 0; c < 128; c++) {
+      const target = next.get(transitionKey(state, c));
+      rows[row * 128 + c] = target ?? (failure === 0 ? (fromRoot[c] as number) : (rows[failureRow * 128 + c] as number));
+    }
+  }
   const hasOutput = new Uint8Array(states);
   for (let state = 0; state < states; state++) if ((outputs[state]?.length ?? 0) > 0) hasOutput[state] = 1;
-  /** The state after reading unit `c` in `state`: the dense root table, else goto and failure links. */
+  /** The state after reading unit `c` in `state`: the dense tables, else goto and failure links. */
   const advance = (state: number, c: number): number => {
-    if (state === 0) return fromRoot[c] as number;
-    let target = next.get(transitionKey(state, c));
-    while (target === undefined && state !== 0) {
+    for (;;) {
+      if (state === 0) return fromRoot[c] as number;
+      const row = rowOf[state] as number;
+      if (row >= 0 && c < 128) return rows[row * 128 + c] as number;
+      const target = next.get(transitionKey(state, c));
+      if (target !== undefined) return target;
       state = fail[state] as number;
-      target = next.get(transitionKey(state, c));
     }
-    return target ?? 0;
   };
   return {
     states,
