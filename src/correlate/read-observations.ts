@@ -9,7 +9,7 @@ import { jsonlObservations } from './jsonl-observations.ts';
 import { isRecord, type LogObservation } from './log-observation.ts';
 import { screenJsonLine, type ValueScreen } from './screen-json-line.ts';
 import { screenZeekRecord } from './screen-zeek-record.ts';
-import { guessZeekKind, isZeekLogKind, ZeekTsvHeader, zeekRecordObservation, type ZeekLogKind } from './zeek-observations.ts';
+import { guessZeekKind, isZeekLogKind, jsonZeekFields, ZeekTsvHeader, zeekRecordObservation, type ZeekFields, type ZeekLogKind } from './zeek-observations.ts';
 
 export const logFormats = ['auto', 'jsonl', 'zeek', 'eve', 'csv'] as const;
 export type LogFormat = (typeof logFormats)[number];
@@ -71,15 +71,17 @@ export function createObservationReader(options: ObservationReaderOptions): Obse
     line,
   });
 
-  const zeekFromRecord = (record: Readonly<Record<string, unknown>>, line: number, screen?: ValueScreen): LineOutcome => {
-    const path = typeof record['_path'] === 'string' ? record['_path'] : zeekHeader.path;
-    const kind = (path !== undefined && isZeekLogKind(path) ? path : undefined) ?? zeekKindFromFileName(options.source) ?? guessZeekKind(record);
+  // The record of a TSV line is made from its columns only when the screen cannot pass over the line.
+  const zeekFromRecord = (fields: ZeekFields, line: number, screen?: ValueScreen): LineOutcome => {
+    const fieldPath = fields.field('_path');
+    const path = typeof fieldPath === 'string' ? fieldPath : zeekHeader.path;
+    const kind = (path !== undefined && isZeekLogKind(path) ? path : undefined) ?? zeekKindFromFileName(options.source) ?? guessZeekKind(fields.record());
     if (kind === undefined) return path !== undefined ? ignored : { kind: 'malformed', reason: 'cannot tell which Zeek log this record is from' };
     if (screen !== undefined) {
-      const clearAt = screenZeekRecord(kind, record, screen);
+      const clearAt = screenZeekRecord(kind, fields, screen);
       if (clearAt !== undefined) return { kind: 'screened', lastObserved: clearAt };
     }
-    const result = zeekRecordObservation(kind, record);
+    const result = zeekRecordObservation(kind, fields.record());
     if (typeof result === 'string') return { kind: 'malformed', reason: result };
     return { kind: 'observations', observations: [observation(line, result.timestamp, result.timestamp, 1, result.objects)] };
   };
@@ -102,12 +104,12 @@ export function createObservationReader(options: ObservationReaderOptions): Obse
         const value = parseJsonLine(text);
         if (value instanceof SyntaxError) return { kind: 'malformed', reason: `not JSON (${value.message})` };
         if (!isRecord(value)) return { kind: 'malformed', reason: 'not a JSON object' };
-        return zeekFromRecord(value, line);
+        return zeekFromRecord(jsonZeekFields(value), line);
       }
       if (zeekHeader.readHeader(text)) return ignored;
-      const record = zeekHeader.record(text);
-      if (typeof record === 'string') return { kind: 'malformed', reason: record };
-      return zeekFromRecord(record, line, screen);
+      const split = zeekHeader.line(text);
+      if (typeof split === 'string') return { kind: 'malformed', reason: split };
+      return zeekFromRecord(split, line, screen);
     },
     eve(text, line) {
       const value = parseJsonLine(text);

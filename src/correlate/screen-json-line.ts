@@ -58,6 +58,11 @@ export interface ValueScreen {
    * that type's paths, and those on paths that follow a reference (their values lie in any SCO).
    */
   substringsInType(text: string, start: number, end: number): LiteralScreen;
+  /**
+   * The substring anchors a value in an SCO of any of these types can satisfy: for a value whose SCO may
+   * be one of several types. Each set of anchors is scanned for once, however many of the types share it.
+   */
+  substringsInTypes(types: readonly string[]): LiteralScreen;
 }
 
 /** Substring anchors, each a set of texts a matching value must all contain. */

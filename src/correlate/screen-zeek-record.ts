@@ -10,7 +10,10 @@
 // those values, for the SCO types it can sit in, with the same questions as the JSON-line screen
 // (fingerprint equality, numbers, IP blocks, substring anchors), and about no property name: it asks
 // about more values than the matcher would probe, never fewer. Substring anchors are asked about the
-// values of a type group quoted one after the other, one question per group rather than per value.
+// values of a group quoted one after the other, one question per group rather than per value: the two
+// addresses (only ever ipv4-addr or ipv6-addr SCOs), the names (a domain-name, or an address SCO when the
+// text is one), the URL and the protocols. The fields are read from the split TSV line: the record is
+// made only when the screen cannot pass over it.
 //
 // It answers with the record's timestamp ("clear") only when all of these hold, and undefined (the
 // full reader and the matcher decide) otherwise:
@@ -22,10 +25,10 @@
 // - no value may equal an indexed value, lie in an indexed block or hold every text of a substring anchor
 //   of a type it can sit in, and no port may equal an indexed number.
 import { parseIpv4, parseIpv6 } from '../stix/ip-address.ts';
-import { toStixTimestamp, type JsonRecord } from './log-observation.ts';
-import { mayBeIpText, type LiteralScreen, type ValueScreen } from './screen-json-line.ts';
+import { toStixTimestamp } from './log-observation.ts';
+import { mayBeIpText, type ValueScreen } from './screen-json-line.ts';
 import { fingerprintOf } from './value-fingerprints.ts';
-import { zeekHttpUrl, type ZeekLogKind } from './zeek-observations.ts';
+import { zeekHttpUrl, type ZeekFields, type ZeekLogKind } from './zeek-observations.ts';
 
 /**
  * Texts every record's SCOs may hold whatever its fields: the SCO types, the protocol a traffic without
@@ -36,14 +39,6 @@ const fixedKeyCount = 16;
 const alwaysHeld = [...fixedTexts, ...Array.from({ length: fixedKeyCount }, (_v, key) => String(key))];
 const alwaysHeldQuoted = quotedTogether(alwaysHeld);
 const nameTypes = ['domain-name', 'ipv4-addr', 'ipv6-addr'];
-
-/** The texts of a field: none when unset, the list of a set, or undefined when it is neither. */
-function textsOf(value: unknown): readonly string[] | undefined {
-  if (value === undefined) return [];
-  if (typeof value === 'string') return [value];
-  if (Array.isArray(value) && value.every((item): item is string => typeof item === 'string')) return value;
-  return undefined;
-}
 
 function isAscii(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 127) return false;
@@ -67,19 +62,6 @@ function mayEqualOrBeInBlock(screen: ValueScreen, texts: readonly string[], ipBl
     if (!isAscii(text)) return true;
     if (screen.mayEqualString(fingerprintOf(text))) return true;
     if (ipBlocks && mayBeIpText(text, 0, text.length) && screen.mayBeInIpBlock(text)) return true;
-  }
-  return false;
-}
-
-/** Whether the quoted texts may hold every text of a substring anchor of one of the SCO types. */
-function mayHoldAnchor(screen: ValueScreen, quoted: string, types: readonly string[]): boolean {
-  const asked: LiteralScreen[] = [];
-  for (const type of types) {
-    // Types without anchors of their own share one screen (the anchors on paths through references).
-    const anchors = screen.substringsInType(type, 0, type.length);
-    if (asked.includes(anchors)) continue;
-    asked.push(anchors);
-    if (anchors.occursIn(quoted, 0, quoted.length)) return true;
   }
   return false;
 }
@@ -118,69 +100,137 @@ function fixedAnswersOf(screen: ValueScreen): FixedAnswers {
 }
 
 /**
+ * What one record asks the screen, value by value, as its fields are read: `clear` turns false at the
+ * first value that may be matched (or that the screen cannot reason about). Substring anchors are asked
+ * at the end, once per group of values quoted together. One instance serves every record in turn.
+ */
+class RecordQuestions {
+  clear = true;
+  /** Values of SCOs that are always an ipv4-addr or ipv6-addr (the traffic's two ends). */
+  addresses = '';
+  /** Queried names, answers and hosts: a domain-name, or an address SCO when the text is one. */
+  names = '';
+  nameCount = 0;
+  urls = '';
+  urlCount = 0;
+  protocols = '';
+  private screen!: ValueScreen;
+  private ipBlocks = false;
+  private quoting = false;
+
+  start(screen: ValueScreen, fixed: FixedAnswers): this {
+    this.screen = screen;
+    this.ipBlocks = fixed.ipBlocks;
+    this.quoting = fixed.substrings;
+    this.clear = true;
+    this.addresses = this.names = this.urls = this.protocols = '';
+    this.nameCount = this.urlCount = 0;
+    return this;
+  }
+
+  /** Asks about a text; the quoted text to add to its group ('' when anchors are not asked about). */
+  private ask(text: string): string {
+    if (!isAscii(text) || this.screen.mayEqualString(fingerprintOf(text))) this.clear = false;
+    else if (this.ipBlocks && mayBeIpText(text, 0, text.length) && this.screen.mayBeInIpBlock(text)) this.clear = false;
+    return this.quoting ? `"${text}"` : '';
+  }
+
+  address(value: unknown): void {
+    forEachText(value, this, (text, self) => (self.addresses += self.ask(text)));
+  }
+
+  /** A name becomes a domain-name without its trailing dot, or an address as it is: both are asked about. */
+  name(value: unknown): void {
+    forEachText(value, this, (text, self) => {
+      self.nameCount++;
+      self.names += self.ask(text);
+      if (text.endsWith('.')) self.names += self.ask(text.slice(0, -1));
+    });
+  }
+
+  url(text: string): void {
+    this.urlCount++;
+    this.urls += this.ask(text);
+  }
+
+  /** Protocols are lower-cased; `service` lists several separated by commas. */
+  protocol(value: unknown, commaSeparated: boolean): void {
+    forEachText(value, this, (text, self) => {
+      if (!commaSeparated) self.protocols += self.ask(text.toLowerCase());
+      else for (const part of text.split(',')) self.protocols += self.ask(part.toLowerCase());
+    });
+  }
+
+  port(value: unknown, numbers: boolean): void {
+    forEachText(value, this, (text, self) => {
+      if (numbers && self.screen.mayEqualNumber(Number(text))) self.clear = false;
+    });
+  }
+}
+
+/** Calls `each` for a field's texts (none when unset); a field that is neither text nor texts is not clear. */
+function forEachText(value: unknown, questions: RecordQuestions, each: (text: string, questions: RecordQuestions) => void): void {
+  if (value === undefined) return;
+  if (typeof value === 'string') each(value, questions);
+  else if (Array.isArray(value)) {
+    for (const item of value as unknown[]) {
+      if (typeof item === 'string') each(item, questions);
+      else questions.clear = false;
+    }
+  } else questions.clear = false;
+}
+
+const questions = new RecordQuestions();
+const addressTypes = ['ipv4-addr', 'ipv6-addr'];
+const urlTypes = ['url'];
+const trafficTypes = ['network-traffic'];
+
+/**
  * The record's STIX timestamp when no indicator can match the observation the full reader would make of
  * it; undefined when it must be read and matched.
  */
-export function screenZeekRecord(kind: ZeekLogKind, record: JsonRecord, screen: ValueScreen): string | undefined {
+export function screenZeekRecord(kind: ZeekLogKind, fields: ZeekFields, screen: ValueScreen): string | undefined {
   if (kind !== 'conn' && kind !== 'dns' && kind !== 'http') return undefined;
   const fixed = fixedAnswersOf(screen);
   if (fixed.evaluatesEveryObservation || fixed.alwaysHeldMayMatch) return undefined;
-  const timestamp = toStixTimestamp(record['ts']);
-  if (timestamp === undefined) return undefined;
-  const src = record['id.orig_h'];
-  const dst = record['id.resp_h'];
+  const src = fields.field('id.orig_h');
+  const dst = fields.field('id.resp_h');
   if (!isAddress(src) && !isAddress(dst)) return undefined;
 
-  const srcTexts = textsOf(src);
-  const dstTexts = textsOf(dst);
-  const srcPorts = textsOf(record['id.orig_p']);
-  const dstPorts = textsOf(record['id.resp_p']);
-  const proto = textsOf(record['proto']);
-  // Domains (and the addresses that stand in for them) and URLs, per kind.
-  let names: readonly string[] | undefined = [];
-  let urls: string[] = [];
-  let services: readonly string[] | undefined = [];
-  if (kind === 'conn') {
-    const service = textsOf(record['service']);
-    services = service === undefined ? undefined : service.join(',').split(',');
-  } else if (kind === 'dns') {
-    const query = textsOf(record['query']);
-    const answers = textsOf(record['answers']);
-    names = query === undefined || answers === undefined ? undefined : [...query, ...answers];
+  const asked = questions.start(screen, fixed);
+  asked.address(src);
+  asked.address(dst);
+  asked.port(fields.field('id.orig_p'), fixed.numbers);
+  asked.port(fields.field('id.resp_p'), fixed.numbers);
+  asked.protocol(fields.field('proto'), false);
+  if (kind === 'conn') asked.protocol(fields.field('service'), true);
+  else if (kind === 'dns') {
+    asked.name(fields.field('query'));
+    asked.name(fields.field('answers'));
   } else {
-    const host = record['host'];
-    names = textsOf(host);
-    const url = zeekHttpUrl(host, record['uri']);
-    if (url !== undefined) urls = [url];
+    const host = fields.field('host');
+    asked.name(host);
+    const url = zeekHttpUrl(host, fields.field('uri'));
+    if (url !== undefined) asked.url(url);
   }
-  if (srcTexts === undefined || dstTexts === undefined || srcPorts === undefined || dstPorts === undefined) return undefined;
-  if (proto === undefined || services === undefined || names === undefined) return undefined;
+  if (!asked.clear) return undefined;
 
-  // A name becomes a domain-name without its trailing dot, or an address as it is: both are asked about.
-  const nameValues = [...srcTexts, ...dstTexts];
-  for (const name of names) {
-    nameValues.push(name);
-    if (name.endsWith('.')) nameValues.push(name.slice(0, -1));
-  }
-  const protocols = [...proto, ...services].map((protocol) => protocol.toLowerCase());
   // Reference keys: one per SCO, and a record has no more SCOs than 3 + its names and URLs.
-  const extraKeys: string[] = [];
-  for (let key = fixedKeyCount; key <= 3 + names.length + urls.length; key++) extraKeys.push(String(key));
-
-  const ipBlocks = fixed.ipBlocks;
-  if (mayEqualOrBeInBlock(screen, nameValues, ipBlocks) || mayEqualOrBeInBlock(screen, urls, ipBlocks)) return undefined;
-  if (mayEqualOrBeInBlock(screen, protocols, ipBlocks) || mayEqualOrBeInBlock(screen, extraKeys, ipBlocks)) return undefined;
-  if (fixed.numbers) for (const text of [...srcPorts, ...dstPorts]) if (screen.mayEqualNumber(Number(text))) return undefined;
-  if (fixed.substrings) {
-    const extraKeysQuoted = quotedTogether(extraKeys);
-    if (extraKeys.length > 0 && screen.allSubstrings().occursIn(extraKeysQuoted, 0, extraKeysQuoted.length)) return undefined;
-    if (mayHoldAnchor(screen, quotedTogether(nameValues), nameTypes)) return undefined;
-    if (urls.length > 0 && mayHoldAnchor(screen, quotedTogether(urls), ['url'])) return undefined;
-    if (mayHoldAnchor(screen, quotedTogether(protocols), ['network-traffic'])) return undefined;
+  let extraKeys = '';
+  for (let key = fixedKeyCount; key <= 3 + asked.nameCount + asked.urlCount; key++) {
+    const text = String(key);
+    if (screen.mayEqualString(fingerprintOf(text))) return undefined;
+    extraKeys += `"${text}"`;
   }
-  return timestamp;
+  if (fixed.substrings) {
+    if (extraKeys !== '' && screen.allSubstrings().occursIn(extraKeys, 0, extraKeys.length)) return undefined;
+    if (screen.substringsInTypes(addressTypes).occursIn(asked.addresses, 0, asked.addresses.length)) return undefined;
+    if (asked.names !== '' && screen.substringsInTypes(nameTypes).occursIn(asked.names, 0, asked.names.length)) return undefined;
+    if (asked.urls !== '' && screen.substringsInTypes(urlTypes).occursIn(asked.urls, 0, asked.urls.length)) return undefined;
+    if (screen.substringsInTypes(trafficTypes).occursIn(asked.protocols, 0, asked.protocols.length)) return undefined;
+  }
+  return toStixTimestamp(fields.field('ts'));
 }
-
 /** Whether the field makes an ipv4-addr or ipv6-addr (ScoBuilder.ip), so that the record has a traffic. */
 function isAddress(value: unknown): boolean {
   return typeof value === 'string' && value !== '' && (parseIpv4(value) !== null || (value.includes(':') && parseIpv6(value) !== null));

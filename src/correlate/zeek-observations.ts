@@ -125,6 +125,19 @@ export function zeekRecordObservation(kind: ZeekLogKind, record: JsonRecord): Ze
   return { timestamp, objects: b.objects };
 }
 
+/** The fields of one Zeek record, read one by one: a TSV line's are read without making the record. */
+export interface ZeekFields {
+  /** The field as the record would hold it: undefined when unset or absent, a list for a set or vector. */
+  field(name: string): unknown;
+  /** The whole record. */
+  record(): JsonRecord;
+}
+
+/** The fields of a record read from JSON. */
+export function jsonZeekFields(record: JsonRecord): ZeekFields {
+  return { field: (name) => record[name], record: () => record };
+}
+
 /** State of a Zeek TSV file: the header lines seen so far. */
 export class ZeekTsvHeader {
   separator = '\t';
@@ -134,6 +147,8 @@ export class ZeekTsvHeader {
   path: string | undefined;
   fields: string[] | undefined;
   containers: boolean[] = [];
+  /** Each field name's column; a name given twice is the later column, as in the record. */
+  private columns = new Map<string, number>();
 
   /** Reads a `#…` header line; false when the line is not one. */
   readHeader(line: string): boolean {
@@ -149,24 +164,63 @@ export class ZeekTsvHeader {
     else if (name === '#empty_field') this.emptyField = first;
     else if (name === '#unset_field') this.unsetField = first;
     else if (name === '#path') this.path = first;
-    else if (name === '#fields') this.fields = values;
-    else if (name === '#types') this.containers = values.map((type) => type.startsWith('set[') || type.startsWith('vector['));
+    else if (name === '#fields') {
+      this.fields = values;
+      this.columns = new Map(values.map((field, column) => [field, column]));
+    } else if (name === '#types') this.containers = values.map((type) => type.startsWith('set[') || type.startsWith('vector['));
     return true;
+  }
+
+  /** One data line, split into its columns, or a reason. */
+  line(line: string): ZeekTsvLine | string {
+    if (this.fields === undefined) return 'data before the #fields header';
+    const values = line.split(this.separator);
+    if (values.length !== this.fields.length) return `${values.length} fields where the #fields header names ${this.fields.length}`;
+    return new ZeekTsvLine(this, values);
   }
 
   /** One data line as a record (`-` absent, sets and vectors as arrays), or a reason. */
   record(line: string): JsonRecord | string {
-    if (this.fields === undefined) return 'data before the #fields header';
-    const values = line.split(this.separator);
-    if (values.length !== this.fields.length) return `${values.length} fields where the #fields header names ${this.fields.length}`;
+    const split = this.line(line);
+    return typeof split === 'string' ? split : split.record();
+  }
+
+  /** The value of one column as the record holds it (undefined when unset). */
+  valueAt(values: readonly string[], column: number): unknown {
+    const value = values[column] as string;
+    if (value === this.unsetField) return undefined;
+    if (this.containers[column] === true) return value === this.emptyField ? [] : value.split(this.setSeparator);
+    return value === this.emptyField ? '' : value;
+  }
+
+  columnOf(field: string): number | undefined {
+    return this.columns.get(field);
+  }
+}
+
+/** A TSV data line split into the columns its header names. */
+export class ZeekTsvLine implements ZeekFields {
+  constructor(
+    private readonly header: ZeekTsvHeader,
+    private readonly values: readonly string[],
+  ) {}
+
+  field(name: string): unknown {
+    const column = this.header.columnOf(name);
+    return column === undefined ? undefined : this.header.valueAt(this.values, column);
+  }
+
+  private made: JsonRecord | undefined;
+
+  record(): JsonRecord {
+    if (this.made !== undefined) return this.made;
     const record: Record<string, unknown> = {};
-    const fields = this.fields;
-    for (let i = 0; i < fields.length; i++) {
-      const value = values[i] as string;
-      if (value === this.unsetField) continue;
-      if (this.containers[i] === true) record[fields[i] as string] = value === this.emptyField ? [] : value.split(this.setSeparator);
-      else record[fields[i] as string] = value === this.emptyField ? '' : value;
+    const fields = this.header.fields ?? [];
+    for (let column = 0; column < fields.length; column++) {
+      const value = this.header.valueAt(this.values, column);
+      if (value !== undefined) record[fields[column] as string] = value;
     }
+    this.made = record;
     return record;
   }
 }
