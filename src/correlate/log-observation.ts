@@ -62,6 +62,8 @@ let lastSecondPrefix = '';
 const isoLike = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/;
 /** Calendar days already checked, keyed YYYYMMDD as a number: no string is cut per timestamp. */
 const validDays = new Map<number, boolean>();
+/** `YYYY-MM-DD` of the last timestamp found canonical: log lines come in runs of the same day. */
+let lastValidDay = '';
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
@@ -71,14 +73,18 @@ function twoDigits(s: string, at: number): number {
   return (s.charCodeAt(at) - 48) * 10 + s.charCodeAt(at + 1) - 48;
 }
 
-const digitPositions = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22];
+const timeDigitPositions = [11, 12, 14, 15, 17, 18, 20, 21, 22];
+const dayDigitPositions = [0, 1, 2, 3, 5, 6, 8, 9];
 
 /** `YYYY-MM-DDTHH:MM:SS.sssZ` exactly as toISOString writes it, on a real calendar day. */
 function isCanonicalTimestamp(s: string): boolean {
   if (s.length !== 24 || s.charCodeAt(23) !== 90 || s.charCodeAt(10) !== 84 || s.charCodeAt(19) !== 46) return false;
-  for (let k = 0; k < digitPositions.length; k++) if (!isDigit(s.charCodeAt(digitPositions[k] as number))) return false;
-  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return false;
+  for (let k = 0; k < timeDigitPositions.length; k++) if (!isDigit(s.charCodeAt(timeDigitPositions[k] as number))) return false;
+  if (s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return false;
   if (twoDigits(s, 11) > 23 || twoDigits(s, 14) > 59 || twoDigits(s, 17) > 59) return false;
+  if (lastValidDay !== '' && s.startsWith(lastValidDay)) return true;
+  for (let k = 0; k < dayDigitPositions.length; k++) if (!isDigit(s.charCodeAt(dayDigitPositions[k] as number))) return false;
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return false;
   const y = twoDigits(s, 0) * 100 + twoDigits(s, 2);
   const m = twoDigits(s, 5);
   const d = twoDigits(s, 8);
@@ -90,6 +96,7 @@ function isCanonicalTimestamp(s: string): boolean {
     if (validDays.size > 10_000) validDays.clear();
     validDays.set(day, valid);
   }
+  if (valid) lastValidDay = s.slice(0, 10);
   return valid;
 }
 

@@ -234,4 +234,14 @@ describe('times as logs write them', () => {
     assert.equal(toStixTimestamp(1767225601.05), '2026-01-01T00:00:01.050Z');
     assert.equal(toStixTimestamp('soon'), undefined);
   });
+
+  it('a canonical timestamp is checked whole even right after another of the same day', () => {
+    assert.equal(toStixTimestamp('2026-02-28T10:00:00.000Z'), '2026-02-28T10:00:00.000Z');
+    assert.equal(toStixTimestamp('2026-02-28T24:00:00.000Z'), undefined);
+    assert.equal(toStixTimestamp('2026-02-28T1x:00:00.000Z'), undefined);
+    assert.equal(toStixTimestamp('2026-02-28T10:00:00.00xZ'), undefined);
+    assert.equal(toStixTimestamp('2026-02-29T10:00:00.000Z'), undefined);
+    assert.equal(toStixTimestamp('2026-02-2xT10:00:00.000Z'), undefined);
+    assert.equal(toStixTimestamp('2026-02-28T23:59:59.999Z'), '2026-02-28T23:59:59.999Z');
+  });
 });
