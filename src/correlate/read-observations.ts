@@ -33,8 +33,8 @@ export interface ObservationReaderOptions {
 export interface ObservationReader {
   /**
    * With a screen (the matcher's), a JSON line that no indexed value can match is passed over without
-   * being parsed (screen-json-line.ts), and a Zeek TSV record (conn, dns, http) that none can match is
-   * counted without building its SCOs (screen-zeek-record.ts); every other line is read.
+   * being parsed (screen-json-line.ts), and a Zeek record (conn, dns, http; TSV or JSON) that none can
+   * match is counted without building its SCOs (screen-zeek-record.ts); every other line is read.
    */
   readLine(text: string, line: number, screen?: ValueScreen): LineOutcome;
   /** The format in use (`auto` until the first line decided). */
@@ -104,7 +104,7 @@ export function createObservationReader(options: ObservationReaderOptions): Obse
         const value = parseJsonLine(text);
         if (value instanceof SyntaxError) return { kind: 'malformed', reason: `not JSON (${value.message})` };
         if (!isRecord(value)) return { kind: 'malformed', reason: 'not a JSON object' };
-        return zeekFromRecord(jsonZeekFields(value), line);
+        return zeekFromRecord(jsonZeekFields(value), line, screen);
       }
       if (zeekHeader.readHeader(text)) return ignored;
       const split = zeekHeader.line(text);

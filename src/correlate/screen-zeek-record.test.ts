@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { BulkMatcher } from './bulk-matcher.ts';
 import { createObservationReader, type LineOutcome } from './read-observations.ts';
+import { ZeekTsvHeader } from './zeek-observations.ts';
 import { indicator, now } from './test-support.ts';
 
 /** A matcher of the patterns, each indicator named by its pattern (ids differ between two matchers). */
@@ -108,6 +109,50 @@ describe('screenZeekRecord', () => {
       }),
       { numRuns: 600 },
     );
+  });
+
+  it('property: the same holds for Zeek JSON logs, with ports and times as numbers or as text', () => {
+    const kinds = fc.constantFrom('conn' as const, 'dns' as const, 'http' as const);
+    const logs = kinds.chain((kind) =>
+      fc.tuple(fc.array(fc.tuple(record(kind), fc.boolean()), { minLength: 1, maxLength: 6 }), fc.boolean()).map(([lines, withTypes]) => {
+        // The TSV reader's own records, written as Zeek's JSON writer would (numbers where it writes them).
+        const header = new ZeekTsvHeader();
+        const jsonLines: string[] = [];
+        for (const text of zeekLog(kind, lines.map(([line]) => line), withTypes)) {
+          if (header.readHeader(text)) continue;
+          const fields = header.record(text);
+          if (typeof fields === 'string') continue;
+          const numbered = lines[jsonLines.length]?.[1] === true;
+          const json: Record<string, unknown> = { _path: kind, ...fields };
+          for (const name of ['ts', 'id.orig_p', 'id.resp_p']) {
+            const value = json[name];
+            if (numbered && typeof value === 'string' && value !== '' && Number.isFinite(Number(value))) json[name] = Number(value);
+          }
+          jsonLines.push(JSON.stringify(json));
+        }
+        return jsonLines;
+      }),
+    );
+    fc.assert(
+      fc.property(logs, fc.subarray(patternPool), (log, patterns) => {
+        const matcher = matcherOf(patterns);
+        assert.deepEqual(matchLog(log, matcher, true), matchLog(log, matcherOf(patterns), false));
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('passes over a Zeek JSON record that no indicator can match, and reads one that an indicator can', () => {
+    const matcher = matcherOf(["[domain-name:value = 'evil.example']", '[network-traffic:dst_port = 8080]']);
+    const reader = createObservationReader({ format: 'zeek', source: 'dns.json', now: () => '' });
+    const line = (query: string, port: number): string =>
+      JSON.stringify({ _path: 'dns', ts: 1780300000.5, uid: 'C1', 'id.orig_h': '10.0.0.1', 'id.orig_p': 5353, 'id.resp_h': '10.0.0.53', 'id.resp_p': port, proto: 'udp', query, answers: ['192.0.2.1'] });
+    const outcomes = [line('good.example', 53), line('evil.example', 53), line('good.example', 8080)].map((text, i) => reader.readLine(text, i + 1, matcher.screen));
+    assert.deepEqual(
+      outcomes.map((outcome) => outcome.kind),
+      ['screened', 'observations', 'observations'],
+    );
+    assert.deepEqual(outcomes[0], { kind: 'screened', lastObserved: '2026-06-01T07:46:40.500Z' });
   });
 
   it('an indicator added after a record was passed over is asked about on the next record, even one on a text every record holds', () => {

@@ -1,5 +1,5 @@
-// Deciding from the fields of a Zeek TSV record (conn, dns, http), without building its SCOs, that no
-// indicator can match it.
+// Deciding from the fields of a Zeek record (conn, dns, http; a TSV line or a JSON object), without
+// building its SCOs, that no indicator can match it.
 //
 // Building the SCOs and the observation and running the matcher costs most of a Zeek record's time,
 // and at a 0.1 % hit rate almost every record matches nothing. The SCOs of these kinds hold only values
@@ -12,16 +12,17 @@
 // about more values than the matcher would probe, never fewer. Substring anchors are asked about the
 // values of a group quoted one after the other, one question per group rather than per value: the two
 // addresses (only ever ipv4-addr or ipv6-addr SCOs), the names (a domain-name, or an address SCO when the
-// text is one), the URL and the protocols. The fields are read from the split TSV line: the record is
-// made only when the screen cannot pass over it.
+// text is one), the URL and the protocols. A TSV line's fields are read from the split line: its record
+// is made only when the screen cannot pass over it.
 //
 // It answers with the record's timestamp ("clear") only when all of these hold, and undefined (the
 // full reader and the matcher decide) otherwise:
 // - no leaf is evaluated on every observation;
 // - the record is conn, dns or http, its `ts` reads as a time and one of its two addresses parses as an
 //   IPv4 or IPv6 address, so the full reader makes exactly one observation of it (never a malformed line);
-// - every field it reads is text or a list of texts, and every value it asks about is ASCII (so that the
-//   matcher's NFC normalisation leaves it unchanged, as the screen's fingerprints and anchors assume);
+// - every field it reads is text or a list of texts (a port may be a number), and every value it asks
+//   about is ASCII (so that the matcher's NFC normalisation leaves it unchanged, as the screen's
+//   fingerprints and anchors assume);
 // - no value may equal an indexed value, lie in an indexed block or hold every text of a substring anchor
 //   of a type it can sit in, and no port may equal an indexed number.
 import { parseIpv4, parseIpv6 } from '../stix/ip-address.ts';
@@ -161,7 +162,12 @@ class RecordQuestions {
     });
   }
 
+  /** A port is text in a TSV log and a number in a JSON one. */
   port(value: unknown, numbers: boolean): void {
+    if (typeof value === 'number') {
+      if (numbers && this.screen.mayEqualNumber(value)) this.clear = false;
+      return;
+    }
     forEachText(value, this, (text, self) => {
       if (numbers && self.screen.mayEqualNumber(Number(text))) self.clear = false;
     });
