@@ -4,6 +4,7 @@ import { decideRelease, type CircleChannel, type ReleaseDecision, type ReleaseSu
 import type { Circle } from '../policy/circle.ts';
 import type { Recipient } from '../policy/recipient.ts';
 import { TLP1_MARKING_IDS, TLP2_MARKING_IDS } from '../policy/tlp.ts';
+import { publicCatalogueIds } from './public-catalogue.ts';
 import { versionKey, type Contribution, type ObjectStore, type StoredEntry } from '../store/object-store.ts';
 import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
 
@@ -66,6 +67,11 @@ export interface ReleaseGateOptions {
    * a circle mirrored from another node, whose clock may be ahead (push to a peer). Default 0.
    */
   readonly agreementClockSkewMs?: number;
+  /**
+   * STIX ids of public catalogue objects (public-catalogue.ts) that may be named even when this
+   * collection does not hold them. Default: the ATT&CK and ATLAS catalogues shipped with Entente.
+   */
+  readonly publicCatalogue?: ReadonlySet<string>;
 }
 
 /** One entry the decision released to another organisation, as the gate read it. */
@@ -104,6 +110,7 @@ export async function openReleaseGate(
         };
   const markingDefinitions = new Map<string, JsonObject>();
   const verdicts = new Map<string, Promise<Verdict>>();
+  const publicCatalogue = options.publicCatalogue ?? publicCatalogueIds();
 
   async function loadMarkings(object: StixObject): Promise<void> {
     const wanted = markingRefsOf(object).filter((ref) => !TLP_IDS.has(ref) && !markingDefinitions.has(ref));
@@ -123,7 +130,8 @@ export async function openReleaseGate(
     const pending = (async (): Promise<Verdict> => {
       const page = await store.listEntries(collectionId, { ids: [id], versions: [{ kind: 'last' }] }, { limit: 1 });
       const entry = page.entries[0];
-      if (entry === undefined) return undefined;
+      // Not held here: unknown, unless it is a public catalogue object that anyone may name.
+      if (entry === undefined) return publicCatalogue.has(id) ? 'share' : undefined;
       return (await decideEntry(entry, depth, new Set([...path, id]))).decision.kind;
     })();
     // A verdict cut short by a cycle is 'unknown' (withhold): caching it can only narrow, never widen.

@@ -33,3 +33,11 @@ export function loadTaggingData(dir: string = TAGGING_DATA_DIR): TaggingData {
   const model = readArtefact(dir, MODEL_FILE, (j: TechniqueModelArtefact) => fromTechniqueModelArtefact(j));
   return { lookup, model };
 }
+
+/**
+ * The STIX ids of every ATT&CK and ATLAS object in the lookup table: MITRE's public catalogues, which
+ * anyone may name (release/public-catalogue.ts). Throws ENT_TAGGING_DATA_INVALID naming the file.
+ */
+export function loadCatalogueStixIds(dir: string = TAGGING_DATA_DIR): ReadonlySet<string> {
+  return readArtefact(dir, LOOKUP_FILE, (j: AttackLookupArtefact) => new Set(j.objects.map((row) => row[1])));
+}

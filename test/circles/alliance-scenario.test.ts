@@ -27,6 +27,11 @@ const indicator = (n: number, name: string, markings: string[]): Record<string, 
   pattern_type: 'stix', valid_from: '2026-11-01T00:00:00Z', object_marking_refs: markings,
 });
 
+/** ATT&CK T1566 Phishing: public, in the catalogue Entente ships, and not held by this node. */
+const PHISHING = 'attack-pattern--a62a8db3-f23a-4d8f-afd6-9dbc77e7813b';
+/** An attack-pattern this node neither holds nor finds in a public catalogue. */
+const UNKNOWN_TECHNIQUE = id('attack-pattern', 18);
+
 const recipientsGrid = id('marking-definition', 1);
 const weaknessGrid = id('marking-definition', 2);
 const extension = (body: Record<string, unknown>): Record<string, unknown> => ({ [ENTENTE_MARKING_EXTENSION_ID]: { extension_type: 'property-extension', ...body } });
@@ -43,9 +48,11 @@ const wideObjects = [
   indicator(13, 'Operator infrastructure (RED, nobody named)', [TLP2_MARKING_IDS.red]),
   {
     ...common, type: 'report', id: id('report', 14), name: 'Campaign against the energy sector', published: '2026-11-01T00:00:00Z',
-    object_refs: [id('indicator', 11), id('malware', 12), id('indicator', 13)], object_marking_refs: [TLP2_MARKING_IDS.clear],
+    object_refs: [id('indicator', 11), id('malware', 12), id('indicator', 13), PHISHING, UNKNOWN_TECHNIQUE], object_marking_refs: [TLP2_MARKING_IDS.clear],
   },
   { ...common, type: 'relationship', id: id('relationship', 15), relationship_type: 'indicates', source_ref: id('indicator', 11), target_ref: id('malware', 12), object_marking_refs: [TLP2_MARKING_IDS.green] },
+  { ...common, type: 'relationship', id: id('relationship', 16), relationship_type: 'uses', source_ref: id('malware', 12), target_ref: PHISHING, object_marking_refs: [TLP2_MARKING_IDS.green] },
+  { ...common, type: 'relationship', id: id('relationship', 17), relationship_type: 'uses', source_ref: id('malware', 12), target_ref: UNKNOWN_TECHNIQUE, object_marking_refs: [TLP2_MARKING_IDS.green] },
 ];
 
 const terms = (overrides: Record<string, unknown>): Record<string, unknown> => ({
@@ -134,11 +141,15 @@ describe('an alliance from set-up to end (CLI, TAXII over a real socket, audit)'
   });
 
   it('full members of the wide circle receive GREEN and AMBER, never RED without a named recipient; attribution is anonymised', async () => {
-    const expected = [id('indicator', 11), id('malware', 12), id('report', 14), id('relationship', 15)].sort();
+    const expected = [id('indicator', 11), id('malware', 12), id('report', 14), id('relationship', 15), id('relationship', 16)].sort();
     assert.deepEqual(await objectIds('ministry', 'wide'), expected);
     assert.deepEqual(await objectIds('grid', 'wide'), expected);
     const report = await object('ministry', 'wide', id('report', 14));
-    assert.deepEqual(report['object_refs'], [id('indicator', 11), id('malware', 12)], 'the RED indicator is cut out of the report');
+    assert.deepEqual(
+      report['object_refs'],
+      [id('indicator', 11), id('malware', 12), PHISHING],
+      'the RED indicator and the unknown technique are cut out of the report; the public ATT&CK technique stays named',
+    );
     const malware = await object('ministry', 'wide', id('malware', 12));
     assert.equal(malware['name'], 'GridLoader');
     assert.equal(malware['created_by_ref'], undefined, 'the wide circle anonymises: who contributed it is not released');
@@ -148,7 +159,7 @@ describe('an alliance from set-up to end (CLI, TAXII over a real socket, audit)'
     assert.deepEqual(await objectIds('bank', 'wide'), [id('indicator', 11)]);
     await run('circle', 'promote', 'wide', '--org', ORG.bank);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.deepEqual(await objectIds('bank', 'wide'), [id('indicator', 11), id('malware', 12), id('report', 14), id('relationship', 15)].sort());
+    assert.deepEqual(await objectIds('bank', 'wide'), [id('indicator', 11), id('malware', 12), id('report', 14), id('relationship', 15), id('relationship', 16)].sort());
   });
 
   it('a member that has not accepted the terms receives nothing', async () => {
@@ -176,7 +187,7 @@ describe('an alliance from set-up to end (CLI, TAXII over a real socket, audit)'
 
     const received = async (org: string): Promise<string[]> =>
       [...new Set((await run('audit', 'received', '--org', org, '--json')).trim().split('\n').filter((line) => line !== '').map((line) => (JSON.parse(line) as { objectId: string }).objectId))].sort();
-    assert.deepEqual(await received(ORG.grid), [id('indicator', 1), id('indicator', 2), id('vulnerability', 3), id('indicator', 11), id('malware', 12), id('report', 14), id('relationship', 15)].sort());
+    assert.deepEqual(await received(ORG.grid), [id('indicator', 1), id('indicator', 2), id('vulnerability', 3), id('indicator', 11), id('malware', 12), id('report', 14), id('relationship', 15), id('relationship', 16)].sort());
     assert.deepEqual(await received(ORG.ngo), []);
     assert.match(await run('audit', 'verify'), /Audit log verified: \d+ entries/);
   });
