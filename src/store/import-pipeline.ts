@@ -5,10 +5,10 @@ import { Worker } from 'node:worker_threads';
 import { EntenteError } from '../errors/entente-error.ts';
 import { errorCatalogue, type ErrorCode } from '../errors/catalogue.ts';
 import { readJsonLine, readJsonLines, readJsonText, type ReadObject, type ReadResult } from '../stix/read-documents.ts';
-import { prepareImport, type ImportRejection } from './prepare-import.ts';
+import { checkImportObject, locate, prepareImport, type ImportRejection } from './prepare-import.ts';
 import { prepareVersion, type PreparedVersion } from './prepared-version.ts';
 import { isStringifyForm } from '../stix/stringify-form.ts';
-import type { JsonObject, StixObject } from '../stix/types.ts';
+import type { StixObject } from '../stix/types.ts';
 
 /**
  * The reading half of `entente import`: documents → parsed → STIX 2.0 upgraded → validated →
@@ -127,55 +127,84 @@ function estimateChars(object: Record<string, unknown> | undefined): number {
   return chars;
 }
 
+/**
+ * JSON lines in batches. Each STIX 2.1 object is validated and serialised as soon as its line is read,
+ * so that only its stored form waits for the batch's end: holding 20,000 parsed objects until then
+ * made the young-generation collector copy each of them out (and kept them all in memory). STIX 2.0
+ * objects still wait, to be upgraded together at the batch's end as prepareImport does, so the
+ * batch is the same: its 2.1 versions in line order, then the upgraded ones; rejections likewise.
+ */
 async function* jsonLinesBatches(path: string, options: PipelineOptions): AsyncGenerator<PreparedBatch> {
   const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
   let lineNumber = 0;
   const sizes = batchSizes(options);
   let size = sizes.next();
-  let pending: ReadObject[] = [];
-  // Lines already in JSON.stringify form are stored as read: serialising the object again would give the same text.
-  let sources = new Map<JsonObject, string>();
+  let pending = 0;
+  let versions: PreparedVersion[] = [];
+  let rejections: ImportRejection[] = [];
+  let warnings = 0;
+  let stix20: ReadObject[] = [];
   let pendingChars = 0;
   let problems: string[] = [];
   let bytes = 0;
+  const batch = (): PreparedBatch => {
+    if (stix20.length > 0) {
+      const upgraded = prepareImport(stix20, randomUUID);
+      for (const rejection of upgraded.rejected) rejections.push(rejection);
+      warnings += upgraded.warnings;
+      for (const object of upgraded.objects) versions.push(prepareVersion(object));
+    }
+    const prepared: PreparedBatch = { input: path, problems, rejections, warnings, versions, bytes };
+    pending = 0;
+    versions = [];
+    rejections = [];
+    warnings = 0;
+    stix20 = [];
+    pendingChars = 0;
+    problems = [];
+    bytes = 0;
+    return prepared;
+  };
   for await (const line of lines) {
     lineNumber += 1;
     bytes += Buffer.byteLength(line) + 1;
     if (line.trim() === '') continue;
     const read = readJsonLine(line, lineNumber, { maxDepth: options.maxDepth });
     for (const problem of read.problems) problems.push(problem.message);
-    for (const object of read.objects) pending.push(object);
-    const only = read.objects.length === 1 ? read.objects[0] : undefined;
-    if (only !== undefined && only.container === 'object' && only.version === '2.1' && isStringifyForm(line, only.object)) sources.set(only.object, line);
+    const only = read.objects.length === 1;
+    for (const item of read.objects) {
+      pending += 1;
+      if (item.version === '2.0') {
+        stix20.push(item);
+        continue;
+      }
+      const verdict = checkImportObject(item.object, locate(item));
+      warnings += verdict.warnings;
+      if (verdict.rejection !== undefined) {
+        rejections.push(verdict.rejection);
+        continue;
+      }
+      // A line already in JSON.stringify form is stored as read: serialising the object again would give the same text.
+      const source = only && item.container === 'object' && isStringifyForm(line, item.object) ? line : undefined;
+      versions.push(prepareVersion(item.object as StixObject, source));
+    }
     pendingChars += line.length;
-    if (pending.length >= size || pendingChars >= options.batchChars) {
-      yield prepareBatch(path, pending, problems, bytes, sources);
+    if (pending >= size || pendingChars >= options.batchChars) {
+      yield batch();
       size = sizes.next();
-      pending = [];
-      sources = new Map();
-      pendingChars = 0;
-      problems = [];
-      bytes = 0;
     }
   }
-  if (pending.length > 0 || problems.length > 0 || bytes > 0) yield prepareBatch(path, pending, problems, bytes, sources);
+  if (pending > 0 || problems.length > 0 || bytes > 0) yield batch();
 }
 
-function prepareBatch(
-  input: string,
-  read: readonly ReadObject[],
-  problems: readonly string[],
-  bytes: number,
-  sources?: ReadonlyMap<JsonObject, string>,
-): PreparedBatch {
+function prepareBatch(input: string, read: readonly ReadObject[], problems: readonly string[], bytes: number): PreparedBatch {
   const prepared = prepareImport(read, randomUUID);
   return {
     input,
     problems,
     rejections: prepared.rejected,
     warnings: prepared.warnings,
-    // prepareImport passes STIX 2.1 objects through unchanged, so a source text still stands for its object.
-    versions: prepared.objects.map((object: StixObject) => prepareVersion(object, sources?.get(object))),
+    versions: prepared.objects.map((object: StixObject) => prepareVersion(object)),
     bytes,
   };
 }

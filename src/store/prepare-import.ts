@@ -32,19 +32,10 @@ export function prepareImport(read: readonly ReadObject[], randomUuid: () => str
   let warnings = 0;
 
   const accept = (object: JsonObject, where: string): void => {
-    const report = validateForIngest(object);
-    for (const issue of report.issues) if (issue.severity === 'warning') warnings += 1;
-    if (report.valid) {
-      objects.push(object as StixObject);
-      return;
-    }
-    const errors = report.issues.filter((issue) => issue.severity === 'error');
-    rejected.push({
-      where,
-      id: identify(object),
-      version: typeof object['modified'] === 'string' || typeof object['created'] === 'string' ? versionOf(object as StixObject) : '',
-      reason: errors.map((issue) => `${issue.path}: ${issue.message} [${issue.code}]`).join('; '),
-    });
+    const verdict = checkImportObject(object, where);
+    warnings += verdict.warnings;
+    if (verdict.rejection === undefined) objects.push(object as StixObject);
+    else rejected.push(verdict.rejection);
   };
 
   const stix20: ReadObject[] = [];
@@ -67,12 +58,41 @@ export function prepareImport(read: readonly ReadObject[], randomUuid: () => str
   return { objects, rejected, warnings };
 }
 
+/** What validation says of one object read for import: its warnings, and why it is refused (undefined: it may be stored). */
+export interface ImportVerdict {
+  readonly warnings: number;
+  readonly rejection: ImportRejection | undefined;
+}
+
+/**
+ * Validates one STIX 2.1 object (read as such, or upgraded) as every ingest path does. prepareImport
+ * runs it on each object; a reader may run it as it reads, so that an object that passes is serialised
+ * at once and its parsed form can be collected young (JSON lines: see import-pipeline.ts).
+ */
+export function checkImportObject(object: JsonObject, where: string): ImportVerdict {
+  const report = validateForIngest(object);
+  let warnings = 0;
+  for (const issue of report.issues) if (issue.severity === 'warning') warnings += 1;
+  if (report.valid) return { warnings, rejection: undefined };
+  const errors = report.issues.filter((issue) => issue.severity === 'error');
+  return {
+    warnings,
+    rejection: {
+      where,
+      id: identify(object),
+      version: typeof object['modified'] === 'string' || typeof object['created'] === 'string' ? versionOf(object as StixObject) : '',
+      reason: errors.map((issue) => `${issue.path}: ${issue.message} [${issue.code}]`).join('; '),
+    },
+  };
+}
+
 function identify(object: JsonObject): string {
   const id = object['id'];
   return typeof id === 'string' ? id : '(no id)';
 }
 
-function locate(item: ReadObject): string {
+/** Where a read object came from, as rejections name it: `line 12`, `objects[3]`, both, or `the document`. */
+export function locate(item: ReadObject): string {
   const parts: string[] = [];
   if (item.source.line !== undefined) parts.push(`line ${item.source.line}`);
   if (item.source.index !== undefined) parts.push(`objects[${item.source.index}]`);
