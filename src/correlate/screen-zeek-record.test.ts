@@ -98,17 +98,22 @@ const record = (kind: keyof typeof fields): fc.Arbitrary<string> => {
   return fc.tuple(...fields[kind].map(value)).map((values) => values.join('\t'));
 };
 
+/** Property: on every log and set of patterns, matching with the screen finds what matching without it finds. */
+function screenKeepsMatchesOf(logs: fc.Arbitrary<string[]>, numRuns: number): void {
+  fc.assert(
+    fc.property(logs, fc.subarray(patternPool), (log, patterns) => {
+      const matcher = matcherOf(patterns);
+      assert.deepEqual(matchLog(log, matcher, true), matchLog(log, matcherOf(patterns), false));
+    }),
+    { numRuns },
+  );
+}
+
 describe('screenZeekRecord', () => {
   it('property: matching a Zeek TSV log with the screen finds exactly what matching without it finds', () => {
     const kinds = fc.constantFrom('conn' as const, 'dns' as const, 'http' as const);
     const logs = kinds.chain((kind) => fc.tuple(fc.array(record(kind), { minLength: 1, maxLength: 6 }), fc.boolean()).map(([lines, withTypes]) => zeekLog(kind, lines, withTypes)));
-    fc.assert(
-      fc.property(logs, fc.subarray(patternPool), (log, patterns) => {
-        const matcher = matcherOf(patterns);
-        assert.deepEqual(matchLog(log, matcher, true), matchLog(log, matcherOf(patterns), false));
-      }),
-      { numRuns: 600 },
-    );
+    screenKeepsMatchesOf(logs, 600);
   });
 
   it('property: the same holds for Zeek JSON logs, with ports and times as numbers or as text', () => {
@@ -133,13 +138,7 @@ describe('screenZeekRecord', () => {
         return jsonLines;
       }),
     );
-    fc.assert(
-      fc.property(logs, fc.subarray(patternPool), (log, patterns) => {
-        const matcher = matcherOf(patterns);
-        assert.deepEqual(matchLog(log, matcher, true), matchLog(log, matcherOf(patterns), false));
-      }),
-      { numRuns: 1500 },
-    );
+    screenKeepsMatchesOf(logs, 1500);
   });
 
   it('passes over a Zeek JSON record that no indicator can match, and reads one that an indicator can', () => {
