@@ -154,7 +154,7 @@ export class BulkMatcher {
   /** Those of anchors on paths that stay inside their SCO, by the SCO type the path names. */
   private readonly screenSubstringsByType = new Map<string, LiteralSets>();
   /** The screens of the types above, found by the type's text in a line; rebuilt when a type is added. */
-  private typeScreens: { readonly names: PropertyNames; readonly screens: readonly LiteralScreen[]; readonly groups: Map<string, LiteralScreen> } | undefined;
+  private typeScreens: { readonly names: PropertyNames; readonly screens: readonly LiteralScreen[]; readonly groups: WeakMap<readonly string[], LiteralScreen> } | undefined;
   private readonly prefixIndexes: IpPrefixIndex<Posting>[] = [];
   /** Counts the changes to what the screen answers (every post, unpost, and change of `always`). */
   private screenGeneration = 0;
@@ -198,8 +198,8 @@ export class BulkMatcher {
     },
     substringsInTypes: (types) => {
       const { groups } = (this.typeScreens ??= this.buildTypeScreens());
-      const key = types.join('\n');
-      let group = groups.get(key);
+      // Kept per list: a caller asks with the same constant list for every record.
+      let group = groups.get(types);
       if (group === undefined) {
         const sets: LiteralSets[] = [this.screenSubstringsAnywhere];
         for (const type of types) {
@@ -212,20 +212,20 @@ export class BulkMatcher {
             return false;
           },
         };
-        groups.set(key, group);
+        groups.set(types, group);
       }
       return group;
     },
   };
 
-  private buildTypeScreens(): { names: PropertyNames; screens: LiteralScreen[]; groups: Map<string, LiteralScreen> } {
+  private buildTypeScreens(): { names: PropertyNames; screens: LiteralScreen[]; groups: WeakMap<readonly string[], LiteralScreen> } {
     const types = [...this.screenSubstringsByType.keys()];
     const anywhere = this.screenSubstringsAnywhere;
     const screens = types.map((type): LiteralScreen => {
       const own = this.screenSubstringsByType.get(type) as LiteralSets;
       return { occursIn: (text, start, end) => own.occursIn(text, start, end) || anywhere.occursIn(text, start, end) };
     });
-    return { names: new PropertyNames(types), screens, groups: new Map() };
+    return { names: new PropertyNames(types), screens, groups: new WeakMap() };
   }
 
   /** Where the screen keeps a substring anchor's required texts: by its SCO's type, or for any SCO. */

@@ -61,6 +61,7 @@ export interface ValueScreen {
   /**
    * The substring anchors a value in an SCO of any of these types can satisfy: for a value whose SCO may
    * be one of several types. Each set of anchors is scanned for once, however many of the types share it.
+   * The answer is kept for the list given (the same array object), so callers pass a constant list.
    */
   substringsInTypes(types: readonly string[]): LiteralScreen;
 }

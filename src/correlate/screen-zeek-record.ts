@@ -57,14 +57,10 @@ function quotedTogether(texts: readonly string[]): string {
   return quoted;
 }
 
-/** Whether a value among the texts may be matched: an equal indexed value, or one in an indexed block. */
-function mayEqualOrBeInBlock(screen: ValueScreen, texts: readonly string[], ipBlocks: boolean): boolean {
-  for (const text of texts) {
-    if (!isAscii(text)) return true;
-    if (screen.mayEqualString(fingerprintOf(text))) return true;
-    if (ipBlocks && mayBeIpText(text, 0, text.length) && screen.mayBeInIpBlock(text)) return true;
-  }
-  return false;
+/** Whether a text may be matched: not ASCII (the screen cannot tell), an equal indexed value, or one in an indexed block. */
+function textMayMatch(screen: ValueScreen, text: string, ipBlocks: boolean): boolean {
+  if (!isAscii(text) || screen.mayEqualString(fingerprintOf(text))) return true;
+  return ipBlocks && mayBeIpText(text, 0, text.length) && screen.mayBeInIpBlock(text);
 }
 
 /** The screen's answers that hold for every record, kept while the screen's generation stays the same. */
@@ -93,7 +89,7 @@ function fixedAnswersOf(screen: ValueScreen): FixedAnswers {
     numbers: screen.hasNumberKeys(),
     substrings,
     alwaysHeldMayMatch:
-      mayEqualOrBeInBlock(screen, alwaysHeld, ipBlocks) ||
+      alwaysHeld.some((text) => textMayMatch(screen, text, ipBlocks)) ||
       (substrings && screen.allSubstrings().occursIn(alwaysHeldQuoted, 0, alwaysHeldQuoted.length)),
   };
   fixedAnswersByScreen.set(screen, answers);
@@ -131,8 +127,7 @@ class RecordQuestions {
 
   /** Asks about a text; the quoted text to add to its group ('' when anchors are not asked about). */
   private ask(text: string): string {
-    if (!isAscii(text) || this.screen.mayEqualString(fingerprintOf(text))) this.clear = false;
-    else if (this.ipBlocks && mayBeIpText(text, 0, text.length) && this.screen.mayBeInIpBlock(text)) this.clear = false;
+    if (textMayMatch(this.screen, text, this.ipBlocks)) this.clear = false;
     return this.quoting ? `"${text}"` : '';
   }
 
@@ -237,6 +232,7 @@ export function screenZeekRecord(kind: ZeekLogKind, fields: ZeekFields, screen: 
   }
   return toStixTimestamp(fields.field('ts'));
 }
+
 /** Whether the field makes an ipv4-addr or ipv6-addr (ScoBuilder.ip), so that the record has a traffic. */
 function isAddress(value: unknown): boolean {
   return typeof value === 'string' && value !== '' && (parseIpv4(value) !== null || (value.includes(':') && parseIpv6(value) !== null));

@@ -200,6 +200,9 @@ export class ZeekTsvHeader {
 
 /** A TSV data line split into the columns its header names. */
 export class ZeekTsvLine implements ZeekFields {
+  /** The record, once made. */
+  private made: JsonRecord | undefined;
+
   constructor(
     private readonly header: ZeekTsvHeader,
     private readonly values: readonly string[],
@@ -209,8 +212,6 @@ export class ZeekTsvLine implements ZeekFields {
     const column = this.header.columnOf(name);
     return column === undefined ? undefined : this.header.valueAt(this.values, column);
   }
-
-  private made: JsonRecord | undefined;
 
   record(): JsonRecord {
     if (this.made !== undefined) return this.made;
