@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parseJson } from './parse-json.ts';
+import { parseJson, scanJson } from './parse-json.ts';
 import type { JsonParseProblem } from './parse-json.ts';
 
 function problemOf(text: string, options: Parameters<typeof parseJson>[1] = {}): JsonParseProblem {
@@ -44,7 +44,7 @@ describe('parseJson: well-formed input', () => {
 });
 
 describe('parseJson: attacker input gives a problem naming what and where, never an exception', () => {
-  it('rejects 100,000 levels of nesting before JSON.parse sees it', () => {
+  it('rejects 100,000 levels of nesting at the place the limit is passed', () => {
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
     const problem = problemOf(deep);
     assert.equal(problem.code, 'ENT_INPUT_TOO_DEEP');
@@ -125,5 +125,74 @@ describe('parseJson: attacker input gives a problem naming what and where, never
     const start = performance.now();
     assert.ok(parseJson(text).ok);
     assert.ok(performance.now() - start < 2000);
+  });
+});
+
+/**
+ * What parseJson answered when the scan ran before JSON.parse: the scan's finding first, then JSON.parse's
+ * verdict. parseJson now parses first and scans only when the parsed value (or a syntax error) calls for
+ * it; these properties hold it to the same answers, message and place included.
+ */
+function scanFirstVerdict(text: string, maxDepth: number, checkNumbers: boolean): { ok: boolean; code?: string; position?: number } {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const offset = body === text ? 0 : 1;
+  const scanned = scanJson(body, maxDepth, checkNumbers);
+  if (scanned !== undefined) return { ok: false, code: scanned.code, position: scanned.position + offset };
+  try {
+    JSON.parse(body);
+    return { ok: true };
+  } catch {
+    return { ok: false, code: 'ENT_INPUT_MALFORMED_JSON' };
+  }
+}
+
+function verdictOf(text: string, maxDepth: number, checkNumbers: boolean): { ok: boolean; code?: string; position?: number } {
+  const result = parseJson(text, { maxDepth, unsafeNumbers: checkNumbers ? 'reject' : 'allow' });
+  if (result.ok) return { ok: true };
+  return result.error.code === 'ENT_INPUT_MALFORMED_JSON' && scanJson(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, maxDepth, checkNumbers) === undefined
+    ? { ok: false, code: result.error.code }
+    : { ok: false, code: result.error.code, ...(result.error.position === undefined ? {} : { position: result.error.position }) };
+}
+
+/** JSON texts that reach the limits: nesting around the depth limit, numbers around 2^53 and beyond double range, some cut short. */
+const edgyJsonText = fc
+  .tuple(
+    fc.integer({ min: 0, max: 8 }),
+    fc.constantFrom('[', '{"k":'),
+    fc.constantFrom('1', '9007199254740991', '9007199254740992', '-9007199254740993', '18446744073709551615', '1e20', '1e400', '-1e400', '1.5e300', '0.5', '"[[{"', 'null'),
+    fc.jsonValue({ maxDepth: 3 }),
+    fc.boolean(),
+    fc.boolean(),
+  )
+  .map(([depth, opener, leaf, sibling, truncate, bom]) => {
+    const closer = opener === '[' ? ']' : '}';
+    const inner = opener === '[' ? `${leaf},${JSON.stringify(sibling)}` : leaf;
+    const text = opener.repeat(depth) + inner + closer.repeat(depth);
+    return (bom ? '\uFEFF' : '') + (truncate ? text.slice(0, Math.max(1, text.length - 1)) : text);
+  });
+
+describe('parseJson: the same verdicts as scanning before JSON.parse', () => {
+  it('agrees on texts at the depth and number limits, with or without number checks (property)', () => {
+    fc.assert(fc.property(edgyJsonText, fc.integer({ min: 0, max: 6 }), fc.boolean(), (text, maxDepth, checkNumbers) => {
+      assert.deepEqual(verdictOf(text, maxDepth, checkNumbers), scanFirstVerdict(text, maxDepth, checkNumbers));
+    }), { numRuns: 2000 });
+  });
+
+  it('agrees on arbitrary JSON values and their truncations (property)', () => {
+    fc.assert(fc.property(fc.jsonValue({ maxDepth: 6 }), fc.integer({ min: 1, max: 5 }), fc.boolean(), (value, maxDepth, truncate) => {
+      const full = JSON.stringify(value) ?? 'null';
+      const text = truncate ? full.slice(0, Math.max(1, full.length - 1)) : full;
+      assert.deepEqual(verdictOf(text, maxDepth, true), scanFirstVerdict(text, maxDepth, true));
+    }), { numRuns: 1000 });
+  });
+
+  it('lets through what only looks like a problem to the walk: 1e20 and 1.5e300 written with an exponent', () => {
+    assert.deepEqual(parseJson('{"a":[1e20, 1.5e300]}'), { ok: true, value: { a: [1e20, 1.5e300] } });
+  });
+
+  it('gives the scan\'s verdict first when the text is also malformed', () => {
+    assert.equal(problemOf(`${'['.repeat(70)}1,`).code, 'ENT_INPUT_TOO_DEEP');
+    assert.equal(problemOf('[18446744073709551615,').code, 'ENT_INPUT_MALFORMED_JSON');
+    assert.match(problemOf('[18446744073709551615,').message, /beyond 2\^53/);
   });
 });

@@ -45,9 +45,17 @@ const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
 
 /**
- * Parses untrusted JSON. Never throws. Before JSON.parse, one linear scan rejects nesting deeper than
- * `maxDepth` (V8's recursive parser would otherwise throw a RangeError or spend its stack on it) and
- * numbers that JSON.parse would change.
+ * Parses untrusted JSON. Never throws. Rejects nesting deeper than `maxDepth` (the code that walks a
+ * parsed value recurses) and numbers that JSON.parse would change.
+ *
+ * JSON.parse runs first: V8's parser is iterative since v7.6, so deep nesting costs it no stack. A walk
+ * of the parsed value then asks whether anything might be refused; only then (and when JSON.parse
+ * fails) does the character scan run, so that the verdict, its place and its precedence over a syntax
+ * error are the scan's as before. The walk is several times cheaper than the scan (ATT&CK
+ * Enterprise, 50 MB: about 20 ms against 140-160 ms), and it never misses what the scan refuses:
+ * a container at depth d in the text is one at depth d in the value, and a number token the scan
+ * refuses parses to a value that is not finite or an integer beyond 2^53 - 1. It may ask about more
+ * (1e20 written with an exponent, which the scan accepts), which costs only the scan.
  *
  * A leading byte-order mark is ignored: RFC 8259 §8.1 allows parsers to, and Windows tools write one.
  *
@@ -67,19 +75,53 @@ export function parseJson(text: string, options: ParseJsonOptions = {}): Result<
   const offset = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   const body = offset === 0 ? text : text.slice(1);
 
-  const scanned = scanJson(body, maxDepth, options.unsafeNumbers !== 'allow');
-  if (scanned !== undefined) {
-    return err(problem(text, scanned.code, scanned.reason, scanned.position + offset));
-  }
+  const checkNumbers = options.unsafeNumbers !== 'allow';
+  let value: JsonValue;
   try {
-    return ok(JSON.parse(body) as JsonValue);
+    value = JSON.parse(body) as JsonValue;
   } catch (error: unknown) {
+    const scanned = scanJson(body, maxDepth, checkNumbers);
+    if (scanned !== undefined) return err(problem(text, scanned.code, scanned.reason, scanned.position + offset));
     const raw = error instanceof Error ? error.message : String(error);
     // The place is reported as line and column below; V8's offset would ignore a stripped byte-order mark.
     const detail = raw.replace(/ in JSON at position \d+(?: \(line \d+ column \d+\))?/, '');
     const position = errorPosition(body, raw);
     return err(problem(text, 'ENT_INPUT_MALFORMED_JSON', `not valid JSON: ${detail}${encodingHint(text)}`, position === undefined ? undefined : position + offset));
   }
+  if (mayBeRefused(value, maxDepth, checkNumbers)) {
+    const scanned = scanJson(body, maxDepth, checkNumbers);
+    if (scanned !== undefined) return err(problem(text, scanned.code, scanned.reason, scanned.position + offset));
+  }
+  return ok(value);
+}
+
+/**
+ * Whether scanJson might refuse the text this value was parsed from: a container deeper than
+ * `maxDepth`, or (with `checkNumbers`) a number that is not finite or an integer beyond 2^53 - 1.
+ */
+export function mayBeRefused(value: JsonValue, maxDepth: number, checkNumbers: boolean): boolean {
+  if (typeof value === 'object' && value !== null) return containerMayBeRefused(value, 1, maxDepth, checkNumbers);
+  return typeof value === 'number' && checkNumbers && isChangedByParse(value);
+}
+
+/** `depth`: 1 for the outermost container, as scanJson counts. Recursion stops below `maxDepth`. */
+function containerMayBeRefused(container: JsonValue[] | { [key: string]: JsonValue }, depth: number, maxDepth: number, checkNumbers: boolean): boolean {
+  if (depth > maxDepth) return true;
+  const items: JsonValue[] = Array.isArray(container) ? container : Object.values(container);
+  for (let index = 0; index < items.length; index++) {
+    const item = items[index];
+    if (typeof item === 'object') {
+      if (item !== null && containerMayBeRefused(item, depth + 1, maxDepth, checkNumbers)) return true;
+    } else if (typeof item === 'number' && checkNumbers && isChangedByParse(item)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** A parsed number whose token JSON.parse may have changed: it overflowed, or it is an integer past 2^53 - 1. */
+function isChangedByParse(value: number): boolean {
+  return !Number.isFinite(value) || (Number.isInteger(value) && !Number.isSafeInteger(value));
 }
 
 /** Whether the UTF-8 form of the text is longer than `maxBytes`. */
@@ -97,7 +139,7 @@ export interface ScanFinding {
 }
 
 /**
- * The scan parseJson runs before JSON.parse (exported for its benchmark). It tracks nesting outside
+ * The scan that gives parseJson's verdict on depth and numbers (exported for its benchmark). It tracks nesting outside
  * strings and skips strings with indexOf, which V8 runs natively, several times faster than a loop
  * over characters; a quote ends a string when an even number of backslashes precede it. Malformed
  * text is left for JSON.parse to describe: the scan only has to stay linear and never misjudge depth
