@@ -121,6 +121,13 @@ test('mac-addr: colon, dash and Cisco forms normalised to lower-case colons', ()
   ]);
 });
 
+test('mac-addr: Cisco form wherever it stands in a dotted token (the row only runs where "hhhh.hhhh.hhhh" is)', () => {
+  assert.deepEqual(values('001A.2B3C.4D6F', 'mac-addr'), ['00:1a:2b:3c:4d:6f']);
+  assert.deepEqual(values('seen: 001a.2b3c.4d60.', 'mac-addr'), ['00:1a:2b:3c:4d:60']);
+  assert.deepEqual(values('v1.2.3 then aaaa.bbbb.cccc and 1234.5678.9abc', 'mac-addr'), ['aa:aa:bb:bb:cc:cc', '12:34:56:78:9a:bc']);
+  assert.deepEqual(values('001a.2b3c.4d6 and 001a.2b3c.4d6g and 01a.2b3c.4d6e', 'mac-addr'), []);
+});
+
 test('autonomous-system: AS and ASN forms', () => {
   assert.deepEqual(values('AS15169, ASN 13335 and ASN3462; not AS0', 'autonomous-system'), ['AS15169', 'AS13335', 'AS3462']);
 });

@@ -783,12 +783,33 @@ function buildMac(m: RegExpExecArray): Candidate | null {
 
 const macRow: ExtractorRow = { id: 'mac', types: ['mac-addr'], family: 'hexsep', regex: MAC_RE, build: buildMac };
 const colonMacRow: ExtractorRow = { id: 'mac-colon', types: ['mac-addr'], family: 'colon', regex: MAC_RE, build: buildMac };
+
+function isHexDigit(c: number): boolean {
+  return (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 102);
+}
+
+/**
+ * Whether the window holds "hhhh.hhhh.hhhh" anywhere: without it the Cisco regex cannot match.
+ * Every dotted window of two dots or more (version numbers, host names, URLs) used to run it.
+ */
+function hasDottedHexQuads(window: string): boolean {
+  for (let dot = window.indexOf('.', 4); dot >= 0 && dot + 9 < window.length; dot = window.indexOf('.', dot + 1)) {
+    if (window.charCodeAt(dot + 5) !== 46) continue;
+    let quads = true;
+    for (let k = 1; k <= 4 && quads; k++) {
+      quads = isHexDigit(window.charCodeAt(dot - k)) && isHexDigit(window.charCodeAt(dot + k)) && isHexDigit(window.charCodeAt(dot + 5 + k));
+    }
+    if (quads) return true;
+  }
+  return false;
+}
+
 const ciscoMacRow: ExtractorRow = {
   id: 'mac-dotted',
   types: ['mac-addr'],
   family: 'dotted',
   needs: FEATURE_DOTS2,
-  prefilter: (t) => t.length >= 14,
+  prefilter: hasDottedHexQuads,
   regex: CISCO_MAC_RE,
   build: buildMac,
 };

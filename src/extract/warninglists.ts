@@ -30,6 +30,10 @@ interface Hit extends WarninglistHit {
   readonly appliesTo: ReadonlySet<string>;
 }
 
+const V4_BLOCK_SIZE = 65536;
+const V4_BLOCKS = 65536;
+const NO_LENGTHS: readonly number[] = [];
+
 export function buildWarninglistIndex(data: WarninglistData): WarninglistIndex {
   // Per prefix length, network → hit: a lookup is one map probe per distinct length present.
   const v4 = new Map<number, Map<number, Hit>>();
@@ -78,6 +82,24 @@ export function buildWarninglistIndex(data: WarninglistData): WarninglistIndex {
     }
   }
   const v4Lens = [...v4.keys()].sort((a, b) => b - a);
+  // Most addresses in a report are in no list, and trying every prefix length (two dozen map
+  // probes) cost microseconds each. For each /16 block of the address space, the prefix lengths
+  // of the networks that overlap it, longest first; undefined for the ~85% of blocks no network
+  // touches. A length missing from a block's list has no network there, so skipping it changes
+  // no answer.
+  const v4LensByBlock: (readonly number[] | undefined)[] = new Array<readonly number[] | undefined>(V4_BLOCKS).fill(undefined);
+  for (const len of v4Lens) {
+    const size4 = 2 ** (32 - len);
+    for (const net of v4.get(len)?.keys() ?? []) {
+      const last = Math.floor((net + size4 - 1) / V4_BLOCK_SIZE);
+      for (let block = Math.floor(net / V4_BLOCK_SIZE); block <= last; block++) {
+        const lens = v4LensByBlock[block];
+        // Lengths are visited longest first, so each list stays in that order.
+        if (lens === undefined) v4LensByBlock[block] = [len];
+        else if (lens[lens.length - 1] !== len) (lens as number[]).push(len);
+      }
+    }
+  }
   const v6Lens = [...v6.keys()].sort((a, b) => b - a);
   const pick = (hits: readonly Hit[] | undefined, type: string): Hit | null => {
     if (hits === undefined) return null;
@@ -94,7 +116,7 @@ export function buildWarninglistIndex(data: WarninglistData): WarninglistIndex {
         const addr = v.split('/')[0] ?? v;
         const ip4 = parseIpv4(addr);
         if (ip4 !== null) {
-          for (const len of v4Lens) {
+          for (const len of v4LensByBlock[Math.floor(ip4 / V4_BLOCK_SIZE)] ?? NO_LENGTHS) {
             const size4 = 2 ** (32 - len);
             const h = v4.get(len)?.get(Math.floor(ip4 / size4) * size4);
             if (h !== undefined && h.appliesTo.has(type)) return out(h);
