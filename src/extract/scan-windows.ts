@@ -75,13 +75,13 @@ function isDelimiter(c: number): boolean {
   return DELIMITER[c] !== 0;
 }
 
-function tokenWindows(text: string, trigger: RegExp, withFeatures = false): Windows {
+/** The first trigger position at or after `from`, or -1. */
+type NextTrigger = (text: string, from: number) => number;
+
+function tokenWindows(text: string, nextTrigger: NextTrigger, withFeatures = false): Windows {
   const out: [number, number, boolean, number][] = [];
   let lastEnd = 0;
-  trigger.lastIndex = 0;
-  for (let m = trigger.exec(text); m !== null; m = trigger.exec(text)) {
-    const p = m.index;
-    if (p < lastEnd) continue;
+  for (let p = nextTrigger(text, 0); p >= 0; p = nextTrigger(text, lastEnd)) {
     let s = p;
     let high = 0;
     const sMin = Math.max(lastEnd, p - TOKEN_REACH);
@@ -99,7 +99,6 @@ function tokenWindows(text: string, trigger: RegExp, withFeatures = false): Wind
     if (withFeatures && p - s > 32) s += gluedDigestLength(text, s, p);
     out.push([s, e, high < 128, withFeatures ? featuresOf(text, s, e) : ALL_FEATURES]);
     lastEnd = e;
-    trigger.lastIndex = e;
   }
   return out;
 }
@@ -224,22 +223,75 @@ function yaraWindows(text: string): Windows {
   return out;
 }
 
-const DOTTED = /\.(?=[^\s.])/g;
-const COLON = /:(?=[A-Za-z0-9/+:])/g;
-const UNDERSCORE = /_(?=[0-9a-f]{12}_)/g;
+// Token triggers: a character found with indexOf and a check of what follows it. indexOf of one
+// character is several times faster than a regex led by the same character (the bench corpus:
+// about 4 against 16 ms for the dots), and a trigger inside a window already found is never looked
+// at: the search resumes at the window's end.
+
+/** A "." followed by a character that is neither white space (\s) nor another dot. */
+export function nextDotted(text: string, from: number): number {
+  for (let p = text.indexOf('.', from); p >= 0; p = text.indexOf('.', p + 1)) {
+    if (p + 1 >= text.length) return -1;
+    const next = text.charCodeAt(p + 1);
+    if (next !== 46 && WHITE_SPACE[next] === 0) return p;
+  }
+  return -1;
+}
+
+/** A ":" followed by [A-Za-z0-9/+:]. */
+export function nextColon(text: string, from: number): number {
+  for (let p = text.indexOf(':', from); p >= 0; p = text.indexOf(':', p + 1)) {
+    const next = text.charCodeAt(p + 1);
+    if (ALNUM[next] === 1 || next === 47 || next === 43 || next === 58) return p;
+  }
+  return -1;
+}
+
+function isLowerHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102);
+}
+
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
+/** A "_" followed by 12 lower-case hex digits and another "_" (the middle of a JA4 fingerprint). */
+export function nextUnderscore(text: string, from: number): number {
+  for (let p = text.indexOf('_', from); p >= 0; p = text.indexOf('_', p + 1)) {
+    let i = p + 1;
+    while (i <= p + 12 && isLowerHex(text.charCodeAt(i))) i++;
+    if (i === p + 13 && text.charCodeAt(i) === 95) return p;
+  }
+  return -1;
+}
+
+/**
+ * A "-" followed by two hex digits, "-", two hex digits and "-". Colon-separated MACs are in the
+ * colon windows; this trigger only needs the dash form.
+ */
+export function nextHexSeparator(text: string, from: number): number {
+  for (let p = text.indexOf('-', from); p >= 0; p = text.indexOf('-', p + 1)) {
+    if (
+      isHex(text.charCodeAt(p + 1)) && isHex(text.charCodeAt(p + 2)) && text.charCodeAt(p + 3) === 45 &&
+      isHex(text.charCodeAt(p + 4)) && isHex(text.charCodeAt(p + 5)) && text.charCodeAt(p + 6) === 45
+    ) {
+      return p;
+    }
+  }
+  return -1;
+}
+
 const ARROW = /->|<>/g;
-// Colon-separated MACs are in the colon windows; this trigger only needs the dash form.
-const HEXSEP = /-(?=[0-9a-fA-F]{2}-[0-9a-fA-F]{2}-)/g;
 const BACKSLASH = /\\/g;
 
 export function familyWindows(text: string, family: ExtractorFamily): Windows {
   switch (family) {
     case 'dotted':
-      return tokenWindows(text, DOTTED, true);
+      return tokenWindows(text, nextDotted, true);
     case 'colon':
-      return tokenWindows(text, COLON);
+      return tokenWindows(text, nextColon);
     case 'hexsep':
-      return tokenWindows(text, HEXSEP);
+      return tokenWindows(text, nextHexSeparator);
     case 'longrun':
       return longRunWindows(text);
     case 'backslash':
@@ -251,6 +303,6 @@ export function familyWindows(text: string, family: ExtractorFamily): Windows {
     case 'scheme':
       return schemeWindows(text);
     case 'underscore':
-      return tokenWindows(text, UNDERSCORE);
+      return tokenWindows(text, nextUnderscore);
   }
 }

@@ -1,0 +1,70 @@
+// The token triggers (indexOf and a look at what follows) against the regexes they replaced: from
+// every position of random and adversarial texts, the next trigger must be the regex's next match.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { familyWindows, nextColon, nextDotted, nextHexSeparator, nextUnderscore } from './scan-windows.ts';
+
+const TRIGGERS: readonly (readonly [name: string, next: (text: string, from: number) => number, regex: RegExp])[] = [
+  ['dotted', nextDotted, /\.(?=[^\s.])/g],
+  ['colon', nextColon, /:(?=[A-Za-z0-9/+:])/g],
+  ['underscore', nextUnderscore, /_(?=[0-9a-f]{12}_)/g],
+  ['hexsep', nextHexSeparator, /-(?=[0-9a-fA-F]{2}-[0-9a-fA-F]{2}-)/g],
+];
+
+function regexNext(regex: RegExp, text: string, from: number): number {
+  regex.lastIndex = from;
+  return regex.exec(text)?.index ?? -1;
+}
+
+// Characters each trigger looks at, their near misses, and every kind of white space \s knows.
+const ALPHABET = [
+  '.', '.', ':', ':', '_', '-', '-', '/', '+', 'a', 'f', 'A', 'F', 'g', 'G', 'z', '0', '9', '7',
+  ' ', '\n', '\t', '\r', '\u00a0', '\u2028', '\u3000', '\ufeff', '\u2009', '\u00e9', '@', '[', ']',
+];
+
+function randomText(seed: number, length: number): string {
+  let state = seed;
+  let out = '';
+  for (let i = 0; i < length; i++) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    // Runs of hex digits with separators now and then, so the longer look-aheads get exercised.
+    out += state % 5 === 0 ? (state >>> 8).toString(16).slice(0, 2) : (ALPHABET[(state >>> 16) % ALPHABET.length] ?? '');
+  }
+  return out;
+}
+
+const TEXTS: readonly string[] = [
+  '',
+  '.',
+  'a.',
+  '.a',
+  '..a',
+  'x_0123456789ab_y _0123456789aB_ _0123456789a_',
+  't13d1516h2_8daaf6152771_b0da82dd1658',
+  '00-1a-2b-3c-4d-5f -0a-0b- -0a-0b -0g-0b-',
+  'http://a.b:80/x std::map a:/ b:+ c:: d:\u00e9',
+  'end. next.\u00a0x.\u2028y.\ufeffz e.g. 1.2.3.4',
+  ...Array.from({ length: 60 }, (_, i) => randomText(i + 1, 400)),
+];
+
+for (const [name, next, regex] of TRIGGERS) {
+  test(`${name} trigger: the next position from every offset equals the regex's next match`, () => {
+    for (const text of TEXTS) {
+      for (let from = 0; from <= text.length; from++) {
+        assert.equal(next(text, from), regexNext(regex, text, from), `${name} from ${from} in ${JSON.stringify(text)}`);
+      }
+    }
+  });
+}
+
+test('token windows never overlap and each one holds its trigger', () => {
+  for (const text of TEXTS) {
+    for (const family of ['dotted', 'colon', 'underscore', 'hexsep'] as const) {
+      let lastEnd = 0;
+      for (const [start, end] of familyWindows(text, family)) {
+        assert.ok(start >= lastEnd && end > start, `${family} ${start}-${end} after ${lastEnd} in ${JSON.stringify(text)}`);
+        lastEnd = end;
+      }
+    }
+  }
+});
