@@ -97,6 +97,8 @@ class ArrivalFacts {
   readonly value: unknown;
   readonly context: ArrivalContext;
   #signature: ObjectSignatureVerdict | undefined;
+  // Two rules read the version's instant; parsing the timestamp is not free at a million objects.
+  #versionTime: { readonly instant: number | undefined } | undefined;
 
   constructor(value: unknown, context: ArrivalContext) {
     this.value = value;
@@ -115,7 +117,8 @@ class ArrivalFacts {
 
   /** The instant of the version (`modified`, else `created`); undefined for unversioned objects (SCOs). */
   get versionTime(): number | undefined {
-    return this.version === UNVERSIONED_KEY ? undefined : instantOf(this.version);
+    this.#versionTime ??= { instant: this.version === UNVERSIONED_KEY ? undefined : instantOf(this.version) };
+    return this.#versionTime.instant;
   }
 
   get signature(): ObjectSignatureVerdict {
