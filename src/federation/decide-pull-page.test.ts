@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { TLP2_EXTENSION_DEFINITION_ID, TLP2_MARKING_IDS } from '../policy/tlp.ts';
 import type { StixObject } from '../stix/types.ts';
-import { decidePullPage, hopsOf, type PageHistory, type PullBasis } from './decide-pull-page.ts';
+import { decidePullPage, hopsOf, UnwrittenPages, type PageHistory, type PullBasis } from './decide-pull-page.ts';
 import { createKeyDirectory } from './node-key.ts';
 import { signObject } from './sign-object.ts';
 import { openTerms, testOrganisation } from './test-support.ts';
@@ -106,5 +107,44 @@ describe('decidePullPage', () => {
   it('quarantines everything when no accepted agreement binds the peer', () => {
     const page = decidePullPage([signObject(indicator(7), grid.signer)], { ...basis, terms: undefined }, nothingHeld);
     assert.deepEqual(page.quarantined.map((item) => item.reason), ['no-agreement']);
+  });
+
+  it('decides each page of one write as if the pages before it were stored: their versions, origins and marking definitions count (UnwrittenPages)', () => {
+    const customRed = 'marking-definition--aaaaaaaa-0000-4000-8000-00000000beef';
+    // A TLP 2.0 definition under an id of its own: it can only narrow what an object's TLP allows.
+    const definition = signObject(
+      {
+        type: 'marking-definition',
+        spec_version: '2.1',
+        id: customRed,
+        created: '2026-01-01T00:00:00.000Z',
+        name: 'TLP:RED',
+        extensions: { [TLP2_EXTENSION_DEFINITION_ID]: { extension_type: 'property-extension', tlp_2_0: 'red' } },
+      } as StixObject,
+      grid.signer,
+    );
+    const amberBasis: PullBasis = { ...basis, terms: openTerms({ highestTlp: 'amber' }) };
+    const firstPage = [signObject(indicator(10, '2026-02-02T00:00:00.000Z'), bank.signer), signObject(indicator(11, '2026-02-03T00:00:00.000Z'), grid.signer), definition];
+    const secondPage = [
+      signObject(indicator(10, '2026-02-04T00:00:00.000Z'), grid.signer),
+      signObject(indicator(11, '2026-02-01T00:00:00.000Z'), grid.signer),
+      signObject(indicator(11, '2026-02-03T00:00:00.000Z'), grid.signer),
+      signObject(indicator(12, '2026-02-01T00:00:00.000Z', { object_marking_refs: [TLP2_MARKING_IDS.green, customRed] }), grid.signer),
+    ];
+    const unwritten = new UnwrittenPages();
+    const first = decidePullPage(firstPage, amberBasis, nothingHeld, undefined, unwritten);
+    assert.deepEqual(first.quarantined, []);
+    assert.equal(first.accepted.length, 3);
+    const second = decidePullPage(secondPage, amberBasis, nothingHeld, undefined, unwritten);
+    assert.deepEqual(second.quarantined.map((item) => [item.objectId, item.reason]), [
+      [indicator(10).id, 'not-origin'],
+      [indicator(11).id, 'rollback'],
+      [indicator(12).id, 'outside-agreement'],
+    ]);
+    // The same version again is accepted (the store counts it a duplicate) and held once.
+    assert.deepEqual(second.accepted.map((arrived) => [arrived.object.id, arrived.object['modified']]), [[indicator(11).id, '2026-02-03T00:00:00.000Z']]);
+    assert.equal(unwritten.versionsOf(indicator(11).id)?.length, 1);
+    // Without the pages before it, the second page would be accepted whole: the rules above are the carry's doing.
+    assert.equal(decidePullPage(secondPage, amberBasis, nothingHeld).accepted.length, 4);
   });
 });

@@ -60,7 +60,7 @@ export interface PageVouch {
  * Object signatures checked anyway on a vouched page. The page signature already authenticates the
  * content; the sample is there to notice, cheaply, a sender that embeds signatures that do not verify
  * (a broken signer, or a faulty relay of its own store), before they travel on: with a fraction f of
- * bad signatures on a page, a page of 500 is caught with probability 1 − (1 − f)^4, and the node that
+ * bad signatures on a page, the page is caught with probability 1 − (1 − f)^4, and the node that
  * receives the objects from this one verifies every one of them anyway.
  */
 export const VOUCHED_SAMPLE_SIZE = 4;
@@ -119,6 +119,18 @@ function digestOfStored(json: string): string | undefined {
 }
 
 /**
+ * One version of an id as the page's decisions see it: a stored one (its JSON text, from PageHistory)
+ * or one accepted earlier in the same write (the object itself). The content digest is computed only
+ * when an arriving version has the same id and version (rare): serialising every accepted object just
+ * in case cost more than any other step of the decision.
+ */
+type HeldVersion = { readonly version: string; readonly json: string } | { readonly version: string; readonly object: StixObject };
+
+function digestOfHeld(held: HeldVersion): string | undefined {
+  return 'json' in held ? digestOfStored(held.json) : contentDigestOf(held.object as JsonValue);
+}
+
+/**
  * For a version this node signed itself and holds with exactly this content (a member's own
  * contribution coming back from the peer it shared it with): this node's own key, standing for the
  * signature. Checking it would only prove again that this node signed what it already holds; every
@@ -161,22 +173,82 @@ function sampleHolds(objects: readonly unknown[], vouch: PageVouch, directory: K
 }
 
 /**
+ * What pages decided earlier in the same store write add to what the node holds. A pull writes
+ * several pages in one transaction (pull-peer.ts): each page is then decided as if the pages before
+ * it were stored already, exactly as the objects of one page are judged against the ones before them
+ * — a version accepted on an earlier page counts as held (for rollback and content conflicts), the
+ * signer that introduced an id counts as its origin, an accepted marking definition is known.
+ * decidePullPage reads it and records into it; the caller starts a new one after each write.
+ */
+export class UnwrittenPages {
+  readonly #versions = new Map<string, HeldVersion[]>();
+  readonly #origins = new Map<string, string>();
+  readonly #markingDefinitions = new Map<string, JsonObject>();
+
+  /** Versions accepted in this write of an id that the page's history (read from the store) does not know yet. */
+  versionsOf(id: string): readonly HeldVersion[] | undefined {
+    return this.#versions.get(id);
+  }
+
+  originOf(id: string): string | undefined {
+    return this.#origins.get(id);
+  }
+
+  get markingDefinitions(): ReadonlyMap<string, JsonObject> {
+    return this.#markingDefinitions;
+  }
+
+  /** An accepted version that the node did not hold. */
+  recordVersion(object: StixObject): void {
+    const held: HeldVersion = { version: versionOf(object), object };
+    const versions = this.#versions.get(object.id);
+    if (versions === undefined) this.#versions.set(object.id, [held]);
+    else versions.push(held);
+    if (object.type === 'marking-definition') this.#markingDefinitions.set(object.id, object);
+  }
+
+  recordOrigin(id: string, signer: string): void {
+    if (!this.#origins.has(id)) this.#origins.set(id, signer);
+  }
+}
+
+/**
  * Decides every object of one page, in order. A version accepted earlier on the same page counts as
  * held for the versions after it (the page is judged as if its objects arrived one by one), so two
  * versions of one id on a page are checked against each other as they would be across pages.
  * Indicators must also carry a STIX pattern that parses, as for every other write path.
  * With `vouch` (the page's signature verified), objects signed by the page's key skip their own
  * signature check once a sample of them verified (VOUCHED_SAMPLE_SIZE); every other rule applies.
+ * With `unwritten`, what earlier pages of the same write accepted counts as held too (UnwrittenPages),
+ * and what this page accepts is recorded there.
  */
-export function decidePullPage(objects: readonly unknown[], basis: PullBasis, history: PageHistory, vouch?: PageVouch): PageDecision {
+export function decidePullPage(objects: readonly unknown[], basis: PullBasis, history: PageHistory, vouch?: PageVouch, unwritten?: UnwrittenPages): PageDecision {
   const vouching = vouch === undefined ? 'unvouched' : sampleHolds(objects, vouch, basis.directory) ? 'vouched' : 'sample-failed';
   const vouched = vouching === 'vouched' ? vouch?.key : undefined;
   const accepted: ArrivedObject[] = [];
   const quarantined: NewQuarantineItem[] = [];
-  const held = new Map<string, StoredVersionText[]>();
+  const held = new Map<string, HeldVersion[]>();
+  const merged = new Set<string>();
   for (const [id, versions] of history.versions) held.set(id, [...versions]);
   const origins = new Map(history.originSigners);
   const markingDefinitions = new Map(history.markingDefinitions);
+  if (unwritten !== undefined) {
+    // The store did not have these when the page's history was read: they are newer than what it holds.
+    for (const [id, definition] of unwritten.markingDefinitions) markingDefinitions.set(id, definition);
+    for (const value of objects) {
+      const id = arrivingIdOf(value);
+      if (id === undefined) continue;
+      const pending = unwritten.versionsOf(id);
+      // Once per id: a second object of the same id on the page finds it merged already.
+      if (pending !== undefined && !merged.has(id)) {
+        merged.add(id);
+        held.set(id, [...(held.get(id) ?? []), ...pending]);
+      }
+      const origin = unwritten.originOf(id);
+      // The store's origin, where it has one, came first.
+      if (origin !== undefined && !origins.has(id)) origins.set(id, origin);
+    }
+  }
   // A marking definition on the page itself can only make an object's TLP stricter (classifyMarking).
   for (const value of objects) {
     if (isRecord(value) && value['type'] === 'marking-definition' && typeof value['id'] === 'string') markingDefinitions.set(value['id'], value);
@@ -194,7 +266,7 @@ export function decidePullPage(objects: readonly unknown[], basis: PullBasis, hi
     const arrivalHistory: ArrivalHistory = {
       originSigner: id === undefined ? undefined : origins.get(id),
       newestVersion: newest,
-      sameVersionDigest: same === undefined ? undefined : digestOfStored(same.json),
+      sameVersionDigest: same === undefined ? undefined : digestOfHeld(same),
     };
     const ownCopy = same === undefined ? undefined : ownCopyKey(value, basis, digest, arrivalHistory.sameVersionDigest);
     const decision = decideArrival(value, {
@@ -231,9 +303,15 @@ export function decidePullPage(objects: readonly unknown[], basis: PullBasis, hi
       verification: decision.verification,
       hops: hopsOf(decision.signer, basis.peer.organisationId),
     });
-    // Later versions of the same id on this page are judged against this one.
-    if (same === undefined) held.set(object.id, [...versions, { version: versionOf(object), json: JSON.stringify(object) }]);
-    if (!origins.has(object.id) && decision.signer !== undefined && decision.verification !== 'derived') origins.set(object.id, decision.signer);
+    // Later versions of the same id on this page, and on later pages of the same write, are judged against this one.
+    if (same === undefined) {
+      held.set(object.id, [...versions, { version: versionOf(object), object }]);
+      unwritten?.recordVersion(object);
+    }
+    if (!origins.has(object.id) && decision.signer !== undefined && decision.verification !== 'derived') {
+      origins.set(object.id, decision.signer);
+      unwritten?.recordOrigin(object.id, decision.signer);
+    }
   }
   return { accepted, quarantined, vouching };
 }

@@ -14,15 +14,15 @@ const HOME = 'identity--0a000000-0000-4000-8000-000000000001';
 const grid = testOrganisation(2);
 const NOW = new Date('2026-03-01T00:00:00.000Z');
 
-function indicator(n: number): StixObject {
+function indicator(n: number, modified = '2026-02-01T00:00:00.000Z', address = `198.51.100.${n}`): StixObject {
   return signObject(
     {
       type: 'indicator',
       spec_version: '2.1',
       id: `indicator--00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
       created: '2026-02-01T00:00:00.000Z',
-      modified: '2026-02-01T00:00:00.000Z',
-      pattern: `[ipv4-addr:value = '198.51.100.${n}']`,
+      modified,
+      pattern: `[ipv4-addr:value = '${address}']`,
       pattern_type: 'stix',
       valid_from: '2026-02-01T00:00:00Z',
     } as StixObject,
@@ -125,13 +125,121 @@ describe('pullPeer', () => {
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },
     });
-    await assert.rejects(pullPeer({ ...deps, store: failing }, peer, pagedClient(PAGES)), /disk full/);
+    // Every page written on its own: the second write fails.
+    await assert.rejects(pullPeer({ ...deps, store: failing }, peer, pagedClient(PAGES), { writeObjects: 1 }), /disk full/);
     assert.deepEqual((await store.getPeerState('grid')).pullCursor, PAGES[0]?.cursor);
     assert.equal((await store.latestVersions([indicator(3).id])).size, 0);
     const resumed = pagedClient(PAGES);
     const counts = await pullPeer(deps, peer, resumed);
     assert.deepEqual(resumed.starts, [PAGES[0]?.cursor]);
     assert.deepEqual([counts.added, counts.duplicates, counts.quarantined], [2, 0, 1]);
+    await store.close();
+  });
+
+  it('writes several pages in one transaction with the cursor of the last, deciding each page against the unwritten ones before it', async () => {
+    // Across pages of one write: a newer version then an older one (rollback), the same version with
+    // other content (conflict), the same version again (duplicate), a new version after a held one.
+    const crossPages = [
+      { objects: [indicator(1, '2026-02-03T00:00:00.000Z'), indicator(2)], cursor: { addedAfter: '2026-02-01T00:00:00.000001Z', next: 'n1' } },
+      { objects: [indicator(1, '2026-02-02T00:00:00.000Z'), indicator(2, '2026-02-01T00:00:00.000Z', '203.0.113.9')], cursor: { addedAfter: '2026-02-01T00:00:00.000002Z', next: 'n2' } },
+      { objects: [indicator(2), indicator(1, '2026-02-04T00:00:00.000Z'), indicator(3)], cursor: { addedAfter: '2026-02-01T00:00:00.000003Z' } },
+    ];
+    const outcomes = [];
+    for (const writeObjects of [1, 100]) {
+      const { store, deps } = await world();
+      const peer = await store.getPeer('grid');
+      assert.ok(peer !== undefined);
+      let writes = 0;
+      const counting = new Proxy(store, {
+        get(target, property) {
+          if (property === 'applySyncBatch') {
+            return async (...args: Parameters<ObjectStore['applySyncBatch']>) => {
+              writes += 1;
+              return target.applySyncBatch(...args);
+            };
+          }
+          const value: unknown = Reflect.get(target, property);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const counts = await pullPeer({ ...deps, store: counting }, peer, pagedClient(crossPages), { writeObjects });
+      assert.equal(writes, writeObjects === 1 ? 3 : 1);
+      assert.deepEqual((await store.getPeerState('grid')).pullCursor, crossPages[2]?.cursor);
+      const quarantine = (await store.listQuarantine({ limit: 10 })).map((item) => [item.objectId, item.version, item.reason]);
+      const versions = [...(await store.storedVersionsOf([indicator(1).id, indicator(2).id, indicator(3).id])).entries()].map(([id, held]) => [id, held.map((version) => version.version)]);
+      const stored = await store.latestVersions([indicator(2).id]);
+      outcomes.push({ counts, quarantine, versions, address: stored.get(indicator(2).id)?.json.includes('198.51.100.2') });
+      await store.close();
+    }
+    const [eachPage, together] = outcomes;
+    assert.deepEqual(together, eachPage);
+    assert.deepEqual(together?.counts, { pages: 3, received: 7, added: 4, duplicates: 1, quarantined: 2, vouchedPages: 0 });
+    assert.deepEqual(together?.quarantine.sort(), [
+      [indicator(1).id, '2026-02-02T00:00:00.000Z', 'rollback'],
+      [indicator(2).id, '2026-02-01T00:00:00.000Z', 'content-conflict'],
+    ]);
+    assert.deepEqual(together?.versions.sort(), [
+      [indicator(1).id, ['2026-02-03T00:00:00.000Z', '2026-02-04T00:00:00.000Z']],
+      [indicator(2).id, ['2026-02-01T00:00:00.000Z']],
+      [indicator(3).id, ['2026-02-01T00:00:00.000Z']],
+    ]);
+    assert.equal(together?.address, true);
+  });
+
+  it('writes the pages decided before a peer failure with their cursor, and resumes after them without losing or repeating an object', async () => {
+    const { store, deps } = await world();
+    const peer = await store.getPeer('grid');
+    assert.ok(peer !== undefined);
+    const served = pagedClient(PAGES);
+    const failsAtThirdPage = {
+      ...served,
+      close() {},
+      async *pages(collectionId: string, options: PagesOptions): AsyncGenerator<CursoredPage, void, undefined> {
+        let n = 0;
+        for await (const page of served.pages(collectionId, options)) {
+          n += 1;
+          if (n === 3) throw new Error('peer went away');
+          yield page;
+        }
+      },
+    } as unknown as TaxiiClient;
+    await assert.rejects(pullPeer(deps, peer, failsAtThirdPage), /peer went away/);
+    assert.deepEqual((await store.getPeerState('grid')).pullCursor, PAGES[1]?.cursor);
+    assert.equal((await store.latestVersions([indicator(3).id])).size, 1);
+    assert.equal((await store.latestVersions([indicator(4).id])).size, 0);
+    const resumed = pagedClient(PAGES);
+    const counts = await pullPeer(deps, peer, resumed);
+    assert.deepEqual(resumed.starts, [PAGES[1]?.cursor]);
+    assert.deepEqual([counts.added, counts.duplicates, counts.quarantined], [1, 0, 0]);
+    await store.close();
+  });
+
+  it('writes nothing of a batch whose transaction fails, and moves the cursor no further than the last write that held', async () => {
+    const { store, deps } = await world();
+    const peer = await store.getPeer('grid');
+    assert.ok(peer !== undefined);
+    let calls = 0;
+    const failing = new Proxy(store, {
+      get(target, property) {
+        if (property === 'applySyncBatch') {
+          return async (...args: Parameters<ObjectStore['applySyncBatch']>) => {
+            calls += 1;
+            if (calls === 2) throw new Error('disk full');
+            return target.applySyncBatch(...args);
+          };
+        }
+        const value: unknown = Reflect.get(target, property);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    // Pages 1 and 2 (4 objects) make the first write; page 3 the second, which fails.
+    await assert.rejects(pullPeer({ ...deps, store: failing }, peer, pagedClient(PAGES), { writeObjects: 3 }), /disk full/);
+    assert.deepEqual((await store.getPeerState('grid')).pullCursor, PAGES[1]?.cursor);
+    assert.equal((await store.latestVersions([indicator(4).id])).size, 0);
+    const resumed = pagedClient(PAGES);
+    const counts = await pullPeer(deps, peer, resumed);
+    assert.deepEqual(resumed.starts, [PAGES[1]?.cursor]);
+    assert.deepEqual([counts.added, counts.duplicates, counts.quarantined], [1, 0, 0]);
     await store.close();
   });
 });
