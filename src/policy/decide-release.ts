@@ -58,12 +58,8 @@ export type ReleaseDecision = CircleReleaseDecision;
  * Each step can only narrow what the previous one allowed.
  */
 export function decideRelease(subject: ReleaseSubject, recipient: Recipient, channel: ReleaseChannel, at: Date): ReleaseDecision {
-  if (!canReadCollection(recipient, channel.collectionId)) {
-    return { kind: 'withhold', reasons: [`grant: ${recipient.name} has no read grant on collection ${channel.collectionId}`] };
-  }
-  if (recipient.actsForHome) {
-    return { kind: 'share', reasons: [recipient.admin ? 'home: node administrator' : `home: read grant on collection ${channel.collectionId}`], agreementVersion: 0 };
-  }
+  const settled = decideForEveryObject(recipient, channel.collectionId);
+  if (settled !== undefined) return settled;
   if (channel.circle === undefined) {
     return {
       kind: 'withhold',
@@ -87,4 +83,20 @@ export function decideRelease(subject: ReleaseSubject, recipient: Recipient, cha
     circle.lookup,
     circle.agreementClockSkewMs ?? 0,
   );
+}
+
+/**
+ * Steps 1 and 2 of decideRelease, which depend on the recipient and the collection alone: the
+ * decision for every object of the collection when they settle it, undefined when each object must be
+ * decided by the circle rules. A reader that gets 'share' here may be given whole pages without
+ * their objects being read (src/release/open-release-gate.ts).
+ */
+export function decideForEveryObject(recipient: Recipient, collectionId: string): ReleaseDecision | undefined {
+  if (!canReadCollection(recipient, collectionId)) {
+    return { kind: 'withhold', reasons: [`grant: ${recipient.name} has no read grant on collection ${collectionId}`] };
+  }
+  if (recipient.actsForHome) {
+    return { kind: 'share', reasons: [recipient.admin ? 'home: node administrator' : `home: read grant on collection ${collectionId}`], agreementVersion: 0 };
+  }
+  return undefined;
 }

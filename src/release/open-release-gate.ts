@@ -1,6 +1,6 @@
 import { releaseAuditEntry, type AuditEntry } from '../audit/audit-chain.ts';
 import { bindingAgreement } from '../policy/agreement.ts';
-import { decideRelease, type CircleChannel, type ReleaseDecision, type ReleaseSubject } from '../policy/decide-release.ts';
+import { decideForEveryObject, decideRelease, type CircleChannel, type ReleaseDecision, type ReleaseSubject } from '../policy/decide-release.ts';
 import type { Circle } from '../policy/circle.ts';
 import type { Recipient } from '../policy/recipient.ts';
 import { TLP1_MARKING_IDS, TLP2_MARKING_IDS } from '../policy/tlp.ts';
@@ -27,6 +27,13 @@ export interface ReleaseGate {
    * callers holding only ids and versions need not load the objects.
    */
   readonly readsObjects: boolean;
+  /**
+   * True when the decision shares every entry of the collection with this recipient whole, without
+   * reading it (decideForEveryObject: the home organisation's readers with the read grant): a pager
+   * may then serve the stored texts as they are (ObjectStore.listEntryTexts). Nothing is audited or
+   * signed for such readers, since nothing leaves for another party.
+   */
+  readonly sharesEveryEntry: boolean;
   /** The decision about one entry, without auditing (for checks such as "may the caller see it before deleting"). */
   decide(entry: StoredEntry): Promise<ReleaseDecision>;
 }
@@ -97,7 +104,7 @@ export async function openReleaseGate(
   at: Date,
   options: ReleaseGateOptions = {},
 ): Promise<ReleaseGate> {
-  if (recipient.actsForHome) return homeGate(recipient, collectionId, at);
+  if (recipient.actsForHome) return homeGate(recipient, collectionId);
 
   const circle = await store.getCircleByCollection(collectionId);
   const base =
@@ -200,6 +207,7 @@ export async function openReleaseGate(
 
   return {
     readsObjects: true,
+    sharesEveryEntry: false,
     async decide(entry) {
       return (await decideEntry(entry, 0, new Set([entry.id]))).decision;
     },
@@ -232,21 +240,22 @@ export async function openReleaseGate(
   };
 }
 
-/** The home organisation's own users: the grant decides, no JSON needs reading, nothing is a release to a party. */
-function homeGate(recipient: Recipient, collectionId: string, at: Date): ReleaseGate {
-  const decide = (entry: StoredEntry): ReleaseDecision => decideRelease(entry, recipient, { collectionId }, at);
+/**
+ * The home organisation's own users: the grant decides, once for the whole collection (it depends on
+ * nothing in the entry); no JSON needs reading, nothing is a release to a party.
+ */
+function homeGate(recipient: Recipient, collectionId: string): ReleaseGate {
+  // Steps 1 and 2 always settle a home reader; should they not, nothing is shared (fail closed).
+  const decision: ReleaseDecision = decideForEveryObject(recipient, collectionId) ?? { kind: 'withhold', reasons: ['home: the grant did not settle the decision'] };
+  const shares = decision.kind === 'share';
   return {
     readsObjects: false,
-    decide: async (entry) => decide(entry),
+    sharesEveryEntry: shares,
+    decide: async () => decision,
     release: async (entries, room = Number.POSITIVE_INFINITY) => {
-      const released: StoredEntry[] = [];
-      let consumed = 0;
-      for (const entry of entries) {
-        if (released.length >= room) break;
-        consumed += 1;
-        if (decide(entry).kind === 'share') released.push(entry);
-      }
-      return { released, consumed };
+      if (!shares) return { released: [], consumed: entries.length };
+      const consumed = Math.min(entries.length, room);
+      return { released: entries.slice(0, consumed), consumed };
     },
   };
 }

@@ -34,6 +34,13 @@ export interface ObjectStore
   listEntries(collectionId: string, filter: EntryFilter, page: PageRequest): Promise<Page>;
 
   /**
+   * The same page as listEntries, as the stored JSON texts alone: for readers the release decision
+   * shares every entry of the collection with (ReleaseGate.sharesEveryEntry), whose pages need no
+   * per-entry fields. Reading one text instead of seven columns an entry halves a page's cost.
+   */
+  listEntryTexts(collectionId: string, filter: EntryFilter, page: PageRequest): Promise<EntryTextPage>;
+
+  /**
    * All versions of one object in a collection that pass the filter, oldest `dateAdded` first.
    * Here an absent `filter.versions` means `all`.
    */
@@ -132,6 +139,17 @@ export interface PageRequest {
 
 export interface Page {
   readonly entries: readonly StoredEntry[];
+  /** True when at least one more entry matches after the last one returned. */
+  readonly more: boolean;
+}
+
+export interface EntryTextPage {
+  /** The entries' JSON texts in `dateAdded` order joined by commas ('' for none): the inside of a JSON array. */
+  readonly objectsJson: string;
+  readonly count: number;
+  /** dateAdded of the first and the last entry; undefined when the page is empty. */
+  readonly firstDateAdded: number | undefined;
+  readonly lastDateAdded: number | undefined;
   /** True when at least one more entry matches after the last one returned. */
   readonly more: boolean;
 }

@@ -2,12 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { EntenteError } from '../errors/entente-error.ts';
 import { isStixId, parseTaxiiQuery } from './query-filters.ts';
 import { badQuery, resolvePagedQuery } from './resolve-paged-query.ts';
-import { dateAddedHeaders, envelopeJson, versionsJson } from './taxii-resources.ts';
+import { dateAddedHeaders, dateAddedRangeHeaders, envelopeJson, objectsPageOf, versionsJson } from './taxii-resources.ts';
 import {
   collectionOf,
   gateFor,
   objectNotFound,
   recipientOf,
+  releaseObjectsPage,
   releasePage,
   sendTaxii,
   type CollectionParams,
@@ -30,14 +31,18 @@ export function registerObjectsRoutes(app: FastifyInstance, ctx: TaxiiRouteConte
     const collection = collectionOf(request);
     const query = resolvePagedQuery(request.query, 'objects', [collection.id]);
     const gate = await gateFor(ctx, request, collection.id, ctx.clock());
-    const slice = await releasePage(gate, (page) => ctx.store.listEntries(collection.id, query.filter, page), query.page);
-    const body = envelopeJson(slice, query.fingerprint);
+    const page = await releaseObjectsPage(
+      gate,
+      { entries: (request) => ctx.store.listEntries(collection.id, query.filter, request), texts: (request) => ctx.store.listEntryTexts(collection.id, query.filter, request) },
+      query.page,
+    );
+    const body = envelopeJson(page, query.fingerprint);
     // An Entente requester asks for the page to be signed (docs/federation.md, "Page vouching").
     const nonce = request.headers[PAGE_NONCE_HEADER];
     const vouching = ctx.pageVoucher === undefined || typeof nonce !== 'string'
       ? {}
       : await ctx.pageVoucher({ nonce, requesterOrganisationId: recipientOf(request).organisationId, collectionId: request.params.collectionId, body });
-    return sendTaxii(reply, 200, body, { ...dateAddedHeaders(slice.shared), ...vouching });
+    return sendTaxii(reply, 200, body, { ...dateAddedRangeHeaders(page.firstDateAdded, page.lastDateAdded), ...vouching });
   });
 
   app.post<{ Params: CollectionParams; Body: unknown }>(
@@ -70,7 +75,7 @@ export function registerObjectsRoutes(app: FastifyInstance, ctx: TaxiiRouteConte
       const slice = await releasePage(gate, (page) => ctx.store.listVersions(collection.id, objectId, filter, page), query.page);
       // A later page may legitimately be empty; a first page with nothing the caller may see is a 404.
       if (slice.shared.length === 0 && query.page.after === undefined) throw objectNotFound(collection.id, objectId);
-      return sendTaxii(reply, 200, envelopeJson(slice, query.fingerprint), dateAddedHeaders(slice.shared));
+      return sendTaxii(reply, 200, envelopeJson(objectsPageOf(slice), query.fingerprint), dateAddedHeaders(slice.shared));
     },
   );
 

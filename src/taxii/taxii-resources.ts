@@ -18,20 +18,45 @@ export interface PageSlice {
   readonly lastDateAdded: number | undefined;
 }
 
-function moreAndNext(slice: PageSlice, fingerprint: string): string {
+function moreAndNext(slice: Pick<PageSlice, 'more' | 'lastDateAdded'>, fingerprint: string): string {
   if (!slice.more || slice.lastDateAdded === undefined) return '"more":false';
   return `"more":true,"next":"${encodeCursor(slice.lastDateAdded, fingerprint)}"`;
 }
 
-/** Envelope (§3.7): `{"more":…,"next":…,"objects":[…]}`; `objects` is left out when empty. */
-export function envelopeJson(slice: PageSlice, fingerprint: string): string {
-  const head = '{' + moreAndNext(slice, fingerprint);
-  if (slice.shared.length === 0) return head + '}';
-  let objects = '';
+/**
+ * A page of objects as the envelope carries them, from either pager: the texts the release decision
+ * shares, joined by commas, and the dateAdded range of what it shares and of what it examined.
+ */
+export interface ObjectsPage {
+  /** The shared entries' JSON texts joined by commas; '' when none. */
+  readonly objectsJson: string;
+  /** dateAdded of the first and last shared entry (the X-TAXII-Date-Added-First/Last headers). */
+  readonly firstDateAdded: number | undefined;
+  readonly lastDateAdded: number | undefined;
+  readonly more: boolean;
+  /** dateAdded of the last entry examined, shared or not: where the next page starts. */
+  readonly cursorDateAdded: number | undefined;
+}
+
+export function objectsPageOf(slice: PageSlice): ObjectsPage {
+  let objectsJson = '';
   for (let i = 0; i < slice.shared.length; i += 1) {
-    objects += (i === 0 ? '' : ',') + (slice.shared[i] as StoredEntry).json;
+    objectsJson += (i === 0 ? '' : ',') + (slice.shared[i] as StoredEntry).json;
   }
-  return head + ',"objects":[' + objects + ']}';
+  return {
+    objectsJson,
+    firstDateAdded: slice.shared[0]?.dateAdded,
+    lastDateAdded: slice.shared[slice.shared.length - 1]?.dateAdded,
+    more: slice.more,
+    cursorDateAdded: slice.lastDateAdded,
+  };
+}
+
+/** Envelope (§3.7): `{"more":…,"next":…,"objects":[…]}`; `objects` is left out when empty. */
+export function envelopeJson(page: ObjectsPage, fingerprint: string): string {
+  const head = '{' + moreAndNext({ more: page.more, lastDateAdded: page.cursorDateAdded }, fingerprint);
+  if (page.objectsJson === '') return head + '}';
+  return head + ',"objects":[' + page.objectsJson + ']}';
 }
 
 /** Manifest (§5.6): one record per object version, with the store's date_added. */
@@ -55,12 +80,14 @@ export function versionsJson(slice: PageSlice, fingerprint: string): string {
 
 /** X-TAXII-Date-Added-First/Last (§3.3.2): the date_added of the first and last object returned. */
 export function dateAddedHeaders(shared: readonly StoredEntry[]): Record<string, string> {
-  const first = shared[0];
-  const last = shared[shared.length - 1];
+  return dateAddedRangeHeaders(shared[0]?.dateAdded, shared[shared.length - 1]?.dateAdded);
+}
+
+export function dateAddedRangeHeaders(first: number | undefined, last: number | undefined): Record<string, string> {
   if (first === undefined || last === undefined) return {};
   return {
-    'x-taxii-date-added-first': formatMicroTimestamp(first.dateAdded),
-    'x-taxii-date-added-last': formatMicroTimestamp(last.dateAdded),
+    'x-taxii-date-added-first': formatMicroTimestamp(first),
+    'x-taxii-date-added-last': formatMicroTimestamp(last),
   };
 }
 

@@ -2,9 +2,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EntenteError } from '../errors/entente-error.ts';
 import type { Recipient } from '../policy/recipient.ts';
 import { openReleaseGate, type ReleaseGate, type ReleaseGateOptions, type ReleaseSigner } from '../release/open-release-gate.ts';
-import type { CollectionRecord, ObjectStore, Page, PageRequest, StoredEntry } from '../store/object-store.ts';
+import type { CollectionRecord, EntryTextPage, ObjectStore, Page, PageRequest, StoredEntry } from '../store/object-store.ts';
 import type { RawQuery } from './query-filters.ts';
-import type { PageSlice } from './taxii-resources.ts';
+import { objectsPageOf, type ObjectsPage, type PageSlice } from './taxii-resources.ts';
 import type { PageVoucher } from '../federation/page-voucher.ts';
 import { TAXII_MEDIA_TYPE } from './taxii-media-types.ts';
 
@@ -87,6 +87,27 @@ export async function releasePage(gate: ReleaseGate, fetch: (page: PageRequest) 
     more = page.more || consumed < page.entries.length;
   }
   return { shared, more, lastDateAdded: after };
+}
+
+/**
+ * One page of objects for the envelope. When the decision shares every entry with the reader
+ * (gate.sharesEveryEntry), the store's texts are the page as they are; otherwise each entry passes
+ * the gate (releasePage).
+ */
+export async function releaseObjectsPage(
+  gate: ReleaseGate,
+  fetch: { readonly entries: (page: PageRequest) => Promise<Page>; readonly texts: (page: PageRequest) => Promise<EntryTextPage> },
+  request: PageRequest,
+): Promise<ObjectsPage> {
+  if (!gate.sharesEveryEntry) return objectsPageOf(await releasePage(gate, fetch.entries, request));
+  const page = await fetch.texts(request.after === undefined ? { limit: request.limit } : { limit: request.limit, after: request.after });
+  return {
+    objectsJson: page.objectsJson,
+    firstDateAdded: page.firstDateAdded,
+    lastDateAdded: page.lastDateAdded,
+    more: page.more,
+    cursorDateAdded: page.lastDateAdded ?? request.after,
+  };
 }
 
 const asIs = (payload: string): string => payload;

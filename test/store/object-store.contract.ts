@@ -319,6 +319,66 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
       });
     });
 
+    describe('pages as texts (listEntryTexts)', () => {
+      it('are listEntries pages joined: same texts in the same order, same range and same more, for any filter, limit and cursor', async () => {
+        const versionStrings = ['2024-01-01T00:00:00.000Z', '2024-02-01T00:00:00.000Z', '2024-03-01T00:00:00.000Z'];
+        const objects: StixObject[] = [];
+        for (let n = 0; n < 12; n += 1) {
+          const make = n % 3 === 0 ? malware : indicator;
+          // Versions arrive out of order, so that first and last are not simply the order of arrival.
+          for (const version of n % 2 === 0 ? [2, 0, 1] : [1]) objects.push(make(n, { modified: versionStrings[version] ?? '' }));
+        }
+        for (const object of objects) {
+          now = new Date(now.getTime() + 1);
+          await store.addObjects('alpha', [object]);
+        }
+        const dates = (await all('alpha', { versions: [{ kind: 'all' }] })).map((entry) => entry.dateAdded);
+        const ids = [...new Set(objects.map((object) => object.id))];
+        const filter = fc.record(
+          {
+            types: fc.subarray(['indicator', 'malware', 'tool'], { minLength: 1 }),
+            versions: fc.subarray<EntryFilter['versions'] & object>(
+              [[{ kind: 'first' }], [{ kind: 'last' }], [{ kind: 'all' }], [{ kind: 'at', version: '2024-02-01T00:00:00Z' }]],
+              { minLength: 1, maxLength: 1 },
+            ).map((picked) => picked[0] ?? []),
+            ids: fc.subarray(ids, { minLength: 1 }),
+            addedAfter: fc.constantFrom(...dates),
+          },
+          { requiredKeys: [] },
+        );
+        await fc.assert(
+          fc.asyncProperty(filter, fc.integer({ min: 1, max: 30 }), fc.option(fc.constantFrom(...dates), { nil: undefined }), async (picked, limit, after) => {
+            const page = after === undefined ? { limit } : { limit, after };
+            const expected = await store.listEntries('alpha', picked, page);
+            const texts = await store.listEntryTexts('alpha', picked, page);
+            assert.equal(texts.objectsJson, expected.entries.map((entry) => entry.json).join(','));
+            assert.equal(texts.count, expected.entries.length);
+            assert.equal(texts.firstDateAdded, expected.entries[0]?.dateAdded);
+            assert.equal(texts.lastDateAdded, expected.entries.at(-1)?.dateAdded);
+            assert.equal(texts.more, expected.more);
+          }),
+          { numRuns: 150 },
+        );
+      });
+
+      it('walk a collection page by page like listEntries and say where it ends', async () => {
+        await store.addObjects('alpha', range(25).map((n) => indicator(n)));
+        const walked: string[] = [];
+        let after: number | undefined;
+        for (let guard = 0; guard < 10; guard += 1) {
+          const page = await store.listEntryTexts('alpha', {}, after === undefined ? { limit: 10 } : { limit: 10, after });
+          walked.push(page.objectsJson);
+          if (!page.more) break;
+          after = page.lastDateAdded;
+        }
+        assert.equal(walked.length, 3);
+        assert.deepEqual(JSON.parse(`[${walked.join(',')}]`), (await all('alpha')).map((entry) => JSON.parse(entry.json) as unknown));
+        const empty = await store.listEntryTexts('alpha', { types: ['tool'] }, { limit: 10 });
+        assert.deepEqual(empty, { objectsJson: '', count: 0, firstDateAdded: undefined, lastDateAdded: undefined, more: false });
+        await assertRejectsWith(store.listEntryTexts('nope', {}, { limit: 10 }), 'ENT_COLLECTION_NOT_FOUND');
+      });
+    });
+
     describe('first and last under any sequence of adds and deletes', () => {
       it('agree with a model that keeps the versions of each object', async () => {
         const versionStrings = ['2024-01-01T00:00:00Z', '2024-01-01T00:00:00.1Z', '2024-01-01T00:00:00.25Z', '2024-01-01T00:00:01.000Z', '2024-01-02T00:00:00.000Z'];

@@ -14,6 +14,7 @@ import type {
   Contribution,
   CounterProposal,
   EntryFilter,
+  EntryTextPage,
   NewCollection,
   OrganisationRecord,
   ObjectStore,
@@ -192,6 +193,41 @@ interface ListShape {
 }
 
 type Statement = Database.Statement<unknown[], unknown>;
+
+/** count, first and last dateAdded, and the comma-joined texts of a `texts` list statement. */
+type TextPageRow = [number, number | null, number | null, string | null];
+
+/** The statement shape and parameters of one list query (limit: the entries wanted, not the one more that tells `more`). */
+function listQuery(
+  collectionKey: number,
+  filter: EntryFilter,
+  page: PageRequest,
+  selectors: readonly VersionSelector[],
+  ids: readonly string[] | undefined,
+): { shape: ListShape; parameters: Record<string, number | string>; limit: number } {
+  const exactVersions = selectors.flatMap((selector) => (selector.kind === 'at' ? equivalentVersionKeys(selector.version) : []));
+  const shape: ListShape = {
+    byIds: ids !== undefined,
+    byTypes: filter.types !== undefined,
+    bySpecVersions: filter.specVersions !== undefined,
+    selectors: selectors.some((selector) => selector.kind === 'all')
+      ? undefined
+      : {
+          latest: selectors.some((selector) => selector.kind === 'last'),
+          first: selectors.some((selector) => selector.kind === 'first'),
+          exact: exactVersions.length > 0,
+        },
+  };
+  const parameters = {
+    collectionKey,
+    after: Math.max(page.after ?? Number.MIN_SAFE_INTEGER, filter.addedAfter ?? Number.MIN_SAFE_INTEGER),
+    ids: JSON.stringify(ids ?? []),
+    types: JSON.stringify(filter.types ?? []),
+    specVersions: JSON.stringify(filter.specVersions ?? []),
+    versions: JSON.stringify(exactVersions),
+  };
+  return { shape, parameters, limit: Math.max(0, Math.floor(page.limit)) };
+}
 
 export class SqliteObjectStore implements ObjectStore {
   readonly #db: Database.Database;
@@ -580,6 +616,19 @@ export class SqliteObjectStore implements ObjectStore {
     });
   }
 
+  async listEntryTexts(collectionId: string, filter: EntryFilter, page: PageRequest): Promise<EntryTextPage> {
+    return this.#guard(() => {
+      const collection = this.#requireCollection(collectionId);
+      const { shape, parameters, limit } = listQuery(collection.key, filter, page, filter.versions ?? [{ kind: 'last' }], filter.ids);
+      const [count, first, last, objectsJson] = this.#listStatement(shape, 'texts').get({ ...parameters, limit }) as TextPageRow;
+      // A short page is the last one; a full one asks for one entry more (cheaper than a window
+      // function that would let the aggregate leave out a (limit + 1)th row).
+      const more = count === limit && this.#listStatement(shape, 'rows').all({ ...parameters, after: last ?? parameters.after, limit: 1 }).length > 0;
+      if (count === 0 || first === null || last === null) return { objectsJson: '', count: 0, firstDateAdded: undefined, lastDateAdded: undefined, more };
+      return { objectsJson: objectsJson ?? '', count, firstDateAdded: first, lastDateAdded: last, more };
+    });
+  }
+
   async listVersions(collectionId: string, objectId: string, filter: EntryFilter, page: PageRequest): Promise<Page> {
     return this.#guard(() => {
       const collection = this.#requireCollection(collectionId);
@@ -595,36 +644,18 @@ export class SqliteObjectStore implements ObjectStore {
     selectors: readonly VersionSelector[],
     ids: readonly string[] | undefined,
   ): Page {
-    const limit = Math.max(0, Math.floor(page.limit));
-    const exactVersions = selectors.flatMap((selector) => (selector.kind === 'at' ? equivalentVersionKeys(selector.version) : []));
-    const shape: ListShape = {
-      byIds: ids !== undefined,
-      byTypes: filter.types !== undefined,
-      bySpecVersions: filter.specVersions !== undefined,
-      selectors: selectors.some((selector) => selector.kind === 'all')
-        ? undefined
-        : {
-            latest: selectors.some((selector) => selector.kind === 'last'),
-            first: selectors.some((selector) => selector.kind === 'first'),
-            exact: exactVersions.length > 0,
-          },
-    };
-    const after = Math.max(page.after ?? Number.MIN_SAFE_INTEGER, filter.addedAfter ?? Number.MIN_SAFE_INTEGER);
-    const rows = this.#listStatement(shape).all({
-      collectionKey,
-      after,
-      limit: limit + 1,
-      ids: JSON.stringify(ids ?? []),
-      types: JSON.stringify(filter.types ?? []),
-      specVersions: JSON.stringify(filter.specVersions ?? []),
-      versions: JSON.stringify(exactVersions),
-    }) as EntryRow[];
+    const { shape, parameters, limit } = listQuery(collectionKey, filter, page, selectors, ids);
+    const rows = this.#listStatement(shape, 'rows').all({ ...parameters, limit: limit + 1 }) as EntryRow[];
     const more = rows.length > limit;
     return { entries: rows.slice(0, limit).map(toStoredEntry), more };
   }
 
-  #listStatement(shape: ListShape): Statement {
-    const key = JSON.stringify(shape);
+  /**
+   * `rows`: one row per entry with every StoredEntry column. `texts`: one row for the whole page —
+   * count, first and last dateAdded, and the JSON texts joined by commas.
+   */
+  #listStatement(shape: ListShape, form: 'rows' | 'texts'): Statement {
+    const key = `${form}:${JSON.stringify(shape)}`;
     const cached = this.#listStatements.get(key);
     if (cached !== undefined) return cached;
     const conditions = ['e.collection_key = @collectionKey', 'e.date_added > @after'];
@@ -645,15 +676,19 @@ export class SqliteObjectStore implements ObjectStore {
          CROSS JOIN object_versions ov ON ov.object_id = wanted.value
          CROSS JOIN entries e ON e.vid = ov.vid`
       : 'entries e CROSS JOIN object_versions ov ON ov.vid = e.vid';
-    const statement = this.#db
-      .prepare(
-        `SELECT ov.object_id, ov.type, ov.version, ov.spec_version, e.date_added, ov.revoked, ov.json
-         FROM ${from}
+    const where = `FROM ${from}
          WHERE ${conditions.join(' AND ')}
          ORDER BY e.date_added
-         LIMIT @limit`,
-      )
-      .raw(true);
+         LIMIT @limit`;
+    // group_concat takes the rows in the order the subquery yields them, its ORDER BY (the store
+    // contract test pins that the texts come in listEntries' order). An ORDER BY inside the
+    // aggregate would sort the texts a second time and cost as much as the rest of the query.
+    const sql =
+      form === 'rows'
+        ? `SELECT ov.object_id, ov.type, ov.version, ov.spec_version, e.date_added, ov.revoked, ov.json ${where}`
+        : `SELECT count(*), min(date_added), max(date_added), group_concat(json, ',')
+             FROM (SELECT e.date_added AS date_added, ov.json AS json ${where})`;
+    const statement = this.#db.prepare(sql).raw(true);
     this.#listStatements.set(key, statement);
     return statement;
   }

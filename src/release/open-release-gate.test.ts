@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Recipient } from '../policy/recipient.ts';
+import type { StoredEntry } from '../store/object-store.ts';
+import { openReleaseGate, type GateStore } from './open-release-gate.ts';
+
+const HOME = 'identity--11111111-1111-4111-8111-111111111111';
+const PARTNER = 'identity--22222222-2222-4222-8222-222222222222';
+const AT = new Date('2026-01-01T00:00:00.000Z');
+
+function reader(overrides: Partial<Recipient>): Recipient {
+  return { name: 'reader', organisationId: HOME, admin: false, actsForHome: true, grants: [{ collectionId: 'shared', read: true, write: false }], ...overrides };
+}
+
+function entries(count: number): StoredEntry[] {
+  return Array.from({ length: count }, (_, n) => ({
+    id: `indicator--00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    type: 'indicator',
+    version: '2026-01-01T00:00:00.000Z',
+    specVersion: '2.1',
+    dateAdded: 1000 + n,
+    revoked: false,
+    json: '{}',
+  }));
+}
+
+/** A partner gate reads the store; these cases must be settled without it. */
+const noStore = new Proxy({} as GateStore, {
+  get: (_target, method) => () => Promise.reject(new Error(`the store was asked for ${String(method)}`)),
+});
+
+describe('openReleaseGate, for readers the grant settles', () => {
+  it('shares every entry with a home reader holding the read grant, without reading the store or the objects', async () => {
+    const gate = await openReleaseGate(noStore, reader({}), 'shared', AT);
+    assert.equal(gate.sharesEveryEntry, true);
+    assert.equal(gate.readsObjects, false);
+    const { released, consumed } = await gate.release(entries(5), 3);
+    assert.deepEqual(released.map((entry) => entry.dateAdded), [1000, 1001, 1002]);
+    assert.equal(consumed, 3);
+  });
+
+  it('shares nothing with a home reader without the read grant, and says it examined every entry', async () => {
+    const gate = await openReleaseGate(noStore, reader({ grants: [{ collectionId: 'other', read: true, write: true }] }), 'shared', AT);
+    assert.equal(gate.sharesEveryEntry, false);
+    assert.deepEqual(await gate.release(entries(4), 2), { released: [], consumed: 4 });
+    assert.equal((await gate.decide(entries(1)[0] as StoredEntry)).kind, 'withhold');
+  });
+
+  it('lets administrators read every collection whole', async () => {
+    const gate = await openReleaseGate(noStore, reader({ admin: true, grants: [] }), 'anything', AT);
+    assert.equal(gate.sharesEveryEntry, true);
+  });
+
+  it('never shares a partner organisation every entry unread, even with a read grant', async () => {
+    const store: GateStore = {
+      getCircleByCollection: async () => undefined,
+      getAgreementState: async () => { throw new Error('no circle, no agreement'); },
+      getOrganisation: async () => undefined,
+      latestVersions: async () => new Map(),
+      listEntries: async () => ({ entries: [], more: false }),
+      appendAudit: async () => undefined,
+      contributionsOf: async () => new Map(),
+    };
+    const gate = await openReleaseGate(store, reader({ organisationId: PARTNER, actsForHome: false }), 'shared', AT);
+    assert.equal(gate.sharesEveryEntry, false);
+    // Outside a circle a partner receives nothing.
+    const { released } = await gate.release(entries(2).map((entry) => ({ ...entry, json: '{"type":"indicator","id":"' + entry.id + '"}' })));
+    assert.deepEqual(released, []);
+  });
+});
