@@ -2,7 +2,7 @@
 // every position of random and adversarial texts, the next trigger must be the regex's next match.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { familyWindows, nextColon, nextDotted, nextHexSeparator, nextUnderscore } from './scan-windows.ts';
+import { familyWindows, gluedDigestLength, nextColon, nextDotted, nextHexSeparator, nextUnderscore } from './scan-windows.ts';
 
 const TRIGGERS: readonly (readonly [name: string, next: (text: string, from: number) => number, regex: RegExp])[] = [
   ['dotted', nextDotted, /\.(?=[^\s.])/g],
@@ -65,6 +65,61 @@ test('token windows never overlap and each one holds its trigger', () => {
         assert.ok(start >= lastEnd && end > start, `${family} ${start}-${end} after ${lastEnd} in ${JSON.stringify(text)}`);
         lastEnd = end;
       }
+    }
+  }
+});
+
+/** Every maximal alphanumeric run of 26 or more, a glued upper-case digest split from its name. */
+function referenceLongRuns(text: string): [number, number][] {
+  const out: [number, number][] = [];
+  for (const m of text.matchAll(/[A-Za-z0-9]+/g)) {
+    const s = m.index;
+    const e = s + m[0].length;
+    if (e - s < 26) continue;
+    const glued = e - s > 32 ? gluedDigestLength(text, s, e) : 0;
+    if (glued === 0) out.push([s, e]);
+    else {
+      out.push([s, s + glued]);
+      if (e - s - glued >= 26) out.push([s + glued, e]);
+    }
+  }
+  return out;
+}
+
+function randomRuns(seed: number, count: number): string {
+  let state = seed;
+  const next = (): number => (state = (Math.imul(state, 1103515245) + 12345) >>> 0);
+  const pieces: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const kind = next() % 6;
+    // Lengths around the thresholds (25, 26, 32, 33) and digests glued to lower-case names.
+    const length = [1, 5, 24, 25, 26, 27, 32, 33, 40, 64, 90][next() % 11] ?? 1;
+    const hex = (upper: boolean): string => Array.from({ length }, () => (upper ? '0123456789ABCDEF' : '0123456789abcdef')[next() % 16]).join('');
+    if (kind === 0) pieces.push(hex(true) + 'marzo.duckdns.org');
+    else if (kind === 1) pieces.push(hex(false));
+    else if (kind === 2) pieces.push('word'.repeat(1 + (next() % 9)));
+    else pieces.push(hex(true));
+    pieces.push([' ', '.', '\n', '-', '', '\u00e9'][next() % 6] ?? ' ');
+  }
+  return pieces.join('');
+}
+
+test('long-run windows are every maximal alphanumeric run of 26 or more, at any offset', () => {
+  const texts = [
+    '',
+    'a'.repeat(25),
+    'a'.repeat(26),
+    ` ${'b'.repeat(26)}`,
+    `${'c'.repeat(26)} `,
+    `${'d'.repeat(25)} ${'e'.repeat(26)} ${'f'.repeat(51)}`,
+    ...Array.from({ length: 80 }, (_, i) => randomRuns(i + 1, 40)),
+  ];
+  for (const base of texts) {
+    // Shifted by 0 to 12 characters, so runs meet every alignment.
+    for (let shift = 0; shift < 13; shift++) {
+      const text = 'x '.repeat(shift).slice(0, shift) + base;
+      const got = familyWindows(text, 'longrun').map(([s, e]) => [s, e]);
+      assert.deepEqual(got, referenceLongRuns(text), JSON.stringify(text));
     }
   }
 });
