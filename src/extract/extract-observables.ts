@@ -209,35 +209,44 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
   const found: Candidate[] = [];
   // Rule blocks, registry keys and paths are consumed whole so that their own lines or segments are
   // not re-read as new matches (and hostile repetitions cost one walk, not one per repetition).
-  const consumedUntil = new Map<ExtractorRow, number>();
+  // Indexed by the row's place in EXTRACTORS (a map lookup per row and window was measurable).
+  const consumedUntil: number[] = new Array<number>(EXTRACTORS.length).fill(0);
+  const keep = (c: Candidate, rowIndex: number): void => {
+    if (only !== null && !only.has(c.type)) return;
+    found.push(c);
+    if (BLOCK_TYPES.has(c.type) || c.type === 'windows-registry-key' || c.kind === 'path') {
+      consumedUntil[rowIndex] = Math.max(consumedUntil[rowIndex] ?? 0, c.end);
+    }
+  };
   /** Builds the candidates of one match; returns where the row's regex should go on from. */
-  const accept = (row: ExtractorRow, m: RegExpExecArray): number => {
+  const accept = (row: ExtractorRow, rowIndex: number, m: RegExpExecArray): number => {
     const matchEnd = m.index + m[0].length;
-    if (m.index < (consumedUntil.get(row) ?? 0)) return matchEnd;
+    if (m.index < (consumedUntil[rowIndex] ?? 0)) return matchEnd;
     const out = row.build(m, ctxWithReserved);
     if (out === null) return matchEnd;
-    const list = Array.isArray(out) ? (out as readonly Candidate[]) : [out as Candidate];
-    // A row that cut its match short (a URL ended at "](") reads on from where the candidate ended.
-    let resume = matchEnd;
-    if (row.rescanRest === true) {
-      const end = Math.max(...list.map((c) => c.end));
-      if (end > m.index && end < matchEnd) resume = end;
-    }
-    for (const c of list) {
-      if (only !== null && !only.has(c.type)) continue;
-      found.push(c);
-      if (BLOCK_TYPES.has(c.type) || c.type === 'windows-registry-key' || c.kind === 'path') {
-        consumedUntil.set(row, Math.max(consumedUntil.get(row) ?? 0, c.end));
+    // Most matches build one candidate: no array is made for it.
+    let end: number;
+    if (Array.isArray(out)) {
+      end = -Infinity;
+      for (const c of out as readonly Candidate[]) {
+        keep(c, rowIndex);
+        if (c.end > end) end = c.end;
       }
+    } else {
+      keep(out as Candidate, rowIndex);
+      end = (out as Candidate).end;
     }
-    return resume;
+    // A row that cut its match short (a URL ended at "](") reads on from where the candidate ended.
+    return row.rescanRest === true && end > m.index && end < matchEnd ? end : matchEnd;
   };
-  const families = new Map<ExtractorFamily, ExtractorRow[]>();
-  for (const row of EXTRACTORS) {
-    if (only !== null && !row.types.some((t) => only.has(t))) continue;
+  /** Each family's rows, as their places in EXTRACTORS. */
+  const families = new Map<ExtractorFamily, number[]>();
+  for (let rowIndex = 0; rowIndex < EXTRACTORS.length; rowIndex++) {
+    const row = EXTRACTORS[rowIndex];
+    if (row === undefined || (only !== null && !row.types.some((t) => only.has(t)))) continue;
     if (row.family !== undefined) {
       const rows = families.get(row.family) ?? [];
-      rows.push(row);
+      rows.push(rowIndex);
       families.set(row.family, rows);
       continue;
     }
@@ -246,25 +255,28 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
     re.lastIndex = 0;
     for (let m = re.exec(r.text); m !== null; m = re.exec(r.text)) {
       if (m[0].length === 0) re.lastIndex++;
-      const resume = accept(row, m);
+      const resume = accept(row, rowIndex, m);
       if (resume < re.lastIndex) re.lastIndex = resume;
     }
   }
   // One pass per family: its trigger finds the windows, each window is sliced once, and every row
   // of the family runs on the slice.
-  for (const [family, rows] of families) {
+  for (const [family, rowIndices] of families) {
+    const rows = rowIndices.map((i) => EXTRACTORS[i] as ExtractorRow);
     for (const [ws0, we, ascii, features] of familyWindows(r.text, family)) {
       const slice = r.text.slice(ws0, we);
-      for (const row of rows) {
+      for (let k = 0; k < rows.length; k++) {
+        const row = rows[k] as ExtractorRow;
+        const rowIndex = rowIndices[k] as number;
         if (row.needs !== undefined && (features & row.needs) !== row.needs) continue;
-        if (we <= (consumedUntil.get(row) ?? 0)) continue;
+        if (we <= (consumedUntil[rowIndex] ?? 0)) continue;
         if (row.prefilter !== undefined && !row.prefilter(slice)) continue;
         const re = ascii && row.asciiRegex !== undefined ? row.asciiRegex : row.regex;
         re.lastIndex = 0;
         for (let m = re.exec(slice); m !== null; m = re.exec(slice)) {
           if (m[0].length === 0) re.lastIndex++;
           m.index += ws0;
-          const resume = accept(row, m) - ws0;
+          const resume = accept(row, rowIndex, m) - ws0;
           if (resume < re.lastIndex) re.lastIndex = resume;
           // Windows are short and most rows match once: spare the failing exec at the end.
           if (re.lastIndex >= slice.length) break;
