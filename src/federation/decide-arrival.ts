@@ -13,6 +13,7 @@ import { compareTimestamps, timestampFractionDigits } from '../stix/validate/lex
 import { UNVERSIONED_KEY, versionOf } from '../stix/versions.ts';
 import { instantOf, isKeyValidAt, KEY_VALIDITY_SKEW_MS, type KeyDirectory } from './node-key.ts';
 import { verifyObjectSignature, type ObjectSignatureVerdict, type VouchingKey } from './sign-object.ts';
+import type { SignatureExtensionReading } from './signature-extension.ts';
 import { QUARANTINE_REASONS as STORED_QUARANTINE_REASONS, type QuarantineReason as StoredQuarantineReason } from '../store/federation-store.ts';
 
 /** How far ahead of this node's clock a version's `modified` may be before it is refused. */
@@ -59,6 +60,8 @@ export interface ArrivalContext {
    * rule still applies.
    */
   readonly vouched?: VouchingKey | undefined;
+  /** readSignatureExtension of the arriving object, when the caller read it already (decide-pull-page.ts, on a vouched page). */
+  readonly signatureReading?: SignatureExtensionReading | undefined;
 }
 
 export type ArrivalDecision =
@@ -122,7 +125,7 @@ class ArrivalFacts {
   }
 
   get signature(): ObjectSignatureVerdict {
-    this.#signature ??= verifyObjectSignature(this.object, this.context.directory, this.context.vouched);
+    this.#signature ??= verifyObjectSignature(this.object, this.context.directory, this.context.vouched, this.context.signatureReading);
     return this.#signature;
   }
 

@@ -10,7 +10,7 @@ import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
 import { versionOf } from '../stix/versions.ts';
 import { contentDigestOf, decideArrival, type ArrivalHistory } from './decide-arrival.ts';
 import type { KeyDirectory } from './node-key.ts';
-import { readSignatureExtension } from './signature-extension.ts';
+import { readSignatureExtension, type SignatureExtensionReading } from './signature-extension.ts';
 import { verifyObjectSignature, type VouchingKey } from './sign-object.ts';
 
 /** What stays the same for every page of one cycle with one peer. */
@@ -146,10 +146,9 @@ function ownCopyKey(value: unknown, basis: PullBasis, digest: string, heldDigest
 }
 
 /** Indices of the objects whose own signature names the vouching signer and key. */
-function vouchedIndices(objects: readonly unknown[], key: VouchingKey): number[] {
+function vouchedIndices(readings: readonly SignatureExtensionReading[], key: VouchingKey): number[] {
   const indices: number[] = [];
-  objects.forEach((value, index) => {
-    const reading = readSignatureExtension(value);
+  readings.forEach((reading, index) => {
     if (reading.kind === 'ok' && reading.extension.signer === key.signer && reading.extension.key_id === key.key.keyId) indices.push(index);
   });
   return indices;
@@ -158,10 +157,11 @@ function vouchedIndices(objects: readonly unknown[], key: VouchingKey): number[]
 /**
  * Whether a vouched page stands: up to VOUCHED_SAMPLE_SIZE of the objects it would cover, picked
  * with `random`, are verified in full; one that does not verify sends the whole page back to
- * one-by-one verification, where it is quarantined under the ordinary rules.
+ * one-by-one verification, where it is quarantined under the ordinary rules. `readings` are the
+ * objects' signature extensions, in order.
  */
-function sampleHolds(objects: readonly unknown[], vouch: PageVouch, directory: KeyDirectory): boolean {
-  const candidates = vouchedIndices(objects, vouch.key);
+function sampleHolds(objects: readonly unknown[], readings: readonly SignatureExtensionReading[], vouch: PageVouch, directory: KeyDirectory): boolean {
+  const candidates = vouchedIndices(readings, vouch.key);
   for (let drawn = 0; drawn < VOUCHED_SAMPLE_SIZE && candidates.length > 0; drawn += 1) {
     const pick = Math.min(candidates.length - 1, Math.floor(Math.max(0, vouch.random()) * candidates.length));
     const [index] = candidates.splice(pick, 1);
@@ -223,7 +223,10 @@ export class UnwrittenPages {
  * and what this page accepts is recorded there.
  */
 export function decidePullPage(objects: readonly unknown[], basis: PullBasis, history: PageHistory, vouch?: PageVouch, unwritten?: UnwrittenPages): PageDecision {
-  const vouching = vouch === undefined ? 'unvouched' : sampleHolds(objects, vouch, basis.directory) ? 'vouched' : 'sample-failed';
+  // On a vouched page every object's signature extension is read to find the ones the page covers;
+  // the arrival checks then use the same reading instead of reading it again.
+  const readings = vouch === undefined ? undefined : objects.map(readSignatureExtension);
+  const vouching = vouch === undefined || readings === undefined ? 'unvouched' : sampleHolds(objects, readings, vouch, basis.directory) ? 'vouched' : 'sample-failed';
   const vouched = vouching === 'vouched' ? vouch?.key : undefined;
   const accepted: ArrivedObject[] = [];
   const quarantined: NewQuarantineItem[] = [];
@@ -254,7 +257,7 @@ export function decidePullPage(objects: readonly unknown[], basis: PullBasis, hi
     if (isRecord(value) && value['type'] === 'marking-definition' && typeof value['id'] === 'string') markingDefinitions.set(value['id'], value);
   }
 
-  for (const value of objects) {
+  for (const [index, value] of objects.entries()) {
     const id = arrivingIdOf(value);
     const versions = id === undefined ? [] : (held.get(id) ?? []);
     const arrivingVersion = versionKeyOf(value);
@@ -280,6 +283,7 @@ export function decidePullPage(objects: readonly unknown[], basis: PullBasis, hi
       now: basis.now,
       allowUnsigned: basis.terms?.unsignedInput === 'accept',
       vouched: ownCopy ?? vouched,
+      signatureReading: readings?.[index],
     });
     if (decision.kind === 'quarantine') {
       quarantined.push({ objectId: id ?? '', version: arrivingVersion, reason: decision.reason, message: decision.message, json: jsonTextOf(value) });

@@ -286,9 +286,26 @@ export function instantOf(timestamp: string): number | undefined {
  * widened by `skewMs` (default ±5 minutes). A window that cannot be read is never valid.
  */
 export function isKeyValidAt(key: PinnedKey, at: number, skewMs: number = KEY_VALIDITY_SKEW_MS): boolean {
-  const from = instantOf(key.validFrom);
+  const { from, until } = windowOf(key);
   if (from === undefined || at < from - skewMs) return false;
   if (key.validUntil === undefined) return true;
-  const until = instantOf(key.validUntil);
   return until !== undefined && at < until + skewMs;
+}
+
+// A pull asks about the same few keys once per arriving object: their window is read once per key
+// object. Keyed by the object and checked against its texts, so a key object given other texts is
+// read again rather than answered from a stale window.
+const WINDOWS = new WeakMap<PinnedKey, { readonly validFrom: string; readonly validUntil: string | undefined; readonly from: number | undefined; readonly until: number | undefined }>();
+
+function windowOf(key: PinnedKey): { readonly from: number | undefined; readonly until: number | undefined } {
+  const known = WINDOWS.get(key);
+  if (known !== undefined && known.validFrom === key.validFrom && known.validUntil === key.validUntil) return known;
+  const window = {
+    validFrom: key.validFrom,
+    validUntil: key.validUntil,
+    from: instantOf(key.validFrom),
+    until: key.validUntil === undefined ? undefined : instantOf(key.validUntil),
+  };
+  WINDOWS.set(key, window);
+  return window;
 }

@@ -9,6 +9,7 @@ import {
   SIGNATURE_ALGORITHM,
   SIGNATURE_EXTENSION_ID,
   type SignatureExtension,
+  type SignatureExtensionReading,
 } from './signature-extension.ts';
 
 /** What precedes the canonical JSON in the signed bytes: a domain separator, so that no other signed message can pass for an object. */
@@ -75,10 +76,15 @@ export interface VouchingKey {
  * pinned for the organisation named as signer, and the signature must verify over
  * objectSigningInput — unless `vouched` names the signer and key, in which case the page signature
  * stands for it. Validity windows are not checked here (decideArrival does, at `modified`).
- * Never throws.
+ * `reading` is readSignatureExtension(object), for a caller that read it already (a vouched page reads
+ * every object's to find the ones the page covers). Never throws.
  */
-export function verifyObjectSignature(object: StixObject, directory: KeyDirectory, vouched?: VouchingKey): ObjectSignatureVerdict {
-  const reading = readSignatureExtension(object);
+export function verifyObjectSignature(
+  object: StixObject,
+  directory: KeyDirectory,
+  vouched?: VouchingKey,
+  reading: SignatureExtensionReading = readSignatureExtension(object),
+): ObjectSignatureVerdict {
   if (reading.kind === 'absent') return { kind: 'unsigned' };
   if (reading.kind === 'malformed') return reading;
   const { signer, key_id: keyId, signature } = reading.extension;

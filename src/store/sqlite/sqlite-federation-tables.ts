@@ -181,6 +181,11 @@ const VERIFICATIONS: readonly Verification[] = ['unverified', 'verified', 'deriv
 /** No peer link (a file import): the provenance key needs a value, and name keys start at 1. */
 const NO_PEER = 0;
 
+/** The provenance_names key of a text interned for the batch (#internNames); null for none. */
+function nameKeyOf(names: ReadonlyMap<string, number>, name: string | undefined): number | null {
+  return name === undefined ? null : (names.get(name) ?? null);
+}
+
 export class SqliteFederationTables {
   readonly #db: Database.Database;
   readonly #sql: Record<
@@ -524,17 +529,23 @@ export class SqliteFederationTables {
     vid: number,
     arrived: Pick<ArrivedObject, 'signer' | 'keyId' | 'verification' | 'hops'>,
   ): void {
-    const keyOf = (name: string | undefined): number | null => (name === undefined ? null : (names.get(name) ?? null));
+    // No closure per row: at a million arriving versions, each allocation shows.
+    let hops: string | null = null;
+    if (arrived.hops.length > 0) {
+      const keys: (number | null)[] = [];
+      for (const hop of arrived.hops) keys.push(nameKeyOf(names, hop));
+      hops = JSON.stringify(keys);
+    }
     this.#sql.insertProvenance.run(
       vid,
       place.collectionKey,
-      keyOf(place.peer) ?? NO_PEER,
-      keyOf(place.circleId),
-      keyOf(arrived.signer),
-      keyOf(arrived.keyId),
+      nameKeyOf(names, place.peer) ?? NO_PEER,
+      nameKeyOf(names, place.circleId),
+      nameKeyOf(names, arrived.signer),
+      nameKeyOf(names, arrived.keyId),
       VERIFICATION_CODES[arrived.verification],
-      arrived.hops.length === 0 ? null : JSON.stringify(arrived.hops.map(keyOf)),
-      keyOf(place.receivedAt),
+      hops,
+      nameKeyOf(names, place.receivedAt),
     );
   }
 
