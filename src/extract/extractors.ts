@@ -70,9 +70,11 @@ export interface ExtractContext {
  * before a hex digit (IPv6); hexsep: tokens with ":xx:" or "-xx-" (MAC); longrun: alphanumeric runs
  * of 26+ characters (hashes, wallets); backslash: lines with a backslash (Windows paths); arrow:
  * lines with -> or <> (Snort/Suricata rules); yara: lines with "rule " (YARA rule headers); scheme:
- * line text from just before each "://" (URLs); underscore: tokens with "_" + 12 hex digits (JA4).
+ * line text from just before each "://" (URLs); underscore: tokens with "_" + 12 hex digits (JA4);
+ * attack-id: a few characters around each letter of [ACGMST] followed by four digits (ATT&CK and
+ * ATLAS ids).
  */
-export type ExtractorFamily = 'dotted' | 'colon' | 'hexsep' | 'longrun' | 'backslash' | 'arrow' | 'yara' | 'scheme' | 'underscore';
+export type ExtractorFamily = 'dotted' | 'colon' | 'hexsep' | 'longrun' | 'backslash' | 'arrow' | 'yara' | 'scheme' | 'underscore' | 'attack-id';
 
 export interface ExtractorRow {
   readonly id: string;
@@ -585,6 +587,7 @@ function attackKind(atlas: boolean, prefix: string, num: number, sub: boolean): 
 
 const attackRow: ExtractorRow = {
   id: 'attack',
+  family: 'attack-id',
   types: ['attack-technique'],
   regex: ATTACK_RE,
   build(m, ctx) {

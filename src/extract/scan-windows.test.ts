@@ -2,7 +2,7 @@
 // every position of random and adversarial texts, the next trigger must be the regex's next match.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { familyWindows, gluedDigestLength, nextColon, nextDotted, nextHexSeparator, nextUnderscore } from './scan-windows.ts';
+import { attackIdWindows, familyWindows, gluedDigestLength, nextColon, nextDotted, nextHexSeparator, nextUnderscore } from './scan-windows.ts';
 
 const TRIGGERS: readonly (readonly [name: string, next: (text: string, from: number) => number, regex: RegExp])[] = [
   ['dotted', nextDotted, /\.(?=[^\s.])/g],
@@ -122,4 +122,46 @@ test('long-run windows are every maximal alphanumeric run of 26 or more, at any 
       assert.deepEqual(got, referenceLongRuns(text), JSON.stringify(text));
     }
   }
+});
+
+// The ATT&CK/ATLAS id row's regex (extractors.ts), run over the whole text and over the windows.
+const ATTACK_ID = /(AML\.)?(TA|CS|[TGSM])(\d{4})(\.\d{3})?\b/g;
+
+function idsInWindows(text: string): string[] {
+  const out: string[] = [];
+  for (const [start, end] of attackIdWindows(text)) {
+    const slice = text.slice(start, end);
+    ATTACK_ID.lastIndex = 0;
+    for (let m = ATTACK_ID.exec(slice); m !== null; m = ATTACK_ID.exec(slice)) out.push(`${start + m.index}:${m[0]}`);
+  }
+  return out;
+}
+
+function idsInText(text: string): string[] {
+  return [...text.matchAll(ATTACK_ID)].map((m) => `${m.index}:${m[0]}`);
+}
+
+function randomIds(seed: number, count: number): string {
+  let state = seed;
+  const next = (): number => (state = (Math.imul(state, 1103515245) + 12345) >>> 0);
+  const pieces = ['AML.', 'AML', 'ML.', 'T', 'TA', 'CS', 'C', 'G', 'S', 'M', 'A', 'x', '_', '.', ' ', '\n', '(', '0', '1', '9', '001', '.00'];
+  let out = '';
+  for (let i = 0; i < count; i++) {
+    out += pieces[next() % pieces.length] ?? '';
+    // Four digits now and then, so triggers are frequent and ids overlap and touch.
+    if (next() % 3 === 0) out += String(1000 + (next() % 9000));
+  }
+  return out;
+}
+
+test('ATT&CK id windows: the id regex finds on them exactly what it finds on the whole text', () => {
+  const texts = [
+    '',
+    'T1059',
+    'AML.TA0001.001x',
+    'T1059.001 and T1566.002, G0016; S0002 M1040 TA0001 CS0001 AML.T0051.000 AML.CS0000',
+    'T1059T1059 T10590 xT1059 T1059_ T1059.0011 AML.AML.T0001',
+    ...Array.from({ length: 150 }, (_, i) => randomIds(i + 1, 120)),
+  ];
+  for (const text of texts) assert.deepEqual(idsInWindows(text), idsInText(text), JSON.stringify(text));
 });

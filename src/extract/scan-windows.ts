@@ -290,6 +290,33 @@ export function nextHexSeparator(text: string, from: number): number {
   return -1;
 }
 
+// The letter just before the four digits of every ATT&CK or ATLAS id: T/G/S/M, the A of TA, the S
+// of CS. The id regex, with its optional "AML." group and four captures, costs twice as much a
+// character as this one over the whole text.
+const ATTACK_ID_TRIGGER = /[ACGMST]\d{4}/g;
+// An id starts at most 5 characters before its trigger ("AML.TA0001") and ends at most 9 after it
+// ("T1059.001"); one more character after that is its closing \b's look at what follows.
+const ATTACK_ID_BEFORE = 5;
+const ATTACK_ID_AFTER = 10;
+
+/**
+ * Windows around every place an ATT&CK or ATLAS id can be, overlapping ones merged. The id regex
+ * has no look-behind and its \b at the end always sees the real next character, so on a window it
+ * finds exactly the ids the whole text holds there.
+ */
+export function attackIdWindows(text: string): Windows {
+  const out: [number, number, boolean, number][] = [];
+  ATTACK_ID_TRIGGER.lastIndex = 0;
+  for (let m = ATTACK_ID_TRIGGER.exec(text); m !== null; m = ATTACK_ID_TRIGGER.exec(text)) {
+    const s = Math.max(0, m.index - ATTACK_ID_BEFORE);
+    const e = Math.min(text.length, m.index + ATTACK_ID_AFTER);
+    const last = out[out.length - 1];
+    if (last !== undefined && s <= last[1]) last[1] = Math.max(last[1], e);
+    else out.push([s, e, false, ALL_FEATURES]);
+  }
+  return out;
+}
+
 const ARROW = /->|<>/g;
 const BACKSLASH = /\\/g;
 
@@ -311,6 +338,8 @@ export function familyWindows(text: string, family: ExtractorFamily): Windows {
       return yaraWindows(text);
     case 'scheme':
       return schemeWindows(text);
+    case 'attack-id':
+      return attackIdWindows(text);
     case 'underscore':
       return tokenWindows(text, nextUnderscore);
   }
