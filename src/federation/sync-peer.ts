@@ -21,7 +21,7 @@ export interface SyncDeps {
   readonly openClient: OpenPeerClient;
   /** Signs what a push sends (federation/sign-releases.ts). */
   readonly releaseSigner?: ReleaseSigner;
-  /** Page size of pulls and pushes (tests use small ones). */
+  /** Page size of pulls and pushes, and objects per pull write (tests use small ones: each page is then written on its own). */
   readonly pageSize?: number;
   /** How a push follows the peer's status resource. */
   readonly followStatus?: { readonly pollMs: number; readonly deadlineMs: number };
@@ -118,7 +118,7 @@ export async function syncPeer(deps: SyncDeps, name: string, options: { readonly
       await resetCursorsIfCircleChanged(deps, peer);
       // Before the pull: what the peer signs with a key it rotated to must find that key pinned.
       await followKeyRotations(deps.store, client, peer, started);
-      const pageOptions = { ...(options.signal === undefined ? {} : { signal: options.signal }), ...(deps.pageSize === undefined ? {} : { pageSize: deps.pageSize, batchSize: deps.pageSize }) };
+      const pageOptions = { ...(options.signal === undefined ? {} : { signal: options.signal }), ...(deps.pageSize === undefined ? {} : { pageSize: deps.pageSize, batchSize: deps.pageSize, writeObjects: deps.pageSize }) };
       pull = await pullPeer(deps, peer, client, { ...pageOptions, onPage: (counts) => (pull = counts) });
       if (peer.push) {
         push = NO_PUSH;
