@@ -2,13 +2,14 @@
 // every position of random and adversarial texts, the next trigger must be the regex's next match.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attackIdWindows, familyWindows, gluedDigestLength, nextColon, nextDotted, nextHexSeparator, nextUnderscore } from './scan-windows.ts';
+import { attackIdWindows, familyWindows, gluedDigestLength, nextColon, nextDotted, nextHexSeparator, nextUnderscore, nextYaraKeyword } from './scan-windows.ts';
 
 const TRIGGERS: readonly (readonly [name: string, next: (text: string, from: number) => number, regex: RegExp])[] = [
   ['dotted', nextDotted, /\.(?=[^\s.])/g],
   ['colon', nextColon, /:(?=[A-Za-z0-9/+:])/g],
   ['underscore', nextUnderscore, /_(?=[0-9a-f]{12}_)/g],
   ['hexsep', nextHexSeparator, /-(?=[0-9a-fA-F]{2}-[0-9a-fA-F]{2}-)/g],
+  ['yara', nextYaraKeyword, /rule[ \t]/g],
 ];
 
 function regexNext(regex: RegExp, text: string, from: number): number {
@@ -44,6 +45,10 @@ const TEXTS: readonly string[] = [
   '00-1a-2b-3c-4d-5f -0a-0b- -0a-0b -0g-0b-',
   'http://a.b:80/x std::map a:/ b:+ c:: d:\u00e9',
   'end. next.\u00a0x.\u2028y.\ufeffz e.g. 1.2.3.4',
+  'rule rule\trulerule ru le rules rule\nrule\u00a0rule',
+  'rule',
+  'rule ',
+  ...Array.from({ length: 20 }, (_, i) => randomText(i + 100, 200).replace(/[af]/g, (c) => (c === 'a' ? 'rule' : 'rul'))),
   ...Array.from({ length: 60 }, (_, i) => randomText(i + 1, 400)),
 ];
 

@@ -202,7 +202,18 @@ function schemeWindows(text: string): Windows {
   return out;
 }
 
-const YARA = /rule[ \t]/g;
+/**
+ * The next "rule" followed by a blank or tab at or after `from`, or -1. indexOf of the word and a
+ * look at the next character: about half the cost of the regex /rule[ \t]/ over the bench corpus.
+ */
+export function nextYaraKeyword(text: string, from: number): number {
+  for (let p = text.indexOf('rule', from); p >= 0; p = text.indexOf('rule', p + 1)) {
+    const next = text.charCodeAt(p + 4);
+    if (next === 32 || next === 9) return p;
+  }
+  return -1;
+}
+
 const YARA_LINE_PREFIX = /^[ \t]*(?:(?:private|global)[ \t]+){0,2}$/;
 
 /**
@@ -213,10 +224,7 @@ const YARA_LINE_PREFIX = /^[ \t]*(?:(?:private|global)[ \t]+){0,2}$/;
 function yaraWindows(text: string): Windows {
   const out: [number, number, boolean, number][] = [];
   let lastEnd = 0;
-  YARA.lastIndex = 0;
-  for (let m = YARA.exec(text); m !== null; m = YARA.exec(text)) {
-    const p = m.index;
-    if (p < lastEnd) continue;
+  for (let p = nextYaraKeyword(text, 0); p >= 0; p = nextYaraKeyword(text, Math.max(lastEnd, p + 1))) {
     // The modifiers are at most two words of 7 letters and their blanks: look 40 characters back.
     let lineStart = p;
     while (lineStart > 0 && lineStart > p - 40 && text.charCodeAt(lineStart - 1) !== 10) lineStart--;
@@ -227,7 +235,6 @@ function yaraWindows(text: string): Windows {
     e = Math.min(e, p + LINE_REACH * 4);
     out.push([s, e, false, ALL_FEATURES]);
     lastEnd = e;
-    YARA.lastIndex = Math.max(e, p + 1);
   }
   return out;
 }
