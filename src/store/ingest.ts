@@ -83,3 +83,28 @@ function summarise(outcomes: AddOutcome[], status: StatusDraft | undefined): Ing
   }
   return { accepted, duplicate, rejected, outcomes };
 }
+
+/** Background checkpoints of a write-ahead log while an import writes (see startBackgroundCheckpoints). */
+export interface BackgroundCheckpoints {
+  /** After a commit: copy what is committed into the database file off this thread. */
+  requestCheckpoint(): void;
+  /** Before the store closes. */
+  close(): Promise<void>;
+}
+
+/** A store with a write-ahead log that another connection can checkpoint meanwhile (SQLite). */
+interface BackgroundCheckpointStore {
+  startWalCheckpointer(): BackgroundCheckpoints | undefined;
+}
+
+function checkpointsInBackground(store: ObjectStore): store is ObjectStore & BackgroundCheckpointStore {
+  return typeof (store as Partial<BackgroundCheckpointStore>).startWalCheckpointer === 'function';
+}
+
+/**
+ * Starts background checkpoints for a long import, so that the store's close does not copy the whole
+ * log at the end while nothing else runs; undefined when the store has no such log.
+ */
+export function startBackgroundCheckpoints(store: ObjectStore): BackgroundCheckpoints | undefined {
+  return checkpointsInBackground(store) ? store.startWalCheckpointer() : undefined;
+}

@@ -37,6 +37,7 @@ import { SqliteCircleTables } from './sqlite-circle-tables.ts';
 import { SqliteDraftTables } from './sqlite-draft-tables.ts';
 import { SqliteFederationTables, type AddedVersions } from './sqlite-federation-tables.ts';
 import { SqliteWebhookTables } from './sqlite-webhook-tables.ts';
+import { startSqliteWalCheckpointer, type SqliteWalCheckpointer } from './sqlite-wal-checkpointer.ts';
 import type { Draft, DraftItem, DraftPublication, DraftSummary, NewDraft } from '../../drafts/draft.ts';
 import type { AuditEntry } from '../../audit/audit-chain.ts';
 import type { Agreement, AgreementAcceptance, AgreementState } from '../../policy/agreement.ts';
@@ -1213,6 +1214,14 @@ export class SqliteObjectStore implements ObjectStore {
 
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
+  }
+
+  /**
+   * A second connection on a worker thread that checkpoints the WAL between an import's transactions
+   * (sqlite-wal-checkpointer.ts); undefined for an in-memory database, which has no WAL.
+   */
+  startWalCheckpointer(): SqliteWalCheckpointer | undefined {
+    return this.#db.memory ? undefined : startSqliteWalCheckpointer(this.#db.name);
   }
 
   /** The underlying connection, for diagnostics and SQLite-specific tests only. */
