@@ -7,7 +7,7 @@ import { EXTRACTORS, FILE_IN_PATH_REASON, FILE_NAMED_IN_PATH_REASON, urlHost } f
 import type { Candidate, ExtractContext, ExtractorFamily, ExtractorRow, HashAlgorithm, ObservableType, Suppression } from './extractors.ts';
 import { familyWindows } from './scan-windows.ts';
 import { ipv4InCidr, ipv6InCidr, parseIpv4, parseIpv6 } from '../stix/ip-address.ts';
-import type { WarninglistIndex } from './warninglists.ts';
+import type { WarninglistHit, WarninglistIndex } from './warninglists.ts';
 
 export interface Span {
   readonly start: number;
@@ -100,22 +100,65 @@ function reservedIpReason(value: string): string | null {
   return null;
 }
 
+/** The host of a domain name or e-mail address (URLs: see urlSuppression). */
 function hostOf(c: Candidate): string | null {
   if (c.type === 'domain-name') return c.value;
-  if (c.type === 'url') return urlHost(c.value);
   if (c.type === 'email-addr') return c.value.slice(c.value.lastIndexOf('@') + 1);
   return null;
 }
 
-function suppressionFor(c: Candidate, publishers: readonly string[], wl: WarninglistIndex | undefined): Suppression | null {
+/** What a URL's suppression owes to its host alone; a report's URLs share few hosts. */
+interface HostVerdict {
+  /** Documentation host, reserved address or publisher: decided before any warninglist. */
+  readonly reserved: Suppression | null;
+  /** The warninglist hit of the host, asked when the whole URL is in no list. */
+  readonly listed: WarninglistHit | null;
+}
+
+function urlHostVerdict(host: string, publishers: readonly string[], wl: WarninglistIndex | undefined): HostVerdict {
+  const v4 = parseIpv4(host) !== null;
+  const ipHost = v4 || (host.includes(':') && parseIpv6(host) !== null);
+  const r = ipHost ? reservedIpReason(host) : reservedHostReason(host);
+  if (r !== null) return { reserved: { reason: r }, listed: null };
+  for (const p of publishers) if (sameOrSubdomain(host, p)) return { reserved: { reason: `publisher's own link (${p})` }, listed: null };
+  let listed: WarninglistHit | null = null;
+  if (wl !== undefined) {
+    if (v4 || host.includes(':')) {
+      // Private or reserved address hosts (http://192.168.0.1/) are as benign as the bare address.
+      const ipHit = wl.match(v4 ? 'ipv4-addr' : 'ipv6-addr', host);
+      if (ipHit !== null && /^rfc|multicast|linklocal/.test(ipHit.list)) listed = ipHit;
+    }
+    listed ??= wl.match('url', host);
+  }
+  return { reserved: null, listed };
+}
+
+function urlSuppression(url: string, publishers: readonly string[], wl: WarninglistIndex | undefined, hosts: Map<string, HostVerdict>): Suppression | null {
+  const host = urlHost(url);
+  let verdict: HostVerdict | undefined;
+  if (host !== null) {
+    verdict = hosts.get(host);
+    if (verdict === undefined) {
+      verdict = urlHostVerdict(host, publishers, wl);
+      hosts.set(host, verdict);
+    }
+    if (verdict.reserved !== null) return verdict.reserved;
+  }
+  if (wl === undefined) return null;
+  // The whole URL's own entry first, then its host's.
+  const hit = wl.match('url', url) ?? verdict?.listed ?? null;
+  return hit === null ? null : { reason: `MISP warninglist ${hit.list}: ${hit.description}` };
+}
+
+function suppressionFor(c: Candidate, publishers: readonly string[], wl: WarninglistIndex | undefined, hosts: Map<string, HostVerdict>): Suppression | null {
+  if (c.type === 'url') return urlSuppression(c.value, publishers, wl, hosts);
   if (c.type === 'ipv4-addr' || c.type === 'ipv6-addr') {
     const r = reservedIpReason(c.value);
     if (r !== null) return { reason: r };
   }
   const host = hostOf(c);
   if (host !== null) {
-    const ipHost = c.type === 'url' && (parseIpv4(host) !== null || (host.includes(':') && parseIpv6(host) !== null));
-    const r = ipHost ? reservedIpReason(host) : reservedHostReason(host);
+    const r = reservedHostReason(host);
     if (r !== null) return { reason: r };
     for (const p of publishers) if (sameOrSubdomain(host, p)) return { reason: `publisher's own link (${p})` };
   }
@@ -124,17 +167,7 @@ function suppressionFor(c: Candidate, publishers: readonly string[], wl: Warning
   }
   if (wl !== undefined) {
     let hit = null;
-    if (c.type === 'url') {
-      hit = wl.match('url', c.value);
-      const h = host;
-      const v4 = h !== null && parseIpv4(h) !== null;
-      if (hit === null && h !== null && (v4 || h.includes(':'))) {
-        // Private or reserved address hosts (http://192.168.0.1/) are as benign as the bare address.
-        const ipHit = wl.match(v4 ? 'ipv4-addr' : 'ipv6-addr', h);
-        if (ipHit !== null && /^rfc|multicast|linklocal/.test(ipHit.list)) hit = ipHit;
-      }
-      if (hit === null && h !== null) hit = wl.match('url', h);
-    } else if (c.type === 'file' && c.kind === 'hash') hit = wl.match('file', c.value);
+    if (c.type === 'file' && c.kind === 'hash') hit = wl.match('file', c.value);
     else if (c.type !== 'file') hit = wl.match(c.type, c.value);
     if (hit !== null) return { reason: `MISP warninglist ${hit.list}: ${hit.description}` };
   }
@@ -292,6 +325,7 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
   // Reports repeat their indicators: decide each distinct value's suppression once.
   // Keyed by type and kind, then by value: one flat string to hash per lookup.
   const suppressionCache = new Map<string, Map<string, Suppression | null>>();
+  const hostVerdicts = new Map<string, HostVerdict>();
   // A name the report writes as a segment of a Windows path (%appdata%\cghost\cghost.com) is that
   // file wherever else it stands in the same report ("cghost.com - copy of the interpreter"), unless
   // the author marked a mention as a host by defanging it or putting it in a URL.
@@ -327,7 +361,7 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
       }
       suppressed = cache.get(c.value);
       if (suppressed === undefined) {
-        suppressed = suppressionFor(c, publishers, options.warninglists);
+        suppressed = suppressionFor(c, publishers, options.warninglists, hostVerdicts);
         cache.set(c.value, suppressed);
       }
     }

@@ -95,3 +95,31 @@ test('common system binaries are named but suppressed', () => {
   assert.match(reason('launched via rundll32.exe and evil.exe', 'file', 'rundll32.exe') ?? '', /common system file/);
   assert.equal(reason('launched via rundll32.exe and evil.exe', 'file', 'evil.exe'), undefined);
 });
+
+test('URLs on one host: the whole URL listed first, then its host, decided per URL even though the host is decided once', () => {
+  const wl = buildWarninglistIndex({
+    lists: [
+      { name: 'urls', kind: 'string', appliesTo: ['url'], description: 'exact URLs', entries: ['http://shared.host.net/listed'] },
+      { name: 'hosts', kind: 'hostname', appliesTo: ['url', 'domain-name'], description: 'hosts', entries: ['cdn.host.net'] },
+      { name: 'rfc1918', kind: 'cidr', appliesTo: ['ipv4-addr'], description: 'private', entries: ['10.0.0.0/8'] },
+      { name: 'cloud', kind: 'cidr', appliesTo: ['ipv4-addr'], description: 'cloud', entries: ['34.0.0.0/8'] },
+    ],
+  });
+  const text =
+    'a http://shared.host.net/listed b http://shared.host.net/other c http://x.cdn.host.net/1 d http://x.cdn.host.net/2 ' +
+    'e http://10.1.2.3/p f http://10.1.2.3/q g http://34.1.2.3/p h http://www.example.com/p i https://securelist.com/r';
+  const obs = extractObservables(text, { tlds: data.tlds, warninglists: wl, publisherDomains: ['securelist.com'] }).observables;
+  const reasons = Object.fromEntries(obs.filter((o) => o.type === 'url').map((o) => [o.value, o.suppressed?.reason ?? null]));
+  assert.deepEqual(reasons, {
+    'http://shared.host.net/listed': 'MISP warninglist urls: exact URLs',
+    'http://shared.host.net/other': null,
+    'http://x.cdn.host.net/1': 'MISP warninglist hosts: hosts',
+    'http://x.cdn.host.net/2': 'MISP warninglist hosts: hosts',
+    'http://10.1.2.3/p': 'MISP warninglist rfc1918: private',
+    'http://10.1.2.3/q': 'MISP warninglist rfc1918: private',
+    // A cloud range is benign for a bare address, not for a URL served from it.
+    'http://34.1.2.3/p': null,
+    'http://www.example.com/p': 'documentation domain (RFC 2606)',
+    'https://securelist.com/r': "publisher's own link (securelist.com)",
+  });
+});
