@@ -86,3 +86,59 @@ test('a list that does not apply to the type lets a shorter prefix of another li
   assert.equal(index.match('ipv4-addr', '11.1.2.3'), null);
   assert.equal(index.match('ipv4-addr', '10.255.255.255')?.list, 'wide');
 });
+
+/** The suffix walk without any shortcut: the value itself, then what follows each of its dots. */
+function referenceHostList(data: WarninglistData, type: string, value: string): string | null {
+  const v = value.toLowerCase();
+  const owners = (key: string): string | null => {
+    for (const l of data.lists) {
+      if (l.kind === 'cidr' || !l.appliesTo.includes(type)) continue;
+      for (const e of l.entries) {
+        const isSuffix = l.kind === 'hostname' || e.startsWith('.');
+        if (!isSuffix && e === key) return l.name;
+      }
+    }
+    return null;
+  };
+  const exact = owners(v);
+  if (exact !== null) return exact;
+  for (let d = v; d.length > 0; ) {
+    for (const l of data.lists) {
+      if (l.kind === 'cidr') continue;
+      const hit = l.entries.some((e) => (l.kind === 'hostname' ? e.replace(/^\.+/, '') === d : e.startsWith('.') && e.slice(1) === d));
+      // The index keeps, for a key, the lists in file order and answers with the first that applies.
+      if (hit && l.appliesTo.includes(type)) return l.name;
+    }
+    const dot = d.indexOf('.');
+    if (dot < 0) break;
+    d = d.slice(dot + 1);
+  }
+  return null;
+}
+
+test('host and URL answers equal the plain suffix walk (the last-label shortcut changes none)', () => {
+  const data: WarninglistData = {
+    lists: [
+      { name: 'hosts', kind: 'hostname', appliesTo: ['url', 'domain-name'], entries: ['cdn.example-host.net', '.googleapis.com', 'php', 'x.y'] },
+      { name: 'dotted-strings', kind: 'string', appliesTo: ['domain-name'], entries: ['.corp.test', 'exact.test', 'http://a.b/c.php'] },
+      { name: 'url-strings', kind: 'string', appliesTo: ['url'], entries: ['http://a.b/c.php', '.tracker.org'] },
+    ],
+  };
+  const index = buildWarninglistIndex(data);
+  const labels = ['cdn', 'example-host', 'net', 'googleapis', 'com', 'php', 'x', 'y', 'corp', 'test', 'exact', 'tracker', 'org', 'a', 'b'];
+  const glue = ['.', '.', '.', '/', '/c.', ':8080/', '?q=', ''];
+  let seed = 3;
+  const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+  const values = ['http://a.b/c.php', 'HTTP://A.B/C.PHP', 'sub.cdn.example-host.net', 'x.y', 'php', '', '.', 'a.php', 'storage.googleapis.com/b.php'];
+  for (let i = 0; i < 3000; i++) {
+    let v = next() % 2 === 0 ? 'http://' : '';
+    const parts = 1 + (next() % 5);
+    for (let k = 0; k < parts; k++) v += (labels[next() % labels.length] ?? '') + (k < parts - 1 ? (glue[next() % glue.length] ?? '') : '');
+    values.push(v);
+  }
+  for (const v of values) {
+    for (const type of ['url', 'domain-name'] as const) {
+      assert.equal(index.match(type, v)?.list ?? null, referenceHostList(data, type, v), `${type} ${v}`);
+    }
+  }
+});

@@ -81,6 +81,8 @@ export function buildWarninglistIndex(data: WarninglistData): WarninglistIndex {
       }
     }
   }
+  const suffixLastLabels = new Set<string>();
+  for (const key of suffix.keys()) suffixLastLabels.add(key.slice(key.lastIndexOf('.') + 1));
   const v4Lens = [...v4.keys()].sort((a, b) => b - a);
   // Most addresses in a report are in no list, and trying every prefix length (two dozen map
   // probes) cost microseconds each. For each /16 block of the address space, the prefix lengths
@@ -134,6 +136,9 @@ export function buildWarninglistIndex(data: WarninglistData): WarninglistIndex {
       if (type === 'domain-name' || type === 'url') {
         const ex = pick(exact.get(v), type);
         if (ex !== null) return out(ex);
+        // Every suffix tried below ends with v's last label, and so must a list entry equal to it:
+        // a URL ending in ".php" or "/" (most of them) needs no walk, which slices at every dot.
+        if (!suffixLastLabels.has(v.slice(v.lastIndexOf('.') + 1))) return null;
         for (let d = v; d.length > 0; ) {
           const h = pick(suffix.get(d), type);
           if (h !== null) return out(h);
