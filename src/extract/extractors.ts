@@ -72,9 +72,20 @@ export interface ExtractContext {
  * lines with -> or <> (Snort/Suricata rules); yara: lines with "rule " (YARA rule headers); scheme:
  * line text from just before each "://" (URLs); underscore: tokens with "_" + 12 hex digits (JA4);
  * attack-id: a few characters around each letter of [ACGMST] followed by four digits (ATT&CK and
- * ATLAS ids).
+ * ATLAS ids); address-literal: from each "@[" to where an IPv4 literal would close.
  */
-export type ExtractorFamily = 'dotted' | 'colon' | 'hexsep' | 'longrun' | 'backslash' | 'arrow' | 'yara' | 'scheme' | 'underscore' | 'attack-id';
+export type ExtractorFamily =
+  | 'dotted'
+  | 'colon'
+  | 'hexsep'
+  | 'longrun'
+  | 'backslash'
+  | 'arrow'
+  | 'yara'
+  | 'scheme'
+  | 'underscore'
+  | 'attack-id'
+  | 'address-literal';
 
 export interface ExtractorRow {
   readonly id: string;
@@ -346,8 +357,8 @@ const LOCAL_PART_CHAR = /[A-Za-z0-9._%+-]/;
 
 const emailIpLiteralRow: ExtractorRow = {
   id: 'email-ip-literal',
+  family: 'address-literal',
   types: ['email-addr'],
-  prefilter: (t) => t.includes('@['),
   regex: EMAIL_IP_LITERAL_RE,
   build(m, ctx) {
     if (parseIpv4(m[1] ?? '') === null) return null;

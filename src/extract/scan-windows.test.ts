@@ -2,7 +2,7 @@
 // every position of random and adversarial texts, the next trigger must be the regex's next match.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attackIdWindows, familyWindows, gluedDigestLength, nextColon, nextDotted, nextHexSeparator, nextUnderscore, nextYaraKeyword } from './scan-windows.ts';
+import { addressLiteralWindows, attackIdWindows, familyWindows, gluedDigestLength, nextColon, nextDotted, nextHexSeparator, nextUnderscore, nextYaraKeyword } from './scan-windows.ts';
 
 const TRIGGERS: readonly (readonly [name: string, next: (text: string, from: number) => number, regex: RegExp])[] = [
   ['dotted', nextDotted, /\.(?=[^\s.])/g],
@@ -169,4 +169,24 @@ test('ATT&CK id windows: the id regex finds on them exactly what it finds on the
     ...Array.from({ length: 150 }, (_, i) => randomIds(i + 1, 120)),
   ];
   for (const text of texts) assert.deepEqual(idsInWindows(text), idsInText(text), JSON.stringify(text));
+});
+
+// The address-literal row's regex (extractors.ts), over the whole text and over the windows.
+const ADDRESS_LITERAL = /@\[(\d{1,3}(?:\.\d{1,3}){3})\]/g;
+
+test('address-literal windows: the row regex finds on them exactly what it finds on the whole text', () => {
+  let state = 11;
+  const next = (): number => (state = (Math.imul(state, 1103515245) + 12345) >>> 0);
+  const pieces = ['@[', '@', '[', ']', '.', '1', '25', '255', '1000', 'a', ' ', '@[1.2.3.4]', '@[10.0.0.1]]', '@[@[1.1.1.1]'];
+  const texts = ['', '@[', 'a@[192.168.0.1]', 'a@[192.168.100.200] b@[1.2.3.4]@[5.6.7.8]', 'x@[1.2.3]', 'x@[1.2.3.4.5]'];
+  for (let i = 0; i < 300; i++) texts.push(Array.from({ length: 40 }, () => pieces[next() % pieces.length] ?? '').join(''));
+  for (const text of texts) {
+    const inWindows: string[] = [];
+    for (const [start, end] of addressLiteralWindows(text)) {
+      const slice = text.slice(start, end);
+      ADDRESS_LITERAL.lastIndex = 0;
+      for (let m = ADDRESS_LITERAL.exec(slice); m !== null; m = ADDRESS_LITERAL.exec(slice)) inWindows.push(`${start + m.index}:${m[0]}`);
+    }
+    assert.deepEqual(inWindows, [...text.matchAll(ADDRESS_LITERAL)].map((m) => `${m.index}:${m[0]}`), JSON.stringify(text));
+  }
 });
