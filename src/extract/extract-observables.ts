@@ -5,7 +5,7 @@ import { refang } from './refang.ts';
 import type { RefangResult } from './refang.ts';
 import { EXTRACTORS, FILE_IN_PATH_REASON, FILE_NAMED_IN_PATH_REASON, urlHost } from './extractors.ts';
 import type { Candidate, ExtractContext, ExtractorFamily, ExtractorRow, HashAlgorithm, ObservableType, Suppression } from './extractors.ts';
-import { familyWindows } from './scan-windows.ts';
+import { familyWindows, isWhiteSpaceCode } from './scan-windows.ts';
 import { ipv4InCidr, ipv6InCidr, parseIpv4, parseIpv6 } from '../stix/ip-address.ts';
 import type { WarninglistHit, WarninglistIndex } from './warninglists.ts';
 
@@ -214,8 +214,9 @@ function sentenceEnd(text: string, pos: number): number {
 function sentenceAround(text: string, start: number, end: number): Span {
   let s = sentenceStart(text, start);
   let e = sentenceEnd(text, end);
-  while (s < start && /\s/.test(text.charAt(s))) s++;
-  while (e > end && /\s/.test(text.charAt(e - 1))) e--;
+  // A table lookup, not /\s/ on a one-character string: this runs for every new sentence.
+  while (s < start && isWhiteSpaceCode(text.charCodeAt(s))) s++;
+  while (e > end && isWhiteSpaceCode(text.charCodeAt(e - 1))) e--;
   return { start: Math.min(s, start), end: Math.max(e, end) };
 }
 

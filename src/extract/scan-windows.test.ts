@@ -2,7 +2,7 @@
 // every position of random and adversarial texts, the next trigger must be the regex's next match.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addressLiteralWindows, attackIdWindows, familyWindows, gluedDigestLength, nextColon, nextDotted, nextHexSeparator, nextUnderscore, nextYaraKeyword } from './scan-windows.ts';
+import { addressLiteralWindows, attackIdWindows, familyWindows, gluedDigestLength, nextColon, nextDotted, nextHexSeparator, isWhiteSpaceCode, nextUnderscore, nextYaraKeyword } from './scan-windows.ts';
 
 const TRIGGERS: readonly (readonly [name: string, next: (text: string, from: number) => number, regex: RegExp])[] = [
   ['dotted', nextDotted, /\.(?=[^\s.])/g],
@@ -189,4 +189,9 @@ test('address-literal windows: the row regex finds on them exactly what it finds
     }
     assert.deepEqual(inWindows, [...text.matchAll(ADDRESS_LITERAL)].map((m) => `${m.index}:${m[0]}`), JSON.stringify(text));
   }
+});
+
+test('the white-space table is \\s, code unit by code unit', () => {
+  for (let c = 0; c < 0x10000; c++) assert.equal(isWhiteSpaceCode(c), /\s/.test(String.fromCharCode(c)), `U+${c.toString(16)}`);
+  assert.equal(isWhiteSpaceCode(Number.NaN), false);
 });

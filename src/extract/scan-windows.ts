@@ -178,6 +178,11 @@ const WHITE_SPACE = new Uint8Array(65536);
 for (const c of [9, 10, 11, 12, 13, 32, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff]) WHITE_SPACE[c] = 1;
 for (let c = 0x2000; c <= 0x200a; c++) WHITE_SPACE[c] = 1;
 
+/** Whether UTF-16 code unit `c` is white space as `\s` means it; false for NaN (out of range). */
+export function isWhiteSpaceCode(c: number): boolean {
+  return WHITE_SPACE[c] === 1;
+}
+
 /**
  * From just before each "://" to the next white space: a URL never contains white space, so the
  * window is the URL's own extent (a line of prose with many URLs is not rescanned for each).
