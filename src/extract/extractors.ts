@@ -6,7 +6,7 @@
 import { domainToASCII } from 'node:url';
 import { parseIpv4, parseIpv6 } from '../stix/ip-address.ts';
 import { isBase58CheckAddress, isBech32Address } from './checksums.ts';
-import { FEATURE_AT, FEATURE_DIGITS4, FEATURE_DOT_WORD, FEATURE_DOTS2, FEATURE_DOTS3 } from './scan-windows.ts';
+import { FEATURE_AT, FEATURE_COLONS2, FEATURE_DIGITS4, FEATURE_DOT_WORD, FEATURE_DOTS2, FEATURE_DOTS3 } from './scan-windows.ts';
 
 export type ObservableType =
   | 'ipv4-addr'
@@ -426,6 +426,8 @@ const IPV6_RE =
 const ipv6Row: ExtractorRow = {
   id: 'ipv6',
   family: 'colon',
+  // Two colons at least: "(?:h{0,4}:){2,7}". Most colon windows are URLs with one.
+  needs: FEATURE_COLONS2,
   types: ['ipv6-addr'],
   regex: IPV6_RE,
   build(m, ctx) {
@@ -530,6 +532,8 @@ const SSDEEP_RE = /(?<![\w/+:])(\d{1,10}):([A-Za-z0-9/+]{3,64}):([A-Za-z0-9/+]{3
 const ssdeepRow: ExtractorRow = {
   id: 'ssdeep',
   family: 'colon',
+  needs: FEATURE_COLONS2, // blocksize:hash:hash
+
   types: ['file'],
   regex: SSDEEP_RE,
   build(m) {

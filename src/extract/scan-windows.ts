@@ -12,7 +12,8 @@ export const FEATURE_DOTS2 = 8; // at least two dots
 // A dot followed by a letter, a non-ASCII character or "7": a domain's TLD and every file extension
 // (7z is the one that starts with a digit) begin so. Version numbers and figure numbers do not.
 export const FEATURE_DOT_WORD = 16;
-export const ALL_FEATURES = 31;
+export const FEATURE_COLONS2 = 32; // at least two colons (computed for colon windows only)
+export const ALL_FEATURES = 63;
 
 /**
  * Half-open [start, end) windows, sorted and non-overlapping; `ascii` when known to be pure ASCII;
@@ -78,7 +79,18 @@ function isDelimiter(c: number): boolean {
 /** The first trigger position at or after `from`, or -1. */
 type NextTrigger = (text: string, from: number) => number;
 
-function tokenWindows(text: string, nextTrigger: NextTrigger, withFeatures = false): Windows {
+/** FEATURE_COLONS2 when [s, e) holds two colons or more. */
+function colonFeaturesOf(text: string, s: number, e: number): number {
+  let colons = 0;
+  for (let i = s; i < e && colons < 2; i++) if (text.charCodeAt(i) === 58) colons++;
+  return colons >= 2 ? FEATURE_COLONS2 : 0;
+}
+
+/** dotted: the FEATURE_* bits of featuresOf (and glued digests split off); colon: FEATURE_COLONS2. */
+type TokenFeatures = 'dotted' | 'colon' | 'none';
+
+function tokenWindows(text: string, nextTrigger: NextTrigger, featureKind: TokenFeatures = 'none'): Windows {
+  const withFeatures = featureKind === 'dotted';
   const out: [number, number, boolean, number][] = [];
   let lastEnd = 0;
   for (let p = nextTrigger(text, 0); p >= 0; p = nextTrigger(text, lastEnd)) {
@@ -97,7 +109,8 @@ function tokenWindows(text: string, nextTrigger: NextTrigger, withFeatures = fal
     }
     // The name after a glued digest is read on its own (the digest is read by the longrun family).
     if (withFeatures && p - s > 32) s += gluedDigestLength(text, s, p);
-    out.push([s, e, high < 128, withFeatures ? featuresOf(text, s, e) : ALL_FEATURES]);
+    const features = withFeatures ? featuresOf(text, s, e) : featureKind === 'colon' ? colonFeaturesOf(text, s, e) : ALL_FEATURES;
+    out.push([s, e, high < 128, features]);
     lastEnd = e;
   }
   return out;
@@ -355,9 +368,9 @@ const BACKSLASH = /\\/g;
 export function familyWindows(text: string, family: ExtractorFamily): Windows {
   switch (family) {
     case 'dotted':
-      return tokenWindows(text, nextDotted, true);
+      return tokenWindows(text, nextDotted, 'dotted');
     case 'colon':
-      return tokenWindows(text, nextColon);
+      return tokenWindows(text, nextColon, 'colon');
     case 'hexsep':
       return tokenWindows(text, nextHexSeparator);
     case 'longrun':
