@@ -45,10 +45,14 @@ export const NO_PULL: PullCounts = { pages: 0, received: 0, added: 0, duplicates
  * together once they hold this many objects (or PULL_WRITE_MS after the first of them arrived, or
  * when the pull ends). Each transaction costs an fsync, and each one dirties a page of the random-id
  * indexes for nearly every object it adds; at 1,000 objects a page most of a sync's write time went
- * there. A crash re-fetches at most this many objects (duplicates are no-ops).
+ * there. A crash re-fetches at most one write: this many objects, rounded up to whole pages (duplicates are no-ops).
  */
 export const PULL_WRITE_OBJECTS = 5000;
-/** Longest a decided page waits for the next ones before it is written: what arrives is visible within about this. */
+/**
+ * Pages decided this long ago are written with the page that arrives next (checked as each page
+ * arrives; the last page of a pull is written at once): during a long pull, what arrived becomes
+ * visible about this often.
+ */
 export const PULL_WRITE_MS = 1000;
 
 export interface PullOptions {
