@@ -146,6 +146,17 @@ test('cryptocurrency-wallet: Bitcoin base58check and bech32 are checksum-validat
   );
 });
 
+test('cryptocurrency-wallet: P2SH (3…) addresses and upper-case bech32, at the start and end of the text', () => {
+  const obs = extract('3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy and BC1QAR0SRRR7XFKVY5L643LYDNW9RE59GTZZWF5MDQ');
+  assert.deepEqual(
+    obs.filter((o) => o.type === 'cryptocurrency-wallet').map((o) => [o.kind, o.value]),
+    [
+      ['bitcoin', '3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy'],
+      ['bitcoin', 'BC1QAR0SRRR7XFKVY5L643LYDNW9RE59GTZZWF5MDQ'],
+    ],
+  );
+});
+
 test('ja3 (an MD5 introduced as JA3/JA3S) and ja4 fingerprints', () => {
   const obs = extract('JA3: e7d705a3286e19ea42f587b344ee6865, JA3S hash 15af977ce25de452b96affa2addb1036; JA4 t13d1516h2_8daaf6152771_02713d6af862');
   assert.deepEqual(

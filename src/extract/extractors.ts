@@ -853,8 +853,9 @@ const BTC_RE = /(?<![A-Za-z0-9])(?:[13][1-9A-HJ-NP-Za-km-z]{25,34}|bc1[02-9ac-hj
 const btcRow: ExtractorRow = {
   id: 'bitcoin',
   family: 'longrun',
-  // Base58 addresses are 26–35 characters; only bech32 ones (bc1…) are longer.
-  prefilter: (t) => t.length <= 35 || t.startsWith('bc1') || t.startsWith('BC1'),
+  // A longrun window is one alphanumeric run, so a match is the whole window: base58 addresses are
+  // 26–35 characters led by 1 or 3; only bech32 ones (bc1…) are longer.
+  prefilter: (t) => (t.length <= 35 && (t.startsWith('1') || t.startsWith('3'))) || t.startsWith('bc1') || t.startsWith('BC1'),
   types: ['cryptocurrency-wallet'],
   regex: BTC_RE,
   build(m) {
