@@ -2,7 +2,7 @@
 // every position of random and adversarial texts, the next trigger must be the regex's next match.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FEATURE_COLONS2, addressLiteralWindows, attackIdWindows, familyWindows, gluedDigestLength, nextColon, nextDotted, nextHexSeparator, isWhiteSpaceCode, nextUnderscore, nextYaraKeyword } from './scan-windows.ts';
+import { FEATURE_COLONS2, FEATURE_SEPARATORS5, addressLiteralWindows, attackIdWindows, familyWindows, gluedDigestLength, nextColon, nextDotted, nextHexSeparator, isWhiteSpaceCode, nextUnderscore, nextYaraKeyword } from './scan-windows.ts';
 
 const TRIGGERS: readonly (readonly [name: string, next: (text: string, from: number) => number, regex: RegExp])[] = [
   ['dotted', nextDotted, /\.(?=[^\s.])/g],
@@ -196,11 +196,13 @@ test('the white-space table is \\s, code unit by code unit', () => {
   assert.equal(isWhiteSpaceCode(Number.NaN), false);
 });
 
-test('colon windows say whether they hold two colons (the IPv6 and ssdeep rows need them)', () => {
+test('colon windows say whether they hold two colons (IPv6, ssdeep) and five colons or dashes (MAC)', () => {
   for (const text of TEXTS) {
     for (const [start, end, , features] of familyWindows(text, 'colon')) {
       const colons = text.slice(start, end).split(':').length - 1;
+      const dashes = text.slice(start, end).split('-').length - 1;
       assert.equal((features & FEATURE_COLONS2) !== 0, colons >= 2, `${start}-${end} in ${JSON.stringify(text)}`);
+      assert.equal((features & FEATURE_SEPARATORS5) !== 0, colons >= 5 || dashes >= 5, `${start}-${end} in ${JSON.stringify(text)}`);
     }
   }
 });

@@ -13,7 +13,9 @@ export const FEATURE_DOTS2 = 8; // at least two dots
 // (7z is the one that starts with a digit) begin so. Version numbers and figure numbers do not.
 export const FEATURE_DOT_WORD = 16;
 export const FEATURE_COLONS2 = 32; // at least two colons (computed for colon windows only)
-export const ALL_FEATURES = 63;
+// At least five colons or five dashes, as a MAC address has (computed for colon windows only).
+export const FEATURE_SEPARATORS5 = 64;
+export const ALL_FEATURES = 127;
 
 /**
  * Half-open [start, end) windows, sorted and non-overlapping; `ascii` when known to be pure ASCII;
@@ -79,14 +81,19 @@ function isDelimiter(c: number): boolean {
 /** The first trigger position at or after `from`, or -1. */
 type NextTrigger = (text: string, from: number) => number;
 
-/** FEATURE_COLONS2 when [s, e) holds two colons or more. */
+/** FEATURE_COLONS2 and FEATURE_SEPARATORS5 of [s, e). */
 function colonFeaturesOf(text: string, s: number, e: number): number {
   let colons = 0;
-  for (let i = s; i < e && colons < 2; i++) if (text.charCodeAt(i) === 58) colons++;
-  return colons >= 2 ? FEATURE_COLONS2 : 0;
+  let dashes = 0;
+  for (let i = s; i < e; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 58) colons++;
+    else if (c === 45) dashes++;
+  }
+  return (colons >= 2 ? FEATURE_COLONS2 : 0) | (colons >= 5 || dashes >= 5 ? FEATURE_SEPARATORS5 : 0);
 }
 
-/** dotted: the FEATURE_* bits of featuresOf (and glued digests split off); colon: FEATURE_COLONS2. */
+/** dotted: the FEATURE_* bits of featuresOf (and glued digests split off); colon: colonFeaturesOf. */
 type TokenFeatures = 'dotted' | 'colon' | 'none';
 
 function tokenWindows(text: string, nextTrigger: NextTrigger, featureKind: TokenFeatures = 'none'): Windows {
