@@ -6,25 +6,19 @@ import { mkdirSync, openSync, writeSync, closeSync, readFileSync } from 'node:fs
 import { join, resolve } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { EntenteError } from './errors/entente-error.ts';
 import { resolveNodeConfig, settingsFromEnvironment, type NodeConfig, type RawSettings } from './node-config.ts';
 import { ensureNodeInitialised, type NodeIdentity } from './bootstrap-node.ts';
 import { openSqliteObjectStore } from './store/sqlite/sqlite-object-store.ts';
 import type { ObjectStore } from './store/object-store.ts';
-import { queueRecallsOfEndedCircles } from './circles/circle-operations.ts';
-import { createHttpApp } from './server/create-http-app.ts';
 import { createNodeSignerProvider, type NodeSignerProvider } from './federation/node-signer.ts';
 import { createReleaseSigner } from './federation/sign-releases.ts';
 import type { ReleaseSigner } from './release/open-release-gate.ts';
-import { FlashRetrier } from './federation/flash-retry.ts';
-import { RecallSender } from './federation/recall-delivery.ts';
-import { postToPeer } from './taxii/post-to-peer.ts';
-import { openTaxiiClient } from './taxii/taxii-client.ts';
-import { syncPeer, type SyncDeps } from './federation/sync-peer.ts';
-import { OriginatedPresigner } from './federation/presign-originated.ts';
-import { openSyncScheduler, type PeerSilentNotice, type SyncScheduler } from './federation/sync-scheduler.ts';
+import type { FlashRetrier } from './federation/flash-retry.ts';
+import type { RecallSender } from './federation/recall-delivery.ts';
+import type { SyncDeps } from './federation/sync-peer.ts';
+import type { PeerSilentNotice, SyncScheduler } from './federation/sync-scheduler.ts';
 import type { BusRelay } from './correlate/alert-bus.ts';
 
 export const databaseFileName = 'entente.sqlite';
@@ -168,8 +162,41 @@ export interface StartNodeOptions {
   readonly alertRelay?: BusRelay;
 }
 
+/**
+ * What only a running node needs (the HTTP server, the federation senders and the sync scheduler),
+ * loaded when a node starts rather than by every command that opens the store (`entente import`
+ * would otherwise load fastify and most of the sources first).
+ */
+async function loadRunningNodeModules() {
+  const [{ default: pino }, { queueRecallsOfEndedCircles }, { createHttpApp }, { FlashRetrier }, { RecallSender }, { postToPeer }, { openTaxiiClient }, { syncPeer }, { OriginatedPresigner }, { openSyncScheduler }] =
+    await Promise.all([
+      import('pino'),
+      import('./circles/circle-operations.ts'),
+      import('./server/create-http-app.ts'),
+      import('./federation/flash-retry.ts'),
+      import('./federation/recall-delivery.ts'),
+      import('./taxii/post-to-peer.ts'),
+      import('./taxii/taxii-client.ts'),
+      import('./federation/sync-peer.ts'),
+      import('./federation/presign-originated.ts'),
+      import('./federation/sync-scheduler.ts'),
+    ]);
+  return { pino, queueRecallsOfEndedCircles, createHttpApp, FlashRetrier, RecallSender, postToPeer, openTaxiiClient, syncPeer, OriginatedPresigner, openSyncScheduler };
+}
+
 export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
+  const loading = loadRunningNodeModules();
+  // Settled here so that a failure to open the store does not leave an unhandled rejection behind.
+  loading.catch(() => undefined);
   const node = await openNode(config);
+  let modules: Awaited<typeof loading>;
+  try {
+    modules = await loading;
+  } catch (error) {
+    await node.close();
+    throw error;
+  }
+  const { pino, queueRecallsOfEndedCircles, createHttpApp, FlashRetrier, RecallSender, postToPeer, openTaxiiClient, syncPeer, OriginatedPresigner, openSyncScheduler } = modules;
   const clock = nodeClock();
   const logger = pino({ level: config.logLevel, base: { node: node.identity.homeOrganisation['name'] } });
   let scheduler: SyncScheduler | undefined;

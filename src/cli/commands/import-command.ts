@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { readdirSync, statSync } from 'node:fs';
 import { join, extname } from 'node:path';
-import { SingleBar } from 'cli-progress';
 import type { CliIo, NodeLocationOptions } from '../cli-context.ts';
 import { withNode, writeLine } from '../cli-context.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
@@ -143,7 +142,11 @@ async function importInto(io: CliIo, options: ImportOptions, files: readonly str
       throw new EntenteError('ENT_COLLECTION_NOT_FOUND', `no collection "${options.collection ?? ''}" (see entente collection list)`);
     }
     const totalBytes = files.reduce((sum, file) => sum + (file === '-' ? 0 : statSync(file).size), 0);
-    const bar = io.interactive && totalBytes >= progressThresholdBytes ? new SingleBar({ stream: io.stderr as NodeJS.WriteStream, format: 'importing [{bar}] {percentage}% | {value}/{total} bytes | {eta}s left' }) : undefined;
+    // The progress bar's module is loaded only when a bar is drawn (a terminal and a large input).
+    const bar =
+      io.interactive && totalBytes >= progressThresholdBytes
+        ? new (await import('cli-progress')).SingleBar({ stream: io.stderr as NodeJS.WriteStream, format: 'importing [{bar}] {percentage}% | {value}/{total} bytes | {eta}s left' })
+        : undefined;
     bar?.start(totalBytes, 0);
     const totals: Totals = { accepted: 0, duplicate: 0, rejected: 0, warnings: 0 };
     const checkpoints: BackgroundCheckpoints | undefined = !plan.useWorker && totalBytes >= backgroundCheckpointBytes ? startBackgroundCheckpoints(node.store) : undefined;
