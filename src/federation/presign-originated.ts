@@ -10,10 +10,10 @@ import { versionKey, type ObjectStore } from '../store/object-store.ts';
 import type { JsonValue, StixObject } from '../stix/types.ts';
 import { SIGNATURE_EXTENSION_ID } from './signature-extension.ts';
 
-export type PresignStore = Pick<ObjectStore, 'listCircles' | 'listEntries' | 'contributionsOf' | 'getMeta' | 'setMeta'>;
+export type PresignStore = Pick<ObjectStore, 'listCircles' | 'scanEntries' | 'contributionsOf' | 'getMeta' | 'setMeta'>;
 
 export interface PresignOptions {
-  /** Entries read and signed per store page. */
+  /** Entries examined per store scan (those that arrived signed are left out in the store). */
   readonly pageSize?: number;
   /** How often the background pass looks for new versions. */
   readonly intervalMs?: number;
@@ -88,16 +88,16 @@ export class OriginatedPresigner {
           await save();
           return examined;
         }
-        const page = await this.#store.listEntries(
-          circle.collectionId,
-          { versions: [{ kind: 'all' }] },
-          after === undefined || !Number.isFinite(after) ? { limit: this.#pageSize } : { limit: this.#pageSize, after },
-        );
-        if (page.entries.length === 0) break;
         // A version that carries a signature already arrived signed (pulled, pushed, imported): the
-        // signer never signs it for itself, so it is not even parsed. On a member's node during an
-        // initial sync that is every entry, read again by each pass while the pull writes them.
-        const unsigned = page.entries.filter((entry) => !entry.json.includes(SIGNATURE_EXTENSION_ID));
+        // signer never signs it for itself, so the store leaves it out. On a member's node during an
+        // initial sync that is every entry, examined again by each pass while the pull writes them.
+        const scan = await this.#store.scanEntries(circle.collectionId, {
+          ...(after === undefined || !Number.isFinite(after) ? {} : { after }),
+          examine: this.#pageSize,
+          textWithout: SIGNATURE_EXTENSION_ID,
+        });
+        if (scan.scannedTo === undefined) break;
+        const unsigned = scan.entries;
         const contributions = await this.#store.contributionsOf(unsigned.map((entry) => ({ id: entry.id, version: entry.version })));
         const releases: SignableRelease[] = [];
         for (const entry of unsigned) {
@@ -107,13 +107,13 @@ export class OriginatedPresigner {
         }
         // The texts are not needed: the signer keeps every signature it makes for the origin form.
         if (releases.length > 0) await this.#signer.signReleases(releases, { recipient: AHEAD_OF_RELEASE, circle: undefined });
-        examined += page.entries.length;
-        after = page.entries[page.entries.length - 1]?.dateAdded ?? after;
+        examined += scan.examined;
+        after = scan.scannedTo;
         unsaved += 1;
         // The cursor is stored with every page that signed something, else every few pages: a page of
         // versions that arrived signed costs only its re-reading after a crash, not a durable write.
         if (releases.length > 0 || unsaved >= UNSIGNED_PAGES_PER_CURSOR_WRITE) await save();
-        if (!page.more) break;
+        if (!scan.more) break;
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       await save();

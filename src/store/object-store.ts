@@ -41,6 +41,15 @@ export interface ObjectStore
   listEntryTexts(collectionId: string, filter: EntryFilter, page: PageRequest): Promise<EntryTextPage>;
 
   /**
+   * For background passes that follow a collection (presigning, revocation recalls): the next
+   * `scan.examine` entries after `scan.after` are examined in the store, and only those that pass
+   * the scan's conditions come back, every version (no TAXII selectors). Cheaper than listing every
+   * entry when few pass: during an initial sync a member's node adds a million signed versions that
+   * such a pass would otherwise read back one by one.
+   */
+  scanEntries(collectionId: string, scan: EntryScan): Promise<EntryScanPage>;
+
+  /**
    * All versions of one object in a collection that pass the filter, oldest `dateAdded` first.
    * Here an absent `filter.versions` means `all`.
    */
@@ -151,6 +160,28 @@ export interface EntryTextPage {
   readonly firstDateAdded: number | undefined;
   readonly lastDateAdded: number | undefined;
   /** True when at least one more entry matches after the last one returned. */
+  readonly more: boolean;
+}
+
+export interface EntryScan {
+  /** Only entries with dateAdded strictly greater than this (the previous scan's `scannedTo`). */
+  readonly after?: number;
+  /** How many entries to examine at most, whether they pass or not. */
+  readonly examine: number;
+  /** Only revoked versions. */
+  readonly revokedOnly?: boolean;
+  /** Only versions whose stored JSON text does not contain this string. */
+  readonly textWithout?: string;
+}
+
+export interface EntryScanPage {
+  /** The examined entries that passed, oldest `dateAdded` first. */
+  readonly entries: readonly StoredEntry[];
+  /** How many entries were examined (passed or not). */
+  readonly examined: number;
+  /** dateAdded of the last examined entry: the next scan's `after`; undefined when none was examined. */
+  readonly scannedTo: number | undefined;
+  /** True when the scan stopped at `examine` entries: more may follow. */
   readonly more: boolean;
 }
 

@@ -379,6 +379,66 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
       });
     });
 
+    describe('scans for background passes (scanEntries)', () => {
+      it('examine the next entries after the cursor and return those that pass, as listEntries would filter them', async () => {
+        const versionStrings = ['2024-01-01T00:00:00.000Z', '2024-02-01T00:00:00.000Z'];
+        for (let n = 0; n < 14; n += 1) {
+          for (const version of n % 3 === 0 ? [1, 0] : [0]) {
+            now = new Date(now.getTime() + 1);
+            const overrides: Partial<StixObject> = { modified: versionStrings[version] ?? '' };
+            if (n % 4 === 1) overrides['revoked'] = true;
+            if (n % 5 === 2) overrides['description'] = 'carries the MARKER text';
+            await store.addObjects('alpha', [indicator(n, overrides)]);
+          }
+        }
+        const every = await all('alpha', { versions: [{ kind: 'all' }] });
+        const dates = every.map((entry) => entry.dateAdded);
+        await fc.assert(
+          fc.asyncProperty(
+            fc.option(fc.constantFrom(...dates), { nil: undefined }),
+            fc.integer({ min: 1, max: 25 }),
+            fc.boolean(),
+            fc.option(fc.constantFrom('MARKER', '"revoked"', 'absent anywhere'), { nil: undefined }),
+            async (after, examine, revokedOnly, textWithout) => {
+              const window = every.filter((entry) => after === undefined || entry.dateAdded > after).slice(0, examine);
+              const scan = await store.scanEntries('alpha', {
+                ...(after === undefined ? {} : { after }),
+                examine,
+                ...(revokedOnly ? { revokedOnly } : {}),
+                ...(textWithout === undefined ? {} : { textWithout }),
+              });
+              const passing = window.filter((entry) => (!revokedOnly || entry.revoked) && (textWithout === undefined || !entry.json.includes(textWithout)));
+              assert.deepEqual(scan.entries, passing);
+              assert.equal(scan.examined, window.length);
+              assert.equal(scan.scannedTo, window.at(-1)?.dateAdded);
+              assert.equal(scan.more, window.length === examine);
+            },
+          ),
+          { numRuns: 150 },
+        );
+      });
+
+      it('followed from scannedTo, see every entry once, also those added between scans', async () => {
+        await store.addObjects('alpha', range(7).map((n) => indicator(n, n % 2 === 0 ? { revoked: true } : {})));
+        const seen: string[] = [];
+        let after: number | undefined;
+        let examined = 0;
+        for (let round = 0; round < 20; round += 1) {
+          const scan = await store.scanEntries('alpha', { ...(after === undefined ? {} : { after }), examine: 3, revokedOnly: true });
+          if (round === 1) await store.addObjects('alpha', range(4).map((n) => indicator(100 + n, { revoked: true })));
+          examined += scan.examined;
+          seen.push(...scan.entries.map((entry) => entry.id));
+          if (scan.scannedTo === undefined) break;
+          after = scan.scannedTo;
+        }
+        assert.equal(examined, 11);
+        assert.deepEqual(seen, [0, 2, 4, 6, 100, 101, 102, 103].map((n) => indicator(n).id));
+        const done = await store.scanEntries('alpha', { ...(after === undefined ? {} : { after }), examine: 3 });
+        assert.deepEqual(done, { entries: [], examined: 0, scannedTo: undefined, more: false });
+        await assertRejectsWith(store.scanEntries('nope', { examine: 3 }), 'ENT_COLLECTION_NOT_FOUND');
+      });
+    });
+
     describe('first and last under any sequence of adds and deletes', () => {
       it('agree with a model that keeps the versions of each object', async () => {
         const versionStrings = ['2024-01-01T00:00:00Z', '2024-01-01T00:00:00.1Z', '2024-01-01T00:00:00.25Z', '2024-01-01T00:00:01.000Z', '2024-01-02T00:00:00.000Z'];

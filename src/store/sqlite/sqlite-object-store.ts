@@ -14,6 +14,8 @@ import type {
   Contribution,
   CounterProposal,
   EntryFilter,
+  EntryScan,
+  EntryScanPage,
   EntryTextPage,
   NewCollection,
   OrganisationRecord,
@@ -234,6 +236,8 @@ export class SqliteObjectStore implements ObjectStore {
   readonly #db: Database.Database;
   readonly #clock: () => Date;
   readonly #listStatements = new Map<string, Statement>();
+  /** Statements prepared on first use by their SQL text (scanEntries' few shapes). */
+  readonly #statementsBySql = new Map<string, Statement>();
   readonly #sql: Record<
     | 'insertCollection'
     | 'selectCollection'
@@ -630,6 +634,35 @@ export class SqliteObjectStore implements ObjectStore {
     });
   }
 
+  async scanEntries(collectionId: string, scan: EntryScan): Promise<EntryScanPage> {
+    return this.#guard(() => {
+      const collection = this.#requireCollection(collectionId);
+      const examine = Math.max(0, Math.floor(scan.examine));
+      const after = scan.after ?? Number.MIN_SAFE_INTEGER;
+      // The window first (a walk of the entries key alone), then the passing entries inside it: an
+      // entry added between the two statements falls after the window, never inside it unseen.
+      const [examined, scannedTo] = this.#preparedOnce(
+        `SELECT count(*), max(date_added) FROM (
+           SELECT date_added FROM entries WHERE collection_key = ? AND date_added > ? ORDER BY date_added LIMIT ?)`,
+      )
+        .raw(true)
+        .get(collection.key, after, examine) as [number, number | null];
+      if (examined === 0 || scannedTo === null) return { entries: [], examined: 0, scannedTo: undefined, more: false };
+      const conditions = ['e.collection_key = @collectionKey', 'e.date_added > @after', 'e.date_added <= @scannedTo'];
+      if (scan.revokedOnly === true) conditions.push('ov.revoked = 1');
+      if (scan.textWithout !== undefined) conditions.push('instr(ov.json, @textWithout) = 0');
+      const rows = this.#preparedOnce(
+        `SELECT ov.object_id, ov.type, ov.version, ov.spec_version, e.date_added, ov.revoked, ov.json
+           FROM entries e CROSS JOIN object_versions ov ON ov.vid = e.vid
+          WHERE ${conditions.join(' AND ')}
+          ORDER BY e.date_added`,
+      )
+        .raw(true)
+        .all({ collectionKey: collection.key, after, scannedTo, ...(scan.textWithout === undefined ? {} : { textWithout: scan.textWithout }) }) as EntryRow[];
+      return { entries: rows.map(toStoredEntry), examined, scannedTo, more: examined === examine };
+    });
+  }
+
   async listVersions(collectionId: string, objectId: string, filter: EntryFilter, page: PageRequest): Promise<Page> {
     return this.#guard(() => {
       const collection = this.#requireCollection(collectionId);
@@ -655,6 +688,15 @@ export class SqliteObjectStore implements ObjectStore {
    * `rows`: one row per entry with every StoredEntry column. `texts`: one row for the whole page —
    * count, first and last dateAdded, and the JSON texts joined by commas.
    */
+  #preparedOnce(sql: string): Statement {
+    let statement = this.#statementsBySql.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statementsBySql.set(sql, statement);
+    }
+    return statement;
+  }
+
   #listStatement(shape: ListShape, form: 'rows' | 'texts'): Statement {
     const key = `${form}:${JSON.stringify(shape)}`;
     const cached = this.#listStatements.get(key);
