@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import fc from 'fast-check';
-import { chainEntry, fastCanonicalAuditJson, GENESIS_HASH, releaseAuditEntry, verifyChain, type AuditEntry, type ChainedAuditEntry } from './audit-chain.ts';
+import { chainEntry, chainEntryText, fastCanonicalAuditJson, GENESIS_HASH, releaseAuditEntry, verifyChain, type AuditEntry, type ChainedAuditEntry } from './audit-chain.ts';
 
 const ORG = 'identity--00000000-0000-4000-8000-000000000001';
 
@@ -133,6 +133,13 @@ describe('audit chain (append-only, hash-chained release log)', () => {
           general = undefined;
         }
         if (fast !== undefined) assert.equal(fast, general);
+        // The store's form: the same link, and a text that reads back as the entry.
+        if (general !== undefined) {
+          const stored = chainEntryText(previousHash, entry);
+          assert.equal(stored.hash, chainEntry(previousHash, entry).hash);
+          assert.deepEqual(JSON.parse(stored.entryJson), JSON.parse(JSON.stringify(entry)));
+          if (fast !== undefined) assert.equal(`{"entry":${stored.entryJson},"previousHash":${JSON.stringify(previousHash)}}`, fast);
+        }
         if ('extra' in shape) assert.equal(fast, undefined, 'an unknown key takes the general path');
         else if (general !== undefined && Number.isSafeInteger(shape.agreementVersion ?? 0)) assert.notEqual(fast, undefined, 'a plain entry takes the fast path');
       }),

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { err, ok, type Result } from '../errors/result.ts';
 import type { CircleReleaseDecision } from '../policy/decide-circle-release.ts';
@@ -83,37 +83,55 @@ function isPlainString(value: unknown): value is string {
 }
 
 /**
- * The RFC 8785 JSON of `{ entry, previousHash }` written out directly, for entries of exactly
- * AuditEntry's shape: an Entente node serving a sync writes one entry per object released, and the
- * general canonicaliser (sorting keys of every object) was a twelfth of that work. Undefined for
- * anything else (extra keys, lone surrogates, non-integer versions), which takes the general path;
- * a property test holds the two to the same bytes.
+ * The RFC 8785 JSON of an entry written out directly, for entries of exactly AuditEntry's shape: an
+ * Entente node serving a sync writes one entry per object released, and the general canonicaliser
+ * (sorting keys of every object) was a twelfth of that work. Undefined for anything else (extra
+ * keys, lone surrogates, non-integer versions), which takes the general path; a property test holds
+ * the two to the same bytes.
  */
-export function fastCanonicalAuditJson(previousHash: string, entry: AuditEntry): string | undefined {
+export function canonicalAuditEntryJson(entry: AuditEntry): string | undefined {
   for (const key of Object.keys(entry)) if (!KNOWN_KEYS.has(key)) return undefined;
-  if (!isPlainString(previousHash)) return undefined;
-  const parts: string[] = [];
+  let json = '{';
+  let first = true;
   for (const [key, kind] of ENTRY_KEYS) {
     const value: unknown = entry[key];
     if (value === undefined) continue;
+    let written: string;
     if (kind === 'integer') {
       if (typeof value !== 'number' || !Number.isSafeInteger(value)) return undefined;
-      parts.push(`"${key}":${value}`);
+      written = String(value);
     } else if (kind === 'string') {
       if (!isPlainString(value)) return undefined;
-      parts.push(`"${key}":${quote(value)}`);
+      written = quote(value);
     } else {
       if (!Array.isArray(value) || !value.every(isPlainString)) return undefined;
-      parts.push(`"${key}":[${value.map(quote).join(',')}]`);
+      written = `[${value.map(quote).join(',')}]`;
     }
+    json += `${first ? '' : ','}"${key}":${written}`;
+    first = false;
   }
-  return `{"entry":{${parts.join(',')}},"previousHash":${quote(previousHash)}}`;
+  return `${json}}`;
+}
+
+/** The RFC 8785 JSON of `{ entry, previousHash }` (see canonicalAuditEntryJson); undefined where the general path is needed. */
+export function fastCanonicalAuditJson(previousHash: string, entry: AuditEntry): string | undefined {
+  if (!isPlainString(previousHash)) return undefined;
+  const entryJson = canonicalAuditEntryJson(entry);
+  return entryJson === undefined ? undefined : linkJson(previousHash, entryJson);
+}
+
+function linkJson(previousHash: string, entryJson: string): string {
+  return `{"entry":${entryJson},"previousHash":${quote(previousHash)}}`;
+}
+
+function sha256Hex(text: string): string {
+  return oneShotHash('sha256', text, 'hex');
 }
 
 function hashOf(previousHash: string, entry: AuditEntry): string {
   const canonical = fastCanonicalAuditJson(previousHash, entry) ?? canonicalize({ previousHash, entry });
   if (canonical === undefined) throw new TypeError('audit entry cannot be serialised');
-  return createHash('sha256').update(canonical, 'utf8').digest('hex');
+  return sha256Hex(canonical);
 }
 
 /**
@@ -123,6 +141,17 @@ function hashOf(previousHash: string, entry: AuditEntry): string {
  */
 export function chainEntry(previousHash: string, entry: AuditEntry): ChainedAuditEntry {
   return { previousHash, entry, hash: hashOf(previousHash, entry) };
+}
+
+/**
+ * chainEntry, with the JSON text a store keeps for the entry: its canonical form when it has one
+ * (the very bytes the hash covers, so the entry is serialised once), else JSON.stringify. Either
+ * text reads back as the same entry.
+ */
+export function chainEntryText(previousHash: string, entry: AuditEntry): ChainedAuditEntry & { readonly entryJson: string } {
+  const entryJson = isPlainString(previousHash) ? canonicalAuditEntryJson(entry) : undefined;
+  if (entryJson === undefined) return { ...chainEntry(previousHash, entry), entryJson: JSON.stringify(entry) };
+  return { previousHash, entry, hash: sha256Hex(linkJson(previousHash, entryJson)), entryJson };
 }
 
 export interface ChainBreak {

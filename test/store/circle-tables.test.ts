@@ -161,6 +161,15 @@ describe('circle tables', () => {
     assert.deepEqual(await seqs({ limit: -5, afterSeq: 4 }), [5]);
   });
 
+  it('reads back every entry as appended, whatever its strings hold, and the chain verifies', async () => {
+    const odd = (n: number, objectModified: string): AuditEntry => ({ ...entry(n, BANK, 'grid-2026', '2026-03-01T00:00:00.000Z'), objectModified });
+    const appended = [odd(1, 'quote " backslash \\ tab \t'), odd(2, 'é ✓ \u2028 😀'), odd(3, '\u0000\u001f'), { ...odd(4, 'x'), redactedFields: [] }];
+    await store.appendAudit(appended);
+    const read = await store.readAudit({ limit: 100 });
+    assert.deepEqual(read.slice(-appended.length).map((record) => record.chained.entry), appended);
+    assert.ok(verifyChain(read.map((record) => record.chained)).ok);
+  });
+
   it('queues each recall once per circle, organisation and object version', async () => {
     const notice = { circleId: 'grid-2026', organisationId: BANK, objectId: entry(1, BANK, 'g', '').objectId, version: '2026-01-01T00:00:00.000Z', reason: 'left', queuedAt: '2026-04-01T00:00:00.000Z' };
     assert.equal(await store.queueRecalls([notice, notice, { ...notice, version: '2026-02-01T00:00:00.000Z' }]), 2);

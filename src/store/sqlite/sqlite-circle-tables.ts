@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { chainEntry, GENESIS_HASH, type AuditEntry, type ChainedAuditEntry } from '../../audit/audit-chain.ts';
+import { chainEntryText, GENESIS_HASH, type AuditEntry, type ChainedAuditEntry } from '../../audit/audit-chain.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
 import { parseAgreement, parseAgreementAcceptance, type Agreement, type AgreementAcceptance, type AgreementState } from '../../policy/agreement.ts';
 import { parseCircle, type Circle } from '../../policy/circle.ts';
@@ -174,8 +174,9 @@ export class SqliteCircleTables {
     const append = this.#db.transaction(() => {
       let previous = (this.#sql.selectLastAudit.get() as { hash: string } | undefined)?.hash ?? GENESIS_HASH;
       for (const entry of entries) {
-        const chained = chainEntry(previous, entry);
-        this.#sql.insertAudit.run(entry.recipientOrganisationId, entry.circleId, entry.at, JSON.stringify(entry), chained.previousHash, chained.hash);
+        // The entry is kept as the canonical text its hash covers (serialised once for both).
+        const chained = chainEntryText(previous, entry);
+        this.#sql.insertAudit.run(entry.recipientOrganisationId, entry.circleId, entry.at, chained.entryJson, chained.previousHash, chained.hash);
         previous = chained.hash;
       }
     });
