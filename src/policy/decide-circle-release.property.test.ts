@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
 import type { Circle, CircleMember } from './circle.ts';
-import { decideCircleRelease, type CircleReleaseDecision, type ReleaseSubjectWithObject } from './decide-circle-release.ts';
+import { decideCircleRelease, decideCircleReleaseFor, decideCircleStanding, type CircleReleaseDecision, type ReleaseSubjectWithObject } from './decide-circle-release.ts';
 import { DEFINITIONS, HOUR, MARKING_IDS, MEANING, ORGS, RANK, SELECTORS, T0, referencePolicy, scenarioArb, type Scenario, type Verdict } from '../../test/circles/release-world.ts';
 
 const CASES = Number(process.env['LEAK_CASES'] ?? 10_000);
@@ -26,22 +26,32 @@ interface Outcome {
   readonly verdict: Verdict;
 }
 
+/**
+ * The release gate's way: the recipient's standing worked out once for the whole scenario (a page),
+ * each object decided under it; held to the same answer as a decision taken from scratch per object.
+ */
 function run(s: Scenario): Outcome[] {
   const subject = (object: StixObject): ReleaseSubjectWithObject => ({
     object, markingDefinitions: DEFINITIONS, ...(s.receivedVia === undefined ? {} : { receivedVia: s.receivedVia }),
   });
+  const standing = decideCircleStanding(s.recipient, s.circle, s.state, s.at);
+  const decide = (object: StixObject, lookup: (id: string) => CircleReleaseDecision['kind'] | undefined): CircleReleaseDecision => {
+    const decision = decideCircleReleaseFor(subject(object), standing, lookup);
+    assert.deepEqual(decision, decideCircleRelease(subject(object), s.recipient, s.circle, s.state, s.at, lookup), 'the standing shared by a page changes no decision');
+    return decision;
+  };
   const decided = new Map<string, CircleReleaseDecision['kind']>();
   const judged = new Map<string, boolean>();
   const outcomes: Outcome[] = [];
   for (const object of s.pool) {
-    const decision = decideCircleRelease(subject(object), s.recipient, s.circle, s.state, s.at, () => undefined);
+    const decision = decide(object, () => undefined);
     const verdict = referencePolicy(object, s, () => false);
     decided.set(object.id, decision.kind);
     judged.set(object.id, verdict.see);
     outcomes.push({ object, decision, verdict });
   }
   for (const object of s.dependents) {
-    const decision = decideCircleRelease(subject(object), s.recipient, s.circle, s.state, s.at, (id) => decided.get(id));
+    const decision = decide(object, (id) => decided.get(id));
     const verdict = referencePolicy(object, s, (id) => judged.get(id) === true);
     outcomes.push({ object, decision, verdict });
   }

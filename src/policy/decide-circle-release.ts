@@ -1,5 +1,5 @@
 import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
-import { bindingAgreement, type AgreementState, type OnwardSharing } from './agreement.ts';
+import { bindingAgreement, type Agreement, type AgreementState, type OnwardSharing } from './agreement.ts';
 import { circleClosedReason, membershipAt, type Circle, type CircleMember } from './circle.ts';
 import { classifyMarking, type MarkingClass } from './classify-marking.ts';
 import { stricterOf, tlpRank, type TlpLevel } from './tlp.ts';
@@ -154,6 +154,51 @@ function withhold(reasons: readonly string[], agreementVersion?: number): Circle
 }
 
 /**
+ * What the circle rules conclude about the recipient alone, through one circle at one instant: the
+ * rules that read no object (circle window, membership, binding agreement). Computed once for a
+ * page of objects (src/release/open-release-gate.ts) instead of once per object; every object still
+ * goes through decideCircleReleaseFor, which applies the refusal or the object rules.
+ */
+export type CircleStanding =
+  | { readonly kind: 'refused'; readonly decision: CircleReleaseDecision }
+  | {
+      readonly kind: 'bound';
+      readonly circle: Circle;
+      readonly recipient: CircleRecipient;
+      readonly member: CircleMember;
+      readonly agreement: Agreement;
+      /** The first reason of every decision taken under this standing. */
+      readonly agreementReason: string;
+      /** The circle's coordinators (seen by every member even in a hidden circle). */
+      readonly coordinators: ReadonlySet<string>;
+    };
+
+export function decideCircleStanding(
+  recipient: CircleRecipient,
+  circle: Circle,
+  agreements: AgreementState,
+  at: Date,
+  agreementClockSkewMs = 0,
+): CircleStanding {
+  const org = recipient.organisationId;
+  const closed = circleClosedReason(circle, at);
+  if (closed !== undefined) return { kind: 'refused', decision: withhold([`circle-window: ${closed}`]) };
+  const membership = membershipAt(circle, org, at);
+  if (membership.kind === 'not-member') return { kind: 'refused', decision: withhold([`membership: ${membership.reason}`]) };
+  const binding = bindingAgreement(agreements, circle, org, at, agreementClockSkewMs);
+  if (binding.kind === 'unbound') return { kind: 'refused', decision: withhold([`agreement: ${binding.reason}`]) };
+  return {
+    kind: 'bound',
+    circle,
+    recipient,
+    member: membership.member,
+    agreement: binding.agreement,
+    agreementReason: `agreement: v${binding.agreement.version} accepted by ${org} at ${binding.acceptance.acceptedAt}`,
+    coordinators: new Set(circle.members.filter((m) => m.role === 'coordinator').map((m) => m.organisationId)),
+  };
+}
+
+/**
  * May this object version go to this organisation through this circle at this instant, in full,
  * redacted, or not at all — and why. Pure: the time, the agreement state and the decisions about
  * referenced objects are passed in.
@@ -172,23 +217,26 @@ export function decideCircleRelease(
   lookup: ReferenceLookup = () => undefined,
   agreementClockSkewMs = 0,
 ): CircleReleaseDecision {
+  return decideCircleReleaseFor(subject, decideCircleStanding(recipient, circle, agreements, at, agreementClockSkewMs), lookup);
+}
+
+/** decideCircleRelease for a recipient whose standing (decideCircleStanding) is already known. */
+export function decideCircleReleaseFor(
+  subject: ReleaseSubjectWithObject,
+  standing: CircleStanding,
+  lookup: ReferenceLookup = () => undefined,
+): CircleReleaseDecision {
   const object = subject.object;
   if (!isRecord(object) || typeof own(object, 'type') !== 'string' || typeof own(object, 'id') !== 'string') {
     return withhold(['object: not a STIX object with a type and an id']);
   }
+  if (standing.kind === 'refused') return standing.decision;
   const type = object.type;
+  const { circle, recipient, member, coordinators } = standing;
   const org = recipient.organisationId;
-
-  const closed = circleClosedReason(circle, at);
-  if (closed !== undefined) return withhold([`circle-window: ${closed}`]);
-  const membership = membershipAt(circle, org, at);
-  if (membership.kind === 'not-member') return withhold([`membership: ${membership.reason}`]);
-  const member = membership.member;
-  const binding = bindingAgreement(agreements, circle, org, at, agreementClockSkewMs);
-  if (binding.kind === 'unbound') return withhold([`agreement: ${binding.reason}`]);
-  const version = binding.agreement.version;
-  const terms = binding.agreement.terms;
-  const reasons: string[] = [`agreement: v${version} accepted by ${org} at ${binding.acceptance.acceptedAt}`];
+  const version = standing.agreement.version;
+  const terms = standing.agreement.terms;
+  const reasons: string[] = [standing.agreementReason];
 
   if (!terms.scope.types.includes(type)) {
     return withhold([`scope.types: ${type} is outside the scope of agreement v${version}`], version);
@@ -251,7 +299,6 @@ export function decideCircleRelease(
     `tlp: TLP:${level.toUpperCase()}${officialLevel === undefined ? ` (circle default; the object carries no published TLP marking)` : ''} may go to ${context.named ? 'named recipient ' : 'member '}${org}`,
   );
 
-  const coordinators = new Set(circle.members.filter((m) => m.role === 'coordinator').map((m) => m.organisationId));
   const hiddenFrom = (id: string): boolean => circle.visibility === 'hidden' && id !== org && !coordinators.has(id);
   if (type === 'identity' && own(object, 'identity_class') === 'organization' && hiddenFrom(object.id)) {
     return withhold([`hidden-membership: circle ${circle.id} hides its members; organisation identities other than ${org} and the coordinators are withheld`], version);

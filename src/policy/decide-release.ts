@@ -2,7 +2,8 @@ import type { StixObject } from '../stix/types.ts';
 import type { AgreementState } from './agreement.ts';
 import type { Circle } from './circle.ts';
 import {
-  decideCircleRelease,
+  decideCircleReleaseFor,
+  decideCircleStanding,
   type CircleReleaseDecision,
   type ReferenceLookup,
   type ReleaseSubjectWithObject,
@@ -58,31 +59,57 @@ export type ReleaseDecision = CircleReleaseDecision;
  * Each step can only narrow what the previous one allowed.
  */
 export function decideRelease(subject: ReleaseSubject, recipient: Recipient, channel: ReleaseChannel, at: Date): ReleaseDecision {
+  return prepareRelease(recipient, channel, at)(subject, channel.circle?.lookup ?? (() => undefined));
+}
+
+/** A channel before the decisions about referenced objects are known (they come with each subject). */
+export interface PreparedChannel {
+  readonly collectionId: string;
+  readonly circle?: Omit<CircleChannel, 'lookup'>;
+}
+
+/** decideRelease for one recipient, channel and instant, asked about one subject at a time. */
+export type PreparedRelease = (subject: ReleaseSubject, lookup: ReferenceLookup) => ReleaseDecision;
+
+/**
+ * decideRelease with the work that depends only on the recipient, the channel and the instant done
+ * once (steps 1 and 2, and the circle's window, membership and binding agreement): for a page of
+ * objects going to one recipient. Each subject still passes every rule; the answer is exactly
+ * decideRelease's for the same arguments.
+ */
+export function prepareRelease(recipient: Recipient, channel: PreparedChannel, at: Date): PreparedRelease {
   const settled = decideForEveryObject(recipient, channel.collectionId);
-  if (settled !== undefined) return settled;
-  if (channel.circle === undefined) {
-    return {
+  if (settled !== undefined) return () => settled;
+  const circle = channel.circle;
+  if (circle === undefined) {
+    const refused: ReleaseDecision = {
       kind: 'withhold',
       reasons: [`circle: ${recipient.organisationId} is a partner organisation and receives only through circles; collection ${channel.collectionId} carries none`],
     };
+    return () => refused;
   }
-  if (subject.object === undefined) {
-    return { kind: 'withhold', reasons: ['object: the circle rules need the object itself'] };
-  }
-  const circle = channel.circle;
-  return decideCircleRelease(
-    {
-      object: subject.object,
-      markingDefinitions: subject.markingDefinitions ?? new Map(),
-      ...(subject.receivedVia === undefined ? {} : { receivedVia: subject.receivedVia }),
-    },
+  const standing = decideCircleStanding(
     { organisationId: recipient.organisationId, sectors: circle.recipientSectors },
     circle.circle,
     circle.agreements,
     at,
-    circle.lookup,
     circle.agreementClockSkewMs ?? 0,
   );
+  const noDefinitions = new Map<string, never>();
+  return (subject, lookup) => {
+    if (subject.object === undefined) {
+      return { kind: 'withhold', reasons: ['object: the circle rules need the object itself'] };
+    }
+    return decideCircleReleaseFor(
+      {
+        object: subject.object,
+        markingDefinitions: subject.markingDefinitions ?? noDefinitions,
+        ...(subject.receivedVia === undefined ? {} : { receivedVia: subject.receivedVia }),
+      },
+      standing,
+      lookup,
+    );
+  };
 }
 
 /**

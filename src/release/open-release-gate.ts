@@ -1,6 +1,6 @@
 import { releaseAuditEntry, type AuditEntry } from '../audit/audit-chain.ts';
 import { bindingAgreement } from '../policy/agreement.ts';
-import { decideForEveryObject, decideRelease, type CircleChannel, type ReleaseDecision, type ReleaseSubject } from '../policy/decide-release.ts';
+import { decideForEveryObject, prepareRelease, type ReleaseDecision, type ReleaseSubject } from '../policy/decide-release.ts';
 import type { Circle } from '../policy/circle.ts';
 import type { Recipient } from '../policy/recipient.ts';
 import { TLP1_MARKING_IDS, TLP2_MARKING_IDS } from '../policy/tlp.ts';
@@ -11,7 +11,8 @@ import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
 /**
  * The I/O edge of the release decision for one request: it loads what the pure decision needs (the
  * circle the collection carries, its agreement state, the recipient's sectors, marking definitions,
- * the decisions about referenced objects), asks `decideRelease` about each entry, and records every
+ * the decisions about referenced objects), asks the release decision (`prepareRelease`, i.e.
+ * `decideRelease` with its recipient-level steps done once) about each entry, and records every
  * release to a partner in the audit log before anything is returned. Every read path uses one.
  */
 export interface ReleaseGate {
@@ -115,6 +116,18 @@ export async function openReleaseGate(
           agreements: await store.getAgreementState(circle.id),
           recipientSectors: (await store.getOrganisation(recipient.organisationId))?.sectors ?? [],
         };
+  // What depends on the recipient, the circle and the instant alone is worked out once for the gate;
+  // each entry still passes the whole decision.
+  const decideFor = prepareRelease(
+    recipient,
+    {
+      collectionId,
+      ...(base === undefined
+        ? {}
+        : { circle: { ...base, ...(options.agreementClockSkewMs === undefined ? {} : { agreementClockSkewMs: options.agreementClockSkewMs }) } }),
+    },
+    at,
+  );
   const markingDefinitions = new Map<string, JsonObject>();
   const verdicts = new Map<string, Promise<Verdict>>();
   const publicCatalogue = options.publicCatalogue ?? publicCatalogueIds();
@@ -191,16 +204,10 @@ export async function openReleaseGate(
     await loadMarkings(object);
     const referenced = new Map<string, Verdict>();
     for (const id of referencesOf(object)) referenced.set(id, await verdictOf(id, depth + 1, path));
-    const channel: { collectionId: string; circle?: CircleChannel } = { collectionId };
-    if (base !== undefined) {
-      channel.circle = { ...base, lookup: (id) => referenced.get(id), ...(options.agreementClockSkewMs === undefined ? {} : { agreementClockSkewMs: options.agreementClockSkewMs }) };
-    }
     const receivedVia = await receivedViaOf(entry, contributions);
-    const decision = decideRelease(
+    const decision = decideFor(
       { id: entry.id, type: entry.type, version: entry.version, object, markingDefinitions, ...(receivedVia === undefined ? {} : { receivedVia }) },
-      recipient,
-      channel,
-      at,
+      (id) => referenced.get(id),
     );
     return { decision, object };
   }
