@@ -111,20 +111,7 @@ describe('pullPeer', () => {
     const { store, deps } = await world();
     const peer = await store.getPeer('grid');
     assert.ok(peer !== undefined);
-    let calls = 0;
-    const failing = new Proxy(store, {
-      get(target, property) {
-        if (property === 'applySyncBatch') {
-          return async (...args: Parameters<ObjectStore['applySyncBatch']>) => {
-            calls += 1;
-            if (calls === 2) throw new Error('disk full');
-            return target.applySyncBatch(...args);
-          };
-        }
-        const value: unknown = Reflect.get(target, property);
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    });
+    const failing = failingAtSecondWrite(store);
     // Every page written on its own: the second write fails.
     await assert.rejects(pullPeer({ ...deps, store: failing }, peer, pagedClient(PAGES), { writeObjects: 1 }), /disk full/);
     assert.deepEqual((await store.getPeerState('grid')).pullCursor, PAGES[0]?.cursor);
@@ -218,20 +205,7 @@ describe('pullPeer', () => {
     const { store, deps } = await world();
     const peer = await store.getPeer('grid');
     assert.ok(peer !== undefined);
-    let calls = 0;
-    const failing = new Proxy(store, {
-      get(target, property) {
-        if (property === 'applySyncBatch') {
-          return async (...args: Parameters<ObjectStore['applySyncBatch']>) => {
-            calls += 1;
-            if (calls === 2) throw new Error('disk full');
-            return target.applySyncBatch(...args);
-          };
-        }
-        const value: unknown = Reflect.get(target, property);
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    });
+    const failing = failingAtSecondWrite(store);
     // Pages 1 and 2 (4 objects) make the first write; page 3 the second, which fails.
     await assert.rejects(pullPeer({ ...deps, store: failing }, peer, pagedClient(PAGES), { writeObjects: 3 }), /disk full/);
     assert.deepEqual((await store.getPeerState('grid')).pullCursor, PAGES[1]?.cursor);
@@ -243,3 +217,21 @@ describe('pullPeer', () => {
     await store.close();
   });
 });
+
+/** The store, except that its second applySyncBatch (the pull's second write) fails with "disk full". */
+function failingAtSecondWrite(store: ObjectStore): ObjectStore {
+  let calls = 0;
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'applySyncBatch') {
+        return async (...args: Parameters<ObjectStore['applySyncBatch']>) => {
+          calls += 1;
+          if (calls === 2) throw new Error('disk full');
+          return target.applySyncBatch(...args);
+        };
+      }
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
