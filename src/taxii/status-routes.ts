@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { EntenteError } from '../errors/entente-error.ts';
 import { openReleaseGate } from '../release/open-release-gate.ts';
 import { releasedDetails } from './released-details.ts';
+import { createStatusRecordCache } from './status-record-cache.ts';
 import { toStatusResource } from './taxii-resources.ts';
 import { recipientOf, sendTaxii, type TaxiiRouteContext } from './taxii-route-context.ts';
 
@@ -15,19 +16,23 @@ interface StatusParams {
  * release decision like every other read path.
  */
 export function registerStatusRoutes(app: FastifyInstance, ctx: TaxiiRouteContext): void {
+  // Complete statuses never change: polling one costs no store lookup (status-record-cache.ts).
+  const statuses = createStatusRecordCache(ctx.store);
   app.get<{ Params: StatusParams }>(
     `${ctx.apiRootPath}status/:statusId/`,
     { config: { policy: 'authenticated', media: 'taxii' } },
     async (request, reply) => {
       const recipient = recipientOf(request);
       const { statusId } = request.params;
-      const record = await ctx.store.getStatus(statusId);
+      const record = await statuses.getStatus(statusId);
       if (record === undefined || (!recipient.admin && record.tokenName !== recipient.name)) {
         throw new EntenteError('ENT_STATUS_NOT_FOUND', `No status resource ${statusId}`, { status_id: statusId });
       }
       const gate = await openReleaseGate(ctx.store, recipient, record.collectionId, ctx.clock(), { audit: false });
-      const successes = await releasedDetails(record.successes, ctx.store, gate, record.collectionId);
-      const pendings = await releasedDetails(record.pendings, ctx.store, gate, record.collectionId);
+      // A gate that shares every entry of the collection whole keeps every detail (releasedDetails
+      // would ask it once per detail and get the same answer).
+      const successes = gate.sharesEveryEntry ? record.successes : await releasedDetails(record.successes, ctx.store, gate, record.collectionId);
+      const pendings = gate.sharesEveryEntry ? record.pendings : await releasedDetails(record.pendings, ctx.store, gate, record.collectionId);
       return sendTaxii(reply, 200, JSON.stringify(toStatusResource(record, successes, pendings)));
     },
   );

@@ -1,7 +1,7 @@
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMicroTimestamp } from '../../src/stix/micro-timestamp.ts';
-import { API, ADD_TEST, bearer, errorOf, HIGH_VALUE, indicator, startTestNode, TAXII, type TestNode } from './taxii-test-kit.ts';
+import { API, ADD_TEST, bearer, errorOf, HIGH_VALUE, indicator, QUERY_TEST, startTestNode, TAXII, type TestNode } from './taxii-test-kit.ts';
 
 const collection = `${API}collections/${HIGH_VALUE}/`;
 const IND_MULTI = 'indicator--6770298f-0fd8-471a-ab8c-1c658a46574e';
@@ -258,6 +258,22 @@ describe('TAXII 2.1 endpoints over the medallion fixture', () => {
       assert.equal(second.failure_count, 0);
       const all = (await get(`${API}collections/${ADD_TEST}/objects/${indicator(200).id}/?match[version]=all`)).json<Envelope>();
       assert.equal(all.objects?.length, 1);
+    });
+
+    it('lists in the status only what the caller may read: a write-only token sees its counts but no object ids, the administrator sees them', async () => {
+      const response = await post(QUERY_TEST, [indicator(700), indicator(701)]);
+      assert.equal(response.statusCode, 202);
+      const posted = response.json<Status>();
+      assert.equal(posted.success_count, 2);
+      assert.equal(posted.successes, undefined);
+      for (let poll = 0; poll < 2; poll += 1) {
+        const own = await get(`${API}status/${posted.id}/`);
+        assert.equal(own.statusCode, 200);
+        assert.deepEqual(own.json(), posted);
+      }
+      const admin = (await get(`${API}status/${posted.id}/`, 'admin')).json<Status>();
+      assert.deepEqual(admin.successes?.map((s) => s.id), [indicator(700).id, indicator(701).id]);
+      assert.equal((await get(`${API}status/${posted.id}/`, 'reader')).statusCode, 404);
     });
 
     it('reports a conflicting version (same id and modified, other content) as a failure', async () => {
