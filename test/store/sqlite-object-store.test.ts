@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { isEntenteError } from '../../src/errors/entente-error.ts';
 import { migrations } from '../../src/store/sqlite/migrations.ts';
 import { SCHEMA_VERSION, openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
+import { versionKey } from '../../src/store/object-store.ts';
 import { indicator, runObjectStoreContract } from './object-store.contract.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'entente-sqlite-store-'));
@@ -55,6 +56,29 @@ describe('SqliteObjectStore', () => {
       }
       assert.equal(store.database.prepare('SELECT count(*) FROM object_versions').pluck().get(), 1);
       assert.equal(store.database.prepare('SELECT count(*) FROM entries').pluck().get(), 3);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('answers contributionsOf for a whole page in one call: every contributor of each version, nothing for the rest', async () => {
+    const store = openSqliteObjectStore({ path: ':memory:' });
+    try {
+      for (const id of ['alpha', 'beta']) await store.createCollection({ id, title: id }, new Date());
+      const version = '2024-01-01T00:00:00.000Z';
+      await store.addObjects('alpha', [1, 2, 3, 4].map((n) => indicator(n)));
+      await store.addObjects('alpha', [indicator(2)], undefined, 'identity--partner-a');
+      await store.addObjects('beta', [indicator(2), indicator(3)], undefined, 'identity--partner-b');
+      const wanted = [1, 2, 3, 2, 5].map((n) => ({ id: indicator(n).id, version }));
+      const found = await store.contributionsOf([...wanted, { id: indicator(4).id, version: '1999-01-01T00:00:00.000Z' }]);
+      const sorted = (key: string): unknown => [...(found.get(key) ?? [])].sort((x, y) => x.organisationId.localeCompare(y.organisationId));
+      assert.deepEqual([...found.keys()].sort(), [versionKey(indicator(2).id, version), versionKey(indicator(3).id, version)].sort());
+      assert.deepEqual(sorted(versionKey(indicator(2).id, version)), [
+        { collectionId: 'alpha', organisationId: 'identity--partner-a' },
+        { collectionId: 'beta', organisationId: 'identity--partner-b' },
+      ]);
+      assert.deepEqual(found.get(versionKey(indicator(3).id, version)), [{ collectionId: 'beta', organisationId: 'identity--partner-b' }]);
+      assert.equal((await store.contributionsOf([])).size, 0);
     } finally {
       await store.close();
     }

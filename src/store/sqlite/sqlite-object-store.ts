@@ -276,7 +276,7 @@ export class SqliteObjectStore implements ObjectStore {
 
   readonly #circles: SqliteCircleTables;
   /** Which partner sent which version through which collection (migration 4), prepared once. */
-  readonly #contributions: Record<'insert' | 'deleteOfVersion' | 'selectOfVersion', Statement>;
+  readonly #contributions: Record<'insert' | 'deleteOfVersion' | 'selectOfVersions', Statement>;
   readonly #drafts: SqliteDraftTables;
   readonly #webhooks: SqliteWebhookTables;
   readonly #federation: SqliteFederationTables;
@@ -297,11 +297,16 @@ export class SqliteObjectStore implements ObjectStore {
     this.#contributions = {
       insert: db.prepare('INSERT OR IGNORE INTO contributions (vid, collection_key, organisation_id) VALUES (?, ?, ?)'),
       deleteOfVersion: db.prepare('DELETE FROM contributions WHERE vid = ?'),
-      selectOfVersion: db.prepare(
-        `SELECT c.id AS collection_id, k.organisation_id AS organisation_id
-           FROM contributions k JOIN object_versions v ON v.vid = k.vid JOIN collections c ON c.key = k.collection_key
-          WHERE v.object_id = ? AND v.version = ?`,
-      ),
+      // One query for a page of versions ([[id, version], …]); CROSS JOIN keeps the wanted list outermost.
+      selectOfVersions: db
+        .prepare(
+          `SELECT v.object_id, v.version, c.id, k.organisation_id
+             FROM json_each(?) AS wanted
+             CROSS JOIN object_versions v ON v.object_id = wanted.value ->> 0 AND v.version = wanted.value ->> 1
+             CROSS JOIN contributions k ON k.vid = v.vid
+             JOIN collections c ON c.key = k.collection_key`,
+        )
+        .raw(true),
     };
     this.#drafts = new SqliteDraftTables(db);
     this.#webhooks = new SqliteWebhookTables(db);
@@ -819,9 +824,15 @@ export class SqliteObjectStore implements ObjectStore {
   async contributionsOf(versions: readonly { readonly id: string; readonly version: string }[]): Promise<Map<string, Contribution[]>> {
     return this.#guard(() => {
       const found = new Map<string, Contribution[]>();
-      for (const { id, version } of versions) {
-        const rows = this.#contributions.selectOfVersion.all(id, version) as { collection_id: string; organisation_id: string }[];
-        if (rows.length > 0) found.set(versionKey(id, version), rows.map((row) => ({ collectionId: row.collection_id, organisationId: row.organisation_id })));
+      if (versions.length === 0) return found;
+      const wanted = new Map<string, readonly [string, string]>();
+      for (const { id, version } of versions) wanted.set(versionKey(id, version), [id, version]);
+      const rows = this.#contributions.selectOfVersions.all(JSON.stringify([...wanted.values()])) as [string, string, string, string][];
+      for (const [id, version, collectionId, organisationId] of rows) {
+        const key = versionKey(id, version);
+        const known = found.get(key);
+        if (known === undefined) found.set(key, [{ collectionId, organisationId }]);
+        else known.push({ collectionId, organisationId });
       }
       return found;
     });
