@@ -35,6 +35,7 @@ import type {
   WebhookRecord,
 } from '../object-store.ts';
 import { migrations } from './migrations.ts';
+import { watchWalIndex, type WalIndexWatch } from './wal-index-watch.ts';
 import { SqliteCircleTables } from './sqlite-circle-tables.ts';
 import { SqliteDraftTables } from './sqlite-draft-tables.ts';
 import { SqliteFederationTables, type AddedVersions } from './sqlite-federation-tables.ts';
@@ -286,6 +287,11 @@ export class SqliteObjectStore implements ObjectStore {
    */
   readonly #dataVersion: Statement;
   #tokenWrites = 0;
+  /**
+   * The same signal for one 96-byte read instead of a read transaction (wal-index-watch.ts): it
+   * changes on every commit, this connection's too; undefined where it cannot be read (in memory).
+   */
+  readonly #walIndex: WalIndexWatch | undefined;
   /** The add path of addObjects, for federation's batches: inside their transaction it runs as a savepoint. */
   readonly #addForFederation = (collectionId: string, versions: readonly PreparedVersion[], contributorOrganisationId: string): AddedVersions =>
     this.#addVersionsKeyed(collectionId, versions, undefined, contributorOrganisationId);
@@ -312,6 +318,7 @@ export class SqliteObjectStore implements ObjectStore {
     this.#webhooks = new SqliteWebhookTables(db);
     this.#federation = new SqliteFederationTables(db);
     this.#dataVersion = db.prepare('PRAGMA data_version').pluck();
+    this.#walIndex = watchWalIndex(db);
     const prepare = (sql: string): Statement => db.prepare(sql);
     this.#sql = {
       insertCollection: prepare(
@@ -1205,6 +1212,7 @@ export class SqliteObjectStore implements ObjectStore {
   }
 
   async tokenChangeMarker(): Promise<string> {
+    if (this.#walIndex !== undefined && this.#db.open) return `w${this.#walIndex.changeCount()}:${this.#tokenWrites}`;
     return this.#guard(() => `${String(this.#dataVersion.get())}:${this.#tokenWrites}`);
   }
 
