@@ -258,8 +258,12 @@ function homeGate(recipient: Recipient, collectionId: string): ReleaseGate {
   return {
     readsObjects: false,
     sharesEveryEntry: shares,
-    decide: async () => decision,
-    release: async (entries, room = Number.POSITIVE_INFINITY) => {
+    // Methods, not arrow functions: tsx (esbuild keepNames) renames each arrow function it creates
+    // with Object.defineProperty, which cost a status request about 5 µs here, on every request.
+    async decide() {
+      return decision;
+    },
+    async release(entries, room = Number.POSITIVE_INFINITY) {
       if (!shares) return { released: [], consumed: entries.length };
       const consumed = Math.min(entries.length, room);
       return { released: entries.slice(0, consumed), consumed };
