@@ -32,7 +32,7 @@ function modulesLoadedBy(args: readonly string[]): string[] {
 }
 
 describe('CLI start-up loads only the command it runs', () => {
-  it('entente import loads neither the HTTP server, federation transport nor the extractors', () => {
+  it('entente import loads neither the HTTP server, federation transport, the signed-bundle path nor the extractors', () => {
     const data = temporaryDirectory('lazy-import');
     try {
       const file = join(data.path, 'bundle.json');
@@ -40,7 +40,7 @@ describe('CLI start-up loads only the command it runs', () => {
       writeFileSync(file, JSON.stringify({ type: 'bundle', id: 'bundle--6f8a2f0e-2b43-4b8e-9d2a-3f1f7c7b9e10', objects: [malware] }));
       const loaded = modulesLoadedBy(['import', file, '--data', join(data.path, 'node')]);
       assert.ok(loaded.some((url) => url.endsWith('/src/cli/commands/import-command.ts')), 'the import command itself');
-      const heavy = loaded.filter((url) => /\/node_modules\/(fastify|pino|pdfjs-dist|parse5|postal-mime)\/|\/src\/(server|extract|taxii|documents)\/|\/src\/cli\/commands\/(start|export|extract|match)-command\.ts$/.test(url));
+      const heavy = loaded.filter((url) => /\/node_modules\/(fastify|pino|pdfjs-dist|parse5|postal-mime)\/|\/src\/(server|extract|taxii|documents)\/|\/src\/cli\/commands\/(start|export|extract|match)-command\.ts$|\/src\/cli\/commands\/import-signed\.ts$|\/src\/federation\/import-signed-bundle\.ts$/.test(url));
       assert.deepEqual(heavy, []);
     } finally {
       data.remove();

@@ -16,7 +16,6 @@ import {
 } from '../../store/import-pipeline.ts';
 import { ingestPrepared, startBackgroundCheckpoints, type BackgroundCheckpoints } from '../../store/ingest.ts';
 import type { ObjectStore } from '../../store/object-store.ts';
-import { importSignedFile } from './import-signed.ts';
 
 interface ImportOptions extends NodeLocationOptions {
   collection?: string;
@@ -95,7 +94,8 @@ export function importCommand(io: CliIo): Command {
         'Exit status: 0 when everything was stored or already present, 1 when anything was rejected.',
     )
     .action(async (inputs: string[], options: ImportOptions) => {
-      if (options.from !== undefined) return importSignedFile(io, inputs, { ...options, from: options.from });
+      // The signed-bundle path (federation arrival checks) is loaded only when --from asks for it.
+      if (options.from !== undefined) return (await import('./import-signed.ts')).importSignedFile(io, inputs, { ...options, from: options.from });
       const files = inputs.flatMap((input) => expandInput(input));
       const plan = planImport(files);
       // The worker loads the validator and reads the first files while the store opens.
