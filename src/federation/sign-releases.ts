@@ -12,7 +12,7 @@
 // (d) a version received unsigned (from a plain peer or a partner's POST) leaves unsigned.
 //
 // Store calls are batched per page: one provenanceOf for the unsigned versions without partner
-// contributions, one signaturesOf for every signature wanted, one putSignatures for those made.
+// contributions, one signaturesIn for every signature wanted, one putSignatures for those made.
 import { withoutEntenteSignature } from '../stix/entente-signature.ts';
 import { createHash } from 'node:crypto';
 import { visibleMembers, type Circle } from '../policy/circle.ts';
@@ -26,7 +26,7 @@ import { objectSigningInput } from './sign-object.ts';
 import { readSignatureExtension, SIGNATURE_ALGORITHM, SIGNATURE_EXTENSION_ID, type SignatureExtension } from './signature-extension.ts';
 
 export interface ReleaseSignerDeps {
-  readonly store: Pick<FederationStore, 'provenanceOf' | 'signaturesOf' | 'putSignatures'>;
+  readonly store: Pick<FederationStore, 'provenanceOf' | 'signaturesIn' | 'putSignatures'>;
   readonly keys: NodeSignerProvider;
   readonly homeOrganisationId: string;
 }
@@ -40,6 +40,8 @@ interface Wanted {
   readonly derived: boolean;
   /** The signed bytes, when already computed (derived forms need them for their variant). */
   input: Buffer | undefined;
+  /** The signature kept for this key (signaturesIn), once looked up. */
+  kept?: string | undefined;
 }
 
 const EXTENSION_KEY_JSON = JSON.stringify(SIGNATURE_EXTENSION_ID);
@@ -77,23 +79,31 @@ export function createReleaseSigner(deps: ReleaseSignerDeps): ReleaseSigner {
       const originKey = (index: number): SignatureKey => ({ ...releaseVersion(releases, index), variant: '' });
       // One lookup for every signature wanted. A kept signature of the stored form (variant '') means
       // this node originated the version (it signs nothing else so): no provenance lookup for it.
-      const kept = await deps.store.signaturesOf([...wanted.map((item) => item.key), ...unknownOrigin.map(originKey)]);
-      const unsure = unknownOrigin.filter((index) => !kept.has(signatureKey(originKey(index))));
+      // Answers come back by position: the derived forms first, then the stored forms of unknown origin.
+      const kept = await deps.store.signaturesIn([...wanted.map((item) => item.key), ...unknownOrigin.map(originKey)]);
+      wanted.forEach((item, position) => {
+        item.kept = kept[position];
+      });
+      const keptOrigin = unknownOrigin.map((_index, position) => kept[wanted.length + position]);
+      const unsure = unknownOrigin.filter((_index, position) => keptOrigin[position] === undefined);
       const provenance = unsure.length === 0 ? new Map<string, readonly unknown[]>() : await deps.store.provenanceOf(unsure.map((index) => releaseVersion(releases, index)));
-      for (const index of unknownOrigin) {
+      unknownOrigin.forEach((index, position) => {
         const release = releases[index] as SignableRelease;
+        const origin = keptOrigin[position];
         // Received from a peer (or a file, or released from quarantine): leaves as it came.
-        if ((provenance.get(versionKey(release.entry.id, release.entry.version)) ?? []).length > 0) continue;
-        wanted.push({ index, key: originKey(index), form: release.object, derived: false, input: undefined });
-      }
+        if (origin === undefined && (provenance.get(versionKey(release.entry.id, release.entry.version)) ?? []).length > 0) return;
+        wanted.push({ index, key: originKey(index), form: release.object, derived: false, input: undefined, kept: origin });
+      });
       if (wanted.length === 0) return texts;
 
       let keys: NodeSigningKeys | undefined;
       const made: (SignatureKey & { extensionJson: string; signer: string })[] = [];
       const madeNow = new Map<string, string>();
       for (const item of wanted) {
-        const cacheKey = signatureKey(item.key);
-        let extensionJson = kept.get(cacheKey) ?? madeNow.get(cacheKey);
+        let extensionJson = item.kept;
+        // Not kept: made now, once for a version the page holds twice.
+        const cacheKey = extensionJson === undefined ? signatureKey(item.key) : '';
+        extensionJson ??= madeNow.get(cacheKey);
         if (extensionJson === undefined) {
           keys ??= await deps.keys.keys();
           extensionJson = JSON.stringify(signatureExtension(keys.at(versionTimeOf(item.form)), item.input ?? objectSigningInput(item.form), item.derived));

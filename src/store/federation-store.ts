@@ -66,6 +66,11 @@ export interface FederationStore {
   // ---- Signatures this node made ----
   /** The signature extension (JSON text) kept for each (id, version, variant); variant '' is the stored form. */
   signaturesOf(keys: readonly SignatureKey[]): Promise<Map<string, string>>;
+  /**
+   * The same, as a list in the order of `keys` (undefined where none is kept): for the release
+   * path, which asks about a page of versions at once and looks each answer up by position.
+   */
+  signaturesIn(keys: readonly SignatureKey[]): Promise<(string | undefined)[]>;
   /** Keeps signatures; a key already present is left unchanged. */
   putSignatures(signatures: readonly (SignatureKey & { readonly extensionJson: string; readonly signer: string })[]): Promise<void>;
 

@@ -1033,6 +1033,22 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
           assert.equal((await store.signaturesOf([key])).size, 0);
         });
 
+        it('answers signaturesIn by position, a repeated key at each of its places, undefined where none is kept, as signaturesOf by key', async () => {
+          await store.addObjects('alpha', [indicator(1), indicator(2)]);
+          const key = (n: number, variant = ''): { id: string; version: string; variant: string } => ({ id: indicator(n).id, version: String(indicator(n)['modified']), variant });
+          await store.putSignatures([
+            { ...key(1), extensionJson: '{"signature":"one"}', signer: 'identity--0b000000-0000-4000-8000-000000000002' },
+            { ...key(2, 'ab'), extensionJson: '{"signature":"two-derived"}', signer: 'identity--0b000000-0000-4000-8000-000000000002' },
+          ]);
+          const asked = [key(2), key(1), key(2, 'ab'), key(3), key(1)];
+          assert.deepEqual(await store.signaturesIn(asked), [undefined, '{"signature":"one"}', '{"signature":"two-derived"}', undefined, '{"signature":"one"}']);
+          assert.deepEqual(await store.signaturesIn([]), []);
+          assert.deepEqual(
+            [...(await store.signaturesOf(asked))].sort(),
+            [[signatureKey(key(1)), '{"signature":"one"}'], [signatureKey(key(2, 'ab')), '{"signature":"two-derived"}']].sort(),
+          );
+        });
+
         it('accepts a file batch without a peer', async () => {
           const result = await store.applySyncBatch(batch({ peer: undefined, circleId: undefined, source: 'file', accepted: [arrived(indicator(1), { verification: 'derived', hops: [] })] }));
           assert.deepEqual(result.outcomes.map((outcome) => outcome.kind), ['added']);

@@ -302,9 +302,10 @@ export class SqliteFederationTables {
          CROSS JOIN entries e ON e.collection_key = ? AND e.date_added = wanted.value
          LEFT JOIN provenance p ON p.vid = e.vid`,
       ).raw(),
-      // Rows as arrays, and each wanted key read by the ->> operator: a page of 1,000 keys a call.
+      // The position of each wanted key found, with its signature: a page of 1,000 keys a call, and
+      // no strings read back that the caller already holds.
       selectSignatures: prepare(
-        `SELECT s.object_id, s.version, s.variant, s.extension_json
+        `SELECT wanted.key, s.extension_json
          FROM json_each(?) AS wanted
          CROSS JOIN signatures s ON s.object_id = wanted.value ->> 0 AND s.version = wanted.value ->> 1 AND s.variant = wanted.value ->> 2`,
       ).raw(true),
@@ -717,9 +718,18 @@ export class SqliteFederationTables {
 
   signaturesOf(keys: readonly SignatureKey[]): Map<string, string> {
     const found = new Map<string, string>();
+    this.signaturesIn(keys).forEach((extensionJson, index) => {
+      const key = keys[index];
+      if (extensionJson !== undefined && key !== undefined) found.set(signatureKey(key), extensionJson);
+    });
+    return found;
+  }
+
+  signaturesIn(keys: readonly SignatureKey[]): (string | undefined)[] {
+    const found = new Array<string | undefined>(keys.length).fill(undefined);
     if (keys.length === 0) return found;
-    const rows = this.#sql.selectSignatures.all(JSON.stringify(keys.map((key) => [key.id, key.version, key.variant]))) as [string, string, string, string][];
-    for (const [id, version, variant, extensionJson] of rows) found.set(signatureKey({ id, version, variant }), extensionJson);
+    const rows = this.#sql.selectSignatures.all(JSON.stringify(keys.map((key) => [key.id, key.version, key.variant]))) as [number, string][];
+    for (const [index, extensionJson] of rows) found[index] = extensionJson;
     return found;
   }
 

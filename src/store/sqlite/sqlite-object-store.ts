@@ -1019,6 +1019,10 @@ export class SqliteObjectStore implements ObjectStore {
     return this.#guard(() => this.#federation.signaturesOf(keys));
   }
 
+  async signaturesIn(keys: readonly SignatureKey[]): Promise<(string | undefined)[]> {
+    return this.#guard(() => this.#federation.signaturesIn(keys));
+  }
+
   async putSignatures(signatures: readonly (SignatureKey & { readonly extensionJson: string; readonly signer: string })[]): Promise<void> {
     return this.#guard(() => this.#federation.putSignatures(signatures));
   }
