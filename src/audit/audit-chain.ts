@@ -31,19 +31,22 @@ export function releaseAuditEntry(
   decision: CircleReleaseDecision,
   recipientOrganisationId: string,
   circleId: string,
-  at: Date,
+  /** The decision's time, or its toISOString() already made (once for a page). */
+  at: Date | string,
 ): AuditEntry {
   const modified = typeof object['modified'] === 'string' ? object['modified'] : object['created'];
-  return {
+  // Built by assignment rather than spreads: one entry per object released.
+  const entry: { -readonly [K in keyof AuditEntry]: AuditEntry[K] } = {
     objectId: object.id,
     objectModified: typeof modified === 'string' ? modified : '',
     recipientOrganisationId,
     circleId,
-    ...(decision.agreementVersion === undefined ? {} : { agreementVersion: decision.agreementVersion }),
     decision: decision.kind,
-    ...(decision.kind === 'redact' ? { redactedFields: decision.fields } : {}),
-    at: at.toISOString(),
+    at: typeof at === 'string' ? at : at.toISOString(),
   };
+  if (decision.agreementVersion !== undefined) entry.agreementVersion = decision.agreementVersion;
+  if (decision.kind === 'redact') entry.redactedFields = decision.fields;
+  return entry;
 }
 
 export interface ChainedAuditEntry {

@@ -132,9 +132,12 @@ export async function openReleaseGate(
   const verdicts = new Map<string, Promise<Verdict>>();
   const publicCatalogue = options.publicCatalogue ?? publicCatalogueIds();
 
-  async function loadMarkings(object: StixObject): Promise<void> {
-    const wanted = markingRefsOf(object).filter((ref) => !TLP_IDS.has(ref) && !markingDefinitions.has(ref));
-    if (wanted.length === 0) return;
+  /** The marking definitions this object references that are not loaded yet (TLP ids need none). */
+  function missingMarkings(object: StixObject): string[] {
+    return markingRefsOf(object).filter((ref) => !TLP_IDS.has(ref) && !markingDefinitions.has(ref));
+  }
+
+  async function loadMarkings(wanted: readonly string[]): Promise<void> {
     const found = await store.latestVersions(wanted);
     for (const [id, entry] of found) {
       const parsed = JSON.parse(entry.json) as JsonValue;
@@ -201,10 +204,13 @@ export async function openReleaseGate(
   ): Promise<{ decision: ReleaseDecision; object?: StixObject }> {
     const object = parseObject(entry.json);
     if (object === undefined) return { decision: { kind: 'withhold', reasons: ['object: stored JSON is not an object'] } };
-    await loadMarkings(object);
+    // Awaited only when there is something to load: most entries need no store call here.
+    const wanted = missingMarkings(object);
+    if (wanted.length > 0) await loadMarkings(wanted);
     const referenced = new Map<string, Verdict>();
     for (const id of referencesOf(object)) referenced.set(id, await verdictOf(id, depth + 1, path));
-    const receivedVia = await receivedViaOf(entry, contributions);
+    // No partner contribution of this version (loaded for the page): not onward sharing.
+    const receivedVia = contributions !== undefined && contributions.length === 0 ? undefined : await receivedViaOf(entry, contributions);
     const decision = decideFor(
       { id: entry.id, type: entry.type, version: entry.version, object, markingDefinitions, ...(receivedVia === undefined ? {} : { receivedVia }) },
       (id) => referenced.get(id),
@@ -223,6 +229,7 @@ export async function openReleaseGate(
       const signable: SignableRelease[] = [];
       const audit: AuditEntry[] = [];
       let consumed = 0;
+      const atText = at.toISOString();
       // One store call for the whole page instead of one per entry.
       const contributions = entries.length === 0 ? new Map<string, Contribution[]>() : await store.contributionsOf(entries.map((entry) => ({ id: entry.id, version: entry.version })));
       for (const entry of entries) {
@@ -234,7 +241,7 @@ export async function openReleaseGate(
         if (decision.kind === 'withhold' || object === undefined) continue;
         if (options.signer === undefined) released.push(decision.kind === 'redact' ? { ...entry, json: JSON.stringify(decision.redacted) } : entry);
         else signable.push({ entry, object, redacted: decision.kind === 'redact' ? decision.redacted : undefined, contributions: contributed });
-        if (circle !== undefined && options.audit !== false) audit.push(releaseAuditEntry(object, decision, recipient.organisationId, circle.id, at));
+        if (circle !== undefined && options.audit !== false) audit.push(releaseAuditEntry(object, decision, recipient.organisationId, circle.id, atText));
       }
       if (options.signer !== undefined && signable.length > 0) {
         const texts = await options.signer.signReleases(signable, { recipient, circle });
