@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { EntenteError } from '../errors/entente-error.ts';
 import { openReleaseGate } from '../release/open-release-gate.ts';
+import type { StatusRecord } from '../store/object-store.ts';
 import { releasedDetails } from './released-details.ts';
 import { createStatusRecordCache } from './status-record-cache.ts';
 import { toStatusResource } from './taxii-resources.ts';
@@ -18,6 +19,8 @@ interface StatusParams {
 export function registerStatusRoutes(app: FastifyInstance, ctx: TaxiiRouteContext): void {
   // Complete statuses never change: polling one costs no store lookup (status-record-cache.ts).
   const statuses = createStatusRecordCache(ctx.store);
+  /** The body for readers the gate shares everything with, per record object (dropped with it). */
+  const wholeBodies = new WeakMap<StatusRecord, string>();
   app.get<{ Params: StatusParams }>(
     `${ctx.apiRootPath}status/:statusId/`,
     { config: { policy: 'authenticated', media: 'taxii' } },
@@ -29,10 +32,19 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: TaxiiRouteContex
         throw new EntenteError('ENT_STATUS_NOT_FOUND', `No status resource ${statusId}`, { status_id: statusId });
       }
       const gate = await openReleaseGate(ctx.store, recipient, record.collectionId, ctx.clock(), { audit: false });
-      // A gate that shares every entry of the collection whole keeps every detail (releasedDetails
-      // would ask it once per detail and get the same answer).
-      const successes = gate.sharesEveryEntry ? record.successes : await releasedDetails(record.successes, ctx.store, gate, record.collectionId);
-      const pendings = gate.sharesEveryEntry ? record.pendings : await releasedDetails(record.pendings, ctx.store, gate, record.collectionId);
+      if (gate.sharesEveryEntry) {
+        // A gate that shares every entry of the collection whole keeps every detail (releasedDetails
+        // would ask it once per detail and get the same answer), so the body depends on the record
+        // alone: written once per cached record.
+        let body = wholeBodies.get(record);
+        if (body === undefined) {
+          body = JSON.stringify(toStatusResource(record, record.successes, record.pendings));
+          wholeBodies.set(record, body);
+        }
+        return sendTaxii(reply, 200, body);
+      }
+      const successes = await releasedDetails(record.successes, ctx.store, gate, record.collectionId);
+      const pendings = await releasedDetails(record.pendings, ctx.store, gate, record.collectionId);
       return sendTaxii(reply, 200, JSON.stringify(toStatusResource(record, successes, pendings)));
     },
   );

@@ -271,8 +271,12 @@ describe('TAXII 2.1 endpoints over the medallion fixture', () => {
         assert.equal(own.statusCode, 200);
         assert.deepEqual(own.json(), posted);
       }
-      const admin = (await get(`${API}status/${posted.id}/`, 'admin')).json<Status>();
-      assert.deepEqual(admin.successes?.map((s) => s.id), [indicator(700).id, indicator(701).id]);
+      for (let poll = 0; poll < 2; poll += 1) {
+        const admin = (await get(`${API}status/${posted.id}/`, 'admin')).json<Status>();
+        assert.deepEqual(admin.successes?.map((s) => s.id), [indicator(700).id, indicator(701).id]);
+        assert.equal(admin.success_count, 2);
+      }
+      for (let poll = 0; poll < 2; poll += 1) assert.equal((await get(`${API}status/${posted.id}/`)).json<Status>().successes, undefined, 'the administrator\'s answer is not served to the write-only token');
       assert.equal((await get(`${API}status/${posted.id}/`, 'reader')).statusCode, 404);
     });
 
