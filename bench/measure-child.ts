@@ -2,12 +2,13 @@
  * Runs one `entente` CLI command in this process, exactly as src/cli/main.ts does, then reports on
  * stderr, as its very last line, a JSON line `{"measure":{…}}` with the peak resident memory
  * (process.resourceUsage().maxRSS, in KiB) and the in-process duration of the command (which leaves
- * out Node start-up and the tsx compile of the modules, all loaded by the static imports below).
+ * out Node start-up and the tsx compile of the modules: program.ts loads a command's modules only
+ * when it runs, so they are loaded here, by building the program once, before the clocks start).
  *
  *   node --import tsx bench/measure-child.ts import FILE --data DIR
  */
 import { readFileSync } from 'node:fs';
-import { runCli } from '../src/cli/program.ts';
+import { buildProgram, runCli } from '../src/cli/program.ts';
 import type { ChildMeasure } from './child-runner.ts';
 
 /**
@@ -25,17 +26,20 @@ function mainThreadCpuMs(): number | undefined {
   }
 }
 
-const mainCpuAtStart = mainThreadCpuMs();
-const cpuAtStart = process.cpuUsage();
-const started = performance.now();
-const exitCode = await runCli(process.argv.slice(2), {
+const io = {
   stdout: process.stdout,
   stderr: process.stderr,
   stdin: process.stdin,
   env: process.env,
   interactive: false,
   outcome: { partialFailure: false },
-});
+};
+// Loads the command's modules (and only them, as the CLI does); runCli below finds them loaded.
+await buildProgram(io, process.argv.slice(2));
+const mainCpuAtStart = mainThreadCpuMs();
+const cpuAtStart = process.cpuUsage();
+const started = performance.now();
+const exitCode = await runCli(process.argv.slice(2), io);
 const cpu = process.cpuUsage(cpuAtStart);
 const mainCpuAtEnd = mainThreadCpuMs();
 const measure: ChildMeasure & { cpuMs: number; mainThreadCpuMs?: number } = {
