@@ -198,6 +198,18 @@ export function decideCircleStanding(
   };
 }
 
+/** Properties a redaction of this object may not remove: the common and type-required ones, and a relationship's references. */
+function requiredProperties(object: StixObject, isRelationshipLike: boolean): ReadonlySet<string> {
+  const required = new Set([...COMMON_REQUIRED, ...NEVER_REDACTED, ...(REQUIRED_BY_TYPE[object.type] ?? [])]);
+  if (isRelationshipLike) for (const key of Object.keys(object)) if (REFERENCE_KEY.test(key)) required.add(key);
+  return required;
+}
+
+/** True when a hidden circle hides organisation `id` from the recipient (neither itself nor a coordinator). */
+function hiddenFrom(standing: Extract<CircleStanding, { kind: 'bound' }>, id: string): boolean {
+  return standing.circle.visibility === 'hidden' && id !== standing.recipient.organisationId && !standing.coordinators.has(id);
+}
+
 /**
  * May this object version go to this organisation through this circle at this instant, in full,
  * redacted, or not at all — and why. Pure: the time, the agreement state and the decisions about
@@ -232,7 +244,7 @@ export function decideCircleReleaseFor(
   }
   if (standing.kind === 'refused') return standing.decision;
   const type = object.type;
-  const { circle, recipient, member, coordinators } = standing;
+  const { circle, recipient, member } = standing;
   const org = recipient.organisationId;
   const version = standing.agreement.version;
   const terms = standing.agreement.terms;
@@ -299,8 +311,7 @@ export function decideCircleReleaseFor(
     `tlp: TLP:${level.toUpperCase()}${officialLevel === undefined ? ` (circle default; the object carries no published TLP marking)` : ''} may go to ${context.named ? 'named recipient ' : 'member '}${org}`,
   );
 
-  const hiddenFrom = (id: string): boolean => circle.visibility === 'hidden' && id !== org && !coordinators.has(id);
-  if (type === 'identity' && own(object, 'identity_class') === 'organization' && hiddenFrom(object.id)) {
+  if (type === 'identity' && own(object, 'identity_class') === 'organization' && hiddenFrom(standing, object.id)) {
     return withhold([`hidden-membership: circle ${circle.id} hides its members; organisation identities other than ${org} and the coordinators are withheld`], version);
   }
 
@@ -326,8 +337,8 @@ export function decideCircleReleaseFor(
   if (granular !== undefined && !Array.isArray(granular)) {
     return withhold(['granular.malformed: granular_markings is not a list'], version);
   }
-  const required = new Set([...COMMON_REQUIRED, ...NEVER_REDACTED, ...(REQUIRED_BY_TYPE[type] ?? [])]);
-  if (isRelationshipLike) for (const key of Object.keys(object)) if (REFERENCE_KEY.test(key)) required.add(key);
+  // The properties a redaction may not remove, worked out only when a granular marking would remove one.
+  let required: ReadonlySet<string> | undefined;
   for (const [index, entry] of (granular ?? []).entries()) {
     if (!isRecord(entry)) return withhold([`granular.malformed: granular_markings[${index}] is not an object`], version);
     const selectors = own(entry, 'selectors');
@@ -355,6 +366,7 @@ export function decideCircleReleaseFor(
       marking.kind === 'tlp' ? tlpRefusal(stricterOf(level, marking.level), context, version) : markingRefusal(marking, markingRef, context);
     if (refusal === undefined) continue;
     for (const top of targets) {
+      required ??= requiredProperties(object, isRelationshipLike);
       if (required.has(top)) {
         return withhold([`granular.required: ${refusal}; the marked property ${top} cannot be removed from a ${type}`], version);
       }
@@ -390,7 +402,7 @@ export function decideCircleReleaseFor(
     if (terms.attribution === 'anonymise') {
       removedTopLevel.add('created_by_ref');
       reasons.push(`attribution: agreement v${version} anonymises releases`);
-    } else if (typeof createdBy !== 'string' || hiddenFrom(createdBy)) {
+    } else if (typeof createdBy !== 'string' || hiddenFrom(standing, createdBy)) {
       removedTopLevel.add('created_by_ref');
       reasons.push(`hidden-membership: created_by_ref names an organisation circle ${circle.id} hides from ${org}`);
     }
