@@ -60,6 +60,7 @@ describe('openReleaseGate, for readers the grant settles', () => {
       listEntries: async () => ({ entries: [], more: false }),
       appendAudit: async () => undefined,
       contributionsOf: async () => new Map(),
+      contributionsOfEntries: async () => new Map(),
     };
     const gate = await openReleaseGate(store, reader({ organisationId: PARTNER, actsForHome: false }), 'shared', AT);
     assert.equal(gate.sharesEveryEntry, false);

@@ -41,7 +41,7 @@ export interface ReleaseGate {
 
 export type GateStore = Pick<
   ObjectStore,
-  'getCircleByCollection' | 'getAgreementState' | 'getOrganisation' | 'latestVersions' | 'listEntries' | 'appendAudit' | 'contributionsOf'
+  'getCircleByCollection' | 'getAgreementState' | 'getOrganisation' | 'latestVersions' | 'listEntries' | 'appendAudit' | 'contributionsOf' | 'contributionsOfEntries'
 >;
 
 type ReceivedVia = NonNullable<ReleaseSubject['receivedVia']>;
@@ -231,7 +231,7 @@ export async function openReleaseGate(
       let consumed = 0;
       const atText = at.toISOString();
       // One store call for the whole page instead of one per entry.
-      const contributions = entries.length === 0 ? new Map<string, Contribution[]>() : await store.contributionsOf(entries.map((entry) => ({ id: entry.id, version: entry.version })));
+      const contributions = entries.length === 0 ? new Map<string, Contribution[]>() : await store.contributionsOfEntries(collectionId, entries);
       for (const entry of entries) {
         // Entries waiting for their signature are released too: they count against the room.
         if (released.length + signable.length >= room) break;

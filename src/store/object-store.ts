@@ -29,6 +29,13 @@ export interface ObjectStore
    * node received through one circle and releases through another is onward sharing.
    */
   contributionsOf(versions: readonly { readonly id: string; readonly version: string }[]): Promise<Map<string, Contribution[]>>;
+  /**
+   * contributionsOf for entries as a collection listed them: each found by its dateAdded in that
+   * collection (an integer key, not the id and version text) and checked to be the same id and
+   * version; an entry not found so (not of this collection, or changed since) is looked up by
+   * contributionsOf. Same answer, keyed the same way.
+   */
+  contributionsOfEntries(collectionId: string, entries: readonly StoredEntry[]): Promise<Map<string, Contribution[]>>;
 
   /** Entries (object versions) of a collection, oldest `dateAdded` first, keyset-paginated. */
   listEntries(collectionId: string, filter: EntryFilter, page: PageRequest): Promise<Page>;

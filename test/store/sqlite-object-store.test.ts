@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { isEntenteError } from '../../src/errors/entente-error.ts';
 import { migrations } from '../../src/store/sqlite/migrations.ts';
 import { SCHEMA_VERSION, openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
-import { versionKey } from '../../src/store/object-store.ts';
+import { versionKey, type StoredEntry } from '../../src/store/object-store.ts';
 import { indicator, runObjectStoreContract } from './object-store.contract.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'entente-sqlite-store-'));
@@ -79,6 +79,32 @@ describe('SqliteObjectStore', () => {
       ]);
       assert.deepEqual(found.get(versionKey(indicator(3).id, version)), [{ collectionId: 'beta', organisationId: 'identity--partner-b' }]);
       assert.equal((await store.contributionsOf([])).size, 0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('answers contributionsOfEntries as contributionsOf, for listed entries and for entries of another collection or another version', async () => {
+    const store = openSqliteObjectStore({ path: ':memory:' });
+    try {
+      for (const id of ['alpha', 'beta']) await store.createCollection({ id, title: id }, new Date());
+      await store.addObjects('alpha', [1, 2, 3, 4].map((n) => indicator(n)));
+      await store.addObjects('alpha', [indicator(2)], undefined, 'identity--partner-a');
+      await store.addObjects('beta', [indicator(2), indicator(3), indicator(5)], undefined, 'identity--partner-b');
+      await store.addObjects('beta', [indicator(5)], undefined, 'identity--partner-c');
+      const alpha = (await store.listEntries('alpha', {}, { limit: 100 })).entries;
+      const beta = (await store.listEntries('beta', {}, { limit: 100 })).entries;
+      const normal = (found: Map<string, { collectionId: string; organisationId: string }[]>): unknown =>
+        [...found].map(([key, list]) => [key, [...list].sort((x, y) => x.organisationId.localeCompare(y.organisationId))]).sort();
+      const expected = async (entries: readonly StoredEntry[]): Promise<unknown> => normal(await store.contributionsOf(entries));
+      // Listed from alpha; then beta's entries asked as if alpha listed them (their dateAdded name other
+      // entries there, or none), and an entry whose version does not match the one stored at its dateAdded.
+      const first = alpha[0] as StoredEntry;
+      const asked = [...alpha, ...beta, { ...first, version: '2030-01-01T00:00:00.000Z' }, { ...first, id: indicator(5).id }];
+      for (const entries of [alpha, beta, asked, []]) assert.deepEqual(normal(await store.contributionsOfEntries('alpha', entries)), await expected(entries));
+      assert.deepEqual(normal(await store.contributionsOfEntries('beta', beta)), await expected(beta));
+      assert.deepEqual(normal(await store.contributionsOfEntries('no-such-collection', beta)), await expected(beta));
+      assert.equal((await store.contributionsOfEntries('beta', beta)).get(versionKey(indicator(5).id, '2024-01-01T00:00:00.000Z'))?.length, 2);
     } finally {
       await store.close();
     }

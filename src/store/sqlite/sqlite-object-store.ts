@@ -277,7 +277,7 @@ export class SqliteObjectStore implements ObjectStore {
 
   readonly #circles: SqliteCircleTables;
   /** Which partner sent which version through which collection (migration 4), prepared once. */
-  readonly #contributions: Record<'insert' | 'deleteOfVersion' | 'selectOfVersions', Statement>;
+  readonly #contributions: Record<'insert' | 'deleteOfVersion' | 'selectOfVersions' | 'selectOfEntries', Statement>;
   readonly #drafts: SqliteDraftTables;
   readonly #webhooks: SqliteWebhookTables;
   readonly #federation: SqliteFederationTables;
@@ -311,6 +311,19 @@ export class SqliteObjectStore implements ObjectStore {
              CROSS JOIN object_versions v ON v.object_id = wanted.value ->> 0 AND v.version = wanted.value ->> 1
              CROSS JOIN contributions k ON k.vid = v.vid
              JOIN collections c ON c.key = k.collection_key`,
+        )
+        .raw(true),
+      // A page of entries ([[dateAdded, id, version], …]) of one collection: one row for each entry
+      // found with the same id and version (organisation NULL when nobody contributed it), one more
+      // for each further contributor. Integer keys only: entries by (collection, dateAdded), then vid.
+      selectOfEntries: db
+        .prepare(
+          `SELECT wanted.key, c.id, k.organisation_id
+             FROM json_each(@wanted) AS wanted
+             CROSS JOIN entries e ON e.collection_key = @collectionKey AND e.date_added = wanted.value ->> 0
+             CROSS JOIN object_versions v ON v.vid = e.vid AND v.object_id = wanted.value ->> 1 AND v.version = wanted.value ->> 2
+             LEFT JOIN contributions k ON k.vid = e.vid
+             LEFT JOIN collections c ON c.key = k.collection_key`,
         )
         .raw(true),
     };
@@ -843,6 +856,31 @@ export class SqliteObjectStore implements ObjectStore {
       }
       return found;
     });
+  }
+
+  async contributionsOfEntries(collectionId: string, entries: readonly StoredEntry[]): Promise<Map<string, Contribution[]>> {
+    const found = new Map<string, Contribution[]>();
+    const checked = new Array<boolean>(entries.length).fill(false);
+    this.#guard(() => {
+      const collection = entries.length === 0 ? undefined : (this.#sql.selectCollection.get(collectionId) as CollectionRow | undefined);
+      if (collection === undefined) return;
+      const wanted = JSON.stringify(entries.map((entry) => [entry.dateAdded, entry.id, entry.version]));
+      const rows = this.#contributions.selectOfEntries.all({ wanted, collectionKey: collection.key }) as [number, string | null, string | null][];
+      for (const [index, contributionCollection, organisationId] of rows) {
+        const entry = entries[index];
+        if (entry === undefined) continue;
+        checked[index] = true;
+        if (contributionCollection === null || organisationId === null) continue;
+        const key = versionKey(entry.id, entry.version);
+        const contribution = { collectionId: contributionCollection, organisationId };
+        const known = found.get(key);
+        if (known === undefined) found.set(key, [contribution]);
+        else if (!known.some((other) => other.collectionId === contribution.collectionId && other.organisationId === contribution.organisationId)) known.push(contribution);
+      }
+    });
+    const unchecked = entries.filter((_entry, index) => !checked[index]);
+    if (unchecked.length > 0) for (const [key, contributions] of await this.contributionsOf(unchecked)) found.set(key, contributions);
+    return found;
   }
 
   async latestVersions(ids: readonly string[]): Promise<Map<string, StoredEntry>> {
