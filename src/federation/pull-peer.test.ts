@@ -116,9 +116,7 @@ describe('pullPeer', () => {
     await assert.rejects(pullPeer({ ...deps, store: failing }, peer, pagedClient(PAGES), { writeObjects: 1 }), /disk full/);
     assert.deepEqual((await store.getPeerState('grid')).pullCursor, PAGES[0]?.cursor);
     assert.equal((await store.latestVersions([indicator(3).id])).size, 0);
-    const resumed = pagedClient(PAGES);
-    const counts = await pullPeer(deps, peer, resumed);
-    assert.deepEqual(resumed.starts, [PAGES[0]?.cursor]);
+    const counts = await pullResumingAt(deps, peer, PAGES[0]?.cursor);
     assert.deepEqual([counts.added, counts.duplicates, counts.quarantined], [2, 0, 1]);
     await store.close();
   });
@@ -194,9 +192,7 @@ describe('pullPeer', () => {
     assert.deepEqual((await store.getPeerState('grid')).pullCursor, PAGES[1]?.cursor);
     assert.equal((await store.latestVersions([indicator(3).id])).size, 1);
     assert.equal((await store.latestVersions([indicator(4).id])).size, 0);
-    const resumed = pagedClient(PAGES);
-    const counts = await pullPeer(deps, peer, resumed);
-    assert.deepEqual(resumed.starts, [PAGES[1]?.cursor]);
+    const counts = await pullResumingAt(deps, peer, PAGES[1]?.cursor);
     assert.deepEqual([counts.added, counts.duplicates, counts.quarantined], [1, 0, 0]);
     await store.close();
   });
@@ -210,9 +206,7 @@ describe('pullPeer', () => {
     await assert.rejects(pullPeer({ ...deps, store: failing }, peer, pagedClient(PAGES), { writeObjects: 3 }), /disk full/);
     assert.deepEqual((await store.getPeerState('grid')).pullCursor, PAGES[1]?.cursor);
     assert.equal((await store.latestVersions([indicator(4).id])).size, 0);
-    const resumed = pagedClient(PAGES);
-    const counts = await pullPeer(deps, peer, resumed);
-    assert.deepEqual(resumed.starts, [PAGES[1]?.cursor]);
+    const counts = await pullResumingAt(deps, peer, PAGES[1]?.cursor);
     assert.deepEqual([counts.added, counts.duplicates, counts.quarantined], [1, 0, 0]);
     await store.close();
   });
@@ -234,4 +228,12 @@ function failingAtSecondWrite(store: ObjectStore): ObjectStore {
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
+}
+
+/** A pull over PAGES again, which must start at `cursor` (where the failed pull's last write left it). */
+async function pullResumingAt(deps: Parameters<typeof pullPeer>[0], peer: Parameters<typeof pullPeer>[1], cursor: unknown): Promise<Awaited<ReturnType<typeof pullPeer>>> {
+  const resumed = pagedClient(PAGES);
+  const counts = await pullPeer(deps, peer, resumed);
+  assert.deepEqual(resumed.starts, [cursor]);
+  return counts;
 }

@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { hashTokenSecret } from '../../policy/token-secret.ts';
 import { openSqliteObjectStore } from './sqlite-object-store.ts';
-import { watchWalIndex } from './wal-index-watch.ts';
+import { watchWalIndex, type WalIndexWatch } from './wal-index-watch.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'entente-wal-index-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,6 +19,21 @@ function walDatabase(path: string): Database.Database {
   db.pragma('journal_mode = WAL');
   db.exec('CREATE TABLE IF NOT EXISTS t (v INTEGER)');
   return db;
+}
+
+/** Two connections to a fresh WAL database and a watch on the first; both closed afterwards. */
+function withTwoConnections(test: (db: Database.Database, other: Database.Database, watch: WalIndexWatch) => void): void {
+  const path = freshPath();
+  const db = walDatabase(path);
+  const other = walDatabase(path);
+  try {
+    const watch = watchWalIndex(db);
+    assert.ok(watch);
+    test(db, other, watch);
+  } finally {
+    other.close();
+    db.close();
+  }
 }
 
 describe('watchWalIndex', () => {
@@ -34,30 +49,17 @@ describe('watchWalIndex', () => {
   });
 
   it('stays the same while nothing is committed, whoever reads', () => {
-    const path = freshPath();
-    const db = walDatabase(path);
-    const other = walDatabase(path);
-    try {
-      const watch = watchWalIndex(db);
-      assert.ok(watch);
+    withTwoConnections((db, other, watch) => {
       const before = watch.changeCount();
       db.prepare('SELECT count(*) FROM t').get();
       other.prepare('SELECT count(*) FROM t').get();
       assert.equal(watch.changeCount(), before);
       assert.equal(watch.changeCount(), before);
-    } finally {
-      other.close();
-      db.close();
-    }
+    });
   });
 
   it('changes after every commit: by another connection, by its own, and after the WAL was checkpointed and restarted', () => {
-    const path = freshPath();
-    const db = walDatabase(path);
-    const other = walDatabase(path);
-    try {
-      const watch = watchWalIndex(db);
-      assert.ok(watch);
+    withTwoConnections((db, other, watch) => {
       let seen = watch.changeCount();
       const assertChanged = (what: string): void => {
         const now = watch.changeCount();
@@ -75,10 +77,7 @@ describe('watchWalIndex', () => {
       assertChanged('a commit into a restarted WAL');
       other.prepare('UPDATE t SET v = v + 1').run();
       assertChanged('a second commit into the restarted WAL');
-    } finally {
-      other.close();
-      db.close();
-    }
+    });
   });
 });
 
