@@ -11,7 +11,7 @@ import { arrivingIdOf, markingRefsOf, type PageHistory, type PullBasis } from '.
 import { PEER_CLOCK_SKEW_MS } from './sync-timing.ts';
 import { createKeyDirectory, type KeyDirectory, type PinnedKey } from './node-key.ts';
 
-export type ArrivalStore = Pick<ObjectStore, 'getCircle' | 'getAgreementState' | 'listPinnedKeys' | 'listNodeKeys' | 'storedVersionsOf' | 'originSignersOf' | 'latestVersions'>;
+export type ArrivalStore = Pick<ObjectStore, 'getCircle' | 'getAgreementState' | 'listPinnedKeys' | 'listNodeKeys' | 'arrivalHistoryOf' | 'latestVersions'>;
 
 /**
  * What holds for every page of one cycle: the peer's circle, the terms that bind the peer's
@@ -46,11 +46,14 @@ export async function loadPullBasis(
   };
 }
 
-/** What the node holds of one page's ids: stored versions, origin signers and referenced marking definitions, in three batched reads. */
+/**
+ * What the node holds of one page's ids: stored versions, origin signers and referenced marking
+ * definitions, in two batched reads (arrivalHistoryOf reads the first two for the held ids only).
+ */
 export async function loadPageHistory(store: ArrivalStore, objects: readonly unknown[]): Promise<PageHistory> {
   const ids = [...new Set(objects.map(arrivingIdOf).filter((id): id is string => id !== undefined))];
   const markingIds = [...new Set(objects.flatMap(markingRefsOf))];
-  const [versions, originSigners, markings] = await Promise.all([store.storedVersionsOf(ids), store.originSignersOf(ids), store.latestVersions(markingIds)]);
+  const [{ versions, originSigners }, markings] = await Promise.all([store.arrivalHistoryOf(ids), store.latestVersions(markingIds)]);
   const markingDefinitions = new Map<string, JsonObject>();
   for (const [id, entry] of markings) {
     const parsed = JSON.parse(entry.json) as JsonValue;

@@ -210,6 +210,26 @@ describe('pullPeer', () => {
     assert.deepEqual([counts.added, counts.duplicates, counts.quarantined], [1, 0, 0]);
     await store.close();
   });
+
+  it('judges the few held ids of a page of new ones against what the node holds: rollback, and the origin a kept signature names', async () => {
+    const { store, deps } = await world();
+    const peer = await store.getPeer('grid');
+    assert.ok(peer !== undefined);
+    // Held: a newer version of indicator 1; of indicator 2 only a signature this node made (its version deleted since).
+    await pullPeer(deps, peer, pagedClient([{ objects: [indicator(1, '2026-02-05T00:00:00.000Z')], cursor: { addedAfter: '2026-02-01T00:00:00.000001Z' } }]));
+    await store.putSignatures([{ id: indicator(2).id, version: '2026-01-15T00:00:00.000Z', variant: '', extensionJson: '{}', signer: HOME }]);
+    const page = [...Array.from({ length: 40 }, (_, n) => indicator(100 + n)), indicator(1), indicator(2)];
+    const counts = await pullPeer(deps, peer, pagedClient([{ objects: page, cursor: { addedAfter: '2026-02-01T00:00:00.000009Z' } }]));
+    assert.deepEqual([counts.added, counts.quarantined], [40, 2]);
+    assert.deepEqual(
+      (await store.listQuarantine({ limit: 10 })).map((item) => [item.objectId, item.reason]).sort(),
+      [
+        [indicator(1).id, 'rollback'],
+        [indicator(2).id, 'not-origin'],
+      ].sort(),
+    );
+    await store.close();
+  });
 });
 
 /** The store, except that its second applySyncBatch (the pull's second write) fails with "disk full". */

@@ -50,6 +50,11 @@ export interface FederationStore {
    * itself as stored (its signatures, variant ''). Absent: unknown.
    */
   originSignersOf(ids: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * storedVersionsOf and originSignersOf of the same ids in one read (the arrival checks of a page).
+   * Same answers; cheaper when most ids are new, as the lookups run only for the ids held at all.
+   */
+  arrivalHistoryOf(ids: readonly string[]): Promise<{ versions: Map<string, StoredVersionText[]>; originSigners: Map<string, string> }>;
   /** Provenance rows of versions, keyed by versionKey(id, version). */
   provenanceOf(versions: readonly { readonly id: string; readonly version: string }[]): Promise<Map<string, ProvenanceRecord[]>>;
   /**

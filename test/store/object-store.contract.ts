@@ -1102,6 +1102,33 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
             ].sort(),
           );
         });
+
+        it('answers arrivalHistoryOf as storedVersionsOf and originSignersOf do, for held, new, repeated and signature-only ids', async () => {
+          const v1 = malware(1);
+          const v2 = malware(1, { modified: '2024-02-01T00:00:00.000Z' });
+          await store.applySyncBatch(batch({ accepted: [arrived(v2, { signer: orgB })] }));
+          await store.applySyncBatch(batch({ peer: 'south', contributorOrganisationId: orgB, accepted: [arrived(v1, { signer: orgA })] }));
+          await store.applySyncBatch(batch({ accepted: [arrived(indicator(2), { signer: orgB, verification: 'derived' })] }));
+          await store.addObjects('beta', [indicator(3)]);
+          // A signature kept of an id no collection holds a version of: the origin is still known.
+          await store.putSignatures([{ id: indicator(4).id, version: '2024-01-01T00:00:00.000Z', variant: '', extensionJson: '{}', signer: home }]);
+          // Held once and then deleted: nothing is found of it any more, by either answer.
+          await store.applySyncBatch(batch({ accepted: [arrived(indicator(6), { signer: orgA })] }));
+          assert.equal(await store.deleteObject('alpha', indicator(6).id, {}), 1);
+          const asked = [indicator(5).id, v1.id, indicator(2).id, indicator(3).id, indicator(4).id, v1.id, indicator(6).id, ...range(50).map((n) => indicator(100 + n).id)];
+          const together = await store.arrivalHistoryOf(asked);
+          const versions = await store.storedVersionsOf(asked);
+          const origins = await store.originSignersOf(asked);
+          assert.deepEqual([...together.versions.entries()].sort(), [...versions.entries()].sort());
+          assert.deepEqual([...together.originSigners.entries()].sort(), [...origins.entries()].sort());
+          assert.deepEqual([...together.versions.keys()].sort(), [v1.id, indicator(2).id, indicator(3).id].sort());
+          assert.deepEqual(together.versions.get(v1.id)?.map((held) => held.version), ['2024-01-01T00:00:00.000Z', '2024-02-01T00:00:00.000Z']);
+          assert.deepEqual([...together.originSigners.entries()].sort(), [[v1.id, orgA], [indicator(4).id, home]].sort());
+          const none = await store.arrivalHistoryOf(range(20).map((n) => indicator(200 + n).id));
+          assert.deepEqual([none.versions.size, none.originSigners.size], [0, 0]);
+          const empty = await store.arrivalHistoryOf([]);
+          assert.deepEqual([empty.versions.size, empty.originSigners.size], [0, 0]);
+        });
       });
 
       describe('where the versions of entries came from', () => {
