@@ -195,5 +195,11 @@ describe('node keys: validity windows', () => {
     assert.equal(instantOf('2016-12-31T23:59:60Z'), Date.UTC(2017, 0, 1));
     assert.equal(instantOf('2026-02-30T00:00:00Z'), undefined);
     assert.equal(instantOf('2026-01-01 00:00:00Z'), undefined);
+    // "60" read as a leap second only as the seconds, with or without a fraction; anywhere else it is what it is.
+    assert.equal(instantOf('2016-12-31T23:59:60.5Z'), Date.UTC(2017, 0, 1, 0, 0, 0, 500));
+    assert.equal(instantOf('2016-12-31T23:60:00Z'), undefined);
+    assert.equal(instantOf('2060-12-31T23:59:59Z'), Date.UTC(2060, 11, 31, 23, 59, 59));
+    assert.equal(instantOf('2016-12-31T23:59:60'), undefined);
+    assert.equal(instantOf('2016-12-31T23:59:61Z'), undefined);
   });
 });

@@ -35,6 +35,17 @@ describe('validateStixObject', () => {
   describe('common properties', () => {
     it('accepts a minimal indicator', () => assertValid(indicator()));
 
+    it('names a quoted key the same way every time it is met, under any parent, long keys cut', () => {
+      const long = `x-${'a'.repeat(400)}`;
+      for (let round = 0; round < 3; round += 1) {
+        const report = validateStixObject(indicator({ extensions: { 'Bad Key': {}, [long]: 1 } }));
+        assert.deepEqual(issueAt(report, '$.extensions["Bad Key"]'), ['STIX_EXTENSION_KEY_INVALID'], JSON.stringify(report.issues));
+        assert.deepEqual(issueAt(report, `$.extensions[${JSON.stringify(`${long.slice(0, 100)}…`)}]`), ['STIX_EXTENSION_KEY_INVALID']);
+        const nested = validateStixObject(sco('file', { hashes: { 'Bad Key': 'x' } }));
+        assert.ok(nested.issues.some((issue) => issue.path === '$.hashes["Bad Key"]'), JSON.stringify(nested.issues));
+      }
+    });
+
     it('requires type, spec_version, id, created and modified on SDOs', () => {
       for (const key of ['spec_version', 'id', 'created', 'modified']) {
         const object = indicator();

@@ -38,9 +38,24 @@ export class IssueSink {
 
 const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+// The bracket forms of the keys met (an extension-definition id is the key of the same extension on
+// every object of a feed): quoted once per key rather than once per object. Bounded, so that hostile
+// input cannot grow it; it memoizes a pure function, so paths never depend on it.
+const BRACKET_CACHE_LIMIT = 1024;
+const bracketForms = new Map<string, string>();
+
 /** JSONPath member access: dot form for property-name-like keys, bracket form otherwise. */
 export function memberPath(path: string, key: string): string {
-  return PLAIN_KEY.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key.length > 100 ? key.slice(0, 100) + '…' : key)}]`;
+  if (PLAIN_KEY.test(key)) return `${path}.${key}`;
+  let bracket = bracketForms.get(key);
+  if (bracket === undefined) {
+    bracket = `[${JSON.stringify(key.length > 100 ? key.slice(0, 100) + '…' : key)}]`;
+    if (key.length <= 300) {
+      if (bracketForms.size >= BRACKET_CACHE_LIMIT) bracketForms.clear();
+      bracketForms.set(key, bracket);
+    }
+  }
+  return path + bracket;
 }
 
 export function itemPath(path: string, index: number): string {
