@@ -198,9 +198,9 @@ export class UnwrittenPages {
     return this.#markingDefinitions;
   }
 
-  /** An accepted version that the node did not hold. */
-  recordVersion(object: StixObject): void {
-    const held: HeldVersion = { version: versionOf(object), object };
+  /** An accepted version that the node did not hold (the page's own record of it, shared: both are read-only). */
+  recordVersion(held: { readonly version: string; readonly object: StixObject }): void {
+    const object = held.object;
     const versions = this.#versions.get(object.id);
     if (versions === undefined) this.#versions.set(object.id, [held]);
     else versions.push(held);
@@ -210,6 +210,21 @@ export class UnwrittenPages {
   recordOrigin(id: string, signer: string): void {
     if (!this.#origins.has(id)) this.#origins.set(id, signer);
   }
+}
+
+const NO_VERSIONS: readonly HeldVersion[] = [];
+
+/** The newest of the held versions (the first of equals). */
+function newestOf(versions: readonly HeldVersion[]): string | undefined {
+  let top: string | undefined;
+  for (const stored of versions) if (top === undefined || compareVersions(stored.version, top) > 0) top = stored.version;
+  return top;
+}
+
+/** The held version equal to `version`, if any (the first). */
+function sameVersionIn(versions: readonly HeldVersion[], version: string): HeldVersion | undefined {
+  for (const stored of versions) if (compareVersions(stored.version, version) === 0) return stored;
+  return undefined;
 }
 
 /**
@@ -257,12 +272,14 @@ export function decidePullPage(objects: readonly unknown[], basis: PullBasis, hi
     if (isRecord(value) && value['type'] === 'marking-definition' && typeof value['id'] === 'string') markingDefinitions.set(value['id'], value);
   }
 
-  for (const [index, value] of objects.entries()) {
+  for (let index = 0; index < objects.length; index += 1) {
+    const value = objects[index];
     const id = arrivingIdOf(value);
-    const versions = id === undefined ? [] : (held.get(id) ?? []);
+    const versions = id === undefined ? NO_VERSIONS : (held.get(id) ?? NO_VERSIONS);
     const arrivingVersion = versionKeyOf(value);
-    const newest = versions.reduce<string | undefined>((top, stored) => (top === undefined || compareVersions(stored.version, top) > 0 ? stored.version : top), undefined);
-    const same = arrivingVersion === '' ? undefined : versions.find((stored) => compareVersions(stored.version, arrivingVersion) === 0);
+    // Most arriving ids have no version held: no closure is made for them.
+    const newest = versions.length === 0 ? undefined : newestOf(versions);
+    const same = arrivingVersion === '' || versions.length === 0 ? undefined : sameVersionIn(versions, arrivingVersion);
     // Only compared with a version held under the same id and modified: canonicalising every
     // arriving object would cost more than storing it, for the rare repeat.
     const digest = same === undefined ? '' : contentDigestOf((value ?? null) as JsonValue);
@@ -309,8 +326,9 @@ export function decidePullPage(objects: readonly unknown[], basis: PullBasis, hi
     });
     // Later versions of the same id on this page, and on later pages of the same write, are judged against this one.
     if (same === undefined) {
-      held.set(object.id, [...versions, { version: versionOf(object), object }]);
-      unwritten?.recordVersion(object);
+      const added = { version: versionOf(object), object };
+      held.set(object.id, versions.length === 0 ? [added] : [...versions, added]);
+      unwritten?.recordVersion(added);
     }
     if (!origins.has(object.id) && decision.signer !== undefined && decision.verification !== 'derived') {
       origins.set(object.id, decision.signer);

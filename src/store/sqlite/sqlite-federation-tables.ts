@@ -485,7 +485,16 @@ export class SqliteFederationTables {
     const apply = this.#db.transaction((): SyncBatchOutcome => {
       const collectionKey = this.#requireCollectionKey(batch.collectionId);
       if (batch.peer !== undefined && this.#sql.selectPeerState.get(batch.peer) === undefined) throw peerNotFound(batch.peer);
-      const prepared = batch.accepted.map((arrived) => prepareVersion(arrived.object));
+      // Loops rather than map/flatMap with a closure: thousands of versions a batch.
+      const count = batch.accepted.length;
+      const prepared = new Array<PreparedVersion>(count);
+      const texts: (string | undefined)[] = [batch.peer, batch.circleId, batch.receivedAt];
+      for (let index = 0; index < count; index += 1) {
+        const arrived = batch.accepted[index] as ArrivedObject;
+        prepared[index] = prepareVersion(arrived.object);
+        texts.push(arrived.signer, arrived.keyId);
+        for (const hop of arrived.hops) texts.push(hop);
+      }
       const { outcomes, vids } = addVersions(batch.collectionId, prepared, batch.contributorOrganisationId);
       const place: Placement = {
         collectionKey,
@@ -495,28 +504,24 @@ export class SqliteFederationTables {
         contributorOrganisationId: batch.contributorOrganisationId,
         receivedAt: batch.receivedAt,
       };
-      const names = this.#internNames([
-        batch.peer,
-        batch.circleId,
-        batch.receivedAt,
-        ...batch.accepted.flatMap((arrived) => [arrived.signer, arrived.keyId, ...arrived.hops]),
-      ]);
+      const names = this.#internNames(texts);
       let added = 0;
       let quarantined = 0;
-      outcomes.forEach((outcome, index) => {
+      for (let index = 0; index < outcomes.length; index += 1) {
+        const outcome = outcomes[index] as AddOutcome;
         const arrived = batch.accepted[index];
         const version = prepared[index];
         const vid = vids[index];
-        if (arrived === undefined || version === undefined) return;
+        if (arrived === undefined || version === undefined) continue;
         if (outcome.kind === 'rejected') {
           const reason: QuarantineReason = outcome.code === 'ENT_OBJECT_REVOKED' ? 'revoked' : 'content-conflict';
           this.#insertQuarantine(place, { objectId: outcome.id, version: outcome.version, reason, message: outcome.message, json: version.json });
           quarantined += 1;
-          return;
+          continue;
         }
         if (outcome.kind === 'added') added += 1;
         if (vid !== undefined) this.#insertProvenance(place, names, vid, arrived);
-      });
+      }
       for (const item of batch.quarantined) {
         this.#insertQuarantine(place, item);
         quarantined += 1;
