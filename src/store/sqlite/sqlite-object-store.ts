@@ -143,6 +143,9 @@ interface VersionRow {
   revoked: number;
 }
 
+/** The versions stored of a new object (shared, never written to: frozen). */
+const NO_VERSION_ROWS: readonly VersionRow[] = Object.freeze([]);
+
 interface CollectionEntryRow {
   vid: number;
   version: string;
@@ -549,8 +552,9 @@ export class SqliteObjectStore implements ObjectStore {
     index: number,
   ): AddOutcome {
     const { id, version, json } = prepared;
-    const stored = known.get(id) ?? [];
-    const same = stored.find((row) => row.version === version);
+    // No array or closure for a new object (most of an import or a sync): each shows at a million.
+    const stored = known.get(id) ?? NO_VERSION_ROWS;
+    const same = stored.length === 0 ? undefined : stored.find((row) => row.version === version);
 
     let vid: number;
     let isNewVersion: boolean;
@@ -569,7 +573,7 @@ export class SqliteObjectStore implements ObjectStore {
       vid = same.vid;
       isNewVersion = false;
     } else {
-      const revokedAt = stored.find((row) => row.revoked === 1 && compareVersions(version, row.version) > 0);
+      const revokedAt = stored.length === 0 ? undefined : stored.find((row) => row.revoked === 1 && compareVersions(version, row.version) > 0);
       if (revokedAt !== undefined) {
         return {
           kind: 'rejected',
@@ -585,14 +589,14 @@ export class SqliteObjectStore implements ObjectStore {
       isNewVersion = true;
       const row: VersionRow = { vid, version, revoked };
       if (stored.length === 0) known.set(id, [row]);
-      else stored.push(row);
+      else (stored as VersionRow[]).push(row);
     }
 
     const dateAdded = nextDateAdded();
     // Only the versions stored before this one can have entries: none for a new object.
-    const siblings = isNewVersion && stored.length === 0 ? [] : (this.#sql.selectCollectionEntriesOfObject.all(collectionKey, id) as CollectionEntryRow[]);
-    const latest = siblings.find((row) => row.is_latest === 1);
-    const first = siblings.find((row) => row.is_first === 1);
+    const siblings = isNewVersion && stored.length === 0 ? undefined : (this.#sql.selectCollectionEntriesOfObject.all(collectionKey, id) as CollectionEntryRow[]);
+    const latest = siblings === undefined ? undefined : siblings.find((row) => row.is_latest === 1);
+    const first = siblings === undefined ? undefined : siblings.find((row) => row.is_first === 1);
     const isLatest = latest === undefined || compareVersions(version, latest.version) > 0;
     const isFirst = first === undefined || compareVersions(version, first.version) < 0;
     this.#sql.insertEntry.run(collectionKey, dateAdded, vid, isLatest ? 1 : 0, isFirst ? 1 : 0);
