@@ -77,15 +77,13 @@ export function arrivingIdOf(value: unknown): string | undefined {
   return isRecord(value) && typeof value['id'] === 'string' ? value['id'] : undefined;
 }
 
-/** Marking-definition ids an arriving value refers to (object and granular markings). */
-export function markingRefsOf(value: unknown): string[] {
-  if (!isRecord(value)) return [];
-  const refs: string[] = [];
+/** Adds the marking-definition ids an arriving value refers to (object and granular markings) to `into`: no array per value. */
+export function addMarkingRefs(value: unknown, into: Set<string>): void {
+  if (!isRecord(value)) return;
   const objectLevel = value['object_marking_refs'];
-  if (Array.isArray(objectLevel)) for (const ref of objectLevel) if (typeof ref === 'string') refs.push(ref);
+  if (Array.isArray(objectLevel)) for (const ref of objectLevel) if (typeof ref === 'string') into.add(ref);
   const granular = value['granular_markings'];
-  if (Array.isArray(granular)) for (const entry of granular) if (isRecord(entry) && typeof entry['marking_ref'] === 'string') refs.push(entry['marking_ref']);
-  return refs;
+  if (Array.isArray(granular)) for (const entry of granular) if (isRecord(entry) && typeof entry['marking_ref'] === 'string') into.add(entry['marking_ref']);
 }
 
 /**

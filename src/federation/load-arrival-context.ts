@@ -7,7 +7,7 @@ import type { Circle } from '../policy/circle.ts';
 import type { PeerRecord } from '../store/federation-store.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import type { JsonObject, JsonValue } from '../stix/types.ts';
-import { arrivingIdOf, markingRefsOf, type PageHistory, type PullBasis } from './decide-pull-page.ts';
+import { addMarkingRefs, arrivingIdOf, type PageHistory, type PullBasis } from './decide-pull-page.ts';
 import { PEER_CLOCK_SKEW_MS } from './sync-timing.ts';
 import { createKeyDirectory, type KeyDirectory, type PinnedKey } from './node-key.ts';
 
@@ -51,8 +51,16 @@ export async function loadPullBasis(
  * definitions, in two batched reads (arrivalHistoryOf reads the first two for the held ids only).
  */
 export async function loadPageHistory(store: ArrivalStore, objects: readonly unknown[]): Promise<PageHistory> {
-  const ids = [...new Set(objects.map(arrivingIdOf).filter((id): id is string => id !== undefined))];
-  const markingIds = [...new Set(objects.flatMap(markingRefsOf))];
+  // Loops, not map/filter/flatMap: no array per object (a sync reads a million of them).
+  const idSet = new Set<string>();
+  const markingSet = new Set<string>();
+  for (const value of objects) {
+    const id = arrivingIdOf(value);
+    if (id !== undefined) idSet.add(id);
+    addMarkingRefs(value, markingSet);
+  }
+  const ids = [...idSet];
+  const markingIds = [...markingSet];
   const [{ versions, originSigners }, markings] = await Promise.all([store.arrivalHistoryOf(ids), store.latestVersions(markingIds)]);
   const markingDefinitions = new Map<string, JsonObject>();
   for (const [id, entry] of markings) {

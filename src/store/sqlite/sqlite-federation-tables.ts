@@ -542,12 +542,14 @@ export class SqliteFederationTables {
     arrived: Pick<ArrivedObject, 'signer' | 'keyId' | 'verification' | 'hops'>,
   ): void {
     // No closure per row: at a million arriving versions, each allocation shows.
+    // The JSON array of the hops' name keys, written out (integer keys, or null), without an array per row.
     let hops: string | null = null;
-    if (arrived.hops.length > 0) {
-      const keys: (number | null)[] = [];
-      for (const hop of arrived.hops) keys.push(nameKeyOf(names, hop));
-      hops = JSON.stringify(keys);
+    for (const hop of arrived.hops) {
+      const key = nameKeyOf(names, hop);
+      const text = key === null ? 'null' : String(key);
+      hops = hops === null ? `[${text}` : `${hops},${text}`;
     }
+    if (hops !== null) hops += ']';
     this.#sql.insertProvenance.run(
       vid,
       place.collectionKey,
