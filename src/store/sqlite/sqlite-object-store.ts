@@ -713,10 +713,6 @@ export class SqliteObjectStore implements ObjectStore {
     return { entries: rows.slice(0, limit).map(toStoredEntry), more };
   }
 
-  /**
-   * `rows`: one row per entry with every StoredEntry column. `texts`: one row for the whole page —
-   * count, first and last dateAdded, and the JSON texts joined by commas.
-   */
   #preparedOnce(sql: string): Statement {
     let statement = this.#statementsBySql.get(sql);
     if (statement === undefined) {
@@ -726,6 +722,10 @@ export class SqliteObjectStore implements ObjectStore {
     return statement;
   }
 
+  /**
+   * `rows`: one row per entry with every StoredEntry column. `texts`: one row for the whole page —
+   * count, first and last dateAdded, and the JSON texts joined by commas.
+   */
   #listStatement(shape: ListShape, form: 'rows' | 'texts'): Statement {
     const key = `${form}:${JSON.stringify(shape)}`;
     const cached = this.#listStatements.get(key);
