@@ -100,7 +100,7 @@ export async function releaseObjectsPage(
   request: PageRequest,
 ): Promise<ObjectsPage> {
   if (!gate.sharesEveryEntry) return objectsPageOf(await releasePage(gate, fetch.entries, request));
-  const page = await fetch.texts(request.after === undefined ? { limit: request.limit } : { limit: request.limit, after: request.after });
+  const page = await fetch.texts(request);
   return {
     objectsJson: page.objectsJson,
     firstDateAdded: page.firstDateAdded,
