@@ -163,6 +163,11 @@ function describeCpu(cpu: { serverCpuPct: number | undefined; benchCpuPct: numbe
   return `server CPU ${cpu.serverCpuPct === undefined ? '?' : cpu.serverCpuPct.toFixed(0)} % of a core, load generator ${cpu.benchCpuPct.toFixed(0)} %`;
 }
 
+/** The server's share of a core during a wrk run (which costs this process nothing), and its CPU per unit served. */
+function describeServerCpu(serverCpuPct: number | undefined, usPerUnit: number | undefined, unit: 'page' | 'request'): string {
+  return `server CPU ${serverCpuPct === undefined ? '?' : serverCpuPct.toFixed(0)} % of a core, server ${usPerUnit === undefined ? '?' : usPerUnit.toFixed(0)} µs CPU a ${unit}`;
+}
+
 function openClients(url: string, count: number, pipelining = 1): Client[] {
   return Array.from({ length: count }, () => new Client(url, { pipelining, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 60_000 }));
 }
@@ -275,7 +280,7 @@ async function measurePagingWithWrk(
     p99: done.p99Ms,
     pages: done.pages,
     chains: done.chains,
-    cpu: `server CPU ${cpu.serverCpuPct === undefined ? '?' : cpu.serverCpuPct.toFixed(0)} % of a core, server ${perPageUs === undefined ? '?' : perPageUs.toFixed(0)} µs CPU a page`,
+    cpu: describeServerCpu(cpu.serverCpuPct, perPageUs, 'page'),
   };
 }
 
@@ -412,7 +417,7 @@ async function measureSmallWithWrk(server: ServerChild, targets: readonly SmallT
   return {
     perSecond: result.perSecond,
     p99: result.p99Ms,
-    cpu: `server CPU ${cpu.serverCpuPct === undefined ? '?' : cpu.serverCpuPct.toFixed(0)} % of a core, server ${serverUs === undefined ? '?' : serverUs.toFixed(0)} µs CPU a request`,
+    cpu: describeServerCpu(cpu.serverCpuPct, serverUs, 'request'),
   };
 }
 
