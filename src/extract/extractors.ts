@@ -6,7 +6,7 @@
 import { domainToASCII } from 'node:url';
 import { parseIpv4, parseIpv6 } from '../stix/ip-address.ts';
 import { isBase58CheckAddress, isBech32Address } from './checksums.ts';
-import { FEATURE_AT, FEATURE_COLONS2, FEATURE_SEPARATORS5, FEATURE_DIGITS4, FEATURE_DOT_WORD, FEATURE_DOTS2, FEATURE_DOTS3 } from './scan-windows.ts';
+import { isHexDigit, FEATURE_AT, FEATURE_COLONS2, FEATURE_SEPARATORS5, FEATURE_DIGITS4, FEATURE_DOT_WORD, FEATURE_DOTS2, FEATURE_DOTS3 } from './scan-windows.ts';
 
 export type ObservableType =
   | 'ipv4-addr'
@@ -802,10 +802,6 @@ function buildMac(m: RegExpExecArray): Candidate | null {
 const macRow: ExtractorRow = { id: 'mac', types: ['mac-addr'], family: 'hexsep', regex: MAC_RE, build: buildMac };
 // Five separators of one kind, colons or (in a token that also has a colon) dashes.
 const colonMacRow: ExtractorRow = { id: 'mac-colon', types: ['mac-addr'], family: 'colon', needs: FEATURE_SEPARATORS5, regex: MAC_RE, build: buildMac };
-
-function isHexDigit(c: number): boolean {
-  return (c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 102);
-}
 
 /**
  * Whether the window holds "hhhh.hhhh.hhhh" anywhere: without it the Cisco regex cannot match.

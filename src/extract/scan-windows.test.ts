@@ -2,6 +2,7 @@
 // every position of random and adversarial texts, the next trigger must be the regex's next match.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { EXTRACTORS } from './extractors.ts';
 import { FEATURE_COLONS2, FEATURE_SEPARATORS5, addressLiteralWindows, attackIdWindows, familyWindows, gluedDigestLength, nextColon, nextDotted, nextHexSeparator, isWhiteSpaceCode, nextUnderscore, nextYaraKeyword } from './scan-windows.ts';
 
 const TRIGGERS: readonly (readonly [name: string, next: (text: string, from: number) => number, regex: RegExp])[] = [
@@ -129,8 +130,15 @@ test('long-run windows are every maximal alphanumeric run of 26 or more, at any 
   }
 });
 
-// The ATT&CK/ATLAS id row's regex (extractors.ts), run over the whole text and over the windows.
-const ATTACK_ID = /(AML\.)?(TA|CS|[TGSM])(\d{4})(\.\d{3})?\b/g;
+/** A copy (own lastIndex) of the regex of the extractor row `id`, so the tests follow the row's changes. */
+function rowRegex(id: string): RegExp {
+  const row = EXTRACTORS.find((candidate) => candidate.id === id);
+  if (row === undefined) throw new Error(`no extractor row ${id}`);
+  return new RegExp(row.regex);
+}
+
+// The ATT&CK/ATLAS id row's regex, run over the whole text and over the windows.
+const ATTACK_ID = rowRegex('attack');
 
 function idsInWindows(text: string): string[] {
   const out: string[] = [];
@@ -171,8 +179,8 @@ test('ATT&CK id windows: the id regex finds on them exactly what it finds on the
   for (const text of texts) assert.deepEqual(idsInWindows(text), idsInText(text), JSON.stringify(text));
 });
 
-// The address-literal row's regex (extractors.ts), over the whole text and over the windows.
-const ADDRESS_LITERAL = /@\[(\d{1,3}(?:\.\d{1,3}){3})\]/g;
+// The address-literal row's regex, over the whole text and over the windows.
+const ADDRESS_LITERAL = rowRegex('email-ip-literal');
 
 test('address-literal windows: the row regex finds on them exactly what it finds on the whole text', () => {
   let state = 11;

@@ -292,7 +292,8 @@ function isLowerHex(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 97 && c <= 102);
 }
 
-function isHex(c: number): boolean {
+/** A character code of 0-9, a-f or A-F. */
+export function isHexDigit(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 }
 
@@ -313,8 +314,8 @@ export function nextUnderscore(text: string, from: number): number {
 export function nextHexSeparator(text: string, from: number): number {
   for (let p = text.indexOf('-', from); p >= 0; p = text.indexOf('-', p + 1)) {
     if (
-      isHex(text.charCodeAt(p + 1)) && isHex(text.charCodeAt(p + 2)) && text.charCodeAt(p + 3) === 45 &&
-      isHex(text.charCodeAt(p + 4)) && isHex(text.charCodeAt(p + 5)) && text.charCodeAt(p + 6) === 45
+      isHexDigit(text.charCodeAt(p + 1)) && isHexDigit(text.charCodeAt(p + 2)) && text.charCodeAt(p + 3) === 45 &&
+      isHexDigit(text.charCodeAt(p + 4)) && isHexDigit(text.charCodeAt(p + 5)) && text.charCodeAt(p + 6) === 45
     ) {
       return p;
     }
@@ -331,6 +332,13 @@ const ATTACK_ID_TRIGGER = /[ACGMST]\d{4}/g;
 const ATTACK_ID_BEFORE = 5;
 const ATTACK_ID_AFTER = 10;
 
+/** Adds the window [s, e) to windows found in text order, merged into the last one when they touch. */
+function pushMerged(out: [number, number, boolean, number][], s: number, e: number): void {
+  const last = out[out.length - 1];
+  if (last !== undefined && s <= last[1]) last[1] = Math.max(last[1], e);
+  else out.push([s, e, false, ALL_FEATURES]);
+}
+
 /**
  * Windows around every place an ATT&CK or ATLAS id can be, overlapping ones merged. The id regex
  * has no look-behind and its \b at the end always sees the real next character, so on a window it
@@ -342,9 +350,7 @@ export function attackIdWindows(text: string): Windows {
   for (let m = ATTACK_ID_TRIGGER.exec(text); m !== null; m = ATTACK_ID_TRIGGER.exec(text)) {
     const s = Math.max(0, m.index - ATTACK_ID_BEFORE);
     const e = Math.min(text.length, m.index + ATTACK_ID_AFTER);
-    const last = out[out.length - 1];
-    if (last !== undefined && s <= last[1]) last[1] = Math.max(last[1], e);
-    else out.push([s, e, false, ALL_FEATURES]);
+    pushMerged(out, s, e);
   }
   return out;
 }
@@ -362,9 +368,7 @@ export function addressLiteralWindows(text: string): Windows {
   for (let p = text.indexOf('@'); p >= 0; p = text.indexOf('@', p + 1)) {
     if (text.charCodeAt(p + 1) !== 91) continue;
     const e = Math.min(text.length, p + ADDRESS_LITERAL_LENGTH);
-    const last = out[out.length - 1];
-    if (last !== undefined && p <= last[1]) last[1] = Math.max(last[1], e);
-    else out.push([p, e, false, ALL_FEATURES]);
+    pushMerged(out, p, e);
   }
   return out;
 }
