@@ -190,6 +190,17 @@ describe('parseJson: the same verdicts as scanning before JSON.parse', () => {
     assert.deepEqual(parseJson('{"a":[1e20, 1.5e300]}'), { ok: true, value: { a: [1e20, 1.5e300] } });
   });
 
+  it('differs from the scan only where a duplicate key drops the refused part: what it returns is within the limits', () => {
+    // JSON.parse keeps the last member of a name; the walk never sees the one it dropped. The value
+    // returned holds nothing too deep and no changed number, which is what the limits protect.
+    const deepDropped = `{"a":${'['.repeat(200)}${']'.repeat(200)},"a":1}`;
+    assert.equal(scanJson(deepDropped, 64, true)?.code, 'ENT_INPUT_TOO_DEEP');
+    assert.deepEqual(parseJson(deepDropped), { ok: true, value: { a: 1 } });
+    assert.deepEqual(parseJson('{"n":123456789012345678901,"n":1}'), { ok: true, value: { n: 1 } });
+    // Kept, the same part is refused.
+    assert.equal(problemOf(`{"a":1,"a":${'['.repeat(200)}${']'.repeat(200)}}`).code, 'ENT_INPUT_TOO_DEEP');
+  });
+
   it('gives the scan\'s verdict first when the text is also malformed', () => {
     assert.equal(problemOf(`${'['.repeat(70)}1,`).code, 'ENT_INPUT_TOO_DEEP');
     assert.equal(problemOf('[18446744073709551615,').code, 'ENT_INPUT_MALFORMED_JSON');

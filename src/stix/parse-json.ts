@@ -52,10 +52,14 @@ const DIGIT_9 = 0x39;
  * of the parsed value then asks whether anything might be refused; only then (and when JSON.parse
  * fails) does the character scan run, so that the verdict, its place and its precedence over a syntax
  * error are the scan's as before. The walk is several times cheaper than the scan (ATT&CK
- * Enterprise, 50 MB: about 20 ms against 140-160 ms), and it never misses what the scan refuses:
- * a container at depth d in the text is one at depth d in the value, and a number token the scan
- * refuses parses to a value that is not finite or an integer beyond 2^53 - 1. It may ask about more
- * (1e20 written with an exponent, which the scan accepts), which costs only the scan.
+ * Enterprise, 50 MB: about 20 ms against 140-160 ms), and it misses nothing the scan refuses in the
+ * value returned: a container at depth d in the text is one at depth d in the value, and a number
+ * token the scan refuses parses to a value that is not finite or an integer beyond 2^53 - 1. The
+ * one difference: a member that a later one of the same name replaces (JSON.parse keeps the last)
+ * is not in the value, so a text whose only deep or unsafe part is such a dropped member is accepted,
+ * and what it yields is within the limits, which exist to protect the code that walks the value and
+ * the numbers a signature covers. The walk may ask about more (1e20 written with an exponent, which
+ * the scan accepts), which costs only the scan.
  *
  * A leading byte-order mark is ignored: RFC 8259 §8.1 allows parsers to, and Windows tools write one.
  *
@@ -99,7 +103,7 @@ export function parseJson(text: string, options: ParseJsonOptions = {}): Result<
  * Whether scanJson might refuse the text this value was parsed from: a container deeper than
  * `maxDepth`, or (with `checkNumbers`) a number that is not finite or an integer beyond 2^53 - 1.
  */
-export function mayBeRefused(value: JsonValue, maxDepth: number, checkNumbers: boolean): boolean {
+function mayBeRefused(value: JsonValue, maxDepth: number, checkNumbers: boolean): boolean {
   if (typeof value === 'object' && value !== null) return containerMayBeRefused(value, 1, maxDepth, checkNumbers);
   return typeof value === 'number' && checkNumbers && isChangedByParse(value);
 }
