@@ -69,11 +69,10 @@ export interface FederationStore {
   arrivalsOfEntries(collectionId: string, dateAdded: readonly number[]): Promise<Map<number, EntryArrivals>>;
 
   // ---- Signatures this node made ----
-  /** The signature extension (JSON text) kept for each (id, version, variant); variant '' is the stored form. */
-  signaturesOf(keys: readonly SignatureKey[]): Promise<Map<string, string>>;
   /**
-   * The same, as a list in the order of `keys` (undefined where none is kept): for the release
-   * path, which asks about a page of versions at once and looks each answer up by position.
+   * The signature extension (JSON text) kept for each (id, version, variant), variant '' being the
+   * stored form: a list in the order of `keys`, undefined where none is kept (the release path asks
+   * about a page of versions at once and looks each answer up by position).
    */
   signaturesIn(keys: readonly SignatureKey[]): Promise<(string | undefined)[]>;
   /** Keeps signatures; a key already present is left unchanged. */
@@ -306,7 +305,7 @@ export interface SignatureKey {
   readonly variant: string;
 }
 
-/** The key signaturesOf uses. */
+/** A SignatureKey as one string, for a Map (sign-releases caches the signatures it makes by it). */
 export function signatureKey(key: SignatureKey): string {
   return `${key.id}\u0000${key.version}\u0000${key.variant}`;
 }

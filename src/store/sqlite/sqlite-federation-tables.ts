@@ -6,7 +6,6 @@ import { EntenteError } from '../../errors/entente-error.ts';
 import type { StixObject } from '../../stix/types.ts';
 import { compareVersions, equivalentVersionKeys } from '../compare-versions.ts';
 import {
-  signatureKey,
   type ArrivedObject,
   type EntryArrivals,
   type FlashReceipt,
@@ -741,15 +740,6 @@ export class SqliteFederationTables {
   }
 
   // ---- Signatures ----
-
-  signaturesOf(keys: readonly SignatureKey[]): Map<string, string> {
-    const found = new Map<string, string>();
-    this.signaturesIn(keys).forEach((extensionJson, index) => {
-      const key = keys[index];
-      if (extensionJson !== undefined && key !== undefined) found.set(signatureKey(key), extensionJson);
-    });
-    return found;
-  }
 
   signaturesIn(keys: readonly SignatureKey[]): (string | undefined)[] {
     const found = new Array<string | undefined>(keys.length).fill(undefined);

@@ -1061,10 +1061,6 @@ export class SqliteObjectStore implements ObjectStore {
     return this.#guard(() => this.#federation.arrivalsOfEntries(collectionId, dateAdded));
   }
 
-  async signaturesOf(keys: readonly SignatureKey[]): Promise<Map<string, string>> {
-    return this.#guard(() => this.#federation.signaturesOf(keys));
-  }
-
   async signaturesIn(keys: readonly SignatureKey[]): Promise<(string | undefined)[]> {
     return this.#guard(() => this.#federation.signaturesIn(keys));
   }
