@@ -77,15 +77,6 @@ export function arrivingIdOf(value: unknown): string | undefined {
   return isRecord(value) && typeof value['id'] === 'string' ? value['id'] : undefined;
 }
 
-/** Adds the marking-definition ids an arriving value refers to (object and granular markings) to `into`: no array per value. */
-export function addMarkingRefs(value: unknown, into: Set<string>): void {
-  if (!isRecord(value)) return;
-  const objectLevel = value['object_marking_refs'];
-  if (Array.isArray(objectLevel)) for (const ref of objectLevel) if (typeof ref === 'string') into.add(ref);
-  const granular = value['granular_markings'];
-  if (Array.isArray(granular)) for (const entry of granular) if (isRecord(entry) && typeof entry['marking_ref'] === 'string') into.add(entry['marking_ref']);
-}
-
 /**
  * Provenance hops of a version received from a peer, from the signer to the peer that delivered
  * it: `[signer]` when the peer signed it itself, `[signer, peer]` when it passes on another

@@ -6,8 +6,9 @@ import { bindingAgreement } from '../policy/agreement.ts';
 import type { Circle } from '../policy/circle.ts';
 import type { PeerRecord } from '../store/federation-store.ts';
 import type { ObjectStore } from '../store/object-store.ts';
+import { addMarkingRefs } from '../stix/add-marking-refs.ts';
 import type { JsonObject, JsonValue } from '../stix/types.ts';
-import { addMarkingRefs, arrivingIdOf, type PageHistory, type PullBasis } from './decide-pull-page.ts';
+import { arrivingIdOf, type PageHistory, type PullBasis } from './decide-pull-page.ts';
 import { PEER_CLOCK_SKEW_MS } from './sync-timing.ts';
 import { createKeyDirectory, type KeyDirectory, type PinnedKey } from './node-key.ts';
 

@@ -6,6 +6,7 @@ import type { Recipient } from '../policy/recipient.ts';
 import { TLP1_MARKING_IDS, TLP2_MARKING_IDS } from '../policy/tlp.ts';
 import { publicCatalogueIds } from './public-catalogue.ts';
 import { versionKey, type Contribution, type ObjectStore, type StoredEntry } from '../store/object-store.ts';
+import { addMarkingRefs } from '../stix/add-marking-refs.ts';
 import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
 
 /**
@@ -134,7 +135,9 @@ export async function openReleaseGate(
 
   /** The marking definitions this object references that are not loaded yet (TLP ids need none). */
   function missingMarkings(object: StixObject): string[] {
-    return markingRefsOf(object).filter((ref) => !TLP_IDS.has(ref) && !markingDefinitions.has(ref));
+    const refs = new Set<string>();
+    addMarkingRefs(object, refs);
+    return [...refs].filter((ref) => !TLP_IDS.has(ref) && !markingDefinitions.has(ref));
   }
 
   async function loadMarkings(wanted: readonly string[]): Promise<void> {
@@ -285,17 +288,6 @@ function isRecord(value: JsonValue | undefined): value is JsonObject {
 function parseObject(json: string): StixObject | undefined {
   const value = JSON.parse(json) as JsonValue;
   return isRecord(value) && typeof value['id'] === 'string' && typeof value['type'] === 'string' ? (value as StixObject) : undefined;
-}
-
-function markingRefsOf(object: StixObject): string[] {
-  const refs: string[] = [];
-  const objectLevel = object['object_marking_refs'];
-  if (Array.isArray(objectLevel)) for (const ref of objectLevel) if (typeof ref === 'string') refs.push(ref);
-  const granular = object['granular_markings'];
-  if (Array.isArray(granular)) {
-    for (const entry of granular) if (isRecord(entry) && typeof entry['marking_ref'] === 'string') refs.push(entry['marking_ref']);
-  }
-  return refs;
 }
 
 /** Ids this object reveals by pointing at them: every `*_ref(s)` but the creator and markings. */
