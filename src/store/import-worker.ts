@@ -3,7 +3,7 @@ import { isEntenteError } from '../errors/entente-error.ts';
 import { packVersions, prepareImportBatches, type WorkerCredit, type WorkerMessage, type WorkerRequest } from './import-pipeline.ts';
 
 /**
- * The worker side of prepareImportBatchesInWorker: prepares the batches of `workerData` in order and
+ * The worker side of prepareImportBatchesInWorker (import-in-worker.ts): prepares the batches of `workerData` in order and
  * posts each one, never more than the caller's credit allows, so that memory stays bounded however
  * far the reading runs ahead of the store.
  */

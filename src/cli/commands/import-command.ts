@@ -6,14 +6,8 @@ import { withNode, writeLine } from '../cli-context.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
 import { findCollection } from '../../bootstrap-node.ts';
 import type { ImportRejection } from '../../store/prepare-import.ts';
-import {
-  prepareImportBatches,
-  prepareImportBatchesInWorker,
-  type ImportInput,
-  type PipelineOptions,
-  type PreparedBatch,
-  type WorkerBatches,
-} from '../../store/import-pipeline.ts';
+import { prepareImportBatches, type ImportInput, type PipelineOptions, type PreparedBatch } from '../../store/import-pipeline.ts';
+import { prepareImportBatchesInWorker, type WorkerBatches } from '../../store/import-in-worker.ts';
 import { ingestPrepared, startBackgroundCheckpoints, type BackgroundCheckpoints } from '../../store/ingest.ts';
 import type { ObjectStore } from '../../store/object-store.ts';
 
