@@ -284,7 +284,7 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
       families.set(row.family, rows);
       continue;
     }
-    if (row.prefilter !== undefined && !row.prefilter(r.text)) continue;
+    if (row.prefilter !== undefined && !row.prefilter(r.text, ctxWithReserved)) continue;
     const re = row.regex;
     re.lastIndex = 0;
     for (let m = re.exec(r.text); m !== null; m = re.exec(r.text)) {
@@ -304,7 +304,7 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
         const rowIndex = rowIndices[k] as number;
         if (row.needs !== undefined && (features & row.needs) !== row.needs) continue;
         if (we <= (consumedUntil[rowIndex] ?? 0)) continue;
-        if (row.prefilter !== undefined && !row.prefilter(slice)) continue;
+        if (row.prefilter !== undefined && !row.prefilter(slice, ctxWithReserved)) continue;
         const re = ascii && row.asciiRegex !== undefined ? row.asciiRegex : row.regex;
         re.lastIndex = 0;
         for (let m = re.exec(slice); m !== null; m = re.exec(slice)) {

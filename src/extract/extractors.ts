@@ -72,7 +72,9 @@ export interface ExtractContext {
  * lines with -> or <> (Snort/Suricata rules); yara: lines with "rule " (YARA rule headers); scheme:
  * line text from just before each "://" (URLs); underscore: tokens with "_" + 12 hex digits (JA4);
  * attack-id: a few characters around each letter of [ACGMST] followed by four digits (ATT&CK and
- * ATLAS ids); address-literal: from each "@[" to where an IPv4 literal would close.
+ * ATLAS ids); address-literal: from each "@[" to where an IPv4 literal would close; registry-root:
+ * the characters before each backslash that follows a letter; asn: a few characters around each
+ * "AS"; cve: a few characters around each "-" after "cve"; sigma-title: lines starting "title:".
  */
 export type ExtractorFamily =
   | 'dotted'
@@ -85,13 +87,20 @@ export type ExtractorFamily =
   | 'scheme'
   | 'underscore'
   | 'attack-id'
-  | 'address-literal';
+  | 'address-literal'
+  | 'registry-root'
+  | 'asn'
+  | 'cve'
+  | 'sigma-title';
 
 export interface ExtractorRow {
   readonly id: string;
   readonly types: readonly ObservableType[];
-  /** Cheap test on the whole text; when false the row's regex is not run at all. */
-  readonly prefilter?: (text: string) => boolean;
+  /**
+   * Cheap test on the whole text; when false the row's regex is not run at all. It must hold
+   * wherever the regex has a match that build() would keep.
+   */
+  readonly prefilter?: (text: string, ctx: ExtractContext) => boolean;
   /**
    * Rows in a family are not run over the whole text but only over the windows the family's cheap
    * trigger finds (see extract-observables.ts); `prefilter` is then applied to each window.
@@ -169,13 +178,36 @@ export const FILE_IN_PATH_REASON = 'file name that looks like a domain (a segmen
 /** Why the same name elsewhere in a report that writes it in a Windows path is not a domain. */
 export const FILE_NAMED_IN_PATH_REASON = 'file name that looks like a domain (the report writes it in a Windows path)';
 
+function isAsciiLetter(c: number): boolean {
+  return (c | 32) >= 97 && (c | 32) <= 122;
+}
+
+/**
+ * Whether some dot in the window is followed by a run of ASCII letters that is a known TLD (or an
+ * xn-- label, or a non-ASCII character, left to the regex). A host name's last label is such a
+ * run, and checkDomain() rejects every other: most dotted windows ("e.g.", "Fig.3a", "end.The")
+ * have none, and the domain regex, the costliest row on them, need not run.
+ */
+function mayEndWithKnownTld(window: string, ctx: ExtractContext): boolean {
+  if (!ctx.strictTld) return window.includes('.');
+  for (let dot = window.indexOf('.'); dot >= 0; dot = window.indexOf('.', dot + 1)) {
+    let end = dot + 1;
+    while (end < window.length && isAsciiLetter(window.charCodeAt(end))) end++;
+    if (window.charCodeAt(end) >= 128) return true;
+    if (end - dot < 3) continue; // TLDs have two letters or more
+    const label = window.slice(dot + 1, end).toLowerCase();
+    if (label.startsWith('xn') || ctx.tlds.has(label)) return true;
+  }
+  return false;
+}
+
 const domainRow: ExtractorRow = {
   id: 'domain',
   family: 'dotted',
   needs: FEATURE_DOT_WORD,
   asciiRegex: DOMAIN_ASCII_RE,
   types: ['domain-name', 'file'],
-  prefilter: (t) => t.includes('.'),
+  prefilter: mayEndWithKnownTld,
   regex: DOMAIN_RE,
   build(m, ctx) {
     let raw = m[0];
@@ -565,8 +597,8 @@ const CVE_RE = /\bCVE-(\d{4})-(\d{4,7})\b/gi;
 
 const cveRow: ExtractorRow = {
   id: 'cve',
+  family: 'cve',
   types: ['cve'],
-  prefilter: (t) => /cve-/i.test(t),
   regex: CVE_RE,
   build: (m) => ({ type: 'cve', value: m[0].toUpperCase(), start: m.index, end: m.index + m[0].length, confidence: 0.95 }),
 };
@@ -696,8 +728,8 @@ function walkBackslashPath(text: string, from: number): number {
 
 const registryRow: ExtractorRow = {
   id: 'registry',
+  family: 'registry-root',
   types: ['windows-registry-key'],
-  prefilter: (t) => /hk(?:ey_|lm|cu|cr|u\\|cc)/i.test(t),
   regex: REGISTRY_RE,
   build(m, ctx) {
     const start = m.index;
@@ -768,13 +800,35 @@ const FILE_NAME_RE = new RegExp(
   'giu',
 );
 
+const FILE_EXTENSIONS: ReadonlySet<string> = new Set(`${EXECUTABLE_EXT}|${DOCUMENT_EXT}`.split('|'));
+
+function isExtensionChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || isAsciiLetter(c) || c === 95 || c === 45;
+}
+
+/**
+ * Whether some dot in the window is followed by a known extension and then by no further name
+ * character, as the file-name regex requires (a non-ASCII character is left to the regex: with the
+ * u flag, case folding maps a few of them to ASCII letters). Two thirds of the dotted windows the
+ * regex ran on have none.
+ */
+function mayHoldFileExtension(window: string): boolean {
+  for (let dot = window.indexOf('.'); dot >= 0; dot = window.indexOf('.', dot + 1)) {
+    let end = dot + 1;
+    while (end < window.length && isExtensionChar(window.charCodeAt(end))) end++;
+    if (window.charCodeAt(end) >= 128) return true;
+    if (end - dot >= 3 && FILE_EXTENSIONS.has(window.slice(dot + 1, end).toLowerCase())) return true;
+  }
+  return false;
+}
+
 const fileNameRow: ExtractorRow = {
   id: 'file-name',
   family: 'dotted',
   needs: FEATURE_DOT_WORD,
   asciiRegex: FILE_NAME_ASCII_RE,
   types: ['file'],
-  prefilter: (t) => t.includes('.'),
+  prefilter: mayHoldFileExtension,
   regex: FILE_NAME_RE,
   build(m) {
     const value = m[0];
@@ -833,8 +887,8 @@ const ASN_RE = /\bAS(?:N ?)?(\d{1,10})\b/g;
 
 const asnRow: ExtractorRow = {
   id: 'asn',
+  family: 'asn',
   types: ['autonomous-system'],
-  prefilter: (t) => t.includes('AS'),
   regex: ASN_RE,
   build(m) {
     const n = Number(m[1]);
@@ -927,8 +981,8 @@ const YAML_LINE = /^(?:[ \t]+\S|-|[A-Za-z_][\w.-]*:|#|[ \t]*$)/;
 
 const sigmaRow: ExtractorRow = {
   id: 'sigma',
+  family: 'sigma-title',
   types: ['sigma-rule'],
-  prefilter: (t) => t.includes('title:') && t.includes('detection:'),
   regex: SIGMA_RE,
   build(m, ctx) {
     const text = ctx.text;

@@ -3,14 +3,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EXTRACTORS } from './extractors.ts';
-import { FEATURE_COLONS2, FEATURE_SEPARATORS5, addressLiteralWindows, attackIdWindows, familyWindows, gluedDigestLength, nextColon, nextDotted, nextHexSeparator, isWhiteSpaceCode, nextUnderscore, nextYaraKeyword } from './scan-windows.ts';
+import { FEATURE_COLONS2, FEATURE_SEPARATORS5, addressLiteralWindows, attackIdWindows, familyWindows, gluedDigestLength, nextArrow, nextColon, nextDotted, nextHexSeparator, isWhiteSpaceCode, nextUnderscore } from './scan-windows.ts';
 
 const TRIGGERS: readonly (readonly [name: string, next: (text: string, from: number) => number, regex: RegExp])[] = [
   ['dotted', nextDotted, /\.(?=[^\s.])/g],
   ['colon', nextColon, /:(?=[A-Za-z0-9/+:])/g],
   ['underscore', nextUnderscore, /_(?=[0-9a-f]{12}_)/g],
   ['hexsep', nextHexSeparator, /-(?=[0-9a-fA-F]{2}-[0-9a-fA-F]{2}-)/g],
-  ['yara', nextYaraKeyword, /rule[ \t]/g],
+  ['arrow', nextArrow, /->|<>/g],
 ];
 
 function regexNext(regex: RegExp, text: string, from: number): number {
@@ -47,9 +47,9 @@ const TEXTS: readonly string[] = [
   'http://a.b:80/x std::map a:/ b:+ c:: d:\u00e9',
   'end. next.\u00a0x.\u2028y.\ufeffz e.g. 1.2.3.4',
   'rule rule\trulerule ru le rules rule\nrule\u00a0rule',
-  'rule',
-  'rule ',
-  ...Array.from({ length: 20 }, (_, i) => randomText(i + 100, 200).replace(/[af]/g, (c) => (c === 'a' ? 'rule' : 'rul'))),
+  '->',
+  '>-> <> <<>> -<>- >',
+  ...Array.from({ length: 20 }, (_, i) => randomText(i + 100, 200).replace(/[af]/g, (c) => (c === 'a' ? '->' : '<>'))),
   ...Array.from({ length: 60 }, (_, i) => randomText(i + 1, 400)),
 ];
 

@@ -173,13 +173,10 @@ function longRunWindows(text: string): Windows {
 
 const LINE_REACH = 1200;
 
-function lineWindows(text: string, trigger: RegExp, back = LINE_REACH): Windows {
+function lineWindows(text: string, nextTrigger: NextTrigger, back = LINE_REACH): Windows {
   const out: [number, number, boolean, number][] = [];
   let lastEnd = 0;
-  trigger.lastIndex = 0;
-  for (let m = trigger.exec(text); m !== null; m = trigger.exec(text)) {
-    const p = m.index;
-    if (p < lastEnd) continue;
+  for (let p = nextTrigger(text, 0); p >= 0; ) {
     const lineStart = text.lastIndexOf('\n', p) + 1;
     const s = Math.max(lastEnd, lineStart, p - back);
     let e = text.indexOf('\n', p);
@@ -187,9 +184,22 @@ function lineWindows(text: string, trigger: RegExp, back = LINE_REACH): Windows 
     e = Math.min(e, p + Math.max(back, LINE_REACH) * 4);
     out.push([s, e, false, ALL_FEATURES]);
     lastEnd = e;
-    trigger.lastIndex = Math.max(e, p + 1);
+    p = nextTrigger(text, Math.max(e, p + 1));
   }
   return out;
+}
+
+/** A "->" or "<>" (the direction of a Snort rule): found from the ">", which is rare in prose. */
+export function nextArrow(text: string, from: number): number {
+  for (let p = text.indexOf('>', from + 1); p >= 0; p = text.indexOf('>', p + 1)) {
+    const before = text.charCodeAt(p - 1);
+    if (before === 45 || before === 60) return p - 1;
+  }
+  return -1;
+}
+
+function nextBackslash(text: string, from: number): number {
+  return text.indexOf('\\', from);
 }
 
 const URL_REACH = 4800; // longer than the longest URL the URL row accepts
@@ -227,39 +237,34 @@ function schemeWindows(text: string): Windows {
   return out;
 }
 
-/**
- * The next "rule" followed by a blank or tab at or after `from`, or -1. indexOf of the word and a
- * look at the next character: about half the cost of the regex /rule[ \t]/ over the bench corpus.
- */
-export function nextYaraKeyword(text: string, from: number): number {
-  for (let p = text.indexOf('rule', from); p >= 0; p = text.indexOf('rule', p + 1)) {
-    const next = text.charCodeAt(p + 4);
-    if (next === 32 || next === 9) return p;
-  }
-  return -1;
+const YARA_LINE_PREFIX = /^[ \t]*(?:(?:private|global)[ \t]+){0,2}$/;
+// The modifiers are at most two words of 7 letters and their blanks.
+const YARA_KEYWORD_REACH = 40;
+
+/** Whether "rule" followed by a blank or tab starts at `p`. */
+function isYaraKeywordAt(text: string, p: number): boolean {
+  const next = text.charCodeAt(p + 4);
+  return (next === 32 || next === 9) && text.startsWith('rule', p);
 }
 
-const YARA_LINE_PREFIX = /^[ \t]*(?:(?:private|global)[ \t]+){0,2}$/;
-
 /**
- * Lines where "rule " can start a YARA rule header: only blanks and the private/global modifiers
- * before it on its line (as the YARA row's regex requires). "rule " is a common word in prose, and
- * prose lines are long: this spares reading a whole paragraph for each mention.
+ * Lines where a YARA rule header can be: "rule " with only blanks and the private/global modifiers
+ * before it, and a "{" on the line (the row's regex needs both on one line, and the window ends at
+ * the line's end). Found from the braces, which are rare in prose, where "rule " is a common word.
  */
 function yaraWindows(text: string): Windows {
   const out: [number, number, boolean, number][] = [];
-  let lastEnd = 0;
-  for (let p = nextYaraKeyword(text, 0); p >= 0; p = nextYaraKeyword(text, Math.max(lastEnd, p + 1))) {
-    // The modifiers are at most two words of 7 letters and their blanks: look 40 characters back.
-    let lineStart = p;
-    while (lineStart > 0 && lineStart > p - 40 && text.charCodeAt(lineStart - 1) !== 10) lineStart--;
-    if ((lineStart > 0 && text.charCodeAt(lineStart - 1) !== 10) || !YARA_LINE_PREFIX.test(text.slice(lineStart, p))) continue;
-    const s = Math.max(lastEnd, lineStart);
-    let e = text.indexOf('\n', p);
-    if (e < 0) e = text.length;
-    e = Math.min(e, p + LINE_REACH * 4);
-    out.push([s, e, false, ALL_FEATURES]);
-    lastEnd = e;
+  for (let brace = text.indexOf('{'); brace >= 0; ) {
+    const lineStart = text.lastIndexOf('\n', brace) + 1;
+    let lineEnd = text.indexOf('\n', brace);
+    if (lineEnd < 0) lineEnd = text.length;
+    const reach = Math.min(lineStart + YARA_KEYWORD_REACH, lineEnd);
+    for (let p = lineStart; p <= reach; p++) {
+      if (!isYaraKeywordAt(text, p) || !YARA_LINE_PREFIX.test(text.slice(lineStart, p))) continue;
+      out.push([lineStart, Math.min(lineEnd, p + LINE_REACH * 4), false, ALL_FEATURES]);
+      break;
+    }
+    brace = text.indexOf('{', lineEnd);
   }
   return out;
 }
@@ -373,8 +378,77 @@ export function addressLiteralWindows(text: string): Windows {
   return out;
 }
 
-const ARROW = /->|<>/g;
-const BACKSLASH = /\\/g;
+// Registry roots end just before a backslash and are at most 19 characters long
+// (HKEY_CURRENT_CONFIG); one more character before is the root's leading \b's look.
+const REGISTRY_ROOT_REACH = 20;
+
+/**
+ * Windows ending just after each backslash that follows a letter (every registry root ends with
+ * one), reaching back as far as the longest root. The root regex looks nowhere else: it finds on
+ * these windows exactly what it finds on the whole text, without a case-insensitive scan of it.
+ */
+export function registryRootWindows(text: string): Windows {
+  const out: [number, number, boolean, number][] = [];
+  for (let p = text.indexOf('\\'); p >= 0; p = text.indexOf('\\', p + 1)) {
+    const before = text.charCodeAt(p - 1) | 32;
+    if (before < 97 || before > 122) continue;
+    pushMerged(out, Math.max(0, p - REGISTRY_ROOT_REACH), p + 1);
+  }
+  return out;
+}
+
+// "ASN " and ten digits after "AS"; one more character on each side for the \b assertions.
+const ASN_AFTER = 15;
+
+/** Windows around each "AS" (an autonomous system number), overlapping ones merged. */
+export function asnWindows(text: string): Windows {
+  const out: [number, number, boolean, number][] = [];
+  for (let p = text.indexOf('AS'); p >= 0; p = text.indexOf('AS', p + 1)) {
+    pushMerged(out, Math.max(0, p - 1), Math.min(text.length, p + ASN_AFTER));
+  }
+  return out;
+}
+
+// From the dash of "CVE-": three letters and the \b's look before it; four digits, a dash, at most
+// seven digits and the closing \b's look after it.
+const CVE_BEFORE = 4;
+const CVE_AFTER = 14;
+
+/**
+ * Windows around each "-" after "cve" in any case, overlapping ones merged. A dash is several times
+ * cheaper to find than a case-insensitive "cve-" (indexOf of one character against a regex scan).
+ */
+export function cveWindows(text: string): Windows {
+  const out: [number, number, boolean, number][] = [];
+  for (let p = text.indexOf('-', 3); p >= 0; p = text.indexOf('-', p + 1)) {
+    if ((text.charCodeAt(p - 1) | 32) !== 101 || (text.charCodeAt(p - 2) | 32) !== 118 || (text.charCodeAt(p - 3) | 32) !== 99) continue;
+    pushMerged(out, Math.max(0, p - CVE_BEFORE), Math.min(text.length, p + CVE_AFTER));
+  }
+  return out;
+}
+
+/** Where `^` of a multiline regex matches: after \n, \r, U+2028 or U+2029 (or at the start). */
+function isLineStart(text: string, p: number): boolean {
+  const c = text.charCodeAt(p - 1);
+  return p === 0 || c === 10 || c === 13 || c === 0x2028 || c === 0x2029;
+}
+
+/**
+ * Each line that starts with "title:", to its "\n" (a Sigma rule's first line), found from the
+ * colons; none when the text has no "detection:", which every Sigma rule has.
+ */
+export function sigmaTitleWindows(text: string): Windows {
+  const out: [number, number, boolean, number][] = [];
+  for (let colon = text.indexOf(':', 5); colon >= 0; colon = text.indexOf(':', colon + 1)) {
+    const start = colon - 5;
+    if (!text.startsWith('title', start) || !isLineStart(text, start)) continue;
+    let end = text.indexOf('\n', colon);
+    if (end < 0) end = text.length;
+    out.push([start, end, false, ALL_FEATURES]);
+    colon = end;
+  }
+  return out.length > 0 && text.includes('detection:') ? out : [];
+}
 
 export function familyWindows(text: string, family: ExtractorFamily): Windows {
   switch (family) {
@@ -387,9 +461,9 @@ export function familyWindows(text: string, family: ExtractorFamily): Windows {
     case 'longrun':
       return longRunWindows(text);
     case 'backslash':
-      return lineWindows(text, BACKSLASH);
+      return lineWindows(text, nextBackslash);
     case 'arrow':
-      return lineWindows(text, ARROW);
+      return lineWindows(text, nextArrow);
     case 'yara':
       return yaraWindows(text);
     case 'scheme':
@@ -400,5 +474,13 @@ export function familyWindows(text: string, family: ExtractorFamily): Windows {
       return addressLiteralWindows(text);
     case 'underscore':
       return tokenWindows(text, nextUnderscore);
+    case 'registry-root':
+      return registryRootWindows(text);
+    case 'asn':
+      return asnWindows(text);
+    case 'cve':
+      return cveWindows(text);
+    case 'sigma-title':
+      return sigmaTitleWindows(text);
   }
 }

@@ -1,0 +1,157 @@
+// Rows read on their family's windows must find what their regex finds on the whole text (or, for
+// YARA, on the lines the former keyword scan chose), and a row's prefilter may only turn away
+// windows where build() would keep nothing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EXTRACTORS } from './extractors.ts';
+import type { ExtractContext, ExtractorFamily, ExtractorRow } from './extractors.ts';
+import { familyWindows } from './scan-windows.ts';
+import type { Windows } from './scan-windows.ts';
+
+function row(id: string): ExtractorRow {
+  const found = EXTRACTORS.find((candidate) => candidate.id === id);
+  if (found === undefined) throw new Error(`no extractor row ${id}`);
+  return found;
+}
+
+function matchesIn(regex: RegExp, text: string, windows: Windows): string[] {
+  const re = new RegExp(regex);
+  const out: string[] = [];
+  for (const [start, end] of windows) {
+    const slice = text.slice(start, end);
+    re.lastIndex = 0;
+    for (let m = re.exec(slice); m !== null; m = re.exec(slice)) out.push(`${start + m.index}:${m[0]}`);
+  }
+  return out;
+}
+
+function matchesInText(regex: RegExp, text: string): string[] {
+  return [...text.matchAll(new RegExp(regex))].map((m) => `${m.index}:${m[0]}`);
+}
+
+function randomTexts(seed: number, pieces: readonly string[], count: number, length: number): string[] {
+  let state = seed;
+  const next = (): number => (state = (Math.imul(state, 1103515245) + 12345) >>> 0);
+  return Array.from({ length: count }, () => Array.from({ length }, () => pieces[next() % pieces.length] ?? '').join(''));
+}
+
+const CASES: readonly (readonly [rowId: string, family: ExtractorFamily, texts: readonly string[]])[] = [
+  [
+    'registry',
+    'registry-root',
+    [
+      '',
+      '\\',
+      'HKLM\\Software HKCU\\x hkey_local_machine\\y xHKLM\\z HKU\\a HKCC\\b',
+      'HKEY_CURRENT_CONFIG\\x _HKCR\\y HKCR\\\\z',
+      'xHKEY_CURRENT_CONFIG\\a',
+      ...randomTexts(1, ['HKLM', 'HKEY_', 'LOCAL_MACHINE', 'CURRENT_CONFIG', 'hkcu', 'HK', 'U', 'x', '_', ' ', '\\', '\\\\', '\n', '\u00e9'], 300, 30),
+    ],
+  ],
+  [
+    'asn',
+    'asn',
+    [
+      '',
+      'AS',
+      'AS1 ASN2 ASN 3 AS12345678901 xAS5 AS6x AS7_ ASAS8 AS 9',
+      ...randomTexts(2, ['AS', 'ASN', 'N', ' ', 'x', '_', '1', '42', '1234567890', '\n', '.'], 300, 30),
+    ],
+  ],
+  [
+    'cve',
+    'cve',
+    [
+      '',
+      'CVE-',
+      'CVE-2021-44228 cve-2019-0708 xCVE-2020-1234 CVE-2020-12345678 CvE-2014-0160_ CVE-CVE-2017-0144',
+      ...randomTexts(3, ['CVE-', 'cve-', 'Cve', 'VE-', '-', '2021', '1234', '1234567', '0', 'x', '_', ' ', '\n'], 300, 30),
+    ],
+  ],
+  [
+    'sigma',
+    'sigma-title',
+    [
+      '',
+      'title: a\ndetection:\n',
+      'title:\ntitle: x\r\ntitle:  y\u2028title: z\n xtitle: w\ndetection:',
+      ...randomTexts(4, ['title:', 'title', ':', ' ', '\t', 'x', '\n', '\r', '\u2028', 'detection:'], 300, 30),
+    ],
+  ],
+];
+
+for (const [rowId, family, texts] of CASES) {
+  test(`${family} windows: the ${rowId} row's regex finds on them exactly what it finds on the whole text`, () => {
+    const regex = row(rowId).regex;
+    for (const text of texts) {
+      // The Sigma windows are empty without a "detection:", where no rule can be.
+      const expected = family === 'sigma-title' && !text.includes('detection:') ? [] : matchesInText(regex, text);
+      assert.deepEqual(matchesIn(regex, text, familyWindows(text, family)), expected, JSON.stringify(text));
+    }
+  });
+}
+
+/** The YARA windows as the "rule " keyword scan found them (before the braces led). */
+function keywordLineWindows(text: string): Windows {
+  const out: [number, number, boolean, number][] = [];
+  let lastEnd = 0;
+  for (const m of text.matchAll(/rule[ \t]/g)) {
+    const p = m.index;
+    if (p < lastEnd) continue;
+    let lineStart = p;
+    while (lineStart > 0 && lineStart > p - 40 && text.charCodeAt(lineStart - 1) !== 10) lineStart--;
+    if ((lineStart > 0 && text.charCodeAt(lineStart - 1) !== 10) || !/^[ \t]*(?:(?:private|global)[ \t]+){0,2}$/.test(text.slice(lineStart, p))) continue;
+    let e = text.indexOf('\n', p);
+    if (e < 0) e = text.length;
+    e = Math.min(e, p + 4800);
+    out.push([Math.max(lastEnd, lineStart), e, false, 0]);
+    lastEnd = e;
+  }
+  return out;
+}
+
+test('yara windows: the YARA row finds on them what it found on the keyword-led lines', () => {
+  const regex = row('yara').regex;
+  const texts = [
+    '',
+    'rule a {',
+    'rule a\n{\n}',
+    '  private global rule a : b c {\nrule b {} rule c {\n\tglobal rule d{\nx rule e {',
+    `${' '.repeat(37)}rule a { ${' '.repeat(38)}rule b {`,
+    ...randomTexts(5, ['rule', 'rule ', 'rule\t', ' ', '\t', 'private ', 'global ', 'a', '_x', ':', '{', '}', '\n', '\r'], 400, 30),
+  ];
+  for (const text of texts) {
+    assert.deepEqual(matchesIn(regex, text, familyWindows(text, 'yara')), matchesIn(regex, text, keywordLineWindows(text)), JSON.stringify(text));
+  }
+});
+
+function contextFor(text: string): ExtractContext {
+  return { text, tlds: new Set(['com', 'net', 'ru', 'io', 'zip', 'sh', 'test', 'xn--p1ai']), strictTld: true, defanged: () => false, budget: { remaining: 1_000_000 } };
+}
+
+for (const rowId of ['domain', 'file-name']) {
+  test(`the ${rowId} row's prefilter turns away only windows where build() keeps nothing`, () => {
+    const r = row(rowId);
+    const prefilter = r.prefilter;
+    assert.ok(prefilter !== undefined);
+    const texts = [
+      'e.g. Fig.3a end.The v1.2',
+      'mail.ru',
+      'x.io',
+      'run.sh',
+      'a.js',
+      'evil.com a.b.ru x.zip run.sh setup.exe report.PDF notes.txt.bak a.xn--p1ai a.XN--P1AI',
+      'a.\u0441\u043e\u043c b.co\u0301 c.\u017fh d.\u212azip',
+      ...randomTexts(6, ['a', 'evil', '.', 'com', 'COM', 'ru', 'exe', 'EXE', 'zip', 'sh', 'txt', '7z', 'library-ms', '-', '_', '1', '\u00e9', '\u017f', 'xn--', 'p1ai'], 400, 12),
+    ];
+    for (const text of texts) {
+      if (prefilter(text, contextFor(text))) continue;
+      for (const regex of [r.regex, r.asciiRegex ?? r.regex]) {
+        const re = new RegExp(regex);
+        for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+          assert.equal(r.build(m, contextFor(text)), null, `${rowId} kept ${m[0]} in ${JSON.stringify(text)}`);
+        }
+      }
+    }
+  });
+}
