@@ -233,3 +233,11 @@ test('the JSON shape carries type, value, start, end, confidence and suppressed 
   for (const k of ['type', 'value', 'start', 'end', 'confidence', 'suppressed']) assert.ok(k in json, k);
   assert.equal(typeof json['confidence'], 'number');
 });
+
+test('a TLD set that grows between calls is read afresh (the reserved-TLD copy is per set and size)', () => {
+  const tlds = new Set(['com']);
+  assert.deepEqual(values('see evil.zz and evil.com', 'domain-name', { tlds }), ['evil.com']);
+  tlds.add('zz');
+  assert.deepEqual(values('see evil.zz and evil.com', 'domain-name', { tlds }), ['evil.zz', 'evil.com']);
+  assert.deepEqual(values('a.test b.com', 'domain-name', { tlds }), ['a.test', 'b.com']);
+});

@@ -222,6 +222,22 @@ function sentenceAround(text: string, start: number, end: number): Span {
 
 const BLOCK_TYPES: ReadonlySet<ObservableType> = new Set(['yara-rule', 'sigma-rule', 'snort-rule']);
 
+const reservedAdded = new WeakMap<ReadonlySet<string>, { readonly size: number; readonly tlds: ReadonlySet<string> }>();
+
+/**
+ * The TLDs with the reserved ones added: those must be recognised to be suppressed with a reason
+ * rather than silently dropped. Made once per TLD set (and again if the set has grown or shrunk),
+ * so the rows' per-set caches keep working from one call to the next.
+ */
+function withReservedTlds(tlds: ReadonlySet<string>): ReadonlySet<string> {
+  const cached = reservedAdded.get(tlds);
+  if (cached !== undefined && cached.size === tlds.size) return cached.tlds;
+  const out = new Set(tlds);
+  for (const t of RESERVED_TLDS) out.add(t);
+  reservedAdded.set(tlds, { size: tlds.size, tlds: out });
+  return out;
+}
+
 export function extractObservables(text: string, options: ExtractOptions): ExtractResult {
   const r: RefangResult =
     options.refang === false
@@ -235,10 +251,7 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
     defanged: (s, e) => r.defangedWithin(s, e),
     budget: { remaining: 4 * r.text.length + 1_000_000 },
   };
-  // Reserved TLDs must be recognised to be suppressed with a reason rather than silently dropped.
-  const tlds = new Set(options.tlds);
-  for (const t of RESERVED_TLDS) tlds.add(t);
-  const ctxWithReserved: ExtractContext = { ...ctx, tlds };
+  const ctxWithReserved: ExtractContext = { ...ctx, tlds: withReservedTlds(options.tlds) };
 
   const found: Candidate[] = [];
   // Rule blocks, registry keys and paths are consumed whole so that their own lines or segments are

@@ -6,6 +6,8 @@
 import { domainToASCII } from 'node:url';
 import { parseIpv4, parseIpv6 } from '../stix/ip-address.ts';
 import { isBase58CheckAddress, isBech32Address } from './checksums.ts';
+import { createLabelSet } from './label-set.ts';
+import type { LabelSet } from './label-set.ts';
 import { isHexDigit, FEATURE_AT, FEATURE_COLONS2, FEATURE_SEPARATORS5, FEATURE_DIGITS4, FEATURE_DOT_WORD, FEATURE_DOTS2, FEATURE_DOTS3 } from './scan-windows.ts';
 
 export type ObservableType =
@@ -190,15 +192,27 @@ function isAsciiLetter(c: number): boolean {
  */
 function mayEndWithKnownTld(window: string, ctx: ExtractContext): boolean {
   if (!ctx.strictTld) return window.includes('.');
+  const tlds = tldLabelSet(ctx.tlds);
   for (let dot = window.indexOf('.'); dot >= 0; dot = window.indexOf('.', dot + 1)) {
     let end = dot + 1;
     while (end < window.length && isAsciiLetter(window.charCodeAt(end))) end++;
     if (window.charCodeAt(end) >= 128) return true;
     if (end - dot < 3) continue; // TLDs have two letters or more
-    const label = window.slice(dot + 1, end).toLowerCase();
-    if (label.startsWith('xn') || ctx.tlds.has(label)) return true;
+    if (((window.charCodeAt(dot + 1) | 32) === 120 && (window.charCodeAt(dot + 2) | 32) === 110) || tlds.has(window, dot + 1, end)) return true;
   }
   return false;
+}
+
+const tldLabelSets = new WeakMap<ReadonlySet<string>, LabelSet>();
+
+/** The TLD set as a LabelSet, made once for each set the callers pass. */
+function tldLabelSet(tlds: ReadonlySet<string>): LabelSet {
+  let set = tldLabelSets.get(tlds);
+  if (set === undefined) {
+    set = createLabelSet(tlds);
+    tldLabelSets.set(tlds, set);
+  }
+  return set;
 }
 
 const domainRow: ExtractorRow = {
@@ -800,7 +814,7 @@ const FILE_NAME_RE = new RegExp(
   'giu',
 );
 
-const FILE_EXTENSIONS: ReadonlySet<string> = new Set(`${EXECUTABLE_EXT}|${DOCUMENT_EXT}`.split('|'));
+const FILE_EXTENSIONS: LabelSet = createLabelSet(`${EXECUTABLE_EXT}|${DOCUMENT_EXT}`.split('|'));
 
 function isExtensionChar(c: number): boolean {
   return (c >= 48 && c <= 57) || isAsciiLetter(c) || c === 95 || c === 45;
@@ -817,7 +831,7 @@ function mayHoldFileExtension(window: string): boolean {
     let end = dot + 1;
     while (end < window.length && isExtensionChar(window.charCodeAt(end))) end++;
     if (window.charCodeAt(end) >= 128) return true;
-    if (end - dot >= 3 && FILE_EXTENSIONS.has(window.slice(dot + 1, end).toLowerCase())) return true;
+    if (end - dot >= 3 && FILE_EXTENSIONS.has(window, dot + 1, end)) return true;
   }
   return false;
 }
