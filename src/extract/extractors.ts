@@ -306,13 +306,20 @@ function trimUrl(u: string): string {
   }
 }
 
+/** Where the authority that starts at `from` ends: the first "/", "?" or "#", or the end of `url`. */
+function authorityEnd(url: string, from: number): number {
+  for (let i = from; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c === 47 || c === 63 || c === 35) return i;
+  }
+  return url.length;
+}
+
 /** The host of a URL (lower case, brackets removed), or null when it is not a plausible host. */
 export function urlHost(url: string): string | null {
   const i = url.indexOf('://');
   if (i < 0) return null;
-  let rest = url.slice(i + 3);
-  const at = rest.search(/[/?#]/);
-  if (at >= 0) rest = rest.slice(0, at);
+  let rest = url.slice(i + 3, authorityEnd(url, i + 3));
   const userinfo = rest.lastIndexOf('@');
   if (userinfo >= 0) rest = rest.slice(userinfo + 1);
   if (rest.startsWith('[')) {
@@ -349,7 +356,7 @@ const urlRow: ExtractorRow = {
     };
     // After credentials ("http://user:pw@host/") the host is not seen by the domain scanner, which
     // never starts after "@": report it here.
-    const authority = value.slice(scheme.length + 3).split(/[/?#]/, 1)[0] ?? '';
+    const authority = value.slice(scheme.length + 3, authorityEnd(value, scheme.length + 3));
     const at = authority.lastIndexOf('@');
     if (at < 0 || parseIpv4(host) !== null || host.includes(':')) return url;
     const hostStart = start + scheme.length + 3 + at + 1;
