@@ -337,8 +337,9 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
   const observables: Observable[] = [];
   let sentence: Span = { start: -1, end: -1 };
   // Reports repeat their indicators: decide each distinct value's suppression once.
-  // Keyed by type and kind, then by value: one flat string to hash per lookup.
-  const suppressionCache = new Map<string, Map<string, Suppression | null>>();
+  // Keyed by type, kind and value (type and kind are literals whose hashes V8 keeps: no string is
+  // built for the key).
+  const suppressionCache = new Map<ObservableType, Map<string | undefined, Map<string, Suppression | null>>>();
   const hostVerdicts = new Map<string, HostVerdict>();
   // A name the report writes as a segment of a Windows path (%appdata%\cghost\cghost.com) is that
   // file wherever else it stands in the same report ("cghost.com - copy of the interpreter"), unless
@@ -367,11 +368,15 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
       suppressed = { reason: FILE_NAMED_IN_PATH_REASON };
     }
     if (suppressed === undefined) {
-      const group = c.kind === undefined ? c.type : `${c.type}|${c.kind}`;
-      let cache = suppressionCache.get(group);
+      let byKind = suppressionCache.get(c.type);
+      if (byKind === undefined) {
+        byKind = new Map();
+        suppressionCache.set(c.type, byKind);
+      }
+      let cache = byKind.get(c.kind);
       if (cache === undefined) {
         cache = new Map();
-        suppressionCache.set(group, cache);
+        byKind.set(c.kind, cache);
       }
       suppressed = cache.get(c.value);
       if (suppressed === undefined) {

@@ -169,6 +169,27 @@ function isCamelCase(s: string): boolean {
   return /[a-z][A-Z]|\.[A-Z][a-z]/.test(s);
 }
 
+function isDigitCode(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/**
+ * Whether `s` ends with a dot, an upper-case letter and two or more lower-case ones (User.Read,
+ * form.Name): /\.[A-Z][a-z]{2,}$/ as a loop over the last label, for every host name the domain
+ * row builds.
+ */
+function endsWithTitleCaseLabel(s: string): boolean {
+  const dot = s.lastIndexOf('.');
+  if (dot < 0 || s.length - dot < 4) return false;
+  const first = s.charCodeAt(dot + 1);
+  if (first < 65 || first > 90) return false;
+  for (let i = dot + 2; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 97 || c > 122) return false;
+  }
+  return true;
+}
+
 const DOMAIN_ASCII_RE =
   /(?<![A-Za-z0-9_@.-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,30}(?:[xX][nN]--[a-zA-Z0-9-]{1,59}|[A-Za-z]{2,63})(?![A-Za-z0-9_-]|\.[A-Za-z0-9])/g;
 
@@ -237,17 +258,17 @@ const domainRow: ExtractorRow = {
     const defanged = ctx.defanged(start, end);
     // Code, not hosts: member access written in Title case (User.Read, xmlhttp.Open, form.Name)
     // and PowerShell type literals ([native.win]::ShowWindow).
-    if (!defanged && /\.[A-Z][a-z]{2,}$/.test(raw)) return null;
+    if (!defanged && endsWithTitleCaseLabel(raw)) return null;
     if (ctx.text.startsWith(']::', end)) return null;
     // Microsoft's .NET frameworks written as product names (ASP.NET, ADO.NET, VB.NET).
-    if (!defanged && DOTNET_PRODUCT.test(raw)) return null;
+    if (!defanged && (raw.length === 6 || raw.length === 7) && DOTNET_PRODUCT.test(raw)) return null;
     // A call in code (ARC4.new(key), document.write(s)): a host name is never followed directly
     // by an opening parenthesis, a function name often is.
     if (!defanged && ctx.text.charCodeAt(end) === 40) return null;
     // A numbered list item written without a space ("9.Ls – list files"): a number, a dot and a
     // capitalised word. The Title-case rule above needs three letters; this one any length, but
     // only after a label of digits alone (real hosts such as 163.com are written in lower case).
-    if (!defanged && NUMBERED_ITEM.test(raw)) return null;
+    if (!defanged && isDigitCode(raw.charCodeAt(0)) && NUMBERED_ITEM.test(raw)) return null;
     // A segment of a Windows path (C:\Windows\Microsoft.NET\Framework, %appdata%\x\cghost.com)
     // names a directory or file, not a host. A UNC path's server (\\host.example.com\share) is
     // led by two backslashes and stays a host name.
@@ -263,7 +284,8 @@ const domainRow: ExtractorRow = {
       value: d.value,
       start,
       end,
-      confidence: defanged ? 0.95 : isCamelCase(raw) ? 0.4 : 0.8,
+      // A name without upper-case letters (most) is its own lower case and cannot be camel case.
+      confidence: defanged ? 0.95 : raw !== d.value && isCamelCase(raw) ? 0.4 : 0.8,
     };
     const twoLabels = d.value.indexOf('.') === d.value.lastIndexOf('.');
     if (twoLabels && FILE_EXTENSION_TLDS.has(d.tld) && !defanged && !inUrl) {

@@ -31,7 +31,8 @@ function matchesInText(regex: RegExp, text: string): string[] {
 
 function randomTexts(seed: number, pieces: readonly string[], count: number, length: number): string[] {
   let state = seed;
-  const next = (): number => (state = (Math.imul(state, 1103515245) + 12345) >>> 0);
+  // The high bits: the low bits of this generator repeat with short periods.
+  const next = (): number => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) >>> 16);
   return Array.from({ length: count }, () => Array.from({ length }, () => pieces[next() % pieces.length] ?? '').join(''));
 }
 
@@ -118,6 +119,7 @@ test('yara windows: the YARA row finds on them what it found on the keyword-led 
     'rule a\n{\n}',
     '  private global rule a : b c {\nrule b {} rule c {\n\tglobal rule d{\nx rule e {',
     `${' '.repeat(37)}rule a { ${' '.repeat(38)}rule b {`,
+    `${' '.repeat(40)}rule a {\n${' '.repeat(41)}rule b {\n\t${' '.repeat(39)}rule c {`,
     ...randomTexts(5, ['rule', 'rule ', 'rule\t', ' ', '\t', 'private ', 'global ', 'a', '_x', ':', '{', '}', '\n', '\r'], 400, 30),
   ];
   for (const text of texts) {
