@@ -2,14 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repository root (bench/..): children run from there so `--import tsx` and relative paths resolve. */
+/** The repository root (bench/..): children run from there so that relative paths resolve. */
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
-/** What bench/measure-child.ts prints as its last stderr line. */
+/** What bench/measure-child.mjs prints as its last stderr line. */
 export interface ChildMeasure {
   /** Peak resident set size, KiB (process.resourceUsage().maxRSS). */
   readonly maxRssKb: number;
-  /** Duration of the CLI command inside the child: no Node start-up, no tsx compile. */
+  /** Duration of the CLI command inside the child: no Node start-up, no module loading. */
   readonly commandMs: number;
   readonly exitCode: number;
 }
@@ -57,11 +57,12 @@ function parseMeasure(line: string): ChildMeasure | undefined {
 }
 
 /**
- * Runs `entente ARGS…` in a child through bench/measure-child.ts and times it from spawn to exit.
+ * Runs `entente ARGS…` in a child through bench/measure-child.mjs (the bundle of the sources, as
+ * bin/entente.js runs it) and times it from spawn to exit.
  * Gives up (SIGKILL) after `timeoutMs`.
  */
 export async function runMeasuredCli(args: readonly string[], options: { label: string; timeoutMs: number }): Promise<MeasuredRun> {
-  const nodeArgs = ['--import', 'tsx', ...cpuProfileFlags(options.label), join('bench', 'measure-child.ts'), ...args];
+  const nodeArgs = [...cpuProfileFlags(options.label), join('bench', 'measure-child.mjs'), ...args];
   const started = performance.now();
   const child = spawn(process.execPath, nodeArgs, { cwd: repoRoot, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -105,10 +106,8 @@ export interface ServerChild {
 /** Starts `entente start --port 0` on `dataDir` as its own process and waits for its "listening on" line. */
 export async function startServerChild(dataDir: string, options: { label: string; timeoutMs: number; workers?: number }): Promise<ServerChild> {
   const nodeArgs = [
-    '--import',
-    'tsx',
     ...cpuProfileFlags(options.label),
-    join('src', 'cli', 'main.ts'),
+    join('bin', 'entente.js'),
     'start',
     '--data',
     dataDir,

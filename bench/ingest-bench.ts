@@ -6,7 +6,8 @@
  * - peak_rss_mb: the import child's peak RSS during the bulk import.
  * - disk_bytes_per_object: SQLite files after the bulk import (store closed, WAL checkpointed) / stored objects.
  *
- * Each child runs through bench/measure-child.ts, which runs the CLI in-process and reports maxRSS
+ * Each child runs through bench/measure-child.mjs, which runs the CLI in-process (from the bundle of
+ * the sources, as bin/entente.js does) and reports maxRSS
  * and the in-process command time. Throughput is given three ways: `value` is start-up-subtracted
  * (child wall time minus the wall time of a child that only runs `collection list` on a fresh
  * directory); the note adds the raw child figure and the in-process one.

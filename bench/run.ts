@@ -1,4 +1,6 @@
 // `npm run bench -- NAME [NAME…]` runs the named benchmarks (all when none is named).
+import { openSourceBundle } from '../bin/source-bundle.mjs';
+
 const benches: Record<string, () => Promise<void>> = {
   ingest: async () => (await import('./ingest-bench.ts')).runIngestBench(),
   taxii: async () => (await import('./taxii-bench.ts')).runTaxiiBench(),
@@ -18,6 +20,14 @@ if (unknown.length > 0) {
   process.stderr.write(`unknown benchmark ${unknown.join(', ')}; known: ${Object.keys(benches).join(', ')}\n`);
   process.exit(2);
 }
+// Nodes and CLI children run as bin/entente.js runs them, from the bundle of the sources: built
+// here, once, so that no measured child pays for the build.
+const bundle = await openSourceBundle();
+process.stderr.write(
+  bundle.kind === 'bundle'
+    ? `# children run the bundle of the sources in ${bundle.directory}, as bin/entente.js does\n`
+    : `# no bundle of the sources (${bundle.reason}): nodes run the sources through tsx, CLI children fail\n`,
+);
 for (const name of requested.length > 0 ? requested : Object.keys(benches)) {
   process.stderr.write(`# bench ${name}\n`);
   await benches[name]?.();

@@ -1,40 +1,35 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /**
- * Worker threads on the project's TypeScript modules, started without the tsx loader.
+ * Worker threads on the project's TypeScript modules.
  *
- * Why: Node 20 does not carry the main thread's tsx loader over to a worker. Registering it there
- * cost about 570 ms of CPU before the worker ran its first line (a loader thread of its own, every
- * module resolved and compiled again through it), more than the whole overlap a worker buys on
- * ATT&CK Enterprise. esbuild, the compiler tsx itself runs, bundles the worker's module graph into
- * one ESM file instead, ready in about 80 ms. The bundle is cached under node_modules/.cache and
- * rebuilt whenever the content of any of its sources changes (a hash per source, checked at each
- * start: a stale worker would run code the main thread no longer has). Packages stay external and
- * load from node_modules as usual.
- *
- * When the bundle cannot be made (no writable cache, a module that needs `import.meta`, which
- * would then point at the bundle), the worker registers tsx as before: slower, same behaviour.
+ * A process started by bin/entente.js runs the bundle of the sources (bin/source-bundle.mjs) and
+ * names its directory in ENTENTE_BUNDLE_DIR; a worker on one of the bundle's entry points then starts
+ * from that bundle, ready in about 80 ms. Otherwise (the tests, which run the sources through tsx)
+ * the worker registers tsx before importing the module: the same code, but Node 20 does not carry
+ * the main thread's loader over, and loading it again cost about 570 ms of CPU before the worker's
+ * first line.
  */
 
-/** What a bundle was built from: esbuild's version and the hash of each source, relative to the repository. */
-interface BundleManifest {
-  readonly esbuild: string;
-  readonly inputs: Readonly<Record<string, string>>;
-}
-
 const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const defaultCacheDirectory = join(repositoryRoot, 'node_modules', '.cache', 'entente', 'workers');
 
-/** How the last started worker was loaded, and why not from a bundle: for tests and diagnostics. */
+/** How a worker on `module` is loaded: from the bundle's file, or through tsx (and why). */
 export type WorkerLoading = { readonly kind: 'bundle'; readonly path: string } | { readonly kind: 'tsx'; readonly reason: string };
+
+export function workerLoadingOf(module: URL, env: NodeJS.ProcessEnv = process.env): WorkerLoading {
+  const bundleDirectory = env['ENTENTE_BUNDLE_DIR'];
+  if (bundleDirectory === undefined || bundleDirectory === '') return { kind: 'tsx', reason: 'this process runs the sources, not a bundle' };
+  const source = relative(repositoryRoot, fileURLToPath(module));
+  const path = join(bundleDirectory, source.replace(/\.ts$/, '.js'));
+  return existsSync(path) ? { kind: 'bundle', path } : { kind: 'tsx', reason: `${source} is not an entry point of the bundle` };
+}
 
 let lastLoading: WorkerLoading | undefined;
 
+/** How the last worker started by this process was loaded: for tests and diagnostics. */
 export function lastWorkerLoading(): WorkerLoading | undefined {
   return lastLoading;
 }
@@ -44,106 +39,11 @@ export function lastWorkerLoading(): WorkerLoading | undefined {
  * `entry` with no arguments; `options` as for `new Worker` (workerData, stdout, …).
  */
 export function startTypeScriptWorker(module: URL, entry: string, options: Omit<WorkerOptions, 'eval'>): Worker {
-  lastLoading = bundleWorkerModule(module);
-  const target = lastLoading.kind === 'bundle' ? pathToFileURL(lastLoading.path).href : module.href;
+  const loading = workerLoadingOf(module);
+  lastLoading = loading;
   const load =
-    lastLoading.kind === 'bundle'
-      ? `import(${JSON.stringify(target)})`
-      : `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(target)}); })`;
+    loading.kind === 'bundle'
+      ? `import(${JSON.stringify(pathToFileURL(loading.path).href)})`
+      : `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(module.href)}); })`;
   return new Worker(`${load}.then((loaded) => loaded[${JSON.stringify(entry)}]())`, { ...options, eval: true });
-}
-
-/**
- * The bundle of `module`, built now unless a fresh one is cached in `cacheDirectory`; or why there
- * is none. Never throws: every failure means "load through tsx".
- */
-export function bundleWorkerModule(module: URL, cacheDirectory: string = defaultCacheDirectory): WorkerLoading {
-  try {
-    const source = fileURLToPath(module);
-    const name = relative(repositoryRoot, source).replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/\.ts$/, '');
-    const bundlePath = join(cacheDirectory, `${name}.mjs`);
-    const manifestPath = join(cacheDirectory, `${name}.json`);
-    if (isFresh(manifestPath, bundlePath)) return { kind: 'bundle', path: bundlePath };
-    return buildBundle(source, bundlePath, manifestPath);
-  } catch (error) {
-    return { kind: 'tsx', reason: error instanceof Error ? error.message : String(error) };
-  }
-}
-
-function isFresh(manifestPath: string, bundlePath: string): boolean {
-  let manifest: BundleManifest;
-  try {
-    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as BundleManifest;
-  } catch {
-    return false;
-  }
-  if (!existsSync(bundlePath) || manifest.esbuild !== esbuildVersion()) return false;
-  for (const [input, hash] of Object.entries(manifest.inputs)) {
-    let content: Buffer;
-    try {
-      content = readFileSync(join(repositoryRoot, input));
-    } catch {
-      return false;
-    }
-    if (hashOf(content) !== hash) return false;
-  }
-  return true;
-}
-
-function buildBundle(source: string, bundlePath: string, manifestPath: string): WorkerLoading {
-  // Loaded only when a bundle must be (re)built: most starts find a fresh one.
-  const esbuild = loadEsbuild();
-  const result = esbuild.buildSync({
-    entryPoints: [source],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    metafile: true,
-    write: false,
-    logLevel: 'silent',
-  });
-  const output = result.outputFiles?.[0]?.text;
-  if (output === undefined) return { kind: 'tsx', reason: 'esbuild produced no output' };
-  if (output.includes('import.meta')) return { kind: 'tsx', reason: `${basename(source)} uses import.meta, which a bundle would resolve against the cache` };
-  const inputs: Record<string, string> = {};
-  for (const input of Object.keys(result.metafile?.inputs ?? {})) {
-    const path = resolve(repositoryRoot, input);
-    inputs[relative(repositoryRoot, path)] = hashOf(readFileSync(path));
-  }
-  const manifest: BundleManifest = { esbuild: esbuildVersion(), inputs };
-  mkdirSync(dirname(bundlePath), { recursive: true });
-  // Written aside and renamed: another process starting the same worker meanwhile sees the old pair or the new one.
-  writeAtomically(bundlePath, output);
-  writeAtomically(manifestPath, JSON.stringify(manifest));
-  return { kind: 'bundle', path: bundlePath };
-}
-
-function writeAtomically(path: string, text: string): void {
-  const aside = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  writeFileSync(aside, text);
-  renameSync(aside, path);
-}
-
-function hashOf(content: Buffer): string {
-  return createHash('sha256').update(content).digest('base64url');
-}
-
-type Esbuild = typeof import('esbuild');
-
-let esbuildModule: Esbuild | undefined;
-
-/** Synchronously (buildSync), so that a worker starts in the call that asks for it. */
-function loadEsbuild(): Esbuild {
-  esbuildModule ??= createRequireFromRoot()('esbuild') as Esbuild;
-  return esbuildModule;
-}
-
-function esbuildVersion(): string {
-  return (JSON.parse(readFileSync(createRequireFromRoot().resolve('esbuild/package.json'), 'utf8')) as { version: string }).version;
-}
-
-function createRequireFromRoot(): NodeJS.Require {
-  return createRequire(join(repositoryRoot, 'package.json'));
 }

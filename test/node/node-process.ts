@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
-const mainScript = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+// As a user starts it: bin/entente.js runs the bundle of the sources (built on the first start).
+const launcher = new URL('../../bin/entente.js', import.meta.url).pathname;
 
 export interface NodeProcess {
   readonly child: ChildProcess;
@@ -10,7 +11,7 @@ export interface NodeProcess {
 
 /** Starts `entente start ARGS…` as a real process and waits for its "listening on" line. */
 export async function startNodeProcess(args: readonly string[], env: Readonly<Record<string, string>>): Promise<NodeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', mainScript, 'start', ...args], {
+  const child = spawn(process.execPath, [launcher, 'start', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -36,5 +37,5 @@ export async function startNodeProcess(args: readonly string[], env: Readonly<Re
 }
 
 export function spawnCli(args: readonly string[], env: Readonly<Record<string, string>>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', mainScript, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [launcher, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }

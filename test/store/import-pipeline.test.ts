@@ -4,6 +4,8 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { prepareImportBatches, type ImportInput, type PipelineOptions, type PreparedBatch } from '../../src/store/import-pipeline.ts';
 import { prepareImportBatchesInWorker } from '../../src/store/import-in-worker.ts';
+import { lastWorkerLoading } from '../../src/store/typescript-worker.ts';
+import { openSourceBundle } from '../../bin/source-bundle.mjs';
 import { setImportPipelineMode } from '../../src/cli/commands/import-command.ts';
 import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
 import { entente, temporaryDirectory } from '../cli/cli-kit.ts';
@@ -59,6 +61,21 @@ describe('import pipeline', () => {
     const broken = inline.filter((batch) => batch.input.endsWith('broken.json'));
     assert.equal(broken.length, 1);
     assert.match(broken[0]?.problems[0] ?? '', /not valid JSON/);
+  });
+
+  it('gives the same batches from a worker started from the bundle of the sources, as a process run by bin/entente.js starts it', async () => {
+    const bundle = await openSourceBundle();
+    if (bundle.kind !== 'bundle') return assert.fail(`no bundle: ${bundle.reason}`);
+    const previous = process.env['ENTENTE_BUNDLE_DIR'];
+    process.env['ENTENTE_BUNDLE_DIR'] = bundle.directory;
+    try {
+      const worker = await collect(prepareImportBatchesInWorker(inputs, options));
+      assert.equal(lastWorkerLoading()?.kind, 'bundle');
+      assert.deepEqual(comparable(worker), comparable(await collect(prepareImportBatches(inputs, options))));
+    } finally {
+      if (previous === undefined) delete process.env['ENTENTE_BUNDLE_DIR'];
+      else process.env['ENTENTE_BUNDLE_DIR'] = previous;
+    }
   });
 
   it('rethrows an error of the worker with its code, and stops the worker when the caller stops early', async () => {
