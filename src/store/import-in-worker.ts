@@ -5,7 +5,7 @@ import { unpackVersions } from './import-pipeline.ts';
 import { startTypeScriptWorker } from './typescript-worker.ts';
 
 // The caller's side of an import prepared on a worker thread (the worker's side: import-worker.ts).
-// Kept out of import-pipeline.ts, which the worker's bundle holds: this side starts workers.
+// Apart from import-pipeline.ts, the preparation itself, which runs on either side.
 
 /** Batches the worker may have prepared ahead of the store: one being written, one ready. */
 const batchesAhead = 2;
