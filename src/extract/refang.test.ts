@@ -62,3 +62,21 @@ test('maps every position of a refanged value back to the original span', () => 
   assert.equal(r.defangedWithin(m, m + mail.length), true);
   assert.equal(r.defangedWithin(here, here + 4), false);
 });
+
+test('spaced forms beside each other and beside bracketed forms (found from their word or dot, not their space)', () => {
+  const tlds = new Set(['com', 'uk', 'co']);
+  const cases: readonly (readonly [string, string])[] = [
+    ['1 . 2 . 3 . 4', '1.2.3.4'],
+    ['10 . . 1', '10 . . 1'],
+    ['evil dot co dot uk', 'evil.co.uk'],
+    ['evil DOT com and evil Dot com', 'evil.com and evil Dot com'],
+    ['[ dot ] dot com', '. dot com'],
+    ['a( . )b . c', 'a.b . c'],
+    ['x .] y', 'x .] y'],
+    ['dot com', 'dot com'],
+    ['evil dot', 'evil dot'],
+    ['[. . 5', '[. . 5'],
+    ['8 .[.]com', '8 ..com'],
+  ];
+  for (const [text, refanged] of cases) assert.equal(refang(text, { tlds }).text, refanged, text);
+});

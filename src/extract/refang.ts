@@ -14,15 +14,15 @@ export interface RefangResult {
 }
 
 // One alternation scanned once over the text. Every alternative starts with a character that is
-// rare in prose ([ ( { x * : .), so the engine's first-character scan skips most of the text; "hxxp"
-// is found from its "xxp" and the "h" checked in code. The forms that start with a space
-// (" dot ", " . ") would make the engine stop at every word, so they have a pass of their own.
+// rare in prose ([ ( { x * : . d D), so the engine's first-character scan skips most of the text;
+// "hxxp" is found from its "xxp" and the "h" checked in code. The forms that start with a space
+// (" dot ", " . ") are found from their word or dot, the spaces checked by look-arounds after it:
+// led by the space, the engine would stop at every word (a second pass of its own cost ~10 ms on
+// the bench corpus, against ~5 ms for these alternatives).
 const CORE =
   '[\\[({]\\s?(?:\\.|[dD][oO][tT]|@|[aA][tT])\\s?[\\])}]|\\[(?::\\/\\/|:|\\/\\/?)\\]|[xX]{1,2}[pP][sS]?(?=\\[?:)|\\*\\*[pP][sS]?(?=\\[?:)|:\\\\\\/\\\\\\/|\\[\\.|\\.\\]|\\\\[._]|[\\u2010\\u2011]';
-const CORE_RE = new RegExp(CORE, 'g');
-// Forms starting with a space get their own pass: one regex is as fast as one indexOf here, and
-// three indexOf passes cost three times as much.
-const SPACED_RE = / (?:dot|DOT|\.) /g;
+const SPACED = '(?:dot|DOT)(?= )(?<= (?:dot|DOT))|\\.(?= )(?<= \\.)';
+const DEFANG_RE = new RegExp(`${CORE}|${SPACED}`, 'g');
 
 interface Hit {
   readonly index: number;
@@ -31,17 +31,15 @@ interface Hit {
 
 function defangHits(text: string): Hit[] {
   const hits: Hit[] = [];
-  CORE_RE.lastIndex = 0;
-  for (let m = CORE_RE.exec(text); m !== null; m = CORE_RE.exec(text)) hits.push({ index: m.index, text: m[0] });
-  let spaced = false;
-  SPACED_RE.lastIndex = 0;
-  for (let m = SPACED_RE.exec(text); m !== null; m = SPACED_RE.exec(text)) {
-    hits.push({ index: m.index, text: m[0] });
-    spaced = true;
-    // " . . " holds two overlapping forms.
-    SPACED_RE.lastIndex = m.index + 1;
+  DEFANG_RE.lastIndex = 0;
+  for (let m = DEFANG_RE.exec(text); m !== null; m = DEFANG_RE.exec(text)) {
+    const form = m[0];
+    // A lone "dot", "DOT" or "." is a spaced form (every other alternative is longer or bracketed):
+    // the hit starts at the space before it. " . . " still holds two: the second dot's look-behind
+    // reads the first one's trailing space.
+    if (form === '.' || form === 'dot' || form === 'DOT') hits.push({ index: m.index - 1, text: ` ${form} ` });
+    else hits.push({ index: m.index, text: form });
   }
-  if (spaced) hits.sort((a, b) => a.index - b.index);
   return hits;
 }
 
