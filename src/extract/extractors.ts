@@ -8,7 +8,7 @@ import { parseIpv4, parseIpv6 } from '../stix/ip-address.ts';
 import { isBase58CheckAddress, isBech32Address } from './checksums.ts';
 import { createLabelSet } from './label-set.ts';
 import type { LabelSet } from './label-set.ts';
-import { isHexDigit, FEATURE_AT, FEATURE_COLONS2, FEATURE_SEPARATORS5, FEATURE_DIGITS4, FEATURE_DOT_WORD, FEATURE_DOTS2, FEATURE_DOTS3 } from './scan-windows.ts';
+import { isHexDigit, POSIX_ROOT_DIRECTORIES, FEATURE_AT, FEATURE_COLONS2, FEATURE_SEPARATORS5, FEATURE_DIGITS4, FEATURE_DOT_WORD, FEATURE_DOTS2, FEATURE_DOTS3 } from './scan-windows.ts';
 
 export type ObservableType =
   | 'ipv4-addr'
@@ -76,7 +76,8 @@ export interface ExtractContext {
  * attack-id: a few characters around each letter of [ACGMST] followed by four digits (ATT&CK and
  * ATLAS ids); address-literal: from each "@[" to where an IPv4 literal would close; registry-root:
  * the characters before each backslash that follows a letter; asn: a few characters around each
- * "AS"; cve: a few characters around each "-" after "cve"; sigma-title: lines starting "title:".
+ * "AS"; cve: a few characters around each "-" after "cve"; sigma-title: lines starting "title:";
+ * posix-root: runs of path characters holding "~/" or "/" + a root directory + "/".
  */
 export type ExtractorFamily =
   | 'dotted'
@@ -93,7 +94,8 @@ export type ExtractorFamily =
   | 'registry-root'
   | 'asn'
   | 'cve'
-  | 'sigma-title';
+  | 'sigma-title'
+  | 'posix-root';
 
 export interface ExtractorRow {
   readonly id: string;
@@ -812,13 +814,12 @@ const winPathRow: ExtractorRow = {
 
 // Starts with the "/" or "~" itself (no look-behind: a regex that begins with one is tried at every
 // position); the character before is checked in build().
-const POSIX_PATH_RE =
-  /(?:~|\/(?:etc|tmp|var|usr|home|opt|bin|sbin|dev|lib|lib64|root|proc|sys|boot|mnt|srv|run|Library|Users|Applications|System|private|Volumes))(?:\/[\w.@+-]{1,255}){1,64}\/?/g;
+const POSIX_PATH_RE = new RegExp(`(?:~|\\/(?:${POSIX_ROOT_DIRECTORIES.join('|')}))(?:\\/[\\w.@+-]{1,255}){1,64}\\/?`, 'g');
 
 const posixPathRow: ExtractorRow = {
   id: 'posix-path',
+  family: 'posix-root',
   types: ['file'],
-  prefilter: (t) => t.includes('/'),
   regex: POSIX_PATH_RE,
   build(m, ctx) {
     const before = ctx.text.charAt(m.index - 1);

@@ -79,6 +79,16 @@ const CASES: readonly (readonly [rowId: string, family: ExtractorFamily, texts: 
       ...randomTexts(4, ['title:', 'title', ':', ' ', '\t', 'x', '\n', '\r', '\u2028', 'detection:'], 300, 30),
     ],
   ],
+  [
+    'posix-path',
+    'posix-root',
+    [
+      '',
+      '/etc/passwd ~/.ssh/id_rsa /lib64/x /lib/y /libx/z http://h/usr/bin/x a/tmp/b ~/ ~x/y /tmp/ /Users/a/b.txt',
+      '/etc/a/etc/b//etc/c~/d/~/e /var/' + 'a'.repeat(300) + '/b',
+      ...randomTexts(7, ['/', '//', '~', '~/', 'etc', 'lib', 'lib64', 'Users', 'usr', 'a', '.', '-', '@', '+', ':', ' ', '\n', '\u00e9', 'x'.repeat(60)], 300, 24),
+    ],
+  ],
 ];
 
 for (const [rowId, family, texts] of CASES) {

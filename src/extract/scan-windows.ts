@@ -452,6 +452,63 @@ export function sigmaTitleWindows(text: string): Windows {
   return out.length > 0 && text.includes('detection:') ? out : [];
 }
 
+/**
+ * The top-level directories a POSIX path is recognised from, in the order the path row's regex
+ * tries them ("lib" before "lib64"): the row builds its regex from this list and the trigger below
+ * reads it, so the two cannot drift apart.
+ */
+export const POSIX_ROOT_DIRECTORIES: readonly string[] = [
+  'etc', 'tmp', 'var', 'usr', 'home', 'opt', 'bin', 'sbin', 'dev', 'lib', 'lib64', 'root', 'proc', 'sys', 'boot', 'mnt', 'srv', 'run',
+  'Library', 'Users', 'Applications', 'System', 'private', 'Volumes',
+];
+
+/** The root directories by the code of their first letter (an ASCII letter). */
+const ROOTS_BY_FIRST: (readonly string[] | undefined)[] = new Array<readonly string[] | undefined>(128).fill(undefined);
+for (const root of POSIX_ROOT_DIRECTORIES) {
+  const first = root.charCodeAt(0);
+  ROOTS_BY_FIRST[first] = [...(ROOTS_BY_FIRST[first] ?? []), root];
+}
+
+/** The characters of a POSIX path match: \w . @ + - and the "/" and "~" that lead segments. */
+const PATH_CHAR = new Uint8Array(128);
+for (let c = 0; c < 128; c++) PATH_CHAR[c] = ALNUM[c] ?? 0;
+for (const c of '_.@+-/~') PATH_CHAR[c.charCodeAt(0)] = 1;
+
+function isPathChar(c: number): boolean {
+  return c < 128 && PATH_CHAR[c] === 1;
+}
+
+/** Whether a POSIX path can start with the "/" at `p`: "~/", or "/" + a root directory + "/". */
+function isPosixPathStart(text: string, p: number): boolean {
+  if (text.charCodeAt(p - 1) === 126) return true;
+  const first = text.charCodeAt(p + 1);
+  const roots = first < 128 ? ROOTS_BY_FIRST[first] : undefined;
+  if (roots === undefined) return false;
+  for (const root of roots) if (text.charCodeAt(p + 1 + root.length) === 47 && text.startsWith(root, p + 1)) return true;
+  return false;
+}
+
+/**
+ * Each maximal run of path characters holding a place where a POSIX path can start. The path
+ * regex matches only path characters and looks neither back nor past the first other character,
+ * so on the run it finds what it finds there on the whole text, where its own scan stopped at
+ * every "/" (URLs, dates, "and/or") to try two dozen directory names.
+ */
+export function posixRootWindows(text: string): Windows {
+  const out: [number, number, boolean, number][] = [];
+  let lastEnd = 0;
+  for (let p = text.indexOf('/'); p >= 0; p = text.indexOf('/', Math.max(lastEnd, p + 1))) {
+    if (!isPosixPathStart(text, p)) continue;
+    let s = p;
+    while (s > lastEnd && isPathChar(text.charCodeAt(s - 1))) s--;
+    let e = p + 1;
+    while (e < text.length && isPathChar(text.charCodeAt(e))) e++;
+    out.push([s, e, true, ALL_FEATURES]);
+    lastEnd = e;
+  }
+  return out;
+}
+
 export function familyWindows(text: string, family: ExtractorFamily): Windows {
   switch (family) {
     case 'dotted':
@@ -484,5 +541,7 @@ export function familyWindows(text: string, family: ExtractorFamily): Windows {
       return cveWindows(text);
     case 'sigma-title':
       return sigmaTitleWindows(text);
+    case 'posix-root':
+      return posixRootWindows(text);
   }
 }
