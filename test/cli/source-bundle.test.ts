@@ -82,6 +82,19 @@ describe('the bundle of the sources that bin/entente.js runs', () => {
     }
   });
 
+  it('is reported missing, with the reason, when the cache cannot be written (the launcher then runs the sources)', async () => {
+    const dir = temporaryDirectory('bundle-readonly');
+    try {
+      const notADirectory = join(dir.path, 'file');
+      writeFileSync(notADirectory, '');
+      const missing = await openSourceBundle({ cacheDirectory: join(notADirectory, 'bundle') });
+      assert.equal(missing.kind, 'sources');
+      if (missing.kind === 'sources') assert.match(missing.reason, /ENOTDIR/);
+    } finally {
+      dir.remove();
+    }
+  });
+
   it('runs through tsx when asked (ENTENTE_RUN_SOURCES=1), with the same commands', async () => {
     const { stdout } = await run(process.execPath, [launcher, '--help'], { env: { ...process.env, ENTENTE_RUN_SOURCES: '1' } });
     assert.match(stdout, /Usage: entente/);
