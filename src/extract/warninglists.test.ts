@@ -142,3 +142,16 @@ test('host and URL answers equal the plain suffix walk (the last-label shortcut 
     }
   }
 });
+
+test('a value is never listed for a type no list applies to, even when a list holds the same string', () => {
+  const index = buildWarninglistIndex({
+    lists: [
+      { name: 'names', kind: 'string', appliesTo: ['domain-name'], entries: ['cve-2021-44228', 't1059'] },
+      { name: 'hosts', kind: 'hostname', appliesTo: ['url'], entries: ['cve-2021-44228'] },
+    ],
+  });
+  assert.equal(index.match('cve', 'CVE-2021-44228'), null);
+  assert.equal(index.match('attack-technique', 'T1059'), null);
+  assert.deepEqual(index.match('domain-name', 'CVE-2021-44228'), { list: 'names', description: 'names' });
+  assert.deepEqual(index.match('url', 'cve-2021-44228'), { list: 'hosts', description: 'hosts' });
+});

@@ -81,6 +81,9 @@ export function buildWarninglistIndex(data: WarninglistData): WarninglistIndex {
       }
     }
   }
+  // Most observable types (CVE and ATT&CK ids, rule blocks of kilobytes) are in no list at all.
+  const listedTypes = new Set<string>();
+  for (const l of data.lists) for (const t of l.appliesTo) listedTypes.add(t);
   const suffixLastLabels = new Set<string>();
   for (const key of suffix.keys()) suffixLastLabels.add(key.slice(key.lastIndexOf('.') + 1));
   const v4Lens = [...v4.keys()].sort((a, b) => b - a);
@@ -113,6 +116,7 @@ export function buildWarninglistIndex(data: WarninglistData): WarninglistIndex {
   return {
     size,
     match(type, value) {
+      if (!listedTypes.has(type)) return null;
       const v = value.toLowerCase();
       if (type === 'ipv4-addr' || type === 'ipv6-addr') {
         const addr = v.split('/')[0] ?? v;
