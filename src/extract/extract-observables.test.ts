@@ -241,3 +241,11 @@ test('a TLD set that grows between calls is read afresh (the reserved-TLD copy i
   assert.deepEqual(values('see evil.zz and evil.com', 'domain-name', { tlds }), ['evil.zz', 'evil.com']);
   assert.deepEqual(values('a.test b.com', 'domain-name', { tlds }), ['a.test', 'b.com']);
 });
+
+test('a TLD set whose TLDs change without changing its size is read afresh too', () => {
+  const tlds = new Set(['com', 'zz']);
+  assert.deepEqual(values('warm evil.zz', 'domain-name', { tlds }), ['evil.zz']);
+  tlds.delete('zz');
+  tlds.add('yy');
+  assert.deepEqual(values('see evil.yy and evil.zz', 'domain-name', { tlds }), ['evil.yy']);
+});

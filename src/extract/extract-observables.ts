@@ -226,16 +226,23 @@ const reservedAdded = new WeakMap<ReadonlySet<string>, { readonly size: number; 
 
 /**
  * The TLDs with the reserved ones added: those must be recognised to be suppressed with a reason
- * rather than silently dropped. Made once per TLD set (and again if the set has grown or shrunk),
- * so the rows' per-set caches keep working from one call to the next.
+ * rather than silently dropped. Made once per TLD set, so the rows' per-set caches keep working from
+ * one call to the next, and made again when the caller's set no longer holds the same TLDs (same
+ * size and each one still in the copy: a swap that keeps the size must not leave a stale copy,
+ * which refang, reading the caller's set, would then contradict).
  */
 function withReservedTlds(tlds: ReadonlySet<string>): ReadonlySet<string> {
   const cached = reservedAdded.get(tlds);
-  if (cached !== undefined && cached.size === tlds.size) return cached.tlds;
+  if (cached !== undefined && cached.size === tlds.size && isSubsetOf(tlds, cached.tlds)) return cached.tlds;
   const out = new Set(tlds);
   for (const t of RESERVED_TLDS) out.add(t);
   reservedAdded.set(tlds, { size: tlds.size, tlds: out });
   return out;
+}
+
+function isSubsetOf(items: ReadonlySet<string>, of: ReadonlySet<string>): boolean {
+  for (const item of items) if (!of.has(item)) return false;
+  return true;
 }
 
 export function extractObservables(text: string, options: ExtractOptions): ExtractResult {
