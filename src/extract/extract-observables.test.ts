@@ -249,3 +249,12 @@ test('a TLD set whose TLDs change without changing its size is read afresh too',
   tlds.add('yy');
   assert.deepEqual(values('see evil.yy and evil.zz', 'domain-name', { tlds }), ['evil.yy']);
 });
+
+test('a YARA rule whose "{" stands on the line after its header is extracted whole', () => {
+  const rule = 'rule Evil_Loader : loader\n{\n  strings:\n    $a = "evil"\n  condition:\n    $a\n}';
+  const found = extract(`The loader is caught by:\n\n${rule}\n\nDeploy it widely.`).filter((o) => o.type === 'yara-rule');
+  assert.deepEqual(
+    found.map((o) => o.value),
+    [rule],
+  );
+});

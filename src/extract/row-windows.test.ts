@@ -1,5 +1,5 @@
-// Rows read on their family's windows must find what their regex finds on the whole text (or, for
-// YARA, on the lines the former keyword scan chose), and a row's prefilter may only turn away
+// Rows read on their family's windows must find what their regex finds on the whole text (YARA:
+// within the windows' keyword reach), and a row's prefilter may only turn away
 // windows where build() would keep nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -102,38 +102,33 @@ for (const [rowId, family, texts] of CASES) {
   });
 }
 
-/** The YARA windows as the "rule " keyword scan found them (before the braces led). */
-function keywordLineWindows(text: string): Windows {
-  const out: [number, number, boolean, number][] = [];
-  let lastEnd = 0;
-  for (const m of text.matchAll(/rule[ \t]/g)) {
-    const p = m.index;
-    if (p < lastEnd) continue;
-    let lineStart = p;
-    while (lineStart > 0 && lineStart > p - 40 && text.charCodeAt(lineStart - 1) !== 10) lineStart--;
-    if ((lineStart > 0 && text.charCodeAt(lineStart - 1) !== 10) || !/^[ \t]*(?:(?:private|global)[ \t]+){0,2}$/.test(text.slice(lineStart, p))) continue;
-    let e = text.indexOf('\n', p);
-    if (e < 0) e = text.length;
-    e = Math.min(e, p + 4800);
-    out.push([Math.max(lastEnd, lineStart), e, false, 0]);
-    lastEnd = e;
-  }
-  return out;
+/**
+ * What YARA_RE finds on the whole text, less the headers whose "rule" keyword stands more than 40
+ * characters into its line: the windows look no further (two modifiers and their blanks fit), where
+ * the regex allows any number of leading blanks.
+ */
+function yaraHeadersInText(text: string): string[] {
+  return [...text.matchAll(new RegExp(row('yara').regex))]
+    .filter((m) => m[0].search(/rule[ \t]/) <= 40)
+    .map((m) => `${m.index}:${m[0]}`);
 }
 
-test('yara windows: the YARA row finds on them what it found on the keyword-led lines', () => {
+test('yara windows: the YARA row finds on them what its regex finds on the whole text, the "{" on the header\'s line or after it', () => {
   const regex = row('yara').regex;
   const texts = [
     '',
     'rule a {',
     'rule a\n{\n}',
+    'rule a\r\n{\r\n}',
+    'rule a : tag1 tag2\n\n  {\n  condition: true\n}',
+    `rule a\n${' '.repeat(70)}{`,
     '  private global rule a : b c {\nrule b {} rule c {\n\tglobal rule d{\nx rule e {',
     `${' '.repeat(37)}rule a { ${' '.repeat(38)}rule b {`,
     `${' '.repeat(40)}rule a {\n${' '.repeat(41)}rule b {\n\t${' '.repeat(39)}rule c {`,
-    ...randomTexts(5, ['rule', 'rule ', 'rule\t', ' ', '\t', 'private ', 'global ', 'a', '_x', ':', '{', '}', '\n', '\r'], 400, 30),
+    ...randomTexts(5, ['rule', 'rule ', 'rule\t', ' ', '\t', 'private ', 'global ', 'a', '_x', ':', '{', '}', '\n', '\r', '\n{', ' \u2028'], 600, 30),
   ];
   for (const text of texts) {
-    assert.deepEqual(matchesIn(regex, text, familyWindows(text, 'yara')), matchesIn(regex, text, keywordLineWindows(text)), JSON.stringify(text));
+    assert.deepEqual(matchesIn(regex, text, familyWindows(text, 'yara')), yaraHeadersInText(text), JSON.stringify(text));
   }
 });
 

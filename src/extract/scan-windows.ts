@@ -247,26 +247,79 @@ function isYaraKeywordAt(text: string, p: number): boolean {
   return (next === 32 || next === 9) && text.startsWith('rule', p);
 }
 
+/** The most white space YARA_RE allows between a rule's header and its "{" (`\s{0,64}`). */
+const YARA_BRACE_GAP = 64;
 /**
- * Lines where a YARA rule header can be: "rule " with only blanks and the private/global modifiers
- * before it, and a "{" on the line (the row's regex needs both on one line, and the window ends at
- * the line's end). Found from the braces, which are rare in prose, where "rule " is a common word.
+ * How far before its "{" a header's line may start. Bounds the look back from each brace, which on
+ * a long line of JSON would otherwise scan the line again for every brace in it; a header longer
+ * than this (the regex allows any run of blanks after "rule") is not read.
+ */
+const YARA_HEADER_SPAN = 1024;
+
+/**
+ * Where a YARA rule header can be: the line of a "{", or, when only white space comes before the
+ * "{" on its line (the brace on a line of its own, a common style), the line where the last
+ * non-blank character before it stands, at most YARA_BRACE_GAP white-space characters back. A line
+ * starts after \n, \r, U+2028 or U+2029, as `^` does in the row's multiline regex. The header line
+ * must start with "rule " after only blanks and the private/global modifiers. Found from the
+ * braces, which are rare in prose, where "rule " is a common word. A window runs from the header
+ * line's start past its "{" (to the end of the brace's line, at most LINE_REACH × 4 after the
+ * keyword); windows never overlap, so no header is read twice.
  */
 function yaraWindows(text: string): Windows {
   const out: [number, number, boolean, number][] = [];
+  let lastEnd = 0;
+  // Most texts end their lines with \n alone, which indexOf finds faster than the regex.
+  const onlyNewlines = !OTHER_LINE_TERMINATOR.test(text);
   for (let brace = text.indexOf('{'); brace >= 0; ) {
-    const lineStart = text.lastIndexOf('\n', brace) + 1;
-    let lineEnd = text.indexOf('\n', brace);
-    if (lineEnd < 0) lineEnd = text.length;
-    const reach = Math.min(lineStart + YARA_KEYWORD_REACH, lineEnd);
-    for (let p = lineStart; p <= reach; p++) {
-      if (!isYaraKeywordAt(text, p) || !YARA_LINE_PREFIX.test(text.slice(lineStart, p))) continue;
-      out.push([lineStart, Math.min(lineEnd, p + LINE_REACH * 4), false, ALL_FEATURES]);
-      break;
+    let lineEnd: number;
+    if (onlyNewlines) lineEnd = text.indexOf('\n', brace);
+    else {
+      LINE_TERMINATOR.lastIndex = brace;
+      lineEnd = LINE_TERMINATOR.exec(text)?.index ?? -1;
     }
-    brace = text.indexOf('{', lineEnd);
+    if (lineEnd < 0) lineEnd = text.length;
+    const headerLineStart = yaraHeaderLineStart(text, brace);
+    if (headerLineStart >= lastEnd) {
+      const reach = Math.min(headerLineStart + YARA_KEYWORD_REACH, brace);
+      for (let p = headerLineStart; p <= reach; p++) {
+        if (!isYaraKeywordAt(text, p) || !YARA_LINE_PREFIX.test(text.slice(headerLineStart, p))) continue;
+        const end = Math.max(brace + 1, Math.min(lineEnd, p + LINE_REACH * 4));
+        out.push([headerLineStart, end, false, ALL_FEATURES]);
+        lastEnd = end;
+        break;
+      }
+    }
+    brace = text.indexOf('{', Math.max(lineEnd, brace + 1));
   }
   return out;
+}
+
+/** The start of the line a rule header ending before the "{" at `brace` would be on; -1 for none (see yaraWindows). */
+function yaraHeaderLineStart(text: string, brace: number): number {
+  let p = brace;
+  while (p > 0 && brace - p < YARA_BRACE_GAP && isWhiteSpaceCode(text.charCodeAt(p - 1)) && !isLineTerminatorCode(text.charCodeAt(p - 1))) p--;
+  if (p > 0 && !isWhiteSpaceCode(text.charCodeAt(p - 1))) return lineStartWithin(text, p, YARA_HEADER_SPAN);
+  // Only blanks before the brace on its line: the header ends on an earlier line, within the gap.
+  p = brace;
+  while (p > 0 && brace - p < YARA_BRACE_GAP && isWhiteSpaceCode(text.charCodeAt(p - 1))) p--;
+  if (p === 0 || isWhiteSpaceCode(text.charCodeAt(p - 1))) return -1;
+  return lineStartWithin(text, p, YARA_HEADER_SPAN);
+}
+
+/** Where the line holding `at - 1` starts, if within `span` characters before `at`; else -1. */
+function lineStartWithin(text: string, at: number, span: number): number {
+  const limit = Math.max(0, at - span);
+  for (let p = at; p > limit; p--) if (isLineTerminatorCode(text.charCodeAt(p - 1))) return p;
+  return limit === 0 ? 0 : -1;
+}
+
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/g;
+const OTHER_LINE_TERMINATOR = /[\r\u2028\u2029]/;
+
+/** \n, \r, U+2028, U+2029: where `^` matches in a multiline regex. */
+function isLineTerminatorCode(c: number): boolean {
+  return c === 10 || c === 13 || c === 0x2028 || c === 0x2029;
 }
 
 // Token triggers: a character found with indexOf and a check of what follows it. indexOf of one
