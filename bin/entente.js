@@ -2,17 +2,30 @@
 // @ts-check
 // Entry point of `npx entente` and `npm start`: runs the CLI from the cached bundle of the sources
 // (bin/source-bundle.mjs), rebuilt first if a source changed; through tsx if no bundle can be had.
-// ENTENTE_RUN_SOURCES=1 runs the sources through tsx anyway (stack traces name the .ts files).
+// ENTENTE_RUN_SOURCES=1 runs the sources through tsx anyway (stack traces name the .ts files);
+// ENTENTE_DEBUG_BUNDLE=1 says on stderr why a command runs the sources.
+import cluster from 'node:cluster';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { openSourceBundle } from './source-bundle.mjs';
 
-const bundle = process.env['ENTENTE_RUN_SOURCES'] === '1' ? undefined : await openSourceBundle();
-if (bundle?.kind === 'bundle') {
-  // Worker threads and forked workers (start --workers) start from the same build.
-  process.env['ENTENTE_BUNDLE_DIR'] = bundle.directory;
-  await import(bundle.entry('src/cli/main.ts'));
+const mainOfBundle = 'src/cli/main.js';
+const inherited = process.env['ENTENTE_BUNDLE_DIR'];
+if (cluster.isWorker && inherited !== undefined && existsSync(join(inherited, mainOfBundle))) {
+  // A worker of `start --workers` runs the primary's build, even if a source changed since: the
+  // processes of one node speak to each other and must run the same code.
+  await import(join(inherited, mainOfBundle));
 } else {
-  if (bundle !== undefined && process.env['ENTENTE_DEBUG_BUNDLE'] === '1') process.stderr.write(`entente: running the sources through tsx: ${bundle.reason}\n`);
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import('../src/cli/main.ts');
+  const bundle = process.env['ENTENTE_RUN_SOURCES'] === '1' ? { kind: 'sources', reason: 'ENTENTE_RUN_SOURCES=1' } : await openSourceBundle();
+  if (bundle.kind === 'bundle' && 'directory' in bundle) {
+    // Worker threads and the workers of `start --workers` start from the same build.
+    process.env['ENTENTE_BUNDLE_DIR'] = bundle.directory;
+    await import(bundle.entry('src/cli/main.ts'));
+  } else {
+    delete process.env['ENTENTE_BUNDLE_DIR'];
+    if (process.env['ENTENTE_DEBUG_BUNDLE'] === '1') process.stderr.write(`entente: running the sources through tsx: ${'reason' in bundle ? bundle.reason : ''}\n`);
+    const { register } = await import('tsx/esm/api');
+    register();
+    await import('../src/cli/main.ts');
+  }
 }

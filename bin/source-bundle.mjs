@@ -9,14 +9,17 @@
  * again (about 570 ms of CPU before its first line); an import of 100,000 indicators took about
  * 10 % less CPU (no keepNames wrapper on each function created per call).
  *
- * - Fresh or rebuilt at each start: the manifest lists every source of the bundle with its size,
- *   modification time and SHA-256. Sources whose size and time match are taken as unchanged; any
- *   other is hashed, and a changed hash rebuilds the bundle (about 0.35 s), so it never runs code
- *   other than the sources.
+ * - Fresh or rebuilt at each start: the manifest lists every source of the bundle (and what else
+ *   decides its output: tsconfig.json, package.json, this file) with the size, modification time
+ *   and SHA-256 of the very text the build read. Sources whose size and time match are taken as
+ *   unchanged; any other is hashed, and a changed hash rebuilds the bundle (0.4-0.8 s), so it never
+ *   runs code other than the sources, even when one was saved during a build. A checkout moved
+ *   elsewhere rebuilds too: the bundle holds the sources' absolute paths.
  * - `import.meta.url`, `.dirname` and `.filename` in a source keep naming the source file (data
  *   files are found beside the sources, not beside the bundle).
  * - Each build goes to a directory of its own, and the manifest naming it is replaced atomically:
- *   processes starting meanwhile run the old build or the new one, never a mix.
+ *   processes starting meanwhile run the old build or the new one, never a mix. Builds are removed
+ *   a day after they were replaced, long after any process could still be loading one.
  * - When no bundle can be built (esbuild missing, a read-only install), the caller runs the sources
  *   through tsx: slower, same behaviour.
  */
@@ -33,10 +36,14 @@ const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const defaultCacheDirectory = join(repositoryRoot, 'node_modules', '.cache', 'entente', 'bundle');
 /** The modules a process or a worker thread starts from; everything they import comes along, lazy imports as chunks. */
 export const BUNDLE_ENTRY_POINTS = ['src/cli/main.ts', 'src/cli/program.ts', 'src/store/import-worker.ts'];
+/** Files that are not sources of the bundle but decide its output. */
+const BUILD_INPUTS = ['tsconfig.json', 'package.json', 'bin/source-bundle.mjs'];
+/** How long a replaced build is kept. */
+const REPLACED_BUILD_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
 /**
  * @typedef {{ size: number, mtimeMs: number, sha256: string }} InputStamp
- * @typedef {{ format: number, esbuild: string, build: string, inputs: Record<string, InputStamp> }} BundleManifest
+ * @typedef {{ format: number, esbuild: string, root: string, build: string, inputs: Record<string, InputStamp> }} BundleManifest
  * @typedef {{ kind: 'bundle', directory: string, entry: (source: string) => string }} SourceBundle
  * @typedef {{ kind: 'sources', reason: string }} NoBundle
  */
@@ -52,7 +59,13 @@ export async function openSourceBundle(options = {}) {
     const esbuildVersion = readEsbuildVersion();
     const manifestPath = join(cacheDirectory, 'manifest.json');
     const manifest = readManifest(manifestPath);
-    if (manifest !== undefined && manifest.format === BUNDLE_FORMAT && manifest.esbuild === esbuildVersion && inputsUnchanged(manifest.inputs)) {
+    if (
+      manifest !== undefined &&
+      manifest.format === BUNDLE_FORMAT &&
+      manifest.esbuild === esbuildVersion &&
+      manifest.root === repositoryRoot &&
+      inputsUnchanged(manifest.inputs)
+    ) {
       return bundleAt(join(cacheDirectory, manifest.build));
     }
     return await buildBundle(cacheDirectory, manifestPath, esbuildVersion);
@@ -113,6 +126,8 @@ async function buildBundle(cacheDirectory, manifestPath, esbuildVersion) {
   const build = `build-${Date.now().toString(36)}-${process.pid}`;
   const directory = join(cacheDirectory, build);
   mkdirSync(cacheDirectory, { recursive: true });
+  /** @type {Map<string, InputStamp>} The stamp of each source as the build read it. */
+  const read = new Map();
   const result = await esbuild.build({
     absWorkingDir: repositoryRoot,
     entryPoints: BUNDLE_ENTRY_POINTS,
@@ -127,17 +142,16 @@ async function buildBundle(cacheDirectory, manifestPath, esbuildVersion) {
     packages: 'external',
     metafile: true,
     logLevel: 'silent',
-    plugins: [sourceLocationOfImportMeta],
+    plugins: [readSourcesFor(read)],
   });
   /** @type {Record<string, InputStamp>} */
   const inputs = {};
-  for (const input of Object.keys(result.metafile.inputs)) {
+  for (const input of [...Object.keys(result.metafile.inputs), ...BUILD_INPUTS]) {
     const path = resolve(repositoryRoot, input);
-    const stats = statSync(path);
-    inputs[relative(repositoryRoot, path)] = { size: stats.size, mtimeMs: stats.mtimeMs, sha256: hashOf(readFileSync(path)) };
+    inputs[relative(repositoryRoot, path)] = read.get(path) ?? stampOf(path);
   }
   /** @type {BundleManifest} */
-  const manifest = { format: BUNDLE_FORMAT, esbuild: esbuildVersion, build, inputs };
+  const manifest = { format: BUNDLE_FORMAT, esbuild: esbuildVersion, root: repositoryRoot, build, inputs };
   const aside = `${manifestPath}.${process.pid}.tmp`;
   writeFileSync(aside, JSON.stringify(manifest));
   renameSync(aside, manifestPath);
@@ -146,41 +160,52 @@ async function buildBundle(cacheDirectory, manifestPath, esbuildVersion) {
 }
 
 /**
- * Rewrites `import.meta.url`, `.dirname` and `.filename` in each source to the source's own values,
- * which a bundle would otherwise give as its own file's.
- * @type {import('esbuild').Plugin}
+ * Reads each TypeScript source for esbuild, stamping the text read (`read`, by absolute path), and
+ * rewrites `import.meta.url`, `.dirname` and `.filename` to the source's own values, which a bundle
+ * would otherwise give as its own file's. Any other use of `import.meta` but `.resolve(` (which
+ * resolves packages the same from the cache, inside node_modules) fails the build: the launcher
+ * then runs the sources, and the bundle's test says why.
+ * @param {Map<string, InputStamp>} read
+ * @returns {import('esbuild').Plugin}
  */
-const sourceLocationOfImportMeta = {
-  name: 'source-location-of-import-meta',
-  setup(build) {
-    build.onLoad({ filter: /\.ts$/ }, async (args) => {
-      const text = await readFile(args.path, 'utf8');
-      if (!text.includes('import.meta')) return { contents: text, loader: 'ts' };
-      return {
-        contents: text
+function readSourcesFor(read) {
+  return {
+    name: 'read-sources',
+    setup(build) {
+      build.onLoad({ filter: /\.ts$/ }, async (args) => {
+        // Stat first: a save after the read then shows as a newer time, and the next start hashes it.
+        const stats = statSync(args.path);
+        const content = await readFile(args.path);
+        read.set(args.path, { size: stats.size, mtimeMs: stats.mtimeMs, sha256: hashOf(content) });
+        const text = content.toString('utf8');
+        if (!text.includes('import.meta')) return { contents: text, loader: 'ts' };
+        const rewritten = text
           .replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href))
           .replaceAll('import.meta.dirname', JSON.stringify(dirname(args.path)))
-          .replaceAll('import.meta.filename', JSON.stringify(args.path)),
-        loader: 'ts',
-      };
-    });
-  },
-};
+          .replaceAll('import.meta.filename', JSON.stringify(args.path));
+        if (/import\.meta(?!\.resolve\()/.test(rewritten)) {
+          throw new Error(`${relative(repositoryRoot, args.path)} uses import.meta in a way the bundle cannot keep (only .url, .dirname, .filename and .resolve())`);
+        }
+        return { contents: rewritten, loader: 'ts' };
+      });
+    },
+  };
+}
 
 /**
- * Builds older than a minute other than the current one: no process still starting can be reading
- * them (a running process has loaded its modules long before; lazy chunks of a long-running node
- * are the exception, and they are loaded within its first minute in practice).
+ * Builds replaced more than a day ago, and manifests left aside by a process that stopped while
+ * writing one. A build's directory time is its build time, an upper bound of its replacement.
  * @param {string} cacheDirectory
  * @param {string} current
  */
 function removeOldBuilds(cacheDirectory, current) {
   const now = Date.now();
   for (const name of readdirSync(cacheDirectory)) {
-    if (!name.startsWith('build-') || name === current) continue;
+    const isBuild = name.startsWith('build-') && name !== current;
+    if (!isBuild && !name.endsWith('.tmp')) continue;
     const path = join(cacheDirectory, name);
     try {
-      if (now - statSync(path).mtimeMs > 60_000) rmSync(path, { recursive: true, force: true });
+      if (now - statSync(path).mtimeMs > REPLACED_BUILD_LIFETIME_MS) rmSync(path, { recursive: true, force: true });
     } catch {
       // Another process removed it first.
     }
@@ -191,6 +216,16 @@ function removeOldBuilds(cacheDirectory, current) {
 function readEsbuildVersion() {
   const path = createRequire(join(repositoryRoot, 'package.json')).resolve('esbuild/package.json');
   return /** @type {{ version: string }} */ (JSON.parse(readFileSync(path, 'utf8'))).version;
+}
+
+/**
+ * The stamp of a file the plugin did not read (tsconfig.json and the like): stat, then read, as the plugin does.
+ * @param {string} path
+ * @returns {InputStamp}
+ */
+function stampOf(path) {
+  const stats = statSync(path);
+  return { size: stats.size, mtimeMs: stats.mtimeMs, sha256: hashOf(readFileSync(path)) };
 }
 
 /**

@@ -22,6 +22,7 @@ export type WorkerLoading = { readonly kind: 'bundle'; readonly path: string } |
 export function workerLoadingOf(module: URL, env: NodeJS.ProcessEnv = process.env): WorkerLoading {
   const bundleDirectory = env['ENTENTE_BUNDLE_DIR'];
   if (bundleDirectory === undefined || bundleDirectory === '') return { kind: 'tsx', reason: 'this process runs the sources, not a bundle' };
+  if (!existsSync(bundleDirectory)) return { kind: 'tsx', reason: `the bundle ${bundleDirectory} is gone` };
   const source = relative(repositoryRoot, fileURLToPath(module));
   const path = join(bundleDirectory, source.replace(/\.ts$/, '.js'));
   return existsSync(path) ? { kind: 'bundle', path } : { kind: 'tsx', reason: `${source} is not an entry point of the bundle` };

@@ -96,7 +96,30 @@ describe('the bundle of the sources that bin/entente.js runs', () => {
   });
 
   it('runs through tsx when asked (ENTENTE_RUN_SOURCES=1), with the same commands', async () => {
-    const { stdout } = await run(process.execPath, [launcher, '--help'], { env: { ...process.env, ENTENTE_RUN_SOURCES: '1' } });
+    const { stdout, stderr } = await run(process.execPath, [launcher, '--help'], { env: { ...process.env, ENTENTE_RUN_SOURCES: '1', ENTENTE_DEBUG_BUNDLE: '1' } });
+    assert.match(stderr, /running the sources through tsx: ENTENTE_RUN_SOURCES=1/);
     assert.match(stdout, /Usage: entente/);
+  });
+
+  it('is rebuilt when the checkout has moved (the bundle names the sources by absolute path) or a build input changed', async () => {
+    const cache = temporaryDirectory('bundle');
+    try {
+      const built = await openSourceBundle({ cacheDirectory: cache.path });
+      if (built.kind !== 'bundle') return assert.fail(built.reason);
+      const manifestPath = join(cache.path, 'manifest.json');
+      const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest & { root: string };
+      for (const input of ['tsconfig.json', 'package.json', 'bin/source-bundle.mjs']) assert.ok(input in manifest.inputs, input);
+      writeFileSync(manifestPath, JSON.stringify({ ...manifest, root: '/elsewhere' }));
+      const moved = await openSourceBundle({ cacheDirectory: cache.path });
+      assert.notEqual(moved.kind === 'bundle' && moved.directory, built.directory);
+      const tsconfig = manifest.inputs['tsconfig.json'];
+      assert.ok(tsconfig !== undefined);
+      const current = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+      writeFileSync(manifestPath, JSON.stringify({ ...current, inputs: { ...current.inputs, 'tsconfig.json': { ...tsconfig, size: tsconfig.size + 1 } } }));
+      const reconfigured = await openSourceBundle({ cacheDirectory: cache.path });
+      assert.notEqual(reconfigured.kind === 'bundle' && reconfigured.directory, moved.kind === 'bundle' && moved.directory);
+    } finally {
+      cache.remove();
+    }
   });
 });
