@@ -2,9 +2,9 @@ import type { JsonObject } from './types.ts';
 
 /**
  * Adds the marking-definition ids a STIX value refers to (object-level `object_marking_refs` and
- * granular `marking_ref`s) to `into`: no array per value (a sync reads a million of them). For the
- * pull path (federation/load-arrival-context.ts) and the release gate (release/open-release-gate.ts);
- * anything that is not an object, or a ref that is not a string, adds nothing.
+ * granular `marking_ref`s) to `into`: no array per value (a sync reads a million of them), and one
+ * walk for every place that must know which marking definitions to load before deciding on objects.
+ * Anything that is not an object, or a ref that is not a string, adds nothing.
  */
 export function addMarkingRefs(value: unknown, into: Set<string>): void {
   if (!isRecord(value)) return;
