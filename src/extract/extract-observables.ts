@@ -251,15 +251,21 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
       ? { text, replacements: 0, toOriginal: (o) => o, defangedWithin: () => false }
       : refang(text, { tlds: options.tlds });
   const only = options.types === undefined ? null : new Set(options.types);
-  const ctx: ExtractContext = {
+  const ctxWithReserved: ExtractContext = {
     text: r.text,
-    tlds: options.tlds,
+    tlds: withReservedTlds(options.tlds),
     strictTld: options.strictTld !== false,
     defanged: (s, e) => r.defangedWithin(s, e),
     budget: { remaining: 4 * r.text.length + 1_000_000 },
   };
-  const ctxWithReserved: ExtractContext = { ...ctx, tlds: withReservedTlds(options.tlds) };
+  const found = findCandidates(r.text, ctxWithReserved, only);
+  // Longest first among candidates that start together.
+  found.sort((a, b) => a.start - b.start || b.end - a.end);
+  return { observables: toObservables(text, r, found, options), refanged: r.replacements };
+}
 
+/** Every row's candidates in the refanged text, unsorted (rows over the whole text, then family windows). */
+function findCandidates(text: string, ctxWithReserved: ExtractContext, only: ReadonlySet<ObservableType> | null): Candidate[] {
   const found: Candidate[] = [];
   // Rule blocks, registry keys and paths are consumed whole so that their own lines or segments are
   // not re-read as new matches (and hostile repetitions cost one walk, not one per repetition).
@@ -304,10 +310,10 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
       families.set(row.family, rows);
       continue;
     }
-    if (row.prefilter !== undefined && !row.prefilter(r.text, ctxWithReserved)) continue;
+    if (row.prefilter !== undefined && !row.prefilter(text, ctxWithReserved)) continue;
     const re = row.regex;
     re.lastIndex = 0;
-    for (let m = re.exec(r.text); m !== null; m = re.exec(r.text)) {
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
       if (m[0].length === 0) re.lastIndex++;
       const resume = accept(row, rowIndex, m);
       if (resume < re.lastIndex) re.lastIndex = resume;
@@ -317,8 +323,8 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
   // of the family runs on the slice.
   for (const [family, rowIndices] of families) {
     const rows = rowIndices.map((i) => EXTRACTORS[i] as ExtractorRow);
-    for (const [ws0, we, ascii, features] of familyWindows(r.text, family)) {
-      const slice = r.text.slice(ws0, we);
+    for (const [ws0, we, ascii, features] of familyWindows(text, family)) {
+      const slice = text.slice(ws0, we);
       for (let k = 0; k < rows.length; k++) {
         const row = rows[k] as ExtractorRow;
         const rowIndex = rowIndices[k] as number;
@@ -338,16 +344,17 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
       }
     }
   }
-  found.sort((a, b) => a.start - b.start || b.end - a.end);
+  return found;
+}
 
-  const publishers = [...(options.publisherDomains ?? [])].map((d) => d.toLowerCase().replace(/^\.+|\.+$/g, ''));
+/**
+ * The candidates (sorted by start, longest first) as observables: duplicates dropped, spans mapped
+ * back to the original text, suppressions decided (once per distinct value), sentences attached.
+ */
+function toObservables(text: string, r: RefangResult, found: readonly Candidate[], options: ExtractOptions): Observable[] {
+  const suppressions = new SuppressionDecisions(options);
   const observables: Observable[] = [];
   let sentence: Span = { start: -1, end: -1 };
-  // Reports repeat their indicators: decide each distinct value's suppression once.
-  // Keyed by type, kind and value (type and kind are literals whose hashes V8 keeps: no string is
-  // built for the key).
-  const suppressionCache = new Map<ObservableType, Map<string | undefined, Map<string, Suppression | null>>>();
-  const hostVerdicts = new Map<string, HostVerdict>();
   // A name the report writes as a segment of a Windows path (%appdata%\cghost\cghost.com) is that
   // file wherever else it stands in the same report ("cghost.com - copy of the interpreter"), unless
   // the author marked a mention as a host by defanging it or putting it in a URL.
@@ -374,23 +381,7 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
     if (suppressed === undefined && c.type === 'domain-name' && namesInPaths.has(c.value) && !defanged && r.text.charCodeAt(c.start - 1) !== 47) {
       suppressed = { reason: FILE_NAMED_IN_PATH_REASON };
     }
-    if (suppressed === undefined) {
-      let byKind = suppressionCache.get(c.type);
-      if (byKind === undefined) {
-        byKind = new Map();
-        suppressionCache.set(c.type, byKind);
-      }
-      let cache = byKind.get(c.kind);
-      if (cache === undefined) {
-        cache = new Map();
-        byKind.set(c.kind, cache);
-      }
-      suppressed = cache.get(c.value);
-      if (suppressed === undefined) {
-        suppressed = suppressionFor(c, publishers, options.warninglists, hostVerdicts);
-        cache.set(c.value, suppressed);
-      }
-    }
+    if (suppressed === undefined) suppressed = suppressions.decide(c);
     if (BLOCK_TYPES.has(c.type)) sentence = { start, end };
     else if (!(start >= sentence.start && end <= sentence.end)) sentence = sentenceAround(text, start, end);
     // Optional properties are set only when present (no spreads of temporary objects: hot path).
@@ -401,5 +392,41 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
     if (defanged) o.defanged = true;
     observables.push(o);
   }
-  return { observables, refanged: r.replacements };
+  return observables;
+}
+
+/**
+ * Why a candidate is suppressed (null: it is not), decided once for each distinct value: reports
+ * repeat their indicators. Keyed by type, kind and value (type and kind are literals whose hashes V8
+ * keeps: no string is built for the key).
+ */
+class SuppressionDecisions {
+  readonly #publishers: readonly string[];
+  readonly #warninglists: WarninglistIndex | undefined;
+  readonly #hostVerdicts = new Map<string, HostVerdict>();
+  readonly #decided = new Map<ObservableType, Map<string | undefined, Map<string, Suppression | null>>>();
+
+  constructor(options: ExtractOptions) {
+    this.#publishers = [...(options.publisherDomains ?? [])].map((d) => d.toLowerCase().replace(/^\.+|\.+$/g, ''));
+    this.#warninglists = options.warninglists;
+  }
+
+  decide(c: Candidate): Suppression | null {
+    let byKind = this.#decided.get(c.type);
+    if (byKind === undefined) {
+      byKind = new Map();
+      this.#decided.set(c.type, byKind);
+    }
+    let byValue = byKind.get(c.kind);
+    if (byValue === undefined) {
+      byValue = new Map();
+      byKind.set(c.kind, byValue);
+    }
+    let suppressed = byValue.get(c.value);
+    if (suppressed === undefined) {
+      suppressed = suppressionFor(c, this.#publishers, this.#warninglists, this.#hostVerdicts);
+      byValue.set(c.value, suppressed);
+    }
+    return suppressed;
+  }
 }
