@@ -8,7 +8,7 @@ import { parseIpv4, parseIpv6 } from '../stix/ip-address.ts';
 import { isBase58CheckAddress, isBech32Address } from './checksums.ts';
 import { createLabelSet } from './label-set.ts';
 import type { LabelSet } from './label-set.ts';
-import { isHexDigit, POSIX_ROOT_DIRECTORIES, FEATURE_AT, FEATURE_COLONS2, FEATURE_SEPARATORS5, FEATURE_DIGITS4, FEATURE_DOT_WORD, FEATURE_DOTS2, FEATURE_DOTS3 } from './scan-windows.ts';
+import { isAsciiLetter, isHexDigit, POSIX_ROOT_DIRECTORIES, FEATURE_AT, FEATURE_COLONS2, FEATURE_SEPARATORS5, FEATURE_DIGITS4, FEATURE_DOT_WORD, FEATURE_DOTS2, FEATURE_DOTS3 } from './scan-windows.ts';
 
 export type ObservableType =
   | 'ipv4-addr'
@@ -202,10 +202,6 @@ const NUMBERED_ITEM = /^\d{1,3}\.[A-Z][a-z]*$/;
 export const FILE_IN_PATH_REASON = 'file name that looks like a domain (a segment of a Windows path)';
 /** Why the same name elsewhere in a report that writes it in a Windows path is not a domain. */
 export const FILE_NAMED_IN_PATH_REASON = 'file name that looks like a domain (the report writes it in a Windows path)';
-
-function isAsciiLetter(c: number): boolean {
-  return (c | 32) >= 97 && (c | 32) <= 122;
-}
 
 /**
  * Whether some dot in the window is followed by a run of ASCII letters that is a known TLD (or an

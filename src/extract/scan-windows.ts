@@ -208,6 +208,12 @@ const WHITE_SPACE = new Uint8Array(65536);
 for (const c of [9, 10, 11, 12, 13, 32, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff]) WHITE_SPACE[c] = 1;
 for (let c = 0x2000; c <= 0x200a; c++) WHITE_SPACE[c] = 1;
 
+/** A-Z or a-z (| 32 folds upper case onto lower case; no other code unit lands in a-z). */
+export function isAsciiLetter(c: number): boolean {
+  const lower = c | 32;
+  return lower >= 97 && lower <= 122;
+}
+
 /** Whether UTF-16 code unit `c` is white space as `\s` means it; false for NaN (out of range). */
 export function isWhiteSpaceCode(c: number): boolean {
   return WHITE_SPACE[c] === 1;
@@ -445,8 +451,7 @@ const REGISTRY_ROOT_REACH = 20;
 export function registryRootWindows(text: string): Windows {
   const out: [number, number, boolean, number][] = [];
   for (let p = text.indexOf('\\'); p >= 0; p = text.indexOf('\\', p + 1)) {
-    const before = text.charCodeAt(p - 1) | 32;
-    if (before < 97 || before > 122) continue;
+    if (!isAsciiLetter(text.charCodeAt(p - 1))) continue;
     pushMerged(out, Math.max(0, p - REGISTRY_ROOT_REACH), p + 1);
   }
   return out;
@@ -469,6 +474,15 @@ export function asnWindows(text: string): Windows {
 const CVE_BEFORE = 4;
 const CVE_AFTER = 14;
 
+/** Whether the ASCII letters of `lowerWord` (lower case) stand just before `at`, in any case. */
+function isCaselessBefore(text: string, at: number, lowerWord: string): boolean {
+  const from = at - lowerWord.length;
+  if (from < 0) return false;
+  // | 32 folds an ASCII upper-case letter to its lower case (and maps no other character onto one).
+  for (let i = 0; i < lowerWord.length; i++) if ((text.charCodeAt(from + i) | 32) !== lowerWord.charCodeAt(i)) return false;
+  return true;
+}
+
 /**
  * Windows around each "-" after "cve" in any case, overlapping ones merged. A dash is several times
  * cheaper to find than a case-insensitive "cve-" (indexOf of one character against a regex scan).
@@ -476,7 +490,7 @@ const CVE_AFTER = 14;
 export function cveWindows(text: string): Windows {
   const out: [number, number, boolean, number][] = [];
   for (let p = text.indexOf('-', 3); p >= 0; p = text.indexOf('-', p + 1)) {
-    if ((text.charCodeAt(p - 1) | 32) !== 101 || (text.charCodeAt(p - 2) | 32) !== 118 || (text.charCodeAt(p - 3) | 32) !== 99) continue;
+    if (!isCaselessBefore(text, p, 'cve')) continue;
     pushMerged(out, Math.max(0, p - CVE_BEFORE), Math.min(text.length, p + CVE_AFTER));
   }
   return out;
