@@ -1,7 +1,7 @@
 import { withoutEntenteSignature } from '../stix/entente-signature.ts';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isEntenteError } from '../errors/entente-error.ts';
@@ -111,16 +111,20 @@ describe('the shipped extension-definition (data/federation/entente-signature-ex
 
   it('refuses a file that is not what Entente ships, with ENT_CONFIG_INVALID', () => {
     const directory = mkdtempSync(join(tmpdir(), 'entente-signature-extension-'));
-    const wrongCreator: StixObject = { ...shipped.extensionDefinition, created_by_ref: 'identity--00000000-0000-4000-8000-000000000001' };
-    const files: [string, string][] = [
-      ['not-json.json', '{'],
-      ['wrong-creator.json', JSON.stringify({ type: 'bundle', id: 'bundle--0d8c3e4a-6f1b-4c5e-9a37-2b8f6e1d4c90', objects: [shipped.identity, wrongCreator] })],
-    ];
-    for (const [name, text] of files) {
-      writeFileSync(join(directory, name), text);
-      assert.throws(() => loadSignatureExtension(join(directory, name)), (error: unknown) => isEntenteError(error) && error.code === 'ENT_CONFIG_INVALID');
+    try {
+      const wrongCreator: StixObject = { ...shipped.extensionDefinition, created_by_ref: 'identity--00000000-0000-4000-8000-000000000001' };
+      const files: [string, string][] = [
+        ['not-json.json', '{'],
+        ['wrong-creator.json', JSON.stringify({ type: 'bundle', id: 'bundle--0d8c3e4a-6f1b-4c5e-9a37-2b8f6e1d4c90', objects: [shipped.identity, wrongCreator] })],
+      ];
+      for (const [name, text] of files) {
+        writeFileSync(join(directory, name), text);
+        assert.throws(() => loadSignatureExtension(join(directory, name)), (error: unknown) => isEntenteError(error) && error.code === 'ENT_CONFIG_INVALID');
+      }
+      assert.throws(() => loadSignatureExtension(join(directory, 'missing.json')), (error: unknown) => isEntenteError(error) && error.code === 'ENT_CONFIG_INVALID');
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
     }
-    assert.throws(() => loadSignatureExtension(join(directory, 'missing.json')), (error: unknown) => isEntenteError(error) && error.code === 'ENT_CONFIG_INVALID');
   });
 
   it('names every problem of a bundle without throwing', () => {
