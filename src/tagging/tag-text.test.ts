@@ -2,8 +2,7 @@
 // (test/tagging/sample-report.md): no ../shared data needed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tagText } from './tag-text.ts';
@@ -108,10 +107,14 @@ test('the same text gives the same result, and methods can be chosen', () => {
 
 test('a damaged artefact is reported as ENT_TAGGING_DATA_INVALID naming the file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'entente-tagging-'));
-  writeFileSync(join(dir, 'attack-lookup.json'), '{"format":"entente-attack-lookup/1","sources":{},"objects":[],"commonWords":[]}');
-  writeFileSync(join(dir, 'technique-model.json'), '{"format":"entente-technique-model/1", "classes": [');
-  assert.throws(
-    () => loadTaggingData(dir),
-    (e: unknown) => isEntenteError(e) && e.code === 'ENT_TAGGING_DATA_INVALID' && e.message.includes('technique-model.json'),
-  );
+  try {
+    writeFileSync(join(dir, 'attack-lookup.json'), '{"format":"entente-attack-lookup/1","sources":{},"objects":[],"commonWords":[]}');
+    writeFileSync(join(dir, 'technique-model.json'), '{"format":"entente-technique-model/1", "classes": [');
+    assert.throws(
+      () => loadTaggingData(dir),
+      (e: unknown) => isEntenteError(e) && e.code === 'ENT_TAGGING_DATA_INVALID' && e.message.includes('technique-model.json'),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
