@@ -406,6 +406,19 @@ function pushMerged(out: [number, number, boolean, number][], s: number, e: numb
 }
 
 /**
+ * The windows [p - before, p + after) (within the text) around each `needle` found at p with
+ * indexOf that `accepts` (every one when omitted), overlapping ones merged.
+ */
+function windowsAround(text: string, needle: string, before: number, after: number, accepts?: (text: string, p: number) => boolean): Windows {
+  const out: [number, number, boolean, number][] = [];
+  for (let p = text.indexOf(needle); p >= 0; p = text.indexOf(needle, p + 1)) {
+    if (accepts !== undefined && !accepts(text, p)) continue;
+    pushMerged(out, Math.max(0, p - before), Math.min(text.length, p + after));
+  }
+  return out;
+}
+
+/**
  * Windows around every place an ATT&CK or ATLAS id can be, overlapping ones merged. The id regex
  * has no look-behind and its \b at the end always sees the real next character, so on a window it
  * finds exactly the ids the whole text holds there.
@@ -430,13 +443,7 @@ const ADDRESS_LITERAL_LENGTH = 18;
  * these windows exactly where it does on the whole text; one indexOf of "@" replaces a regex scan.
  */
 export function addressLiteralWindows(text: string): Windows {
-  const out: [number, number, boolean, number][] = [];
-  for (let p = text.indexOf('@'); p >= 0; p = text.indexOf('@', p + 1)) {
-    if (text.charCodeAt(p + 1) !== 91) continue;
-    const e = Math.min(text.length, p + ADDRESS_LITERAL_LENGTH);
-    pushMerged(out, p, e);
-  }
-  return out;
+  return windowsAround(text, '@', 0, ADDRESS_LITERAL_LENGTH, (t, p) => t.charCodeAt(p + 1) === 91 /* [ */);
 }
 
 // Registry roots end just before a backslash and are at most 19 characters long
@@ -449,12 +456,7 @@ const REGISTRY_ROOT_REACH = 20;
  * these windows exactly what it finds on the whole text, without a case-insensitive scan of it.
  */
 export function registryRootWindows(text: string): Windows {
-  const out: [number, number, boolean, number][] = [];
-  for (let p = text.indexOf('\\'); p >= 0; p = text.indexOf('\\', p + 1)) {
-    if (!isAsciiLetter(text.charCodeAt(p - 1))) continue;
-    pushMerged(out, Math.max(0, p - REGISTRY_ROOT_REACH), p + 1);
-  }
-  return out;
+  return windowsAround(text, '\\', REGISTRY_ROOT_REACH, 1, (t, p) => isAsciiLetter(t.charCodeAt(p - 1)));
 }
 
 // "ASN " and ten digits after "AS"; one more character on each side for the \b assertions.
@@ -462,11 +464,7 @@ const ASN_AFTER = 15;
 
 /** Windows around each "AS" (an autonomous system number), overlapping ones merged. */
 export function asnWindows(text: string): Windows {
-  const out: [number, number, boolean, number][] = [];
-  for (let p = text.indexOf('AS'); p >= 0; p = text.indexOf('AS', p + 1)) {
-    pushMerged(out, Math.max(0, p - 1), Math.min(text.length, p + ASN_AFTER));
-  }
-  return out;
+  return windowsAround(text, 'AS', 1, ASN_AFTER);
 }
 
 // From the dash of "CVE-": three letters and the \b's look before it; four digits, a dash, at most
@@ -488,18 +486,12 @@ function isCaselessBefore(text: string, at: number, lowerWord: string): boolean 
  * cheaper to find than a case-insensitive "cve-" (indexOf of one character against a regex scan).
  */
 export function cveWindows(text: string): Windows {
-  const out: [number, number, boolean, number][] = [];
-  for (let p = text.indexOf('-', 3); p >= 0; p = text.indexOf('-', p + 1)) {
-    if (!isCaselessBefore(text, p, 'cve')) continue;
-    pushMerged(out, Math.max(0, p - CVE_BEFORE), Math.min(text.length, p + CVE_AFTER));
-  }
-  return out;
+  return windowsAround(text, '-', CVE_BEFORE, CVE_AFTER, (t, p) => isCaselessBefore(t, p, 'cve'));
 }
 
 /** Where `^` of a multiline regex matches: after \n, \r, U+2028 or U+2029 (or at the start). */
 function isLineStart(text: string, p: number): boolean {
-  const c = text.charCodeAt(p - 1);
-  return p === 0 || c === 10 || c === 13 || c === 0x2028 || c === 0x2029;
+  return p === 0 || isLineTerminatorCode(text.charCodeAt(p - 1));
 }
 
 /**
