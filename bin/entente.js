@@ -7,23 +7,25 @@
 import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { openSourceBundle } from './source-bundle.mjs';
 
-const mainOfBundle = 'src/cli/main.js';
 const inherited = process.env['ENTENTE_BUNDLE_DIR'];
-if (cluster.isWorker && inherited !== undefined && existsSync(join(inherited, mainOfBundle))) {
+const inheritedMain = inherited === undefined ? undefined : join(inherited, 'src', 'cli', 'main.js');
+if (cluster.isWorker && inheritedMain !== undefined && existsSync(inheritedMain)) {
   // A worker of `start --workers` runs the primary's build, even if a source changed since: the
   // processes of one node speak to each other and must run the same code.
-  await import(join(inherited, mainOfBundle));
+  await import(pathToFileURL(inheritedMain).href);
 } else {
+  /** @type {Awaited<ReturnType<typeof openSourceBundle>>} */
   const bundle = process.env['ENTENTE_RUN_SOURCES'] === '1' ? { kind: 'sources', reason: 'ENTENTE_RUN_SOURCES=1' } : await openSourceBundle();
-  if (bundle.kind === 'bundle' && 'directory' in bundle) {
+  if (bundle.kind === 'bundle') {
     // Worker threads and the workers of `start --workers` start from the same build.
     process.env['ENTENTE_BUNDLE_DIR'] = bundle.directory;
-    await import(bundle.entry('src/cli/main.ts'));
+    await import(pathToFileURL(bundle.entry('src/cli/main.ts')).href);
   } else {
     delete process.env['ENTENTE_BUNDLE_DIR'];
-    if (process.env['ENTENTE_DEBUG_BUNDLE'] === '1') process.stderr.write(`entente: running the sources through tsx: ${'reason' in bundle ? bundle.reason : ''}\n`);
+    if (process.env['ENTENTE_DEBUG_BUNDLE'] === '1') process.stderr.write(`entente: running the sources through tsx: ${bundle.reason}\n`);
     const { register } = await import('tsx/esm/api');
     register();
     await import('../src/cli/main.ts');

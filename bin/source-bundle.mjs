@@ -30,20 +30,19 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-/** Bumped whenever the build options below change: a bundle of another format is rebuilt. */
-const BUNDLE_FORMAT = 1;
 const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const defaultCacheDirectory = join(repositoryRoot, 'node_modules', '.cache', 'entente', 'bundle');
+const requireFromRoot = createRequire(join(repositoryRoot, 'package.json'));
 /** The modules a process or a worker thread starts from; everything they import comes along, lazy imports as chunks. */
 export const BUNDLE_ENTRY_POINTS = ['src/cli/main.ts', 'src/cli/program.ts', 'src/store/import-worker.ts'];
-/** Files that are not sources of the bundle but decide its output. */
+/** Files that are not sources of the bundle but decide its output (this file among them: a change of the build options rebuilds). */
 const BUILD_INPUTS = ['tsconfig.json', 'package.json', 'bin/source-bundle.mjs'];
 /** How long a replaced build is kept. */
 const REPLACED_BUILD_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
 /**
  * @typedef {{ size: number, mtimeMs: number, sha256: string }} InputStamp
- * @typedef {{ format: number, esbuild: string, root: string, build: string, inputs: Record<string, InputStamp> }} BundleManifest
+ * @typedef {{ esbuild: string, root: string, build: string, inputs: Record<string, InputStamp> }} BundleManifest
  * @typedef {{ kind: 'bundle', directory: string, entry: (source: string) => string }} SourceBundle
  * @typedef {{ kind: 'sources', reason: string }} NoBundle
  */
@@ -59,14 +58,13 @@ export async function openSourceBundle(options = {}) {
     const esbuildVersion = readEsbuildVersion();
     const manifestPath = join(cacheDirectory, 'manifest.json');
     const manifest = readManifest(manifestPath);
-    if (
-      manifest !== undefined &&
-      manifest.format === BUNDLE_FORMAT &&
-      manifest.esbuild === esbuildVersion &&
-      manifest.root === repositoryRoot &&
-      inputsUnchanged(manifest.inputs)
-    ) {
-      return bundleAt(join(cacheDirectory, manifest.build));
+    if (manifest !== undefined && manifest.esbuild === esbuildVersion && manifest.root === repositoryRoot) {
+      const touched = touchedInputs(manifest.inputs);
+      if (touched !== undefined) {
+        // Same content under new times (a checkout): stamped again, so that later starts need not hash them.
+        if (touched.size > 0) writeManifest(manifestPath, { ...manifest, inputs: { ...manifest.inputs, ...Object.fromEntries(touched) } });
+        return bundleAt(join(cacheDirectory, manifest.build));
+      }
     }
     return await buildBundle(cacheDirectory, manifestPath, esbuildVersion);
   } catch (error) {
@@ -95,23 +93,40 @@ function readManifest(path) {
 }
 
 /**
+ * The new stamps of the inputs whose content is unchanged but whose time is not (a checkout, a save
+ * without change); undefined when some input changed or is gone.
  * @param {Record<string, InputStamp>} inputs
- * @returns {boolean}
+ * @returns {Map<string, InputStamp> | undefined}
  */
-function inputsUnchanged(inputs) {
+function touchedInputs(inputs) {
+  /** @type {Map<string, InputStamp>} */
+  const touched = new Map();
   for (const [input, stamp] of Object.entries(inputs)) {
     const path = join(repositoryRoot, input);
     let stats;
     try {
       stats = statSync(path);
     } catch {
-      return false;
+      return undefined;
     }
     if (stats.size === stamp.size && stats.mtimeMs === stamp.mtimeMs) continue;
-    // Touched (a checkout, a save without change) or changed: the content decides.
-    if (stats.size !== stamp.size || hashOf(readFileSync(path)) !== stamp.sha256) return false;
+    if (stats.size !== stamp.size) return undefined;
+    const now = stampOf(path);
+    if (now.sha256 !== stamp.sha256) return undefined;
+    touched.set(input, now);
   }
-  return true;
+  return touched;
+}
+
+/**
+ * Written aside and renamed: a process starting meanwhile reads the old manifest or the new one.
+ * @param {string} manifestPath
+ * @param {BundleManifest} manifest
+ */
+function writeManifest(manifestPath, manifest) {
+  const aside = `${manifestPath}.${process.pid}.tmp`;
+  writeFileSync(aside, JSON.stringify(manifest));
+  renameSync(aside, manifestPath);
 }
 
 /**
@@ -122,7 +137,7 @@ function inputsUnchanged(inputs) {
  */
 async function buildBundle(cacheDirectory, manifestPath, esbuildVersion) {
   /** @type {typeof import('esbuild')} */
-  const esbuild = createRequire(join(repositoryRoot, 'package.json'))('esbuild');
+  const esbuild = requireFromRoot('esbuild');
   const build = `build-${Date.now().toString(36)}-${process.pid}`;
   const directory = join(cacheDirectory, build);
   mkdirSync(cacheDirectory, { recursive: true });
@@ -150,11 +165,7 @@ async function buildBundle(cacheDirectory, manifestPath, esbuildVersion) {
     const path = resolve(repositoryRoot, input);
     inputs[relative(repositoryRoot, path)] = read.get(path) ?? stampOf(path);
   }
-  /** @type {BundleManifest} */
-  const manifest = { format: BUNDLE_FORMAT, esbuild: esbuildVersion, root: repositoryRoot, build, inputs };
-  const aside = `${manifestPath}.${process.pid}.tmp`;
-  writeFileSync(aside, JSON.stringify(manifest));
-  renameSync(aside, manifestPath);
+  writeManifest(manifestPath, { esbuild: esbuildVersion, root: repositoryRoot, build, inputs });
   removeOldBuilds(cacheDirectory, build);
   return bundleAt(directory);
 }
@@ -214,7 +225,7 @@ function removeOldBuilds(cacheDirectory, current) {
 
 /** @returns {string} */
 function readEsbuildVersion() {
-  const path = createRequire(join(repositoryRoot, 'package.json')).resolve('esbuild/package.json');
+  const path = requireFromRoot.resolve('esbuild/package.json');
   return /** @type {{ version: string }} */ (JSON.parse(readFileSync(path, 'utf8'))).version;
 }
 

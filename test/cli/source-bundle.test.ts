@@ -33,6 +33,8 @@ describe('the bundle of the sources that bin/entente.js runs', () => {
       writeFileSync(manifestPath, JSON.stringify({ ...manifest, inputs: { ...manifest.inputs, 'src/cli/program.ts': { ...program, mtimeMs: 1 } } }));
       const touched = await openSourceBundle({ cacheDirectory: cache.path });
       assert.equal(touched.kind === 'bundle' && touched.directory, built.directory);
+      const restamped = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+      assert.deepEqual(restamped.inputs['src/cli/program.ts'], program, 'stamped again with its real time, so that later starts need not hash it');
     } finally {
       cache.remove();
     }
