@@ -17,7 +17,7 @@ import { withoutEntenteSignature } from '../stix/entente-signature.ts';
 import { createHash } from 'node:crypto';
 import { visibleMembers, type Circle } from '../policy/circle.ts';
 import type { ReleaseSigner, SignableRelease } from '../release/open-release-gate.ts';
-import { signatureKey, type FederationStore, type SignatureKey } from '../store/federation-store.ts';
+import type { FederationStore, SignatureKey } from '../store/federation-store.ts';
 import { versionKey } from '../store/object-store.ts';
 import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
 import { instantOf, signBytes, type NodeSigner } from './node-key.ts';
@@ -124,6 +124,11 @@ function derivedForm(index: number, release: SignableRelease, form: StixObject):
   const input = objectSigningInput(form);
   const variant = createHash('sha256').update(input).digest('hex');
   return { index, key: { id: release.entry.id, version: release.entry.version, variant }, form, derived: true, input };
+}
+
+/** A SignatureKey as one string, for a Map (sign-releases caches the signatures it makes by it). */
+function signatureKey(key: SignatureKey): string {
+  return `${key.id}\u0000${key.version}\u0000${key.variant}`;
 }
 
 function releaseVersion(releases: readonly SignableRelease[], index: number): { id: string; version: string } {

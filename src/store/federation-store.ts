@@ -305,11 +305,6 @@ export interface SignatureKey {
   readonly variant: string;
 }
 
-/** A SignatureKey as one string, for a Map (sign-releases caches the signatures it makes by it). */
-export function signatureKey(key: SignatureKey): string {
-  return `${key.id}\u0000${key.version}\u0000${key.variant}`;
-}
-
 export interface QuarantineFilter {
   readonly peer?: string;
   readonly reason?: QuarantineReason;
