@@ -10,6 +10,17 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openSourceBundle } from './source-bundle.mjs';
 
+// A reader that stopped reading (`entente --help | head -1`) is no failure of the command: it ends
+// quietly, as other programs end by SIGPIPE, with the status it has so far. Node ignores SIGPIPE, so
+// the write fails with EPIPE instead, an 'error' event that would crash with a stack trace. Set
+// before any command loads, so that it holds for the bundle, the sources through tsx and workers.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (/** @type {NodeJS.ErrnoException} */ error) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 const inherited = process.env['ENTENTE_BUNDLE_DIR'];
 const inheritedMain = inherited === undefined ? undefined : join(inherited, 'src', 'cli', 'main.js');
 if (cluster.isWorker && inheritedMain !== undefined && existsSync(inheritedMain)) {
