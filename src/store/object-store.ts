@@ -33,7 +33,8 @@ export interface ObjectStore
    * contributionsOf for entries as a collection listed them: each found by its dateAdded in that
    * collection (an integer key, not the id and version text) and checked to be the same id and
    * version; an entry not found so (not of this collection, or changed since) is looked up by
-   * contributionsOf. Same answer, keyed the same way.
+   * contributionsOf. Same answer, keyed the same way — for an entry listEntries returned, as of when
+   * it read that page (the version's contributions are read with its JSON, one snapshot).
    */
   contributionsOfEntries(collectionId: string, entries: readonly StoredEntry[]): Promise<Map<string, Contribution[]>>;
 

@@ -160,6 +160,8 @@ interface CollectionEntryRow {
  * object per row in the driver doubled the cost of a TAXII page. Order = the SELECT list.
  */
 type EntryRow = [id: string, type: string, version: string, specVersion: string, dateAdded: number, revoked: number, json: string];
+/** A listEntries row: an EntryRow and whether any partner contributed the version (1) or none did (0). */
+type ListedRow = [...EntryRow, contributed: number];
 
 interface StatusRow {
   id: string;
@@ -240,6 +242,12 @@ export class SqliteObjectStore implements ObjectStore {
   readonly #db: Database.Database;
   readonly #clock: () => Date;
   readonly #listStatements = new Map<string, Statement>();
+  /**
+   * Entries listEntries returned whose version no partner had contributed when the page was read:
+   * contributionsOfEntries answers them without a lookup. Kept by object identity, so a copy of an
+   * entry with another id or version (a spread) is looked up like any other.
+   */
+  readonly #listedUncontributed = new WeakSet<StoredEntry>();
   /** Statements prepared on first use by their SQL text (scanEntries' few shapes). */
   readonly #statementsBySql = new Map<string, Statement>();
   readonly #sql: Record<
@@ -708,9 +716,16 @@ export class SqliteObjectStore implements ObjectStore {
     ids: readonly string[] | undefined,
   ): Page {
     const { shape, parameters, limit } = listQuery(collectionKey, filter, page, selectors, ids);
-    const rows = this.#listStatement(shape, 'rows').all({ ...parameters, limit: limit + 1 }) as EntryRow[];
+    const rows = this.#listStatement(shape, 'rows').all({ ...parameters, limit: limit + 1 }) as ListedRow[];
     const more = rows.length > limit;
-    return { entries: rows.slice(0, limit).map(toStoredEntry), more };
+    const entries = new Array<StoredEntry>(Math.min(limit, rows.length));
+    for (let index = 0; index < entries.length; index += 1) {
+      const row = rows[index] as ListedRow;
+      const entry = toStoredEntry(row);
+      if (row[7] === 0) this.#listedUncontributed.add(entry);
+      entries[index] = entry;
+    }
+    return { entries, more };
   }
 
   #preparedOnce(sql: string): Statement {
@@ -757,7 +772,10 @@ export class SqliteObjectStore implements ObjectStore {
     // aggregate would sort the texts a second time and cost as much as the rest of the query.
     const sql =
       form === 'rows'
-        ? `SELECT ov.object_id, ov.type, ov.version, ov.spec_version, e.date_added, ov.revoked, ov.json ${where}`
+        ? // The contribution flag is read with the page (a key lookup beside the version's row), so
+          // that the release gate asks the store again only for versions partners did contribute.
+          `SELECT ov.object_id, ov.type, ov.version, ov.spec_version, e.date_added, ov.revoked, ov.json,
+                  EXISTS (SELECT 1 FROM contributions k WHERE k.vid = e.vid) ${where}`
         : `SELECT count(*), min(date_added), max(date_added), group_concat(json, ',')
              FROM (SELECT e.date_added AS date_added, ov.json AS json ${where})`;
     const statement = this.#db.prepare(sql).raw(true);
@@ -862,8 +880,10 @@ export class SqliteObjectStore implements ObjectStore {
     });
   }
 
-  async contributionsOfEntries(collectionId: string, entries: readonly StoredEntry[]): Promise<Map<string, Contribution[]>> {
+  async contributionsOfEntries(collectionId: string, listed: readonly StoredEntry[]): Promise<Map<string, Contribution[]>> {
     const found = new Map<string, Contribution[]>();
+    // Most versions a node releases were never contributed by a partner: listEntries said so.
+    const entries = listed.filter((entry) => !this.#listedUncontributed.has(entry));
     const checked = new Array<boolean>(entries.length).fill(false);
     this.#guard(() => {
       const collection = entries.length === 0 ? undefined : (this.#sql.selectCollection.get(collectionId) as CollectionRow | undefined);
@@ -1413,7 +1433,7 @@ function pickBy<T>(items: readonly T[], isBetter: (candidate: T, best: T) => boo
   return best;
 }
 
-function toStoredEntry([id, type, version, specVersion, dateAdded, revoked, json]: EntryRow): StoredEntry {
+function toStoredEntry([id, type, version, specVersion, dateAdded, revoked, json]: EntryRow | ListedRow): StoredEntry {
   return { id, type, version, specVersion, dateAdded, revoked: revoked === 1, json };
 }
 
