@@ -20,6 +20,10 @@
  * - Each build goes to a directory of its own, and the manifest naming it is replaced atomically:
  *   processes starting meanwhile run the old build or the new one, never a mix. Builds are removed
  *   a day after they were replaced, long after any process could still be loading one.
+ * - One build at a time: commands started together after a change (a test run, a script) would each
+ *   build the same bundle. A builder holds a lock file naming its pid; the others wait for it, then
+ *   take its build. A lock never blocks for long: one whose process is gone, or older than
+ *   BUILD_LOCK_PATIENCE_MS, is ignored, and a waiter builds anyway after that long.
  * - When no bundle can be built (esbuild missing, a read-only install), the caller runs the sources
  *   through tsx: slower, same behaviour.
  */
@@ -28,6 +32,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wri
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -39,6 +44,8 @@ export const BUNDLE_ENTRY_POINTS = ['src/cli/main.ts', 'src/cli/program.ts', 'sr
 const BUILD_INPUTS = ['tsconfig.json', 'package.json', 'bin/source-bundle.mjs'];
 /** How long a replaced build is kept. */
 const REPLACED_BUILD_LIFETIME_MS = 24 * 60 * 60 * 1000;
+/** Several times a build (0.4-0.8 s): a lock older than this is taken as left by a stuck or killed builder. */
+const BUILD_LOCK_PATIENCE_MS = 10_000;
 
 /**
  * @typedef {{ size: number, mtimeMs: number, sha256: string }} InputStamp
@@ -57,18 +64,92 @@ export async function openSourceBundle(options = {}) {
   try {
     const esbuildVersion = readEsbuildVersion();
     const manifestPath = join(cacheDirectory, 'manifest.json');
-    const manifest = readManifest(manifestPath);
-    if (manifest !== undefined && manifest.esbuild === esbuildVersion && manifest.root === repositoryRoot) {
-      const touched = touchedInputs(manifest.inputs);
-      if (touched !== undefined) {
-        // Same content under new times (a checkout): stamped again, so that later starts need not hash them.
-        if (touched.size > 0) writeManifest(manifestPath, { ...manifest, inputs: { ...manifest.inputs, ...Object.fromEntries(touched) } });
-        return bundleAt(join(cacheDirectory, manifest.build));
-      }
+    const fresh = freshBundle(cacheDirectory, manifestPath, esbuildVersion);
+    if (fresh !== undefined) return fresh;
+    mkdirSync(cacheDirectory, { recursive: true });
+    const lock = await lockBuild(join(cacheDirectory, 'build.lock'));
+    try {
+      // The builder we waited for has likely built these very sources.
+      return freshBundle(cacheDirectory, manifestPath, esbuildVersion) ?? (await buildBundle(cacheDirectory, manifestPath, esbuildVersion));
+    } finally {
+      lock.release();
     }
-    return await buildBundle(cacheDirectory, manifestPath, esbuildVersion);
   } catch (error) {
     return { kind: 'sources', reason: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/**
+ * The current build, if the manifest names one built from the sources as they are.
+ * @param {string} cacheDirectory
+ * @param {string} manifestPath
+ * @param {string} esbuildVersion
+ * @returns {SourceBundle | undefined}
+ */
+function freshBundle(cacheDirectory, manifestPath, esbuildVersion) {
+  const manifest = readManifest(manifestPath);
+  if (manifest === undefined || manifest.esbuild !== esbuildVersion || manifest.root !== repositoryRoot) return undefined;
+  const touched = touchedInputs(manifest.inputs);
+  if (touched === undefined) return undefined;
+  // Same content under new times (a checkout): stamped again, so that later starts need not hash them.
+  if (touched.size > 0) writeManifest(manifestPath, { ...manifest, inputs: { ...manifest.inputs, ...Object.fromEntries(touched) } });
+  return bundleAt(join(cacheDirectory, manifest.build));
+}
+
+/**
+ * Holds the build lock, once no live process holds it, or after waiting BUILD_LOCK_PATIENCE_MS
+ * without. Not getting it only means building beside another process, as without a lock; so does
+ * the race of two waiters removing the same stale lock (the second may remove the first's new one).
+ * @param {string} lockPath
+ * @returns {Promise<{ release: () => void }>}
+ */
+async function lockBuild(lockPath) {
+  for (const deadline = Date.now() + BUILD_LOCK_PATIENCE_MS; Date.now() < deadline; ) {
+    try {
+      writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
+      return {
+        release: () => {
+          if (readLock(lockPath)?.pid === process.pid) rmSync(lockPath, { force: true });
+        },
+      };
+    } catch (error) {
+      if (/** @type {NodeJS.ErrnoException} */ (error).code !== 'EEXIST') break;
+    }
+    const held = readLock(lockPath);
+    if (held !== undefined && isStale(held)) rmSync(lockPath, { force: true });
+    else await sleep(50);
+  }
+  return { release: () => {} };
+}
+
+/**
+ * @param {string} lockPath
+ * @returns {{ pid: number | undefined, mtimeMs: number } | undefined} undefined when there is none
+ */
+function readLock(lockPath) {
+  try {
+    const { mtimeMs } = statSync(lockPath);
+    const text = readFileSync(lockPath, 'utf8');
+    return { pid: /^[1-9][0-9]*$/.test(text) ? Number(text) : undefined, mtimeMs };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * @param {{ pid: number | undefined, mtimeMs: number }} held
+ * @returns {boolean}
+ */
+function isStale(held) {
+  const age = Date.now() - held.mtimeMs;
+  if (age > BUILD_LOCK_PATIENCE_MS) return true;
+  // Empty between its creation and the write of the pid; empty for longer, its writer was killed.
+  if (held.pid === undefined) return age > 1000;
+  try {
+    process.kill(held.pid, 0);
+    return false;
+  } catch (error) {
+    return /** @type {NodeJS.ErrnoException} */ (error).code !== 'EPERM';
   }
 }
 
