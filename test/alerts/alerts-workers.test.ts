@@ -3,11 +3,10 @@
 // resumes from its Last-Event-ID without missing or repeating an alert.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporaryDirectory } from '../cli/cli-kit.ts';
-import { startNodeProcess, type NodeProcess } from '../node/node-process.ts';
+import { startNodeProcess, stopNodeProcess, type NodeProcess } from '../node/node-process.ts';
 import { connectSse, ipIndicator, type SseClient } from './alert-test-kit.ts';
 
 const TAXII = 'application/taxii+json;version=2.1';
@@ -38,8 +37,9 @@ describe('the alert stream of a node with two workers', () => {
 
   after(async () => {
     for (const stream of streams) stream.close();
-    node.child.kill('SIGTERM');
-    await once(node.child, 'exit');
+    // Unset when the node did not start (startNodeProcess has stopped it then); the directory goes
+    // in every outcome, once the node and its workers have exited.
+    if (node !== undefined) await stopNodeProcess(node.child);
     data.remove();
   });
 

@@ -2,9 +2,8 @@
 // stream shows it, whichever worker serves the stream (the other worker reads it from the store).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { connectSse, type SseClient } from '../alerts/alert-test-kit.ts';
-import { startNodeProcess, type NodeProcess } from '../node/node-process.ts';
+import { startNodeProcess, stopNodeProcess, type NodeProcess } from '../node/node-process.ts';
 import { startAlliance, type Alliance, type AllianceNode } from './flash-alliance-kit.ts';
 
 describe('a flash to a member node with two workers', () => {
@@ -27,9 +26,10 @@ describe('a flash to a member node with two workers', () => {
     }
   });
   after(async () => {
-    member.child.kill('SIGTERM');
-    await once(member.child, 'exit');
-    await alliance.close();
+    // Either may be unset when the set-up failed (a node that did not start has been stopped); the
+    // alliance's directory goes in every outcome, once the member's processes have exited.
+    if (member !== undefined) await stopNodeProcess(member.child);
+    if (alliance !== undefined) await alliance.close();
   });
 
   it('appears on the streams of both workers', async () => {

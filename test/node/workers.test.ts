@@ -1,22 +1,27 @@
 // `entente start --workers N`: N processes serve one port over one database. What one worker
 // stores, every worker serves; date_added stays strictly increasing across them; a killed worker
 // is replaced; SIGTERM stops them all.
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporaryDirectory } from '../cli/cli-kit.ts';
-import { startNodeProcess } from './node-process.ts';
+import { startNodeProcess, stopNodeProcess } from './node-process.ts';
 
 const TAXII = 'application/taxii+json;version=2.1';
 
 describe('a node with two worker processes', () => {
-  const data = temporaryDirectory('workers');
-  after(() => data.remove());
-
-  it('serves one port and one database from both workers, and stops them all on SIGTERM', async () => {
-    const node = await startNodeProcess(['--port', '0', '--workers', '2'], { ENTENTE_DATA: data.path, ENTENTE_LOG_LEVEL: 'warn' });
+  it('serves one port and one database from both workers, and stops them all on SIGTERM', async (t) => {
+    const data = temporaryDirectory('workers');
+    const started = startNodeProcess(['--port', '0', '--workers', '2'], { ENTENTE_DATA: data.path, ENTENTE_LOG_LEVEL: 'warn' });
+    // In every outcome, and only once the node (and with it its workers) has exited: a node still
+    // running would keep writing to the directory, and could create it again. A start that fails
+    // has stopped its process already.
+    t.after(async () => {
+      await started.then((node) => stopNodeProcess(node.child), () => undefined);
+      data.remove();
+    });
+    const node = await started;
     try {
       assert.match(node.output(), /with 2 workers/);
       assert.equal(node.output().match(/admin token written/g)?.length, 1, 'the first start happens once, not per worker');
@@ -41,9 +46,7 @@ describe('a node with two worker processes', () => {
       assert.equal(new Set(added).size, 40, 'no two versions share a date_added across workers');
       assert.deepEqual([...added].sort(), added, 'date_added is strictly increasing in store order');
     } finally {
-      node.child.kill('SIGTERM');
-      const [code] = (await once(node.child, 'exit')) as [number | null];
-      assert.equal(code, 0);
+      assert.equal(await stopNodeProcess(node.child), 0);
     }
   });
 });
