@@ -100,6 +100,17 @@ function reservedIpReason(value: string): string | null {
   return null;
 }
 
+/**
+ * Why a host is suppressed whatever the warninglists say: a documentation name or address, or the
+ * report's publisher linking to itself.
+ */
+function reservedOrPublisher(host: string, isIp: boolean, publishers: readonly string[]): string | null {
+  const r = isIp ? reservedIpReason(host) : reservedHostReason(host);
+  if (r !== null) return r;
+  for (const p of publishers) if (sameOrSubdomain(host, p)) return `publisher's own link (${p})`;
+  return null;
+}
+
 /** The host of a domain name or e-mail address (URLs: see urlSuppression). */
 function hostOf(c: Candidate): string | null {
   if (c.type === 'domain-name') return c.value;
@@ -118,9 +129,8 @@ interface HostVerdict {
 function urlHostVerdict(host: string, publishers: readonly string[], wl: WarninglistIndex | undefined): HostVerdict {
   const v4 = parseIpv4(host) !== null;
   const ipHost = v4 || (host.includes(':') && parseIpv6(host) !== null);
-  const r = ipHost ? reservedIpReason(host) : reservedHostReason(host);
+  const r = reservedOrPublisher(host, ipHost, publishers);
   if (r !== null) return { reserved: { reason: r }, listed: null };
-  for (const p of publishers) if (sameOrSubdomain(host, p)) return { reserved: { reason: `publisher's own link (${p})` }, listed: null };
   let listed: WarninglistHit | null = null;
   if (wl !== undefined) {
     if (v4 || host.includes(':')) {
@@ -158,9 +168,8 @@ function suppressionFor(c: Candidate, publishers: readonly string[], wl: Warning
   }
   const host = hostOf(c);
   if (host !== null) {
-    const r = reservedHostReason(host);
+    const r = reservedOrPublisher(host, false, publishers);
     if (r !== null) return { reason: r };
-    for (const p of publishers) if (sameOrSubdomain(host, p)) return { reason: `publisher's own link (${p})` };
   }
   if (c.type === 'file' && c.kind === 'name' && COMMON_FILE_NAMES.has(c.value.toLowerCase())) {
     return { reason: 'common system file name (benign on its own)' };
