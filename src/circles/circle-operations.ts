@@ -412,7 +412,7 @@ export async function weaknessTotals(deps: CircleDeps, viewer: CircleActor, circ
   }
   const markingIds = new Set(objects.flatMap((object) => (Array.isArray(object['object_marking_refs']) ? object['object_marking_refs'] : [])).filter((ref): ref is string => typeof ref === 'string'));
   const definitions = new Map<string, JsonObject>();
-  for (const [id, entry] of await deps.store.latestVersions([...markingIds])) definitions.set(id, JSON.parse(entry.json) as JsonObject);
+  for (const [id, json] of await deps.store.markingDefinitions([...markingIds])) definitions.set(id, JSON.parse(json) as JsonObject);
   return aggregateWeaknesses(objects, definitions, circleId);
 }
 

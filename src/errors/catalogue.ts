@@ -37,6 +37,7 @@ export const errorCatalogue = {
   ENT_OBJECT_INVALID: { status: 422, title: 'The STIX object is invalid' },
   ENT_OBJECT_VERSION_CONFLICT: { status: 409, title: 'Same id and modified as a stored version, but different content' },
   ENT_OBJECT_REVOKED: { status: 409, title: 'The object is revoked; no newer version may be added' },
+  ENT_MARKING_IMMUTABLE: { status: 409, title: 'A marking definition with this id is stored already; marking definitions are never versioned' },
   ENT_STATUS_NOT_FOUND: { status: 404, title: 'No such status resource' },
 
   // Tokens

@@ -12,7 +12,7 @@ import { arrivingIdOf, type PageHistory, type PullBasis } from './decide-pull-pa
 import { PEER_CLOCK_SKEW_MS } from './sync-timing.ts';
 import { createKeyDirectory, type KeyDirectory, type PinnedKey } from './node-key.ts';
 
-export type ArrivalStore = Pick<ObjectStore, 'getCircle' | 'getAgreementState' | 'listPinnedKeys' | 'listNodeKeys' | 'arrivalHistoryOf' | 'latestVersions'>;
+export type ArrivalStore = Pick<ObjectStore, 'getCircle' | 'getAgreementState' | 'listPinnedKeys' | 'listNodeKeys' | 'arrivalHistoryOf' | 'markingDefinitions'>;
 
 /**
  * What holds for every page of one cycle: the peer's circle, the terms that bind the peer's
@@ -62,10 +62,10 @@ export async function loadPageHistory(store: ArrivalStore, objects: readonly unk
   }
   const ids = [...idSet];
   const markingIds = [...markingSet];
-  const [{ versions, originSigners }, markings] = await Promise.all([store.arrivalHistoryOf(ids), store.latestVersions(markingIds)]);
+  const [{ versions, originSigners }, markings] = await Promise.all([store.arrivalHistoryOf(ids), store.markingDefinitions(markingIds)]);
   const markingDefinitions = new Map<string, JsonObject>();
-  for (const [id, entry] of markings) {
-    const parsed = JSON.parse(entry.json) as JsonValue;
+  for (const [id, json] of markings) {
+    const parsed = JSON.parse(json) as JsonValue;
     if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && parsed['type'] === 'marking-definition') markingDefinitions.set(id, parsed);
   }
   return { versions, originSigners, markingDefinitions };

@@ -42,7 +42,7 @@ export interface ReleaseGate {
 
 export type GateStore = Pick<
   ObjectStore,
-  'getCircleByCollection' | 'getAgreementState' | 'getOrganisation' | 'latestVersions' | 'listEntries' | 'appendAudit' | 'contributionsOf' | 'contributionsOfEntries'
+  'getCircleByCollection' | 'getAgreementState' | 'getOrganisation' | 'markingDefinitions' | 'listEntries' | 'appendAudit' | 'contributionsOf' | 'contributionsOfEntries'
 >;
 
 type ReceivedVia = NonNullable<ReleaseSubject['receivedVia']>;
@@ -141,9 +141,9 @@ export async function openReleaseGate(
   }
 
   async function loadMarkings(wanted: readonly string[]): Promise<void> {
-    const found = await store.latestVersions(wanted);
-    for (const [id, entry] of found) {
-      const parsed = JSON.parse(entry.json) as JsonValue;
+    const found = await store.markingDefinitions(wanted);
+    for (const [id, json] of found) {
+      const parsed = JSON.parse(json) as JsonValue;
       if (isRecord(parsed) && parsed['type'] === 'marking-definition') markingDefinitions.set(id, parsed);
     }
   }

@@ -75,9 +75,18 @@ export interface ObjectStore
 
   /**
    * The latest stored version of each id, whichever collection holds it (ids not held are absent).
-   * For reference data every decision reads, such as marking definitions.
+   * For reference data (ATT&CK objects, identities); marking definitions are read by markingDefinitions.
    */
   latestVersions(ids: readonly string[]): Promise<Map<string, StoredEntry>>;
+
+  /**
+   * The stored marking definitions among `ids`, as their JSON text, whichever collection holds them.
+   * STIX does not version marking definitions and the store refuses a second version of one
+   * (ENT_MARKING_IMMUTABLE), since whoever replaced a definition would change who may receive what
+   * it marks. An id held in several versions (stored before that rule) is left out: no version of
+   * it can be trusted to be the original, so the markings naming it are unknown and withhold.
+   */
+  markingDefinitions(ids: readonly string[]): Promise<Map<string, string>>;
 
   /** Number of distinct objects and of versions in a collection. */
   countEntries(collectionId: string): Promise<{ objects: number; versions: number }>;
@@ -200,7 +209,7 @@ export type AddOutcome =
       readonly kind: 'rejected';
       readonly id: string;
       readonly version: string;
-      readonly code: 'ENT_OBJECT_VERSION_CONFLICT' | 'ENT_OBJECT_REVOKED';
+      readonly code: 'ENT_OBJECT_VERSION_CONFLICT' | 'ENT_OBJECT_REVOKED' | 'ENT_MARKING_IMMUTABLE';
       readonly message: string;
     };
 

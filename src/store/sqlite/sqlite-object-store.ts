@@ -581,6 +581,17 @@ export class SqliteObjectStore implements ObjectStore {
       vid = same.vid;
       isNewVersion = false;
     } else {
+      if (stored.length > 0 && prepared.type === 'marking-definition') {
+        // Not versioned (STIX 2.1): a "newer" definition naming more recipients would widen every
+        // release of what the original marks, whoever posted it and into whichever collection.
+        return {
+          kind: 'rejected',
+          id,
+          version,
+          code: 'ENT_MARKING_IMMUTABLE',
+          message: `Marking definition ${id} is stored already in another version; marking definitions are never versioned, so mint a new id instead`,
+        };
+      }
       const revokedAt = stored.length === 0 ? undefined : stored.find((row) => row.revoked === 1 && compareVersions(version, row.version) > 0);
       if (revokedAt !== undefined) {
         return {
@@ -905,6 +916,22 @@ export class SqliteObjectStore implements ObjectStore {
     const unchecked = entries.filter((_entry, index) => !checked[index]);
     if (unchecked.length > 0) for (const [key, contributions] of await this.contributionsOf(unchecked)) found.set(key, contributions);
     return found;
+  }
+
+  async markingDefinitions(ids: readonly string[]): Promise<Map<string, string>> {
+    return this.#guard(() => {
+      const found = new Map<string, string>();
+      if (ids.length === 0) return found;
+      const rows = this.#preparedOnce(
+        `SELECT object_id, min(json) FROM object_versions
+          WHERE object_id IN (SELECT value FROM json_each(?)) AND type = 'marking-definition'
+          GROUP BY object_id HAVING count(*) = 1`,
+      )
+        .raw(true)
+        .all(JSON.stringify([...new Set(ids)])) as [string, string][];
+      for (const [id, json] of rows) found.set(id, json);
+      return found;
+    });
   }
 
   async latestVersions(ids: readonly string[]): Promise<Map<string, StoredEntry>> {
