@@ -1,9 +1,13 @@
 // The warninglist index against a straightforward reading of the lists: for an IPv4 address, the
 // longest prefix first, the first list that holds a network at that length, and a shorter prefix
 // when that list does not apply to the type. The index skips the lengths no network of the
-// address's /16 block has; this checks that the skip never changes an answer.
+// address's /16 block has; this checks that the skip never changes an answer. Likewise for hosts
+// and URLs, whose suffixes the index does not walk when the last label ends no listed suffix: the
+// answers must equal the full walk's, and the walk must really be skipped (its absence would
+// change no answer, only the time).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildWarninglistIndex } from './warninglists.ts';
@@ -116,31 +120,85 @@ function referenceHostList(data: WarninglistData, type: string, value: string): 
   return null;
 }
 
-test('host and URL answers equal the plain suffix walk (the last-label shortcut changes none)', () => {
-  const data: WarninglistData = {
-    lists: [
-      { name: 'hosts', kind: 'hostname', appliesTo: ['url', 'domain-name'], entries: ['cdn.example-host.net', '.googleapis.com', 'php', 'x.y'] },
-      { name: 'dotted-strings', kind: 'string', appliesTo: ['domain-name'], entries: ['.corp.test', 'exact.test', 'http://a.b/c.php'] },
-      { name: 'url-strings', kind: 'string', appliesTo: ['url'], entries: ['http://a.b/c.php', '.tracker.org'] },
-    ],
+const HOST_TYPES = ['url', 'domain-name'] as const;
+
+// Few labels, so that generated values and entries share their suffixes; "" and "Com" for empty
+// labels and upper-case entries, which no lower-cased value can equal.
+const label = fc.constantFrom('com', 'net', 'php', 'example', 'cdn', 'x', 'y', 'Com', '');
+const hostLike = fc
+  .tuple(label, fc.array(fc.tuple(fc.constantFrom('.', '.', '.', '/', '/c.', ':8080/', '?q=', '..'), label), { maxLength: 4 }))
+  .map(([first, rest]) => first + rest.map(([glue, l]) => glue + l).join(''));
+const entry = fc.tuple(fc.constantFrom('', '', '.', '..'), hostLike, fc.constantFrom('', '', '.')).map(([lead, host, trail]) => lead + host + trail);
+const lists = fc.array(
+  fc.record({
+    name: fc.constantFrom('a', 'b', 'c'),
+    kind: fc.constantFrom('hostname' as const, 'string' as const),
+    appliesTo: fc.subarray([...HOST_TYPES], { minLength: 1 }),
+    entries: fc.array(entry, { minLength: 1, maxLength: 6 }),
+  }),
+  { minLength: 1, maxLength: 3 },
+);
+/** Values that end some entries, written as they stand in reports (scheme, upper case, a path). */
+const valueAround = fc
+  .tuple(fc.constantFrom('', 'http://', 'HTTP://sub.'), hostLike, fc.constantFrom('', '', '/', '/c.php', '.com', '.PHP'))
+  .map(([before, host, after]) => before + host + after);
+
+test('host and URL answers equal the plain suffix walk on generated lists and values (the last-label shortcut changes none)', () => {
+  fc.assert(
+    fc.property(lists, fc.array(valueAround, { maxLength: 12 }), (generated, values) => {
+      const data: WarninglistData = { lists: generated };
+      const index = buildWarninglistIndex(data);
+      const entries = generated.flatMap((l) => l.entries);
+      // The entries themselves, and the entries under a subdomain and before a path, hit.
+      for (const v of [...values, ...entries, ...entries.map((e) => `sub.${e}`), ...entries.map((e) => `http://${e}/c.php`)]) {
+        for (const type of HOST_TYPES) assert.equal(index.match(type, v)?.list ?? null, referenceHostList(data, type, v), `${type} ${JSON.stringify(v)}`);
+      }
+    }),
+    { numRuns: 400, seed: 3 },
+  );
+});
+
+/**
+ * How many Map lookups `run` makes. The index keeps its entries in Maps and the walk is one lookup
+ * per suffix; an index that kept them elsewhere would fail the walk's own check below, not pass.
+ */
+function mapLookups(run: () => void): number {
+  const get = Map.prototype.get;
+  let lookups = 0;
+  Map.prototype.get = function (this: Map<unknown, unknown>, key: unknown) {
+    lookups++;
+    return get.call(this, key);
   };
-  const index = buildWarninglistIndex(data);
-  const labels = ['cdn', 'example-host', 'net', 'googleapis', 'com', 'php', 'x', 'y', 'corp', 'test', 'exact', 'tracker', 'org', 'a', 'b'];
-  const glue = ['.', '.', '.', '/', '/c.', ':8080/', '?q=', ''];
-  let seed = 3;
-  const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
-  const values = ['http://a.b/c.php', 'HTTP://A.B/C.PHP', 'sub.cdn.example-host.net', 'x.y', 'php', '', '.', 'a.php', 'storage.googleapis.com/b.php'];
-  for (let i = 0; i < 3000; i++) {
-    let v = next() % 2 === 0 ? 'http://' : '';
-    const parts = 1 + (next() % 5);
-    for (let k = 0; k < parts; k++) v += (labels[next() % labels.length] ?? '') + (k < parts - 1 ? (glue[next() % glue.length] ?? '') : '');
-    values.push(v);
+  try {
+    run();
+  } finally {
+    Map.prototype.get = get;
   }
-  for (const v of values) {
-    for (const type of ['url', 'domain-name'] as const) {
-      assert.equal(index.match(type, v)?.list ?? null, referenceHostList(data, type, v), `${type} ${v}`);
-    }
+  return lookups;
+}
+
+test('a host or URL whose last label ends no listed suffix is answered without walking its suffixes', () => {
+  const index = buildWarninglistIndex({
+    lists: [
+      { name: 'hosts', kind: 'hostname', appliesTo: ['url', 'domain-name'], entries: ['cdn.example-host.net', '.googleapis.com'] },
+      { name: 'strings', kind: 'string', appliesTo: ['url'], entries: ['.tracker.org', 'http://a.b/c.php'] },
+    ],
+  });
+  const lookups = (type: 'url' | 'domain-name', value: string): number => mapLookups(() => index.match(type, value));
+  const deep = 'a.b.c.d.e.f.g.h.';
+  // Where the last label could end an entry, every suffix is looked up: the count sees the walk.
+  assert.ok(lookups('url', `${deep}googleapis.com`) > lookups('url', 'googleapis.com') + 5);
+  assert.ok(lookups('domain-name', `${deep}tracker.org`) > lookups('domain-name', 'tracker.org') + 5);
+  // Where it cannot (most URLs end with a path, a file name or "/"), the dots cost nothing.
+  for (const [shallow, deeper] of [
+    ['http://host/x.php', `http://${deep}host/x.php`],
+    ['http://host/', `http://${deep}host/`],
+    ['evil.top', `${deep}evil.top`],
+  ] as const) {
+    for (const type of HOST_TYPES) assert.equal(lookups(type, deeper), lookups(type, shallow), `${type} ${deeper}`);
   }
+  assert.equal(index.match('url', `${deep}googleapis.com`)?.list, 'hosts');
+  assert.equal(index.match('url', `http://${deep}host/x.php`), null);
 });
 
 test('a value is never listed for a type no list applies to, even when a list holds the same string', () => {
