@@ -4,8 +4,10 @@
 // between accepted items. Every object is created by the home organisation and marked with the
 // chosen TLP 2.0 marking; the report says, in `x_entente_provenance`, which items automation
 // proposed (how, with what confidence) and who decided on them when. Pure.
+import canonicalize from 'canonicalize';
 import { EntenteError } from '../errors/entente-error.ts';
 import { TLP2_MARKING_IDS, type TlpLevel } from '../policy/tlp.ts';
+import { withoutEntenteSignature } from '../stix/entente-signature.ts';
 import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
 import { effectiveValue, isPublishable, type Draft, type DraftItem } from './draft.ts';
 import { observableStix } from './item-stix.ts';
@@ -21,10 +23,20 @@ export interface PublicationInput {
   readonly analyst: string;
   /** The report's name; the draft's title when absent. */
   readonly name?: string;
-  /** Stored ATT&CK/ATLAS objects by STIX id: published beside the report, and the source of kill-chain phases. */
+  /**
+   * ATT&CK/ATLAS objects by STIX id that may go into the target collection (the caller keeps out any
+   * that would copy what another collection holds): published beside the report, and the source of
+   * kill-chain phases. The report names the others by id alone.
+   */
   readonly attackObjects?: ReadonlyMap<string, StixObject>;
-  /** SCOs the node already holds, by id: an SCO has one version, so the stored one is published as it is. */
-  readonly storedScos?: ReadonlyMap<string, StixObject>;
+  /** SCOs the target collection already holds, by id: an SCO has one version, so the held one is published as it is. */
+  readonly targetScos?: ReadonlyMap<string, StixObject>;
+  /**
+   * SCOs the node holds only in other collections, by id. Never published: the store keeps one
+   * content per SCO id, so an SCO built here that differs from the held one could not be added, and
+   * the held one has not been released to the target. Only compared with what is built.
+   */
+  readonly scosElsewhere?: ReadonlyMap<string, StixObject>;
   /** The home organisation's identity, published with the report so that created_by_ref resolves. */
   readonly homeIdentity?: StixObject;
 }
@@ -35,6 +47,8 @@ export interface Publication {
   readonly objects: StixObject[];
   /** The STIX ids each published item became. */
   readonly refsByItem: ReadonlyMap<string, readonly string[]>;
+  /** What the analyst accepted that is published only in part, in words. */
+  readonly warnings: readonly string[];
 }
 
 export const PROVENANCE_PROPERTY = 'x_entente_provenance';
@@ -45,6 +59,10 @@ function evidenceDescription(item: DraftItem, title: string): { description?: st
   const sentence = item.evidence[0]?.sentence;
   if (sentence === undefined || sentence === '') return {};
   return { description: `Stated in "${title.slice(0, 200)}": "${sentence.slice(0, 600)}"` };
+}
+
+function sameContent(a: StixObject, b: StixObject): boolean {
+  return canonicalize(withoutEntenteSignature(a)) === canonicalize(withoutEntenteSignature(b));
 }
 
 function killChainPhasesOf(object: StixObject | undefined): JsonObject[] {
@@ -79,6 +97,7 @@ export function buildPublication(input: PublicationInput): Publication {
     if (!objects.has(object.id)) objects.set(object.id, object);
   };
   const refsByItem = new Map<string, string[]>();
+  const warnings: string[] = [];
 
   // ATT&CK/ATLAS references first: indicators read their kill-chain phases.
   const attackBySentence = new Map<string, JsonObject[]>();
@@ -105,7 +124,16 @@ export function buildPublication(input: PublicationInput): Publication {
     const confidence = Math.max(0, Math.min(100, Math.round(item.confidence * 100)));
     if (item.kind === 'observable') {
       const stix = observableStix(item.type, item.subtype, value);
-      const scos = stix.scos.map((object) => input.storedScos?.get(object.id) ?? { ...object, object_marking_refs: [marking] });
+      const built = stix.scos.map((object) => input.targetScos?.get(object.id) ?? { ...object, object_marking_refs: [marking] });
+      // A file without its directory would name an object the collection lacks: an item's SCOs go together or not at all.
+      const blocked = built.filter((object) => {
+        const elsewhere = input.targetScos?.has(object.id) === true ? undefined : input.scosElsewhere?.get(object.id);
+        return elsewhere !== undefined && !sameContent(object, elsewhere);
+      });
+      const scos = blocked.length === 0 ? built : [];
+      if (blocked.length > 0) {
+        warnings.push(`item ${item.id} (${item.type} ${value.slice(0, 200)}): ${blocked.map((object) => object.id).join(', ')} is held in another collection of this node with other content, so only the indicator is published; its pattern carries the value`);
+      }
       for (const object of scos) add(object);
       const phases = new Map<string, JsonObject>();
       for (const evidence of item.evidence) {
@@ -223,5 +251,5 @@ export function buildPublication(input: PublicationInput): Publication {
       items: decided,
     },
   };
-  return { report, objects: [...objects.values(), report], refsByItem };
+  return { report, objects: [...objects.values(), report], refsByItem, warnings };
 }

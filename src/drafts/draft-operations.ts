@@ -11,6 +11,8 @@ import { EntenteError } from '../errors/entente-error.ts';
 import { extractObservables, type Observable } from '../extract/extract-observables.ts';
 import { loadExtractData } from '../extract/load-extract-data.ts';
 import { isTlpLevel, TLP_LEVELS, tlpRank, type TlpLevel } from '../policy/tlp.ts';
+import { publicCatalogueIds } from '../release/public-catalogue.ts';
+import { withoutEntenteSignature } from '../stix/entente-signature.ts';
 import type { StixObject } from '../stix/types.ts';
 import { ingest } from '../store/ingest.ts';
 import type { ObjectStore } from '../store/object-store.ts';
@@ -158,7 +160,7 @@ export interface PublishOutcome {
   readonly duplicate: number;
   readonly report: StixObject;
   readonly objects: readonly StixObject[];
-  /** What the circle's latest terms keep from its members (TLP above the ceiling, types out of scope). */
+  /** What was published only in part, and what the circle's latest terms keep from its members (TLP above the ceiling, types out of scope). */
   readonly warnings: readonly string[];
 }
 
@@ -250,9 +252,18 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
       const value = item.decision.state === 'edited' && item.decision.value !== undefined ? item.decision.value : item.value;
       return observableStix(item.type, item.subtype, value).scos.map((object) => object.id);
     });
-    const known = await deps.store.latestVersions([...attackIds, ...scoIds]);
-    const parsed = new Map<string, StixObject>();
-    for (const [id, entry] of known) parsed.set(id, JSON.parse(entry.json) as StixObject);
+    // Only the target collection's own objects are published as stored: an object from any other
+    // collection has had no release decision for this target, and copying it would leak it.
+    const wanted = [...new Set([...attackIds, ...scoIds])];
+    const inTarget = await latestIn(deps.store, target.collectionId, wanted);
+    const elsewhere = new Map<string, StixObject>();
+    for (const [id, entry] of await deps.store.latestVersions(wanted.filter((id) => !inTarget.has(id)))) elsewhere.set(id, JSON.parse(entry.json) as StixObject);
+    const catalogue = catalogueIds();
+    const attackObjects = new Map<string, StixObject>();
+    for (const id of attackIds) {
+      const held = inTarget.get(id) ?? elsewhere.get(id);
+      if (held !== undefined && (inTarget.has(id) || isAsMitrePublishes(held, catalogue))) attackObjects.set(id, held);
+    }
     const home = await readHomeOrganisation(deps.store);
 
     const publication = buildPublication({
@@ -263,8 +274,9 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
       tlp: target.tlp,
       analyst,
       ...(request.name === undefined ? {} : { name: request.name }),
-      attackObjects: parsed,
-      storedScos: parsed,
+      attackObjects,
+      targetScos: only(inTarget, scoIds),
+      scosElsewhere: only(elsewhere, scoIds),
       ...(home !== undefined && home.id === deps.homeOrganisationId ? { homeIdentity: home } : {}),
     });
 
@@ -303,9 +315,58 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
       objectIds: publication.objects.map((object) => object.id),
     };
     await deps.store.markDraftPublished(draft.id, record, decidedNow);
-    const warnings = await scopeWarnings(deps, target.circleId, target.tlp, publication.objects);
+    const warnings = [...publication.warnings, ...(await scopeWarnings(deps, target.circleId, target.tlp, publication.objects))];
     return { publication: record, added: result.accepted, duplicate: result.duplicate, report: publication.report, objects: publication.objects, warnings };
   });
+}
+
+/** The latest version of each id that one collection holds, parsed. */
+async function latestIn(store: ObjectStore, collectionId: string, ids: readonly string[]): Promise<Map<string, StixObject>> {
+  const found = new Map<string, StixObject>();
+  if (ids.length === 0) return found;
+  let after: number | undefined;
+  for (;;) {
+    const page = await store.listEntries(collectionId, { ids, versions: [{ kind: 'last' }] }, { limit: 500, ...(after === undefined ? {} : { after }) });
+    for (const entry of page.entries) found.set(entry.id, JSON.parse(entry.json) as StixObject);
+    const last = page.entries.at(-1);
+    if (!page.more || last === undefined) return found;
+    after = last.dateAdded;
+  }
+}
+
+function only(objects: ReadonlyMap<string, StixObject>, ids: readonly string[]): Map<string, StixObject> {
+  const kept = new Map<string, StixObject>();
+  for (const id of ids) {
+    const object = objects.get(id);
+    if (object !== undefined) kept.set(id, object);
+  }
+  return kept;
+}
+
+/** MITRE's identities for ATT&CK and ATLAS; ATLAS objects carry none. */
+const MITRE_IDENTITIES: ReadonlySet<string> = new Set(['identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5', 'identity--f1e3e4d7-42b2-5b41-bbee-ffa8f4a03996']);
+
+/**
+ * A catalogue id says only whose object it was: a version the home (or a partner) made of a
+ * technique, with its own notes, is theirs and not public. What MITRE publishes carries no creator
+ * but MITRE, no custom property but x_mitre_*, and no extension.
+ */
+function isAsMitrePublishes(object: StixObject, catalogue: ReadonlySet<string>): boolean {
+  if (!catalogue.has(object.id)) return false;
+  const creator = object['created_by_ref'];
+  if (creator !== undefined && !(typeof creator === 'string' && MITRE_IDENTITIES.has(creator))) return false;
+  const content = withoutEntenteSignature(object);
+  return !Object.hasOwn(content, 'extensions') && Object.keys(content).every((key) => !key.startsWith('x_') || key.startsWith('x_mitre_'));
+}
+
+/** Without the shipped catalogue nothing held elsewhere counts as public: such objects are named by id alone. */
+function catalogueIds(): ReadonlySet<string> {
+  try {
+    return publicCatalogueIds();
+  } catch (error) {
+    if (error instanceof EntenteError) return new Set();
+    throw error;
+  }
 }
 
 /** A publication that has not finished after this long was abandoned (its process died): another may take over. */
