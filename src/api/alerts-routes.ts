@@ -1,7 +1,9 @@
 // Alerts in the running node: POST /api/observations feeds the node's matcher, GET /api/alerts/stream
 // sends the alerts raised as Server-Sent Events, and webhooks receive them as signed JSON POSTs.
 // The stream also carries notices (`event: notice`: flash messages, silent peers, recalls carried
-// out), numbered with the alerts; webhooks receive alerts only.
+// out), numbered with the alerts; webhooks receive alerts only. A token gets on the stream what the
+// REST routes would show it (canSeeNotice), and the sightings a POST stores for it are those of the
+// indicators it may read.
 // Alerts are the home organisation's own: a partner's token gets the 404 of a route that does not
 // exist, before its body is read, so the routes' existence is not revealed to partners.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -10,7 +12,7 @@ import { EntenteError } from '../errors/entente-error.ts';
 import { canReadCollection, type Recipient } from '../policy/recipient.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { toRecipient } from '../server/authenticate.ts';
-import { AlertBus, isNoticeEvent, type AlertEvent, type BusRelay, type NoticeEvent } from '../correlate/alert-bus.ts';
+import { AlertBus, isNoticeEvent, type AlertEvent, type BusEvent, type BusRelay, type NoticeEvent, type NoticeJson } from '../correlate/alert-bus.ts';
 import { NodeMatcher } from '../correlate/node-matcher.ts';
 import { WebhookDispatcher } from '../correlate/webhook-delivery.ts';
 
@@ -67,6 +69,26 @@ export function canSeeAlert(recipient: Recipient, event: AlertEvent): boolean {
   return recipient.actsForHome && event.collections.some((collectionId) => canReadCollection(recipient, collectionId));
 }
 
+/**
+ * A notice is shown to a home token that may see what it is about through the REST API: a flash or a
+ * recall to those who may read its circle's collection (the check of GET /api/flash and /api/flash/:id;
+ * recalls have no listing, and remove versions from that collection), anything else — a silent peer,
+ * a kind added later — to the administrator (GET /api/peers is theirs). The circle is read when the
+ * notice is sent, as the flash routes read it, so a grant given or taken applies at once.
+ */
+export async function canSeeNotice(store: Pick<ObjectStore, 'getCircle'>, recipient: Recipient, notice: NoticeJson): Promise<boolean> {
+  if (!recipient.actsForHome) return false;
+  if (recipient.admin) return true;
+  if (notice.kind !== 'flash' && notice.kind !== 'recall') return false;
+  const circleId = notice.details['circle_id'];
+  if (typeof circleId !== 'string') return false;
+  const circle = await store.getCircle(circleId);
+  return circle !== undefined && canReadCollection(recipient, circle.collectionId);
+}
+
+/** Events a stream holds back while a notice's circle is read; beyond this the client is dropped, as a slow one is. */
+const MAX_HELD_EVENTS = 4096;
+
 /** The body as JSON lines: NDJSON as sent, a JSON array one element per line, a single object as one line. */
 function bodyLines(body: unknown): string {
   if (body instanceof NdjsonBody) return body.text;
@@ -117,9 +139,10 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
   app.post('/api/observations', { config: { policy: 'authenticated', media: 'json' }, onRequest: homeOnly }, async (request, reply) => {
     const auth = request.auth as NonNullable<FastifyRequest['auth']>;
     await ensureStarted();
-    const outcome = await matcher.matchLines(bodyLines(request.body), `api:${auth.token.name}`);
-    // The caller sees the alerts on indicators of collections it may read, as on the stream; how many
-    // matches there were in all is told to administrators only.
+    const outcome = await matcher.matchLines(bodyLines(request.body), `api:${auth.token.name}`, auth.recipient);
+    // The caller sees the alerts on indicators of collections it may read, as on the stream, and the
+    // sightings stored of those only (matchLines); how many matches there were in all is told to
+    // administrators only.
     const { alerts: raised, matches, collections, ...counts } = outcome;
     const alerts = raised.filter((alert, i) => canSeeAlert(auth.recipient, { id: i, alert, collections: collections[i] ?? [] }));
     return reply
@@ -156,12 +179,44 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
         raw.destroy();
       }
     };
-    const send = (event: AlertEvent): void => {
+    const sendAlert = (event: AlertEvent): void => {
       if (canSeeAlert(recipient, event)) write(`event: alert\nid: ${event.id}\ndata: ${JSON.stringify(event.alert)}\n\n`);
     };
-    // Notices (flash messages, silent peers, recalls) are the home organisation's, as the stream is.
-    const sendNotice = (event: NoticeEvent): void => {
-      if (recipient.actsForHome) write(`event: notice\nid: ${event.id}\ndata: ${JSON.stringify(event.notice)}\n\n`);
+    const sendNotice = async (event: NoticeEvent): Promise<void> => {
+      let visible = false;
+      try {
+        visible = await canSeeNotice(deps.store, recipient, event.notice);
+      } catch (error) {
+        // Not knowing whether the token may read the circle, the notice is withheld (a flash stays in GET /api/flash).
+        request.log.warn({ err: error, notice: event.notice.notice_id }, 'alert stream: cannot read the circle of a notice; not sent');
+      }
+      if (visible) write(`event: notice\nid: ${event.id}\ndata: ${JSON.stringify(event.notice)}\n\n`);
+    };
+    // Whether a notice may be sent is read from the store; events after it wait, so the client still
+    // gets them in id order (a client resuming from the last id it saw must not skip a held notice).
+    let held: Promise<void> | undefined;
+    let heldCount = 0;
+    const send = (event: BusEvent): void => {
+      if (closed) return;
+      if (held === undefined && !isNoticeEvent(event)) {
+        sendAlert(event);
+        return;
+      }
+      if (heldCount >= MAX_HELD_EVENTS) {
+        request.log.warn({ token: request.auth?.token.name, held: heldCount }, 'alert stream: too many events held behind notices; client disconnected');
+        end();
+        raw.destroy();
+        return;
+      }
+      heldCount++;
+      const next = (held ?? Promise.resolve())
+        .then(() => (isNoticeEvent(event) ? sendNotice(event) : sendAlert(event)))
+        .catch((error: unknown) => request.log.warn({ err: error }, 'alert stream: cannot send an event'));
+      held = next;
+      void next.finally(() => {
+        heldCount--;
+        if (held === next) held = undefined;
+      });
     };
     // Each heartbeat reads the token again: a revoked token's stream ends, changed grants apply.
     const heartbeat = setInterval(() => {
@@ -179,7 +234,7 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
         .catch(() => write(`: heartbeat ${deps.clock().toISOString()}\n\n`));
     }, tuning.heartbeatMs);
     const unsubscribe = bus.subscribe(send);
-    const unsubscribeNotices = bus.subscribeNotices(sendNotice);
+    const unsubscribeNotices = bus.subscribeNotices(send);
     function end(): void {
       if (closed) return;
       closed = true;
@@ -197,10 +252,7 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
     if (lastId !== undefined) {
       const { events, complete } = bus.eventsSince(lastId);
       if (!complete) write(`event: gap\ndata: ${JSON.stringify({ after: lastId, oldest_held: events[0]?.id ?? bus.nextId })}\n\n`);
-      for (const event of events) {
-        if (isNoticeEvent(event)) sendNotice(event);
-        else send(event);
-      }
+      for (const event of events) send(event);
     }
   }
 }

@@ -7,16 +7,24 @@ import { EntenteError } from '../errors/entente-error.ts';
 import { receiveRecall, type RecallReceiveDeps } from '../federation/recall-receive.ts';
 import { sendJson } from './json-body.ts';
 
+type Recalled = Parameters<NonNullable<RecallReceiveDeps['onRecalled']>>[0];
+
+/** The notice a recall carried out becomes on the alert stream (shown to those who may read the circle's collection). */
+export function recallNotice(recalled: Recalled, raisedAt: string): { kind: 'recall'; raised_at: string; summary: string; details: Record<string, string | number> } {
+  const { sender, body, removed, authority } = recalled;
+  return {
+    kind: 'recall',
+    raised_at: raisedAt,
+    summary: `${sender} recalled ${body.versions.length} versions of circle ${body.circle_id} (${removed} removed here): ${body.reason}`,
+    details: { circle_id: body.circle_id, sender, reason: body.reason, versions: body.versions.length, removed, authority },
+  };
+}
+
 export function registerRecallRoutes(app: FastifyInstance, base: Omit<RecallReceiveDeps, 'onRecalled'>): void {
   const deps: RecallReceiveDeps = {
     ...base,
-    onRecalled: ({ sender, body, removed, authority }) => {
-      void app.alerting.bus.publishNotice({
-        kind: 'recall',
-        raised_at: base.clock().toISOString(),
-        summary: `${sender} recalled ${body.versions.length} versions of circle ${body.circle_id} (${removed} removed here): ${body.reason}`,
-        details: { circle_id: body.circle_id, sender, reason: body.reason, versions: body.versions.length, removed, authority },
-      });
+    onRecalled: (recalled) => {
+      void app.alerting.bus.publishNotice(recallNotice(recalled, base.clock().toISOString()));
     },
   };
   app.post('/api/federation/recalls', { config: { policy: 'authenticated', media: 'json' } }, async (request, reply) => {

@@ -3,9 +3,12 @@
 // are deduplicated per (indicator, observable, window) as in `entente match`, stored as sightings of
 // the indicator by the home organisation when they open (a new version with the final count when
 // their window closes), shared back into the indicator's circles whose agreements allow it
-// (share-sightings.ts), and published on the alert bus.
+// (share-sightings.ts), and published on the alert bus. Observations a token posts are stored as
+// sightings only where that token may read the indicator: a sighting names its indicator, and it is
+// stored in the default collection, which a token may read without reading the indicator's collection.
 import { metaKeys } from '../bootstrap-node.ts';
 import { openIndicatorSources, type IndicatorSources } from '../federation/load-source-reputation.ts';
+import { canReadCollection, type Recipient } from '../policy/recipient.ts';
 import { ingest } from '../store/ingest.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { validateForIngest } from '../store/validate-for-ingest.ts';
@@ -41,7 +44,9 @@ export interface ObservationsOutcome {
   readonly ignored: number;
   readonly malformed: number;
   readonly malformed_lines: readonly { readonly line: number; readonly reason: string }[];
+  /** All matches, those of indicators the caller may not read included (for administrators). */
   readonly matches: number;
+  /** Sightings stored, of the indicators the caller may read only; so are the rejected and shared counts. */
   readonly sightings_stored: number;
   readonly sightings_rejected: number;
   /** Copies of this request's sightings put into circles' collections (circle agreements allowing). */
@@ -56,6 +61,17 @@ interface Compiled {
   readonly matcher: BulkMatcher;
   readonly loader: IndicatorLoader;
   readonly collections: readonly string[];
+}
+
+/** The sighting of an alert as it opens: built and valid, refused by validation, or none (no default collection). */
+type Sighting = SightingBundle | 'invalid' | 'none';
+
+interface Published {
+  readonly alert: AlertJson;
+  readonly collections: readonly string[];
+  /** The sighting to store for the caller: absent when it may not read the indicator. */
+  readonly toStore?: { readonly alert: Alert; readonly bundle: SightingBundle };
+  readonly invalidSighting: boolean;
 }
 
 const maxMalformedReported = 100;
@@ -193,33 +209,32 @@ export class NodeMatcher {
    * published as soon as the line that opens it is matched (its sighting, built and validated then,
    * is stored when the batch ends); the text is matched in slices with a turn of the event loop
    * between them, so a long batch does not hold up other requests and their alerts.
+   * `caller`: who posted the observations. An alert on an indicator it may not read is still published
+   * (the bus shows it to those who may read it) but without a sighting, and is left out of the
+   * sighting counts: storing one would show the caller the indicator's id and that it matched.
    */
-  async matchLines(text: string, source: string): Promise<ObservationsOutcome> {
+  async matchLines(text: string, source: string, caller?: Recipient): Promise<ObservationsOutcome> {
     if (this.#compiled === undefined || Date.now() - this.#lastRefresh >= (this.#deps.onDemandMinMs ?? 250)) await this.refresh();
-    return this.#match(text, source);
+    return this.#match(text, source, caller);
   }
 
-  async #match(text: string, source: string): Promise<ObservationsOutcome> {
+  async #match(text: string, source: string, caller?: Recipient): Promise<ObservationsOutcome> {
     const compiled = this.#compiled;
     if (compiled === undefined) throw new Error('the node matcher was not started');
     const collectionId = await this.#sightingsCollection();
     const summary = emptySummary();
-    const pending: Promise<{ alert: AlertJson; collections: readonly string[] }>[] = [];
-    const toStore: { alert: Alert; bundle: SightingBundle }[] = [];
-    let invalidSightings = 0;
+    const pending: Promise<Published>[] = [];
     const now = (): string => this.#deps.clock().toISOString();
     const reader = createObservationReader({ format: 'jsonl', source, now });
     const valid = (object: StixObject): boolean => validateForIngest(object).valid;
     const onAlert = (alert: Alert): void => {
-      let sightingId: string | undefined;
+      // Built when the alert opens (its time and id), kept once the indicator's collections are known.
+      let sighting: Sighting = 'none';
       if (collectionId !== undefined) {
         const bundle = sightingObjects(alert, { homeOrganisationId: this.#deps.homeOrganisationId, now: now(), randomUuid: this.#deps.randomUuid }, valid);
-        if (valid(bundle.sighting) && (bundle.objects.length === 1 || valid(bundle.observedData))) {
-          toStore.push({ alert, bundle });
-          sightingId = bundle.sighting.id;
-        } else invalidSightings++;
+        sighting = valid(bundle.sighting) && (bundle.objects.length === 1 || valid(bundle.observedData)) ? bundle : 'invalid';
       }
-      pending.push(this.#publish(alert, sightingId, compiled.collections));
+      pending.push(this.#publish(alert, sighting, compiled.collections, caller));
     };
     await matchInput(slices(text), {
       source,
@@ -233,6 +248,8 @@ export class NodeMatcher {
     });
     const published = await Promise.all(pending);
     const alerts = published.map((p) => p.alert);
+    const toStore = published.flatMap((p) => (p.toStore === undefined ? [] : [p.toStore]));
+    const invalidSightings = published.filter((p) => p.invalidSighting).length;
     const stored = collectionId === undefined ? { ids: new Set<string>(), rejected: 0, shared: 0 } : await this.#storeSightings(collectionId, toStore);
     return {
       lines: summary.lines,
@@ -249,13 +266,22 @@ export class NodeMatcher {
     };
   }
 
-  async #publish(alert: Alert, sightingId: string | undefined, collections: readonly string[]): Promise<{ alert: AlertJson; collections: readonly string[] }> {
+  async #publish(alert: Alert, sighting: Sighting, collections: readonly string[], caller: Recipient | undefined): Promise<Published> {
     const holding = await this.#collectionsOf(alert.indicatorId, collections);
+    // As canSeeAlert decides for the stream and the POST's answer; without a caller the observations
+    // are the node's own (observed-data stored in a collection).
+    const callerReads = caller === undefined || holding.some((collectionId) => canReadCollection(caller, collectionId));
+    const bundle = callerReads && sighting !== 'none' && sighting !== 'invalid' ? sighting : undefined;
     const event = await this.#deps.bus.publish(
-      { ...toAlertRecord(alert, sightingId), raised_at: this.#deps.clock().toISOString() },
+      { ...toAlertRecord(alert, bundle?.sighting.id), raised_at: this.#deps.clock().toISOString() },
       holding,
     );
-    return { alert: event.alert, collections: holding };
+    return {
+      alert: event.alert,
+      collections: holding,
+      ...(bundle === undefined ? {} : { toStore: { alert, bundle } }),
+      invalidSighting: callerReads && sighting === 'invalid',
+    };
   }
 
   async #collectionsOf(indicatorId: string, collections: readonly string[]): Promise<readonly string[]> {
