@@ -1,9 +1,11 @@
-// A TAXII POST by another Entente node (docs/federation.md, "Arrival checks", "Sync"): a partner
-// whose organisation has pinned keys pushes what its circle releases to us. Every object goes
+// A TAXII POST by a partner under a circle's agreement (docs/federation.md, "Arrival checks",
+// "Sync"): another Entente node (its organisation has pinned keys) pushing what its circle releases
+// to us, or a partner's plain TAXII client writing into a circle's collection. Every object goes
 // through the arrival checks before it is stored — the accepted ones with their provenance (source
 // 'push'), the others held in quarantine — and the TAXII status resource reports each quarantined
-// object as a failure whose message names the reason. Partners without pinned keys are plain TAXII
-// clients and keep the ordinary write path (taxii/post-objects.ts).
+// object as a failure whose message names the reason. A plain client is held to the agreement like
+// a plain TAXII server pulled from: unsigned objects only where the agreement accepts unsigned input.
+// A plain client writing into a collection of no circle keeps the ordinary write path.
 import { bindingAgreement } from '../policy/agreement.ts';
 import type { FederationStore, NewQuarantineItem } from '../store/federation-store.ts';
 import type { ObjectStore, StatusDetail, StatusDraft } from '../store/object-store.ts';
@@ -20,6 +22,8 @@ export interface PushArrival {
   readonly collectionId: string;
   /** The partner organisation the token acts for. */
   readonly sender: string;
+  /** An Entente node, whose objects must all be signed, or a plain TAXII client. */
+  readonly senderKind: 'entente' | 'plain';
   /** The envelope's objects, as received (not validated yet: the arrival checks do it). */
   readonly items: readonly unknown[];
   /** The TAXII status draft of the request; its validation failures are kept and the quarantined objects added. */
@@ -50,7 +54,7 @@ export async function receivePush(deps: PushArrivalDeps, arrival: PushArrival): 
   const circle = await store.getCircleByCollection(arrival.collectionId);
   const binding = circle === undefined ? undefined : bindingAgreement(await store.getAgreementState(circle.id), circle, arrival.sender, arrival.now);
   const basis: PullBasis = {
-    peer: { organisationId: arrival.sender, kind: 'entente' },
+    peer: { organisationId: arrival.sender, kind: arrival.senderKind },
     terms: binding?.kind === 'bound' ? binding.agreement.terms : undefined,
     defaultTlp: circle?.defaultTlp ?? 'amber',
     directory: await loadKeyDirectory(store, deps.homeOrganisationId),

@@ -60,11 +60,19 @@ export function createObjectsPost(deps: ObjectsPostDeps): ObjectsPost {
     const statusId = deps.randomUuid();
     const now = deps.clock();
     const status = { statusId, requestTimestamp: now.toISOString(), tokenName: input.tokenName, validationFailures: [] };
-    // Another Entente node (its organisation has pinned keys): every object through the arrival checks.
-    if (!input.recipient.actsForHome && (await isEntenteSender(deps.store, input.recipient.organisationId))) {
+    // A partner's objects arrive under an agreement: every one through the arrival checks when it is
+    // another Entente node (its organisation has pinned keys) or writes into a circle's collection.
+    // A plain client (no pinned keys) into a collection of no circle has no agreement to answer to.
+    const sender = input.recipient.actsForHome ? undefined : input.recipient.organisationId;
+    const senderKind =
+      sender === undefined ? undefined
+      : (await isEntenteSender(deps.store, sender)) ? 'entente'
+      : (await deps.store.getCircleByCollection(input.collectionId)) !== undefined ? 'plain'
+      : undefined;
+    if (sender !== undefined && senderKind !== undefined) {
       await receivePush(
         { store: deps.store, homeOrganisationId: deps.homeOrganisationId },
-        { collectionId: input.collectionId, sender: input.recipient.organisationId, items: envelope.value, status, now },
+        { collectionId: input.collectionId, sender, senderKind, items: envelope.value, status, now },
       );
       return statusResourceOf(deps, input, statusId, now);
     }

@@ -26,9 +26,10 @@ async function scenario(onward: OnwardSharing, tlp: 'green' | 'amber'): Promise<
       id: circle, name: circle, kind: 'formal', visibility: 'open', collectionId: circle, defaultTlp: 'amber', validFrom: '2026-01-01T00:00:00.000Z', reviewAt: '2027-01-01T00:00:00.000Z',
       members: [HOME, SOURCE, OTHER].map((organisationId, n) => ({ organisationId, role: n === 0 ? 'coordinator' : 'contributor', joinedAt: '2026-01-01T00:00:00.000Z', trial: false })),
     }, created);
+    // The members write with plain TAXII clients: the terms accept unsigned input.
     await store.addAgreement({
       circleId: circle, version: 1, proposedBy: HOME, proposedAt: '2026-01-02T00:00:00.000Z',
-      terms: { scope: { types: ['indicator'] }, highestTlp: 'red', onwardSharing: circle === 'first' ? onward : 'none', attribution: 'keep', expectations: { permittedActions: 'none', affectedPartyNotifications: 'may', providerAttribution: 'may' }, endRule: 'retain' },
+      terms: { scope: { types: ['indicator'] }, highestTlp: 'red', onwardSharing: circle === 'first' ? onward : 'none', attribution: 'keep', expectations: { permittedActions: 'none', affectedPartyNotifications: 'may', providerAttribution: 'may' }, endRule: 'retain', unsignedInput: 'accept' },
     });
     for (const org of [SOURCE, OTHER]) await store.addAcceptance({ circleId: circle, organisationId: org, version: 1, acceptedAt: '2026-01-03T00:00:00.000Z' });
   }

@@ -115,7 +115,8 @@ describe('signatures on what leaves the node', () => {
       await store.createCircle(circle(id, visibility), created);
       await store.addAgreement({
         circleId: id, version: 1, proposedBy: HOME, proposedAt: '2026-01-02T00:00:00.000Z',
-        terms: { scope: { types: ['indicator'] }, highestTlp: 'amber', onwardSharing: 'none', attribution: 'keep', expectations: { permittedActions: 'none', affectedPartyNotifications: 'may', providerAttribution: 'may' }, endRule: 'retain' },
+        // Unsigned input accepted: the plain partner writes with an ordinary TAXII client.
+        terms: { scope: { types: ['indicator'] }, highestTlp: 'amber', onwardSharing: 'none', attribution: 'keep', expectations: { permittedActions: 'none', affectedPartyNotifications: 'may', providerAttribution: 'may' }, endRule: 'retain', unsignedInput: 'accept' },
       });
       for (const org of [PARTNER.id, SIGNER.id, PLAIN]) await store.addAcceptance({ circleId: id, organisationId: org, version: 1, acceptedAt: '2026-01-03T00:00:00.000Z' });
     }
@@ -140,7 +141,7 @@ describe('signatures on what leaves the node', () => {
       homeOrganisationId: HOME, node: { title: 't', apiRootPath: 'api' }, tokenCacheTtlMs: 0,
       releaseSigner: createReleaseSigner({ store, keys, homeOrganisationId: HOME }),
     });
-    // The plain partner's TAXII client POSTs an unsigned indicator (PLAIN has no pinned key: the ordinary write path).
+    // The plain partner's TAXII client POSTs an unsigned indicator (PLAIN has no pinned key: checked as from a plain peer, stored unverified).
     const posted = await app.inject({
       method: 'POST', url: `/taxii2/api/collections/${OPEN}/objects/`,
       headers: { authorization: `Bearer ${secrets.plain}`, accept: TAXII, 'content-type': TAXII }, payload: JSON.stringify({ objects: [receivedUnsigned] }),

@@ -172,12 +172,6 @@ describe('arrival checks on a TAXII POST from an Entente partner, and the quaran
     assert.deepEqual(alerts.map((alert) => alert.indicator_id), [genuine.id]);
   });
 
-  it('a plain TAXII partner (no pinned key) keeps the ordinary write path: unsigned objects are stored', async () => {
-    const plain = indicator(9, '203.0.113.90');
-    const response = await call('plain', 'POST', `/taxii2/api/collections/${CIRCLE}/objects/`, JSON.stringify({ objects: [plain] }));
-    assert.equal((JSON.parse(response.body) as StatusJson).success_count, 1);
-  });
-
   it('lists open items with seq, time, peer, reason, object, version and message; only for administrators', async () => {
     const open = await items();
     assert.deepEqual(open.map((item) => item.reason).sort(), ['bad-signature', 'malformed', 'unsigned']);
