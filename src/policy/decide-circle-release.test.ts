@@ -113,6 +113,7 @@ interface Options {
   readonly lookup?: ReferenceLookup;
   readonly sectors?: readonly string[];
   readonly receivedVia?: ReleaseSubjectWithObject['receivedVia'];
+  readonly secondHand?: boolean;
 }
 
 function decide(object: StixObject, organisationId: string, options: Options = {}): CircleReleaseDecision {
@@ -120,6 +121,7 @@ function decide(object: StixObject, organisationId: string, options: Options = {
     object,
     markingDefinitions: DEFINITIONS,
     ...(options.receivedVia === undefined ? {} : { receivedVia: options.receivedVia }),
+    ...(options.secondHand === undefined ? {} : { secondHand: options.secondHand }),
   };
   return decideCircleRelease(
     subject,
@@ -166,6 +168,20 @@ describe('decideCircleRelease — TLP 2.0 inside a circle', () => {
     assert.match(reason(relayed), /^tlp\.onward:/);
     // With a recipients marking, only the organisation it names.
     assert.deepEqual(kinds(indicator({ object_marking_refs: [STRICT, TO_BANK] }), FULL), { '01': 'withhold', '02': 'withhold', '03': 'share' });
+  });
+
+  it('AMBER+STRICT and RED another organisation sent this node are not released again, even in the circle they came through', () => {
+    // The source shares them first-hand with each recipient it chose; a third node passing them on is
+    // exactly what FIRST TLP 2.0 forbids ("only with members of their own organisation", "no further").
+    const strict = decide(indicator({ object_marking_refs: [STRICT] }), BANK, { secondHand: true });
+    assert.equal(strict.kind, 'withhold');
+    assert.match(reason(strict), /^tlp\.second-hand:/);
+    assert.match(reason(decide(indicator({ object_marking_refs: [RED, TO_BANK] }), BANK, { secondHand: true })), /^tlp\.second-hand:/);
+    // AMBER and below still reach the circle's members through this node.
+    assert.equal(decide(indicator({ object_marking_refs: [AMBER] }), BANK, { secondHand: true }).kind, 'share');
+    // A second-hand object's RED part is removed; the rest travels.
+    const partly = decide(indicator({ object_marking_refs: [GREEN], granular_markings: [{ selectors: ['description'], marking_ref: RED }], description: 'red' }), BANK, { secondHand: true });
+    assert.equal(partly.kind, 'redact');
   });
 
   it('TLP:RED: named recipients only — nobody when the object names none', () => {

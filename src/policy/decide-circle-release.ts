@@ -15,6 +15,11 @@ export interface ReleaseSubjectWithObject {
    * again is onward sharing, governed by the terms it was received under (resolved by the caller).
    */
   readonly receivedVia?: { readonly circleId: string; readonly onwardSharing: OnwardSharing };
+  /**
+   * Another organisation than the recipient sent this node the version (through any circle, this
+   * one included): its TLP:AMBER+STRICT and TLP:RED content is not released again (rule 8).
+   */
+  readonly secondHand?: boolean;
 }
 
 /** The organisation a release would go to, with the sectors of its STIX identity. */
@@ -108,6 +113,7 @@ interface Context {
   readonly recipient: CircleRecipient;
   readonly highestTlp: TlpLevel;
   readonly relay: boolean;
+  readonly secondHand: boolean;
   /** The recipient is named on at least one object-level recipients marking, and on all of them. */
   readonly named: boolean;
 }
@@ -123,6 +129,9 @@ function tlpRefusal(level: TlpLevel, context: Context, agreementVersion: number)
   }
   if (context.relay && tlpRank(level) > tlpRank('green')) {
     return `tlp.onward: ${label} received from a circle is never released again (only CLEAR and GREEN travel on)`;
+  }
+  if (context.secondHand && (level === 'amber+strict' || level === 'red')) {
+    return `tlp.second-hand: ${label} another organisation sent this node is not passed on; its source shares it first-hand`;
   }
   if (level === 'red' && !context.named) {
     return `tlp.red: TLP:RED goes only to recipients named on the object, and ${context.recipient.organisationId} is not`;
@@ -299,6 +308,7 @@ export function decideCircleReleaseFor(
     recipient,
     highestTlp: terms.highestTlp,
     relay: subject.receivedVia !== undefined,
+    secondHand: subject.secondHand === true,
     named: recipientsMarkings.length > 0 && recipientsMarkings.every((marking) => marking.organisationIds.includes(org)),
   };
   for (const { ref, marking } of markings) {

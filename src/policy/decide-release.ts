@@ -19,6 +19,7 @@ export interface ReleaseSubject {
   readonly object?: StixObject;
   readonly markingDefinitions?: ReleaseSubjectWithObject['markingDefinitions'];
   readonly receivedVia?: ReleaseSubjectWithObject['receivedVia'];
+  readonly secondHand?: ReleaseSubjectWithObject['secondHand'];
 }
 
 /** What the circle rules need besides the object: the circle, its agreement state, and references. */
@@ -105,6 +106,7 @@ export function prepareRelease(recipient: Recipient, channel: PreparedChannel, a
         object: subject.object,
         markingDefinitions: subject.markingDefinitions ?? noDefinitions,
         ...(subject.receivedVia === undefined ? {} : { receivedVia: subject.receivedVia }),
+        ...(subject.secondHand === true ? { secondHand: true } : {}),
       },
       standing,
       lookup,

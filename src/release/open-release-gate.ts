@@ -184,19 +184,23 @@ export async function openReleaseGate(
   }
 
   /**
-   * Set when another organisation sent this version to the node through another collection: then
-   * releasing it here is onward sharing, under the strictest terms it arrived with. What the
-   * recipient sent itself, or what arrived through this very circle, is not.
+   * How other organisations than the recipient sent this version to the node. `secondHand`: any did,
+   * through any circle. `via`: set when one did through another collection, so that releasing it
+   * here is onward sharing, under the strictest terms it arrived with (what arrived through this
+   * very circle is not).
    */
-  async function receivedViaOf(entry: StoredEntry, loaded?: readonly Contribution[]): Promise<ReceivedVia | undefined> {
+  async function receivedFrom(entry: StoredEntry, loaded?: readonly Contribution[]): Promise<{ via: ReceivedVia | undefined; secondHand: boolean }> {
     const contributions = loaded ?? (await store.contributionsOf([{ id: entry.id, version: entry.version }])).get(versionKey(entry.id, entry.version)) ?? [];
     let strictest: ReceivedVia | undefined;
+    let secondHand = false;
     for (const contribution of contributions) {
-      if (contribution.collectionId === collectionId || contribution.organisationId === recipient.organisationId) continue;
+      if (contribution.organisationId === recipient.organisationId) continue;
+      secondHand = true;
+      if (contribution.collectionId === collectionId) continue;
       const terms = await termsOfContribution(contribution.collectionId, contribution.organisationId);
       if (strictest === undefined || ONWARD_ORDER.indexOf(terms.onwardSharing) < ONWARD_ORDER.indexOf(strictest.onwardSharing)) strictest = terms;
     }
-    return strictest;
+    return { via: strictest, secondHand };
   }
 
   async function decideEntry(
@@ -212,10 +216,15 @@ export async function openReleaseGate(
     if (wanted.length > 0) await loadMarkings(wanted);
     const referenced = new Map<string, Verdict>();
     for (const id of referencesOf(object)) referenced.set(id, await verdictOf(id, depth + 1, path));
-    // No partner contribution of this version (loaded for the page): not onward sharing.
-    const receivedVia = contributions !== undefined && contributions.length === 0 ? undefined : await receivedViaOf(entry, contributions);
+    // No partner contribution of this version (loaded for the page): not onward sharing, not second-hand.
+    const received = contributions !== undefined && contributions.length === 0 ? undefined : await receivedFrom(entry, contributions);
+    const receivedVia = received?.via;
     const decision = decideFor(
-      { id: entry.id, type: entry.type, version: entry.version, object, markingDefinitions, ...(receivedVia === undefined ? {} : { receivedVia }) },
+      {
+        id: entry.id, type: entry.type, version: entry.version, object, markingDefinitions,
+        ...(receivedVia === undefined ? {} : { receivedVia }),
+        ...(received?.secondHand === true ? { secondHand: true } : {}),
+      },
       (id) => referenced.get(id),
     );
     return { decision, object };

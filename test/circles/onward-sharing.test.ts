@@ -1,5 +1,6 @@
 // Onward sharing over HTTP: what a partner sent the node through one circle is released through
-// another only when the terms it arrived under say "circles", and then only at CLEAR or GREEN.
+// another only when the terms it arrived under say "circles", and then only at CLEAR or GREEN; its
+// AMBER+STRICT and RED content is released to no other organisation at all.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -16,7 +17,7 @@ const OTHER = 'identity--eeeeeeee-0000-4000-8000-00000000000b';
 const TAXII = 'application/taxii+json;version=2.1';
 const AT = new Date('2026-06-01T00:00:00Z');
 
-async function scenario(onward: OnwardSharing, tlp: 'green' | 'amber'): Promise<{ other: number; source: number; otherInFirst: number }> {
+async function scenario(onward: OnwardSharing, tlp: 'green' | 'amber' | 'amber+strict'): Promise<{ other: number; source: number; otherInFirst: number; sourceInFirst: number }> {
   const store = openSqliteObjectStore({ path: ':memory:' });
   const created = new Date('2026-01-01T00:00:00Z');
   for (const org of [SOURCE, OTHER]) await store.createOrganisation({ id: org, name: org, kind: 'cert', sectors: [], country: undefined, identityJson: '{}', createdAt: created.toISOString() });
@@ -54,7 +55,7 @@ async function scenario(onward: OnwardSharing, tlp: 'green' | 'amber'): Promise<
     const response = await app.inject({ method: 'GET', url: `/taxii2/api/collections/${collection}/objects/`, headers: headers(name) });
     return ((JSON.parse(response.body) as { objects?: unknown[] }).objects ?? []).length;
   };
-  const result = { other: await count('other', 'second'), source: await count('source', 'second'), otherInFirst: await count('other', 'first') };
+  const result = { other: await count('other', 'second'), source: await count('source', 'second'), otherInFirst: await count('other', 'first'), sourceInFirst: await count('source', 'first') };
   await app.close();
   await store.close();
   return result;
@@ -72,6 +73,13 @@ describe('onward sharing of what a partner sent through another circle', () => {
   it('"circles": released through another circle at GREEN, never at AMBER', async () => {
     assert.equal((await scenario('circles', 'green')).other, 1);
     assert.equal((await scenario('circles', 'amber')).other, 0);
+  });
+
+  it('AMBER+STRICT a partner sent is passed on to nobody, not even in the circle it came through; AMBER is', async () => {
+    const strict = await scenario('circles', 'amber+strict');
+    assert.deepEqual([strict.otherInFirst, strict.other], [0, 0]);
+    assert.equal(strict.sourceInFirst, 1, 'its source still reads what it sent');
+    assert.equal((await scenario('none', 'amber')).otherInFirst, 1);
   });
 
   it('what an organisation sent itself is not onward sharing when it comes back to it', async () => {
