@@ -68,16 +68,27 @@ export function gateFor(
 
 /**
  * Rounds of store pages one request may read to fill a page when the release decision withholds
- * entries. A page may then come back shorter than `limit` (TAXII allows it) but with `more` and a
- * cursor after everything examined, so paging stays keyset-bound and never skips or repeats.
+ * entries, and again to look ahead for the next entry it releases. A page may then come back shorter
+ * than `limit`, even empty (TAXII allows it), with `more` and a cursor, so paging stays keyset-bound
+ * and never skips or repeats.
  */
 const MAX_PAGE_ROUNDS = 8;
 
-/** Fills one TAXII page from the store through the release gate. */
+/** Entries a look-ahead lists first: after a full page the next entry is usually one the caller may see. */
+const LOOKAHEAD_FIRST = 8;
+
+/**
+ * Fills one TAXII page from the store through the release gate. `more` then says whether a later
+ * entry would be released to the caller (a look-ahead, decided without audit), and the cursor points
+ * just before that entry: a page never admits to entries the caller may not see, and the cursor never
+ * carries the date_added of a withheld one. Only when the look-ahead runs out of rounds too is the
+ * answer `more` with a cursor after the last entry examined, so that paging still moves on.
+ */
 export async function releasePage(gate: ReleaseGate, fetch: (page: PageRequest) => Promise<Page>, request: PageRequest): Promise<PageSlice> {
   const shared: StoredEntry[] = [];
   let after = request.after;
   let more = true;
+  let unexamined: readonly StoredEntry[] = [];
   for (let round = 0; round < MAX_PAGE_ROUNDS && more && shared.length < request.limit; round += 1) {
     const page = await fetch(after === undefined ? { limit: request.limit } : { limit: request.limit, after });
     const { released, consumed } = await gate.release(page.entries, request.limit - shared.length);
@@ -85,8 +96,40 @@ export async function releasePage(gate: ReleaseGate, fetch: (page: PageRequest) 
     const lastConsumed = page.entries[consumed - 1];
     if (lastConsumed !== undefined) after = lastConsumed.dateAdded;
     more = page.more || consumed < page.entries.length;
+    unexamined = page.entries.slice(consumed);
   }
-  return { shared, more, lastDateAdded: after };
+  if (!more || gate.sharesEveryEntry) return { shared, more, lastDateAdded: after };
+  const next = await nextReleased(gate, fetch, unexamined, after, request.limit);
+  if (next === 'none') return { shared, more: false, lastDateAdded: after };
+  if (next === 'unknown') return { shared, more: true, lastDateAdded: after };
+  // The caller receives `next` on the next page, date_added included: pointing just before it tells nothing more.
+  return { shared, more: true, lastDateAdded: after === undefined ? next.dateAdded - 1 : Math.max(after, next.dateAdded - 1) };
+}
+
+/** The first entry after `after` the gate would release, 'none' when there is none, 'unknown' when the rounds ran out first. */
+async function nextReleased(
+  gate: ReleaseGate,
+  fetch: (page: PageRequest) => Promise<Page>,
+  unexamined: readonly StoredEntry[],
+  after: number | undefined,
+  limit: number,
+): Promise<StoredEntry | 'none' | 'unknown'> {
+  let candidates = unexamined;
+  let position = after;
+  let more = true;
+  for (let round = 0; round <= MAX_PAGE_ROUNDS; round += 1) {
+    for (const entry of candidates) {
+      if ((await gate.decide(entry)).kind !== 'withhold') return entry;
+      position = entry.dateAdded;
+    }
+    if (!more || round === MAX_PAGE_ROUNDS) break;
+    const size = round === 0 ? Math.min(LOOKAHEAD_FIRST, limit) : limit;
+    const page = await fetch(position === undefined ? { limit: size } : { limit: size, after: position });
+    candidates = page.entries;
+    more = page.more;
+    if (candidates.length === 0) break;
+  }
+  return more ? 'unknown' : 'none';
 }
 
 /**

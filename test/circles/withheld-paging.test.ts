@@ -1,0 +1,110 @@
+// Paging must not admit to entries the caller may not see: `more` is true only when a later entry
+// would be released to it, and a `next` cursor never carries the date_added of a withheld entry (it
+// points just before the next entry the caller will receive, whose date_added it learns anyway).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { createHttpApp } from '../../src/server/create-http-app.ts';
+import { hashTokenSecret } from '../../src/policy/token-secret.ts';
+import { TLP2_MARKING_IDS } from '../../src/policy/tlp.ts';
+import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
+import type { ObjectStore } from '../../src/store/object-store.ts';
+import type { StixObject } from '../../src/stix/types.ts';
+
+const HOME = 'identity--edededed-0000-4000-8000-000000000000';
+const PARTNER = 'identity--edededed-0000-4000-8000-00000000000a';
+const TAXII = 'application/taxii+json;version=2.1';
+const SECRET = 'ent_partner-00000000000000000000000000000';
+
+function indicator(n: number, tlp: 'green' | 'red'): StixObject {
+  return {
+    type: 'indicator', spec_version: '2.1', id: `indicator--edededed-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    created: '2026-02-01T00:00:00.000Z', modified: '2026-02-01T00:00:00.000Z', name: `${tlp} ${n}`,
+    pattern: `[ipv4-addr:value = '198.51.100.${n}']`, pattern_type: 'stix', valid_from: '2026-02-01T00:00:00Z', object_marking_refs: [TLP2_MARKING_IDS[tlp]],
+  };
+}
+
+interface Envelope {
+  more?: boolean;
+  next?: string;
+  objects?: { id: string }[];
+}
+
+describe('paging past entries withheld from the caller', () => {
+  let store: ObjectStore;
+  let app: FastifyInstance;
+  /** date_added (µs) of every entry, by object id. */
+  const added = new Map<string, number>();
+  // More withheld entries in a row (2 to 11) than one request examines to fill a page of one.
+  const visible = [1, 12, 14].map((n) => indicator(n, 'green'));
+  const withheld = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13].map((n) => indicator(n, 'red'));
+  const byNumber = (n: number): StixObject => [...visible, ...withheld].find((object) => object.id.endsWith(String(n).padStart(12, '0'))) as StixObject;
+
+  const get = async (path: string): Promise<Envelope> => {
+    const response = await app.inject({ method: 'GET', url: `/taxii2/api/collections/c1/${path}`, headers: { authorization: `Bearer ${SECRET}`, accept: TAXII } });
+    assert.equal(response.statusCode, 200, response.body);
+    return JSON.parse(response.body) as Envelope;
+  };
+
+  before(async () => {
+    store = openSqliteObjectStore({ path: ':memory:' });
+    const created = new Date('2026-01-01T00:00:00Z');
+    await store.createOrganisation({ id: PARTNER, name: 'partner', kind: 'cert', sectors: [], country: undefined, identityJson: '{}', createdAt: created.toISOString() });
+    await store.createCollection({ id: 'c1', title: 'c1' }, created);
+    await store.createCircle(
+      {
+        id: 'c1', name: 'c1', kind: 'formal', visibility: 'open', collectionId: 'c1', defaultTlp: 'amber', validFrom: '2026-01-01T00:00:00.000Z', reviewAt: '2027-01-01T00:00:00.000Z',
+        members: [HOME, PARTNER].map((organisationId, n) => ({ organisationId, role: n === 0 ? 'coordinator' : 'contributor', joinedAt: '2026-01-01T00:00:00.000Z', trial: false })),
+      },
+      created,
+    );
+    await store.addAgreement({
+      circleId: 'c1', version: 1, proposedBy: HOME, proposedAt: '2026-01-02T00:00:00.000Z',
+      terms: { scope: { types: ['indicator'] }, highestTlp: 'red', onwardSharing: 'none', attribution: 'keep', expectations: { permittedActions: 'none', affectedPartyNotifications: 'may', providerAttribution: 'may' }, endRule: 'retain' },
+    });
+    await store.addAcceptance({ circleId: 'c1', organisationId: PARTNER, version: 1, acceptedAt: '2026-01-03T00:00:00.000Z' });
+    await store.createToken({ name: 'partner', secretHash: hashTokenSecret(SECRET), admin: false, grants: [{ collectionId: 'c1', read: true, write: false }], organisationId: PARTNER, createdAt: created.toISOString(), revokedAt: undefined });
+    // One at a time, in number order: RED names nobody, so the partner sees 1, 12 and 14 only.
+    for (let n = 1; n <= 14; n += 1) await store.addObjects('c1', [byNumber(n)]);
+    for (const entry of (await store.listEntries('c1', {}, { limit: 100 })).entries) added.set(entry.id, entry.dateAdded);
+    app = await createHttpApp({
+      store, logger: pino({ level: 'silent' }), limits: { maxBodyBytes: 1 << 20, maxJsonDepth: 64 }, clock: () => new Date('2026-06-01T00:00:00Z'),
+      randomUuid: randomUUID, homeOrganisationId: HOME, node: { title: 't', apiRootPath: 'api' }, tokenCacheTtlMs: 0,
+    });
+  });
+
+  after(async () => {
+    await app.close();
+    await store.close();
+  });
+
+  it('says no more when only withheld entries follow (objects and manifest)', async () => {
+    const ids = `match[id]=${byNumber(1).id},${byNumber(2).id}&limit=1`;
+    for (const path of [`objects/?${ids}`, `manifest/?${ids}`]) {
+      const page = await get(path);
+      assert.equal(page.more ?? false, false, path);
+      assert.equal(page.next, undefined, path);
+    }
+    const last = await get(`objects/?match[id]=${byNumber(12).id},${byNumber(13).id}&limit=1`);
+    assert.equal(last.more ?? false, false);
+  });
+
+  it('walks the visible entries with limit=1, each cursor told by visible entries alone', async () => {
+    // A cursor may name a visible entry's date_added, or the microsecond before one (where the next
+    // page starts); anything else would come from a withheld entry.
+    const told = new Set(visible.flatMap((object) => [added.get(object.id), (added.get(object.id) ?? 0) - 1]));
+    const seen: string[] = [];
+    let path = 'objects/?limit=1';
+    for (let pages = 0; pages < 20; pages += 1) {
+      const page = await get(path);
+      for (const object of page.objects ?? []) seen.push(object.id);
+      if (page.more !== true || page.next === undefined) break;
+      const cursorTime = Number(Buffer.from(page.next, 'base64url').toString('latin1').split('.')[0]);
+      assert.ok(told.has(cursorTime), `the cursor of page ${pages + 1} carries a withheld entry's date_added`);
+      path = `objects/?limit=1&next=${encodeURIComponent(page.next)}`;
+    }
+    assert.deepEqual(seen, visible.map((object) => object.id));
+  });
+});
