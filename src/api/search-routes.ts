@@ -8,6 +8,14 @@ import { parseSearchQuery, type RawSearchQuery } from './parse-search-query.ts';
 /** The properties the full-text index reads (see the store's search). */
 const SEARCHED_FIELDS = ['name', 'description', 'aliases', 'x_mitre_aliases'];
 
+/**
+ * Searches one request may run to fill its answer when the release decision withholds hits, each
+ * asking the store for SEARCH_GROWTH times as many: withheld hits must not take the places of the
+ * ones the caller may see (an answer shorter than its limit would say that hidden objects match).
+ */
+const SEARCH_ROUNDS = 4;
+const SEARCH_GROWTH = 4;
+
 export interface SearchRouteContext {
   readonly store: ObjectStore;
   readonly clock: () => Date;
@@ -29,11 +37,28 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: SearchRouteConte
     }
     const recipient = auth.recipient;
     const collectionIds = (await ctx.store.listCollections()).map((c) => c.id).filter((id) => canReadCollection(recipient, id));
-    const hits = await ctx.store.search({ ...parsed.value, collectionIds });
     const at = ctx.clock();
     const gates = new Map<string, ReleaseGate>();
     const shared: SearchHit[] = [];
-    for (const hit of hits) {
+    const wanted = parsed.value.limit;
+    // Each hit is decided (and released, audited) once, however many rounds list it again.
+    const decided = new Set<string>();
+    let asked = wanted;
+    for (let round = 0; round < SEARCH_ROUNDS && shared.length < wanted; round += 1, asked *= SEARCH_GROWTH) {
+      const hits = await ctx.store.search({ ...parsed.value, limit: asked, collectionIds });
+      for (const hit of hits) {
+        if (shared.length >= wanted) break;
+        const key = `${hit.collectionId}\u0000${hit.id}\u0000${hit.version}`;
+        if (decided.has(key)) continue;
+        decided.add(key);
+        const kept = await releasedHit(hit);
+        if (kept !== undefined) shared.push(kept);
+      }
+      if (hits.length < asked) break;
+    }
+
+    /** The hit as the caller may receive it, or undefined when it is withheld (or matched on removed text). */
+    async function releasedHit(hit: SearchHit): Promise<SearchHit | undefined> {
       let gate = gates.get(hit.collectionId);
       if (gate === undefined) {
         gate = await openReleaseGate(ctx.store, recipient, hit.collectionId, at, ctx.releaseSigner === undefined ? {} : { signer: ctx.releaseSigner });
@@ -41,16 +66,13 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: SearchRouteConte
       }
       const entry: StoredEntry = { id: hit.id, type: hit.type, version: hit.version, specVersion: '2.1', dateAdded: 0, revoked: false, json: hit.json };
       const released = (await gate.release([entry])).released[0];
-      if (released === undefined) continue;
-      if (released.json === hit.json) {
-        shared.push(hit);
-        continue;
-      }
+      if (released === undefined) return undefined;
+      if (released.json === hit.json) return hit;
       // Redacted: the hit may have matched on text the recipient may not see. Keep it only when
       // every searchable field survived the redaction, so a search never reveals removed text.
       const original = JSON.parse(hit.json) as Record<string, unknown>;
       const redacted = JSON.parse(released.json) as Record<string, unknown>;
-      if (SEARCHED_FIELDS.every((field) => (field in original) === (field in redacted))) shared.push({ ...hit, json: released.json });
+      return SEARCHED_FIELDS.every((field) => (field in original) === (field in redacted)) ? { ...hit, json: released.json } : undefined;
     }
     const results = shared.map(
       (hit) =>

@@ -1,6 +1,7 @@
 // Paging must not admit to entries the caller may not see: `more` is true only when a later entry
 // would be released to it, and a `next` cursor never carries the date_added of a withheld entry (it
 // points just before the next entry the caller will receive, whose date_added it learns anyway).
+// Search likewise: withheld hits do not take the places of the ones the caller may see.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -18,10 +19,10 @@ const PARTNER = 'identity--edededed-0000-4000-8000-00000000000a';
 const TAXII = 'application/taxii+json;version=2.1';
 const SECRET = 'ent_partner-00000000000000000000000000000';
 
-function indicator(n: number, tlp: 'green' | 'red'): StixObject {
+function indicator(n: number, tlp: 'green' | 'red', name = `${tlp} ${n}`): StixObject {
   return {
     type: 'indicator', spec_version: '2.1', id: `indicator--edededed-0000-4000-8000-${String(n).padStart(12, '0')}`,
-    created: '2026-02-01T00:00:00.000Z', modified: '2026-02-01T00:00:00.000Z', name: `${tlp} ${n}`,
+    created: '2026-02-01T00:00:00.000Z', modified: '2026-02-01T00:00:00.000Z', name,
     pattern: `[ipv4-addr:value = '198.51.100.${n}']`, pattern_type: 'stix', valid_from: '2026-02-01T00:00:00Z', object_marking_refs: [TLP2_MARKING_IDS[tlp]],
   };
 }
@@ -37,9 +38,10 @@ describe('paging past entries withheld from the caller', () => {
   let app: FastifyInstance;
   /** date_added (µs) of every entry, by object id. */
   const added = new Map<string, number>();
-  // More withheld entries in a row (2 to 11) than one request examines to fill a page of one.
-  const visible = [1, 12, 14].map((n) => indicator(n, 'green'));
-  const withheld = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13].map((n) => indicator(n, 'red'));
+  // More withheld entries in a row (2 to 11) than one request examines to fill a page of one; 15 and
+  // 16 for search, where the withheld one ranks first.
+  const visible = [...[1, 12, 14].map((n) => indicator(n, 'green')), indicator(16, 'green', 'zebra crossing')];
+  const withheld = [...[2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13].map((n) => indicator(n, 'red')), indicator(15, 'red', 'zebra zebra zebra')];
   const byNumber = (n: number): StixObject => [...visible, ...withheld].find((object) => object.id.endsWith(String(n).padStart(12, '0'))) as StixObject;
 
   const get = async (path: string): Promise<Envelope> => {
@@ -66,8 +68,8 @@ describe('paging past entries withheld from the caller', () => {
     });
     await store.addAcceptance({ circleId: 'c1', organisationId: PARTNER, version: 1, acceptedAt: '2026-01-03T00:00:00.000Z' });
     await store.createToken({ name: 'partner', secretHash: hashTokenSecret(SECRET), admin: false, grants: [{ collectionId: 'c1', read: true, write: false }], organisationId: PARTNER, createdAt: created.toISOString(), revokedAt: undefined });
-    // One at a time, in number order: RED names nobody, so the partner sees 1, 12 and 14 only.
-    for (let n = 1; n <= 14; n += 1) await store.addObjects('c1', [byNumber(n)]);
+    // One at a time, in number order: RED names nobody, so the partner sees 1, 12, 14 and 16 only.
+    for (let n = 1; n <= 16; n += 1) await store.addObjects('c1', [byNumber(n)]);
     for (const entry of (await store.listEntries('c1', {}, { limit: 100 })).entries) added.set(entry.id, entry.dateAdded);
     app = await createHttpApp({
       store, logger: pino({ level: 'silent' }), limits: { maxBodyBytes: 1 << 20, maxJsonDepth: 64 }, clock: () => new Date('2026-06-01T00:00:00Z'),
@@ -106,5 +108,13 @@ describe('paging past entries withheld from the caller', () => {
       path = `objects/?limit=1&next=${encodeURIComponent(page.next)}`;
     }
     assert.deepEqual(seen, visible.map((object) => object.id));
+  });
+
+  it('fills a search with the hits the caller may see, past withheld ones that rank higher', async () => {
+    const response = await app.inject({ method: 'GET', url: '/api/search?q=zebra&limit=1', headers: { authorization: `Bearer ${SECRET}`, accept: 'application/json' } });
+    assert.equal(response.statusCode, 200, response.body);
+    const found = JSON.parse(response.body) as { count: number; results: { id: string }[] };
+    assert.deepEqual(found.results.map((hit) => hit.id), [byNumber(16).id]);
+    assert.equal(found.count, 1);
   });
 });
