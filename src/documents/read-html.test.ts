@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { locateOffset } from './document-text.ts';
-import { readHtml } from './read-html.ts';
+import { boundHtmlNesting, MAX_HTML_NESTING, readHtml } from './read-html.ts';
 
 const page = (body: string, head = ''): string => `<!doctype html><html><head><title>Report</title>${head}</head><body>${body}</body></html>`;
 
@@ -52,6 +52,18 @@ describe('reading HTML', () => {
     const doc = readHtml(html);
     const at = locateOffset(doc, doc.text.indexOf('45.77.12.3'));
     assert.equal(html.slice(at?.sourceStart, (at?.sourceStart ?? 0) + 10), '45.77.12.3');
+  });
+
+  it('hands the parser no tree deeper than MAX_HTML_NESTING, keeping the text and its offsets', () => {
+    const deep = `${'<div>'.repeat(2_000)}deep 45.77.12.3${'</div>'.repeat(2_000)}`;
+    const bounded = boundHtmlNesting(deep);
+    assert.equal(bounded.length, deep.length);
+    assert.equal(bounded.indexOf('deep 45.77.12.3'), deep.indexOf('deep 45.77.12.3'));
+    assert.equal(bounded.match(/<div>/g)?.length, MAX_HTML_NESTING);
+    assert.equal(bounded.match(/<\/div>/g)?.length, MAX_HTML_NESTING);
+    // Siblings, void elements and unclosed paragraphs do not count as depth.
+    const wide = `${'<div><p>one<br><img src=x>two</div>'.repeat(5_000)}`;
+    assert.equal(boundHtmlNesting(wide), wide);
   });
 
   it('survives hostile markup: 100,000 nested elements, unclosed tags, a huge attribute', () => {

@@ -191,9 +191,55 @@ function titleOf(doc: Node): Element | undefined {
   return find(doc, (el) => el.tagName === 'title')[0];
 }
 
+/**
+ * Deepest nesting of elements handed to parse5. Its tree construction looks through the stack of open
+ * elements at each tag, so a hostile page of 100,000 nested <div>s took 200 s of CPU; a real page
+ * nests a few dozen deep.
+ */
+export const MAX_HTML_NESTING = 512;
+const VOID_ELEMENTS = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
+// Closed by the next one of their kind (an unclosed <p> or <li> does not deepen the tree).
+const IMPLIED_END = new Set(['p', 'li', 'dt', 'dd', 'tr', 'td', 'th', 'option', 'optgroup', 'rb', 'rt', 'rp', 'thead', 'tbody', 'tfoot', 'colgroup', 'caption']);
+const TAG = /<(\/?)([A-Za-z][A-Za-z0-9-]*)[^<>]*>/g;
+
+/**
+ * The page with the tags that would nest deeper than `max` blanked out (each replaced by as many
+ * spaces, so that offsets into the page stay true), with the end tags that match them: the text
+ * stays, only structure below that depth is flattened. Counted on tags as written, an approximation
+ * that can only blank more tags, never let a deeper tree through to parse5 than the count says.
+ */
+export function boundHtmlNesting(html: string, max: number = MAX_HTML_NESTING): string {
+  let depth = 0;
+  let blanked = 0;
+  let out: string[] | undefined;
+  let last = 0;
+  for (const m of html.matchAll(TAG)) {
+    const name = (m[2] ?? '').toLowerCase();
+    if (VOID_ELEMENTS.has(name) || IMPLIED_END.has(name) || m[0].endsWith('/>')) continue;
+    const closing = m[1] === '/';
+    let blank = false;
+    if (closing) {
+      if (blanked > 0) {
+        blanked -= 1;
+        blank = true;
+      } else if (depth > 0) depth -= 1;
+    } else if (depth >= max) {
+      blanked += 1;
+      blank = true;
+    } else depth += 1;
+    if (!blank) continue;
+    out ??= [];
+    out.push(html.slice(last, m.index), ' '.repeat(m[0].length));
+    last = m.index + m[0].length;
+  }
+  if (out === undefined) return html;
+  out.push(html.slice(last));
+  return out.join('');
+}
+
 /** Reads an HTML document (already decoded to a string). */
 export function readHtml(html: string): DocumentText {
-  const doc = parse(html, { sourceCodeLocationInfo: true, scriptingEnabled: false });
+  const doc = parse(boundHtmlNesting(html), { sourceCodeLocationInfo: true, scriptingEnabled: false });
   const reader = new HtmlText();
   const title = titleOf(doc);
   const roots = mainContent(doc);
