@@ -2,10 +2,8 @@
 // counter binds nobody, the coordinators see every counter, a member only its own.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { createHttpApp } from '../../src/server/create-http-app.ts';
+import { openTestHttpApp } from './test-http-app.ts';
 import { hashTokenSecret } from '../../src/policy/token-secret.ts';
 import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
 import type { ObjectStore } from '../../src/store/object-store.ts';
@@ -39,10 +37,7 @@ describe('counter-proposals', () => {
     }
     await store.createToken({ name: 'analyst', secretHash: hashTokenSecret('ent_analyst-000000000000000000000000000000000'), admin: false, grants: [], organisationId: undefined, createdAt: created.toISOString(), revokedAt: undefined });
     await store.createToken({ name: 'admin', secretHash: hashTokenSecret('ent_admin-000000000000000000000000000000000'), admin: true, grants: [], organisationId: undefined, createdAt: created.toISOString(), revokedAt: undefined });
-    app = await createHttpApp({
-      store, logger: pino({ level: 'silent' }), limits: { maxBodyBytes: 1 << 20, maxJsonDepth: 64 }, clock: () => new Date('2026-06-01T00:00:00Z'),
-      randomUuid: randomUUID, homeOrganisationId: HOME, node: { title: 't', apiRootPath: 'api' }, tokenCacheTtlMs: 0,
-    });
+    app = await openTestHttpApp(store, HOME);
   });
   after(async () => {
     await app.close();

@@ -4,10 +4,8 @@
 // any collection (the store holds one version per id and version for the whole node).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { createHttpApp } from '../../src/server/create-http-app.ts';
+import { openTestHttpApp } from './test-http-app.ts';
 import { hashTokenSecret } from '../../src/policy/token-secret.ts';
 import { TLP2_MARKING_IDS } from '../../src/policy/tlp.ts';
 import { ENTENTE_MARKING_EXTENSION_ID } from '../../src/policy/classify-marking.ts';
@@ -74,10 +72,7 @@ describe('a marking definition cannot be replaced', () => {
       grants: [{ collectionId: 'c1', read: true, write: false }, { collectionId: 'drop', read: false, write: true }],
     });
     await store.addObjects('c1', [recipientsMarking('2026-01-05T00:00:00.000Z', [NAMED]), redIndicator]);
-    app = await createHttpApp({
-      store, logger: pino({ level: 'silent' }), limits: { maxBodyBytes: 1 << 20, maxJsonDepth: 64 }, clock: () => new Date('2026-06-01T00:00:00Z'),
-      randomUuid: randomUUID, homeOrganisationId: HOME, node: { title: 't', apiRootPath: 'api' }, tokenCacheTtlMs: 0,
-    });
+    app = await openTestHttpApp(store, HOME);
   });
 
   after(async () => {

@@ -4,10 +4,8 @@
 // Search likewise: withheld hits do not take the places of the ones the caller may see.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { createHttpApp } from '../../src/server/create-http-app.ts';
+import { openTestHttpApp } from './test-http-app.ts';
 import { hashTokenSecret } from '../../src/policy/token-secret.ts';
 import { TLP2_MARKING_IDS } from '../../src/policy/tlp.ts';
 import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
@@ -71,10 +69,7 @@ describe('paging past entries withheld from the caller', () => {
     // One at a time, in number order: RED names nobody, so the partner sees 1, 12, 14 and 16 only.
     for (let n = 1; n <= 16; n += 1) await store.addObjects('c1', [byNumber(n)]);
     for (const entry of (await store.listEntries('c1', {}, { limit: 100 })).entries) added.set(entry.id, entry.dateAdded);
-    app = await createHttpApp({
-      store, logger: pino({ level: 'silent' }), limits: { maxBodyBytes: 1 << 20, maxJsonDepth: 64 }, clock: () => new Date('2026-06-01T00:00:00Z'),
-      randomUuid: randomUUID, homeOrganisationId: HOME, node: { title: 't', apiRootPath: 'api' }, tokenCacheTtlMs: 0,
-    });
+    app = await openTestHttpApp(store, HOME);
   });
 
   after(async () => {
