@@ -147,4 +147,25 @@ describe('decidePullPage', () => {
     // Without the pages before it, the second page would be accepted whole: the rules above are the carry's doing.
     assert.equal(decidePullPage(secondPage, amberBasis, nothingHeld).accepted.length, 4);
   });
+
+  it('a marking definition held already is not replaced by another on the page or in the pages before it', () => {
+    // Held: a custom id meaning TLP:RED. A page redefining that id as CLEAR must not lift an object
+    // marked with it under an AMBER ceiling (the store refuses the second definition anyway).
+    const customRed = 'marking-definition--00000000-0000-4000-8000-00000000cafe';
+    const definition = (tlp: 'red' | 'clear', created: string): StixObject =>
+      signObject({
+        type: 'marking-definition', spec_version: '2.1', id: customRed, created, name: `TLP:${tlp.toUpperCase()}`,
+        extensions: { [TLP2_EXTENSION_DEFINITION_ID]: { extension_type: 'property-extension', tlp_2_0: tlp } },
+      } as StixObject, grid.signer);
+    const amberBasis: PullBasis = { ...basis, terms: openTerms({ highestTlp: 'amber' }) };
+    const held: PageHistory = { ...nothingHeld, markingDefinitions: new Map([[customRed, definition('red', '2026-01-01T00:00:00.000Z')]]) };
+    const marked = signObject(indicator(13, '2026-02-01T00:00:00.000Z', { object_marking_refs: [TLP2_MARKING_IDS.green, customRed] }), grid.signer);
+    const forged = definition('clear', '2026-01-02T00:00:00.000Z');
+    const onThePage = decidePullPage([forged, marked], amberBasis, held);
+    assert.deepEqual(onThePage.quarantined.map((item) => [item.objectId, item.reason]).filter(([id]) => id === marked.id), [[marked.id, 'outside-agreement']]);
+    const unwritten = new UnwrittenPages();
+    decidePullPage([forged], amberBasis, held, undefined, unwritten);
+    const later = decidePullPage([marked], amberBasis, held, undefined, unwritten);
+    assert.deepEqual(later.quarantined.map((item) => item.reason), ['outside-agreement']);
+  });
 });

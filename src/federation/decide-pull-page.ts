@@ -193,7 +193,7 @@ export class UnwrittenPages {
     const versions = this.#versions.get(object.id);
     if (versions === undefined) this.#versions.set(object.id, [held]);
     else versions.push(held);
-    if (object.type === 'marking-definition') this.#markingDefinitions.set(object.id, object);
+    if (object.type === 'marking-definition' && !this.#markingDefinitions.has(object.id)) this.#markingDefinitions.set(object.id, object);
   }
 
   recordOrigin(id: string, signer: string): void {
@@ -240,8 +240,9 @@ export function decidePullPage(objects: readonly unknown[], basis: PullBasis, hi
   const origins = new Map(history.originSigners);
   const markingDefinitions = new Map(history.markingDefinitions);
   if (unwritten !== undefined) {
-    // The store did not have these when the page's history was read: they are newer than what it holds.
-    for (const [id, definition] of unwritten.markingDefinitions) markingDefinitions.set(id, definition);
+    // The store did not have these when the page's history was read. Marking definitions are never
+    // versioned: one the store holds stays the one that counts (the store refuses the other).
+    for (const [id, definition] of unwritten.markingDefinitions) if (!markingDefinitions.has(id)) markingDefinitions.set(id, definition);
     for (const value of objects) {
       const id = arrivingIdOf(value);
       if (id === undefined) continue;
@@ -256,9 +257,12 @@ export function decidePullPage(objects: readonly unknown[], basis: PullBasis, hi
       if (origin !== undefined && !origins.has(id)) origins.set(id, origin);
     }
   }
-  // A marking definition on the page itself can only make an object's TLP stricter (classifyMarking).
+  // A marking definition on the page itself can only make an object's TLP stricter (classifyMarking),
+  // unless it replaced one held already, which would lift what that one narrowed: the held one counts.
   for (const value of objects) {
-    if (isRecord(value) && value['type'] === 'marking-definition' && typeof value['id'] === 'string') markingDefinitions.set(value['id'], value);
+    if (isRecord(value) && value['type'] === 'marking-definition' && typeof value['id'] === 'string' && !markingDefinitions.has(value['id'])) {
+      markingDefinitions.set(value['id'], value);
+    }
   }
 
   for (let index = 0; index < objects.length; index += 1) {
