@@ -3,7 +3,7 @@ import { EntenteError } from '../errors/entente-error.ts';
 import { bindingAgreement, parseAgreement, type Agreement, type AgreementState } from '../policy/agreement.ts';
 import { aggregateWeaknesses, type WeaknessTotals } from '../policy/aggregate-weaknesses.ts';
 import { circleClosedReason, membershipAt, parseCircle, visibleMembers, type Circle, type CircleRole } from '../policy/circle.ts';
-import type { JsonObject, StixObject } from '../stix/types.ts';
+import type { StixObject } from '../stix/types.ts';
 import { toAgreementDocument, toCircleDocument } from '../policy/circle-documents.ts';
 import { endCircle, inviteMember, leaveCircle, promoteMember, type CircleChangeRefusal } from '../policy/circle-lifecycle.ts';
 import type { PolicyIssue } from '../policy/document-reader.ts';
@@ -411,9 +411,7 @@ export async function weaknessTotals(deps: CircleDeps, viewer: CircleActor, circ
     }
   }
   const markingIds = new Set(objects.flatMap((object) => (Array.isArray(object['object_marking_refs']) ? object['object_marking_refs'] : [])).filter((ref): ref is string => typeof ref === 'string'));
-  const definitions = new Map<string, JsonObject>();
-  for (const [id, json] of await deps.store.markingDefinitions([...markingIds])) definitions.set(id, JSON.parse(json) as JsonObject);
-  return aggregateWeaknesses(objects, definitions, circleId);
+  return aggregateWeaknesses(objects, await deps.store.markingDefinitions([...markingIds]), circleId);
 }
 
 /** Circles the viewer may know of: all for the home organisation's users, else those it belongs to (invited, not left). */

@@ -7,7 +7,6 @@ import type { Circle } from '../policy/circle.ts';
 import type { PeerRecord } from '../store/federation-store.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { addMarkingRefs } from '../stix/add-marking-refs.ts';
-import type { JsonObject, JsonValue } from '../stix/types.ts';
 import { arrivingIdOf, type PageHistory, type PullBasis } from './decide-pull-page.ts';
 import { PEER_CLOCK_SKEW_MS } from './sync-timing.ts';
 import { createKeyDirectory, type KeyDirectory, type PinnedKey } from './node-key.ts';
@@ -62,12 +61,7 @@ export async function loadPageHistory(store: ArrivalStore, objects: readonly unk
   }
   const ids = [...idSet];
   const markingIds = [...markingSet];
-  const [{ versions, originSigners }, markings] = await Promise.all([store.arrivalHistoryOf(ids), store.markingDefinitions(markingIds)]);
-  const markingDefinitions = new Map<string, JsonObject>();
-  for (const [id, json] of markings) {
-    const parsed = JSON.parse(json) as JsonValue;
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && parsed['type'] === 'marking-definition') markingDefinitions.set(id, parsed);
-  }
+  const [{ versions, originSigners }, markingDefinitions] = await Promise.all([store.arrivalHistoryOf(ids), store.markingDefinitions(markingIds)]);
   return { versions, originSigners, markingDefinitions };
 }
 

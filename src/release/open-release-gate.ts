@@ -141,11 +141,7 @@ export async function openReleaseGate(
   }
 
   async function loadMarkings(wanted: readonly string[]): Promise<void> {
-    const found = await store.markingDefinitions(wanted);
-    for (const [id, json] of found) {
-      const parsed = JSON.parse(json) as JsonValue;
-      if (isRecord(parsed) && parsed['type'] === 'marking-definition') markingDefinitions.set(id, parsed);
-    }
+    for (const [id, definition] of await store.markingDefinitions(wanted)) markingDefinitions.set(id, definition);
   }
 
   /** The verdict on the latest version of a referenced object in this collection; undefined when not held or too deep. */

@@ -1,7 +1,7 @@
 import type { AuditEntry, ChainedAuditEntry } from '../audit/audit-chain.ts';
 import type { Agreement, AgreementAcceptance, AgreementState, AgreementTerms } from '../policy/agreement.ts';
 import type { Circle } from '../policy/circle.ts';
-import type { StixObject } from '../stix/types.ts';
+import type { JsonObject, StixObject } from '../stix/types.ts';
 import type { Draft, DraftItem, DraftPublication, DraftSummary, NewDraft } from '../drafts/draft.ts';
 import type { FederationStore } from './federation-store.ts';
 
@@ -80,13 +80,13 @@ export interface ObjectStore
   latestVersions(ids: readonly string[]): Promise<Map<string, StoredEntry>>;
 
   /**
-   * The stored marking definitions among `ids`, as their JSON text, whichever collection holds them.
+   * The stored marking definitions among `ids`, parsed, whichever collection holds them.
    * STIX does not version marking definitions and the store refuses a second version of one
    * (ENT_MARKING_IMMUTABLE), since whoever replaced a definition would change who may receive what
    * it marks. An id held in several versions (stored before that rule) is left out: no version of
    * it can be trusted to be the original, so the markings naming it are unknown and withhold.
    */
-  markingDefinitions(ids: readonly string[]): Promise<Map<string, string>>;
+  markingDefinitions(ids: readonly string[]): Promise<Map<string, JsonObject>>;
 
   /** Number of distinct objects and of versions in a collection. */
   countEntries(collectionId: string): Promise<{ objects: number; versions: number }>;

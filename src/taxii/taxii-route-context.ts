@@ -103,7 +103,7 @@ export async function releasePage(gate: ReleaseGate, fetch: (page: PageRequest) 
   if (next === 'none') return { shared, more: false, lastDateAdded: after };
   if (next === 'unknown') return { shared, more: true, lastDateAdded: after };
   // The caller receives `next` on the next page, date_added included: pointing just before it tells nothing more.
-  return { shared, more: true, lastDateAdded: after === undefined ? next.dateAdded - 1 : Math.max(after, next.dateAdded - 1) };
+  return { shared, more: true, lastDateAdded: next.dateAdded - 1 };
 }
 
 /** The first entry after `after` the gate would release, 'none' when there is none, 'unknown' when the rounds ran out first. */

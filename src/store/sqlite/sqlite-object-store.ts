@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import canonicalize from 'canonicalize';
 import { EntenteError } from '../../errors/entente-error.ts';
 import { withoutEntenteSignature } from '../../stix/entente-signature.ts';
-import type { JsonValue, StixObject } from '../../stix/types.ts';
+import type { JsonObject, JsonValue, StixObject } from '../../stix/types.ts';
 import { compareVersions, equivalentVersionKeys } from '../compare-versions.ts';
 import { versionKey } from '../object-store.ts';
 import { prepareVersion, searchableTextOf, type PreparedVersion, type SearchableText } from '../prepared-version.ts';
@@ -918,9 +918,9 @@ export class SqliteObjectStore implements ObjectStore {
     return found;
   }
 
-  async markingDefinitions(ids: readonly string[]): Promise<Map<string, string>> {
+  async markingDefinitions(ids: readonly string[]): Promise<Map<string, JsonObject>> {
     return this.#guard(() => {
-      const found = new Map<string, string>();
+      const found = new Map<string, JsonObject>();
       if (ids.length === 0) return found;
       const rows = this.#preparedOnce(
         `SELECT object_id, min(json) FROM object_versions
@@ -929,7 +929,8 @@ export class SqliteObjectStore implements ObjectStore {
       )
         .raw(true)
         .all(JSON.stringify([...new Set(ids)])) as [string, string][];
-      for (const [id, json] of rows) found.set(id, json);
+      // Stored JSON is a validated STIX object.
+      for (const [id, json] of rows) found.set(id, JSON.parse(json) as JsonObject);
       return found;
     });
   }
