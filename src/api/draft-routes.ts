@@ -4,7 +4,8 @@ import { DEFAULT_DOCUMENT_LIMITS } from '../documents/document-limits.ts';
 import { EntenteError } from '../errors/entente-error.ts';
 import type { DecisionInput } from '../drafts/decide-draft-items.ts';
 import { draftJson, itemJson, publicationJson, summaryJson } from '../drafts/draft-json.ts';
-import { createDraftFromBytes, decideOnDraft, publishDraft, requireDraft, type DraftDeps } from '../drafts/draft-operations.ts';
+import { createDraftFromBytes, decideOnDraft, listVisibleDrafts, publishDraft, requireDraft, type DraftDeps } from '../drafts/draft-operations.ts';
+import type { DraftViewer } from '../drafts/draft.ts';
 import { decideCollectionAccess } from '../server/route-policy.ts';
 import type { Recipient } from '../policy/recipient.ts';
 
@@ -21,13 +22,16 @@ const MAX_PUBLISHERS = 50;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 
-/** The caller, who must act for the home organisation: drafts are its own unpublished work. */
-function homeCaller(request: FastifyRequest): { recipient: Recipient; analyst: string } {
+/**
+ * The caller, who must act for the home organisation: drafts are its own unpublished work. Within
+ * it, a draft is its author's: the token that made it and administrators see it (canSeeDraft).
+ */
+function homeCaller(request: FastifyRequest): { recipient: Recipient; analyst: string; viewer: DraftViewer } {
   if (request.auth === null) throw new EntenteError('ENT_HTTP_INTERNAL', 'draft route reached without authentication');
   if (!request.auth.recipient.actsForHome) {
     throw new EntenteError('ENT_DRAFT_HOME_ONLY', "Drafts are the home organisation's own work; a partner's token cannot see or change them");
   }
-  return { recipient: request.auth.recipient, analyst: request.auth.token.name };
+  return { recipient: request.auth.recipient, analyst: request.auth.token.name, viewer: { token: request.auth.token.name, admin: request.auth.recipient.admin } };
 }
 
 
@@ -59,19 +63,21 @@ function decisionOf(body: Record<string, unknown>): DecisionInput {
 /**
  * `/api/drafts`: the console's review of extraction and tagging. Drafts are the home organisation's
  * own unpublished work: every route needs a token acting for the home organisation (a partner's
- * gets 403 ENT_DRAFT_HOME_ONLY), and publishing needs write access to the target collection.
+ * gets 403 ENT_DRAFT_HOME_ONLY). Each draft is its author's: lists show a token the drafts it made
+ * (an administrator every draft), and another token's draft answers 404 ENT_DRAFT_NOT_FOUND exactly
+ * as a draft that does not exist. Publishing needs, besides, write access to the target collection.
  */
 export function registerDraftRoutes(app: FastifyInstance, deps: DraftDeps): void {
   const authenticated = { config: { policy: 'authenticated' as const, media: 'json' as const } };
 
   app.get('/api/drafts', authenticated, async (request, reply) => {
-    homeCaller(request);
-    const drafts = await deps.store.listDrafts();
+    const { viewer } = homeCaller(request);
+    const drafts = await listVisibleDrafts(deps, viewer);
     return sendJson(reply, 200, { drafts: drafts.map(summaryJson) });
   });
 
   app.post('/api/drafts', authenticated, async (request, reply) => {
-    const { analyst } = homeCaller(request);
+    const { analyst, viewer } = homeCaller(request);
     const body = bodyOf(request, ['filename', 'content_base64', 'text', 'publisher_domains']);
     const fileName = optionalString(body, 'filename', MAX_FILE_NAME_CHARS);
     const content = optionalString(body, 'content_base64', Math.ceil(DEFAULT_DOCUMENT_LIMITS.maxBytes / 3) * 4);
@@ -90,25 +96,25 @@ export function registerDraftRoutes(app: FastifyInstance, deps: DraftDeps): void
       bytes,
       createdBy: analyst,
       ...(publishers === undefined ? {} : { publisherDomains: publishers as string[] }),
-    });
+    }, viewer);
     return sendJson(reply, 201, draftJson(draft, false));
   });
 
   app.get<{ Params: DraftParams; Querystring: { text?: string } }>('/api/drafts/:draftId', authenticated, async (request, reply) => {
-    homeCaller(request);
-    const draft = await requireDraft(deps, request.params.draftId);
+    const { viewer } = homeCaller(request);
+    const draft = await requireDraft(deps, request.params.draftId, viewer);
     return sendJson(reply, 200, draftJson(draft, request.query.text === 'true'));
   });
 
   app.post<{ Params: ItemParams }>('/api/drafts/:draftId/items/:itemId', authenticated, async (request, reply) => {
-    const { analyst } = homeCaller(request);
+    const { analyst, viewer } = homeCaller(request);
     const decision = decisionOf(bodyOf(request, ['decision', 'value', 'pattern', 'reason']));
-    const [item] = await decideOnDraft(deps, request.params.draftId, [request.params.itemId], decision, analyst);
+    const [item] = await decideOnDraft(deps, request.params.draftId, [request.params.itemId], decision, analyst, viewer);
     return sendJson(reply, 200, item === undefined ? {} : itemJson(item));
   });
 
   app.post<{ Params: DraftParams }>('/api/drafts/:draftId/publish', authenticated, async (request, reply) => {
-    const { recipient, analyst } = homeCaller(request);
+    const { recipient, analyst, viewer } = homeCaller(request);
     const body = bodyOf(request, ['circle', 'collection', 'tlp', 'name', 'reject_pending']);
     const rejectPending = Object.hasOwn(body, 'reject_pending') ? body['reject_pending'] : false;
     if (typeof rejectPending !== 'boolean') throw badField('reject_pending', '"reject_pending" must be true or false');
@@ -123,6 +129,7 @@ export function registerDraftRoutes(app: FastifyInstance, deps: DraftDeps): void
       ...(tlp === undefined ? {} : { tlp: tlp.toLowerCase() }),
       ...(name === undefined ? {} : { name }),
       analyst,
+      viewer,
       rejectPending,
       access: (collectionId) => decideCollectionAccess(recipient, collectionId, 'collection-write'),
     });

@@ -20,7 +20,7 @@ import { validateForIngest } from '../store/validate-for-ingest.ts';
 import { tagText, type TagResult } from '../tagging/tag-text.ts';
 import { buildPublication } from './build-publication.ts';
 import { checkAnalyst, decideDraftItems, type DecisionInput } from './decide-draft-items.ts';
-import { isPublishable, type Draft, type DraftItem, type DraftPublication, type NewDraft } from './draft.ts';
+import { canSeeDraft, isPublishable, type Draft, type DraftItem, type DraftPublication, type DraftSummary, type DraftViewer, type NewDraft } from './draft.ts';
 import { observableStix } from './item-stix.ts';
 import { proposeDraftItems, titleOf } from './propose-draft-items.ts';
 
@@ -85,19 +85,29 @@ export function proposeDraft(report: ReportForDraft, now: Date, tags?: TagResult
   };
 }
 
-/** Stores the draft a report proposes. */
-export async function createDraft(deps: Pick<DraftDeps, 'store' | 'clock'>, report: ReportForDraft): Promise<Draft> {
+/**
+ * Stores the draft a report proposes, as the work of `by`: an API token's draft is that token's (and
+ * administrators'), one the operator makes at the command line administrators' only (canSeeDraft).
+ */
+export async function createDraft(deps: Pick<DraftDeps, 'store' | 'clock'>, report: ReportForDraft, by: DraftViewer): Promise<Draft> {
   const draft = proposeDraft(report, deps.clock());
-  // The same file again (a colleague drafted it, or it came by two routes): say so, do not refuse.
-  const earlier = (await deps.store.listDrafts()).filter((summary) => summary.source.sha256 === draft.source.sha256).map((summary) => summary.id);
+  // The same file again (drafted before, or it came by two routes): say so, do not refuse. Only
+  // drafts the uploader may see are named: another token's would tell that someone holds the file.
+  const earlier = (await listVisibleDrafts(deps, by)).filter((summary) => summary.source.sha256 === draft.source.sha256).map((summary) => summary.id);
   const warnings = earlier.length === 0 ? draft.warnings : [...draft.warnings, `the same file (SHA-256) is already draft ${earlier.slice(0, 5).join(', ')}`];
-  return deps.store.createDraft({ ...draft, warnings });
+  return deps.store.createDraft({ ...draft, ...(by === 'operator' ? {} : { createdByToken: by.token }), warnings });
+}
+
+/** The drafts this viewer may see, newest first, without text and items. */
+export async function listVisibleDrafts(deps: Pick<DraftDeps, 'store'>, viewer: DraftViewer): Promise<DraftSummary[]> {
+  return (await deps.store.listDrafts()).filter((summary) => canSeeDraft(viewer, summary));
 }
 
 /** Reads a report's bytes (any supported format), extracts, tags and stores the draft: the console's upload. */
 export async function createDraftFromBytes(
   deps: Pick<DraftDeps, 'store' | 'clock'>,
   input: { readonly fileName: string; readonly bytes: Uint8Array; readonly createdBy?: string; readonly publisherDomains?: readonly string[] },
+  by: DraftViewer,
 ): Promise<Draft> {
   const fileName = cleanFileName(input.fileName);
   const doc = await readDocument(input.bytes, fileName);
@@ -107,12 +117,16 @@ export async function createDraftFromBytes(
     warninglists: data.warninglists,
     ...(input.publisherDomains === undefined ? {} : { publisherDomains: input.publisherDomains }),
   }).observables;
-  return createDraft(deps, { fileName, bytes: input.bytes, doc, observables, ...(input.createdBy === undefined ? {} : { createdBy: input.createdBy }) });
+  return createDraft(deps, { fileName, bytes: input.bytes, doc, observables, ...(input.createdBy === undefined ? {} : { createdBy: input.createdBy }) }, by);
 }
 
-export async function requireDraft(deps: Pick<DraftDeps, 'store'>, draftId: string): Promise<Draft> {
+/**
+ * The draft, if this viewer may see it. A draft the viewer may not see is answered exactly as one
+ * that does not exist (ENT_DRAFT_NOT_FOUND), so that its existence does not show.
+ */
+export async function requireDraft(deps: Pick<DraftDeps, 'store'>, draftId: string, viewer: DraftViewer): Promise<Draft> {
   const draft = await deps.store.getDraft(draftId);
-  if (draft === undefined) {
+  if (draft === undefined || !canSeeDraft(viewer, draft)) {
     throw new EntenteError('ENT_DRAFT_NOT_FOUND', `No draft ${JSON.stringify(draftId.slice(0, 40))} (entente draft list shows them)`, { draft: draftId.slice(0, 40) });
   }
   return draft;
@@ -125,9 +139,10 @@ export async function decideOnDraft(
   itemIds: readonly string[],
   input: DecisionInput,
   analyst: string,
+  viewer: DraftViewer,
 ): Promise<DraftItem[]> {
   return exclusively(deps.store, draftId, async () => {
-    const draft = await requireDraft(deps, draftId);
+    const draft = await requireDraft(deps, draftId, viewer);
     const changed = decideDraftItems(draft, itemIds, input, analyst, deps.clock());
     await deps.store.updateDraftItems(draft.id, changed);
     return changed;
@@ -142,6 +157,8 @@ export interface PublishRequest {
   /** TLP 2.0 level; a circle's default TLP when absent. */
   readonly tlp?: string;
   readonly analyst: string;
+  /** Who publishes: only a viewer who may see the draft may publish it (canSeeDraft). */
+  readonly viewer: DraftViewer;
   /** Rejects the items still pending (recorded as the analyst's decision) instead of refusing. */
   readonly rejectPending?: boolean;
   /** The report's name (the draft's title when absent). */
@@ -182,6 +199,10 @@ async function scopeWarnings(deps: DraftDeps, circleId: string | undefined, tlp:
   return warnings;
 }
 
+function unknownCollection(name: string): EntenteError {
+  return new EntenteError('ENT_COLLECTION_NOT_FOUND', `No collection ${JSON.stringify(name.slice(0, 80))}`, { collection: name.slice(0, 80) });
+}
+
 async function resolveTarget(deps: DraftDeps, request: PublishRequest, now: Date): Promise<{ collectionId: string; circleId?: string; tlp: TlpLevel }> {
   if ((request.circle === undefined) === (request.collection === undefined)) {
     throw new EntenteError('ENT_DRAFT_TARGET_INVALID', 'publish to exactly one of a circle (--circle) or a collection (--collection)');
@@ -204,7 +225,7 @@ async function resolveTarget(deps: DraftDeps, request: PublishRequest, now: Date
   } else {
     const name = request.collection as string;
     const collection = await findCollection(deps.store, name);
-    if (collection === undefined) throw new EntenteError('ENT_COLLECTION_NOT_FOUND', `No collection ${JSON.stringify(name.slice(0, 80))}`, { collection: name.slice(0, 80) });
+    if (collection === undefined) throw unknownCollection(name);
     collectionId = collection.id;
     circleId = (await deps.store.getCircleByCollection(collection.id))?.id;
     if (tlp === undefined) {
@@ -212,7 +233,9 @@ async function resolveTarget(deps: DraftDeps, request: PublishRequest, now: Date
     }
   }
   const access = request.access?.(collectionId) ?? 'granted';
-  if (access === 'hidden') throw new EntenteError('ENT_COLLECTION_NOT_FOUND', `No collection ${request.collection ?? request.circle ?? ''}`);
+  // A collection named but hidden from the caller answers as an unknown one, word for word. (Home
+  // tokens see every circle; the circle's collection stays as hidden as any other.)
+  if (access === 'hidden') throw request.collection !== undefined ? unknownCollection(request.collection) : new EntenteError('ENT_COLLECTION_NOT_FOUND', `No collection ${request.circle ?? ''}`);
   if (access === 'forbidden') throw new EntenteError('ENT_COLLECTION_NOT_WRITABLE', `This token may not add to collection ${collectionId}`, { collection_id: collectionId });
   return { collectionId, ...(circleId === undefined ? {} : { circleId }), tlp };
 }
@@ -227,7 +250,7 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
   const analyst = checkAnalyst(request.analyst);
   return exclusively(deps.store, request.draftId, async () => {
     const now = deps.clock();
-    const stored = await requireDraft(deps, request.draftId);
+    const stored = await requireDraft(deps, request.draftId, request.viewer);
     if (stored.publication !== undefined) {
       throw new EntenteError('ENT_DRAFT_PUBLISHED', `draft ${stored.id} was already published at ${stored.publication.publishedAt} as ${stored.publication.reportId} in collection ${stored.publication.collectionId}`, {
         draft: stored.id,

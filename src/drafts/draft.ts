@@ -102,6 +102,12 @@ export interface NewDraft {
   readonly createdAt: string;
   /** The token or user that made the draft. */
   readonly createdBy?: string;
+  /**
+   * The API token that made the draft (its name: token names are never reused). That token may see
+   * and change the draft, besides administrators. Absent for a draft made at the command line (by
+   * the operator) or before the store recorded it (schema 9): administrators only.
+   */
+  readonly createdByToken?: string;
   readonly items: readonly DraftItem[];
   /** Things the reader or the proposal skipped, in words. */
   readonly warnings: readonly string[];
@@ -119,6 +125,7 @@ export interface DraftSummary {
   readonly title: string;
   readonly createdAt: string;
   readonly createdBy?: string;
+  readonly createdByToken?: string;
   readonly counts: Readonly<Record<DecisionState, number>>;
   readonly publication?: DraftPublication;
 }
@@ -136,9 +143,28 @@ export function summariseDraft(draft: Draft): DraftSummary {
     title: draft.title,
     createdAt: draft.createdAt,
     ...(draft.createdBy === undefined ? {} : { createdBy: draft.createdBy }),
+    ...(draft.createdByToken === undefined ? {} : { createdByToken: draft.createdByToken }),
     counts: countDecisions(draft.items),
     ...(draft.publication === undefined ? {} : { publication: draft.publication }),
   };
+}
+
+/**
+ * Who asks for a draft: an API token (its name, and whether it administers the node), or the node
+ * operator at the command line (who, like an administrator, sees every draft).
+ */
+export type DraftViewer = { readonly token: string; readonly admin: boolean } | 'operator';
+
+/**
+ * May this viewer see (and so decide on and publish) this draft? A draft holds a report's text and
+ * what automation proposed before anyone judged it fit to share: it is its author's work until
+ * published, and stays so after. The token that made it and administrators may; no one else, whatever
+ * their grants (publishing needs, besides, write access to the target collection). A draft without a
+ * recorded token is for administrators only.
+ */
+export function canSeeDraft(viewer: DraftViewer, draft: Pick<DraftSummary, 'createdByToken'>): boolean {
+  if (viewer === 'operator' || viewer.admin) return true;
+  return draft.createdByToken !== undefined && draft.createdByToken === viewer.token;
 }
 
 /** The value an item is published with: the analyst's when edited, else the proposal. */

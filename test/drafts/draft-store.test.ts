@@ -4,7 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
+import { openSqliteObjectStore, SCHEMA_VERSION } from '../../src/store/sqlite/sqlite-object-store.ts';
+import { migrations } from '../../src/store/sqlite/migrations.ts';
+import { canSeeDraft } from '../../src/drafts/draft.ts';
 import type { DraftItem, NewDraft } from '../../src/drafts/draft.ts';
 import { EntenteError } from '../../src/errors/entente-error.ts';
 
@@ -46,6 +48,46 @@ describe('SQLite draft tables (migration 5)', () => {
     assert.deepEqual(list[1]?.counts, { pending: 1, accepted: 0, edited: 0, rejected: 1 });
     assert.equal((list[1] as unknown as Record<string, unknown>)['text'], undefined, 'lists carry no text');
     await store.close();
+  });
+
+  it('records the API token that made a draft, in the draft and in the list', async () => {
+    const store = openSqliteObjectStore({ path: ':memory:' });
+    const byToken = await store.createDraft({ ...NEW, createdByToken: 'ana' });
+    const fromCli = await store.createDraft(NEW);
+    assert.equal((await store.getDraft(byToken.id))?.createdByToken, 'ana');
+    assert.equal((await store.getDraft(fromCli.id))?.createdByToken, undefined);
+    assert.deepEqual((await store.listDrafts()).map((summary) => [summary.id, summary.createdBy, summary.createdByToken]), [[fromCli.id, 'ana', undefined], [byToken.id, 'ana', 'ana']]);
+    await store.close();
+  });
+
+  it('migrates a schema 8 store to 9 keeping its drafts, which no token made: administrators only', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'entente-drafts-'));
+    try {
+      const path = join(dir, 'entente.sqlite');
+      const raw = new Database(path);
+      raw.exec(migrations.slice(0, 8).join('\n'));
+      raw.pragma('user_version = 8');
+      raw.exec(`
+        INSERT INTO drafts (file_name, sha256, format, title, text, created_at, created_by, details)
+          VALUES ('old.txt', '${'ef'.repeat(32)}', 'text', 'Old', 'C2 45.77.12.3.', '2026-11-20T00:00:00.000Z', 'ana', '{"warnings":[]}');
+        INSERT INTO draft_items (draft_id, item_id, position, document) VALUES (1, '1', 0, '${JSON.stringify(item('1', '45.77.12.3'))}');
+      `);
+      raw.close();
+      const store = openSqliteObjectStore({ path });
+      try {
+        assert.equal(store.database.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+        const old = await store.getDraft('1');
+        assert.deepEqual([old?.title, old?.createdBy, old?.createdByToken, old?.items.length], ['Old', 'ana', undefined, 1]);
+        // Its created_by may be a login name at the command line as well as a token's: it does not make the draft that token's.
+        assert.equal(canSeeDraft({ token: 'ana', admin: false }, old ?? {}), false);
+        assert.equal(canSeeDraft({ token: 'root', admin: true }, old ?? {}), true);
+        assert.equal(canSeeDraft('operator', old ?? {}), true);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('answers unknown, malformed and hostile draft ids as not found', async () => {

@@ -193,7 +193,7 @@ describe('SqliteObjectStore', () => {
 
       const store = openSqliteObjectStore({ path });
       try {
-        assert.equal(store.database.pragma('user_version', { simple: true }), 8);
+        assert.equal(store.database.pragma('user_version', { simple: true }), SCHEMA_VERSION);
         assert.equal((await store.getPeer('north'))?.organisationId, 'identity--partner');
         assert.equal(await store.getMeta('home_organisation'), '{"id":"identity--home"}');
         assert.deepEqual(await store.listReceivedRecalls({ limit: 10 }), []);

@@ -4,7 +4,7 @@ import type { CliIo, NodeLocationOptions } from '../cli-context.ts';
 import { withNode, writeLine } from '../cli-context.ts';
 import type { OpenedNode } from '../../compose.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
-import { decideOnDraft, publishDraft, requireDraft, type DraftDeps } from '../../drafts/draft-operations.ts';
+import { decideOnDraft, listVisibleDrafts, publishDraft, requireDraft, type DraftDeps } from '../../drafts/draft-operations.ts';
 import { describe } from '../../drafts/decide-draft-items.ts';
 import { effectiveValue, type Draft, type DraftItem, type DraftSummary } from '../../drafts/draft.ts';
 import { draftJson, itemJson, publicationJson, summaryJson } from '../../drafts/draft-json.ts';
@@ -134,7 +134,7 @@ export function draftCommand(io: CliIo): Command {
     .addHelpText('after', '\nExample:\n  $ entente draft list')
     .action(async (options: JsonOption) => {
       await withNode(io, options, async (node) => {
-        const drafts = await node.store.listDrafts();
+        const drafts = await listVisibleDrafts(node, 'operator');
         if (options.json === true) {
           for (const summary of drafts) writeLine(io.stdout, JSON.stringify(summaryJson(summary)));
           return;
@@ -154,7 +154,7 @@ export function draftCommand(io: CliIo): Command {
     .addHelpText('after', '\nExample:\n  $ entente draft show 7')
     .action(async (draftId: string, options: JsonOption & { evidence: boolean }) => {
       await withNode(io, options, async (node) => {
-        const draft = await requireDraft(depsOf(node), draftId);
+        const draft = await requireDraft(depsOf(node), draftId, 'operator');
         if (options.json === true) writeLine(io.stdout, JSON.stringify(draftJson(draft, false)));
         else printDraft(io, draft, options.evidence);
       });
@@ -174,8 +174,8 @@ export function draftCommand(io: CliIo): Command {
       .action(async (draftId: string, selectors: string[], options: DecideOptions) => {
         await withNode(io, options, async (node) => {
           const deps = depsOf(node);
-          const ids = selectItems(await requireDraft(deps, draftId), selectors);
-          const changed = await decideOnDraft(deps, draftId, ids, { decision: name, ...(options.reason === undefined ? {} : { reason: options.reason }) }, analystOf(io, options.analyst));
+          const ids = selectItems(await requireDraft(deps, draftId, 'operator'), selectors);
+          const changed = await decideOnDraft(deps, draftId, ids, { decision: name, ...(options.reason === undefined ? {} : { reason: options.reason }) }, analystOf(io, options.analyst), 'operator');
           if (options.json === true) writeLine(io.stdout, JSON.stringify({ draft: draftId, items: changed.map(itemJson) }));
           else for (const item of changed) writeLine(io.stdout, itemLine(item));
         });
@@ -203,6 +203,7 @@ export function draftCommand(io: CliIo): Command {
           [itemId],
           { decision: 'edit', ...(options.value === undefined ? {} : { value: options.value }), ...(options.pattern === undefined ? {} : { pattern: options.pattern }) },
           analystOf(io, options.analyst),
+          'operator',
         );
         if (options.json === true) writeLine(io.stdout, JSON.stringify({ draft: draftId, items: changed.map(itemJson) }));
         else for (const item of changed) writeLine(io.stdout, itemLine(item));
@@ -235,6 +236,7 @@ export function draftCommand(io: CliIo): Command {
           ...(options.collection === undefined ? {} : { collection: options.collection }),
           ...(options.tlp === undefined ? {} : { tlp: options.tlp.toLowerCase() }),
           analyst: analystOf(io, options.analyst),
+          viewer: 'operator',
           ...(options.name === undefined ? {} : { name: options.name }),
           rejectPending: options.rejectPending === true,
         });

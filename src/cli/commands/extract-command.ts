@@ -67,7 +67,7 @@ async function extractFiles(io: CliIo, files: readonly string[], options: Extrac
     });
     const draft = node === undefined
       ? undefined
-      : await createDraft({ store: node.store, clock: () => new Date() }, { fileName: file, bytes, doc, observables: result.observables, createdBy: io.env['USER'] ?? 'cli' });
+      : await createDraft({ store: node.store, clock: () => new Date() }, { fileName: file, bytes, doc, observables: result.observables, createdBy: io.env['USER'] ?? 'cli' }, 'operator');
     if (options.json === true) writeLine(io.stdout, JSON.stringify({ ...toJsonReport(file, doc, result.observables), ...(draft === undefined ? {} : { draft: draft.id }) }));
     else printReport(io, file, doc, result.observables);
     if (draft !== undefined && options.json !== true) {

@@ -385,4 +385,10 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (recall_seq, position)
   ) WITHOUT ROWID;
   `,
+  /* 9: the API token that made each draft, which may see and change it (besides administrators) */ `
+  -- created_by stays what it was (a token's name, or the operator's login name at the command line,
+  -- which could also be some token's name). A draft made before this migration, or at the command
+  -- line, has no token: administrators only.
+  ALTER TABLE drafts ADD COLUMN created_by_token TEXT;
+  `,
 ];

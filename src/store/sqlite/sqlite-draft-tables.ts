@@ -13,6 +13,7 @@ interface DraftRow {
   text?: string;
   created_at: string;
   created_by: string | null;
+  created_by_token: string | null;
   details: string;
   publication: string | null;
 }
@@ -78,7 +79,7 @@ const isItem = (value: unknown): boolean =>
   isObject(value) && typeof value['id'] === 'string' && typeof value['kind'] === 'string' && typeof value['value'] === 'string'
   && isObject(value['decision']) && DECISION_STATES.includes(value['decision']['state'] as DecisionState) && Array.isArray(value['evidence']);
 
-/** The draft and draft item tables of the SQLite store (migration 5). */
+/** The draft and draft item tables of the SQLite store (migration 5; the creating token, migration 9). */
 export class SqliteDraftTables {
   readonly #db: Database.Database;
   readonly #sql: Record<
@@ -92,12 +93,12 @@ export class SqliteDraftTables {
     const prepare = (sql: string): Statement => db.prepare(sql);
     this.#sql = {
       insertDraft: prepare(
-        `INSERT INTO drafts (file_name, sha256, format, title, text, created_at, created_by, details)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO drafts (file_name, sha256, format, title, text, created_at, created_by, created_by_token, details)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertItem: prepare('INSERT INTO draft_items (draft_id, item_id, position, document) VALUES (?, ?, ?, ?)'),
       selectDraft: prepare('SELECT * FROM drafts WHERE id = ?'),
-      selectDrafts: prepare('SELECT id, file_name, sha256, format, title, created_at, created_by, details, publication FROM drafts ORDER BY id DESC'),
+      selectDrafts: prepare('SELECT id, file_name, sha256, format, title, created_at, created_by, created_by_token, details, publication FROM drafts ORDER BY id DESC'),
       selectItems: prepare('SELECT document FROM draft_items WHERE draft_id = ? ORDER BY position'),
       selectItemDocuments: prepare(
         "SELECT draft_id, json_extract(document, '$.decision.state') AS state, count(*) AS n FROM draft_items GROUP BY draft_id, state",
@@ -122,6 +123,7 @@ export class SqliteDraftTables {
         draft.text,
         draft.createdAt,
         draft.createdBy ?? null,
+        draft.createdByToken ?? null,
         JSON.stringify(details),
       );
       const key = Number(result.lastInsertRowid);
@@ -145,6 +147,7 @@ export class SqliteDraftTables {
       text: row.text ?? '',
       createdAt: row.created_at,
       ...(row.created_by === null ? {} : { createdBy: row.created_by }),
+      ...(row.created_by_token === null ? {} : { createdByToken: row.created_by_token }),
       items,
       warnings: base.details.warnings,
       ...(base.publication === undefined ? {} : { publication: base.publication }),
@@ -166,6 +169,7 @@ export class SqliteDraftTables {
         title: row.title,
         createdAt: row.created_at,
         ...(row.created_by === null ? {} : { createdBy: row.created_by }),
+        ...(row.created_by_token === null ? {} : { createdByToken: row.created_by_token }),
         counts: counts.get(row.id) ?? countDecisions([]),
         ...(base.publication === undefined ? {} : { publication: base.publication }),
       };
