@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Circle } from '../policy/circle.ts';
 import type { RecallNotice } from '../store/object-store.ts';
-import { createRecallBody, decideRecallAuthority, groupRecallNotices, parseRecallAckBody, parseRecallBody } from './recall-message.ts';
+import { createRecallBody, decideRecallAction, decideRecallAuthority, groupRecallNotices, parseRecallAckBody, parseRecallBody } from './recall-message.ts';
 
 const COORDINATOR = 'identity--00000000-0000-4000-8000-000000000001';
 const MEMBER = 'identity--00000000-0000-4000-8000-000000000002';
@@ -58,11 +58,18 @@ describe('recall bodies', () => {
     assert.equal(parseRecallBody({ ...body, versions: [{ id: id(1), version: '2026-01-01T00:00:00Z', extra: true }] }).ok, false);
     assert.equal(parseRecallBody({ ...body, reason: '' }).ok, false);
     assert.equal(parseRecallBody({ ...body, wipe_everything: true }).ok, false);
-    const ack = { circle_id: 'grid-2026', recipient: MEMBER, versions: body.versions, removed: 1, kept: [], acknowledged_at: '2026-11-23T10:00:01Z' };
-    assert.equal(parseRecallAckBody(ack).ok, true);
-    assert.equal(parseRecallAckBody({ ...ack, removed: -1 }).ok, false);
-    assert.equal(parseRecallAckBody({ ...ack, kept: body.versions }).ok, true);
-    assert.equal(parseRecallAckBody({ ...ack, kept: undefined as never }).ok, false);
+    const ack = { circle_id: 'grid-2026', recipient: MEMBER, versions: body.versions, acknowledged_at: '2026-11-23T10:00:01Z' };
+    assert.deepEqual(parseRecallAckBody(ack), { ok: true, value: ack });
+    assert.equal(parseRecallAckBody({ ...ack, versions: [] }).ok, false);
+    assert.equal(parseRecallAckBody({ ...ack, held: [] }).ok, false);
+  });
+
+  it("reads an earlier build's acknowledgement, with its counts, and keeps none of them", () => {
+    const versions = [{ id: id(1), version: '2026-01-01T00:00:00.000Z' }];
+    const ack = { circle_id: 'grid-2026', recipient: MEMBER, versions, acknowledged_at: '2026-11-23T10:00:01Z' };
+    assert.deepEqual(parseRecallAckBody({ ...ack, removed: 1, kept: versions }), { ok: true, value: ack });
+    assert.equal(parseRecallAckBody({ ...ack, removed: -1, kept: [] }).ok, false);
+    assert.equal(parseRecallAckBody({ ...ack, removed: 0, kept: undefined as never }).ok, false);
   });
 });
 
@@ -84,5 +91,29 @@ describe('who may recall', () => {
     assert.equal(decideRecallAuthority(undefined, COORDINATOR, versions, new Map()).kind, 'refused');
     const left: Circle = { ...circle, members: circle.members.map((member) => (member.organisationId === COORDINATOR ? { ...member, leftAt: '2026-06-01T00:00:00.000Z' } : member)) };
     assert.equal(decideRecallAuthority(left, COORDINATOR, versions, new Map()).kind, 'refused');
+  });
+});
+
+describe('what a recall does to each version it names', () => {
+  const HOME = 'identity--00000000-0000-4000-8000-000000000009';
+  const facts = (origin: string | undefined, received: boolean, receivedThroughCircle: boolean) => ({ origin, received, receivedThroughCircle });
+
+  it('a coordinator takes back what came into the circle here from another organisation, and nothing else', () => {
+    assert.equal(decideRecallAction('coordinator', HOME, facts(OTHER, true, true)), 'remove');
+    assert.equal(decideRecallAction('coordinator', HOME, facts(undefined, true, true)), 'remove');
+    // Received through another circle, then put into this one by the home organisation: not the coordinator's to recall.
+    assert.equal(decideRecallAction('coordinator', HOME, facts(OTHER, true, false)), 'leave');
+    // Stored here by the home organisation (an SCO it recorded, a version it made): never received.
+    assert.equal(decideRecallAction('coordinator', HOME, facts(undefined, false, false)), 'leave');
+  });
+
+  it('an origin takes back the copies this node received of its own objects', () => {
+    assert.equal(decideRecallAction('origin', HOME, facts(MEMBER, true, false)), 'remove');
+    assert.equal(decideRecallAction('origin', HOME, facts(MEMBER, false, false)), 'leave');
+  });
+
+  it("the home organisation's own objects stay, whoever asks", () => {
+    assert.equal(decideRecallAction('coordinator', HOME, facts(HOME, true, true)), 'leave');
+    assert.equal(decideRecallAction('origin', HOME, facts(HOME, true, true)), 'leave');
   });
 });

@@ -30,17 +30,16 @@ export interface RecallBody extends JsonObject {
 }
 
 /**
- * The body of a 'recall-ack': the receiving node is done with these versions — it holds none of
- * them in the circle's collection any more, except those listed in `kept`: versions of objects it
- * originated itself, which a recall of what it received never removes.
+ * The body of a 'recall-ack': the receiving node is done with the notice — it holds none of the
+ * named versions it was asked for and the sender may recall. It confirms the notice as a whole and
+ * says nothing of what the node held, removed or kept (a recall may name any id, a deterministic SCO
+ * id or one learnt elsewhere: an answer that differed with what is held would tell the sender what
+ * this node holds). `versions` repeats the versions the recall named.
  */
 export interface RecallAckBody extends JsonObject {
   readonly circle_id: string;
   readonly recipient: string;
   readonly versions: RecalledVersion[];
-  /** How many entries this recall removed (versions already gone count as confirmed, not removed). */
-  readonly removed: number;
-  readonly kept: RecalledVersion[];
   readonly acknowledged_at: string;
 }
 
@@ -136,18 +135,21 @@ export function parseRecallBody(body: JsonObject): Result<RecallBody, MessageIss
   return ok({ circle_id: circleId as string, reason: reason as string, versions, sent_at: sentAt as string });
 }
 
-/** Reads a peer's (untrusted) recall acknowledgement body; never throws. */
+/**
+ * Reads a peer's (untrusted) recall acknowledgement body; never throws. Nodes of earlier builds also
+ * sent `removed` (a count) and `kept` (a list of versions): they are still read, and ignored.
+ */
 export function parseRecallAckBody(body: JsonObject): Result<RecallAckBody, MessageIssue[]> {
   const issues = unknownFields(body, ['circle_id', 'recipient', 'versions', 'removed', 'kept', 'acknowledged_at'], '$.body');
   const { circle_id: circleId, recipient, removed, acknowledged_at: at } = body;
   if (typeof circleId !== 'string' || !PLAIN_ID.test(circleId)) issues.push({ path: '$.body.circle_id', message: 'must be a circle id' });
   if (!isOrganisationId(recipient)) issues.push({ path: '$.body.recipient', message: 'must be a STIX identity id' });
   const versions = readVersions(body['versions'], issues);
-  const kept = readVersions(body['kept'], issues, 'kept', 0);
-  if (typeof removed !== 'number' || !Number.isSafeInteger(removed) || removed < 0) issues.push({ path: '$.body.removed', message: 'must be a count' });
+  if ('kept' in body) readVersions(body['kept'], issues, 'kept', 0);
+  if ('removed' in body && (typeof removed !== 'number' || !Number.isSafeInteger(removed) || removed < 0)) issues.push({ path: '$.body.removed', message: 'must be a count' });
   if (!isTimestamp(at)) issues.push({ path: '$.body.acknowledged_at', message: 'must be an RFC 3339 timestamp in UTC' });
   if (issues.length > 0) return err(issues);
-  return ok({ circle_id: circleId as string, recipient: recipient as string, versions, removed: removed as number, kept, acknowledged_at: at as string });
+  return ok({ circle_id: circleId as string, recipient: recipient as string, versions, acknowledged_at: at as string });
 }
 
 export type RecallAuthority =
@@ -157,9 +159,10 @@ export type RecallAuthority =
 
 /**
  * May `sender` recall these versions from this node's copy of the circle? A coordinator of the
- * circle (one that has not left it) may recall anything released through it; any other
- * organisation only versions of objects it originated (`origins`: id → the organisation that signed
- * the earliest version this node received), which is a creator's revocation.
+ * circle (one that has not left it) may recall what came into the circle's collection here from
+ * another organisation; any other organisation only versions of objects it originated (`origins`:
+ * id → the organisation that signed the earliest version this node received), which is a creator's
+ * revocation. Which of the named versions a recall then acts on is decideRecallAction's.
  */
 export function decideRecallAuthority(
   circle: Circle | undefined,
@@ -177,4 +180,28 @@ export function decideRecallAuthority(
     kind: 'refused',
     reason: `${sender} is not a coordinator of circle ${circle.id} here, and did not originate ${foreign.id}`,
   };
+}
+
+/** What a version a recall names is, at this node, for deciding what the recall does to it. */
+export interface RecalledVersionFacts {
+  /** The organisation that originated the object here (see decideRecallAuthority), if known. */
+  readonly origin: string | undefined;
+  /** It came to this node from another organisation (a peer, a partner's POST, a signed file), through any collection. */
+  readonly received: boolean;
+  /** It came into the circle's own collection here from another organisation. */
+  readonly receivedThroughCircle: boolean;
+}
+
+/**
+ * What an accepted recall does to one version it names: 'remove' it from the circle's collection, or
+ * 'leave' it. A recall takes back copies the sender may recall — for a coordinator, what came into
+ * the circle here from another organisation (not what this node's own organisation put there, even a
+ * version it had received elsewhere); for an origin, received copies of its own objects — and never
+ * the home organisation's own objects, whoever asks. Whatever the answer, the acknowledgement is the
+ * same (RecallAckBody).
+ */
+export function decideRecallAction(authority: 'coordinator' | 'origin', homeOrganisationId: string, facts: RecalledVersionFacts): 'remove' | 'leave' {
+  if (facts.origin === homeOrganisationId) return 'leave';
+  if (authority === 'coordinator') return facts.receivedThroughCircle ? 'remove' : 'leave';
+  return facts.received ? 'remove' : 'leave';
 }

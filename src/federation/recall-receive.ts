@@ -1,9 +1,11 @@
 // Receiving a recall (docs/federation.md, "Flash messages and recalls"): a coordinator of a circle
 // (or the origin of the objects, for a creator's revocation) asks this node to remove versions it
 // received through the circle. The signature is checked against the sender's pinned keys, the
-// versions are removed from the circle's collection here (the audit keeps the record of what was
-// released), the home organisation is told on its alert stream, and the answer is a signed
-// acknowledgement naming the versions this node no longer holds there.
+// versions the sender may recall are removed from the circle's collection (decideRecallAction; the
+// audit keeps the record of what was released), the home organisation is told on its alert stream,
+// and the answer is a signed acknowledgement of the notice as a whole: the same whether or not this
+// node held, removed or kept any named version, so that naming ids (deterministic SCO ids, ids learnt
+// elsewhere) tells the sender nothing of what this node holds.
 //
 // The store forgets a version no collection holds any more, and its provenance with it; so the
 // provenance of the versions a recall names is read before anything is removed, and the recall is
@@ -15,7 +17,7 @@ import type { ProvenanceRecord, ProvenanceSummary, ReceivedRecallRecord, Receive
 import { versionKey, type ObjectStore } from '../store/object-store.ts';
 import { describeIssues } from './flash-message.ts';
 import { createKeyDirectory, type NodeSigner } from './node-key.ts';
-import { decideRecallAuthority, parseRecallBody, type RecallAckBody, type RecallBody, type RecalledVersion } from './recall-message.ts';
+import { decideRecallAction, decideRecallAuthority, parseRecallBody, type RecallAckBody, type RecallBody, type RecalledVersion } from './recall-message.ts';
 import { assertMessageVerified, parseSignedMessage, signMessage, type SignedMessage } from './signed-message.ts';
 
 export interface RecallReceiveDeps {
@@ -66,22 +68,24 @@ export async function receiveRecall(deps: RecallReceiveDeps, caller: Recipient, 
   const provenance = await deps.store.provenanceOf(recall.versions);
   const contributions = await deps.store.contributionsOf(recall.versions);
   let removed = 0;
-  const kept: RecalledVersion[] = [];
   const outcomes: ReceivedRecallVersion[] = [];
   for (const version of recall.versions) {
-    // A recall takes back copies this node received; the home organisation's own objects (it
-    // originated them, or stored this version itself) stay, whoever asks.
+    // A recall takes back only what its sender may recall (decideRecallAction); the home
+    // organisation's own objects (it originated them, or stored this version itself) stay, whoever
+    // asks. What it did is on this node's record alone: the acknowledgement says none of it.
     const key = versionKey(version.id, version.version);
     const rows = provenance.get(key) ?? [];
+    const arrivals = contributions.get(key) ?? [];
     const record = (outcome: ReceivedRecallVersion['outcome']): void => {
       outcomes.push({ id: version.id, version: version.version, outcome, provenance: summaryOf(rows, circle.collectionId) });
     };
-    const received = rows.length > 0 || (contributions.get(key)?.length ?? 0) > 0;
-    if (origins.get(version.id) === deps.homeOrganisationId || !received) {
-      if (await holds(deps.store, circle.collectionId, version)) {
-        kept.push(version);
-        record('kept');
-      } else record('absent');
+    const action = decideRecallAction(authority.kind, deps.homeOrganisationId, {
+      origin: origins.get(version.id),
+      received: rows.length > 0 || arrivals.length > 0,
+      receivedThroughCircle: rows.some((row) => row.collectionId === circle.collectionId) || arrivals.some((arrival) => arrival.collectionId === circle.collectionId),
+    });
+    if (action === 'leave') {
+      record((await holds(deps.store, circle.collectionId, version)) ? 'kept' : 'absent');
       continue;
     }
     let count = 0;
@@ -108,8 +112,6 @@ export async function receiveRecall(deps: RecallReceiveDeps, caller: Recipient, 
     circle_id: recall.circle_id,
     recipient: deps.homeOrganisationId,
     versions: recall.versions,
-    removed,
-    kept,
     acknowledged_at: deps.clock().toISOString(),
   };
   return signMessage('recall-ack', ack, await deps.signer());
