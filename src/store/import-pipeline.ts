@@ -2,6 +2,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { readJsonLine, readJsonLines, readJsonText, type ReadObject, type ReadResult } from '../stix/read-documents.ts';
+import { readContainerFile } from '../stix/read-container-chunks.ts';
 import { checkImportObject, locate, prepareImport, type ImportRejection } from './prepare-import.ts';
 import { prepareVersion, type PreparedVersion } from './prepared-version.ts';
 import { isStringifyForm } from '../stix/stringify-form.ts';
@@ -56,18 +57,30 @@ export interface PipelineOptions {
 export async function* prepareImportBatches(inputs: readonly ImportInput[], options: PipelineOptions): AsyncGenerator<PreparedBatch> {
   for (const input of inputs) {
     if (input.kind === 'lines') yield* jsonLinesBatches(input.path, options);
-    else if (input.kind === 'document') yield* documentBatches(input.path, readFileSync(input.path, 'utf8'), input.size, options);
-    else yield* documentBatches(input.label, input.text, 0, options);
+    else if (input.kind === 'document') yield* documentBatches(input.path, readDocumentFile(input.path, options), input.size, options);
+    else yield* documentBatches(input.label, readDocumentText(input.text, options), 0, options);
   }
 }
 
+/**
+ * A bundle or envelope file is read in pieces (readContainerFile); anything that reader leaves, such
+ * as a single object, JSON lines or malformed JSON, is read whole, which gives the messages.
+ */
+function readDocumentFile(path: string, options: PipelineOptions): ReadResult {
+  return readContainerFile(path, { maxDepth: options.maxDepth }) ?? readDocumentText(readFileSync(path, 'utf8'), options);
+}
+
 /** A bundle, envelope or single object; if the text is not one JSON document, it is read as JSON lines. */
-function* documentBatches(label: string, text: string, bytes: number, options: PipelineOptions): Generator<PreparedBatch> {
-  let read: ReadResult = readJsonText(text, { maxDepth: options.maxDepth });
+function readDocumentText(text: string, options: PipelineOptions): ReadResult {
+  const read = readJsonText(text, { maxDepth: options.maxDepth });
   if (read.objects.length === 0 && read.problems.some((problem) => problem.code === 'ENT_INPUT_MALFORMED_JSON') && text.includes('\n')) {
     const asLines = readJsonLines(text, { maxDepth: options.maxDepth });
-    if (asLines.objects.length > 0) read = asLines;
+    if (asLines.objects.length > 0) return asLines;
   }
+  return read;
+}
+
+function* documentBatches(label: string, read: ReadResult, bytes: number, options: PipelineOptions): Generator<PreparedBatch> {
   let problems = read.problems.map((problem) => problem.message);
   // A bundle's 2.0 objects are upgraded together, so that observables shared between observed-data merge.
   const together = read.objects.some((item) => item.version === '2.0');

@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { readContainer } from './read-container-chunks.ts';
+import { readJsonText, type ReadResult } from './read-documents.ts';
+
+/** The reader fed at most `pieceBytes` bytes a read, as a slow pipe or a short read would. */
+function readInPieces(text: string | Buffer, pieceBytes: number, maxDepth?: number): ReadResult | undefined {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  let offset = 0;
+  return readContainer(
+    (into, at, length) => {
+      const count = Math.min(length, pieceBytes, bytes.length - offset);
+      bytes.copy(into, at, offset, offset + count);
+      offset += count;
+      return count;
+    },
+    maxDepth === undefined ? {} : { maxDepth },
+  );
+}
+
+const PIECES = [1, 2, 3, 7, 64, 4096, 1 << 20];
+
+const indicator = {
+  type: 'indicator',
+  spec_version: '2.1',
+  id: 'indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f',
+  created: '2020-01-01T00:00:00.000Z',
+  modified: '2020-01-01T00:00:00.000Z',
+  pattern: "[file:name = 'a\"b{c}[d]\\\\e']",
+  pattern_type: 'stix',
+  valid_from: '2020-01-01T00:00:00Z',
+  description: 'Zürich — 東京 — 🛰 {not a brace} [nor a bracket] \\"quoted\\" \\\\',
+  external_references: [{ source_name: 'x', url: 'https://example.org/{a}' }, { source_name: 'y', external_id: 'T1' }],
+};
+const sco = { type: 'ipv4-addr', id: 'ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd', value: '198.51.100.3' };
+const stix20 = { type: 'malware', id: 'malware--1', created: '2020-01-01T00:00:00.000Z', modified: '2020-01-01T00:00:00.000Z', labels: ['x'], name: 'n' };
+
+/** Documents the reader must read exactly as readJsonText does. */
+const readable: Record<string, string> = {
+  'a compact bundle': JSON.stringify({ type: 'bundle', id: 'bundle--1', objects: [indicator, sco] }),
+  'a pretty-printed bundle': JSON.stringify({ type: 'bundle', id: 'bundle--1', objects: [indicator, sco, indicator] }, null, 4),
+  'members after objects': JSON.stringify({ objects: [indicator], id: 'bundle--1', type: 'bundle' }),
+  'an empty objects array': '{"type":"bundle","id":"bundle--1","objects":[ ]}',
+  'a STIX 2.0 bundle': JSON.stringify({ type: 'bundle', id: 'bundle--1', spec_version: '2.0', objects: [stix20, sco] }),
+  'a TAXII envelope': JSON.stringify({ more: false, objects: [sco, stix20] }),
+  'an envelope with a foreign member': JSON.stringify({ objects: [sco], name: 'x' }),
+  'a bundle with an unknown spec_version': JSON.stringify({ type: 'bundle', spec_version: '1.2', objects: [sco] }),
+  'a member name written with escapes': '{"type":"bundle","obj\\u0065cts":[' + JSON.stringify(sco) + ']}',
+  'other arrays and objects at the top': JSON.stringify({ type: 'bundle', x_list: [[1], { objects: [2] }], x_map: { objects: [3] }, objects: [sco] }),
+  'an earlier objects member that the array replaces': '{"type":"bundle","objects":1,"objects":[' + JSON.stringify(sco) + ']}',
+  'objects with problems of their own': JSON.stringify({ type: 'bundle', objects: [{ id: 'x--1' }, { type: 'bundle' }, { ...sco, spec_version: '2.2' }, sco] }),
+  'a byte-order mark and surrounding whitespace': '\uFEFF \n' + JSON.stringify({ type: 'bundle', objects: [sco] }) + '\r\n\t ',
+  'a string ending in an escaped backslash': JSON.stringify({ type: 'bundle', objects: [{ ...sco, x_path: 'C:\\\\', x_q: '\\"' }] }),
+};
+
+/** Documents the reader must leave to the whole-text path (undefined), so that its messages stay readJsonText's. */
+const leftToText: Record<string, string> = {
+  'a truncated bundle': JSON.stringify({ type: 'bundle', objects: [indicator, sco] }).slice(0, -20),
+  'a trailing comma': '{"type":"bundle","objects":[' + JSON.stringify(sco) + ',]}',
+  'a missing comma': '{"type":"bundle","objects":[' + JSON.stringify(sco) + JSON.stringify(sco) + ']}',
+  'a leading comma': '{"type":"bundle","objects":[,' + JSON.stringify(sco) + ']}',
+  'a string between elements': '{"type":"bundle","objects":[' + JSON.stringify(sco) + ', "x", ' + JSON.stringify(sco) + ']}',
+  'a scalar element': '{"type":"bundle","objects":[1]}',
+  'an array element': '{"type":"bundle","objects":[[]]}',
+  'text after the document': JSON.stringify({ type: 'bundle', objects: [sco] }) + ' {}',
+  'a later objects member': '{"type":"bundle","objects":[' + JSON.stringify(sco) + '],"objects":[]}',
+  'a later scalar objects member': '{"type":"bundle","objects":[' + JSON.stringify(sco) + '],"objects":"x"}',
+  'a single object': JSON.stringify(indicator),
+  'a single object with an objects array': JSON.stringify({ ...indicator, objects: [sco] }),
+  'an array at the top level': JSON.stringify([{ type: 'bundle', objects: [sco] }]),
+  'an unsafe number in an object': '{"type":"bundle","objects":[{"type":"x-y","id":"x-y--1","n":12345678901234567890}]}',
+  'an unsafe number in the skeleton': '{"type":"bundle","x_n":1e999,"objects":[]}',
+  'a malformed object': '{"type":"bundle","objects":[{"type":"x-y","id":tru}]}',
+  'an unterminated string': '{"type":"bundle","objects":[{"type":"x-y","id":"x-y--1}]}',
+  'UTF-16 text': '\uFEFF{"type":"bundle","objects":[]}',
+};
+
+describe('readContainer: a bundle or envelope read in pieces, exactly as readJsonText reads it whole', () => {
+  for (const [name, text] of Object.entries(readable)) {
+    it(`reads ${name}, in pieces of any size`, () => {
+      const whole = readJsonText(text);
+      for (const pieces of PIECES) {
+        assert.deepEqual(readInPieces(text, pieces), whole, `${name}, pieces of ${pieces} bytes`);
+      }
+    });
+  }
+
+  for (const [name, text] of Object.entries(leftToText)) {
+    it(`leaves ${name} to the whole-text reader`, () => {
+      const bytes = name === 'UTF-16 text' ? Buffer.from(text, 'utf16le') : Buffer.from(text, 'utf8');
+      for (const pieces of PIECES) assert.equal(readInPieces(bytes, pieces), undefined, `${name}, pieces of ${pieces} bytes`);
+    });
+  }
+
+  it('applies the depth limit as readJsonText does: objects sit two levels down', () => {
+    const nested = (depth: number): string => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+    const document = (depth: number): string => `{"type":"bundle","objects":[{"type":"x-y","id":"x-y--1","v":${nested(depth)}}]}`;
+    // The object is level 3; its member `v` holds `depth` more levels.
+    assert.equal(readJsonText(document(8), { maxDepth: 11 }).problems.length, 0);
+    assert.deepEqual(readInPieces(document(8), 5, 11), readJsonText(document(8), { maxDepth: 11 }));
+    assert.equal(readJsonText(document(9), { maxDepth: 11 }).problems[0]?.code, 'ENT_INPUT_TOO_DEEP');
+    assert.equal(readInPieces(document(9), 5, 11), undefined);
+  });
+
+  it('reads an object far larger than its window, split anywhere', () => {
+    const large = { ...sco, x_blob: 'ab"c\\'.repeat(100_000), x_list: Array.from({ length: 5000 }, (_, index) => ({ index, text: '{[' })) };
+    const text = JSON.stringify({ type: 'bundle', objects: [sco, large, sco] });
+    const whole = readJsonText(text);
+    for (const pieces of [997, 65_536, 1 << 22]) assert.deepEqual(readInPieces(text, pieces), whole);
+  });
+
+  it('never reads a damaged document differently from readJsonText (random byte damage)', () => {
+    const base = Buffer.from(JSON.stringify({ type: 'bundle', id: 'bundle--1', objects: [indicator, sco, { ...sco, x: [1, { y: '}' }] }] }, null, 1), 'utf8');
+    const damage = Buffer.from('{}[]",:\\ \n0a');
+    let seed = 20_261_124;
+    const random = (below: number): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % below;
+    };
+    let readThisWay = 0;
+    for (let trial = 0; trial < 600; trial += 1) {
+      const bytes = Buffer.from(base);
+      const edits = 1 + random(3);
+      let text = bytes;
+      for (let edit = 0; edit < edits; edit += 1) {
+        const at = random(text.length);
+        const byte = damage[random(damage.length)] as number;
+        const kind = random(3);
+        if (kind === 0) text[at] = byte;
+        else if (kind === 1) text = Buffer.concat([text.subarray(0, at), text.subarray(at + 1)]);
+        else text = Buffer.concat([text.subarray(0, at), Buffer.from([byte]), text.subarray(at)]);
+      }
+      const read = readInPieces(text, 1 + random(40));
+      if (read === undefined) continue;
+      readThisWay += 1;
+      assert.deepEqual(read, readJsonText(text.toString('utf8')), `trial ${trial}: ${text.toString('utf8')}`);
+    }
+    // Some damage lands inside strings and leaves valid JSON: the comparison is not vacuous.
+    assert.ok(readThisWay > 30, `only ${readThisWay} damaged documents were still read`);
+  });
+
+  it('steps aside, without throwing, when a million strings sit between two brackets', () => {
+    const text = `{"type":"bundle","objects":[{"type":"x-y","id":"x-y--1","v":[${'"a",'.repeat(1_000_000)}"a"]}]}`;
+    const read = readInPieces(text, 1 << 20);
+    if (read !== undefined) assert.deepEqual(read, readJsonText(text));
+  });
+});
