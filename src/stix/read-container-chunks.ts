@@ -98,8 +98,7 @@ class ContainerScan {
   /**
    * Drops the bytes no position needs any more, reads more behind those kept and scans them. The
    * window is one buffer, reused: fresh large buffers and strings each cost page faults, which made
-   * a copy per piece cost more than the scan. It grows to twice what it keeps, so that an element
-   * longer than the window is copied and decoded a logarithmic number of times.
+   * a copy per piece cost more than the scan.
    */
   readMore(read: ReadBytes): 'more' | 'end' | 'refused' {
     const keep = this.#earliestNeeded();
@@ -108,14 +107,16 @@ class ContainerScan {
       this.#window.copyWithin(0, keep, this.#length);
       this.#rebase(keep);
     }
-    const capacity = Math.max(WINDOW_BYTES, 2 * kept);
-    if (this.#window.length < capacity) {
-      const grown = Buffer.allocUnsafe(capacity);
+    // At least as much as is kept, so that each byte is decoded a bounded number of times on average;
+    // no more, so that the window (and its string) shrinks back once a long element has passed.
+    const wanted = Math.max(WINDOW_BYTES, kept);
+    if (this.#window.length < kept + wanted) {
+      const grown = Buffer.allocUnsafe(kept + wanted);
       this.#window.copy(grown, 0, 0, kept);
       this.#window = grown;
     }
     this.#length = kept;
-    const added = read(this.#window, kept, this.#window.length - kept);
+    const added = read(this.#window, kept, wanted);
     if (added === 0) {
       this.#text = this.#window.toString('latin1', 0, this.#length);
       return 'end';
