@@ -110,7 +110,7 @@ export interface PageToVouch {
   /** The collection id as the request path named it. */
   readonly collectionId: string;
   /** The exact response body. */
-  readonly body: string;
+  readonly body: string | Uint8Array;
 }
 
 /** The server side: headers to add to a page response (none when the requester did not ask). */

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { EntenteError } from '../errors/entente-error.ts';
 import { isStixId, parseTaxiiQuery } from './query-filters.ts';
 import { badQuery, resolvePagedQuery } from './resolve-paged-query.ts';
-import { dateAddedHeaders, dateAddedRangeHeaders, envelopeJson, objectsPageOf, versionsJson } from './taxii-resources.ts';
+import { dateAddedHeaders, dateAddedRangeHeaders, envelopeBody, objectsPageOf, versionsJson } from './taxii-resources.ts';
 import {
   collectionOf,
   gateFor,
@@ -36,7 +36,7 @@ export function registerObjectsRoutes(app: FastifyInstance, ctx: TaxiiRouteConte
       { entries: (request) => ctx.store.listEntries(collection.id, query.filter, request), texts: (request) => ctx.store.listEntryTexts(collection.id, query.filter, request) },
       query.page,
     );
-    const body = envelopeJson(page, query.fingerprint);
+    const body = envelopeBody(page, query.fingerprint);
     // An Entente requester asks for the page to be signed (docs/federation.md, "Page vouching").
     const nonce = request.headers[PAGE_NONCE_HEADER];
     const vouching = ctx.pageVoucher === undefined || typeof nonce !== 'string'
@@ -75,7 +75,7 @@ export function registerObjectsRoutes(app: FastifyInstance, ctx: TaxiiRouteConte
       const slice = await releasePage(gate, (page) => ctx.store.listVersions(collection.id, objectId, filter, page), query.page);
       // A later page may legitimately be empty; a first page with nothing the caller may see is a 404.
       if (slice.shared.length === 0 && query.page.after === undefined) throw objectNotFound(collection.id, objectId);
-      return sendTaxii(reply, 200, envelopeJson(objectsPageOf(slice), query.fingerprint), dateAddedHeaders(slice.shared));
+      return sendTaxii(reply, 200, envelopeBody(objectsPageOf(slice), query.fingerprint), dateAddedHeaders(slice.shared));
     },
   );
 

@@ -25,11 +25,14 @@ function moreAndNext(slice: Pick<PageSlice, 'more' | 'lastDateAdded'>, fingerpri
 
 /**
  * A page of objects as the envelope carries them, from either pager: the texts the release decision
- * shares, joined by commas, and the dateAdded range of what it shares and of what it examined.
+ * shares, and the dateAdded range of what it shares and of what it examined.
  */
 export interface ObjectsPage {
-  /** The shared entries' JSON texts joined by commas; '' when none. */
-  readonly objectsJson: string;
+  /**
+   * The shared entries' JSON texts, in order; the envelope joins them with commas. The home readers'
+   * pager gives its page as one text already joined.
+   */
+  readonly objectTexts: readonly string[];
   /** dateAdded of the first and last shared entry (the X-TAXII-Date-Added-First/Last headers). */
   readonly firstDateAdded: number | undefined;
   readonly lastDateAdded: number | undefined;
@@ -39,12 +42,10 @@ export interface ObjectsPage {
 }
 
 export function objectsPageOf(slice: PageSlice): ObjectsPage {
-  let objectsJson = '';
-  for (let i = 0; i < slice.shared.length; i += 1) {
-    objectsJson += (i === 0 ? '' : ',') + (slice.shared[i] as StoredEntry).json;
-  }
+  const objectTexts = new Array<string>(slice.shared.length);
+  for (let i = 0; i < slice.shared.length; i += 1) objectTexts[i] = (slice.shared[i] as StoredEntry).json;
   return {
-    objectsJson,
+    objectTexts,
     firstDateAdded: slice.shared[0]?.dateAdded,
     lastDateAdded: slice.shared[slice.shared.length - 1]?.dateAdded,
     more: slice.more,
@@ -52,11 +53,27 @@ export function objectsPageOf(slice: PageSlice): ObjectsPage {
   };
 }
 
-/** Envelope (§3.7): `{"more":…,"next":…,"objects":[…]}`; `objects` is left out when empty. */
-export function envelopeJson(page: ObjectsPage, fingerprint: string): string {
+const COMMA = Buffer.from(',');
+const OBJECTS_END = Buffer.from(']}');
+
+/**
+ * Envelope (§3.7): `{"more":…,"next":…,"objects":[…]}`; `objects` is left out when empty. Made as
+ * bytes from each text's own bytes, never as one string: a page is about a megabyte, and a string
+ * that size (the joined texts, then its flat copy when it is hashed for page vouching, then its
+ * UTF-8 copy when it is written) costs a fresh allocation each time, where small buffers come from
+ * Node's pool and one buffer is written and hashed as it is. A node serving a sync sends thousands.
+ */
+export function envelopeBody(page: ObjectsPage, fingerprint: string): Buffer {
   const head = '{' + moreAndNext({ more: page.more, lastDateAdded: page.cursorDateAdded }, fingerprint);
-  if (page.objectsJson === '') return head + '}';
-  return head + ',"objects":[' + page.objectsJson + ']}';
+  const texts = page.objectTexts;
+  if (texts.length === 0) return Buffer.from(head + '}');
+  const parts = new Array<Buffer>(2 * texts.length + 1);
+  parts[0] = Buffer.from(head + ',"objects":[');
+  for (let i = 0; i < texts.length; i += 1) {
+    parts[2 * i + 1] = Buffer.from(texts[i] as string);
+    parts[2 * i + 2] = i === texts.length - 1 ? OBJECTS_END : COMMA;
+  }
+  return Buffer.concat(parts);
 }
 
 /** Manifest (§5.6): one record per object version, with the store's date_added. */

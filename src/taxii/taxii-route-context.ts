@@ -145,7 +145,7 @@ export async function releaseObjectsPage(
   if (!gate.sharesEveryEntry) return objectsPageOf(await releasePage(gate, fetch.entries, request));
   const page = await fetch.texts(request);
   return {
-    objectsJson: page.objectsJson,
+    objectTexts: page.objectsJson === '' ? [] : [page.objectsJson],
     firstDateAdded: page.firstDateAdded,
     lastDateAdded: page.lastDateAdded,
     more: page.more,
@@ -160,7 +160,7 @@ const asIs = (payload: string): string => payload;
  * stops fastify from rewriting the header (it would quote the version and append a charset, which
  * some TAXII clients compare as a string and reject).
  */
-export function sendTaxii(reply: FastifyReply, statusCode: number, json: string, headers?: Record<string, string>): FastifyReply {
+export function sendTaxii(reply: FastifyReply, statusCode: number, json: string | Buffer, headers?: Record<string, string>): FastifyReply {
   reply.code(statusCode).header('content-type', TAXII_MEDIA_TYPE).serializer(asIs);
   if (headers !== undefined) reply.headers(headers);
   return reply.send(json);
