@@ -194,8 +194,8 @@ describe('buildPublication', () => {
     assert.equal(objects.some((object) => object['value'] === '192.0.2.1'), false);
   });
 
-  it('records provenance: what was automatic, how, with what confidence, and who decided when', () => {
-    const provenance = report[PROVENANCE_PROPERTY] as { source: Record<string, string>; items: Record<string, unknown>[]; published_by: string };
+  it('records provenance: what was automatic, how, with what confidence, and who accepted it when; rejected items only counted', () => {
+    const provenance = report[PROVENANCE_PROPERTY] as { source: Record<string, string>; items: Record<string, unknown>[]; published_by: string; rejected_count: number };
     assert.deepEqual(provenance.source, { file_name: 'lantern.pdf', sha256: 'ab'.repeat(32), format: 'pdf' });
     assert.equal(provenance.published_by, 'ana');
     const ip = provenance.items.find((entry) => entry['proposed_value'] === '45.77.12.3');
@@ -203,8 +203,11 @@ describe('buildPublication', () => {
       [ip?.['automatic'], ip?.['method'], ip?.['confidence'], ip?.['decision'], ip?.['decided_by'], ip?.['decided_at']],
       [true, 'extractor:ipv4-addr', 0.9, 'accepted', 'ana', NOW.toISOString()],
     );
-    const documentation = provenance.items.find((entry) => entry['proposed_value'] === '192.0.2.1');
-    assert.deepEqual([documentation?.['decision'], documentation?.['decided_by'], documentation?.['object_refs']], ['rejected', undefined, undefined]);
+    // The rejected item (192.0.2.1) goes to every reader of the report as a number, never as its value or reason.
+    assert.deepEqual(provenance.items.map((entry) => entry['decision']).filter((decision) => decision !== 'accepted' && decision !== 'edited'), []);
+    assert.equal(provenance.rejected_count, 1);
+    assert.equal(JSON.stringify(report).includes('192.0.2.1'), false);
+    assert.equal(JSON.stringify(report).includes('RFC 5737'), false, 'nor the reason it was rejected');
   });
 
   it('uses an edited value and an analyst pattern', () => {

@@ -2,8 +2,9 @@
 // published, an indicator (and its SCOs) per accepted observable, vulnerabilities, indicators for
 // quoted rules, references to the ATT&CK/ATLAS objects, and `indicates`/`uses` relationships
 // between accepted items. Every object is created by the home organisation and marked with the
-// chosen TLP 2.0 marking; the report says, in `x_entente_provenance`, which items automation
-// proposed (how, with what confidence) and who decided on them when. Pure.
+// chosen TLP 2.0 marking; the report says, in `x_entente_provenance`, which of the published items
+// automation proposed (how, with what confidence) and who accepted them when, and how many items were
+// rejected (never their values nor the reasons). Pure.
 import canonicalize from 'canonicalize';
 import { EntenteError } from '../errors/entente-error.ts';
 import { TLP2_MARKING_IDS, type TlpLevel } from '../policy/tlp.ts';
@@ -61,7 +62,8 @@ function evidenceDescription(item: DraftItem, title: string): { description?: st
   return { description: `Stated in "${title.slice(0, 200)}": "${sentence.slice(0, 600)}"` };
 }
 
-function sameContent(a: StixObject, b: StixObject): boolean {
+/** Same STIX content, whatever Entente's signature says. */
+export function sameContent(a: StixObject, b: StixObject): boolean {
   return canonicalize(withoutEntenteSignature(a)) === canonicalize(withoutEntenteSignature(b));
 }
 
@@ -213,7 +215,10 @@ export function buildPublication(input: PublicationInput): Publication {
   for (const relationship of relationships) add(relationship);
   if (input.homeIdentity !== undefined) add(input.homeIdentity);
 
-  const decided = draft.items.map((item): JsonObject => {
+  // Provenance goes to every reader of the report, circle partners too: it says what was published,
+  // how and who accepted it, and only counts what was rejected. A rejected value (often rejected
+  // because it must not leave: an internal address) and the reason given stay in the draft.
+  const decided = published.map((item): JsonObject => {
     const entry: JsonObject = {
       item: item.id,
       kind: item.kind,
@@ -249,6 +254,7 @@ export function buildPublication(input: PublicationInput): Publication {
       published_by: input.analyst,
       published_at: timestamp,
       items: decided,
+      rejected_count: draft.items.length - published.length,
     },
   };
   return { report, objects: [...objects.values(), report], refsByItem, warnings };
