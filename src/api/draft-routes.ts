@@ -7,7 +7,7 @@ import { draftJson, itemJson, publicationJson, summaryJson } from '../drafts/dra
 import { createDraftFromBytes, decideOnDraft, listVisibleDrafts, publishDraft, requireDraft, type DraftDeps } from '../drafts/draft-operations.ts';
 import type { DraftViewer } from '../drafts/draft.ts';
 import { decideCollectionAccess } from '../server/route-policy.ts';
-import type { Recipient } from '../policy/recipient.ts';
+import { canReadCollection, type Recipient } from '../policy/recipient.ts';
 
 interface DraftParams {
   draftId: string;
@@ -26,7 +26,7 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  * The caller, who must act for the home organisation: drafts are its own unpublished work. Within
  * it, a draft is its author's: the token that made it and administrators see it (canSeeDraft).
  */
-function homeCaller(request: FastifyRequest): { recipient: Recipient; analyst: string; viewer: DraftViewer } {
+function homeCaller(request: FastifyRequest): { recipient: Recipient; analyst: string; viewer: DraftViewer & { readonly admin: boolean } } {
   if (request.auth === null) throw new EntenteError('ENT_HTTP_INTERNAL', 'draft route reached without authentication');
   if (!request.auth.recipient.actsForHome) {
     throw new EntenteError('ENT_DRAFT_HOME_ONLY', "Drafts are the home organisation's own work; a partner's token cannot see or change them");
@@ -73,7 +73,7 @@ export function registerDraftRoutes(app: FastifyInstance, deps: DraftDeps): void
   app.get('/api/drafts', authenticated, async (request, reply) => {
     const { viewer } = homeCaller(request);
     const drafts = await listVisibleDrafts(deps, viewer);
-    return sendJson(reply, 200, { drafts: drafts.map(summaryJson) });
+    return sendJson(reply, 200, { drafts: drafts.map((summary) => summaryJson(summary, viewer.admin)) });
   });
 
   app.post('/api/drafts', authenticated, async (request, reply) => {
@@ -97,13 +97,13 @@ export function registerDraftRoutes(app: FastifyInstance, deps: DraftDeps): void
       createdBy: analyst,
       ...(publishers === undefined ? {} : { publisherDomains: publishers as string[] }),
     }, viewer);
-    return sendJson(reply, 201, draftJson(draft, false));
+    return sendJson(reply, 201, draftJson(draft, false, viewer.admin));
   });
 
   app.get<{ Params: DraftParams; Querystring: { text?: string } }>('/api/drafts/:draftId', authenticated, async (request, reply) => {
     const { viewer } = homeCaller(request);
     const draft = await requireDraft(deps, request.params.draftId, viewer);
-    return sendJson(reply, 200, draftJson(draft, request.query.text === 'true'));
+    return sendJson(reply, 200, draftJson(draft, request.query.text === 'true', viewer.admin));
   });
 
   app.post<{ Params: ItemParams }>('/api/drafts/:draftId/items/:itemId', authenticated, async (request, reply) => {
@@ -132,6 +132,7 @@ export function registerDraftRoutes(app: FastifyInstance, deps: DraftDeps): void
       viewer,
       rejectPending,
       access: (collectionId) => decideCollectionAccess(recipient, collectionId, 'collection-write'),
+      read: (collectionId) => canReadCollection(recipient, collectionId),
     });
     return sendJson(reply, 201, { publication: publicationJson(outcome.publication), added: outcome.added, duplicate: outcome.duplicate, warnings: outcome.warnings, report: outcome.report });
   });

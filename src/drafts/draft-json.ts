@@ -39,7 +39,12 @@ export function publicationJson(publication: DraftPublication): Record<string, u
   };
 }
 
-export function summaryJson(summary: DraftSummary): Record<string, unknown> {
+/**
+ * `administrator`: the reader administers the node (an admin token, the operator at the command line)
+ * and is shown created_by_token, the API token the draft belongs to (absent: no token, administrators
+ * only). Others never see it: it names a token.
+ */
+export function summaryJson(summary: DraftSummary, administrator = false): Record<string, unknown> {
   return {
     id: summary.id,
     source: {
@@ -51,14 +56,15 @@ export function summaryJson(summary: DraftSummary): Record<string, unknown> {
     title: summary.title,
     created_at: summary.createdAt,
     ...(summary.createdBy === undefined ? {} : { created_by: summary.createdBy }),
+    ...(administrator && summary.createdByToken !== undefined ? { created_by_token: summary.createdByToken } : {}),
     counts: summary.counts,
     ...(summary.publication === undefined ? {} : { publication: publicationJson(summary.publication) }),
   };
 }
 
-export function draftJson(draft: Draft, withText: boolean): Record<string, unknown> {
+export function draftJson(draft: Draft, withText: boolean, administrator = false): Record<string, unknown> {
   return {
-    ...summaryJson(summariseDraft(draft)),
+    ...summaryJson(summariseDraft(draft), administrator),
     warnings: draft.warnings,
     items: draft.items.map(itemJson),
     ...(withText ? { text: draft.text } : {}),

@@ -18,7 +18,7 @@ import { ingest } from '../store/ingest.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { validateForIngest } from '../store/validate-for-ingest.ts';
 import { tagText, type TagResult } from '../tagging/tag-text.ts';
-import { buildPublication } from './build-publication.ts';
+import { buildPublication, sameContent } from './build-publication.ts';
 import { checkAnalyst, decideDraftItems, type DecisionInput } from './decide-draft-items.ts';
 import { canSeeDraft, isPublishable, type Draft, type DraftItem, type DraftPublication, type DraftSummary, type DraftViewer, type NewDraft } from './draft.ts';
 import { observableStix } from './item-stix.ts';
@@ -120,16 +120,55 @@ export async function createDraftFromBytes(
   return createDraft(deps, { fileName, bytes: input.bytes, doc, observables, ...(input.createdBy === undefined ? {} : { createdBy: input.createdBy }) }, by);
 }
 
+function draftNotFound(draftId: string): EntenteError {
+  return new EntenteError('ENT_DRAFT_NOT_FOUND', `No draft ${JSON.stringify(draftId.slice(0, 40))} (entente draft list shows them)`, { draft: draftId.slice(0, 40) });
+}
+
+/**
+ * Refuses a draft this viewer may not see exactly as one that does not exist (ENT_DRAFT_NOT_FOUND).
+ * Decided on the draft's owner alone (one column of one row): nothing else of the draft is read
+ * first, so that neither the answer nor the time it takes tells a hidden draft, or its size, from an
+ * unknown id. Callers check this before taking the draft's lock, so that a request for a hidden draft
+ * never waits behind its author's work either.
+ */
+export async function requireVisible(deps: Pick<DraftDeps, 'store'>, draftId: string, viewer: DraftViewer): Promise<void> {
+  const owner = await deps.store.getDraftOwner(draftId);
+  if (owner === undefined || !canSeeDraft(viewer, owner)) throw draftNotFound(draftId);
+}
+
 /**
  * The draft, if this viewer may see it. A draft the viewer may not see is answered exactly as one
- * that does not exist (ENT_DRAFT_NOT_FOUND), so that its existence does not show.
+ * that does not exist (ENT_DRAFT_NOT_FOUND), so that its existence does not show; visibility is
+ * decided (requireVisible) before the draft is read.
  */
 export async function requireDraft(deps: Pick<DraftDeps, 'store'>, draftId: string, viewer: DraftViewer): Promise<Draft> {
+  await requireVisible(deps, draftId, viewer);
   const draft = await deps.store.getDraft(draftId);
-  if (draft === undefined || !canSeeDraft(viewer, draft)) {
-    throw new EntenteError('ENT_DRAFT_NOT_FOUND', `No draft ${JSON.stringify(draftId.slice(0, 40))} (entente draft list shows them)`, { draft: draftId.slice(0, 40) });
-  }
+  // Checked again on what was read: the owner may have changed in between (entente draft assign).
+  if (draft === undefined || !canSeeDraft(viewer, draft)) throw draftNotFound(draftId);
   return draft;
+}
+
+/**
+ * Gives a draft to an API token (`entente draft assign`, the operator's): that token then sees,
+ * decides on and publishes it, besides administrators. For drafts that belong to no token (made
+ * before store schema 9 recorded the uploader, or by `entente extract`) or to the wrong one. The
+ * token must exist, be unrevoked and act for the home organisation (drafts are its work only).
+ */
+export async function assignDraft(deps: Pick<DraftDeps, 'store' | 'homeOrganisationId'>, draftId: string, tokenName: string): Promise<{ previousToken?: string }> {
+  const owner = await deps.store.getDraftOwner(draftId);
+  if (owner === undefined) throw draftNotFound(draftId);
+  const token = (await deps.store.listTokens()).find((candidate) => candidate.name === tokenName);
+  const shown = JSON.stringify(tokenName.slice(0, 80));
+  if (token === undefined) throw new EntenteError('ENT_TOKEN_NOT_FOUND', `No token ${shown} (entente token list shows them)`, { token: tokenName.slice(0, 80) });
+  if (token.revokedAt !== undefined) {
+    throw new EntenteError('ENT_DRAFT_OWNER_INVALID', `token ${shown} was revoked at ${token.revokedAt}; assign the draft to a token in use (entente token list)`, { token: token.name });
+  }
+  if (token.organisationId !== undefined && token.organisationId !== deps.homeOrganisationId) {
+    throw new EntenteError('ENT_DRAFT_OWNER_INVALID', `token ${shown} acts for partner ${token.organisationId}; drafts are the home organisation's own work`, { token: token.name });
+  }
+  await deps.store.setDraftOwner(draftId, token.name);
+  return owner.createdByToken === undefined ? {} : { previousToken: owner.createdByToken };
 }
 
 /** Accepts, rejects or edits items of a draft; returns the changed items. */
@@ -141,6 +180,7 @@ export async function decideOnDraft(
   analyst: string,
   viewer: DraftViewer,
 ): Promise<DraftItem[]> {
+  await requireVisible(deps, draftId, viewer);
   return exclusively(deps.store, draftId, async () => {
     const draft = await requireDraft(deps, draftId, viewer);
     const changed = decideDraftItems(draft, itemIds, input, analyst, deps.clock());
@@ -168,6 +208,11 @@ export interface PublishRequest {
    * unknown collection, so that existence is not revealed. The command line, run by the operator, omits it.
    */
   readonly access?: (collectionId: string) => 'granted' | 'hidden' | 'forbidden';
+  /**
+   * May the caller read this collection? (REST: the token's grants.) What other collections hold is
+   * kept out of the answer (warnings, refusals). The command line, run by the operator, omits it.
+   */
+  readonly read?: (collectionId: string) => boolean;
 }
 
 export interface PublishOutcome {
@@ -210,12 +255,22 @@ async function resolveTarget(deps: DraftDeps, request: PublishRequest, now: Date
   if (request.tlp !== undefined && !isTlpLevel(request.tlp)) {
     throw new EntenteError('ENT_DRAFT_TARGET_INVALID', `TLP must be one of ${TLP_LEVELS.join(', ')}`, { tlp: request.tlp.slice(0, 40) });
   }
+  // May the caller write there? Asked as soon as the collection is known and before anything that
+  // depends on it: a collection hidden from the caller answers as an unknown one, word for word,
+  // whatever else the request lacks (a TLP, say). (Home tokens see every circle; the circle's
+  // collection stays as hidden as any other.)
+  const checkAccess = (collectionId: string): void => {
+    const access = request.access?.(collectionId) ?? 'granted';
+    if (access === 'hidden') throw request.collection !== undefined ? unknownCollection(request.collection) : new EntenteError('ENT_COLLECTION_NOT_FOUND', `No collection ${request.circle ?? ''}`);
+    if (access === 'forbidden') throw new EntenteError('ENT_COLLECTION_NOT_WRITABLE', `This token may not add to collection ${collectionId}`, { collection_id: collectionId });
+  };
   let collectionId: string;
   let circleId: string | undefined;
   let tlp = request.tlp as TlpLevel | undefined;
   if (request.circle !== undefined) {
     const circle = await deps.store.getCircle(request.circle);
     if (circle === undefined) throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${JSON.stringify(request.circle.slice(0, 80))}`, { circle: request.circle.slice(0, 80) });
+    checkAccess(circle.collectionId);
     if (circle.validUntil !== undefined && Date.parse(circle.validUntil) <= now.getTime()) {
       throw new EntenteError('ENT_CIRCLE_ENDED', `circle ${circle.id} ended at ${circle.validUntil}; nothing more is published to it`, { circle: circle.id });
     }
@@ -226,17 +281,13 @@ async function resolveTarget(deps: DraftDeps, request: PublishRequest, now: Date
     const name = request.collection as string;
     const collection = await findCollection(deps.store, name);
     if (collection === undefined) throw unknownCollection(name);
+    checkAccess(collection.id);
     collectionId = collection.id;
     circleId = (await deps.store.getCircleByCollection(collection.id))?.id;
     if (tlp === undefined) {
       throw new EntenteError('ENT_DRAFT_TARGET_INVALID', `choose the TLP of what is published to collection ${name} (--tlp ${TLP_LEVELS.join('|')})`);
     }
   }
-  const access = request.access?.(collectionId) ?? 'granted';
-  // A collection named but hidden from the caller answers as an unknown one, word for word. (Home
-  // tokens see every circle; the circle's collection stays as hidden as any other.)
-  if (access === 'hidden') throw request.collection !== undefined ? unknownCollection(request.collection) : new EntenteError('ENT_COLLECTION_NOT_FOUND', `No collection ${request.circle ?? ''}`);
-  if (access === 'forbidden') throw new EntenteError('ENT_COLLECTION_NOT_WRITABLE', `This token may not add to collection ${collectionId}`, { collection_id: collectionId });
   return { collectionId, ...(circleId === undefined ? {} : { circleId }), tlp };
 }
 
@@ -248,6 +299,7 @@ async function resolveTarget(deps: DraftDeps, request: PublishRequest, now: Date
  */
 export async function publishDraft(deps: DraftDeps, request: PublishRequest): Promise<PublishOutcome> {
   const analyst = checkAnalyst(request.analyst);
+  await requireVisible(deps, request.draftId, request.viewer);
   return exclusively(deps.store, request.draftId, async () => {
     const now = deps.clock();
     const stored = await requireDraft(deps, request.draftId, request.viewer);
@@ -279,12 +331,19 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
     // collection has had no release decision for this target, and copying it would leak it.
     const wanted = [...new Set([...attackIds, ...scoIds])];
     const inTarget = await latestIn(deps.store, target.collectionId, wanted);
+    const heldAnywhere = new Map<string, StixObject>();
+    for (const [id, entry] of await deps.store.latestVersions(wanted.filter((id) => !inTarget.has(id)))) heldAnywhere.set(id, JSON.parse(entry.json) as StixObject);
+    // What the node holds only in collections the publisher may not read must not show in the
+    // answer: the SCO checks (and their warning) see the readable collections alone.
+    const view = await readableView(deps, request, target.collectionId, [...heldAnywhere.keys()]);
     const elsewhere = new Map<string, StixObject>();
-    for (const [id, entry] of await deps.store.latestVersions(wanted.filter((id) => !inTarget.has(id)))) elsewhere.set(id, JSON.parse(entry.json) as StixObject);
+    const hidden = new Map<string, StixObject>();
+    for (const [id, object] of heldAnywhere) (view.readable.has(id) ? elsewhere : hidden).set(id, object);
     const catalogue = catalogueIds();
     const attackObjects = new Map<string, StixObject>();
     for (const id of attackIds) {
-      const held = inTarget.get(id) ?? elsewhere.get(id);
+      // ATT&CK/ATLAS objects as MITRE publishes them are public: any collection's copy will do.
+      const held = inTarget.get(id) ?? heldAnywhere.get(id);
       if (held !== undefined && (inTarget.has(id) || isAsMitrePublishes(held, catalogue))) attackObjects.set(id, held);
     }
     const home = await readHomeOrganisation(deps.store);
@@ -313,12 +372,23 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
         invalid: invalid.slice(0, 10),
       });
     }
+    // An SCO held, with other content, only where the publisher may not look: the store keeps one
+    // content per SCO id and would refuse it. Refused here, before anything is written, with the
+    // answer any refusal the publisher could not foresee gets (refusedObjects): naming neither
+    // cause nor holder.
+    const conflicting = publication.objects.filter((object) => {
+      const copy = hidden.get(object.id);
+      return copy !== undefined && !sameContent(object, copy);
+    });
+    if (conflicting.length > 0) throw refusedObjects(draft.id, target.collectionId, conflicting.map((object) => object.id));
     // Another process (the node, a second command line) may publish the same draft: one wins.
     await deps.store.claimDraftPublication(draft.id, { by: analyst, at: now.toISOString() }, new Date(now.getTime() - STALE_CLAIM_MS).toISOString());
     let result: Awaited<ReturnType<typeof ingest>>;
     try {
       result = await ingest(deps.store, { collectionId: target.collectionId, objects: publication.objects });
       if (result.rejected.length > 0) {
+        // The store's reasons may speak of what other collections hold: only for a publisher who may read them all.
+        if (!view.everything) throw refusedObjects(draft.id, target.collectionId, result.rejected.map((rejection) => rejection.id));
         throw new EntenteError('ENT_DRAFT_PUBLICATION_REJECTED', `the store refused ${result.rejected.length} object(s) of draft ${draft.id}: ${result.rejected[0]?.message ?? ''}`, {
           draft: draft.id,
           rejected: result.rejected.slice(0, 10),
@@ -341,6 +411,38 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
     const warnings = [...publication.warnings, ...(await scopeWarnings(deps, target.circleId, target.tlp, publication.objects))];
     return { publication: record, added: result.accepted, duplicate: result.duplicate, report: publication.report, objects: publication.objects, warnings };
   });
+}
+
+/**
+ * Which of `ids` (held somewhere on the node, outside the target) the publisher may see: those held in
+ * a collection it may read. `everything` when it may read every collection (the operator, an administrator).
+ */
+async function readableView(deps: DraftDeps, request: PublishRequest, targetId: string, ids: readonly string[]): Promise<{ everything: boolean; readable: ReadonlySet<string> }> {
+  const read = request.read;
+  if (read === undefined) return { everything: true, readable: new Set(ids) };
+  const collections = (await deps.store.listCollections()).map((collection) => collection.id);
+  if (collections.every((id) => read(id))) return { everything: true, readable: new Set(ids) };
+  const readable = new Set<string>();
+  for (const collectionId of collections) {
+    if (collectionId === targetId || !read(collectionId)) continue;
+    const rest = ids.filter((id) => !readable.has(id));
+    if (rest.length === 0) break;
+    for (const id of (await latestIn(deps.store, collectionId, rest)).keys()) readable.add(id);
+  }
+  return { everything: false, readable };
+}
+
+/**
+ * The answer to objects the store cannot add that the publisher could not foresee: which, and what
+ * to do, but not why (the reason may be a copy in a collection hidden from the publisher).
+ */
+function refusedObjects(draftId: string, collectionId: string, ids: readonly string[]): EntenteError {
+  const unique = [...new Set(ids)];
+  return new EntenteError(
+    'ENT_DRAFT_PUBLICATION_REJECTED',
+    `the node cannot add ${unique.length} object(s) built from draft ${draftId} to collection ${collectionId} (${unique.slice(0, 3).join(', ')}${unique.length > 3 ? ', …' : ''}): reject the items they come from, or ask an administrator`,
+    { draft: draftId, refused: unique.slice(0, 10) },
+  );
 }
 
 /** The latest version of each id that one collection holds, parsed. */

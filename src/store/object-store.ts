@@ -424,6 +424,10 @@ export interface DraftStore {
   getDraft(id: string): Promise<Draft | undefined>;
   /** Every draft, newest first, without text and items. */
   listDrafts(): Promise<DraftSummary[]>;
+  /** Whether a draft exists and the token that made it, without reading its text or items; undefined when there is none. */
+  getDraftOwner(id: string): Promise<{ readonly createdByToken?: string } | undefined>;
+  /** Sets the API token that made a draft (who may see it besides administrators). Throws ENT_DRAFT_NOT_FOUND. */
+  setDraftOwner(id: string, token: string): Promise<void>;
   /**
    * Replaces the named items (same ids) of an unpublished draft in one transaction; other items are
    * left as they are, so two analysts deciding on different items do not overwrite each other.

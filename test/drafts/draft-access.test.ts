@@ -9,7 +9,12 @@ import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { hashTokenSecret } from '../../src/policy/token-secret.ts';
 import type { NewDraft } from '../../src/drafts/draft.ts';
-import { HIGH_VALUE, ADD_TEST, secrets, startTestNode, type TestNode } from '../taxii/taxii-test-kit.ts';
+import { assignDraft } from '../../src/drafts/draft-operations.ts';
+import { EntenteError } from '../../src/errors/entente-error.ts';
+import { TLP2_MARKING_IDS } from '../../src/policy/tlp.ts';
+import { scoId } from '../../src/stix/ids.ts';
+import type { StixObject } from '../../src/stix/types.ts';
+import { HIGH_VALUE, ADD_TEST, PAST_24H, SECRET, secrets, startTestNode, type TestNode } from '../taxii/taxii-test-kit.ts';
 
 /** A home token with grants on collection A (HIGH_VALUE) only: read and write. */
 const COLLEAGUE = 'ent_colleague-secret-000000000000000000000';
@@ -122,7 +127,15 @@ describe('draft access: the author and administrators only', () => {
     expectStatus(await call('admin', 'POST', `/api/drafts/${id}/items/2`, { decision: 'reject', reason: 'sinkholed' }), 200);
     const published = expectStatus(await call('analyst', 'POST', `/api/drafts/${id}/publish`, { collection: ADD_TEST, tlp: 'green', reject_pending: true }), 201);
     assert.equal(published.json<{ publication: { collection_id: string } }>().publication.collection_id, ADD_TEST);
-    // Published, the draft stays its author's: the report's text and the rejected items are not shared.
+    // What a reader of the collection (and a circle partner) gets names what was published; the item
+    // rejected counts, but neither its value nor the reason given leaves the draft.
+    const report = published.json<{ report: StixObject }>().report;
+    const rejected = analystDraft.items.find((item) => item.id === '2')?.value ?? '';
+    assert.ok(rejected !== '');
+    assert.equal(JSON.stringify(report).includes(rejected), false);
+    assert.equal(JSON.stringify(report).includes('sinkholed'), false);
+    assert.equal((report['x_entente_provenance'] as { rejected_count: number }).rejected_count, analystDraft.items.length - 1);
+    // Published, the draft stays its author's: the report's text, the rejected items and their reasons are not shared.
     assert.equal((await call('colleague', 'GET', `/api/drafts/${id}`)).statusCode, 404);
     assert.equal((await call('analyst', 'GET', `/api/drafts/${id}`)).statusCode, 200);
   });
@@ -152,6 +165,19 @@ describe('draft access: the author and administrators only', () => {
     const listed = expectStatus(await call('colleague', 'GET', '/api/drafts'), 200).json<{ drafts: { id: string }[] }>().drafts.map((draft) => draft.id);
     assert.ok(!listed.includes(id));
     assert.equal(expectStatus(await call('admin', 'GET', `/api/drafts/${id}`), 200).json<DraftJson>().created_by, 'colleague');
+    // The operator gives it to a token (entente draft assign): that token then sees it, and no one else gains it.
+    const deps = { store: node.store, homeOrganisationId: 'identity--0b4b0d7f-55a4-4f3c-9c43-5e0f1b2b3c4d' };
+    await assert.rejects(assignDraft(deps, id, 'revoked'), (error: unknown) => error instanceof EntenteError && error.code === 'ENT_DRAFT_OWNER_INVALID');
+    await assert.rejects(assignDraft(deps, id, 'no-such-token'), (error: unknown) => error instanceof EntenteError && error.code === 'ENT_TOKEN_NOT_FOUND');
+    await node.store.createToken({ name: 'partner-x', secretHash: hashTokenSecret('ent_partner-x-secret-00000000000000000000'), admin: false, grants: [], organisationId: 'identity--6f0c6a1e-3a44-4d8e-9e0e-000000000001', createdAt: '2026-11-22T23:00:00.000Z', revokedAt: undefined });
+    await assert.rejects(assignDraft(deps, id, 'partner-x'), (error: unknown) => error instanceof EntenteError && error.code === 'ENT_DRAFT_OWNER_INVALID');
+    await assert.rejects(assignDraft(deps, '424242', 'colleague'), (error: unknown) => error instanceof EntenteError && error.code === 'ENT_DRAFT_NOT_FOUND');
+    assert.equal((await call('colleague', 'GET', `/api/drafts/${id}`)).statusCode, 404, 'refused assignments changed nothing');
+    assert.deepEqual(await assignDraft(deps, id, 'colleague'), {});
+    assert.equal(expectStatus(await call('colleague', 'GET', `/api/drafts/${id}?text=true`), 200).json<{ text: string }>().text, 'C2 45.77.12.23.');
+    assert.equal((await call('analyst', 'GET', `/api/drafts/${id}`)).statusCode, 404);
+    assert.deepEqual(await assignDraft(deps, id, 'analyst'), { previousToken: 'colleague' });
+    assert.equal((await call('colleague', 'GET', `/api/drafts/${id}`)).statusCode, 404, 'the token it had no longer sees it');
   });
 
   it('publishes the author\'s own draft only where the token may write; a hidden target answers as an unknown one', async () => {
@@ -172,5 +198,106 @@ describe('draft access: the author and administrators only', () => {
     assert.equal(errorShape(readOnly, HIGH_VALUE).error_code, 'ENT_COLLECTION_NOT_WRITABLE');
     // Write: published.
     expectStatus(await call('colleague', 'POST', `/api/drafts/${own.id}/publish`, { collection: HIGH_VALUE, tlp: 'green' }), 201);
+  });
+
+  it('answers a hidden target as an unknown one whatever else the request lacks: with or without a TLP', async () => {
+    const own = expectStatus(await call('colleague', 'POST', '/api/drafts', { text: '# Probe\nBeacon to 45.77.12.26.\n' }), 201).json<DraftJson>();
+    for (const rest of [{}, { tlp: 'green' }, { tlp: 'amber', reject_pending: true }]) {
+      const hidden = await call('colleague', 'POST', `/api/drafts/${own.id}/publish`, { collection: ADD_TEST, ...rest });
+      const unknown = await call('colleague', 'POST', `/api/drafts/${own.id}/publish`, { collection: 'no-such-collection', ...rest });
+      assert.equal(hidden.statusCode, 404, JSON.stringify(rest));
+      assert.deepEqual(errorShape(hidden, ADD_TEST), errorShape(unknown, 'no-such-collection'), JSON.stringify(rest));
+    }
+    // Where the token may write, a missing TLP is still asked for.
+    assert.equal(errorShape(expectStatus(await call('colleague', 'POST', `/api/drafts/${own.id}/publish`, { collection: HIGH_VALUE }), 400), HIGH_VALUE).error_code, 'ENT_DRAFT_TARGET_INVALID');
+  });
+
+  it('shows administrators, and no one else, the token a draft belongs to (created_by_token)', async () => {
+    const id = colleagueDraft.id;
+    const owner = async (caller: Caller): Promise<[unknown, unknown]> => {
+      const shown = expectStatus(await call(caller, 'GET', `/api/drafts/${id}`), 200).json<Record<string, unknown>>();
+      const listed = expectStatus(await call(caller, 'GET', '/api/drafts'), 200).json<{ drafts: Record<string, unknown>[] }>().drafts.find((draft) => draft['id'] === id);
+      return [shown['created_by_token'], listed?.['created_by_token']];
+    };
+    assert.deepEqual(await owner('admin'), ['colleague', 'colleague']);
+    assert.deepEqual(await owner('colleague'), [undefined, undefined]);
+    const made = expectStatus(await call('colleague', 'POST', '/api/drafts', { text: '# Made\nBeacon to 45.77.12.27.\n' }), 201).json<Record<string, unknown>>();
+    assert.equal(made['created_by_token'], undefined);
+  });
+});
+
+// Publishing compares the observables it builds with the copies the node already holds elsewhere (an
+// SCO has one content per id). Only collections the publisher may read count: what a hidden
+// collection holds must show neither in the warnings nor in why a publication is refused.
+describe('draft publication: nothing of what hidden collections hold shows', () => {
+  let node: TestNode;
+  const call = (caller: Caller, method: 'GET' | 'POST', url: string, body?: unknown): Promise<LightMyRequestResponse> =>
+    node.app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${callers[caller]}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+    });
+  const ipv4 = (value: string, extra: Record<string, unknown> = {}): StixObject => {
+    const id = scoId('ipv4-addr', { type: 'ipv4-addr', value });
+    assert.ok(id.ok);
+    return { type: 'ipv4-addr', spec_version: '2.1', id: id.value, value, ...extra } as StixObject;
+  };
+  /** The caller drafts "Beacon to IP", accepts everything and publishes to HIGH_VALUE at TLP:GREEN. */
+  const publish = async (caller: Caller, ip: string): Promise<LightMyRequestResponse> => {
+    const draft = expectStatus(await call(caller, 'POST', '/api/drafts', { text: `# Probe\nBeacon to ${ip}.\n` }), 201).json<DraftJson>();
+    for (const item of draft.items) expectStatus(await call(caller, 'POST', `/api/drafts/${draft.id}/items/${item.id}`, { decision: 'accept' }), 200);
+    return call(caller, 'POST', `/api/drafts/${draft.id}/publish`, { collection: HIGH_VALUE, tlp: 'green' });
+  };
+  const warningsOf = (response: LightMyRequestResponse): string[] => expectStatus(response, 201).json<{ warnings: string[] }>().warnings;
+  const reports = async (): Promise<number> => (await node.store.listEntries(HIGH_VALUE, { types: ['report'] }, { limit: 100 })).entries.length;
+
+  before(async () => {
+    node = await startTestNode({ empty: true, tokenCacheTtlMs: 0 });
+    // Writes HIGH_VALUE, reads PAST_24H too; SECRET (and the rest) it cannot see.
+    await node.store.createToken({
+      name: 'colleague',
+      secretHash: hashTokenSecret(COLLEAGUE),
+      admin: false,
+      grants: [{ collectionId: HIGH_VALUE, read: true, write: true }, { collectionId: PAST_24H, read: true, write: false }],
+      organisationId: undefined,
+      createdAt: '2026-11-22T23:00:00.000Z',
+      revokedAt: undefined,
+    });
+    // An administrator's copies, with other content than a TLP:GREEN publication builds.
+    await node.store.addObjects(SECRET, [ipv4('198.51.100.77', { object_marking_refs: [TLP2_MARKING_IDS.red] })]);
+    await node.store.addObjects(PAST_24H, [ipv4('198.51.100.80', { object_marking_refs: [TLP2_MARKING_IDS.red] })]);
+    // And one with exactly the content a TLP:GREEN publication builds.
+    await node.store.addObjects(SECRET, [ipv4('198.51.100.79', { object_marking_refs: [TLP2_MARKING_IDS.green] })]);
+  });
+  after(() => node.close());
+
+  it('warns of a conflicting copy only in a collection the publisher may read', async () => {
+    const readable = warningsOf(await publish('colleague', '198.51.100.80'));
+    assert.equal(readable.length, 1);
+    assert.match(readable[0] ?? '', /is held in another collection of this node with other content, so only the indicator is published/);
+    // A copy with the same content in a hidden collection: published as if the node held none.
+    assert.deepEqual(warningsOf(await publish('colleague', '198.51.100.79')), warningsOf(await publish('colleague', '198.51.100.78')));
+    assert.deepEqual(warningsOf(await publish('colleague', '198.51.100.78')), []);
+  });
+
+  it('refuses an SCO a hidden copy keeps out with the neutral answer of any refusal, before writing anything', async () => {
+    const before = await reports();
+    const refused = expectStatus(await publish('colleague', '198.51.100.77'), 500);
+    const body = refused.json<ErrorJson>();
+    const sco = ipv4('198.51.100.77').id;
+    assert.equal(body.error_code, 'ENT_DRAFT_PUBLICATION_REJECTED');
+    assert.match(body.description, new RegExp(`^the node cannot add 1 object\\(s\\) built from draft \\d+ to collection ${HIGH_VALUE} \\(${sco}\\): reject the items they come from, or ask an administrator$`));
+    assert.deepEqual(Object.keys(body.details ?? {}).sort(), ['draft', 'refused']);
+    assert.deepEqual(body.details?.['refused'], [sco]);
+    assert.equal(refused.body.includes(SECRET), false);
+    assert.doesNotMatch(refused.body, /held|stored|different|content|conflict/i);
+    assert.equal(await reports(), before, 'nothing was written');
+  });
+
+  it('still tells an administrator, who reads every collection, of the copy it holds', async () => {
+    const warnings = warningsOf(await publish('admin', '198.51.100.77'));
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0] ?? '', /198\.51\.100\.77\): ipv4-addr--[0-9a-f-]+ is held in another collection of this node with other content/);
   });
 });

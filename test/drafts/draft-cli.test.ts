@@ -203,10 +203,37 @@ describe('entente extract → entente draft → a circle', () => {
     assert.ok(edges.includes('intrusion-set--899ce53f-13a0-479b-a0e4-67d46e241542 uses malware--a7881f21-e978-4fe4-af56-92c9416a2616'));
   });
 
+  it('assign gives a draft to an unrevoked token (shown to the operator as created_by_token), and says why it will not', async () => {
+    const made = JSON.parse((await entente(data, ['extract', PDF, '--json'])).stdout) as { draft: string };
+    const show = async (): Promise<Record<string, unknown>> => JSON.parse((await entente(data, ['draft', 'show', made.draft, '--json'])).stdout) as Record<string, unknown>;
+    assert.equal((await show())['created_by_token'], undefined, 'extract makes a draft of no token');
+    assert.match((await entente(data, ['draft', 'show', made.draft])).stdout, /token: none \(administrators only/);
+    for (const name of ['ana', 'gone']) assert.equal((await entente(data, ['token', 'create', '--name', name, '--collections', 'default:rw'])).code, 0);
+    assert.equal((await entente(data, ['token', 'revoke', 'gone'])).code, 0);
+
+    const assigned = await entente(data, ['draft', 'assign', made.draft, 'ana']);
+    assert.equal(assigned.code, 0, assigned.stderr);
+    assert.equal(assigned.stdout.trim(), `draft ${made.draft} now belongs to token ana (it had none)`);
+    assert.equal((await show())['created_by_token'], 'ana');
+    assert.match((await entente(data, ['draft', 'show', made.draft])).stdout, /token: ana \(and administrators\)/);
+    const listed = (await entente(data, ['draft', 'list', '--json'])).stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.equal(listed.find((summary) => summary['id'] === made.draft)?.['created_by_token'], 'ana');
+
+    const unknown = await entente(data, ['draft', 'assign', made.draft, 'nobody']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /ENT_TOKEN_NOT_FOUND: No token "nobody" \(entente token list shows them\)/);
+    const revoked = await entente(data, ['draft', 'assign', made.draft, 'gone']);
+    assert.equal(revoked.code, 1);
+    assert.match(revoked.stderr, /ENT_DRAFT_OWNER_INVALID: token "gone" was revoked at .*; assign the draft to a token in use/);
+    assert.match((await entente(data, ['draft', 'assign', '999', 'ana'])).stderr, /ENT_DRAFT_NOT_FOUND/);
+    assert.equal((await show())['created_by_token'], 'ana', 'a refused assignment changes nothing');
+  });
+
   it('has --help with examples', async () => {
     const help = await entente(data, ['draft', '--help']);
     assert.match(help.stdout, /entente draft publish 7 --circle wide --tlp amber/);
-    for (const sub of ['list', 'show', 'accept', 'reject', 'edit', 'publish']) {
+    assert.match((await entente(data, ['draft', 'assign', '--help'])).stdout, /\$ entente draft assign 7 ana/);
+    for (const sub of ['list', 'show', 'accept', 'reject', 'edit', 'publish', 'assign']) {
       assert.match((await entente(data, ['draft', sub, '--help'])).stdout, /Example/, sub);
     }
   });

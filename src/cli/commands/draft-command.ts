@@ -4,7 +4,7 @@ import type { CliIo, NodeLocationOptions } from '../cli-context.ts';
 import { withNode, writeLine } from '../cli-context.ts';
 import type { OpenedNode } from '../../compose.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
-import { decideOnDraft, listVisibleDrafts, publishDraft, requireDraft, type DraftDeps } from '../../drafts/draft-operations.ts';
+import { assignDraft, decideOnDraft, listVisibleDrafts, publishDraft, requireDraft, type DraftDeps } from '../../drafts/draft-operations.ts';
 import { describe } from '../../drafts/decide-draft-items.ts';
 import { effectiveValue, type Draft, type DraftItem, type DraftSummary } from '../../drafts/draft.ts';
 import { draftJson, itemJson, publicationJson, summaryJson } from '../../drafts/draft-json.ts';
@@ -68,6 +68,7 @@ function printDraft(io: CliIo, draft: Draft, evidence: boolean): void {
   writeLine(io.stdout, `draft ${draft.id}: ${draft.title}`);
   writeLine(io.stdout, `  source: ${draft.source.fileName} (${draft.source.format}${draft.source.pages === undefined ? '' : `, ${draft.source.pages} pages`}), sha256 ${draft.source.sha256}`);
   writeLine(io.stdout, `  created ${draft.createdAt}${draft.createdBy === undefined ? '' : ` by ${draft.createdBy}`}`);
+  writeLine(io.stdout, draft.createdByToken === undefined ? '  token: none (administrators only; entente draft assign gives it to one)' : `  token: ${draft.createdByToken} (and administrators)`);
   if (draft.publication !== undefined) {
     writeLine(io.stdout, `  published ${draft.publication.publishedAt} by ${draft.publication.analyst} as ${draft.publication.reportId} (TLP:${draft.publication.tlp.toUpperCase()}) in ${draft.publication.circleId === undefined ? `collection ${draft.publication.collectionId}` : `circle ${draft.publication.circleId}`}`);
   }
@@ -136,7 +137,7 @@ export function draftCommand(io: CliIo): Command {
       await withNode(io, options, async (node) => {
         const drafts = await listVisibleDrafts(node, 'operator');
         if (options.json === true) {
-          for (const summary of drafts) writeLine(io.stdout, JSON.stringify(summaryJson(summary)));
+          for (const summary of drafts) writeLine(io.stdout, JSON.stringify(summaryJson(summary, true)));
           return;
         }
         if (drafts.length === 0) writeLine(io.stdout, 'No drafts. `entente extract REPORT` makes one.');
@@ -155,7 +156,7 @@ export function draftCommand(io: CliIo): Command {
     .action(async (draftId: string, options: JsonOption & { evidence: boolean }) => {
       await withNode(io, options, async (node) => {
         const draft = await requireDraft(depsOf(node), draftId, 'operator');
-        if (options.json === true) writeLine(io.stdout, JSON.stringify(draftJson(draft, false)));
+        if (options.json === true) writeLine(io.stdout, JSON.stringify(draftJson(draft, false, true)));
         else printDraft(io, draft, options.evidence);
       });
     });
@@ -226,7 +227,8 @@ export function draftCommand(io: CliIo): Command {
       'after',
       '\nExamples:\n  $ entente draft publish 7 --circle wide --tlp amber\n  $ entente draft publish 8 --collection default --tlp green --reject-pending\n\n' +
         'Every object is validated as any import is, created by the home organisation and marked with the\n' +
-        "TLP; the report's x_entente_provenance says which items were automatic and who decided on them.",
+        "TLP; the report's x_entente_provenance says which published items were automatic and who accepted\n" +
+        'them; rejected items are only counted (their values and reasons stay in the draft).',
     )
     .action(async (draftId: string, options: PublishOptions) => {
       await withNode(io, options, async (node) => {
@@ -247,6 +249,26 @@ export function draftCommand(io: CliIo): Command {
         }
         const where = outcome.publication.circleId === undefined ? `collection ${outcome.publication.collectionId}` : `circle ${outcome.publication.circleId}`;
         writeLine(io.stdout, `published draft ${draftId} to ${where} as ${outcome.publication.reportId} (TLP:${outcome.publication.tlp.toUpperCase()}): ${outcome.objects.length} objects, ${outcome.added} new`);
+      });
+    });
+
+  command
+    .command('assign')
+    .description('gives a draft to an API token, which may then see, decide on and publish it (besides administrators)')
+    .argument('<draft>', 'draft id (entente draft list)')
+    .argument('<token>', 'token name (entente token list): unrevoked, of the home organisation')
+    .option(...dataOption)
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ entente draft assign 7 ana\n\n' +
+        'Drafts made with `entente extract`, or before Entente recorded the uploading token (store schema 9),\n' +
+        'belong to no token: only administrators see them over REST until assigned. Assigning replaces the\n' +
+        'token a draft had (the old one no longer sees it).',
+    )
+    .action(async (draftId: string, tokenName: string, options: NodeLocationOptions) => {
+      await withNode(io, options, async (node) => {
+        const { previousToken } = await assignDraft(depsOf(node), draftId, tokenName);
+        writeLine(io.stdout, `draft ${draftId} now belongs to token ${tokenName}${previousToken === undefined ? ' (it had none)' : previousToken === tokenName ? ' (unchanged)' : ` (was ${previousToken})`}`);
       });
     });
 

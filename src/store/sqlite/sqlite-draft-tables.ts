@@ -84,7 +84,7 @@ export class SqliteDraftTables {
   readonly #db: Database.Database;
   readonly #sql: Record<
     | 'insertDraft' | 'insertItem' | 'selectDraft' | 'selectDrafts' | 'selectItems' | 'selectItemDocuments' | 'updateItem' | 'selectPublication'
-    | 'setPublication' | 'setClaim' | 'dropClaim',
+    | 'setPublication' | 'setClaim' | 'dropClaim' | 'selectOwner' | 'setOwner',
     Statement
   >;
 
@@ -98,6 +98,9 @@ export class SqliteDraftTables {
       ),
       insertItem: prepare('INSERT INTO draft_items (draft_id, item_id, position, document) VALUES (?, ?, ?, ?)'),
       selectDraft: prepare('SELECT * FROM drafts WHERE id = ?'),
+      // Who may see a draft is decided on this row alone, before its text and items are read.
+      selectOwner: prepare('SELECT created_by_token FROM drafts WHERE id = ?'),
+      setOwner: prepare('UPDATE drafts SET created_by_token = ? WHERE id = ?'),
       selectDrafts: prepare('SELECT id, file_name, sha256, format, title, created_at, created_by, created_by_token, details, publication FROM drafts ORDER BY id DESC'),
       selectItems: prepare('SELECT document FROM draft_items WHERE draft_id = ? ORDER BY position'),
       selectItemDocuments: prepare(
@@ -152,6 +155,24 @@ export class SqliteDraftTables {
       warnings: base.details.warnings,
       ...(base.publication === undefined ? {} : { publication: base.publication }),
     };
+  }
+
+  /**
+   * Whether the draft exists and which token made it, from one row and one column: the cheap lookup
+   * that decides visibility before anything of the draft (text, items) is read.
+   */
+  getDraftOwner(id: string): { createdByToken?: string } | undefined {
+    const key = draftKey(id);
+    if (key === undefined) return undefined;
+    const row = this.#sql.selectOwner.get(key) as { created_by_token: string | null } | undefined;
+    if (row === undefined) return undefined;
+    return row.created_by_token === null ? {} : { createdByToken: row.created_by_token };
+  }
+
+  /** Sets the token that made a draft (the operator's `entente draft assign`). Throws ENT_DRAFT_NOT_FOUND. */
+  setDraftOwner(id: string, token: string): void {
+    const key = draftKey(id);
+    if (key === undefined || this.#sql.setOwner.run(token, key).changes !== 1) throw notFound(id);
   }
 
   listDrafts(): DraftSummary[] {

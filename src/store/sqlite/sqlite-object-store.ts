@@ -1206,6 +1206,14 @@ export class SqliteObjectStore implements ObjectStore {
     return this.#guard(() => this.#drafts.listDrafts());
   }
 
+  async getDraftOwner(id: string): Promise<{ readonly createdByToken?: string } | undefined> {
+    return this.#guard(() => this.#drafts.getDraftOwner(id));
+  }
+
+  async setDraftOwner(id: string, token: string): Promise<void> {
+    return this.#guard(() => this.#drafts.setDraftOwner(id, token));
+  }
+
   async updateDraftItems(draftId: string, items: readonly DraftItem[]): Promise<void> {
     return this.#guard(() => this.#drafts.updateDraftItems(draftId, items));
   }
