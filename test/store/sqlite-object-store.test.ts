@@ -66,8 +66,13 @@ describe('SqliteObjectStore', () => {
     try {
       for (const id of ['alpha', 'beta']) await store.createCollection({ id, title: id }, new Date());
       const version = '2024-01-01T00:00:00.000Z';
-      await store.addObjects('alpha', [1, 2, 3, 4].map((n) => indicator(n)));
+      await store.addObjects('alpha', [1, 3, 4].map((n) => indicator(n)));
       await store.addObjects('alpha', [indicator(2)], undefined, 'identity--partner-a');
+      // A partner sending again what the home organisation put there itself is no contribution:
+      // the entry stays the home organisation's (docs/federation.md, "Who may recall what").
+      await store.addObjects('alpha', [indicator(1)], undefined, 'identity--partner-a');
+      // Another partner sending what one partner contributed is recorded as well.
+      await store.addObjects('alpha', [indicator(2)], undefined, 'identity--partner-c');
       await store.addObjects('beta', [indicator(2), indicator(3)], undefined, 'identity--partner-b');
       const wanted = [1, 2, 3, 2, 5].map((n) => ({ id: indicator(n).id, version }));
       const found = await store.contributionsOf([...wanted, { id: indicator(4).id, version: '1999-01-01T00:00:00.000Z' }]);
@@ -76,6 +81,7 @@ describe('SqliteObjectStore', () => {
       assert.deepEqual(sorted(versionKey(indicator(2).id, version)), [
         { collectionId: 'alpha', organisationId: 'identity--partner-a' },
         { collectionId: 'beta', organisationId: 'identity--partner-b' },
+        { collectionId: 'alpha', organisationId: 'identity--partner-c' },
       ]);
       assert.deepEqual(found.get(versionKey(indicator(3).id, version)), [{ collectionId: 'beta', organisationId: 'identity--partner-b' }]);
       assert.equal((await store.contributionsOf([])).size, 0);
@@ -88,8 +94,13 @@ describe('SqliteObjectStore', () => {
     const store = openSqliteObjectStore({ path: ':memory:' });
     try {
       for (const id of ['alpha', 'beta']) await store.createCollection({ id, title: id }, new Date());
-      await store.addObjects('alpha', [1, 2, 3, 4].map((n) => indicator(n)));
+      await store.addObjects('alpha', [1, 3, 4].map((n) => indicator(n)));
       await store.addObjects('alpha', [indicator(2)], undefined, 'identity--partner-a');
+      // A partner sending again what the home organisation put there itself is no contribution:
+      // the entry stays the home organisation's (docs/federation.md, "Who may recall what").
+      await store.addObjects('alpha', [indicator(1)], undefined, 'identity--partner-a');
+      // Another partner sending what one partner contributed is recorded as well.
+      await store.addObjects('alpha', [indicator(2)], undefined, 'identity--partner-c');
       await store.addObjects('beta', [indicator(2), indicator(3), indicator(5)], undefined, 'identity--partner-b');
       await store.addObjects('beta', [indicator(5)], undefined, 'identity--partner-c');
       const alpha = (await store.listEntries('alpha', {}, { limit: 100 })).entries;

@@ -190,7 +190,7 @@ export class SqliteFederationTables {
   readonly #sql: Record<
     | 'insertPeer' | 'insertPeerState' | 'selectPeer' | 'selectPeers' | 'deletePeerState' | 'deletePeer' | 'selectPeerState'
     | 'recordSuccess' | 'recordFailure' | 'setPushCursor' | 'resetCursors' | 'setPullCursor' | 'addPulled'
-    | 'selectCollectionKey' | 'insertName' | 'selectNameKey' | 'selectNames' | 'insertProvenance' | 'deleteProvenanceOfVersion' | 'deleteSignaturesOfVersion' | 'insertQuarantine' | 'selectQuarantined' | 'listQuarantine' | 'resolveQuarantined'
+    | 'selectCollectionKey' | 'insertName' | 'selectNameKey' | 'selectNames' | 'insertProvenance' | 'selectContributed' | 'deleteProvenanceOfVersion' | 'deleteSignaturesOfVersion' | 'insertQuarantine' | 'selectQuarantined' | 'listQuarantine' | 'resolveQuarantined'
     | 'selectHeldIds' | 'selectVersionTexts' | 'selectOriginFromProvenance' | 'selectOriginFromSignatures' | 'selectProvenance' | 'selectEntryArrivals'
     | 'selectSignatures' | 'insertSignature'
     | 'selectNodeKeys' | 'insertNodeKey' | 'retireNodeKey' | 'upsertPinnedKey' | 'selectPinnedKeyById' | 'selectPinnedKeys' | 'selectPinnedKeysOf'
@@ -237,6 +237,8 @@ export class SqliteFederationTables {
       insertProvenance: prepare(
         'INSERT OR IGNORE INTO provenance (vid, collection_key, peer, circle, signer, key_id, verification, hops, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
+      // Whether a partner contributed a version to a collection: a version in it with none, the home organisation put there.
+      selectContributed: prepare('SELECT 1 FROM contributions WHERE vid = ? AND collection_key = ? LIMIT 1').pluck(),
       deleteProvenanceOfVersion: prepare('DELETE FROM provenance WHERE vid = ?'),
       deleteSignaturesOfVersion: prepare(
         'DELETE FROM signatures WHERE (object_id, version) IN (SELECT object_id, version FROM object_versions WHERE vid = ?)',
@@ -519,7 +521,8 @@ export class SqliteFederationTables {
           continue;
         }
         if (outcome.kind === 'added') added += 1;
-        if (vid !== undefined) this.#insertProvenance(place, names, vid, arrived);
+        if (vid === undefined || this.#homeEntry(outcome, vid, collectionKey)) continue;
+        this.#insertProvenance(place, names, vid, arrived);
       }
       for (const item of batch.quarantined) {
         this.#insertQuarantine(place, item);
@@ -532,6 +535,17 @@ export class SqliteFederationTables {
       return { outcomes, quarantined };
     });
     return apply.immediate();
+  }
+
+  /**
+   * A partner's arrival that found the version already in the collection, put there by the home
+   * organisation itself (no partner contribution: the store's add path records none for such a
+   * duplicate). It records no provenance: the entry stays the home organisation's, which no recall
+   * takes back and whose origin a partner cannot claim by sending it again (docs/federation.md,
+   * "Who may recall what").
+   */
+  #homeEntry(outcome: AddOutcome, vid: number, collectionKey: number): boolean {
+    return outcome.kind === 'duplicate' && this.#sql.selectContributed.get(vid, collectionKey) === undefined;
   }
 
   #insertProvenance(
@@ -788,8 +802,13 @@ export class SqliteFederationTables {
       const [vid] = added.vids;
       if (outcome === undefined) throw new Error('the store returned no outcome for a released item');
       if (outcome.kind === 'rejected' || vid === undefined) return outcome;
+      const collectionKey = this.#requireCollectionKey(item.collection_id);
+      if (this.#homeEntry(outcome, vid, collectionKey)) {
+        this.#sql.resolveQuarantined.run('released', by, at, seq);
+        return outcome;
+      }
       const place: Placement = {
-        collectionKey: this.#requireCollectionKey(item.collection_id),
+        collectionKey,
         peer: item.peer ?? undefined,
         circleId: item.circle_id ?? undefined,
         source: sourceOf(item.source),

@@ -288,7 +288,7 @@ export class SqliteObjectStore implements ObjectStore {
 
   readonly #circles: SqliteCircleTables;
   /** Which partner sent which version through which collection (migration 4), prepared once. */
-  readonly #contributions: Record<'insert' | 'deleteOfVersion' | 'selectOfVersions' | 'selectOfEntries', Statement>;
+  readonly #contributions: Record<'insert' | 'deleteOfVersion' | 'selectOfVersions' | 'selectOfEntries' | 'existsInCollection', Statement>;
   readonly #drafts: SqliteDraftTables;
   readonly #webhooks: SqliteWebhookTables;
   readonly #federation: SqliteFederationTables;
@@ -314,6 +314,7 @@ export class SqliteObjectStore implements ObjectStore {
     this.#contributions = {
       insert: db.prepare('INSERT OR IGNORE INTO contributions (vid, collection_key, organisation_id) VALUES (?, ?, ?)'),
       deleteOfVersion: db.prepare('DELETE FROM contributions WHERE vid = ?'),
+      existsInCollection: db.prepare('SELECT 1 FROM contributions WHERE vid = ? AND collection_key = ? LIMIT 1').pluck(),
       // One query for a page of versions ([[id, version], …]); CROSS JOIN keeps the wanted list outermost.
       selectOfVersions: db
         .prepare(
@@ -519,7 +520,16 @@ export class SqliteObjectStore implements ObjectStore {
         outcomes[index] = this.#addVersion(collection.key, versions[index] as PreparedVersion, known, nextDateAdded, vids, index);
       }
       if (contributorOrganisationId !== undefined) {
-        for (const vid of vids) if (vid !== undefined) this.#contributions.insert.run(vid, collection.key, contributorOrganisationId);
+        for (let index = 0; index < count; index += 1) {
+          const vid = vids[index];
+          if (vid === undefined) continue;
+          // A partner sending again a version already in the collection adds itself to its
+          // contributors only if it came from a partner: one the home organisation put there itself
+          // (no contributor) stays the home organisation's, which a recall never takes back
+          // (docs/federation.md, "Who may recall what").
+          if ((outcomes[index] as AddOutcome).kind === 'duplicate' && this.#contributions.existsInCollection.get(vid, collection.key) === undefined) continue;
+          this.#contributions.insert.run(vid, collection.key, contributorOrganisationId);
+        }
       }
       if (lastDateAdded !== collection.last_date_added) {
         this.#sql.updateLastDateAdded.run(lastDateAdded, collection.key);
