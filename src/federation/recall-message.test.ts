@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Circle } from '../policy/circle.ts';
 import type { RecallNotice } from '../store/object-store.ts';
-import { createRecallBody, decideRecallAction, decideRecallAuthority, groupRecallNotices, parseRecallAckBody, parseRecallBody } from './recall-message.ts';
+import { createRecallAckBody, createRecallBody, decideRecallAction, decideRecallAuthority, groupRecallNotices, parseRecallAckBody, parseRecallBody } from './recall-message.ts';
 
 const COORDINATOR = 'identity--00000000-0000-4000-8000-000000000001';
 const MEMBER = 'identity--00000000-0000-4000-8000-000000000002';
@@ -58,62 +58,72 @@ describe('recall bodies', () => {
     assert.equal(parseRecallBody({ ...body, versions: [{ id: id(1), version: '2026-01-01T00:00:00Z', extra: true }] }).ok, false);
     assert.equal(parseRecallBody({ ...body, reason: '' }).ok, false);
     assert.equal(parseRecallBody({ ...body, wipe_everything: true }).ok, false);
-    const ack = { circle_id: 'grid-2026', recipient: MEMBER, versions: body.versions, acknowledged_at: '2026-11-23T10:00:01Z' };
+    const ack = createRecallAckBody('grid-2026', MEMBER, body.versions, '2026-11-23T10:00:01Z');
     assert.deepEqual(parseRecallAckBody(ack), { ok: true, value: ack });
     assert.equal(parseRecallAckBody({ ...ack, versions: [] }).ok, false);
     assert.equal(parseRecallAckBody({ ...ack, held: [] }).ok, false);
   });
 
-  it("reads an earlier build's acknowledgement, with its counts, and keeps none of them", () => {
+  it('the acknowledgement keeps the fields earlier builds require, with fixed values that say nothing', () => {
+    const versions = [{ id: id(1), version: '2026-01-01T00:00:00.000Z' }];
+    const ack = createRecallAckBody('grid-2026', MEMBER, versions, '2026-11-23T10:00:01Z');
+    // What earlier builds' parseRecallAckBody required: removed a count, kept a list of versions.
+    assert.ok(typeof ack.removed === 'number' && Number.isSafeInteger(ack.removed) && ack.removed >= 0);
+    assert.ok(Array.isArray(ack.kept));
+    assert.deepEqual(ack, { circle_id: 'grid-2026', recipient: MEMBER, versions, removed: 0, kept: [], acknowledged_at: '2026-11-23T10:00:01Z' });
+  });
+
+  it("reads an earlier build's acknowledgement, and one without the vestigial fields, and keeps none of their values", () => {
     const versions = [{ id: id(1), version: '2026-01-01T00:00:00.000Z' }];
     const ack = { circle_id: 'grid-2026', recipient: MEMBER, versions, acknowledged_at: '2026-11-23T10:00:01Z' };
-    assert.deepEqual(parseRecallAckBody({ ...ack, removed: 1, kept: versions }), { ok: true, value: ack });
+    const read = { ...ack, removed: 0, kept: [] };
+    assert.deepEqual(parseRecallAckBody({ ...ack, removed: 1, kept: versions }), { ok: true, value: read });
+    assert.deepEqual(parseRecallAckBody(ack), { ok: true, value: read });
     assert.equal(parseRecallAckBody({ ...ack, removed: -1, kept: [] }).ok, false);
     assert.equal(parseRecallAckBody({ ...ack, removed: 0, kept: undefined as never }).ok, false);
   });
 });
 
 describe('who may recall', () => {
-  const versions = [{ id: id(1), version: '2026-01-01T00:00:00.000Z' }];
-
-  it("a coordinator of the circle here may recall what went through it", () => {
-    assert.deepEqual(decideRecallAuthority(circle, COORDINATOR, versions, new Map()), { kind: 'coordinator' });
-  });
-
-  it('another member only objects it originated (a creator revoking)', () => {
-    assert.deepEqual(decideRecallAuthority(circle, MEMBER, versions, new Map([[id(1), MEMBER]])), { kind: 'origin' });
-    const refused = decideRecallAuthority(circle, MEMBER, versions, new Map([[id(1), COORDINATOR]]));
-    assert.equal(refused.kind, 'refused');
-  });
-
-  it('nobody outside the circle, nor in a circle this node does not hold, nor a coordinator that left', () => {
-    assert.equal(decideRecallAuthority(circle, OTHER, versions, new Map([[id(1), OTHER]])).kind, 'refused');
-    assert.equal(decideRecallAuthority(undefined, COORDINATOR, versions, new Map()).kind, 'refused');
+  it('a coordinator of the circle here recalls as coordinator, any other member as the origin of what it names', () => {
+    assert.deepEqual(decideRecallAuthority(circle.id, circle, COORDINATOR), { kind: 'coordinator' });
+    // Whether it originated what it names is decided per version (decideRecallAction), never by a refusal.
+    assert.deepEqual(decideRecallAuthority(circle.id, circle, MEMBER), { kind: 'origin' });
     const left: Circle = { ...circle, members: circle.members.map((member) => (member.organisationId === COORDINATOR ? { ...member, leftAt: '2026-06-01T00:00:00.000Z' } : member)) };
-    assert.equal(decideRecallAuthority(left, COORDINATOR, versions, new Map()).kind, 'refused');
+    assert.deepEqual(decideRecallAuthority(left.id, left, COORDINATOR), { kind: 'origin' }, 'a coordinator that left recalls only what it originated');
+  });
+
+  it('a circle this node does not have and one the sender is not a member of are refused in the same words', () => {
+    const notMember = decideRecallAuthority(circle.id, circle, OTHER);
+    const noCircle = decideRecallAuthority(circle.id, undefined, OTHER);
+    assert.equal(notMember.kind, 'refused');
+    assert.deepEqual(notMember, noCircle);
   });
 });
 
 describe('what a recall does to each version it names', () => {
   const HOME = 'identity--00000000-0000-4000-8000-000000000009';
-  const facts = (origin: string | undefined, received: boolean, receivedThroughCircle: boolean) => ({ origin, received, receivedThroughCircle });
+  const facts = (origin: string | undefined, receivedThroughCircle: boolean, homeOwn = false) => ({ origin, receivedThroughCircle, homeOwn });
 
   it('a coordinator takes back what came into the circle here from another organisation, and nothing else', () => {
-    assert.equal(decideRecallAction('coordinator', HOME, facts(OTHER, true, true)), 'remove');
-    assert.equal(decideRecallAction('coordinator', HOME, facts(undefined, true, true)), 'remove');
+    assert.equal(decideRecallAction('coordinator', COORDINATOR, HOME, facts(OTHER, true)), 'remove');
+    assert.equal(decideRecallAction('coordinator', COORDINATOR, HOME, facts(undefined, true)), 'remove');
     // Received through another circle, then put into this one by the home organisation: not the coordinator's to recall.
-    assert.equal(decideRecallAction('coordinator', HOME, facts(OTHER, true, false)), 'leave');
-    // Stored here by the home organisation (an SCO it recorded, a version it made): never received.
-    assert.equal(decideRecallAction('coordinator', HOME, facts(undefined, false, false)), 'leave');
+    assert.equal(decideRecallAction('coordinator', COORDINATOR, HOME, facts(OTHER, false)), 'leave');
+    assert.equal(decideRecallAction('coordinator', COORDINATOR, HOME, facts(undefined, false)), 'leave');
   });
 
-  it('an origin takes back the copies this node received of its own objects', () => {
-    assert.equal(decideRecallAction('origin', HOME, facts(MEMBER, true, false)), 'remove');
-    assert.equal(decideRecallAction('origin', HOME, facts(MEMBER, false, false)), 'leave');
+  it('another member takes back the copies of its own objects that came into the circle here, and nothing else', () => {
+    assert.equal(decideRecallAction('origin', MEMBER, HOME, facts(MEMBER, true)), 'remove');
+    assert.equal(decideRecallAction('origin', MEMBER, HOME, facts(MEMBER, false)), 'leave', 'put into the circle by the home organisation');
+    assert.equal(decideRecallAction('origin', MEMBER, HOME, facts(OTHER, true)), 'leave', 'another organisation originated it');
+    assert.equal(decideRecallAction('origin', MEMBER, HOME, facts(undefined, true)), 'leave', 'origin unknown');
   });
 
-  it("the home organisation's own objects stay, whoever asks", () => {
-    assert.equal(decideRecallAction('coordinator', HOME, facts(HOME, true, true)), 'leave');
-    assert.equal(decideRecallAction('origin', HOME, facts(HOME, true, true)), 'leave');
+  it("the home organisation's own versions stay, whoever asks: its origin, its signature or created_by_ref", () => {
+    for (const authority of ['coordinator', 'origin'] as const) {
+      assert.equal(decideRecallAction(authority, MEMBER, HOME, facts(HOME, true)), 'leave');
+      assert.equal(decideRecallAction(authority, MEMBER, HOME, facts(MEMBER, true, true)), 'leave');
+    }
   });
 });

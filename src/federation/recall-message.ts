@@ -30,17 +30,30 @@ export interface RecallBody extends JsonObject {
 }
 
 /**
- * The body of a 'recall-ack': the receiving node is done with the notice — it holds none of the
- * named versions it was asked for and the sender may recall. It confirms the notice as a whole and
- * says nothing of what the node held, removed or kept (a recall may name any id, a deterministic SCO
- * id or one learnt elsewhere: an answer that differed with what is held would tell the sender what
- * this node holds). `versions` repeats the versions the recall named.
+ * The body of a 'recall-ack': the receiving node is done with the notice. It confirms the notice as a
+ * whole and says nothing of what the node held, removed or kept (a recall may name any id, a
+ * deterministic SCO id or one learnt elsewhere: an answer that differed with what is held would tell
+ * the sender what this node holds). `versions` repeats the versions the recall named.
+ *
+ * `removed` and `kept` are vestigial: nodes of earlier builds counted what the recall removed and
+ * listed what it kept, and refuse an acknowledgement without them (their sender then resends the
+ * recall for ever). They are always sent, always 0 and [] (createRecallAckBody): fixed values, which
+ * say nothing; read, they are ignored.
  */
 export interface RecallAckBody extends JsonObject {
   readonly circle_id: string;
   readonly recipient: string;
   readonly versions: RecalledVersion[];
+  /** Vestigial, always 0 (see above). */
+  readonly removed: 0;
+  /** Vestigial, always empty (see above). */
+  readonly kept: RecalledVersion[];
   readonly acknowledged_at: string;
+}
+
+/** The acknowledgement of a recall: the same for every recall naming the same versions, but for its time. */
+export function createRecallAckBody(circleId: string, recipient: string, versions: readonly RecalledVersion[], acknowledgedAt: string): RecallAckBody {
+  return { circle_id: circleId, recipient, versions: versions.map((version) => ({ id: version.id, version: version.version })), removed: 0, kept: [], acknowledged_at: acknowledgedAt };
 }
 
 /** One message's worth of notices: one circle, one receiving organisation. */
@@ -136,8 +149,9 @@ export function parseRecallBody(body: JsonObject): Result<RecallBody, MessageIss
 }
 
 /**
- * Reads a peer's (untrusted) recall acknowledgement body; never throws. Nodes of earlier builds also
- * sent `removed` (a count) and `kept` (a list of versions): they are still read, and ignored.
+ * Reads a peer's (untrusted) recall acknowledgement body; never throws. `removed` (a count) and
+ * `kept` (a list of versions) are checked when present (every build sends them; one build sent
+ * neither) and their values ignored: the body read has them 0 and [].
  */
 export function parseRecallAckBody(body: JsonObject): Result<RecallAckBody, MessageIssue[]> {
   const issues = unknownFields(body, ['circle_id', 'recipient', 'versions', 'removed', 'kept', 'acknowledged_at'], '$.body');
@@ -149,7 +163,7 @@ export function parseRecallAckBody(body: JsonObject): Result<RecallAckBody, Mess
   if ('removed' in body && (typeof removed !== 'number' || !Number.isSafeInteger(removed) || removed < 0)) issues.push({ path: '$.body.removed', message: 'must be a count' });
   if (!isTimestamp(at)) issues.push({ path: '$.body.acknowledged_at', message: 'must be an RFC 3339 timestamp in UTC' });
   if (issues.length > 0) return err(issues);
-  return ok({ circle_id: circleId as string, recipient: recipient as string, versions, acknowledged_at: at as string });
+  return ok({ circle_id: circleId as string, recipient: recipient as string, versions, removed: 0, kept: [], acknowledged_at: at as string });
 }
 
 export type RecallAuthority =
@@ -158,50 +172,52 @@ export type RecallAuthority =
   | { readonly kind: 'refused'; readonly reason: string };
 
 /**
- * May `sender` recall these versions from this node's copy of the circle? A coordinator of the
- * circle (one that has not left it) may recall what came into the circle's collection here from
- * another organisation; any other organisation only versions of objects it originated (`origins`:
- * id → the organisation that signed the earliest version this node received), which is a creator's
- * revocation. Which of the named versions a recall then acts on is decideRecallAction's.
+ * How this node reads a recall of circle `circleId` from `sender`, on facts that do not depend on
+ * what it holds: a coordinator of the circle (one that has not left it) recalls as coordinator; any
+ * other member as the origin of what it names, which decideRecallAction checks version by version.
+ * A circle this node does not have and a sender that is not a member of it are refused in the same
+ * words, so that the answer does not tell which circles exist here. Nothing a recall names is
+ * looked at here: whether the sender originated or this node holds a version never turns an answer
+ * into a refusal.
  */
-export function decideRecallAuthority(
-  circle: Circle | undefined,
-  sender: string,
-  versions: readonly RecalledVersion[],
-  origins: ReadonlyMap<string, string>,
-): RecallAuthority {
-  if (circle === undefined) return { kind: 'refused', reason: 'this node has no such circle' };
-  const member = circle.members.find((candidate) => candidate.organisationId === sender);
-  if (member === undefined) return { kind: 'refused', reason: `${sender} is not a member of circle ${circle.id} here` };
+export function decideRecallAuthority(circleId: string, circle: Circle | undefined, sender: string): RecallAuthority {
+  const member = circle?.members.find((candidate) => candidate.organisationId === sender);
+  if (circle === undefined || member === undefined) return { kind: 'refused', reason: `this node shares no circle ${circleId} with ${sender}` };
   if (member.role === 'coordinator' && member.leftAt === undefined) return { kind: 'coordinator' };
-  const foreign = versions.find((version) => origins.get(version.id) !== sender);
-  if (foreign === undefined) return { kind: 'origin' };
-  return {
-    kind: 'refused',
-    reason: `${sender} is not a coordinator of circle ${circle.id} here, and did not originate ${foreign.id}`,
-  };
+  return { kind: 'origin' };
 }
 
 /** What a version a recall names is, at this node, for deciding what the recall does to it. */
 export interface RecalledVersionFacts {
-  /** The organisation that originated the object here (see decideRecallAuthority), if known. */
+  /**
+   * The organisation that originated the object here, if known: the signer of the earliest version
+   * this node received (FederationStore.originSignersOf).
+   */
   readonly origin: string | undefined;
-  /** It came to this node from another organisation (a peer, a partner's POST, a signed file), through any collection. */
-  readonly received: boolean;
-  /** It came into the circle's own collection here from another organisation. */
+  /**
+   * The version is the home organisation's own whatever its provenance says: this node signed it as
+   * stored (a kept signature, variant ''), or its created_by_ref is the home organisation.
+   */
+  readonly homeOwn: boolean;
+  /**
+   * It came into the circle's own collection here from another organisation (a contribution or a
+   * provenance row in that collection). A partner sending again a version the home organisation had
+   * put there itself records neither (applySyncBatch, addObjects): it stays the home organisation's.
+   */
   readonly receivedThroughCircle: boolean;
 }
 
 /**
  * What an accepted recall does to one version it names: 'remove' it from the circle's collection, or
- * 'leave' it. A recall takes back copies the sender may recall — for a coordinator, what came into
- * the circle here from another organisation (not what this node's own organisation put there, even a
- * version it had received elsewhere); for an origin, received copies of its own objects — and never
- * the home organisation's own objects, whoever asks. Whatever the answer, the acknowledgement is the
- * same (RecallAckBody).
+ * 'leave' it. The home organisation's own versions stay, whoever asks; so does anything that did not
+ * come into the circle's collection from another organisation (what the home organisation put there,
+ * even a version it had received elsewhere). Of the rest, a coordinator takes back any, another
+ * member only the versions of objects it originated (a creator's revocation). Whatever the answer,
+ * the acknowledgement is the same (RecallAckBody).
  */
-export function decideRecallAction(authority: 'coordinator' | 'origin', homeOrganisationId: string, facts: RecalledVersionFacts): 'remove' | 'leave' {
-  if (facts.origin === homeOrganisationId) return 'leave';
-  if (authority === 'coordinator') return facts.receivedThroughCircle ? 'remove' : 'leave';
-  return facts.received ? 'remove' : 'leave';
+export function decideRecallAction(authority: 'coordinator' | 'origin', sender: string, homeOrganisationId: string, facts: RecalledVersionFacts): 'remove' | 'leave' {
+  if (facts.homeOwn || facts.origin === homeOrganisationId) return 'leave';
+  if (!facts.receivedThroughCircle) return 'leave';
+  if (authority === 'coordinator') return 'remove';
+  return facts.origin === sender ? 'remove' : 'leave';
 }

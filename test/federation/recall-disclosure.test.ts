@@ -3,7 +3,7 @@
  * and recalls"). A recall names versions by id; its sender may name anything — deterministic SCO ids,
  * ids it learnt elsewhere. The receiver acts only on what the sender is entitled to recall (for a
  * coordinator: versions that came into the circle's collection here from another organisation; for
- * an origin: received copies of its own objects), and its acknowledgement is the same whether or not
+ * an origin: those of its own objects), and its acknowledgement is the same whether or not
  * it holds a named version: it confirms the notice as a whole, never which versions it held, removed
  * or kept.
  */
@@ -136,7 +136,8 @@ describe('a recall tells its sender nothing about what the receiver holds, and t
 
   it('the acknowledgement confirms the notice and names the versions it was given, nothing more', async () => {
     const named = [ownSco, { id: indicatorId(2), version: VERSION }, { id: indicatorId(4), version: VERSION }];
-    assert.deepEqual(ackOf(await recall(a, named)), { circle_id: alliance.circleId, recipient: b.organisationId, versions: named });
+    // removed and kept are there for earlier builds, which require them, and always 0 and none.
+    assert.deepEqual(ackOf(await recall(a, named)), { circle_id: alliance.circleId, recipient: b.organisationId, versions: named, removed: 0, kept: [] });
   });
 
   it('a coordinator takes back only what came into the circle here from another organisation', async () => {
@@ -146,21 +147,21 @@ describe('a recall tells its sender nothing about what the receiver holds, and t
     assert.deepEqual(await held(b, alliance.circleId, ownSco.id), [ownSco.version]);
     // What A sent through the circle is taken back, and acknowledged the same way.
     const answer = ackOf(await recall(a, [{ id: indicatorId(1), version: VERSION }]));
-    assert.deepEqual(answer, { circle_id: alliance.circleId, recipient: b.organisationId, versions: [{ id: indicatorId(1), version: VERSION }] });
+    assert.deepEqual(answer, { circle_id: alliance.circleId, recipient: b.organisationId, versions: [{ id: indicatorId(1), version: VERSION }], removed: 0, kept: [] });
     assert.deepEqual(await held(b, alliance.circleId, indicatorId(1)), []);
-    // B's own record of the recalls still says, for B's eyes, what each did.
-    const [last, previous] = await b.node.store.listReceivedRecalls({ circleId: alliance.circleId, limit: 2 });
-    assert.deepEqual(last?.versions.map((version) => [version.id, version.outcome]), [[indicatorId(1), 'removed']]);
-    assert.deepEqual(previous?.versions.map((version) => [version.id, version.outcome]), [[indicatorId(5), 'kept'], [ownSco.id, 'kept']]);
+    // B's own record says, for B's eyes, what the recall that took something back did; those that
+    // took nothing back (all before it here) leave no record.
+    const recorded = await b.node.store.listReceivedRecalls({ circleId: alliance.circleId, limit: 10 });
+    assert.deepEqual(recorded.map((recall) => recall.versions.map((version) => [version.id, version.outcome])), [[[indicatorId(1), 'removed']]]);
     // What another member sent through the circle came through the circle too: the coordinator may recall it.
     ackOf(await recall(a, [{ id: indicatorId(6), version: VERSION }]));
     assert.deepEqual(await held(b, alliance.circleId, indicatorId(6)), []);
   });
 
-  it("the origin of an object takes back B's received copies of it, in the circle's collection only", async () => {
+  it('the origin of an object does not take back what B put into the circle itself, nor anything outside the circle', async () => {
     const answer = ackOf(await recall(c, [{ id: indicatorId(5), version: VERSION }]));
-    assert.deepEqual(answer, { circle_id: alliance.circleId, recipient: b.organisationId, versions: [{ id: indicatorId(5), version: VERSION }] });
-    assert.deepEqual(await held(b, alliance.circleId, indicatorId(5)), []);
+    assert.deepEqual(answer, { circle_id: alliance.circleId, recipient: b.organisationId, versions: [{ id: indicatorId(5), version: VERSION }], removed: 0, kept: [] });
+    assert.deepEqual(await held(b, alliance.circleId, indicatorId(5)), [VERSION]);
     assert.deepEqual(await held(b, 'elsewhere-2026', indicatorId(5)), [VERSION]);
   });
 });

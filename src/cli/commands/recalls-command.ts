@@ -28,7 +28,7 @@ export function recallsCommand(io: CliIo): Command {
 
   command
     .command('received')
-    .description('list the recalls this node received and carried out, newest first: sender, reason, versions removed, kept and absent')
+    .description('list the recalls this node received that removed something here, newest first: sender, reason, versions removed, kept and absent')
     .option('--circle <id>', 'only this circle')
     .option('--limit <n>', `how many (1 to ${MAX_LIMIT})`, '100')
     .option('--json', 'print JSON lines: every version named, with its outcome and provenance, and the signed recall as received')
