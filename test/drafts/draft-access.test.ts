@@ -8,13 +8,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { hashTokenSecret } from '../../src/policy/token-secret.ts';
-import type { NewDraft } from '../../src/drafts/draft.ts';
 import { assignDraft } from '../../src/drafts/draft-operations.ts';
 import { EntenteError } from '../../src/errors/entente-error.ts';
 import { TLP2_MARKING_IDS } from '../../src/policy/tlp.ts';
 import { scoId } from '../../src/stix/ids.ts';
 import type { StixObject } from '../../src/stix/types.ts';
+import type { ErrorBody } from '../api/circle-api-kit.ts';
 import { HIGH_VALUE, ADD_TEST, PAST_24H, SECRET, secrets, startTestNode, type TestNode } from '../taxii/taxii-test-kit.ts';
+import { newDraft } from './draft-kit.ts';
 
 /** A home token with grants on collection A (HIGH_VALUE) only: read and write. */
 const COLLEAGUE = 'ent_colleague-secret-000000000000000000000';
@@ -28,13 +29,29 @@ interface DraftJson {
   items: { id: string; value: string; decision: { state: string } }[];
 }
 
-interface ErrorJson {
-  title: string;
-  description: string;
-  error_id: string;
-  error_code: string;
-  http_status: string;
-  details?: Record<string, unknown>;
+type Method = 'GET' | 'POST';
+
+/** `caller`'s request to `node`, with a JSON body if it has one. */
+function callAs(node: TestNode, caller: Caller, method: Method, url: string, body?: unknown): Promise<LightMyRequestResponse> {
+  return node.app.inject({
+    method,
+    url,
+    headers: { authorization: `Bearer ${callers[caller]}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+  });
+}
+
+/** The colleague's token on `node` (a home token, not an administrator) with `grants`. */
+async function addColleague(node: TestNode, grants: { collectionId: string; read: boolean; write: boolean }[]): Promise<void> {
+  await node.store.createToken({
+    name: 'colleague',
+    secretHash: hashTokenSecret(COLLEAGUE),
+    admin: false,
+    grants,
+    organisationId: undefined,
+    createdAt: '2026-11-22T23:00:00.000Z',
+    revokedAt: undefined,
+  });
 }
 
 const REPORT = '# Ember\nThe loader called 45.77.12.21 and ember-c2[.]net.\n';
@@ -45,37 +62,23 @@ function expectStatus(response: LightMyRequestResponse, status: number): LightMy
 }
 
 /** The error body without its per-response id, with `id` written as ID: what a caller can tell apart. */
-function errorShape(response: LightMyRequestResponse, id: string): Omit<ErrorJson, 'error_id'> {
-  const { error_id: _errorId, ...rest } = response.json<ErrorJson>();
-  return JSON.parse(JSON.stringify(rest).replaceAll(`\\"${id}\\"`, '\\"ID\\"').replaceAll(`"${id}"`, '"ID"')) as Omit<ErrorJson, 'error_id'>;
+function errorShape(response: LightMyRequestResponse, id: string): Omit<ErrorBody, 'error_id'> {
+  const { error_id: _errorId, ...rest } = response.json<ErrorBody>();
+  return JSON.parse(JSON.stringify(rest).replaceAll(`\\"${id}\\"`, '\\"ID\\"').replaceAll(`"${id}"`, '"ID"')) as Omit<ErrorBody, 'error_id'>;
 }
 
 describe('draft access: the author and administrators only', () => {
   let node: TestNode;
   let analystDraft: DraftJson;
   let colleagueDraft: DraftJson;
-  const call = (caller: Caller, method: 'GET' | 'POST', url: string, body?: unknown): Promise<LightMyRequestResponse> =>
-    node.app.inject({
-      method,
-      url,
-      headers: { authorization: `Bearer ${callers[caller]}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-    });
+  const call = (caller: Caller, method: Method, url: string, body?: unknown): Promise<LightMyRequestResponse> => callAs(node, caller, method, url, body);
   /** A draft id nobody has: the answer every hidden draft must give. */
-  const unknownAnswer = async (caller: Caller, method: 'GET' | 'POST', suffix: string, body?: unknown): Promise<Omit<ErrorJson, 'error_id'>> =>
+  const unknownAnswer = async (caller: Caller, method: Method, suffix: string, body?: unknown): Promise<Omit<ErrorBody, 'error_id'>> =>
     errorShape(expectStatus(await call(caller, method, `/api/drafts/424242${suffix}`, body), 404), '424242');
 
   before(async () => {
     node = await startTestNode({ empty: true, tokenCacheTtlMs: 0 });
-    await node.store.createToken({
-      name: 'colleague',
-      secretHash: hashTokenSecret(COLLEAGUE),
-      admin: false,
-      grants: [{ collectionId: HIGH_VALUE, read: true, write: true }],
-      organisationId: undefined,
-      createdAt: '2026-11-22T23:00:00.000Z',
-      revokedAt: undefined,
-    });
+    await addColleague(node, [{ collectionId: HIGH_VALUE, read: true, write: true }]);
     analystDraft = expectStatus(await call('analyst', 'POST', '/api/drafts', { text: REPORT }), 201).json<DraftJson>();
     colleagueDraft = expectStatus(await call('colleague', 'POST', '/api/drafts', { text: '# Other\nBeacon to 45.77.12.22.\n' }), 201).json<DraftJson>();
   });
@@ -151,16 +154,7 @@ describe('draft access: the author and administrators only', () => {
 
   it('keeps a draft with no recorded token (the command line, or made before tokens were recorded) for administrators', async () => {
     // `entente extract` records the operator's login name, which may also be some token's name.
-    const fromCli: NewDraft = {
-      source: { fileName: 'cli.txt', sha256: 'cd'.repeat(32), format: 'text' },
-      title: 'From the command line',
-      text: 'C2 45.77.12.23.',
-      createdAt: '2026-11-23T02:00:00.000Z',
-      createdBy: 'colleague',
-      items: [],
-      warnings: [],
-    };
-    const { id } = await node.store.createDraft(fromCli);
+    const { id } = await node.store.createDraft(newDraft({ text: 'C2 45.77.12.23.', createdBy: 'colleague' }));
     assert.deepEqual(errorShape(expectStatus(await call('colleague', 'GET', `/api/drafts/${id}`), 404), id), await unknownAnswer('colleague', 'GET', ''));
     const listed = expectStatus(await call('colleague', 'GET', '/api/drafts'), 200).json<{ drafts: { id: string }[] }>().drafts.map((draft) => draft.id);
     assert.ok(!listed.includes(id));
@@ -231,13 +225,7 @@ describe('draft access: the author and administrators only', () => {
 // collection holds must show neither in the warnings nor in why a publication is refused.
 describe('draft publication: nothing of what hidden collections hold shows', () => {
   let node: TestNode;
-  const call = (caller: Caller, method: 'GET' | 'POST', url: string, body?: unknown): Promise<LightMyRequestResponse> =>
-    node.app.inject({
-      method,
-      url,
-      headers: { authorization: `Bearer ${callers[caller]}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-    });
+  const call = (caller: Caller, method: Method, url: string, body?: unknown): Promise<LightMyRequestResponse> => callAs(node, caller, method, url, body);
   const ipv4 = (value: string, extra: Record<string, unknown> = {}): StixObject => {
     const id = scoId('ipv4-addr', { type: 'ipv4-addr', value });
     assert.ok(id.ok);
@@ -255,15 +243,7 @@ describe('draft publication: nothing of what hidden collections hold shows', () 
   before(async () => {
     node = await startTestNode({ empty: true, tokenCacheTtlMs: 0 });
     // Writes HIGH_VALUE, reads PAST_24H too; SECRET (and the rest) it cannot see.
-    await node.store.createToken({
-      name: 'colleague',
-      secretHash: hashTokenSecret(COLLEAGUE),
-      admin: false,
-      grants: [{ collectionId: HIGH_VALUE, read: true, write: true }, { collectionId: PAST_24H, read: true, write: false }],
-      organisationId: undefined,
-      createdAt: '2026-11-22T23:00:00.000Z',
-      revokedAt: undefined,
-    });
+    await addColleague(node, [{ collectionId: HIGH_VALUE, read: true, write: true }, { collectionId: PAST_24H, read: true, write: false }]);
     // An administrator's copies, with other content than a TLP:GREEN publication builds.
     await node.store.addObjects(SECRET, [ipv4('198.51.100.77', { object_marking_refs: [TLP2_MARKING_IDS.red] })]);
     await node.store.addObjects(PAST_24H, [ipv4('198.51.100.80', { object_marking_refs: [TLP2_MARKING_IDS.red] })]);
@@ -284,7 +264,7 @@ describe('draft publication: nothing of what hidden collections hold shows', () 
   it('refuses an SCO a hidden copy keeps out with the neutral answer of any refusal, before writing anything', async () => {
     const before = await reports();
     const refused = expectStatus(await publish('colleague', '198.51.100.77'), 500);
-    const body = refused.json<ErrorJson>();
+    const body = refused.json<ErrorBody>();
     const sco = ipv4('198.51.100.77').id;
     assert.equal(body.error_code, 'ENT_DRAFT_PUBLICATION_REJECTED');
     assert.match(body.description, new RegExp(`^the node cannot add 1 object\\(s\\) built from draft \\d+ to collection ${HIGH_VALUE} \\(${sco}\\): reject the items they come from, or ask an administrator$`));

@@ -9,6 +9,7 @@ import type { ObjectStore } from '../../src/store/object-store.ts';
 import { decideOnDraft, publishDraft, requireDraft, type DraftDeps } from '../../src/drafts/draft-operations.ts';
 import type { DraftItem, DraftViewer, NewDraft } from '../../src/drafts/draft.ts';
 import { EntenteError } from '../../src/errors/entente-error.ts';
+import { newDraft } from './draft-kit.ts';
 
 const item = (id: string, value: string): DraftItem => ({
   id,
@@ -22,16 +23,7 @@ const item = (id: string, value: string): DraftItem => ({
   decision: { state: 'pending' },
 });
 
-const NEW: NewDraft = {
-  source: { fileName: 'ember.txt', sha256: 'ef'.repeat(32), format: 'text' },
-  title: 'Ember',
-  text: 'C2 45.77.12.31. C2 45.77.12.32.',
-  createdAt: '2026-11-23T02:00:00.000Z',
-  createdBy: 'ana',
-  createdByToken: 'ana',
-  items: [item('1', '45.77.12.31'), item('2', '45.77.12.32')],
-  warnings: [],
-};
+const NEW: NewDraft = newDraft({ text: 'C2 45.77.12.31. C2 45.77.12.32.', createdBy: 'ana', createdByToken: 'ana', items: [item('1', '45.77.12.31'), item('2', '45.77.12.32')] });
 
 const ANA: DraftViewer = { token: 'ana', admin: false };
 const BO: DraftViewer = { token: 'bo', admin: false };

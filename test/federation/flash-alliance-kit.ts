@@ -5,6 +5,7 @@
  * partner token issued to it, an Entente peer link to it with the token it issued, its key pinned,
  * and the same circle (first node coordinator) on every node.
  */
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { startNode, type RunningNode } from '../../src/compose.ts';
@@ -12,6 +13,7 @@ import { resolveNodeConfig, type NodeConfig } from '../../src/node-config.ts';
 import type { Circle } from '../../src/policy/circle.ts';
 import { hashTokenSecret } from '../../src/policy/token-secret.ts';
 import { openTerms } from '../../src/federation/test-support.ts';
+import { parsePrivateKey, type NodeSigner } from '../../src/federation/node-key.ts';
 import { temporaryDirectory } from '../cli/cli-kit.ts';
 
 export interface AllianceNode {
@@ -143,4 +145,13 @@ export async function startAlliance(
 /** `entente` settings for running the CLI against a node's data directory (while it runs). */
 export function cliEnv(node: AllianceNode): NodeJS.ProcessEnv {
   return { ENTENTE_DATA: node.dataDir, ENTENTE_LOG_LEVEL: 'silent' };
+}
+
+/** What `node` signs its own messages with: its first node key. */
+export async function signerOf(node: AllianceNode): Promise<NodeSigner> {
+  const [key] = await node.node.store.listNodeKeys();
+  assert.ok(key !== undefined);
+  const privateKey = parsePrivateKey(key.privateKey);
+  assert.ok(privateKey.ok);
+  return { organisationId: node.organisationId, keyId: key.keyId, privateKey: privateKey.value };
 }

@@ -9,10 +9,10 @@ import { connectSse, type SseClient } from '../alerts/alert-test-kit.ts';
 import { runEntente } from '../cli/cli-kit.ts';
 import { signMessage, type SignedMessage } from '../../src/federation/signed-message.ts';
 import { createFlashBody } from '../../src/federation/flash-message.ts';
-import { keyIdOf, parsePrivateKey, toRawPublicKey, type NodeSigner } from '../../src/federation/node-key.ts';
+import { keyIdOf, toRawPublicKey, type NodeSigner } from '../../src/federation/node-key.ts';
 import { validateForIngest } from '../../src/store/validate-for-ingest.ts';
 import { TLP2_MARKING_IDS } from '../../src/policy/tlp.ts';
-import { cliEnv, startAlliance, type Alliance, type AllianceNode } from './flash-alliance-kit.ts';
+import { cliEnv, signerOf, startAlliance, type Alliance, type AllianceNode } from './flash-alliance-kit.ts';
 
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
 const INDICATOR = 'indicator--f1a50000-0000-4000-8000-000000000001';
@@ -25,14 +25,6 @@ async function post(node: AllianceNode, path: string, token: string, body: unkno
 async function get(node: AllianceNode, path: string, token: string): Promise<{ status: number; json: Record<string, unknown> }> {
   const response = await fetch(`${node.url}${path}`, { headers: { accept: 'application/json', authorization: `Bearer ${token}` } });
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
-}
-
-async function signerOf(node: AllianceNode): Promise<NodeSigner> {
-  const [key] = await node.node.store.listNodeKeys();
-  assert.ok(key !== undefined);
-  const privateKey = parsePrivateKey(key.privateKey);
-  assert.ok(privateKey.ok);
-  return { organisationId: node.organisationId, keyId: key.keyId, privateKey: privateKey.value };
 }
 
 interface MemberView {

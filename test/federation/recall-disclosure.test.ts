@@ -9,11 +9,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePrivateKey, type NodeSigner } from '../../src/federation/node-key.ts';
-import { signMessage } from '../../src/federation/signed-message.ts';
-import { scoId } from '../../src/stix/ids.ts';
 import type { StixObject } from '../../src/stix/types.ts';
 import { startAlliance, type Alliance, type AllianceNode } from './flash-alliance-kit.ts';
+import { ackBodyOf, held, ip, receiveFrom, sendRecall, type Answer, type Named } from './recall-kit.ts';
 
 const VERSION = '2026-01-01T00:00:00.000Z';
 const indicatorId = (n: number): string => `indicator--d15c0000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -23,19 +21,6 @@ function indicator(n: number): StixObject {
     type: 'indicator', spec_version: '2.1', id: indicatorId(n), created: VERSION, modified: VERSION,
     name: `Disclosure test ${n}`, pattern: `[ipv4-addr:value = '203.0.113.${n}']`, pattern_type: 'stix', valid_from: '2026-01-01T00:00:00Z',
   } as StixObject;
-}
-
-async function signerOf(node: AllianceNode): Promise<NodeSigner> {
-  const [key] = await node.node.store.listNodeKeys();
-  assert.ok(key !== undefined);
-  const privateKey = parsePrivateKey(key.privateKey);
-  assert.ok(privateKey.ok);
-  return { organisationId: node.organisationId, keyId: key.keyId, privateKey: privateKey.value };
-}
-
-interface Named {
-  readonly id: string;
-  readonly version: string;
 }
 
 describe('a recall tells its sender nothing about what the receiver holds, and takes back only what the sender may recall', () => {
@@ -48,66 +33,23 @@ describe('a recall tells its sender nothing about what the receiver holds, and t
   /** The deterministic id of an observable B never saw. */
   let absentScoId: string;
 
-  async function held(node: AllianceNode, collectionId: string, id: string): Promise<string[]> {
-    const page = await node.node.store.listEntries(collectionId, { ids: [id], versions: [{ kind: 'all' }] }, { limit: 100 });
-    return page.entries.map((entry) => entry.version);
-  }
-
   /** `sender` recalls `versions` from B's copy of the circle; the answer as B gives it. */
-  async function recall(sender: AllianceNode, versions: readonly Named[]): Promise<{ status: number; json: Record<string, unknown> }> {
-    const message = signMessage(
-      'recall',
-      { circle_id: alliance.circleId, reason: 'circle ended', versions: versions.map((v) => ({ id: v.id, version: v.version })), sent_at: new Date().toISOString() },
-      await signerOf(sender),
-    );
-    const response = await fetch(`${b.url}/api/federation/recalls`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${alliance.partnerSecret(b, sender)}` },
-      body: JSON.stringify(message),
-    });
-    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
-  }
-
-  /** The acknowledgement's body without its time: all that may differ from one recall to the next. */
-  function ackOf(answer: { status: number; json: Record<string, unknown> }): Record<string, unknown> {
-    assert.equal(answer.status, 200, JSON.stringify(answer.json));
-    assert.equal(answer.json['kind'], 'recall-ack');
-    const { acknowledged_at: at, ...rest } = answer.json['body'] as Record<string, unknown>;
-    assert.equal(typeof at, 'string');
-    return rest;
-  }
+  const recall = (sender: AllianceNode, versions: readonly Named[]): Promise<Answer> => sendRecall(alliance, sender, b, versions);
 
   before(async () => {
     alliance = await startAlliance(['coord-a', 'bank-b', 'grid-c'], 'disclose-2026', { endRule: 'recall' });
     [a, b, c] = alliance.nodes as [AllianceNode, AllianceNode, AllianceNode];
     const store = b.node.store;
     // Indicator 1 came to B through the circle, from the coordinator A (a pull, as a sync stores it).
-    await store.applySyncBatch({
-      collectionId: alliance.circleId, peer: a.name, circleId: alliance.circleId, source: 'pull', contributorOrganisationId: a.organisationId,
-      accepted: [{ object: indicator(1), signer: a.organisationId, keyId: undefined, verification: 'verified', hops: [a.organisationId] }],
-      quarantined: [], receivedAt: new Date().toISOString(),
-    });
+    await receiveFrom(b, a, alliance.circleId, alliance.circleId, [indicator(1)]);
     // Indicators 2 and 5 came to B from C through another collection (another circle, not the one
     // recalled); B's analysts then put those versions into the circle's collection themselves.
     await store.createCollection({ id: 'elsewhere-2026', title: 'Elsewhere' }, new Date());
-    await store.applySyncBatch({
-      collectionId: 'elsewhere-2026', peer: c.name, circleId: undefined, source: 'pull', contributorOrganisationId: c.organisationId,
-      accepted: [2, 5].map((n) => ({ object: indicator(n), signer: c.organisationId, keyId: undefined, verification: 'verified' as const, hops: [c.organisationId] })),
-      quarantined: [], receivedAt: new Date().toISOString(),
-    });
+    await receiveFrom(b, c, 'elsewhere-2026', undefined, [indicator(2), indicator(5)]);
     await store.addObjects(alliance.circleId, [indicator(2), indicator(5)]);
     // Indicator 6 came to B through the circle from C, a member (not from the coordinator).
-    await store.applySyncBatch({
-      collectionId: alliance.circleId, peer: c.name, circleId: alliance.circleId, source: 'pull', contributorOrganisationId: c.organisationId,
-      accepted: [{ object: indicator(6), signer: c.organisationId, keyId: undefined, verification: 'verified', hops: [c.organisationId] }],
-      quarantined: [], receivedAt: new Date().toISOString(),
-    });
+    await receiveFrom(b, c, alliance.circleId, alliance.circleId, [indicator(6)]);
     // An observable B recorded itself.
-    const ip = (value: string): StixObject => {
-      const id = scoId('ipv4-addr', { type: 'ipv4-addr', value });
-      assert.ok(id.ok);
-      return { type: 'ipv4-addr', spec_version: '2.1', id: id.value, value } as StixObject;
-    };
     const sco = ip('198.51.100.3');
     absentScoId = ip('198.51.100.4').id;
     await store.addObjects(alliance.circleId, [sco]);
@@ -119,8 +61,8 @@ describe('a recall tells its sender nothing about what the receiver holds, and t
 
   /** Two recalls by A, of a version B holds and of one it does not: their acknowledgements are alike. */
   async function assertAlike(what: string, heldHere: Named, notHeld: Named): Promise<void> {
-    const heldAck = ackOf(await recall(a, [heldHere]));
-    const absentAck = ackOf(await recall(a, [notHeld]));
+    const heldAck = ackBodyOf(await recall(a, [heldHere]));
+    const absentAck = ackBodyOf(await recall(a, [notHeld]));
     assert.deepEqual({ ...heldAck, versions: '(named)' }, { ...absentAck, versions: '(named)' }, `${what}: the acknowledgement must not depend on whether B holds the version`);
     assert.deepEqual(heldAck['versions'], [heldHere]);
     assert.deepEqual(absentAck['versions'], [notHeld]);
@@ -137,16 +79,16 @@ describe('a recall tells its sender nothing about what the receiver holds, and t
   it('the acknowledgement confirms the notice and names the versions it was given, nothing more', async () => {
     const named = [ownSco, { id: indicatorId(2), version: VERSION }, { id: indicatorId(4), version: VERSION }];
     // removed and kept are there for earlier builds, which require them, and always 0 and none.
-    assert.deepEqual(ackOf(await recall(a, named)), { circle_id: alliance.circleId, recipient: b.organisationId, versions: named, removed: 0, kept: [] });
+    assert.deepEqual(ackBodyOf(await recall(a, named)), { circle_id: alliance.circleId, recipient: b.organisationId, versions: named, removed: 0, kept: [] });
   });
 
   it('a coordinator takes back only what came into the circle here from another organisation', async () => {
-    ackOf(await recall(a, [{ id: indicatorId(5), version: VERSION }, ownSco]));
+    ackBodyOf(await recall(a, [{ id: indicatorId(5), version: VERSION }, ownSco]));
     assert.deepEqual(await held(b, alliance.circleId, indicatorId(5)), [VERSION], 'what B put into the circle itself stays, though it received it elsewhere');
     assert.deepEqual(await held(b, 'elsewhere-2026', indicatorId(5)), [VERSION]);
     assert.deepEqual(await held(b, alliance.circleId, ownSco.id), [ownSco.version]);
     // What A sent through the circle is taken back, and acknowledged the same way.
-    const answer = ackOf(await recall(a, [{ id: indicatorId(1), version: VERSION }]));
+    const answer = ackBodyOf(await recall(a, [{ id: indicatorId(1), version: VERSION }]));
     assert.deepEqual(answer, { circle_id: alliance.circleId, recipient: b.organisationId, versions: [{ id: indicatorId(1), version: VERSION }], removed: 0, kept: [] });
     assert.deepEqual(await held(b, alliance.circleId, indicatorId(1)), []);
     // B's own record says, for B's eyes, what the recall that took something back did; those that
@@ -154,12 +96,12 @@ describe('a recall tells its sender nothing about what the receiver holds, and t
     const recorded = await b.node.store.listReceivedRecalls({ circleId: alliance.circleId, limit: 10 });
     assert.deepEqual(recorded.map((recall) => recall.versions.map((version) => [version.id, version.outcome])), [[[indicatorId(1), 'removed']]]);
     // What another member sent through the circle came through the circle too: the coordinator may recall it.
-    ackOf(await recall(a, [{ id: indicatorId(6), version: VERSION }]));
+    ackBodyOf(await recall(a, [{ id: indicatorId(6), version: VERSION }]));
     assert.deepEqual(await held(b, alliance.circleId, indicatorId(6)), []);
   });
 
   it('the origin of an object does not take back what B put into the circle itself, nor anything outside the circle', async () => {
-    const answer = ackOf(await recall(c, [{ id: indicatorId(5), version: VERSION }]));
+    const answer = ackBodyOf(await recall(c, [{ id: indicatorId(5), version: VERSION }]));
     assert.deepEqual(answer, { circle_id: alliance.circleId, recipient: b.organisationId, versions: [{ id: indicatorId(5), version: VERSION }], removed: 0, kept: [] });
     assert.deepEqual(await held(b, alliance.circleId, indicatorId(5)), [VERSION]);
     assert.deepEqual(await held(b, 'elsewhere-2026', indicatorId(5)), [VERSION]);

@@ -8,13 +8,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePrivateKey, type NodeSigner } from '../../src/federation/node-key.ts';
 import { receiveRecall } from '../../src/federation/recall-receive.ts';
 import { signMessage } from '../../src/federation/signed-message.ts';
 import type { Circle } from '../../src/policy/circle.ts';
-import { scoId } from '../../src/stix/ids.ts';
 import type { StixObject } from '../../src/stix/types.ts';
-import { startAlliance, type Alliance, type AllianceNode } from './flash-alliance-kit.ts';
+import { signerOf, startAlliance, type Alliance, type AllianceNode } from './flash-alliance-kit.ts';
+import { ackBodyOf, held, ip, receiveFrom, sendRecall, type Answer, type Named } from './recall-kit.ts';
 
 const VERSION = '2026-01-01T00:00:00.000Z';
 const indicatorId = (n: number): string => `indicator--e471e000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -24,25 +23,6 @@ function indicator(n: number, extra: Record<string, unknown> = {}): StixObject {
     type: 'indicator', spec_version: '2.1', id: indicatorId(n), created: VERSION, modified: VERSION,
     name: `Entitlement test ${n}`, pattern: `[ipv4-addr:value = '192.0.2.${n}']`, pattern_type: 'stix', valid_from: '2026-01-01T00:00:00Z', ...extra,
   } as StixObject;
-}
-
-function ip(value: string): StixObject {
-  const id = scoId('ipv4-addr', { type: 'ipv4-addr', value });
-  assert.ok(id.ok);
-  return { type: 'ipv4-addr', spec_version: '2.1', id: id.value, value } as StixObject;
-}
-
-async function signerOf(node: AllianceNode): Promise<NodeSigner> {
-  const [key] = await node.node.store.listNodeKeys();
-  assert.ok(key !== undefined);
-  const privateKey = parsePrivateKey(key.privateKey);
-  assert.ok(privateKey.ok);
-  return { organisationId: node.organisationId, keyId: key.keyId, privateKey: privateKey.value };
-}
-
-interface Named {
-  readonly id: string;
-  readonly version: string;
 }
 
 /**
@@ -61,44 +41,18 @@ describe('a recall is decided per version and answered the same whatever this no
   let b: AllianceNode;
   let c: AllianceNode;
 
-  async function held(node: AllianceNode, collectionId: string, id: string): Promise<string[]> {
-    const page = await node.node.store.listEntries(collectionId, { ids: [id], versions: [{ kind: 'all' }] }, { limit: 100 });
-    return page.entries.map((entry) => entry.version);
-  }
-
   /** `sender` recalls `versions` of circle `circleId` from B; the answer as B gives it. */
-  async function recall(sender: AllianceNode, versions: readonly Named[], circleId = alliance.circleId): Promise<{ status: number; json: Record<string, unknown> }> {
-    const message = signMessage(
-      'recall',
-      { circle_id: circleId, reason: 'circle ended', versions: versions.map((v) => ({ id: v.id, version: v.version })), sent_at: new Date().toISOString() },
-      await signerOf(sender),
-    );
-    const response = await fetch(`${b.url}/api/federation/recalls`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${alliance.partnerSecret(b, sender)}` },
-      body: JSON.stringify(message),
-    });
-    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
-  }
+  const recall = (sender: AllianceNode, versions: readonly Named[], circleId = alliance.circleId): Promise<Answer> => sendRecall(alliance, sender, b, versions, circleId);
 
   /** The acknowledgement's body without its time and the versions it repeats. */
-  function ackOf(answer: { status: number; json: Record<string, unknown> }): Record<string, unknown> {
-    assert.equal(answer.status, 200, JSON.stringify(answer.json));
-    assert.equal(answer.json['kind'], 'recall-ack');
-    const { acknowledged_at: at, versions, ...rest } = answer.json['body'] as Record<string, unknown>;
-    assert.equal(typeof at, 'string');
+  function ackOf(answer: Answer): Record<string, unknown> {
+    const { versions, ...rest } = ackBodyOf(answer);
     assert.ok(Array.isArray(versions));
     return rest;
   }
 
   /** C sends `objects` to B through `collectionId`, as a pull stores it (signed by C). */
-  async function fromC(collectionId: string, objects: readonly StixObject[], circleId: string | undefined = alliance.circleId) {
-    return b.node.store.applySyncBatch({
-      collectionId, peer: c.name, circleId, source: 'pull', contributorOrganisationId: c.organisationId,
-      accepted: objects.map((object) => ({ object, signer: c.organisationId, keyId: undefined, verification: 'verified' as const, hops: [c.organisationId] })),
-      quarantined: [], receivedAt: new Date().toISOString(),
-    });
-  }
+  const fromC = (collectionId: string, objects: readonly StixObject[], circleId: string | undefined = alliance.circleId) => receiveFrom(b, c, collectionId, circleId, objects);
 
   before(async () => {
     alliance = await startAlliance(['coord-a', 'bank-b', 'grid-c'], 'entitle-2026', { endRule: 'recall' });
@@ -137,11 +91,7 @@ describe('a recall is decided per version and answered the same whatever this no
     await fromC('elsewhere-2026', [indicator(23)], undefined);
     await store.addObjects(alliance.circleId, [indicator(23)]);
     const fromA = { ...indicator(24), name: 'from A' } as StixObject;
-    await store.applySyncBatch({
-      collectionId: alliance.circleId, peer: a.name, circleId: alliance.circleId, source: 'pull', contributorOrganisationId: a.organisationId,
-      accepted: [{ object: fromA, signer: a.organisationId, keyId: undefined, verification: 'verified', hops: [a.organisationId] }],
-      quarantined: [], receivedAt: new Date().toISOString(),
-    });
+    await receiveFrom(b, a, alliance.circleId, alliance.circleId, [fromA]);
     ackOf(await recall(c, [{ id: indicatorId(23), version: VERSION }, { id: indicatorId(24), version: VERSION }]));
     assert.deepEqual(await held(b, alliance.circleId, indicatorId(23)), [VERSION]);
     assert.deepEqual(await held(b, alliance.circleId, indicatorId(24)), [VERSION]);

@@ -8,13 +8,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { end } from '../../src/circles/circle-operations.ts';
-import { keyIdOf, parsePrivateKey, toRawPublicKey, type NodeSigner } from '../../src/federation/node-key.ts';
+import { keyIdOf, toRawPublicKey } from '../../src/federation/node-key.ts';
 import { REVOCATION_REASON } from '../../src/federation/recall-revocations.ts';
 import { signMessage } from '../../src/federation/signed-message.ts';
 import type { StixObject } from '../../src/stix/types.ts';
 import { connectSse } from '../alerts/alert-test-kit.ts';
 import { runEntente } from '../cli/cli-kit.ts';
-import { cliEnv, startAlliance, type Alliance, type AllianceNode } from './flash-alliance-kit.ts';
+import { cliEnv, signerOf, startAlliance, type Alliance, type AllianceNode } from './flash-alliance-kit.ts';
 
 const TAXII = 'application/taxii+json;version=2.1';
 const indicatorId = (n: number): string => `indicator--2eca0000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -24,14 +24,6 @@ function indicator(n: number, overrides: Record<string, unknown> = {}): StixObje
     type: 'indicator', spec_version: '2.1', id: indicatorId(n), created: '2026-01-01T00:00:00.000Z', modified: '2026-01-01T00:00:00.000Z',
     name: `Recall test ${n}`, pattern: `[ipv4-addr:value = '198.51.100.${n}']`, pattern_type: 'stix', valid_from: '2026-01-01T00:00:00Z', ...overrides,
   } as StixObject;
-}
-
-async function signerOf(node: AllianceNode): Promise<NodeSigner> {
-  const [key] = await node.node.store.listNodeKeys();
-  assert.ok(key !== undefined);
-  const privateKey = parsePrivateKey(key.privateKey);
-  assert.ok(privateKey.ok);
-  return { organisationId: node.organisationId, keyId: key.keyId, privateKey: privateKey.value };
 }
 
 describe('recalls between nodes', () => {
