@@ -52,7 +52,9 @@ describe('a recall is decided per version and answered the same whatever this no
   }
 
   /** C sends `objects` to B through `collectionId`, as a pull stores it (signed by C). */
-  const fromC = (collectionId: string, objects: readonly StixObject[], circleId: string | undefined = alliance.circleId) => receiveFrom(b, c, collectionId, circleId, objects);
+  // Through the circle's collection the arrival names the circle; through another collection, none.
+  const fromC = (collectionId: string, objects: readonly StixObject[]) =>
+    receiveFrom(b, c, collectionId, collectionId === alliance.circleId ? alliance.circleId : undefined, objects);
 
   before(async () => {
     alliance = await startAlliance(['coord-a', 'bank-b', 'grid-c'], 'entitle-2026', { endRule: 'recall' });
@@ -61,7 +63,7 @@ describe('a recall is decided per version and answered the same whatever this no
     await store.createCollection({ id: 'elsewhere-2026', title: 'Elsewhere' }, new Date());
     await store.createCollection({ id: 'mine-2026', title: 'Mine' }, new Date());
     // Indicator 20: C's, received by B through another collection only.
-    await fromC('elsewhere-2026', [indicator(20)], undefined);
+    await fromC('elsewhere-2026', [indicator(20)]);
     // Indicator 7: C's, received by B through the circle.
     await fromC(alliance.circleId, [indicator(7)]);
   });
@@ -88,7 +90,7 @@ describe('a recall is decided per version and answered the same whatever this no
 
   it('an origin does not take back what B put into the circle itself, nor what another organisation originated', async () => {
     const store = b.node.store;
-    await fromC('elsewhere-2026', [indicator(23)], undefined);
+    await fromC('elsewhere-2026', [indicator(23)]);
     await store.addObjects(alliance.circleId, [indicator(23)]);
     const fromA = { ...indicator(24), name: 'from A' } as StixObject;
     await receiveFrom(b, a, alliance.circleId, alliance.circleId, [fromA]);
