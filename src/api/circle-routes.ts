@@ -87,7 +87,7 @@ function publicKeysOf(body: Record<string, unknown>, organisationId: string): Ac
 /**
  * `/api/circles`: the circles a caller belongs to, and their lifecycle. Every route is
  * authenticated; the operations check who acts (coordinator, the member itself, or the node
- * administrator), and a circle the caller is not in is the same 404 as one that does not exist.
+ * administrator, who alone acts for the home organisation: its other tokens read), and a circle the caller is not in is the same 404 as one that does not exist.
  * On a circle mirrored from a coordinator's node, the home administrator's accept, counter and
  * leave are carried out on that node through the peer link (federation/coordinator-link.ts).
  */

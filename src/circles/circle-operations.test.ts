@@ -165,6 +165,31 @@ describe('circle operations', () => {
       await fails(acceptAgreement(deps, as(BANK), 'grid-2026', BANK, 7), 'ENT_AGREEMENT_NOT_FOUND');
     });
 
+    it("lets only the node administrator accept and leave for the home organisation, not the home organisation's other tokens", async () => {
+      const analyst = as(HOME);
+      await fails(acceptAgreement(deps, analyst, 'grid-2026', HOME), 'ENT_CIRCLE_FORBIDDEN', /needs the node administrator's token/);
+      await fails(leave(deps, analyst, 'grid-2026', HOME), 'ENT_CIRCLE_FORBIDDEN', /needs the node administrator's token/);
+      await fails(acceptAgreement(deps, analyst, 'grid-2026', BANK), 'ENT_CIRCLE_FORBIDDEN', /cannot accept terms for/);
+      await fails(invite(deps, analyst, 'grid-2026', { organisationId: STRANGER, role: 'consumer', trial: false }), 'ENT_CIRCLE_FORBIDDEN');
+      assert.deepEqual((await store.getAgreementState('grid-2026')).acceptances, []);
+      assert.equal((await store.getCircle('grid-2026'))?.members.find((member) => member.organisationId === HOME)?.leftAt, undefined);
+      assert.equal((await acceptAgreement(deps, admin, 'grid-2026', HOME)).version, 1);
+      assert.ok((await leave(deps, admin, 'grid-2026', HOME)).circle.members.find((member) => member.organisationId === HOME)?.leftAt !== undefined);
+    });
+
+    it('refuses an invitation into an ended circle, or of a member, before looking the organisation up', async () => {
+      const unregistered = 'identity--0f000000-0000-4000-8000-000000000009';
+      await fails(invite(deps, as(GRID), 'grid-2026', { organisationId: BANK, role: 'consumer', trial: false }), 'ENT_CIRCLE_MEMBER_EXISTS');
+      await fails(invite(deps, as(GRID), 'grid-2026', { organisationId: unregistered, role: 'consumer', trial: false }), 'ENT_CIRCLE_FORBIDDEN', /only by the administrator/);
+      await fails(invite(deps, admin, 'grid-2026', { organisationId: unregistered, role: 'consumer', trial: false }), 'ENT_ORG_NOT_FOUND', /register it first/);
+      await end(deps, admin, 'grid-2026');
+      tick();
+      for (const organisationId of [unregistered, STRANGER]) {
+        await fails(invite(deps, as(GRID), 'grid-2026', { organisationId, role: 'consumer', trial: false }), 'ENT_CIRCLE_ENDED');
+        await fails(invite(deps, admin, 'grid-2026', { organisationId, role: 'consumer', trial: false }), 'ENT_CIRCLE_ENDED');
+      }
+    });
+
     it('shows a hidden circle to a member with only the coordinators and itself, and only its own acceptances', async () => {
       await acceptAgreement(deps, as(BANK), 'grid-2026', BANK);
       await acceptAgreement(deps, as(NGO), 'grid-2026', NGO);

@@ -20,7 +20,10 @@ export interface CircleDeps {
   readonly homeOrganisationId: string;
 }
 
-/** Who asks: the node administrator may act for anyone; others act for their own organisation. */
+/**
+ * Who asks: the node administrator may act for anyone; a partner's token acts for its own
+ * organisation; the home organisation's other tokens read (only the administrator speaks for it).
+ */
 export interface CircleActor {
   readonly organisationId: string;
   readonly admin: boolean;
@@ -84,6 +87,27 @@ function requireCoordinator(deps: CircleDeps, circle: Circle, actor: CircleActor
   }
 }
 
+/**
+ * Who may speak for `organisationId` in its own decisions on a circle (accept, counter, leave):
+ * the node administrator for any member, a partner's token for its own organisation. The home
+ * organisation's other tokens (analysts) read; only its administrator speaks for it in a circle, as
+ * requireCoordinator says for changes and coordinator-link's requireHomeAdministrator for a
+ * mirrored circle. `action` completes "cannot …" (e.g. "accept terms").
+ */
+export function requireSpeaksFor(deps: CircleDeps, actor: CircleActor, circleId: string, organisationId: string, action: string): void {
+  if (actor.admin) return;
+  if (actor.organisationId !== organisationId) {
+    throw new EntenteError('ENT_CIRCLE_FORBIDDEN', `A token acting for ${actor.organisationId} cannot ${action} for ${organisationId}`);
+  }
+  if (organisationId === deps.homeOrganisationId) {
+    throw new EntenteError(
+      'ENT_CIRCLE_FORBIDDEN',
+      `Acting in circle ${circleId} for the home organisation needs the node administrator's token; this token cannot ${action} for it`,
+      { circleId },
+    );
+  }
+}
+
 const circleLocks = new WeakMap<object, Map<string, Promise<unknown>>>();
 
 /**
@@ -121,12 +145,26 @@ async function writeChange(deps: CircleDeps, before: Circle, after: Circle, at: 
   await deps.store.updateCircle(after, at);
 }
 
-async function requireKnownOrganisation(deps: CircleDeps, organisationId: string): Promise<void> {
+/**
+ * The invited organisation must be registered here. The node administrator is told so; a partner
+ * coordinator is not told what this node's registry holds (its partner list): only that the node's
+ * administrator invites this organisation.
+ */
+async function requireKnownOrganisation(deps: CircleDeps, actor: CircleActor, circleId: string, organisationId: string): Promise<void> {
   if (organisationId === deps.homeOrganisationId) return;
-  if ((await deps.store.getOrganisation(organisationId)) === undefined) {
+  if ((await deps.store.getOrganisation(organisationId)) !== undefined) return;
+  if (actor.admin) {
     throw new EntenteError('ENT_ORG_NOT_FOUND', `No organisation ${organisationId}; register it first (entente org add)`, { organisationId });
   }
+  throw new EntenteError('ENT_CIRCLE_FORBIDDEN', `${organisationId} can be invited to circle ${circleId} only by the administrator of the node that hosts it`, { circleId });
 }
+
+/**
+ * Refusals of an invitation that depend on the circle alone (ended, already a member or gone, full),
+ * never on the registry: given before the registry is looked at. A malformed id is still answered
+ * by the registry check first, which names the fix ("register it first").
+ */
+const CIRCLE_REFUSALS: ReadonlySet<string> = new Set(['ENT_CIRCLE_ENDED', 'ENT_CIRCLE_MEMBER_EXISTS', 'ENT_POLICY_TOO_LARGE']);
 
 /**
  * Creates a circle coordinated by the home organisation, on its own collection (created with the
@@ -180,8 +218,11 @@ export async function invite(deps: CircleDeps, actor: CircleActor, circleId: str
     const at = deps.clock();
     const circle = await requireCircle(deps, circleId, actor, at);
     requireCoordinator(deps, circle, actor, at);
-    await requireKnownOrganisation(deps, input.organisationId);
+    // An ended circle and an existing member are refused before the registry is looked at: else a
+    // partner coordinator would learn, changing nothing, which organisations are registered here.
     const changed = inviteMember(circle, input, at);
+    if (!changed.ok && CIRCLE_REFUSALS.has(changed.error.code)) throw refused(changed.error);
+    await requireKnownOrganisation(deps, actor, circleId, input.organisationId);
     if (!changed.ok) throw refused(changed.error);
     await writeChange(deps, circle, changed.value, at);
     return changed.value;
@@ -238,9 +279,7 @@ export async function acceptAgreement(
 ): Promise<{ readonly version: number; readonly acceptedAt: string }> {
   const at = deps.clock();
   const circle = await requireCircle(deps, circleId, actor, at);
-  if (!actor.admin && actor.organisationId !== organisationId) {
-    throw new EntenteError('ENT_CIRCLE_FORBIDDEN', `A token acting for ${actor.organisationId} cannot accept terms for ${organisationId}`);
-  }
+  requireSpeaksFor(deps, actor, circleId, organisationId, 'accept terms');
   requireNotEnded(circle, at);
   const membership = membershipAt(circle, organisationId, at);
   if (membership.kind !== 'member') throw new EntenteError('ENT_CIRCLE_NOT_MEMBER', membership.reason);
@@ -278,9 +317,7 @@ export async function leave(deps: CircleDeps, actor: CircleActor, circleId: stri
   return exclusively(deps, circleId, async () => {
     const at = deps.clock();
     const circle = await requireCircle(deps, circleId, actor, at);
-    if (!actor.admin && actor.organisationId !== organisationId) {
-      throw new EntenteError('ENT_CIRCLE_FORBIDDEN', `A token acting for ${actor.organisationId} cannot make ${organisationId} leave`);
-    }
+    requireSpeaksFor(deps, actor, circleId, organisationId, 'leave the circle');
     const state = await deps.store.getAgreementState(circleId);
     const changed = leaveCircle(circle, organisationId, at);
     if (!changed.ok) throw refused(changed.error);

@@ -2,7 +2,7 @@ import { EntenteError } from '../errors/entente-error.ts';
 import { parseAgreement } from '../policy/agreement.ts';
 import { membershipAt } from '../policy/circle.ts';
 import type { CounterProposal } from '../store/object-store.ts';
-import { circleView, type CircleActor, type CircleDeps } from './circle-operations.ts';
+import { circleView, requireSpeaksFor, type CircleActor, type CircleDeps } from './circle-operations.ts';
 
 const MAX_COMMENT = 2000;
 
@@ -10,7 +10,7 @@ const MAX_COMMENT = 2000;
  * A member counters the terms: it records the terms it would accept instead of the latest version.
  * A counter binds nobody; the member stays unbound until it accepts a version, and a coordinator may
  * adopt the counter by proposing it as the next version. Only current members counter, and only
- * for themselves; the terms are checked exactly as a proposal's are.
+ * for themselves (the home organisation through the node administrator only); the terms are checked exactly as a proposal's are.
  */
 export async function counterAgreement(
   deps: CircleDeps,
@@ -23,9 +23,7 @@ export async function counterAgreement(
   const at = deps.clock();
   // circleView applies the same "unknown circle" answer to callers that may not know the circle.
   await circleView(deps, actor, circleId);
-  if (!actor.admin && actor.organisationId !== organisationId) {
-    throw new EntenteError('ENT_CIRCLE_FORBIDDEN', `A token acting for ${actor.organisationId} cannot counter the terms for ${organisationId}`);
-  }
+  requireSpeaksFor(deps, actor, circleId, organisationId, 'counter the terms');
   const circle = await deps.store.getCircle(circleId);
   if (circle === undefined) throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${circleId}`, { circleId });
   if (circle.validUntil !== undefined && !(at.getTime() < Date.parse(circle.validUntil))) {
