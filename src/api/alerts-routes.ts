@@ -12,7 +12,7 @@ import { EntenteError } from '../errors/entente-error.ts';
 import { canReadCollection, type Recipient } from '../policy/recipient.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { toRecipient } from '../server/authenticate.ts';
-import { AlertBus, isNoticeEvent, type AlertEvent, type BusEvent, type BusRelay, type NoticeEvent, type NoticeJson } from '../correlate/alert-bus.ts';
+import { AlertBus, isNoticeEvent, type AlertEvent, type AlertJson, type BusEvent, type BusRelay, type NoticeEvent, type NoticeJson } from '../correlate/alert-bus.ts';
 import { NodeMatcher } from '../correlate/node-matcher.ts';
 import { WebhookDispatcher } from '../correlate/webhook-delivery.ts';
 
@@ -65,8 +65,17 @@ async function homeOnly(request: FastifyRequest): Promise<void> {
   if (request.auth === null || !request.auth.recipient.actsForHome) throw notFound(request);
 }
 
+/** `event.collections` hold the very version of the indicator the alert was raised on (node-matcher.ts). */
 export function canSeeAlert(recipient: Recipient, event: AlertEvent): boolean {
   return recipient.actsForHome && event.collections.some((collectionId) => canReadCollection(recipient, collectionId));
+}
+
+/**
+ * The alert as a token is shown it: the name of the token whose POST raised it (`input: "api:<name>"`)
+ * to administrators only, who may list the tokens; any other token sees `"api"`.
+ */
+export function alertFor(recipient: Recipient, alert: AlertJson): AlertJson {
+  return recipient.admin || !alert.input.startsWith('api:') ? alert : { ...alert, input: 'api' };
 }
 
 /**
@@ -144,7 +153,7 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
     // sightings stored of those only (matchLines); how many matches there were in all is told to
     // administrators only.
     const { alerts: raised, matches, collections, ...counts } = outcome;
-    const alerts = raised.filter((alert, i) => canSeeAlert(auth.recipient, { id: i, alert, collections: collections[i] ?? [] }));
+    const alerts = raised.filter((alert, i) => canSeeAlert(auth.recipient, { id: i, alert, collections: collections[i] ?? [] })).map((alert) => alertFor(auth.recipient, alert));
     return reply
       .code(200)
       .header('content-type', 'application/json; charset=utf-8')
@@ -180,7 +189,7 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
       }
     };
     const sendAlert = (event: AlertEvent): void => {
-      if (canSeeAlert(recipient, event)) write(`event: alert\nid: ${event.id}\ndata: ${JSON.stringify(event.alert)}\n\n`);
+      if (canSeeAlert(recipient, event)) write(`event: alert\nid: ${event.id}\ndata: ${JSON.stringify(alertFor(recipient, event.alert))}\n\n`);
     };
     const sendNotice = async (event: NoticeEvent): Promise<void> => {
       let visible = false;

@@ -98,3 +98,14 @@ describe('sightings of an alert', () => {
     assert.equal(validateForIngest(alone.sighting).valid, true);
   });
 });
+
+describe('windows per scope (what the caller may read)', () => {
+  it('a match in another scope opens its own alert; the same scope shares the window', () => {
+    const alerts = new AlertAggregator(3600);
+    assert.ok(alerts.record(match('198.51.100.7', '2026-06-01T12:10:00.000Z'), 'reads:a'));
+    assert.ok(alerts.record(match('198.51.100.7', '2026-06-01T12:20:00.000Z')), 'a caller that reads everything is not suppressed');
+    assert.equal(alerts.record(match('198.51.100.7', '2026-06-01T12:30:00.000Z'), 'reads:a'), undefined);
+    assert.equal(alerts.record(match('198.51.100.7', '2026-06-01T12:40:00.000Z'), ''), undefined);
+    assert.deepEqual(alerts.close().map((a) => a.count), [2, 2]);
+  });
+});

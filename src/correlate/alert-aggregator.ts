@@ -1,5 +1,6 @@
-// Alerts deduplicated per (indicator, observable, window): the first match opens an alert, later ones
-// in the same window only move its last_seen and count. Windows are fixed slices of observation time
+// Alerts deduplicated per (indicator, observable, window) — and, in the running node, per what the
+// caller may read: the first match opens an alert, later ones in the same window only move its
+// last_seen and count. Windows are fixed slices of observation time
 // (`windowSeconds`, aligned on the epoch), so the same logs always give the same alerts.
 import type { IndicatorMatch, MatchedObservable } from './bulk-matcher.ts';
 import type { LogObservation } from './log-observation.ts';
@@ -59,13 +60,18 @@ export class AlertAggregator {
 
   constructor(private readonly windowSeconds: number) {}
 
-  /** Records a match; returns the alert when this match opened it. */
-  record(match: IndicatorMatch): Alert | undefined {
+  /**
+   * Records a match; returns the alert when this match opened it. `scope` separates the windows of
+   * callers that may read different things (the node's matcher gives the collections the caller may
+   * read, '' for one that reads them all): a window opened by a caller that may not read the
+   * indicator, which stores no sighting, must not suppress the alert and sighting of one that may.
+   */
+  record(match: IndicatorMatch, scope = ''): Alert | undefined {
     const trigger = match.observations[match.observations.length - 1] as LogObservation;
     const first = match.observations.reduce((min, o) => (o.firstObserved < min ? o.firstObserved : min), trigger.firstObserved);
     const last = match.observations.reduce((max, o) => (o.lastObserved > max ? o.lastObserved : max), trigger.lastObserved);
     const window = this.windowOf(trigger.firstObserved);
-    const key = `${match.indicatorId}\u0000${match.observable.path}\u0000${match.observable.value}\u0000${window}`;
+    const key = `${match.indicatorId}\u0000${match.observable.path}\u0000${match.observable.value}\u0000${window}${scope === '' ? '' : `\u0000${scope}`}`;
     const held = this.open.get(key);
     if (held !== undefined) {
       if (first < held.firstSeen) held.firstSeen = first;

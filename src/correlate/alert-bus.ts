@@ -15,7 +15,7 @@ export interface AlertEvent {
   /** Strictly increasing within this process, from 1. */
   readonly id: number;
   readonly alert: AlertJson;
-  /** Collections holding the indicator: a subscriber sees the alert when it may read one of them. */
+  /** Collections holding the version of the indicator that matched: a subscriber sees the alert when it may read one of them. */
   readonly collections: readonly string[];
 }
 

@@ -62,7 +62,8 @@ export class IndicatorLoader {
   private readonly evidence = new Map<string, Map<string, SightingEvidence>>();
   private readonly cursors = new Map<string, number>();
   private readonly evidenceCursors = new Map<string, number>();
-  private readonly versions: Map<string, string> | undefined;
+  /** indicator id → the version compiled (its `modified`): the newest across the collections. */
+  private readonly versions = new Map<string, string>();
 
   constructor(
     private readonly store: Pick<ObjectStore, 'listEntries'>,
@@ -70,9 +71,14 @@ export class IndicatorLoader {
     private readonly matcher: BulkMatcher,
     /** Where indicators and sightings came from; by default from the store's provenance when it keeps some. */
     private readonly sources: IndicatorSources | undefined = openIndicatorSources(store),
-  ) {
-    // The same indicator in several collections: keep its newest version.
-    this.versions = collectionIds.length > 1 ? new Map() : undefined;
+  ) {}
+
+  /**
+   * The version (`modified`) of an indicator last compiled into the matcher, whichever collection it
+   * came from. An alert is about this version: only the collections holding it may see the alert.
+   */
+  versionOf(indicatorId: string): string | undefined {
+    return this.versions.get(indicatorId);
   }
 
   async load(options: LoadOptions): Promise<LoadedIndicators> {
@@ -104,11 +110,10 @@ export class IndicatorLoader {
     const compileOne = ({ object, revoked, source }: { object: JsonRecord; revoked: boolean; source: string | undefined }): void => {
       const id = String(object['id']);
       const modified = String(object['modified'] ?? '');
-      if (this.versions !== undefined) {
-        const seen = this.versions.get(id);
-        if (seen !== undefined && seen > modified) return;
-        this.versions.set(id, modified);
-      }
+      // The same indicator in several collections: keep its newest version.
+      const seen = this.versions.get(id);
+      if (seen !== undefined && seen > modified) return;
+      this.versions.set(id, modified);
       reconsider.delete(id);
       const since = Date.parse(String(object['valid_from'] ?? object['modified'] ?? ''));
       const confidence = effectiveConfidence({
@@ -141,7 +146,7 @@ export class IndicatorLoader {
       const ids = held.slice(start, start + pageSize);
       for (const collectionId of this.collectionIds) {
         for await (const found of latestObjects(this.store, collectionId, ['indicator'], undefined, this.sources, ids)) {
-          if (this.versions === undefined || this.versions.get(String(found.object['id'])) === String(found.object['modified'] ?? '')) compileOne(found);
+          if (this.versions.get(String(found.object['id'])) === String(found.object['modified'] ?? '')) compileOne(found);
         }
       }
     }

@@ -36,6 +36,8 @@ export interface MatchInputOptions {
   readonly reader: ObservationReader;
   readonly matcher: BulkMatcher;
   readonly alerts: AlertAggregator;
+  /** Who may read what the alerts are about (AlertAggregator.record's `scope`); '' by default. */
+  readonly scope?: string;
   readonly summary: MatchSummary;
   /** Called when a match opens a new alert (its count grows afterwards until its window is closed). */
   readonly onAlert: (alert: Alert) => void;
@@ -74,7 +76,7 @@ export async function matchInput(chunks: AsyncIterable<string | Buffer>, options
         if (observation.lastObserved > latest) latest = observation.lastObserved;
         for (const match of matcher.match(observation)) {
           summary.matches++;
-          const opened = alerts.record(match);
+          const opened = alerts.record(match, options.scope);
           if (opened !== undefined) {
             summary.alerts++;
             options.onAlert(opened);

@@ -6,6 +6,10 @@
 // (share-sightings.ts), and published on the alert bus. Observations a token posts are stored as
 // sightings only where that token may read the indicator: a sighting names its indicator, and it is
 // stored in the default collection, which a token may read without reading the indicator's collection.
+// An alert is about the version of the indicator the matcher compiled (the newest any collection
+// holds): it goes only to those who may read a collection holding that very version (id and
+// modified), read from the store for each batch, so a deletion or a recall applies at once. A
+// reader of an older version only gets no alert (its name, confidence and pattern are the newer one's).
 import { metaKeys } from '../bootstrap-node.ts';
 import { openIndicatorSources, type IndicatorSources } from '../federation/load-source-reputation.ts';
 import { canReadCollection, type Recipient } from '../policy/recipient.ts';
@@ -53,7 +57,7 @@ export interface ObservationsOutcome {
   readonly sightings_shared: number;
   /** Alerts this request opened (matches of alerts already open only raise their count). */
   readonly alerts: readonly AlertJson[];
-  /** For each alert, the collections holding its indicator. */
+  /** For each alert, the collections holding the version of its indicator that matched. */
   readonly collections: readonly (readonly string[])[];
 }
 
@@ -75,7 +79,6 @@ interface Published {
 }
 
 const maxMalformedReported = 100;
-const maxCachedIndicators = 100_000;
 /** Characters matched between two turns of the event loop (~70 lines of ~225 bytes). */
 const sliceChars = 16 * 1024;
 
@@ -96,8 +99,6 @@ export class NodeMatcher {
   #refreshing: Promise<void> | undefined;
   #lastRefresh = 0;
   #timer: NodeJS.Timeout | undefined;
-  /** indicator id → collections holding it (for the readers' grants), filled as alerts fire. */
-  readonly #indicatorCollections = new Map<string, readonly string[]>();
   /** collection → date_added (µs) of the last observed-data fed to the matcher. */
   readonly #observedCursors = new Map<string, number>();
   /** alert key → the sighting stored when it opened, and its copies shared into circles. */
@@ -153,10 +154,8 @@ export class NodeMatcher {
       const loader = new IndicatorLoader(this.#deps.store, collections, matcher, this.#sources);
       await loader.load({ now });
       this.#compiled = { matcher, loader, collections };
-      this.#indicatorCollections.clear();
     } else {
-      const loaded = await current.loader.refresh({ now });
-      if (loaded.added > 0 || loaded.refused.size > 0) this.#indicatorCollections.clear();
+      await current.loader.refresh({ now });
     }
     await this.#feedStoredObservedData(collections, now);
     await this.#closeWindows(this.#aggregator.windowOf(now.toISOString()) - 1);
@@ -227,20 +226,26 @@ export class NodeMatcher {
     const now = (): string => this.#deps.clock().toISOString();
     const reader = createObservationReader({ format: 'jsonl', source, now });
     const valid = (object: StixObject): boolean => validateForIngest(object).valid;
+    // Which collections hold a version, read once per batch: never kept longer, so a version deleted
+    // or recalled from a collection no longer reaches that collection's readers.
+    const holdings = new Map<string, Promise<readonly string[]>>();
     const onAlert = (alert: Alert): void => {
+      // The version matched, read now: a refresh may compile a newer one before the alert is published.
+      const version = compiled.loader.versionOf(alert.indicatorId);
       // Built when the alert opens (its time and id), kept once the indicator's collections are known.
       let sighting: Sighting = 'none';
       if (collectionId !== undefined) {
         const bundle = sightingObjects(alert, { homeOrganisationId: this.#deps.homeOrganisationId, now: now(), randomUuid: this.#deps.randomUuid }, valid);
         sighting = valid(bundle.sighting) && (bundle.objects.length === 1 || valid(bundle.observedData)) ? bundle : 'invalid';
       }
-      pending.push(this.#publish(alert, sighting, compiled.collections, caller));
+      pending.push(this.#publish(alert, sighting, this.#collectionsOf(alert.indicatorId, version, compiled.collections, holdings), caller));
     };
     await matchInput(slices(text), {
       source,
       reader,
       matcher: compiled.matcher,
       alerts: this.#aggregator,
+      scope: readScope(compiled.collections, caller),
       summary,
       maxSamples: maxMalformedReported,
       ...(this.#deps.maxLineChars === undefined ? {} : { maxLineChars: this.#deps.maxLineChars }),
@@ -266,11 +271,12 @@ export class NodeMatcher {
     };
   }
 
-  async #publish(alert: Alert, sighting: Sighting, collections: readonly string[], caller: Recipient | undefined): Promise<Published> {
-    const holding = await this.#collectionsOf(alert.indicatorId, collections);
+  async #publish(alert: Alert, sighting: Sighting, holdingOf: Promise<readonly string[]>, caller: Recipient | undefined): Promise<Published> {
+    const holding = await holdingOf;
     // As canSeeAlert decides for the stream and the POST's answer; without a caller the observations
-    // are the node's own (observed-data stored in a collection).
-    const callerReads = caller === undefined || holding.some((collectionId) => canReadCollection(caller, collectionId));
+    // are the node's own (observed-data stored in a collection). A version no collection holds any
+    // more (deleted, recalled) leaves no sighting.
+    const callerReads = holding.length > 0 && (caller === undefined || holding.some((collectionId) => canReadCollection(caller, collectionId)));
     const bundle = callerReads && sighting !== 'none' && sighting !== 'invalid' ? sighting : undefined;
     const event = await this.#deps.bus.publish(
       { ...toAlertRecord(alert, bundle?.sighting.id), raised_at: this.#deps.clock().toISOString() },
@@ -284,17 +290,27 @@ export class NodeMatcher {
     };
   }
 
-  async #collectionsOf(indicatorId: string, collections: readonly string[]): Promise<readonly string[]> {
-    const cached = this.#indicatorCollections.get(indicatorId);
-    if (cached !== undefined) return cached;
-    const holding: string[] = [];
-    for (const collectionId of collections) {
-      const page = await this.#deps.store.listEntries(collectionId, { ids: [indicatorId], types: ['indicator'] }, { limit: 1 });
-      if (page.entries.length > 0) holding.push(collectionId);
-    }
-    if (this.#indicatorCollections.size >= maxCachedIndicators) this.#indicatorCollections.clear();
-    this.#indicatorCollections.set(indicatorId, holding);
-    return holding;
+  /**
+   * The collections holding this version of the indicator (not any version of it: another collection
+   * may hold an older one only, whose readers must not learn the newer one's name or pattern).
+   * `holdings`: this batch's answers, by id and version.
+   */
+  #collectionsOf(indicatorId: string, version: string | undefined, collections: readonly string[], holdings: Map<string, Promise<readonly string[]>>): Promise<readonly string[]> {
+    // No version known (not compiled by this loader): no collection is taken to hold it.
+    if (version === undefined) return Promise.resolve([]);
+    const key = `${indicatorId}\u0000${version}`;
+    const known = holdings.get(key);
+    if (known !== undefined) return known;
+    const found = (async () => {
+      const holding: string[] = [];
+      for (const collectionId of collections) {
+        const page = await this.#deps.store.listEntries(collectionId, { ids: [indicatorId], types: ['indicator'], versions: [{ kind: 'at', version }] }, { limit: 1 });
+        if (page.entries.length > 0) holding.push(collectionId);
+      }
+      return holding;
+    })();
+    holdings.set(key, found);
+    return found;
   }
 
   async #sightingsCollection(): Promise<string | undefined> {
@@ -366,4 +382,16 @@ export class NodeMatcher {
       }
     }
   }
+}
+
+/**
+ * The windows a caller's matches share (AlertAggregator.record's `scope`): callers that may read the
+ * same collections share them; '' for those that read them all (the administrator, the node's own
+ * observed-data). A window opened by a caller that may not read an indicator stores no sighting, so it
+ * must not be the window of a caller that may.
+ */
+function readScope(collections: readonly string[], caller: Recipient | undefined): string {
+  if (caller === undefined) return '';
+  const readable = collections.filter((collectionId) => canReadCollection(caller, collectionId));
+  return readable.length === collections.length ? '' : `reads:${readable.join('\n')}`;
 }

@@ -102,9 +102,15 @@ describe('alerts in the running node', () => {
     assert.equal(sighting?.['sighting_of_ref'], ipIndicator(1, VISIBLE_IP).id);
     assert.deepEqual(sighting?.['where_sighted_refs'], ['identity--0b4b0d7f-55a4-4f3c-9c43-5e0f1b2b3c4d']);
 
-    // Same indicator, observable and window: counted, not raised again.
-    const again = (await post('admin', JSON.stringify({ type: 'ipv4-addr', value: VISIBLE_IP }))).json<ObservationsJson>();
-    assert.deepEqual([again.matches, again.alerts_raised], [1, 0]);
+    // Same indicator, observable and window, from a token that may read the same: counted, not raised again.
+    const again = (await post('analyst', JSON.stringify({ type: 'ipv4-addr', value: VISIBLE_IP }))).json<ObservationsJson>();
+    assert.deepEqual([again.alerts_raised, again.sightings_stored], [0, 0]);
+    // Windows are kept per set of collections the caller may read (alert-visibility.test.ts): the
+    // administrator's is its own, so a caller that may not read an indicator never suppresses its alert.
+    const byAdmin = (await post('admin', JSON.stringify({ type: 'ipv4-addr', value: VISIBLE_IP }))).json<ObservationsJson>();
+    assert.deepEqual([byAdmin.matches, byAdmin.alerts_raised], [1, 1]);
+    const byAdminAgain = (await post('admin', JSON.stringify({ type: 'ipv4-addr', value: VISIBLE_IP }))).json<ObservationsJson>();
+    assert.deepEqual([byAdminAgain.matches, byAdminAgain.alerts_raised], [1, 0]);
   });
 
   it('takes a JSON array body: one observation per element, numbered from 1', async () => {
