@@ -11,8 +11,7 @@ import { EntenteError } from '../errors/entente-error.ts';
 import { extractObservables, type Observable } from '../extract/extract-observables.ts';
 import { loadExtractData } from '../extract/load-extract-data.ts';
 import { isTlpLevel, TLP_LEVELS, tlpRank, type TlpLevel } from '../policy/tlp.ts';
-import { publicCatalogueIds } from '../release/public-catalogue.ts';
-import { withoutEntenteSignature } from '../stix/entente-signature.ts';
+import { isAsMitrePublishes, shippedCatalogueIdsOrNone } from '../release/public-catalogue.ts';
 import type { StixObject } from '../stix/types.ts';
 import { ingest } from '../store/ingest.ts';
 import type { ObjectStore } from '../store/object-store.ts';
@@ -339,7 +338,7 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
     const elsewhere = new Map<string, StixObject>();
     const hidden = new Map<string, StixObject>();
     for (const [id, object] of heldAnywhere) (view.readable.has(id) ? elsewhere : hidden).set(id, object);
-    const catalogue = catalogueIds();
+    const catalogue = shippedCatalogueIdsOrNone();
     const attackObjects = new Map<string, StixObject>();
     for (const id of attackIds) {
       // ATT&CK/ATLAS objects as MITRE publishes them are public: any collection's copy will do.
@@ -466,32 +465,6 @@ function only(objects: ReadonlyMap<string, StixObject>, ids: readonly string[]):
     if (object !== undefined) kept.set(id, object);
   }
   return kept;
-}
-
-/** MITRE's identities for ATT&CK and ATLAS; ATLAS objects carry none. */
-const MITRE_IDENTITIES: ReadonlySet<string> = new Set(['identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5', 'identity--f1e3e4d7-42b2-5b41-bbee-ffa8f4a03996']);
-
-/**
- * A catalogue id says only whose object it was: a version the home (or a partner) made of a
- * technique, with its own notes, is theirs and not public. What MITRE publishes carries no creator
- * but MITRE, no custom property but x_mitre_*, and no extension.
- */
-function isAsMitrePublishes(object: StixObject, catalogue: ReadonlySet<string>): boolean {
-  if (!catalogue.has(object.id)) return false;
-  const creator = object['created_by_ref'];
-  if (creator !== undefined && !(typeof creator === 'string' && MITRE_IDENTITIES.has(creator))) return false;
-  const content = withoutEntenteSignature(object);
-  return !Object.hasOwn(content, 'extensions') && Object.keys(content).every((key) => !key.startsWith('x_') || key.startsWith('x_mitre_'));
-}
-
-/** Without the shipped catalogue nothing held elsewhere counts as public: such objects are named by id alone. */
-function catalogueIds(): ReadonlySet<string> {
-  try {
-    return publicCatalogueIds();
-  } catch (error) {
-    if (error instanceof EntenteError) return new Set();
-    throw error;
-  }
 }
 
 /** A publication that has not finished after this long was abandoned (its process died): another may take over. */
