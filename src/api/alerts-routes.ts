@@ -72,10 +72,17 @@ export function canSeeAlert(recipient: Recipient, event: AlertEvent): boolean {
 
 /**
  * The alert as a token is shown it: the name of the token whose POST raised it (`input: "api:<name>"`)
- * to administrators only, who may list the tokens; any other token sees `"api"`.
+ * to administrators only, who may list the tokens; any other token sees `"api"`. The collection whose
+ * observed-data raised it (`input: "collection:<id>"`, the node's own) to administrators and to tokens
+ * that may read that collection; any other token sees `"collection"`.
  */
 export function alertFor(recipient: Recipient, alert: AlertJson): AlertJson {
-  return recipient.admin || !alert.input.startsWith('api:') ? alert : { ...alert, input: 'api' };
+  if (recipient.admin) return alert;
+  if (alert.input.startsWith('api:')) return { ...alert, input: 'api' };
+  if (alert.input.startsWith('collection:')) {
+    return canReadCollection(recipient, alert.input.slice('collection:'.length)) ? alert : { ...alert, input: 'collection' };
+  }
+  return alert;
 }
 
 /**

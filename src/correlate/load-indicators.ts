@@ -56,6 +56,8 @@ export interface LoadOptions {
  * starts matching and a revoked or superseded one stops, without a rebuild. Sightings and opinions
  * added since are read the same way, and the indicators they are about compiled again with their new
  * effective confidence (a member's sighting that arrives while the node runs counts at once).
+ * A removal (a DELETE, a recall) adds nothing to follow: `deletedSinceLoad()` tells it, from the
+ * store's deletion counters, and the caller then loads everything into a new matcher.
  */
 export class IndicatorLoader {
   /** indicator id → sighting or opinion id → what it says (a new version of a sighting replaces the old). */
@@ -64,9 +66,12 @@ export class IndicatorLoader {
   private readonly evidenceCursors = new Map<string, number>();
   /** indicator id → the version compiled (its `modified`): the newest across the collections. */
   private readonly versions = new Map<string, string>();
+  /** collection → its deletion counter when load() began (ObjectStore.deletionCount). */
+  private readonly deletionCounts = new Map<string, number>();
 
   constructor(
-    private readonly store: Pick<ObjectStore, 'listEntries'>,
+    /** `deletionCount` where the store keeps one; without it removals go unnoticed. */
+    private readonly store: Pick<ObjectStore, 'listEntries'> & Partial<Pick<ObjectStore, 'deletionCount'>>,
     private readonly collectionIds: readonly string[],
     private readonly matcher: BulkMatcher,
     /** Where indicators and sightings came from; by default from the store's provenance when it keeps some. */
@@ -82,9 +87,28 @@ export class IndicatorLoader {
   }
 
   async load(options: LoadOptions): Promise<LoadedIndicators> {
+    // Read before the entries: a removal while they are read shows in deletedSinceLoad() afterwards.
+    for (const collectionId of this.collectionIds) this.deletionCounts.set(collectionId, await this.deletionCountOf(collectionId));
     await this.sources?.refresh(options.now);
     await this.takeInEvidence();
     return this.refresh(options);
+  }
+
+  /**
+   * Whether versions were removed from one of the collections since load() began. refresh() cannot
+   * take a removal back: the matcher may still hold an indicator no collection holds any more, or a
+   * version newer than any collection still holds (where an older one should match instead), and
+   * count sightings or opinions that are gone. One read of the store per collection.
+   */
+  async deletedSinceLoad(): Promise<boolean> {
+    for (const collectionId of this.collectionIds) {
+      if ((await this.deletionCountOf(collectionId)) !== (this.deletionCounts.get(collectionId) ?? 0)) return true;
+    }
+    return false;
+  }
+
+  private async deletionCountOf(collectionId: string): Promise<number> {
+    return this.store.deletionCount === undefined ? 0 : this.store.deletionCount(collectionId);
   }
 
   /** Sightings and opinions added since the last call; returns the indicators they are about. */

@@ -10,6 +10,8 @@
 // holds): it goes only to those who may read a collection holding that very version (id and
 // modified), read from the store for each batch, so a deletion or a recall applies at once. A
 // reader of an older version only gets no alert (its name, confidence and pattern are the newer one's).
+// A removal also rebuilds the compiled matcher at the next refresh (the store counts removals per
+// collection), so a version no collection holds stops matching and an older one still held matches again.
 import { metaKeys } from '../bootstrap-node.ts';
 import { openIndicatorSources, type IndicatorSources } from '../federation/load-source-reputation.ts';
 import { canReadCollection, type Recipient } from '../policy/recipient.ts';
@@ -133,7 +135,8 @@ export class NodeMatcher {
   }
 
   /**
-   * Takes in what the store gained since the last call; rebuilds when the set of collections changed.
+   * Takes in what the store gained since the last call; rebuilds when the set of collections changed
+   * or versions were removed from one of them (a DELETE, a recall: an incremental refresh only adds).
    * Concurrent callers share one refresh. Also closes the windows that ended (final sighting counts).
    */
   refresh(): Promise<void> {
@@ -149,7 +152,7 @@ export class NodeMatcher {
     const now = this.#deps.clock();
     const collections = (await this.#deps.store.listCollections()).map((c) => c.id).sort();
     const current = this.#compiled;
-    if (current === undefined || current.collections.join('\n') !== collections.join('\n')) {
+    if (current === undefined || current.collections.join('\n') !== collections.join('\n') || (await current.loader.deletedSinceLoad())) {
       const matcher = new BulkMatcher({ correlationSeconds: this.#windowSeconds });
       const loader = new IndicatorLoader(this.#deps.store, collections, matcher, this.#sources);
       await loader.load({ now });

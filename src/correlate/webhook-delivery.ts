@@ -3,7 +3,8 @@
 // retried with exponential backoff and jitter up to a bounded number of attempts, every outcome
 // written to the delivery log. Deliveries run beside matching and never hold it up: the bus hands an
 // alert over synchronously and the POSTs happen later; past `maxPending` deliveries are refused
-// (logged as failed) rather than queued without bound.
+// (logged as failed) rather than queued without bound. An alert on a version no collection holds
+// any more (its event names no collection) is not delivered.
 import { createHmac } from 'node:crypto';
 import type { WebhookDelivery, WebhookRecord, WebhookStore } from '../store/object-store.ts';
 import type { AlertBus, AlertEvent } from './alert-bus.ts';
@@ -100,6 +101,9 @@ export class WebhookDispatcher {
   }
 
   async #deliverAlert(event: AlertEvent): Promise<void> {
+    // No collection holds the version that matched (deleted, recalled before the matcher's rebuild):
+    // the alert reaches no token, and no webhook either.
+    if (event.collections.length === 0) return;
     const webhooks = await this.#currentWebhooks();
     const rank = severityRank[event.alert.severity];
     const body = JSON.stringify({ type: 'alert', ...event.alert });

@@ -70,6 +70,14 @@ export interface ObjectStore
    */
   deleteObject(collectionId: string, objectId: string, filter: EntryFilter): Promise<number>;
 
+  /**
+   * How many deleteObject calls removed versions from a collection (a DELETE, a recall carried out),
+   * kept in the store so every process sees it; one read. A reader following the collection by
+   * `dateAdded` (which a removal leaves unchanged) reads it again to learn that something it took
+   * in may be gone (correlate/load-indicators.ts).
+   */
+  deletionCount(collectionId: string): Promise<number>;
+
   /** Full-text search over name, description and aliases of the latest version of each object. */
   search(query: SearchQuery): Promise<SearchHit[]>;
 

@@ -4,10 +4,18 @@
 // - once a version is deleted from a collection, that collection's readers stop getting alerts on it;
 // - a token that may not read an indicator does not, by posting first, suppress for the hour the alert
 //   and sighting of a token that may (and the other way round);
-// - the name of the token whose POST raised an alert is shown to administrators only.
+// - the name of the token whose POST raised an alert is shown to administrators only;
+// - once a version is deleted from every collection, the matcher's next refresh stops matching it: no
+//   alert on a POST, none to the webhooks (which are not sent an alert no collection holds at all);
+//   an older version still held matches again;
+// - the collection whose observed-data raised an alert is named to those who may read it only.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { alertFor } from '../../src/api/alerts-routes.ts';
+import type { AlertJson } from '../../src/correlate/alert-bus.ts';
+import type { Recipient } from '../../src/policy/recipient.ts';
 import { ADD_TEST, HIGH_VALUE, SECRET, secrets, startTestNode, type TestNode } from '../taxii/taxii-test-kit.ts';
 import { connectSse, ipIndicator } from './alert-test-kit.ts';
 
@@ -168,5 +176,95 @@ describe('the name of the token that raised an alert', () => {
       admin.close();
       reader.close();
     }
+  });
+});
+
+describe('an indicator deleted from its only collection raises no more alerts after the next refresh', () => {
+  let node: TestNode;
+  let hook: Server;
+  const received: AlertJson[] = [];
+  const gone = ipIndicator(16, '198.51.100.16', { name: 'Deleted soon' });
+  const kept = ipIndicator(17, '198.51.100.17', { name: 'Kept' });
+  const deliveredFor = async (indicatorId: string): Promise<void> => {
+    const deadline = Date.now() + 5000;
+    while (!received.some((a) => a.indicator_id === indicatorId)) {
+      if (Date.now() > deadline) throw new Error(`no webhook delivery for ${indicatorId}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  before(async () => {
+    hook = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      request.on('end', () => {
+        received.push(JSON.parse(body) as AlertJson);
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    node = await startTestNode({ empty: true, tokenCacheTtlMs: 0 });
+    await node.store.addObjects(HIGH_VALUE, [gone, kept]);
+    await node.store.addWebhook({ name: 'soc', url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/`, secret: 'a-webhook-secret-of-32-bytes-000', minSeverity: 'low', createdAt: new Date().toISOString() });
+    node.app.alerting.webhooks.reload();
+  });
+  after(async () => {
+    await node.close();
+    hook.close();
+  });
+
+  it('raises the alert, and delivers it, while the collection holds the indicator', async () => {
+    assert.equal((await post(node, 'admin', '198.51.100.16', '2026-11-20T10:00:00Z')).alerts_raised, 1);
+    await deliveredFor(gone.id);
+  });
+
+  it('neither answers a POST with it nor sends it to the webhook once deleted', async () => {
+    const deleted = await node.app.inject({ method: 'DELETE', url: `/taxii2/api/collections/${HIGH_VALUE}/objects/${gone.id}/`, headers: { ...bearer('admin'), accept: TAXII } });
+    assert.equal(deleted.statusCode, 200, deleted.body);
+    assert.equal(await node.store.deletionCount(HIGH_VALUE), 1);
+    await node.app.alerting.matcher.refresh();
+    assert.equal(node.app.alerting.matcher.indicators, 1, 'the matcher was rebuilt without the deleted indicator');
+    const fromId = node.app.alerting.bus.nextId;
+    const later = await post(node, 'admin', '198.51.100.16', '2026-11-20T12:00:00Z');
+    assert.equal(later.alerts_raised, 0);
+    assert.deepEqual(node.app.alerting.bus.since(fromId - 1).events, [], 'nothing published for anyone');
+    // An alert on the indicator still held is delivered; the deleted one was delivered once, before.
+    assert.equal((await post(node, 'admin', '198.51.100.17', '2026-11-20T12:00:00Z')).alerts_raised, 1);
+    await deliveredFor(kept.id);
+    assert.equal(received.filter((a) => a.indicator_id === gone.id).length, 1);
+  });
+});
+
+describe('a newer version deleted: the older one still held matches again after the next refresh', () => {
+  let node: TestNode;
+  const v1 = ipIndicator(18, '198.51.100.18', { name: 'Older, readable' });
+  const v2 = ipIndicator(18, '198.51.100.180', { modified: '2026-06-01T00:00:00.000Z', name: 'Newer, deleted' });
+  before(async () => {
+    node = await startTestNode({ empty: true, tokenCacheTtlMs: 0 });
+    await node.store.addObjects(HIGH_VALUE, [v1]);
+    await node.store.addObjects(SECRET, [v2]);
+  });
+  after(() => node.close());
+
+  it('gives the reader the alert of the older version', async () => {
+    assert.equal((await post(node, 'reader', '198.51.100.18', '2026-11-20T10:00:00Z')).alerts_raised, 0, 'the newer version is compiled');
+    assert.equal(await node.store.deleteObject(SECRET, v2.id, {}), 1);
+    await node.app.alerting.matcher.refresh();
+    const byReader = await post(node, 'reader', '198.51.100.18', '2026-11-20T12:00:00Z');
+    assert.deepEqual(byReader.alerts.map((a) => a.indicator_name), ['Older, readable']);
+  });
+});
+
+describe('the collection whose observed-data raised an alert', () => {
+  const recipient = (admin: boolean, readable: readonly string[]): Recipient => ({
+    name: 't', organisationId: 'identity--00000000-0000-4000-8000-000000000001', admin, actsForHome: true,
+    grants: readable.map((collectionId) => ({ collectionId, read: true, write: false })),
+  });
+  const raised = { input: `collection:${SECRET}` } as AlertJson;
+
+  it('is named to administrators and to tokens that may read it, to no other token', () => {
+    assert.equal(alertFor(recipient(true, []), raised).input, `collection:${SECRET}`);
+    assert.equal(alertFor(recipient(false, [SECRET]), raised).input, `collection:${SECRET}`);
+    assert.equal(alertFor(recipient(false, [HIGH_VALUE]), raised).input, 'collection');
+    assert.equal(alertFor({ ...recipient(false, []), grants: [{ collectionId: SECRET, read: false, write: true }] }, raised).input, 'collection');
   });
 });

@@ -109,6 +109,23 @@ describe('webhook delivery', () => {
     await store.removeWebhook('ok');
   });
 
+  it('sends no alert whose matched version no collection holds any more', async () => {
+    const hook = await receiver([200]);
+    servers.push(hook.server);
+    await store.addWebhook({ name: 'held', url: hook.url, secret: SECRET, minSeverity: 'low', createdAt: new Date().toISOString() });
+    const bus = new AlertBus();
+    const webhooks = dispatcher(bus);
+    const orphan = await bus.publish(alert('high'), []);
+    const held = await bus.publish(alert('high'), ['c']);
+    const [delivery] = await until(() => deliveriesOf('held', 1));
+    await webhooks.stop();
+    assert.equal(delivery?.alertId, held.alert.alert_id);
+    assert.deepEqual((await store.listWebhookDeliveries({ webhook: 'held', limit: 100 })).map((d) => d.alertId), [held.alert.alert_id]);
+    assert.deepEqual(hook.received.map((r) => (JSON.parse(r.body) as AlertJson).alert_id), [held.alert.alert_id]);
+    assert.notEqual(orphan.alert.alert_id, held.alert.alert_id);
+    await store.removeWebhook('held');
+  });
+
   it('retries a 500 and delivers on the next attempt', async () => {
     const hook = await receiver([500, 200]);
     servers.push(hook.server);

@@ -813,6 +813,10 @@ export class SqliteObjectStore implements ObjectStore {
         const doomed = entries.filter((entry) => deletionMatches(entry, filter));
         if (doomed.length === 0) return 0;
         for (const entry of doomed) this.#sql.deleteEntry.run(collection.key, entry.date_added);
+        // Readers that follow the collection by date_added see no trace of a removal: they watch this (deletionCount).
+        const deletionsKey = deletionCountKey(collectionId);
+        const deletions = Number((this.#sql.selectMeta.get(deletionsKey) as { value: string } | undefined)?.value ?? 0);
+        this.#sql.upsertMeta.run(deletionsKey, String(deletions + 1));
 
         const remaining = entries.filter((entry) => !doomed.includes(entry));
         const newLatest = pickBy(remaining, (a, b) => compareVersions(a.version, b.version) > 0);
@@ -839,6 +843,10 @@ export class SqliteObjectStore implements ObjectStore {
       });
       return remove.immediate();
     });
+  }
+
+  async deletionCount(collectionId: string): Promise<number> {
+    return this.#guard(() => Number((this.#sql.selectMeta.get(deletionCountKey(collectionId)) as { value: string } | undefined)?.value ?? 0));
   }
 
   /** Keeps the invariant: a version is in the search index iff it is the latest in some collection. */
@@ -1452,6 +1460,11 @@ function toFtsQuery(text: string): string | undefined {
   const unique = [...new Set(terms.map((term) => term.slice(0, MAX_TERM_LENGTH)))].slice(0, MAX_QUERY_TERMS);
   if (unique.length === 0) return undefined;
   return unique.map((term) => `"${term}"*`).join(' ');
+}
+
+/** node_meta key counting the deleteObject calls that removed versions from a collection. */
+function deletionCountKey(collectionId: string): string {
+  return `deletions:${collectionId}`;
 }
 
 function deletionMatches(entry: CollectionEntryRow, filter: EntryFilter): boolean {
