@@ -25,6 +25,7 @@ import { registerCollectionsRoutes } from '../taxii/collections-routes.ts';
 import { registerDiscoveryRoutes } from '../taxii/discovery-routes.ts';
 import { registerManifestRoutes } from '../taxii/manifest-routes.ts';
 import { registerObjectsRoutes } from '../taxii/objects-routes.ts';
+import { loadCursorKey } from '../taxii/cursor-key.ts';
 import { createObjectsPost } from '../taxii/post-objects.ts';
 import { registerStatusRoutes } from '../taxii/status-routes.ts';
 import { toTaxiiErrorBody } from '../taxii/taxii-error-body.ts';
@@ -79,6 +80,8 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   if (!API_ROOT_SEGMENT.test(deps.node.apiRootPath)) {
     throw new EntenteError('ENT_CONFIG_INVALID', `API root path ${JSON.stringify(deps.node.apiRootPath)} must be one URL segment of letters, digits, '.', '_' or '-'`);
   }
+  // Read once, before anything listens: no key, no app (never plain cursors).
+  const cursorKey = await loadCursorKey(deps.store);
   const logger = deps.logger.child({}, { redact: { paths: ['req.headers.authorization', 'headers.authorization', 'authorization'], censor: '[redacted]' } });
   const app = Fastify({
     loggerInstance: logger,
@@ -148,6 +151,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     description: deps.node.description,
     apiRootPath: `/taxii2/${deps.node.apiRootPath}/`,
     maxBodyBytes: deps.limits.maxBodyBytes,
+    cursorKey,
     ...(deps.releaseSigner === undefined ? {} : { releaseSigner: deps.releaseSigner }),
     pageVoucher: createPageVoucher({ signers: createNodeSignerProvider({ store: deps.store, organisationId: deps.homeOrganisationId, clock: deps.clock }), clock: deps.clock }),
   };

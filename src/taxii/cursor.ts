@@ -1,15 +1,25 @@
-import { hash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, hash, randomBytes, type KeyObject } from 'node:crypto';
 import { err, ok, type Result } from '../errors/result.ts';
 
 /**
- * The TAXII `next` value: an opaque keyset cursor. It carries the `dateAdded` of the last entry of
- * the previous page and a fingerprint of the query that produced it, so that a `next` handed to a
- * different query (other collection, other filters, other endpoint) is refused instead of silently
- * returning a wrong page. Integrity is not a security property here: a forged cursor that matches the
- * fingerprint only moves the caller within results they may read anyway (the release decision still
- * applies to every entry), so a plain hash is enough and no server secret is needed.
+ * The TAXII `next` value: an opaque keyset cursor. It carries the `dateAdded` of the last entry the
+ * previous page examined and a fingerprint of the query that produced it, so that a `next` handed to
+ * a different query (other collection, other filters, other endpoint) is refused instead of silently
+ * returning a wrong page.
  *
- * Format: base64url(`<after>.<fingerprint>`).
+ * Why it is encrypted: that `dateAdded` is not always one the caller has seen. When the release
+ * decision withholds more entries in a row than one request examines (releasePage in
+ * taxii-route-context.ts, the 'unknown' case), the cursor points after a withheld entry, and a
+ * readable cursor would tell a partner when entries hidden from it were added. So the cursor is
+ * sealed with AES-256-GCM under a key only this node holds (taxii/cursor-key.ts, kept in the store's
+ * node meta and shared by every worker process): the caller learns nothing from it, and cannot make
+ * one this server will accept. Anything that does not decrypt and authenticate is "not a cursor this
+ * server issued"; one that does but was issued for another query is refused as such.
+ *
+ * Format: base64url(iv | ciphertext | tag), with a random 12-byte iv, a 16-byte tag, and the
+ * plaintext `<after>.<fingerprint>` (at most 33 bytes: 82 characters in all).
+ *
+ * Pure but for the random iv: the key is a parameter, never a module global.
  */
 
 export interface CursorIssue {
@@ -17,9 +27,34 @@ export interface CursorIssue {
   readonly message: string;
 }
 
+/** The node's cursor key (32 bytes, as a KeyObject so that it never prints). */
+export type CursorKey = KeyObject;
+
+/** What binds a `next` to one query on this node: the query's fingerprint and the node's key. */
+export interface QueryCursor {
+  readonly fingerprint: string;
+  readonly key: CursorKey;
+}
+
+export const CURSOR_KEY_BYTES = 32;
 const FINGERPRINT_LENGTH = 16;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
 const MAX_CURSOR_LENGTH = 128;
 const DIGITS = /^\d{1,16}$/;
+const ALGORITHM = 'aes-256-gcm';
+
+const NOT_ISSUED: CursorIssue = { parameter: 'next', message: 'next is not a cursor this server issued' };
+const OTHER_QUERY: CursorIssue = {
+  parameter: 'next',
+  message: 'next belongs to a different query: repeat the same filters (and endpoint) that returned it',
+};
+
+/** The cursor key from its 32 raw bytes; throws a RangeError for any other length. */
+export function cursorKeyOf(bytes: Uint8Array): CursorKey {
+  if (bytes.length !== CURSOR_KEY_BYTES) throw new RangeError(`a cursor key is ${CURSOR_KEY_BYTES} bytes, not ${bytes.length}`);
+  return createSecretKey(bytes);
+}
 
 /** A short stable digest of everything that defines the result set except the position. */
 export function fingerprintQuery(parts: readonly string[]): string {
@@ -27,29 +62,40 @@ export function fingerprintQuery(parts: readonly string[]): string {
   return hash('sha256', parts.join('\u0000'), 'base64url').slice(0, FINGERPRINT_LENGTH);
 }
 
-export function encodeCursor(after: number, fingerprint: string): string {
-  return Buffer.from(`${after}.${fingerprint}`, 'latin1').toString('base64url');
+export function encodeCursor(after: number, cursor: QueryCursor): string {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv(ALGORITHM, cursor.key, iv, { authTagLength: TAG_BYTES });
+  const sealed = cipher.update(`${after}.${cursor.fingerprint}`, 'latin1');
+  return Buffer.concat([iv, sealed, cipher.final(), cipher.getAuthTag()]).toString('base64url');
 }
 
-export function parseCursor(text: string, fingerprint: string): Result<number, CursorIssue> {
-  if (text.length === 0 || text.length > MAX_CURSOR_LENGTH) {
-    return err({ parameter: 'next', message: 'next is not a cursor this server issued' });
+/**
+ * What a cursor this node issued says: the position and the fingerprint of its query. Refuses
+ * (never throws on) anything else: wrong length, not canonical base64url, another key, any byte
+ * changed, the plain cursors of earlier versions.
+ */
+export function openCursor(text: string, key: CursorKey): Result<{ readonly after: number; readonly fingerprint: string }, CursorIssue> {
+  if (text.length === 0 || text.length > MAX_CURSOR_LENGTH) return err(NOT_ISSUED);
+  const bytes = Buffer.from(text, 'base64url');
+  if (bytes.length <= IV_BYTES + TAG_BYTES || bytes.toString('base64url') !== text) return err(NOT_ISSUED);
+  let decoded: string;
+  try {
+    const decipher = createDecipheriv(ALGORITHM, key, bytes.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
+    decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
+    decoded = Buffer.concat([decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)), decipher.final()]).toString('latin1');
+  } catch {
+    return err(NOT_ISSUED);
   }
-  const decoded = Buffer.from(text, 'base64url').toString('latin1');
   const dot = decoded.indexOf('.');
   const afterText = dot < 0 ? '' : decoded.slice(0, dot);
-  if (!DIGITS.test(afterText) || Buffer.from(decoded, 'latin1').toString('base64url') !== text) {
-    return err({ parameter: 'next', message: 'next is not a cursor this server issued' });
-  }
-  if (decoded.slice(dot + 1) !== fingerprint) {
-    return err({
-      parameter: 'next',
-      message: 'next belongs to a different query: repeat the same filters (and endpoint) that returned it',
-    });
-  }
   const after = Number(afterText);
-  if (!Number.isSafeInteger(after)) {
-    return err({ parameter: 'next', message: 'next is not a cursor this server issued' });
-  }
-  return ok(after);
+  if (!DIGITS.test(afterText) || !Number.isSafeInteger(after)) return err(NOT_ISSUED);
+  return ok({ after, fingerprint: decoded.slice(dot + 1) });
+}
+
+export function parseCursor(text: string, cursor: QueryCursor): Result<number, CursorIssue> {
+  const opened = openCursor(text, cursor.key);
+  if (!opened.ok) return opened;
+  if (opened.value.fingerprint !== cursor.fingerprint) return err(OTHER_QUERY);
+  return ok(opened.value.after);
 }

@@ -18,10 +18,10 @@ export function registerManifestRoutes(app: FastifyInstance, ctx: TaxiiRouteCont
     { config: { policy: 'collection-read', media: 'taxii' } },
     async (request, reply) => {
       const collection = collectionOf(request);
-      const query = resolvePagedQuery(request.query, 'manifest', [collection.id]);
+      const query = resolvePagedQuery(request.query, 'manifest', [collection.id], ctx.cursorKey);
       const gate = await gateFor(ctx, request, collection.id, ctx.clock(), { audit: false });
       const slice = await releasePage(gate, (page) => ctx.store.listEntries(collection.id, query.filter, page), query.page);
-      return sendTaxii(reply, 200, manifestJson(slice, query.fingerprint), dateAddedHeaders(slice.shared));
+      return sendTaxii(reply, 200, manifestJson(slice, query.cursor), dateAddedHeaders(slice.shared));
     },
   );
 }

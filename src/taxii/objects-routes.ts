@@ -29,14 +29,14 @@ export function registerObjectsRoutes(app: FastifyInstance, ctx: TaxiiRouteConte
 
   app.get<TaxiiRequest<CollectionParams>>(objectsPath, { config: { policy: 'collection-read', media: 'taxii' } }, async (request, reply) => {
     const collection = collectionOf(request);
-    const query = resolvePagedQuery(request.query, 'objects', [collection.id]);
+    const query = resolvePagedQuery(request.query, 'objects', [collection.id], ctx.cursorKey);
     const gate = await gateFor(ctx, request, collection.id, ctx.clock());
     const page = await releaseObjectsPage(
       gate,
       { entries: (request) => ctx.store.listEntries(collection.id, query.filter, request), texts: (request) => ctx.store.listEntryTexts(collection.id, query.filter, request) },
       query.page,
     );
-    const body = envelopeBody(page, query.fingerprint);
+    const body = envelopeBody(page, query.cursor);
     // An Entente requester asks for the page to be signed (docs/federation.md, "Page vouching").
     const nonce = request.headers[PAGE_NONCE_HEADER];
     const vouching = ctx.pageVoucher === undefined || typeof nonce !== 'string'
@@ -67,7 +67,7 @@ export function registerObjectsRoutes(app: FastifyInstance, ctx: TaxiiRouteConte
     async (request, reply) => {
       const collection = collectionOf(request);
       const { objectId } = request.params;
-      const query = resolvePagedQuery(request.query, 'object', [collection.id, objectId]);
+      const query = resolvePagedQuery(request.query, 'object', [collection.id, objectId], ctx.cursorKey);
       if (!isStixId(objectId)) throw objectNotFound(collection.id, objectId);
       // TAXII's default for this endpoint is the latest version; say so, whatever the store's default.
       const filter = { ...query.filter, versions: query.filter.versions ?? [{ kind: 'last' as const }] };
@@ -75,7 +75,7 @@ export function registerObjectsRoutes(app: FastifyInstance, ctx: TaxiiRouteConte
       const slice = await releasePage(gate, (page) => ctx.store.listVersions(collection.id, objectId, filter, page), query.page);
       // A later page may legitimately be empty; a first page with nothing the caller may see is a 404.
       if (slice.shared.length === 0 && query.page.after === undefined) throw objectNotFound(collection.id, objectId);
-      return sendTaxii(reply, 200, envelopeBody(objectsPageOf(slice), query.fingerprint), dateAddedHeaders(slice.shared));
+      return sendTaxii(reply, 200, envelopeBody(objectsPageOf(slice), query.cursor), dateAddedHeaders(slice.shared));
     },
   );
 
@@ -113,13 +113,13 @@ export function registerObjectsRoutes(app: FastifyInstance, ctx: TaxiiRouteConte
     async (request, reply) => {
       const collection = collectionOf(request);
       const { objectId } = request.params;
-      const query = resolvePagedQuery(request.query, 'versions', [collection.id, objectId]);
+      const query = resolvePagedQuery(request.query, 'versions', [collection.id, objectId], ctx.cursorKey);
       if (!isStixId(objectId)) throw objectNotFound(collection.id, objectId);
       const filter = { ...query.filter, versions: [{ kind: 'all' as const }] };
       const gate = await gateFor(ctx, request, collection.id, ctx.clock(), { audit: false });
       const slice = await releasePage(gate, (page) => ctx.store.listVersions(collection.id, objectId, filter, page), query.page);
       if (slice.shared.length === 0 && query.page.after === undefined) throw objectNotFound(collection.id, objectId);
-      return sendTaxii(reply, 200, versionsJson(slice, query.fingerprint), dateAddedHeaders(slice.shared));
+      return sendTaxii(reply, 200, versionsJson(slice, query.cursor), dateAddedHeaders(slice.shared));
     },
   );
 }

@@ -1,6 +1,6 @@
 import { EntenteError } from '../errors/entente-error.ts';
 import type { EntryFilter, PageRequest } from '../store/object-store.ts';
-import { fingerprintQuery, parseCursor } from './cursor.ts';
+import { fingerprintQuery, parseCursor, type CursorKey, type QueryCursor } from './cursor.ts';
 import { parseTaxiiQuery, type QueryIssue, type RawQuery, type TaxiiEndpoint } from './query-filters.ts';
 
 /** Page size when the client gives no `limit`, and the most one page holds whatever it asks. */
@@ -10,8 +10,11 @@ export const MAX_PAGE_SIZE = 1000;
 export interface PagedQuery {
   readonly filter: EntryFilter;
   readonly page: PageRequest;
-  /** Binds a `next` cursor to this exact query (endpoint, collection, object, filters). */
-  readonly fingerprint: string;
+  /**
+   * Seals the `next` of this page and binds it to this exact query (endpoint, collection, object,
+   * filters): the query's fingerprint and the node's cursor key (cursor.ts).
+   */
+  readonly cursor: QueryCursor;
 }
 
 export function badQuery(issues: readonly QueryIssue[]): EntenteError {
@@ -25,17 +28,18 @@ export function badQuery(issues: readonly QueryIssue[]): EntenteError {
 
 /**
  * Parses a TAXII query and its `next` cursor into a store filter and page request. `scope` names the
- * resource the cursor must stay bound to (collection id, object id). Throws ENT_HTTP_BAD_QUERY naming
- * the parameter. A `limit` above MAX_PAGE_SIZE is lowered, as TAXII lets a server return fewer.
+ * resource the cursor must stay bound to (collection id, object id); `cursorKey` is the node's key
+ * that `next` values are sealed with (cursor-key.ts). Throws ENT_HTTP_BAD_QUERY naming the
+ * parameter. A `limit` above MAX_PAGE_SIZE is lowered, as TAXII lets a server return fewer.
  */
-export function resolvePagedQuery(raw: RawQuery, endpoint: TaxiiEndpoint, scope: readonly string[]): PagedQuery {
+export function resolvePagedQuery(raw: RawQuery, endpoint: TaxiiEndpoint, scope: readonly string[], cursorKey: CursorKey): PagedQuery {
   const parsed = parseTaxiiQuery(raw, endpoint);
   if (!parsed.ok) throw badQuery(parsed.error);
   const { filter, limit, next, fingerprintParts } = parsed.value;
-  const fingerprint = fingerprintQuery([...scope, ...fingerprintParts]);
+  const cursor: QueryCursor = { fingerprint: fingerprintQuery([...scope, ...fingerprintParts]), key: cursorKey };
   const size = Math.min(limit ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
-  if (next === undefined) return { filter, page: { limit: size }, fingerprint };
-  const cursor = parseCursor(next, fingerprint);
-  if (!cursor.ok) throw badQuery([cursor.error]);
-  return { filter, page: { limit: size, after: cursor.value }, fingerprint };
+  if (next === undefined) return { filter, page: { limit: size }, cursor };
+  const after = parseCursor(next, cursor);
+  if (!after.ok) throw badQuery([after.error]);
+  return { filter, page: { limit: size, after: after.value }, cursor };
 }

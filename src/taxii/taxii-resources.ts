@@ -1,5 +1,5 @@
 import type { CollectionRecord, StatusDetail, StatusRecord, StoredEntry } from '../store/object-store.ts';
-import { encodeCursor } from './cursor.ts';
+import { encodeCursor, type QueryCursor } from './cursor.ts';
 import { formatMicroTimestamp } from '../stix/micro-timestamp.ts';
 import { stixMediaType, TAXII_MEDIA_TYPE } from './taxii-media-types.ts';
 
@@ -18,9 +18,10 @@ export interface PageSlice {
   readonly lastDateAdded: number | undefined;
 }
 
-function moreAndNext(slice: Pick<PageSlice, 'more' | 'lastDateAdded'>, fingerprint: string): string {
+/** `more`, and `next` sealed for the query (cursor.ts): base64url, so it needs no JSON escaping. */
+function moreAndNext(slice: Pick<PageSlice, 'more' | 'lastDateAdded'>, cursor: QueryCursor): string {
   if (!slice.more || slice.lastDateAdded === undefined) return '"more":false';
-  return `"more":true,"next":"${encodeCursor(slice.lastDateAdded, fingerprint)}"`;
+  return `"more":true,"next":"${encodeCursor(slice.lastDateAdded, cursor)}"`;
 }
 
 /**
@@ -63,8 +64,8 @@ const OBJECTS_END = Buffer.from(']}');
  * UTF-8 copy when it is written) costs a fresh allocation each time, where small buffers come from
  * Node's pool and one buffer is written and hashed as it is. A node serving a sync sends thousands.
  */
-export function envelopeBody(page: ObjectsPage, fingerprint: string): Buffer {
-  const head = '{' + moreAndNext({ more: page.more, lastDateAdded: page.cursorDateAdded }, fingerprint);
+export function envelopeBody(page: ObjectsPage, cursor: QueryCursor): Buffer {
+  const head = '{' + moreAndNext({ more: page.more, lastDateAdded: page.cursorDateAdded }, cursor);
   const texts = page.objectTexts;
   if (texts.length === 0) return Buffer.from(head + '}');
   const parts = new Array<Buffer>(2 * texts.length + 1);
@@ -77,8 +78,8 @@ export function envelopeBody(page: ObjectsPage, fingerprint: string): Buffer {
 }
 
 /** Manifest (§5.6): one record per object version, with the store's date_added. */
-export function manifestJson(slice: PageSlice, fingerprint: string): string {
-  const head = '{' + moreAndNext(slice, fingerprint);
+export function manifestJson(slice: PageSlice, cursor: QueryCursor): string {
+  const head = '{' + moreAndNext(slice, cursor);
   if (slice.shared.length === 0) return head + '}';
   const records = slice.shared.map(
     (entry) =>
@@ -89,8 +90,8 @@ export function manifestJson(slice: PageSlice, fingerprint: string): string {
 }
 
 /** Versions (§5.8): `{"more":…,"versions":[…]}`. */
-export function versionsJson(slice: PageSlice, fingerprint: string): string {
-  const head = '{' + moreAndNext(slice, fingerprint);
+export function versionsJson(slice: PageSlice, cursor: QueryCursor): string {
+  const head = '{' + moreAndNext(slice, cursor);
   if (slice.shared.length === 0) return head + '}';
   return head + ',"versions":[' + slice.shared.map((entry) => JSON.stringify(entry.version)).join(',') + ']}';
 }

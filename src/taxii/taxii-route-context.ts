@@ -3,6 +3,7 @@ import { EntenteError } from '../errors/entente-error.ts';
 import type { Recipient } from '../policy/recipient.ts';
 import { openReleaseGate, type ReleaseGate, type ReleaseGateOptions, type ReleaseSigner } from '../release/open-release-gate.ts';
 import type { CollectionRecord, EntryTextPage, ObjectStore, Page, PageRequest, StoredEntry } from '../store/object-store.ts';
+import type { CursorKey } from './cursor.ts';
 import type { RawQuery } from './query-filters.ts';
 import { objectsPageOf, type ObjectsPage, type PageSlice } from './taxii-resources.ts';
 import type { PageVoucher } from '../federation/page-voucher.ts';
@@ -18,6 +19,8 @@ export interface TaxiiRouteContext {
   /** URL path of the one API root, with leading and trailing slash: `/taxii2/api/`. */
   readonly apiRootPath: string;
   readonly maxBodyBytes: number;
+  /** Seals every TAXII `next` cursor (cursor.ts); the node's key from its meta (cursor-key.ts). */
+  readonly cursorKey: CursorKey;
   /** Signs what leaves for partners (federation/sign-releases.ts); absent: entries leave as stored. */
   readonly releaseSigner?: ReleaseSigner;
   /** Signs object pages for Entente requesters that ask (federation/page-voucher.ts); absent: never. */
@@ -82,7 +85,8 @@ const LOOKAHEAD_FIRST = 8;
  * entry would be released to the caller (a look-ahead, decided without audit), and the cursor points
  * just before that entry: a page never admits to entries the caller may not see, and the cursor never
  * carries the date_added of a withheld one. Only when the look-ahead runs out of rounds too is the
- * answer `more` with a cursor after the last entry examined, so that paging still moves on.
+ * answer `more` with a cursor after the last entry examined, so that paging still moves on: that
+ * position may be a withheld entry's date_added, which is why cursors are sealed (cursor.ts).
  */
 export async function releasePage(gate: ReleaseGate, fetch: (page: PageRequest) => Promise<Page>, request: PageRequest): Promise<PageSlice> {
   const shared: StoredEntry[] = [];

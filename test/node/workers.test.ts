@@ -1,6 +1,6 @@
 // `entente start --workers N`: N processes serve one port over one database. What one worker
 // stores, every worker serves; date_added stays strictly increasing across them; a killed worker
-// is replaced; SIGTERM stops them all.
+// is replaced; SIGTERM stops them all; a `next` cursor one worker issued, another accepts.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -45,6 +45,19 @@ describe('a node with two worker processes', () => {
       const added = manifest.objects.map((record) => record.date_added);
       assert.equal(new Set(added).size, 40, 'no two versions share a date_added across workers');
       assert.deepEqual([...added].sort(), added, 'date_added is strictly increasing in store order');
+      // Both workers made the node's cursor key at once on this fresh database and use the stored
+      // one: a `next` sealed by one worker opens on the other (fresh connections land on both).
+      const paged: string[] = [];
+      let next: string | undefined;
+      for (let page = 0; page < 41; page += 1) {
+        const response = await fetch(`${node.url}/taxii2/api/collections/${collection}/manifest/?match[type]=indicator&limit=1${next === undefined ? '' : `&next=${next}`}`, { headers: { ...headers, connection: 'close' } });
+        assert.equal(response.status, 200, await response.clone().text());
+        const body = (await response.json()) as { more: boolean; next?: string; objects?: { date_added: string }[] };
+        paged.push(...(body.objects ?? []).map((record) => record.date_added));
+        next = body.next;
+        if (!body.more) break;
+      }
+      assert.deepEqual(paged, added, 'paged one at a time across workers, every version once');
     } finally {
       assert.equal(await stopNodeProcess(node.child), 0);
     }

@@ -1,5 +1,8 @@
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { createHttpApp } from '../../src/server/create-http-app.ts';
 import { API, ADD_TEST, bearer, errorOf, HIGH_VALUE, indicator, startTestNode, TAXII, type TestNode } from './taxii-test-kit.ts';
 
 interface Envelope {
@@ -101,13 +104,34 @@ describe('pagination with next', () => {
 
   it('refuses forged and tampered next values with 400 naming next', async () => {
     const env = await get(`${objectsUrl}?limit=10`);
-    const decoded = Buffer.from(env.next ?? '', 'base64url').toString('latin1');
-    const tampered = Buffer.from(decoded.replace(/^\d/, (d) => String((Number(d) + 1) % 10)).replace('.', '..'), 'latin1').toString('base64url');
-    for (const next of ['0', 'garbage', '%00', 'AAAA', tampered, Buffer.from('1.').toString('base64url'), 'x'.repeat(500), encodeURIComponent('../../etc')]) {
+    const sealed = Buffer.from(env.next ?? '', 'base64url');
+    // One bit flipped in the iv, in the sealed text, in the tag; the plain `<date_added>.<fingerprint>` of earlier versions.
+    const tampered = [0, 20, sealed.length - 1].map((at) => Buffer.from(sealed.map((byte, i) => (i === at ? byte ^ 1 : byte))).toString('base64url'));
+    const plain = Buffer.from(`1.${'A'.repeat(16)}`).toString('base64url');
+    for (const next of ['0', 'garbage', '%00', 'AAAA', ...tampered, plain, Buffer.from('1.').toString('base64url'), 'x'.repeat(500), encodeURIComponent('../../etc')]) {
       const response = await node.app.inject({ url: `${objectsUrl}?limit=10&next=${next}`, headers: bearer('analyst') });
       assert.equal(response.statusCode, 400, next);
       assert.equal(errorOf(response).error_code, 'ENT_HTTP_BAD_QUERY');
       assert.equal(errorOf(response).details?.['parameter'], 'next');
+      assert.match(errorOf(response).description, /next is not a cursor this server issued/);
+    }
+  });
+
+  it('takes a next from another process serving the same store (one node key), and is unreadable', async () => {
+    const env = await get(`${objectsUrl}?limit=10`);
+    assert.ok(env.next !== undefined && env.next.length <= 128, env.next);
+    const lastDateAdded = (await node.store.listEntries(ADD_TEST, {}, { limit: 10 })).entries[9]?.dateAdded;
+    assert.ok(!Buffer.from(env.next, 'base64url').toString('latin1').includes(String(lastDateAdded)), 'the cursor does not show its date_added');
+    const other = await createHttpApp({
+      store: node.store, logger: pino({ level: 'silent' }), limits: { maxBodyBytes: 1 << 20, maxJsonDepth: 64 }, clock: () => new Date(),
+      randomUuid: randomUUID, homeOrganisationId: 'identity--0b4b0d7f-55a4-4f3c-9c43-5e0f1b2b3c4d', node: { title: 't', apiRootPath: 'api' },
+    });
+    try {
+      const response = await other.inject({ url: `${objectsUrl}?limit=10&next=${env.next}`, headers: bearer('analyst') });
+      assert.equal(response.statusCode, 200, response.body);
+      assert.deepEqual(response.json<Envelope>().objects?.map((o) => o.id), Array.from({ length: 10 }, (_, i) => indicator(10 + i).id));
+    } finally {
+      await other.close();
     }
   });
 
