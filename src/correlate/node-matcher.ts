@@ -99,6 +99,8 @@ export class NodeMatcher {
   readonly #sources: IndicatorSources | undefined;
   #compiled: Compiled | undefined;
   #refreshing: Promise<void> | undefined;
+  /** A rebuild following removals, running in the background (see #refreshInPlace). */
+  #rebuild: Promise<void> | undefined;
   #lastRefresh = 0;
   #timer: NodeJS.Timeout | undefined;
   /** collection → date_added (µs) of the last observed-data fed to the matcher. */
@@ -127,6 +129,7 @@ export class NodeMatcher {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#refreshing?.catch(() => undefined);
+    await this.#rebuild;
     await this.#closeWindows(undefined);
   }
 
@@ -137,9 +140,22 @@ export class NodeMatcher {
   /**
    * Takes in what the store gained since the last call; rebuilds when the set of collections changed
    * or versions were removed from one of them (a DELETE, a recall: an incremental refresh only adds).
-   * Concurrent callers share one refresh. Also closes the windows that ended (final sighting counts).
+   * Resolves once a rebuild that follows removals is done too. Also closes the windows that ended
+   * (final sighting counts).
    */
-  refresh(): Promise<void> {
+  async refresh(): Promise<void> {
+    await this.#refreshInPlace();
+    await this.#rebuild;
+  }
+
+  /**
+   * The refresh observations wait for: concurrent callers share one. A rebuild that only follows
+   * removals runs in the background (about 20 s a million indicators): meanwhile the current matcher
+   * serves and takes in additions, and what it still matches of a removed version reaches no one,
+   * since the collections holding the version that matched are read for each batch. A rebuild for a
+   * changed set of collections is waited for, so that a new collection's indicators match at once.
+   */
+  #refreshInPlace(): Promise<void> {
     if (this.#refreshing !== undefined) return this.#refreshing;
     this.#refreshing = this.#refreshOnce().finally(() => {
       this.#refreshing = undefined;
@@ -152,16 +168,29 @@ export class NodeMatcher {
     const now = this.#deps.clock();
     const collections = (await this.#deps.store.listCollections()).map((c) => c.id).sort();
     const current = this.#compiled;
-    if (current === undefined || current.collections.join('\n') !== collections.join('\n') || (await current.loader.deletedSinceLoad())) {
-      const matcher = new BulkMatcher({ correlationSeconds: this.#windowSeconds });
-      const loader = new IndicatorLoader(this.#deps.store, collections, matcher, this.#sources);
-      await loader.load({ now });
-      this.#compiled = { matcher, loader, collections };
+    if (current === undefined || current.collections.join('\n') !== collections.join('\n')) {
+      this.#compiled = await this.#compile(collections, now);
     } else {
+      if (this.#rebuild === undefined && (await current.loader.deletedSinceLoad())) {
+        this.#rebuild = this.#compile(collections, now)
+          .then((rebuilt) => {
+            // Kept only if nothing replaced the matcher it was rebuilt from (a change of collections).
+            if (this.#compiled === current) this.#compiled = rebuilt;
+          })
+          .catch((error: unknown) => this.#deps.onError?.('rebuild indicators', error))
+          .finally(() => (this.#rebuild = undefined));
+      }
       await current.loader.refresh({ now });
     }
     await this.#feedStoredObservedData(collections, now);
     await this.#closeWindows(this.#aggregator.windowOf(now.toISOString()) - 1);
+  }
+
+  async #compile(collections: readonly string[], now: Date): Promise<Compiled> {
+    const matcher = new BulkMatcher({ correlationSeconds: this.#windowSeconds });
+    const loader = new IndicatorLoader(this.#deps.store, collections, matcher, this.#sources);
+    await loader.load({ now });
+    return { matcher, loader, collections };
   }
 
   /**
@@ -216,7 +245,7 @@ export class NodeMatcher {
    * sighting counts: storing one would show the caller the indicator's id and that it matched.
    */
   async matchLines(text: string, source: string, caller?: Recipient): Promise<ObservationsOutcome> {
-    if (this.#compiled === undefined || Date.now() - this.#lastRefresh >= (this.#deps.onDemandMinMs ?? 250)) await this.refresh();
+    if (this.#compiled === undefined || Date.now() - this.#lastRefresh >= (this.#deps.onDemandMinMs ?? 250)) await this.#refreshInPlace();
     return this.#match(text, source, caller);
   }
 
