@@ -2,6 +2,7 @@ import type { ObjectStore, CollectionRecord } from './store/object-store.ts';
 import type { StixObject } from './stix/types.ts';
 import { formatTokenSecret, hashTokenSecret } from './policy/token-secret.ts';
 import { ensureNodeKey } from './federation/node-key-lifecycle.ts';
+import { loadCursorKey } from './taxii/cursor-key.ts';
 
 /** Node metadata keys; stored with the data so that a node keeps its identity across restarts. */
 export const metaKeys = {
@@ -79,6 +80,9 @@ export async function ensureNodeInitialised(store: ObjectStore, inputs: Bootstra
   }
   // The node's Ed25519 key pair (docs/federation.md), made once.
   await ensureNodeKey(store, inputs.now);
+  // The key TAXII cursors are sealed with, made here because `start --workers` runs this once in the
+  // primary before forking: workers then only read it, and no two can each store a key of their own.
+  await loadCursorKey(store);
   return { homeOrganisation, defaultCollection, newAdminSecret };
 }
 

@@ -9,8 +9,10 @@ export const CURSOR_KEY_META = 'taxii_cursor_key';
 /**
  * The node's cursor key, made at the first start and kept in the store's node meta so that every
  * worker process of `start --workers` (one database) seals and opens cursors with the same key, and
- * cursors survive a restart. Made only when absent, then read back: a process that lost a race to
- * write it uses the key that was stored, not its own. Throws ENT_CONFIG_INVALID when what is stored
+ * cursors survive a restart. ensureNodeInitialised makes it at the first start, which `start
+ * --workers` runs once in the primary before forking, so workers only read it (setMeta overwrites:
+ * two workers making it at once could each keep a key of their own). Made only when absent, then read
+ * back. Throws ENT_CONFIG_INVALID when what is stored
  * is not such a key: the node refuses to serve rather than hand out readable cursors.
  */
 export async function loadCursorKey(
