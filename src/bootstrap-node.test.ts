@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { ensureNodeInitialised } from './bootstrap-node.ts';
 import { openSqliteObjectStore } from './store/sqlite/sqlite-object-store.ts';
-import { CURSOR_KEY_META } from './taxii/cursor-key.ts';
+import { CURSOR_KEY_META, loadCursorKey } from './taxii/cursor-key.ts';
 
 describe('ensureNodeInitialised', () => {
   it('makes the TAXII cursor key at the first start (before `start --workers` forks) and keeps it afterwards', async () => {
@@ -13,6 +13,7 @@ describe('ensureNodeInitialised', () => {
       await ensureNodeInitialised(store, inputs);
       const made = await store.getMeta(CURSOR_KEY_META);
       assert.equal(Buffer.from(made ?? '', 'base64').length, 32);
+      await loadCursorKey(store); // the key the TAXII server will read is one it accepts
       await ensureNodeInitialised(store, inputs);
       assert.equal(await store.getMeta(CURSOR_KEY_META), made, 'the same key on every later start');
     } finally {

@@ -2,12 +2,13 @@ import type { ObjectStore, CollectionRecord } from './store/object-store.ts';
 import type { StixObject } from './stix/types.ts';
 import { formatTokenSecret, hashTokenSecret } from './policy/token-secret.ts';
 import { ensureNodeKey } from './federation/node-key-lifecycle.ts';
-import { loadCursorKey } from './taxii/cursor-key.ts';
 
 /** Node metadata keys; stored with the data so that a node keeps its identity across restarts. */
 export const metaKeys = {
   homeOrganisation: 'home_organisation',
   defaultCollection: 'default_collection',
+  /** The AES-256 key TAXII `next` cursors are sealed with: 32 bytes, base64 (taxii/cursor-key.ts reads it). */
+  taxiiCursorKey: 'taxii_cursor_key',
 } as const;
 
 export const adminTokenName = 'admin';
@@ -82,7 +83,10 @@ export async function ensureNodeInitialised(store: ObjectStore, inputs: Bootstra
   await ensureNodeKey(store, inputs.now);
   // The key TAXII cursors are sealed with, made here because `start --workers` runs this once in the
   // primary before forking: workers then only read it, and no two can each store a key of their own.
-  await loadCursorKey(store);
+  // Made without the TAXII modules, which a command such as `entente import` does not load.
+  if ((await store.getMeta(metaKeys.taxiiCursorKey)) === undefined) {
+    await store.setMeta(metaKeys.taxiiCursorKey, Buffer.from(inputs.randomBytes(32)).toString('base64'));
+  }
   return { homeOrganisation, defaultCollection, newAdminSecret };
 }
 

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { metaKeys } from '../bootstrap-node.ts';
 import { EntenteError } from '../errors/entente-error.ts';
 import type { NodeMetaStore } from '../store/object-store.ts';
 import { CURSOR_KEY_BYTES, cursorKeyOf, type CursorKey } from './cursor.ts';
 
 /** Node meta key of the secret that seals TAXII `next` cursors (cursor.ts): 32 bytes, base64. */
-export const CURSOR_KEY_META = 'taxii_cursor_key';
+export const CURSOR_KEY_META = metaKeys.taxiiCursorKey;
 
 /**
  * The node's cursor key, made at the first start and kept in the store's node meta so that every
