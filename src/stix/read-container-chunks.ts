@@ -83,7 +83,6 @@ class ContainerScan {
   /** Start of the text between elements (mode `objects`), and of the current element (mode `element`). */
   #separatorFrom = 0;
   #elementFrom = 0;
-  #elements = 0;
   #objectsFound = false;
   /** Bytes of the window in use. */
   #length = 0;
@@ -198,7 +197,7 @@ class ContainerScan {
       const between = this.#text.slice(this.#separatorFrom, at);
       const code = this.#text.charCodeAt(at);
       if (code === OPEN_BRACE) {
-        if (!(this.#elements === 0 ? WHITESPACE : COMMA).test(between)) return false;
+        if (!(this.#objects.length === 0 ? WHITESPACE : COMMA).test(between)) return false;
         this.#mode = 'element';
         this.#elementFrom = at;
         this.#depth = 3;
@@ -246,7 +245,6 @@ class ContainerScan {
     const parsed = parseJson(this.#window.toString('utf8', this.#elementFrom, end), { maxDepth: this.#maxDepth - 2 });
     if (!parsed.ok) return false;
     this.#objects.push(parsed.value);
-    this.#elements += 1;
     this.#mode = 'objects';
     this.#separatorFrom = end;
     return true;
