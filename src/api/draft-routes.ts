@@ -26,7 +26,7 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  * The caller, who must act for the home organisation: drafts are its own unpublished work. Within
  * it, a draft is its author's: the token that made it and administrators see it (canSeeDraft).
  */
-function homeCaller(request: FastifyRequest): { recipient: Recipient; analyst: string; viewer: DraftViewer & { readonly admin: boolean } } {
+function homeCaller(request: FastifyRequest): { recipient: Recipient; analyst: string; viewer: Exclude<DraftViewer, 'operator'> } {
   if (request.auth === null) throw new EntenteError('ENT_HTTP_INTERNAL', 'draft route reached without authentication');
   if (!request.auth.recipient.actsForHome) {
     throw new EntenteError('ENT_DRAFT_HOME_ONLY', "Drafts are the home organisation's own work; a partner's token cannot see or change them");
