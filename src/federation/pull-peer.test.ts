@@ -1,18 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { acceptAgreement, createCircle, invite, proposeAgreement } from '../circles/circle-operations.ts';
 import type { PullCursor } from '../store/federation-store.ts';
 import type { ObjectStore } from '../store/object-store.ts';
-import { openSqliteObjectStore } from '../store/sqlite/sqlite-object-store.ts';
 import type { StixObject } from '../stix/types.ts';
 import type { CursoredPage, PagesOptions, TaxiiClient } from '../taxii/taxii-client.ts';
 import { NO_PULL, pullPeer, type PullDeps } from './pull-peer.ts';
+import { HOME, pullWorld } from './pull-test-kit.ts';
 import { signObject } from './sign-object.ts';
 import { testOrganisation } from './test-support.ts';
 
-const HOME = 'identity--0a000000-0000-4000-8000-000000000001';
 const grid = testOrganisation(2);
-const NOW = new Date('2026-03-01T00:00:00.000Z');
 
 function indicator(n: number, modified = '2026-02-01T00:00:00.000Z', address = `198.51.100.${n}`): StixObject {
   return signObject(
@@ -46,39 +43,15 @@ function pagedClient(pages: readonly { objects: unknown[]; cursor: PullCursor }[
   return client as unknown as TaxiiClient & { starts: (PullCursor | undefined)[] };
 }
 
-async function world(): Promise<{ store: ObjectStore; deps: PullDeps }> {
-  const store = openSqliteObjectStore({ path: ':memory:' });
-  await store.createOrganisation({ id: grid.id, name: 'Grid', kind: 'company', sectors: [], country: undefined, identityJson: '{}', createdAt: NOW.toISOString() });
-  const circles = { store, clock: () => NOW, homeOrganisationId: HOME };
-  const admin = { organisationId: HOME, admin: true };
-  await createCircle(circles, { id: 'wide', name: 'Wide', kind: 'tacit', visibility: 'open', default_tlp: 'amber', valid_from: '2026-01-01T00:00:00Z', valid_until: '2027-01-01T00:00:00Z' });
-  await invite(circles, admin, 'wide', { organisationId: grid.id, role: 'contributor', trial: false });
-  await proposeAgreement(circles, admin, 'wide', {
-    scope: { types: ['indicator'] },
-    highest_tlp: 'amber',
-    onward_sharing: 'none',
-    attribution: 'keep',
-    expectations: { permitted_actions: 'none', affected_party_notifications: 'may', provider_attribution: 'may' },
-    end_rule: 'retain',
-  });
-  await acceptAgreement(circles, { organisationId: grid.id, admin: false }, 'wide', grid.id);
-  await store.pinKey({ ...grid.pinned, validUntil: undefined, source: 'peer-add', pinnedAt: NOW.toISOString() });
-  await store.addPeer({
-    name: 'grid',
-    url: 'https://grid.example/taxii2/',
-    apiRootUrl: 'https://grid.example/taxii2/api/',
-    token: 'secret',
-    circleId: 'wide',
-    localCollectionId: 'wide',
-    remoteCollectionId: 'feed',
-    organisationId: grid.id,
+/** A node with one circle (indicators up to AMBER) whose terms Grid accepted, and an Entente peer to Grid's node. */
+function world(): Promise<{ store: ObjectStore; deps: PullDeps }> {
+  return pullWorld({
+    partner: grid,
+    partnerName: 'Grid',
+    circle: { id: 'wide', name: 'Wide' },
+    peer: { name: 'grid', url: 'https://grid.example/taxii2/', remoteCollectionId: 'feed' },
     kind: 'entente',
-    push: false,
-    intervalSeconds: 60,
-    silentAfter: 3,
-    createdAt: NOW.toISOString(),
   });
-  return { store, deps: { store, clock: () => NOW, homeOrganisationId: HOME } };
 }
 
 const PAGES = [

@@ -4,19 +4,16 @@
 // marked unverified"; otherwise they are quarantined with reason `unsigned`.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { acceptAgreement, createCircle, invite, proposeAgreement } from '../circles/circle-operations.ts';
 import type { PeerRecord, PullCursor } from '../store/federation-store.ts';
 import type { ObjectStore } from '../store/object-store.ts';
-import { openSqliteObjectStore } from '../store/sqlite/sqlite-object-store.ts';
 import type { StixObject } from '../stix/types.ts';
 import type { CursoredPage, PagesOptions, TaxiiClient } from '../taxii/taxii-client.ts';
 import { pullPeer, type PullDeps } from './pull-peer.ts';
+import { pullWorld } from './pull-test-kit.ts';
 import { testOrganisation } from './test-support.ts';
 
-const HOME = 'identity--0a000000-0000-4000-8000-000000000001';
 /** The partner running the plain TAXII server; this node holds no key of it. */
 const partner = testOrganisation(2);
-const NOW = new Date('2026-03-01T00:00:00.000Z');
 const MODIFIED = '2026-02-01T00:00:00.000Z';
 
 /** An unsigned object as a plain TAXII server serves it: no signature extension at all. */
@@ -46,42 +43,15 @@ function plainServer(objects: readonly StixObject[]): TaxiiClient & { nonceAsked
 type UnsignedInputTerm = 'accept' | 'quarantine' | undefined;
 
 /** A node with one circle (indicators up to AMBER) whose terms the partner accepted, and a peer of `kind` to the partner's server. */
-async function world(unsignedInput: UnsignedInputTerm, kind: PeerRecord['kind'] = 'plain'): Promise<{ store: ObjectStore; deps: PullDeps; peer: PeerRecord }> {
-  const store = openSqliteObjectStore({ path: ':memory:' });
-  await store.createOrganisation({ id: partner.id, name: 'Partner', kind: 'company', sectors: [], country: undefined, identityJson: '{}', createdAt: NOW.toISOString() });
-  const circles = { store, clock: () => NOW, homeOrganisationId: HOME };
-  const admin = { organisationId: HOME, admin: true };
-  await createCircle(circles, { id: 'feeds', name: 'Feeds', kind: 'tacit', visibility: 'open', default_tlp: 'amber', valid_from: '2026-01-01T00:00:00Z', valid_until: '2027-01-01T00:00:00Z' });
-  await invite(circles, admin, 'feeds', { organisationId: partner.id, role: 'contributor', trial: false });
-  await proposeAgreement(circles, admin, 'feeds', {
-    scope: { types: ['indicator'] },
-    highest_tlp: 'amber',
-    onward_sharing: 'none',
-    attribution: 'keep',
-    expectations: { permitted_actions: 'none', affected_party_notifications: 'may', provider_attribution: 'may' },
-    end_rule: 'retain',
-    ...(unsignedInput === undefined ? {} : { unsigned_input: unsignedInput }),
-  });
-  await acceptAgreement(circles, { organisationId: partner.id, admin: false }, 'feeds', partner.id);
-  if (kind === 'entente') await store.pinKey({ ...partner.pinned, validUntil: undefined, source: 'peer-add', pinnedAt: NOW.toISOString() });
-  await store.addPeer({
-    name: 'partner-feed',
-    url: 'https://taxii.partner.example/taxii2/',
-    apiRootUrl: 'https://taxii.partner.example/taxii2/api/',
-    token: 'secret',
-    circleId: 'feeds',
-    localCollectionId: 'feeds',
-    remoteCollectionId: 'indicators',
-    organisationId: partner.id,
+function world(unsignedInput: UnsignedInputTerm, kind: PeerRecord['kind'] = 'plain'): Promise<{ store: ObjectStore; deps: PullDeps; peer: PeerRecord }> {
+  return pullWorld({
+    partner,
+    partnerName: 'Partner',
+    circle: { id: 'feeds', name: 'Feeds' },
+    peer: { name: 'partner-feed', url: 'https://taxii.partner.example/taxii2/', remoteCollectionId: 'indicators' },
     kind,
-    push: false,
-    intervalSeconds: 60,
-    silentAfter: 3,
-    createdAt: NOW.toISOString(),
+    ...(unsignedInput === undefined ? {} : { unsignedInput }),
   });
-  const peer = await store.getPeer('partner-feed');
-  assert.ok(peer !== undefined);
-  return { store, deps: { store, clock: () => NOW, homeOrganisationId: HOME }, peer };
 }
 
 const versionOf = (object: StixObject) => ({ id: object.id, version: MODIFIED });

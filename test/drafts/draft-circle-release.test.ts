@@ -2,15 +2,10 @@
 // accepted its terms, through the ordinary TAXII read path and release decision, and no one else.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { LightMyRequestResponse } from 'fastify';
-import { authorization, ORG, startCircleApiNode, type CircleApiNode, type Caller } from '../api/circle-api-kit.ts';
+import { authorization, startCircleApiNode, type CircleApiNode, type Caller } from '../api/circle-api-kit.ts';
 import { TAXII } from '../taxii/taxii-test-kit.ts';
 import type { StixObject } from '../../src/stix/types.ts';
-
-function expectStatus(response: LightMyRequestResponse, status: number): LightMyRequestResponse {
-  assert.equal(response.statusCode, status, response.body.slice(0, 600));
-  return response;
-}
+import { expectStatus, proposeWideCircle } from './draft-kit.ts';
 
 async function circleObjects(node: CircleApiNode, caller: Caller): Promise<{ status: number; objects: StixObject[] }> {
   const response = await node.app.inject({ method: 'GET', url: '/taxii2/api/collections/wide/objects/', headers: { authorization: authorization(caller), accept: TAXII } });
@@ -21,18 +16,7 @@ describe('a published draft in its circle', () => {
   let node: CircleApiNode;
   before(async () => {
     node = await startCircleApiNode(['wide']);
-    expectStatus(await node.call('admin', 'POST', '/api/circles', { id: 'wide', name: 'Wide', kind: 'tacit', visibility: 'open', default_tlp: 'amber', valid_until: '2099-01-01T00:00:00Z' }), 201);
-    expectStatus(await node.call('admin', 'POST', '/api/circles/wide/members', { organisation_id: ORG.bank, role: 'consumer' }), 200);
-    expectStatus(await node.call('admin', 'POST', '/api/circles/wide/members', { organisation_id: ORG.ngo, role: 'consumer' }), 200);
-    const terms = {
-      scope: { types: ['report', 'indicator', 'relationship', 'ipv4-addr', 'domain-name'] },
-      highest_tlp: 'amber',
-      onward_sharing: 'none',
-      attribution: 'keep',
-      expectations: { permitted_actions: 'none', affected_party_notifications: 'may', provider_attribution: 'may' },
-      end_rule: 'retain',
-    };
-    expectStatus(await node.call('admin', 'POST', '/api/circles/wide/agreements', { terms }), 201);
+    await proposeWideCircle(node, ['bank', 'ngo'], ['report', 'indicator', 'relationship', 'ipv4-addr', 'domain-name']);
     expectStatus(await node.call('bank', 'POST', '/api/circles/wide/accept', { version: 1 }), 200);
     // The NGO is a member but has not accepted the terms: it receives nothing.
   });

@@ -3,20 +3,15 @@
 // node's own version of an ATT&CK technique. The report still names what the analyst accepted.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { LightMyRequestResponse } from 'fastify';
-import { authorization, HOME, ORG, startCircleApiNode, type CircleApiNode } from '../api/circle-api-kit.ts';
+import { authorization, HOME, startCircleApiNode, type CircleApiNode } from '../api/circle-api-kit.ts';
 import { TAXII } from '../taxii/taxii-test-kit.ts';
 import { TLP2_MARKING_IDS } from '../../src/policy/tlp.ts';
 import { scoId } from '../../src/stix/ids.ts';
 import type { StixObject } from '../../src/stix/types.ts';
+import { expectStatus, proposeWideCircle } from './draft-kit.ts';
 
 const WEB_PROTOCOLS = 'attack-pattern--df8b2a25-8bdf-4856-953c-a04372b1c161'; // T1071.001, in the shipped catalogue
 const SECRET = 'VPN egress of our CFO laptop, do not share';
-
-function expectStatus(response: LightMyRequestResponse, status: number): LightMyRequestResponse {
-  assert.equal(response.statusCode, status, response.body.slice(0, 600));
-  return response;
-}
 
 function idOf(type: string, properties: Record<string, string>): string {
   const id = scoId(type, properties);
@@ -45,17 +40,7 @@ describe('a draft publication copies nothing the node keeps in another collectio
   let node: CircleApiNode;
   before(async () => {
     node = await startCircleApiNode(['wide']);
-    expectStatus(await node.call('admin', 'POST', '/api/circles', { id: 'wide', name: 'Wide', kind: 'tacit', visibility: 'open', default_tlp: 'amber', valid_until: '2099-01-01T00:00:00Z' }), 201);
-    expectStatus(await node.call('admin', 'POST', '/api/circles/wide/members', { organisation_id: ORG.bank, role: 'consumer' }), 200);
-    const terms = {
-      scope: { types: ['report', 'indicator', 'relationship', 'ipv4-addr', 'domain-name', 'attack-pattern', 'identity'] },
-      highest_tlp: 'amber',
-      onward_sharing: 'none',
-      attribution: 'keep',
-      expectations: { permitted_actions: 'none', affected_party_notifications: 'may', provider_attribution: 'may' },
-      end_rule: 'retain',
-    };
-    expectStatus(await node.call('admin', 'POST', '/api/circles/wide/agreements', { terms }), 201);
+    await proposeWideCircle(node, ['bank'], ['report', 'indicator', 'relationship', 'ipv4-addr', 'domain-name', 'attack-pattern', 'identity']);
     expectStatus(await node.call('bank', 'POST', '/api/circles/wide/accept', { version: 1 }), 200);
     // A home-only collection (no circle): the same IP with a note for the home team, and the home's
     // own annotated version of a public ATT&CK technique.

@@ -4,10 +4,13 @@
  * so that the peer links made to it stay valid); `entente` commands run in this process against the
  * same data directory (WAL lets them share the file with the running node). The world registers
  * partners, issues tokens, links peers, waits for convergence against a deadline (polling, never
- * sleeping blindly), and stops, kills and restarts nodes.
+ * sleeping blindly), and stops, kills and restarts nodes. And the plumbing of a small HTTP server a
+ * test puts between a node and its peer, to pass the peer's answers on or spoil them.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runEntente, temporaryDirectory, type CliRun } from '../cli/cli-kit.ts';
@@ -389,4 +392,46 @@ export function versionsOf(objects: readonly StixLike[]): string[] {
 
 export function idsOf(objects: readonly StixLike[]): string[] {
   return [...new Set(objects.map((object) => object.id))].sort();
+}
+
+// ---- A server between a node and its peer ----
+
+/** The whole body of a request the server between received. */
+export async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** The headers of a request the server between passes on to the peer behind it: authorization, accept, content-type. */
+export function forwardedHeaders(request: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of ['authorization', 'accept', 'content-type']) {
+    const value = request.headers[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  return headers;
+}
+
+/** Answers with the peer's answer as the server between passes it on: its status, content type and X-TAXII-* headers, and `text` for body. */
+export function passAnswer(response: ServerResponse, upstream: Response, text: string): void {
+  const headers: Record<string, string> = {};
+  upstream.headers.forEach((value, name) => {
+    if (name === 'content-type' || name.startsWith('x-taxii-')) headers[name] = value;
+  });
+  response.writeHead(upstream.status, headers);
+  response.end(text);
+}
+
+/** Starts the server between on 127.0.0.1, port 0: its origin (http://127.0.0.1:PORT), and how to close it, open connections too. */
+export async function listenBetween(server: Server): Promise<{ origin: string; close: () => Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

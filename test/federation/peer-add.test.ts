@@ -15,6 +15,7 @@ import { addPeer, NODE_IDENTITY_PATH } from '../../src/federation/peer-operation
 import { hashTokenSecret } from '../../src/policy/token-secret.ts';
 import { openTaxiiClient } from '../../src/taxii/taxii-client.ts';
 import { runEntente, temporaryDirectory } from '../cli/cli-kit.ts';
+import { indicatorTerms } from './two-node-kit.ts';
 
 const READER = 'ent_b-reads-at-a-0000000000000000000000000000';
 const STRANGER = 'identity--0f000000-0000-4000-8000-00000000000f';
@@ -64,14 +65,7 @@ describe('adding a peer', () => {
     const deps = { store: a.node.store, clock: () => new Date(), homeOrganisationId: aOrg };
     await createCircle(deps, { id: 'alliance', name: 'Alliance', kind: 'tacit', visibility: 'open', default_tlp: 'amber', valid_until: '2099-01-01T00:00:00Z' });
     await invite(deps, { organisationId: aOrg, admin: true }, 'alliance', { organisationId: bOrg, role: 'contributor', trial: false });
-    await proposeAgreement(deps, { organisationId: aOrg, admin: true }, 'alliance', {
-      scope: { types: ['indicator'] },
-      highest_tlp: 'amber',
-      onward_sharing: 'none',
-      attribution: 'keep',
-      expectations: { permitted_actions: 'internally-visible-actions', affected_party_notifications: 'may', provider_attribution: 'may' },
-      end_rule: 'retain',
-    });
+    await proposeAgreement(deps, { organisationId: aOrg, admin: true }, 'alliance', indicatorTerms('retain'));
     await a.node.store.createToken({ name: 'grid-b', secretHash: hashTokenSecret(READER), admin: false, grants: [{ collectionId: 'alliance', read: true, write: false }], organisationId: bOrg, createdAt: now, revokedAt: undefined });
   });
 

@@ -13,7 +13,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pushPeer, type PushDeps } from '../../src/federation/push-peer.ts';
@@ -21,6 +20,7 @@ import type { PeerRecord } from '../../src/store/federation-store.ts';
 import type { StixObject } from '../../src/stix/types.ts';
 import { openTaxiiClient, type TaxiiClient } from '../../src/taxii/taxii-client.ts';
 import { runEntente, temporaryDirectory } from '../cli/cli-kit.ts';
+import { forwardedHeaders, listenBetween, passAnswer, readBody } from './federation-world.ts';
 import { acceptOnCoordinator, entriesOf, formCircleOfTwo, indicator, startTestNode, versionsOf, type TestNode } from './two-node-kit.ts';
 
 const CIRCLE = 'push-alliance';
@@ -47,12 +47,6 @@ interface Between {
   /** Status reads that were passed to A (its own answer). */
   statusReadsPassed: number;
   close(): Promise<void>;
-}
-
-async function readBody(request: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 /** A status resource rewritten to say that nothing of it is done yet. */
@@ -95,33 +89,12 @@ async function startBetween(target: string, cursorOfB: () => Promise<number | un
         pendingReadsLeft = fault.pendingReads;
         text = JSON.stringify(pendingForm(JSON.parse(text) as Record<string, unknown>));
       }
-      const headers: Record<string, string> = {};
-      upstream.headers.forEach((value, name) => {
-        if (name === 'content-type' || name.startsWith('x-taxii-')) headers[name] = value;
-      });
-      response.writeHead(upstream.status, headers);
-      response.end(text);
+      passAnswer(response, upstream, text);
     })().catch(() => response.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return Object.assign(between, {
-    url: `${origin}/taxii2/`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  });
-}
-
-function forwardedHeaders(request: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const name of ['authorization', 'accept', 'content-type']) {
-    const value = request.headers[name];
-    if (typeof value === 'string') headers[name] = value;
-  }
-  return headers;
+  const listening = await listenBetween(server);
+  origin = listening.origin;
+  return Object.assign(between, { url: `${origin}/taxii2/`, close: listening.close });
 }
 
 describe('push to a peer: status followed to completion, cursor, idempotent retries, refusals', () => {

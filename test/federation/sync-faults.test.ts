@@ -6,10 +6,10 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createWorld, waitFor, type World, type WorldNode } from './federation-world.ts';
+import { createWorld, forwardedHeaders, listenBetween, passAnswer, readBody, waitFor, type World, type WorldNode } from './federation-world.ts';
+import { indicatorTerms } from './two-node-kit.ts';
 import { openTaxiiClient } from '../../src/taxii/taxii-client.ts';
 import { PULL_PAGE_SIZE, PULL_WRITE_OBJECTS } from '../../src/federation/pull-peer.ts';
 
@@ -21,14 +21,7 @@ const PULL_PAGE = PULL_PAGE_SIZE;
 const PULL_WRITE = Math.ceil(PULL_WRITE_OBJECTS / PULL_PAGE) * PULL_PAGE;
 const FIVE_MINUTES_MS = 5 * 60 * 1000;
 
-const terms = {
-  scope: { types: ['indicator'] },
-  highest_tlp: 'amber',
-  onward_sharing: 'none',
-  attribution: 'keep',
-  expectations: { permitted_actions: 'internally-visible-actions', affected_party_notifications: 'may', provider_attribution: 'may' },
-  end_rule: 'retain',
-};
+const terms = indicatorTerms('retain');
 
 let serial = 0;
 /** `count` GREEN indicators with fresh ids, tagged for the circle they are published in. */
@@ -61,12 +54,6 @@ interface Stub {
   close(): Promise<void>;
 }
 
-async function readBody(request: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
 /** Copies of genuine objects that must each be quarantined: a changed name under the old signature, one unsigned, one malformed, one signed with a key nobody pinned. */
 function forgeries(genuine: readonly Record<string, unknown>[]): Record<string, unknown>[] {
   const [first, second, third, fourth] = genuine;
@@ -94,12 +81,7 @@ async function startStub(target: () => string, plan: (page: number) => Promise<F
       }
       let upstream: Response;
       try {
-        const headers: Record<string, string> = {};
-        for (const name of ['authorization', 'accept', 'content-type']) {
-          const value = request.headers[name];
-          if (typeof value === 'string') headers[name] = value;
-        }
-        upstream = await fetch(`${target()}${url}`, { method: request.method ?? 'GET', headers, ...(body.length === 0 ? {} : { body }) });
+        upstream = await fetch(`${target()}${url}`, { method: request.method ?? 'GET', headers: forwardedHeaders(request), ...(body.length === 0 ? {} : { body }) });
       } catch {
         // The peer behind is down: so is this server, as far as the client can tell.
         response.destroy();
@@ -119,25 +101,12 @@ async function startStub(target: () => string, plan: (page: number) => Promise<F
         text = JSON.stringify(envelope);
         if (fault === 'truncate') text = text.slice(0, Math.floor(text.length / 2));
       }
-      const headers: Record<string, string> = {};
-      upstream.headers.forEach((value, name) => {
-        if (name === 'content-type' || name.startsWith('x-taxii-')) headers[name] = value;
-      });
-      response.writeHead(upstream.status, headers);
-      response.end(text);
+      passAnswer(response, upstream, text);
     })().catch(() => response.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url: `${origin}/taxii2/`,
-    pages: () => pages,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const listening = await listenBetween(server);
+  origin = listening.origin;
+  return { url: `${origin}/taxii2/`, pages: () => pages, close: listening.close };
 }
 
 describe('sync under faults (real node processes)', () => {
