@@ -80,3 +80,13 @@ test('spaced forms beside each other and beside bracketed forms (found from thei
   ];
   for (const [text, refanged] of cases) assert.equal(refang(text, { tlds }).text, refanged, text);
 });
+
+test('a text of megabytes refangs as its parts do, lone surrogates and non-Latin-1 characters kept', () => {
+  // Over Node's threshold for decoding a buffer into an external string (see joinPieces).
+  const part = 'see evil[.]com \ud800 and “hxxp://x[.]org/\udfff” é ';
+  const big = part.repeat(Math.ceil(2_000_000 / part.length));
+  const small = refang(part).text;
+  const r = refang(big);
+  assert.equal(r.text, small.repeat(Math.ceil(2_000_000 / part.length)));
+  assert.equal(r.toOriginal(r.text.length), big.length);
+});
