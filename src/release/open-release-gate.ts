@@ -187,6 +187,12 @@ export async function openReleaseGate(
    */
   async function receivedFrom(entry: StoredEntry, loaded?: readonly Contribution[]): Promise<{ via: ReceivedVia | undefined; secondHand: boolean }> {
     const contributions = loaded ?? (await store.contributionsOf([{ id: entry.id, version: entry.version }])).get(versionKey(entry.id, entry.version)) ?? [];
+    // What the recipient itself wrote into this very collection comes back to it as it sent it:
+    // someone else holding the same version, here or through another circle, neither makes it
+    // second-hand for its source nor puts it under another circle's terms.
+    if (contributions.some((contribution) => contribution.collectionId === collectionId && contribution.organisationId === recipient.organisationId)) {
+      return { via: undefined, secondHand: false };
+    }
     let strictest: ReceivedVia | undefined;
     let secondHand = false;
     for (const contribution of contributions) {

@@ -3,12 +3,17 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { createHttpApp } from '../../src/server/create-http-app.ts';
+import { createHttpApp, type HttpAppDeps } from '../../src/server/create-http-app.ts';
 import type { ObjectStore } from '../../src/store/object-store.ts';
 
-export function openTestHttpApp(store: ObjectStore, homeOrganisationId: string, at: Date = new Date('2026-06-01T00:00:00Z')): Promise<FastifyInstance> {
+export function openTestHttpApp(
+  store: ObjectStore,
+  homeOrganisationId: string,
+  at: Date = new Date('2026-06-01T00:00:00Z'),
+  extra: Pick<HttpAppDeps, 'releaseSigner'> = {},
+): Promise<FastifyInstance> {
   return createHttpApp({
     store, logger: pino({ level: 'silent' }), limits: { maxBodyBytes: 1 << 20, maxJsonDepth: 64 }, clock: () => at,
-    randomUuid: randomUUID, homeOrganisationId, node: { title: 't', apiRootPath: 'api' }, tokenCacheTtlMs: 0,
+    randomUuid: randomUUID, homeOrganisationId, node: { title: 't', apiRootPath: 'api' }, tokenCacheTtlMs: 0, ...extra,
   });
 }

@@ -1,0 +1,129 @@
+// What one collection releases depends on that collection alone: what a party writes into another
+// collection — one the reader may not even see — neither withholds, unsigns nor reveals anything
+// here. Node: the home organisation; circle alpha = home + P (a plain partner that may read and
+// write alpha and 'inbox', a collection of no circle); circle beta = home + X + Q (P has no grant on
+// beta). The members write with plain TAXII clients (the terms accept unsigned input).
+import { describe, it, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import { openTestHttpApp } from './test-http-app.ts';
+import { ensureNodeKey } from '../../src/federation/node-key-lifecycle.ts';
+import { createNodeSignerProvider } from '../../src/federation/node-signer.ts';
+import { createReleaseSigner } from '../../src/federation/sign-releases.ts';
+import { openTerms } from '../../src/federation/test-support.ts';
+import { SIGNATURE_EXTENSION_ID } from '../../src/federation/signature-extension.ts';
+import type { OnwardSharing } from '../../src/policy/agreement.ts';
+import type { Circle } from '../../src/policy/circle.ts';
+import { hashTokenSecret } from '../../src/policy/token-secret.ts';
+import { TLP2_MARKING_IDS } from '../../src/policy/tlp.ts';
+import { openSqliteObjectStore, type SqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
+import type { StixObject } from '../../src/stix/types.ts';
+
+const HOME = 'identity--0a0a0a0a-0000-4000-8000-000000000000';
+const P = 'identity--0a0a0a0a-0000-4000-8000-0000000000bb';
+const X = 'identity--0a0a0a0a-0000-4000-8000-0000000000aa';
+const Q = 'identity--0a0a0a0a-0000-4000-8000-0000000000cc';
+const AT = new Date('2026-06-01T00:00:00Z');
+const CREATED = new Date('2026-01-01T00:00:00Z');
+const TAXII = 'application/taxii+json;version=2.1';
+const secret = (name: string): string => `ent_${name}-00000000000000000000000000000000000000`;
+
+interface World {
+  readonly store: SqliteObjectStore;
+  post(token: 'p' | 'x' | 'q', collection: string, objects: readonly StixObject[]): Promise<{ success_count: number; successes?: { id: string }[]; failures?: unknown[] }>;
+  /** The objects `token` reads in a collection, every version. */
+  read(token: 'p' | 'x' | 'q', collection: string): Promise<StixObject[]>;
+}
+
+const opened: { app: FastifyInstance; store: SqliteObjectStore }[] = [];
+afterEach(async () => {
+  for (const { app, store } of opened.splice(0)) {
+    await app.close();
+    await store.close();
+  }
+});
+
+async function world(options: { betaOnward?: OnwardSharing } = {}): Promise<World> {
+  const store = openSqliteObjectStore({ path: ':memory:', clock: () => AT });
+  await store.setMeta('home_organisation', JSON.stringify({ type: 'identity', spec_version: '2.1', id: HOME, created: CREATED.toISOString(), modified: CREATED.toISOString(), name: 'Home', identity_class: 'organization' }));
+  await ensureNodeKey(store, CREATED);
+  for (const org of [P, X, Q]) await store.createOrganisation({ id: org, name: org, kind: 'cert', sectors: [], country: undefined, identityJson: '{}', createdAt: CREATED.toISOString() });
+  const circles: [string, string[], OnwardSharing][] = [['alpha', [P], 'circles'], ['beta', [X, Q], options.betaOnward ?? 'none']];
+  for (const [id, members, onwardSharing] of circles) {
+    await store.createCollection({ id, title: id }, CREATED);
+    const circle: Circle = {
+      id, name: id, kind: 'formal', visibility: 'open', collectionId: id, defaultTlp: 'green', validFrom: '2026-01-01T00:00:00.000Z', reviewAt: '2027-01-01T00:00:00.000Z',
+      members: [HOME, ...members].map((organisationId, n) => ({ organisationId, role: n === 0 ? 'coordinator' : 'contributor', joinedAt: '2026-01-01T00:00:00.000Z', trial: false })),
+    };
+    await store.createCircle(circle, CREATED);
+    await store.addAgreement({ circleId: id, version: 1, proposedBy: HOME, proposedAt: '2026-01-02T00:00:00.000Z', terms: openTerms({ onwardSharing, unsignedInput: 'accept' }) });
+    for (const org of members) await store.addAcceptance({ circleId: id, organisationId: org, version: 1, acceptedAt: '2026-01-03T00:00:00.000Z' });
+  }
+  await store.createCollection({ id: 'inbox', title: 'inbox (no circle)' }, CREATED);
+  const tokens: [string, string, string[]][] = [['p', P, ['alpha', 'inbox']], ['x', X, ['beta']], ['q', Q, ['beta']]];
+  for (const [name, organisationId, collections] of tokens) {
+    await store.createToken({
+      name, secretHash: hashTokenSecret(secret(name)), admin: false, organisationId, createdAt: CREATED.toISOString(), revokedAt: undefined,
+      grants: collections.map((collectionId) => ({ collectionId, read: true, write: true })),
+    });
+  }
+  const releaseSigner = createReleaseSigner({ store, keys: createNodeSignerProvider({ store, organisationId: HOME, clock: () => AT }), homeOrganisationId: HOME });
+  const app = await openTestHttpApp(store, HOME, AT, { releaseSigner });
+  opened.push({ app, store });
+  const headers = (token: string): Record<string, string> => ({ authorization: `Bearer ${secret(token)}`, accept: TAXII, 'content-type': TAXII });
+  return {
+    store,
+    async post(token, collection, objects) {
+      const reply = await app.inject({ method: 'POST', url: `/taxii2/api/collections/${collection}/objects/`, headers: headers(token), payload: JSON.stringify({ objects }) });
+      assert.equal(reply.statusCode, 202, reply.body);
+      return JSON.parse(reply.body) as { success_count: number; successes?: { id: string }[]; failures?: unknown[] };
+    },
+    async read(token, collection) {
+      const reply = await app.inject({ method: 'GET', url: `/taxii2/api/collections/${collection}/objects/?match[version]=all`, headers: headers(token) });
+      assert.equal(reply.statusCode, 200, reply.body);
+      return (JSON.parse(reply.body) as { objects?: StixObject[] }).objects ?? [];
+    },
+  };
+}
+
+let serial = 0;
+function indicator(overrides: Record<string, unknown> = {}): StixObject {
+  serial += 1;
+  return {
+    type: 'indicator', spec_version: '2.1', id: `indicator--0a0a0a0a-1111-4000-8000-${String(serial).padStart(12, '0')}`,
+    created: '2026-02-01T00:00:00.000Z', modified: '2026-02-01T00:00:00.000Z', name: `indicator ${serial}`,
+    pattern: `[ipv4-addr:value = '198.51.100.${serial}']`, pattern_type: 'stix', valid_from: '2026-02-01T00:00:00Z',
+    ...overrides,
+  };
+}
+
+/** Who signed each object read (undefined: unsigned). */
+function signers(objects: readonly StixObject[]): (string | undefined)[] {
+  return objects.map((object) => {
+    const extensions = object['extensions'] as Record<string, { signer?: string }> | undefined;
+    return extensions?.[SIGNATURE_EXTENSION_ID]?.signer;
+  });
+}
+
+describe('a partner gets back what it wrote into a collection, whatever another collection holds', () => {
+  it('P posts into alpha a version Q sent through beta (onward sharing "none"): P reads it back, and the status lists it', async () => {
+    for (const heldInBeta of [false, true]) {
+      const w = await world();
+      const v = indicator();
+      if (heldInBeta) assert.equal((await w.post('q', 'beta', [v])).success_count, 1);
+      const status = await w.post('p', 'alpha', [v]);
+      assert.equal(status.success_count, 1, `held in beta: ${heldInBeta}`);
+      assert.deepEqual(status.successes?.map((success) => success.id), [v.id], `held in beta: ${heldInBeta}: successes agree with success_count`);
+      assert.deepEqual((await w.read('p', 'alpha')).map((object) => object.id), [v.id], `held in beta: ${heldInBeta}`);
+    }
+  });
+
+  it('so does an AMBER+STRICT version: its source still reads what it sent', async () => {
+    const w = await world();
+    const v = indicator({ object_marking_refs: [TLP2_MARKING_IDS['amber+strict']] });
+    await w.post('q', 'beta', [v]);
+    await w.post('p', 'alpha', [v]);
+    assert.deepEqual((await w.read('p', 'alpha')).map((object) => object.id), [v.id]);
+    assert.deepEqual(signers(await w.read('p', 'alpha')), [undefined], 'what P sent comes back as P sent it, not signed by the home organisation');
+  });
+});
