@@ -77,6 +77,16 @@ describe('arrival: what is accepted', () => {
     });
   });
 
+  it("accepts each member's own copy of an SCO: its versions are contents, not later versions of another's, and have no order in time", () => {
+    const address: StixObject = { type: 'ipv4-addr', spec_version: '2.1', id: 'ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd', value: '203.0.113.7' };
+    const byCharlie = signObject({ ...address, object_marking_refs: [TLP2_MARKING_IDS.green] }, charlie.signer);
+    const history = { originSigner: alpha.id, newestVersion: '1988-01-01T00:00:00.000000000Z' };
+    assert.equal(reasonOf(arrive(byCharlie, { history })), 'accept:verified');
+    // A redacted copy is one more content, never "newer" than what is held.
+    const redacted = signObject(address, bravo.signer, { derived: true });
+    assert.equal(reasonOf(arrive(JSON.parse(JSON.stringify(redacted)), { history })), 'accept:derived');
+  });
+
   it('accepts a version it already holds with the same content as a duplicate (a retried push, a re-fetched page)', () => {
     const decision = arrive(signed, { history: { originSigner: alpha.id, newestVersion: '2026-11-22T00:00:00.000Z', sameVersionDigest: contentDigestOf(signed) } });
     assert.deepEqual(decision, { kind: 'accept', verification: 'verified', signer: alpha.id, keyId: alpha.signer.keyId, duplicate: true });

@@ -10,7 +10,7 @@ import { stricterOf, tlpRank, type TlpLevel } from '../policy/tlp.ts';
 import type { JsonObject, JsonValue, StixObject, ValidationIssue } from '../stix/types.ts';
 import { isValidatedStixObject, validateStixObject, type ValidationReport } from '../stix/validate.ts';
 import { compareTimestamps, timestampFractionDigits } from '../stix/validate/lexical.ts';
-import { UNVERSIONED_KEY, versionOf } from '../stix/versions.ts';
+import { isUnversioned, versionOf } from '../stix/versions.ts';
 import { instantOf, isKeyValidAt, KEY_VALIDITY_SKEW_MS, type KeyDirectory } from './node-key.ts';
 import { verifyObjectSignature, type ObjectSignatureVerdict, type VouchingKey } from './sign-object.ts';
 import type { SignatureExtensionReading } from './signature-extension.ts';
@@ -118,9 +118,14 @@ class ArrivalFacts {
     return versionOf(this.object);
   }
 
+  /** True for an SCO: its version is a key derived from its content, not a time. */
+  get unversioned(): boolean {
+    return isUnversioned(this.object);
+  }
+
   /** The instant of the version (`modified`, else `created`); undefined for unversioned objects (SCOs). */
   get versionTime(): number | undefined {
-    this.#versionTime ??= { instant: this.version === UNVERSIONED_KEY ? undefined : instantOf(this.version) };
+    this.#versionTime ??= { instant: this.unversioned ? undefined : instantOf(this.version) };
     return this.#versionTime.instant;
   }
 
@@ -172,11 +177,11 @@ const ARRIVAL_RULES: readonly ArrivalRule[] = [
   { reason: 'key-not-valid', check: checkKeyWasValid },
   // 9. A creator with pinned keys signs its own objects (a derived version from the direct peer excepted).
   { reason: 'signer-not-creator', check: checkSignerIsCreator },
-  // 10. Versions of an id keep the signer of its first version; derived versions only first-hand.
+  // 10. Versions of an id keep the signer of its first version; derived versions only first-hand (SCOs excepted).
   { reason: 'not-origin', check: checkSignerIsOrigin },
   // 11. The same id and version held with other content.
   { reason: 'content-conflict', check: checkNoConflict },
-  // 12. Older than the newest version held, and not held already.
+  // 12. Older than the newest version held, and not held already (SCOs excepted).
   { reason: 'rollback', check: checkNotRolledBack },
 ];
 
@@ -330,6 +335,8 @@ function checkSignerIsOrigin(facts: ArrivalFacts): Finding {
     // an id another organisation originated (else a peer could write the next version of anyone's object).
     const { originSigner, newestVersion } = facts.context.history;
     if (originSigner === undefined || originSigner === facts.context.peer.organisationId || newestVersion === undefined) return undefined;
+    // The redacted copy of an SCO is another content, never a newer version of the id.
+    if (facts.unversioned) return undefined;
     if (compareVersionKeys(facts.version, newestVersion) <= 0) return undefined;
     return `a derived version of ${facts.object.id}, which ${originSigner} originated, is newer (${facts.version}) than the newest version this node holds (${newestVersion})`;
   }
@@ -337,6 +344,9 @@ function checkSignerIsOrigin(facts: ArrivalFacts): Finding {
   if (signature.kind === 'verified' && signature.derived) {
     return `a derived version is accepted only from the peer that signed it: signed by ${signature.signer}, received from ${facts.context.peer.organisationId}`;
   }
+  // An SCO's versions are its contents (stix/versions.ts): one member's copy of an observable never
+  // becomes a later version of another's, so each copy answers only for its own signature.
+  if (facts.unversioned) return undefined;
   const origin = facts.context.history.originSigner;
   if (origin === undefined || origin === facts.signer) return undefined;
   return facts.signer === undefined
@@ -359,6 +369,8 @@ function compareVersionKeys(a: string, b: string): number {
 }
 
 function checkNotRolledBack(facts: ArrivalFacts): Finding {
+  // Content keys of SCOs have no order in time: no copy is older than another.
+  if (facts.unversioned) return undefined;
   const { newestVersion, sameVersionDigest } = facts.context.history;
   if (newestVersion === undefined || sameVersionDigest !== undefined) return undefined;
   if (compareVersionKeys(facts.version, newestVersion) >= 0) return undefined;

@@ -1,16 +1,56 @@
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import { withoutEntenteSignature } from './entente-signature.ts';
 import type { StixObject } from './types.ts';
 
 /**
  * The version key of a STIX object as TAXII 2.1 uses it: `modified` when present, else `created`.
- * Objects with neither (SCOs, STIX 2.1 marking definitions carry `created`) are unversioned; the
- * store gives them the fixed key below so that re-adding the same SCO is a duplicate, not a new version.
+ * Objects with neither (SCOs) are unversioned: each distinct content of one is a version of its own,
+ * keyed by contentVersionOf. One fixed key for all of them made two copies of one SCO that differ (in
+ * markings, `defanged`, extensions) a conflict, which the store refused: a refusal that told any
+ * writer that this node held that observable in some other form, wherever it was held.
  */
-export const UNVERSIONED_KEY = '1970-01-01T00:00:00.000Z';
-
 export function versionOf(object: StixObject): string {
   const modified = object['modified'];
   if (typeof modified === 'string') return modified;
   const created = object['created'];
   if (typeof created === 'string') return created;
-  return UNVERSIONED_KEY;
+  return contentVersionOf(object);
+}
+
+/** True for an object with neither `modified` nor `created` (an SCO): its version says nothing about time. */
+export function isUnversioned(object: StixObject): boolean {
+  return typeof object['modified'] !== 'string' && typeof object['created'] !== 'string';
+}
+
+/** What precedes the canonical JSON in the hashed bytes, so that no other digest of the object can pass for its version. */
+const CONTENT_VERSION_PREFIX = 'ENTENTE-CONTENT-VERSION-V1\n';
+
+/**
+ * 59 bits of the digest, read as nanoseconds after the epoch: a key that every TAXII client and every
+ * STIX timestamp check accepts (nine fractional digits), that reads as no real time (1970 to 1988),
+ * and that nobody can match with another content without about 2^59 hashes — a match would make the
+ * store refuse the other content, the very answer this key exists to take away.
+ */
+const CONTENT_VERSION_BITS = 59n;
+const CONTENT_VERSION_MASK = (1n << CONTENT_VERSION_BITS) - 1n;
+
+const contentVersions = new WeakMap<StixObject, string>();
+
+/**
+ * The version key of an unversioned object: a timestamp derived from the SHA-256 of its RFC 8785
+ * canonical JSON without the Entente signature (the same content that the store and signatures
+ * compare), so every node derives the same key for the same content however it was spelled or
+ * signed. Computed once per parsed object: an arrival asks for it more than once.
+ */
+export function contentVersionOf(object: StixObject): string {
+  const known = contentVersions.get(object);
+  if (known !== undefined) return known;
+  const canonical = canonicalize(withoutEntenteSignature(object)) ?? '';
+  const digest = createHash('sha256').update(CONTENT_VERSION_PREFIX + canonical, 'utf8').digest();
+  const nanoseconds = digest.readBigUInt64BE(0) & CONTENT_VERSION_MASK;
+  const seconds = new Date(Number(nanoseconds / 1_000_000n)).toISOString().slice(0, 19);
+  const version = `${seconds}.${(nanoseconds % 1_000_000_000n).toString().padStart(9, '0')}Z`;
+  contentVersions.set(object, version);
+  return version;
 }

@@ -140,7 +140,7 @@ export interface CollectionStore {
 export interface StoredEntry {
   readonly id: string;
   readonly type: string;
-  /** `modified`, else `created`, else UNVERSIONED_KEY (see stix/versions.ts). */
+  /** `modified`, else `created`, else the key derived from the content of an SCO (stix/versions.ts, versionOf). */
   readonly version: string;
   readonly specVersion: string;
   readonly dateAdded: number;

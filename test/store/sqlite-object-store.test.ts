@@ -10,6 +10,7 @@ import { migrations } from '../../src/store/sqlite/migrations.ts';
 import { SCHEMA_VERSION, openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
 import { versionKey, type StoredEntry } from '../../src/store/object-store.ts';
 import { indicator, runObjectStoreContract } from './object-store.contract.ts';
+import { contentVersionOf } from '../../src/stix/versions.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'entente-sqlite-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -213,6 +214,46 @@ describe('SqliteObjectStore', () => {
           circleId: 'c', senderOrganisationId: 'identity--partner', authority: 'coordinator', reason: 'circle c ended', receivedAt: 'r', signedJson: '{}', versions: [version],
         });
         assert.deepEqual((await store.listReceivedRecalls({ limit: 10 })).map((recall) => [recall.seq, recall.versions]), [[seq, [version]]]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('migrates a schema 9 store to 10: each stored SCO, and every row naming it, takes the key of its content', async () => {
+      const path = freshPath();
+      const raw = new Database(path);
+      raw.exec(migrations.slice(0, 9).join('\n'));
+      raw.pragma('user_version = 9');
+      const fixed = '1970-01-01T00:00:00.000Z';
+      const sco = { type: 'ipv4-addr', spec_version: '2.1', id: 'ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd', value: '198.51.100.3' };
+      // An object whose `created` happens to be the old fixed key is versioned: it keeps its key.
+      const dated = { ...indicator(1), created: fixed, modified: fixed };
+      raw.exec(`INSERT INTO collections (id, title, created_at, last_date_added) VALUES ('kept', 'Kept', 'c', 2)`);
+      const insertVersion = raw.prepare('INSERT INTO object_versions (object_id, version, type, spec_version, revoked, json) VALUES (?, ?, ?, ?, 0, ?)');
+      const scoVid = Number(insertVersion.run(sco.id, fixed, sco.type, '2.1', JSON.stringify(sco)).lastInsertRowid);
+      const datedVid = Number(insertVersion.run(dated.id, fixed, dated.type, '2.1', JSON.stringify(dated)).lastInsertRowid);
+      raw.prepare('INSERT INTO entries (collection_key, date_added, vid, is_latest, is_first) VALUES (1, ?, ?, 1, 1)').run(1, scoVid);
+      raw.prepare('INSERT INTO entries (collection_key, date_added, vid, is_latest, is_first) VALUES (1, ?, ?, 1, 1)').run(2, datedVid);
+      raw.prepare("INSERT INTO signatures (object_id, version, variant, extension_json, signer) VALUES (?, ?, '', '{}', 'identity--home')").run(sco.id, fixed);
+      raw.prepare("INSERT INTO recall_notices (circle_id, organisation_id, object_id, version, reason, queued_at) VALUES ('c', 'identity--partner', ?, ?, 'r', 'q')").run(sco.id, fixed);
+      const quarantined = { ...sco, id: 'ipv4-addr--0e9b4a6c-1bd4-5a5b-8f0a-8a1f4a0b8c11', value: '198.51.100.9' };
+      raw.prepare(
+        "INSERT INTO quarantine (object_id, version, reason, message, json, collection_key, source, contributor_organisation_id, received_at) VALUES (?, ?, 'unsigned', 'm', ?, 1, 'pull', 'identity--partner', 'r')",
+      ).run(quarantined.id, fixed, JSON.stringify(quarantined));
+      raw.close();
+
+      const store = openSqliteObjectStore({ path });
+      try {
+        assert.equal(store.database.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+        const key = contentVersionOf(sco);
+        assert.notEqual(key, fixed);
+        const column = (sql: string): unknown[] => store.database.prepare(sql).pluck().all();
+        assert.deepEqual(column('SELECT version FROM object_versions ORDER BY vid'), [key, fixed]);
+        assert.deepEqual(column('SELECT version FROM signatures'), [key]);
+        assert.deepEqual(column('SELECT version FROM recall_notices'), [key]);
+        assert.deepEqual(column('SELECT version FROM quarantine'), [contentVersionOf(quarantined)]);
+        const held = await store.listEntries('kept', { versions: [{ kind: 'at', version: key }] }, { limit: 10 });
+        assert.deepEqual(held.entries.map((entry) => JSON.parse(entry.json) as unknown), [sco]);
       } finally {
         await store.close();
       }

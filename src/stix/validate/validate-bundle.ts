@@ -3,6 +3,8 @@ import { clip, identifierProblem, isRecord, jsonTypeOf } from './check-value.ts'
 import { IssueSink, itemPath, memberPath } from './issue-sink.ts';
 import { checkIdentifier, IdVerdict, idHasType } from './lexical.ts';
 import { validateObjectInto } from './validate-object.ts';
+import { versionOf } from '../versions.ts';
+import type { StixObject } from '../types.ts';
 
 const BUNDLE_PROPERTIES = new Set(['type', 'id', 'objects']);
 
@@ -50,8 +52,8 @@ export function validateBundleInto(value: unknown, path: string, sink: IssueSink
     const object: unknown = objects[i];
     validateObjectInto(object, itemPath(objectsPath, i), sink);
     if (isRecord(object) && typeof object['id'] === 'string') {
-      const modified = object['modified'];
-      const versionKey = typeof modified === 'string' ? `${object['id']} ${modified}` : object['id'];
+      // Keyed as the store keys versions (stix/versions.ts): two contents of one SCO are two versions.
+      const versionKey = `${object['id']} ${versionOf(object as StixObject)}`;
       if (seen.has(versionKey)) {
         sink.warn(itemPath(objectsPath, i), 'STIX_BUNDLE_DUPLICATE', `${clip(object['id'])} appears more than once with the same version`);
       }

@@ -391,4 +391,25 @@ export const migrations: readonly string[] = [
   -- line, has no token: administrators only.
   ALTER TABLE drafts ADD COLUMN created_by_token TEXT;
   `,
+  /* 10: SCOs keyed by their content (stix/versions.ts, contentVersionOf) instead of one fixed key */ `
+  -- Every SCO was stored under 1970-01-01T00:00:00.000Z, one row per id; it takes the key of its
+  -- content, and so do the rows that name it by version. entente_content_version (registered by the
+  -- store before it migrates) is NULL for anything that is not an unversioned object.
+  CREATE TEMP TABLE content_versions AS
+    SELECT vid, object_id, entente_content_version(json) AS version
+    FROM object_versions
+    WHERE version = '1970-01-01T00:00:00.000Z' AND entente_content_version(json) IS NOT NULL;
+  UPDATE object_versions SET version = (SELECT c.version FROM content_versions c WHERE c.vid = object_versions.vid)
+    WHERE vid IN (SELECT vid FROM content_versions);
+  UPDATE signatures SET version = (SELECT c.version FROM content_versions c WHERE c.object_id = signatures.object_id)
+    WHERE version = '1970-01-01T00:00:00.000Z' AND object_id IN (SELECT object_id FROM content_versions);
+  UPDATE recall_notices SET version = (SELECT c.version FROM content_versions c WHERE c.object_id = recall_notices.object_id)
+    WHERE version = '1970-01-01T00:00:00.000Z' AND object_id IN (SELECT object_id FROM content_versions);
+  UPDATE received_recall_versions SET version = (SELECT c.version FROM content_versions c WHERE c.object_id = received_recall_versions.object_id)
+    WHERE version = '1970-01-01T00:00:00.000Z' AND object_id IN (SELECT object_id FROM content_versions);
+  -- A quarantined copy is keyed by its own content, held or not.
+  UPDATE quarantine SET version = entente_content_version(json)
+    WHERE version = '1970-01-01T00:00:00.000Z' AND entente_content_version(json) IS NOT NULL;
+  DROP TABLE content_versions;
+  `,
 ];

@@ -3,6 +3,7 @@ import canonicalize from 'canonicalize';
 import { EntenteError } from '../../errors/entente-error.ts';
 import { withoutEntenteSignature } from '../../stix/entente-signature.ts';
 import type { JsonObject, JsonValue, StixObject } from '../../stix/types.ts';
+import { contentVersionOf, isUnversioned } from '../../stix/versions.ts';
 import { compareVersions, equivalentVersionKeys } from '../compare-versions.ts';
 import { versionKey } from '../object-store.ts';
 import { prepareVersion, searchableTextOf, type PreparedVersion, type SearchableText } from '../prepared-version.ts';
@@ -107,6 +108,8 @@ export function openSqliteObjectStore(options: SqliteObjectStoreOptions): Sqlite
 export const SCHEMA_VERSION = migrations.length;
 
 function applyMigrations(db: Database.Database): void {
+  // Migration 10 derives the version keys of stored SCOs from their JSON.
+  db.function('entente_content_version', { deterministic: true }, contentVersionOfJson);
   const migrate = db.transaction(() => {
     // Read inside the (immediate) transaction: two processes opening a new file must not both migrate.
     const current = db.pragma('user_version', { simple: true }) as number;
@@ -123,6 +126,20 @@ function applyMigrations(db: Database.Database): void {
     }
   });
   migrate.immediate();
+}
+
+/** The content version key of the stored text of an unversioned object; null for anything else, unreadable text included. */
+function contentVersionOfJson(json: unknown): string | null {
+  if (typeof json !== 'string') return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const object = value as StixObject;
+  return isUnversioned(object) ? contentVersionOf(object) : null;
 }
 
 const STIX_MEDIA_TYPE = 'application/stix+json;version=2.1';
