@@ -11,6 +11,11 @@
 //     home organisation and kept (variant ''), so that the same bytes leave every time;
 // (d) a version received unsigned (from a plain peer or a partner's POST) leaves unsigned.
 //
+// The contributions are those the release gate counted for the collection released
+// (SignableRelease.contributions): a partner's copy of the same version in another collection does
+// not unsign the home organisation's own version here once its origin signature is kept, and a
+// version the home organisation copied here from a partner's collection still counts as received.
+//
 // Store calls are batched per page: one provenanceOf for the unsigned versions without partner
 // contributions, one signaturesIn for every signature wanted, one putSignatures for those made.
 import { withoutEntenteSignature } from '../stix/entente-signature.ts';
@@ -71,7 +76,8 @@ export function createReleaseSigner(deps: ReleaseSignerDeps): ReleaseSigner {
           if (hiddenFromRecipient(reading.extension.signer, context.circle)) wanted.push(derivedForm(index, release, release.object));
           return;
         }
-        // Sent to this node by a partner (TAXII POST): not the home organisation's to sign.
+        // Sent to this node by a partner (TAXII POST, sync), here or copied here by the home
+        // organisation (the gate counted its contributions): not the home organisation's to sign.
         if (release.contributions.length > 0) return;
         unknownOrigin.push(index);
       });

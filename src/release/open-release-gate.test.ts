@@ -61,6 +61,7 @@ describe('openReleaseGate, for readers the grant settles', () => {
       appendAudit: async () => undefined,
       contributionsOf: async () => new Map(),
       contributionsOfEntries: async () => new Map(),
+      signaturesIn: async (keys) => keys.map(() => undefined),
     };
     const gate = await openReleaseGate(store, reader({ organisationId: PARTNER, actsForHome: false }), 'shared', AT);
     assert.equal(gate.sharesEveryEntry, false);

@@ -42,7 +42,15 @@ export interface ReleaseGate {
 
 export type GateStore = Pick<
   ObjectStore,
-  'getCircleByCollection' | 'getAgreementState' | 'getOrganisation' | 'markingDefinitions' | 'listEntries' | 'appendAudit' | 'contributionsOf' | 'contributionsOfEntries'
+  | 'getCircleByCollection'
+  | 'getAgreementState'
+  | 'getOrganisation'
+  | 'markingDefinitions'
+  | 'listEntries'
+  | 'appendAudit'
+  | 'contributionsOf'
+  | 'contributionsOfEntries'
+  | 'signaturesIn'
 >;
 
 type ReceivedVia = NonNullable<ReleaseSubject['receivedVia']>;
@@ -90,7 +98,11 @@ export interface SignableRelease {
   readonly object: StixObject;
   /** The redacted copy when the decision redacts; undefined when the version is shared whole. */
   readonly redacted: StixObject | undefined;
-  /** The partner contributions of this version (contributionsOf), already loaded by the gate. */
+  /**
+   * The partner contributions that say where this entry of the collection came from, as the gate
+   * counted them (see `countedContributions` in openReleaseGate): empty when the home organisation
+   * put the version here as its own.
+   */
   readonly contributions: readonly Contribution[];
 }
 
@@ -180,13 +192,50 @@ export async function openReleaseGate(
   }
 
   /**
-   * How other organisations than the recipient sent this version to the node. `secondHand`: any did,
-   * through any circle. `via`: set when one did through another collection, so that releasing it
-   * here is onward sharing, under the strictest terms it arrived with (what arrived through this
-   * very circle is not).
+   * Of every partner contribution of a version (through any collection), those that say where this
+   * collection's entry of it came from; `homeSigned`: this node keeps its own origin signature of the
+   * version (variant '').
+   *
+   * Contributions recorded for this collection: partners brought the version into it, and it is
+   * theirs here, under this circle's terms — what anyone sent through another collection changes
+   * nothing (what a party writes into one collection must not change what another releases).
+   *
+   * None here: the home organisation put the entry here, either as its own or as a copy of what a
+   * partner sent through another collection. Onward-sharing terms bind the partner's content
+   * wherever an administrator copies it, so the contributions elsewhere count — unless the version
+   * is provably the home organisation's own original: this node keeps its origin signature of it,
+   * which the release signer makes only for a version no partner had sent (released, or presigned,
+   * before any partner's copy arrived). The store does not record which came first otherwise, so an
+   * unsigned home version a partner also sent elsewhere is taken as received (fail closed).
+   * `created_by_ref` proves nothing: anyone can write it.
+   */
+  function countedContributions(all: readonly Contribution[], homeSigned: boolean): readonly Contribution[] {
+    const here = all.filter((contribution) => contribution.collectionId === collectionId);
+    if (here.length > 0) return here;
+    return homeSigned ? [] : all;
+  }
+
+  /** Whether a version needs its kept origin signature looked up to count its contributions. */
+  function needsOriginCheck(all: readonly Contribution[]): boolean {
+    return all.length > 0 && !all.some((contribution) => contribution.collectionId === collectionId);
+  }
+
+  /** countedContributions for entries loaded one by one (references, `decide`). */
+  async function contributionsCountedFor(entry: StoredEntry): Promise<readonly Contribution[]> {
+    const all = (await store.contributionsOf([{ id: entry.id, version: entry.version }])).get(versionKey(entry.id, entry.version)) ?? [];
+    if (!needsOriginCheck(all)) return countedContributions(all, false);
+    const [kept] = await store.signaturesIn([{ id: entry.id, version: entry.version, variant: '' }]);
+    return countedContributions(all, kept !== undefined);
+  }
+
+  /**
+   * How other organisations than the recipient sent this entry's version to the node, from its
+   * counted contributions. `secondHand`: any did. `via`: set when one did through another collection
+   * (the home organisation copied it here), so that releasing it here is onward sharing, under the
+   * strictest terms it arrived with (what arrived through this very circle is not).
    */
   async function receivedFrom(entry: StoredEntry, loaded?: readonly Contribution[]): Promise<{ via: ReceivedVia | undefined; secondHand: boolean }> {
-    const contributions = loaded ?? (await store.contributionsOf([{ id: entry.id, version: entry.version }])).get(versionKey(entry.id, entry.version)) ?? [];
+    const contributions = loaded ?? (await contributionsCountedFor(entry));
     // What the recipient itself wrote into this very collection comes back to it as it sent it:
     // someone else holding the same version, here or through another circle, neither makes it
     // second-hand for its source nor puts it under another circle's terms.
@@ -244,13 +293,23 @@ export async function openReleaseGate(
       const audit: AuditEntry[] = [];
       let consumed = 0;
       const atText = at.toISOString();
-      // One store call for the whole page instead of one per entry.
+      // One store call for the whole page instead of one per entry, and one more for the origin
+      // signatures of the entries the home organisation put here of versions partners sent elsewhere.
       const contributions = entries.length === 0 ? new Map<string, Contribution[]>() : await store.contributionsOfEntries(collectionId, entries);
+      const unsure = entries.filter((entry) => needsOriginCheck(contributions.get(versionKey(entry.id, entry.version)) ?? []));
+      const homeSigned = new Set<string>();
+      if (unsure.length > 0) {
+        const kept = await store.signaturesIn(unsure.map((entry) => ({ id: entry.id, version: entry.version, variant: '' })));
+        unsure.forEach((entry, index) => {
+          if (kept[index] !== undefined) homeSigned.add(versionKey(entry.id, entry.version));
+        });
+      }
       for (const entry of entries) {
         // Entries waiting for their signature are released too: they count against the room.
         if (released.length + signable.length >= room) break;
         consumed += 1;
-        const contributed = contributions.get(versionKey(entry.id, entry.version)) ?? [];
+        const key = versionKey(entry.id, entry.version);
+        const contributed = countedContributions(contributions.get(key) ?? [], homeSigned.has(key));
         const { decision, object } = await decideEntry(entry, 0, new Set([entry.id]), contributed);
         if (decision.kind === 'withhold' || object === undefined) continue;
         if (options.signer === undefined) released.push(decision.kind === 'redact' ? { ...entry, json: JSON.stringify(decision.redacted) } : entry);

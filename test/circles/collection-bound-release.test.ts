@@ -127,3 +127,58 @@ describe('a partner gets back what it wrote into a collection, whatever another 
     assert.deepEqual(signers(await w.read('p', 'alpha')), [undefined], 'what P sent comes back as P sent it, not signed by the home organisation');
   });
 });
+
+describe("the home organisation's own version in one collection stays its own whatever a partner sends elsewhere", () => {
+  it('a version the home released from beta (signed) leaves beta the same, signed, after P posts the same version into alpha or inbox', async () => {
+    for (const tlp of ['green', 'amber'] as const) {
+      for (const into of ['alpha', 'inbox']) {
+        const w = await world();
+        const v = indicator({ object_marking_refs: [TLP2_MARKING_IDS[tlp]] });
+        await w.store.addObjects('beta', [v]);
+        const before = await w.read('x', 'beta');
+        assert.deepEqual(signers(before), [HOME], `${tlp}: the home organisation signs its own version`);
+        assert.equal((await w.post('p', into, [v])).success_count, 1);
+        assert.deepEqual(await w.read('x', 'beta'), before, `${tlp}, P's copy in ${into}: X receives the same signed bytes`);
+      }
+    }
+  });
+
+  it('a version Q sent through beta is released in beta under beta\'s terms, whatever P posts into a collection of no circle', async () => {
+    const w = await world({ betaOnward: 'circles' });
+    const v = indicator({ object_marking_refs: [TLP2_MARKING_IDS.green] });
+    await w.post('q', 'beta', [v]);
+    assert.deepEqual((await w.read('x', 'beta')).map((object) => object.id), [v.id]);
+    // Received outside any circle, P's copy may be passed on to nobody: that binds P's copy, not Q's.
+    await w.post('p', 'inbox', [v]);
+    assert.deepEqual((await w.read('x', 'beta')).map((object) => object.id), [v.id]);
+    assert.deepEqual(signers(await w.read('x', 'beta')), [undefined], "Q's version is not the home organisation's to sign");
+  });
+
+  it('what a partner sent stays the partner\'s when the home organisation copies it into another collection: onward-sharing terms and no home signature', async () => {
+    // Through inbox (no circle): nothing allows passing it on.
+    const w = await world();
+    const kept = indicator({ object_marking_refs: [TLP2_MARKING_IDS.green] });
+    await w.post('p', 'inbox', [kept]);
+    await w.store.addObjects('beta', [kept]);
+    assert.deepEqual(await w.read('x', 'beta'), []);
+    // Through alpha (onward sharing "circles"): passed on at GREEN, as P sent it, never at AMBER.
+    const green = indicator({ object_marking_refs: [TLP2_MARKING_IDS.green] });
+    const amber = indicator({ object_marking_refs: [TLP2_MARKING_IDS.amber] });
+    await w.post('p', 'alpha', [green, amber]);
+    await w.store.addObjects('beta', [green, amber]);
+    const released = await w.read('x', 'beta');
+    assert.deepEqual(released.map((object) => object.id), [green.id]);
+    assert.deepEqual(signers(released), [undefined], "P's version is not the home organisation's to sign");
+  });
+
+  it("fails closed when the node cannot tell a copy from the home's own: an unreleased home version a partner then also sent elsewhere is treated as received", async () => {
+    // The store does not record whether the home organisation stored it before or after P's copy
+    // arrived; only a kept origin signature (made at the first release, or ahead by the presigner)
+    // proves it the home organisation's own. Until then the onward-sharing guarantee wins.
+    const w = await world();
+    const v = indicator({ object_marking_refs: [TLP2_MARKING_IDS.amber] });
+    await w.store.addObjects('beta', [v]);
+    await w.post('p', 'inbox', [v]);
+    assert.deepEqual(await w.read('x', 'beta'), []);
+  });
+});
