@@ -13,6 +13,7 @@ import { canReadCollection, type Recipient } from '../policy/recipient.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { toRecipient } from '../server/authenticate.ts';
 import { AlertBus, isNoticeEvent, type AlertEvent, type AlertJson, type BusEvent, type BusRelay, type NoticeEvent, type NoticeJson } from '../correlate/alert-bus.ts';
+import { confidenceIn, severityOf, type ConfidenceBasis } from '../correlate/effective-confidence.ts';
 import { NodeMatcher } from '../correlate/node-matcher.ts';
 import { WebhookDispatcher } from '../correlate/webhook-delivery.ts';
 
@@ -74,15 +75,22 @@ export function canSeeAlert(recipient: Recipient, event: AlertEvent): boolean {
  * The alert as a token is shown it: the name of the token whose POST raised it (`input: "api:<name>"`)
  * to administrators only, who may list the tokens; any other token sees `"api"`. The collection whose
  * observed-data raised it (`input: "collection:<id>"`, the node's own) to administrators and to tokens
- * that may read that collection; any other token sees `"collection"`.
+ * that may read that collection; any other token sees `"collection"`. Its confidence and severity
+ * count the sightings and opinions of the collections the token may read only (`basis`, the event's:
+ * without one no collection held any, and the alert's confidence is everyone's).
  */
-export function alertFor(recipient: Recipient, alert: AlertJson): AlertJson {
-  if (recipient.admin) return alert;
-  if (alert.input.startsWith('api:')) return { ...alert, input: 'api' };
-  if (alert.input.startsWith('collection:')) {
-    return canReadCollection(recipient, alert.input.slice('collection:'.length)) ? alert : { ...alert, input: 'collection' };
+export function alertFor(recipient: Recipient, alert: AlertJson, basis?: ConfidenceBasis): AlertJson {
+  const shown = basis === undefined ? alert : withConfidence(alert, confidenceIn(basis, (collectionId) => canReadCollection(recipient, collectionId)));
+  if (recipient.admin) return shown;
+  if (shown.input.startsWith('api:')) return { ...shown, input: 'api' };
+  if (shown.input.startsWith('collection:')) {
+    return canReadCollection(recipient, shown.input.slice('collection:'.length)) ? shown : { ...shown, input: 'collection' };
   }
-  return alert;
+  return shown;
+}
+
+function withConfidence(alert: AlertJson, confidence: number): AlertJson {
+  return confidence === alert.confidence ? alert : { ...alert, confidence, severity: severityOf(confidence) };
 }
 
 /**
@@ -159,8 +167,8 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
     // The caller sees the alerts on indicators of collections it may read, as on the stream, and the
     // sightings stored of those only (matchLines); how many matches there were in all is told to
     // administrators only.
-    const { alerts: raised, matches, collections, ...counts } = outcome;
-    const alerts = raised.filter((alert, i) => canSeeAlert(auth.recipient, { id: i, alert, collections: collections[i] ?? [] })).map((alert) => alertFor(auth.recipient, alert));
+    const { alerts: raised, matches, collections, bases, ...counts } = outcome;
+    const alerts = raised.flatMap((alert, i) => (canSeeAlert(auth.recipient, { id: i, alert, collections: collections[i] ?? [] }) ? [alertFor(auth.recipient, alert, bases[i])] : []));
     return reply
       .code(200)
       .header('content-type', 'application/json; charset=utf-8')
@@ -196,7 +204,7 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
       }
     };
     const sendAlert = (event: AlertEvent): void => {
-      if (canSeeAlert(recipient, event)) write(`event: alert\nid: ${event.id}\ndata: ${JSON.stringify(alertFor(recipient, event.alert))}\n\n`);
+      if (canSeeAlert(recipient, event)) write(`event: alert\nid: ${event.id}\ndata: ${JSON.stringify(alertFor(recipient, event.alert, event.basis))}\n\n`);
     };
     const sendNotice = async (event: NoticeEvent): Promise<void> => {
       let visible = false;

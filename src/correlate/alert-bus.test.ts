@@ -87,6 +87,19 @@ describe('alert bus relayed across worker processes', () => {
     assert.deepEqual(two.bus.eventsSince(1).events.map((event) => event.id), [2, 3, 4], 'a client resumes on either worker');
   });
 
+  it('carries what an alert\'s confidence is made of to every worker, for each stream to show its token its own', async () => {
+    const node = workers();
+    const one = node.add();
+    const two = node.add();
+    const basis = { inputs: { statedConfidence: 80, producer: undefined, since: 0, now: 0 }, byCollection: { c: [{ organisation: 'identity--a', falsePositive: true, seenAt: 1 }] } };
+    await one.bus.publish(alert, ['c'], basis);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(two.bus.since(0).events.map((event) => event.basis), [basis]);
+    await one.bus.publish(alert, ['c']);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(two.bus.since(1).events[0]?.basis, undefined);
+  });
+
   it('fills the ring of a worker that starts later, so that a client connected elsewhere resumes there; nobody is notified of the past', async () => {
     const node = workers();
     const one = node.add();

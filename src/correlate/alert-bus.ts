@@ -4,6 +4,7 @@
 // (alert-bus-relay.ts): it numbers every event, so an event has one id on every worker's stream and
 // a client may resume on any worker; each worker's stream shows the events raised on all of them.
 import type { AlertRecord } from './alert-aggregator.ts';
+import type { ConfidenceBasis } from './effective-confidence.ts';
 
 /** An alert as the node publishes it: the record `entente match` prints, with its event id and when it was raised. */
 export interface AlertJson extends AlertRecord {
@@ -17,6 +18,12 @@ export interface AlertEvent {
   readonly alert: AlertJson;
   /** Collections holding the version of the indicator that matched: a subscriber sees the alert when it may read one of them. */
   readonly collections: readonly string[];
+  /**
+   * What `alert.confidence` (counting every collection's evidence) is made of, by collection: a
+   * subscriber is shown the confidence of the collections it may read (confidenceIn). Absent when no
+   * collection holds evidence about the indicator: every subscriber is shown `alert.confidence`.
+   */
+  readonly basis?: ConfidenceBasis;
 }
 
 export type AlertListener = (event: AlertEvent) => void;
@@ -52,13 +59,13 @@ export function isNoticeEvent(event: BusEvent): event is NoticeEvent {
 
 /** An event raised in one process, before it has its number. */
 export type RaisedEvent =
-  | { readonly kind: 'alert'; readonly alert: Omit<AlertJson, 'alert_id'>; readonly collections: readonly string[] }
+  | { readonly kind: 'alert'; readonly alert: Omit<AlertJson, 'alert_id'>; readonly collections: readonly string[]; readonly basis?: ConfidenceBasis }
   | { readonly kind: 'notice'; readonly notice: Omit<NoticeJson, 'notice_id'> };
 
 /** The numbered event of a raised one: the one place an id is given, whichever process numbers it. */
 export function numberEvent(id: number, raised: RaisedEvent): BusEvent {
   return raised.kind === 'alert'
-    ? { id, alert: { alert_id: String(id), ...raised.alert }, collections: raised.collections }
+    ? { id, alert: { alert_id: String(id), ...raised.alert }, collections: raised.collections, ...(raised.basis === undefined ? {} : { basis: raised.basis }) }
     : { id, notice: { notice_id: String(id), ...raised.notice } };
 }
 
@@ -112,9 +119,9 @@ export class AlertBus {
     return this.#listeners.size;
   }
 
-  /** Raises an alert; resolves with it numbered, once its subscribers here have been called. */
-  async publish(alert: Omit<AlertJson, 'alert_id'>, collections: readonly string[]): Promise<AlertEvent> {
-    return (await this.#raise({ kind: 'alert', alert, collections })) as AlertEvent;
+  /** Raises an alert; resolves with it numbered, once its subscribers here have been called. `basis`: see AlertEvent. */
+  async publish(alert: Omit<AlertJson, 'alert_id'>, collections: readonly string[], basis?: ConfidenceBasis): Promise<AlertEvent> {
+    return (await this.#raise({ kind: 'alert', alert, collections, ...(basis === undefined ? {} : { basis }) })) as AlertEvent;
   }
 
   /** Publishes a notice to the notice subscribers (alert subscribers such as webhooks never see it). */

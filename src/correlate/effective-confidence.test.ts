@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { effectiveConfidence, severityOf, sightingEvidence, type ConfidenceInputs, type SightingEvidence } from './effective-confidence.ts';
+import { confidenceBasis, confidenceIn, effectiveConfidence, severityOf, sightingEvidence, type ConfidenceInputs, type SightingEvidence } from './effective-confidence.ts';
 
 const day = 86_400_000;
 const now = Date.UTC(2026, 5, 1);
@@ -85,6 +85,48 @@ describe('effective confidence with federation inputs', () => {
     assert.equal(effectiveConfidence({ ...base, organisationOf: signerOf, sightings: minted.map((identity) => seen(identity)) }), 68);
     // Twenty false-positive reports from its identities halve it once, not twenty times.
     assert.equal(effectiveConfidence({ ...base, organisationOf: signerOf, sightings: minted.map((identity) => seen(identity, 0, true)) }), 30);
+  });
+});
+
+describe('confidence per set of collections a reader may read', () => {
+  const held = [
+    { collectionId: 'open', evidence: seen('identity--a', 10) },
+    { collectionId: 'open', evidence: seen('identity--a', 2) },
+    { collectionId: 'open', evidence: seen('identity--b', 400) },
+    { collectionId: 'secret', evidence: seen('identity--c', 0, true) },
+    { collectionId: 'secret', evidence: { organisation: undefined, falsePositive: true, seenAt: undefined } },
+    { collectionId: 'other', evidence: seen('identity--d', 1) },
+    { collectionId: 'other', evidence: { organisation: undefined, falsePositive: false, seenAt: now - 5 * day } },
+  ];
+  const inputs = { ...base, since: now - 200 * day, corroboratingSources: ['identity--e'] };
+  const within = (...collections: string[]): number =>
+    effectiveConfidence({ ...inputs, sightings: held.filter((h) => collections.includes(h.collectionId)).map((h) => h.evidence) });
+
+  it('over every collection is the confidence of all the evidence; over some, that of their evidence only', () => {
+    const basis = confidenceBasis(inputs, held);
+    assert.equal(confidenceIn(basis, () => true), within('open', 'secret', 'other'));
+    for (const reads of [[], ['open'], ['secret'], ['open', 'other'], ['secret', 'other']]) {
+      assert.equal(confidenceIn(basis, (c) => reads.includes(c)), within(...reads), reads.join(','));
+    }
+    assert.ok(confidenceIn(basis, (c) => c !== 'secret') > confidenceIn(basis, () => true), 'the disagreement held in secret counts only for its readers');
+  });
+
+  it('keeps one piece of evidence per organisation and kind in each collection, as plain data', () => {
+    const basis = confidenceBasis(inputs, held);
+    assert.deepEqual(basis.byCollection['open'], [seen('identity--a', 2), seen('identity--b', 400)]);
+    const sent = JSON.parse(JSON.stringify(basis)) as typeof basis;
+    for (const reads of [['open'], ['secret'], ['open', 'secret', 'other']]) {
+      assert.equal(confidenceIn(sent, (c) => reads.includes(c)), confidenceIn(basis, (c) => reads.includes(c)), 'the same once sent as JSON');
+    }
+  });
+
+  it('counts organisations as whom they count as once, the producer and corroborating sources included', () => {
+    const organisationOf = (o: string): string => (o.startsWith('identity--minted') ? 'identity--member' : o);
+    const minted = { ...base, producer: 'identity--minted-p', corroboratingSources: ['identity--minted-q'], organisationOf };
+    const evidence = [{ collectionId: 'open', evidence: seen('identity--minted-1') }, { collectionId: 'open', evidence: seen('identity--x') }];
+    const basis = confidenceBasis(minted, evidence);
+    assert.equal(confidenceIn(basis, () => true), effectiveConfidence({ ...minted, sightings: evidence.map((e) => e.evidence) }));
+    assert.equal(basis.inputs.producer, 'identity--member');
   });
 });
 

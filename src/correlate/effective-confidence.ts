@@ -80,6 +80,54 @@ export function effectiveConfidence(inputs: ConfidenceInputs): number {
   return Math.round(confidence);
 }
 
+/**
+ * What an alert's confidence is computed from, kept with the alert so that each token is shown the
+ * confidence of the evidence it may read (one matcher serves every collection of the node): the
+ * inputs other than the sightings, organisations already counted as whom they count as; and, per
+ * collection, the sightings and opinions it holds about the indicator, summarised to what
+ * effectiveConfidence counts (one per organisation and kind, the latest seen). Plain data: it
+ * crosses the workers' IPC channel with the alert.
+ */
+export interface ConfidenceBasis {
+  readonly inputs: Omit<ConfidenceInputs, 'sightings' | 'organisationOf'>;
+  readonly byCollection: Readonly<Record<string, readonly SightingEvidence[]>>;
+}
+
+/** The basis of a confidence from its inputs and the evidence held, each with the collection holding it. */
+export function confidenceBasis(
+  inputs: Omit<ConfidenceInputs, 'sightings'>,
+  held: Iterable<{ readonly collectionId: string; readonly evidence: SightingEvidence }>,
+): ConfidenceBasis {
+  const { organisationOf: mapped, ...rest } = inputs;
+  const organisationOf = mapped ?? ((organisation: string): string => organisation);
+  const byCollection = new Map<string, Map<string, SightingEvidence>>();
+  for (const { collectionId, evidence } of held) {
+    const organisation = evidence.organisation === undefined ? undefined : organisationOf(evidence.organisation);
+    // A false positive's time is not counted; a true sighting's latest time is (lastVouched).
+    const key = `${evidence.falsePositive ? 'fp' : 'seen'}\u0000${organisation === undefined ? '' : `=${organisation}`}`;
+    const summary = byCollection.get(collectionId) ?? new Map<string, SightingEvidence>();
+    byCollection.set(collectionId, summary);
+    const kept = summary.get(key);
+    if (kept === undefined || (evidence.seenAt !== undefined && (kept.seenAt === undefined || evidence.seenAt > kept.seenAt))) {
+      summary.set(key, { organisation, falsePositive: evidence.falsePositive, seenAt: evidence.seenAt });
+    }
+  }
+  return {
+    inputs: {
+      ...rest,
+      producer: rest.producer === undefined ? undefined : organisationOf(rest.producer),
+      ...(rest.corroboratingSources === undefined ? {} : { corroboratingSources: rest.corroboratingSources.map(organisationOf) }),
+    },
+    byCollection: Object.fromEntries([...byCollection].map(([collectionId, summary]) => [collectionId, [...summary.values()]])),
+  };
+}
+
+/** The confidence shown to a reader: from the evidence of the collections `reads` accepts only. */
+export function confidenceIn(basis: ConfidenceBasis, reads: (collectionId: string) => boolean): number {
+  const sightings = Object.entries(basis.byCollection).flatMap(([collectionId, evidence]) => (reads(collectionId) ? evidence : []));
+  return effectiveConfidence({ ...basis.inputs, sightings });
+}
+
 export function severityOf(confidence: number): Severity {
   if (confidence >= 70) return 'high';
   if (confidence >= 30) return 'medium';

@@ -1,10 +1,12 @@
 // Fills a bulk matcher with the indicators of a node's collections: the latest version of each, with
 // its effective confidence computed from the sightings and opinions the same collections hold, and
 // from where each came from when the store keeps provenance (federation/load-source-reputation.ts).
+// The matcher's confidence counts the evidence of every collection; basisOf() keeps which collection
+// holds which, so that an alert shows each reader the confidence of what it may read (confidenceIn).
 import { openIndicatorSources, type IndicatorSources } from '../federation/load-source-reputation.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import type { BulkMatcher } from './bulk-matcher.ts';
-import { effectiveConfidence, sightingEvidence, type SightingEvidence } from './effective-confidence.ts';
+import { confidenceBasis, effectiveConfidence, sightingEvidence, type ConfidenceBasis, type ConfidenceInputs, type SightingEvidence } from './effective-confidence.ts';
 import type { JsonRecord } from './log-observation.ts';
 
 export interface LoadedIndicators {
@@ -15,6 +17,12 @@ export interface LoadedIndicators {
 }
 
 const pageSize = 5000;
+
+/** A sighting or opinion about an indicator, with the collection holding it. */
+interface HeldEvidence {
+  readonly collectionId: string;
+  readonly evidence: SightingEvidence;
+}
 
 async function* latestObjects(
   store: Pick<ObjectStore, 'listEntries'>,
@@ -60,8 +68,15 @@ export interface LoadOptions {
  * store's deletion counters, and the caller then loads everything into a new matcher.
  */
 export class IndicatorLoader {
-  /** indicator id → sighting or opinion id → what it says (a new version of a sighting replaces the old). */
-  private readonly evidence = new Map<string, Map<string, SightingEvidence>>();
+  /**
+   * indicator id → (collection, sighting or opinion id) → what it says there (a new version of a
+   * sighting replaces the old in its collection).
+   */
+  private readonly evidence = new Map<string, Map<string, HeldEvidence>>();
+  /** indicator id → the inputs of its confidence other than the evidence: only indicators some evidence is about. */
+  private readonly inputs = new Map<string, Omit<ConfidenceInputs, 'sightings'>>();
+  /** indicator id → its basisOf(), until its evidence or version changes. */
+  private readonly bases = new Map<string, ConfidenceBasis>();
   private readonly cursors = new Map<string, number>();
   private readonly evidenceCursors = new Map<string, number>();
   /** indicator id → the version compiled (its `modified`): the newest across the collections. */
@@ -84,6 +99,22 @@ export class IndicatorLoader {
    */
   versionOf(indicatorId: string): string | undefined {
     return this.versions.get(indicatorId);
+  }
+
+  /**
+   * What the confidence of the version compiled is made of, by the collection holding each piece of
+   * evidence; undefined when no collection holds evidence about it (every reader is then shown the
+   * matcher's confidence).
+   */
+  basisOf(indicatorId: string): ConfidenceBasis | undefined {
+    const known = this.bases.get(indicatorId);
+    if (known !== undefined) return known;
+    const inputs = this.inputs.get(indicatorId);
+    const held = this.evidence.get(indicatorId);
+    if (inputs === undefined || held === undefined) return undefined;
+    const basis = confidenceBasis(inputs, held.values());
+    this.bases.set(indicatorId, basis);
+    return basis;
   }
 
   async load(options: LoadOptions): Promise<LoadedIndicators> {
@@ -118,7 +149,7 @@ export class IndicatorLoader {
       const after = this.evidenceCursors.get(collectionId);
       for await (const { object, source, dateAdded } of latestObjects(this.store, collectionId, ['sighting', 'opinion'], after, this.sources)) {
         this.evidenceCursors.set(collectionId, Math.max(dateAdded, this.evidenceCursors.get(collectionId) ?? 0));
-        for (const target of this.addEvidence(object, source)) about.add(target);
+        for (const target of this.addEvidence(collectionId, object, source)) about.add(target);
       }
     }
     return about;
@@ -140,16 +171,20 @@ export class IndicatorLoader {
       this.versions.set(id, modified);
       reconsider.delete(id);
       const since = Date.parse(String(object['valid_from'] ?? object['modified'] ?? ''));
-      const confidence = effectiveConfidence({
+      const inputs: Omit<ConfidenceInputs, 'sightings'> = {
         statedConfidence: typeof object['confidence'] === 'number' ? object['confidence'] : undefined,
         // What arrived from another member counts as the member that signed it (or delivered it unsigned).
         producer: source ?? (typeof object['created_by_ref'] === 'string' ? object['created_by_ref'] : undefined),
         since: Number.isNaN(since) ? now : since,
-        sightings: [...(this.evidence.get(id)?.values() ?? [])],
         now,
         ...(options.halfLifeDays !== undefined ? { halfLifeDays: options.halfLifeDays } : {}),
         ...this.sources?.confidenceOf(id, source),
-      });
+      };
+      const held = this.evidence.get(id);
+      this.bases.delete(id);
+      if (held === undefined) this.inputs.delete(id);
+      else this.inputs.set(id, inputs);
+      const confidence = effectiveConfidence({ ...inputs, sightings: held === undefined ? [] : [...held.values()].map((h) => h.evidence) });
       const outcome = this.matcher.add(revoked ? { ...object, revoked: true } : object, { now: options.now, confidence });
       if (outcome.added) byMode[outcome.mode]++;
       else {
@@ -178,7 +213,7 @@ export class IndicatorLoader {
   }
 
   /** `source`: the member whose node sent the sighting, counted instead of the identities it names. Returns the indicators it is about. */
-  private addEvidence(object: JsonRecord, source: string | undefined): string[] {
+  private addEvidence(collectionId: string, object: JsonRecord, source: string | undefined): string[] {
     const targets = object['type'] === 'sighting' ? [object['sighting_of_ref']] : Array.isArray(object['object_refs']) ? object['object_refs'] : [];
     const about: string[] = [];
     for (const target of targets) {
@@ -186,9 +221,10 @@ export class IndicatorLoader {
       const evidence = sightingEvidence(object, target);
       if (evidence === undefined) continue;
       const found = source === undefined ? evidence : { ...evidence, organisation: source };
-      const byObject = this.evidence.get(target) ?? new Map<string, SightingEvidence>();
-      byObject.set(String(object['id']), found);
+      const byObject = this.evidence.get(target) ?? new Map<string, HeldEvidence>();
+      byObject.set(`${collectionId}\u0000${String(object['id'])}`, { collectionId, evidence: found });
       this.evidence.set(target, byObject);
+      this.bases.delete(target);
       about.push(target);
     }
     return about;

@@ -10,6 +10,10 @@
 // holds): it goes only to those who may read a collection holding that very version (id and
 // modified), read from the store for each batch, so a deletion or a recall applies at once. A
 // reader of an older version only gets no alert (its name, confidence and pattern are the newer one's).
+// The confidence compiled counts the sightings and opinions of every collection: the alert carries
+// which collection holds which (IndicatorLoader.basisOf), and each reader is shown the confidence of
+// the collections it may read (alerts-routes.ts alertFor), not a number telling it of evidence it may
+// not read.
 // A removal also rebuilds the compiled matcher at the next refresh (the store counts removals per
 // collection), so a version no collection holds stops matching and an older one still held matches again.
 import { metaKeys } from '../bootstrap-node.ts';
@@ -22,6 +26,7 @@ import type { StixObject } from '../stix/types.ts';
 import { AlertAggregator, toAlertRecord, type Alert } from './alert-aggregator.ts';
 import type { AlertBus, AlertJson } from './alert-bus.ts';
 import { BulkMatcher } from './bulk-matcher.ts';
+import type { ConfidenceBasis } from './effective-confidence.ts';
 import { IndicatorLoader } from './load-indicators.ts';
 import { emptySummary, matchInput } from './match-input.ts';
 import { createObservationReader } from './read-observations.ts';
@@ -61,6 +66,8 @@ export interface ObservationsOutcome {
   readonly alerts: readonly AlertJson[];
   /** For each alert, the collections holding the version of its indicator that matched. */
   readonly collections: readonly (readonly string[])[];
+  /** For each alert, what its confidence is made of (AlertEvent.basis): show it to a token with confidenceIn. */
+  readonly bases: readonly (ConfidenceBasis | undefined)[];
 }
 
 interface Compiled {
@@ -75,6 +82,7 @@ type Sighting = SightingBundle | 'invalid' | 'none';
 interface Published {
   readonly alert: AlertJson;
   readonly collections: readonly string[];
+  readonly basis: ConfidenceBasis | undefined;
   /** The sighting to store for the caller: absent when it may not read the indicator. */
   readonly toStore?: { readonly alert: Alert; readonly bundle: SightingBundle };
   readonly invalidSighting: boolean;
@@ -264,13 +272,14 @@ export class NodeMatcher {
     const onAlert = (alert: Alert): void => {
       // The version matched, read now: a refresh may compile a newer one before the alert is published.
       const version = compiled.loader.versionOf(alert.indicatorId);
+      const basis = compiled.loader.basisOf(alert.indicatorId);
       // Built when the alert opens (its time and id), kept once the indicator's collections are known.
       let sighting: Sighting = 'none';
       if (collectionId !== undefined) {
         const bundle = sightingObjects(alert, { homeOrganisationId: this.#deps.homeOrganisationId, now: now(), randomUuid: this.#deps.randomUuid }, valid);
         sighting = valid(bundle.sighting) && (bundle.objects.length === 1 || valid(bundle.observedData)) ? bundle : 'invalid';
       }
-      pending.push(this.#publish(alert, sighting, this.#collectionsOf(alert.indicatorId, version, compiled.collections, holdings), caller));
+      pending.push(this.#publish(alert, sighting, basis, this.#collectionsOf(alert.indicatorId, version, compiled.collections, holdings), caller));
     };
     await matchInput(slices(text), {
       source,
@@ -300,10 +309,11 @@ export class NodeMatcher {
       sightings_shared: stored.shared,
       alerts: alerts.map((alert) => (alert.sighting_id === null || stored.ids.has(alert.sighting_id) ? alert : { ...alert, sighting_id: null })),
       collections: published.map((p) => p.collections),
+      bases: published.map((p) => p.basis),
     };
   }
 
-  async #publish(alert: Alert, sighting: Sighting, holdingOf: Promise<readonly string[]>, caller: Recipient | undefined): Promise<Published> {
+  async #publish(alert: Alert, sighting: Sighting, basis: ConfidenceBasis | undefined, holdingOf: Promise<readonly string[]>, caller: Recipient | undefined): Promise<Published> {
     const holding = await holdingOf;
     // As canSeeAlert decides for the stream and the POST's answer; without a caller the observations
     // are the node's own (observed-data stored in a collection). A version no collection holds any
@@ -313,10 +323,12 @@ export class NodeMatcher {
     const event = await this.#deps.bus.publish(
       { ...toAlertRecord(alert, bundle?.sighting.id), raised_at: this.#deps.clock().toISOString() },
       holding,
+      basis,
     );
     return {
       alert: event.alert,
       collections: holding,
+      basis,
       ...(bundle === undefined ? {} : { toStore: { alert, bundle } }),
       invalidSighting: callerReads && sighting === 'invalid',
     };
