@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { openTerms } from '../federation/test-support.ts';
 import type { Recipient } from '../policy/recipient.ts';
+import { openSqliteObjectStore } from '../store/sqlite/sqlite-object-store.ts';
 import type { StoredEntry } from '../store/object-store.ts';
 import { openReleaseGate, type GateStore } from './open-release-gate.ts';
 
@@ -68,5 +70,45 @@ describe('openReleaseGate, for readers the grant settles', () => {
     // Outside a circle a partner receives nothing.
     const { released } = await gate.release(entries(2).map((entry) => ({ ...entry, json: '{"type":"indicator","id":"' + entry.id + '"}' })));
     assert.deepEqual(released, []);
+  });
+});
+
+describe('openReleaseGate, marking definitions', () => {
+  const MARKING = 'marking-definition--33333333-3333-4333-8333-333333333333';
+  const marked = {
+    type: 'indicator', spec_version: '2.1', id: 'indicator--33333333-3333-4333-8333-333333333334', created: '2025-06-01T00:00:00.000Z',
+    modified: '2025-06-01T00:00:00.000Z', pattern: "[ipv4-addr:value = '198.51.100.1']", pattern_type: 'stix', valid_from: '2025-06-01T00:00:00Z',
+    object_marking_refs: [MARKING],
+  };
+
+  /** Circle 'shared' (home and the partner), holding an indicator marked by a statement held only in 'elsewhere'. */
+  async function partnerGate(publicCatalogue: ReadonlySet<string>): Promise<number> {
+    const store = openSqliteObjectStore({ path: ':memory:' });
+    try {
+      const created = new Date('2025-01-01T00:00:00Z');
+      await store.createOrganisation({ id: PARTNER, name: 'partner', kind: 'cert', sectors: [], country: undefined, identityJson: '{}', createdAt: created.toISOString() });
+      for (const id of ['shared', 'elsewhere']) await store.createCollection({ id, title: id }, created);
+      await store.createCircle({
+        id: 'shared', name: 'shared', kind: 'formal', visibility: 'open', collectionId: 'shared', defaultTlp: 'green', validFrom: '2025-01-01T00:00:00.000Z', reviewAt: '2027-01-01T00:00:00.000Z',
+        members: [HOME, PARTNER].map((organisationId, n) => ({ organisationId, role: n === 0 ? 'coordinator' : 'contributor', joinedAt: '2025-01-01T00:00:00.000Z', trial: false })),
+      }, created);
+      await store.addAgreement({ circleId: 'shared', version: 1, proposedBy: HOME, proposedAt: '2025-01-02T00:00:00.000Z', terms: openTerms() });
+      await store.addAcceptance({ circleId: 'shared', organisationId: PARTNER, version: 1, acceptedAt: '2025-01-03T00:00:00.000Z' });
+      await store.addObjects('elsewhere', [{ type: 'marking-definition', spec_version: '2.1', id: MARKING, created: '2025-01-05T00:00:00.000Z', definition_type: 'statement', definition: { statement: 'held elsewhere' } }]);
+      await store.addObjects('shared', [marked]);
+      const gate = await openReleaseGate(store, reader({ organisationId: PARTNER, actsForHome: false, grants: [{ collectionId: 'shared', read: true, write: false }] }), 'shared', AT, { audit: false, publicCatalogue });
+      const page = await store.listEntries('shared', {}, { limit: 10 });
+      return (await gate.release(page.entries)).released.length;
+    } finally {
+      await store.close();
+    }
+  }
+
+  it('does not read a definition the collection released does not hold: what it marks is withheld', async () => {
+    assert.equal(await partnerGate(new Set()), 0);
+  });
+
+  it('reads a definition of the public catalogue wherever the node holds it', async () => {
+    assert.equal(await partnerGate(new Set([MARKING])), 1);
   });
 });

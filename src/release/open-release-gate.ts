@@ -152,8 +152,33 @@ export async function openReleaseGate(
     return [...refs].filter((ref) => !TLP_IDS.has(ref) && !markingDefinitions.has(ref));
   }
 
+  /**
+   * Marking definitions are read from the collection released, not the node: a definition held only
+   * in a collection the recipient cannot read would otherwise decide the release of what it wrote
+   * here, and so tell it that the definition is held (an existence oracle). TLP 2.0 and 1.0 ids need
+   * no definition (decided by the id alone); definitions of the shipped public catalogue are public
+   * and read wherever they are held. A definition the collection does not hold stays unknown, and
+   * what it marks is withheld. store.markingDefinitions still picks the version (one per id,
+   * node-wide: an id stored in several versions is trusted in none); the collection must hold it.
+   * Other callers read it node-wide: this node's arrival checks (federation/load-arrival-context.ts:
+   * a TLP definition there only raises the level an arrival is judged at, so node-wide never lets
+   * more in — though the verdict reaches the writer, so a TLP definition held elsewhere can show
+   * through a quarantine reason) and the weakness totals of a circle (circles/circle-operations.ts,
+   * over every collection's weakness objects, as the totals are).
+   */
   async function loadMarkings(wanted: readonly string[]): Promise<void> {
-    for (const [id, definition] of await store.markingDefinitions(wanted)) markingDefinitions.set(id, definition);
+    const found = await store.markingDefinitions(wanted);
+    const local = [...found.keys()].filter((id) => !publicCatalogue.has(id));
+    const held = new Set<string>();
+    let after: number | undefined;
+    while (local.length > 0) {
+      const page = await store.listEntries(collectionId, { ids: local, types: ['marking-definition'] }, { limit: local.length, ...(after === undefined ? {} : { after }) });
+      for (const entry of page.entries) held.add(entry.id);
+      const last = page.entries.at(-1);
+      if (!page.more || last === undefined) break;
+      after = last.dateAdded;
+    }
+    for (const [id, definition] of found) if (held.has(id) || publicCatalogue.has(id)) markingDefinitions.set(id, definition);
   }
 
   /** The verdict on the latest version of a referenced object in this collection; undefined when not held or too deep. */

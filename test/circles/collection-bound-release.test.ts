@@ -137,7 +137,10 @@ describe("the home organisation's own version in one collection stays its own wh
         await w.store.addObjects('beta', [v]);
         const before = await w.read('x', 'beta');
         assert.deepEqual(signers(before), [HOME], `${tlp}: the home organisation signs its own version`);
-        assert.equal((await w.post('p', into, [v])).success_count, 1);
+        // P's unsigned copy, recorded as P's contribution the way a POST records it (whether the
+        // arrival checks take an unsigned copy of a version the home signed is not the question here).
+        const [outcome] = await w.store.addObjects(into, [v], undefined, P);
+        assert.equal(outcome?.kind, 'added');
         assert.deepEqual(await w.read('x', 'beta'), before, `${tlp}, P's copy in ${into}: X receives the same signed bytes`);
       }
     }
@@ -180,5 +183,36 @@ describe("the home organisation's own version in one collection stays its own wh
     await w.store.addObjects('beta', [v]);
     await w.post('p', 'inbox', [v]);
     assert.deepEqual(await w.read('x', 'beta'), []);
+  });
+});
+
+describe('marking definitions are read from the collection released', () => {
+  const statement = (serialId: string, text: string): StixObject => ({
+    type: 'marking-definition', spec_version: '2.1', id: `marking-definition--0a0a0a0a-2222-4000-8000-${serialId}`, created: '2026-01-05T00:00:00.000Z',
+    name: text, definition_type: 'statement', definition: { statement: text },
+  });
+
+  it('a marking definition held only in beta is as unknown to a release from alpha as one held nowhere: P learns nothing of beta', async () => {
+    const outcomes = [];
+    for (const heldInBeta of [true, false]) {
+      const w = await world();
+      const marking = statement('000000000009', 'beta only');
+      if (heldInBeta) assert.equal((await w.post('q', 'beta', [marking])).success_count, 1);
+      const v = indicator({ object_marking_refs: [marking.id] });
+      const status = await w.post('p', 'alpha', [v]);
+      outcomes.push({ success: status.success_count, successes: status.successes?.length ?? 0, read: (await w.read('p', 'alpha')).map((object) => object.id) });
+    }
+    assert.deepEqual(outcomes[0], outcomes[1]);
+    assert.deepEqual(outcomes[1]?.read, [], 'an unknown marking withholds, as it always did');
+  });
+
+  it('a marking definition the collection holds is read, wherever else it is held', async () => {
+    const w = await world();
+    const marking = statement('000000000010', 'shared in alpha');
+    await w.store.addObjects('beta', [marking]);
+    await w.store.addObjects('alpha', [marking]);
+    const v = indicator({ object_marking_refs: [marking.id] });
+    await w.post('p', 'alpha', [v]);
+    assert.deepEqual((await w.read('p', 'alpha')).map((object) => object.id).sort(), [marking.id, v.id].sort());
   });
 });

@@ -119,6 +119,9 @@ async function startNode(): Promise<Node> {
       await fresh.createCollection({ id: MARKINGS_COLLECTION, title: 'markings' }, created);
       await fresh.addObjects(MARKINGS_COLLECTION, [...DEFINITIONS.values()] as StixObject[]);
       await fresh.createCollection({ id: s.circle.collectionId, title: 'circle' }, created);
+      // A release reads the marking definitions its own collection holds (none is in any scope here,
+      // so the partner receives none of them); the copy in 'markings' alone would leave them unknown.
+      await fresh.addObjects(s.circle.collectionId, [...DEFINITIONS.values()] as StixObject[]);
       for (const org of ORGS) {
         const sectors = org === s.recipient.organisationId ? [...s.recipient.sectors] : [];
         await fresh.createOrganisation({ id: org, name: org, kind: 'cert', sectors, country: undefined, identityJson: '{}', createdAt: created.toISOString() });
