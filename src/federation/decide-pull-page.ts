@@ -299,9 +299,12 @@ export function decidePullPage(objects: readonly unknown[], basis: PullBasis, hi
       quarantined.push({ objectId: id ?? '', version: arrivingVersion, reason: decision.reason, message: decision.message, json: jsonTextOf(value) });
       continue;
     }
-    // A redacted copy of a version held whole: the held form stays (the store would call the two a
-    // conflict), and it is not added to this collection either — a peer could otherwise move a version
-    // it knows of from one circle's collection into another's by sending any "derived" copy of it.
+    // A redacted copy of a version this collection holds whole: the held form stays (the store would
+    // call the two a conflict). The history is the collection's own (loadPageHistory), so a version
+    // held whole only in another collection is not seen here: the store refuses the copy as another
+    // content under a held id and version, and the whole version is never added to this collection —
+    // a peer could otherwise move a version it knows of from one circle's collection into another's
+    // by sending any "derived" copy of it.
     if (decision.verification === 'derived' && same !== undefined && arrivalHistory.sameVersionDigest !== digest) continue;
     const object = value as StixObject;
     // decideArrival accepts only valid STIX (rule `malformed`); of the ingest checks, the pattern is left.

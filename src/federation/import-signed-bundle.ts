@@ -101,7 +101,7 @@ export async function importSignedBundle(deps: SignedImportDeps, request: Signed
   for (let start = 0; start < request.objects.length; start += pageSize) {
     const page = request.objects.slice(start, start + pageSize);
     const at = deps.clock();
-    const decision = decidePullPage(page, { ...basis, now: at }, await loadPageHistory(store, page));
+    const decision = decidePullPage(page, { ...basis, now: at }, await loadPageHistory(store, page, request.collectionId));
     const outcome = await store.applySyncBatch({
       collectionId: request.collectionId,
       peer: undefined,

@@ -47,10 +47,19 @@ export async function loadPullBasis(
 }
 
 /**
- * What the node holds of one page's ids: stored versions, origin signers and referenced marking
- * definitions, in two batched reads (arrivalHistoryOf reads the first two for the held ids only).
+ * What the collection a page is written into holds of the page's ids — stored versions and origin
+ * signers — and the marking definitions it refers to, in two batched reads (arrivalHistoryOf reads
+ * the first two for the held ids only).
+ *
+ * Why the collection and not the node: the verdicts reach the writer (a partner's TAXII status
+ * resource names the rule that fired), so a history read node-wide would tell a partner what the
+ * node holds in collections it cannot read — that an id is held, who signed it, its newest version.
+ * Judged against the target collection, the checks still stop what would corrupt that collection
+ * (a version after its origin's signed by someone else, a rollback, another content under a held
+ * version); what must hold node-wide — one content per id and version, nothing after a revocation —
+ * the store still refuses, in words naming nothing held (docs/federation.md, "Whose history").
  */
-export async function loadPageHistory(store: ArrivalStore, objects: readonly unknown[]): Promise<PageHistory> {
+export async function loadPageHistory(store: ArrivalStore, objects: readonly unknown[], collectionId: string): Promise<PageHistory> {
   // Loops, not map/filter/flatMap: no array per object (a sync reads a million of them).
   const idSet = new Set<string>();
   const markingSet = new Set<string>();
@@ -61,7 +70,7 @@ export async function loadPageHistory(store: ArrivalStore, objects: readonly unk
   }
   const ids = [...idSet];
   const markingIds = [...markingSet];
-  const [{ versions, originSigners }, markingDefinitions] = await Promise.all([store.arrivalHistoryOf(ids), store.markingDefinitions(markingIds)]);
+  const [{ versions, originSigners }, markingDefinitions] = await Promise.all([store.arrivalHistoryOf(ids, collectionId), store.markingDefinitions(markingIds)]);
   return { versions, originSigners, markingDefinitions };
 }
 

@@ -138,7 +138,7 @@ export async function pullPeer(deps: PullDeps, peer: PeerRecord, client: TaxiiCl
   try {
     for await (const page of pages) {
       if (options.signal?.aborted === true) break;
-      const history = await loadPageHistory(deps.store, page.objects);
+      const history = await loadPageHistory(deps.store, page.objects, peer.localCollectionId);
       const now = deps.clock();
       let vouch: PageVouch | undefined;
       if (asksForVouching) {

@@ -3,7 +3,10 @@
 // to us, or a partner's plain TAXII client writing into a circle's collection. Every object goes
 // through the arrival checks before it is stored — the accepted ones with their provenance (source
 // 'push'), the others held in quarantine — and the TAXII status resource reports each quarantined
-// object as a failure whose message names the reason. A plain client is held to the agreement like
+// object as a failure whose message names the reason. The checks judge against what the target
+// collection holds (loadPageHistory), and what the store refuses node-wide is reported in words that
+// name nothing held, so the status says nothing of collections the sender cannot read (docs/
+// federation.md, "Whose history"). A plain client is held to the agreement like
 // a plain TAXII server pulled from: unsigned objects only where the agreement accepts unsigned input.
 // A plain client writing into a collection of no circle keeps the ordinary write path.
 import { bindingAgreement } from '../policy/agreement.ts';
@@ -43,6 +46,17 @@ export function quarantineFailure(item: Pick<NewQuarantineItem, 'objectId' | 've
 }
 
 /**
+ * The status failure for a version the store refused (another content under the same id and
+ * version, a version after a revocation, another version of a marking definition). These rules hold
+ * node-wide, so what stood in the way may sit in a collection the sender cannot read: the message
+ * names neither the rule nor anything held. The quarantine record keeps the details for the
+ * administrator (applySyncBatch).
+ */
+export function refusedFailure(id: string, version: string): StatusDetail {
+  return { id, version, message: `quarantined: ${id} version ${version} cannot be stored on this node` };
+}
+
+/**
  * Checks and stores one pushed envelope. The checks and the data, provenance and quarantine rows are
  * written in one transaction (applySyncBatch); the status record follows in a second one, through
  * the ordinary add path, where every accepted object is already held (a duplicate, which TAXII
@@ -60,7 +74,7 @@ export async function receivePush(deps: PushArrivalDeps, arrival: PushArrival): 
     directory: await loadKeyDirectory(store, deps.homeOrganisationId),
     now: arrival.now,
   };
-  const decision = decidePullPage(arrival.items, basis, await loadPageHistory(store, arrival.items));
+  const decision = decidePullPage(arrival.items, basis, await loadPageHistory(store, arrival.items, arrival.collectionId));
   // The partner's own peer link to this collection, when this node has one: provenance names it.
   const link = (await store.listPeers()).find((peer) => peer.organisationId === arrival.sender && peer.localCollectionId === arrival.collectionId);
   const outcome = await store.applySyncBatch({
@@ -83,8 +97,7 @@ export async function receivePush(deps: PushArrivalDeps, arrival: PushArrival): 
     const arrived = decision.accepted[index];
     if (arrived === undefined) return;
     if (added.kind === 'rejected') {
-      const reason = added.code === 'ENT_OBJECT_REVOKED' ? 'revoked' : 'content-conflict';
-      failures.push(quarantineFailure({ objectId: added.id, version: added.version, reason, message: added.message }, added.id));
+      failures.push(refusedFailure(added.id, added.version));
     } else {
       stored.push(arrived.object);
     }

@@ -33,7 +33,8 @@ export interface FederationStore {
    * quarantined items, and the new pull cursor when given. Either all of it is stored or none, so
    * the cursor is never ahead of the data. Objects the store refuses (version conflict, added
    * after a revocation) are quarantined with reason `content-conflict` or `revoked` in the same
-   * transaction rather than lost. Provenance is written for added and duplicate outcomes (a version
+   * transaction rather than lost; the quarantine record names the held versions in the way and the
+   * collections holding them, which the outcome's message (it reaches the writer) does not. Provenance is written for added and duplicate outcomes (a version
    * arriving again through another peer gets a row of its own; the same one again is ignored); the
    * peer's counters grow by the added and quarantined counts. Throws ENT_COLLECTION_NOT_FOUND, and
    * ENT_PEER_NOT_FOUND when `batch.peer` names no peer; then nothing is stored.
@@ -53,8 +54,15 @@ export interface FederationStore {
   /**
    * storedVersionsOf and originSignersOf of the same ids in one read (the arrival checks of a page).
    * Same answers; cheaper when most ids are new, as the lookups run only for the ids held at all.
+   *
+   * With `collectionId`, the history of that collection only — what the arrival checks of a write
+   * into it judge against (docs/federation.md, "Whose history"): the versions that have an entry in
+   * the collection, and the origin signer of each id read from those versions alone (their
+   * `verified` provenance rows, whichever collection recorded them, else this node's own
+   * signatures of them). Versions held only in other collections are not seen. Throws
+   * ENT_COLLECTION_NOT_FOUND for an unknown collection.
    */
-  arrivalHistoryOf(ids: readonly string[]): Promise<{ versions: Map<string, StoredVersionText[]>; originSigners: Map<string, string> }>;
+  arrivalHistoryOf(ids: readonly string[], collectionId?: string): Promise<{ versions: Map<string, StoredVersionText[]>; originSigners: Map<string, string> }>;
   /** Provenance rows of versions, keyed by versionKey(id, version). */
   provenanceOf(versions: readonly { readonly id: string; readonly version: string }[]): Promise<Map<string, ProvenanceRecord[]>>;
   /**

@@ -185,6 +185,57 @@ function nameKeyOf(names: ReadonlyMap<string, number>, name: string | undefined)
   return name === undefined ? null : (names.get(name) ?? null);
 }
 
+interface VersionTextRow {
+  readonly object_id: string;
+  readonly version: string;
+  readonly json: string;
+}
+interface ProvenanceOriginRow {
+  readonly object_id: string;
+  readonly version: string;
+  readonly signer: string;
+  readonly received_at: string;
+}
+interface SignatureOriginRow {
+  readonly object_id: string;
+  readonly version: string;
+  readonly signer: string;
+}
+
+/** The versions of each id, oldest first. */
+function versionTextsOf(rows: readonly VersionTextRow[]): Map<string, StoredVersionText[]> {
+  const found = new Map<string, StoredVersionText[]>();
+  for (const row of rows) {
+    const list = found.get(row.object_id);
+    const stored: StoredVersionText = { version: row.version, json: row.json };
+    if (list === undefined) found.set(row.object_id, [stored]);
+    else list.push(stored);
+  }
+  for (const list of found.values()) list.sort((a, b) => compareVersions(a.version, b.version));
+  return found;
+}
+
+/** The origin signer of each id: from verified provenance, else from this node's own signatures (read only when needed). */
+function originsOf(provenance: readonly ProvenanceOriginRow[], signatures: () => readonly SignatureOriginRow[]): Map<string, string> {
+  const found = new Map<string, string>();
+  const best = new Map<string, { version: string; receivedAt: string; signer: string }>();
+  for (const row of provenance) {
+    const current = best.get(row.object_id);
+    // Earliest version first (what introduced the id), then the first time it was received.
+    const order = current === undefined ? -1 : compareVersions(row.version, current.version) || (row.received_at < current.receivedAt ? -1 : 0);
+    if (order < 0) best.set(row.object_id, { version: row.version, receivedAt: row.received_at, signer: row.signer });
+  }
+  for (const [id, origin] of best) found.set(id, origin.signer);
+  const signed = new Map<string, { version: string; signer: string }>();
+  for (const row of signatures()) {
+    if (found.has(row.object_id)) continue;
+    const current = signed.get(row.object_id);
+    if (current === undefined || compareVersions(row.version, current.version) < 0) signed.set(row.object_id, { version: row.version, signer: row.signer });
+  }
+  for (const [id, origin] of signed) found.set(id, origin.signer);
+  return found;
+}
+
 export class SqliteFederationTables {
   readonly #db: Database.Database;
   readonly #sql: Record<
@@ -192,6 +243,7 @@ export class SqliteFederationTables {
     | 'recordSuccess' | 'recordFailure' | 'setPushCursor' | 'resetCursors' | 'setPullCursor' | 'addPulled'
     | 'selectCollectionKey' | 'insertName' | 'selectNameKey' | 'selectNames' | 'insertProvenance' | 'selectContributed' | 'deleteProvenanceOfVersion' | 'deleteSignaturesOfVersion' | 'insertQuarantine' | 'selectQuarantined' | 'listQuarantine' | 'resolveQuarantined'
     | 'selectHeldIds' | 'selectVersionTexts' | 'selectOriginFromProvenance' | 'selectOriginFromSignatures' | 'selectProvenance' | 'selectEntryArrivals'
+    | 'selectHeldIdsIn' | 'selectVersionTextsIn' | 'selectOriginFromProvenanceIn' | 'selectOriginFromSignaturesIn' | 'selectVersionsOfId'
     | 'selectSignatures' | 'insertSignature'
     | 'selectNodeKeys' | 'insertNodeKey' | 'retireNodeKey' | 'upsertPinnedKey' | 'selectPinnedKeyById' | 'selectPinnedKeys' | 'selectPinnedKeysOf'
     | 'insertFlash' | 'selectFlash' | 'selectFlashes' | 'countReceivedFlashes' | 'selectFlashesOfCircle' | 'selectReceipts' | 'upsertReceipt' | 'acknowledgeFlash'
@@ -283,6 +335,39 @@ export class SqliteFederationTables {
          FROM (SELECT DISTINCT value FROM json_each(?)) AS wanted
          CROSS JOIN signatures s ON s.object_id = wanted.value
          WHERE s.variant = ''`,
+      ),
+      // The same four, within one collection: only versions with an entry there (the arrival checks
+      // of a write into that collection; arrivalHistoryOf). The last parameter is the collection key.
+      selectHeldIdsIn: prepare(
+        `SELECT DISTINCT wanted.value FROM json_each(?) AS wanted
+         WHERE EXISTS (SELECT 1 FROM object_versions ov JOIN entries e ON e.vid = ov.vid AND e.collection_key = ? WHERE ov.object_id = wanted.value)`,
+      ).pluck(),
+      selectVersionTextsIn: prepare(
+        `SELECT ov.object_id, ov.version, ov.json FROM object_versions ov
+         WHERE ov.object_id IN (SELECT value FROM json_each(?))
+           AND EXISTS (SELECT 1 FROM entries e WHERE e.vid = ov.vid AND e.collection_key = ?)`,
+      ),
+      selectOriginFromProvenanceIn: prepare(
+        `SELECT ov.object_id, ov.version, signer.name AS signer, received.name AS received_at
+         FROM (SELECT DISTINCT value FROM json_each(?)) AS wanted
+         CROSS JOIN object_versions ov ON ov.object_id = wanted.value
+         CROSS JOIN provenance p ON p.vid = ov.vid
+         JOIN provenance_names signer ON signer.key = p.signer
+         JOIN provenance_names received ON received.key = p.received_at
+         WHERE p.verification = ${VERIFICATION_CODES.verified}
+           AND EXISTS (SELECT 1 FROM entries e WHERE e.vid = ov.vid AND e.collection_key = ?)`,
+      ),
+      selectOriginFromSignaturesIn: prepare(
+        `SELECT s.object_id, s.version, s.signer
+         FROM (SELECT DISTINCT value FROM json_each(?)) AS wanted
+         CROSS JOIN signatures s ON s.object_id = wanted.value
+         CROSS JOIN object_versions ov ON ov.object_id = s.object_id AND ov.version = s.version
+         WHERE s.variant = '' AND EXISTS (SELECT 1 FROM entries e WHERE e.vid = ov.vid AND e.collection_key = ?)`,
+      ),
+      // Every version of one id, with the collections holding it: the administrator's account of a refusal by the store.
+      selectVersionsOfId: prepare(
+        `SELECT ov.version, ov.revoked, (SELECT group_concat(c.id, ', ') FROM entries e JOIN collections c ON c.key = e.collection_key WHERE e.vid = ov.vid) AS collections
+         FROM object_versions ov WHERE ov.object_id = ?`,
       ),
       selectProvenance: prepare(
         `SELECT json_extract(wanted.value, '$[0]') AS wanted_id, json_extract(wanted.value, '$[1]') AS wanted_version, ov.version,
@@ -516,7 +601,8 @@ export class SqliteFederationTables {
         if (arrived === undefined || version === undefined) continue;
         if (outcome.kind === 'rejected') {
           const reason: QuarantineReason = outcome.code === 'ENT_OBJECT_REVOKED' ? 'revoked' : 'content-conflict';
-          this.#insertQuarantine(place, { objectId: outcome.id, version: outcome.version, reason, message: outcome.message, json: version.json });
+          // The store's own words name nothing held (they reach the writer); the administrator's record says what stood in the way.
+          this.#insertQuarantine(place, { objectId: outcome.id, version: outcome.version, reason, message: this.#refusalDetail(outcome), json: version.json });
           quarantined += 1;
           continue;
         }
@@ -535,6 +621,27 @@ export class SqliteFederationTables {
       return { outcomes, quarantined };
     });
     return apply.immediate();
+  }
+
+  /**
+   * What made the store refuse a version, for the quarantine record only: the held versions in the
+   * way and the collections holding them. The refusal's own message, which the writer sees, names
+   * neither (sqlite-object-store.ts, #addVersion).
+   */
+  #refusalDetail(outcome: Extract<AddOutcome, { kind: 'rejected' }>): string {
+    const { id, version } = outcome;
+    const rows = (this.#sql.selectVersionsOfId.all(id) as { version: string; revoked: number; collections: string | null }[]).sort((a, b) => compareVersions(a.version, b.version));
+    const where = (row: { collections: string | null }): string => (row.collections === null ? 'no collection' : row.collections);
+    if (outcome.code === 'ENT_OBJECT_REVOKED') {
+      const revoked = rows.find((row) => row.revoked === 1 && compareVersions(version, row.version) > 0);
+      if (revoked !== undefined) return `${id} was revoked in version ${revoked.version} (held in ${where(revoked)}); version ${version} cannot be added after it`;
+    } else if (outcome.code === 'ENT_MARKING_IMMUTABLE') {
+      if (rows.length > 0) return `marking definition ${id} is held in version ${rows.map((row) => `${row.version} (in ${where(row)})`).join(', ')}; marking definitions are never versioned`;
+    } else {
+      const same = rows.find((row) => row.version === version);
+      if (same !== undefined) return `this node holds ${id} version ${version} with other content (in ${where(same)})`;
+    }
+    return outcome.message;
   }
 
   /**
@@ -629,48 +736,39 @@ export class SqliteFederationTables {
    * which ids the node holds a version or a kept signature of (the only ones either can find), and
    * the two lookups run for those alone. Most arriving ids are new (an initial sync finds none):
    * one probe per id and table instead of three statements over every id.
+   *
+   * With a collection, the history of that collection alone: the versions with an entry there, and
+   * origin signers read only from those versions (their verified provenance rows, and this node's
+   * own signatures of them). A write into a collection is judged against what its readers can see;
+   * what other collections hold would otherwise show through the checks' verdicts (docs/federation.md,
+   * "Whose history"). Throws ENT_COLLECTION_NOT_FOUND for an unknown collection.
    */
-  arrivalHistoryOf(ids: readonly string[]): { versions: Map<string, StoredVersionText[]>; originSigners: Map<string, string> } {
+  arrivalHistoryOf(ids: readonly string[], collectionId?: string): { versions: Map<string, StoredVersionText[]>; originSigners: Map<string, string> } {
+    const collectionKey = collectionId === undefined ? undefined : this.#requireCollectionKey(collectionId);
     if (ids.length === 0) return { versions: new Map(), originSigners: new Map() };
-    const held = this.#sql.selectHeldIds.all(JSON.stringify(ids)) as string[];
+    const wanted = JSON.stringify(ids);
+    const held = (collectionKey === undefined ? this.#sql.selectHeldIds.all(wanted) : this.#sql.selectHeldIdsIn.all(wanted, collectionKey)) as string[];
     if (held.length === 0) return { versions: new Map(), originSigners: new Map() };
-    return { versions: this.storedVersionsOf(held), originSigners: this.originSignersOf(held) };
+    if (collectionKey === undefined) return { versions: this.storedVersionsOf(held), originSigners: this.originSignersOf(held) };
+    const json = JSON.stringify(held);
+    return {
+      versions: versionTextsOf(this.#sql.selectVersionTextsIn.all(json, collectionKey) as VersionTextRow[]),
+      originSigners: originsOf(
+        this.#sql.selectOriginFromProvenanceIn.all(json, collectionKey) as ProvenanceOriginRow[],
+        () => this.#sql.selectOriginFromSignaturesIn.all(json, collectionKey) as SignatureOriginRow[],
+      ),
+    };
   }
 
   storedVersionsOf(ids: readonly string[]): Map<string, StoredVersionText[]> {
-    const found = new Map<string, StoredVersionText[]>();
-    if (ids.length === 0) return found;
-    const rows = this.#sql.selectVersionTexts.all(JSON.stringify(ids)) as { object_id: string; version: string; json: string }[];
-    for (const row of rows) {
-      const list = found.get(row.object_id);
-      const stored: StoredVersionText = { version: row.version, json: row.json };
-      if (list === undefined) found.set(row.object_id, [stored]);
-      else list.push(stored);
-    }
-    for (const list of found.values()) list.sort((a, b) => compareVersions(a.version, b.version));
-    return found;
+    if (ids.length === 0) return new Map();
+    return versionTextsOf(this.#sql.selectVersionTexts.all(JSON.stringify(ids)) as VersionTextRow[]);
   }
 
   originSignersOf(ids: readonly string[]): Map<string, string> {
-    const found = new Map<string, string>();
-    if (ids.length === 0) return found;
+    if (ids.length === 0) return new Map();
     const json = JSON.stringify(ids);
-    const best = new Map<string, { version: string; receivedAt: string; signer: string }>();
-    for (const row of this.#sql.selectOriginFromProvenance.all(json) as { object_id: string; version: string; signer: string; received_at: string }[]) {
-      const current = best.get(row.object_id);
-      // Earliest version first (what introduced the id), then the first time it was received.
-      const order = current === undefined ? -1 : compareVersions(row.version, current.version) || (row.received_at < current.receivedAt ? -1 : 0);
-      if (order < 0) best.set(row.object_id, { version: row.version, receivedAt: row.received_at, signer: row.signer });
-    }
-    for (const [id, origin] of best) found.set(id, origin.signer);
-    const signed = new Map<string, { version: string; signer: string }>();
-    for (const row of this.#sql.selectOriginFromSignatures.all(json) as { object_id: string; version: string; signer: string }[]) {
-      if (found.has(row.object_id)) continue;
-      const current = signed.get(row.object_id);
-      if (current === undefined || compareVersions(row.version, current.version) < 0) signed.set(row.object_id, { version: row.version, signer: row.signer });
-    }
-    for (const [id, origin] of signed) found.set(id, origin.signer);
-    return found;
+    return originsOf(this.#sql.selectOriginFromProvenance.all(json) as ProvenanceOriginRow[], () => this.#sql.selectOriginFromSignatures.all(json) as SignatureOriginRow[]);
   }
 
   provenanceOf(versions: readonly { readonly id: string; readonly version: string }[]): Map<string, ProvenanceRecord[]> {
