@@ -7,6 +7,7 @@ import type { Circle } from '../policy/circle.ts';
 import type { PeerRecord } from '../store/federation-store.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { addMarkingRefs } from '../stix/add-marking-refs.ts';
+import type { JsonObject } from '../stix/types.ts';
 import { arrivingIdOf, type PageHistory, type PullBasis } from './decide-pull-page.ts';
 import { PEER_CLOCK_SKEW_MS } from './sync-timing.ts';
 import { createKeyDirectory, type KeyDirectory, type PinnedKey } from './node-key.ts';
@@ -48,8 +49,8 @@ export async function loadPullBasis(
 
 /**
  * What the collection a page is written into holds of the page's ids — stored versions and origin
- * signers — and the marking definitions it refers to, in two batched reads (arrivalHistoryOf reads
- * the first two for the held ids only).
+ * signers — and of the marking definitions they refer to, in two batched reads (arrivalHistoryOf
+ * reads the first two for the held ids only) and a third when the node holds a definition referred to.
  *
  * Why the collection and not the node: the verdicts reach the writer (a partner's TAXII status
  * resource names the rule that fired), so a history read node-wide would tell a partner what the
@@ -71,7 +72,22 @@ export async function loadPageHistory(store: ArrivalStore, objects: readonly unk
   const ids = [...idSet];
   const markingIds = [...markingSet];
   const [{ versions, originSigners }, markingDefinitions] = await Promise.all([store.arrivalHistoryOf(ids, collectionId), store.markingDefinitions(markingIds)]);
-  return { versions, originSigners, markingDefinitions };
+  return { versions, originSigners, markingDefinitions: await heldIn(store, collectionId, markingDefinitions) };
+}
+
+/**
+ * The marking definitions of those the target collection holds. A definition held only elsewhere
+ * would raise an arrival's TLP above the ceiling — and the quarantine would tell the writer that the
+ * node holds it, and at which level. Unresolved there, the reference counts as a marking the
+ * collection does not know (the release decision withholds what it cannot read).
+ */
+async function heldIn(store: ArrivalStore, collectionId: string, definitions: Map<string, JsonObject>): Promise<Map<string, JsonObject>> {
+  if (definitions.size === 0) return definitions;
+  const { versions } = await store.arrivalHistoryOf([...definitions.keys()], collectionId);
+  if (versions.size === definitions.size) return definitions;
+  const held = new Map<string, JsonObject>();
+  for (const [id, definition] of definitions) if (versions.has(id)) held.set(id, definition);
+  return held;
 }
 
 /**

@@ -21,6 +21,7 @@ import { createNodeSignerProvider } from '../../src/federation/node-signer.ts';
 import { createReleaseSigner } from '../../src/federation/sign-releases.ts';
 import { signObject } from '../../src/federation/sign-object.ts';
 import { loadPageHistory } from '../../src/federation/load-arrival-context.ts';
+import { importSignedBundle } from '../../src/federation/import-signed-bundle.ts';
 import { openTerms, testOrganisation } from '../../src/federation/test-support.ts';
 import { hashTokenSecret } from '../../src/policy/token-secret.ts';
 import type { Circle } from '../../src/policy/circle.ts';
@@ -222,6 +223,55 @@ describe("a partner's write into its circle's collection is judged against that 
       }
     });
   }
+});
+
+describe('a signed file imported into a collection is judged against that collection', () => {
+  it('takes an older version of an id whose newer version only another collection holds, and still stops a rollback within the collection', async () => {
+    const w = await fresh();
+    const deps = { store: w.store, clock: () => AT, homeOrganisationId: HOME };
+    const v = indicator();
+    await w.store.addObjects('alpha', [signObject({ ...v, modified: MARCH }, X.signer)]);
+    const counts = await importSignedBundle(deps, { collectionId: 'beta', from: X.id, objects: [signObject(v, X.signer)] });
+    assert.deepEqual([counts.added, counts.quarantined], [1, 0]);
+
+    const u = indicator();
+    await w.store.addObjects('beta', [signObject({ ...u, modified: MARCH }, X.signer)]);
+    const again = await importSignedBundle(deps, { collectionId: 'beta', from: X.id, objects: [signObject(u, X.signer)] });
+    assert.deepEqual([again.added, again.quarantined, [...again.reasons]], [0, 1, [['rollback', 1]]]);
+  });
+});
+
+describe('marking definitions an arrival refers to count where the target collection holds them', () => {
+  const M = 'marking-definition--0a0a0a0a-3333-4000-8000-000000000009';
+  const redDefinition = { type: 'marking-definition', spec_version: '2.1', id: M, created: '2026-01-05T00:00:00.000Z', name: 'TLP:RED', definition_type: 'tlp', definition: { tlp: 'red' } };
+  /** Alpha's terms now end at AMBER, accepted by P. */
+  const amberAlpha = async (w: World): Promise<void> => {
+    await w.store.addAgreement({ circleId: 'alpha', version: 2, proposedBy: HOME, proposedAt: '2026-01-04T00:00:00.000Z', terms: openTerms({ onwardSharing: 'none', unsignedInput: 'accept', highestTlp: 'amber' }) });
+    await w.store.addAcceptance({ circleId: 'alpha', organisationId: P, version: 2, acceptedAt: '2026-01-05T00:00:00.000Z' });
+  };
+
+  it('answers as if nothing were held for a TLP definition under an unpublished id held only in beta', async () => {
+    const control = await fresh();
+    await amberAlpha(control);
+    const c = indicator({ object_marking_refs: [M] });
+    const expected = seen(await control.post('p', 'alpha', [c]), c.id);
+
+    const w = await fresh();
+    await amberAlpha(w);
+    await w.store.addObjects('beta', [redDefinition as unknown as StixObject]);
+    const v = indicator({ object_marking_refs: [M] });
+    assert.deepEqual(seen(await w.post('p', 'alpha', [v]), v.id), expected);
+  });
+
+  it('still raises the TLP by a definition the target collection holds: above the ceiling, quarantined', async () => {
+    const w = await fresh();
+    await amberAlpha(w);
+    await w.store.addObjects('alpha', [redDefinition as unknown as StixObject]);
+    const v = indicator({ object_marking_refs: [M] });
+    const status = await w.post('p', 'alpha', [v]);
+    assert.equal(status.success_count, 0);
+    assert.match(status.failures?.[0]?.message ?? '', /^quarantined \(outside-agreement\): TLP:RED/);
+  });
 });
 
 describe('the ordinary write path names no version held elsewhere', () => {
