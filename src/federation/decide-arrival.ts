@@ -29,7 +29,11 @@ export interface ArrivalPeer {
   readonly kind: 'entente' | 'plain';
 }
 
-/** What this node holds of the arriving object's id, as the caller found it in its store. */
+/**
+ * What the collection written into holds of the arriving object's id, as the caller found it in its
+ * store (loadPageHistory: the target collection's history, never the whole node's — the verdict and
+ * its message reach the writer; docs/federation.md, "Whose history").
+ */
 export interface ArrivalHistory {
   /** The organisation that signed the earliest version received (or this node's organisation for its own ids). */
   readonly originSigner?: string | undefined;
@@ -338,7 +342,7 @@ function checkSignerIsOrigin(facts: ArrivalFacts): Finding {
     // The redacted copy of an SCO is another content, never a newer version of the id.
     if (facts.unversioned) return undefined;
     if (compareVersionKeys(facts.version, newestVersion) <= 0) return undefined;
-    return `a derived version of ${facts.object.id}, which ${originSigner} originated, is newer (${facts.version}) than the newest version this node holds (${newestVersion})`;
+    return `a derived version of ${facts.object.id}, which ${originSigner} originated, is newer (${facts.version}) than the newest version this collection holds (${newestVersion})`;
   }
   const signature = facts.signature;
   if (signature.kind === 'verified' && signature.derived) {
@@ -357,10 +361,11 @@ function checkSignerIsOrigin(facts: ArrivalFacts): Finding {
 function checkNoConflict(facts: ArrivalFacts): Finding {
   const held = facts.context.history.sameVersionDigest;
   if (held === undefined || held === facts.context.contentDigest) return undefined;
-  // A redacted copy of a version already held (it reached this node whole through another circle)
-  // is that version, not a rival to it: the fuller form is kept.
+  // A redacted copy of a version this collection holds whole is that version, not a rival to it: the
+  // fuller form is kept. (One held whole only in another collection is not in this history: the
+  // store refuses the copy as another content under a held version.)
   if (facts.derivedFromPeer) return undefined;
-  return `this node holds ${facts.object.id} version ${facts.version} with other content`;
+  return `this collection holds ${facts.object.id} version ${facts.version} with other content`;
 }
 
 function compareVersionKeys(a: string, b: string): number {
@@ -374,5 +379,5 @@ function checkNotRolledBack(facts: ArrivalFacts): Finding {
   const { newestVersion, sameVersionDigest } = facts.context.history;
   if (newestVersion === undefined || sameVersionDigest !== undefined) return undefined;
   if (compareVersionKeys(facts.version, newestVersion) >= 0) return undefined;
-  return `version ${facts.version} is older than ${newestVersion}, the newest this node holds of ${facts.object.id}, and was not held before`;
+  return `version ${facts.version} is older than ${newestVersion}, the newest this collection holds of ${facts.object.id}, and was not held before`;
 }

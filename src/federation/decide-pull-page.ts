@@ -28,13 +28,13 @@ export interface PullBasis {
   readonly homeOrganisationId?: string | undefined;
 }
 
-/** What the node holds of the ids on one page, read in one batch before the page is decided. */
+/** What the collection written into holds of the ids on one page (loadPageHistory), read in one batch before the page is decided. */
 export interface PageHistory {
   /** Every stored version of each id, with its JSON text. */
   readonly versions: ReadonlyMap<string, readonly StoredVersionText[]>;
   /** The organisation that signed the earliest version of each id. */
   readonly originSigners: ReadonlyMap<string, string>;
-  /** Marking definitions the node holds that the page's objects refer to. */
+  /** Marking definitions the collection holds that the page's objects refer to. */
   readonly markingDefinitions: ReadonlyMap<string, JsonObject>;
 }
 
