@@ -616,7 +616,8 @@ export class SqliteObjectStore implements ObjectStore {
           id,
           version,
           code: 'ENT_MARKING_IMMUTABLE',
-          message: `Marking definition ${id} is stored already in another version; marking definitions are never versioned, so mint a new id instead`,
+          // Names no version held: the one held may be in a collection the writer cannot read.
+          message: `Marking definition ${id} cannot be stored in version ${version}: marking definitions are never versioned, and this node holds the id already; mint a new id instead`,
         };
       }
       const revokedAt = stored.length === 0 ? undefined : stored.find((row) => row.revoked === 1 && compareVersions(version, row.version) > 0);
@@ -626,7 +627,8 @@ export class SqliteObjectStore implements ObjectStore {
           id,
           version,
           code: 'ENT_OBJECT_REVOKED',
-          message: `Object ${id} was revoked in version ${revokedAt.version}; version ${version} cannot be added after it`,
+          // Names neither the revoked version nor its time: it may be in a collection the writer cannot read.
+          message: `Object ${id} version ${version} cannot be added: the object is revoked on this node, and no version follows a revocation`,
         };
       }
       const revoked = prepared.revoked ? 1 : 0;
@@ -1132,8 +1134,8 @@ export class SqliteObjectStore implements ObjectStore {
     return this.#guard(() => this.#federation.originSignersOf(ids));
   }
 
-  async arrivalHistoryOf(ids: readonly string[]): Promise<{ versions: Map<string, StoredVersionText[]>; originSigners: Map<string, string> }> {
-    return this.#guard(() => this.#federation.arrivalHistoryOf(ids));
+  async arrivalHistoryOf(ids: readonly string[], collectionId?: string): Promise<{ versions: Map<string, StoredVersionText[]>; originSigners: Map<string, string> }> {
+    return this.#guard(() => this.#federation.arrivalHistoryOf(ids, collectionId));
   }
 
   async provenanceOf(versions: readonly { readonly id: string; readonly version: string }[]): Promise<Map<string, ProvenanceRecord[]>> {
