@@ -27,3 +27,27 @@ export function withoutEntenteSignature<T extends JsonValue>(value: T): T {
   if (rest.length > 0) entries.push(['extensions', Object.fromEntries(rest) as JsonObject]);
   return Object.fromEntries(entries) as T;
 }
+
+/** The Entente signature extension of an object, or undefined when it carries none. */
+export function ententeSignatureOf(value: JsonValue): JsonValue | undefined {
+  if (!isRecord(value)) return undefined;
+  const extensions = Object.hasOwn(value, 'extensions') ? value['extensions'] : undefined;
+  if (!isRecord(extensions) || !Object.hasOwn(extensions, ENTENTE_SIGNATURE_EXTENSION_ID)) return undefined;
+  return extensions[ENTENTE_SIGNATURE_EXTENSION_ID];
+}
+
+/**
+ * The JSON text of `json` with its Entente signature replaced by `signatureJson` (the JSON of a
+ * signature extension), or removed when `signatureJson` is empty. Other extensions are kept; the
+ * signature goes last, where signObject puts it.
+ */
+export function withEntenteSignatureText(json: string, signatureJson: string): string {
+  const unsigned = withoutEntenteSignature(JSON.parse(json) as JsonValue);
+  if (signatureJson === '' || !isRecord(unsigned)) return JSON.stringify(unsigned);
+  const others = Object.hasOwn(unsigned, 'extensions') ? unsigned['extensions'] : undefined;
+  const extensions: [string, JsonValue][] = isRecord(others) ? Object.entries(others) : [];
+  extensions.push([ENTENTE_SIGNATURE_EXTENSION_ID, JSON.parse(signatureJson) as JsonValue]);
+  return JSON.stringify(
+    Object.fromEntries([...Object.entries(unsigned).filter(([key]) => key !== 'extensions'), ['extensions', Object.fromEntries(extensions)]]),
+  );
+}

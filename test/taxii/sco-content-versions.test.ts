@@ -82,25 +82,43 @@ describe('SCO content versions: what a writer learns by posting an SCO', () => {
     assert.deepEqual(await readBack(SECRET, held.id, 'admin'), [held]);
   });
 
-  // Known gap (closing note): a version row keeps the text of its first copy, Entente signature
-  // included, and every collection holding that version serves that text. Closing it needs the
-  // signatures of received copies kept per collection instead of inside the shared row.
-  it('serves the writer the text it sent, not another holder\'s signed copy of the same content', { todo: 'per-collection signatures of shared version rows' }, async () => {
-    const signedElsewhere = address('203.0.113.12', {
-      extensions: {
-        [ENTENTE_SIGNATURE_EXTENSION_ID]: {
-          extension_type: 'property-extension',
-          algorithm: 'Ed25519',
-          signer: 'identity--7a1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d',
-          key_id: 'AAAAAAAAAAAAAAAAAAAAAA',
-          signature: 'c2lnbmVkIGVsc2V3aGVyZQ',
-        },
-      },
-    });
+  function signedBy(object: StixObject, signer: string, signature: string): StixObject {
+    const extension = { extension_type: 'property-extension', algorithm: 'Ed25519', signer, key_id: 'AAAAAAAAAAAAAAAAAAAAAA', signature };
+    return { ...object, extensions: { [ENTENTE_SIGNATURE_EXTENSION_ID]: extension } };
+  }
+
+  it("serves each collection its own copy of a shared version: never another holder's signature", async () => {
+    const unsigned = address('203.0.113.12');
+    const signedElsewhere = signedBy(unsigned, 'identity--7a1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d', 'c2lnbmVkIGVsc2V3aGVyZQ');
     assert.equal((await post(SECRET, [signedElsewhere], 'admin')).statusCode, 202);
-    const probe = address('203.0.113.12');
-    const status = (await post(ADD_TEST, [probe])).json<Status>();
+    const status = (await post(ADD_TEST, [unsigned])).json<Status>();
     assert.equal(status.success_count, 1);
-    assert.deepEqual(await readBack(ADD_TEST, probe.id), [probe]);
+    assert.deepEqual(await readBack(ADD_TEST, unsigned.id), [unsigned]);
+    assert.deepEqual(await readBack(SECRET, unsigned.id, 'admin'), [signedElsewhere]);
+    const page = await node.app.inject({ method: 'GET', url: `${API}collections/${ADD_TEST}/objects/`, headers: bearer('analyst') });
+    assert.doesNotMatch(page.body, /7a1c2d3e/, 'the page of the whole collection (its texts joined by the store) carries no foreign signature');
+  });
+
+  it('serves a copy signed otherwise with its own signature, and a signed copy after an unsigned one signed', async () => {
+    const indicatorOf = (n: number): StixObject => ({
+      type: 'indicator', spec_version: '2.1', id: `indicator--7e1d9f0a-0000-4000-8000-00000000000${n}`, created: '2026-03-01T00:00:00.000Z', modified: '2026-03-01T00:00:00.000Z', name: `Shared beacon ${n}`,
+      pattern: `[ipv4-addr:value = '198.51.100.${n}']`, pattern_type: 'stix', valid_from: '2026-03-01T00:00:00Z',
+    } as StixObject);
+    const first = signedBy(indicatorOf(1), 'identity--00000000-0000-4000-8000-0000000000a1', 'Zmlyc3Q');
+    const second = signedBy(indicatorOf(1), 'identity--00000000-0000-4000-8000-0000000000b2', 'c2Vjb25k');
+    assert.equal((await post(SECRET, [first], 'admin')).statusCode, 202);
+    assert.equal((await post(ADD_TEST, [second])).json<Status>().success_count, 1);
+    assert.deepEqual(await readBack(ADD_TEST, second.id), [second]);
+
+    const plain = indicatorOf(2);
+    const signed = signedBy(plain, 'identity--00000000-0000-4000-8000-0000000000a1', 'dGhpcmQ');
+    assert.equal((await post(SECRET, [plain], 'admin')).statusCode, 202);
+    assert.equal((await post(ADD_TEST, [signed])).json<Status>().success_count, 1);
+    assert.deepEqual(await readBack(ADD_TEST, signed.id), [signed]);
+    assert.deepEqual(await readBack(SECRET, plain.id, 'admin'), [plain]);
+    const found = await node.app.inject({ method: 'GET', url: '/api/search?q=beacon', headers: { authorization: bearer('analyst').authorization ?? '' } });
+    assert.equal(found.statusCode, 200, found.body);
+    assert.match(found.body, /c2Vjb25k/, 'search finds the copy the analyst wrote');
+    assert.doesNotMatch(found.body, /Zmlyc3Q/, "search serves the analyst's copy, not the one held where it cannot read");
   });
 });

@@ -412,4 +412,10 @@ export const migrations: readonly string[] = [
     WHERE version = '1970-01-01T00:00:00.000Z' AND entente_content_version(json) IS NOT NULL;
   DROP TABLE content_versions;
   `,
+  /* 11: the Entente signature each collection's copy of a shared version carries, where it differs from the row's */ `
+  -- A version row keeps the text of the first copy that reached the node; a collection that received
+  -- the same content later, signed otherwise or not at all, serves its own copy. NULL: the row's text
+  -- as it is; '': without the Entente signature; else the JSON of the signature extension it carries.
+  ALTER TABLE entries ADD COLUMN signature TEXT;
+  `,
 ];

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import canonicalize from 'canonicalize';
 import { EntenteError } from '../../errors/entente-error.ts';
-import { withoutEntenteSignature } from '../../stix/entente-signature.ts';
+import { ententeSignatureOf, withEntenteSignatureText, withoutEntenteSignature } from '../../stix/entente-signature.ts';
 import type { JsonObject, JsonValue, StixObject } from '../../stix/types.ts';
 import { contentVersionOf, isUnversioned } from '../../stix/versions.ts';
 import { compareVersions, equivalentVersionKeys } from '../compare-versions.ts';
@@ -110,6 +110,10 @@ export const SCHEMA_VERSION = migrations.length;
 function applyMigrations(db: Database.Database): void {
   // Migration 10 derives the version keys of stored SCOs from their JSON.
   db.function('entente_content_version', { deterministic: true }, contentVersionOfJson);
+  // Reads serve an entry's own copy of a shared version (SERVED_JSON).
+  db.function('entente_entry_text', { deterministic: true }, (json: unknown, signature: unknown) =>
+    typeof json === 'string' && typeof signature === 'string' ? withEntenteSignatureText(json, signature) : json,
+  );
   const migrate = db.transaction(() => {
     // Read inside the (immediate) transaction: two processes opening a new file must not both migrate.
     const current = db.pragma('user_version', { simple: true }) as number;
@@ -140,6 +144,26 @@ function contentVersionOfJson(json: unknown): string | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const object = value as StixObject;
   return isUnversioned(object) ? contentVersionOf(object) : null;
+}
+
+/**
+ * The text an entry serves, in a query joining `entries e` and `object_versions ov`: the row's text,
+ * unless the collection's copy carries another Entente signature or none (migration 11). A row keeps
+ * the first copy's text; served as it is everywhere, another organisation's signature on it would
+ * tell a collection's readers who else sent this node the same content.
+ */
+const SERVED_JSON = 'CASE WHEN e.signature IS NULL THEN ov.json ELSE entente_entry_text(ov.json, e.signature) END';
+
+/**
+ * What an entry records of the copy that put a stored version into its collection (see SERVED_JSON):
+ * null when its Entente signature is the stored text's, '' when it has none, else its signature's JSON.
+ */
+function entrySignatureOf(json: string, storedJson: string): string | null {
+  if (json === storedJson) return null;
+  const arriving = ententeSignatureOf(JSON.parse(json) as JsonValue);
+  const stored = ententeSignatureOf(JSON.parse(storedJson) as JsonValue);
+  if (canonicalize(arriving ?? null) === canonicalize(stored ?? null)) return null;
+  return arriving === undefined ? '' : JSON.stringify(arriving);
 }
 
 const STIX_MEDIA_TYPE = 'application/stix+json;version=2.1';
@@ -382,7 +406,7 @@ export class SqliteObjectStore implements ObjectStore {
          WHERE ov.object_id = ?`,
       ),
       insertEntry: prepare(
-        'INSERT INTO entries (collection_key, date_added, vid, is_latest, is_first) VALUES (?, ?, ?, ?, ?)',
+        'INSERT INTO entries (collection_key, date_added, vid, is_latest, is_first, signature) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       selectEntry: prepare('SELECT 1 FROM entries WHERE vid = ? AND collection_key = ?'),
       updateEntryFlags: prepare(
@@ -405,7 +429,7 @@ export class SqliteObjectStore implements ObjectStore {
         `WITH hits AS MATERIALIZED (
            SELECT rowid AS vid, bm25(object_text, 10.0, 1.0, 5.0) AS score FROM object_text WHERE object_text MATCH @match
          )
-         SELECT ov.object_id AS id, ov.type, ov.version, ov.json, c.id AS collection_id, min(hits.score) AS score
+         SELECT ov.object_id AS id, ov.type, ov.version, ${SERVED_JSON} AS json, c.id AS collection_id, min(hits.score) AS score
          FROM hits
          JOIN object_versions ov ON ov.vid = hits.vid
          JOIN entries e ON e.vid = hits.vid AND e.is_latest = 1
@@ -593,8 +617,10 @@ export class SqliteObjectStore implements ObjectStore {
 
     let vid: number;
     let isNewVersion: boolean;
+    let signature: string | null = null;
     if (same !== undefined) {
-      if (!this.#hasSameContent(same.vid, json)) {
+      const storedJson = this.#storedJsonOf(same.vid);
+      if (storedJson === undefined || !sameContent(json, storedJson)) {
         return {
           kind: 'rejected',
           id,
@@ -607,6 +633,7 @@ export class SqliteObjectStore implements ObjectStore {
       if (this.#sql.selectEntry.get(same.vid, collectionKey) !== undefined) return { kind: 'duplicate', id, version };
       vid = same.vid;
       isNewVersion = false;
+      signature = entrySignatureOf(json, storedJson);
     } else {
       if (stored.length > 0 && prepared.type === 'marking-definition') {
         // Not versioned (STIX 2.1): a "newer" definition naming more recipients would widen every
@@ -647,7 +674,7 @@ export class SqliteObjectStore implements ObjectStore {
     const first = siblings === undefined ? undefined : siblings.find((row) => row.is_first === 1);
     const isLatest = latest === undefined || compareVersions(version, latest.version) > 0;
     const isFirst = first === undefined || compareVersions(version, first.version) < 0;
-    this.#sql.insertEntry.run(collectionKey, dateAdded, vid, isLatest ? 1 : 0, isFirst ? 1 : 0);
+    this.#sql.insertEntry.run(collectionKey, dateAdded, vid, isLatest ? 1 : 0, isFirst ? 1 : 0, signature);
 
     // At most one of the two can hold once siblings exist: newer than the latest or older than the first.
     if (latest !== undefined && isLatest) {
@@ -668,9 +695,8 @@ export class SqliteObjectStore implements ObjectStore {
     return { kind: 'added', id, version, dateAdded };
   }
 
-  #hasSameContent(vid: number, json: string): boolean {
-    const stored = (this.#sql.selectVersionJson.get(vid) as { json: string } | undefined)?.json;
-    return stored !== undefined && sameContent(json, stored);
+  #storedJsonOf(vid: number): string | undefined {
+    return (this.#sql.selectVersionJson.get(vid) as { json: string } | undefined)?.json;
   }
 
   #insertStatus(collectionId: string, draft: StatusDraft, outcomes: readonly AddOutcome[]): void {
@@ -729,7 +755,7 @@ export class SqliteObjectStore implements ObjectStore {
       if (scan.revokedOnly === true) conditions.push('ov.revoked = 1');
       if (scan.textWithout !== undefined) conditions.push('instr(ov.json, @textWithout) = 0');
       const rows = this.#preparedOnce(
-        `SELECT ov.object_id, ov.type, ov.version, ov.spec_version, e.date_added, ov.revoked, ov.json
+        `SELECT ov.object_id, ov.type, ov.version, ov.spec_version, e.date_added, ov.revoked, ${SERVED_JSON}
            FROM entries e CROSS JOIN object_versions ov ON ov.vid = e.vid
           WHERE ${conditions.join(' AND ')}
           ORDER BY e.date_added`,
@@ -814,10 +840,10 @@ export class SqliteObjectStore implements ObjectStore {
       form === 'rows'
         ? // The contribution flag is read with the page (a key lookup beside the version's row), so
           // that the release gate asks the store again only for versions partners did contribute.
-          `SELECT ov.object_id, ov.type, ov.version, ov.spec_version, e.date_added, ov.revoked, ov.json,
+          `SELECT ov.object_id, ov.type, ov.version, ov.spec_version, e.date_added, ov.revoked, ${SERVED_JSON},
                   EXISTS (SELECT 1 FROM contributions k WHERE k.vid = e.vid) ${where}`
         : `SELECT count(*), min(date_added), max(date_added), group_concat(json, ',')
-             FROM (SELECT e.date_added AS date_added, ov.json AS json ${where})`;
+             FROM (SELECT e.date_added AS date_added, ${SERVED_JSON} AS json ${where})`;
     const statement = this.#db.prepare(sql).raw(true);
     this.#listStatements.set(key, statement);
     return statement;
