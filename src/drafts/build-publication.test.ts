@@ -220,42 +220,12 @@ describe('buildPublication', () => {
     assert.deepEqual(patterns, ["[ipv4-addr:value = '45.77.12.0/24']", "[domain-name:value LIKE '%.evil-c2.com']"]);
   });
 
-  it('publishes an SCO the target collection holds as it is (an SCO has one version), so that ingest never meets a conflicting copy', () => {
+  it('publishes an SCO the target collection holds as it is, rather than a second content of the same observable beside it', () => {
     const base = acceptAll(draftOf([item('observable', 'domain-name', 'evil-c2.com')]));
     const first = publish(base).objects.find((object) => object.type === 'domain-name') as StixObject;
     const stored = { ...first, object_marking_refs: [TLP2_MARKING_IDS.green] };
     const again = publish(base, { tlp: 'red', targetScos: new Map([[first.id, stored]]) });
     assert.deepEqual(again.objects.find((object) => object.id === first.id), stored);
-  });
-
-  it('never publishes an SCO held only in another collection: the one it builds when that is the same content, else only the indicator', () => {
-    const base = acceptAll(draftOf([item('observable', 'domain-name', 'evil-c2.com'), item('observable', 'file', 'C:\\Users\\Public\\svc.exe', { subtype: 'path' })]));
-    const [domainItem, pathItem] = base.items as [DraftItem, DraftItem];
-    const first = publish(base);
-    const domain = first.objects.find((object) => object.type === 'domain-name') as StixObject;
-    const directory = first.objects.find((object) => object.type === 'directory') as StixObject;
-
-    const same = publish(base, { scosElsewhere: new Map([[domain.id, { ...domain }]]) });
-    assert.deepEqual(same.objects.find((object) => object.id === domain.id), domain);
-    assert.deepEqual(same.warnings, []);
-
-    const privateDomain: StixObject = { ...domain, x_note: 'ours' };
-    const privateDirectory: StixObject = { ...directory, object_marking_refs: [TLP2_MARKING_IDS.red] };
-    const other = publish(base, { scosElsewhere: new Map([[domain.id, privateDomain], [directory.id, privateDirectory]]) });
-    assert.equal(JSON.stringify(other.objects).includes('"x_note"'), false);
-    assert.equal(other.objects.some((object) => ['domain-name', 'directory', 'file'].includes(object.type)), false, 'a file goes only with its directory');
-    for (const entry of [domainItem, pathItem]) {
-      const refs = other.refsByItem.get(entry.id) ?? [];
-      assert.equal(refs.length, 1);
-      assert.equal(other.objects.find((object) => object.id === refs[0])?.type, 'indicator', 'the indicator is still published');
-    }
-    assert.equal((other.report['object_refs'] as string[]).some((ref) => ref === domain.id || ref === directory.id), false, 'the report names only what it carries');
-    assert.equal(other.warnings.length, 2);
-    assert.match(other.warnings[0] ?? '', new RegExp(`evil-c2\\.com.*${domain.id}`));
-
-    const held = publish(base, { targetScos: new Map([[domain.id, privateDomain]]), scosElsewhere: new Map([[directory.id, { ...directory }]]) });
-    assert.deepEqual(held.objects.find((object) => object.id === domain.id), privateDomain, 'what the target collection holds already goes as it is');
-    assert.ok(held.objects.some((object) => object.type === 'file'));
   });
 });
 

@@ -5,10 +5,8 @@
 // chosen TLP 2.0 marking; the report says, in `x_entente_provenance`, which of the published items
 // automation proposed (how, with what confidence) and who accepted them when, and how many items were
 // rejected (never their values nor the reasons). Pure.
-import canonicalize from 'canonicalize';
 import { EntenteError } from '../errors/entente-error.ts';
 import { TLP2_MARKING_IDS, type TlpLevel } from '../policy/tlp.ts';
-import { withoutEntenteSignature } from '../stix/entente-signature.ts';
 import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
 import { effectiveValue, isPublishable, type Draft, type DraftItem } from './draft.ts';
 import { observableStix } from './item-stix.ts';
@@ -30,14 +28,13 @@ export interface PublicationInput {
    * kill-chain phases. The report names the others by id alone.
    */
   readonly attackObjects?: ReadonlyMap<string, StixObject>;
-  /** SCOs the target collection already holds, by id: an SCO has one version, so the held one is published as it is. */
-  readonly targetScos?: ReadonlyMap<string, StixObject>;
   /**
-   * SCOs the node holds only in other collections, by id. Never published: the store keeps one
-   * content per SCO id, so an SCO built here that differs from the held one could not be added, and
-   * the held one has not been released to the target. Only compared with what is built.
+   * SCOs the target collection already holds, by id: published as they are, rather than a second
+   * content of the same observable beside them. What other collections hold plays no part: each
+   * content of an SCO is a version of its own (stix/versions.ts), so the one built here is added
+   * whatever they hold, and the answer says nothing of them.
    */
-  readonly scosElsewhere?: ReadonlyMap<string, StixObject>;
+  readonly targetScos?: ReadonlyMap<string, StixObject>;
   /** The home organisation's identity, published with the report so that created_by_ref resolves. */
   readonly homeIdentity?: StixObject;
 }
@@ -48,8 +45,6 @@ export interface Publication {
   readonly objects: StixObject[];
   /** The STIX ids each published item became. */
   readonly refsByItem: ReadonlyMap<string, readonly string[]>;
-  /** What the analyst accepted that is published only in part, in words. */
-  readonly warnings: readonly string[];
 }
 
 export const PROVENANCE_PROPERTY = 'x_entente_provenance';
@@ -60,11 +55,6 @@ function evidenceDescription(item: DraftItem, title: string): { description?: st
   const sentence = item.evidence[0]?.sentence;
   if (sentence === undefined || sentence === '') return {};
   return { description: `Stated in "${title.slice(0, 200)}": "${sentence.slice(0, 600)}"` };
-}
-
-/** Same STIX content, whatever Entente's signature says. */
-export function sameContent(a: StixObject, b: StixObject): boolean {
-  return canonicalize(withoutEntenteSignature(a)) === canonicalize(withoutEntenteSignature(b));
 }
 
 function killChainPhasesOf(object: StixObject | undefined): JsonObject[] {
@@ -99,7 +89,6 @@ export function buildPublication(input: PublicationInput): Publication {
     if (!objects.has(object.id)) objects.set(object.id, object);
   };
   const refsByItem = new Map<string, string[]>();
-  const warnings: string[] = [];
 
   // ATT&CK/ATLAS references first: indicators read their kill-chain phases.
   const attackBySentence = new Map<string, JsonObject[]>();
@@ -126,17 +115,7 @@ export function buildPublication(input: PublicationInput): Publication {
     const confidence = Math.max(0, Math.min(100, Math.round(item.confidence * 100)));
     if (item.kind === 'observable') {
       const stix = observableStix(item.type, item.subtype, value);
-      const built = stix.scos.map((object) => input.targetScos?.get(object.id) ?? { ...object, object_marking_refs: [marking] });
-      // A file without its directory would name an object the collection lacks: an item's SCOs go together or not at all.
-      const blocked = built.filter((object) => {
-        const elsewhere = input.targetScos?.has(object.id) === true ? undefined : input.scosElsewhere?.get(object.id);
-        return elsewhere !== undefined && !sameContent(object, elsewhere);
-      });
-      const scos = blocked.length === 0 ? built : [];
-      if (blocked.length > 0) {
-        warnings.push(`item ${item.id} (${item.type} ${value.slice(0, 200)}): ${blocked.map((object) => object.id).join(', ')} is held in another collection of this node with other content, so only the indicator is published; its pattern carries the value`);
-      }
-      for (const object of scos) add(object);
+      for (const object of stix.scos) add(input.targetScos?.get(object.id) ?? { ...object, object_marking_refs: [marking] });
       const phases = new Map<string, JsonObject>();
       for (const evidence of item.evidence) {
         for (const phase of attackBySentence.get(evidence.sentence) ?? []) phases.set(`${String(phase['kill_chain_name'])}|${String(phase['phase_name'])}`, phase);
@@ -157,7 +136,7 @@ export function buildPublication(input: PublicationInput): Publication {
       };
       add(indicator);
       indicatorIds.push(indicator.id);
-      refsByItem.set(item.id, [indicator.id, ...scos.map((object) => object.id)]);
+      refsByItem.set(item.id, [indicator.id, ...stix.scos.map((object) => object.id)]);
     } else if (item.kind === 'rule') {
       const indicator: StixObject = {
         type: 'indicator',
@@ -257,5 +236,5 @@ export function buildPublication(input: PublicationInput): Publication {
       rejected_count: draft.items.length - published.length,
     },
   };
-  return { report, objects: [...objects.values(), report], refsByItem, warnings };
+  return { report, objects: [...objects.values(), report], refsByItem };
 }

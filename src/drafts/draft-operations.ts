@@ -17,7 +17,7 @@ import { ingest } from '../store/ingest.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { validateForIngest } from '../store/validate-for-ingest.ts';
 import { tagText, type TagResult } from '../tagging/tag-text.ts';
-import { buildPublication, sameContent } from './build-publication.ts';
+import { buildPublication } from './build-publication.ts';
 import { checkAnalyst, decideDraftItems, type DecisionInput } from './decide-draft-items.ts';
 import { canSeeDraft, isPublishable, type Draft, type DraftItem, type DraftPublication, type DraftSummary, type DraftViewer, type NewDraft } from './draft.ts';
 import { observableStix } from './item-stix.ts';
@@ -331,13 +331,7 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
     const wanted = [...new Set([...attackIds, ...scoIds])];
     const inTarget = await latestIn(deps.store, target.collectionId, wanted);
     const heldAnywhere = new Map<string, StixObject>();
-    for (const [id, entry] of await deps.store.latestVersions(wanted.filter((id) => !inTarget.has(id)))) heldAnywhere.set(id, JSON.parse(entry.json) as StixObject);
-    // What the node holds only in collections the publisher may not read must not show in the
-    // answer: the SCO checks (and their warning) see the readable collections alone.
-    const view = await readableView(deps, request, target.collectionId, [...heldAnywhere.keys()]);
-    const elsewhere = new Map<string, StixObject>();
-    const hidden = new Map<string, StixObject>();
-    for (const [id, object] of heldAnywhere) (view.readable.has(id) ? elsewhere : hidden).set(id, object);
+    for (const [id, entry] of await deps.store.latestVersions(attackIds.filter((id) => !inTarget.has(id)))) heldAnywhere.set(id, JSON.parse(entry.json) as StixObject);
     const catalogue = shippedCatalogueIdsOrNone();
     const attackObjects = new Map<string, StixObject>();
     for (const id of attackIds) {
@@ -357,7 +351,6 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
       ...(request.name === undefined ? {} : { name: request.name }),
       attackObjects,
       targetScos: only(inTarget, scoIds),
-      scosElsewhere: only(elsewhere, scoIds),
       ...(home !== undefined && home.id === deps.homeOrganisationId ? { homeIdentity: home } : {}),
     });
 
@@ -371,15 +364,6 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
         invalid: invalid.slice(0, 10),
       });
     }
-    // An SCO held, with other content, only where the publisher may not look: the store keeps one
-    // content per SCO id and would refuse it. Refused here, before anything is written, with the
-    // answer any refusal the publisher could not foresee gets (refusedObjects): naming neither
-    // cause nor holder.
-    const conflicting = publication.objects.filter((object) => {
-      const copy = hidden.get(object.id);
-      return copy !== undefined && !sameContent(object, copy);
-    });
-    if (conflicting.length > 0) throw refusedObjects(draft.id, target.collectionId, conflicting.map((object) => object.id));
     // Another process (the node, a second command line) may publish the same draft: one wins.
     await deps.store.claimDraftPublication(draft.id, { by: analyst, at: now.toISOString() }, new Date(now.getTime() - STALE_CLAIM_MS).toISOString());
     let result: Awaited<ReturnType<typeof ingest>>;
@@ -387,7 +371,7 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
       result = await ingest(deps.store, { collectionId: target.collectionId, objects: publication.objects });
       if (result.rejected.length > 0) {
         // The store's reasons may speak of what other collections hold: only for a publisher who may read them all.
-        if (!view.everything) throw refusedObjects(draft.id, target.collectionId, result.rejected.map((rejection) => rejection.id));
+        if (!(await readsEveryCollection(deps, request))) throw refusedObjects(draft.id, target.collectionId, result.rejected.map((rejection) => rejection.id));
         throw new EntenteError('ENT_DRAFT_PUBLICATION_REJECTED', `the store refused ${result.rejected.length} object(s) of draft ${draft.id}: ${result.rejected[0]?.message ?? ''}`, {
           draft: draft.id,
           rejected: result.rejected.slice(0, 10),
@@ -407,28 +391,16 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
       objectIds: publication.objects.map((object) => object.id),
     };
     await deps.store.markDraftPublished(draft.id, record, decidedNow);
-    const warnings = [...publication.warnings, ...(await scopeWarnings(deps, target.circleId, target.tlp, publication.objects))];
+    const warnings = await scopeWarnings(deps, target.circleId, target.tlp, publication.objects);
     return { publication: record, added: result.accepted, duplicate: result.duplicate, report: publication.report, objects: publication.objects, warnings };
   });
 }
 
-/**
- * Which of `ids` (held somewhere on the node, outside the target) the publisher may see: those held in
- * a collection it may read. `everything` when it may read every collection (the operator, an administrator).
- */
-async function readableView(deps: DraftDeps, request: PublishRequest, targetId: string, ids: readonly string[]): Promise<{ everything: boolean; readable: ReadonlySet<string> }> {
+/** True for a publisher who may read every collection (the operator, an administrator): the store's own reasons may be shown to it. */
+async function readsEveryCollection(deps: DraftDeps, request: PublishRequest): Promise<boolean> {
   const read = request.read;
-  if (read === undefined) return { everything: true, readable: new Set(ids) };
-  const collections = (await deps.store.listCollections()).map((collection) => collection.id);
-  if (collections.every((id) => read(id))) return { everything: true, readable: new Set(ids) };
-  const readable = new Set<string>();
-  for (const collectionId of collections) {
-    if (collectionId === targetId || !read(collectionId)) continue;
-    const rest = ids.filter((id) => !readable.has(id));
-    if (rest.length === 0) break;
-    for (const id of (await latestIn(deps.store, collectionId, rest)).keys()) readable.add(id);
-  }
-  return { everything: false, readable };
+  if (read === undefined) return true;
+  return (await deps.store.listCollections()).every((collection) => read(collection.id));
 }
 
 /**
