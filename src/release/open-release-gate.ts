@@ -160,11 +160,9 @@ export async function openReleaseGate(
    * and read wherever they are held. A definition the collection does not hold stays unknown, and
    * what it marks is withheld. store.markingDefinitions still picks the version (one per id,
    * node-wide: an id stored in several versions is trusted in none); the collection must hold it.
-   * Other callers read it node-wide: this node's arrival checks (federation/load-arrival-context.ts:
-   * a TLP definition there only raises the level an arrival is judged at, so node-wide never lets
-   * more in — though the verdict reaches the writer, so a TLP definition held elsewhere can show
-   * through a quarantine reason) and the weakness totals of a circle (circles/circle-operations.ts,
-   * over every collection's weakness objects, as the totals are).
+   * The arrival checks read them from the target collection too (federation/load-arrival-context.ts);
+   * the weakness totals of a circle read them node-wide (circles/circle-operations.ts, over every
+   * collection's weakness objects, as the totals are).
    */
   async function loadMarkings(wanted: readonly string[]): Promise<void> {
     const found = await store.markingDefinitions(wanted);

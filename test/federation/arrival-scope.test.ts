@@ -357,13 +357,10 @@ describe('a redacted copy of a version the node holds whole through another circ
     assert.match(record?.message ?? '', /with other content \(in beta\)/);
   });
 
-  // Residual, by design for now (three-nodes.test.ts: "B keeps the form that arrived first"): a
-  // "derived" copy whose content is the whole version's is a duplicate, and the store keeps one form
-  // per id and version. The copy's collection is then served the form held elsewhere — the same
-  // content, but with its origin's signature, which the relaying node had signed over as derived so
-  // that the circle would not learn who else holds it. Closing it needs a form per collection (the
-  // schema) or the release to serve the signature of the arrival into that collection.
-  it.todo("does not serve the copy's collection the origin's signature when its content is the whole version's", async () => {
+  // A "derived" copy whose content is the whole version's is a duplicate of the row the origin's copy
+  // made; the copy's collection serves its own copy (entries.signature), never the origin's signature,
+  // which the relaying node had signed over as derived so that the circle would not learn who else holds it.
+  it("does not serve the copy's collection the origin's signature when its content is the whole version's", async () => {
     const w = await fresh();
     const v = indicator({ description: 'same content' });
     await w.post('x', 'beta', [signObject(v, X.signer)]);
