@@ -91,13 +91,14 @@ export function createReleaseSigner(deps: ReleaseSignerDeps): ReleaseSigner {
         item.kept = kept[position];
       });
       const keptOrigin = unknownOrigin.map((_index, position) => kept[wanted.length + position]);
-      const unsure = unknownOrigin.filter((_index, position) => keptOrigin[position] === undefined);
+      // Proven the home organisation's own by the gate: what came of it through other collections does not count.
+      const unsure = unknownOrigin.filter((index, position) => keptOrigin[position] === undefined && releases[index]?.homeOriginal !== true);
       const provenance = unsure.length === 0 ? new Map<string, readonly unknown[]>() : await deps.store.provenanceOf(unsure.map((index) => releaseVersion(releases, index)));
       unknownOrigin.forEach((index, position) => {
         const release = releases[index] as SignableRelease;
         const origin = keptOrigin[position];
         // Received from a peer (or a file, or released from quarantine): leaves as it came.
-        if (origin === undefined && (provenance.get(versionKey(release.entry.id, release.entry.version)) ?? []).length > 0) return;
+        if (origin === undefined && release.homeOriginal !== true && (provenance.get(versionKey(release.entry.id, release.entry.version)) ?? []).length > 0) return;
         wanted.push({ index, key: originKey(index), form: release.object, derived: false, input: undefined, kept: origin });
       });
       if (wanted.length === 0) return texts;

@@ -63,7 +63,7 @@ describe('openReleaseGate, for readers the grant settles', () => {
       appendAudit: async () => undefined,
       contributionsOf: async () => new Map(),
       contributionsOfEntries: async () => new Map(),
-      signaturesIn: async (keys) => keys.map(() => undefined),
+      homeOriginalsIn: async (versions) => versions.map(() => false),
     };
     const gate = await openReleaseGate(store, reader({ organisationId: PARTNER, actsForHome: false }), 'shared', AT);
     assert.equal(gate.sharesEveryEntry, false);

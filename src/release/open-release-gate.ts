@@ -50,7 +50,7 @@ export type GateStore = Pick<
   | 'appendAudit'
   | 'contributionsOf'
   | 'contributionsOfEntries'
-  | 'signaturesIn'
+  | 'homeOriginalsIn'
 >;
 
 type ReceivedVia = NonNullable<ReleaseSubject['receivedVia']>;
@@ -104,6 +104,12 @@ export interface SignableRelease {
    * put the version here as its own.
    */
   readonly contributions: readonly Contribution[];
+  /**
+   * True when the gate found the version provably the home organisation's own although partners sent
+   * it elsewhere (store.homeOriginalsIn): the signer signs it as the origin, whatever was received
+   * of it through other collections.
+   */
+  readonly homeOriginal?: boolean;
 }
 
 export interface ReleaseSigner {
@@ -216,8 +222,8 @@ export async function openReleaseGate(
 
   /**
    * Of every partner contribution of a version (through any collection), those that say where this
-   * collection's entry of it came from; `homeSigned`: this node keeps its own origin signature of the
-   * version (variant '').
+   * collection's entry of it came from; `homeOriginal`: the version is provably the home
+   * organisation's own (store.homeOriginalsIn).
    *
    * Contributions recorded for this collection: partners brought the version into it, and it is
    * theirs here, under this circle's terms — what anyone sent through another collection changes
@@ -226,19 +232,19 @@ export async function openReleaseGate(
    * None here: the home organisation put the entry here, either as its own or as a copy of what a
    * partner sent through another collection. Onward-sharing terms bind the partner's content
    * wherever an administrator copies it, so the contributions elsewhere count — unless the version
-   * is provably the home organisation's own original: this node keeps its origin signature of it,
-   * which the release signer makes only for a version no partner had sent (released, or presigned,
-   * before any partner's copy arrived). The store does not record which came first otherwise, so an
-   * unsigned home version a partner also sent elsewhere is taken as received (fail closed).
+   * is provably the home organisation's own original: a write of the home organisation's stored it
+   * before any partner sent it (recorded with the row since migration 12), or this node keeps its
+   * origin signature of it, which the release signer makes only for a version no partner had sent.
+   * A row older than that record with no such signature is taken as received (fail closed).
    * `created_by_ref` proves nothing: anyone can write it.
    */
-  function countedContributions(all: readonly Contribution[], homeSigned: boolean): readonly Contribution[] {
+  function countedContributions(all: readonly Contribution[], homeOriginal: boolean): readonly Contribution[] {
     const here = all.filter((contribution) => contribution.collectionId === collectionId);
     if (here.length > 0) return here;
-    return homeSigned ? [] : all;
+    return homeOriginal ? [] : all;
   }
 
-  /** Whether a version needs its kept origin signature looked up to count its contributions. */
+  /** Whether a version needs store.homeOriginalsIn to count its contributions. */
   function needsOriginCheck(all: readonly Contribution[]): boolean {
     return all.length > 0 && !all.some((contribution) => contribution.collectionId === collectionId);
   }
@@ -247,8 +253,8 @@ export async function openReleaseGate(
   async function contributionsCountedFor(entry: StoredEntry): Promise<readonly Contribution[]> {
     const all = (await store.contributionsOf([{ id: entry.id, version: entry.version }])).get(versionKey(entry.id, entry.version)) ?? [];
     if (!needsOriginCheck(all)) return countedContributions(all, false);
-    const [kept] = await store.signaturesIn([{ id: entry.id, version: entry.version, variant: '' }]);
-    return countedContributions(all, kept !== undefined);
+    const [original] = await store.homeOriginalsIn([{ id: entry.id, version: entry.version }]);
+    return countedContributions(all, original === true);
   }
 
   /**
@@ -316,15 +322,15 @@ export async function openReleaseGate(
       const audit: AuditEntry[] = [];
       let consumed = 0;
       const atText = at.toISOString();
-      // One store call for the whole page instead of one per entry, and one more for the origin
-      // signatures of the entries the home organisation put here of versions partners sent elsewhere.
+      // One store call for the whole page instead of one per entry, and one more to tell the home
+      // organisation's originals among the entries it put here of versions partners sent elsewhere.
       const contributions = entries.length === 0 ? new Map<string, Contribution[]>() : await store.contributionsOfEntries(collectionId, entries);
       const unsure = entries.filter((entry) => needsOriginCheck(contributions.get(versionKey(entry.id, entry.version)) ?? []));
-      const homeSigned = new Set<string>();
+      const homeOriginals = new Set<string>();
       if (unsure.length > 0) {
-        const kept = await store.signaturesIn(unsure.map((entry) => ({ id: entry.id, version: entry.version, variant: '' })));
+        const originals = await store.homeOriginalsIn(unsure.map((entry) => ({ id: entry.id, version: entry.version })));
         unsure.forEach((entry, index) => {
-          if (kept[index] !== undefined) homeSigned.add(versionKey(entry.id, entry.version));
+          if (originals[index] === true) homeOriginals.add(versionKey(entry.id, entry.version));
         });
       }
       for (const entry of entries) {
@@ -332,11 +338,11 @@ export async function openReleaseGate(
         if (released.length + signable.length >= room) break;
         consumed += 1;
         const key = versionKey(entry.id, entry.version);
-        const contributed = countedContributions(contributions.get(key) ?? [], homeSigned.has(key));
+        const contributed = countedContributions(contributions.get(key) ?? [], homeOriginals.has(key));
         const { decision, object } = await decideEntry(entry, 0, new Set([entry.id]), contributed);
         if (decision.kind === 'withhold' || object === undefined) continue;
         if (options.signer === undefined) released.push(decision.kind === 'redact' ? { ...entry, json: JSON.stringify(decision.redacted) } : entry);
-        else signable.push({ entry, object, redacted: decision.kind === 'redact' ? decision.redacted : undefined, contributions: contributed });
+        else signable.push({ entry, object, redacted: decision.kind === 'redact' ? decision.redacted : undefined, contributions: contributed, homeOriginal: homeOriginals.has(key) });
         if (circle !== undefined && options.audit !== false) audit.push(releaseAuditEntry(object, decision, recipient.organisationId, circle.id, atText));
       }
       if (options.signer !== undefined && signable.length > 0) {

@@ -37,6 +37,12 @@ export interface ObjectStore
    * it read that page (the version's contributions are read with its JSON, one snapshot).
    */
   contributionsOfEntries(collectionId: string, entries: readonly StoredEntry[]): Promise<Map<string, Contribution[]>>;
+  /**
+   * For each version, in order: whether it is provably the home organisation's own original — a
+   * write of the home organisation's stored it before any partner sent it, or this node keeps its
+   * origin signature of it (made only for a version no partner had sent). False for what is not held.
+   */
+  homeOriginalsIn(versions: readonly { readonly id: string; readonly version: string }[]): Promise<boolean[]>;
 
   /** Entries (object versions) of a collection, oldest `dateAdded` first, keyset-paginated. */
   listEntries(collectionId: string, filter: EntryFilter, page: PageRequest): Promise<Page>;

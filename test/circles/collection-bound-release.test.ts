@@ -174,13 +174,25 @@ describe("the home organisation's own version in one collection stays its own wh
     assert.deepEqual(signers(released), [undefined], "P's version is not the home organisation's to sign");
   });
 
-  it("fails closed when the node cannot tell a copy from the home's own: an unreleased home version a partner then also sent elsewhere is treated as received", async () => {
-    // The store does not record whether the home organisation stored it before or after P's copy
-    // arrived; only a kept origin signature (made at the first release, or ahead by the presigner)
-    // proves it the home organisation's own. Until then the onward-sharing guarantee wins.
+  it("keeps the home organisation's unreleased original its own when a partner later sends the same version elsewhere", async () => {
+    // The store records that a write of the home organisation's stored the version first: P's copy in
+    // inbox or alpha makes it neither second-hand nor subject to P's terms in beta.
+    for (const into of ['alpha', 'inbox']) {
+      const w = await world();
+      const v = indicator({ object_marking_refs: [TLP2_MARKING_IDS.amber] });
+      await w.store.addObjects('beta', [v]);
+      await w.post('p', into, [v]);
+      const released = await w.read('x', 'beta');
+      assert.deepEqual(released.map((object) => object.id), [v.id], into);
+      assert.deepEqual(signers(released), [HOME], `${into}: the home organisation signs its own version`);
+    }
+  });
+
+  it('fails closed for a version whose row predates that record: without a kept origin signature it is taken as received', async () => {
     const w = await world();
     const v = indicator({ object_marking_refs: [TLP2_MARKING_IDS.amber] });
     await w.store.addObjects('beta', [v]);
+    w.store.database.prepare('UPDATE object_versions SET home_original = NULL').run();
     await w.post('p', 'inbox', [v]);
     assert.deepEqual(await w.read('x', 'beta'), []);
   });

@@ -418,4 +418,10 @@ export const migrations: readonly string[] = [
   -- as it is; '': without the Entente signature; else the JSON of the signature extension it carries.
   ALTER TABLE entries ADD COLUMN signature TEXT;
   `,
+  /* 12: which versions the home organisation stored before any partner sent them */ `
+  -- 1 when the row was created by a write of the home organisation's (no partner contributing): its
+  -- own original, whatever a partner sends of the same version later. NULL for rows made before this
+  -- migration: unknown, as before (only a kept origin signature proves them the home's).
+  ALTER TABLE object_versions ADD COLUMN home_original INTEGER;
+  `,
 ];

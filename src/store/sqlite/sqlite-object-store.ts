@@ -306,6 +306,7 @@ export class SqliteObjectStore implements ObjectStore {
     | 'selectIsLatestAnywhere'
     | 'selectHasEntries'
     | 'selectVersionJson'
+    | 'selectHomeOriginals'
     | 'deleteVersion'
     | 'insertText'
     | 'replaceText'
@@ -397,8 +398,8 @@ export class SqliteObjectStore implements ObjectStore {
         'SELECT object_id, vid, version, revoked FROM object_versions WHERE object_id IN (SELECT value FROM json_each(?))',
       ),
       insertVersion: prepare(
-        `INSERT INTO object_versions (object_id, version, type, spec_version, revoked, json)
-         VALUES (?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO object_versions (object_id, version, type, spec_version, revoked, json, home_original)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
       selectCollectionEntriesOfObject: prepare(
         `SELECT e.vid, ov.version, ov.spec_version, e.date_added, e.is_latest, e.is_first
@@ -416,6 +417,16 @@ export class SqliteObjectStore implements ObjectStore {
       selectIsLatestAnywhere: prepare('SELECT 1 FROM entries WHERE vid = ? AND is_latest = 1 LIMIT 1'),
       selectHasEntries: prepare('SELECT 1 FROM entries WHERE vid = ? LIMIT 1'),
       selectVersionJson: prepare('SELECT json FROM object_versions WHERE vid = ?'),
+      // [id, version] of each wanted version the home organisation stored first or signed as its origin.
+      selectHomeOriginals: db
+        .prepare(
+          `SELECT v.object_id, v.version
+             FROM json_each(?) AS wanted
+             CROSS JOIN object_versions v ON v.object_id = wanted.value ->> 0 AND v.version = wanted.value ->> 1
+            WHERE v.home_original = 1
+               OR EXISTS (SELECT 1 FROM signatures s WHERE s.object_id = v.object_id AND s.version = v.version AND s.variant = '')`,
+        )
+        .raw(true),
       deleteVersion: prepare('DELETE FROM object_versions WHERE vid = ?'),
       insertText: prepare('INSERT INTO object_text (rowid, name, description, aliases) VALUES (?, ?, ?, ?)'),
       replaceText: prepare('INSERT OR REPLACE INTO object_text (rowid, name, description, aliases) VALUES (?, ?, ?, ?)'),
@@ -557,8 +568,10 @@ export class SqliteObjectStore implements ObjectStore {
       // #addVersion reports the version row it added or found (undefined for a rejection), so that no
       // second lookup by id is needed: with 20,000 versions a batch, each Map lookup counts.
       const vids = new Array<number | undefined>(count).fill(undefined);
+      // A version no partner sends is the home organisation's own, if this write stores it first.
+      const homeOriginal = contributorOrganisationId === undefined ? 1 : null;
       for (let index = 0; index < count; index += 1) {
-        outcomes[index] = this.#addVersion(collection.key, versions[index] as PreparedVersion, known, nextDateAdded, vids, index);
+        outcomes[index] = this.#addVersion(collection.key, versions[index] as PreparedVersion, known, nextDateAdded, vids, index, homeOriginal);
       }
       if (contributorOrganisationId !== undefined) {
         for (let index = 0; index < count; index += 1) {
@@ -609,6 +622,7 @@ export class SqliteObjectStore implements ObjectStore {
     nextDateAdded: () => number,
     vids: (number | undefined)[],
     index: number,
+    homeOriginal: 1 | null,
   ): AddOutcome {
     const { id, version, json } = prepared;
     // No array or closure for a new object (most of an import or a sync): each shows at a million.
@@ -659,7 +673,7 @@ export class SqliteObjectStore implements ObjectStore {
         };
       }
       const revoked = prepared.revoked ? 1 : 0;
-      vid = Number(this.#sql.insertVersion.run(id, version, prepared.type, prepared.specVersion, revoked, json).lastInsertRowid);
+      vid = Number(this.#sql.insertVersion.run(id, version, prepared.type, prepared.specVersion, revoked, json, homeOriginal).lastInsertRowid);
       vids[index] = vid;
       isNewVersion = true;
       const row: VersionRow = { vid, version, revoked };
@@ -934,6 +948,15 @@ export class SqliteObjectStore implements ObjectStore {
           rank: -row.score,
         };
       });
+    });
+  }
+
+  async homeOriginalsIn(versions: readonly { readonly id: string; readonly version: string }[]): Promise<boolean[]> {
+    return this.#guard(() => {
+      if (versions.length === 0) return [];
+      const rows = this.#sql.selectHomeOriginals.all(JSON.stringify(versions.map(({ id, version }) => [id, version]))) as [string, string][];
+      const found = new Set(rows.map(([id, version]) => versionKey(id, version)));
+      return versions.map(({ id, version }) => found.has(versionKey(id, version)));
     });
   }
 
