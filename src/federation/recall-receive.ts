@@ -16,6 +16,7 @@ import { EntenteError, isEntenteError } from '../errors/entente-error.ts';
 import type { Recipient } from '../policy/recipient.ts';
 import type { ProvenanceRecord, ProvenanceSummary, ReceivedRecallRecord, ReceivedRecallVersion } from '../store/federation-store.ts';
 import { versionKey, type ObjectStore } from '../store/object-store.ts';
+import { SCO_TYPES } from '../stix/validate/object-categories.ts';
 import { describeIssues } from './flash-message.ts';
 import { createKeyDirectory, type NodeSigner } from './node-key.ts';
 import { createRecallAckBody, decideRecallAction, decideRecallAuthority, parseRecallBody, type RecallAckBody, type RecallBody, type RecalledVersion } from './recall-message.ts';
@@ -86,7 +87,7 @@ export async function receiveRecall(deps: RecallReceiveDeps, caller: Recipient, 
       outcomes.push({ id: version.id, version: version.version, outcome, provenance: summaryOf(rows, circle.collectionId) });
     };
     const action = decideRecallAction(authority.kind, message.signer, deps.homeOrganisationId, {
-      origin: origins.get(version.id),
+      origin: isScoId(version.id) ? signerOfCopy(rows, circle.collectionId) : origins.get(version.id),
       homeOwn: homeOwn.has(key),
       receivedThroughCircle: rows.some((row) => row.collectionId === circle.collectionId) || arrivals.some((arrival) => arrival.collectionId === circle.collectionId),
     });
@@ -120,6 +121,22 @@ export async function receiveRecall(deps: RecallReceiveDeps, caller: Recipient, 
     deps.onRecalled?.({ sender: message.signer, body: recall, removed, authority: authority.kind });
   }
   return signMessage('recall-ack', createRecallAckBody(recall.circle_id, deps.homeOrganisationId, recall.versions, now.toISOString()), await deps.signer());
+}
+
+function isScoId(id: string): boolean {
+  return SCO_TYPES.has(id.slice(0, id.indexOf('--')));
+}
+
+/**
+ * Who originated an SCO version: the signer of the copy that came into the circle's collection. An
+ * SCO has no creator, and each content of it is a version of its own (stix/versions.ts): the first
+ * signer of the id is only whoever sent one of its contents first, and may not take back another
+ * member's copy.
+ */
+function signerOfCopy(rows: readonly ProvenanceRecord[], collectionId: string): string | undefined {
+  const here = rows.filter((row) => row.collectionId === collectionId && row.signer !== undefined);
+  here.sort((a, b) => (a.receivedAt < b.receivedAt ? -1 : a.receivedAt > b.receivedAt ? 1 : 0));
+  return here[0]?.signer;
 }
 
 /**

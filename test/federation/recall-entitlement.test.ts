@@ -12,6 +12,7 @@ import { receiveRecall } from '../../src/federation/recall-receive.ts';
 import { signMessage } from '../../src/federation/signed-message.ts';
 import type { Circle } from '../../src/policy/circle.ts';
 import type { StixObject } from '../../src/stix/types.ts';
+import { contentVersionOf } from '../../src/stix/versions.ts';
 import { signerOf, startAlliance, type Alliance, type AllianceNode } from './flash-alliance-kit.ts';
 import { ackBodyOf, held, ip, receiveFrom, sendRecall, type Answer, type Named } from './recall-kit.ts';
 
@@ -114,6 +115,22 @@ describe('a recall is decided per version and answered the same whatever this no
     assert.equal(notMember.status, 400);
     assert.equal(notMember.json['error_code'], 'ENT_RECALL_INVALID');
     assert.equal(shape(notMember, 'private-2026'), shape(noCircle, 'nosuch-2026'));
+  });
+
+  it("a member takes back its own copy of an SCO, and not another member's copy of the same observable", async () => {
+    // Each content of an SCO is a version of its own: C's copy and A's copy of one address differ
+    // (in markings here) and each came signed by its member. That C sent a content of the id first
+    // does not make it the origin of A's.
+    const fromC = ip('192.0.2.210');
+    const fromA = { ...ip('192.0.2.210'), object_marking_refs: ['marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb'] } as StixObject;
+    await receiveFrom(b, c, alliance.circleId, alliance.circleId, [fromC]);
+    await receiveFrom(b, a, alliance.circleId, alliance.circleId, [fromA]);
+    const [versionOfA, versionOfC] = [contentVersionOf(fromA), contentVersionOf(fromC)];
+    assert.deepEqual((await held(b, alliance.circleId, fromC.id)).sort(), [versionOfA, versionOfC].sort(), 'two contents, two versions');
+    ackOf(await recall(c, [{ id: fromA.id, version: versionOfA }]));
+    assert.deepEqual((await held(b, alliance.circleId, fromC.id)).sort(), [versionOfA, versionOfC].sort(), "C may not take back A's copy");
+    ackOf(await recall(c, [{ id: fromC.id, version: versionOfC }]));
+    assert.deepEqual(await held(b, alliance.circleId, fromC.id), [versionOfA], 'C takes back its own');
   });
 
   it("the home organisation's own version stays when a partner sends the same version again, whoever recalls it", async () => {
