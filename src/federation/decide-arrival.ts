@@ -29,11 +29,7 @@ export interface ArrivalPeer {
   readonly kind: 'entente' | 'plain';
 }
 
-/**
- * What the collection written into holds of the arriving object's id, as the caller found it in its
- * store (loadPageHistory: the target collection's history, never the whole node's — the verdict and
- * its message reach the writer; docs/federation.md, "Whose history").
- */
+/** What this node holds of the arriving object's id, as the caller found it in its store. */
 export interface ArrivalHistory {
   /** The organisation that signed the earliest version received (or this node's organisation for its own ids). */
   readonly originSigner?: string | undefined;
@@ -179,7 +175,8 @@ const ARRIVAL_RULES: readonly ArrivalRule[] = [
   { reason: 'unknown-key', check: checkKeyIsPinned },
   // 8. The key was valid at the version's time (±5 minutes).
   { reason: 'key-not-valid', check: checkKeyWasValid },
-  // 9. A creator with pinned keys signs its own objects (a derived version from the direct peer excepted).
+  // 9. A creator with pinned keys signs its own objects (a derived version from the direct peer excepted);
+  //    an organisation with pinned keys signs its own identity, derived or not.
   { reason: 'signer-not-creator', check: checkSignerIsCreator },
   // 10. Versions of an id keep the signer of its first version; derived versions only first-hand (SCOs excepted).
   { reason: 'not-origin', check: checkSignerIsOrigin },
@@ -323,6 +320,13 @@ function checkKeyWasValid(facts: ArrivalFacts): Finding {
 }
 
 function checkSignerIsCreator(facts: ArrivalFacts): Finding {
+  // An organisation's identity is its own: with its keys pinned (the home organisation's are, for its
+  // own identity), every version of it, redacted or not, is the one it signed. The verdict reads
+  // nothing held, so it tells the writer nothing about what the node holds of the id.
+  const object = facts.object;
+  if (object.type === 'identity' && facts.context.directory.keysOf(object.id).length > 0 && facts.signer !== object.id) {
+    return `${object.id} is an organisation's identity whose keys are pinned: only that organisation's signature is accepted on it`;
+  }
   if (facts.derivedFromPeer) return undefined;
   const creator = own(facts.object, 'created_by_ref');
   if (typeof creator !== 'string' || facts.context.directory.keysOf(creator).length === 0) return undefined;
@@ -342,7 +346,7 @@ function checkSignerIsOrigin(facts: ArrivalFacts): Finding {
     // The redacted copy of an SCO is another content, never a newer version of the id.
     if (facts.unversioned) return undefined;
     if (compareVersionKeys(facts.version, newestVersion) <= 0) return undefined;
-    return `a derived version of ${facts.object.id}, which ${originSigner} originated, is newer (${facts.version}) than the newest version this collection holds (${newestVersion})`;
+    return `a derived version of ${facts.object.id}, which ${originSigner} originated, is newer (${facts.version}) than the newest version this node holds (${newestVersion})`;
   }
   const signature = facts.signature;
   if (signature.kind === 'verified' && signature.derived) {
@@ -361,11 +365,10 @@ function checkSignerIsOrigin(facts: ArrivalFacts): Finding {
 function checkNoConflict(facts: ArrivalFacts): Finding {
   const held = facts.context.history.sameVersionDigest;
   if (held === undefined || held === facts.context.contentDigest) return undefined;
-  // A redacted copy of a version this collection holds whole is that version, not a rival to it: the
-  // fuller form is kept. (One held whole only in another collection is not in this history: the
-  // store refuses the copy as another content under a held version.)
+  // A redacted copy of a version already held (it reached this node whole through another circle)
+  // is that version, not a rival to it: the fuller form is kept.
   if (facts.derivedFromPeer) return undefined;
-  return `this collection holds ${facts.object.id} version ${facts.version} with other content`;
+  return `this node holds ${facts.object.id} version ${facts.version} with other content`;
 }
 
 function compareVersionKeys(a: string, b: string): number {
@@ -379,5 +382,5 @@ function checkNotRolledBack(facts: ArrivalFacts): Finding {
   const { newestVersion, sameVersionDigest } = facts.context.history;
   if (newestVersion === undefined || sameVersionDigest !== undefined) return undefined;
   if (compareVersionKeys(facts.version, newestVersion) >= 0) return undefined;
-  return `version ${facts.version} is older than ${newestVersion}, the newest this collection holds of ${facts.object.id}, and was not held before`;
+  return `version ${facts.version} is older than ${newestVersion}, the newest this node holds of ${facts.object.id}, and was not held before`;
 }

@@ -28,13 +28,13 @@ export interface PullBasis {
   readonly homeOrganisationId?: string | undefined;
 }
 
-/** What the collection written into holds of the ids on one page (loadPageHistory), read in one batch before the page is decided. */
+/** What the node holds of the ids on one page, read in one batch before the page is decided. */
 export interface PageHistory {
   /** Every stored version of each id, with its JSON text. */
   readonly versions: ReadonlyMap<string, readonly StoredVersionText[]>;
   /** The organisation that signed the earliest version of each id. */
   readonly originSigners: ReadonlyMap<string, string>;
-  /** Marking definitions the collection holds that the page's objects refer to. */
+  /** Marking definitions the collection written into holds that the page's objects refer to. */
   readonly markingDefinitions: ReadonlyMap<string, JsonObject>;
 }
 
@@ -299,12 +299,9 @@ export function decidePullPage(objects: readonly unknown[], basis: PullBasis, hi
       quarantined.push({ objectId: id ?? '', version: arrivingVersion, reason: decision.reason, message: decision.message, json: jsonTextOf(value) });
       continue;
     }
-    // A redacted copy of a version this collection holds whole: the held form stays (the store would
-    // call the two a conflict). The history is the collection's own (loadPageHistory), so a version
-    // held whole only in another collection is not seen here: the store refuses the copy as another
-    // content under a held id and version, and the whole version is never added to this collection —
-    // a peer could otherwise move a version it knows of from one circle's collection into another's
-    // by sending any "derived" copy of it.
+    // A redacted copy of a version held whole: the held form stays (the store would call the two a
+    // conflict), and it is not added to this collection either — a peer could otherwise move a version
+    // it knows of from one circle's collection into another's by sending any "derived" copy of it.
     if (decision.verification === 'derived' && same !== undefined && arrivalHistory.sameVersionDigest !== digest) continue;
     const object = value as StixObject;
     // decideArrival accepts only valid STIX (rule `malformed`); of the ingest checks, the pattern is left.

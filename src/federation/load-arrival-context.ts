@@ -48,17 +48,19 @@ export async function loadPullBasis(
 }
 
 /**
- * What the collection a page is written into holds of the page's ids — stored versions and origin
- * signers — and of the marking definitions they refer to, in two batched reads (arrivalHistoryOf
- * reads the first two for the held ids only) and a third when the node holds a definition referred to.
+ * What the node holds of the page's ids — stored versions and origin signers, read node-wide — and
+ * of the marking definitions they refer to, those the target collection holds, in two batched reads
+ * (arrivalHistoryOf reads the first two for the held ids only) and a third when the node holds a
+ * definition referred to.
  *
- * Why the collection and not the node: the verdicts reach the writer (a partner's TAXII status
- * resource names the rule that fired), so a history read node-wide would tell a partner what the
- * node holds in collections it cannot read — that an id is held, who signed it, its newest version.
- * Judged against the target collection, the checks still stop what would corrupt that collection
- * (a version after its origin's signed by someone else, a rollback, another content under a held
- * version); what must hold node-wide — one content per id and version, nothing after a revocation —
- * the store still refuses, in words naming nothing held (docs/federation.md, "Whose history").
+ * Why the node for the history: an object id has one history on this node. Judged against the target
+ * collection only, a partner could store in its own circle's collection a version of an id another
+ * organisation originated — older, newer, or revoked — and every reader that is node-wide by nature
+ * would act on it: who may recall the id, which version the matcher compiles, what the store refuses
+ * after a revocation, the home organisation's identity. The price is that the verdict depends on what
+ * collections the writer cannot read hold: receive-push words every verdict that reads this history
+ * alike and names nothing held (docs/federation.md, "Whose history"), so a writer learns at most that
+ * a version it sent of an id it already knows cannot be stored here.
  */
 export async function loadPageHistory(store: ArrivalStore, objects: readonly unknown[], collectionId: string): Promise<PageHistory> {
   // Loops, not map/filter/flatMap: no array per object (a sync reads a million of them).
@@ -71,7 +73,7 @@ export async function loadPageHistory(store: ArrivalStore, objects: readonly unk
   }
   const ids = [...idSet];
   const markingIds = [...markingSet];
-  const [{ versions, originSigners }, markingDefinitions] = await Promise.all([store.arrivalHistoryOf(ids, collectionId), store.markingDefinitions(markingIds)]);
+  const [{ versions, originSigners }, markingDefinitions] = await Promise.all([store.arrivalHistoryOf(ids), store.markingDefinitions(markingIds)]);
   return { versions, originSigners, markingDefinitions: await heldIn(store, collectionId, markingDefinitions) };
 }
 

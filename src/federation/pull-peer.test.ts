@@ -184,15 +184,12 @@ describe('pullPeer', () => {
     await store.close();
   });
 
-  it("judges the few held ids of a page of new ones against what the peer's collection holds: rollback, and the origin a kept signature names", async () => {
+  it('judges the few held ids of a page of new ones against what the node holds: rollback, and the origin a kept signature names', async () => {
     const { store, deps } = await world();
     const peer = await store.getPeer('grid');
     assert.ok(peer !== undefined);
-    // Held in the peer's collection: a newer version of indicator 1; an earlier version of indicator 2
-    // the home organisation put there, and signed when it released it (a signature this node kept).
+    // Held: a newer version of indicator 1; of indicator 2 only a signature this node made (its version deleted since).
     await pullPeer(deps, peer, pagedClient([{ objects: [indicator(1, '2026-02-05T00:00:00.000Z')], cursor: { addedAfter: '2026-02-01T00:00:00.000001Z' } }]));
-    const { extensions: _signature, ...homeVersion } = indicator(2, '2026-01-15T00:00:00.000Z');
-    await store.addObjects(peer.localCollectionId, [homeVersion as StixObject]);
     await store.putSignatures([{ id: indicator(2).id, version: '2026-01-15T00:00:00.000Z', variant: '', extensionJson: '{}', signer: HOME }]);
     const page = [...Array.from({ length: 40 }, (_, n) => indicator(100 + n)), indicator(1), indicator(2)];
     const counts = await pullPeer(deps, peer, pagedClient([{ objects: page, cursor: { addedAfter: '2026-02-01T00:00:00.000009Z' } }]));

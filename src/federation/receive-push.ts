@@ -10,7 +10,7 @@
 // a plain TAXII server pulled from: unsigned objects only where the agreement accepts unsigned input.
 // A plain client writing into a collection of no circle keeps the ordinary write path.
 import { bindingAgreement } from '../policy/agreement.ts';
-import type { FederationStore, NewQuarantineItem } from '../store/federation-store.ts';
+import type { FederationStore, NewQuarantineItem, QuarantineReason } from '../store/federation-store.ts';
 import type { ObjectStore, StatusDetail, StatusDraft } from '../store/object-store.ts';
 import type { StixObject } from '../stix/types.ts';
 import { arrivingIdOf, decidePullPage, type PullBasis } from './decide-pull-page.ts';
@@ -40,8 +40,20 @@ export interface PushArrivalDeps {
   readonly homeOrganisationId: string | undefined;
 }
 
-/** The status failure for a quarantined object: its id (or its place in the envelope) and version, and the reason first in the message. */
+/**
+ * The reasons decided on what the node holds of the id (the arrival history is node-wide,
+ * load-arrival-context.ts): their verdicts reach the sender in the words of a store refusal, naming
+ * neither the rule nor anything held.
+ */
+const HISTORY_REASONS: ReadonlySet<QuarantineReason> = new Set(['not-origin', 'content-conflict', 'rollback']);
+
+/**
+ * The status failure for a quarantined object: its id (or its place in the envelope) and version, and
+ * the reason first in the message — for a reason about the object itself (its form, signature, keys,
+ * the agreement). The administrator's quarantine record keeps every detail.
+ */
 export function quarantineFailure(item: Pick<NewQuarantineItem, 'objectId' | 'version' | 'reason' | 'message'>, place: string): StatusDetail {
+  if (HISTORY_REASONS.has(item.reason) && item.objectId !== '') return refusedFailure(item.objectId, item.version);
   return { id: item.objectId === '' ? place : item.objectId, version: item.version, message: `quarantined (${item.reason}): ${item.message}` };
 }
 
