@@ -221,32 +221,32 @@ export async function openReleaseGate(
   }
 
   /**
-   * Of every partner contribution of a version (through any collection), those that say where this
-   * collection's entry of it came from; `homeOriginal`: the version is provably the home
-   * organisation's own (store.homeOriginalsIn).
+   * Of every partner contribution of a version (through any collection), those that bind its release
+   * from this collection; `homeOriginal`: the version is provably the home organisation's own
+   * (store.homeOriginalsIn).
    *
-   * Contributions recorded for this collection: partners brought the version into it, and it is
-   * theirs here, under this circle's terms — what anyone sent through another collection changes
-   * nothing (what a party writes into one collection must not change what another releases).
+   * The home organisation's own original: only what partners brought into this very collection
+   * counts — what anyone sends of it through another collection changes nothing here.
    *
-   * None here: the home organisation put the entry here, either as its own or as a copy of what a
-   * partner sent through another collection. Onward-sharing terms bind the partner's content
-   * wherever an administrator copies it, so the contributions elsewhere count — unless the version
-   * is provably the home organisation's own original: a write of the home organisation's stored it
-   * before any partner sent it (recorded with the row since migration 12), or this node keeps its
-   * origin signature of it, which the release signer makes only for a version no partner had sent.
-   * A row older than that record with no such signature is taken as received (fail closed).
+   * Anything else: the contributions recorded for this collection, and those of every other
+   * organisation that sent the same version through another collection. Onward-sharing terms bind a
+   * partner's content wherever it reappears — an administrator's copy, or another member posting
+   * what it received through a circle it shares with that partner — so the strictest terms it arrived
+   * under apply (fail closed). An organisation that contributed the version here is its own source
+   * here: its contributions elsewhere add nothing. The price: a partner that sends a version someone
+   * else shared here, through a circle with stricter terms, withholds it here too.
    * `created_by_ref` proves nothing: anyone can write it.
    */
   function countedContributions(all: readonly Contribution[], homeOriginal: boolean): readonly Contribution[] {
     const here = all.filter((contribution) => contribution.collectionId === collectionId);
-    if (here.length > 0) return here;
-    return homeOriginal ? [] : all;
+    if (homeOriginal || here.length === all.length) return here;
+    const sourcesHere = new Set(here.map((contribution) => contribution.organisationId));
+    return all.filter((contribution) => contribution.collectionId === collectionId || !sourcesHere.has(contribution.organisationId));
   }
 
-  /** Whether a version needs store.homeOriginalsIn to count its contributions. */
+  /** Whether a version needs store.homeOriginalsIn to count its contributions: some came through another collection. */
   function needsOriginCheck(all: readonly Contribution[]): boolean {
-    return all.length > 0 && !all.some((contribution) => contribution.collectionId === collectionId);
+    return all.some((contribution) => contribution.collectionId !== collectionId);
   }
 
   /** countedContributions for entries loaded one by one (references, `decide`). */

@@ -146,15 +146,28 @@ describe("the home organisation's own version in one collection stays its own wh
     }
   });
 
-  it('a version Q sent through beta is released in beta under beta\'s terms, whatever P posts into a collection of no circle', async () => {
+  it("a version a member sends through two circles is its own in each: its terms in one do not bind its sharing in the other", async () => {
     const w = await world({ betaOnward: 'circles' });
     const v = indicator({ object_marking_refs: [TLP2_MARKING_IDS.green] });
+    // Q is no member of alpha; its POST into inbox (no circle: onward sharing "none") is its own too.
     await w.post('q', 'beta', [v]);
+    await w.store.addObjects('inbox', [v], undefined, Q);
     assert.deepEqual((await w.read('x', 'beta')).map((object) => object.id), [v.id]);
-    // Received outside any circle, P's copy may be passed on to nobody: that binds P's copy, not Q's.
-    await w.post('p', 'inbox', [v]);
-    assert.deepEqual((await w.read('x', 'beta')).map((object) => object.id), [v.id]);
-    assert.deepEqual(signers(await w.read('x', 'beta')), [undefined], "Q's version is not the home organisation's to sign");
+  });
+
+  it("a member re-posting what another partner sent through a stricter circle passes on nothing: the strictest terms the version arrived under apply (fail closed)", async () => {
+    // P sent v through alpha; Q (in beta) posts the very same version into beta. The node knows v as
+    // P's content: alpha's onward sharing ("none" here) binds it wherever it reappears.
+    const w = await world();
+    await w.store.addAgreement({ circleId: 'alpha', version: 2, proposedBy: HOME, proposedAt: '2026-01-04T00:00:00.000Z', terms: openTerms({ onwardSharing: 'none', unsignedInput: 'accept' }) });
+    await w.store.addAcceptance({ circleId: 'alpha', organisationId: P, version: 2, acceptedAt: '2026-01-05T00:00:00.000Z' });
+    for (const tlp of ['green', 'amber'] as const) {
+      const v = indicator({ object_marking_refs: [TLP2_MARKING_IDS[tlp]] });
+      assert.equal((await w.post('p', 'alpha', [v])).success_count, 1);
+      assert.equal((await w.post('q', 'beta', [v])).success_count, 1);
+      assert.equal((await w.read('x', 'beta')).some((object) => object.id === v.id), false, `${tlp}: X does not receive P's version through Q`);
+      assert.equal((await w.read('q', 'beta')).some((object) => object.id === v.id), true, `${tlp}: Q reads back what it wrote`);
+    }
   });
 
   it('what a partner sent stays the partner\'s when the home organisation copies it into another collection: onward-sharing terms and no home signature', async () => {
