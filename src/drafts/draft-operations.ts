@@ -12,6 +12,7 @@ import { extractObservables, type Observable } from '../extract/extract-observab
 import { loadExtractData } from '../extract/load-extract-data.ts';
 import { isTlpLevel, TLP_LEVELS, tlpRank, type TlpLevel } from '../policy/tlp.ts';
 import { isAsMitrePublishes, shippedCatalogueIdsOrNone } from '../release/public-catalogue.ts';
+import { withoutEntenteSignature } from '../stix/entente-signature.ts';
 import type { StixObject } from '../stix/types.ts';
 import { ingest } from '../store/ingest.ts';
 import type { ObjectStore } from '../store/object-store.ts';
@@ -335,9 +336,11 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
     const catalogue = shippedCatalogueIdsOrNone();
     const attackObjects = new Map<string, StixObject>();
     for (const id of attackIds) {
-      // ATT&CK/ATLAS objects as MITRE publishes them are public: any collection's copy will do.
-      const held = inTarget.get(id) ?? heldAnywhere.get(id);
-      if (held !== undefined && (inTarget.has(id) || isAsMitrePublishes(held, catalogue))) attackObjects.set(id, held);
+      // ATT&CK/ATLAS objects as MITRE publishes them are public: any collection's copy will do, without
+      // the Entente signature it may carry (whoever signed it is not public, and did not sign for this target).
+      const ownCopy = inTarget.get(id);
+      const held = ownCopy ?? heldAnywhere.get(id);
+      if (held !== undefined && (ownCopy !== undefined || isAsMitrePublishes(held, catalogue))) attackObjects.set(id, ownCopy ?? withoutEntenteSignature(held));
     }
     const home = await readHomeOrganisation(deps.store);
 

@@ -1,13 +1,17 @@
 // Publishing a draft adds objects to one collection only. What the node keeps elsewhere (a home-only
 // collection, another circle) never rides along: not an SCO with the same deterministic id, not the
-// node's own version of an ATT&CK technique. The report still names what the analyst accepted.
+// node's own version of an ATT&CK technique, nor the signature another organisation put on a public
+// one. The report still names what the analyst accepted.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { authorization, HOME, startCircleApiNode, type CircleApiNode } from '../api/circle-api-kit.ts';
 import { TAXII } from '../taxii/taxii-test-kit.ts';
 import { TLP2_MARKING_IDS } from '../../src/policy/tlp.ts';
 import { scoId } from '../../src/stix/ids.ts';
-import type { StixObject } from '../../src/stix/types.ts';
+import type { JsonValue, StixObject } from '../../src/stix/types.ts';
+import { ententeSignatureOf } from '../../src/stix/entente-signature.ts';
+import { signObject } from '../../src/federation/sign-object.ts';
+import { testOrganisation } from '../../src/federation/test-support.ts';
 import { expectStatus, proposeWideCircle } from './draft-kit.ts';
 
 const WEB_PROTOCOLS = 'attack-pattern--df8b2a25-8bdf-4856-953c-a04372b1c161'; // T1071.001, in the shipped catalogue
@@ -107,5 +111,31 @@ describe('a draft publication copies nothing the node keeps in another collectio
     assert.ok(wide.some((object) => object.id === ip));
     assert.ok((outcome.report['object_refs'] as string[]).includes(ip));
     assert.deepEqual(outcome.warnings, []);
+  });
+});
+
+describe('an ATT&CK object copied from another collection carries no one\'s signature', () => {
+  const X = testOrganisation(7);
+  let node: CircleApiNode;
+  before(async () => {
+    node = await startCircleApiNode(['wide']);
+    await proposeWideCircle(node, ['bank'], ['report', 'indicator', 'relationship', 'ipv4-addr', 'domain-name', 'attack-pattern', 'identity']);
+    expectStatus(await node.call('bank', 'POST', '/api/circles/wide/accept', { version: 1 }), 200);
+    // Another collection holds the technique exactly as MITRE publishes it, as another organisation signed it.
+    await node.store.createCollection({ id: 'other', title: 'other' }, new Date());
+    const asMitre = { type: 'attack-pattern', spec_version: '2.1', id: WEB_PROTOCOLS, created: '2020-03-15T16:16:25.763Z', modified: '2020-03-15T16:16:25.763Z', name: 'Web Protocols' };
+    await node.store.addObjects('other', [signObject(asMitre as StixObject, X.signer)]);
+  });
+  after(() => node.close());
+
+  it('publishes the public technique without the signature another collection\'s copy carries: a member cannot tell who else sent it', async () => {
+    const outcome = await publishText(node, '# Owl\nThe operators beaconed over HTTPS (T1071.001) to dusk-c2[.]org.\n', { circle: 'wide', tlp: 'green' });
+    assert.ok((outcome.report['object_refs'] as string[]).includes(WEB_PROTOCOLS));
+    const copy = (await held(node, 'wide')).find((object) => object.id === WEB_PROTOCOLS);
+    assert.ok(copy !== undefined, 'the public technique is published');
+    assert.equal(ententeSignatureOf(copy as JsonValue), undefined, 'stored in the circle\'s collection unsigned');
+    const read = (await bankReads(node)).find((object) => object.id === WEB_PROTOCOLS);
+    assert.ok(read !== undefined);
+    assert.equal(JSON.stringify(read).includes(X.id), false, 'the member reads no trace of the other organisation');
   });
 });
