@@ -3,6 +3,7 @@
 // allows (policy/decide-sighting-share.ts). Putting it in the collection is all this does: pushes,
 // pulls and every other read then release it through the release gate, signed by this node, like
 // anything else the home organisation originated. Used by the running node's matcher and `entente match`.
+import { readHomeOrganisation } from '../bootstrap-node.ts';
 import { decideSightingShare } from '../policy/decide-sighting-share.ts';
 import type { AgreementState } from '../policy/agreement.ts';
 import type { Circle } from '../policy/circle.ts';
@@ -81,7 +82,7 @@ export async function shareSightingsBack(deps: SightingShareDeps, bundles: reado
   if (byCollection.size === 0) return { shared, rejected: [] };
 
   // A sighting naming the home organisation is released only with its identity (a reference the
-  // release decision must resolve in the circle's collection).
+  // release decision must resolve in the circle's collection), as the node records it.
   const home = [...byCollection.values()].some((group) => group.namesHome) ? await homeIdentity(deps) : undefined;
   const rejected: { id: string; message: string }[] = [];
   for (const [collectionId, group] of byCollection) {
@@ -105,7 +106,11 @@ async function latestIndicator(store: ObjectStore, collectionId: string, indicat
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
 }
 
+/**
+ * The node's own record of the home organisation's identity (node metadata), never what a collection
+ * holds of its id: a version there may have come from anyone who could write into some collection.
+ */
 async function homeIdentity(deps: SightingShareDeps): Promise<StixObject | undefined> {
-  const entry = (await deps.store.latestVersions([deps.homeOrganisationId])).get(deps.homeOrganisationId);
-  return entry === undefined ? undefined : (JSON.parse(entry.json) as StixObject);
+  const home = await readHomeOrganisation(deps.store);
+  return home?.id === deps.homeOrganisationId ? home : undefined;
 }
