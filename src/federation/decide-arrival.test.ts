@@ -213,6 +213,22 @@ describe('arrival: each quarantine reason', () => {
     assert.equal(reasonOf(arrive(indicator(), { peer: { organisationId: bravo.id, kind: 'plain' }, allowUnsigned: true })), 'signer-not-creator');
   });
 
+  it("signer-not-creator: an organisation's identity, its keys pinned, signed by anyone else or not at all — derived or not, held or not", () => {
+    const identity = { type: 'identity', spec_version: '2.1', id: alpha.id, created: '2026-01-01T00:00:00.000Z', modified: '2026-11-20T10:00:00.000Z', name: 'Alpha', identity_class: 'organization' };
+    const plain = { peer: { organisationId: bravo.id, kind: 'plain' as const }, allowUnsigned: true };
+    assert.equal(reasonOf(arrive(signObject(identity, alpha.signer))), 'accept:verified', 'as its organisation signed it, through a relay');
+    assert.equal(reasonOf(arrive(signObject(identity, bravo.signer))), 'signer-not-creator');
+    assert.equal(reasonOf(arrive(signObject(identity, bravo.signer, { derived: true }))), 'signer-not-creator');
+    assert.equal(reasonOf(arrive(identity, plain)), 'signer-not-creator');
+    assert.equal(reasonOf(arrive(identity, { ...plain, history: { newestVersion: identity.modified, sameVersionDigest: contentDigestOf(identity) } })), 'signer-not-creator', 'the verdict reads nothing held');
+    const decision = arrive(signObject(identity, bravo.signer));
+    assert.ok(decision.kind === 'quarantine' && !decision.message.includes('held'));
+    // The organisation's own derived version, and identities of organisations without pinned keys.
+    assert.equal(reasonOf(arrive(signObject(identity, alpha.signer, { derived: true }), { peer: { organisationId: alpha.id, kind: 'entente' } })), 'accept:derived');
+    assert.equal(reasonOf(arrive({ ...identity, id: MITRE, name: 'MITRE' }, plain)), 'accept:unverified');
+    assert.equal(reasonOf(arrive(signObject({ ...identity, id: MITRE, name: 'MITRE' }, bravo.signer))), 'accept:verified');
+  });
+
   it('not-origin: earlier versions of the id were signed by another organisation', () => {
     const byCharlie = signObject(indicator({ created_by_ref: MITRE }), charlie.signer);
     assert.equal(reasonOf(arrive(byCharlie, { history: { originSigner: alpha.id } })), 'not-origin');
