@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { scoId } from './ids.ts';
 import { validateBundle, validateStixObject, type ValidationReport } from './validate.ts';
 
 const ID = '8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f';
@@ -13,8 +14,10 @@ type Obj = Record<string, unknown>;
 function sdo(type: string, props: Obj = {}): Obj {
   return { type, spec_version: '2.1', id: `${type}--${ID}`, created: T0, modified: T0, ...props };
 }
+/** An SCO with the id STIX 2.1 derives from its ID Contributing Properties, else a random (UUIDv4) one. */
 function sco(type: string, props: Obj = {}): Obj {
-  return { type, id: `${type}--${ID.replace('-4cbf-', '-5cbf-')}`, ...props };
+  const derived = scoId(type, props as Parameters<typeof scoId>[1]);
+  return { type, id: derived.ok ? derived.value : `${type}--${ID}`, ...props };
 }
 const indicator = (props: Obj = {}): Obj =>
   sdo('indicator', { pattern: "[ipv4-addr:value = '198.51.100.1']", pattern_type: 'stix', valid_from: T0, ...props });
@@ -144,6 +147,59 @@ describe('validateStixObject', () => {
       assert.deepEqual(issueAt(report, '$.hashes.sha256'), ['STIX_HASH_ALGORITHM_UNKNOWN']);
       assert.match(report.issues.find((i) => i.path === '$.hashes.sha256')?.message ?? '', /SHA-256/);
       assert.deepEqual(issueAt(report, '$.hashes["SHA-1"]'), ['STIX_PROPERTY_WRONG_TYPE']);
+    });
+  });
+
+  describe('deterministic SCO identifiers (STIX 2.1 §2.9)', () => {
+    const realId = 'ipv4-addr--' + '00000000-0000-5000-8000-000000000000';
+    const idOf = (type: string, props: Obj): string => {
+      const r = scoId(type, props as Parameters<typeof scoId>[1]);
+      assert.ok(r.ok);
+      return r.value;
+    };
+
+    it('accepts a UUIDv5 id equal to the one its ID Contributing Properties give, whatever else the SCO holds', () => {
+      assertValid({ type: 'ipv4-addr', spec_version: '2.1', id: idOf('ipv4-addr', { value: '198.51.100.77' }), value: '198.51.100.77', x_note: 'not contributing' });
+      const hashes = { 'SHA-256': 'a'.repeat(64), MD5: 'b'.repeat(32) };
+      assertValid({ type: 'file', spec_version: '2.1', id: idOf('file', { hashes, name: 'a.exe' }), hashes, name: 'a.exe', size: 3 });
+    });
+
+    it('rejects a UUIDv5 id of another value, naming the id the value gives', () => {
+      const forged = { type: 'ipv4-addr', spec_version: '2.1', id: idOf('ipv4-addr', { value: '198.51.100.77' }), value: '203.0.113.7' };
+      const report = validateStixObject(forged);
+      assert.deepEqual(issueAt(report, '$.id'), ['STIX_SCO_ID_MISMATCH']);
+      assert.equal(report.valid, false);
+      const message = report.issues.find((i) => i.code === 'STIX_SCO_ID_MISMATCH')?.message ?? '';
+      assert.ok(message.includes(idOf('ipv4-addr', { value: '203.0.113.7' })), message);
+    });
+
+    it('rejects a UUIDv5 id when a contributing property was added, changed or dropped', () => {
+      const hashes = { 'SHA-256': 'a'.repeat(64) };
+      const id = idOf('file', { hashes });
+      assert.deepEqual(codes(validateStixObject({ type: 'file', spec_version: '2.1', id, hashes, name: 'other.exe' })), ['STIX_SCO_ID_MISMATCH']);
+      assert.deepEqual(codes(validateStixObject({ type: 'file', spec_version: '2.1', id, hashes: { 'SHA-256': 'c'.repeat(64) } })), ['STIX_SCO_ID_MISMATCH']);
+    });
+
+    it('rejects a UUIDv5 id on an SCO none of whose ID Contributing Properties is present: no id can be derived', () => {
+      const report = validateStixObject({ type: 'user-account', spec_version: '2.1', id: realId.replace('ipv4-addr', 'user-account'), display_name: 'x' });
+      assert.deepEqual(codes(report), ['STIX_SCO_ID_MISMATCH']);
+    });
+
+    it('accepts a random (UUIDv4) SCO id, as the spec allows', () => {
+      assertValid({ type: 'ipv4-addr', spec_version: '2.1', id: `ipv4-addr--${ID}`, value: '203.0.113.7' });
+    });
+
+    it('only warns about a UUIDv5 process id: a process has no ID Contributing Properties', () => {
+      const report = validateStixObject({ type: 'process', spec_version: '2.1', id: realId.replace('ipv4-addr', 'process'), pid: 4 });
+      assert.equal(report.valid, true, JSON.stringify(report.issues));
+      assert.deepEqual(codes(report, 'warning'), ['STIX_ID_UUID_VERSION']);
+    });
+
+    it('warns that created and modified are no SCO properties', () => {
+      const report = validateStixObject(sco('ipv4-addr', { spec_version: '2.1', value: '198.51.100.1', created: T0, modified: T1 }));
+      assert.equal(report.valid, true);
+      assert.ok(issueAt(report, '$.modified').includes('STIX_SCO_VERSION_PROPERTY'));
+      assert.ok(issueAt(report, '$.created').includes('STIX_SCO_VERSION_PROPERTY'));
     });
   });
 

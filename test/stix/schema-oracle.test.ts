@@ -52,6 +52,7 @@ const BEYOND_SCHEMA = new Set([
   'STIX_HEX_INVALID',
   'STIX_BINARY_INVALID',
   'STIX_ID_INVALID', // ids whose type prefix is not a valid type name
+  'STIX_SCO_ID_MISMATCH', // a UUIDv5 SCO id must be the one its ID Contributing Properties give (§2.9)
   'STIX_EXTERNAL_REFERENCE_SOURCE',
   'STIX_HASH_VALUE_INVALID',
   'STIX_HASH_KEY_INVALID',

@@ -6,6 +6,7 @@
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
+import { scoId } from '../../src/stix/ids.ts';
 import { contentVersionOf } from '../../src/stix/versions.ts';
 import { ENTENTE_SIGNATURE_EXTENSION_ID } from '../../src/stix/entente-signature.ts';
 import type { StixObject } from '../../src/stix/types.ts';
@@ -14,13 +15,10 @@ import { API, ADD_TEST, bearer, SECRET, startTestNode, TAXII, type TestNode } fr
 const RED = 'marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1';
 
 function address(value: string, overrides: Record<string, unknown> = {}): StixObject {
-  // The id is a fixed UUIDv5 per test value; the store does not recompute it.
-  const ids: Record<string, string> = {
-    '203.0.113.10': 'ipv4-addr--5d1b4f0e-2c77-5d6b-9f3b-1f0c2a8e6a10',
-    '203.0.113.11': 'ipv4-addr--5d1b4f0e-2c77-5d6b-9f3b-1f0c2a8e6a11',
-    '203.0.113.12': 'ipv4-addr--5d1b4f0e-2c77-5d6b-9f3b-1f0c2a8e6a12',
-  };
-  return { type: 'ipv4-addr', spec_version: '2.1', id: ids[value] ?? '', value, ...overrides } as StixObject;
+  // The id STIX 2.1 derives from the value: the validator checks a UUIDv5 SCO id against it.
+  const id = scoId('ipv4-addr', { value });
+  assert.ok(id.ok);
+  return { type: 'ipv4-addr', spec_version: '2.1', id: id.value, value, ...overrides } as StixObject;
 }
 
 interface Status {

@@ -2,6 +2,8 @@
 // created/modified), then walk the type's table.
 import { CORE_COMMON, CORE_REQUIRED, SCO_COMMON, SCO_REQUIRED } from './common-properties.ts';
 import { checkShape, clip, identifierProblem, isRecord, jsonTypeOf, type CheckContext } from './check-value.ts';
+import { scoId } from '../ids.ts';
+import type { JsonObject } from '../types.ts';
 import { declaresToplevelExtension } from './extensions.ts';
 import { IssueSink, memberPath } from './issue-sink.ts';
 import {
@@ -115,6 +117,7 @@ export function validateObjectInto(value: unknown, path: string, sink: IssueSink
   checkId(value, type, category, path, sink, options.embedded === true);
   checkSpecVersion(value, core, path, sink);
   if (core) checkCreatedModified(value, path, sink);
+  else if (category === 'sco') checkScoVersionProperties(value, path, sink);
 
   const ctx: CheckContext = {
     sink,
@@ -148,8 +151,42 @@ function checkId(value: JsonRecord, type: string, category: ObjectCategory, path
     if (version !== 5 && version !== 4 && !embedded) {
       sink.warn(idPath, 'STIX_ID_UUID_VERSION', 'SCO identifiers should use UUIDv5 (deterministic) or UUIDv4');
     }
+    // Embedded SCOs refer to each other by local keys, so their contributing references are no ids yet.
+    if (version === 5 && !embedded) checkDeterministicScoId(value, type, id, idPath, sink);
   } else if (version !== 4 && category !== 'custom') {
     sink.warn(idPath, 'STIX_ID_UUID_VERSION', `${category.toUpperCase()} identifiers should use UUIDv4, this one is version ${version}`);
+  }
+}
+
+/**
+ * A UUIDv5 SCO id says which observable it names: STIX 2.1 §2.9 derives it from the object's ID
+ * Contributing Properties in the STIX namespace. An id that another content gives would let any writer
+ * file its own value under the id of someone else's observable (readers resolving references by id then
+ * read the forged value), so it is an error; a random (UUIDv4) id stays valid, as the spec allows.
+ */
+function checkDeterministicScoId(value: JsonRecord, type: string, id: string, idPath: string, sink: IssueSink): void {
+  const expected = scoId(type, value as JsonObject);
+  if (expected.ok) {
+    if (expected.value !== id.toLowerCase()) {
+      sink.error(
+        idPath,
+        'STIX_SCO_ID_MISMATCH',
+        `a UUIDv5 ${type} id must be the one its ID Contributing Properties give (STIX 2.1 §2.9): ${expected.value}, not ${clip(id)}; use that id, or a random (UUIDv4) one`,
+      );
+    }
+  } else if (expected.error.code === 'no-contributing-properties' && type === 'process') {
+    sink.warn(idPath, 'STIX_ID_UUID_VERSION', 'a process has no ID Contributing Properties: STIX 2.1 gives it a random (UUIDv4) id');
+  } else {
+    sink.error(idPath, 'STIX_SCO_ID_MISMATCH', `a UUIDv5 ${type} id must be derived from its ID Contributing Properties (STIX 2.1 §2.9), and none can be here: ${expected.error.message}; use a random (UUIDv4) id`);
+  }
+}
+
+/** created and modified are no SCO properties (STIX 2.1 §6): a version of an SCO is its content, whatever date it carries. */
+function checkScoVersionProperties(value: JsonRecord, path: string, sink: IssueSink): void {
+  for (const name of ['created', 'modified'] as const) {
+    if (value[name] !== undefined) {
+      sink.warn(memberPath(path, name), 'STIX_SCO_VERSION_PROPERTY', `'${name}' is not a property of a cyber-observable object in STIX 2.1; Entente versions an SCO by its content and ignores it`);
+    }
   }
 }
 
