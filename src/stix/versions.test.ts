@@ -19,6 +19,19 @@ describe('versionOf', () => {
     assert.equal(isUnversioned(address), true);
     assert.equal(versionOf(address), contentVersionOf(address));
   });
+
+  it('is the content key for an SCO even when it carries `modified` or `created`: they are no SCO properties and would outrank every content', () => {
+    const dated: StixObject = { ...address, value: '203.0.113.7', modified: '2026-05-31T00:00:00.000Z', created: '2026-05-31T00:00:00.000Z' };
+    assert.equal(isUnversioned(dated), true);
+    assert.equal(versionOf(dated), contentVersionOf(dated));
+    assert.equal(versionOf({ ...address, created: '2026-05-31T00:00:00.000Z' }), contentVersionOf({ ...address, created: '2026-05-31T00:00:00.000Z' }));
+  });
+
+  it('still reads `modified`/`created` of a custom object that carries them', () => {
+    const custom: StixObject = { type: 'x-acme-thing', id: 'x-acme-thing--1', created: '2025-01-01T00:00:00.000Z', modified: '2025-02-01T00:00:00.000Z' };
+    assert.equal(isUnversioned(custom), false);
+    assert.equal(versionOf(custom), '2025-02-01T00:00:00.000Z');
+  });
 });
 
 describe('contentVersionOf', () => {

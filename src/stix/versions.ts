@@ -2,15 +2,19 @@ import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { withoutEntenteSignature } from './entente-signature.ts';
 import type { StixObject } from './types.ts';
+import { SCO_TYPES } from './validate/object-categories.ts';
 
 /**
  * The version key of a STIX object as TAXII 2.1 uses it: `modified` when present, else `created`.
- * Objects with neither (SCOs) are unversioned: each distinct content of one is a version of its own,
- * keyed by contentVersionOf. One fixed key for all of them made two copies of one SCO that differ (in
- * markings, `defanged`, extensions) a conflict, which the store refused: a refusal that told any
- * writer that this node held that observable in some other form, wherever it was held.
+ * Objects with neither, and every object of an SCO type, are unversioned: each distinct content of one
+ * is a version of its own, keyed by contentVersionOf. One fixed key for all of them made two copies of
+ * one SCO that differ (in markings, `defanged`, extensions) a conflict, which the store refused: a
+ * refusal that told any writer that this node held that observable in some other form, wherever it was
+ * held. `modified` and `created` are no SCO properties in STIX 2.1: read on an SCO, any writer could
+ * give its content of an observable a date that outranks every content key.
  */
 export function versionOf(object: StixObject): string {
+  if (isUnversioned(object)) return contentVersionOf(object);
   const modified = object['modified'];
   if (typeof modified === 'string') return modified;
   const created = object['created'];
@@ -18,8 +22,13 @@ export function versionOf(object: StixObject): string {
   return contentVersionOf(object);
 }
 
-/** True for an object with neither `modified` nor `created` (an SCO): its version says nothing about time. */
+/**
+ * True for an object whose version is its content key, not a time: an object of an SCO type whatever
+ * it carries, and any other object with neither `modified` nor `created` (a custom SCO).
+ */
 export function isUnversioned(object: StixObject): boolean {
+  const type = object['type'];
+  if (typeof type === 'string' && SCO_TYPES.has(type)) return true;
   return typeof object['modified'] !== 'string' && typeof object['created'] !== 'string';
 }
 

@@ -259,6 +259,21 @@ describe('SqliteObjectStore', () => {
       }
     });
 
+    it('keys by content, in entente_content_version (migration 10), every SCO: one carrying `modified` or `created` too, as versionOf does', async () => {
+      const store = openSqliteObjectStore({ path: ':memory:' });
+      try {
+        const keyOf = (object: unknown): unknown => store.database.prepare('SELECT entente_content_version(?)').pluck().get(JSON.stringify(object));
+        const sco = { type: 'ipv4-addr', spec_version: '2.1', id: 'ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd', value: '198.51.100.3' };
+        const dated = { ...sco, modified: '2026-05-31T00:00:00.000Z', created: '2026-05-31T00:00:00.000Z' };
+        assert.equal(keyOf(sco), contentVersionOf(sco));
+        assert.equal(keyOf(dated), contentVersionOf(dated));
+        assert.equal(keyOf(indicator(1)), null);
+        assert.equal(keyOf({ type: 'x-acme-thing', id: 'x-acme-thing--1', modified: '2026-05-31T00:00:00.000Z' }), null);
+      } finally {
+        await store.close();
+      }
+    });
+
     it('keeps provenance rows compact: a million synced versions must not cost hundreds of megabytes', async () => {
       const store = openSqliteObjectStore({ path: ':memory:' });
       try {
