@@ -227,7 +227,7 @@ export class NodeMatcher {
           // not this node's telemetry: matching them would report its sightings as the home organisation's.
           if (data['created_by_ref'] !== undefined && data['created_by_ref'] !== this.#deps.homeOrganisationId) continue;
           const refs = Array.isArray(data['object_refs']) ? data['object_refs'].filter((r): r is string => typeof r === 'string').slice(0, 1000) : [];
-          const scos = [...(await this.#deps.store.latestVersions(refs)).values()].map((e) => JSON.parse(e.json) as unknown);
+          const scos = await this.#referencedIn(collectionId, refs);
           lines.push(JSON.stringify({ type: 'bundle', id: `bundle--${this.#deps.randomUuid()}`, objects: [data, ...scos] }));
         }
         this.#observedCursors.set(collectionId, after);
@@ -240,6 +240,25 @@ export class NodeMatcher {
         }
         if (!page.more) break;
       }
+    }
+  }
+
+  /**
+   * The latest version, in the observed-data's own collection, of each object it refers to. Not the
+   * latest any collection holds: an SCO's versions are its contents, and any writer of any collection
+   * can post a content of an id whose key outranks the one stored beside the observed-data.
+   */
+  async #referencedIn(collectionId: string, refs: readonly string[]): Promise<unknown[]> {
+    const objects: unknown[] = [];
+    if (refs.length === 0) return objects;
+    let after: number | undefined;
+    for (;;) {
+      const page = await this.#deps.store.listEntries(collectionId, { ids: refs, versions: [{ kind: 'last' }] }, { limit: 500, ...(after === undefined ? {} : { after }) });
+      for (const entry of page.entries) {
+        objects.push(JSON.parse(entry.json) as unknown);
+        after = entry.dateAdded;
+      }
+      if (!page.more || page.entries.length === 0) return objects;
     }
   }
 

@@ -11,6 +11,15 @@ import { connectSse, ipIndicator } from './alert-test-kit.ts';
 import type { AlertJson } from '../../src/correlate/alert-bus.ts';
 import { hashTokenSecret } from '../../src/policy/token-secret.ts';
 import { severityOf } from '../../src/correlate/effective-confidence.ts';
+import { scoId } from '../../src/stix/ids.ts';
+import type { StixObject } from '../../src/stix/types.ts';
+import { contentVersionOf } from '../../src/stix/versions.ts';
+
+function scoIdOf(type: string, properties: Record<string, string>): string {
+  const id = scoId(type, properties);
+  assert.ok(id.ok);
+  return id.value;
+}
 
 interface ObservationsJson {
   lines: number;
@@ -204,7 +213,7 @@ describe('alerts in the running node', () => {
 
   it('matches observed-data posted over TAXII into a collection (with the SCOs it refers to)', async () => {
     const fromId = node.app.alerting.bus.nextId;
-    const ip = { type: 'ipv4-addr', spec_version: '2.1', id: 'ipv4-addr--a7c1b6d0-0000-5000-8000-000000000001', value: VISIBLE_IP };
+    const ip = { type: 'ipv4-addr', spec_version: '2.1', id: scoIdOf('ipv4-addr', { value: VISIBLE_IP }), value: VISIBLE_IP };
     const observed = {
       type: 'observed-data', spec_version: '2.1', id: 'observed-data--a7c1b6d0-0000-4000-8000-000000000002',
       created: '2026-11-23T02:00:00.000Z', modified: '2026-11-23T02:00:00.000Z',
@@ -227,9 +236,30 @@ describe('alerts in the running node', () => {
     assert.equal(node.app.alerting.bus.nextId, fromId + 1);
   });
 
+  it('resolves the SCOs of observed-data in the collection it came from: another content of the id held elsewhere is not read', async () => {
+    const fromId = node.app.alerting.bus.nextId;
+    const id = scoIdOf('ipv4-addr', { value: '198.51.100.200' });
+    const real = { type: 'ipv4-addr', spec_version: '2.1', id, value: '198.51.100.200' };
+    // Another collection holds a content of the same id that names the secret indicator's address,
+    // ground until its content key outranks the real one (what a writer there could post, were ids not checked).
+    let planted: StixObject;
+    let n = 0;
+    do planted = { type: 'ipv4-addr', spec_version: '2.1', id, value: SECRET_IP, x_n: n++ };
+    while (contentVersionOf(planted) < contentVersionOf(real));
+    await node.store.addObjects(SECRET, [planted]);
+    const observed = {
+      type: 'observed-data', spec_version: '2.1', id: 'observed-data--a7c1b6d0-0000-4000-8000-000000000004',
+      created: '2026-11-23T04:00:00.000Z', modified: '2026-11-23T04:00:00.000Z',
+      first_observed: '2026-11-17T02:00:00Z', last_observed: '2026-11-17T02:00:00Z', number_observed: 1, object_refs: [id],
+    };
+    await node.store.addObjects(ADD_TEST, [real, observed] as StixObject[]);
+    await node.app.alerting.matcher.refresh();
+    assert.equal(node.app.alerting.bus.nextId, fromId, 'no alert: the address observed is the real one, which no indicator names');
+  });
+
   it("does not match another organisation's observed-data (a member's shared evidence is not this node's telemetry)", async () => {
     const fromId = node.app.alerting.bus.nextId;
-    const ip = { type: 'ipv4-addr', spec_version: '2.1', id: 'ipv4-addr--a7c1b6d0-0000-5000-8000-000000000001', value: VISIBLE_IP };
+    const ip = { type: 'ipv4-addr', spec_version: '2.1', id: scoIdOf('ipv4-addr', { value: VISIBLE_IP }), value: VISIBLE_IP };
     const theirs = {
       type: 'observed-data', spec_version: '2.1', id: 'observed-data--a7c1b6d0-0000-4000-8000-000000000003',
       created: '2026-11-23T03:00:00.000Z', modified: '2026-11-23T03:00:00.000Z', created_by_ref: 'identity--0e000000-0000-4000-8000-00000000000e',
