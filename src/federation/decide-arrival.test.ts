@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { TLP2_MARKING_IDS } from '../policy/tlp.ts';
+import { scoId } from '../stix/ids.ts';
 import type { JsonObject, StixObject } from '../stix/types.ts';
 import { contentDigestOf, decideArrival, QUARANTINE_REASONS, type ArrivalContext, type ArrivalDecision } from './decide-arrival.ts';
 import { signObject } from './sign-object.ts';
@@ -78,7 +79,9 @@ describe('arrival: what is accepted', () => {
   });
 
   it("accepts each member's own copy of an SCO: its versions are contents, not later versions of another's, and have no order in time", () => {
-    const address: StixObject = { type: 'ipv4-addr', spec_version: '2.1', id: 'ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd', value: '203.0.113.7' };
+    const id = scoId('ipv4-addr', { value: '203.0.113.7' });
+    assert.ok(id.ok);
+    const address: StixObject = { type: 'ipv4-addr', spec_version: '2.1', id: id.value, value: '203.0.113.7' };
     const byCharlie = signObject({ ...address, object_marking_refs: [TLP2_MARKING_IDS.green] }, charlie.signer);
     const history = { originSigner: alpha.id, newestVersion: '1988-01-01T00:00:00.000000000Z' };
     assert.equal(reasonOf(arrive(byCharlie, { history })), 'accept:verified');

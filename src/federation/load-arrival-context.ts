@@ -12,7 +12,7 @@ import { arrivingIdOf, type PageHistory, type PullBasis } from './decide-pull-pa
 import { PEER_CLOCK_SKEW_MS } from './sync-timing.ts';
 import { createKeyDirectory, type KeyDirectory, type PinnedKey } from './node-key.ts';
 
-export type ArrivalStore = Pick<ObjectStore, 'getCircle' | 'getAgreementState' | 'listPinnedKeys' | 'listNodeKeys' | 'arrivalHistoryOf' | 'markingDefinitions'>;
+export type ArrivalStore = Pick<ObjectStore, 'getCircle' | 'getAgreementState' | 'listPinnedKeys' | 'listNodeKeys' | 'arrivalHistoryOf' | 'markingDefinitions' | 'listEntries'>;
 
 /**
  * What holds for every page of one cycle: the peer's circle, the terms that bind the peer's
@@ -85,10 +85,11 @@ export async function loadPageHistory(store: ArrivalStore, objects: readonly unk
  */
 async function heldIn(store: ArrivalStore, collectionId: string, definitions: Map<string, JsonObject>): Promise<Map<string, JsonObject>> {
   if (definitions.size === 0) return definitions;
-  const { versions } = await store.arrivalHistoryOf([...definitions.keys()], collectionId);
-  if (versions.size === definitions.size) return definitions;
+  const page = await store.listEntries(collectionId, { ids: [...definitions.keys()], versions: [{ kind: 'all' }] }, { limit: definitions.size * 4 });
+  const inCollection = new Set(page.entries.map((entry) => entry.id));
+  if (inCollection.size === definitions.size) return definitions;
   const held = new Map<string, JsonObject>();
-  for (const [id, definition] of definitions) if (versions.has(id)) held.set(id, definition);
+  for (const [id, definition] of definitions) if (inCollection.has(id)) held.set(id, definition);
   return held;
 }
 

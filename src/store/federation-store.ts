@@ -54,15 +54,9 @@ export interface FederationStore {
   /**
    * storedVersionsOf and originSignersOf of the same ids in one read (the arrival checks of a page).
    * Same answers; cheaper when most ids are new, as the lookups run only for the ids held at all.
-   *
-   * With `collectionId`, the history of that collection only — what the arrival checks of a write
-   * into it judge against (docs/federation.md, "Whose history"): the versions that have an entry in
-   * the collection, and the origin signer of each id read from those versions alone (their
-   * `verified` provenance rows, whichever collection recorded them, else this node's own
-   * signatures of them). Versions held only in other collections are not seen. Throws
-   * ENT_COLLECTION_NOT_FOUND for an unknown collection.
+   * Node-wide: an object id has one history on a node (docs/federation.md, "Whose history").
    */
-  arrivalHistoryOf(ids: readonly string[], collectionId?: string): Promise<{ versions: Map<string, StoredVersionText[]>; originSigners: Map<string, string> }>;
+  arrivalHistoryOf(ids: readonly string[]): Promise<{ versions: Map<string, StoredVersionText[]>; originSigners: Map<string, string> }>;
   /** Provenance rows of versions, keyed by versionKey(id, version). */
   provenanceOf(versions: readonly { readonly id: string; readonly version: string }[]): Promise<Map<string, ProvenanceRecord[]>>;
   /**

@@ -21,7 +21,6 @@ import { ensureNodeKey } from '../../src/federation/node-key-lifecycle.ts';
 import { createNodeSignerProvider } from '../../src/federation/node-signer.ts';
 import { createReleaseSigner } from '../../src/federation/sign-releases.ts';
 import { signObject } from '../../src/federation/sign-object.ts';
-import { loadPageHistory } from '../../src/federation/load-arrival-context.ts';
 import { importSignedBundle } from '../../src/federation/import-signed-bundle.ts';
 import { openTerms, testOrganisation } from '../../src/federation/test-support.ts';
 import { hashTokenSecret } from '../../src/policy/token-secret.ts';
@@ -287,36 +286,6 @@ describe('the ordinary write path names no version held elsewhere', () => {
       });
     }
   }
-});
-
-describe('arrivalHistoryOf scoped to a collection', () => {
-  it('finds only the versions held in that collection, and origin signers only from them; without a collection, the whole node as before', async () => {
-    const w = await fresh();
-    const inBeta = indicator();
-    const inBoth = indicator();
-    await w.post('x', 'beta', [signObject(inBeta, X.signer), signObject(inBoth, X.signer)]);
-    await w.store.addObjects('alpha', [signObject(inBoth, X.signer)]);
-    const home = indicator();
-    await w.store.addObjects('beta', [home]);
-    await w.objects('x', 'beta'); // signs the home version (signatures table)
-    const ids = [inBeta.id, inBoth.id, home.id];
-
-    const scoped = await w.store.arrivalHistoryOf(ids, 'alpha');
-    assert.deepEqual([...scoped.versions.keys()], [inBoth.id]);
-    assert.deepEqual([...scoped.originSigners], [[inBoth.id, X.id]]);
-    const inGamma = await w.store.arrivalHistoryOf(ids, 'gamma');
-    assert.deepEqual([inGamma.versions.size, inGamma.originSigners.size], [0, 0]);
-    const inBetaOnly = await w.store.arrivalHistoryOf(ids, 'beta');
-    assert.deepEqual([...inBetaOnly.originSigners].sort(), [[home.id, HOME], [inBeta.id, X.id], [inBoth.id, X.id]].sort());
-
-    const nodeWide = await w.store.arrivalHistoryOf(ids);
-    assert.deepEqual([...nodeWide.versions.keys()].sort(), [...ids].sort());
-    assert.equal(nodeWide.originSigners.get(home.id), HOME);
-
-    // The arrival checks read the node's history, whichever collection is written into.
-    const page = await loadPageHistory(w.store, [inBeta, inBoth], 'alpha');
-    assert.deepEqual([...page.versions.keys()].sort(), [inBeta.id, inBoth.id].sort());
-  });
 });
 
 describe('a redacted copy of a version the node holds whole through another circle', () => {

@@ -243,7 +243,7 @@ export class SqliteFederationTables {
     | 'recordSuccess' | 'recordFailure' | 'setPushCursor' | 'resetCursors' | 'setPullCursor' | 'addPulled'
     | 'selectCollectionKey' | 'insertName' | 'selectNameKey' | 'selectNames' | 'insertProvenance' | 'selectContributed' | 'deleteProvenanceOfVersion' | 'deleteSignaturesOfVersion' | 'insertQuarantine' | 'selectQuarantined' | 'listQuarantine' | 'resolveQuarantined'
     | 'selectHeldIds' | 'selectVersionTexts' | 'selectOriginFromProvenance' | 'selectOriginFromSignatures' | 'selectProvenance' | 'selectEntryArrivals'
-    | 'selectHeldIdsIn' | 'selectVersionTextsIn' | 'selectOriginFromProvenanceIn' | 'selectOriginFromSignaturesIn' | 'selectVersionsOfId'
+    | 'selectVersionsOfId'
     | 'selectSignatures' | 'insertSignature'
     | 'selectNodeKeys' | 'insertNodeKey' | 'retireNodeKey' | 'upsertPinnedKey' | 'selectPinnedKeyById' | 'selectPinnedKeys' | 'selectPinnedKeysOf'
     | 'insertFlash' | 'selectFlash' | 'selectFlashes' | 'countReceivedFlashes' | 'selectFlashesOfCircle' | 'selectReceipts' | 'upsertReceipt' | 'acknowledgeFlash'
@@ -335,34 +335,6 @@ export class SqliteFederationTables {
          FROM (SELECT DISTINCT value FROM json_each(?)) AS wanted
          CROSS JOIN signatures s ON s.object_id = wanted.value
          WHERE s.variant = ''`,
-      ),
-      // The same four, within one collection: only versions with an entry there (the arrival checks
-      // of a write into that collection; arrivalHistoryOf). The last parameter is the collection key.
-      selectHeldIdsIn: prepare(
-        `SELECT DISTINCT wanted.value FROM json_each(?) AS wanted
-         WHERE EXISTS (SELECT 1 FROM object_versions ov JOIN entries e ON e.vid = ov.vid AND e.collection_key = ? WHERE ov.object_id = wanted.value)`,
-      ).pluck(),
-      selectVersionTextsIn: prepare(
-        `SELECT ov.object_id, ov.version, ov.json FROM object_versions ov
-         WHERE ov.object_id IN (SELECT value FROM json_each(?))
-           AND EXISTS (SELECT 1 FROM entries e WHERE e.vid = ov.vid AND e.collection_key = ?)`,
-      ),
-      selectOriginFromProvenanceIn: prepare(
-        `SELECT ov.object_id, ov.version, signer.name AS signer, received.name AS received_at
-         FROM (SELECT DISTINCT value FROM json_each(?)) AS wanted
-         CROSS JOIN object_versions ov ON ov.object_id = wanted.value
-         CROSS JOIN provenance p ON p.vid = ov.vid
-         JOIN provenance_names signer ON signer.key = p.signer
-         JOIN provenance_names received ON received.key = p.received_at
-         WHERE p.verification = ${VERIFICATION_CODES.verified}
-           AND EXISTS (SELECT 1 FROM entries e WHERE e.vid = ov.vid AND e.collection_key = ?)`,
-      ),
-      selectOriginFromSignaturesIn: prepare(
-        `SELECT s.object_id, s.version, s.signer
-         FROM (SELECT DISTINCT value FROM json_each(?)) AS wanted
-         CROSS JOIN signatures s ON s.object_id = wanted.value
-         CROSS JOIN object_versions ov ON ov.object_id = s.object_id AND ov.version = s.version
-         WHERE s.variant = '' AND EXISTS (SELECT 1 FROM entries e WHERE e.vid = ov.vid AND e.collection_key = ?)`,
       ),
       // Every version of one id, with the collections holding it: the administrator's account of a refusal by the store.
       selectVersionsOfId: prepare(
@@ -743,21 +715,11 @@ export class SqliteFederationTables {
    * what other collections hold would otherwise show through the checks' verdicts (docs/federation.md,
    * "Whose history"). Throws ENT_COLLECTION_NOT_FOUND for an unknown collection.
    */
-  arrivalHistoryOf(ids: readonly string[], collectionId?: string): { versions: Map<string, StoredVersionText[]>; originSigners: Map<string, string> } {
-    const collectionKey = collectionId === undefined ? undefined : this.#requireCollectionKey(collectionId);
+  arrivalHistoryOf(ids: readonly string[]): { versions: Map<string, StoredVersionText[]>; originSigners: Map<string, string> } {
     if (ids.length === 0) return { versions: new Map(), originSigners: new Map() };
-    const wanted = JSON.stringify(ids);
-    const held = (collectionKey === undefined ? this.#sql.selectHeldIds.all(wanted) : this.#sql.selectHeldIdsIn.all(wanted, collectionKey)) as string[];
+    const held = this.#sql.selectHeldIds.all(JSON.stringify(ids)) as string[];
     if (held.length === 0) return { versions: new Map(), originSigners: new Map() };
-    if (collectionKey === undefined) return { versions: this.storedVersionsOf(held), originSigners: this.originSignersOf(held) };
-    const json = JSON.stringify(held);
-    return {
-      versions: versionTextsOf(this.#sql.selectVersionTextsIn.all(json, collectionKey) as VersionTextRow[]),
-      originSigners: originsOf(
-        this.#sql.selectOriginFromProvenanceIn.all(json, collectionKey) as ProvenanceOriginRow[],
-        () => this.#sql.selectOriginFromSignaturesIn.all(json, collectionKey) as SignatureOriginRow[],
-      ),
-    };
+    return { versions: this.storedVersionsOf(held), originSigners: this.originSignersOf(held) };
   }
 
   storedVersionsOf(ids: readonly string[]): Map<string, StoredVersionText[]> {

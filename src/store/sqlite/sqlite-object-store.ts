@@ -1183,8 +1183,8 @@ export class SqliteObjectStore implements ObjectStore {
     return this.#guard(() => this.#federation.originSignersOf(ids));
   }
 
-  async arrivalHistoryOf(ids: readonly string[], collectionId?: string): Promise<{ versions: Map<string, StoredVersionText[]>; originSigners: Map<string, string> }> {
-    return this.#guard(() => this.#federation.arrivalHistoryOf(ids, collectionId));
+  async arrivalHistoryOf(ids: readonly string[]): Promise<{ versions: Map<string, StoredVersionText[]>; originSigners: Map<string, string> }> {
+    return this.#guard(() => this.#federation.arrivalHistoryOf(ids));
   }
 
   async provenanceOf(versions: readonly { readonly id: string; readonly version: string }[]): Promise<Map<string, ProvenanceRecord[]>> {
