@@ -29,6 +29,7 @@ import { BulkMatcher } from './bulk-matcher.ts';
 import type { ConfidenceBasis } from './effective-confidence.ts';
 import { IndicatorLoader } from './load-indicators.ts';
 import { emptySummary, matchInput } from './match-input.ts';
+import { latestEntriesIn } from '../store/latest-in-collection.ts';
 import { createObservationReader } from './read-observations.ts';
 import { shareSightingsBack, type SharedSighting } from './share-sightings.ts';
 import { SIGHTING_EVIDENCE_PROPERTY, sightingObjects, sightingWithFinalCounts, type SightingBundle } from './sighting-objects.ts';
@@ -249,17 +250,7 @@ export class NodeMatcher {
    * can post a content of an id whose key outranks the one stored beside the observed-data.
    */
   async #referencedIn(collectionId: string, refs: readonly string[]): Promise<unknown[]> {
-    const objects: unknown[] = [];
-    if (refs.length === 0) return objects;
-    let after: number | undefined;
-    for (;;) {
-      const page = await this.#deps.store.listEntries(collectionId, { ids: refs, versions: [{ kind: 'last' }] }, { limit: 500, ...(after === undefined ? {} : { after }) });
-      for (const entry of page.entries) {
-        objects.push(JSON.parse(entry.json) as unknown);
-        after = entry.dateAdded;
-      }
-      if (!page.more || page.entries.length === 0) return objects;
-    }
+    return [...(await latestEntriesIn(this.#deps.store, collectionId, refs)).values()].map((entry) => JSON.parse(entry.json) as unknown);
   }
 
   /**

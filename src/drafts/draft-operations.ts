@@ -16,6 +16,7 @@ import { withoutEntenteSignature } from '../stix/entente-signature.ts';
 import type { StixObject } from '../stix/types.ts';
 import { ingest } from '../store/ingest.ts';
 import type { ObjectStore } from '../store/object-store.ts';
+import { latestEntriesIn } from '../store/latest-in-collection.ts';
 import { validateForIngest } from '../store/validate-for-ingest.ts';
 import { tagText, type TagResult } from '../tagging/tag-text.ts';
 import { buildPublication } from './build-publication.ts';
@@ -422,15 +423,8 @@ function refusedObjects(draftId: string, collectionId: string, ids: readonly str
 /** The latest version of each id that one collection holds, parsed. */
 async function latestIn(store: ObjectStore, collectionId: string, ids: readonly string[]): Promise<Map<string, StixObject>> {
   const found = new Map<string, StixObject>();
-  if (ids.length === 0) return found;
-  let after: number | undefined;
-  for (;;) {
-    const page = await store.listEntries(collectionId, { ids, versions: [{ kind: 'last' }] }, { limit: 500, ...(after === undefined ? {} : { after }) });
-    for (const entry of page.entries) found.set(entry.id, JSON.parse(entry.json) as StixObject);
-    const last = page.entries.at(-1);
-    if (!page.more || last === undefined) return found;
-    after = last.dateAdded;
-  }
+  for (const [id, entry] of await latestEntriesIn(store, collectionId, ids)) found.set(id, JSON.parse(entry.json) as StixObject);
+  return found;
 }
 
 function only(objects: ReadonlyMap<string, StixObject>, ids: readonly string[]): Map<string, StixObject> {

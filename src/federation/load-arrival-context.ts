@@ -6,6 +6,7 @@ import { bindingAgreement } from '../policy/agreement.ts';
 import type { Circle } from '../policy/circle.ts';
 import type { PeerRecord } from '../store/federation-store.ts';
 import type { ObjectStore } from '../store/object-store.ts';
+import { latestEntriesIn } from '../store/latest-in-collection.ts';
 import { addMarkingRefs } from '../stix/add-marking-refs.ts';
 import type { JsonObject } from '../stix/types.ts';
 import { arrivingIdOf, type PageHistory, type PullBasis } from './decide-pull-page.ts';
@@ -85,8 +86,7 @@ export async function loadPageHistory(store: ArrivalStore, objects: readonly unk
  */
 async function heldIn(store: ArrivalStore, collectionId: string, definitions: Map<string, JsonObject>): Promise<Map<string, JsonObject>> {
   if (definitions.size === 0) return definitions;
-  const page = await store.listEntries(collectionId, { ids: [...definitions.keys()], versions: [{ kind: 'all' }] }, { limit: definitions.size * 4 });
-  const inCollection = new Set(page.entries.map((entry) => entry.id));
+  const inCollection = await latestEntriesIn(store, collectionId, [...definitions.keys()]);
   if (inCollection.size === definitions.size) return definitions;
   const held = new Map<string, JsonObject>();
   for (const [id, definition] of definitions) if (inCollection.has(id)) held.set(id, definition);

@@ -16,6 +16,7 @@ import { EntenteError, isEntenteError } from '../errors/entente-error.ts';
 import type { Recipient } from '../policy/recipient.ts';
 import type { ProvenanceRecord, ProvenanceSummary, ReceivedRecallRecord, ReceivedRecallVersion } from '../store/federation-store.ts';
 import { versionKey, type ObjectStore } from '../store/object-store.ts';
+import { idTypeOf } from '../stix/validate/lexical.ts';
 import { SCO_TYPES } from '../stix/validate/object-categories.ts';
 import { describeIssues } from './flash-message.ts';
 import { createKeyDirectory, type NodeSigner } from './node-key.ts';
@@ -87,7 +88,7 @@ export async function receiveRecall(deps: RecallReceiveDeps, caller: Recipient, 
       outcomes.push({ id: version.id, version: version.version, outcome, provenance: summaryOf(rows, circle.collectionId) });
     };
     const action = decideRecallAction(authority.kind, message.signer, deps.homeOrganisationId, {
-      origin: isScoId(version.id) ? signerOfCopy(rows, circle.collectionId) : origins.get(version.id),
+      origin: SCO_TYPES.has(idTypeOf(version.id)) ? signerOfCopy(rows, circle.collectionId) : origins.get(version.id),
       homeOwn: homeOwn.has(key),
       receivedThroughCircle: rows.some((row) => row.collectionId === circle.collectionId) || arrivals.some((arrival) => arrival.collectionId === circle.collectionId),
     });
@@ -123,9 +124,6 @@ export async function receiveRecall(deps: RecallReceiveDeps, caller: Recipient, 
   return signMessage('recall-ack', createRecallAckBody(recall.circle_id, deps.homeOrganisationId, recall.versions, now.toISOString()), await deps.signer());
 }
 
-function isScoId(id: string): boolean {
-  return SCO_TYPES.has(id.slice(0, id.indexOf('--')));
-}
 
 /**
  * Who originated an SCO version: the signer of the copy that came into the circle's collection. An

@@ -6,6 +6,7 @@ import type { Recipient } from '../policy/recipient.ts';
 import { TLP1_MARKING_IDS, TLP2_MARKING_IDS } from '../policy/tlp.ts';
 import { publicCatalogueIds } from './public-catalogue.ts';
 import { versionKey, type Contribution, type ObjectStore, type StoredEntry } from '../store/object-store.ts';
+import { latestEntriesIn } from '../store/latest-in-collection.ts';
 import { addMarkingRefs } from '../stix/add-marking-refs.ts';
 import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
 
@@ -172,16 +173,7 @@ export async function openReleaseGate(
    */
   async function loadMarkings(wanted: readonly string[]): Promise<void> {
     const found = await store.markingDefinitions(wanted);
-    const local = [...found.keys()].filter((id) => !publicCatalogue.has(id));
-    const held = new Set<string>();
-    let after: number | undefined;
-    while (local.length > 0) {
-      const page = await store.listEntries(collectionId, { ids: local, types: ['marking-definition'] }, { limit: local.length, ...(after === undefined ? {} : { after }) });
-      for (const entry of page.entries) held.add(entry.id);
-      const last = page.entries.at(-1);
-      if (!page.more || last === undefined) break;
-      after = last.dateAdded;
-    }
+    const held = await latestEntriesIn(store, collectionId, [...found.keys()].filter((id) => !publicCatalogue.has(id)));
     for (const [id, definition] of found) if (held.has(id) || publicCatalogue.has(id)) markingDefinitions.set(id, definition);
   }
 

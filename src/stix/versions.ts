@@ -16,10 +16,8 @@ import { SCO_TYPES } from './validate/object-categories.ts';
 export function versionOf(object: StixObject): string {
   if (isUnversioned(object)) return contentVersionOf(object);
   const modified = object['modified'];
-  if (typeof modified === 'string') return modified;
-  const created = object['created'];
-  if (typeof created === 'string') return created;
-  return contentVersionOf(object);
+  // Not unversioned: `modified` or `created` is a string.
+  return typeof modified === 'string' ? modified : (object['created'] as string);
 }
 
 /**

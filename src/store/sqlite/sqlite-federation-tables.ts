@@ -185,57 +185,6 @@ function nameKeyOf(names: ReadonlyMap<string, number>, name: string | undefined)
   return name === undefined ? null : (names.get(name) ?? null);
 }
 
-interface VersionTextRow {
-  readonly object_id: string;
-  readonly version: string;
-  readonly json: string;
-}
-interface ProvenanceOriginRow {
-  readonly object_id: string;
-  readonly version: string;
-  readonly signer: string;
-  readonly received_at: string;
-}
-interface SignatureOriginRow {
-  readonly object_id: string;
-  readonly version: string;
-  readonly signer: string;
-}
-
-/** The versions of each id, oldest first. */
-function versionTextsOf(rows: readonly VersionTextRow[]): Map<string, StoredVersionText[]> {
-  const found = new Map<string, StoredVersionText[]>();
-  for (const row of rows) {
-    const list = found.get(row.object_id);
-    const stored: StoredVersionText = { version: row.version, json: row.json };
-    if (list === undefined) found.set(row.object_id, [stored]);
-    else list.push(stored);
-  }
-  for (const list of found.values()) list.sort((a, b) => compareVersions(a.version, b.version));
-  return found;
-}
-
-/** The origin signer of each id: from verified provenance, else from this node's own signatures (read only when needed). */
-function originsOf(provenance: readonly ProvenanceOriginRow[], signatures: () => readonly SignatureOriginRow[]): Map<string, string> {
-  const found = new Map<string, string>();
-  const best = new Map<string, { version: string; receivedAt: string; signer: string }>();
-  for (const row of provenance) {
-    const current = best.get(row.object_id);
-    // Earliest version first (what introduced the id), then the first time it was received.
-    const order = current === undefined ? -1 : compareVersions(row.version, current.version) || (row.received_at < current.receivedAt ? -1 : 0);
-    if (order < 0) best.set(row.object_id, { version: row.version, receivedAt: row.received_at, signer: row.signer });
-  }
-  for (const [id, origin] of best) found.set(id, origin.signer);
-  const signed = new Map<string, { version: string; signer: string }>();
-  for (const row of signatures()) {
-    if (found.has(row.object_id)) continue;
-    const current = signed.get(row.object_id);
-    if (current === undefined || compareVersions(row.version, current.version) < 0) signed.set(row.object_id, { version: row.version, signer: row.signer });
-  }
-  for (const [id, origin] of signed) found.set(id, origin.signer);
-  return found;
-}
-
 export class SqliteFederationTables {
   readonly #db: Database.Database;
   readonly #sql: Record<
@@ -708,12 +657,6 @@ export class SqliteFederationTables {
    * which ids the node holds a version or a kept signature of (the only ones either can find), and
    * the two lookups run for those alone. Most arriving ids are new (an initial sync finds none):
    * one probe per id and table instead of three statements over every id.
-   *
-   * With a collection, the history of that collection alone: the versions with an entry there, and
-   * origin signers read only from those versions (their verified provenance rows, and this node's
-   * own signatures of them). A write into a collection is judged against what its readers can see;
-   * what other collections hold would otherwise show through the checks' verdicts (docs/federation.md,
-   * "Whose history"). Throws ENT_COLLECTION_NOT_FOUND for an unknown collection.
    */
   arrivalHistoryOf(ids: readonly string[]): { versions: Map<string, StoredVersionText[]>; originSigners: Map<string, string> } {
     if (ids.length === 0) return { versions: new Map(), originSigners: new Map() };
@@ -723,14 +666,39 @@ export class SqliteFederationTables {
   }
 
   storedVersionsOf(ids: readonly string[]): Map<string, StoredVersionText[]> {
-    if (ids.length === 0) return new Map();
-    return versionTextsOf(this.#sql.selectVersionTexts.all(JSON.stringify(ids)) as VersionTextRow[]);
+    const found = new Map<string, StoredVersionText[]>();
+    if (ids.length === 0) return found;
+    const rows = this.#sql.selectVersionTexts.all(JSON.stringify(ids)) as { object_id: string; version: string; json: string }[];
+    for (const row of rows) {
+      const list = found.get(row.object_id);
+      const stored: StoredVersionText = { version: row.version, json: row.json };
+      if (list === undefined) found.set(row.object_id, [stored]);
+      else list.push(stored);
+    }
+    for (const list of found.values()) list.sort((a, b) => compareVersions(a.version, b.version));
+    return found;
   }
 
   originSignersOf(ids: readonly string[]): Map<string, string> {
-    if (ids.length === 0) return new Map();
+    const found = new Map<string, string>();
+    if (ids.length === 0) return found;
     const json = JSON.stringify(ids);
-    return originsOf(this.#sql.selectOriginFromProvenance.all(json) as ProvenanceOriginRow[], () => this.#sql.selectOriginFromSignatures.all(json) as SignatureOriginRow[]);
+    const best = new Map<string, { version: string; receivedAt: string; signer: string }>();
+    for (const row of this.#sql.selectOriginFromProvenance.all(json) as { object_id: string; version: string; signer: string; received_at: string }[]) {
+      const current = best.get(row.object_id);
+      // Earliest version first (what introduced the id), then the first time it was received.
+      const order = current === undefined ? -1 : compareVersions(row.version, current.version) || (row.received_at < current.receivedAt ? -1 : 0);
+      if (order < 0) best.set(row.object_id, { version: row.version, receivedAt: row.received_at, signer: row.signer });
+    }
+    for (const [id, origin] of best) found.set(id, origin.signer);
+    const signed = new Map<string, { version: string; signer: string }>();
+    for (const row of this.#sql.selectOriginFromSignatures.all(json) as { object_id: string; version: string; signer: string }[]) {
+      if (found.has(row.object_id)) continue;
+      const current = signed.get(row.object_id);
+      if (current === undefined || compareVersions(row.version, current.version) < 0) signed.set(row.object_id, { version: row.version, signer: row.signer });
+    }
+    for (const [id, origin] of signed) found.set(id, origin.signer);
+    return found;
   }
 
   provenanceOf(versions: readonly { readonly id: string; readonly version: string }[]): Map<string, ProvenanceRecord[]> {
