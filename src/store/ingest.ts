@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../errors/catalogue.ts';
 import type { StixObject } from '../stix/types.ts';
-import type { AddOutcome, ObjectStore, StatusDraft } from './object-store.ts';
+import type { AddOptions, AddOutcome, ObjectStore, StatusDraft } from './object-store.ts';
 import type { PreparedVersion } from './prepared-version.ts';
 
 export interface IngestRejection {
@@ -29,6 +29,8 @@ export interface IngestRequest {
   readonly status?: StatusDraft;
   /** The partner organisation that sent the objects (a partner's TAXII POST); absent for the home organisation. */
   readonly contributorOrganisationId?: string;
+  /** Every object or none (AddOptions): then `accepted` and `duplicate` are 0 whenever one is rejected. */
+  readonly allOrNothing?: boolean;
 }
 
 /**
@@ -36,8 +38,12 @@ export interface IngestRequest {
  * count, deduplicate and reject the same way. Objects and status are stored in one transaction.
  */
 export async function ingest(store: ObjectStore, request: IngestRequest): Promise<IngestResult> {
-  const outcomes = await store.addObjects(request.collectionId, request.objects, request.status, request.contributorOrganisationId);
+  const outcomes = await store.addObjects(request.collectionId, request.objects, request.status, request.contributorOrganisationId, addOptionsOf(request));
   return summarise(outcomes, request.status);
+}
+
+function addOptionsOf(request: Pick<IngestRequest, 'allOrNothing'>): AddOptions | undefined {
+  return request.allOrNothing === true ? { allOrNothing: true } : undefined;
 }
 
 export interface PreparedIngestRequest extends Omit<IngestRequest, 'objects'> {
@@ -47,7 +53,7 @@ export interface PreparedIngestRequest extends Omit<IngestRequest, 'objects'> {
 
 /** A store that can write versions serialised elsewhere (SQLite), without rebuilding the objects. */
 export interface PreparedVersionStore {
-  addPreparedVersions(collectionId: string, versions: readonly PreparedVersion[], status?: StatusDraft, contributorOrganisationId?: string): Promise<AddOutcome[]>;
+  addPreparedVersions(collectionId: string, versions: readonly PreparedVersion[], status?: StatusDraft, contributorOrganisationId?: string, options?: AddOptions): Promise<AddOutcome[]>;
 }
 
 function acceptsPreparedVersions(store: ObjectStore): store is ObjectStore & PreparedVersionStore {
@@ -57,12 +63,13 @@ function acceptsPreparedVersions(store: ObjectStore): store is ObjectStore & Pre
 /** ingest() for versions prepared by prepareVersion (an import's worker thread): same counting and outcomes. */
 export async function ingestPrepared(store: ObjectStore, request: PreparedIngestRequest): Promise<IngestResult> {
   const outcomes = acceptsPreparedVersions(store)
-    ? await store.addPreparedVersions(request.collectionId, request.versions, request.status, request.contributorOrganisationId)
+    ? await store.addPreparedVersions(request.collectionId, request.versions, request.status, request.contributorOrganisationId, addOptionsOf(request))
     : await store.addObjects(
         request.collectionId,
         request.versions.map((version) => JSON.parse(version.json) as StixObject),
         request.status,
         request.contributorOrganisationId,
+        addOptionsOf(request),
       );
   return summarise(outcomes, request.status);
 }

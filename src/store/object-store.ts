@@ -20,8 +20,9 @@ export interface ObjectStore
    * when one is given, so that a status never reports an object that is not stored.
    * Outcomes come back in input order. Throws ENT_COLLECTION_NOT_FOUND for an unknown collection;
    * a `status.statusId` that is already used makes the whole call fail and store nothing.
+   * With `options.allOrNothing`, one refused version stores none of them (see AddOptions).
    */
-  addObjects(collectionId: string, objects: readonly StixObject[], status?: StatusDraft, contributorOrganisationId?: string): Promise<AddOutcome[]>;
+  addObjects(collectionId: string, objects: readonly StixObject[], status?: StatusDraft, contributorOrganisationId?: string, options?: AddOptions): Promise<AddOutcome[]>;
 
   /**
    * Which partner organisations contributed each version (`id` + version key) to which collections:
@@ -106,6 +107,17 @@ export interface ObjectStore
   countEntries(collectionId: string): Promise<{ objects: number; versions: number }>;
 
   close(): Promise<void>;
+}
+
+export interface AddOptions {
+  /**
+   * Store every version or none: when the store refuses one (a conflicting content, an immutable
+   * marking definition, a revoked id), the versions it would have accepted are rolled back with it,
+   * and the outcomes are the refusals alone, in input order. For writes whose objects only make sense
+   * together (a draft's report and what it names), which a partial write would leave half-published.
+   * A status record is still stored, with every version among its failures.
+   */
+  readonly allOrNothing?: boolean;
 }
 
 export interface Contribution {

@@ -603,6 +603,63 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
       });
     });
 
+    describe('all or nothing', () => {
+      const allOrNothing = { allOrNothing: true } as const;
+      // One version of the envelope conflicts with what another writer stored meanwhile.
+      const conflicting = { ...indicator(2), confidence: 5 };
+      let before: StoredEntry[];
+      beforeEach(async () => {
+        await store.addObjects('alpha', [malware(1)]);
+        await store.addObjects('beta', [indicator(2)]);
+        before = await all('alpha');
+      });
+      const envelope = (): StixObject[] => [malware(3, { name: 'Rollbackworm' }), conflicting, indicator(4), malware(1)];
+
+      it('stores nothing of the envelope when one version is refused, and returns the refusals alone', async () => {
+        const outcomes = await store.addObjects('alpha', envelope(), undefined, undefined, allOrNothing);
+        assert.deepEqual(outcomes.map((outcome) => [outcome.kind, outcome.id]), [['rejected', conflicting.id]]);
+        assert.equal(outcomes[0]?.kind === 'rejected' ? outcomes[0].code : undefined, 'ENT_OBJECT_VERSION_CONFLICT');
+        assert.deepEqual(await all('alpha'), before);
+        assert.deepEqual(await store.countEntries('alpha'), { objects: 1, versions: 1 });
+        assert.deepEqual([...(await store.latestVersions([malware(3).id, indicator(4).id])).keys()], [], 'no version of the envelope is held anywhere');
+        assert.deepEqual(await store.search({ text: 'Rollbackworm', collectionIds: ['alpha', 'beta'], limit: 10 }), [], 'nor searchable');
+      });
+
+      it('leaves nothing that blocks the same ids later, and dateAdded keeps increasing', async () => {
+        await store.addObjects('alpha', envelope(), undefined, undefined, allOrNothing);
+        const outcomes = await store.addObjects('alpha', [malware(3, { name: 'Other content, same version' }), indicator(4)]);
+        assert.deepEqual(outcomes.map((outcome) => outcome.kind), ['added', 'added']);
+        assertStrictlyIncreasing((await all('alpha')).map((entry) => entry.dateAdded));
+        assert.ok(dateAddedOf(outcomes[0]) > (before[0]?.dateAdded ?? Infinity));
+      });
+
+      it('stores everything, as without the option, when nothing is refused', async () => {
+        const outcomes = await store.addObjects('alpha', [malware(3), indicator(4), malware(1)], undefined, undefined, allOrNothing);
+        assert.deepEqual(outcomes.map((outcome) => outcome.kind), ['added', 'added', 'duplicate']);
+        assert.deepEqual((await all('alpha')).map((entry) => entry.id), [malware(1).id, malware(3).id, indicator(4).id]);
+      });
+
+      it('keeps what it accepted without the option (each version on its own)', async () => {
+        const outcomes = await store.addObjects('alpha', envelope());
+        assert.deepEqual(outcomes.map((outcome) => outcome.kind), ['added', 'rejected', 'added', 'duplicate']);
+        assert.deepEqual((await all('alpha')).map((entry) => entry.id), [malware(1).id, malware(3).id, indicator(4).id]);
+      });
+
+      it('records a status that reports every version as not stored', async () => {
+        const status = { statusId: 'status-all', requestTimestamp: '2025-03-01T12:00:00.000Z', tokenName: 't', validationFailures: [{ id: 'indicator--bad', version: 'unknown', message: 'invalid' }] };
+        await store.addObjects('alpha', envelope(), status, undefined, allOrNothing);
+        const record = await store.getStatus('status-all');
+        assert.ok(record);
+        assert.equal(record.totalCount, 5);
+        assert.equal(record.successCount, 0);
+        assert.deepEqual(record.successes, []);
+        assert.deepEqual(record.failures.map((detail) => detail.id), ['indicator--bad', malware(3).id, conflicting.id, indicator(4).id, malware(1).id]);
+        assert.match(record.failures[2]?.message ?? '', /different content/);
+        assert.match(record.failures[1]?.message ?? '', /not stored/);
+        assert.deepEqual(await all('alpha'), before);
+      });
+    });
+
     describe('search', () => {
       beforeEach(async () => {
         await store.addObjects('alpha', [

@@ -9,7 +9,7 @@ import { isEntenteError } from '../../src/errors/entente-error.ts';
 import { migrations } from '../../src/store/sqlite/migrations.ts';
 import { SCHEMA_VERSION, openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
 import { versionKey, type StoredEntry } from '../../src/store/object-store.ts';
-import { indicator, runObjectStoreContract } from './object-store.contract.ts';
+import { indicator, malware, runObjectStoreContract } from './object-store.contract.ts';
 import { contentVersionOf } from '../../src/stix/versions.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'entente-sqlite-store-'));
@@ -57,6 +57,25 @@ describe('SqliteObjectStore', () => {
       }
       assert.equal(store.database.prepare('SELECT count(*) FROM object_versions').pluck().get(), 1);
       assert.equal(store.database.prepare('SELECT count(*) FROM entries').pluck().get(), 3);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('leaves every table as it was after an all-or-nothing add that is refused: no version, entry, search text, contribution or dateAdded', async () => {
+    const store = openSqliteObjectStore({ path: ':memory:' });
+    try {
+      await store.createCollection({ id: 'alpha', title: 'alpha' }, new Date());
+      await store.addObjects('alpha', [indicator(1)]);
+      const tables = ['object_versions', 'entries', 'object_text', 'contributions', 'statuses'];
+      const snapshot = (): unknown[] => [
+        ...tables.map((table) => store.database.prepare(`SELECT count(*) FROM ${table}`).pluck().get()),
+        store.database.prepare('SELECT last_date_added FROM collections').pluck().all(),
+      ];
+      const before = snapshot();
+      const outcomes = await store.addObjects('alpha', [malware(2), { ...indicator(1), confidence: 9 }, malware(3)], undefined, 'identity--partner-a', { allOrNothing: true });
+      assert.deepEqual(outcomes.map((outcome) => outcome.kind), ['rejected']);
+      assert.deepEqual(snapshot(), before);
     } finally {
       await store.close();
     }

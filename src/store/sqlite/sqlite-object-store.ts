@@ -8,6 +8,7 @@ import { compareVersions, equivalentVersionKeys } from '../compare-versions.ts';
 import { versionKey } from '../object-store.ts';
 import { prepareVersion, searchableTextOf, type PreparedVersion, type SearchableText } from '../prepared-version.ts';
 import type {
+  AddOptions,
   AddOutcome,
   AuditQuery,
   AuditRecord,
@@ -186,6 +187,17 @@ interface VersionRow {
 
 /** The versions stored of a new object (shared, never written to: frozen). */
 const NO_VERSION_ROWS: readonly VersionRow[] = Object.freeze([]);
+
+/** Carries an all-or-nothing write's outcomes out of the savepoint it rolls back. */
+class RefusedTogether extends Error {
+  readonly outcomes: readonly AddOutcome[];
+  constructor(outcomes: readonly AddOutcome[]) {
+    super('an all-or-nothing write was refused in part');
+    this.outcomes = outcomes;
+  }
+}
+
+const NOT_STORED_WITH_REFUSALS = 'not stored: the request was all or nothing, and another of its objects was refused';
 
 interface CollectionEntryRow {
   vid: number;
@@ -521,8 +533,14 @@ export class SqliteObjectStore implements ObjectStore {
 
   // ---- Objects ----
 
-  async addObjects(collectionId: string, objects: readonly StixObject[], status?: StatusDraft, contributorOrganisationId?: string): Promise<AddOutcome[]> {
-    return this.#guard(() => this.#addVersions(collectionId, objects.map((object) => prepareVersion(object)), status, contributorOrganisationId));
+  async addObjects(
+    collectionId: string,
+    objects: readonly StixObject[],
+    status?: StatusDraft,
+    contributorOrganisationId?: string,
+    options?: AddOptions,
+  ): Promise<AddOutcome[]> {
+    return this.#guard(() => this.#addVersions(collectionId, objects.map((object) => prepareVersion(object)), status, contributorOrganisationId, options));
   }
 
   /**
@@ -534,12 +552,19 @@ export class SqliteObjectStore implements ObjectStore {
     versions: readonly PreparedVersion[],
     status?: StatusDraft,
     contributorOrganisationId?: string,
+    options?: AddOptions,
   ): Promise<AddOutcome[]> {
-    return this.#guard(() => this.#addVersions(collectionId, versions, status, contributorOrganisationId));
+    return this.#guard(() => this.#addVersions(collectionId, versions, status, contributorOrganisationId, options));
   }
 
-  #addVersions(collectionId: string, versions: readonly PreparedVersion[], status: StatusDraft | undefined, contributorOrganisationId: string | undefined): AddOutcome[] {
-    return this.#addVersionsKeyed(collectionId, versions, status, contributorOrganisationId).outcomes;
+  #addVersions(
+    collectionId: string,
+    versions: readonly PreparedVersion[],
+    status: StatusDraft | undefined,
+    contributorOrganisationId: string | undefined,
+    options: AddOptions | undefined,
+  ): AddOutcome[] {
+    return this.#addVersionsKeyed(collectionId, versions, status, contributorOrganisationId, options?.allOrNothing === true).outcomes;
   }
 
   /**
@@ -551,49 +576,75 @@ export class SqliteObjectStore implements ObjectStore {
     versions: readonly PreparedVersion[],
     status: StatusDraft | undefined,
     contributorOrganisationId: string | undefined,
+    allOrNothing = false,
   ): AddedVersions {
     const add = this.#db.transaction((): AddedVersions => {
-      const collection = this.#requireCollection(collectionId);
-      const clockMicros = this.#clock().getTime() * 1000;
-      // An invalid Date must not turn every dateAdded into NaN; the monotonic rule still applies.
-      const nowMicros = Number.isFinite(clockMicros) ? clockMicros : 0;
-      let lastDateAdded = collection.last_date_added;
-      const nextDateAdded = (): number => {
-        lastDateAdded = Math.max(nowMicros, lastDateAdded + 1);
-        return lastDateAdded;
-      };
-      const known = this.#storedVersionsOf(versions);
-      const count = versions.length;
-      const outcomes = new Array<AddOutcome>(count);
-      // #addVersion reports the version row it added or found (undefined for a rejection), so that no
-      // second lookup by id is needed: with 20,000 versions a batch, each Map lookup counts.
-      const vids = new Array<number | undefined>(count).fill(undefined);
-      // A version no partner sends is the home organisation's own, if this write stores it first.
-      const homeOriginal = contributorOrganisationId === undefined ? 1 : null;
-      for (let index = 0; index < count; index += 1) {
-        outcomes[index] = this.#addVersion(collection.key, versions[index] as PreparedVersion, known, nextDateAdded, vids, index, homeOriginal);
+      if (!allOrNothing) {
+        const added = this.#writeVersions(collectionId, versions, contributorOrganisationId);
+        if (status !== undefined) this.#insertStatus(collectionId, status, added.outcomes, false);
+        return added;
       }
-      if (contributorOrganisationId !== undefined) {
-        for (let index = 0; index < count; index += 1) {
-          const vid = vids[index];
-          if (vid === undefined) continue;
-          // A partner sending again a version already in the collection adds itself to its
-          // contributors only if it came from a partner: one the home organisation put there itself
-          // (no contributor) stays the home organisation's, which a recall never takes back
-          // (docs/federation.md, "Who may recall what").
-          if ((outcomes[index] as AddOutcome).kind === 'duplicate' && this.#contributions.existsInCollection.get(vid, collection.key) === undefined) continue;
-          this.#contributions.insert.run(vid, collection.key, contributorOrganisationId);
-        }
+      // A savepoint inside the transaction: rolling back to it undoes the versions, entries, search
+      // texts, contributions and the collection's last dateAdded, and the status is written after.
+      const writeOrUndo = this.#db.transaction((): AddedVersions => {
+        const added = this.#writeVersions(collectionId, versions, contributorOrganisationId);
+        if (added.outcomes.some((outcome) => outcome.kind === 'rejected')) throw new RefusedTogether(added.outcomes);
+        return added;
+      });
+      try {
+        const added = writeOrUndo();
+        if (status !== undefined) this.#insertStatus(collectionId, status, added.outcomes, false);
+        return added;
+      } catch (error) {
+        if (!(error instanceof RefusedTogether)) throw error;
+        if (status !== undefined) this.#insertStatus(collectionId, status, error.outcomes, true);
+        const refusals = error.outcomes.filter((outcome) => outcome.kind === 'rejected');
+        return { outcomes: refusals, vids: refusals.map(() => undefined) };
       }
-      if (lastDateAdded !== collection.last_date_added) {
-        this.#sql.updateLastDateAdded.run(lastDateAdded, collection.key);
-      }
-      if (status !== undefined) this.#insertStatus(collectionId, status, outcomes);
-      return { outcomes, vids };
     });
     // IMMEDIATE takes the write lock up front, so a concurrent writer waits (busy_timeout) instead of
     // failing when a read transaction tries to upgrade.
     return add.immediate();
+  }
+
+  /** The versions, their entries and contributions, inside the caller's transaction. */
+  #writeVersions(collectionId: string, versions: readonly PreparedVersion[], contributorOrganisationId: string | undefined): AddedVersions {
+    const collection = this.#requireCollection(collectionId);
+    const clockMicros = this.#clock().getTime() * 1000;
+    // An invalid Date must not turn every dateAdded into NaN; the monotonic rule still applies.
+    const nowMicros = Number.isFinite(clockMicros) ? clockMicros : 0;
+    let lastDateAdded = collection.last_date_added;
+    const nextDateAdded = (): number => {
+      lastDateAdded = Math.max(nowMicros, lastDateAdded + 1);
+      return lastDateAdded;
+    };
+    const known = this.#storedVersionsOf(versions);
+    const count = versions.length;
+    const outcomes = new Array<AddOutcome>(count);
+    // #addVersion reports the version row it added or found (undefined for a rejection), so that no
+    // second lookup by id is needed: with 20,000 versions a batch, each Map lookup counts.
+    const vids = new Array<number | undefined>(count).fill(undefined);
+    // A version no partner sends is the home organisation's own, if this write stores it first.
+    const homeOriginal = contributorOrganisationId === undefined ? 1 : null;
+    for (let index = 0; index < count; index += 1) {
+      outcomes[index] = this.#addVersion(collection.key, versions[index] as PreparedVersion, known, nextDateAdded, vids, index, homeOriginal);
+    }
+    if (contributorOrganisationId !== undefined) {
+      for (let index = 0; index < count; index += 1) {
+        const vid = vids[index];
+        if (vid === undefined) continue;
+        // A partner sending again a version already in the collection adds itself to its
+        // contributors only if it came from a partner: one the home organisation put there itself
+        // (no contributor) stays the home organisation's, which a recall never takes back
+        // (docs/federation.md, "Who may recall what").
+        if ((outcomes[index] as AddOutcome).kind === 'duplicate' && this.#contributions.existsInCollection.get(vid, collection.key) === undefined) continue;
+        this.#contributions.insert.run(vid, collection.key, contributorOrganisationId);
+      }
+    }
+    if (lastDateAdded !== collection.last_date_added) {
+      this.#sql.updateLastDateAdded.run(lastDateAdded, collection.key);
+    }
+    return { outcomes, vids };
   }
 
   /**
@@ -713,11 +764,13 @@ export class SqliteObjectStore implements ObjectStore {
     return (this.#sql.selectVersionJson.get(vid) as { json: string } | undefined)?.json;
   }
 
-  #insertStatus(collectionId: string, draft: StatusDraft, outcomes: readonly AddOutcome[]): void {
+  /** `storedNone`: the outcomes were rolled back (all or nothing), so none of them is a success. */
+  #insertStatus(collectionId: string, draft: StatusDraft, outcomes: readonly AddOutcome[], storedNone: boolean): void {
     const successes: StatusDetail[] = [];
     const failures: StatusDetail[] = [...draft.validationFailures];
     for (const outcome of outcomes) {
       if (outcome.kind === 'rejected') failures.push({ id: outcome.id, version: outcome.version, message: outcome.message });
+      else if (storedNone) failures.push({ id: outcome.id, version: outcome.version, message: NOT_STORED_WITH_REFUSALS });
       else successes.push({ id: outcome.id, version: outcome.version });
     }
     this.#sql.insertStatus.run(
