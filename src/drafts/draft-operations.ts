@@ -294,8 +294,8 @@ async function resolveTarget(deps: DraftDeps, request: PublishRequest, now: Date
 
 /**
  * Publishes a reviewed draft: builds the STIX (build-publication.ts), validates every object as any
- * ingest does, ingests them into the circle's (or the named) collection in one transaction, and
- * records the publication. Refuses while items are pending (ENT_DRAFT_UNDECIDED) unless
+ * ingest does, ingests them into the circle's (or the named) collection in one transaction, all or
+ * none (ENT_DRAFT_PUBLICATION_REJECTED when the store refuses one), and records the publication. Refuses while items are pending (ENT_DRAFT_UNDECIDED) unless
  * `rejectPending`, and a second publication of the same draft (ENT_DRAFT_PUBLISHED).
  */
 export async function publishDraft(deps: DraftDeps, request: PublishRequest): Promise<PublishOutcome> {
@@ -372,7 +372,9 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
     await deps.store.claimDraftPublication(draft.id, { by: analyst, at: now.toISOString() }, new Date(now.getTime() - STALE_CLAIM_MS).toISOString());
     let result: Awaited<ReturnType<typeof ingest>>;
     try {
-      result = await ingest(deps.store, { collectionId: target.collectionId, objects: publication.objects });
+      // All or nothing: a report without some of the objects it names, or indicators without their
+      // report, would be a half-published draft the publisher is told failed.
+      result = await ingest(deps.store, { collectionId: target.collectionId, objects: publication.objects, allOrNothing: true });
       if (result.rejected.length > 0) {
         // The store's reasons may speak of what other collections hold: only for a publisher who may read them all.
         if (!(await readsEveryCollection(deps, request))) throw refusedObjects(draft.id, target.collectionId, result.rejected.map((rejection) => rejection.id));
