@@ -8,9 +8,7 @@ import { validateForIngest } from '../store/validate-for-ingest.ts';
 import { parseEnvelope } from './parse-envelope.ts';
 import { openReleaseGate } from '../release/open-release-gate.ts';
 import { isEntenteSender, receivePush } from '../federation/receive-push.ts';
-import { loadKeyDirectory } from '../federation/load-arrival-context.ts';
-import { verifyObjectSignature } from '../federation/sign-object.ts';
-import type { KeyDirectory } from '../federation/node-key.ts';
+import { creatorRefusalOf, loadPinnedOrganisations } from './creator-signature.ts';
 import { releasedDetails } from './released-details.ts';
 import { toStatusResource, type StatusResource } from './taxii-resources.ts';
 
@@ -28,7 +26,10 @@ export interface ObjectsPostDeps {
   readonly store: ObjectStore;
   readonly clock: () => Date;
   readonly randomUuid: () => string;
-  /** The home organisation: its own keys verify its versions coming back through an Entente partner's push. */
+  /**
+   * The home organisation: its own keys verify its versions coming back through a partner, and a
+   * partner never writes its identity or an object it created without its signature.
+   */
   readonly homeOrganisationId?: string;
 }
 
@@ -81,9 +82,12 @@ export function createObjectsPost(deps: ObjectsPostDeps): ObjectsPost {
     }
     const valid: StixObject[] = [];
     const failures: StatusDetail[] = [];
-    const home = sender === undefined ? undefined : deps.homeOrganisationId;
-    let homeKeys: KeyDirectory | undefined;
-    if (home !== undefined && envelope.value.some((item) => speaksForHome(item, home))) homeKeys = await loadKeyDirectory(deps.store, home);
+    // A home token's writes are the home organisation's own: its users record what they hold under
+    // whatever creator they received it from (as `entente import` does), and what the node releases
+    // of them carries the home organisation's signature, so every peer judges that attribution as
+    // the home organisation's word. A partner here passes no arrival checks, so it may speak for an
+    // organisation whose keys are pinned only with that organisation's signature (creator-signature.ts).
+    const pinned = sender === undefined ? undefined : await loadPinnedOrganisations(deps.store, deps.homeOrganisationId);
     envelope.value.forEach((item, index) => {
       const report = validateForIngest(item, `$.objects[${index}]`);
       if (isValidatedStixObject(item, report)) {
@@ -91,10 +95,10 @@ export function createObjectsPost(deps: ObjectsPostDeps): ObjectsPost {
         // the validator's coverage.
         if (typeof item.id !== 'string' || typeof item.type !== 'string') {
           failures.push(describeInvalidItem(item, index, [`$.objects[${index}]: an object needs string "type" and "id" properties`]));
-        } else if (home !== undefined && homeKeys !== undefined && speaksForHome(item, home) && !signedByHome(item, home, homeKeys)) {
-          failures.push(describeInvalidItem(item, index, [`$.objects[${index}]: the home organisation's identity and the objects it created are accepted from a partner only as it signed them`]));
         } else {
-          valid.push(item);
+          const refusal = pinned === undefined ? undefined : creatorRefusalOf(item, pinned, now);
+          if (refusal === undefined) valid.push(item);
+          else failures.push(describeInvalidItem(item, index, [`$.objects[${index}]: refused (${refusal.reason}): ${refusal.message}`]));
         }
       } else {
         const errors = report.issues.filter((issue) => issue.severity === 'error');
@@ -109,21 +113,6 @@ export function createObjectsPost(deps: ObjectsPostDeps): ObjectsPost {
     });
     return statusResourceOf(deps, input, statusId, now);
   };
-}
-
-/**
- * The home organisation's identity, or an object naming it as creator: a partner writing into a
- * collection of no circle speaks for the home organisation only with its signature (its own version
- * coming back). Into a circle's collection the arrival checks say the same (signer-not-creator).
- */
-function speaksForHome(item: JsonValue, home: string): boolean {
-  return stringProperty(item, 'id') === home || stringProperty(item, 'created_by_ref') === home;
-}
-
-/** Signed by one of the home organisation's own keys; what the node holds is not read. */
-function signedByHome(item: StixObject, home: string, keys: KeyDirectory): boolean {
-  const verdict = verifyObjectSignature(item, keys);
-  return verdict.kind === 'verified' && verdict.signer === home && verdict.key.organisationId === home;
 }
 
 /** The status resource of a POST as its sender may see it: successes and pendings pass the release decision. */

@@ -1,8 +1,8 @@
 // A node whose home organisation's identity partners may try to write: circle alpha (the home and a
 // plain partner, no pinned keys), circle beta (the home and an Entente peer), both accepting unsigned
-// input from plain partners and sharing sightings as a summary; `inbox`, a collection of no circle the
-// plain partner writes into; `elsewhere`, a collection no partner reads. The node holds its identity
-// in beta only.
+// input from plain partners and sharing sightings as a summary; `inbox`, a collection of no circle
+// the plain partner and the Entente peer may write into; `elsewhere`, a collection no partner reads.
+// The node holds its identity in beta only.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
@@ -75,7 +75,7 @@ export async function startHomeIdentityNode(): Promise<HomeIdentityNode> {
   });
   await store.createToken({
     name: 'peer', secretHash: hashTokenSecret(secrets.peer), admin: false, organisationId: PEER.id, createdAt: created.toISOString(), revokedAt: undefined,
-    grants: [{ collectionId: 'beta', read: true, write: true }],
+    grants: ['beta', 'inbox'].map((collectionId) => ({ collectionId, read: true, write: true })),
   });
   await store.addObjects('beta', [homeIdentity as StixObject]);
   const keys = createNodeSignerProvider({ store, organisationId: HOME, clock: () => AT });
