@@ -6,6 +6,7 @@ import { parsePattern } from '../pattern/parse-pattern.ts';
 import { TLP2_MARKING_IDS } from '../policy/tlp.ts';
 import { validateStixObject } from '../stix/validate.ts';
 import type { StixObject } from '../stix/types.ts';
+import { versionOf } from '../stix/versions.ts';
 import { validateForIngest } from '../store/validate-for-ingest.ts';
 import { buildPublication, PROVENANCE_PROPERTY } from './build-publication.ts';
 import { decideDraftItems } from './decide-draft-items.ts';
@@ -220,12 +221,12 @@ describe('buildPublication', () => {
     assert.deepEqual(patterns, ["[ipv4-addr:value = '45.77.12.0/24']", "[domain-name:value LIKE '%.evil-c2.com']"]);
   });
 
-  it('publishes an SCO the target collection holds as it is, rather than a second content of the same observable beside it', () => {
+  it('publishes the SCO it builds from the value, marked with the chosen TLP: the same observable under another TLP is a content of its own', () => {
     const base = acceptAll(draftOf([item('observable', 'domain-name', 'evil-c2.com')]));
-    const first = publish(base).objects.find((object) => object.type === 'domain-name') as StixObject;
-    const stored = { ...first, object_marking_refs: [TLP2_MARKING_IDS.green] };
-    const again = publish(base, { tlp: 'red', targetScos: new Map([[first.id, stored]]) });
-    assert.deepEqual(again.objects.find((object) => object.id === first.id), stored);
+    const green = publish(base, { tlp: 'green' }).objects.find((object) => object.type === 'domain-name') as StixObject;
+    const red = publish(base, { tlp: 'red' }).objects.find((object) => object.type === 'domain-name') as StixObject;
+    assert.deepEqual(red, { type: 'domain-name', spec_version: '2.1', id: green.id, value: 'evil-c2.com', object_marking_refs: [TLP2_MARKING_IDS.red] });
+    assert.notEqual(versionOf(red), versionOf(green));
   });
 });
 

@@ -28,13 +28,6 @@ export interface PublicationInput {
    * kill-chain phases. The report names the others by id alone.
    */
   readonly attackObjects?: ReadonlyMap<string, StixObject>;
-  /**
-   * SCOs the target collection already holds, by id: published as they are, rather than a second
-   * content of the same observable beside them. What other collections hold plays no part: each
-   * content of an SCO is a version of its own (stix/versions.ts), so the one built here is added
-   * whatever they hold, and the answer says nothing of them.
-   */
-  readonly targetScos?: ReadonlyMap<string, StixObject>;
   /** The home organisation's identity, published with the report so that created_by_ref resolves. */
   readonly homeIdentity?: StixObject;
 }
@@ -115,7 +108,10 @@ export function buildPublication(input: PublicationInput): Publication {
     const confidence = Math.max(0, Math.min(100, Math.round(item.confidence * 100)));
     if (item.kind === 'observable') {
       const stix = observableStix(item.type, item.subtype, value);
-      for (const object of stix.scos) add(input.targetScos?.get(object.id) ?? { ...object, object_marking_refs: [marking] });
+      // The SCO built here, never a stored copy of the same id: each content of an SCO is a version
+      // of its own (stix/versions.ts), so this one conflicts with none, and a copy another writer
+      // stored (a member's, with properties of its own such as resolves_to_refs) is not the home's to publish.
+      for (const object of stix.scos) add({ ...object, object_marking_refs: [marking] });
       const phases = new Map<string, JsonObject>();
       for (const evidence of item.evidence) {
         for (const phase of attackBySentence.get(evidence.sentence) ?? []) phases.set(`${String(phase['kill_chain_name'])}|${String(phase['phase_name'])}`, phase);

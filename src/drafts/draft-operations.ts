@@ -22,7 +22,6 @@ import { tagText, type TagResult } from '../tagging/tag-text.ts';
 import { buildPublication } from './build-publication.ts';
 import { checkAnalyst, decideDraftItems, type DecisionInput } from './decide-draft-items.ts';
 import { canSeeDraft, isPublishable, type Draft, type DraftItem, type DraftPublication, type DraftSummary, type DraftViewer, type NewDraft } from './draft.ts';
-import { observableStix } from './item-stix.ts';
 import { proposeDraftItems, titleOf } from './propose-draft-items.ts';
 
 export interface DraftDeps {
@@ -322,16 +321,10 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
     const draft: Draft = { ...stored, items };
 
     const publishable = items.filter(isPublishable);
-    const attackIds = publishable.flatMap((item) => (item.stixId === undefined ? [] : [item.stixId]));
-    const scoIds = publishable.flatMap((item) => {
-      if (item.kind !== 'observable') return [];
-      const value = item.decision.state === 'edited' && item.decision.value !== undefined ? item.decision.value : item.value;
-      return observableStix(item.type, item.subtype, value).scos.map((object) => object.id);
-    });
+    const attackIds = [...new Set(publishable.flatMap((item) => (item.stixId === undefined ? [] : [item.stixId])))];
     // Only the target collection's own objects are published as stored: an object from any other
     // collection has had no release decision for this target, and copying it would leak it.
-    const wanted = [...new Set([...attackIds, ...scoIds])];
-    const inTarget = await latestIn(deps.store, target.collectionId, wanted);
+    const inTarget = await latestIn(deps.store, target.collectionId, attackIds);
     const heldAnywhere = new Map<string, StixObject>();
     for (const [id, entry] of await deps.store.latestVersions(attackIds.filter((id) => !inTarget.has(id)))) heldAnywhere.set(id, JSON.parse(entry.json) as StixObject);
     const catalogue = shippedCatalogueIdsOrNone();
@@ -354,7 +347,6 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
       analyst,
       ...(request.name === undefined ? {} : { name: request.name }),
       attackObjects,
-      targetScos: only(inTarget, scoIds),
       ...(home !== undefined && home.id === deps.homeOrganisationId ? { homeIdentity: home } : {}),
     });
 
@@ -427,15 +419,6 @@ async function latestIn(store: ObjectStore, collectionId: string, ids: readonly 
   const found = new Map<string, StixObject>();
   for (const [id, entry] of await latestEntriesIn(store, collectionId, ids)) found.set(id, JSON.parse(entry.json) as StixObject);
   return found;
-}
-
-function only(objects: ReadonlyMap<string, StixObject>, ids: readonly string[]): Map<string, StixObject> {
-  const kept = new Map<string, StixObject>();
-  for (const id of ids) {
-    const object = objects.get(id);
-    if (object !== undefined) kept.set(id, object);
-  }
-  return kept;
 }
 
 /** A publication that has not finished after this long was abandoned (its process died): another may take over. */

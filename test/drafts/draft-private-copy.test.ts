@@ -4,7 +4,8 @@
 // one. The report still names what the analyst accepted.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { authorization, HOME, startCircleApiNode, type CircleApiNode } from '../api/circle-api-kit.ts';
+import { isDeepStrictEqual } from 'node:util';
+import { authorization, HOME, ORG, startCircleApiNode, type CircleApiNode } from '../api/circle-api-kit.ts';
 import { TAXII } from '../taxii/taxii-test-kit.ts';
 import { TLP2_MARKING_IDS } from '../../src/policy/tlp.ts';
 import { scoId } from '../../src/stix/ids.ts';
@@ -111,6 +112,22 @@ describe('a draft publication copies nothing the node keeps in another collectio
     assert.ok(wide.some((object) => object.id === ip));
     assert.ok((outcome.report['object_refs'] as string[]).includes(ip));
     assert.deepEqual(outcome.warnings, []);
+  });
+
+  it("publishes the SCO it builds, not a partner's content of that SCO in the circle's own collection", async () => {
+    const value = 'dusk-c2.info';
+    const domain = idOf('domain-name', { value });
+    // A member planted the same value in the circle's collection with a property of its own: the
+    // home's report must not vouch for what the member says the domain resolves to.
+    const plant: StixObject = { type: 'domain-name', spec_version: '2.1', id: domain, value, resolves_to_refs: [idOf('ipv4-addr', { value: '198.51.100.66' })] };
+    await node.store.addObjects('wide', [plant], undefined, ORG.bank);
+    const outcome = await publishText(node, '# Wren\nThe loader called dusk-c2[.]info.\n', { circle: 'wide', tlp: 'green' });
+    const built = { type: 'domain-name', spec_version: '2.1', id: domain, value, object_marking_refs: [TLP2_MARKING_IDS.green] };
+    assert.ok((outcome.report['object_refs'] as string[]).includes(domain));
+    const wide = (await node.store.listEntries('wide', { ids: [domain], versions: [{ kind: 'all' }] }, { limit: 10 })).entries.map((entry) => JSON.parse(entry.json) as StixObject);
+    assert.equal(wide.length, 2, 'the home\'s content is stored beside the plant, as a version of its own');
+    assert.ok(wide.some((object) => isDeepStrictEqual(object, plant)));
+    assert.ok(wide.some((object) => isDeepStrictEqual(object, built)));
   });
 });
 
