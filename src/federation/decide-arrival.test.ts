@@ -8,7 +8,8 @@ import type { JsonObject, StixObject } from '../stix/types.ts';
 import { contentDigestOf, decideArrival, QUARANTINE_REASONS, type ArrivalContext, type ArrivalDecision } from './decide-arrival.ts';
 import { signObject } from './sign-object.ts';
 import { SIGNATURE_EXTENSION_ID } from './signature-extension.ts';
-import { openTerms, testAlliance } from './test-support.ts';
+import { createKeyDirectory } from './node-key.ts';
+import { openTerms, testAlliance, testOrganisation } from './test-support.ts';
 
 // The alliance: alpha creates and signs, bravo is the Entente peer objects arrive through, charlie is
 // another member; alpha's first key was retired on 1 June. MITRE has no keys pinned here.
@@ -230,6 +231,23 @@ describe('arrival: each quarantine reason', () => {
     assert.equal(reasonOf(arrive(signObject(identity, alpha.signer, { derived: true }), { peer: { organisationId: alpha.id, kind: 'entente' } })), 'accept:derived');
     assert.equal(reasonOf(arrive({ ...identity, id: MITRE, name: 'MITRE' }, plain)), 'accept:unverified');
     assert.equal(reasonOf(arrive(signObject({ ...identity, id: MITRE, name: 'MITRE' }, bravo.signer))), 'accept:verified');
+  });
+
+  it('signer-not-creator: whatever the letter case of the organisation named (a UUID is case-insensitive; the validator only warns)', () => {
+    // delta: a member whose id has hex letters, its key pinned under the lower-case id as registered.
+    const base = testOrganisation(5);
+    const id = 'identity--0000000d-e17a-4000-8000-00000000beef';
+    const delta = { id, signer: { ...base.signer, organisationId: id }, pinned: { ...base.pinned, organisationId: id } };
+    const withDelta = { directory: createKeyDirectory([alpha.pinned, bravo.pinned, charlie.pinned, delta.pinned]) };
+    const shouted = id.replace(/--(.*)$/, (_, uuid: string) => `--${uuid.toUpperCase()}`);
+    const plain = { ...withDelta, peer: { organisationId: bravo.id, kind: 'plain' as const }, allowUnsigned: true };
+    assert.equal(reasonOf(arrive(indicator({ created_by_ref: shouted }), plain)), 'signer-not-creator');
+    assert.equal(reasonOf(arrive(signObject(indicator({ created_by_ref: shouted }), charlie.signer), withDelta)), 'signer-not-creator');
+    assert.equal(reasonOf(arrive(signObject(indicator({ created_by_ref: shouted }), delta.signer), withDelta)), 'accept:verified', 'its own signature stands');
+    const identity = { type: 'identity', spec_version: '2.1', id: shouted, created: '2026-01-01T00:00:00.000Z', modified: '2026-11-20T10:00:00.000Z', name: 'Delta', identity_class: 'organization' };
+    assert.equal(reasonOf(arrive(identity, plain)), 'signer-not-creator');
+    assert.equal(reasonOf(arrive(signObject(identity, bravo.signer), withDelta)), 'signer-not-creator');
+    assert.equal(reasonOf(arrive(signObject(identity, delta.signer), withDelta)), 'accept:verified');
   });
 
   it('not-origin: earlier versions of the id were signed by another organisation', () => {

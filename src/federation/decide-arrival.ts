@@ -324,17 +324,22 @@ function checkSignerIsCreator(facts: ArrivalFacts): Finding {
   // own identity), every version of it, redacted or not, is the one it signed. The verdict reads
   // nothing held, so it tells the writer nothing about what the node holds of the id.
   const object = facts.object;
-  if (object.type === 'identity' && facts.context.directory.keysOf(object.id).length > 0 && facts.signer !== object.id) {
+  // Ids compared in any letter case (KeyDirectory.keysOf): `identity--C0FFEE…` names the same organisation.
+  if (object.type === 'identity' && facts.context.directory.keysOf(object.id).length > 0 && !sameId(facts.signer, object.id)) {
     return `${object.id} is an organisation's identity whose keys are pinned: only that organisation's signature is accepted on it`;
   }
   if (facts.derivedFromPeer) return undefined;
   const creator = own(facts.object, 'created_by_ref');
   if (typeof creator !== 'string' || facts.context.directory.keysOf(creator).length === 0) return undefined;
   const signer = facts.signer;
-  if (signer === creator) return undefined;
+  if (sameId(signer, creator)) return undefined;
   return signer === undefined
     ? `created_by_ref names ${creator}, whose keys are pinned, but the version is unsigned`
     : `created_by_ref names ${creator}, whose keys are pinned, but ${signer} signed`;
+}
+
+function sameId(signer: string | undefined, named: string): boolean {
+  return signer !== undefined && signer.toLowerCase() === named.toLowerCase();
 }
 
 function checkSignerIsOrigin(facts: ArrivalFacts): Finding {

@@ -34,6 +34,10 @@ export interface PinnedKey {
 
 /** Where verification finds keys: every key pinned for an organisation, and a key by its id. */
 export interface KeyDirectory {
+  /**
+   * In any letter case: a UUID is case-insensitive (RFC 4122, section 3) and the validator only warns
+   * about upper-case hex, so `identity--C0FFEE…` names the organisation `identity--c0ffee…` to a reader.
+   */
   keysOf(organisationId: string): readonly PinnedKey[];
   findKey(keyId: string): PinnedKey | undefined;
 }
@@ -175,12 +179,13 @@ export function createKeyDirectory(keys: readonly PinnedKey[]): KeyDirectory {
   const byOrganisation = new Map<string, PinnedKey[]>();
   for (const key of keys) {
     byId.set(key.keyId, key);
-    const list = byOrganisation.get(key.organisationId) ?? [];
+    const folded = key.organisationId.toLowerCase();
+    const list = byOrganisation.get(folded) ?? [];
     list.push(key);
-    byOrganisation.set(key.organisationId, list);
+    byOrganisation.set(folded, list);
   }
   return {
-    keysOf: (organisationId) => byOrganisation.get(organisationId) ?? [],
+    keysOf: (organisationId) => byOrganisation.get(organisationId.toLowerCase()) ?? [],
     findKey: (keyId) => byId.get(keyId),
   };
 }
