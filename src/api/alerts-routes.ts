@@ -76,11 +76,13 @@ export function canSeeAlert(recipient: Recipient, event: AlertEvent): boolean {
  * to administrators only, who may list the tokens; any other token sees `"api"`. The collection whose
  * observed-data raised it (`input: "collection:<id>"`, the node's own) to administrators and to tokens
  * that may read that collection; any other token sees `"collection"`. Its confidence and severity
- * count the sightings and opinions of the collections the token may read only (`basis`, the event's:
- * without one no collection held any, and the alert's confidence is everyone's).
+ * count the sightings and opinions of the collections the token may read only, and its source's
+ * reputation and corroboration by other members as those collections alone tell them (`basis`, the
+ * event's: without one the alert's confidence is everyone's). Administrators, like webhooks, are shown
+ * the node's own assessment, computed over every collection (`alert.confidence`).
  */
 export function alertFor(recipient: Recipient, alert: AlertJson, basis?: ConfidenceBasis): AlertJson {
-  const shown = basis === undefined ? alert : withConfidence(alert, confidenceIn(basis, (collectionId) => canReadCollection(recipient, collectionId)));
+  const shown = basis === undefined || recipient.admin ? alert : withConfidence(alert, confidenceIn(basis, (collectionId) => canReadCollection(recipient, collectionId)));
   if (recipient.admin) return shown;
   if (shown.input.startsWith('api:')) return { ...shown, input: 'api' };
   if (shown.input.startsWith('collection:')) {

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { confidenceBasis, confidenceIn, effectiveConfidence, severityOf, sightingEvidence, type ConfidenceInputs, type SightingEvidence } from './effective-confidence.ts';
+import { neutralReputation, reputationOfRecord } from '../federation/source-reputation.ts';
+import { confidenceBasis, confidenceIn, effectiveConfidence, severityOf, sightingEvidence, type CollectionFederation, type ConfidenceInputs, type SightingEvidence } from './effective-confidence.ts';
 
 const day = 86_400_000;
 const now = Date.UTC(2026, 5, 1);
@@ -98,35 +99,78 @@ describe('confidence per set of collections a reader may read', () => {
     { collectionId: 'other', evidence: seen('identity--d', 1) },
     { collectionId: 'other', evidence: { organisation: undefined, falsePositive: false, seenAt: now - 5 * day } },
   ];
-  const inputs = { ...base, since: now - 200 * day, corroboratingSources: ['identity--e'] };
+  const inputs = { ...base, since: now - 200 * day };
+  // Another member published the same value in `open`: it corroborates for readers of `open` only.
+  const federation = (): Record<string, CollectionFederation> => ({ open: { corroboratingSources: ['identity--e'] } });
   const within = (...collections: string[]): number =>
-    effectiveConfidence({ ...inputs, sightings: held.filter((h) => collections.includes(h.collectionId)).map((h) => h.evidence) });
+    effectiveConfidence({
+      ...inputs,
+      sightings: held.filter((h) => collections.includes(h.collectionId)).map((h) => h.evidence),
+      ...(collections.includes('open') ? { corroboratingSources: ['identity--e'] } : {}),
+    });
 
   it('over every collection is the confidence of all the evidence; over some, that of their evidence only', () => {
-    const basis = confidenceBasis(inputs, held);
+    const basis = confidenceBasis(inputs, held, federation);
     assert.equal(confidenceIn(basis, () => true), within('open', 'secret', 'other'));
     for (const reads of [[], ['open'], ['secret'], ['open', 'other'], ['secret', 'other']]) {
       assert.equal(confidenceIn(basis, (c) => reads.includes(c)), within(...reads), reads.join(','));
     }
     assert.ok(confidenceIn(basis, (c) => c !== 'secret') > confidenceIn(basis, () => true), 'the disagreement held in secret counts only for its readers');
+    assert.ok(confidenceIn(basis, (c) => c === 'other') < confidenceIn(basis, (c) => c === 'other' || c === 'open'), 'the copy held in open corroborates for its readers only');
   });
 
   it('keeps one piece of evidence per organisation and kind in each collection, as plain data', () => {
-    const basis = confidenceBasis(inputs, held);
+    const basis = confidenceBasis({ ...inputs, sourceReputation: 0.5 }, held, () => ({ ...federation(), other: { producerRecord: { indicators: 3, bad: 2, corroborated: 0 } } }));
     assert.deepEqual(basis.byCollection['open'], [seen('identity--a', 2), seen('identity--b', 400)]);
     const sent = JSON.parse(JSON.stringify(basis)) as typeof basis;
-    for (const reads of [['open'], ['secret'], ['open', 'secret', 'other']]) {
+    for (const reads of [['open'], ['secret'], ['other'], ['open', 'secret', 'other']]) {
       assert.equal(confidenceIn(sent, (c) => reads.includes(c)), confidenceIn(basis, (c) => reads.includes(c)), 'the same once sent as JSON');
     }
   });
 
-  it('counts organisations as whom they count as once, the producer and corroborating sources included', () => {
-    const organisationOf = (o: string): string => (o.startsWith('identity--minted') ? 'identity--member' : o);
-    const minted = { ...base, producer: 'identity--minted-p', corroboratingSources: ['identity--minted-q'], organisationOf };
+  it('never counts the node-wide reputation, corroboration or identities, which count every collection', () => {
+    const nodeWide = { ...base, sourceReputation: 0.2, corroboratingSources: ['identity--e'], organisationOf: (): string => 'identity--producer' };
+    const basis = confidenceBasis(nodeWide, [{ collectionId: 'open', evidence: seen('identity--a') }]);
+    assert.equal(confidenceIn(basis, () => true), effectiveConfidence({ ...base, sourceReputation: neutralReputation, sightings: [seen('identity--a')] }));
+    assert.ok(!JSON.stringify(basis).includes('identity--e') && !JSON.stringify(basis).includes('0.2'), 'nor carries them');
+  });
+
+  it('counts the reputation of its source from the records of the collections read, summed; neutral where they hold none', () => {
+    const records: Record<string, CollectionFederation> = {
+      bad: { producerRecord: { indicators: 4, bad: 4, corroborated: 0 } },
+      sound: { producerRecord: { indicators: 40, bad: 0, corroborated: 10 } },
+    };
+    const basis = confidenceBasis({ ...base, sourceReputation: 0.9 }, [], () => records);
+    const withReputation = (reputation: number): number => effectiveConfidence({ ...base, sourceReputation: reputation });
+    assert.equal(confidenceIn(basis, (c) => c === 'bad'), withReputation(reputationOfRecord({ indicators: 4, bad: 4, corroborated: 0 })));
+    assert.equal(confidenceIn(basis, (c) => c === 'sound'), withReputation(reputationOfRecord({ indicators: 40, bad: 0, corroborated: 10 })));
+    assert.equal(confidenceIn(basis, () => true), withReputation(reputationOfRecord({ indicators: 44, bad: 4, corroborated: 10 })));
+    assert.equal(confidenceIn(basis, () => false), withReputation(neutralReputation));
+    assert.ok(confidenceIn(basis, (c) => c === 'bad') < confidenceIn(basis, () => false), 'the reports held in bad lower it for their readers only');
+    const home = confidenceBasis(base, [], () => records);
+    assert.equal(confidenceIn(home, (c) => c === 'bad'), effectiveConfidence(base), 'the home organisation’s own indicators are not discounted');
+  });
+
+  it('counts organisations as whom they count as once, the producer and corroborating sources included, where the reader may read the identities', () => {
+    const member = 'identity--member';
+    const minted = { ...base, producer: 'identity--minted-p' };
     const evidence = [{ collectionId: 'open', evidence: seen('identity--minted-1') }, { collectionId: 'open', evidence: seen('identity--x') }];
-    const basis = confidenceBasis(minted, evidence);
-    assert.equal(confidenceIn(basis, () => true), effectiveConfidence({ ...minted, sightings: evidence.map((e) => e.evidence) }));
-    assert.equal(basis.inputs.producer, 'identity--member');
+    const asked: string[][] = [];
+    const basis = confidenceBasis(minted, evidence, (about) => {
+      asked.push([...about.organisations].sort());
+      return {
+        open: { corroboratingSources: ['identity--minted-q'] },
+        identities: { identities: { 'identity--minted-p': member, 'identity--minted-1': member, 'identity--minted-q': member } },
+      };
+    });
+    assert.deepEqual(asked, [['identity--minted-1', 'identity--minted-p', 'identity--x']]);
+    const organisationOf = (o: string): string => (o.startsWith('identity--minted') ? member : o);
+    const counted = effectiveConfidence({ ...minted, corroboratingSources: ['identity--minted-q'], organisationOf, sightings: evidence.map((e) => e.evidence) });
+    assert.equal(confidenceIn(basis, () => true), counted);
+    assert.equal(counted, effectiveConfidence({ ...base, sightings: [seen('identity--x')] }), 'the member’s own identities corroborate nothing');
+    const unmapped = effectiveConfidence({ ...minted, corroboratingSources: ['identity--minted-q'], sightings: evidence.map((e) => e.evidence) });
+    assert.equal(confidenceIn(basis, (c) => c === 'open'), unmapped, 'who sent the identities is not the reader’s to learn');
+    assert.ok(unmapped > counted);
   });
 });
 

@@ -13,8 +13,12 @@
 //   × false positives each distinct organisation reporting a false positive halves it;
 //   × age      it halves every `halfLifeDays` (default 180) since it was last corroborated: the later
 //              of its valid_from / modified and its latest true sighting.
+// What a reader who may not read every collection is shown counts only what the collections it reads
+// hold: the evidence, and the reputation and corroboration computed from them (confidenceIn).
 // Severity follows the STIX "High, Medium, Low" scale (Appendix A): 70–100 high, 30–69 medium, 1–29 low,
 // 0 none.
+
+import { reputationOfRecord, type SourceRecord } from '../federation/source-reputation.ts';
 
 export interface SightingEvidence {
   /** The organisation that reports it (created_by_ref, else where_sighted_refs[0]). */
@@ -81,28 +85,68 @@ export function effectiveConfidence(inputs: ConfidenceInputs): number {
 }
 
 /**
- * What an alert's confidence is computed from, kept with the alert so that each token is shown the
- * confidence of the evidence it may read (one matcher serves every collection of the node): the
- * inputs other than the sightings, organisations already counted as whom they count as; and, per
- * collection, the sightings and opinions it holds about the indicator, summarised to what
- * effectiveConfidence counts (one per organisation and kind, the latest seen). Plain data: it
- * crosses the workers' IPC channel with the alert.
+ * What federation adds to an indicator's confidence as one collection's data alone tells it
+ * (federation/load-source-reputation.ts, CollectionReputation).
  */
-export interface ConfidenceBasis {
-  readonly inputs: Omit<ConfidenceInputs, 'sightings' | 'organisationOf'>;
-  readonly byCollection: Readonly<Record<string, readonly SightingEvidence[]>>;
+export interface CollectionFederation {
+  /** The record of the indicator's source (another member) from this collection's indicators and reports. */
+  readonly producerRecord?: SourceRecord;
+  /** Other sources that published one of its values in this collection. */
+  readonly corroboratingSources?: readonly string[];
+  /** Identity → the member whose node sent that identity here, for the organisations the basis names. */
+  readonly identities?: Readonly<Record<string, string>>;
 }
 
-/** The basis of a confidence from its inputs and the evidence held, each with the collection holding it. */
+/** What a basis asks federation about: its source (`reputed`: another member's), and the organisations it names. */
+export interface FederationAbout {
+  readonly producer: string | undefined;
+  readonly reputed: boolean;
+  readonly organisations: ReadonlySet<string>;
+}
+
+/**
+ * What an alert's confidence is computed from, kept with the alert so that each token is shown the
+ * confidence of what it may read (one matcher serves every collection of the node): the inputs that
+ * come from the version matched; per collection, the sightings and opinions it holds about the
+ * indicator, summarised to what effectiveConfidence counts (one per organisation and kind, the latest
+ * seen); and per collection what federation adds from that collection's data alone (the source's
+ * record, corroborating sources, which member stands behind an identity). The node-wide reputation,
+ * corroboration and identities are not in it: they count collections a reader may not read. Plain
+ * data: it crosses the workers' IPC channel with the alert.
+ */
+export interface ConfidenceBasis {
+  readonly inputs: Omit<ConfidenceInputs, 'sightings' | 'organisationOf' | 'sourceReputation' | 'corroboratingSources'>;
+  /** The indicator came from another member: its source's reputation applies. Absent: no. */
+  readonly reputed?: boolean;
+  readonly byCollection: Readonly<Record<string, readonly SightingEvidence[]>>;
+  /** Absent: nothing (a node in no federation). */
+  readonly federation?: Readonly<Record<string, CollectionFederation>>;
+}
+
+/**
+ * Whether readers of different collections may be shown different confidences even with no evidence
+ * held: the node-wide inputs count a source's reputation or other members' copies.
+ */
+export function dependsOnReader(inputs: Omit<ConfidenceInputs, 'sightings'>): boolean {
+  return inputs.sourceReputation !== undefined || inputs.corroboratingSources !== undefined;
+}
+
+/**
+ * The basis of a confidence from its inputs (node-wide: only whether a reputation applies is kept),
+ * the evidence held, each with the collection holding it, and what federation adds per collection.
+ */
 export function confidenceBasis(
   inputs: Omit<ConfidenceInputs, 'sightings'>,
   held: Iterable<{ readonly collectionId: string; readonly evidence: SightingEvidence }>,
+  federation?: (about: FederationAbout) => Readonly<Record<string, CollectionFederation>>,
 ): ConfidenceBasis {
-  const { organisationOf: mapped, ...rest } = inputs;
-  const organisationOf = mapped ?? ((organisation: string): string => organisation);
+  const { organisationOf: _nodeWide, sourceReputation, corroboratingSources, ...rest } = inputs;
+  const organisations = new Set<string>(rest.producer === undefined ? [] : [rest.producer]);
   const byCollection = new Map<string, Map<string, SightingEvidence>>();
   for (const { collectionId, evidence } of held) {
-    const organisation = evidence.organisation === undefined ? undefined : organisationOf(evidence.organisation);
+    // As named: who stands behind an identity is the reader's to learn from the collections it reads.
+    const organisation = evidence.organisation;
+    if (organisation !== undefined) organisations.add(organisation);
     // A false positive's time is not counted; a true sighting's latest time is (lastVouched).
     const key = `${evidence.falsePositive ? 'fp' : 'seen'}\u0000${organisation === undefined ? '' : `=${organisation}`}`;
     const summary = byCollection.get(collectionId) ?? new Map<string, SightingEvidence>();
@@ -112,20 +156,47 @@ export function confidenceBasis(
       summary.set(key, { organisation, falsePositive: evidence.falsePositive, seenAt: evidence.seenAt });
     }
   }
+  const reputed = sourceReputation !== undefined;
+  const federated = federation === undefined || (!reputed && corroboratingSources === undefined && organisations.size === 0) ? {} : federation({ producer: rest.producer, reputed, organisations });
   return {
-    inputs: {
-      ...rest,
-      producer: rest.producer === undefined ? undefined : organisationOf(rest.producer),
-      ...(rest.corroboratingSources === undefined ? {} : { corroboratingSources: rest.corroboratingSources.map(organisationOf) }),
-    },
+    inputs: rest,
+    reputed,
     byCollection: Object.fromEntries([...byCollection].map(([collectionId, summary]) => [collectionId, [...summary.values()]])),
+    federation: federated,
   };
 }
 
-/** The confidence shown to a reader: from the evidence of the collections `reads` accepts only. */
+/**
+ * The confidence shown to a reader: from the evidence, and what federation adds, of the collections
+ * `reads` accepts only. The source's reputation is that of its records there, summed (neutral where
+ * they hold none); an identity counts as the member that sent it into one of them (the first by
+ * collection id).
+ */
 export function confidenceIn(basis: ConfidenceBasis, reads: (collectionId: string) => boolean): number {
   const sightings = Object.entries(basis.byCollection).flatMap(([collectionId, evidence]) => (reads(collectionId) ? evidence : []));
-  return effectiveConfidence({ ...basis.inputs, sightings });
+  const federation = basis.federation ?? {};
+  const readable = Object.keys(federation).filter(reads).sort();
+  const identities = new Map<string, string>();
+  const corroborating = new Set<string>();
+  const record = { indicators: 0, bad: 0, corroborated: 0 };
+  for (const collectionId of readable) {
+    const here = federation[collectionId];
+    if (here === undefined) continue;
+    for (const [identity, member] of Object.entries(here.identities ?? {})) if (!identities.has(identity)) identities.set(identity, member);
+    for (const source of here.corroboratingSources ?? []) corroborating.add(source);
+    if (here.producerRecord !== undefined) {
+      record.indicators += here.producerRecord.indicators;
+      record.bad += here.producerRecord.bad;
+      record.corroborated += here.producerRecord.corroborated;
+    }
+  }
+  return effectiveConfidence({
+    ...basis.inputs,
+    sightings,
+    ...(identities.size === 0 ? {} : { organisationOf: (organisation: string): string => identities.get(organisation) ?? organisation }),
+    ...(corroborating.size === 0 ? {} : { corroboratingSources: [...corroborating] }),
+    ...(basis.reputed === true ? { sourceReputation: reputationOfRecord(record) } : {}),
+  });
 }
 
 export function severityOf(confidence: number): Severity {

@@ -6,7 +6,7 @@
 import { openIndicatorSources, type IndicatorSources } from '../federation/load-source-reputation.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import type { BulkMatcher } from './bulk-matcher.ts';
-import { confidenceBasis, effectiveConfidence, sightingEvidence, type ConfidenceBasis, type ConfidenceInputs, type SightingEvidence } from './effective-confidence.ts';
+import { confidenceBasis, dependsOnReader, effectiveConfidence, sightingEvidence, type ConfidenceBasis, type ConfidenceInputs, type SightingEvidence } from './effective-confidence.ts';
 import type { JsonRecord } from './log-observation.ts';
 
 export interface LoadedIndicators {
@@ -73,7 +73,10 @@ export class IndicatorLoader {
    * sighting replaces the old in its collection).
    */
   private readonly evidence = new Map<string, Map<string, HeldEvidence>>();
-  /** indicator id → the inputs of its confidence other than the evidence: only indicators some evidence is about. */
+  /**
+   * indicator id → the inputs of its confidence other than the evidence: only indicators some evidence
+   * is about, or whose confidence counts federation (dependsOnReader).
+   */
   private readonly inputs = new Map<string, Omit<ConfidenceInputs, 'sightings'>>();
   /** indicator id → its basisOf(), until its evidence or version changes. */
   private readonly bases = new Map<string, ConfidenceBasis>();
@@ -103,16 +106,16 @@ export class IndicatorLoader {
 
   /**
    * What the confidence of the version compiled is made of, by the collection holding each piece of
-   * evidence; undefined when no collection holds evidence about it (every reader is then shown the
-   * matcher's confidence).
+   * evidence, and what federation adds per collection; undefined when no collection holds evidence
+   * about it and nothing federated counts (every reader is then shown the matcher's confidence).
    */
   basisOf(indicatorId: string): ConfidenceBasis | undefined {
     const known = this.bases.get(indicatorId);
     if (known !== undefined) return known;
     const inputs = this.inputs.get(indicatorId);
     const held = this.evidence.get(indicatorId);
-    if (inputs === undefined || held === undefined) return undefined;
-    const basis = confidenceBasis(inputs, held.values());
+    if (inputs === undefined) return undefined;
+    const basis = confidenceBasis(inputs, held?.values() ?? [], this.sources?.federationOf?.bind(this.sources, indicatorId));
     this.bases.set(indicatorId, basis);
     return basis;
   }
@@ -182,7 +185,7 @@ export class IndicatorLoader {
       };
       const held = this.evidence.get(id);
       this.bases.delete(id);
-      if (held === undefined) this.inputs.delete(id);
+      if (held === undefined && !dependsOnReader(inputs)) this.inputs.delete(id);
       else this.inputs.set(id, inputs);
       const confidence = effectiveConfidence({ ...inputs, sightings: held === undefined ? [] : [...held.values()].map((h) => h.evidence) });
       const outcome = this.matcher.add(revoked ? { ...object, revoked: true } : object, { now: options.now, confidence });

@@ -22,7 +22,7 @@ type Arrival = { readonly signer: string; readonly verification?: Verification; 
 
 /** The few store methods the reputation reads, over objects in memory: one collection, arrivals or contributors per entry. */
 class FakeStore implements ReputationStore {
-  readonly #entries: StoredEntry[] = [];
+  readonly #entries: (StoredEntry & { readonly collectionId: string })[] = [];
   readonly #arrivals = new Map<number, EntryArrivals>();
   #dateAdded = 0;
   #serial = 0;
@@ -32,11 +32,11 @@ class FakeStore implements ReputationStore {
     private readonly federated = true,
   ) {}
 
-  add(object: Record<string, unknown>, arrival?: Arrival): string {
+  add(object: Record<string, unknown>, arrival?: Arrival, collectionId = collection): string {
     const id = typeof object['id'] === 'string' ? object['id'] : `${String(object['type'])}--00000000-0000-4000-8000-${String(++this.#serial).padStart(12, '0')}`;
     const full = { spec_version: '2.1', created: stamp, modified: stamp, ...object, id };
     const dateAdded = ++this.#dateAdded;
-    this.#entries.push({ id, type: String(object['type']), version: stamp, specVersion: '2.1', dateAdded, revoked: false, json: JSON.stringify(full) } as StoredEntry);
+    this.#entries.push({ id, type: String(object['type']), version: stamp, specVersion: '2.1', dateAdded, revoked: false, json: JSON.stringify(full), collectionId } as StoredEntry & { collectionId: string });
     if (arrival !== undefined && 'contributor' in arrival) this.#arrivals.set(dateAdded, { arrivals: [], contributors: [arrival.contributor] });
     else if (arrival !== undefined) {
       const row: VersionArrival = { peer: arrival.peer ?? 'peer', signer: arrival.signer, verification: arrival.verification ?? 'verified', deliveredBy: undefined, receivedAt: stamp };
@@ -45,22 +45,24 @@ class FakeStore implements ReputationStore {
     return id;
   }
 
-  indicator(value: string, arrival?: Arrival, extra: Record<string, unknown> = {}): string {
-    return this.add({ type: 'indicator', pattern: `[ipv4-addr:value = '${value}']`, pattern_type: 'stix', valid_from: stamp, confidence: 60, ...extra }, arrival);
+  indicator(value: string, arrival?: Arrival, extra: Record<string, unknown> = {}, collectionId = collection): string {
+    return this.add({ type: 'indicator', pattern: `[ipv4-addr:value = '${value}']`, pattern_type: 'stix', valid_from: stamp, confidence: 60, ...extra }, arrival, collectionId);
   }
 
   listCollections(): Promise<CollectionRecord[]> {
-    return Promise.resolve([{ id: collection, title: 'circle', description: undefined, alias: undefined, mediaTypes: [], createdAt: stamp }]);
+    const ids = [...new Set([collection, ...this.#entries.map((e) => e.collectionId)])];
+    return Promise.resolve(ids.map((id) => ({ id, title: id, description: undefined, alias: undefined, mediaTypes: [], createdAt: stamp })));
   }
 
   listEntries(collectionId: string, filter: EntryFilter, page: PageRequest): Promise<Page> {
-    const matching = this.#entries.filter((e) => collectionId === collection && (filter.types === undefined || filter.types.includes(e.type)) && e.dateAdded > (page.after ?? 0));
+    const matching = this.#entries.filter((e) => e.collectionId === collectionId && (filter.types === undefined || filter.types.includes(e.type)) && e.dateAdded > (page.after ?? 0));
     return Promise.resolve({ entries: matching.slice(0, page.limit), more: matching.length > page.limit });
   }
 
   arrivalsOfEntries(collectionId: string, dateAdded: readonly number[]): Promise<Map<number, EntryArrivals>> {
     const found = new Map<number, EntryArrivals>();
-    for (const at of collectionId === collection ? dateAdded : []) {
+    const here = new Set(this.#entries.filter((e) => e.collectionId === collectionId).map((e) => e.dateAdded));
+    for (const at of dateAdded.filter((d) => here.has(d))) {
       const arrivals = this.#arrivals.get(at);
       if (arrivals !== undefined) found.set(at, arrivals);
     }
@@ -141,6 +143,37 @@ describe('source reputations from the store', () => {
     const minted = store.add({ type: 'identity', name: 'Sock puppet', identity_class: 'organization' }, { signer: member });
     const report = await loadSourceReputation(store, { now, warninglists });
     assert.equal(report.identities.get(minted), member);
+  });
+
+  it('per collection, too: each collection’s figures from its data alone, for readers of some collections only', async () => {
+    const store = new FakeStore();
+    const elsewhere = 'collection--elsewhere';
+    const indicator = store.indicator('45.9.1.1', { signer: member });
+    store.indicator('45.9.1.1', { signer: other }, {}, elsewhere);
+    store.add(falsePositive(indicator, other), { signer: other }, elsewhere);
+    const minted = store.add({ type: 'identity', name: 'Sock puppet', identity_class: 'organization' }, { signer: member }, elsewhere);
+    const report = await loadSourceReputation(store, { now, warninglists, perCollection: true });
+    assert.deepEqual(report.corroboration.get(indicator), [other], 'node-wide: the copy elsewhere corroborates');
+    assert.equal(report.sources.find((s) => s.source === member)?.falsePositives, 1, 'node-wide: the report elsewhere counts');
+    const here = report.byCollection?.get(collection);
+    assert.deepEqual(here?.records.get(member), { indicators: 1, bad: 0, corroborated: 0 });
+    assert.equal(here?.corroboration.get(indicator), undefined);
+    assert.equal(here?.identities.get(minted), undefined);
+    const there = report.byCollection?.get(elsewhere);
+    assert.deepEqual(there?.records.get(other), { indicators: 1, bad: 0, corroborated: 0 });
+    assert.equal(there?.records.get(member), undefined, 'a report about an indicator held elsewhere counts where the indicator is held only');
+    assert.equal(there?.identities.get(minted), member);
+    assert.equal((await loadSourceReputation(store, { now, warninglists })).byCollection, undefined, 'only when asked');
+  });
+
+  it('per collection with one collection: the node’s figures', async () => {
+    const store = new FakeStore();
+    const indicator = store.indicator('45.9.1.1', { signer: member });
+    store.indicator('45.9.1.1', { signer: other });
+    const report = await loadSourceReputation(store, { now, warninglists, perCollection: true });
+    const only = report.byCollection?.get(collection);
+    assert.deepEqual(only?.corroboration.get(indicator), [other]);
+    assert.deepEqual(only?.records.get(member), { indicators: 1, bad: 0, corroborated: 1 });
   });
 
   it('is deterministic: the same store gives the same report', async () => {

@@ -1,16 +1,18 @@
 // Reads what source-reputation.ts needs from a node's store (arrivals and contributors, indicators,
 // false-positive sightings and opinions, identities) and keeps the result for the alert matcher: the
 // reputation of each source, who corroborates which indicator, and which member stands behind each
-// identity it sent. Also the per-page lookup of where versions came from, for the indicator loader:
-// one store statement per page of entries (FederationStore.arrivalsOfEntries), since both read it
-// for every indicator a node holds.
+// identity it sent: over every collection (the home's own assessment, for its administrators), and
+// from each collection's data alone (what a token that reads some collections only is shown: a copy or
+// a false-positive report held where it may not read must not move its number). Also the per-page
+// lookup of where versions came from, for the indicator loader: one store statement per page of
+// entries (FederationStore.arrivalsOfEntries), since both read it for every indicator a node holds.
 import { metaKeys } from '../bootstrap-node.ts';
-import { sightingEvidence, type ConfidenceInputs } from '../correlate/effective-confidence.ts';
+import { sightingEvidence, type CollectionFederation, type ConfidenceInputs, type FederationAbout } from '../correlate/effective-confidence.ts';
 import { loadExtractData } from '../extract/load-extract-data.ts';
 import type { WarninglistIndex } from '../extract/warninglists.ts';
 import type { FederationStore } from '../store/federation-store.ts';
 import type { ObjectStore, StoredEntry } from '../store/object-store.ts';
-import { decideSource, neutralReputation, patternFacts, ReputationTally, type PatternFacts, type SourceAttribution, type SourceReputation } from './source-reputation.ts';
+import { decideSource, neutralReputation, patternFacts, ReputationTally, type PatternFacts, type SourceAttribution, type SourceRecord, type SourceReputation } from './source-reputation.ts';
 
 /** What the reputation reads: the object store and, from the federation store, arrivals and peers. */
 export type ReputationStore = Pick<ObjectStore, 'listCollections' | 'listEntries' | 'getMeta'> & Pick<FederationStore, 'arrivalsOfEntries' | 'listPeers' | 'listPinnedKeys'>;
@@ -31,6 +33,22 @@ export interface SourceReputationReport {
   readonly corroboration: ReadonlyMap<string, readonly string[]>;
   /** Identity id → the organisation whose node sent that identity object (only identities that arrived from one). */
   readonly identities: ReadonlyMap<string, string>;
+  /** With `perCollection`: the same, from each collection's data alone. */
+  readonly byCollection?: ReadonlyMap<string, CollectionReputation>;
+}
+
+/**
+ * What one collection's data alone says about sources: what a reader of that collection may be shown
+ * (the node-wide figures also count collections it may not read: a false-positive report there lowers
+ * a source's reputation, a copy there corroborates).
+ */
+export interface CollectionReputation {
+  /** Each source's record from the indicators and reports this collection holds. */
+  readonly records: ReadonlyMap<string, SourceRecord>;
+  /** Indicator id → the other sources that published one of its values in this collection. */
+  readonly corroboration: ReadonlyMap<string, readonly string[]>;
+  /** Identity id → the organisation whose node sent that identity object into this collection. */
+  readonly identities: ReadonlyMap<string, string>;
 }
 
 export interface ReputationOptions {
@@ -39,6 +57,11 @@ export interface ReputationOptions {
   readonly warninglists?: WarninglistIndex;
   /** Default: every collection. */
   readonly collectionIds?: readonly string[];
+  /**
+   * Also each collection's figures from its data alone (`byCollection`): the same pages feed one tally
+   * per collection besides the node's, which holds as many values again while counting.
+   */
+  readonly perCollection?: boolean;
 }
 
 const pageSize = 5000;
@@ -96,34 +119,57 @@ function stixPatternOf(object: Record<string, unknown>): string | undefined {
   return typeof object['pattern'] === 'string' && (type === undefined || type === 'stix') ? object['pattern'] : undefined;
 }
 
+/** One collection's tally, fed the same pages as the node's. */
+interface CollectionTally {
+  readonly tally: ReputationTally;
+  readonly corroboration: Map<string, readonly string[]>;
+  readonly identities: Map<string, string>;
+}
+
 /**
  * Computes every source's reputation from the store: identities, then false-positive reports, then the
  * (non-revoked) indicators twice (who published what; who else published it). Memory: the reports, the
- * values of the indicators while counting, then only the values several sources published.
+ * values of the indicators while counting, then only the values several sources published (twice over
+ * with `perCollection`).
  */
 export async function loadSourceReputation(store: ReputationStore, options: ReputationOptions): Promise<SourceReputationReport> {
   const home = await homeOf(store);
   const sources = await EntrySources.open(store);
   const warninglists = options.warninglists ?? loadExtractData().warninglists;
   const collections = options.collectionIds ?? (await store.listCollections()).map((c) => c.id);
-  const objectsWithSources = async function* (types: string[]): AsyncGenerator<{ object: Record<string, unknown>; entry: StoredEntry; source: SourceAttribution | undefined }> {
+  // One collection's figures are the node's: no second tally.
+  const perCollection = new Map<string, CollectionTally>(
+    options.perCollection === true && collections.length > 1
+      ? collections.map((collectionId) => [collectionId, { tally: new ReputationTally(), corroboration: new Map(), identities: new Map() }])
+      : [],
+  );
+  const objectsWithSources = async function* (
+    types: string[],
+  ): AsyncGenerator<{ object: Record<string, unknown>; entry: StoredEntry; source: SourceAttribution | undefined; own: CollectionTally | undefined }> {
     for (const collectionId of collections) {
+      const own = perCollection.get(collectionId);
       for await (const page of pagesOf(store, collectionId, types)) {
         const found = await sources.sourcesOf(collectionId, page);
-        for (const entry of page) yield { object: JSON.parse(entry.json) as Record<string, unknown>, entry, source: found.get(entry.id) };
+        for (const entry of page) yield { object: JSON.parse(entry.json) as Record<string, unknown>, entry, source: found.get(entry.id), own };
       }
     }
   };
 
   const identities = new Map<string, string>();
-  for await (const { entry, source } of objectsWithSources(['identity'])) if (source !== undefined) identities.set(entry.id, source.organisation);
+  for await (const { entry, source, own } of objectsWithSources(['identity'])) {
+    if (source === undefined) continue;
+    identities.set(entry.id, source.organisation);
+    own?.identities.set(entry.id, source.organisation);
+  }
 
   const tally = new ReputationTally();
-  for await (const { object, source } of objectsWithSources(['sighting', 'opinion'])) {
+  for await (const { object, source, own } of objectsWithSources(['sighting', 'opinion'])) {
     const targets = object['type'] === 'sighting' ? [object['sighting_of_ref']] : Array.isArray(object['object_refs']) ? object['object_refs'] : [];
     for (const target of targets) {
       if (typeof target !== 'string' || !target.startsWith('indicator--')) continue;
-      if (sightingEvidence(object, target)?.falsePositive === true) tally.addFalsePositive(target, source?.organisation ?? home);
+      if (sightingEvidence(object, target)?.falsePositive !== true) continue;
+      tally.addFalsePositive(target, source?.organisation ?? home);
+      own?.tally.addFalsePositive(target, source?.organisation ?? home);
     }
   }
 
@@ -133,28 +179,45 @@ export async function loadSourceReputation(store: ReputationStore, options: Repu
     return { keys: typeof object['pattern'] === 'string' ? [`${String(object['pattern_type'])} ${object['pattern'].trim()}`] : [], warninglist: null };
   };
   const live = (entry: StoredEntry, object: Record<string, unknown>): boolean => !entry.revoked && object['revoked'] !== true;
-  for await (const { object, entry, source } of objectsWithSources(['indicator'])) {
-    if (live(entry, object)) tally.addIndicator({ id: entry.id, source: source?.organisation ?? home, ...factsOf(object) });
+  for await (const { object, entry, source, own } of objectsWithSources(['indicator'])) {
+    if (!live(entry, object)) continue;
+    const facts = { id: entry.id, source: source?.organisation ?? home, ...factsOf(object) };
+    tally.addIndicator(facts);
+    own?.tally.addIndicator(facts);
   }
   // Again, looking up the sources of only the indicators whose values several sources published.
   const corroboration = new Map<string, readonly string[]>();
   for (const collectionId of collections) {
+    const own = perCollection.get(collectionId);
     for await (const page of pagesOf(store, collectionId, ['indicator'])) {
       const candidates: { entry: StoredEntry; facts: PatternFacts }[] = [];
       for (const entry of page) {
         const object = JSON.parse(entry.json) as Record<string, unknown>;
         if (!live(entry, object)) continue;
         // The keys first; the warninglists only for the few that may be corroborated.
-        if (tally.mayBeCorroborated(factsOf(object, false).keys)) candidates.push({ entry, facts: factsOf(object) });
+        const keys = factsOf(object, false).keys;
+        const nodeWide = tally.mayBeCorroborated(keys);
+        if ((own?.tally.mayBeCorroborated(keys) ?? false) || nodeWide) candidates.push({ entry, facts: factsOf(object) });
       }
       const found = await sources.sourcesOf(collectionId, candidates.map((c) => c.entry));
       for (const { entry, facts } of candidates) {
-        const others = tally.corroboratorsOf({ id: entry.id, source: found.get(entry.id)?.organisation ?? home, ...facts });
+        const indicator = { id: entry.id, source: found.get(entry.id)?.organisation ?? home, ...facts };
+        const others = tally.corroboratorsOf(indicator);
         if (others.length > 0) corroboration.set(entry.id, others);
+        const othersHere = own?.tally.corroboratorsOf(indicator) ?? [];
+        if (othersHere.length > 0) own?.corroboration.set(entry.id, othersHere);
       }
     }
   }
-  return { home, computedAt: options.now.toISOString(), sources: tally.decide(), corroboration, identities };
+  const report = { home, computedAt: options.now.toISOString(), sources: tally.decide(), corroboration, identities };
+  if (options.perCollection !== true) return report;
+  const only = collections.length === 1 ? collections[0] : undefined;
+  const byCollection = new Map<string, CollectionReputation>(
+    only !== undefined
+      ? [[only, { records: tally.records(), corroboration, identities }]]
+      : [...perCollection].map(([collectionId, own]) => [collectionId, { records: own.tally.records(), corroboration: own.corroboration, identities: own.identities }]),
+  );
+  return { ...report, byCollection };
 }
 
 /** What the indicator loader (correlate/load-indicators.ts) asks about where indicators and sightings came from. */
@@ -163,8 +226,10 @@ export interface IndicatorSources {
   refresh(now: Date): Promise<void>;
   /** The organisation each entry's version came from (keyed by object id); versions stored here without arriving from anyone are absent. */
   sourcesOf(collectionId: string, entries: readonly Pick<StoredEntry, 'id' | 'dateAdded'>[]): Promise<ReadonlyMap<string, string>>;
-  /** The confidence inputs federation adds for an indicator that came from `source` (undefined: stored here). */
+  /** The confidence inputs federation adds for an indicator that came from `source` (undefined: stored here), from every collection: the home's own assessment. */
   confidenceOf(indicatorId: string, source: string | undefined): Pick<ConfidenceInputs, 'sourceReputation' | 'corroboratingSources' | 'organisationOf'>;
+  /** The same from each collection's data alone, for readers of some collections only (ConfidenceBasis.federation). */
+  federationOf?(indicatorId: string, about: FederationAbout): Readonly<Record<string, CollectionFederation>>;
 }
 
 export interface ReputationSourcesOptions {
@@ -182,6 +247,8 @@ export interface ReputationSourcesOptions {
  */
 export class ReputationSources implements IndicatorSources {
   #report: SourceReputationReport | undefined;
+  /** The report's, made once: the loader keeps the inputs of many indicators. */
+  #organisationOf: ((id: string) => string) | undefined;
   #reputations = new Map<string, number>();
   #entries: EntrySources | undefined;
   #computing: Promise<void> | undefined;
@@ -215,10 +282,16 @@ export class ReputationSources implements IndicatorSources {
       this.#computedAt = now.getTime();
       return;
     }
-    const report = await loadSourceReputation(this.store, { now, ...(this.options.warninglists !== undefined ? { warninglists: this.options.warninglists } : {}) });
+    const report = await loadSourceReputation(this.store, {
+      now,
+      perCollection: true,
+      ...(this.options.warninglists !== undefined ? { warninglists: this.options.warninglists } : {}),
+    });
     this.#entries = await EntrySources.open(this.store);
     this.#reputations = new Map(report.sources.map((s) => [s.source, s.reputation]));
     this.#report = report;
+    const identities = report.identities;
+    this.#organisationOf = (id: string): string => identities.get(id) ?? id;
     this.#federated = true;
     this.#computedAt = now.getTime();
   }
@@ -232,9 +305,8 @@ export class ReputationSources implements IndicatorSources {
 
   confidenceOf(indicatorId: string, source: string | undefined): Pick<ConfidenceInputs, 'sourceReputation' | 'corroboratingSources' | 'organisationOf'> {
     const report = this.#report;
-    if (!this.#federated || report === undefined) return {};
-    const identities = report.identities;
-    const organisationOf = (id: string): string => identities.get(id) ?? id;
+    const organisationOf = this.#organisationOf;
+    if (!this.#federated || report === undefined || organisationOf === undefined) return {};
     const corroborating = report.corroboration.get(indicatorId);
     // The home organisation's own data is not discounted: reputation is about other members.
     const reputation = source === undefined || source === report.home ? undefined : (this.#reputations.get(source) ?? neutralReputation);
@@ -243,6 +315,32 @@ export class ReputationSources implements IndicatorSources {
       ...(corroborating !== undefined ? { corroboratingSources: corroborating } : {}),
       ...(reputation !== undefined ? { sourceReputation: reputation } : {}),
     };
+  }
+
+  federationOf(indicatorId: string, about: FederationAbout): Readonly<Record<string, CollectionFederation>> {
+    const byCollection = this.#federated ? this.#report?.byCollection : undefined;
+    if (byCollection === undefined) return {};
+    const found: Record<string, CollectionFederation> = {};
+    for (const [collectionId, here] of byCollection) {
+      const record = about.reputed && about.producer !== undefined ? here.records.get(about.producer) : undefined;
+      const corroborating = here.corroboration.get(indicatorId);
+      const identities: Record<string, string> = {};
+      let named = false;
+      for (const organisation of about.organisations) {
+        const member = here.identities.get(organisation);
+        if (member !== undefined) {
+          identities[organisation] = member;
+          named = true;
+        }
+      }
+      if (record === undefined && corroborating === undefined && !named) continue;
+      found[collectionId] = {
+        ...(record === undefined ? {} : { producerRecord: record }),
+        ...(corroborating === undefined ? {} : { corroboratingSources: corroborating }),
+        ...(named ? { identities } : {}),
+      };
+    }
+    return found;
   }
 }
 

@@ -44,6 +44,21 @@ const badRateAtFloor = 0.5;
 /** The reputation of a source with no history. */
 export const neutralReputation = reputationOf(0, 0, 0);
 
+/**
+ * What a source's reputation is computed from. Records of disjoint parts of a node's data add up (the
+ * collections one reader may read: correlate/effective-confidence.ts confidenceIn).
+ */
+export interface SourceRecord {
+  readonly indicators: number;
+  readonly bad: number;
+  /** Corroborated and not bad. */
+  readonly corroborated: number;
+}
+
+export function reputationOfRecord(record: SourceRecord): number {
+  return reputationOf(record.indicators, record.bad, record.corroborated);
+}
+
 function reputationOf(indicators: number, bad: number, corroboratedSound: number): number {
   const rate = (priorBad + bad) / (priorBad + priorSound + indicators + corroboratedSound);
   const value = 1 - (1 - reputationFloor) * Math.min(1, rate / badRateAtFloor);
@@ -319,6 +334,11 @@ export class ReputationTally {
       for (const [key, publishers] of this.#publishers) if (typeof publishers === 'string') this.#publishers.delete(key);
     }
     return keys.some((key) => this.#publishers.has(key));
+  }
+
+  /** Each source's record so far (complete once corroboratorsOf was asked for every indicator). */
+  records(): Map<string, SourceRecord> {
+    return new Map([...this.#sources].map(([source, counts]) => [source, { indicators: counts.indicators, bad: counts.bad, corroborated: counts.corroborated }]));
   }
 
   /** One entry per source seen, sorted by organisation id. */
