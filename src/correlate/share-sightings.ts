@@ -9,7 +9,11 @@ import type { AgreementState } from '../policy/agreement.ts';
 import type { Circle } from '../policy/circle.ts';
 import { ingest } from '../store/ingest.ts';
 import type { ObjectStore } from '../store/object-store.ts';
-import type { JsonValue, StixObject } from '../stix/types.ts';
+import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
+import { addMarkingRefs } from '../stix/add-marking-refs.ts';
+import { tlpOfMarkingRef } from '../policy/tlp.ts';
+import { shippedCatalogueIdsOrNone } from '../release/public-catalogue.ts';
+import { latestEntriesIn } from '../store/latest-in-collection.ts';
 import { circleSightingObjects, evidenceTypesOf, type SightingBundle } from './sighting-objects.ts';
 
 export interface SightingShareDeps {
@@ -68,6 +72,7 @@ export async function shareSightingsBack(deps: SightingShareDeps, bundles: reado
         homeOrganisationId: deps.homeOrganisationId,
         indicator,
         evidenceTypes: evidenceTypesOf(bundle),
+        markingDefinitions: await definitionsIn(deps.store, circle.collectionId, indicator),
         at,
       });
       if (decision.kind === 'keep') continue;
@@ -104,6 +109,23 @@ async function latestIndicator(store: ObjectStore, collectionId: string, indicat
   if (entry === undefined) return undefined;
   const value = JSON.parse(entry.json) as JsonValue;
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
+}
+
+/**
+ * The definitions of the indicator's markings, as the release gate reads them (open-release-gate.ts
+ * loadMarkings): the node's version of each, when the circle's collection holds it or it is of the
+ * shipped public catalogue. A definition held only elsewhere stays unknown: the copies would carry a
+ * marking the release gate cannot read there.
+ */
+async function definitionsIn(store: ObjectStore, collectionId: string, indicator: Record<string, unknown>): Promise<Map<string, JsonObject>> {
+  const refs = new Set<string>();
+  addMarkingRefs(indicator, refs);
+  const wanted = [...refs].filter((ref) => tlpOfMarkingRef(ref) === undefined);
+  if (wanted.length === 0) return new Map();
+  const found = await store.markingDefinitions(wanted);
+  const catalogue = shippedCatalogueIdsOrNone();
+  const held = await latestEntriesIn(store, collectionId, [...found.keys()].filter((id) => !catalogue.has(id)));
+  return new Map([...found].filter(([id]) => held.has(id) || catalogue.has(id)));
 }
 
 /**

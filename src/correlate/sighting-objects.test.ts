@@ -24,7 +24,7 @@ describe("a sighting's copy for a circle", () => {
     return sightingObjects(opened, { homeOrganisationId: home, now: '2026-06-01T12:10:01.000Z', randomUuid });
   };
   const form = (overrides: Partial<SightingShareForm> = {}): SightingShareForm => ({
-    kind: 'share', tlp: 'amber', evidence: false, whereSighted: true, labels: [], agreementVersion: 1, reasons: [], ...overrides,
+    kind: 'share', tlp: 'amber', markings: [], evidence: false, whereSighted: true, labels: [], agreementVersion: 1, reasons: [], ...overrides,
   });
 
   it('a summary is one sighting of its own: counts and times, no observed-data, marked at the decided TLP', () => {
@@ -40,15 +40,29 @@ describe("a sighting's copy for a circle", () => {
     assert.equal(validateForIngest(sighting).valid, true);
   });
 
-  it('evidence brings the observed-data and its observables; an anonymised one names nobody where sighted', () => {
+  it('evidence brings an observed-data of its own and the observables; an anonymised one names nobody where sighted', () => {
     const stored = bundle();
     const withEvidence = circleSightingObjects(stored, form({ evidence: true, labels: ['energy'] }), randomUuid);
-    assert.deepEqual(withEvidence.sighting['observed_data_refs'], [stored.observedData.id]);
+    const [observedData, ...more] = withEvidence.objects.filter((object) => object.type === 'observed-data');
+    assert.equal(more.length, 0);
+    assert.notEqual(observedData?.id, stored.observedData.id, 'marked here, so not the version stored at home');
+    assert.deepEqual(withEvidence.sighting['observed_data_refs'], [observedData?.id]);
+    assert.deepEqual(observedData?.['object_refs'], stored.observedData['object_refs']);
     assert.ok(withEvidence.objects.some((object) => object['value'] === '10.1.2.3'));
     assert.deepEqual(withEvidence.sighting['labels'], ['energy']);
     assert.equal(stored.observedData['x_entente_sighting_evidence'], true, 'marked, so no matcher takes it for telemetry');
     const anonymous = circleSightingObjects(stored, form({ whereSighted: false }), randomUuid);
     assert.equal(anonymous.sighting['where_sighted_refs'], undefined);
+  });
+
+  it("marks the sighting, its observed-data and every observable alike: the decided TLP and the indicator's other markings", () => {
+    const recipients = 'marking-definition--0b000000-0000-4000-8000-000000000001';
+    const { objects } = circleSightingObjects(bundle(), form({ evidence: true, tlp: 'amber', markings: [recipients] }), randomUuid);
+    assert.deepEqual(objects.map((object) => object.type), ['ipv4-addr', 'ipv4-addr', 'observed-data', 'sighting']);
+    for (const object of objects) {
+      assert.deepEqual(object['object_marking_refs'], [TLP2_MARKING_IDS.amber, recipients], object.type);
+      assert.equal(validateForIngest(object).valid, true, object.type);
+    }
   });
 
   it('gets a new version when the window closes with other counts, and none when nothing changed', () => {

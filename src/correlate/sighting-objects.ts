@@ -136,13 +136,19 @@ export type SightingShareForm = Extract<SightingShareDecision, { kind: 'share' }
 /**
  * What goes into a circle's collection for one of the home organisation's sightings: a sighting of
  * its own (the stored one refers to observed-data the circle may not receive, and one version cannot
- * differ between collections), marked at the decided TLP, naming the home organisation where sighted
- * only when the form allows; with the observed-data and its observables only when the form says
- * evidence.
+ * differ between collections), naming the home organisation where sighted only when the form allows;
+ * with an observed-data of its own and the observables in it only when the form says evidence. Every
+ * one of them is marked at the decided TLP and with the indicator's other markings (form.markings):
+ * the evidence holds the indicator's value and the home's own observables, and an object the release
+ * decision took alone, unmarked, would go where the indicator may not (at the circle's default TLP,
+ * to members a recipients marking excludes).
  */
 export function circleSightingObjects(bundle: SightingBundle, form: SightingShareForm, randomUuid: () => string): { sighting: StixObject; objects: StixObject[] } {
   const stored = bundle.sighting;
   const evidence = form.evidence && Array.isArray(stored['observed_data_refs']);
+  const markings = [TLP2_MARKING_IDS[form.tlp], ...form.markings];
+  const marked = (object: StixObject): StixObject => ({ ...object, object_marking_refs: [...new Set([...markingRefsOf(object), ...markings])] });
+  const observedData: StixObject | undefined = evidence ? marked({ ...bundle.observedData, id: `observed-data--${randomUuid()}` }) : undefined;
   const sighting: StixObject = {
     type: 'sighting',
     spec_version: '2.1',
@@ -151,16 +157,22 @@ export function circleSightingObjects(bundle: SightingBundle, form: SightingShar
     modified: stored['modified'] as string,
     created_by_ref: stored['created_by_ref'] as string,
     sighting_of_ref: stored['sighting_of_ref'] as string,
-    ...(evidence ? { observed_data_refs: [bundle.observedData.id] } : {}),
+    ...(observedData !== undefined ? { observed_data_refs: [observedData.id] } : {}),
     ...(form.whereSighted && stored['where_sighted_refs'] !== undefined ? { where_sighted_refs: stored['where_sighted_refs'] } : {}),
     count: stored['count'] as number,
     first_seen: stored['first_seen'] as string,
     last_seen: stored['last_seen'] as string,
     ...(form.labels.length > 0 ? { labels: [...form.labels] } : {}),
-    object_marking_refs: [TLP2_MARKING_IDS[form.tlp]],
+    object_marking_refs: markings,
   };
-  const evidenceObjects = evidence ? bundle.objects.filter((object) => object.type !== 'sighting') : [];
-  return { sighting, objects: [...evidenceObjects, sighting] };
+  if (observedData === undefined) return { sighting, objects: [sighting] };
+  const observables = bundle.objects.filter((object) => object.type !== 'sighting' && object.id !== bundle.observedData.id).map(marked);
+  return { sighting, objects: [...observables, observedData, sighting] };
+}
+
+function markingRefsOf(object: StixObject): string[] {
+  const refs = object['object_marking_refs'];
+  return Array.isArray(refs) ? refs.filter((ref): ref is string => typeof ref === 'string') : [];
 }
 
 /** The types the evidence of a sighting holds: its observed-data and the observables in it (empty without). */

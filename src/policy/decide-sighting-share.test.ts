@@ -4,6 +4,7 @@ import type { Agreement, AgreementState, AgreementTerms } from './agreement.ts';
 import type { Circle, CircleMember } from './circle.ts';
 import { decideSightingShare, type SightingShareRequest } from './decide-sighting-share.ts';
 import { TLP2_MARKING_IDS } from './tlp.ts';
+import { ENTENTE_MARKING_EXTENSION_ID } from './classify-marking.ts';
 
 const COORD = 'identity--01000000-0000-4000-8000-000000000001';
 const HOME = 'identity--02000000-0000-4000-8000-000000000002';
@@ -116,6 +117,28 @@ describe('decideSightingShare: what of a sighting goes back into the indicator\'
     const strict = decideSightingShare(request({ indicator: { type: 'indicator', object_marking_refs: [TLP2_MARKING_IDS['amber+strict']] } , agreements: agreements({ highestTlp: 'amber' }) }));
     assert.equal(strict.kind, 'keep');
     assert.match(strict.reasons.join(), /tlp.highest/);
+  });
+
+  it("carries the indicator's other markings, and keeps the sighting when one of them cannot be read", () => {
+    const recipients = 'marking-definition--0c000000-0000-4000-8000-000000000001';
+    const definition = {
+      type: 'marking-definition', spec_version: '2.1', id: recipients, created: '2026-01-01T00:00:00.000Z',
+      extensions: { [ENTENTE_MARKING_EXTENSION_ID]: { extension_type: 'property-extension', marking: 'recipients', organisation_refs: [COORD] } },
+    };
+    const indicator = { type: 'indicator', object_marking_refs: [TLP2_MARKING_IDS.amber, recipients] };
+    const narrowed = decideSightingShare(request({ indicator, markingDefinitions: new Map([[recipients, definition]]) }));
+    assert.ok(narrowed.kind === 'share');
+    assert.equal(narrowed.tlp, 'amber');
+    assert.deepEqual(narrowed.markings, [recipients], 'the official TLP id is replaced by the decided level; the rest go as they are');
+    const unread = decideSightingShare(request({ indicator }));
+    assert.equal(unread.kind, 'keep');
+    assert.match(unread.reasons.join(), /marking\.unknown/);
+  });
+
+  it('takes the TLP of a granular marking on the indicator too: it governs the value the evidence holds', () => {
+    const granular = decideSightingShare(request({ indicator: { type: 'indicator', object_marking_refs: [TLP2_MARKING_IDS.green], granular_markings: [{ marking_ref: TLP2_MARKING_IDS.red, selectors: ['pattern'] }] } }));
+    assert.equal(granular.kind, 'keep');
+    assert.match(granular.reasons.join(), /tlp\.red/);
   });
 
   it('names the home organisation where sighted only when attribution is kept and identities are in scope', () => {

@@ -9,11 +9,14 @@
 // 2. the terms that bind the home organisation (the version it accepted; on a coordinator's own node,
 //    the newest version it proposed) say `sighting_sharing` other than `none` (absent: none);
 // 3. `sighting` is in the agreement's scope (the release decision would withhold it anyway);
-// 4. the sighting's TLP is the stricter of the indicator's (its published TLP marking, else the
-//    circle's default) and the circle's default: a sighting reveals the indicator it names and that
-//    this organisation was hit by it, so it is never more open than either; RED is not shared (a RED
-//    sighting would need the indicator's named recipients, which a sighting does not carry), nor a
-//    level above the agreement's `highest_tlp`;
+// 4. the sighting's TLP is the stricter of the indicator's (every TLP marking it carries, object-level
+//    or granular, else the circle's default) and the circle's default: a sighting reveals the
+//    indicator it names and that this organisation was hit by it, so it is never more open than
+//    either; RED is not shared, nor a level above the agreement's `highest_tlp`. The indicator's other
+//    markings (recipients, weakness, statements, TLP definitions of its own) go on everything the
+//    share creates (`markings`): they narrow who may learn of the indicator, and so of its sighting
+//    and the evidence holding its value. A marking this node cannot read in the circle's collection
+//    keeps the sighting home (it might narrow further than can be told);
 // 5. the observed-data goes too only under `evidence`, and only when `observed-data` and every
 //    observable type in it are in scope (else a reference the release decision withholds would
 //    withhold the whole sighting): otherwise the summary alone is shared;
@@ -22,7 +25,10 @@
 //    with it); under `anonymise` it is left out, as `created_by_ref` is removed on release.
 import { bindingAgreement, type Agreement, type AgreementState, type Attribution, type BindingAgreement } from './agreement.ts';
 import { circleClosedReason, membershipAt, type Circle } from './circle.ts';
-import { stricterOf, tlpOf, tlpRank, type TlpLevel } from './tlp.ts';
+import { classifyMarking } from './classify-marking.ts';
+import { stricterOf, tlpRank, type TlpLevel } from './tlp.ts';
+import { addMarkingRefs } from '../stix/add-marking-refs.ts';
+import type { JsonObject } from '../stix/types.ts';
 
 export interface SightingShareRequest {
   readonly circle: Circle;
@@ -32,6 +38,11 @@ export interface SightingShareRequest {
   readonly indicator: Readonly<Record<string, unknown>>;
   /** The types of the sighting's observed-data and of the observables in it (empty when it has none). */
   readonly evidenceTypes: readonly string[];
+  /**
+   * The definitions of the indicator's markings that the circle's collection holds (as the release
+   * gate reads them there); official TLP ids need none. Absent: none, so any other marking keeps it home.
+   */
+  readonly markingDefinitions?: ReadonlyMap<string, JsonObject>;
   readonly at: Date;
 }
 
@@ -39,6 +50,8 @@ export type SightingShareDecision =
   | {
       readonly kind: 'share';
       readonly tlp: TlpLevel;
+      /** The indicator's markings other than official TLP ids: the sighting and its evidence carry them too. */
+      readonly markings: readonly string[];
       /** Share the observed-data and its observables with the sighting. */
       readonly evidence: boolean;
       /** Name the home organisation in `where_sighted_refs`. */
@@ -66,13 +79,16 @@ export function decideSightingShare(request: SightingShareRequest): SightingShar
   const types = terms.scope.types;
   if (!types.includes('sighting')) return keep(`scope.types: sighting is outside the scope of agreement v${version}`);
 
-  const level = stricterOf(tlpOf(request.indicator) ?? circle.defaultTlp, circle.defaultTlp);
+  const governing = indicatorMarkings(request.indicator, request.markingDefinitions ?? new Map(), circle.defaultTlp);
+  if (governing.kind === 'unknown') return keep(`marking.unknown: ${governing.reason}; the sighting would carry a marking this node cannot read`);
+  const { level, markings } = governing;
   if (level === 'red') return keep('tlp.red: a sighting of a TLP:RED indicator would need its named recipients; it stays here');
   if (tlpRank(level) > tlpRank(terms.highestTlp)) {
     return keep(`tlp.highest: the sighting would be TLP:${level.toUpperCase()}, above TLP:${terms.highestTlp.toUpperCase()} that agreement v${version} allows`);
   }
 
   const reasons = [`sighting-sharing: agreement v${version} shares sightings (${sharing})`, `tlp: TLP:${level.toUpperCase()}`];
+  if (markings.length > 0) reasons.push(`markings: the indicator's ${markings.join(', ')} go with it`);
   let evidence = false;
   if (sharing === 'evidence' && request.evidenceTypes.length > 0) {
     const outside = request.evidenceTypes.filter((type) => !types.includes(type));
@@ -83,7 +99,28 @@ export function decideSightingShare(request: SightingShareRequest): SightingShar
   const scopeLabels = terms.scope.labels;
   const labels = scopeLabels === undefined ? [] : labelsOf(request.indicator).filter((label) => scopeLabels.includes(label));
   if (scopeLabels !== undefined && labels.length === 0) return keep(`scope.labels: the indicator carries none of the labels agreement v${version} shares`);
-  return { kind: 'share', tlp: level, evidence, whereSighted, labels, agreementVersion: version, reasons };
+  return { kind: 'share', tlp: level, markings, evidence, whereSighted, labels, agreementVersion: version, reasons };
+}
+
+type GoverningMarkings = { readonly kind: 'known'; readonly level: TlpLevel; readonly markings: readonly string[] } | { readonly kind: 'unknown'; readonly reason: string };
+
+/**
+ * The strictest TLP among the indicator's markings (granular ones too: a granular marking on its
+ * pattern governs the value its evidence holds) and the circle's default, and the markings other than
+ * official TLP ids, carried as they are.
+ */
+function indicatorMarkings(indicator: Readonly<Record<string, unknown>>, definitions: ReadonlyMap<string, JsonObject>, defaultTlp: TlpLevel): GoverningMarkings {
+  const refs = new Set<string>();
+  addMarkingRefs(indicator, refs);
+  let level = defaultTlp;
+  const markings: string[] = [];
+  for (const ref of refs) {
+    const marking = classifyMarking(ref, definitions);
+    if (marking.kind === 'unknown') return { kind: 'unknown', reason: marking.reason };
+    if (marking.kind === 'tlp') level = stricterOf(level, marking.level);
+    if (marking.kind !== 'tlp' || !marking.official) markings.push(ref);
+  }
+  return { kind: 'known', level, markings };
 }
 
 /**
