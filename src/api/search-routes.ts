@@ -26,6 +26,8 @@ export interface SearchRouteContext {
 /**
  * `GET /api/search?q=…&type=…&limit=…`: full-text search over the collections the caller can read.
  * Each hit passes the release decision; the response carries each object's stored JSON untouched.
+ * Hits come name matches first, then newest first, with no score; an administrator's come by
+ * relevance, each with its `rank`.
  */
 export function registerSearchRoutes(app: FastifyInstance, ctx: SearchRouteContext): void {
   app.get<{ Querystring: RawSearchQuery }>('/api/search', { config: { policy: 'authenticated', media: 'json' } }, async (request, reply) => {
@@ -37,6 +39,9 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: SearchRouteConte
     }
     const recipient = auth.recipient;
     const collectionIds = (await ctx.store.listCollections()).map((c) => c.id).filter((id) => canReadCollection(recipient, id));
+    // A relevance score, and the order it gives, are computed over the whole index: only a reader of
+    // every collection may have them, or they count documents the reader cannot see (SearchOrder).
+    const order = recipient.admin ? 'relevance' : 'own-fields';
     const at = ctx.clock();
     const gates = new Map<string, ReleaseGate>();
     const shared: SearchHit[] = [];
@@ -45,7 +50,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: SearchRouteConte
     const decided = new Set<string>();
     let asked = wanted;
     for (let round = 0; round < SEARCH_ROUNDS && shared.length < wanted; round += 1, asked *= SEARCH_GROWTH) {
-      const hits = await ctx.store.search({ ...parsed.value, limit: asked, collectionIds });
+      const hits = await ctx.store.search({ ...parsed.value, limit: asked, collectionIds, order });
       for (const hit of hits) {
         if (shared.length >= wanted) break;
         const key = `${hit.collectionId}\u0000${hit.id}\u0000${hit.version}`;
@@ -78,7 +83,8 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: SearchRouteConte
       (hit) =>
         `{"id":${JSON.stringify(hit.id)},"type":${JSON.stringify(hit.type)},"version":${JSON.stringify(hit.version)},` +
         `"name":${hit.name === undefined ? 'null' : JSON.stringify(hit.name)},"collection_id":${JSON.stringify(hit.collectionId)},` +
-        `"rank":${Number.isFinite(hit.rank) ? hit.rank : 0},"object":${hit.json}}`,
+        (hit.rank === undefined ? '' : `"rank":${Number.isFinite(hit.rank) ? hit.rank : 0},`) +
+        `"object":${hit.json}}`,
     );
     return reply
       .code(200)

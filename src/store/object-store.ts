@@ -347,7 +347,19 @@ export interface SearchQuery {
   /** Only objects present in at least one of these collections. */
   readonly collectionIds: readonly string[];
   readonly limit: number;
+  /** How hits are ordered; 'own-fields' when absent (see SearchOrder). */
+  readonly order?: SearchOrder;
 }
+
+/**
+ * - 'relevance': bm25, best first, with each hit's score. The score weighs every word by how many
+ *   documents of the whole index hold it and a hit's length against the index's average, so it and
+ *   the order it gives move with documents in every collection: only for a reader of all of them.
+ * - 'own-fields': hits whose name or aliases hold every word first, then the most recently added to
+ *   the collections searched, then by id; no score. It reads nothing but the hit's own entry, so
+ *   documents a reader cannot see neither score nor reorder the hits it can.
+ */
+export type SearchOrder = 'relevance' | 'own-fields';
 
 export interface SearchHit {
   readonly id: string;
@@ -356,8 +368,8 @@ export interface SearchHit {
   readonly name: string | undefined;
   readonly collectionId: string;
   readonly json: string;
-  /** Relevance (negated bm25 in SQLite): higher is better; hits come best first. */
-  readonly rank: number;
+  /** Relevance (negated bm25 in SQLite), higher is better, under the 'relevance' order only. */
+  readonly rank: number | undefined;
 }
 
 // ---- Circles and their agreements ----

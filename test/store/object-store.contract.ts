@@ -17,7 +17,7 @@ import type {
   SyncBatch,
 } from '../../src/store/federation-store.ts';
 import { versionKey } from '../../src/store/object-store.ts';
-import type { AddOutcome, EntryFilter, ObjectStore, RecallNotice, StoredEntry } from '../../src/store/object-store.ts';
+import type { AddOutcome, EntryFilter, ObjectStore, RecallNotice, SearchOrder, StoredEntry } from '../../src/store/object-store.ts';
 
 export interface ContractStoreOptions {
   /** The store must take every dateAdded from this clock (and its own monotonic rule). */
@@ -671,8 +671,11 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
         await store.addObjects('beta', [malware(5, { name: 'Emotion' })]);
       });
 
-      const search = (text: string, extra: { types?: string[]; collectionIds?: string[] } = {}) =>
-        store.search({ text, collectionIds: extra.collectionIds ?? ['alpha', 'beta'], limit: 10, ...(extra.types === undefined ? {} : { types: extra.types }) });
+      const search = (text: string, extra: { types?: string[]; collectionIds?: string[]; order?: SearchOrder } = {}) =>
+        store.search({
+          text, collectionIds: extra.collectionIds ?? ['alpha', 'beta'], limit: 10,
+          ...(extra.types === undefined ? {} : { types: extra.types }), ...(extra.order === undefined ? {} : { order: extra.order }),
+        });
 
       it('matches words as prefixes over name, description and aliases', async () => {
         assert.deepEqual((await search('emot')).map((hit) => hit.name).sort(), ['Emotet', 'Emotion']);
@@ -681,15 +684,23 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
         assert.deepEqual((await search('banking LOADER')).map((hit) => hit.name), ['Emotet']);
       });
 
-      it('returns the stored object, its collection, version and a rank where higher is better', async () => {
+      it('returns the stored object, its collection, version and, by relevance, a rank where higher is better', async () => {
         const [hit] = await search('geodo');
         assert.equal(hit?.type, 'malware');
         assert.equal(hit?.collectionId, 'alpha');
         assert.equal(hit?.version, malware(1)['modified']);
         assert.equal((JSON.parse(hit?.json ?? '{}') as StixObject).id, malware(1).id);
-        const ranked = await search('emotet');
+        assert.equal(hit?.rank, undefined, 'no score unless asked for relevance');
+        const ranked = await search('emotet', { order: 'relevance' });
         assert.equal(ranked[0]?.name, 'Emotet');
         assert.equal(typeof ranked[0]?.rank, 'number');
+      });
+
+      it('orders by default hits whose name or aliases hold every word first, then the most recently added', async () => {
+        await store.addObjects('beta', [malware(6, { name: 'Dropper', description: 'drops emotet' }), malware(7, { name: 'Later', aliases: ['Emotet clone'] })]);
+        assert.deepEqual((await search('emotet')).map((hit) => hit.name), ['Later', 'Emotet', 'Dropper']);
+        // Relevance differs: it weighs where and how often the word occurs.
+        assert.deepEqual((await search('emotet', { order: 'relevance' })).map((hit) => hit.name)[0], 'Emotet');
       });
 
       it('filters by type and by collection', async () => {

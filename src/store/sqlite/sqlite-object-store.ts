@@ -242,7 +242,8 @@ interface SearchRow {
   version: string;
   json: string;
   collection_id: string;
-  score: number;
+  /** bm25 under the 'relevance' order; null under 'own-fields'. */
+  score: number | null;
 }
 
 /** Shape of a list query: one prepared statement per shape, built the first time it is needed. */
@@ -325,6 +326,7 @@ export class SqliteObjectStore implements ObjectStore {
     | 'deleteText'
     | 'countEntries'
     | 'search'
+    | 'searchByOwnFields'
     | 'insertStatus'
     | 'selectStatus'
     | 'insertToken'
@@ -461,6 +463,36 @@ export class SqliteObjectStore implements ObjectStore {
            AND (@types IS NULL OR ov.type IN (SELECT value FROM json_each(@types)))
          GROUP BY ov.object_id
          ORDER BY score, ov.object_id
+         LIMIT @limit`,
+      ),
+      // One entry per object (name or aliases holding every word, then the newest), ordered the same
+      // way: keys of the entry itself, never statistics of the index (SearchOrder).
+      searchByOwnFields: prepare(
+        `WITH hits AS MATERIALIZED (
+           SELECT rowid AS vid FROM object_text WHERE object_text MATCH @match
+         ),
+         named AS MATERIALIZED (
+           SELECT rowid AS vid FROM object_text WHERE object_text MATCH @namedMatch
+         ),
+         candidates AS (
+           SELECT e.collection_key, e.date_added, ov.object_id, hits.vid IN (SELECT vid FROM named) AS on_name,
+                  row_number() OVER (
+                    PARTITION BY ov.object_id ORDER BY hits.vid IN (SELECT vid FROM named) DESC, e.date_added DESC, c.id
+                  ) AS nth
+           FROM hits
+           JOIN object_versions ov ON ov.vid = hits.vid
+           JOIN entries e ON e.vid = hits.vid AND e.is_latest = 1
+           JOIN collections c ON c.key = e.collection_key
+           WHERE c.id IN (SELECT value FROM json_each(@collections))
+             AND (@types IS NULL OR ov.type IN (SELECT value FROM json_each(@types)))
+         )
+         SELECT ov.object_id AS id, ov.type, ov.version, ${SERVED_JSON} AS json, c.id AS collection_id, NULL AS score
+         FROM candidates k
+         JOIN entries e ON e.collection_key = k.collection_key AND e.date_added = k.date_added
+         JOIN object_versions ov ON ov.vid = e.vid
+         JOIN collections c ON c.key = k.collection_key
+         WHERE k.nth = 1
+         ORDER BY k.on_name DESC, k.date_added DESC, k.object_id
          LIMIT @limit`,
       ),
       insertStatus: prepare(
@@ -982,12 +1014,17 @@ export class SqliteObjectStore implements ObjectStore {
       const match = toFtsQuery(query.text);
       const limit = Math.max(0, Math.floor(query.limit));
       if (match === undefined || query.collectionIds.length === 0 || limit === 0) return [];
-      const rows = this.#sql.search.all({
+      const parameters = {
         match,
         collections: JSON.stringify(query.collectionIds),
         types: query.types === undefined ? null : JSON.stringify(query.types),
         limit,
-      }) as SearchRow[];
+      };
+      const rows = (
+        query.order === 'relevance'
+          ? this.#sql.search.all(parameters)
+          : this.#sql.searchByOwnFields.all({ ...parameters, namedMatch: `{name aliases} : (${match})` })
+      ) as SearchRow[];
       return rows.map((row) => {
         const name = (JSON.parse(row.json) as StixObject)['name'];
         return {
@@ -998,7 +1035,7 @@ export class SqliteObjectStore implements ObjectStore {
           collectionId: row.collection_id,
           json: row.json,
           // bm25 is "lower is better" and negative; a hit's rank reads more naturally as "higher is better".
-          rank: -row.score,
+          rank: row.score === null ? undefined : -row.score,
         };
       });
     });
