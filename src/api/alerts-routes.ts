@@ -66,9 +66,15 @@ async function homeOnly(request: FastifyRequest): Promise<void> {
   if (request.auth === null || !request.auth.recipient.actsForHome) throw notFound(request);
 }
 
-/** `event.collections` hold the very version of the indicator the alert was raised on (node-matcher.ts). */
+/**
+ * The alert is about the newest version of its indicator the recipient may read: some collection it
+ * may read holds that version as its latest (`event.collections`), and none it may read holds a newer
+ * one (`event.newerIn`; node-matcher.ts). So a newer version held where it may not read neither hides
+ * the version it reads nor shows, and a reader of several collections gets one alert, the newest's.
+ */
 export function canSeeAlert(recipient: Recipient, event: AlertEvent): boolean {
-  return recipient.actsForHome && event.collections.some((collectionId) => canReadCollection(recipient, collectionId));
+  const reads = (collectionId: string): boolean => canReadCollection(recipient, collectionId);
+  return recipient.actsForHome && event.collections.some(reads) && !(event.newerIn ?? []).some(reads);
 }
 
 /**
@@ -169,8 +175,10 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
     // The caller sees the alerts on indicators of collections it may read, as on the stream, and the
     // sightings stored of those only (matchLines); how many matches there were in all is told to
     // administrators only.
-    const { alerts: raised, matches, collections, bases, ...counts } = outcome;
-    const alerts = raised.flatMap((alert, i) => (canSeeAlert(auth.recipient, { id: i, alert, collections: collections[i] ?? [] }) ? [alertFor(auth.recipient, alert, bases[i])] : []));
+    const { alerts: raised, matches, collections, newerIn, bases, ...counts } = outcome;
+    const alerts = raised.flatMap((alert, i) =>
+      canSeeAlert(auth.recipient, { id: i, alert, collections: collections[i] ?? [], newerIn: newerIn[i] ?? [] }) ? [alertFor(auth.recipient, alert, bases[i])] : [],
+    );
     return reply
       .code(200)
       .header('content-type', 'application/json; charset=utf-8')

@@ -37,6 +37,14 @@ describe('alert deduplication per (indicator, observable, window)', () => {
     assert.equal(alerts.size, 3);
   });
 
+  it('another version of the indicator (another variant compiled beside it) is another alert: each has its own readers', () => {
+    const alerts = new AlertAggregator(3600);
+    assert.equal(alerts.record(match('198.51.100.7', '2026-06-01T12:10:00.000Z'))?.variant, 0);
+    assert.equal(alerts.record({ ...match('198.51.100.7', '2026-06-01T12:20:00.000Z'), variant: 2 })?.variant, 2);
+    assert.equal(alerts.record({ ...match('198.51.100.7', '2026-06-01T12:30:00.000Z'), variant: 2 }), undefined);
+    assert.equal(alerts.size, 2);
+  });
+
   it('closing a window returns the alerts of earlier windows only, oldest first', () => {
     const alerts = new AlertAggregator(60);
     alerts.record(match('198.51.100.7', '2026-06-01T12:02:30.000Z'));

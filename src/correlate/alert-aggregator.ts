@@ -1,4 +1,4 @@
-// Alerts deduplicated per (indicator, observable, window) — and, in the running node, per what the
+// Alerts deduplicated per (indicator version, observable, window) — and, in the running node, per what the
 // caller may read: the first match opens an alert, later ones in the same window only move its
 // last_seen and count. Windows are fixed slices of observation time
 // (`windowSeconds`, aligned on the epoch), so the same logs always give the same alerts.
@@ -9,6 +9,8 @@ import { severityOf, type Severity } from './effective-confidence.ts';
 export interface Alert {
   readonly key: string;
   readonly indicatorId: string;
+  /** The variant of the indicator that matched (IndicatorMatch.variant): which of its versions. */
+  readonly variant: number;
   readonly name: string | undefined;
   readonly confidence: number | undefined;
   readonly observable: MatchedObservable;
@@ -71,7 +73,9 @@ export class AlertAggregator {
     const first = match.observations.reduce((min, o) => (o.firstObserved < min ? o.firstObserved : min), trigger.firstObserved);
     const last = match.observations.reduce((max, o) => (o.lastObserved > max ? o.lastObserved : max), trigger.lastObserved);
     const window = this.windowOf(trigger.firstObserved);
-    const key = `${match.indicatorId}\u0000${match.observable.path}\u0000${match.observable.value}\u0000${window}${scope === '' ? '' : `\u0000${scope}`}`;
+    const variant = match.variant ?? 0;
+    // Two versions of one indicator compiled side by side are two alerts: each goes to its own readers.
+    const key = `${match.indicatorId}${variant === 0 ? '' : `\u0001${variant}`}\u0000${match.observable.path}\u0000${match.observable.value}\u0000${window}${scope === '' ? '' : `\u0000${scope}`}`;
     const held = this.open.get(key);
     if (held !== undefined) {
       if (first < held.firstSeen) held.firstSeen = first;
@@ -82,6 +86,7 @@ export class AlertAggregator {
     const alert: Alert = {
       key,
       indicatorId: match.indicatorId,
+      variant,
       name: match.name,
       confidence: match.confidence,
       observable: match.observable,

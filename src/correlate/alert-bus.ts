@@ -16,8 +16,14 @@ export interface AlertEvent {
   /** Strictly increasing within this process, from 1. */
   readonly id: number;
   readonly alert: AlertJson;
-  /** Collections holding the version of the indicator that matched: a subscriber sees the alert when it may read one of them. */
+  /** Collections whose latest version of the indicator is the one that matched: a subscriber sees the alert when it may read one of them… */
   readonly collections: readonly string[];
+  /**
+   * …and none of these: the collections whose latest version of the indicator is newer than the one
+   * that matched. A reader of one of them gets the alerts of the newest version it may read instead
+   * (or none, when that one is revoked, expired or does not match). Absent when there are none.
+   */
+  readonly newerIn?: readonly string[];
   /**
    * What `alert.confidence` (counting every collection's evidence) is made of, by collection: a
    * subscriber is shown the confidence of the collections it may read (confidenceIn). Absent when no
@@ -59,13 +65,19 @@ export function isNoticeEvent(event: BusEvent): event is NoticeEvent {
 
 /** An event raised in one process, before it has its number. */
 export type RaisedEvent =
-  | { readonly kind: 'alert'; readonly alert: Omit<AlertJson, 'alert_id'>; readonly collections: readonly string[]; readonly basis?: ConfidenceBasis }
+  | { readonly kind: 'alert'; readonly alert: Omit<AlertJson, 'alert_id'>; readonly collections: readonly string[]; readonly basis?: ConfidenceBasis; readonly newerIn?: readonly string[] }
   | { readonly kind: 'notice'; readonly notice: Omit<NoticeJson, 'notice_id'> };
 
 /** The numbered event of a raised one: the one place an id is given, whichever process numbers it. */
 export function numberEvent(id: number, raised: RaisedEvent): BusEvent {
   return raised.kind === 'alert'
-    ? { id, alert: { alert_id: String(id), ...raised.alert }, collections: raised.collections, ...(raised.basis === undefined ? {} : { basis: raised.basis }) }
+    ? {
+        id,
+        alert: { alert_id: String(id), ...raised.alert },
+        collections: raised.collections,
+        ...(raised.basis === undefined ? {} : { basis: raised.basis }),
+        ...(raised.newerIn === undefined || raised.newerIn.length === 0 ? {} : { newerIn: raised.newerIn }),
+      }
     : { id, notice: { notice_id: String(id), ...raised.notice } };
 }
 
@@ -119,9 +131,15 @@ export class AlertBus {
     return this.#listeners.size;
   }
 
-  /** Raises an alert; resolves with it numbered, once its subscribers here have been called. `basis`: see AlertEvent. */
-  async publish(alert: Omit<AlertJson, 'alert_id'>, collections: readonly string[], basis?: ConfidenceBasis): Promise<AlertEvent> {
-    return (await this.#raise({ kind: 'alert', alert, collections, ...(basis === undefined ? {} : { basis }) })) as AlertEvent;
+  /** Raises an alert; resolves with it numbered, once its subscribers here have been called. `basis`, `newerIn`: see AlertEvent. */
+  async publish(alert: Omit<AlertJson, 'alert_id'>, collections: readonly string[], basis?: ConfidenceBasis, newerIn?: readonly string[]): Promise<AlertEvent> {
+    return (await this.#raise({
+      kind: 'alert',
+      alert,
+      collections,
+      ...(basis === undefined ? {} : { basis }),
+      ...(newerIn === undefined || newerIn.length === 0 ? {} : { newerIn }),
+    })) as AlertEvent;
   }
 
   /** Publishes a notice to the notice subscribers (alert subscribers such as webhooks never see it). */

@@ -254,3 +254,28 @@ describe('bulk matcher: incremental updates', () => {
     assert.equal(matcher.has('indicator--not-a-uuid'), true);
   });
 });
+
+describe('bulk matcher: versions of one indicator side by side (variants)', () => {
+  it('keeps each variant, tells which matched, and replaces or removes one without the others', () => {
+    const first = indicator("[ipv4-addr:value = '198.51.100.81']", { name: 'version 1' });
+    const second = { ...first, modified: '2026-06-01T00:00:00.000Z', name: 'version 2', pattern: "[domain-name:value = 'v2.example' OR ipv4-addr:value = '198.51.100.81']" };
+    const matcher = new BulkMatcher();
+    assert.equal(matcher.add(first, { now }).added, true);
+    assert.equal(matcher.add(second, { now, variant: 3 }).added, true);
+    const seen = (objects: JsonRecord[]): string[] => matcher.match(observation(objects)).map((m) => `${m.variant ?? 0}:${m.name ?? ''}`).sort();
+    assert.deepEqual(seen([ip('198.51.100.81')]), ['0:version 1', '3:version 2']);
+    assert.deepEqual(seen([domain('v2.example')]), ['3:version 2']);
+    assert.equal(matcher.stats().indicators, 2);
+
+    assert.equal(matcher.remove(String(first['id']), 0), true);
+    assert.deepEqual(seen([ip('198.51.100.81')]), ['3:version 2']);
+    assert.equal(matcher.has(String(first['id'])), true, 'variant 3 is still compiled');
+
+    // Adding variant 0 again leaves variant 3 alone; removing without a variant removes both.
+    assert.equal(matcher.add(first, { now }).added, true);
+    assert.deepEqual(seen([ip('198.51.100.81')]), ['0:version 1', '3:version 2']);
+    assert.equal(matcher.remove(String(first['id'])), true);
+    assert.deepEqual(seen([ip('198.51.100.81'), domain('v2.example')]), []);
+    assert.equal(matcher.has(String(first['id'])), false);
+  });
+});

@@ -37,6 +37,8 @@ export interface MatchedObservable {
 
 export interface IndicatorMatch {
   readonly indicatorId: string;
+  /** Which of the versions compiled under this id matched (BulkMatcher.add's `variant`); absent or 0 unless several are. */
+  readonly variant?: number;
   readonly name: string | undefined;
   /** The confidence given when the indicator was added (its effective confidence), if any. */
   readonly confidence: number | undefined;
@@ -132,6 +134,8 @@ export class BulkMatcher {
   private alive = new Uint8Array(this.capacity);
   private readonly otherIds = new Map<number, string>();
   private readonly names = new Map<number, string>();
+  /** slot → its variant, when not 0: kept apart because few indicators have more than one version compiled. */
+  private readonly variants = new Map<number, number>();
   /**
    * id → slot, for remove() and has(): open addressing over a typed array (slot + 1; 0 empty, -1 removed),
    * hashed by the UUID's first 32 bits — a few bytes per indicator where a Map would take tens.
@@ -241,20 +245,26 @@ export class BulkMatcher {
   }
 
   /**
-   * Compiles one indicator in. An indicator already present under the same id is replaced (a newer
-   * version); an inactive one (revoked, expired, not yet valid, not stix) removes the older version.
+   * Compiles one indicator in. An indicator already present under the same id and variant is replaced
+   * (a newer version); an inactive one (revoked, expired, not yet valid, not stix) removes the older
+   * version. `variant` (0 by default) lets several versions of one id be compiled side by side (the
+   * latest of different collections): each match tells which one matched.
    */
-  add(indicator: JsonRecord, options: { now: Date; /** Overrides the indicator's own `confidence` (e.g. its effective confidence). */ confidence?: number | undefined }): AddOutcome {
+  add(
+    indicator: JsonRecord,
+    options: { now: Date; /** Overrides the indicator's own `confidence` (e.g. its effective confidence). */ confidence?: number | undefined; variant?: number },
+  ): AddOutcome {
     const id = indicator['id'];
     if (typeof id !== 'string') return { added: false, reason: 'no id' };
-    this.remove(id);
+    const variant = options.variant ?? 0;
+    this.remove(id, variant);
     const inactive = inactiveReason(indicator, options.now);
     if (inactive !== undefined) return { added: false, reason: inactive };
     const parsed = parsePattern(indicator['pattern'] as string);
     if (!parsed.ok) return { added: false, reason: `invalid pattern: ${parsed.error[0]?.message ?? ''}` };
     const plan = planPattern(parsed.value);
     const stated = typeof indicator['confidence'] === 'number' ? indicator['confidence'] : undefined;
-    const slot = this.allocate(id, typeof indicator['name'] === 'string' ? indicator['name'] : undefined, options.confidence ?? stated);
+    const slot = this.allocate(id, typeof indicator['name'] === 'string' ? indicator['name'] : undefined, options.confidence ?? stated, variant);
     const exact = plan.anyLeafMatches && plan.leaves.every((leaf) => leaf.exact && leaf.anchors !== undefined);
     if (exact) {
       for (const leaf of plan.leaves) for (const anchor of leaf.anchors ?? []) this.post(anchor, slot);
@@ -283,13 +293,23 @@ export class BulkMatcher {
     return { added: true, mode: anyAlways ? 'always' : 'evaluated' };
   }
 
-  /** Withdraws an indicator (revoked, deleted, superseded); false when it was not present. */
-  remove(indicatorId: string): boolean {
-    const slot = this.findSlot(indicatorId);
+  /**
+   * Withdraws an indicator (revoked, deleted, superseded): one variant of it, or every variant when
+   * none is named; false when none was present.
+   */
+  remove(indicatorId: string, variant?: number): boolean {
+    if (variant !== undefined) return this.removeSlot(indicatorId, this.findSlot(indicatorId, variant));
+    let removed = false;
+    while (this.removeSlot(indicatorId, this.findSlot(indicatorId))) removed = true;
+    return removed;
+  }
+
+  private removeSlot(indicatorId: string, slot: number | undefined): boolean {
     if (slot === undefined) return false;
     this.alive[slot] = 0;
     this.live--;
     this.names.delete(slot);
+    this.variants.delete(slot);
     const pattern = this.compiled.get(slot);
     if (pattern === undefined) {
       // Exact indicators keep no pattern: their postings stay, pointing at a dead slot, until rebuilt.
@@ -315,6 +335,7 @@ export class BulkMatcher {
     return true;
   }
 
+  /** Whether some variant of the indicator is compiled. */
   has(indicatorId: string): boolean {
     return this.findSlot(indicatorId) !== undefined;
   }
@@ -562,7 +583,8 @@ export class BulkMatcher {
     return other === undefined ? (this.uuidWords[slot * 4] as number) | 0 : fnv(other);
   }
 
-  private findSlot(id: string): number | undefined {
+  /** The live slot of the id, of that variant when one is named. */
+  private findSlot(id: string, variant?: number): number | undefined {
     const mask = this.idTable.length - 1;
     const m = uuidPattern.exec(id);
     const words = m === null ? undefined : uuidWordsOf(m);
@@ -571,6 +593,7 @@ export class BulkMatcher {
       const entry = this.idTable[i] as number;
       if (entry <= 0 || this.alive[entry - 1] !== 1) continue;
       const slot = entry - 1;
+      if (variant !== undefined && (this.variants.get(slot) ?? 0) !== variant) continue;
       if (words === undefined) {
         if (this.otherIds.get(slot) === id) return slot;
       } else if (!this.otherIds.has(slot) && this.uuidWords[slot * 4] === words[0] && this.uuidWords[slot * 4 + 1] === words[1] && this.uuidWords[slot * 4 + 2] === words[2] && this.uuidWords[slot * 4 + 3] === words[3]) {
@@ -603,7 +626,7 @@ export class BulkMatcher {
     this.idTable[i] = slot + 1;
   }
 
-  private allocate(id: string, name: string | undefined, confidence: number | undefined): number {
+  private allocate(id: string, name: string | undefined, confidence: number | undefined, variant: number): number {
     if (this.slots === this.capacity) this.grow();
     const slot = this.slots++;
     const m = uuidPattern.exec(id);
@@ -613,6 +636,7 @@ export class BulkMatcher {
     this.alive[slot] = 1;
     this.live++;
     if (name !== undefined) this.names.set(slot, name);
+    if (variant !== 0) this.variants.set(slot, variant);
     this.indexId(slot);
     return slot;
   }
@@ -643,7 +667,7 @@ export class BulkMatcher {
 
   private matchOf(slot: number, observable: MatchedObservable, observations: readonly LogObservation[]): IndicatorMatch {
     const confidence = this.confidences[slot] as number;
-    return { indicatorId: this.idOf(slot), name: this.names.get(slot), confidence: confidence < 0 ? undefined : confidence, observable, observations };
+    return { indicatorId: this.idOf(slot), variant: this.variants.get(slot) ?? 0, name: this.names.get(slot), confidence: confidence < 0 ? undefined : confidence, observable, observations };
   }
 }
 

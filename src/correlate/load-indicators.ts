@@ -1,9 +1,14 @@
-// Fills a bulk matcher with the indicators of a node's collections: the latest version of each, with
-// its effective confidence computed from the sightings and opinions the same collections hold, and
-// from where each came from when the store keeps provenance (federation/load-source-reputation.ts).
-// The matcher's confidence counts the evidence of every collection; basisOf() keeps which collection
-// holds which, so that an alert shows each reader the confidence of what it may read (confidenceIn).
+// Fills a bulk matcher with the indicators of some collections, with their effective confidence
+// computed from the sightings and opinions the same collections hold, and from where each came from
+// when the store keeps provenance (federation/load-source-reputation.ts). Which versions are compiled
+// depends on who reads the alerts (CompiledVersions): the newest any of the collections holds, for one
+// reader of all of them (`entente match`); or the latest each collection holds, side by side, for a
+// node whose tokens read different collections (node-matcher.ts picks, for each reader, the newest it
+// may read). The matcher's confidence counts the evidence of every collection; basisOf() keeps which
+// collection holds which, so that an alert shows each reader the confidence of what it may read
+// (confidenceIn).
 import { openIndicatorSources, type IndicatorSources } from '../federation/load-source-reputation.ts';
+import { compareVersions } from '../store/compare-versions.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import type { BulkMatcher } from './bulk-matcher.ts';
 import { confidenceBasis, dependsOnReader, effectiveConfidence, sightingEvidence, type ConfidenceBasis, type ConfidenceInputs, type SightingEvidence } from './effective-confidence.ts';
@@ -17,6 +22,37 @@ export interface LoadedIndicators {
 }
 
 const pageSize = 5000;
+
+/**
+ * Which versions of an indicator a loader compiles.
+ * - `newest`: the newest any of its collections holds: one reader reads all of them.
+ * - `latest-of-each`: the latest version each collection holds, every distinct one compiled once,
+ *   side by side: readers read different collections, and a version newer than the one a reader may
+ *   read, held where it may not read, must neither take that one's place nor show.
+ */
+export type CompiledVersions = 'newest' | 'latest-of-each';
+
+/** The versions of one indicator compiled side by side (`latest-of-each`), by matcher variant. */
+interface SideBySide {
+  readonly byVariant: Map<number, string>;
+  /** The next variant to give: never one given before, so that no alert of one version is counted into another's. */
+  next: number;
+}
+
+interface FoundIndicator {
+  readonly object: JsonRecord;
+  readonly revoked: boolean;
+  readonly source: string | undefined;
+}
+
+/** inputs and bases are kept per compiled version: variant 0 under the id alone (most indicators have no other). */
+function versionKeyOf(indicatorId: string, variant: number): string {
+  return variant === 0 ? indicatorId : `${indicatorId}\u0001${variant}`;
+}
+
+function modifiedOf(object: JsonRecord): string {
+  return String(object['modified'] ?? '');
+}
 
 /** A sighting or opinion about an indicator, with the collection holding it. */
 interface HeldEvidence {
@@ -74,16 +110,19 @@ export class IndicatorLoader {
    */
   private readonly evidence = new Map<string, Map<string, HeldEvidence>>();
   /**
-   * indicator id → the inputs of its confidence other than the evidence: only indicators some evidence
-   * is about, or whose confidence counts federation (dependsOnReader).
+   * compiled version (versionKeyOf) → the inputs of its confidence other than the evidence: only
+   * indicators some evidence is about, or whose confidence counts federation (dependsOnReader).
    */
   private readonly inputs = new Map<string, Omit<ConfidenceInputs, 'sightings'>>();
-  /** indicator id → its basisOf(), until its evidence or version changes. */
+  /** compiled version (versionKeyOf) → its basisOf(), until its evidence or version changes. */
   private readonly bases = new Map<string, ConfidenceBasis>();
   private readonly cursors = new Map<string, number>();
   private readonly evidenceCursors = new Map<string, number>();
-  /** indicator id → the version compiled (its `modified`): the newest across the collections. */
-  private readonly versions = new Map<string, string>();
+  /**
+   * indicator id → the version compiled (its `modified`, variant 0), or the versions compiled side by
+   * side. Versions refused by the matcher (revoked, expired) are kept too: they are still the latest.
+   */
+  private readonly versions = new Map<string, string | SideBySide>();
   /** collection → its deletion counter when load() began (ObjectStore.deletionCount). */
   private readonly deletionCounts = new Map<string, number>();
 
@@ -94,30 +133,50 @@ export class IndicatorLoader {
     private readonly matcher: BulkMatcher,
     /** Where indicators and sightings came from; by default from the store's provenance when it keeps some. */
     private readonly sources: IndicatorSources | undefined = openIndicatorSources(store),
+    private readonly compiled: CompiledVersions = 'newest',
   ) {}
 
   /**
-   * The version (`modified`) of an indicator last compiled into the matcher, whichever collection it
-   * came from. An alert is about this version: only the collections holding it may see the alert.
+   * The version (`modified`) of an indicator compiled into the matcher under `variant` (the
+   * IndicatorMatch's), whichever collection it came from. An alert is about this version.
    */
-  versionOf(indicatorId: string): string | undefined {
-    return this.versions.get(indicatorId);
+  versionOf(indicatorId: string, variant = 0): string | undefined {
+    const held = this.versions.get(indicatorId);
+    if (held === undefined || typeof held === 'string') return variant === 0 ? held : undefined;
+    return held.byVariant.get(variant);
   }
 
   /**
-   * What the confidence of the version compiled is made of, by the collection holding each piece of
-   * evidence, and what federation adds per collection; undefined when no collection holds evidence
-   * about it and nothing federated counts (every reader is then shown the matcher's confidence).
+   * What the confidence of the version compiled under `variant` is made of, by the collection holding
+   * each piece of evidence, and what federation adds per collection; undefined when no collection
+   * holds evidence about it and nothing federated counts (every reader is then shown the matcher's
+   * confidence).
    */
-  basisOf(indicatorId: string): ConfidenceBasis | undefined {
-    const known = this.bases.get(indicatorId);
+  basisOf(indicatorId: string, variant = 0): ConfidenceBasis | undefined {
+    const key = versionKeyOf(indicatorId, variant);
+    const known = this.bases.get(key);
     if (known !== undefined) return known;
-    const inputs = this.inputs.get(indicatorId);
+    const inputs = this.inputs.get(key);
     const held = this.evidence.get(indicatorId);
     if (inputs === undefined) return undefined;
     const basis = confidenceBasis(inputs, held?.values() ?? [], this.sources?.federationOf?.bind(this.sources, indicatorId));
-    this.bases.set(indicatorId, basis);
+    this.bases.set(key, basis);
     return basis;
+  }
+
+  /** The variants of an indicator compiled (0 alone unless several versions are side by side). */
+  private variantsOf(indicatorId: string): number[] {
+    const held = this.versions.get(indicatorId);
+    return held === undefined || typeof held === 'string' ? [0] : [...held.byVariant.keys()];
+  }
+
+  /** The variant a version of an indicator is compiled under; undefined when that version is not. */
+  private variantOf(indicatorId: string, version: string): number | undefined {
+    const held = this.versions.get(indicatorId);
+    if (held === undefined) return undefined;
+    if (typeof held === 'string') return held === version ? 0 : undefined;
+    for (const [variant, compiled] of held.byVariant) if (compiled === version) return variant;
+    return undefined;
   }
 
   async load(options: LoadOptions): Promise<LoadedIndicators> {
@@ -165,14 +224,12 @@ export class IndicatorLoader {
     const now = options.now.getTime();
     await this.sources?.refresh(options.now);
     const reconsider = await this.takeInEvidence();
-    const compileOne = ({ object, revoked, source }: { object: JsonRecord; revoked: boolean; source: string | undefined }): void => {
+    /** Compiles one version under `variant`, which the caller has recorded in `versions`. */
+    const compileOne = ({ object, revoked, source }: FoundIndicator, variant: number): void => {
       const id = String(object['id']);
-      const modified = String(object['modified'] ?? '');
-      // The same indicator in several collections: keep its newest version.
-      const seen = this.versions.get(id);
-      if (seen !== undefined && seen > modified) return;
-      this.versions.set(id, modified);
-      reconsider.delete(id);
+      const key = versionKeyOf(id, variant);
+      // Compiled with the evidence as it is now; versions side by side are compiled again below, all of them.
+      if (typeof this.versions.get(id) === 'string') reconsider.delete(id);
       const since = Date.parse(String(object['valid_from'] ?? object['modified'] ?? ''));
       const inputs: Omit<ConfidenceInputs, 'sightings'> = {
         statedConfidence: typeof object['confidence'] === 'number' ? object['confidence'] : undefined,
@@ -184,35 +241,101 @@ export class IndicatorLoader {
         ...this.sources?.confidenceOf(id, source),
       };
       const held = this.evidence.get(id);
-      this.bases.delete(id);
-      if (held === undefined && !dependsOnReader(inputs)) this.inputs.delete(id);
-      else this.inputs.set(id, inputs);
+      this.bases.delete(key);
+      if (held === undefined && !dependsOnReader(inputs)) this.inputs.delete(key);
+      else this.inputs.set(key, inputs);
       const confidence = effectiveConfidence({ ...inputs, sightings: held === undefined ? [] : [...held.values()].map((h) => h.evidence) });
-      const outcome = this.matcher.add(revoked ? { ...object, revoked: true } : object, { now: options.now, confidence });
+      const outcome = this.matcher.add(revoked ? { ...object, revoked: true } : object, { now: options.now, confidence, variant });
       if (outcome.added) byMode[outcome.mode]++;
       else {
         const kind = reasonKind(outcome.reason);
         refused.set(kind, (refused.get(kind) ?? 0) + 1);
       }
     };
+    /** Indicators whose latest versions differ between collections: settled once every collection is read. */
+    const unsettled = new Set<string>();
     for (const collectionId of this.collectionIds) {
       const after = this.cursors.get(collectionId);
       for await (const found of latestObjects(this.store, collectionId, ['indicator'], after, this.sources)) {
         this.cursors.set(collectionId, Math.max(found.dateAdded, this.cursors.get(collectionId) ?? 0));
-        compileOne(found);
+        const id = String(found.object['id']);
+        const modified = modifiedOf(found.object);
+        const seen = this.versions.get(id);
+        if (seen === undefined || seen === modified || (this.compiled === 'newest' && typeof seen === 'string' && compareVersions(seen, modified) < 0)) {
+          this.versions.set(id, modified);
+          compileOne(found, 0);
+        } else if (this.compiled === 'latest-of-each') unsettled.add(id);
+        // `newest`: the same indicator in several collections keeps its newest version.
       }
     }
+    await this.settle([...unsettled], compileOne);
     // Indicators already compiled that new sightings or opinions are about: their confidence changed.
     const held = [...reconsider].filter((id) => this.matcher.has(id));
     for (let start = 0; start < held.length; start += pageSize) {
       const ids = held.slice(start, start + pageSize);
       for (const collectionId of this.collectionIds) {
         for await (const found of latestObjects(this.store, collectionId, ['indicator'], undefined, this.sources, ids)) {
-          if (this.versions.get(String(found.object['id'])) === String(found.object['modified'] ?? '')) compileOne(found);
+          const variant = this.variantOf(String(found.object['id']), modifiedOf(found.object));
+          if (variant !== undefined) compileOne(found, variant);
         }
       }
     }
     return { added: byMode.exact + byMode.evaluated + byMode.always, byMode, refused };
+  }
+
+  /**
+   * Compiles, for each of `ids`, exactly the distinct versions that are the latest of some collection
+   * (`latest-of-each`): a version no collection holds as its latest any more is withdrawn, one that
+   * became so is compiled beside the others. Read from the store for these ids only: few indicators
+   * have different latest versions in different collections.
+   */
+  private async settle(ids: readonly string[], compileOne: (found: FoundIndicator, variant: number) => void): Promise<void> {
+    for (let start = 0; start < ids.length; start += pageSize) {
+      const slice = ids.slice(start, start + pageSize);
+      const latest = new Map<string, FoundIndicator[]>();
+      for (const collectionId of this.collectionIds) {
+        for await (const found of latestObjects(this.store, collectionId, ['indicator'], undefined, this.sources, slice)) {
+          const id = String(found.object['id']);
+          const known = latest.get(id) ?? [];
+          if (!known.some((k) => compareVersions(modifiedOf(k.object), modifiedOf(found.object)) === 0)) known.push(found);
+          latest.set(id, known);
+        }
+      }
+      for (const id of slice) this.settleOne(id, latest.get(id) ?? [], compileOne);
+    }
+  }
+
+  private settleOne(id: string, found: readonly FoundIndicator[], compileOne: (found: FoundIndicator, variant: number) => void): void {
+    const held = this.versions.get(id);
+    const current = held === undefined ? new Map<number, string>() : typeof held === 'string' ? new Map([[0, held]]) : held.byVariant;
+    const side: SideBySide = { byVariant: new Map(), next: typeof held === 'object' ? held.next : 1 };
+    const toCompile: FoundIndicator[] = [];
+    for (const [variant, version] of current) {
+      if (found.some((f) => compareVersions(modifiedOf(f.object), version) === 0)) side.byVariant.set(variant, version);
+      else {
+        this.matcher.remove(id, variant);
+        this.inputs.delete(versionKeyOf(id, variant));
+        this.bases.delete(versionKeyOf(id, variant));
+      }
+    }
+    const kept = [...side.byVariant.values()];
+    for (const f of found) if (!kept.some((version) => compareVersions(version, modifiedOf(f.object)) === 0)) toCompile.push(f);
+    if (side.byVariant.size === 0 && toCompile.length <= 1 && typeof held !== 'object') {
+      // One version, as most indicators: variant 0, kept as a plain string.
+      const only = toCompile[0];
+      if (only === undefined) this.versions.delete(id);
+      else {
+        this.versions.set(id, modifiedOf(only.object));
+        compileOne(only, 0);
+      }
+      return;
+    }
+    this.versions.set(id, side);
+    for (const f of toCompile) {
+      const variant = side.next++;
+      side.byVariant.set(variant, modifiedOf(f.object));
+      compileOne(f, variant);
+    }
   }
 
   /** `source`: the member whose node sent the sighting, counted instead of the identities it names. Returns the indicators it is about. */
@@ -227,7 +350,7 @@ export class IndicatorLoader {
       const byObject = this.evidence.get(target) ?? new Map<string, HeldEvidence>();
       byObject.set(`${collectionId}\u0000${String(object['id'])}`, { collectionId, evidence: found });
       this.evidence.set(target, byObject);
-      this.bases.delete(target);
+      for (const variant of this.variantsOf(target)) this.bases.delete(versionKeyOf(target, variant));
       about.push(target);
     }
     return about;

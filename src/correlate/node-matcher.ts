@@ -6,10 +6,15 @@
 // (share-sightings.ts), and published on the alert bus. Observations a token posts are stored as
 // sightings only where that token may read the indicator: a sighting names its indicator, and it is
 // stored in the default collection, which a token may read without reading the indicator's collection.
-// An alert is about the version of the indicator the matcher compiled (the newest any collection
-// holds): it goes only to those who may read a collection holding that very version (id and
-// modified), read from the store for each batch, so a deletion or a recall applies at once. A
-// reader of an older version only gets no alert (its name, confidence and pattern are the newer one's).
+// The matcher compiles, side by side, every version of an indicator that is the latest of some
+// collection (IndicatorLoader, `latest-of-each`): tokens read different collections, and each gets the
+// alerts of the newest version it may read — one alert, whichever of its collections hold it. An alert
+// is about the version that matched: it goes to those who may read a collection whose latest version
+// it is, and who may read none whose latest is newer (AlertEvent.newerIn; a revoked or expired newest
+// version gives its readers no alert, as for the reader of that collection alone). Both are read from
+// the store for each batch, so a deletion, a recall or a new version applies at once. So a newer
+// version held where a token may not read neither suppresses the alerts of the version it may read
+// nor shows (its name, pattern and that it exists).
 // The confidence compiled counts the sightings and opinions of every collection: the alert carries
 // which collection holds which (IndicatorLoader.basisOf), and each reader is shown the confidence of
 // the collections it may read (alerts-routes.ts alertFor), not a number telling it of evidence it may
@@ -30,6 +35,7 @@ import type { ConfidenceBasis } from './effective-confidence.ts';
 import { IndicatorLoader } from './load-indicators.ts';
 import { emptySummary, matchInput } from './match-input.ts';
 import { latestEntriesIn } from '../store/latest-in-collection.ts';
+import { compareVersions } from '../store/compare-versions.ts';
 import { createObservationReader } from './read-observations.ts';
 import { shareSightingsBack, type SharedSighting } from './share-sightings.ts';
 import { SIGHTING_EVIDENCE_PROPERTY, sightingObjects, sightingWithFinalCounts, type SightingBundle } from './sighting-objects.ts';
@@ -65,8 +71,10 @@ export interface ObservationsOutcome {
   readonly sightings_shared: number;
   /** Alerts this request opened (matches of alerts already open only raise their count). */
   readonly alerts: readonly AlertJson[];
-  /** For each alert, the collections holding the version of its indicator that matched. */
+  /** For each alert, the collections whose latest version of its indicator is the one that matched. */
   readonly collections: readonly (readonly string[])[];
+  /** For each alert, the collections whose latest version of its indicator is newer (AlertEvent.newerIn). */
+  readonly newerIn: readonly (readonly string[])[];
   /** For each alert, what its confidence is made of (AlertEvent.basis): show it to a token with confidenceIn. */
   readonly bases: readonly (ConfidenceBasis | undefined)[];
 }
@@ -80,9 +88,16 @@ interface Compiled {
 /** The sighting of an alert as it opens: built and valid, refused by validation, or none (no default collection). */
 type Sighting = SightingBundle | 'invalid' | 'none';
 
+/** Who an alert on one version of an indicator is for (AlertEvent.collections and newerIn). */
+interface Audience {
+  readonly holding: readonly string[];
+  readonly newerIn: readonly string[];
+}
+
 interface Published {
   readonly alert: AlertJson;
   readonly collections: readonly string[];
+  readonly newerIn: readonly string[];
   readonly basis: ConfidenceBasis | undefined;
   /** The sighting to store for the caller: absent when it may not read the indicator. */
   readonly toStore?: { readonly alert: Alert; readonly bundle: SightingBundle };
@@ -197,7 +212,7 @@ export class NodeMatcher {
 
   async #compile(collections: readonly string[], now: Date): Promise<Compiled> {
     const matcher = new BulkMatcher({ correlationSeconds: this.#windowSeconds });
-    const loader = new IndicatorLoader(this.#deps.store, collections, matcher, this.#sources);
+    const loader = new IndicatorLoader(this.#deps.store, collections, matcher, this.#sources, 'latest-of-each');
     await loader.load({ now });
     return { matcher, loader, collections };
   }
@@ -276,20 +291,21 @@ export class NodeMatcher {
     const now = (): string => this.#deps.clock().toISOString();
     const reader = createObservationReader({ format: 'jsonl', source, now });
     const valid = (object: StixObject): boolean => validateForIngest(object).valid;
-    // Which collections hold a version, read once per batch: never kept longer, so a version deleted
-    // or recalled from a collection no longer reaches that collection's readers.
-    const holdings = new Map<string, Promise<readonly string[]>>();
+    // The latest version each collection holds of an indicator, read once per batch: never kept
+    // longer, so a version deleted, recalled or superseded in a collection no longer reaches that
+    // collection's readers.
+    const latest = new Map<string, Promise<ReadonlyMap<string, string>>>();
     const onAlert = (alert: Alert): void => {
       // The version matched, read now: a refresh may compile a newer one before the alert is published.
-      const version = compiled.loader.versionOf(alert.indicatorId);
-      const basis = compiled.loader.basisOf(alert.indicatorId);
+      const version = compiled.loader.versionOf(alert.indicatorId, alert.variant);
+      const basis = compiled.loader.basisOf(alert.indicatorId, alert.variant);
       // Built when the alert opens (its time and id), kept once the indicator's collections are known.
       let sighting: Sighting = 'none';
       if (collectionId !== undefined) {
         const bundle = sightingObjects(alert, { homeOrganisationId: this.#deps.homeOrganisationId, now: now(), randomUuid: this.#deps.randomUuid }, valid);
         sighting = valid(bundle.sighting) && (bundle.objects.length === 1 || valid(bundle.observedData)) ? bundle : 'invalid';
       }
-      pending.push(this.#publish(alert, sighting, basis, this.#collectionsOf(alert.indicatorId, version, compiled.collections, holdings), caller));
+      pending.push(this.#publish(alert, sighting, basis, this.#audienceOf(alert.indicatorId, version, compiled.collections, latest), caller));
     };
     await matchInput(slices(text), {
       source,
@@ -319,25 +335,29 @@ export class NodeMatcher {
       sightings_shared: stored.shared,
       alerts: alerts.map((alert) => (alert.sighting_id === null || stored.ids.has(alert.sighting_id) ? alert : { ...alert, sighting_id: null })),
       collections: published.map((p) => p.collections),
+      newerIn: published.map((p) => p.newerIn),
       bases: published.map((p) => p.basis),
     };
   }
 
-  async #publish(alert: Alert, sighting: Sighting, basis: ConfidenceBasis | undefined, holdingOf: Promise<readonly string[]>, caller: Recipient | undefined): Promise<Published> {
-    const holding = await holdingOf;
+  async #publish(alert: Alert, sighting: Sighting, basis: ConfidenceBasis | undefined, audienceOf: Promise<Audience>, caller: Recipient | undefined): Promise<Published> {
+    const { holding, newerIn } = await audienceOf;
     // As canSeeAlert decides for the stream and the POST's answer; without a caller the observations
-    // are the node's own (observed-data stored in a collection). A version no collection holds any
-    // more (deleted, recalled) leaves no sighting.
-    const callerReads = holding.length > 0 && (caller === undefined || holding.some((collectionId) => canReadCollection(caller, collectionId)));
+    // are the node's own (observed-data stored in a collection), which reads every collection. A
+    // version no collection holds as its latest any more (deleted, recalled, superseded) leaves no sighting.
+    const reads = (collectionId: string): boolean => caller === undefined || canReadCollection(caller, collectionId);
+    const callerReads = holding.some(reads) && !newerIn.some(reads);
     const bundle = callerReads && sighting !== 'none' && sighting !== 'invalid' ? sighting : undefined;
     const event = await this.#deps.bus.publish(
       { ...toAlertRecord(alert, bundle?.sighting.id), raised_at: this.#deps.clock().toISOString() },
       holding,
       basis,
+      newerIn,
     );
     return {
       alert: event.alert,
       collections: holding,
+      newerIn,
       basis,
       ...(bundle === undefined ? {} : { toStore: { alert, bundle } }),
       invalidSighting: callerReads && sighting === 'invalid',
@@ -345,25 +365,37 @@ export class NodeMatcher {
   }
 
   /**
-   * The collections holding this version of the indicator (not any version of it: another collection
-   * may hold an older one only, whose readers must not learn the newer one's name or pattern).
-   * `holdings`: this batch's answers, by id and version.
+   * Who an alert on this version of the indicator is for: the collections whose latest version it is,
+   * and those whose latest is newer. Not the collections holding it at all: one whose latest is newer
+   * gives its readers the newer version's alerts, and one holding an older version only must not
+   * show its readers this one's name or pattern. `latest`: this batch's reads, by indicator.
    */
-  #collectionsOf(indicatorId: string, version: string | undefined, collections: readonly string[], holdings: Map<string, Promise<readonly string[]>>): Promise<readonly string[]> {
+  async #audienceOf(indicatorId: string, version: string | undefined, collections: readonly string[], latest: Map<string, Promise<ReadonlyMap<string, string>>>): Promise<Audience> {
     // No version known (not compiled by this loader): no collection is taken to hold it.
-    if (version === undefined) return Promise.resolve([]);
-    const key = `${indicatorId}\u0000${version}`;
-    const known = holdings.get(key);
-    if (known !== undefined) return known;
-    const found = (async () => {
-      const holding: string[] = [];
-      for (const collectionId of collections) {
-        const page = await this.#deps.store.listEntries(collectionId, { ids: [indicatorId], types: ['indicator'], versions: [{ kind: 'at', version }] }, { limit: 1 });
-        if (page.entries.length > 0) holding.push(collectionId);
-      }
-      return holding;
-    })();
-    holdings.set(key, found);
+    if (version === undefined) return { holding: [], newerIn: [] };
+    let read = latest.get(indicatorId);
+    if (read === undefined) {
+      read = this.#latestVersions(indicatorId, collections);
+      latest.set(indicatorId, read);
+    }
+    const holding: string[] = [];
+    const newerIn: string[] = [];
+    for (const [collectionId, held] of await read) {
+      const order = compareVersions(held, version);
+      if (order === 0) holding.push(collectionId);
+      else if (order > 0) newerIn.push(collectionId);
+    }
+    return { holding, newerIn };
+  }
+
+  /** collection → the latest version it holds of the indicator, revoked or not. */
+  async #latestVersions(indicatorId: string, collections: readonly string[]): Promise<ReadonlyMap<string, string>> {
+    const found = new Map<string, string>();
+    for (const collectionId of collections) {
+      const page = await this.#deps.store.listEntries(collectionId, { ids: [indicatorId], types: ['indicator'], versions: [{ kind: 'last' }] }, { limit: 1 });
+      const entry = page.entries[0];
+      if (entry !== undefined) found.set(collectionId, entry.version);
+    }
     return found;
   }
 

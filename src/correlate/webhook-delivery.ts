@@ -101,9 +101,10 @@ export class WebhookDispatcher {
   }
 
   async #deliverAlert(event: AlertEvent): Promise<void> {
-    // No collection holds the version that matched (deleted, recalled before the matcher's rebuild):
-    // the alert reaches no token, and no webhook either.
-    if (event.collections.length === 0) return;
+    // No collection holds the version that matched as its latest (deleted, recalled, superseded before
+    // the matcher's rebuild): the alert reaches no token, and no webhook either. Webhooks are the home
+    // organisation's systems, which read every collection: a newer version held anywhere is theirs.
+    if (event.collections.length === 0 || (event.newerIn?.length ?? 0) > 0) return;
     const webhooks = await this.#currentWebhooks();
     const rank = severityRank[event.alert.severity];
     const body = JSON.stringify({ type: 'alert', ...event.alert });

@@ -5,9 +5,9 @@
 // - the POST's answer and the stream show each token the confidence (and severity) of what it reads;
 // - evidence in a collection the token may read still counts;
 // - the administrator, who reads every collection, is shown all of it.
-// Not yet so for which version matches (todo below): the matcher compiles one version of each
-// indicator, the newest any collection holds, so a newer version held where a token may not read
-// still takes the place of the version it may read, and the token gets no alert on that one.
+// Which version of an indicator matches for a token is the newest it may read (below): the matcher
+// compiles the latest version of each collection side by side, and a reader of several collections
+// gets one alert, the newest's.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
@@ -131,25 +131,147 @@ describe('which version of an indicator matches for a token', () => {
   // Version 1 in ADD_TEST (the analyst's); version 2, newer, with another address, in SECRET only.
   const v1 = ipIndicator(72, '198.51.100.72', { name: 'Readable version' });
   const v2 = ipIndicator(72, '198.51.100.172', { modified: '2026-06-01T00:00:00.000Z', name: 'Unreadable version' });
+  // The same pattern in both versions: a reader of both collections must get one alert, not two.
+  const samePatternOlder = ipIndicator(73, '198.51.100.73', { name: 'Older, in ADD_TEST' });
+  const samePatternNewer = ipIndicator(73, '198.51.100.73', { modified: '2026-06-01T00:00:00.000Z', name: 'Newer, in SECRET' });
+  // The newest version revoked, or expired, where the analyst may not read.
+  const beforeRevoked = ipIndicator(74, '198.51.100.74', { name: 'Valid in ADD_TEST, revoked in SECRET' });
+  const revokedInSecret = ipIndicator(74, '198.51.100.74', { modified: '2026-06-01T00:00:00.000Z', revoked: true });
+  const beforeExpired = ipIndicator(75, '198.51.100.75', { name: 'Valid in ADD_TEST, expired in SECRET' });
+  const expiredInSecret = ipIndicator(75, '198.51.100.75', { modified: '2026-06-01T00:00:00.000Z', valid_until: '2026-06-02T00:00:00Z' });
+  /** A window of its own for each post: a match in a window already open opens no alert. */
+  let day = 0;
+
+  async function alertsOf(caller: Caller, ip: string): Promise<string[]> {
+    day++;
+    const at = new Date(Date.UTC(2026, 10, 1) + day * 86_400_000).toISOString();
+    const line = JSON.stringify({ type: 'observed-data', first_observed: at, last_observed: at, objects: { '0': { type: 'ipv4-addr', value: ip } } });
+    const response = await node.app.inject({
+      method: 'POST', url: '/api/observations',
+      headers: { ...bearer(caller), 'content-type': 'application/x-ndjson', accept: 'application/json' },
+      payload: line,
+    });
+    assert.equal(response.statusCode, 200, response.body);
+    return response.json<{ alerts: { indicator_name: string }[] }>().alerts.map((a) => a.indicator_name);
+  }
+
   before(async () => {
     node = await startTestNode({ empty: true, tokenCacheTtlMs: 0 });
     await node.store.setMeta('default_collection', ADD_TEST);
-    await node.store.addObjects(ADD_TEST, [v1]);
-    await node.store.addObjects(SECRET, [v2]);
+    await node.store.addObjects(ADD_TEST, [v1, samePatternOlder, beforeRevoked, beforeExpired]);
+    await node.store.addObjects(SECRET, [v2, samePatternNewer, revokedInSecret, expiredInSecret]);
     await node.app.alerting.matcher.refresh();
   });
   after(() => node.close());
 
-  it('is the newest it may read: a newer version held where it may not read neither suppresses its alert nor shows', {
-    todo: 'one matcher compiles the newest version any collection holds (load-indicators.ts): needs every version that is the latest of some collection compiled',
-  }, async () => {
-    const at = '2026-11-20T10:00:00Z';
-    const line = JSON.stringify({ type: 'observed-data', first_observed: at, last_observed: at, objects: { '0': { type: 'ipv4-addr', value: '198.51.100.72' } } });
+  it('is the newest it may read: a newer version held where it may not read neither suppresses its alert nor shows', async () => {
+    assert.deepEqual(await alertsOf('analyst', '198.51.100.72'), ['Readable version']);
+    assert.deepEqual(await alertsOf('analyst', '198.51.100.172'), []);
+  });
+
+  it('is the newest of the collections it reads for a reader of both: the older version’s address raises nothing', async () => {
+    assert.deepEqual(await alertsOf('admin', '198.51.100.172'), ['Unreadable version']);
+    assert.deepEqual(await alertsOf('admin', '198.51.100.72'), []);
+  });
+
+  it('raises one alert, the newest version’s, for a reader of both collections when both versions match', async () => {
+    assert.deepEqual(await alertsOf('admin', '198.51.100.73'), ['Newer, in SECRET']);
+    assert.deepEqual(await alertsOf('analyst', '198.51.100.73'), ['Older, in ADD_TEST']);
+  });
+
+  it('sends each stream the one alert of the newest version its token reads', async () => {
+    await node.app.listen({ port: 0, host: '127.0.0.1' });
+    const base = `http://127.0.0.1:${(node.app.server.address() as AddressInfo).port}`;
+    const admin = await connectSse(`${base}/api/alerts/stream`, bearer('admin'));
+    const analyst = await connectSse(`${base}/api/alerts/stream`, bearer('analyst'));
+    try {
+      await alertsOf('analyst', '198.51.100.73');
+      // Then an alert each stream shows: had it been sent the other version's alert too, that would be before it.
+      await alertsOf('analyst', '198.51.100.72');
+      await alertsOf('analyst', '198.51.100.172');
+      const namesUntil = async (stream: Awaited<ReturnType<typeof connectSse>>, last: string): Promise<string[]> => {
+        const nameOf = (e: { data: string }): string => (JSON.parse(e.data) as { indicator_name: string }).indicator_name;
+        await stream.waitFor((e) => e.event === 'alert' && nameOf(e) === last);
+        return stream.events.filter((e) => e.event === 'alert').map(nameOf);
+      };
+      assert.deepEqual(await namesUntil(analyst, 'Readable version'), ['Older, in ADD_TEST', 'Readable version']);
+      // The administrator reads SECRET too: its newest version of indicator 72 does not match .72.
+      assert.deepEqual(await namesUntil(admin, 'Unreadable version'), ['Newer, in SECRET', 'Unreadable version']);
+    } finally {
+      admin.close();
+      analyst.close();
+    }
+  });
+
+  it('is not hidden by a revoked or expired newest version in a collection the token may not read', async () => {
+    assert.deepEqual(await alertsOf('analyst', '198.51.100.74'), ['Valid in ADD_TEST, revoked in SECRET']);
+    assert.deepEqual(await alertsOf('analyst', '198.51.100.75'), ['Valid in ADD_TEST, expired in SECRET']);
+  });
+
+  it('is withdrawn for a reader of the collection whose newest version is revoked or expired', async () => {
+    assert.deepEqual(await alertsOf('admin', '198.51.100.74'), []);
+    assert.deepEqual(await alertsOf('admin', '198.51.100.75'), []);
+  });
+});
+
+describe('which version matches, as versions are removed from a collection or added to it', () => {
+  let node: TestNode;
+  const older = ipIndicator(76, '198.51.100.76', { name: 'Version 1, in ADD_TEST' });
+  const newer = ipIndicator(76, '198.51.100.176', { modified: '2026-06-01T00:00:00.000Z', name: 'Version 2, in SECRET' });
+  const newest = ipIndicator(76, '198.51.100.76', { modified: '2026-07-01T00:00:00.000Z', name: 'Version 3, in ADD_TEST' });
+  let day = 0;
+
+  async function alertsOf(caller: Caller, ip: string): Promise<string[]> {
+    day++;
+    const at = new Date(Date.UTC(2026, 10, 1) + day * 86_400_000).toISOString();
+    const line = JSON.stringify({ type: 'observed-data', first_observed: at, last_observed: at, objects: { '0': { type: 'ipv4-addr', value: ip } } });
     const response = await node.app.inject({
       method: 'POST', url: '/api/observations',
-      headers: { ...bearer('analyst'), 'content-type': 'application/x-ndjson', accept: 'application/json' },
+      headers: { ...bearer(caller), 'content-type': 'application/x-ndjson', accept: 'application/json' },
       payload: line,
     });
-    assert.deepEqual(response.json<{ alerts: { indicator_name: string }[] }>().alerts.map((a) => a.indicator_name), ['Readable version']);
+    assert.equal(response.statusCode, 200, response.body);
+    return response.json<{ alerts: { indicator_name: string }[] }>().alerts.map((a) => a.indicator_name);
+  }
+
+  before(async () => {
+    node = await startTestNode({ empty: true, tokenCacheTtlMs: 0 });
+    await node.store.setMeta('default_collection', ADD_TEST);
+    await node.store.addObjects(ADD_TEST, [older]);
+    await node.store.addObjects(SECRET, [newer]);
+    await node.app.alerting.matcher.refresh();
+  });
+  after(() => node.close());
+
+  it('follows a newer version added to the collection a token reads', async () => {
+    assert.deepEqual(await alertsOf('analyst', '198.51.100.76'), ['Version 1, in ADD_TEST']);
+    assert.deepEqual(await alertsOf('admin', '198.51.100.76'), []);
+    await node.store.addObjects(ADD_TEST, [newest]);
+    await node.app.alerting.matcher.refresh();
+    assert.deepEqual(await alertsOf('analyst', '198.51.100.76'), ['Version 3, in ADD_TEST']);
+    assert.deepEqual(await alertsOf('admin', '198.51.100.76'), ['Version 3, in ADD_TEST']);
+    assert.deepEqual(await alertsOf('admin', '198.51.100.176'), []);
+  });
+
+  it('follows the removal of that version: the collection’s older one matches again for its readers, the other collection’s for its own', async () => {
+    assert.equal(await node.store.deleteObject(ADD_TEST, newest.id, { versions: [{ kind: 'at', version: '2026-07-01T00:00:00.000Z' }] }), 1);
+    await node.app.alerting.matcher.refresh();
+    assert.deepEqual(await alertsOf('analyst', '198.51.100.76'), ['Version 1, in ADD_TEST']);
+    assert.deepEqual(await alertsOf('admin', '198.51.100.76'), []);
+    assert.deepEqual(await alertsOf('admin', '198.51.100.176'), ['Version 2, in SECRET']);
+  });
+
+  it('follows the removal of the newer version from the other collection: the older one is the newest again for a reader of both', async () => {
+    assert.equal(await node.store.deleteObject(SECRET, newer.id, {}), 1);
+    await node.app.alerting.matcher.refresh();
+    assert.deepEqual(await alertsOf('admin', '198.51.100.76'), ['Version 1, in ADD_TEST']);
+    assert.deepEqual(await alertsOf('admin', '198.51.100.176'), []);
+  });
+
+  it('follows the removal of the last version: no alert for anyone', async () => {
+    assert.equal(await node.store.deleteObject(ADD_TEST, older.id, {}), 1);
+    await node.app.alerting.matcher.refresh();
+    assert.deepEqual(await alertsOf('analyst', '198.51.100.76'), []);
+    assert.deepEqual(await alertsOf('admin', '198.51.100.76'), []);
   });
 });

@@ -1,0 +1,67 @@
+// Which versions of an indicator IndicatorLoader compiles, when two collections hold different latest
+// versions of it: `newest` (`entente match`, one reader of every collection it is given) compiles the
+// newest of them only; `latest-of-each` (the node, whose tokens read different collections) compiles
+// each collection's latest beside the others, the same version held by several compiled once.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { BulkMatcher } from '../../src/correlate/bulk-matcher.ts';
+import { IndicatorLoader, type CompiledVersions } from '../../src/correlate/load-indicators.ts';
+import { observation } from '../../src/correlate/test-support.ts';
+import { ADD_TEST, HIGH_VALUE, SECRET, startTestNode, type TestNode } from '../taxii/taxii-test-kit.ts';
+import { ipIndicator } from './alert-test-kit.ts';
+
+const now = new Date('2026-11-20T10:00:00Z');
+const v1 = ipIndicator(91, '198.51.100.91', { name: 'Version 1' });
+const v2 = ipIndicator(91, '198.51.100.191', { modified: '2026-06-01T00:00:00.000Z', name: 'Version 2' });
+const v3 = ipIndicator(91, '198.51.100.91', { modified: '2026-07-01T00:00:00.000Z', name: 'Version 3' });
+
+describe('the versions an indicator loader compiles', () => {
+  let node: TestNode;
+  before(async () => {
+    node = await startTestNode({ empty: true });
+    // ADD_TEST and HIGH_VALUE hold version 1, SECRET the newer version 2.
+    await node.store.addObjects(ADD_TEST, [v1]);
+    await node.store.addObjects(HIGH_VALUE, [v1]);
+    await node.store.addObjects(SECRET, [v2]);
+  });
+  after(() => node.close());
+
+  async function loaded(compiled: CompiledVersions): Promise<{ matcher: BulkMatcher; loader: IndicatorLoader }> {
+    const matcher = new BulkMatcher();
+    const loader = new IndicatorLoader(node.store, [ADD_TEST, HIGH_VALUE, SECRET], matcher, undefined, compiled);
+    await loader.load({ now });
+    return { matcher, loader };
+  }
+
+  function matched(matcher: BulkMatcher, loader: IndicatorLoader, ip: string): (string | undefined)[] {
+    return matcher.match(observation([{ type: 'ipv4-addr', value: ip }], now.toISOString())).map((m) => loader.versionOf(m.indicatorId, m.variant));
+  }
+
+  it('`newest`: the newest any of the collections holds, alone', async () => {
+    const { matcher, loader } = await loaded('newest');
+    assert.equal(matcher.stats().indicators, 1);
+    assert.deepEqual(matched(matcher, loader, '198.51.100.91'), []);
+    assert.deepEqual(matched(matcher, loader, '198.51.100.191'), [v2.modified]);
+  });
+
+  it('`latest-of-each`: each collection’s latest, the version two collections hold compiled once', async () => {
+    const { matcher, loader } = await loaded('latest-of-each');
+    assert.equal(matcher.stats().indicators, 2);
+    assert.deepEqual(matched(matcher, loader, '198.51.100.91'), [v1.modified]);
+    assert.deepEqual(matched(matcher, loader, '198.51.100.191'), [v2.modified]);
+  });
+
+  it('`latest-of-each` refreshed: a version no collection holds as its latest any more is withdrawn, a new latest compiled', async () => {
+    const { matcher, loader } = await loaded('latest-of-each');
+    await node.store.addObjects(ADD_TEST, [v3]);
+    await loader.refresh({ now });
+    // HIGH_VALUE still holds version 1 as its latest: it stays, beside versions 2 and 3.
+    assert.equal(matcher.stats().indicators, 3);
+    assert.deepEqual(matched(matcher, loader, '198.51.100.91').sort(), [v1.modified, v3.modified].sort());
+    await node.store.addObjects(HIGH_VALUE, [v3]);
+    await loader.refresh({ now });
+    assert.equal(matcher.stats().indicators, 2);
+    assert.deepEqual(matched(matcher, loader, '198.51.100.91'), [v3.modified]);
+    assert.deepEqual(matched(matcher, loader, '198.51.100.191'), [v2.modified]);
+  });
+});
