@@ -25,6 +25,8 @@ describe('flash → note', () => {
     assert.deepEqual((withIndicator['external_references'] as { external_id: string }[])[0]?.external_id, 'f1');
     const withoutIndicator = toFlashNote({ id: 'f1', text: 'Patch now', indicatorId: undefined, senderOrganisationId: SENDER }, options);
     assert.deepEqual(withoutIndicator['object_refs'], [SENDER]);
+    // Who sent it is not the note's prose to tell: the release decision strips attribution from properties, never from text.
+    assert.equal(JSON.stringify(withIndicator).includes(SENDER), false);
     for (const note of [withIndicator, withoutIndicator]) {
       const report = validateForIngest(note);
       assert.equal(report.valid, true, JSON.stringify(report.issues));

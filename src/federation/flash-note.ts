@@ -22,6 +22,13 @@ export function abstractOf(text: string): string {
  * names (else the sender's identity: a note must refer to something, and the warning is the
  * sender's), marked with the circle's default TLP, created by the home organisation (which
  * publishes it), with an external reference carrying the flash id.
+ *
+ * No free text names the sender: the release decision removes an attribution it must not give
+ * (created_by_ref under anonymising terms, organisations a hidden circle hides) from properties it
+ * knows, never from prose, and the terms in force when the note is released may not be those of
+ * the day it was promoted. Who sent it is recorded where the release gate reads it (the sender's
+ * contribution, see promoteFlash); only object_refs may still name the sender, which promoteFlash
+ * allows only where the circle neither hides members nor anonymises.
  */
 export function toFlashNote(
   flash: Pick<FlashRecord, 'id' | 'text' | 'indicatorId' | 'senderOrganisationId'>,
@@ -39,6 +46,6 @@ export function toFlashNote(
     content: flash.text,
     object_refs: [flash.indicatorId ?? flash.senderOrganisationId],
     object_marking_refs: [TLP2_MARKING_IDS[options.tlp]],
-    external_references: [{ source_name: FLASH_SOURCE_NAME, external_id: flash.id, description: `Flash message from ${flash.senderOrganisationId}` }],
+    external_references: [{ source_name: FLASH_SOURCE_NAME, external_id: flash.id, description: 'Promoted from an Entente flash message' }],
   } as StixObject;
 }

@@ -25,6 +25,7 @@ import {
   type FlashReceiptBody,
 } from './flash-message.ts';
 import { toFlashNote } from './flash-note.ts';
+import { flashAddressees } from './flash-recipients.ts';
 import { describeFailure, findPeerLink, isPermanentFailure, messageJson, peerLinksOfCircle, verifiedAnswer, type PeerPost } from './message-delivery.ts';
 import { createKeyDirectory, type NodeSigner } from './node-key.ts';
 import { assertMessageVerified, parseSignedMessage, signMessage, type SignedMessage } from './signed-message.ts';
@@ -61,7 +62,8 @@ export interface FlashDelivery {
   readonly organisationId: string;
   /** The peer link used; absent when this node has no Entente peer link to the member. */
   readonly peer: string | undefined;
-  readonly outcome: 'delivered' | 'failed' | 'no-peer';
+  /** not-eligible: the circle rules no longer let the flash reach the member (nothing was sent). */
+  readonly outcome: 'delivered' | 'failed' | 'no-peer' | 'not-eligible';
   readonly error?: string;
   /** The failure will not mend by sending again (the member's node refused the flash). */
   readonly permanent?: boolean;
@@ -86,6 +88,22 @@ function flashNotFound(id: string): EntenteError {
 /** The home organisation's users speak through flashes; partners only through their own node. */
 function requireHome(actor: Recipient): void {
   if (!actor.actsForHome) throw new EntenteError('ENT_AUTH_FORBIDDEN', "Flash messages are sent and read by the home organisation's own tokens");
+}
+
+/**
+ * A receipt's error saying that the circle rules kept the flash from the member (no agreement binds
+ * it, it left, the circle ended). Kept in the receipt's error, so that the sender sees why and the
+ * retrier (in this process or after a restart) knows there is nothing to retry.
+ */
+const NOT_ELIGIBLE_PREFIX = 'not eligible: ';
+
+export function isNotEligible(receipt: { readonly lastError?: string | undefined } | undefined): boolean {
+  return receipt?.lastError?.startsWith(NOT_ELIGIBLE_PREFIX) === true;
+}
+
+/** node_meta key mapping the id of a flash sent to some members without its indicator (its own id: see deliverFlash) to the flash's id. */
+function variantKey(variantId: string): string {
+  return `flash-variant:${variantId}`;
 }
 
 /** Members of the circle at `at`, other than the home organisation. */
@@ -150,17 +168,40 @@ export async function sendFlash(deps: FlashDeps, actor: Recipient, input: FlashI
  * POSTs a sent flash to the members' nodes (all of them, or those named), concurrently, and records
  * each outcome as a receipt: delivered when the member's signed receipt verifies, else the error.
  * Members without an Entente peer link get a receipt saying so.
+ *
+ * Who gets it is decided now, at every attempt, by the circle rules (flash-recipients.ts): a member
+ * no agreement binds, one that left since the flash was sent, or any member once the circle has
+ * ended gets nothing and a receipt marking it not eligible. A member the release decision withholds
+ * the flash's indicator from gets the flash without `indicator_id`: since a flash's id is derived
+ * from its content, that copy has its own id (signed now, by the current key), mapped here to the
+ * flash so that its receipt and acknowledgement are the flash's.
  */
 export async function deliverFlash(deps: FlashDeps, flashId: string, only?: readonly string[]): Promise<FlashDelivery[]> {
   const flash = await deps.store.getFlash(flashId);
   if (flash === undefined || flash.direction !== 'sent') throw flashNotFound(flashId);
   const circle = await deps.store.getCircle(flash.circleId);
   if (circle === undefined) return [];
-  const message = JSON.parse(flash.signedJson) as SignedMessage;
+  const message = JSON.parse(flash.signedJson) as SignedMessage<FlashBody>;
   const links = await peerLinksOfCircle(deps.store, circle.id);
-  const members = otherMembers(circle, deps.homeOrganisationId, new Date(flash.sentAt)).filter((member) => only === undefined || only.includes(member));
+  const addressees = await flashAddressees(deps.store, circle, deps.homeOrganisationId, flash.indicatorId, deps.clock(), only);
+  let withoutIndicator: Promise<SignedMessage<FlashBody>> | undefined;
+  const messageFor = (indicatorReleased: boolean): Promise<SignedMessage<FlashBody>> => {
+    if (indicatorReleased || flash.indicatorId === undefined) return Promise.resolve(message);
+    withoutIndicator ??= (async () => {
+      const body = createFlashBody({ circleId: message.body.circle_id, sender: message.body.sender, text: message.body.text, sentAt: message.body.sent_at });
+      await deps.store.setMeta(variantKey(body.id), flash.id);
+      return signMessage('flash', body, await deps.signer());
+    })();
+    return withoutIndicator;
+  };
   return Promise.all(
-    members.map(async (organisationId): Promise<FlashDelivery> => {
+    addressees.map(async (addressee): Promise<FlashDelivery> => {
+      const organisationId = addressee.organisationId;
+      if (addressee.kind === 'not-eligible') {
+        const error = `${NOT_ELIGIBLE_PREFIX}${addressee.reason}`;
+        await deps.store.recordFlashReceipt(flash.id, { organisationId, lastError: error });
+        return { organisationId, peer: undefined, outcome: 'not-eligible', error, permanent: true };
+      }
       const peer = links.get(organisationId);
       if (peer === undefined) {
         const error = `no Entente peer link to ${organisationId} for circle ${circle.id} (entente peer add)`;
@@ -169,11 +210,12 @@ export async function deliverFlash(deps: FlashDeps, flashId: string, only?: read
       }
       const started = performance.now();
       try {
-        const answer = await deps.post(peer, FLASH_PATH, message, { timeoutMs: deps.timeoutMs ?? FLASH_TIMEOUT_MS });
+        const sent = await messageFor(addressee.indicatorReleased);
+        const answer = await deps.post(peer, FLASH_PATH, sent, { timeoutMs: deps.timeoutMs ?? FLASH_TIMEOUT_MS });
         const receipt = await verifiedAnswer(deps.store, answer, 'flash-receipt', organisationId, deps.clock());
         const body = parseFlashReceiptBody(receipt.body);
         if (!body.ok) throw new EntenteError('ENT_SIGNATURE_INVALID', `The receipt of ${organisationId} is malformed: ${describeIssues(body.error)}`);
-        if (body.value.flash_id !== flash.id || body.value.recipient !== organisationId) {
+        if (body.value.flash_id !== sent.body.id || body.value.recipient !== organisationId) {
           throw new EntenteError('ENT_SIGNATURE_INVALID', `The receipt of ${organisationId} is for flash ${body.value.flash_id} of ${body.value.recipient}`);
         }
         const ms = performance.now() - started;
@@ -315,7 +357,8 @@ export async function receiveFlashAck(deps: FlashDeps, caller: Recipient, value:
   if (!parsed.ok) throw invalid(`The acknowledgement is malformed: ${describeIssues(parsed.error)}`, { issues: parsed.error.slice(0, 20) });
   const body = parsed.value;
   if (body.recipient !== message.signer) throw new EntenteError('ENT_SIGNATURE_INVALID', `The acknowledgement names ${body.recipient} but is signed by ${message.signer}`);
-  const flash = await deps.store.getFlash(body.flash_id);
+  const variantOf = await deps.store.getMeta(variantKey(body.flash_id));
+  const flash = await deps.store.getFlash(variantOf ?? body.flash_id);
   const circle = flash === undefined ? undefined : await deps.store.getCircle(flash.circleId);
   // A flash the caller was not sent is as unknown to it as one that does not exist.
   if (flash === undefined || flash.direction !== 'sent' || circle === undefined || !circle.members.some((member) => member.organisationId === message.signer)) {
@@ -337,7 +380,7 @@ async function requireVisibleFlash(deps: Pick<FlashDeps, 'store'>, actor: Recipi
   return flash;
 }
 
-export type MemberFlashState = 'acknowledged' | 'delivered' | 'failed' | 'pending';
+export type MemberFlashState = 'acknowledged' | 'delivered' | 'failed' | 'not-eligible' | 'pending';
 
 export interface FlashView {
   readonly id: string;
@@ -379,14 +422,22 @@ export function toFlashView(flash: FlashRecord, circle: Circle | undefined, home
     members: memberIds.map((organisationId) => {
       const receipt = receipts.get(organisationId);
       const state: MemberFlashState =
-        receipt?.acknowledgedAt !== undefined ? 'acknowledged' : receipt?.deliveredAt !== undefined ? 'delivered' : receipt?.lastError !== undefined ? 'failed' : 'pending';
+        receipt?.acknowledgedAt !== undefined
+          ? 'acknowledged'
+          : receipt?.deliveredAt !== undefined
+            ? 'delivered'
+            : isNotEligible(receipt)
+              ? 'not-eligible'
+              : receipt?.lastError !== undefined
+                ? 'failed'
+                : 'pending';
       return {
         organisation_id: organisationId,
         state,
         delivered_at: receipt?.deliveredAt ?? null,
         acknowledged_at: receipt?.acknowledgedAt ?? null,
         acknowledged_by: receipt?.acknowledgedBy ?? null,
-        error: state === 'failed' ? (receipt?.lastError ?? null) : null,
+        error: state === 'failed' ? (receipt?.lastError ?? null) : state === 'not-eligible' ? (receipt?.lastError?.slice(NOT_ELIGIBLE_PREFIX.length) ?? null) : null,
       };
     }),
   };
@@ -416,6 +467,13 @@ export async function listFlashes(
   return views;
 }
 
+/** Whether the circle keeps who wrote what from its members: hidden, or any version of its terms anonymises. */
+async function attributionHidden(store: ObjectStore, circle: Circle): Promise<boolean> {
+  if (circle.visibility === 'hidden') return true;
+  const state = await store.getAgreementState(circle.id);
+  return state.agreements.some((agreement) => agreement.circleId === circle.id && agreement.terms.attribution === 'anonymise');
+}
+
 /** node_meta key holding the id of the note a flash was promoted to. */
 function promotedKey(flashId: string): string {
   return `flash-promoted:${flashId}`;
@@ -424,6 +482,15 @@ function promotedKey(flashId: string): string {
 /**
  * Turns a flash into a STIX note in its circle's collection (validated and stored like any
  * publication, so it syncs to the members). Promoting the same flash again gives the same note.
+ *
+ * A received flash is the sender's words: the note is stored as the sender's contribution to the
+ * circle's collection, as if its node had sent it, so that the release gate applies to it what it
+ * applies to anything that member sent — second-hand rules (TLP:AMBER+STRICT and RED are not passed
+ * on) and, wherever the home organisation copies it, the onward-sharing terms the sender agreed to.
+ * The note therefore leaves this node unsigned (sign-releases.ts signs only the home organisation's
+ * own), as any partner's content does; anonymising terms or a hidden circle strip created_by_ref.
+ * The note names the sender in no text (flash-note.ts); a flash without an indicator would make it
+ * refer to the sender, which a hidden or anonymising circle must not show, so it is refused there.
  */
 export async function promoteFlash(deps: FlashDeps, actor: Recipient, flashId: string): Promise<{ note: StixObject | undefined; noteId: string; collectionId: string; created: boolean }> {
   const flash = await requireVisibleFlash(deps, actor, flashId);
@@ -434,13 +501,24 @@ export async function promoteFlash(deps: FlashDeps, actor: Recipient, flashId: s
   }
   const already = await deps.store.getMeta(promotedKey(flash.id));
   if (already !== undefined) return { note: undefined, noteId: already, collectionId: circle.collectionId, created: false };
+  const received = flash.direction === 'received' && flash.senderOrganisationId !== deps.homeOrganisationId;
+  if (received && flash.indicatorId === undefined && (await attributionHidden(deps.store, circle))) {
+    throw invalid(
+      `Flash ${flash.id} names no indicator: its note would refer to its sender, which circle ${circle.id} ${circle.visibility === 'hidden' ? 'hides from its members' : 'anonymises'}`,
+      { flashId: flash.id, circleId: circle.id },
+    );
+  }
   const note = toFlashNote(flash, { noteId: `note--${deps.randomUuid()}`, now: deps.clock(), homeOrganisationId: deps.homeOrganisationId, tlp: circle.defaultTlp });
   const report = validateForIngest(note);
   if (!isValidatedStixObject(note, report)) {
     const issues = report.issues.filter((issue) => issue.severity === 'error').map((issue) => `${issue.path}: ${issue.message}`);
     throw invalid(`The note built from flash ${flash.id} is not valid STIX: ${issues.slice(0, 3).join('; ')}`);
   }
-  const result = await ingest(deps.store, { collectionId: circle.collectionId, objects: [note] });
+  const result = await ingest(deps.store, {
+    collectionId: circle.collectionId,
+    objects: [note],
+    ...(received ? { contributorOrganisationId: flash.senderOrganisationId } : {}),
+  });
   const rejected = result.rejected[0];
   if (rejected !== undefined) throw new EntenteError('ENT_STORE_UNAVAILABLE', `The note was refused by the store: ${rejected.message}`);
   await deps.store.setMeta(promotedKey(flash.id), note.id);

@@ -2,7 +2,7 @@
 // this node sent (whoever sent it: the REST API here, or `entente flash send` in another process)
 // and the acknowledgement of a flash a human here acknowledged. Attempts are counted in memory, and
 // only messages younger than the window are looked at, so nothing is retried forever.
-import { ackDeliveredKey, deliverFlash, sendAcknowledgement, type FlashDeps, type FlashDelivery } from './flash-operations.ts';
+import { ackDeliveredKey, deliverFlash, isNotEligible, sendAcknowledgement, type FlashDeps, type FlashDelivery } from './flash-operations.ts';
 import { nextRetryAt } from './flash-message.ts';
 
 /** After the first attempt: 2 s, 10 s, 30 s, 2 min, 10 min. */
@@ -74,6 +74,8 @@ export class FlashRetrier {
         const due: string[] = [];
         for (const receipt of flash.receipts) {
           if (receipt.deliveredAt !== undefined || receipt.acknowledgedAt !== undefined) continue;
+          // The circle rules kept it from the member at an attempt (deliverFlash re-checks them each time): final.
+          if (isNotEligible(receipt)) continue;
           if (this.#due(`${flash.id}\u0000${receipt.organisationId}`, now)) due.push(receipt.organisationId);
         }
         if (due.length > 0) work.push(this.#redeliver(flash.id, due));

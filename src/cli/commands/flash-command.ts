@@ -51,7 +51,9 @@ function printView(io: CliIo, view: FlashView): void {
           ? `delivered ${member.delivered_at ?? '?'}`
           : member.state === 'failed'
             ? `not delivered: ${member.error ?? '?'}`
-            : 'pending';
+            : member.state === 'not-eligible'
+              ? `not sent: ${member.error ?? '?'}`
+              : 'pending';
     writeLine(io.stdout, `  ${member.organisation_id}  ${member.state}  ${detail}`);
   }
 }
@@ -82,7 +84,9 @@ export function flashCommand(io: CliIo): Command {
           writeLine(io.stdout, JSON.stringify({ flash: await showFlash(deps, operator, flash.id), deliveries }, null, 2));
         } else {
           const delivered = deliveries.filter((delivery) => delivery.outcome === 'delivered').length;
-          writeLine(io.stdout, `Flash ${flash.id} sent to circle ${flash.circleId}: delivered to ${delivered} of ${deliveries.length} members`);
+          // Members the circle rules keep the flash from are listed below, not counted as addressees.
+          const addressed = deliveries.filter((delivery) => delivery.outcome !== 'not-eligible').length;
+          writeLine(io.stdout, `Flash ${flash.id} sent to circle ${flash.circleId}: delivered to ${delivered} of ${addressed} members`);
           for (const delivery of deliveries) {
             const what = delivery.outcome === 'delivered' ? `delivered (${Math.round(delivery.ms ?? 0)} ms)` : `${delivery.outcome}: ${delivery.error ?? ''}`;
             writeLine(io.stdout, `  ${delivery.organisationId}  ${what}`);

@@ -1,0 +1,65 @@
+// Who a flash may go to, and whether it may name its indicator to them (docs/federation.md, "Flash
+// messages and recalls"). A flash is a release like any other: it reaches a member only under the
+// standing the release decision gives that member in the circle (circle window, membership, a binding
+// agreement — decideCircleStanding, the same rules the release gate applies before any object), and
+// the id of the indicator it names goes only to members the release gate would give that indicator.
+// Decided again at every delivery attempt, so that a retry does not outlive a member's leaving.
+import { decideCircleStanding } from '../policy/decide-circle-release.ts';
+import { membershipAt, type Circle } from '../policy/circle.ts';
+import type { Recipient } from '../policy/recipient.ts';
+import { openReleaseGate } from '../release/open-release-gate.ts';
+import type { ObjectStore } from '../store/object-store.ts';
+import { PEER_CLOCK_SKEW_MS } from './sync-timing.ts';
+
+export type FlashAddressee =
+  | { readonly kind: 'eligible'; readonly organisationId: string; readonly indicatorReleased: boolean }
+  | { readonly kind: 'not-eligible'; readonly organisationId: string; readonly reason: string };
+
+/** The member as the release gate sees a partner reading the circle's collection. */
+function memberAsRecipient(organisationId: string, collectionId: string): Recipient {
+  return { name: `flash:${organisationId}`, organisationId, admin: false, actsForHome: false, grants: [{ collectionId, read: true, write: false }] };
+}
+
+/**
+ * The addressees of a flash at `at`: the organisations named in `only` (a retry: whatever they are
+ * now), else every member of the circle at `at` other than the home organisation (a member that
+ * left or has not joined is no addressee at all). Each is eligible when the circle standing binds
+ * it; the indicator is released to it when the release gate (no audit: nothing of the object
+ * leaves, only its id) would share or redact the indicator's latest version in the collection.
+ */
+export async function flashAddressees(
+  store: ObjectStore,
+  circle: Circle,
+  homeOrganisationId: string,
+  indicatorId: string | undefined,
+  at: Date,
+  only?: readonly string[],
+): Promise<FlashAddressee[]> {
+  const candidates =
+    only === undefined
+      ? circle.members
+          .filter((member) => member.organisationId !== homeOrganisationId && membershipAt(circle, member.organisationId, at).kind === 'member')
+          .map((member) => member.organisationId)
+      : only.filter((organisationId) => organisationId !== homeOrganisationId);
+  const agreements = await store.getAgreementState(circle.id);
+  const indicator =
+    indicatorId === undefined
+      ? undefined
+      : (await store.listEntries(circle.collectionId, { ids: [indicatorId], versions: [{ kind: 'last' }] }, { limit: 1 })).entries[0];
+  return Promise.all(
+    [...new Set(candidates)].map(async (organisationId): Promise<FlashAddressee> => {
+      const sectors = (await store.getOrganisation(organisationId))?.sectors ?? [];
+      const standing = decideCircleStanding({ organisationId, sectors }, circle, agreements, at, PEER_CLOCK_SKEW_MS);
+      if (standing.kind === 'refused') return { kind: 'not-eligible', organisationId, reason: standing.decision.reasons.join('; ') };
+      if (indicatorId === undefined) return { kind: 'eligible', organisationId, indicatorReleased: false };
+      // An indicator the collection no longer holds (revoked, deleted) is named to nobody.
+      if (indicator === undefined) return { kind: 'eligible', organisationId, indicatorReleased: false };
+      const gate = await openReleaseGate(store, memberAsRecipient(organisationId, circle.collectionId), circle.collectionId, at, {
+        audit: false,
+        agreementClockSkewMs: PEER_CLOCK_SKEW_MS,
+      });
+      const decision = await gate.decide(indicator);
+      return { kind: 'eligible', organisationId, indicatorReleased: decision.kind !== 'withhold' };
+    }),
+  );
+}

@@ -1,0 +1,221 @@
+/**
+ * Flash messages obey the circle's rules as every release does (docs/federation.md, "Flash messages
+ * and recalls"): a flash goes only to members bound by an agreement, names an indicator only to
+ * members the release decision gives it, is re-checked at every delivery attempt, and a promoted
+ * flash neither names its sender in its text nor escapes the sender's terms.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
+import type { ObjectStore } from '../../src/store/object-store.ts';
+import { openTerms, testOrganisation } from '../../src/federation/test-support.ts';
+import { deliverFlash, promoteFlash, receiveFlashAck, sendFlash, showFlash, type FlashDeps } from '../../src/federation/flash-operations.ts';
+import { createFlashBody } from '../../src/federation/flash-message.ts';
+import { signMessage } from '../../src/federation/signed-message.ts';
+import { FlashRetrier } from '../../src/federation/flash-retry.ts';
+import { openReleaseGate } from '../../src/release/open-release-gate.ts';
+import { TLP2_MARKING_IDS } from '../../src/policy/tlp.ts';
+import { ENTENTE_MARKING_EXTENSION_ID } from '../../src/policy/classify-marking.ts';
+import type { AgreementTerms } from '../../src/policy/agreement.ts';
+import type { Circle } from '../../src/policy/circle.ts';
+import type { Recipient } from '../../src/policy/recipient.ts';
+import type { SignedMessage } from '../../src/federation/signed-message.ts';
+
+const home = testOrganisation(1);
+const HOME = home.id;
+const P = 'identity--0a0a0a0a-0000-4000-8000-0000000000bb';
+const Q = 'identity--0a0a0a0a-0000-4000-8000-0000000000cc';
+const trial = testOrganisation(4);
+const T = trial.id;
+const CREATED = new Date('2026-01-01T00:00:00Z');
+const AT = new Date('2026-06-01T00:00:00Z');
+const IND = 'indicator--cccccccc-0000-4000-8000-000000000001';
+const RECIPIENTS = 'marking-definition--bbbbbbbb-0000-4000-8000-000000000001';
+const FLASH = '11111111-2222-4333-8444-555555555555';
+const ANALYST: Recipient = { name: 'analyst', organisationId: HOME, admin: false, actsForHome: true, grants: [{ collectionId: 'alpha', read: true, write: true }] };
+
+function partner(organisationId: string, collectionId = 'alpha'): Recipient {
+  return { name: `tok-${organisationId.slice(-2)}`, organisationId, admin: false, actsForHome: false, grants: [{ collectionId, read: true, write: false }] };
+}
+
+interface Setup {
+  readonly members: readonly { readonly id: string; readonly trial?: boolean; readonly accepts?: boolean }[];
+  readonly visibility?: 'open' | 'hidden';
+  readonly terms?: Partial<AgreementTerms>;
+}
+
+async function circleStore(setup: Setup, clock: () => Date = () => AT): Promise<{ store: ObjectStore; circle: Circle }> {
+  const store = openSqliteObjectStore({ path: ':memory:', clock });
+  await store.setMeta('home_organisation', JSON.stringify({ type: 'identity', spec_version: '2.1', id: HOME, created: CREATED.toISOString(), modified: CREATED.toISOString(), name: 'Home', identity_class: 'organization' }));
+  for (const member of setup.members) {
+    await store.createOrganisation({ id: member.id, name: member.id, kind: 'cert', sectors: [], country: undefined, identityJson: '{}', createdAt: CREATED.toISOString() });
+  }
+  await store.createCollection({ id: 'alpha', title: 'alpha' }, CREATED);
+  const circle = {
+    id: 'alpha', name: 'alpha', kind: 'formal', visibility: setup.visibility ?? 'open', collectionId: 'alpha', defaultTlp: 'amber',
+    validFrom: '2026-01-01T00:00:00.000Z', reviewAt: '2027-01-01T00:00:00.000Z',
+    members: [{ organisationId: HOME, role: 'coordinator', joinedAt: '2026-01-01T00:00:00.000Z', trial: false }, ...setup.members.map((member) => ({
+      organisationId: member.id, role: 'contributor', joinedAt: '2026-01-01T00:00:00.000Z', trial: member.trial === true,
+    }))],
+  } as Circle;
+  await store.createCircle(circle, CREATED);
+  await store.addAgreement({ circleId: 'alpha', version: 1, proposedBy: HOME, proposedAt: '2026-01-02T00:00:00.000Z', terms: openTerms(setup.terms) });
+  for (const member of setup.members) {
+    if (member.accepts !== false) await store.addAcceptance({ circleId: 'alpha', organisationId: member.id, version: 1, acceptedAt: '2026-01-03T00:00:00.000Z' });
+    await store.addPeer({
+      name: `node-${member.id.slice(-2)}`, url: 'https://x.example/taxii2/', apiRootUrl: 'https://x.example/api/', token: 't', circleId: 'alpha', localCollectionId: 'alpha',
+      remoteCollectionId: 'alpha', organisationId: member.id, kind: 'entente', push: false, intervalSeconds: 60, silentAfter: 3, createdAt: CREATED.toISOString(),
+    });
+  }
+  return { store, circle };
+}
+
+interface Posted {
+  readonly to: string;
+  readonly message: SignedMessage;
+}
+
+function flashDeps(store: ObjectStore, clock: () => Date, posted: Posted[]): FlashDeps {
+  return {
+    store, clock, randomUuid: () => '99999999-0000-4000-8000-000000000001', homeOrganisationId: HOME, signer: async () => home.signer,
+    post: async (peer: { organisationId: string }, _path: string, message: SignedMessage) => {
+      posted.push({ to: peer.organisationId, message });
+      throw new Error('the member node is down');
+    },
+  } as unknown as FlashDeps;
+}
+
+describe('a flash goes to the members the circle rules allow', () => {
+  it('not to a member bound by no agreement; and names a RED indicator only to the member the release decision gives it', async () => {
+    const { store } = await circleStore({ members: [{ id: P }, { id: Q, accepts: false }, { id: T, trial: true }] });
+    await store.addObjects('alpha', [
+      { type: 'marking-definition', spec_version: '2.1', id: RECIPIENTS, created: '2026-01-01T00:00:00.000Z', name: 'recipients: P', extensions: { [ENTENTE_MARKING_EXTENSION_ID]: { extension_type: 'property-extension', marking: 'recipients', organisation_refs: [P] } } },
+      { type: 'indicator', spec_version: '2.1', id: IND, created: '2026-02-01T00:00:00.000Z', modified: '2026-02-01T00:00:00.000Z', created_by_ref: HOME, name: 'red', pattern: "[ipv4-addr:value = '198.51.100.1']", pattern_type: 'stix', valid_from: '2026-02-01T00:00:00Z', object_marking_refs: [TLP2_MARKING_IDS.red, RECIPIENTS] },
+    ] as never);
+    const posted: Posted[] = [];
+    const { deliveries, flash } = await sendFlash(flashDeps(store, () => AT, posted), ANALYST, { circleId: 'alpha', text: 'Urgent: see this indicator', indicatorId: IND });
+
+    assert.deepEqual(posted.map((post) => post.to).sort(), [P, T].sort(), 'Q accepted no agreement version: nothing goes to it');
+    const body = (to: string) => posted.find((post) => post.to === to)?.message.body as Record<string, unknown>;
+    assert.equal(body(P)['indicator_id'], IND, 'P is named on the RED indicator');
+    assert.equal(Object.hasOwn(body(T), 'indicator_id'), false, 'the release decision withholds the indicator from trial member T: its id is not named to it');
+    // A flash's id is derived from its content: T's copy has the id of the flash without the indicator.
+    const withoutIndicator = createFlashBody({ circleId: 'alpha', sender: HOME, text: 'Urgent: see this indicator', sentAt: flash.sentAt });
+    assert.deepEqual(body(T), withoutIndicator);
+    assert.equal(posted.find((post) => post.to === T)?.message.signer, HOME);
+    // T's acknowledgement of its copy is the flash's.
+    await store.pinKey({ ...trial.pinned, validUntil: undefined, source: 'peer-add', pinnedAt: CREATED.toISOString() });
+    const ack = signMessage('flash-ack', { flash_id: withoutIndicator.id, recipient: T, acknowledged_by: 'duty', acknowledged_at: AT.toISOString() }, trial.signer);
+    assert.deepEqual(await receiveFlashAck(flashDeps(store, () => AT, []), partner(T), ack), { flashId: flash.id, organisationId: T });
+    assert.equal(deliveries.find((delivery) => delivery.organisationId === Q)?.outcome, 'not-eligible');
+    const view = await showFlash({ store, homeOrganisationId: HOME }, ANALYST, flash.id);
+    assert.equal(view.members.find((member) => member.organisation_id === T)?.state, 'acknowledged');
+    const q = view.members.find((member) => member.organisation_id === Q);
+    assert.equal(q?.state, 'not-eligible');
+    assert.match(q?.error ?? '', /accepted no valid agreement version/);
+    await store.close();
+  });
+
+  it('a retry re-checks the member: one that left after the first attempt gets nothing, is marked not eligible, and is not retried', async () => {
+    let now = AT;
+    const { store, circle } = await circleStore({ members: [{ id: P }] }, () => now);
+    const posted: Posted[] = [];
+    const deps = flashDeps(store, () => now, posted);
+    const { flash } = await sendFlash(deps, ANALYST, { circleId: 'alpha', text: 'we are breached; the attacker is in our mail' });
+    assert.deepEqual(posted.map((post) => post.to), [P], 'the first attempt fails (the node is down)');
+
+    now = new Date(AT.getTime() + 10 * 60_000);
+    await store.updateCircle({ ...circle, members: circle.members.map((member) => (member.organisationId === P ? { ...member, leftAt: now.toISOString() } : member)) }, now);
+    now = new Date(AT.getTime() + 12 * 60_000);
+    const deliveries = await deliverFlash(deps, flash.id, [P]);
+    assert.deepEqual(posted.map((post) => post.to), [P], 'nothing is POSTed to an organisation that is no longer a member');
+    assert.equal(deliveries[0]?.outcome, 'not-eligible');
+    assert.equal(deliveries[0]?.permanent, true);
+    const view = await showFlash({ store, homeOrganisationId: HOME }, ANALYST, flash.id);
+    assert.equal(view.members.find((member) => member.organisation_id === P)?.state, 'not-eligible');
+
+    // The retrier leaves a member marked not eligible alone, whatever the delays.
+    const retrier = new FlashRetrier(deps, { delaysMs: [0, 0, 0] });
+    for (let tick = 0; tick < 3; tick += 1) await retrier.tick();
+    assert.equal(posted.length, 1);
+    await store.close();
+  });
+
+  it("a retry after the circle ended sends nothing", async () => {
+    let now = AT;
+    const { store, circle } = await circleStore({ members: [{ id: P }] }, () => now);
+    const posted: Posted[] = [];
+    const deps = flashDeps(store, () => now, posted);
+    const { flash } = await sendFlash(deps, ANALYST, { circleId: 'alpha', text: 'second wave tonight' });
+    now = new Date(AT.getTime() + 5 * 60_000);
+    await store.updateCircle({ ...circle, validUntil: now.toISOString() }, now);
+    now = new Date(AT.getTime() + 6 * 60_000);
+    const [delivery] = await deliverFlash(deps, flash.id, [P]);
+    assert.equal(posted.length, 1);
+    assert.equal(delivery?.outcome, 'not-eligible');
+    assert.match(delivery?.error ?? '', /circle/);
+    await store.close();
+  });
+});
+
+describe('a promoted flash', () => {
+  async function promoteReceived(setup: Setup, flash: { readonly indicatorId?: string; readonly sender?: string } = { indicatorId: IND }) {
+    const { store } = await circleStore(setup);
+    await store.addObjects('alpha', [
+      { type: 'indicator', spec_version: '2.1', id: IND, created: '2026-02-01T00:00:00.000Z', modified: '2026-02-01T00:00:00.000Z', created_by_ref: HOME, name: 'c2', pattern: "[ipv4-addr:value = '198.51.100.1']", pattern_type: 'stix', valid_from: '2026-02-01T00:00:00Z', object_marking_refs: [TLP2_MARKING_IDS.amber] },
+    ] as never);
+    await store.addFlash({
+      id: FLASH, circleId: 'alpha', direction: 'received', senderOrganisationId: flash.sender ?? P, text: 'We are breached via this C2, keep it quiet', indicatorId: flash.indicatorId,
+      sentAt: '2026-05-31T00:00:00.000Z', signedJson: '{}', receivedAt: '2026-05-31T00:00:01.000Z', acknowledged: undefined, receipts: [],
+    });
+    const admin: Recipient = { name: 'admin', organisationId: HOME, admin: true, actsForHome: true, grants: [] };
+    return { store, promote: () => promoteFlash(flashDeps(store, () => AT, []), admin, FLASH) };
+  }
+
+  it('does not name its sender in its text: a member of a hidden, anonymising circle cannot tell who sent it', async () => {
+    const { store, promote } = await promoteReceived({ members: [{ id: P }, { id: Q }], visibility: 'hidden', terms: { attribution: 'anonymise' } });
+    const promoted = await promote();
+    const entries = (await store.listEntries('alpha', { ids: [promoted.noteId] }, { limit: 1 })).entries;
+    const gate = await openReleaseGate(store, partner(Q), 'alpha', AT, { audit: false });
+    const [note] = (await gate.release(entries)).released;
+    assert.ok(note !== undefined, 'Q receives the note');
+    assert.equal(note.json.includes(P), false, `the note names its sender: ${note.json}`);
+    assert.equal(JSON.stringify(promoted.note).includes(P), false, 'nothing in the stored note names the sender either');
+    await store.close();
+  });
+
+  it("is recorded as its sender's contribution, so the sender's onward-sharing terms bind it", async () => {
+    const { store, promote } = await promoteReceived({ members: [{ id: P }, { id: Q }], terms: { onwardSharing: 'none' } });
+    const promoted = await promote();
+    const [entry] = (await store.listEntries('alpha', { ids: [promoted.noteId] }, { limit: 1 })).entries;
+    assert.ok(entry !== undefined);
+    const contributions = (await store.contributionsOf([{ id: entry.id, version: entry.version }])).get(`${entry.id}\u0000${entry.version}`) ?? [];
+    assert.deepEqual(contributions, [{ collectionId: 'alpha', organisationId: P }]);
+
+    // The home organisation copies the note into another circle's collection: P's terms say "none".
+    await store.createCollection({ id: 'beta', title: 'beta' }, CREATED);
+    await store.createCircle({
+      id: 'beta', name: 'beta', kind: 'formal', visibility: 'open', collectionId: 'beta', defaultTlp: 'amber', validFrom: '2026-01-01T00:00:00.000Z', reviewAt: '2027-01-01T00:00:00.000Z',
+      members: [HOME, Q].map((organisationId, n) => ({ organisationId, role: n === 0 ? 'coordinator' : 'contributor', joinedAt: '2026-01-01T00:00:00.000Z', trial: false })),
+    } as Circle, CREATED);
+    await store.addAgreement({ circleId: 'beta', version: 1, proposedBy: HOME, proposedAt: '2026-01-02T00:00:00.000Z', terms: openTerms() });
+    await store.addAcceptance({ circleId: 'beta', organisationId: Q, version: 1, acceptedAt: '2026-01-03T00:00:00.000Z' });
+    await store.addObjects('beta', [JSON.parse(entry.json)] as never);
+    const copy = (await store.listEntries('beta', { ids: [promoted.noteId] }, { limit: 1 })).entries;
+    const decision = await (await openReleaseGate(store, partner(Q, 'beta'), 'beta', AT, { audit: false })).decide(copy[0]!);
+    assert.equal(decision.kind, 'withhold', decision.reasons.join('; '));
+    assert.match(decision.reasons.join('; '), /onward/);
+    await store.close();
+  });
+
+  it('without an indicator, refers to its sender only where the circle neither hides members nor anonymises', async () => {
+    const open = await promoteReceived({ members: [{ id: P }, { id: Q }] }, {});
+    assert.deepEqual((await open.promote()).note?.['object_refs'], [P]);
+    await open.store.close();
+    for (const setup of [{ visibility: 'hidden' as const }, { terms: { attribution: 'anonymise' as const } }]) {
+      const closed = await promoteReceived({ members: [{ id: P }, { id: Q }], ...setup }, {});
+      await assert.rejects(closed.promote(), (error: { code?: string; message?: string }) => error.code === 'ENT_FLASH_INVALID' && /indicator/.test(error.message ?? ''));
+      await closed.store.close();
+    }
+  });
+});
