@@ -261,7 +261,9 @@ export class IndicatorLoader {
         const id = String(found.object['id']);
         const modified = modifiedOf(found.object);
         const seen = this.versions.get(id);
-        if (seen === undefined || seen === modified || (this.compiled === 'newest' && typeof seen === 'string' && compareVersions(seen, modified) < 0)) {
+        // The same version held by another collection is compiled already, from the first that held it.
+        if (seen === modified) continue;
+        if (seen === undefined || (this.compiled === 'newest' && typeof seen === 'string' && compareVersions(seen, modified) < 0)) {
           this.versions.set(id, modified);
           compileOne(found, 0);
         } else if (this.compiled === 'latest-of-each') unsettled.add(id);
@@ -271,12 +273,17 @@ export class IndicatorLoader {
     await this.settle([...unsettled], compileOne);
     // Indicators already compiled that new sightings or opinions are about: their confidence changed.
     const held = [...reconsider].filter((id) => this.matcher.has(id));
+    const recompiled = new Set<string>();
     for (let start = 0; start < held.length; start += pageSize) {
       const ids = held.slice(start, start + pageSize);
       for (const collectionId of this.collectionIds) {
         for await (const found of latestObjects(this.store, collectionId, ['indicator'], undefined, this.sources, ids)) {
-          const variant = this.variantOf(String(found.object['id']), modifiedOf(found.object));
-          if (variant !== undefined) compileOne(found, variant);
+          const id = String(found.object['id']);
+          const variant = this.variantOf(id, modifiedOf(found.object));
+          // Once each version, however many collections hold it.
+          if (variant === undefined || recompiled.has(versionKeyOf(id, variant))) continue;
+          recompiled.add(versionKeyOf(id, variant));
+          compileOne(found, variant);
         }
       }
     }

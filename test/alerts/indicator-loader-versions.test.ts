@@ -65,3 +65,23 @@ describe('the versions an indicator loader compiles', () => {
     assert.deepEqual(matched(matcher, loader, '198.51.100.191'), [v2.modified]);
   });
 });
+
+describe('one version held by several collections', () => {
+  it('is compiled once: no slot, and no stale posting, per further collection', async () => {
+    const node = await startTestNode({ empty: true });
+    try {
+      await node.store.addObjects(ADD_TEST, [v1]);
+      await node.store.addObjects(HIGH_VALUE, [v1]);
+      await node.store.addObjects(SECRET, [v1]);
+      for (const compiled of ['newest', 'latest-of-each'] as const) {
+        const matcher = new BulkMatcher();
+        const loader = new IndicatorLoader(node.store, [ADD_TEST, HIGH_VALUE, SECRET], matcher, undefined, compiled);
+        const loaded = await loader.load({ now });
+        assert.equal(loaded.added, 1, compiled);
+        assert.deepEqual([matcher.stats().indicators, matcher.stats().stalePostings], [1, 0], compiled);
+      }
+    } finally {
+      await node.close();
+    }
+  });
+});
