@@ -141,7 +141,8 @@ export function registerCircleRoutes(app: FastifyInstance, deps: CircleRouteDeps
     return sendJson(reply, 200, {
       circle_id: totals.circleId,
       min_organisations: totals.minOrganisations,
-      suppressed_rows: totals.suppressedRows,
+      // Only for the home organisation (weaknessTotals leaves it out for partners).
+      ...(totals.suppressedRows === undefined ? {} : { suppressed_rows: totals.suppressedRows }),
       cves: totals.cves,
       techniques: totals.techniques,
     });

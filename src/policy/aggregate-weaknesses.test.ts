@@ -1,10 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { JsonObject, StixObject } from '../stix/types.ts';
-import { aggregateWeaknesses } from './aggregate-weaknesses.ts';
+import type { JsonObject } from '../stix/types.ts';
+import { aggregateWeaknesses, type WeaknessDisclosure } from './aggregate-weaknesses.ts';
 import { ENTENTE_MARKING_EXTENSION_ID } from './classify-marking.ts';
 
-const orgs = ['identity--00000000-0000-4000-8000-00000000000a', 'identity--00000000-0000-4000-8000-00000000000b', 'identity--00000000-0000-4000-8000-00000000000c'];
+const orgs = ['identity--00000000-0000-4000-8000-00000000000a', 'identity--00000000-0000-4000-8000-00000000000b', 'identity--00000000-0000-4000-8000-00000000000c'] as const;
 
 function weaknessMarking(n: number, aggregate: string[]): JsonObject {
   const id = `marking-definition--00000000-0000-4000-8000-00000000000${n}`;
@@ -18,14 +18,17 @@ const privateOnly = weaknessMarking(2, []);
 const definitions = new Map([optIn, privateOnly].map((m) => [m['id'] as string, m]));
 
 let serial = 0;
-function disclosure(owner: string | undefined, name: string, marking: JsonObject, techniques: string[] = []): StixObject {
+/** A disclosure contributed by `owner`, which it also names as its creator unless `claimed` says otherwise. */
+function disclosure(owner: string, name: string, marking: JsonObject, techniques: string[] = [], claimed: string = owner): WeaknessDisclosure {
   serial += 1;
   return {
-    type: 'vulnerability', spec_version: '2.1', id: `vulnerability--00000000-0000-4000-8000-${String(serial).padStart(12, '0')}`,
-    created: '2026-01-01T00:00:00Z', modified: '2026-01-01T00:00:00Z', name,
-    ...(owner === undefined ? {} : { created_by_ref: owner }),
-    external_references: techniques.map((t) => ({ source_name: 'mitre-attack', external_id: t })),
-    object_marking_refs: [marking['id'] as string],
+    contributor: owner,
+    object: {
+      type: 'vulnerability', spec_version: '2.1', id: `vulnerability--00000000-0000-4000-8000-${String(serial).padStart(12, '0')}`,
+      created: '2026-01-01T00:00:00Z', modified: '2026-01-01T00:00:00Z', name, created_by_ref: claimed,
+      external_references: techniques.map((t) => ({ source_name: 'mitre-attack', external_id: t })),
+      object_marking_refs: [marking['id'] as string],
+    },
   };
 }
 
@@ -50,20 +53,36 @@ describe('aggregateWeaknesses: weakness totals for a wider circle, owner removed
     const totals = aggregateWeaknesses([disclosure(orgs[0], 'CVE-2026-2222', optIn), disclosure(orgs[0], 'CVE-2026-2222 twice', optIn)], definitions, 'wide');
     assert.deepEqual(totals.cves, []);
     assert.equal(totals.suppressedRows, 1);
-    assert.deepEqual(aggregateWeaknesses([disclosure(orgs[0], 'CVE-2026-2222', optIn)], definitions, 'wide', 1).cves.length, 1);
+    assert.deepEqual(aggregateWeaknesses([disclosure(orgs[0], 'CVE-2026-2222', optIn)], definitions, 'wide', { minOrganisations: 1 }).cves.length, 1);
   });
 
   it('counts nothing for a circle the owner did not name, or for an object with one marking that does not opt in', () => {
-    const both: StixObject = { ...disclosure(orgs[0], 'CVE-2026-3333', optIn), object_marking_refs: [optIn['id'] as string, privateOnly['id'] as string] };
-    const totals = aggregateWeaknesses([both, disclosure(orgs[1], 'CVE-2026-3333', optIn)], definitions, 'wide', 1);
+    const plain = disclosure(orgs[0], 'CVE-2026-3333', optIn);
+    const both: WeaknessDisclosure = { ...plain, object: { ...plain.object, object_marking_refs: [optIn['id'] as string, privateOnly['id'] as string] } };
+    const totals = aggregateWeaknesses([both, disclosure(orgs[1], 'CVE-2026-3333', optIn)], definitions, 'wide', { minOrganisations: 1 });
     assert.deepEqual(totals.cves, [{ key: 'CVE-2026-3333', organisations: 1, disclosures: 1 }]);
-    assert.deepEqual(aggregateWeaknesses([disclosure(orgs[0], 'CVE-2026-3333', optIn)], definitions, 'other', 1).cves, []);
+    assert.deepEqual(aggregateWeaknesses([disclosure(orgs[0], 'CVE-2026-3333', optIn)], definitions, 'other', { minOrganisations: 1 }).cves, []);
   });
 
-  it('unattributed disclosures count together as one organisation, so they never lift a row over the threshold', () => {
-    const totals = aggregateWeaknesses([disclosure(undefined, 'CVE-2026-4444', optIn), disclosure(undefined, 'CVE-2026-4444', optIn)], definitions, 'wide');
-    assert.deepEqual(totals.cves, []);
-    const withOwner = aggregateWeaknesses([disclosure(undefined, 'CVE-2026-4444', optIn), disclosure(orgs[0], 'CVE-2026-4444', optIn)], definitions, 'wide');
-    assert.deepEqual(withOwner.cves, [{ key: 'CVE-2026-4444', organisations: 2, disclosures: 2 }]);
+  it('counts the organisations that contributed, whatever creators the disclosures claim', () => {
+    const forged = [disclosure(orgs[0], 'CVE-2026-4444', optIn, [], orgs[1]), disclosure(orgs[0], 'CVE-2026-4444 again', optIn, [], orgs[2])];
+    assert.deepEqual(aggregateWeaknesses(forged, definitions, 'wide').cves, []);
+    assert.equal(aggregateWeaknesses(forged, definitions, 'wide', { minOrganisations: 1 }).cves[0]?.organisations, 1);
+  });
+
+  it('counts an object once, for one organisation, however many contributed copies of it', () => {
+    const original = disclosure(orgs[0], 'CVE-2026-5555', optIn);
+    const relayed: WeaknessDisclosure = { ...original, contributor: orgs[1] };
+    assert.deepEqual(aggregateWeaknesses([original, relayed], definitions, 'wide').cves, []);
+    assert.deepEqual(aggregateWeaknesses([original, relayed], definitions, 'wide', { minOrganisations: 1 }).cves, [{ key: 'CVE-2026-5555', organisations: 1, disclosures: 1 }]);
+  });
+
+  it("shows a row only when enough organisations other than the reader stand behind it, the reader's own counted in it", () => {
+    const two = [disclosure(orgs[0], 'CVE-2026-6666', optIn), disclosure(orgs[1], 'CVE-2026-6666', optIn)];
+    assert.deepEqual(aggregateWeaknesses(two, definitions, 'wide', { reader: orgs[0] }).cves, [], 'the reader would learn that one other organisation has it');
+    assert.equal(aggregateWeaknesses(two, definitions, 'wide', { reader: orgs[0] }).suppressedRows, 1);
+    assert.deepEqual(aggregateWeaknesses(two, definitions, 'wide', { reader: orgs[2] }).cves, [{ key: 'CVE-2026-6666', organisations: 2, disclosures: 2 }]);
+    const three = [...two, disclosure(orgs[2], 'CVE-2026-6666', optIn)];
+    assert.deepEqual(aggregateWeaknesses(three, definitions, 'wide', { reader: orgs[0] }).cves, [{ key: 'CVE-2026-6666', organisations: 3, disclosures: 3 }]);
   });
 });

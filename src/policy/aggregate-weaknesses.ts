@@ -13,9 +13,29 @@ export interface WeaknessTotals {
   readonly circleId: string;
   readonly cves: readonly WeaknessTotal[];
   readonly techniques: readonly WeaknessTotal[];
-  /** Rows left out because fewer than `minOrganisations` organisations stand behind them. */
-  readonly suppressedRows: number;
+  /**
+   * Rows left out because fewer than `minOrganisations` organisations other than the reader stand
+   * behind them. For the home organisation only: to a partner, a count of them would say that some
+   * lone organisation has a gap.
+   */
+  readonly suppressedRows?: number;
   readonly minOrganisations: number;
+}
+
+/** A disclosure and the organisation this node holds it from. */
+export interface WeaknessDisclosure {
+  readonly object: StixObject;
+  /**
+   * The organisation this node recorded as having contributed it (the home organisation for its
+   * own writes) — never its created_by_ref, which whoever writes an object sets as it likes.
+   */
+  readonly contributor: string;
+}
+
+export interface WeaknessTotalsOptions {
+  /** The organisation reading the totals: its own disclosures count in a row, never towards showing it. */
+  readonly reader?: string;
+  readonly minOrganisations?: number;
 }
 
 const CVE = /\bCVE-\d{4}-\d{4,7}\b/g;
@@ -45,30 +65,33 @@ function keysOf(object: StixObject): { cves: Set<string>; techniques: Set<string
 /**
  * Weakness disclosures counted for a wider circle, owner removed. An object counts only when it
  * carries at least one weakness marking and every weakness marking on it lists the circle in
- * `aggregate_circle_refs` (the owner opted in). A row is shown only when at least
- * `minOrganisations` distinct organisations (by `created_by_ref`) stand behind it, so a total of
- * one cannot point at the one organisation that has the gap. Pure.
+ * `aggregate_circle_refs` (the owner opted in). An object (one id, however many copies) counts for
+ * one organisation, its contributor; with several (a relayed copy), the first of them in order, so
+ * that a relay never makes one owner two. A row is shown only when at least `minOrganisations`
+ * organisations other than the reader stand behind it: a total of one cannot point at the one
+ * organisation that has the gap, nor can the reader's own disclosure lift such a row over the
+ * threshold for itself. Pure.
  */
 export function aggregateWeaknesses(
-  objects: readonly StixObject[],
+  disclosures: readonly WeaknessDisclosure[],
   markingDefinitions: ReadonlyMap<string, JsonObject>,
   circleId: string,
-  minOrganisations = 2,
+  options: WeaknessTotalsOptions = {},
 ): WeaknessTotals {
+  const minOrganisations = options.minOrganisations ?? 2;
+  const owners = new Map<string, { object: StixObject; owner: string }>();
+  for (const { object, contributor } of disclosures) {
+    const held = owners.get(object.id);
+    if (held === undefined || contributor < held.owner) owners.set(object.id, { object: held?.object ?? object, owner: contributor });
+  }
   const cveOwners = new Map<string, { owners: Set<string>; disclosures: number }>();
   const techniqueOwners = new Map<string, { owners: Set<string>; disclosures: number }>();
-  const seen = new Set<string>();
-  for (const object of objects) {
-    if (seen.has(object.id)) continue;
-    seen.add(object.id);
+  for (const { object, owner } of owners.values()) {
     const refs = object['object_marking_refs'];
     if (!Array.isArray(refs)) continue;
     const markings = refs.filter((ref): ref is string => typeof ref === 'string').map((ref) => classifyMarking(ref, markingDefinitions));
     const weaknesses = markings.filter((marking) => marking.kind === 'weakness');
     if (weaknesses.length === 0 || !weaknesses.every((marking) => marking.aggregateCircleIds.includes(circleId))) continue;
-    // Unattributed disclosures count together as one organisation: guessing more would inflate a
-    // total past the threshold that protects a lone owner.
-    const owner = typeof object['created_by_ref'] === 'string' ? object['created_by_ref'] : 'unattributed';
     const { cves, techniques } = keysOf(object);
     for (const [keys, table] of [[cves, cveOwners], [techniques, techniqueOwners]] as const) {
       for (const key of keys) {
@@ -80,10 +103,11 @@ export function aggregateWeaknesses(
     }
   }
   let suppressedRows = 0;
+  const others = (row: { owners: Set<string> }): number => row.owners.size - (options.reader !== undefined && row.owners.has(options.reader) ? 1 : 0);
   const rows = (table: Map<string, { owners: Set<string>; disclosures: number }>): WeaknessTotal[] =>
     [...table]
       .filter(([, row]) => {
-        const shown = row.owners.size >= minOrganisations;
+        const shown = others(row) >= minOrganisations;
         if (!shown) suppressedRows += 1;
         return shown;
       })

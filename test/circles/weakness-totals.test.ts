@@ -35,7 +35,7 @@ describe('GET /api/circles/:id/weaknesses', () => {
   before(async () => {
     store = openSqliteObjectStore({ path: ':memory:' });
     const created = new Date('2026-01-01T00:00:00Z');
-    for (const collection of ['wide', 'own-a', 'own-b']) await store.createCollection({ id: collection, title: collection }, created);
+    for (const collection of ['wide', 'own-b', 'own-c']) await store.createCollection({ id: collection, title: collection }, created);
     for (const org of [A, B, C]) await store.createOrganisation({ id: org, name: org, kind: 'company', sectors: [], country: undefined, identityJson: '{}', createdAt: created.toISOString() });
     await store.createCircle({
       id: 'wide', name: 'wide', kind: 'formal', visibility: 'open', collectionId: 'wide', defaultTlp: 'amber', validFrom: '2026-01-01T00:00:00.000Z', reviewAt: '2027-01-01T00:00:00.000Z',
@@ -50,9 +50,10 @@ describe('GET /api/circles/:id/weaknesses', () => {
       terms: { scope: { types: ['indicator'] }, highestTlp: 'amber', onwardSharing: 'none', attribution: 'keep', expectations: { permittedActions: 'none', affectedPartyNotifications: 'may', providerAttribution: 'may' }, endRule: 'retain' },
     });
     await store.addAcceptance({ circleId: 'wide', organisationId: A, version: 1, acceptedAt: '2026-01-03T00:00:00.000Z' });
-    // Two organisations disclosed the same CVE, each in a collection of its own.
-    await store.addObjects('own-a', [marking(A), disclosure(A, 1)]);
-    await store.addObjects('own-b', [marking(B), disclosure(B, 2)]);
+    // Two organisations other than the reader disclosed the same CVE, each in a collection of its own
+    // (counted by who contributed them, so each writes its own).
+    await store.addObjects('own-b', [marking(B), disclosure(B, 2)], undefined, B);
+    await store.addObjects('own-c', [marking(C), disclosure(C, 3)], undefined, C);
     for (const [name, org] of [['a', A], ['b', B], ['c', C]] as const) {
       await store.createToken({ name, secretHash: hashTokenSecret(`ent_${name}-000000000000000000000000000000000`), admin: false, grants: [], organisationId: org, createdAt: created.toISOString(), revokedAt: undefined });
     }
