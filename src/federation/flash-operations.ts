@@ -483,14 +483,15 @@ function promotedKey(flashId: string): string {
  * Turns a flash into a STIX note in its circle's collection (validated and stored like any
  * publication, so it syncs to the members). Promoting the same flash again gives the same note.
  *
- * A received flash is the sender's words: the note is stored as the sender's contribution to the
- * circle's collection, as if its node had sent it, so that the release gate applies to it what it
- * applies to anything that member sent — second-hand rules (TLP:AMBER+STRICT and RED are not passed
- * on) and, wherever the home organisation copies it, the onward-sharing terms the sender agreed to.
- * The note therefore leaves this node unsigned (sign-releases.ts signs only the home organisation's
- * own), as any partner's content does; anonymising terms or a hidden circle strip created_by_ref.
- * The note names the sender in no text (flash-note.ts); a flash without an indicator would make it
- * refer to the sender, which a hidden or anonymising circle must not show, so it is refused there.
+ * The note is the home organisation's own publication (a human here chose to promote the warning),
+ * stored as the home organisation's write and so signed by it when released: members' nodes pin the
+ * home organisation's keys, and quarantine as a forgery any version that names it as creator
+ * unsigned (arrival rule signer-not-creator). Stored as the sender's contribution instead, it would
+ * leave unsigned and never reach an Entente member. What the sender may want kept is kept by the
+ * note itself: it is marked with the circle's default TLP, names the sender in no text
+ * (flash-note.ts), and a flash without an indicator, which would make it refer to the sender, is
+ * refused in a circle that hides members or anonymises. Copying it into another circle is the home
+ * organisation's own decision, as with anything it publishes.
  */
 export async function promoteFlash(deps: FlashDeps, actor: Recipient, flashId: string): Promise<{ note: StixObject | undefined; noteId: string; collectionId: string; created: boolean }> {
   const flash = await requireVisibleFlash(deps, actor, flashId);
@@ -514,11 +515,7 @@ export async function promoteFlash(deps: FlashDeps, actor: Recipient, flashId: s
     const issues = report.issues.filter((issue) => issue.severity === 'error').map((issue) => `${issue.path}: ${issue.message}`);
     throw invalid(`The note built from flash ${flash.id} is not valid STIX: ${issues.slice(0, 3).join('; ')}`);
   }
-  const result = await ingest(deps.store, {
-    collectionId: circle.collectionId,
-    objects: [note],
-    ...(received ? { contributorOrganisationId: flash.senderOrganisationId } : {}),
-  });
+  const result = await ingest(deps.store, { collectionId: circle.collectionId, objects: [note] });
   const rejected = result.rejected[0];
   if (rejected !== undefined) throw new EntenteError('ENT_STORE_UNAVAILABLE', `The note was refused by the store: ${rejected.message}`);
   await deps.store.setMeta(promotedKey(flash.id), note.id);
