@@ -21,6 +21,12 @@ export interface SightingShareDeps {
   readonly store: ObjectStore;
   readonly homeOrganisationId: string;
   readonly randomUuid: () => string;
+  /**
+   * The circles' collections the sightings may go into: those the token that posted the observations
+   * may write (a copy is published to partners as the home organisation's). Absent: every circle's
+   * (the node's own observed-data, `entente match`).
+   */
+  readonly mayWrite?: (collectionId: string) => boolean;
 }
 
 /** One sighting put into one circle's collection. */
@@ -64,6 +70,7 @@ export async function shareSightingsBack(deps: SightingShareDeps, bundles: reado
     const indicatorId = bundle.sighting['sighting_of_ref'];
     if (typeof indicatorId !== 'string') continue;
     for (const circle of circles) {
+      if (deps.mayWrite !== undefined && !deps.mayWrite(circle.collectionId)) continue;
       const indicator = await indicatorIn(circle.collectionId, indicatorId);
       if (indicator === undefined) continue;
       const decision = decideSightingShare({

@@ -4,7 +4,7 @@ import { TLP2_MARKING_IDS } from '../policy/tlp.ts';
 import { validateForIngest } from '../store/validate-for-ingest.ts';
 import { AlertAggregator } from './alert-aggregator.ts';
 import type { IndicatorMatch } from './bulk-matcher.ts';
-import { circleSightingObjects, sightingObjects, sightingWithFinalCounts, type SightingBundle, type SightingShareForm } from './sighting-objects.ts';
+import { asEvidence, circleSightingObjects, sightingObjects, sightingWithFinalCounts, type SightingBundle, type SightingShareForm } from './sighting-objects.ts';
 import { observation } from './test-support.ts';
 
 const indicatorId = 'indicator--00000000-0000-4000-8000-0000000000aa';
@@ -72,5 +72,26 @@ describe("a sighting's copy for a circle", () => {
     assert.ok(next !== undefined);
     assert.equal(next['count'], 5);
     assert.ok(String(next['modified']) > String(sighting['modified']), 'modified moves past the previous version even when the clock did not');
+  });
+});
+
+describe('what of an observable the evidence keeps', () => {
+  const observable = { type: 'file', path: 'file:size', value: '1024' };
+
+  it('its ID contributing properties, the property the pattern compared, what it is not valid without, and its markings', () => {
+    const file = { type: 'file', spec_version: '2.1', id: 'file--00000000-0000-4000-8000-000000000001', name: 'a.exe', size: 1024, mime_type: 'application/x-dosexec', x_payload: 'chosen', object_marking_refs: [TLP2_MARKING_IDS.amber] };
+    assert.deepEqual(asEvidence(file, observable), { type: 'file', spec_version: '2.1', id: file.id, name: 'a.exe', size: 1024, object_marking_refs: [TLP2_MARKING_IDS.amber] });
+    const message = { type: 'email-message', spec_version: '2.1', id: 'email-message--00000000-0000-4000-8000-000000000002', is_multipart: false, subject: 's', received_lines: ['from inside'], x_note: 'chosen' };
+    assert.deepEqual(asEvidence(message, observable), { type: 'email-message', spec_version: '2.1', id: message.id, is_multipart: false, subject: 's' });
+  });
+
+  it('leaves out an observable with granular markings, whose selectors may name what it drops', () => {
+    const marked = { type: 'ipv4-addr', spec_version: '2.1', id: 'ipv4-addr--00000000-0000-4000-8000-000000000003', value: '10.0.0.1', granular_markings: [{ marking_ref: TLP2_MARKING_IDS.red, selectors: ['value'] }] };
+    assert.equal(asEvidence(marked, observable), undefined);
+  });
+
+  it('reads the lists for a type of its own only: a type named after a property of every object keeps what any unknown type keeps', () => {
+    const odd = { type: 'constructor', spec_version: '2.1', id: 'constructor--00000000-0000-4000-8000-000000000004', x_payload: 'chosen' };
+    assert.deepEqual(asEvidence(odd, observable), { type: 'constructor', spec_version: '2.1', id: odd.id });
   });
 });

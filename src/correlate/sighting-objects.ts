@@ -3,10 +3,11 @@
 // a sighting of the indicator by the home organisation. Pure: time and random UUIDs are passed in.
 import type { SightingShareDecision } from '../policy/decide-sighting-share.ts';
 import { TLP2_MARKING_IDS } from '../policy/tlp.ts';
-import { scoId } from '../stix/ids.ts';
+import { scoId, SCO_ID_CONTRIBUTING_PROPERTIES } from '../stix/ids.ts';
 import { checkIdentifier, IdVerdict } from '../stix/validate/lexical.ts';
 import type { JsonObject, StixObject } from '../stix/types.ts';
 import type { Alert } from './alert-aggregator.ts';
+import type { MatchedObservable } from './bulk-matcher.ts';
 import type { JsonRecord } from './log-observation.ts';
 
 export interface SightingContext {
@@ -87,15 +88,44 @@ function deterministicId(sco: JsonObject, given: unknown, randomUuid: () => stri
   return `${type}--${randomUuid()}`;
 }
 
+/** What an evidence SCO is not valid without, besides its ID contributing properties. */
+const REQUIRED_PROPERTIES: Readonly<Record<string, readonly string[]>> = { 'email-message': ['is_multipart'] };
+const ALWAYS_KEPT = ['type', 'spec_version', 'id', 'object_marking_refs'];
+
+/**
+ * What of an observed SCO the evidence keeps: what identifies it (its ID contributing properties, from
+ * which its id is computed), the property the matched pattern compared (the alert's path; for a
+ * pattern comparing several, the one that matched), what it is not valid without, and its markings.
+ * The rest of what the telemetry, or a token posting observations, put in it (a payload, a message's
+ * other headers, custom properties) is no evidence of the match, and the evidence may be shared with
+ * partners as the home organisation's. An SCO with granular markings is left out: their selectors
+ * may name properties dropped here, and dropping the marking would widen the rest.
+ */
+export function asEvidence(sco: StixObject, observable: MatchedObservable): StixObject | undefined {
+  if (sco['granular_markings'] !== undefined) return undefined;
+  // Own properties only: a type is the sender's text ('constructor' must name no list).
+  const listed = (table: Readonly<Record<string, readonly string[]>>): readonly string[] => (Object.hasOwn(table, sco.type) ? (table[sco.type] ?? []) : []);
+  const kept = new Set([...ALWAYS_KEPT, ...listed(SCO_ID_CONTRIBUTING_PROPERTIES), ...listed(REQUIRED_PROPERTIES)]);
+  if (sco.type === observable.type) {
+    const compared = /^[A-Za-z0-9_-]+/.exec(observable.path.slice(observable.path.indexOf(':') + 1))?.[0];
+    if (compared !== undefined) kept.add(compared);
+  }
+  return Object.fromEntries(Object.entries(sco).filter(([key]) => kept.has(key))) as StixObject;
+}
+
 /**
  * `acceptSco` says which SCOs may be stored (the caller validates them); the observed-data refers only
- * to those, and when none is left the sighting is stored without observed data.
+ * to those, and when none is left the sighting is stored without observed data. Each SCO is kept as
+ * evidence only (asEvidence).
  */
 export function sightingObjects(alert: Alert, context: SightingContext, acceptSco: (sco: StixObject) => boolean = () => true): SightingBundle {
   const scos = identifyScos(
     alert.evidence.map((observation) => observation.objects),
     context.randomUuid,
-  ).filter(acceptSco);
+  ).flatMap((sco) => {
+    const evidence = asEvidence(sco, alert.observable);
+    return evidence !== undefined && acceptSco(evidence) ? [evidence] : [];
+  });
   const count = Math.max(1, Math.min(maxCount, alert.count));
   const observedData: StixObject = {
     type: 'observed-data',
