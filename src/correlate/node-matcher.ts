@@ -6,6 +6,8 @@
 // (share-sightings.ts), and published on the alert bus. Observations a token posts are stored as
 // sightings only where that token may read the indicator: a sighting names its indicator, and it is
 // stored in the default collection, which a token may read without reading the indicator's collection.
+// And only when it may write the default collection, shared back only into the circles whose
+// collection it may write: a sighting and its evidence are published as the home organisation's.
 // The matcher compiles, side by side, every version of an indicator that is the latest of some
 // collection (IndicatorLoader, `latest-of-each`): tokens read different collections, and each gets the
 // alerts of the newest version it may read — one alert, whichever of its collections hold it. An alert
@@ -23,7 +25,7 @@
 // collection), so a version no collection holds stops matching and an older one still held matches again.
 import { metaKeys } from '../bootstrap-node.ts';
 import { openIndicatorSources, type IndicatorSources } from '../federation/load-source-reputation.ts';
-import { canReadCollection, type Recipient } from '../policy/recipient.ts';
+import { canReadCollection, canWriteCollection, type Recipient } from '../policy/recipient.ts';
 import { ingest } from '../store/ingest.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { validateForIngest } from '../store/validate-for-ingest.ts';
@@ -70,8 +72,10 @@ export interface ObservationsOutcome {
   /** Sightings stored, of the indicators the caller may read only; so are the rejected and shared counts. */
   readonly sightings_stored: number;
   readonly sightings_rejected: number;
-  /** Copies of this request's sightings put into circles' collections (circle agreements allowing). */
+  /** Copies of this request's sightings put into circles' collections (circle agreements allowing) that the caller may read. */
   readonly sightings_shared: number;
+  /** Present when the caller may not write the default collection: its matches were stored as no sighting. */
+  readonly sightings_not_stored?: 'no-write-grant';
   /** Alerts this request opened (matches of alerts already open only raise their count). */
   readonly alerts: readonly AlertJson[];
   /** For each alert, the collections whose latest version of its indicator is the one that matched. */
@@ -288,7 +292,10 @@ export class NodeMatcher {
   async #match(text: string, source: string, caller?: Recipient): Promise<ObservationsOutcome> {
     const compiled = this.#compiled;
     if (compiled === undefined) throw new Error('the node matcher was not started');
-    const collectionId = await this.#sightingsCollection();
+    const sightingsIn = await this.#sightingsCollection();
+    // A sighting is written as the home organisation's, and its copies go to partners signed as such:
+    // a caller stores one only where it may write (a read grant is no licence to publish).
+    const collectionId = sightingsIn !== undefined && (caller === undefined || canWriteCollection(caller, sightingsIn)) ? sightingsIn : undefined;
     const summary = emptySummary();
     const pending: Promise<Published>[] = [];
     const now = (): string => this.#deps.clock().toISOString();
@@ -315,7 +322,8 @@ export class NodeMatcher {
       reader,
       matcher: compiled.matcher,
       alerts: this.#aggregator,
-      scope: readScope(compiled.collections, caller),
+      // A caller that stores no sighting must not open the window of one that may, as for reads.
+      scope: collectionId === sightingsIn ? readScope(compiled.collections, caller) : `${readScope(compiled.collections, caller)}\u0000stores-nothing`,
       summary,
       maxSamples: maxMalformedReported,
       ...(this.#deps.maxLineChars === undefined ? {} : { maxLineChars: this.#deps.maxLineChars }),
@@ -325,7 +333,7 @@ export class NodeMatcher {
     const alerts = published.map((p) => p.alert);
     const toStore = published.flatMap((p) => (p.toStore === undefined ? [] : [p.toStore]));
     const invalidSightings = published.filter((p) => p.invalidSighting).length;
-    const stored = collectionId === undefined ? { ids: new Set<string>(), rejected: 0, shared: 0 } : await this.#storeSightings(collectionId, toStore);
+    const stored = collectionId === undefined ? { ids: new Set<string>(), rejected: 0, shared: 0 } : await this.#storeSightings(collectionId, toStore, caller);
     return {
       lines: summary.lines,
       observations: summary.observations,
@@ -336,6 +344,7 @@ export class NodeMatcher {
       sightings_stored: stored.ids.size,
       sightings_rejected: stored.rejected + invalidSightings,
       sightings_shared: stored.shared,
+      ...(collectionId === sightingsIn ? {} : { sightings_not_stored: 'no-write-grant' as const }),
       alerts: alerts.map((alert) => (alert.sighting_id === null || stored.ids.has(alert.sighting_id) ? alert : { ...alert, sighting_id: null })),
       collections: published.map((p) => p.collections),
       newerIn: published.map((p) => p.newerIn),
@@ -407,7 +416,7 @@ export class NodeMatcher {
   }
 
   /** Stores the sightings of a batch in one ingest and shares them back where agreed; returns the ids stored. */
-  async #storeSightings(collectionId: string, made: readonly { alert: Alert; bundle: SightingBundle }[]): Promise<{ ids: Set<string>; rejected: number; shared: number }> {
+  async #storeSightings(collectionId: string, made: readonly { alert: Alert; bundle: SightingBundle }[], caller: Recipient | undefined): Promise<{ ids: Set<string>; rejected: number; shared: number }> {
     const ids = new Set<string>();
     if (made.length === 0) return { ids, rejected: 0, shared: 0 };
     const rejectedIds = new Set<string>();
@@ -419,18 +428,21 @@ export class NodeMatcher {
       return { ids, rejected: made.length, shared: 0 };
     }
     const kept = made.filter(({ bundle }) => !rejectedIds.has(bundle.sighting.id) && !rejectedIds.has(bundle.observedData.id));
-    const shared = await this.#shareBack(kept.map(({ bundle }) => bundle));
+    const shared = await this.#shareBack(kept.map(({ bundle }) => bundle), caller);
     kept.forEach(({ alert, bundle }, index) => {
       ids.add(bundle.sighting.id);
       this.#sightings.set(alert.key, { sighting: bundle.sighting, collectionId, shared: shared[index] ?? [] });
     });
-    return { ids, rejected: made.length - kept.length, shared: shared.reduce((sum, copies) => sum + copies.length, 0) };
+    // Copies in a circle's collection the caller may not read are not counted: the count would tell it the circle holds the indicator.
+    const told = (copy: SharedSighting): boolean => caller === undefined || canReadCollection(caller, copy.collectionId);
+    return { ids, rejected: made.length - kept.length, shared: shared.reduce((sum, copies) => sum + copies.filter(told).length, 0) };
   }
 
   /** Copies of stored sightings in the circles that agreed to receive them; a failure here loses no sighting. */
-  async #shareBack(bundles: readonly SightingBundle[]): Promise<readonly (readonly SharedSighting[])[]> {
+  async #shareBack(bundles: readonly SightingBundle[], caller: Recipient | undefined): Promise<readonly (readonly SharedSighting[])[]> {
+    const mayWrite = caller === undefined ? {} : { mayWrite: (collectionId: string) => canWriteCollection(caller, collectionId) };
     try {
-      const outcome = await shareSightingsBack({ store: this.#deps.store, homeOrganisationId: this.#deps.homeOrganisationId, randomUuid: this.#deps.randomUuid }, bundles, this.#deps.clock());
+      const outcome = await shareSightingsBack({ store: this.#deps.store, homeOrganisationId: this.#deps.homeOrganisationId, randomUuid: this.#deps.randomUuid, ...mayWrite }, bundles, this.#deps.clock());
       for (const rejection of outcome.rejected) this.#deps.onError?.('share a sighting back', new Error(`${rejection.id}: ${rejection.message}`));
       return outcome.shared;
     } catch (error) {
