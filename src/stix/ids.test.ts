@@ -60,6 +60,11 @@ describe('scoId: STIX 2.1 deterministic SCO identifiers', () => {
   it('reports custom SCO types, empty hashes and uncanonicalisable values as problems, never throwing', () => {
     const custom = scoId('x-acme-thing', { value: 'a' });
     assert.equal(custom.ok ? '' : custom.error.code, 'unknown-sco-type');
+    // A type is the sender's text: one named after a property every object has is no SCO type either.
+    for (const type of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const inherited = scoId(type, { value: 'a' });
+      assert.equal(inherited.ok ? '' : inherited.error.code, 'unknown-sco-type', type);
+    }
     const empty = scoId('file', { hashes: {} });
     assert.equal(empty.ok ? '' : empty.error.code, 'empty-hashes');
     const lone = scoId('url', { value: 'http://a/\uD800' });

@@ -80,7 +80,8 @@ function isJsonObject(value: JsonValue | undefined): value is JsonObject {
  * the contributing properties present — the caller then uses {@link randomStixId}, as the spec says.
  */
 export function scoId(type: string, object: JsonObject): Result<string, ScoIdProblem> {
-  const properties = SCO_ID_CONTRIBUTING_PROPERTIES[type];
+  // Own entries only: a type is the sender's text, and 'constructor' must not find Object's.
+  const properties = Object.hasOwn(SCO_ID_CONTRIBUTING_PROPERTIES, type) ? SCO_ID_CONTRIBUTING_PROPERTIES[type] : undefined;
   if (properties === undefined) {
     return err({ code: 'unknown-sco-type', message: `"${type}" is not an SCO type defined by STIX 2.1; it has no ID Contributing Properties` });
   }

@@ -120,6 +120,11 @@ describe('upgradeStix20Object: observed-data', () => {
     assert.equal(observables[2]?.['image_ref'], fileId.value, 'process.binary_ref is image_ref in 2.1 and points to the new file id');
   });
 
+  it('takes an observable whose type is named after a property of every object as a custom one, never throwing', () => {
+    const odd = upgradeStix20Object({ ...observed, objects: { '0': { type: 'constructor', value: 'a' } } }, { randomUuid: counter() });
+    assert.ok(odd.ok, JSON.stringify(odd));
+  });
+
   it('gives the same SCO the same id wherever it was observed, and lists it once, merging the descriptions', () => {
     const twice = upgradeStix20Objects([observed, { ...observed, id: 'observed-data--2' }], { randomUuid: counter() });
     assert.deepEqual(twice.problems, []);

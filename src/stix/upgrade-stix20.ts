@@ -265,7 +265,8 @@ function upgradeObservedData(input: JsonObject, object: JsonObject, options: Upg
     }
     visiting.add(key);
     const type = sco['type'] as string;
-    const contributing = SCO_ID_CONTRIBUTING_PROPERTIES[type] ?? [];
+    // Own entries only: a type is the sender's text, and 'constructor' must not find Object's.
+    const contributing = (Object.hasOwn(SCO_ID_CONTRIBUTING_PROPERTIES, type) ? SCO_ID_CONTRIBUTING_PROPERTIES[type] : undefined) ?? [];
     const partial: JsonObject = {};
     for (const name of contributing) {
       const value = sco[name];

@@ -84,13 +84,14 @@ describe('POST /api/observations stores and shares only where the caller may wri
   });
 
   /** One observation of the C2 address, each in an hour of its own (so each opens an alert), with content the caller chose. */
-  async function post(token: keyof typeof TOKENS, inHour = hour++): Promise<Answer> {
+  async function post(token: keyof typeof TOKENS, inHour = hour++, extra: Record<string, unknown> = {}): Promise<Answer> {
     const t = `2026-05-31T${String(inHour).padStart(2, '0')}:00:00Z`;
     const line = JSON.stringify({
       type: 'observed-data', first_observed: t, last_observed: t,
       objects: {
         '0': { type: 'ipv4-addr', value: C2, x_payload: CHOSEN },
         '1': { type: 'email-message', is_multipart: false, subject: 'internal: merger plans', body: 'confidential home text', x_note: CHOSEN },
+        ...extra,
       },
     });
     const reply = await app.inject({ method: 'POST', url: '/api/observations', headers: { authorization: `Bearer ${secretOf(token)}`, 'content-type': 'application/x-ndjson', accept: 'application/json' }, payload: line });
@@ -141,5 +142,10 @@ describe('POST /api/observations stores and shares only where the caller may wri
       assert.ok(stored.some((json) => json.includes(`"value":"${C2}"`)), `${collectionId}: the observable that matched`);
       assert.deepEqual(stored.filter((json) => json.includes(CHOSEN)), [], `${collectionId}: nothing the caller added beyond it`);
     }
+  });
+
+  it('an object whose type is named after a property of every object, beside the match, costs no sighting', async () => {
+    const answer = await post('recorder', hour++, { '2': { type: 'constructor', value: 'a' } });
+    assert.deepEqual([answer.alerts.length, answer.sightings_stored], [1, 1]);
   });
 });
