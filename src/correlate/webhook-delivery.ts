@@ -4,7 +4,11 @@
 // written to the delivery log. Deliveries run beside matching and never hold it up: the bus hands an
 // alert over synchronously and the POSTs happen later; past `maxPending` deliveries are refused
 // (logged as failed) rather than queued without bound. An alert on a version no collection holds
-// any more (its event names no collection) is not delivered.
+// any more (its event names no collection) is not delivered. A webhook limited to some collections
+// gets the alerts a reader of those collections gets. The webhooks are read from the store for every
+// alert and again before every retry, so that removing one (say, because its receiver was
+// compromised) or changing its URL or secret stops what was scheduled for it: those deliveries are
+// logged as abandoned.
 import { createHmac } from 'node:crypto';
 import type { WebhookDelivery, WebhookRecord, WebhookStore } from '../store/object-store.ts';
 import type { AlertBus, AlertEvent } from './alert-bus.ts';
@@ -26,8 +30,6 @@ export interface WebhookDeliveryOptions {
   readonly timeoutMs?: number;
   /** Deliveries waiting or in flight at once; 10,000. */
   readonly maxPending?: number;
-  /** Webhooks are read from the store at most this often (ms); 2000. */
-  readonly reloadMs?: number;
   readonly random?: () => number;
   readonly onError?: (what: string, error: unknown) => void;
 }
@@ -37,6 +39,28 @@ const severityRank: Record<Severity, number> = { none: 0, low: 1, medium: 2, hig
 /** `sha256=<hex HMAC-SHA256 of body>` under the webhook's secret. */
 export function signBody(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/**
+ * Whether the webhook takes the alert: at or above its minimum severity, and the alert is one a
+ * reader of its collections is sent (node-matcher.ts, AlertEvent): a version one of them holds as its
+ * latest, and none of them holds a newer one. Without a scope it reads every collection, as the home
+ * organisation does.
+ */
+export function webhookTakes(webhook: WebhookRecord, event: AlertEvent): boolean {
+  if (severityRank[event.alert.severity] < severityRank[webhook.minSeverity]) return false;
+  const scope = webhook.collections;
+  const reads = (collectionId: string): boolean => scope === undefined || scope.includes(collectionId);
+  return event.collections.some(reads) && !(event.newerIn ?? []).some(reads);
+}
+
+/** Why a retry must not be sent to what the webhook is now, or undefined when it may. */
+function abandonReason(captured: WebhookRecord, current: WebhookRecord | undefined, event: AlertEvent): string | undefined {
+  if (current === undefined) return 'webhook removed';
+  // A secret changed because it leaked, or a URL moved: what was meant for the old endpoint goes to neither.
+  if (current.url !== captured.url || current.secret !== captured.secret) return 'webhook URL or secret changed';
+  if (!webhookTakes(current, event)) return 'webhook no longer takes this alert (minimum severity or collections changed)';
+  return undefined;
 }
 
 /** Whether an attempt that ended with this status (undefined: no response) is worth repeating. */
@@ -52,8 +76,6 @@ export class WebhookDispatcher {
   readonly #unsubscribe: () => void;
   #pending = 0;
   #stopped = false;
-  #webhooks: readonly WebhookRecord[] = [];
-  #loadedAt = -Infinity;
 
   constructor(options: WebhookDeliveryOptions) {
     this.#options = options;
@@ -75,11 +97,6 @@ export class WebhookDispatcher {
     await Promise.allSettled([...this.#inFlight, ...abandoned.map(([, giveUp]) => giveUp())]);
   }
 
-  /** Forget the cached webhook list (after `webhook add/remove` in this process). */
-  reload(): void {
-    this.#loadedAt = -Infinity;
-  }
-
   #onAlert(event: AlertEvent): void {
     if (this.#stopped) return;
     const task = this.#deliverAlert(event).catch((error: unknown) => this.#options.onError?.('webhook delivery', error));
@@ -91,27 +108,15 @@ export class WebhookDispatcher {
     void task.finally(() => this.#inFlight.delete(task));
   }
 
-  async #currentWebhooks(): Promise<readonly WebhookRecord[]> {
-    const now = Date.now();
-    if (now - this.#loadedAt >= (this.#options.reloadMs ?? 2000)) {
-      this.#webhooks = await this.#options.store.listWebhooks();
-      this.#loadedAt = now;
-    }
-    return this.#webhooks;
-  }
-
   async #deliverAlert(event: AlertEvent): Promise<void> {
-    // No collection holds the version that matched as its latest (deleted, recalled, superseded before
-    // the matcher's rebuild): the alert reaches no token, and no webhook either. Webhooks are the home
-    // organisation's systems, which read every collection: a newer version held anywhere is theirs.
-    if (event.collections.length === 0 || (event.newerIn?.length ?? 0) > 0) return;
-    const webhooks = await this.#currentWebhooks();
-    const rank = severityRank[event.alert.severity];
+    // An alert no collection holds as its latest reaches no reader, and so no webhook (webhookTakes).
+    if (event.collections.length === 0) return;
+    const webhooks = await this.#options.store.listWebhooks();
     const body = JSON.stringify({ type: 'alert', ...event.alert });
     for (const webhook of webhooks) {
-      if (rank < severityRank[webhook.minSeverity]) continue;
+      if (!webhookTakes(webhook, event)) continue;
       if (this.#pending >= (this.#options.maxPending ?? 10_000)) {
-        await this.#record(webhook, event, 0, undefined, 'too many deliveries pending; alert not sent');
+        await this.#record(webhook, event, { attempts: 0, outcome: 'failed', status: undefined, error: 'too many deliveries pending; alert not sent' });
         continue;
       }
       this.#pending++;
@@ -119,7 +124,26 @@ export class WebhookDispatcher {
     }
   }
 
-  async #attempt(webhook: WebhookRecord, event: AlertEvent, body: string, attempt: number): Promise<void> {
+  /** Before a retry: the webhook as it is now, or why the delivery stops here (logged as abandoned). */
+  async #stillWanted(webhook: WebhookRecord, event: AlertEvent): Promise<string | undefined> {
+    try {
+      const current = (await this.#options.store.listWebhooks()).find((candidate) => candidate.name === webhook.name);
+      return abandonReason(webhook, current, event);
+    } catch (cause) {
+      // Unable to tell whether it was removed: send nothing rather than risk a removed endpoint.
+      return `cannot read the webhooks: ${(cause as Error).message}`;
+    }
+  }
+
+  async #attempt(webhook: WebhookRecord, event: AlertEvent, body: string, attempt: number, previous?: { readonly status: number | undefined }): Promise<void> {
+    if (attempt > 1) {
+      const reason = await this.#stillWanted(webhook, event);
+      if (reason !== undefined) {
+        this.#pending--;
+        await this.#record(webhook, event, { attempts: attempt - 1, outcome: 'abandoned', status: previous?.status, error: `${reason} before attempt ${attempt}` });
+        return;
+      }
+    }
     let status: number | undefined;
     let error: string | undefined;
     try {
@@ -140,7 +164,7 @@ export class WebhookDispatcher {
       await response.body?.cancel().catch(() => undefined);
       if (status >= 200 && status < 300) {
         this.#pending--;
-        await this.#record(webhook, event, attempt, status, undefined);
+        await this.#record(webhook, event, { attempts: attempt, outcome: 'delivered', status, error: undefined });
         return;
       }
       error = `HTTP ${status}`;
@@ -150,7 +174,7 @@ export class WebhookDispatcher {
     const maxAttempts = this.#options.maxAttempts ?? 6;
     if (!retryable(status) || attempt >= maxAttempts || this.#stopped) {
       this.#pending--;
-      await this.#record(webhook, event, attempt, status, this.#stopped && attempt < maxAttempts ? `${error ?? ''}; node stopping` : error);
+      await this.#record(webhook, event, { attempts: attempt, outcome: 'failed', status, error: this.#stopped && attempt < maxAttempts ? `${error ?? ''}; node stopping` : (error ?? '') });
       return;
     }
     const base = this.#options.baseDelayMs ?? 1000;
@@ -159,22 +183,20 @@ export class WebhookDispatcher {
     const delay = ceiling / 2 + (this.#options.random ?? Math.random)() * (ceiling / 2);
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
-      this.#track(this.#attempt(webhook, event, body, attempt + 1));
+      this.#track(this.#attempt(webhook, event, body, attempt + 1, { status }));
     }, delay);
     this.#timers.set(timer, async () => {
       this.#pending--;
-      await this.#record(webhook, event, attempt, status, `${error ?? ''}; node stopping before attempt ${attempt + 1}`);
+      await this.#record(webhook, event, { attempts: attempt, outcome: 'failed', status, error: `${error ?? ''}; node stopping before attempt ${attempt + 1}` });
     });
   }
 
-  async #record(webhook: WebhookRecord, event: AlertEvent, attempts: number, status: number | undefined, error: string | undefined): Promise<void> {
+  async #record(webhook: WebhookRecord, event: AlertEvent, result: Pick<WebhookDelivery, 'attempts' | 'outcome' | 'status' | 'error'>): Promise<void> {
     const delivery: WebhookDelivery = {
       webhook: webhook.name,
       alertId: event.alert.alert_id,
-      attempts,
-      outcome: error === undefined ? 'delivered' : 'failed',
-      status,
-      error: error?.slice(0, 500),
+      ...result,
+      error: result.error?.slice(0, 500),
       at: this.#options.clock().toISOString(),
     };
     try {

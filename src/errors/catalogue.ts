@@ -120,6 +120,7 @@ export const errorCatalogue = {
   ENT_WEBHOOK_EXISTS: { status: 409, title: 'A webhook with this name exists' },
   ENT_WEBHOOK_NOT_FOUND: { status: 404, title: 'No webhook with this name' },
   ENT_WEBHOOK_INVALID: { status: 400, title: 'The webhook URL, secret or minimum severity is invalid' },
+  ENT_WEBHOOK_INSECURE_HTTP: { status: 400, title: 'A plain http webhook URL to another host would send alerts unencrypted' },
   // Federation: peers, sync, signatures, quarantine, flash messages and recalls
   ENT_PEER_EXISTS: { status: 409, title: 'A peer with this name exists' },
   ENT_PEER_NOT_FOUND: { status: 404, title: 'No peer with this name' },

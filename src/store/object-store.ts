@@ -497,6 +497,12 @@ export interface WebhookRecord {
   readonly secret: string;
   /** Alerts below this severity are not sent: low, medium or high. */
   readonly minSeverity: 'low' | 'medium' | 'high';
+  /**
+   * Collection ids: the webhook gets the alerts a reader of these collections gets (an indicator
+   * version one of them holds as its latest, none of them a newer one). Absent: every collection,
+   * as the home organisation reads them.
+   */
+  readonly collections?: readonly string[];
   readonly createdAt: string;
 }
 
@@ -504,7 +510,8 @@ export interface WebhookDelivery {
   readonly webhook: string;
   readonly alertId: string;
   readonly attempts: number;
-  readonly outcome: 'delivered' | 'failed';
+  /** abandoned: the webhook was removed, or its URL or secret changed, before the next attempt. */
+  readonly outcome: 'delivered' | 'failed' | 'abandoned';
   /** The last HTTP status, when a response came back. */
   readonly status: number | undefined;
   readonly error: string | undefined;

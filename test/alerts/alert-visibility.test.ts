@@ -205,7 +205,6 @@ describe('an indicator deleted from its only collection raises no more alerts af
     node = await startTestNode({ empty: true, tokenCacheTtlMs: 0 });
     await node.store.addObjects(HIGH_VALUE, [gone, kept]);
     await node.store.addWebhook({ name: 'soc', url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/`, secret: 'a-webhook-secret-of-32-bytes-000', minSeverity: 'low', createdAt: new Date().toISOString() });
-    node.app.alerting.webhooks.reload();
   });
   after(async () => {
     await node.close();

@@ -195,7 +195,6 @@ describe('alerts in the running node', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       await node.store.addWebhook({ name: 'soc', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, secret: 'a-webhook-secret-of-32-bytes-000', minSeverity: 'low', createdAt: new Date().toISOString() });
-      node.app.alerting.webhooks.reload();
       const t = '2026-11-19T07:00:00Z';
       const started = performance.now();
       const body = (await post('analyst', JSON.stringify({ type: 'observed-data', first_observed: t, last_observed: t, objects: { '0': { type: 'ipv4-addr', value: VISIBLE_IP } } }))).json<ObservationsJson>();
@@ -205,7 +204,6 @@ describe('alerts in the running node', () => {
       while (received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       assert.equal((JSON.parse(received[0] ?? '{}') as AlertJson).alert_id, body.alerts[0]?.alert_id);
       await node.store.removeWebhook('soc');
-      node.app.alerting.webhooks.reload();
     } finally {
       server.close();
     }

@@ -75,8 +75,8 @@ describe('webhook delivery', () => {
     await store.close();
   });
 
-  const dispatcher = (bus: AlertBus, maxAttempts = 4): WebhookDispatcher =>
-    new WebhookDispatcher({ store, bus, clock: () => new Date(), maxAttempts, baseDelayMs: 20, reloadMs: 0, timeoutMs: 2000 });
+  const dispatcher = (bus: AlertBus, maxAttempts = 4, baseDelayMs = 20): WebhookDispatcher =>
+    new WebhookDispatcher({ store, bus, clock: () => new Date(), maxAttempts, baseDelayMs, timeoutMs: 2000, random: () => 0 });
 
   const deliveriesOf = async (webhook: string, n: number): Promise<WebhookDelivery[] | undefined> => {
     const rows = await store.listWebhookDeliveries({ webhook, limit: 100 });
@@ -159,6 +159,94 @@ describe('webhook delivery', () => {
     await webhooks.stop();
   });
 
+  it('abandons the retry of a webhook removed after a failed attempt, and logs it abandoned', async () => {
+    const hook = await receiver([503, 200]);
+    servers.push(hook.server);
+    await store.addWebhook({ name: 'compromised', url: hook.url, secret: SECRET, minSeverity: 'low', createdAt: new Date().toISOString() });
+    const bus = new AlertBus();
+    // The retry waits 150 ms: time to remove the webhook in between.
+    const webhooks = dispatcher(bus, 4, 300);
+    void bus.publish(alert('high'), ['c']);
+    await until(() => (hook.received.length === 1 ? true : undefined));
+    await store.removeWebhook('compromised');
+    const [delivery] = await until(() => deliveriesOf('compromised', 1));
+    await until(() => (webhooks.pending === 0 ? true : undefined));
+    assert.deepEqual([delivery?.outcome, delivery?.attempts, delivery?.status], ['abandoned', 1, 503]);
+    assert.match(delivery?.error ?? '', /webhook removed/);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(hook.received.length, 1, 'the removed webhook got no retry');
+    await webhooks.stop();
+  });
+
+  it('abandons the retry when the webhook was replaced with another URL under the same name', async () => {
+    const old = await receiver([503]);
+    const replacement = await receiver([200]);
+    servers.push(old.server, replacement.server);
+    await store.addWebhook({ name: 'moved', url: old.url, secret: SECRET, minSeverity: 'low', createdAt: new Date().toISOString() });
+    const bus = new AlertBus();
+    const webhooks = dispatcher(bus, 4, 300);
+    void bus.publish(alert('high'), ['c']);
+    await until(() => (old.received.length === 1 ? true : undefined));
+    await store.removeWebhook('moved');
+    await store.addWebhook({ name: 'moved', url: replacement.url, secret: SECRET, minSeverity: 'low', createdAt: new Date().toISOString() });
+    const [delivery] = await until(() => deliveriesOf('moved', 1));
+    await until(() => (webhooks.pending === 0 ? true : undefined));
+    assert.deepEqual([delivery?.outcome, delivery?.attempts], ['abandoned', 1]);
+    assert.match(delivery?.error ?? '', /URL or secret changed/);
+    assert.deepEqual([old.received.length, replacement.received.length], [1, 0], 'an alert raised for the old endpoint goes to neither');
+    await webhooks.stop();
+    await store.removeWebhook('moved');
+  });
+
+  it('sends no alert raised after a webhook was removed, however soon after', async () => {
+    const removed = await receiver([200]);
+    const kept = await receiver([200]);
+    servers.push(removed.server, kept.server);
+    await store.addWebhook({ name: 'removed', url: removed.url, secret: SECRET, minSeverity: 'low', createdAt: new Date().toISOString() });
+    await store.addWebhook({ name: 'kept', url: kept.url, secret: SECRET, minSeverity: 'low', createdAt: new Date().toISOString() });
+    const bus = new AlertBus();
+    const webhooks = dispatcher(bus);
+    void bus.publish(alert('high'), ['c']);
+    await until(() => deliveriesOf('removed', 1));
+    await store.removeWebhook('removed');
+    void bus.publish(alert('high'), ['c']);
+    await until(() => deliveriesOf('kept', 2));
+    await until(() => (webhooks.pending === 0 ? true : undefined));
+    assert.equal(removed.received.length, 1);
+    assert.equal(kept.received.length, 2);
+    await webhooks.stop();
+    await store.removeWebhook('kept');
+  });
+
+  it('sends a webhook scoped to some collections only the alerts a reader of those collections gets', async () => {
+    const hook = await receiver([200]);
+    const everything = await receiver([200]);
+    servers.push(hook.server, everything.server);
+    await store.addWebhook({ name: 'circle-a', url: hook.url, secret: SECRET, minSeverity: 'low', collections: ['a'], createdAt: new Date().toISOString() });
+    await store.addWebhook({ name: 'all', url: everything.url, secret: SECRET, minSeverity: 'low', createdAt: new Date().toISOString() });
+    const bus = new AlertBus();
+    const webhooks = dispatcher(bus);
+    const onlyB = await bus.publish(alert('high'), ['b']);
+    const aAndB = await bus.publish(alert('high'), ['b', 'a']);
+    // A newer version held in b (out of the scope) neither hides a's version from the scoped webhook nor reaches it;
+    // the unscoped webhook, which reads b too, gets the newer version's alert instead.
+    const supersededInB = await bus.publish(alert('high'), ['a'], undefined, ['b']);
+    // A newer version held in a: the scoped webhook gets that version's alert, not this one.
+    const supersededInA = await bus.publish(alert('high'), ['b'], undefined, ['a']);
+    await until(() => deliveriesOf('all', 2));
+    await until(() => deliveriesOf('circle-a', 2));
+    await until(() => (webhooks.pending === 0 ? true : undefined));
+    const ids = (received: Received[]): string[] => received.map((r) => (JSON.parse(r.body) as AlertJson).alert_id).sort();
+    assert.deepEqual(ids(hook.received), [aAndB.alert.alert_id, supersededInB.alert.alert_id].sort());
+    assert.deepEqual(ids(everything.received), [onlyB.alert.alert_id, aAndB.alert.alert_id].sort());
+    assert.notEqual(supersededInA.alert.alert_id, aAndB.alert.alert_id);
+    const scopes = (await store.listWebhooks()).filter((w) => w.name === 'all' || w.name === 'circle-a').map((w) => [w.name, w.collections]);
+    assert.deepEqual(scopes, [['all', undefined], ['circle-a', ['a']]]);
+    await webhooks.stop();
+    await store.removeWebhook('circle-a');
+    await store.removeWebhook('all');
+  });
+
   it('does not retry a 4xx other than 408/429', async () => {
     const hook = await receiver([404]);
     servers.push(hook.server);
@@ -201,5 +289,48 @@ describe('entente webhook', () => {
     assert.match(gone.stderr, /ENT_WEBHOOK_NOT_FOUND/);
     const log = await entente(data.path, ['webhook', 'deliveries', '--json']);
     assert.equal(log.code, 0, log.stderr);
+  });
+
+  it('refuses a plain http URL outside this host unless --allow-insecure-http is given', async () => {
+    const keyFile = join(data.path, 'http.key');
+    writeFileSync(keyFile, SECRET);
+    const plain = await entente(data.path, ['webhook', 'add', 'plain', 'http://soc.example/hooks/entente', '--secret-file', keyFile]);
+    assert.equal(plain.code, 1);
+    assert.match(plain.stderr, /ENT_WEBHOOK_INSECURE_HTTP/);
+    assert.match(plain.stderr, /--allow-insecure-http/);
+    for (const [name, url] of [['v4', 'http://127.0.0.1:8080/hook'], ['v4-other', 'http://127.10.0.3/hook'], ['v6', 'http://[::1]:8080/hook'], ['local', 'http://localhost/hook']]) {
+      const loopback = await entente(data.path, ['webhook', 'add', name as string, url as string, '--secret-file', keyFile]);
+      assert.equal(loopback.code, 0, `${url as string}: ${loopback.stderr}`);
+    }
+    for (const url of ['http://127.0.0.1.soc.example/', 'http://localhost.soc.example/', 'http://[::ffff:7f00:1]/', 'http://10.0.0.1/']) {
+      const outside = await entente(data.path, ['webhook', 'add', 'outside', url, '--secret-file', keyFile]);
+      assert.match(outside.stderr, /ENT_WEBHOOK_INSECURE_HTTP/, url);
+    }
+    const allowed = await entente(data.path, ['webhook', 'add', 'plain', 'http://soc.example/hooks/entente', '--secret-file', keyFile, '--allow-insecure-http']);
+    assert.equal(allowed.code, 0, allowed.stderr);
+    const list = await entente(data.path, ['webhook', 'list', '--json']);
+    assert.deepEqual((JSON.parse(list.stdout) as { name: string }[]).map((h) => h.name), ['local', 'plain', 'v4', 'v4-other', 'v6']);
+  });
+
+  it('scopes a webhook to collections named by id or alias, and names a collection that does not exist', async () => {
+    const keyFile = join(data.path, 'scope.key');
+    writeFileSync(keyFile, SECRET);
+    const unknown = await entente(data.path, ['webhook', 'add', 'scoped', 'https://soc.example/', '--secret-file', keyFile, '--collections', 'default,no-such-collection']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /ENT_COLLECTION_NOT_FOUND/);
+    assert.match(unknown.stderr, /"no-such-collection"/);
+    const empty = await entente(data.path, ['webhook', 'add', 'scoped', 'https://soc.example/', '--secret-file', keyFile, '--collections', ' , ']);
+    assert.match(empty.stderr, /ENT_WEBHOOK_INVALID/);
+    const added = await entente(data.path, ['webhook', 'add', 'scoped', 'https://soc.example/', '--secret-file', keyFile, '--collections', 'default']);
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stdout, /alerts on indicators held in collection /);
+    const list = JSON.parse((await entente(data.path, ['webhook', 'list', '--json'])).stdout) as { name: string; collections: string[] | null }[];
+    const scoped = list.find((h) => h.name === 'scoped');
+    assert.equal(scoped?.collections?.length, 1);
+    assert.notEqual(scoped?.collections?.[0], 'default', 'stored by id, so a renamed alias changes nothing');
+    assert.ok(list.filter((h) => h.name !== 'scoped').every((h) => h.collections === null), 'no scope: every collection');
+    const text = (await entente(data.path, ['webhook', 'list'])).stdout;
+    assert.match(text, /COLLECTIONS/);
+    assert.match(text, /\tall\t/);
   });
 });

@@ -278,6 +278,27 @@ describe('SqliteObjectStore', () => {
       }
     });
 
+    it('migrates a schema 12 store to 13: a webhook stored before keeps receiving alerts from every collection', async () => {
+      const path = freshPath();
+      const raw = new Database(path);
+      // Migration 10 calls the function the store registers; with no SCO stored it is never asked.
+      raw.function('entente_content_version', (_json: unknown) => null);
+      raw.exec(migrations.slice(0, 12).join('\n'));
+      raw.pragma('user_version = 12');
+      raw.exec("INSERT INTO webhooks (name, url, secret, min_severity, created_at) VALUES ('soc', 'http://soc.example/hook', 's', 'high', 'c')");
+      raw.close();
+
+      const store = openSqliteObjectStore({ path });
+      try {
+        assert.equal(store.database.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+        assert.deepEqual(await store.listWebhooks(), [{ name: 'soc', url: 'http://soc.example/hook', secret: 's', minSeverity: 'high', createdAt: 'c' }]);
+        await store.addWebhook({ name: 'scoped', url: 'https://soc.example/a', secret: 's', minSeverity: 'low', collections: ['a', 'b'], createdAt: 'c' });
+        assert.deepEqual((await store.listWebhooks()).map((webhook) => webhook.collections), [['a', 'b'], undefined]);
+      } finally {
+        await store.close();
+      }
+    });
+
     it('keys by content, in entente_content_version (migration 10), every SCO: one carrying `modified` or `created` too, as versionOf does', async () => {
       const store = openSqliteObjectStore({ path: ':memory:' });
       try {

@@ -424,4 +424,8 @@ export const migrations: readonly string[] = [
   -- migration: unknown, as before (only a kept origin signature proves them the home's).
   ALTER TABLE object_versions ADD COLUMN home_original INTEGER;
   `,
+  /* 13: the collections a webhook is limited to */ `
+  -- A JSON array of collection ids; NULL: every collection (each webhook stored before this migration).
+  ALTER TABLE webhooks ADD COLUMN collections TEXT;
+  `,
 ];

@@ -1,4 +1,4 @@
-// Webhooks and their delivery log (migration 6).
+// Webhooks and their delivery log (migration 6; the collections a webhook is limited to, 13).
 import type Database from 'better-sqlite3';
 import { EntenteError } from '../../errors/entente-error.ts';
 import type { WebhookDelivery, WebhookRecord } from '../object-store.ts';
@@ -10,6 +10,7 @@ interface WebhookRow {
   url: string;
   secret: string;
   min_severity: string;
+  collections: string | null;
   created_at: string;
 }
 
@@ -25,10 +26,24 @@ interface DeliveryRow {
 
 const severities = ['low', 'medium', 'high'] as const;
 
+/** A scope that does not read back as a list of ids limits the webhook to no collection rather than widening it to all. */
+function scopeOf(text: string | null): readonly string[] | undefined {
+  if (text === null) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed) ? parsed.filter((id): id is string => typeof id === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
 function toWebhook(row: WebhookRow): WebhookRecord {
   const minSeverity = (severities as readonly string[]).includes(row.min_severity) ? (row.min_severity as WebhookRecord['minSeverity']) : 'high';
-  return { name: row.name, url: row.url, secret: row.secret, minSeverity, createdAt: row.created_at };
+  const collections = scopeOf(row.collections);
+  return { name: row.name, url: row.url, secret: row.secret, minSeverity, ...(collections === undefined ? {} : { collections }), createdAt: row.created_at };
 }
+
+const outcomes = ['delivered', 'failed', 'abandoned'] as const;
 
 export class SqliteWebhookTables {
   readonly #insert: Statement;
@@ -39,7 +54,7 @@ export class SqliteWebhookTables {
   readonly #selectDeliveriesOf: Statement;
 
   constructor(db: Database.Database) {
-    this.#insert = db.prepare('INSERT INTO webhooks (name, url, secret, min_severity, created_at) VALUES (?, ?, ?, ?, ?)');
+    this.#insert = db.prepare('INSERT INTO webhooks (name, url, secret, min_severity, collections, created_at) VALUES (?, ?, ?, ?, ?, ?)');
     this.#select = db.prepare('SELECT * FROM webhooks ORDER BY name');
     this.#delete = db.prepare('DELETE FROM webhooks WHERE name = ?');
     this.#insertDelivery = db.prepare(
@@ -51,7 +66,7 @@ export class SqliteWebhookTables {
 
   addWebhook(webhook: WebhookRecord): void {
     try {
-      this.#insert.run(webhook.name, webhook.url, webhook.secret, webhook.minSeverity, webhook.createdAt);
+      this.#insert.run(webhook.name, webhook.url, webhook.secret, webhook.minSeverity, webhook.collections === undefined ? null : JSON.stringify(webhook.collections), webhook.createdAt);
     } catch (error) {
       if ((error as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT') === true) {
         throw new EntenteError('ENT_WEBHOOK_EXISTS', `a webhook named "${webhook.name}" exists (entente webhook list)`, { webhook: webhook.name });
@@ -80,7 +95,7 @@ export class SqliteWebhookTables {
       webhook: row.webhook,
       alertId: row.alert_id,
       attempts: row.attempts,
-      outcome: row.outcome === 'delivered' ? 'delivered' : 'failed',
+      outcome: (outcomes as readonly string[]).includes(row.outcome) ? (row.outcome as WebhookDelivery['outcome']) : 'failed',
       status: row.status ?? undefined,
       error: row.error ?? undefined,
       at: row.at,
