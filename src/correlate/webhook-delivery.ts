@@ -5,14 +5,14 @@
 // alert over synchronously and the POSTs happen later; past `maxPending` deliveries are refused
 // (logged as failed) rather than queued without bound. An alert on a version no collection holds
 // any more (its event names no collection) is not delivered. A webhook limited to some collections
-// gets the alerts a reader of those collections gets. The webhooks are read from the store for every
+// gets the alerts a reader of those collections gets, as that reader is shown them. The webhooks are read from the store for every
 // alert and again before every retry, so that removing one (say, because its receiver was
 // compromised) or changing its URL or secret stops what was scheduled for it: those deliveries are
 // logged as abandoned.
 import { createHmac } from 'node:crypto';
 import type { WebhookDelivery, WebhookRecord, WebhookStore } from '../store/object-store.ts';
-import type { AlertBus, AlertEvent } from './alert-bus.ts';
-import type { Severity } from './effective-confidence.ts';
+import type { AlertBus, AlertEvent, AlertJson } from './alert-bus.ts';
+import { confidenceIn, severityOf, type Severity } from './effective-confidence.ts';
 
 export const signatureHeader = 'x-entente-signature';
 export const timestampHeader = 'x-entente-timestamp';
@@ -41,17 +41,38 @@ export function signBody(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
+function readerOf(webhook: WebhookRecord): (collectionId: string) => boolean {
+  const scope = webhook.collections;
+  return (collectionId) => scope === undefined || scope.includes(collectionId);
+}
+
 /**
- * Whether the webhook takes the alert: at or above its minimum severity, and the alert is one a
- * reader of its collections is sent (node-matcher.ts, AlertEvent): a version one of them holds as its
- * latest, and none of them holds a newer one. Without a scope it reads every collection, as the home
- * organisation does.
+ * The alert as the webhook is sent it. Without a scope, as the node raised it: the administrator's
+ * view. With one, as a token that reads those collections is shown it (alertFor in
+ * api/alerts-routes.ts, which the correlation layer does not import): confidence and severity from
+ * those collections' evidence only, the token that posted the observations not named, the collection
+ * whose observed-data raised it named only when in the scope.
+ */
+export function alertForWebhook(webhook: WebhookRecord, event: AlertEvent): AlertJson {
+  if (webhook.collections === undefined) return event.alert;
+  const reads = readerOf(webhook);
+  const confidence = event.basis === undefined ? event.alert.confidence : confidenceIn(event.basis, reads);
+  const shown = confidence === event.alert.confidence ? event.alert : { ...event.alert, confidence, severity: severityOf(confidence) };
+  if (shown.input.startsWith('api:')) return { ...shown, input: 'api' };
+  if (shown.input.startsWith('collection:') && !reads(shown.input.slice('collection:'.length))) return { ...shown, input: 'collection' };
+  return shown;
+}
+
+/**
+ * Whether the webhook takes the alert: the alert is one a reader of its collections is sent
+ * (node-matcher.ts, AlertEvent): a version one of them holds as its latest, and none of them holds a
+ * newer one, at or above its minimum severity as it is shown (alertForWebhook). Without a scope it
+ * reads every collection, as the home organisation does.
  */
 export function webhookTakes(webhook: WebhookRecord, event: AlertEvent): boolean {
-  if (severityRank[event.alert.severity] < severityRank[webhook.minSeverity]) return false;
-  const scope = webhook.collections;
-  const reads = (collectionId: string): boolean => scope === undefined || scope.includes(collectionId);
-  return event.collections.some(reads) && !(event.newerIn ?? []).some(reads);
+  const reads = readerOf(webhook);
+  if (!event.collections.some(reads) || (event.newerIn ?? []).some(reads)) return false;
+  return severityRank[alertForWebhook(webhook, event).severity] >= severityRank[webhook.minSeverity];
 }
 
 /** Why a retry must not be sent to what the webhook is now, or undefined when it may. */
@@ -59,7 +80,9 @@ function abandonReason(captured: WebhookRecord, current: WebhookRecord | undefin
   if (current === undefined) return 'webhook removed';
   // A secret changed because it leaked, or a URL moved: what was meant for the old endpoint goes to neither.
   if (current.url !== captured.url || current.secret !== captured.secret) return 'webhook URL or secret changed';
-  if (!webhookTakes(current, event)) return 'webhook no longer takes this alert (minimum severity or collections changed)';
+  // The body was shaped for the old scope (alertForWebhook): it may show what the new one does not read.
+  if (JSON.stringify(current.collections) !== JSON.stringify(captured.collections)) return 'webhook collections changed';
+  if (!webhookTakes(current, event)) return 'webhook no longer takes this alert (minimum severity raised)';
   return undefined;
 }
 
@@ -112,7 +135,6 @@ export class WebhookDispatcher {
     // An alert no collection holds as its latest reaches no reader, and so no webhook (webhookTakes).
     if (event.collections.length === 0) return;
     const webhooks = await this.#options.store.listWebhooks();
-    const body = JSON.stringify({ type: 'alert', ...event.alert });
     for (const webhook of webhooks) {
       if (!webhookTakes(webhook, event)) continue;
       if (this.#pending >= (this.#options.maxPending ?? 10_000)) {
@@ -120,7 +142,7 @@ export class WebhookDispatcher {
         continue;
       }
       this.#pending++;
-      this.#track(this.#attempt(webhook, event, body, 1));
+      this.#track(this.#attempt(webhook, event, JSON.stringify({ type: 'alert', ...alertForWebhook(webhook, event) }), 1));
     }
   }
 

@@ -198,6 +198,24 @@ describe('webhook delivery', () => {
     await store.removeWebhook('moved');
   });
 
+  it('abandons the retry when the webhook was re-added with other collections, its body being shaped for the old ones', async () => {
+    const hook = await receiver([503, 200]);
+    servers.push(hook.server);
+    await store.addWebhook({ name: 'rescoped', url: hook.url, secret: SECRET, minSeverity: 'low', createdAt: new Date().toISOString() });
+    const bus = new AlertBus();
+    const webhooks = dispatcher(bus, 4, 300);
+    void bus.publish(alert('high'), ['a', 'b']);
+    await until(() => (hook.received.length === 1 ? true : undefined));
+    await store.removeWebhook('rescoped');
+    await store.addWebhook({ name: 'rescoped', url: hook.url, secret: SECRET, minSeverity: 'low', collections: ['a'], createdAt: new Date().toISOString() });
+    const [delivery] = await until(() => deliveriesOf('rescoped', 1));
+    await until(() => (webhooks.pending === 0 ? true : undefined));
+    assert.deepEqual([delivery?.outcome, delivery?.error], ['abandoned', 'webhook collections changed before attempt 2']);
+    assert.equal(hook.received.length, 1);
+    await webhooks.stop();
+    await store.removeWebhook('rescoped');
+  });
+
   it('sends no alert raised after a webhook was removed, however soon after', async () => {
     const removed = await receiver([200]);
     const kept = await receiver([200]);
@@ -245,6 +263,39 @@ describe('webhook delivery', () => {
     await webhooks.stop();
     await store.removeWebhook('circle-a');
     await store.removeWebhook('all');
+  });
+
+  it('shows a scoped webhook the confidence and the input a reader of its collections is shown', async () => {
+    const scoped = await receiver([200]);
+    const scopedHigh = await receiver([200]);
+    const everything = await receiver([200]);
+    servers.push(scoped.server, scopedHigh.server, everything.server);
+    const createdAt = new Date().toISOString();
+    await store.addWebhook({ name: 'reads-a', url: scoped.url, secret: SECRET, minSeverity: 'low', collections: ['a'], createdAt });
+    await store.addWebhook({ name: 'reads-a-high', url: scopedHigh.url, secret: SECRET, minSeverity: 'high', collections: ['a'], createdAt });
+    await store.addWebhook({ name: 'reads-all', url: everything.url, secret: SECRET, minSeverity: 'high', createdAt });
+    const now = Date.now();
+    // Two members corroborate the indicator in b: 60 → 74 (high) for the node; a reader of a alone sees 60 (medium).
+    const corroboration = (organisation: string): { organisation: string; falsePositive: boolean; seenAt: number } => ({ organisation, falsePositive: false, seenAt: now });
+    const basis = {
+      inputs: { statedConfidence: 60, producer: 'identity--producer', since: now, now },
+      byCollection: { b: [corroboration('identity--member-1'), corroboration('identity--member-2')] },
+    };
+    const bus = new AlertBus();
+    const webhooks = dispatcher(bus);
+    await bus.publish({ ...alert('high'), confidence: 74, input: 'api:analyst' }, ['a', 'b'], basis);
+    await bus.publish({ ...alert('high'), confidence: 74, input: 'collection:b' }, ['a', 'b'], basis);
+    await bus.publish({ ...alert('high'), confidence: 74, input: 'collection:a' }, ['a', 'b'], basis);
+    await until(() => deliveriesOf('reads-all', 3));
+    await until(() => deliveriesOf('reads-a', 3));
+    await until(() => (webhooks.pending === 0 ? true : undefined));
+    const shown = (received: Received[]): [number, string, string][] =>
+      received.map((r) => JSON.parse(r.body) as AlertJson).sort((x, y) => Number(x.alert_id) - Number(y.alert_id)).map((a) => [a.confidence, a.severity, a.input]);
+    assert.deepEqual(shown(scoped.received), [[60, 'medium', 'api'], [60, 'medium', 'collection'], [60, 'medium', 'collection:a']]);
+    assert.deepEqual(shown(everything.received), [[74, 'high', 'api:analyst'], [74, 'high', 'collection:b'], [74, 'high', 'collection:a']]);
+    assert.equal(scopedHigh.received.length, 0, 'medium for a reader of a: under its minimum severity');
+    await webhooks.stop();
+    for (const name of ['reads-a', 'reads-a-high', 'reads-all']) await store.removeWebhook(name);
   });
 
   it('does not retry a 4xx other than 408/429', async () => {

@@ -103,7 +103,8 @@ export function webhookCommand(io: CliIo): Command {
         'more (retries already scheduled for it are logged as abandoned).\n\n' +
         'Without --collections a webhook receives the alerts of every collection, whatever circle shared the\n' +
         'indicator, as the administrator does: deciding that the receiver may see them is the administrator\'s\n' +
-        'choice. With it, the webhook receives only what a reader of those collections would.\n' +
+        'choice. With it, the webhook receives only what a token reading those collections would, as it would see\n' +
+        'it (confidence and severity from those collections\' evidence; the token that posted the observations unnamed).\n' +
         'The URL must be https, except http to localhost, 127.0.0.0/8 or ::1 (or with --allow-insecure-http).',
     )
     .action(async (name: string, url: string, options: AddOptions) => {
