@@ -2,10 +2,11 @@
 // taken in incrementally (a timer, and before each batch of observations posted to the node). Alerts
 // are deduplicated per (indicator, observable, window) as in `entente match`, stored as sightings of
 // the indicator by the home organisation when they open (a new version with the final count when
-// their window closes), shared back into the indicator's circles whose agreements allow it
-// (share-sightings.ts), and published on the alert bus. Observations a token posts are stored as
-// sightings only where that token may read the indicator: a sighting names its indicator, and it is
-// stored in the default collection, which a token may read without reading the indicator's collection.
+// their window closes), shared back into the indicator's circles whose agreements allow it and whose
+// latest version is the one that matched (share-sightings.ts), and published on the alert bus.
+// Observations a token posts are stored as sightings only where that token may read the indicator:
+// a sighting names its indicator, and it is stored in the default collection, which a token may read
+// without reading the indicator's collection.
 // And only when it may write the default collection, shared back only into the circles whose
 // collection it may write: a sighting and its evidence are published as the home organisation's.
 // The matcher compiles, side by side, every version of an indicator that is the latest of some
@@ -39,7 +40,7 @@ import { emptySummary, matchInput } from './match-input.ts';
 import { latestEntriesIn } from '../store/latest-in-collection.ts';
 import { compareVersions } from '../store/compare-versions.ts';
 import { createObservationReader } from './read-observations.ts';
-import { shareSightingsBack, type SharedSighting } from './share-sightings.ts';
+import { shareSightingsBack, type SharedSighting, type SightingToShare } from './share-sightings.ts';
 import { SIGHTING_EVIDENCE_PROPERTY, sightingObjects, sightingWithFinalCounts, type SightingBundle } from './sighting-objects.ts';
 
 export interface NodeMatcherDeps {
@@ -95,6 +96,13 @@ interface Compiled {
 /** The sighting of an alert as it opens: built and valid, refused by validation, or none (no default collection). */
 type Sighting = SightingBundle | 'invalid' | 'none';
 
+/** A sighting to store, with the version of its indicator that matched (the circles holding it as their latest get copies). */
+interface ToStore {
+  readonly alert: Alert;
+  readonly bundle: SightingBundle;
+  readonly indicatorVersion: string;
+}
+
 /** Who an alert on one version of an indicator is for (AlertEvent.collections and newerIn). */
 interface Audience {
   readonly holding: readonly string[];
@@ -107,7 +115,7 @@ interface Published {
   readonly newerIn: readonly string[];
   readonly basis: ConfidenceBasis | undefined;
   /** The sighting to store for the caller: absent when it may not read the indicator. */
-  readonly toStore?: { readonly alert: Alert; readonly bundle: SightingBundle };
+  readonly toStore?: ToStore;
   readonly invalidSighting: boolean;
 }
 
@@ -315,7 +323,7 @@ export class NodeMatcher {
         const bundle = sightingObjects(alert, { homeOrganisationId: this.#deps.homeOrganisationId, now: now(), randomUuid: this.#deps.randomUuid }, valid);
         sighting = valid(bundle.sighting) && (bundle.objects.length === 1 || valid(bundle.observedData)) ? bundle : 'invalid';
       }
-      pending.push(this.#publish(alert, sighting, basis, this.#audienceOf(alert.indicatorId, version, compiled.collections, latest), caller));
+      pending.push(this.#publish(alert, version, sighting, basis, this.#audienceOf(alert.indicatorId, version, compiled.collections, latest), caller));
     };
     await matchInput(slices(text), {
       source,
@@ -352,14 +360,15 @@ export class NodeMatcher {
     };
   }
 
-  async #publish(alert: Alert, sighting: Sighting, basis: ConfidenceBasis | undefined, audienceOf: Promise<Audience>, caller: Recipient | undefined): Promise<Published> {
+  async #publish(alert: Alert, version: string | undefined, sighting: Sighting, basis: ConfidenceBasis | undefined, audienceOf: Promise<Audience>, caller: Recipient | undefined): Promise<Published> {
     const { holding, newerIn } = await audienceOf;
     // As canSeeAlert decides for the stream and the POST's answer; without a caller the observations
     // are the node's own (observed-data stored in a collection), which reads every collection. A
     // version no collection holds as its latest any more (deleted, recalled, superseded) leaves no sighting.
     const reads = (collectionId: string): boolean => caller === undefined || canReadCollection(caller, collectionId);
     const callerReads = holding.some(reads) && !newerIn.some(reads);
-    const bundle = callerReads && sighting !== 'none' && sighting !== 'invalid' ? sighting : undefined;
+    // No collection holds a version unknown to the loader (holding is empty): callerReads implies one.
+    const bundle = callerReads && version !== undefined && sighting !== 'none' && sighting !== 'invalid' ? sighting : undefined;
     const event = await this.#deps.bus.publish(
       { ...toAlertRecord(alert, bundle?.sighting.id), raised_at: this.#deps.clock().toISOString() },
       holding,
@@ -371,7 +380,7 @@ export class NodeMatcher {
       collections: holding,
       newerIn,
       basis,
-      ...(bundle === undefined ? {} : { toStore: { alert, bundle } }),
+      ...(bundle === undefined || version === undefined ? {} : { toStore: { alert, bundle, indicatorVersion: version } }),
       invalidSighting: callerReads && sighting === 'invalid',
     };
   }
@@ -416,7 +425,7 @@ export class NodeMatcher {
   }
 
   /** Stores the sightings of a batch in one ingest and shares them back where agreed; returns the ids stored. */
-  async #storeSightings(collectionId: string, made: readonly { alert: Alert; bundle: SightingBundle }[], caller: Recipient | undefined): Promise<{ ids: Set<string>; rejected: number; shared: number }> {
+  async #storeSightings(collectionId: string, made: readonly ToStore[], caller: Recipient | undefined): Promise<{ ids: Set<string>; rejected: number; shared: number }> {
     const ids = new Set<string>();
     if (made.length === 0) return { ids, rejected: 0, shared: 0 };
     const rejectedIds = new Set<string>();
@@ -428,7 +437,7 @@ export class NodeMatcher {
       return { ids, rejected: made.length, shared: 0 };
     }
     const kept = made.filter(({ bundle }) => !rejectedIds.has(bundle.sighting.id) && !rejectedIds.has(bundle.observedData.id));
-    const shared = await this.#shareBack(kept.map(({ bundle }) => bundle), caller);
+    const shared = await this.#shareBack(kept, caller);
     kept.forEach(({ alert, bundle }, index) => {
       ids.add(bundle.sighting.id);
       this.#sightings.set(alert.key, { sighting: bundle.sighting, collectionId, shared: shared[index] ?? [] });
@@ -439,15 +448,15 @@ export class NodeMatcher {
   }
 
   /** Copies of stored sightings in the circles that agreed to receive them; a failure here loses no sighting. */
-  async #shareBack(bundles: readonly SightingBundle[], caller: Recipient | undefined): Promise<readonly (readonly SharedSighting[])[]> {
+  async #shareBack(sightings: readonly SightingToShare[], caller: Recipient | undefined): Promise<readonly (readonly SharedSighting[])[]> {
     const mayWrite = caller === undefined ? {} : { mayWrite: (collectionId: string) => canWriteCollection(caller, collectionId) };
     try {
-      const outcome = await shareSightingsBack({ store: this.#deps.store, homeOrganisationId: this.#deps.homeOrganisationId, randomUuid: this.#deps.randomUuid, ...mayWrite }, bundles, this.#deps.clock());
+      const outcome = await shareSightingsBack({ store: this.#deps.store, homeOrganisationId: this.#deps.homeOrganisationId, randomUuid: this.#deps.randomUuid, ...mayWrite }, sightings, this.#deps.clock());
       for (const rejection of outcome.rejected) this.#deps.onError?.('share a sighting back', new Error(`${rejection.id}: ${rejection.message}`));
       return outcome.shared;
     } catch (error) {
       this.#deps.onError?.('share sightings back', error);
-      return bundles.map(() => []);
+      return sightings.map(() => []);
     }
   }
 

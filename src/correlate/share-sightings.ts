@@ -1,8 +1,12 @@
 // Sightings shared back: each of the home organisation's sightings goes into the collection of every
-// circle that holds the indicator sighted, when that circle's agreement allows and in the form it
-// allows (policy/decide-sighting-share.ts). Putting it in the collection is all this does: pushes,
-// pulls and every other read then release it through the release gate, signed by this node, like
-// anything else the home organisation originated. Used by the running node's matcher and `entente match`.
+// circle whose latest version of the indicator sighted is the version that matched, when that circle's
+// agreement allows and in the form it allows (policy/decide-sighting-share.ts). Not every circle
+// holding the id: a sighting names its indicator by id alone, and anyone who may write a circle's
+// collection can put another content under an id it saw elsewhere; its circle would then receive the
+// home's sightings of the other circle's indicator, with that indicator's value as evidence.
+// Putting it in the collection is all this does: pushes, pulls and every other read then release it
+// through the release gate, signed by this node, like anything else the home organisation originated.
+// Used by the running node's matcher and `entente match`.
 import { readHomeOrganisation } from '../bootstrap-node.ts';
 import { decideSightingShare } from '../policy/decide-sighting-share.ts';
 import type { AgreementState } from '../policy/agreement.ts';
@@ -29,6 +33,16 @@ export interface SightingShareDeps {
   readonly mayWrite?: (collectionId: string) => boolean;
 }
 
+/** A stored sighting to share, with the version of its indicator that matched. */
+export interface SightingToShare {
+  readonly bundle: SightingBundle;
+  /**
+   * The version key (`modified`) of the indicator version whose pattern matched: the sighting and its
+   * evidence are about that content only.
+   */
+  readonly indicatorVersion: string;
+}
+
 /** One sighting put into one circle's collection. */
 export interface SharedSighting {
   readonly circleId: string;
@@ -37,16 +51,19 @@ export interface SharedSighting {
 }
 
 export interface SightingShareOutcome {
-  /** Per bundle given, in order: the copies stored in circles' collections. */
+  /** Per sighting given, in order: the copies stored in circles' collections. */
   readonly shared: readonly (readonly SharedSighting[])[];
   /** Copies the store refused (ids with the store's message). */
   readonly rejected: readonly { readonly id: string; readonly message: string }[];
 }
 
-/** Puts each stored sighting into the collections of the circles whose agreements allow it, at `at`. */
-export async function shareSightingsBack(deps: SightingShareDeps, bundles: readonly SightingBundle[], at: Date): Promise<SightingShareOutcome> {
-  const shared: SharedSighting[][] = bundles.map(() => []);
-  if (bundles.length === 0) return { shared, rejected: [] };
+/**
+ * Puts each stored sighting into the collections of the circles holding the version that matched as
+ * their latest, whose agreements allow it, at `at`.
+ */
+export async function shareSightingsBack(deps: SightingShareDeps, sightings: readonly SightingToShare[], at: Date): Promise<SightingShareOutcome> {
+  const shared: SharedSighting[][] = sightings.map(() => []);
+  if (sightings.length === 0) return { shared, rejected: [] };
   const circles = await deps.store.listCircles();
   if (circles.length === 0) return { shared, rejected: [] };
   const states = new Map<string, AgreementState>();
@@ -57,8 +74,8 @@ export async function shareSightingsBack(deps: SightingShareDeps, bundles: reado
   };
 
   // A batch often holds many alerts of one indicator: each circle is asked about it once.
-  const indicators = new Map<string, Promise<Record<string, unknown> | undefined>>();
-  const indicatorIn = (collectionId: string, indicatorId: string): Promise<Record<string, unknown> | undefined> => {
+  const indicators = new Map<string, Promise<LatestIndicator | undefined>>();
+  const indicatorIn = (collectionId: string, indicatorId: string): Promise<LatestIndicator | undefined> => {
     const key = `${collectionId}\u0000${indicatorId}`;
     let found = indicators.get(key);
     if (found === undefined) indicators.set(key, (found = latestIndicator(deps.store, collectionId, indicatorId)));
@@ -66,13 +83,17 @@ export async function shareSightingsBack(deps: SightingShareDeps, bundles: reado
   };
 
   const byCollection = new Map<string, { circle: Circle; objects: StixObject[]; copies: { index: number; sighting: StixObject }[]; namesHome: boolean }>();
-  for (const [index, bundle] of bundles.entries()) {
+  for (const [index, { bundle, indicatorVersion }] of sightings.entries()) {
     const indicatorId = bundle.sighting['sighting_of_ref'];
     if (typeof indicatorId !== 'string') continue;
     for (const circle of circles) {
       if (deps.mayWrite !== undefined && !deps.mayWrite(circle.collectionId)) continue;
-      const indicator = await indicatorIn(circle.collectionId, indicatorId);
-      if (indicator === undefined) continue;
+      const latest = await indicatorIn(circle.collectionId, indicatorId);
+      // The same version key, not an equal instant (compareVersions): the store keeps one content per
+      // id and key (ENT_OBJECT_VERSION_CONFLICT) but '…00Z' and '…00.000Z' are two keys, two contents.
+      // A circle whose latest is another version has its readers alerted on that one, not this one.
+      if (latest === undefined || latest.version !== indicatorVersion) continue;
+      const indicator = latest.object;
       const decision = decideSightingShare({
         circle,
         agreements: await stateOf(circle),
@@ -110,12 +131,19 @@ export async function shareSightingsBack(deps: SightingShareDeps, bundles: reado
   return { shared, rejected };
 }
 
-async function latestIndicator(store: ObjectStore, collectionId: string, indicatorId: string): Promise<Record<string, unknown> | undefined> {
+interface LatestIndicator {
+  /** Its version key (StoredEntry.version). */
+  readonly version: string;
+  readonly object: Record<string, unknown>;
+}
+
+/** The latest version a collection holds of the indicator, whatever content it is: the caller compares versions. */
+async function latestIndicator(store: ObjectStore, collectionId: string, indicatorId: string): Promise<LatestIndicator | undefined> {
   const page = await store.listEntries(collectionId, { ids: [indicatorId], types: ['indicator'], versions: [{ kind: 'last' }] }, { limit: 1 });
   const entry = page.entries[0];
   if (entry === undefined) return undefined;
   const value = JSON.parse(entry.json) as JsonValue;
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? { version: entry.version, object: value } : undefined;
 }
 
 /**

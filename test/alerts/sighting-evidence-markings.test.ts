@@ -83,7 +83,7 @@ describe('the evidence of a shared sighting is marked as the indicator it reveal
       evidence: [{ firstObserved: '2026-05-31T10:00:00.000Z', lastObserved: '2026-05-31T10:00:00.000Z', count: 1, source: 'x', line: 1, objects: { '0': { type: 'ipv4-addr', value: INTERNAL_IP }, '1': { type: 'ipv4-addr', value: SECRET_IP } } }],
     } satisfies Alert;
     const bundle = sightingObjects(alert, { homeOrganisationId: HOME, now: '2026-05-31T10:00:01.000Z', randomUuid: uuid });
-    const outcome = await shareSightingsBack({ store, homeOrganisationId: HOME, randomUuid: uuid }, [bundle], AT);
+    const outcome = await shareSightingsBack({ store, homeOrganisationId: HOME, randomUuid: uuid }, [{ bundle, indicatorVersion: '2026-02-01T00:00:00.000Z' }], AT);
     assert.deepEqual(outcome.rejected, []);
     assert.equal(outcome.shared[0]?.length, 1);
 

@@ -62,7 +62,7 @@ describe("the home organisation's identity", () => {
       number_observed: 1, object_refs: ['ipv4-addr--00000000-0000-5000-8000-000000000001'], created_by_ref: HOME,
     } as StixObject;
     const sighting = { type: 'sighting', spec_version: '2.1', id: `sighting--${randomUUID()}`, created: time, modified: time, sighting_of_ref: indicator.id, where_sighted_refs: [HOME], created_by_ref: HOME, count: 1 } as StixObject;
-    const outcome = await shareSightingsBack({ store: node.store, homeOrganisationId: HOME, randomUuid: randomUUID }, [{ sighting, observedData, objects: [observedData, sighting] }], AT);
+    const outcome = await shareSightingsBack({ store: node.store, homeOrganisationId: HOME, randomUuid: randomUUID }, [{ bundle: { sighting, observedData, objects: [observedData, sighting] }, indicatorVersion: indicator.modified }], AT);
     assert.deepEqual(outcome.shared.flat().map((shared) => shared.collectionId), ['beta']);
     assert.deepEqual(outcome.rejected, []);
     assert.deepEqual(await node.versionsIn('beta', HOME), [homeIdentity.modified]);

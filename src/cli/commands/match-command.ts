@@ -143,6 +143,11 @@ export function matchCommand(io: CliIo): Command {
         const stored = { sightings: 0, rejected: 0, shared: 0 };
         const follow = options.follow === true;
 
+        // The version each open alert matched, recorded as it opens: while following, a refresh may
+        // compile a newer version before the window closes, and a sighting goes only into the circles
+        // whose latest version is the one that matched (shareSightingsBack).
+        const matchedVersions = new Map<string, string | undefined>();
+
         const printAlert = (alert: Alert, sightingId: string | undefined): void => {
           writeLine(io.stdout, JSON.stringify(toAlertRecord(alert, sightingId)));
         };
@@ -175,8 +180,12 @@ export function matchCommand(io: CliIo): Command {
             writeLine(io.stderr, `entente: ENT_MATCH_SIGHTING_REJECTED: ${rejection.id}: ${rejection.message} [${rejection.code}]`);
           }
           const rejectedIds = new Set(result.rejected.map((r) => r.id));
-          const kept = made.filter((bundle) => !rejectedIds.has(bundle.sighting.id));
-          // Into the indicator's circles whose agreements allow it; a sync then releases them through the gate.
+          const kept = closed.flatMap((alert, index) => {
+            const bundle = made[index];
+            const indicatorVersion = matchedVersions.get(alert.key);
+            return bundle === undefined || indicatorVersion === undefined || rejectedIds.has(bundle.sighting.id) ? [] : [{ bundle, indicatorVersion }];
+          });
+          // Into the indicator's circles holding that version whose agreements allow it; a sync then releases them through the gate.
           const sharing = await shareSightingsBack({ store: node.store, homeOrganisationId: home, randomUuid: randomUUID }, kept, new Date());
           stored.shared += sharing.shared.reduce((sum, copies) => sum + copies.length, 0);
           for (const rejection of sharing.rejected) writeLine(io.stderr, `match: not shared: ${rejection.id}: ${rejection.message}`);
@@ -193,6 +202,7 @@ export function matchCommand(io: CliIo): Command {
           for (let start = 0; start < closed.length; start += sightingBatch) {
             const batch = closed.slice(start, start + sightingBatch);
             const ids = await storeSightings(batch);
+            for (const alert of batch) matchedVersions.delete(alert.key);
             if (!follow) batch.forEach((alert, i) => printAlert(alert, ids[i]));
           }
         };
@@ -248,6 +258,7 @@ export function matchCommand(io: CliIo): Command {
             maxLineChars,
             // Without --follow an alert is printed when its window closes, with its final count.
             onAlert: (alert) => {
+              matchedVersions.set(alert.key, loader.versionOf(alert.indicatorId, alert.variant));
               if (follow) printAlert(alert, undefined);
             },
             // Windows more than one window behind the newest observation are closed: their counts are final.
