@@ -6,6 +6,8 @@
 // indicators it may read.
 // Alerts are the home organisation's own: a partner's token gets the 404 of a route that does not
 // exist, before its body is read, so the routes' existence is not revealed to partners.
+// The bus numbers events node-wide, the ones a token may not see included: tokens are shown those
+// numbers sealed (alert-event-ids.ts), never the numbers, which would count the hidden ones.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { EntenteError } from '../errors/entente-error.ts';
@@ -16,6 +18,8 @@ import { AlertBus, isNoticeEvent, type AlertEvent, type AlertJson, type BusEvent
 import { confidenceIn, severityOf, type ConfidenceBasis } from '../correlate/effective-confidence.ts';
 import { NodeMatcher } from '../correlate/node-matcher.ts';
 import { WebhookDispatcher } from '../correlate/webhook-delivery.ts';
+import type { CursorKey } from '../taxii/cursor.ts';
+import { AlertEventIds } from './alert-event-ids.ts';
 
 export interface AlertingDeps {
   readonly store: ObjectStore;
@@ -23,6 +27,8 @@ export interface AlertingDeps {
   readonly clock: () => Date;
   readonly randomUuid: () => string;
   readonly homeOrganisationId: string;
+  /** The node's cursor key (taxii/cursor-key.ts), from which the key that seals event ids is derived. */
+  readonly cursorKey: CursorKey;
   /** Relays the bus through the primary process when several workers serve the node; absent: this process alone numbers its events. */
   readonly relay?: BusRelay;
 }
@@ -39,6 +45,8 @@ export interface Alerting {
   readonly matcher: NodeMatcher;
   readonly webhooks: WebhookDispatcher;
   readonly tuning: AlertStreamTuning;
+  /** The ids clients are shown for the bus's events. */
+  readonly eventIds: AlertEventIds;
   /** Open SSE connections. */
   readonly streams: () => number;
 }
@@ -132,12 +140,16 @@ function bodyLines(body: unknown): string {
   );
 }
 
-function lastEventIdOf(request: FastifyRequest): number | undefined {
+/** Where a stream starts: now, after an event this node showed, or now because the id given is not one it showed. */
+type StreamStart = { readonly after: 'now' } | { readonly after: 'event'; readonly number: number; readonly id: string } | { readonly after: 'unknown-id' };
+
+function streamStartOf(request: FastifyRequest, ids: AlertEventIds): StreamStart {
   const header = request.headers['last-event-id'];
   const query = (request.query as Record<string, unknown> | undefined)?.['last_event_id'];
-  const text = typeof header === 'string' ? header : typeof query === 'string' ? query : undefined;
-  if (text === undefined || !/^\d{1,15}$/.test(text.trim())) return undefined;
-  return Number(text.trim());
+  const id = (typeof header === 'string' ? header : typeof query === 'string' ? query : '').trim();
+  if (id === '') return { after: 'now' };
+  const number = ids.opened(id);
+  return number === undefined ? { after: 'unknown-id' } : { after: 'event', number, id };
 }
 
 export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps): void {
@@ -145,9 +157,10 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
   const bus = new AlertBus(1024, deps.relay);
   const matcher = new NodeMatcher({ store: deps.store, bus, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId, onError });
   const webhooks = new WebhookDispatcher({ store: deps.store, bus, clock: deps.clock, onError });
+  const ids = new AlertEventIds(deps.cursorKey);
   const tuning: AlertStreamTuning = { heartbeatMs: 15_000, maxBufferedBytes: 1024 * 1024 };
   const open = new Set<() => void>();
-  app.decorate('alerting', { bus, matcher, webhooks, tuning, streams: () => open.size } satisfies Alerting);
+  app.decorate('alerting', { bus, matcher, webhooks, tuning, eventIds: ids, streams: () => open.size } satisfies Alerting);
 
   for (const type of NDJSON_TYPES) {
     app.addContentTypeParser(type, { parseAs: 'string' }, (_request, body, done) => done(null, new NdjsonBody(String(body))));
@@ -177,7 +190,9 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
     // administrators only.
     const { alerts: raised, matches, collections, newerIn, bases, ...counts } = outcome;
     const alerts = raised.flatMap((alert, i) =>
-      canSeeAlert(auth.recipient, { id: i, alert, collections: collections[i] ?? [], newerIn: newerIn[i] ?? [] }) ? [alertFor(auth.recipient, alert, bases[i])] : [],
+      canSeeAlert(auth.recipient, { id: i, alert, collections: collections[i] ?? [], newerIn: newerIn[i] ?? [] })
+        ? [{ ...alertFor(auth.recipient, alert, bases[i]), alert_id: ids.shown(Number(alert.alert_id)) }]
+        : [],
     );
     return reply
       .code(200)
@@ -214,7 +229,9 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
       }
     };
     const sendAlert = (event: AlertEvent): void => {
-      if (canSeeAlert(recipient, event)) write(`event: alert\nid: ${event.id}\ndata: ${JSON.stringify(alertFor(recipient, event.alert, event.basis))}\n\n`);
+      if (!canSeeAlert(recipient, event)) return;
+      const id = ids.shown(event.id);
+      write(`event: alert\nid: ${id}\ndata: ${JSON.stringify({ ...alertFor(recipient, event.alert, event.basis), alert_id: id })}\n\n`);
     };
     const sendNotice = async (event: NoticeEvent): Promise<void> => {
       let visible = false;
@@ -224,7 +241,9 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
         // Not knowing whether the token may read the circle, the notice is withheld (a flash stays in GET /api/flash).
         request.log.warn({ err: error, notice: event.notice.notice_id }, 'alert stream: cannot read the circle of a notice; not sent');
       }
-      if (visible) write(`event: notice\nid: ${event.id}\ndata: ${JSON.stringify(event.notice)}\n\n`);
+      if (!visible) return;
+      const id = ids.shown(event.id);
+      write(`event: notice\nid: ${id}\ndata: ${JSON.stringify({ ...event.notice, notice_id: id })}\n\n`);
     };
     // Whether a notice may be sent is read from the store; events after it wait, so the client still
     // gets them in id order (a client resuming from the last id it saw must not skip a held notice).
@@ -282,10 +301,14 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
     raw.on('close', end);
     raw.on('error', end);
     write(`retry: 3000\n: alerts of ${recipient.name}\n\n`);
-    const lastId = lastEventIdOf(request);
-    if (lastId !== undefined) {
-      const { events, complete } = bus.eventsSince(lastId);
-      if (!complete) write(`event: gap\ndata: ${JSON.stringify({ after: lastId, oldest_held: events[0]?.id ?? bus.nextId })}\n\n`);
+    // An id this node did not show (a number of earlier versions, an altered id, another node's or
+    // one sealed before the node's key changed) starts the stream now, saying so: an error would end
+    // an EventSource for good, and it would resend that id at every reconnection.
+    const start = streamStartOf(request, ids);
+    if (start.after === 'unknown-id') write(`event: gap\ndata: ${JSON.stringify({ reason: 'unknown-last-event-id' })}\n\n`);
+    if (start.after === 'event') {
+      const { events, complete } = bus.eventsSince(start.number);
+      if (!complete) write(`event: gap\ndata: ${JSON.stringify({ reason: 'overwritten', after: start.id })}\n\n`);
       for (const event of events) send(event);
     }
   }

@@ -8,6 +8,7 @@ import type { ConfidenceBasis } from './effective-confidence.ts';
 
 /** An alert as the node publishes it: the record `entente match` prints, with its event id and when it was raised. */
 export interface AlertJson extends AlertRecord {
+  /** The bus's number, as webhooks get it; tokens are shown it sealed (api/alert-event-ids.ts), as its gaps count the alerts they may not see. */
   readonly alert_id: string;
   readonly raised_at: string;
 }

@@ -164,7 +164,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   registerSearchRoutes(app, { store: deps.store, clock: deps.clock, ...(deps.releaseSigner === undefined ? {} : { releaseSigner: deps.releaseSigner }) });
   registerCircleRoutes(app, { store: deps.store, clock: deps.clock, homeOrganisationId: deps.homeOrganisationId, openClient: deps.peers?.openClient ?? openTaxiiClient });
   registerDraftRoutes(app, { store: deps.store, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId });
-  registerAlertingRoutes(app, { store: deps.store, logger, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId, ...(deps.alertRelay === undefined ? {} : { relay: deps.alertRelay }) });
+  registerAlertingRoutes(app, { store: deps.store, logger, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId, cursorKey, ...(deps.alertRelay === undefined ? {} : { relay: deps.alertRelay }) });
   registerFederationRoutes(app, { store: deps.store, clock: deps.clock });
   registerPeerRoutes(app, {
     store: deps.store,

@@ -63,9 +63,19 @@ export function fingerprintQuery(parts: readonly string[]): string {
 }
 
 export function encodeCursor(after: number, cursor: QueryCursor): string {
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv(ALGORITHM, cursor.key, iv, { authTagLength: TAG_BYTES });
-  const sealed = cipher.update(`${after}.${cursor.fingerprint}`, 'latin1');
+  return sealCursorText(`${after}.${cursor.fingerprint}`, cursor.key);
+}
+
+export const CURSOR_IV_BYTES = IV_BYTES;
+
+/**
+ * `<position>.<purpose>` sealed in the cursor format, for openCursor. The iv is random unless given:
+ * alert event ids (api/alert-event-ids.ts) derive it from the plaintext so that an event keeps one id.
+ */
+export function sealCursorText(plaintext: string, key: CursorKey, iv: Uint8Array = randomBytes(IV_BYTES)): string {
+  if (iv.length !== IV_BYTES) throw new RangeError(`a cursor iv is ${IV_BYTES} bytes, not ${iv.length}`);
+  const cipher = createCipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
+  const sealed = cipher.update(plaintext, 'latin1');
   return Buffer.concat([iv, sealed, cipher.final(), cipher.getAuthTag()]).toString('base64url');
 }
 

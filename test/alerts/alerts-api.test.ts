@@ -161,7 +161,7 @@ describe('alerts in the running node', () => {
     assert.equal(raised.alerts_raised, 2);
     const secretId = ipIndicator(2, SECRET_IP).id;
     const visibleId = ipIndicator(1, VISIBLE_IP).id;
-    const seenByAdmin = await admin.waitFor((e) => e.event === 'alert' && (JSON.parse(e.data) as AlertJson).indicator_id === secretId);
+    await admin.waitFor((e) => e.event === 'alert' && (JSON.parse(e.data) as AlertJson).indicator_id === secretId);
     const seenByAnalyst = await analyst.waitFor((e) => e.event === 'alert' && (JSON.parse(e.data) as AlertJson).indicator_id === visibleId);
     await admin.waitFor((e) => e.event === 'alert' && (JSON.parse(e.data) as AlertJson).indicator_id === visibleId);
     assert.equal(
@@ -169,15 +169,14 @@ describe('alerts in the running node', () => {
       false,
       'the analyst cannot read the collection holding that indicator',
     );
-    assert.ok(Number(seenByAdmin.id) > 0);
     assert.equal(seenByAnalyst.event, 'alert');
-    const ids = admin.events.map((e) => Number(e.id));
-    assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+    assert.ok(admin.events.some((e) => e.id === seenByAnalyst.id), 'an alert has one id, whichever token is shown it');
 
     // Resume: events after the given id come again, in order.
-    const resumed = await connectSse(`${base}/api/alerts/stream`, { authorization: authorization('admin'), 'last-event-id': String(Number(seenByAdmin.id) - 1) });
-    const replayed = await resumed.waitFor((e) => e.id === seenByAdmin.id);
-    assert.equal(replayed.data, seenByAdmin.data);
+    const [first, ...later] = admin.events;
+    const resumed = await connectSse(`${base}/api/alerts/stream`, { authorization: authorization('admin'), 'last-event-id': first?.id ?? assert.fail('no event') });
+    await resumed.waitFor((e) => e.id === later.at(-1)?.id);
+    assert.deepEqual(resumed.events, later);
     for (const client of [analyst, admin, resumed]) client.close();
   });
 
@@ -202,7 +201,10 @@ describe('alerts in the running node', () => {
       assert.equal(body.alerts_raised, 1);
       const deadline = Date.now() + 5000;
       while (received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      assert.equal((JSON.parse(received[0] ?? '{}') as AlertJson).alert_id, body.alerts[0]?.alert_id);
+      // A webhook, set up by an administrator, is sent every alert: it gets the bus's number, not the sealed id tokens are shown.
+      const delivered = JSON.parse(received[0] ?? '{}') as AlertJson;
+      assert.equal(delivered.indicator_id, body.alerts[0]?.indicator_id);
+      assert.equal(node.app.alerting.eventIds.shown(Number(delivered.alert_id)), body.alerts[0]?.alert_id);
       await node.store.removeWebhook('soc');
     } finally {
       server.close();
