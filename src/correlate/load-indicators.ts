@@ -50,6 +50,12 @@ function versionKeyOf(indicatorId: string, variant: number): string {
   return variant === 0 ? indicatorId : `${indicatorId}\u0001${variant}`;
 }
 
+/**
+ * A version's key (`modified` as written), compared exactly, never as an instant: '…:00Z' and
+ * '…:00.000Z' are two keys, which the store keeps as two rows that may hold two contents (one in a
+ * collection some token may not read): taken for one version, only the first compiled would match,
+ * and its alerts would go to the readers of the other.
+ */
 function modifiedOf(object: JsonRecord): string {
   return String(object['modified'] ?? '');
 }
@@ -304,7 +310,7 @@ export class IndicatorLoader {
         for await (const found of latestObjects(this.store, collectionId, ['indicator'], undefined, this.sources, slice)) {
           const id = String(found.object['id']);
           const known = latest.get(id) ?? [];
-          if (!known.some((k) => compareVersions(modifiedOf(k.object), modifiedOf(found.object)) === 0)) known.push(found);
+          if (!known.some((k) => modifiedOf(k.object) === modifiedOf(found.object))) known.push(found);
           latest.set(id, known);
         }
       }
@@ -318,7 +324,7 @@ export class IndicatorLoader {
     const side: SideBySide = { byVariant: new Map(), next: typeof held === 'object' ? held.next : 1 };
     const toCompile: FoundIndicator[] = [];
     for (const [variant, version] of current) {
-      if (found.some((f) => compareVersions(modifiedOf(f.object), version) === 0)) side.byVariant.set(variant, version);
+      if (found.some((f) => modifiedOf(f.object) === version)) side.byVariant.set(variant, version);
       else {
         this.matcher.remove(id, variant);
         this.inputs.delete(versionKeyOf(id, variant));
@@ -326,7 +332,7 @@ export class IndicatorLoader {
       }
     }
     const kept = [...side.byVariant.values()];
-    for (const f of found) if (!kept.some((version) => compareVersions(version, modifiedOf(f.object)) === 0)) toCompile.push(f);
+    for (const f of found) if (!kept.includes(modifiedOf(f.object))) toCompile.push(f);
     if (side.byVariant.size === 0 && toCompile.length <= 1 && typeof held !== 'object') {
       // One version, as most indicators: variant 0, kept as a plain string.
       const only = toCompile[0];

@@ -402,9 +402,9 @@ export class NodeMatcher {
     const holding: string[] = [];
     const newerIn: string[] = [];
     for (const [collectionId, held] of await read) {
-      const order = compareVersions(held, version);
-      if (order === 0) holding.push(collectionId);
-      else if (order > 0) newerIn.push(collectionId);
+      // The same key only: another key at the same instant is another content (load-indicators.ts), compiled apart.
+      if (held === version) holding.push(collectionId);
+      else if (compareVersions(held, version) > 0) newerIn.push(collectionId);
     }
     return { holding, newerIn };
   }
