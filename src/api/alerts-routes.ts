@@ -156,8 +156,8 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
   const onError = (what: string, error: unknown): void => deps.logger.error({ err: error }, `alerting: cannot ${what}`);
   const bus = new AlertBus(1024, deps.relay);
   const matcher = new NodeMatcher({ store: deps.store, bus, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId, onError });
-  const webhooks = new WebhookDispatcher({ store: deps.store, bus, clock: deps.clock, onError });
   const ids = new AlertEventIds(deps.cursorKey);
+  const webhooks = new WebhookDispatcher({ store: deps.store, bus, clock: deps.clock, onError, shownId: (alertId) => ids.shown(Number(alertId)) });
   const tuning: AlertStreamTuning = { heartbeatMs: 15_000, maxBufferedBytes: 1024 * 1024 };
   const open = new Set<() => void>();
   app.decorate('alerting', { bus, matcher, webhooks, tuning, eventIds: ids, streams: () => open.size } satisfies Alerting);

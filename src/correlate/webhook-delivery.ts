@@ -32,11 +32,24 @@ export interface WebhookDeliveryOptions {
   readonly maxPending?: number;
   readonly random?: () => number;
   readonly onError?: (what: string, error: unknown) => void;
+  /**
+   * The id a token is shown for a bus number (api/alert-event-ids.ts: sealed). A scoped webhook is
+   * shown that id, not the number: the bus numbers every alert, so the gaps between the numbers it
+   * gets would count the alerts raised outside its scope. An unscoped one reads everything and
+   * keeps the number its delivery log records. Without this option (tests), numbers throughout.
+   */
+  readonly shownId?: (alertId: string) => string;
 }
 
 const severityRank: Record<Severity, number> = { none: 0, low: 1, medium: 2, high: 3 };
 
 /** `sha256=<hex HMAC-SHA256 of body>` under the webhook's secret. */
+/** What a delivery POSTs, every attempt alike: the body and the alert id the webhook is shown. */
+interface SentAlert {
+  readonly body: string;
+  readonly alertId: string;
+}
+
 export function signBody(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
@@ -53,9 +66,15 @@ function readerOf(webhook: WebhookRecord): (collectionId: string) => boolean {
  * those collections' evidence only, the token that posted the observations not named, the collection
  * whose observed-data raised it named only when in the scope.
  */
-export function alertForWebhook(webhook: WebhookRecord, event: AlertEvent): AlertJson {
-  if (webhook.collections === undefined) return event.alert;
-  const reads = readerOf(webhook);
+export function alertForWebhook(webhook: WebhookRecord, event: AlertEvent, shownId?: (alertId: string) => string): AlertJson {
+  const scope = webhook.collections;
+  if (scope === undefined) return event.alert;
+  const scoped = alertInScope(scope, event);
+  return shownId === undefined ? scoped : { ...scoped, alert_id: shownId(scoped.alert_id) };
+}
+
+function alertInScope(scope: readonly string[], event: AlertEvent): AlertJson {
+  const reads = (collectionId: string): boolean => scope.includes(collectionId);
   const confidence = event.basis === undefined ? event.alert.confidence : confidenceIn(event.basis, reads);
   const shown = confidence === event.alert.confidence ? event.alert : { ...event.alert, confidence, severity: severityOf(confidence) };
   if (shown.input.startsWith('api:')) return { ...shown, input: 'api' };
@@ -142,7 +161,8 @@ export class WebhookDispatcher {
         continue;
       }
       this.#pending++;
-      this.#track(this.#attempt(webhook, event, JSON.stringify({ type: 'alert', ...alertForWebhook(webhook, event) }), 1));
+      const shown = alertForWebhook(webhook, event, this.#options.shownId);
+      this.#track(this.#attempt(webhook, event, { body: JSON.stringify({ type: 'alert', ...shown }), alertId: shown.alert_id }, 1));
     }
   }
 
@@ -157,7 +177,7 @@ export class WebhookDispatcher {
     }
   }
 
-  async #attempt(webhook: WebhookRecord, event: AlertEvent, body: string, attempt: number, previous?: { readonly status: number | undefined }): Promise<void> {
+  async #attempt(webhook: WebhookRecord, event: AlertEvent, sent: SentAlert, attempt: number, previous?: { readonly status: number | undefined }): Promise<void> {
     if (attempt > 1) {
       const reason = await this.#stillWanted(webhook, event);
       if (reason !== undefined) {
@@ -174,11 +194,11 @@ export class WebhookDispatcher {
         headers: {
           'content-type': 'application/json',
           'user-agent': 'entente-webhook/1',
-          [signatureHeader]: signBody(webhook.secret, body),
+          [signatureHeader]: signBody(webhook.secret, sent.body),
           [timestampHeader]: String(Math.floor(this.#options.clock().getTime() / 1000)),
-          'x-entente-delivery': `${event.alert.alert_id}-${attempt}`,
+          'x-entente-delivery': `${sent.alertId}-${attempt}`,
         },
-        body,
+        body: sent.body,
         redirect: 'manual',
         signal: AbortSignal.timeout(this.#options.timeoutMs ?? 10_000),
       });
@@ -205,7 +225,7 @@ export class WebhookDispatcher {
     const delay = ceiling / 2 + (this.#options.random ?? Math.random)() * (ceiling / 2);
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
-      this.#track(this.#attempt(webhook, event, body, attempt + 1, { status }));
+      this.#track(this.#attempt(webhook, event, sent, attempt + 1, { status }));
     }, delay);
     this.#timers.set(timer, async () => {
       this.#pending--;

@@ -3,7 +3,7 @@
 // logs every outcome, and never holds up the bus that publishes alerts.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { entente, temporaryDirectory } from '../cli/cli-kit.ts';
 import { AlertBus, type AlertJson } from '../../src/correlate/alert-bus.ts';
 import { WebhookDispatcher } from '../../src/correlate/webhook-delivery.ts';
+import { AlertEventIds } from '../../src/api/alert-event-ids.ts';
+import { cursorKeyOf } from '../../src/taxii/cursor.ts';
 import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
 import type { ObjectStore, WebhookDelivery } from '../../src/store/object-store.ts';
 
@@ -263,6 +265,38 @@ describe('webhook delivery', () => {
     await webhooks.stop();
     await store.removeWebhook('circle-a');
     await store.removeWebhook('all');
+  });
+
+  it('shows a scoped webhook the sealed alert id a token is shown, so that its gaps do not count the alerts raised outside its scope', async () => {
+    const scoped = await receiver([200]);
+    const everything = await receiver([200]);
+    servers.push(scoped.server, everything.server);
+    const createdAt = new Date().toISOString();
+    await store.addWebhook({ name: 'sealed-a', url: scoped.url, secret: SECRET, minSeverity: 'low', collections: ['a'], createdAt });
+    await store.addWebhook({ name: 'numbered', url: everything.url, secret: SECRET, minSeverity: 'low', createdAt });
+    const ids = new AlertEventIds(cursorKeyOf(randomBytes(32)));
+    const bus = new AlertBus();
+    const webhooks = new WebhookDispatcher({ store, bus, clock: () => new Date(), maxAttempts: 4, baseDelayMs: 20, timeoutMs: 2000, random: () => 0, shownId: (id) => ids.shown(Number(id)) });
+    await bus.publish(alert('high'), ['a']);
+    await bus.publish(alert('high'), ['b']);
+    const third = await bus.publish(alert('high'), ['a']);
+    await until(() => deliveriesOf('sealed-a', 2));
+    await until(() => deliveriesOf('numbered', 3));
+    await until(() => (webhooks.pending === 0 ? true : undefined));
+    const received = scoped.received.map((r) => ({ id: (JSON.parse(r.body) as AlertJson).alert_id, delivery: r.headers['x-entente-delivery'] }));
+    assert.equal(received.length, 2);
+    for (const { id, delivery } of received) {
+      assert.equal(Number.isNaN(Number(id)), true, `a number counts what the scope does not read: ${id}`);
+      assert.equal(ids.opened(id) !== undefined, true, 'the seal of a bus number');
+      assert.equal(delivery, `${id}-1`);
+    }
+    assert.ok(received.some(({ id }) => ids.opened(id) === Number(third.alert.alert_id)));
+    // Unscoped: the administrator's view, numbered as the delivery log is.
+    assert.deepEqual(everything.received.map((r) => (JSON.parse(r.body) as AlertJson).alert_id).sort(), ['', '', ''].map((_, i) => String(Number(third.alert.alert_id) - 2 + i)).sort());
+    assert.deepEqual((await store.listWebhookDeliveries({ webhook: 'sealed-a', limit: 10 })).map((d) => d.alertId).sort(), [String(Number(third.alert.alert_id) - 2), third.alert.alert_id].sort());
+    await webhooks.stop();
+    await store.removeWebhook('sealed-a');
+    await store.removeWebhook('numbered');
   });
 
   it('shows a scoped webhook the confidence and the input a reader of its collections is shown', async () => {
