@@ -85,6 +85,24 @@ describe('what of an observable the evidence keeps', () => {
     assert.deepEqual(asEvidence(message, observable), { type: 'email-message', spec_version: '2.1', id: message.id, is_multipart: false, subject: 's' });
   });
 
+  it('of a property the pattern compared inside, only the path compared: within each list element the compared field, never its siblings', () => {
+    const message = {
+      type: 'email-message', spec_version: '2.1', id: 'email-message--00000000-0000-4000-8000-000000000005', is_multipart: true, subject: 'Q3 layoffs (internal)',
+      body_multipart: [
+        { content_type: 'text/plain', body: 'Dear staff, the following 40 people will be let go' },
+        { content_type: 'application/x-msdownload', content_disposition: 'attachment; filename="evil.exe"' },
+      ],
+    };
+    const attachment = { type: 'email-message', path: 'email-message:body_multipart[*].content_disposition', value: 'attachment; filename="evil.exe"' };
+    assert.deepEqual(asEvidence(message, attachment), {
+      type: 'email-message', spec_version: '2.1', id: message.id, is_multipart: true, subject: message.subject,
+      body_multipart: [{ content_disposition: 'attachment; filename="evil.exe"' }],
+    });
+    const process = { type: 'process', spec_version: '2.1', id: 'process--00000000-0000-4000-8000-000000000006', environment_variables: { PATH: '/tmp/.x', DB_PASSWORD: 'hunter2' } };
+    const variable = { type: 'process', path: 'process:environment_variables.PATH', value: '/tmp/.x' };
+    assert.deepEqual(asEvidence(process, variable), { type: 'process', spec_version: '2.1', id: process.id, environment_variables: { PATH: '/tmp/.x' } });
+  });
+
   it('leaves out an observable with granular markings, whose selectors may name what it drops', () => {
     const marked = { type: 'ipv4-addr', spec_version: '2.1', id: 'ipv4-addr--00000000-0000-4000-8000-000000000003', value: '10.0.0.1', granular_markings: [{ marking_ref: TLP2_MARKING_IDS.red, selectors: ['value'] }] };
     assert.equal(asEvidence(marked, observable), undefined);

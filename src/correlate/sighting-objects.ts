@@ -1,11 +1,13 @@
 // The STIX objects an alert leaves behind: the SCOs of its evidence (deterministic ids, references
 // rewritten to them), one observed-data holding them over the alert's first/last seen and count, and
 // a sighting of the indicator by the home organisation. Pure: time and random UUIDs are passed in.
+import { parsePattern } from '../pattern/parse-pattern.ts';
+import type { PathStep } from '../pattern/pattern-ast.ts';
 import type { SightingShareDecision } from '../policy/decide-sighting-share.ts';
 import { TLP2_MARKING_IDS } from '../policy/tlp.ts';
 import { scoId, SCO_ID_CONTRIBUTING_PROPERTIES } from '../stix/ids.ts';
 import { checkIdentifier, IdVerdict } from '../stix/validate/lexical.ts';
-import type { JsonObject, StixObject } from '../stix/types.ts';
+import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
 import type { Alert } from './alert-aggregator.ts';
 import type { MatchedObservable } from './bulk-matcher.ts';
 import type { JsonRecord } from './log-observation.ts';
@@ -106,11 +108,47 @@ export function asEvidence(sco: StixObject, observable: MatchedObservable): Stix
   // Own properties only: a type is the sender's text ('constructor' must name no list).
   const listed = (table: Readonly<Record<string, readonly string[]>>): readonly string[] => (Object.hasOwn(table, sco.type) ? (table[sco.type] ?? []) : []);
   const kept = new Set([...ALWAYS_KEPT, ...listed(SCO_ID_CONTRIBUTING_PROPERTIES), ...listed(REQUIRED_PROPERTIES)]);
-  if (sco.type === observable.type) {
-    const compared = /^[A-Za-z0-9_-]+/.exec(observable.path.slice(observable.path.indexOf(':') + 1))?.[0];
-    if (compared !== undefined) kept.add(compared);
+  const evidence: JsonObject = Object.fromEntries(Object.entries(sco).filter(([key]) => kept.has(key)));
+  const steps = sco.type === observable.type ? comparedSteps(observable.path) : undefined;
+  const [first, ...rest] = steps ?? [];
+  if (first?.kind === 'key' && !kept.has(first.name) && Object.hasOwn(sco, first.name)) {
+    const compared = projectPath(sco[first.name], rest);
+    if (compared !== undefined) evidence[first.name] = compared;
   }
-  return Object.fromEntries(Object.entries(sco).filter(([key]) => kept.has(key))) as StixObject;
+  return evidence as StixObject;
+}
+
+/** The steps of an alert's path (`type:steps`, as the matcher prints it); undefined when it does not parse. */
+function comparedSteps(path: string): readonly PathStep[] | undefined {
+  // The pattern parser is the one reader of path text (quoted keys, escapes): a path alone is read as
+  // the one test of a pattern.
+  const parsed = parsePattern(`[EXISTS ${path}]`);
+  if (!parsed.ok || parsed.value.kind !== 'observation' || parsed.value.comparison.kind !== 'exists') return undefined;
+  return parsed.value.comparison.path.steps;
+}
+
+/**
+ * What of a value the path compared inside it: along each key only that key, through a list each
+ * element that holds the rest of the path (for `[n]`, element n alone), the value reached whole (a
+ * reference stays a reference). Siblings are what the telemetry held beside the match: a MIME part's
+ * body beside its content_disposition, a request's headers beside its method.
+ */
+function projectPath(value: JsonValue | undefined, steps: readonly PathStep[]): JsonValue | undefined {
+  if (value === undefined) return undefined;
+  const [step, ...rest] = steps;
+  if (step === undefined) return value;
+  if (step.kind === 'key') {
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, step.name)) return undefined;
+    const inner = projectPath(value[step.name], rest);
+    return inner === undefined ? undefined : { [step.name]: inner };
+  }
+  if (!Array.isArray(value)) return undefined;
+  const elements = step.kind === 'index' ? value.slice(step.index, step.index + 1) : value;
+  const projected = elements.flatMap((element) => {
+    const inner = projectPath(element, rest);
+    return inner === undefined ? [] : [inner];
+  });
+  return projected.length > 0 ? projected : undefined;
 }
 
 /**
