@@ -45,6 +45,19 @@ describe('alert deduplication per (indicator, observable, window)', () => {
     assert.equal(alerts.size, 2);
   });
 
+  it('given the version a variant was compiled from, the window is that version’s whatever number a later matcher gives it', () => {
+    const alerts = new AlertAggregator(3600);
+    const v1 = '2026-01-01T00:00:00.000Z';
+    const v2 = '2026-06-01T00:00:00.000Z';
+    assert.equal(alerts.record(match('198.51.100.7', '2026-06-01T12:10:00.000Z'), '', v2)?.version, v2);
+    // A rebuilt matcher numbers v1 0 and v2 1: v1 opens its own alert, v2 stays in its window.
+    assert.equal(alerts.record(match('198.51.100.7', '2026-06-01T12:20:00.000Z'), '', v1)?.version, v1);
+    assert.equal(alerts.record({ ...match('198.51.100.7', '2026-06-01T12:30:00.000Z'), variant: 1 }, '', v2), undefined);
+    // A key as written: the same instant spelled otherwise is another version.
+    assert.equal(alerts.record(match('198.51.100.7', '2026-06-01T12:40:00.000Z'), '', '2026-06-01T00:00:00Z')?.version, '2026-06-01T00:00:00Z');
+    assert.deepEqual(alerts.close().map((a) => [a.version, a.count]), [[v2, 2], [v1, 1], ['2026-06-01T00:00:00Z', 1]]);
+  });
+
   it('closing a window returns the alerts of earlier windows only, oldest first', () => {
     const alerts = new AlertAggregator(60);
     alerts.record(match('198.51.100.7', '2026-06-01T12:02:30.000Z'));

@@ -9,8 +9,10 @@ import { severityOf, type Severity } from './effective-confidence.ts';
 export interface Alert {
   readonly key: string;
   readonly indicatorId: string;
-  /** The variant of the indicator that matched (IndicatorMatch.variant): which of its versions. */
+  /** The variant of the indicator that matched (IndicatorMatch.variant): which of its versions, as the matcher that opened the alert numbered them. */
   readonly variant: number;
+  /** The version (key as written) that variant was compiled from, when the caller told record() it. */
+  readonly version?: string;
   readonly name: string | undefined;
   readonly confidence: number | undefined;
   readonly observable: MatchedObservable;
@@ -67,15 +69,20 @@ export class AlertAggregator {
    * callers that may read different things (the node's matcher gives the collections the caller may
    * read, '' for one that reads them all): a window opened by a caller that may not read the
    * indicator, which stores no sighting, must not suppress the alert and sighting of one that may.
+   * `version`: the version of the indicator the match's variant was compiled from (its key as
+   * written), which the window is then the window of. A variant is a number the loader gives as it
+   * compiles, which a rebuild gives again, in another order: a window kept across rebuilds and keyed
+   * on it would take the matches of one version into the window of another.
    */
-  record(match: IndicatorMatch, scope = ''): Alert | undefined {
+  record(match: IndicatorMatch, scope = '', version?: string): Alert | undefined {
     const trigger = match.observations[match.observations.length - 1] as LogObservation;
     const first = match.observations.reduce((min, o) => (o.firstObserved < min ? o.firstObserved : min), trigger.firstObserved);
     const last = match.observations.reduce((max, o) => (o.lastObserved > max ? o.lastObserved : max), trigger.lastObserved);
     const window = this.windowOf(trigger.firstObserved);
     const variant = match.variant ?? 0;
     // Two versions of one indicator compiled side by side are two alerts: each goes to its own readers.
-    const key = `${match.indicatorId}${variant === 0 ? '' : `\u0001${variant}`}\u0000${match.observable.path}\u0000${match.observable.value}\u0000${window}${scope === '' ? '' : `\u0000${scope}`}`;
+    const which = version !== undefined ? `\u0001v${version}` : variant === 0 ? '' : `\u0001${variant}`;
+    const key = `${match.indicatorId}${which}\u0000${match.observable.path}\u0000${match.observable.value}\u0000${window}${scope === '' ? '' : `\u0000${scope}`}`;
     const held = this.open.get(key);
     if (held !== undefined) {
       if (first < held.firstSeen) held.firstSeen = first;
@@ -87,6 +94,7 @@ export class AlertAggregator {
       key,
       indicatorId: match.indicatorId,
       variant,
+      ...(version === undefined ? {} : { version }),
       name: match.name,
       confidence: match.confidence,
       observable: match.observable,

@@ -1,7 +1,7 @@
 // One input through the pipeline: chunks → bounded lines → observations → bulk matcher → alerts.
 // The caller decides where chunks come from (a file, standard input, a followed file) and what
 // happens to alerts; the counts and the first malformed lines go into a summary.
-import type { BulkMatcher } from './bulk-matcher.ts';
+import type { BulkMatcher, IndicatorMatch } from './bulk-matcher.ts';
 import type { Alert, AlertAggregator } from './alert-aggregator.ts';
 import { readLineBatches, defaultMaxLineChars, type Line } from './read-lines.ts';
 import type { ObservationReader } from './read-observations.ts';
@@ -38,6 +38,8 @@ export interface MatchInputOptions {
   readonly alerts: AlertAggregator;
   /** Who may read what the alerts are about (AlertAggregator.record's `scope`); '' by default. */
   readonly scope?: string;
+  /** The version a match's variant was compiled from (AlertAggregator.record's `version`): needed when the aggregator outlives the matcher. */
+  readonly versionOf?: (match: IndicatorMatch) => string | undefined;
   readonly summary: MatchSummary;
   /** Called when a match opens a new alert (its count grows afterwards until its window is closed). */
   readonly onAlert: (alert: Alert) => void;
@@ -76,7 +78,7 @@ export async function matchInput(chunks: AsyncIterable<string | Buffer>, options
         if (observation.lastObserved > latest) latest = observation.lastObserved;
         for (const match of matcher.match(observation)) {
           summary.matches++;
-          const opened = alerts.record(match, options.scope);
+          const opened = alerts.record(match, options.scope, options.versionOf?.(match));
           if (opened !== undefined) {
             summary.alerts++;
             options.onAlert(opened);

@@ -1,6 +1,6 @@
 // The matcher the running node keeps: every active indicator of every collection, compiled once and
 // taken in incrementally (a timer, and before each batch of observations posted to the node). Alerts
-// are deduplicated per (indicator, observable, window) as in `entente match`, stored as sightings of
+// are deduplicated per (indicator version, observable, window) as in `entente match`, stored as sightings of
 // the indicator by the home organisation when they open (a new version with the final count when
 // their window closes), shared back into the indicator's circles whose agreements allow it and whose
 // latest version is the one that matched (share-sightings.ts), and published on the alert bus.
@@ -314,8 +314,8 @@ export class NodeMatcher {
     // collection's readers.
     const latest = new Map<string, Promise<ReadonlyMap<string, string>>>();
     const onAlert = (alert: Alert): void => {
-      // The version matched, read now: a refresh may compile a newer one before the alert is published.
-      const version = compiled.loader.versionOf(alert.indicatorId, alert.variant);
+      // The version matched, read as it matched (its window's): a refresh may compile a newer one before the alert is published.
+      const version = alert.version;
       const basis = compiled.loader.basisOf(alert.indicatorId, alert.variant);
       // Built when the alert opens (its time and id), kept once the indicator's collections are known.
       let sighting: Sighting = 'none';
@@ -330,6 +330,8 @@ export class NodeMatcher {
       reader,
       matcher: compiled.matcher,
       alerts: this.#aggregator,
+      // The aggregator outlives a rebuild, which numbers variants afresh: windows are those of versions.
+      versionOf: (match) => compiled.loader.versionOf(match.indicatorId, match.variant ?? 0),
       // A caller that stores no sighting must not open the window of one that may, as for reads.
       scope: collectionId === sightingsIn ? readScope(compiled.collections, caller) : `${readScope(compiled.collections, caller)}\u0000stores-nothing`,
       summary,
