@@ -1,13 +1,13 @@
 import { isDeepStrictEqual } from 'node:util';
 import { EntenteError } from '../errors/entente-error.ts';
 import { bindingAgreement, parseAgreement, type Agreement, type AgreementState } from '../policy/agreement.ts';
-import { aggregateWeaknesses, type WeaknessDisclosure, type WeaknessTotals } from '../policy/aggregate-weaknesses.ts';
+import { aggregateWeaknesses, type WeaknessTotals } from '../policy/aggregate-weaknesses.ts';
 import { circleClosedReason, membershipAt, parseCircle, visibleMembers, type Circle, type CircleRole } from '../policy/circle.ts';
-import type { StixObject } from '../stix/types.ts';
 import { toAgreementDocument, toCircleDocument } from '../policy/circle-documents.ts';
 import { endCircle, inviteMember, leaveCircle, promoteMember, type CircleChangeRefusal } from '../policy/circle-lifecycle.ts';
 import type { PolicyIssue } from '../policy/document-reader.ts';
-import { versionKey, type ObjectStore, type RecallNotice } from '../store/object-store.ts';
+import type { ObjectStore, RecallNotice } from '../store/object-store.ts';
+import { weaknessDisclosures } from './weakness-disclosures.ts';
 
 /**
  * What people do with circles — create, invite, propose terms, accept, leave, end, promote — for
@@ -420,15 +420,15 @@ export async function queueRecallsOfEndedCircles(deps: CircleDeps): Promise<numb
   return queued;
 }
 
-const WEAKNESS_TYPES = ['vulnerability', 'course-of-action', 'note'];
-
 /**
  * Weakness totals (per CVE and ATT&CK technique, owner removed) over every disclosure this node
  * holds whose owner opted the circle in. For the home organisation, and for members bound by the
- * circle's terms now; anyone else gets the same 404 as for an unknown circle. Each disclosure counts
- * for the organisation it was contributed by in its collection (the home organisation for the
- * home's own writes), never for the created_by_ref it claims; the reader's own disclosures never
- * count towards showing a row, and a partner is told nothing of the rows left out.
+ * circle's terms now; anyone else gets the same 404 as for an unknown circle. Each version counts
+ * for the organisation that contributed it first (weaknessDisclosures: the home organisation for
+ * its own writes; nobody when several partners sent the identical version), never for the
+ * created_by_ref it claims nor for whoever contributed another version or copy of the same id; the
+ * reader's own disclosures never count towards showing a row, and a partner is told nothing of the
+ * rows left out.
  */
 export async function weaknessTotals(deps: CircleDeps, viewer: CircleActor, circleId: string): Promise<WeaknessTotals> {
   const at = deps.clock();
@@ -439,23 +439,7 @@ export async function weaknessTotals(deps: CircleDeps, viewer: CircleActor, circ
       throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${circleId}`, { circleId });
     }
   }
-  const disclosures: WeaknessDisclosure[] = [];
-  for (const collection of await deps.store.listCollections()) {
-    let after: number | undefined;
-    for (;;) {
-      const page = await deps.store.listEntries(collection.id, { types: WEAKNESS_TYPES }, { limit: 1000, ...(after === undefined ? {} : { after }) });
-      const contributions = await deps.store.contributionsOfEntries(collection.id, page.entries);
-      for (const entry of page.entries) {
-        const object = JSON.parse(entry.json) as StixObject;
-        const contributors = (contributions.get(versionKey(entry.id, entry.version)) ?? []).filter((c) => c.collectionId === collection.id).map((c) => c.organisationId);
-        // No partner contributed it here: the home organisation wrote it.
-        for (const contributor of contributors.length === 0 ? [deps.homeOrganisationId] : contributors) disclosures.push({ object, contributor });
-      }
-      const last = page.entries.at(-1);
-      if (!page.more || last === undefined) break;
-      after = last.dateAdded;
-    }
-  }
+  const disclosures = await weaknessDisclosures(deps.store, deps.homeOrganisationId);
   const markingIds = new Set(
     disclosures.flatMap(({ object }) => (Array.isArray(object['object_marking_refs']) ? object['object_marking_refs'] : [])).filter((ref): ref is string => typeof ref === 'string'),
   );

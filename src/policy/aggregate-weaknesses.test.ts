@@ -70,11 +70,20 @@ describe('aggregateWeaknesses: weakness totals for a wider circle, owner removed
     assert.equal(aggregateWeaknesses(forged, definitions, 'wide', { minOrganisations: 1 }).cves[0]?.organisations, 1);
   });
 
-  it('counts an object once, for one organisation, however many contributed copies of it', () => {
+  it('counts a version given for several organisations for none of them: which sent it first is not known here', () => {
     const original = disclosure(orgs[0], 'CVE-2026-5555', optIn);
-    const relayed: WeaknessDisclosure = { ...original, contributor: orgs[1] };
-    assert.deepEqual(aggregateWeaknesses([original, relayed], definitions, 'wide').cves, []);
-    assert.deepEqual(aggregateWeaknesses([original, relayed], definitions, 'wide', { minOrganisations: 1 }).cves, [{ key: 'CVE-2026-5555', organisations: 1, disclosures: 1 }]);
+    const sentAgain: WeaknessDisclosure = { ...original, contributor: orgs[1] };
+    assert.deepEqual(aggregateWeaknesses([original, sentAgain], definitions, 'wide', { minOrganisations: 1 }).cves, []);
+    assert.deepEqual(aggregateWeaknesses([original, original], definitions, 'wide', { minOrganisations: 1 }).cves, [{ key: 'CVE-2026-5555', organisations: 1, disclosures: 1 }], 'one organisation, one object, however many copies');
+  });
+
+  it('counts another version under the same id for its own contributor, with its own content', () => {
+    const original = disclosure(orgs[1], 'CVE-2026-5555', optIn);
+    const other: WeaknessDisclosure = { contributor: orgs[2], object: { ...original.object, modified: '2026-02-01T00:00:00Z', name: 'CVE-2026-4444' } };
+    const lone = disclosure(orgs[0], 'CVE-2026-4444', optIn);
+    const totals = aggregateWeaknesses([other, original, lone], definitions, 'wide', { minOrganisations: 1 });
+    assert.deepEqual(totals.cves, [{ key: 'CVE-2026-4444', organisations: 2, disclosures: 2 }, { key: 'CVE-2026-5555', organisations: 1, disclosures: 1 }]);
+    assert.deepEqual(aggregateWeaknesses([other, original, lone], definitions, 'wide', { reader: orgs[2] }).cves, [], 'the writer of the other version stands behind CVE-2026-4444, not the original owner');
   });
 
   it("shows a row only when enough organisations other than the reader stand behind it, the reader's own counted in it", () => {

@@ -1,4 +1,5 @@
 import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
+import { versionOf } from '../stix/versions.ts';
 import { classifyMarking } from './classify-marking.ts';
 
 /** One row of the totals: how many organisations disclosed a weakness for this CVE or technique. */
@@ -22,12 +23,13 @@ export interface WeaknessTotals {
   readonly minOrganisations: number;
 }
 
-/** A disclosure and the organisation this node holds it from. */
+/** A version of a disclosure and the one organisation it counts for. */
 export interface WeaknessDisclosure {
   readonly object: StixObject;
   /**
-   * The organisation this node recorded as having contributed it (the home organisation for its
-   * own writes) — never its created_by_ref, which whoever writes an object sets as it likes.
+   * The organisation that contributed this very version first (the home organisation for its own
+   * writes) — never its created_by_ref, which whoever writes an object sets as it likes, nor the
+   * contributor of another version or copy under the same id.
    */
   readonly contributor: string;
 }
@@ -65,12 +67,15 @@ function keysOf(object: StixObject): { cves: Set<string>; techniques: Set<string
 /**
  * Weakness disclosures counted for a wider circle, owner removed. An object counts only when it
  * carries at least one weakness marking and every weakness marking on it lists the circle in
- * `aggregate_circle_refs` (the owner opted in). An object (one id, however many copies) counts for
- * one organisation, its contributor; with several (a relayed copy), the first of them in order, so
- * that a relay never makes one owner two. A row is shown only when at least `minOrganisations`
- * organisations other than the reader stand behind it: a total of one cannot point at the one
- * organisation that has the gap, nor can the reader's own disclosure lift such a row over the
- * threshold for itself. Pure.
+ * `aggregate_circle_refs` (the owner opted in). Each disclosure counts for its contributor alone,
+ * with its own content: two organisations under one object id (another version, written by someone
+ * else) each count for what they wrote. One version given for several organisations counts for
+ * none (who sent it first is the caller's to know, and a guess credits one with another's
+ * disclosure); an organisation counts for one object once, in the first version given for it (the
+ * caller gives its latest). A row is shown only when at least `minOrganisations` organisations
+ * other than the reader stand behind it: a total of one cannot point at the one organisation that
+ * has the gap, nor can the reader's own disclosure lift such a row over the threshold for itself.
+ * Pure.
  */
 export function aggregateWeaknesses(
   disclosures: readonly WeaknessDisclosure[],
@@ -79,10 +84,16 @@ export function aggregateWeaknesses(
   options: WeaknessTotalsOptions = {},
 ): WeaknessTotals {
   const minOrganisations = options.minOrganisations ?? 2;
+  const contributorsOfVersion = new Map<string, Set<string>>();
+  for (const { object, contributor } of disclosures) {
+    const key = `${object.id}\u0000${versionOf(object)}`;
+    contributorsOfVersion.set(key, (contributorsOfVersion.get(key) ?? new Set<string>()).add(contributor));
+  }
   const owners = new Map<string, { object: StixObject; owner: string }>();
   for (const { object, contributor } of disclosures) {
-    const held = owners.get(object.id);
-    if (held === undefined || contributor < held.owner) owners.set(object.id, { object: held?.object ?? object, owner: contributor });
+    if ((contributorsOfVersion.get(`${object.id}\u0000${versionOf(object)}`)?.size ?? 0) !== 1) continue;
+    const key = `${contributor}\u0000${object.id}`;
+    if (!owners.has(key)) owners.set(key, { object, owner: contributor });
   }
   const cveOwners = new Map<string, { owners: Set<string>; disclosures: number }>();
   const techniqueOwners = new Map<string, { owners: Set<string>; disclosures: number }>();

@@ -1,0 +1,66 @@
+import type { WeaknessDisclosure } from '../policy/aggregate-weaknesses.ts';
+import type { StixObject } from '../stix/types.ts';
+import { compareVersions } from '../store/compare-versions.ts';
+import { versionKey, type ObjectStore, type StoredEntry } from '../store/object-store.ts';
+
+const WEAKNESS_TYPES = ['vulnerability', 'course-of-action', 'note'];
+
+/**
+ * The organisation a version of a disclosure counts for: the one that contributed it first. The
+ * home organisation for a version only it wrote, or one it wrote before any partner sent it
+ * (`homeOriginalsIn` records that order); the partner, when one partner alone sent it; nobody when
+ * several partners sent the identical version. The store keeps no order among partners (a
+ * contribution is a row per version, collection and organisation, with no time; provenance has an
+ * arrival time only for versions a peer pushed or was pulled from, per peer link, not for a
+ * partner's TAXII POST), and any guess — the smallest id, the first row read — lets whoever sends
+ * someone's disclosure again be counted for it, or the original author for the sender's gap.
+ */
+function firstContributor(partners: ReadonlySet<string>, homeOriginal: boolean, homeOrganisationId: string): string | undefined {
+  if (homeOriginal || partners.size === 0) return homeOrganisationId;
+  return partners.size === 1 ? [...partners][0] : undefined;
+}
+
+/**
+ * Every disclosure this node holds that weakness totals may count, each with the one organisation
+ * it counts for. Every collection is read, not only the circle's own: an owner keeps its disclosures
+ * where they may go (its own or an inner circle's collection) and opts a wider circle in through the
+ * marking (`aggregate_circle_refs`), which only the version's contributor wrote. Each version found
+ * counts for its first contributor (firstContributor), whichever collection holds the copy read, and
+ * never pairs one copy's content with another copy's contributor. Of one object, each organisation
+ * counts through the latest version it contributed that some collection holds as its latest: a
+ * newer version someone else wrote under the same id counts for that writer alone and takes nothing
+ * from the owner's.
+ */
+export async function weaknessDisclosures(store: ObjectStore, homeOrganisationId: string): Promise<WeaknessDisclosure[]> {
+  const latest = new Map<string, { object: StixObject; version: string; contributor: string }>();
+  const keep = (entry: StoredEntry, contributor: string): void => {
+    const key = `${contributor}\u0000${entry.id}`;
+    const held = latest.get(key);
+    const order = held === undefined ? 1 : compareVersions(entry.version, held.version);
+    // Two keys of one instant ('…:00Z', '…:00.000Z') are two versions: the larger key, so that the order of collections does not decide.
+    if (held === undefined || order > 0 || (order === 0 && entry.version > held.version)) {
+      latest.set(key, { object: JSON.parse(entry.json) as StixObject, version: entry.version, contributor });
+    }
+  };
+  for (const collection of await store.listCollections()) {
+    let after: number | undefined;
+    for (;;) {
+      // No versions selector: each object's latest version in this collection.
+      const page = await store.listEntries(collection.id, { types: WEAKNESS_TYPES }, { limit: 1000, ...(after === undefined ? {} : { after }) });
+      // Contributions of each version in every collection, not only this one: whoever sent the same version anywhere sent it.
+      const contributions = await store.contributionsOfEntries(collection.id, page.entries);
+      const partnersOf = page.entries.map((entry) => new Set((contributions.get(versionKey(entry.id, entry.version)) ?? []).map((c) => c.organisationId)));
+      const sent = page.entries.filter((_entry, index) => (partnersOf[index]?.size ?? 0) > 0);
+      const homeOriginals = await store.homeOriginalsIn(sent.map((entry) => ({ id: entry.id, version: entry.version })));
+      const homeOriginal = new Map(sent.map((entry, index) => [entry, homeOriginals[index] === true]));
+      page.entries.forEach((entry, index) => {
+        const contributor = firstContributor(partnersOf[index] ?? new Set(), homeOriginal.get(entry) === true, homeOrganisationId);
+        if (contributor !== undefined) keep(entry, contributor);
+      });
+      const last = page.entries.at(-1);
+      if (!page.more || last === undefined) break;
+      after = last.dateAdded;
+    }
+  }
+  return [...latest.values()].map(({ object, contributor }) => ({ object, contributor }));
+}
