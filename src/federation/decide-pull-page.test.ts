@@ -104,6 +104,16 @@ describe('decidePullPage', () => {
     assert.deepEqual(page.quarantined.map((item) => item.reason), ['malformed']);
   });
 
+  it("quarantines an id whose UUID has upper-case hex, which readers take for the lower-case one: another's indicator cannot be rewritten under it", () => {
+    const banks = 'indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f';
+    const history: PageHistory = { ...nothingHeld, originSigners: new Map([[banks, bank.id]]) };
+    const upper = 'indicator--8E2E2D2B-17D4-4CBF-938F-98EE46B3CD3F';
+    const rewritten = signObject({ ...indicator(7, '2026-02-15T00:00:00.000Z', { pattern: "[ipv4-addr:value = '192.0.2.1']" }), id: upper }, grid.signer);
+    const page = decidePullPage([rewritten], basis, history);
+    assert.deepEqual(page.accepted, []);
+    assert.deepEqual(page.quarantined.map((item) => [item.objectId, item.reason]), [[upper, 'malformed']]);
+  });
+
   it('quarantines everything when no accepted agreement binds the peer', () => {
     const page = decidePullPage([signObject(indicator(7), grid.signer)], { ...basis, terms: undefined }, nothingHeld);
     assert.deepEqual(page.quarantined.map((item) => item.reason), ['no-agreement']);

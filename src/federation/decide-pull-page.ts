@@ -5,7 +5,7 @@ import type { AgreementTerms } from '../policy/agreement.ts';
 import type { TlpLevel } from '../policy/tlp.ts';
 import { compareVersions } from '../store/compare-versions.ts';
 import type { ArrivedObject, NewQuarantineItem, StoredVersionText } from '../store/federation-store.ts';
-import { checkStixPattern } from '../store/validate-for-ingest.ts';
+import { checkBeyondStix } from '../store/validate-for-ingest.ts';
 import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
 import { versionOf } from '../stix/versions.ts';
 import { contentDigestOf, decideArrival, type ArrivalHistory } from './decide-arrival.ts';
@@ -304,10 +304,10 @@ export function decidePullPage(objects: readonly unknown[], basis: PullBasis, hi
     // it knows of from one circle's collection into another's by sending any "derived" copy of it.
     if (decision.verification === 'derived' && same !== undefined && arrivalHistory.sameVersionDigest !== digest) continue;
     const object = value as StixObject;
-    // decideArrival accepts only valid STIX (rule `malformed`); of the ingest checks, the pattern is left.
-    const patternIssue = checkStixPattern(object, '$');
-    if (patternIssue !== undefined) {
-      quarantined.push({ objectId: object.id, version: versionOf(object), reason: 'malformed', message: `${patternIssue.path}: ${patternIssue.message}`, json: jsonTextOf(value) });
+    // decideArrival accepts only valid STIX (rule `malformed`); the ingest checks beyond it are left.
+    const [beyond] = checkBeyondStix(object, '$');
+    if (beyond !== undefined) {
+      quarantined.push({ objectId: object.id, version: versionOf(object), reason: 'malformed', message: `${beyond.path}: ${beyond.message}`, json: jsonTextOf(value) });
       continue;
     }
     accepted.push({

@@ -2,23 +2,78 @@ import { parsePattern } from '../pattern/parse-pattern.ts';
 import type { ValidationReport } from '../stix/validate.ts';
 import { validateStixObject } from '../stix/validate.ts';
 import type { ValidationIssue } from '../stix/types.ts';
+import { memberPath } from '../stix/validate/issue-sink.ts';
+import { checkIdentifier, hasUppercaseHex, IdVerdict } from '../stix/validate/lexical.ts';
 
 /**
- * What every object must pass before it is stored, by any path (TAXII POST, import): STIX 2.1
- * validation, and for indicators with `pattern_type: stix` a pattern that parses, so that an
- * indicator shared with a broken pattern is refused at the door with the parser's message instead of
- * failing later, silently, in every member's matcher.
+ * What every object must pass before it is stored, by any path (TAXII POST, import, arrivals): STIX
+ * 2.1 validation, and what the node refuses beyond it (checkBeyondStix).
  */
 export function validateForIngest(value: unknown, path = '$'): ValidationReport {
   const report = validateStixObject(value, path);
   if (!report.valid) return report;
-  const patternIssue = checkStixPattern(value, path);
-  if (patternIssue === undefined) return report;
-  return { valid: false, issues: [...report.issues, patternIssue] };
+  const beyond = checkBeyondStix(value, path);
+  if (beyond.length === 0) return report;
+  return { valid: false, issues: [...report.issues, ...beyond] };
 }
 
-/** What validateForIngest adds to STIX validation, for a caller that validated the object already (the arrival checks). */
-export function checkStixPattern(value: unknown, path: string): ValidationIssue | undefined {
+/**
+ * What validateForIngest adds to STIX validation, for a caller that validated the object already (the
+ * arrival checks): ids and references with upper-case hex in their UUID, then for indicators with
+ * `pattern_type: stix` a pattern that parses.
+ *
+ * Upper-case hex is valid STIX (RFC 4122 UUIDs are case-insensitive on input), and the validator only
+ * warns. But the store keys objects by id as written, so `indicator--<A's UUID upper-cased>` would be a
+ * new object with no history here (no origin, no earlier versions for the arrival rules to hold it
+ * to, `created_by_ref` to a pinned organisation spelled otherwise escaping the creator check) while
+ * readers that follow RFC 4122 take it for A's. The bytes cannot be lower-cased on the way in (a
+ * signature covers them), so such an object is refused; none of the reference data (ATT&CK, ATLAS,
+ * MISP, TAXII fixtures) writes one, and of the OASIS examples one relationship id, by a slip.
+ *
+ * The pattern: an indicator shared with a broken one is refused at the door with the parser's
+ * message instead of failing later, silently, in every member's matcher.
+ */
+export function checkBeyondStix(value: unknown, path: string): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return issues;
+  const id = (value as Record<string, unknown>)['id'];
+  if (isUpperCaseId(id)) issues.push(upperCaseIssue(memberPath(path, 'id')));
+  collectUpperCaseRefs(value, path, issues);
+  const patternIssue = checkStixPattern(value, path);
+  if (patternIssue !== undefined) issues.push(patternIssue);
+  return issues;
+}
+
+function isUpperCaseId(value: unknown): value is string {
+  return typeof value === 'string' && checkIdentifier(value) === IdVerdict.Ok && hasUppercaseHex(value);
+}
+
+function upperCaseIssue(path: string): ValidationIssue {
+  return { path, code: 'STIX_ID_UPPERCASE', message: 'the node does not store identifiers whose UUID has upper-case hex: write it in lower case', severity: 'error' };
+}
+
+/** References at any depth (`…_ref`, `…_refs`, granular markings, MIME parts) and extension keys, which name extension definitions. */
+function collectUpperCaseRefs(value: unknown, path: string, issues: ValidationIssue[]): void {
+  if (Array.isArray(value)) {
+    value.forEach((element, index) => collectUpperCaseRefs(element, `${path}[${index}]`, issues));
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  for (const [key, member] of Object.entries(value)) {
+    const memberAt = memberPath(path, key);
+    if (key.endsWith('_ref') && isUpperCaseId(member)) issues.push(upperCaseIssue(memberAt));
+    else if (key.endsWith('_refs') && Array.isArray(member)) {
+      member.forEach((ref, index) => {
+        if (isUpperCaseId(ref)) issues.push(upperCaseIssue(`${memberAt}[${index}]`));
+      });
+    } else if (key === 'extensions' && typeof member === 'object' && member !== null) {
+      for (const name of Object.keys(member)) if (isUpperCaseId(name)) issues.push(upperCaseIssue(memberPath(memberAt, name)));
+    }
+    collectUpperCaseRefs(member, memberAt, issues);
+  }
+}
+
+function checkStixPattern(value: unknown, path: string): ValidationIssue | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const object = value as Record<string, unknown>;
   if (object['type'] !== 'indicator' || object['pattern_type'] !== 'stix' || typeof object['pattern'] !== 'string') return undefined;
