@@ -13,11 +13,14 @@
 // collection (IndicatorLoader, `latest-of-each`): tokens read different collections, and each gets the
 // alerts of the newest version it may read — one alert, whichever of its collections hold it. An alert
 // is about the version that matched: it goes to those who may read a collection whose latest version
-// it is, and who may read none whose latest is newer (AlertEvent.newerIn; a revoked or expired newest
-// version gives its readers no alert, as for the reader of that collection alone). Both are read from
-// the store for each batch, so a deletion, a recall or a new version applies at once. So a newer
-// version held where a token may not read neither suppresses the alerts of the version it may read
-// nor shows (its name, pattern and that it exists).
+// it is, and who may read none whose latest is newer and by the same creator (AlertEvent.newerIn; a
+// revoked or expired newest version gives its readers no alert, as for the reader of that collection
+// alone). Both are read from the store for each batch, so a deletion, a recall or a new version
+// applies at once. So a newer version held where a token may not read neither suppresses the alerts
+// of the version it may read nor shows (its name, pattern and that it exists). Only its creator makes
+// new versions of an object (STIX 2.1): a "newer version" by another creator, which any writer of some
+// collection can plant under another organisation's indicator id, suppresses nothing; a reader of
+// both collections gets the alerts of both.
 // The confidence compiled counts the sightings and opinions of every collection: the alert carries
 // which collection holds which (IndicatorLoader.basisOf), and each reader is shown the confidence of
 // the collections it may read (alerts-routes.ts alertFor), not a number telling it of evidence it may
@@ -81,7 +84,7 @@ export interface ObservationsOutcome {
   readonly alerts: readonly AlertJson[];
   /** For each alert, the collections whose latest version of its indicator is the one that matched. */
   readonly collections: readonly (readonly string[])[];
-  /** For each alert, the collections whose latest version of its indicator is newer (AlertEvent.newerIn). */
+  /** For each alert, the collections whose latest version of its indicator is newer, by its creator (AlertEvent.newerIn). */
   readonly newerIn: readonly (readonly string[])[];
   /** For each alert, what its confidence is made of (AlertEvent.basis): show it to a token with confidenceIn. */
   readonly bases: readonly (ConfidenceBasis | undefined)[];
@@ -107,6 +110,12 @@ interface ToStore {
 interface Audience {
   readonly holding: readonly string[];
   readonly newerIn: readonly string[];
+}
+
+/** A collection's latest version of an indicator (its key as written) and its creator (creatorOf). */
+interface LatestHeld {
+  readonly version: string;
+  readonly creator: string | undefined;
 }
 
 interface Published {
@@ -312,7 +321,7 @@ export class NodeMatcher {
     // The latest version each collection holds of an indicator, read once per batch: never kept
     // longer, so a version deleted, recalled or superseded in a collection no longer reaches that
     // collection's readers.
-    const latest = new Map<string, Promise<ReadonlyMap<string, string>>>();
+    const latest = new Map<string, Promise<ReadonlyMap<string, LatestHeld>>>();
     const onAlert = (alert: Alert): void => {
       // The version matched, read as it matched (its window's): a refresh may compile a newer one before the alert is published.
       const version = alert.version;
@@ -389,11 +398,12 @@ export class NodeMatcher {
 
   /**
    * Who an alert on this version of the indicator is for: the collections whose latest version it is,
-   * and those whose latest is newer. Not the collections holding it at all: one whose latest is newer
-   * gives its readers the newer version's alerts, and one holding an older version only must not
-   * show its readers this one's name or pattern. `latest`: this batch's reads, by indicator.
+   * and those whose latest is newer and by the same creator. Not the collections holding it at all:
+   * one whose latest is newer gives its readers the newer version's alerts, and one holding an older
+   * version only must not show its readers this one's name or pattern. `latest`: this batch's reads,
+   * by indicator.
    */
-  async #audienceOf(indicatorId: string, version: string | undefined, collections: readonly string[], latest: Map<string, Promise<ReadonlyMap<string, string>>>): Promise<Audience> {
+  async #audienceOf(indicatorId: string, version: string | undefined, collections: readonly string[], latest: Map<string, Promise<ReadonlyMap<string, LatestHeld>>>): Promise<Audience> {
     // No version known (not compiled by this loader): no collection is taken to hold it.
     if (version === undefined) return { holding: [], newerIn: [] };
     let read = latest.get(indicatorId);
@@ -401,23 +411,30 @@ export class NodeMatcher {
       read = this.#latestVersions(indicatorId, collections);
       latest.set(indicatorId, read);
     }
+    const held = await read;
     const holding: string[] = [];
+    // The same key only: another key at the same instant is another content (load-indicators.ts), compiled apart.
+    for (const [collectionId, { version: key }] of held) if (key === version) holding.push(collectionId);
+    // The store keeps one content per key, so any collection holding the key tells its creator. None
+    // holding it: no one is shown the alert, and no newer version needs telling.
+    const matched = holding[0] === undefined ? undefined : held.get(holding[0]);
+    if (matched === undefined) return { holding, newerIn: [] };
     const newerIn: string[] = [];
-    for (const [collectionId, held] of await read) {
-      // The same key only: another key at the same instant is another content (load-indicators.ts), compiled apart.
-      if (held === version) holding.push(collectionId);
-      else if (compareVersions(held, version) > 0) newerIn.push(collectionId);
+    for (const [collectionId, { version: key, creator }] of held) {
+      // Only the creator makes new versions (STIX 2.1): a newer version by another is another object in
+      // substance, which any writer of some collection could otherwise plant to blind every reader of both.
+      if (key !== version && creator === matched.creator && compareVersions(key, version) > 0) newerIn.push(collectionId);
     }
     return { holding, newerIn };
   }
 
-  /** collection → the latest version it holds of the indicator, revoked or not. */
-  async #latestVersions(indicatorId: string, collections: readonly string[]): Promise<ReadonlyMap<string, string>> {
-    const found = new Map<string, string>();
+  /** collection → the latest version it holds of the indicator, revoked or not, and who created it. */
+  async #latestVersions(indicatorId: string, collections: readonly string[]): Promise<ReadonlyMap<string, LatestHeld>> {
+    const found = new Map<string, LatestHeld>();
     for (const collectionId of collections) {
       const page = await this.#deps.store.listEntries(collectionId, { ids: [indicatorId], types: ['indicator'], versions: [{ kind: 'last' }] }, { limit: 1 });
       const entry = page.entries[0];
-      if (entry !== undefined) found.set(collectionId, entry.version);
+      if (entry !== undefined) found.set(collectionId, { version: entry.version, creator: creatorOf(entry.json) });
     }
     return found;
   }
@@ -506,4 +523,13 @@ function readScope(collections: readonly string[], caller: Recipient | undefined
   if (caller === undefined) return '';
   const readable = collections.filter((collectionId) => canReadCollection(caller, collectionId));
   return readable.length === collections.length ? '' : `reads:${readable.join('\n')}`;
+}
+
+/**
+ * The creator of a stored object, compared ignoring letter case (an identifier's UUID in capitals is
+ * the same identity); undefined when it names none, which two versions of one lineage may share.
+ */
+function creatorOf(json: string): string | undefined {
+  const ref = (JSON.parse(json) as { created_by_ref?: unknown }).created_by_ref;
+  return typeof ref === 'string' ? ref.toLowerCase() : undefined;
 }

@@ -214,6 +214,75 @@ describe('which version of an indicator matches for a token', () => {
   });
 });
 
+// STIX 2.1 lets only an object's creator make new versions of it: a "newer version" another
+// organisation wrote into some collection (any writer of a collection can) is another object in
+// substance, and must not blind the readers of both collections to the genuine one.
+describe('which version matches, when a newer version has another creator', () => {
+  let node: TestNode;
+  const creator = 'identity--a1e00000-0000-4000-8000-0000000000a0';
+  const planter = 'identity--a1e00000-0000-4000-8000-0000000000b0';
+  const genuine = ipIndicator(82, '198.51.100.82', { created_by_ref: creator, name: 'Genuine, in ADD_TEST' });
+  const planted = ipIndicator(82, '198.51.100.182', { created_by_ref: planter, modified: '2026-06-01T00:00:00.000Z', name: 'Planted by another creator, in SECRET' });
+  const genuineSamePattern = ipIndicator(83, '198.51.100.83', { created_by_ref: creator, name: 'Genuine 83, in ADD_TEST' });
+  const plantedSamePattern = ipIndicator(83, '198.51.100.83', { created_by_ref: planter, modified: '2026-06-01T00:00:00.000Z', name: 'Planted 83, in SECRET' });
+  // The creator's reference spelled in capitals: one identity.
+  const older = ipIndicator(84, '198.51.100.84', { created_by_ref: creator, name: 'Version 1, in ADD_TEST' });
+  const newerBySameCreator = ipIndicator(84, '198.51.100.184', { created_by_ref: creator.toUpperCase(), modified: '2026-06-01T00:00:00.000Z', name: 'Version 2 by the same creator, in SECRET' });
+  const beforeRevoked = ipIndicator(85, '198.51.100.85', { created_by_ref: creator, name: 'Genuine 85, in ADD_TEST' });
+  const revokedByPlanter = ipIndicator(85, '198.51.100.85', { created_by_ref: planter, modified: '2026-06-01T00:00:00.000Z', revoked: true });
+  const beforeRevokedByCreator = ipIndicator(86, '198.51.100.86', { created_by_ref: creator, name: 'Genuine 86, in ADD_TEST' });
+  const revokedByCreator = ipIndicator(86, '198.51.100.86', { created_by_ref: creator, modified: '2026-06-01T00:00:00.000Z', revoked: true });
+  let day = 0;
+
+  async function alertsOf(caller: Caller, ip: string): Promise<string[]> {
+    day++;
+    const at = new Date(Date.UTC(2026, 10, 1) + day * 86_400_000).toISOString();
+    const line = JSON.stringify({ type: 'observed-data', first_observed: at, last_observed: at, objects: { '0': { type: 'ipv4-addr', value: ip } } });
+    const response = await node.app.inject({
+      method: 'POST', url: '/api/observations',
+      headers: { ...bearer(caller), 'content-type': 'application/x-ndjson', accept: 'application/json' },
+      payload: line,
+    });
+    assert.equal(response.statusCode, 200, response.body);
+    return response.json<{ alerts: { indicator_name: string }[] }>().alerts.map((a) => a.indicator_name).sort();
+  }
+
+  before(async () => {
+    node = await startTestNode({ empty: true, tokenCacheTtlMs: 0 });
+    await node.store.setMeta('default_collection', ADD_TEST);
+    await node.store.addObjects(ADD_TEST, [genuine, genuineSamePattern, older, beforeRevoked, beforeRevokedByCreator]);
+    await node.store.addObjects(SECRET, [planted, plantedSamePattern, newerBySameCreator, revokedByPlanter, revokedByCreator]);
+    await node.app.alerting.matcher.refresh();
+  });
+  after(() => node.close());
+
+  it('does not hide the genuine version from a reader of both collections: it gets the alerts of both', async () => {
+    const from = node.app.alerting.bus.nextId;
+    assert.deepEqual(await alertsOf('admin', '198.51.100.82'), ['Genuine, in ADD_TEST']);
+    // Nor from what reads every collection (a webhook, the node's own observed-data): nothing newer by its creator.
+    const [event] = node.app.alerting.bus.since(from - 1).events;
+    assert.deepEqual([event?.collections, event?.newerIn], [[ADD_TEST], undefined]);
+    assert.deepEqual(await alertsOf('admin', '198.51.100.182'), ['Planted by another creator, in SECRET']);
+    assert.deepEqual(await alertsOf('analyst', '198.51.100.82'), ['Genuine, in ADD_TEST']);
+  });
+
+  it('raises an alert of each when both match the same observation', async () => {
+    assert.deepEqual(await alertsOf('admin', '198.51.100.83'), ['Genuine 83, in ADD_TEST', 'Planted 83, in SECRET']);
+    assert.deepEqual(await alertsOf('analyst', '198.51.100.83'), ['Genuine 83, in ADD_TEST']);
+  });
+
+  it('still hides an older version behind a newer one by the same creator (its reference in any letter case)', async () => {
+    assert.deepEqual(await alertsOf('admin', '198.51.100.84'), []);
+    assert.deepEqual(await alertsOf('admin', '198.51.100.184'), ['Version 2 by the same creator, in SECRET']);
+    assert.deepEqual(await alertsOf('analyst', '198.51.100.84'), ['Version 1, in ADD_TEST']);
+  });
+
+  it('is withdrawn by a revocation of its creator only', async () => {
+    assert.deepEqual(await alertsOf('admin', '198.51.100.85'), ['Genuine 85, in ADD_TEST']);
+    assert.deepEqual(await alertsOf('admin', '198.51.100.86'), []);
+  });
+});
+
 describe('which version matches, as versions are removed from a collection or added to it', () => {
   let node: TestNode;
   const older = ipIndicator(76, '198.51.100.76', { name: 'Version 1, in ADD_TEST' });
