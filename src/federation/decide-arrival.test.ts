@@ -233,6 +233,26 @@ describe('arrival: each quarantine reason', () => {
     assert.equal(reasonOf(arrive(signObject({ ...identity, id: MITRE, name: 'MITRE' }, bravo.signer))), 'accept:verified');
   });
 
+  it('signer-not-creator: a sighting naming where sighted an organisation with pinned keys that did not sign it, whoever it says created it', () => {
+    const sighting = (overrides: Record<string, unknown> = {}): StixObject =>
+      ({
+        type: 'sighting', spec_version: '2.1', id: 'sighting--00000000-0000-4000-8000-0000000000c1', created: '2026-11-20T10:00:00.000Z', modified: '2026-11-20T10:00:00.000Z',
+        sighting_of_ref: 'indicator--00000000-0000-4000-8000-0000000000a1', where_sighted_refs: [alpha.id], count: 40, ...overrides,
+      }) as StixObject;
+    const inScope = openTerms({ scope: { types: ['sighting'] } });
+    const arriveSighting = (object: StixObject, overrides: Partial<ArrivalContext> = {}): ArrivalDecision => arrive(object, { terms: inScope, ...overrides });
+    assert.equal(reasonOf(arriveSighting(signObject(sighting(), charlie.signer))), 'signer-not-creator');
+    assert.equal(reasonOf(arriveSighting(signObject(sighting({ created_by_ref: charlie.id }), charlie.signer))), 'signer-not-creator');
+    assert.equal(reasonOf(arriveSighting(signObject(sighting({ where_sighted_refs: [MITRE, alpha.id], created_by_ref: MITRE }), charlie.signer))), 'signer-not-creator');
+    assert.equal(reasonOf(arriveSighting(sighting({ created_by_ref: MITRE }), { peer: { organisationId: bravo.id, kind: 'plain' }, allowUnsigned: true })), 'signer-not-creator');
+    const decision = arriveSighting(signObject(sighting(), charlie.signer));
+    assert.ok(decision.kind === 'quarantine' && decision.message.includes(`where_sighted_refs names ${alpha.id}`), JSON.stringify(decision));
+    // Its own sighting, relayed; the direct peer's derived version, as for a creator; a place without pinned keys.
+    assert.equal(reasonOf(arriveSighting(signObject(sighting({ created_by_ref: alpha.id }), alpha.signer))), 'accept:verified');
+    assert.equal(reasonOf(arriveSighting(signObject(sighting(), bravo.signer, { derived: true }))), 'accept:derived');
+    assert.equal(reasonOf(arriveSighting(signObject(sighting({ where_sighted_refs: [MITRE], created_by_ref: charlie.id }), charlie.signer))), 'accept:verified');
+  });
+
   it('signer-not-creator: whatever the letter case of the organisation named (a UUID is case-insensitive; the validator only warns)', () => {
     // delta: a member whose id has hex letters, its key pinned under the lower-case id as registered.
     const base = testOrganisation(5);

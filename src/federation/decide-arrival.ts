@@ -175,8 +175,9 @@ const ARRIVAL_RULES: readonly ArrivalRule[] = [
   { reason: 'unknown-key', check: checkKeyIsPinned },
   // 8. The key was valid at the version's time (±5 minutes).
   { reason: 'key-not-valid', check: checkKeyWasValid },
-  // 9. A creator with pinned keys signs its own objects (a derived version from the direct peer excepted);
-  //    an organisation with pinned keys signs its own identity, derived or not.
+  // 9. A creator with pinned keys signs its own objects, and an organisation with pinned keys a sighting
+  //    names where sighted signs that sighting (a derived version from the direct peer excepted); an
+  //    organisation with pinned keys signs its own identity, derived or not.
   { reason: 'signer-not-creator', check: checkSignerIsCreator },
   // 10. Versions of an id keep the signer of its first version; derived versions only first-hand (SCOs excepted).
   { reason: 'not-origin', check: checkSignerIsOrigin },
@@ -329,13 +330,23 @@ function checkSignerIsCreator(facts: ArrivalFacts): Finding {
     return `${object.id} is an organisation's identity whose keys are pinned: only that organisation's signature is accepted on it`;
   }
   if (facts.derivedFromPeer) return undefined;
-  const creator = own(facts.object, 'created_by_ref');
-  if (typeof creator !== 'string' || facts.context.directory.keysOf(creator).length === 0) return undefined;
   const signer = facts.signer;
-  if (sameId(signer, creator)) return undefined;
-  return signer === undefined
-    ? `created_by_ref names ${creator}, whose keys are pinned, but the version is unsigned`
-    : `created_by_ref names ${creator}, whose keys are pinned, but ${signer} signed`;
+  const by = signer === undefined ? 'the version is unsigned' : `${signer} signed`;
+  const pinned = (id: unknown): id is string => typeof id === 'string' && facts.context.directory.keysOf(id).length > 0;
+  const creator = own(facts.object, 'created_by_ref');
+  if (pinned(creator) && !sameId(signer, creator)) return `created_by_ref names ${creator}, whose keys are pinned, but ${by}`;
+  // A sighting where an organisation sighted it is that organisation's report of being hit, whoever
+  // the sighting says created it (readers, and effective-confidence.ts without created_by_ref, take
+  // it so); and naming it there is its own choice (decide-sighting-share.ts, attribution).
+  const unsigned = whereSightedOf(facts.object).find((where) => pinned(where) && !sameId(signer, where));
+  if (unsigned !== undefined) return `where_sighted_refs names ${unsigned}, whose keys are pinned, but ${by}`;
+  return undefined;
+}
+
+/** The places a sighting says it was seen at; none for other objects. */
+export function whereSightedOf(object: StixObject): readonly unknown[] {
+  const refs = object.type === 'sighting' ? own(object, 'where_sighted_refs') : undefined;
+  return Array.isArray(refs) ? refs : [];
 }
 
 function sameId(signer: string | undefined, named: string): boolean {

@@ -1,8 +1,9 @@
 // Who may speak for an organisation whose keys are pinned on this node, on the write path that has
 // no arrival checks: a partner's plain TAXII client writing into a collection of no circle
-// (taxii/post-objects.ts). Readers and the node matcher take `created_by_ref`, and an identity's
-// own id, at their word; so such an object is stored only on a version the organisation it names
-// signed with a key pinned for it (its home organisation's own keys for the home organisation).
+// (taxii/post-objects.ts). Readers and the node matcher take `created_by_ref`, an identity's own id,
+// and where a sighting was sighted, at their word; so such an object is stored only on a version the
+// organisation it names signed with a key pinned for it (its home organisation's own keys for the
+// home organisation).
 // The rules and their reasons are those of the arrival checks (federation/decide-arrival.ts, rules
 // 6 to 9), so the same forgery reads the same whichever path it takes.
 //
@@ -13,6 +14,7 @@
 // object, the token that wrote it does not.
 import type { KeyDirectory } from '../federation/node-key.ts';
 import { instantOf, isKeyValidAt, KEY_VALIDITY_SKEW_MS } from '../federation/node-key.ts';
+import { whereSightedOf } from '../federation/decide-arrival.ts';
 import { loadKeyDirectory } from '../federation/load-arrival-context.ts';
 import { verifyObjectSignature } from '../federation/sign-object.ts';
 import type { ObjectStore } from '../store/object-store.ts';
@@ -24,8 +26,8 @@ export interface PinnedOrganisations {
   readonly directory: KeyDirectory;
   /**
    * Whether an identifier names one of them. Letter case does not matter: a UUID is case-insensitive
-   * (RFC 4122, §3) and the validator only warns about upper-case hex, so `identity--C0FFEE…` is a
-   * valid reference that a reader takes for `identity--c0ffee…` while no exact comparison does.
+   * (RFC 4122, §3), so a reader takes `identity--C0FFEE…` for `identity--c0ffee…` while no exact
+   * comparison does. Validation for ingest refuses such references already; this holds regardless.
    */
   names(identifier: string): boolean;
 }
@@ -52,12 +54,16 @@ export async function loadPinnedOrganisations(
   return { directory: await loadKeyDirectory(store, homeOrganisationId), names: (identifier) => folded.has(identifier.toLowerCase()) };
 }
 
-/** The organisations an object speaks for: its own id when it is an identity, and its creator. */
-function claimedOrganisations(object: StixObject, pinned: PinnedOrganisations): { readonly identity?: string; readonly creator?: string } {
+/**
+ * The organisations an object speaks for: its own id when it is an identity, its creator, and where a
+ * sighting was sighted (that organisation's report of being hit, as arrival rule 9 reads it).
+ */
+function claimedOrganisations(object: StixObject, pinned: PinnedOrganisations): { readonly identity?: string; readonly creator?: string; readonly whereSighted: readonly string[] } {
   const creator = object['created_by_ref'];
   return {
     ...(object.type === 'identity' && pinned.names(object.id) ? { identity: object.id } : {}),
     ...(typeof creator === 'string' && pinned.names(creator) ? { creator } : {}),
+    whereSighted: whereSightedOf(object).filter((where): where is string => typeof where === 'string' && pinned.names(where)),
   };
 }
 
@@ -68,8 +74,8 @@ function claimedOrganisations(object: StixObject, pinned: PinnedOrganisations): 
  * version's time of an SCO, which has none (as in the arrival checks).
  */
 export function creatorRefusalOf(object: StixObject, pinned: PinnedOrganisations, now: Date): CreatorRefusal | undefined {
-  const { identity, creator } = claimedOrganisations(object, pinned);
-  if (identity === undefined && creator === undefined) return undefined;
+  const { identity, creator, whereSighted } = claimedOrganisations(object, pinned);
+  if (identity === undefined && creator === undefined && whereSighted.length === 0) return undefined;
   const signature = verifyObjectSignature(object, pinned.directory);
   if (signature.kind === 'malformed') return { reason: 'bad-signature', message: `the signature extension cannot be read: ${signature.reason}` };
   if (signature.kind === 'bad-signature') return { reason: 'bad-signature', message: signature.reason };
@@ -94,6 +100,8 @@ export function creatorRefusalOf(object: StixObject, pinned: PinnedOrganisations
   if (creator !== undefined && !sameOrganisation(signer, creator)) {
     return { reason: 'signer-not-creator', message: `created_by_ref names ${creator}, whose keys are pinned on this node, but ${by}` };
   }
+  const unsigned = whereSighted.find((where) => !sameOrganisation(signer, where));
+  if (unsigned !== undefined) return { reason: 'signer-not-creator', message: `where_sighted_refs names ${unsigned}, whose keys are pinned on this node, but ${by}` };
   return undefined;
 }
 

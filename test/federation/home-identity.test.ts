@@ -155,6 +155,24 @@ describe('an organisation whose keys are pinned, named by a partner writing into
     assert.match((await refusalOf(indicator(HOME.toUpperCase().replace('IDENTITY--', 'identity--')))) ?? '', /\(STIX_ID_UPPERCASE\)/);
   });
 
+  it('a sighting naming it where sighted, which readers take for its own report of being hit: refused unless it signed, whoever the sighting says created it', async () => {
+    const sighting = (where: string[], createdBy?: string): StixObject => {
+      serial += 1;
+      return {
+        type: 'sighting', spec_version: '2.1', id: `sighting--0e0e0e0e-5555-4000-8000-${String(serial).padStart(12, '0')}`, created: '2026-03-01T00:00:00.000Z', modified: '2026-03-01T00:00:00.000Z',
+        sighting_of_ref: 'indicator--0e0e0e0e-4444-4000-8000-000000000001', where_sighted_refs: where, count: 40, ...(createdBy === undefined ? {} : { created_by_ref: createdBy }),
+      } as StixObject;
+    };
+    const unsigned = new RegExp(`refused \\(signer-not-creator\\): where_sighted_refs names ${CERT}, whose keys are pinned on this node, but the version is unsigned`);
+    assert.match((await refusalOf(sighting([CERT]))) ?? '', unsigned);
+    assert.match((await refusalOf(sighting([UNPINNED, CERT], UNPINNED))) ?? '', unsigned);
+    assert.match((await refusalOf(signObject(sighting([CERT], UNPINNED), PEER.signer))) ?? '', /refused \(signer-not-creator\): where_sighted_refs names .* but identity--00000000-0000-4000-8000-000000000007 signed/);
+    assert.match((await refusalOf(sighting([HOME]))) ?? '', /refused \(signer-not-creator\): where_sighted_refs names/, 'the home organisation likewise');
+    assert.equal(await refusalOf(signObject(sighting([CERT]), cert.signer)), undefined, 'its own sighting, signed');
+    assert.equal(await refusalOf(signObject(sighting([CERT], CERT), cert.signer)), undefined);
+    assert.equal(await refusalOf(sighting([UNPINNED], UNPINNED)), undefined, 'an organisation without pinned keys: stored as sent');
+  });
+
   it('its created_by_ref wrapped in whitespace is no identifier: refused by the validator', async () => {
     for (const spaced of [` ${CERT}`, `${CERT} `, `${CERT}\n`]) assert.ok((await refusalOf(indicator(spaced))) !== undefined, JSON.stringify(spaced));
   });
