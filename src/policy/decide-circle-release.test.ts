@@ -399,6 +399,19 @@ describe('decideCircleRelease — granular markings redact fields, not objects',
   });
 });
 
+describe('decideCircleRelease — a type named after a property of every object', () => {
+  it("redacts a granular marking on a custom 'constructor' object as on any type without required properties of its own", () => {
+    const object = {
+      ...indicator({ object_marking_refs: [GREEN], granular_markings: [{ selectors: ['description'], marking_ref: TO_BANK }] }),
+      type: 'constructor', id: 'constructor--00000000-0000-4000-8000-0000000000c1',
+    };
+    const agreements = state({ scope: { types: [...TERMS.scope.types, 'constructor'] } });
+    const gov = decide(object, GOV, { agreements });
+    assert.ok(gov.kind === 'redact', JSON.stringify(gov));
+    assert.deepEqual(gov.fields, ['$.description']);
+  });
+});
+
 describe('decideCircleRelease — relationships, sightings and containers never reveal withheld objects', () => {
   const relationship: StixObject = {
     type: 'relationship', spec_version: '2.1', id: 'relationship--00000000-0000-4000-8000-000000000001',

@@ -209,7 +209,9 @@ export function decideCircleStanding(
 
 /** Properties a redaction of this object may not remove: the common and type-required ones, and a relationship's references. */
 function requiredProperties(object: StixObject, isRelationshipLike: boolean): ReadonlySet<string> {
-  const required = new Set([...COMMON_REQUIRED, ...NEVER_REDACTED, ...(REQUIRED_BY_TYPE[object.type] ?? [])]);
+  // Own properties only: a type is the sender's text, and `constructor` would read Object (not iterable).
+  const ofType = Object.hasOwn(REQUIRED_BY_TYPE, object.type) ? (REQUIRED_BY_TYPE[object.type] ?? []) : [];
+  const required = new Set([...COMMON_REQUIRED, ...NEVER_REDACTED, ...ofType]);
   if (isRelationshipLike) for (const key of Object.keys(object)) if (REFERENCE_KEY.test(key)) required.add(key);
   return required;
 }

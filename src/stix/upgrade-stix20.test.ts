@@ -125,6 +125,18 @@ describe('upgradeStix20Object: observed-data', () => {
     assert.ok(odd.ok, JSON.stringify(odd));
   });
 
+  it('reads its tables for names of their own only: a property, type or extension named after a property of every object is carried over as any unknown one', () => {
+    const odd = upgraded({ ...observed, objects: { '0': { type: 'constructor', name: 'n', length: 3 }, '1': { type: 'file', name: 'a.exe', constructor: 'x', extensions: { constructor: { name: 'y' }, toString: { valueOf: 'z' } } } } });
+    const [constructed, file] = odd.observables;
+    assert.equal(constructed?.['name'], 'n');
+    assert.equal(constructed?.['length'], 3);
+    assert.equal(constructed?.['Object'], undefined);
+    assert.equal(file?.['constructor'], 'x');
+    assert.deepEqual(file?.['extensions'], { constructor: { name: 'y' }, toString: { valueOf: 'z' } });
+    const tlp = problems({ type: 'marking-definition', id: 'constructor', created: '2017-01-01T00:00:00.000Z', definition_type: 'tlp', definition: { tlp: 'white' } });
+    assert.match(tlp[0]?.message ?? '', /must be one of the four with fixed ids/);
+  });
+
   it('gives the same SCO the same id wherever it was observed, and lists it once, merging the descriptions', () => {
     const twice = upgradeStix20Objects([observed, { ...observed, id: 'observed-data--2' }], { randomUuid: counter() });
     assert.deepEqual(twice.problems, []);

@@ -186,7 +186,7 @@ export function upgradeStix20Object(input: JsonObject, options: UpgradeOptions):
 }
 
 function moveLabelsToTypes(object: JsonObject, type: string): void {
-  const vocabulary = TYPE_VOCABULARIES[type];
+  const vocabulary = ownEntry(TYPE_VOCABULARIES, type);
   const labels = object['labels'];
   if (vocabulary === undefined || !Array.isArray(labels)) return;
   const existing = object[vocabulary.property];
@@ -208,7 +208,7 @@ function moveLabelsToTypes(object: JsonObject, type: string): void {
 function upgradeMarkingDefinition(input: JsonObject, object: JsonObject): Result<UpgradedObject, UpgradeProblem[]> {
   if (input['definition_type'] !== 'tlp') return ok({ object, observables: [] });
   const id = input['id'] as string;
-  const canonical = TLP_MARKING_DEFINITIONS[id];
+  const canonical = ownEntry(TLP_MARKING_DEFINITIONS, id);
   const definition = input['definition'];
   const colour = isObject(definition) ? definition['tlp'] : undefined;
   if (canonical === undefined) {
@@ -337,30 +337,38 @@ function upgradeObservedData(input: JsonObject, object: JsonObject, options: Upg
   return ok({ object: upgraded, observables });
 }
 
+/**
+ * A table's entry for a name the input chose (a type, a property, an extension): own entries only, as
+ * `constructor`, `toString` or `__proto__` would otherwise read what every object inherits.
+ */
+function ownEntry<T>(table: Readonly<Record<string, T>>, name: string): T | undefined {
+  return Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
 function convertScoProperties(input: JsonObject, sco: JsonObject, path: string): Result<JsonObject, UpgradeProblem[]> {
   const type = sco['type'] as string;
   const problems: UpgradeProblem[] = [];
-  const renamed = RENAMED_SCO_PROPERTIES[type] ?? {};
-  const removed = REMOVED_SCO_PROPERTIES[type] ?? {};
+  const renamed = ownEntry(RENAMED_SCO_PROPERTIES, type) ?? {};
+  const removed = ownEntry(REMOVED_SCO_PROPERTIES, type) ?? {};
   const entries: [string, JsonValue][] = [];
   for (const [name, value] of Object.entries(sco)) {
-    const why = removed[name];
+    const why = ownEntry(removed, name);
     if (why !== undefined) {
       problems.push(problem(input, `${path}.${name}`, `${type}.${name} cannot be upgraded: ${why}`));
       continue;
     }
     if (name === 'id' || name === 'spec_version') continue;
-    const target = renamed[name] ?? name;
+    const target = ownEntry(renamed, name) ?? name;
     if (target !== name && sco[target] !== undefined) {
       problems.push(problem(input, `${path}.${name}`, `${type} has both ${name} (2.0) and ${target} (its 2.1 name)`));
       continue;
     }
     if (name === 'extensions' && isObject(value)) {
       for (const [extension, body] of Object.entries(value)) {
-        const dropped = REMOVED_EXTENSION_PROPERTIES[extension] ?? {};
+        const dropped = ownEntry(REMOVED_EXTENSION_PROPERTIES, extension) ?? {};
         if (!isObject(body)) continue;
         for (const property of Object.keys(body)) {
-          const reason = dropped[property];
+          const reason = ownEntry(dropped, property);
           if (reason !== undefined) problems.push(problem(input, `${path}.extensions.${extension}.${property}`, `cannot be upgraded: ${reason}`));
         }
       }
