@@ -52,25 +52,47 @@ function upperCaseIssue(path: string): ValidationIssue {
   return { path, code: 'STIX_ID_UPPERCASE', message: 'the node does not store identifiers whose UUID has upper-case hex: write it in lower case', severity: 'error' };
 }
 
-/** References at any depth (`…_ref`, `…_refs`, granular markings, MIME parts) and extension keys, which name extension definitions. */
+/**
+ * References at any depth (`…_ref`, `…_refs`, granular markings, MIME parts) and extension keys, which
+ * name extension definitions. Every object of an import or a sync is walked, so the walk keeps the
+ * keys it went through and spells a path only for an issue it reports.
+ */
 function collectUpperCaseRefs(value: unknown, path: string, issues: ValidationIssue[]): void {
-  if (Array.isArray(value)) {
-    value.forEach((element, index) => collectUpperCaseRefs(element, `${path}[${index}]`, issues));
-    return;
-  }
-  if (typeof value !== 'object' || value === null) return;
-  for (const [key, member] of Object.entries(value)) {
-    const memberAt = memberPath(path, key);
-    if (key.endsWith('_ref') && isUpperCaseId(member)) issues.push(upperCaseIssue(memberAt));
-    else if (key.endsWith('_refs') && Array.isArray(member)) {
-      member.forEach((ref, index) => {
-        if (isUpperCaseId(ref)) issues.push(upperCaseIssue(`${memberAt}[${index}]`));
-      });
-    } else if (key === 'extensions' && typeof member === 'object' && member !== null) {
-      for (const name of Object.keys(member)) if (isUpperCaseId(name)) issues.push(upperCaseIssue(memberPath(memberAt, name)));
+  const trail: (string | number)[] = [];
+  const pathOf = (...last: (string | number)[]): string =>
+    [...trail, ...last].reduce<string>((at, step) => (typeof step === 'number' ? `${at}[${step}]` : memberPath(at, step)), path);
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (let index = 0; index < node.length; index += 1) {
+        const element: unknown = node[index];
+        if (typeof element !== 'object' || element === null) continue;
+        trail.push(index);
+        walk(element);
+        trail.pop();
+      }
+      return;
     }
-    collectUpperCaseRefs(member, memberAt, issues);
-  }
+    if (typeof node !== 'object' || node === null) return;
+    for (const key in node) {
+      if (!Object.hasOwn(node, key)) continue;
+      const member: unknown = (node as Record<string, unknown>)[key];
+      if (key.endsWith('_ref')) {
+        if (isUpperCaseId(member)) issues.push(upperCaseIssue(pathOf(key)));
+      } else if (key.endsWith('_refs') && Array.isArray(member)) {
+        member.forEach((ref, index) => {
+          if (isUpperCaseId(ref)) issues.push(upperCaseIssue(pathOf(key, index)));
+        });
+      } else if (key === 'extensions' && typeof member === 'object' && member !== null) {
+        for (const name of Object.keys(member)) if (isUpperCaseId(name)) issues.push(upperCaseIssue(pathOf(key, name)));
+      }
+      if (typeof member === 'object' && member !== null) {
+        trail.push(key);
+        walk(member);
+        trail.pop();
+      }
+    }
+  };
+  walk(value);
 }
 
 function checkStixPattern(value: unknown, path: string): ValidationIssue | undefined {
