@@ -49,6 +49,26 @@ async function post(node: TestNode, caller: Caller, at: string): Promise<Shown[]
   return response.json<{ alerts: Shown[] }>().alerts;
 }
 
+/**
+ * The names of the alerts a token is answered with for one address it posts, each post on a day of
+ * its own: a match in a window already open opens no alert.
+ */
+function alertNamesOn(nodeOf: () => TestNode): (caller: Caller, ip: string) => Promise<string[]> {
+  let day = 0;
+  return async (caller, ip) => {
+    day++;
+    const at = new Date(Date.UTC(2026, 10, 1) + day * 86_400_000).toISOString();
+    const line = JSON.stringify({ type: 'observed-data', first_observed: at, last_observed: at, objects: { '0': { type: 'ipv4-addr', value: ip } } });
+    const response = await nodeOf().app.inject({
+      method: 'POST', url: '/api/observations',
+      headers: { ...bearer(caller), 'content-type': 'application/x-ndjson', accept: 'application/json' },
+      payload: line,
+    });
+    assert.equal(response.statusCode, 200, response.body);
+    return response.json<{ alerts: { indicator_name: string }[] }>().alerts.map((a) => a.indicator_name);
+  };
+}
+
 /** A node where SECRET (the administrator's only) and ADD_TEST (the analyst's) both hold the indicator. */
 async function nodeWith(opinionIn: string | undefined): Promise<TestNode> {
   const node = await startTestNode({ empty: true, tokenCacheTtlMs: 0 });
@@ -144,21 +164,7 @@ describe('which version of an indicator matches for a token', () => {
   const revokedInSecret = ipIndicator(74, '198.51.100.74', { modified: '2026-06-01T00:00:00.000Z', revoked: true });
   const beforeExpired = ipIndicator(75, '198.51.100.75', { name: 'Valid in ADD_TEST, expired in SECRET' });
   const expiredInSecret = ipIndicator(75, '198.51.100.75', { modified: '2026-06-01T00:00:00.000Z', valid_until: '2026-06-02T00:00:00Z' });
-  /** A window of its own for each post: a match in a window already open opens no alert. */
-  let day = 0;
-
-  async function alertsOf(caller: Caller, ip: string): Promise<string[]> {
-    day++;
-    const at = new Date(Date.UTC(2026, 10, 1) + day * 86_400_000).toISOString();
-    const line = JSON.stringify({ type: 'observed-data', first_observed: at, last_observed: at, objects: { '0': { type: 'ipv4-addr', value: ip } } });
-    const response = await node.app.inject({
-      method: 'POST', url: '/api/observations',
-      headers: { ...bearer(caller), 'content-type': 'application/x-ndjson', accept: 'application/json' },
-      payload: line,
-    });
-    assert.equal(response.statusCode, 200, response.body);
-    return response.json<{ alerts: { indicator_name: string }[] }>().alerts.map((a) => a.indicator_name);
-  }
+  const alertsOf = alertNamesOn(() => node);
 
   before(async () => {
     node = await startTestNode({ empty: true, tokenCacheTtlMs: 0 });
@@ -237,20 +243,9 @@ describe('which version matches, when a newer version has another creator', () =
   const revokedByPlanter = ipIndicator(85, '198.51.100.85', { created_by_ref: planter, modified: '2026-06-01T00:00:00.000Z', revoked: true });
   const beforeRevokedByCreator = ipIndicator(86, '198.51.100.86', { created_by_ref: creator, name: 'Genuine 86, in ADD_TEST' });
   const revokedByCreator = ipIndicator(86, '198.51.100.86', { created_by_ref: creator, modified: '2026-06-01T00:00:00.000Z', revoked: true });
-  let day = 0;
-
-  async function alertsOf(caller: Caller, ip: string): Promise<string[]> {
-    day++;
-    const at = new Date(Date.UTC(2026, 10, 1) + day * 86_400_000).toISOString();
-    const line = JSON.stringify({ type: 'observed-data', first_observed: at, last_observed: at, objects: { '0': { type: 'ipv4-addr', value: ip } } });
-    const response = await node.app.inject({
-      method: 'POST', url: '/api/observations',
-      headers: { ...bearer(caller), 'content-type': 'application/x-ndjson', accept: 'application/json' },
-      payload: line,
-    });
-    assert.equal(response.statusCode, 200, response.body);
-    return response.json<{ alerts: { indicator_name: string }[] }>().alerts.map((a) => a.indicator_name).sort();
-  }
+  const namesOf = alertNamesOn(() => node);
+  /** In name order: one observation may raise the alerts of both versions. */
+  const alertsOf = async (caller: Caller, ip: string): Promise<string[]> => (await namesOf(caller, ip)).sort();
 
   before(async () => {
     node = await startTestNode({ empty: true, tokenCacheTtlMs: 0 });
@@ -293,20 +288,7 @@ describe('which version matches, as versions are removed from a collection or ad
   const older = ipIndicator(76, '198.51.100.76', { name: 'Version 1, in ADD_TEST' });
   const newer = ipIndicator(76, '198.51.100.176', { modified: '2026-06-01T00:00:00.000Z', name: 'Version 2, in SECRET' });
   const newest = ipIndicator(76, '198.51.100.76', { modified: '2026-07-01T00:00:00.000Z', name: 'Version 3, in ADD_TEST' });
-  let day = 0;
-
-  async function alertsOf(caller: Caller, ip: string): Promise<string[]> {
-    day++;
-    const at = new Date(Date.UTC(2026, 10, 1) + day * 86_400_000).toISOString();
-    const line = JSON.stringify({ type: 'observed-data', first_observed: at, last_observed: at, objects: { '0': { type: 'ipv4-addr', value: ip } } });
-    const response = await node.app.inject({
-      method: 'POST', url: '/api/observations',
-      headers: { ...bearer(caller), 'content-type': 'application/x-ndjson', accept: 'application/json' },
-      payload: line,
-    });
-    assert.equal(response.statusCode, 200, response.body);
-    return response.json<{ alerts: { indicator_name: string }[] }>().alerts.map((a) => a.indicator_name);
-  }
+  const alertsOf = alertNamesOn(() => node);
 
   before(async () => {
     node = await startTestNode({ empty: true, tokenCacheTtlMs: 0 });
