@@ -1,10 +1,10 @@
 // Fills a bulk matcher with the indicators of some collections, with their effective confidence
 // computed from the sightings and opinions the same collections hold, and from where each came from
 // when the store keeps provenance (federation/load-source-reputation.ts). Which versions are compiled
-// depends on who reads the alerts (CompiledVersions): the newest any of the collections holds, for one
-// reader of all of them (`entente match`); or the latest each collection holds, side by side, for a
-// node whose tokens read different collections (node-matcher.ts picks, for each reader, the newest it
-// may read). The matcher's confidence counts the evidence of every collection; basisOf() keeps which
+// depends on who reads the alerts (CompiledVersions): the newest of each creator any of the collections
+// holds, for one reader of all of them (`entente match`); or the latest each collection holds, side by
+// side, for a node whose tokens read different collections (node-matcher.ts picks, for each reader, the
+// newest it may read, by the same creator). The matcher's confidence counts the evidence of every collection; basisOf() keeps which
 // collection holds which, so that an alert shows each reader the confidence of what it may read
 // (confidenceIn).
 import { openIndicatorSources, type IndicatorSources } from '../federation/load-source-reputation.ts';
@@ -25,7 +25,11 @@ const pageSize = 5000;
 
 /**
  * Which versions of an indicator a loader compiles.
- * - `newest`: the newest any of its collections holds: one reader reads all of them.
+ * - `newest`: the newest any of its collections holds, of each creator (created_by_ref ignoring letter
+ *   case, or none), side by side: one reader reads all of them. Only its creator versions an object
+ *   (STIX 2.1): a "newer version" by another, which any writer of one of the collections can plant
+ *   under another organisation's indicator id, is another object, compiled beside the genuine one
+ *   rather than in its place (node-matcher.ts applies the same rule to newerIn).
  * - `latest-of-each`: the latest version each collection holds, every distinct one compiled once,
  *   side by side: readers read different collections, and a version newer than the one a reader may
  *   read, held where it may not read, must neither take that one's place nor show.
@@ -126,7 +130,7 @@ export class IndicatorLoader {
   private readonly evidenceCursors = new Map<string, number>();
   /**
    * indicator id → the version compiled (its `modified`, variant 0), or the versions compiled side by
-   * side. Versions refused by the matcher (revoked, expired) are kept too: they are still the latest.
+   * side (`latest-of-each`, or several creators' under `newest`). Versions refused by the matcher (revoked, expired) are kept too: they are still the latest.
    */
   private readonly versions = new Map<string, string | SideBySide>();
   /** collection → its deletion counter when load() began (ObjectStore.deletionCount). */
@@ -269,11 +273,11 @@ export class IndicatorLoader {
         const seen = this.versions.get(id);
         // The same version held by another collection is compiled already, from the first that held it.
         if (seen === modified) continue;
-        if (seen === undefined || (this.compiled === 'newest' && typeof seen === 'string' && compareVersions(seen, modified) < 0)) {
+        if (seen === undefined) {
           this.versions.set(id, modified);
           compileOne(found, 0);
-        } else if (this.compiled === 'latest-of-each') unsettled.add(id);
-        // `newest`: the same indicator in several collections keeps its newest version.
+        } else unsettled.add(id);
+        // `newest` too: whether a version replaces another depends on their creators, read for these ids once every collection is read.
       }
     }
     await this.settle([...unsettled], compileOne);
@@ -298,9 +302,9 @@ export class IndicatorLoader {
 
   /**
    * Compiles, for each of `ids`, exactly the distinct versions that are the latest of some collection
-   * (`latest-of-each`): a version no collection holds as its latest any more is withdrawn, one that
-   * became so is compiled beside the others. Read from the store for these ids only: few indicators
-   * have different latest versions in different collections.
+   * (`latest-of-each`), or of these the newest of each creator (`newest`): a version no longer chosen
+   * is withdrawn, one that became so is compiled beside the others. Read from the store for these ids
+   * only: few indicators have different latest versions in different collections.
    */
   private async settle(ids: readonly string[], compileOne: (found: FoundIndicator, variant: number) => void): Promise<void> {
     for (let start = 0; start < ids.length; start += pageSize) {
@@ -314,7 +318,10 @@ export class IndicatorLoader {
           latest.set(id, known);
         }
       }
-      for (const id of slice) this.settleOne(id, latest.get(id) ?? [], compileOne);
+      for (const id of slice) {
+        const found = latest.get(id) ?? [];
+        this.settleOne(id, this.compiled === 'newest' ? newestOfEachCreator(found) : found, compileOne);
+      }
     }
   }
 
@@ -368,4 +375,24 @@ export class IndicatorLoader {
     }
     return about;
   }
+}
+
+/**
+ * Of the versions of one indicator, the newest of each creator. Versions at the same instant under two
+ * keys: the first found is kept, as one reader is shown one of them.
+ */
+function newestOfEachCreator(found: readonly FoundIndicator[]): FoundIndicator[] {
+  const newest = new Map<string | undefined, FoundIndicator>();
+  for (const f of found) {
+    const creator = creatorOf(f.object);
+    const kept = newest.get(creator);
+    if (kept === undefined || compareVersions(modifiedOf(kept.object), modifiedOf(f.object)) < 0) newest.set(creator, f);
+  }
+  return [...newest.values()];
+}
+
+/** An identifier's UUID in capitals is the same identity; undefined when it names none, which two versions of one lineage may share. */
+function creatorOf(object: JsonRecord): string | undefined {
+  const ref = object['created_by_ref'];
+  return typeof ref === 'string' ? ref.toLowerCase() : undefined;
 }

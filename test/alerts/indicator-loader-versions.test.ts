@@ -85,3 +85,75 @@ describe('one version held by several collections', () => {
     }
   });
 });
+
+// Only its creator versions an object (STIX 2.1): a "newer version" of an indicator id by another
+// creator, which any writer of one of the collections can plant, is another object in substance. The
+// newest version is taken per creator (created_by_ref ignoring letter case, or none), so the plant is
+// compiled beside the genuine version and blinds no one, as the node's matcher does (node-matcher.ts).
+describe('`newest` takes the newest version of each creator', () => {
+  const BANK = 'identity--0b000000-0000-4000-8000-00000000000b';
+  const PLANTER = 'identity--0c000000-0000-4000-8000-00000000000c';
+  const genuine = ipIndicator(92, '198.51.100.92', { created_by_ref: BANK, name: 'Genuine' });
+  const planted = ipIndicator(92, '198.51.100.192', { created_by_ref: PLANTER, modified: '2026-06-01T00:00:00.000Z', name: 'Planted' });
+  const revised = ipIndicator(92, '198.51.100.93', { created_by_ref: BANK.toUpperCase().replace('IDENTITY', 'identity'), modified: '2026-07-01T00:00:00.000Z', name: 'Revised' });
+
+  async function loadedNewest(node: TestNode): Promise<{ matcher: BulkMatcher; loader: IndicatorLoader }> {
+    const matcher = new BulkMatcher();
+    const loader = new IndicatorLoader(node.store, [ADD_TEST, SECRET], matcher);
+    await loader.load({ now });
+    return { matcher, loader };
+  }
+
+  function matchedIn(matcher: BulkMatcher, loader: IndicatorLoader, ip: string): (string | undefined)[] {
+    return matcher.match(observation([{ type: 'ipv4-addr', value: ip }], now.toISOString())).map((m) => loader.versionOf(m.indicatorId, m.variant));
+  }
+
+  it('compiles a newer version by another creator beside the genuine one: both match', async () => {
+    const node = await startTestNode({ empty: true });
+    try {
+      await node.store.addObjects(ADD_TEST, [genuine]);
+      await node.store.addObjects(SECRET, [planted]);
+      const { matcher, loader } = await loadedNewest(node);
+      assert.equal(matcher.stats().indicators, 2);
+      assert.deepEqual(matchedIn(matcher, loader, '198.51.100.92'), [genuine.modified]);
+      assert.deepEqual(matchedIn(matcher, loader, '198.51.100.192'), [planted.modified]);
+    } finally {
+      await node.close();
+    }
+  });
+
+  it("a newer version by the same creator (its reference in capitals) replaces the genuine one; the other creator's stays", async () => {
+    const node = await startTestNode({ empty: true });
+    try {
+      await node.store.addObjects(ADD_TEST, [genuine, revised]);
+      await node.store.addObjects(SECRET, [planted]);
+      const { matcher, loader } = await loadedNewest(node);
+      assert.equal(matcher.stats().indicators, 2);
+      assert.deepEqual(matchedIn(matcher, loader, '198.51.100.92'), []);
+      assert.deepEqual(matchedIn(matcher, loader, '198.51.100.93'), [revised.modified]);
+      assert.deepEqual(matchedIn(matcher, loader, '198.51.100.192'), [planted.modified]);
+    } finally {
+      await node.close();
+    }
+  });
+
+  it('refreshed (`entente match --follow`): a plant arriving later is compiled beside, a revision by the creator replaces', async () => {
+    const node = await startTestNode({ empty: true });
+    try {
+      await node.store.addObjects(ADD_TEST, [genuine]);
+      const { matcher, loader } = await loadedNewest(node);
+      await node.store.addObjects(SECRET, [planted]);
+      await loader.refresh({ now });
+      assert.equal(matcher.stats().indicators, 2);
+      assert.deepEqual(matchedIn(matcher, loader, '198.51.100.92'), [genuine.modified]);
+      assert.deepEqual(matchedIn(matcher, loader, '198.51.100.192'), [planted.modified]);
+      // The creator's revision held in the collection of the plant: it is that collection's latest.
+      await node.store.addObjects(SECRET, [revised]);
+      await loader.refresh({ now });
+      assert.deepEqual(matchedIn(matcher, loader, '198.51.100.92'), []);
+      assert.deepEqual(matchedIn(matcher, loader, '198.51.100.93'), [revised.modified]);
+    } finally {
+      await node.close();
+    }
+  });
+});
