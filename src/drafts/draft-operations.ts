@@ -293,8 +293,8 @@ async function resolveTarget(deps: DraftDeps, request: PublishRequest, now: Date
 
 /**
  * Publishes a reviewed draft: builds the STIX (build-publication.ts), validates every object as any
- * ingest does, ingests them into the circle's (or the named) collection in one transaction, all or
- * none (ENT_DRAFT_PUBLICATION_REJECTED when the store refuses one), and records the publication. Refuses while items are pending (ENT_DRAFT_UNDECIDED) unless
+ * ingest does, ingests them into the circle's (or the named) collection and records the publication
+ * in one transaction, all or none (ENT_DRAFT_PUBLICATION_REJECTED when the store refuses one). Refuses while items are pending (ENT_DRAFT_UNDECIDED) unless
  * `rejectPending`, and a second publication of the same draft (ENT_DRAFT_PUBLISHED).
  */
 export async function publishDraft(deps: DraftDeps, request: PublishRequest): Promise<PublishOutcome> {
@@ -362,11 +362,23 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
     }
     // Another process (the node, a second command line) may publish the same draft: one wins.
     await deps.store.claimDraftPublication(draft.id, { by: analyst, at: now.toISOString() }, new Date(now.getTime() - STALE_CLAIM_MS).toISOString());
+    const record: DraftPublication = {
+      publishedAt: now.toISOString(),
+      analyst,
+      collectionId: target.collectionId,
+      ...(target.circleId === undefined ? {} : { circleId: target.circleId }),
+      tlp: target.tlp,
+      reportId: publication.report.id,
+      objectIds: publication.objects.map((object) => object.id),
+    };
     let result: Awaited<ReturnType<typeof ingest>>;
     try {
       // All or nothing: a report without some of the objects it names, or indicators without their
-      // report, would be a half-published draft the publisher is told failed.
-      result = await ingest(deps.store, { collectionId: target.collectionId, objects: publication.objects, allOrNothing: true });
+      // report, would be a half-published draft the publisher is told failed. The publication is
+      // recorded in the same transaction: objects stored for a draft left unpublished (the process
+      // dying in between) would be stored again, under new ids, by the next publication once this
+      // claim went stale; and a publisher that lost the draft to another stores nothing.
+      result = await ingest(deps.store, { collectionId: target.collectionId, objects: publication.objects, publishesDraft: { draftId: draft.id, publication: record, items: decidedNow } });
       if (result.rejected.length > 0) {
         // The store's reasons may speak of what other collections hold: only for a publisher who may read them all.
         if (!(await readsEveryCollection(deps, request))) throw refusedObjects(draft.id, target.collectionId, result.rejected.map((rejection) => rejection.id));
@@ -379,16 +391,6 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
       await deps.store.releaseDraftPublication(draft.id);
       throw error;
     }
-    const record: DraftPublication = {
-      publishedAt: now.toISOString(),
-      analyst,
-      collectionId: target.collectionId,
-      ...(target.circleId === undefined ? {} : { circleId: target.circleId }),
-      tlp: target.tlp,
-      reportId: publication.report.id,
-      objectIds: publication.objects.map((object) => object.id),
-    };
-    await deps.store.markDraftPublished(draft.id, record, decidedNow);
     const warnings = await scopeWarnings(deps, target.circleId, target.tlp, publication.objects);
     return { publication: record, added: result.accepted, duplicate: result.duplicate, report: publication.report, objects: publication.objects, warnings };
   });

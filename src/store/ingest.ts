@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../errors/catalogue.ts';
 import type { StixObject } from '../stix/types.ts';
-import type { AddOptions, AddOutcome, ObjectStore, StatusDraft } from './object-store.ts';
+import type { AddOptions, AddOutcome, DraftPublicationRecord, ObjectStore, StatusDraft } from './object-store.ts';
 import type { PreparedVersion } from './prepared-version.ts';
 
 export interface IngestRejection {
@@ -31,6 +31,8 @@ export interface IngestRequest {
   readonly contributorOrganisationId?: string;
   /** Every object or none (AddOptions): then `accepted` and `duplicate` are 0 whenever one is rejected. */
   readonly allOrNothing?: boolean;
+  /** The draft publication these objects make, recorded with them or not at all (AddOptions.publishesDraft). */
+  readonly publishesDraft?: DraftPublicationRecord;
 }
 
 /**
@@ -42,8 +44,9 @@ export async function ingest(store: ObjectStore, request: IngestRequest): Promis
   return summarise(outcomes, request.status);
 }
 
-function addOptionsOf(request: Pick<IngestRequest, 'allOrNothing'>): AddOptions | undefined {
-  return request.allOrNothing === true ? { allOrNothing: true } : undefined;
+function addOptionsOf(request: Pick<IngestRequest, 'allOrNothing' | 'publishesDraft'>): AddOptions | undefined {
+  if (request.allOrNothing !== true && request.publishesDraft === undefined) return undefined;
+  return { ...(request.allOrNothing === true ? { allOrNothing: true } : {}), ...(request.publishesDraft === undefined ? {} : { publishesDraft: request.publishesDraft }) };
 }
 
 export interface PreparedIngestRequest extends Omit<IngestRequest, 'objects'> {

@@ -118,6 +118,22 @@ export interface AddOptions {
    * A status record is still stored, with every version among its failures.
    */
   readonly allOrNothing?: boolean;
+  /**
+   * Records a draft's publication (DraftStore.markDraftPublished) in the same transaction as the
+   * versions, once every one of them is stored; implies allOrNothing. Two transactions would leave,
+   * if the process died between them, the objects stored and the draft unpublished, and a later
+   * publication would store the draft again under new ids. When the recording is refused (the draft
+   * published by another meanwhile, or gone), its error is thrown and no version is stored; when a
+   * version is refused, the draft is not recorded and the outcomes are the refusals.
+   */
+  readonly publishesDraft?: DraftPublicationRecord;
+}
+
+/** What DraftStore.markDraftPublished takes: the publication and the items decided at publication. */
+export interface DraftPublicationRecord {
+  readonly draftId: string;
+  readonly publication: DraftPublication;
+  readonly items?: readonly DraftItem[];
 }
 
 export interface Contribution {
@@ -482,7 +498,8 @@ export interface DraftStore {
    * Reserves an unpublished draft for one publication, across processes, before its objects are
    * ingested: refused with ENT_DRAFT_PUBLISHED while another publication holds it, unless that one
    * started before `staleBefore` (its publisher died). Decisions are refused meanwhile.
-   * markDraftPublished ends the reservation; releaseDraftPublication drops it after a failure.
+   * markDraftPublished (or addObjects' publishesDraft, with the objects) ends the reservation;
+   * releaseDraftPublication drops it after a failure.
    */
   claimDraftPublication(draftId: string, claim: { readonly by: string; readonly at: string }, staleBefore: string): Promise<void>;
   releaseDraftPublication(draftId: string): Promise<void>;

@@ -596,7 +596,7 @@ export class SqliteObjectStore implements ObjectStore {
     contributorOrganisationId: string | undefined,
     options: AddOptions | undefined,
   ): AddOutcome[] {
-    return this.#addVersionsKeyed(collectionId, versions, status, contributorOrganisationId, options?.allOrNothing === true).outcomes;
+    return this.#addVersionsKeyed(collectionId, versions, status, contributorOrganisationId, options).outcomes;
   }
 
   /**
@@ -608,8 +608,10 @@ export class SqliteObjectStore implements ObjectStore {
     versions: readonly PreparedVersion[],
     status: StatusDraft | undefined,
     contributorOrganisationId: string | undefined,
-    allOrNothing = false,
+    options: AddOptions = {},
   ): AddedVersions {
+    const draft = options.publishesDraft;
+    const allOrNothing = options.allOrNothing === true || draft !== undefined;
     const add = this.#db.transaction((): AddedVersions => {
       if (!allOrNothing) {
         const added = this.#writeVersions(collectionId, versions, contributorOrganisationId);
@@ -626,6 +628,8 @@ export class SqliteObjectStore implements ObjectStore {
       try {
         const added = writeOrUndo();
         if (status !== undefined) this.#insertStatus(collectionId, status, added.outcomes, false);
+        // Thrown out of the whole transaction when refused: the versions go with it.
+        if (draft !== undefined) this.#drafts.markDraftPublished(draft.draftId, draft.publication, draft.items);
         return added;
       } catch (error) {
         if (!(error instanceof RefusedTogether)) throw error;
