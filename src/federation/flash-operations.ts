@@ -25,7 +25,7 @@ import {
   type FlashReceiptBody,
 } from './flash-message.ts';
 import { toFlashNote } from './flash-note.ts';
-import { flashAddressees } from './flash-recipients.ts';
+import { flashAddressees, flashSenderRefusal } from './flash-recipients.ts';
 import { describeFailure, findPeerLink, isPermanentFailure, messageJson, peerLinksOfCircle, verifiedAnswer, type PeerPost } from './message-delivery.ts';
 import { createKeyDirectory, type NodeSigner } from './node-key.ts';
 import { assertMessageVerified, parseSignedMessage, signMessage, type SignedMessage } from './signed-message.ts';
@@ -251,7 +251,8 @@ async function readPartnerMessage(deps: FlashDeps, caller: Recipient, value: unk
 /**
  * A member's node delivers a flash. The signer must be the caller's organisation, its signature
  * must verify against a key pinned for it, and it must be a member of the circle here, as must the
- * home organisation. Stored once (a retried delivery is answered again), shown on the alert stream,
+ * home organisation; and it must have the standing a flash from here would need to reach it (circle
+ * running, an agreement version that binds it: flashSenderRefusal). Stored once (a retried delivery is answered again), shown on the alert stream,
  * and answered with a signed receipt.
  */
 export async function receiveFlash(deps: FlashDeps, caller: Recipient, value: unknown): Promise<SignedMessage<FlashReceiptBody>> {
@@ -269,6 +270,11 @@ export async function receiveFlash(deps: FlashDeps, caller: Recipient, value: un
   if (!shared) {
     // The same answer whether the circle is unknown here or the sender is not in it.
     throw invalid(`The flash names circle ${body.circle_id}, which this node does not share with ${body.sender}`, { circleId: body.circle_id });
+  }
+  // Checked at every delivery, a retried one too: the standing may have ended since the first.
+  const refusal = await flashSenderRefusal(deps.store, circle, body.sender, now);
+  if (refusal !== undefined) {
+    throw invalid(`Flash from ${body.sender} refused in circle ${circle.id}: ${refusal}`, { circleId: circle.id, reason: refusal });
   }
   const existing = await deps.store.getFlash(body.id);
   if (existing !== undefined && (existing.direction !== 'received' || existing.senderOrganisationId !== body.sender)) {

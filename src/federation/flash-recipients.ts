@@ -4,10 +4,13 @@
 // agreement — decideCircleStanding, the same rules the release gate applies before any object), and
 // the id of the indicator it names goes only to members the release gate would give that indicator.
 // Decided again at every delivery attempt, so that a retry does not outlive a member's leaving.
+// A flash received is held to the same standing (flashSenderRefusal): it interrupts the duty officers
+// here, a channel a member bound by no agreement, or any member of an ended circle, is not owed.
 import { decideCircleStanding } from '../policy/decide-circle-release.ts';
 import { membershipAt, type Circle } from '../policy/circle.ts';
 import type { Recipient } from '../policy/recipient.ts';
 import { openReleaseGate } from '../release/open-release-gate.ts';
+import type { AgreementState } from '../policy/agreement.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { PEER_CLOCK_SKEW_MS } from './sync-timing.ts';
 
@@ -48,9 +51,8 @@ export async function flashAddressees(
       : (await store.listEntries(circle.collectionId, { ids: [indicatorId], versions: [{ kind: 'last' }] }, { limit: 1 })).entries[0];
   return Promise.all(
     [...new Set(candidates)].map(async (organisationId): Promise<FlashAddressee> => {
-      const sectors = (await store.getOrganisation(organisationId))?.sectors ?? [];
-      const standing = decideCircleStanding({ organisationId, sectors }, circle, agreements, at, PEER_CLOCK_SKEW_MS);
-      if (standing.kind === 'refused') return { kind: 'not-eligible', organisationId, reason: standing.decision.reasons.join('; ') };
+      const refusal = await standingRefusal(store, circle, agreements, organisationId, at);
+      if (refusal !== undefined) return { kind: 'not-eligible', organisationId, reason: refusal };
       if (indicatorId === undefined) return { kind: 'eligible', organisationId, indicatorReleased: false };
       // An indicator the collection no longer holds (revoked, deleted) is named to nobody.
       if (indicator === undefined) return { kind: 'eligible', organisationId, indicatorReleased: false };
@@ -62,4 +64,19 @@ export async function flashAddressees(
       return { kind: 'eligible', organisationId, indicatorReleased: decision.kind !== 'withhold' };
     }),
   );
+}
+
+/** Why the circle gives the organisation no standing at `at` (decideCircleStanding), or undefined when it is bound. */
+async function standingRefusal(store: ObjectStore, circle: Circle, agreements: AgreementState, organisationId: string, at: Date): Promise<string | undefined> {
+  const sectors = (await store.getOrganisation(organisationId))?.sectors ?? [];
+  const standing = decideCircleStanding({ organisationId, sectors }, circle, agreements, at, PEER_CLOCK_SKEW_MS);
+  return standing.kind === 'refused' ? standing.decision.reasons.join('; ') : undefined;
+}
+
+/**
+ * Why a flash from `sender` in the circle is refused at `at`: the standing a flash sent from here would
+ * need to reach it (circle running, member, a binding agreement version); undefined when it has it.
+ */
+export async function flashSenderRefusal(store: ObjectStore, circle: Circle, sender: string, at: Date): Promise<string | undefined> {
+  return standingRefusal(store, circle, await store.getAgreementState(circle.id), sender, at);
 }

@@ -127,10 +127,13 @@ export async function startAlliance(
       }
     }
   }
-  // The coordinator's terms, accepted by every member, so that releases are audited and the end rule binds.
-  const store = coordinator.node.store;
-  await store.addAgreement({ circleId, version: 1, proposedBy: coordinator.organisationId, proposedAt: validFrom, terms: openTerms({ endRule: options.endRule ?? 'recall' }) });
-  for (const member of nodes) await store.addAcceptance({ circleId, organisationId: member.organisationId, version: 1, acceptedAt: validFrom });
+  // The coordinator's terms, accepted by every member, so that releases are audited and the end rule
+  // binds; every member's node holds them too, as it mirrors them from the coordinator (mirror-circle.ts),
+  // since a flash is taken only from a member whose acceptance it knows (flash-recipients.ts flashSenderRefusal).
+  for (const { node: { store } } of nodes) {
+    await store.addAgreement({ circleId, version: 1, proposedBy: coordinator.organisationId, proposedAt: validFrom, terms: openTerms({ endRule: options.endRule ?? 'recall' }) });
+    for (const member of nodes) await store.addAcceptance({ circleId, organisationId: member.organisationId, version: 1, acceptedAt: validFrom });
+  }
   return {
     nodes,
     circleId,

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
 import type { ObjectStore } from '../../src/store/object-store.ts';
 import { openTerms, testOrganisation } from '../../src/federation/test-support.ts';
-import { deliverFlash, promoteFlash, receiveFlashAck, sendFlash, showFlash, type FlashDeps } from '../../src/federation/flash-operations.ts';
+import { deliverFlash, promoteFlash, receiveFlash, receiveFlashAck, sendFlash, showFlash, type FlashDeps } from '../../src/federation/flash-operations.ts';
 import { createFlashBody } from '../../src/federation/flash-message.ts';
 import { signMessage } from '../../src/federation/signed-message.ts';
 import { FlashRetrier } from '../../src/federation/flash-retry.ts';
@@ -206,5 +206,48 @@ describe('a promoted flash', () => {
       await assert.rejects(closed.promote(), (error: { code?: string; message?: string }) => error.code === 'ENT_FLASH_INVALID' && /indicator/.test(error.message ?? ''));
       await closed.store.close();
     }
+  });
+});
+
+// Receiving takes the standing sending gives (flash-recipients.ts, decideCircleStanding): a flash
+// interrupts the duty officers here, and a member bound by no agreement, or a circle that ended, is
+// owed no such channel. Refused as any flash this node will not take (ENT_FLASH_INVALID), storing nothing.
+describe('a flash is received only from a member the circle rules bind', () => {
+  const sender = testOrganisation(5);
+  const S = sender.id;
+  const text = 'Urgent: our VPN concentrator is being exploited';
+
+  async function arrives(setup: Setup, change?: (store: ObjectStore, circle: Circle) => Promise<void>): Promise<{ store: ObjectStore; receive: () => Promise<unknown>; flashId: string }> {
+    const { store, circle } = await circleStore(setup);
+    await store.pinKey({ ...sender.pinned, validUntil: undefined, source: 'peer-add', pinnedAt: CREATED.toISOString() });
+    await change?.(store, circle);
+    const body = createFlashBody({ circleId: 'alpha', sender: S, text, sentAt: AT.toISOString() });
+    const message = signMessage('flash', body, sender.signer);
+    return { store, receive: () => receiveFlash(flashDeps(store, () => AT, []), partner(S), message), flashId: body.id };
+  }
+
+  const refusedFor = (reason: RegExp) => (error: { code?: string; message?: string }) => error.code === 'ENT_FLASH_INVALID' && reason.test(error.message ?? '');
+
+  it('refuses a member that accepted no agreement version, storing nothing', async () => {
+    const { store, receive, flashId } = await arrives({ members: [{ id: S, accepts: false }] });
+    await assert.rejects(receive(), refusedFor(/accepted no valid agreement version/));
+    assert.equal(await store.getFlash(flashId), undefined);
+    await store.close();
+  });
+
+  it('takes the flash of a member bound by an accepted agreement version', async () => {
+    const { store, receive, flashId } = await arrives({ members: [{ id: S }] });
+    const receipt = (await receive()) as SignedMessage;
+    assert.equal((receipt.body as Record<string, unknown>)['flash_id'], flashId);
+    assert.equal((await store.getFlash(flashId))?.senderOrganisationId, S);
+    await store.close();
+  });
+
+  it('refuses any flash in a circle that has ended, even from a bound member', async () => {
+    const ended = '2026-05-01T00:00:00.000Z';
+    const { store, receive, flashId } = await arrives({ members: [{ id: S }] }, (store, circle) => store.updateCircle({ ...circle, validUntil: ended }, new Date(ended)));
+    await assert.rejects(receive(), refusedFor(/ended/));
+    assert.equal(await store.getFlash(flashId), undefined);
+    await store.close();
   });
 });
