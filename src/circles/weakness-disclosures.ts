@@ -21,6 +21,15 @@ function firstContributor(partners: ReadonlySet<string>, homeOriginal: boolean, 
 }
 
 /**
+ * The organisations a revoked version withdraws the object for: every one that sent it (the home
+ * organisation too, for its own write). Unlike counting, withdrawing needs no first: whoever sent a
+ * revocation of the object took it back for itself, and it takes nothing from anyone else.
+ */
+function sendersOf(partners: ReadonlySet<string>, homeOriginal: boolean, homeOrganisationId: string): string[] {
+  return homeOriginal || partners.size === 0 ? [homeOrganisationId, ...partners] : [...partners];
+}
+
+/**
  * Every disclosure this node holds that weakness totals may count, each with the one organisation
  * it counts for. Every collection is read, not only the circle's own: an owner keeps its disclosures
  * where they may go (its own or an inner circle's collection) and opts a wider circle in through the
@@ -29,10 +38,14 @@ function firstContributor(partners: ReadonlySet<string>, homeOriginal: boolean, 
  * never pairs one copy's content with another copy's contributor. Of one object, each organisation
  * counts through the latest version it contributed that some collection holds as its latest: a
  * newer version someone else wrote under the same id counts for that writer alone and takes nothing
- * from the owner's.
+ * from the owner's. A revoked version (the organisation withdrew what it said; STIX 2.1 lets no
+ * version follow it) withdraws the object for every organisation that sent it, whichever collection
+ * holds it and whatever older version another collection still holds as its latest. Expiry does not
+ * arise: none of the types counted has a valid_until in STIX 2.1.
  */
 export async function weaknessDisclosures(store: ObjectStore, homeOrganisationId: string): Promise<WeaknessDisclosure[]> {
   const latest = new Map<string, { object: StixObject; version: string; contributor: string }>();
+  const withdrawn = new Set<string>();
   const keep = (entry: StoredEntry, contributor: string): void => {
     const key = `${contributor}\u0000${entry.id}`;
     const held = latest.get(key);
@@ -54,7 +67,12 @@ export async function weaknessDisclosures(store: ObjectStore, homeOrganisationId
       const homeOriginals = await store.homeOriginalsIn(sent.map((entry) => ({ id: entry.id, version: entry.version })));
       const homeOriginal = new Map(sent.map((entry, index) => [entry, homeOriginals[index] === true]));
       page.entries.forEach((entry, index) => {
-        const contributor = firstContributor(partnersOf[index] ?? new Set(), homeOriginal.get(entry) === true, homeOrganisationId);
+        const partners = partnersOf[index] ?? new Set<string>();
+        if (entry.revoked) {
+          for (const sender of sendersOf(partners, homeOriginal.get(entry) === true, homeOrganisationId)) withdrawn.add(`${sender}\u0000${entry.id}`);
+          return;
+        }
+        const contributor = firstContributor(partners, homeOriginal.get(entry) === true, homeOrganisationId);
         if (contributor !== undefined) keep(entry, contributor);
       });
       const last = page.entries.at(-1);
@@ -62,5 +80,5 @@ export async function weaknessDisclosures(store: ObjectStore, homeOrganisationId
       after = last.dateAdded;
     }
   }
-  return [...latest.values()].map(({ object, contributor }) => ({ object, contributor }));
+  return [...latest].filter(([key]) => !withdrawn.has(key)).map(([, { object, contributor }]) => ({ object, contributor }));
 }

@@ -86,6 +86,18 @@ describe('aggregateWeaknesses: weakness totals for a wider circle, owner removed
     assert.deepEqual(aggregateWeaknesses([other, original, lone], definitions, 'wide', { reader: orgs[2] }).cves, [], 'the writer of the other version stands behind CVE-2026-4444, not the original owner');
   });
 
+  it('counts a disclosure for nobody that the organisation revoked, in any version given for it', () => {
+    const original = disclosure(orgs[0], 'CVE-2026-7777', optIn);
+    const revoked: WeaknessDisclosure = { ...original, object: { ...original.object, modified: '2026-02-01T00:00:00Z', revoked: true } };
+    const others = [disclosure(orgs[1], 'CVE-2026-7777', optIn), disclosure(orgs[2], 'CVE-2026-7777', optIn)];
+    assert.deepEqual(aggregateWeaknesses([original, ...others], definitions, 'wide').cves, [{ key: 'CVE-2026-7777', organisations: 3, disclosures: 3 }]);
+    for (const given of [[revoked, original], [original, revoked]]) {
+      assert.deepEqual(aggregateWeaknesses([...given, ...others], definitions, 'wide').cves, [{ key: 'CVE-2026-7777', organisations: 2, disclosures: 2 }]);
+    }
+    const revokedByAnother: WeaknessDisclosure = { ...revoked, contributor: orgs[1] };
+    assert.deepEqual(aggregateWeaknesses([original, revokedByAnother, others[1] as WeaknessDisclosure], definitions, 'wide', { minOrganisations: 1 }).cves, [{ key: 'CVE-2026-7777', organisations: 2, disclosures: 2 }], "another organisation's revocation under the id withdraws only its own");
+  });
+
   it("shows a row only when enough organisations other than the reader stand behind it, the reader's own counted in it", () => {
     const two = [disclosure(orgs[0], 'CVE-2026-6666', optIn), disclosure(orgs[1], 'CVE-2026-6666', optIn)];
     assert.deepEqual(aggregateWeaknesses(two, definitions, 'wide', { reader: orgs[0] }).cves, [], 'the reader would learn that one other organisation has it');

@@ -72,7 +72,10 @@ function keysOf(object: StixObject): { cves: Set<string>; techniques: Set<string
  * else) each count for what they wrote. One version given for several organisations counts for
  * none (who sent it first is the caller's to know, and a guess credits one with another's
  * disclosure); an organisation counts for one object once, in the first version given for it (the
- * caller gives its latest). A row is shown only when at least `minOrganisations` organisations
+ * caller gives its latest). A revoked version withdraws the object for the organisations it is
+ * given for, whatever other versions are given: revoking is how an organisation takes back what it
+ * disclosed. (Expiry does not arise: vulnerability, course-of-action and note have no valid_until.)
+ * A row is shown only when at least `minOrganisations` organisations
  * other than the reader stand behind it: a total of one cannot point at the one organisation that
  * has the gap, nor can the reader's own disclosure lift such a row over the threshold for itself.
  * Pure.
@@ -89,11 +92,13 @@ export function aggregateWeaknesses(
     const key = `${object.id}\u0000${versionOf(object)}`;
     contributorsOfVersion.set(key, (contributorsOfVersion.get(key) ?? new Set<string>()).add(contributor));
   }
+  // Whoever was given a revoked version withdrew that object: it counts for them in no version.
+  const withdrawn = new Set(disclosures.filter(({ object }) => object['revoked'] === true).map(({ object, contributor }) => `${contributor}\u0000${object.id}`));
   const owners = new Map<string, { object: StixObject; owner: string }>();
   for (const { object, contributor } of disclosures) {
     if ((contributorsOfVersion.get(`${object.id}\u0000${versionOf(object)}`)?.size ?? 0) !== 1) continue;
     const key = `${contributor}\u0000${object.id}`;
-    if (!owners.has(key)) owners.set(key, { object, owner: contributor });
+    if (!owners.has(key) && !withdrawn.has(key)) owners.set(key, { object, owner: contributor });
   }
   const cveOwners = new Map<string, { owners: Set<string>; disclosures: number }>();
   const techniqueOwners = new Map<string, { owners: Set<string>; disclosures: number }>();
