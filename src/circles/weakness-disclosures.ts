@@ -1,32 +1,59 @@
 import type { WeaknessDisclosure } from '../policy/aggregate-weaknesses.ts';
 import type { StixObject } from '../stix/types.ts';
 import { compareVersions } from '../store/compare-versions.ts';
+import type { ProvenanceRecord } from '../store/federation-store.ts';
 import { versionKey, type ObjectStore, type StoredEntry } from '../store/object-store.ts';
 
 const WEAKNESS_TYPES = ['vulnerability', 'course-of-action', 'note'];
 
 /**
- * The organisation a version of a disclosure counts for: the one that contributed it first. The
- * home organisation for a version only it wrote, or one it wrote before any partner sent it
- * (`homeOriginalsIn` records that order); the partner, when one partner alone sent it; nobody when
- * several partners sent the identical version. The store keeps no order among partners (a
- * contribution is a row per version, collection and organisation, with no time; provenance has an
- * arrival time only for versions a peer pushed or was pulled from, per peer link, not for a
- * partner's TAXII POST), and any guess — the smallest id, the first row read — lets whoever sends
- * someone's disclosure again be counted for it, or the original author for the sender's gap.
+ * The organisation a version of a disclosure counts for. The home organisation for a version only it
+ * wrote, or one it wrote before anyone sent it (`homeOriginalsIn` records that order). Otherwise the
+ * organisation that signed it, when it arrived verified: the signature names its author, however
+ * many member nodes delivered it (AMBER may reach this node from its author and second-hand from
+ * another member), so that neither a relay nor a member sending it again on purpose can take it
+ * from its author. Only for content nobody signed, the partner, when one partner alone sent it;
+ * nobody when several sent the identical version or it carries more than one verified signer. The
+ * store keeps no order among partners (a contribution is a row per version, collection and
+ * organisation, with no time; a partner's TAXII POST has no provenance at all), and any guess — the
+ * smallest id, the first row read — lets whoever sends someone's unsigned disclosure again be
+ * counted for it, or the original author for the sender's gap.
  */
-function firstContributor(partners: ReadonlySet<string>, homeOriginal: boolean, homeOrganisationId: string): string | undefined {
-  if (homeOriginal || partners.size === 0) return homeOrganisationId;
+function firstContributor(sources: VersionSources, homeOrganisationId: string): string | undefined {
+  const { partners, signers, homeOriginal } = sources;
+  if (homeOriginal) return homeOrganisationId;
+  if (signers.size > 0) return signers.size === 1 ? [...signers][0] : undefined;
+  if (partners.size === 0) return homeOrganisationId;
   return partners.size === 1 ? [...partners][0] : undefined;
 }
 
 /**
- * The organisations a revoked version withdraws the object for: every one that sent it (the home
- * organisation too, for its own write). Unlike counting, withdrawing needs no first: whoever sent a
- * revocation of the object took it back for itself, and it takes nothing from anyone else.
+ * The organisations a revoked version withdraws the object for: every one that sent or signed it
+ * (the home organisation too, for its own write). Unlike counting, withdrawing needs no first:
+ * whoever sent a revocation of the object took it back for itself, and it takes nothing from anyone
+ * else; its verified signer withdrew it whichever member node relayed the revocation.
  */
-function sendersOf(partners: ReadonlySet<string>, homeOriginal: boolean, homeOrganisationId: string): string[] {
-  return homeOriginal || partners.size === 0 ? [homeOrganisationId, ...partners] : [...partners];
+function sendersOf(sources: VersionSources, homeOrganisationId: string): string[] {
+  const { partners, signers, homeOriginal } = sources;
+  const own = homeOriginal || (partners.size === 0 && signers.size === 0) ? [homeOrganisationId] : [];
+  return [...own, ...partners, ...signers];
+}
+
+/** Who a version came from: the partners recorded as its contributors, its verified signers, and whether it is the home organisation's original. */
+interface VersionSources {
+  readonly partners: ReadonlySet<string>;
+  readonly signers: ReadonlySet<string>;
+  readonly homeOriginal: boolean;
+}
+
+/**
+ * The organisations that signed each version as its origin, from provenance: only `verified` rows
+ * (a derived version is signed by the member that redacted it, an unverified one by nobody checked).
+ */
+function verifiedSigners(provenance: ReadonlyMap<string, readonly ProvenanceRecord[]>, key: string): Set<string> {
+  const signers = new Set<string>();
+  for (const record of provenance.get(key) ?? []) if (record.verification === 'verified' && record.signer !== undefined) signers.add(record.signer);
+  return signers;
 }
 
 /**
@@ -34,8 +61,9 @@ function sendersOf(partners: ReadonlySet<string>, homeOriginal: boolean, homeOrg
  * it counts for. Every collection is read, not only the circle's own: an owner keeps its disclosures
  * where they may go (its own or an inner circle's collection) and opts a wider circle in through the
  * marking (`aggregate_circle_refs`), which only the version's contributor wrote. Each version found
- * counts for its first contributor (firstContributor), whichever collection holds the copy read, and
- * never pairs one copy's content with another copy's contributor. Of one object, each organisation
+ * counts for the one organisation firstContributor names (its verified signer, when it arrived
+ * signed), whichever collection holds the copy read, and never pairs one copy's content with another
+ * copy's contributor. Of one object, each organisation
  * counts through the latest version it contributed that some collection holds as its latest: a
  * newer version someone else wrote under the same id counts for that writer alone and takes nothing
  * from the owner's. A revoked version (the organisation withdrew what it said; STIX 2.1 lets no
@@ -64,15 +92,21 @@ export async function weaknessDisclosures(store: ObjectStore, homeOrganisationId
       const contributions = await store.contributionsOfEntries(collection.id, page.entries);
       const partnersOf = page.entries.map((entry) => new Set((contributions.get(versionKey(entry.id, entry.version)) ?? []).map((c) => c.organisationId)));
       const sent = page.entries.filter((_entry, index) => (partnersOf[index]?.size ?? 0) > 0);
+      // Only a version someone sent can have arrived signed, or be anything but the home organisation's own.
+      const provenance = sent.length === 0 ? new Map<string, ProvenanceRecord[]>() : await store.provenanceOf(sent.map((entry) => ({ id: entry.id, version: entry.version })));
       const homeOriginals = await store.homeOriginalsIn(sent.map((entry) => ({ id: entry.id, version: entry.version })));
       const homeOriginal = new Map(sent.map((entry, index) => [entry, homeOriginals[index] === true]));
       page.entries.forEach((entry, index) => {
-        const partners = partnersOf[index] ?? new Set<string>();
+        const sources: VersionSources = {
+          partners: partnersOf[index] ?? new Set<string>(),
+          signers: verifiedSigners(provenance, versionKey(entry.id, entry.version)),
+          homeOriginal: homeOriginal.get(entry) === true,
+        };
         if (entry.revoked) {
-          for (const sender of sendersOf(partners, homeOriginal.get(entry) === true, homeOrganisationId)) withdrawn.add(`${sender}\u0000${entry.id}`);
+          for (const sender of sendersOf(sources, homeOrganisationId)) withdrawn.add(`${sender}\u0000${entry.id}`);
           return;
         }
-        const contributor = firstContributor(partners, homeOriginal.get(entry) === true, homeOrganisationId);
+        const contributor = firstContributor(sources, homeOrganisationId);
         if (contributor !== undefined) keep(entry, contributor);
       });
       const last = page.entries.at(-1);
