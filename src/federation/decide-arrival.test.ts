@@ -65,7 +65,7 @@ describe('arrival: what is accepted', () => {
   });
 
   it('accepts a derived version from the peer that redacted and signed it, as derived', () => {
-    const redacted = signObject(indicator({ name: undefined }), bravo.signer, { derived: true });
+    const redacted = signObject(indicator({ name: undefined, created_by_ref: MITRE }), bravo.signer, { derived: true });
     const decision = arrive(JSON.parse(JSON.stringify(redacted)));
     assert.deepEqual(decision, { kind: 'accept', verification: 'derived', signer: bravo.id, keyId: bravo.signer.keyId, duplicate: false });
   });
@@ -211,10 +211,25 @@ describe('arrival: each quarantine reason', () => {
 
   it('signer-not-creator: created_by_ref names an organisation with pinned keys and another one signed', () => {
     assert.equal(reasonOf(arrive(signObject(indicator(), charlie.signer))), 'signer-not-creator');
-    // The direct peer's own derived version is exempt: it says it redacted the creator's version.
-    assert.equal(reasonOf(arrive(signObject(indicator(), bravo.signer, { derived: true }))), 'accept:derived');
     // Not signed at all, yet claiming a creator whose keys are pinned.
     assert.equal(reasonOf(arrive(indicator(), { peer: { organisationId: bravo.id, kind: 'plain' }, allowUnsigned: true })), 'signer-not-creator');
+  });
+
+  it('signer-not-creator: a derived version naming a creator with pinned keys, unless this node holds a version of the id that creator originated', () => {
+    // The peer calls its own signature derived over an indicator "created by alpha" that alpha never made.
+    const claimed = signObject(indicator({ name: undefined }), bravo.signer, { derived: true });
+    const decision = arrive(claimed);
+    assert.equal(reasonOf(decision), 'signer-not-creator');
+    assert.ok(decision.kind === 'quarantine' && decision.message.includes('derived version') && decision.message.includes(alpha.id), JSON.stringify(decision));
+    // Versions of the id held, but originated by another organisation (or by the peer itself).
+    assert.equal(reasonOf(arrive(claimed, { history: { originSigner: charlie.id, newestVersion: '2026-11-20T10:00:00.000Z' } })), 'signer-not-creator');
+    assert.equal(reasonOf(arrive(claimed, { history: { originSigner: bravo.id, newestVersion: '2026-11-20T10:00:00.000Z' } })), 'signer-not-creator');
+    // A redaction of what alpha really made: alpha's version of the id is held (in any letter case).
+    assert.equal(reasonOf(arrive(claimed, { history: { originSigner: alpha.id, newestVersion: '2026-11-20T10:00:00.000Z' } })), 'accept:derived');
+    assert.equal(reasonOf(arrive(claimed, { history: { originSigner: alpha.id.toUpperCase().replace('IDENTITY', 'identity'), newestVersion: '2026-11-20T10:00:00.000Z' } })), 'accept:derived');
+    // The creator's own derived version needs nothing held; a creator without pinned keys neither.
+    assert.equal(reasonOf(arrive(signObject(indicator({ name: undefined }), alpha.signer, { derived: true }), { peer: { organisationId: alpha.id, kind: 'entente' } })), 'accept:derived');
+    assert.equal(reasonOf(arrive(signObject(indicator({ name: undefined, created_by_ref: MITRE }), bravo.signer, { derived: true }))), 'accept:derived');
   });
 
   it("signer-not-creator: an organisation's identity, its keys pinned, signed by anyone else or not at all — derived or not, held or not", () => {
@@ -247,10 +262,28 @@ describe('arrival: each quarantine reason', () => {
     assert.equal(reasonOf(arriveSighting(sighting({ created_by_ref: MITRE }), { peer: { organisationId: bravo.id, kind: 'plain' }, allowUnsigned: true })), 'signer-not-creator');
     const decision = arriveSighting(signObject(sighting(), charlie.signer));
     assert.ok(decision.kind === 'quarantine' && decision.message.includes(`where_sighted_refs names ${alpha.id}`), JSON.stringify(decision));
-    // Its own sighting, relayed; the direct peer's derived version, as for a creator; a place without pinned keys.
+    // Its own sighting, relayed; a place without pinned keys.
     assert.equal(reasonOf(arriveSighting(signObject(sighting({ created_by_ref: alpha.id }), alpha.signer))), 'accept:verified');
-    assert.equal(reasonOf(arriveSighting(signObject(sighting(), bravo.signer, { derived: true }))), 'accept:derived');
     assert.equal(reasonOf(arriveSighting(signObject(sighting({ where_sighted_refs: [MITRE], created_by_ref: charlie.id }), charlie.signer))), 'accept:verified');
+  });
+
+  it('signer-not-creator: a derived sighting naming where sighted an organisation with pinned keys, unless that organisation originated the id here', () => {
+    const sighting: StixObject = {
+      type: 'sighting', spec_version: '2.1', id: 'sighting--00000000-0000-4000-8000-0000000000c2', created: '2026-11-20T10:00:00.000Z', modified: '2026-11-20T10:00:00.000Z',
+      sighting_of_ref: 'indicator--00000000-0000-4000-8000-0000000000a1', where_sighted_refs: [alpha.id], count: 40,
+    } as StixObject;
+    const inScope = { terms: openTerms({ scope: { types: ['sighting'] } }) };
+    // A brand-new id "sighted at alpha, count 40", the peer's own signature marked derived.
+    const forged = signObject(sighting, bravo.signer, { derived: true });
+    const decision = arrive(forged, inScope);
+    assert.equal(reasonOf(decision), 'signer-not-creator');
+    assert.ok(decision.kind === 'quarantine' && decision.message.includes(`where_sighted_refs names ${alpha.id}`), JSON.stringify(decision));
+    assert.equal(reasonOf(arrive(forged, { ...inScope, history: { originSigner: charlie.id, newestVersion: '2026-11-20T10:00:00.000Z' } })), 'signer-not-creator');
+    // The redacted copy of alpha's own sighting, alpha's version held here.
+    assert.equal(reasonOf(arrive(forged, { ...inScope, history: { originSigner: alpha.id, newestVersion: '2026-11-20T10:00:00.000Z' } })), 'accept:derived');
+    // Two organisations with pinned keys named: one held origin cannot speak for both.
+    const both = signObject({ ...sighting, where_sighted_refs: [alpha.id, charlie.id] } as StixObject, bravo.signer, { derived: true });
+    assert.equal(reasonOf(arrive(both, { ...inScope, history: { originSigner: alpha.id, newestVersion: '2026-11-20T10:00:00.000Z' } })), 'signer-not-creator');
   });
 
   it('signer-not-creator: whatever the letter case of the organisation named (a UUID is case-insensitive; the validator only warns)', () => {

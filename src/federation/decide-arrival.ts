@@ -176,8 +176,9 @@ const ARRIVAL_RULES: readonly ArrivalRule[] = [
   // 8. The key was valid at the version's time (±5 minutes).
   { reason: 'key-not-valid', check: checkKeyWasValid },
   // 9. A creator with pinned keys signs its own objects, and an organisation with pinned keys a sighting
-  //    names where sighted signs that sighting (a derived version from the direct peer excepted); an
-  //    organisation with pinned keys signs its own identity, derived or not.
+  //    names where sighted signs that sighting; a derived version from the direct peer instead needs a
+  //    version of the id held here that the organisation named originated. An organisation with pinned
+  //    keys signs its own identity, derived or not.
   { reason: 'signer-not-creator', check: checkSignerIsCreator },
   // 10. Versions of an id keep the signer of its first version; derived versions only first-hand (SCOs excepted).
   { reason: 'not-origin', check: checkSignerIsOrigin },
@@ -329,16 +330,28 @@ function checkSignerIsCreator(facts: ArrivalFacts): Finding {
   if (object.type === 'identity' && facts.context.directory.keysOf(object.id).length > 0 && !sameId(facts.signer, object.id)) {
     return `${object.id} is an organisation's identity whose keys are pinned: only that organisation's signature is accepted on it`;
   }
-  if (facts.derivedFromPeer) return undefined;
   const signer = facts.signer;
-  const by = signer === undefined ? 'the version is unsigned' : `${signer} signed`;
   const pinned = (id: unknown): id is string => typeof id === 'string' && facts.context.directory.keysOf(id).length > 0;
+  // A derived version says it is a redaction of a version its origin made, but its signature is the
+  // redacting peer's alone and carries nothing of the origin's (which could only be checked against
+  // the unredacted bytes). Only a version of the id this node holds from the organisation named backs
+  // the claim; without one, any peer could put words in a pinned organisation's mouth ("sighted at
+  // alpha, count 40") by calling its own signature derived. Its first version is what originSigner
+  // names: derived and unverified versions never set it.
+  const derived = facts.derivedFromPeer;
+  const speaksFor = (named: string): boolean => sameId(signer, named) || (derived && sameId(facts.context.history.originSigner, named));
+  const by =
+    signer === undefined
+      ? 'the version is unsigned'
+      : derived
+        ? `${signer} signed a derived version and this node holds no version of ${facts.object.id} that organisation originated`
+        : `${signer} signed`;
   const creator = own(facts.object, 'created_by_ref');
-  if (pinned(creator) && !sameId(signer, creator)) return `created_by_ref names ${creator}, whose keys are pinned, but ${by}`;
+  if (pinned(creator) && !speaksFor(creator)) return `created_by_ref names ${creator}, whose keys are pinned, but ${by}`;
   // A sighting where an organisation sighted it is that organisation's report of being hit, whoever
   // the sighting says created it (readers, and effective-confidence.ts without created_by_ref, take
   // it so); and naming it there is its own choice (decide-sighting-share.ts, attribution).
-  const unsigned = whereSightedOf(facts.object).find((where) => pinned(where) && !sameId(signer, where));
+  const unsigned = whereSightedOf(facts.object).find((where) => pinned(where) && !speaksFor(where));
   if (unsigned !== undefined) return `where_sighted_refs names ${unsigned}, whose keys are pinned, but ${by}`;
   return undefined;
 }
