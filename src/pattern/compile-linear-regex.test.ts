@@ -74,6 +74,13 @@ describe('compileLinearRegex', () => {
     assert.match(refusal('\\q'), /unknown escape/);
   });
 
+  it('refuses a POSIX class name that is only a property every object inherits', () => {
+    // The one lower-case name on Object.prototype, the only kind the class syntax can spell.
+    assert.match(refusal('^[[:constructor:]]+$'), /unknown POSIX class/);
+    assert.match(refusal('^[[:^constructor:]]+$'), /unknown POSIX class/);
+    assert.equal(search('^[[:alpha:]]+$', 'abc'), true, 'a real class still compiles');
+  });
+
   it('runs in time linear in the input on expressions that are exponential for backtracking engines', () => {
     const input = 'a'.repeat(50_000) + '!';
     for (const source of ['(a+)+$', '(a|aa)+$', '^(a|a?)+$', '^(\\w+\\s?)*$', '(x+x+)+y']) {

@@ -333,7 +333,9 @@ class RegexParser {
       first = false;
       if (c === '[' && this.source[this.pos + 1] === ':') {
         const posix = /^\[:(\^?)([a-z]+):\]/.exec(this.source.slice(this.pos));
-        const ranges = posix === null ? undefined : posixClasses[posix[2] ?? ''];
+        const name = posix?.[2] ?? '';
+        // Own names only: an inherited one ('constructor', 'tostring') is no class, and would reach the compiler as a function.
+        const ranges = posix !== null && Object.hasOwn(posixClasses, name) ? posixClasses[name] : undefined;
         if (posix === null || ranges === undefined) this.fail('unknown POSIX class');
         this.pos += posix[0].length;
         if (posix[1] === '^') exclude.push(ranges);
