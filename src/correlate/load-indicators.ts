@@ -10,6 +10,7 @@
 import { openIndicatorSources, type IndicatorSources } from '../federation/load-source-reputation.ts';
 import { compareVersions } from '../store/compare-versions.ts';
 import type { ObjectStore } from '../store/object-store.ts';
+import { readOrigins, type OriginOf, type OriginStore } from './version-origin.ts';
 import type { BulkMatcher } from './bulk-matcher.ts';
 import { confidenceBasis, dependsOnReader, effectiveConfidence, sightingEvidence, type ConfidenceBasis, type ConfidenceInputs, type SightingEvidence } from './effective-confidence.ts';
 import type { JsonRecord } from './log-observation.ts';
@@ -26,10 +27,12 @@ const pageSize = 5000;
 /**
  * Which versions of an indicator a loader compiles.
  * - `newest`: the newest any of its collections holds, of each creator (created_by_ref ignoring letter
- *   case, or none), side by side: one reader reads all of them. Only its creator versions an object
- *   (STIX 2.1): a "newer version" by another, which any writer of one of the collections can plant
- *   under another organisation's indicator id, is another object, compiled beside the genuine one
- *   rather than in its place (node-matcher.ts applies the same rule to newerIn).
+ *   case, or none) and origin (version-origin.ts: who the store records it came from), side by side:
+ *   one reader reads all of them. Only its creator versions an object (STIX 2.1), and created_by_ref
+ *   is authenticated only for organisations with pinned keys: a "newer version" of another origin, or
+ *   of an origin the store does not know, which any writer of one of the collections can plant under
+ *   another organisation's indicator id whatever created_by_ref it claims, is compiled beside the
+ *   genuine one rather than in its place (node-matcher.ts applies the same rule to newerIn).
  * - `latest-of-each`: the latest version each collection holds, every distinct one compiled once,
  *   side by side: readers read different collections, and a version newer than the one a reader may
  *   read, held where it may not read, must neither take that one's place nor show.
@@ -138,12 +141,14 @@ export class IndicatorLoader {
 
   constructor(
     /** `deletionCount` where the store keeps one; without it removals go unnoticed. */
-    private readonly store: Pick<ObjectStore, 'listEntries'> & Partial<Pick<ObjectStore, 'deletionCount'>>,
+    private readonly store: Pick<ObjectStore, 'listEntries'> & Partial<Pick<ObjectStore, 'deletionCount'> & OriginStore>,
     private readonly collectionIds: readonly string[],
     private readonly matcher: BulkMatcher,
     /** Where indicators and sightings came from; by default from the store's provenance when it keeps some. */
     private readonly sources: IndicatorSources | undefined = openIndicatorSources(store),
     private readonly compiled: CompiledVersions = 'newest',
+    /** The home organisation, whose own originals are of its origin (`newest`); without it they are of an origin of their own. */
+    private readonly homeOrganisationId = '\u0000home',
   ) {}
 
   /**
@@ -309,20 +314,35 @@ export class IndicatorLoader {
   private async settle(ids: readonly string[], compileOne: (found: FoundIndicator, variant: number) => void): Promise<void> {
     for (let start = 0; start < ids.length; start += pageSize) {
       const slice = ids.slice(start, start + pageSize);
-      const latest = new Map<string, FoundIndicator[]>();
+      const latest = new Map<string, HeldIndicator[]>();
       for (const collectionId of this.collectionIds) {
         for await (const found of latestObjects(this.store, collectionId, ['indicator'], undefined, this.sources, slice)) {
           const id = String(found.object['id']);
           const known = latest.get(id) ?? [];
-          if (!known.some((k) => modifiedOf(k.object) === modifiedOf(found.object))) known.push(found);
+          const same = known.find((k) => modifiedOf(k.found.object) === modifiedOf(found.object));
+          if (same === undefined) known.push({ found, collections: [collectionId] });
+          else same.collections.push(collectionId);
           latest.set(id, known);
         }
       }
+      const originOf = this.compiled === 'newest' ? await this.originsOf([...latest.values()].flat()) : undefined;
       for (const id of slice) {
-        const found = latest.get(id) ?? [];
-        this.settleOne(id, this.compiled === 'newest' ? newestOfEachCreator(found) : found, compileOne);
+        const held = latest.get(id) ?? [];
+        this.settleOne(id, originOf === undefined ? held.map((h) => h.found) : newestOfEachOrigin(held, originOf), compileOne);
       }
     }
+  }
+
+  /** The origins of these versions (three store reads); all unknown for a store that records none. */
+  private async originsOf(held: readonly HeldIndicator[]): Promise<OriginOf> {
+    const { provenanceOf, homeOriginalsIn, contributionsOf } = this.store;
+    if (provenanceOf === undefined || homeOriginalsIn === undefined || contributionsOf === undefined) return () => undefined;
+    const versions = held.map(({ found }) => ({ id: String(found.object['id']), version: modifiedOf(found.object) }));
+    return readOrigins(
+      { provenanceOf: provenanceOf.bind(this.store), homeOriginalsIn: homeOriginalsIn.bind(this.store), contributionsOf: contributionsOf.bind(this.store) },
+      this.homeOrganisationId,
+      versions,
+    );
   }
 
   private settleOne(id: string, found: readonly FoundIndicator[], compileOne: (found: FoundIndicator, variant: number) => void): void {
@@ -377,18 +397,33 @@ export class IndicatorLoader {
   }
 }
 
+/** A version of an indicator that is the latest of some collections (`settle`). */
+interface HeldIndicator {
+  readonly found: FoundIndicator;
+  readonly collections: string[];
+}
+
 /**
- * Of the versions of one indicator, the newest of each creator. Versions at the same instant under two
- * keys: the first found is kept, as one reader is shown one of them.
+ * Of the versions of one indicator, the newest of each creator and origin; a version of unknown origin
+ * (or whose collections record different origins) is kept whatever else is held, and replaces none.
+ * Versions at the same instant under two keys: the first found is kept, as one reader is shown one of them.
  */
-function newestOfEachCreator(found: readonly FoundIndicator[]): FoundIndicator[] {
-  const newest = new Map<string | undefined, FoundIndicator>();
-  for (const f of found) {
-    const creator = creatorOf(f.object);
-    const kept = newest.get(creator);
-    if (kept === undefined || compareVersions(modifiedOf(kept.object), modifiedOf(f.object)) < 0) newest.set(creator, f);
+function newestOfEachOrigin(held: readonly HeldIndicator[], originOf: OriginOf): FoundIndicator[] {
+  const newest = new Map<string, FoundIndicator>();
+  const apart: FoundIndicator[] = [];
+  for (const { found, collections } of held) {
+    const id = String(found.object['id']);
+    const origins = new Set(collections.map((collectionId) => originOf(collectionId, id, modifiedOf(found.object))));
+    const [origin] = origins;
+    if (origins.size !== 1 || origin === undefined) {
+      apart.push(found);
+      continue;
+    }
+    const lineage = JSON.stringify([creatorOf(found.object) ?? null, origin]);
+    const kept = newest.get(lineage);
+    if (kept === undefined || compareVersions(modifiedOf(kept.object), modifiedOf(found.object)) < 0) newest.set(lineage, found);
   }
-  return [...newest.values()];
+  return [...newest.values(), ...apart];
 }
 
 /** An identifier's UUID in capitals is the same identity; undefined when it names none, which two versions of one lineage may share. */

@@ -13,14 +13,16 @@
 // collection (IndicatorLoader, `latest-of-each`): tokens read different collections, and each gets the
 // alerts of the newest version it may read — one alert, whichever of its collections hold it. An alert
 // is about the version that matched: it goes to those who may read a collection whose latest version
-// it is, and who may read none whose latest is newer and by the same creator (AlertEvent.newerIn; a
+// it is, and who may read none whose latest is newer and of the same creator and origin (AlertEvent.newerIn; a
 // revoked or expired newest version gives its readers no alert, as for the reader of that collection
 // alone). Both are read from the store for each batch, so a deletion, a recall or a new version
 // applies at once. So a newer version held where a token may not read neither suppresses the alerts
 // of the version it may read nor shows (its name, pattern and that it exists). Only its creator makes
-// new versions of an object (STIX 2.1): a "newer version" by another creator, which any writer of some
-// collection can plant under another organisation's indicator id, suppresses nothing; a reader of
-// both collections gets the alerts of both.
+// new versions of an object (STIX 2.1), and created_by_ref is authenticated only for organisations with
+// pinned keys: a "newer version" that the store cannot prove comes from the matched version's origin
+// (version-origin.ts: verified signer, home original, contributor), which any writer of some collection
+// can plant under another organisation's indicator id copying its reference or leaving it out,
+// suppresses nothing; a reader of both collections gets the alerts of both.
 // The confidence compiled counts the sightings and opinions of every collection: the alert carries
 // which collection holds which (IndicatorLoader.basisOf), and each reader is shown the confidence of
 // the collections it may read (alerts-routes.ts alertFor), not a number telling it of evidence it may
@@ -42,6 +44,7 @@ import { IndicatorLoader } from './load-indicators.ts';
 import { emptySummary, matchInput } from './match-input.ts';
 import { latestEntriesIn } from '../store/latest-in-collection.ts';
 import { compareVersions } from '../store/compare-versions.ts';
+import { readOrigins } from './version-origin.ts';
 import { createObservationReader } from './read-observations.ts';
 import { shareSightingsBack, type SharedSighting, type SightingToShare } from './share-sightings.ts';
 import { SIGHTING_EVIDENCE_PROPERTY, sightingObjects, sightingWithFinalCounts, type SightingBundle } from './sighting-objects.ts';
@@ -84,7 +87,7 @@ export interface ObservationsOutcome {
   readonly alerts: readonly AlertJson[];
   /** For each alert, the collections whose latest version of its indicator is the one that matched. */
   readonly collections: readonly (readonly string[])[];
-  /** For each alert, the collections whose latest version of its indicator is newer, by its creator (AlertEvent.newerIn). */
+  /** For each alert, the collections whose latest version of its indicator is newer, of its creator and origin (AlertEvent.newerIn). */
   readonly newerIn: readonly (readonly string[])[];
   /** For each alert, what its confidence is made of (AlertEvent.basis): show it to a token with confidenceIn. */
   readonly bases: readonly (ConfidenceBasis | undefined)[];
@@ -112,10 +115,19 @@ interface Audience {
   readonly newerIn: readonly string[];
 }
 
-/** A collection's latest version of an indicator (its key as written) and its creator (creatorOf). */
+/** A collection's latest version of an indicator (its key as written), its creator (creatorOf) and its origin (version-origin.ts). */
 interface LatestHeld {
   readonly version: string;
   readonly creator: string | undefined;
+  readonly origin: string | undefined;
+}
+
+/** An alert opened by a batch, published once the batch's latest versions are read. */
+interface OpenedAlert {
+  readonly alert: Alert;
+  readonly version: string | undefined;
+  readonly sighting: Sighting;
+  readonly basis: ConfidenceBasis | undefined;
 }
 
 interface Published {
@@ -314,14 +326,10 @@ export class NodeMatcher {
     // a caller stores one only where it may write (a read grant is no licence to publish).
     const collectionId = sightingsIn !== undefined && (caller === undefined || canWriteCollection(caller, sightingsIn)) ? sightingsIn : undefined;
     const summary = emptySummary();
-    const pending: Promise<Published>[] = [];
     const now = (): string => this.#deps.clock().toISOString();
     const reader = createObservationReader({ format: 'jsonl', source, now });
     const valid = (object: StixObject): boolean => validateForIngest(object).valid;
-    // The latest version each collection holds of an indicator, read once per batch: never kept
-    // longer, so a version deleted, recalled or superseded in a collection no longer reaches that
-    // collection's readers.
-    const latest = new Map<string, Promise<ReadonlyMap<string, LatestHeld>>>();
+    const opened: OpenedAlert[] = [];
     const onAlert = (alert: Alert): void => {
       // The version matched, read as it matched (its window's): a refresh may compile a newer one before the alert is published.
       const version = alert.version;
@@ -332,7 +340,7 @@ export class NodeMatcher {
         const bundle = sightingObjects(alert, { homeOrganisationId: this.#deps.homeOrganisationId, now: now(), randomUuid: this.#deps.randomUuid }, valid);
         sighting = valid(bundle.sighting) && (bundle.objects.length === 1 || valid(bundle.observedData)) ? bundle : 'invalid';
       }
-      pending.push(this.#publish(alert, version, sighting, basis, this.#audienceOf(alert.indicatorId, version, compiled.collections, latest), caller));
+      opened.push({ alert, version, sighting, basis });
     };
     await matchInput(slices(text), {
       source,
@@ -348,7 +356,13 @@ export class NodeMatcher {
       ...(this.#deps.maxLineChars === undefined ? {} : { maxLineChars: this.#deps.maxLineChars }),
       onAlert,
     });
-    const published = await Promise.all(pending);
+    // The latest version each collection holds of the indicators alerted, read once per batch: never
+    // kept longer, so a version deleted, recalled or superseded in a collection no longer reaches that
+    // collection's readers.
+    const held = await this.#latestVersions([...new Set(opened.map(({ alert }) => alert.indicatorId))], compiled.collections);
+    const published = await Promise.all(
+      opened.map(({ alert, version, sighting, basis }) => this.#publish(alert, version, sighting, basis, audienceOf(version, held.get(alert.indicatorId)), caller)),
+    );
     const alerts = published.map((p) => p.alert);
     const toStore = published.flatMap((p) => (p.toStore === undefined ? [] : [p.toStore]));
     const invalidSightings = published.filter((p) => p.invalidSighting).length;
@@ -371,8 +385,8 @@ export class NodeMatcher {
     };
   }
 
-  async #publish(alert: Alert, version: string | undefined, sighting: Sighting, basis: ConfidenceBasis | undefined, audienceOf: Promise<Audience>, caller: Recipient | undefined): Promise<Published> {
-    const { holding, newerIn } = await audienceOf;
+  async #publish(alert: Alert, version: string | undefined, sighting: Sighting, basis: ConfidenceBasis | undefined, audience: Audience, caller: Recipient | undefined): Promise<Published> {
+    const { holding, newerIn } = audience;
     // As canSeeAlert decides for the stream and the POST's answer; without a caller the observations
     // are the node's own (observed-data stored in a collection), which reads every collection. A
     // version no collection holds as its latest any more (deleted, recalled, superseded) leaves no sighting.
@@ -397,44 +411,24 @@ export class NodeMatcher {
   }
 
   /**
-   * Who an alert on this version of the indicator is for: the collections whose latest version it is,
-   * and those whose latest is newer and by the same creator. Not the collections holding it at all:
-   * one whose latest is newer gives its readers the newer version's alerts, and one holding an older
-   * version only must not show its readers this one's name or pattern. `latest`: this batch's reads,
-   * by indicator.
+   * collection → the latest version it holds of each indicator (revoked or not), who it names as its
+   * creator and where it provably comes from (version-origin.ts): one read per collection for the whole
+   * batch, and three for the origins of every version read.
    */
-  async #audienceOf(indicatorId: string, version: string | undefined, collections: readonly string[], latest: Map<string, Promise<ReadonlyMap<string, LatestHeld>>>): Promise<Audience> {
-    // No version known (not compiled by this loader): no collection is taken to hold it.
-    if (version === undefined) return { holding: [], newerIn: [] };
-    let read = latest.get(indicatorId);
-    if (read === undefined) {
-      read = this.#latestVersions(indicatorId, collections);
-      latest.set(indicatorId, read);
-    }
-    const held = await read;
-    const holding: string[] = [];
-    // The same key only: another key at the same instant is another content (load-indicators.ts), compiled apart.
-    for (const [collectionId, { version: key }] of held) if (key === version) holding.push(collectionId);
-    // The store keeps one content per key, so any collection holding the key tells its creator. None
-    // holding it: no one is shown the alert, and no newer version needs telling.
-    const matched = holding[0] === undefined ? undefined : held.get(holding[0]);
-    if (matched === undefined) return { holding, newerIn: [] };
-    const newerIn: string[] = [];
-    for (const [collectionId, { version: key, creator }] of held) {
-      // Only the creator makes new versions (STIX 2.1): a newer version by another is another object in
-      // substance, which any writer of some collection could otherwise plant to blind every reader of both.
-      if (key !== version && creator === matched.creator && compareVersions(key, version) > 0) newerIn.push(collectionId);
-    }
-    return { holding, newerIn };
-  }
-
-  /** collection → the latest version it holds of the indicator, revoked or not, and who created it. */
-  async #latestVersions(indicatorId: string, collections: readonly string[]): Promise<ReadonlyMap<string, LatestHeld>> {
-    const found = new Map<string, LatestHeld>();
+  async #latestVersions(indicatorIds: readonly string[], collections: readonly string[]): Promise<ReadonlyMap<string, ReadonlyMap<string, LatestHeld>>> {
+    const found = new Map<string, Map<string, LatestHeld>>();
+    if (indicatorIds.length === 0) return found;
+    const read: { collectionId: string; id: string; version: string; creator: string | undefined }[] = [];
     for (const collectionId of collections) {
-      const page = await this.#deps.store.listEntries(collectionId, { ids: [indicatorId], types: ['indicator'], versions: [{ kind: 'last' }] }, { limit: 1 });
-      const entry = page.entries[0];
-      if (entry !== undefined) found.set(collectionId, { version: entry.version, creator: creatorOf(entry.json) });
+      for (const [id, entry] of await latestEntriesIn(this.#deps.store, collectionId, indicatorIds)) {
+        if (entry.type === 'indicator') read.push({ collectionId, id, version: entry.version, creator: creatorOf(entry.json) });
+      }
+    }
+    const originOf = await readOrigins(this.#deps.store, this.#deps.homeOrganisationId, read);
+    for (const { collectionId, id, version, creator } of read) {
+      const byCollection = found.get(id) ?? new Map<string, LatestHeld>();
+      byCollection.set(collectionId, { version, creator, origin: originOf(collectionId, id, version) });
+      found.set(id, byCollection);
     }
     return found;
   }
@@ -523,6 +517,38 @@ function readScope(collections: readonly string[], caller: Recipient | undefined
   if (caller === undefined) return '';
   const readable = collections.filter((collectionId) => canReadCollection(caller, collectionId));
   return readable.length === collections.length ? '' : `reads:${readable.join('\n')}`;
+}
+
+/**
+ * Who an alert on this version of the indicator is for: the collections whose latest version it is,
+ * and those whose latest is newer and provably of the same origin and creator. Not the collections
+ * holding it at all: one whose latest is newer gives its readers the newer version's alerts, and one
+ * holding an older version only must not show its readers this one's name or pattern. `held`: the
+ * batch's read of this indicator (#latestVersions).
+ */
+function audienceOf(version: string | undefined, held: ReadonlyMap<string, LatestHeld> | undefined): Audience {
+  // No version known (not compiled by this loader): no collection is taken to hold it.
+  if (version === undefined || held === undefined) return { holding: [], newerIn: [] };
+  const holding: string[] = [];
+  // The same key only: another key at the same instant is another content (load-indicators.ts), compiled apart.
+  for (const [collectionId, { version: key }] of held) if (key === version) holding.push(collectionId);
+  // None holding it: no one is shown the alert, and no newer version needs telling.
+  const matched = holding.map((collectionId) => held.get(collectionId)).filter((h): h is LatestHeld => h !== undefined);
+  const first = matched[0];
+  if (first === undefined) return { holding, newerIn: [] };
+  // The store keeps one content per key (one creator); its origin may be recorded per collection
+  // (contributors): collections that disagree leave it unknown.
+  const origin = matched.every((m) => m.origin === first.origin) ? first.origin : undefined;
+  const newerIn: string[] = [];
+  // Only its creator versions an object (STIX 2.1), and created_by_ref is authenticated only for
+  // organisations with pinned keys: a newer version suppresses this one only when the store proves both
+  // come from the same organisation. Any writer of some collection could otherwise plant one, copying
+  // the genuine reference or leaving it out, to blind every reader of both collections.
+  if (origin === undefined) return { holding, newerIn };
+  for (const [collectionId, { version: key, creator, origin: newerOrigin }] of held) {
+    if (key !== version && creator === first.creator && newerOrigin === origin && compareVersions(key, version) > 0) newerIn.push(collectionId);
+  }
+  return { holding, newerIn };
 }
 
 /**

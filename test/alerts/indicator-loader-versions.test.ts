@@ -93,6 +93,7 @@ describe('one version held by several collections', () => {
 describe('`newest` takes the newest version of each creator', () => {
   const BANK = 'identity--0b000000-0000-4000-8000-00000000000b';
   const PLANTER = 'identity--0c000000-0000-4000-8000-00000000000c';
+  const PARTNER = 'identity--0d000000-0000-4000-8000-00000000000d';
   const genuine = ipIndicator(92, '198.51.100.92', { created_by_ref: BANK, name: 'Genuine' });
   const planted = ipIndicator(92, '198.51.100.192', { created_by_ref: PLANTER, modified: '2026-06-01T00:00:00.000Z', name: 'Planted' });
   const revised = ipIndicator(92, '198.51.100.93', { created_by_ref: BANK.toUpperCase().replace('IDENTITY', 'identity'), modified: '2026-07-01T00:00:00.000Z', name: 'Revised' });
@@ -116,6 +117,36 @@ describe('`newest` takes the newest version of each creator', () => {
       const { matcher, loader } = await loadedNewest(node);
       assert.equal(matcher.stats().indicators, 2);
       assert.deepEqual(matchedIn(matcher, loader, '198.51.100.92'), [genuine.modified]);
+      assert.deepEqual(matchedIn(matcher, loader, '198.51.100.192'), [planted.modified]);
+    } finally {
+      await node.close();
+    }
+  });
+
+  // created_by_ref is authenticated only for organisations with pinned keys: the origin the store
+  // records (a home original, a partner's contribution) decides, as for the node's matcher.
+  it('compiles a newer version claiming the genuine creator beside it when a partner wrote it', async () => {
+    const node = await startTestNode({ empty: true });
+    try {
+      await node.store.addObjects(ADD_TEST, [genuine]);
+      await node.store.addObjects(SECRET, [{ ...planted, created_by_ref: BANK }], undefined, PARTNER);
+      const { matcher, loader } = await loadedNewest(node);
+      assert.equal(matcher.stats().indicators, 2);
+      assert.deepEqual(matchedIn(matcher, loader, '198.51.100.92'), [genuine.modified]);
+      assert.deepEqual(matchedIn(matcher, loader, '198.51.100.192'), [planted.modified]);
+    } finally {
+      await node.close();
+    }
+  });
+
+  it('a newer version from the same partner as the older replaces it', async () => {
+    const node = await startTestNode({ empty: true });
+    try {
+      await node.store.addObjects(ADD_TEST, [genuine], undefined, PARTNER);
+      await node.store.addObjects(SECRET, [{ ...planted, created_by_ref: BANK }], undefined, PARTNER);
+      const { matcher, loader } = await loadedNewest(node);
+      assert.equal(matcher.stats().indicators, 1);
+      assert.deepEqual(matchedIn(matcher, loader, '198.51.100.92'), []);
       assert.deepEqual(matchedIn(matcher, loader, '198.51.100.192'), [planted.modified]);
     } finally {
       await node.close();

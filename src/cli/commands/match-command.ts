@@ -123,11 +123,8 @@ export function matchCommand(io: CliIo): Command {
         }
 
         const matcher = new BulkMatcher({ correlationSeconds: windowSeconds });
-        const loader = new IndicatorLoader(
-          node.store,
-          collections.map((c) => c.id),
-          matcher,
-        );
+        // The home organisation's own originals are one origin: its newer version of one replaces the older.
+        const loader = new IndicatorLoader(node.store, collections.map((c) => c.id), matcher, undefined, 'newest', node.identity.homeOrganisation.id);
         const describeLoad = (loaded: LoadedIndicators, what: string): string => {
           const refused = [...loaded.refused].map(([reason, count]) => `${count} ${reason}`).join(', ');
           return (
