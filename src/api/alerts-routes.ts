@@ -77,9 +77,9 @@ async function homeOnly(request: FastifyRequest): Promise<void> {
 /**
  * The alert is about the newest version of its indicator the recipient may read: some collection it
  * may read holds that version as its latest (`event.collections`), and none it may read holds a newer
- * one by the same creator (`event.newerIn`; node-matcher.ts). So a newer version held where it may not
+ * one by the same creator and origin (`event.newerIn`; node-matcher.ts). So a newer version held where it may not
  * read neither hides the version it reads nor shows, and a reader of several collections gets one
- * alert, the newest's; a "newer version" by another creator is another object, alerted on apart.
+ * alert, the newest's; a "newer version" by another creator or origin is another object, alerted on apart.
  */
 export function canSeeAlert(recipient: Recipient, event: AlertEvent): boolean {
   const reads = (collectionId: string): boolean => canReadCollection(recipient, collectionId);

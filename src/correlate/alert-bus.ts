@@ -21,8 +21,8 @@ export interface AlertEvent {
   readonly collections: readonly string[];
   /**
    * …and none of these: the collections whose latest version of the indicator is newer than the one
-   * that matched and has its creator (a newer one by another creator is another object, alerted on
-   * apart). A reader of one of them gets the alerts of the newest version it may read instead (or
+   * that matched and has its creator and provably its origin (correlate/version-origin.ts; a newer one
+   * by another creator or of another or unknown origin is another object, alerted on apart). A reader of one of them gets the alerts of the newest version it may read instead (or
    * none, when that one is revoked, expired or does not match). Absent when there are none.
    */
   readonly newerIn?: readonly string[];

@@ -85,7 +85,7 @@ function alertInScope(scope: readonly string[], event: AlertEvent): AlertJson {
 /**
  * Whether the webhook takes the alert: the alert is one a reader of its collections is sent
  * (node-matcher.ts, AlertEvent): a version one of them holds as its latest, and none of them holds a
- * newer one by its creator, at or above its minimum severity as it is shown (alertForWebhook). Without a scope it
+ * newer one by its creator and origin, at or above its minimum severity as it is shown (alertForWebhook). Without a scope it
  * reads every collection, as the home organisation does.
  */
 export function webhookTakes(webhook: WebhookRecord, event: AlertEvent): boolean {
