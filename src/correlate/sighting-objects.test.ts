@@ -77,12 +77,40 @@ describe("a sighting's copy for a circle", () => {
 
 describe('what of an observable the evidence keeps', () => {
   const observable = { type: 'file', path: 'file:size', value: '1024' };
+  let uuids = 0;
+  const randomUuid = (): string => `00000000-0000-4000-8000-${(++uuids).toString(16).padStart(12, 'f')}`;
+  const isRandomId = (id: unknown, type: string): boolean => typeof id === 'string' && new RegExp(`^${type}--00000000-0000-4000-8000-f+[0-9a-f]+$`).test(id);
+  const valid = (object: unknown): void => {
+    const report = validateForIngest(object);
+    assert.deepEqual(report.issues.filter((issue) => issue.severity === 'error'), [], JSON.stringify(object));
+  };
 
-  it('its ID contributing properties, the property the pattern compared, what it is not valid without, and its markings', () => {
+  it('of an observable of the type compared: the path compared, what it is not valid without, its markings, and a random id when its ID contributing properties were cut', () => {
     const file = { type: 'file', spec_version: '2.1', id: 'file--00000000-0000-4000-8000-000000000001', name: 'a.exe', size: 1024, mime_type: 'application/x-dosexec', x_payload: 'chosen', object_marking_refs: [TLP2_MARKING_IDS.amber] };
-    assert.deepEqual(asEvidence(file, observable), { type: 'file', spec_version: '2.1', id: file.id, name: 'a.exe', size: 1024, object_marking_refs: [TLP2_MARKING_IDS.amber] });
+    const evidence = asEvidence(file, observable, randomUuid);
+    assert.ok(evidence !== undefined && isRandomId(evidence.id, 'file'), JSON.stringify(evidence));
+    assert.deepEqual(evidence, { type: 'file', spec_version: '2.1', id: evidence.id, size: 1024, object_marking_refs: [TLP2_MARKING_IDS.amber] });
+    // A file with its size alone is no valid STIX (it needs a name or hashes): the callers' validation leaves it out.
+    assert.equal(validateForIngest(evidence).valid, false);
+    // Of another type: what identifies it, under its own id.
     const message = { type: 'email-message', spec_version: '2.1', id: 'email-message--00000000-0000-4000-8000-000000000002', is_multipart: false, subject: 's', received_lines: ['from inside'], x_note: 'chosen' };
-    assert.deepEqual(asEvidence(message, observable), { type: 'email-message', spec_version: '2.1', id: message.id, is_multipart: false, subject: 's' });
+    assert.deepEqual(asEvidence(message, observable, randomUuid), { type: 'email-message', spec_version: '2.1', id: message.id, is_multipart: false, subject: 's' });
+  });
+
+  it("a match on an email's subject shares neither its body nor its sender, and not the id that names them", () => {
+    const email = {
+      type: 'email-message', spec_version: '2.1', id: 'email-message--a1e00000-0000-5000-8000-000000000001', is_multipart: false, subject: 'Invoice 42',
+      body: 'Hi Bob, the VPN password for hr-payroll is Winter2026! -- internal only', from_ref: 'email-addr--00000000-0000-4000-8000-000000000009', received_lines: ['from mx1.internal.example'],
+    };
+    const evidence = asEvidence(email, { type: 'email-message', path: 'email-message:subject', value: 'Invoice 42' }, randomUuid);
+    assert.ok(evidence !== undefined && isRandomId(evidence.id, 'email-message'), JSON.stringify(evidence));
+    assert.deepEqual(evidence, { type: 'email-message', spec_version: '2.1', id: evidence.id, is_multipart: false, subject: 'Invoice 42' });
+    valid(evidence);
+  });
+
+  it('keeps a deterministic id when the path compared is all that identifies the observable', () => {
+    const address = { type: 'ipv4-addr', spec_version: '2.1', id: 'ipv4-addr--00000000-0000-4000-8000-000000000007', value: '198.51.100.7', resolves_to_refs: ['mac-addr--00000000-0000-4000-8000-000000000008'] };
+    assert.deepEqual(asEvidence(address, { type: 'ipv4-addr', path: 'ipv4-addr:value', value: '198.51.100.7' }, randomUuid), { type: 'ipv4-addr', spec_version: '2.1', id: address.id, value: '198.51.100.7' });
   });
 
   it('of a property the pattern compared inside, only the path compared: within each list element the compared field, never its siblings', () => {
@@ -94,22 +122,77 @@ describe('what of an observable the evidence keeps', () => {
       ],
     };
     const attachment = { type: 'email-message', path: 'email-message:body_multipart[*].content_disposition', value: 'attachment; filename="evil.exe"' };
-    assert.deepEqual(asEvidence(message, attachment), {
-      type: 'email-message', spec_version: '2.1', id: message.id, is_multipart: true, subject: message.subject,
-      body_multipart: [{ content_disposition: 'attachment; filename="evil.exe"' }],
-    });
+    const evidence = asEvidence(message, attachment, randomUuid);
+    assert.ok(evidence !== undefined && isRandomId(evidence.id, 'email-message'), 'the subject it was identified by is dropped');
+    assert.deepEqual(evidence, { type: 'email-message', spec_version: '2.1', id: evidence.id, is_multipart: true, body_multipart: [{ content_disposition: 'attachment; filename="evil.exe"' }] });
     const process = { type: 'process', spec_version: '2.1', id: 'process--00000000-0000-4000-8000-000000000006', environment_variables: { PATH: '/tmp/.x', DB_PASSWORD: 'hunter2' } };
     const variable = { type: 'process', path: 'process:environment_variables.PATH', value: '/tmp/.x' };
-    assert.deepEqual(asEvidence(process, variable), { type: 'process', spec_version: '2.1', id: process.id, environment_variables: { PATH: '/tmp/.x' } });
+    assert.deepEqual(asEvidence(process, variable, randomUuid), { type: 'process', spec_version: '2.1', id: process.id, environment_variables: { PATH: '/tmp/.x' } });
+  });
+
+  it('through [*], only the elements whose compared value is the one matched: another MIME part, another registry value, is no evidence', () => {
+    const email = {
+      type: 'email-message', spec_version: '2.1', id: 'email-message--a1e00000-0000-5000-8000-000000000003', is_multipart: true,
+      body_multipart: [{ content_type: 'text/plain', body: 'click http://evil.example/x' }, { content_type: 'text/plain', body: 'CONFIDENTIAL: merger with ACME closes 3 Dec' }],
+    };
+    const part = asEvidence(email, { type: 'email-message', path: 'email-message:body_multipart[*].body', value: 'click http://evil.example/x' }, randomUuid);
+    assert.deepEqual(part?.['body_multipart'], [{ body: 'click http://evil.example/x' }]);
+    assert.equal(part?.id, email.id, 'body_multipart identifies nothing: the id stays');
+    const key = {
+      type: 'windows-registry-key', spec_version: '2.1', id: 'windows-registry-key--00000000-0000-4000-8000-00000000000b', key: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Run',
+      values: [{ name: 'updater', data: 'C:\\evil.exe', data_type: 'REG_SZ' }, { name: 'vpn', data: 'psk=Winter2026!', data_type: 'REG_SZ' }],
+    };
+    const value = asEvidence(key, { type: 'windows-registry-key', path: 'windows-registry-key:values[*].data', value: 'C:\\evil.exe' }, randomUuid);
+    assert.ok(value !== undefined && isRandomId(value.id, 'windows-registry-key'), JSON.stringify(value));
+    assert.deepEqual(value, { type: 'windows-registry-key', spec_version: '2.1', id: value.id, values: [{ data: 'C:\\evil.exe' }] });
+    valid(value);
+    // A number compared as the matcher prints it.
+    const traffic = { type: 'network-traffic', spec_version: '2.1', id: 'network-traffic--00000000-0000-4000-8000-00000000000c', protocols: ['tcp'], x_ports: [{ port: 443 }, { port: 8443 }] };
+    assert.deepEqual(asEvidence(traffic, { type: 'network-traffic', path: 'network-traffic:x_ports[*].port', value: '8443' }, randomUuid)?.['x_ports'], [{ port: 8443 }]);
+  });
+
+  it("a match on an artifact's hash does not share its payload", () => {
+    const artifact = { type: 'artifact', spec_version: '2.1', id: 'artifact--00000000-0000-4000-8000-00000000000d', payload_bin: 'c2VjcmV0', hashes: { 'SHA-256': 'a'.repeat(64) } };
+    const evidence = asEvidence(artifact, { type: 'artifact', path: "artifact:hashes.'SHA-256'", value: 'a'.repeat(64) }, randomUuid);
+    assert.ok(evidence !== undefined && isRandomId(evidence.id, 'artifact'), JSON.stringify(evidence));
+    assert.deepEqual(evidence, { type: 'artifact', spec_version: '2.1', id: evidence.id, hashes: { 'SHA-256': 'a'.repeat(64) } });
+    // An artifact needs its payload or a url: without them the callers' validation leaves it out rather than share the payload.
+    assert.equal(validateForIngest(evidence).valid, false);
+    const fetched = asEvidence({ ...artifact, url: 'https://files.example/x' }, { type: 'artifact', path: "artifact:hashes.'SHA-256'", value: 'a'.repeat(64) }, randomUuid);
+    assert.equal(fetched?.['payload_bin'], undefined);
+  });
+
+  it('references follow an observable that got a random id, and one identified by such a reference gets one too', () => {
+    const alerts = new AlertAggregator(3600);
+    const opened = alerts.record({
+      indicatorId, name: 'sender', confidence: 80, observable: { type: 'email-addr', path: 'email-addr:display_name', value: 'Payroll' },
+      observations: [observation([{ type: 'email-addr', value: 'ceo@corp.example', display_name: 'Payroll' }, { type: 'email-message', is_multipart: false, from_ref: '0', subject: 'hi' }], '2026-06-01T12:10:00.000Z')],
+    });
+    assert.ok(opened);
+    const context = { homeOrganisationId: 'identity--0a000000-0000-4000-8000-00000000000a', now: '2026-06-01T12:10:01.000Z', randomUuid };
+    const all = sightingObjects(opened, context);
+    const address = all.objects.find((object) => object.type === 'email-addr');
+    const message = all.objects.find((object) => object.type === 'email-message');
+    assert.ok(address !== undefined && message !== undefined);
+    assert.ok(isRandomId(address.id, 'email-addr') && isRandomId(message.id, 'email-message'), JSON.stringify(all.objects));
+    assert.deepEqual(address, { type: 'email-addr', spec_version: '2.1', id: address.id, display_name: 'Payroll' });
+    assert.equal(message['from_ref'], address.id, 'not the UUIDv5 of the address, which names it to anyone who tries addresses');
+    // The address without its value is no valid STIX: the callers' validation leaves it out, the message stays valid.
+    const stored = sightingObjects(opened, context, (object) => validateForIngest(object).valid);
+    assert.deepEqual(stored.objects.filter((object) => object.type === 'email-addr'), []);
+    const kept = stored.objects.find((object) => object.type === 'email-message');
+    assert.ok(kept !== undefined && isRandomId(kept['from_ref'], 'email-addr'));
+    assert.ok(!JSON.stringify(stored.objects).includes('ceo@corp.example'));
+    for (const object of stored.objects) valid(object);
   });
 
   it('leaves out an observable with granular markings, whose selectors may name what it drops', () => {
     const marked = { type: 'ipv4-addr', spec_version: '2.1', id: 'ipv4-addr--00000000-0000-4000-8000-000000000003', value: '10.0.0.1', granular_markings: [{ marking_ref: TLP2_MARKING_IDS.red, selectors: ['value'] }] };
-    assert.equal(asEvidence(marked, observable), undefined);
+    assert.equal(asEvidence(marked, observable, randomUuid), undefined);
   });
 
   it('reads the lists for a type of its own only: a type named after a property of every object keeps what any unknown type keeps', () => {
     const odd = { type: 'constructor', spec_version: '2.1', id: 'constructor--00000000-0000-4000-8000-000000000004', x_payload: 'chosen' };
-    assert.deepEqual(asEvidence(odd, observable), { type: 'constructor', spec_version: '2.1', id: odd.id });
+    assert.deepEqual(asEvidence(odd, observable, randomUuid), { type: 'constructor', spec_version: '2.1', id: odd.id });
   });
 });

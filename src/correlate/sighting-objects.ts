@@ -1,6 +1,7 @@
 // The STIX objects an alert leaves behind: the SCOs of its evidence (deterministic ids, references
 // rewritten to them), one observed-data holding them over the alert's first/last seen and count, and
 // a sighting of the indicator by the home organisation. Pure: time and random UUIDs are passed in.
+import canonicalize from 'canonicalize';
 import { parsePattern } from '../pattern/parse-pattern.ts';
 import type { PathStep } from '../pattern/pattern-ast.ts';
 import type { SightingShareDecision } from '../policy/decide-sighting-share.ts';
@@ -95,27 +96,40 @@ const REQUIRED_PROPERTIES: Readonly<Record<string, readonly string[]>> = { 'emai
 const ALWAYS_KEPT = ['type', 'spec_version', 'id', 'object_marking_refs'];
 
 /**
- * What of an observed SCO the evidence keeps: what identifies it (its ID contributing properties, from
- * which its id is computed), the property the matched pattern compared (the alert's path; for a
- * pattern comparing several, the one that matched), what it is not valid without, and its markings.
- * The rest of what the telemetry, or a token posting observations, put in it (a payload, a message's
- * other headers, custom properties) is no evidence of the match, and the evidence may be shared with
+ * What of an observed SCO the evidence keeps. An SCO of the type the pattern compared keeps the path
+ * compared (the alert's path; for a pattern comparing several, the one that matched) and nothing else
+ * of its content, what it is not valid without, and its markings: its ID contributing properties are
+ * no exception (a match on an email's subject would share its body, one on a registry value every
+ * other value of the key). When that drops or cuts down an ID contributing property, its UUIDv5 id
+ * would name the whole observable (and give away what was dropped: an address's id is found by
+ * trying addresses), so it gets a random (UUIDv4) id, valid STIX for any SCO (§2.9). An SCO of
+ * another type keeps what identifies it (its ID contributing properties) and its markings. The rest
+ * of what the telemetry, or a token posting observations, put in it (a payload, a message's other
+ * headers, custom properties) is no evidence of the match, and the evidence may be shared with
  * partners as the home organisation's. An SCO with granular markings is left out: their selectors
  * may name properties dropped here, and dropping the marking would widen the rest.
  */
-export function asEvidence(sco: StixObject, observable: MatchedObservable): StixObject | undefined {
+export function asEvidence(sco: StixObject, observable: MatchedObservable, randomUuid: () => string): StixObject | undefined {
   if (sco['granular_markings'] !== undefined) return undefined;
   // Own properties only: a type is the sender's text ('constructor' must name no list).
   const listed = (table: Readonly<Record<string, readonly string[]>>): readonly string[] => (Object.hasOwn(table, sco.type) ? (table[sco.type] ?? []) : []);
-  const kept = new Set([...ALWAYS_KEPT, ...listed(SCO_ID_CONTRIBUTING_PROPERTIES), ...listed(REQUIRED_PROPERTIES)]);
+  const identifying = listed(SCO_ID_CONTRIBUTING_PROPERTIES);
+  const matchedType = sco.type === observable.type;
+  const kept = new Set([...ALWAYS_KEPT, ...listed(REQUIRED_PROPERTIES), ...(matchedType ? [] : identifying)]);
   const evidence: JsonObject = Object.fromEntries(Object.entries(sco).filter(([key]) => kept.has(key)));
-  const steps = sco.type === observable.type ? comparedSteps(observable.path) : undefined;
-  const [first, ...rest] = steps ?? [];
+  if (!matchedType) return evidence as StixObject;
+  const [first, ...rest] = comparedSteps(observable.path) ?? [];
   if (first?.kind === 'key' && !kept.has(first.name) && Object.hasOwn(sco, first.name)) {
-    const compared = projectPath(sco[first.name], rest);
+    const compared = projectPath(sco[first.name], rest, observable.value);
     if (compared !== undefined) evidence[first.name] = compared;
   }
+  const cut = identifying.some((name) => Object.hasOwn(sco, name) && canonicalJson(sco[name]) !== canonicalJson(evidence[name]));
+  if (cut) evidence['id'] = `${sco.type}--${randomUuid()}`;
   return evidence as StixObject;
+}
+
+function canonicalJson(value: JsonValue | undefined): string | undefined {
+  return value === undefined ? undefined : canonicalize(value);
 }
 
 /** The steps of an alert's path (`type:steps`, as the matcher prints it); undefined when it does not parse. */
@@ -128,27 +142,91 @@ function comparedSteps(path: string): readonly PathStep[] | undefined {
 }
 
 /**
- * What of a value the path compared inside it: along each key only that key, through a list each
- * element that holds the rest of the path (for `[n]`, element n alone), the value reached whole (a
+ * What of a value the path compared inside it: along each key only that key, through `[n]` element n
+ * alone, through `[*]` only the elements where the rest of the path reaches the matched value (the
+ * matcher compares each element; one that did not match is no evidence), the value reached whole (a
  * reference stays a reference). Siblings are what the telemetry held beside the match: a MIME part's
- * body beside its content_disposition, a request's headers beside its method.
+ * body beside its content_disposition, another part's body beside the one that matched.
  */
-function projectPath(value: JsonValue | undefined, steps: readonly PathStep[]): JsonValue | undefined {
+function projectPath(value: JsonValue | undefined, steps: readonly PathStep[], matched: string): JsonValue | undefined {
   if (value === undefined) return undefined;
   const [step, ...rest] = steps;
   if (step === undefined) return value;
   if (step.kind === 'key') {
     if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, step.name)) return undefined;
-    const inner = projectPath(value[step.name], rest);
+    const inner = projectPath(value[step.name], rest, matched);
     return inner === undefined ? undefined : { [step.name]: inner };
   }
   if (!Array.isArray(value)) return undefined;
-  const elements = step.kind === 'index' ? value.slice(step.index, step.index + 1) : value;
+  const elements = step.kind === 'index' ? value.slice(step.index, step.index + 1) : value.filter((element) => reaches(element, rest, matched));
   const projected = elements.flatMap((element) => {
-    const inner = projectPath(element, rest);
+    const inner = projectPath(element, rest, matched);
     return inner === undefined ? [] : [inner];
   });
   return projected.length > 0 ? projected : undefined;
+}
+
+/** Whether the path from `value` reaches the matched value (as the matcher prints it: String of a string or number). */
+function reaches(value: JsonValue | undefined, steps: readonly PathStep[], matched: string): boolean {
+  if (value === undefined) return false;
+  const [step, ...rest] = steps;
+  if (step === undefined) return (typeof value === 'string' || typeof value === 'number') && String(value) === matched;
+  if (step.kind === 'key') {
+    return value !== null && typeof value === 'object' && !Array.isArray(value) && Object.hasOwn(value, step.name) && reaches(value[step.name], rest, matched);
+  }
+  if (!Array.isArray(value)) return false;
+  return (step.kind === 'index' ? value.slice(step.index, step.index + 1) : value).some((element) => reaches(element, rest, matched));
+}
+
+/**
+ * References follow an SCO whose evidence got a new id (asEvidence). An SCO whose ID contributing
+ * property refers to one gets a random id in turn: the id derived from the old reference would still
+ * name the observed one.
+ */
+function followNewIds(scos: readonly { readonly observed: string; readonly evidence: StixObject }[], randomUuid: () => string): StixObject[] {
+  const renamed = new Map(scos.filter(({ observed, evidence }) => observed !== evidence.id).map(({ observed, evidence }) => [observed, evidence.id]));
+  const fresh = new Set(renamed.values());
+  let objects = scos.map(({ evidence }) => evidence);
+  for (let changed = renamed.size > 0; changed; ) {
+    changed = false;
+    objects = objects.map((sco) => {
+      const identifying = Object.hasOwn(SCO_ID_CONTRIBUTING_PROPERTIES, sco.type) ? (SCO_ID_CONTRIBUTING_PROPERTIES[sco.type] ?? []) : [];
+      let moved = false;
+      let identityMoved = false;
+      const copy: JsonObject = {};
+      for (const [key, value] of Object.entries(sco)) {
+        const rewritten = key === 'id' ? value : renameRefs(key, value, renamed);
+        if (rewritten !== value) {
+          moved = true;
+          if (identifying.includes(key)) identityMoved = true;
+        }
+        copy[key] = rewritten;
+      }
+      if (!moved) return sco;
+      // An id already random derives from nothing.
+      if (identityMoved && !fresh.has(sco.id)) {
+        const id = `${sco.type}--${randomUuid()}`;
+        renamed.set(sco.id, id);
+        fresh.add(id);
+        copy['id'] = id;
+        changed = true;
+      }
+      return copy as StixObject;
+    });
+  }
+  return objects;
+}
+
+/** `value` of property `key` with references to renamed ids rewritten (nested too: extensions refer); the same value when none is. */
+function renameRefs(key: string, value: JsonValue, renamed: ReadonlyMap<string, string>): JsonValue {
+  if (typeof value === 'string') return key.endsWith('_ref') ? (renamed.get(value) ?? value) : value;
+  if (Array.isArray(value)) {
+    const items = value.map((item) => (key.endsWith('_refs') && typeof item === 'string' ? (renamed.get(item) ?? item) : renameRefs(key, item, renamed)));
+    return items.some((item, index) => item !== value[index]) ? items : value;
+  }
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value).map(([inner, item]) => [inner, renameRefs(inner, item, renamed)] as const);
+  return entries.some(([inner, item]) => item !== value[inner]) ? Object.fromEntries(entries) : value;
 }
 
 /**
@@ -157,13 +235,16 @@ function projectPath(value: JsonValue | undefined, steps: readonly PathStep[]): 
  * evidence only (asEvidence).
  */
 export function sightingObjects(alert: Alert, context: SightingContext, acceptSco: (sco: StixObject) => boolean = () => true): SightingBundle {
-  const scos = identifyScos(
-    alert.evidence.map((observation) => observation.objects),
+  const scos = followNewIds(
+    identifyScos(
+      alert.evidence.map((observation) => observation.objects),
+      context.randomUuid,
+    ).flatMap((sco) => {
+      const evidence = asEvidence(sco, alert.observable, context.randomUuid);
+      return evidence === undefined ? [] : [{ observed: sco.id, evidence }];
+    }),
     context.randomUuid,
-  ).flatMap((sco) => {
-    const evidence = asEvidence(sco, alert.observable);
-    return evidence !== undefined && acceptSco(evidence) ? [evidence] : [];
-  });
+  ).filter((sco) => acceptSco(sco));
   const count = Math.max(1, Math.min(maxCount, alert.count));
   const observedData: StixObject = {
     type: 'observed-data',
