@@ -35,6 +35,13 @@ describe('parsePeerInput', () => {
     assert.ok(!JSON.stringify(parsed.error).includes('has space secret'));
   });
 
+  it("refuses a plain peer's organisation id with upper-case hex, naming the fix", () => {
+    const parsed = parsePeerInput({ ...good, organisation: 'identity--0B000000-0000-4000-8000-00000000000A' });
+    assert.ok(!parsed.ok);
+    assert.equal(parsed.error[0]?.field, 'organisation');
+    assert.match(parsed.error[0]?.message ?? '', /write it in lower case \(identity--0b000000-0000-4000-8000-00000000000a\)/);
+  });
+
   it('refuses credentials, queries and fragments in the URL', () => {
     for (const url of ['https://user:pw@grid.example/', 'https://grid.example/?a=1', 'https://grid.example/#x']) {
       const parsed = parsePeerInput({ ...good, url });
@@ -199,6 +206,12 @@ describe('parseNodeIdentity', () => {
     assert.equal(parsed.value.organisationId, ORG);
     assert.equal(parsed.value.organisationName, 'Grid Co');
     assert.equal(parsed.value.keys[0]?.keyId, key.keyId);
+  });
+
+  it('refuses an organisation id with upper-case hex, which every object it writes would name', () => {
+    const parsed = parseNodeIdentity({ ...document, organisation: { ...document.organisation, id: 'identity--0B000000-0000-4000-8000-000000000002' } });
+    assert.ok(!parsed.ok);
+    assert.match(parsed.error, /^\$\.organisation\.id: .*write it in lower case/);
   });
 
   it('refuses a key whose id is not its hash', () => {

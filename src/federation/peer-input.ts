@@ -5,6 +5,7 @@ import { err, ok, type Result } from '../errors/result.ts';
 import type { TaxiiCollection } from '../taxii/taxii-client.ts';
 import { createKeyDirectory, fingerprintOf, instantOf, isFingerprintOf, isKeyId, isOrganisationId, keyIdOf, parsePublicKey, type PinnedKey } from './node-key.ts';
 import { parseSignedMessage, verifyMessage, type SignedMessage } from './signed-message.ts';
+import { upperCaseIdProblem } from '../policy/organisation.ts';
 
 /** Peer names: lower-case letters, digits and '-', starting with a letter or digit, at most 63. */
 const PEER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -153,8 +154,10 @@ export function parsePeerInput(raw: RawPeerInput): Result<PeerInput, PeerInputIs
   }
   let organisationId: string | undefined;
   if (raw.organisation !== undefined) {
-    if (isOrganisationId(raw.organisation)) organisationId = raw.organisation;
-    else problem('organisation', 'the organisation must be a STIX identity id (identity--<uuid>)');
+    const upperCase = isOrganisationId(raw.organisation) ? upperCaseIdProblem(raw.organisation) : undefined;
+    if (!isOrganisationId(raw.organisation)) problem('organisation', 'the organisation must be a STIX identity id (identity--<uuid>)');
+    else if (upperCase !== undefined) problem('organisation', `the organisation ${upperCase}`);
+    else organisationId = raw.organisation;
   }
   if (issues.length > 0 || name === undefined || !url.ok || !token.ok || circleId === undefined) return err(issues);
   return ok({ name, url: url.value, token: token.value, circleId, remoteCollectionId, push, intervalSeconds, silentAfter, fingerprint, organisationId });
@@ -218,6 +221,8 @@ export function parseNodeIdentity(value: unknown): Result<PeerNodeIdentity, stri
   if (!isRecord(organisation) || organisation['type'] !== 'identity' || !isOrganisationId(organisation['id'])) {
     return err('$.organisation: not a STIX identity with an identity--<uuid> id');
   }
+  const upperCase = upperCaseIdProblem(organisation['id']);
+  if (upperCase !== undefined) return err(`$.organisation.id: ${upperCase}`);
   const rawKeys = value['keys'];
   if (!Array.isArray(rawKeys) || rawKeys.length > MAX_PUBLISHED_KEYS) return err(`$.keys: expected a list of at most ${MAX_PUBLISHED_KEYS} keys`);
   const keys: PublishedKey[] = [];

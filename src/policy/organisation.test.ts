@@ -19,6 +19,12 @@ describe('partner organisations', () => {
     assert.match(parsed.error.join('\n'), /kind "mafia" must be one of government, military, cert, company, ngo, academic/);
   });
 
+  it('refuses an id whose UUID has upper-case hex, naming the fix: ingest refuses every object naming such an id', () => {
+    const parsed = parseOrganisationInput({ id: id.toUpperCase().replace('IDENTITY', 'identity'), name: 'CERT-FR', kind: 'cert', sectors: [] });
+    assert.ok(!parsed.ok);
+    assert.deepEqual(parsed.error, [`id "identity--8C6AF861-7B20-41EF-9B59-6344FD872A8F" has upper-case hex in its UUID, which the node refuses in every object naming it: write it in lower case (${id})`]);
+  });
+
   it('becomes a valid STIX identity of class organization, with kind and country as custom properties', () => {
     const parsed = parseOrganisationInput({ id, name: 'Acme Bank', kind: 'company', sectors: ['financial-services'], country: 'DE' });
     assert.ok(parsed.ok);

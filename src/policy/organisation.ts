@@ -2,7 +2,7 @@ import type { Result } from '../errors/result.ts';
 import { err, ok } from '../errors/result.ts';
 import type { StixObject } from '../stix/types.ts';
 import { validateStixObject } from '../stix/validate.ts';
-import { checkIdentifier, idHasType, IdVerdict } from '../stix/validate/lexical.ts';
+import { checkIdentifier, hasUppercaseHex, idHasType, IdVerdict } from '../stix/validate/lexical.ts';
 
 /** What kind of party an organisation is; circles mix states and private actors, and agreements may say which. */
 export const organisationKinds = ['government', 'military', 'cert', 'company', 'ngo', 'academic'] as const;
@@ -31,6 +31,17 @@ export interface OrganisationInput {
   readonly country?: string | undefined;
 }
 
+/**
+ * Why a well-formed organisation id cannot be taken, if its UUID has upper-case hex: valid STIX, but
+ * ingest refuses every object naming such an id (STIX_ID_UPPERCASE, validate-for-ingest.ts), so a
+ * partner registered under it could write nothing that names itself. Not lower-cased silently: the
+ * partner's node signs its objects with the id as it wrote it.
+ */
+export function upperCaseIdProblem(id: string): string | undefined {
+  if (!hasUppercaseHex(id)) return undefined;
+  return `id "${id}" has upper-case hex in its UUID, which the node refuses in every object naming it: write it in lower case (${id.toLowerCase()})`;
+}
+
 /** Checks what an operator typed for a partner organisation; every problem is named, none thrown. */
 export function parseOrganisationInput(input: OrganisationInput): Result<Organisation, string[]> {
   const problems: string[] = [];
@@ -41,6 +52,9 @@ export function parseOrganisationInput(input: OrganisationInput): Result<Organis
   }
   if (!idHasType(input.id, 'identity') || checkIdentifier(input.id) !== IdVerdict.Ok) {
     problems.push(`id "${input.id}" must be a STIX identity id such as identity--8c6af861-7b20-41ef-9b59-6344fd872a8f`);
+  } else {
+    const upperCase = upperCaseIdProblem(input.id);
+    if (upperCase !== undefined) problems.push(upperCase);
   }
   const sectors: string[] = [];
   for (const sector of input.sectors) {

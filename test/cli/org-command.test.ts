@@ -56,6 +56,14 @@ describe('entente org', () => {
     assert.match(adminForPartner.stderr, /ENT_TOKEN_INVALID: an administrator token acts for the home organisation/);
   });
 
+  it('refuses an id with upper-case hex, naming the lower-case spelling to use, and registers nothing', async () => {
+    const upper = 'identity--5E1A0000-0000-4000-8000-00000000ABCD';
+    const added = await entente(data.path, ['org', 'add', 'Shouting CERT', '--kind', 'cert', '--id', upper]);
+    assert.equal(added.code, 1);
+    assert.match(added.stderr, /ENT_ORG_INVALID: id "identity--5E1A0000-0000-4000-8000-00000000ABCD" has upper-case hex .*: write it in lower case \(identity--5e1a0000-0000-4000-8000-00000000abcd\)/);
+    assert.doesNotMatch((await entente(data.path, ['org', 'list'])).stdout, /Shouting CERT/);
+  });
+
   it("refuses to register the node's own home organisation as a partner", async () => {
     const home = (JSON.parse((await entente(data.path, ['org', 'list', '--json'])).stdout) as { id: string; home: boolean }[]).find((row) => row.home);
     const again = await entente(data.path, ['org', 'add', 'Me', '--kind', 'cert', '--id', home?.id ?? '']);

@@ -23,7 +23,7 @@ export function orgCommand(io: CliIo): Command {
     .requiredOption('--kind <kind>', `one of ${organisationKinds.join(', ')}`)
     .option('--sector <sector...>', 'STIX industry sectors (repeatable), e.g. government-national financial-services')
     .option('--country <code>', 'ISO 3166-1 alpha-2 country code, e.g. FR')
-    .option('--id <identity-id>', "the identity id the partner's own node uses (so its created_by_ref matches); generated when omitted")
+    .option('--id <identity-id>', "the identity id the partner's own node uses (so its created_by_ref matches), in lower-case hex; generated when omitted")
     .option('--data <dir>', 'data directory (env ENTENTE_DATA)')
     .addHelpText(
       'after',
