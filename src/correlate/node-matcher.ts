@@ -412,15 +412,17 @@ export class NodeMatcher {
 
   /**
    * collection → the latest version it holds of each indicator (revoked or not), who it names as its
-   * creator and where it provably comes from (version-origin.ts): one read per collection for the whole
-   * batch, and three for the origins of every version read.
+   * creator and where it provably comes from (version-origin.ts): one read for the whole batch and
+   * every collection (per 500 indicators), and three for the origins of every version read.
    */
   async #latestVersions(indicatorIds: readonly string[], collections: readonly string[]): Promise<ReadonlyMap<string, ReadonlyMap<string, LatestHeld>>> {
     const found = new Map<string, Map<string, LatestHeld>>();
     if (indicatorIds.length === 0) return found;
     const read: { collectionId: string; id: string; version: string; creator: string | undefined }[] = [];
+    const held = await this.#deps.store.latestEntriesByCollection(indicatorIds);
+    // The compiled collections alone, in their order (a collection created since is not yet one its alerts are about).
     for (const collectionId of collections) {
-      for (const [id, entry] of await latestEntriesIn(this.#deps.store, collectionId, indicatorIds)) {
+      for (const [id, entry] of held.get(collectionId) ?? []) {
         if (entry.type === 'indicator') read.push({ collectionId, id, version: entry.version, creator: creatorOf(entry.json) });
       }
     }

@@ -95,6 +95,13 @@ export interface ObjectStore
   latestVersions(ids: readonly string[]): Promise<Map<string, StoredEntry>>;
 
   /**
+   * The latest version every collection holds of each of `ids`: collection id → object id → entry,
+   * collections holding none of them absent. One read for many ids and every collection: the node's
+   * matcher asks it for the indicators a batch of observations alerted on.
+   */
+  latestEntriesByCollection(ids: readonly string[]): Promise<Map<string, Map<string, StoredEntry>>>;
+
+  /**
    * The stored marking definitions among `ids`, parsed, whichever collection holds them.
    * STIX does not version marking definitions and the store refuses a second version of one
    * (ENT_MARKING_IMMUTABLE), since whoever replaced a definition would change who may receive what

@@ -265,6 +265,19 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
         assert.deepEqual(keysOf(await all('alpha')), [`${other.id}@${String(other['modified'])}`, `${v1.id}@2024-03-01T00:00:00.000Z`]);
       });
 
+      it('reads the latest version every collection holds of many ids in one call (latestEntriesByCollection)', async () => {
+        await store.addObjects('beta', [v1]);
+        const held = await store.latestEntriesByCollection([v1.id, other.id, indicator(9).id]);
+        const latestIn = (collectionId: string): string[] => keysOf([...(held.get(collectionId)?.values() ?? [])]).sort();
+        assert.deepEqual([...held.keys()].sort(), ['alpha', 'beta']);
+        assert.deepEqual(latestIn('alpha'), [`${other.id}@${String(other['modified'])}`, `${v1.id}@2024-03-01T00:00:00.000Z`].sort());
+        assert.deepEqual(latestIn('beta'), [`${v1.id}@2024-01-01T00:00:00.000Z`]);
+        assert.deepEqual(held.get('alpha')?.get(v1.id), (await all('alpha', { ids: [v1.id] }))[0]);
+        await store.deleteObject('alpha', v1.id, { versions: [{ kind: 'last' }] });
+        assert.equal((await store.latestEntriesByCollection([v1.id])).get('alpha')?.get(v1.id)?.version, '2024-02-01T00:00:00.000Z');
+        assert.equal((await store.latestEntriesByCollection([])).size, 0);
+      });
+
       it('selects the first, all, or an exact version', async () => {
         assert.deepEqual(await versionsOf({ versions: [{ kind: 'first' }] }), ['2024-01-01T00:00:00.000Z']);
         assert.deepEqual(await versionsOf({ versions: [{ kind: 'all' }] }), [

@@ -1137,6 +1137,33 @@ export class SqliteObjectStore implements ObjectStore {
     });
   }
 
+  async latestEntriesByCollection(ids: readonly string[]): Promise<Map<string, Map<string, StoredEntry>>> {
+    return this.#guard(() => {
+      const found = new Map<string, Map<string, StoredEntry>>();
+      const unique = [...new Set(ids)];
+      for (let start = 0; start < unique.length; start += 500) {
+        const chunk = unique.slice(start, start + 500);
+        const rows = this.#db
+          .prepare(
+            `SELECT ov.object_id, ov.type, ov.version, ov.spec_version, e.date_added, ov.revoked, ov.json, c.id
+             FROM object_versions ov
+             JOIN entries e ON e.vid = ov.vid AND e.is_latest = 1
+             JOIN collections c ON c.key = e.collection_key
+             WHERE ov.object_id IN (${chunk.map(() => '?').join(',')})`,
+          )
+          .raw(true)
+          .all(...chunk) as [...EntryRow, collectionId: string][];
+        for (const row of rows) {
+          const collectionId = row[7];
+          const byId = found.get(collectionId) ?? new Map<string, StoredEntry>();
+          byId.set(row[0], toStoredEntry([row[0], row[1], row[2], row[3], row[4], row[5], row[6]]));
+          found.set(collectionId, byId);
+        }
+      }
+      return found;
+    });
+  }
+
   async countEntries(collectionId: string): Promise<{ objects: number; versions: number }> {
     return this.#guard(() => {
       const collection = this.#requireCollection(collectionId);
