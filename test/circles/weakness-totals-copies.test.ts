@@ -7,32 +7,20 @@
 // another disclosed, and lift a CVE one other member disclosed alone over the threshold.
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
 import type { ObjectStore } from '../../src/store/object-store.ts';
 import type { StixObject } from '../../src/stix/types.ts';
-import { openTerms } from '../../src/federation/test-support.ts';
 import { weaknessTotals, type CircleDeps } from '../../src/circles/circle-operations.ts';
-import { ENTENTE_MARKING_EXTENSION_ID } from '../../src/policy/classify-marking.ts';
-import type { Circle } from '../../src/policy/circle.ts';
+import { alphaCircleStore, cveRowsFor, disclosure, HOME, weaknessMarking } from './weakness-kit.ts';
 
-const HOME = 'identity--0a0a0a0a-0000-4000-8000-000000000000';
 // M sorts before every partner, N after B: an owner chosen by the smallest id would be M, or B over N.
 const M = 'identity--0a0a0a0a-0000-4000-8000-000000000001';
 const B = 'identity--0a0a0a0a-0000-4000-8000-0000000000a0';
 const A = 'identity--0a0a0a0a-0000-4000-8000-0000000000aa';
 const N = 'identity--0a0a0a0a-0000-4000-8000-0000000000bb';
 const C = 'identity--0a0a0a0a-0000-4000-8000-0000000000cc';
-const AT = new Date('2026-06-01T00:00:00Z');
-const CREATED = new Date('2026-01-01T00:00:00Z');
 
-const weaknessMarking = (tag: string): StixObject => ({
-  type: 'marking-definition', spec_version: '2.1', id: `marking-definition--${tag}aaaaaa-0000-4000-8000-000000000000`, created: '2026-01-01T00:00:00.000Z', name: 'weakness',
-  extensions: { [ENTENTE_MARKING_EXTENSION_ID]: { extension_type: 'property-extension', marking: 'weakness', organisation_refs: [], circle_refs: ['alpha'], aggregate_circle_refs: ['alpha'] } },
-});
-const vuln = (n: number, cve: string, by: string, marking: StixObject, modified = '2026-02-01T00:00:00.000Z'): StixObject => ({
-  type: 'vulnerability', spec_version: '2.1', id: `vulnerability--cccccccc-0000-4000-8000-${String(n).padStart(12, '0')}`,
-  created: '2026-02-01T00:00:00.000Z', modified, created_by_ref: by, name: cve, object_marking_refs: [marking.id],
-});
+const vuln = (n: number, cve: string, by: string, marking: StixObject, modified?: string): StixObject =>
+  disclosure(n, cve, by, marking, modified === undefined ? {} : { modified });
 const markA = weaknessMarking('a');
 const markB = weaknessMarking('d');
 const markC = weaknessMarking('e');
@@ -41,25 +29,14 @@ const markM = weaknessMarking('b');
 describe('weakness totals count each version for the organisation that contributed it', () => {
   let store: ObjectStore;
   let deps: CircleDeps;
-  const rowsFor = async (organisationId: string): Promise<[string, number][]> =>
-    (await weaknessTotals(deps, { organisationId, admin: false }, 'alpha')).cves.map((row) => [row.key, row.organisations]);
+  const rowsFor = (organisationId: string): Promise<[string, number][]> => cveRowsFor(deps, organisationId);
 
   beforeEach(async () => {
-    store = openSqliteObjectStore({ path: ':memory:', clock: () => AT });
-    for (const org of [A, B, C, M, N]) await store.createOrganisation({ id: org, name: org, kind: 'cert', sectors: [], country: undefined, identityJson: '{}', createdAt: CREATED.toISOString() });
     // inbox belongs to no circle, and is read before alpha.
-    await store.createCollection({ id: 'inbox', title: 'inbox (no circle)' }, CREATED);
-    await store.createCollection({ id: 'alpha', title: 'alpha' }, CREATED);
-    await store.createCircle({
-      id: 'alpha', name: 'alpha', kind: 'formal', visibility: 'hidden', collectionId: 'alpha', defaultTlp: 'amber', validFrom: '2026-01-01T00:00:00.000Z', reviewAt: '2027-01-01T00:00:00.000Z',
-      members: [HOME, A, B, C, M, N].map((organisationId, n) => ({ organisationId, role: n === 0 ? 'coordinator' : 'contributor', joinedAt: '2026-01-01T00:00:00.000Z', trial: false })),
-    } as Circle, CREATED);
-    await store.addAgreement({ circleId: 'alpha', version: 1, proposedBy: HOME, proposedAt: '2026-01-02T00:00:00.000Z', terms: openTerms() });
-    for (const org of [A, B, C, M, N]) await store.addAcceptance({ circleId: 'alpha', organisationId: org, version: 1, acceptedAt: '2026-01-03T00:00:00.000Z' });
+    ({ store, deps } = await alphaCircleStore([A, B, C, M, N], { before: ['inbox'] }));
     // A alone disclosed CVE-2026-1111; B disclosed CVE-2026-3333 as vulnerability 7.
     await store.addObjects('alpha', [markA, vuln(1, 'CVE-2026-1111', A, markA)], undefined, A);
     await store.addObjects('alpha', [markB, vuln(7, 'CVE-2026-3333', B, markB)], undefined, B);
-    deps = { store, clock: () => AT, homeOrganisationId: HOME };
   });
   afterEach(async () => {
     await store.close();

@@ -6,32 +6,19 @@
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
-import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
 import type { ObjectStore } from '../../src/store/object-store.ts';
 import type { StixObject } from '../../src/stix/types.ts';
-import { openTerms } from '../../src/federation/test-support.ts';
 import { weaknessTotals, type CircleDeps } from '../../src/circles/circle-operations.ts';
-import { ENTENTE_MARKING_EXTENSION_ID } from '../../src/policy/classify-marking.ts';
+import { alphaCircleStore, AT, CREATED, cveRowsFor, disclosure, HOME, weaknessMarking } from './weakness-kit.ts';
 import { hashTokenSecret } from '../../src/policy/token-secret.ts';
-import type { Circle } from '../../src/policy/circle.ts';
 import { openTestHttpApp } from './test-http-app.ts';
 
-const HOME = 'identity--0a0a0a0a-0000-4000-8000-000000000000';
 const A = 'identity--0a0a0a0a-0000-4000-8000-0000000000aa';
 const M = 'identity--0a0a0a0a-0000-4000-8000-0000000000bb';
 const FAKE = 'identity--ffffffff-ffff-4fff-8fff-ffffffffffff';
-const AT = new Date('2026-06-01T00:00:00Z');
-const CREATED = new Date('2026-01-01T00:00:00Z');
 const M_SECRET = 'ent_member-m-0000000000000000000000000000000';
 
-const weaknessMarking = (tag: string): StixObject => ({
-  type: 'marking-definition', spec_version: '2.1', id: `marking-definition--${tag}aaaaaa-0000-4000-8000-000000000000`, created: '2026-01-01T00:00:00.000Z', name: 'weakness',
-  extensions: { [ENTENTE_MARKING_EXTENSION_ID]: { extension_type: 'property-extension', marking: 'weakness', organisation_refs: [], circle_refs: ['alpha'], aggregate_circle_refs: ['alpha'] } },
-});
-const vuln = (n: number, cve: string, by: string, marking: StixObject): StixObject => ({
-  type: 'vulnerability', spec_version: '2.1', id: `vulnerability--cccccccc-0000-4000-8000-${String(n).padStart(12, '0')}`,
-  created: '2026-02-01T00:00:00.000Z', modified: '2026-02-01T00:00:00.000Z', created_by_ref: by, name: cve, object_marking_refs: [marking.id],
-});
+const vuln = (n: number, cve: string, by: string, marking: StixObject): StixObject => disclosure(n, cve, by, marking);
 const markA = weaknessMarking('a');
 const markM = weaknessMarking('b');
 const markHome = weaknessMarking('c');
@@ -39,23 +26,13 @@ const markHome = weaknessMarking('c');
 describe('weakness totals count the organisations that contributed, not the ones claimed', () => {
   let store: ObjectStore;
   let deps: CircleDeps;
-  const rowsFor = async (organisationId: string): Promise<[string, number][]> =>
-    (await weaknessTotals(deps, { organisationId, admin: false }, 'alpha')).cves.map((row) => [row.key, row.organisations]);
+  const rowsFor = (organisationId: string): Promise<[string, number][]> => cveRowsFor(deps, organisationId);
 
   beforeEach(async () => {
-    store = openSqliteObjectStore({ path: ':memory:', clock: () => AT });
-    for (const org of [A, M]) await store.createOrganisation({ id: org, name: org, kind: 'cert', sectors: [], country: undefined, identityJson: '{}', createdAt: CREATED.toISOString() });
-    await store.createCollection({ id: 'alpha', title: 'alpha' }, CREATED);
-    await store.createCircle({
-      id: 'alpha', name: 'alpha', kind: 'formal', visibility: 'hidden', collectionId: 'alpha', defaultTlp: 'amber', validFrom: '2026-01-01T00:00:00.000Z', reviewAt: '2027-01-01T00:00:00.000Z',
-      members: [HOME, A, M].map((organisationId, n) => ({ organisationId, role: n === 0 ? 'coordinator' : 'contributor', joinedAt: '2026-01-01T00:00:00.000Z', trial: false })),
-    } as Circle, CREATED);
-    await store.addAgreement({ circleId: 'alpha', version: 1, proposedBy: HOME, proposedAt: '2026-01-02T00:00:00.000Z', terms: openTerms() });
-    for (const org of [A, M]) await store.addAcceptance({ circleId: 'alpha', organisationId: org, version: 1, acceptedAt: '2026-01-03T00:00:00.000Z' });
+    ({ store, deps } = await alphaCircleStore([A, M]));
     await store.createToken({ name: 'm', secretHash: hashTokenSecret(M_SECRET), admin: false, organisationId: M, createdAt: CREATED.toISOString(), revokedAt: undefined, grants: [{ collectionId: 'alpha', read: true, write: true }] });
     // A alone disclosed CVE-2026-1111.
     await store.addObjects('alpha', [markA, vuln(1, 'CVE-2026-1111', A, markA)], undefined, A);
-    deps = { store, clock: () => AT, homeOrganisationId: HOME };
   });
   afterEach(async () => {
     await store.close();
