@@ -15,7 +15,8 @@ import { canReadCollection, type Recipient } from '../policy/recipient.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { toRecipient } from '../server/authenticate.ts';
 import { AlertBus, isNoticeEvent, type AlertEvent, type AlertJson, type BusEvent, type BusRelay, type NoticeEvent, type NoticeJson } from '../correlate/alert-bus.ts';
-import { confidenceIn, severityOf, type ConfidenceBasis } from '../correlate/effective-confidence.ts';
+import type { ConfidenceBasis } from '../correlate/effective-confidence.ts';
+import { alertAsReadBy, isAlertForReader } from '../correlate/alert-for-reader.ts';
 import { NodeMatcher } from '../correlate/node-matcher.ts';
 import { WebhookDispatcher } from '../correlate/webhook-delivery.ts';
 import type { CursorKey } from '../taxii/cursor.ts';
@@ -74,16 +75,9 @@ async function homeOnly(request: FastifyRequest): Promise<void> {
   if (request.auth === null || !request.auth.recipient.actsForHome) throw notFound(request);
 }
 
-/**
- * The alert is about the newest version of its indicator the recipient may read: some collection it
- * may read holds that version as its latest (`event.collections`), and none it may read holds a newer
- * one by the same creator and origin (`event.newerIn`; node-matcher.ts). So a newer version held where it may not
- * read neither hides the version it reads nor shows, and a reader of several collections gets one
- * alert, the newest's; a "newer version" by another creator or origin is another object, alerted on apart.
- */
+/** Whether the token is sent the alert (isAlertForReader): a home token, as a reader of the collections it may read. */
 export function canSeeAlert(recipient: Recipient, event: AlertEvent): boolean {
-  const reads = (collectionId: string): boolean => canReadCollection(recipient, collectionId);
-  return recipient.actsForHome && event.collections.some(reads) && !(event.newerIn ?? []).some(reads);
+  return recipient.actsForHome && isAlertForReader(event, (collectionId) => canReadCollection(recipient, collectionId));
 }
 
 /**
@@ -97,17 +91,7 @@ export function canSeeAlert(recipient: Recipient, event: AlertEvent): boolean {
  * the node's own assessment, computed over every collection (`alert.confidence`).
  */
 export function alertFor(recipient: Recipient, alert: AlertJson, basis?: ConfidenceBasis): AlertJson {
-  const shown = basis === undefined || recipient.admin ? alert : withConfidence(alert, confidenceIn(basis, (collectionId) => canReadCollection(recipient, collectionId)));
-  if (recipient.admin) return shown;
-  if (shown.input.startsWith('api:')) return { ...shown, input: 'api' };
-  if (shown.input.startsWith('collection:')) {
-    return canReadCollection(recipient, shown.input.slice('collection:'.length)) ? shown : { ...shown, input: 'collection' };
-  }
-  return shown;
-}
-
-function withConfidence(alert: AlertJson, confidence: number): AlertJson {
-  return confidence === alert.confidence ? alert : { ...alert, confidence, severity: severityOf(confidence) };
+  return recipient.admin ? alert : alertAsReadBy(alert, basis, (collectionId) => canReadCollection(recipient, collectionId));
 }
 
 /**

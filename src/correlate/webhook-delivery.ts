@@ -12,7 +12,8 @@
 import { createHmac } from 'node:crypto';
 import type { WebhookDelivery, WebhookRecord, WebhookStore } from '../store/object-store.ts';
 import type { AlertBus, AlertEvent, AlertJson } from './alert-bus.ts';
-import { confidenceIn, severityOf, type Severity } from './effective-confidence.ts';
+import type { Severity } from './effective-confidence.ts';
+import { alertAsReadBy, isAlertForReader } from './alert-for-reader.ts';
 
 export const signatureHeader = 'x-entente-signature';
 export const timestampHeader = 'x-entente-timestamp';
@@ -61,10 +62,8 @@ function readerOf(webhook: WebhookRecord): (collectionId: string) => boolean {
 
 /**
  * The alert as the webhook is sent it. Without a scope, as the node raised it: the administrator's
- * view. With one, as a token that reads those collections is shown it (alertFor in
- * api/alerts-routes.ts, which the correlation layer does not import): confidence and severity from
- * those collections' evidence only, the token that posted the observations not named, the collection
- * whose observed-data raised it named only when in the scope.
+ * view. With one, as a token that reads those collections is shown it (alertAsReadBy), under the
+ * sealed id a token is shown.
  */
 export function alertForWebhook(webhook: WebhookRecord, event: AlertEvent, shownId?: (alertId: string) => string): AlertJson {
   const scope = webhook.collections;
@@ -74,12 +73,7 @@ export function alertForWebhook(webhook: WebhookRecord, event: AlertEvent, shown
 }
 
 function alertInScope(scope: readonly string[], event: AlertEvent): AlertJson {
-  const reads = (collectionId: string): boolean => scope.includes(collectionId);
-  const confidence = event.basis === undefined ? event.alert.confidence : confidenceIn(event.basis, reads);
-  const shown = confidence === event.alert.confidence ? event.alert : { ...event.alert, confidence, severity: severityOf(confidence) };
-  if (shown.input.startsWith('api:')) return { ...shown, input: 'api' };
-  if (shown.input.startsWith('collection:') && !reads(shown.input.slice('collection:'.length))) return { ...shown, input: 'collection' };
-  return shown;
+  return alertAsReadBy(event.alert, event.basis, (collectionId) => scope.includes(collectionId));
 }
 
 /**
@@ -89,8 +83,7 @@ function alertInScope(scope: readonly string[], event: AlertEvent): AlertJson {
  * reads every collection, as the home organisation does.
  */
 export function webhookTakes(webhook: WebhookRecord, event: AlertEvent): boolean {
-  const reads = readerOf(webhook);
-  if (!event.collections.some(reads) || (event.newerIn ?? []).some(reads)) return false;
+  if (!isAlertForReader(event, readerOf(webhook))) return false;
   return severityRank[alertForWebhook(webhook, event).severity] >= severityRank[webhook.minSeverity];
 }
 
