@@ -10,7 +10,7 @@
 import { openIndicatorSources, type IndicatorSources } from '../federation/load-source-reputation.ts';
 import { compareVersions } from '../store/compare-versions.ts';
 import type { ObjectStore } from '../store/object-store.ts';
-import { readOrigins, type OriginOf, type OriginStore } from './version-origin.ts';
+import { lineageCreatorOf, readOrigins, type OriginOf, type OriginStore } from './version-origin.ts';
 import type { BulkMatcher } from './bulk-matcher.ts';
 import { confidenceBasis, dependsOnReader, effectiveConfidence, sightingEvidence, type ConfidenceBasis, type ConfidenceInputs, type SightingEvidence } from './effective-confidence.ts';
 import type { JsonRecord } from './log-observation.ts';
@@ -419,15 +419,10 @@ function newestOfEachOrigin(held: readonly HeldIndicator[], originOf: OriginOf):
       apart.push(found);
       continue;
     }
-    const lineage = JSON.stringify([creatorOf(found.object) ?? null, origin]);
+    const lineage = JSON.stringify([lineageCreatorOf(found.object) ?? null, origin]);
     const kept = newest.get(lineage);
     if (kept === undefined || compareVersions(modifiedOf(kept.object), modifiedOf(found.object)) < 0) newest.set(lineage, found);
   }
   return [...newest.values(), ...apart];
 }
 
-/** An identifier's UUID in capitals is the same identity; undefined when it names none, which two versions of one lineage may share. */
-function creatorOf(object: JsonRecord): string | undefined {
-  const ref = object['created_by_ref'];
-  return typeof ref === 'string' ? ref.toLowerCase() : undefined;
-}

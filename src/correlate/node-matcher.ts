@@ -44,7 +44,7 @@ import { IndicatorLoader } from './load-indicators.ts';
 import { emptySummary, matchInput } from './match-input.ts';
 import { latestEntriesIn } from '../store/latest-in-collection.ts';
 import { compareVersions } from '../store/compare-versions.ts';
-import { readOrigins } from './version-origin.ts';
+import { lineageCreatorOf, readOrigins } from './version-origin.ts';
 import { createObservationReader } from './read-observations.ts';
 import { shareSightingsBack, type SharedSighting, type SightingToShare } from './share-sightings.ts';
 import { SIGHTING_EVIDENCE_PROPERTY, sightingObjects, sightingWithFinalCounts, type SightingBundle } from './sighting-objects.ts';
@@ -423,7 +423,7 @@ export class NodeMatcher {
     // The compiled collections alone, in their order (a collection created since is not yet one its alerts are about).
     for (const collectionId of collections) {
       for (const [id, entry] of held.get(collectionId) ?? []) {
-        if (entry.type === 'indicator') read.push({ collectionId, id, version: entry.version, creator: creatorOf(entry.json) });
+        if (entry.type === 'indicator') read.push({ collectionId, id, version: entry.version, creator: lineageCreatorOf(JSON.parse(entry.json) as { created_by_ref?: unknown }) });
       }
     }
     const originOf = await readOrigins(this.#deps.store, this.#deps.homeOrganisationId, read);
@@ -553,11 +553,3 @@ function audienceOf(version: string | undefined, held: ReadonlyMap<string, Lates
   return { holding, newerIn };
 }
 
-/**
- * The creator of a stored object, compared ignoring letter case (an identifier's UUID in capitals is
- * the same identity); undefined when it names none, which two versions of one lineage may share.
- */
-function creatorOf(json: string): string | undefined {
-  const ref = (JSON.parse(json) as { created_by_ref?: unknown }).created_by_ref;
-  return typeof ref === 'string' ? ref.toLowerCase() : undefined;
-}

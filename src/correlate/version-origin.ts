@@ -32,3 +32,12 @@ export async function readOrigins(store: OriginStore, homeOrganisationId: string
     return contributors.size === 1 ? [...contributors][0] : undefined;
   };
 }
+
+/**
+ * The creator a version names, folded to lower case (an identifier's UUID in capitals is the same
+ * identity); undefined when it names none, which two versions of one lineage may share.
+ */
+export function lineageCreatorOf(object: { readonly created_by_ref?: unknown }): string | undefined {
+  const ref = object.created_by_ref;
+  return typeof ref === 'string' ? ref.toLowerCase() : undefined;
+}

@@ -10,6 +10,7 @@ import { stricterOf, tlpRank, type TlpLevel } from '../policy/tlp.ts';
 import type { JsonObject, JsonValue, StixObject, ValidationIssue } from '../stix/types.ts';
 import { isValidatedStixObject, validateStixObject, type ValidationReport } from '../stix/validate.ts';
 import { compareTimestamps, timestampFractionDigits } from '../stix/validate/lexical.ts';
+import { namesSameId } from '../stix/ids.ts';
 import { isUnversioned, versionOf } from '../stix/versions.ts';
 import { instantOf, isKeyValidAt, KEY_VALIDITY_SKEW_MS, type KeyDirectory } from './node-key.ts';
 import { verifyObjectSignature, type ObjectSignatureVerdict, type VouchingKey } from './sign-object.ts';
@@ -327,7 +328,7 @@ function checkSignerIsCreator(facts: ArrivalFacts): Finding {
   // nothing held, so it tells the writer nothing about what the node holds of the id.
   const object = facts.object;
   // Ids compared in any letter case (KeyDirectory.keysOf): `identity--C0FFEE…` names the same organisation.
-  if (object.type === 'identity' && facts.context.directory.keysOf(object.id).length > 0 && !sameId(facts.signer, object.id)) {
+  if (object.type === 'identity' && facts.context.directory.keysOf(object.id).length > 0 && !namesSameId(facts.signer, object.id)) {
     return `${object.id} is an organisation's identity whose keys are pinned: only that organisation's signature is accepted on it`;
   }
   const signer = facts.signer;
@@ -339,7 +340,7 @@ function checkSignerIsCreator(facts: ArrivalFacts): Finding {
   // alpha, count 40") by calling its own signature derived. Its first version is what originSigner
   // names: derived and unverified versions never set it.
   const derived = facts.derivedFromPeer;
-  const speaksFor = (named: string): boolean => sameId(signer, named) || (derived && sameId(facts.context.history.originSigner, named));
+  const speaksFor = (named: string): boolean => namesSameId(signer, named) || (derived && namesSameId(facts.context.history.originSigner, named));
   const by =
     signer === undefined
       ? 'the version is unsigned'
@@ -360,10 +361,6 @@ function checkSignerIsCreator(facts: ArrivalFacts): Finding {
 export function whereSightedOf(object: StixObject): readonly unknown[] {
   const refs = object.type === 'sighting' ? own(object, 'where_sighted_refs') : undefined;
   return Array.isArray(refs) ? refs : [];
-}
-
-function sameId(signer: string | undefined, named: string): boolean {
-  return signer !== undefined && signer.toLowerCase() === named.toLowerCase();
 }
 
 function checkSignerIsOrigin(facts: ArrivalFacts): Finding {

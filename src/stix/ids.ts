@@ -127,3 +127,11 @@ export function scoId(type: string, object: JsonObject): Result<string, ScoIdPro
 export function randomStixId(type: string, randomUuid: () => string): string {
   return `${type}--${randomUuid().toLowerCase()}`;
 }
+
+/**
+ * Whether `id` names `named`: their UUIDs compared in any letter case, as RFC 4122 readers compare them
+ * (the validator only warns about upper-case hex, and a reference spelled so names the same object).
+ */
+export function namesSameId(id: string | undefined, named: string): boolean {
+  return id !== undefined && id.toLowerCase() === named.toLowerCase();
+}

@@ -19,6 +19,7 @@ import { loadKeyDirectory } from '../federation/load-arrival-context.ts';
 import { verifyObjectSignature } from '../federation/sign-object.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import type { StixObject } from '../stix/types.ts';
+import { namesSameId } from '../stix/ids.ts';
 import { isUnversioned, versionOf } from '../stix/versions.ts';
 
 /** The organisations that sign for themselves here, and the keys their signatures are checked with. */
@@ -94,17 +95,13 @@ export function creatorRefusalOf(object: StixObject, pinned: PinnedOrganisations
   // A derived signature by the organisation named is still its own word on these bytes; by anyone
   // else it is no exception here: the exemption of the arrival checks is for the peer a version
   // came from, and a partner writing here has no pinned keys.
-  if (identity !== undefined && !sameOrganisation(signer, identity)) {
+  if (identity !== undefined && !namesSameId(signer, identity)) {
     return { reason: 'signer-not-creator', message: `${identity} is an organisation's identity whose keys are pinned on this node: only that organisation's signature is accepted on it, and ${by}` };
   }
-  if (creator !== undefined && !sameOrganisation(signer, creator)) {
+  if (creator !== undefined && !namesSameId(signer, creator)) {
     return { reason: 'signer-not-creator', message: `created_by_ref names ${creator}, whose keys are pinned on this node, but ${by}` };
   }
-  const unsigned = whereSighted.find((where) => !sameOrganisation(signer, where));
+  const unsigned = whereSighted.find((where) => !namesSameId(signer, where));
   if (unsigned !== undefined) return { reason: 'signer-not-creator', message: `where_sighted_refs names ${unsigned}, whose keys are pinned on this node, but ${by}` };
   return undefined;
-}
-
-function sameOrganisation(signer: string | undefined, named: string): boolean {
-  return signer !== undefined && signer.toLowerCase() === named.toLowerCase();
 }
