@@ -5,10 +5,9 @@
 // may write beta's collection can put one there): it must not stop the bank's version from alerting.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { TLP2_MARKING_IDS } from '../../src/policy/tlp.ts';
-import { entente, temporaryDirectory, type CliRun } from './cli-kit.ts';
+import { cliWorkspace, succeeded } from './cli-kit.ts';
+import { type Stix } from './match-kit.ts';
 
 const BANK = 'identity--0b000000-0000-4000-8000-00000000000b';
 const PLANTER = 'identity--0c000000-0000-4000-8000-00000000000c';
@@ -17,12 +16,7 @@ const GENUINE_IP = '198.51.100.79';
 const PLANTED_IP = '192.0.2.79';
 const REVISED_IP = '203.0.113.79';
 
-type Stix = Record<string, unknown> & { type: string; id: string };
 
-function ok(run: CliRun): CliRun {
-  assert.equal(run.code, 0, `exit ${run.code}: ${run.stderr}`);
-  return run;
-}
 
 function indicator(modified: string, ip: string, creator: string): Stix {
   return {
@@ -32,30 +26,23 @@ function indicator(modified: string, ip: string, creator: string): Stix {
 }
 
 describe('entente match: a newer version by another creator is compiled beside the genuine one', () => {
-  const dir = temporaryDirectory('match-creator-version');
-  const data = join(dir.path, 'data');
-  const run = (...args: string[]): Promise<CliRun> => entente(data, args);
-  const file = (name: string, text: string): string => {
-    const path = join(dir.path, name);
-    writeFileSync(path, text);
-    return path;
-  };
+  const { run, file, remove } = cliWorkspace('match-creator-version');
   /** The observables `entente match` alerts on, reading every collection. */
   const alertedOn = async (...ips: string[]): Promise<string[]> => {
     const flows = file('flows.jsonl', ips.map((value) => JSON.stringify({ type: 'ipv4-addr', value })).join('\n') + '\n');
-    const matched = ok(await run('match', flows, '--no-store'));
+    const matched = succeeded(await run('match', flows, '--no-store'));
     const alerts = matched.stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { indicator_id: string; observable: unknown });
     assert.ok(alerts.every((alert) => alert.indicator_id === INDICATOR));
     return alerts.map((alert) => JSON.stringify(alert.observable)).sort();
   };
-  after(() => dir.remove());
+  after(() => remove());
 
   before(async () => {
     for (const circle of ['alpha', 'beta']) {
-      ok(await run('circle', 'create', circle, '--name', circle, '--default-tlp', 'green', '--until', '2099-01-01T00:00:00Z'));
+      succeeded(await run('circle', 'create', circle, '--name', circle, '--default-tlp', 'green', '--until', '2099-01-01T00:00:00Z'));
     }
-    ok(await run('import', file('genuine.json', JSON.stringify(indicator('2026-02-01T00:00:00.000Z', GENUINE_IP, BANK))), '--collection', 'alpha'));
-    ok(await run('import', file('planted.json', JSON.stringify(indicator('2026-03-01T00:00:00.000Z', PLANTED_IP, PLANTER))), '--collection', 'beta'));
+    succeeded(await run('import', file('genuine.json', JSON.stringify(indicator('2026-02-01T00:00:00.000Z', GENUINE_IP, BANK))), '--collection', 'alpha'));
+    succeeded(await run('import', file('planted.json', JSON.stringify(indicator('2026-03-01T00:00:00.000Z', PLANTED_IP, PLANTER))), '--collection', 'beta'));
   });
 
   it("alerts on the genuine version's value, and on the plant's", async () => {
@@ -67,7 +54,7 @@ describe('entente match: a newer version by another creator is compiled beside t
 
   it('a newer version by the same creator still replaces the genuine one', async () => {
     const revised = indicator('2026-04-01T00:00:00.000Z', REVISED_IP, BANK);
-    ok(await run('import', file('revised.json', JSON.stringify(revised)), '--collection', 'alpha'));
+    succeeded(await run('import', file('revised.json', JSON.stringify(revised)), '--collection', 'alpha'));
     const alerted = await alertedOn(GENUINE_IP, PLANTED_IP, REVISED_IP);
     assert.equal(alerted.length, 2);
     assert.ok(!alerted.some((observable) => observable.includes(GENUINE_IP)), alerted.join(' '));

@@ -3,57 +3,35 @@
 // receives of it is the release decision's (TLP, scope, signature), as for anything else there.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { TLP2_MARKING_IDS } from '../../src/policy/tlp.ts';
 import { SIGNATURE_EXTENSION_ID } from '../../src/federation/signature-extension.ts';
-import { entente, temporaryDirectory, type CliRun } from './cli-kit.ts';
+import { cliWorkspace, succeeded } from './cli-kit.ts';
+import { SIGHTING_EVIDENCE_TERMS, type Stix } from './match-kit.ts';
 
 const BANK = 'identity--0b000000-0000-4000-8000-00000000000b';
 const CIRCLE = 'evidence-circle';
 const INDICATOR = 'indicator--5e000000-0000-4000-8000-000000000001';
 const INTERNAL_IP = '10.9.8.7';
 
-const terms = {
-  scope: { types: ['indicator', 'sighting', 'identity', 'observed-data', 'ipv4-addr'] },
-  highest_tlp: 'amber',
-  onward_sharing: 'none',
-  attribution: 'keep',
-  expectations: { permitted_actions: 'internally-visible-actions', affected_party_notifications: 'may', provider_attribution: 'may' },
-  end_rule: 'retain',
-  sighting_sharing: 'evidence',
-};
 
-type Stix = Record<string, unknown> & { type: string; id: string };
 
-function ok(run: CliRun): CliRun {
-  assert.equal(run.code, 0, `exit ${run.code}: ${run.stderr}`);
-  return run;
-}
 
 describe('entente match shares sightings back where the agreement says evidence', () => {
-  const dir = temporaryDirectory('match-share');
-  const data = join(dir.path, 'data');
-  const run = (...args: string[]): Promise<CliRun> => entente(data, args);
-  const file = (name: string, text: string): string => {
-    const path = join(dir.path, name);
-    writeFileSync(path, text);
-    return path;
-  };
-  after(() => dir.remove());
+  const { run, file, remove } = cliWorkspace('match-share');
+  after(() => remove());
 
   before(async () => {
-    ok(await run('org', 'add', 'Bank', '--kind', 'company', '--id', BANK));
-    ok(await run('circle', 'create', CIRCLE, '--name', 'Evidence circle', '--default-tlp', 'green', '--until', '2099-01-01T00:00:00Z'));
-    ok(await run('circle', 'invite', CIRCLE, '--org', BANK, '--role', 'contributor'));
-    ok(await run('circle', 'propose', CIRCLE, '--terms', file('terms.json', JSON.stringify(terms))));
-    ok(await run('circle', 'accept', CIRCLE, '--org', BANK));
+    succeeded(await run('org', 'add', 'Bank', '--kind', 'company', '--id', BANK));
+    succeeded(await run('circle', 'create', CIRCLE, '--name', 'Evidence circle', '--default-tlp', 'green', '--until', '2099-01-01T00:00:00Z'));
+    succeeded(await run('circle', 'invite', CIRCLE, '--org', BANK, '--role', 'contributor'));
+    succeeded(await run('circle', 'propose', CIRCLE, '--terms', file('terms.json', JSON.stringify(SIGHTING_EVIDENCE_TERMS))));
+    succeeded(await run('circle', 'accept', CIRCLE, '--org', BANK));
     const indicator = {
       type: 'indicator', spec_version: '2.1', id: INDICATOR, created: '2026-01-01T00:00:00.000Z', modified: '2026-01-01T00:00:00.000Z',
       pattern: "[ipv4-addr:value = '198.51.100.77']", pattern_type: 'stix', valid_from: '2026-01-01T00:00:00Z',
       object_marking_refs: [TLP2_MARKING_IDS.green],
     };
-    ok(await run('import', file('indicator.json', JSON.stringify(indicator)), '--collection', CIRCLE));
+    succeeded(await run('import', file('indicator.json', JSON.stringify(indicator)), '--collection', CIRCLE));
   });
 
   it("refuses a circle's collection as --sightings-collection: the agreement, not a flag, decides what a circle gets", async () => {
@@ -65,10 +43,10 @@ describe('entente match shares sightings back where the agreement says evidence'
 
   it('stores the sighting at home and a copy with its evidence in the circle, which the member receives signed', async () => {
     const log = file('flows.jsonl', JSON.stringify([{ type: 'ipv4-addr', value: INTERNAL_IP }, { type: 'ipv4-addr', value: '198.51.100.77' }]) + '\n');
-    const matched = ok(await run('match', log));
+    const matched = succeeded(await run('match', log));
     assert.match(matched.stderr, /1 sightings stored, 1 shared into circles/);
 
-    const bundle = JSON.parse(ok(await run('export', '--collection', CIRCLE)).stdout) as { objects: Stix[] };
+    const bundle = JSON.parse(succeeded(await run('export', '--collection', CIRCLE)).stdout) as { objects: Stix[] };
     const sighting = bundle.objects.find((object) => object.type === 'sighting');
     assert.ok(sighting !== undefined, 'the circle holds a sighting');
     assert.equal(sighting['sighting_of_ref'], INDICATOR);
@@ -78,7 +56,7 @@ describe('entente match shares sightings back where the agreement says evidence'
     assert.ok(bundle.objects.some((object) => object.type === 'ipv4-addr' && object['value'] === INTERNAL_IP), 'and the observables it names');
     assert.ok(bundle.objects.some((object) => object.id === (sighting['where_sighted_refs'] as string[])[0] && object.type === 'identity'), 'and the identity it names');
 
-    const released = JSON.parse(ok(await run('export', '--collection', CIRCLE, '--for', BANK)).stdout) as { objects: Stix[] };
+    const released = JSON.parse(succeeded(await run('export', '--collection', CIRCLE, '--for', BANK)).stdout) as { objects: Stix[] };
     const received = released.objects.find((object) => object.type === 'sighting');
     assert.ok(received !== undefined, 'the release decision lets the member have it');
     assert.ok(released.objects.some((object) => object.id === observed.id));
