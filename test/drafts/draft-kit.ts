@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
-import type { NewDraft } from '../../src/drafts/draft.ts';
+import type { DraftItem, NewDraft } from '../../src/drafts/draft.ts';
 import { ORG, type CircleApiNode, type Partner } from '../api/circle-api-kit.ts';
 
 /** A draft of `fields.text`; `fields` are what the test is about, the rest is neutral. */
@@ -20,6 +20,24 @@ export function newDraft(fields: Partial<NewDraft> & Pick<NewDraft, 'text'>): Ne
     ...fields,
   };
 }
+
+/** An extracted IPv4 observable, item `id`, quoted once as a C2; pending unless `decision` says otherwise. */
+export function ipv4Item(id: string, value: string, decision: DraftItem['decision'] = { state: 'pending' }): DraftItem {
+  return {
+    id,
+    kind: 'observable',
+    type: 'ipv4-addr',
+    value,
+    confidence: 0.9,
+    method: { source: 'extractor', detail: 'ipv4-addr' },
+    occurrences: 1,
+    evidence: [{ start: 0, end: value.length, sentence: `C2 ${value}.` }],
+    decision,
+  };
+}
+
+/** The decision of an item the analyst ana accepted before publication. */
+export const ACCEPTED_BY_ANA: DraftItem['decision'] = { state: 'accepted', analyst: 'ana', decidedAt: '2026-11-23T02:30:00.000Z' };
 
 export function expectStatus(response: LightMyRequestResponse, status: number): LightMyRequestResponse {
   assert.equal(response.statusCode, status, response.body.slice(0, 600));

@@ -10,23 +10,13 @@ import { publishDraft, requireDraft, type DraftDeps } from '../../src/drafts/dra
 import type { DraftItem, DraftViewer } from '../../src/drafts/draft.ts';
 import { EntenteError } from '../../src/errors/entente-error.ts';
 import type { StixObject } from '../../src/stix/types.ts';
-import { newDraft } from './draft-kit.ts';
+import { ACCEPTED_BY_ANA, ipv4Item, newDraft } from './draft-kit.ts';
 
 const HOME = 'identity--0b4b0d7f-55a4-4f3c-9c43-5e0f1b2b3c4d';
 const NOW = new Date('2026-11-23T03:00:00.000Z');
 const ANA: DraftViewer = { token: 'ana', admin: false };
 
-const accepted = (id: string, value: string): DraftItem => ({
-  id,
-  kind: 'observable',
-  type: 'ipv4-addr',
-  value,
-  confidence: 0.9,
-  method: { source: 'extractor', detail: 'ipv4-addr' },
-  occurrences: 1,
-  evidence: [{ start: 0, end: value.length, sentence: `C2 ${value}.` }],
-  decision: { state: 'accepted', analyst: 'ana', decidedAt: '2026-11-23T02:30:00.000Z' },
-});
+const accepted = (id: string, value: string): DraftItem => ipv4Item(id, value, ACCEPTED_BY_ANA);
 
 /** randomUuid as a counter that can start over, so that the test knows the ids a publication mints. */
 function uuids(): { next: () => string; restart: () => void } {

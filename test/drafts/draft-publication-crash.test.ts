@@ -15,7 +15,7 @@ import type { ObjectStore, StoredEntry } from '../../src/store/object-store.ts';
 import { publishDraft, requireDraft, type DraftDeps, type PublishRequest } from '../../src/drafts/draft-operations.ts';
 import type { DraftItem, DraftPublication, DraftViewer } from '../../src/drafts/draft.ts';
 import { EntenteError } from '../../src/errors/entente-error.ts';
-import { newDraft } from './draft-kit.ts';
+import { ACCEPTED_BY_ANA, ipv4Item, newDraft } from './draft-kit.ts';
 
 const HOME = 'identity--0b4b0d7f-55a4-4f3c-9c43-5e0f1b2b3c4d';
 const START = Date.parse('2026-11-23T03:00:00.000Z');
@@ -23,17 +23,7 @@ const ANA: DraftViewer = { token: 'ana', admin: false };
 /** Longer than a publication's claim lasts (STALE_CLAIM_MS, 10 minutes): a claim left by a dead process no longer holds. */
 const CLAIM_GONE_STALE_MS = 11 * 60 * 1000;
 
-const accepted = (id: string, value: string): DraftItem => ({
-  id,
-  kind: 'observable',
-  type: 'ipv4-addr',
-  value,
-  confidence: 0.9,
-  method: { source: 'extractor', detail: 'ipv4-addr' },
-  occurrences: 1,
-  evidence: [{ start: 0, end: value.length, sentence: `C2 ${value}.` }],
-  decision: { state: 'accepted', analyst: 'ana', decidedAt: '2026-11-23T02:30:00.000Z' },
-});
+const accepted = (id: string, value: string): DraftItem => ipv4Item(id, value, ACCEPTED_BY_ANA);
 
 /** The store as another process sees it: for what no store method does (a trigger, a draft removed). */
 interface Node {

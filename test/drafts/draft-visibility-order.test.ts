@@ -7,23 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
 import type { ObjectStore } from '../../src/store/object-store.ts';
 import { decideOnDraft, publishDraft, requireDraft, type DraftDeps } from '../../src/drafts/draft-operations.ts';
-import type { DraftItem, DraftViewer, NewDraft } from '../../src/drafts/draft.ts';
+import type { DraftViewer, NewDraft } from '../../src/drafts/draft.ts';
 import { EntenteError } from '../../src/errors/entente-error.ts';
-import { newDraft } from './draft-kit.ts';
+import { ipv4Item, newDraft } from './draft-kit.ts';
 
-const item = (id: string, value: string): DraftItem => ({
-  id,
-  kind: 'observable',
-  type: 'ipv4-addr',
-  value,
-  confidence: 0.9,
-  method: { source: 'extractor', detail: 'ipv4-addr' },
-  occurrences: 1,
-  evidence: [{ start: 0, end: value.length, sentence: `C2 ${value}.` }],
-  decision: { state: 'pending' },
-});
 
-const NEW: NewDraft = newDraft({ text: 'C2 45.77.12.31. C2 45.77.12.32.', createdBy: 'ana', createdByToken: 'ana', items: [item('1', '45.77.12.31'), item('2', '45.77.12.32')] });
+const NEW: NewDraft = newDraft({ text: 'C2 45.77.12.31. C2 45.77.12.32.', createdBy: 'ana', createdByToken: 'ana', items: [ipv4Item('1', '45.77.12.31'), ipv4Item('2', '45.77.12.32')] });
 
 const ANA: DraftViewer = { token: 'ana', admin: false };
 const BO: DraftViewer = { token: 'bo', admin: false };
