@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { severityOf } from '../../src/correlate/effective-confidence.ts';
 import type { StixObject } from '../../src/stix/types.ts';
 import { ADD_TEST, SECRET, secrets, startTestNode, type TestNode } from '../taxii/taxii-test-kit.ts';
-import { connectSse, ipIndicator } from './alert-test-kit.ts';
+import { connectSse, ipIndicator, postObservedAddress } from './alert-test-kit.ts';
 
 type Caller = keyof typeof secrets;
 const bearer = (name: Caller): Record<string, string> => ({ authorization: `Bearer ${secrets[name]}` });
@@ -38,15 +38,8 @@ const disagreement = {
   created_by_ref: 'identity--a1e00000-0000-4000-8000-0000000000ff',
 } as unknown as StixObject;
 
-async function post(node: TestNode, caller: Caller, at: string): Promise<Shown[]> {
-  const line = JSON.stringify({ type: 'observed-data', first_observed: at, last_observed: at, objects: { '0': { type: 'ipv4-addr', value: ip } } });
-  const response = await node.app.inject({
-    method: 'POST', url: '/api/observations',
-    headers: { ...bearer(caller), 'content-type': 'application/x-ndjson', accept: 'application/json' },
-    payload: line,
-  });
-  assert.equal(response.statusCode, 200, response.body);
-  return response.json<{ alerts: Shown[] }>().alerts;
+function post(node: TestNode, caller: Caller, at: string): Promise<Shown[]> {
+  return postObservedAddress<Shown>(node, bearer(caller), ip, at);
 }
 
 /**
@@ -58,14 +51,8 @@ function alertNamesOn(nodeOf: () => TestNode): (caller: Caller, ip: string) => P
   return async (caller, ip) => {
     day++;
     const at = new Date(Date.UTC(2026, 10, 1) + day * 86_400_000).toISOString();
-    const line = JSON.stringify({ type: 'observed-data', first_observed: at, last_observed: at, objects: { '0': { type: 'ipv4-addr', value: ip } } });
-    const response = await nodeOf().app.inject({
-      method: 'POST', url: '/api/observations',
-      headers: { ...bearer(caller), 'content-type': 'application/x-ndjson', accept: 'application/json' },
-      payload: line,
-    });
-    assert.equal(response.statusCode, 200, response.body);
-    return response.json<{ alerts: { indicator_name: string }[] }>().alerts.map((a) => a.indicator_name);
+    const alerts = await postObservedAddress<{ indicator_name: string }>(nodeOf(), bearer(caller), ip, at);
+    return alerts.map((a) => a.indicator_name);
   };
 }
 

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import type { ArrivedObject, FederationStore } from '../../src/store/federation-store.ts';
 import type { StixObject } from '../../src/stix/types.ts';
 import { ADD_TEST, SECRET, secrets, startTestNode, type TestNode } from '../taxii/taxii-test-kit.ts';
-import { connectSse, ipIndicator } from './alert-test-kit.ts';
+import { connectSse, ipIndicator, postObservedAddress } from './alert-test-kit.ts';
 
 type Caller = keyof typeof secrets;
 const bearer = (name: Caller): Record<string, string> => ({ authorization: `Bearer ${secrets[name]}` });
@@ -78,16 +78,9 @@ interface Shown {
 }
 
 async function post(node: TestNode, caller: Caller): Promise<Shown> {
-  const at = new Date().toISOString();
-  const line = JSON.stringify({ type: 'observed-data', first_observed: at, last_observed: at, objects: { '0': { type: 'ipv4-addr', value: ip } } });
-  const response = await node.app.inject({
-    method: 'POST', url: '/api/observations',
-    headers: { ...bearer(caller), 'content-type': 'application/x-ndjson', accept: 'application/json' },
-    payload: line,
-  });
-  assert.equal(response.statusCode, 200, response.body);
-  const shown = response.json<{ alerts: Shown[] }>().alerts.find((alert) => alert.indicator_id === indicator.id);
-  assert.ok(shown !== undefined, `an alert on ${indicator.id}: ${response.body}`);
+  const alerts = await postObservedAddress<Shown>(node, bearer(caller), ip, new Date().toISOString());
+  const shown = alerts.find((alert) => alert.indicator_id === indicator.id);
+  assert.ok(shown !== undefined, `an alert on ${indicator.id}: ${JSON.stringify(alerts)}`);
   return shown;
 }
 

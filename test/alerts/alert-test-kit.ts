@@ -1,6 +1,8 @@
 /** A Server-Sent Events client for the alert stream tests and the alerts bench. */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import assert from 'node:assert/strict';
 import type { StixObject } from '../../src/stix/types.ts';
+import type { TestNode } from '../taxii/taxii-test-kit.ts';
 
 export interface SseEvent {
   readonly event: string;
@@ -116,4 +118,19 @@ export function ipIndicator(n: number, ip: string, overrides: Record<string, unk
     confidence: 80,
     ...overrides,
   } as StixObject;
+}
+
+/**
+ * POSTs one observed IPv4 address, seen at `at`, to the node's /api/observations as the token whose
+ * headers are given; resolves with the alerts it is answered with.
+ */
+export async function postObservedAddress<Alert>(node: TestNode, headers: Readonly<Record<string, string>>, ip: string, at: string): Promise<Alert[]> {
+  const line = JSON.stringify({ type: 'observed-data', first_observed: at, last_observed: at, objects: { '0': { type: 'ipv4-addr', value: ip } } });
+  const response = await node.app.inject({
+    method: 'POST', url: '/api/observations',
+    headers: { ...headers, 'content-type': 'application/x-ndjson', accept: 'application/json' },
+    payload: line,
+  });
+  assert.equal(response.statusCode, 200, response.body);
+  return response.json<{ alerts: Alert[] }>().alerts;
 }
