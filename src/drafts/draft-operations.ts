@@ -2,7 +2,7 @@
 // decide on its items, publish it to a circle or collection through the one ingest path. The pure
 // parts (proposal, decisions, the STIX to publish) live beside this file; this one reads and writes
 // the store.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readHomeOrganisation, findCollection } from '../bootstrap-node.ts';
 import type { DocumentText } from '../documents/document-text.ts';
 import { locateOffset } from '../documents/document-text.ts';
@@ -360,8 +360,11 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
         invalid: invalid.slice(0, 10),
       });
     }
-    // Another process (the node, a second command line) may publish the same draft: one wins.
-    await deps.store.claimDraftPublication(draft.id, { by: analyst, at: now.toISOString() }, new Date(now.getTime() - STALE_CLAIM_MS).toISOString());
+    // Another process (the node, a second command line) may publish the same draft: one wins. The
+    // claim is this publication's own (not deps.randomUuid, which mints the STIX ids): should it go
+    // stale and be taken over, this publication can neither finish the draft nor release the new claim.
+    const claim = { id: randomUUID(), by: analyst, at: now.toISOString() };
+    await deps.store.claimDraftPublication(draft.id, claim, new Date(now.getTime() - STALE_CLAIM_MS).toISOString());
     const record: DraftPublication = {
       publishedAt: now.toISOString(),
       analyst,
@@ -377,8 +380,8 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
       // report, would be a half-published draft the publisher is told failed. The publication is
       // recorded in the same transaction: objects stored for a draft left unpublished (the process
       // dying in between) would be stored again, under new ids, by the next publication once this
-      // claim went stale; and a publisher that lost the draft to another stores nothing.
-      result = await ingest(deps.store, { collectionId: target.collectionId, objects: publication.objects, publishesDraft: { draftId: draft.id, publication: record, items: decidedNow } });
+      // claim went stale; and a publisher that lost the draft to another (its claim taken over) stores nothing.
+      result = await ingest(deps.store, { collectionId: target.collectionId, objects: publication.objects, publishesDraft: { draftId: draft.id, publication: record, items: decidedNow, claim: claim.id } });
       if (result.rejected.length > 0) {
         // The store's reasons may speak of what other collections hold: only for a publisher who may read them all.
         if (!(await readsEveryCollection(deps, request))) throw refusedObjects(draft.id, target.collectionId, result.rejected.map((rejection) => rejection.id));
@@ -388,7 +391,7 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
         });
       }
     } catch (error) {
-      await deps.store.releaseDraftPublication(draft.id);
+      await deps.store.releaseDraftPublication(draft.id, claim.id);
       throw error;
     }
     const warnings = await scopeWarnings(deps, target.circleId, target.tlp, publication.objects);

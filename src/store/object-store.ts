@@ -130,8 +130,9 @@ export interface AddOptions {
    * versions, once every one of them is stored; implies allOrNothing. Two transactions would leave,
    * if the process died between them, the objects stored and the draft unpublished, and a later
    * publication would store the draft again under new ids. When the recording is refused (the draft
-   * published by another meanwhile, or gone), its error is thrown and no version is stored; when a
-   * version is refused, the draft is not recorded and the outcomes are the refusals.
+   * published by another meanwhile, its claim taken over by another publisher, or the draft gone),
+   * its error is thrown and no version is stored; when a version is refused, the draft is not
+   * recorded and the outcomes are the refusals.
    */
   readonly publishesDraft?: DraftPublicationRecord;
 }
@@ -141,6 +142,22 @@ export interface DraftPublicationRecord {
   readonly draftId: string;
   readonly publication: DraftPublication;
   readonly items?: readonly DraftItem[];
+  /** The id of the publisher's claim (DraftPublicationClaim.id); see DraftStore.markDraftPublished. */
+  readonly claim?: string;
+}
+
+/** A publisher's reservation of a draft (DraftStore.claimDraftPublication). */
+export interface DraftPublicationClaim {
+  /**
+   * Unguessable and new for each publication (a random UUID): whoever holds it owns the claim. A
+   * publisher whose claim went stale and was taken over must neither release the new holder's claim
+   * nor finish the draft, and `by` cannot tell them apart (the same analyst may publish twice).
+   */
+  readonly id: string;
+  /** Who publishes; named to another publisher refused meanwhile. */
+  readonly by: string;
+  /** When the publication started (ISO 8601); the claim goes stale from it. */
+  readonly at: string;
 }
 
 export interface Contribution {
@@ -497,19 +514,27 @@ export interface DraftStore {
   updateDraftItems(draftId: string, items: readonly DraftItem[]): Promise<void>;
   /**
    * Records the publication once, with the items decided at publication (pending items rejected by
-   * --reject-pending), in one transaction. Throws ENT_DRAFT_NOT_FOUND, or ENT_DRAFT_PUBLISHED when
-   * the draft already has a publication (two concurrent publications: the second is refused).
+   * --reject-pending), in one transaction, ending the claim `claimId` names. Throws
+   * ENT_DRAFT_NOT_FOUND, or ENT_DRAFT_PUBLISHED, recording nothing: when the draft already has a
+   * publication (two concurrent publications: the second is refused); when `claimId` is given and
+   * the draft is not claimed with it (the claim went stale and another publisher took it over, even
+   * if that one released it since); when `claimId` is absent and a publication holds the draft.
    */
-  markDraftPublished(draftId: string, publication: DraftPublication, items?: readonly DraftItem[]): Promise<void>;
+  markDraftPublished(draftId: string, publication: DraftPublication, items?: readonly DraftItem[], claimId?: string): Promise<void>;
   /**
    * Reserves an unpublished draft for one publication, across processes, before its objects are
    * ingested: refused with ENT_DRAFT_PUBLISHED while another publication holds it, unless that one
-   * started before `staleBefore` (its publisher died). Decisions are refused meanwhile.
-   * markDraftPublished (or addObjects' publishesDraft, with the objects) ends the reservation;
-   * releaseDraftPublication drops it after a failure.
+   * started before `staleBefore` (its publisher died), whose claim this one then replaces.
+   * Decisions are refused meanwhile. markDraftPublished (or addObjects' publishesDraft, with the
+   * objects) naming the claim ends the reservation; releaseDraftPublication drops it after a failure.
    */
-  claimDraftPublication(draftId: string, claim: { readonly by: string; readonly at: string }, staleBefore: string): Promise<void>;
-  releaseDraftPublication(draftId: string): Promise<void>;
+  claimDraftPublication(draftId: string, claim: DraftPublicationClaim, staleBefore: string): Promise<void>;
+  /**
+   * Drops the claim `claimId` after its publication failed; does nothing when the draft is claimed
+   * by another (which took over this claim gone stale), published or unclaimed. Never throws for a
+   * draft that is not found.
+   */
+  releaseDraftPublication(draftId: string, claimId: string): Promise<void>;
 }
 
 // ---- Webhooks (alerts pushed to the home organisation's systems) ----

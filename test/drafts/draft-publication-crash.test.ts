@@ -87,6 +87,12 @@ function addingAfter(store: ObjectStore, before: () => Promise<void>): ObjectSto
   });
 }
 
+/** Another publisher's claim on the node's draft, taking over whatever claim is on it as gone stale. */
+async function takeOver(claimId: string): Promise<void> {
+  const far = new Date(START + 24 * 60 * 60 * 1000).toISOString();
+  await node.store.claimDraftPublication(node.draftId, { id: claimId, by: 'bob', at: new Date(START).toISOString() }, far);
+}
+
 function rejectsWith(code: string): (error: unknown) => boolean {
   return (error: unknown) => {
     assert.ok(error instanceof EntenteError, String(error));
@@ -129,10 +135,31 @@ describe('a draft publication stores its objects and records itself together', (
       reportId: 'report--00000000-0000-4000-8000-0000000000ff',
       objectIds: ['report--00000000-0000-4000-8000-0000000000ff'],
     };
-    const raced = addingAfter(node.store, () => node.store.markDraftPublished(node.draftId, theirs));
+    const raced = addingAfter(node.store, async () => {
+      await takeOver('claim-bob');
+      await node.store.markDraftPublished(node.draftId, theirs, [], 'claim-bob');
+    });
     await assert.rejects(publishDraft(node.deps(raced), node.request), rejectsWith('ENT_DRAFT_PUBLISHED'));
     assert.deepEqual(await feed(), [], 'the second publication stored nothing');
     assert.deepEqual((await requireDraft(node.deps(), node.draftId, ANA)).publication, theirs, 'the first publication stands');
+  });
+
+  it('stores nothing, and leaves the new holder its claim, when another publisher took the claim over while this one was storing', async () => {
+    const raced = addingAfter(node.store, () => takeOver('claim-bob'));
+    await assert.rejects(publishDraft(node.deps(raced), node.request), (error: unknown) => rejectsWith('ENT_DRAFT_PUBLISHED')(error) && /being published by bob/.test((error as Error).message));
+    assert.deepEqual(await feed(), [], 'the publisher that lost its claim stored nothing');
+    assert.equal((await requireDraft(node.deps(), node.draftId, ANA)).publication, undefined, 'nor recorded the draft published');
+    // Its failure did not release Bob's claim: a third publisher, well within Bob's claim, is refused.
+    await assert.rejects(publishDraft(node.deps(), node.request), (error: unknown) => rejectsWith('ENT_DRAFT_PUBLISHED')(error) && /being published by bob/.test((error as Error).message));
+    assert.deepEqual(await feed(), []);
+  });
+
+  it('publishes normally when no one else claims the draft, and a second publication is refused', async () => {
+    const outcome = await publishDraft(node.deps(), node.request);
+    assert.equal((await feed()).length, outcome.objects.length);
+    assert.equal((await requireDraft(node.deps(), node.draftId, ANA)).publication?.reportId, outcome.report.id);
+    await assert.rejects(publishDraft(node.deps(), node.request), rejectsWith('ENT_DRAFT_PUBLISHED'));
+    assert.equal((await feed()).length, outcome.objects.length);
   });
 
   it('stores nothing when the draft is gone by the time its publication is recorded', async () => {
@@ -158,5 +185,22 @@ describe('AddOptions.publishesDraft', () => {
     assert.deepEqual(outcomes.map((outcome) => outcome.kind), ['rejected'], 'the refusal alone, as allOrNothing answers');
     assert.deepEqual(await feed(), []);
     assert.equal((await node.store.getDraft(node.draftId))?.publication, undefined);
+  });
+
+  it('stores nothing and records nothing when the publisher no longer holds the claim it names', async () => {
+    const at = new Date(START).toISOString();
+    const report = { type: 'report', spec_version: '2.1', id: 'report--00000000-0000-4000-8000-0000000000ac', created: at, modified: at, name: 'R', published: at, object_refs: ['identity--00000000-0000-4000-8000-0000000000ad'] };
+    const identity = { type: 'identity', spec_version: '2.1', id: 'identity--00000000-0000-4000-8000-0000000000ad', created: at, modified: at, name: 'Ana', identity_class: 'individual' };
+    const publication: DraftPublication = { publishedAt: at, analyst: 'ana', collectionId: 'feed', tlp: 'green', reportId: report.id, objectIds: [report.id, identity.id] };
+    await node.store.claimDraftPublication(node.draftId, { id: 'claim-ana', by: 'ana', at }, new Date(START - 1).toISOString());
+    await takeOver('claim-bob');
+    await assert.rejects(node.store.addObjects('feed', [report, identity], undefined, undefined, { publishesDraft: { draftId: node.draftId, publication, claim: 'claim-ana' } }), rejectsWith('ENT_DRAFT_PUBLISHED'));
+    assert.deepEqual(await feed(), [], 'the versions were rolled back with the refused recording');
+    assert.equal((await node.store.getDraft(node.draftId))?.publication, undefined);
+
+    const outcomes = await node.store.addObjects('feed', [report, identity], undefined, undefined, { publishesDraft: { draftId: node.draftId, publication, claim: 'claim-bob' } });
+    assert.deepEqual(outcomes.map((outcome) => outcome.kind), ['added', 'added'], 'the holder of the claim publishes');
+    assert.equal((await feed()).length, 2);
+    assert.deepEqual((await node.store.getDraft(node.draftId))?.publication, publication);
   });
 });

@@ -117,21 +117,72 @@ describe('SQLite draft tables (migration 5)', () => {
   it('lets one publication at a time hold a draft, across processes; an abandoned one can be taken over', async () => {
     const store = openSqliteObjectStore({ path: ':memory:' });
     const { id } = await store.createDraft(NEW);
-    await store.claimDraftPublication(id, { by: 'ana', at: '2026-11-23T02:10:00.000Z' }, '2026-11-23T02:00:00.000Z');
+    await store.claimDraftPublication(id, { id: 'claim-ana', by: 'ana', at: '2026-11-23T02:10:00.000Z' }, '2026-11-23T02:00:00.000Z');
     assert.equal((await store.getDraft(id))?.publication, undefined, 'a publication under way is not a publication');
-    await assert.rejects(store.claimDraftPublication(id, { by: 'bo', at: '2026-11-23T02:11:00.000Z' }, '2026-11-23T02:01:00.000Z'), (error: unknown) => code('ENT_DRAFT_PUBLISHED')(error) && /being published by ana/.test((error as Error).message));
+    await assert.rejects(store.claimDraftPublication(id, { id: 'claim-bo', by: 'bo', at: '2026-11-23T02:11:00.000Z' }, '2026-11-23T02:01:00.000Z'), (error: unknown) => code('ENT_DRAFT_PUBLISHED')(error) && /being published by ana/.test((error as Error).message));
     await assert.rejects(store.updateDraftItems(id, [item('1', '45.77.12.3')]), code('ENT_DRAFT_PUBLISHED'));
-    await store.releaseDraftPublication(id);
+    await store.releaseDraftPublication(id, 'claim-ana');
     await store.updateDraftItems(id, [item('1', '45.77.12.3')]);
-    await store.claimDraftPublication(id, { by: 'ana', at: '2026-11-23T02:10:00.000Z' }, '2026-11-23T02:00:00.000Z');
+    await store.claimDraftPublication(id, { id: 'claim-ana-2', by: 'ana', at: '2026-11-23T02:10:00.000Z' }, '2026-11-23T02:00:00.000Z');
     // Twenty minutes later, the first publisher has not finished: its claim is stale.
-    await store.claimDraftPublication(id, { by: 'bo', at: '2026-11-23T02:30:00.000Z' }, '2026-11-23T02:20:00.000Z');
+    await store.claimDraftPublication(id, { id: 'claim-bo-2', by: 'bo', at: '2026-11-23T02:30:00.000Z' }, '2026-11-23T02:20:00.000Z');
     const publication = { publishedAt: '2026-11-23T02:30:01.000Z', analyst: 'bo', collectionId: 'wide', tlp: 'green', reportId: 'report--00000000-0000-4000-8000-000000000002', objectIds: [] };
-    await store.markDraftPublished(id, publication);
+    await store.markDraftPublished(id, publication, [], 'claim-bo-2');
     assert.deepEqual((await store.getDraft(id))?.publication, publication);
-    await assert.rejects(store.claimDraftPublication(id, { by: 'cy', at: '2026-11-23T03:30:00.000Z' }, '2026-11-23T03:20:00.000Z'), code('ENT_DRAFT_PUBLISHED'));
-    await store.releaseDraftPublication(id);
+    await assert.rejects(store.claimDraftPublication(id, { id: 'claim-cy', by: 'cy', at: '2026-11-23T03:30:00.000Z' }, '2026-11-23T03:20:00.000Z'), code('ENT_DRAFT_PUBLISHED'));
+    await store.releaseDraftPublication(id, 'claim-bo-2');
     assert.deepEqual((await store.getDraft(id))?.publication, publication, 'releasing never drops a finished publication');
+    await store.close();
+  });
+
+  it('leaves a taken-over claim to its new holder: the stale publisher can neither release it nor finish the draft', async () => {
+    const store = openSqliteObjectStore({ path: ':memory:' });
+    const { id } = await store.createDraft(NEW);
+    const late = { publishedAt: '2026-11-23T02:31:00.000Z', analyst: 'ana', collectionId: 'wide', tlp: 'green', reportId: 'report--00000000-0000-4000-8000-00000000000a', objectIds: [] };
+    const decided: DraftItem = { ...item('1', '45.77.12.3'), decision: { state: 'rejected', analyst: 'ana', decidedAt: '2026-11-23T02:31:00.000Z', reason: 'still pending at publication (--reject-pending)' } };
+    await store.claimDraftPublication(id, { id: 'claim-ana', by: 'ana', at: '2026-11-23T02:10:00.000Z' }, '2026-11-23T02:00:00.000Z');
+    // Ana's publication outlives its claim; Bo takes the draft over.
+    await store.claimDraftPublication(id, { id: 'claim-bo', by: 'bo', at: '2026-11-23T02:30:00.000Z' }, '2026-11-23T02:20:00.000Z');
+
+    // Ana fails and releases what she believes is her claim: Bo's stays, so Cy cannot start a third publication.
+    await store.releaseDraftPublication(id, 'claim-ana');
+    await assert.rejects(store.claimDraftPublication(id, { id: 'claim-cy', by: 'cy', at: '2026-11-23T02:31:00.000Z' }, '2026-11-23T02:21:00.000Z'), (error: unknown) => code('ENT_DRAFT_PUBLISHED')(error) && /being published by bo/.test((error as Error).message));
+    await assert.rejects(store.updateDraftItems(id, [item('1', '45.77.12.3')]), code('ENT_DRAFT_PUBLISHED'), 'decisions stay frozen under the new claim');
+
+    // Ana finishes late, or finishes without a claim: refused, and nothing of hers is recorded.
+    await assert.rejects(store.markDraftPublished(id, late, [decided], 'claim-ana'), (error: unknown) => code('ENT_DRAFT_PUBLISHED')(error) && /being published by bo/.test((error as Error).message));
+    await assert.rejects(store.markDraftPublished(id, late, [decided]), code('ENT_DRAFT_PUBLISHED'));
+    let draft = await store.getDraft(id);
+    assert.equal(draft?.publication, undefined);
+    assert.deepEqual(draft?.items.map((i) => i.decision.state), ['pending', 'rejected'], 'the late publication decided no item');
+
+    // Once Bo gives up too, Ana's claim is no less gone: a claim taken over never comes back.
+    await store.releaseDraftPublication(id, 'claim-bo');
+    await assert.rejects(store.markDraftPublished(id, late, [decided], 'claim-ana'), (error: unknown) => code('ENT_DRAFT_PUBLISHED')(error) && /no longer held/.test((error as Error).message));
+    draft = await store.getDraft(id);
+    assert.equal(draft?.publication, undefined);
+    await store.updateDraftItems(id, [item('1', '45.77.12.3')]);
+
+    // The holder of the claim finishes.
+    await store.claimDraftPublication(id, { id: 'claim-bo-2', by: 'bo', at: '2026-11-23T02:40:00.000Z' }, '2026-11-23T02:30:00.000Z');
+    const bos = { ...late, analyst: 'bo', reportId: 'report--00000000-0000-4000-8000-00000000000b' };
+    await store.markDraftPublished(id, bos, [], 'claim-bo-2');
+    assert.deepEqual((await store.getDraft(id))?.publication, bos);
+    await store.close();
+  });
+
+  it('leaves a claim stored before claims had ids to go stale: no publisher owns it, so none releases or finishes it', async () => {
+    const store = openSqliteObjectStore({ path: ':memory:' });
+    const { id } = await store.createDraft(NEW);
+    store.database.prepare('UPDATE drafts SET publication = ? WHERE id = ?').run(JSON.stringify({ claim: { by: 'ana', at: '2026-11-23T02:10:00.000Z' } }), Number(id));
+    const publication = { publishedAt: '2026-11-23T02:30:01.000Z', analyst: 'bo', collectionId: 'wide', tlp: 'green', reportId: 'report--00000000-0000-4000-8000-000000000003', objectIds: [] };
+    await store.releaseDraftPublication(id, 'claim-bo');
+    await assert.rejects(store.claimDraftPublication(id, { id: 'claim-bo', by: 'bo', at: '2026-11-23T02:11:00.000Z' }, '2026-11-23T02:01:00.000Z'), (error: unknown) => code('ENT_DRAFT_PUBLISHED')(error) && /being published by ana/.test((error as Error).message));
+    await assert.rejects(store.markDraftPublished(id, publication), code('ENT_DRAFT_PUBLISHED'));
+    await assert.rejects(store.markDraftPublished(id, publication, [], 'claim-bo'), code('ENT_DRAFT_PUBLISHED'));
+    await store.claimDraftPublication(id, { id: 'claim-bo', by: 'bo', at: '2026-11-23T02:30:00.000Z' }, '2026-11-23T02:20:00.000Z');
+    await store.markDraftPublished(id, publication, [], 'claim-bo');
+    assert.deepEqual((await store.getDraft(id))?.publication, publication);
     await store.close();
   });
 

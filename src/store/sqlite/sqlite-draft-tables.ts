@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { EntenteError } from '../../errors/entente-error.ts';
+import type { DraftPublicationClaim } from '../object-store.ts';
 import { countDecisions, type DecisionState, type Draft, type DraftItem, type DraftPublication, type DraftSummary, type NewDraft } from '../../drafts/draft.ts';
 
 type Statement = Database.Statement<unknown[], unknown>;
@@ -44,13 +45,19 @@ function published(id: string, publication: DraftPublication): EntenteError {
   });
 }
 
-interface Claim {
+/** As stored; a claim written before claims had ids has none, so no publisher owns it and it can only go stale. */
+interface StoredClaim {
+  readonly id?: string;
   readonly by: string;
   readonly at: string;
 }
 
-function beingPublished(id: string, claim: Claim): EntenteError {
+function beingPublished(id: string, claim: StoredClaim): EntenteError {
   return new EntenteError('ENT_DRAFT_PUBLISHED', `draft ${id} is being published by ${claim.by} (since ${claim.at}); its decisions are final`, { draft: id });
+}
+
+function claimLost(id: string): EntenteError {
+  return new EntenteError('ENT_DRAFT_PUBLISHED', `draft ${id} is no longer held by this publication (its claim went stale and was taken over by another publisher); nothing was published`, { draft: id });
 }
 
 /** Our own JSON read back: a row edited behind the program's back fails closed. */
@@ -65,13 +72,15 @@ function parseStored<T>(text: string, what: string, check: (value: unknown) => b
   return value as T;
 }
 
-function readPublication(text: string | null, draftId: string): { publication?: DraftPublication; claim?: Claim } {
+function readPublication(text: string | null, draftId: string): { publication?: DraftPublication; claim?: StoredClaim } {
   if (text === null) return {};
   const value = parseStored<Record<string, unknown>>(text, `publication of draft ${draftId}`, isObject);
   const claim = value['claim'];
   if (claim === undefined) return { publication: value as unknown as DraftPublication };
-  if (!isObject(claim) || typeof claim['by'] !== 'string' || typeof claim['at'] !== 'string') throw new EntenteError('ENT_STORE_UNAVAILABLE', `the stored publication of draft ${draftId} is not readable`);
-  return { claim: { by: claim['by'], at: claim['at'] } };
+  if (!isObject(claim) || typeof claim['by'] !== 'string' || typeof claim['at'] !== 'string' || !(claim['id'] === undefined || typeof claim['id'] === 'string')) {
+    throw new EntenteError('ENT_STORE_UNAVAILABLE', `the stored publication of draft ${draftId} is not readable`);
+  }
+  return { claim: { ...(claim['id'] === undefined ? {} : { id: claim['id'] }), by: claim['by'], at: claim['at'] } };
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -111,7 +120,7 @@ export class SqliteDraftTables {
       // The publication column holds the publication, or while one is under way {"claim": {by, at}}.
       setPublication: prepare("UPDATE drafts SET publication = ? WHERE id = ? AND (publication IS NULL OR json_extract(publication, '$.claim') IS NOT NULL)"),
       setClaim: prepare('UPDATE drafts SET publication = ? WHERE id = ?'),
-      dropClaim: prepare("UPDATE drafts SET publication = NULL WHERE id = ? AND json_extract(publication, '$.claim') IS NOT NULL"),
+      dropClaim: prepare("UPDATE drafts SET publication = NULL WHERE id = ? AND json_extract(publication, '$.claim.id') = ?"),
     };
   }
 
@@ -208,38 +217,54 @@ export class SqliteDraftTables {
     update.immediate();
   }
 
-  claimDraftPublication(draftId: string, claim: Claim, staleBefore: string): void {
+  claimDraftPublication(draftId: string, claim: DraftPublicationClaim, staleBefore: string): void {
     const take = this.#db.transaction(() => {
       const key = this.#requireUnpublished(draftId, staleBefore);
-      this.#sql.setClaim.run(JSON.stringify({ claim: { by: claim.by, at: claim.at } }), key);
+      this.#sql.setClaim.run(JSON.stringify({ claim: { id: claim.id, by: claim.by, at: claim.at } }), key);
     });
     take.immediate();
   }
 
-  releaseDraftPublication(draftId: string): void {
+  releaseDraftPublication(draftId: string, claimId: string): void {
+    // Only its own: a publisher whose claim was taken over would otherwise free the draft under the
+    // new holder, and a third publication could start beside it.
     const key = draftKey(draftId);
-    if (key !== undefined) this.#sql.dropClaim.run(key);
+    if (key !== undefined) this.#sql.dropClaim.run(key, claimId);
   }
 
-  markDraftPublished(draftId: string, publication: DraftPublication, items: readonly DraftItem[] = []): void {
+  markDraftPublished(draftId: string, publication: DraftPublication, items: readonly DraftItem[] = [], claimId?: string): void {
     const mark = this.#db.transaction(() => {
-      // The publisher holding the claim finishes it.
-      const key = this.#requireUnpublished(draftId, '\uffff');
+      // Only the publisher holding the claim finishes it: one whose claim was taken over would
+      // publish the draft a second time, beside the new holder's publication, under other ids.
+      const key = this.#requireHeldBy(draftId, claimId);
       for (const item of items) this.#sql.updateItem.run(JSON.stringify(item), key, item.id);
       if (this.#sql.setPublication.run(JSON.stringify(publication), key).changes !== 1) throw new EntenteError('ENT_STORE_UNAVAILABLE', `draft ${draftId} could not be marked published`);
     });
     mark.immediate();
   }
 
+  /** The draft's key; refused when published, or unless claimed with `claimId` (unclaimed when it is undefined). */
+  #requireHeldBy(draftId: string, claimId: string | undefined): number {
+    const { key, claim } = this.#unpublished(draftId);
+    if (claimId === undefined ? claim !== undefined : claim?.id !== claimId) throw claim === undefined ? claimLost(draftId) : beingPublished(draftId, claim);
+    return key;
+  }
+
   /** The draft's key; refused when published, or claimed by a publication that started at or after `claimsFrom`. */
   #requireUnpublished(draftId: string, claimsFrom = ''): number {
+    const { key, claim } = this.#unpublished(draftId);
+    if (claim !== undefined && claim.at >= claimsFrom) throw beingPublished(draftId, claim);
+    return key;
+  }
+
+  /** The draft's key and the claim on it; refused when not found or published. */
+  #unpublished(draftId: string): { key: number; claim?: StoredClaim } {
     const key = draftKey(draftId);
     const row = key === undefined ? undefined : (this.#sql.selectPublication.get(key) as { publication: string | null } | undefined);
     if (key === undefined || row === undefined) throw notFound(draftId);
     const state = readPublication(row.publication, draftId);
     if (state.publication !== undefined) throw published(draftId, state.publication);
-    if (state.claim !== undefined && state.claim.at >= claimsFrom) throw beingPublished(draftId, state.claim);
-    return key;
+    return state.claim === undefined ? { key } : { key, claim: state.claim };
   }
 
   #summaryFields(row: DraftRow): { source: Draft['source']; details: Details; publication: DraftPublication | undefined } {

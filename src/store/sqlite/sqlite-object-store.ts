@@ -15,6 +15,7 @@ import type {
   CollectionRecord,
   Contribution,
   CounterProposal,
+  DraftPublicationClaim,
   EntryFilter,
   EntryScan,
   EntryScanPage,
@@ -629,7 +630,7 @@ export class SqliteObjectStore implements ObjectStore {
         const added = writeOrUndo();
         if (status !== undefined) this.#insertStatus(collectionId, status, added.outcomes, false);
         // Thrown out of the whole transaction when refused: the versions go with it.
-        if (draft !== undefined) this.#drafts.markDraftPublished(draft.draftId, draft.publication, draft.items);
+        if (draft !== undefined) this.#drafts.markDraftPublished(draft.draftId, draft.publication, draft.items, draft.claim);
         return added;
       } catch (error) {
         if (!(error instanceof RefusedTogether)) throw error;
@@ -1425,16 +1426,16 @@ export class SqliteObjectStore implements ObjectStore {
     return this.#guard(() => this.#drafts.updateDraftItems(draftId, items));
   }
 
-  async markDraftPublished(draftId: string, publication: DraftPublication, items?: readonly DraftItem[]): Promise<void> {
-    return this.#guard(() => this.#drafts.markDraftPublished(draftId, publication, items));
+  async markDraftPublished(draftId: string, publication: DraftPublication, items?: readonly DraftItem[], claimId?: string): Promise<void> {
+    return this.#guard(() => this.#drafts.markDraftPublished(draftId, publication, items, claimId));
   }
 
-  async claimDraftPublication(draftId: string, claim: { readonly by: string; readonly at: string }, staleBefore: string): Promise<void> {
+  async claimDraftPublication(draftId: string, claim: DraftPublicationClaim, staleBefore: string): Promise<void> {
     return this.#guard(() => this.#drafts.claimDraftPublication(draftId, claim, staleBefore));
   }
 
-  async releaseDraftPublication(draftId: string): Promise<void> {
-    return this.#guard(() => this.#drafts.releaseDraftPublication(draftId));
+  async releaseDraftPublication(draftId: string, claimId: string): Promise<void> {
+    return this.#guard(() => this.#drafts.releaseDraftPublication(draftId, claimId));
   }
 
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
