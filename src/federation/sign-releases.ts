@@ -17,7 +17,8 @@
 // version the home organisation copied here from a partner's collection still counts as received.
 //
 // Store calls are batched per page: one provenanceOf for the unsigned versions without partner
-// contributions, one signaturesIn for every signature wanted, one putSignatures for those made.
+// contributions, one signaturesIn for every signature wanted that the listing did not bring along
+// (StoredEntry.originSignature), one putSignatures for those made.
 import { withoutEntenteSignature } from '../stix/entente-signature.ts';
 import { createHash } from 'node:crypto';
 import { visibleMembers, type Circle } from '../policy/circle.ts';
@@ -85,12 +86,15 @@ export function createReleaseSigner(deps: ReleaseSignerDeps): ReleaseSigner {
       const originKey = (index: number): SignatureKey => ({ ...releaseVersion(releases, index), variant: '' });
       // One lookup for every signature wanted. A kept signature of the stored form (variant '') means
       // this node originated the version (it signs nothing else so): no provenance lookup for it.
-      // Answers come back by position: the derived forms first, then the stored forms of unknown origin.
-      const kept = await deps.store.signaturesIn([...wanted.map((item) => item.key), ...unknownOrigin.map(originKey)]);
+      // Answers come back by position: the derived forms first, then the stored forms of unknown origin
+      // the listing did not bring their signature with (StoredEntry.originSignature).
+      const unlisted = unknownOrigin.filter((index) => releases[index]?.entry.originSignature === undefined);
+      const kept = wanted.length + unlisted.length === 0 ? [] : await deps.store.signaturesIn([...wanted.map((item) => item.key), ...unlisted.map(originKey)]);
       wanted.forEach((item, position) => {
         item.kept = kept[position];
       });
-      const keptOrigin = unknownOrigin.map((_index, position) => kept[wanted.length + position]);
+      const lookedUp = new Map(unlisted.map((index, position) => [index, kept[wanted.length + position]]));
+      const keptOrigin = unknownOrigin.map((index) => releases[index]?.entry.originSignature ?? lookedUp.get(index));
       // Proven the home organisation's own by the gate: what came of it through other collections does not count.
       const unsure = unknownOrigin.filter((index, position) => keptOrigin[position] === undefined && releases[index]?.homeOriginal !== true);
       const provenance = unsure.length === 0 ? new Map<string, readonly unknown[]>() : await deps.store.provenanceOf(unsure.map((index) => releaseVersion(releases, index)));

@@ -77,7 +77,10 @@ export interface FederationStore {
    * about a page of versions at once and looks each answer up by position).
    */
   signaturesIn(keys: readonly SignatureKey[]): Promise<(string | undefined)[]>;
-  /** Keeps signatures; a key already present is left unchanged. */
+  /**
+   * Keeps signatures; a key already present is left unchanged. A stored form's (variant '') goes
+   * with its version when the version is forgotten (deleteObject), as every signature of it does.
+   */
   putSignatures(signatures: readonly (SignatureKey & { readonly extensionJson: string; readonly signer: string })[]): Promise<void>;
 
   // ---- Quarantine ----

@@ -205,6 +205,12 @@ export interface StoredEntry {
   readonly revoked: boolean;
   /** The object's JSON text exactly as stored; serve it without re-serialising. */
   readonly json: string;
+  /**
+   * The signature extension (JSON) this node keeps for the stored form of a version it originated
+   * (FederationStore.signaturesIn, variant ''), when the listing read it with the entry: the release
+   * signer then needs no lookup. Absent says nothing: ask signaturesIn.
+   */
+  readonly originSignature?: string;
 }
 
 export type VersionSelector =

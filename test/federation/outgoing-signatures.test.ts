@@ -190,6 +190,30 @@ describe('signatures on what leaves the node', () => {
     assert.deepEqual(JSON.parse(kept), extension[SIGNATURE_EXTENSION_ID]);
   });
 
+  it('a kept signature of a version it originated comes with the listed page: the signer looks up none for it, and sends the same bytes', async () => {
+    const first = byId((await read('partner', OPEN)).objects, originated.id);
+    const asked: string[] = [];
+    const counting = { ...store, provenanceOf: store.provenanceOf.bind(store), putSignatures: store.putSignatures.bind(store),
+      signaturesIn: async (keys: Parameters<ObjectStore['signaturesIn']>[0]) => {
+        asked.push(...keys.map((key) => key.id));
+        return store.signaturesIn(keys);
+      },
+    };
+    const partner = { name: 'partner', organisationId: PARTNER.id, admin: false, actsForHome: false, grants: [{ collectionId: OPEN, read: true, write: false }] };
+    const signer = createReleaseSigner({ store: counting, keys: createNodeSignerProvider({ store, organisationId: HOME, clock: () => AT }), homeOrganisationId: HOME });
+    const gate = await openReleaseGate(store, partner, OPEN, AT, { signer, audit: false });
+    const page = await store.listEntries(OPEN, { ids: [originated.id] }, { limit: 10 });
+    assert.ok(page.entries[0]?.originSignature !== undefined, 'listed with its kept signature');
+    const { released } = await gate.release(page.entries, 10);
+    assert.deepEqual(asked, []);
+    assert.deepEqual(released.map((entry) => JSON.parse(entry.json) as unknown), [first]);
+    // Listed without it (another store, an older listing): looked up, the same bytes.
+    const { originSignature: _kept, ...bare } = page.entries[0];
+    const again = await gate.release([bare], 10);
+    assert.deepEqual(asked, [originated.id]);
+    assert.deepEqual(again.released.map((entry) => JSON.parse(entry.json) as unknown), [first]);
+  });
+
   it('the gate releases no more than the room it is given when it signs (entries waiting for signatures count)', async () => {
     const gate = await openReleaseGate(
       store,

@@ -1254,6 +1254,7 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
         it('keeps the first signature of each (id, version, variant)', async () => {
           const key = { id: indicator(1).id, version: '2024-01-01T00:00:00.000Z', variant: '' };
           const derived = { ...key, variant: 'f00d' };
+          await store.addObjects('alpha', [indicator(1)]);
           await store.putSignatures([{ ...key, extensionJson: '{"signature":"first"}', signer: home }]);
           await store.putSignatures([
             { ...key, extensionJson: '{"signature":"second"}', signer: home },
@@ -1264,6 +1265,28 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
             await store.signaturesIn([key, derived, { ...key, version: '2025-01-01T00:00:00.000Z' }]),
             ['{"signature":"first"}', '{"signature":"derived"}', undefined],
           );
+        });
+
+        it("lists a stored form's signature with its entry, and forgets it with its version", async () => {
+          const held = { id: indicator(1).id, version: '2024-01-01T00:00:00.000Z', variant: '' };
+          const unheld = { id: indicator(2).id, version: '2024-01-01T00:00:00.000Z', variant: '' };
+          await store.addObjects('alpha', [indicator(1)]);
+          await store.putSignatures([
+            { ...held, extensionJson: '{"signer":"identity--home"}', signer: home },
+            { ...unheld, extensionJson: '{"signer":"identity--home"}', signer: home },
+          ]);
+          await store.putSignatures([{ ...held, extensionJson: '{"signer":"identity--home","second":true}', signer: home }]);
+          assert.deepEqual(await store.signaturesIn([held, unheld]), ['{"signer":"identity--home"}', '{"signer":"identity--home"}']);
+          const listed = await store.listEntries('alpha', {}, { limit: 10 });
+          assert.deepEqual(listed.entries.map((entry) => [entry.id, entry.originSignature]), [[held.id, '{"signer":"identity--home"}']]);
+          await store.deleteObject('alpha', held.id, {});
+          await store.addObjects('alpha', [indicator(1)]);
+          assert.deepEqual(await store.signaturesIn([held]), [undefined]);
+          // Kept before its version was held: still the first, once the version is stored.
+          await store.addObjects('alpha', [indicator(2)]);
+          await store.putSignatures([{ ...unheld, extensionJson: '{"signer":"identity--home","second":true}', signer: home }]);
+          assert.deepEqual(await store.signaturesIn([unheld]), ['{"signer":"identity--home"}']);
+          assert.deepEqual(await store.homeOriginalsIn([{ id: unheld.id, version: unheld.version }]), [true]);
         });
       });
 

@@ -268,11 +268,54 @@ describe('SqliteObjectStore', () => {
         assert.notEqual(key, fixed);
         const column = (sql: string): unknown[] => store.database.prepare(sql).pluck().all();
         assert.deepEqual(column('SELECT version FROM object_versions ORDER BY vid'), [key, fixed]);
-        assert.deepEqual(column('SELECT version FROM signatures'), [key]);
+        assert.deepEqual(await store.signaturesIn([{ id: sco.id, version: key, variant: '' }]), ['{}']);
         assert.deepEqual(column('SELECT version FROM recall_notices'), [key]);
         assert.deepEqual(column('SELECT version FROM quarantine'), [contentVersionOf(quarantined)]);
         const held = await store.listEntries('kept', { versions: [{ kind: 'at', version: key }] }, { limit: 10 });
         assert.deepEqual(held.entries.map((entry) => JSON.parse(entry.json) as unknown), [sco]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('migrates a schema 13 store to 14: origin signatures move onto their version rows, redacted forms and unheld versions stay', async () => {
+      const path = freshPath();
+      const raw = new Database(path);
+      raw.function('entente_content_version', (_json: unknown) => null);
+      raw.exec(migrations.slice(0, 13).join('\n'));
+      raw.pragma('user_version = 13');
+      const held = indicator(1);
+      const version = held.modified as string;
+      raw.exec(`INSERT INTO collections (id, title, created_at, last_date_added) VALUES ('kept', 'Kept', 'c', 1)`);
+      const vid = Number(
+        raw.prepare('INSERT INTO object_versions (object_id, version, type, spec_version, revoked, json) VALUES (?, ?, ?, ?, 0, ?)').run(held.id, version, held.type, '2.1', JSON.stringify(held)).lastInsertRowid,
+      );
+      raw.prepare('INSERT INTO entries (collection_key, date_added, vid, is_latest, is_first) VALUES (1, 1, ?, 1, 1)').run(vid);
+      const insertSignature = raw.prepare('INSERT INTO signatures (object_id, version, variant, extension_json, signer) VALUES (?, ?, ?, ?, ?)');
+      insertSignature.run(held.id, version, '', '{"signer":"identity--home","n":1}', 'identity--home');
+      insertSignature.run(held.id, version, 'ab'.repeat(32), '{"signer":"identity--home","n":2}', 'identity--home');
+      // Nothing holds this version any more: its row says who originated the id (originSignersOf).
+      insertSignature.run(indicator(2).id, version, '', '{"signer":"identity--home","n":3}', 'identity--home');
+      raw.close();
+
+      const store = openSqliteObjectStore({ path });
+      try {
+        assert.equal(store.database.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+        const column = (sql: string): unknown[] => store.database.prepare(sql).pluck().all();
+        assert.deepEqual(column('SELECT origin_signature FROM object_versions'), ['{"signer":"identity--home","n":1}']);
+        assert.deepEqual(column('SELECT n.extension_json FROM signatures n ORDER BY n.extension_json'), ['{"signer":"identity--home","n":2}', '{"signer":"identity--home","n":3}']);
+        assert.deepEqual(
+          await store.signaturesIn([
+            { id: held.id, version, variant: 'ab'.repeat(32) },
+            { id: held.id, version, variant: '' },
+          ]),
+          ['{"signer":"identity--home","n":2}', '{"signer":"identity--home","n":1}'],
+        );
+        const listed = await store.listEntries('kept', {}, { limit: 10 });
+        assert.deepEqual(listed.entries.map((entry) => entry.originSignature), ['{"signer":"identity--home","n":1}']);
+        assert.deepEqual(await store.homeOriginalsIn([{ id: held.id, version }]), [true]);
+        const origins = await store.originSignersOf([held.id, indicator(2).id]);
+        assert.deepEqual([...origins.entries()].sort(), [[held.id, 'identity--home'], [indicator(2).id, 'identity--home']]);
       } finally {
         await store.close();
       }

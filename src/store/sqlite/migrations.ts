@@ -428,4 +428,17 @@ export const migrations: readonly string[] = [
   -- A JSON array of collection ids; NULL: every collection (each webhook stored before this migration).
   ALTER TABLE webhooks ADD COLUMN collections TEXT;
   `,
+  /* 14: the home organisation's signature of a version it originated, kept on the version's row */ `
+  -- The signature extension (JSON) the release signer made for the stored form of a version this
+  -- node originated (variant '' of the signatures table, which keeps the redacted forms' now). A
+  -- release lists the entries with their version rows: kept there, the signature is read with the
+  -- page, where the signatures table (keyed by the random object id) cost a B-tree lookup in a
+  -- table of a million rows for every object of every page a partner's sync asked for.
+  ALTER TABLE object_versions ADD COLUMN origin_signature TEXT;
+  UPDATE object_versions SET origin_signature = (
+      SELECT s.extension_json FROM signatures s WHERE s.object_id = object_versions.object_id AND s.version = object_versions.version AND s.variant = '')
+    WHERE EXISTS (SELECT 1 FROM signatures s WHERE s.object_id = object_versions.object_id AND s.version = object_versions.version AND s.variant = '');
+  DELETE FROM signatures
+    WHERE variant = '' AND EXISTS (SELECT 1 FROM object_versions v WHERE v.object_id = signatures.object_id AND v.version = signatures.version);
+  `,
 ];

@@ -193,7 +193,7 @@ export class SqliteFederationTables {
     | 'selectCollectionKey' | 'insertName' | 'selectNameKey' | 'selectNames' | 'insertProvenance' | 'selectContributed' | 'deleteProvenanceOfVersion' | 'deleteSignaturesOfVersion' | 'insertQuarantine' | 'selectQuarantined' | 'listQuarantine' | 'resolveQuarantined'
     | 'selectHeldIds' | 'selectVersionTexts' | 'selectOriginFromProvenance' | 'selectOriginFromSignatures' | 'selectProvenance' | 'selectEntryArrivals'
     | 'selectVersionsOfId'
-    | 'selectSignatures' | 'insertSignature'
+    | 'selectSignatures' | 'selectOriginSignatures' | 'insertSignature' | 'setOriginSignature' | 'insertUnheldOriginSignature'
     | 'selectNodeKeys' | 'insertNodeKey' | 'retireNodeKey' | 'upsertPinnedKey' | 'selectPinnedKeyById' | 'selectPinnedKeys' | 'selectPinnedKeysOf'
     | 'insertFlash' | 'selectFlash' | 'selectFlashes' | 'countReceivedFlashes' | 'selectFlashesOfCircle' | 'selectReceipts' | 'upsertReceipt' | 'acknowledgeFlash'
     | 'markRecalls' | 'markRecallsOfVersion'
@@ -279,8 +279,15 @@ export class SqliteFederationTables {
          JOIN provenance_names received ON received.key = p.received_at
          WHERE p.verification = ${VERIFICATION_CODES.verified}`,
       ),
+      // The home organisation signs nothing but what it originated (the stored form, kept on the
+      // version's row, or in the signatures table while the version is not held).
       selectOriginFromSignatures: prepare(
-        `SELECT s.object_id, s.version, s.signer
+        `SELECT ov.object_id, ov.version, ov.origin_signature ->> '$.signer' AS signer
+         FROM (SELECT DISTINCT value FROM json_each(?)) AS wanted
+         CROSS JOIN object_versions ov ON ov.object_id = wanted.value
+         WHERE ov.origin_signature IS NOT NULL
+         UNION ALL
+         SELECT s.object_id, s.version, s.signer
          FROM (SELECT DISTINCT value FROM json_each(?)) AS wanted
          CROSS JOIN signatures s ON s.object_id = wanted.value
          WHERE s.variant = ''`,
@@ -317,6 +324,25 @@ export class SqliteFederationTables {
       ).raw(),
       // The position of each wanted key found, with its signature: a page of 1,000 keys a call, and
       // no strings read back that the caller already holds.
+      // [position, signature] of each stored form wanted (variant ''), from the version rows.
+      selectOriginSignatures: prepare(
+        `SELECT wanted.key, v.origin_signature
+         FROM json_each(?) AS wanted
+         CROSS JOIN object_versions v ON v.object_id = wanted.value ->> 0 AND v.version = wanted.value ->> 1
+         WHERE v.origin_signature IS NOT NULL`,
+      ).raw(true),
+      // The first signature kept of a stored form stays: one kept in the signatures table while its
+      // version was not held (insertUnheldOriginSignature) counts as first.
+      setOriginSignature: prepare(
+        `UPDATE object_versions SET origin_signature = @extensionJson
+          WHERE object_id = @id AND version = @version AND origin_signature IS NULL
+            AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.object_id = @id AND s.version = @version AND s.variant = '')`,
+      ),
+      insertUnheldOriginSignature: prepare(
+        `INSERT OR IGNORE INTO signatures (object_id, version, variant, extension_json, signer)
+           SELECT @id, @version, '', @extensionJson, @signer
+            WHERE NOT EXISTS (SELECT 1 FROM object_versions v WHERE v.object_id = @id AND v.version = @version)`,
+      ),
       selectSignatures: prepare(
         `SELECT wanted.key, s.extension_json
          FROM json_each(?) AS wanted
@@ -692,7 +718,7 @@ export class SqliteFederationTables {
     }
     for (const [id, origin] of best) found.set(id, origin.signer);
     const signed = new Map<string, { version: string; signer: string }>();
-    for (const row of this.#sql.selectOriginFromSignatures.all(json) as { object_id: string; version: string; signer: string }[]) {
+    for (const row of this.#sql.selectOriginFromSignatures.all(json, json) as { object_id: string; version: string; signer: string }[]) {
       if (found.has(row.object_id)) continue;
       const current = signed.get(row.object_id);
       if (current === undefined || compareVersions(row.version, current.version) < 0) signed.set(row.object_id, { version: row.version, signer: row.signer });
@@ -783,11 +809,27 @@ export class SqliteFederationTables {
 
   // ---- Signatures ----
 
+  // The stored form's signature (variant '') is kept on the version's row (migration 14), the
+  // redacted forms' in the signatures table, and so is a stored form's whose version is not held.
   signaturesIn(keys: readonly SignatureKey[]): (string | undefined)[] {
     const found = new Array<string | undefined>(keys.length).fill(undefined);
-    if (keys.length === 0) return found;
-    const rows = this.#sql.selectSignatures.all(JSON.stringify(keys.map((key) => [key.id, key.version, key.variant]))) as [number, string][];
-    for (const [index, extensionJson] of rows) found[index] = extensionJson;
+    const origins: number[] = [];
+    const derived: number[] = [];
+    keys.forEach((key, index) => (key.variant === '' ? origins : derived).push(index));
+    const read = (statement: Statement, positions: readonly number[], withVariant: boolean): void => {
+      if (positions.length === 0) return;
+      const wanted = positions.map((index) => {
+        const key = keys[index] as SignatureKey;
+        return withVariant ? [key.id, key.version, key.variant] : [key.id, key.version];
+      });
+      for (const [position, extensionJson] of statement.all(JSON.stringify(wanted)) as [number, string][]) {
+        const index = positions[position];
+        if (index !== undefined) found[index] = extensionJson;
+      }
+    };
+    read(this.#sql.selectOriginSignatures, origins, false);
+    // A stored form's signature kept while its version was not held is in the signatures table.
+    read(this.#sql.selectSignatures, [...derived, ...origins.filter((index) => found[index] === undefined)], true);
     return found;
   }
 
@@ -795,7 +837,10 @@ export class SqliteFederationTables {
     if (signatures.length === 0) return;
     const put = this.#db.transaction(() => {
       for (const signature of signatures) {
-        this.#sql.insertSignature.run(signature.id, signature.version, signature.variant, signature.extensionJson, signature.signer);
+        // Kept once, as the signatures table's INSERT OR IGNORE keeps it: the same bytes leave every time.
+        const { id, version, variant, extensionJson, signer } = signature;
+        if (variant !== '') this.#sql.insertSignature.run(id, version, variant, extensionJson, signer);
+        else if (this.#sql.setOriginSignature.run({ id, version, extensionJson }).changes === 0) this.#sql.insertUnheldOriginSignature.run({ id, version, extensionJson, signer });
       }
     });
     put.immediate();

@@ -214,8 +214,8 @@ interface CollectionEntryRow {
  * object per row in the driver doubled the cost of a TAXII page. Order = the SELECT list.
  */
 type EntryRow = [id: string, type: string, version: string, specVersion: string, dateAdded: number, revoked: number, json: string];
-/** A listEntries row: an EntryRow and whether any partner contributed the version (1) or none did (0). */
-type ListedRow = [...EntryRow, contributed: number];
+/** A listEntries row: an EntryRow, whether any partner contributed the version (1) or none did (0), and its origin signature. */
+type ListedRow = [...EntryRow, contributed: number, originSignature: string | null];
 
 interface StatusRow {
   id: string;
@@ -438,7 +438,7 @@ export class SqliteObjectStore implements ObjectStore {
           `SELECT v.object_id, v.version
              FROM json_each(?) AS wanted
              CROSS JOIN object_versions v ON v.object_id = wanted.value ->> 0 AND v.version = wanted.value ->> 1
-            WHERE v.home_original = 1
+            WHERE v.home_original = 1 OR v.origin_signature IS NOT NULL
                OR EXISTS (SELECT 1 FROM signatures s WHERE s.object_id = v.object_id AND s.version = v.version AND s.variant = '')`,
         )
         .raw(true),
@@ -891,7 +891,7 @@ export class SqliteObjectStore implements ObjectStore {
     const entries = new Array<StoredEntry>(Math.min(limit, rows.length));
     for (let index = 0; index < entries.length; index += 1) {
       const row = rows[index] as ListedRow;
-      const entry = toStoredEntry(row);
+      const entry: StoredEntry = row[8] === null ? toStoredEntry(row) : { ...toStoredEntry(row), originSignature: row[8] };
       if (row[7] === 0) this.#listedUncontributed.add(entry);
       entries[index] = entry;
     }
@@ -945,7 +945,7 @@ export class SqliteObjectStore implements ObjectStore {
         ? // The contribution flag is read with the page (a key lookup beside the version's row), so
           // that the release gate asks the store again only for versions partners did contribute.
           `SELECT ov.object_id, ov.type, ov.version, ov.spec_version, e.date_added, ov.revoked, ${SERVED_JSON},
-                  EXISTS (SELECT 1 FROM contributions k WHERE k.vid = e.vid) ${where}`
+                  EXISTS (SELECT 1 FROM contributions k WHERE k.vid = e.vid), ov.origin_signature ${where}`
         : `SELECT count(*), min(date_added), max(date_added), group_concat(json, ',')
              FROM (SELECT e.date_added AS date_added, ${SERVED_JSON} AS json ${where})`;
     const statement = this.#db.prepare(sql).raw(true);
