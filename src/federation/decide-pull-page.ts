@@ -113,7 +113,7 @@ function digestOfStored(json: string): string | undefined {
  * when an arriving version has the same id and version (rare): serialising every accepted object just
  * in case cost more than any other step of the decision.
  */
-type HeldVersion = { readonly version: string; readonly json: string } | { readonly version: string; readonly object: StixObject };
+type HeldVersion = { readonly version: string; readonly json: string; readonly originSignature?: string } | { readonly version: string; readonly object: StixObject };
 
 function digestOfHeld(held: HeldVersion): string | undefined {
   return 'json' in held ? digestOfStored(held.json) : contentDigestOf(held.object as JsonValue);
@@ -121,17 +121,29 @@ function digestOfHeld(held: HeldVersion): string | undefined {
 
 /**
  * For a version this node signed itself and holds with exactly this content (a member's own
- * contribution coming back from the peer it shared it with): this node's own key, standing for the
- * signature. Checking it would only prove again that this node signed what it already holds; every
- * other rule still runs. Undefined for anything else.
+ * contribution coming back from the peer it shared it with), carrying the very signature this node
+ * made and keeps for it: this node's own key, standing for the signature. Checking it would only
+ * prove again that this node signed what it already holds; every other rule still runs. Undefined
+ * for anything else — a copy naming this node with other signature bytes is verified, so that a
+ * forgery never reaches a collection, which would then serve this node's version badly signed.
  */
-function ownCopyKey(value: unknown, basis: PullBasis, digest: string, heldDigest: string | undefined): VouchingKey | undefined {
+function ownCopyKey(value: unknown, basis: PullBasis, digest: string, same: HeldVersion, heldDigest: string | undefined): VouchingKey | undefined {
   const home = basis.homeOrganisationId;
-  if (home === undefined || heldDigest === undefined || digest !== heldDigest) return undefined;
+  if (home === undefined || heldDigest === undefined || digest !== heldDigest || !('json' in same) || same.originSignature === undefined) return undefined;
   const reading = readSignatureExtension(value);
   if (reading.kind !== 'ok' || reading.extension.signer !== home || reading.extension.derived === true) return undefined;
+  if (!isKeptSignature(same.originSignature, reading.extension.key_id, reading.extension.signature)) return undefined;
   const key = basis.directory.findKey(reading.extension.key_id);
   return key === undefined || key.organisationId !== home ? undefined : { signer: home, key };
+}
+
+function isKeptSignature(keptJson: string, keyId: string, signature: string): boolean {
+  try {
+    const kept = JSON.parse(keptJson) as { key_id?: unknown; signature?: unknown };
+    return kept.key_id === keyId && kept.signature === signature;
+  } catch {
+    return false;
+  }
 }
 
 /** Indices of the objects whose own signature names the vouching signer and key. */
@@ -281,7 +293,7 @@ export function decidePullPage(objects: readonly unknown[], basis: PullBasis, hi
       newestVersion: newest,
       sameVersionDigest: same === undefined ? undefined : digestOfHeld(same),
     };
-    const ownCopy = same === undefined ? undefined : ownCopyKey(value, basis, digest, arrivalHistory.sameVersionDigest);
+    const ownCopy = same === undefined ? undefined : ownCopyKey(value, basis, digest, same, arrivalHistory.sameVersionDigest);
     const decision = decideArrival(value, {
       peer: basis.peer,
       terms: basis.terms,

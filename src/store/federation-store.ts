@@ -301,6 +301,12 @@ export interface SyncBatchOutcome {
 export interface StoredVersionText {
   readonly version: string;
   readonly json: string;
+  /**
+   * The signature extension (JSON) this node made for the version as its origin and keeps
+   * (signaturesIn, variant ''); absent when it signed none. A copy coming back signed by this node
+   * is this node's own only if it carries exactly this signature.
+   */
+  readonly originSignature?: string;
 }
 
 export interface SignatureKey {

@@ -267,7 +267,7 @@ export class SqliteFederationTables {
          WHERE EXISTS (SELECT 1 FROM object_versions ov WHERE ov.object_id = wanted.value)
             OR EXISTS (SELECT 1 FROM signatures s WHERE s.object_id = wanted.value)`,
       ).pluck(),
-      selectVersionTexts: prepare('SELECT object_id, version, json FROM object_versions WHERE object_id IN (SELECT value FROM json_each(?))'),
+      selectVersionTexts: prepare('SELECT object_id, version, json, origin_signature FROM object_versions WHERE object_id IN (SELECT value FROM json_each(?))'),
       // Derived and unverified rows do not say who originated an id: a derived version is signed by the
       // peer that redacted it, an unverified one by nobody this node checked.
       selectOriginFromProvenance: prepare(
@@ -694,10 +694,10 @@ export class SqliteFederationTables {
   storedVersionsOf(ids: readonly string[]): Map<string, StoredVersionText[]> {
     const found = new Map<string, StoredVersionText[]>();
     if (ids.length === 0) return found;
-    const rows = this.#sql.selectVersionTexts.all(JSON.stringify(ids)) as { object_id: string; version: string; json: string }[];
+    const rows = this.#sql.selectVersionTexts.all(JSON.stringify(ids)) as { object_id: string; version: string; json: string; origin_signature: string | null }[];
     for (const row of rows) {
       const list = found.get(row.object_id);
-      const stored: StoredVersionText = { version: row.version, json: row.json };
+      const stored: StoredVersionText = row.origin_signature === null ? { version: row.version, json: row.json } : { version: row.version, json: row.json, originSignature: row.origin_signature };
       if (list === undefined) found.set(row.object_id, [stored]);
       else list.push(stored);
     }
