@@ -161,16 +161,18 @@ describe('monotonicity: no change that narrows the inputs enlarges anyone’s vi
         const refs = (target['object_marking_refs'] ?? []) as string[];
         const hasOfficialTlp = refs.some((r) => { const m = MEANING.get(r); return m?.kind === 'tlp' && m.official; });
         // The one documented exception: an object without a published TLP marking stands at the
-        // circle default; its originator labelling it explicitly below the default is a statement,
-        // not a narrowing. Every other marking may only narrow.
-        if (!granular && meaning?.kind === 'tlp' && meaning.official && !hasOfficialTlp && meaning.rank < (RANK[s.circle.defaultTlp] as number)) return;
+        // circle default (or the stricter default of the circles it arrived through); its originator
+        // labelling it explicitly below the default is a statement, not a narrowing. Every other
+        // marking may only narrow.
+        const defaultRank = Math.max(RANK[s.circle.defaultTlp] as number, s.receivedVia === undefined ? 0 : (RANK[s.receivedVia.arrivalDefaultTlp] as number));
+        if (!granular && meaning?.kind === 'tlp' && meaning.official && !hasOfficialTlp && meaning.rank < defaultRank) return;
         // The other: RED content goes to the organisations named by recipients markings, so the
         // first recipients marking on an object carrying RED names its recipients (a grant to
         // content nobody could see before); every further one narrows (the lists intersect).
         const granularRefs = ((target['granular_markings'] ?? []) as JsonObject[]).map((g) => g['marking_ref']);
         const carriesRed =
           [...refs, ...granularRefs].some((r) => { const m = MEANING.get(r as string); return m?.kind === 'tlp' && m.rank === 4; }) ||
-          (!hasOfficialTlp && s.circle.defaultTlp === 'red');
+          (!hasOfficialTlp && defaultRank === 4);
         const named = refs.some((r) => MEANING.get(r)?.kind === 'recipients');
         if (!granular && meaning?.kind === 'recipients' && !named && carriesRed) return;
         const marked: StixObject = granular

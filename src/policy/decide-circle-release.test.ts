@@ -163,7 +163,7 @@ describe('decideCircleRelease — TLP 2.0 inside a circle', () => {
   it('TLP:AMBER+STRICT: each full member organisation receives it for itself; it is never released onward', () => {
     const object = indicator({ object_marking_refs: [STRICT] });
     assert.deepEqual(kinds(object, [...FULL, TRIAL]), { '01': 'share', '02': 'share', '03': 'share', '04': 'withhold' });
-    const relayed = decide(object, BANK, { receivedVia: { circleId: 'other', onwardSharing: 'circles' } });
+    const relayed = decide(object, BANK, { receivedVia: { circleId: 'other', onwardSharing: 'circles', arrivalDefaultTlp: 'amber' } });
     assert.equal(relayed.kind, 'withhold');
     assert.match(reason(relayed), /^tlp\.onward:/);
     // With a recipients marking, only the organisation it names.
@@ -312,7 +312,7 @@ describe('decideCircleRelease — membership, circle window and agreement', () =
   });
 
   it('onward sharing: only CLEAR/GREEN received under "circles" terms travel on', () => {
-    const via = (onwardSharing: 'none' | 'organisation' | 'circles') => ({ receivedVia: { circleId: 'baltic', onwardSharing } });
+    const via = (onwardSharing: 'none' | 'organisation' | 'circles') => ({ receivedVia: { circleId: 'baltic', onwardSharing, arrivalDefaultTlp: 'green' as const } });
     assert.equal(decide(object, BANK, via('circles')).kind, 'share');
     assert.match(reason(decide(object, BANK, via('organisation'))), /^onward:/);
     assert.match(reason(decide(object, BANK, via('none'))), /^onward:/);
@@ -322,6 +322,56 @@ describe('decideCircleRelease — membership, circle window and agreement', () =
   it('records the binding agreement version on the decision', () => {
     const decision = decide(object, BANK);
     assert.equal(decision.kind === 'share' && decision.agreementVersion, 3);
+  });
+});
+
+describe('decideCircleRelease — an unmarked object stands at the strictest default of the circles it arrived through', () => {
+  // A partner's unmarked object is, where it arrived, at that circle's default TLP: the arrival checks
+  // judged it there. Released through another circle, it must not fall to the releasing circle's
+  // (laxer) default — the same object marked explicitly at the arrival default would be withheld.
+  const GREEN_CIRCLE: Circle = { ...CIRCLE, defaultTlp: 'green' };
+  const via = (arrivalDefaultTlp: 'green' | 'amber' | 'amber+strict' | 'red') => ({
+    circle: GREEN_CIRCLE,
+    receivedVia: { circleId: 'strict', onwardSharing: 'circles' as const, arrivalDefaultTlp },
+    secondHand: true,
+  });
+
+  it('arrived through an AMBER+STRICT circle: withheld from a GREEN circle, as if marked AMBER+STRICT', () => {
+    const unmarked = decide(indicator(), BANK, via('amber+strict'));
+    assert.equal(unmarked.kind, 'withhold');
+    assert.match(reason(unmarked), /^tlp\.onward: TLP:AMBER\+STRICT /);
+    assert.equal(decide(indicator({ object_marking_refs: [STRICT] }), BANK, via('amber+strict')).kind, 'withhold');
+  });
+
+  it('arrived through an AMBER circle: judged at AMBER, not at the GREEN default of the releasing circle', () => {
+    const unmarked = decide(indicator(), BANK, via('amber'));
+    assert.equal(unmarked.kind, 'withhold');
+    assert.match(reason(unmarked), /^tlp\.onward: TLP:AMBER /);
+    // A trial member, allowed GREEN only, is refused it too.
+    assert.equal(decide(indicator(), TRIAL, via('amber')).kind, 'withhold');
+  });
+
+  it('arrived through a GREEN circle: released through another GREEN circle at GREEN', () => {
+    const decision = decide(indicator(), BANK, via('green'));
+    assert.equal(decision.kind, 'share');
+    assert.match(reason(decision), /tlp: TLP:GREEN \(default of this circle and the circles it arrived through; /);
+  });
+
+  it('the releasing circle default still counts when it is the stricter one', () => {
+    const decision = decide(indicator(), BANK, { ...via('green'), circle: CIRCLE });
+    assert.match(reason(decision), /^tlp\.onward: TLP:AMBER /);
+  });
+
+  it('an explicit TLP marking is what the object is, wherever it arrived', () => {
+    assert.equal(decide(indicator({ object_marking_refs: [GREEN] }), BANK, via('amber+strict')).kind, 'share');
+    assert.equal(decide(indicator({ object_marking_refs: [CLEAR] }), BANK, via('red')).kind, 'share');
+  });
+
+  it('not received through another circle (a home original, or sent through this one): the releasing circle default', () => {
+    const home = decide(indicator(), BANK, { circle: GREEN_CIRCLE });
+    assert.equal(home.kind, 'share');
+    assert.match(reason(home), /tlp: TLP:GREEN \(circle default; /);
+    assert.equal(decide(indicator(), BANK, { circle: GREEN_CIRCLE, secondHand: true }).kind, 'share');
   });
 });
 

@@ -14,12 +14,26 @@ export interface ReleaseSubjectWithObject {
    * Set when this node received the version from a circle rather than creating it: releasing it
    * again is onward sharing, governed by the terms it was received under (resolved by the caller).
    */
-  readonly receivedVia?: { readonly circleId: string; readonly onwardSharing: OnwardSharing };
+  readonly receivedVia?: ReceivedVia;
   /**
    * Another organisation than the recipient sent this node the version (through any circle, this
    * one included): its TLP:AMBER+STRICT and TLP:RED content is not released again (rule 8).
    */
   readonly secondHand?: boolean;
+}
+
+/** How a version another organisation sent reached this node through other circles than the releasing one. */
+export interface ReceivedVia {
+  /** The circle whose terms are the strictest it arrived under (`collection:<id>` when outside any circle). */
+  readonly circleId: string;
+  readonly onwardSharing: OnwardSharing;
+  /**
+   * The strictest `default_tlp` of every circle it arrived through (not only `circleId`'s), read at
+   * decision time; 'red' when one of them is not known (fail closed). Without a published TLP
+   * marking the version stood at that level where it arrived, and it stands at no lower level here:
+   * required, so that no caller can describe an arrival and forget its level.
+   */
+  readonly arrivalDefaultTlp: TlpLevel;
 }
 
 /** The organisation a release would go to, with the sectors of its STIX identity. */
@@ -301,8 +315,14 @@ export function decideCircleReleaseFor(
     if (marking.kind === 'tlp' && !marking.official) narrowingLevel = narrowingLevel === undefined ? marking.level : stricterOf(narrowingLevel, marking.level);
     if (marking.kind === 'recipients') recipientsMarkings.push(marking);
   }
+  // An unmarked version stands at the default of the circle it is in — and, when it arrived through
+  // other circles, at theirs too: their default is the level its sender shared it at (the level
+  // the arrival checks judged it at), so a laxer default here must not lower it. Unchanged by
+  // where it arrived: an explicit published TLP, which is what the object is.
+  const arrivalDefault = subject.receivedVia?.arrivalDefaultTlp;
+  const defaultLevel: TlpLevel = arrivalDefault === undefined ? circle.defaultTlp : stricterOf(circle.defaultTlp, arrivalDefault);
   // A TLP definition that is not one of the published ids may narrow but never replace the default.
-  let level: TlpLevel = officialLevel ?? circle.defaultTlp;
+  let level: TlpLevel = officialLevel ?? defaultLevel;
   if (narrowingLevel !== undefined) level = stricterOf(level, narrowingLevel);
   const context: Context = {
     circle,
@@ -320,7 +340,7 @@ export function decideCircleReleaseFor(
   const tlpRefused = tlpRefusal(level, context, version);
   if (tlpRefused !== undefined) return withhold([tlpRefused], version);
   reasons.push(
-    `tlp: TLP:${level.toUpperCase()}${officialLevel === undefined ? ` (circle default; the object carries no published TLP marking)` : ''} may go to ${context.named ? 'named recipient ' : 'member '}${org}`,
+    `tlp: TLP:${level.toUpperCase()}${officialLevel === undefined ? ` (${arrivalDefault === undefined ? 'circle default' : 'default of this circle and the circles it arrived through'}; the object carries no published TLP marking)` : ''} may go to ${context.named ? 'named recipient ' : 'member '}${org}`,
   );
 
   if (type === 'identity' && own(object, 'identity_class') === 'organization' && hiddenFrom(standing, object.id)) {

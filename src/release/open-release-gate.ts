@@ -3,7 +3,7 @@ import { bindingAgreement } from '../policy/agreement.ts';
 import { decideForEveryObject, prepareRelease, type ReleaseDecision, type ReleaseSubject } from '../policy/decide-release.ts';
 import type { Circle } from '../policy/circle.ts';
 import type { Recipient } from '../policy/recipient.ts';
-import { TLP1_MARKING_IDS, TLP2_MARKING_IDS } from '../policy/tlp.ts';
+import { stricterOf, TLP1_MARKING_IDS, TLP2_MARKING_IDS, type TlpLevel } from '../policy/tlp.ts';
 import { publicCatalogueIds } from './public-catalogue.ts';
 import { versionKey, type Contribution, type ObjectStore, type StoredEntry } from '../store/object-store.ts';
 import { latestEntriesIn } from '../store/latest-in-collection.ts';
@@ -195,17 +195,26 @@ export async function openReleaseGate(
   }
 
   const sourceTerms = new Map<string, Promise<ReceivedVia>>();
-  /** The onward-sharing terms a contribution arrived under: the contributor's binding terms in that circle. */
+  /**
+   * What a contribution arrived under: the contributor's binding terms in that circle, and the
+   * circle's default TLP — the level an unmarked version stood at there — as the circle says now.
+   */
   function termsOfContribution(collection: string, contributor: string): Promise<ReceivedVia> {
     const key = `${collection}\u0000${contributor}`;
     let pending = sourceTerms.get(key);
     if (pending === undefined) {
       pending = (async (): Promise<ReceivedVia> => {
         const source = await store.getCircleByCollection(collection);
-        // Received outside any circle: no terms were agreed, so nothing allows passing it on.
-        if (source === undefined) return { circleId: `collection:${collection}`, onwardSharing: 'none' };
+        // Received outside any circle (or the collection no longer carries one): no terms were
+        // agreed, so nothing allows passing it on, and no default says what level the sender meant
+        // for an unmarked version — take the strictest (fail closed).
+        if (source === undefined) return { circleId: `collection:${collection}`, onwardSharing: 'none', arrivalDefaultTlp: 'red' };
         const binding = bindingAgreement(await store.getAgreementState(source.id), source, contributor, at);
-        return { circleId: source.id, onwardSharing: binding.kind === 'bound' ? binding.agreement.terms.onwardSharing : 'none' };
+        return {
+          circleId: source.id,
+          onwardSharing: binding.kind === 'bound' ? binding.agreement.terms.onwardSharing : 'none',
+          arrivalDefaultTlp: source.defaultTlp,
+        };
       })();
       sourceTerms.set(key, pending);
     }
@@ -253,7 +262,8 @@ export async function openReleaseGate(
    * How other organisations than the recipient sent this entry's version to the node, from its
    * counted contributions. `secondHand`: any did. `via`: set when one did through another collection
    * (the home organisation copied it here), so that releasing it here is onward sharing, under the
-   * strictest terms it arrived with (what arrived through this very circle is not).
+   * strictest terms it arrived with (what arrived through this very circle is not), and an unmarked
+   * version stands at no lower level than the strictest default of the circles it arrived through.
    */
   async function receivedFrom(entry: StoredEntry, loaded?: readonly Contribution[]): Promise<{ via: ReceivedVia | undefined; secondHand: boolean }> {
     const contributions = loaded ?? (await contributionsCountedFor(entry));
@@ -264,6 +274,8 @@ export async function openReleaseGate(
       return { via: undefined, secondHand: false };
     }
     let strictest: ReceivedVia | undefined;
+    // Apart from the terms: the strictest default may come from another circle than the strictest terms.
+    let arrivalDefaultTlp: TlpLevel | undefined;
     let secondHand = false;
     for (const contribution of contributions) {
       if (contribution.organisationId === recipient.organisationId) continue;
@@ -271,8 +283,9 @@ export async function openReleaseGate(
       if (contribution.collectionId === collectionId) continue;
       const terms = await termsOfContribution(contribution.collectionId, contribution.organisationId);
       if (strictest === undefined || ONWARD_ORDER.indexOf(terms.onwardSharing) < ONWARD_ORDER.indexOf(strictest.onwardSharing)) strictest = terms;
+      arrivalDefaultTlp = arrivalDefaultTlp === undefined ? terms.arrivalDefaultTlp : stricterOf(arrivalDefaultTlp, terms.arrivalDefaultTlp);
     }
-    return { via: strictest, secondHand };
+    return { via: strictest === undefined || arrivalDefaultTlp === undefined ? undefined : { ...strictest, arrivalDefaultTlp }, secondHand };
   }
 
   async function decideEntry(

@@ -247,7 +247,7 @@ export const scenarioArb: fc.Arbitrary<Scenario> = circleArb.chain((circle) =>
       state: stateArb(circle.id),
       org: fc.constantFrom(...ORGS),
       sectors: fc.subarray(SECTORS),
-      via: sometimes(fc.record({ circleId: fc.constantFrom(...CIRCLE_IDS), onwardSharing: fc.constantFrom('none', 'organisation', 'circles') })),
+      via: sometimes(fc.record({ circleId: fc.constantFrom(...CIRCLE_IDS), onwardSharing: fc.constantFrom('none', 'organisation', 'circles'), arrivalDefaultTlp: fc.constantFrom('green', 'amber', 'amber+strict', 'red') })),
       // Most scenarios are lined up so that something can be released: the recipient is a member
       // that accepted a version a coordinator proposed. The rest stay fully random.
       lineUp: mostly(fc.constant(true), fc.constant(false), 5),
@@ -286,7 +286,7 @@ export const scenarioArb: fc.Arbitrary<Scenario> = circleArb.chain((circle) =>
         state: lined.state,
         at: new Date(T0 + lined.at * HOUR),
         recipient: { organisationId: lined.org, sectors: s.sectors },
-        receivedVia: s.via === undefined ? undefined : { circleId: s.via.circleId, onwardSharing: s.via.onwardSharing as 'none' | 'organisation' | 'circles' },
+        receivedVia: s.via === undefined ? undefined : { circleId: s.via.circleId, onwardSharing: s.via.onwardSharing as 'none' | 'organisation' | 'circles', arrivalDefaultTlp: s.via.arrivalDefaultTlp as Circle['defaultTlp'] },
         pool,
         dependents: s.dependents.map((plan, index) => build(plan, 100 + index, pool)),
       };
@@ -364,7 +364,9 @@ export function referencePolicy(object: StixObject, s: Scenario, seen: (id: stri
 
   const officialRanks = meanings.flatMap((m) => (m.kind === 'tlp' && m.official ? [m.rank] : []));
   const otherRanks = meanings.flatMap((m) => (m.kind === 'tlp' && !m.official ? [m.rank] : []));
-  const level = Math.max(officialRanks.length > 0 ? Math.max(...officialRanks) : (RANK[c.defaultTlp] as number), ...otherRanks);
+  // Unmarked: the circle's default, or the default of the circles it arrived through if stricter.
+  const defaultRank = Math.max(RANK[c.defaultTlp] as number, s.receivedVia === undefined ? 0 : (RANK[s.receivedVia.arrivalDefaultTlp] as number));
+  const level = Math.max(officialRanks.length > 0 ? Math.max(...officialRanks) : defaultRank, ...otherRanks);
   const maySee = (rank: number): boolean =>
     rank <= (RANK[terms.highestTlp] as number) &&
     !(me.trial && rank > 1) &&
