@@ -33,7 +33,7 @@ import { metaKeys } from '../bootstrap-node.ts';
 import { openIndicatorSources, type IndicatorSources } from '../federation/load-source-reputation.ts';
 import { canReadCollection, canWriteCollection, type Recipient } from '../policy/recipient.ts';
 import { ingest } from '../store/ingest.ts';
-import type { ObjectStore } from '../store/object-store.ts';
+import type { ObjectStore, StoredEntry } from '../store/object-store.ts';
 import { validateForIngest } from '../store/validate-for-ingest.ts';
 import type { StixObject } from '../stix/types.ts';
 import { AlertAggregator, toAlertRecord, type Alert } from './alert-aggregator.ts';
@@ -46,6 +46,7 @@ import { latestEntriesIn } from '../store/latest-in-collection.ts';
 import { compareVersions } from '../store/compare-versions.ts';
 import { lineageCreatorOf, readOrigins } from './version-origin.ts';
 import { createObservationReader } from './read-observations.ts';
+import { homeWrittenIn } from './home-written.ts';
 import { shareSightingsBack, type SharedSighting, type SightingToShare } from './share-sightings.ts';
 import { SIGHTING_EVIDENCE_PROPERTY, sightingObjects, sightingWithFinalCounts, type SightingBundle } from './sighting-objects.ts';
 
@@ -255,9 +256,12 @@ export class NodeMatcher {
 
   /**
    * Observed-data added to a collection since the last refresh (a TAXII POST, an import) is matched
-   * too, with the SCOs it refers to; what was stored before this matcher started is not. The
-   * observed-data of the node's own sightings (marked as their evidence) is left out, and so is
-   * observed-data another organisation created.
+   * too, with the SCOs it refers to; what was stored before this matcher started is not. Only what the
+   * home organisation wrote is its telemetry (home-written.ts): what a partner contributed (a TAXII
+   * POST with a write grant, a push, a pull) would otherwise raise alerts and store sightings saying
+   * the home organisation saw it, shared into circles signed by this node — whatever created_by_ref
+   * it carries or leaves out. The observed-data of the node's own sightings (marked as their
+   * evidence) is left out, and so is observed-data naming another organisation as its creator.
    */
   async #feedStoredObservedData(collections: readonly string[], now: Date): Promise<void> {
     for (const collectionId of collections) {
@@ -270,14 +274,21 @@ export class NodeMatcher {
       for (;;) {
         const page = await this.#deps.store.listEntries(collectionId, { types: ['observed-data'], versions: [{ kind: 'all' }] }, { limit: 500, after });
         const lines: string[] = [];
+        const candidates: { entry: StoredEntry; data: Record<string, unknown> }[] = [];
         for (const entry of page.entries) {
           after = Math.max(after, entry.dateAdded);
           const data = JSON.parse(entry.json) as Record<string, unknown>;
           // The evidence of sightings — this worker's, another worker's, `entente match`'s — was matched already.
           if (data[SIGHTING_EVIDENCE_PROPERTY] === true) continue;
-          // Another organisation's observations (a member's sighting evidence shared into a circle) are
-          // not this node's telemetry: matching them would report its sightings as the home organisation's.
+          // Observations naming another organisation as their creator are not this node's, even if the
+          // home wrote them (an operator's copy of a member's shared evidence).
           if (data['created_by_ref'] !== undefined && data['created_by_ref'] !== this.#deps.homeOrganisationId) continue;
+          candidates.push({ entry, data });
+        }
+        // Read for the page at once: this runs for every observed-data the node stores.
+        const homeWritten = await homeWrittenIn(this.#deps.store, collectionId, candidates.map(({ entry }) => entry));
+        for (const [index, { data }] of candidates.entries()) {
+          if (homeWritten[index] !== true) continue;
           const refs = Array.isArray(data['object_refs']) ? data['object_refs'].filter((r): r is string => typeof r === 'string').slice(0, 1000) : [];
           const scos = await this.#referencedIn(collectionId, refs);
           lines.push(JSON.stringify({ type: 'bundle', id: `bundle--${this.#deps.randomUuid()}`, objects: [data, ...scos] }));
