@@ -178,4 +178,29 @@ describe('decidePullPage', () => {
     const later = decidePullPage([marked], amberBasis, held, undefined, unwritten);
     assert.deepEqual(later.quarantined.map((item) => item.reason), ['outside-agreement']);
   });
+  it('quarantines a value nested too deep to serialise as malformed, with a short text, and decides the rest of the page (it never throws)', () => {
+    // JSON.parse builds such values without recursing; JSON.stringify and the signature's canonical
+    // form overflow the stack on them. A page that made the decision throw would be fetched again
+    // every cycle: the peer link would be stuck on it.
+    let nest: unknown = 1;
+    for (let depth = 0; depth < 100_000; depth += 1) nest = [nest];
+    const good = signObject(indicator(20), grid.signer);
+    const unsigned = { ...indicator(21), x_deep: nest };
+    const signed = { ...signObject(indicator(22), grid.signer), x_deep: nest };
+    const held = signObject(indicator(23), grid.signer);
+    const sameVersion = { ...held, x_deep: nest };
+    const history: PageHistory = {
+      versions: new Map([[held.id, [{ version: '2026-02-01T00:00:00.000Z', json: JSON.stringify(held) }]]]),
+      originSigners: new Map([[held.id, grid.id]]),
+      markingDefinitions: new Map(),
+    };
+    const page = decidePullPage([unsigned, nest, signed, sameVersion, good], basis, history);
+    assert.deepEqual(page.accepted.map((arrived) => arrived.object.id), [good.id]);
+    assert.deepEqual(page.quarantined.map((item) => item.objectId), [unsigned.id, '', signed.id, held.id]);
+    for (const item of page.quarantined) {
+      assert.ok(item.json.length < 1024, `a short text stands for the value (${item.json.length} characters)`);
+      assert.doesNotThrow(() => JSON.parse(item.json), 'the text kept is JSON');
+    }
+    assert.deepEqual(page.quarantined.map((item) => item.reason), ['unsigned', 'malformed', 'bad-signature', 'malformed']);
+  });
 });

@@ -93,8 +93,27 @@ function versionKeyOf(value: unknown): string {
   return typeof modified === 'string' ? modified : '';
 }
 
+/**
+ * What a quarantine row keeps of a value nested too deeply to serialise: JSON.parse builds such a
+ * value without recursing, but JSON.stringify (and the canonical form a signature covers) overflow
+ * the stack on it. Nothing of it can be shown whole, so a short note stands for it.
+ */
+const TOO_DEEP_JSON = JSON.stringify({ unserialisable: true, reason: 'nested too deeply to keep as JSON text' });
+const TOO_DEEP_MESSAGE = 'the value is nested too deeply to be checked or kept (JSON nesting beyond what the node reads)';
+
+/** A stack overflow: a value nested too deeply for a recursive walk (JSON.stringify, canonicalisation, validation). */
+function isTooDeep(error: unknown): boolean {
+  return error instanceof RangeError && /call stack/i.test(error.message);
+}
+
 function jsonTextOf(value: unknown): string {
-  const text = JSON.stringify(value) ?? 'null';
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? 'null';
+  } catch (error: unknown) {
+    if (isTooDeep(error)) return TOO_DEEP_JSON;
+    throw error;
+  }
   return text.length > MAX_UNREADABLE_JSON ? JSON.stringify({ truncated: true, head: text.slice(0, MAX_UNREADABLE_JSON) }) : text;
 }
 
@@ -279,65 +298,72 @@ export function decidePullPage(objects: readonly unknown[], basis: PullBasis, hi
 
   for (let index = 0; index < objects.length; index += 1) {
     const value = objects[index];
-    const id = arrivingIdOf(value);
-    const versions = id === undefined ? NO_VERSIONS : (held.get(id) ?? NO_VERSIONS);
-    const arrivingVersion = versionKeyOf(value);
-    // Most arriving ids have no version held: no closure is made for them.
-    const newest = versions.length === 0 ? undefined : newestOf(versions);
-    const same = arrivingVersion === '' || versions.length === 0 ? undefined : sameVersionIn(versions, arrivingVersion);
-    // Only compared with a version held under the same id and modified: canonicalising every
-    // arriving object would cost more than storing it, for the rare repeat.
-    const digest = same === undefined ? '' : contentDigestOf((value ?? null) as JsonValue);
-    const arrivalHistory: ArrivalHistory = {
-      originSigner: id === undefined ? undefined : origins.get(id),
-      newestVersion: newest,
-      sameVersionDigest: same === undefined ? undefined : digestOfHeld(same),
-    };
-    const ownCopy = same === undefined ? undefined : ownCopyKey(value, basis, digest, same, arrivalHistory.sameVersionDigest);
-    const decision = decideArrival(value, {
-      peer: basis.peer,
-      terms: basis.terms,
-      defaultTlp: basis.defaultTlp,
-      markingDefinitions,
-      directory: basis.directory,
-      history: arrivalHistory,
-      contentDigest: digest,
-      now: basis.now,
-      allowUnsigned: basis.terms?.unsignedInput === 'accept',
-      vouched: ownCopy ?? vouched,
-      signatureReading: readings?.[index],
-    });
-    if (decision.kind === 'quarantine') {
-      quarantined.push({ objectId: id ?? '', version: arrivingVersion, reason: decision.reason, message: decision.message, json: jsonTextOf(value) });
-      continue;
-    }
-    // A redacted copy of a version held whole: the held form stays (the store would call the two a
-    // conflict), and it is not added to this collection either — a peer could otherwise move a version
-    // it knows of from one circle's collection into another's by sending any "derived" copy of it.
-    if (decision.verification === 'derived' && same !== undefined && arrivalHistory.sameVersionDigest !== digest) continue;
-    const object = value as StixObject;
-    // decideArrival accepts only valid STIX (rule `malformed`); the ingest checks beyond it are left.
-    const [beyond] = checkBeyondStix(object, '$');
-    if (beyond !== undefined) {
-      quarantined.push({ objectId: object.id, version: versionOf(object), reason: 'malformed', message: `${beyond.path}: ${beyond.message}`, json: jsonTextOf(value) });
-      continue;
-    }
-    accepted.push({
-      object,
-      signer: decision.signer,
-      keyId: decision.keyId,
-      verification: decision.verification,
-      hops: hopsOf(decision.signer, basis.peer.organisationId),
-    });
-    // Later versions of the same id on this page, and on later pages of the same write, are judged against this one.
-    if (same === undefined) {
-      const added = { version: versionOf(object), object };
-      held.set(object.id, versions.length === 0 ? [added] : [...versions, added]);
-      unwritten?.recordVersion(added);
-    }
-    if (!origins.has(object.id) && decision.signer !== undefined && decision.verification !== 'derived') {
-      origins.set(object.id, decision.signer);
-      unwritten?.recordOrigin(object.id, decision.signer);
+    try {
+      const id = arrivingIdOf(value);
+      const versions = id === undefined ? NO_VERSIONS : (held.get(id) ?? NO_VERSIONS);
+      const arrivingVersion = versionKeyOf(value);
+      // Most arriving ids have no version held: no closure is made for them.
+      const newest = versions.length === 0 ? undefined : newestOf(versions);
+      const same = arrivingVersion === '' || versions.length === 0 ? undefined : sameVersionIn(versions, arrivingVersion);
+      // Only compared with a version held under the same id and modified: canonicalising every
+      // arriving object would cost more than storing it, for the rare repeat.
+      const digest = same === undefined ? '' : contentDigestOf((value ?? null) as JsonValue);
+      const arrivalHistory: ArrivalHistory = {
+        originSigner: id === undefined ? undefined : origins.get(id),
+        newestVersion: newest,
+        sameVersionDigest: same === undefined ? undefined : digestOfHeld(same),
+      };
+      const ownCopy = same === undefined ? undefined : ownCopyKey(value, basis, digest, same, arrivalHistory.sameVersionDigest);
+      const decision = decideArrival(value, {
+        peer: basis.peer,
+        terms: basis.terms,
+        defaultTlp: basis.defaultTlp,
+        markingDefinitions,
+        directory: basis.directory,
+        history: arrivalHistory,
+        contentDigest: digest,
+        now: basis.now,
+        allowUnsigned: basis.terms?.unsignedInput === 'accept',
+        vouched: ownCopy ?? vouched,
+        signatureReading: readings?.[index],
+      });
+      if (decision.kind === 'quarantine') {
+        quarantined.push({ objectId: id ?? '', version: arrivingVersion, reason: decision.reason, message: decision.message, json: jsonTextOf(value) });
+        continue;
+      }
+      // A redacted copy of a version held whole: the held form stays (the store would call the two a
+      // conflict), and it is not added to this collection either — a peer could otherwise move a version
+      // it knows of from one circle's collection into another's by sending any "derived" copy of it.
+      if (decision.verification === 'derived' && same !== undefined && arrivalHistory.sameVersionDigest !== digest) continue;
+      const object = value as StixObject;
+      // decideArrival accepts only valid STIX (rule `malformed`); the ingest checks beyond it are left.
+      const [beyond] = checkBeyondStix(object, '$');
+      if (beyond !== undefined) {
+        quarantined.push({ objectId: object.id, version: versionOf(object), reason: 'malformed', message: `${beyond.path}: ${beyond.message}`, json: jsonTextOf(value) });
+        continue;
+      }
+      accepted.push({
+        object,
+        signer: decision.signer,
+        keyId: decision.keyId,
+        verification: decision.verification,
+        hops: hopsOf(decision.signer, basis.peer.organisationId),
+      });
+      // Later versions of the same id on this page, and on later pages of the same write, are judged against this one.
+      if (same === undefined) {
+        const added = { version: versionOf(object), object };
+        held.set(object.id, versions.length === 0 ? [added] : [...versions, added]);
+        unwritten?.recordVersion(added);
+      }
+      if (!origins.has(object.id) && decision.signer !== undefined && decision.verification !== 'derived') {
+        origins.set(object.id, decision.signer);
+        unwritten?.recordOrigin(object.id, decision.signer);
+      }
+    } catch (error: unknown) {
+      // A throw here would fail the whole page, and the pull would fetch it again every cycle: the
+      // peer link would never pass it. Only a value too deep to walk throws; it is malformed.
+      if (!isTooDeep(error)) throw error;
+      quarantined.push({ objectId: arrivingIdOf(value) ?? '', version: versionKeyOf(value), reason: 'malformed', message: TOO_DEEP_MESSAGE, json: TOO_DEEP_JSON });
     }
   }
   return { accepted, quarantined, vouching };
