@@ -146,10 +146,10 @@ function fromCoordinator(error: unknown, link: Link, action: string): unknown {
   return new EntenteError(error.code, `Could not ${action} on ${coordinatorLabel(link)}: ${error.message}; nothing was recorded here`, { ...error.details, ...context }, { cause: error });
 }
 
-function unreadable(link: Link, action: string, what: string): EntenteError {
+function unreadable(link: Link, action: string, what: string, after = `the next sync with peer ${link.peer.name} shows it here`): EntenteError {
   return new EntenteError(
     'ENT_PEER_BAD_RESPONSE',
-    `${coordinatorLabel(link, true)} answered the request to ${action} without ${what}; it may have been recorded there: the next sync with peer ${link.peer.name} shows it here`,
+    `${coordinatorLabel(link, true)} answered the request to ${action} without ${what}; it may have been recorded there: ${after}`,
     { circleId: link.circleId, peer: link.peer.name, coordinator: link.coordinatorId },
   );
 }
@@ -242,8 +242,9 @@ async function onCoordinator<T>(
 /**
  * The home organisation accepts a version of the terms (the latest when none is named). On a
  * mirrored circle: on the coordinator's node, with this node's public keys (which it pins), then
- * the mirror is refreshed; when that fails, the acceptance the coordinator confirmed is recorded
- * here so that it shows at once. Otherwise acceptAgreement.
+ * the acceptance the coordinator confirmed is recorded here with the refreshed mirror (or alone,
+ * when the refresh fails). This is the only way the home's acceptance of a mirrored circle gets
+ * here: the mirror never takes it from the coordinator's view. Otherwise acceptAgreement.
  */
 export async function acceptOrForward(
   deps: CoordinatorLinkDeps,
@@ -272,12 +273,18 @@ export async function acceptOrForward(
     (raw) => {
       const chosen = isRecord(raw) ? raw['version'] : undefined;
       const acceptedAt = isRecord(raw) ? raw['accepted_at'] : undefined;
-      if (typeof chosen !== 'number' || !Number.isSafeInteger(chosen) || chosen < 1 || !isInstant(acceptedAt)) throw unreadable(link, action, 'the version and time accepted');
+      // Nothing of it is recorded here (the mirror takes the home's acceptance from no view); accepting again is.
+      const again = `accepting again here records it (accepting twice changes nothing there)`;
+      if (typeof chosen !== 'number' || !Number.isSafeInteger(chosen) || chosen < 1 || !isInstant(acceptedAt)) throw unreadable(link, action, 'the version and time accepted', again);
+      // What is recorded here is the home's word: the version it asked for, never another the coordinator names.
+      if (version !== undefined && chosen !== version) throw unreadable(link, action, `an acceptance of version ${version} (it named version ${chosen})`, again);
       return { version: chosen, acceptedAt };
     },
     async (client, accepted) => {
       try {
-        await mirrorCircle(deps, client, circleId, link.coordinatorId);
+        // The mirror takes no acceptance of the home organisation from the coordinator's view; this
+        // one, confirmed to this node's own request, it records, and binds the coordinator by it at once.
+        await mirrorCircle(deps, client, circleId, link.coordinatorId, { homeAcceptance: accepted });
       } finally {
         const state = await deps.store.getAgreementState(circleId);
         const shown = state.acceptances.some((held) => held.organisationId === deps.homeOrganisationId && held.version === accepted.version);

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bindingAgreement, type Agreement, type AgreementTerms } from '../policy/agreement.ts';
-import type { Circle } from '../policy/circle.ts';
+import type { Circle, CircleMember } from '../policy/circle.ts';
 import { openSqliteObjectStore } from '../store/sqlite/sqlite-object-store.ts';
+import { decideCircleRelease } from '../policy/decide-circle-release.ts';
+import type { StixObject } from '../stix/types.ts';
 import { storeCircleMirror } from './mirror-circle.ts';
 import type { CircleView } from './parse-circle-view.ts';
 import { openTerms, testOrganisation } from './test-support.ts';
@@ -15,12 +17,13 @@ const COORDINATOR = testOrganisation(31);
 const MEMBER = testOrganisation(32);
 const KNOWN = testOrganisation(33);
 const NOW = new Date('2026-06-01T00:00:00.000Z');
+const TLP_AMBER = 'marking-definition--f88d31f6-486f-44da-b317-01333bde0b82';
 
 const circle = (members: Circle['members']): Circle => ({
   id: 'wide', name: 'Wide', kind: 'tacit', visibility: 'open', collectionId: 'wide', defaultTlp: 'amber',
   validFrom: '2026-01-01T00:00:00.000Z', validUntil: '2027-01-01T00:00:00.000Z', members,
 });
-const member = (organisationId: string, role: 'coordinator' | 'contributor' = 'contributor') => ({ organisationId, role, joinedAt: '2026-01-01T00:00:00.000Z', trial: false });
+const member = (organisationId: string, role: CircleMember['role'] = 'contributor') => ({ organisationId, role, joinedAt: '2026-01-01T00:00:00.000Z', trial: false });
 const agreement = (version: number, terms: AgreementTerms, proposedAt: string): Agreement => ({ circleId: 'wide', version, proposedBy: COORDINATOR.id, proposedAt, terms });
 const key = (org: ReturnType<typeof testOrganisation>, organisationId = org.id) => ({ organisationId, keyId: org.pinned.keyId, publicKey: org.pinned.publicKey, validFrom: org.pinned.validFrom, validUntil: undefined });
 
@@ -40,15 +43,70 @@ describe('the circle mirror trusts its coordinator only as far as a coordinator 
     const view: CircleView = {
       circle: circle([member(COORDINATOR.id, 'coordinator'), member(HOME.id)]),
       agreements: [agreement(1, narrow, '2026-02-01T00:00:00.000Z'), agreement(2, wide, '2026-05-01T00:00:00.000Z')],
-      acceptances: [{ circleId: 'wide', organisationId: HOME.id, version: 1, acceptedAt: '2026-02-02T00:00:00.000Z' }],
+      acceptances: [],
       memberKeys: [],
     };
-    await storeCircleMirror(deps, view, COORDINATOR.id);
+    await storeCircleMirror(deps, view, COORDINATOR.id, { homeAcceptance: { version: 1, acceptedAt: '2026-02-02T00:00:00.000Z' } });
     const here = await store.getCircle('wide');
     assert.ok(here !== undefined);
     const binding = bindingAgreement(await store.getAgreementState('wide'), here, COORDINATOR.id, NOW);
     assert.equal(binding.kind === 'bound' ? binding.agreement.version : undefined, 1, 'version 2 widened the terms, and this node never accepted it');
     assert.equal(binding.kind === 'bound' ? binding.acceptance.acceptedAt : undefined, '2026-02-02T00:00:00.000Z');
+    await store.close();
+  });
+
+  it("takes no acceptance of this node's organisation from the view, on the first mirror or a refresh: the home's word is recorded here only", async () => {
+    const { store, deps } = await world();
+    const narrow = openTerms({ highestTlp: 'green' });
+    const wide = openTerms({ highestTlp: 'red' });
+    const homeAccepted = (version: number, acceptedAt: string) => ({ circleId: 'wide', organisationId: HOME.id, version, acceptedAt });
+    const base = {
+      circle: circle([member(COORDINATOR.id, 'coordinator'), member(HOME.id)]),
+      agreements: [agreement(1, narrow, '2026-02-01T00:00:00.000Z'), agreement(2, wide, '2026-05-01T00:00:00.000Z')],
+      memberKeys: [],
+    };
+    const first = await storeCircleMirror(deps, { ...base, acceptances: [homeAccepted(1, '2026-02-02T00:00:00.000Z')] }, COORDINATOR.id);
+    assert.equal(first.acceptancesAdded, 0);
+    assert.deepEqual((await store.getAgreementState('wide')).acceptances, [], 'the coordinator says the home accepted v1: the home never said so here');
+
+    // The home accepts v1 here (as `entente circle accept` records what the coordinator confirmed).
+    await store.addAcceptance(homeAccepted(1, '2026-02-02T00:00:00.000Z'));
+    await storeCircleMirror(deps, { ...base, acceptances: [homeAccepted(1, '2026-02-02T00:00:00.000Z')] }, COORDINATOR.id);
+    // The coordinator's node then adds "the home accepted v2" (the wider terms) to its view.
+    await storeCircleMirror(deps, { ...base, acceptances: [homeAccepted(1, '2026-02-02T00:00:00.000Z'), homeAccepted(2, '2026-05-02T00:00:00.000Z')] }, COORDINATOR.id);
+
+    const state = await store.getAgreementState('wide');
+    assert.deepEqual(state.acceptances.filter((acceptance) => acceptance.organisationId === HOME.id).map((acceptance) => acceptance.version), [1]);
+    const here = await store.getCircle('wide');
+    assert.ok(here !== undefined);
+    const binding = bindingAgreement(state, here, COORDINATOR.id, NOW);
+    assert.equal(binding.kind === 'bound' ? binding.agreement.version : undefined, 1, 'the coordinator stays bound by the terms the home accepted');
+    const amber = {
+      type: 'indicator', spec_version: '2.1', id: 'indicator--00000000-0000-4000-8000-0000000000aa', created: '2026-05-10T00:00:00.000Z', modified: '2026-05-10T00:00:00.000Z',
+      pattern: "[ipv4-addr:value = '203.0.113.5']", pattern_type: 'stix', valid_from: '2026-05-10T00:00:00Z', object_marking_refs: [TLP_AMBER],
+    };
+    const decision = decideCircleRelease({ object: amber as unknown as StixObject, markingDefinitions: new Map() }, { organisationId: COORDINATOR.id, sectors: [] }, here, state, NOW, () => 'share');
+    assert.equal(decision.kind, 'withhold', 'TLP:AMBER is above the TLP:GREEN the home accepted');
+    await store.close();
+  });
+
+  it("records the home's acceptance the coordinator confirmed, and binds the coordinator to that version at once", async () => {
+    const { store, deps } = await world();
+    const view: CircleView = {
+      circle: circle([member(COORDINATOR.id, 'coordinator'), member(HOME.id)]),
+      agreements: [agreement(1, openTerms({ highestTlp: 'green' }), '2026-02-01T00:00:00.000Z')],
+      acceptances: [],
+      memberKeys: [],
+    };
+    await storeCircleMirror(deps, view, COORDINATOR.id);
+    const confirmed = { version: 1, acceptedAt: '2026-05-20T00:00:00.000Z' };
+    const outcome = await storeCircleMirror(deps, view, COORDINATOR.id, { homeAcceptance: confirmed });
+    assert.equal(outcome.acceptancesAdded, 2);
+    const state = await store.getAgreementState('wide');
+    assert.deepEqual(state.acceptances.map((acceptance) => [acceptance.organisationId, acceptance.version, acceptance.acceptedAt]).sort(), [
+      [COORDINATOR.id, 1, '2026-05-20T00:00:00.000Z'],
+      [HOME.id, 1, '2026-05-20T00:00:00.000Z'],
+    ].sort());
     await store.close();
   });
 
@@ -59,6 +117,47 @@ describe('the circle mirror trusts its coordinator only as far as a coordinator 
     await storeCircleMirror(deps, { ...base, circle: circle([member(COORDINATOR.id, 'coordinator'), member(HOME.id), member(MEMBER.id, 'coordinator')]) }, COORDINATOR.id);
     const roles = (await store.getCircle('wide'))?.members.map((entry) => [entry.organisationId, entry.role]);
     assert.deepEqual(roles, [[COORDINATOR.id, 'coordinator'], [HOME.id, 'contributor'], [MEMBER.id, 'contributor']]);
+    await store.close();
+  });
+
+  it("makes only the peer's organisation a coordinator on the first mirror: the home recorded no other", async () => {
+    const { store, deps } = await world();
+    const view: CircleView = {
+      circle: circle([member(COORDINATOR.id, 'coordinator'), member(HOME.id, 'coordinator'), member(MEMBER.id, 'coordinator'), member(KNOWN.id, 'consumer')]),
+      agreements: [], acceptances: [], memberKeys: [],
+    };
+    await storeCircleMirror(deps, view, COORDINATOR.id);
+    const roles = (await store.getCircle('wide'))?.members.map((entry) => [entry.organisationId, entry.role]);
+    assert.deepEqual(roles, [[COORDINATOR.id, 'coordinator'], [HOME.id, 'contributor'], [MEMBER.id, 'contributor'], [KNOWN.id, 'consumer']]);
+    await store.close();
+  });
+
+  it('never loosens the circle on a refresh: default TLP only stricter, hidden stays hidden, the end only earlier, an ended circle stays ended', async () => {
+    const { store, deps } = await world();
+    let now = NOW;
+    const clocked = { ...deps, clock: () => now };
+    const strict: Circle = { ...circle([member(COORDINATOR.id, 'coordinator'), member(HOME.id), member(MEMBER.id)]), visibility: 'hidden', defaultTlp: 'red', validUntil: '2026-07-01T00:00:00.000Z' };
+    const view = (over: Partial<Circle>): CircleView => ({ circle: { ...strict, ...over }, agreements: [], acceptances: [], memberKeys: [] });
+    await storeCircleMirror(clocked, view({}), COORDINATOR.id);
+    now = new Date('2026-08-01T00:00:00.000Z');
+    await storeCircleMirror(clocked, view({ defaultTlp: 'green', visibility: 'open', validUntil: '2027-12-31T00:00:00.000Z' }), COORDINATOR.id);
+    const held = await store.getCircle('wide');
+    assert.deepEqual([held?.defaultTlp, held?.visibility, held?.validUntil], ['red', 'hidden', '2026-07-01T00:00:00.000Z'], 'the ended circle is not re-opened, nor made wider');
+    await store.close();
+  });
+
+  it('takes what narrows the circle on a refresh: a stricter default TLP, hiding, an earlier end (the coordinator ends it)', async () => {
+    const { store, deps } = await world();
+    const loose: Circle = { ...circle([member(COORDINATOR.id, 'coordinator'), member(HOME.id)]), visibility: 'open', defaultTlp: 'green', validUntil: '2026-12-01T00:00:00.000Z' };
+    const view = (over: Partial<Circle>): CircleView => ({ circle: { ...loose, ...over }, agreements: [], acceptances: [], memberKeys: [] });
+    await storeCircleMirror(deps, view({}), COORDINATOR.id);
+    await storeCircleMirror(deps, view({ defaultTlp: 'amber', visibility: 'hidden', validUntil: '2026-06-15T00:00:00.000Z', name: 'Renamed' }), COORDINATOR.id);
+    const held = await store.getCircle('wide');
+    assert.deepEqual([held?.defaultTlp, held?.visibility, held?.validUntil, held?.name], ['amber', 'hidden', '2026-06-15T00:00:00.000Z', 'Renamed']);
+    // A refresh that says nothing new changes nothing: the stricter values stay.
+    await storeCircleMirror(deps, view({ name: 'Renamed' }), COORDINATOR.id);
+    const again = await store.getCircle('wide');
+    assert.deepEqual([again?.defaultTlp, again?.visibility, again?.validUntil], ['amber', 'hidden', '2026-06-15T00:00:00.000Z']);
     await store.close();
   });
 

@@ -1,11 +1,14 @@
 // A member's node mirrors a circle from a peer that coordinates it: the circle (same id, members as
-// the coordinator shows them), its agreement versions and the acceptances the member may see, and
-// the keys of the members it may see (pinned with source 'circle'). `entente peer add … --circle C`
-// does it when C is new here; every sync cycle with a coordinator peer refreshes it.
+// the coordinator shows them), its agreement versions and the other members' acceptances the member
+// may see, and the keys of the members it may see (pinned with source 'circle'). `entente peer add …
+// --circle C` does it when C is new here; every sync cycle with a coordinator peer refreshes it. The
+// home organisation's own acceptances are never taken from the view (coordinator-link.ts records
+// them), and a refresh only ever narrows the circle.
 import { isDeepStrictEqual } from 'node:util';
 import { EntenteError } from '../errors/entente-error.ts';
 import type { AgreementAcceptance } from '../policy/agreement.ts';
-import { membershipAt, type Circle } from '../policy/circle.ts';
+import { membershipAt, type Circle, type CircleMember } from '../policy/circle.ts';
+import { stricterOf } from '../policy/tlp.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import type { TaxiiClient } from '../taxii/taxii-client.ts';
 import { parseCircleView, type CircleView } from './parse-circle-view.ts';
@@ -84,14 +87,58 @@ export function proposalsAsAcceptances(view: CircleView, homeOrganisationId: str
     });
 }
 
-/** Stores a circle view already checked by assertMirrorable. */
-export async function storeCircleMirror(deps: MirrorDeps, view: CircleView, peerOrganisationId: string): Promise<MirrorOutcome> {
+/** What this node itself asked the coordinator's node for, and it confirmed, recorded with the mirror. */
+export interface MirrorConfirmed {
+  /** The home organisation's acceptance, as the coordinator's node answered this node's own request to accept (coordinator-link.ts acceptOrForward). */
+  readonly homeAcceptance?: { readonly version: number; readonly acceptedAt: string };
+}
+
+/**
+ * The members as the view shows them, with nobody made a coordinator whom this node does not hold as
+ * one: a coordinator holds recall authority and binds itself by proposing, so a peer could otherwise
+ * hand those powers to whom it likes. On the first mirror this node holds no circle yet, and the one
+ * coordinator it knows of is the peer's organisation, whose coordinating the peer link rests on
+ * (assertMirrorable). Demotions are taken.
+ */
+function trustedMembers(view: CircleView, coordinatorsHere: ReadonlySet<string>): CircleMember[] {
+  return view.circle.members.map((member) =>
+    member.role === 'coordinator' && !coordinatorsHere.has(member.organisationId) ? { ...member, role: 'contributor' as const } : member,
+  );
+}
+
+/**
+ * The circle fields a refresh may change, only towards releasing less: no operation on a
+ * coordinator's node lowers the default TLP, opens a hidden membership, moves the end later or
+ * re-opens an ended circle (circle-lifecycle.ts), so a view that does is not followed there.
+ * The start stays as first mirrored: no operation moves it.
+ */
+function narrowedCircle(local: Circle, view: Circle, now: Date): Pick<Circle, 'defaultTlp' | 'visibility' | 'validFrom' | 'validUntil'> {
+  const defaultTlp = stricterOf(local.defaultTlp, view.defaultTlp) === local.defaultTlp ? local.defaultTlp : view.defaultTlp;
+  const visibility = local.visibility === 'hidden' ? 'hidden' : view.visibility;
+  const localEnd = local.validUntil === undefined ? undefined : Date.parse(local.validUntil);
+  const viewEnd = view.validUntil === undefined ? undefined : Date.parse(view.validUntil);
+  const endedHere = localEnd !== undefined && localEnd <= now.getTime();
+  let validUntil = local.validUntil;
+  if (!endedHere && viewEnd !== undefined && (localEnd === undefined || viewEnd < localEnd)) {
+    // Never at or before the start: a circle must end after it starts (endCircle does the same).
+    validUntil = new Date(Math.max(viewEnd, Date.parse(local.validFrom) + 1)).toISOString();
+  }
+  return { defaultTlp, visibility, validFrom: local.validFrom, ...(validUntil === undefined ? {} : { validUntil }) };
+}
+
+/**
+ * Stores a circle view already checked by assertMirrorable. The view is the coordinator's word on
+ * the circle and on the other members, never on this node's own organisation: the home's
+ * acceptances are those recorded here (`confirmed`, or earlier), whatever the view lists.
+ */
+export async function storeCircleMirror(deps: MirrorDeps, view: CircleView, peerOrganisationId: string, confirmed: MirrorConfirmed = {}): Promise<MirrorOutcome> {
   const now = deps.clock();
   const { store } = deps;
   const local = await store.getCircle(view.circle.id);
   assertMirrorable(view, local, peerOrganisationId, deps.homeOrganisationId, now);
   let created = false;
   let collectionCreated = false;
+  let mirrored: Circle;
   if (local === undefined) {
     const collectionId = view.circle.collectionId;
     const holder = await store.getCircleByCollection(collectionId);
@@ -102,17 +149,14 @@ export async function storeCircleMirror(deps: MirrorDeps, view: CircleView, peer
       await store.createCollection({ id: collectionId, title: view.circle.name, description: `Collection of circle ${view.circle.id}, mirrored from its coordinator ${peerOrganisationId}` }, now);
       collectionCreated = true;
     }
-    await store.createCircle(view.circle, now);
+    mirrored = { ...view.circle, members: trustedMembers(view, new Set([peerOrganisationId])) };
+    await store.createCircle(mirrored, now);
     created = true;
   } else {
-    // The local collection stays the one the circle already has here. Nobody becomes a coordinator
-    // through a refresh: a coordinator holds recall authority and binds itself by proposing, so a
-    // peer could otherwise hand those powers to whom it likes. Demotions are taken.
+    // The local collection stays the one the circle already has here.
     const coordinatorsHere = new Set(local.members.filter((member) => member.role === 'coordinator').map((member) => member.organisationId));
-    const members = view.circle.members.map((member) =>
-      member.role === 'coordinator' && !coordinatorsHere.has(member.organisationId) ? { ...member, role: 'contributor' as const } : member,
-    );
-    const mirrored: Circle = { ...view.circle, collectionId: local.collectionId, members };
+    // (narrowedCircle sets the end whenever either side has one.)
+    mirrored = { ...view.circle, ...narrowedCircle(local, view.circle, now), collectionId: local.collectionId, members: trustedMembers(view, coordinatorsHere) };
     if (!isDeepStrictEqual(mirrored, local)) await store.updateCircle(mirrored, now);
   }
 
@@ -129,8 +173,18 @@ export async function storeCircleMirror(deps: MirrorDeps, view: CircleView, peer
     }
   }
   let acceptancesAdded = 0;
-  const homeAcceptances = [...state.acceptances, ...view.acceptances].filter((acceptance) => acceptance.organisationId === deps.homeOrganisationId);
-  for (const acceptance of [...view.acceptances, ...proposalsAsAcceptances(view, deps.homeOrganisationId, homeAcceptances)]) {
+  const home = deps.homeOrganisationId;
+  const homeAcceptances = state.acceptances.filter((acceptance) => acceptance.organisationId === home);
+  const { homeAcceptance } = confirmed;
+  if (homeAcceptance !== undefined && !homeAcceptances.some((held) => held.version === homeAcceptance.version) && view.agreements.some((agreement) => agreement.version === homeAcceptance.version)) {
+    const recorded = { circleId: view.circle.id, organisationId: home, version: homeAcceptance.version, acceptedAt: homeAcceptance.acceptedAt };
+    await store.addAcceptance(recorded);
+    homeAcceptances.push(recorded);
+    acceptancesAdded += 1;
+  }
+  // A coordinator's proposal binds it only where the circle here holds it as a coordinator.
+  const others = view.acceptances.filter((acceptance) => acceptance.organisationId !== home);
+  for (const acceptance of [...others, ...proposalsAsAcceptances({ ...view, circle: mirrored }, home, homeAcceptances)]) {
     const known = state.acceptances.some((held) => held.organisationId === acceptance.organisationId && held.version === acceptance.version);
     if (known) continue;
     await store.addAcceptance(acceptance);
@@ -142,7 +196,7 @@ export async function storeCircleMirror(deps: MirrorDeps, view: CircleView, peer
   // node has no key at all for that organisation, only for a member that accepted the terms, and
   // never for a key id this node knows under another organisation: otherwise a coordinator could
   // give itself a key in the name of any organisation and sign as it.
-  const accepted = new Set(view.acceptances.map((acceptance) => acceptance.organisationId));
+  const accepted = new Set(others.map((acceptance) => acceptance.organisationId));
   const members = new Set(view.circle.members.map((member) => member.organisationId));
   const pinnedKeys = await store.listPinnedKeys();
   const organisationsWithKeys = new Set(pinnedKeys.map((key) => key.organisationId));
@@ -164,6 +218,6 @@ export async function storeCircleMirror(deps: MirrorDeps, view: CircleView, peer
 }
 
 /** Fetches and stores the circle from a coordinator peer. */
-export async function mirrorCircle(deps: MirrorDeps, client: TaxiiClient, circleId: string, peerOrganisationId: string): Promise<MirrorOutcome> {
-  return storeCircleMirror(deps, await fetchCircleView(client, circleId), peerOrganisationId);
+export async function mirrorCircle(deps: MirrorDeps, client: TaxiiClient, circleId: string, peerOrganisationId: string, confirmed: MirrorConfirmed = {}): Promise<MirrorOutcome> {
+  return storeCircleMirror(deps, await fetchCircleView(client, circleId), peerOrganisationId, confirmed);
 }

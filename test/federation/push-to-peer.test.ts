@@ -21,7 +21,7 @@ import type { StixObject } from '../../src/stix/types.ts';
 import { openTaxiiClient, type TaxiiClient } from '../../src/taxii/taxii-client.ts';
 import { runEntente, temporaryDirectory } from '../cli/cli-kit.ts';
 import { forwardedHeaders, listenBetween, passAnswer, readBody } from './federation-world.ts';
-import { acceptOnCoordinator, entriesOf, formCircleOfTwo, indicator, startTestNode, versionsOf, type TestNode } from './two-node-kit.ts';
+import { acceptOnCoordinator, acceptThroughLink, entriesOf, formCircleOfTwo, indicator, startTestNode, versionsOf, type TestNode } from './two-node-kit.ts';
 
 const CIRCLE = 'push-alliance';
 const B_SECRET = 'ent_b-push-secret-at-a-00000000000000000000';
@@ -131,6 +131,8 @@ describe('push to a peer: status followed to completion, cursor, idempotent retr
     writeFileSync(tokenFile, `${B_SECRET}\n`, { mode: 0o600 });
     const added = await runEntente(['peer', 'add', PEER, `${a.node.url}/taxii2/`, '--circle', CIRCLE, '--token-file', tokenFile, '--push', '--data', b.dataDir]);
     assert.equal(added.code, 0, added.stderr);
+    // B's node records B's acceptance only when it accepts itself (A's view does not speak for B).
+    await acceptThroughLink(b, CIRCLE);
     const record = await b.node.store.getPeer(PEER);
     assert.ok(record !== undefined && record.push);
     peer = record;

@@ -17,7 +17,7 @@ import { SIGNATURE_EXTENSION_ID } from '../../src/federation/signature-extension
 import type { StixObject } from '../../src/stix/types.ts';
 import { openTaxiiClient } from '../../src/taxii/taxii-client.ts';
 import { runEntente, temporaryDirectory } from '../cli/cli-kit.ts';
-import { acceptOnCoordinator, entriesOf, formCircleOfTwo, indicator, indicatorTerms, startTestNode, type TestNode } from './two-node-kit.ts';
+import { acceptOnCoordinator, acceptThroughLink, entriesOf, formCircleOfTwo, indicator, indicatorTerms, startTestNode, type TestNode } from './two-node-kit.ts';
 
 const SHARES = 'shares-sightings';
 const KEEPS = 'keeps-sightings';
@@ -42,6 +42,8 @@ describe('sightings shared back into the indicator\'s circle', () => {
     writeFileSync(tokenFile, `${secret}\n`, { mode: 0o600 });
     const added = await runEntente(['peer', 'add', name, `${a.node.url}/taxii2/`, '--circle', circleId, '--token-file', tokenFile, '--push', '--data', b.dataDir]);
     assert.equal(added.code, 0, added.stderr);
+    // B's node records B's acceptance only when it accepts itself (A's view does not speak for B).
+    await acceptThroughLink(b, circleId);
   }
 
   before(async () => {

@@ -5,6 +5,8 @@
  */
 import { loadNodeConfig, startNode, type RunningNode } from '../../src/compose.ts';
 import { createCircle, invite, proposeAgreement } from '../../src/circles/circle-operations.ts';
+import { acceptOrForward } from '../../src/federation/coordinator-link.ts';
+import { openTaxiiClient } from '../../src/taxii/taxii-client.ts';
 import { hashTokenSecret } from '../../src/policy/token-secret.ts';
 import { TLP2_MARKING_IDS, type TlpLevel } from '../../src/policy/tlp.ts';
 import type { ObjectStore, StoredEntry } from '../../src/store/object-store.ts';
@@ -126,4 +128,16 @@ export async function acceptOnCoordinator(coordinator: TestNode, member: TestNod
     body: JSON.stringify({ public_keys: keys }),
   });
   if (accepted.status !== 200) throw new Error(`accepting on the coordinator's node: ${accepted.status} ${await accepted.text()}`);
+}
+
+/**
+ * The member's node accepts the terms of a circle it mirrors (latest version), as `entente circle
+ * accept C` does: on the coordinator's node through the peer link (accepting twice changes nothing
+ * there), and recorded here. The mirror never takes the home organisation's acceptance from the
+ * coordinator's view, so an acceptance made on the coordinator's node alone does not bind here.
+ */
+export async function acceptThroughLink(member: TestNode, circleId: string): Promise<void> {
+  const deps = { store: member.node.store, clock: () => new Date(), homeOrganisationId: member.org, openClient: openTaxiiClient };
+  const outcome = await acceptOrForward(deps, { organisationId: member.org, admin: true }, circleId, member.org);
+  if (outcome.forwarded === undefined || outcome.forwarded.refreshError !== undefined) throw new Error(`accepting through the link: ${JSON.stringify(outcome)}`);
 }

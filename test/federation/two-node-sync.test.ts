@@ -17,7 +17,7 @@ import { openReleaseGate } from '../../src/release/open-release-gate.ts';
 import type { ObjectStore, StoredEntry } from '../../src/store/object-store.ts';
 import { openTaxiiClient } from '../../src/taxii/taxii-client.ts';
 import { runEntente, temporaryDirectory } from '../cli/cli-kit.ts';
-import { acceptOnCoordinator, entriesOf, formCircleOfTwo, indicator, startTestNode, versionsOf, type TestNode } from './two-node-kit.ts';
+import { acceptOnCoordinator, acceptThroughLink, entriesOf, formCircleOfTwo, indicator, startTestNode, versionsOf, type TestNode } from './two-node-kit.ts';
 
 const CIRCLE = 'alliance';
 const B_SECRET = 'ent_b-node-secret-at-a-000000000000000000000';
@@ -75,16 +75,21 @@ describe('two nodes: circle mirror, pull, cursor resume, backoff, push', () => {
     const added = await runEntente(['peer', 'add', PEER, `${a.node.url}/taxii2/`, '--circle', CIRCLE, '--token-file', tokenFile, '--push', '--interval', '30s', '--fingerprint', fingerprintOf(aKey.publicKey), '--data', b.dataDir]);
     assert.equal(added.code, 0, added.stderr);
     assert.match(added.stdout, /Added entente peer "cert-a"/);
-    // B's acceptance, and A's proposal recorded as A's acceptance (a coordinator is bound by what it proposed).
-    assert.match(added.stdout, /Mirrored circle alliance from its coordinator: 1 agreement version\(s\), 2 acceptance\(s\)/);
+    // No acceptance: B's own is recorded only when B's node accepts (A's view saying so is not B's word),
+    // and A's proposal binds A here only once B accepted it.
+    assert.match(added.stdout, /Mirrored circle alliance from its coordinator: 1 agreement version\(s\), 0 acceptance\(s\)/);
     assert.match(added.stdout, /matches the fingerprint given/);
     assert.doesNotMatch(added.stdout + added.stderr, new RegExp(B_SECRET), 'the token is never printed');
 
     const circle = await b.node.store.getCircle(CIRCLE);
     assert.deepEqual(circle?.members.map((member) => [member.organisationId, member.role]), [[a.org, 'coordinator'], [b.org, 'contributor']]);
     assert.equal(circle?.collectionId, CIRCLE);
+    assert.deepEqual((await b.node.store.getAgreementState(CIRCLE)).acceptances, []);
+    // B's node accepts through the link (B accepted on A's node already: that changes nothing there).
+    await acceptThroughLink(b, CIRCLE);
     const state = await b.node.store.getAgreementState(CIRCLE);
     assert.deepEqual(state.agreements.map((agreement) => agreement.version), [1]);
+    // B's acceptance, and A's proposal recorded as A's acceptance (a coordinator is bound by what it proposed).
     assert.deepEqual(state.acceptances.map((acceptance) => acceptance.organisationId).sort(), [a.org, b.org].sort());
     assert.deepEqual((await b.node.store.listPinnedKeys(a.org)).map((key) => [key.keyId, key.source]), [[aKey.keyId, 'fingerprint']]);
     const peer = await b.node.store.getPeer(PEER);

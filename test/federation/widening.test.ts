@@ -13,7 +13,7 @@ import { rotateNodeKey } from '../../src/federation/node-key-lifecycle.ts';
 import { syncPeer, type SyncDeps } from '../../src/federation/sync-peer.ts';
 import { openTaxiiClient } from '../../src/taxii/taxii-client.ts';
 import { runEntente, temporaryDirectory } from '../cli/cli-kit.ts';
-import { acceptOnCoordinator, entriesOf, formCircleOfTwo, indicator, startTestNode, versionsOf, type TestNode } from './two-node-kit.ts';
+import { acceptOnCoordinator, acceptThroughLink, entriesOf, formCircleOfTwo, indicator, startTestNode, versionsOf, type TestNode } from './two-node-kit.ts';
 
 const CIRCLE = 'trial-circle';
 const B_SECRET = 'ent_b-node-secret-widening-00000000000000000';
@@ -41,6 +41,8 @@ describe('a decision that widens reaches the member node on the next cycle', () 
     writeFileSync(tokenFile, `${B_SECRET}\n`, { mode: 0o600 });
     const added = await runEntente(['peer', 'add', 'cert-a', `${a.node.url}/taxii2/`, '--circle', CIRCLE, '--token-file', tokenFile, '--data', b.dataDir]);
     assert.equal(added.code, 0, added.stderr);
+    // B's node records B's acceptance only when it accepts itself (A's view does not speak for B).
+    await acceptThroughLink(b, CIRCLE);
     syncB = { store: b.node.store, clock: () => new Date(), homeOrganisationId: b.org, openClient: openTaxiiClient, releaseSigner: b.node.releaseSigner };
   });
 
