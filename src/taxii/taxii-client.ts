@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EntenteError, type ErrorDetails } from '../errors/entente-error.ts';
 import type { ErrorCode } from '../errors/catalogue.ts';
-import { parseJson } from '../stix/parse-json.ts';
+import { DEFAULT_MAX_DEPTH, parseJson } from '../stix/parse-json.ts';
 import type { JsonValue } from '../stix/types.ts';
 import type { Result } from '../errors/result.ts';
 import { decideNextPage, startPageWalk, type PageWalk, type TaxiiCursor } from './decide-next-page.ts';
@@ -132,6 +132,12 @@ export const DEFAULT_USER_AGENT = 'Entente (TAXII 2.1 client)';
 /** Most of an error response read to quote the peer's title and description. */
 const ERROR_BODY_BYTES = 256 * 1024;
 const JSON_MEDIA_TYPE = 'application/json';
+/**
+ * Deepest JSON nesting read from a peer: the default of the server's own limit (ENTENTE_MAX_JSON_DEPTH).
+ * STIX needs about 10; what reads a page (validation, canonical JSON for signatures, quarantine
+ * rows) walks values recursively, and a value thousands of levels deep would overflow its stack.
+ */
+export const MAX_RESPONSE_JSON_DEPTH = DEFAULT_MAX_DEPTH;
 
 // Transport failures that mean "too slow" rather than "not there".
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
@@ -301,7 +307,7 @@ function decodeJson(bytes: Buffer): Result<JsonValue, string> {
   } catch {
     return { ok: false, error: 'the body is not UTF-8 text' };
   }
-  const parsed = parseJson(text);
+  const parsed = parseJson(text, { maxDepth: MAX_RESPONSE_JSON_DEPTH });
   return parsed.ok ? parsed : { ok: false, error: parsed.error.message };
 }
 
@@ -566,6 +572,16 @@ export function openTaxiiClient(options: TaxiiClientOptions): TaxiiClient {
     });
     const envelope = parseEnvelopeResource(value);
     if (!envelope.ok) throw resourceError(url, 'envelope', envelope.error);
+    // TAXII lets a server send fewer objects than `limit`, never more. Only the byte limit would
+    // bound the page otherwise: millions of tiny items, each decided and quarantined in memory.
+    const count = envelope.value.objects.length;
+    if (query.limit !== undefined && count > query.limit) {
+      throw new EntenteError(
+        'ENT_PEER_RESPONSE_TOO_LARGE',
+        `${where(url)} answered with a page of ${count} objects, more than the limit of ${query.limit} asked for`,
+        { url: where(url), object_count: count, limit: query.limit },
+      );
+    }
     const first = parseDateAddedHeader('X-TAXII-Date-Added-First', headers.get('x-taxii-date-added-first'));
     if (!first.ok) throw badResponse(url, `answered with a bad header: ${first.error.message}`);
     const last = parseDateAddedHeader('X-TAXII-Date-Added-Last', headers.get('x-taxii-date-added-last'));

@@ -314,6 +314,36 @@ describe('the TAXII client against misbehaving servers', () => {
     assert.equal(pagesSeen.length, 1, 'the first page is handed out; the repeat is not');
   });
 
+  it('refuses a page with more objects than the limit asked for (TAXII lets a server send fewer, never more)', async () => {
+    // A page is otherwise bounded only by bytes: `[1,1,1,...]` in 64 MiB is 33 million items, each
+    // a quarantine row held in memory and written in one transaction.
+    const flood = await taxiiStub((response, url) => {
+      const count = Number(url.searchParams.get('limit') ?? '0') + 1;
+      sendTaxii(response, 200, { more: false, objects: Array.from({ length: count }, () => 1) });
+    });
+    const client = openTaxiiClient({ url: `${flood.url}/api/`, token: 't' });
+    const error = await rejectsWith(client.getObjects('c1', { limit: 10 }), 'ENT_PEER_RESPONSE_TOO_LARGE');
+    assert.match(error.message, /11 objects/);
+    assert.match(error.message, /limit of 10/);
+    assert.equal(error.details?.object_count, 11);
+    assert.equal(error.details?.limit, 10);
+    await rejectsWith(collect(client.pages('c1', { limit: 10 })), 'ENT_PEER_RESPONSE_TOO_LARGE');
+
+    const exact = await taxiiStub((response, url) =>
+      sendTaxii(response, 200, { more: false, objects: Array.from({ length: Number(url.searchParams.get('limit') ?? '0') }, (_, i) => indicator(i)) }),
+    );
+    assert.equal((await openTaxiiClient({ url: `${exact.url}/api/`, token: 't' }).getObjects('c1', { limit: 10 })).objects.length, 10);
+  });
+
+  it('refuses a page nested deeper than the JSON depth a node reads, before anything walks it', async () => {
+    const deep = await taxiiStub((response) => {
+      response.writeHead(200, { 'content-type': TAXII });
+      response.end(`{"more":false,"objects":[{"type":"indicator","x":${'['.repeat(5000)}1${']'.repeat(5000)}}]}`);
+    });
+    const error = await rejectsWith(openTaxiiClient({ url: `${deep.url}/api/`, token: 't' }).getObjects('c1', { limit: 10 }), 'ENT_PEER_BAD_RESPONSE');
+    assert.match(error.message, /nested deeper than the limit of 64 levels/);
+  });
+
   it('reports a server that never answers as ENT_PEER_TIMEOUT', async () => {
     const silent = await stub(() => undefined);
     const started = Date.now();
