@@ -60,7 +60,7 @@ export function describeInvalidItem(item: JsonValue, index: number, messages: re
 export function createObjectsPost(deps: ObjectsPostDeps): ObjectsPost {
   return async (input) => {
     const envelope = parseEnvelope(input.body as JsonValue | undefined);
-    if (!envelope.ok) throw new EntenteError('ENT_INPUT_NOT_ENVELOPE', envelope.error);
+    if (!envelope.ok) throw new EntenteError(envelope.error.code, envelope.error.message);
     const statusId = deps.randomUuid();
     const now = deps.clock();
     const status = { statusId, requestTimestamp: now.toISOString(), tokenName: input.tokenName, validationFailures: [] };

@@ -1,6 +1,7 @@
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMicroTimestamp } from '../../src/stix/micro-timestamp.ts';
+import { MAX_ENVELOPE_OBJECTS } from '../../src/taxii/parse-envelope.ts';
 import { API, ADD_TEST, bearer, errorOf, HIGH_VALUE, indicator, QUERY_TEST, startTestNode, TAXII, type TestNode } from './taxii-test-kit.ts';
 
 const collection = `${API}collections/${HIGH_VALUE}/`;
@@ -316,6 +317,17 @@ describe('TAXII 2.1 endpoints over the medallion fixture', () => {
       });
       assert.equal(response.statusCode, 202);
       assert.equal(response.json<Status>().success_count, 1);
+    });
+
+    it('refuses an envelope of more than MAX_ENVELOPE_OBJECTS objects with 413 ENT_INPUT_TOO_LARGE, storing nothing', async () => {
+      const objects: unknown[] = Array.from({ length: MAX_ENVELOPE_OBJECTS }, () => 1);
+      objects.push(indicator(800));
+      const response = await post(ADD_TEST, objects);
+      assert.equal(response.statusCode, 413, response.body);
+      const error = errorOf(response);
+      assert.equal(error.error_code, 'ENT_INPUT_TOO_LARGE');
+      assert.match(error.description, new RegExp(`${MAX_ENVELOPE_OBJECTS + 1} objects`));
+      assert.equal((await get(`${API}collections/${ADD_TEST}/objects/${indicator(800).id}/`)).statusCode, 404);
     });
 
     it('shows a status only to the token that made the request (and admins); others get 404', async () => {
