@@ -28,6 +28,13 @@ export const QUARANTINE_REASONS: readonly QuarantineReason[] = STORED_QUARANTINE
 export interface ArrivalPeer {
   readonly organisationId: string;
   readonly kind: 'entente' | 'plain';
+  /**
+   * Why the circle gives the organisation no standing now — the circle not running, the
+   * organisation no member, no agreement version binding it (decideCircleStanding) — when the
+   * caller decided it. The `no-agreement` verdict gives this reason; terms alone cannot say that a
+   * member left or the circle ended.
+   */
+  readonly noStanding?: string | undefined;
 }
 
 /** What this node holds of the arriving object's id, as the caller found it in its store. */
@@ -229,6 +236,8 @@ function checkWellFormed(facts: ArrivalFacts): Finding {
 }
 
 function checkAgreementBinds(facts: ArrivalFacts): Finding {
+  // Refused even alongside terms: a caller that found no standing never means the terms to bind.
+  if (facts.context.peer.noStanding !== undefined) return facts.context.peer.noStanding;
   if (facts.context.terms !== undefined) return undefined;
   return `${facts.context.peer.organisationId} is not bound by an accepted agreement of this circle`;
 }

@@ -3,10 +3,9 @@
 // with the keys pinned for ORG beforehand (`entente key pin`), exactly as a pull from that node
 // would: accepted ones are stored with provenance (source 'file'), the rest quarantined.
 import { EntenteError } from '../errors/entente-error.ts';
-import { bindingAgreement } from '../policy/agreement.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { decidePullPage, type PullBasis } from './decide-pull-page.ts';
-import { loadPageHistory } from './load-arrival-context.ts';
+import { loadPageHistory, loadSenderStanding } from './load-arrival-context.ts';
 import { createKeyDirectory, type PinnedKey } from './node-key.ts';
 import { endRotatedKeys } from './node-key-lifecycle.ts';
 import type { QuarantineReason } from './decide-arrival.ts';
@@ -73,7 +72,9 @@ export async function importSignedBundle(deps: SignedImportDeps, request: Signed
     }
     endedKeys = await endRotatedKeys(store, request.header);
   }
-  const binding = bindingAgreement(await store.getAgreementState(circle.id), circle, request.from, now);
+  // The sender's standing when the file is imported, not when it was written: a file carried out of
+  // a member's node before it left is no way around the leaving.
+  const standing = await loadSenderStanding(store, circle, { organisationId: request.from, kind: 'entente' }, now);
   const toPinned = (key: { organisationId: string; keyId: string; publicKey: string; validFrom: string; validUntil: string | undefined }): PinnedKey => ({
     organisationId: key.organisationId,
     keyId: key.keyId,
@@ -83,8 +84,8 @@ export async function importSignedBundle(deps: SignedImportDeps, request: Signed
   });
   const own = (await store.listNodeKeys()).map((key) => toPinned({ ...key, organisationId: deps.homeOrganisationId }));
   const basis: PullBasis = {
-    peer: { organisationId: request.from, kind: 'entente' },
-    terms: binding.kind === 'bound' ? binding.agreement.terms : undefined,
+    peer: standing.peer,
+    terms: standing.terms,
     defaultTlp: circle.defaultTlp,
     directory: createKeyDirectory([...own, ...(await store.listPinnedKeys()).map(toPinned)]),
     now,

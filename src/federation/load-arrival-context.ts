@@ -2,23 +2,53 @@
 // the peer's binding terms in its circle and the pinned keys once per cycle, what the node holds of
 // a page's ids once per page.
 import { EntenteError } from '../errors/entente-error.ts';
-import { bindingAgreement } from '../policy/agreement.ts';
+import type { AgreementTerms } from '../policy/agreement.ts';
 import type { Circle } from '../policy/circle.ts';
+import { decideCircleStanding } from '../policy/decide-circle-release.ts';
 import type { PeerRecord } from '../store/federation-store.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { latestEntriesIn } from '../store/latest-in-collection.ts';
 import { addMarkingRefs } from '../stix/add-marking-refs.ts';
 import type { JsonObject } from '../stix/types.ts';
+import type { ArrivalPeer } from './decide-arrival.ts';
 import { arrivingIdOf, type PageHistory, type PullBasis } from './decide-pull-page.ts';
 import { PEER_CLOCK_SKEW_MS } from './sync-timing.ts';
 import { createKeyDirectory, type KeyDirectory, type PinnedKey } from './node-key.ts';
 
 export type ArrivalStore = Pick<ObjectStore, 'getCircle' | 'getAgreementState' | 'listPinnedKeys' | 'listNodeKeys' | 'arrivalHistoryOf' | 'markingDefinitions' | 'listEntries'>;
 
+/** The sender as the arrival checks see it, and the terms that bind it; no terms when it has no standing. */
+export interface SenderStanding {
+  readonly peer: ArrivalPeer;
+  readonly terms: AgreementTerms | undefined;
+}
+
+/**
+ * The sender's standing in the circle at `now`, as a release or a flash needs it
+ * (decideCircleStanding): the circle running, the sender a member, an agreement version accepted by
+ * it. Terms alone would take objects from a member that left or into a circle that ended — its
+ * acceptance binds forever. Without a standing there are no terms, and the reason goes with the
+ * peer for the `no-agreement` verdict. What was received while the standing held stays; nothing
+ * here looks back. `clockSkewMs` tolerates acceptances stamped by a clock ahead of this one.
+ */
+export async function loadSenderStanding(
+  store: Pick<ArrivalStore, 'getAgreementState'>,
+  circle: Circle,
+  sender: { readonly organisationId: string; readonly kind: ArrivalPeer['kind'] },
+  now: Date,
+  clockSkewMs = 0,
+): Promise<SenderStanding> {
+  // Sectors only narrow what is released to a recipient; the standing reads none.
+  const standing = decideCircleStanding({ organisationId: sender.organisationId, sectors: [] }, circle, await store.getAgreementState(circle.id), now, clockSkewMs);
+  if (standing.kind === 'bound') return { peer: { organisationId: sender.organisationId, kind: sender.kind }, terms: standing.agreement.terms };
+  return { peer: { organisationId: sender.organisationId, kind: sender.kind, noStanding: standing.decision.reasons.join('; ') }, terms: undefined };
+}
+
 /**
  * What holds for every page of one cycle: the peer's circle, the terms that bind the peer's
- * organisation in it now, and the key directory (every pinned key, plus this node's own public keys
- * so that its own objects coming back through a peer verify as what they are).
+ * organisation in it now (its standing: loadSenderStanding), and the key directory (every pinned
+ * key, plus this node's own public keys so that its own objects coming back through a peer verify
+ * as what they are).
  */
 export async function loadPullBasis(
   store: ArrivalStore,
@@ -34,12 +64,13 @@ export async function loadPullBasis(
     });
   }
   // The peer's acceptance may be stamped by a clock ahead of this one (a mirrored circle).
-  const binding = bindingAgreement(await store.getAgreementState(circle.id), circle, peer.organisationId, now, PEER_CLOCK_SKEW_MS);
+  const standing = await loadSenderStanding(store, circle, peer, now, PEER_CLOCK_SKEW_MS);
   return {
     circle,
     basis: {
-      peer: { organisationId: peer.organisationId, kind: peer.kind },
-      terms: binding.kind === 'bound' ? binding.agreement.terms : undefined,
+      // decidePullPage hands this peer to decideArrival as it is, the reason for no standing with it.
+      peer: standing.peer,
+      terms: standing.terms,
       defaultTlp: circle.defaultTlp,
       directory: await loadKeyDirectory(store, homeOrganisationId),
       now,

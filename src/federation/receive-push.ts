@@ -9,12 +9,11 @@
 // federation.md, "Whose history"). A plain client is held to the agreement like
 // a plain TAXII server pulled from: unsigned objects only where the agreement accepts unsigned input.
 // A plain client writing into a collection of no circle keeps the ordinary write path.
-import { bindingAgreement } from '../policy/agreement.ts';
 import type { FederationStore, NewQuarantineItem, QuarantineReason } from '../store/federation-store.ts';
 import type { ObjectStore, StatusDetail, StatusDraft } from '../store/object-store.ts';
 import type { StixObject } from '../stix/types.ts';
 import { arrivingIdOf, decidePullPage, type PullBasis } from './decide-pull-page.ts';
-import { loadKeyDirectory, loadPageHistory } from './load-arrival-context.ts';
+import { loadKeyDirectory, loadPageHistory, loadSenderStanding } from './load-arrival-context.ts';
 
 /** Whether the sender is an Entente node whose signatures this node checks: its organisation has pinned keys. */
 export async function isEntenteSender(store: Pick<FederationStore, 'listPinnedKeys'>, organisationId: string): Promise<boolean> {
@@ -78,10 +77,13 @@ export function refusedFailure(id: string, version: string): StatusDetail {
 export async function receivePush(deps: PushArrivalDeps, arrival: PushArrival): Promise<void> {
   const store = deps.store;
   const circle = await store.getCircleByCollection(arrival.collectionId);
-  const binding = circle === undefined ? undefined : bindingAgreement(await store.getAgreementState(circle.id), circle, arrival.sender, arrival.now);
+  const sender = { organisationId: arrival.sender, kind: arrival.senderKind };
+  // A token outlives its holder's membership: the circle's standing, not the grant, decides. A
+  // collection of no circle binds no one (no-agreement, in the general words).
+  const standing = circle === undefined ? { peer: sender, terms: undefined } : await loadSenderStanding(store, circle, sender, arrival.now);
   const basis: PullBasis = {
-    peer: { organisationId: arrival.sender, kind: arrival.senderKind },
-    terms: binding?.kind === 'bound' ? binding.agreement.terms : undefined,
+    peer: standing.peer,
+    terms: standing.terms,
     defaultTlp: circle?.defaultTlp ?? 'amber',
     directory: await loadKeyDirectory(store, deps.homeOrganisationId),
     now: arrival.now,
