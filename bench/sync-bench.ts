@@ -243,6 +243,9 @@ export async function runSyncBench(): Promise<void> {
     await a.start();
     await link(b, a, { name: 'a', circle: circleId, token: dataset.tokenForB, intervalSeconds });
     await link(c, a, { name: 'a', circle: circleId, token: dataset.tokenForC, intervalSeconds });
+    // Each member's own node accepts through its link: it takes its organisation's acceptance from no
+    // coordinator's view, and without one it would quarantine everything A sends (no-agreement).
+    for (const member of [b, c]) await member.cli('circle', 'accept', circleId);
 
     // Initial sync: B and C start with the links and pull everything.
     const cpuBefore = { a: cpuSecondsOf(a) };

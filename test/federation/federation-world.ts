@@ -281,6 +281,11 @@ export interface World {
   link(holder: WorldNode, issuer: WorldNode, link: PeerLink): Promise<void>;
   /** The member accepts the current terms of a circle on the coordinator's node, with its public keys (POST /api/circles/ID/accept). */
   accept(member: WorldNode, coordinator: WorldNode, circleId: string, token: string): Promise<void>;
+  /**
+   * The member's own node accepts the current terms of a circle it mirrors (`entente circle accept
+   * C`, through its peer link to the coordinator), so that its acceptance counts there too.
+   */
+  acceptThroughLink(member: WorldNode, coordinator: WorldNode, circleId: string, token: string): Promise<void>;
   /** Stops every node (SIGTERM) and removes the directories. */
   close(): Promise<void>;
 }
@@ -301,6 +306,7 @@ export async function createWorld(prefix: string): Promise<World> {
     issueToken,
     link,
     accept,
+    acceptThroughLink,
     async close() {
       await Promise.all(nodes.map((node) => node.stop()));
       directory.remove();
@@ -349,6 +355,31 @@ export async function link(holder: WorldNode, issuer: WorldNode, peer: PeerLink)
     return;
   }
   await holder.cli('peer', 'add', peer.name, url, '--circle', peer.circle, '--token', peer.token, '--interval', interval, ...collection, ...(peer.push === true ? ['--push'] : []));
+}
+
+/**
+ * The member's own node accepts the current terms of a circle it mirrors (`entente circle accept C`:
+ * on the coordinator's node through the peer link, where accepting again changes nothing, and
+ * recorded here). A member's node never takes its own organisation's acceptance from the
+ * coordinator's view (mirror-circle.ts), so one made on the coordinator's node alone binds nothing
+ * here. Before the member links to the coordinator for the circle, a link is added for the
+ * acceptance alone (mirroring the circle) and removed after; the member's node must not run then,
+ * or its scheduler could sync through that link.
+ */
+export async function acceptThroughLink(member: WorldNode, coordinator: WorldNode, circleId: string, token: string): Promise<void> {
+  const peers = JSON.parse(await member.cli('peer', 'list', '--json')) as { circle_id: string; organisation_id: string }[];
+  if (peers.some((peer) => peer.circle_id === circleId && peer.organisation_id === coordinator.organisationId)) {
+    await member.cli('circle', 'accept', circleId);
+    return;
+  }
+  assert.ok(!member.running, `${member.name} has no link for ${circleId} yet: stop it, or link it first`);
+  const name = `accept-${circleId}`;
+  await member.cli('peer', 'add', name, coordinator.discoveryUrl, '--circle', circleId, '--token', token);
+  try {
+    await member.cli('circle', 'accept', circleId);
+  } finally {
+    await member.cli('peer', 'remove', name);
+  }
 }
 
 /** The member accepts the current terms of a circle on the coordinator's node, with its public keys (POST /api/circles/ID/accept). */

@@ -305,6 +305,10 @@ describe('three nodes in two overlapping circles: convergence, no leak, onward s
     await world.link(B, A, { name: 'a-inner', circle: 'inner', token: tokens.b });
     await world.link(B, A, { name: 'a-wide', circle: 'wide', token: tokens.b, push: true });
     await world.link(C, A, { name: 'a-wide', circle: 'wide', token: tokens.c, push: true });
+    // Their own nodes accept too: a member's node takes its organisation's acceptance from no coordinator's view.
+    await world.acceptThroughLink(B, A, 'inner', tokens.b);
+    await world.acceptThroughLink(B, A, 'wide', tokens.b);
+    await world.acceptThroughLink(C, A, 'wide', tokens.c);
 
     await A.publish('inner', bundleOf(publishedBy('a', 'inner', 1)));
     await A.publish('wide', bundleOf(publishedBy('a', 'wide', 1)));
@@ -351,6 +355,7 @@ describe('three nodes in two overlapping circles: convergence, no leak, onward s
     await A.cli('circle', 'propose', 'wide', '--terms', file);
     await A.cli('circle', 'accept', 'wide', '--org', A.organisationId);
     await world.accept(C, A, 'wide', tokens.c);
+    await world.acceptThroughLink(C, A, 'wide', tokens.c);
     await C.publish('wide', bundleOf(publishedBy('c', 'wide', 3)));
     const contributed = publishedBy('c', 'wide', 3).map(idFor);
     await waitFor('C\'s round 3 reaches A', async () => {
