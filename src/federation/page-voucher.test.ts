@@ -203,11 +203,23 @@ describe('decidePullPage on a member\'s own objects coming back', () => {
     markingDefinitions: new Map(),
   };
 
-  it('does not verify again its own signature on a version it holds with the same content: it accepts it as the duplicate it is', () => {
-    // A spoiled signature shows that no check ran; the content is what this node holds already.
+  it('does not verify again the signature it keeps for a version it holds with the same content: it accepts it as the duplicate it is', () => {
+    // The kept signature is spoiled too: its acceptance shows that no check ran, only the comparison with what this node keeps.
     const spoiled = withForeignSignature(mine, signObject(indicator(41), home.signer));
-    const decision = decidePullPage([spoiled], atHome, heldMine);
+    const kept = JSON.stringify((spoiled['extensions'] as Record<string, unknown>)[SIGNATURE_EXTENSION_ID]);
+    const heldWithKept: PageHistory = { ...heldMine, versions: new Map([[mine.id, [{ version: mine.modified as string, json: JSON.stringify(mine), originSignature: kept }]]]) };
+    const decision = decidePullPage([spoiled], atHome, heldWithKept);
     assert.deepEqual(decision.accepted.map((arrived) => [arrived.object.id, arrived.signer, arrived.verification]), [[mine.id, home.id, 'verified']]);
+  });
+
+  it('verifies a copy naming it as signer with other bytes than the signature it keeps, or when it keeps none', () => {
+    const spoiled = withForeignSignature(mine, signObject(indicator(41), home.signer));
+    const kept = JSON.stringify((mine['extensions'] as Record<string, unknown>)[SIGNATURE_EXTENSION_ID]);
+    const heldWithKept: PageHistory = { ...heldMine, versions: new Map([[mine.id, [{ version: mine.modified as string, json: JSON.stringify(mine), originSignature: kept }]]]) };
+    for (const held of [heldWithKept, heldMine]) {
+      const decision = decidePullPage([spoiled], atHome, held);
+      assert.deepEqual(decision.quarantined.map((item) => [item.objectId, item.reason]), [[mine.id, 'bad-signature']]);
+    }
   });
 
   it('verifies its own signature on a version it does not hold, or holds with other content', () => {
