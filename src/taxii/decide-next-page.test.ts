@@ -93,3 +93,41 @@ describe('decideNextPage: a peer that hands out next but ignores it', () => {
     assert.equal(following(step).addedAfter, T1);
   });
 });
+
+describe('decideNextPage: a peer that sends the same objects again under a fresh next', () => {
+  const object = (n: number, modified = '2026-03-01T10:00:00.000Z'): Record<string, unknown> => ({
+    type: 'indicator',
+    id: `indicator--00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    modified,
+  });
+
+  it('drops a page whose objects (id and version) were all on the page before, and goes on by added_after', () => {
+    // The date headers stay put (one date_added for everything is common after a bulk load), so
+    // only the objects show that the peer ignored next.
+    let walk = following(decideNextPage(startPageWalk(), { more: true, next: 'n1', dateAddedFirst: T1, dateAddedLast: T1, objects: [object(1), object(2)] }));
+    const step = decideNextPage(walk, { more: true, next: 'n2', dateAddedFirst: T1, dateAddedLast: T1, objects: [object(2), object(1)] });
+    assert.equal(step.kind, 'refetch');
+    walk = following(step);
+    assert.deepEqual({ addedAfter: walk.addedAfter, next: walk.next, addedAfterOnly: walk.addedAfterOnly }, { addedAfter: T1, next: undefined, addedAfterOnly: true });
+  });
+
+  it('is stuck when the same objects come back yet again once only added_after moves', () => {
+    // The repro: one object, more:true and a fresh next for ever, the dates never moving forward.
+    let walk = startPageWalk();
+    let step = decideNextPage(walk, { more: true, next: 'n1', dateAddedFirst: T1, dateAddedLast: T1, objects: [object(1)] });
+    walk = following(step);
+    step = decideNextPage(walk, { more: true, next: 'n2', dateAddedFirst: T1, dateAddedLast: T1, objects: [object(1)] });
+    walk = following(step);
+    // Even with a date that moves, the same objects again under added_after are no progress.
+    step = decideNextPage(walk, { more: true, next: 'n3', dateAddedFirst: T2, dateAddedLast: T2, objects: [object(1)] });
+    assert.equal(step.kind, 'stuck');
+    assert.match(step.kind === 'stuck' ? step.reason : '', /same 1 object/);
+  });
+
+  it('goes on when a page brings a new version, a new object, or nothing at all', () => {
+    const walk = following(decideNextPage(startPageWalk(), { more: true, next: 'n1', dateAddedFirst: T1, dateAddedLast: T1, objects: [object(1)] }));
+    for (const objects of [[object(1, '2026-03-02T00:00:00.000Z')], [object(1), object(2)], []]) {
+      assert.equal(decideNextPage(walk, { more: true, next: 'n2', dateAddedFirst: T1, dateAddedLast: T1, objects }).kind, 'page');
+    }
+  });
+});

@@ -344,6 +344,27 @@ describe('the TAXII client against misbehaving servers', () => {
     assert.match(error.message, /nested deeper than the limit of 64 levels/);
   });
 
+  it('stops with ENT_PEER_BAD_RESPONSE when a server sends the same object with more:true and a fresh next for ever', async () => {
+    let served = 0;
+    const sameDate = '2026-05-01T00:00:00.000001Z';
+    const endless = await taxiiStub((response) => {
+      served += 1;
+      sendTaxii(response, 200, { more: true, next: `n${served}`, objects: [indicator(1)] }, { 'x-taxii-date-added-first': sameDate, 'x-taxii-date-added-last': sameDate });
+    });
+    const pagesSeen: CursoredPage[] = [];
+    const error = await rejectsWith(
+      (async () => {
+        for await (const page of openTaxiiClient({ url: `${endless.url}/api/`, token: 't' }).pages('c1', { limit: 10 })) {
+          pagesSeen.push(page);
+          if (pagesSeen.length > 10) assert.fail('the walk goes on');
+        }
+      })(),
+      'ENT_PEER_BAD_RESPONSE',
+    );
+    assert.match(error.message, /same 1 object as the page before/);
+    assert.equal(pagesSeen.length, 1, 'the first page is handed out; the repeats are not');
+  });
+
   it('reports a server that never answers as ENT_PEER_TIMEOUT', async () => {
     const silent = await stub(() => undefined);
     const started = Date.now();
