@@ -146,6 +146,21 @@ describe('the circle mirror trusts its coordinator only as far as a coordinator 
     await store.close();
   });
 
+  it('keeps a member that left gone on a refresh: the leaving stays, or moves earlier, never later or away', async () => {
+    const { store, deps } = await world();
+    const left = (at: string | undefined) => (at === undefined ? member(MEMBER.id) : { ...member(MEMBER.id), leftAt: at });
+    const view = (memberEntry: Circle['members'][number]): CircleView => ({ circle: circle([member(COORDINATOR.id, 'coordinator'), member(HOME.id), memberEntry]), agreements: [], acceptances: [], memberKeys: [] });
+    const leftAtHere = async () => (await store.getCircle('wide'))?.members.find((entry) => entry.organisationId === MEMBER.id)?.leftAt;
+    await storeCircleMirror(deps, view(left('2026-05-01T00:00:00.000Z')), COORDINATOR.id);
+    await storeCircleMirror(deps, view(left(undefined)), COORDINATOR.id);
+    assert.equal(await leftAtHere(), '2026-05-01T00:00:00.000Z', 'the member does not re-join');
+    await storeCircleMirror(deps, view(left('2026-09-01T00:00:00.000Z')), COORDINATOR.id);
+    assert.equal(await leftAtHere(), '2026-05-01T00:00:00.000Z');
+    await storeCircleMirror(deps, view(left('2026-04-01T00:00:00.000Z')), COORDINATOR.id);
+    assert.equal(await leftAtHere(), '2026-04-01T00:00:00.000Z');
+    await store.close();
+  });
+
   it('takes what narrows the circle on a refresh: a stricter default TLP, hiding, an earlier end (the coordinator ends it)', async () => {
     const { store, deps } = await world();
     const loose: Circle = { ...circle([member(COORDINATOR.id, 'coordinator'), member(HOME.id)]), visibility: 'open', defaultTlp: 'green', validUntil: '2026-12-01T00:00:00.000Z' };

@@ -100,10 +100,16 @@ export interface MirrorConfirmed {
  * coordinator it knows of is the peer's organisation, whose coordinating the peer link rests on
  * (assertMirrorable). Demotions are taken.
  */
-function trustedMembers(view: CircleView, coordinatorsHere: ReadonlySet<string>): CircleMember[] {
-  return view.circle.members.map((member) =>
-    member.role === 'coordinator' && !coordinatorsHere.has(member.organisationId) ? { ...member, role: 'contributor' as const } : member,
-  );
+function trustedMembers(view: CircleView, coordinatorsHere: ReadonlySet<string>, local: Circle | undefined): CircleMember[] {
+  return view.circle.members.map((member) => {
+    const role = member.role === 'coordinator' && !coordinatorsHere.has(member.organisationId) ? 'contributor' : member.role;
+    // A member that left stays gone, from the instant held here or an earlier one: nobody re-joins
+    // on a coordinator's node (inviteMember refuses an organisation that was a member).
+    const leftHere = local?.members.find((held) => held.organisationId === member.organisationId)?.leftAt;
+    const leftAt = leftHere === undefined || (member.leftAt !== undefined && Date.parse(member.leftAt) < Date.parse(leftHere)) ? member.leftAt : leftHere;
+    const { leftAt: _viewLeftAt, ...rest } = member;
+    return { ...rest, role, ...(leftAt === undefined ? {} : { leftAt }) };
+  });
 }
 
 /**
@@ -149,14 +155,14 @@ export async function storeCircleMirror(deps: MirrorDeps, view: CircleView, peer
       await store.createCollection({ id: collectionId, title: view.circle.name, description: `Collection of circle ${view.circle.id}, mirrored from its coordinator ${peerOrganisationId}` }, now);
       collectionCreated = true;
     }
-    mirrored = { ...view.circle, members: trustedMembers(view, new Set([peerOrganisationId])) };
+    mirrored = { ...view.circle, members: trustedMembers(view, new Set([peerOrganisationId]), undefined) };
     await store.createCircle(mirrored, now);
     created = true;
   } else {
     // The local collection stays the one the circle already has here.
     const coordinatorsHere = new Set(local.members.filter((member) => member.role === 'coordinator').map((member) => member.organisationId));
     // (narrowedCircle sets the end whenever either side has one.)
-    mirrored = { ...view.circle, ...narrowedCircle(local, view.circle, now), collectionId: local.collectionId, members: trustedMembers(view, coordinatorsHere) };
+    mirrored = { ...view.circle, ...narrowedCircle(local, view.circle, now), collectionId: local.collectionId, members: trustedMembers(view, coordinatorsHere, local) };
     if (!isDeepStrictEqual(mirrored, local)) await store.updateCircle(mirrored, now);
   }
 
