@@ -4,7 +4,7 @@ import type { PullCursor } from '../store/federation-store.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import type { StixObject } from '../stix/types.ts';
 import type { CursoredPage, PagesOptions, TaxiiClient } from '../taxii/taxii-client.ts';
-import { NO_PULL, pullPeer, type PullDeps } from './pull-peer.ts';
+import { MAX_PULL_PAGES, NO_PULL, PULL_PAGE_SIZE, pullPeer, type PullDeps } from './pull-peer.ts';
 import { HOME, pullWorld } from './pull-test-kit.ts';
 import { signObject } from './sign-object.ts';
 import { testOrganisation } from './test-support.ts';
@@ -61,6 +61,44 @@ const PAGES = [
 ];
 
 describe('pullPeer', () => {
+  it('stops after maxPages pages, with their cursor stored, and the next pull goes on from there', async () => {
+    const { store, deps } = await world();
+    const peer = await store.getPeer('grid');
+    assert.ok(peer !== undefined);
+    const counts = await pullPeer(deps, peer, pagedClient(PAGES), { maxPages: 2 });
+    assert.deepEqual(counts, { pages: 2, received: 4, added: 3, duplicates: 0, quarantined: 1, vouchedPages: 0, more: true });
+    assert.deepEqual((await store.getPeerState('grid')).pullCursor, PAGES[1]?.cursor);
+    const next = pagedClient(PAGES);
+    const rest = await pullPeer(deps, peer, next, { maxPages: 2 });
+    assert.deepEqual(next.starts, [PAGES[1]?.cursor]);
+    assert.deepEqual([rest.pages, rest.added, rest.more], [1, 1, undefined]);
+    await store.close();
+  });
+
+  it('ends a pull from a peer that never stops saying more at MAX_PULL_PAGES, far beyond an initial sync of millions of objects', async () => {
+    // A peer can hand out fresh objects and a fresh next for ever; the cycle must end for the push
+    // and the other peers. The cap is per cycle: the next one resumes from the stored cursor.
+    assert.ok(MAX_PULL_PAGES * PULL_PAGE_SIZE >= 5_000_000, `${MAX_PULL_PAGES} pages of ${PULL_PAGE_SIZE}`);
+    const { store, deps } = await world();
+    const peer = await store.getPeer('grid');
+    assert.ok(peer !== undefined);
+    let served = 0;
+    const endless = {
+      close() {},
+      async *pages(): AsyncGenerator<CursoredPage, void, undefined> {
+        for (;;) {
+          served += 1;
+          yield { objects: [{ type: 'indicator', id: `junk-${served}` }], more: true, cursor: { addedAfter: `2026-02-01T00:00:00.${String(served).padStart(6, '0')}Z` } };
+        }
+      },
+    } as unknown as TaxiiClient;
+    const counts = await pullPeer(deps, peer, endless, { maxPages: 30 });
+    assert.deepEqual([counts.pages, counts.quarantined, counts.more], [30, 30, true]);
+    assert.equal(served, 30, 'no page is asked for beyond the cap');
+    assert.deepEqual((await store.getPeerState('grid')).pullCursor, { addedAfter: '2026-02-01T00:00:00.000030Z' });
+    await store.close();
+  });
+
   it("stores each page with the peer's cursor after it, and starts the next pull from the stored cursor", async () => {
     const { store, deps } = await world();
     const peer = await store.getPeer('grid');

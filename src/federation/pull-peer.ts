@@ -16,6 +16,15 @@ import { checkPageVouching, createPageNonce } from './page-voucher.ts';
  */
 export const PULL_PAGE_SIZE = 1000;
 
+/**
+ * Most pages one pull takes; the next cycle goes on from the stored cursor. A peer can say `more`
+ * for ever, each page with new objects and a fresh `next`: without a cap the cycle would never end,
+ * and neither the push nor the next peer's turn would come. 10,000 pages of PULL_PAGE_SIZE are 10
+ * million objects, so an initial sync of a million (1,000 pages) is still one pull, and so it is from
+ * a server that pages by 100.
+ */
+export const MAX_PULL_PAGES = 10_000;
+
 export interface PullDeps {
   readonly store: ObjectStore;
   readonly clock: () => Date;
@@ -36,6 +45,8 @@ export interface PullCounts {
   readonly quarantined: number;
   /** Pages whose signature by the peer stood (and whose sample held): its own objects on them were not verified one by one. */
   readonly vouchedPages: number;
+  /** Set when the pull stopped at its page cap (MAX_PULL_PAGES) with the peer saying more: the next pull goes on from the stored cursor. */
+  readonly more?: true;
 }
 
 export const NO_PULL: PullCounts = { pages: 0, received: 0, added: 0, duplicates: 0, quarantined: 0, vouchedPages: 0 };
@@ -60,6 +71,8 @@ export interface PullOptions {
   readonly pageSize?: number;
   /** Objects written per transaction (default PULL_WRITE_OBJECTS); 1 writes every page on its own. */
   readonly writeObjects?: number;
+  /** Most pages taken in this pull (default MAX_PULL_PAGES). */
+  readonly maxPages?: number;
   /** Told the running totals after each write (so that a failure later still reports them). */
   readonly onPage?: (counts: PullCounts) => void;
 }
@@ -84,7 +97,8 @@ function emptyWrite(): PendingWrite {
 
 /**
  * Pulls everything the peer added after the stored cursor into the peer's local collection. Stops
- * between pages when `signal` aborts (what was decided is written, with its cursor). Pages are
+ * between pages when `signal` aborts, or after `maxPages` pages (counts.more; the next pull goes on
+ * from there): what was decided is written, with its cursor. Pages are
  * written several at a time (PULL_WRITE_OBJECTS), each write in one transaction with the cursor of
  * its last page, so the stored cursor never covers a page that is not stored; a failure of the peer
  * mid-pull still writes the pages decided before it.
@@ -93,6 +107,9 @@ export async function pullPeer(deps: PullDeps, peer: PeerRecord, client: TaxiiCl
   const { basis } = await loadPullBasis(deps.store, peer, deps.homeOrganisationId, deps.clock());
   const state = await deps.store.getPeerState(peer.name);
   const writeObjects = Math.max(1, options.writeObjects ?? PULL_WRITE_OBJECTS);
+  const maxPages = Math.max(1, options.maxPages ?? MAX_PULL_PAGES);
+  let taken = 0;
+  let capped = false;
   let counts = NO_PULL;
   let pending = emptyWrite();
   // Only an Entente peer can sign its pages; a plain TAXII server is not asked.
@@ -155,6 +172,11 @@ export async function pullPeer(deps: PullDeps, peer: PeerRecord, client: TaxiiCl
       pending.pages += 1;
       pending.received += page.objects.length;
       if (decision.vouching === 'vouched') pending.vouchedPages += 1;
+      taken += 1;
+      if (taken >= maxPages && page.more) {
+        capped = true;
+        break;
+      }
       if (pending.received >= writeObjects || now.getTime() - pending.firstAt >= PULL_WRITE_MS) await write();
     }
   } catch (error: unknown) {
@@ -164,5 +186,5 @@ export async function pullPeer(deps: PullDeps, peer: PeerRecord, client: TaxiiCl
     throw error;
   }
   await write();
-  return counts;
+  return capped ? { ...counts, more: true } : counts;
 }
