@@ -59,6 +59,30 @@ describe('upgradeStix20Object: domain objects', () => {
     assert.deepEqual([report['report_types'], report['labels']], [['threat-report'], undefined]);
   });
 
+  it('moves a marked label\'s marking with it: the label that stays in labels, or the value moved to *_types', () => {
+    const red = 'marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed';
+    const amber = 'marking-definition--f88d31f6-486f-44da-b317-01333bde0b82';
+    const indicator = { type: 'indicator', id: 'indicator--1', ...common, pattern: "[ipv4-addr:value = '10.0.0.1']", valid_from: '2017-01-01T00:00:00Z' };
+    const victim = upgraded({ ...indicator, labels: ['malicious-activity', 'victim-ministry', 'apt-generic'], granular_markings: [{ marking_ref: red, selectors: ['labels.[1]'] }] }).object;
+    assert.deepEqual(victim['labels'], ['victim-ministry', 'apt-generic']);
+    assert.deepEqual(victim['granular_markings'], [{ marking_ref: red, selectors: ['labels.[0]'] }]);
+    const moved = upgraded({ ...indicator, labels: ['victim-ministry', 'malicious-activity'], granular_markings: [{ marking_ref: red, selectors: ['labels.[1]', 'name'] }, { marking_ref: amber, selectors: ['labels.[0]'] }] }).object;
+    assert.deepEqual(moved['granular_markings'], [{ marking_ref: red, selectors: ['indicator_types.[0]', 'name'] }, { marking_ref: amber, selectors: ['labels.[0]'] }]);
+    const all = upgraded({ ...indicator, labels: ['victim-ministry', 'malicious-activity', 'benign'], granular_markings: [{ lang: 'fr', selectors: ['labels'] }] }).object;
+    assert.deepEqual(all['granular_markings'], [{ lang: 'fr', selectors: ['labels', 'indicator_types.[0]', 'indicator_types.[1]'] }]);
+    const onlyTypes = upgraded({ ...indicator, labels: ['malicious-activity'], granular_markings: [{ marking_ref: red, selectors: ['labels', 'labels.[0]'] }] }).object;
+    assert.deepEqual(onlyTypes['granular_markings'], [{ marking_ref: red, selectors: ['indicator_types.[0]'] }]);
+  });
+
+  it('drops the marking of a label it drops (the object\'s own type), and refuses a labels selector that selects nothing', () => {
+    const red = 'marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed';
+    const attack = upgraded({ type: 'malware', id: 'malware--1', ...common, name: 'X', labels: ['malware', 'worm'], granular_markings: [{ marking_ref: red, selectors: ['labels.[0]'] }, { marking_ref: red, selectors: ['labels.[1]'] }] }).object;
+    assert.deepEqual(attack['granular_markings'], [{ marking_ref: red, selectors: ['malware_types.[0]'] }]);
+    const beyond = problems({ type: 'malware', id: 'malware--2', ...common, name: 'X', labels: ['worm'], granular_markings: [{ marking_ref: red, selectors: ['labels.[3]'] }] });
+    assert.equal(beyond[0]?.path, '$.granular_markings[0].selectors[0]');
+    assert.match(beyond[0]?.message ?? '', /labels\.\[3\]/);
+  });
+
   it('is idempotent: a 2.1 object comes back unchanged', () => {
     const once = upgraded({ type: 'malware', id: 'malware--1', ...common, name: 'X', labels: ['bot'] }).object;
     assert.deepEqual(upgraded(once).object, once);

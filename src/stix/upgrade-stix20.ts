@@ -158,23 +158,22 @@ export function upgradeStix20Object(input: JsonObject, options: UpgradeOptions):
   }
   const object = withSpecVersion(input);
 
+  const moved = moveLabelsToTypes(input, object, type);
+  if (moved.length > 0) return err(moved);
   switch (type) {
     case 'indicator':
-      moveLabelsToTypes(object, type);
       if (object['pattern_type'] === undefined) object['pattern_type'] = 'stix';
       // The pattern was written against the 2.0 object model (file:created, process:name, …), which
       // 2.1 renamed in places: say so rather than let a matcher read it as a 2.1 pattern.
       if (object['pattern_version'] === undefined) object['pattern_version'] = '2.0';
       return ok({ object, observables: [] });
     case 'malware':
-      moveLabelsToTypes(object, type);
       // 2.0 malware objects describe families (ATT&CK's do); 2.1 made the distinction required.
       if (object['is_family'] === undefined) object['is_family'] = true;
       return ok({ object, observables: [] });
     case 'threat-actor':
     case 'tool':
     case 'report':
-      moveLabelsToTypes(object, type);
       return ok({ object, observables: [] });
     case 'marking-definition':
       return upgradeMarkingDefinition(input, object);
@@ -185,24 +184,87 @@ export function upgradeStix20Object(input: JsonObject, options: UpgradeOptions):
   }
 }
 
-function moveLabelsToTypes(object: JsonObject, type: string): void {
+/**
+ * Moves the 2.0 `labels` values of the 2.1 vocabulary to the type's `*_types`, and the granular
+ * markings with them: a selector of `labels.[i]` follows element i to where it now is, so that a
+ * marked label neither loses its marking nor passes it to the label that takes its index.
+ */
+function moveLabelsToTypes(input: JsonObject, object: JsonObject, type: string): UpgradeProblem[] {
   const vocabulary = ownEntry(TYPE_VOCABULARIES, type);
   const labels = object['labels'];
-  if (vocabulary === undefined || !Array.isArray(labels)) return;
+  if (vocabulary === undefined || !Array.isArray(labels)) return [];
   const existing = object[vocabulary.property];
   const types: JsonValue[] = Array.isArray(existing) ? [...existing] : [];
   const kept: JsonValue[] = [];
+  // Where each element of labels went: a selector path, or undefined for a label dropped.
+  const destinations: (string | undefined)[] = [];
   for (const label of labels) {
     if (typeof label === 'string' && vocabulary.values.has(label)) {
-      if (!types.includes(label)) types.push(label);
+      let at = types.indexOf(label);
+      if (at === -1) at = types.push(label) - 1;
+      destinations.push(`${vocabulary.property}.[${at}]`);
     } else if (label !== type) {
-      // A label equal to the object's own type ("malware" on a malware) says nothing: MITRE dropped it.
+      destinations.push(`labels.[${kept.length}]`);
       kept.push(label);
+    } else {
+      // A label equal to the object's own type ("malware" on a malware) says nothing: MITRE dropped it,
+      // and a marking on it marks nothing that is left.
+      destinations.push(undefined);
     }
   }
   if (types.length > 0) object[vocabulary.property] = types;
   if (kept.length > 0) object['labels'] = kept;
   else delete object['labels'];
+  const whole = [...new Set([...(kept.length > 0 ? ['labels'] : []), ...destinations.filter((d): d is string => d !== undefined && !d.startsWith('labels.'))])];
+  return relocateSelectors(input, object, 'labels', (rest, where) => {
+    if (rest === '') return whole;
+    const match = /^\.\[(\d+)\](.*)$/.exec(rest);
+    const index = match === null ? undefined : Number(match[1]);
+    if (match === null || index === undefined || index >= labels.length) return `the selector "labels${rest}" selects no element of labels (${where})`;
+    const destination = destinations[index];
+    return destination === undefined ? [] : [`${destination}${match[2] ?? ''}`];
+  });
+}
+
+/**
+ * Rewrites the selectors of `object.granular_markings` that select `property` or inside it. `follow`
+ * gets the rest of the selector after the property name ('' for the property itself, `.[2]`, `.a.b`)
+ * and returns the selectors that now select the same values ([] if the upgrade removed them), or a
+ * message when a selector selects nothing. A marking left without selectors is dropped with them.
+ */
+function relocateSelectors(
+  input: JsonObject,
+  object: JsonObject,
+  property: string,
+  follow: (rest: string, where: string) => string[] | string,
+): UpgradeProblem[] {
+  const granular = object['granular_markings'];
+  if (!Array.isArray(granular)) return [];
+  const problems: UpgradeProblem[] = [];
+  const relocated: JsonValue[] = [];
+  granular.forEach((marking, index) => {
+    if (!isObject(marking) || !Array.isArray(marking['selectors'])) {
+      relocated.push(marking);
+      return;
+    }
+    const selectors: JsonValue[] = [];
+    let touched = false;
+    marking['selectors'].forEach((selector, at) => {
+      if (typeof selector !== 'string' || (selector !== property && !selector.startsWith(`${property}.`))) {
+        selectors.push(selector);
+        return;
+      }
+      touched = true;
+      const followed = follow(selector.slice(property.length), `granular_markings[${index}]`);
+      if (typeof followed === 'string') problems.push(problem(input, `$.granular_markings[${index}].selectors[${at}]`, followed));
+      else for (const next of followed) if (!selectors.includes(next)) selectors.push(next);
+    });
+    if (!touched) relocated.push(marking);
+    else if (selectors.length > 0) relocated.push({ ...marking, selectors });
+  });
+  if (relocated.length > 0) object['granular_markings'] = relocated;
+  else delete object['granular_markings'];
+  return problems;
 }
 
 function upgradeMarkingDefinition(input: JsonObject, object: JsonObject): Result<UpgradedObject, UpgradeProblem[]> {
