@@ -10,7 +10,7 @@ import { readDocument } from '../documents/read-document.ts';
 import { EntenteError } from '../errors/entente-error.ts';
 import { extractObservables, type Observable } from '../extract/extract-observables.ts';
 import { loadExtractData } from '../extract/load-extract-data.ts';
-import { isTlpLevel, TLP_LEVELS, tlpRank, type TlpLevel } from '../policy/tlp.ts';
+import { isAtLeastAsStrict, isTlpLevel, stricterOf, TLP_LEVELS, tlpRank, type TlpLevel } from '../policy/tlp.ts';
 import { isAsMitrePublishes, shippedCatalogueIdsOrNone } from '../release/public-catalogue.ts';
 import { withoutEntenteSignature } from '../stix/entente-signature.ts';
 import type { StixObject } from '../stix/types.ts';
@@ -21,6 +21,7 @@ import { validateForIngest } from '../store/validate-for-ingest.ts';
 import { tagText, type TagResult } from '../tagging/tag-text.ts';
 import { buildPublication } from './build-publication.ts';
 import { checkAnalyst, decideDraftItems, type DecisionInput } from './decide-draft-items.ts';
+import { strictestTlpLabel, type DocumentTlpLabel } from './document-tlp-label.ts';
 import { canSeeDraft, isPublishable, type Draft, type DraftItem, type DraftPublication, type DraftSummary, type DraftViewer, type NewDraft } from './draft.ts';
 import { proposeDraftItems, titleOf } from './propose-draft-items.ts';
 
@@ -62,6 +63,10 @@ function tagOrWarn(text: string, warnings: string[]): TagResult | undefined {
 /** The draft a report proposes (not yet stored): extraction's observables and tagging's techniques, software and groups. */
 export function proposeDraft(report: ReportForDraft, now: Date, tags?: TagResult): NewDraft {
   const warnings = [...report.doc.warnings];
+  // Said at once, so that the analyst reviews with the author's marking in mind; publication reads
+  // the label again from the stored text (publishDraft), whatever this warning became.
+  const label = strictestTlpLabel(report.doc.text);
+  if (label !== undefined) warnings.push(`the document is marked ${describeLabel(label)}: it is published at TLP:${label.level.toUpperCase()} or stricter`);
   const proposal = proposeDraftItems({
     text: report.doc.text,
     observables: report.observables,
@@ -194,7 +199,10 @@ export interface PublishRequest {
   /** Exactly one of circle and collection (id or alias). */
   readonly circle?: string;
   readonly collection?: string;
-  /** TLP 2.0 level; a circle's default TLP when absent. */
+  /**
+   * TLP 2.0 level; a circle's default TLP when absent, raised to the TLP label the report's text
+   * carries when that is stricter. Laxer than that label is refused (ENT_DRAFT_TLP_BELOW_LABEL).
+   */
   readonly tlp?: string;
   readonly analyst: string;
   /** Who publishes: only a viewer who may see the draft may publish it (canSeeDraft). */
@@ -244,11 +252,41 @@ async function scopeWarnings(deps: DraftDeps, circleId: string | undefined, tlp:
   return warnings;
 }
 
+function describeLabel(label: DocumentTlpLabel): string {
+  return `${label.label} (line ${label.line} of the draft's text)`;
+}
+
+/**
+ * The TLP to publish at, given the label the report carries: never laxer than the label. A TLP the
+ * analyst asked for that is laxer is refused rather than raised, so that no one is surprised by the
+ * marking of what they published; without one, the circle's default is raised to the label.
+ */
+function tlpUnderLabel(draftId: string, target: ResolvedTarget, label: DocumentTlpLabel | undefined): { tlp: TlpLevel; warnings: string[] } {
+  if (label === undefined || isAtLeastAsStrict(target.tlp, label.level)) return { tlp: target.tlp, warnings: [] };
+  if (target.requested) {
+    throw new EntenteError(
+      'ENT_DRAFT_TLP_BELOW_LABEL',
+      `draft ${draftId} is marked ${describeLabel(label)}: it cannot be published at TLP:${target.tlp.toUpperCase()}; publish with --tlp ${label.level} or stricter`,
+      { draft: draftId, label: label.label, label_tlp: label.level, line: label.line, tlp: target.tlp },
+    );
+  }
+  const tlp = stricterOf(target.tlp, label.level);
+  return { tlp, warnings: [`the document is marked ${describeLabel(label)}: published at TLP:${tlp.toUpperCase()}, not at the circle's default TLP:${target.tlp.toUpperCase()}`] };
+}
+
+interface ResolvedTarget {
+  readonly collectionId: string;
+  readonly circleId?: string;
+  readonly tlp: TlpLevel;
+  /** Whether the publisher asked for this TLP (else it is the circle's default). */
+  readonly requested: boolean;
+}
+
 function unknownCollection(name: string): EntenteError {
   return new EntenteError('ENT_COLLECTION_NOT_FOUND', `No collection ${JSON.stringify(name.slice(0, 80))}`, { collection: name.slice(0, 80) });
 }
 
-async function resolveTarget(deps: DraftDeps, request: PublishRequest, now: Date): Promise<{ collectionId: string; circleId?: string; tlp: TlpLevel }> {
+async function resolveTarget(deps: DraftDeps, request: PublishRequest, now: Date): Promise<ResolvedTarget> {
   if ((request.circle === undefined) === (request.collection === undefined)) {
     throw new EntenteError('ENT_DRAFT_TARGET_INVALID', 'publish to exactly one of a circle (--circle) or a collection (--collection)');
   }
@@ -288,7 +326,7 @@ async function resolveTarget(deps: DraftDeps, request: PublishRequest, now: Date
       throw new EntenteError('ENT_DRAFT_TARGET_INVALID', `choose the TLP of what is published to collection ${name} (--tlp ${TLP_LEVELS.join('|')})`);
     }
   }
-  return { collectionId, ...(circleId === undefined ? {} : { circleId }), tlp };
+  return { collectionId, ...(circleId === undefined ? {} : { circleId }), tlp, requested: request.tlp !== undefined };
 }
 
 /**
@@ -310,7 +348,9 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
         collection: stored.publication.collectionId,
       });
     }
-    const target = await resolveTarget(deps, request, now);
+    const resolved = await resolveTarget(deps, request, now);
+    const underLabel = tlpUnderLabel(stored.id, resolved, strictestTlpLabel(stored.text));
+    const target = { ...resolved, tlp: underLabel.tlp };
     const decidedNow: DraftItem[] = [];
     const items = stored.items.map((item) => {
       if (item.decision.state !== 'pending' || request.rejectPending !== true) return item;
@@ -394,7 +434,7 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
       await deps.store.releaseDraftPublication(draft.id, claim.id);
       throw error;
     }
-    const warnings = await scopeWarnings(deps, target.circleId, target.tlp, publication.objects);
+    const warnings = [...underLabel.warnings, ...(await scopeWarnings(deps, target.circleId, target.tlp, publication.objects))];
     return { publication: record, added: result.accepted, duplicate: result.duplicate, report: publication.report, objects: publication.objects, warnings };
   });
 }

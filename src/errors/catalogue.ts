@@ -113,6 +113,7 @@ export const errorCatalogue = {
   ENT_DRAFT_HOME_ONLY: { status: 403, title: "Drafts are the home organisation's own work; partner tokens cannot use them" },
   ENT_DRAFT_TARGET_INVALID: { status: 400, title: 'Publishing needs exactly one circle or collection, and a TLP 2.0 level' },
   ENT_DRAFT_PUBLICATION_REJECTED: { status: 500, title: 'An object built from the draft failed validation or was refused by the store; nothing was published' },
+  ENT_DRAFT_TLP_BELOW_LABEL: { status: 409, title: "The TLP asked for is laxer than the TLP label the report itself carries; publish at that label's level or stricter" },
   ENT_DRAFT_OWNER_INVALID: { status: 400, title: "A draft can be assigned only to an unrevoked token of the home organisation" },
 
   // Alerts: observations posted to the node, the alert stream, webhooks

@@ -216,9 +216,9 @@ export function draftCommand(io: CliIo): Command {
     .description('publishes the accepted items as STIX 2.1 (report, indicators, observables, ATT&CK references, relationships) into a circle or collection')
     .argument('<draft>', 'draft id')
     .option(...dataOption)
-    .option('--circle <id>', "the circle to publish to (its collection; TLP defaults to the circle's)")
+    .option('--circle <id>', "the circle to publish to (its collection; TLP defaults to the circle's, or the document's own TLP label when stricter)")
     .option('--collection <id>', 'a collection (id or alias) to publish to instead of a circle')
-    .option('--tlp <level>', `TLP 2.0 marking of everything published: ${TLP_LEVELS.join(', ')}`)
+    .option('--tlp <level>', `TLP 2.0 marking of everything published: ${TLP_LEVELS.join(', ')}; never laxer than a TLP label the document carries`)
     .option(...analystOption)
     .option('--name <name>', "the report's name (default: the document's title)")
     .option('--reject-pending', 'reject the items still pending instead of refusing to publish')
@@ -228,7 +228,10 @@ export function draftCommand(io: CliIo): Command {
       '\nExamples:\n  $ entente draft publish 7 --circle wide --tlp amber\n  $ entente draft publish 8 --collection default --tlp green --reject-pending\n\n' +
         'Every object is validated as any import is, created by the home organisation and marked with the\n' +
         "TLP; the report's x_entente_provenance says which published items were automatic and who accepted\n" +
-        'them; rejected items are only counted (their values and reasons stay in the draft).',
+        'them; rejected items are only counted (their values and reasons stay in the draft).\n\n' +
+        'A TLP label in the document itself (TLP:RED, TLP: AMBER+STRICT, TLP 1.0 TLP:WHITE…; the strictest\n' +
+        'one found) is a floor: without --tlp the circle\'s default is raised to it, and a --tlp laxer than it\n' +
+        'is refused (ENT_DRAFT_TLP_BELOW_LABEL, naming the label and its line).',
     )
     .action(async (draftId: string, options: PublishOptions) => {
       await withNode(io, options, async (node) => {
