@@ -8,14 +8,15 @@ import type { ArrivedObject, NewQuarantineItem, StoredVersionText } from '../sto
 import { checkBeyondStix } from '../store/validate-for-ingest.ts';
 import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
 import { versionOf } from '../stix/versions.ts';
-import { contentDigestOf, decideArrival, type ArrivalHistory } from './decide-arrival.ts';
+import { contentDigestOf, decideArrival, type ArrivalHistory, type ArrivalPeer } from './decide-arrival.ts';
 import type { KeyDirectory } from './node-key.ts';
 import { readSignatureExtension, type SignatureExtensionReading } from './signature-extension.ts';
 import { verifyObjectSignature, type VouchingKey } from './sign-object.ts';
 
 /** What stays the same for every page of one cycle with one peer. */
 export interface PullBasis {
-  readonly peer: { readonly organisationId: string; readonly kind: 'entente' | 'plain' };
+  /** With the reason it has no standing in the circle, when it has none (load-arrival-context.ts, loadSenderStanding). */
+  readonly peer: ArrivalPeer;
   /** The terms binding the peer's organisation in the peer's circle now; undefined: none binds it. */
   readonly terms: AgreementTerms | undefined;
   readonly defaultTlp: TlpLevel;
