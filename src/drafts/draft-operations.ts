@@ -11,7 +11,7 @@ import { EntenteError } from '../errors/entente-error.ts';
 import { extractObservables, type Observable } from '../extract/extract-observables.ts';
 import { loadExtractData } from '../extract/load-extract-data.ts';
 import { isAtLeastAsStrict, isTlpLevel, stricterOf, TLP_LEVELS, tlpRank, type TlpLevel } from '../policy/tlp.ts';
-import { isAsMitrePublishes, shippedCatalogueIdsOrNone } from '../release/public-catalogue.ts';
+import { isShippedCatalogueEntry, shippedCatalogueEntriesOrNone } from '../release/public-catalogue.ts';
 import { withoutEntenteSignature } from '../stix/entente-signature.ts';
 import type { StixObject } from '../stix/types.ts';
 import { ingest } from '../store/ingest.ts';
@@ -365,17 +365,8 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
     // Only the target collection's own objects are published as stored: an object from any other
     // collection has had no release decision for this target, and copying it would leak it.
     const inTarget = await latestIn(deps.store, target.collectionId, attackIds);
-    const heldAnywhere = new Map<string, StixObject>();
-    for (const [id, entry] of await deps.store.latestVersions(attackIds.filter((id) => !inTarget.has(id)))) heldAnywhere.set(id, JSON.parse(entry.json) as StixObject);
-    const catalogue = shippedCatalogueIdsOrNone();
-    const attackObjects = new Map<string, StixObject>();
-    for (const id of attackIds) {
-      // ATT&CK/ATLAS objects as MITRE publishes them are public: any collection's copy will do, without
-      // the Entente signature it may carry (whoever signed it is not public, and did not sign for this target).
-      const ownCopy = inTarget.get(id);
-      const held = ownCopy ?? heldAnywhere.get(id);
-      if (held !== undefined && (ownCopy !== undefined || isAsMitrePublishes(held, catalogue))) attackObjects.set(id, ownCopy ?? withoutEntenteSignature(held));
-    }
+    const attackObjects = new Map<string, StixObject>(inTarget);
+    for (const [id, object] of await publicEntriesHeldElsewhere(deps.store, request, attackIds.filter((id) => !inTarget.has(id)))) attackObjects.set(id, object);
     const home = await readHomeOrganisation(deps.store);
 
     const publication = buildPublication({
@@ -457,6 +448,36 @@ function refusedObjects(draftId: string, collectionId: string, ids: readonly str
     `the node cannot add ${unique.length} object(s) built from draft ${draftId} to collection ${collectionId} (${unique.slice(0, 3).join(', ')}${unique.length > 3 ? ', …' : ''}): reject the items they come from, or ask an administrator`,
     { draft: draftId, refused: unique.slice(0, 10) },
   );
+}
+
+/**
+ * Versions of ATT&CK/ATLAS objects, held in collections the publisher may read, that say nothing but
+ * what the shipped catalogue says of them (isShippedCatalogueEntry): public, so they may go beside
+ * the report, without the Entente signature they may carry (whoever signed one is not public, and did
+ * not sign for this target). Any other version is someone's own (a partner's notes in a technique's
+ * description, markings) and stays where it is. Collections the publisher cannot read are left out
+ * (whatever they hold), so that whether a copy is published tells nothing of what they hold.
+ */
+async function publicEntriesHeldElsewhere(store: ObjectStore, request: PublishRequest, ids: readonly string[]): Promise<Map<string, StixObject>> {
+  const found = new Map<string, StixObject>();
+  if (ids.length === 0) return found;
+  const catalogue = shippedCatalogueEntriesOrNone();
+  const wanted = ids.filter((id) => catalogue.has(id));
+  if (wanted.length === 0) return found;
+  const versions = new Map<string, string>();
+  for (const [collectionId, entries] of await store.latestEntriesByCollection(wanted)) {
+    if (request.read !== undefined && !request.read(collectionId)) continue;
+    for (const [id, entry] of entries) {
+      const object = JSON.parse(entry.json) as StixObject;
+      if (!isShippedCatalogueEntry(object, catalogue)) continue;
+      // The latest public version among those the publisher may read.
+      const known = versions.get(id);
+      if (known !== undefined && known >= entry.version) continue;
+      versions.set(id, entry.version);
+      found.set(id, withoutEntenteSignature(object));
+    }
+  }
+  return found;
 }
 
 /** The latest version of each id that one collection holds, parsed. */
