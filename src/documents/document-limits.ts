@@ -20,6 +20,18 @@ export interface DocumentLimits {
   readonly maxParts: number;
   /** Most bytes of attachments decoded across a whole e-mail, nested ones included. */
   readonly maxTotalBytes: number;
+  /**
+   * Most elements and comments the HTML parser may build for one page, those it makes up included
+   * (a formatting element left open is reopened in every later paragraph). Past it the page is refused.
+   */
+  readonly maxHtmlNodes: number;
+  /** Deepest nesting of tags handed to the HTML parser; deeper tags are flattened, their text kept. */
+  readonly maxHtmlNesting: number;
+  /**
+   * CPU time for parsing one HTML page, in milliseconds (it runs on the caller's thread). CPU time,
+   * not wall-clock, so that a page is not refused because the machine is busy with other work.
+   */
+  readonly maxHtmlCpuMs: number;
 }
 
 export const DEFAULT_DOCUMENT_LIMITS: DocumentLimits = {
@@ -32,4 +44,11 @@ export const DEFAULT_DOCUMENT_LIMITS: DocumentLimits = {
   maxDepth: 4,
   maxParts: 64,
   maxTotalBytes: 128 * 1024 * 1024,
+  // parse5 builds about 100,000 elements a second on a busy 2-core machine; a long report page has
+  // a few thousand, an appendix of 20,000 indicators in a table about 100,000.
+  maxHtmlNodes: 100_000,
+  maxHtmlNesting: 512,
+  // Dense markup parses at 1 to 5 MB a second: this bounds how long one page holds the event loop
+  // of a node that received it through POST /api/drafts.
+  maxHtmlCpuMs: 2_000,
 };

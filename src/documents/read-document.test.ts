@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { locateOffset } from './document-text.ts';
-import { readDocument, sniffFormat } from './read-document.ts';
+import { readDocument, readFailure, sniffFormat } from './read-document.ts';
+import { EntenteError } from '../errors/entente-error.ts';
 import type { DocumentLimits } from './document-limits.ts';
 import { manyParts, message, multipart, nestedMessage, textPart, attachment } from '../../test/fixtures/documents/make-eml.ts';
 
@@ -61,6 +62,20 @@ describe('reading any document', () => {
     assert.equal((await readDocument(utf16, 'u16.txt')).text, 'C2 at 45.77.12.3');
     const latin1 = Buffer.from('<html><head><meta charset="iso-8859-1"></head><body><p>caf\u00e9 45.77.12.3</p></body></html>', 'latin1');
     assert.match((await readDocument(latin1, 'l1.html')).text, /café 45\.77\.12\.3/);
+  });
+
+  it("turns a reader's uncoded failure into ENT_EXTRACT_MALFORMED naming the file, so that the other files are still read", () => {
+    const failure = readFailure(new RangeError('Maximum call stack size exceeded'), 'page.html');
+    assert.equal(failure.code, 'ENT_EXTRACT_MALFORMED');
+    assert.match(failure.message, /^page\.html: .*RangeError: Maximum call stack size exceeded/);
+    const coded = new EntenteError('ENT_EXTRACT_LIMIT_EXCEEDED', 'page.html: too big', { file: 'page.html' });
+    assert.equal(readFailure(coded, 'page.html'), coded);
+  });
+
+  it('refuses an HTML page past an HTML limit, naming the file', async () => {
+    const r = await refusal(Buffer.from(`<html><body>${'<br>'.repeat(50)}</body></html>`), 'flat.html', { maxHtmlNodes: 20 });
+    assert.equal(r.code, 'ENT_EXTRACT_LIMIT_EXCEEDED');
+    assert.match(r.message, /^flat\.html: .*more than 20 elements/);
   });
 
   it('refuses what it does not read with the file name, and files over the size limit', async () => {

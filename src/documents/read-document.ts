@@ -106,7 +106,25 @@ function plainText(text: string, format: 'text' | 'markdown'): DocumentText {
   return { format, text, segments: [{ start: 0, end: text.length, sourceStart: 0, sourceEnd: text.length }], warnings: [] };
 }
 
+/**
+ * A reader's failure as an error of this file: a coded one as it is, any other (a bug, or input no
+ * limit foresaw) as ENT_EXTRACT_MALFORMED, so that the caller goes on with its other files.
+ */
+export function readFailure(error: unknown, name: string): EntenteError {
+  if (error instanceof EntenteError) return error;
+  const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new EntenteError('ENT_EXTRACT_MALFORMED', `${name}: the reader failed on this file (${what})`, { file: name }, { cause: error });
+}
+
 async function readAny(bytes: Uint8Array, name: string, context: ReadContext): Promise<DocumentText> {
+  try {
+    return await readOne(bytes, name, context);
+  } catch (error) {
+    throw readFailure(error, name);
+  }
+}
+
+async function readOne(bytes: Uint8Array, name: string, context: ReadContext): Promise<DocumentText> {
   const { limits } = context;
   if (bytes.byteLength > limits.maxBytes) {
     throw new EntenteError('ENT_INPUT_TOO_LARGE', `${name}: ${bytes.byteLength} bytes is more than the ${limits.maxBytes} a report may have`, { file: name });
@@ -125,7 +143,7 @@ async function readAny(bytes: Uint8Array, name: string, context: ReadContext): P
       break;
     case 'html': {
       const head = Buffer.from(bytes.subarray(0, 4096)).toString('latin1');
-      doc = readHtml(decodeText(bytes, head));
+      doc = readHtml(decodeText(bytes, head), { name, limits });
       break;
     }
     default:

@@ -70,7 +70,7 @@ export async function readEmail(bytes: Uint8Array, name: string, context: ReadCo
   if (email.text !== undefined && email.text.trim() !== '') {
     out.add(email.text, { part: 'body' });
   } else if (email.html !== undefined) {
-    out.addDocument(readHtml(email.html), 'body');
+    out.addDocument(readHtml(email.html, { name: `${name} (HTML body)`, limits: context.limits }), 'body');
   }
   let n = 0;
   for (const a of email.attachments) {

@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { DEFAULT_DOCUMENT_LIMITS } from './document-limits.ts';
 import { locateOffset } from './document-text.ts';
 import { boundHtmlNesting, MAX_HTML_NESTING, readHtml } from './read-html.ts';
+import type { HtmlReadOptions } from './read-html.ts';
 
 const page = (body: string, head = ''): string => `<!doctype html><html><head><title>Report</title>${head}</head><body>${body}</body></html>`;
 
@@ -68,8 +70,61 @@ describe('reading HTML', () => {
 
   it('survives hostile markup: 100,000 nested elements, unclosed tags, a huge attribute', () => {
     const deep = `${'<div>'.repeat(100_000)}deep 45.77.12.3${'</div>'.repeat(100_000)}`;
-    assert.match(readHtml(page(deep)).text, /deep 45\.77\.12\.3/);
+    // The time limit is not what this test is about: 1.1 MB takes about a second of CPU.
+    assert.match(readHtml(page(deep), { limits: { maxHtmlCpuMs: 60_000 } }).text, /deep 45\.77\.12\.3/);
     assert.match(readHtml('<p>unclosed <b>bold <i>italic 45.77.12.3').text, /unclosed bold italic 45\.77\.12\.3/);
     assert.match(readHtml(`<p title="${'x'.repeat(1_000_000)}">ok</p>`).text, /ok/);
+  });
+
+  it('reads the text on both sides of the places where the page is handed to the parser in pieces', () => {
+    const filler = '<p>filler words here</p>\n'.repeat(5_000);
+    const html = page(`<main>${filler}<p>The C2 was 45.77.12.3 then.</p>${filler}<p>And cdn-lantern.org last.</p></main>`);
+    const doc = readHtml(html, { limits: { maxHtmlCpuMs: 60_000 } });
+    for (const value of ['45.77.12.3', 'cdn-lantern.org']) {
+      const at = locateOffset(doc, doc.text.indexOf(value));
+      assert.equal(html.slice(at?.sourceStart, (at?.sourceStart ?? 0) + value.length), value);
+    }
+  });
+});
+
+describe('bounding the work one HTML page may cost', () => {
+  const refusal = (html: string, options: HtmlReadOptions = {}): { code: string; message: string } => {
+    try {
+      readHtml(html, { name: 'hostile.html', ...options });
+    } catch (error) {
+      return { code: (error as { code: string }).code, message: (error as Error).message };
+    }
+    assert.fail('the page was read');
+  };
+
+  it('reads an element with 140,000 children (more than a call can take as arguments)', () => {
+    // Past about 125,000 children, spreading a child list into one push() overflowed the stack.
+    const doc = readHtml(page(`<p>C2 45.77.12.3</p>${'<br>'.repeat(140_000)}<p>end</p>`), { limits: { maxHtmlNodes: 200_000, maxHtmlCpuMs: 60_000 } });
+    assert.match(doc.text, /C2 45\.77\.12\.3\n+end\n$/);
+  });
+
+  it('refuses a page that would build more than maxHtmlNodes elements and comments, naming the file and the limit', () => {
+    assert.equal(DEFAULT_DOCUMENT_LIMITS.maxHtmlNodes, 100_000);
+    const flat = refusal(page('<br>'.repeat(2_000)), { limits: { maxHtmlNodes: 1_000 } });
+    assert.equal(flat.code, 'ENT_EXTRACT_LIMIT_EXCEEDED');
+    assert.match(flat.message, /^hostile\.html: .*more than 1000 elements/);
+    assert.equal(refusal(page('<!--c-->'.repeat(2_000)), { limits: { maxHtmlNodes: 1_000 } }).code, 'ENT_EXTRACT_LIMIT_EXCEEDED');
+    // Just under the limit is read.
+    assert.match(readHtml(page('<br>'.repeat(900)), { limits: { maxHtmlNodes: 1_000 } }).text, /Report/);
+  });
+
+  it('counts the elements the parser makes up: formatting elements reopened in every paragraph', () => {
+    // 14 KB that parse5 turns into half a million elements: each <p> reopens every <b> still active.
+    const reopened = `${Array.from({ length: 600 }, (_, i) => `<p><b class=c${i}>`).join('')}${'<p>x'.repeat(1_000)}`;
+    assert.equal(refusal(page(reopened)).code, 'ENT_EXTRACT_LIMIT_EXCEEDED');
+    // 150 KB of <p><b>: 125,000 elements.
+    assert.equal(refusal(page('<p><b>'.repeat(25_000))).code, 'ENT_EXTRACT_LIMIT_EXCEEDED');
+  });
+
+  it('gives up on a page whose parsing uses more than maxHtmlCpuMs of CPU time, naming the limit', () => {
+    const long = page(`<p>${'abc def '.repeat(20_000)}</p>`);
+    const slow = refusal(long, { limits: { maxHtmlCpuMs: 0 } });
+    assert.equal(slow.code, 'ENT_EXTRACT_LIMIT_EXCEEDED');
+    assert.match(slow.message, /^hostile\.html: parsing used more than 0 ms of CPU time/);
   });
 });

@@ -3,13 +3,22 @@
 // only builds a tree: no script runs, no style is applied, nothing (images, frames, links) is
 // fetched. Text inside script, style, template, noscript, SVG, forms and page chrome (nav, footer,
 // aside) is dropped; link targets are not read, only the text the reader sees.
-import { parse } from 'parse5';
-import type { DefaultTreeAdapterMap } from 'parse5';
+//
+// Parsing runs on the caller's thread (the CLI's, or a server's event loop for POST /api/drafts), so
+// its cost is bounded (document-limits.ts): tags nested too deep are flattened before parse5 sees
+// them, the elements it builds are counted as it builds them, and the page is fed to it in pieces
+// with the CPU time checked between pieces.
+import { defaultTreeAdapter, Parser } from 'parse5';
+import type { DefaultTreeAdapterMap, TreeAdapter } from 'parse5';
+import { EntenteError } from '../errors/entente-error.ts';
+import { DEFAULT_DOCUMENT_LIMITS } from './document-limits.ts';
+import type { DocumentLimits } from './document-limits.ts';
 import { TextBuilder } from './document-text.ts';
 import type { DocumentText } from './document-text.ts';
 
 type Node = DefaultTreeAdapterMap['node'];
 type Element = DefaultTreeAdapterMap['element'];
+type Document = DefaultTreeAdapterMap['document'];
 
 const SKIP = new Set([
   'script', 'style', 'noscript', 'template', 'head', 'svg', 'math', 'iframe', 'object', 'embed', 'canvas',
@@ -43,7 +52,10 @@ function textLength(root: Node): number {
   const stack: Node[] = [root];
   for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
     if (node.nodeName === '#text') n += 'value' in node ? node.value.length : 0;
-    else if (!(isElement(node) && SKIP.has(node.tagName))) stack.push(...children(node));
+    else if (!(isElement(node) && SKIP.has(node.tagName))) {
+      // One at a time: spreading a list of 130,000 children into one call overflows the stack.
+      for (const kid of children(node)) stack.push(kid);
+    }
   }
   return n;
 }
@@ -192,11 +204,11 @@ function titleOf(doc: Node): Element | undefined {
 }
 
 /**
- * Deepest nesting of elements handed to parse5. Its tree construction looks through the stack of open
- * elements at each tag, so a hostile page of 100,000 nested <div>s took 200 s of CPU; a real page
- * nests a few dozen deep.
+ * Deepest nesting of elements handed to parse5 (DocumentLimits.maxHtmlNesting). Its tree construction
+ * looks through the stack of open elements at each tag, so a hostile page of 100,000 nested <div>s
+ * took 200 s of CPU; a real page nests a few dozen deep.
  */
-export const MAX_HTML_NESTING = 512;
+export const MAX_HTML_NESTING = DEFAULT_DOCUMENT_LIMITS.maxHtmlNesting;
 const VOID_ELEMENTS = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
 // Closed by the next one of their kind (an unclosed <p> or <li> does not deepen the tree).
 const IMPLIED_END = new Set(['p', 'li', 'dt', 'dd', 'tr', 'td', 'th', 'option', 'optgroup', 'rb', 'rt', 'rp', 'thead', 'tbody', 'tfoot', 'colgroup', 'caption']);
@@ -237,9 +249,64 @@ export function boundHtmlNesting(html: string, max: number = MAX_HTML_NESTING): 
   return out.join('');
 }
 
-/** Reads an HTML document (already decoded to a string). */
-export function readHtml(html: string): DocumentText {
-  const doc = parse(boundHtmlNesting(html), { sourceCodeLocationInfo: true, scriptingEnabled: false });
+// Small enough that one piece costs little even where parse5 is quadratic (it checks each attribute
+// of a tag against the ones before it), large enough that checking the clock costs nothing.
+const PIECE_CHARS = 4 * 1024;
+
+export interface HtmlReadOptions {
+  /** Names the page in errors (a file name, or the e-mail it is the body of). */
+  readonly name?: string;
+  /** Only the HTML limits are used; DEFAULT_DOCUMENT_LIMITS for those not given. */
+  readonly limits?: Partial<DocumentLimits>;
+}
+
+type HtmlLimits = Pick<DocumentLimits, 'maxHtmlNodes' | 'maxHtmlNesting' | 'maxHtmlCpuMs'>;
+
+/** Parses `html` within `limits`; throws ENT_EXTRACT_LIMIT_EXCEEDED naming `name` and the limit. */
+function parseBounded(html: string, name: string, limits: HtmlLimits): Document {
+  const refuse = (what: string): EntenteError => new EntenteError('ENT_EXTRACT_LIMIT_EXCEEDED', `${name}: ${what}`, { file: name });
+  let nodes = 0;
+  const count = (): void => {
+    nodes += 1;
+    if (nodes > limits.maxHtmlNodes) {
+      throw refuse(`the page would build more than ${limits.maxHtmlNodes} elements and comments; the page was abandoned`);
+    }
+  };
+  const treeAdapter: TreeAdapter<DefaultTreeAdapterMap> = {
+    ...defaultTreeAdapter,
+    createElement(tagName, namespaceURI, attrs) {
+      count();
+      return defaultTreeAdapter.createElement(tagName, namespaceURI, attrs);
+    },
+    createCommentNode(data) {
+      count();
+      return defaultTreeAdapter.createCommentNode(data);
+    },
+  };
+  // parse() writes the whole page at once; the parser's tokenizer also takes it in pieces, the way
+  // parse5's own streaming parser feeds it (the source offsets run on across pieces).
+  const parser = new Parser<DefaultTreeAdapterMap>({ sourceCodeLocationInfo: true, scriptingEnabled: false, treeAdapter });
+  const started = process.cpuUsage();
+  const input = boundHtmlNesting(html, limits.maxHtmlNesting);
+  for (let at = 0; ; at += PIECE_CHARS) {
+    const last = at + PIECE_CHARS >= input.length;
+    parser.tokenizer.write(input.slice(at, at + PIECE_CHARS), last);
+    if (last) break;
+    const used = process.cpuUsage(started);
+    if ((used.user + used.system) / 1000 > limits.maxHtmlCpuMs) {
+      throw refuse(`parsing used more than ${limits.maxHtmlCpuMs} ms of CPU time; the page was abandoned`);
+    }
+  }
+  return parser.document;
+}
+
+/**
+ * Reads an HTML document (already decoded to a string). Throws ENT_EXTRACT_LIMIT_EXCEEDED, naming
+ * `options.name` and the limit, for a page past an HTML limit.
+ */
+export function readHtml(html: string, options: HtmlReadOptions = {}): DocumentText {
+  const limits = { ...DEFAULT_DOCUMENT_LIMITS, ...options.limits };
+  const doc = parseBounded(html, options.name ?? 'the HTML page', limits);
   const reader = new HtmlText();
   const title = titleOf(doc);
   const roots = mainContent(doc);

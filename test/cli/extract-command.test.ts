@@ -99,4 +99,16 @@ describe('entente extract', () => {
     assert.match(run.stderr, /ENT_EXTRACT_UNSUPPORTED_FORMAT: .*iocs\.pdf: a ZIP archive/);
     assert.equal(run.stdout.trim().split('\n').length, 1, 'the readable report is still extracted');
   });
+
+  it('refuses an HTML page past a reading limit with a coded error and still reads the next file (exit 1)', async () => {
+    // 150,000 children of one element: the reader overflowed the call stack, which ended the whole run.
+    const flat = join(dir.path, 'flat-br.html');
+    writeFileSync(flat, `<html><body><p>C2 45.77.12.31</p>${'<br>'.repeat(150_000)}</body></html>`);
+    const run = await inNode(['extract', flat, reportPath, '--json', '--no-draft']);
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, /ENT_EXTRACT_LIMIT_EXCEEDED: .*flat-br\.html: .*more than 100000 elements/);
+    assert.doesNotMatch(run.stderr, /unexpected error/);
+    assert.equal(run.stdout.trim().split('\n').length, 1, 'the readable report is still extracted');
+  });
 });
+
