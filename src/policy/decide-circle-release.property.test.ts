@@ -122,7 +122,14 @@ describe('decideCircleRelease never reveals more than the reference policy (prop
     const disagreements: string[] = [];
     fc.assert(
       fc.property(scenarioArb, (s) => {
-        for (const outcome of run(s)) {
+        const outcomes = run(s);
+        // An SCO's id names its content: the id of one the reference withholds appears in no released copy.
+        const hiddenScoIds = outcomes.filter((o) => o.object.type === 'ipv4-addr' && !o.verdict.see).map((o) => o.object.id);
+        for (const outcome of outcomes) {
+          const text = JSON.stringify(view(outcome.decision, outcome.object) ?? null);
+          for (const id of hiddenScoIds) assert.equal(text.includes(id), false, `${outcome.object.id} released the id of ${id}, which the reference withholds`);
+        }
+        for (const outcome of outcomes) {
           decisions += 1;
           if (outcome.decision.kind !== 'withhold') releases += 1;
           if (outcome.decision.kind === 'redact') redactions += 1;

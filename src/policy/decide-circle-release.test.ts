@@ -8,6 +8,7 @@ import {
   decideCircleRelease, type CircleReleaseDecision, type ReferenceLookup, type ReleaseSubjectWithObject,
 } from './decide-circle-release.ts';
 import { TLP1_MARKING_IDS, TLP2_MARKING_IDS, TLP2_EXTENSION_DEFINITION_ID } from './tlp.ts';
+import { scoId } from '../stix/ids.ts';
 
 const org = (n: number): string => `identity--0${n}000000-0000-4000-8000-00000000000${n}`;
 const COORD = org(1);
@@ -560,5 +561,103 @@ describe('decideCircleRelease — attribution and hidden membership', () => {
     };
     assert.equal(decide(identity, BANK, { circle: hidden }).kind, 'withhold');
     assert.equal(decide(identity, BANK).kind, 'share');
+  });
+});
+
+describe('decideCircleRelease — an SCO id derived from a marked property is never released', () => {
+  // STIX 2.1 §2.9: an SCO's id is UUIDv5 over its ID Contributing Properties, so the id of an
+  // address names the address: all of 10.0.0.0/8 is tried in seconds.
+  const sco = (type: string, properties: JsonObject, extra: JsonObject = {}): StixObject => {
+    const id = scoId(type, properties);
+    assert.ok(id.ok);
+    return { type, spec_version: '2.1', id: id.value, ...properties, ...extra };
+  };
+  const address = sco('ipv4-addr', { value: '10.20.30.44' }, { object_marking_refs: [GREEN], granular_markings: [{ selectors: ['value'], marking_ref: RED }] });
+  const scos = state({ scope: { types: ['ipv4-addr', 'domain-name', 'file', 'network-traffic', 'email-message', 'malware', 'observed-data', 'report', 'sighting', 'relationship', 'indicator'] } });
+
+  it('withholds an SCO whose ID contributing property the recipient may not see, naming the property and why', () => {
+    const decision = decide(address, BANK, { agreements: scos });
+    assert.equal(decision.kind, 'withhold');
+    assert.match(reason(decision), /^granular\.id-contributing: tlp\.red: .*; value is an ID contributing property of ipv4-addr: its id is derived from it/);
+    assert.equal(JSON.stringify(decision).includes('10.20.30.44'), false);
+  });
+
+  it('every ID contributing property counts, whatever the selector reaches into', () => {
+    const file = sco('file', { hashes: { 'SHA-256': 'a'.repeat(64) }, name: 'payroll.xlsx' }, {
+      object_marking_refs: [GREEN], size: 4096,
+      granular_markings: [{ selectors: ['name'], marking_ref: RED }],
+    });
+    assert.match(reason(decide(file, BANK, { agreements: scos })), /^granular\.id-contributing: .*name is an ID contributing property of file/);
+    const hashes = { ...file, granular_markings: [{ selectors: ['hashes.SHA-256'], marking_ref: AMBER }] };
+    assert.match(reason(decide(hashes, TRIAL, { agreements: scos })), /^trial:/, 'a trial member gets no SCO anyway');
+    const strict = { ...file, granular_markings: [{ selectors: ['hashes.SHA-256'], marking_ref: TO_GOV }] };
+    assert.match(reason(decide(strict, BANK, { agreements: scos })), /^granular\.id-contributing: marking\.recipients: .*hashes is an ID contributing property of file/);
+    assert.equal(decide(strict, GOV, { agreements: scos }).kind, 'share');
+  });
+
+  it('a recipient entitled to the marked property receives the SCO whole', () => {
+    const named = { ...address, object_marking_refs: [GREEN, TO_GOV_AND_BANK] };
+    assert.equal(decide(named, BANK, { agreements: scos }).kind, 'share');
+    const amber = { ...address, granular_markings: [{ selectors: ['value'], marking_ref: AMBER }] };
+    assert.equal(decide(amber, BANK, { agreements: scos }).kind, 'share');
+  });
+
+  it('a granular marking on a property that is not ID contributing still redacts only that property', () => {
+    const file = sco('file', { hashes: { 'SHA-256': 'b'.repeat(64) }, name: 'invoice.pdf' }, {
+      object_marking_refs: [GREEN], size: 4096, granular_markings: [{ selectors: ['size'], marking_ref: RED }],
+    });
+    const decision = decide(file, BANK, { agreements: scos });
+    assert.ok(decision.kind === 'redact');
+    assert.deepEqual(decision.fields, ['$.size']);
+    assert.equal(decision.redacted.id, file.id);
+    assert.equal(decision.redacted['name'], 'invoice.pdf');
+  });
+
+  describe('what points at an SCO the recipient does not receive carries its id, which names it', () => {
+    const lookup: ReferenceLookup = (id) => (id === address.id ? 'withhold' : 'share');
+
+    it('observed-data and sightings are withheld, relationships too; a report loses the entry', () => {
+      const observed: StixObject = {
+        type: 'observed-data', spec_version: '2.1', id: 'observed-data--00000000-0000-4000-8000-0000000000d1', created: '2026-01-01T00:00:00Z',
+        modified: '2026-01-01T00:00:00Z', first_observed: '2026-01-01T00:00:00Z', last_observed: '2026-01-01T00:00:00Z', number_observed: 1,
+        object_marking_refs: [GREEN], object_refs: [address.id],
+      };
+      assert.match(reason(decide(observed, BANK, { agreements: scos, lookup })), /^reference: object_refs points to ipv4-addr--/);
+      const report: StixObject = {
+        type: 'report', spec_version: '2.1', id: 'report--00000000-0000-4000-8000-0000000000d2', created: '2026-01-01T00:00:00Z',
+        modified: '2026-01-01T00:00:00Z', name: 'r', published: '2026-01-01T00:00:00Z', object_marking_refs: [GREEN],
+        object_refs: [address.id, 'indicator--00000000-0000-4000-8000-00000000aaaa'],
+      };
+      const redacted = decide(report, BANK, { agreements: scos, lookup });
+      assert.ok(redacted.kind === 'redact');
+      assert.equal(JSON.stringify(redacted.redacted).includes(address.id), false);
+    });
+
+    it('a reference that contributes to the referring SCO id withholds that SCO too (its id is derived from the withheld id)', () => {
+      const traffic = sco('network-traffic', { src_ref: address.id, dst_port: 443, protocols: ['tcp'] }, { object_marking_refs: [GREEN] });
+      const decision = decide(traffic, BANK, { agreements: scos, lookup });
+      assert.equal(decision.kind, 'withhold');
+      assert.match(reason(decision), /^reference\.sco-id: src_ref points to ipv4-addr--.*not released to .*; src_ref is an ID contributing property of network-traffic/);
+      assert.equal(decide(traffic, BANK, { agreements: scos }).kind, 'share');
+    });
+
+    it('any other property carrying the id is removed, wherever the id sits in it', () => {
+      const message = sco('email-message', { subject: 'hello' }, {
+        object_marking_refs: [GREEN], is_multipart: true, body_multipart: [{ body_raw_ref: address.id, content_type: 'text/plain' }], to_refs: [address.id],
+      });
+      const decision = decide(message, BANK, { agreements: scos, lookup });
+      assert.ok(decision.kind === 'redact');
+      assert.deepEqual(decision.fields, ['$.body_multipart', '$.to_refs']);
+      assert.equal(JSON.stringify(decision.redacted).includes(address.id), false);
+      assert.match(reason(decision), /reference\.sco-id: \$\.to_refs removed \(it names ipv4-addr--/);
+      const malware: StixObject = {
+        type: 'malware', spec_version: '2.1', id: 'malware--00000000-0000-4000-8000-0000000000d3', created: '2026-01-01T00:00:00Z',
+        modified: '2026-01-01T00:00:00Z', name: 'm', is_family: false, object_marking_refs: [GREEN], sample_refs: [address.id],
+      };
+      const unknown = decide(malware, BANK, { agreements: scos, lookup: () => undefined });
+      assert.ok(unknown.kind === 'redact', 'an SCO not held here is not known to be releasable: its id stays too');
+      assert.deepEqual(unknown.fields, ['$.sample_refs']);
+      assert.equal(decide(malware, BANK, { agreements: scos }).kind, 'share');
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { SCO_ID_CONTRIBUTING_PROPERTIES } from '../stix/ids.ts';
 import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
 import { bindingAgreement, type Agreement, type AgreementState, type OnwardSharing } from './agreement.ts';
 import { circleClosedReason, membershipAt, type Circle, type CircleMember } from './circle.ts';
@@ -89,6 +90,53 @@ const CONTAINERS = new Set(['report', 'grouping', 'note', 'opinion']);
 const REFERENCE_KEY = /_refs?$/;
 const NOT_REVEALING = new Set(['created_by_ref', 'object_marking_refs']);
 const MAX_SELECTOR_LENGTH = 512;
+/** Never scanned for SCO ids: the object's own id, and properties that name no observable. */
+const NOT_NAMING_SCOS = new Set(['id', 'created_by_ref', 'object_marking_refs', 'granular_markings']);
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/** The ID Contributing Properties of a STIX 2.1 SCO type; none for any other type. */
+function idContributingProperties(type: string): readonly string[] {
+  // Own entries only: a type is the sender's text, and `constructor` must find no list.
+  return Object.hasOwn(SCO_ID_CONTRIBUTING_PROPERTIES, type) ? (SCO_ID_CONTRIBUTING_PROPERTIES[type] ?? []) : [];
+}
+
+/**
+ * True for the id of an SCO whose type derives its id from its content (STIX 2.1 §2.9: UUIDv5 over
+ * its ID Contributing Properties). Such an id names the observable: an address's id is found by
+ * trying addresses. `process` has none (its ids are random), and custom SCO types cannot be told
+ * from SDOs by their type.
+ */
+function isContentDerivedScoId(text: string): boolean {
+  const separator = text.indexOf('--');
+  return separator > 0 && idContributingProperties(text.slice(0, separator)).length > 0 && UUID.test(text.slice(separator + 2));
+}
+
+function collectScoIds(value: JsonValue | undefined, into: Set<string>): void {
+  if (typeof value === 'string') {
+    if (isContentDerivedScoId(value)) into.add(value);
+  } else if (Array.isArray(value)) {
+    for (const item of value) collectScoIds(item, into);
+  } else if (isRecord(value)) {
+    for (const item of Object.values(value)) collectScoIds(item, into);
+  }
+}
+
+/**
+ * The ids of content-derived SCOs (isContentDerivedScoId) this object names, by the top-level
+ * property they sit in, anywhere in it (`to_refs`, `body_multipart.[0].body_raw_ref`, an extension),
+ * but its own id, its creator and its markings. What the release gate must look up so that no such
+ * id leaves unless its SCO does (src/release/open-release-gate.ts).
+ */
+export function scoIdsNamedBy(object: StixObject): ReadonlyMap<string, readonly string[]> {
+  const named = new Map<string, string[]>();
+  for (const [key, value] of Object.entries(object)) {
+    if (NOT_NAMING_SCOS.has(key)) continue;
+    const ids = new Set<string>();
+    collectScoIds(value, ids);
+    if (ids.size > 0) named.set(key, [...ids]);
+  }
+  return named;
+}
 
 function isRecord(value: JsonValue | undefined): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -398,6 +446,13 @@ export function decideCircleReleaseFor(
       marking.kind === 'tlp' ? tlpRefusal(stricterOf(level, marking.level), context, version) : markingRefusal(marking, markingRef, context);
     if (refusal === undefined) continue;
     for (const top of targets) {
+      // Redacting it would leave the id, which is derived from it and so gives it away.
+      if (idContributingProperties(type).includes(top)) {
+        return withhold(
+          [`granular.id-contributing: ${refusal}; ${top} is an ID contributing property of ${type}: its id is derived from it (UUIDv5), so releasing the ${type} without it would still give it away`],
+          version,
+        );
+      }
       required ??= requiredProperties(object, isRelationshipLike);
       if (required.has(top)) {
         return withhold([`granular.required: ${refusal}; the marked property ${top} cannot be removed from a ${type}`], version);
@@ -405,6 +460,31 @@ export function decideCircleReleaseFor(
       if (!removedTopLevel.has(top)) reasons.push(`granular: $.${top} removed (${refusal})`);
       removedTopLevel.add(top);
     }
+  }
+
+  // An SCO's id names its content: wherever it sits, it leaves only with the SCO. Relationships,
+  // sightings and observed-data were withheld above for such references; a container's object_refs
+  // lose the entry below.
+  for (const [key, ids] of scoIdsNamedBy(object)) {
+    if (removedTopLevel.has(key) || (isRelationshipLike && REFERENCE_KEY.test(key)) || (CONTAINERS.has(type) && key === 'object_refs')) continue;
+    const hidden = ids.find((id) => {
+      const referenced = lookup(id);
+      return referenced !== 'share' && referenced !== 'redact';
+    });
+    if (hidden === undefined) continue;
+    const why = `which ${lookup(hidden) === undefined ? 'is unknown here' : 'is withheld'}`;
+    if (idContributingProperties(type).includes(key)) {
+      return withhold(
+        [`reference.sco-id: ${key} points to ${hidden}, ${why}, so it is not released to ${org}; ${key} is an ID contributing property of ${type}: its id is derived from it`],
+        version,
+      );
+    }
+    required ??= requiredProperties(object, isRelationshipLike);
+    if (required.has(key)) {
+      return withhold([`reference.sco-id: ${key} points to ${hidden}, ${why}, so it is not released to ${org}; ${key} cannot be removed from a ${type}`], version);
+    }
+    removedTopLevel.add(key);
+    reasons.push(`reference.sco-id: $.${key} removed (it names ${hidden}, ${why}: an SCO's id gives its ID contributing properties away)`);
   }
 
   // Containers keep their release but lose references to what the recipient may not see.

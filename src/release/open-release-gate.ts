@@ -1,6 +1,7 @@
 import { releaseAuditEntry, type AuditEntry } from '../audit/audit-chain.ts';
 import { bindingAgreement } from '../policy/agreement.ts';
 import { decideForEveryObject, prepareRelease, type ReleaseDecision, type ReleaseSubject } from '../policy/decide-release.ts';
+import { scoIdsNamedBy } from '../policy/decide-circle-release.ts';
 import type { Circle } from '../policy/circle.ts';
 import type { Recipient } from '../policy/recipient.ts';
 import { stricterOf, TLP1_MARKING_IDS, TLP2_MARKING_IDS, type TlpLevel } from '../policy/tlp.ts';
@@ -60,7 +61,7 @@ const ONWARD_ORDER: readonly ReceivedVia['onwardSharing'][] = ['none', 'organisa
 /** How far the gate follows references (relationship → indicator → …) before calling the target unknown. */
 const MAX_REFERENCE_DEPTH = 4;
 const REFERENCE_KEY = /_refs?$/;
-/** The types whose release depends on what they point to (see decide-circle-release.ts rules 12 and 14). */
+/** The types whose release depends on what they point to (src/policy/README.md rules 12 and 15). */
 const REVEALING_TYPES = new Set(['relationship', 'sighting', 'observed-data', 'report', 'grouping', 'note', 'opinion']);
 const NOT_REVEALING = new Set(['created_by_ref', 'object_marking_refs']);
 const TLP_IDS = new Set<string>([...Object.values(TLP2_MARKING_IDS), ...Object.values(TLP1_MARKING_IDS)]);
@@ -394,10 +395,15 @@ function parseObject(json: string): StixObject | undefined {
   return isRecord(value) && typeof value['id'] === 'string' && typeof value['type'] === 'string' ? (value as StixObject) : undefined;
 }
 
-/** Ids this object reveals by pointing at them: every `*_ref(s)` but the creator and markings. */
+/**
+ * Ids this object reveals by naming them: every `*_ref(s)` but the creator and markings of the types
+ * whose release depends on what they point to, and, in any object, every id of an SCO whose id is
+ * derived from its content (an id that names an address leaves only with the address).
+ */
 function referencesOf(object: StixObject): string[] {
   const ids = new Set<string>();
-  if (!REVEALING_TYPES.has(object.type)) return [];
+  for (const named of scoIdsNamedBy(object).values()) for (const id of named) ids.add(id);
+  if (!REVEALING_TYPES.has(object.type)) return [...ids];
   for (const [key, value] of Object.entries(object)) {
     if (!REFERENCE_KEY.test(key) || NOT_REVEALING.has(key)) continue;
     for (const id of Array.isArray(value) ? value : [value]) if (typeof id === 'string') ids.add(id);

@@ -236,6 +236,12 @@ describe('every read path releases only what the reference policy allows (HTTP, 
 
           const listed = await allPages(app, `${base}objects/`, 'objects');
           for (const object of listed) check(object, 'objects');
+          // An SCO's id names its content: the id of one the reference withholds leaves in no released object.
+          const hiddenScoIds = world.objects.filter((o) => o.type === 'ipv4-addr' && !expectedVisible.has(o.id)).map((o) => o.id);
+          for (const object of listed) {
+            const text = JSON.stringify(object);
+            for (const id of hiddenScoIds) if (text.includes(id)) leaks.push(`objects: ${String(object['id'])} names ${id}, which the reference withholds`);
+          }
           assert.deepEqual(new Set(listed.map((o) => o['id'])), expectedVisible, 'objects endpoint: visible set differs from the reference');
 
           const manifest = await allPages(app, `${base}manifest/`, 'objects');

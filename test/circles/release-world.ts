@@ -82,9 +82,9 @@ export const DEFINITIONS = new Map(MARKINGS.flatMap((m) => (m.definition === und
 export const MARKING_IDS = MARKINGS.map((m) => m.id);
 export const SELECTORS = [
   'name', 'description', 'labels', 'labels.[0]', 'labels.[5]', 'created_by_ref', 'pattern', 'is_family',
-  'external_references.[0].url', 'external_references.[1]', 'nope', 'object_refs.[0]', 'source_ref', 'where_sighted_refs.[0]',
+  'external_references.[0].url', 'external_references.[1]', 'nope', 'object_refs.[0]', 'source_ref', 'where_sighted_refs.[0]', 'value',
 ];
-export const TYPES = ['indicator', 'malware', 'vulnerability', 'identity', 'report', 'relationship', 'sighting'] as const;
+export const TYPES = ['indicator', 'malware', 'vulnerability', 'identity', 'ipv4-addr', 'report', 'relationship', 'sighting'] as const;
 export const LABELS = ['a', 'b', 'c'];
 export const SECTORS = ['energy', 'finance'];
 
@@ -98,7 +98,7 @@ export function mostly<T>(common: fc.Arbitrary<T>, rare: fc.Arbitrary<T>, weight
 }
 export const sometimes = <T>(arbitrary: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => mostly(fc.constant(undefined), arbitrary, 6);
 export const TLP_IDS = MARKING_IDS.slice(0, 9);
-export const GOOD_SELECTORS = ['name', 'description', 'labels', 'labels.[0]', 'created_by_ref', 'external_references.[0].url', 'object_refs.[0]'];
+export const GOOD_SELECTORS = ['name', 'description', 'labels', 'labels.[0]', 'created_by_ref', 'external_references.[0].url', 'object_refs.[0]', 'value'];
 
 export const memberArb = fc.record({
   org: fc.constantFrom(...ORGS),
@@ -206,7 +206,9 @@ export const planArb = (types: readonly (typeof TYPES)[number][]): fc.Arbitrary<
     .map((p) => ({ ...p.markings, type: p.type, org: p.org, targets: p.targets, places: p.places }));
 
 export function build(plan: ObjectPlan, index: number, pool: readonly StixObject[]): StixObject {
-  const id = plan.type === 'identity' ? plan.org : `${plan.type}--00000000-0000-4000-8000-${String(index).padStart(12, '0')}`;
+  // An SCO's id is UUIDv5 over its ID contributing properties (STIX 2.1 §2.9): it names its value.
+  const version = plan.type === 'ipv4-addr' ? 5 : 4;
+  const id = plan.type === 'identity' ? plan.org : `${plan.type}--00000000-0000-${version}000-8000-${String(index).padStart(12, '0')}`;
   const object: StixObject = {
     type: plan.type, spec_version: '2.1', id, created: '2026-01-01T00:00:00.000Z', modified: '2026-01-01T00:00:00.000Z',
     external_references: [{ source_name: 'ref', url: 'https://example.org/a' }],
@@ -217,6 +219,7 @@ export function build(plan: ObjectPlan, index: number, pool: readonly StixObject
     case 'malware': Object.assign(object, { name: 'm', is_family: true }); break;
     case 'vulnerability': Object.assign(object, { name: 'v' }); break;
     case 'identity': Object.assign(object, { name: 'org', identity_class: 'organization' }); break;
+    case 'ipv4-addr': Object.assign(object, { value: `203.0.113.${index}` }); break;
     case 'report': Object.assign(object, { name: 'r', published: '2026-01-01T00:00:00Z', object_refs: plan.targets.map(target) }); break;
     case 'relationship': Object.assign(object, { relationship_type: 'indicates', source_ref: target(plan.targets[0] ?? -1), target_ref: target(plan.targets[1] ?? 0) }); break;
     case 'sighting': Object.assign(object, { sighting_of_ref: target(plan.targets[0] ?? 0), where_sighted_refs: plan.places }); break;
@@ -252,7 +255,7 @@ export const scenarioArb: fc.Arbitrary<Scenario> = circleArb.chain((circle) =>
       // that accepted a version a coordinator proposed. The rest stay fully random.
       lineUp: mostly(fc.constant(true), fc.constant(false), 5),
       at: fc.integer({ min: -5, max: 140 }),
-      base: fc.array(planArb(['indicator', 'malware', 'vulnerability', 'identity']), { minLength: 1, maxLength: 4 }),
+      base: fc.array(planArb(['indicator', 'malware', 'vulnerability', 'identity', 'ipv4-addr']), { minLength: 1, maxLength: 4 }),
       dependents: fc.array(planArb(['report', 'relationship', 'sighting']), { maxLength: 2 }),
     })
     .map((s) => {
@@ -303,8 +306,13 @@ export const NO: Verdict = { see: false };
 export const ALWAYS_REQUIRED = ['type', 'id', 'spec_version', 'created', 'modified', 'object_marking_refs', 'granular_markings', 'extensions'];
 export const REQUIRED: Record<string, string[]> = {
   indicator: ['pattern', 'pattern_type', 'valid_from'], malware: ['is_family'], vulnerability: ['name'], identity: ['name'],
-  report: ['name', 'published', 'object_refs'], relationship: ['relationship_type'], sighting: [],
+  report: ['name', 'published', 'object_refs'], relationship: ['relationship_type'], sighting: [], 'ipv4-addr': [],
 };
+/**
+ * What an SCO's id is derived from (STIX 2.1 §2.9): removing it would leave the id, which still
+ * names it, so an SCO with such a property hidden is not released at all.
+ */
+export const ID_CONTRIBUTING: Record<string, string[]> = { 'ipv4-addr': ['value'] };
 
 export function selects(object: JsonObject, selector: string): boolean {
   let here: JsonValue | undefined = object;
@@ -408,7 +416,7 @@ export function referencePolicy(object: StixObject, s: Scenario, seen: (id: stri
     if (visible) continue;
     for (const x of selectors) {
       const top = x.split('.')[0] as string;
-      if (required.includes(top)) return NO;
+      if (required.includes(top) || (ID_CONTRIBUTING[object.type] ?? []).includes(top)) return NO;
       hide.add(top);
     }
   }
