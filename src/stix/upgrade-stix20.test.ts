@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { scoId } from './ids.ts';
 import { readJsonText } from './read-documents.ts';
 import type { JsonObject, JsonValue } from './types.ts';
-import { TLP_MARKING_DEFINITIONS, upgradeStix20Object, upgradeStix20Objects } from './upgrade-stix20.ts';
+import { incompleteObservations, TLP_MARKING_DEFINITIONS, upgradeStix20Object, upgradeStix20Objects } from './upgrade-stix20.ts';
 import type { UpgradedObject, UpgradeProblem } from './upgrade-stix20.ts';
 
 function counter(): () => string {
@@ -181,10 +181,56 @@ describe('upgradeStix20Object: observed-data', () => {
 
   it('moves granular markings that select into objects onto the SCOs', () => {
     const red = 'marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed';
-    const { object, observables } = upgraded({ ...observed, granular_markings: [{ marking_ref: red, selectors: ['objects.0.name', 'objects.1', 'number_observed'] }] });
+    const { object, observables } = upgraded({ ...observed, granular_markings: [{ marking_ref: red, selectors: ['objects.2.pid', 'objects.2', 'number_observed'] }] });
     assert.deepEqual(object['granular_markings'], [{ marking_ref: red, selectors: ['number_observed'] }]);
-    assert.deepEqual(observables[0]?.['granular_markings'], [{ marking_ref: red, selectors: ['name'] }]);
-    assert.ok((observables[1]?.['object_marking_refs'] as string[]).includes(red));
+    assert.deepEqual(observables[2]?.['granular_markings'], [{ marking_ref: red, selectors: ['pid'] }]);
+    assert.deepEqual(observables[2]?.['object_marking_refs'], [red], 'TLP:RED replaces the weaker TLP:AMBER inherited from the observed-data');
+    assert.equal(observables[0]?.['granular_markings'], undefined);
+  });
+
+  it('renames a selector with the property 2.1 renamed: file created → ctime, process binary_ref → image_ref', () => {
+    const red = 'marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed';
+    const { observables } = upgraded({ ...observed, granular_markings: [{ marking_ref: red, selectors: ['objects.0.created', 'objects.2.binary_ref'] }] });
+    assert.deepEqual(observables[0]?.['granular_markings'], [{ marking_ref: red, selectors: ['ctime'] }]);
+    assert.deepEqual(observables[2]?.['granular_markings'], [{ marking_ref: red, selectors: ['image_ref'] }]);
+  });
+
+  it('a marking on an ID Contributing Property marks the whole SCO and every reference to it, since its id is derived from the value', () => {
+    const red = 'marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed';
+    const green = 'marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da';
+    const ip = upgraded({ ...observed, object_marking_refs: [green], granular_markings: [{ marking_ref: red, selectors: ['objects.0.value'] }], objects: { '0': { type: 'ipv4-addr', value: '10.20.30.44' } } });
+    assert.deepEqual(ip.observables[0]?.['object_marking_refs'], [red], 'the strictest TLP only');
+    assert.equal(ip.observables[0]?.['granular_markings'], undefined);
+    assert.deepEqual(ip.object['granular_markings'], [{ marking_ref: red, selectors: ['object_refs.[0]'] }], 'the observed-data\'s reference reveals the id too');
+    // The directory's path is marked: its id, the file's id (derived from parent_directory_ref) and the
+    // process's image_ref (the file's id) are as sensitive as the path.
+    const path = upgraded({ ...observed, granular_markings: [{ marking_ref: red, selectors: ['objects.1.path'] }] });
+    assert.deepEqual(path.observables.map((sco) => sco['object_marking_refs']), [[red], [red], ['marking-definition--f88d31f6-486f-44da-b317-01333bde0b82']]);
+    assert.deepEqual(path.observables[2]?.['granular_markings'], [{ marking_ref: red, selectors: ['image_ref'] }]);
+    assert.deepEqual(path.object['granular_markings'], [{ marking_ref: red, selectors: ['object_refs.[0]', 'object_refs.[1]'] }]);
+    // A reference in a list is marked element by element.
+    const resolved = upgraded({ ...observed, granular_markings: [{ marking_ref: red, selectors: ['objects.1.value'] }], objects: { '0': { type: 'domain-name', value: 'example.org', resolves_to_refs: ['1'] }, '1': { type: 'ipv4-addr', value: '10.0.0.1' } } });
+    assert.deepEqual(resolved.observables[0]?.['granular_markings'], [{ marking_ref: red, selectors: ['resolves_to_refs.[0]'] }]);
+    // A whole marked observable with a deterministic id: references to it are marked as well.
+    const whole = upgraded({ ...observed, granular_markings: [{ marking_ref: red, selectors: ['objects.1'] }], objects: { '0': { type: 'domain-name', value: 'example.org', resolves_to_refs: ['1'] }, '1': { type: 'ipv4-addr', value: '10.0.0.1' } } });
+    assert.deepEqual(whole.observables[0]?.['granular_markings'], [{ marking_ref: red, selectors: ['resolves_to_refs.[0]'] }]);
+    assert.deepEqual(whole.object['granular_markings'], [{ marking_ref: red, selectors: ['object_refs.[1]'] }]);
+  });
+
+  it('carries an embedded observable\'s own markings onto its SCO', () => {
+    const red = 'marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed';
+    const { observables } = upgraded({ ...observed, objects: { '0': { type: 'file', name: 'a', created: '2016-01-01T00:00:00Z', object_marking_refs: [red], granular_markings: [{ marking_ref: red, selectors: ['created'] }] } } });
+    assert.deepEqual(observables[0]?.['object_marking_refs'], [red]);
+    assert.deepEqual(observables[0]?.['granular_markings'], [{ marking_ref: red, selectors: ['ctime'] }]);
+  });
+
+  it('refuses the whole observed-data when one of its observables conflicts with the same one observed elsewhere', () => {
+    const conflict = upgradeStix20Objects([
+      { ...observed, objects: { '0': { type: 'file', name: 'a', hashes: { MD5: 'x' }, size: 1 } } },
+      { ...observed, id: 'observed-data--5', objects: { '0': { type: 'domain-name', value: 'example.org' }, '1': { type: 'file', name: 'a', hashes: { MD5: 'x' }, size: 2 } } },
+    ], { randomUuid: counter() });
+    assert.equal(conflict.problems[0]?.objectId, 'observed-data--5');
+    assert.deepEqual(conflict.objects.map((o) => o['type']), ['observed-data', 'file'], 'neither observed-data--5 nor its domain-name is kept');
   });
 
   it('refuses what 2.1 cannot say, naming the property', () => {
@@ -192,6 +238,20 @@ describe('upgradeStix20Object: observed-data', () => {
     assert.deepEqual(bad.map((p) => p.path), ['$.objects.0.name', '$.objects.0.arguments', '$.objects.1.is_encrypted']);
     const dangling = problems({ ...observed, objects: { '0': { type: 'file', name: 'a', parent_directory_ref: '9' } } });
     assert.match(dangling[0]?.message ?? '', /refers to "9", which is not a key/);
+  });
+});
+
+describe('incompleteObservations', () => {
+  it('refuses an observed-data with a refused SCO, every version of a refused observed-data, and the SCOs only refused ones observed', () => {
+    const observations = [
+      { id: 'observed-data--1', scoIds: ['file--a', 'domain-name--b', 'domain-name--shared'] },
+      { id: 'observed-data--2', scoIds: ['domain-name--shared'] },
+      { id: 'observed-data--3', scoIds: ['domain-name--c'] },
+      { id: 'observed-data--3', scoIds: ['domain-name--d'] },
+    ];
+    const also = incompleteObservations(observations, new Set(['file--a', 'observed-data--3']));
+    assert.deepEqual([...also.keys()].sort(), ['domain-name--b', 'domain-name--c', 'domain-name--d', 'observed-data--1', 'observed-data--3']);
+    assert.match(also.get('observed-data--1') ?? '', /its observable file--a was refused/);
   });
 });
 

@@ -1,5 +1,6 @@
 import { err, ok } from '../errors/result.ts';
 import type { Result } from '../errors/result.ts';
+import { tlpOfMarkingRef, tlpRank } from '../policy/tlp.ts';
 import { randomStixId, scoId, SCO_ID_CONTRIBUTING_PROPERTIES } from './ids.ts';
 import type { JsonObject, JsonValue } from './types.ts';
 
@@ -312,6 +313,10 @@ function upgradeObservedData(input: JsonObject, object: JsonObject, options: Upg
   // email-message.from_ref, network-traffic.src_ref/dst_ref, refs inside contributing extensions),
   // so ids are computed depth-first along references inside contributing properties only.
   const ids = new Map<string, string>();
+  /** Keys whose id is derived from their content (UUIDv5), not random. */
+  const derived = new Set<string>();
+  /** Keys each observable's identifying properties refer to: its id is derived from theirs. */
+  const identifyingRefs = new Map<string, string[]>();
   const visiting = new Set<string>();
   const resolve = (key: string, path: string): string | undefined => {
     const known = ids.get(key);
@@ -327,14 +332,18 @@ function upgradeObservedData(input: JsonObject, object: JsonObject, options: Upg
     }
     visiting.add(key);
     const type = sco['type'] as string;
-    // Own entries only: a type is the sender's text, and 'constructor' must not find Object's.
-    const contributing = (Object.hasOwn(SCO_ID_CONTRIBUTING_PROPERTIES, type) ? SCO_ID_CONTRIBUTING_PROPERTIES[type] : undefined) ?? [];
+    const contributing = contributingProperties(type);
     const partial: JsonObject = {};
+    const refs: string[] = [];
+    identifyingRefs.set(key, refs);
     for (const name of contributing) {
       const value = sco[name];
       if (value === undefined) continue;
       const before = problems.length;
-      const rewritten = rewriteRefs(value, `$.objects.${key}.${name}`, name, (ref, refPath) => resolve(ref, refPath));
+      const rewritten = rewriteRefs(value, `$.objects.${key}.${name}`, name, (ref, refPath) => {
+        refs.push(ref);
+        return resolve(ref, refPath);
+      });
       if (rewritten === undefined) {
         if (problems.length === before) problems.push(problem(input, `$.objects.${key}.${name}`, 'a reference is not a string'));
         visiting.delete(key);
@@ -345,8 +354,10 @@ function upgradeObservedData(input: JsonObject, object: JsonObject, options: Upg
     visiting.delete(key);
     const deterministic = scoId(type, partial);
     let id: string;
-    if (deterministic.ok) id = deterministic.value;
-    else if (deterministic.error.code === 'no-contributing-properties' || deterministic.error.code === 'unknown-sco-type') {
+    if (deterministic.ok) {
+      id = deterministic.value;
+      derived.add(key);
+    } else if (deterministic.error.code === 'no-contributing-properties' || deterministic.error.code === 'unknown-sco-type') {
       id = randomStixId(type, options.randomUuid);
     } else {
       problems.push(problem(input, `$.objects.${key}`, deterministic.error.message));
@@ -361,6 +372,29 @@ function upgradeObservedData(input: JsonObject, object: JsonObject, options: Upg
   // Markings: once out of the observed-data, the SCOs must stay at least as restricted as they were.
   const markings = splitMarkings(input, keys);
   if (!markings.ok) return err(markings.error);
+  const split = markings.value;
+
+  // A derived id is as sensitive as what it is derived from: the identifying properties, or the whole
+  // observable, and the ids of the observables they refer to. Whoever sees the id can test guesses
+  // of the value against it (an IPv4 /16 in a fraction of a second), so the marking covers the SCO as a
+  // whole, and every reference to it carries the marking too. A random id reveals nothing.
+  const idMarkings = new Map<string, string[]>();
+  const markingsOfId = (key: string): string[] => {
+    const known = idMarkings.get(key);
+    if (known !== undefined) return known;
+    const found: string[] = [];
+    const own = split.get(key);
+    if (derived.has(key) && own !== undefined) {
+      const contributing = contributingProperties(converted.get(key)?.['type'] as string);
+      found.push(...split.everyObservable, ...own.objectMarkingRefs);
+      for (const [ref, selectors] of own.granular) if (selectors.some((selector) => contributing.includes(firstSegment(selector)))) found.push(ref);
+      // Acyclic: a cycle among identifying references was refused when the ids were computed.
+      for (const ref of identifyingRefs.get(key) ?? []) found.push(...markingsOfId(ref));
+    }
+    const unique = [...new Set(found)];
+    idMarkings.set(key, unique);
+    return unique;
+  };
 
   const observables: JsonObject[] = [];
   for (const key of keys) {
@@ -376,27 +410,116 @@ function upgradeObservedData(input: JsonObject, object: JsonObject, options: Upg
       if (problems.length === before) problems.push(problem(input, `$.objects.${key}`, 'a reference is not a string'));
       continue;
     }
+    const own = split.get(key) ?? { objectMarkingRefs: [], granular: new Map<string, string[]>() };
+    const objectMarkings = new Set([...split.own, ...split.everyObservable, ...own.objectMarkingRefs, ...markingsOfId(key)]);
+    const granular = new Map<string, string[]>();
+    const contributing = derived.has(key) ? contributingProperties(sco['type'] as string) : [];
+    for (const [ref, selectors] of own.granular) {
+      // A marked identifying property is covered by the object marking it became.
+      const left = selectors.filter((selector) => !contributing.includes(firstSegment(selector)));
+      if (left.length > 0) granular.set(ref, [...left]);
+    }
+    for (const { selector, ref } of localReferences(sco)) {
+      for (const marking of markingsOfId(ref)) {
+        if (objectMarkings.has(marking)) continue;
+        // A reference a selector cannot name (a key with characters selectors lack) marks the whole SCO.
+        if (selector === undefined) objectMarkings.add(marking);
+        else addSelector(granular, marking, selector);
+      }
+    }
     const entries: [string, JsonValue][] = [['type', sco['type'] as string], ['spec_version', '2.1'], ['id', id]];
     for (const [name, value] of Object.entries(rest)) if (name !== 'type') entries.push([name, value]);
-    const perSco = markings.value.get(key);
-    const objectMarkings = [...markings.value.all.objectMarkingRefs, ...(perSco?.objectMarkingRefs ?? [])];
-    if (objectMarkings.length > 0) entries.push(['object_marking_refs', [...new Set(objectMarkings)]]);
-    if (perSco !== undefined && perSco.granular.length > 0) entries.push(['granular_markings', perSco.granular]);
+    if (objectMarkings.size > 0) entries.push(['object_marking_refs', strictestTlpOnly([...objectMarkings])]);
+    if (granular.size > 0) entries.push(['granular_markings', granularMarkings(granular)]);
     observables.push(Object.fromEntries(entries) as JsonObject);
   }
   if (problems.length > 0) return err(problems);
 
+  // The observed-data's references reveal the derived ids as the SCOs do.
+  const referenceMarkings = new Map<string, string[]>();
+  keys.forEach((key, index) => {
+    for (const marking of markingsOfId(key)) if (!split.own.includes(marking)) addSelector(referenceMarkings, marking, `object_refs.[${index}]`);
+  });
+  const granularOfObservedData = [...split.remaining, ...granularMarkings(referenceMarkings)];
+
   delete object['objects'];
+  delete object['granular_markings'];
   // 2.1 deprecates observed-data.objects and forbids it beside object_refs; object_refs is the 2.1 form.
   const upgraded = Object.fromEntries(
     Object.entries(object).flatMap(([name, value]): [string, JsonValue][] => {
       if (name === 'number_observed') return [[name, value], ['object_refs', keys.map((key) => ids.get(key) as string)]];
-      if (name === 'granular_markings') return markings.value.remaining.length > 0 ? [[name, markings.value.remaining]] : [];
       return [[name, value]];
     }),
   ) as JsonObject;
   if (upgraded['object_refs'] === undefined) upgraded['object_refs'] = keys.map((key) => ids.get(key) as string);
+  if (granularOfObservedData.length > 0) upgraded['granular_markings'] = granularOfObservedData;
   return ok({ object: upgraded, observables });
+}
+
+/** The ID Contributing Properties of an SCO type (own entries only: a type is the sender's text). */
+function contributingProperties(type: string): readonly string[] {
+  return ownEntry(SCO_ID_CONTRIBUTING_PROPERTIES, type) ?? [];
+}
+
+function firstSegment(selector: string): string {
+  const dot = selector.indexOf('.');
+  return dot === -1 ? selector : selector.slice(0, dot);
+}
+
+function addSelector(granular: Map<string, string[]>, marking: string, selector: string): void {
+  const selectors = granular.get(marking);
+  if (selectors === undefined) granular.set(marking, [selector]);
+  else if (!selectors.includes(selector)) selectors.push(selector);
+}
+
+function granularMarkings(granular: ReadonlyMap<string, readonly string[]>): JsonObject[] {
+  return [...granular].map(([ref, selectors]) => ({ marking_ref: ref, selectors: [...selectors] }));
+}
+
+/**
+ * Two TLP markings on one object contradict each other, and the strictest is the one that holds
+ * (see tlpOf): the weaker are left out, so that no reader takes the object for less restricted than
+ * it is. Other markings (statements) all stay.
+ */
+function strictestTlpOnly(refs: readonly string[]): string[] {
+  let strictest = -1;
+  for (const ref of refs) {
+    const level = tlpOfMarkingRef(ref);
+    if (level !== undefined) strictest = Math.max(strictest, tlpRank(level));
+  }
+  return [...new Set(refs)].filter((ref) => {
+    const level = tlpOfMarkingRef(ref);
+    return level === undefined || tlpRank(level) === strictest;
+  });
+}
+
+function isSelectorKey(key: string, first: boolean): boolean {
+  return /^[a-z0-9_-]+$/.test(key) && (!first || key === 'id' || (key.length >= 3 && key.length <= 249));
+}
+
+/**
+ * The 2.0 local references of an embedded observable (where rewriteRefs looks), each with the selector
+ * that names it in the 2.1 SCO, or undefined where no selector can.
+ */
+function localReferences(sco: JsonObject): { selector: string | undefined; ref: string }[] {
+  const found: { selector: string | undefined; ref: string }[] = [];
+  const walk = (value: JsonValue, selector: string | undefined, name: string): void => {
+    const at = (suffix: string): string | undefined => (selector === undefined ? undefined : `${selector}.${suffix}`);
+    if (name.endsWith('_ref') && typeof value === 'string') found.push({ selector, ref: value });
+    else if (name.endsWith('_refs') && Array.isArray(value)) {
+      value.forEach((item, index) => {
+        if (typeof item === 'string') found.push({ selector: at(`[${index}]`), ref: item });
+      });
+    } else if (Array.isArray(value)) value.forEach((item, index) => walk(item, at(`[${index}]`), ''));
+    else if (isObject(value)) {
+      for (const [key, item] of Object.entries(value)) {
+        const root = selector === '';
+        walk(item, isSelectorKey(key, root) ? (root ? key : at(key)) : undefined, key);
+      }
+    }
+  };
+  walk(sco, '', '');
+  return found;
 }
 
 /**
@@ -419,7 +542,8 @@ function convertScoProperties(input: JsonObject, sco: JsonObject, path: string):
       problems.push(problem(input, `${path}.${name}`, `${type}.${name} cannot be upgraded: ${why}`));
       continue;
     }
-    if (name === 'id' || name === 'spec_version') continue;
+    // Its own markings, if any, are splitMarkings' to carry over.
+    if (name === 'id' || name === 'spec_version' || name === 'object_marking_refs' || name === 'granular_markings') continue;
     const target = ownEntry(renamed, name) ?? name;
     if (target !== name && sco[target] !== undefined) {
       problems.push(problem(input, `${path}.${name}`, `${type} has both ${name} (2.0) and ${target} (its 2.1 name)`));
@@ -479,12 +603,15 @@ function rewriteRefs(value: JsonValue, path: string, name: string, lookup: (ref:
 
 interface ScoMarkings {
   objectMarkingRefs: string[];
-  granular: JsonObject[];
+  /** Marking ref → selectors inside the SCO, with the property names 2.1 gives them. */
+  granular: Map<string, string[]>;
 }
 
 interface SplitMarkings {
-  /** Markings of the observed-data as a whole, which every extracted SCO inherits. */
-  all: ScoMarkings;
+  /** The observed-data's own object markings, which every extracted SCO inherits. */
+  own: string[];
+  /** Markings of `objects` as a whole (a granular marking of the observed-data), for every SCO. */
+  everyObservable: string[];
   /** Granular markings of the observed-data that do not select into `objects`. */
   remaining: JsonObject[];
   get(key: string): ScoMarkings | undefined;
@@ -494,15 +621,38 @@ interface SplitMarkings {
  * In 2.0 the embedded observables were part of the observed-data, covered by its markings; as
  * separate 2.1 objects they must carry those markings themselves. Object markings are copied to every
  * SCO; a granular marking selecting `objects`, `objects.K` or `objects.K.path` becomes an object
- * marking of all SCOs, of SCO K, or a granular marking of SCO K on `path`.
+ * marking of all SCOs, of SCO K, or a granular marking of SCO K on `path`, with the property renamed
+ * as 2.1 renamed it (a file's `created` is its `ctime`). Markings an embedded observable carries
+ * itself are taken the same way.
  */
 function splitMarkings(input: JsonObject, keys: string[]): Result<SplitMarkings, UpgradeProblem[]> {
   const problems: UpgradeProblem[] = [];
-  const all: ScoMarkings = { objectMarkingRefs: [], granular: [] };
-  const perKey = new Map<string, ScoMarkings>(keys.map((key) => [key, { objectMarkingRefs: [], granular: [] }]));
+  const own: string[] = [];
+  const everyObservable: string[] = [];
+  const perKey = new Map<string, ScoMarkings>(keys.map((key) => [key, { objectMarkingRefs: [], granular: new Map<string, string[]>() }]));
+  const embedded = isObject(input['objects']) ? input['objects'] : {};
   const refs = input['object_marking_refs'];
-  if (Array.isArray(refs)) for (const ref of refs) if (typeof ref === 'string') all.objectMarkingRefs.push(ref);
+  if (Array.isArray(refs)) for (const ref of refs) if (typeof ref === 'string') own.push(ref);
   const remaining: JsonObject[] = [];
+
+  const take = (markingRef: JsonValue | undefined, selector: string, path: string): void => {
+    const [, key, property, ...rest] = selector.split('.');
+    const target = key === undefined ? undefined : perKey.get(key);
+    if (typeof markingRef !== 'string') {
+      problems.push(problem(input, path, `a language marking on "${selector}" cannot follow the observable into a separate object`));
+    } else if (key === undefined) {
+      everyObservable.push(markingRef);
+    } else if (target === undefined) {
+      problems.push(problem(input, path, `selector "${selector}" names no key of observed-data.objects`));
+    } else if (property === undefined) {
+      target.objectMarkingRefs.push(markingRef);
+    } else {
+      const sco = embedded[key];
+      const renamed = isObject(sco) && typeof sco['type'] === 'string' ? ownEntry(ownEntry(RENAMED_SCO_PROPERTIES, sco['type']) ?? {}, property) : undefined;
+      addSelector(target.granular, markingRef, [renamed ?? property, ...rest].join('.'));
+    }
+  };
+
   const granular = input['granular_markings'];
   if (Array.isArray(granular)) {
     granular.forEach((marking, index) => {
@@ -510,36 +660,56 @@ function splitMarkings(input: JsonObject, keys: string[]): Result<SplitMarkings,
         remaining.push(marking as JsonObject);
         return;
       }
-      const markingRef = marking['marking_ref'];
       const selectors = marking['selectors'].filter((s): s is string => typeof s === 'string');
-      const own = selectors.filter((s) => s !== 'objects' && !s.startsWith('objects.'));
-      if (own.length > 0) remaining.push({ ...marking, selectors: own });
-      for (const selector of selectors) {
-        if (own.includes(selector)) continue;
-        const [, key, ...rest] = selector.split('.');
-        const target = key === undefined ? undefined : perKey.get(key);
-        if (typeof markingRef !== 'string') {
-          problems.push(problem(input, `$.granular_markings[${index}]`, `a language marking on "${selector}" cannot follow the observable into a separate object`));
-        } else if (key === undefined) {
-          all.objectMarkingRefs.push(markingRef);
-        } else if (target === undefined) {
-          problems.push(problem(input, `$.granular_markings[${index}]`, `selector "${selector}" names no key of observed-data.objects`));
-        } else if (rest.length === 0) {
-          target.objectMarkingRefs.push(markingRef);
-        } else {
-          target.granular.push({ marking_ref: markingRef, selectors: [rest.join('.')] });
-        }
+      const kept = selectors.filter((s) => s !== 'objects' && !s.startsWith('objects.'));
+      if (kept.length > 0) remaining.push({ ...marking, selectors: kept });
+      for (const selector of selectors) if (!kept.includes(selector)) take(marking['marking_ref'], selector, `$.granular_markings[${index}]`);
+    });
+  }
+
+  // 2.0 gives observables no markings of their own, but one that has them must not lose them.
+  for (const key of keys) {
+    const sco = embedded[key];
+    if (!isObject(sco)) continue;
+    const objectRefs = sco['object_marking_refs'];
+    if (objectRefs !== undefined) {
+      if (!Array.isArray(objectRefs) || !objectRefs.every((ref) => typeof ref === 'string')) problems.push(problem(input, `$.objects.${key}.object_marking_refs`, 'must be a list of marking-definition ids'));
+      else perKey.get(key)?.objectMarkingRefs.push(...objectRefs);
+    }
+    const scoGranular = sco['granular_markings'];
+    if (scoGranular === undefined) continue;
+    if (!Array.isArray(scoGranular)) {
+      problems.push(problem(input, `$.objects.${key}.granular_markings`, 'must be a list of granular markings'));
+      continue;
+    }
+    scoGranular.forEach((marking, index) => {
+      const path = `$.objects.${key}.granular_markings[${index}]`;
+      const selectors = isObject(marking) ? marking['selectors'] : undefined;
+      if (!isObject(marking) || !Array.isArray(selectors) || selectors.length === 0 || !selectors.every((s) => typeof s === 'string' && s.length > 0)) {
+        problems.push(problem(input, path, 'a granular marking needs a non-empty list of selectors'));
+        return;
       }
+      for (const selector of selectors as string[]) take(marking['marking_ref'], `objects.${key}.${selector}`, path);
     });
   }
   if (problems.length > 0) return err(problems);
-  return ok({ all, remaining, get: (key) => perKey.get(key) });
+  return ok({ own, everyObservable, remaining, get: (key) => perKey.get(key) });
 }
 
 export interface UpgradeManyResult {
   /** 2.1 objects in input order, each observed-data followed by its SCOs (each SCO id once). */
   readonly objects: JsonObject[];
   readonly problems: UpgradeProblem[];
+  /**
+   * Each upgraded observed-data with the SCOs taken out of it, which must be stored together or not
+   * at all (see incompleteObservations).
+   */
+  readonly observations: readonly Observation[];
+}
+
+export interface Observation {
+  readonly id: string;
+  readonly scoIds: readonly string[];
 }
 
 /**
@@ -547,11 +717,13 @@ export interface UpgradeManyResult {
  * the same deterministic id and appears once. Its copies are two partial descriptions of one thing, so
  * they are merged: reference lists and markings are united (a marking only narrows who may receive),
  * a property one copy lacks is taken from the other, and a property the copies give different values
- * is a problem, since one id cannot name two contents.
+ * is a problem, since one id cannot name two contents. Such a problem refuses the observed-data with
+ * all its observables: stored without one of them, it would refer to another content than it saw.
  */
 export function upgradeStix20Objects(inputs: readonly JsonObject[], options: UpgradeOptions): UpgradeManyResult {
   const objects: JsonObject[] = [];
   const problems: UpgradeProblem[] = [];
+  const observations: Observation[] = [];
   const scoAt = new Map<string, number>();
   for (const input of inputs) {
     const result = upgradeStix20Object(input, options);
@@ -559,22 +731,65 @@ export function upgradeStix20Objects(inputs: readonly JsonObject[], options: Upg
       problems.push(...result.error);
       continue;
     }
-    objects.push(result.value.object);
-    for (const sco of result.value.observables) {
+    const { object, observables } = result.value;
+    const pending = new Map<string, JsonObject>();
+    let conflict: string | undefined;
+    for (const sco of observables) {
       const id = sco['id'] as string;
       const at = scoAt.get(id);
-      const earlier = at === undefined ? undefined : objects[at];
-      if (at === undefined || earlier === undefined) {
+      const earlier = pending.get(id) ?? (at === undefined ? undefined : objects[at]);
+      const merged = earlier === undefined ? sco : mergeSameSco(earlier, sco);
+      if (typeof merged === 'string') {
+        conflict = `${id} was observed twice with different ${merged}`;
+        break;
+      }
+      pending.set(id, merged);
+    }
+    if (conflict !== undefined) {
+      problems.push(problem(input, '$.objects', `${conflict}, so this observed-data is refused with its observables`));
+      continue;
+    }
+    objects.push(object);
+    for (const [id, sco] of pending) {
+      const at = scoAt.get(id);
+      if (at === undefined) {
         scoAt.set(id, objects.length);
         objects.push(sco);
-        continue;
+      } else {
+        objects[at] = sco;
       }
-      const merged = mergeSameSco(earlier, sco);
-      if (typeof merged === 'string') problems.push(problem(input, '$.objects', `${id} was observed twice with different ${merged}`));
-      else objects[at] = merged;
     }
+    if (observables.length > 0) observations.push({ id: object['id'] as string, scoIds: [...pending.keys()] });
   }
-  return { objects, problems };
+  return { objects, problems, observations };
+}
+
+/**
+ * What must be refused besides `refused` (ids of upgraded objects that will not be stored), with why:
+ * an observed-data one of whose SCOs is refused, since it would refer to what is not there, and then
+ * the SCOs that only refused observed-data refer to, since they were seen only as part of those.
+ */
+export function incompleteObservations(observations: readonly Observation[], refused: ReadonlySet<string>): Map<string, string> {
+  const also = new Map<string, string>();
+  const isRefused = (id: string): boolean => refused.has(id) || also.has(id);
+  for (const observation of observations) {
+    // Ids, not objects, are what the caller knows: another version of a refused observed-data (an
+    // id may come twice) goes too, or its observables would go without it.
+    if (refused.has(observation.id)) {
+      also.set(observation.id, 'a version of this observed-data was refused, and every version is stored with its observables or not at all');
+      continue;
+    }
+    if (also.has(observation.id)) continue;
+    const missing = observation.scoIds.find((id) => refused.has(id));
+    if (missing !== undefined) also.set(observation.id, `its observable ${missing} was refused, and the observed-data would refer to nothing without it`);
+  }
+  const keptBy = new Map<string, string[]>();
+  for (const observation of observations) for (const id of observation.scoIds) keptBy.set(id, [...(keptBy.get(id) ?? []), observation.id]);
+  for (const [id, observedBy] of keptBy) {
+    if (isRefused(id) || observedBy.some((by) => !isRefused(by))) continue;
+    also.set(id, `it was observed only by ${observedBy.join(', ')}, which was refused`);
+  }
+  return also;
 }
 
 /** The merged SCO, or the name of the property whose values conflict. */
@@ -585,8 +800,13 @@ function mergeSameSco(a: JsonObject, b: JsonObject): JsonObject | string {
     const existing = index === -1 ? undefined : entries[index]?.[1];
     if (existing === undefined) {
       entries.push([name, value]);
+    } else if (name === 'object_marking_refs' && Array.isArray(existing) && Array.isArray(value)) {
+      entries[index] = [name, strictestTlpOnly([...asStrings(existing), ...asStrings(value)])];
     } else if ((name.endsWith('_refs')) && Array.isArray(existing) && Array.isArray(value)) {
       entries[index] = [name, [...new Set([...asStrings(existing), ...asStrings(value)])]];
+    } else if (name === 'granular_markings' && Array.isArray(existing) && Array.isArray(value)) {
+      const texts = new Set(existing.map((marking) => JSON.stringify(marking)));
+      entries[index] = [name, [...existing, ...value.filter((marking) => !texts.has(JSON.stringify(marking)))]];
     } else if (JSON.stringify(existing) !== JSON.stringify(value)) {
       return name;
     }

@@ -1,6 +1,6 @@
 import type { ReadObject } from '../stix/read-documents.ts';
 import type { JsonObject, StixObject } from '../stix/types.ts';
-import { upgradeStix20Objects } from '../stix/upgrade-stix20.ts';
+import { incompleteObservations, upgradeStix20Objects } from '../stix/upgrade-stix20.ts';
 import { versionOf } from '../stix/versions.ts';
 import { validateForIngest } from './validate-for-ingest.ts';
 
@@ -53,7 +53,22 @@ export function prepareImport(read: readonly ReadObject[], randomUuid: () => str
       const id = problem.objectId ?? '';
       rejected.push({ where: whereById.get(id) ?? 'STIX 2.0 input', id, version: '', reason: `${problem.path}: ${problem.message} (STIX 2.0 upgrade)` });
     }
-    for (const object of upgraded.objects) accept(object, whereById.get(identify(object)) ?? 'STIX 2.0 input (upgraded)');
+    // An observed-data is stored with all the SCOs taken out of it or not at all, so that none refers
+    // to an SCO that was not stored: verdicts first, then what they take with them.
+    const checked = upgraded.objects.map((object) => {
+      const where = whereById.get(identify(object)) ?? 'STIX 2.0 input (upgraded)';
+      return { object, where, verdict: checkImportObject(object, where) };
+    });
+    const refused = new Set(upgraded.problems.map((problem) => problem.objectId ?? ''));
+    for (const { object, verdict } of checked) if (verdict.rejection !== undefined) refused.add(identify(object));
+    const alsoRefused = incompleteObservations(upgraded.observations, refused);
+    for (const { object, where, verdict } of checked) {
+      warnings += verdict.warnings;
+      const why = alsoRefused.get(identify(object));
+      if (verdict.rejection !== undefined) rejected.push(verdict.rejection);
+      else if (why === undefined) objects.push(object as StixObject);
+      else rejected.push({ where, id: identify(object), version: versionOf(object as StixObject), reason: `${why} (STIX 2.0 upgrade)` });
+    }
   }
   return { objects, rejected, warnings };
 }
