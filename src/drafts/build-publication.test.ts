@@ -8,9 +8,10 @@ import { validateStixObject } from '../stix/validate.ts';
 import type { StixObject } from '../stix/types.ts';
 import { versionOf } from '../stix/versions.ts';
 import { validateForIngest } from '../store/validate-for-ingest.ts';
-import { buildPublication, PROVENANCE_PROPERTY } from './build-publication.ts';
+import { assertNothingWithheld, buildPublication, PROVENANCE_PROPERTY } from './build-publication.ts';
 import { decideDraftItems } from './decide-draft-items.ts';
 import type { Draft, DraftItem } from './draft.ts';
+import { withheldValuesOf } from './withheld-values.ts';
 
 const HOME = 'identity--0b4b0d7f-55a4-4f3c-9c43-5e0f1b2b3c4d';
 const NOW = new Date('2026-11-23T02:00:00.000Z');
@@ -271,5 +272,95 @@ describe('decideDraftItems', () => {
     assert.throws(() => decideDraftItems(draft, [ip.id], { decision: 'accept' }, '  ', NOW), code('ENT_DRAFT_DECISION_INVALID'));
     const published: Draft = { ...draft, publication: { publishedAt: NOW.toISOString(), analyst: 'ana', collectionId: 'c', tlp: 'amber', reportId: 'report--1', objectIds: [] } };
     assert.throws(() => decideDraftItems(published, [ip.id], { decision: 'reject' }, 'ana', NOW), code('ENT_DRAFT_PUBLISHED'));
+  });
+});
+
+describe('buildPublication withholds what the analyst did not accept', () => {
+  // A report whose sentence names, besides what is accepted, an internal host (defanged once, in
+  // capitals once) and a victim's address.
+  const TEXT = 'TLP:AMBER Incident at jh-07.grid-op.example\nOur jump host jh-07.grid-op[.]example (JH-07.GRID-OP.EXAMPLE) and ops@grid-op.example reached http://evil-c2.com/gate.php and 45.77.12.3.';
+  const span = (written: string, from = 0): { start: number; end: number; sentence: string } => {
+    const start = TEXT.indexOf(written, from);
+    assert.ok(start >= 0, written);
+    return { start, end: start + written.length, sentence: TEXT.split('\n')[1] ?? '' };
+  };
+  const rejected = { state: 'rejected', analyst: 'ana', decidedAt: NOW.toISOString(), reason: 'internal: must not leave' } as const;
+  const draftWith = (items: DraftItem[]): Draft => ({ ...draftOf(items), title: 'TLP:AMBER Incident at jh-07.grid-op.example', text: TEXT });
+  const items = (): DraftItem[] => [
+    item('observable', 'domain-name', 'jh-07.grid-op.example', { evidence: [span('jh-07.grid-op[.]example'), span('JH-07.GRID-OP.EXAMPLE')], decision: rejected }),
+    item('observable', 'email-addr', 'ops@grid-op.example', { evidence: [span('ops@grid-op.example')], decision: rejected }),
+    item('observable', 'url', 'http://evil-c2.com/gate.php', { evidence: [span('http://evil-c2.com/gate.php')] }),
+    item('observable', 'domain-name', 'evil-c2.com', { evidence: [span('evil-c2.com')], decision: rejected }),
+    item('observable', 'ipv4-addr', '45.77.12.3', { evidence: [span('45.77.12.3')] }),
+    item('malware', 'malware', 'S0154', { stixId: MALWARE, name: 'Cobalt Strike' }),
+  ];
+  const everything = (objects: readonly StixObject[]): string => JSON.stringify(objects).toLowerCase();
+
+  it('leaves every rejected value out of every published object, in any case and defanged, and publishes what was accepted', () => {
+    const { objects } = publish(acceptAll(draftWith(items())));
+    for (const form of ['jh-07', 'grid-op', 'must not leave']) assert.equal(everything(objects).includes(form), false, form);
+    const descriptions = objects.filter((object) => object.type === 'indicator').map((object) => object['description']);
+    assert.deepEqual(new Set(descriptions), new Set(['Stated in "lantern.pdf": "Our jump host [withheld] ([withheld]) and [withheld] reached http://evil-c2.com/gate.php and 45.77.12.3."']));
+    assert.deepEqual(objects.filter((object) => object.type === 'indicator').map((object) => object['pattern']), ["[url:value = 'http://evil-c2.com/gate.php']", "[ipv4-addr:value = '45.77.12.3']"]);
+  });
+
+  it('publishes a rejected value inside an accepted one as part of it (a domain in an accepted URL), never on its own', () => {
+    const [, , url, domain] = items() as [DraftItem, DraftItem, DraftItem, DraftItem];
+    const text = 'Beacons went to evil-c2.com, first to http://evil-c2.com/gate.php.';
+    const at = (written: string) => ({ start: text.indexOf(written), end: text.indexOf(written) + written.length, sentence: text });
+    const draft = acceptAll({ ...draftOf([{ ...url, evidence: [at('http://evil-c2.com/gate.php')] }, { ...domain, evidence: [at('evil-c2.com')] }]), text });
+    const { objects } = publish(draft);
+    assert.equal(objects.find((object) => object.type === 'indicator')?.['description'], 'Stated in "Lantern Typhoon": "Beacons went to [withheld], first to http://evil-c2.com/gate.php."');
+    assert.ok(objects.some((object) => object.type === 'url' && object['value'] === 'http://evil-c2.com/gate.php'));
+  });
+
+  it('names the report after the file when its first line mentions a withheld value, and drops TLP labels from a title', () => {
+    const { report } = publish(acceptAll(draftWith(items())));
+    assert.equal(report['name'], 'lantern.pdf');
+    const clean = publish(acceptAll({ ...draftWith(items()), title: 'TLP:AMBER Incident 2026-17' })).report;
+    assert.equal(clean['name'], 'Incident 2026-17', 'the publication has its own marking');
+    const given = publish(acceptAll(draftWith(items())), { name: 'Follow-up on JH-07.grid-op.example' }).report;
+    assert.equal(given['name'], 'Follow-up on [withheld]', "an analyst's own name is redacted too");
+  });
+
+  it('keeps the decision in the provenance and leaves out the value before an edit', () => {
+    const base = draftOf([
+      item('observable', 'url', 'https://evil-login.net/auth?user=jane.doe@victim.example', { evidence: [{ start: 0, end: 0, sentence: 'The lure linked to https://evil-login.net/auth?user=jane.doe@victim.example today.' }] }),
+      item('observable', 'domain-name', 'evil-c2.com'),
+    ]);
+    const [url, domain] = base.items as [DraftItem, DraftItem];
+    const edited = decideDraftItems(base, [url.id], { decision: 'edit', value: 'https://evil-login.net/auth' }, 'ana', NOW);
+    const patterned = decideDraftItems(base, [domain.id], { decision: 'edit', pattern: "[domain-name:value LIKE '%.evil-c2.com']" }, 'ana', NOW);
+    const { objects, report } = publish({ ...base, items: [...edited, ...patterned] });
+    assert.equal(everything(objects).includes('jane.doe'), false);
+    const provenance = report[PROVENANCE_PROPERTY] as { items: Record<string, unknown>[] };
+    const [urlEntry, domainEntry] = provenance.items;
+    assert.deepEqual([urlEntry?.['decision'], urlEntry?.['value'], urlEntry?.['decided_by'], 'proposed_value' in (urlEntry ?? {})], ['edited', 'https://evil-login.net/auth', 'ana', false]);
+    assert.deepEqual([domainEntry?.['decision'], domainEntry?.['proposed_value'], domainEntry?.['pattern']], ['edited', 'evil-c2.com', "[domain-name:value LIKE '%.evil-c2.com']"], 'an edit of the pattern alone changes no value');
+    assert.equal(objects.find((object) => object.type === 'indicator')?.['description'], 'Stated in "Lantern Typhoon": "The lure linked to [withheld] today."');
+  });
+
+  it('quotes a sentence cut out of a longer one without the words at its edges, which may be part of a withheld value', () => {
+    // The 600-character window around 45.77.12.3 starts inside the rejected host's name.
+    const window = `ministry.example, then ${'beaconed '.repeat(25)}to 45.77.12.3 ${'and slept '.repeat(25)}then woke on ops-jh.grid-`;
+    const sentence = window.padEnd(600, 'x');
+    const draft = acceptAll(draftOf([
+      item('observable', 'ipv4-addr', '45.77.12.3', { evidence: [{ start: 0, end: 0, sentence }] }),
+      item('observable', 'domain-name', 'ops-jh.grid-ministry.example', { decision: rejected }),
+    ]));
+    const description = String(publish(draft).objects.find((object) => object.type === 'indicator')?.['description']);
+    assert.match(description, /^Stated in "Lantern Typhoon": "…then beaconed .* to 45\.77\.12\.3 and slept .* then woke on…"$/);
+    assert.equal(/ministry|grid-/.test(description), false, description);
+  });
+
+  it('checks last that no published string mentions a withheld value, and refuses naming the item, not the value', () => {
+    const draft = acceptAll(draftWith(items()));
+    const { objects } = publish(draft);
+    const withheld = withheldValuesOf(draft);
+    assert.doesNotThrow(() => assertNothingWithheld(objects, withheld, draft.id));
+    // A string that escaped the redaction (as a bug in the builder would leave one) is caught.
+    const leaking = objects.map((object) => (object.type === 'report' ? { ...object, external_references: [{ source_name: 'internal', external_id: 'JH-07.grid-op[.]example' }] } : object));
+    assert.throws(() => assertNothingWithheld(leaking, withheld, draft.id), (error: unknown) =>
+      error instanceof EntenteError && error.code === 'ENT_DRAFT_PUBLICATION_REJECTED' && /external_references\.0\.external_id mentions the value of item \d+/.test(error.message) && !/jh-07/i.test(error.message));
   });
 });

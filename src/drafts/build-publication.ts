@@ -4,12 +4,17 @@
 // between accepted items. Every object is created by the home organisation and marked with the
 // chosen TLP 2.0 marking; the report says, in `x_entente_provenance`, which of the published items
 // automation proposed (how, with what confidence) and who accepted them when, and how many items were
-// rejected (never their values nor the reasons). Pure.
+// rejected (never their values nor the reasons). Nothing leaves that the analyst did not accept: the
+// values of rejected items and the form an edited value had before the edit are withheld from every
+// string published (withheld-values.ts), and a last check refuses the publication should one remain.
+// Pure.
 import { EntenteError } from '../errors/entente-error.ts';
 import { TLP2_MARKING_IDS, type TlpLevel } from '../policy/tlp.ts';
 import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
 import { effectiveValue, isPublishable, type Draft, type DraftItem } from './draft.ts';
 import { observableStix } from './item-stix.ts';
+import { MAX_SENTENCE_CHARS, withoutTlpLabels } from './propose-draft-items.ts';
+import { withheldValuesOf, type WithheldValues } from './withheld-values.ts';
 
 export interface PublicationInput {
   readonly draft: Draft;
@@ -20,7 +25,11 @@ export interface PublicationInput {
   readonly tlp: TlpLevel;
   /** Who publishes. */
   readonly analyst: string;
-  /** The report's name; the draft's title when absent. */
+  /**
+   * The report's name; when absent, the draft's title (without TLP labels) unless it mentions a
+   * withheld value, else the file name unless it does, else "Untitled report". Withheld values are
+   * redacted from a name given here too.
+   */
   readonly name?: string;
   /**
    * ATT&CK/ATLAS objects by STIX id that may go into the target collection (the caller keeps out any
@@ -44,10 +53,67 @@ export const PROVENANCE_PROPERTY = 'x_entente_provenance';
 const MAX_RELATIONSHIPS = 20_000;
 
 /** Where the report says it: the first sentence of evidence, so that a member reading the indicator sees why. */
-function evidenceDescription(item: DraftItem, title: string): { description?: string } {
+function evidenceDescription(item: DraftItem, title: string, withheld: WithheldValues): { description?: string } {
   const sentence = item.evidence[0]?.sentence;
   if (sentence === undefined || sentence === '') return {};
-  return { description: `Stated in "${title.slice(0, 200)}": "${sentence.slice(0, 600)}"` };
+  // Redacted whole before anything is cut, so that no cut leaves part of a withheld value unrecognised.
+  let quoted = withheld.redact(sentence);
+  // A sentence this long may be a window cut out of a longer one (MAX_SENTENCE_CHARS), whose edges
+  // may cut a withheld value in two: its first and last words go.
+  if (sentence.length >= MAX_SENTENCE_CHARS - 100) quoted = `…${quoted.replace(/^\S*\s*/, '').replace(/\s*\S*$/, '')}…`;
+  return { description: `Stated in "${title.slice(0, 200)}": "${quoted.slice(0, 600)}"` };
+}
+
+/** Properties that name or date objects: never text that could hold a value, and never rewritten. */
+const STRUCTURAL = new Set(['id', 'type', 'spec_version', 'created', 'modified', 'valid_from', 'published']);
+const isStructural = (key: string): boolean => STRUCTURAL.has(key) || key.endsWith('_ref') || key.endsWith('_refs');
+
+function redactJson(value: JsonValue, withheld: WithheldValues): JsonValue {
+  if (typeof value === 'string') return withheld.redact(value);
+  if (Array.isArray(value)) return value.map((entry) => redactJson(entry, withheld));
+  if (value === null || typeof value !== 'object') return value;
+  const out: JsonObject = {};
+  for (const [key, entry] of Object.entries(value)) out[key] = isStructural(key) ? entry : redactJson(entry, withheld);
+  return out;
+}
+
+function firstMention(value: JsonValue, withheld: WithheldValues, path: string): { path: string; item: string } | undefined {
+  if (typeof value === 'string') {
+    const item = withheld.mentionIn(value);
+    return item === undefined ? undefined : { path, item };
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, entry] of Array.isArray(value) ? value.entries() : Object.entries(value)) {
+    const found = firstMention(entry, withheld, `${path}.${String(key)}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
+ * The last check before anything leaves: throws ENT_DRAFT_PUBLICATION_REJECTED when a string of one of
+ * `objects` (every property, identifiers included) still mentions a withheld value. The message names
+ * the object, the property and the item, never the value.
+ */
+export function assertNothingWithheld(objects: readonly StixObject[], withheld: WithheldValues, draftId: string): void {
+  if (withheld.none) return;
+  for (const object of objects) {
+    const found = firstMention(object, withheld, '');
+    if (found === undefined) continue;
+    throw new EntenteError(
+      'ENT_DRAFT_PUBLICATION_REJECTED',
+      `${object.id}${found.path} mentions the value of item ${found.item} of draft ${draftId}, which the analyst did not accept as it stands; nothing was published`,
+      { draft: draftId, object: object.id, property: found.path.slice(1), item: found.item },
+    );
+  }
+}
+
+/** The report's name: the title if it mentions nothing withheld, else the file name if that does not, else a neutral one. */
+function defaultTitle(draft: Draft, withheld: WithheldValues): string {
+  for (const candidate of [withoutTlpLabels(draft.title), draft.source.fileName.split(/[\\/]/).pop() ?? '']) {
+    if (candidate !== '' && withheld.redact(candidate) === candidate) return candidate;
+  }
+  return 'Untitled report';
 }
 
 function killChainPhasesOf(object: StixObject | undefined): JsonObject[] {
@@ -72,6 +138,16 @@ export function buildPublication(input: PublicationInput): Publication {
   if (published.length === 0) {
     throw new EntenteError('ENT_DRAFT_EMPTY', `draft ${draft.id} has no accepted item; a report must refer to at least one object`, { draft: draft.id });
   }
+
+  // Built from accepted values alone, and so accepted text: a withheld value inside one (a rejected
+  // domain in an accepted URL's pattern, or a file name in the SCO of an accepted path) goes out with it.
+  const acceptedText = published.flatMap((item) => {
+    if (item.kind !== 'observable') return [];
+    const stix = observableStix(item.type, item.subtype, effectiveValue(item));
+    return [stix.pattern, ...stix.scos.flatMap((object) => Object.entries(object).flatMap(([key, value]) => (typeof value === 'string' && !isStructural(key) ? [value] : [])))];
+  });
+  const withheld = withheldValuesOf(draft, acceptedText);
+  const title = defaultTitle(draft, withheld);
 
   const timestamp = input.now.toISOString();
   const marking = TLP2_MARKING_IDS[input.tlp];
@@ -121,7 +197,7 @@ export function buildPublication(input: PublicationInput): Publication {
         id: newId('indicator'),
         ...common,
         name: value.length > 200 ? `${value.slice(0, 197)}…` : value,
-        ...evidenceDescription(item, draft.title),
+        ...evidenceDescription(item, title, withheld),
         indicator_types: ['malicious-activity'],
         pattern: item.decision.state === 'edited' && item.decision.pattern !== undefined ? item.decision.pattern : stix.pattern,
         pattern_type: 'stix',
@@ -138,7 +214,7 @@ export function buildPublication(input: PublicationInput): Publication {
         type: 'indicator',
         id: newId('indicator'),
         ...common,
-        name: `${item.type} rule from ${draft.title}`.slice(0, 200),
+        name: `${item.type} rule from ${title}`.slice(0, 200),
         indicator_types: ['malicious-activity'],
         pattern: value,
         pattern_type: item.type,
@@ -172,7 +248,7 @@ export function buildPublication(input: PublicationInput): Publication {
       relationship_type: type,
       source_ref: source,
       target_ref: target,
-      description: `Stated together in "${draft.title}"; accepted by ${input.analyst}.`.slice(0, 1000),
+      description: `Stated together in "${title}"; accepted by ${input.analyst}.`.slice(0, 1000),
     });
   };
   const malware = referenced('malware');
@@ -192,12 +268,15 @@ export function buildPublication(input: PublicationInput): Publication {
 
   // Provenance goes to every reader of the report, circle partners too: it says what was published,
   // how and who accepted it, and only counts what was rejected. A rejected value (often rejected
-  // because it must not leave: an internal address) and the reason given stay in the draft.
+  // because it must not leave: an internal address) and the reason given stay in the draft; so does
+  // the value an edited item had before the edit (the analyst may have edited a victim's address out).
   const decided = published.map((item): JsonObject => {
     const entry: JsonObject = {
       item: item.id,
       kind: item.kind,
-      proposed_value: item.kind === 'rule' ? `${item.value.slice(0, 200)}${item.value.length > 200 ? '…' : ''}` : item.value,
+      ...(item.decision.state === 'edited' && item.decision.value !== undefined && item.decision.value !== item.value
+        ? {}
+        : { proposed_value: item.kind === 'rule' ? `${item.value.slice(0, 200)}${item.value.length > 200 ? '…' : ''}` : item.value }),
       automatic: true,
       method: `${item.method.source}:${item.method.detail}`,
       confidence: item.confidence,
@@ -218,7 +297,7 @@ export function buildPublication(input: PublicationInput): Publication {
     type: 'report',
     id: newId('report'),
     ...common,
-    name: (input.name ?? draft.title).slice(0, 500),
+    name: withheld.redact(input.name ?? title).slice(0, 500),
     description: `Published from ${draft.source.fileName} (${draft.source.format}, SHA-256 ${draft.source.sha256}) after review by ${input.analyst}.`,
     report_types: ['threat-report'],
     published: timestamp,
@@ -232,5 +311,9 @@ export function buildPublication(input: PublicationInput): Publication {
       rejected_count: draft.items.length - published.length,
     },
   };
-  return { report, objects: [...objects.values(), report], refsByItem };
+  // Objects published as they are stored (ATT&CK/ATLAS, the home identity) are not the draft's text.
+  const verbatim = new Set([...(input.attackObjects?.keys() ?? []), ...(input.homeIdentity === undefined ? [] : [input.homeIdentity.id])]);
+  const built = [...objects.values(), report].map((object) => (verbatim.has(object.id) || withheld.none ? object : (redactJson(object, withheld) as StixObject)));
+  assertNothingWithheld(built.filter((object) => !verbatim.has(object.id)), withheld, draft.id);
+  return { report: built[built.length - 1] as StixObject, objects: built, refsByItem };
 }

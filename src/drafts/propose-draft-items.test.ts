@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { extractObservables } from '../extract/extract-observables.ts';
 import { loadExtractData } from '../extract/load-extract-data.ts';
 import type { TaggedObject, TagResult } from '../tagging/tag-text.ts';
-import { proposeDraftItems, titleOf } from './propose-draft-items.ts';
+import { proposeDraftItems, titleOf, withoutTlpLabels } from './propose-draft-items.ts';
 
 const data = loadExtractData();
 const REPORT = [
@@ -89,5 +89,13 @@ describe('titleOf', () => {
     assert.equal(titleOf('# Lantern Typhoon\nbody', '/tmp/r.md'), 'Lantern Typhoon');
     assert.equal(titleOf('\n\nOperation Dusk\nThe actor…', 'r.txt'), 'Operation Dusk');
     assert.equal(titleOf('The actor staged payloads on a server in the data centre of a hosting company and then left.', 'dir/apt.txt'), 'apt.txt');
+  });
+
+  it("skips a TLP banner line and drops TLP labels from the title: the document's marking is not the publication's", () => {
+    assert.equal(titleOf('TLP:RED\n\nOperation Dusk\nbody', 'r.txt'), 'Operation Dusk');
+    assert.equal(titleOf('[TLP: AMBER+STRICT] Operation Dusk – TLP:AMBER\nbody', 'r.txt'), 'Operation Dusk');
+    assert.equal(titleOf('# PAP:GREEN | Operation Dusk\nbody', 'r.txt'), 'Operation Dusk');
+    assert.equal(titleOf('TLP:CLEAR\nThe actor staged payloads on a server in the data centre of a hosting company and then left.', 'r.txt'), 'r.txt');
+    assert.equal(withoutTlpLabels('Operation Dusk'), 'Operation Dusk');
   });
 });

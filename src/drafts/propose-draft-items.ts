@@ -173,11 +173,31 @@ export function proposeDraftItems(input: ProposalInput): Proposal {
   return { items, warnings };
 }
 
-/** The report's title: a Markdown heading or a short first line, else the file name without its folder. */
+// A TLP (or PAP) label as reports print it: "TLP:RED", "TLP: AMBER+STRICT", "[TLP:CLEAR]", "PAP-GREEN".
+const MARKING_LABEL = /[[(]?\b(?:TLP|PAP)\s*[:-]?\s*(?:RED|AMBER\s*\+\s*STRICT|AMBER|GREEN|WHITE|CLEAR)\b[\])]?/giu;
+
+/**
+ * A title without the TLP/PAP labels it carries: the label is the document's, and a publication has
+ * its own marking (a report published at TLP:GREEN named "TLP:RED …" would say the wrong thing).
+ */
+export function withoutTlpLabels(title: string): string {
+  return title
+    .replace(MARKING_LABEL, ' ')
+    .replace(/\s+/g, ' ')
+    .replace(/^[\s\-–—|:/]+|[\s\-–—|:/]+$/gu, '')
+    .trim();
+}
+
+/**
+ * The report's title: a Markdown heading or a short first line (a line that is only a TLP label, the
+ * banner many reports open with, is skipped; labels on the title line are dropped), else the file
+ * name without its folder. The title names the published report unless it mentions a value the
+ * analyst did not accept (build-publication.ts).
+ */
 export function titleOf(text: string, fileName: string): string {
   const base = fileName.split(/[\\/]/).pop() ?? fileName;
   for (const line of text.split('\n', 20)) {
-    const trimmed = line.replace(/^#+\s*/, '').replace(/\s+/g, ' ').trim();
+    const trimmed = withoutTlpLabels(line.replace(/^#+\s*/, '').replace(/\s+/g, ' ').trim());
     if (trimmed === '') continue;
     if (trimmed.length <= 120 && !/[.:;,]$/.test(trimmed) && /\p{L}/u.test(trimmed)) return trimmed;
     break;

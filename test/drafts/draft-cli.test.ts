@@ -123,8 +123,10 @@ describe('entente extract → entente draft → a circle', () => {
     const provenance = report['x_entente_provenance'] as { items: { proposed_value: string; decision: string; decided_by?: string; value?: string }[] };
     assert.deepEqual(
       provenance.items.filter((entry) => entry.decided_by === 'ana').map((entry) => [entry.proposed_value, entry.decision, entry.value]).slice(0, 2),
-      [['185.220.101.47', 'edited', '185.220.101.0/24'], ['update-check.net', 'accepted', undefined]],
+      // The value before the edit stays in the draft: the analyst may have edited something out of it.
+      [[undefined, 'edited', '185.220.101.0/24'], ['update-check.net', 'accepted', undefined]],
     );
+    assert.equal(JSON.stringify(objects).includes('185.220.101.47'), false, 'nor does any published text carry it');
     assert.equal(objects.some((object) => object['value'] === 'cdn-lantern.org' || object['value'] === '198.51.100.23'), false, 'rejected items are not published');
 
     const shown = await entente(data, ['draft', 'list']);

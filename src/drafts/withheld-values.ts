@@ -1,0 +1,212 @@
+// What a publication must not carry: the values of the items the analyst did not accept (rejected,
+// or still pending) and the value an edited item had before the analyst's edit. They are found in
+// any text the publication builds (a sentence of evidence, the report's name) however the report
+// wrote them: in any case, defanged (hxxp://, [.], [@] … read as the extractor reads them), and as
+// the very characters at the item's evidence spans; each is replaced with WITHHELD. Text the analyst
+// accepted is left alone: a rejected domain inside an accepted URL, say, goes out as part of that URL
+// (the URL is published anyway), while the URL as it was before an edit is withheld whole. Pure.
+import { refang } from '../extract/refang.ts';
+import { effectiveValue, isPublishable, type Draft, type DraftItem } from './draft.ts';
+
+export const WITHHELD = '[withheld]';
+
+const WORD = /[\p{L}\p{N}]+/gu;
+const WORD_CHAR = /[\p{L}\p{N}]/u;
+
+/** Lower case code unit by code unit, so that offsets stay those of the original text. */
+function fold(text: string): string {
+  const lower = text.toLowerCase();
+  // Almost always: only a few characters (İ, for one) change length in lower case.
+  if (lower.length === text.length) return lower;
+  let out = '';
+  for (const char of text) {
+    const lower = char.toLowerCase();
+    out += lower.length === char.length ? lower : char;
+  }
+  return out;
+}
+
+function isWordAt(text: string, index: number): boolean {
+  if (index < 0 || index >= text.length) return false;
+  const code = text.codePointAt(index) ?? 0;
+  // A low surrogate belongs to the code point that starts before it.
+  const char = code >= 0xdc00 && code <= 0xdfff && index > 0 ? String.fromCodePoint(text.codePointAt(index - 1) ?? 0) : String.fromCodePoint(code);
+  return WORD_CHAR.test(char);
+}
+
+/** Strings of one length with their anchor at one offset: one look-up per mention of the anchor. */
+interface Shape {
+  /** Offset of the anchor in each string. */
+  readonly at: number;
+  readonly length: number;
+  /** Folded string (white space as single spaces) → item. */
+  readonly items: Map<string, string>;
+}
+
+interface Range {
+  readonly start: number;
+  readonly end: number;
+  readonly item: string;
+}
+
+/**
+ * Finds whole mentions of a set of strings: a mention starting (ending) with a letter or digit must
+ * not continue a word there, so that 10.0.0.1 is not found in 10.0.0.15. Each string is indexed by
+ * its rarest word among all the strings (its anchor: "corp" or "com" would send every word of a text
+ * to thousands of candidates), so that a text is read once however many strings there are.
+ */
+class Finder {
+  private readonly texts = new Map<string, string>();
+  private byAnchor: Map<string, Map<string, Shape>> | undefined;
+
+  add(value: string, item: string): void {
+    const text = fold(value.replace(/\s+/g, ' ').trim());
+    // A string without a letter or digit names nothing a reader could recognise.
+    if (!WORD_CHAR.test(text) || this.texts.has(text)) return;
+    this.texts.set(text, item);
+    this.byAnchor = undefined;
+  }
+
+  get size(): number {
+    return this.texts.size;
+  }
+
+  private index(): Map<string, Map<string, Shape>> {
+    if (this.byAnchor !== undefined) return this.byAnchor;
+    const words = new Map<string, { word: string; at: number }[]>();
+    const counts = new Map<string, number>();
+    for (const text of this.texts.keys()) {
+      const list = [...text.matchAll(WORD)].map((match) => ({ word: match[0], at: match.index }));
+      words.set(text, list);
+      for (const word of new Set(list.map((entry) => entry.word))) counts.set(word, (counts.get(word) ?? 0) + 1);
+    }
+    const byAnchor = new Map<string, Map<string, Shape>>();
+    for (const [text, item] of this.texts) {
+      let best: { word: string; at: number } | undefined;
+      for (const entry of words.get(text) ?? []) {
+        if (best === undefined) best = entry;
+        else {
+          const [count, bestCount] = [counts.get(entry.word) ?? 0, counts.get(best.word) ?? 0];
+          if (count < bestCount || (count === bestCount && entry.word.length > best.word.length)) best = entry;
+        }
+      }
+      if (best === undefined) continue;
+      const shapes = byAnchor.get(best.word) ?? new Map<string, Shape>();
+      const key = `${best.at}:${text.length}`;
+      const shape = shapes.get(key) ?? { at: best.at, length: text.length, items: new Map<string, string>() };
+      shape.items.set(text, item);
+      shapes.set(key, shape);
+      byAnchor.set(best.word, shapes);
+    }
+    this.byAnchor = byAnchor;
+    return byAnchor;
+  }
+
+  /** Mentions in `folded` (already folded), as offsets into it. */
+  find(folded: string): Range[] {
+    const found: Range[] = [];
+    if (this.texts.size === 0) return found;
+    const byAnchor = this.index();
+    for (const word of folded.matchAll(WORD)) {
+      const shapes = byAnchor.get(word[0]);
+      if (shapes === undefined) continue;
+      for (const shape of shapes.values()) {
+        const start = word.index - shape.at;
+        const end = start + shape.length;
+        if (start < 0 || end > folded.length) continue;
+        const text = folded.slice(start, end);
+        const item = shape.items.get(text);
+        if (item === undefined) continue;
+        if (isWordAt(text, 0) && isWordAt(folded, start - 1)) continue;
+        if (isWordAt(text, text.length - 1) && isWordAt(folded, end)) continue;
+        found.push({ start, end, item });
+      }
+    }
+    return found;
+  }
+}
+
+export interface WithheldValues {
+  /** True when the draft withholds nothing (every item accepted as proposed). */
+  readonly none: boolean;
+  /** The text with every withheld mention replaced with WITHHELD. */
+  redact(text: string): string;
+  /** The item whose withheld value the text still mentions, if any. */
+  mentionIn(text: string): string | undefined;
+}
+
+/** The characters the report has at an item's evidence spans: how it wrote the value. */
+function writtenForms(draft: Draft, item: DraftItem): string[] {
+  return item.evidence.map((evidence) => draft.text.slice(evidence.start, evidence.end)).filter((form) => form.length > 0 && form.length <= 10_000);
+}
+
+/**
+ * What `draft` withholds, and the accepted text that stays: `accepted` adds strings built from
+ * accepted values (indicator patterns, the values of the SCOs built from them).
+ */
+export function withheldValuesOf(draft: Draft, accepted: readonly string[] = []): WithheldValues {
+  const withheld = new Finder();
+  const kept = new Finder();
+  for (const item of draft.items) {
+    if (isPublishable(item)) {
+      const value = effectiveValue(item);
+      kept.add(value, item.id);
+      if (item.decision.pattern !== undefined) kept.add(item.decision.pattern, item.id);
+      if (value === item.value) {
+        for (const form of writtenForms(draft, item)) kept.add(form, item.id);
+        if (item.name !== undefined) kept.add(item.name, item.id);
+      } else {
+        // The value before the edit, in every form the report gave it.
+        withheld.add(item.value, item.id);
+        for (const form of writtenForms(draft, item)) withheld.add(form, item.id);
+      }
+    } else {
+      withheld.add(item.value, item.id);
+      if (item.name !== undefined) withheld.add(item.name, item.id);
+      for (const form of writtenForms(draft, item)) withheld.add(form, item.id);
+    }
+  }
+  for (const text of accepted) kept.add(text, '');
+
+  /** Withheld mentions in `text` not inside an accepted one, as offsets into `text`, sorted. */
+  const mentions = (text: string): Range[] => {
+    if (withheld.size === 0) return [];
+    const readings: { folded: string; toOriginal: (offset: number) => number }[] = [{ folded: fold(text), toOriginal: (offset) => offset }];
+    const refanged = refang(text);
+    if (refanged.replacements > 0) readings.push({ folded: fold(refanged.text), toOriginal: (offset) => refanged.toOriginal(offset) });
+    const found: Range[] = [];
+    const keptRanges: Range[] = [];
+    for (const reading of readings) {
+      const back = (range: Range): Range => ({ start: reading.toOriginal(range.start), end: reading.toOriginal(range.end), item: range.item });
+      found.push(...withheld.find(reading.folded).map(back));
+    }
+    if (found.length === 0) return found;
+    for (const reading of readings) {
+      const back = (range: Range): Range => ({ start: reading.toOriginal(range.start), end: reading.toOriginal(range.end), item: range.item });
+      keptRanges.push(...kept.find(reading.folded).map(back));
+    }
+    return found
+      .filter((range) => !keptRanges.some((keep) => keep.start <= range.start && range.end <= keep.end))
+      .sort((a, b) => a.start - b.start || b.end - a.end);
+  };
+
+  return {
+    none: withheld.size === 0,
+    redact(text) {
+      const ranges = mentions(text);
+      if (ranges.length === 0) return text;
+      let out = '';
+      let last = 0;
+      for (const range of ranges) {
+        if (range.end <= last) continue;
+        out += text.slice(last, Math.max(last, range.start));
+        if (range.start >= last) out += WITHHELD;
+        last = range.end;
+      }
+      return out + text.slice(last);
+    },
+    mentionIn(text) {
+      return mentions(text)[0]?.item;
+    },
+  };
+}
