@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { entente, temporaryDirectory } from './cli-kit.ts';
 import { validateBundle } from '../../src/stix/validate.ts';
@@ -168,6 +168,28 @@ describe('entente command line', () => {
   it('imports every document of a directory', async () => {
     const run = await entente(data.path, ['import', fixture('misp-stix'), '--collection', 'default', '--quiet']);
     assert.match(run.stdout, /^[1-9]\d* accepted/);
+  });
+
+  it('does not follow a symbolic link to a directory inside a directory it imports (a loop would never end), and says so', async () => {
+    const dir = join(data.path, 'loopdir');
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    writeFileSync(join(dir, 'a.json'), JSON.stringify(indicator(40)));
+    symlinkSync('..', join(dir, 'sub', 'up'));
+    symlinkSync(join(dir, 'a.json'), join(dir, 'sub', 'linked.json'));
+    const run = await entente(data.path, ['import', dir, '--collection', 'default']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /^entente: warning: skipped .*sub\/up: a symbolic link to a directory, not followed\n$/);
+    // a.json, and the linked file again (a duplicate): a link to a file is read like the file.
+    assert.match(run.stdout, /^1 accepted, 1 duplicate, 0 rejected/);
+    // A link that leads nowhere, or to itself, where a document was expected: named, with a code.
+    symlinkSync(join(dir, 'gone.json'), join(dir, 'dangling.json'));
+    const dangling = await entente(data.path, ['import', dir, '--collection', 'default']);
+    assert.equal(dangling.code, 1);
+    assert.match(dangling.stderr, /ENT_INPUT_UNREADABLE: cannot read .*dangling\.json: ENOENT/);
+    symlinkSync('self.json', join(dir, 'sub', 'self.json'));
+    const loop = await entente(data.path, ['import', join(dir, 'sub'), '--collection', 'default']);
+    assert.match(loop.stderr, /ENT_INPUT_UNREADABLE: cannot read .*self\.json: ELOOP/);
+    assert.doesNotMatch(`${run.stderr}${dangling.stderr}${loop.stderr}`, /unexpected error/);
   });
 
   it('names an unreadable input and an unknown collection', async () => {

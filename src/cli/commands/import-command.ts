@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, statSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { join, extname } from 'node:path';
 import type { CliIo, NodeLocationOptions } from '../cli-context.ts';
 import { withNode, writeLine } from '../cli-context.ts';
@@ -90,7 +91,7 @@ export function importCommand(io: CliIo): Command {
     .action(async (inputs: string[], options: ImportOptions) => {
       // The signed-bundle path (federation arrival checks) is loaded only when --from asks for it.
       if (options.from !== undefined) return (await import('./import-signed.ts')).importSignedFile(io, inputs, { ...options, from: options.from });
-      const files = inputs.flatMap((input) => expandInput(input));
+      const files = inputs.flatMap((input) => expandInput(input, (message) => writeLine(io.stderr, `entente: warning: ${message}`)));
       const plan = planImport(files);
       // The worker loads the validator and reads the first files while the store opens.
       const early = plan.firstRun.length > 0 && plan.useWorker ? prepareImportBatchesInWorker(plan.firstRun, pipelineOptions) : undefined;
@@ -177,23 +178,56 @@ async function importInto(io: CliIo, options: ImportOptions, files: readonly str
   });
 }
 
-/** A directory stands for every STIX document below it, in name order so that runs are repeatable. */
-function expandInput(input: string): string[] {
-  if (input === '-') return ['-'];
-  let stats;
+function unreadable(path: string, cause: unknown): EntenteError {
+  return new EntenteError('ENT_INPUT_UNREADABLE', `cannot read ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`);
+}
+
+function statOf(path: string, stat: (path: string) => Stats): Stats {
   try {
-    stats = statSync(input);
+    return stat(path);
   } catch (cause) {
-    throw new EntenteError('ENT_INPUT_UNREADABLE', `cannot read ${input}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`);
+    throw unreadable(path, cause);
   }
-  if (!stats.isDirectory()) return [input];
-  return readdirSync(input)
-    .sort()
-    .flatMap((name) => {
-      const path = join(input, name);
-      const isDirectory = statSync(path).isDirectory();
-      return isDirectory || documentExtensions.has(extname(name).toLowerCase()) ? expandInput(path) : [];
-    });
+}
+
+/**
+ * A directory stands for every STIX document below it, in name order so that runs are repeatable.
+ * An input named on the command line is followed wherever it leads; below it, a link to a document is
+ * read like the document, but a link to a directory is not followed (one to a parent made the walk
+ * endless, ending in ELOOP) and `warn` names it. Unreadable entries: ENT_INPUT_UNREADABLE.
+ */
+function expandInput(input: string, warn: (message: string) => void): string[] {
+  if (input === '-') return ['-'];
+  return statOf(input, statSync).isDirectory() ? documentsBelow(input, warn) : [input];
+}
+
+function documentsBelow(directory: string, warn: (message: string) => void): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(directory).sort();
+  } catch (cause) {
+    throw unreadable(directory, cause);
+  }
+  return names.flatMap((name) => {
+    const path = join(directory, name);
+    const isDocument = documentExtensions.has(extname(name).toLowerCase());
+    const entry = statOf(path, lstatSync);
+    if (entry.isDirectory()) return documentsBelow(path, warn);
+    if (!entry.isSymbolicLink()) return isDocument ? [path] : [];
+    let target: Stats;
+    try {
+      target = statSync(path);
+    } catch (cause) {
+      // A broken link is an error only where a document was expected.
+      if (isDocument) throw unreadable(path, cause);
+      return [];
+    }
+    if (target.isDirectory()) {
+      warn(`skipped ${path}: a symbolic link to a directory, not followed`);
+      return [];
+    }
+    return isDocument ? [path] : [];
+  });
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
