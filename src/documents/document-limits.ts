@@ -48,7 +48,7 @@ export const DEFAULT_DOCUMENT_LIMITS: DocumentLimits = {
   // a few thousand, an appendix of 20,000 indicators in a table about 100,000.
   maxHtmlNodes: 100_000,
   maxHtmlNesting: 512,
-  // Dense markup parses at 1 to 5 MB a second: this bounds how long one page holds the event loop
-  // of a node that received it through POST /api/drafts.
-  maxHtmlCpuMs: 2_000,
+  // Dense markup parses at 1 to 10 MB a second: this bounds how long one page holds the event loop
+  // of a node that received it through POST /api/drafts (64 MiB of hostile markup: 1.5 s in all).
+  maxHtmlCpuMs: 1_000,
 };

@@ -212,20 +212,28 @@ export const MAX_HTML_NESTING = DEFAULT_DOCUMENT_LIMITS.maxHtmlNesting;
 const VOID_ELEMENTS = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
 // Closed by the next one of their kind (an unclosed <p> or <li> does not deepen the tree).
 const IMPLIED_END = new Set(['p', 'li', 'dt', 'dd', 'tr', 'td', 'th', 'option', 'optgroup', 'rb', 'rt', 'rp', 'thead', 'tbody', 'tfoot', 'colgroup', 'caption']);
-const TAG = /<(\/?)([A-Za-z][A-Za-z0-9-]*)[^<>]*>/g;
+// The name must end where the lookahead says: without it a name that never closes could be split
+// between the name and the rest of the tag in every way (quadratic: 40,000 characters took 2 s).
+const TAG = /<(\/?)([A-Za-z][A-Za-z0-9-]*)(?![A-Za-z0-9-])[^<>]*>/g;
+// Tags scanned between two calls of boundHtmlNesting's `check`.
+const CHECK_EVERY_TAGS = 4096;
 
 /**
  * The page with the tags that would nest deeper than `max` blanked out (each replaced by as many
  * spaces, so that offsets into the page stay true), with the end tags that match them: the text
  * stays, only structure below that depth is flattened. Counted on tags as written, an approximation
  * that can only blank more tags, never let a deeper tree through to parse5 than the count says.
+ * `check` is called every few thousand tags (to stop a scan that has used up its time by throwing).
  */
-export function boundHtmlNesting(html: string, max: number = MAX_HTML_NESTING): string {
+export function boundHtmlNesting(html: string, max: number = MAX_HTML_NESTING, check?: () => void): string {
   let depth = 0;
   let blanked = 0;
   let out: string[] | undefined;
   let last = 0;
+  let tags = 0;
   for (const m of html.matchAll(TAG)) {
+    tags += 1;
+    if (check !== undefined && tags % CHECK_EVERY_TAGS === 0) check();
     const name = (m[2] ?? '').toLowerCase();
     if (VOID_ELEMENTS.has(name) || IMPLIED_END.has(name) || m[0].endsWith('/>')) continue;
     const closing = m[1] === '/';
@@ -286,16 +294,20 @@ function parseBounded(html: string, name: string, limits: HtmlLimits): Document 
   // parse() writes the whole page at once; the parser's tokenizer also takes it in pieces, the way
   // parse5's own streaming parser feeds it (the source offsets run on across pieces).
   const parser = new Parser<DefaultTreeAdapterMap>({ sourceCodeLocationInfo: true, scriptingEnabled: false, treeAdapter });
+  // The budget covers the scan for nesting too: on 64 MiB of tags it alone takes seconds.
   const started = process.cpuUsage();
-  const input = boundHtmlNesting(html, limits.maxHtmlNesting);
-  for (let at = 0; ; at += PIECE_CHARS) {
-    const last = at + PIECE_CHARS >= input.length;
-    parser.tokenizer.write(input.slice(at, at + PIECE_CHARS), last);
-    if (last) break;
+  const checkTime = (): void => {
     const used = process.cpuUsage(started);
     if ((used.user + used.system) / 1000 > limits.maxHtmlCpuMs) {
       throw refuse(`parsing used more than ${limits.maxHtmlCpuMs} ms of CPU time; the page was abandoned`);
     }
+  };
+  const input = boundHtmlNesting(html, limits.maxHtmlNesting, checkTime);
+  for (let at = 0; ; at += PIECE_CHARS) {
+    const last = at + PIECE_CHARS >= input.length;
+    parser.tokenizer.write(input.slice(at, at + PIECE_CHARS), last);
+    if (last) break;
+    checkTime();
   }
   return parser.document;
 }
