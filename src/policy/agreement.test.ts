@@ -166,4 +166,36 @@ describe('bindingAgreement: only accepted terms bind, and only the member who ac
     const early = { ...accepted, acceptedAt: '2026-01-01T00:00:00Z' };
     assert.equal(bindingAgreement({ agreements: [version(1)], acceptances: [early] }, circle, BANK, at).kind, 'unbound');
   });
+
+  describe('for a release by another member (agreedBy): only terms that member accepted or proposed too', () => {
+    const HOME = 'identity--0c000000-0000-4000-8000-000000000003';
+    const withHome: Circle = { ...circle, members: [...circle.members, { organisationId: HOME, role: 'contributor', joinedAt: '2026-01-01T00:00:00Z', trial: false }] };
+    const accepts = (organisationId: string, n: number, acceptedAt = '2026-01-10T00:00:00Z') => ({ circleId: 'baltic-energy', organisationId, version: n, acceptedAt });
+
+    it('a wider version only the recipient accepted (as the coordinator says) does not bind the release: the one both accepted does', () => {
+      const state: AgreementState = { agreements: [version(1), version(2)], acceptances: [accepts(BANK, 1), accepts(BANK, 2), accepts(HOME, 1)] };
+      const bank = bindingAgreement(state, withHome, BANK, at, 0, HOME);
+      assert.equal(bank.kind === 'bound' && bank.agreement.version, 1);
+      // Without the other side, the recipient's own highest acceptance binds (its view of its own terms).
+      const alone = bindingAgreement(state, withHome, BANK, at);
+      assert.equal(alone.kind === 'bound' && alone.agreement.version, 2);
+    });
+
+    it('a recipient that accepted only versions the releasing member did not is bound by none, and the reason says so', () => {
+      const state: AgreementState = { agreements: [version(1), version(2)], acceptances: [accepts(BANK, 2), accepts(HOME, 1)] };
+      const bank = bindingAgreement(state, withHome, BANK, at, 0, HOME);
+      assert.equal(bank.kind, 'unbound');
+      assert.match(bank.kind === 'unbound' ? bank.reason : '', /that identity--0c000000-0000-4000-8000-000000000003 accepted or proposed too$/);
+      // Accepted later than the instant decided: not yet agreed.
+      const later: AgreementState = { agreements: [version(1)], acceptances: [accepts(BANK, 1), accepts(HOME, 1, '2026-04-01T00:00:00Z')] };
+      assert.equal(bindingAgreement(later, withHome, BANK, at, 0, HOME).kind, 'unbound');
+    });
+
+    it('a version the releasing member proposed as coordinator counts as agreed by it; a member that neither accepted nor proposed it agreed to nothing', () => {
+      const accepted: AgreementState = { agreements: [version(1)], acceptances: [accepts(BANK, 1)] };
+      const coord = bindingAgreement(accepted, circle, BANK, at, 0, COORD);
+      assert.equal(coord.kind === 'bound' && coord.agreement.version, 1);
+      assert.equal(bindingAgreement(accepted, withHome, BANK, at, 0, HOME).kind, 'unbound');
+    });
+  });
 });

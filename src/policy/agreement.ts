@@ -213,11 +213,18 @@ function proposedByCoordinator(circle: Circle, agreement: Agreement): boolean {
  * bind, and only for the member who accepted them; a member that accepted nothing receives nothing.
  * Two different documents claiming the same version make that version void (fail closed).
  * `clockSkewMs` tolerates acceptances stamped by a clock that is ahead of this one.
+ *
+ * `agreedBy`, when given, is the organisation on the other side (the home organisation releasing to
+ * the member): only a version it accepted by then too, or proposed as a coordinator, binds. In a
+ * circle mirrored from its coordinator's node, the other members' acceptances are the coordinator's
+ * word: without this, a coordinator could list a member as bound by wider terms than this node's
+ * organisation ever accepted, and this node would release to that member under them.
  */
-export function bindingAgreement(state: AgreementState, circle: Circle, organisationId: string, at: Date, clockSkewMs = 0): BindingAgreement {
+export function bindingAgreement(state: AgreementState, circle: Circle, organisationId: string, at: Date, clockSkewMs = 0, agreedBy?: string): BindingAgreement {
   // Acceptances recorded on another node's clock (a mirrored circle) may lie up to the skew in
   // this node's future; they bind already.
   const time = at.getTime() + clockSkewMs;
+  const agreed = agreedBy === undefined || agreedBy === organisationId ? undefined : versionsAgreedBy(state, circle, agreedBy, time);
   const acceptances = state.acceptances
     .filter(
       (acceptance) =>
@@ -227,6 +234,7 @@ export function bindingAgreement(state: AgreementState, circle: Circle, organisa
     )
     .sort((a, b) => b.version - a.version);
   for (const acceptance of acceptances) {
+    if (agreed !== undefined && !agreed.has(acceptance.version)) continue;
     const versions = state.agreements.filter(
       (agreement) => agreement.circleId === circle.id && agreement.version === acceptance.version,
     );
@@ -238,6 +246,18 @@ export function bindingAgreement(state: AgreementState, circle: Circle, organisa
   }
   return {
     kind: 'unbound',
-    reason: `${organisationId} has accepted no valid agreement version of circle ${circle.id}`,
+    reason: `${organisationId} has accepted no valid agreement version of circle ${circle.id}${agreed === undefined ? '' : ` that ${agreedBy ?? ''} accepted or proposed too`}`,
   };
+}
+
+/** The versions an organisation accepted by `time`, or proposed as a coordinator of the circle. */
+function versionsAgreedBy(state: AgreementState, circle: Circle, organisationId: string, time: number): ReadonlySet<number> {
+  const versions = new Set<number>();
+  for (const acceptance of state.acceptances) {
+    if (acceptance.circleId === circle.id && acceptance.organisationId === organisationId && Date.parse(acceptance.acceptedAt) <= time) versions.add(acceptance.version);
+  }
+  for (const agreement of state.agreements) {
+    if (agreement.circleId === circle.id && agreement.proposedBy === organisationId && Date.parse(agreement.proposedAt) <= time && proposedByCoordinator(circle, agreement)) versions.add(agreement.version);
+  }
+  return versions;
 }

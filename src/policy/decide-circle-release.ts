@@ -250,13 +250,15 @@ export function decideCircleStanding(
   agreements: AgreementState,
   at: Date,
   agreementClockSkewMs = 0,
+  /** The organisation releasing (this node's): only terms it accepted or proposed too bind the recipient (bindingAgreement). */
+  releasingOrganisationId?: string,
 ): CircleStanding {
   const org = recipient.organisationId;
   const closed = circleClosedReason(circle, at);
   if (closed !== undefined) return { kind: 'refused', decision: withhold([`circle-window: ${closed}`]) };
   const membership = membershipAt(circle, org, at);
   if (membership.kind === 'not-member') return { kind: 'refused', decision: withhold([`membership: ${membership.reason}`]) };
-  const binding = bindingAgreement(agreements, circle, org, at, agreementClockSkewMs);
+  const binding = bindingAgreement(agreements, circle, org, at, agreementClockSkewMs, releasingOrganisationId);
   if (binding.kind === 'unbound') return { kind: 'refused', decision: withhold([`agreement: ${binding.reason}`]) };
   return {
     kind: 'bound',

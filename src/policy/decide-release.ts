@@ -35,6 +35,11 @@ export interface CircleChannel {
    * agreement state was mirrored from another node (docs/federation.md, clock skew). Default 0.
    */
   readonly agreementClockSkewMs?: number;
+  /**
+   * This node's organisation, which releases: the recipient is bound only by a version it accepted
+   * or proposed too (bindingAgreement, `agreedBy`). Absent: the recipient's own acceptance alone.
+   */
+  readonly releasingOrganisationId?: string;
 }
 
 /** The channel a release travels through: a collection, and the circle it carries if any. */
@@ -95,6 +100,7 @@ export function prepareRelease(recipient: Recipient, channel: PreparedChannel, a
     circle.agreements,
     at,
     circle.agreementClockSkewMs ?? 0,
+    circle.releasingOrganisationId,
   );
   const noDefinitions = new Map<string, never>();
   return (subject, lookup) => {

@@ -6,6 +6,7 @@ import type { Circle } from '../policy/circle.ts';
 import type { Recipient } from '../policy/recipient.ts';
 import { stricterOf, TLP1_MARKING_IDS, TLP2_MARKING_IDS, type TlpLevel } from '../policy/tlp.ts';
 import { publicCatalogueIds } from './public-catalogue.ts';
+import { metaKeys } from '../bootstrap-node.ts';
 import { versionKey, type Contribution, type ObjectStore, type StoredEntry } from '../store/object-store.ts';
 import { latestEntriesIn } from '../store/latest-in-collection.ts';
 import { addMarkingRefs } from '../stix/add-marking-refs.ts';
@@ -53,6 +54,7 @@ export type GateStore = Pick<
   | 'contributionsOf'
   | 'contributionsOfEntries'
   | 'homeOriginalsIn'
+  | 'getMeta'
 >;
 
 type ReceivedVia = NonNullable<ReleaseSubject['receivedVia']>;
@@ -136,6 +138,7 @@ export async function openReleaseGate(
           circle,
           agreements: await store.getAgreementState(circle.id),
           recipientSectors: (await store.getOrganisation(recipient.organisationId))?.sectors ?? [],
+          ...(await releasingOrganisation(store)),
         };
   // What depends on the recipient, the circle and the instant alone is worked out once for the gate;
   // each entry still passes the whole decision.
@@ -366,6 +369,18 @@ export async function openReleaseGate(
  * The home organisation's own users: the grant decides, once for the whole collection (it depends on
  * nothing in the entry); no JSON needs reading, nothing is a release to a party.
  */
+/**
+ * This node's organisation, as the bootstrap recorded it: the releasing side of every agreement the
+ * gate applies (decide-release.ts, CircleChannel.releasingOrganisationId). Nothing when none is
+ * recorded (a store made by hand, in tests).
+ */
+async function releasingOrganisation(store: Pick<ObjectStore, 'getMeta'>): Promise<{ releasingOrganisationId?: string }> {
+  const text = await store.getMeta(metaKeys.homeOrganisation);
+  if (text === undefined) return {};
+  const id = (JSON.parse(text) as { id?: unknown }).id;
+  return typeof id === 'string' ? { releasingOrganisationId: id } : {};
+}
+
 function homeGate(recipient: Recipient, collectionId: string): ReleaseGate {
   // Steps 1 and 2 always settle a home reader; should they not, nothing is shared (fail closed).
   const decision: ReleaseDecision = decideForEveryObject(recipient, collectionId) ?? { kind: 'withhold', reasons: ['home: the grant did not settle the decision'] };
