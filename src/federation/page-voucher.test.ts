@@ -11,6 +11,7 @@ import {
   pageBodySha256,
   type ReceivedPageProof,
 } from './page-voucher.ts';
+import { testIndicator } from './pull-test-kit.ts';
 import { signObject } from './sign-object.ts';
 import { SIGNATURE_EXTENSION_ID } from './signature-extension.ts';
 import { openTerms, testOrganisation } from './test-support.ts';
@@ -24,19 +25,6 @@ const NOW = new Date('2026-03-01T12:00:00.000Z');
 const COLLECTION = 'wide';
 const directory = createKeyDirectory([grid.pinned, gridOldKey.pinned, bank.pinned, home.pinned]);
 
-function indicator(n: number, extra: Record<string, unknown> = {}): StixObject {
-  return {
-    type: 'indicator',
-    spec_version: '2.1',
-    id: `indicator--00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
-    created: '2026-02-01T00:00:00.000Z',
-    modified: '2026-02-01T00:00:00.000Z',
-    pattern: `[ipv4-addr:value = '198.51.100.${n}']`,
-    pattern_type: 'stix',
-    valid_from: '2026-02-01T00:00:00Z',
-    ...extra,
-  } as StixObject;
-}
 
 /** A page served by `server` to `requester`: the body bytes and the proof the requester holds. */
 async function servedPage(
@@ -44,7 +32,7 @@ async function servedPage(
   options: { readonly requester?: string; readonly collectionId?: string; readonly at?: Date; readonly body?: string } = {},
 ): Promise<{ body: string; nonce: string; header: string | undefined }> {
   const nonce = createPageNonce();
-  const body = options.body ?? JSON.stringify({ more: false, objects: [signObject(indicator(1), grid.signer)] });
+  const body = options.body ?? JSON.stringify({ more: false, objects: [signObject(testIndicator(1), grid.signer)] });
   const voucher = createPageVoucher({ signers: { current: async () => server.signer }, clock: () => options.at ?? NOW });
   const headers = await voucher({ nonce, requesterOrganisationId: options.requester ?? home.id, collectionId: options.collectionId ?? COLLECTION, body });
   return { body, nonce, header: headers[PAGE_SIGNATURE_HEADER] };
@@ -132,7 +120,7 @@ function withForeignSignature(object: StixObject, other: StixObject): StixObject
 }
 
 function pageOf(count: number, signer = grid.signer): StixObject[] {
-  return Array.from({ length: count }, (_, n) => signObject(indicator(n + 1), signer));
+  return Array.from({ length: count }, (_, n) => signObject(testIndicator(n + 1), signer));
 }
 
 describe('decidePullPage on a vouched page', () => {
@@ -143,21 +131,21 @@ describe('decidePullPage on a vouched page', () => {
     assert.equal(vouched.accepted.length, 10);
     assert.ok(vouched.accepted.every((arrived) => arrived.signer === grid.id && arrived.verification === 'verified' && arrived.keyId === grid.pinned.keyId));
     // Vouching replaces one check only: a creator with pinned keys must still sign its own objects.
-    const claimed = signObject(indicator(11, { created_by_ref: bank.id }), grid.signer);
+    const claimed = signObject(testIndicator(11, { created_by_ref: bank.id }), grid.signer);
     const rules = decidePullPage([...page, claimed], basis, nothingHeld, vouchedByGrid);
     assert.deepEqual(rules.quarantined.map((item) => [item.objectId, item.reason]), [[claimed.id, 'signer-not-creator']]);
   });
 
   it('verifies a third party\'s objects one by one: a forged one inside a vouched page is quarantined', () => {
-    const forged = withForeignSignature(signObject(indicator(20), bank.signer), signObject(indicator(21), bank.signer));
+    const forged = withForeignSignature(signObject(testIndicator(20), bank.signer), signObject(testIndicator(21), bank.signer));
     const decision = decidePullPage([...pageOf(5), forged], basis, nothingHeld, vouchedByGrid);
     assert.equal(decision.vouching, 'vouched');
     assert.deepEqual(decision.quarantined.map((item) => [item.objectId, item.reason]), [[forged.id, 'bad-signature']]);
   });
 
   it('verifies one by one what the sender signed with another of its keys (a page key cannot vouch for a backdated object)', () => {
-    const old = signObject(indicator(30, { modified: '2026-01-10T00:00:00.000Z', created: '2026-01-10T00:00:00.000Z' }), gridOldKey.signer);
-    const forgedOld = withForeignSignature(old, signObject(indicator(31), gridOldKey.signer));
+    const old = signObject(testIndicator(30, { modified: '2026-01-10T00:00:00.000Z', created: '2026-01-10T00:00:00.000Z' }), gridOldKey.signer);
+    const forgedOld = withForeignSignature(old, signObject(testIndicator(31), gridOldKey.signer));
     const decision = decidePullPage([...pageOf(5), old, forgedOld], basis, nothingHeld, vouchedByGrid);
     assert.deepEqual(decision.accepted.filter((arrived) => arrived.object.id === old.id).length, 1);
     assert.deepEqual(decision.quarantined.map((item) => [item.objectId, item.reason]), [[forgedOld.id, 'bad-signature']]);
@@ -196,7 +184,7 @@ describe('decidePullPage on a vouched page', () => {
 
 describe('decidePullPage on a member\'s own objects coming back', () => {
   const atHome: PullBasis = { ...basis, homeOrganisationId: home.id };
-  const mine = signObject(indicator(40), home.signer);
+  const mine = signObject(testIndicator(40), home.signer);
   const heldMine: PageHistory = {
     versions: new Map([[mine.id, [{ version: mine.modified as string, json: JSON.stringify(mine) }]]]),
     originSigners: new Map([[mine.id, home.id]]),
@@ -205,7 +193,7 @@ describe('decidePullPage on a member\'s own objects coming back', () => {
 
   it('does not verify again the signature it keeps for a version it holds with the same content: it accepts it as the duplicate it is', () => {
     // The kept signature is spoiled too: its acceptance shows that no check ran, only the comparison with what this node keeps.
-    const spoiled = withForeignSignature(mine, signObject(indicator(41), home.signer));
+    const spoiled = withForeignSignature(mine, signObject(testIndicator(41), home.signer));
     const kept = JSON.stringify((spoiled['extensions'] as Record<string, unknown>)[SIGNATURE_EXTENSION_ID]);
     const heldWithKept: PageHistory = { ...heldMine, versions: new Map([[mine.id, [{ version: mine.modified as string, json: JSON.stringify(mine), originSignature: kept }]]]) };
     const decision = decidePullPage([spoiled], atHome, heldWithKept);
@@ -213,7 +201,7 @@ describe('decidePullPage on a member\'s own objects coming back', () => {
   });
 
   it('verifies a copy naming it as signer with other bytes than the signature it keeps, or when it keeps none', () => {
-    const spoiled = withForeignSignature(mine, signObject(indicator(41), home.signer));
+    const spoiled = withForeignSignature(mine, signObject(testIndicator(41), home.signer));
     const kept = JSON.stringify((mine['extensions'] as Record<string, unknown>)[SIGNATURE_EXTENSION_ID]);
     const heldWithKept: PageHistory = { ...heldMine, versions: new Map([[mine.id, [{ version: mine.modified as string, json: JSON.stringify(mine), originSignature: kept }]]]) };
     for (const held of [heldWithKept, heldMine]) {
@@ -223,7 +211,7 @@ describe('decidePullPage on a member\'s own objects coming back', () => {
   });
 
   it('verifies its own signature on a version it does not hold, or holds with other content', () => {
-    const unknown = withForeignSignature(signObject(indicator(42), home.signer), mine);
+    const unknown = withForeignSignature(signObject(testIndicator(42), home.signer), mine);
     const changed = withForeignSignature({ ...mine, name: 'changed on the way' } as StixObject, mine);
     const decision = decidePullPage([unknown, changed], atHome, heldMine);
     assert.deepEqual(decision.quarantined.map((item) => [item.objectId, item.reason]), [

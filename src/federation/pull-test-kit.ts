@@ -7,10 +7,26 @@ import type { ObjectStore } from '../store/object-store.ts';
 import { openSqliteObjectStore } from '../store/sqlite/sqlite-object-store.ts';
 import { indicatorTerms } from '../../test/federation/two-node-kit.ts';
 import type { PullDeps } from './pull-peer.ts';
+import type { StixObject } from '../stix/types.ts';
 import type { TestOrganisation } from './test-support.ts';
 
 export const HOME = 'identity--0a000000-0000-4000-8000-000000000001';
 export const NOW = new Date('2026-03-01T00:00:00.000Z');
+
+/** Indicator `n` (id ending in n, address 198.51.100.n), unsigned, with `extra` properties. */
+export function testIndicator(n: number, extra: Record<string, unknown> = {}): StixObject {
+  return {
+    type: 'indicator',
+    spec_version: '2.1',
+    id: `indicator--00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    created: '2026-02-01T00:00:00.000Z',
+    modified: '2026-02-01T00:00:00.000Z',
+    pattern: `[ipv4-addr:value = '198.51.100.${n}']`,
+    pattern_type: 'stix',
+    valid_from: '2026-02-01T00:00:00Z',
+    ...extra,
+  } as StixObject;
+}
 
 export interface PullWorldOptions {
   /** The partner organisation the peer speaks for, and its name in the registry. */

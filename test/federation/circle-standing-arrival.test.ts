@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { end, leave } from '../../src/circles/circle-operations.ts';
 import { importSignedBundle } from '../../src/federation/import-signed-bundle.ts';
 import { pullPeer } from '../../src/federation/pull-peer.ts';
-import { HOME, NOW, pullWorld } from '../../src/federation/pull-test-kit.ts';
+import { HOME, NOW, pullWorld, testIndicator } from '../../src/federation/pull-test-kit.ts';
 import { receivePush } from '../../src/federation/receive-push.ts';
 import { signObject } from '../../src/federation/sign-object.ts';
 import { testOrganisation } from '../../src/federation/test-support.ts';
@@ -23,19 +23,7 @@ const HOUR = 3_600_000;
 const LATER = new Date(NOW.getTime() + HOUR);
 
 function indicator(n: number): StixObject {
-  return signObject(
-    {
-      type: 'indicator',
-      spec_version: '2.1',
-      id: `indicator--00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
-      created: '2026-02-01T00:00:00.000Z',
-      modified: '2026-02-01T00:00:00.000Z',
-      pattern: `[ipv4-addr:value = '198.51.100.${n}']`,
-      pattern_type: 'stix',
-      valid_from: '2026-02-01T00:00:00Z',
-    } as StixObject,
-    grid.signer,
-  );
+  return signObject(testIndicator(n), grid.signer);
 }
 
 /** A peer serving one page of these objects, after the given instant. */
