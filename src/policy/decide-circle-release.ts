@@ -107,18 +107,31 @@ function idContributingProperties(type: string): readonly string[] {
  * from SDOs by their type.
  */
 function isContentDerivedScoId(text: string): boolean {
-  const separator = text.indexOf('--');
-  return separator > 0 && idContributingProperties(text.slice(0, separator)).length > 0 && UUID.test(text.slice(separator + 2));
+  // Every string of every released object is asked: the length and the "--" before a 36-character
+  // UUID are checked first, so that a description is never scanned.
+  const separator = text.length - 38;
+  if (separator <= 0 || separator > LONGEST_SCO_TYPE || text.charCodeAt(separator) !== HYPHEN || text.charCodeAt(separator + 1) !== HYPHEN) return false;
+  return idContributingProperties(text.slice(0, separator)).length > 0 && UUID.test(text.slice(separator + 2));
 }
 
-function collectScoIds(value: JsonValue | undefined, into: Set<string>): void {
+const HYPHEN = 0x2d;
+const LONGEST_SCO_TYPE = Math.max(...Object.keys(SCO_ID_CONTRIBUTING_PROPERTIES).map((type) => type.length));
+
+/** Adds the content-derived SCO ids found in `value` to `into` (made on the first one found). */
+function collectScoIds(value: JsonValue | undefined, into: Set<string> | undefined): Set<string> | undefined {
   if (typeof value === 'string') {
-    if (isContentDerivedScoId(value)) into.add(value);
-  } else if (Array.isArray(value)) {
-    for (const item of value) collectScoIds(item, into);
-  } else if (isRecord(value)) {
-    for (const item of Object.values(value)) collectScoIds(item, into);
+    if (!isContentDerivedScoId(value)) return into;
+    const found = into ?? new Set<string>();
+    found.add(value);
+    return found;
   }
+  let found = into;
+  if (Array.isArray(value)) {
+    for (const item of value) found = collectScoIds(item, found);
+  } else if (isRecord(value)) {
+    for (const key in value) if (Object.hasOwn(value, key)) found = collectScoIds(value[key], found);
+  }
+  return found;
 }
 
 /**
@@ -129,11 +142,10 @@ function collectScoIds(value: JsonValue | undefined, into: Set<string>): void {
  */
 export function scoIdsNamedBy(object: StixObject): ReadonlyMap<string, readonly string[]> {
   const named = new Map<string, string[]>();
-  for (const [key, value] of Object.entries(object)) {
-    if (NOT_NAMING_SCOS.has(key)) continue;
-    const ids = new Set<string>();
-    collectScoIds(value, ids);
-    if (ids.size > 0) named.set(key, [...ids]);
+  for (const key in object) {
+    if (!Object.hasOwn(object, key) || NOT_NAMING_SCOS.has(key)) continue;
+    const ids = collectScoIds(object[key], undefined);
+    if (ids !== undefined) named.set(key, [...ids]);
   }
   return named;
 }
