@@ -66,10 +66,19 @@ describe('the versions an indicator loader compiles', () => {
   });
 });
 
+/** Runs `run` on a node holding nothing, closed afterwards whatever happens. */
+async function onEmptyNode(run: (node: TestNode) => Promise<void>): Promise<void> {
+  const node = await startTestNode({ empty: true });
+  try {
+    await run(node);
+  } finally {
+    await node.close();
+  }
+}
+
 describe('one version held by several collections', () => {
   it('is compiled once: no slot, and no stale posting, per further collection', async () => {
-    const node = await startTestNode({ empty: true });
-    try {
+    await onEmptyNode(async (node) => {
       await node.store.addObjects(ADD_TEST, [v1]);
       await node.store.addObjects(HIGH_VALUE, [v1]);
       await node.store.addObjects(SECRET, [v1]);
@@ -80,9 +89,7 @@ describe('one version held by several collections', () => {
         assert.equal(loaded.added, 1, compiled);
         assert.deepEqual([matcher.stats().indicators, matcher.stats().stalePostings], [1, 0], compiled);
       }
-    } finally {
-      await node.close();
-    }
+    });
   });
 });
 
@@ -110,52 +117,42 @@ describe('`newest` takes the newest version of each creator', () => {
   }
 
   it('compiles a newer version by another creator beside the genuine one: both match', async () => {
-    const node = await startTestNode({ empty: true });
-    try {
+    await onEmptyNode(async (node) => {
       await node.store.addObjects(ADD_TEST, [genuine]);
       await node.store.addObjects(SECRET, [planted]);
       const { matcher, loader } = await loadedNewest(node);
       assert.equal(matcher.stats().indicators, 2);
       assert.deepEqual(matchedIn(matcher, loader, '198.51.100.92'), [genuine.modified]);
       assert.deepEqual(matchedIn(matcher, loader, '198.51.100.192'), [planted.modified]);
-    } finally {
-      await node.close();
-    }
+    });
   });
 
   // created_by_ref is authenticated only for organisations with pinned keys: the origin the store
   // records (a home original, a partner's contribution) decides, as for the node's matcher.
   it('compiles a newer version claiming the genuine creator beside it when a partner wrote it', async () => {
-    const node = await startTestNode({ empty: true });
-    try {
+    await onEmptyNode(async (node) => {
       await node.store.addObjects(ADD_TEST, [genuine]);
       await node.store.addObjects(SECRET, [{ ...planted, created_by_ref: BANK }], undefined, PARTNER);
       const { matcher, loader } = await loadedNewest(node);
       assert.equal(matcher.stats().indicators, 2);
       assert.deepEqual(matchedIn(matcher, loader, '198.51.100.92'), [genuine.modified]);
       assert.deepEqual(matchedIn(matcher, loader, '198.51.100.192'), [planted.modified]);
-    } finally {
-      await node.close();
-    }
+    });
   });
 
   it('a newer version from the same partner as the older replaces it', async () => {
-    const node = await startTestNode({ empty: true });
-    try {
+    await onEmptyNode(async (node) => {
       await node.store.addObjects(ADD_TEST, [genuine], undefined, PARTNER);
       await node.store.addObjects(SECRET, [{ ...planted, created_by_ref: BANK }], undefined, PARTNER);
       const { matcher, loader } = await loadedNewest(node);
       assert.equal(matcher.stats().indicators, 1);
       assert.deepEqual(matchedIn(matcher, loader, '198.51.100.92'), []);
       assert.deepEqual(matchedIn(matcher, loader, '198.51.100.192'), [planted.modified]);
-    } finally {
-      await node.close();
-    }
+    });
   });
 
   it("a newer version by the same creator (its reference in capitals) replaces the genuine one; the other creator's stays", async () => {
-    const node = await startTestNode({ empty: true });
-    try {
+    await onEmptyNode(async (node) => {
       await node.store.addObjects(ADD_TEST, [genuine, revised]);
       await node.store.addObjects(SECRET, [planted]);
       const { matcher, loader } = await loadedNewest(node);
@@ -163,14 +160,11 @@ describe('`newest` takes the newest version of each creator', () => {
       assert.deepEqual(matchedIn(matcher, loader, '198.51.100.92'), []);
       assert.deepEqual(matchedIn(matcher, loader, '198.51.100.93'), [revised.modified]);
       assert.deepEqual(matchedIn(matcher, loader, '198.51.100.192'), [planted.modified]);
-    } finally {
-      await node.close();
-    }
+    });
   });
 
   it('refreshed (`entente match --follow`): a plant arriving later is compiled beside, a revision by the creator replaces', async () => {
-    const node = await startTestNode({ empty: true });
-    try {
+    await onEmptyNode(async (node) => {
       await node.store.addObjects(ADD_TEST, [genuine]);
       const { matcher, loader } = await loadedNewest(node);
       await node.store.addObjects(SECRET, [planted]);
@@ -183,8 +177,6 @@ describe('`newest` takes the newest version of each creator', () => {
       await loader.refresh({ now });
       assert.deepEqual(matchedIn(matcher, loader, '198.51.100.92'), []);
       assert.deepEqual(matchedIn(matcher, loader, '198.51.100.93'), [revised.modified]);
-    } finally {
-      await node.close();
-    }
+    });
   });
 });
