@@ -90,7 +90,7 @@ export async function ensureNodeInitialised(store: ObjectStore, inputs: Bootstra
   return { homeOrganisation, defaultCollection, newAdminSecret };
 }
 
-export async function readHomeOrganisation(store: ObjectStore): Promise<StixObject | undefined> {
+export async function readHomeOrganisation(store: Pick<ObjectStore, 'getMeta'>): Promise<StixObject | undefined> {
   const text = await store.getMeta(metaKeys.homeOrganisation);
   return text === undefined ? undefined : (JSON.parse(text) as StixObject);
 }

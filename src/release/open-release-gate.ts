@@ -6,7 +6,7 @@ import type { Circle } from '../policy/circle.ts';
 import type { Recipient } from '../policy/recipient.ts';
 import { stricterOf, TLP1_MARKING_IDS, TLP2_MARKING_IDS, type TlpLevel } from '../policy/tlp.ts';
 import { publicCatalogueIds } from './public-catalogue.ts';
-import { metaKeys } from '../bootstrap-node.ts';
+import { readHomeOrganisation } from '../bootstrap-node.ts';
 import { versionKey, type Contribution, type ObjectStore, type StoredEntry } from '../store/object-store.ts';
 import { latestEntriesIn } from '../store/latest-in-collection.ts';
 import { addMarkingRefs } from '../stix/add-marking-refs.ts';
@@ -366,21 +366,19 @@ export async function openReleaseGate(
 }
 
 /**
- * The home organisation's own users: the grant decides, once for the whole collection (it depends on
- * nothing in the entry); no JSON needs reading, nothing is a release to a party.
- */
-/**
  * This node's organisation, as the bootstrap recorded it: the releasing side of every agreement the
  * gate applies (decide-release.ts, CircleChannel.releasingOrganisationId). Nothing when none is
  * recorded (a store made by hand, in tests).
  */
 async function releasingOrganisation(store: Pick<ObjectStore, 'getMeta'>): Promise<{ releasingOrganisationId?: string }> {
-  const text = await store.getMeta(metaKeys.homeOrganisation);
-  if (text === undefined) return {};
-  const id = (JSON.parse(text) as { id?: unknown }).id;
+  const id = (await readHomeOrganisation(store))?.id;
   return typeof id === 'string' ? { releasingOrganisationId: id } : {};
 }
 
+/**
+ * The home organisation's own users: the grant decides, once for the whole collection (it depends on
+ * nothing in the entry); no JSON needs reading, nothing is a release to a party.
+ */
 function homeGate(recipient: Recipient, collectionId: string): ReleaseGate {
   // Steps 1 and 2 always settle a home reader; should they not, nothing is shared (fail closed).
   const decision: ReleaseDecision = decideForEveryObject(recipient, collectionId) ?? { kind: 'withhold', reasons: ['home: the grant did not settle the decision'] };
