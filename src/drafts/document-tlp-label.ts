@@ -2,7 +2,7 @@
 // subject, "TLP: AMBER+STRICT" in a footer). The author marked the document: what is published from
 // it must not be laxer than that, whatever the circle's default (draft-operations.ts publishDraft).
 // Pure.
-import { tlpRank, type TlpLevel } from '../policy/tlp.ts';
+import { tlpRank, toTlpLevel, type TlpLevel } from '../policy/tlp.ts';
 
 export interface DocumentTlpLabel {
   readonly level: TlpLevel;
@@ -20,20 +20,9 @@ export interface DocumentTlpLabel {
 // label never pairs with a word on the next line.
 const LABEL = /(?<![\p{L}\p{N}_])TLP[ \t\u00a0]*:[ \t\u00a0]*(CLEAR|WHITE|GREEN|AMBER(?:[ \t\u00a0]*\+[ \t\u00a0]*STRICT)?|RED)(?![\p{L}\p{N}_+])/giu;
 
+/** The level of a label's word ("AMBER + STRICT", "white"): its spaces squeezed, read as tlp.ts reads levels. */
 function levelOf(word: string): TlpLevel | undefined {
-  const squeezed = word.toLowerCase().replace(/[ \t\u00a0]/g, '');
-  switch (squeezed) {
-    case 'clear':
-    case 'white':
-      return 'clear';
-    case 'green':
-    case 'amber':
-    case 'amber+strict':
-    case 'red':
-      return squeezed;
-    default:
-      return undefined;
-  }
+  return toTlpLevel(word.replace(/[ \t\u00a0]/g, ''));
 }
 
 /** Every TLP label in the text, in order. */
