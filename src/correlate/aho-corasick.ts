@@ -4,8 +4,11 @@
 // The automaton is static: adding literals rebuilds it on the next search (`SubstringIndex` below).
 
 export interface AhoCorasick {
-  /** Calls `onMatch(literalIndex)` for every occurrence of every literal in `text` (repeats included). */
-  search(text: string, onMatch: (literalIndex: number) => void): void;
+  /**
+   * Calls `onMatch(literalIndex, end)` for every occurrence of every literal in `text` (repeats
+   * included), `end` being the offset just after the occurrence.
+   */
+  search(text: string, onMatch: (literalIndex: number, end: number) => void): void;
   /** Whether any literal occurs in text[start, end): stops at the first occurrence. */
   occursIn(text: string, start: number, end: number): boolean;
   /**
@@ -128,7 +131,7 @@ export function createAhoCorasick(literals: readonly string[]): AhoCorasick {
       let state = 0;
       for (let i = 0; i < text.length; i++) {
         state = advance(state, text.charCodeAt(i));
-        if (hasOutput[state] === 1) for (const index of outputs[state] as number[]) onMatch(index);
+        if (hasOutput[state] === 1) for (const index of outputs[state] as number[]) onMatch(index, i + 1);
       }
     },
   };

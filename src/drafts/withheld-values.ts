@@ -5,12 +5,12 @@
 // the very characters at the item's evidence spans; each is replaced with WITHHELD. Text the analyst
 // accepted is left alone: a rejected domain inside an accepted URL, say, goes out as part of that URL
 // (the URL is published anyway), while the URL as it was before an edit is withheld whole. Pure.
+import { createAhoCorasick, type AhoCorasick } from '../correlate/aho-corasick.ts';
 import { refang } from '../extract/refang.ts';
 import { effectiveValue, isPublishable, type Draft, type DraftItem } from './draft.ts';
 
 export const WITHHELD = '[withheld]';
 
-const WORD = /[\p{L}\p{N}]+/gu;
 const WORD_CHAR = /[\p{L}\p{N}]/u;
 
 /** Lower case code unit by code unit, so that offsets stay those of the original text. */
@@ -34,15 +34,6 @@ function isWordAt(text: string, index: number): boolean {
   return WORD_CHAR.test(char);
 }
 
-/** Strings of one length with their anchor at one offset: one look-up per mention of the anchor. */
-interface Shape {
-  /** Offset of the anchor in each string. */
-  readonly at: number;
-  readonly length: number;
-  /** Folded string (white space as single spaces) → item. */
-  readonly items: Map<string, string>;
-}
-
 interface Range {
   readonly start: number;
   readonly end: number;
@@ -50,78 +41,43 @@ interface Range {
 }
 
 /**
- * Finds whole mentions of a set of strings: a mention starting (ending) with a letter or digit must
- * not continue a word there, so that 10.0.0.1 is not found in 10.0.0.15. Each string is indexed by
- * its rarest word among all the strings (its anchor: "corp" or "com" would send every word of a text
- * to thousands of candidates), so that a text is read once however many strings there are.
+ * Finds whole mentions of a set of strings, in one pass over a text however many strings there are
+ * (correlate/aho-corasick.ts): a mention starting (ending) with a letter or digit must not continue a
+ * word there, so that 10.0.0.1 is not found in 10.0.0.15.
  */
 class Finder {
+  /** Folded string (white space as single spaces) → item. */
   private readonly texts = new Map<string, string>();
-  private byAnchor: Map<string, Map<string, Shape>> | undefined;
+  private automaton: { readonly literals: readonly string[]; readonly search: AhoCorasick } | undefined;
 
   add(value: string, item: string): void {
     const text = fold(value.replace(/\s+/g, ' ').trim());
     // A string without a letter or digit names nothing a reader could recognise.
     if (!WORD_CHAR.test(text) || this.texts.has(text)) return;
     this.texts.set(text, item);
-    this.byAnchor = undefined;
+    this.automaton = undefined;
   }
 
   get size(): number {
     return this.texts.size;
   }
 
-  private index(): Map<string, Map<string, Shape>> {
-    if (this.byAnchor !== undefined) return this.byAnchor;
-    const words = new Map<string, { word: string; at: number }[]>();
-    const counts = new Map<string, number>();
-    for (const text of this.texts.keys()) {
-      const list = [...text.matchAll(WORD)].map((match) => ({ word: match[0], at: match.index }));
-      words.set(text, list);
-      for (const word of new Set(list.map((entry) => entry.word))) counts.set(word, (counts.get(word) ?? 0) + 1);
-    }
-    const byAnchor = new Map<string, Map<string, Shape>>();
-    for (const [text, item] of this.texts) {
-      let best: { word: string; at: number } | undefined;
-      for (const entry of words.get(text) ?? []) {
-        if (best === undefined) best = entry;
-        else {
-          const [count, bestCount] = [counts.get(entry.word) ?? 0, counts.get(best.word) ?? 0];
-          if (count < bestCount || (count === bestCount && entry.word.length > best.word.length)) best = entry;
-        }
-      }
-      if (best === undefined) continue;
-      const shapes = byAnchor.get(best.word) ?? new Map<string, Shape>();
-      const key = `${best.at}:${text.length}`;
-      const shape = shapes.get(key) ?? { at: best.at, length: text.length, items: new Map<string, string>() };
-      shape.items.set(text, item);
-      shapes.set(key, shape);
-      byAnchor.set(best.word, shapes);
-    }
-    this.byAnchor = byAnchor;
-    return byAnchor;
-  }
-
   /** Mentions in `folded` (already folded), as offsets into it. */
   find(folded: string): Range[] {
     const found: Range[] = [];
     if (this.texts.size === 0) return found;
-    const byAnchor = this.index();
-    for (const word of folded.matchAll(WORD)) {
-      const shapes = byAnchor.get(word[0]);
-      if (shapes === undefined) continue;
-      for (const shape of shapes.values()) {
-        const start = word.index - shape.at;
-        const end = start + shape.length;
-        if (start < 0 || end > folded.length) continue;
-        const text = folded.slice(start, end);
-        const item = shape.items.get(text);
-        if (item === undefined) continue;
-        if (isWordAt(text, 0) && isWordAt(folded, start - 1)) continue;
-        if (isWordAt(text, text.length - 1) && isWordAt(folded, end)) continue;
-        found.push({ start, end, item });
-      }
+    if (this.automaton === undefined) {
+      const literals = [...this.texts.keys()];
+      this.automaton = { literals, search: createAhoCorasick(literals) };
     }
+    const { literals, search } = this.automaton;
+    search.search(folded, (index, end) => {
+      const text = literals[index] as string;
+      const start = end - text.length;
+      if (isWordAt(text, 0) && isWordAt(folded, start - 1)) return;
+      if (isWordAt(text, text.length - 1) && isWordAt(folded, end)) return;
+      found.push({ start, end, item: this.texts.get(text) ?? '' });
+    });
     return found;
   }
 }
