@@ -10,6 +10,7 @@ import { openReleaseGate } from '../release/open-release-gate.ts';
 import { isEntenteSender, receivePush } from '../federation/receive-push.ts';
 import { creatorRefusalOf, loadPinnedOrganisations } from './creator-signature.ts';
 import { releasedDetails } from './released-details.ts';
+import { failuresFor } from './status-failures.ts';
 import { toStatusResource, type StatusResource } from './taxii-resources.ts';
 
 export interface PostObjectsInput {
@@ -115,13 +116,17 @@ export function createObjectsPost(deps: ObjectsPostDeps): ObjectsPost {
   };
 }
 
-/** The status resource of a POST as its sender may see it: successes and pendings pass the release decision. */
+/**
+ * The status resource of a POST as its sender may see it: successes and pendings pass the release
+ * decision, and the store's refusals keep their reason only for a sender who reads every collection
+ * holding the id (status-failures.ts).
+ */
 async function statusResourceOf(deps: ObjectsPostDeps, input: PostObjectsInput, statusId: string, now: Date): Promise<StatusResource> {
   const record = await deps.store.getStatus(statusId);
   if (record === undefined) throw new EntenteError('ENT_STORE_UNAVAILABLE', `The store did not record status ${statusId}`);
   const gate = await openReleaseGate(deps.store, input.recipient, input.collectionId, now, { audit: false });
   return toStatusResource(
-    record,
+    { ...record, failures: await failuresFor(record.failures, input.recipient, deps.store) },
     await releasedDetails(record.successes, deps.store, gate, input.collectionId),
     await releasedDetails(record.pendings, deps.store, gate, input.collectionId),
   );

@@ -3,6 +3,7 @@ import { EntenteError } from '../errors/entente-error.ts';
 import { openReleaseGate } from '../release/open-release-gate.ts';
 import type { StatusRecord } from '../store/object-store.ts';
 import { releasedDetails } from './released-details.ts';
+import { failuresFor } from './status-failures.ts';
 import { createStatusRecordCache } from './status-record-cache.ts';
 import { toStatusResource } from './taxii-resources.ts';
 import { recipientOf, sendTaxii, type TaxiiRouteContext } from './taxii-route-context.ts';
@@ -14,7 +15,8 @@ interface StatusParams {
 /**
  * Status (§4.3). A status is visible to the token that made the request and to
  * administrators; anyone else gets the same 404 as for an unknown id. The per-object lists pass the
- * release decision like every other read path.
+ * release decision like every other read path, and the store's refusals among the failures keep their
+ * reason only for a reader of every collection holding the id (status-failures.ts).
  */
 export function registerStatusRoutes(app: FastifyInstance, ctx: TaxiiRouteContext): void {
   // Complete statuses never change: polling one costs no store lookup (status-record-cache.ts).
@@ -32,10 +34,12 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: TaxiiRouteContex
         throw new EntenteError('ENT_STATUS_NOT_FOUND', `No status resource ${statusId}`, { status_id: statusId });
       }
       const gate = await openReleaseGate(ctx.store, recipient, record.collectionId, ctx.clock(), { audit: false });
-      if (gate.sharesEveryEntry) {
+      // The store's refusals keep their reason only for a reader of every collection holding the id.
+      const failures = await failuresFor(record.failures, recipient, ctx.store);
+      if (gate.sharesEveryEntry && failures === record.failures) {
         // A gate that shares every entry of the collection whole keeps every detail (releasedDetails
-        // would ask it once per detail and get the same answer), so the body depends on the record
-        // alone: written once per cached record.
+        // would ask it once per detail and get the same answer), and the failures are the record's
+        // own, so the body depends on the record alone: written once per cached record.
         let body = wholeBodies.get(record);
         if (body === undefined) {
           body = JSON.stringify(toStatusResource(record, record.successes, record.pendings));
@@ -45,7 +49,7 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: TaxiiRouteContex
       }
       const successes = await releasedDetails(record.successes, ctx.store, gate, record.collectionId);
       const pendings = await releasedDetails(record.pendings, ctx.store, gate, record.collectionId);
-      return sendTaxii(reply, 200, JSON.stringify(toStatusResource(record, successes, pendings)));
+      return sendTaxii(reply, 200, JSON.stringify(toStatusResource({ ...record, failures }, successes, pendings)));
     },
   );
 }
