@@ -6,6 +6,7 @@ import type { RefangResult } from './refang.ts';
 import { EXTRACTORS, FILE_IN_PATH_REASON, FILE_NAMED_IN_PATH_REASON, urlHost } from './extractors.ts';
 import type { Candidate, ExtractContext, ExtractorFamily, ExtractorRow, HashAlgorithm, ObservableType, Suppression } from './extractors.ts';
 import { familyWindows, isWhiteSpaceCode } from './scan-windows.ts';
+import { FrozenSet } from './frozen-set.ts';
 import { ipv4InCidr, ipv6InCidr, parseIpv4, parseIpv6 } from '../stix/ip-address.ts';
 import type { WarninglistHit, WarninglistIndex } from './warninglists.ts';
 
@@ -242,7 +243,8 @@ const reservedAdded = new WeakMap<ReadonlySet<string>, { readonly size: number; 
  */
 function withReservedTlds(tlds: ReadonlySet<string>): ReadonlySet<string> {
   const cached = reservedAdded.get(tlds);
-  if (cached !== undefined && cached.size === tlds.size && isSubsetOf(tlds, cached.tlds)) return cached.tlds;
+  // A frozen set (the bundled one) cannot have changed since its copy was made.
+  if (cached !== undefined && (tlds instanceof FrozenSet || (cached.size === tlds.size && isSubsetOf(tlds, cached.tlds)))) return cached.tlds;
   const out = new Set(tlds);
   for (const t of RESERVED_TLDS) out.add(t);
   reservedAdded.set(tlds, { size: tlds.size, tlds: out });
