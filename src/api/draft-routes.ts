@@ -134,6 +134,8 @@ export function registerDraftRoutes(app: FastifyInstance, deps: DraftDeps): void
       access: (collectionId) => decideCollectionAccess(recipient, collectionId, 'collection-write'),
       read: (collectionId) => canReadCollection(recipient, collectionId),
     });
-    return sendJson(reply, 201, { publication: publicationJson(outcome.publication), added: outcome.added, duplicate: outcome.duplicate, warnings: outcome.warnings, report: outcome.report });
+    // `duplicate` is absent for a token that cannot read the target: `added` then counts both (PublishOutcome).
+    const counts = outcome.duplicate === undefined ? { added: outcome.added } : { added: outcome.added, duplicate: outcome.duplicate };
+    return sendJson(reply, 201, { publication: publicationJson(outcome.publication), ...counts, warnings: outcome.warnings, report: outcome.report });
   });
 }

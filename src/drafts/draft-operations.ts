@@ -225,9 +225,13 @@ export interface PublishRequest {
 
 export interface PublishOutcome {
   readonly publication: DraftPublication;
-  /** Object versions newly added to the collection, and those it already held. */
+  /**
+   * Object versions newly added to the collection, and those it already held. For a publisher who
+   * cannot read the collection (`read`), `added` counts both and `duplicate` is absent: which objects
+   * the collection held already is what it holds.
+   */
   readonly added: number;
-  readonly duplicate: number;
+  readonly duplicate?: number;
   readonly report: StixObject;
   readonly objects: readonly StixObject[];
   /** What was published only in part, and what the circle's latest terms keep from its members (TLP above the ceiling, types out of scope). */
@@ -363,8 +367,11 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
     const publishable = items.filter(isPublishable);
     const attackIds = [...new Set(publishable.flatMap((item) => (item.stixId === undefined ? [] : [item.stixId])))];
     // Only the target collection's own objects are published as stored: an object from any other
-    // collection has had no release decision for this target, and copying it would leak it.
-    const inTarget = await latestIn(deps.store, target.collectionId, attackIds);
+    // collection has had no release decision for this target, and copying it would leak it. For a
+    // publisher who may write the target but not read it, the target is one more hidden collection:
+    // what it holds would show in the objects published (and their count).
+    const readsTarget = request.read === undefined || request.read(target.collectionId);
+    const inTarget = readsTarget ? await latestIn(deps.store, target.collectionId, attackIds) : new Map<string, StixObject>();
     const attackObjects = new Map<string, StixObject>(inTarget);
     for (const [id, object] of await publicEntriesHeldElsewhere(deps.store, request, attackIds.filter((id) => !inTarget.has(id)))) attackObjects.set(id, object);
     const home = await readHomeOrganisation(deps.store);
@@ -426,7 +433,10 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
       throw error;
     }
     const warnings = [...underLabel.warnings, ...(await scopeWarnings(deps, target.circleId, target.tlp, publication.objects))];
-    return { publication: record, added: result.accepted, duplicate: result.duplicate, report: publication.report, objects: publication.objects, warnings };
+    // SCO ids come from their content: which objects were duplicates would tell a publisher who
+    // cannot read the target which addresses, domains… it held already.
+    const counts = readsTarget ? { added: result.accepted, duplicate: result.duplicate } : { added: result.accepted + result.duplicate };
+    return { publication: record, ...counts, report: publication.report, objects: publication.objects, warnings };
   });
 }
 

@@ -277,3 +277,57 @@ describe('draft publication: nothing of what hidden collections hold shows', () 
     assert.equal(await reports(), before + 1);
   });
 });
+
+describe('draft publication into a collection the publisher may write but not read: nothing of what it holds shows', () => {
+  let node: TestNode;
+  const call = (caller: Caller, method: Method, url: string, body?: unknown): Promise<LightMyRequestResponse> => callAs(node, caller, method, url, body);
+  const POWERSHELL = 'attack-pattern--970a3432-3237-47ad-bcca-7d8cbb217736'; // T1059.001 in the shipped catalogue
+  /** Nothing but what the shipped catalogue says of the technique (draft-catalogue-copy.test.ts). */
+  const catalogueEntry = {
+    type: 'attack-pattern', spec_version: '2.1', id: POWERSHELL, created: '2020-03-09T13:52:32.320Z', modified: '2025-10-24T17:48:19.059Z',
+    created_by_ref: 'identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5', name: 'PowerShell', external_references: [{ source_name: 'mitre-attack', external_id: 'T1059.001' }],
+    kill_chain_phases: [{ kill_chain_name: 'mitre-attack', phase_name: 'execution' }],
+  } as StixObject;
+  /** `caller` drafts `text`, accepts every item and publishes to HIGH_VALUE at TLP:GREEN. */
+  const publish = async (caller: Caller, text: string): Promise<LightMyRequestResponse> => {
+    const draft = expectStatus(await call(caller, 'POST', '/api/drafts', { text }), 201).json<DraftJson>();
+    for (const item of draft.items) expectStatus(await call(caller, 'POST', `/api/drafts/${draft.id}/items/${item.id}`, { decision: 'accept' }), 200);
+    return expectStatus(await call(caller, 'POST', `/api/drafts/${draft.id}/publish`, { collection: HIGH_VALUE, tlp: 'green' }), 201);
+  };
+  const beacon = (ip: string): string => `# Probe\nBeacon to ${ip}.\n`;
+  const technique = (ip: string): string => `# Probe\nThe actor ran PowerShell (T1059.001) to fetch a loader from ${ip}.\n`;
+  /** What a publication answers, without what differs from one publication to the next (ids, times, the value). */
+  const shapeOf = (response: LightMyRequestResponse, ip: string): unknown =>
+    JSON.parse(JSON.stringify(response.json<Record<string, unknown>>()).replaceAll(ip, 'IP').replace(/"[a-z0-9-]+--[0-9a-f-]{36}"/g, '"ID"').replace(/"\d{4}-\d\d-\d\dT[^"]*"/g, '"TIME"').replace(/[0-9a-f]{64}/g, 'SHA-256').replace(/"(draft|report)":"?\d+"?/g, '"$1":0')) as unknown;
+  const counts = (response: LightMyRequestResponse): { added?: number; duplicate?: number } => {
+    const { added, duplicate } = response.json<{ added?: number; duplicate?: number }>();
+    return { ...(added === undefined ? {} : { added }), ...(duplicate === undefined ? {} : { duplicate }) };
+  };
+
+  before(async () => {
+    node = await startTestNode({ empty: true, tokenCacheTtlMs: 0 });
+    // Writes HIGH_VALUE without reading it; reads nothing else either.
+    await addColleague(node, [{ collectionId: HIGH_VALUE, read: false, write: true }]);
+  });
+  after(() => node.close());
+
+  it('counts what a publication stored as one number, whether the collection held an observable already or not', async () => {
+    const fresh = await publish('colleague', beacon('198.51.100.90'));
+    await publish('admin', beacon('198.51.100.91'));
+    const repeat = await publish('colleague', beacon('198.51.100.91'));
+    assert.deepEqual(shapeOf(repeat, '198.51.100.91'), shapeOf(fresh, '198.51.100.90'));
+    assert.deepEqual(counts(repeat), { added: 3 }, 'report, indicator, address: stored, new or not');
+    // The administrator reads HIGH_VALUE: told which were there already.
+    assert.deepEqual(counts(await publish('admin', beacon('198.51.100.91'))), { added: 2, duplicate: 1 });
+  });
+
+  it('publishes an ATT&CK object as held in the collection only for a publisher who reads it: the answer is the same whether it holds one', async () => {
+    const without = await publish('colleague', technique('198.51.100.92'));
+    await node.store.addObjects(HIGH_VALUE, [catalogueEntry]);
+    const withEntry = await publish('colleague', technique('198.51.100.93'));
+    assert.deepEqual(shapeOf(withEntry, '198.51.100.93'), shapeOf(without, '198.51.100.92'));
+    assert.equal(withEntry.json<{ publication: { object_ids: string[] } }>().publication.object_ids.includes(POWERSHELL), false);
+    const byAdmin = await publish('admin', technique('198.51.100.94'));
+    assert.ok(byAdmin.json<{ publication: { object_ids: string[] } }>().publication.object_ids.includes(POWERSHELL), 'the administrator publishes the collection\'s own version beside the report');
+  });
+});
