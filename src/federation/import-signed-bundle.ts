@@ -65,7 +65,7 @@ export async function importSignedBundle(deps: SignedImportDeps, request: Signed
   let rotatedKeys: KeyToPin[] = [];
   let endedKeys: KeyWindowEnd[] = [];
   if (request.header !== undefined && request.header.organisationId === request.from) {
-    const decided = decidePeerKeys(request.header, { fingerprint: undefined, alreadyPinned: pinnedForSender.map((key) => key.keyId) });
+    const decided = decidePeerKeys(request.header, { fingerprint: undefined, pinned: pinnedForSender, now });
     rotatedKeys = decided.ok ? decided.value.filter((key) => key.source === 'rotation') : [];
     for (const key of rotatedKeys) {
       await store.pinKey({ organisationId: request.from, keyId: key.keyId, publicKey: key.publicKey, validFrom: key.validFrom, validUntil: key.validUntil, source: 'rotation', pinnedAt: now.toISOString() });

@@ -107,13 +107,17 @@ describe('decidePeerKeys', () => {
   const first = testOrganisation(2, 21);
   const second = testOrganisation(2, 22);
   const stranger = testOrganisation(2, 23);
-  const publish = (key: typeof first, statement?: unknown) => ({ keyId: key.pinned.keyId, publicKey: key.pinned.publicKey, validFrom: '2026-01-01T00:00:00.000Z', validUntil: undefined, rotationStatement: statement });
-  const rotation = (from: typeof first, to: typeof first) =>
-    signMessage('key-rotation', { organisation_id: first.id, key_id: to.pinned.keyId, public_key: to.pinned.publicKey, valid_from: '2026-02-01T00:00:00.000Z' }, from.signer);
+  const NOW = new Date('2026-03-01T00:00:00.000Z');
+  const publish = (key: typeof first, statement?: unknown, validFrom = '2026-01-01T00:00:00.000Z') => ({ keyId: key.pinned.keyId, publicKey: key.pinned.publicKey, validFrom, validUntil: undefined, rotationStatement: statement });
+  const rotation = (from: typeof first, to: typeof first, validFrom = '2026-02-01T00:00:00.000Z') =>
+    signMessage('key-rotation', { organisation_id: first.id, key_id: to.pinned.keyId, public_key: to.pinned.publicKey, valid_from: validFrom }, from.signer);
   const identity = (...keys: ReturnType<typeof publish>[]): PeerNodeIdentity => ({ organisationId: first.id, organisationName: 'Grid Co', keys });
+  /** `first` pinned here, valid from the epoch; `window` narrows it. */
+  const pinnedFirst = (window: { validFrom?: string; validUntil?: string } = {}) => ({ ...first.pinned, validFrom: '1970-01-01T00:00:00.000Z', validUntil: undefined, ...window });
+  const keysOf = (decided: ReturnType<typeof decidePeerKeys>) => (decided.ok ? decided.value.map((key) => [key.keyId, key.source]) : decided.error);
 
   it('trusts every published key on first use when nothing is pinned for the organisation', () => {
-    const decided = decidePeerKeys(identity(publish(first), publish(second)), { fingerprint: undefined, alreadyPinned: [] });
+    const decided = decidePeerKeys(identity(publish(first), publish(second)), { fingerprint: undefined, pinned: [], now: NOW });
     assert.ok(decided.ok);
     assert.deepEqual(decided.value.map((key) => [key.keyId, key.source]), [[first.pinned.keyId, 'peer-add'], [second.pinned.keyId, 'peer-add']]);
     assert.equal(decided.value[0]?.fingerprint, fingerprintOf(first.pinned.publicKey));
@@ -121,27 +125,66 @@ describe('decidePeerKeys', () => {
 
   it('with a fingerprint, pins the key it names and the keys rotated from it, not keys nothing vouches for', () => {
     const fingerprint = fingerprintOf(first.pinned.publicKey).replace(/ /g, '');
-    const decided = decidePeerKeys(identity(publish(first), publish(second, rotation(first, second)), publish(stranger)), { fingerprint, alreadyPinned: [] });
+    const decided = decidePeerKeys(identity(publish(first), publish(second, rotation(first, second)), publish(stranger)), { fingerprint, pinned: [], now: NOW });
     assert.ok(decided.ok);
     assert.deepEqual(decided.value.map((key) => [key.keyId, key.source]), [[first.pinned.keyId, 'fingerprint'], [second.pinned.keyId, 'rotation']]);
   });
 
   it('refuses a fingerprint that names none of the published keys', () => {
-    const decided = decidePeerKeys(identity(publish(first)), { fingerprint: 'ab'.repeat(32), alreadyPinned: [] });
+    const decided = decidePeerKeys(identity(publish(first)), { fingerprint: 'ab'.repeat(32), pinned: [], now: NOW });
     assert.ok(!decided.ok);
     assert.match(decided.error, /no key the peer's node publishes has the fingerprint given/);
   });
 
   it('refuses keys that are all different from the ones already pinned, and takes a rotation signed by a pinned key', () => {
-    const refused = decidePeerKeys(identity(publish(stranger)), { fingerprint: undefined, alreadyPinned: [first.pinned.keyId] });
+    const refused = decidePeerKeys(identity(publish(stranger)), { fingerprint: undefined, pinned: [pinnedFirst()], now: NOW });
     assert.ok(!refused.ok);
     assert.match(refused.error, /none of the keys already pinned/);
-    const rotated = decidePeerKeys(identity(publish(first), publish(second, rotation(first, second))), { fingerprint: undefined, alreadyPinned: [first.pinned.keyId] });
-    assert.ok(rotated.ok);
-    assert.deepEqual(rotated.value.map((key) => [key.keyId, key.source]), [[second.pinned.keyId, 'rotation']]);
-    const forged = decidePeerKeys(identity(publish(first), publish(second, rotation(stranger, second))), { fingerprint: undefined, alreadyPinned: [first.pinned.keyId] });
-    assert.ok(forged.ok);
-    assert.deepEqual(forged.value, []);
+    const rotated = decidePeerKeys(identity(publish(first), publish(second, rotation(first, second))), { fingerprint: undefined, pinned: [pinnedFirst()], now: NOW });
+    assert.deepEqual(keysOf(rotated), [[second.pinned.keyId, 'rotation']]);
+    const forged = decidePeerKeys(identity(publish(first), publish(second, rotation(stranger, second))), { fingerprint: undefined, pinned: [pinnedFirst()], now: NOW });
+    assert.deepEqual(keysOf(forged), []);
+  });
+
+  it('lets a pinned key vouch only while the window it has here holds now, whatever window the identity publishes for it', () => {
+    const rotated = identity(publish(first), publish(second, rotation(first, second)));
+    assert.deepEqual(keysOf(decidePeerKeys(rotated, { fingerprint: undefined, pinned: [pinnedFirst({ validUntil: '2026-02-15T00:00:00.000Z' })], now: NOW })), [], 'ended here two weeks ago');
+    // Within the usual five minutes of clock skew, the window still holds.
+    const justEnded = pinnedFirst({ validUntil: new Date(NOW.getTime() - 60_000).toISOString() });
+    assert.deepEqual(keysOf(decidePeerKeys(rotated, { fingerprint: undefined, pinned: [justEnded], now: NOW })), [[second.pinned.keyId, 'rotation']]);
+  });
+
+  it('lets a pinned key vouch only for a statement dated inside the window it has here', () => {
+    const pinned = [pinnedFirst({ validFrom: '2026-01-15T00:00:00.000Z' })];
+    const early = identity(publish(first), publish(second, rotation(first, second, '2026-01-01T00:00:00.000Z')));
+    assert.deepEqual(keysOf(decidePeerKeys(early, { fingerprint: undefined, pinned, now: NOW })), []);
+    const undated = identity(publish(first), publish(second, rotation(first, second, 'yesterday')));
+    assert.deepEqual(keysOf(decidePeerKeys(undated, { fingerprint: undefined, pinned, now: NOW })), []);
+  });
+
+  it('lets no pinned key vouch once a later key is pinned for the organisation: it has its successor', () => {
+    const pinned = [pinnedFirst({ validUntil: '2026-03-08T00:00:00.000Z' }), { ...second.pinned, validFrom: '2026-02-01T00:00:00.000Z', validUntil: undefined }];
+    const forked = identity(publish(first), publish(stranger, rotation(first, stranger)));
+    assert.deepEqual(keysOf(decidePeerKeys(forked, { fingerprint: undefined, pinned, now: NOW })), []);
+  });
+
+  it('pins neither of two keys the same key signed over', () => {
+    const forked = identity(publish(first), publish(second, rotation(first, second)), publish(stranger, rotation(first, stranger)));
+    assert.deepEqual(keysOf(decidePeerKeys(forked, { fingerprint: undefined, pinned: [pinnedFirst()], now: NOW })), []);
+  });
+
+  it('pins a rotated key from the instant its statement names, or later, never earlier', () => {
+    const pinned = [pinnedFirst()];
+    const backdated = decidePeerKeys(identity(publish(first), publish(second, rotation(first, second), '1970-01-01T00:00:00.000Z')), { fingerprint: undefined, pinned, now: NOW });
+    assert.deepEqual(backdated.ok ? backdated.value.map((key) => key.validFrom) : backdated.error, ['2026-02-01T00:00:00.000Z']);
+    const later = decidePeerKeys(identity(publish(first), publish(second, rotation(first, second), '2026-02-02T00:00:00.000Z')), { fingerprint: undefined, pinned, now: NOW });
+    assert.deepEqual(later.ok ? later.value.map((key) => key.validFrom) : later.error, ['2026-02-02T00:00:00.000Z']);
+  });
+
+  it("ignores another organisation's keys among those pinned", () => {
+    const elsewhere = { ...pinnedFirst(), organisationId: 'identity--00000000-0000-4000-8000-000000000009' };
+    const decided = decidePeerKeys(identity(publish(first), publish(second, rotation(first, second))), { fingerprint: undefined, pinned: [elsewhere], now: NOW });
+    assert.deepEqual(keysOf(decided), [[first.pinned.keyId, 'peer-add'], [second.pinned.keyId, 'peer-add']], 'nothing pinned for this organisation: first use');
   });
 });
 

@@ -3,7 +3,7 @@
 // collection, which keys to pin). Pure: no I/O, no clock.
 import { err, ok, type Result } from '../errors/result.ts';
 import type { TaxiiCollection } from '../taxii/taxii-client.ts';
-import { createKeyDirectory, fingerprintOf, instantOf, isFingerprintOf, isKeyId, isOrganisationId, keyIdOf, parsePublicKey, type PinnedKey } from './node-key.ts';
+import { createKeyDirectory, fingerprintOf, instantOf, isFingerprintOf, isKeyId, isKeyValidAt, isOrganisationId, keyIdOf, parsePublicKey, type PinnedKey } from './node-key.ts';
 import { parseSignedMessage, verifyMessage, type SignedMessage } from './signed-message.ts';
 import { upperCaseIdProblem } from '../policy/organisation.ts';
 
@@ -259,16 +259,42 @@ function rotationStatementOf(key: PublishedKey, organisationId: string): SignedM
   return parsed.value;
 }
 
-/** Whether `key`'s rotation statement is signed by one of `trusted` and names exactly this key of this organisation. */
-function rotationVouchedBy(key: PublishedKey, organisationId: string, trusted: readonly PublishedKey[]): boolean {
-  const statement = rotationStatementOf(key, organisationId);
-  if (statement === undefined) return false;
-  const directory = createKeyDirectory(trusted.map((anchor) => ({ organisationId, keyId: anchor.keyId, publicKey: anchor.publicKey, validFrom: anchor.validFrom, validUntil: anchor.validUntil })));
-  return verifyMessage(statement, directory).kind === 'verified';
+/**
+ * A key that may vouch for the key its node rotated to: its window (as pinned here, or as published
+ * for a key trusted in this same decision) and whether that window must hold now.
+ */
+interface Anchor {
+  readonly key: PinnedKey;
+  readonly mustHoldNow: boolean;
 }
 
 /**
- * Which of the keys a peer's node publishes are pinned when the link is made.
+ * The one published key whose rotation statement `anchor` signed, for an instant inside the anchor's
+ * window, and the instant it names; undefined when there is none, or more than one (a node rotates
+ * from a key once, so a second statement by the same key was made by someone else holding a copy).
+ */
+function successorOf(anchor: PinnedKey, candidates: readonly PublishedKey[], organisationId: string): { readonly key: PublishedKey; readonly validFrom: string } | undefined {
+  const directory = createKeyDirectory([anchor]);
+  const found: { key: PublishedKey; validFrom: string }[] = [];
+  for (const key of candidates) {
+    const statement = rotationStatementOf(key, organisationId);
+    if (statement === undefined || statement.key_id !== anchor.keyId) continue;
+    if (verifyMessage(statement, directory).kind !== 'verified') continue;
+    const validFrom = statement.body['valid_from'];
+    // A statement naming no instant still counts: the anchor signed it, so it makes the choice ambiguous.
+    found.push({ key, validFrom: typeof validFrom === 'string' ? validFrom : '' });
+  }
+  if (found.length !== 1) return undefined;
+  const [only] = found;
+  const at = only === undefined ? undefined : instantOf(only.validFrom);
+  // The statement speaks for the instant it names: the anchor must have been valid then.
+  if (only === undefined || at === undefined || !isKeyValidAt(anchor, at)) return undefined;
+  return only;
+}
+
+/**
+ * Which of the keys a peer's node publishes are pinned when the link is made, or when this node
+ * follows the peer's rotations (sync, the header of a signed bundle).
  *
  * - With a fingerprint: the key it names (a human compared it out of band), source `fingerprint`; a
  *   fingerprint that names none of them is refused, and nothing is pinned.
@@ -280,23 +306,39 @@ function rotationVouchedBy(key: PublishedKey, organisationId: string, trusted: r
  *
  * Then, in both of the first and last cases, a later key whose rotation statement is signed by a
  * trusted key is trusted too (source `rotation`): a key that rotated after the one a human compared.
- * Keys already pinned are not returned again.
+ * What the identity says is untrusted; the keys pinned here are the anchors, with the windows they
+ * have here, because whoever holds a copy of an old private key (an old backup of the peer's data
+ * directory, say) can write any identity. So a pinned key vouches only
+ * - while its pinned window holds `now` (a key rotated out here, once its overlap is over, vouches
+ *   for nothing),
+ * - when no later key is pinned here for the organisation (it already has its successor: a node
+ *   rotates from a key once),
+ * - for one key (two keys signed over by the same key: neither), and
+ * - for a statement whose `valid_from` lies inside its window.
+ * A key trusted that way vouches in turn for the next (two rotations followed at once), within the
+ * window it is pinned with. A new key is valid from the later of the instant its statement names (the
+ * part its predecessor signed) and the one published, so nobody can backdate it. Keys already pinned
+ * are not returned again. `pinned` may hold other organisations' keys (ignored).
  */
 export function decidePeerKeys(
   identity: PeerNodeIdentity,
-  options: { readonly fingerprint: string | undefined; readonly alreadyPinned: readonly string[] },
+  options: { readonly fingerprint: string | undefined; readonly pinned: readonly PinnedKey[]; readonly now: Date },
 ): Result<KeyToPin[], string> {
+  const organisationId = identity.organisationId;
   const published = identity.keys;
   if (published.length === 0) return err("the peer's node publishes no public key, so nothing it signs could be verified");
-  const toPin = (key: PublishedKey, source: KeyToPin['source']): KeyToPin => ({
+  const pinned = options.pinned.filter((key) => key.organisationId === organisationId);
+  const pinnedIds = new Set(pinned.map((key) => key.keyId));
+  const toPin = (key: PublishedKey, source: KeyToPin['source'], validFrom = key.validFrom): KeyToPin => ({
     keyId: key.keyId,
     publicKey: key.publicKey,
-    validFrom: key.validFrom,
+    validFrom,
     validUntil: key.validUntil,
     source,
     fingerprint: fingerprintOf(key.publicKey),
   });
-  const trusted: PublishedKey[] = [];
+  const asPinned = (key: KeyToPin): PinnedKey => ({ organisationId, keyId: key.keyId, publicKey: key.publicKey, validFrom: key.validFrom, validUntil: key.validUntil });
+  const anchors: Anchor[] = [];
   const chosen: KeyToPin[] = [];
   if (options.fingerprint !== undefined) {
     const named = published.find((key) => isFingerprintOf(key.publicKey, options.fingerprint ?? ''));
@@ -306,30 +348,41 @@ export function decidePeerKeys(
           'Compare with `entente key show` on the peer before trusting any of them',
       );
     }
-    trusted.push(named);
-    chosen.push(toPin(named, 'fingerprint'));
-  } else if (options.alreadyPinned.length === 0) {
+    const key = toPin(named, 'fingerprint');
+    chosen.push(key);
+    anchors.push({ key: asPinned(key), mustHoldNow: false });
+  } else if (pinned.length === 0) {
     return ok(published.map((key) => toPin(key, 'peer-add')));
   } else {
-    trusted.push(...published.filter((key) => options.alreadyPinned.includes(key.keyId)));
-    if (trusted.length === 0) {
+    if (!published.some((key) => pinnedIds.has(key.keyId))) {
       return err(
         `the keys the peer's node publishes (${published.map((key) => key.keyId).join(', ')}) are none of the keys already pinned for its organisation ` +
-          `(${options.alreadyPinned.join(', ')}); give --fingerprint after comparing with \`entente key show\` on the peer`,
+          `(${pinned.map((key) => key.keyId).join(', ')}); give --fingerprint after comparing with \`entente key show\` on the peer`,
       );
     }
-  }
-  // Follow rotations forward from what is trusted, as far as the statements reach.
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const key of published) {
-      if (trusted.includes(key) || !rotationVouchedBy(key, identity.organisationId, trusted)) continue;
-      trusted.push(key);
-      chosen.push(toPin(key, 'rotation'));
-      grew = true;
+    const starts = (key: PinnedKey): number => instantOf(key.validFrom) ?? Number.POSITIVE_INFINITY;
+    for (const key of pinned) {
+      const hasSuccessor = pinned.some((other) => other.keyId !== key.keyId && starts(other) > starts(key));
+      if (!hasSuccessor) anchors.push({ key, mustHoldNow: true });
     }
   }
-  return ok(chosen.filter((key) => !options.alreadyPinned.includes(key.keyId)));
+  // Follow rotations forward from the anchors, as far as the statements reach.
+  const now = options.now.getTime();
+  const reached = new Set(anchors.map((anchor) => anchor.key.keyId));
+  for (let index = 0; index < anchors.length; index += 1) {
+    const anchor = anchors[index];
+    if (anchor === undefined || (anchor.mustHoldNow && !isKeyValidAt(anchor.key, now))) continue;
+    const next = successorOf(anchor.key, published.filter((key) => !reached.has(key.keyId)), organisationId);
+    if (next === undefined) continue;
+    const signedFrom = instantOf(next.validFrom) ?? Number.POSITIVE_INFINITY;
+    const publishedFrom = instantOf(next.key.validFrom) ?? Number.NEGATIVE_INFINITY;
+    const key = toPin(next.key, 'rotation', publishedFrom > signedFrom ? next.key.validFrom : next.validFrom);
+    reached.add(key.keyId);
+    chosen.push(key);
+    // A successor pinned here already (a fingerprint named an older key) goes on with the window it has here.
+    anchors.push({ key: pinned.find((known) => known.keyId === key.keyId) ?? asPinned(key), mustHoldNow: false });
+  }
+  return ok(chosen.filter((key) => !pinnedIds.has(key.keyId)));
 }
 
 /** A pinned key whose window ends earlier from now on: it was rotated out. */

@@ -50,7 +50,7 @@ function invalid(message: string, details: Record<string, unknown> = {}): Entent
 }
 
 /** Reads the peer's node identity; undefined for a plain TAXII server (no such endpoint). */
-async function readNodeIdentity(client: TaxiiClient, organisationGiven: boolean): Promise<PeerNodeIdentity | undefined> {
+async function readNodeIdentity(client: Pick<TaxiiClient, 'getJson'>, organisationGiven: boolean): Promise<PeerNodeIdentity | undefined> {
   let answer: unknown;
   try {
     answer = await client.getJson(NODE_IDENTITY_PATH);
@@ -111,8 +111,7 @@ export async function addPeer(deps: PeerDeps, raw: RawPeerInput): Promise<AddedP
     // The keys to pin (nothing is stored when they do not fit).
     let pinned: KeyToPin[] = [];
     if (identity !== undefined) {
-      const already = (await store.listPinnedKeys(organisationId)).map((key) => key.keyId);
-      const decided = decidePeerKeys(identity, { fingerprint: input.fingerprint, alreadyPinned: already });
+      const decided = decidePeerKeys(identity, { fingerprint: input.fingerprint, pinned: await store.listPinnedKeys(organisationId), now });
       if (!decided.ok) throw new EntenteError('ENT_PEER_KEY_MISMATCH', decided.error, { organisationId });
       pinned = decided.value;
     } else if (input.fingerprint !== undefined) {
@@ -170,13 +169,14 @@ export async function addPeer(deps: PeerDeps, raw: RawPeerInput): Promise<AddedP
 /**
  * Follows the key rotations an Entente peer published since it was linked: reads its node identity
  * again, pins the keys its rotation statements chain to from keys already pinned (never a key
- * nothing pinned vouches for: that needs a human and --fingerprint), and ends rotated-out keys at
- * their published end. Returns the keys pinned and ended; a plain peer or an unreadable identity
- * changes nothing (the next cycle tries again).
+ * nothing pinned vouches for: that needs a human and --fingerprint; and never one vouched for by a
+ * pinned key whose window here is over, or that already has its successor pinned: peer-input.ts,
+ * decidePeerKeys), and ends rotated-out keys at their published end. Returns the keys pinned and
+ * ended; a plain peer or an unreadable identity changes nothing (the next cycle tries again).
  */
 export async function followKeyRotations(
   store: Pick<ObjectStore, 'listPinnedKeys' | 'pinKey'>,
-  client: TaxiiClient,
+  client: Pick<TaxiiClient, 'getJson'>,
   peer: PeerRecord,
   now: Date,
 ): Promise<{ readonly pinned: readonly string[]; readonly ended: readonly KeyWindowEnd[] }> {
@@ -185,8 +185,7 @@ export async function followKeyRotations(
   // An identity that cannot be read now must not stop the sync itself: the pull says whether the peer answers.
   const identity = await readNodeIdentity(client, true).catch(() => undefined);
   if (identity === undefined || identity.organisationId !== peer.organisationId) return unchanged;
-  const already = (await store.listPinnedKeys(peer.organisationId)).map((key) => key.keyId);
-  const decided = decidePeerKeys(identity, { fingerprint: undefined, alreadyPinned: already });
+  const decided = decidePeerKeys(identity, { fingerprint: undefined, pinned: await store.listPinnedKeys(peer.organisationId), now });
   if (!decided.ok) return unchanged;
   for (const key of decided.value) {
     await store.pinKey({ organisationId: peer.organisationId, keyId: key.keyId, publicKey: key.publicKey, validFrom: key.validFrom, validUntil: key.validUntil, source: key.source, pinnedAt: now.toISOString() });

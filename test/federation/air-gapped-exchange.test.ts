@@ -3,16 +3,17 @@
 // operator imports it with `--from A` after pinning A's key by hand — having compared its fingerprint.
 // Everything A originated arrives verified, the redacted version as derived. After A rotates its key,
 // the next file carries the new key's rotation statement, and B pins the new key from it and ends its
-// trust in the old one where A's node says it ends: a stolen old key signs nothing new after the overlap.
+// trust in the old one where A's node says it ends: a stolen old key signs nothing new after the overlap,
+// nor vouches, in a forged header, for a key of its own.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { databaseFileName } from '../../src/compose.ts';
-import { createKeyDirectory, fingerprintOf, parsePrivateKey } from '../../src/federation/node-key.ts';
+import { createKeyDirectory, createNodeKeyPair, fingerprintOf, parsePrivateKey } from '../../src/federation/node-key.ts';
 import { signObject, verifyObjectSignature } from '../../src/federation/sign-object.ts';
 import { SIGNED_BUNDLE_NODE_PROPERTY } from '../../src/federation/signed-bundle.ts';
-import { parseSignedMessage, verifyMessage } from '../../src/federation/signed-message.ts';
+import { parseSignedMessage, signMessage, verifyMessage } from '../../src/federation/signed-message.ts';
 import { TLP2_MARKING_IDS } from '../../src/policy/tlp.ts';
 import type { StixObject } from '../../src/stix/types.ts';
 import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
@@ -211,6 +212,40 @@ describe('air-gapped exchange: entente export --signed, entente key pin, entente
       .stdout.trim().split('\n').map((line) => JSON.parse(line) as { key_id: string; valid_from: string; valid_until: string | null; source: string });
     const oldAtB = pinnedAtB.find((key) => key.key_id === old.key_id);
     assert.deepEqual([oldAtB?.valid_from, oldAtB?.valid_until, oldAtB?.source], [old.valid_from, old.valid_until, 'manual']);
+  });
+
+  it('nor can a stolen old key vouch for a key of its own: its rotation statement in a forged header pins nothing', async () => {
+    const old = (await keysOf(atA)).keys.find((key) => !key.current);
+    assert.ok(old !== undefined, 'A rotated in the test before');
+    const store = openSqliteObjectStore({ path: join(a.path, databaseFileName) });
+    const stolen = (await store.listNodeKeys()).find((key) => key.keyId === old.key_id);
+    await store.close();
+    const privateKey = parsePrivateKey(stolen?.privateKey);
+    assert.ok(privateKey.ok);
+    // The thief's own key, which the old key signs over as if A had rotated to it, backdated so it
+    // could sign old versions too; and a version signed with it as A's. The header publishes the old
+    // key without an end. B already follows A's real rotation, so the old key has its successor.
+    const evil = createNodeKeyPair();
+    const backdated = '2026-01-01T00:00:00.000Z';
+    const statement = signMessage('key-rotation', { organisation_id: orgA, key_id: evil.keyId, public_key: evil.publicKey, valid_from: backdated }, { organisationId: orgA, keyId: old.key_id, privateKey: privateKey.value });
+    const now = new Date().toISOString();
+    const planted = signObject(indicator(5, { created: now, modified: now, name: 'planted' }), { organisationId: orgA, keyId: evil.keyId, privateKey: evil.privateKey });
+    const header = {
+      organisation: { type: 'identity', spec_version: '2.1', id: orgA, created: now, modified: now, name: 'A', identity_class: 'organization' },
+      keys: [
+        { key_id: old.key_id, public_key: old.public_key, valid_from: old.valid_from },
+        { key_id: evil.keyId, public_key: evil.publicKey, valid_from: backdated, rotation_statement: statement },
+      ],
+      software: 'entente',
+      protocol: 1,
+    };
+    const file = join(b.path, 'forged-rotation.json');
+    writeFileSync(file, JSON.stringify({ type: 'bundle', id: 'bundle--0f0f0f0f-0000-4000-8000-000000000004', [SIGNED_BUNDLE_NODE_PROPERTY]: header, objects: [planted] }));
+    const imported = await atB('import', file, '--from', orgA, '--collection', 'air');
+    assert.equal(imported.code, 1, imported.stdout + imported.stderr);
+    assert.match(imported.stdout, /^0 accepted, 0 duplicate, 1 quarantined \(unknown-key: 1\)/);
+    assert.doesNotMatch(imported.stderr, /Pinned key/);
+    assert.doesNotMatch(ok(await atB('key', 'pinned', orgA)).stdout, new RegExp(evil.keyId));
   });
 
   it('key pin refuses the home organisation and unknown organisations', async () => {
