@@ -18,8 +18,8 @@ export class FrozenSet<T> extends Set<T> {
     return super.add(value);
   }
 
-  override delete(): boolean {
-    throw new TypeError('this set is frozen: make a new one instead');
+  override delete(value: T): boolean {
+    throw new TypeError(`this set is frozen: ${String(value)} stays; make a new set instead`);
   }
 
   override clear(): void {
