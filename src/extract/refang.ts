@@ -136,13 +136,21 @@ export interface RefangOptions {
 }
 
 /**
- * The pieces joined into one string, copied through a Buffer. A joined string of over ~128 KB is a
- * fresh V8 allocation whose pages the kernel must fault in (~4 ms/MB on the bench machine: ~60 ms
- * for the 15 MB of the bench corpus, a quarter of a pass); Node decodes a buffer of over ~1 MB into
- * an external string in malloc'd memory, which the allocator hands back from one call to the next.
+ * Node decodes a UTF-16 buffer of at least this many bytes into an external string (EXTERN_APEX in
+ * its string_bytes.cc); below it, into a V8 string, as Array.prototype.join makes one.
+ */
+const EXTERNAL_STRING_BYTES = 0xfbee9;
+
+/**
+ * The pieces joined into one string. Joined by V8 for a text of a report's size (a string in V8's
+ * young generation, whose pages are reused); copied through a Buffer for a text of megabytes: a
+ * joined string of over ~128 KB is a fresh V8 allocation whose pages the kernel must fault in
+ * (~4 ms/MB on the bench machine), while Node decodes a buffer of over ~1 MB into an external
+ * string in malloc'd memory, which the allocator may hand back from one call to the next.
  * UTF-16LE copies code units as they are, lone surrogates included, so the text is the same.
  */
 function joinPieces(pieces: readonly string[], length: number): string {
+  if (length * 2 < EXTERNAL_STRING_BYTES) return pieces.join('');
   const buf = Buffer.allocUnsafe(length * 2);
   let at = 0;
   for (const piece of pieces) at += buf.write(piece, at, 'utf16le');
