@@ -174,7 +174,8 @@ export async function sendFlash(deps: FlashDeps, actor: Recipient, input: FlashI
  * ended gets nothing and a receipt marking it not eligible. A member the release decision withholds
  * the flash's indicator from gets the flash without `indicator_id`: since a flash's id is derived
  * from its content, that copy has its own id (signed now, by the current key), mapped here to the
- * flash so that its receipt and acknowledgement are the flash's.
+ * flash so that its receipt and acknowledgement are the flash's. The id of the copy a member's node
+ * confirmed is kept with its receipt: the only id whose acknowledgement it may send (receiveFlashAck).
  */
 export async function deliverFlash(deps: FlashDeps, flashId: string, only?: readonly string[]): Promise<FlashDelivery[]> {
   const flash = await deps.store.getFlash(flashId);
@@ -219,7 +220,7 @@ export async function deliverFlash(deps: FlashDeps, flashId: string, only?: read
           throw new EntenteError('ENT_SIGNATURE_INVALID', `The receipt of ${organisationId} is for flash ${body.value.flash_id} of ${body.value.recipient}`);
         }
         const ms = performance.now() - started;
-        await deps.store.recordFlashReceipt(flash.id, { organisationId, deliveredAt: deps.clock().toISOString() });
+        await deps.store.recordFlashReceipt(flash.id, { organisationId, deliveredAt: deps.clock().toISOString(), deliveredFlashId: sent.body.id });
         return { organisationId, peer: peer.name, outcome: 'delivered', ms };
       } catch (error) {
         const text = describeFailure(error);
@@ -356,7 +357,11 @@ export async function sendAcknowledgement(deps: FlashDeps, flashId: string): Pro
   }
 }
 
-/** A member's node tells this node that a human there acknowledged a flash this node sent. */
+/**
+ * A member's node tells this node that a human there acknowledged a flash this node sent. Taken only
+ * from an organisation still a member of the flash's circle, for the copy its node was delivered
+ * (its receipt says which): the flash itself, or the copy without the indicator withheld from it.
+ */
 export async function receiveFlashAck(deps: FlashDeps, caller: Recipient, value: unknown): Promise<{ flashId: string; organisationId: string }> {
   const message = await readPartnerMessage(deps, caller, value, 'flash-ack');
   const parsed = parseFlashAckBody(message.body);
@@ -366,8 +371,18 @@ export async function receiveFlashAck(deps: FlashDeps, caller: Recipient, value:
   const variantOf = await deps.store.getMeta(variantKey(body.flash_id));
   const flash = await deps.store.getFlash(variantOf ?? body.flash_id);
   const circle = flash === undefined ? undefined : await deps.store.getCircle(flash.circleId);
-  // A flash the caller was not sent is as unknown to it as one that does not exist.
-  if (flash === undefined || flash.direction !== 'sent' || circle === undefined || !circle.members.some((member) => member.organisationId === message.signer)) {
+  const delivered = flash?.receipts.find((receipt) => receipt.organisationId === message.signer)?.deliveredFlashId;
+  // A flash the caller was not delivered under this id is as unknown to it as one that does not
+  // exist, whatever the reason: never sent to it, not yet confirmed by its node, another member's
+  // copy, or the flash's own id recomputed (with a guessed indicator) by a member given the copy
+  // without the indicator. One answer for all, so that it confirms no id.
+  if (
+    flash === undefined ||
+    flash.direction !== 'sent' ||
+    circle === undefined ||
+    delivered !== body.flash_id ||
+    membershipAt(circle, message.signer, deps.clock()).kind !== 'member'
+  ) {
     throw flashNotFound(body.flash_id);
   }
   await deps.store.recordFlashReceipt(flash.id, { organisationId: message.signer, acknowledgedAt: body.acknowledged_at, acknowledgedBy: body.acknowledged_by });

@@ -380,6 +380,12 @@ export interface FlashRecord {
 export interface FlashReceipt {
   readonly organisationId: string;
   readonly deliveredAt?: string;
+  /**
+   * The id of the copy the member's node was delivered (recorded with deliveredAt): the flash's own,
+   * or that of the copy without the indicator the release decision withheld from the member. The
+   * only id whose acknowledgement the member may send.
+   */
+  readonly deliveredFlashId?: string;
   readonly acknowledgedAt?: string;
   readonly acknowledgedBy?: string;
   readonly lastError?: string;

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
 import type { ObjectStore } from '../../src/store/object-store.ts';
-import { openTerms, testOrganisation } from '../../src/federation/test-support.ts';
+import { openTerms, testOrganisation, type TestOrganisation } from '../../src/federation/test-support.ts';
 import { deliverFlash, promoteFlash, receiveFlash, receiveFlashAck, sendFlash, showFlash, type FlashDeps } from '../../src/federation/flash-operations.ts';
 import { createFlashBody } from '../../src/federation/flash-message.ts';
 import { signMessage } from '../../src/federation/signed-message.ts';
@@ -75,12 +75,19 @@ interface Posted {
   readonly message: SignedMessage;
 }
 
-function flashDeps(store: ObjectStore, clock: () => Date, posted: Posted[]): FlashDeps {
+/**
+ * The flash channel of the home node. A member whose organisation is in `up` answers with its signed
+ * receipt of the copy it was posted; every other member's node is down.
+ */
+function flashDeps(store: ObjectStore, clock: () => Date, posted: Posted[], up: readonly TestOrganisation[] = []): FlashDeps {
   return {
     store, clock, randomUuid: () => '99999999-0000-4000-8000-000000000001', homeOrganisationId: HOME, signer: async () => home.signer,
     post: async (peer: { organisationId: string }, _path: string, message: SignedMessage) => {
       posted.push({ to: peer.organisationId, message });
-      throw new Error('the member node is down');
+      const member = up.find((organisation) => organisation.id === peer.organisationId);
+      if (member === undefined) throw new Error('the member node is down');
+      const flashId = (message.body as { id: string }).id;
+      return signMessage('flash-receipt', { flash_id: flashId, recipient: member.id, received_at: clock().toISOString() }, member.signer);
     },
   } as unknown as FlashDeps;
 }
@@ -92,8 +99,9 @@ describe('a flash goes to the members the circle rules allow', () => {
       { type: 'marking-definition', spec_version: '2.1', id: RECIPIENTS, created: '2026-01-01T00:00:00.000Z', name: 'recipients: P', extensions: { [ENTENTE_MARKING_EXTENSION_ID]: { extension_type: 'property-extension', marking: 'recipients', organisation_refs: [P] } } },
       { type: 'indicator', spec_version: '2.1', id: IND, created: '2026-02-01T00:00:00.000Z', modified: '2026-02-01T00:00:00.000Z', created_by_ref: HOME, name: 'red', pattern: "[ipv4-addr:value = '198.51.100.1']", pattern_type: 'stix', valid_from: '2026-02-01T00:00:00Z', object_marking_refs: [TLP2_MARKING_IDS.red, RECIPIENTS] },
     ] as never);
+    await store.pinKey({ ...trial.pinned, validUntil: undefined, source: 'peer-add', pinnedAt: CREATED.toISOString() });
     const posted: Posted[] = [];
-    const { deliveries, flash } = await sendFlash(flashDeps(store, () => AT, posted), ANALYST, { circleId: 'alpha', text: 'Urgent: see this indicator', indicatorId: IND });
+    const { deliveries, flash } = await sendFlash(flashDeps(store, () => AT, posted, [trial]), ANALYST, { circleId: 'alpha', text: 'Urgent: see this indicator', indicatorId: IND });
 
     assert.deepEqual(posted.map((post) => post.to).sort(), [P, T].sort(), 'Q accepted no agreement version: nothing goes to it');
     const body = (to: string) => posted.find((post) => post.to === to)?.message.body as Record<string, unknown>;
@@ -103,8 +111,8 @@ describe('a flash goes to the members the circle rules allow', () => {
     const withoutIndicator = createFlashBody({ circleId: 'alpha', sender: HOME, text: 'Urgent: see this indicator', sentAt: flash.sentAt });
     assert.deepEqual(body(T), withoutIndicator);
     assert.equal(posted.find((post) => post.to === T)?.message.signer, HOME);
-    // T's acknowledgement of its copy is the flash's.
-    await store.pinKey({ ...trial.pinned, validUntil: undefined, source: 'peer-add', pinnedAt: CREATED.toISOString() });
+    // T's acknowledgement of the copy it was delivered is the flash's.
+    assert.equal(deliveries.find((delivery) => delivery.organisationId === T)?.outcome, 'delivered');
     const ack = signMessage('flash-ack', { flash_id: withoutIndicator.id, recipient: T, acknowledged_by: 'duty', acknowledged_at: AT.toISOString() }, trial.signer);
     assert.deepEqual(await receiveFlashAck(flashDeps(store, () => AT, []), partner(T), ack), { flashId: flash.id, organisationId: T });
     assert.equal(deliveries.find((delivery) => delivery.organisationId === Q)?.outcome, 'not-eligible');
@@ -154,6 +162,97 @@ describe('a flash goes to the members the circle rules allow', () => {
     assert.equal(posted.length, 1);
     assert.equal(delivery?.outcome, 'not-eligible');
     assert.match(delivery?.error ?? '', /circle/);
+    await store.close();
+  });
+});
+
+// An acknowledgement says that a human at a member read what this node sent it. It is taken only for
+// the copy that member's node was delivered, under that copy's id, from an organisation still a
+// member; anything else is answered as an unknown flash is, so that the answer confirms nothing
+// about a flash (or the indicator it named) the caller was not sent.
+describe('a flash acknowledgement is taken only for the copy a member was delivered', () => {
+  const full = testOrganisation(2);
+  const unbound = testOrganisation(3);
+  const TEXT = 'Urgent: see this indicator';
+
+  /** A flash naming a RED indicator for `full` only; `unbound` accepted no agreement, T is on trial. */
+  async function sent(up: readonly TestOrganisation[] = [full, trial]) {
+    let now = AT;
+    const { store, circle } = await circleStore({ members: [{ id: full.id }, { id: unbound.id, accepts: false }, { id: T, trial: true }] }, () => now);
+    for (const organisation of [full, unbound, trial]) await store.pinKey({ ...organisation.pinned, validUntil: undefined, source: 'peer-add', pinnedAt: CREATED.toISOString() });
+    await store.addObjects('alpha', [
+      { type: 'marking-definition', spec_version: '2.1', id: RECIPIENTS, created: '2026-01-01T00:00:00.000Z', name: 'recipients: P', extensions: { [ENTENTE_MARKING_EXTENSION_ID]: { extension_type: 'property-extension', marking: 'recipients', organisation_refs: [full.id] } } },
+      { type: 'indicator', spec_version: '2.1', id: IND, created: '2026-02-01T00:00:00.000Z', modified: '2026-02-01T00:00:00.000Z', created_by_ref: HOME, name: 'red', pattern: "[ipv4-addr:value = '198.51.100.1']", pattern_type: 'stix', valid_from: '2026-02-01T00:00:00Z', object_marking_refs: [TLP2_MARKING_IDS.red, RECIPIENTS] },
+    ] as never);
+    const posted: Posted[] = [];
+    const deps = flashDeps(store, () => now, posted, up);
+    const { flash } = await sendFlash(deps, ANALYST, { circleId: 'alpha', text: TEXT, indicatorId: IND });
+    /** The id of the flash as it would be with this indicator (or none): what a member can compute from the copy it got. */
+    const idWith = (indicatorId: string | undefined) => createFlashBody({ circleId: 'alpha', sender: HOME, text: TEXT, indicatorId, sentAt: flash.sentAt }).id;
+    /** What this node answers `member`'s signed acknowledgement of `flashId`: 'accepted', or the error's code and message with the id masked. */
+    const answer = async (member: TestOrganisation, flashId: string): Promise<string> => {
+      const ack = signMessage('flash-ack', { flash_id: flashId, recipient: member.id, acknowledged_by: `duty officer ${member.id.slice(-2)}`, acknowledged_at: now.toISOString() }, member.signer);
+      try {
+        await receiveFlashAck(deps, partner(member.id), ack);
+        return 'accepted';
+      } catch (error) {
+        const { code, message } = error as { code?: string; message?: string };
+        return `${code ?? '?'}: ${(message ?? '').replaceAll(flashId, 'ID')}`;
+      }
+    };
+    const stateOf = async (organisationId: string) =>
+      (await showFlash({ store, homeOrganisationId: HOME }, ANALYST, flash.id)).members.find((member) => member.organisation_id === organisationId);
+    const setNow = (at: Date) => {
+      now = at;
+    };
+    return { store, circle, flash, posted, idWith, answer, stateOf, setNow };
+  }
+
+  const UNKNOWN = 'ENT_FLASH_NOT_FOUND: No flash message ID';
+
+  it('not from a member the flash never reached (bound by no agreement): answered as an unknown flash, nothing recorded', async () => {
+    const { store, flash, posted, answer, stateOf } = await sent();
+    assert.equal(posted.some((post) => post.to === unbound.id), false);
+    assert.equal(await answer(unbound, flash.id), UNKNOWN);
+    const state = await stateOf(unbound.id);
+    assert.equal(state?.state, 'not-eligible');
+    assert.equal(state?.acknowledged_by, null);
+    await store.close();
+  });
+
+  it('only under the id of the copy delivered: the answer to a guessed id does not tell which indicator a withheld flash named', async () => {
+    const { store, flash, idWith, answer, stateOf } = await sent();
+    const tCopy = idWith(undefined);
+    assert.notEqual(tCopy, flash.id);
+    // T got the copy without the indicator. The flash's own id, recomputed with the right indicator,
+    // is answered exactly as a wrong guess is.
+    assert.equal(await answer(trial, idWith('indicator--cccccccc-0000-4000-8000-00000000dead')), UNKNOWN);
+    assert.equal(await answer(trial, flash.id), UNKNOWN);
+    assert.equal((await stateOf(T))?.state, 'delivered');
+    assert.equal(await answer(trial, tCopy), 'accepted');
+    assert.equal((await stateOf(T))?.state, 'acknowledged');
+    // The full member was given the flash itself: the copy without the indicator is not its.
+    assert.equal(await answer(full, tCopy), UNKNOWN);
+    assert.equal(await answer(full, flash.id), 'accepted');
+    assert.equal((await stateOf(full.id))?.acknowledged_by, `duty officer ${full.id.slice(-2)}`);
+    await store.close();
+  });
+
+  it('not from a member whose node the flash has not reached yet (the delivery failed)', async () => {
+    const { store, flash, posted, answer, stateOf } = await sent([trial]);
+    assert.ok(posted.some((post) => post.to === full.id), 'the flash was POSTed, but no receipt came back');
+    assert.equal(await answer(full, flash.id), UNKNOWN);
+    assert.equal((await stateOf(full.id))?.state, 'failed');
+    await store.close();
+  });
+
+  it('not from an organisation that has left the circle since it was delivered', async () => {
+    const { store, circle, flash, answer, setNow } = await sent();
+    const left = new Date(AT.getTime() + 60_000);
+    setNow(left);
+    await store.updateCircle({ ...circle, members: circle.members.map((member) => (member.organisationId === full.id ? { ...member, leftAt: left.toISOString() } : member)) }, left);
+    setNow(new Date(AT.getTime() + 120_000));
+    assert.equal(await answer(full, flash.id), UNKNOWN);
     await store.close();
   });
 });

@@ -1465,11 +1465,14 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
         it("merges what each member's node said", async () => {
           await store.addFlash(flash('f-1', { receipts: [{ organisationId: orgB, lastError: 'timeout' }] }));
           await store.recordFlashReceipt('f-1', { organisationId: orgA, lastError: 'refused' });
-          await store.recordFlashReceipt('f-1', { organisationId: orgA, deliveredAt: '2025-03-01T12:00:02.000Z' });
+          await store.recordFlashReceipt('f-1', { organisationId: orgA, deliveredAt: '2025-03-01T12:00:02.000Z', deliveredFlashId: 'f-1-without-indicator' });
           await store.recordFlashReceipt('f-1', { organisationId: orgA, acknowledgedAt: '2025-03-01T12:10:00.000Z', acknowledgedBy: 'duty officer' });
           const stored = await store.getFlash('f-1');
           assert.deepEqual(stored?.receipts, [
-            { organisationId: orgA, deliveredAt: '2025-03-01T12:00:02.000Z', acknowledgedAt: '2025-03-01T12:10:00.000Z', acknowledgedBy: 'duty officer' },
+            {
+              organisationId: orgA, deliveredAt: '2025-03-01T12:00:02.000Z', deliveredFlashId: 'f-1-without-indicator',
+              acknowledgedAt: '2025-03-01T12:10:00.000Z', acknowledgedBy: 'duty officer',
+            },
             { organisationId: orgB, lastError: 'timeout' },
           ]);
           await assertRejectsWith(store.recordFlashReceipt('f-9', { organisationId: orgA }), 'ENT_FLASH_NOT_FOUND');

@@ -321,6 +321,36 @@ describe('SqliteObjectStore', () => {
       }
     });
 
+    it('migrates a schema 14 store to 15: a member delivered a flash naming no indicator was delivered the flash itself; for one naming an indicator, the copy is not guessed', async () => {
+      const path = freshPath();
+      const raw = new Database(path);
+      raw.function('entente_content_version', (_json: unknown) => null);
+      raw.exec(migrations.slice(0, 14).join('\n'));
+      raw.pragma('user_version = 14');
+      const insertFlash = raw.prepare(
+        "INSERT INTO flashes (id, circle_id, direction, sender_organisation_id, text, indicator_id, sent_at, signed_json) VALUES (?, 'c', 'sent', 'identity--home', 't', ?, 's', '{}')",
+      );
+      insertFlash.run('plain', null);
+      insertFlash.run('named', indicator(1).id);
+      const insertReceipt = raw.prepare('INSERT INTO flash_receipts (flash_id, organisation_id, delivered_at, last_error) VALUES (?, ?, ?, ?)');
+      insertReceipt.run('plain', 'identity--a', 'd', null);
+      insertReceipt.run('plain', 'identity--b', null, 'timeout');
+      insertReceipt.run('named', 'identity--a', 'd', null);
+      raw.close();
+
+      const store = openSqliteObjectStore({ path });
+      try {
+        assert.equal(store.database.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+        assert.deepEqual((await store.getFlash('plain'))?.receipts, [
+          { organisationId: 'identity--a', deliveredAt: 'd', deliveredFlashId: 'plain' },
+          { organisationId: 'identity--b', lastError: 'timeout' },
+        ]);
+        assert.deepEqual((await store.getFlash('named'))?.receipts, [{ organisationId: 'identity--a', deliveredAt: 'd' }]);
+      } finally {
+        await store.close();
+      }
+    });
+
     it('migrates a schema 12 store to 13: a webhook stored before keeps receiving alerts from every collection', async () => {
       const path = freshPath();
       const raw = new Database(path);

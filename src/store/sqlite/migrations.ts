@@ -441,4 +441,14 @@ export const migrations: readonly string[] = [
   DELETE FROM signatures
     WHERE variant = '' AND EXISTS (SELECT 1 FROM object_versions v WHERE v.object_id = signatures.object_id AND v.version = signatures.version);
   `,
+  /* 15: which copy of a sent flash each member's node was delivered */ `
+  -- The id of the copy delivered: the flash's own, or that of the copy without the indicator the
+  -- release decision withheld from the member. An acknowledgement is taken for that id only.
+  ALTER TABLE flash_receipts ADD COLUMN delivered_flash_id TEXT;
+  -- Before, the copy was not recorded. A flash naming no indicator went to every member as itself;
+  -- for one naming an indicator, which copy a member got is not known, and its acknowledgement is
+  -- refused rather than guessed (flashes are retried for an hour only: such a flash is long over).
+  UPDATE flash_receipts SET delivered_flash_id = flash_id
+    WHERE delivered_at IS NOT NULL AND flash_id IN (SELECT id FROM flashes WHERE direction = 'sent' AND indicator_id IS NULL);
+  `,
 ];

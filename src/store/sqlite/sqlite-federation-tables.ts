@@ -168,6 +168,7 @@ interface FlashReceiptRow {
   flash_id: string;
   organisation_id: string;
   delivered_at: string | null;
+  delivered_flash_id: string | null;
   acknowledged_at: string | null;
   acknowledged_by: string | null;
   last_error: string | null;
@@ -373,10 +374,11 @@ export class SqliteFederationTables {
       selectReceipts: prepare('SELECT * FROM flash_receipts WHERE flash_id IN (SELECT value FROM json_each(?)) ORDER BY flash_id, organisation_id'),
       // Fields a receipt does not carry keep their value; a delivery or acknowledgement without an error clears the last error.
       upsertReceipt: prepare(
-        `INSERT INTO flash_receipts (flash_id, organisation_id, delivered_at, acknowledged_at, acknowledged_by, last_error)
-         VALUES (@flash, @organisation, @delivered, @acknowledged, @acknowledgedBy, @error)
+        `INSERT INTO flash_receipts (flash_id, organisation_id, delivered_at, delivered_flash_id, acknowledged_at, acknowledged_by, last_error)
+         VALUES (@flash, @organisation, @delivered, @deliveredFlash, @acknowledged, @acknowledgedBy, @error)
          ON CONFLICT (flash_id, organisation_id) DO UPDATE SET
            delivered_at = coalesce(excluded.delivered_at, delivered_at),
+           delivered_flash_id = coalesce(excluded.delivered_flash_id, delivered_flash_id),
            acknowledged_at = coalesce(excluded.acknowledged_at, acknowledged_at),
            acknowledged_by = coalesce(excluded.acknowledged_by, acknowledged_by),
            last_error = CASE WHEN excluded.last_error IS NOT NULL THEN excluded.last_error
@@ -1042,6 +1044,7 @@ export class SqliteFederationTables {
       flash: flashId,
       organisation: receipt.organisationId,
       delivered: receipt.deliveredAt ?? null,
+      deliveredFlash: receipt.deliveredFlashId ?? null,
       acknowledged: receipt.acknowledgedAt ?? null,
       acknowledgedBy: receipt.acknowledgedBy ?? null,
       error: receipt.lastError ?? null,
@@ -1055,6 +1058,7 @@ export class SqliteFederationTables {
       const receipt: FlashReceipt = {
         organisationId: row.organisation_id,
         ...(row.delivered_at === null ? {} : { deliveredAt: row.delivered_at }),
+        ...(row.delivered_flash_id === null ? {} : { deliveredFlashId: row.delivered_flash_id }),
         ...(row.acknowledged_at === null ? {} : { acknowledgedAt: row.acknowledged_at }),
         ...(row.acknowledged_by === null ? {} : { acknowledgedBy: row.acknowledged_by }),
         ...(row.last_error === null ? {} : { lastError: row.last_error }),
