@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import fc from 'fast-check';
-import { chainEntry, chainEntryText, fastCanonicalAuditJson, GENESIS_HASH, releaseAuditEntry, verifyChain, type AuditEntry, type ChainedAuditEntry } from './audit-chain.ts';
+import { chainEntry, chainEntryText, fastCanonicalAuditJson, GENESIS_HASH, releaseAuditEntry, verifyChain, type AuditEntry, type ChainedAuditEntry, type FlashAuditEntry } from './audit-chain.ts';
 
 const ORG = 'identity--00000000-0000-4000-8000-000000000001';
 
@@ -57,7 +57,7 @@ describe('audit chain (append-only, hash-chained release log)', () => {
   it('names the first broken index when an entry is edited', () => {
     const entries = log(10);
     const edited = entries.map((chained, index) =>
-      index === 4 ? { ...chained, entry: { ...chained.entry, decision: 'share' as const, recipientOrganisationId: 'identity--x' } } : chained,
+      index === 4 ? { ...chained, entry: { ...(chained.entry as AuditEntry), decision: 'share' as const, recipientOrganisationId: 'identity--x' } } : chained,
     );
     assert.deepEqual(verifyChain(edited), { ok: false, error: { index: 4, reason: 'hash-mismatch' } });
   });
@@ -104,6 +104,24 @@ describe('audit chain (append-only, hash-chained release log)', () => {
     const withheld = releaseAuditEntry({ type: 'identity', id: 'identity--1', created: '2026-01-01T00:00:00Z' }, { kind: 'withhold', reasons: ['x'] }, ORG, 'c', new Date(0));
     assert.equal(withheld.objectModified, '2026-01-01T00:00:00Z');
     assert.equal('agreementVersion' in withheld, false);
+  });
+
+  it('chains a flash sent like a release, in RFC 8785 JSON, so that changing what it says breaks the chain', () => {
+    const flash: FlashAuditEntry = {
+      kind: 'flash', flashId: 'f-1', sentFlashId: 'f-1v', indicatorId: 'indicator--1', indicatorNamed: false,
+      recipientOrganisationId: ORG, circleId: 'baltic-energy', agreementVersion: 2, at: '2026-02-01T00:00:00.000Z',
+    };
+    const first = chainEntry(GENESIS_HASH, entry(1));
+    const chained = chainEntry(first.hash, flash);
+    const canonical =
+      `{"entry":{"agreementVersion":2,"at":"${flash.at}","circleId":"baltic-energy","flashId":"f-1","indicatorId":"indicator--1",` +
+      `"indicatorNamed":false,"kind":"flash","recipientOrganisationId":"${ORG}","sentFlashId":"f-1v"},"previousHash":"${first.hash}"}`;
+    assert.equal(chained.hash, createHash('sha256').update(canonical).digest('hex'));
+    assert.equal(chainEntryText(first.hash, flash).hash, chained.hash);
+    assert.ok(verifyChain([first, chained]).ok);
+    // Saying the indicator was not named to the member (or naming another copy) no longer verifies.
+    const edited = { ...chained, entry: { ...flash, indicatorNamed: true } };
+    assert.deepEqual(verifyChain([first, edited]), { ok: false, error: { index: 1, reason: 'hash-mismatch' } });
   });
 
   it('writes the same canonical bytes as the general RFC 8785 canonicaliser, or leaves the entry to it', () => {

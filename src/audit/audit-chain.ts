@@ -7,8 +7,16 @@ import type { StixObject } from '../stix/types.ts';
 /** The hash the first entry of a log chains to. */
 export const GENESIS_HASH = '0'.repeat(64);
 
+/**
+ * One entry of the audit log: a release of an object version (the release gate), or a flash message
+ * sent to a member's node (a flash is a release too: it may name an indicator's id).
+ */
+export type AuditLogEntry = AuditEntry | FlashAuditEntry;
+
 /** One release, as the audit log records it: what went (or was refused) to whom, through what, when. */
 export interface AuditEntry {
+  /** Never set: release entries were written before flash entries existed, and keep their bytes (and so their hashes). */
+  readonly kind?: never;
   readonly objectId: string;
   readonly objectModified: string;
   readonly recipientOrganisationId: string;
@@ -20,6 +28,41 @@ export interface AuditEntry {
   readonly redactedFields?: readonly string[];
   /** RFC 3339 time of the release decision. */
   readonly at: string;
+}
+
+/**
+ * One copy of a flash message POSTed to a member's node (federation/flash-operations.ts,
+ * deliverFlash), recorded before it leaves: every attempt, a retry too, since each sends it again.
+ */
+export interface FlashAuditEntry {
+  readonly kind: 'flash';
+  /** The flash, as `entente flash show` names it. */
+  readonly flashId: string;
+  /**
+   * The id of the copy sent: the flash's own, or, when the indicator was withheld from the member,
+   * that of the copy without it (a flash's id derives from its content).
+   */
+  readonly sentFlashId: string;
+  /** The indicator the flash names, whether or not this copy named it; absent when it names none. */
+  readonly indicatorId?: string;
+  /** Whether the copy sent named the indicator to the recipient. */
+  readonly indicatorNamed: boolean;
+  readonly recipientOrganisationId: string;
+  readonly circleId: string;
+  /** The agreement version that bound the recipient when the flash was sent. */
+  readonly agreementVersion?: number;
+  /** RFC 3339 time of the attempt. */
+  readonly at: string;
+  // A flash is no object version: readers of releases find these absent (and skip the entry, isFlashAuditEntry).
+  readonly objectId?: never;
+  readonly objectModified?: never;
+  readonly decision?: never;
+  readonly redactedFields?: never;
+}
+
+/** Whether a stored entry is a flash sent rather than the release of an object version. */
+export function isFlashAuditEntry(entry: AuditLogEntry): entry is FlashAuditEntry {
+  return entry.kind === 'flash';
 }
 
 /**
@@ -51,13 +94,13 @@ export function releaseAuditEntry(
 
 export interface ChainedAuditEntry {
   readonly previousHash: string;
-  readonly entry: AuditEntry;
+  readonly entry: AuditLogEntry;
   /** SHA-256 (hex) of the RFC 8785 canonical JSON of `{ previousHash, entry }`. */
   readonly hash: string;
 }
 
 // AuditEntry's keys in RFC 8785 order (UTF-16 code units), with whether each holds a string.
-const ENTRY_KEYS: readonly (readonly [keyof AuditEntry, 'string' | 'integer' | 'strings'])[] = [
+const ENTRY_KEYS: readonly (readonly [Exclude<keyof AuditEntry, 'kind'>, 'string' | 'integer' | 'strings'])[] = [
   ['agreementVersion', 'integer'],
   ['at', 'string'],
   ['circleId', 'string'],
@@ -86,13 +129,14 @@ function isPlainString(value: unknown): value is string {
 }
 
 /**
- * The RFC 8785 JSON of an entry written out directly, for entries of exactly AuditEntry's shape: an
- * Entente node serving a sync writes one entry per object released, and the general canonicaliser
- * (sorting keys of every object) was a twelfth of that work. Undefined for anything else (extra
- * keys, lone surrogates, non-integer versions), which takes the general path; a property test holds
- * the two to the same bytes.
+ * The RFC 8785 JSON of an entry written out directly, for entries of exactly AuditEntry's
+ * shape: an Entente node serving a sync writes one entry per object released, and the general
+ * canonicaliser (sorting keys of every object) was a twelfth of that work. Undefined for anything
+ * else (flash entries, which are few; extra keys, lone surrogates, non-integer versions), which
+ * takes the general path; a property test holds the two to the same bytes.
  */
-export function canonicalAuditEntryJson(entry: AuditEntry): string | undefined {
+export function canonicalAuditEntryJson(entry: AuditLogEntry): string | undefined {
+  if (isFlashAuditEntry(entry)) return undefined;
   for (const key of Object.keys(entry)) if (!KNOWN_KEYS.has(key)) return undefined;
   let json = '{';
   let first = true;
@@ -117,7 +161,7 @@ export function canonicalAuditEntryJson(entry: AuditEntry): string | undefined {
 }
 
 /** The RFC 8785 JSON of `{ entry, previousHash }` (see canonicalAuditEntryJson); undefined where the general path is needed. */
-export function fastCanonicalAuditJson(previousHash: string, entry: AuditEntry): string | undefined {
+export function fastCanonicalAuditJson(previousHash: string, entry: AuditLogEntry): string | undefined {
   if (!isPlainString(previousHash)) return undefined;
   const entryJson = canonicalAuditEntryJson(entry);
   return entryJson === undefined ? undefined : linkJson(previousHash, entryJson);
@@ -131,7 +175,7 @@ function sha256Hex(text: string): string {
   return oneShotHash('sha256', text, 'hex');
 }
 
-function hashOf(previousHash: string, entry: AuditEntry): string {
+function hashOf(previousHash: string, entry: AuditLogEntry): string {
   const canonical = fastCanonicalAuditJson(previousHash, entry) ?? canonicalize({ previousHash, entry });
   if (canonical === undefined) throw new TypeError('audit entry cannot be serialised');
   return sha256Hex(canonical);
@@ -142,7 +186,7 @@ function hashOf(previousHash: string, entry: AuditEntry): string {
  * reordering any earlier entry breaks every later link. Canonical JSON makes the hash independent
  * of property order, so another implementation can verify a log it did not write.
  */
-export function chainEntry(previousHash: string, entry: AuditEntry): ChainedAuditEntry {
+export function chainEntry(previousHash: string, entry: AuditLogEntry): ChainedAuditEntry {
   return { previousHash, entry, hash: hashOf(previousHash, entry) };
 }
 
@@ -151,7 +195,7 @@ export function chainEntry(previousHash: string, entry: AuditEntry): ChainedAudi
  * (the very bytes the hash covers, so the entry is serialised once), else JSON.stringify. Either
  * text reads back as the same entry.
  */
-export function chainEntryText(previousHash: string, entry: AuditEntry): ChainedAuditEntry & { readonly entryJson: string } {
+export function chainEntryText(previousHash: string, entry: AuditLogEntry): ChainedAuditEntry & { readonly entryJson: string } {
   const entryJson = isPlainString(previousHash) ? canonicalAuditEntryJson(entry) : undefined;
   if (entryJson === undefined) return { ...chainEntry(previousHash, entry), entryJson: JSON.stringify(entry) };
   return { previousHash, entry, hash: sha256Hex(linkJson(previousHash, entryJson)), entryJson };

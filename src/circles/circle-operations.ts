@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { isFlashAuditEntry } from '../audit/audit-chain.ts';
 import { EntenteError } from '../errors/entente-error.ts';
 import { bindingAgreement, parseAgreement, type Agreement, type AgreementState } from '../policy/agreement.ts';
 import { aggregateWeaknesses, type WeaknessTotals } from '../policy/aggregate-weaknesses.ts';
@@ -383,6 +384,8 @@ async function queueRecallsFor(
       const records = await deps.store.readAudit({ recipientOrganisationId: organisationId, circleId: circle.id, afterSeq, limit: 5000 });
       for (const { chained } of records) {
         const entry = chained.entry;
+        // A flash sent names no object version to recall.
+        if (isFlashAuditEntry(entry)) continue;
         const key = `${entry.objectId}\u0000${entry.objectModified}`;
         if (entry.decision === 'withhold' || seen.has(key)) continue;
         seen.add(key);

@@ -2,6 +2,7 @@
 // of a circle at once, receiving one from a member's node, acknowledging, listing, and promoting one
 // to a STIX note. For the CLI and the REST API alike; the HTTP client and the alert stream are
 // passed in.
+import type { FlashAuditEntry } from '../audit/audit-chain.ts';
 import { EntenteError } from '../errors/entente-error.ts';
 import { circleClosedReason, membershipAt, type Circle } from '../policy/circle.ts';
 import { canReadCollection, canWriteCollection, type Recipient } from '../policy/recipient.ts';
@@ -106,6 +107,24 @@ function variantKey(variantId: string): string {
   return `flash-variant:${variantId}`;
 }
 
+/**
+ * The audit entry for one copy of a flash about to be POSTed to a member's node: a flash is a
+ * release (it may name an indicator's id), and every release is in the audit log.
+ */
+function flashAuditEntry(flash: FlashRecord, sent: FlashBody, recipientOrganisationId: string, agreementVersion: number, at: Date): FlashAuditEntry {
+  return {
+    kind: 'flash',
+    flashId: flash.id,
+    sentFlashId: sent.id,
+    ...(flash.indicatorId === undefined ? {} : { indicatorId: flash.indicatorId }),
+    indicatorNamed: sent.indicator_id !== undefined,
+    recipientOrganisationId,
+    circleId: flash.circleId,
+    agreementVersion,
+    at: at.toISOString(),
+  };
+}
+
 /** Members of the circle at `at`, other than the home organisation. */
 function otherMembers(circle: Circle, homeOrganisationId: string, at: Date): string[] {
   return circle.members
@@ -176,6 +195,9 @@ export async function sendFlash(deps: FlashDeps, actor: Recipient, input: FlashI
  * from its content, that copy has its own id (signed now, by the current key), mapped here to the
  * flash so that its receipt and acknowledgement are the flash's. The id of the copy a member's node
  * confirmed is kept with its receipt: the only id whose acknowledgement it may send (receiveFlashAck).
+ *
+ * Each copy is written to the audit log before it is POSTed, at every attempt (a retry sends it
+ * again); a copy that cannot be logged is not sent.
  */
 export async function deliverFlash(deps: FlashDeps, flashId: string, only?: readonly string[]): Promise<FlashDelivery[]> {
   const flash = await deps.store.getFlash(flashId);
@@ -212,6 +234,7 @@ export async function deliverFlash(deps: FlashDeps, flashId: string, only?: read
       const started = performance.now();
       try {
         const sent = await messageFor(addressee.indicatorReleased);
+        await deps.store.appendAudit([flashAuditEntry(flash, sent.body, organisationId, addressee.agreementVersion, deps.clock())]);
         const answer = await deps.post(peer, FLASH_PATH, sent, { timeoutMs: deps.timeoutMs ?? FLASH_TIMEOUT_MS });
         const receipt = await verifiedAnswer(deps.store, answer, 'flash-receipt', organisationId, deps.clock());
         const body = parseFlashReceiptBody(receipt.body);

@@ -6,7 +6,7 @@
 // Decided again at every delivery attempt, so that a retry does not outlive a member's leaving.
 // A flash received is held to the same standing (flashSenderRefusal): it interrupts the duty officers
 // here, a channel a member bound by no agreement, or any member of an ended circle, is not owed.
-import { decideCircleStanding } from '../policy/decide-circle-release.ts';
+import { decideCircleStanding, type CircleStanding } from '../policy/decide-circle-release.ts';
 import { membershipAt, type Circle } from '../policy/circle.ts';
 import type { Recipient } from '../policy/recipient.ts';
 import { openReleaseGate } from '../release/open-release-gate.ts';
@@ -15,7 +15,8 @@ import type { ObjectStore } from '../store/object-store.ts';
 import { PEER_CLOCK_SKEW_MS } from './sync-timing.ts';
 
 export type FlashAddressee =
-  | { readonly kind: 'eligible'; readonly organisationId: string; readonly indicatorReleased: boolean }
+  /** agreementVersion: the version of the terms that binds the member (for the audit log). */
+  | { readonly kind: 'eligible'; readonly organisationId: string; readonly indicatorReleased: boolean; readonly agreementVersion: number }
   | { readonly kind: 'not-eligible'; readonly organisationId: string; readonly reason: string };
 
 /** The member as the release gate sees a partner reading the circle's collection. */
@@ -51,26 +52,26 @@ export async function flashAddressees(
       : (await store.listEntries(circle.collectionId, { ids: [indicatorId], versions: [{ kind: 'last' }] }, { limit: 1 })).entries[0];
   return Promise.all(
     [...new Set(candidates)].map(async (organisationId): Promise<FlashAddressee> => {
-      const refusal = await standingRefusal(store, circle, agreements, organisationId, at);
-      if (refusal !== undefined) return { kind: 'not-eligible', organisationId, reason: refusal };
-      if (indicatorId === undefined) return { kind: 'eligible', organisationId, indicatorReleased: false };
+      const standing = await standingOf(store, circle, agreements, organisationId, at);
+      if (standing.kind === 'refused') return { kind: 'not-eligible', organisationId, reason: standing.decision.reasons.join('; ') };
+      const agreementVersion = standing.agreement.version;
+      if (indicatorId === undefined) return { kind: 'eligible', organisationId, indicatorReleased: false, agreementVersion };
       // An indicator the collection no longer holds (revoked, deleted) is named to nobody.
-      if (indicator === undefined) return { kind: 'eligible', organisationId, indicatorReleased: false };
+      if (indicator === undefined) return { kind: 'eligible', organisationId, indicatorReleased: false, agreementVersion };
       const gate = await openReleaseGate(store, memberAsRecipient(organisationId, circle.collectionId), circle.collectionId, at, {
         audit: false,
         agreementClockSkewMs: PEER_CLOCK_SKEW_MS,
       });
       const decision = await gate.decide(indicator);
-      return { kind: 'eligible', organisationId, indicatorReleased: decision.kind !== 'withhold' };
+      return { kind: 'eligible', organisationId, indicatorReleased: decision.kind !== 'withhold', agreementVersion };
     }),
   );
 }
 
-/** Why the circle gives the organisation no standing at `at` (decideCircleStanding), or undefined when it is bound. */
-async function standingRefusal(store: ObjectStore, circle: Circle, agreements: AgreementState, organisationId: string, at: Date): Promise<string | undefined> {
+/** The standing the circle gives the organisation at `at` (decideCircleStanding). */
+async function standingOf(store: ObjectStore, circle: Circle, agreements: AgreementState, organisationId: string, at: Date): Promise<CircleStanding> {
   const sectors = (await store.getOrganisation(organisationId))?.sectors ?? [];
-  const standing = decideCircleStanding({ organisationId, sectors }, circle, agreements, at, PEER_CLOCK_SKEW_MS);
-  return standing.kind === 'refused' ? standing.decision.reasons.join('; ') : undefined;
+  return decideCircleStanding({ organisationId, sectors }, circle, agreements, at, PEER_CLOCK_SKEW_MS);
 }
 
 /**
@@ -78,5 +79,6 @@ async function standingRefusal(store: ObjectStore, circle: Circle, agreements: A
  * need to reach it (circle running, member, a binding agreement version); undefined when it has it.
  */
 export async function flashSenderRefusal(store: ObjectStore, circle: Circle, sender: string, at: Date): Promise<string | undefined> {
-  return standingRefusal(store, circle, await store.getAgreementState(circle.id), sender, at);
+  const standing = await standingOf(store, circle, await store.getAgreementState(circle.id), sender, at);
+  return standing.kind === 'refused' ? standing.decision.reasons.join('; ') : undefined;
 }

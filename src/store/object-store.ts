@@ -1,4 +1,4 @@
-import type { AuditEntry, ChainedAuditEntry } from '../audit/audit-chain.ts';
+import type { AuditLogEntry, ChainedAuditEntry } from '../audit/audit-chain.ts';
 import type { Agreement, AgreementAcceptance, AgreementState, AgreementTerms } from '../policy/agreement.ts';
 import type { Circle } from '../policy/circle.ts';
 import type { JsonObject, StixObject } from '../stix/types.ts';
@@ -474,7 +474,7 @@ export interface AuditQuery {
 
 export interface AuditStore {
   /** Chains and appends the entries in one transaction, after the last entry of the log. */
-  appendAudit(entries: readonly AuditEntry[]): Promise<void>;
+  appendAudit(entries: readonly AuditLogEntry[]): Promise<void>;
   /** Entries in log order. */
   readAudit(query: AuditQuery): Promise<AuditRecord[]>;
 }

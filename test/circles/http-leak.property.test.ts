@@ -280,7 +280,7 @@ describe('every read path releases only what the reference policy allows (HTTP, 
 
           const audited = await store.readAudit({ recipientOrganisationId: world.scenario.recipient.organisationId, limit: 10_000 });
           for (const record of audited) {
-            assert.ok(expectedVisible.has(record.chained.entry.objectId), `audit names ${record.chained.entry.objectId}, which was not visible`);
+            assert.ok(expectedVisible.has(record.chained.entry.objectId ?? ''), `audit names ${record.chained.entry.objectId ?? '(no object)'}, which was not visible`);
           }
           if (expectedVisible.size > 0) assert.ok(audited.length > 0, 'releases were not audited');
 

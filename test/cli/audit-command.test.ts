@@ -4,6 +4,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { entente, temporaryDirectory, type CliRun } from './cli-kit.ts';
+import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
+import type { FlashAuditEntry } from '../../src/audit/audit-chain.ts';
 
 const BANK = 'identity--0b000000-0000-4000-8000-000000000002';
 const NGO = 'identity--0c000000-0000-4000-8000-000000000003';
@@ -152,6 +154,29 @@ describe('entente audit', () => {
 
   it('verifies the chain of every release', async () => {
     assert.match(ok(await run('audit', 'verify')).stdout, /^Audit log verified: 5 entries, last hash [0-9a-f]{64}$/m);
+  });
+
+  it('lists a flash sent to the organisation with its releases, verifies it in the chain, and recalls nothing for it', async () => {
+    // What flash-operations.ts deliverFlash writes before POSTing a copy: here, one without its indicator.
+    const flash: FlashAuditEntry = {
+      kind: 'flash', flashId: '6da0497b-1ed7-5073-9dbe-80874aae5a02', sentFlashId: '036a37f8-ae2e-5885-ac9b-06d0bb9c1bab', indicatorId: String(indicator(3)['id']),
+      indicatorNamed: false, recipientOrganisationId: BANK, circleId: 'side', agreementVersion: 1, at: new Date().toISOString(),
+    };
+    const store = openSqliteObjectStore({ path: join(data.path, 'entente.sqlite') });
+    try {
+      await store.appendAudit([flash]);
+    } finally {
+      await store.close();
+    }
+    const side = await receivedBy('--org', BANK, '--circle', 'side');
+    assert.equal(side.length, 3);
+    assert.deepEqual(side.at(-1), { seq: 6, ...flash });
+    const table = ok(await run('audit', 'received', '--org', BANK, '--circle', 'side'));
+    assert.match(table.stdout, new RegExp(`^${flash.at}\\tside\\tv1\\tflash\\t${flash.flashId}\\t-\\tindicator_id$`, 'm'));
+    assert.match(table.stderr, new RegExp(`^${BANK} received 2 object versions in 2 releases and 1 flash message$`, 'm'));
+    assert.match(ok(await run('audit', 'verify')).stdout, /^Audit log verified: 6 entries, last hash [0-9a-f]{64}$/m);
+    // A flash names no object version: leaving the circle recalls the two versions released, nothing more.
+    assert.match(ok(await run('circle', 'leave', 'side', '--org', BANK)).stdout, /left circle side; 2 recall notices queued$/m);
   });
 
   it('refuses bad options with their code and exit status', async () => {

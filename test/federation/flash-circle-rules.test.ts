@@ -13,6 +13,7 @@ import { deliverFlash, promoteFlash, receiveFlash, receiveFlashAck, sendFlash, s
 import { createFlashBody } from '../../src/federation/flash-message.ts';
 import { signMessage } from '../../src/federation/signed-message.ts';
 import { FlashRetrier } from '../../src/federation/flash-retry.ts';
+import { verifyChain } from '../../src/audit/audit-chain.ts';
 import { openReleaseGate } from '../../src/release/open-release-gate.ts';
 import { TLP2_MARKING_IDS } from '../../src/policy/tlp.ts';
 import { ENTENTE_MARKING_EXTENSION_ID } from '../../src/policy/classify-marking.ts';
@@ -253,6 +254,49 @@ describe('a flash acknowledgement is taken only for the copy a member was delive
     await store.updateCircle({ ...circle, members: circle.members.map((member) => (member.organisationId === full.id ? { ...member, leftAt: left.toISOString() } : member)) }, left);
     setNow(new Date(AT.getTime() + 120_000));
     assert.equal(await answer(full, flash.id), UNKNOWN);
+    await store.close();
+  });
+});
+
+// A flash is a release (docs/federation.md): each copy POSTed to a member's node is in the audit log,
+// written before it leaves, with the circle, the agreement version that bound the member, and
+// whether the copy named the flash's indicator.
+describe('every copy of a flash sent to a member is in the audit log', () => {
+  const full = testOrganisation(2);
+
+  it('names the recipient, the circle, the flash and the copy sent, and whether the indicator was named; nothing for a member the flash did not go to', async () => {
+    const { store } = await circleStore({ members: [{ id: full.id }, { id: Q, accepts: false }, { id: T, trial: true }] });
+    for (const organisation of [full, trial]) await store.pinKey({ ...organisation.pinned, validUntil: undefined, source: 'peer-add', pinnedAt: CREATED.toISOString() });
+    await store.addObjects('alpha', [
+      { type: 'indicator', spec_version: '2.1', id: IND, created: '2026-02-01T00:00:00.000Z', modified: '2026-02-01T00:00:00.000Z', created_by_ref: HOME, name: 'amber', pattern: "[ipv4-addr:value = '198.51.100.1']", pattern_type: 'stix', valid_from: '2026-02-01T00:00:00Z', object_marking_refs: [TLP2_MARKING_IDS.amber] },
+    ] as never);
+    const { flash } = await sendFlash(flashDeps(store, () => AT, [], [full, trial]), ANALYST, { circleId: 'alpha', text: 'Urgent', indicatorId: IND });
+    const records = await store.readAudit({ afterSeq: 0, limit: 100 });
+    assert.deepEqual(verifyChain(records.map((record) => record.chained)).ok, true, 'flash entries chain and verify like any other');
+    const withoutIndicator = createFlashBody({ circleId: 'alpha', sender: HOME, text: 'Urgent', sentAt: flash.sentAt }).id;
+    const at = AT.toISOString();
+    assert.deepEqual(
+      records.map((record) => record.chained.entry).sort((a, b) => a.recipientOrganisationId.localeCompare(b.recipientOrganisationId)),
+      [
+        { kind: 'flash', flashId: flash.id, sentFlashId: flash.id, indicatorId: IND, indicatorNamed: true, recipientOrganisationId: full.id, circleId: 'alpha', agreementVersion: 1, at },
+        // TLP:AMBER is withheld from a trial member: its copy does not name the indicator.
+        { kind: 'flash', flashId: flash.id, sentFlashId: withoutIndicator, indicatorId: IND, indicatorNamed: false, recipientOrganisationId: T, circleId: 'alpha', agreementVersion: 1, at },
+      ],
+    );
+    await store.close();
+  });
+
+  it('records every attempt that POSTs a copy, a retry too; a flash naming no indicator says so', async () => {
+    let now = AT;
+    const { store } = await circleStore({ members: [{ id: full.id }] }, () => now);
+    const deps = flashDeps(store, () => now, []);
+    const { flash } = await sendFlash(deps, ANALYST, { circleId: 'alpha', text: 'second wave tonight' });
+    now = new Date(AT.getTime() + 60_000);
+    await deliverFlash(deps, flash.id, [full.id]);
+    const entries = (await store.readAudit({ afterSeq: 0, limit: 100 })).map((record) => record.chained.entry);
+    assert.deepEqual(entries, [AT, now].map((at) => ({
+      kind: 'flash', flashId: flash.id, sentFlashId: flash.id, indicatorNamed: false, recipientOrganisationId: full.id, circleId: 'alpha', agreementVersion: 1, at: at.toISOString(),
+    })));
     await store.close();
   });
 });

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import type { CliIo, NodeLocationOptions } from '../cli-context.ts';
 import { parseTimeOption, withNode, writeLine } from '../cli-context.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
-import { GENESIS_HASH, verifyChain } from '../../audit/audit-chain.ts';
+import { GENESIS_HASH, isFlashAuditEntry, verifyChain } from '../../audit/audit-chain.ts';
 
 const PAGE = 5000;
 
@@ -12,7 +12,7 @@ function broken(seq: number, reason: string): EntenteError {
 }
 
 export function auditCommand(io: CliIo): Command {
-  const command = new Command('audit').description('the append-only, hash-chained log of every release to a partner');
+  const command = new Command('audit').description('the append-only, hash-chained log of every release to a partner, flash messages included');
 
   command
     .command('verify')
@@ -40,7 +40,7 @@ export function auditCommand(io: CliIo): Command {
 
   command
     .command('received')
-    .description('what an organisation received: one line per release (object version, circle, agreement version, decision)')
+    .description('what an organisation received: one line per release (object version, circle, agreement version, decision) and per flash message sent to it (decision flash)')
     .requiredOption('--org <identity-id>', 'the recipient organisation')
     .option('--circle <id>', 'only through this circle')
     .option('--from <time>', 'from this instant (inclusive, RFC 3339)')
@@ -65,6 +65,7 @@ export function auditCommand(io: CliIo): Command {
         let afterSeq = 0;
         const versions = new Set<string>();
         let releases = 0;
+        let flashes = 0;
         if (options.json !== true) writeLine(io.stdout, ['AT', 'CIRCLE', 'AGREEMENT', 'DECISION', 'OBJECT', 'VERSION', 'REDACTED'].join('\t'));
         for (;;) {
           const records = await node.store.readAudit({
@@ -80,10 +81,17 @@ export function auditCommand(io: CliIo): Command {
             const own = verifyChain([chained], chained.previousHash);
             if (!own.ok) throw broken(seq, own.error.reason);
             const entry = chained.entry;
+            if (options.json === true) writeLine(io.stdout, JSON.stringify({ seq, ...entry }));
+            if (isFlashAuditEntry(entry)) {
+              // A flash names no object version: its id, and whether the indicator it names was withheld from this copy.
+              flashes += 1;
+              const withheld = entry.indicatorId !== undefined && !entry.indicatorNamed;
+              if (options.json !== true) writeLine(io.stdout, [entry.at, entry.circleId, `v${entry.agreementVersion ?? '-'}`, 'flash', entry.flashId, '-', withheld ? 'indicator_id' : '-'].join('\t'));
+              continue;
+            }
             releases += 1;
             versions.add(`${entry.objectId} ${entry.objectModified}`);
-            if (options.json === true) writeLine(io.stdout, JSON.stringify({ seq, ...entry }));
-            else {
+            if (options.json !== true) {
               writeLine(io.stdout, [entry.at, entry.circleId, `v${entry.agreementVersion ?? '-'}`, entry.decision, entry.objectId, entry.objectModified, (entry.redactedFields ?? []).join(',') || '-'].join('\t'));
             }
           }
@@ -91,7 +99,7 @@ export function auditCommand(io: CliIo): Command {
           if (last === undefined || records.length < PAGE) break;
           afterSeq = last.seq;
         }
-        io.stderr.write(`${options.org} received ${versions.size} object versions in ${releases} releases\n`);
+        io.stderr.write(`${options.org} received ${versions.size} object versions in ${releases} releases${flashes === 0 ? '' : ` and ${flashes} flash message${flashes === 1 ? '' : 's'}`}\n`);
       });
     });
 

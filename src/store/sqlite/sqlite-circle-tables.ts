@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { chainEntryText, GENESIS_HASH, type AuditEntry, type ChainedAuditEntry } from '../../audit/audit-chain.ts';
+import { chainEntryText, GENESIS_HASH, type AuditEntry, type AuditLogEntry, type ChainedAuditEntry, type FlashAuditEntry } from '../../audit/audit-chain.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
 import { parseAgreement, parseAgreementAcceptance, type Agreement, type AgreementAcceptance, type AgreementState } from '../../policy/agreement.ts';
 import { parseCircle, type Circle } from '../../policy/circle.ts';
@@ -169,7 +169,7 @@ export class SqliteCircleTables {
     return { agreements, acceptances };
   }
 
-  appendAudit(entries: readonly AuditEntry[]): void {
+  appendAudit(entries: readonly AuditLogEntry[]): void {
     if (entries.length === 0) return;
     const append = this.#db.transaction(() => {
       let previous = (this.#sql.selectLastAudit.get() as { hash: string } | undefined)?.hash ?? GENESIS_HASH;
@@ -287,11 +287,19 @@ function readCircle(row: CircleRow): Circle {
 
 const DECISIONS = new Set(['share', 'redact', 'withhold']);
 
-function looksLikeEntry(value: unknown): value is AuditEntry {
+function looksLikeEntry(value: unknown): value is AuditLogEntry {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const record = value as Record<string, unknown>;
+  if (record['kind'] !== undefined) return looksLikeFlashEntry(record);
   return typeof record['objectId'] === 'string' && typeof record['objectModified'] === 'string' && typeof record['decision'] === 'string' &&
     DECISIONS.has(record['decision']);
+}
+
+/** A flash sent (FlashAuditEntry), with none of a release's fields: no reader takes it for an object released. */
+function looksLikeFlashEntry(record: Record<string, unknown>): record is Record<string, unknown> & FlashAuditEntry {
+  return record['kind'] === 'flash' && typeof record['flashId'] === 'string' && typeof record['sentFlashId'] === 'string' &&
+    typeof record['indicatorNamed'] === 'boolean' && (record['indicatorId'] === undefined || typeof record['indicatorId'] === 'string') &&
+    !('objectId' in record) && !('objectModified' in record) && !('decision' in record) && !('redactedFields' in record);
 }
 
 /**
@@ -303,10 +311,10 @@ function looksLikeEntry(value: unknown): value is AuditEntry {
  */
 function toChained(row: AuditRow): ChainedAuditEntry {
   const stored = parseStored(row.entry);
-  const base: AuditEntry = looksLikeEntry(stored)
+  const base: AuditLogEntry = looksLikeEntry(stored)
     ? stored
-    : { objectId: '', objectModified: '', recipientOrganisationId: row.recipient_organisation_id, circleId: row.circle_id, decision: 'withhold', at: row.at };
-  const entry: AuditEntry = { ...base, recipientOrganisationId: row.recipient_organisation_id, circleId: row.circle_id, at: row.at };
+    : { objectId: '', objectModified: '', recipientOrganisationId: row.recipient_organisation_id, circleId: row.circle_id, decision: 'withhold', at: row.at } satisfies AuditEntry;
+  const entry: AuditLogEntry = { ...base, recipientOrganisationId: row.recipient_organisation_id, circleId: row.circle_id, at: row.at };
   return { previousHash: row.previous_hash, entry, hash: looksLikeEntry(stored) ? row.hash : `unreadable:${row.hash}` };
 }
 

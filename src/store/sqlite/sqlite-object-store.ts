@@ -45,7 +45,7 @@ import { SqliteFederationTables, type AddedVersions } from './sqlite-federation-
 import { SqliteWebhookTables } from './sqlite-webhook-tables.ts';
 import { startSqliteWalCheckpointer, type SqliteWalCheckpointer } from './sqlite-wal-checkpointer.ts';
 import type { Draft, DraftItem, DraftPublication, DraftSummary, NewDraft } from '../../drafts/draft.ts';
-import type { AuditEntry } from '../../audit/audit-chain.ts';
+import type { AuditLogEntry } from '../../audit/audit-chain.ts';
 import type { Agreement, AgreementAcceptance, AgreementState } from '../../policy/agreement.ts';
 import type { Circle } from '../../policy/circle.ts';
 import type {
@@ -1438,7 +1438,7 @@ export class SqliteObjectStore implements ObjectStore {
     return this.#guard(() => this.#drafts.releaseDraftPublication(draftId, claimId));
   }
 
-  async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+  async appendAudit(entries: readonly AuditLogEntry[]): Promise<void> {
     return this.#guard(() => this.#circles.appendAudit(entries));
   }
 
