@@ -211,6 +211,13 @@ export interface StoredEntry {
    * signer then needs no lookup. Absent says nothing: ask signaturesIn.
    */
   readonly originSignature?: string;
+  /**
+   * True when the listing (listEntries, listVersions, scanEntries, latestEntriesByCollection) read
+   * this entry as the collection's latest version of its object: the release gate then needs no
+   * lookup to know that no newer version stands above it (release/open-release-gate.ts). Absent says
+   * nothing: the gate asks the store.
+   */
+  readonly latest?: true;
 }
 
 export type VersionSelector =

@@ -214,8 +214,13 @@ interface CollectionEntryRow {
  * object per row in the driver doubled the cost of a TAXII page. Order = the SELECT list.
  */
 type EntryRow = [id: string, type: string, version: string, specVersion: string, dateAdded: number, revoked: number, json: string];
-/** A listEntries row: an EntryRow, whether any partner contributed the version (1) or none did (0), and its origin signature. */
-type ListedRow = [...EntryRow, contributed: number, originSignature: string | null];
+/**
+ * A listEntries row: an EntryRow, whether any partner contributed the version (1) or none did (0), its
+ * origin signature, and whether the entry is the collection's latest version of its object (1) or not (0).
+ */
+type ListedRow = [...EntryRow, contributed: number, originSignature: string | null, latest: number];
+/** A scanEntries row: an EntryRow and whether the entry is the collection's latest version of its object (1) or not (0). */
+type ScannedRow = [...EntryRow, latest: number];
 
 interface StatusRow {
   id: string;
@@ -859,14 +864,14 @@ export class SqliteObjectStore implements ObjectStore {
       if (scan.revokedOnly === true) conditions.push('ov.revoked = 1');
       if (scan.textWithout !== undefined) conditions.push('instr(ov.json, @textWithout) = 0');
       const rows = this.#preparedOnce(
-        `SELECT ov.object_id, ov.type, ov.version, ov.spec_version, e.date_added, ov.revoked, ${SERVED_JSON}
+        `SELECT ov.object_id, ov.type, ov.version, ov.spec_version, e.date_added, ov.revoked, ${SERVED_JSON}, e.is_latest
            FROM entries e CROSS JOIN object_versions ov ON ov.vid = e.vid
           WHERE ${conditions.join(' AND ')}
           ORDER BY e.date_added`,
       )
         .raw(true)
-        .all({ collectionKey: collection.key, after, scannedTo, ...(scan.textWithout === undefined ? {} : { textWithout: scan.textWithout }) }) as EntryRow[];
-      return { entries: rows.map(toStoredEntry), examined, scannedTo, more: examined === examine };
+        .all({ collectionKey: collection.key, after, scannedTo, ...(scan.textWithout === undefined ? {} : { textWithout: scan.textWithout }) }) as ScannedRow[];
+      return { entries: rows.map((row) => toListedEntry(row, null, row[7])), examined, scannedTo, more: examined === examine };
     });
   }
 
@@ -891,7 +896,7 @@ export class SqliteObjectStore implements ObjectStore {
     const entries = new Array<StoredEntry>(Math.min(limit, rows.length));
     for (let index = 0; index < entries.length; index += 1) {
       const row = rows[index] as ListedRow;
-      const entry: StoredEntry = row[8] === null ? toStoredEntry(row) : { ...toStoredEntry(row), originSignature: row[8] };
+      const entry = toListedEntry(row, row[8], row[9]);
       if (row[7] === 0) this.#listedUncontributed.add(entry);
       entries[index] = entry;
     }
@@ -945,7 +950,7 @@ export class SqliteObjectStore implements ObjectStore {
         ? // The contribution flag is read with the page (a key lookup beside the version's row), so
           // that the release gate asks the store again only for versions partners did contribute.
           `SELECT ov.object_id, ov.type, ov.version, ov.spec_version, e.date_added, ov.revoked, ${SERVED_JSON},
-                  EXISTS (SELECT 1 FROM contributions k WHERE k.vid = e.vid), ov.origin_signature ${where}`
+                  EXISTS (SELECT 1 FROM contributions k WHERE k.vid = e.vid), ov.origin_signature, e.is_latest ${where}`
         : `SELECT count(*), min(date_added), max(date_added), group_concat(json, ',')
              FROM (SELECT e.date_added AS date_added, ${SERVED_JSON} AS json ${where})`;
     const statement = this.#db.prepare(sql).raw(true);
@@ -1157,7 +1162,7 @@ export class SqliteObjectStore implements ObjectStore {
         for (const row of rows) {
           const collectionId = row[7];
           const byId = found.get(collectionId) ?? new Map<string, StoredEntry>();
-          byId.set(row[0], toStoredEntry([row[0], row[1], row[2], row[3], row[4], row[5], row[6]]));
+          byId.set(row[0], toListedEntry([row[0], row[1], row[2], row[3], row[4], row[5], row[6]], null, 1));
           found.set(collectionId, byId);
         }
       }
@@ -1684,6 +1689,20 @@ function pickBy<T>(items: readonly T[], isBetter: (candidate: T, best: T) => boo
 
 function toStoredEntry([id, type, version, specVersion, dateAdded, revoked, json]: EntryRow | ListedRow): StoredEntry {
   return { id, type, version, specVersion, dateAdded, revoked: revoked === 1, json };
+}
+
+/**
+ * A listed entry, with its origin signature when read and `latest` when it is the collection's latest
+ * version (entries.is_latest = 1). Object literals, not spreads: this runs for every row of every page.
+ */
+function toListedEntry([id, type, version, specVersion, dateAdded, revoked, json]: EntryRow | ListedRow | ScannedRow, originSignature: string | null, latest: number): StoredEntry {
+  const isRevoked = revoked === 1;
+  if (originSignature === null) {
+    return latest === 1 ? { id, type, version, specVersion, dateAdded, revoked: isRevoked, json, latest: true } : { id, type, version, specVersion, dateAdded, revoked: isRevoked, json };
+  }
+  return latest === 1
+    ? { id, type, version, specVersion, dateAdded, revoked: isRevoked, json, originSignature, latest: true }
+    : { id, type, version, specVersion, dateAdded, revoked: isRevoked, json, originSignature };
 }
 
 interface OrganisationRow {
