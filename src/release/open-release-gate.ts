@@ -24,7 +24,8 @@ export interface ReleaseGate {
    * The entries the recipient may receive, in order, up to `room` of them; a redacted entry
    * carries the redacted JSON. Withheld entries are simply absent, exactly as if they did not
    * exist. `consumed` says how many input entries were examined (all, unless `room` ran out), so
-   * that a pager knows where the next page starts.
+   * that a pager knows where the next page starts. An entry that is not the collection's latest
+   * version of its object is withheld whenever that latest version is (see `openReleaseGate`).
    */
   release(entries: readonly StoredEntry[], room?: number): Promise<{ released: StoredEntry[]; consumed: number }>;
   /**
@@ -39,7 +40,10 @@ export interface ReleaseGate {
    * signed for such readers, since nothing leaves for another party.
    */
   readonly sharesEveryEntry: boolean;
-  /** The decision about one entry, without auditing (for checks such as "may the caller see it before deleting"). */
+  /**
+   * The decision about one entry, without auditing (for checks such as "may the caller see it before
+   * deleting"), the rule on newer versions included, as `release` decides it.
+   */
   decide(entry: StoredEntry): Promise<ReleaseDecision>;
 }
 
@@ -121,6 +125,21 @@ export interface ReleaseSigner {
   signReleases(releases: readonly SignableRelease[], context: { readonly recipient: Recipient; readonly circle: Circle | undefined }): Promise<string[]>;
 }
 
+/**
+ * The release gate for one recipient on one collection at one instant (see ReleaseGate).
+ *
+ * One rule is added here to the decision about each version, because it is about the other versions
+ * of the object and the pure decision sees one: when the collection's latest version of an object is
+ * withheld from the recipient, every version of that object is withheld from it. The object then
+ * reads as a deleted or recalled one does, on every path (objects, one object with any
+ * match[version], its versions, the manifest, status details, search, export, push). Deciding each
+ * version alone would let the default read (the latest) answer 404 while /versions/ and
+ * match[version]=first|all still served an older version: "a newer version exists and is hidden from
+ * you", and, polled, when it came. A latest version that is shared or redacted leaves every older
+ * version to its own decision. Listed entries say whether they are the latest (StoredEntry.latest),
+ * so a page of latest versions — every default list — costs nothing more; any other page costs one
+ * store read of its objects' latest versions, and their decisions, for the whole page.
+ */
 export async function openReleaseGate(
   store: GateStore,
   recipient: Recipient,
@@ -319,10 +338,90 @@ export async function openReleaseGate(
     return { decision, object };
   }
 
+  /**
+   * The counted contributions of each entry (by versionKey), read for all of them at once: one store
+   * call, and one more to tell the home organisation's originals among the entries it put here of
+   * versions partners sent elsewhere. `homeOriginals`: the keys of those originals.
+   */
+  async function contributionsOfAll(entries: readonly StoredEntry[]): Promise<{ counted: Map<string, readonly Contribution[]>; homeOriginals: Set<string> }> {
+    const counted = new Map<string, readonly Contribution[]>();
+    const homeOriginals = new Set<string>();
+    if (entries.length === 0) return { counted, homeOriginals };
+    const contributions = await store.contributionsOfEntries(collectionId, entries);
+    const unsure = entries.filter((entry) => needsOriginCheck(contributions.get(versionKey(entry.id, entry.version)) ?? []));
+    if (unsure.length > 0) {
+      const originals = await store.homeOriginalsIn(unsure.map((entry) => ({ id: entry.id, version: entry.version })));
+      unsure.forEach((entry, index) => {
+        if (originals[index] === true) homeOriginals.add(versionKey(entry.id, entry.version));
+      });
+    }
+    for (const entry of entries) {
+      const key = versionKey(entry.id, entry.version);
+      counted.set(key, countedContributions(contributions.get(key) ?? [], homeOriginals.has(key)));
+    }
+    return { counted, homeOriginals };
+  }
+
+  function newerVersionWithheld(latest: StoredEntry): ReleaseDecision {
+    return {
+      kind: 'withhold',
+      reasons: [`version: the collection's latest version of ${latest.id} (${latest.version}) is withheld from the recipient, and so is every version of it`],
+    };
+  }
+
+  /**
+   * The entries of a page that the rule on newer versions withholds: those whose object's latest
+   * version in the collection is another one, withheld from the recipient. One store read for the
+   * latest versions the page does not hold itself, one for their contributions, whatever the page size.
+   */
+  async function withheldForNewer(entries: readonly StoredEntry[]): Promise<ReadonlySet<StoredEntry>> {
+    const withheld = new Set<StoredEntry>();
+    const unsure = entries.filter((entry) => entry.latest !== true);
+    if (unsure.length === 0) return withheld;
+    const latest = new Map<string, StoredEntry>();
+    for (const entry of entries) if (entry.latest === true) latest.set(entry.id, entry);
+    const missing = [...new Set(unsure.map((entry) => entry.id))].filter((id) => !latest.has(id));
+    for (const [id, entry] of await latestEntriesIn(store, collectionId, missing)) latest.set(id, entry);
+    // Not held at all any more (deleted meanwhile): nothing newer stands above it, the entry is decided alone.
+    const above = new Map<string, StoredEntry>();
+    for (const entry of unsure) {
+      const newest = latest.get(entry.id);
+      if (newest !== undefined && newest.version !== entry.version) above.set(newest.id, newest);
+    }
+    if (above.size === 0) return withheld;
+    const { counted } = await contributionsOfAll([...above.values()]);
+    const hidden = new Set<string>();
+    for (const newest of above.values()) {
+      const { decision } = await decideEntry(newest, 0, new Set([newest.id]), counted.get(versionKey(newest.id, newest.version)));
+      if (decision.kind === 'withhold') hidden.add(newest.id);
+    }
+    for (const entry of unsure) if (hidden.has(entry.id) && above.get(entry.id)?.version !== entry.version) withheld.add(entry);
+    return withheld;
+  }
+
+  /** For `decide`, entry by entry: the collection's latest version of each id and whether it is withheld, read once per id. */
+  const latestVerdicts = new Map<string, Promise<{ readonly latest: StoredEntry; readonly withheld: boolean } | undefined>>();
+  function latestVerdictOf(id: string): Promise<{ readonly latest: StoredEntry; readonly withheld: boolean } | undefined> {
+    let pending = latestVerdicts.get(id);
+    if (pending === undefined) {
+      pending = (async () => {
+        const latest = (await latestEntriesIn(store, collectionId, [id])).get(id);
+        if (latest === undefined) return undefined;
+        return { latest, withheld: (await decideEntry(latest, 0, new Set([id]))).decision.kind === 'withhold' };
+      })();
+      latestVerdicts.set(id, pending);
+    }
+    return pending;
+  }
+
   return {
     readsObjects: true,
     sharesEveryEntry: false,
     async decide(entry) {
+      if (entry.latest !== true) {
+        const verdict = await latestVerdictOf(entry.id);
+        if (verdict !== undefined && verdict.withheld && verdict.latest.version !== entry.version) return newerVersionWithheld(verdict.latest);
+      }
       return (await decideEntry(entry, 0, new Set([entry.id]))).decision;
     },
     async release(entries, room = Number.POSITIVE_INFINITY) {
@@ -331,23 +430,16 @@ export async function openReleaseGate(
       const audit: AuditEntry[] = [];
       let consumed = 0;
       const atText = at.toISOString();
-      // One store call for the whole page instead of one per entry, and one more to tell the home
-      // organisation's originals among the entries it put here of versions partners sent elsewhere.
-      const contributions = entries.length === 0 ? new Map<string, Contribution[]>() : await store.contributionsOfEntries(collectionId, entries);
-      const unsure = entries.filter((entry) => needsOriginCheck(contributions.get(versionKey(entry.id, entry.version)) ?? []));
-      const homeOriginals = new Set<string>();
-      if (unsure.length > 0) {
-        const originals = await store.homeOriginalsIn(unsure.map((entry) => ({ id: entry.id, version: entry.version })));
-        unsure.forEach((entry, index) => {
-          if (originals[index] === true) homeOriginals.add(versionKey(entry.id, entry.version));
-        });
-      }
+      const newer = await withheldForNewer(entries);
+      // One store call for the whole page instead of one per entry (contributionsOfAll).
+      const { counted, homeOriginals } = await contributionsOfAll(newer.size === 0 ? entries : entries.filter((entry) => !newer.has(entry)));
       for (const entry of entries) {
         // Entries waiting for their signature are released too: they count against the room.
         if (released.length + signable.length >= room) break;
         consumed += 1;
+        if (newer.has(entry)) continue;
         const key = versionKey(entry.id, entry.version);
-        const contributed = countedContributions(contributions.get(key) ?? [], homeOriginals.has(key));
+        const contributed = counted.get(key) ?? [];
         const { decision, object } = await decideEntry(entry, 0, new Set([entry.id]), contributed);
         if (decision.kind === 'withhold' || object === undefined) continue;
         if (options.signer === undefined) released.push(decision.kind === 'redact' ? { ...entry, json: JSON.stringify(decision.redacted) } : entry);
