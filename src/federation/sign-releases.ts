@@ -5,8 +5,10 @@
 // (a) a version that carries an Entente signature and is shared whole leaves unchanged (signatures
 //     survive re-sharing) — except in a hidden circle when the signer is an organisation the
 //     recipient may not know to be there (policy/circle.ts visibleMembers): then it leaves as (b);
-// (b) a redacted version (granular markings, anonymised creator) is signed by this node as a
-//     derived version (`derived: true`), kept by variant = SHA-256 of the signed bytes;
+// (b) a redacted version (granular markings; under anonymising terms a creator, or a signature
+//     naming another organisation than the recipient or this node, removed by the release decision)
+//     is signed by this node as a derived version (`derived: true`), kept by variant = SHA-256 of
+//     the signed bytes;
 // (c) a version this node originated (no provenance row, no partner contribution) is signed by the
 //     home organisation and kept (variant ''), so that the same bytes leave every time;
 // (d) a version received unsigned (from a plain peer or a partner's POST) leaves unsigned.

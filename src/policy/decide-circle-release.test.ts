@@ -5,8 +5,9 @@ import type { Agreement, AgreementState, AgreementTerms } from './agreement.ts';
 import type { Circle, CircleMember } from './circle.ts';
 import { ENTENTE_MARKING_EXTENSION_ID } from './classify-marking.ts';
 import {
-  decideCircleRelease, type CircleReleaseDecision, type ReferenceLookup, type ReleaseSubjectWithObject,
+  decideCircleRelease, decideCircleReleaseFor, decideCircleStanding, type CircleReleaseDecision, type ReferenceLookup, type ReleaseSubjectWithObject,
 } from './decide-circle-release.ts';
+import { ENTENTE_SIGNATURE_EXTENSION_ID } from '../stix/entente-signature.ts';
 import { TLP1_MARKING_IDS, TLP2_MARKING_IDS, TLP2_EXTENSION_DEFINITION_ID } from './tlp.ts';
 import { scoId } from '../stix/ids.ts';
 
@@ -545,6 +546,62 @@ describe('decideCircleRelease — attribution and hidden membership', () => {
     assert.ok(decision.kind === 'redact');
     assert.deepEqual(decision.fields, ['$.created_by_ref']);
     assert.equal(Object.hasOwn(decision.redacted, 'created_by_ref'), false);
+  });
+
+  describe('anonymise and the Entente signature, whose `signer` names the organisation that signed', () => {
+    const SIGNATURE = `$.extensions['${ENTENTE_SIGNATURE_EXTENSION_ID}']`;
+    const OTHER_EXTENSION = 'extension-definition--11111111-1111-4111-8111-111111111111';
+    const signedBy = (signer: string, extra: JsonObject = {}): StixObject => {
+      const { created_by_ref: _creator, ...unattributed } = indicator({ object_marking_refs: [GREEN], ...extra });
+      const extensions = (extra['extensions'] ?? {}) as JsonObject;
+      const signature = { extension_type: 'property-extension', algorithm: 'Ed25519', signer, key_id: 'AAAAAAAAAAAAAAAAAAAAAA', signature: 'A'.repeat(86) };
+      return { ...unattributed, extensions: { ...extensions, [ENTENTE_SIGNATURE_EXTENSION_ID]: signature } };
+    };
+    /** The decision of a node whose home organisation is COORD (or unknown), as the release gate takes it. */
+    const decideAt = (object: StixObject, organisationId: string, releasing: string | undefined): CircleReleaseDecision =>
+      decideCircleReleaseFor(
+        { object, markingDefinitions: DEFINITIONS },
+        decideCircleStanding({ organisationId, sectors: ['energy'] }, CIRCLE, state({ attribution: 'anonymise' }), AT, 0, releasing),
+      );
+
+    it('removes the signature of another organisation, whether or not the version names its creator', () => {
+      for (const object of [signedBy(GOV), signedBy(GOV, { created_by_ref: GOV })]) {
+        const decision = decideAt(object, BANK, COORD);
+        assert.ok(decision.kind === 'redact', 'redacted: the node signs the copy as a derived version when it leaves');
+        assert.deepEqual(decision.fields, [...(Object.hasOwn(object, 'created_by_ref') ? ['$.created_by_ref'] : []), SIGNATURE]);
+        assert.equal(JSON.stringify(decision.redacted).includes(GOV), false, 'nothing in the copy names the signer');
+        assert.equal(Object.hasOwn(decision.redacted, 'extensions'), false, 'no extensions left empty');
+        assert.match(reason(decision), /attribution: agreement v3 anonymises releases; the Entente signature naming its signer is removed/);
+      }
+    });
+
+    it('keeps the other extensions, and drops granular selectors that pointed into the signature', () => {
+      const object = signedBy(GOV, {
+        extensions: { [OTHER_EXTENSION]: { extension_type: 'property-extension', rank: 3 } },
+        granular_markings: [{ selectors: [`extensions.${ENTENTE_SIGNATURE_EXTENSION_ID}.signer`, 'name'], marking_ref: GREEN }],
+      });
+      const decision = decideAt(object, BANK, COORD);
+      assert.ok(decision.kind === 'redact', 'the signature is removed');
+      assert.deepEqual(decision.redacted['extensions'], { [OTHER_EXTENSION]: { extension_type: 'property-extension', rank: 3 } });
+      assert.deepEqual(decision.redacted['granular_markings'], [{ selectors: ['name'], marking_ref: GREEN }]);
+    });
+
+    it("keeps the recipient's own signature and this node's, which name no one the recipient may not know", () => {
+      assert.equal(decideAt(signedBy(BANK), BANK, COORD).kind, 'share', 'the recipient knows what it signed');
+      assert.equal(decideAt(signedBy(COORD), BANK, COORD).kind, 'share', 'the recipient knows which node it receives from');
+      assert.equal(decideAt(signedBy(COORD), BANK, undefined).kind, 'redact', 'with this node unknown, every other signer is removed (fail closed)');
+    });
+
+    it('a malformed signature goes too: it cannot be told whose it is', () => {
+      const object = { ...signedBy(GOV), extensions: { [ENTENTE_SIGNATURE_EXTENSION_ID]: 'signed by Gov CERT' } } as StixObject;
+      const decision = decideAt(object, BANK, COORD);
+      assert.ok(decision.kind === 'redact', 'the malformed signature is removed');
+      assert.deepEqual(decision.fields, [SIGNATURE]);
+    });
+
+    it('under `keep` the signature stays: signatures survive re-sharing', () => {
+      assert.equal(decide(signedBy(GOV), BANK).kind, 'share');
+    });
   });
 
   it('a hidden circle does not reveal which members contribute', () => {

@@ -1,3 +1,4 @@
+import { ENTENTE_SIGNATURE_EXTENSION_ID, ententeSignatureOf, withoutEntenteSignature } from '../stix/entente-signature.ts';
 import { SCO_ID_CONTRIBUTING_PROPERTIES } from '../stix/ids.ts';
 import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
 import { bindingAgreement, type Agreement, type AgreementState, type OnwardSharing } from './agreement.ts';
@@ -93,6 +94,8 @@ const MAX_SELECTOR_LENGTH = 512;
 /** Never scanned for SCO ids: the object's own id, and properties that name no observable. */
 const NOT_NAMING_SCOS = new Set(['id', 'created_by_ref', 'object_marking_refs', 'granular_markings']);
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** The redaction field of an Entente signature removed from the copy. */
+const SIGNATURE_FIELD = `$.extensions['${ENTENTE_SIGNATURE_EXTENSION_ID}']`;
 
 /** The ID Contributing Properties of a STIX 2.1 SCO type; none for any other type. */
 function idContributingProperties(type: string): readonly string[] {
@@ -254,6 +257,8 @@ export type CircleStanding =
       readonly agreementReason: string;
       /** The circle's coordinators (seen by every member even in a hidden circle). */
       readonly coordinators: ReadonlySet<string>;
+      /** This node's organisation, when known: the recipient knows it receives from it. */
+      readonly releasingOrganisationId?: string;
     };
 
 export function decideCircleStanding(
@@ -262,7 +267,11 @@ export function decideCircleStanding(
   agreements: AgreementState,
   at: Date,
   agreementClockSkewMs = 0,
-  /** The organisation releasing (this node's): only terms it accepted or proposed too bind the recipient (bindingAgreement). */
+  /**
+   * The organisation releasing (this node's): only terms it accepted or proposed too bind the
+   * recipient (bindingAgreement), and anonymising terms leave its own signature in place. Absent:
+   * every signature but the recipient's is removed under anonymising terms.
+   */
   releasingOrganisationId?: string,
 ): CircleStanding {
   const org = recipient.organisationId;
@@ -280,6 +289,7 @@ export function decideCircleStanding(
     agreement: binding.agreement,
     agreementReason: `agreement: v${binding.agreement.version} accepted by ${org} at ${binding.acceptance.acceptedAt}`,
     coordinators: new Set(circle.members.filter((m) => m.role === 'coordinator').map((m) => m.organisationId)),
+    ...(releasingOrganisationId === undefined ? {} : { releasingOrganisationId }),
   };
 }
 
@@ -534,23 +544,45 @@ export function decideCircleReleaseFor(
     }
   }
 
-  if (removedTopLevel.size === 0 && removedRefIndexes.length === 0) return { kind: 'share', reasons, agreementVersion: version };
+  // The Entente signature names the organisation that signed (`signer`, docs/federation.md, "Object
+  // signatures"), a version without created_by_ref too: anonymising terms remove it as well, unless
+  // it names the recipient or this node, which the recipient knows already. One that cannot be read
+  // goes: whose it is cannot be told. What leaves is signed again by this node as a derived version
+  // (federation/sign-releases.ts signs every redacted copy so).
+  let unsign = false;
+  if (terms.attribution === 'anonymise') {
+    const signature = ententeSignatureOf(object);
+    const signer = isRecord(signature) ? own(signature, 'signer') : undefined;
+    if (signature !== undefined && signer !== org && (signer === undefined || signer !== standing.releasingOrganisationId)) {
+      unsign = true;
+      reasons.push(`attribution: agreement v${version} anonymises releases; the Entente signature naming its signer is removed`);
+    }
+  }
 
-  const redacted = JSON.parse(JSON.stringify(object)) as StixObject;
+  if (removedTopLevel.size === 0 && removedRefIndexes.length === 0 && !unsign) return { kind: 'share', reasons, agreementVersion: version };
+
+  let redacted = JSON.parse(JSON.stringify(object)) as StixObject;
   for (const key of removedTopLevel) delete redacted[key];
+  if (unsign) redacted = withoutEntenteSignature(redacted);
   if (removedRefIndexes.length > 0 && Array.isArray(objectRefs)) {
     redacted['object_refs'] = objectRefs.filter((_id, index) => !removedRefIndexes.includes(index));
   }
   if (Array.isArray(redacted['granular_markings'])) {
-    // Drop selectors that pointed at removed properties so the copy stays valid STIX.
+    // Drop selectors that select nothing in the copy (they pointed at a removed property or into the
+    // removed signature) so the copy stays valid STIX; every selector selected in the original.
+    const copy = redacted;
     const kept = (redacted['granular_markings'] as JsonValue[]).flatMap((entry) => {
       if (!isRecord(entry) || !Array.isArray(entry['selectors'])) return [entry];
-      const selectors = entry['selectors'].filter((s) => typeof s !== 'string' || !removedTopLevel.has(s.split('.')[0] ?? ''));
+      const selectors = entry['selectors'].filter((s) => typeof s !== 'string' || selectedTopLevel(copy, s) !== undefined);
       return selectors.length === 0 ? [] : [{ ...entry, selectors }];
     });
     if (kept.length === 0) delete redacted['granular_markings'];
     else redacted['granular_markings'] = kept;
   }
-  const fields = [...[...removedTopLevel].sort().map((key) => `$.${key}`), ...removedRefIndexes.map((index) => `$.object_refs[${index}]`)];
+  const fields = [
+    ...[...removedTopLevel].sort().map((key) => `$.${key}`),
+    ...(unsign ? [SIGNATURE_FIELD] : []),
+    ...removedRefIndexes.map((index) => `$.object_refs[${index}]`),
+  ];
   return { kind: 'redact', fields, redacted, reasons, agreementVersion: version };
 }
