@@ -118,3 +118,17 @@ function checkpointsInBackground(store: ObjectStore): store is ObjectStore & Bac
 export function startBackgroundCheckpoints(store: ObjectStore): BackgroundCheckpoints | undefined {
   return checkpointsInBackground(store) ? store.startWalCheckpointer() : undefined;
 }
+
+/** A store whose page cache an import can size to its input (SQLite). */
+interface ImportSizedStore {
+  sizeCacheForImport(inputBytes: number): void;
+}
+
+function sizesCacheForImport(store: ObjectStore): store is ObjectStore & ImportSizedStore {
+  return typeof (store as Partial<ImportSizedStore>).sizeCacheForImport === 'function';
+}
+
+/** Sizes the store's page cache for an import of about `inputBytes` (0 when unknown: left as it is). */
+export function sizeCacheForImport(store: ObjectStore, inputBytes: number): void {
+  if (sizesCacheForImport(store)) store.sizeCacheForImport(inputBytes);
+}

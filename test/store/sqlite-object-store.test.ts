@@ -48,6 +48,26 @@ describe('SqliteObjectStore', () => {
     }
   });
 
+  it('sizes its page cache to an import: half the input, between 16 and 128 MiB; an unknown size leaves it', async () => {
+    const store = openSqliteObjectStore({ path: freshPath() });
+    const cacheKib = (): number => -(store.database.pragma('cache_size', { simple: true }) as number);
+    try {
+      assert.equal(cacheKib(), 131_072);
+      store.sizeCacheForImport(0);
+      assert.equal(cacheKib(), 131_072, 'standard input: size unknown');
+      store.sizeCacheForImport(50 * 1024 * 1024);
+      assert.equal(cacheKib(), 25_600, 'ATT&CK Enterprise: 50 MB');
+      store.sizeCacheForImport(1024 * 1024);
+      assert.equal(cacheKib(), 16_384);
+      store.sizeCacheForImport(470 * 1024 * 1024);
+      assert.equal(cacheKib(), 131_072, '1,000,000 indicators: the id index needs the whole cache');
+      store.sizeCacheForImport(Number.NaN);
+      assert.equal(cacheKib(), 131_072);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('stores the JSON of a version once however many collections hold it', async () => {
     const store = openSqliteObjectStore({ path: ':memory:' });
     try {

@@ -9,7 +9,7 @@ import { findCollection } from '../../bootstrap-node.ts';
 import type { ImportRejection } from '../../store/prepare-import.ts';
 import { prepareImportBatches, type ImportInput, type PipelineOptions, type PreparedBatch } from '../../store/import-pipeline.ts';
 import { prepareImportBatchesInWorker, type WorkerBatches } from '../../store/import-in-worker.ts';
-import { ingestPrepared, startBackgroundCheckpoints, type BackgroundCheckpoints } from '../../store/ingest.ts';
+import { ingestPrepared, sizeCacheForImport, startBackgroundCheckpoints, type BackgroundCheckpoints } from '../../store/ingest.ts';
 import type { ObjectStore } from '../../store/object-store.ts';
 
 interface ImportOptions extends NodeLocationOptions {
@@ -144,6 +144,8 @@ async function importInto(io: CliIo, options: ImportOptions, files: readonly str
         : undefined;
     bar?.start(totalBytes, 0);
     const totals: Totals = { accepted: 0, duplicate: 0, rejected: 0, warnings: 0 };
+    // Standard input counts 0 bytes: the cache is then left as the store opened it.
+    sizeCacheForImport(node.store, totalBytes);
     const checkpoints: BackgroundCheckpoints | undefined = !plan.useWorker && totalBytes >= backgroundCheckpointBytes ? startBackgroundCheckpoints(node.store) : undefined;
     const sink: ImportSink = {
       store: node.store,
