@@ -16,6 +16,7 @@ import {
   receiveFlashAck,
   sendFlash,
   showFlash,
+  toFlashView,
   type FlashDeps,
 } from '../federation/flash-operations.ts';
 import type { Recipient } from '../policy/recipient.ts';
@@ -110,8 +111,10 @@ export function registerFlashRoutes(app: FastifyInstance, base: Omit<FlashDeps, 
     if (text === undefined) throw badField('text', '"text" is required');
     const indicatorId = optionalString(body, 'indicator_id', 200);
     const { flash, deliveries } = await sendFlash(deps, callerOf(request), { circleId, text, indicatorId });
+    // The sender is shown the flash it just sent, as the deliveries are, even with the write grant
+    // alone: showFlash (the read grant) would answer 404 for a flash that has gone out.
     return sendJson(reply, 201, {
-      flash: (await showFlash(deps, callerOf(request), flash.id)),
+      flash: toFlashView(flash, await deps.store.getCircle(flash.circleId), deps.homeOrganisationId),
       deliveries: deliveries.map((delivery) => ({
         organisation_id: delivery.organisationId,
         outcome: delivery.outcome,

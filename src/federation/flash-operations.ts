@@ -134,8 +134,9 @@ function otherMembers(circle: Circle, homeOrganisationId: string, at: Date): str
 
 /**
  * Sends a flash: checks the text, the circle (known, running, the home organisation a member, the
- * sender allowed to write its collection) and the indicator (well-formed and held in the circle's
- * collection); signs, stores, and POSTs it at once and concurrently to every member's node.
+ * sender allowed to write its collection) and the indicator (the sender allowed to read the
+ * collection too, the id well-formed and held there); signs, stores, and POSTs it at once and
+ * concurrently to every member's node.
  */
 export async function sendFlash(deps: FlashDeps, actor: Recipient, input: FlashInput): Promise<{ flash: FlashRecord; deliveries: FlashDelivery[] }> {
   requireHome(actor);
@@ -152,6 +153,16 @@ export async function sendFlash(deps: FlashDeps, actor: Recipient, input: FlashI
   const home = membershipAt(circle, deps.homeOrganisationId, now);
   if (home.kind !== 'member') throw new EntenteError('ENT_CIRCLE_NOT_MEMBER', `Cannot send a flash: ${home.reason}`);
   if (input.indicatorId !== undefined) {
+    // Whether the collection holds the indicator is a read of it: answered only to a token that may
+    // read the collection (for the home organisation's tokens, the whole release decision:
+    // decideForEveryObject), before anything about the id is looked at, so that a write-only token
+    // learns nothing from the answer, nor names to the members an object it may not see itself.
+    if (!canReadCollection(actor, circle.collectionId)) {
+      throw new EntenteError(
+        'ENT_AUTH_FORBIDDEN',
+        `Naming an indicator in a flash to circle ${circle.id} needs a read grant on its collection ${circle.collectionId}; send the flash without one`,
+      );
+    }
     if (!isIndicatorId(input.indicatorId)) throw invalid(`${String(input.indicatorId).slice(0, 120)} is not a STIX indicator id (indicator--<uuid>)`);
     const held = await deps.store.listEntries(circle.collectionId, { ids: [input.indicatorId] }, { limit: 1 });
     if (held.entries.length === 0) throw invalid(`Circle ${circle.id}'s collection holds no indicator ${input.indicatorId}`, { indicatorId: input.indicatorId });
