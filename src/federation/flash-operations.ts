@@ -357,10 +357,26 @@ export function ackDeliveredKey(flashId: string): string {
 /**
  * A human here acknowledges a received flash: recorded, then sent signed to the sender's node
  * through the peer link to its organisation. Acknowledging again sends the first acknowledgement again.
+ *
+ * The acknowledgement is a message signed by the home organisation to another one, as a flash is:
+ * it needs the write grant on the circle's collection that sending one needs (the administrator
+ * has it), not only the read grant that shows the flash. A token that cannot see the flash gets
+ * the answer for a flash that does not exist.
  */
 export async function acknowledgeFlash(deps: FlashDeps, actor: Recipient, flashId: string, by: string): Promise<AcknowledgeOutcome> {
   requireHome(actor);
   const flash = await requireVisibleFlash(deps, actor, flashId);
+  if (!actor.admin) {
+    // requireVisibleFlash has found the circle for any other token.
+    const circle = await deps.store.getCircle(flash.circleId);
+    if (circle === undefined) throw flashNotFound(flashId);
+    if (!canWriteCollection(actor, circle.collectionId)) {
+      throw new EntenteError(
+        'ENT_AUTH_FORBIDDEN',
+        `Acknowledging flash ${flash.id} sends a signed acknowledgement for the home organisation to its sender: it needs a write grant on circle ${circle.id}'s collection ${circle.collectionId}`,
+      );
+    }
+  }
   if (flash.direction !== 'received') throw invalid(`Flash ${flashId} was sent by this node; only its members acknowledge it`);
   const person = by.trim().slice(0, 200);
   if (person === '') throw invalid('Say who acknowledges the flash');

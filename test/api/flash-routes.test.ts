@@ -2,17 +2,19 @@
  * What a home token's grants on a circle's collection let it do with flashes over /api/flash
  * (docs/federation.md, "Flash messages and recalls", "Who may do what with a flash"): sending needs
  * the write grant; naming an indicator in it needs the read grant too, so that a token that may not
- * read the collection cannot learn from the answer whether it holds an indicator.
+ * read the collection cannot learn from the answer whether it holds an indicator; acknowledging a
+ * received flash speaks for the home organisation to the flash's sender, so it needs the write grant.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
-import { errorOf, startCircleApiNode, type CircleApiNode } from './circle-api-kit.ts';
+import { ORG, errorOf, startCircleApiNode, type CircleApiNode } from './circle-api-kit.ts';
 import { hashTokenSecret } from '../../src/policy/token-secret.ts';
 import { ensureNodeKey } from '../../src/federation/node-key-lifecycle.ts';
 
 const HELD = 'indicator--f1a5f1a5-0000-4000-8000-000000000001';
 const ABSENT = 'indicator--f1a5f1a5-0000-4000-8000-000000000002';
+const RECEIVED = 'f1a5f1a5-0000-4000-8000-00000000000a';
 
 /** Home tokens (no partner organisation) with one grant each on the circle's collection. */
 const tokens = {
@@ -55,6 +57,10 @@ describe('flash rights of home tokens over /api/flash', () => {
         organisationId: undefined, createdAt: new Date().toISOString(), revokedAt: undefined,
       });
     }
+    await node.store.addFlash({
+      id: RECEIVED, circleId: 'wide', direction: 'received', senderOrganisationId: ORG.bank, text: 'Our gateway is being exploited', indicatorId: undefined,
+      sentAt: '2026-11-20T10:00:00.000Z', signedJson: '{}', receivedAt: '2026-11-20T10:00:01.000Z', acknowledged: undefined, receipts: [],
+    });
   });
   after(async () => node.close());
 
@@ -102,4 +108,27 @@ describe('flash rights of home tokens over /api/flash', () => {
     });
   });
 
+  describe('acknowledging a received flash', () => {
+    it('is refused to a token with the read grant alone, and nothing is recorded or sent', async () => {
+      const acked = await call('reader', `/api/flash/${RECEIVED}/ack`, { by: 'night shift' });
+      assert.equal(acked.statusCode, 403, acked.body);
+      assert.equal(errorOf(acked).error_code, 'ENT_AUTH_FORBIDDEN');
+      assert.match(errorOf(acked).description, /write grant/);
+      assert.equal((await node.store.getFlash(RECEIVED))?.acknowledged, undefined);
+    });
+
+    it('is the same unknown flash to a token that may not read the circle, as before', async () => {
+      const acked = await call('writer', `/api/flash/${RECEIVED}/ack`, { by: 'night shift' });
+      assert.deepEqual([acked.statusCode, errorOf(acked).error_code], [404, 'ENT_FLASH_NOT_FOUND']);
+      assert.equal((await node.store.getFlash(RECEIVED))?.acknowledged, undefined);
+    });
+
+    it('is taken from a token with the read and write grants', async () => {
+      const acked = await call('analyst', `/api/flash/${RECEIVED}/ack`, { by: 'duty officer' });
+      assert.equal(acked.statusCode, 200, acked.body);
+      assert.equal(acked.json<{ acknowledged: { by: string } }>().acknowledged.by, 'duty officer');
+      // No peer link to the sender on this node: recorded here only.
+      assert.equal(acked.json<{ sent_to_sender: boolean }>().sent_to_sender, false);
+    });
+  });
 });
