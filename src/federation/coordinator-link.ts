@@ -240,8 +240,28 @@ async function onCoordinator<T>(
 }
 
 /**
+ * The version of a mirrored circle's terms the home organisation may accept: the one named, or the
+ * latest, among the versions the mirror holds here. Throws ENT_AGREEMENT_NOT_FOUND, naming the
+ * versions held, for any other: its terms would be ones this node has not shown.
+ */
+function versionHeldHere(circleId: string, held: readonly number[], version: number | undefined, link: Link): number {
+  const versions = [...new Set(held)].sort((a, b) => a - b);
+  const latest = versions.at(-1);
+  const sync = `sync with peer ${link.peer.name} (entente sync ${link.peer.name}) to mirror its terms from ${coordinatorLabel(link)}, review them, then accept; nothing was sent or recorded`;
+  if (latest === undefined) {
+    throw new EntenteError('ENT_AGREEMENT_NOT_FOUND', `This node holds no agreement version of circle ${circleId} yet: ${sync}`, { circleId });
+  }
+  if (version === undefined) return latest;
+  if (!versions.includes(version)) {
+    throw new EntenteError('ENT_AGREEMENT_NOT_FOUND', `This node holds version(s) ${versions.join(', ')} of circle ${circleId}, not version ${version}: ${sync}`, { circleId, version });
+  }
+  return version;
+}
+
+/**
  * The home organisation accepts a version of the terms (the latest when none is named). On a
- * mirrored circle: on the coordinator's node, with this node's public keys (which it pins), then
+ * mirrored circle: the version named, or the latest the mirror holds here, always named to the
+ * coordinator's node and only one held here (versionHeldHere); there with this node's public keys (which it pins), then
  * the acceptance the coordinator confirmed is recorded here with the refreshed mirror (or alone,
  * when the refresh fails). This is the only way the home's acceptance of a mirrored circle gets
  * here: the mirror never takes it from the coordinator's view. Otherwise acceptAgreement.
@@ -263,21 +283,30 @@ export async function acceptOrForward(
   if (publicKeys.length > 0) {
     throw new EntenteError('ENT_CIRCLE_FORBIDDEN', "The home organisation's keys are this node's own: the node sends them with the acceptance itself; leave out public_keys", { circleId });
   }
+  // The version is always named, and only one whose terms this node holds: the administrator decides
+  // on the terms the mirror shows here. "The latest" left to the coordinator's node would be whatever
+  // it shows at that instant, terms nobody here has seen.
+  const held = (await deps.store.getAgreementState(circleId)).agreements.map((agreement) => agreement.version);
+  const asked = versionHeldHere(circleId, held, version, link);
   const keys = acceptanceKeysOf(await deps.store.listNodeKeys());
   const action = `accept the terms of circle ${circleId}`;
   const { answer, forwarded } = await onCoordinator(
     deps,
     link,
     action,
-    { path: 'accept', body: { organisation_id: deps.homeOrganisationId, ...(version === undefined ? {} : { version }), public_keys: keys } },
+    { path: 'accept', body: { organisation_id: deps.homeOrganisationId, version: asked, public_keys: keys } },
     (raw) => {
       const chosen = isRecord(raw) ? raw['version'] : undefined;
       const acceptedAt = isRecord(raw) ? raw['accepted_at'] : undefined;
       // Nothing of it is recorded here (the mirror takes the home's acceptance from no view); accepting again is.
       const again = `accepting again here records it (accepting twice changes nothing there)`;
       if (typeof chosen !== 'number' || !Number.isSafeInteger(chosen) || chosen < 1 || !isInstant(acceptedAt)) throw unreadable(link, action, 'the version and time accepted', again);
-      // What is recorded here is the home's word: the version it asked for, never another the coordinator names.
-      if (version !== undefined && chosen !== version) throw unreadable(link, action, `an acceptance of version ${version} (it named version ${chosen})`, again);
+      // What is recorded here is the home's word: the version it asked for (one held here before the
+      // request), never another the coordinator names.
+      if (chosen !== asked) {
+        const unheld = held.includes(chosen) ? '' : `, which this node did not hold before the request; it holds ${[...new Set(held)].sort((a, b) => a - b).join(', ')}`;
+        throw unreadable(link, action, `an acceptance of version ${asked} (it named version ${chosen}${unheld})`, again);
+      }
       return { version: chosen, acceptedAt };
     },
     async (client, accepted) => {

@@ -113,9 +113,11 @@ describe("a member's node accepts, counters and leaves on its coordinator's node
 
   it("gives a refusal by the coordinator back with the coordinator's code and message, recording nothing here", async () => {
     const held = await acceptancesOf(b);
-    const refused = await onB('circle', 'accept', CIRCLE, '--agreement-version', '7');
-    assert.equal(refused.code, 1);
-    assert.match(refused.stderr, new RegExp(`^entente: ENT_AGREEMENT_NOT_FOUND: The coordinator's node \\(CERT A, ${a.org}; peer cert-a\\) refused to accept the terms of circle alliance: Circle alliance has no agreement version 7$`, 'm'));
+    // A version the mirror does not hold is not asked for: its terms were never shown here. (The
+    // coordinator's own refusal of an accept comes back after the leave, below; of a counter, here.)
+    const unheld = await onB('circle', 'accept', CIRCLE, '--agreement-version', '7');
+    assert.equal(unheld.code, 1);
+    assert.match(unheld.stderr, /^entente: ENT_AGREEMENT_NOT_FOUND: This node holds version\(s\) 1 of circle alliance, not version 7: sync with peer cert-a .*; nothing was sent or recorded$/m);
     assert.deepEqual(await acceptancesOf(b), held);
 
     // This node speaks in a mirrored circle for its own organisation only.

@@ -202,11 +202,11 @@ export function circleCommand(io: CliIo): Command {
 
   command
     .command('accept')
-    .description("accept a version of the terms (the latest by default): on a circle mirrored from its coordinator's node, for this node's organisation, on that node (with this node's public keys); on a circle coordinated here, record a member's acceptance (--org)")
+    .description("accept a version of the terms (the latest by default): on a circle mirrored from its coordinator's node, for this node's organisation, on that node (with this node's public keys), and only a version the mirror here holds (the latest it holds by default); on a circle coordinated here, record a member's acceptance (--org)")
     .argument('<id>', 'circle id')
     .option('--org <identity-id>', "the accepting organisation (default on a mirrored circle: this node's own; required on a circle coordinated here)")
     // Not --version: the program's own --version (print the release) would answer it instead.
-    .option('--agreement-version <n>', 'agreement version (default: the latest)')
+    .option('--agreement-version <n>', 'agreement version (default: the latest; on a mirrored circle, the latest the mirror here holds)')
     .option(...dataOption)
     .addHelpText(
       'after',
