@@ -2,8 +2,12 @@
 // after the push cursor pass the release gate for the peer's organisation — the one release
 // decision, audited — and are POSTed in envelopes; the push cursor moves only once the peer's status
 // resource says complete. Retrying a POST is idempotent on the receiver (same id and version).
+// A push lasts as long as its envelopes take: each batch is decided (and audited) when it leaves, and
+// the push stops at the first batch for which the circle gives the peer's organisation no standing.
 import { openReleaseGate, type ReleaseSigner } from '../release/open-release-gate.ts';
+import { decideCircleStanding } from '../policy/decide-circle-release.ts';
 import type { Recipient } from '../policy/recipient.ts';
+import { readHomeOrganisation } from '../bootstrap-node.ts';
 import type { PeerRecord } from '../store/federation-store.ts';
 import { versionKey, type ObjectStore, type StoredEntry } from '../store/object-store.ts';
 import type { TaxiiClient, TaxiiStatus } from '../taxii/taxii-client.ts';
@@ -38,6 +42,12 @@ export interface PushCounts {
   readonly refused: number;
   /** The first refusals, with the peer's reason. */
   readonly refusals: readonly PushRefusal[];
+  /**
+   * Why the push stopped before the end of the collection: the circle gave the peer's organisation
+   * no standing when a batch was due (the circle ended, it left, no agreement binds it). The push
+   * cursor stays after the last batch sent, so a standing given again resumes there.
+   */
+  readonly stopped?: string;
 }
 
 export const NO_PUSH: PushCounts = { examined: 0, pushed: 0, refused: 0, refusals: [] };
@@ -93,17 +103,15 @@ export function planEnvelopes(jsonTexts: readonly string[], maxObjects: number, 
 /**
  * Pushes what the circle may release to the peer's organisation and was added after the push
  * cursor. Versions the peer's organisation contributed itself are not sent back. The cursor moves
- * after each batch of entries, once every envelope of it was confirmed complete.
+ * after each batch of entries, once every envelope of it was confirmed complete. Each batch passes a
+ * release gate opened for it, at the clock's instant; the push stops (PushCounts.stopped) at a batch
+ * for which the peer's organisation has no standing in the circle.
  */
 export async function pushPeer(deps: PushDeps, peer: PeerRecord, client: TaxiiClient, options: PushOptions = {}): Promise<PushCounts> {
   const batchSize = Math.min(Math.max(1, options.batchSize ?? PUSH_ENVELOPE_SIZE), PUSH_ENVELOPE_SIZE);
   const follow = options.followStatus ?? { pollMs: 1000, deadlineMs: 120_000 };
   const maxBytes = (await client.apiRoot()).maxContentLength;
-  // The circle may be mirrored from a coordinator whose clock is ahead: its acceptances bind already.
-  const gate = await openReleaseGate(deps.store, recipientForPeer(peer), peer.localCollectionId, deps.clock(), {
-    agreementClockSkewMs: PEER_CLOCK_SKEW_MS,
-    ...(deps.releaseSigner === undefined ? {} : { signer: deps.releaseSigner }),
-  });
+  const recipient = recipientForPeer(peer);
   let after = (await deps.store.getPeerState(peer.name)).pushCursor;
   let examined = 0;
   let pushed = 0;
@@ -114,8 +122,22 @@ export async function pushPeer(deps: PushDeps, peer: PeerRecord, client: TaxiiCl
     for (const refusal of list) if (refusals.length < MAX_REFUSALS_LISTED) refusals.push(refusal);
   };
 
+  let stopped: string | undefined;
   for (;;) {
     if (options.signal?.aborted === true) break;
+    // Each batch is a release at the instant it is decided, with the circle and agreements as they
+    // stand then: a gate kept from the start of the push would go on releasing after the circle ended
+    // or the peer's organisation left, audited at the start — before the end, so outside the recall
+    // the end queued. Without a standing nothing more can be released: stop rather than walk the
+    // cursor past entries that were withheld only for that.
+    const at = deps.clock();
+    stopped = await noStandingReason(deps.store, peer, at);
+    if (stopped !== undefined) break;
+    // The circle may be mirrored from a coordinator whose clock is ahead: its acceptances bind already.
+    const gate = await openReleaseGate(deps.store, recipient, peer.localCollectionId, at, {
+      agreementClockSkewMs: PEER_CLOCK_SKEW_MS,
+      ...(deps.releaseSigner === undefined ? {} : { signer: deps.releaseSigner }),
+    });
     const page = await deps.store.listEntries(peer.localCollectionId, { versions: [{ kind: 'all' }] }, { limit: batchSize, ...(after === undefined ? {} : { after }) });
     const last = page.entries.at(-1);
     if (last === undefined) break;
@@ -146,5 +168,26 @@ export async function pushPeer(deps: PushDeps, peer: PeerRecord, client: TaxiiCl
     options.onBatch?.({ examined, pushed, refused, refusals: [...refusals] });
     if (!page.more) break;
   }
-  return { examined, pushed, refused, refusals };
+  return { examined, pushed, refused, refusals, ...(stopped === undefined ? {} : { stopped }) };
+}
+
+/**
+ * Why the circle the peer's collection carries gives the peer's organisation no standing at `at`
+ * (decideCircleStanding: circle window, membership, a binding agreement), as the release gate would
+ * find it for every entry; undefined when it has one. The gate still decides each entry.
+ */
+async function noStandingReason(store: ObjectStore, peer: PeerRecord, at: Date): Promise<string | undefined> {
+  const circle = await store.getCircleByCollection(peer.localCollectionId);
+  if (circle === undefined) return `circle: collection ${peer.localCollectionId} carries none`;
+  const sectors = (await store.getOrganisation(peer.organisationId))?.sectors ?? [];
+  const home = (await readHomeOrganisation(store))?.id;
+  const standing = decideCircleStanding(
+    { organisationId: peer.organisationId, sectors },
+    circle,
+    await store.getAgreementState(circle.id),
+    at,
+    PEER_CLOCK_SKEW_MS,
+    typeof home === 'string' ? home : undefined,
+  );
+  return standing.kind === 'refused' ? standing.decision.reasons.join('; ') : undefined;
 }
