@@ -369,6 +369,15 @@ export async function link(holder: WorldNode, issuer: WorldNode, peer: PeerLink)
 export async function acceptThroughLink(member: WorldNode, coordinator: WorldNode, circleId: string, token: string): Promise<void> {
   const peers = JSON.parse(await member.cli('peer', 'list', '--json')) as { circle_id: string; organisation_id: string }[];
   if (peers.some((peer) => peer.circle_id === circleId && peer.organisation_id === coordinator.organisationId)) {
+    // A member's node accepts the latest version its mirror holds, never one it has not seen: as an
+    // administrator reviews the terms first, wait for a sync to mirror the coordinator's latest.
+    const latest = async (node: WorldNode): Promise<number> => {
+      const answer = await node.request(`/api/circles/${encodeURIComponent(circleId)}`);
+      const agreements = (answer.body as { agreements?: { version: number }[] }).agreements ?? [];
+      return Math.max(0, ...agreements.map((agreement) => agreement.version));
+    };
+    const wanted = await latest(coordinator);
+    await waitFor(`${member.name}'s mirror of ${circleId} holds agreement version ${wanted}`, async () => ((await latest(member)) >= wanted ? true : undefined), { deadlineMs: 30_000, everyMs: 300 });
     await member.cli('circle', 'accept', circleId);
     return;
   }
