@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { metaKeys } from '../bootstrap-node.ts';
 import { bindingAgreement, type Agreement, type AgreementTerms } from '../policy/agreement.ts';
-import type { Circle, CircleMember } from '../policy/circle.ts';
+import { membershipAt, type Circle, type CircleMember } from '../policy/circle.ts';
+import { openReleaseGate } from '../release/open-release-gate.ts';
 import { openSqliteObjectStore } from '../store/sqlite/sqlite-object-store.ts';
 import { decideCircleRelease } from '../policy/decide-circle-release.ts';
 import type { StixObject } from '../stix/types.ts';
@@ -196,6 +198,73 @@ describe('the circle mirror trusts its coordinator only as far as a coordinator 
       [KNOWN.id, KNOWN.pinned.keyId, 'fingerprint'],
       [MEMBER.id, MEMBER.pinned.keyId, 'circle'],
     ].sort());
+    await store.close();
+  });
+
+  it('keeps a member that left when a view leaves it out, and never takes it back when a later view lists it again', async () => {
+    const { store, deps } = await world();
+    const base = { agreements: [], acceptances: [], memberKeys: [] };
+    const others = [member(COORDINATOR.id, 'coordinator'), member(HOME.id)];
+    const leftAt = '2026-05-01T00:00:00.000Z';
+    await storeCircleMirror(deps, { ...base, circle: circle([...others, { ...member(MEMBER.id), leftAt }]) }, COORDINATOR.id);
+    const omitted = await storeCircleMirror(deps, { ...base, circle: circle(others) }, COORDINATOR.id);
+    assert.deepEqual(omitted.rejoinsRefused, []);
+    const held = (await store.getCircle('wide'))?.members.find((entry) => entry.organisationId === MEMBER.id);
+    assert.equal(held?.leftAt, leftAt, 'the member that left is kept, left, though the view leaves it out');
+    const relisted = await storeCircleMirror(deps, { ...base, circle: circle([...others, member(MEMBER.id)]) }, COORDINATOR.id);
+    const here = await store.getCircle('wide');
+    assert.ok(here !== undefined);
+    assert.equal(membershipAt(here, MEMBER.id, NOW).kind, 'not-member', 'a member that left stays gone');
+    assert.deepEqual(relisted.rejoinsRefused, [MEMBER.id], 'the refresh reports the re-joining it refused');
+    await store.close();
+  });
+
+  /** A mirror under `endRule` in which this node released one indicator to MEMBER and KNOWN; `leaves` refreshes it with MEMBER left. */
+  async function releasedToMembers(endRule: AgreementTerms['endRule']) {
+    const { store, deps } = await world();
+    let now = NOW;
+    const clocked = { ...deps, clock: () => now };
+    await store.setMeta(metaKeys.homeOrganisation, JSON.stringify({ type: 'identity', id: HOME.id }));
+    const terms = agreement(1, openTerms({ endRule }), '2026-02-01T00:00:00.000Z');
+    const accepted = [MEMBER.id, KNOWN.id].map((organisationId) => ({ circleId: 'wide', organisationId, version: 1, acceptedAt: '2026-02-02T00:00:00.000Z' }));
+    const view = (left: string | undefined): CircleView => ({
+      circle: circle([member(COORDINATOR.id, 'coordinator'), member(HOME.id), { ...member(MEMBER.id), ...(left === undefined ? {} : { leftAt: left }) }, member(KNOWN.id)]),
+      agreements: [terms], acceptances: accepted, memberKeys: [],
+    });
+    await storeCircleMirror(clocked, view(undefined), COORDINATOR.id, { homeAcceptance: { version: 1, acceptedAt: '2026-02-02T00:00:00.000Z' } });
+    const indicator = {
+      type: 'indicator', spec_version: '2.1', id: 'indicator--00000000-0000-4000-8000-0000000000bb', created: '2026-05-10T00:00:00.000Z', modified: '2026-05-10T00:00:00.000Z',
+      pattern: "[ipv4-addr:value = '198.51.100.20']", pattern_type: 'stix', valid_from: '2026-05-10T00:00:00Z', object_marking_refs: ['marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb'],
+    };
+    await store.addObjects('wide', [indicator]);
+    const entries = (await store.listEntries('wide', { ids: [indicator.id], versions: [{ kind: 'last' }] }, { limit: 1 })).entries;
+    for (const organisationId of [MEMBER.id, KNOWN.id]) {
+      const gate = await openReleaseGate(store, { name: organisationId, organisationId, admin: false, actsForHome: false, grants: [{ collectionId: 'wide', read: true, write: false }] }, 'wide', now);
+      assert.equal((await gate.release(entries)).released.length, 1, 'released to each member before it left');
+    }
+    const leaves = () => {
+      now = new Date('2026-06-10T00:00:00.000Z');
+      return storeCircleMirror(clocked, view('2026-06-05T00:00:00.000Z'), COORDINATOR.id);
+    };
+    return { store, indicator, leaves };
+  }
+
+  it('recalls, under the recall rule, what this node released to a member the view shows as left, once', async () => {
+    const { store, indicator, leaves } = await releasedToMembers('recall');
+    const refreshed = await leaves();
+    assert.equal(refreshed.recallsQueued, 1);
+    const recalls = await store.listRecalls({ circleId: 'wide', organisationId: MEMBER.id });
+    assert.deepEqual(recalls.map((notice) => [notice.objectId, notice.version, notice.reason]), [[indicator.id, indicator.modified, `${MEMBER.id} left circle wide`]]);
+    assert.deepEqual(await store.listRecalls({ circleId: 'wide', organisationId: KNOWN.id }), [], 'a member that stays is recalled nothing');
+    const again = await leaves();
+    assert.equal(again.recallsQueued, 0, 'a later refresh queues nothing again');
+    await store.close();
+  });
+
+  it('recalls nothing from a member that left under the retain rule', async () => {
+    const { store, leaves } = await releasedToMembers('retain');
+    assert.equal((await leaves()).recallsQueued, 0);
+    assert.deepEqual(await store.listRecalls({ circleId: 'wide' }), []);
     await store.close();
   });
 });

@@ -3,13 +3,16 @@
 // may see, and the keys of the members it may see (pinned with source 'circle'). `entente peer add …
 // --circle C` does it when C is new here; every sync cycle with a coordinator peer refreshes it. The
 // home organisation's own acceptances are never taken from the view (coordinator-link.ts records
-// them), and a refresh only ever narrows the circle.
+// them), and a refresh only ever narrows the circle. A member the view shows as left is recalled
+// here, under the recall rule, what this node released to it (as a leave on a coordinator's node
+// queues there what that node released).
 import { isDeepStrictEqual } from 'node:util';
+import { isFlashAuditEntry } from '../audit/audit-chain.ts';
 import { EntenteError } from '../errors/entente-error.ts';
-import type { AgreementAcceptance } from '../policy/agreement.ts';
+import { bindingAgreement, type AgreementAcceptance, type AgreementState } from '../policy/agreement.ts';
 import { membershipAt, type Circle, type CircleMember } from '../policy/circle.ts';
 import { stricterOf } from '../policy/tlp.ts';
-import type { ObjectStore } from '../store/object-store.ts';
+import type { ObjectStore, RecallNotice } from '../store/object-store.ts';
 import type { TaxiiClient } from '../taxii/taxii-client.ts';
 import { parseCircleView, type CircleView } from './parse-circle-view.ts';
 
@@ -29,6 +32,10 @@ export interface MirrorOutcome {
   readonly keysPinned: number;
   /** Agreement versions the coordinator shows with other terms than this node holds: kept as held (versions are never replaced). */
   readonly conflictingVersions: readonly number[];
+  /** Members that left here, which the view lists as members again: kept gone (a member that left never re-joins). */
+  readonly rejoinsRefused: readonly string[];
+  /** Recall notices queued here for what this node released to members the view shows as left (under the recall rule). */
+  readonly recallsQueued: number;
 }
 
 /** Reads the circle as the peer shows it to this node's organisation. */
@@ -98,18 +105,76 @@ export interface MirrorConfirmed {
  * one: a coordinator holds recall authority and binds itself by proposing, so a peer could otherwise
  * hand those powers to whom it likes. On the first mirror this node holds no circle yet, and the one
  * coordinator it knows of is the peer's organisation, whose coordinating the peer link rests on
- * (assertMirrorable). Demotions are taken.
+ * (assertMirrorable). Demotions are taken. A member that left stays gone, from the instant held
+ * here or an earlier one: nobody re-joins on a coordinator's node (inviteMember refuses an
+ * organisation that was a member). So a member that left is kept, left, when the view leaves it out
+ * (otherwise a view omitting it once, then listing it without left_at, would take it back), and one
+ * the view lists without left_at is reported in `rejoinsRefused`.
  */
-function trustedMembers(view: CircleView, coordinatorsHere: ReadonlySet<string>, local: Circle | undefined): CircleMember[] {
-  return view.circle.members.map((member) => {
+function trustedMembers(view: CircleView, coordinatorsHere: ReadonlySet<string>, local: Circle | undefined): { members: CircleMember[]; rejoinsRefused: string[] } {
+  const rejoinsRefused: string[] = [];
+  const members: CircleMember[] = view.circle.members.map((member) => {
     const role = member.role === 'coordinator' && !coordinatorsHere.has(member.organisationId) ? 'contributor' : member.role;
-    // A member that left stays gone, from the instant held here or an earlier one: nobody re-joins
-    // on a coordinator's node (inviteMember refuses an organisation that was a member).
     const leftHere = local?.members.find((held) => held.organisationId === member.organisationId)?.leftAt;
+    if (leftHere !== undefined && member.leftAt === undefined) rejoinsRefused.push(member.organisationId);
     const leftAt = leftHere === undefined || (member.leftAt !== undefined && Date.parse(member.leftAt) < Date.parse(leftHere)) ? member.leftAt : leftHere;
     const { leftAt: _viewLeftAt, ...rest } = member;
     return { ...rest, role, ...(leftAt === undefined ? {} : { leftAt }) };
   });
+  const listed = new Set(view.circle.members.map((member) => member.organisationId));
+  // Kept as held (the role too: a tombstone confers nothing, and a coordinator that left holds no authority).
+  const tombstones = (local?.members ?? []).filter((held) => held.leftAt !== undefined && !listed.has(held.organisationId));
+  return { members: [...members, ...tombstones], rejoinsRefused };
+}
+
+/** Audit records read at a time, as circle-operations.ts reads them for recalls. */
+const AUDIT_PAGE = 5000;
+
+/** node_meta marker: the recalls of what this node released to a member that left a mirrored circle were queued. */
+function leaveRecallsMarker(circleId: string, organisationId: string): string {
+  return `recalls-queued-left:${circleId}:${organisationId}`;
+}
+
+/**
+ * Queues, once per member, a recall notice for every object version the audit says this node
+ * released through the circle to each member that left by `now` (not this node's own organisation,
+ * whose leave goes through its coordinator), when the terms that bound it as it left say `recall`.
+ * The same notices circle-operations.ts `leave` queues on the node where the member leaves; the
+ * coordinator's node recalls only what it released itself. The marker spares a refresh every cycle
+ * from reading the audit again; queueing is idempotent besides (one notice per version).
+ */
+async function queueRecallsOfLeftMembers(store: ObjectStore, circle: Circle, state: AgreementState, homeOrganisationId: string, now: Date): Promise<number> {
+  let queued = 0;
+  for (const member of circle.members) {
+    if (member.leftAt === undefined || member.organisationId === homeOrganisationId || Date.parse(member.leftAt) > now.getTime()) continue;
+    const marker = leaveRecallsMarker(circle.id, member.organisationId);
+    if ((await store.getMeta(marker)) !== undefined) continue;
+    const leftAt = new Date(member.leftAt);
+    const binding = bindingAgreement(state, circle, member.organisationId, leftAt);
+    if (binding.kind === 'bound' && binding.agreement.terms.endRule === 'recall') {
+      const reason = `${member.organisationId} left circle ${circle.id}`;
+      const seen = new Set<string>();
+      const notices: RecallNotice[] = [];
+      for (let afterSeq = 0; ; ) {
+        const records = await store.readAudit({ recipientOrganisationId: member.organisationId, circleId: circle.id, afterSeq, limit: AUDIT_PAGE });
+        for (const { chained } of records) {
+          const entry = chained.entry;
+          // A flash sent names no object version to recall.
+          if (isFlashAuditEntry(entry) || entry.decision === 'withhold') continue;
+          const key = `${entry.objectId}\u0000${entry.objectModified}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          notices.push({ circleId: circle.id, organisationId: member.organisationId, objectId: entry.objectId, version: entry.objectModified, reason, queuedAt: now.toISOString() });
+        }
+        const last = records.at(-1);
+        if (last === undefined || records.length < AUDIT_PAGE) break;
+        afterSeq = last.seq;
+      }
+      queued += await store.queueRecalls(notices);
+    }
+    await store.setMeta(marker, now.toISOString());
+  }
+  return queued;
 }
 
 /**
@@ -145,6 +210,7 @@ export async function storeCircleMirror(deps: MirrorDeps, view: CircleView, peer
   let created = false;
   let collectionCreated = false;
   let mirrored: Circle;
+  let rejoinsRefused: string[] = [];
   if (local === undefined) {
     const collectionId = view.circle.collectionId;
     const holder = await store.getCircleByCollection(collectionId);
@@ -155,14 +221,16 @@ export async function storeCircleMirror(deps: MirrorDeps, view: CircleView, peer
       await store.createCollection({ id: collectionId, title: view.circle.name, description: `Collection of circle ${view.circle.id}, mirrored from its coordinator ${peerOrganisationId}` }, now);
       collectionCreated = true;
     }
-    mirrored = { ...view.circle, members: trustedMembers(view, new Set([peerOrganisationId]), undefined) };
+    mirrored = { ...view.circle, members: trustedMembers(view, new Set([peerOrganisationId]), undefined).members };
     await store.createCircle(mirrored, now);
     created = true;
   } else {
     // The local collection stays the one the circle already has here.
     const coordinatorsHere = new Set(local.members.filter((member) => member.role === 'coordinator').map((member) => member.organisationId));
+    const trusted = trustedMembers(view, coordinatorsHere, local);
+    rejoinsRefused = trusted.rejoinsRefused;
     // (narrowedCircle sets the end whenever either side has one.)
-    mirrored = { ...view.circle, ...narrowedCircle(local, view.circle, now), collectionId: local.collectionId, members: trustedMembers(view, coordinatorsHere, local) };
+    mirrored = { ...view.circle, ...narrowedCircle(local, view.circle, now), collectionId: local.collectionId, members: trusted.members };
     if (!isDeepStrictEqual(mirrored, local)) await store.updateCircle(mirrored, now);
   }
 
@@ -220,7 +288,9 @@ export async function storeCircleMirror(deps: MirrorDeps, view: CircleView, peer
     pinnedNow.add(key.organisationId);
     keysPinned += 1;
   }
-  return { circleId: view.circle.id, created, collectionCreated, agreementsAdded, acceptancesAdded, keysPinned, conflictingVersions };
+  // After the acceptances: the terms that bound a member as it left may be among those just added.
+  const recallsQueued = await queueRecallsOfLeftMembers(store, mirrored, await store.getAgreementState(view.circle.id), home, now);
+  return { circleId: view.circle.id, created, collectionCreated, agreementsAdded, acceptancesAdded, keysPinned, conflictingVersions, rejoinsRefused, recallsQueued };
 }
 
 /** Fetches and stores the circle from a coordinator peer. */
