@@ -68,8 +68,11 @@ export function exportCommand(io: CliIo): Command {
         const recipient: Recipient = forPartner
           ? { name: `cli-export-for-${options.for ?? ''}`, organisationId: options.for ?? '', admin: false, actsForHome: false, grants: [{ collectionId: collection.id, read: true, write: false }] }
           : { name: 'cli-export', organisationId: home, admin: true, actsForHome: true, grants: [] };
-        // A release to a partner leaves signed, through the same gate and signer as TAXII reads.
-        const gate = await openReleaseGate(node.store, recipient, collection.id, new Date(), forPartner ? { signer: node.releaseSigner } : {});
+        // A release to a partner leaves signed, through the same gate and signer as TAXII reads. One
+        // gate for each page, opened when the page is read: an export lasts as long as its reader
+        // takes (a pipe, a slow disk), and a gate kept from the start would go on releasing after the
+        // circle ended or the partner left, audited at the start — outside the recall queued then.
+        const gateNow = () => openReleaseGate(node.store, recipient, collection.id, new Date(), forPartner ? { signer: node.releaseSigner } : {});
         const output: Writable = options.output === undefined ? io.stdout : createWriteStream(options.output, { flags: 'wx' });
         const filter = {
           ...(options.type !== undefined ? { types: options.type } : {}),
@@ -86,7 +89,7 @@ export function exportCommand(io: CliIo): Command {
         for (;;) {
           const page = await node.store.listEntries(collection.id, filter, { limit: pageSize, ...(after !== undefined ? { after } : {}) });
           let chunk = '';
-          for (const entry of (await gate.release(page.entries)).released) {
+          for (const entry of (await (await gateNow()).release(page.entries)).released) {
             chunk += (written === 0 ? '\n' : ',\n') + entry.json;
             written += 1;
           }
