@@ -24,6 +24,7 @@ type Arrival = { readonly signer: string; readonly verification?: Verification; 
 class FakeStore implements ReputationStore {
   readonly #entries: (StoredEntry & { readonly collectionId: string })[] = [];
   readonly #arrivals = new Map<number, EntryArrivals>();
+  /** Microseconds, as a store's dateAdded: what is added one after another arrives together unless `later` moves the clock. */
   #dateAdded = 0;
   #serial = 0;
 
@@ -45,6 +46,11 @@ class FakeStore implements ReputationStore {
     return id;
   }
 
+  /** What is added next arrives this much later (microseconds). */
+  later(micros: number): void {
+    this.#dateAdded += micros;
+  }
+
   indicator(value: string, arrival?: Arrival, extra: Record<string, unknown> = {}, collectionId = collection): string {
     return this.add({ type: 'indicator', pattern: `[ipv4-addr:value = '${value}']`, pattern_type: 'stix', valid_from: stamp, confidence: 60, ...extra }, arrival, collectionId);
   }
@@ -54,8 +60,16 @@ class FakeStore implements ReputationStore {
     return Promise.resolve(ids.map((id) => ({ id, title: id, description: undefined, alias: undefined, mediaTypes: [], createdAt: stamp })));
   }
 
+  /** The first or last version of each object (the last when not said), as the store lists them. */
   listEntries(collectionId: string, filter: EntryFilter, page: PageRequest): Promise<Page> {
-    const matching = this.#entries.filter((e) => e.collectionId === collectionId && (filter.types === undefined || filter.types.includes(e.type)) && e.dateAdded > (page.after ?? 0));
+    const first = filter.versions?.some((v) => v.kind === 'first') === true;
+    const chosen = new Map<string, StoredEntry>();
+    for (const e of this.#entries) {
+      if (e.collectionId !== collectionId || (filter.types !== undefined && !filter.types.includes(e.type)) || (filter.ids !== undefined && !filter.ids.includes(e.id))) continue;
+      const held = chosen.get(e.id);
+      if (held === undefined || (first ? e.dateAdded < held.dateAdded : e.dateAdded > held.dateAdded)) chosen.set(e.id, e);
+    }
+    const matching = [...chosen.values()].filter((e) => e.dateAdded > (page.after ?? 0)).sort((a, b) => a.dateAdded - b.dateAdded);
     return Promise.resolve({ entries: matching.slice(0, page.limit), more: matching.length > page.limit });
   }
 
@@ -174,6 +188,34 @@ describe('source reputations from the store', () => {
     const only = report.byCollection?.get(collection);
     assert.deepEqual(only?.corroboration.get(indicator), [other]);
     assert.deepEqual(only?.records.get(member), { indicators: 1, bad: 0, corroborated: 1 });
+  });
+
+  it('a later copy of a member’s indicators corroborates neither the copier nor the copy, even once the original is updated', async () => {
+    const store = new FakeStore();
+    const hour = 3_600_000_000;
+    const original = store.indicator('45.9.1.1', { signer: member }, { id: 'indicator--00000000-0000-4000-8000-0000000000a1' });
+    store.later(hour);
+    const copy = store.indicator('45.9.1.1', { signer: other });
+    store.later(hour);
+    // A new version of the original arrives after the copy: it arrived first all the same.
+    store.indicator('45.9.1.1', { signer: member }, { id: original, modified: '2026-06-01T13:00:00.000Z' });
+    const report = await loadSourceReputation(store, { now, warninglists, perCollection: true });
+    const row = (source: string): unknown => report.sources.find((s) => s.source === source)?.corroborated;
+    assert.equal(row(other), 0, 'the copier');
+    assert.equal(report.corroboration.get(copy), undefined, 'the copy');
+    assert.equal(report.sources.find((s) => s.source === other)?.reputation, neutralReputation);
+    assert.equal(row(member), 1, 'the original');
+    assert.deepEqual(report.corroboration.get(original), [other]);
+  });
+
+  it('a member that reports every indicator of another as a false positive costs it one bad indicator', async () => {
+    const store = new FakeStore();
+    const ids = Array.from({ length: 30 }, (_, i) => store.indicator(`45.9.7.${i}`, { signer: member }));
+    const clean = (await loadSourceReputation(store, { now, warninglists })).sources.find((s) => s.source === member)?.reputation ?? 0;
+    for (const id of ids) store.add(falsePositive(id, other), { signer: other });
+    const disputed = (await loadSourceReputation(store, { now, warninglists })).sources.find((s) => s.source === member);
+    assert.equal(disputed?.falsePositives, 30);
+    assert.ok((disputed?.reputation ?? 0) >= 0.8 && (disputed?.reputation ?? 1) < clean, `${clean} → ${disputed?.reputation}`);
   });
 
   it('is deterministic: the same store gives the same report', async () => {

@@ -12,7 +12,7 @@ import { loadExtractData } from '../extract/load-extract-data.ts';
 import type { WarninglistIndex } from '../extract/warninglists.ts';
 import type { FederationStore } from '../store/federation-store.ts';
 import type { ObjectStore, StoredEntry } from '../store/object-store.ts';
-import { decideSource, neutralReputation, patternFacts, ReputationTally, type PatternFacts, type SourceAttribution, type SourceRecord, type SourceReputation } from './source-reputation.ts';
+import { decideSource, neutralReputation, patternFacts, ReputationTally, type IndicatorFacts, type PatternFacts, type SourceAttribution, type SourceRecord, type SourceReputation } from './source-reputation.ts';
 
 /** What the reputation reads: the object store and, from the federation store, arrivals and peers. */
 export type ReputationStore = Pick<ObjectStore, 'listCollections' | 'listEntries' | 'getMeta'> & Pick<FederationStore, 'arrivalsOfEntries' | 'listPeers' | 'listPinnedKeys'>;
@@ -80,6 +80,15 @@ async function* pagesOf(store: Pick<ObjectStore, 'listEntries'>, collectionId: s
   }
 }
 
+/**
+ * When each of some indicators first arrived in a collection: the dateAdded of its first stored version
+ * (a newer version of an original is no later arrival than a copy of it). One store statement.
+ */
+async function firstArrivals(store: Pick<ObjectStore, 'listEntries'>, collectionId: string, ids: readonly string[]): Promise<Map<string, number>> {
+  const page = await store.listEntries(collectionId, { ids, types: ['indicator'], versions: [{ kind: 'first' }] }, { limit: ids.length });
+  return new Map(page.entries.map((entry) => [entry.id, entry.dateAdded]));
+}
+
 /** Where the versions of a collection's entries came from, by their arrivals, else by contributor (decideSource). */
 export class EntrySources {
   constructor(
@@ -128,9 +137,10 @@ interface CollectionTally {
 
 /**
  * Computes every source's reputation from the store: identities, then false-positive reports, then the
- * (non-revoked) indicators twice (who published what; who else published it). Memory: the reports, the
- * values of the indicators while counting, then only the values several sources published (twice over
- * with `perCollection`).
+ * (non-revoked) indicators twice (who published what; when those whose values several sources published
+ * first arrived), then who else published each of those no earlier. Memory: the reports, the values of
+ * the indicators while counting, then only the values several sources published and the indicators
+ * that carry them (twice over with `perCollection`).
  */
 export async function loadSourceReputation(store: ReputationStore, options: ReputationOptions): Promise<SourceReputationReport> {
   const home = await homeOf(store);
@@ -185,8 +195,10 @@ export async function loadSourceReputation(store: ReputationStore, options: Repu
     tally.addIndicator(facts);
     own?.tally.addIndicator(facts);
   }
-  // Again, looking up the sources of only the indicators whose values several sources published.
-  const corroboration = new Map<string, readonly string[]>();
+  // Again, looking up the sources and first arrivals of only the indicators whose values several
+  // sources published; who corroborates which once every one of them is known (a copy is told from its
+  // original by which arrived first, wherever each is held).
+  const held: { readonly indicator: IndicatorFacts; readonly own: CollectionTally | undefined }[] = [];
   for (const collectionId of collections) {
     const own = perCollection.get(collectionId);
     for await (const page of pagesOf(store, collectionId, ['indicator'])) {
@@ -199,15 +211,24 @@ export async function loadSourceReputation(store: ReputationStore, options: Repu
         const nodeWide = tally.mayBeCorroborated(keys);
         if ((own?.tally.mayBeCorroborated(keys) ?? false) || nodeWide) candidates.push({ entry, facts: factsOf(object) });
       }
+      if (candidates.length === 0) continue;
       const found = await sources.sourcesOf(collectionId, candidates.map((c) => c.entry));
+      const firsts = await firstArrivals(store, collectionId, candidates.map((c) => c.entry.id));
       for (const { entry, facts } of candidates) {
         const indicator = { id: entry.id, source: found.get(entry.id)?.organisation ?? home, ...facts };
-        const others = tally.corroboratorsOf(indicator);
-        if (others.length > 0) corroboration.set(entry.id, others);
-        const othersHere = own?.tally.corroboratorsOf(indicator) ?? [];
-        if (othersHere.length > 0) own?.corroboration.set(entry.id, othersHere);
+        const arrived = { ...indicator, arrivedAt: Math.min(entry.dateAdded, firsts.get(entry.id) ?? entry.dateAdded) };
+        tally.addArrival(arrived);
+        own?.tally.addArrival(arrived);
+        held.push({ indicator, own });
       }
     }
+  }
+  const corroboration = new Map<string, readonly string[]>();
+  for (const { indicator, own } of held) {
+    const others = tally.corroboratorsOf(indicator);
+    if (others.length > 0) corroboration.set(indicator.id, others);
+    const othersHere = own?.tally.corroboratorsOf(indicator) ?? [];
+    if (othersHere.length > 0) own?.corroboration.set(indicator.id, othersHere);
   }
   const report = { home, computedAt: options.now.toISOString(), sources: tally.decide(), corroboration, identities };
   if (options.perCollection !== true) return report;

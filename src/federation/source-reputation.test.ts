@@ -10,7 +10,7 @@ import {
   neutralReputation,
   patternFacts,
   reputationFloor,
-  type IndicatorFacts,
+  type ArrivedIndicator,
 } from './source-reputation.ts';
 
 const member = 'identity--00000000-0000-4000-8000-00000000000a';
@@ -27,9 +27,11 @@ const warninglists = buildWarninglistIndex({
 });
 
 let serial = 0;
-function indicator(source: string, pattern: string, id = `indicator--00000000-0000-4000-8000-${String(++serial).padStart(12, '0')}`): IndicatorFacts {
-  return { id, source, ...patternFacts(pattern, warninglists) };
+/** An indicator as it arrived here: `arrivedAt` in microseconds (its first version's dateAdded); by default all at once. */
+function indicator(source: string, pattern: string, id = `indicator--00000000-0000-4000-8000-${String(++serial).padStart(12, '0')}`, arrivedAt = 0): ArrivedIndicator {
+  return { id, source, arrivedAt, ...patternFacts(pattern, warninglists) };
 }
+const hour = 3_600_000_000;
 const ip = (value: string): string => `[ipv4-addr:value = '${value}']`;
 
 /** One arrival of a version, as the store says where it came from (FederationStore.arrivalsOfEntries). */
@@ -105,6 +107,55 @@ describe('source reputation', () => {
     );
   });
 
+  it('a lone reporter cannot sink another source: all its reports count as one bad indicator', () => {
+    const mine = Array.from({ length: 100 }, (_, i) => indicator(member, ip(`45.9.2.${i}`)));
+    const clean = decideSourceReputations(mine, []).sources[0];
+    const alone = decideSourceReputations(mine, mine.map((f) => ({ indicatorId: f.id, reporter: other }))).sources[0];
+    const one = decideSourceReputations(mine, [{ indicatorId: mine[0]?.id ?? '', reporter: other }]).sources[0];
+    assert.equal(alone?.falsePositives, 100, 'every report is shown');
+    assert.equal(alone?.reputation, one?.reputation, 'a hundred reports by one source weigh as one');
+    assert.ok((alone?.reputation ?? 0) < (clean?.reputation ?? 0), 'it still lowers it');
+    assert.ok((alone?.reputation ?? 0) >= 0.8, `one source's word: ${alone?.reputation}`);
+    assert.match(alone?.reasons.join('\n') ?? '', /100 of 100 indicators reported as false positives by 1 other source; a source reporting alone counts as one bad indicator/);
+  });
+
+  it('false positives that two independent sources report count each, whoever else reports', () => {
+    const mine = Array.from({ length: 20 }, (_, i) => indicator(member, ip(`45.9.3.${i}`)));
+    const both = mine.flatMap((f) => [{ indicatorId: f.id, reporter: other }, { indicatorId: f.id, reporter: third }]);
+    const [source] = decideSourceReputations(mine, both).sources;
+    assert.equal(source?.reputation, reputationFloor, 'twenty indicators two members call false positives: the floor');
+    assert.match(source?.reasons.join('\n') ?? '', /20 of them by two or more independent sources/);
+    const fromItself = decideSourceReputations(mine, mine.flatMap((f) => [{ indicatorId: f.id, reporter: other }, { indicatorId: f.id, reporter: member }])).sources[0];
+    assert.ok((fromItself?.reputation ?? 0) >= 0.8, 'the source itself is not a second reporter');
+  });
+
+  it('volume alone does not raise it: thousands of indicators nobody else published leave a source neutral', () => {
+    const junk = Array.from({ length: 2000 }, (_, i) => indicator(member, ip(`203.0.${i >> 8}.${i & 255}`)));
+    assert.equal(decideSourceReputations(junk, []).sources[0]?.reputation, neutralReputation);
+    const bad = Array.from({ length: 20 }, (_, i) => indicator(member, ip(`8.8.8.${i + 1}`)));
+    assert.equal(decideSourceReputations([...bad, ...junk], []).sources[0]?.reputation, reputationFloor, 'nor washes out what is on warninglists');
+  });
+
+  it('a later copy of another source’s indicators corroborates neither the copier nor the copy; the original is corroborated', () => {
+    const originals = Array.from({ length: 100 }, (_, i) => indicator(member, ip(`45.9.4.${i}`), undefined, 0));
+    const copies = originals.map((f, i) => ({ ...indicator(other, ip(`45.9.4.${i}`)), arrivedAt: hour }));
+    const { sources, corroboration } = decideSourceReputations([...copies, ...originals], []);
+    const copier = sources.find((s) => s.source === other);
+    assert.equal(copier?.corroborated, 0);
+    assert.equal(copier?.reputation, neutralReputation);
+    assert.equal(corroboration.get(copies[0]?.id ?? ''), undefined, 'the copy is not corroborated by what it copied');
+    assert.deepEqual(corroboration.get(originals[0]?.id ?? ''), [other]);
+    assert.equal(sources.find((s) => s.source === member)?.corroborated, 100);
+  });
+
+  it('publications that arrived together (within a second) corroborate each other', () => {
+    const a = indicator(member, ip('45.9.5.1'), undefined, 10 * hour);
+    const b = indicator(other, ip('45.9.5.1'), undefined, 10 * hour + 900_000);
+    const { corroboration } = decideSourceReputations([a, b], []);
+    assert.deepEqual(corroboration.get(a.id), [other]);
+    assert.deepEqual(corroboration.get(b.id), [member]);
+  });
+
   it('stays within [0.2, 1] whatever the counts', () => {
     fc.assert(
       fc.property(fc.nat(100_000), fc.nat(100_000), fc.nat(100_000), fc.nat(100_000), (indicators, warninglistHits, falsePositives, corroborated) => {
@@ -118,13 +169,15 @@ describe('source reputation', () => {
     const facts = [
       indicator(member, ip('8.8.8.8')),
       indicator(member, ip('45.9.1.1')),
-      indicator(other, ip('45.9.1.1')),
-      indicator(third, ip('45.9.1.1')),
+      indicator(other, ip('45.9.1.1'), undefined, hour),
+      indicator(third, ip('45.9.1.1'), undefined, 2 * hour),
       indicator(third, `[file:hashes.'SHA-256' = '${'ab'.repeat(32)}']`),
       indicator(other, `[file:hashes.SHA256 = '${'AB'.repeat(32)}']`),
     ];
     const reports = [
       { indicatorId: facts[1]?.id ?? '', reporter: third },
+      { indicatorId: facts[2]?.id ?? '', reporter: member },
+      { indicatorId: facts[2]?.id ?? '', reporter: third },
       { indicatorId: facts[4]?.id ?? '', reporter: member },
     ];
     const expected = decideSourceReputations(facts, reports);

@@ -11,20 +11,31 @@
 //
 // Per source, over the latest version of each indicator it sent:
 //   n  indicators;
-//   b  "bad" indicators: a value hits a MISP warninglist, or ANOTHER source reported it as a false
-//      positive (a false-positive sighting or a disagreeing opinion signed by someone else);
+//   b  "bad" indicators: a value hits a MISP warninglist, or at least TWO other sources (independent of
+//      each other and of it) reported it as a false positive (a false-positive sighting or a
+//      disagreeing opinion); plus one for each other source that alone reports some of its indicators:
+//      one member's word, however many indicators it disputes, counts as one bad indicator, so that a
+//      single hostile member cannot sink another (the reports still halve the confidence of the very
+//      indicators they name: correlate/effective-confidence.ts);
 //   c  "corroborated" indicators that are not bad: the same normalised pattern or observable value
-//      was published by at least one other source (patternFacts says what counts as the same).
+//      was published by another source that did not have it first: its publication arrived here no
+//      more than a second before the indicator did (`sameArrivalMicros`), or after. A member copying
+//      what another published gains nothing from the copy, and the copy is not corroborated by its
+//      original; the original is (the node cannot tell a later copy from a later, independent sighting
+//      of the same value, and which came first is what it can tell). patternFacts says what counts as
+//      the same.
 //
-//   bad rate   p = (1 + b) / (20 + n + c)   the mean of a Beta(1 + b, 19 + n − b + c) posterior: a
-//              Beta(1, 19) prior (a new source is presumed 5 % bad, weighing as much as 20 indicators)
-//              updated with each indicator as one trial, and each corroborated one as a second, sound
-//              trial (independent confirmation is worth more than silence);
+//   bad rate   p = (1 + b) / (20 + b + c)   the mean of a Beta(1 + b, 19 + c) posterior: a Beta(1, 19)
+//              prior (a new source is presumed 5 % bad, weighing as much as 20 indicators) updated with
+//              each bad indicator as a bad trial and each corroborated one as a sound trial. An
+//              indicator nobody else published or disputed is no evidence either way (anyone can publish
+//              thousands of values nobody else holds): volume alone neither raises a reputation nor
+//              washes out the bad ones;
 //   reputation = 1 − 0.8 × min(1, p / 0.5)  in [0.2, 1]: 0.92 for a new source (neutral), towards 1 as
-//              clean and corroborated indicators accumulate, 0.2 once half of them or more are bad.
+//              corroborated indicators accumulate, 0.2 once half of its judged indicators or more are bad.
 //
-// Examples: a new source 0.92; 1 bad of 1 → 0.85; 5 bad of 5 → 0.62; 20 bad of 20 → 0.2; 5 bad of
-// 1000 → 0.99; 30 bad of 100 → 0.59, or 0.71 when 50 of the others are corroborated.
+// Examples: a new source, or one with 2,000 indicators nobody else published, 0.92; 1 bad → 0.85; 5 bad
+// → 0.62; 20 bad → 0.2; 5 bad and 1,000 corroborated → 0.99; 30 bad and 50 corroborated → 0.5.
 // The alert confidence (correlate/effective-confidence.ts) multiplies the stated confidence by the
 // reputation of the indicator's source, and lets each corroborating source close part of the gap to 100.
 import { urlHost, type ObservableType } from '../extract/extractors.ts';
@@ -40,15 +51,23 @@ const priorBad = 1;
 const priorSound = 19;
 /** The bad rate at which the reputation reaches the floor. */
 const badRateAtFloor = 0.5;
+/**
+ * Publications of the same value that arrived this close together (microseconds, as dateAdded) arrived
+ * together: neither is a copy of the other as far as this node can tell (one sync batch, one file).
+ */
+export const sameArrivalMicros = 1_000_000;
+/** How many independent other sources must report an indicator for it to count as bad on its own. */
+const reportersToConfirm = 2;
 
 /** The reputation of a source with no history. */
-export const neutralReputation = reputationOf(0, 0, 0);
+export const neutralReputation = reputationOf(0, 0);
 
 /**
  * What a source's reputation is computed from. Records of disjoint parts of a node's data add up (the
  * collections one reader may read: correlate/effective-confidence.ts confidenceIn).
  */
 export interface SourceRecord {
+  /** Shown, not weighed: indicators nobody else published or disputed are no evidence. */
   readonly indicators: number;
   readonly bad: number;
   /** Corroborated and not bad. */
@@ -56,11 +75,11 @@ export interface SourceRecord {
 }
 
 export function reputationOfRecord(record: SourceRecord): number {
-  return reputationOf(record.indicators, record.bad, record.corroborated);
+  return reputationOf(record.bad, record.corroborated);
 }
 
-function reputationOf(indicators: number, bad: number, corroboratedSound: number): number {
-  const rate = (priorBad + bad) / (priorBad + priorSound + indicators + corroboratedSound);
+function reputationOf(bad: number, corroboratedSound: number): number {
+  const rate = (priorBad + bad) / (priorBad + priorSound + bad + corroboratedSound);
   const value = 1 - (1 - reputationFloor) * Math.min(1, rate / badRateAtFloor);
   return Math.round(Math.max(reputationFloor, Math.min(1, value)) * 1000) / 1000;
 }
@@ -230,13 +249,19 @@ export interface IndicatorFacts extends PatternFacts {
   readonly source: string;
 }
 
+/** An indicator with the time it first arrived here: which of several publications of a value came first. */
+export interface ArrivedIndicator extends IndicatorFacts {
+  /** Microseconds since the epoch: the dateAdded of its first stored version (not its latest: an update is not a new arrival). */
+  readonly arrivedAt: number;
+}
+
 export interface SourceReputation {
   readonly source: string;
   readonly indicators: number;
   readonly warninglistHits: number;
-  /** Indicators that another source reported as false positives. */
+  /** Indicators that another source reported as false positives (counted as bad: see the file's head). */
   readonly falsePositives: number;
-  /** Indicators not bad whose pattern or a value of which another source published too. */
+  /** Indicators not bad whose pattern or a value of which another source published too, no earlier than it arrived. */
   readonly corroborated: number;
   /** In [0.2, 1]; `neutralReputation` for a source with no history. */
   readonly reputation: number;
@@ -247,29 +272,45 @@ interface Counts {
   indicators: number;
   warninglistHits: number;
   falsePositives: number;
-  bad: number;
+  /** Warninglisted, or reported by `reportersToConfirm` other sources or more. */
+  confirmedBad: number;
+  /** Of the false positives, those reported by `reportersToConfirm` other sources or more. */
+  confirmedFalsePositives: number;
   corroborated: number;
   readonly lists: Map<string, number>;
   readonly disputers: Set<string>;
+  /** The other sources that alone reported some of its indicators (not otherwise bad): one bad indicator each. */
+  readonly loneReporters: Set<string>;
   readonly corroborators: Set<string>;
 }
 
-const emptyCounts = (): Counts => ({ indicators: 0, warninglistHits: 0, falsePositives: 0, bad: 0, corroborated: 0, lists: new Map(), disputers: new Set(), corroborators: new Set() });
+const emptyCounts = (): Counts => ({
+  indicators: 0, warninglistHits: 0, falsePositives: 0, confirmedBad: 0, confirmedFalsePositives: 0, corroborated: 0,
+  lists: new Map(), disputers: new Set(), loneReporters: new Set(), corroborators: new Set(),
+});
+
+const badOf = (counts: Counts): number => counts.confirmedBad + counts.loneReporters.size;
 
 /**
- * Counts sources in three steps, so that the store can be read page by page: every false-positive
- * report first (they are few), then every indicator once (`addIndicator`: which source published which
- * value), then every indicator again (`corroboratorsOf`: who else published its values). An indicator
- * id given twice (several collections) counts once. `decide()` gives the reputations.
+ * Counts sources in steps, so that the store can be read page by page: every false-positive report first
+ * (they are few); then every indicator once (`addIndicator`: which source published which value); then
+ * the indicators whose values several sources published (`mayBeCorroborated` says which) with the time
+ * each first arrived (`addArrival`); then those again (`corroboratorsOf`: who else published its values,
+ * no earlier than it arrived). An indicator id given twice (several collections) counts once, as
+ * arriving when it first arrived anywhere. `decide()` gives the reputations.
  */
 export class ReputationTally {
   readonly #falsePositives = new Map<string, Set<string>>();
   /** key → the source publishing it, or the set of them once there are several. */
   readonly #publishers = new Map<string, string | Set<string>>();
+  /** key (several publishers) → each publishing source → when it first arrived from it. */
+  readonly #arrivals = new Map<string, Map<string, number>>();
+  /** Indicator id → when it first arrived (only those given to addArrival). */
+  readonly #arrivedAt = new Map<string, number>();
   readonly #sources = new Map<string, Counts>();
   readonly #added = new Set<string>();
   readonly #corroborated = new Set<string>();
-  #step: 'reports' | 'indicators' | 'corroboration' = 'reports';
+  #step: 'reports' | 'indicators' | 'arrivals' | 'corroboration' = 'reports';
 
   /** A false-positive sighting or disagreeing opinion about an indicator, by the source that sent it. */
   addFalsePositive(indicatorId: string, reporter: string): void {
@@ -280,7 +321,7 @@ export class ReputationTally {
   }
 
   addIndicator(facts: IndicatorFacts): void {
-    if (this.#step === 'corroboration') throw new Error('every indicator is added before corroboration is asked');
+    if (this.#step !== 'reports' && this.#step !== 'indicators') throw new Error('every indicator is added before corroboration is asked');
     this.#step = 'indicators';
     if (this.#added.has(facts.id)) return;
     this.#added.add(facts.id);
@@ -290,12 +331,15 @@ export class ReputationTally {
       counts.warninglistHits++;
       counts.lists.set(facts.warninglist.list, (counts.lists.get(facts.warninglist.list) ?? 0) + 1);
     }
-    const disputers = [...(this.#falsePositives.get(facts.id) ?? [])].filter((reporter) => reporter !== facts.source);
+    const disputers = this.#disputersOf(facts);
     if (disputers.length > 0) {
       counts.falsePositives++;
       for (const disputer of disputers) counts.disputers.add(disputer);
     }
-    if (facts.warninglist !== null || disputers.length > 0) counts.bad++;
+    const confirmed = disputers.length >= reportersToConfirm;
+    if (confirmed) counts.confirmedFalsePositives++;
+    if (facts.warninglist !== null || confirmed) counts.confirmedBad++;
+    else if (disputers.length === 1) counts.loneReporters.add(disputers[0] as string);
     for (const key of facts.keys) {
       const publishers = this.#publishers.get(key);
       if (publishers === undefined) this.#publishers.set(key, facts.source);
@@ -305,20 +349,51 @@ export class ReputationTally {
     }
   }
 
+  /** Whether several sources published one of these keys (else corroboratorsOf is empty whatever the source): lets a reader skip looking up sources and arrivals. */
+  mayBeCorroborated(keys: readonly string[]): boolean {
+    if (this.#step === 'reports' || this.#step === 'indicators') {
+      this.#step = 'arrivals';
+      // Keys one source alone publishes corroborate nothing: let them go.
+      for (const [key, publishers] of this.#publishers) if (typeof publishers === 'string') this.#publishers.delete(key);
+    }
+    return keys.some((key) => this.#publishers.has(key));
+  }
+
+  /** When an indicator whose values several sources published first arrived (the earliest of the times given for its id counts). */
+  addArrival(facts: ArrivedIndicator): void {
+    if (!this.mayBeCorroborated(facts.keys)) return;
+    if (this.#step !== 'arrivals') throw new Error('every arrival is added before corroboration is asked');
+    const known = this.#arrivedAt.get(facts.id);
+    if (known === undefined || facts.arrivedAt < known) this.#arrivedAt.set(facts.id, facts.arrivedAt);
+    for (const key of facts.keys) {
+      if (!this.#publishers.has(key)) continue;
+      let bySource = this.#arrivals.get(key);
+      if (bySource === undefined) this.#arrivals.set(key, (bySource = new Map()));
+      const first = bySource.get(facts.source);
+      if (first === undefined || facts.arrivedAt < first) bySource.set(facts.source, facts.arrivedAt);
+    }
+  }
+
   /**
-   * The other sources (sorted) that published one of the indicator's keys; counted for its source's
-   * reputation the first time it is asked for an id (when the indicator is not bad).
+   * The other sources (sorted) that published one of the indicator's keys no earlier than a second
+   * before it first arrived: what it may have been copied from does not corroborate it. Counted for its
+   * source's reputation the first time it is asked for an id (when the indicator is not bad). Asked
+   * once every arrival was added.
    */
   corroboratorsOf(facts: IndicatorFacts): readonly string[] {
-    if (!this.mayBeCorroborated(facts.keys)) return [];
+    if (this.#step !== 'corroboration') {
+      this.mayBeCorroborated([]);
+      this.#step = 'corroboration';
+    }
+    const arrivedAt = this.#arrivedAt.get(facts.id);
+    if (arrivedAt === undefined) return [];
     const others = new Set<string>();
     for (const key of facts.keys) {
-      const publishers = this.#publishers.get(key);
-      if (publishers !== undefined && typeof publishers !== 'string') for (const source of publishers) if (source !== facts.source) others.add(source);
+      for (const [source, at] of this.#arrivals.get(key) ?? []) if (source !== facts.source && at >= arrivedAt - sameArrivalMicros) others.add(source);
     }
     if (others.size > 0 && this.#added.has(facts.id) && !this.#corroborated.has(facts.id)) {
       this.#corroborated.add(facts.id);
-      const bad = facts.warninglist !== null || [...(this.#falsePositives.get(facts.id) ?? [])].some((reporter) => reporter !== facts.source);
+      const bad = facts.warninglist !== null || this.#disputersOf(facts).length >= reportersToConfirm;
       const counts = this.#countsOf(facts.source);
       if (!bad) counts.corroborated++;
       for (const other of others) counts.corroborators.add(other);
@@ -326,24 +401,18 @@ export class ReputationTally {
     return [...others].sort(compare);
   }
 
-  /** Whether several sources published one of these keys (else corroboratorsOf is empty whatever the source): lets a reader skip looking up sources. */
-  mayBeCorroborated(keys: readonly string[]): boolean {
-    if (this.#step !== 'corroboration') {
-      this.#step = 'corroboration';
-      // Keys one source alone publishes corroborate nothing: let them go.
-      for (const [key, publishers] of this.#publishers) if (typeof publishers === 'string') this.#publishers.delete(key);
-    }
-    return keys.some((key) => this.#publishers.has(key));
-  }
-
   /** Each source's record so far (complete once corroboratorsOf was asked for every indicator). */
   records(): Map<string, SourceRecord> {
-    return new Map([...this.#sources].map(([source, counts]) => [source, { indicators: counts.indicators, bad: counts.bad, corroborated: counts.corroborated }]));
+    return new Map([...this.#sources].map(([source, counts]) => [source, { indicators: counts.indicators, bad: badOf(counts), corroborated: counts.corroborated }]));
   }
 
   /** One entry per source seen, sorted by organisation id. */
   decide(): SourceReputation[] {
     return [...this.#sources.keys()].sort(compare).map((source) => describe(source, this.#sources.get(source) ?? emptyCounts()));
+  }
+
+  #disputersOf(facts: IndicatorFacts): string[] {
+    return [...(this.#falsePositives.get(facts.id) ?? [])].filter((reporter) => reporter !== facts.source);
   }
 
   #countsOf(source: string): Counts {
@@ -353,18 +422,22 @@ export class ReputationTally {
   }
 }
 
-/** The reputation of one source from its counts, with the reasons in words. */
+/**
+ * The reputation of one source from its counts, with the reasons in words. `bad` defaults to every
+ * warninglist hit and false positive (reports confirmed by independent sources).
+ */
 export function decideSourceReputation(
   source: string,
   counts: { readonly indicators: number; readonly warninglistHits: number; readonly falsePositives: number; readonly bad?: number; readonly corroborated: number },
 ): SourceReputation {
-  const bad = counts.bad ?? Math.min(counts.indicators, counts.warninglistHits + counts.falsePositives);
-  return describe(source, { ...emptyCounts(), ...counts, bad });
+  const confirmedBad = counts.bad ?? Math.min(counts.indicators, counts.warninglistHits + counts.falsePositives);
+  return describe(source, { ...emptyCounts(), ...counts, confirmedBad, confirmedFalsePositives: counts.falsePositives });
 }
 
 function describe(source: string, counts: Counts): SourceReputation {
-  const { indicators: n, warninglistHits, falsePositives, corroborated, bad } = counts;
-  const reputation = reputationOf(n, bad, corroborated);
+  const { indicators: n, warninglistHits, falsePositives, corroborated } = counts;
+  const bad = badOf(counts);
+  const reputation = reputationOf(bad, corroborated);
   const reasons: string[] = [];
   if (warninglistHits > 0) {
     const lists = [...counts.lists].sort((a, b) => b[1] - a[1] || compare(a[0], b[0]));
@@ -373,26 +446,37 @@ function describe(source: string, counts: Counts): SourceReputation {
   }
   if (falsePositives > 0) {
     const by = counts.disputers.size;
-    reasons.push(`${falsePositives} of ${n} indicators reported as false positives by ${by === 0 ? 'other sources' : `${by} other source${by === 1 ? '' : 's'}`}`);
+    const confirmed = counts.confirmedFalsePositives;
+    const lone = counts.loneReporters.size;
+    const how = [
+      ...(confirmed > 0 ? [`${confirmed} of them by two or more independent sources`] : []),
+      ...(lone > 0 ? [`a source reporting alone counts as one bad indicator (${lone} such source${lone === 1 ? '' : 's'})`] : []),
+    ];
+    reasons.push(`${falsePositives} of ${n} indicators reported as false positives by ${by === 0 ? 'other sources' : `${by} other source${by === 1 ? '' : 's'}`}${how.length > 0 ? `; ${how.join('; ')}` : ''}`);
   }
   if (corroborated > 0) {
     const by = counts.corroborators.size;
     reasons.push(`${corroborated} of ${n} indicators also published by ${by === 0 ? 'other sources' : `${by} independent source${by === 1 ? '' : 's'}`}`);
   }
-  if (n + corroborated < priorBad + priorSound) {
-    reasons.push(n === 0 ? `no indicators yet: neutral ${neutralReputation}` : `little history (${n} indicator${n === 1 ? '' : 's'}): held near the neutral ${neutralReputation}`);
+  if (bad + corroborated < priorBad + priorSound) {
+    reasons.push(
+      n === 0
+        ? `no indicators yet: neutral ${neutralReputation}`
+        : `little evidence (${n} indicator${n === 1 ? '' : 's'}, ${bad + corroborated} bad or corroborated; others count neither way): held near the neutral ${neutralReputation}`,
+    );
   } else if (reasons.length === 0) reasons.push(`${n} indicators, none on a warninglist or disputed`);
   return { source, indicators: n, warninglistHits, falsePositives, corroborated, reputation, reasons };
 }
 
 /** Everything at once, for data that fits in memory: reputations, and who corroborates each indicator (only those corroborated). */
 export function decideSourceReputations(
-  indicators: readonly IndicatorFacts[],
+  indicators: readonly ArrivedIndicator[],
   falsePositives: readonly { readonly indicatorId: string; readonly reporter: string }[],
 ): { readonly sources: readonly SourceReputation[]; readonly corroboration: ReadonlyMap<string, readonly string[]> } {
   const tally = new ReputationTally();
   for (const report of falsePositives) tally.addFalsePositive(report.indicatorId, report.reporter);
   for (const facts of indicators) tally.addIndicator(facts);
+  for (const facts of indicators) tally.addArrival(facts);
   const corroboration = new Map<string, readonly string[]>();
   for (const facts of indicators) {
     const others = tally.corroboratorsOf(facts);
