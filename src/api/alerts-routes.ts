@@ -111,7 +111,7 @@ export async function canSeeNotice(store: Pick<ObjectStore, 'getCircle'>, recipi
   return circle !== undefined && canReadCollection(recipient, circle.collectionId);
 }
 
-/** Events a stream holds back while a notice's circle is read; beyond this the client is dropped, as a slow one is. */
+/** Events a stream holds back while the token or a notice's circle is read; beyond this the client is dropped, as a slow one is. */
 const MAX_HELD_EVENTS = 4096;
 
 /** The body as JSON lines: NDJSON as sent, a JSON array one element per line, a single object as one line. */
@@ -192,7 +192,6 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
 
   function stream(request: FastifyRequest, reply: FastifyReply): void {
     const auth = request.auth as NonNullable<FastifyRequest['auth']>;
-    let recipient = auth.recipient;
     const raw = reply.raw;
     reply.hijack();
     raw.writeHead(200, {
@@ -213,15 +212,33 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
         raw.destroy();
       }
     };
-    const sendAlert = (event: AlertEvent): void => {
-      if (!canSeeAlert(recipient, event)) return;
-      const id = ids.shown(event.id);
-      write(`event: alert\nid: ${id}\ndata: ${JSON.stringify({ ...alertFor(recipient, event.alert, event.basis), alert_id: id })}\n\n`);
+    // The token as it stands, read again whenever the store's token change marker has moved (a token
+    // revoked anywhere, by this process or `entente token revoke`): a stream lasts for hours, and what
+    // it sends is decided event by event, as each REST request is authenticated on its own — not as
+    // the token stood when the stream opened or at the last heartbeat. Undefined: revoked, or no
+    // longer the home organisation's.
+    let recipient = auth.recipient;
+    let readUnder: string | undefined;
+    const currentRecipient = async (): Promise<Recipient | undefined> => {
+      // Read before the lookup (as authenticate.ts does): a change committed after it moves the marker again.
+      const marker = await deps.store.tokenChangeMarker();
+      if (marker !== readUnder) {
+        const token = await deps.store.findTokenBySecretHash(auth.token.secretHash);
+        if (token === undefined || token.revokedAt !== undefined) return undefined;
+        recipient = toRecipient(token, deps.homeOrganisationId);
+        readUnder = marker;
+      }
+      return recipient.actsForHome ? recipient : undefined;
     };
-    const sendNotice = async (event: NoticeEvent): Promise<void> => {
+    const sendAlert = (event: AlertEvent, reader: Recipient): void => {
+      if (!canSeeAlert(reader, event)) return;
+      const id = ids.shown(event.id);
+      write(`event: alert\nid: ${id}\ndata: ${JSON.stringify({ ...alertFor(reader, event.alert, event.basis), alert_id: id })}\n\n`);
+    };
+    const sendNotice = async (event: NoticeEvent, reader: Recipient): Promise<void> => {
       let visible = false;
       try {
-        visible = await canSeeNotice(deps.store, recipient, event.notice);
+        visible = await canSeeNotice(deps.store, reader, event.notice);
       } catch (error) {
         // Not knowing whether the token may read the circle, the notice is withheld (a flash stays in GET /api/flash).
         request.log.warn({ err: error, notice: event.notice.notice_id }, 'alert stream: cannot read the circle of a notice; not sent');
@@ -230,43 +247,52 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
       const id = ids.shown(event.id);
       write(`event: notice\nid: ${id}\ndata: ${JSON.stringify({ ...event.notice, notice_id: id })}\n\n`);
     };
-    // Whether a notice may be sent is read from the store; events after it wait, so the client still
-    // gets them in id order (a client resuming from the last id it saw must not skip a held notice).
-    let held: Promise<void> | undefined;
-    let heldCount = 0;
+    // Events wait here, in id order, while the token is read again and while a notice's circle is
+    // read (a client resuming from the last id it saw must not skip a held notice). Those arriving
+    // together are sent under one reading of the token.
+    const queue: BusEvent[] = [];
+    let draining = false;
+    const drain = async (): Promise<void> => {
+      draining = true;
+      try {
+        while (!closed && queue.length > 0) {
+          let reader: Recipient | undefined;
+          try {
+            reader = await currentRecipient();
+          } catch (error) {
+            // Not knowing whether the token still stands, nothing more is sent: the client reconnects and is authenticated again.
+            request.log.warn({ err: error }, 'alert stream: cannot read the token again; stream ended');
+          }
+          if (reader === undefined) {
+            end();
+            return;
+          }
+          for (const event of queue.splice(0)) {
+            if (closed) return;
+            if (isNoticeEvent(event)) await sendNotice(event, reader);
+            else sendAlert(event, reader);
+          }
+        }
+      } finally {
+        draining = false;
+      }
+    };
     const send = (event: BusEvent): void => {
       if (closed) return;
-      if (held === undefined && !isNoticeEvent(event)) {
-        sendAlert(event);
-        return;
-      }
-      if (heldCount >= MAX_HELD_EVENTS) {
-        request.log.warn({ token: request.auth?.token.name, held: heldCount }, 'alert stream: too many events held behind notices; client disconnected');
+      if (queue.length >= MAX_HELD_EVENTS) {
+        request.log.warn({ token: request.auth?.token.name, held: queue.length }, 'alert stream: too many events held; client disconnected');
         end();
         raw.destroy();
         return;
       }
-      heldCount++;
-      const next = (held ?? Promise.resolve())
-        .then(() => (isNoticeEvent(event) ? sendNotice(event) : sendAlert(event)))
-        .catch((error: unknown) => request.log.warn({ err: error }, 'alert stream: cannot send an event'));
-      held = next;
-      void next.finally(() => {
-        heldCount--;
-        if (held === next) held = undefined;
-      });
+      queue.push(event);
+      if (!draining) drain().catch((error: unknown) => request.log.warn({ err: error }, 'alert stream: cannot send an event'));
     };
-    // Each heartbeat reads the token again: a revoked token's stream ends, changed grants apply.
+    // Each heartbeat reads the token again too: a revoked token's stream ends even when no event comes.
     const heartbeat = setInterval(() => {
-      deps.store
-        .findTokenBySecretHash(auth.token.secretHash)
-        .then((token) => {
-          if (token === undefined || token.revokedAt !== undefined) {
-            end();
-            return;
-          }
-          recipient = toRecipient(token, deps.homeOrganisationId);
-          if (!recipient.actsForHome) end();
+      currentRecipient()
+        .then((reader) => {
+          if (reader === undefined) end();
           else write(`: heartbeat ${deps.clock().toISOString()}\n\n`);
         })
         .catch(() => write(`: heartbeat ${deps.clock().toISOString()}\n\n`));

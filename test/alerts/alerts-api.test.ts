@@ -317,4 +317,28 @@ describe('alerts in the running node', () => {
       node.app.alerting.tuning.heartbeatMs = 15_000;
     }
   });
+  it('sends a token revoked meanwhile not one more alert: each event is sent under the token as it stands, not as at the last heartbeat', async () => {
+    const name = 'watcher-events';
+    const secret = 'ent_watcher-events-secret-000000000000000000';
+    await node.store.createToken({ name, secretHash: hashTokenSecret(secret), admin: false, grants: [{ collectionId: ADD_TEST, read: true, write: false }], organisationId: undefined, createdAt: new Date().toISOString(), revokedAt: undefined });
+    // The heartbeat (15 s) would read the token again long after the alert below.
+    const watcher = await connectSse(`${base}/api/alerts/stream`, { authorization: `Bearer ${secret}` });
+    const admin = await connectSse(`${base}/api/alerts/stream`, { authorization: authorization('admin') });
+    try {
+      assert.equal(watcher.status, 200);
+      await node.store.revokeToken(name, new Date());
+      // A window no earlier test used, so that it raises a new alert.
+      const at = '2019-06-01T00:00:00.000Z';
+      const raised = (await post('admin', JSON.stringify({ type: 'observed-data', first_observed: at, last_observed: at, objects: { '0': { type: 'ipv4-addr', value: VISIBLE_IP } } }))).json<ObservationsJson>();
+      assert.equal(raised.alerts_raised, 1, 'the observation raised an alert the token could have read');
+      await admin.waitFor((event) => event.event === 'alert' && (JSON.parse(event.data) as AlertJson).alert_id === raised.alerts[0]?.alert_id);
+      // The admin's stream has the alert; the watcher's, handled at the same time, ends without it.
+      await Promise.race([watcher.ended, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      assert.deepEqual(watcher.events.filter((event) => event.event === 'alert'), [], 'the revoked token was sent no alert');
+      await Promise.race([watcher.ended, new Promise((_, reject) => setTimeout(() => reject(new Error('stream still open')), 100))]);
+    } finally {
+      watcher.close();
+      admin.close();
+    }
+  });
 });
