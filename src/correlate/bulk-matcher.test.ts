@@ -279,3 +279,39 @@ describe('bulk matcher: versions of one indicator side by side (variants)', () =
     assert.equal(matcher.has(String(first['id'])), false);
   });
 });
+
+describe('bulk matcher: the step budget of one observation', () => {
+  // Within the engine's limits (7,996 instructions), yet ~20 s on a 256 KB URL without a budget.
+  const costly = indicator("[url:value MATCHES 'a(?:.{0,999}){4}xy']");
+  const url = (value: string): JsonRecord => ({ type: 'url', value });
+
+  it('a long value against a costly expression is cut short quickly, counted, and told with a stable code', () => {
+    const told: unknown[] = [];
+    const matcher = new BulkMatcher({ onOverBudget: (event) => told.push(event) });
+    assert.equal(matcher.add(costly, { now }).added, true);
+    const started = performance.now();
+    const found = matcher.match(observation([url('http://q.test/xy' + 'a'.repeat(256_000))], undefined, 7));
+    assert.ok(performance.now() - started < 2000, `took ${Math.round(performance.now() - started)} ms`);
+    assert.deepEqual(found, []);
+    assert.equal(matcher.stats().overBudget, 1);
+    assert.deepEqual(told, [{ code: 'ENT_MATCH_OVER_BUDGET', source: 'test', line: 7, untested: 1, indicatorIds: [costly['id']] }]);
+  });
+
+  it('values the budget covers are matched as before, and nothing is counted', () => {
+    const matcher = matcherWith(costly);
+    assert.deepEqual(matchedIds(matcher, [url('http://q.test/a-then-xy')]), [costly['id']]);
+    assert.deepEqual(matchedIds(matcher, [url('http://q.test/' + 'b'.repeat(100_000))]), []);
+    assert.equal(matcher.stats().overBudget, 0);
+  });
+
+  it('the budget is per observation: the next one gets a full budget again', () => {
+    const matcher = new BulkMatcher({ observationStepBudget: 2_000_000 });
+    matcher.add(costly, { now });
+    matcher.match(observation([url('http://q.test/xy' + 'a'.repeat(64_000))]));
+    assert.deepEqual(
+      matcher.match(observation([url('http://q.test/a-then-xy')])).map((m) => m.indicatorId),
+      [costly['id']],
+    );
+    assert.equal(matcher.stats().overBudget, 1);
+  });
+});

@@ -19,6 +19,7 @@ import { evaluatePattern, holdsOn } from '../pattern/evaluate-pattern.ts';
 import { parsePattern } from '../pattern/parse-pattern.ts';
 import type { ComparisonExpression, PatternAst } from '../pattern/pattern-ast.ts';
 import { selectPathValues, type ResolveReference } from '../pattern/select-path-values.ts';
+import { runWithStepBudget, stepBudget } from '../pattern/match-budget.ts';
 import { parseIpv4 } from '../stix/ip-address.ts';
 import { IpPrefixIndex } from './ip-prefix-index.ts';
 import { LiteralSets, SubstringIndex } from './aho-corasick.ts';
@@ -56,6 +57,34 @@ export interface BulkMatcherOptions {
   readonly correlationSeconds?: number;
   /** Observations kept per multi-observation pattern (default 64). */
   readonly bufferLimit?: number;
+  /**
+   * Steps of MATCHES and LIKE spent on one observation, all its candidates together (default
+   * defaultObservationStepBudget): what a tested value costs is its length times the live states of
+   * the expression, up to 10,000 a character. Tests left once it is spent do not hold (counted in
+   * stats().overBudget).
+   */
+  readonly observationStepBudget?: number;
+  /** Told of each observation whose budget ran out, once it is matched (a log line, a metric). */
+  readonly onOverBudget?: (event: OverBudget) => void;
+}
+
+/**
+ * Steps one observation may cost in MATCHES and LIKE: ~0.1 s of the engine (100–300 million steps a
+ * second), enough for a 1 MB value against a small expression (~18 million steps) and far below the
+ * 20 s a 256 KB URL costs against an expression of 8,000 instructions.
+ */
+export const defaultObservationStepBudget = 20_000_000;
+
+/** An observation on which some comparisons went untested: the step budget ran out. */
+export interface OverBudget {
+  /** Always this, for logs and alerts on it. */
+  readonly code: 'ENT_MATCH_OVER_BUDGET';
+  readonly source: string;
+  readonly line: number;
+  /** Comparisons left undecided (each counted as not holding). */
+  readonly untested: number;
+  /** Indicators at least one of whose tests ran out of budget. */
+  readonly indicatorIds: readonly string[];
 }
 
 export interface BulkMatcherStats {
@@ -68,6 +97,8 @@ export interface BulkMatcherStats {
   readonly substrings: number;
   /** Postings left behind by removed exact indicators (filtered out at match time). */
   readonly stalePostings: number;
+  /** Observations matched so far on which the step budget ran out (some tests untested, not holding). */
+  readonly overBudget: number;
 }
 
 type Posting = number | LeafEntry;
@@ -166,10 +197,15 @@ export class BulkMatcher {
   private propertyNames: PropertyNames | undefined;
   private readonly correlationSeconds: number;
   private readonly bufferLimit: number;
+  private readonly observationStepBudget: number;
+  private readonly onOverBudget: ((event: OverBudget) => void) | undefined;
+  private overBudgetCount = 0;
 
   constructor(options: BulkMatcherOptions = {}) {
     this.correlationSeconds = options.correlationSeconds ?? 3600;
     this.bufferLimit = options.bufferLimit ?? 64;
+    this.observationStepBudget = options.observationStepBudget ?? defaultObservationStepBudget;
+    this.onOverBudget = options.onOverBudget;
   }
 
   /**
@@ -358,6 +394,7 @@ export class BulkMatcher {
       ipBlocks,
       substrings,
       stalePostings: this.staleCount,
+      overBudget: this.overBudgetCount,
     };
   }
 
@@ -418,19 +455,29 @@ export class BulkMatcher {
     }
     let matches = this.roundMatches as IndicatorMatch[] | undefined;
     if (candidates !== undefined) {
+      const budget = stepBudget(this.observationStepBudget);
       const done = new Set<CompiledPattern>();
+      let overBudget: string[] | undefined;
       for (const [entry, observable] of candidates) {
         const pattern = entry.pattern;
         if (done.has(pattern) || this.alive[pattern.slot] !== 1) continue;
-        const holds = entry.planned.exact || leafHolds(entry.planned.node.comparison, observation);
+        const before = budget.exhausted;
+        const holds = entry.planned.exact || runWithStepBudget(budget, () => leafHolds(entry.planned.node.comparison, observation));
+        const found = !holds ? undefined : pattern.anyLeafMatches ? [observation] : runWithStepBudget(budget, () => this.correlate(pattern, observation));
+        if (budget.exhausted > before) (overBudget ??= []).push(this.idOf(pattern.slot));
         if (!holds) continue;
         done.add(pattern);
-        const found = pattern.anyLeafMatches ? [observation] : this.correlate(pattern, observation);
         if (found !== undefined) (matches ??= []).push(this.matchOf(pattern.slot, observable, found));
       }
+      if (budget.exhausted > 0) this.reportOverBudget(observation, budget.exhausted, overBudget ?? []);
     }
     this.roundObservation = undefined;
     return matches ?? [];
+  }
+
+  private reportOverBudget(observation: LogObservation, untested: number, indicatorIds: readonly string[]): void {
+    this.overBudgetCount++;
+    this.onOverBudget?.({ code: 'ENT_MATCH_OVER_BUDGET', source: observation.source, line: observation.line, untested, indicatorIds: [...new Set(indicatorIds)] });
   }
 
   private deliver(posting: Posting, value: string | number): void {

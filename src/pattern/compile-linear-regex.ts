@@ -18,6 +18,11 @@ const maxRepeat = 1000;
 export interface LinearRegex {
   /** True when the expression matches somewhere in `input` (PCRE search semantics, not anchored). */
   search(input: string): boolean;
+  /**
+   * As search, charging `budget` one step per NFA state advanced or visited; undefined (budget left at or
+   * below 0) when the budget ran out before the answer was known.
+   */
+  searchWithin(input: string, budget: { remaining: number }): boolean | undefined;
   /** Number of NFA instructions: a search costs at most input length × size steps. */
   readonly size: number;
 }
@@ -78,7 +83,11 @@ export function compileLinearRegex(source: string): Result<LinearRegex, string> 
   try {
     const node = new RegexParser(source).parse();
     const machine = toMachine(emitProgram(node));
-    return ok({ search: (input) => runMachine(machine, input), size: machine.op.length });
+    return ok({
+      search: (input) => runMachine(machine, input, undefined) === true,
+      searchWithin: (input, budget) => runMachine(machine, input, budget),
+      size: machine.op.length,
+    });
   } catch (failure) {
     if (failure instanceof RegexSyntaxError) return err(failure.message);
     return err(`regular expression cannot be compiled (${String(failure)})`);
@@ -574,7 +583,9 @@ function toMachine(program: readonly Instruction[]): Machine {
   return { op, x, y, ascii, sets };
 }
 
-function runMachine(machine: Machine, input: string): boolean {
+const charCost = 16;
+
+function runMachine(machine: Machine, input: string, budget: { remaining: number } | undefined): boolean | undefined {
   const { op, x, y, ascii, sets } = machine;
   const size = op.length;
   const marks = new Int32Array(size);
@@ -586,6 +597,8 @@ function runMachine(machine: Machine, input: string): boolean {
   const stack = new Int32Array(size * 2 + 2);
   let matched = false;
   const length = input.length;
+  /** States visited by addClosure since the budget was last charged. */
+  let visited = 0;
 
   const holds = (kind: number, pos: number): boolean => {
     const before = pos > 0 ? input.charCodeAt(pos - 1) : -1;
@@ -614,6 +627,7 @@ function runMachine(machine: Machine, input: string): boolean {
     stack[top++] = start;
     while (top > 0) {
       const pc = stack[--top] as number;
+      visited++;
       if (marks[pc] === generation) continue;
       marks[pc] = generation;
       switch (op[pc]) {
@@ -660,6 +674,14 @@ function runMachine(machine: Machine, input: string): boolean {
     [current, next] = [next, current];
     currentLength = nextLength;
     pos += width;
+    if (budget !== undefined) {
+      // Charged once a character: the states advanced and visited, plus the fixed cost of a character
+      // (reading it, the closure from the start), which is about 16 states' worth: 'evil' on 1 MB
+      // costs ~100 ms with one or two live states.
+      budget.remaining -= visited + currentLength + charCost;
+      visited = 0;
+      if (budget.remaining <= 0 && !matched) return undefined;
+    }
   }
   return matched;
 }

@@ -9,6 +9,7 @@ import type { Comparison, PrimitiveLiteral } from './pattern-ast.ts';
 import { ipRangeContains, parseIpRange } from './parse-ip-range.ts';
 import { matchLike } from './match-like.ts';
 import { compileMatchesRegex } from './matches-regex-cache.ts';
+import { activeStepBudget, type StepBudget } from './match-budget.ts';
 
 /** The bytes of a binary property (`payload_bin`, `magic_number_hex`, …). */
 export class BinaryValue {
@@ -126,15 +127,21 @@ function outcome(comparison: Comparison, value: PathValue): boolean | undefined 
       }
       return comparable ? false : undefined;
     }
-    case 'LIKE':
-      return typeof value === 'string' ? matchLike(normalise(comparison.value.value), normalise(value)) : undefined;
+    case 'LIKE': {
+      if (typeof value !== 'string') return undefined;
+      const budget = activeStepBudget();
+      if (budget === undefined) return matchLike(normalise(comparison.value.value), normalise(value));
+      return charged(budget, budget.remaining > 0 ? matchLike(normalise(comparison.value.value), normalise(value), budget) : undefined);
+    }
     case 'MATCHES': {
       const regex = compileMatchesRegex(comparison.value.value);
       if (!regex.ok) return undefined;
-      if (typeof value === 'string') return regex.value.search(normalise(value));
       // Binary data is matched byte for byte, each byte as the character of the same code.
-      if (value instanceof BinaryValue) return regex.value.search(Buffer.from(value.bytes).toString('latin1'));
-      return undefined;
+      const text = typeof value === 'string' ? normalise(value) : value instanceof BinaryValue ? Buffer.from(value.bytes).toString('latin1') : undefined;
+      if (text === undefined) return undefined;
+      const budget = activeStepBudget();
+      if (budget === undefined) return regex.value.search(text);
+      return charged(budget, budget.remaining > 0 ? regex.value.searchWithin(text, budget) : undefined);
     }
     case 'ISSUBSET':
     case 'ISSUPERSET': {
@@ -145,6 +152,16 @@ function outcome(comparison: Comparison, value: PathValue): boolean | undefined 
       return comparison.operator === 'ISSUBSET' ? ipRangeContains(literal, range) : ipRangeContains(range, literal);
     }
   }
+}
+
+/**
+ * A budgeted test's outcome: undefined when the budget ran out, which is counted and then reads as a
+ * comparison that could not be made (false, with or without NOT): a value too costly to test never
+ * matches by way of NOT.
+ */
+function charged(budget: StepBudget, result: boolean | undefined): boolean | undefined {
+  if (result === undefined) budget.exhausted++;
+  return result;
 }
 
 export function testComparison(comparison: Comparison, value: PathValue): boolean {
