@@ -4,11 +4,19 @@
 // the indicator by the home organisation when they open (a new version with the final count when
 // their window closes), shared back into the indicator's circles whose agreements allow it and whose
 // latest version is the one that matched (share-sightings.ts), and published on the alert bus.
-// Observations a token posts are stored as sightings only where that token may read the indicator:
-// a sighting names its indicator, and it is stored in the default collection, which a token may read
-// without reading the indicator's collection.
-// And only when it may write the default collection, shared back only into the circles whose
-// collection it may write: a sighting and its evidence are published as the home organisation's.
+// Where the home sighting goes: a home token reads everything of a collection it has a read grant on,
+// and a sighting names its indicator and its evidence holds the indicator's value. So it is stored,
+// with its evidence, only beside the indicator — in each collection holding the version that matched
+// as its latest and carrying no circle — whose readers read the indicator; never in the default
+// collection (its readers need not read the indicator's collection) nor in a circle's collection
+// (unmarked, it would go to the members at the circle's default TLP): a circle receives only the copy
+// its agreement allows (share-sightings.ts), marked as the indicator is. A version held by circles'
+// collections alone leaves no home sighting, only those copies.
+// Observations a token posts are stored as sightings only where that token may read the indicator
+// (storing one would tell it the indicator's id), in the collections it may write, and shared back only
+// into the circles whose collection it may write: a sighting and its evidence are published as the
+// home organisation's. Observed-data stored in a collection is matched with the rights its writer is
+// known to have: read and write on that collection alone (collectionWriter).
 // The matcher compiles, side by side, every version of an indicator that is the latest of some
 // collection (IndicatorLoader, `latest-of-each`): tokens read different collections, and each gets the
 // alerts of the newest version it may read — one alert, whichever of its collections hold it. An alert
@@ -29,7 +37,6 @@
 // not read.
 // A removal also rebuilds the compiled matcher at the next refresh (the store counts removals per
 // collection), so a version no collection holds stops matching and an older one still held matches again.
-import { metaKeys } from '../bootstrap-node.ts';
 import { openIndicatorSources, type IndicatorSources } from '../federation/load-source-reputation.ts';
 import { canReadCollection, canWriteCollection, type Recipient } from '../policy/recipient.ts';
 import { ingest } from '../store/ingest.ts';
@@ -77,12 +84,16 @@ export interface ObservationsOutcome {
    * version that matched, when versions of an indicator held by different collections both match.
    */
   readonly matches: number;
-  /** Sightings stored, of the indicators the caller may read only; so are the rejected and shared counts. */
+  /**
+   * Sightings stored at home (beside their indicators: the collections holding the version that
+   * matched, carrying no circle, that the caller may write), of the indicators the caller may read
+   * only; so are the rejected and shared counts.
+   */
   readonly sightings_stored: number;
   readonly sightings_rejected: number;
   /** Copies of this request's sightings put into circles' collections (circle agreements allowing) that the caller may read. */
   readonly sightings_shared: number;
-  /** Present when the caller may not write the default collection: its matches were stored as no sighting. */
+  /** Present when a sighting was stored nowhere at home because the caller may write none of the collections it would go into. */
   readonly sightings_not_stored?: 'no-write-grant';
   /** Alerts this request opened (matches of alerts already open only raise their count). */
   readonly alerts: readonly AlertJson[];
@@ -100,14 +111,16 @@ interface Compiled {
   readonly collections: readonly string[];
 }
 
-/** The sighting of an alert as it opens: built and valid, refused by validation, or none (no default collection). */
-type Sighting = SightingBundle | 'invalid' | 'none';
+/** The sighting of an alert as it opens: built and valid, or refused by validation. */
+type Sighting = SightingBundle | 'invalid';
 
 /** A sighting to store, with the version of its indicator that matched (the circles holding it as their latest get copies). */
 interface ToStore {
   readonly alert: Alert;
   readonly bundle: SightingBundle;
   readonly indicatorVersion: string;
+  /** The collections it is stored in at home (homeCollectionsOf); none when only circles hold the version. */
+  readonly homeIn: readonly string[];
 }
 
 /** Who an alert on one version of an indicator is for (AlertEvent.collections and newerIn). */
@@ -136,9 +149,11 @@ interface Published {
   readonly collections: readonly string[];
   readonly newerIn: readonly string[];
   readonly basis: ConfidenceBasis | undefined;
-  /** The sighting to store for the caller: absent when it may not read the indicator. */
+  /** The sighting to store for the caller: absent when it may not read the indicator, or may store it nowhere. */
   readonly toStore?: ToStore;
   readonly invalidSighting: boolean;
+  /** The caller reads the indicator, but may write none of the collections its home sighting would go into. */
+  readonly noWriteGrant: boolean;
 }
 
 const maxMalformedReported = 100;
@@ -166,8 +181,8 @@ export class NodeMatcher {
   #timer: NodeJS.Timeout | undefined;
   /** collection → date_added (µs) of the last observed-data fed to the matcher. */
   readonly #observedCursors = new Map<string, number>();
-  /** alert key → the sighting stored when it opened, and its copies shared into circles. */
-  readonly #sightings = new Map<string, { sighting: StixObject; collectionId: string; shared: readonly SharedSighting[] }>();
+  /** alert key → the sighting stored when it opened, the collections holding it, and its copies shared into circles. */
+  readonly #sightings = new Map<string, { sighting: StixObject; collectionIds: readonly string[]; shared: readonly SharedSighting[] }>();
 
   constructor(deps: NodeMatcherDeps) {
     this.#deps = deps;
@@ -262,6 +277,9 @@ export class NodeMatcher {
    * the home organisation saw it, shared into circles signed by this node — whatever created_by_ref
    * it carries or leaves out. The observed-data of the node's own sightings (marked as their
    * evidence) is left out, and so is observed-data naming another organisation as its creator.
+   * The store does not record which home token wrote it: it is matched with the rights every writer of
+   * its collection has (collectionWriter), so that a TAXII POST stores and shares no sighting that
+   * POST /api/observations would refuse the same token.
    */
   async #feedStoredObservedData(collections: readonly string[], now: Date): Promise<void> {
     for (const collectionId of collections) {
@@ -296,7 +314,7 @@ export class NodeMatcher {
         this.#observedCursors.set(collectionId, after);
         if (lines.length > 0) {
           try {
-            await this.#match(lines.join('\n'), `collection:${collectionId}`);
+            await this.#match(lines.join('\n'), `collection:${collectionId}`, collectionWriter(this.#deps.homeOrganisationId, collectionId));
           } catch (error) {
             this.#deps.onError?.('match stored observed-data', error);
           }
@@ -320,9 +338,10 @@ export class NodeMatcher {
    * published as soon as the line that opens it is matched (its sighting, built and validated then,
    * is stored when the batch ends); the text is matched in slices with a turn of the event loop
    * between them, so a long batch does not hold up other requests and their alerts.
-   * `caller`: who posted the observations. An alert on an indicator it may not read is still published
-   * (the bus shows it to those who may read it) but without a sighting, and is left out of the
-   * sighting counts: storing one would show the caller the indicator's id and that it matched.
+   * `caller`: who posted the observations; absent, the node itself (reads and writes every collection).
+   * An alert on an indicator it may not read is still published (the bus shows it to those who may read
+   * it) but without a sighting, and is left out of the sighting counts: storing one would show the
+   * caller the indicator's id and that it matched.
    */
   async matchLines(text: string, source: string, caller?: Recipient): Promise<ObservationsOutcome> {
     if (this.#compiled === undefined || Date.now() - this.#lastRefresh >= (this.#deps.onDemandMinMs ?? 250)) await this.#refreshInPlace();
@@ -332,10 +351,8 @@ export class NodeMatcher {
   async #match(text: string, source: string, caller?: Recipient): Promise<ObservationsOutcome> {
     const compiled = this.#compiled;
     if (compiled === undefined) throw new Error('the node matcher was not started');
-    const sightingsIn = await this.#sightingsCollection();
-    // A sighting is written as the home organisation's, and its copies go to partners signed as such:
-    // a caller stores one only where it may write (a read grant is no licence to publish).
-    const collectionId = sightingsIn !== undefined && (caller === undefined || canWriteCollection(caller, sightingsIn)) ? sightingsIn : undefined;
+    // Read for each batch: a circle created over a collection since takes no more home sightings there.
+    const circleCollections = new Set((await this.#deps.store.listCircles()).map((circle) => circle.collectionId));
     const summary = emptySummary();
     const now = (): string => this.#deps.clock().toISOString();
     const reader = createObservationReader({ format: 'jsonl', source, now });
@@ -346,11 +363,8 @@ export class NodeMatcher {
       const version = alert.version;
       const basis = compiled.loader.basisOf(alert.indicatorId, alert.variant);
       // Built when the alert opens (its time and id), kept once the indicator's collections are known.
-      let sighting: Sighting = 'none';
-      if (collectionId !== undefined) {
-        const bundle = sightingObjects(alert, { homeOrganisationId: this.#deps.homeOrganisationId, now: now(), randomUuid: this.#deps.randomUuid }, valid);
-        sighting = valid(bundle.sighting) && (bundle.objects.length === 1 || valid(bundle.observedData)) ? bundle : 'invalid';
-      }
+      const bundle = sightingObjects(alert, { homeOrganisationId: this.#deps.homeOrganisationId, now: now(), randomUuid: this.#deps.randomUuid }, valid);
+      const sighting: Sighting = valid(bundle.sighting) && (bundle.objects.length === 1 || valid(bundle.observedData)) ? bundle : 'invalid';
       opened.push({ alert, version, sighting, basis });
     };
     await matchInput(slices(text), {
@@ -360,8 +374,8 @@ export class NodeMatcher {
       alerts: this.#aggregator,
       // The aggregator outlives a rebuild, which numbers variants afresh: windows are those of versions.
       versionOf: (match) => compiled.loader.versionOf(match.indicatorId, match.variant ?? 0),
-      // A caller that stores no sighting must not open the window of one that may, as for reads.
-      scope: collectionId === sightingsIn ? readScope(compiled.collections, caller) : `${readScope(compiled.collections, caller)}\u0000stores-nothing`,
+      // A caller that stores no sighting, or stores it elsewhere, must not open the window of one that may, as for reads.
+      scope: windowScope(compiled.collections, caller),
       summary,
       maxSamples: maxMalformedReported,
       ...(this.#deps.maxLineChars === undefined ? {} : { maxLineChars: this.#deps.maxLineChars }),
@@ -372,12 +386,12 @@ export class NodeMatcher {
     // collection's readers.
     const held = await this.#latestVersions([...new Set(opened.map(({ alert }) => alert.indicatorId))], compiled.collections);
     const published = await Promise.all(
-      opened.map(({ alert, version, sighting, basis }) => this.#publish(alert, version, sighting, basis, audienceOf(version, held.get(alert.indicatorId)), caller)),
+      opened.map(({ alert, version, sighting, basis }) => this.#publish(alert, version, sighting, basis, audienceOf(version, held.get(alert.indicatorId)), circleCollections, caller)),
     );
     const alerts = published.map((p) => p.alert);
     const toStore = published.flatMap((p) => (p.toStore === undefined ? [] : [p.toStore]));
     const invalidSightings = published.filter((p) => p.invalidSighting).length;
-    const stored = collectionId === undefined ? { ids: new Set<string>(), rejected: 0, shared: 0 } : await this.#storeSightings(collectionId, toStore, caller);
+    const stored = await this.#storeSightings(toStore, caller);
     return {
       lines: summary.lines,
       observations: summary.observations,
@@ -388,7 +402,7 @@ export class NodeMatcher {
       sightings_stored: stored.ids.size,
       sightings_rejected: stored.rejected + invalidSightings,
       sightings_shared: stored.shared,
-      ...(collectionId === sightingsIn ? {} : { sightings_not_stored: 'no-write-grant' as const }),
+      ...(published.some((p) => p.noWriteGrant) ? { sightings_not_stored: 'no-write-grant' as const } : {}),
       alerts: alerts.map((alert) => (alert.sighting_id === null || stored.ids.has(alert.sighting_id) ? alert : { ...alert, sighting_id: null })),
       collections: published.map((p) => p.collections),
       newerIn: published.map((p) => p.newerIn),
@@ -396,7 +410,15 @@ export class NodeMatcher {
     };
   }
 
-  async #publish(alert: Alert, version: string | undefined, sighting: Sighting, basis: ConfidenceBasis | undefined, audience: Audience, caller: Recipient | undefined): Promise<Published> {
+  async #publish(
+    alert: Alert,
+    version: string | undefined,
+    sighting: Sighting,
+    basis: ConfidenceBasis | undefined,
+    audience: Audience,
+    circleCollections: ReadonlySet<string>,
+    caller: Recipient | undefined,
+  ): Promise<Published> {
     const { holding, newerIn } = audience;
     // As canSeeAlert decides for the stream and the POST's answer; without a caller the observations
     // are the node's own (observed-data stored in a collection), which reads every collection. A
@@ -404,7 +426,13 @@ export class NodeMatcher {
     const reads = (collectionId: string): boolean => caller === undefined || canReadCollection(caller, collectionId);
     const callerReads = holding.some(reads) && !newerIn.some(reads);
     // No collection holds a version unknown to the loader (holding is empty): callerReads implies one.
-    const bundle = callerReads && version !== undefined && sighting !== 'none' && sighting !== 'invalid' ? sighting : undefined;
+    const readable = callerReads && version !== undefined && sighting !== 'invalid' ? sighting : undefined;
+    // Beside the indicator only: a collection holding the version that matched, whose readers read it.
+    const home = holding.filter((collectionId) => !circleCollections.has(collectionId));
+    const homeIn = home.filter((collectionId) => caller === undefined || canWriteCollection(caller, collectionId));
+    // A sighting stored nowhere at home still goes to the circles holding the version (their agreements and the caller's grants allowing).
+    const sharesSomewhere = holding.some((collectionId) => circleCollections.has(collectionId) && (caller === undefined || canWriteCollection(caller, collectionId)));
+    const bundle = readable !== undefined && (homeIn.length > 0 || sharesSomewhere) ? readable : undefined;
     const event = await this.#deps.bus.publish(
       { ...toAlertRecord(alert, bundle?.sighting.id), raised_at: this.#deps.clock().toISOString() },
       holding,
@@ -416,8 +444,9 @@ export class NodeMatcher {
       collections: holding,
       newerIn,
       basis,
-      ...(bundle === undefined || version === undefined ? {} : { toStore: { alert, bundle, indicatorVersion: version } }),
+      ...(bundle === undefined || version === undefined ? {} : { toStore: { alert, bundle, indicatorVersion: version, homeIn } }),
       invalidSighting: callerReads && sighting === 'invalid',
+      noWriteGrant: readable !== undefined && home.length > 0 && homeIn.length === 0,
     };
   }
 
@@ -446,27 +475,32 @@ export class NodeMatcher {
     return found;
   }
 
-  async #sightingsCollection(): Promise<string | undefined> {
-    return this.#deps.store.getMeta(metaKeys.defaultCollection);
-  }
-
-  /** Stores the sightings of a batch in one ingest and shares them back where agreed; returns the ids stored. */
-  async #storeSightings(collectionId: string, made: readonly ToStore[], caller: Recipient | undefined): Promise<{ ids: Set<string>; rejected: number; shared: number }> {
+  /**
+   * Stores the sightings of a batch beside their indicators (one ingest per collection) and shares them
+   * back where agreed; returns the ids stored at home. A sighting a collection refused is shared nowhere.
+   */
+  async #storeSightings(made: readonly ToStore[], caller: Recipient | undefined): Promise<{ ids: Set<string>; rejected: number; shared: number }> {
     const ids = new Set<string>();
     if (made.length === 0) return { ids, rejected: 0, shared: 0 };
+    const byCollection = new Map<string, StixObject[]>();
+    for (const { bundle, homeIn } of made) {
+      for (const collectionId of homeIn) byCollection.set(collectionId, [...(byCollection.get(collectionId) ?? []), ...bundle.objects]);
+    }
     const rejectedIds = new Set<string>();
-    try {
-      const result = await ingest(this.#deps.store, { collectionId, objects: made.flatMap(({ bundle }) => bundle.objects) });
-      for (const rejection of result.rejected) rejectedIds.add(rejection.id);
-    } catch (error) {
-      this.#deps.onError?.('store sightings', error);
-      return { ids, rejected: made.length, shared: 0 };
+    for (const [collectionId, objects] of byCollection) {
+      try {
+        const result = await ingest(this.#deps.store, { collectionId, objects });
+        for (const rejection of result.rejected) rejectedIds.add(rejection.id);
+      } catch (error) {
+        this.#deps.onError?.('store sightings', error);
+        for (const object of objects) rejectedIds.add(object.id);
+      }
     }
     const kept = made.filter(({ bundle }) => !rejectedIds.has(bundle.sighting.id) && !rejectedIds.has(bundle.observedData.id));
     const shared = await this.#shareBack(kept, caller);
-    kept.forEach(({ alert, bundle }, index) => {
-      ids.add(bundle.sighting.id);
-      this.#sightings.set(alert.key, { sighting: bundle.sighting, collectionId, shared: shared[index] ?? [] });
+    kept.forEach(({ alert, bundle, homeIn }, index) => {
+      if (homeIn.length > 0) ids.add(bundle.sighting.id);
+      this.#sightings.set(alert.key, { sighting: bundle.sighting, collectionIds: homeIn, shared: shared[index] ?? [] });
     });
     // Copies in a circle's collection the caller may not read are not counted: the count would tell it the circle holds the indicator.
     const told = (copy: SharedSighting): boolean => caller === undefined || canReadCollection(caller, copy.collectionId);
@@ -503,7 +537,7 @@ export class NodeMatcher {
       if (held === undefined) continue;
       const next = sightingWithFinalCounts(held.sighting, alert, now);
       if (next === undefined || !validateForIngest(next).valid) continue;
-      add(held.collectionId, next);
+      for (const collectionId of held.collectionIds) add(collectionId, next);
       // The circles' copies carry the same counts: a member sees what this node saw in the window.
       for (const copy of held.shared) {
         const copyNext = sightingWithFinalCounts(copy.sighting, alert, now);
@@ -522,14 +556,28 @@ export class NodeMatcher {
 
 /**
  * The windows a caller's matches share (AlertAggregator.record's `scope`): callers that may read the
- * same collections share them; '' for those that read them all (the administrator, the node's own
- * observed-data). A window opened by a caller that may not read an indicator stores no sighting, so it
- * must not be the window of a caller that may.
+ * and write the same collections (home sightings and circles' copies go where the caller may write) share them; '' for those
+ * that read and write them all (the administrator). A window opened by a caller that may not read an
+ * indicator, or may not store its sighting where another may, stores none there, so it must not be the
+ * window of a caller that may.
  */
-function readScope(collections: readonly string[], caller: Recipient | undefined): string {
+function windowScope(collections: readonly string[], caller: Recipient | undefined): string {
   if (caller === undefined) return '';
   const readable = collections.filter((collectionId) => canReadCollection(caller, collectionId));
-  return readable.length === collections.length ? '' : `reads:${readable.join('\n')}`;
+  const writable = collections.filter((collectionId) => canWriteCollection(caller, collectionId));
+  if (readable.length === collections.length && writable.length === collections.length) return '';
+  return `reads:${readable.join('\n')}\u0000writes:${writable.join('\n')}`;
+}
+
+/**
+ * What observed-data stored in a collection is matched as: the store does not record which home
+ * token wrote it (a TAXII POST, an import), only that the home did (home-written.ts), so it gets the
+ * rights every writer of that collection has — reading and writing it, nothing else. Its matches
+ * then store a home sighting only beside an indicator that collection holds, and share a copy only
+ * into the circle that collection carries: what POST /api/observations would allow such a token.
+ */
+function collectionWriter(homeOrganisationId: string, collectionId: string): Recipient {
+  return { name: `collection:${collectionId}`, organisationId: homeOrganisationId, admin: false, actsForHome: true, grants: [{ collectionId, read: true, write: true }] };
 }
 
 /**

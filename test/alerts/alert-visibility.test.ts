@@ -43,8 +43,8 @@ async function post(node: TestNode, caller: Caller, ip: string, at: string): Pro
   return response.json<Answer>();
 }
 
-async function sightingsOf(node: TestNode, indicatorId: string): Promise<Record<string, unknown>[]> {
-  return (await node.store.listEntries(ADD_TEST, { types: ['sighting'], versions: [{ kind: 'all' }] }, { limit: 1000 })).entries
+async function sightingsOf(node: TestNode, indicatorId: string, collectionId = ADD_TEST): Promise<Record<string, unknown>[]> {
+  return (await node.store.listEntries(collectionId, { types: ['sighting'], versions: [{ kind: 'all' }] }, { limit: 1000 })).entries
     .map((e) => JSON.parse(e.json) as Record<string, unknown>)
     .filter((s) => s['sighting_of_ref'] === indicatorId);
 }
@@ -133,7 +133,8 @@ describe('a token that may not read an indicator does not suppress the alert of 
     assert.deepEqual([byReader.alerts_raised, byReader.sightings_stored], [0, 0]);
     const byAdmin = await post(node, 'admin', '198.51.100.13', '2026-11-20T10:20:00Z');
     assert.deepEqual([byAdmin.alerts_raised, byAdmin.sightings_stored], [1, 1]);
-    assert.equal((await sightingsOf(node, first.id)).length, 1);
+    // Beside the indicator, in SECRET.
+    assert.equal((await sightingsOf(node, first.id, SECRET)).length, 1);
   });
 
   it('the administrator first, then the reader: one alert and one sighting, the reader shown nothing', async () => {
@@ -141,7 +142,7 @@ describe('a token that may not read an indicator does not suppress the alert of 
     assert.deepEqual([byAdmin.alerts_raised, byAdmin.sightings_stored], [1, 1]);
     const byReader = await post(node, 'reader', '198.51.100.14', '2026-11-20T10:20:00Z');
     assert.deepEqual([byReader.alerts_raised, byReader.sightings_stored], [0, 0]);
-    assert.equal((await sightingsOf(node, second.id)).length, 1);
+    assert.equal((await sightingsOf(node, second.id, SECRET)).length, 1);
     // Callers that may read the same share a window, as before.
     const again = await post(node, 'admin', '198.51.100.14', '2026-11-20T10:40:00Z');
     assert.equal(again.alerts_raised, 0);

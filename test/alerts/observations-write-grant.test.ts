@@ -3,9 +3,10 @@
  * "POST /api/observations"; docs/federation.md, "Sightings shared back"). The same version of the
  * home's indicator sits in its internal collection `feeds` and in circle alpha's, whose agreement
  * shares sightings with evidence. A home token that may only read `feeds` is told of the match (its
- * alert) but stores nothing: neither a sighting in the default collection nor a copy, with its
- * chosen SCO properties, in alpha (which would be signed and sent to partners as the home's). A token
- * that may write the default collection stores the sighting and shares it only into the circles
+ * alert) but stores nothing: neither a sighting beside the indicator in `feeds` nor a copy, with its
+ * chosen SCO properties, in alpha (which would be signed and sent to partners as the home's); nothing
+ * ever goes into the default collection, whose readers need not read `feeds`. A token that may write
+ * `feeds` stores the sighting there and shares it only into the circles
  * whose collection it may write, is told only of the copies it may read, and the evidence keeps of
  * each observable its ID contributing properties and the property the pattern compared, never the
  * rest of what the caller sent.
@@ -32,14 +33,16 @@ const CHOSEN = 'ANY TEXT THE CALLER CHOOSES';
 const TOKENS: Record<string, readonly CollectionGrant[]> = {
   /** Reads the internal feed only. */
   reader: [{ collectionId: 'feeds', read: true, write: false }],
-  /** Also writes the default collection: its sightings are stored, and go into no circle. */
-  recorder: [{ collectionId: 'feeds', read: true, write: false }, { collectionId: 'default', read: true, write: true }],
-  /** Reads what the reader reads, and may write (not read) the default collection. */
-  scribe: [{ collectionId: 'feeds', read: true, write: false }, { collectionId: 'default', read: false, write: true }],
+  /** Also writes the indicator's collection: its sightings are stored there, and go into no circle. */
+  recorder: [{ collectionId: 'feeds', read: true, write: true }, { collectionId: 'default', read: true, write: true }],
+  /** Reads and writes the indicator's collection, and nothing else. */
+  scribe: [{ collectionId: 'feeds', read: true, write: true }],
+  /** Writes the default collection and alpha's, not `feeds`: nothing stored at home, a copy in alpha. */
+  circleOnly: [{ collectionId: 'feeds', read: true, write: false }, { collectionId: 'default', read: true, write: true }, { collectionId: 'alpha', read: true, write: true }],
   /** Also writes alpha's collection, without reading it. */
-  blindSharer: [{ collectionId: 'feeds', read: true, write: false }, { collectionId: 'default', read: true, write: true }, { collectionId: 'alpha', read: false, write: true }],
+  blindSharer: [{ collectionId: 'feeds', read: true, write: true }, { collectionId: 'alpha', read: false, write: true }],
   /** Also reads and writes alpha's collection. */
-  sharer: [{ collectionId: 'feeds', read: true, write: false }, { collectionId: 'default', read: true, write: true }, { collectionId: 'alpha', read: true, write: true }],
+  sharer: [{ collectionId: 'feeds', read: true, write: true }, { collectionId: 'alpha', read: true, write: true }],
 };
 const secretOf = (name: string): string => `ent_${name.toLowerCase().padEnd(40, '0')}`;
 
@@ -102,7 +105,7 @@ describe('POST /api/observations stores and shares only where the caller may wri
   const jsonIn = async (collectionId: string): Promise<string[]> => (await store.listEntries(collectionId, { versions: [{ kind: 'all' }] }, { limit: 100 })).entries.map((entry) => entry.json);
   const sightingsIn = async (collectionId: string): Promise<number> => (await store.listEntries(collectionId, { types: ['sighting'], versions: [{ kind: 'all' }] }, { limit: 100 })).entries.length;
 
-  it('tells a token that may not write the default collection of the match, and stores and shares nothing', async () => {
+  it("tells a token that may not write the indicator's collection of the match, and stores and shares nothing", async () => {
     const answer = await post('reader');
     assert.deepEqual(answer.alerts.map((alert) => [alert.indicator_id, alert.sighting_id]), [[IND, null]]);
     assert.deepEqual([answer.sightings_stored, answer.sightings_shared, answer.sightings_not_stored], [0, 0, 'no-write-grant']);
@@ -117,12 +120,21 @@ describe('POST /api/observations stores and shares only where the caller may wri
     assert.deepEqual([answer.alerts.length, answer.sightings_stored], [1, 1]);
   });
 
-  it('stores the sighting of a token that may write the default collection, and shares it into no circle it may not write', async () => {
-    const before = await sightingsIn('default');
+  it("stores the sighting of a token that may write the indicator's collection there, and shares it into no circle it may not write", async () => {
+    const before = await sightingsIn('feeds');
     const answer = await post('recorder');
     assert.deepEqual([answer.sightings_stored, answer.sightings_shared, answer.sightings_not_stored], [1, 0, undefined]);
-    assert.equal(await sightingsIn('default'), before + 1);
+    assert.equal(await sightingsIn('feeds'), before + 1);
+    assert.equal(await sightingsIn('default'), 0, 'never in the default collection, whose readers need not read feeds');
     assert.equal((await jsonIn('alpha')).length, 1);
+  });
+
+  it("shares into a circle it may write a token that may not write the indicator's own collection, storing nothing at home", async () => {
+    const [home, shared] = [await sightingsIn('feeds'), await sightingsIn('alpha')];
+    const answer = await post('circleOnly');
+    assert.deepEqual([answer.sightings_stored, answer.sightings_shared, answer.sightings_not_stored], [0, 1, 'no-write-grant']);
+    assert.deepEqual([await sightingsIn('feeds'), await sightingsIn('alpha'), await sightingsIn('default')], [home, shared + 1, 0]);
+    assert.deepEqual(answer.alerts.map((alert) => alert.sighting_id), [null], 'no home sighting to name');
   });
 
   it('shares into a circle whose collection the token may write, but does not count a copy it may not read', async () => {
@@ -137,7 +149,7 @@ describe('POST /api/observations stores and shares only where the caller may wri
     const answer = await post('sharer');
     assert.deepEqual([answer.sightings_stored, answer.sightings_shared], [1, 1]);
     assert.equal(await sightingsIn('alpha'), before + 1);
-    for (const collectionId of ['default', 'alpha']) {
+    for (const collectionId of ['feeds', 'alpha']) {
       const stored = await jsonIn(collectionId);
       assert.ok(stored.some((json) => json.includes(`"value":"${C2}"`)), `${collectionId}: the observable that matched`);
       assert.deepEqual(stored.filter((json) => json.includes(CHOSEN)), [], `${collectionId}: nothing the caller added beyond it`);

@@ -186,7 +186,8 @@ describe('a sighting is shared only into circles whose latest version of the ind
       await put(store, 'alpha', alphaIndicator);
       await put(store, 'beta', indicator('2026-01-15T00:00:00.000Z', OTHER_IP, 'decoy'), M);
       const answer = await post(store, ALPHA_IP);
-      assert.equal(answer.sightings_stored, 1);
+      // Only circles' collections hold it: no home sighting (it would go to their members), and alpha keeps its own home.
+      assert.equal(answer.sightings_stored, 0);
       assert.equal(answer.sightings_shared, 0);
       assert.deepEqual(await sightingsIn(store, 'beta'), []);
       assert.deepEqual((await releasedToR(store)).filter((entry) => entry.json.includes(ALPHA_IP) || entry.type === 'sighting'), []);
@@ -199,12 +200,12 @@ describe('a sighting is shared only into circles whose latest version of the ind
       await put(store, 'beta', indicator('2026-03-01T00:00:00.000Z', OTHER_IP, 'beta version'), M);
       // A reader of alpha alone is alerted on alpha's version (a reader of beta gets the newer version's alerts).
       const onAlpha = await post(store, ALPHA_IP, 'alpha-reader');
-      assert.deepEqual([onAlpha.sightings_stored, onAlpha.sightings_shared], [1, 1]);
+      assert.deepEqual([onAlpha.sightings_stored, onAlpha.sightings_shared], [0, 1]);
       assert.equal((await sightingsIn(store, 'alpha')).length, 1);
       assert.deepEqual(await sightingsIn(store, 'beta'), [], 'beta, which it may write, holds another version: no copy there');
       assert.deepEqual((await releasedToR(store)).filter((entry) => entry.json.includes(ALPHA_IP)), []);
       const onBeta = await post(store, OTHER_IP);
-      assert.deepEqual([onBeta.sightings_stored, onBeta.sightings_shared], [1, 1]);
+      assert.deepEqual([onBeta.sightings_stored, onBeta.sightings_shared], [0, 1]);
       assert.equal((await sightingsIn(store, 'alpha')).length, 1, "alpha gets no sighting of beta's version");
       assert.equal((await sightingsIn(store, 'beta')).length, 1);
       await store.close();

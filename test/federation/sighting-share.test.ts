@@ -103,11 +103,13 @@ describe('sightings shared back into the indicator\'s circle', () => {
   const sightingsIn = async (node: TestNode, collectionId: string): Promise<Record<string, unknown>[]> =>
     (await entriesOf(node.node.store, collectionId)).filter((entry) => entry.type === 'sighting').map((entry) => JSON.parse(entry.json) as Record<string, unknown>);
 
-  it("stores both sightings on B, and puts a copy only into the collection of the circle that agreed to it", async () => {
+  it("stores no home sighting of a circle-only indicator on B, and puts a copy only into the collection of the circle that agreed to it", async () => {
     // A's matcher is running before B's sighting arrives, as on a live node.
     await postToA('192.0.2.1');
     const outcome = await observeOnB();
-    assert.equal(outcome.sightings_stored, 2);
+    // B holds both indicators in circles' collections only: no home sighting (unmarked there, it would
+    // go to the members); the circle that agreed gets its copy.
+    assert.equal(outcome.sightings_stored, 0);
     assert.equal(outcome.sightings_shared, 1);
     assert.deepEqual(await sightingsIn(b, KEEPS), [], 'nothing enters the collection of a circle whose terms keep sightings home');
     const [copy, ...more] = await sightingsIn(b, SHARES);
