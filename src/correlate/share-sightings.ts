@@ -6,6 +6,8 @@
 // home's sightings of the other circle's indicator, with that indicator's value as evidence.
 // Putting it in the collection is all this does: pushes, pulls and every other read then release it
 // through the release gate, signed by this node, like anything else the home organisation originated.
+// It is the only way the node's matcher puts anything into a circle's collection: the home sighting
+// and its evidence stay beside the indicator, in collections carrying no circle (node-matcher.ts).
 // Used by the running node's matcher and `entente match`.
 import { readHomeOrganisation } from '../bootstrap-node.ts';
 import { decideSightingShare } from '../policy/decide-sighting-share.ts';
@@ -27,8 +29,9 @@ export interface SightingShareDeps {
   readonly randomUuid: () => string;
   /**
    * The circles' collections the sightings may go into: those the token that posted the observations
-   * may write (a copy is published to partners as the home organisation's). Absent: every circle's
-   * (the node's own observed-data, `entente match`).
+   * may write (a copy is published to partners as the home organisation's), or, for observed-data
+   * stored in a collection, that collection (node-matcher.ts collectionWriter). Absent: every
+   * circle's (`entente match`, run by the operator).
    */
   readonly mayWrite?: (collectionId: string) => boolean;
 }
