@@ -39,13 +39,14 @@ function terms(endRule: 'retain' | 'recall' = 'recall'): Record<string, unknown>
   };
 }
 
-function received(n: number, recipient: string, circleId: string, decision: AuditEntry['decision'] = 'share'): AuditEntry {
+/** A release the audit records, made under agreement version `agreementVersion` (null: none bound the recipient). */
+function received(n: number, recipient: string, circleId: string, decision: AuditEntry['decision'] = 'share', agreementVersion: number | null = 1): AuditEntry {
   return {
     objectId: `indicator--00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`,
     objectModified: `2026-01-0${(n % 9) + 1}T00:00:00.000Z`,
     recipientOrganisationId: recipient,
     circleId,
-    agreementVersion: 1,
+    ...(agreementVersion === null ? {} : { agreementVersion }),
     decision,
     at: '2026-03-10T00:00:00.000Z',
   };
@@ -344,11 +345,14 @@ describe('circle operations', () => {
       await createCircle(deps, { id: 'other', name: 'Other', kind: 'tacit', visibility: 'open', default_tlp: 'amber', valid_until: '2026-12-31T00:00:00Z' });
       await invite(deps, admin, 'other', { organisationId: BANK, role: 'consumer', trial: false });
       await proposeAgreement(deps, admin, 'grid-2026', terms('recall'));
-      await proposeAgreement(deps, admin, 'grid-2026', terms('retain'));
       await proposeAgreement(deps, admin, 'other', terms('recall'));
       tick();
+      // BANK accepts v1 while it is the latest; only the latest version can be accepted.
       await acceptAgreement(deps, as(BANK), 'grid-2026', BANK, 1);
       await acceptAgreement(deps, as(BANK), 'other', BANK);
+      tick();
+      await proposeAgreement(deps, admin, 'grid-2026', terms('retain'));
+      tick();
       await acceptAgreement(deps, as(NGO), 'grid-2026', NGO, 2);
       // GRID accepts nothing.
       await store.appendAudit([
@@ -356,8 +360,8 @@ describe('circle operations', () => {
         received(2, BANK, 'grid-2026', 'redact'),
         received(1, BANK, 'grid-2026'),
         received(3, BANK, 'other'),
-        received(4, NGO, 'grid-2026'),
-        received(5, GRID, 'grid-2026'),
+        received(4, NGO, 'grid-2026', 'share', 2),
+        received(5, GRID, 'grid-2026', 'share', null),
         received(6, BANK, 'grid-2026', 'withhold'),
       ]);
       tick();

@@ -285,9 +285,21 @@ export async function acceptAgreement(
   const membership = membershipAt(circle, organisationId, at);
   if (membership.kind !== 'member') throw new EntenteError('ENT_CIRCLE_NOT_MEMBER', membership.reason);
   const state = await deps.store.getAgreementState(circleId);
-  const chosen = version ?? state.agreements.reduce((highest, agreement) => Math.max(highest, agreement.version), 0);
+  const latest = state.agreements.reduce((highest, agreement) => Math.max(highest, agreement.version), 0);
+  const chosen = version ?? latest;
   if (!state.agreements.some((agreement) => agreement.version === chosen)) {
     throw new EntenteError('ENT_AGREEMENT_NOT_FOUND', chosen === 0 ? `Circle ${circleId} has no proposed terms yet` : `Circle ${circleId} has no agreement version ${chosen}`);
+  }
+  // Only the latest version may be accepted: bindingAgreement binds the highest version a member
+  // accepted, so accepting a superseded one would put the member under terms the coordinators
+  // replaced — wider ones, when the new version narrows them. An acceptance made before the new
+  // version was proposed stands until the member accepts the new one.
+  if (chosen < latest) {
+    throw new EntenteError(
+      'ENT_AGREEMENT_SUPERSEDED',
+      `Agreement version ${chosen} of circle ${circleId} is superseded by version ${latest}; only version ${latest} can be accepted`,
+      { circleId, version: chosen, latestVersion: latest },
+    );
   }
   if (publicKeys.length > 0 && organisationId === deps.homeOrganisationId) {
     throw new EntenteError('ENT_CIRCLE_FORBIDDEN', "The home organisation's keys are this node's own; they are not pinned from an acceptance");

@@ -87,6 +87,7 @@ export const errorCatalogue = {
   ENT_CIRCLE_FORBIDDEN: { status: 403, title: 'Only a coordinator (or the node administrator) may change the circle' },
   ENT_AGREEMENT_EXISTS: { status: 409, title: 'This agreement version already exists' },
   ENT_AGREEMENT_NOT_FOUND: { status: 404, title: 'No such agreement version' },
+  ENT_AGREEMENT_SUPERSEDED: { status: 409, title: 'A later agreement version has been proposed; only the latest can be accepted' },
   ENT_AUDIT_BROKEN: { status: 500, title: 'The audit log hash chain does not verify' },
 
   // Command line

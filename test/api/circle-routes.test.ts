@@ -140,9 +140,11 @@ describe('/api/circles', () => {
       refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/accept', { organisation_id: ORG.ngo }), 403, 'ENT_CIRCLE_FORBIDDEN');
       refused(await node.call('grid', 'POST', '/api/circles/hidden-circle/accept', { organisation_id: ORG.bank, version: 1 }), 403, 'ENT_CIRCLE_FORBIDDEN');
       refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/leave', { organisation_id: ORG.ngo }), 403, 'ENT_CIRCLE_FORBIDDEN');
-      const accepted = status(await node.call('bank', 'POST', '/api/circles/hidden-circle/accept', { version: 1 }), 200).json<Record<string, unknown>>();
+      // Grid proposed v2 above: v1 is superseded, only the latest version can be accepted.
+      refused(await node.call('bank', 'POST', '/api/circles/hidden-circle/accept', { version: 1 }), 409, 'ENT_AGREEMENT_SUPERSEDED');
+      const accepted = status(await node.call('bank', 'POST', '/api/circles/hidden-circle/accept', { version: 2 }), 200).json<Record<string, unknown>>();
       assert.equal(accepted['organisation_id'], ORG.bank);
-      assert.equal(accepted['version'], 1);
+      assert.equal(accepted['version'], 2);
       const latest = status(await node.call('ngo', 'POST', '/api/circles/hidden-circle/accept', { organisation_id: ORG.ngo }), 200).json<Record<string, unknown>>();
       assert.equal(latest['version'], 2);
       const view = status(await node.call('bank', 'GET', '/api/circles/hidden-circle'), 200).json<CircleDocument>();
@@ -250,9 +252,10 @@ describe('/api/circles', () => {
       status(await node.call('admin', 'POST', '/api/circles', circleInput('recall-circle', 'open')), 201);
       for (const org of [ORG.bank, ORG.ngo, ORG.grid]) status(await node.call('admin', 'POST', '/api/circles/recall-circle/members', { organisation_id: org, trial: org === ORG.ngo }), 200);
       status(await node.call('admin', 'POST', '/api/circles/recall-circle/agreements', { terms: terms('recall') }), 201);
-      status(await node.call('admin', 'POST', '/api/circles/recall-circle/agreements', { terms: terms('retain') }), 201);
+      // Bank and NGO accept v1 while it is the latest (a superseded version cannot be accepted).
       status(await node.call('bank', 'POST', '/api/circles/recall-circle/accept', { version: 1 }), 200);
       status(await node.call('ngo', 'POST', '/api/circles/recall-circle/accept', { version: 1 }), 200);
+      status(await node.call('admin', 'POST', '/api/circles/recall-circle/agreements', { terms: terms('retain') }), 201);
       status(await node.call('grid', 'POST', '/api/circles/recall-circle/accept', { version: 2 }), 200);
       await node.store.addObjects('recall-circle', objects);
     });

@@ -79,8 +79,10 @@ describe('entente circle', () => {
     ok(await run('circle', 'invite', 'grid-2026', '--org', GRID, '--role', 'coordinator'));
     const terms = file('terms.json', JSON.stringify(goodTerms));
     assert.match(ok(await run('circle', 'propose', 'grid-2026', '--terms', terms)).stdout, /^Proposed agreement v1 for circle grid-2026/m);
-    assert.match(ok(await run('circle', 'propose', 'grid-2026', '--terms', file('terms2.json', JSON.stringify({ ...goodTerms, end_rule: 'retain' })))).stdout, /v2/);
     assert.match(ok(await run('circle', 'accept', 'grid-2026', '--org', BANK, '--agreement-version', '1')).stdout, new RegExp(`^${BANK} accepted agreement v1 of circle grid-2026 at \\S+Z$`, 'm'));
+    assert.match(ok(await run('circle', 'propose', 'grid-2026', '--terms', file('terms2.json', JSON.stringify({ ...goodTerms, end_rule: 'retain' })))).stdout, /v2/);
+    // v1 is superseded now: only the latest version can be accepted.
+    refused(await run('circle', 'accept', 'grid-2026', '--org', NGO, '--agreement-version', '1'), 1, 'ENT_AGREEMENT_SUPERSEDED', /superseded by version 2/);
     assert.match(ok(await run('circle', 'accept', 'grid-2026', '--org', NGO)).stdout, /accepted agreement v2/, 'the latest version by default');
     assert.match(ok(await run('circle', 'promote', 'grid-2026', '--org', NGO)).stdout, new RegExp(`^${NGO} is now a full member of circle grid-2026$`, 'm'));
 
