@@ -335,7 +335,7 @@ export async function leave(deps: CircleDeps, actor: CircleActor, circleId: stri
     const changed = leaveCircle(circle, organisationId, at);
     if (!changed.ok) throw refused(changed.error);
     await writeChange(deps, circle, changed.value, at);
-    const recalls = await queueRecallsFor(deps, circle, state, [organisationId], at, `${organisationId} left circle ${circleId}`);
+    const recalls = await queueRecallsFor(deps, circle, state, [{ organisationId, at }], `${organisationId} left circle ${circleId}`, at);
     return { circle: changed.value, recalls };
   });
 }
@@ -373,22 +373,38 @@ export async function promote(deps: CircleDeps, actor: CircleActor, circleId: st
   });
 }
 
+/** The versions of the circle's terms whose end rule says `recall` (any document of that version: fail towards recalling). */
+function recallVersions(state: AgreementState, circle: Circle): ReadonlySet<number> {
+  const versions = new Set<number>();
+  for (const agreement of state.agreements) if (agreement.circleId === circle.id && agreement.terms.endRule === 'recall') versions.add(agreement.version);
+  return versions;
+}
+
 /**
  * Queues a recall notice for every object version the audit says each organisation received
- * through the circle, when the terms that bound it say `recall`. Delivery belongs to federation.
+ * through the circle, when the terms that bound it at `at` say `recall`, or, release by release,
+ * when the version of the terms the release was made under did (the audit records it): terms agreed
+ * later cannot waive a recall the earlier ones promised for what went under them. The terms that
+ * bind are those the release gate applies — accepted by the member and accepted or proposed by this
+ * node's organisation too (bindingAgreement, `agreedBy`) — so that a version only the member accepted
+ * cannot turn the recall of what was released under another into retention. `at` is per
+ * organisation. Queueing is idempotent (one notice per circle, organisation and object version:
+ * store.queueRecalls counts only new ones). Delivery belongs to federation.
  */
 async function queueRecallsFor(
   deps: CircleDeps,
   circle: Circle,
   state: AgreementState,
-  organisationIds: readonly string[],
-  at: Date,
+  organisations: readonly { readonly organisationId: string; readonly at: Date }[],
   reason: string,
+  queuedAt: Date,
 ): Promise<number> {
   let queued = 0;
-  for (const organisationId of organisationIds) {
-    const binding = bindingAgreement(state, circle, organisationId, at);
-    if (binding.kind !== 'bound' || binding.agreement.terms.endRule !== 'recall') continue;
+  const recalling = recallVersions(state, circle);
+  if (recalling.size === 0) return 0;
+  for (const { organisationId, at } of organisations) {
+    const binding = bindingAgreement(state, circle, organisationId, at, 0, deps.homeOrganisationId);
+    const recallAll = binding.kind === 'bound' && binding.agreement.terms.endRule === 'recall';
     const seen = new Set<string>();
     const notices: RecallNotice[] = [];
     let afterSeq = 0;
@@ -400,8 +416,9 @@ async function queueRecallsFor(
         if (isFlashAuditEntry(entry)) continue;
         const key = `${entry.objectId}\u0000${entry.objectModified}`;
         if (entry.decision === 'withhold' || seen.has(key)) continue;
+        if (!recallAll && (entry.agreementVersion === undefined || !recalling.has(entry.agreementVersion))) continue;
         seen.add(key);
-        notices.push({ circleId: circle.id, organisationId, objectId: entry.objectId, version: entry.objectModified, reason, queuedAt: at.toISOString() });
+        notices.push({ circleId: circle.id, organisationId, objectId: entry.objectId, version: entry.objectModified, reason, queuedAt: queuedAt.toISOString() });
       }
       const last = records.at(-1);
       if (last === undefined || records.length < 5000) break;
@@ -426,10 +443,16 @@ export async function queueRecallsOfEndedCircles(deps: CircleDeps): Promise<numb
     if ((await deps.store.getMeta(marker)) !== undefined) continue;
     const ended = new Date(circle.validUntil);
     const state = await deps.store.getAgreementState(circle.id);
-    // The terms that bound each member just before the end decide whether it is a recall.
-    const justBefore = new Date(ended.getTime() - 1);
-    const members = circle.members.filter((member) => member.leftAt === undefined).map((member) => member.organisationId);
-    queued += await queueRecallsFor(deps, circle, state, members, justBefore, `circle ${circle.id} ended at ${circle.validUntil}`);
+    // The terms that bound each member just before the end, or just before it left, decide whether
+    // it is a recall. Members that left count too: a leave seen only through the mirror of a circle
+    // coordinated elsewhere queued nothing here, and what this node released to the member before it
+    // left is owed the recall all the same. One that left here already has its notices: queueing is
+    // idempotent, and nothing was released to it after it left.
+    const members = circle.members.map((member) => {
+      const until = member.leftAt === undefined ? ended.getTime() : Math.min(ended.getTime(), Date.parse(member.leftAt));
+      return { organisationId: member.organisationId, at: new Date(until - 1) };
+    });
+    queued += await queueRecallsFor(deps, circle, state, members, `circle ${circle.id} ended at ${circle.validUntil}`, new Date(ended.getTime() - 1));
     await deps.store.setMeta(marker, now.toISOString());
   }
   return queued;
@@ -449,7 +472,8 @@ export async function weaknessTotals(deps: CircleDeps, viewer: CircleActor, circ
   const at = deps.clock();
   const circle = await requireCircle(deps, circleId, viewer, at);
   if (!viewer.admin && viewer.organisationId !== deps.homeOrganisationId) {
-    const binding = bindingAgreement(await deps.store.getAgreementState(circleId), circle, viewer.organisationId, at);
+    // Terms this node's organisation agreed to as well, as for any release to the viewer (agreedBy).
+    const binding = bindingAgreement(await deps.store.getAgreementState(circleId), circle, viewer.organisationId, at, 0, deps.homeOrganisationId);
     if (membershipAt(circle, viewer.organisationId, at).kind !== 'member' || binding.kind !== 'bound' || circleClosedReason(circle, at) !== undefined) {
       throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${circleId}`, { circleId });
     }

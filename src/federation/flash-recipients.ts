@@ -1,7 +1,8 @@
 // Who a flash may go to, and whether it may name its indicator to them (docs/federation.md, "Flash
 // messages and recalls"). A flash is a release like any other: it reaches a member only under the
 // standing the release decision gives that member in the circle (circle window, membership, a binding
-// agreement — decideCircleStanding, the same rules the release gate applies before any object), and
+// agreement — decideCircleStanding, the same rules the release gate applies before any object, the
+// agreement one this node's organisation accepted or proposed too), and
 // the id of the indicator it names goes only to members the release gate would give that indicator.
 // Decided again at every delivery attempt, so that a retry does not outlive a member's leaving.
 // A flash received is held to the same standing (flashSenderRefusal): it interrupts the duty officers
@@ -12,6 +13,7 @@ import type { Recipient } from '../policy/recipient.ts';
 import { openReleaseGate } from '../release/open-release-gate.ts';
 import type { AgreementState } from '../policy/agreement.ts';
 import type { ObjectStore } from '../store/object-store.ts';
+import { readHomeOrganisation } from '../bootstrap-node.ts';
 import { PEER_CLOCK_SKEW_MS } from './sync-timing.ts';
 
 export type FlashAddressee =
@@ -52,7 +54,7 @@ export async function flashAddressees(
       : (await store.listEntries(circle.collectionId, { ids: [indicatorId], versions: [{ kind: 'last' }] }, { limit: 1 })).entries[0];
   return Promise.all(
     [...new Set(candidates)].map(async (organisationId): Promise<FlashAddressee> => {
-      const standing = await standingOf(store, circle, agreements, organisationId, at);
+      const standing = await standingOf(store, circle, agreements, organisationId, at, homeOrganisationId);
       if (standing.kind === 'refused') return { kind: 'not-eligible', organisationId, reason: standing.decision.reasons.join('; ') };
       const agreementVersion = standing.agreement.version;
       if (indicatorId === undefined) return { kind: 'eligible', organisationId, indicatorReleased: false, agreementVersion };
@@ -68,10 +70,15 @@ export async function flashAddressees(
   );
 }
 
-/** The standing the circle gives the organisation at `at` (decideCircleStanding). */
-async function standingOf(store: ObjectStore, circle: Circle, agreements: AgreementState, organisationId: string, at: Date): Promise<CircleStanding> {
+/**
+ * The standing the circle gives the organisation at `at` (decideCircleStanding), under terms this
+ * node's organisation (`home`) accepted or proposed too, as the release gate decides: a version only
+ * the member accepted — in a mirrored circle, the coordinator's word — neither makes it an addressee
+ * nor lets it interrupt the duty officers here.
+ */
+async function standingOf(store: ObjectStore, circle: Circle, agreements: AgreementState, organisationId: string, at: Date, home: string | undefined): Promise<CircleStanding> {
   const sectors = (await store.getOrganisation(organisationId))?.sectors ?? [];
-  return decideCircleStanding({ organisationId, sectors }, circle, agreements, at, PEER_CLOCK_SKEW_MS);
+  return decideCircleStanding({ organisationId, sectors }, circle, agreements, at, PEER_CLOCK_SKEW_MS, home);
 }
 
 /**
@@ -79,6 +86,8 @@ async function standingOf(store: ObjectStore, circle: Circle, agreements: Agreem
  * need to reach it (circle running, member, a binding agreement version); undefined when it has it.
  */
 export async function flashSenderRefusal(store: ObjectStore, circle: Circle, sender: string, at: Date): Promise<string | undefined> {
-  const standing = await standingOf(store, circle, await store.getAgreementState(circle.id), sender, at);
+  // This node's organisation as the bootstrap recorded it, as the release gate reads it.
+  const home = (await readHomeOrganisation(store))?.id;
+  const standing = await standingOf(store, circle, await store.getAgreementState(circle.id), sender, at, typeof home === 'string' ? home : undefined);
   return standing.kind === 'refused' ? standing.decision.reasons.join('; ') : undefined;
 }

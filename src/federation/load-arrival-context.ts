@@ -1,6 +1,7 @@
 // The I/O edge of the arrival checks for a pull: it reads from the store what decidePullPage needs —
 // the peer's binding terms in its circle and the pinned keys once per cycle, what the node holds of
 // a page's ids once per page.
+import { readHomeOrganisation } from '../bootstrap-node.ts';
 import { EntenteError } from '../errors/entente-error.ts';
 import type { AgreementTerms } from '../policy/agreement.ts';
 import type { Circle } from '../policy/circle.ts';
@@ -15,7 +16,7 @@ import { arrivingIdOf, type PageHistory, type PullBasis } from './decide-pull-pa
 import { PEER_CLOCK_SKEW_MS } from './sync-timing.ts';
 import { createKeyDirectory, type KeyDirectory, type PinnedKey } from './node-key.ts';
 
-export type ArrivalStore = Pick<ObjectStore, 'getCircle' | 'getAgreementState' | 'listPinnedKeys' | 'listNodeKeys' | 'arrivalHistoryOf' | 'markingDefinitions' | 'listEntries'>;
+export type ArrivalStore = Pick<ObjectStore, 'getCircle' | 'getAgreementState' | 'getMeta' | 'listPinnedKeys' | 'listNodeKeys' | 'arrivalHistoryOf' | 'markingDefinitions' | 'listEntries'>;
 
 /** The sender as the arrival checks see it, and the terms that bind it; no terms when it has no standing. */
 export interface SenderStanding {
@@ -26,20 +27,26 @@ export interface SenderStanding {
 /**
  * The sender's standing in the circle at `now`, as a release or a flash needs it
  * (decideCircleStanding): the circle running, the sender a member, an agreement version accepted by
- * it. Terms alone would take objects from a member that left or into a circle that ended — its
+ * it and accepted or proposed by this node's organisation too (`agreedBy`, as the release gate): in a
+ * circle mirrored from its coordinator's node the sender's acceptances are the coordinator's word, and
+ * a version this node never accepted — unsigned input accepted, a higher TLP — must not decide what
+ * it takes in. `homeOrganisationId` defaults to the one the bootstrap recorded. Terms alone would take objects from a member that left or into a circle that ended — its
  * acceptance binds forever. Without a standing there are no terms, and the reason goes with the
  * peer for the `no-agreement` verdict. What was received while the standing held stays; nothing
  * here looks back. `clockSkewMs` tolerates acceptances stamped by a clock ahead of this one.
  */
 export async function loadSenderStanding(
-  store: Pick<ArrivalStore, 'getAgreementState'>,
+  store: Pick<ArrivalStore, 'getAgreementState' | 'getMeta'>,
   circle: Circle,
   sender: { readonly organisationId: string; readonly kind: ArrivalPeer['kind'] },
   now: Date,
   clockSkewMs = 0,
+  homeOrganisationId?: string,
 ): Promise<SenderStanding> {
+  const recorded = homeOrganisationId ?? (await readHomeOrganisation(store))?.id;
+  const home = typeof recorded === 'string' ? recorded : undefined;
   // Sectors only narrow what is released to a recipient; the standing reads none.
-  const standing = decideCircleStanding({ organisationId: sender.organisationId, sectors: [] }, circle, await store.getAgreementState(circle.id), now, clockSkewMs);
+  const standing = decideCircleStanding({ organisationId: sender.organisationId, sectors: [] }, circle, await store.getAgreementState(circle.id), now, clockSkewMs, home);
   if (standing.kind === 'bound') return { peer: { organisationId: sender.organisationId, kind: sender.kind }, terms: standing.agreement.terms };
   return { peer: { organisationId: sender.organisationId, kind: sender.kind, noStanding: standing.decision.reasons.join('; ') }, terms: undefined };
 }
@@ -64,7 +71,7 @@ export async function loadPullBasis(
     });
   }
   // The peer's acceptance may be stamped by a clock ahead of this one (a mirrored circle).
-  const standing = await loadSenderStanding(store, circle, peer, now, PEER_CLOCK_SKEW_MS);
+  const standing = await loadSenderStanding(store, circle, peer, now, PEER_CLOCK_SKEW_MS, homeOrganisationId);
   return {
     circle,
     basis: {

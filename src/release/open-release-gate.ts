@@ -150,6 +150,7 @@ export async function openReleaseGate(
   if (recipient.actsForHome) return homeGate(recipient, collectionId);
 
   const circle = await store.getCircleByCollection(collectionId);
+  const releasing = await releasingOrganisation(store);
   const base =
     circle === undefined
       ? undefined
@@ -157,7 +158,7 @@ export async function openReleaseGate(
           circle,
           agreements: await store.getAgreementState(circle.id),
           recipientSectors: (await store.getOrganisation(recipient.organisationId))?.sectors ?? [],
-          ...(await releasingOrganisation(store)),
+          ...releasing,
         };
   // What depends on the recipient, the circle and the instant alone is worked out once for the gate;
   // each entry still passes the whole decision.
@@ -221,6 +222,12 @@ export async function openReleaseGate(
   /**
    * What a contribution arrived under: the contributor's binding terms in that circle, and the
    * circle's default TLP — the level an unmarked version stood at there — as the circle says now.
+   * The terms are those both sides agreed to (bindingAgreement, `agreedBy`: this node's
+   * organisation), as for a release to the contributor: in a circle mirrored from its coordinator's
+   * node the contributor's acceptances are the coordinator's word, and a version widening onward
+   * sharing that this node never accepted must not let what the contributor sent into other circles.
+   * Terms as they bind now, not as they bound when the contribution arrived (contributions record no
+   * time): a version both sides accepted later, widening onward sharing, applies to what came before.
    */
   function termsOfContribution(collection: string, contributor: string): Promise<ReceivedVia> {
     const key = `${collection}\u0000${contributor}`;
@@ -232,7 +239,7 @@ export async function openReleaseGate(
         // agreed, so nothing allows passing it on, and no default says what level the sender meant
         // for an unmarked version — take the strictest (fail closed).
         if (source === undefined) return { circleId: `collection:${collection}`, onwardSharing: 'none', arrivalDefaultTlp: 'red' };
-        const binding = bindingAgreement(await store.getAgreementState(source.id), source, contributor, at);
+        const binding = bindingAgreement(await store.getAgreementState(source.id), source, contributor, at, 0, releasing.releasingOrganisationId);
         return {
           circleId: source.id,
           onwardSharing: binding.kind === 'bound' ? binding.agreement.terms.onwardSharing : 'none',
