@@ -119,7 +119,7 @@ interface ToStore {
   readonly alert: Alert;
   readonly bundle: SightingBundle;
   readonly indicatorVersion: string;
-  /** The collections it is stored in at home (homeCollectionsOf); none when only circles hold the version. */
+  /** The collections it is stored in at home (#publish: beside the indicator, where the caller may write); none when only circles hold the version. */
   readonly homeIn: readonly string[];
 }
 
@@ -484,7 +484,11 @@ export class NodeMatcher {
     if (made.length === 0) return { ids, rejected: 0, shared: 0 };
     const byCollection = new Map<string, StixObject[]>();
     for (const { bundle, homeIn } of made) {
-      for (const collectionId of homeIn) byCollection.set(collectionId, [...(byCollection.get(collectionId) ?? []), ...bundle.objects]);
+      for (const collectionId of homeIn) {
+        const objects = byCollection.get(collectionId) ?? [];
+        objects.push(...bundle.objects);
+        byCollection.set(collectionId, objects);
+      }
     }
     const rejectedIds = new Set<string>();
     for (const [collectionId, objects] of byCollection) {
@@ -556,10 +560,10 @@ export class NodeMatcher {
 
 /**
  * The windows a caller's matches share (AlertAggregator.record's `scope`): callers that may read the
- * and write the same collections (home sightings and circles' copies go where the caller may write) share them; '' for those
- * that read and write them all (the administrator). A window opened by a caller that may not read an
- * indicator, or may not store its sighting where another may, stores none there, so it must not be the
- * window of a caller that may.
+ * same collections and write the same collections (home sightings and circles' copies go only where
+ * the caller may write) share them; '' for those that read and write them all (the administrator). A
+ * window opened by a caller that may not read an indicator, or may not store its sighting where
+ * another may, stores none there, so it must not be the window of a caller that may.
  */
 function windowScope(collections: readonly string[], caller: Recipient | undefined): string {
   if (caller === undefined) return '';
@@ -572,9 +576,11 @@ function windowScope(collections: readonly string[], caller: Recipient | undefin
 /**
  * What observed-data stored in a collection is matched as: the store does not record which home
  * token wrote it (a TAXII POST, an import), only that the home did (home-written.ts), so it gets the
- * rights every writer of that collection has — reading and writing it, nothing else. Its matches
- * then store a home sighting only beside an indicator that collection holds, and share a copy only
- * into the circle that collection carries: what POST /api/observations would allow such a token.
+ * one right every writer of that collection has — writing it — and reading it, which shows a writer
+ * that may not read nothing: its matches store a home sighting only beside an indicator that
+ * collection holds, in that collection, and share a copy only into the circle that collection
+ * carries, which its writer may write anyway. No more than POST /api/observations allows a token
+ * with that grant; an indicator of another collection gets its alert (the bus), not a sighting.
  */
 function collectionWriter(homeOrganisationId: string, collectionId: string): Recipient {
   return { name: `collection:${collectionId}`, organisationId: homeOrganisationId, admin: false, actsForHome: true, grants: [{ collectionId, read: true, write: true }] };
