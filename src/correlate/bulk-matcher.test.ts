@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BulkMatcher } from './bulk-matcher.ts';
+import { BulkMatcher, catchAllRefusal } from './bulk-matcher.ts';
 import { evaluatePattern } from '../pattern/evaluate-pattern.ts';
 import { parsePattern } from '../pattern/parse-pattern.ts';
 import { toObservedData, type JsonRecord } from './log-observation.ts';
@@ -313,5 +313,23 @@ describe('bulk matcher: the step budget of one observation', () => {
       [costly['id']],
     );
     assert.equal(matcher.stats().overBudget, 1);
+  });
+});
+
+describe('bulk matcher: catch-all indicators', () => {
+  it('refuses a pattern whose wildcard matches nearly everything, with one reason for all of them', () => {
+    const matcher = new BulkMatcher();
+    for (const pattern of ["[domain-name:value LIKE '%']", "[url:value MATCHES '.*']", "[ipv4-addr:value = '1.2.3.4'] OR [domain-name:value LIKE '_%']"]) {
+      assert.deepEqual(matcher.add(indicator(pattern), { now }), { added: false, reason: catchAllRefusal }, pattern);
+    }
+    assert.equal(matcher.stats().indicators, 0);
+    assert.deepEqual(matcher.match(observation([domain('payroll.corp.internal')])), []);
+  });
+
+  it('a refused new version withdraws the older one compiled under the same id', () => {
+    const matcher = matcherWith(indicator("[domain-name:value = 'evil.example']", { id: 'indicator--00000000-0000-4000-8000-0000000000c1' }));
+    const outcome = matcher.add(indicator("[domain-name:value LIKE '%']", { id: 'indicator--00000000-0000-4000-8000-0000000000c1' }), { now });
+    assert.equal(outcome.added, false);
+    assert.equal(matcher.has('indicator--00000000-0000-4000-8000-0000000000c1'), false);
   });
 });

@@ -20,6 +20,7 @@ import { parsePattern } from '../pattern/parse-pattern.ts';
 import type { ComparisonExpression, PatternAst } from '../pattern/pattern-ast.ts';
 import { selectPathValues, type ResolveReference } from '../pattern/select-path-values.ts';
 import { runWithStepBudget, stepBudget } from '../pattern/match-budget.ts';
+import { catchAllReason } from '../pattern/catch-all.ts';
 import { parseIpv4 } from '../stix/ip-address.ts';
 import { IpPrefixIndex } from './ip-prefix-index.ts';
 import { LiteralSets, SubstringIndex } from './aho-corasick.ts';
@@ -74,6 +75,9 @@ export interface BulkMatcherOptions {
  * 20 s a 256 KB URL costs against an expression of 8,000 instructions.
  */
 export const defaultObservationStepBudget = 20_000_000;
+
+/** Why add() refuses a pattern that matches nearly every observation (pattern/catch-all.ts tells which test). */
+export const catchAllRefusal = 'catch-all pattern (matches nearly every observation)';
 
 /** An observation on which some comparisons went untested: the step budget ran out. */
 export interface OverBudget {
@@ -298,6 +302,13 @@ export class BulkMatcher {
     if (inactive !== undefined) return { added: false, reason: inactive };
     const parsed = parsePattern(indicator['pattern'] as string);
     if (!parsed.ok) return { added: false, reason: `invalid pattern: ${parsed.error[0]?.message ?? ''}` };
+    // An indicator whose wildcard matches nearly everything (`LIKE '%'`, `MATCHES '.*'`) singles nothing
+    // out: compiled, it would make an alert, and a sighting with the value as evidence, of every
+    // distinct value seen. Those that hold by exclusion (`!= 'x'`, NOT) are still compiled — the
+    // screen and its tests rely on them as leaves evaluated on every observation — and their
+    // evidence, like every catch-all's, is never shared (share-sightings.ts). One reason for all, so
+    // that the loader's summary counts them together.
+    if (catchAllReason(parsed.value, { exclusions: false }) !== undefined) return { added: false, reason: catchAllRefusal };
     const plan = planPattern(parsed.value);
     const stated = typeof indicator['confidence'] === 'number' ? indicator['confidence'] : undefined;
     const slot = this.allocate(id, typeof indicator['name'] === 'string' ? indicator['name'] : undefined, options.confidence ?? stated, variant);
