@@ -391,7 +391,7 @@ function recallVersions(state: AgreementState, circle: Circle): ReadonlySet<numb
  * organisation. Queueing is idempotent (one notice per circle, organisation and object version:
  * store.queueRecalls counts only new ones). Delivery belongs to federation.
  */
-async function queueRecallsFor(
+export async function queueRecallsFor(
   deps: CircleDeps,
   circle: Circle,
   state: AgreementState,

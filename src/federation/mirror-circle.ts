@@ -7,12 +7,12 @@
 // here, under the recall rule, what this node released to it (as a leave on a coordinator's node
 // queues there what that node released).
 import { isDeepStrictEqual } from 'node:util';
-import { isFlashAuditEntry } from '../audit/audit-chain.ts';
+import { queueRecallsFor } from '../circles/circle-operations.ts';
 import { EntenteError } from '../errors/entente-error.ts';
-import { bindingAgreement, type AgreementAcceptance, type AgreementState } from '../policy/agreement.ts';
+import type { AgreementAcceptance, AgreementState } from '../policy/agreement.ts';
 import { membershipAt, type Circle, type CircleMember } from '../policy/circle.ts';
 import { stricterOf } from '../policy/tlp.ts';
-import type { ObjectStore, RecallNotice } from '../store/object-store.ts';
+import type { ObjectStore } from '../store/object-store.ts';
 import type { TaxiiClient } from '../taxii/taxii-client.ts';
 import { parseCircleView, type CircleView } from './parse-circle-view.ts';
 
@@ -127,51 +127,28 @@ function trustedMembers(view: CircleView, coordinatorsHere: ReadonlySet<string>,
   return { members: [...members, ...tombstones], rejoinsRefused };
 }
 
-/** Audit records read at a time, as circle-operations.ts reads them for recalls. */
-const AUDIT_PAGE = 5000;
-
 /** node_meta marker: the recalls of what this node released to a member that left a mirrored circle were queued. */
 function leaveRecallsMarker(circleId: string, organisationId: string): string {
   return `recalls-queued-left:${circleId}:${organisationId}`;
 }
 
 /**
- * Queues, once per member, a recall notice for every object version the audit says this node
- * released through the circle to each member that left by `now` (not this node's own organisation,
- * whose leave goes through its coordinator), when the terms that bound it as it left say `recall`.
- * The same notices circle-operations.ts `leave` queues on the node where the member leaves; the
- * coordinator's node recalls only what it released itself. The marker spares a refresh every cycle
- * from reading the audit again; queueing is idempotent besides (one notice per version).
+ * Queues, once per member, the recall notices of what this node released through the circle to each
+ * member that left by `now` (not this node's own organisation, whose leave goes through its
+ * coordinator): the notices circle-operations.ts `leave` queues on the node where the member
+ * leaves, by the same rule (queueRecallsFor); the coordinator's node recalls only what it released
+ * itself. The marker spares a refresh every cycle from reading the audit again; queueing is
+ * idempotent besides (one notice per version).
  */
 async function queueRecallsOfLeftMembers(store: ObjectStore, circle: Circle, state: AgreementState, homeOrganisationId: string, now: Date): Promise<number> {
+  const deps = { store, clock: () => now, homeOrganisationId };
   let queued = 0;
   for (const member of circle.members) {
     if (member.leftAt === undefined || member.organisationId === homeOrganisationId || Date.parse(member.leftAt) > now.getTime()) continue;
     const marker = leaveRecallsMarker(circle.id, member.organisationId);
     if ((await store.getMeta(marker)) !== undefined) continue;
-    const leftAt = new Date(member.leftAt);
-    const binding = bindingAgreement(state, circle, member.organisationId, leftAt);
-    if (binding.kind === 'bound' && binding.agreement.terms.endRule === 'recall') {
-      const reason = `${member.organisationId} left circle ${circle.id}`;
-      const seen = new Set<string>();
-      const notices: RecallNotice[] = [];
-      for (let afterSeq = 0; ; ) {
-        const records = await store.readAudit({ recipientOrganisationId: member.organisationId, circleId: circle.id, afterSeq, limit: AUDIT_PAGE });
-        for (const { chained } of records) {
-          const entry = chained.entry;
-          // A flash sent names no object version to recall.
-          if (isFlashAuditEntry(entry) || entry.decision === 'withhold') continue;
-          const key = `${entry.objectId}\u0000${entry.objectModified}`;
-          if (seen.has(key)) continue;
-          seen.add(key);
-          notices.push({ circleId: circle.id, organisationId: member.organisationId, objectId: entry.objectId, version: entry.objectModified, reason, queuedAt: now.toISOString() });
-        }
-        const last = records.at(-1);
-        if (last === undefined || records.length < AUDIT_PAGE) break;
-        afterSeq = last.seq;
-      }
-      queued += await store.queueRecalls(notices);
-    }
+    const left = [{ organisationId: member.organisationId, at: new Date(member.leftAt) }];
+    queued += await queueRecallsFor(deps, circle, state, left, `${member.organisationId} left circle ${circle.id}`, now);
     await store.setMeta(marker, now.toISOString());
   }
   return queued;
