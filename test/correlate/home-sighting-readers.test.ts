@@ -114,6 +114,17 @@ describe('a home token reads a sighting only where it reads the indicator sighte
     assert.ok(soc.objects.some((o) => o['type'] === 'observed-data') && soc.objects.some((o) => o['type'] === 'ipv4-addr' && o['value'] === RED_VALUE), 'with its evidence');
   });
 
+  it('gives the final count, once the window closes, to the sighting beside the indicator', async () => {
+    const line = (minute: string): string => JSON.stringify({ ...JSON.parse(observationLine(RED_VALUE)), first_observed: `2026-05-31T12:${minute}:00Z`, last_observed: `2026-05-31T12:${minute}:00Z` });
+    const answer = (await node.call('soc', 'POST', '/api/observations', [line('05'), line('35')].join('\n'), 'application/x-ndjson')).json<{ alerts: { sighting_id: string | null }[] }>();
+    const id = answer.alerts[0]?.sighting_id;
+    assert.ok(id !== undefined && id !== null);
+    await node.app.alerting.matcher.stop();
+    const versions = (await node.store.listEntries('feeds', { ids: [id], versions: [{ kind: 'all' }] }, { limit: 10 })).entries.map((entry) => JSON.parse(entry.json) as { count: number });
+    assert.deepEqual(versions.map((version) => version.count), [1, 2]);
+    assert.deepEqual((await node.jsonIn('default')).filter((json) => json.includes(id)), []);
+  });
+
   it('stores nothing for a token that may read but not write the collection holding the indicator', async () => {
     const before = (await node.jsonIn('feeds')).length;
     const posted = await node.call('reader', 'POST', '/api/observations', JSON.stringify({ ...JSON.parse(observationLine(RED_VALUE)), first_observed: '2026-05-31T14:00:00Z', last_observed: '2026-05-31T14:00:00Z' }), 'application/x-ndjson');
@@ -161,7 +172,10 @@ describe('a circle over the default collection receives only what its agreement 
 describe('observed-data written through TAXII is matched with its writer\'s rights', () => {
   let node: Node;
   before(async () => {
-    node = await startNode({ writer: { grants: [{ collectionId: 'inbox', read: false, write: true }] } }, ['alpha', 'inbox']);
+    node = await startNode(
+      { writer: { grants: [{ collectionId: 'inbox', read: false, write: true }] }, feeder: { grants: [{ collectionId: 'feeds', read: true, write: true }] }, circleWriter: { grants: [{ collectionId: 'alpha', read: true, write: true }] } },
+      ['alpha', 'inbox'],
+    );
     await node.store.createCircle(
       {
         id: 'alpha', name: 'alpha', kind: 'formal', visibility: 'open', collectionId: 'alpha', defaultTlp: 'green', validFrom: CREATED, reviewAt: '2027-01-01T00:00:00.000Z',
@@ -183,18 +197,39 @@ describe('observed-data written through TAXII is matched with its writer\'s righ
     const viaApi = await node.call('writer', 'POST', '/api/observations', observationLine(SHARED_VALUE), 'application/x-ndjson');
     assert.deepEqual([viaApi.json<{ sightings_stored: number }>().sightings_stored, viaApi.json<{ sightings_shared: number }>().sightings_shared], [0, 0]);
 
+    await postObservedData('writer', 'inbox', 1);
+    for (const collectionId of ['default', 'feeds', 'alpha', 'inbox']) {
+      assert.deepEqual(await sightingsIn(collectionId), [], `no sighting in ${collectionId}`);
+    }
+  });
+
+  it("stores the sighting beside the indicator when the observed-data is written into the indicator's collection, and shares it into no other", async () => {
+    await postObservedData('feeder', 'feeds', 2);
+    assert.equal((await sightingsIn('feeds')).length, 1);
+    assert.deepEqual([await sightingsIn('default'), await sightingsIn('alpha')], [[], []], "alpha's collection is not the feeds writer's to publish into");
+  });
+
+  it("shares into the circle whose collection it was written into the copy its agreement allows, marked, and keeps no home sighting there", async () => {
+    await postObservedData('circleWriter', 'alpha', 3);
+    const [copy, ...more] = (await sightingsIn('alpha')).map((json) => JSON.parse(json) as Record<string, unknown>);
+    assert.equal(more.length, 0);
+    assert.deepEqual(copy?.['object_marking_refs'], [TLP2_MARKING_IDS.green], 'the copy share-sightings.ts makes, marked as the indicator');
+    assert.equal((await sightingsIn('feeds')).length, 1, 'no new home sighting in feeds, which the alpha writer may not write');
+  });
+
+  const sightingsIn = async (collectionId: string): Promise<string[]> => (await node.jsonIn(collectionId)).filter((json) => json.includes('"type":"sighting"'));
+
+  /** The observation of SHARED_VALUE as TAXII objects, posted by `token` into `collectionId`, then taken in by the matcher. */
+  async function postObservedData(token: string, collectionId: string, n: number): Promise<void> {
     const ipId = scoId('ipv4-addr', { value: SHARED_VALUE });
     assert.ok(ipId.ok);
     const ip = { type: 'ipv4-addr', spec_version: '2.1', id: ipId.value, value: SHARED_VALUE };
     const observed = {
-      type: 'observed-data', spec_version: '2.1', id: 'observed-data--11111111-0000-4000-8000-000000000001', created: '2026-05-31T11:00:00.000Z', modified: '2026-05-31T11:00:00.000Z',
-      first_observed: '2026-05-31T11:00:00Z', last_observed: '2026-05-31T11:00:00Z', number_observed: 1, object_refs: [ip.id],
+      type: 'observed-data', spec_version: '2.1', id: `observed-data--11111111-0000-4000-8000-00000000000${n}`, created: '2026-05-31T11:00:00.000Z', modified: '2026-05-31T11:00:00.000Z',
+      first_observed: `2026-05-31T1${n}:00:00Z`, last_observed: `2026-05-31T1${n}:00:00Z`, number_observed: 1, object_refs: [ip.id],
     };
-    const posted = await node.call('writer', 'POST', '/taxii2/api/collections/inbox/objects/', JSON.stringify({ objects: [ip, observed] }), TAXII);
+    const posted = await node.call(token, 'POST', `/taxii2/api/collections/${collectionId}/objects/`, JSON.stringify({ objects: [ip, observed] }), TAXII);
     assert.equal(posted.statusCode, 202, posted.body);
     await node.app.alerting.matcher.refresh();
-    for (const collectionId of ['default', 'feeds', 'alpha', 'inbox']) {
-      assert.deepEqual((await node.jsonIn(collectionId)).filter((json) => json.includes('"type":"sighting"')), [], `no sighting in ${collectionId}`);
-    }
-  });
+  }
 });
