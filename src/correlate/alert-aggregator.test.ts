@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { AlertAggregator } from './alert-aggregator.ts';
+import { AlertAggregator, maxOpenAlerts } from './alert-aggregator.ts';
 import type { IndicatorMatch } from './bulk-matcher.ts';
 import { sightingObjects } from './sighting-objects.ts';
 import { validateForIngest } from '../store/validate-for-ingest.ts';
@@ -128,5 +128,44 @@ describe('windows per scope (what the caller may read)', () => {
     assert.equal(alerts.record(match('198.51.100.7', '2026-06-01T12:30:00.000Z'), 'reads:a'), undefined);
     assert.equal(alerts.record(match('198.51.100.7', '2026-06-01T12:40:00.000Z'), ''), undefined);
     assert.deepEqual(alerts.close().map((a) => a.count), [2, 2]);
+  });
+});
+
+describe('bounded open alerts', () => {
+  it('at the cap, opening one more hands the oldest open alert to the next close, whatever its window', () => {
+    const alerts = new AlertAggregator(3600, { maxOpen: 3 });
+    for (const value of ['198.51.100.1', '198.51.100.2', '198.51.100.3']) alerts.record(match(value, '2026-06-01T12:10:00.000Z'));
+    assert.ok(alerts.record(match('198.51.100.4', '2026-06-01T12:20:00.000Z')));
+    assert.equal(alerts.size, 3);
+    assert.equal(alerts.evicted, 1);
+    // The window of 12:00 is not closed yet, but the alert pushed out is: its count is final.
+    const closed = alerts.close(alerts.windowOf('2026-06-01T12:00:00.000Z'));
+    assert.deepEqual(
+      closed.map((alert) => alert.observable.value),
+      ['198.51.100.1'],
+    );
+    assert.equal(alerts.size, 3);
+  });
+
+  it('the node matcher gets the cap entente match closes windows at, 100,000, by default', () => {
+    assert.equal(maxOpenAlerts, 100_000);
+    const alerts = new AlertAggregator(3600);
+    for (let i = 0; i < 100_001; i++) alerts.record(match(`10.0.${i >> 8}.${i & 255}-${i}`, '2026-06-01T12:10:00.000Z'));
+    assert.equal(alerts.size, 100_000);
+    assert.equal(alerts.evicted, 1);
+  });
+
+  it('an alert stamped more than a window past the closing point is closed with it: a future first_observed does not keep it open for ever', () => {
+    const alerts = new AlertAggregator(3600);
+    alerts.record(match('198.51.100.1', '2026-06-01T12:10:00.000Z'));
+    alerts.record(match('198.51.100.2', '2026-06-01T13:10:00.000Z'));
+    alerts.record(match('198.51.100.3', '2099-01-01T00:00:00.000Z'));
+    // As the node closes every refresh: the windows before the one before now (now: 13:10).
+    const closed = alerts.close(alerts.windowOf('2026-06-01T12:10:00.000Z'));
+    assert.deepEqual(
+      closed.map((alert) => alert.observable.value),
+      ['198.51.100.3'],
+    );
+    assert.equal(alerts.size, 2);
   });
 });

@@ -59,10 +59,36 @@ export function toAlertRecord(alert: Alert, sightingId: string | undefined): Ale
   };
 }
 
+/**
+ * Alerts held open at most (each with its evidence): what `entente match` closes windows at. A
+ * pattern matching many distinct values (a partner's catch-all) opens an alert per value, held
+ * until its window is a full window behind (~1 KB each: 200,000 values took 207 MB).
+ */
+export const maxOpenAlerts = 100_000;
+
+export interface AlertAggregatorOptions {
+  /** Open alerts held at most (default maxOpenAlerts). */
+  readonly maxOpen?: number;
+}
+
 export class AlertAggregator {
   private readonly open = new Map<string, Alert>();
+  /** Alerts pushed out by the cap, handed to the next close() whatever their window. */
+  private pushedOut: Alert[] = [];
+  private evictedCount = 0;
+  private readonly maxOpen: number;
 
-  constructor(private readonly windowSeconds: number) {}
+  constructor(
+    private readonly windowSeconds: number,
+    options: AlertAggregatorOptions = {},
+  ) {
+    this.maxOpen = options.maxOpen ?? maxOpenAlerts;
+  }
+
+  /** Alerts closed early because the cap was reached (their counts stop there; a later match opens another). */
+  get evicted(): number {
+    return this.evictedCount;
+  }
 
   /**
    * Records a match; returns the alert when this match opened it. `scope` separates the windows of
@@ -106,6 +132,14 @@ export class AlertAggregator {
       source: trigger.source,
       line: trigger.line,
     };
+    if (this.open.size >= this.maxOpen) {
+      // The oldest opened goes (a Map keeps insertion order): closed early rather than dropped, so
+      // that its caller still gets its final count, and what it keeps per alert is let go.
+      const [oldestKey, oldest] = this.open.entries().next().value as [string, Alert];
+      this.open.delete(oldestKey);
+      this.pushedOut.push(oldest);
+      this.evictedCount++;
+    }
     this.open.set(key, alert);
     return alert;
   }
@@ -118,11 +152,18 @@ export class AlertAggregator {
     return this.open.size;
   }
 
-  /** Closes and returns the alerts of windows before `window` (all of them when undefined), oldest first. */
+  /**
+   * Closes and returns the alerts of windows before `window` (all of them when undefined), oldest
+   * first, with those the cap pushed out since the last call. `window` is the caller's "now" less one
+   * window (the node's clock, `entente match`'s latest observation): an alert of a window more than
+   * one past now was stamped in the future (a first_observed of 2099), and is closed too rather than
+   * held until then.
+   */
   close(window?: number): Alert[] {
-    const out: Alert[] = [];
+    const out: Alert[] = this.pushedOut;
+    this.pushedOut = [];
     for (const [key, alert] of this.open) {
-      if (window === undefined || alert.window < window) {
+      if (window === undefined || alert.window < window || alert.window > window + 2) {
         out.push(alert);
         this.open.delete(key);
       }
