@@ -9,6 +9,12 @@
 // It is the only way the node's matcher puts anything into a circle's collection: the home sighting
 // and its evidence stay beside the indicator, in collections carrying no circle (node-matcher.ts).
 // Used by the running node's matcher and `entente match`.
+//
+// Two limits keep a circle's indicator from turning the home's telemetry into evidence for its members:
+// an indicator matching nearly everything (pattern/catch-all.ts: `LIKE '%'`, `!= 'x'`, …) gets no
+// sighting shared at all (its matches say nothing about a threat, only what the home saw), and one
+// indicator gets at most a few sightings into one circle's collection per call, or per quota the
+// caller keeps (a window's): the rest stay at home, counted as withheld.
 import { readHomeOrganisation } from '../bootstrap-node.ts';
 import { decideSightingShare } from '../policy/decide-sighting-share.ts';
 import type { AgreementState } from '../policy/agreement.ts';
@@ -21,6 +27,30 @@ import { tlpOfMarkingRef } from '../policy/tlp.ts';
 import { shippedCatalogueIdsOrNone } from '../release/public-catalogue.ts';
 import { latestEntriesIn } from '../store/latest-in-collection.ts';
 import { circleSightingObjects, evidenceTypesOf, type SightingBundle } from './sighting-objects.ts';
+import { parsePattern } from '../pattern/parse-pattern.ts';
+import { catchAllReason } from '../pattern/catch-all.ts';
+
+/** Sightings of one indicator shared into one circle's collection, per quota (by default per call). */
+export const maxSharedSightingsPerIndicator = 100;
+
+/**
+ * What has been shared per (circle collection, indicator): kept by a caller across calls, it bounds the
+ * copies of a window, or any span the caller chooses, not only of one batch.
+ */
+export class SightingShareQuota {
+  private readonly taken = new Map<string, number>();
+
+  constructor(readonly perIndicator: number = maxSharedSightingsPerIndicator) {}
+
+  /** Takes one share of the indicator into the collection; false when its quota is spent. */
+  take(collectionId: string, indicatorId: string): boolean {
+    const key = `${collectionId}\u0000${indicatorId}`;
+    const used = this.taken.get(key) ?? 0;
+    if (used >= this.perIndicator) return false;
+    this.taken.set(key, used + 1);
+    return true;
+  }
+}
 
 export interface SightingShareDeps {
   /** The whole store: ingest writes through it. */
@@ -34,6 +64,8 @@ export interface SightingShareDeps {
    * circle's (`entente match`, run by the operator).
    */
   readonly mayWrite?: (collectionId: string) => boolean;
+  /** Shares taken so far (kept by the caller across calls); absent: a fresh one, per call. */
+  readonly quota?: SightingShareQuota;
 }
 
 /** A stored sighting to share, with the version of its indicator that matched. */
@@ -58,6 +90,8 @@ export interface SightingShareOutcome {
   readonly shared: readonly (readonly SharedSighting[])[];
   /** Copies the store refused (ids with the store's message). */
   readonly rejected: readonly { readonly id: string; readonly message: string }[];
+  /** Copies the agreement allowed but that were kept at home: the indicator matches nearly everything, or its quota was spent. */
+  readonly withheld: number;
 }
 
 /**
@@ -66,9 +100,18 @@ export interface SightingShareOutcome {
  */
 export async function shareSightingsBack(deps: SightingShareDeps, sightings: readonly SightingToShare[], at: Date): Promise<SightingShareOutcome> {
   const shared: SharedSighting[][] = sightings.map(() => []);
-  if (sightings.length === 0) return { shared, rejected: [] };
+  const quota = deps.quota ?? new SightingShareQuota();
+  let withheld = 0;
+  // Decided once per pattern text: a batch holds many sightings of few indicators.
+  const catchAlls = new Map<unknown, boolean>();
+  const catchAll = (indicator: Record<string, unknown>): boolean => {
+    let answer = catchAlls.get(indicator['pattern']);
+    if (answer === undefined) catchAlls.set(indicator['pattern'], (answer = matchesNearlyEverything(indicator)));
+    return answer;
+  };
+  if (sightings.length === 0) return { shared, rejected: [], withheld };
   const circles = await deps.store.listCircles();
-  if (circles.length === 0) return { shared, rejected: [] };
+  if (circles.length === 0) return { shared, rejected: [], withheld };
   const states = new Map<string, AgreementState>();
   const stateOf = async (circle: Circle): Promise<AgreementState> => {
     let state = states.get(circle.id);
@@ -107,6 +150,10 @@ export async function shareSightingsBack(deps: SightingShareDeps, sightings: rea
         at,
       });
       if (decision.kind === 'keep') continue;
+      if (catchAll(indicator) || !quota.take(circle.collectionId, indicatorId)) {
+        withheld++;
+        continue;
+      }
       const made = circleSightingObjects(bundle, decision, deps.randomUuid);
       const group = byCollection.get(circle.collectionId) ?? { circle, objects: [], copies: [], namesHome: false };
       group.objects.push(...made.objects);
@@ -115,7 +162,7 @@ export async function shareSightingsBack(deps: SightingShareDeps, sightings: rea
       byCollection.set(circle.collectionId, group);
     }
   }
-  if (byCollection.size === 0) return { shared, rejected: [] };
+  if (byCollection.size === 0) return { shared, rejected: [], withheld };
 
   // A sighting naming the home organisation is released only with its identity (a reference the
   // release decision must resolve in the circle's collection), as the node records it.
@@ -131,7 +178,19 @@ export async function shareSightingsBack(deps: SightingShareDeps, sightings: rea
       shared[copy.index]?.push({ circleId: group.circle.id, collectionId, sighting: copy.sighting });
     }
   }
-  return { shared, rejected };
+  return { shared, rejected, withheld };
+}
+
+/**
+ * Whether the indicator's pattern matches nearly every observation, counting tests that hold by
+ * exclusion (`!=`, NOT), which the matcher still compiles. A pattern that does not parse is no
+ * indicator the matcher compiled: it matched nothing, and is treated as singling nothing out.
+ */
+function matchesNearlyEverything(indicator: Record<string, unknown>): boolean {
+  const pattern = indicator['pattern'];
+  if (typeof pattern !== 'string') return true;
+  const parsed = parsePattern(pattern);
+  return !parsed.ok || catchAllReason(parsed.value) !== undefined;
 }
 
 interface LatestIndicator {
