@@ -148,8 +148,12 @@ export class AlertAggregator {
     return Math.floor(Date.parse(timestamp) / 1000 / this.windowSeconds);
   }
 
+  /**
+   * Alerts held: open, and pushed out by the cap but not yet handed to close(). What memory they take,
+   * and what `entente match` closes windows on when it passes the cap.
+   */
   get size(): number {
-    return this.open.size;
+    return this.open.size + this.pushedOut.length;
   }
 
   /**
