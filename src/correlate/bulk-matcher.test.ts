@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { BulkMatcher, catchAllRefusal } from './bulk-matcher.ts';
 import { evaluatePattern } from '../pattern/evaluate-pattern.ts';
 import { parsePattern } from '../pattern/parse-pattern.ts';
-import { toObservedData, type JsonRecord } from './log-observation.ts';
+import { toObservedData, type JsonRecord, type LogObservation } from './log-observation.ts';
 import { createRandom } from '../../bench/generate-indicators.ts';
 import { indicator, now, observation } from './test-support.ts';
 
@@ -331,5 +331,32 @@ describe('bulk matcher: catch-all indicators', () => {
     const outcome = matcher.add(indicator("[domain-name:value LIKE '%']", { id: 'indicator--00000000-0000-4000-8000-0000000000c1' }), { now });
     assert.equal(outcome.added, false);
     assert.equal(matcher.has('indicator--00000000-0000-4000-8000-0000000000c1'), false);
+  });
+});
+
+describe('bulk matcher: the step budget of one turn of the event loop', () => {
+  const costly = indicator("[url:value MATCHES 'a(?:.{0,999}){4}xy']");
+  const url = (value: string): JsonRecord => ({ type: 'url', value });
+  // ~4,000 live states over ~1,000 characters: about 8 million steps, within one observation's budget.
+  const kilobyte = (): LogObservation => observation([url('http://q.test/a' + 'a'.repeat(1000) + 'xy')]);
+
+  it('observations matched in one turn share its budget; the next turn has it whole again', async () => {
+    const matcher = new BulkMatcher({ turnStepBudget: 30_000_000 });
+    matcher.add(costly, { now });
+    const found = Array.from({ length: 10 }, () => matcher.match(kilobyte()).length);
+    assert.ok(found.slice(0, 3).every((n) => n === 1), JSON.stringify(found));
+    assert.ok(found.slice(-3).every((n) => n === 0), JSON.stringify(found));
+    assert.ok(matcher.stats().overBudget >= 3);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.equal(matcher.match(kilobyte()).length, 1);
+  });
+
+  it('without a turn budget, each observation has its own alone', () => {
+    const matcher = matcherWith(costly);
+    assert.deepEqual(
+      Array.from({ length: 10 }, () => matcher.match(kilobyte()).length),
+      Array.from({ length: 10 }, () => 1),
+    );
+    assert.equal(matcher.stats().overBudget, 0);
   });
 });

@@ -65,6 +65,14 @@ export interface BulkMatcherOptions {
    * stats().overBudget).
    */
   readonly observationStepBudget?: number;
+  /**
+   * Steps of MATCHES and LIKE spent by all the observations matched in one turn of the event loop
+   * (none by default): for a caller that matches a batch synchronously between turns (the running
+   * node, 16 KB of lines a turn), so that many observations each within their own budget cannot
+   * together stall it. Observations matched once it is spent are tested with what is left (counted
+   * like any other over budget); it is renewed by the next turn (setImmediate).
+   */
+  readonly turnStepBudget?: number;
   /** Told of each observation whose budget ran out, once it is matched (a log line, a metric). */
   readonly onOverBudget?: (event: OverBudget) => void;
 }
@@ -204,12 +212,17 @@ export class BulkMatcher {
   private readonly observationStepBudget: number;
   private readonly onOverBudget: ((event: OverBudget) => void) | undefined;
   private overBudgetCount = 0;
+  private readonly turnStepBudget: number | undefined;
+  /** Steps spent in the current turn of the event loop (with turnStepBudget), reset by a setImmediate. */
+  private turnSpent = 0;
+  private turnResetScheduled = false;
 
   constructor(options: BulkMatcherOptions = {}) {
     this.correlationSeconds = options.correlationSeconds ?? 3600;
     this.bufferLimit = options.bufferLimit ?? 64;
     this.observationStepBudget = options.observationStepBudget ?? defaultObservationStepBudget;
     this.onOverBudget = options.onOverBudget;
+    this.turnStepBudget = options.turnStepBudget;
   }
 
   /**
@@ -466,7 +479,8 @@ export class BulkMatcher {
     }
     let matches = this.roundMatches as IndicatorMatch[] | undefined;
     if (candidates !== undefined) {
-      const budget = stepBudget(this.observationStepBudget);
+      const allowed = this.turnStepBudget === undefined ? this.observationStepBudget : Math.min(this.observationStepBudget, this.turnStepBudget - this.turnSpent);
+      const budget = stepBudget(allowed);
       const done = new Set<CompiledPattern>();
       let overBudget: string[] | undefined;
       for (const [entry, observable] of candidates) {
@@ -481,9 +495,20 @@ export class BulkMatcher {
         if (found !== undefined) (matches ??= []).push(this.matchOf(pattern.slot, observable, found));
       }
       if (budget.exhausted > 0) this.reportOverBudget(observation, budget.exhausted, overBudget ?? []);
+      if (this.turnStepBudget !== undefined) this.spendInTurn(allowed - budget.remaining);
     }
     this.roundObservation = undefined;
     return matches ?? [];
+  }
+
+  private spendInTurn(steps: number): void {
+    this.turnSpent += Math.max(0, steps);
+    if (this.turnResetScheduled) return;
+    this.turnResetScheduled = true;
+    setImmediate(() => {
+      this.turnSpent = 0;
+      this.turnResetScheduled = false;
+    });
   }
 
   private reportOverBudget(observation: LogObservation, untested: number, indicatorIds: readonly string[]): void {
