@@ -54,6 +54,7 @@ import { compareVersions } from '../store/compare-versions.ts';
 import { lineageCreatorOf, readOrigins } from './version-origin.ts';
 import { createObservationReader } from './read-observations.ts';
 import { homeWrittenIn } from './home-written.ts';
+import { circleCollectionsOf, placeHomeSighting } from './home-sighting-placement.ts';
 import { shareSightingsBack, type SharedSighting, type SightingToShare } from './share-sightings.ts';
 import { SIGHTING_EVIDENCE_PROPERTY, sightingObjects, sightingWithFinalCounts, type SightingBundle } from './sighting-objects.ts';
 
@@ -352,7 +353,7 @@ export class NodeMatcher {
     const compiled = this.#compiled;
     if (compiled === undefined) throw new Error('the node matcher was not started');
     // Read for each batch: a circle created over a collection since takes no more home sightings there.
-    const circleCollections = new Set((await this.#deps.store.listCircles()).map((circle) => circle.collectionId));
+    const circleCollections = await circleCollectionsOf(this.#deps.store);
     const summary = emptySummary();
     const now = (): string => this.#deps.clock().toISOString();
     const reader = createObservationReader({ format: 'jsonl', source, now });
@@ -428,10 +429,11 @@ export class NodeMatcher {
     // No collection holds a version unknown to the loader (holding is empty): callerReads implies one.
     const readable = callerReads && version !== undefined && sighting !== 'invalid' ? sighting : undefined;
     // Beside the indicator only: a collection holding the version that matched, whose readers read it.
-    const home = holding.filter((collectionId) => !circleCollections.has(collectionId));
-    const homeIn = home.filter((collectionId) => caller === undefined || canWriteCollection(caller, collectionId));
     // A sighting stored nowhere at home still goes to the circles holding the version (their agreements and the caller's grants allowing).
-    const sharesSomewhere = holding.some((collectionId) => circleCollections.has(collectionId) && (caller === undefined || canWriteCollection(caller, collectionId)));
+    const placed = placeHomeSighting(holding, circleCollections, caller === undefined ? undefined : (collectionId) => canWriteCollection(caller, collectionId));
+    const home = placed.beside;
+    const homeIn = placed.storeIn;
+    const sharesSomewhere = placed.sharesSomewhere;
     const bundle = readable !== undefined && (homeIn.length > 0 || sharesSomewhere) ? readable : undefined;
     const event = await this.#deps.bus.publish(
       { ...toAlertRecord(alert, bundle?.sighting.id), raised_at: this.#deps.clock().toISOString() },
