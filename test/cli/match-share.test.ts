@@ -41,10 +41,14 @@ describe('entente match shares sightings back where the agreement says evidence'
     assert.match(refused.stderr, /ENT_CLI_USAGE: --sightings-collection evidence-circle carries circle evidence-circle/);
   });
 
-  it('stores the sighting at home and a copy with its evidence in the circle, which the member receives signed', async () => {
+  it('puts a copy with its evidence in the circle, which the member receives signed, and no home sighting beside an indicator held by the circle alone', async () => {
     const log = file('flows.jsonl', JSON.stringify([{ type: 'ipv4-addr', value: INTERNAL_IP }, { type: 'ipv4-addr', value: '198.51.100.77' }]) + '\n');
     const matched = succeeded(await run('match', log));
-    assert.match(matched.stderr, /1 sightings stored, 1 shared into circles/);
+    // The circle's collection is the only one holding the indicator: an unmarked home sighting there would
+    // go to the members whatever sighting_sharing says, and elsewhere to readers who may not read the indicator.
+    assert.match(matched.stderr, /0 sightings stored, 1 shared into circles/);
+    const defaultObjects = JSON.parse(succeeded(await run('export', '--collection', 'default')).stdout) as { objects: Stix[] };
+    assert.ok(!defaultObjects.objects.some((object) => object.type === 'sighting' || object.type === 'observed-data'), 'nothing in the default collection');
 
     const bundle = JSON.parse(succeeded(await run('export', '--collection', CIRCLE)).stdout) as { objects: Stix[] };
     const sighting = bundle.objects.find((object) => object.type === 'sighting');

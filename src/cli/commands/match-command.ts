@@ -16,6 +16,7 @@ import { IndicatorLoader, type LoadedIndicators } from '../../correlate/load-ind
 import { emptySummary, matchInput, type MatchSummary } from '../../correlate/match-input.ts';
 import { createObservationReader, logFormats, type LogFormat } from '../../correlate/read-observations.ts';
 import { shareSightingsBack } from '../../correlate/share-sightings.ts';
+import { circleCollectionsOf, placeHomeSighting } from '../../correlate/home-sighting-placement.ts';
 import { sightingObjects } from '../../correlate/sighting-objects.ts';
 
 interface MatchOptions extends NodeLocationOptions {
@@ -49,7 +50,7 @@ export function matchCommand(io: CliIo): Command {
     .addOption(new Option('--format <format>', 'input format; auto decides per input from its first line').choices([...logFormats]).default('auto'))
     .option('--map <column=type:path,…>', "CSV column mapping, e.g. src=ipv4-addr:value,sha=file:hashes.'SHA-256',time=@timestamp (repeatable)", collect, [])
     .option('--collection <id>', 'take indicators from this collection, id or alias (repeatable; default: every collection)', collect, [])
-    .option('--sightings-collection <id>', "store sightings in this collection, not a circle's (default: the default collection)")
+    .option('--sightings-collection <id>', 'with --collection naming this collection alone: store sightings only in it (default: beside each indicator)')
     .option('--window <seconds>', 'alerts are deduplicated per indicator, observable and window of this many seconds', '3600')
     .option('--follow', 'keep reading each file as it grows (tail -F); stop with Ctrl-C')
     .option('--until-idle <seconds>', 'with --follow: stop once no input has grown for this long')
@@ -65,6 +66,9 @@ export function matchCommand(io: CliIo): Command {
         '  $ entente match eve.json --collection partner-feed --no-store | jq .indicator_id\n' +
         "  $ entente match flows.csv --map 'src=ipv4-addr:value,dst=ipv4-addr:value,time=@timestamp'\n" +
         '  $ entente match --follow /var/log/suricata/eve.json\n\n' +
+        'A sighting, with its evidence (observed-data and the observables holding the matched value), is stored beside\n' +
+        'its indicator: in each collection whose latest version of the indicator is the one that matched and that\n' +
+        "carries no circle, whose readers read the indicator. Never in the default collection or a circle's (docs/federation.md).\n" +
         "Sightings of a circle's indicator are also put into that circle's collection when its agreement says\n" +
         'sighting_sharing: summary or evidence (docs/federation.md, "Sightings shared back"); the next sync releases them.\n' +
         'Alerts go to standard output, one JSON line each: indicator_id, indicator_name, observable, first_seen,\n' +
@@ -107,19 +111,31 @@ export function matchCommand(io: CliIo): Command {
           if (found === undefined) throw new EntenteError('ENT_COLLECTION_NOT_FOUND', `no collection "${name}" (see entente collection list)`);
           collections.push(found);
         }
-        const sightingsCollection =
-          options.sightingsCollection === undefined ? node.identity.defaultCollection : await findCollection(node.store, options.sightingsCollection);
-        if (sightingsCollection === undefined) {
-          throw new EntenteError('ENT_COLLECTION_NOT_FOUND', `no collection "${options.sightingsCollection ?? ''}" (see entente collection list)`);
-        }
-        // The home sighting names its observed-data (internal addresses…): stored in a circle's collection
-        // it would go to the members whatever the agreement says. Circles get the copy their terms allow.
-        const circle = await node.store.getCircleByCollection(sightingsCollection.id);
-        if (circle !== undefined) {
-          throw new EntenteError(
-            'ENT_CLI_USAGE',
-            `--sightings-collection ${sightingsCollection.id} carries circle ${circle.id}; sightings are stored at home and go into a circle only as its agreement allows (sighting_sharing)`,
-          );
+        // Absent: each home sighting goes beside its indicator (placeHomeSighting). Given: only there, and
+        // only when the indicators all come from it, so that its readers read every indicator sighted.
+        let sightingsCollection: string | undefined;
+        if (options.sightingsCollection !== undefined) {
+          const found = await findCollection(node.store, options.sightingsCollection);
+          if (found === undefined) throw new EntenteError('ENT_COLLECTION_NOT_FOUND', `no collection "${options.sightingsCollection}" (see entente collection list)`);
+          // The home sighting names its observed-data (internal addresses…): stored in a circle's collection
+          // it would go to the members whatever the agreement says. Circles get the copy their terms allow.
+          const circle = await node.store.getCircleByCollection(found.id);
+          if (circle !== undefined) {
+            throw new EntenteError(
+              'ENT_CLI_USAGE',
+              `--sightings-collection ${found.id} carries circle ${circle.id}; sightings are stored at home and go into a circle only as its agreement allows (sighting_sharing)`,
+            );
+          }
+          // A sighting names its indicator and its evidence holds the matched value: stored where the
+          // indicator is not, it would show them to readers who may not read the indicator (a TLP:RED one).
+          if (options.collection.length === 0 || collections.some((c) => c.id !== found.id)) {
+            throw new EntenteError(
+              'ENT_CLI_USAGE',
+              `--sightings-collection ${found.id} would hold sightings of indicators taken from other collections, shown to its readers who may not read them; ` +
+                `add --collection ${found.id} to match its indicators alone, or leave --sightings-collection out to store each sighting beside its indicator`,
+            );
+          }
+          sightingsCollection = found.id;
         }
 
         const matcher = new BulkMatcher({ correlationSeconds: windowSeconds });
@@ -161,33 +177,58 @@ export function matchCommand(io: CliIo): Command {
           };
           // An SCO the validator refuses (a log's odd domain name…) is left out of the observed-data.
           const made = closed.map((alert) => sightingObjects(alert, { homeOrganisationId: home, now, randomUuid: randomUUID }, (sco) => !refuse(sco)));
-          const objects: StixObject[] = [];
-          for (const bundle of made) {
+          // Where each goes: read for each batch, since a version may be superseded, deleted or recalled,
+          // and a circle created over a collection, while following.
+          const circleCollections = await circleCollectionsOf(node.store);
+          const latest = await node.store.latestEntriesByCollection([...new Set(closed.map((alert) => alert.indicatorId))]);
+          const placements = closed.map((alert) => {
+            const version = matchedVersions.get(alert.key);
+            const holding: string[] = [];
+            for (const [collectionId, entries] of latest) {
+              const entry = entries.get(alert.indicatorId);
+              if (version !== undefined && entry?.type === 'indicator' && entry.version === version) holding.push(collectionId);
+            }
+            const placed = placeHomeSighting(holding, circleCollections);
+            return sightingsCollection === undefined ? placed : { ...placed, storeIn: placed.storeIn.filter((id) => id === sightingsCollection) };
+          });
+          const byCollection = new Map<string, StixObject[]>();
+          const rejectedIds = new Set<string>();
+          made.forEach((bundle, index) => {
+            const storeIn = placements[index]?.storeIn ?? [];
+            const objects: StixObject[] = [];
             for (const object of bundle.objects) {
               if (object.type !== 'observed-data' && object.type !== 'sighting') objects.push(object);
               else if (refuse(object)) {
+                rejectedIds.add(object.id);
                 stored.rejected++;
                 writeLine(io.stderr, `entente: ENT_MATCH_SIGHTING_REJECTED: ${object.id} failed validation`);
               } else objects.push(object);
             }
+            for (const collectionId of storeIn) byCollection.set(collectionId, [...(byCollection.get(collectionId) ?? []), ...objects]);
+          });
+          for (const [collectionId, objects] of byCollection) {
+            const result = await ingest(node.store, { collectionId, objects });
+            for (const rejection of result.rejected) {
+              if (rejectedIds.has(rejection.id)) continue;
+              rejectedIds.add(rejection.id);
+              stored.rejected++;
+              writeLine(io.stderr, `entente: ENT_MATCH_SIGHTING_REJECTED: ${rejection.id}: ${rejection.message} [${rejection.code}]`);
+            }
           }
-          const result = await ingest(node.store, { collectionId: sightingsCollection.id, objects });
-          for (const rejection of result.rejected) {
-            stored.rejected++;
-            writeLine(io.stderr, `entente: ENT_MATCH_SIGHTING_REJECTED: ${rejection.id}: ${rejection.message} [${rejection.code}]`);
-          }
-          const rejectedIds = new Set(result.rejected.map((r) => r.id));
+          // A version held by circles' collections alone leaves no home sighting, only their copies.
           const kept = closed.flatMap((alert, index) => {
             const bundle = made[index];
+            const placed = placements[index];
             const indicatorVersion = matchedVersions.get(alert.key);
-            return bundle === undefined || indicatorVersion === undefined || rejectedIds.has(bundle.sighting.id) ? [] : [{ bundle, indicatorVersion }];
+            if (bundle === undefined || placed === undefined || indicatorVersion === undefined || rejectedIds.has(bundle.sighting.id)) return [];
+            return placed.storeIn.length > 0 || placed.sharesSomewhere ? [{ bundle, indicatorVersion }] : [];
           });
           // Into the indicator's circles holding that version whose agreements allow it; a sync then releases them through the gate.
           const sharing = await shareSightingsBack({ store: node.store, homeOrganisationId: home, randomUuid: randomUUID }, kept, new Date());
           stored.shared += sharing.shared.reduce((sum, copies) => sum + copies.length, 0);
           for (const rejection of sharing.rejected) writeLine(io.stderr, `match: not shared: ${rejection.id}: ${rejection.message}`);
-          return made.map((bundle) => {
-            if (rejectedIds.has(bundle.sighting.id)) return undefined;
+          return made.map((bundle, index) => {
+            if (rejectedIds.has(bundle.sighting.id) || (placements[index]?.storeIn.length ?? 0) === 0) return undefined;
             stored.sightings++;
             return bundle.sighting.id;
           });
