@@ -80,6 +80,8 @@ export const errorCatalogue = {
   ENT_CIRCLE_NOT_FOUND: { status: 404, title: 'No such circle' },
   ENT_CIRCLE_EXISTS: { status: 409, title: 'A circle with this id already exists' },
   ENT_CIRCLE_COLLECTION_TAKEN: { status: 409, title: 'The collection already carries another circle' },
+  ENT_CIRCLE_COLLECTION_DEFAULT: { status: 409, title: 'A circle cannot be created over the default collection' },
+  ENT_CIRCLE_COLLECTION_HOLDS_SIGHTINGS: { status: 409, title: 'The collection holds home sightings or their evidence; a circle over it would release them to the members' },
   ENT_CIRCLE_ENDED: { status: 409, title: 'The circle has ended' },
   ENT_CIRCLE_MEMBER_EXISTS: { status: 409, title: 'The organisation is or was already a member of the circle' },
   ENT_CIRCLE_NOT_MEMBER: { status: 409, title: 'The organisation is not a current member of the circle' },
