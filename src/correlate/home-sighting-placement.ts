@@ -2,10 +2,11 @@
 // everything of a collection it has a read grant on, and a sighting names its indicator while its
 // evidence (observed-data and the SCOs it names) holds the value the indicator matched. So the home
 // sighting is stored, with its evidence, only beside the indicator: in each collection holding the
-// version that matched as its latest and carrying no circle, whose readers read that indicator. Never
-// in the default collection (its readers need not read the indicator's collection), nor in a circle's
-// collection (unmarked, it would go to the members at the circle's default TLP): a circle receives only
-// the copy its agreement allows (share-sightings.ts), marked as the indicator is.
+// version that matched as its latest and carrying no circle, whose readers read that indicator. Not in
+// the default collection unless it holds that version (its readers need not read the indicator's
+// collection), never in a circle's collection (unmarked, it would go to the members at the circle's
+// default TLP): a circle receives only the copy its agreement allows (share-sightings.ts), marked as
+// the indicator is.
 import type { ObjectStore } from '../store/object-store.ts';
 
 export interface HomeSightingPlacement {

@@ -68,7 +68,8 @@ export function matchCommand(io: CliIo): Command {
         '  $ entente match --follow /var/log/suricata/eve.json\n\n' +
         'A sighting, with its evidence (observed-data and the observables holding the matched value), is stored beside\n' +
         'its indicator: in each collection whose latest version of the indicator is the one that matched and that\n' +
-        "carries no circle, whose readers read the indicator. Never in the default collection or a circle's (docs/federation.md).\n" +
+        'carries no circle, whose readers read the indicator: in the default collection only when it holds the indicator,\n' +
+        "never in a circle's; a version held by circles alone leaves no home sighting, only their copies (docs/federation.md).\n" +
         "Sightings of a circle's indicator are also put into that circle's collection when its agreement says\n" +
         'sighting_sharing: summary or evidence (docs/federation.md, "Sightings shared back"); the next sync releases them.\n' +
         'Alerts go to standard output, one JSON line each: indicator_id, indicator_name, observable, first_seen,\n' +
@@ -204,7 +205,11 @@ export function matchCommand(io: CliIo): Command {
                 writeLine(io.stderr, `entente: ENT_MATCH_SIGHTING_REJECTED: ${object.id} failed validation`);
               } else objects.push(object);
             }
-            for (const collectionId of storeIn) byCollection.set(collectionId, [...(byCollection.get(collectionId) ?? []), ...objects]);
+            for (const collectionId of storeIn) {
+              const list = byCollection.get(collectionId) ?? [];
+              list.push(...objects);
+              byCollection.set(collectionId, list);
+            }
           });
           for (const [collectionId, objects] of byCollection) {
             const result = await ingest(node.store, { collectionId, objects });
