@@ -203,27 +203,38 @@ export async function createCircle(deps: CircleDeps, input: unknown): Promise<Ci
   if (holder !== undefined) {
     throw new EntenteError('ENT_CIRCLE_COLLECTION_TAKEN', `Collection ${circle.collectionId} already carries circle ${holder.id}`);
   }
-  // What a circle's collection holds goes to its members. The default collection is written for every
-  // home reader (home sightings were stored there, unmarked, before they went beside their indicators).
-  if (circle.collectionId === (await deps.store.getMeta(metaKeys.defaultCollection))) {
-    throw new EntenteError(
-      'ENT_CIRCLE_COLLECTION_DEFAULT',
-      `Collection ${circle.collectionId} is the default collection, written for the home organisation's own readers; create the circle on a collection of its own (leave collection_id out)`,
-      { circleId: circle.id },
-    );
-  }
+  await refuseUnfitCircleCollection(deps.store, deps.homeOrganisationId, circle.id, circle.collectionId);
   if ((await deps.store.getCollection(circle.collectionId)) === undefined) {
     await deps.store.createCollection({ id: circle.collectionId, title: circle.name, description: `Collection of circle ${circle.id}` }, now);
-  } else if (await holdsHomeSightings(deps, circle.collectionId)) {
-    throw new EntenteError(
-      'ENT_CIRCLE_COLLECTION_HOLDS_SIGHTINGS',
-      `Collection ${circle.collectionId} holds home sightings or their evidence, stored unmarked for the home organisation's readers: ` +
-        `as a circle's collection it would release them to the members past sighting_sharing; create the circle on a collection of its own`,
-      { circleId: circle.id },
-    );
   }
   await deps.store.createCircle(circle, now);
   return circle;
+}
+
+/**
+ * Throws unless `collectionId` may carry a circle: what a circle's collection holds goes to its
+ * members. Not the default collection, written for every home reader (home sightings were stored
+ * there, unmarked, before they went beside their indicators); not a collection already holding home
+ * sightings or their evidence, stored unmarked for the home's readers, which would reach the members
+ * past sighting_sharing and the indicator's markings. For every way a circle comes to carry an
+ * existing collection (createCircle; a mirrored circle could use it too).
+ */
+export async function refuseUnfitCircleCollection(store: ObjectStore, homeOrganisationId: string, circleId: string, collectionId: string): Promise<void> {
+  if (collectionId === (await store.getMeta(metaKeys.defaultCollection))) {
+    throw new EntenteError(
+      'ENT_CIRCLE_COLLECTION_DEFAULT',
+      `Collection ${collectionId} is the default collection, written for the home organisation's own readers; create the circle on a collection of its own (leave collection_id out)`,
+      { circleId },
+    );
+  }
+  if ((await store.getCollection(collectionId)) !== undefined && (await holdsHomeSightings(store, homeOrganisationId, collectionId))) {
+    throw new EntenteError(
+      'ENT_CIRCLE_COLLECTION_HOLDS_SIGHTINGS',
+      `Collection ${collectionId} holds home sightings or their evidence, stored unmarked for the home organisation's readers: ` +
+        `as a circle's collection it would release them to the members past sighting_sharing; create the circle on a collection of its own`,
+      { circleId },
+    );
+  }
 }
 
 /**
@@ -231,17 +242,17 @@ export async function createCircle(deps: CircleDeps, input: unknown): Promise<Ci
  * evidence (correlate/sighting-objects.ts): earlier versions too, since a circle's members may be
  * released any version the collection holds.
  */
-async function holdsHomeSightings(deps: CircleDeps, collectionId: string): Promise<boolean> {
+async function holdsHomeSightings(store: ObjectStore, homeOrganisationId: string, collectionId: string): Promise<boolean> {
   let after: number | undefined;
   for (;;) {
-    const page = await deps.store.listEntries(
+    const page = await store.listEntries(
       collectionId,
       { types: ['sighting', 'observed-data'], versions: [{ kind: 'all' }] },
       { limit: 500, ...(after === undefined ? {} : { after }) },
     );
     for (const entry of page.entries) {
       const object = JSON.parse(entry.json) as Record<string, unknown>;
-      if (object['type'] === 'sighting' && object['created_by_ref'] === deps.homeOrganisationId) return true;
+      if (object['type'] === 'sighting' && object['created_by_ref'] === homeOrganisationId) return true;
       if (object['type'] === 'observed-data' && object[SIGHTING_EVIDENCE_PROPERTY] === true) return true;
     }
     const last = page.entries.at(-1);
