@@ -54,6 +54,21 @@ describe('entente match stores home sightings beside the indicator', () => {
     assert.deepEqual((await exported('default')).filter((o) => o.type === 'sighting'), []);
   });
 
+  it('stores it in every collection holding the version that matched, the default collection included when it holds it', async () => {
+    const indicator = {
+      type: 'indicator', spec_version: '2.1', id: 'indicator--7e000000-0000-4000-8000-000000000002', created: '2026-01-01T00:00:00.000Z', modified: '2026-01-01T00:00:00.000Z',
+      name: 'GREEN scanner', pattern: "[ipv4-addr:value = '203.0.113.5']", pattern_type: 'stix', valid_from: '2026-01-01T00:00:00Z',
+      object_marking_refs: [TLP2_MARKING_IDS.green],
+    };
+    for (const collection of ['default', 'elsewhere']) succeeded(await run('import', file(`green-${collection}.json`, JSON.stringify(indicator)), '--collection', collection));
+    succeeded(await run('match', file('green.jsonl', JSON.stringify({ type: 'ipv4-addr', value: '203.0.113.5' }) + '\n')));
+    for (const collection of ['default', 'elsewhere']) {
+      const sightings = (await exported(collection)).filter((o) => o.type === 'sighting');
+      assert.deepEqual(sightings.map((o) => o['sighting_of_ref']), [indicator.id], `${collection} holds the indicator, so its sighting`);
+    }
+    assert.ok(!(await exported('feeds')).some((o) => o.type === 'sighting' && o['sighting_of_ref'] === indicator.id), 'feeds does not');
+  });
+
   it('keeps --sightings-collection when indicators are taken from it alone', async () => {
     const log = file('third.jsonl', JSON.stringify({ type: 'ipv4-addr', value: C2 }) + '\n');
     const before = (await exported('feeds')).filter((o) => o.type === 'sighting').length;
