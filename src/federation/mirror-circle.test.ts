@@ -57,6 +57,25 @@ describe('the circle mirror trusts its coordinator only as far as a coordinator 
     await store.close();
   });
 
+  it('never makes a collection this node holds already carry a mirrored circle: the default one, an internal feed', async () => {
+    const { store, deps } = await world();
+    await store.createCollection({ id: 'wide', title: 'Internal feed', description: 'RED, home readers only' }, NOW);
+    const view: CircleView = {
+      circle: circle([member(COORDINATOR.id, 'coordinator'), member(HOME.id)]),
+      agreements: [agreement(1, openTerms({ highestTlp: 'red' }), '2026-02-01T00:00:00.000Z')],
+      acceptances: [],
+      memberKeys: [],
+    };
+    await assert.rejects(storeCircleMirror(deps, view, COORDINATOR.id), (error: unknown) => {
+      assert.ok(error instanceof Error && 'code' in error && error.code === 'ENT_CIRCLE_COLLECTION_TAKEN', String(error));
+      assert.match(error.message, /holds already as one of its own/);
+      return true;
+    });
+    assert.equal(await store.getCircle('wide'), undefined, 'no circle was made');
+    assert.equal(await store.getCircleByCollection('wide'), undefined, 'the internal collection carries no circle');
+    await store.close();
+  });
+
   it("takes no acceptance of this node's organisation from the view, on the first mirror or a refresh: the home's word is recorded here only", async () => {
     const { store, deps } = await world();
     const narrow = openTerms({ highestTlp: 'green' });

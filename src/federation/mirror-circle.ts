@@ -194,10 +194,18 @@ export async function storeCircleMirror(deps: MirrorDeps, view: CircleView, peer
     if (holder !== undefined) {
       throw new EntenteError('ENT_CIRCLE_COLLECTION_TAKEN', `Circle ${view.circle.id} uses collection ${collectionId}, which carries circle ${holder.id} on this node`, { circleId: view.circle.id });
     }
-    if ((await store.getCollection(collectionId)) === undefined) {
-      await store.createCollection({ id: collectionId, title: view.circle.name, description: `Collection of circle ${view.circle.id}, mirrored from its coordinator ${peerOrganisationId}` }, now);
-      collectionCreated = true;
+    // A collection this node holds already is its own: the default one, an internal feed, sightings.
+    // Named by a coordinator's view, it would carry the circle and release what it holds to the
+    // members; a mirrored circle starts on a collection of its own.
+    if ((await store.getCollection(collectionId)) !== undefined) {
+      throw new EntenteError(
+        'ENT_CIRCLE_COLLECTION_TAKEN',
+        `Circle ${view.circle.id} uses collection ${collectionId}, which this node holds already as one of its own: a mirrored circle gets a collection of its own; ask the coordinator to rename the circle's collection, or remove the local one if it is empty and unused`,
+        { circleId: view.circle.id },
+      );
     }
+    await store.createCollection({ id: collectionId, title: view.circle.name, description: `Collection of circle ${view.circle.id}, mirrored from its coordinator ${peerOrganisationId}` }, now);
+    collectionCreated = true;
     mirrored = { ...view.circle, members: trustedMembers(view, new Set([peerOrganisationId]), undefined).members };
     await store.createCircle(mirrored, now);
     created = true;
