@@ -18,6 +18,7 @@ import { AlertBus, isNoticeEvent, type AlertEvent, type AlertJson, type BusEvent
 import type { ConfidenceBasis } from '../correlate/effective-confidence.ts';
 import { alertAsReadBy, isAlertForReader } from '../correlate/alert-for-reader.ts';
 import { NodeMatcher } from '../correlate/node-matcher.ts';
+import type { OverBudget } from '../correlate/bulk-matcher.ts';
 import { WebhookDispatcher } from '../correlate/webhook-delivery.ts';
 import type { CursorKey } from '../taxii/cursor.ts';
 import { AlertEventIds } from './alert-event-ids.ts';
@@ -140,7 +141,9 @@ function streamStartOf(request: FastifyRequest, ids: AlertEventIds): StreamStart
 export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps): void {
   const onError = (what: string, error: unknown): void => deps.logger.error({ err: error }, `alerting: cannot ${what}`);
   const bus = new AlertBus(1024, deps.relay);
-  const matcher = new NodeMatcher({ store: deps.store, bus, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId, onError });
+  // Untested comparisons count as not holding: the operator learns which indicators and inputs cost too much.
+  const onOverBudget = (event: OverBudget): void => deps.logger.warn({ ...event, indicatorIds: event.indicatorIds.slice(0, 20) }, 'alerting: an observation ran out of its matching budget');
+  const matcher = new NodeMatcher({ store: deps.store, bus, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId, onError, onOverBudget });
   const ids = new AlertEventIds(deps.cursorKey);
   const webhooks = new WebhookDispatcher({ store: deps.store, bus, clock: deps.clock, onError, shownId: (alertId) => ids.shown(Number(alertId)) });
   const tuning: AlertStreamTuning = { heartbeatMs: 15_000, maxBufferedBytes: 1024 * 1024 };

@@ -45,7 +45,7 @@ import { validateForIngest } from '../store/validate-for-ingest.ts';
 import type { StixObject } from '../stix/types.ts';
 import { AlertAggregator, toAlertRecord, type Alert } from './alert-aggregator.ts';
 import type { AlertBus, AlertJson } from './alert-bus.ts';
-import { BulkMatcher } from './bulk-matcher.ts';
+import { BulkMatcher, type OverBudget } from './bulk-matcher.ts';
 import type { ConfidenceBasis } from './effective-confidence.ts';
 import { IndicatorLoader } from './load-indicators.ts';
 import { emptySummary, matchInput } from './match-input.ts';
@@ -72,7 +72,16 @@ export interface NodeMatcherDeps {
   readonly onDemandMinMs?: number;
   readonly maxLineChars?: number;
   readonly onError?: (what: string, error: unknown) => void;
+  /** Told of each observation whose MATCHES/LIKE step budget ran out (a log line with its code). */
+  readonly onOverBudget?: (event: OverBudget) => void;
 }
+
+/**
+ * MATCHES and LIKE steps all the observations matched in one turn of the event loop may spend
+ * together (~0.25 s of the engine): each observation has its own budget too (BulkMatcher), but a
+ * 16 KB slice of lines each just within it could still hold the node's requests for seconds.
+ */
+const TURN_STEP_BUDGET = 50_000_000;
 
 export interface ObservationsOutcome {
   readonly lines: number;
@@ -264,7 +273,11 @@ export class NodeMatcher {
   }
 
   async #compile(collections: readonly string[], now: Date): Promise<Compiled> {
-    const matcher = new BulkMatcher({ correlationSeconds: this.#windowSeconds });
+    const matcher = new BulkMatcher({
+      correlationSeconds: this.#windowSeconds,
+      turnStepBudget: TURN_STEP_BUDGET,
+      ...(this.#deps.onOverBudget === undefined ? {} : { onOverBudget: this.#deps.onOverBudget }),
+    });
     const loader = new IndicatorLoader(this.#deps.store, collections, matcher, this.#sources, 'latest-of-each');
     await loader.load({ now });
     return { matcher, loader, collections };
