@@ -145,7 +145,16 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
   const onOverBudget = (event: OverBudget): void => deps.logger.warn({ ...event, indicatorIds: event.indicatorIds.slice(0, 20) }, 'alerting: an observation ran out of its matching budget');
   const matcher = new NodeMatcher({ store: deps.store, bus, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId, onError, onOverBudget });
   const ids = new AlertEventIds(deps.cursorKey);
-  const webhooks = new WebhookDispatcher({ store: deps.store, bus, clock: deps.clock, onError, shownId: (alertId) => ids.shown(Number(alertId)) });
+  // Before each retry the dispatcher asks the matcher who the alert is for now: a recall, a deletion or a
+  // newer version since the first attempt withdraws it, as it would from a batch matched now.
+  const webhooks = new WebhookDispatcher({
+    store: deps.store,
+    bus,
+    clock: deps.clock,
+    onError,
+    shownId: (alertId) => ids.shown(Number(alertId)),
+    audienceNow: (event) => matcher.audienceNow(event),
+  });
   const tuning: AlertStreamTuning = { heartbeatMs: 15_000, maxBufferedBytes: 1024 * 1024 };
   const open = new Set<() => void>();
   app.decorate('alerting', { bus, matcher, webhooks, tuning, eventIds: ids, streams: () => open.size } satisfies Alerting);

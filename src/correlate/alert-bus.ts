@@ -32,6 +32,12 @@ export interface AlertEvent {
    * collection holds evidence about the indicator: every subscriber is shown `alert.confidence`.
    */
   readonly basis?: ConfidenceBasis;
+  /**
+   * The key (as written) of the indicator version that matched, never shown: what a subscriber acting
+   * later — a webhook's retry — needs to read again who the alert is for (NodeMatcher.audienceNow), as
+   * a recall, a deletion or a newer version may have withdrawn it since. Absent when none is known.
+   */
+  readonly version?: string;
 }
 
 export type AlertListener = (event: AlertEvent) => void;
@@ -67,7 +73,14 @@ export function isNoticeEvent(event: BusEvent): event is NoticeEvent {
 
 /** An event raised in one process, before it has its number. */
 export type RaisedEvent =
-  | { readonly kind: 'alert'; readonly alert: Omit<AlertJson, 'alert_id'>; readonly collections: readonly string[]; readonly basis?: ConfidenceBasis; readonly newerIn?: readonly string[] }
+  | {
+      readonly kind: 'alert';
+      readonly alert: Omit<AlertJson, 'alert_id'>;
+      readonly collections: readonly string[];
+      readonly basis?: ConfidenceBasis;
+      readonly newerIn?: readonly string[];
+      readonly version?: string;
+    }
   | { readonly kind: 'notice'; readonly notice: Omit<NoticeJson, 'notice_id'> };
 
 /** The numbered event of a raised one: the one place an id is given, whichever process numbers it. */
@@ -79,6 +92,7 @@ export function numberEvent(id: number, raised: RaisedEvent): BusEvent {
         collections: raised.collections,
         ...(raised.basis === undefined ? {} : { basis: raised.basis }),
         ...(raised.newerIn === undefined || raised.newerIn.length === 0 ? {} : { newerIn: raised.newerIn }),
+        ...(raised.version === undefined ? {} : { version: raised.version }),
       }
     : { id, notice: { notice_id: String(id), ...raised.notice } };
 }
@@ -133,14 +147,15 @@ export class AlertBus {
     return this.#listeners.size;
   }
 
-  /** Raises an alert; resolves with it numbered, once its subscribers here have been called. `basis`, `newerIn`: see AlertEvent. */
-  async publish(alert: Omit<AlertJson, 'alert_id'>, collections: readonly string[], basis?: ConfidenceBasis, newerIn?: readonly string[]): Promise<AlertEvent> {
+  /** Raises an alert; resolves with it numbered, once its subscribers here have been called. `basis`, `newerIn`, `version`: see AlertEvent. */
+  async publish(alert: Omit<AlertJson, 'alert_id'>, collections: readonly string[], basis?: ConfidenceBasis, newerIn?: readonly string[], version?: string): Promise<AlertEvent> {
     return (await this.#raise({
       kind: 'alert',
       alert,
       collections,
       ...(basis === undefined ? {} : { basis }),
       ...(newerIn === undefined || newerIn.length === 0 ? {} : { newerIn }),
+      ...(version === undefined ? {} : { version }),
     })) as AlertEvent;
   }
 

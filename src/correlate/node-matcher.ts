@@ -44,7 +44,7 @@ import type { ObjectStore, StoredEntry } from '../store/object-store.ts';
 import { validateForIngest } from '../store/validate-for-ingest.ts';
 import type { StixObject } from '../stix/types.ts';
 import { AlertAggregator, toAlertRecord, type Alert } from './alert-aggregator.ts';
-import type { AlertBus, AlertJson } from './alert-bus.ts';
+import type { AlertBus, AlertEvent, AlertJson } from './alert-bus.ts';
 import { BulkMatcher, type OverBudget } from './bulk-matcher.ts';
 import type { ConfidenceBasis } from './effective-confidence.ts';
 import { IndicatorLoader } from './load-indicators.ts';
@@ -453,6 +453,7 @@ export class NodeMatcher {
       holding,
       basis,
       newerIn,
+      version,
     );
     return {
       alert: event.alert,
@@ -463,6 +464,23 @@ export class NodeMatcher {
       invalidSighting: callerReads && sighting === 'invalid',
       noWriteGrant: readable !== undefined && home.length > 0 && homeIn.length === 0,
     };
+  }
+
+  /**
+   * Who an alert raised earlier is for now (AlertEvent.collections and newerIn), read from the store
+   * as each batch reads it: the collections whose latest version of the indicator is still the one
+   * that matched (`event.version`), and those whose latest is newer and of its creator and origin. A
+   * version recalled by its source partner, deleted, or superseded in a collection since the alert was
+   * raised is no longer for that collection's readers: what acts on an alert later (a webhook's
+   * retry) asks this first. An event naming no version is for no one.
+   */
+  async audienceNow(event: Pick<AlertEvent, 'alert' | 'version'>): Promise<Pick<AlertEvent, 'collections' | 'newerIn'>> {
+    if (event.version === undefined) return { collections: [], newerIn: [] };
+    const collections = this.#compiled?.collections ?? (await this.#deps.store.listCollections()).map((c) => c.id).sort();
+    const indicatorId = event.alert.indicator_id;
+    const held = await this.#latestVersions([indicatorId], collections);
+    const { holding, newerIn } = audienceOf(event.version, held.get(indicatorId));
+    return { collections: holding, newerIn };
   }
 
   /**

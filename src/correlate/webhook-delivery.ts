@@ -8,7 +8,11 @@
 // gets the alerts a reader of those collections gets, as that reader is shown them. The webhooks are read from the store for every
 // alert and again before every retry, so that removing one (say, because its receiver was
 // compromised) or changing its URL or secret stops what was scheduled for it: those deliveries are
-// logged as abandoned.
+// logged as abandoned. So is a retry of an alert withdrawn meanwhile: before each retry, who the alert
+// is for is read again from the store (NodeMatcher.audienceNow) and put to the rule the first attempt
+// and the alert stream apply (isAlertForReader): a version its source partner recalled, that was
+// deleted from the collections the webhook reads, or that a newer version by its creator superseded
+// there is no longer sent, as no token reading those collections would be sent it by a batch matched now.
 import { createHmac } from 'node:crypto';
 import type { WebhookDelivery, WebhookRecord, WebhookStore } from '../store/object-store.ts';
 import type { AlertBus, AlertEvent, AlertJson } from './alert-bus.ts';
@@ -40,6 +44,13 @@ export interface WebhookDeliveryOptions {
    * keeps the number its delivery log records. Without this option (tests), numbers throughout.
    */
   readonly shownId?: (alertId: string) => string;
+  /**
+   * Who the alert is for now (AlertEvent.collections and newerIn), read from the store before every
+   * retry (NodeMatcher.audienceNow): a delivery whose alert the webhook would no longer take — the
+   * version recalled, deleted or superseded in the collections it reads — is logged as abandoned.
+   * Without this option (tests of the transport), the audience the alert was raised with.
+   */
+  readonly audienceNow?: (event: AlertEvent) => Promise<Pick<AlertEvent, 'collections' | 'newerIn'>>;
 }
 
 const severityRank: Record<Severity, number> = { none: 0, low: 1, medium: 2, high: 3 };
@@ -96,6 +107,17 @@ function abandonReason(captured: WebhookRecord, current: WebhookRecord | undefin
   if (JSON.stringify(current.collections) !== JSON.stringify(captured.collections)) return 'webhook collections changed';
   if (!webhookTakes(current, event)) return 'webhook no longer takes this alert (minimum severity raised)';
   return undefined;
+}
+
+/**
+ * Why an alert the webhook took is no longer one for it, now that `audience` holds it (or undefined
+ * when it still is): the rule of its first attempt (webhookTakes), put to who the alert is for now.
+ */
+function withdrawnReason(webhook: WebhookRecord, audience: Pick<AlertEvent, 'collections' | 'newerIn'>): string | undefined {
+  const reads = readerOf(webhook);
+  if (isAlertForReader(audience, reads)) return undefined;
+  if (!audience.collections.some(reads)) return 'alert withdrawn: no collection the webhook reads holds the indicator version that matched as its latest any more (recalled, removed or superseded)';
+  return 'alert withdrawn: a newer version of the indicator by its creator is held in a collection the webhook reads';
 }
 
 /** Whether an attempt that ended with this status (undefined: no response) is worth repeating. */
@@ -159,14 +181,27 @@ export class WebhookDispatcher {
     }
   }
 
-  /** Before a retry: the webhook as it is now, or why the delivery stops here (logged as abandoned). */
+  /**
+   * Before a retry: why the delivery stops here (logged as abandoned), or undefined when it goes on —
+   * the webhook as it is now still takes the alert, and the alert is still one for it (withdrawnReason).
+   */
   async #stillWanted(webhook: WebhookRecord, event: AlertEvent): Promise<string | undefined> {
+    let current: WebhookRecord | undefined;
     try {
-      const current = (await this.#options.store.listWebhooks()).find((candidate) => candidate.name === webhook.name);
-      return abandonReason(webhook, current, event);
+      current = (await this.#options.store.listWebhooks()).find((candidate) => candidate.name === webhook.name);
     } catch (cause) {
       // Unable to tell whether it was removed: send nothing rather than risk a removed endpoint.
       return `cannot read the webhooks: ${(cause as Error).message}`;
+    }
+    const changed = abandonReason(webhook, current, event);
+    if (changed !== undefined || current === undefined) return changed;
+    const audienceNow = this.#options.audienceNow;
+    if (audienceNow === undefined) return undefined;
+    try {
+      return withdrawnReason(current, await audienceNow(event));
+    } catch (cause) {
+      // Unable to tell whether it was recalled: send nothing rather than risk sending what was taken back.
+      return `cannot read which collections hold the indicator: ${(cause as Error).message}`;
     }
   }
 

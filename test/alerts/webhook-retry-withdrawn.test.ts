@@ -1,0 +1,191 @@
+// A webhook retry is sent only while the alert is still one for that webhook: between a failed
+// attempt and its retry the indicator version behind the alert may be recalled by its source partner,
+// or removed from the collections that held it. The retry then reads again who the alert is for
+// (NodeMatcher.audienceNow, the store as it is now) and puts it to the rule the first attempt and the
+// alert stream apply (isAlertForReader); an alert withdrawn for the webhook is not POSTed again, and
+// the delivery is logged as abandoned with the reason.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AlertBus, type AlertEvent, type AlertJson } from '../../src/correlate/alert-bus.ts';
+import { WebhookDispatcher } from '../../src/correlate/webhook-delivery.ts';
+import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
+import type { ObjectStore, WebhookDelivery } from '../../src/store/object-store.ts';
+import { ADD_TEST, HIGH_VALUE, secrets, startTestNode, type TestNode } from '../taxii/taxii-test-kit.ts';
+import { ipIndicator, postObservedAddress } from './alert-test-kit.ts';
+
+const SECRET = 'a-webhook-secret-of-32-bytes-000';
+const admin = { authorization: `Bearer ${secrets.admin}` };
+
+interface Hook {
+  readonly url: string;
+  readonly received: AlertJson[];
+  readonly server: Server;
+}
+
+/**
+ * A receiver that answers its first POST with a 500 after running `between` (what happens to the
+ * indicator before the retry: the retry is scheduled only once this answer is in), then 200.
+ */
+async function failingOnce(between: () => Promise<void>): Promise<Hook> {
+  const received: AlertJson[] = [];
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+    request.on('end', () => {
+      received.push(JSON.parse(body) as AlertJson);
+      const first = received.length === 1;
+      void (first ? between() : Promise.resolve()).finally(() => {
+        response.statusCode = first ? 500 : 200;
+        response.end();
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, server };
+}
+
+async function deliveryOf(node: TestNode, webhook: string): Promise<WebhookDelivery> {
+  // The node's backoff: the retry comes 0.5 to 1 s after the first attempt.
+  const deadline = Date.now() + 8000;
+  for (;;) {
+    const [delivery] = await node.store.listWebhookDeliveries({ webhook, limit: 10 });
+    if (delivery !== undefined) return delivery;
+    if (Date.now() > deadline) throw new Error(`no delivery logged for ${webhook}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('a webhook retry of an alert withdrawn since the first attempt', () => {
+  let node: TestNode;
+  const servers: Server[] = [];
+  before(async () => {
+    node = await startTestNode({ empty: true, tokenCacheTtlMs: 0 });
+  });
+  after(async () => {
+    await node.close();
+    for (const server of servers) server.close();
+  });
+
+  const addHook = async (name: string, hook: Hook, collections?: string[]): Promise<void> => {
+    servers.push(hook.server);
+    await node.store.addWebhook({ name, url: hook.url, secret: SECRET, minSeverity: 'low', ...(collections === undefined ? {} : { collections }), createdAt: new Date().toISOString() });
+  };
+
+  it('is not POSTed when the source partner recalled the version meanwhile, and is logged abandoned with the reason', async () => {
+    const recalled = ipIndicator(41, '198.51.100.41');
+    await node.store.addObjects(HIGH_VALUE, [recalled]);
+    // What recall-receive.ts does with a recall it accepts: that version removed from the collection.
+    const hook = await failingOnce(async () => {
+      assert.equal(await node.store.deleteObject(HIGH_VALUE, recalled.id, { versions: [{ kind: 'at', version: recalled['modified'] as string }] }), 1);
+    });
+    await addHook('recalled', hook);
+    const alerts = await postObservedAddress<AlertJson>(node, admin, '198.51.100.41', '2026-11-20T10:00:00Z');
+    assert.deepEqual(alerts.map((a) => a.indicator_id), [recalled.id]);
+    const delivery = await deliveryOf(node, 'recalled');
+    assert.deepEqual([delivery.outcome, delivery.attempts, delivery.status], ['abandoned', 1, 500]);
+    assert.match(delivery.error ?? '', /^alert withdrawn: no collection the webhook reads holds the indicator version that matched .*\(recalled, removed or superseded\) before attempt 2$/);
+    assert.equal(node.app.alerting.webhooks.pending, 0);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(hook.received.map((a) => a.indicator_id), [recalled.id], 'the first attempt only: no retry was POSTed');
+    await node.store.removeWebhook('recalled');
+  });
+
+  it('is still retried, and delivered, while a collection the webhook reads holds the version; a webhook reading only the collection it left abandons it', async () => {
+    const held = ipIndicator(42, '198.51.100.42');
+    await node.store.addObjects(HIGH_VALUE, [held]);
+    await node.store.addObjects(ADD_TEST, [held]);
+    await node.app.alerting.matcher.refresh();
+    // Both receivers fail once; the version leaves HIGH_VALUE (a DELETE there) before either retry.
+    let removals = 0;
+    const removeOnce = async (): Promise<void> => {
+      if (removals++ === 0) assert.equal(await node.store.deleteObject(HIGH_VALUE, held.id, {}), 1);
+    };
+    const everything = await failingOnce(removeOnce);
+    const scoped = await failingOnce(removeOnce);
+    await addHook('everything', everything);
+    await addHook('high-value-only', scoped, [HIGH_VALUE]);
+    await postObservedAddress<AlertJson>(node, admin, '198.51.100.42', '2026-11-20T10:00:00Z');
+    const [toAll, toScoped] = await Promise.all([deliveryOf(node, 'everything'), deliveryOf(node, 'high-value-only')]);
+    assert.deepEqual([toAll.outcome, toAll.attempts, toAll.status], ['delivered', 2, 200], 'ADD_TEST still holds it: the unscoped webhook reads ADD_TEST');
+    assert.deepEqual([toScoped.outcome, toScoped.attempts, toScoped.status], ['abandoned', 1, 500]);
+    assert.match(toScoped.error ?? '', /^alert withdrawn: no collection the webhook reads holds/);
+    assert.equal(everything.received.length, 2);
+    assert.equal(scoped.received.length, 1, 'the scoped webhook got no retry');
+    for (const name of ['everything', 'high-value-only']) await node.store.removeWebhook(name);
+  });
+});
+
+describe('the dispatcher asks who the alert is for now before each retry', () => {
+  let store: ObjectStore;
+  const servers: Server[] = [];
+  before(() => {
+    store = openSqliteObjectStore({ path: ':memory:' });
+  });
+  after(async () => {
+    for (const server of servers) server.close();
+    await store.close();
+  });
+
+  const raised: Omit<AlertJson, 'alert_id'> = {
+    indicator_id: 'indicator--a1e00000-0000-4000-8000-000000000043',
+    indicator_name: 'test',
+    observable: { type: 'ipv4-addr', path: 'ipv4-addr:value', value: '203.0.113.43' },
+    first_seen: '2026-11-23T01:00:00.000Z',
+    last_seen: '2026-11-23T01:00:00.000Z',
+    count: 1,
+    confidence: 90,
+    severity: 'high',
+    input: 'api:test',
+    line: 1,
+    sighting_id: null,
+    raised_at: '2026-11-23T01:00:00.000Z',
+  };
+
+  /** One alert raised in ['a'], failed once, its retry decided with `audienceNow`; resolves with its logged delivery and the POSTs received. */
+  async function retried(name: string, audienceNow: (event: AlertEvent) => Promise<Pick<AlertEvent, 'collections' | 'newerIn'>>): Promise<{ delivery: WebhookDelivery; posts: number; asked: AlertEvent[] }> {
+    const hook = await failingOnce(async () => undefined);
+    servers.push(hook.server);
+    await store.addWebhook({ name, url: hook.url, secret: SECRET, minSeverity: 'low', createdAt: new Date().toISOString() });
+    const asked: AlertEvent[] = [];
+    const bus = new AlertBus();
+    const webhooks = new WebhookDispatcher({
+      store, bus, clock: () => new Date(), maxAttempts: 3, baseDelayMs: 20, timeoutMs: 2000, random: () => 0,
+      audienceNow: (event) => {
+        asked.push(event);
+        return audienceNow(event);
+      },
+    });
+    await bus.publish(raised, ['a'], undefined, undefined, '2026-01-01T00:00:00.000Z');
+    const deadline = Date.now() + 5000;
+    let delivery: WebhookDelivery | undefined;
+    while ((delivery = (await store.listWebhookDeliveries({ webhook: name, limit: 10 }))[0]) === undefined) {
+      if (Date.now() > deadline) throw new Error(`no delivery logged for ${name}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await webhooks.stop();
+    await store.removeWebhook(name);
+    return { delivery, posts: hook.received.length, asked };
+  }
+
+  it('retries, and delivers, an alert a collection the webhook reads still holds; the matched version is what it asks about', async () => {
+    const { delivery, posts, asked } = await retried('still-held', async () => ({ collections: ['a'] }));
+    assert.deepEqual([delivery.outcome, delivery.attempts, posts], ['delivered', 2, 2]);
+    assert.deepEqual(asked.map((event) => [event.alert.indicator_id, event.version]), [[raised.indicator_id, '2026-01-01T00:00:00.000Z']], 'asked once, before the retry only');
+  });
+
+  it('abandons an alert a newer version by its creator now supersedes in a collection the webhook reads', async () => {
+    const { delivery, posts } = await retried('superseded', async () => ({ collections: ['a'], newerIn: ['b'] }));
+    assert.deepEqual([delivery.outcome, delivery.attempts, delivery.status, posts], ['abandoned', 1, 500, 1]);
+    assert.equal(delivery.error, 'alert withdrawn: a newer version of the indicator by its creator is held in a collection the webhook reads before attempt 2');
+  });
+
+  it('abandons the retry when it cannot read which collections hold the indicator, rather than risk sending what was recalled', async () => {
+    const { delivery, posts } = await retried('unreadable', async () => {
+      throw new Error('database is locked');
+    });
+    assert.deepEqual([delivery.outcome, posts], ['abandoned', 1]);
+    assert.equal(delivery.error, 'cannot read which collections hold the indicator: database is locked before attempt 2');
+  });
+});
