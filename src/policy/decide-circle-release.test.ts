@@ -718,3 +718,70 @@ describe('decideCircleRelease — an SCO id derived from a marked property is ne
     });
   });
 });
+
+describe('decideCircleRelease — a member added later receives a contributor\'s versions once it agreed to terms with it in (rule 3a)', () => {
+  const NEWBIE = org(9);
+  const FORMER = 'identity--0a000000-0000-4000-8000-00000000000a'; // a co-coordinator that left before NEWBIE joined
+  const circle: Circle = {
+    ...CIRCLE,
+    members: [
+      member(COORD, 'coordinator'),
+      member(FORMER, 'coordinator', { leftAt: '2026-02-01T00:00:00Z' }),
+      member(GOV, 'contributor'),
+      member(BANK, 'consumer'),
+      member(NEWBIE, 'contributor', { joinedAt: '2026-03-01T00:00:00Z' }),
+    ],
+  };
+  const v3: Agreement = { circleId: circle.id, version: 3, proposedBy: COORD, proposedAt: '2026-01-01T12:00:00Z', terms: TERMS };
+  const v4: Agreement = { ...v3, version: 4, proposedAt: '2026-03-05T00:00:00Z' };
+  const accepted = (organisationId: string, version: number, acceptedAt: string) => ({ circleId: circle.id, organisationId, version, acceptedAt });
+  const before: AgreementState = {
+    agreements: [v3, v4],
+    acceptances: [accepted(GOV, 3, '2026-01-02T00:00:00Z'), accepted(BANK, 3, '2026-01-02T00:00:00Z'), accepted(NEWBIE, 3, '2026-03-02T00:00:00Z')],
+  };
+  const green = { object_marking_refs: [GREEN] };
+
+  function decide(recipient: string, contributors: readonly string[] | undefined, agreements = before, releasing?: string): CircleReleaseDecision {
+    const standing = decideCircleStanding({ organisationId: recipient, sectors: [] }, circle, agreements, AT, 0, releasing);
+    return decideCircleReleaseFor({ object: indicator(green), markingDefinitions: new Map(), ...(contributors === undefined ? {} : { contributors }) }, standing);
+  }
+
+  it('withholds from the newcomer what a member contributed under terms it accepted before the newcomer joined, and says how to lift it', () => {
+    const decision = decide(NEWBIE, [GOV]);
+    assert.equal(decision.kind, 'withhold');
+    assert.deepEqual(decision.reasons, [
+      `newcomer: the version was contributed by ${GOV}, which has not agreed to terms with ${NEWBIE} in the circle (${GOV} accepted agreement v3 at 2026-01-02T00:00:00Z, before ${NEWBIE} joined circle north-sea at 2026-03-01T00:00:00Z); it goes to ${NEWBIE} once ${GOV} accepts terms after that (the next version a coordinator proposes; the same terms will do)`,
+    ]);
+    assert.equal(decision.agreementVersion, 3);
+  });
+
+  it('releases it to the members that were in when the contributor accepted, and to the newcomer its own and the coordinator\'s', () => {
+    assert.equal(decide(BANK, [GOV]).kind, 'share');
+    assert.equal(decide(GOV, [NEWBIE]).kind, 'share', 'the newcomer accepted after Gov joined');
+    assert.equal(decide(NEWBIE, [NEWBIE]).kind, 'share');
+    assert.equal(decide(NEWBIE, [COORD]).kind, 'share', 'coordinators decide who is in');
+  });
+
+  it('releases it to the newcomer once the contributor accepted a version after the newcomer joined', () => {
+    const after: AgreementState = { ...before, acceptances: [...before.acceptances, accepted(GOV, 4, '2026-03-06T00:00:00Z')] };
+    assert.equal(decide(NEWBIE, [GOV], after).kind, 'share');
+  });
+
+  it('needs every contributor of the version to have agreed: one re-sending another\'s version does not consent for it', () => {
+    assert.equal(decide(NEWBIE, [COORD, GOV]).kind, 'withhold');
+  });
+
+  it('withholds what a coordinator that left before the newcomer joined, or an organisation bound by no terms, contributed', () => {
+    assert.match(decide(NEWBIE, [FORMER]).reasons[0] ?? '', /^newcomer: .*has accepted no valid agreement version/);
+    assert.match(decide(NEWBIE, [OUTSIDER]).reasons[0] ?? '', /^newcomer: the version was contributed by identity--07/);
+  });
+
+  it('without contributors the version is the releasing organisation\'s own: a member\'s node releases its own to the newcomer once it agreed with it in', () => {
+    // Gov's own node, the circle mirrored from the coordinator's.
+    assert.equal(decide(NEWBIE, undefined, before, GOV).kind, 'withhold');
+    assert.equal(decide(BANK, undefined, before, GOV).kind, 'share');
+    // The coordinator's node, and a decision told of no releasing organisation.
+    assert.equal(decide(NEWBIE, undefined, before, COORD).kind, 'share');
+    assert.equal(decide(NEWBIE, undefined).kind, 'share');
+  });
+});

@@ -22,6 +22,14 @@ export interface ReleaseSubjectWithObject {
    * one included): its TLP:AMBER+STRICT and TLP:RED content is not released again (rule 8).
    */
   readonly secondHand?: boolean;
+  /**
+   * The organisations whose contribution put this version into this circle's collection (rule 3a):
+   * the partners that sent it here, the recipient alone when it sent it here itself. Absent: the
+   * releasing organisation's own version (the standing's `releasingOrganisationId`; nobody is
+   * checked when that is not known either). Each must have agreed to terms with the recipient in
+   * the circle before the version goes to it.
+   */
+  readonly contributors?: readonly string[];
 }
 
 /** How a version another organisation sent reached this node through other circles than the releasing one. */
@@ -259,6 +267,12 @@ export type CircleStanding =
       readonly coordinators: ReadonlySet<string>;
       /** This node's organisation, when known: the recipient knows it receives from it. */
       readonly releasingOrganisationId?: string;
+      /**
+       * Why a version contributed through the circle by this organisation may not go to the
+       * recipient (rule 3a, a member added after the contributor last agreed to terms), or undefined
+       * when it may. Worked out once per contributor for the standing.
+       */
+      readonly contributorRefusal: (contributorId: string) => string | undefined;
     };
 
 export function decideCircleStanding(
@@ -281,16 +295,58 @@ export function decideCircleStanding(
   if (membership.kind === 'not-member') return { kind: 'refused', decision: withhold([`membership: ${membership.reason}`]) };
   const binding = bindingAgreement(agreements, circle, org, at, agreementClockSkewMs, releasingOrganisationId);
   if (binding.kind === 'unbound') return { kind: 'refused', decision: withhold([`agreement: ${binding.reason}`]) };
+  const member = membership.member;
+  const refusals = new Map<string, string | undefined>();
   return {
     kind: 'bound',
     circle,
     recipient,
-    member: membership.member,
+    member,
     agreement: binding.agreement,
     agreementReason: `agreement: v${binding.agreement.version} accepted by ${org} at ${binding.acceptance.acceptedAt}`,
     coordinators: new Set(circle.members.filter((m) => m.role === 'coordinator').map((m) => m.organisationId)),
     ...(releasingOrganisationId === undefined ? {} : { releasingOrganisationId }),
+    contributorRefusal(contributorId) {
+      if (!refusals.has(contributorId)) {
+        refusals.set(contributorId, newcomerRefusal(circle, agreements, member, contributorId, at, agreementClockSkewMs, releasingOrganisationId));
+      }
+      return refusals.get(contributorId);
+    },
   };
+}
+
+/**
+ * Rule 3a: why what `contributorId` contributed through the circle may not go to `member`, or
+ * undefined when it may. A coordinator adds members alone; the others accepted terms that said
+ * nothing of who would join later, and a two-member circle made wider by its coordinator must not
+ * hand one member's intelligence to a third party it never agreed to share with. So a contributor
+ * covers a member only once it agreed to terms with that member in the circle: the acceptance that
+ * binds it (bindingAgreement, as this node agreed to the terms too) was made at or after the member
+ * joined. A coordinator covers every member that joined while it coordinated (coordinators decide
+ * who is in); the member covers itself. What the contributor sent before and after the newcomer
+ * joined is treated alike: a contribution records no time, and terms accepted with the newcomer in
+ * are the contributor's word that the circle, as it is, may have what it shares.
+ */
+function newcomerRefusal(
+  circle: Circle,
+  agreements: AgreementState,
+  member: CircleMember,
+  contributorId: string,
+  at: Date,
+  agreementClockSkewMs: number,
+  releasingOrganisationId: string | undefined,
+): string | undefined {
+  if (contributorId === member.organisationId) return undefined;
+  const joined = Date.parse(member.joinedAt);
+  const contributor = circle.members.find((candidate) => candidate.organisationId === contributorId);
+  if (contributor?.role === 'coordinator' && (contributor.leftAt === undefined || joined < Date.parse(contributor.leftAt))) return undefined;
+  const binding = bindingAgreement(agreements, circle, contributorId, at, agreementClockSkewMs, releasingOrganisationId);
+  if (binding.kind === 'bound' && Date.parse(binding.acceptance.acceptedAt) >= joined) return undefined;
+  const why =
+    binding.kind === 'unbound'
+      ? binding.reason
+      : `${contributorId} accepted agreement v${binding.agreement.version} at ${binding.acceptance.acceptedAt}, before ${member.organisationId} joined circle ${circle.id} at ${member.joinedAt}`;
+  return `newcomer: the version was contributed by ${contributorId}, which has not agreed to terms with ${member.organisationId} in the circle (${why}); it goes to ${member.organisationId} once ${contributorId} accepts terms after that (the next version a coordinator proposes; the same terms will do)`;
 }
 
 /** Properties a redaction of this object may not remove: the common and type-required ones, and a relationship's references. */
@@ -346,6 +402,12 @@ export function decideCircleReleaseFor(
   const version = standing.agreement.version;
   const terms = standing.agreement.terms;
   const reasons: string[] = [standing.agreementReason];
+
+  const contributors = subject.contributors ?? (standing.releasingOrganisationId === undefined ? [] : [standing.releasingOrganisationId]);
+  for (const contributor of contributors) {
+    const refusal = standing.contributorRefusal(contributor);
+    if (refusal !== undefined) return withhold([refusal], version);
+  }
 
   if (!terms.scope.types.includes(type)) {
     return withhold([`scope.types: ${type} is outside the scope of agreement v${version}`], version);

@@ -20,6 +20,7 @@ export interface ReleaseSubject {
   readonly markingDefinitions?: ReleaseSubjectWithObject['markingDefinitions'];
   readonly receivedVia?: ReleaseSubjectWithObject['receivedVia'];
   readonly secondHand?: ReleaseSubjectWithObject['secondHand'];
+  readonly contributors?: ReleaseSubjectWithObject['contributors'];
 }
 
 /** What the circle rules need besides the object: the circle, its agreement state, and references. */
@@ -113,6 +114,7 @@ export function prepareRelease(recipient: Recipient, channel: PreparedChannel, a
         markingDefinitions: subject.markingDefinitions ?? noDefinitions,
         ...(subject.receivedVia === undefined ? {} : { receivedVia: subject.receivedVia }),
         ...(subject.secondHand === true ? { secondHand: true } : {}),
+        ...(subject.contributors === undefined ? {} : { contributors: subject.contributors }),
       },
       standing,
       lookup,

@@ -74,6 +74,13 @@ const TLP_IDS = new Set<string>([...Object.values(TLP2_MARKING_IDS), ...Object.v
 
 type Verdict = ReleaseDecision['kind'] | undefined;
 
+/** A version's counted contributions (countedContributions in openReleaseGate), and whether it is provably the home organisation's own. */
+interface CountedContributions {
+  readonly contributions: readonly Contribution[];
+  readonly homeOriginal: boolean;
+}
+const NO_CONTRIBUTIONS: CountedContributions = { contributions: [], homeOriginal: false };
+
 export interface ReleaseGateOptions {
   /**
    * Record releases in the audit log (default). Off only for paths that return no content to the
@@ -280,12 +287,36 @@ export async function openReleaseGate(
     return all.some((contribution) => contribution.collectionId !== collectionId);
   }
 
+  /**
+   * Whether whose version this is in the circle (contributorsOf) depends on store.homeOriginalsIn:
+   * an organisation other than the recipient contributed it to this very collection, and the home
+   * organisation may have written it here first (a member's node sending back what it pulled).
+   */
+  function needsOwnerCheck(all: readonly Contribution[]): boolean {
+    return all.some((contribution) => contribution.collectionId === collectionId && contribution.organisationId !== recipient.organisationId);
+  }
+
   /** countedContributions for entries loaded one by one (references, `decide`). */
-  async function contributionsCountedFor(entry: StoredEntry): Promise<readonly Contribution[]> {
+  async function contributionsCountedFor(entry: StoredEntry): Promise<CountedContributions> {
     const all = (await store.contributionsOf([{ id: entry.id, version: entry.version }])).get(versionKey(entry.id, entry.version)) ?? [];
-    if (!needsOriginCheck(all)) return countedContributions(all, false);
+    if (!needsOriginCheck(all) && !needsOwnerCheck(all)) return { contributions: countedContributions(all, false), homeOriginal: false };
     const [original] = await store.homeOriginalsIn([{ id: entry.id, version: entry.version }]);
-    return countedContributions(all, original === true);
+    return { contributions: countedContributions(all, original === true), homeOriginal: original === true };
+  }
+
+  /**
+   * Whose version this is in the circle (ReleaseSubject.contributors, src/policy/README.md rule 3a),
+   * from its counted contributions: the recipient's alone when it sent it here itself (it has it
+   * already); the home organisation's (undefined: the decision takes the releasing organisation)
+   * when no partner sent it here or the home provably wrote it first; else that of every partner
+   * that sent it here — each must have agreed to terms with the recipient in the circle (fail
+   * closed: a copy re-sent by a second member does not make the first one's consent).
+   */
+  function contributorsOf(counted: CountedContributions): readonly string[] | undefined {
+    const here = counted.contributions.filter((contribution) => contribution.collectionId === collectionId);
+    if (here.some((contribution) => contribution.organisationId === recipient.organisationId)) return [recipient.organisationId];
+    if (counted.homeOriginal || here.length === 0) return undefined;
+    return [...new Set(here.map((contribution) => contribution.organisationId))];
   }
 
   /**
@@ -295,8 +326,7 @@ export async function openReleaseGate(
    * strictest terms it arrived with (what arrived through this very circle is not), and an unmarked
    * version stands at no lower level than the strictest default of the circles it arrived through.
    */
-  async function receivedFrom(entry: StoredEntry, loaded?: readonly Contribution[]): Promise<{ via: ReceivedVia | undefined; secondHand: boolean }> {
-    const contributions = loaded ?? (await contributionsCountedFor(entry));
+  async function receivedFrom(contributions: readonly Contribution[]): Promise<{ via: ReceivedVia | undefined; secondHand: boolean }> {
     // What the recipient itself wrote into this very collection comes back to it as it sent it:
     // someone else holding the same version, here or through another circle, neither makes it
     // second-hand for its source nor puts it under another circle's terms.
@@ -322,7 +352,7 @@ export async function openReleaseGate(
     entry: StoredEntry,
     depth: number,
     path: ReadonlySet<string>,
-    contributions?: readonly Contribution[],
+    loaded?: CountedContributions,
   ): Promise<{ decision: ReleaseDecision; object?: StixObject }> {
     const object = parseObject(entry.json);
     if (object === undefined) return { decision: { kind: 'withhold', reasons: ['object: stored JSON is not an object'] } };
@@ -331,14 +361,17 @@ export async function openReleaseGate(
     if (wanted.length > 0) await loadMarkings(wanted);
     const referenced = new Map<string, Verdict>();
     for (const id of referencesOf(object)) referenced.set(id, await verdictOf(id, depth + 1, path));
-    // No partner contribution of this version (loaded for the page): not onward sharing, not second-hand.
-    const received = contributions !== undefined && contributions.length === 0 ? undefined : await receivedFrom(entry, contributions);
+    const counted = loaded ?? (await contributionsCountedFor(entry));
+    // No partner contribution of this version: not onward sharing, not second-hand.
+    const received = counted.contributions.length === 0 ? undefined : await receivedFrom(counted.contributions);
     const receivedVia = received?.via;
+    const contributors = contributorsOf(counted);
     const decision = decideFor(
       {
         id: entry.id, type: entry.type, version: entry.version, object, markingDefinitions,
         ...(receivedVia === undefined ? {} : { receivedVia }),
         ...(received?.secondHand === true ? { secondHand: true } : {}),
+        ...(contributors === undefined ? {} : { contributors }),
       },
       (id) => referenced.get(id),
     );
@@ -347,24 +380,32 @@ export async function openReleaseGate(
 
   /**
    * The counted contributions of each entry (by versionKey), read for all of them at once: one store
-   * call, and one more to tell the home organisation's originals among the entries it put here of
-   * versions partners sent elsewhere. `homeOriginals`: the keys of those originals.
+   * call, and one more to tell the home organisation's originals among the entries partners sent
+   * elsewhere or (rule 3a) here. `homeOriginals`: the keys of the originals of versions partners sent
+   * elsewhere (SignableRelease.homeOriginal).
    */
-  async function contributionsOfAll(entries: readonly StoredEntry[]): Promise<{ counted: Map<string, readonly Contribution[]>; homeOriginals: Set<string> }> {
-    const counted = new Map<string, readonly Contribution[]>();
+  async function contributionsOfAll(entries: readonly StoredEntry[]): Promise<{ counted: Map<string, CountedContributions>; homeOriginals: Set<string> }> {
+    const counted = new Map<string, CountedContributions>();
     const homeOriginals = new Set<string>();
     if (entries.length === 0) return { counted, homeOriginals };
     const contributions = await store.contributionsOfEntries(collectionId, entries);
-    const unsure = entries.filter((entry) => needsOriginCheck(contributions.get(versionKey(entry.id, entry.version)) ?? []));
+    const originals = new Set<string>();
+    const unsure = entries.filter((entry) => {
+      const all = contributions.get(versionKey(entry.id, entry.version)) ?? [];
+      return needsOriginCheck(all) || needsOwnerCheck(all);
+    });
     if (unsure.length > 0) {
-      const originals = await store.homeOriginalsIn(unsure.map((entry) => ({ id: entry.id, version: entry.version })));
+      const found = await store.homeOriginalsIn(unsure.map((entry) => ({ id: entry.id, version: entry.version })));
       unsure.forEach((entry, index) => {
-        if (originals[index] === true) homeOriginals.add(versionKey(entry.id, entry.version));
+        if (found[index] === true) originals.add(versionKey(entry.id, entry.version));
       });
     }
     for (const entry of entries) {
       const key = versionKey(entry.id, entry.version);
-      counted.set(key, countedContributions(contributions.get(key) ?? [], homeOriginals.has(key)));
+      const all = contributions.get(key) ?? [];
+      const homeOriginal = originals.has(key);
+      if (homeOriginal && needsOriginCheck(all)) homeOriginals.add(key);
+      counted.set(key, { contributions: countedContributions(all, homeOriginal), homeOriginal });
     }
     return { counted, homeOriginals };
   }
@@ -446,11 +487,11 @@ export async function openReleaseGate(
         consumed += 1;
         if (newer.has(entry)) continue;
         const key = versionKey(entry.id, entry.version);
-        const contributed = counted.get(key) ?? [];
+        const contributed = counted.get(key) ?? NO_CONTRIBUTIONS;
         const { decision, object } = await decideEntry(entry, 0, new Set([entry.id]), contributed);
         if (decision.kind === 'withhold' || object === undefined) continue;
         if (options.signer === undefined) released.push(decision.kind === 'redact' ? { ...entry, json: JSON.stringify(decision.redacted) } : entry);
-        else signable.push({ entry, object, redacted: decision.kind === 'redact' ? decision.redacted : undefined, contributions: contributed, homeOriginal: homeOriginals.has(key) });
+        else signable.push({ entry, object, redacted: decision.kind === 'redact' ? decision.redacted : undefined, contributions: contributed.contributions, homeOriginal: homeOriginals.has(key) });
         if (circle !== undefined && options.audit !== false) audit.push(releaseAuditEntry(object, decision, recipient.organisationId, circle.id, atText));
       }
       if (options.signer !== undefined && signable.length > 0) {

@@ -74,8 +74,14 @@ describe('entente circle', () => {
   });
 
   it('invites, proposes, accepts, promotes, lets members leave and ends the circle', async () => {
-    assert.match(ok(await run('circle', 'invite', 'grid-2026', '--org', BANK, '--role', 'contributor')).stdout, new RegExp(`^Invited ${BANK} to circle grid-2026 as contributor$`, 'm'));
-    assert.match(ok(await run('circle', 'invite', 'grid-2026', '--org', NGO, '--trial')).stdout, /as consumer \(trial\)$/m);
+    const first = ok(await run('circle', 'invite', 'grid-2026', '--org', BANK, '--role', 'contributor'));
+    assert.match(first.stdout, new RegExp(`^Invited ${BANK} to circle grid-2026 as contributor$`, 'm'));
+    assert.equal(first.stderr, '', 'nobody but the coordinator was in: nobody has to acknowledge the newcomer');
+    const second = ok(await run('circle', 'invite', 'grid-2026', '--org', NGO, '--trial'));
+    assert.match(second.stdout, /as consumer \(trial\)$/m);
+    // Bank was in before NGO: what it contributed reaches NGO only once it accepts terms again (rule 3a).
+    assert.match(second.stderr, new RegExp(`^What the 1 other member\\(s\\) contributed reaches ${NGO} once each accepts terms after now: propose the next version \\(entente circle propose grid-2026 --terms …\\)`, 'm'));
+    assert.match(ok(await run('circle', 'invite', '--help')).stdout, /reaches the newcomer only once that member accepts terms again after it\njoined/);
     ok(await run('circle', 'invite', 'grid-2026', '--org', GRID, '--role', 'coordinator'));
     const terms = file('terms.json', JSON.stringify(goodTerms));
     assert.match(ok(await run('circle', 'propose', 'grid-2026', '--terms', terms)).stdout, /^Proposed agreement v1 for circle grid-2026/m);

@@ -169,21 +169,38 @@ export function circleCommand(io: CliIo): Command {
 
   command
     .command('invite')
-    .description('add an organisation to a circle; it receives nothing until it accepts the terms')
+    .description("add an organisation to a circle; it receives nothing until it accepts the terms, and another member's contributions only once that member accepts terms after it joined")
     .argument('<id>', 'circle id')
     .requiredOption('--org <identity-id>', 'the organisation (see entente org list)')
     .option('--role <role>', 'coordinator, contributor or consumer', 'consumer')
     .option('--trial', 'start small: CLEAR and GREEN indicators only, until promoted')
     .option(...dataOption)
-    .addHelpText('after', '\nExample:\n  $ entente circle invite grid-2026 --org identity--7d3c… --role contributor --trial')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ entente circle invite grid-2026 --org identity--7d3c… --role contributor --trial\n' +
+        '\nThe members already in agreed to terms without the newcomer: what each of them contributed (before\n' +
+        'and after the invitation) reaches the newcomer only once that member accepts terms again after it\n' +
+        'joined. Propose the next version (the same terms will do) and ask them to accept it:\n' +
+        '  $ entente circle propose grid-2026 --terms docs/examples/grid-terms.json\n' +
+        "The coordinators' own contributions reach the newcomer as soon as it accepts (src/policy/README.md, rule 3a).",
+    )
     .action(async (id: string, options: NodeLocationOptions & { org: string; role: string; trial?: boolean }) => {
       if (!['coordinator', 'contributor', 'consumer'].includes(options.role)) {
         throw new EntenteError('ENT_CLI_USAGE', `--role must be coordinator, contributor or consumer, not "${options.role}"`);
       }
       await withNode(io, options, async (node) => {
         const { deps, admin } = depsOf(node);
-        await invite(deps, admin, id, { organisationId: options.org, role: options.role as 'consumer', trial: options.trial === true });
+        const circle = await invite(deps, admin, id, { organisationId: options.org, role: options.role as 'consumer', trial: options.trial === true });
         writeLine(io.stdout, `Invited ${options.org} to circle ${id} as ${options.role}${options.trial === true ? ' (trial)' : ''}`);
+        // Rule 3a of the release decision: the members already in (but coordinators) agreed to terms
+        // without the newcomer, and their contributions wait for their word on it.
+        const waiting = circle.members.filter((member) => member.organisationId !== options.org && member.role !== 'coordinator' && member.leftAt === undefined);
+        if (waiting.length > 0) {
+          writeLine(
+            io.stderr,
+            `What the ${waiting.length} other member(s) contributed reaches ${options.org} once each accepts terms after now: propose the next version (entente circle propose ${id} --terms …) for them to accept`,
+          );
+        }
       });
     });
 
