@@ -168,7 +168,7 @@ export interface StartNodeOptions {
  * would otherwise load fastify and most of the sources first).
  */
 async function loadRunningNodeModules() {
-  const [{ default: pino }, { queueRecallsOfEndedCircles }, { createHttpApp }, { FlashRetrier }, { RecallSender }, { postToPeer }, { openTaxiiClient }, { syncPeer }, { OriginatedPresigner }, { openSyncScheduler }] =
+  const [{ default: pino }, { queueRecallsOfEndedCircles }, { createHttpApp }, { FlashRetrier }, { RecallSender }, { postToPeer }, { openTaxiiClient }, { syncPeer, syncCycleLog }, { OriginatedPresigner }, { openSyncScheduler }] =
     await Promise.all([
       import('pino'),
       import('./circles/circle-operations.ts'),
@@ -181,7 +181,7 @@ async function loadRunningNodeModules() {
       import('./federation/presign-originated.ts'),
       import('./federation/sync-scheduler.ts'),
     ]);
-  return { pino, queueRecallsOfEndedCircles, createHttpApp, FlashRetrier, RecallSender, postToPeer, openTaxiiClient, syncPeer, OriginatedPresigner, openSyncScheduler };
+  return { pino, queueRecallsOfEndedCircles, createHttpApp, FlashRetrier, RecallSender, postToPeer, openTaxiiClient, syncPeer, syncCycleLog, OriginatedPresigner, openSyncScheduler };
 }
 
 export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
@@ -196,7 +196,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     await node.close();
     throw error;
   }
-  const { pino, queueRecallsOfEndedCircles, createHttpApp, FlashRetrier, RecallSender, postToPeer, openTaxiiClient, syncPeer, OriginatedPresigner, openSyncScheduler } = modules;
+  const { pino, queueRecallsOfEndedCircles, createHttpApp, FlashRetrier, RecallSender, postToPeer, openTaxiiClient, syncPeer, syncCycleLog, OriginatedPresigner, openSyncScheduler } = modules;
   const clock = nodeClock();
   const logger = pino({ level: config.logLevel, base: { node: node.identity.homeOrganisation['name'] } });
   let scheduler: SyncScheduler | undefined;
@@ -257,9 +257,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
             random: Math.random,
             onPeerSilent,
             onCycle: (report) => {
-              const counts = { peer: report.peer, added: report.pull.added, duplicates: report.pull.duplicates, quarantined: report.pull.quarantined, pushed: report.push?.pushed };
-              if (report.ok) logger.info(counts, 'peer synced');
-              else logger.warn({ ...counts, error: report.error }, 'peer sync failed');
+              // The counts, and what the circle's refresh refused (re-joinings) or queued (recalls).
+              const { level, fields, message } = syncCycleLog(report);
+              logger[level](fields, message);
             },
             onError: (error, peer) => logger.error({ err: error, peer }, 'peer sync scheduler'),
           });

@@ -166,6 +166,9 @@ export function syncReportJson(report: SyncReport): Record<string, unknown> {
     started_at: report.startedAt,
     finished_at: report.finishedAt,
     circle_refreshed: report.mirror !== undefined,
+    // What the circle's refresh refused or queued (null: the circle was not refreshed from this peer).
+    rejoins_refused: report.mirror === undefined ? null : [...report.mirror.rejoinsRefused],
+    recalls_queued: report.mirror?.recallsQueued ?? null,
     pages: report.pull.pages,
     received: report.pull.received,
     added: report.pull.added,
@@ -176,4 +179,34 @@ export function syncReportJson(report: SyncReport): Record<string, unknown> {
     refusals: (report.push?.refusals ?? []).map((refusal) => ({ id: refusal.id, version: refusal.version, message: refusal.message })),
     error: report.error === undefined ? null : { code: report.error.code, message: report.error.message },
   };
+}
+
+/** A log line: its level, its fields and its message. */
+export interface SyncLogLine {
+  readonly level: 'info' | 'warn';
+  readonly fields: Record<string, unknown>;
+  readonly message: string;
+}
+
+/**
+ * What the running node logs of a scheduled cycle (compose.ts): the counts, and, when the circle was
+ * refreshed from the peer, the members its view shows as re-joined after this node recorded them as
+ * left (refused: a member that left stays gone) and the recall notices queued for members it shows as
+ * left. A refused re-joining is a warning: the coordinator's node says something this node does not
+ * take, and the administrator should ask why.
+ */
+export function syncCycleLog(report: SyncReport): SyncLogLine {
+  const fields: Record<string, unknown> = {
+    peer: report.peer,
+    added: report.pull.added,
+    duplicates: report.pull.duplicates,
+    quarantined: report.pull.quarantined,
+    pushed: report.push?.pushed,
+    ...(report.mirror === undefined ? {} : { rejoinsRefused: [...report.mirror.rejoinsRefused], recallsQueued: report.mirror.recallsQueued }),
+  };
+  if (!report.ok) return { level: 'warn', fields: { ...fields, error: report.error }, message: 'peer sync failed' };
+  if ((report.mirror?.rejoinsRefused.length ?? 0) > 0) {
+    return { level: 'warn', fields, message: 'peer synced; its view of the circle shows members that left as members again: refused, they stay gone' };
+  }
+  return { level: 'info', fields, message: 'peer synced' };
 }

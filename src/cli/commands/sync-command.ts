@@ -15,13 +15,26 @@ export function syncDepsOf(node: OpenedNode): SyncDeps {
   };
 }
 
-function summary(report: SyncReport): string {
+/**
+ * What the circle's refresh refused or queued, when it did: members the coordinator's view shows as
+ * members again after this node recorded them as left (refused: a member that left stays gone), and
+ * the recall notices queued for members it shows as left. Nothing when there was neither.
+ */
+function mirrorParts(mirror: NonNullable<SyncReport['mirror']>): string[] {
+  return [
+    ...(mirror.rejoinsRefused.length === 0 ? [] : [`rejoins refused ${mirror.rejoinsRefused.length} (${mirror.rejoinsRefused.join(' ')}: left here, kept gone)`]),
+    ...(mirror.recallsQueued === 0 ? [] : [`recalls queued ${mirror.recallsQueued}`]),
+  ];
+}
+
+/** The human line of a peer's cycle. */
+export function syncSummary(report: SyncReport): string {
   if (report.error !== undefined) {
     const partial = report.pull.added + report.pull.quarantined > 0 ? ` (before that: added ${report.pull.added}, quarantined ${report.pull.quarantined})` : '';
     return `${report.peer}: failed: ${report.error.code}: ${report.error.message}${partial}`;
   }
   const parts = [
-    ...(report.mirror === undefined ? [] : ['circle refreshed']),
+    ...(report.mirror === undefined ? [] : ['circle refreshed', ...mirrorParts(report.mirror)]),
     `added ${report.pull.added}`,
     `duplicates ${report.pull.duplicates}`,
     `quarantined ${report.pull.quarantined}`,
@@ -40,8 +53,13 @@ export function syncCommand(io: CliIo): Command {
       'after',
       '\nExamples:\n  $ entente sync\n  $ entente sync grid-co --json\n\n' +
         'Prints per peer what was added, what this node held already (duplicates), what was quarantined\n' +
-        '(entente quarantine list) and what was pushed. Exits 1 when a peer failed; its error is recorded\n' +
-        '(entente peer status). The running node syncs every peer on its interval by itself.',
+        '(entente quarantine list) and what was pushed. When the peer coordinates the circle and its view\n' +
+        'was taken ("circle refreshed"), also the members it shows as members again after they left here\n' +
+        '("rejoins refused": a member that left stays gone) and the recall notices queued for members it\n' +
+        'shows as left ("recalls queued"; entente circle recalls); --json always has rejoins_refused and\n' +
+        'recalls_queued (null when the circle was not refreshed). Exits 1 when a peer failed; its error is\n' +
+        'recorded (entente peer status). The running node syncs every peer on its interval by itself, and\n' +
+        'logs the same (a refused re-joining as a warning).',
     )
     .action(async (peer: string | undefined, options: NodeLocationOptions & { json?: boolean }) => {
       await withNode(io, options, async (node) => {
@@ -52,7 +70,7 @@ export function syncCommand(io: CliIo): Command {
           const report = await syncPeer(deps, name);
           if (!report.ok) io.outcome.partialFailure = true;
           if (report.push !== undefined) for (const refusal of report.push.refusals) if (options.json !== true) writeLine(io.stderr, `${name}: the peer refused ${refusal.id} ${refusal.version}: ${refusal.message}`);
-          writeLine(io.stdout, options.json === true ? JSON.stringify(syncReportJson(report)) : summary(report));
+          writeLine(io.stdout, options.json === true ? JSON.stringify(syncReportJson(report)) : syncSummary(report));
         }
       });
     });
