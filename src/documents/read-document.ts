@@ -164,7 +164,7 @@ export function readDocument(bytes: Uint8Array, name: string, limits: Partial<Do
   const context: ReadContext = {
     limits: { ...DEFAULT_DOCUMENT_LIMITS, ...limits },
     depth: 1,
-    budget: { parts: 0, bytes: 0 },
+    budget: { parts: 0, bytes: 0, delimiters: 0 },
     readNested: readAny,
   };
   return readAny(bytes, name, context);

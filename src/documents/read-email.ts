@@ -17,7 +17,7 @@ export interface ReadContext {
   readonly limits: DocumentLimits;
   /** 1 for the file itself, 2 for an attachment of it, … */
   readonly depth: number;
-  readonly budget: { parts: number; bytes: number };
+  readonly budget: { parts: number; bytes: number; delimiters: number };
   /** Reads nested content through the format dispatcher (read-document.ts). */
   readonly readNested: (bytes: Uint8Array, name: string, context: ReadContext) => Promise<DocumentText>;
 }
@@ -46,8 +46,26 @@ function bytesOf(content: Attachment['content']): Uint8Array {
   return content instanceof Uint8Array ? content : new Uint8Array(content);
 }
 
+/**
+ * Lines of `bytes` that start with "--", counted up to `max + 1`. Every MIME part starts after such a
+ * line (its delimiter), so this bounds the parts the parser would build, whatever boundaries the
+ * message declares (RFC 2231 may split their names across parameters): an over-count, never under.
+ */
+export function delimiterLines(bytes: Uint8Array, max: number): number {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let n = buf[0] === 0x2d && buf[1] === 0x2d ? 1 : 0;
+  for (let at = buf.indexOf('\n--'); at >= 0 && n <= max; at = buf.indexOf('\n--', at + 3)) n++;
+  return n;
+}
+
 export async function readEmail(bytes: Uint8Array, name: string, context: ReadContext): Promise<DocumentText> {
   const { limits } = context;
+  // Before the parser sees the message: it builds every part, attachment or not, and the limits on
+  // attachments below are checked on what it built.
+  context.budget.delimiters += delimiterLines(bytes, limits.maxMimeParts - context.budget.delimiters);
+  if (context.budget.delimiters > limits.maxMimeParts) {
+    throw new EntenteError('ENT_EXTRACT_LIMIT_EXCEEDED', `${name}: more than ${limits.maxMimeParts} MIME part delimiters (lines starting with "--") in all (a message bomb?)`, { file: name });
+  }
   let email: Email;
   try {
     email = await PostalMime.parse(bytes, {
