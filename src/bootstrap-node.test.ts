@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ensureNodeInitialised } from './bootstrap-node.ts';
+import { ensureNodeInitialised, findCollection, homeSightingsCollectionAlias, metaKeys } from './bootstrap-node.ts';
 import { openSqliteObjectStore } from './store/sqlite/sqlite-object-store.ts';
 import { CURSOR_KEY_META, loadCursorKey } from './taxii/cursor-key.ts';
 
@@ -16,6 +16,53 @@ describe('ensureNodeInitialised', () => {
       await loadCursorKey(store); // the key the TAXII server will read is one it accepts
       await ensureNodeInitialised(store, inputs);
       assert.equal(await store.getMeta(CURSOR_KEY_META), made, 'the same key on every later start');
+    } finally {
+      await store.close();
+    }
+  });
+
+  const inputs = { orgName: 'Test CERT', now: new Date('2026-11-24T00:00:00Z'), randomUuid: randomUUID, randomBytes: (size: number) => randomBytes(size) };
+
+  it('makes the home sightings collection once, with its alias, and the same one at every later start', async () => {
+    const store = openSqliteObjectStore({ path: ':memory:' });
+    try {
+      const first = await ensureNodeInitialised(store, inputs);
+      assert.equal(first.homeSightingsCollection.alias, homeSightingsCollectionAlias);
+      assert.notEqual(first.homeSightingsCollection.id, first.defaultCollection.id);
+      assert.equal((await findCollection(store, homeSightingsCollectionAlias))?.id, first.homeSightingsCollection.id);
+      const again = await ensureNodeInitialised(store, inputs);
+      assert.equal(again.homeSightingsCollection.id, first.homeSightingsCollection.id);
+      assert.equal((await store.listCollections()).length, 2, 'the default collection and the home sightings collection');
+      assert.deepEqual((await store.listTokens()).flatMap((token) => token.grants), [], 'no token is granted it');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('gives a data directory made before it existed the home sightings collection at its next start', async () => {
+    const store = openSqliteObjectStore({ path: ':memory:' });
+    try {
+      // A node initialised by an older version: home organisation and default collection, nothing more.
+      await store.setMeta(metaKeys.homeOrganisation, JSON.stringify({ type: 'identity', spec_version: '2.1', id: 'identity--0a000000-0000-4000-8000-000000000001', name: 'Old' }));
+      await store.createCollection({ id: 'old-default', alias: 'default', title: 'Old default' }, inputs.now);
+      await store.setMeta(metaKeys.defaultCollection, 'old-default');
+      const opened = await ensureNodeInitialised(store, inputs);
+      assert.equal(opened.defaultCollection.id, 'old-default');
+      assert.equal(await store.getMeta(metaKeys.homeSightingsCollection), opened.homeSightingsCollection.id);
+      assert.equal(opened.homeSightingsCollection.alias, homeSightingsCollectionAlias);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("leaves an operator's collection answering to home-sightings as it is, and makes the home sightings collection without the alias", async () => {
+    const store = openSqliteObjectStore({ path: ':memory:' });
+    try {
+      await store.createCollection({ id: 'ops', alias: homeSightingsCollectionAlias, title: "The SOC's own" }, inputs.now);
+      await store.createCollection({ id: homeSightingsCollectionAlias, title: 'Named so' }, inputs.now);
+      const opened = await ensureNodeInitialised(store, inputs);
+      assert.equal(opened.homeSightingsCollection.alias, undefined);
+      assert.ok(!['ops', homeSightingsCollectionAlias].includes(opened.homeSightingsCollection.id));
     } finally {
       await store.close();
     }

@@ -7,12 +7,16 @@ import { ensureNodeKey } from './federation/node-key-lifecycle.ts';
 export const metaKeys = {
   homeOrganisation: 'home_organisation',
   defaultCollection: 'default_collection',
+  /** The collection holding home sightings that have no other home place (ensureHomeSightingsCollection). */
+  homeSightingsCollection: 'home_sightings_collection',
   /** The AES-256 key TAXII `next` cursors are sealed with: 32 bytes, base64 (taxii/cursor-key.ts reads it). */
   taxiiCursorKey: 'taxii_cursor_key',
 } as const;
 
 export const adminTokenName = 'admin';
 export const defaultCollectionAlias = 'default';
+/** The alias of the home sightings collection: `entente token create --collections home-sightings:r` grants it. */
+export const homeSightingsCollectionAlias = 'home-sightings';
 
 export interface BootstrapInputs {
   readonly orgName: string;
@@ -24,13 +28,17 @@ export interface BootstrapInputs {
 export interface NodeIdentity {
   readonly homeOrganisation: StixObject;
   readonly defaultCollection: CollectionRecord;
+  /** Where a home sighting goes when no collection of the home's holds its indicator (ensureHomeSightingsCollection). */
+  readonly homeSightingsCollection: CollectionRecord;
   /** Set only on the very first start: the admin secret, to be written to <data>/admin.token. */
   readonly newAdminSecret: string | undefined;
 }
 
 /**
  * Gives a fresh database what a node needs (its home organisation as a STIX identity, one default
- * collection, an admin token) and leaves an initialised one as it is. Safe to call at every start.
+ * collection, the home sightings collection, an admin token) and leaves an initialised one as it is,
+ * adding only what a node made by an earlier version lacks (the home sightings collection). Safe to
+ * call at every start.
  */
 export async function ensureNodeInitialised(store: ObjectStore, inputs: BootstrapInputs): Promise<NodeIdentity> {
   const timestamp = inputs.now.toISOString();
@@ -64,6 +72,7 @@ export async function ensureNodeInitialised(store: ObjectStore, inputs: Bootstra
     await store.setMeta(metaKeys.defaultCollection, defaultCollection.id);
     await store.addObjects(defaultCollection.id, [homeOrganisation]);
   }
+  const homeSightingsCollection = await ensureHomeSightingsCollection(store, inputs);
 
   let newAdminSecret: string | undefined;
   const tokens = await store.listTokens();
@@ -87,7 +96,52 @@ export async function ensureNodeInitialised(store: ObjectStore, inputs: Bootstra
   if ((await store.getMeta(metaKeys.taxiiCursorKey)) === undefined) {
     await store.setMeta(metaKeys.taxiiCursorKey, Buffer.from(inputs.randomBytes(32)).toString('base64'));
   }
-  return { homeOrganisation, defaultCollection, newAdminSecret };
+  return { homeOrganisation, defaultCollection, homeSightingsCollection, newAdminSecret };
+}
+
+/**
+ * Makes the home sightings collection unless the node has it (a data directory made before it
+ * existed gets it at its next start: this step, not a store migration, since it needs the node's
+ * name, a fresh id and the meta key, as the default collection does).
+ *
+ * It holds the home sighting, with its evidence, of a match on an indicator that only circles'
+ * collections hold (correlate/home-sighting-placement.ts): received from partners, with no home
+ * place beside which the sighting could be kept. It carries no circle and can never carry one
+ * (circle-operations.ts refuseUnfitCircleCollection; a mirrored circle never takes an existing
+ * collection), so the release decision gives partners nothing of it, whatever their grants, and no
+ * peer syncs it; no token is granted it, so a home token reads it only when an administrator grants it
+ * explicitly (`--collections home-sightings:r`). Such a reader learns the id of every indicator
+ * matched and the value it matched, whichever collection holds the indicator.
+ *
+ * The alias `home-sightings` is left out when a collection already answers to it (as its alias or its
+ * id): findCollection would find that one first. Grants then name the collection by its id.
+ */
+export async function ensureHomeSightingsCollection(
+  store: ObjectStore,
+  inputs: Pick<BootstrapInputs, 'orgName' | 'now' | 'randomUuid'>,
+): Promise<CollectionRecord> {
+  const id = await store.getMeta(metaKeys.homeSightingsCollection);
+  const held = id === undefined ? undefined : await store.getCollection(id);
+  if (held !== undefined) return held;
+  const aliasTaken = (await findCollection(store, homeSightingsCollectionAlias)) !== undefined;
+  const created = await store.createCollection(
+    {
+      id: inputs.randomUuid(),
+      ...(aliasTaken ? {} : { alias: homeSightingsCollectionAlias }),
+      title: `${inputs.orgName} — home sightings`,
+      description:
+        'Created by the node. Holds the sightings, with their evidence, of matches on indicators that only circles\' collections hold. ' +
+        'Never shared, carries no circle; read only by tokens an administrator grants it explicitly.',
+    },
+    inputs.now,
+  );
+  await store.setMeta(metaKeys.homeSightingsCollection, created.id);
+  return created;
+}
+
+/** The id of the home sightings collection, if the node has made it. */
+export async function homeSightingsCollectionOf(store: Pick<ObjectStore, 'getMeta'>): Promise<string | undefined> {
+  return await store.getMeta(metaKeys.homeSightingsCollection);
 }
 
 export async function readHomeOrganisation(store: Pick<ObjectStore, 'getMeta'>): Promise<StixObject | undefined> {
