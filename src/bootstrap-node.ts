@@ -111,7 +111,7 @@ export async function ensureNodeInitialised(store: ObjectStore, inputs: Bootstra
  * collection), so the release decision gives partners nothing of it, whatever their grants, and no
  * peer syncs it; no token is granted it, so a home token reads it only when an administrator grants it
  * explicitly (`--collections home-sightings:r`). Such a reader learns the id of every indicator
- * matched and the value it matched, whichever collection holds the indicator.
+ * matched there and the value it matched, whichever circle's collection holds the indicator.
  *
  * The alias `home-sightings` is left out when a collection already answers to it (as its alias or its
  * id): findCollection would find that one first. Grants then name the collection by its id.

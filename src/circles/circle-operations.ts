@@ -216,7 +216,8 @@ export async function createCircle(deps: CircleDeps, input: unknown): Promise<Ci
  * members. Not the default collection, written for every home reader (home sightings were stored
  * there, unmarked, before they went beside their indicators); not a collection already holding home
  * sightings or their evidence, stored unmarked for the home's readers, which would reach the members
- * past sighting_sharing and the indicator's markings. For every way a circle comes to carry an
+ * past sighting_sharing and the indicator's markings; never the home sightings collection, empty or
+ * not (bootstrap-node.ts ensureHomeSightingsCollection). For every way a circle comes to carry an
  * existing collection (createCircle; a mirrored circle could use it too).
  */
 export async function refuseUnfitCircleCollection(store: ObjectStore, homeOrganisationId: string, circleId: string, collectionId: string): Promise<void> {
@@ -224,6 +225,19 @@ export async function refuseUnfitCircleCollection(store: ObjectStore, homeOrgani
     throw new EntenteError(
       'ENT_CIRCLE_COLLECTION_DEFAULT',
       `Collection ${collectionId} is the default collection, written for the home organisation's own readers; create the circle on a collection of its own (leave collection_id out)`,
+      { circleId },
+    );
+  }
+  // The home sightings collection, even empty: it is made to hold home sightings of indicators its
+  // readers may not otherwise read, for the home alone. Named by its alias too: a circle given
+  // `home-sightings` as its collection id would get a new collection of that id, which grants naming
+  // `home-sightings` would then find first (findCollection tries ids before aliases).
+  const homeSightings = await store.getMeta(metaKeys.homeSightingsCollection);
+  if (homeSightings !== undefined && (collectionId === homeSightings || (await store.getCollection(homeSightings))?.alias === collectionId)) {
+    throw new EntenteError(
+      'ENT_CIRCLE_COLLECTION_HOLDS_SIGHTINGS',
+      `Collection ${collectionId} is the home sightings collection, holding home sightings and their evidence for the home organisation alone: ` +
+        `it never carries a circle; create the circle on a collection of its own (leave collection_id out)`,
       { circleId },
     );
   }

@@ -11,9 +11,12 @@
 // collection (its readers need not read the indicator's collection) nor in a circle's collection
 // (unmarked, it would go to the members at the circle's default TLP): a circle receives only the copy
 // its agreement allows (share-sightings.ts), marked as the indicator is. A version held by circles'
-// collections alone leaves no home sighting, only those copies.
+// collections alone has no such place: its home sighting goes into the home sightings collection
+// (bootstrap-node.ts), shared with no one and read only by tokens granted it explicitly, so that every
+// match leaves a record at home (home-sighting-placement.ts).
 // Observations a token posts are stored as sightings only where that token may read the indicator
-// (storing one would tell it the indicator's id), in the collections it may write, and shared back only
+// (storing one would tell it the indicator's id), in the collections it may write (the home sightings
+// collection only when it may write a circle's collection holding the indicator), and shared back only
 // into the circles whose collection it may write: a sighting and its evidence are published as the
 // home organisation's. Observed-data stored in a collection is matched with the rights its writer is
 // known to have: read and write on that collection alone (collectionWriter).
@@ -55,6 +58,7 @@ import { lineageCreatorOf, readOrigins } from './version-origin.ts';
 import { createObservationReader } from './read-observations.ts';
 import { homeWrittenIn } from './home-written.ts';
 import { circleCollectionsOf, placeHomeSighting } from './home-sighting-placement.ts';
+import { homeSightingsCollectionOf } from '../bootstrap-node.ts';
 import { shareSightingsBack, type SharedSighting, type SightingToShare } from './share-sightings.ts';
 import { SIGHTING_EVIDENCE_PROPERTY, sightingObjects, sightingWithFinalCounts, type SightingBundle } from './sighting-objects.ts';
 
@@ -96,8 +100,9 @@ export interface ObservationsOutcome {
   readonly matches: number;
   /**
    * Sightings stored at home (beside their indicators: the collections holding the version that
-   * matched, carrying no circle, that the caller may write), of the indicators the caller may read
-   * only; so are the rejected and shared counts.
+   * matched, carrying no circle, that the caller may write; or the home sightings collection when only
+   * circles' collections hold it), of the indicators the caller may read only; so are the rejected and
+   * shared counts.
    */
   readonly sightings_stored: number;
   readonly sightings_rejected: number;
@@ -129,7 +134,10 @@ interface ToStore {
   readonly alert: Alert;
   readonly bundle: SightingBundle;
   readonly indicatorVersion: string;
-  /** The collections it is stored in at home (#publish: beside the indicator, where the caller may write); none when only circles hold the version. */
+  /**
+   * The collections it is stored in at home (#publish: beside the indicator, where the caller may
+   * write); the home sightings collection when only circles hold the version.
+   */
   readonly homeIn: readonly string[];
 }
 
@@ -367,6 +375,7 @@ export class NodeMatcher {
     if (compiled === undefined) throw new Error('the node matcher was not started');
     // Read for each batch: a circle created over a collection since takes no more home sightings there.
     const circleCollections = await circleCollectionsOf(this.#deps.store);
+    const homeSightings = await homeSightingsCollectionOf(this.#deps.store);
     const summary = emptySummary();
     const now = (): string => this.#deps.clock().toISOString();
     const reader = createObservationReader({ format: 'jsonl', source, now });
@@ -400,7 +409,7 @@ export class NodeMatcher {
     // collection's readers.
     const held = await this.#latestVersions([...new Set(opened.map(({ alert }) => alert.indicatorId))], compiled.collections);
     const published = await Promise.all(
-      opened.map(({ alert, version, sighting, basis }) => this.#publish(alert, version, sighting, basis, audienceOf(version, held.get(alert.indicatorId)), circleCollections, caller)),
+      opened.map(({ alert, version, sighting, basis }) => this.#publish(alert, version, sighting, basis, audienceOf(version, held.get(alert.indicatorId)), { circleCollections, homeSightings }, caller)),
     );
     const alerts = published.map((p) => p.alert);
     const toStore = published.flatMap((p) => (p.toStore === undefined ? [] : [p.toStore]));
@@ -430,7 +439,7 @@ export class NodeMatcher {
     sighting: Sighting,
     basis: ConfidenceBasis | undefined,
     audience: Audience,
-    circleCollections: ReadonlySet<string>,
+    places: { readonly circleCollections: ReadonlySet<string>; readonly homeSightings: string | undefined },
     caller: Recipient | undefined,
   ): Promise<Published> {
     const { holding, newerIn } = audience;
@@ -441,9 +450,11 @@ export class NodeMatcher {
     const callerReads = holding.some(reads) && !newerIn.some(reads);
     // No collection holds a version unknown to the loader (holding is empty): callerReads implies one.
     const readable = callerReads && version !== undefined && sighting !== 'invalid' ? sighting : undefined;
-    // Beside the indicator only: a collection holding the version that matched, whose readers read it.
-    // A sighting stored nowhere at home still goes to the circles holding the version (their agreements and the caller's grants allowing).
-    const placed = placeHomeSighting(holding, circleCollections, caller === undefined ? undefined : (collectionId) => canWriteCollection(caller, collectionId));
+    // Beside the indicator: a collection holding the version that matched, whose readers read it; or,
+    // when only circles hold it, the home sightings collection (home-sighting-placement.ts). A sighting
+    // stored nowhere at home still goes to the circles holding the version (their agreements and the caller's grants allowing).
+    const mayWrite = caller === undefined ? undefined : (collectionId: string): boolean => canWriteCollection(caller, collectionId);
+    const placed = placeHomeSighting(holding, places.circleCollections, mayWrite, places.homeSightings);
     const home = placed.beside;
     const homeIn = placed.storeIn;
     const sharesSomewhere = placed.sharesSomewhere;

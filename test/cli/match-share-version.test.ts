@@ -44,9 +44,11 @@ describe('entente match shares a sighting only where the version that matched is
 
   it("puts the sighting of alpha's version into alpha only", async () => {
     const matched = succeeded(await run('match', file('flows.jsonl', JSON.stringify({ type: 'ipv4-addr', value: ALPHA_IP }) + '\n')));
-    // Held by circles' collections alone: no home sighting (it would go to the members unmarked), only alpha's copy.
-    assert.match(matched.stderr, /0 sightings stored, 1 shared into circles/);
+    // Held by circles' collections alone: the home sighting goes into the home sightings collection (in
+    // a circle's it would go to the members unmarked), and alpha gets its copy.
+    assert.match(matched.stderr, /1 sightings stored, 1 shared into circles/);
     assert.equal((await sightingsIn('alpha')).length, 1);
     assert.deepEqual(await sightingsIn('beta'), []);
+    assert.deepEqual((await sightingsIn('home-sightings')).map((sighting) => sighting['sighting_of_ref']), [INDICATOR]);
   });
 });

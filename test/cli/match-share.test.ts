@@ -41,12 +41,15 @@ describe('entente match shares sightings back where the agreement says evidence'
     assert.match(refused.stderr, /ENT_CLI_USAGE: --sightings-collection evidence-circle carries circle evidence-circle/);
   });
 
-  it('puts a copy with its evidence in the circle, which the member receives signed, and no home sighting beside an indicator held by the circle alone', async () => {
+  it('puts a copy with its evidence in the circle, which the member receives signed, and the home sighting of an indicator held by the circle alone in the home sightings collection', async () => {
     const log = file('flows.jsonl', JSON.stringify([{ type: 'ipv4-addr', value: INTERNAL_IP }, { type: 'ipv4-addr', value: '198.51.100.77' }]) + '\n');
     const matched = succeeded(await run('match', log));
     // The circle's collection is the only one holding the indicator: an unmarked home sighting there would
-    // go to the members whatever sighting_sharing says, and elsewhere to readers who may not read the indicator.
-    assert.match(matched.stderr, /0 sightings stored, 1 shared into circles/);
+    // go to the members whatever sighting_sharing says, and beside other indicators to readers who may not
+    // read this one. It is kept in the home sightings collection, which no token reads unless granted it.
+    assert.match(matched.stderr, /1 sightings stored, 1 shared into circles/);
+    const home = JSON.parse(succeeded(await run('export', '--collection', 'home-sightings')).stdout) as { objects: Stix[] };
+    assert.deepEqual(home.objects.filter((object) => object.type === 'sighting').map((object) => object['sighting_of_ref']), [INDICATOR]);
     const defaultObjects = JSON.parse(succeeded(await run('export', '--collection', 'default')).stdout) as { objects: Stix[] };
     assert.ok(!defaultObjects.objects.some((object) => object.type === 'sighting' || object.type === 'observed-data'), 'nothing in the default collection');
 

@@ -103,14 +103,18 @@ describe('sightings shared back into the indicator\'s circle', () => {
   const sightingsIn = async (node: TestNode, collectionId: string): Promise<Record<string, unknown>[]> =>
     (await entriesOf(node.node.store, collectionId)).filter((entry) => entry.type === 'sighting').map((entry) => JSON.parse(entry.json) as Record<string, unknown>);
 
-  it("stores no home sighting of a circle-only indicator on B, and puts a copy only into the collection of the circle that agreed to it", async () => {
+  it("keeps B's home sightings of circle-only indicators in B's home sightings collection, and puts a copy only into the collection of the circle that agreed to it", async () => {
     // A's matcher is running before B's sighting arrives, as on a live node.
     await postToA('192.0.2.1');
     const outcome = await observeOnB();
-    // B holds both indicators in circles' collections only: no home sighting (unmarked there, it would
-    // go to the members); the circle that agreed gets its copy.
-    assert.equal(outcome.sightings_stored, 0);
+    // B holds both indicators in circles' collections only: no home sighting there (unmarked, it would go
+    // to the members) but one each, with its evidence, in B's home sightings collection; the circle that
+    // agreed gets its copy.
+    assert.equal(outcome.sightings_stored, 2);
     assert.equal(outcome.sightings_shared, 1);
+    const homeSightings = b.node.identity.homeSightingsCollection.id;
+    assert.deepEqual((await sightingsIn(b, homeSightings)).map((s) => s['sighting_of_ref']).sort(), [shared.id, kept.id].sort());
+    assert.ok((await entriesOf(b.node.store, homeSightings)).some((entry) => entry.json.includes(INTERNAL_IP)), 'with their evidence');
     assert.deepEqual(await sightingsIn(b, KEEPS), [], 'nothing enters the collection of a circle whose terms keep sightings home');
     const [copy, ...more] = await sightingsIn(b, SHARES);
     assert.equal(more.length, 0);
@@ -129,6 +133,12 @@ describe('sightings shared back into the indicator\'s circle', () => {
     assert.equal((sightings[0]?.['extensions'] as Record<string, { signer?: string }> | undefined)?.[SIGNATURE_EXTENSION_ID]?.signer, b.org, 'signed by B\'s node key');
     assert.deepEqual(atA.filter((entry) => entry.type === 'observed-data'), []);
     assert.ok(!atA.some((entry) => entry.json.includes(INTERNAL_IP)), 'B\'s internal address is nowhere in A\'s store');
+    // Nor anything of B's home sightings collection: every collection of A is searched for B's home sightings.
+    const homeSightingIds = new Set((await sightingsIn(b, b.node.identity.homeSightingsCollection.id)).map((s) => String(s['id'])));
+    for (const collection of await a.node.store.listCollections()) {
+      const leaked = (await entriesOf(a.node.store, collection.id)).filter((entry) => homeSightingIds.has(entry.id) || entry.json.includes(INTERNAL_IP));
+      assert.deepEqual(leaked, [], `nothing of B's home sightings in A's ${collection.id}`);
+    }
     assert.ok(!sightings.some((s) => s['sighting_of_ref'] === kept.id));
     const provenance = await a.node.store.provenanceOf(atA.filter((entry) => entry.type === 'sighting').map((entry) => ({ id: entry.id, version: entry.version })));
     assert.deepEqual([...provenance.values()].flat().map((row) => row.verification), ['verified']);

@@ -99,7 +99,7 @@ export function circleCommand(io: CliIo): Command {
     .option('--default-tlp <level>', 'TLP for objects without a marking: green, amber, amber+strict or red (never clear)', 'amber')
     .option(
       '--collection <id>',
-      'existing collection to carry the circle (default: a new collection named after the circle); never the default collection, nor one holding home sightings: what it holds goes to the members',
+      'existing collection to carry the circle (default: a new collection named after the circle); never the default collection, nor one holding home sightings, nor home-sightings: what it holds goes to the members',
     )
     .option('--from <time>', 'start (RFC 3339; default now)')
     .option('--until <time>', 'end (RFC 3339); required for tacit circles')

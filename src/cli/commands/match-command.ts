@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { CliIo, NodeLocationOptions } from '../cli-context.ts';
 import { withNode, writeLine } from '../cli-context.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
-import { findCollection } from '../../bootstrap-node.ts';
+import { findCollection, homeSightingsCollectionOf } from '../../bootstrap-node.ts';
 import { ingest } from '../../store/ingest.ts';
 import { validateForIngest } from '../../store/validate-for-ingest.ts';
 import type { StixObject } from '../../stix/types.ts';
@@ -50,7 +50,7 @@ export function matchCommand(io: CliIo): Command {
     .addOption(new Option('--format <format>', 'input format; auto decides per input from its first line').choices([...logFormats]).default('auto'))
     .option('--map <column=type:path,…>', "CSV column mapping, e.g. src=ipv4-addr:value,sha=file:hashes.'SHA-256',time=@timestamp (repeatable)", collect, [])
     .option('--collection <id>', 'take indicators from this collection, id or alias (repeatable; default: every collection)', collect, [])
-    .option('--sightings-collection <id>', 'with --collection naming this collection alone: store sightings only in it (default: beside each indicator)')
+    .option('--sightings-collection <id>', 'with --collection naming this collection alone: store sightings only in it (default: beside each indicator, or in home-sightings when only circles hold it)')
     .option('--window <seconds>', 'alerts are deduplicated per indicator, observable and window of this many seconds', '3600')
     .option('--follow', 'keep reading each file as it grows (tail -F); stop with Ctrl-C')
     .option('--until-idle <seconds>', 'with --follow: stop once no input has grown for this long')
@@ -69,7 +69,9 @@ export function matchCommand(io: CliIo): Command {
         'A sighting, with its evidence (observed-data and the observables holding the matched value), is stored beside\n' +
         'its indicator: in each collection whose latest version of the indicator is the one that matched and that\n' +
         'carries no circle, whose readers read the indicator: in the default collection only when it holds the indicator,\n' +
-        "never in a circle's; a version held by circles alone leaves no home sighting, only their copies (docs/federation.md).\n" +
+        "never in a circle's. A version held by circles alone (received from partners) has its home sighting stored in\n" +
+        'the home sightings collection (alias home-sightings): shared with no one, read only by tokens granted it\n' +
+        '(entente token create --collections home-sightings:r); docs/federation.md, "Home sightings".\n' +
         "Sightings of a circle's indicator are also put into that circle's collection when its agreement says\n" +
         'sighting_sharing: summary or evidence (docs/federation.md, "Sightings shared back"); the next sync releases them.\n' +
         'Alerts go to standard output, one JSON line each: indicator_id, indicator_name, observable, first_seen,\n' +
@@ -181,6 +183,7 @@ export function matchCommand(io: CliIo): Command {
           // Where each goes: read for each batch, since a version may be superseded, deleted or recalled,
           // and a circle created over a collection, while following.
           const circleCollections = await circleCollectionsOf(node.store);
+          const homeSightings = await homeSightingsCollectionOf(node.store);
           const latest = await node.store.latestEntriesByCollection([...new Set(closed.map((alert) => alert.indicatorId))]);
           const placements = closed.map((alert) => {
             const version = matchedVersions.get(alert.key);
@@ -189,7 +192,8 @@ export function matchCommand(io: CliIo): Command {
               const entry = entries.get(alert.indicatorId);
               if (version !== undefined && entry?.type === 'indicator' && entry.version === version) holding.push(collectionId);
             }
-            const placed = placeHomeSighting(holding, circleCollections);
+            // The operator writes every collection: a version held by circles alone goes into the home sightings collection.
+            const placed = placeHomeSighting(holding, circleCollections, undefined, homeSightings);
             return sightingsCollection === undefined ? placed : { ...placed, storeIn: placed.storeIn.filter((id) => id === sightingsCollection) };
           });
           const byCollection = new Map<string, StixObject[]>();
@@ -220,7 +224,7 @@ export function matchCommand(io: CliIo): Command {
               writeLine(io.stderr, `entente: ENT_MATCH_SIGHTING_REJECTED: ${rejection.id}: ${rejection.message} [${rejection.code}]`);
             }
           }
-          // A version held by circles' collections alone leaves no home sighting, only their copies.
+          // A version held by circles' collections alone is recorded in the home sightings collection, and the circles get their copies.
           const kept = closed.flatMap((alert, index) => {
             const bundle = made[index];
             const placed = placements[index];

@@ -1,0 +1,78 @@
+// `entente match` on an indicator that only a circle's collection holds (received from a partner): the
+// home sighting, with its evidence, goes into the home sightings collection, made at the node's first
+// start (alias `home-sightings`), so that every match leaves a record at home. That collection goes to
+// no partner (`export --for`), carries no circle, and is read by an analyst's token only once an
+// administrator grants it (`entente token create --collections home-sightings:r`).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { TLP2_MARKING_IDS } from '../../src/policy/tlp.ts';
+import { cliWorkspace, succeeded } from './cli-kit.ts';
+import { SIGHTING_EVIDENCE_TERMS, type Stix } from './match-kit.ts';
+
+const BANK = 'identity--0b000000-0000-4000-8000-0000000000c1';
+const CIRCLE = 'grid-circle';
+const INDICATOR = 'indicator--5e000000-0000-4000-8000-0000000000c1';
+const C2 = '198.51.100.78';
+
+describe('entente match records at home the sighting of an indicator held by a circle alone', () => {
+  const { run, file, remove } = cliWorkspace('match-home-sightings');
+  after(() => remove());
+  const exported = async (...args: string[]): Promise<Stix[]> => (JSON.parse(succeeded(await run('export', ...args)).stdout) as { objects: Stix[] }).objects;
+  let homeSightingsId = '';
+
+  before(async () => {
+    succeeded(await run('org', 'add', 'Bank', '--kind', 'company', '--id', BANK));
+    succeeded(await run('circle', 'create', CIRCLE, '--name', 'Grid circle', '--default-tlp', 'green', '--until', '2099-01-01T00:00:00Z'));
+    succeeded(await run('circle', 'invite', CIRCLE, '--org', BANK, '--role', 'contributor'));
+    succeeded(await run('circle', 'propose', CIRCLE, '--terms', file('terms.json', JSON.stringify(SIGHTING_EVIDENCE_TERMS))));
+    succeeded(await run('circle', 'accept', CIRCLE, '--org', BANK));
+    const indicator = {
+      type: 'indicator', spec_version: '2.1', id: INDICATOR, created: '2026-01-01T00:00:00.000Z', modified: '2026-01-01T00:00:00.000Z',
+      pattern: `[ipv4-addr:value = '${C2}']`, pattern_type: 'stix', valid_from: '2026-01-01T00:00:00Z', object_marking_refs: [TLP2_MARKING_IDS.green],
+    };
+    succeeded(await run('import', file('indicator.json', JSON.stringify(indicator)), '--collection', CIRCLE));
+    const collections = JSON.parse(succeeded(await run('collection', 'list', '--json')).stdout) as { id: string; alias?: string }[];
+    homeSightingsId = collections.find((c) => c.alias === 'home-sightings')?.id ?? '';
+  });
+
+  it('makes the home sightings collection at the first start, with the alias home-sightings', () => {
+    assert.match(homeSightingsId, /^[0-9a-f-]{36}$/);
+  });
+
+  it('stores the home sighting and its evidence there, and the circle still gets the copy its agreement allows', async () => {
+    const matched = succeeded(await run('match', file('flows.jsonl', JSON.stringify({ type: 'ipv4-addr', value: C2 }) + '\n')));
+    assert.match(matched.stderr, /1 sightings stored, 1 shared into circles/);
+    const home = await exported('--collection', 'home-sightings');
+    const sighting = home.find((o) => o.type === 'sighting');
+    assert.equal(sighting?.['sighting_of_ref'], INDICATOR);
+    const alert = JSON.parse(matched.stdout.trim()) as { sighting_id?: string };
+    assert.equal(alert.sighting_id, sighting?.id, 'the alert names the sighting recorded at home');
+    assert.ok(home.some((o) => o.id === (sighting?.['observed_data_refs'] as string[] | undefined)?.[0]), 'its observed-data beside it');
+    assert.ok(home.some((o) => o.type === 'ipv4-addr' && o['value'] === C2), 'and the observable holding the matched value');
+    const inCircle = (await exported('--collection', CIRCLE)).filter((o) => o.type === 'sighting');
+    assert.equal(inCircle.length, 1);
+    assert.notEqual(inCircle[0]?.id, sighting?.id, "the circle's copy is its own object, marked as the indicator");
+    assert.deepEqual((await exported('--collection', 'default')).filter((o) => o.type === 'sighting' || o.type === 'observed-data'), []);
+  });
+
+  it('releases nothing of it to a partner, even a member of the circle', async () => {
+    const released = await run('export', '--collection', 'home-sightings', '--for', BANK);
+    assert.ok(released.code === 0 || released.code === 1, released.stderr);
+    assert.ok(!released.stdout.includes('"sighting"') && !released.stdout.includes(C2), released.stdout);
+  });
+
+  it('is refused as the collection of a new circle, by alias or by id', async () => {
+    for (const collection of ['home-sightings', homeSightingsId]) {
+      const refused = await run('circle', 'create', `over-${collection.slice(0, 6)}`, '--name', 'Over', '--until', '2099-01-01T00:00:00Z', '--collection', collection);
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(refused.stderr, /ENT_CIRCLE_COLLECTION_HOLDS_SIGHTINGS/);
+    }
+  });
+
+  it("is granted to an analyst's token explicitly, by its alias", async () => {
+    succeeded(await run('token', 'create', '--name', 'analyst', '--collections', 'home-sightings:r'));
+    const listed = succeeded(await run('token', 'list')).stdout;
+    assert.match(listed, new RegExp(`analyst\\tmember\\t${homeSightingsId}:r\\t`));
+    assert.doesNotMatch(listed.split('\n').filter((line) => !line.startsWith('analyst')).join('\n'), new RegExp(homeSightingsId), 'no other token was granted it');
+  });
+});
