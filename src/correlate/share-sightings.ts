@@ -7,7 +7,8 @@
 // Putting it in the collection is all this does: pushes, pulls and every other read then release it
 // through the release gate, signed by this node, like anything else the home organisation originated.
 // It is the only way the node's matcher puts anything into a circle's collection: the home sighting
-// and its evidence stay beside the indicator, in collections carrying no circle (node-matcher.ts).
+// and its evidence stay beside the indicator, in collections carrying no circle, or in the home
+// sightings collection when only circles hold it (home-sighting-placement.ts).
 // Used by the running node's matcher and `entente match`.
 //
 // Two limits keep a circle's indicator from turning the home's telemetry into evidence for its members:

@@ -75,4 +75,13 @@ describe('entente match records at home the sighting of an indicator held by a c
     assert.match(listed, new RegExp(`analyst\\tmember\\t${homeSightingsId}:r\\t`));
     assert.doesNotMatch(listed.split('\n').filter((line) => !line.startsWith('analyst')).join('\n'), new RegExp(homeSightingsId), 'no other token was granted it');
   });
+
+  it("refuses it to a partner's token: partners receive through circles only", async () => {
+    for (const collections of ['home-sightings:r', `${CIRCLE}:r,${homeSightingsId}:r`]) {
+      const refused = await run('token', 'create', '--name', `bank-${collections.length}`, '--org', BANK, '--collections', collections);
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(refused.stderr, /ENT_TOKEN_INVALID: --collections: \S+ is the home sightings collection/);
+    }
+    assert.doesNotMatch(succeeded(await run('token', 'list')).stdout, /bank-/);
+  });
 });

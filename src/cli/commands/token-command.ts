@@ -5,7 +5,7 @@ import { withNode, writeLine } from '../cli-context.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
 import { formatTokenGrants, parseTokenGrants } from '../../policy/token-grants.ts';
 import { formatTokenSecret, hashTokenSecret } from '../../policy/token-secret.ts';
-import { findCollection } from '../../bootstrap-node.ts';
+import { findCollection, homeSightingsCollectionOf } from '../../bootstrap-node.ts';
 import type { CollectionGrant } from '../../store/object-store.ts';
 
 interface CreateOptions extends NodeLocationOptions {
@@ -30,8 +30,11 @@ export function tokenCommand(io: CliIo): Command {
     .option('--data <dir>', 'data directory (env ENTENTE_DATA)')
     .addHelpText(
       'after',
-      '\nExample:\n  $ entente token create --name cert-fr-pull --collections default:r,ransomware-2026:rw\n\n' +
-        'Present the token as "Authorization: Bearer <secret>" or as the password of HTTP Basic auth.',
+      '\nExamples:\n  $ entente token create --name cert-fr-pull --collections default:r,ransomware-2026:rw\n' +
+        '  $ entente token create --name soc-analyst --collections home-sightings:r\n\n' +
+        'Present the token as "Authorization: Bearer <secret>" or as the password of HTTP Basic auth.\n' +
+        'No token is granted home-sightings (the sightings of matches on indicators only circles hold, with the\n' +
+        'values matched) unless given here; its reader learns every such indicator matched. Never to a partner (--org).',
     )
     .action(async (options: CreateOptions) => {
       if (!tokenNamePattern.test(options.name)) {
@@ -55,10 +58,19 @@ export function tokenCommand(io: CliIo): Command {
           throw new EntenteError('ENT_ORG_NOT_FOUND', `--org: no organisation ${options.org} (register it with entente org add)`);
         }
         const grants: CollectionGrant[] = [];
+        const homeSightings = await homeSightingsCollectionOf(node.store);
         for (const grant of requested) {
           const collection = await findCollection(node.store, grant.collectionId);
           if (collection === undefined) {
             throw new EntenteError('ENT_COLLECTION_NOT_FOUND', `--collections: no collection "${grant.collectionId}" (see entente collection list)`);
+          }
+          // The release decision gives a partner nothing of it anyway (it carries no circle): a grant
+          // would only list it to the partner, and says the administrator meant something it cannot do.
+          if (collection.id === homeSightings && options.org !== undefined && options.org !== homeId) {
+            throw new EntenteError(
+              'ENT_TOKEN_INVALID',
+              `--collections: ${grant.collectionId} is the home sightings collection, for the home organisation's readers alone; a partner token receives through circles only`,
+            );
           }
           grants.push({ ...grant, collectionId: collection.id });
         }
