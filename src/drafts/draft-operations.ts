@@ -120,6 +120,7 @@ export async function createDraftFromBytes(
   const observables = extractObservables(doc.text, {
     tlds: data.tlds,
     warninglists: data.warninglists,
+    name: fileName,
     ...(input.publisherDomains === undefined ? {} : { publisherDomains: input.publisherDomains }),
   }).observables;
   return createDraft(deps, { fileName, bytes: input.bytes, doc, observables, ...(input.createdBy === undefined ? {} : { createdBy: input.createdBy }) }, by);

@@ -54,7 +54,7 @@ export const errorCatalogue = {
   ENT_EXTRACT_UNSUPPORTED_FORMAT: { status: 415, title: 'The report is in a format extraction does not read' },
   ENT_EXTRACT_ENCRYPTED: { status: 422, title: 'The document is encrypted and needs a password to read' },
   ENT_EXTRACT_MALFORMED: { status: 422, title: 'The document is truncated or corrupt and cannot be read' },
-  ENT_EXTRACT_LIMIT_EXCEEDED: { status: 413, title: 'Reading the document went past a safety limit (pages, size, nesting, memory or time)' },
+  ENT_EXTRACT_LIMIT_EXCEEDED: { status: 413, title: 'Reading the document went past a safety limit (pages, size, nesting, parts, observables, memory or time)' },
 
   // Search
   ENT_SEARCH_INVALID: { status: 400, title: 'The search query is invalid' },

@@ -55,3 +55,22 @@ for (const [name, text] of Object.entries(INPUTS)) {
     assert.ok(Array.isArray(r.observables));
   });
 }
+
+// Every value found is an object with its span and sentence, and becomes a draft item: 32 MiB of
+// "AS1 " would be 8 million of them (gigabytes, minutes on the thread that extracts: the server's
+// event loop for POST /api/drafts). Past the limit the text is refused, with the limit named.
+test('refuses a text that holds more observables than allowed, naming the text and the limit', () => {
+  const storm = '45.77.12.3 '.repeat(5000);
+  assert.equal(extractObservables(storm, { tlds: data.tlds, maxObservables: 5000 }).observables.length, 5000);
+  assert.throws(
+    () => extractObservables(storm, { tlds: data.tlds, maxObservables: 4999, name: 'iocs.txt' }),
+    (error: Error & { code?: string }) => error.code === 'ENT_EXTRACT_LIMIT_EXCEEDED' && /^iocs\.txt: more than 4999 observables/.test(error.message),
+  );
+});
+
+test('refuses 1 MB of autonomous system numbers by default (262,144 of them)', { timeout: 20_000 }, () => {
+  assert.throws(
+    () => extractObservables(fill('AS1 '), { tlds: data.tlds, warninglists: data.warninglists }),
+    (error: Error & { code?: string }) => error.code === 'ENT_EXTRACT_LIMIT_EXCEEDED' && /more than 100000 observables/.test(error.message),
+  );
+});

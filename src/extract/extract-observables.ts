@@ -1,6 +1,7 @@
 // Observable extraction from report text: refang, run the registry, map spans back to the original
 // text, attach sentences, and flag known false positives with the reason. Pure: the TLD set and
 // warninglists come in through the options (load them with load-extract-data.ts).
+import { EntenteError } from '../errors/entente-error.ts';
 import { refang } from './refang.ts';
 import type { RefangResult } from './refang.ts';
 import { EXTRACTORS, FILE_IN_PATH_REASON, FILE_NAMED_IN_PATH_REASON, urlHost } from './extractors.ts';
@@ -44,7 +45,20 @@ export interface ExtractOptions {
   readonly publisherDomains?: Iterable<string>;
   /** Only these types (default: all). */
   readonly types?: Iterable<ObservableType>;
+  /** Most observables one text may hold (default MAX_OBSERVABLES); past it the text is refused. */
+  readonly maxObservables?: number;
+  /** Names the text in errors (a file name). */
+  readonly name?: string;
 }
+
+/**
+ * Most observables found in one text, repeats included, before duplicates are dropped. A report with
+ * an appendix of 20,000 indicators finds about 60,000 (a URL's host is a domain too); a draft keeps
+ * 5,000 items. Each one costs an object with its span and sentence, so a text of nothing but
+ * indicators ("AS1 " 8 million times in 32 MiB) would cost gigabytes and minutes on the thread that
+ * extracts (the server's event loop for POST /api/drafts); 100,000 cost about a second.
+ */
+export const MAX_OBSERVABLES = 100_000;
 
 export interface ExtractResult {
   readonly observables: Observable[];
@@ -269,14 +283,14 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
     defanged: (s, e) => r.defangedWithin(s, e),
     budget: { remaining: 4 * r.text.length + 1_000_000 },
   };
-  const found = findCandidates(r.text, ctxWithReserved, only);
+  const found = findCandidates(r.text, ctxWithReserved, only, options.maxObservables ?? MAX_OBSERVABLES, options.name ?? 'the text');
   // Longest first among candidates that start together.
   found.sort((a, b) => a.start - b.start || b.end - a.end);
   return { observables: toObservables(text, r, found, options), refanged: r.replacements };
 }
 
 /** Every row's candidates in the refanged text, unsorted (rows over the whole text, then family windows). */
-function findCandidates(text: string, ctxWithReserved: ExtractContext, only: ReadonlySet<ObservableType> | null): Candidate[] {
+function findCandidates(text: string, ctxWithReserved: ExtractContext, only: ReadonlySet<ObservableType> | null, max: number, name: string): Candidate[] {
   const found: Candidate[] = [];
   // Rule blocks, registry keys and paths are consumed whole so that their own lines or segments are
   // not re-read as new matches (and hostile repetitions cost one walk, not one per repetition).
@@ -284,6 +298,10 @@ function findCandidates(text: string, ctxWithReserved: ExtractContext, only: Rea
   const consumedUntil: number[] = new Array<number>(EXTRACTORS.length).fill(0);
   const keep = (c: Candidate, rowIndex: number): void => {
     if (only !== null && !only.has(c.type)) return;
+    // Counted as found, repeats of a value included: the cost is per occurrence.
+    if (found.length >= max) {
+      throw new EntenteError('ENT_EXTRACT_LIMIT_EXCEEDED', `${name}: more than ${max} observables (repeats included); a report this dense is a feed or a hostile file: split it, or import a feed as STIX`, { file: name });
+    }
     found.push(c);
     if (BLOCK_TYPES.has(c.type) || c.type === 'windows-registry-key' || c.kind === 'path') {
       consumedUntil[rowIndex] = Math.max(consumedUntil[rowIndex] ?? 0, c.end);

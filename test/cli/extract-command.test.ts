@@ -111,5 +111,16 @@ describe('entente extract', () => {
     assert.doesNotMatch(run.stderr, /unexpected error/);
     assert.equal(run.stdout.trim().split('\n').length, 1, 'the readable report is still extracted');
   });
+
+  it('refuses a text denser in observables than a report with a coded error and still reads the next file (exit 1)', async () => {
+    // Read in a moment, but every value found would have been an object with its sentence: the run ended out of memory.
+    const dense = join(dir.path, 'dense.txt');
+    writeFileSync(dense, 'AS1 '.repeat(100_001));
+    const run = await inNode(['extract', dense, reportPath, '--json', '--no-draft']);
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, /ENT_EXTRACT_LIMIT_EXCEEDED: .*dense\.txt: more than 100000 observables/);
+    assert.doesNotMatch(run.stderr, /unexpected error/);
+    assert.equal(run.stdout.trim().split('\n').length, 1, 'the readable report is still extracted');
+  });
 });
 

@@ -117,6 +117,15 @@ describe('/api/drafts', () => {
     await bad({ filename: 'blob.bin', content_base64: Buffer.from([0x41, 0, 0x42, 0]).toString('base64') }, 415, 'ENT_EXTRACT_UNSUPPORTED_FORMAT');
   });
 
+  it('refuses a report past an extraction limit (413) with the file and the limit named, before the event loop is held for long', async () => {
+    const bad = async (body: unknown, message: RegExp) => refused(await analyst(node, 'POST', '/api/drafts', body), 413, 'ENT_EXTRACT_LIMIT_EXCEEDED', message);
+    // 400 KB: every value an object with its sentence (32 MiB of them took gigabytes and minutes).
+    await bad({ filename: 'dense.txt', text: 'AS1 '.repeat(100_001) }, /^dense\.txt: more than 100000 observables/);
+    // 1.4 MB of parts that are not attachments: postal-mime would have spent 15 s on them.
+    const flood = `From: a@mailer.net\r\nTo: b@mailer.net\r\nSubject: flood\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="B"\r\n\r\n${'--B\r\n\r\nC2 45.77.12.3\r\n'.repeat(100_000)}--B--\r\n`;
+    await bad({ filename: 'flood.eml', text: flood }, /^flood\.eml: more than 5000 MIME part delimiters/);
+  });
+
   it('refuses a body over the node limit (413) before reading it', async () => {
     const small = await startTestNode({ empty: true, limits: { maxBodyBytes: 4096, maxJsonDepth: 64 } });
     try {

@@ -51,20 +51,23 @@ async function extractFiles(io: CliIo, files: readonly string[], options: Extrac
   for (const file of files) {
     let doc: DocumentText;
     let bytes: Buffer;
+    let result: ReturnType<typeof extractObservables>;
     try {
       ({ doc, bytes } = await readReport(file));
+      for (const warning of doc.warnings) writeLine(io.stderr, `entente: warning: ${warning}`);
+      // Refused past a limit too (ENT_EXTRACT_LIMIT_EXCEEDED): a file like any unreadable one.
+      result = extractObservables(doc.text, {
+        tlds: data.tlds,
+        warninglists: data.warninglists,
+        name: file,
+        ...(options.publisher !== undefined ? { publisherDomains: options.publisher } : {}),
+      });
     } catch (error) {
       if (!(error instanceof EntenteError)) throw error;
       writeLine(io.stderr, `entente: ${error.code}: ${error.message}`);
       io.outcome.partialFailure = true;
       continue;
     }
-    for (const warning of doc.warnings) writeLine(io.stderr, `entente: warning: ${warning}`);
-    const result = extractObservables(doc.text, {
-      tlds: data.tlds,
-      warninglists: data.warninglists,
-      ...(options.publisher !== undefined ? { publisherDomains: options.publisher } : {}),
-    });
     const draft = node === undefined
       ? undefined
       : await createDraft({ store: node.store, clock: () => new Date() }, { fileName: file, bytes, doc, observables: result.observables, createdBy: io.env['USER'] ?? 'cli' }, 'operator');
