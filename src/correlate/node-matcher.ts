@@ -108,7 +108,10 @@ export interface ObservationsOutcome {
   readonly sightings_rejected: number;
   /** Copies of this request's sightings put into circles' collections (circle agreements allowing) that the caller may read. */
   readonly sightings_shared: number;
-  /** Present when a sighting was stored nowhere at home because the caller may write none of the collections it would go into. */
+  /**
+   * Present when a sighting was stored nowhere at home because the caller may write none of the
+   * collections it would go into (for a version only circles hold: none of those circles' collections).
+   */
   readonly sightings_not_stored?: 'no-write-grant';
   /** Alerts this request opened (matches of alerts already open only raise their count). */
   readonly alerts: readonly AlertJson[];
@@ -170,7 +173,7 @@ interface Published {
   /** The sighting to store for the caller: absent when it may not read the indicator, or may store it nowhere. */
   readonly toStore?: ToStore;
   readonly invalidSighting: boolean;
-  /** The caller reads the indicator, but may write none of the collections its home sighting would go into. */
+  /** The caller reads the indicator, but may write none of the collections its home sighting would go into (or that let it go into the home sightings collection). */
   readonly noWriteGrant: boolean;
 }
 
@@ -473,7 +476,9 @@ export class NodeMatcher {
       basis,
       ...(bundle === undefined || version === undefined ? {} : { toStore: { alert, bundle, indicatorVersion: version, homeIn } }),
       invalidSighting: callerReads && sighting === 'invalid',
-      noWriteGrant: readable !== undefined && home.length > 0 && homeIn.length === 0,
+      // A version only circles hold has a home place too, the home sightings collection, which the caller
+      // would have written with a write grant on one of those circles' collections.
+      noWriteGrant: readable !== undefined && homeIn.length === 0 && (home.length > 0 || places.homeSightings !== undefined),
     };
   }
 

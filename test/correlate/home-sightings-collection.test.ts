@@ -155,7 +155,7 @@ describe('the home sightings collection', () => {
   it("records a token's match only when it may write the circle's collection holding the indicator, as it could store there", async () => {
     const before = (await jsonIn(homeSightings)).length;
     const reader = await post('circleReader', CIRCLE_ONLY_VALUE, 15);
-    assert.deepEqual([reader.alerts.length, reader.sightings_stored], [1, 0]);
+    assert.deepEqual([reader.alerts.length, reader.sightings_stored, reader.sightings_not_stored], [1, 0, 'no-write-grant']);
     assert.equal((await jsonIn(homeSightings)).length, before, 'a token that may only read the circle writes nothing at home');
     const member = await post('member', CIRCLE_ONLY_VALUE, 16);
     assert.equal(member.sightings_stored, 1);
