@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ensureNodeInitialised, findCollection, homeSightingsCollectionAlias, metaKeys } from './bootstrap-node.ts';
+import { ensureHomeSightingsCollection, ensureNodeInitialised, findCollection, homeSightingsCollectionAlias, metaKeys } from './bootstrap-node.ts';
 import { openSqliteObjectStore } from './store/sqlite/sqlite-object-store.ts';
 import { CURSOR_KEY_META, loadCursorKey } from './taxii/cursor-key.ts';
 
@@ -63,6 +63,29 @@ describe('ensureNodeInitialised', () => {
       const opened = await ensureNodeInitialised(store, inputs);
       assert.equal(opened.homeSightingsCollection.alias, undefined);
       assert.ok(!['ops', homeSightingsCollectionAlias].includes(opened.homeSightingsCollection.id));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('takes the home sightings collection another process made while this one was making its own', async () => {
+    const store = openSqliteObjectStore({ path: ':memory:' });
+    try {
+      await ensureNodeInitialised(store, inputs);
+      const theirs = await store.getMeta(metaKeys.homeSightingsCollection);
+      // This process read no meta key and found the alias free, then lost the race for the alias.
+      let looked = false;
+      let listed = false;
+      const racing = {
+        getMeta: async (key: string) => (key === metaKeys.homeSightingsCollection && !looked ? ((looked = true), undefined) : await store.getMeta(key)),
+        listCollections: async () => (listed ? await store.listCollections() : ((listed = true), [])),
+        getCollection: store.getCollection.bind(store),
+        createCollection: store.createCollection.bind(store),
+        setMeta: store.setMeta.bind(store),
+      } as unknown as typeof store;
+      const taken = await ensureHomeSightingsCollection(racing, inputs);
+      assert.equal(taken.id, theirs);
+      assert.equal((await store.listCollections()).length, 2);
     } finally {
       await store.close();
     }
