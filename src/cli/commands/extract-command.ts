@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { readFileSync, statSync } from 'node:fs';
 import type { CliIo, NodeLocationOptions } from '../cli-context.ts';
 import { withNode, writeLine } from '../cli-context.ts';
+import { terminalLine } from '../terminal-text.ts';
 import type { OpenedNode } from '../../compose.ts';
 import { createDraft } from '../../drafts/draft-operations.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
@@ -54,7 +55,7 @@ async function extractFiles(io: CliIo, files: readonly string[], options: Extrac
     let result: ReturnType<typeof extractObservables>;
     try {
       ({ doc, bytes } = await readReport(file));
-      for (const warning of doc.warnings) writeLine(io.stderr, `entente: warning: ${warning}`);
+      for (const warning of doc.warnings) writeLine(io.stderr, terminalLine(`entente: warning: ${warning}`));
       // Refused past a limit too (ENT_EXTRACT_LIMIT_EXCEEDED): a file like any unreadable one.
       result = extractObservables(doc.text, {
         tlds: data.tlds,
@@ -64,7 +65,7 @@ async function extractFiles(io: CliIo, files: readonly string[], options: Extrac
       });
     } catch (error) {
       if (!(error instanceof EntenteError)) throw error;
-      writeLine(io.stderr, `entente: ${error.code}: ${error.message}`);
+      writeLine(io.stderr, terminalLine(`entente: ${error.code}: ${error.message}`));
       io.outcome.partialFailure = true;
       continue;
     }
@@ -149,12 +150,12 @@ function toJsonReport(file: string, doc: DocumentText, observables: readonly Obs
 function printReport(io: CliIo, file: string, doc: DocumentText, observables: readonly Observable[]): void {
   const kept = observables.filter((observable) => observable.suppressed === undefined);
   const pages = doc.pages === undefined ? '' : `, ${doc.pages} page${doc.pages === 1 ? '' : 's'}`;
-  writeLine(io.stdout, `${file} (${doc.format}${pages}): ${kept.length} observables, ${observables.length - kept.length} suppressed`);
+  writeLine(io.stdout, terminalLine(`${file} (${doc.format}${pages}): ${kept.length} observables, ${observables.length - kept.length} suppressed`));
   for (const observable of observables) {
     const type = observable.hashAlgorithm === undefined ? observable.type : `${observable.type}:${observable.hashAlgorithm}`;
     const note = observable.suppressed === undefined ? '' : `\tsuppressed: ${observable.suppressed.reason}`;
     const where = locateOffset(doc, observable.start);
     const place = where?.page !== undefined ? `\tpage ${where.page}` : where?.part !== undefined ? `\t${where.part}` : '';
-    writeLine(io.stdout, `  ${type}\t${observable.value}\t${observable.confidence}${place}${note}`);
+    writeLine(io.stdout, terminalLine(`  ${type}\t${observable.value}\t${observable.confidence}${place}${note}`));
   }
 }
