@@ -30,6 +30,14 @@ export interface Proposal {
 const NOT_PROPOSED = new Set(['ja3', 'ja4', 'cryptocurrency-wallet']);
 const RULE_TYPES: Readonly<Record<string, string>> = { 'yara-rule': 'yara', 'sigma-rule': 'sigma', 'snort-rule': 'snort' };
 
+/** Where an occurrence is and its sentence: made into DraftEvidence only for the items kept. */
+interface EvidenceSpan {
+  readonly start: number;
+  readonly end: number;
+  readonly sentenceStart: number;
+  readonly sentenceEnd: number;
+}
+
 interface Pending {
   kind: DraftItemKind;
   type: string;
@@ -40,14 +48,14 @@ interface Pending {
   confidence: number;
   method: DraftMethod;
   occurrences: number;
-  evidence: DraftEvidence[];
+  evidence: EvidenceSpan[];
   /** Suppression reasons of the occurrences; the item is rejected by default only when every occurrence was suppressed. */
   suppressed: string | undefined;
   anyKept: boolean;
   first: number;
 }
 
-function evidenceOf(input: ProposalInput, start: number, end: number, sentenceStart: number, sentenceEnd: number): DraftEvidence {
+function evidenceOf(input: ProposalInput, { start, end, sentenceStart, sentenceEnd }: EvidenceSpan): DraftEvidence {
   let from = sentenceStart;
   let to = sentenceEnd;
   if (to - from > MAX_SENTENCE_CHARS) {
@@ -98,11 +106,17 @@ export function proposeDraftItems(input: ProposalInput): Proposal {
       continue;
     }
     const key = `${shape.kind}|${shape.type}|${shape.subtype ?? ''}|${shape.kind === 'observable' && shape.type !== 'url' && shape.subtype !== 'path' ? checked.value.toLowerCase() : checked.value}`;
-    const evidence = evidenceOf(input, observable.start, observable.end, observable.sentence.start, observable.sentence.end);
+    // Kept as offsets: the sentence is cut and cleaned only for the items the draft keeps (a text of
+    // 80,000 distinct addresses spent seconds on the sentences of items cut at MAX_ITEMS).
+    const evidence: EvidenceSpan = { start: observable.start, end: observable.end, sentenceStart: observable.sentence.start, sentenceEnd: observable.sentence.end };
     let pending = byKey.get(key);
     if (pending === undefined) {
+      // Properties named, not spread from `shape`: the spread made every item several times slower
+      // to build (2 s for a text of 80,000 distinct addresses, against 0.5 s).
       pending = {
-        ...shape,
+        kind: shape.kind,
+        type: shape.type,
+        ...(shape.subtype === undefined ? {} : { subtype: shape.subtype }),
         value: checked.value,
         confidence: observable.confidence,
         method: { source: 'extractor', detail: shape.subtype === undefined ? observable.type : `${observable.type}:${shape.subtype}` },
@@ -138,7 +152,7 @@ export function proposeDraftItems(input: ProposalInput): Proposal {
         confidence: object.confidence,
         method: { source: 'tagger', detail: object.method },
         occurrences: object.evidence.length,
-        evidence: object.evidence.slice(0, MAX_EVIDENCE_PER_ITEM).map((e) => evidenceOf(input, e.start, e.end, e.sentence.start, e.sentence.end)),
+        evidence: object.evidence.slice(0, MAX_EVIDENCE_PER_ITEM).map((e) => ({ start: e.start, end: e.end, sentenceStart: e.sentence.start, sentenceEnd: e.sentence.end })),
         suppressed: undefined,
         anyKept: true,
         first: object.evidence[0]?.start ?? 0,
@@ -167,7 +181,7 @@ export function proposeDraftItems(input: ProposalInput): Proposal {
     confidence: Math.round(pending.confidence * 1000) / 1000,
     method: pending.method,
     occurrences: pending.occurrences,
-    evidence: pending.evidence,
+    evidence: pending.evidence.map((span) => evidenceOf(input, span)),
     decision: !pending.anyKept && pending.suppressed !== undefined ? { state: 'rejected', reason: pending.suppressed } : { state: 'pending' },
   }));
   return { items, warnings };
