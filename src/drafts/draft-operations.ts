@@ -50,9 +50,20 @@ export function cleanFileName(fileName: string): string {
   return base === '' ? 'report' : base;
 }
 
-function tagOrWarn(text: string, warnings: string[]): TagResult | undefined {
+/**
+ * Most characters of a report's text that ATT&CK tagging reads (about 1,000 pages). Tagging costs
+ * about a second per million characters on the thread that drafts, the event loop for POST
+ * /api/drafts: the 32 Mi characters a document may yield held it for about 30 s. Extraction, twenty
+ * times cheaper, still reads the whole text.
+ */
+export const MAX_TAGGED_CHARS = 4 * 1024 * 1024;
+
+/** The text's ATT&CK/ATLAS tags (of its first `maxChars` characters, with a warning past them); undefined, with a warning, when tagging cannot run. */
+export function tagReportText(text: string, warnings: string[], maxChars = MAX_TAGGED_CHARS): TagResult | undefined {
+  const read = text.length > maxChars ? text.slice(0, maxChars) : text;
+  if (read !== text) warnings.push(`ATT&CK tagging read the first ${maxChars} of the ${text.length} characters of the text: techniques, software and groups named only after them are not proposed`);
   try {
-    return tagText(text);
+    return tagText(read);
   } catch (error) {
     if (!(error instanceof EntenteError)) throw error;
     warnings.push(`ATT&CK tagging did not run: ${error.code}: ${error.message}`);
@@ -70,7 +81,7 @@ export function proposeDraft(report: ReportForDraft, now: Date, tags?: TagResult
   const proposal = proposeDraftItems({
     text: report.doc.text,
     observables: report.observables,
-    tags: tags ?? tagOrWarn(report.doc.text, warnings),
+    tags: tags ?? tagReportText(report.doc.text, warnings),
     locate: (offset) => locateOffset(report.doc, offset),
   });
   const fileName = cleanFileName(report.fileName);

@@ -202,6 +202,9 @@ export function withoutTlpLabels(title: string): string {
     .trim();
 }
 
+/** A line longer than this is no title: a title is at most 120 characters once its spaces are collapsed. */
+const MAX_TITLE_LINE_CHARS = 1024;
+
 /**
  * The report's title: a Markdown heading or a short first line (a line that is only a TLP label, the
  * banner many reports open with, is skipped; labels on the title line are dropped), else the file
@@ -210,7 +213,10 @@ export function withoutTlpLabels(title: string): string {
  */
 export function titleOf(text: string, fileName: string): string {
   const base = fileName.split(/[\\/]/).pop() ?? fileName;
-  for (const line of text.split('\n', 20)) {
+  // The first lines only, and a short line only: cleaning the whole of a first line of 32 MiB (a text
+  // without line breaks) to see whether it is a title took 8 s.
+  for (const line of text.slice(0, 20 * (MAX_TITLE_LINE_CHARS + 1)).split('\n', 20)) {
+    if (line.length > MAX_TITLE_LINE_CHARS) break;
     const trimmed = withoutTlpLabels(line.replace(/^#+\s*/, '').replace(/\s+/g, ' ').trim());
     if (trimmed === '') continue;
     if (trimmed.length <= 120 && !/[.:;,]$/.test(trimmed) && /\p{L}/u.test(trimmed)) return trimmed;
