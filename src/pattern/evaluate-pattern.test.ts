@@ -97,6 +97,14 @@ describe('evaluatePattern: equality and order', () => {
       ["[file:created = t'2014-01-13T07:03:17Z']", "[file:name = t'2014-01-13T07:03:17Z']", "[file:created = '2014-01-13T07:03:17.5Z']"],
     );
   });
+  it('reads _bin and _hex properties of megabytes as bytes (their format check once overflowed the regular expression stack)', () => {
+    const payload = Buffer.alloc(12 * 1024 * 1024, 0x41);
+    const big = observed21([{ type: 'artifact', payload_bin: payload.toString('base64'), mime_type: 'application/octet-stream' }]);
+    check([big], ["[artifact:payload_bin > b'QQ==']"], ["[artifact:payload_bin = b'QQ==']"]);
+    const hex = observed21([{ type: 'file', magic_number_hex: 'ff'.repeat(8 * 1024 * 1024) }]);
+    check([hex], ["[file:magic_number_hex > h'fe']"], ["[file:magic_number_hex = h'ff']"]);
+  });
+
   it('compares binary and hex literals with _bin and _hex properties as bytes', () => {
     const artifact = observed21([{ type: 'artifact', payload_bin: Buffer.from('this is a test').toString('base64'), mime_type: 'text/plain' }]);
     check(

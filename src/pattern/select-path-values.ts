@@ -15,8 +15,13 @@ interface Selected {
   readonly referenceList: boolean;
 }
 
-const hexText = /^(?:[0-9a-fA-F]{2})*$/;
-const base64Text = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+// One character class each, the length checked apart: groups under a quantifier overflowed the
+// regular expression stack on a property of megabytes (an artifact's payload_bin), and the RangeError
+// ended the evaluation of every pattern against that observation.
+const hexChars = /^[0-9a-fA-F]*$/;
+const base64Chars = /^[A-Za-z0-9+/]*={0,2}$/;
+const isHexText = (text: string): boolean => text.length % 2 === 0 && hexChars.test(text);
+const isBase64Text = (text: string): boolean => text.length % 4 === 0 && base64Chars.test(text);
 
 function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -24,8 +29,8 @@ function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
 
 function typedProperty(name: string, value: unknown): unknown {
   if (typeof value !== 'string') return value;
-  if (name.endsWith('_hex') && hexText.test(value)) return new BinaryValue(Buffer.from(value, 'hex'));
-  if (name.endsWith('_bin') && base64Text.test(value)) return new BinaryValue(Buffer.from(value, 'base64'));
+  if (name.endsWith('_hex') && isHexText(value)) return new BinaryValue(Buffer.from(value, 'hex'));
+  if (name.endsWith('_bin') && isBase64Text(value)) return new BinaryValue(Buffer.from(value, 'base64'));
   return value;
 }
 
