@@ -47,6 +47,18 @@ test('url: schemes, IPv6 hosts, trailing punctuation trimmed, defanged', () => {
   );
 });
 
+test('url: ends at a control character or an invisible formatting character, which no URL holds', () => {
+  // A phishing message that follows its link with \u0001 or a zero-width space (invisible in a mail
+  // client) got the character into the value: a URL with a control character was never proposed,
+  // one with U+200B or U+202E was published as an indicator no traffic matches.
+  for (const c of ['\u0001', '\u001b', '\u007f', '\u0085', '\u00ad', '\u200b', '\u200e', '\u202e', '\u2066', '\ufeff']) {
+    const code = c.charCodeAt(0).toString(16);
+    assert.deepEqual(values(`Payload at https://evil-c2.com/dl/payload.bin${c}x today.`, 'url'), ['https://evil-c2.com/dl/payload.bin'], code);
+    assert.deepEqual(values(`Payload at https://evil-c2.com${c}/dl`, 'url'), ['https://evil-c2.com'], `${code} in the host`);
+  }
+  assert.deepEqual(values('Payload at https://пример.рф/загрузка?ä=1 today.', 'url'), ['https://пример.рф/загрузка?ä=1'], 'other scripts are URL text');
+});
+
 test('email-addr: plain and defanged', () => {
   assert.deepEqual(values('Mail ops@evil.com or admin[@]evil[.]ru, not a@b nor @handle', 'email-addr'), ['ops@evil.com', 'admin@evil.ru']);
 });
