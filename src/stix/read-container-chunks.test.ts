@@ -1,21 +1,44 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { readContainer } from './read-container-chunks.ts';
-import { readJsonText, type ReadResult } from './read-documents.ts';
+import { readContainer, streamBundleElements, type ReadBytes } from './read-container-chunks.ts';
+import { readJsonText, readListElement, type DocumentProblem, type ReadObject, type ReadResult } from './read-documents.ts';
+import type { JsonValue } from './types.ts';
 
-/** The reader fed at most `pieceBytes` bytes a read, as a slow pipe or a short read would. */
-function readInPieces(text: string | Buffer, pieceBytes: number, maxDepth?: number): ReadResult | undefined {
+/** Reads `text` at most `pieceBytes` bytes a read, as a slow pipe or a short read would. */
+function piecesOf(text: string | Buffer, pieceBytes: number): ReadBytes {
   const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
   let offset = 0;
-  return readContainer(
-    (into, at, length) => {
-      const count = Math.min(length, pieceBytes, bytes.length - offset);
-      bytes.copy(into, at, offset, offset + count);
-      offset += count;
-      return count;
-    },
-    maxDepth === undefined ? {} : { maxDepth },
-  );
+  return (into, at, length) => {
+    const count = Math.min(length, pieceBytes, bytes.length - offset);
+    bytes.copy(into, at, offset, offset + count);
+    offset += count;
+    return count;
+  };
+}
+
+function readInPieces(text: string | Buffer, pieceBytes: number, maxDepth?: number): ReadResult | undefined {
+  return readContainer(piecesOf(text, pieceBytes), maxDepth === undefined ? {} : { maxDepth });
+}
+
+/**
+ * A document streamed in pieces: its elements read one by one as a streaming caller reads them (no
+ * bundle version), or undefined when the stream ends saying it is no plain STIX 2.1 bundle.
+ */
+function streamInPieces(text: string | Buffer, pieceBytes: number, maxDepth?: number): ReadResult | undefined {
+  const stream = streamBundleElements(piecesOf(text, pieceBytes), maxDepth === undefined ? {} : { maxDepth });
+  const objects: ReadObject[] = [];
+  const problems: DocumentProblem[] = [];
+  let index = 0;
+  for (;;) {
+    const next = stream.next();
+    if (next.done === true) return next.value ? { objects, problems } : undefined;
+    for (const element of next.value as JsonValue[]) {
+      const read = readListElement(element, { index }, undefined, 'bundle');
+      index += 1;
+      if ('object' in read) objects.push(read);
+      else problems.push(read);
+    }
+  }
 }
 
 const PIECES = [1, 2, 3, 7, 64, 4096, 1 << 20];
@@ -143,5 +166,74 @@ describe('readContainer: a bundle or envelope read in pieces, exactly as readJso
     const text = `{"type":"bundle","objects":[{"type":"x-y","id":"x-y--1","v":[${'"a",'.repeat(1_000_000)}"a"]}]}`;
     const read = readInPieces(text, 1 << 20);
     if (read !== undefined) assert.deepEqual(read, readJsonText(text));
+  });
+});
+
+describe('streamBundleElements: a STIX 2.1 bundle element by element, read as readJsonText reads it whole', () => {
+  const streamed = new Set(['a compact bundle', 'a pretty-printed bundle', 'members after objects', 'an empty objects array', 'a member name written with escapes',
+    'other arrays and objects at the top', 'an earlier objects member that the array replaces', 'objects with problems of their own',
+    'a byte-order mark and surrounding whitespace', 'a string ending in an escaped backslash']);
+  for (const [name, text] of Object.entries(readable)) {
+    const expected = streamed.has(name) ? 'streams' : 'ends refusing';
+    it(`${expected} ${name}, in pieces of any size`, () => {
+      for (const pieces of PIECES) {
+        const read = streamInPieces(text, pieces);
+        if (streamed.has(name)) assert.deepEqual(read, readJsonText(text), `${name}, pieces of ${pieces} bytes`);
+        else assert.equal(read, undefined, `${name}, pieces of ${pieces} bytes`);
+      }
+    });
+  }
+
+  for (const [name, text] of Object.entries(leftToText)) {
+    it(`ends refusing ${name}`, () => {
+      const bytes = name === 'UTF-16 text' ? Buffer.from(text, 'utf16le') : Buffer.from(text, 'utf8');
+      for (const pieces of PIECES) assert.equal(streamInPieces(bytes, pieces), undefined, `${name}, pieces of ${pieces} bytes`);
+    });
+  }
+
+  it('refuses a bundle that declares STIX 2.0 after its objects: its objects were read as 2.1', () => {
+    const text = JSON.stringify({ type: 'bundle', objects: [sco, stix20], spec_version: '2.0' });
+    assert.equal(streamInPieces(text, 7), undefined);
+  });
+
+  it('hands over elements before the end, and refuses at the very end a document whose last bytes are damaged', () => {
+    const text = JSON.stringify({ type: 'bundle', objects: Array.from({ length: 2000 }, () => sco) });
+    const stream = streamBundleElements(piecesOf(text.slice(0, -1) + ',', 4096));
+    let before = 0;
+    for (let next = stream.next(); ; next = stream.next()) {
+      if (next.done === true) {
+        assert.equal(next.value, false);
+        break;
+      }
+      before += (next.value as JsonValue[]).length;
+    }
+    assert.equal(before, 2000);
+  });
+
+  it('never streams a damaged document differently from readJsonText (random byte damage)', () => {
+    const base = Buffer.from(JSON.stringify({ type: 'bundle', id: 'bundle--1', objects: [indicator, sco, { ...sco, x: [1, { y: '}' }] }] }, null, 1), 'utf8');
+    const damage = Buffer.from('{}[]",:\\ \n0a');
+    let seed = 20_261_125;
+    const random = (below: number): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % below;
+    };
+    let streamedWhole = 0;
+    for (let trial = 0; trial < 600; trial += 1) {
+      let text = Buffer.from(base);
+      for (let edit = 0, edits = 1 + random(3); edit < edits; edit += 1) {
+        const at = random(text.length);
+        const byte = damage[random(damage.length)] as number;
+        const kind = random(3);
+        if (kind === 0) text[at] = byte;
+        else if (kind === 1) text = Buffer.concat([text.subarray(0, at), text.subarray(at + 1)]);
+        else text = Buffer.concat([text.subarray(0, at), Buffer.from([byte]), text.subarray(at)]);
+      }
+      const read = streamInPieces(text, 1 + random(40));
+      if (read === undefined) continue;
+      streamedWhole += 1;
+      assert.deepEqual(read, readJsonText(text.toString('utf8')), `trial ${trial}: ${text.toString('utf8')}`);
+    }
+    assert.ok(streamedWhole > 30, `only ${streamedWhole} damaged documents were still streamed`);
   });
 });

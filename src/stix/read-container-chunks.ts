@@ -31,6 +31,42 @@ export function readContainer(read: ReadBytes, options: { readonly maxDepth?: nu
   }
 }
 
+/**
+ * The elements of a bundle file's `objects` array as the reading meets them, a piece of the file at a
+ * time, each parsed on its own as {@link readContainer} parses it: each value yielded holds the elements
+ * the last piece completed (often none). The return value says how the document ended: true when it
+ * proved to be a STIX 2.1 bundle (`"type": "bundle"`, no `spec_version` or `"2.1"`, one `objects`
+ * member, every byte well-formed), whose elements are then read with no bundle version, as
+ * readDocument reads them; false as soon as anything shows otherwise (malformed JSON, an envelope, a
+ * STIX 2.0 bundle, a lone object...). Elements yielded before that are not the document's as read
+ * whole: the caller undoes what it did with them and reads the document the other way.
+ */
+export function* streamBundleElements(read: ReadBytes, options: { readonly maxDepth?: number } = {}): Generator<JsonValue[], boolean, void> {
+  const scan = new ContainerScan(options.maxDepth ?? DEFAULT_MAX_DEPTH);
+  for (;;) {
+    const more = scan.readMore(read);
+    if (more === 'refused') return false;
+    const elements = scan.takeElements();
+    if (elements.length > 0) yield elements;
+    if (more === 'end') {
+      const skeleton = scan.finishSkeleton();
+      if (skeleton === undefined || skeleton['type'] !== 'bundle') return false;
+      const declared = skeleton['spec_version'];
+      return declared === undefined || declared === '2.1';
+    }
+  }
+}
+
+/** {@link streamBundleElements} over a file. */
+export function* streamBundleFile(path: string, options: { readonly maxDepth?: number } = {}): Generator<JsonValue[], boolean, void> {
+  const descriptor = openSync(path, 'r');
+  try {
+    return yield* streamBundleElements((into, offset, length) => readSync(descriptor, into, offset, length, null), options);
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
 /** Reads a file through {@link readContainer}. */
 export function readContainerFile(path: string, options: { readonly maxDepth?: number } = {}): ReadResult | undefined {
   const descriptor = openSync(path, 'r');
@@ -86,7 +122,9 @@ class ContainerScan {
   #objectsFound = false;
   /** Bytes of the window in use. */
   #length = 0;
-  readonly #objects: JsonValue[] = [];
+  #objects: JsonValue[] = [];
+  /** Elements met so far (those handed over by takeElements included). */
+  #elementCount = 0;
   readonly #placeholder = `entente-objects-${randomUUID()}`;
   readonly #maxDepth: number;
 
@@ -126,6 +164,17 @@ class ContainerScan {
   }
 
   finish(): ReadResult | undefined {
+    const value = this.finishSkeleton();
+    if (value === undefined) return undefined;
+    value['objects'] = this.#objects;
+    return readDocument(value);
+  }
+
+  /**
+   * After the last piece: the document without its elements (its `objects` still the placeholder), or
+   * undefined when the rest of the document is not what this reader handles.
+   */
+  finishSkeleton(): JsonObject | undefined {
     // Whatever the last piece left unscanned is an unterminated string: malformed.
     if (this.#position < this.#text.length || this.#mode !== 'outside' || !this.#objectsFound) return undefined;
     if (!this.#copySkeleton(this.#length)) return undefined;
@@ -135,8 +184,14 @@ class ContainerScan {
     // A later `objects` member replaces the one read here (JSON.parse keeps the last): not handled.
     if (typeof value !== 'object' || value === null || Array.isArray(value) || value['objects'] !== this.#placeholder) return undefined;
     if (value['type'] !== 'bundle' && value['type'] !== undefined) return undefined;
-    (value as JsonObject)['objects'] = this.#objects;
-    return readDocument(value);
+    return value;
+  }
+
+  /** The elements parsed since the last call, handed over so that the scan holds them no longer. */
+  takeElements(): JsonValue[] {
+    const taken = this.#objects;
+    this.#objects = [];
+    return taken;
   }
 
   #rebase(by: number): void {
@@ -197,7 +252,7 @@ class ContainerScan {
       const between = this.#text.slice(this.#separatorFrom, at);
       const code = this.#text.charCodeAt(at);
       if (code === OPEN_BRACE) {
-        if (!(this.#objects.length === 0 ? WHITESPACE : COMMA).test(between)) return false;
+        if (!(this.#elementCount === 0 ? WHITESPACE : COMMA).test(between)) return false;
         this.#mode = 'element';
         this.#elementFrom = at;
         this.#depth = 3;
@@ -245,6 +300,7 @@ class ContainerScan {
     const parsed = parseJson(this.#window.toString('utf8', this.#elementFrom, end), { maxDepth: this.#maxDepth - 2 });
     if (!parsed.ok) return false;
     this.#objects.push(parsed.value);
+    this.#elementCount += 1;
     this.#mode = 'objects';
     this.#separatorFrom = end;
     return true;

@@ -166,27 +166,32 @@ function readObjectList(
     return;
   }
   list.forEach((item, index) => {
-    const source: DocumentSource = { ...at, index };
-    if (!isObject(item)) {
-      problems.push(problemAt('ENT_OBJECT_INVALID', source, `expected a STIX object, got ${describe(item)}`));
-      return;
-    }
-    const type = item['type'];
-    if (typeof type !== 'string') {
-      problems.push(problemAt('ENT_OBJECT_INVALID', source, `${describeObject(item)}a STIX object needs a string "type", got ${describe(type)}`));
-      return;
-    }
-    if (type === 'bundle') {
-      problems.push(problemAt('ENT_OBJECT_INVALID', source, 'a bundle cannot contain another bundle'));
-      return;
-    }
-    const version = detectStixVersion(item, bundleVersion);
-    if (version === undefined) {
-      problems.push(problemAt('ENT_OBJECT_INVALID', source, unsupportedVersion(item)));
-      return;
-    }
-    objects.push({ object: item, source, version, container });
+    const read = readListElement(item, { ...at, index }, bundleVersion, container);
+    if ('object' in read) objects.push(read);
+    else problems.push(read);
   });
+}
+
+/**
+ * One element of a bundle's or envelope's `objects`, as readDocument reads it: the object, or the
+ * problem that keeps it out. Exported for readers that meet the elements one by one (a bundle
+ * streamed from a file), so that they read each exactly as the whole document would be read.
+ */
+export function readListElement(
+  item: JsonValue | undefined,
+  source: DocumentSource,
+  bundleVersion: StixVersion | undefined,
+  container: ContainerKind,
+): ReadObject | DocumentProblem {
+  if (!isObject(item)) return problemAt('ENT_OBJECT_INVALID', source, `expected a STIX object, got ${describe(item)}`);
+  const type = item['type'];
+  if (typeof type !== 'string') {
+    return problemAt('ENT_OBJECT_INVALID', source, `${describeObject(item)}a STIX object needs a string "type", got ${describe(type)}`);
+  }
+  if (type === 'bundle') return problemAt('ENT_OBJECT_INVALID', source, 'a bundle cannot contain another bundle');
+  const version = detectStixVersion(item, bundleVersion);
+  if (version === undefined) return problemAt('ENT_OBJECT_INVALID', source, unsupportedVersion(item));
+  return { object: item, source, version, container };
 }
 
 /** Parses then reads one JSON document (a request body, an import file). */

@@ -1,29 +1,37 @@
 import { EntenteError } from '../errors/entente-error.ts';
 import { errorCatalogue, type ErrorCode } from '../errors/catalogue.ts';
-import type { ImportInput, PipelineOptions, PreparedBatch, WorkerCredit, WorkerMessage, WorkerRequest } from './import-pipeline.ts';
+import type { ImportInput, ImportStep, PipelineOptions, TransferSlots, WorkerMessage, WorkerRelease, WorkerRequest } from './import-pipeline.ts';
 import { unpackVersions } from './import-pipeline.ts';
 import { startTypeScriptWorker } from './typescript-worker.ts';
 
 // The caller's side of an import prepared on a worker thread (the worker's side: import-worker.ts).
 // Apart from import-pipeline.ts, the preparation itself, which runs on either side.
 
-/** Batches the worker may have prepared ahead of the store: one being written, one ready. */
-const batchesAhead = 2;
+/**
+ * Slots of the memory the worker hands texts over in, so batches it may have handed over ahead of
+ * the store: one being written, one ready (import-pipeline.ts, TransferSlots). A slot holds a batch's
+ * JSON and search texts: 16 MiB of JSON characters (the largest batch) and their search texts fit
+ * in 32 MiB unless the text is far from ASCII, and a batch that does not fit goes in parts. Pages of
+ * the shared memory are touched, so faulted in, only as far as batches fill it.
+ */
+const transferSlots = 2;
+const transferSlotBytes = 32 * 1024 * 1024;
 
-/** Batches prepared by a worker thread that started at once; `close` stops it (iterating to the end does too). */
-export interface WorkerBatches extends AsyncIterable<PreparedBatch> {
+/** Steps prepared by a worker thread that started at once; `close` stops it (iterating to the end does too). */
+export interface WorkerSteps extends AsyncIterable<ImportStep> {
   readonly inputs: readonly ImportInput[];
   close(): Promise<void>;
 }
 
 /**
- * The same batches as prepareImportBatches, prepared by a worker thread that starts now (so that it
- * loads and reads while the caller still opens the store) and keeps at most `batchesAhead` batches
- * ahead of the caller. Ending the iteration early (a store error, a break) stops the worker. An error
+ * The same steps as prepareImportSteps, prepared by a worker thread that starts now (so that it
+ * loads and reads while the caller still opens the store) and keeps at most `transferSlots` batches
+ * ahead of the caller (`slotBytes`: the size of a slot, for tests). Ending the iteration early (a store error, a break) stops the worker. An error
  * in the worker is rethrown to the iteration: an EntenteError keeps its code.
  */
-export function prepareImportBatchesInWorker(inputs: readonly ImportInput[], options: PipelineOptions): WorkerBatches {
-  const request: WorkerRequest = { inputs, options };
+export function prepareImportStepsInWorker(inputs: readonly ImportInput[], options: PipelineOptions, slotBytes = transferSlotBytes): WorkerSteps {
+  const transfer: TransferSlots = { shared: new SharedArrayBuffer(transferSlots * slotBytes), slotBytes, slots: transferSlots };
+  const request: WorkerRequest = { inputs, options, transfer };
   const worker = startTypeScriptWorker(new URL('./import-worker.ts', import.meta.url), 'serveImport', {
     workerData: request,
     stdout: false,
@@ -51,7 +59,6 @@ export function prepareImportBatchesInWorker(inputs: readonly ImportInput[], opt
     queue.push({ kind: 'done' });
     notify();
   });
-  worker.postMessage({ credit: batchesAhead } satisfies WorkerCredit);
   const close = (): Promise<void> => {
     closed ??= (async () => {
       worker.removeAllListeners('message');
@@ -59,7 +66,7 @@ export function prepareImportBatchesInWorker(inputs: readonly ImportInput[], opt
     })();
     return closed;
   };
-  async function* iterate(): AsyncGenerator<PreparedBatch> {
+  async function* iterate(): AsyncGenerator<ImportStep> {
     try {
       for (;;) {
         if (closed !== undefined) throw new Error('the import worker was stopped');
@@ -76,8 +83,13 @@ export function prepareImportBatchesInWorker(inputs: readonly ImportInput[], opt
           return;
         }
         if (message.kind === 'error') throw rebuildError(message);
-        yield { ...message.batch, versions: unpackVersions(message.packed) };
-        worker.postMessage({ credit: 1 } satisfies WorkerCredit);
+        if (message.kind === 'step') {
+          yield message.step;
+          continue;
+        }
+        yield { kind: 'batch', batch: { ...message.batch, versions: unpackVersions(message.packed, transfer) } };
+        // Asked for the next step, the caller has stored this batch: the store copied its texts.
+        if (message.packed.slot >= 0) worker.postMessage({ release: message.packed.slot } satisfies WorkerRelease);
       }
     } finally {
       await close();

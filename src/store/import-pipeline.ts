@@ -1,8 +1,8 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { readJsonLine, readJsonLines, readJsonText, type ReadObject, type ReadResult } from '../stix/read-documents.ts';
-import { readContainerFile } from '../stix/read-container-chunks.ts';
+import { readJsonLine, readJsonLines, readJsonText, readListElement, type ReadObject, type ReadResult } from '../stix/read-documents.ts';
+import { readContainerFile, streamBundleFile } from '../stix/read-container-chunks.ts';
 import { checkImportObject, locate, prepareImport, type ImportRejection } from './prepare-import.ts';
 import { prepareVersion, type PreparedVersion } from './prepared-version.ts';
 import { isStringifyForm } from '../stix/stringify-form.ts';
@@ -51,15 +51,141 @@ export interface PipelineOptions {
   /** Most JSON characters in one batch, so that large objects make smaller transactions. */
   readonly batchChars: number;
   readonly maxDepth: number;
+  /**
+   * Bundle files of at most this many bytes are streamed (see {@link ImportStep}): their batches are
+   * prepared as the file is read, and the caller stores them in one transaction. Absent: none is;
+   * each document is read whole before its first batch.
+   */
+  readonly streamDocumentsUpTo?: number;
 }
 
+/**
+ * What the caller of an import does next: store a batch, or, around the batches of a document streamed
+ * as it is read, hold them in one transaction. Such a document is known well-formed, and known to be
+ * read as its batches were prepared (a STIX 2.1 bundle), only once its last byte is read; so its batches
+ * are stored, and their outcomes reported, only if it ends well (`document-end`): a malformed or
+ * otherwise different document (`document-undo`) leaves nothing stored and nothing reported, and is then
+ * read whole as any other document is, which gives its messages.
+ */
+export type ImportStep =
+  | { readonly kind: 'batch'; readonly batch: PreparedBatch }
+  /** The batches up to the next `document-end` or `document-undo` are those of one document streamed as it is read. */
+  | { readonly kind: 'document-begin'; readonly input: string }
+  /** The streamed document is whole: store its batches for good, and report them. */
+  | { readonly kind: 'document-end' }
+  /** Undo and forget the streamed document's batches: the same input follows, read whole. */
+  | { readonly kind: 'document-undo' };
+
 /** Reads, validates and prepares every input in order, in this thread. */
-export async function* prepareImportBatches(inputs: readonly ImportInput[], options: PipelineOptions): AsyncGenerator<PreparedBatch> {
+export async function* prepareImportSteps(inputs: readonly ImportInput[], options: PipelineOptions): AsyncGenerator<ImportStep> {
   for (const input of inputs) {
-    if (input.kind === 'lines') yield* jsonLinesBatches(input.path, options);
-    else if (input.kind === 'document') yield* documentBatches(input.path, readDocumentFile(input.path, options), input.size, options);
-    else yield* documentBatches(input.label, readDocumentText(input.text, options), 0, options);
+    if (input.kind === 'lines') yield* asSteps(jsonLinesBatches(input.path, options));
+    else if (input.kind === 'document' && options.streamDocumentsUpTo !== undefined && input.size <= options.streamDocumentsUpTo) {
+      yield* streamedDocumentSteps(input.path, input.size, options);
+    } else if (input.kind === 'document') yield* asSteps(documentBatches(input.path, readDocumentFile(input.path, options), input.size, options));
+    else yield* asSteps(documentBatches(input.label, readDocumentText(input.text, options), 0, options));
   }
+}
+
+/** The batches of prepareImportSteps when no document is streamed (`streamDocumentsUpTo` absent). */
+export async function* prepareImportBatches(inputs: readonly ImportInput[], options: PipelineOptions): AsyncGenerator<PreparedBatch> {
+  const { streamDocumentsUpTo: _streamed, ...whole } = options;
+  for await (const step of prepareImportSteps(inputs, whole)) if (step.kind === 'batch') yield step.batch;
+}
+
+async function* asSteps(batches: AsyncIterable<PreparedBatch> | Iterable<PreparedBatch>): AsyncGenerator<ImportStep> {
+  for await (const batch of batches) yield { kind: 'batch', batch };
+}
+
+/** Batch bounds of a streamed document: one transaction however it is cut (see streamedDocumentSteps). */
+const STREAMED_FIRST_BATCH_OBJECTS = 250;
+const STREAMED_BATCH_OBJECTS = 2000;
+const STREAMED_BATCH_CHARS = 4 * 1024 * 1024;
+
+/**
+ * A bundle file prepared as it is read (streamBundleFile): each element is validated and
+ * serialised as soon as it is parsed, so that its parsed form is collected young and the store can
+ * start on the first batch while the rest of the file is still being read. Holding every parsed object
+ * until the document was known whole made the collector copy each of them out of the young
+ * generation, into fresh pages. A STIX 2.0 element stops the stream (2.0 objects are upgraded together, as prepareImport
+ * does), and so does a document that does not end as a STIX 2.1 bundle: `document-undo`, then the
+ * file read whole.
+ */
+function* streamedDocumentSteps(path: string, bytes: number, options: PipelineOptions): Generator<ImportStep> {
+  yield { kind: 'document-begin', input: path };
+  // The document is one transaction however it is cut, so its batches stay small: their texts then
+  // die young, in this thread and in the memory that hands them to the store.
+  const sizes = batchSizes({
+    ...options,
+    firstBatchObjects: Math.min(options.firstBatchObjects, STREAMED_FIRST_BATCH_OBJECTS),
+    batchObjects: Math.min(options.batchObjects, STREAMED_BATCH_OBJECTS),
+  });
+  const batchChars = Math.min(options.batchChars, STREAMED_BATCH_CHARS);
+  let size = sizes.next();
+  let pending = 0;
+  let pendingChars = 0;
+  let versions: PreparedVersion[] = [];
+  let rejections: ImportRejection[] = [];
+  let problems: string[] = [];
+  let warnings = 0;
+  const batch = (last: boolean): ImportStep => {
+    const prepared: PreparedBatch = { input: path, problems, rejections, warnings, versions, bytes: last ? bytes : 0 };
+    pending = 0;
+    pendingChars = 0;
+    versions = [];
+    rejections = [];
+    problems = [];
+    warnings = 0;
+    return { kind: 'batch', batch: prepared };
+  };
+  const elements = streamBundleFile(path, { maxDepth: options.maxDepth });
+  let index = 0;
+  let whole = false;
+  try {
+    reading: for (;;) {
+      const next = elements.next();
+      if (next.done === true) {
+        whole = next.value;
+        break;
+      }
+      for (const element of next.value) {
+        const read = readListElement(element, { index }, undefined, 'bundle');
+        index += 1;
+        pending += 1;
+        if (!('object' in read)) {
+          problems.push(read.message);
+        } else if (read.version === '2.0') {
+          break reading;
+        } else {
+          const verdict = checkImportObject(read.object, locate(read));
+          warnings += verdict.warnings;
+          if (verdict.rejection !== undefined) rejections.push(verdict.rejection);
+          else {
+            const json = JSON.stringify(read.object);
+            versions.push(prepareVersion(read.object as StixObject, json));
+            pendingChars += json.length;
+          }
+        }
+        if (pending >= size || pendingChars >= batchChars) {
+          yield batch(false);
+          size = sizes.next();
+        }
+      }
+    }
+  } finally {
+    elements.return(false);
+  }
+  if (!whole) {
+    yield { kind: 'document-undo' };
+    yield* asSyncSteps(documentBatches(path, readDocumentFile(path, options), bytes, options));
+    return;
+  }
+  yield batch(true);
+  yield { kind: 'document-end' };
+}
+
+function* asSyncSteps(batches: Iterable<PreparedBatch>): Generator<ImportStep> {
+  for (const batch of batches) yield { kind: 'batch', batch };
 }
 
 /**
@@ -221,16 +347,36 @@ function prepareBatch(input: string, read: readonly ReadObject[], problems: read
 
 // ---- Worker thread ----
 
+/**
+ * The memory the worker hands texts over in: `slots` slots of `slotBytes` each, in a SharedArrayBuffer
+ * the caller allocates once. A batch's texts are written into a free slot as UTF-8, and the caller's
+ * store binds them from there as they are; the caller gives the slot back once the batch is stored.
+ * Copying them instead (a string joined in the worker, cloned into the caller, split there) touched
+ * four fresh copies of every byte of the input: ATT&CK Enterprise took twice the page faults of the
+ * whole import in one thread, at about 15 µs a fault on the bench machine.
+ */
+export interface TransferSlots {
+  readonly shared: SharedArrayBuffer;
+  readonly slotBytes: number;
+  readonly slots: number;
+}
+
 /** What the worker is given. */
 export interface WorkerRequest {
   readonly inputs: readonly ImportInput[];
   readonly options: PipelineOptions;
+  readonly transfer: TransferSlots;
 }
 
+/** Texts of one version in a packed part: JSON, name, description, aliases. */
+const TEXTS_PER_VERSION = 4;
+const NULL_TEXT = -1;
+const OVERSIZED_TEXT = -2;
+
 /**
- * The versions of a batch as columns, the JSON texts joined by newlines (neither JSON.stringify nor a
- * line in its form holds a raw newline): copying between threads costs per object and per key, and
- * one object per version made the copy cost more than the SQL it feeds.
+ * Versions of (part of) a batch: the short columns as arrays, the texts in one slot of the shared
+ * memory (`spans`: a byte offset and a byte length for each text, 4 a version; length -1 is null). A
+ * version whose texts do not fit in an empty slot travels alone, its texts in `oversized` (length -2).
  */
 export interface PackedVersions {
   readonly ids: string[];
@@ -238,57 +384,102 @@ export interface PackedVersions {
   readonly versions: string[];
   readonly specVersions: string[];
   readonly revoked: Uint8Array;
-  readonly json: string;
-  readonly names: (string | null)[];
-  readonly descriptions: (string | null)[];
-  readonly aliases: (string | null)[];
+  /** The slot holding the texts; -1 when there are none (no version, or one oversized). */
+  readonly slot: number;
+  readonly spans: Int32Array;
+  readonly oversized: (string | null)[] | undefined;
 }
 
-export function packVersions(prepared: readonly PreparedVersion[]): PackedVersions {
-  const count = prepared.length;
-  const packed: PackedVersions = {
-    ids: new Array<string>(count),
-    types: new Array<string>(count),
-    versions: new Array<string>(count),
-    specVersions: new Array<string>(count),
-    revoked: new Uint8Array(count),
-    json: '',
-    names: new Array<string | null>(count),
-    descriptions: new Array<string | null>(count),
-    aliases: new Array<string | null>(count),
+const encoder = new TextEncoder();
+
+/**
+ * Packs versions from `from` on into `slot` (a view of one slot of the shared memory) until it is
+ * full: returns the packed part and the index of the first version left for the next part. The
+ * worker's versions hold strings (prepareVersion).
+ */
+export function packVersions(prepared: readonly PreparedVersion[], from: number, slot: Uint8Array, slotIndex: number): { packed: PackedVersions; next: number } {
+  const spans: number[] = [];
+  const ids: string[] = [];
+  const types: string[] = [];
+  const versions: string[] = [];
+  const specVersions: string[] = [];
+  const revoked: number[] = [];
+  let offset = 0;
+  let next = from;
+  const write = (text: string | null): boolean => {
+    if (text === null) {
+      spans.push(0, NULL_TEXT);
+      return true;
+    }
+    const { read, written } = encoder.encodeInto(text, slot.subarray(offset));
+    if (read < text.length) return false;
+    spans.push(offset, written);
+    offset += written;
+    return true;
   };
-  const texts = new Array<string>(count);
-  for (let index = 0; index < count; index += 1) {
-    const version = prepared[index] as PreparedVersion;
-    if (version.json.includes('\n')) throw new Error(`the JSON text of ${version.id} holds a raw newline`);
-    packed.ids[index] = version.id;
-    packed.types[index] = version.type;
-    packed.versions[index] = version.version;
-    packed.specVersions[index] = version.specVersion;
-    packed.revoked[index] = version.revoked ? 1 : 0;
-    texts[index] = version.json;
-    packed.names[index] = version.text?.name ?? null;
-    packed.descriptions[index] = version.text?.description ?? null;
-    packed.aliases[index] = version.text?.aliases ?? null;
+  for (; next < prepared.length; next += 1) {
+    const version = prepared[next] as PreparedVersion;
+    const texts = stringsOf(version);
+    const start = offset;
+    const spansBefore = spans.length;
+    if (!texts.every(write)) {
+      offset = start;
+      spans.length = spansBefore;
+      if (next > from) break;
+      // Alone and still too large for a slot: its texts travel as strings.
+      return {
+        packed: { ids: [version.id], types: [version.type], versions: [version.version], specVersions: [version.specVersion], revoked: Uint8Array.of(version.revoked ? 1 : 0), slot: -1, spans: Int32Array.of(0, OVERSIZED_TEXT, 0, OVERSIZED_TEXT, 0, OVERSIZED_TEXT, 0, OVERSIZED_TEXT), oversized: texts },
+        next: next + 1,
+      };
+    }
+    ids.push(version.id);
+    types.push(version.type);
+    versions.push(version.version);
+    specVersions.push(version.specVersion);
+    revoked.push(version.revoked ? 1 : 0);
   }
-  return { ...packed, json: texts.join('\n') };
+  return {
+    packed: { ids, types, versions, specVersions, revoked: Uint8Array.from(revoked), slot: ids.length === 0 ? -1 : slotIndex, spans: Int32Array.from(spans), oversized: undefined },
+    next,
+  };
 }
 
-export function unpackVersions(packed: PackedVersions): PreparedVersion[] {
+function stringsOf(version: PreparedVersion): (string | null)[] {
+  const text = version.text;
+  return [version.json, text?.name ?? null, text?.description ?? null, text?.aliases ?? null].map((value) => {
+    if (value !== null && typeof value !== 'string') throw new Error(`the worker packs texts it made itself, as strings; ${version.id} holds bytes`);
+    return value;
+  });
+}
+
+/** The versions of a packed part, their texts views of the slot (valid until the slot is given back). */
+export function unpackVersions(packed: PackedVersions, transfer: TransferSlots): PreparedVersion[] {
   const count = packed.ids.length;
-  const texts = count === 0 ? [] : packed.json.split('\n');
+  const slot = packed.slot < 0 ? undefined : Buffer.from(transfer.shared, packed.slot * transfer.slotBytes, transfer.slotBytes);
+  const texts = packed.spans;
+  const textAt = (index: number): string | Uint8Array | null => {
+    const length = texts[index * 2 + 1] as number;
+    if (length === NULL_TEXT) return null;
+    if (length === OVERSIZED_TEXT) return packed.oversized?.[index % TEXTS_PER_VERSION] ?? null;
+    const start = texts[index * 2] as number;
+    if (slot === undefined) throw new Error('a packed text names no slot');
+    return slot.subarray(start, start + length);
+  };
   const versions = new Array<PreparedVersion>(count);
   for (let index = 0; index < count; index += 1) {
-    const name = packed.names[index] ?? null;
-    const description = packed.descriptions[index] ?? null;
-    const aliases = packed.aliases[index] ?? null;
+    const first = index * TEXTS_PER_VERSION;
+    const json = textAt(first);
+    if (json === null) throw new Error(`the packed version ${packed.ids[index] ?? ''} has no JSON`);
+    const name = textAt(first + 1);
+    const description = textAt(first + 2);
+    const aliases = textAt(first + 3);
     versions[index] = {
       id: packed.ids[index] as string,
       type: packed.types[index] as string,
       version: packed.versions[index] as string,
       specVersion: packed.specVersions[index] as string,
       revoked: packed.revoked[index] === 1,
-      json: texts[index] as string,
+      json,
       text: name === null && description === null && aliases === null ? undefined : { name, description, aliases },
     };
   }
@@ -298,10 +489,11 @@ export function unpackVersions(packed: PackedVersions): PreparedVersion[] {
 /** Worker → caller. */
 export type WorkerMessage =
   | { readonly kind: 'batch'; readonly batch: Omit<PreparedBatch, 'versions'>; readonly packed: PackedVersions }
+  | { readonly kind: 'step'; readonly step: Exclude<ImportStep, { readonly kind: 'batch' }> }
   | { readonly kind: 'done' }
   | { readonly kind: 'error'; readonly code: string | undefined; readonly message: string; readonly stack: string | undefined };
 
-/** Caller → worker: how many more batches it may send. */
-export interface WorkerCredit {
-  readonly credit: number;
+/** Caller → worker: the slot of a batch now stored, free again. */
+export interface WorkerRelease {
+  readonly release: number;
 }

@@ -1,7 +1,7 @@
 import type { ErrorCode } from '../errors/catalogue.ts';
 import type { StixObject } from '../stix/types.ts';
 import type { AddOptions, AddOutcome, DraftPublicationRecord, ObjectStore, StatusDraft } from './object-store.ts';
-import type { PreparedVersion } from './prepared-version.ts';
+import { textOf, type PreparedVersion } from './prepared-version.ts';
 
 export interface IngestRejection {
   readonly id: string;
@@ -69,7 +69,7 @@ export async function ingestPrepared(store: ObjectStore, request: PreparedIngest
     ? await store.addPreparedVersions(request.collectionId, request.versions, request.status, request.contributorOrganisationId, addOptionsOf(request))
     : await store.addObjects(
         request.collectionId,
-        request.versions.map((version) => JSON.parse(version.json) as StixObject),
+        request.versions.map((version) => JSON.parse(textOf(version.json)) as StixObject),
         request.status,
         request.contributorOrganisationId,
         addOptionsOf(request),
@@ -131,4 +131,28 @@ function sizesCacheForImport(store: ObjectStore): store is ObjectStore & ImportS
 /** Sizes the store's page cache for an import of about `inputBytes` (0 when unknown: left as it is). */
 export function sizeCacheForImport(store: ObjectStore, inputBytes: number): void {
   if (sizesCacheForImport(store)) store.sizeCacheForImport(inputBytes);
+}
+
+/**
+ * One transaction around the writes of several batches (an import's document streamed as it is read):
+ * each batch's own transaction becomes a part of it, and nothing is visible to other connections, or
+ * kept, before commit.
+ */
+export interface ImportTransaction {
+  commit(): void;
+  rollback(): void;
+}
+
+/** A store that can hold several batches' writes in one transaction (SQLite). */
+interface ImportTransactionStore {
+  beginImportTransaction(): ImportTransaction;
+}
+
+function holdsImportTransactions(store: ObjectStore): store is ObjectStore & ImportTransactionStore {
+  return typeof (store as Partial<ImportTransactionStore>).beginImportTransaction === 'function';
+}
+
+/** Opens an import transaction; undefined when the store cannot hold one (then no document may be streamed into it). */
+export function beginImportTransaction(store: ObjectStore): ImportTransaction | undefined {
+  return holdsImportTransactions(store) ? store.beginImportTransaction() : undefined;
 }

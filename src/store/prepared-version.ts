@@ -1,11 +1,23 @@
 import type { StixObject } from '../stix/types.ts';
 import { versionOf } from '../stix/versions.ts';
 
+/**
+ * A text the store keeps: a string, or its UTF-8 bytes. An import's worker thread hands its texts over
+ * as bytes in memory shared with this thread, which the store binds as they are: making strings of
+ * them here cost a copy and fresh memory for every byte of the input (see import-in-worker.ts).
+ */
+export type StoredText = string | Uint8Array;
+
+/** The text of a StoredText. */
+export function textOf(stored: StoredText): string {
+  return typeof stored === 'string' ? stored : Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength).toString('utf8');
+}
+
 /** What the search index holds for one version: name, description, aliases (joined by spaces). */
 export interface SearchableText {
-  readonly name: string | null;
-  readonly description: string | null;
-  readonly aliases: string | null;
+  readonly name: StoredText | null;
+  readonly description: StoredText | null;
+  readonly aliases: StoredText | null;
 }
 
 /**
@@ -22,7 +34,7 @@ export interface PreparedVersion {
   readonly specVersion: string;
   readonly revoked: boolean;
   /** JSON.stringify(object): exactly the text the store keeps. */
-  readonly json: string;
+  readonly json: StoredText;
   /** undefined when the object has no name, description or alias. */
   readonly text: SearchableText | undefined;
 }

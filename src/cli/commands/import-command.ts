@@ -7,9 +7,16 @@ import { withNode, writeLine } from '../cli-context.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
 import { findCollection } from '../../bootstrap-node.ts';
 import type { ImportRejection } from '../../store/prepare-import.ts';
-import { prepareImportBatches, type ImportInput, type PipelineOptions, type PreparedBatch } from '../../store/import-pipeline.ts';
-import { prepareImportBatchesInWorker, type WorkerBatches } from '../../store/import-in-worker.ts';
-import { ingestPrepared, sizeCacheForImport, startBackgroundCheckpoints, type BackgroundCheckpoints } from '../../store/ingest.ts';
+import { prepareImportBatches, prepareImportSteps, type ImportInput, type ImportStep, type PipelineOptions, type PreparedBatch } from '../../store/import-pipeline.ts';
+import { prepareImportStepsInWorker, type WorkerSteps } from '../../store/import-in-worker.ts';
+import {
+  beginImportTransaction,
+  ingestPrepared,
+  sizeCacheForImport,
+  startBackgroundCheckpoints,
+  type BackgroundCheckpoints,
+  type ImportTransaction,
+} from '../../store/ingest.ts';
 import type { ObjectStore } from '../../store/object-store.ts';
 
 interface ImportOptions extends NodeLocationOptions {
@@ -19,24 +26,42 @@ interface ImportOptions extends NodeLocationOptions {
 }
 
 /**
+ * Bundle files up to this size are streamed: prepared as they are read and stored in one transaction
+ * (import-pipeline.ts, ImportStep), instead of read whole before the first batch. The transaction holds
+ * the store's write lock from the first batch to the last, and a node running on the same directory
+ * waits for it at most busy_timeout (5 s) before its write fails: 64 MiB is about 2 s here
+ * (ATT&CK Enterprise, 50 MB: 1.3 s). Larger bundles keep one transaction a batch.
+ */
+const largestStreamedDocument = 64 * 1024 * 1024;
+/**
  * Objects per store transaction. Each commit rewrites every page it dirtied, and the random UUIDs of
  * STIX ids spread a batch's id-index updates over the whole index, so larger transactions write far
  * fewer pages per object (2,000 → 20,000 halved the pages written at 200,000 indicators). The
  * character bound keeps a transaction of large objects (ATT&CK) short: a node running meanwhile
  * waits for the write lock at most that long.
  */
-const pipelineOptions: PipelineOptions = { firstBatchObjects: 1000, batchObjects: 20_000, batchChars: 16 * 1024 * 1024, maxDepth: 64 };
+const pipelineOptions: PipelineOptions = {
+  firstBatchObjects: 1000,
+  batchObjects: 20_000,
+  batchChars: 16 * 1024 * 1024,
+  maxDepth: 64,
+  streamDocumentsUpTo: largestStreamedDocument,
+};
 /** V8 cannot hold a string much beyond 512 MiB; larger inputs must come as JSON lines, read line by line. */
 const largestWholeDocument = 500 * 1024 * 1024;
+
 const progressThresholdBytes = 4 * 1024 * 1024;
 /**
  * From this much JSON lines on, a worker thread parses and validates while this thread writes. Below
  * it the worker's start (a second thread loading the validator) costs more than the overlap gains.
- * Whole documents alone do not start it: the store can begin only once the worker has parsed the
- * whole document, and with ATT&CK Enterprise (50 MB) the worker path took 45 % more CPU for the same
- * wall time (load 4-5 on 2 cores), while 1,000,000 indicators ran 46 % faster (8,120 -> 11,860/s).
  */
 const workerThresholdBytes = 32 * 1024 * 1024;
+/**
+ * From this much streamed bundle on (see largestStreamedDocument), the worker reads and prepares it
+ * while this thread writes: a bundle read whole gave the store nothing to start on before its last
+ * byte, but a streamed one gives a batch as soon as its first thousand objects are read.
+ */
+const streamedWorkerThresholdBytes = 8 * 1024 * 1024;
 /**
  * From this much input on, and only without the worker, a second connection checkpoints the store's
  * log between transactions (ATT&CK Enterprise: the close went from 230-290 ms to about 20 ms). With
@@ -94,7 +119,7 @@ export function importCommand(io: CliIo): Command {
       const files = inputs.flatMap((input) => expandInput(input, (message) => writeLine(io.stderr, `entente: warning: ${message}`)));
       const plan = planImport(files);
       // The worker loads the validator and reads the first files while the store opens.
-      const early = plan.firstRun.length > 0 && plan.useWorker ? prepareImportBatchesInWorker(plan.firstRun, pipelineOptions) : undefined;
+      const early = plan.firstRun.length > 0 && plan.useWorker ? prepareImportStepsInWorker(plan.firstRun, pipelineOptions) : undefined;
       try {
         await importInto(io, options, files, plan, early);
       } finally {
@@ -111,7 +136,9 @@ interface ImportPlan {
 
 function planImport(files: readonly string[]): ImportPlan {
   const jsonLinesBytes = files.reduce((sum, file) => sum + (file !== '-' && jsonLinesExtensions.has(extname(file).toLowerCase()) ? statSync(file).size : 0), 0);
-  const useWorker = pipelineMode === 'worker' || (pipelineMode === 'auto' && jsonLinesBytes >= workerThresholdBytes);
+  const streamedBytes = files.reduce((sum, file) => sum + streamedSize(file), 0);
+  const useWorker =
+    pipelineMode === 'worker' || (pipelineMode === 'auto' && (jsonLinesBytes >= workerThresholdBytes || streamedBytes >= streamedWorkerThresholdBytes));
   const firstRun: ImportInput[] = [];
   for (const file of files) {
     const input = fileInput(file);
@@ -119,6 +146,13 @@ function planImport(files: readonly string[]): ImportPlan {
     firstRun.push(input);
   }
   return { useWorker, firstRun };
+}
+
+/** The size of a document the pipeline streams (prepareImportSteps), else 0. */
+function streamedSize(file: string): number {
+  const input = file === '-' ? undefined : fileInput(file);
+  const limit = pipelineOptions.streamDocumentsUpTo;
+  return input?.kind === 'document' && limit !== undefined && input.size <= limit ? input.size : 0;
 }
 
 /** A file as the pipeline reads it; undefined for standard input and for documents too large to read whole. */
@@ -129,7 +163,7 @@ function fileInput(file: string): ImportInput | undefined {
   return size > largestWholeDocument ? undefined : { kind: 'document', path: file, size };
 }
 
-async function importInto(io: CliIo, options: ImportOptions, files: readonly string[], plan: ImportPlan, early: WorkerBatches | undefined): Promise<void> {
+async function importInto(io: CliIo, options: ImportOptions, files: readonly string[], plan: ImportPlan, early: WorkerSteps | undefined): Promise<void> {
   await withNode(io, options, async (node) => {
     const collection =
       options.collection === undefined ? node.identity.defaultCollection : await findCollection(node.store, options.collection);
@@ -251,7 +285,7 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
  * the prepared batches in order: each batch's document problems, then its validation rejections,
  * then the store's outcomes, one transaction per batch.
  */
-async function importInputs(io: CliIo, files: readonly string[], sink: ImportSink, plan: ImportPlan, early: WorkerBatches | undefined): Promise<void> {
+async function importInputs(io: CliIo, files: readonly string[], sink: ImportSink, plan: ImportPlan, early: WorkerSteps | undefined): Promise<void> {
   // Files are prepared in runs; standard input and refused files end a run, so that messages keep the order of the inputs.
   let run: ImportInput[] = [];
   let first = true;
@@ -262,8 +296,7 @@ async function importInputs(io: CliIo, files: readonly string[], sink: ImportSin
     first = false;
     if (inputs.length === 0) return;
     if (started !== undefined && !sameInputs(started.inputs, inputs)) throw new Error('the import worker was started on other inputs');
-    const batches = started ?? (plan.useWorker ? prepareImportBatchesInWorker(inputs, pipelineOptions) : prepareImportBatches(inputs, pipelineOptions));
-    for await (const batch of batches) await storeBatch(batch, sink);
+    await storeSteps(started ?? (plan.useWorker ? prepareImportStepsInWorker(inputs, pipelineOptions) : prepareImportSteps(inputs, pipelineOptions)), sink);
   };
   for (const file of files) {
     const input = fileInput(file);
@@ -274,7 +307,9 @@ async function importInputs(io: CliIo, files: readonly string[], sink: ImportSin
     await flush();
     if (file === '-') {
       const text = await readAll(io.stdin);
-      for await (const batch of prepareImportBatches([{ kind: 'text', label: 'standard input', text }], pipelineOptions)) await storeBatch(batch, sink);
+      for await (const batch of prepareImportBatches([{ kind: 'text', label: 'standard input', text }], pipelineOptions)) {
+        (await storeBatch(batch, sink.store, sink.collectionId))(sink);
+      }
     } else {
       const size = statSync(file).size;
       sink.reportProblem(file, `${size} bytes is more than a single JSON document may hold here (500 MiB); write it as JSON lines (.jsonl) instead`);
@@ -287,18 +322,64 @@ function sameInputs(a: readonly ImportInput[], b: readonly ImportInput[]): boole
   return a.length === b.length && a.every((input, index) => JSON.stringify(input) === JSON.stringify(b[index]));
 }
 
-async function storeBatch(batch: PreparedBatch, sink: ImportSink): Promise<void> {
-  for (const problem of batch.problems) sink.reportProblem(batch.input, problem);
-  sink.totals.warnings += batch.warnings;
-  for (const rejection of batch.rejections) sink.reportRejection(batch.input, rejection);
-  if (batch.versions.length > 0) {
-    const result = await ingestPrepared(sink.store, { collectionId: sink.collectionId, versions: batch.versions });
-    sink.totals.accepted += result.accepted;
-    sink.totals.duplicate += result.duplicate;
-    for (const rejection of result.rejected) {
-      sink.reportRejection(batch.input, { where: '', id: rejection.id, version: rejection.version, reason: `${rejection.message} [${rejection.code}]` });
+/**
+ * Stores the steps in order. A streamed document's batches go into one transaction, and are reported
+ * only once it is committed; an undone document leaves nothing stored and nothing reported (its input
+ * follows, read whole). An error, or an early end, rolls an open document back.
+ */
+async function storeSteps(steps: AsyncIterable<ImportStep>, sink: ImportSink): Promise<void> {
+  let document: { readonly transaction: ImportTransaction; readonly reports: ((sink: ImportSink) => void)[] } | undefined;
+  try {
+    for await (const step of steps) {
+      if (step.kind === 'batch') {
+        const report = await storeBatch(step.batch, sink.store, sink.collectionId);
+        if (document !== undefined) document.reports.push(report);
+        else report(sink);
+      } else if (step.kind === 'document-begin') {
+        const transaction = beginImportTransaction(sink.store);
+        if (transaction === undefined) throw new Error(`the store cannot hold ${step.input} in one transaction, so it cannot be streamed`);
+        document = { transaction, reports: [] };
+      } else {
+        if (document === undefined) throw new Error(`the import pipeline sent ${step.kind} outside a document`);
+        const { transaction, reports } = document;
+        document = undefined;
+        if (step.kind === 'document-undo') {
+          transaction.rollback();
+          continue;
+        }
+        transaction.commit();
+        for (const report of reports) report(sink);
+      }
     }
-    sink.committed();
+  } finally {
+    document?.transaction.rollback();
   }
-  sink.advance(batch.bytes);
+}
+
+/**
+ * Writes one batch, and gives what reports it: its document problems, then its validation rejections,
+ * then the store's outcomes, and the checkpoint request once they are committed.
+ */
+async function storeBatch(batch: PreparedBatch, store: ObjectStore, collectionId: string): Promise<(sink: ImportSink) => void> {
+  const result = batch.versions.length > 0 ? await ingestPrepared(store, { collectionId, versions: batch.versions }) : undefined;
+  // Not the batch: a streamed document's reports wait for its commit, and its versions (their texts) must not wait with them.
+  const { input, problems, warnings, rejections, bytes } = batch;
+  const accepted = result?.accepted ?? 0;
+  const duplicate = result?.duplicate ?? 0;
+  const refused = result?.rejected ?? [];
+  const stored = result !== undefined;
+  return (sink) => {
+    for (const problem of problems) sink.reportProblem(input, problem);
+    sink.totals.warnings += warnings;
+    for (const rejection of rejections) sink.reportRejection(input, rejection);
+    if (stored) {
+      sink.totals.accepted += accepted;
+      sink.totals.duplicate += duplicate;
+      for (const rejection of refused) {
+        sink.reportRejection(input, { where: '', id: rejection.id, version: rejection.version, reason: `${rejection.message} [${rejection.code}]` });
+      }
+      sink.committed();
+    }
+    sink.advance(bytes);
+  };
 }

@@ -33,7 +33,7 @@ import {
   type VersionArrival,
 } from '../federation-store.ts';
 import { versionKey, type AddOutcome } from '../object-store.ts';
-import { prepareVersion, type PreparedVersion } from '../prepared-version.ts';
+import { prepareVersion, textOf, type PreparedVersion } from '../prepared-version.ts';
 
 type Statement = Database.Statement<unknown[], unknown>;
 
@@ -551,7 +551,7 @@ export class SqliteFederationTables {
         if (outcome.kind === 'rejected') {
           const reason: QuarantineReason = outcome.code === 'ENT_OBJECT_REVOKED' ? 'revoked' : 'content-conflict';
           // The store's own words name nothing held (they reach the writer); the administrator's record says what stood in the way.
-          this.#insertQuarantine(place, { objectId: outcome.id, version: outcome.version, reason, message: this.#refusalDetail(outcome), json: version.json });
+          this.#insertQuarantine(place, { objectId: outcome.id, version: outcome.version, reason, message: this.#refusalDetail(outcome), json: textOf(version.json) });
           quarantined += 1;
           continue;
         }

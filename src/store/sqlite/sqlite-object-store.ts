@@ -6,7 +6,8 @@ import type { JsonObject, JsonValue, StixObject } from '../../stix/types.ts';
 import { contentVersionOf, isUnversioned } from '../../stix/versions.ts';
 import { compareVersions, equivalentVersionKeys } from '../compare-versions.ts';
 import { versionKey } from '../object-store.ts';
-import { prepareVersion, searchableTextOf, type PreparedVersion, type SearchableText } from '../prepared-version.ts';
+import { prepareVersion, searchableTextOf, textOf, type PreparedVersion, type SearchableText } from '../prepared-version.ts';
+import type { ImportTransaction } from '../ingest.ts';
 import type {
   AddOptions,
   AddOutcome,
@@ -421,9 +422,10 @@ export class SqliteObjectStore implements ObjectStore {
       selectVersionsOfObjects: prepare(
         'SELECT object_id, vid, version, revoked FROM object_versions WHERE object_id IN (SELECT value FROM json_each(?))',
       ),
+      // CAST: the JSON may come as UTF-8 bytes (StoredText), which would otherwise be stored as a blob.
       insertVersion: prepare(
         `INSERT INTO object_versions (object_id, version, type, spec_version, revoked, json, home_original)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, CAST(? AS TEXT), ?)`,
       ),
       selectCollectionEntriesOfObject: prepare(
         `SELECT e.vid, ov.version, ov.spec_version, e.date_added, e.is_latest, e.is_first
@@ -452,7 +454,7 @@ export class SqliteObjectStore implements ObjectStore {
         )
         .raw(true),
       deleteVersion: prepare('DELETE FROM object_versions WHERE vid = ?'),
-      insertText: prepare('INSERT INTO object_text (rowid, name, description, aliases) VALUES (?, ?, ?, ?)'),
+      insertText: prepare('INSERT INTO object_text (rowid, name, description, aliases) VALUES (?, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT))'),
       replaceText: prepare('INSERT OR REPLACE INTO object_text (rowid, name, description, aliases) VALUES (?, ?, ?, ?)'),
       deleteText: prepare('DELETE FROM object_text WHERE rowid = ?'),
       // Each object in a collection has exactly one latest entry, so its count is the object count.
@@ -731,7 +733,8 @@ export class SqliteObjectStore implements ObjectStore {
     let signature: string | null = null;
     if (same !== undefined) {
       const storedJson = this.#storedJsonOf(same.vid);
-      if (storedJson === undefined || !sameContent(json, storedJson)) {
+      const text = textOf(json);
+      if (storedJson === undefined || !sameContent(text, storedJson)) {
         return {
           kind: 'rejected',
           id,
@@ -744,7 +747,7 @@ export class SqliteObjectStore implements ObjectStore {
       if (this.#sql.selectEntry.get(same.vid, collectionKey) !== undefined) return { kind: 'duplicate', id, version };
       vid = same.vid;
       isNewVersion = false;
-      signature = entrySignatureOf(json, storedJson);
+      signature = entrySignatureOf(text, storedJson);
     } else {
       if (stored.length > 0 && prepared.type === 'marking-definition') {
         // Not versioned (STIX 2.1): a "newer" definition naming more recipients would widen every
@@ -1615,6 +1618,25 @@ export class SqliteObjectStore implements ObjectStore {
     if (!Number.isFinite(inputBytes) || inputBytes <= 0) return;
     const kib = Math.round(Math.min(LARGEST_CACHE_KIB, Math.max(SMALLEST_IMPORT_CACHE_KIB, inputBytes / 2 / 1024)));
     this.#db.pragma(`cache_size = -${kib}`);
+  }
+
+  /**
+   * A transaction the next writes join as savepoints until commit or rollback (ingest.ts,
+   * ImportTransaction): an import's streamed document is stored whole or not at all. IMMEDIATE, as
+   * every write here: a concurrent writer waits for the lock (busy_timeout) instead of failing later,
+   * so the importer keeps such a document small (import-command.ts) to keep that wait short.
+   */
+  beginImportTransaction(): ImportTransaction {
+    this.#guard(() => this.#db.exec('BEGIN IMMEDIATE'));
+    let ended = false;
+    const end = (statement: 'COMMIT' | 'ROLLBACK'): void => {
+      if (ended) return;
+      ended = true;
+      // A failed statement inside can have rolled the transaction back already (SQLITE_FULL): nothing left to end.
+      if (statement === 'ROLLBACK' && !this.#db.inTransaction) return;
+      this.#guard(() => this.#db.exec(statement));
+    };
+    return { commit: () => end('COMMIT'), rollback: () => end('ROLLBACK') };
   }
 
   /** The underlying connection, for diagnostics and SQLite-specific tests only. */
