@@ -356,81 +356,37 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
   await requireVisible(deps, request.draftId, request.viewer);
   return exclusively(deps.store, request.draftId, async () => {
     const now = deps.clock();
-    const stored = await requireDraft(deps, request.draftId, request.viewer);
-    if (stored.publication !== undefined) {
-      throw new EntenteError('ENT_DRAFT_PUBLISHED', `draft ${stored.id} was already published at ${stored.publication.publishedAt} as ${stored.publication.reportId} in collection ${stored.publication.collectionId}`, {
-        draft: stored.id,
-        report: stored.publication.reportId,
-        collection: stored.publication.collectionId,
+    const seen = await requireDraft(deps, request.draftId, request.viewer);
+    if (seen.publication !== undefined) {
+      throw new EntenteError('ENT_DRAFT_PUBLISHED', `draft ${seen.id} was already published at ${seen.publication.publishedAt} as ${seen.publication.reportId} in collection ${seen.publication.collectionId}`, {
+        draft: seen.id,
+        report: seen.publication.reportId,
+        collection: seen.publication.collectionId,
       });
     }
     const resolved = await resolveTarget(deps, request, now);
-    const underLabel = tlpUnderLabel(stored.id, resolved, strictestTlpLabel(stored.text));
+    // The text never changes once drafted: the label read here is the one the items come with.
+    const underLabel = tlpUnderLabel(seen.id, resolved, strictestTlpLabel(seen.text));
     const target = { ...resolved, tlp: underLabel.tlp };
-    const decidedNow: DraftItem[] = [];
-    const items = stored.items.map((item) => {
-      if (item.decision.state !== 'pending' || request.rejectPending !== true) return item;
-      const rejected: DraftItem = { ...item, decision: { state: 'rejected', analyst, decidedAt: now.toISOString(), reason: 'still pending at publication (--reject-pending)' } };
-      decidedNow.push(rejected);
-      return rejected;
-    });
-    const draft: Draft = { ...stored, items };
-
-    const publishable = items.filter(isPublishable);
-    const attackIds = [...new Set(publishable.flatMap((item) => (item.stixId === undefined ? [] : [item.stixId])))];
-    // Only the target collection's own objects are published as stored: an object from any other
-    // collection has had no release decision for this target, and copying it would leak it. For a
-    // publisher who may write the target but not read it, the target is one more hidden collection:
-    // what it holds would show in the objects published (and their count).
-    const readsTarget = request.read === undefined || request.read(target.collectionId);
-    const inTarget = readsTarget ? await latestIn(deps.store, target.collectionId, attackIds) : new Map<string, StixObject>();
-    const attackObjects = new Map<string, StixObject>(inTarget);
-    for (const [id, object] of await publicEntriesHeldElsewhere(deps.store, request, attackIds.filter((id) => !inTarget.has(id)))) attackObjects.set(id, object);
-    const home = await readHomeOrganisation(deps.store);
-
-    const publication = buildPublication({
-      draft,
-      now,
-      randomUuid: deps.randomUuid,
-      createdByRef: deps.homeOrganisationId,
-      tlp: target.tlp,
-      analyst,
-      ...(request.name === undefined ? {} : { name: request.name }),
-      attackObjects,
-      ...(home !== undefined && home.id === deps.homeOrganisationId ? { homeIdentity: home } : {}),
-    });
-
-    const invalid = publication.objects.flatMap((object) => {
-      const report = validateForIngest(object);
-      return report.valid ? [] : [{ id: object.id, issues: report.issues.filter((issue) => issue.severity === 'error').slice(0, 5) }];
-    });
-    if (invalid.length > 0) {
-      throw new EntenteError('ENT_DRAFT_PUBLICATION_REJECTED', `${invalid.length} object(s) built from draft ${draft.id} are not valid STIX 2.1: ${invalid[0]?.id ?? ''}: ${invalid[0]?.issues[0]?.message ?? ''}`, {
-        draft: draft.id,
-        invalid: invalid.slice(0, 10),
-      });
-    }
-    // Another process (the node, a second command line) may publish the same draft: one wins. The
-    // claim is this publication's own (not deps.randomUuid, which mints the STIX ids): should it go
-    // stale and be taken over, this publication can neither finish the draft nor release the new claim.
+    // Another process (the node, a second command line) may publish or decide on the same draft. The
+    // claim comes before the items are read for publication: from then on the store refuses every
+    // decision (updateDraftItems: "being published"), so that the items published are the items the
+    // draft records. Read before the claim, a rejection landing in between would be recorded and
+    // published all the same. The claim is this publication's own (not deps.randomUuid, which mints the
+    // STIX ids): should it go stale and be taken over, this publication can neither finish the draft
+    // nor release the new claim.
     const claim = { id: randomUUID(), by: analyst, at: now.toISOString() };
-    await deps.store.claimDraftPublication(draft.id, claim, new Date(now.getTime() - STALE_CLAIM_MS).toISOString());
-    const record: DraftPublication = {
-      publishedAt: now.toISOString(),
-      analyst,
-      collectionId: target.collectionId,
-      ...(target.circleId === undefined ? {} : { circleId: target.circleId }),
-      tlp: target.tlp,
-      reportId: publication.report.id,
-      objectIds: publication.objects.map((object) => object.id),
-    };
+    await deps.store.claimDraftPublication(seen.id, claim, new Date(now.getTime() - STALE_CLAIM_MS).toISOString());
+    let built: Awaited<ReturnType<typeof buildUnderClaim>>;
     let result: Awaited<ReturnType<typeof ingest>>;
     try {
+      built = await buildUnderClaim(deps, request, target, analyst, now);
       // All or nothing: a report without some of the objects it names, or indicators without their
       // report, would be a half-published draft the publisher is told failed. The publication is
       // recorded in the same transaction: objects stored for a draft left unpublished (the process
       // dying in between) would be stored again, under new ids, by the next publication once this
       // claim went stale; and a publisher that lost the draft to another (its claim taken over) stores nothing.
+      const { draft, publication, record, decidedNow } = built;
       result = await ingest(deps.store, { collectionId: target.collectionId, objects: publication.objects, publishesDraft: { draftId: draft.id, publication: record, items: decidedNow, claim: claim.id } });
       if (result.rejected.length > 0) {
         // The store's reasons may speak of what other collections hold: only for a publisher who may read them all.
@@ -441,15 +397,84 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
         });
       }
     } catch (error) {
-      await deps.store.releaseDraftPublication(draft.id, claim.id);
+      await deps.store.releaseDraftPublication(seen.id, claim.id);
       throw error;
     }
+    const { publication, record, readsTarget } = built;
     const warnings = [...underLabel.warnings, ...(await scopeWarnings(deps, target.circleId, target.tlp, publication.objects))];
     // SCO ids come from their content: which objects were duplicates would tell a publisher who
     // cannot read the target which addresses, domains… it held already.
     const counts = readsTarget ? { added: result.accepted, duplicate: result.duplicate } : { added: result.accepted + result.duplicate };
     return { publication: record, ...counts, report: publication.report, objects: publication.objects, warnings };
   });
+}
+
+/**
+ * The STIX a draft publishes, built from the draft as read under the publication's claim (no decision
+ * can change it any more): pending items rejected when asked, ATT&CK objects, every object validated
+ * as any ingest validates it. Throws ENT_DRAFT_UNDECIDED, ENT_DRAFT_EMPTY, ENT_DRAFT_PUBLICATION_REJECTED.
+ */
+async function buildUnderClaim(
+  deps: DraftDeps,
+  request: PublishRequest,
+  target: ResolvedTarget,
+  analyst: string,
+  now: Date,
+): Promise<{ draft: Draft; publication: ReturnType<typeof buildPublication>; record: DraftPublication; decidedNow: DraftItem[]; readsTarget: boolean }> {
+  const stored = await requireDraft(deps, request.draftId, request.viewer);
+  const decidedNow: DraftItem[] = [];
+  const items = stored.items.map((item) => {
+    if (item.decision.state !== 'pending' || request.rejectPending !== true) return item;
+    const rejected: DraftItem = { ...item, decision: { state: 'rejected', analyst, decidedAt: now.toISOString(), reason: 'still pending at publication (--reject-pending)' } };
+    decidedNow.push(rejected);
+    return rejected;
+  });
+  const draft: Draft = { ...stored, items };
+
+  const publishable = items.filter(isPublishable);
+  const attackIds = [...new Set(publishable.flatMap((item) => (item.stixId === undefined ? [] : [item.stixId])))];
+  // Only the target collection's own objects are published as stored: an object from any other
+  // collection has had no release decision for this target, and copying it would leak it. For a
+  // publisher who may write the target but not read it, the target is one more hidden collection:
+  // what it holds would show in the objects published (and their count).
+  const readsTarget = request.read === undefined || request.read(target.collectionId);
+  const inTarget = readsTarget ? await latestIn(deps.store, target.collectionId, attackIds) : new Map<string, StixObject>();
+  const attackObjects = new Map<string, StixObject>(inTarget);
+  for (const [id, object] of await publicEntriesHeldElsewhere(deps.store, request, attackIds.filter((id) => !inTarget.has(id)))) attackObjects.set(id, object);
+  const home = await readHomeOrganisation(deps.store);
+
+  const publication = buildPublication({
+    draft,
+    now,
+    randomUuid: deps.randomUuid,
+    createdByRef: deps.homeOrganisationId,
+    tlp: target.tlp,
+    analyst,
+    ...(request.name === undefined ? {} : { name: request.name }),
+    attackObjects,
+    ...(home !== undefined && home.id === deps.homeOrganisationId ? { homeIdentity: home } : {}),
+  });
+
+  const invalid = publication.objects.flatMap((object) => {
+    const report = validateForIngest(object);
+    return report.valid ? [] : [{ id: object.id, issues: report.issues.filter((issue) => issue.severity === 'error').slice(0, 5) }];
+  });
+  if (invalid.length > 0) {
+    throw new EntenteError('ENT_DRAFT_PUBLICATION_REJECTED', `${invalid.length} object(s) built from draft ${draft.id} are not valid STIX 2.1: ${invalid[0]?.id ?? ''}: ${invalid[0]?.issues[0]?.message ?? ''}`, {
+      draft: draft.id,
+      invalid: invalid.slice(0, 10),
+    });
+  }
+  const record: DraftPublication = {
+    publishedAt: now.toISOString(),
+    analyst,
+    collectionId: target.collectionId,
+    ...(target.circleId === undefined ? {} : { circleId: target.circleId }),
+    tlp: target.tlp,
+    reportId: publication.report.id,
+    objectIds: publication.objects.map((object) => object.id),
+  };
+  return { draft, publication, record, decidedNow, readsTarget };
 }
 
 /** True for a publisher who may read every collection (the operator, an administrator): the store's own reasons may be shown to it. */
