@@ -122,19 +122,22 @@ export function registerDraftRoutes(app: FastifyInstance, deps: DraftDeps): void
 
   app.post<{ Params: DraftParams }>('/api/drafts/:draftId/publish', authenticated, async (request, reply) => {
     const { recipient, analyst, viewer } = homeCaller(request);
-    const body = bodyOf(request, ['circle', 'collection', 'tlp', 'name', 'reject_pending']);
+    const body = bodyOf(request, ['circle', 'collection', 'tlp', 'name', 'reject_pending', 'revision']);
     const rejectPending = Object.hasOwn(body, 'reject_pending') ? body['reject_pending'] : false;
     if (typeof rejectPending !== 'boolean') throw badField('reject_pending', '"reject_pending" must be true or false');
     const circle = optionalString(body, 'circle', 200);
     const collection = optionalString(body, 'collection', 200);
     const tlp = optionalString(body, 'tlp', 20);
     const name = optionalString(body, 'name', 500);
+    // The revision of GET /api/drafts/ID the analyst reviewed: that state of the draft, or 409 ENT_DRAFT_CHANGED.
+    const revision = optionalString(body, 'revision', 64);
     const outcome = await publishDraft(deps, {
       draftId: request.params.draftId,
       ...(circle === undefined ? {} : { circle }),
       ...(collection === undefined ? {} : { collection }),
       ...(tlp === undefined ? {} : { tlp: tlp.toLowerCase() }),
       ...(name === undefined ? {} : { name }),
+      ...(revision === undefined ? {} : { revision }),
       analyst,
       viewer,
       rejectPending,

@@ -1,6 +1,6 @@
 // The JSON form of drafts for the console and `entente draft … --json`: snake_case, as the node's
 // other documents are. Pure.
-import { summariseDraft, type Draft, type DraftItem, type DraftPublication, type DraftSummary } from './draft.ts';
+import { draftRevision, summariseDraft, type Draft, type DraftItem, type DraftPublication, type DraftSummary } from './draft.ts';
 
 export function itemJson(item: DraftItem): Record<string, unknown> {
   const decision = item.decision;
@@ -65,6 +65,8 @@ export function summaryJson(summary: DraftSummary, administrator = false): Recor
 export function draftJson(draft: Draft, withText: boolean, administrator = false): Record<string, unknown> {
   return {
     ...summaryJson(summariseDraft(draft), administrator),
+    // What a publication names to publish this state of the draft or nothing (ENT_DRAFT_CHANGED).
+    revision: draftRevision(draft.items),
     warnings: draft.warnings,
     items: draft.items.map(itemJson),
     ...(withText ? { text: draft.text } : {}),

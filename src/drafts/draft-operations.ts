@@ -22,7 +22,7 @@ import { tagText, type TagResult } from '../tagging/tag-text.ts';
 import { buildPublication } from './build-publication.ts';
 import { checkAnalyst, decideDraftItems, type DecisionInput } from './decide-draft-items.ts';
 import { strictestTlpLabel, type DocumentTlpLabel } from './document-tlp-label.ts';
-import { canSeeDraft, isPublishable, type Draft, type DraftItem, type DraftPublication, type DraftSummary, type DraftViewer, type NewDraft } from './draft.ts';
+import { canSeeDraft, draftRevision, isPublishable, type Draft, type DraftItem, type DraftPublication, type DraftSummary, type DraftViewer, type NewDraft } from './draft.ts';
 import { proposeDraftItems, titleOf } from './propose-draft-items.ts';
 
 export interface DraftDeps {
@@ -224,6 +224,11 @@ export interface PublishRequest {
   /** The report's name (the draft's title when absent). */
   readonly name?: string;
   /**
+   * The draft's revision (draftRevision) the publisher reviewed: when a decision changed the draft
+   * since, nothing is published (ENT_DRAFT_CHANGED). Absent: whatever the draft holds when it is claimed.
+   */
+  readonly revision?: string;
+  /**
    * May the caller write to this collection? (REST: the token's grants.) `hidden` is answered as an
    * unknown collection, so that existence is not revealed. The command line, run by the operator, omits it.
    */
@@ -422,6 +427,16 @@ async function buildUnderClaim(
   now: Date,
 ): Promise<{ draft: Draft; publication: ReturnType<typeof buildPublication>; record: DraftPublication; decidedNow: DraftItem[]; readsTarget: boolean }> {
   const stored = await requireDraft(deps, request.draftId, request.viewer);
+  // Compared with the draft as the claim fixes it, before --reject-pending decides anything.
+  if (request.revision !== undefined) {
+    const revision = draftRevision(stored.items);
+    if (revision !== request.revision) {
+      throw new EntenteError('ENT_DRAFT_CHANGED', `draft ${stored.id} changed since revision ${JSON.stringify(request.revision.slice(0, 40))} was reviewed (now ${revision}): review its items again, then publish revision ${revision}`, {
+        draft: stored.id,
+        revision,
+      });
+    }
+  }
   const decidedNow: DraftItem[] = [];
   const items = stored.items.map((item) => {
     if (item.decision.state !== 'pending' || request.rejectPending !== true) return item;

@@ -1,6 +1,7 @@
 // The draft: what automation (extraction, tagging) proposes from one report, item by item, with
 // the evidence for each and the analyst's decision. Nothing in a draft is intelligence until a
 // human has decided on it; publishing (build-publication.ts) reads only decided items. Pure.
+import { createHash } from 'node:crypto';
 
 /** What an item would become when published. */
 export type DraftItemKind =
@@ -174,4 +175,19 @@ export function effectiveValue(item: DraftItem): string {
 
 export function isPublishable(item: DraftItem): boolean {
   return item.decision.state === 'accepted' || item.decision.state === 'edited';
+}
+
+/**
+ * The revision of a draft's decisions: changes with every decision on any item (state, value,
+ * pattern, who, when, why) and with nothing else. A publisher who names the revision it reviewed
+ * publishes that state of the draft or nothing (ENT_DRAFT_CHANGED). 32 hexadecimal digits.
+ */
+export function draftRevision(items: readonly DraftItem[]): string {
+  const hash = createHash('sha256');
+  for (const { id, decision } of items) {
+    // Every field by name, in a fixed order: the stored JSON's key order is not part of the revision.
+    hash.update(JSON.stringify([id, decision.state, decision.value ?? null, decision.pattern ?? null, decision.analyst ?? null, decision.decidedAt ?? null, decision.reason ?? null]));
+    hash.update('\n');
+  }
+  return hash.digest('hex').slice(0, 32);
 }

@@ -152,6 +152,24 @@ describe('entente extract → entente draft → a circle', () => {
     assert.match((await entente(data, ['draft', 'publish', made.draft, '--circle', 'wide', '--reject-pending'])).stderr, /ENT_DRAFT_EMPTY/, 'everything pending was rejected');
   });
 
+  it('--revision publishes the state of the draft `draft show` printed, or nothing once a decision changed it', async () => {
+    const report = join(dir.path, 'noon.md');
+    writeFileSync(report, '# Noon\nThe loader called 45.77.12.13.\n');
+    const made = JSON.parse((await entente(data, ['extract', report, '--json'])).stdout) as { draft: string };
+    assert.equal((await entente(data, ['draft', 'accept', made.draft, '1', '--analyst', 'bo'])).code, 0);
+    const printed = /revision: ([0-9a-f]{32})/.exec((await entente(data, ['draft', 'show', made.draft])).stdout)?.[1];
+    const reviewed = (JSON.parse((await entente(data, ['draft', 'show', made.draft, '--json'])).stdout) as { revision: string }).revision;
+    assert.equal(printed, reviewed, 'show prints the revision --json gives');
+    assert.equal((await entente(data, ['draft', 'edit', made.draft, '1', '--value', '45.77.12.0/24', '--analyst', 'cy'])).code, 0);
+    const stale = await entente(data, ['draft', 'publish', made.draft, '--circle', 'wide', '--revision', reviewed, '--analyst', 'bo']);
+    assert.equal(stale.code, 1);
+    assert.match(stale.stderr, /ENT_DRAFT_CHANGED: draft \d+ changed since revision/);
+    const current = (JSON.parse((await entente(data, ['draft', 'show', made.draft, '--json'])).stdout) as { revision: string; publication?: unknown });
+    assert.equal(current.publication, undefined, 'nothing was published');
+    const run = await entente(data, ['draft', 'publish', made.draft, '--circle', 'wide', '--revision', current.revision, '--analyst', 'bo']);
+    assert.equal(run.code, 0, run.stderr);
+  });
+
   it('--reject-pending publishes what was accepted, in the circle default TLP, and records the rejections', async () => {
     const report = join(dir.path, 'dawn.md');
     writeFileSync(report, '# Dawn\nThe loader called 45.77.12.10 and dawn-c2[.]net.\n');

@@ -7,7 +7,7 @@ import type { OpenedNode } from '../../compose.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
 import { assignDraft, decideOnDraft, listVisibleDrafts, publishDraft, requireDraft, type DraftDeps } from '../../drafts/draft-operations.ts';
 import { describe } from '../../drafts/decide-draft-items.ts';
-import { effectiveValue, type Draft, type DraftItem, type DraftSummary } from '../../drafts/draft.ts';
+import { draftRevision, effectiveValue, type Draft, type DraftItem, type DraftSummary } from '../../drafts/draft.ts';
 import { draftJson, itemJson, publicationJson, summaryJson } from '../../drafts/draft-json.ts';
 import { TLP_LEVELS } from '../../policy/tlp.ts';
 
@@ -73,6 +73,7 @@ function printDraft(io: CliIo, draft: Draft, evidence: boolean): void {
   if (draft.publication !== undefined) {
     writeLine(io.stdout, terminalLine(`  published ${draft.publication.publishedAt} by ${draft.publication.analyst} as ${draft.publication.reportId} (TLP:${draft.publication.tlp.toUpperCase()}) in ${draft.publication.circleId === undefined ? `collection ${draft.publication.collectionId}` : `circle ${draft.publication.circleId}`}`));
   }
+  if (draft.publication === undefined) writeLine(io.stdout, `  revision: ${draftRevision(draft.items)} (entente draft publish --revision publishes this state or nothing)`);
   for (const warning of draft.warnings) writeLine(io.stdout, terminalLine(`  warning: ${warning}`));
   for (const item of draft.items) {
     writeLine(io.stdout, terminalLine(itemLine(item)));
@@ -109,6 +110,7 @@ interface PublishOptions extends NodeLocationOptions {
   analyst?: string;
   name?: string;
   rejectPending?: boolean;
+  revision?: string;
   json?: boolean;
 }
 
@@ -223,6 +225,7 @@ export function draftCommand(io: CliIo): Command {
     .option(...analystOption)
     .option('--name <name>', "the report's name (default: the document's title)")
     .option('--reject-pending', 'reject the items still pending instead of refusing to publish')
+    .option('--revision <revision>', 'the revision entente draft show printed: publish that state of the draft, or nothing (ENT_DRAFT_CHANGED) when a decision changed it since')
     .option('--json', 'the publication and the report as JSON')
     .addHelpText(
       'after',
@@ -245,6 +248,7 @@ export function draftCommand(io: CliIo): Command {
           viewer: 'operator',
           ...(options.name === undefined ? {} : { name: options.name }),
           rejectPending: options.rejectPending === true,
+          ...(options.revision === undefined ? {} : { revision: options.revision }),
         });
         for (const warning of outcome.warnings) writeLine(io.stderr, terminalLine(`entente: warning: ${warning}`));
         if (options.json === true) {
