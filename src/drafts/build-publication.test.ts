@@ -187,6 +187,18 @@ describe('buildPublication', () => {
     assert.equal(relationships.filter((r) => r['relationship_type'] === 'indicates').length, 13, 'one per indicator');
   });
 
+  it('says that the relationships were drawn automatically, and credits no one with accepting them', () => {
+    const relationships = objects.filter((object) => object.type === 'relationship');
+    assert.ok(relationships.length > 0);
+    for (const relationship of relationships) {
+      assert.match(String(relationship['description']), /drawn automatically/i, relationship.id);
+      assert.doesNotMatch(String(relationship['description']), /accepted by/, `${relationship.id}: no one reviewed the relationship itself`);
+    }
+    const provenance = report[PROVENANCE_PROPERTY] as { relationships?: { automatic: boolean; reviewed: boolean; count: number; rule: string } };
+    assert.deepEqual([provenance.relationships?.automatic, provenance.relationships?.reviewed, provenance.relationships?.count], [true, false, relationships.length]);
+    assert.match(provenance.relationships?.rule ?? '', /indicators indicate the malware/);
+  });
+
   it('names everything published in the report, and nothing rejected', () => {
     assert.equal(report.type, 'report');
     assert.equal(report['name'], 'Lantern Typhoon');

@@ -51,6 +51,8 @@ export interface Publication {
 
 export const PROVENANCE_PROPERTY = 'x_entente_provenance';
 const MAX_RELATIONSHIPS = 20_000;
+/** How the relationships are drawn, in the provenance's words. */
+const RELATIONSHIP_RULE = 'indicators indicate the malware the report names (else its intrusion sets); intrusion sets use its techniques and software; without an intrusion set, its software uses its techniques';
 
 /** Where the report says it: the first sentence of evidence, so that a member reading the indicator sees why. */
 function evidenceDescription(item: DraftItem, title: string, withheld: WithheldValues): { description?: string } {
@@ -237,7 +239,10 @@ export function buildPublication(input: PublicationInput): Publication {
     }
   }
 
-  // Relationships between accepted items of the same report, as ATT&CK itself draws them.
+  // Relationships between accepted items of the same report, as ATT&CK itself draws them. They are
+  // automation's own inference from the items being stated together, and no one reviews them one by
+  // one: each says so, and so does the provenance (never "accepted by" the publisher, who may not be
+  // the one who accepted either end, and did not accept the relationship).
   const relationships: StixObject[] = [];
   const relate = (type: 'indicates' | 'uses', source: string, target: string): void => {
     if (relationships.length >= MAX_RELATIONSHIPS) return;
@@ -248,7 +253,7 @@ export function buildPublication(input: PublicationInput): Publication {
       relationship_type: type,
       source_ref: source,
       target_ref: target,
-      description: `Stated together in "${title}"; accepted by ${input.analyst}.`.slice(0, 1000),
+      description: `Drawn automatically: both ends were stated in "${title.slice(0, 500)}" and accepted there; this relationship was not reviewed on its own.`,
     });
   };
   const malware = referenced('malware');
@@ -309,6 +314,7 @@ export function buildPublication(input: PublicationInput): Publication {
       published_at: timestamp,
       items: decided,
       rejected_count: draft.items.length - published.length,
+      ...(relationships.length === 0 ? {} : { relationships: { automatic: true, reviewed: false, count: relationships.length, rule: RELATIONSHIP_RULE } }),
     },
   };
   // Objects published as they are stored (ATT&CK/ATLAS, the home identity) are not the draft's text.
