@@ -263,12 +263,13 @@ async function scopeWarnings(deps: DraftDeps, circleId: string | undefined, tlp:
   if (latest === undefined) return [`circle ${circleId} has no agreement yet: no member receives anything until one is accepted`];
   const warnings: string[] = [];
   if (tlpRank(tlp) > tlpRank(latest.terms.highestTlp)) {
-    warnings.push(`TLP:${tlp.toUpperCase()} is above the highest TLP of circle ${circleId}'s terms (TLP:${latest.terms.highestTlp.toUpperCase()}): no member receives it`);
+    // Said as it is: the release decision reads the terms at each read, not at publication.
+    warnings.push(`TLP:${tlp.toUpperCase()} is above the highest TLP of circle ${circleId}'s terms (TLP:${latest.terms.highestTlp.toUpperCase()}): no member receives it now, but it stays in the circle's collection and a later version of the terms that allows it releases it to the members bound by it`);
   }
   const outside = new Map<string, number>();
   for (const object of objects) if (!latest.terms.scope.types.includes(object.type)) outside.set(object.type, (outside.get(object.type) ?? 0) + 1);
   if (outside.size > 0) {
-    warnings.push(`the terms of circle ${circleId} (version ${latest.version}) leave out ${[...outside].map(([type, count]) => `${type} (${count})`).join(', ')}: members do not receive those objects`);
+    warnings.push(`the terms of circle ${circleId} (version ${latest.version}) leave out ${[...outside].map(([type, count]) => `${type} (${count})`).join(', ')}: members do not receive those objects now, but they stay in the circle's collection and a later version of the terms that allows them releases them to the members bound by it`);
   }
   return warnings;
 }
