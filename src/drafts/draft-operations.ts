@@ -308,6 +308,12 @@ function unknownCollection(name: string): EntenteError {
   return new EntenteError('ENT_COLLECTION_NOT_FOUND', `No collection ${JSON.stringify(name.slice(0, 80))}`, { collection: name.slice(0, 80) });
 }
 
+function refuseEnded(circle: { readonly id: string; readonly validUntil?: string }, now: Date): void {
+  if (circle.validUntil !== undefined && Date.parse(circle.validUntil) <= now.getTime()) {
+    throw new EntenteError('ENT_CIRCLE_ENDED', `circle ${circle.id} ended at ${circle.validUntil}; nothing more is published to it`, { circle: circle.id });
+  }
+}
+
 async function resolveTarget(deps: DraftDeps, request: PublishRequest, now: Date): Promise<ResolvedTarget> {
   if ((request.circle === undefined) === (request.collection === undefined)) {
     throw new EntenteError('ENT_DRAFT_TARGET_INVALID', 'publish to exactly one of a circle (--circle) or a collection (--collection)');
@@ -331,9 +337,7 @@ async function resolveTarget(deps: DraftDeps, request: PublishRequest, now: Date
     const circle = await deps.store.getCircle(request.circle);
     if (circle === undefined) throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${JSON.stringify(request.circle.slice(0, 80))}`, { circle: request.circle.slice(0, 80) });
     checkAccess(circle.collectionId);
-    if (circle.validUntil !== undefined && Date.parse(circle.validUntil) <= now.getTime()) {
-      throw new EntenteError('ENT_CIRCLE_ENDED', `circle ${circle.id} ended at ${circle.validUntil}; nothing more is published to it`, { circle: circle.id });
-    }
+    refuseEnded(circle, now);
     collectionId = circle.collectionId;
     circleId = circle.id;
     tlp ??= circle.defaultTlp;
@@ -343,7 +347,11 @@ async function resolveTarget(deps: DraftDeps, request: PublishRequest, now: Date
     if (collection === undefined) throw unknownCollection(name);
     checkAccess(collection.id);
     collectionId = collection.id;
-    circleId = (await deps.store.getCircleByCollection(collection.id))?.id;
+    // A circle's collection named as a collection is that circle all the same: once it has ended,
+    // nothing more is published to it either way.
+    const circle = await deps.store.getCircleByCollection(collection.id);
+    if (circle !== undefined) refuseEnded(circle, now);
+    circleId = circle?.id;
     if (tlp === undefined) {
       throw new EntenteError('ENT_DRAFT_TARGET_INVALID', `choose the TLP of what is published to collection ${name} (--tlp ${TLP_LEVELS.join('|')})`);
     }
