@@ -224,6 +224,15 @@ describe('buildPublication', () => {
     assert.equal(JSON.stringify(report).includes('RFC 5737'), false, 'nor the reason it was rejected');
   });
 
+  it("keeps the analyst's note on an accepted item in the draft: readers of the report get the decision, not the note", () => {
+    const base = draftOf([item('observable', 'ipv4-addr', '45.77.12.3')]);
+    const accepted = decideDraftItems(base, [base.items[0]?.id ?? ''], { decision: 'accept', reason: 'also seen on fin-srv-12 at our client Acme' }, 'ana', NOW);
+    const published = publish({ ...base, items: accepted });
+    const provenance = published.report[PROVENANCE_PROPERTY] as { items: Record<string, unknown>[] };
+    assert.deepEqual([provenance.items[0]?.['decision'], provenance.items[0]?.['decided_by']], ['accepted', 'ana']);
+    for (const object of published.objects) assert.equal(JSON.stringify(object).includes('fin-srv-12'), false, object.id);
+  });
+
   it('uses an edited value and an analyst pattern', () => {
     const base = draftOf([item('observable', 'ipv4-addr', '45.77.12.3'), item('observable', 'domain-name', 'evil-c2.com')]);
     const [first, second] = base.items as [DraftItem, DraftItem];

@@ -4,9 +4,10 @@
 // between accepted items. Every object is created by the home organisation and marked with the
 // chosen TLP 2.0 marking; the report says, in `x_entente_provenance`, which of the published items
 // automation proposed (how, with what confidence) and who accepted them when, and how many items were
-// rejected (never their values nor the reasons). Nothing leaves that the analyst did not accept: the
-// values of rejected items and the form an edited value had before the edit are withheld from every
-// string published (withheld-values.ts), and a last check refuses the publication should one remain.
+// rejected (never their values; no analyst's note, on any item, is published). Nothing leaves that
+// the analyst did not accept: the values of rejected items and the form an edited value had before
+// the edit are withheld from every string published (withheld-values.ts), and a last check refuses
+// the publication should one remain.
 // Pure.
 import { EntenteError } from '../errors/entente-error.ts';
 import { TLP2_MARKING_IDS, type TlpLevel } from '../policy/tlp.ts';
@@ -291,7 +292,8 @@ export function buildPublication(input: PublicationInput): Publication {
     if (item.decision.pattern !== undefined) entry['pattern'] = item.decision.pattern;
     if (item.decision.analyst !== undefined) entry['decided_by'] = item.decision.analyst;
     if (item.decision.decidedAt !== undefined) entry['decided_at'] = item.decision.decidedAt;
-    if (item.decision.reason !== undefined) entry['reason'] = item.decision.reason;
+    // The analyst's note stays in the draft, for accepted items as for rejected ones: it is written
+    // for colleagues (where else the value was seen, which client) and never offered for publication.
     const refs = refsByItem.get(item.id);
     if (refs !== undefined) entry['object_refs'] = refs as JsonValue[];
     return entry;

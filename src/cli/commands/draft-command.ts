@@ -172,7 +172,7 @@ export function draftCommand(io: CliIo): Command {
       .argument('<items...>', 'item ids, ranges (3-7) or `pending`')
       .option(...dataOption)
       .option(...analystOption)
-      .option('--reason <text>', 'a note kept with the decision')
+      .option('--reason <text>', 'a note kept with the decision, in the draft (never published)')
       .option('--json', 'the changed items as JSON')
       .addHelpText('after', `\nExample:\n  $ ${example}`)
       .action(async (draftId: string, selectors: string[], options: DecideOptions) => {
