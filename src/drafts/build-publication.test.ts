@@ -153,6 +153,15 @@ describe('buildPublication', () => {
     assert.deepEqual(indicator?.['kill_chain_phases'], [{ kill_chain_name: 'mitre-attack', phase_name: 'command-and-control' }]);
   });
 
+  it("says in the provenance that an indicator's kill-chain phases were added automatically, and from which accepted technique", () => {
+    const ip = draft.items.find((i) => i.value === '45.77.12.3');
+    const technique = draft.items.find((i) => i.stixId === ATTACK_PATTERN);
+    const entry = (report[PROVENANCE_PROPERTY] as { items: Record<string, unknown>[] }).items.find((e) => e['item'] === ip?.id);
+    assert.deepEqual(entry?.['kill_chain_phases'], { automatic: true, from_items: [technique?.id] });
+    const cve = (report[PROVENANCE_PROPERTY] as { items: Record<string, unknown>[] }).items.find((e) => e['kind'] === 'vulnerability');
+    assert.equal(cve?.['kill_chain_phases'], undefined, 'only where phases were added');
+  });
+
   it('publishes the SCOs with deterministic ids, a file path as file plus parent directory', () => {
     const refs = refsByItem.get(draft.items.find((i) => i.value === 'C:\\Users\\Public\\svc.exe')?.id ?? '') ?? [];
     const [file, directory] = refs.slice(1).map((id) => byId.get(id));

@@ -163,7 +163,7 @@ export function buildPublication(input: PublicationInput): Publication {
   const refsByItem = new Map<string, string[]>();
 
   // ATT&CK/ATLAS references first: indicators read their kill-chain phases.
-  const attackBySentence = new Map<string, JsonObject[]>();
+  const attackBySentence = new Map<string, { phases: JsonObject[]; items: string[] }>();
   const referenced = (kind: DraftItem['kind']): DraftItem[] => published.filter((item) => item.kind === kind && item.stixId !== undefined);
   for (const item of published) {
     if (item.stixId === undefined) continue;
@@ -174,14 +174,17 @@ export function buildPublication(input: PublicationInput): Publication {
       const phases = killChainPhasesOf(stored);
       if (phases.length === 0) continue;
       for (const evidence of item.evidence) {
-        const list = attackBySentence.get(evidence.sentence) ?? [];
-        list.push(...phases);
-        attackBySentence.set(evidence.sentence, list);
+        const found = attackBySentence.get(evidence.sentence) ?? { phases: [], items: [] };
+        found.phases.push(...phases);
+        if (!found.items.includes(item.id)) found.items.push(item.id);
+        attackBySentence.set(evidence.sentence, found);
       }
     }
   }
 
   const indicatorIds: string[] = [];
+  /** The technique items an observable's indicator took its kill-chain phases from. */
+  const phasesByItem = new Map<string, string[]>();
   for (const item of published) {
     const value = effectiveValue(item);
     const confidence = Math.max(0, Math.min(100, Math.round(item.confidence * 100)));
@@ -192,9 +195,15 @@ export function buildPublication(input: PublicationInput): Publication {
       // stored (a member's, with properties of its own such as resolves_to_refs) is not the home's to publish.
       for (const object of stix.scos) add({ ...object, object_marking_refs: [marking] });
       const phases = new Map<string, JsonObject>();
+      const phasesFrom = new Set<string>();
       for (const evidence of item.evidence) {
-        for (const phase of attackBySentence.get(evidence.sentence) ?? []) phases.set(`${String(phase['kill_chain_name'])}|${String(phase['phase_name'])}`, phase);
+        const found = attackBySentence.get(evidence.sentence);
+        if (found === undefined) continue;
+        for (const phase of found.phases) phases.set(`${String(phase['kill_chain_name'])}|${String(phase['phase_name'])}`, phase);
+        for (const id of found.items) phasesFrom.add(id);
       }
+      // Automation's inference, not the analyst's: the provenance says so, and from which techniques.
+      if (phasesFrom.size > 0) phasesByItem.set(item.id, [...phasesFrom]);
       const indicator: StixObject = {
         type: 'indicator',
         id: newId('indicator'),
@@ -296,6 +305,8 @@ export function buildPublication(input: PublicationInput): Publication {
     // for colleagues (where else the value was seen, which client) and never offered for publication.
     const refs = refsByItem.get(item.id);
     if (refs !== undefined) entry['object_refs'] = refs as JsonValue[];
+    const phasesFrom = phasesByItem.get(item.id);
+    if (phasesFrom !== undefined) entry['kill_chain_phases'] = { automatic: true, from_items: phasesFrom };
     return entry;
   });
   // ATT&CK objects the node does not hold are referred to by id all the same.
