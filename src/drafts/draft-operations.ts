@@ -362,8 +362,11 @@ async function resolveTarget(deps: DraftDeps, request: PublishRequest, now: Date
 /**
  * Publishes a reviewed draft: builds the STIX (build-publication.ts), validates every object as any
  * ingest does, ingests them into the circle's (or the named) collection and records the publication
- * in one transaction, all or none (ENT_DRAFT_PUBLICATION_REJECTED when the store refuses one). Refuses while items are pending (ENT_DRAFT_UNDECIDED) unless
- * `rejectPending`, and a second publication of the same draft (ENT_DRAFT_PUBLISHED).
+ * in one transaction, all or none (ENT_DRAFT_PUBLICATION_REJECTED when the store refuses one).
+ * Refuses while items are pending (ENT_DRAFT_UNDECIDED) unless `rejectPending`, a second publication
+ * of the same draft (ENT_DRAFT_PUBLISHED), and a draft changed since the `revision` named
+ * (ENT_DRAFT_CHANGED). The items published are those the draft holds once this publication has
+ * claimed it: no decision, from this process or another, lands after that.
  */
 export async function publishDraft(deps: DraftDeps, request: PublishRequest): Promise<PublishOutcome> {
   const analyst = checkAnalyst(request.analyst);
