@@ -138,6 +138,23 @@ function streamStartOf(request: FastifyRequest, ids: AlertEventIds): StreamStart
   return number === undefined ? { after: 'unknown-id' } : { after: 'event', number, id };
 }
 
+/** Who the alerts a stream replays are for now, by event id, up to the last of them; or why that could not be read. */
+type ReplayAudiences = { readonly last: number } & (
+  | { readonly ok: true; readonly byEvent: ReadonlyMap<number, Pick<AlertEvent, 'collections' | 'newerIn'>> }
+  | { readonly ok: false; readonly error: unknown }
+);
+
+/** One read of the store for every alert replayed (NodeMatcher.audiencesNow); never rejects, so that it may settle before the stream awaits it. */
+async function replayAudiences(matcher: Pick<NodeMatcher, 'audiencesNow'>, alerts: readonly AlertEvent[]): Promise<ReplayAudiences> {
+  const last = alerts.reduce((max, event) => Math.max(max, event.id), 0);
+  try {
+    const audiences = await matcher.audiencesNow(alerts);
+    return { last, ok: true, byEvent: new Map(alerts.map((event, i) => [event.id, audiences[i] ?? { collections: [] }])) };
+  } catch (error) {
+    return { last, ok: false, error };
+  }
+}
+
 export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps): void {
   const onError = (what: string, error: unknown): void => deps.logger.error({ err: error }, `alerting: cannot ${what}`);
   const bus = new AlertBus(1024, deps.relay);
@@ -259,9 +276,12 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
       const id = ids.shown(event.id);
       write(`event: notice\nid: ${id}\ndata: ${JSON.stringify({ ...event.notice, notice_id: id })}\n\n`);
     };
-    // Events wait here, in id order, while the token is read again and while a notice's circle is
-    // read (a client resuming from the last id it saw must not skip a held notice). Those arriving
-    // together are sent under one reading of the token.
+    // Who the replayed alerts are for now (replayAudiences), read once the stream knows what it replays;
+    // the alerts it holds come first in the queue, before any raised since.
+    let replayed: Promise<ReplayAudiences> | undefined;
+    // Events wait here, in id order, while the token is read again, while a notice's circle is read
+    // and while who the replayed alerts are for is read (a client resuming from the last id it saw
+    // must not skip a held event). Those arriving together are sent under one reading of the token.
     const queue: BusEvent[] = [];
     let draining = false;
     const drain = async (): Promise<void> => {
@@ -281,8 +301,23 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
           }
           for (const event of queue.splice(0)) {
             if (closed) return;
-            if (isNoticeEvent(event)) await sendNotice(event, reader);
-            else sendAlert(event, reader);
+            if (isNoticeEvent(event)) {
+              await sendNotice(event, reader);
+              continue;
+            }
+            const audiences = replayed === undefined ? undefined : await replayed;
+            if (audiences === undefined || event.id > audiences.last) {
+              sendAlert(event, reader);
+              continue;
+            }
+            if (!audiences.ok) {
+              // Not knowing whether it was recalled, nothing more is sent: the client resumes from the last id it saw and the replay is read again.
+              request.log.warn({ err: audiences.error }, 'alert stream: cannot read which collections hold the indicators of the alerts replayed; stream ended');
+              end();
+              return;
+            }
+            const now = audiences.byEvent.get(event.id);
+            if (now !== undefined) sendAlert({ ...event, ...now }, reader);
           }
         }
       } finally {
@@ -332,6 +367,11 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
     if (start.after === 'event') {
       const { events, complete } = bus.eventsSince(start.number);
       if (!complete) write(`event: gap\ndata: ${JSON.stringify({ reason: 'overwritten', after: start.id })}\n\n`);
+      // The ring keeps who each alert was for when it was raised: since then its version may have been
+      // recalled, deleted or superseded. Who each is for now is read before it is sent again, for all of
+      // them at once; a withdrawn alert is skipped, told to no one, as if never raised for this reader.
+      const alerts = events.filter((event): event is AlertEvent => !isNoticeEvent(event));
+      if (alerts.length > 0) replayed = replayAudiences(matcher, alerts);
       for (const event of events) send(event);
     }
   }

@@ -488,15 +488,27 @@ export class NodeMatcher {
    * that matched (`event.version`), and those whose latest is newer and of its creator and origin. A
    * version recalled by its source partner, deleted, or superseded in a collection since the alert was
    * raised is no longer for that collection's readers: what acts on an alert later (a webhook's
-   * retry) asks this first. An event naming no version is for no one.
+   * retry, the alert stream's replay) asks this first. An event naming no version is for no one.
    */
   async audienceNow(event: Pick<AlertEvent, 'alert' | 'version'>): Promise<Pick<AlertEvent, 'collections' | 'newerIn'>> {
-    if (event.version === undefined) return { collections: [], newerIn: [] };
+    const [audience] = await this.audiencesNow([event]);
+    return audience ?? { collections: [], newerIn: [] };
+  }
+
+  /**
+   * audienceNow for many events at once, in their order: the store is read once for all their
+   * indicators (as a batch reads it), not once per event — a stream resumed from an old
+   * Last-Event-ID replays up to a ring's worth of alerts.
+   */
+  async audiencesNow(events: readonly Pick<AlertEvent, 'alert' | 'version'>[]): Promise<Pick<AlertEvent, 'collections' | 'newerIn'>[]> {
+    const asked = events.filter((event) => event.version !== undefined);
+    if (asked.length === 0) return events.map(() => ({ collections: [], newerIn: [] }));
     const collections = this.#compiled?.collections ?? (await this.#deps.store.listCollections()).map((c) => c.id).sort();
-    const indicatorId = event.alert.indicator_id;
-    const held = await this.#latestVersions([indicatorId], collections);
-    const { holding, newerIn } = audienceOf(event.version, held.get(indicatorId));
-    return { collections: holding, newerIn };
+    const held = await this.#latestVersions([...new Set(asked.map((event) => event.alert.indicator_id))], collections);
+    return events.map((event) => {
+      const { holding, newerIn } = audienceOf(event.version, held.get(event.alert.indicator_id));
+      return { collections: holding, newerIn };
+    });
   }
 
   /**
