@@ -27,7 +27,7 @@ export const errorCatalogue = {
 
   // Collections
   ENT_COLLECTION_NOT_FOUND: { status: 404, title: 'No such collection' },
-  ENT_COLLECTION_EXISTS: { status: 409, title: 'A collection with this id already exists' },
+  ENT_COLLECTION_EXISTS: { status: 409, title: 'A collection with this id or alias already exists' },
   ENT_COLLECTION_INVALID: { status: 400, title: 'Collection definition is invalid' },
   ENT_COLLECTION_NOT_WRITABLE: { status: 403, title: 'The collection does not accept writes with this token' },
   ENT_COLLECTION_NOT_READABLE: { status: 403, title: 'The collection cannot be read with this token' },

@@ -188,7 +188,7 @@ export interface NewCollection {
 }
 
 export interface CollectionStore {
-  /** Throws EntenteError ENT_COLLECTION_EXISTS when the id is taken. */
+  /** Throws EntenteError ENT_COLLECTION_EXISTS when its id or alias is already some collection's id or alias (ids and aliases are one namespace). */
   createCollection(input: NewCollection, now: Date): Promise<CollectionRecord>;
   getCollection(id: string): Promise<CollectionRecord | undefined>;
   listCollections(): Promise<CollectionRecord[]>;

@@ -82,9 +82,24 @@ describe('entente command line', () => {
     const unsafe = await entente(data.path, ['collection', 'create', '../etc', '--title', 'Bad']);
     assert.equal(unsafe.code, 1);
     assert.match(unsafe.stderr, /ENT_COLLECTION_INVALID: collection id "..\/etc" must be/);
+    // The names of the node's own collections (the default collection's and the home sightings
+    // collection's aliases), and any other collection's id or alias, are not given to a new one: a
+    // lookup tries ids first, so it would take over grants and imports that name them.
+    for (const args of [
+      ['home-sightings', '--title', 'Takes the home sightings name'],
+      ['default', '--title', 'Takes the default name'],
+      ['other', '--title', 'Aliased as home-sightings', '--alias', 'home-sightings'],
+      ['other', '--title', 'Aliased as default', '--alias', 'default'],
+      ['other', '--title', 'Aliased as another id', '--alias', 'apt-2026'],
+    ]) {
+      const taken = await entente(data.path, ['collection', 'create', ...args]);
+      assert.equal(taken.code, 1, args.join(' '));
+      assert.match(taken.stderr, /ENT_COLLECTION_EXISTS/, args.join(' '));
+    }
     const list = await entente(data.path, ['collection', 'list', '--json']);
     const rows = JSON.parse(list.stdout) as { id: string; alias?: string; objects: number }[];
     assert.ok(rows.some((row) => row.id === 'apt-2026'));
+    assert.deepEqual(rows.filter((row) => ['home-sightings', 'default', 'other'].includes(row.id)), [], 'none of them was created');
     assert.ok(rows.some((row) => row.alias === 'default' && row.objects === 1), 'default collection holds the home organisation');
   });
 

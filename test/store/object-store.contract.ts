@@ -65,6 +65,18 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
         await assertRejectsWith(store.createCollection({ id: 'alpha', title: 'Again' }, now), 'ENT_COLLECTION_EXISTS');
       });
 
+      // Lookups by name (findCollection, token grants, --collection) try ids before aliases: a new
+      // collection whose id is another's alias would take that name over, and one whose alias is
+      // another's id would never be found by it. Ids and aliases share one namespace.
+      it("refuses a collection whose id is another collection's alias, or whose alias is another's id or alias", async () => {
+        await assertRejectsWith(store.createCollection({ id: 'b', title: 'Takes the alias of beta' }, now), 'ENT_COLLECTION_EXISTS');
+        await assertRejectsWith(store.createCollection({ id: 'gamma', title: 'Aliased as alpha', alias: 'alpha' }, now), 'ENT_COLLECTION_EXISTS');
+        await assertRejectsWith(store.createCollection({ id: 'gamma', title: 'Aliased as beta', alias: 'b' }, now), 'ENT_COLLECTION_EXISTS');
+        assert.deepEqual((await store.listCollections()).map((collection) => collection.id), ['alpha', 'beta'], 'nothing was created');
+        const gamma = await store.createCollection({ id: 'gamma', title: 'Gamma', alias: 'g' }, now);
+        assert.equal(gamma.alias, 'g');
+      });
+
       it('refuses objects for a collection that does not exist', async () => {
         await assertRejectsWith(store.addObjects('nope', [indicator(1)]), 'ENT_COLLECTION_NOT_FOUND');
       });

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { CliIo, NodeLocationOptions } from '../cli-context.ts';
 import { withNode, writeLine } from '../cli-context.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
+import { defaultCollectionAlias, homeSightingsCollectionAlias } from '../../bootstrap-node.ts';
 
 interface CreateOptions extends NodeLocationOptions {
   title: string;
@@ -13,6 +14,24 @@ interface CreateOptions extends NodeLocationOptions {
 /** Collection ids travel in TAXII URLs: keep them to characters that need no escaping. */
 const collectionIdPattern = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$/;
 
+/**
+ * The names of the node's own collections, never given to another: lookups try ids before aliases, so
+ * a collection by such a name would take over the grants (`--collections home-sightings:r`) and imports
+ * that name the node's. The store refuses any name another collection answers to; these are refused
+ * even where the node's collection goes by its id alone (an older data directory whose alias was taken).
+ */
+const reservedCollectionNames: ReadonlyMap<string, string> = new Map([
+  [defaultCollectionAlias, 'the default collection'],
+  [homeSightingsCollectionAlias, 'the home sightings collection'],
+]);
+
+function refuseReservedName(name: string, as: 'id' | 'alias'): void {
+  const owner = reservedCollectionNames.get(name);
+  if (owner !== undefined) {
+    throw new EntenteError('ENT_COLLECTION_EXISTS', `"${name}" names ${owner} of the node: choose another ${as}`);
+  }
+}
+
 export function collectionCommand(io: CliIo): Command {
   const command = new Command('collection').description('create and list TAXII collections');
 
@@ -22,7 +41,7 @@ export function collectionCommand(io: CliIo): Command {
     .argument('[id]', 'collection id (letters, digits, . _ ~ -); a UUID is generated when omitted')
     .requiredOption('--title <title>', 'human-readable title')
     .option('--description <text>', 'what the collection holds')
-    .option('--alias <alias>', 'short alias usable instead of the id')
+    .option('--alias <alias>', "short alias usable instead of the id (not another collection's id or alias, nor default or home-sightings)")
     .option('--data <dir>', 'data directory (env ENTENTE_DATA)')
     .addHelpText('after', '\nExample:\n  $ entente collection create ransomware-2026 --title "Ransomware 2026" --description "Shared with the ISAC"')
     .action(async (id: string | undefined, options: CreateOptions) => {
@@ -34,6 +53,8 @@ export function collectionCommand(io: CliIo): Command {
         );
       }
       if (options.title.trim() === '') throw new EntenteError('ENT_COLLECTION_INVALID', 'the collection title must not be empty');
+      refuseReservedName(collectionId, 'id');
+      if (options.alias !== undefined) refuseReservedName(options.alias, 'alias');
       await withNode(io, options, async (node) => {
         const created = await node.store.createCollection(
           {

@@ -318,6 +318,7 @@ export class SqliteObjectStore implements ObjectStore {
   readonly #sql: Record<
     | 'insertCollection'
     | 'selectCollection'
+    | 'selectCollectionNamed'
     | 'selectCollections'
     | 'updateLastDateAdded'
     | 'selectVersionsOfObjects'
@@ -417,6 +418,7 @@ export class SqliteObjectStore implements ObjectStore {
         'INSERT INTO collections (id, title, description, alias, created_at) VALUES (?, ?, ?, ?, ?)',
       ),
       selectCollection: prepare('SELECT * FROM collections WHERE id = ?'),
+      selectCollectionNamed: prepare('SELECT id, alias FROM collections WHERE id = ? OR alias = ? LIMIT 1'),
       selectCollections: prepare('SELECT * FROM collections ORDER BY key'),
       updateLastDateAdded: prepare('UPDATE collections SET last_date_added = ? WHERE key = ?'),
       selectVersionsOfObjects: prepare(
@@ -538,7 +540,16 @@ export class SqliteObjectStore implements ObjectStore {
     return this.#guard(() => {
       const createdAt = now.toISOString();
       try {
-        this.#sql.insertCollection.run(input.id, input.title, input.description ?? null, input.alias ?? null, createdAt);
+        // Ids and aliases are one namespace: lookups by name (findCollection, token grants,
+        // --collection) try ids before aliases, so a collection whose id is another's alias would take
+        // that name over — `home-sightings`, `default` — and one whose alias is another's id would never
+        // be found by it. The unique constraints see each column alone; this sees across them, checked
+        // and inserted in one write transaction so that another process cannot slip in between.
+        this.#db.transaction(() => {
+          this.#refuseTakenName(input.id, 'id', input.id);
+          if (input.alias !== undefined) this.#refuseTakenName(input.alias, 'alias', input.id);
+          this.#sql.insertCollection.run(input.id, input.title, input.description ?? null, input.alias ?? null, createdAt);
+        }).immediate();
       } catch (error) {
         if (isConstraintViolation(error)) {
           const aliasTaken = input.alias !== undefined && messageOf(error).includes('collections.alias');
@@ -562,6 +573,17 @@ export class SqliteObjectStore implements ObjectStore {
         createdAt,
       };
     });
+  }
+
+  /** Throws ENT_COLLECTION_EXISTS when `name`, the new collection's id or alias, is some collection's id or alias. */
+  #refuseTakenName(name: string, as: 'id' | 'alias', collectionId: string): void {
+    const holder = this.#sql.selectCollectionNamed.get(name, name) as Pick<CollectionRow, 'id' | 'alias'> | undefined;
+    if (holder === undefined) return;
+    const message =
+      holder.id === name
+        ? `A collection with id "${name}" already exists`
+        : `Collection ${holder.id} already answers to the alias "${name}": a new collection's ${as} may not take it`;
+    throw new EntenteError('ENT_COLLECTION_EXISTS', message, { collectionId });
   }
 
   async getCollection(id: string): Promise<CollectionRecord | undefined> {
