@@ -58,6 +58,32 @@ const indicator = {
 const sco = { type: 'ipv4-addr', id: 'ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd', value: '198.51.100.3' };
 const stix20 = { type: 'malware', id: 'malware--1', created: '2020-01-01T00:00:00.000Z', modified: '2020-01-01T00:00:00.000Z', labels: ['x'], name: 'n' };
 
+/**
+ * 600 copies of a small bundle, each with 1 to 3 random byte edits (replaced, deleted or inserted
+ * structural characters), and a random piece size to read it in; repeatable from `seed`.
+ */
+function* damagedDocuments(seed: number): Generator<{ trial: number; text: Buffer; pieces: number }> {
+  const base = Buffer.from(JSON.stringify({ type: 'bundle', id: 'bundle--1', objects: [indicator, sco, { ...sco, x: [1, { y: '}' }] }] }, null, 1), 'utf8');
+  const damage = Buffer.from('{}[]",:\\ \n0a');
+  let state = seed;
+  const random = (below: number): number => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state % below;
+  };
+  for (let trial = 0; trial < 600; trial += 1) {
+    let text = Buffer.from(base);
+    for (let edit = 0, edits = 1 + random(3); edit < edits; edit += 1) {
+      const at = random(text.length);
+      const byte = damage[random(damage.length)] as number;
+      const kind = random(3);
+      if (kind === 0) text[at] = byte;
+      else if (kind === 1) text = Buffer.concat([text.subarray(0, at), text.subarray(at + 1)]);
+      else text = Buffer.concat([text.subarray(0, at), Buffer.from([byte]), text.subarray(at)]);
+    }
+    yield { trial, text, pieces: 1 + random(40) };
+  }
+}
+
 /** Documents the reader must read exactly as readJsonText does. */
 const readable: Record<string, string> = {
   'a compact bundle': JSON.stringify({ type: 'bundle', id: 'bundle--1', objects: [indicator, sco] }),
@@ -133,27 +159,9 @@ describe('readContainer: a bundle or envelope read in pieces, exactly as readJso
   });
 
   it('never reads a damaged document differently from readJsonText (random byte damage)', () => {
-    const base = Buffer.from(JSON.stringify({ type: 'bundle', id: 'bundle--1', objects: [indicator, sco, { ...sco, x: [1, { y: '}' }] }] }, null, 1), 'utf8');
-    const damage = Buffer.from('{}[]",:\\ \n0a');
-    let seed = 20_261_124;
-    const random = (below: number): number => {
-      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-      return seed % below;
-    };
     let readThisWay = 0;
-    for (let trial = 0; trial < 600; trial += 1) {
-      const bytes = Buffer.from(base);
-      const edits = 1 + random(3);
-      let text = bytes;
-      for (let edit = 0; edit < edits; edit += 1) {
-        const at = random(text.length);
-        const byte = damage[random(damage.length)] as number;
-        const kind = random(3);
-        if (kind === 0) text[at] = byte;
-        else if (kind === 1) text = Buffer.concat([text.subarray(0, at), text.subarray(at + 1)]);
-        else text = Buffer.concat([text.subarray(0, at), Buffer.from([byte]), text.subarray(at)]);
-      }
-      const read = readInPieces(text, 1 + random(40));
+    for (const { trial, text, pieces } of damagedDocuments(20_261_124)) {
+      const read = readInPieces(text, pieces);
       if (read === undefined) continue;
       readThisWay += 1;
       assert.deepEqual(read, readJsonText(text.toString('utf8')), `trial ${trial}: ${text.toString('utf8')}`);
@@ -211,25 +219,9 @@ describe('streamBundleElements: a STIX 2.1 bundle element by element, read as re
   });
 
   it('never streams a damaged document differently from readJsonText (random byte damage)', () => {
-    const base = Buffer.from(JSON.stringify({ type: 'bundle', id: 'bundle--1', objects: [indicator, sco, { ...sco, x: [1, { y: '}' }] }] }, null, 1), 'utf8');
-    const damage = Buffer.from('{}[]",:\\ \n0a');
-    let seed = 20_261_125;
-    const random = (below: number): number => {
-      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-      return seed % below;
-    };
     let streamedWhole = 0;
-    for (let trial = 0; trial < 600; trial += 1) {
-      let text = Buffer.from(base);
-      for (let edit = 0, edits = 1 + random(3); edit < edits; edit += 1) {
-        const at = random(text.length);
-        const byte = damage[random(damage.length)] as number;
-        const kind = random(3);
-        if (kind === 0) text[at] = byte;
-        else if (kind === 1) text = Buffer.concat([text.subarray(0, at), text.subarray(at + 1)]);
-        else text = Buffer.concat([text.subarray(0, at), Buffer.from([byte]), text.subarray(at)]);
-      }
-      const read = streamInPieces(text, 1 + random(40));
+    for (const { trial, text, pieces } of damagedDocuments(20_261_125)) {
+      const read = streamInPieces(text, pieces);
       if (read === undefined) continue;
       streamedWhole += 1;
       assert.deepEqual(read, readJsonText(text.toString('utf8')), `trial ${trial}: ${text.toString('utf8')}`);
