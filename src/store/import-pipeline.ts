@@ -81,7 +81,10 @@ export async function* prepareImportSteps(inputs: readonly ImportInput[], option
   for (const input of inputs) {
     if (input.kind === 'lines') yield* asSteps(jsonLinesBatches(input.path, options));
     else if (input.kind === 'document' && options.streamDocumentsUpTo !== undefined && input.size <= options.streamDocumentsUpTo) {
-      yield* streamedDocumentSteps(input.path, input.size, options);
+      if (yield* streamedDocumentSteps(input.path, input.size, options)) continue;
+      // Not a document the stream reads as it was prepared: undone, then read whole as any other.
+      yield { kind: 'document-undo' };
+      yield* asSteps(documentBatches(input.path, readDocumentFile(input.path, options), input.size, options));
     } else if (input.kind === 'document') yield* asSteps(documentBatches(input.path, readDocumentFile(input.path, options), input.size, options));
     else yield* asSteps(documentBatches(input.label, readDocumentText(input.text, options), 0, options));
   }
@@ -107,11 +110,11 @@ const STREAMED_BATCH_CHARS = 4 * 1024 * 1024;
  * serialised as soon as it is parsed, so that its parsed form is collected young and the store can
  * start on the first batch while the rest of the file is still being read. Holding every parsed object
  * until the document was known whole made the collector copy each of them out of the young
- * generation, into fresh pages. A STIX 2.0 element stops the stream (2.0 objects are upgraded together, as prepareImport
- * does), and so does a document that does not end as a STIX 2.1 bundle: `document-undo`, then the
- * file read whole.
+ * generation, into fresh pages. A STIX 2.0 element stops the stream (2.0 objects are upgraded
+ * together, as prepareImport does), and so does a document that does not end as a STIX 2.1 bundle:
+ * false, and the caller undoes it and reads the file whole. True once `document-end` is given.
  */
-function* streamedDocumentSteps(path: string, bytes: number, options: PipelineOptions): Generator<ImportStep> {
+function* streamedDocumentSteps(path: string, bytes: number, options: PipelineOptions): Generator<ImportStep, boolean> {
   yield { kind: 'document-begin', input: path };
   // The document is one transaction however it is cut, so its batches stay small: their texts then
   // die young, in this thread and in the memory that hands them to the store.
@@ -175,17 +178,10 @@ function* streamedDocumentSteps(path: string, bytes: number, options: PipelineOp
   } finally {
     elements.return(false);
   }
-  if (!whole) {
-    yield { kind: 'document-undo' };
-    yield* asSyncSteps(documentBatches(path, readDocumentFile(path, options), bytes, options));
-    return;
-  }
+  if (!whole) return false;
   yield batch(true);
   yield { kind: 'document-end' };
-}
-
-function* asSyncSteps(batches: Iterable<PreparedBatch>): Generator<ImportStep> {
-  for (const batch of batches) yield { kind: 'batch', batch };
+  return true;
 }
 
 /**
