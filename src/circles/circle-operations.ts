@@ -3,9 +3,10 @@ import { isFlashAuditEntry } from '../audit/audit-chain.ts';
 import { EntenteError } from '../errors/entente-error.ts';
 import { bindingAgreement, parseAgreement, type Agreement, type AgreementState } from '../policy/agreement.ts';
 import { aggregateWeaknesses, type WeaknessTotals } from '../policy/aggregate-weaknesses.ts';
-import { circleClosedReason, membershipAt, parseCircle, visibleMembers, type Circle, type CircleRole } from '../policy/circle.ts';
+import { membershipAt, parseCircle, visibleMembers, type Circle, type CircleRole } from '../policy/circle.ts';
 import { toAgreementDocument, toCircleDocument } from '../policy/circle-documents.ts';
 import { endCircle, inviteMember, leaveCircle, promoteMember, type CircleChangeRefusal } from '../policy/circle-lifecycle.ts';
+import { decideCircleStanding } from '../policy/decide-circle-release.ts';
 import type { PolicyIssue } from '../policy/document-reader.ts';
 import type { ObjectStore, RecallNotice } from '../store/object-store.ts';
 import { weaknessDisclosures } from './weakness-disclosures.ts';
@@ -533,23 +534,36 @@ export async function queueRecallsOfEndedCircles(deps: CircleDeps): Promise<numb
  * its own writes; nobody when several partners sent the identical version), never for the
  * created_by_ref it claims nor for whoever contributed another version or copy of the same id; the
  * reader's own disclosures never count towards showing a row, and a partner is told nothing of the
- * rows left out.
+ * rows left out. A partner's totals count only the disclosures of contributors whose contributions
+ * the release decision would let reach it (rule 3a: not those of a member that has not agreed to
+ * terms with it in the circle, nor of an organisation outside it), the threshold applying to what
+ * is left: totals over the others would tell a newcomer of the gaps of members that never consented
+ * to share with it. The home organisation's count every disclosure the node holds.
  */
 export async function weaknessTotals(deps: CircleDeps, viewer: CircleActor, circleId: string): Promise<WeaknessTotals> {
   const at = deps.clock();
   const circle = await requireCircle(deps, circleId, viewer, at);
+  let counts: ((contributor: string) => boolean) | undefined;
   if (!viewer.admin && viewer.organisationId !== deps.homeOrganisationId) {
-    // Terms this node's organisation agreed to as well, as for any release to the viewer (agreedBy).
-    const binding = bindingAgreement(await deps.store.getAgreementState(circleId), circle, viewer.organisationId, at, 0, deps.homeOrganisationId);
-    if (membershipAt(circle, viewer.organisationId, at).kind !== 'member' || binding.kind !== 'bound' || circleClosedReason(circle, at) !== undefined) {
-      throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${circleId}`, { circleId });
-    }
+    // The standing a release to the viewer through the circle has: the circle open, the viewer a
+    // member, bound by terms this node's organisation agreed to as well (agreedBy). The sectors are
+    // read by no rule of the standing.
+    const standing = decideCircleStanding({ organisationId: viewer.organisationId, sectors: [] }, circle, await deps.store.getAgreementState(circleId), at, 0, deps.homeOrganisationId);
+    if (standing.kind !== 'bound') throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${circleId}`, { circleId });
+    // Rule 3a, as the release decision applies it: only the disclosures of contributors whose
+    // contributions would reach the viewer count, so that the totals say nothing of a member that
+    // has not agreed to terms with the viewer in the circle (one that accepted before the viewer
+    // joined and not since).
+    counts = (contributor) => standing.contributorRefusal(contributor) === undefined;
   }
   const disclosures = await weaknessDisclosures(deps.store, deps.homeOrganisationId);
   const markingIds = new Set(
     disclosures.flatMap(({ object }) => (Array.isArray(object['object_marking_refs']) ? object['object_marking_refs'] : [])).filter((ref): ref is string => typeof ref === 'string'),
   );
-  const { suppressedRows, ...totals } = aggregateWeaknesses(disclosures, await deps.store.markingDefinitions([...markingIds]), circleId, { reader: viewer.organisationId });
+  const { suppressedRows, ...totals } = aggregateWeaknesses(disclosures, await deps.store.markingDefinitions([...markingIds]), circleId, {
+    reader: viewer.organisationId,
+    ...(counts === undefined ? {} : { counts }),
+  });
   return actsForHome(deps, viewer) ? { ...totals, ...(suppressedRows === undefined ? {} : { suppressedRows }) } : totals;
 }
 

@@ -106,4 +106,21 @@ describe('aggregateWeaknesses: weakness totals for a wider circle, owner removed
     const three = [...two, disclosure(orgs[2], 'CVE-2026-6666', optIn)];
     assert.deepEqual(aggregateWeaknesses(three, definitions, 'wide', { reader: orgs[0] }).cves, [{ key: 'CVE-2026-6666', organisations: 3, disclosures: 3 }]);
   });
+  it('counts only the contributors the reader may be told of, the threshold applying to those counted', () => {
+    const three = [disclosure(orgs[0], 'CVE-2026-8888', optIn), disclosure(orgs[1], 'CVE-2026-8888', optIn), disclosure(orgs[2], 'CVE-2026-8888', optIn)];
+    const reader = 'identity--00000000-0000-4000-8000-0000000000ff';
+    assert.deepEqual(aggregateWeaknesses(three, definitions, 'wide', { reader }).cves, [{ key: 'CVE-2026-8888', organisations: 3, disclosures: 3 }]);
+    const notC = (contributor: string): boolean => contributor !== orgs[2];
+    assert.deepEqual(aggregateWeaknesses(three, definitions, 'wide', { reader, counts: notC }).cves, [{ key: 'CVE-2026-8888', organisations: 2, disclosures: 2 }], 'not 3: the reader is not told that C has it');
+    const onlyA = (contributor: string): boolean => contributor === orgs[0];
+    assert.deepEqual(aggregateWeaknesses(three, definitions, 'wide', { reader, counts: onlyA }).cves, [], 'a row of one would point at A');
+    assert.deepEqual(aggregateWeaknesses(three, definitions, 'wide', { reader: orgs[0], counts: (c) => c !== orgs[2] }).cves, [], "the reader's own and B: one other organisation");
+  });
+
+  it('still counts a version given for several organisations for none, when the reader may be told of only one of them', () => {
+    const original = disclosure(orgs[0], 'CVE-2026-9999', optIn);
+    const sentAgain: WeaknessDisclosure = { ...original, contributor: orgs[1] };
+    const counts = (contributor: string): boolean => contributor !== orgs[1];
+    assert.deepEqual(aggregateWeaknesses([original, sentAgain], definitions, 'wide', { minOrganisations: 1, counts }).cves, []);
+  });
 });

@@ -38,6 +38,14 @@ export interface WeaknessTotalsOptions {
   /** The organisation reading the totals: its own disclosures count in a row, never towards showing it. */
   readonly reader?: string;
   readonly minOrganisations?: number;
+  /**
+   * Whether a contributor's disclosures may count in what the reader is shown (absent: everyone's).
+   * The caller's to answer with the release decision (rule 3a: a member's disclosures reach a
+   * member added after it last agreed to terms only once it agrees again), so that the totals tell
+   * the reader nothing of what it would not receive. The others count for nobody: neither in a row
+   * nor towards showing it, so a row left with fewer than `minOrganisations` others is not shown.
+   */
+  readonly counts?: (contributor: string) => boolean;
 }
 
 const CVE = /\bCVE-\d{4}-\d{4,7}\b/g;
@@ -78,6 +86,7 @@ function keysOf(object: StixObject): { cves: Set<string>; techniques: Set<string
  * A row is shown only when at least `minOrganisations` organisations
  * other than the reader stand behind it: a total of one cannot point at the one organisation that
  * has the gap, nor can the reader's own disclosure lift such a row over the threshold for itself.
+ * Only the contributors `options.counts` lets through count at all, the threshold applying to them.
  * Pure.
  */
 export function aggregateWeaknesses(
@@ -97,6 +106,8 @@ export function aggregateWeaknesses(
   const owners = new Map<string, { object: StixObject; owner: string }>();
   for (const { object, contributor } of disclosures) {
     if ((contributorsOfVersion.get(`${object.id}\u0000${versionOf(object)}`)?.size ?? 0) !== 1) continue;
+    // After the check above: a version given for several organisations counts for none, even when the reader may not be told of some of them.
+    if (options.counts !== undefined && !options.counts(contributor)) continue;
     const key = `${contributor}\u0000${object.id}`;
     if (!owners.has(key) && !withdrawn.has(key)) owners.set(key, { object, owner: contributor });
   }

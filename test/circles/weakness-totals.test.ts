@@ -16,6 +16,8 @@ const HOME = 'identity--dddddddd-0000-4000-8000-000000000000';
 const A = 'identity--dddddddd-0000-4000-8000-00000000000a';
 const B = 'identity--dddddddd-0000-4000-8000-00000000000b';
 const C = 'identity--dddddddd-0000-4000-8000-00000000000c';
+const D = 'identity--dddddddd-0000-4000-8000-00000000000d';
+const E = 'identity--dddddddd-0000-4000-8000-00000000000e';
 const AT = new Date('2026-06-01T00:00:00Z');
 const marking = (owner: string): StixObject => ({
   type: 'marking-definition', spec_version: '2.1', id: `marking-definition--${owner.slice(10)}`, created: '2026-01-01T00:00:00Z',
@@ -35,23 +37,29 @@ describe('GET /api/circles/:id/weaknesses', () => {
   before(async () => {
     store = openSqliteObjectStore({ path: ':memory:' });
     const created = new Date('2026-01-01T00:00:00Z');
-    for (const collection of ['wide', 'own-b', 'own-c']) await store.createCollection({ id: collection, title: collection }, created);
-    for (const org of [A, B, C]) await store.createOrganisation({ id: org, name: org, kind: 'company', sectors: [], country: undefined, identityJson: '{}', createdAt: created.toISOString() });
+    for (const collection of ['wide', 'own-b', 'own-c', 'own-d', 'own-e']) await store.createCollection({ id: collection, title: collection }, created);
+    for (const org of [A, B, C, D, E]) await store.createOrganisation({ id: org, name: org, kind: 'company', sectors: [], country: undefined, identityJson: '{}', createdAt: created.toISOString() });
     await store.createCircle({
       id: 'wide', name: 'wide', kind: 'formal', visibility: 'open', collectionId: 'wide', defaultTlp: 'amber', validFrom: '2026-01-01T00:00:00.000Z', reviewAt: '2027-01-01T00:00:00.000Z',
       members: [
         { organisationId: HOME, role: 'coordinator', joinedAt: '2026-01-01T00:00:00.000Z', trial: false },
         { organisationId: A, role: 'consumer', joinedAt: '2026-01-01T00:00:00.000Z', trial: false },
         { organisationId: B, role: 'consumer', joinedAt: '2026-01-01T00:00:00.000Z', trial: false },
+        { organisationId: D, role: 'contributor', joinedAt: '2026-01-01T00:00:00.000Z', trial: false },
+        { organisationId: E, role: 'contributor', joinedAt: '2026-01-01T00:00:00.000Z', trial: false },
       ],
     }, created);
     await store.addAgreement({
       circleId: 'wide', version: 1, proposedBy: HOME, proposedAt: '2026-01-02T00:00:00.000Z',
       terms: { scope: { types: ['indicator'] }, highestTlp: 'amber', onwardSharing: 'none', attribution: 'keep', expectations: { permittedActions: 'none', affectedPartyNotifications: 'may', providerAttribution: 'may' }, endRule: 'retain' },
     });
-    await store.addAcceptance({ circleId: 'wide', organisationId: A, version: 1, acceptedAt: '2026-01-03T00:00:00.000Z' });
-    // Two organisations other than the reader disclosed the same CVE, each in a collection of its own
-    // (counted by who contributed them, so each writes its own).
+    for (const org of [A, D, E]) await store.addAcceptance({ circleId: 'wide', organisationId: org, version: 1, acceptedAt: '2026-01-03T00:00:00.000Z' });
+    // Two members other than the reader, bound by terms accepted with it in, disclosed the same CVE,
+    // each in a collection of its own (counted by who contributed them, so each writes its own).
+    await store.addObjects('own-d', [marking(D), disclosure(D, 4)], undefined, D);
+    await store.addObjects('own-e', [marking(E), disclosure(E, 5)], undefined, E);
+    // So did a member bound by no terms and an organisation outside the circle: what they contribute
+    // reaches no member (rule 3a), and their disclosures count for none.
     await store.addObjects('own-b', [marking(B), disclosure(B, 2)], undefined, B);
     await store.addObjects('own-c', [marking(C), disclosure(C, 3)], undefined, C);
     for (const [name, org] of [['a', A], ['b', B], ['c', C]] as const) {
@@ -67,7 +75,7 @@ describe('GET /api/circles/:id/weaknesses', () => {
     await store.close();
   });
 
-  it('gives a bound member the totals per CVE and technique, with no owner in them', async () => {
+  it('gives a bound member the totals per CVE and technique, with no owner in them, counting only members whose contributions reach it', async () => {
     const response = await app.inject({ method: 'GET', url: '/api/circles/wide/weaknesses', headers: token('a') });
     assert.equal(response.statusCode, 200);
     const body = JSON.parse(response.body) as { cves: unknown[]; techniques: unknown[] };
