@@ -10,6 +10,10 @@
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { acceptAgreement, createCircle, invite, leave, proposeAgreement, weaknessTotals, type CircleActor, type CircleDeps } from '../../src/circles/circle-operations.ts';
+import { aggregateWeaknesses, type WeaknessDisclosure } from '../../src/policy/aggregate-weaknesses.ts';
+import type { Recipient } from '../../src/policy/recipient.ts';
+import { openReleaseGate } from '../../src/release/open-release-gate.ts';
+import type { StixObject } from '../../src/stix/types.ts';
 import type { ObjectStore } from '../../src/store/object-store.ts';
 import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
 import { disclosure, weaknessMarking } from './weakness-kit.ts';
@@ -26,7 +30,8 @@ const CIRCLE = 'alpha';
 const CVE = 'CVE-2026-4242';
 
 const terms = {
-  scope: { types: ['indicator'] },
+  // Vulnerabilities in scope, so that the release gate can be asked which disclosures reach a member.
+  scope: { types: ['indicator', 'vulnerability'] },
   highest_tlp: 'amber',
   onward_sharing: 'none',
   attribution: 'keep',
@@ -120,6 +125,31 @@ describe('weakness totals a newcomer reads count only the disclosures of members
     await leave(deps, as(C), CIRCLE, C);
     hours(7);
     assert.deepEqual(await rowsFor(NEW), [[CVE, 2]]);
+  });
+
+  it('gives each member the totals over exactly the disclosures the release gate gives it', async () => {
+    /** Who sent each disclosure into the circle's collection (every disclosure here is sent by one). */
+    const sentBy = new Map([[1, A], [2, B], [3, C]].map(([n, org]) => [disclosure(n as number, CVE, org as string, weaknessMarking('a')).id, org as string]));
+    const released = async (organisationId: string): Promise<WeaknessDisclosure[]> => {
+      const recipient: Recipient = { name: organisationId, organisationId, admin: false, actsForHome: false, grants: [{ collectionId: CIRCLE, read: true, write: false }] };
+      const gate = await openReleaseGate(store, recipient, CIRCLE, now, { audit: false });
+      const page = await store.listEntries(CIRCLE, { types: ['vulnerability'] }, { limit: 100 });
+      return (await gate.release(page.entries)).released.map((entry) => ({ object: JSON.parse(entry.json) as StixObject, contributor: sentBy.get(entry.id) ?? '' }));
+    };
+    const marks = await store.markingDefinitions(['a', 'b', 'd'].map((tag) => weaknessMarking(tag).id));
+    const check = async (stage: string): Promise<void> => {
+      for (const reader of [A, B, C, NEW]) {
+        const expected = aggregateWeaknesses(await released(reader), marks, CIRCLE, { reader }).cves;
+        assert.deepEqual((await weaknessTotals(deps, as(reader), CIRCLE)).cves, expected, `${stage}: ${reader}`);
+      }
+    };
+    await check('before anyone acknowledged the newcomer');
+    await proposeAgreement(deps, admin, CIRCLE, terms);
+    hours(6);
+    for (const org of [A, B, C]) {
+      await acceptAgreement(deps, as(org), CIRCLE, org);
+      await check(`once ${org} accepted v2`);
+    }
   });
 
   it('leaves the home organisation its totals over every disclosure it holds', async () => {
