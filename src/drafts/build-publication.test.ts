@@ -367,6 +367,8 @@ describe('buildPublication withholds what the analyst did not accept', () => {
     const [urlEntry, domainEntry] = provenance.items;
     assert.deepEqual([urlEntry?.['decision'], urlEntry?.['value'], urlEntry?.['decided_by'], 'proposed_value' in (urlEntry ?? {})], ['edited', 'https://evil-login.net/auth', 'ana', false]);
     assert.deepEqual([domainEntry?.['decision'], domainEntry?.['proposed_value'], domainEntry?.['pattern']], ['edited', 'evil-c2.com', "[domain-name:value LIKE '%.evil-c2.com']"], 'an edit of the pattern alone changes no value');
+    // What automation proposed is still said (method, confidence), but what is published is the analyst's.
+    assert.deepEqual([urlEntry?.['automatic'], urlEntry?.['method'], domainEntry?.['automatic']], [false, 'extractor:url', false]);
     assert.equal(objects.find((object) => object.type === 'indicator')?.['description'], 'Stated in "Lantern Typhoon": "The lure linked to [withheld] today."');
   });
 

@@ -3,7 +3,8 @@
 // quoted rules, references to the ATT&CK/ATLAS objects, and `indicates`/`uses` relationships
 // between accepted items. Every object is created by the home organisation and marked with the
 // chosen TLP 2.0 marking; the report says, in `x_entente_provenance`, which of the published items
-// automation proposed (how, with what confidence) and who accepted them when, and how many items were
+// automation proposed (how, with what confidence) and who accepted them when (an edited item is
+// published as the analyst's, `automatic: false`, with its value or pattern), and how many items were
 // rejected (never their values; no analyst's note, on any item, is published). Nothing leaves that
 // the analyst did not accept: the values of rejected items and the form an edited value had before
 // the edit are withheld from every string published (withheld-values.ts), and a last check refuses
@@ -292,7 +293,9 @@ export function buildPublication(input: PublicationInput): Publication {
       ...(item.decision.state === 'edited' && item.decision.value !== undefined && item.decision.value !== item.value
         ? {}
         : { proposed_value: item.kind === 'rule' ? `${item.value.slice(0, 200)}${item.value.length > 200 ? '…' : ''}` : item.value }),
-      automatic: true,
+      // Automation proposed every item (method, confidence); an edited item is published with the
+      // analyst's value or pattern, which no automatic step produced.
+      automatic: item.decision.state !== 'edited',
       method: `${item.method.source}:${item.method.detail}`,
       confidence: item.confidence,
       decision: item.decision.state,

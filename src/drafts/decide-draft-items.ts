@@ -38,7 +38,8 @@ export function checkAnalyst(analyst: string): string {
 
 /**
  * Applies one decision to the named items of a draft and returns the changed items. A published
- * draft is closed (ENT_DRAFT_PUBLISHED); an edit names exactly one item and must check.
+ * draft is closed (ENT_DRAFT_PUBLISHED); an edit names exactly one item and must check; accepting
+ * an edited item keeps the edit.
  */
 export function decideDraftItems(draft: Draft, itemIds: readonly string[], input: DecisionInput, analyst: string, now: Date): DraftItem[] {
   if (draft.publication !== undefined) {
@@ -82,11 +83,27 @@ export function decideDraftItems(draft: Draft, itemIds: readonly string[], input
   if (reason !== undefined && reason.length > MAX_REASON_CHARS) {
     throw new EntenteError('ENT_DRAFT_DECISION_INVALID', `the reason is longer than ${MAX_REASON_CHARS} characters`);
   }
-  const state = input.decision === 'accept' ? 'accepted' : 'rejected';
-  return items.map((item) => ({
-    ...item,
-    decision: { state, analyst: who, decidedAt, ...(reason === undefined || reason === '' ? {} : { reason }) },
-  }));
+  const note = reason === undefined || reason === '' ? {} : { reason };
+  if (input.decision === 'reject') return items.map((item) => ({ ...item, decision: { state: 'rejected', analyst: who, decidedAt, ...note } }));
+  return items.map((item) => ({ ...item, decision: accepted(item.decision, who, decidedAt, note) }));
+}
+
+/**
+ * Accepting confirms an item as it stands. An edited item stays edited, with the analyst's value
+ * and pattern: an edit is often made to take something out of the proposal (a victim's address in
+ * a URL), and accepting it afterwards, alone or in a list of items, must not bring that back. Who
+ * accepted and when are recorded, as for any decision.
+ */
+function accepted(previous: DraftDecision, analyst: string, decidedAt: string, note: { readonly reason?: string }): DraftDecision {
+  if (previous.state !== 'edited') return { state: 'accepted', analyst, decidedAt, ...note };
+  return {
+    state: 'edited',
+    ...(previous.value === undefined ? {} : { value: previous.value }),
+    ...(previous.pattern === undefined ? {} : { pattern: previous.pattern }),
+    analyst,
+    decidedAt,
+    ...note,
+  };
 }
 
 export function describe(item: DraftItem): string {
