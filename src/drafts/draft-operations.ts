@@ -188,7 +188,10 @@ export async function assignDraft(deps: Pick<DraftDeps, 'store' | 'homeOrganisat
   return owner.createdByToken === undefined ? {} : { previousToken: owner.createdByToken };
 }
 
-/** Accepts, rejects or edits items of a draft; returns the changed items. */
+/**
+ * Accepts, rejects or edits items of a draft; returns the changed items. Refused once the draft is
+ * published (ENT_DRAFT_PUBLISHED) and while a publication holds it (ENT_DRAFT_PUBLISHING).
+ */
 export async function decideOnDraft(
   deps: Pick<DraftDeps, 'store' | 'clock'>,
   draftId: string,
@@ -201,7 +204,7 @@ export async function decideOnDraft(
   return exclusively(deps.store, draftId, async () => {
     const draft = await requireDraft(deps, draftId, viewer);
     const changed = decideDraftItems(draft, itemIds, input, analyst, deps.clock());
-    await deps.store.updateDraftItems(draft.id, changed);
+    await publishedOrPublishing(deps, draft.id, () => deps.store.updateDraftItems(draft.id, changed));
     return changed;
   });
 }
@@ -364,7 +367,8 @@ async function resolveTarget(deps: DraftDeps, request: PublishRequest, now: Date
  * ingest does, ingests them into the circle's (or the named) collection and records the publication
  * in one transaction, all or none (ENT_DRAFT_PUBLICATION_REJECTED when the store refuses one).
  * Refuses while items are pending (ENT_DRAFT_UNDECIDED) unless `rejectPending`, a second publication
- * of the same draft (ENT_DRAFT_PUBLISHED), and a draft changed since the `revision` named
+ * of the same draft (ENT_DRAFT_PUBLISHED; ENT_DRAFT_PUBLISHING while another, in another process,
+ * holds it), and a draft changed since the `revision` named
  * (ENT_DRAFT_CHANGED). The items published are those the draft holds once this publication has
  * claimed it: no decision, from this process or another, lands after that.
  */
@@ -374,13 +378,7 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
   return exclusively(deps.store, request.draftId, async () => {
     const now = deps.clock();
     const seen = await requireDraft(deps, request.draftId, request.viewer);
-    if (seen.publication !== undefined) {
-      throw new EntenteError('ENT_DRAFT_PUBLISHED', `draft ${seen.id} was already published at ${seen.publication.publishedAt} as ${seen.publication.reportId} in collection ${seen.publication.collectionId}`, {
-        draft: seen.id,
-        report: seen.publication.reportId,
-        collection: seen.publication.collectionId,
-      });
-    }
+    if (seen.publication !== undefined) throw alreadyPublished(seen.id, seen.publication);
     const resolved = await resolveTarget(deps, request, now);
     // The text never changes once drafted: the label read here is the one the items come with.
     const underLabel = tlpUnderLabel(seen.id, resolved, strictestTlpLabel(seen.text));
@@ -393,7 +391,7 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
     // STIX ids): should it go stale and be taken over, this publication can neither finish the draft
     // nor release the new claim.
     const claim = { id: randomUUID(), by: analyst, at: now.toISOString() };
-    await deps.store.claimDraftPublication(seen.id, claim, new Date(now.getTime() - STALE_CLAIM_MS).toISOString());
+    await publishedOrPublishing(deps, seen.id, () => deps.store.claimDraftPublication(seen.id, claim, new Date(now.getTime() - STALE_CLAIM_MS).toISOString()));
     let built: Awaited<ReturnType<typeof buildUnderClaim>>;
     let result: Awaited<ReturnType<typeof ingest>>;
     try {
@@ -404,7 +402,9 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
       // dying in between) would be stored again, under new ids, by the next publication once this
       // claim went stale; and a publisher that lost the draft to another (its claim taken over) stores nothing.
       const { draft, publication, record, decidedNow } = built;
-      result = await ingest(deps.store, { collectionId: target.collectionId, objects: publication.objects, publishesDraft: { draftId: draft.id, publication: record, items: decidedNow, claim: claim.id } });
+      result = await publishedOrPublishing(deps, draft.id, () =>
+        ingest(deps.store, { collectionId: target.collectionId, objects: publication.objects, publishesDraft: { draftId: draft.id, publication: record, items: decidedNow, claim: claim.id } }),
+      );
       if (result.rejected.length > 0) {
         // The store's reasons may speak of what other collections hold: only for a publisher who may read them all.
         if (!(await readsEveryCollection(deps, request))) throw refusedObjects(draft.id, target.collectionId, result.rejected.map((rejection) => rejection.id));
@@ -559,6 +559,39 @@ async function latestIn(store: ObjectStore, collectionId: string, ids: readonly 
   const found = new Map<string, StixObject>();
   for (const [id, entry] of await latestEntriesIn(store, collectionId, ids)) found.set(id, JSON.parse(entry.json) as StixObject);
   return found;
+}
+
+function alreadyPublished(draftId: string, publication: DraftPublication): EntenteError {
+  return new EntenteError('ENT_DRAFT_PUBLISHED', `draft ${draftId} was already published at ${publication.publishedAt} as ${publication.reportId} in collection ${publication.collectionId}`, {
+    draft: draftId,
+    report: publication.reportId,
+    collection: publication.collectionId,
+  });
+}
+
+/**
+ * Runs a store write that the store refuses with ENT_DRAFT_PUBLISHED both when the draft was
+ * published and while a publication holds it (its claim, possibly another process's). A client must
+ * tell "done" from "wait and retry": the draft is read again, and a draft without a publication is
+ * being published (ENT_DRAFT_PUBLISHING). Read after the refusal, a publication that finished in
+ * between is answered as the publication it is.
+ */
+async function publishedOrPublishing<T>(deps: Pick<DraftDeps, 'store'>, draftId: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (!(error instanceof EntenteError) || error.code !== 'ENT_DRAFT_PUBLISHED') throw error;
+    const publication = (await deps.store.getDraft(draftId))?.publication;
+    if (publication !== undefined) throw alreadyPublished(draftId, publication);
+    // The store's words say who publishes and since when; "final" they are not while it runs.
+    const why = error.message.replace(/; its decisions are final$/, '');
+    throw new EntenteError(
+      'ENT_DRAFT_PUBLISHING',
+      `${why}: decisions and other publications are refused until that publication ends; try again in a moment (it ends published, or fails and leaves the draft open)`,
+      { draft: draftId },
+      { cause: error },
+    );
+  }
 }
 
 /** A publication that has not finished after this long was abandoned (its process died): another may take over. */

@@ -113,6 +113,7 @@ export const errorCatalogue = {
   ENT_DRAFT_UNDECIDED: { status: 409, title: 'The draft still has undecided items; automatic output is never published without a human decision' },
   ENT_DRAFT_EMPTY: { status: 409, title: 'The draft has no accepted item to publish' },
   ENT_DRAFT_PUBLISHED: { status: 409, title: 'The draft was already published; its decisions are final' },
+  ENT_DRAFT_PUBLISHING: { status: 409, title: 'A publication of the draft is in progress; decisions and other publications are refused until it ends' },
   ENT_DRAFT_CHANGED: { status: 409, title: 'A decision changed the draft since the revision the publisher reviewed; nothing was published' },
   ENT_DRAFT_HOME_ONLY: { status: 403, title: "Drafts are the home organisation's own work; partner tokens cannot use them" },
   ENT_DRAFT_TARGET_INVALID: { status: 400, title: 'Publishing needs exactly one circle or collection, and a TLP 2.0 level' },

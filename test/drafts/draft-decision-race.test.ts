@@ -1,6 +1,6 @@
 // A decision that lands while a draft is being published, from another process (the command line
 // beside the node): either it lands before the publication reads the items, and the publication
-// honours it, or it is refused (ENT_DRAFT_PUBLISHED, "being published"). Never both: an item the draft
+// honours it, or it is refused (ENT_DRAFT_PUBLISHING: a publication holds the draft). Never both: an item the draft
 // records as rejected must not be published by a publication that read it while it was still accepted.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -146,11 +146,11 @@ describe('a draft publication stores its objects and records itself together', (
 
   it('stores nothing, and leaves the new holder its claim, when another publisher took the claim over while this one was storing', async () => {
     const raced = addingAfter(node.store, () => takeOver('claim-bob'));
-    await assert.rejects(publishDraft(node.deps(raced), node.request), (error: unknown) => rejectsWith('ENT_DRAFT_PUBLISHED')(error) && /being published by bob/.test((error as Error).message));
+    await assert.rejects(publishDraft(node.deps(raced), node.request), (error: unknown) => rejectsWith('ENT_DRAFT_PUBLISHING')(error) && /being published by bob/.test((error as Error).message));
     assert.deepEqual(await feed(), [], 'the publisher that lost its claim stored nothing');
     assert.equal((await requireDraft(node.deps(), node.draftId, ANA)).publication, undefined, 'nor recorded the draft published');
     // Its failure did not release Bob's claim: a third publisher, well within Bob's claim, is refused.
-    await assert.rejects(publishDraft(node.deps(), node.request), (error: unknown) => rejectsWith('ENT_DRAFT_PUBLISHED')(error) && /being published by bob/.test((error as Error).message));
+    await assert.rejects(publishDraft(node.deps(), node.request), (error: unknown) => rejectsWith('ENT_DRAFT_PUBLISHING')(error) && /being published by bob/.test((error as Error).message));
     assert.deepEqual(await feed(), []);
   });
 
