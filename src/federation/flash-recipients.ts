@@ -4,6 +4,8 @@
 // agreement — decideCircleStanding, the same rules the release gate applies before any object, the
 // agreement one this node's organisation accepted or proposed too), and
 // the id of the indicator it names goes only to members the release gate would give that indicator.
+// Its text is the sending organisation's contribution, so rule 3a applies to it as to a version: a
+// member that joined after this organisation last accepted terms (and it no coordinator) gets nothing.
 // Decided again at every delivery attempt, so that a retry does not outlive a member's leaving.
 // A flash received is held to the same standing (flashSenderRefusal): it interrupts the duty officers
 // here, a channel a member bound by no agreement, or any member of an ended circle, is not owed.
@@ -56,6 +58,9 @@ export async function flashAddressees(
     [...new Set(candidates)].map(async (organisationId): Promise<FlashAddressee> => {
       const standing = await standingOf(store, circle, agreements, organisationId, at, homeOrganisationId);
       if (standing.kind === 'refused') return { kind: 'not-eligible', organisationId, reason: standing.decision.reasons.join('; ') };
+      // The flash is this organisation's contribution to the circle: rule 3a holds it like any version.
+      const newcomer = standing.contributorRefusal(homeOrganisationId);
+      if (newcomer !== undefined) return { kind: 'not-eligible', organisationId, reason: newcomer };
       const agreementVersion = standing.agreement.version;
       if (indicatorId === undefined) return { kind: 'eligible', organisationId, indicatorReleased: false, agreementVersion };
       // An indicator the collection no longer holds (revoked, deleted) is named to nobody.

@@ -394,3 +394,60 @@ describe('a flash is received only from a member the circle rules bind', () => {
     await store.close();
   });
 });
+
+// A flash is the sending organisation's contribution to the circle, so rule 3a holds it as it holds
+// any version: on a member's node (the home organisation is no coordinator), a newcomer the home
+// organisation has not agreed to terms with since it joined is sent nothing, until it has.
+describe("a flash from a member's node reaches a newcomer only once the member has agreed to terms with it", () => {
+  const JOINED_LATE = '2026-03-01T00:00:00.000Z';
+
+  async function memberNodeStore(clock: () => Date): Promise<ObjectStore> {
+    const store = openSqliteObjectStore({ path: ':memory:', clock });
+    await store.setMeta('home_organisation', JSON.stringify({ type: 'identity', spec_version: '2.1', id: HOME, created: CREATED.toISOString(), modified: CREATED.toISOString(), name: 'Home', identity_class: 'organization' }));
+    for (const id of [P, Q, T]) await store.createOrganisation({ id, name: id, kind: 'cert', sectors: [], country: undefined, identityJson: '{}', createdAt: CREATED.toISOString() });
+    await store.createCollection({ id: 'alpha', title: 'alpha' }, CREATED);
+    const circle = {
+      id: 'alpha', name: 'alpha', kind: 'formal', visibility: 'open', collectionId: 'alpha', defaultTlp: 'amber',
+      validFrom: '2026-01-01T00:00:00.000Z', reviewAt: '2027-01-01T00:00:00.000Z',
+      members: [
+        { organisationId: Q, role: 'coordinator', joinedAt: '2026-01-01T00:00:00.000Z', trial: false },
+        { organisationId: HOME, role: 'contributor', joinedAt: '2026-01-01T00:00:00.000Z', trial: false },
+        { organisationId: P, role: 'contributor', joinedAt: '2026-01-01T00:00:00.000Z', trial: false },
+        { organisationId: T, role: 'contributor', joinedAt: JOINED_LATE, trial: false },
+      ],
+    } as Circle;
+    await store.createCircle(circle, CREATED);
+    await store.addAgreement({ circleId: 'alpha', version: 1, proposedBy: Q, proposedAt: '2026-01-02T00:00:00.000Z', terms: openTerms() });
+    for (const id of [HOME, P, Q]) await store.addAcceptance({ circleId: 'alpha', organisationId: id, version: 1, acceptedAt: '2026-01-03T00:00:00.000Z' });
+    await store.addAcceptance({ circleId: 'alpha', organisationId: T, version: 1, acceptedAt: '2026-03-02T00:00:00.000Z' });
+    for (const id of [P, Q, T]) {
+      await store.addPeer({
+        name: `node-${id.slice(-2)}`, url: 'https://x.example/taxii2/', apiRootUrl: 'https://x.example/api/', token: 't', circleId: 'alpha', localCollectionId: 'alpha',
+        remoteCollectionId: 'alpha', organisationId: id, kind: 'entente', push: false, intervalSeconds: 60, silentAfter: 3, createdAt: CREATED.toISOString(),
+      });
+    }
+    return store;
+  }
+
+  it('is not sent to the newcomer, which is marked not eligible with the reason, while the other members get it', async () => {
+    const store = await memberNodeStore(() => AT);
+    const posted: Posted[] = [];
+    const { deliveries } = await sendFlash(flashDeps(store, () => AT, posted), ANALYST, { circleId: 'alpha', text: 'we see a wiper on our hosts' });
+    assert.deepEqual(posted.map((post) => post.to).sort(), [P, Q].sort(), 'the newcomer T gets nothing of what the home organisation never agreed to share with it');
+    const newcomer = deliveries.find((delivery) => delivery.organisationId === T);
+    assert.equal(newcomer?.outcome, 'not-eligible');
+    assert.match(newcomer?.error ?? '', /newcomer/);
+    await store.close();
+  });
+
+  it('is sent to the newcomer once the home organisation has accepted terms after it joined', async () => {
+    const later = new Date('2026-06-10T00:00:00.000Z');
+    const store = await memberNodeStore(() => later);
+    await store.addAgreement({ circleId: 'alpha', version: 2, proposedBy: Q, proposedAt: '2026-06-02T00:00:00.000Z', terms: openTerms() });
+    for (const id of [HOME, P, Q, T]) await store.addAcceptance({ circleId: 'alpha', organisationId: id, version: 2, acceptedAt: '2026-06-03T00:00:00.000Z' });
+    const posted: Posted[] = [];
+    await sendFlash(flashDeps(store, () => later, posted), ANALYST, { circleId: 'alpha', text: 'we see a wiper on our hosts' });
+    assert.deepEqual(posted.map((post) => post.to).sort(), [P, Q, T].sort());
+    await store.close();
+  });
+});
