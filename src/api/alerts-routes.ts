@@ -17,6 +17,7 @@ import { toRecipient } from '../server/authenticate.ts';
 import { AlertBus, isNoticeEvent, type AlertEvent, type AlertJson, type BusEvent, type BusRelay, type NoticeEvent, type NoticeJson } from '../correlate/alert-bus.ts';
 import type { ConfidenceBasis } from '../correlate/effective-confidence.ts';
 import { alertAsReadBy, isAlertForReader } from '../correlate/alert-for-reader.ts';
+import { AudienceBatch, type AlertAudience } from '../correlate/audience-batch.ts';
 import { NodeMatcher } from '../correlate/node-matcher.ts';
 import type { OverBudget } from '../correlate/bulk-matcher.ts';
 import { WebhookDispatcher } from '../correlate/webhook-delivery.ts';
@@ -112,6 +113,14 @@ export async function canSeeNotice(store: Pick<ObjectStore, 'getCircle'>, recipi
   return circle !== undefined && canReadCollection(recipient, circle.collectionId);
 }
 
+/** The token as it stands now, as the home organisation's recipient; undefined when revoked, gone, or no longer the home organisation's. */
+async function recipientNow(store: Pick<ObjectStore, 'findTokenBySecretHash'>, secretHash: string, homeOrganisationId: string): Promise<Recipient | undefined> {
+  const token = await store.findTokenBySecretHash(secretHash);
+  if (token === undefined || token.revokedAt !== undefined) return undefined;
+  const recipient = toRecipient(token, homeOrganisationId);
+  return recipient.actsForHome ? recipient : undefined;
+}
+
 /** Events a stream holds back while the token or a notice's circle is read; beyond this the client is dropped, as a slow one is. */
 const MAX_HELD_EVENTS = 4096;
 
@@ -138,23 +147,6 @@ function streamStartOf(request: FastifyRequest, ids: AlertEventIds): StreamStart
   return number === undefined ? { after: 'unknown-id' } : { after: 'event', number, id };
 }
 
-/** Who the alerts a stream replays are for now, by event id, up to the last of them; or why that could not be read. */
-type ReplayAudiences = { readonly last: number } & (
-  | { readonly ok: true; readonly byEvent: ReadonlyMap<number, Pick<AlertEvent, 'collections' | 'newerIn'>> }
-  | { readonly ok: false; readonly error: unknown }
-);
-
-/** One read of the store for every alert replayed (NodeMatcher.audiencesNow); never rejects, so that it may settle before the stream awaits it. */
-async function replayAudiences(matcher: Pick<NodeMatcher, 'audiencesNow'>, alerts: readonly AlertEvent[]): Promise<ReplayAudiences> {
-  const last = alerts.reduce((max, event) => Math.max(max, event.id), 0);
-  try {
-    const audiences = await matcher.audiencesNow(alerts);
-    return { last, ok: true, byEvent: new Map(alerts.map((event, i) => [event.id, audiences[i] ?? { collections: [] }])) };
-  } catch (error) {
-    return { last, ok: false, error };
-  }
-}
-
 export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps): void {
   const onError = (what: string, error: unknown): void => deps.logger.error({ err: error }, `alerting: cannot ${what}`);
   const bus = new AlertBus(1024, deps.relay);
@@ -162,15 +154,17 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
   const onOverBudget = (event: OverBudget): void => deps.logger.warn({ ...event, indicatorIds: event.indicatorIds.slice(0, 20) }, 'alerting: an observation ran out of its matching budget');
   const matcher = new NodeMatcher({ store: deps.store, bus, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId, onError, onOverBudget });
   const ids = new AlertEventIds(deps.cursorKey);
-  // Before each retry the dispatcher asks the matcher who the alert is for now: a recall, a deletion or a
-  // newer version since the first attempt withdraws it, as it would from a batch matched now.
+  // Whatever sends an alert — a stream's push or replay, a webhook's every attempt — asks the matcher
+  // who it is for at that moment: a recall, a deletion or a newer version since it was raised withdraws
+  // it, as it would from a batch matched now. The questions of one turn share one read of the store.
+  const audiences = new AudienceBatch((events) => matcher.audiencesNow(events));
   const webhooks = new WebhookDispatcher({
     store: deps.store,
     bus,
     clock: deps.clock,
     onError,
     shownId: (alertId) => ids.shown(Number(alertId)),
-    audienceNow: (event) => matcher.audienceNow(event),
+    audienceNow: (event) => audiences.audienceNow(event),
   });
   const tuning: AlertStreamTuning = { heartbeatMs: 15_000, maxBufferedBytes: 1024 * 1024 };
   const open = new Set<() => void>();
@@ -201,17 +195,29 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
     const outcome = await matcher.matchLines(bodyLines(request.body), `api:${auth.token.name}`, auth.recipient);
     // The caller sees the alerts on indicators of collections it may read, as on the stream, and the
     // sightings stored of those only (matchLines); how many matches there were in all is told to
-    // administrators only.
-    const { alerts: raised, matches, collections, newerIn, bases, ...counts } = outcome;
-    const alerts = raised.flatMap((alert, i) =>
-      canSeeAlert(auth.recipient, { id: i, alert, collections: collections[i] ?? [], newerIn: newerIn[i] ?? [] })
-        ? [{ ...alertFor(auth.recipient, alert, bases[i]), alert_id: ids.shown(Number(alert.alert_id)) }]
-        : [],
-    );
+    // administrators only. Who each alert was for when raised (`collections`, `newerIn`) is not what
+    // decides: the answer goes out once the batch's sightings are stored and shared, and meanwhile a
+    // version may have been recalled, deleted or superseded, or the token revoked. Both are read again
+    // (when there is an alert to show), as the stream reads them just before it sends.
+    const { alerts: raised, matches, collections: _raisedFor, newerIn: _supersededWhenRaised, bases, versions, ...counts } = outcome;
+    let reader = auth.recipient;
+    let alerts: AlertJson[] = [];
+    if (raised.length > 0) {
+      const [now, current] = await Promise.all([audiences.audiencesNow(raised.map((alert, i) => ({ alert, ...(versions[i] === undefined ? {} : { version: versions[i] }) }))), recipientNow(deps.store, auth.token.secretHash, deps.homeOrganisationId)]);
+      // The observations were matched and their sightings stored; the token may no longer be shown what they matched.
+      if (current === undefined) throw new EntenteError('ENT_AUTH_INVALID', 'The token is unknown or has been revoked (it was revoked while its observations were matched: no alert is shown)');
+      reader = current;
+      alerts = raised.flatMap((alert, i) => {
+        const audience = now[i] ?? { collections: [] };
+        return canSeeAlert(reader, { id: i, alert, collections: audience.collections, newerIn: audience.newerIn ?? [] })
+          ? [{ ...alertFor(reader, alert, bases[i]), alert_id: ids.shown(Number(alert.alert_id)) }]
+          : [];
+      });
+    }
     return reply
       .code(200)
       .header('content-type', 'application/json; charset=utf-8')
-      .send(JSON.stringify({ ...counts, ...(auth.recipient.admin ? { matches } : {}), alerts_raised: alerts.length, alerts }));
+      .send(JSON.stringify({ ...counts, ...(reader.admin ? { matches } : {}), alerts_raised: alerts.length, alerts }));
   });
 
   app.get('/api/alerts/stream', { config: { policy: 'authenticated', media: 'json' }, onRequest: homeOnly }, (request, reply) => {
@@ -252,12 +258,12 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
       // Read before the lookup (as authenticate.ts does): a change committed after it moves the marker again.
       const marker = await deps.store.tokenChangeMarker();
       if (marker !== readUnder) {
-        const token = await deps.store.findTokenBySecretHash(auth.token.secretHash);
-        if (token === undefined || token.revokedAt !== undefined) return undefined;
-        recipient = toRecipient(token, deps.homeOrganisationId);
+        const now = await recipientNow(deps.store, auth.token.secretHash, deps.homeOrganisationId);
+        if (now === undefined) return undefined;
+        recipient = now;
         readUnder = marker;
       }
-      return recipient.actsForHome ? recipient : undefined;
+      return recipient;
     };
     const sendAlert = (event: AlertEvent, reader: Recipient): void => {
       if (!canSeeAlert(reader, event)) return;
@@ -276,12 +282,11 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
       const id = ids.shown(event.id);
       write(`event: notice\nid: ${id}\ndata: ${JSON.stringify({ ...event.notice, notice_id: id })}\n\n`);
     };
-    // Who the replayed alerts are for now (replayAudiences), read once the stream knows what it replays;
-    // the alerts it holds come first in the queue, before any raised since.
-    let replayed: Promise<ReplayAudiences> | undefined;
+    // The last id replayed from the ring (0: none), to tell in the log which alerts could not be checked.
+    let replayedUpTo = 0;
     // Events wait here, in id order, while the token is read again, while a notice's circle is read
-    // and while who the replayed alerts are for is read (a client resuming from the last id it saw
-    // must not skip a held event). Those arriving together are sent under one reading of the token.
+    // and while who the alerts are for is read (a client resuming from the last id it saw must not
+    // skip a held event). Those arriving together are sent under one reading of the token.
     const queue: BusEvent[] = [];
     let draining = false;
     const drain = async (): Promise<void> => {
@@ -299,25 +304,36 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
             end();
             return;
           }
-          for (const event of queue.splice(0)) {
+          const held = queue.splice(0);
+          for (let at = 0; at < held.length; ) {
             if (closed) return;
-            if (isNoticeEvent(event)) {
-              await sendNotice(event, reader);
+            const first = held[at] as BusEvent;
+            if (isNoticeEvent(first)) {
+              await sendNotice(first, reader);
+              at++;
               continue;
             }
-            const audiences = replayed === undefined ? undefined : await replayed;
-            if (audiences === undefined || event.id > audiences.last) {
-              sendAlert(event, reader);
-              continue;
-            }
-            if (!audiences.ok) {
-              // Not knowing whether it was recalled, nothing more is sent: the client resumes from the last id it saw and the replay is read again.
-              request.log.warn({ err: audiences.error }, 'alert stream: cannot read which collections hold the indicators of the alerts replayed; stream ended');
+            // The alerts up to the next notice, asked about together just before they are sent: the ring
+            // and the bus keep who each was for when it was raised, and since then (while it waited here,
+            // crossed from another worker, or since the client last connected) its version may have been
+            // recalled, deleted or superseded. A withdrawn alert is skipped, told to no one, as if never
+            // raised for this reader.
+            const alerts: AlertEvent[] = [];
+            for (let next = held[at]; next !== undefined && !isNoticeEvent(next); next = held[++at]) alerts.push(next);
+            let now: AlertAudience[];
+            try {
+              now = await audiences.audiencesNow(alerts);
+            } catch (error) {
+              // Not knowing whether they were recalled, nothing more is sent: the client resumes from the last id it saw and they are read again.
+              const which = alerts.some((event) => event.id <= replayedUpTo) ? 'replayed' : 'raised';
+              request.log.warn({ err: error }, `alert stream: cannot read which collections hold the indicators of the alerts ${which}; stream ended`);
               end();
               return;
             }
-            const now = audiences.byEvent.get(event.id);
-            if (now !== undefined) sendAlert({ ...event, ...now }, reader);
+            alerts.forEach((event, i) => {
+              const audience = now[i] ?? { collections: [] };
+              sendAlert({ ...event, collections: audience.collections, newerIn: audience.newerIn ?? [] }, reader);
+            });
           }
         }
       } finally {
@@ -367,11 +383,8 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
     if (start.after === 'event') {
       const { events, complete } = bus.eventsSince(start.number);
       if (!complete) write(`event: gap\ndata: ${JSON.stringify({ reason: 'overwritten', after: start.id })}\n\n`);
-      // The ring keeps who each alert was for when it was raised: since then its version may have been
-      // recalled, deleted or superseded. Who each is for now is read before it is sent again, for all of
-      // them at once; a withdrawn alert is skipped, told to no one, as if never raised for this reader.
-      const alerts = events.filter((event): event is AlertEvent => !isNoticeEvent(event));
-      if (alerts.length > 0) replayed = replayAudiences(matcher, alerts);
+      // Sent as live events are, who each alert is for asked again just before it is sent (drain).
+      replayedUpTo = events.reduce((max, event) => Math.max(max, event.id), 0);
       for (const event of events) send(event);
     }
   }

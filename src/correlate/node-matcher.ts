@@ -121,6 +121,11 @@ export interface ObservationsOutcome {
   readonly newerIn: readonly (readonly string[])[];
   /** For each alert, what its confidence is made of (AlertEvent.basis): show it to a token with confidenceIn. */
   readonly bases: readonly (ConfidenceBasis | undefined)[];
+  /**
+   * For each alert, the key of the indicator version that matched (AlertEvent.version), never shown:
+   * what the answer to the caller, sent once the sightings are stored, asks who the alert is for now with (audiencesNow).
+   */
+  readonly versions: readonly (string | undefined)[];
 }
 
 interface Compiled {
@@ -433,6 +438,7 @@ export class NodeMatcher {
       collections: published.map((p) => p.collections),
       newerIn: published.map((p) => p.newerIn),
       bases: published.map((p) => p.basis),
+      versions: opened.map((o) => o.version),
     };
   }
 
@@ -487,8 +493,9 @@ export class NodeMatcher {
    * as each batch reads it: the collections whose latest version of the indicator is still the one
    * that matched (`event.version`), and those whose latest is newer and of its creator and origin. A
    * version recalled by its source partner, deleted, or superseded in a collection since the alert was
-   * raised is no longer for that collection's readers: what acts on an alert later (a webhook's
-   * retry, the alert stream's replay) asks this first. An event naming no version is for no one.
+   * raised is no longer for that collection's readers: whatever sends an alert (the alert stream, live
+   * or replayed, a webhook's every attempt, the POST's answer) asks this first, through an AudienceBatch
+   * (audience-batch.ts) that reads once for the alerts of a turn. An event naming no version is for no one.
    */
   async audienceNow(event: Pick<AlertEvent, 'alert' | 'version'>): Promise<Pick<AlertEvent, 'collections' | 'newerIn'>> {
     const [audience] = await this.audiencesNow([event]);

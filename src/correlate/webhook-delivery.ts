@@ -8,11 +8,12 @@
 // gets the alerts a reader of those collections gets, as that reader is shown them. The webhooks are read from the store for every
 // alert and again before every retry, so that removing one (say, because its receiver was
 // compromised) or changing its URL or secret stops what was scheduled for it: those deliveries are
-// logged as abandoned. So is a retry of an alert withdrawn meanwhile: before each retry, who the alert
-// is for is read again from the store (NodeMatcher.audienceNow) and put to the rule the first attempt
-// and the alert stream apply (isAlertForReader): a version its source partner recalled, that was
-// deleted from the collections the webhook reads, or that a newer version by its creator superseded
-// there is no longer sent, as no token reading those collections would be sent it by a batch matched now.
+// logged as abandoned. So is an alert withdrawn since it was raised: before every attempt, the first
+// included, who the alert is for is read again from the store (NodeMatcher.audienceNow, batched with
+// the other alerts of the turn: audience-batch.ts) and put to the rule the alert stream applies
+// (isAlertForReader): a version its source partner recalled, that was deleted from the collections the
+// webhook reads, or that a newer version by its creator superseded there is not sent, as no token
+// reading those collections would be sent it by a batch matched now.
 import { createHmac } from 'node:crypto';
 import type { WebhookDelivery, WebhookRecord, WebhookStore } from '../store/object-store.ts';
 import type { AlertBus, AlertEvent, AlertJson } from './alert-bus.ts';
@@ -46,8 +47,9 @@ export interface WebhookDeliveryOptions {
   readonly shownId?: (alertId: string) => string;
   /**
    * Who the alert is for now (AlertEvent.collections and newerIn), read from the store before every
-   * retry (NodeMatcher.audienceNow): a delivery whose alert the webhook would no longer take — the
-   * version recalled, deleted or superseded in the collections it reads — is logged as abandoned.
+   * attempt, the first included (NodeMatcher.audienceNow through an AudienceBatch): a delivery whose
+   * alert the webhook would no longer take — the version recalled, deleted or superseded in the
+   * collections it reads — is logged as abandoned, and a failure to read it abandons it too.
    * Without this option (tests of the transport), the audience the alert was raised with.
    */
   readonly audienceNow?: (event: AlertEvent) => Promise<Pick<AlertEvent, 'collections' | 'newerIn'>>;
@@ -168,9 +170,18 @@ export class WebhookDispatcher {
   async #deliverAlert(event: AlertEvent): Promise<void> {
     // An alert no collection holds as its latest reaches no reader, and so no webhook (webhookTakes).
     if (event.collections.length === 0) return;
-    const webhooks = await this.#options.store.listWebhooks();
+    const webhooks = (await this.#options.store.listWebhooks()).filter((webhook) => webhookTakes(webhook, event));
+    if (webhooks.length === 0) return;
+    // Raised a moment ago, the alert may have been withdrawn since (a recall landing while the batch
+    // published, or while the webhooks were read): who it is for is asked again before the first
+    // attempt too, once for every webhook taking it (and with the other alerts of this turn).
+    const withdrawn = await this.#withdrawnNow(event);
     for (const webhook of webhooks) {
-      if (!webhookTakes(webhook, event)) continue;
+      const reason = withdrawn(webhook);
+      if (reason !== undefined) {
+        await this.#record(webhook, event, { attempts: 0, outcome: 'abandoned', status: undefined, error: `${reason} before attempt 1` });
+        continue;
+      }
       if (this.#pending >= (this.#options.maxPending ?? 10_000)) {
         await this.#record(webhook, event, { attempts: 0, outcome: 'failed', status: undefined, error: 'too many deliveries pending; alert not sent' });
         continue;
@@ -195,13 +206,23 @@ export class WebhookDispatcher {
     }
     const changed = abandonReason(webhook, current, event);
     if (changed !== undefined || current === undefined) return changed;
+    return (await this.#withdrawnNow(event))(current);
+  }
+
+  /**
+   * Asks who the alert is for now (audienceNow) and tells, for a webhook, why it is withdrawn for it
+   * (withdrawnReason), or undefined when it may be sent. Unable to read it, every webhook is told the
+   * alert is withdrawn: sending nothing rather than risk sending what was taken back.
+   */
+  async #withdrawnNow(event: AlertEvent): Promise<(webhook: WebhookRecord) => string | undefined> {
     const audienceNow = this.#options.audienceNow;
-    if (audienceNow === undefined) return undefined;
+    if (audienceNow === undefined) return () => undefined;
     try {
-      return withdrawnReason(current, await audienceNow(event));
+      const audience = await audienceNow(event);
+      return (webhook) => withdrawnReason(webhook, audience);
     } catch (cause) {
-      // Unable to tell whether it was recalled: send nothing rather than risk sending what was taken back.
-      return `cannot read which collections hold the indicator: ${(cause as Error).message}`;
+      const reason = `cannot read which collections hold the indicator: ${(cause as Error).message}`;
+      return () => reason;
     }
   }
 

@@ -3,7 +3,8 @@
 // or removed from the collections that held it. The retry then reads again who the alert is for
 // (NodeMatcher.audienceNow, the store as it is now) and puts it to the rule the first attempt and the
 // alert stream apply (isAlertForReader); an alert withdrawn for the webhook is not POSTed again, and
-// the delivery is logged as abandoned with the reason.
+// the delivery is logged as abandoned with the reason. The first attempt asks the same question
+// (alert-live-withdrawn.test.ts: a recall landing between the alert being raised and its first POST).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -117,7 +118,7 @@ describe('a webhook retry of an alert withdrawn since the first attempt', () => 
   });
 });
 
-describe('the dispatcher asks who the alert is for now before each retry', () => {
+describe('the dispatcher asks who the alert is for now before each attempt', () => {
   let store: ObjectStore;
   const servers: Server[] = [];
   before(() => {
@@ -143,8 +144,18 @@ describe('the dispatcher asks who the alert is for now before each retry', () =>
     raised_at: '2026-11-23T01:00:00.000Z',
   };
 
-  /** One alert raised in ['a'], failed once, its retry decided with `audienceNow`; resolves with its logged delivery and the POSTs received. */
-  async function retried(name: string, audienceNow: (event: AlertEvent) => Promise<Pick<AlertEvent, 'collections' | 'newerIn'>>): Promise<{ delivery: WebhookDelivery; posts: number; asked: AlertEvent[] }> {
+  /** Who the alert was for when it was raised: what the first attempt is told, unless a test says otherwise. */
+  const asRaised = async (): Promise<Pick<AlertEvent, 'collections' | 'newerIn'>> => ({ collections: ['a'] });
+
+  /**
+   * One alert raised in ['a'], its first attempt failed (answered 500), the first attempt decided with
+   * `first` and the retry with `audienceNow`; resolves with its logged delivery and the POSTs received.
+   */
+  async function retried(
+    name: string,
+    audienceNow: (event: AlertEvent) => Promise<Pick<AlertEvent, 'collections' | 'newerIn'>>,
+    first: (event: AlertEvent) => Promise<Pick<AlertEvent, 'collections' | 'newerIn'>> = asRaised,
+  ): Promise<{ delivery: WebhookDelivery; posts: number; asked: AlertEvent[] }> {
     const hook = await failingOnce(async () => undefined);
     servers.push(hook.server);
     await store.addWebhook({ name, url: hook.url, secret: SECRET, minSeverity: 'low', createdAt: new Date().toISOString() });
@@ -154,7 +165,7 @@ describe('the dispatcher asks who the alert is for now before each retry', () =>
       store, bus, clock: () => new Date(), maxAttempts: 3, baseDelayMs: 20, timeoutMs: 2000, random: () => 0,
       audienceNow: (event) => {
         asked.push(event);
-        return audienceNow(event);
+        return asked.length === 1 ? first(event) : audienceNow(event);
       },
     });
     await bus.publish(raised, ['a'], undefined, undefined, '2026-01-01T00:00:00.000Z');
@@ -172,7 +183,22 @@ describe('the dispatcher asks who the alert is for now before each retry', () =>
   it('retries, and delivers, an alert a collection the webhook reads still holds; the matched version is what it asks about', async () => {
     const { delivery, posts, asked } = await retried('still-held', async () => ({ collections: ['a'] }));
     assert.deepEqual([delivery.outcome, delivery.attempts, posts], ['delivered', 2, 2]);
-    assert.deepEqual(asked.map((event) => [event.alert.indicator_id, event.version]), [[raised.indicator_id, '2026-01-01T00:00:00.000Z']], 'asked once, before the retry only');
+    const question = [raised.indicator_id, '2026-01-01T00:00:00.000Z'];
+    assert.deepEqual(asked.map((event) => [event.alert.indicator_id, event.version]), [question, question], 'asked before the first attempt and before the retry');
+  });
+
+  it('never POSTs an alert withdrawn before its first attempt, and logs it abandoned after no attempt', async () => {
+    const { delivery, posts } = await retried('withdrawn-at-once', asRaised, async () => ({ collections: [] }));
+    assert.deepEqual([delivery.outcome, delivery.attempts, delivery.status, posts], ['abandoned', 0, undefined, 0]);
+    assert.equal(delivery.error, 'alert withdrawn: no collection the webhook reads holds the indicator version that matched as its latest any more (recalled, removed or superseded) before attempt 1');
+  });
+
+  it('never POSTs an alert when it cannot read, before the first attempt, which collections hold the indicator', async () => {
+    const { delivery, posts } = await retried('unreadable-at-once', asRaised, async () => {
+      throw new Error('database is locked');
+    });
+    assert.deepEqual([delivery.outcome, delivery.attempts, posts], ['abandoned', 0, 0]);
+    assert.equal(delivery.error, 'cannot read which collections hold the indicator: database is locked before attempt 1');
   });
 
   it('abandons an alert a newer version by its creator now supersedes in a collection the webhook reads', async () => {
