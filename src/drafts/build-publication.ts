@@ -95,9 +95,10 @@ function firstMention(value: JsonValue, withheld: WithheldValues, path: string):
 }
 
 /**
- * The last check before anything leaves: throws ENT_DRAFT_PUBLICATION_REJECTED when a string of one of
+ * The last check before anything leaves: throws ENT_DRAFT_PUBLICATION_FAILED when a string of one of
  * `objects` (every property, identifiers included) still mentions a withheld value. The message names
- * the object, the property and the item, never the value.
+ * the object, the property and the item, never the value. Redaction should have left none: one left
+ * is the builder's fault, not the draft's, hence a 500.
  */
 export function assertNothingWithheld(objects: readonly StixObject[], withheld: WithheldValues, draftId: string): void {
   if (withheld.none) return;
@@ -105,7 +106,7 @@ export function assertNothingWithheld(objects: readonly StixObject[], withheld: 
     const found = firstMention(object, withheld, '');
     if (found === undefined) continue;
     throw new EntenteError(
-      'ENT_DRAFT_PUBLICATION_REJECTED',
+      'ENT_DRAFT_PUBLICATION_FAILED',
       `${object.id}${found.path} mentions the value of item ${found.item} of draft ${draftId}, which the analyst did not accept as it stands; nothing was published`,
       { draft: draftId, object: object.id, property: found.path.slice(1), item: found.item },
     );

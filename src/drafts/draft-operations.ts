@@ -365,7 +365,8 @@ async function resolveTarget(deps: DraftDeps, request: PublishRequest, now: Date
 /**
  * Publishes a reviewed draft: builds the STIX (build-publication.ts), validates every object as any
  * ingest does, ingests them into the circle's (or the named) collection and records the publication
- * in one transaction, all or none (ENT_DRAFT_PUBLICATION_REJECTED when the store refuses one).
+ * in one transaction, all or none (409 ENT_DRAFT_PUBLICATION_REJECTED when the store refuses one for
+ * what it holds; 422 ENT_DRAFT_PUBLICATION_INVALID when an object built is not valid STIX).
  * Refuses while items are pending (ENT_DRAFT_UNDECIDED) unless `rejectPending`, a second publication
  * of the same draft (ENT_DRAFT_PUBLISHED; ENT_DRAFT_PUBLISHING while another, in another process,
  * holds it), and a draft changed since the `revision` named
@@ -406,7 +407,10 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
         ingest(deps.store, { collectionId: target.collectionId, objects: publication.objects, publishesDraft: { draftId: draft.id, publication: record, items: decidedNow, claim: claim.id } }),
       );
       if (result.rejected.length > 0) {
-        // The store's reasons may speak of what other collections hold: only for a publisher who may read them all.
+        // What the store refuses here it refuses for what it holds (a conflicting version, a revoked
+        // object, an immutable marking: AddOutcome's codes, all conflicts): 409, the client's to
+        // resolve, never a fault of the node. The store's reasons may speak of what other collections
+        // hold: only for a publisher who may read them all.
         if (!(await readsEveryCollection(deps, request))) throw refusedObjects(draft.id, target.collectionId, result.rejected.map((rejection) => rejection.id));
         throw new EntenteError('ENT_DRAFT_PUBLICATION_REJECTED', `the store refused ${result.rejected.length} object(s) of draft ${draft.id}: ${result.rejected[0]?.message ?? ''}`, {
           draft: draft.id,
@@ -429,7 +433,8 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
 /**
  * The STIX a draft publishes, built from the draft as read under the publication's claim (no decision
  * can change it any more): pending items rejected when asked, ATT&CK objects, every object validated
- * as any ingest validates it. Throws ENT_DRAFT_UNDECIDED, ENT_DRAFT_EMPTY, ENT_DRAFT_PUBLICATION_REJECTED.
+ * as any ingest validates it. Throws ENT_DRAFT_UNDECIDED, ENT_DRAFT_EMPTY, ENT_DRAFT_PUBLICATION_INVALID,
+ * ENT_DRAFT_PUBLICATION_FAILED (buildPublication's last check).
  */
 async function buildUnderClaim(
   deps: DraftDeps,
@@ -487,7 +492,8 @@ async function buildUnderClaim(
     return report.valid ? [] : [{ id: object.id, issues: report.issues.filter((issue) => issue.severity === 'error').slice(0, 5) }];
   });
   if (invalid.length > 0) {
-    throw new EntenteError('ENT_DRAFT_PUBLICATION_REJECTED', `${invalid.length} object(s) built from draft ${draft.id} are not valid STIX 2.1: ${invalid[0]?.id ?? ''}: ${invalid[0]?.issues[0]?.message ?? ''}`, {
+    // The draft's content (an item's value the validator refuses), not a fault of the node: 422, with the issues.
+    throw new EntenteError('ENT_DRAFT_PUBLICATION_INVALID', `${invalid.length} object(s) built from draft ${draft.id} are not valid STIX 2.1: ${invalid[0]?.id ?? ''}: ${invalid[0]?.issues[0]?.message ?? ''}`, {
       draft: draft.id,
       invalid: invalid.slice(0, 10),
     });

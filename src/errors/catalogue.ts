@@ -117,7 +117,9 @@ export const errorCatalogue = {
   ENT_DRAFT_CHANGED: { status: 409, title: 'A decision changed the draft since the revision the publisher reviewed; nothing was published' },
   ENT_DRAFT_HOME_ONLY: { status: 403, title: "Drafts are the home organisation's own work; partner tokens cannot use them" },
   ENT_DRAFT_TARGET_INVALID: { status: 400, title: 'Publishing needs exactly one circle or collection, and a TLP 2.0 level' },
-  ENT_DRAFT_PUBLICATION_REJECTED: { status: 500, title: 'An object built from the draft failed validation or was refused by the store; nothing was published' },
+  ENT_DRAFT_PUBLICATION_REJECTED: { status: 409, title: 'The store refused objects built from the draft because of what it holds (a conflicting version, a revoked object, an immutable marking); nothing was published' },
+  ENT_DRAFT_PUBLICATION_INVALID: { status: 422, title: "An object built from the draft is not valid STIX 2.1 (an item's value, as proposed or edited); nothing was published" },
+  ENT_DRAFT_PUBLICATION_FAILED: { status: 500, title: 'A last check inside the node found a withheld value in what the draft would publish (a fault of the node); nothing was published' },
   ENT_DRAFT_TLP_BELOW_LABEL: { status: 409, title: "The TLP asked for is laxer than the TLP label the report itself carries; publish at that label's level or stricter" },
   ENT_DRAFT_OWNER_INVALID: { status: 400, title: "A draft can be assigned only to an unrevoked token of the home organisation" },
 
