@@ -100,10 +100,10 @@ export function webhookCommand(io: CliIo): Command {
         'connection failure is retried with exponential backoff and jitter (6 attempts); every outcome is logged\n' +
         '(entente webhook deliveries). The running node reads the webhooks for every alert and before every retry:\n' +
         'an added webhook gets the next alert, and a removed one, or one whose URL or secret changed, gets nothing\n' +
-        'more (retries already scheduled for it are logged as abandoned). Before every retry it also reads again\n' +
-        'which collections hold the indicator version behind the alert: one recalled by its source partner, deleted\n' +
-        'or superseded in the collections the webhook reads since the first attempt is not sent again (logged as\n' +
-        'abandoned, "alert withdrawn: ...").\n\n' +
+        'more (retries already scheduled for it are logged as abandoned). Before every attempt, the first included,\n' +
+        'it also reads again which collections hold the indicator version behind the alert: one recalled by its\n' +
+        'source partner, deleted or superseded in the collections the webhook reads since the alert was raised is\n' +
+        'not sent (logged as abandoned, "alert withdrawn: ...").\n\n' +
         'Without --collections a webhook receives the alerts of every collection, whatever circle shared the\n' +
         'indicator, as the administrator does: deciding that the receiver may see them is the administrator\'s\n' +
         'choice. With it, the webhook receives only what a token reading those collections would, as it would see\n' +
