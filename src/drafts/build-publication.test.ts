@@ -372,6 +372,27 @@ describe('buildPublication withholds what the analyst did not accept', () => {
     assert.equal(objects.find((object) => object.type === 'indicator')?.['description'], 'Stated in "Lantern Typhoon": "The lure linked to [withheld] today."');
   });
 
+  it("withholds a rejected value in a sentence an accepted technique was tagged on by the model: the model's passage is not how the report wrote the technique", () => {
+    // The model tags a whole sentence: its evidence span is the sentence, not a written form of the
+    // technique, and accepting the technique does not accept everything the sentence says.
+    const sentence = TEXT.split('\n')[1] ?? '';
+    const passage = { start: TEXT.indexOf(sentence), end: TEXT.indexOf(sentence) + sentence.length, sentence };
+    const technique = item('attack-pattern', 'attack-pattern', 'T1071.001', { stixId: ATTACK_PATTERN, name: 'Web Protocols', method: { source: 'tagger', detail: 'model' }, evidence: [passage] });
+    const { objects } = publish(acceptAll(draftWith([...items(), technique])));
+    assert.equal(/jh-07|grid-op/.test(everything(objects)), false, everything(objects));
+    const indicator = objects.find((object) => object.type === 'indicator' && object['pattern'] === "[ipv4-addr:value = '45.77.12.3']");
+    assert.match(String(indicator?.['description']), /Our jump host \[withheld\] \(\[withheld\]\) and \[withheld\] reached http:\/\/evil-c2\.com\/gate\.php and 45\.77\.12\.3\./);
+  });
+
+  it("does not withhold a whole sentence for a rejected technique the model tagged on it: the technique's id and name are withheld, the sentence's accepted values are not", () => {
+    const sentence = TEXT.split('\n')[1] ?? '';
+    const passage = { start: TEXT.indexOf(sentence), end: TEXT.indexOf(sentence) + sentence.length, sentence };
+    const technique = item('attack-pattern', 'attack-pattern', 'T1071.001', { stixId: ATTACK_PATTERN, name: 'Web Protocols', method: { source: 'tagger', detail: 'model' }, evidence: [passage], decision: rejected });
+    const { objects } = publish(acceptAll(draftWith([...items(), technique])));
+    const indicator = objects.find((object) => object.type === 'indicator' && object['pattern'] === "[ipv4-addr:value = '45.77.12.3']");
+    assert.match(String(indicator?.['description']), /reached http:\/\/evil-c2\.com\/gate\.php and 45\.77\.12\.3\./);
+  });
+
   it('quotes a sentence cut out of a longer one without the words at its edges, which may be part of a withheld value', () => {
     // The 600-character window around 45.77.12.3 starts inside the rejected host's name.
     const window = `ministry.example, then ${'beaconed '.repeat(25)}to 45.77.12.3 ${'and slept '.repeat(25)}then woke on ops-jh.grid-`;

@@ -91,9 +91,19 @@ export interface WithheldValues {
   mentionIn(text: string): string | undefined;
 }
 
-/** The characters the report has at an item's evidence spans: how it wrote the value. */
+/**
+ * The characters the report has at an item's evidence spans: how it wrote the value. Not for a
+ * span as long as its sentence on an ATT&CK item: tagging's model reads whole sentences, and its
+ * evidence is the sentence it read, not the technique written. Taken for the technique's written
+ * form, that sentence was kept whole when the technique was accepted (whatever rejected value it
+ * named then went out in every description quoting it) and withheld whole when it was rejected. The
+ * item's id and name stand for it either way.
+ */
 function writtenForms(draft: Draft, item: DraftItem): string[] {
-  return item.evidence.map((evidence) => draft.text.slice(evidence.start, evidence.end)).filter((form) => form.length > 0 && form.length <= 10_000);
+  return item.evidence
+    .filter((evidence) => item.method.source !== 'tagger' || evidence.end - evidence.start < evidence.sentence.length)
+    .map((evidence) => draft.text.slice(evidence.start, evidence.end))
+    .filter((form) => form.length > 0 && form.length <= 10_000);
 }
 
 /**
