@@ -97,6 +97,7 @@ export const errorCatalogue = {
 
   // STIX patterns
   ENT_PATTERN_INVALID: { status: 422, title: 'The STIX pattern is not valid STIX 2.1 patterning' },
+  ENT_PATTERN_OVER_LIMIT: { status: 422, title: "An indicator's pattern is valid but past a planning limit (size, nesting, comparisons, …); it is kept but not matched" },
 
   // ATT&CK/ATLAS tagging
   ENT_TAGGING_DATA_INVALID: { status: 500, title: 'The shipped tagging data (data/tagging) is missing or unreadable; rebuild it with scripts/train-tagger.ts' },

@@ -24,6 +24,17 @@ import { checkPattern } from './check-pattern.ts';
 /** Deeper nesting is refused rather than risking the call stack on hostile input. */
 const maxDepth = 200;
 
+/**
+ * The deepest syntax tree accepted. A chain of one operator (`[a] AND [b] AND …`, `a OR b OR …` inside
+ * brackets, `REPEATS 2 TIMES REPEATS 2 TIMES …`) is parsed by a loop, but makes the tree one level deeper
+ * per operator, and everything that reads a tree walks it recursively: checkPattern below, the planner,
+ * the catch-all test, the evaluator, printing. 100,000 of them overflowed the call stack in here, a
+ * RangeError out of ingest. The evaluator, the deepest reader, overflows at about 3,000 levels; this leaves
+ * room for the callers' own frames. Patterns within it may still be past a planning limit
+ * (pattern-limits.ts), which keeps them out of the matcher only.
+ */
+export const maxTreeDepth = 1000;
+
 class SyntaxFailure {
   constructor(
     readonly offset: number,
@@ -42,14 +53,15 @@ class SyntaxFailure {
 export function parsePattern(text: string): Result<PatternAst, PatternSyntaxError[]> {
   if (typeof text !== 'string') return err([toError('', new SyntaxFailure(0, [], 'no text', 'a pattern must be a string'))]);
   let ast: PatternAst;
+  let problems: ReturnType<typeof checkPattern>;
   try {
     ast = new Parser(text).parseWhole();
+    problems = checkPattern(ast);
   } catch (failure) {
     if (failure instanceof SyntaxFailure) return err([toError(text, failure)]);
     // A RangeError from an exotic engine limit must still not escape a parser of untrusted input.
     return err([toError(text, new SyntaxFailure(0, [], describeTextAt(text, 0), `pattern cannot be parsed (${String(failure)})`))]);
   }
-  const problems = checkPattern(ast);
   if (problems.length > 0) {
     return err(problems.map((problem) => toError(text, new SyntaxFailure(problem.offset, [], describeTextAt(text, problem.offset), problem.reason))));
   }
@@ -94,6 +106,8 @@ class Parser {
   private current: Token;
   private previousEnd = 0;
   private depth = 0;
+  /** The height of the subtree the last parsing method returned (a comparison or EXISTS is 1). */
+  private height = 0;
 
   constructor(private readonly text: string) {
     this.lexer = createPatternLexer(text);
@@ -138,6 +152,15 @@ class Parser {
     return this.advance();
   }
 
+  /** The height of a node made over children `left` and `right` high, refused past maxTreeDepth. */
+  private over(left: number, right: number, at: number): number {
+    const height = (left > right ? left : right) + 1;
+    if (height > maxTreeDepth) {
+      throw new SyntaxFailure(at, [], describeTextAt(this.text, at), `pattern is nested deeper than ${maxTreeDepth} levels, counting each AND, OR, FOLLOWEDBY and qualifier`);
+    }
+    return height;
+  }
+
   private enter(): void {
     this.depth++;
     if (this.depth > maxDepth) {
@@ -149,39 +172,53 @@ class Parser {
 
   private followedBy(): ObservationExpression {
     let left = this.observationOr();
+    let height = this.height;
     while (this.isKeyword('FOLLOWEDBY')) {
-      this.advance();
+      const at = this.advance().start;
       const right = this.observationOr();
+      height = this.over(height, this.height, at);
       left = { kind: 'followed-by', left, right, span: { start: left.span.start, end: right.span.end } };
     }
+    this.height = height;
     return left;
   }
 
   private observationOr(): ObservationExpression {
     let left = this.observationAnd();
+    let height = this.height;
     while (this.isKeyword('OR')) {
-      this.advance();
+      const at = this.advance().start;
       const right = this.observationAnd();
+      height = this.over(height, this.height, at);
       left = { kind: 'observation-or', left, right, span: { start: left.span.start, end: right.span.end } };
     }
+    this.height = height;
     return left;
   }
 
   private observationAnd(): ObservationExpression {
     let left = this.qualifiedObservation();
+    let height = this.height;
     while (this.isKeyword('AND')) {
-      this.advance();
+      const at = this.advance().start;
       const right = this.qualifiedObservation();
+      height = this.over(height, this.height, at);
       left = { kind: 'observation-and', left, right, span: { start: left.span.start, end: right.span.end } };
     }
+    this.height = height;
     return left;
   }
 
   private qualifiedObservation(): ObservationExpression {
     let expression = this.primaryObservation();
+    let height = this.height;
     for (;;) {
       const qualifier = this.qualifier();
-      if (qualifier === undefined) return expression;
+      if (qualifier === undefined) {
+        this.height = height;
+        return expression;
+      }
+      height = this.over(height, 0, qualifier.span.start);
       expression = { kind: 'qualified', expression, qualifier, span: { start: expression.span.start, end: qualifier.span.end } };
     }
   }
@@ -194,6 +231,7 @@ class Parser {
       this.advance();
       const comparison = this.comparisonOr();
       this.expectKind('rbrack', ["']'", ...afterComparison]);
+      this.height = this.over(this.height, 0, start);
       result = { kind: 'observation', comparison, span: { start, end: this.previousEnd } };
     } else if (this.current.kind === 'lparen') {
       this.advance();
@@ -245,21 +283,27 @@ class Parser {
 
   private comparisonOr(): ComparisonExpression {
     let left = this.comparisonAnd();
+    let height = this.height;
     while (this.isKeyword('OR')) {
-      this.advance();
+      const at = this.advance().start;
       const right = this.comparisonAnd();
+      height = this.over(height, this.height, at);
       left = { kind: 'comparison-or', left, right, span: { start: left.span.start, end: right.span.end } };
     }
+    this.height = height;
     return left;
   }
 
   private comparisonAnd(): ComparisonExpression {
     let left = this.propertyTest();
+    let height = this.height;
     while (this.isKeyword('AND')) {
-      this.advance();
+      const at = this.advance().start;
       const right = this.propertyTest();
+      height = this.over(height, this.height, at);
       left = { kind: 'comparison-and', left, right, span: { start: left.span.start, end: right.span.end } };
     }
+    this.height = height;
     return left;
   }
 
@@ -273,6 +317,7 @@ class Parser {
       this.depth--;
       return { ...inner, span: { start, end: this.previousEnd } };
     }
+    this.height = 1;
     if (this.isKeyword('EXISTS')) {
       this.advance();
       const path = this.objectPath(['an object path such as file:name']);
