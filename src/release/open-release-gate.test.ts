@@ -73,6 +73,7 @@ describe('openReleaseGate, for readers the grant settles', () => {
       contributionsOf: async () => new Map(),
       contributionsOfEntries: async () => new Map(),
       homeOriginalsIn: async (versions) => versions.map(() => false),
+      provenanceOf: async () => new Map(),
       getMeta: async () => undefined,
     };
     const gate = await openReleaseGate(store, reader({ organisationId: PARTNER, actsForHome: false }), 'shared', AT);

@@ -1,7 +1,7 @@
 import { releaseAuditEntry, type AuditEntry } from '../audit/audit-chain.ts';
 import { bindingAgreement } from '../policy/agreement.ts';
 import { decideForEveryObject, prepareRelease, type ReleaseDecision, type ReleaseSubject } from '../policy/decide-release.ts';
-import { scoIdsNamedBy } from '../policy/decide-circle-release.ts';
+import { decideCircleStanding, scoIdsNamedBy } from '../policy/decide-circle-release.ts';
 import type { Circle } from '../policy/circle.ts';
 import type { Recipient } from '../policy/recipient.ts';
 import { stricterOf, TLP1_MARKING_IDS, TLP2_MARKING_IDS, type TlpLevel } from '../policy/tlp.ts';
@@ -58,6 +58,7 @@ export type GateStore = Pick<
   | 'contributionsOf'
   | 'contributionsOfEntries'
   | 'homeOriginalsIn'
+  | 'provenanceOf'
   | 'getMeta'
 >;
 
@@ -74,12 +75,18 @@ const TLP_IDS = new Set<string>([...Object.values(TLP2_MARKING_IDS), ...Object.v
 
 type Verdict = ReleaseDecision['kind'] | undefined;
 
-/** A version's counted contributions (countedContributions in openReleaseGate), and whether it is provably the home organisation's own. */
+/**
+ * A version's counted contributions (countedContributions in openReleaseGate), whether it is provably
+ * the home organisation's own, and the circle members whose version a partner relayed into the
+ * collection (originatorsOf in openReleaseGate; read only when rule 3a could hold one back).
+ */
 interface CountedContributions {
   readonly contributions: readonly Contribution[];
   readonly homeOriginal: boolean;
+  readonly originators: readonly string[];
 }
-const NO_CONTRIBUTIONS: CountedContributions = { contributions: [], homeOriginal: false };
+const NO_CONTRIBUTIONS: CountedContributions = { contributions: [], homeOriginal: false, originators: [] };
+const NO_ORIGINATORS: readonly string[] = [];
 
 export interface ReleaseGateOptions {
   /**
@@ -182,6 +189,29 @@ export async function openReleaseGate(
   const markingDefinitions = new Map<string, JsonObject>();
   const verdicts = new Map<string, Promise<Verdict>>();
   const publicCatalogue = options.publicCatalogue ?? publicCatalogueIds();
+
+  /**
+   * The circle's members by their id in lower case (a signature names its signer as its node wrote
+   * it), when rule 3a holds back some member's contributions from this recipient; undefined when it
+   * holds back none. Then who relayed a version cannot change a decision (every organisation that
+   * could be added to its contributors is let through), and provenance is not read (originatorsOf).
+   * Asked of the same standing the decision applies (decideCircleStanding, as prepareRelease does).
+   */
+  const originatorMembers = ((): ReadonlyMap<string, string> | undefined => {
+    if (base === undefined) return undefined;
+    const standing = decideCircleStanding(
+      { organisationId: recipient.organisationId, sectors: base.recipientSectors },
+      base.circle,
+      base.agreements,
+      at,
+      options.agreementClockSkewMs ?? 0,
+      base.releasingOrganisationId,
+    );
+    // Without a standing nothing goes to the recipient at all.
+    if (standing.kind !== 'bound') return undefined;
+    if (!base.circle.members.some((member) => standing.contributorRefusal(member.organisationId) !== undefined)) return undefined;
+    return new Map(base.circle.members.map((member) => [member.organisationId.toLowerCase(), member.organisationId]));
+  })();
 
   /** The marking definitions this object references that are not loaded yet (TLP ids need none). */
   function missingMarkings(object: StixObject): string[] {
@@ -299,9 +329,56 @@ export async function openReleaseGate(
   /** countedContributions for entries loaded one by one (references, `decide`). */
   async function contributionsCountedFor(entry: StoredEntry): Promise<CountedContributions> {
     const all = (await store.contributionsOf([{ id: entry.id, version: entry.version }])).get(versionKey(entry.id, entry.version)) ?? [];
-    if (!needsOriginCheck(all) && !needsOwnerCheck(all)) return { contributions: countedContributions(all, false), homeOriginal: false };
+    if (!needsOriginCheck(all) && !needsOwnerCheck(all)) return { contributions: countedContributions(all, false), homeOriginal: false, originators: NO_ORIGINATORS };
     const [original] = await store.homeOriginalsIn([{ id: entry.id, version: entry.version }]);
-    return { contributions: countedContributions(all, original === true), homeOriginal: original === true };
+    const homeOriginal = original === true;
+    const originators = needsOriginators(all, homeOriginal) ? ((await originatorsOf([entry])).get(versionKey(entry.id, entry.version)) ?? NO_ORIGINATORS) : NO_ORIGINATORS;
+    return { contributions: countedContributions(all, homeOriginal), homeOriginal, originators };
+  }
+
+  /**
+   * Whether contributorsOf could name the version's originators (originatorsOf): partners sent it
+   * into this collection, the recipient not among them, and it is not the home organisation's own —
+   * and rule 3a holds back some member's contributions from this recipient.
+   */
+  function needsOriginators(all: readonly Contribution[], homeOriginal: boolean): boolean {
+    if (originatorMembers === undefined || homeOriginal) return false;
+    let partners = false;
+    for (const contribution of all) {
+      if (contribution.collectionId !== collectionId) continue;
+      if (contribution.organisationId === recipient.organisationId) return false;
+      partners = true;
+    }
+    return partners;
+  }
+
+  /**
+   * The circle members that originated each version a partner relayed into this collection, by
+   * versionKey: the organisation whose node signed it, as the arrival checks verified that signature
+   * against its pinned key and provenance recorded it (`verification: verified`; a derived version is
+   * signed by the peer that redacted it, an unverified one by no one). A version reaches this node
+   * from the peer that delivered it, recorded as its contributor: a coordinator's node passing on
+   * what a member posted there, a member's node pushing what it pulled. Rule 3a asks each
+   * contributor's consent, and the originator is one: it put the version into the circle, wherever
+   * it entered. Only members count: a version that entered the circle through the relay's own
+   * onward sharing (its originator no member, its terms with the relay allowing it) is the relay's
+   * contribution. What the object itself claims (`created_by_ref`) proves nothing and is not read.
+   * A member this node does not see (a hidden circle mirrored here) cannot be asked, and is not.
+   */
+  async function originatorsOf(versions: readonly { readonly id: string; readonly version: string }[]): Promise<Map<string, string[]>> {
+    const found = new Map<string, string[]>();
+    if (originatorMembers === undefined || versions.length === 0) return found;
+    for (const [key, records] of await store.provenanceOf(versions.map(({ id, version }) => ({ id, version })))) {
+      for (const record of records) {
+        if (record.collectionId !== collectionId || record.verification !== 'verified' || record.signer === undefined) continue;
+        const member = originatorMembers.get(record.signer.toLowerCase());
+        if (member === undefined) continue;
+        const originators = found.get(key);
+        if (originators === undefined) found.set(key, [member]);
+        else if (!originators.includes(member)) originators.push(member);
+      }
+    }
+    return found;
   }
 
   /**
@@ -309,14 +386,15 @@ export async function openReleaseGate(
    * from its counted contributions: the recipient's alone when it sent it here itself (it has it
    * already); the home organisation's (undefined: the decision takes the releasing organisation)
    * when no partner sent it here or the home provably wrote it first; else that of every partner
-   * that sent it here — each must have agreed to terms with the recipient in the circle (fail
-   * closed: a copy re-sent by a second member does not make the first one's consent).
+   * that sent it here, and of every member whose version one of them relayed (originatorsOf) — each
+   * must have agreed to terms with the recipient in the circle (fail closed: a copy re-sent by a
+   * second member does not make the first one's consent, nor does a relay make the originator's).
    */
   function contributorsOf(counted: CountedContributions): readonly string[] | undefined {
     const here = counted.contributions.filter((contribution) => contribution.collectionId === collectionId);
     if (here.some((contribution) => contribution.organisationId === recipient.organisationId)) return [recipient.organisationId];
     if (counted.homeOriginal || here.length === 0) return undefined;
-    return [...new Set(here.map((contribution) => contribution.organisationId))];
+    return [...new Set([...here.map((contribution) => contribution.organisationId), ...counted.originators])];
   }
 
   /**
@@ -380,9 +458,10 @@ export async function openReleaseGate(
 
   /**
    * The counted contributions of each entry (by versionKey), read for all of them at once: one store
-   * call, and one more to tell the home organisation's originals among the entries partners sent
-   * elsewhere or (rule 3a) here. `homeOriginals`: the keys of the originals of versions partners sent
-   * elsewhere (SignableRelease.homeOriginal).
+   * call, one more to tell the home organisation's originals among the entries partners sent
+   * elsewhere or (rule 3a) here, and, when rule 3a holds back some member from this recipient, one
+   * for the originators of what partners relayed here (originatorsOf). `homeOriginals`: the keys of
+   * the originals of versions partners sent elsewhere (SignableRelease.homeOriginal).
    */
   async function contributionsOfAll(entries: readonly StoredEntry[]): Promise<{ counted: Map<string, CountedContributions>; homeOriginals: Set<string> }> {
     const counted = new Map<string, CountedContributions>();
@@ -400,12 +479,18 @@ export async function openReleaseGate(
         if (found[index] === true) originals.add(versionKey(entry.id, entry.version));
       });
     }
+    const relayed = await originatorsOf(
+      entries.filter((entry) => {
+        const key = versionKey(entry.id, entry.version);
+        return needsOriginators(contributions.get(key) ?? [], originals.has(key));
+      }),
+    );
     for (const entry of entries) {
       const key = versionKey(entry.id, entry.version);
       const all = contributions.get(key) ?? [];
       const homeOriginal = originals.has(key);
       if (homeOriginal && needsOriginCheck(all)) homeOriginals.add(key);
-      counted.set(key, { contributions: countedContributions(all, homeOriginal), homeOriginal });
+      counted.set(key, { contributions: countedContributions(all, homeOriginal), homeOriginal, originators: relayed.get(key) ?? NO_ORIGINATORS });
     }
     return { counted, homeOriginals };
   }

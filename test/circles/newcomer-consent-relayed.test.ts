@@ -1,0 +1,219 @@
+// Rule 3a (newcomer consent) for a version relayed by another node. A version reaches this node from
+// the peer that delivered it, and the store records that peer's organisation as its contributor. When
+// the peer passes on another member's version (a coordinator's node serving on what a member posted
+// there, a member's node pushing what it pulled), the version is still the originating member's
+// contribution to the circle: its newcomer consent must hold it back from a member that joined after
+// it last accepted terms, however many nodes it went through. The originator is known here only by
+// what proves it — the Entente signature of its node, verified against its pinned key on arrival and
+// kept in the version's provenance (signer, hops [signer, peer]) — never by what the object claims.
+//
+// Before this, the relaying peer alone was the contributor: a coordinator relaying passes rule 3a for
+// every member it admitted, and a member that acknowledged the newcomer passes too, so the
+// originator's version went to the newcomer without its word.
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { acceptAgreement, createCircle, invite, proposeAgreement, type CircleActor, type CircleDeps } from '../../src/circles/circle-operations.ts';
+import { pullPeer } from '../../src/federation/pull-peer.ts';
+import { receivePush } from '../../src/federation/receive-push.ts';
+import { signObject } from '../../src/federation/sign-object.ts';
+import { testOrganisation, type TestOrganisation } from '../../src/federation/test-support.ts';
+import type { Recipient } from '../../src/policy/recipient.ts';
+import { openReleaseGate } from '../../src/release/open-release-gate.ts';
+import type { ObjectStore } from '../../src/store/object-store.ts';
+import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
+import type { StixObject } from '../../src/stix/types.ts';
+import type { CursoredPage, TaxiiClient } from '../../src/taxii/taxii-client.ts';
+
+const HOME = 'identity--0a000000-0000-4000-8000-000000000001'; // this node: the circle's coordinator
+const bravo = testOrganisation(2); // a founding member whose node relays
+const charlie = testOrganisation(3); // a founding member, the originator of the relayed version
+const stranger = testOrganisation(4); // no member of the circle: its version came in through the relay's onward sharing
+const newcomer = testOrganisation(5); // added by the coordinator alone, later
+const relay = testOrganisation(6); // a second coordinator, whose node relays
+const DELTA = 'identity--0a000000-0000-4000-8000-0000000000dd'; // a founding member without keys pinned here (a plain TAXII client)
+const CIRCLE = 'pact';
+const admin: CircleActor = { organisationId: HOME, admin: true };
+const as = (organisation: TestOrganisation): CircleActor => ({ organisationId: organisation.id, admin: false });
+
+const terms = {
+  scope: { types: ['indicator'] },
+  highest_tlp: 'amber',
+  onward_sharing: 'none',
+  attribution: 'keep',
+  expectations: { permitted_actions: 'internally-visible-actions', affected_party_notifications: 'may', provider_attribution: 'may' },
+  end_rule: 'retain',
+};
+
+/** Indicator `n`, signed by the node of `signer` (its originator), with `extra` properties. */
+function indicator(n: number, signer: TestOrganisation, extra: Record<string, string> = {}): StixObject {
+  return signObject(
+    {
+      type: 'indicator', spec_version: '2.1', id: `indicator--0a000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`,
+      created: '2026-03-01T00:00:00.000Z', modified: '2026-03-01T00:00:00.000Z',
+      pattern: `[ipv4-addr:value = '198.51.100.${n}']`, pattern_type: 'stix', valid_from: '2026-03-01T00:00:00Z', ...extra,
+    } as StixObject,
+    signer.signer,
+  );
+}
+
+const CHARLIES = indicator(1, charlie); // Charlie's, relayed to this node by another node
+const BRAVOS = indicator(2, bravo); // Bravo's own
+const STRANGERS = indicator(3, stranger); // a non-member's, passed on by the relay (its onward sharing)
+const CREATED_BY_DELTA = indicator(4, bravo, { created_by_ref: DELTA }); // signed by Bravo, naming Delta its creator
+
+/** A peer serving one page of these objects. */
+function onePage(objects: readonly unknown[]): TaxiiClient {
+  return {
+    close() {},
+    async *pages(): AsyncGenerator<CursoredPage> {
+      yield { objects: [...objects], more: false, cursor: { addedAfter: '2026-03-01T06:00:00.000001Z' } } as CursoredPage;
+    },
+  } as unknown as TaxiiClient;
+}
+
+describe("rule 3a for a version another node relayed: the originator's consent holds it back from a newcomer", () => {
+  let store: ObjectStore;
+  let now: Date;
+  let deps: CircleDeps;
+  const hours = (n: number): void => {
+    now = new Date(Date.parse('2026-03-01T00:00:00.000Z') + n * 3_600_000);
+  };
+
+  beforeEach(async () => {
+    store = openSqliteObjectStore({ path: ':memory:' });
+    hours(0);
+    deps = { store, clock: () => now, homeOrganisationId: HOME };
+    await store.setMeta('home_organisation', JSON.stringify({ type: 'identity', spec_version: '2.1', id: HOME, created: now.toISOString(), modified: now.toISOString(), name: 'Coordinator', identity_class: 'organization' }));
+    for (const organisation of [bravo, charlie, stranger, newcomer, relay]) {
+      await store.createOrganisation({ id: organisation.id, name: organisation.id, kind: 'cert', sectors: [], country: undefined, identityJson: '{}', createdAt: now.toISOString() });
+      await store.pinKey({ ...organisation.pinned, validUntil: undefined, source: 'peer-add', pinnedAt: now.toISOString() });
+    }
+    await store.createOrganisation({ id: DELTA, name: 'Delta', kind: 'cert', sectors: [], country: undefined, identityJson: '{}', createdAt: now.toISOString() });
+    // Bravo, Charlie, Delta and a second coordinator accept v1; the coordinator adds the newcomer alone,
+    // which accepts v1; the coordinator proposes v2 and Bravo and the relay accept it (they
+    // acknowledge the newcomer). Charlie and Delta do not.
+    await createCircle(deps, { id: CIRCLE, name: 'Pact', kind: 'tacit', visibility: 'open', default_tlp: 'green', valid_until: '2027-01-01T00:00:00Z' });
+    await proposeAgreement(deps, admin, CIRCLE, terms);
+    for (const member of [bravo.id, charlie.id, DELTA]) await invite(deps, admin, CIRCLE, { organisationId: member, role: 'contributor', trial: false });
+    await invite(deps, admin, CIRCLE, { organisationId: relay.id, role: 'coordinator', trial: false });
+    hours(1);
+    for (const member of [bravo, charlie, relay]) await acceptAgreement(deps, as(member), CIRCLE, member.id);
+    await acceptAgreement(deps, { organisationId: DELTA, admin: false }, CIRCLE, DELTA);
+    hours(3);
+    await invite(deps, admin, CIRCLE, { organisationId: newcomer.id, role: 'contributor', trial: false });
+    hours(4);
+    await acceptAgreement(deps, as(newcomer), CIRCLE, newcomer.id);
+    await proposeAgreement(deps, admin, CIRCLE, terms);
+    hours(5);
+    for (const member of [bravo, relay, newcomer]) await acceptAgreement(deps, as(member), CIRCLE, member.id);
+    hours(6);
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  /** Pulls one page of these objects from the node of `from` (an Entente peer of the circle). */
+  async function pullFrom(from: TestOrganisation, objects: readonly StixObject[]): Promise<void> {
+    const name = `peer-${from.id.slice(-1)}`;
+    await store.addPeer({
+      name, url: `https://${name}.example/taxii2/`, apiRootUrl: `https://${name}.example/taxii2/api/`, token: 'secret', circleId: CIRCLE,
+      localCollectionId: CIRCLE, remoteCollectionId: 'feed', organisationId: from.id, kind: 'entente', push: false, intervalSeconds: 60,
+      silentAfter: 3, createdAt: now.toISOString(),
+    });
+    const peer = await store.getPeer(name);
+    assert.ok(peer !== undefined);
+    const counts = await pullPeer({ store, clock: () => now, homeOrganisationId: HOME }, peer, onePage(objects));
+    assert.equal(counts.added, objects.length, 'every object passed the arrival checks');
+  }
+
+  /** The node of `from` POSTs these objects into the circle's collection (a push). */
+  async function pushedBy(from: TestOrganisation, objects: readonly StixObject[]): Promise<void> {
+    const status = { statusId: `status-${from.id}`, requestTimestamp: now.toISOString(), tokenName: 'push', validationFailures: [] };
+    await receivePush({ store, homeOrganisationId: HOME }, { collectionId: CIRCLE, sender: from.id, senderKind: 'entente', items: objects, status, now });
+    assert.deepEqual((await store.getStatus(status.statusId))?.failures, [], 'every object passed the arrival checks');
+  }
+
+  function reader(organisation: TestOrganisation): Recipient {
+    return { name: organisation.id, organisationId: organisation.id, admin: false, actsForHome: false, grants: [{ collectionId: CIRCLE, read: true, write: false }] };
+  }
+
+  /** The ids of what the member reads from the circle's collection now (one page, as a TAXII read gets it). */
+  async function readBy(organisation: TestOrganisation): Promise<string[]> {
+    const gate = await openReleaseGate(store, reader(organisation), CIRCLE, now, { audit: false });
+    const { released } = await gate.release((await store.listEntries(CIRCLE, {}, { limit: 100 })).entries);
+    return released.map((entry) => entry.id).sort();
+  }
+
+  /** Why the gate withholds one object from the member, decided for that entry alone, or 'released'. */
+  async function whyNot(organisation: TestOrganisation, object: StixObject): Promise<string> {
+    const gate = await openReleaseGate(store, reader(organisation), CIRCLE, now, { audit: false });
+    const entry = (await store.listEntries(CIRCLE, { ids: [object.id] }, { limit: 1 })).entries[0];
+    assert.ok(entry !== undefined);
+    const decision = await gate.decide(entry);
+    return decision.kind === 'withhold' ? (decision.reasons[0] ?? '') : 'released';
+  }
+
+  const sorted = (...objects: StixObject[]): string[] => objects.map((object) => object.id).sort();
+  const NEWCOMER_BY_CHARLIE = new RegExp(`^newcomer: the version was contributed by ${charlie.id}, which has not agreed to terms with ${newcomer.id}`);
+
+  it("pulled from a member's node that acknowledged the newcomer: Charlie's version stays back, the relay's own and a non-member's pass", async () => {
+    await pullFrom(bravo, [CHARLIES, BRAVOS, STRANGERS]);
+    assert.deepEqual(await readBy(newcomer), sorted(BRAVOS, STRANGERS));
+    assert.match(await whyNot(newcomer, CHARLIES), NEWCOMER_BY_CHARLIE);
+  });
+
+  it("pulled from a second coordinator's node: the relay covers every member it admitted, Charlie does not", async () => {
+    await pullFrom(relay, [CHARLIES]);
+    assert.deepEqual(await readBy(newcomer), []);
+    assert.match(await whyNot(newcomer, CHARLIES), NEWCOMER_BY_CHARLIE);
+  });
+
+  it("pushed by a member's node: the same", async () => {
+    await pushedBy(bravo, [CHARLIES, BRAVOS]);
+    assert.deepEqual(await readBy(newcomer), sorted(BRAVOS));
+    assert.match(await whyNot(newcomer, CHARLIES), NEWCOMER_BY_CHARLIE);
+  });
+
+  it('the founding members keep receiving it, the originator included, and the newcomer does once Charlie accepts terms with it in', async () => {
+    await pullFrom(bravo, [CHARLIES, BRAVOS]);
+    assert.deepEqual(await readBy(bravo), sorted(CHARLIES, BRAVOS));
+    assert.deepEqual(await readBy(charlie), sorted(CHARLIES, BRAVOS));
+    hours(7);
+    await acceptAgreement(deps, as(charlie), CIRCLE, charlie.id);
+    assert.deepEqual(await readBy(newcomer), sorted(CHARLIES, BRAVOS));
+  });
+
+  it('reads provenance once a page while a member holds back, and not at all once every member acknowledged the newcomer', async () => {
+    await pullFrom(bravo, [CHARLIES, BRAVOS]);
+    let provenanceReads = 0;
+    const counting = new Proxy(store, {
+      get(target, method) {
+        // Bound to the store itself: its methods read private fields, which a proxy receiver lacks.
+        const value = Reflect.get(target, method, target) as unknown;
+        if (method === 'provenanceOf') provenanceReads += 1;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const readCounted = async (): Promise<string[]> => {
+      const gate = await openReleaseGate(counting, reader(newcomer), CIRCLE, now, { audit: false });
+      const { released } = await gate.release((await store.listEntries(CIRCLE, {}, { limit: 100 })).entries);
+      return released.map((entry) => entry.id).sort();
+    };
+    assert.deepEqual(await readCounted(), sorted(BRAVOS));
+    assert.equal(provenanceReads, 1);
+    // Who relayed a version can then change nothing: every organisation it could add lets it through.
+    hours(7);
+    await acceptAgreement(deps, as(charlie), CIRCLE, charlie.id);
+    await acceptAgreement(deps, { organisationId: DELTA, admin: false }, CIRCLE, DELTA);
+    assert.deepEqual(await readCounted(), sorted(CHARLIES, BRAVOS));
+    assert.equal(provenanceReads, 1);
+  });
+
+  it("a version's own claim names no contributor: created_by_ref is not proof, the verified signer is", async () => {
+    // Bravo signed it; what it says of its creator (Delta, a member with no keys pinned here, which
+    // the arrival checks therefore let through, and which never acknowledged the newcomer) adds
+    // nobody whose consent is needed: the version is Bravo's word.
+    await pullFrom(bravo, [CREATED_BY_DELTA]);
+    assert.deepEqual(await readBy(newcomer), sorted(CREATED_BY_DELTA));
+  });
+});
