@@ -73,3 +73,21 @@ describe('accepting an item the analyst edited', () => {
     assert.deepEqual([again?.decision.state, again === undefined ? undefined : effectiveValue(again)], ['accepted', url.value]);
   });
 });
+
+describe('editing an item edited before', () => {
+  const domain = observable('2', 'domain-name', 'evil-c2.com');
+  const base = draftOf([observable('1', 'url', 'https://evil-login.net/auth?user=jane.doe@victim.example'), domain]);
+  const pattern = "[domain-name:value LIKE '%.evil-c3.com']";
+
+  it('keeps the edited value when the new edit gives a pattern alone', () => {
+    const valued = withItems(base, decideDraftItems(base, ['2'], { decision: 'edit', value: 'evil-c3.com' }, 'ana', EDITED_AT));
+    const [patterned] = decideDraftItems(valued, ['2'], { decision: 'edit', pattern }, 'bo', ACCEPTED_AT);
+    assert.deepEqual(patterned?.decision, { state: 'edited', value: 'evil-c3.com', pattern, analyst: 'bo', decidedAt: ACCEPTED_AT.toISOString() });
+  });
+
+  it("keeps the analyst's pattern when the new edit gives a value alone", () => {
+    const patterned = withItems(base, decideDraftItems(base, ['2'], { decision: 'edit', pattern }, 'ana', EDITED_AT));
+    const [valued] = decideDraftItems(patterned, ['2'], { decision: 'edit', value: 'evil-c3.com' }, 'ana', ACCEPTED_AT);
+    assert.deepEqual(valued?.decision, { state: 'edited', value: 'evil-c3.com', pattern, analyst: 'ana', decidedAt: ACCEPTED_AT.toISOString() });
+  });
+});

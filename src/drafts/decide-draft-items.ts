@@ -70,10 +70,14 @@ export function decideDraftItems(draft: Draft, itemIds: readonly string[], input
       if (!checked.ok) throw new EntenteError('ENT_DRAFT_VALUE_INVALID', `item ${item.id}: ${checked.error}`, { draft: draft.id, item: item.id });
       pattern = checked.value;
     }
+    // An edit changes what it names and keeps the rest of an earlier edit: a pattern given alone
+    // must not bring back the value the analyst edited away, nor a value given alone drop their pattern.
+    const earlier = item.decision.state === 'edited' ? item.decision : undefined;
+    const kept = pattern ?? earlier?.pattern;
     const decision: DraftDecision = {
       state: 'edited',
-      value: value?.value ?? item.value,
-      ...(pattern === undefined ? {} : { pattern }),
+      value: value?.value ?? earlier?.value ?? item.value,
+      ...(kept === undefined ? {} : { pattern: kept }),
       analyst: who,
       decidedAt,
     };
