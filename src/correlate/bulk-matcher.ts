@@ -21,6 +21,7 @@ import type { ComparisonExpression, PatternAst } from '../pattern/pattern-ast.ts
 import { selectPathValues, type ResolveReference } from '../pattern/select-path-values.ts';
 import { runWithStepBudget, stepBudget } from '../pattern/match-budget.ts';
 import { catchAllReason } from '../pattern/catch-all.ts';
+import { patternOverLimit, patternOverLimitCode, patternTextOverLimit, type PatternLimitExceeded } from '../pattern/pattern-limits.ts';
 import { parseIpv4 } from '../stix/ip-address.ts';
 import { IpPrefixIndex } from './ip-prefix-index.ts';
 import { LiteralSets, SubstringIndex } from './aho-corasick.ts';
@@ -51,7 +52,12 @@ export interface IndicatorMatch {
 
 export type AddOutcome =
   | { readonly added: true; readonly mode: 'exact' | 'evaluated' | 'always' }
-  | { readonly added: false; readonly reason: string };
+  | {
+      readonly added: false;
+      readonly reason: string;
+      /** Set when the pattern is valid but past a planning limit (pattern/pattern-limits.ts). */
+      readonly limit?: PatternLimitExceeded;
+    };
 
 export interface BulkMatcherOptions {
   /** How long observations of a multi-observation pattern without WITHIN are kept for it (default 1 h). */
@@ -83,6 +89,16 @@ export interface BulkMatcherOptions {
  * 20 s a 256 KB URL costs against an expression of 8,000 instructions.
  */
 export const defaultObservationStepBudget = 20_000_000;
+
+/**
+ * How add()'s reason for a pattern past a planning limit begins: `pattern over limit: comparisons: …`.
+ * The indicator is valid STIX (kept, shared) but not compiled: see pattern/pattern-limits.ts.
+ */
+export const patternOverLimitRefusal = 'pattern over limit';
+
+function overLimit(limit: PatternLimitExceeded): AddOutcome {
+  return { added: false, reason: `${patternOverLimitRefusal}: ${limit.message} (${patternOverLimitCode})`, limit };
+}
 
 /** Why add() refuses a pattern that matches nearly every observation (pattern/catch-all.ts tells which test). */
 export const catchAllRefusal = 'catch-all pattern (matches nearly every observation)';
@@ -313,8 +329,15 @@ export class BulkMatcher {
     this.remove(id, variant);
     const inactive = inactiveReason(indicator, options.now);
     if (inactive !== undefined) return { added: false, reason: inactive };
-    const parsed = parsePattern(indicator['pattern'] as string);
+    const text = indicator['pattern'];
+    // Before parsing: megabytes of pattern are not worth reading to be left out.
+    const tooLong = typeof text === 'string' ? patternTextOverLimit(text) : undefined;
+    if (tooLong !== undefined) return overLimit(tooLong);
+    const parsed = parsePattern(text as string);
     if (!parsed.ok) return { added: false, reason: `invalid pattern: ${parsed.error[0]?.message ?? ''}` };
+    // Before anything walks the tree (the catch-all test, the planner): what is past a limit costs nothing more.
+    const over = patternOverLimit(parsed.value);
+    if (over !== undefined) return overLimit(over);
     // An indicator whose wildcard matches nearly everything (`LIKE '%'`, `MATCHES '.*'`) singles nothing
     // out: compiled, it would make an alert, and a sighting with the value as evidence, of every
     // distinct value seen. Those that hold by exclusion (`!= 'x'`, NOT) are still compiled — the

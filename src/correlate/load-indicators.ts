@@ -11,15 +11,36 @@ import { openIndicatorSources, type IndicatorSources } from '../federation/load-
 import { compareVersions } from '../store/compare-versions.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { lineageCreatorOf, readOrigins, type OriginOf, type OriginStore } from './version-origin.ts';
-import type { BulkMatcher } from './bulk-matcher.ts';
+import { patternOverLimitRefusal, type BulkMatcher } from './bulk-matcher.ts';
+import { patternOverLimitCode, type PatternLimitName } from '../pattern/pattern-limits.ts';
 import { confidenceBasis, dependsOnReader, effectiveConfidence, sightingEvidence, type ConfidenceBasis, type ConfidenceInputs, type SightingEvidence } from './effective-confidence.ts';
 import type { JsonRecord } from './log-observation.ts';
 
 export interface LoadedIndicators {
   readonly added: number;
   readonly byMode: Readonly<Record<'exact' | 'evaluated' | 'always', number>>;
-  /** Why indicators were left out (`revoked`, `expired`, `invalid pattern`, …) with how many. */
+  /**
+   * Why indicators were left out (`revoked`, `expired`, `invalid pattern`, `pattern over limit
+   * (comparisons)`, …) with how many.
+   */
   readonly refused: ReadonlyMap<string, number>;
+  /**
+   * Each indicator version left out because its pattern is past a planning limit
+   * (pattern/pattern-limits.ts): valid STIX, kept and shared, but never matched, which its reader
+   * would not guess. `message` is the warning to log, with its code.
+   */
+  readonly overLimit: readonly PatternOverLimit[];
+}
+
+export interface PatternOverLimit {
+  readonly indicatorId: string;
+  /** Its `modified`. */
+  readonly version: string;
+  readonly limit: PatternLimitName;
+  readonly found: number;
+  readonly allowed: number;
+  /** `ENT_PATTERN_OVER_LIMIT: indicator--… is not matched: comparisons: 1,001 comparisons, more than the 1,000 planned for matching` */
+  readonly message: string;
 }
 
 const pageSize = 5000;
@@ -236,6 +257,7 @@ export class IndicatorLoader {
   async refresh(options: LoadOptions): Promise<LoadedIndicators> {
     const byMode = { exact: 0, evaluated: 0, always: 0 };
     const refused = new Map<string, number>();
+    const overLimit: PatternOverLimit[] = [];
     const now = options.now.getTime();
     await this.sources?.refresh(options.now);
     const reconsider = await this.takeInEvidence();
@@ -263,8 +285,14 @@ export class IndicatorLoader {
       const outcome = this.matcher.add(revoked ? { ...object, revoked: true } : object, { now: options.now, confidence, variant });
       if (outcome.added) byMode[outcome.mode]++;
       else {
-        const kind = reasonKind(outcome.reason);
+        const limit = outcome.limit;
+        // Past a planning limit: counted by limit, `pattern over limit (comparisons)`.
+        const kind = limit === undefined ? reasonKind(outcome.reason) : `${patternOverLimitRefusal} (${limit.limit})`;
         refused.set(kind, (refused.get(kind) ?? 0) + 1);
+        if (limit !== undefined) {
+          const { limit: name, found, allowed } = limit;
+          overLimit.push({ indicatorId: id, version: modifiedOf(object), limit: name, found, allowed, message: `${patternOverLimitCode}: ${id} is not matched: ${limit.message}` });
+        }
       }
     };
     /** Indicators whose latest versions differ between collections: settled once every collection is read. */
@@ -302,7 +330,7 @@ export class IndicatorLoader {
         }
       }
     }
-    return { added: byMode.exact + byMode.evaluated + byMode.always, byMode, refused };
+    return { added: byMode.exact + byMode.evaluated + byMode.always, byMode, refused, overLimit };
   }
 
   /**

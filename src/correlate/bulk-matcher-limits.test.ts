@@ -1,0 +1,103 @@
+// A partner's indicator whose pattern is past a planning limit (pattern/pattern-limits.ts) is not
+// compiled: add() refuses it with a reason that names the limit, it costs the matcher nothing, and the
+// indicators beside it are matched as before. Patterns the parser itself refuses as too deep are
+// refused as invalid, never thrown out of add() (which runs inside the loader, for every indicator).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { BulkMatcher, patternOverLimitRefusal } from './bulk-matcher.ts';
+import { patternLimits } from '../pattern/pattern-limits.ts';
+import { indicator, now, observation } from './test-support.ts';
+import type { JsonRecord } from './log-observation.ts';
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+const ip = (i: number): string => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+const leaf = (i: number): string => `[ipv4-addr:value = '${ip(i)}']`;
+const url = (value: string): JsonRecord => ({ type: 'url', value });
+function grouped(items: readonly string[], op: string, size = 500): string {
+  const groups: string[] = [];
+  for (let start = 0; start < items.length; start += size) groups.push(`(${items.slice(start, start + size).join(` ${op} `)})`);
+  return groups.join(` ${op} `);
+}
+
+/** What a compromised partner sends, by the limit it is past. */
+const hostile: Record<string, string> = {
+  length: `[url:value = '${'a'.repeat(3_000_000)}']`,
+  depth: (() => {
+    let text = "[url:value != 'x']";
+    for (let i = 1; i <= patternLimits.depth + 5; i++) text = `(${text} ${i % 2 === 0 ? 'AND' : 'OR'} [url:value != 'x${i}'])`;
+    return text;
+  })(),
+  comparisons: `[${grouped(range(patternLimits.comparisons + 1).map((i) => `url:value != '${i}'`), 'AND')}]`,
+  'set-elements': `[ipv4-addr:value IN (${range(patternLimits.setElements + 1).map((i) => `'${ip(i)}'`).join(',')})]`,
+  'correlated-observations': range(patternLimits.correlatedObservations + 1).map(() => "[url:value != 'x']").join(' FOLLOWEDBY '),
+  qualifiers: `[url:value != 'x']${' REPEATS 2 TIMES'.repeat(patternLimits.qualifiers + 1)}`,
+  repeats: `[url:value != 'x'] REPEATS ${patternLimits.repeats + 1} TIMES`,
+  'operand-length': `[url:value LIKE '%${'a%'.repeat(patternLimits.operandLength)}']`,
+  'regex-size': `[${range(6).map(() => "url:value MATCHES 'q.{0,900}z'").join(' OR ')}]`,
+};
+
+describe('bulk matcher: patterns past a planning limit', () => {
+  for (const [limit, pattern] of Object.entries(hostile)) {
+    it(`${limit}: refused with a reason naming the limit, and nothing compiled`, () => {
+      const matcher = new BulkMatcher();
+      const outcome = matcher.add(indicator(pattern), { now });
+      assert.equal(outcome.added, false);
+      const reason = outcome.added ? '' : outcome.reason;
+      assert.ok(reason.startsWith(`${patternOverLimitRefusal}: ${limit}: `), reason.slice(0, 200));
+      assert.match(reason, /ENT_PATTERN_OVER_LIMIT/);
+      assert.equal(outcome.added ? undefined : outcome.limit?.limit, limit);
+      assert.deepEqual(
+        { indicators: matcher.stats().indicators, alwaysLeaves: matcher.stats().alwaysLeaves, equalityKeys: matcher.stats().equalityKeys, substrings: matcher.stats().substrings },
+        { indicators: 0, alwaysLeaves: 0, equalityKeys: 0, substrings: 0 },
+      );
+    });
+  }
+
+  it('a refused new version withdraws the older one compiled under the same id', () => {
+    const id = 'indicator--00000000-0000-4000-8000-0000000000d1';
+    const matcher = new BulkMatcher();
+    assert.equal(matcher.add(indicator("[url:value = 'http://q.test/a']", { id }), { now }).added, true);
+    assert.equal(matcher.add(indicator(hostile['comparisons'] as string, { id }), { now }).added, false);
+    assert.equal(matcher.has(id), false);
+  });
+
+  it('every hostile indicator together does not stop the others from matching, nor take long to add or match', () => {
+    const matcher = new BulkMatcher();
+    const good = [
+      indicator("[url:value = 'http://q.test/exact']"),
+      indicator("[url:value LIKE 'http://q.test/like/%']"),
+      indicator("[url:value MATCHES '^http://q\\\\.test/re/[0-9]+$']"),
+      indicator("[url:value = 'http://q.test/first'] FOLLOWEDBY [url:value = 'http://q.test/second']"),
+    ];
+    const started = performance.now();
+    // Interleaved: a refusal must leave the matcher as it found it for the next indicator.
+    for (const [i, pattern] of Object.values(hostile).entries()) {
+      assert.equal(matcher.add(indicator(pattern), { now }).added, false);
+      const next = good[i % good.length] as JsonRecord;
+      if (!matcher.has(String(next['id']))) assert.equal(matcher.add(next, { now }).added, true);
+    }
+    // Past the parser's bound: invalid, not thrown.
+    const tooDeep = range(2_000).map(leaf).join(' AND ');
+    assert.match((matcher.add(indicator(tooDeep), { now }) as { reason: string }).reason, /^invalid pattern: .*nested deeper than/);
+    assert.ok(performance.now() - started < 5_000, `adding took ${Math.round(performance.now() - started)} ms`);
+
+    const ids = (value: string): string[] => matcher.match(observation([url(value)])).map((m) => m.indicatorId);
+    assert.deepEqual(ids('http://q.test/exact'), [good[0]?.['id']]);
+    assert.deepEqual(ids('http://q.test/like/x'), [good[1]?.['id']]);
+    assert.deepEqual(ids('http://q.test/re/42'), [good[2]?.['id']]);
+    assert.deepEqual(ids('http://q.test/first'), []);
+    assert.deepEqual(ids('http://q.test/second'), [good[3]?.['id']]);
+    assert.equal(matcher.stats().indicators, good.length);
+  });
+
+  it('a MATCHES such as (a+)+$ is compiled and costs linear time on a long hostile value', () => {
+    const evil = indicator("[url:value MATCHES '^http://q\\\\.test/(a+)+$']");
+    const matcher = new BulkMatcher();
+    assert.equal(matcher.add(evil, { now }).added, true);
+    const started = performance.now();
+    assert.deepEqual(matcher.match(observation([url(`http://q.test/${'a'.repeat(200_000)}!`)])), []);
+    assert.deepEqual(matcher.match(observation([url(`http://q.test/${'a'.repeat(50)}`)])).map((m) => m.indicatorId), [evil['id']]);
+    assert.ok(performance.now() - started < 2_000, `took ${Math.round(performance.now() - started)} ms`);
+    assert.equal(matcher.stats().overBudget, 0);
+  });
+});
