@@ -13,10 +13,11 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { acceptAgreement, createCircle, invite, proposeAgreement, type CircleActor, type CircleDeps } from '../../src/circles/circle-operations.ts';
+import { storeCircleMirror } from '../../src/federation/mirror-circle.ts';
 import { pullPeer } from '../../src/federation/pull-peer.ts';
 import { receivePush } from '../../src/federation/receive-push.ts';
 import { signObject } from '../../src/federation/sign-object.ts';
-import { testOrganisation, type TestOrganisation } from '../../src/federation/test-support.ts';
+import { openTerms, testOrganisation, type TestOrganisation } from '../../src/federation/test-support.ts';
 import type { Recipient } from '../../src/policy/recipient.ts';
 import { openReleaseGate } from '../../src/release/open-release-gate.ts';
 import type { ObjectStore } from '../../src/store/object-store.ts';
@@ -215,5 +216,59 @@ describe("rule 3a for a version another node relayed: the originator's consent h
     // nobody whose consent is needed: the version is Bravo's word.
     await pullFrom(bravo, [CREATED_BY_DELTA]);
     assert.deepEqual(await readBy(newcomer), sorted(CREATED_BY_DELTA));
+  });
+});
+
+describe("rule 3a on a member's node: another member's version pulled from the coordinator", () => {
+  // The review's case: Bravo's node mirrors circle pact from coordinator Alpha's node and pulls from
+  // it what Charlie posted there. Alpha's node applied rule 3a when it released the version to Bravo;
+  // Bravo's node, serving the newcomer's node directly, must apply it too — to Charlie, not to the
+  // coordinator that relayed it.
+  const alpha = testOrganisation(7);
+  const hour = (n: number): string => new Date(Date.parse('2026-03-01T00:00:00.000Z') + n * 3_600_000).toISOString();
+
+  it('withholds it from a member that joined after Charlie last accepted terms, and serves it to Charlie and the coordinator', async () => {
+    const store = openSqliteObjectStore({ path: ':memory:' });
+    try {
+      const now = new Date(hour(6));
+      await store.setMeta('home_organisation', JSON.stringify({ type: 'identity', spec_version: '2.1', id: bravo.id, created: hour(0), modified: hour(0), name: 'Bravo', identity_class: 'organization' }));
+      for (const organisation of [alpha, charlie, newcomer]) {
+        await store.createOrganisation({ id: organisation.id, name: organisation.id, kind: 'cert', sectors: [], country: undefined, identityJson: '{}', createdAt: hour(0) });
+      }
+      await store.pinKey({ ...alpha.pinned, validUntil: undefined, source: 'peer-add', pinnedAt: hour(0) });
+      const member = (organisation: TestOrganisation, role: 'coordinator' | 'contributor', joined: number) => ({ organisationId: organisation.id, role, joinedAt: hour(joined), trial: false });
+      await storeCircleMirror({ store, clock: () => now, homeOrganisationId: bravo.id }, {
+        circle: {
+          id: CIRCLE, name: 'Pact', kind: 'tacit', visibility: 'open', collectionId: CIRCLE, defaultTlp: 'green', validFrom: hour(0), validUntil: '2027-01-01T00:00:00.000Z',
+          members: [member(alpha, 'coordinator', 0), member(bravo, 'contributor', 0), member(charlie, 'contributor', 0), member(newcomer, 'contributor', 3)],
+        },
+        agreements: [{ circleId: CIRCLE, version: 1, proposedBy: alpha.id, proposedAt: hour(0), terms: { ...openTerms(), scope: { types: ['indicator'] }, highestTlp: 'amber', onwardSharing: 'none' } }],
+        acceptances: [
+          { circleId: CIRCLE, organisationId: charlie.id, version: 1, acceptedAt: hour(1) },
+          { circleId: CIRCLE, organisationId: newcomer.id, version: 1, acceptedAt: hour(4) },
+        ],
+        memberKeys: [{ organisationId: charlie.id, keyId: charlie.pinned.keyId, publicKey: charlie.pinned.publicKey, validFrom: charlie.pinned.validFrom, validUntil: undefined }],
+      }, alpha.id, { homeAcceptance: { version: 1, acceptedAt: hour(1) } });
+      await store.addPeer({
+        name: 'alpha', url: 'https://alpha.example/taxii2/', apiRootUrl: 'https://alpha.example/taxii2/api/', token: 'secret', circleId: CIRCLE,
+        localCollectionId: CIRCLE, remoteCollectionId: CIRCLE, organisationId: alpha.id, kind: 'entente', push: false, intervalSeconds: 60, silentAfter: 3, createdAt: hour(0),
+      });
+      const peer = await store.getPeer('alpha');
+      assert.ok(peer !== undefined);
+      const counts = await pullPeer({ store, clock: () => now, homeOrganisationId: bravo.id }, peer, onePage([CHARLIES]));
+      assert.equal(counts.added, 1, "Charlie's version passed the arrival checks, its signature verified by the key the mirror pinned");
+
+      const readBy = async (organisation: TestOrganisation): Promise<string[]> => {
+        const recipient: Recipient = { name: organisation.id, organisationId: organisation.id, admin: false, actsForHome: false, grants: [{ collectionId: CIRCLE, read: true, write: false }] };
+        const gate = await openReleaseGate(store, recipient, CIRCLE, now, { audit: false });
+        const { released } = await gate.release((await store.listEntries(CIRCLE, {}, { limit: 100 })).entries);
+        return released.map((entry) => entry.id);
+      };
+      assert.deepEqual(await readBy(newcomer), [], "recorded as the coordinator's contribution, it is still Charlie's");
+      assert.deepEqual(await readBy(charlie), [CHARLIES.id]);
+      assert.deepEqual(await readBy(alpha), [CHARLIES.id]);
+    } finally {
+      await store.close();
+    }
   });
 });
