@@ -100,6 +100,12 @@ const readable: Record<string, string> = {
   'objects with problems of their own': JSON.stringify({ type: 'bundle', objects: [{ id: 'x--1' }, { type: 'bundle' }, { ...sco, spec_version: '2.2' }, sco] }),
   'a byte-order mark and surrounding whitespace': '\uFEFF \n' + JSON.stringify({ type: 'bundle', objects: [sco] }) + '\r\n\t ',
   'a string ending in an escaped backslash': JSON.stringify({ type: 'bundle', objects: [{ ...sco, x_path: 'C:\\\\', x_q: '\\"' }] }),
+  // Long strings are searched for their closing quote natively: runs of backslashes before a quote,
+  // and braces and brackets, well past a string's first bytes.
+  'long strings whose quotes follow runs of backslashes': JSON.stringify({
+    type: 'bundle',
+    objects: [1, 2, 3, 4, 5].map((run) => ({ ...sco, x_long: `${'a'.repeat(17 + run)}${'\\'.repeat(run)}"{[${'b'.repeat(40)}${'\\'.repeat(run)}`, x_next: `}]"${'c'.repeat(70)}\\` })),
+  }),
 };
 
 /** Documents the reader must leave to the whole-text path (undefined), so that its messages stay readJsonText's. */
@@ -180,7 +186,7 @@ describe('readContainer: a bundle or envelope read in pieces, exactly as readJso
 describe('streamBundleElements: a STIX 2.1 bundle element by element, read as readJsonText reads it whole', () => {
   const streamed = new Set(['a compact bundle', 'a pretty-printed bundle', 'members after objects', 'an empty objects array', 'a member name written with escapes',
     'other arrays and objects at the top', 'an earlier objects member that the array replaces', 'objects with problems of their own',
-    'a byte-order mark and surrounding whitespace', 'a string ending in an escaped backslash']);
+    'a byte-order mark and surrounding whitespace', 'a string ending in an escaped backslash', 'long strings whose quotes follow runs of backslashes']);
   for (const [name, text] of Object.entries(readable)) {
     const expected = streamed.has(name) ? 'streams' : 'ends refusing';
     it(`${expected} ${name}, in pieces of any size`, () => {
