@@ -101,3 +101,33 @@ describe('bulk matcher: patterns past a planning limit', () => {
     assert.equal(matcher.stats().overBudget, 0);
   });
 });
+
+describe('bulk matcher: a costly indicator within the limits and the step budget of the others', () => {
+  // Within every limit (7,996 instructions, one expression), it costs ~8,000 steps a character: on a
+  // 3 KB URL more than an observation's whole budget. Evaluated on every observation (no literal of 3
+  // characters), and compiled first, it was tested first, and spent the budget the indicators tested
+  // after it needed: their tests went untested, and a partner's one indicator kept the others from matching.
+  const costly = indicator("[url:value MATCHES 'a(?:.{0,999}){4}xy']");
+  const others = [indicator("[url:value MATCHES 'k[0-9]{4}z']"), indicator("[url:value LIKE '%k____z%']")];
+  const value = `http://q.test/${'a'.repeat(3_000)}/k1234z`;
+
+  it('the others are still tested in full, and matched; only the costly one is counted over budget', () => {
+    const told: { indicatorIds: readonly string[] }[] = [];
+    const matcher = new BulkMatcher({ onOverBudget: (event) => told.push(event) });
+    for (const item of [costly, ...others]) assert.equal(matcher.add(item, { now }).added, true);
+    assert.equal(matcher.stats().alwaysLeaves, 3);
+    const found = matcher.match(observation([url(value)])).map((m) => m.indicatorId);
+    assert.deepEqual(found.sort(), others.map((o) => String(o['id'])).sort());
+    assert.deepEqual(told.map((event) => event.indicatorIds), [[costly['id']]]);
+  });
+
+  it('alone, a costly indicator still has the whole budget, as before', () => {
+    const matcher = new BulkMatcher();
+    assert.equal(matcher.add(costly, { now }).added, true);
+    for (const item of others) assert.equal(matcher.add(item, { now }).added, true);
+    // ~1,000 characters: ~8 million steps, within the budget once the others took what they needed.
+    const found = matcher.match(observation([url(`http://q.test/a${'a'.repeat(1_000)}xy`)])).map((m) => m.indicatorId);
+    assert.deepEqual(found, [costly['id']]);
+    assert.equal(matcher.stats().overBudget, 0);
+  });
+});

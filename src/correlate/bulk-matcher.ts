@@ -68,7 +68,9 @@ export interface BulkMatcherOptions {
    * Steps of MATCHES and LIKE spent on one observation, all its candidates together (default
    * defaultObservationStepBudget): what a tested value costs is its length times the live states of
    * the expression, up to 10,000 a character. Tests left once it is spent do not hold (counted in
-   * stats().overBudget).
+   * stats().overBudget). Each candidate's `[…]` is first tested with a fair share of what is left (that
+   * divided by the candidates left), and one cut short is tested again with what remains once all
+   * have been: a costly one cannot leave those tested after it untested.
    */
   readonly observationStepBudget?: number;
   /**
@@ -445,6 +447,9 @@ export class BulkMatcher {
     };
   }
 
+  /** One candidate's share of an observation's step budget (match), reused: the hot loop allocates none. */
+  private readonly share = stepBudget(0);
+
   // State of the observation being matched, kept on the instance so the hot loop creates no closures.
   private roundObservation: LogObservation | undefined;
   private roundMatches: IndicatorMatch[] | undefined;
@@ -504,13 +509,43 @@ export class BulkMatcher {
     if (candidates !== undefined) {
       const allowed = this.turnStepBudget === undefined ? this.observationStepBudget : Math.min(this.observationStepBudget, this.turnStepBudget - this.turnSpent);
       const budget = stepBudget(allowed);
+      const share = this.share;
       const done = new Set<CompiledPattern>();
       let overBudget: string[] | undefined;
+      /** Candidates whose leaf test ran out of its share: tested again once every other has had its own. */
+      let cut: [LeafEntry, MatchedObservable][] | undefined;
+      let left = candidates.size;
       for (const [entry, observable] of candidates) {
+        left--;
+        const pattern = entry.pattern;
+        if (done.has(pattern) || this.alive[pattern.slot] !== 1) continue;
+        let holds = entry.planned.exact;
+        if (!holds) {
+          // A fair share of what is left: one costly leaf (a partner's, within every pattern limit) tested
+          // first must not spend what the candidates after it need. Cut short, it is tried again below.
+          share.remaining = Math.ceil(budget.remaining / (left + 1));
+          share.exhausted = 0;
+          const given = share.remaining;
+          holds = runWithStepBudget(share, () => leafHolds(entry.planned.node.comparison, observation));
+          budget.remaining -= given - share.remaining;
+          if (!holds && share.exhausted > 0) {
+            (cut ??= []).push([entry, observable]);
+            continue;
+          }
+        }
+        const before = budget.exhausted;
+        const found = !holds ? undefined : pattern.anyLeafMatches ? [observation] : runWithStepBudget(budget, () => this.correlate(pattern, observation));
+        if (budget.exhausted > before) (overBudget ??= []).push(this.idOf(pattern.slot));
+        if (!holds) continue;
+        done.add(pattern);
+        if (found !== undefined) (matches ??= []).push(this.matchOf(pattern.slot, observable, found));
+      }
+      // With what the others left: what runs out now is counted and told, as before.
+      for (const [entry, observable] of cut ?? []) {
         const pattern = entry.pattern;
         if (done.has(pattern) || this.alive[pattern.slot] !== 1) continue;
         const before = budget.exhausted;
-        const holds = entry.planned.exact || runWithStepBudget(budget, () => leafHolds(entry.planned.node.comparison, observation));
+        const holds = runWithStepBudget(budget, () => leafHolds(entry.planned.node.comparison, observation));
         const found = !holds ? undefined : pattern.anyLeafMatches ? [observation] : runWithStepBudget(budget, () => this.correlate(pattern, observation));
         if (budget.exhausted > before) (overBudget ??= []).push(this.idOf(pattern.slot));
         if (!holds) continue;
