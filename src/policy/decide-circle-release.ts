@@ -349,6 +349,34 @@ function newcomerRefusal(
   return `newcomer: the version was contributed by ${contributorId}, which has not agreed to terms with ${member.organisationId} in the circle (${why}); it goes to ${member.organisationId} once ${contributorId} accepts terms after that (the next version a coordinator proposes; the same terms will do)`;
 }
 
+/** The types whose every reference must itself be released before they are: they reveal what they point to. */
+export function revealsReferences(type: string): boolean {
+  return type === 'relationship' || type === 'sighting' || type === 'observed-data';
+}
+
+/**
+ * The rule that a relationship, a sighting or an observed-data is released only when every object it
+ * reveals is (every `*_ref(s)` but its creator and markings): why `object` may not go to `org` under
+ * `lookup` (the decisions about what it names), or undefined when it may. A sighting names its
+ * indicator by id and its evidence holds the value matched: released without the indicator, it
+ * would give both away. The circle rules apply it, and so does the home sightings collection's
+ * decision for the home's own readers (decide-release.ts decideHomeSightingsRelease).
+ */
+export function revealedReferenceRefusal(object: StixObject, lookup: ReferenceLookup, org: string): string | undefined {
+  for (const [key, value] of Object.entries(object)) {
+    if (!REFERENCE_KEY.test(key) || NOT_REVEALING.has(key)) continue;
+    const ids = Array.isArray(value) ? value : [value];
+    for (const id of ids) {
+      if (typeof id !== 'string') return `reference: ${key} is malformed`;
+      const referenced = lookup(id);
+      if (referenced !== 'share' && referenced !== 'redact') {
+        return `reference: ${key} points to ${id}, which ${referenced === undefined ? 'is unknown here' : 'is withheld'} for ${org}`;
+      }
+    }
+  }
+  return undefined;
+}
+
 /** Properties a redaction of this object may not remove: the common and type-required ones, and a relationship's references. */
 function requiredProperties(object: StixObject, isRelationshipLike: boolean): ReadonlySet<string> {
   // Own properties only: a type is the sender's text, and `constructor` would read Object (not iterable).
@@ -482,19 +510,10 @@ export function decideCircleReleaseFor(
   }
 
   // Relationships, sightings and observed-data reveal what they point to: every reference must itself be released.
-  const isRelationshipLike = type === 'relationship' || type === 'sighting' || type === 'observed-data';
+  const isRelationshipLike = revealsReferences(type);
   if (isRelationshipLike) {
-    for (const [key, value] of Object.entries(object)) {
-      if (!REFERENCE_KEY.test(key) || NOT_REVEALING.has(key)) continue;
-      const ids = Array.isArray(value) ? value : [value];
-      for (const id of ids) {
-        if (typeof id !== 'string') return withhold([`reference: ${key} is malformed`], version);
-        const referenced = lookup(id);
-        if (referenced !== 'share' && referenced !== 'redact') {
-          return withhold([`reference: ${key} points to ${id}, which ${referenced === undefined ? 'is unknown here' : 'is withheld'} for ${org}`], version);
-        }
-      }
-    }
+    const refusal = revealedReferenceRefusal(object, lookup, org);
+    if (refusal !== undefined) return withhold([refusal], version);
   }
 
   // Granular markings: a field marked more strictly than the recipient may see is removed.

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { StixObject } from '../stix/types.ts';
-import { decideRelease, prepareRelease, type ReleaseChannel } from './decide-release.ts';
+import { decideHomeSightingsRelease, decideRelease, prepareRelease, type ReleaseChannel } from './decide-release.ts';
 import type { Recipient } from './recipient.ts';
 import { DEFINITIONS, scenarioArb } from '../../test/circles/release-world.ts';
 
@@ -60,4 +60,44 @@ describe('prepareRelease: decideRelease for a page of objects going to one recip
     }
   });
 
+});
+
+describe('decideHomeSightingsRelease: the home sightings collection, for the home organisation\'s readers', () => {
+  const HOME_SIGHTINGS = 'home-sightings-collection';
+  const HOME = 'identity--0a0a0a0a-0000-4000-8000-0000000000a1';
+  const homeReader = (overrides: Partial<Recipient> = {}): Recipient => ({
+    name: 'analyst', organisationId: HOME, admin: false, actsForHome: true, grants: [{ collectionId: HOME_SIGHTINGS, read: true, write: false }], ...overrides,
+  });
+  const sighting: StixObject = {
+    type: 'sighting', spec_version: '2.1', id: 'sighting--00000000-0000-4000-8000-000000000001', created: '2026-01-01T00:00:00.000Z', modified: '2026-01-01T00:00:00.000Z',
+    sighting_of_ref: indicator(1).id, observed_data_refs: ['observed-data--00000000-0000-4000-8000-000000000001'], where_sighted_refs: [HOME],
+  };
+  const observedData: StixObject = {
+    type: 'observed-data', spec_version: '2.1', id: 'observed-data--00000000-0000-4000-8000-000000000001', created: '2026-01-01T00:00:00.000Z', modified: '2026-01-01T00:00:00.000Z',
+    first_observed: '2026-01-01T00:00:00.000Z', last_observed: '2026-01-01T00:00:00.000Z', number_observed: 1, object_refs: ['ipv4-addr--00000000-0000-5000-8000-000000000001'],
+  };
+  const subject = (object: StixObject) => ({ id: object.id, type: object.type, version: String(object['modified'] ?? ''), object });
+  const indicatorReleased = (id: string) => (id === indicator(1).id || id === HOME || id.startsWith('observed-data--') ? ('share' as const) : undefined);
+  const indicatorWithheld = (id: string) => (id === HOME || id.startsWith('observed-data--') ? ('share' as const) : undefined);
+
+  it('gives a sighting only to a reader the indicator it names is released to', () => {
+    assert.equal(decideHomeSightingsRelease(subject(sighting), homeReader(), HOME_SIGHTINGS, indicatorReleased, () => false).kind, 'share');
+    const withheld = decideHomeSightingsRelease(subject(sighting), homeReader(), HOME_SIGHTINGS, indicatorWithheld, () => false);
+    assert.equal(withheld.kind, 'withhold');
+    assert.match(withheld.reasons.join(' '), /^reference: sighting_of_ref points to indicator--/);
+  });
+
+  it('gives the evidence (observed-data, observables) only with a sighting released to the reader', () => {
+    assert.equal(decideHomeSightingsRelease(subject(observedData), homeReader(), HOME_SIGHTINGS, () => 'share', () => false).kind, 'withhold');
+    assert.equal(decideHomeSightingsRelease(subject(observedData), homeReader(), HOME_SIGHTINGS, () => 'share', (id) => id === observedData.id).kind, 'share');
+    const address: StixObject = { type: 'ipv4-addr', spec_version: '2.1', id: 'ipv4-addr--00000000-0000-5000-8000-000000000001', value: '192.0.2.1' };
+    assert.equal(decideHomeSightingsRelease(subject(address), homeReader(), HOME_SIGHTINGS, () => 'share', () => false).kind, 'withhold');
+  });
+
+  it('leaves administrators the collection whole, a reader without the grant nothing, and partners nothing (it carries no circle)', () => {
+    assert.equal(decideHomeSightingsRelease(subject(sighting), homeReader({ admin: true, grants: [] }), HOME_SIGHTINGS, indicatorWithheld, () => false).kind, 'share');
+    assert.equal(decideHomeSightingsRelease(subject(sighting), homeReader({ grants: [] }), HOME_SIGHTINGS, indicatorReleased, () => true).kind, 'withhold');
+    const partnerReader = { ...partner('identity--0a0a0a0a-0000-4000-8000-0000000000b2'), grants: [{ collectionId: HOME_SIGHTINGS, read: true, write: false }] };
+    assert.equal(decideHomeSightingsRelease(subject(sighting), partnerReader, HOME_SIGHTINGS, indicatorReleased, () => true).kind, 'withhold');
+  });
 });

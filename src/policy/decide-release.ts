@@ -4,6 +4,8 @@ import type { Circle } from './circle.ts';
 import {
   decideCircleReleaseFor,
   decideCircleStanding,
+  revealedReferenceRefusal,
+  revealsReferences,
   type CircleReleaseDecision,
   type ReferenceLookup,
   type ReleaseSubjectWithObject,
@@ -136,4 +138,44 @@ export function decideForEveryObject(recipient: Recipient, collectionId: string)
     return { kind: 'share', reasons: [recipient.admin ? 'home: node administrator' : `home: read grant on collection ${collectionId}`], agreementVersion: 0 };
   }
   return undefined;
+}
+
+/**
+ * Step 2 in the home sightings collection (bootstrap-node.ts ensureHomeSightingsCollection): the
+ * home's own readers do not read it whole under their grant. It holds the home's sightings of
+ * indicators only circles' collections hold, each naming its indicator (`sighting_of_ref`) with
+ * evidence holding the value the home matched: read whole, a grant on it alone would give a reader
+ * the id and the value of every indicator matched — a TLP:RED one of a circle it may not read
+ * among them — and tell it what the home saw of each. So the rule the circle rules apply to
+ * relationships, sightings and observed-data applies here too (decide-circle-release.ts
+ * revealedReferenceRefusal): a sighting goes to the reader only when what it names is released to it
+ * (`lookup`: for a home reader, the indicator as a collection it may read holds it — the gate says
+ * which version counts). Its evidence (observed-data and observables, which name no indicator) goes
+ * only with a sighting released to the reader (`evidenceOfReleased`); objects that are neither a
+ * sighting nor its evidence have no business there and go to no one but administrators.
+ * Administrators read every collection, every indicator with it: the collection whole.
+ * Unchanged for partners: the collection carries no circle, so step 3 gives them nothing.
+ */
+export function decideHomeSightingsRelease(
+  subject: ReleaseSubject,
+  recipient: Recipient,
+  collectionId: string,
+  lookup: ReferenceLookup,
+  evidenceOfReleased: (id: string) => boolean,
+): ReleaseDecision {
+  const settled = decideForEveryObject(recipient, collectionId);
+  if (settled === undefined) {
+    return { kind: 'withhold', reasons: [`circle: ${recipient.organisationId} is a partner organisation and receives only through circles; the home sightings collection carries none`] };
+  }
+  if (settled.kind !== 'share' || recipient.admin) return settled;
+  const object = subject.object;
+  if (object === undefined) return { kind: 'withhold', reasons: ['object: the home sightings rule needs the object itself'] };
+  if (revealsReferences(object.type)) {
+    const refusal = revealedReferenceRefusal(object, lookup, recipient.organisationId);
+    if (refusal !== undefined) return { kind: 'withhold', reasons: [refusal] };
+  }
+  if (object.type !== 'sighting' && !evidenceOfReleased(object.id)) {
+    return { kind: 'withhold', reasons: [`home-sightings: ${object.id} is released only as the evidence of a sighting released to ${recipient.name}`] };
+  }
+  return { kind: 'share', reasons: [`home-sightings: read grant on collection ${collectionId}, and every object it reveals is released to ${recipient.name}`], agreementVersion: 0 };
 }

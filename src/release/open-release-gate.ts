@@ -6,7 +6,8 @@ import type { Circle } from '../policy/circle.ts';
 import type { Recipient } from '../policy/recipient.ts';
 import { stricterOf, TLP1_MARKING_IDS, TLP2_MARKING_IDS, type TlpLevel } from '../policy/tlp.ts';
 import { publicCatalogueIds } from './public-catalogue.ts';
-import { readHomeOrganisation } from '../bootstrap-node.ts';
+import { homeSightingsCollectionOf, readHomeOrganisation } from '../bootstrap-node.ts';
+import { openHomeSightingsGate } from './home-sightings-gate.ts';
 import { versionKey, type Contribution, type ObjectStore, type StoredEntry } from '../store/object-store.ts';
 import { latestEntriesIn } from '../store/latest-in-collection.ts';
 import { addMarkingRefs } from '../stix/add-marking-refs.ts';
@@ -60,6 +61,7 @@ export type GateStore = Pick<
   | 'homeOriginalsIn'
   | 'provenanceOf'
   | 'getMeta'
+  | 'listCircles'
 >;
 
 type ReceivedVia = NonNullable<ReleaseSubject['receivedVia']>;
@@ -161,7 +163,16 @@ export async function openReleaseGate(
   at: Date,
   options: ReleaseGateOptions = {},
 ): Promise<ReleaseGate> {
-  if (recipient.actsForHome) return homeGate(recipient, collectionId);
+  if (recipient.actsForHome) {
+    // The home sightings collection is the one a home reader's grant does not settle unread: a
+    // sighting there goes to it only with the indicator it names (home-sightings-gate.ts). One meta
+    // read, and only for readers the grant would otherwise give every entry (administrators read
+    // every collection, every indicator with it).
+    if (!recipient.admin && decideForEveryObject(recipient, collectionId)?.kind === 'share' && collectionId === (await homeSightingsCollectionOf(store))) {
+      return openHomeSightingsGate(store, recipient, collectionId);
+    }
+    return homeGate(recipient, collectionId);
+  }
 
   const circle = await store.getCircleByCollection(collectionId);
   const releasing = await releasingOrganisation(store);

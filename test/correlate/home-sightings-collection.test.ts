@@ -97,7 +97,13 @@ describe('the home sightings collection', () => {
       admin: { admin: true, grants: [] },
       // Reads and writes every ordinary collection of the node, but was given no grant on the home sightings.
       member: { grants: ['default', 'feeds', 'alpha'].map((collectionId) => ({ collectionId, read: true, write: true })) },
-      analyst: { grants: [{ collectionId: homeSightings, read: true, write: false }] },
+      // Granted the home sightings collection and the circle's collection: reads the sightings of the circle's indicators.
+      analyst: { grants: [{ collectionId: homeSightings, read: true, write: false }, { collectionId: 'alpha', read: true, write: false }] },
+      // Granted the home sightings collection alone: reads none of the indicators sighted there.
+      sightingsOnly: { grants: [{ collectionId: homeSightings, read: true, write: false }] },
+      // Granted the home sightings collection and a collection it may write, where it can put an
+      // indicator under the id of a circle's indicator it may not read.
+      forger: { grants: [{ collectionId: homeSightings, read: true, write: false }, { collectionId: 'default', read: true, write: true }] },
       circleReader: { grants: [{ collectionId: 'alpha', read: true, write: false }] },
       // A partner token, even one an administrator granted the home sightings collection by mistake.
       partner: { org: PARTNER, grants: [{ collectionId: 'alpha', read: true, write: false }, { collectionId: homeSightings, read: true, write: false }] },
@@ -199,12 +205,38 @@ describe('the home sightings collection', () => {
       assert.ok(!circle.body.includes(id) && !circle.body.includes('"observed-data"'), circle.body);
     });
 
-    it('an analyst token granted read on it explicitly reads the sightings and their evidence', async () => {
+    it("an analyst token granted read on it explicitly, and on the circle's collection, reads the sightings and their evidence", async () => {
       assert.ok((await listed('analyst')).includes(homeSightings));
       const response = await call('analyst', 'GET', `/taxii2/api/collections/${homeSightings}/objects/`);
       assert.equal(response.statusCode, 200, response.body);
       const objects = response.json<{ objects?: { type: string; id: string }[] }>().objects ?? [];
       assert.ok(objects.some((o) => o.type === 'sighting') && objects.some((o) => o.type === 'observed-data'), response.body);
+      assert.ok(response.body.includes(CIRCLE_ONLY_VALUE), 'with the observable holding the matched value');
+      const single = await call('analyst', 'GET', `/taxii2/api/collections/${homeSightings}/objects/${await sightingId()}/`);
+      assert.equal(single.statusCode, 200, single.body);
+    });
+
+    // A sighting names its indicator and its evidence holds the value matched: a grant on the home
+    // sightings alone must not give a reader what the circle's collection it may not read holds.
+    it("a token granted it alone learns no indicator it may not read, no value matched, nothing the home saw of them", async () => {
+      const id = await sightingId();
+      for (const path of ['objects/', 'manifest/', `objects/${id}/`, `objects/${id}/versions/`]) {
+        const response = await call('sightingsOnly', 'GET', `/taxii2/api/collections/${homeSightings}/${path}`);
+        const named = response.statusCode === 404 ? false : response.body.includes(id);
+        assert.ok(
+          !named && !response.body.includes(CIRCLE_ONLY) && !response.body.includes(CIRCLE_ONLY_VALUE) && !response.body.includes('"observed-data"') && !response.body.includes('ipv4-addr'),
+          `${path}: ${response.statusCode} ${response.body}`,
+        );
+      }
+    });
+
+    it("a token that writes an indicator under the circle's indicator's id, in a collection it reads, unlocks none of its sightings", async () => {
+      const forged = { ...indicator(CIRCLE_ONLY, '192.0.2.99'), modified: '2026-03-01T00:00:00.000Z', created_by_ref: HOME };
+      const posted = await call('forger', 'POST', '/taxii2/api/collections/default/objects/', JSON.stringify({ objects: [forged] }), TAXII);
+      assert.equal(posted.statusCode, 202, posted.body);
+      const response = await call('forger', 'GET', `/taxii2/api/collections/${homeSightings}/objects/`);
+      assert.ok(!response.body.includes('"sighting"') && !response.body.includes(CIRCLE_ONLY_VALUE), `${response.statusCode} ${response.body}`);
+      await store.deleteObject('default', CIRCLE_ONLY, { versions: [{ kind: 'all' }] });
     });
 
     it('a push to a peer bound to it releases nothing: it carries no circle', async () => {
