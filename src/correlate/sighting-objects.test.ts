@@ -75,6 +75,29 @@ describe("a sighting's copy for a circle", () => {
   });
 });
 
+describe('the home sighting as stored at home', () => {
+  const home = 'identity--0a000000-0000-4000-8000-00000000000a';
+  let uuids = 0;
+  const randomUuid = (): string => `00000000-0000-4000-8000-${(++uuids).toString(16).padStart(12, '0')}`;
+
+  // What the home observed on its own networks is its own: were a sighting ever to leave unmarked
+  // (an export, a copy, a collection a circle came to carry), it would stand at a circle's default TLP.
+  it('marks the sighting and its observed-data TLP:AMBER+STRICT, the home organisation\'s own, and leaves the observables as observed', () => {
+    const alerts = new AlertAggregator(3600);
+    const opened = alerts.record(match('198.51.100.7', '2026-06-01T12:10:00.000Z'));
+    assert.ok(opened);
+    const stored = sightingObjects(opened, { homeOrganisationId: home, now: '2026-06-01T12:10:01.000Z', randomUuid });
+    assert.deepEqual(stored.sighting['object_marking_refs'], [TLP2_MARKING_IDS['amber+strict']]);
+    assert.deepEqual(stored.observedData['object_marking_refs'], [TLP2_MARKING_IDS['amber+strict']]);
+    const observables = stored.objects.filter((object) => object.type === 'ipv4-addr');
+    assert.equal(observables.length, 1);
+    assert.equal(observables[0]?.['object_marking_refs'], undefined, 'one stored object per observable: its id derives from its content');
+    for (const object of stored.objects) assert.equal(validateForIngest(object).valid, true, object.type);
+    const final = sightingWithFinalCounts(stored.sighting, { count: 2, firstSeen: String(stored.sighting['first_seen']), lastSeen: '2026-06-01T12:20:00.000Z' }, new Date('2026-06-01T13:00:00.000Z'));
+    assert.deepEqual(final?.['object_marking_refs'], [TLP2_MARKING_IDS['amber+strict']], 'and so is its next version');
+  });
+});
+
 describe('what of an observable the evidence keeps', () => {
   const observable = { type: 'file', path: 'file:size', value: '1024' };
   let uuids = 0;

@@ -30,6 +30,26 @@ export interface SightingBundle {
 /** The custom property that marks observed-data made as a sighting's evidence. */
 export const SIGHTING_EVIDENCE_PROPERTY = 'x_entente_sighting_evidence';
 
+/**
+ * The marking of every home sighting and of the observed-data of its evidence, as sightingObjects
+ * makes them: TLP:AMBER+STRICT, the home organisation's own. They say what the home observed on its
+ * own networks (which indicators hit, when, how often, on which of its observables): for its own
+ * people, no one else's to pass on. The home's readers read them under the release decision, which
+ * gives a reader a sighting only with the indicator it names (policy/decide-release.ts
+ * decideHomeSightingsRelease); partners receive none of them, only the copies a circle's agreement
+ * allows (circleSightingObjects), marked at the level decided there (never below the indicator's).
+ * The marking is there for where the objects may go besides: an export, a copy an operator makes,
+ * a collection a circle could come to carry. Unmarked, they would stand at that circle's default TLP.
+ * Not the indicator's own level when it is stricter (TLP:RED): the alert does not carry the
+ * indicator's markings, and TLP:RED without recipients named on the object goes to no partner at
+ * all, which adds nothing to AMBER+STRICT here; that the sighting of a RED indicator reaches only
+ * the indicator's readers is the release decision's, on every read. The observables of the
+ * evidence are not marked: their ids derive from their content (one stored object per observable,
+ * which other collections may hold unmarked), and released alone they name no indicator — the
+ * home sightings collection releases them only with a sighting the reader may read.
+ */
+export const HOME_SIGHTING_MARKING: string = TLP2_MARKING_IDS['amber+strict'];
+
 /** STIX caps count and number_observed at 999,999,999. */
 const maxCount = 999_999_999;
 
@@ -260,6 +280,7 @@ export function sightingObjects(alert: Alert, context: SightingContext, acceptSc
     // Says what this observed-data is: the evidence of a sighting, not telemetry. A node matcher
     // (any worker's, or a later `entente match`) does not match it again as new observations.
     [SIGHTING_EVIDENCE_PROPERTY]: true,
+    object_marking_refs: [HOME_SIGHTING_MARKING],
   };
   const sighting: StixObject = {
     type: 'sighting',
@@ -274,6 +295,7 @@ export function sightingObjects(alert: Alert, context: SightingContext, acceptSc
     count,
     first_seen: alert.firstSeen,
     last_seen: alert.lastSeen,
+    object_marking_refs: [HOME_SIGHTING_MARKING],
   };
   return { sighting, observedData, objects: scos.length > 0 ? [...scos, observedData, sighting] : [sighting] };
 }
@@ -297,7 +319,11 @@ export function circleSightingObjects(bundle: SightingBundle, form: SightingShar
   const evidence = form.evidence && Array.isArray(stored['observed_data_refs']);
   const markings = [TLP2_MARKING_IDS[form.tlp], ...form.markings];
   const marked = (object: StixObject): StixObject => ({ ...object, object_marking_refs: [...new Set([...markingRefsOf(object), ...markings])] });
-  const observedData: StixObject | undefined = evidence ? marked({ ...bundle.observedData, id: `observed-data--${randomUuid()}` }) : undefined;
+  // The copy's observed-data is marked as decided alone: the stored one's marking is the home's
+  // (HOME_SIGHTING_MARKING, or none on one stored before it was marked), which the agreement's form
+  // replaces for the circle's copy, as it does the sighting's.
+  const { object_marking_refs: _homeMarking, ...observed } = bundle.observedData;
+  const observedData: StixObject | undefined = evidence ? marked({ ...observed, id: `observed-data--${randomUuid()}` } as StixObject) : undefined;
   const sighting: StixObject = {
     type: 'sighting',
     spec_version: '2.1',
