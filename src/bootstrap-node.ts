@@ -110,8 +110,10 @@ export async function ensureNodeInitialised(store: ObjectStore, inputs: Bootstra
  * (circle-operations.ts refuseUnfitCircleCollection; a mirrored circle never takes an existing
  * collection), so the release decision gives partners nothing of it, whatever their grants, and no
  * peer syncs it; no token is granted it, so a home token reads it only when an administrator grants it
- * explicitly (`--collections home-sightings:r`). Such a reader learns the id of every indicator
- * matched there and the value it matched, whichever circle's collection holds the indicator.
+ * explicitly (`--collections home-sightings:r`). That grant alone gives no indicator away: such a
+ * reader receives a sighting there only with the indicator it names, the evidence only with such a
+ * sighting (release/home-sightings-gate.ts, policy/decide-release.ts decideHomeSightingsRelease);
+ * administrators read it whole.
  *
  * The alias `home-sightings` is left out when a collection already answers to it (as its alias or its
  * id): findCollection would find that one first. Grants then name the collection by its id.

@@ -4,18 +4,19 @@
 // sighting is stored, with its evidence, beside the indicator: in each collection holding the version
 // that matched as its latest and carrying no circle, whose readers read that indicator. Not in the
 // default collection unless it holds that version (its readers need not read the indicator's
-// collection), never in a circle's collection (unmarked, it would go to the members at the circle's
-// default TLP): a circle receives only the copy its agreement allows (share-sightings.ts), marked as
-// the indicator is.
+// collection), never in a circle's collection (it would go to the members past sighting_sharing; one
+// stored before home sightings were marked, at the circle's default TLP): a circle receives only the
+// copy its agreement allows (share-sightings.ts), marked as the indicator is.
 // A version held by circles' collections alone (everything received from partners) has no such place:
 // its home sighting goes into the home sightings collection (bootstrap-node.ts), which carries no
 // circle, is shared with no one and is read only by the tokens an administrator grants it explicitly,
 // so that every match leaves a record at home. Only then: when a home place exists the sighting is kept
 // there, beside the indicator, and not copied into the home sightings collection as well (one record
 // per match, read by the indicator's readers; an analyst granted the home sightings collection reads
-// what no home place holds). It goes there only when the caller may write one of those circles'
-// collections (always for the node itself and the operator's `entente match`): a token could otherwise
-// store there a sighting it could store nowhere beside the indicator, as a collection it may only read.
+// there the sightings of the indicators it may read elsewhere, release/home-sightings-gate.ts). It
+// goes there only when the caller may write one of those circles' collections (always for the node
+// itself and the operator's `entente match`): a token could otherwise store there a sighting it could
+// store nowhere beside the indicator, as a collection it may only read.
 import type { ObjectStore } from '../store/object-store.ts';
 
 export interface HomeSightingPlacement {
