@@ -47,14 +47,21 @@ test('url: schemes, IPv6 hosts, trailing punctuation trimmed, defanged', () => {
   );
 });
 
-test('url: ends at a control character or an invisible formatting character, which no URL holds', () => {
-  // A phishing message that follows its link with \u0001 or a zero-width space (invisible in a mail
-  // client) got the character into the value: a URL with a control character was never proposed,
-  // one with U+200B or U+202E was published as an indicator no traffic matches.
-  for (const c of ['\u0001', '\u001b', '\u007f', '\u0085', '\u00ad', '\u200b', '\u200e', '\u202e', '\u2066', '\ufeff']) {
+test('url: ends at a control character, which no URL holds; an invisible formatting character inside it is removed', () => {
+  // A phishing message that follows its link with \u0001 (invisible in a mail client) got the
+  // character into the value, and a URL with a control character was never proposed.
+  for (const c of ['\u0001', '\u001b', '\u007f', '\u0085']) {
     const code = c.charCodeAt(0).toString(16);
     assert.deepEqual(values(`Payload at https://evil-c2.com/dl/payload.bin${c}x today.`, 'url'), ['https://evil-c2.com/dl/payload.bin'], code);
     assert.deepEqual(values(`Payload at https://evil-c2.com${c}/dl`, 'url'), ['https://evil-c2.com'], `${code} in the host`);
+  }
+  // A zero-width, soft-hyphen or bidi character shows as nothing: the URL is the one the reader sees
+  // (invisible.ts), never one with the character in it (published, it matches no traffic), and it
+  // does not cut the host short either.
+  for (const c of ['\u00ad', '\u200b', '\u200e', '\u202e', '\u2066', '\ufeff']) {
+    const code = c.charCodeAt(0).toString(16);
+    assert.deepEqual(values(`Payload at https://evil-c2.com/dl/payload.bin${c} today.`, 'url'), ['https://evil-c2.com/dl/payload.bin'], code);
+    assert.deepEqual(values(`Payload at https://evil${c}-c2.com/dl/pay${c}load.bin today.`, 'url'), ['https://evil-c2.com/dl/payload.bin'], `${code} inside`);
   }
   assert.deepEqual(values('Payload at https://пример.рф/загрузка?ä=1 today.', 'url'), ['https://пример.рф/загрузка?ä=1'], 'other scripts are URL text');
 });

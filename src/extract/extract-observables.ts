@@ -3,6 +3,8 @@
 // warninglists come in through the options (load them with load-extract-data.ts).
 import { EntenteError } from '../errors/entente-error.ts';
 import { refang } from './refang.ts';
+import { stripInvisible } from './invisible.ts';
+import type { StrippedText } from './invisible.ts';
 import type { RefangResult } from './refang.ts';
 import { EXTRACTORS, FILE_IN_PATH_REASON, FILE_NAMED_IN_PATH_REASON, urlHost } from './extractors.ts';
 import type { Candidate, ExtractContext, ExtractorFamily, ExtractorRow, HashAlgorithm, ObservableType, Suppression } from './extractors.ts';
@@ -28,6 +30,11 @@ export interface Observable {
   readonly kind?: string;
   /** True when the original text was defanged inside this span. */
   readonly defanged?: boolean;
+  /**
+   * True when invisible characters (zero-width, soft hyphen, bidi controls: invisible.ts) stood
+   * inside this span: the value is the span without them, as a reader of the rendered text sees it.
+   */
+  readonly invisible?: boolean;
   readonly sentence: Span;
 }
 
@@ -271,10 +278,14 @@ function isSubsetOf(items: ReadonlySet<string>, of: ReadonlySet<string>): boolea
 }
 
 export function extractObservables(text: string, options: ExtractOptions): ExtractResult {
+  // Invisible characters go first, for every kind of document (invisible.ts says why they are
+  // removed rather than ending a token): a defang form or an indicator split by one is then read
+  // whole. Spans are mapped back through refanging, then through this, to `text`.
+  const visible = stripInvisible(text);
   const r: RefangResult =
     options.refang === false
-      ? { text, replacements: 0, toOriginal: (o) => o, defangedWithin: () => false }
-      : refang(text, { tlds: options.tlds });
+      ? { text: visible.text, replacements: 0, toOriginal: (o) => o, defangedWithin: () => false }
+      : refang(visible.text, { tlds: options.tlds });
   const only = options.types === undefined ? null : new Set(options.types);
   const ctxWithReserved: ExtractContext = {
     text: r.text,
@@ -286,7 +297,7 @@ export function extractObservables(text: string, options: ExtractOptions): Extra
   const found = findCandidates(r.text, ctxWithReserved, only, options.maxObservables ?? MAX_OBSERVABLES, options.name ?? 'the text');
   // Longest first among candidates that start together.
   found.sort((a, b) => a.start - b.start || b.end - a.end);
-  return { observables: toObservables(text, r, found, options), refanged: r.replacements };
+  return { observables: toObservables(text, visible, r, found, options), refanged: r.replacements };
 }
 
 /** Every row's candidates in the refanged text, unsorted (rows over the whole text, then family windows). */
@@ -380,7 +391,7 @@ function findCandidates(text: string, ctxWithReserved: ExtractContext, only: Rea
  * The candidates (sorted by start, longest first) as observables: duplicates dropped, spans mapped
  * back to the original text, suppressions decided (once per distinct value), sentences attached.
  */
-function toObservables(text: string, r: RefangResult, found: readonly Candidate[], options: ExtractOptions): Observable[] {
+function toObservables(text: string, visible: StrippedText, r: RefangResult, found: readonly Candidate[], options: ExtractOptions): Observable[] {
   const suppressions = new SuppressionDecisions(options);
   const observables: Observable[] = [];
   let sentence: Span = { start: -1, end: -1 };
@@ -403,8 +414,11 @@ function toObservables(text: string, r: RefangResult, found: readonly Candidate[
       }
     }
     if (duplicate) continue;
-    const start = r.toOriginal(c.start);
-    const end = r.toOriginal(c.end);
+    const visibleStart = r.toOriginal(c.start);
+    const visibleEnd = r.toOriginal(c.end);
+    const start = visible.toOriginalStart(visibleStart);
+    const end = visible.toOriginalEnd(visibleEnd);
+    const invisible = visible.removed > 0 && visible.removedWithin(visibleStart, visibleEnd);
     const defanged = r.replacements > 0 && r.defangedWithin(c.start, c.end);
     let suppressed: Suppression | null | undefined = c.suppressed;
     if (suppressed === undefined && c.type === 'domain-name' && namesInPaths.has(c.value) && !defanged && r.text.charCodeAt(c.start - 1) !== 47) {
@@ -419,6 +433,7 @@ function toObservables(text: string, r: RefangResult, found: readonly Candidate[
     if (c.hashAlgorithm !== undefined) o.hashAlgorithm = c.hashAlgorithm;
     if (c.kind !== undefined) o.kind = c.kind;
     if (defanged) o.defanged = true;
+    if (invisible) o.invisible = true;
     observables.push(o);
   }
   return observables;

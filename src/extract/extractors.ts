@@ -301,7 +301,9 @@ const domainRow: ExtractorRow = {
 // invisible formatting characters (C0, DEL, C1, soft hyphen, zero-width and bidi marks): none is
 // URL text, and a phishing message that follows its link with one (invisible in a mail client) got
 // it into the value, which then was never proposed (a control character) or was published as an
-// indicator no traffic matches (U+200B, U+202E).
+// indicator no traffic matches (U+200B, U+202E). extractObservables now removes the invisible ones
+// before any row runs (invisible.ts: the URL is then the one the reader sees), so in practice only
+// control characters end a URL here; the class still keeps them out for a caller of the row alone.
 const URL_RE =
   // eslint-disable-next-line no-control-regex
   /\b(?:https?|ftps?|sftp):\/\/(?:\[[0-9a-fA-F:.]{2,45}\](?::\d{1,5})?|[^\s/?#<>"'`\\[\]{}|^\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]{1,253})(?:[/?#][^\s<>"'`\\{}|^\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]{0,4096})?/gi;
