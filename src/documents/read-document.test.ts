@@ -87,6 +87,28 @@ describe('reading any document', () => {
   });
 });
 
+describe('invisible characters inside words that look like indicators', () => {
+  it('are named in one warning, for every input kind, so that the analyst checks those values', async () => {
+    const text = await readDocument(Buffer.from('C2 evil\u200b-c2.com and 1\u202e85.220.101.4; a soft\u00adhyphen in prose is not named.\n'), 'zw.txt');
+    assert.equal(text.warnings.length, 1, text.warnings.join('; '));
+    assert.match(text.warnings[0] ?? '', /^zw\.txt: 2 words that look like indicators hold invisible characters/);
+    assert.ok((text.warnings[0] ?? '').includes('evil<U+200B>-c2.com'));
+    assert.ok((text.warnings[0] ?? '').includes('1<U+202E>85.220.101.4'));
+    const html = await readDocument(Buffer.from('<!doctype html><html><body><p>C2 evil&#8203;-c2.com</p></body></html>'), 'zw.html');
+    assert.equal(html.warnings.length, 1, html.warnings.join('; '));
+    assert.ok((html.warnings[0] ?? '').includes('evil<U+200B>-c2.com'));
+    const eml = message(['From: a@mailer.net', 'To: b@mailer.net', 'Subject: x'], textPart('Pay at evil\u200b-c2.com today.'));
+    const email = await readDocument(Buffer.from(eml), 'zw.eml');
+    assert.equal(email.warnings.length, 1, email.warnings.join('; '));
+    assert.ok((email.warnings[0] ?? '').includes('evil<U+200B>-c2.com'));
+  });
+
+  it('are not warned about around words, nor in a text without them', async () => {
+    const doc = await readDocument(Buffer.from('\ufeffC2 \u2066evil-c2.com\u2069 seen.\n'), 'clean.txt');
+    assert.deepEqual(doc.warnings, []);
+  });
+});
+
 describe('reading an e-mail', () => {
   it('reads the indicator-bearing headers, the body, a forwarded message and an attached PDF, each mapped to its part', async () => {
     const doc = await readDocument(fixture('phishing-report.eml'), 'phishing-report.eml');
@@ -118,6 +140,14 @@ describe('reading an e-mail', () => {
     const doc = await readDocument(Buffer.from(eml), 'html-only.eml');
     assert.match(doc.text, /Visit 45\.77\.12\.3/);
     assert.ok(!doc.text.includes('bad.net'));
+  });
+
+  it('reads no hidden text from an HTML body, and passes on the HTML reader\'s warning that it skipped some', async () => {
+    const eml = message(['From: a@mailer.net', 'To: b@mailer.net', 'Subject: html only'], textPart('<html><body><p>Visit 45.77.12.3</p><div style="display:none">planted-c2.net</div></body></html>', 'text/html'));
+    const doc = await readDocument(Buffer.from(eml), 'hidden.eml');
+    assert.ok(!doc.text.includes('planted-c2.net'));
+    assert.equal(doc.warnings.length, 1, doc.warnings.join('; '));
+    assert.match(doc.warnings[0] ?? '', /hidden\.eml \(HTML body\): 1 hidden element/);
   });
 
   it('reads a message nested a few deep, and refuses a nesting bomb naming the file', async () => {

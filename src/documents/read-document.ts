@@ -6,7 +6,9 @@ import { extname } from 'node:path';
 import { EntenteError } from '../errors/entente-error.ts';
 import { DEFAULT_DOCUMENT_LIMITS } from './document-limits.ts';
 import type { DocumentLimits } from './document-limits.ts';
+import { invisibleWarning } from './document-text.ts';
 import type { DocumentFormat, DocumentText } from './document-text.ts';
+import { invisibleInWords } from '../extract/invisible.ts';
 import { readEmail } from './read-email.ts';
 import type { ReadContext } from './read-email.ts';
 import { readHtml } from './read-html.ts';
@@ -151,6 +153,12 @@ async function readOne(bytes: Uint8Array, name: string, context: ReadContext): P
   }
   if (doc.text.length > limits.maxChars) {
     throw new EntenteError('ENT_EXTRACT_LIMIT_EXCEEDED', `${name}: more than ${limits.maxChars} characters of text`, { file: name });
+  }
+  // Once, on the whole text (an e-mail's holds its attachments'); an HTML page's text has none left
+  // (its reader removed them, and named the words that held them).
+  if (context.depth === 1 && doc.format !== 'html') {
+    const invisible = invisibleInWords(doc.text);
+    if (invisible.count > 0) doc = { ...doc, warnings: [...doc.warnings, invisibleWarning(name, invisible.count, invisible.words)] };
   }
   return doc;
 }

@@ -88,7 +88,10 @@ export async function readEmail(bytes: Uint8Array, name: string, context: ReadCo
   if (email.text !== undefined && email.text.trim() !== '') {
     out.add(email.text, { part: 'body' });
   } else if (email.html !== undefined) {
-    out.addDocument(readHtml(email.html, { name: `${name} (HTML body)`, limits: context.limits }), 'body');
+    const body = readHtml(email.html, { name: `${name} (HTML body)`, limits: context.limits });
+    out.addDocument(body, 'body');
+    // Hidden text skipped, invisible characters in indicators: the analyst is told, as for a page.
+    warnings.push(...body.warnings);
   }
   let n = 0;
   for (const a of email.attachments) {

@@ -44,6 +44,48 @@ describe('reading HTML', () => {
     assert.equal(doc.text, 'Report\n\nvisible 45.77.12.3\n');
   });
 
+  it('does not read text a browser does not show: the hidden attribute, an inline display:none, visibility:hidden or content-visibility:hidden style', () => {
+    // A poisoned report from a compromised partner plants indicators in elements the analyst never
+    // sees in the rendered report; the analyst accepts what is proposed.
+    const doc = readHtml(
+      page(
+        '<main><p>visible 45.77.12.3</p><div hidden>hidden-attr.net</div><p style="display:none">display-none.net</p>' +
+          '<p style="color: red; DISPLAY : None !important">display-caps.net</p><span style="visibility:hidden">visibility-hidden.net</span>' +
+          '<div style="visibility: collapse">collapse.net</div><div style="display:none"><p style="display:block">nested-block.net</p></div>' +
+          '<div style="content-visibility:hidden">content-visibility.net</div><div hidden style="display:none;">both.net</div>' +
+          '<p>after 45.77.12.4</p></main>',
+      ),
+    );
+    assert.equal(doc.text, 'Report\n\nvisible 45.77.12.3\n\nafter 45.77.12.4\n');
+  });
+
+  it('reads a visibility:visible child of a visibility:hidden element, as a browser shows it', () => {
+    const doc = readHtml(page('<p style="visibility:hidden">gone.net <span style="visibility:visible">shown.net</span></p>'));
+    assert.equal(doc.text, 'Report\n\nshown.net\n');
+  });
+
+  it('reads styles that do not hide: display other than none, visibility visible, "none" elsewhere in the style, a display that overrides `hidden`', () => {
+    const doc = readHtml(page('<p style="display:inline-block">a.net</p><p style="visibility:visible">b.net</p><p style="border:none; text-decoration: none">c.net</p><p style="--display:none">d.net</p><div hidden style="display: block">e.net</div>'));
+    assert.equal(doc.text, 'Report\n\na.net\n\nb.net\n\nc.net\n\nd.net\n\ne.net\n');
+  });
+
+  it('says that hidden text was skipped, and how much, so the analyst knows the report holds text they cannot see', () => {
+    const doc = readHtml(page('<main><p>visible 45.77.12.3</p><div hidden>hidden-attr.net</div><p style="display:none">display-none.net</p></main>'));
+    assert.equal(doc.warnings.length, 1);
+    assert.match(doc.warnings[0] ?? '', /2 hidden elements/);
+    assert.match(doc.warnings[0] ?? '', /31 characters/);
+    // Scripts, styles and templates are in every page: no warning for them.
+    const plain = readHtml(page('<p>visible</p><script>x()</script><style>p{}</style><template><p>t</p></template><div hidden></div>'));
+    assert.deepEqual(plain.warnings, []);
+  });
+
+  it('does not let hidden text decide which part of the page is its main content', () => {
+    // The <main> holds most of the visible text; a hidden blob outside it must not make the reader
+    // fall back to the whole body (where a second hidden-looking block would be read).
+    const doc = readHtml(page(`<main><p>the report itself 45.77.12.3</p></main><div style="display:none">${'padding '.repeat(50)}</div><div>sidebar-host.net</div>`));
+    assert.ok(!doc.text.includes('sidebar-host.net'), doc.text);
+  });
+
   it('removes the invisible characters sites put inside long tokens, and joins across <wbr>', () => {
     const doc = readHtml(page('<p>cdn&#8203;-lantern&shy;.org and very-long-domain<wbr>.example.org</p>'));
     assert.ok(doc.text.includes('cdn-lantern.org and very-long-domain.example.org'));

@@ -2,7 +2,12 @@
 // tables kept as one line per row (cells separated by tabs) and code blocks kept verbatim. parse5
 // only builds a tree: no script runs, no style is applied, nothing (images, frames, links) is
 // fetched. Text inside script, style, template, noscript, SVG, forms and page chrome (nav, footer,
-// aside) is dropped; link targets are not read, only the text the reader sees.
+// aside) is dropped; link targets are not read, only the text the reader sees. Text a browser does
+// not show (the `hidden` attribute, an inline display:none or visibility:hidden style) is dropped
+// too, with a warning: a report from a compromised partner could otherwise plant indicators there
+// that the analyst, who reads the rendered page, never sees but is asked to accept. Style sheets are
+// not applied, so text hidden by a class is still read (and so is text the size of zero or the
+// colour of its background).
 //
 // Parsing runs on the caller's thread (the CLI's, or a server's event loop for POST /api/drafts), so
 // its cost is bounded (document-limits.ts): tags nested too deep are flattened before parse5 sees
@@ -13,8 +18,9 @@ import type { DefaultTreeAdapterMap, TreeAdapter } from 'parse5';
 import { EntenteError } from '../errors/entente-error.ts';
 import { DEFAULT_DOCUMENT_LIMITS } from './document-limits.ts';
 import type { DocumentLimits } from './document-limits.ts';
-import { TextBuilder } from './document-text.ts';
+import { invisibleWarning, TextBuilder } from './document-text.ts';
 import type { DocumentText } from './document-text.ts';
+import { INVISIBLE_CLASS, invisibleInWords } from '../extract/invisible.ts';
 
 type Node = DefaultTreeAdapterMap['node'];
 type Element = DefaultTreeAdapterMap['element'];
@@ -31,8 +37,59 @@ const BLOCK = new Set([
   'tbody', 'thead', 'tfoot', 'ul', 'caption', 'center',
 ]);
 const PARAGRAPH = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'table', 'pre', 'blockquote', 'ul', 'ol', 'figure']);
-// Invisible characters that sites insert to break long tokens (or to defeat extractors).
-const INVISIBLE = /\u00ad|\u200b|\u200c|\u200d|\u2060|\ufeff/g;
+// Invisible characters (zero-width, soft hyphen, bidi controls) that sites insert to break long
+// tokens, or to defeat extractors: a browser shows them as nothing, so the text has none. The set is
+// the extractor's, which removes them from every other kind of document (invisible.ts).
+const INVISIBLE = new RegExp(`[${INVISIBLE_CLASS}]`, 'g');
+
+/** What an element's inline style says about showing it (the last declaration of each wins). */
+interface InlineVisibility {
+  /** The `display` value, lower-cased, when the style sets one. */
+  readonly display?: string;
+  /** The `visibility` value, lower-cased, when the style sets one. */
+  readonly visibility?: string;
+  /** The `content-visibility` value, lower-cased, when the style sets one. */
+  readonly contentVisibility?: string;
+}
+
+function inlineVisibility(el: Element): InlineVisibility {
+  const style = attr(el, 'style');
+  if (style === undefined || !/display|visibility/i.test(style)) return {};
+  let display: string | undefined;
+  let visibility: string | undefined;
+  let contentVisibility: string | undefined;
+  for (const declaration of style.split(';')) {
+    const colon = declaration.indexOf(':');
+    if (colon < 0) continue;
+    const property = declaration.slice(0, colon).trim().toLowerCase();
+    const value = declaration.slice(colon + 1).replace(/!\s*important\s*$/i, '').trim().toLowerCase();
+    if (property === 'display') display = value;
+    else if (property === 'visibility') visibility = value;
+    else if (property === 'content-visibility') contentVisibility = value;
+  }
+  return {
+    ...(display === undefined ? {} : { display }),
+    ...(visibility === undefined ? {} : { visibility }),
+    ...(contentVisibility === undefined ? {} : { contentVisibility }),
+  };
+}
+
+/**
+ * Whether a browser shows nothing of what `el` holds: display:none or content-visibility:hidden in
+ * its inline style, or the `hidden` attribute (the user agent's display:none, unless the inline
+ * style sets a display).
+ */
+function notDisplayed(el: Element, css: InlineVisibility = inlineVisibility(el)): boolean {
+  if (css.contentVisibility === 'hidden') return true;
+  if (css.display !== undefined) return css.display === 'none';
+  return attr(el, 'hidden') !== undefined;
+}
+
+/** Whether `el` hides itself and its content from view: not displayed, or visibility:hidden or collapse. */
+function hiddenFromView(el: Element): boolean {
+  const css = inlineVisibility(el);
+  return notDisplayed(el, css) || css.visibility === 'hidden' || css.visibility === 'collapse';
+}
 
 function isElement(node: Node): node is Element {
   return 'tagName' in node;
@@ -47,12 +104,13 @@ function children(node: Node): readonly Node[] {
 }
 
 // Iterative walks: a hostile page can nest elements a hundred thousand deep.
+/** The length of the text under `root`, hidden elements below it left out (hidden text must not decide what the main content is). */
 function textLength(root: Node): number {
   let n = 0;
   const stack: Node[] = [root];
   for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
     if (node.nodeName === '#text') n += 'value' in node ? node.value.length : 0;
-    else if (!(isElement(node) && SKIP.has(node.tagName))) {
+    else if (!(isElement(node) && (SKIP.has(node.tagName) || (node !== root && hiddenFromView(node))))) {
       // One at a time: spreading a list of 130,000 children into one call overflows the stack.
       for (const kid of children(node)) stack.push(kid);
     }
@@ -70,6 +128,8 @@ function find(root: Node, pick: (el: Element) => boolean): Element[] {
         continue;
       }
       if (SKIP.has(node.tagName) && node.tagName !== 'head') continue;
+      // A <main> inside a hidden element would be read as if it were shown.
+      if (hiddenFromView(node)) continue;
     }
     const kids = children(node);
     for (let i = kids.length - 1; i >= 0; i--) {
@@ -97,12 +157,43 @@ function mainContent(doc: Node): Node[] {
   return [doc];
 }
 
+/** Characters of text under `root` other than white space (script and the like left out). */
+function visibleTextChars(root: Node): number {
+  let n = 0;
+  const stack: Node[] = [root];
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    if (node.nodeName === '#text') n += 'value' in node ? node.value.replace(/\s+/g, '').length : 0;
+    else if (!(isElement(node) && SKIP.has(node.tagName))) for (const kid of children(node)) stack.push(kid);
+  }
+  return n;
+}
+
 class HtmlText {
   readonly out = new TextBuilder();
   private pre = 0;
   private pendingSpace = false;
+  /** False inside visibility:hidden (until a visibility:visible element shows its own content again). */
+  private visible = true;
+  /** Hidden elements that held text, and the characters of it (white space left out) not read. */
+  hiddenElements = 0;
+  hiddenChars = 0;
+  /** Words that look like indicators and held invisible characters (invisible.ts), and a few of them. */
+  invisibleWords = 0;
+  readonly invisibleSamples: string[] = [];
 
   private text(value: string, start: number | undefined, end: number | undefined): void {
+    if (!this.visible) {
+      const n = value.replace(/\s+/g, '').length;
+      this.hiddenChars += n;
+      // It still takes its place on the line: the text on either side is not joined into one word.
+      if (n > 0) this.pendingSpace = true;
+      return;
+    }
+    const invisible = invisibleInWords(value, 5 - this.invisibleSamples.length);
+    if (invisible.count > 0) {
+      this.invisibleWords += invisible.count;
+      this.invisibleSamples.push(...invisible.words);
+    }
     const clean = value.replace(INVISIBLE, '');
     const where = start === undefined || end === undefined ? {} : { sourceStart: start, sourceEnd: end };
     if (this.pre > 0) {
@@ -164,11 +255,43 @@ class HtmlText {
       return null;
     }
     if (!isElement(node)) return () => {};
+    if (SKIP.has(node.tagName)) return null;
+    const css = inlineVisibility(node);
+    if (notDisplayed(node, css)) {
+      // Nothing inside is shown, whatever it says of itself.
+      const n = this.visible ? visibleTextChars(node) : 0;
+      if (n > 0) {
+        this.hiddenElements += 1;
+        this.hiddenChars += n;
+      }
+      return null;
+    }
+    if (css.visibility === undefined) return this.enterElement(node);
+    // visibility is inherited, and a descendant may set it back to visible (a browser shows that).
+    const wasVisible = this.visible;
+    const hiddenBefore = this.hiddenChars;
+    this.visible = css.visibility === 'visible' || (css.visibility !== 'hidden' && css.visibility !== 'collapse' && wasVisible);
+    const exit = this.enterElement(node);
+    const restore = (): void => {
+      if (wasVisible && !this.visible && this.hiddenChars > hiddenBefore) this.hiddenElements += 1;
+      this.visible = wasVisible;
+    };
+    if (exit === null) {
+      restore();
+      return null;
+    }
+    return () => {
+      exit();
+      restore();
+    };
+  }
+
+  private enterElement(node: Element): (() => void) | null {
     const tag = node.tagName;
-    if (SKIP.has(tag)) return null;
     const role = attr(node, 'role');
     if (role !== undefined && SKIP_ROLES.has(role)) return null;
-    if (attr(node, 'hidden') !== undefined || attr(node, 'aria-hidden') === 'true') return null;
+    // aria-hidden content is shown, but to sighted readers only (icons, repeated labels): not report text.
+    if (attr(node, 'aria-hidden') === 'true') return null;
     if (tag === 'br') {
       this.block(1);
       return null;
@@ -331,6 +454,13 @@ export function readHtml(html: string, options: HtmlReadOptions = {}): DocumentT
     reader.walk(root);
     reader.out.breakLines(2);
   }
+  const name = options.name ?? 'the HTML page';
+  if (reader.hiddenElements > 0) {
+    warnings.push(
+      `${name}: ${reader.hiddenElements} hidden element${reader.hiddenElements === 1 ? '' : 's'} (the hidden attribute, or an inline display:none or visibility:hidden style) held ${reader.hiddenChars} characters of text a browser does not show; it was not read`,
+    );
+  }
+  if (reader.invisibleWords > 0) warnings.push(invisibleWarning(name, reader.invisibleWords, reader.invisibleSamples));
   const text = reader.out.toString();
   return { format: 'html', text: text.replace(/\n+$/, '\n'), segments: reader.out.segments, warnings };
 }
