@@ -239,6 +239,20 @@ describe('the home sightings collection', () => {
       await store.deleteObject('default', CIRCLE_ONLY, { versions: [{ kind: 'all' }] });
     });
 
+    it('covers the sightings an earlier version stored unmarked: decided on every read, with no migration', async () => {
+      const id = 'sighting--dddddddd-0000-4000-8000-0000000000ee';
+      const unmarked = {
+        type: 'sighting', spec_version: '2.1', id, created: CREATED, modified: CREATED, created_by_ref: HOME,
+        sighting_of_ref: CIRCLE_ONLY, where_sighted_refs: [HOME], count: 3, first_seen: CREATED, last_seen: CREATED,
+      };
+      await store.addObjects(homeSightings, [unmarked as never]);
+      const hidden = await call('sightingsOnly', 'GET', `/taxii2/api/collections/${homeSightings}/objects/${id}/`);
+      assert.equal(hidden.statusCode, 404, hidden.body);
+      assert.ok(!hidden.body.includes(CIRCLE_ONLY), hidden.body);
+      const read = await call('analyst', 'GET', `/taxii2/api/collections/${homeSightings}/objects/${id}/`);
+      assert.equal(read.statusCode, 200, read.body);
+    });
+
     it('a push to a peer bound to it releases nothing: it carries no circle', async () => {
       const peer: PeerRecord = {
         name: 'misbound', url: 'u', apiRootUrl: 'u', token: 't', circleId: 'alpha', localCollectionId: homeSightings, remoteCollectionId: 'r',
