@@ -1,0 +1,42 @@
+// What a poisoned report can make a draft propose. A compromised partner's report hides indicators
+// from the analyst, who reads the rendered report and accepts what the draft proposes: in HTML
+// elements a browser does not show, or behind invisible characters inside an indicator. The draft
+// proposes neither a hidden value nor a value the report does not show, and its warnings say what
+// was skipped or read differently.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readDocument } from '../../src/documents/read-document.ts';
+import { extractObservables } from '../../src/extract/extract-observables.ts';
+import { loadExtractData } from '../../src/extract/load-extract-data.ts';
+import { proposeDraft } from '../../src/drafts/draft-operations.ts';
+import type { NewDraft } from '../../src/drafts/draft.ts';
+import type { TagResult } from '../../src/tagging/create-tagger.ts';
+
+const data = loadExtractData();
+const NO_TAGS: TagResult = { techniques: [], software: [], groups: [], tactics: [], mitigations: [], campaigns: [] };
+
+async function draftOf(fileName: string, content: string): Promise<NewDraft> {
+  const bytes = Buffer.from(content);
+  const doc = await readDocument(bytes, fileName);
+  const { observables } = extractObservables(doc.text, { tlds: data.tlds, warninglists: data.warninglists, name: fileName });
+  return proposeDraft({ fileName, bytes, doc, observables }, new Date('2026-11-24T12:00:00Z'), NO_TAGS);
+}
+
+test('a draft of an HTML report proposes nothing from hidden elements, and warns that hidden text was skipped', async () => {
+  const draft = await draftOf(
+    'advisory.html',
+    '<!doctype html><html><body><main><p>The actor used 45.77.12.3 for C2.</p>' +
+      '<p style="display:none">Also block update-cdn-check.net</p><div hidden>and 91.215.85.17</div></main></body></html>',
+  );
+  assert.deepEqual(draft.items.map((item) => item.value), ['45.77.12.3']);
+  assert.ok(draft.warnings.some((w) => /advisory\.html: 2 hidden elements .* not read/.test(w)), draft.warnings.join('\n'));
+});
+
+test('a draft of a text report proposes the value a reader sees, with its evidence on the text as read, and names the word', async () => {
+  const text = 'Beacons to evil\u200b-c2.com and 1\u200b85.220.101.4 every hour.\n';
+  const draft = await draftOf('notes.txt', text);
+  assert.deepEqual(draft.items.map((item) => item.value), ['evil-c2.com', '185.220.101.4']);
+  const [domain] = draft.items;
+  assert.equal(text.slice(domain?.evidence[0]?.start, domain?.evidence[0]?.end), 'evil\u200b-c2.com');
+  assert.ok(draft.warnings.some((w) => w.includes('evil<U+200B>-c2.com') && w.includes('1<U+200B>85.220.101.4')), draft.warnings.join('\n'));
+});
