@@ -131,3 +131,37 @@ describe('bulk matcher: a costly indicator within the limits and the step budget
     assert.equal(matcher.stats().overBudget, 0);
   });
 });
+
+describe('bulk matcher: correlated patterns within the limits and the step budget', () => {
+  // Within every limit, yet the evaluator's search for combinations (bounded at 2 million steps, each
+  // merging and keying a combination) took 2–3 s on each log line: nested REPEATS over tests that hold
+  // on every observation (`!=`, compiled as exclusions). It now spends the observation's step budget.
+  const patterns = [
+    "([url:value != 'x'] AND [url:value != 'y']) REPEATS 30 TIMES WITHIN 3600 SECONDS",
+    "(([url:value != 'x'] REPEATS 8 TIMES) FOLLOWEDBY ([url:value != 'y'] REPEATS 8 TIMES)) REPEATS 8 TIMES",
+    range(16).map((i) => `[url:value != 'x${i}']`).join(' AND '),
+  ];
+  for (const pattern of patterns) {
+    it(`no log line costs more than a fraction of a second: ${pattern.slice(0, 70)}…`, () => {
+      const told: { indicatorIds: readonly string[] }[] = [];
+      const matcher = new BulkMatcher({ onOverBudget: (event) => told.push(event) });
+      const costly = indicator(pattern);
+      const beside = indicator("[url:value = 'http://e.test/7']");
+      assert.equal(matcher.add(costly, { now }).added, true);
+      assert.equal(matcher.add(beside, { now }).added, true);
+      let worst = 0;
+      let besideMatched = 0;
+      for (let i = 0; i < 40; i++) {
+        const at = new Date(Date.parse('2026-06-01T12:00:00Z') + i * 1000).toISOString();
+        const started = performance.now();
+        const found = matcher.match(observation([url(`http://e.test/${i}`)], at));
+        worst = Math.max(worst, performance.now() - started);
+        besideMatched += found.filter((m) => m.indicatorId === beside['id']).length;
+      }
+      assert.ok(worst < 500, `worst ${Math.round(worst)} ms`);
+      assert.equal(besideMatched, 1);
+      // What the budget cut short is told, with the indicator.
+      for (const event of told) assert.deepEqual(event.indicatorIds, [costly['id']]);
+    });
+  }
+});

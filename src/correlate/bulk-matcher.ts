@@ -70,7 +70,8 @@ export interface BulkMatcherOptions {
    * the expression, up to 10,000 a character. Tests left once it is spent do not hold (counted in
    * stats().overBudget). Each candidate's `[…]` is first tested with a fair share of what is left (that
    * divided by the candidates left), and one cut short is tested again with what remains once all
-   * have been: a costly one cannot leave those tested after it untested.
+   * have been: a costly one cannot leave those tested after it untested. The evaluation of a pattern
+   * over several observations spends its candidate's share too (pattern/evaluate-pattern.ts).
    */
   readonly observationStepBudget?: number;
   /**
@@ -519,23 +520,24 @@ export class BulkMatcher {
         left--;
         const pattern = entry.pattern;
         if (done.has(pattern) || this.alive[pattern.slot] !== 1) continue;
-        let holds = entry.planned.exact;
-        if (!holds) {
-          // A fair share of what is left: one costly leaf (a partner's, within every pattern limit) tested
-          // first must not spend what the candidates after it need. Cut short, it is tried again below.
-          share.remaining = Math.ceil(budget.remaining / (left + 1));
-          share.exhausted = 0;
-          const given = share.remaining;
-          holds = runWithStepBudget(share, () => leafHolds(entry.planned.node.comparison, observation));
+        // A fair share of what is left: one costly candidate (a partner's, within every pattern limit)
+        // tested first must not spend what the candidates after it need. A leaf test cut short is tried
+        // again below; a correlation is not (it has kept the observation for the next one).
+        share.remaining = Math.ceil(budget.remaining / (left + 1));
+        share.exhausted = 0;
+        const given = share.remaining;
+        const holds = entry.planned.exact || runWithStepBudget(share, () => leafHolds(entry.planned.node.comparison, observation));
+        if (!holds && share.exhausted > 0) {
           budget.remaining -= given - share.remaining;
-          if (!holds && share.exhausted > 0) {
-            (cut ??= []).push([entry, observable]);
-            continue;
-          }
+          (cut ??= []).push([entry, observable]);
+          continue;
         }
-        const before = budget.exhausted;
-        const found = !holds ? undefined : pattern.anyLeafMatches ? [observation] : runWithStepBudget(budget, () => this.correlate(pattern, observation));
-        if (budget.exhausted > before) (overBudget ??= []).push(this.idOf(pattern.slot));
+        const found = !holds ? undefined : pattern.anyLeafMatches ? [observation] : runWithStepBudget(share, () => this.correlate(pattern, observation));
+        budget.remaining -= given - share.remaining;
+        if (share.exhausted > 0) {
+          budget.exhausted += share.exhausted;
+          (overBudget ??= []).push(this.idOf(pattern.slot));
+        }
         if (!holds) continue;
         done.add(pattern);
         if (found !== undefined) (matches ??= []).push(this.matchOf(pattern.slot, observable, found));

@@ -15,6 +15,7 @@ import { compareTimestamps, timestampFractionDigits } from '../stix/validate/lex
 import type { ComparisonExpression, ObservationExpression, PatternAst } from './pattern-ast.ts';
 import { selectPathValues, type ResolveReference } from './select-path-values.ts';
 import { testComparison } from './test-comparison.ts';
+import { activeStepBudget, type StepBudget } from './match-budget.ts';
 
 type JsonRecord = Readonly<Record<string, unknown>>;
 
@@ -38,6 +39,15 @@ export interface PatternMatch {
 /** Candidate combinations kept per subexpression, and combination steps per evaluation. */
 const maxBindings = 10_000;
 const maxSteps = 2_000_000;
+
+/**
+ * What a combination step costs in steps of a caller's step budget (match-budget.ts), whose steps are
+ * the regular-expression engine's (a few nanoseconds each): a step and the binding it makes, per
+ * observation in it. Without it, the 2 million steps above took 2–3 s, on every log line the matcher
+ * correlated with nested REPEATS over tests that hold on every observation.
+ */
+const stepCost = 256;
+const costPerObservation = 16;
 
 interface Observation {
   readonly index: number;
@@ -127,6 +137,10 @@ export function holdsOn(node: ComparisonExpression, root: JsonRecord, resolve: R
 class Evaluation {
   private steps = 0;
   incomplete = false;
+  /** The budget of the caller's runWithStepBudget, if any, charged by every combination step. */
+  private readonly budget: StepBudget | undefined = activeStepBudget();
+  /** The budget ran out before the search was done. */
+  outOfBudget = false;
   private readonly byIndex = new Map<number, Observation>();
 
   constructor(private readonly observations: readonly Observation[]) {
@@ -141,6 +155,12 @@ class Evaluation {
     this.steps++;
     if (this.steps > maxSteps) {
       this.incomplete = true;
+      return false;
+    }
+    const budget = this.budget;
+    if (budget !== undefined && (budget.remaining -= stepCost) <= 0) {
+      this.incomplete = true;
+      this.outOfBudget = true;
       return false;
     }
     return true;
@@ -166,6 +186,7 @@ class Evaluation {
       if (run > this.observation(out[k - 1] as number).capacity) return undefined;
       run = 1;
     }
+    if (this.budget !== undefined) this.budget.remaining -= costPerObservation * out.length;
     return out;
   }
 
@@ -280,6 +301,9 @@ export function evaluatePattern(ast: PatternAst, observations: readonly Observed
   });
   const evaluation = new Evaluation(prepared);
   const bindings = evaluation.evaluate(ast, 1);
+  // Told like a comparison the budget cut short: the caller counts it (an incomplete search, no match).
+  const budget = activeStepBudget();
+  if (evaluation.outOfBudget && budget !== undefined) budget.exhausted++;
   const first = bindings[0];
   return {
     matched: first !== undefined,
