@@ -151,9 +151,20 @@ export async function ensureHomeSightingsCollection(
   return created;
 }
 
+/**
+ * The id found per store: the release gate asks for it on every request of a home reader, and the
+ * node records it once (ensureHomeSightingsCollection) and never changes it. Only a found id is kept,
+ * so a collection made after the first question is still found.
+ */
+const homeSightingsIds = new WeakMap<object, string>();
+
 /** The id of the home sightings collection, if the node has made it. */
 export async function homeSightingsCollectionOf(store: Pick<ObjectStore, 'getMeta'>): Promise<string | undefined> {
-  return await store.getMeta(metaKeys.homeSightingsCollection);
+  const known = homeSightingsIds.get(store);
+  if (known !== undefined) return known;
+  const id = await store.getMeta(metaKeys.homeSightingsCollection);
+  if (id !== undefined) homeSightingsIds.set(store, id);
+  return id;
 }
 
 export async function readHomeOrganisation(store: Pick<ObjectStore, 'getMeta'>): Promise<StixObject | undefined> {
