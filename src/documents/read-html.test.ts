@@ -74,6 +74,7 @@ describe('reading HTML', () => {
     assert.equal(doc.warnings.length, 1);
     assert.match(doc.warnings[0] ?? '', /2 hidden elements/);
     assert.match(doc.warnings[0] ?? '', /31 characters/);
+    assert.match(doc.warnings[0] ?? '', /starting "hidden-attr\.net"/, 'the analyst can look for it on the page');
     // Scripts, styles and templates are in every page: no warning for them.
     const plain = readHtml(page('<p>visible</p><script>x()</script><style>p{}</style><template><p>t</p></template><div hidden></div>'));
     assert.deepEqual(plain.warnings, []);

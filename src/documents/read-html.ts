@@ -20,7 +20,7 @@ import { DEFAULT_DOCUMENT_LIMITS } from './document-limits.ts';
 import type { DocumentLimits } from './document-limits.ts';
 import { invisibleWarning, TextBuilder } from './document-text.ts';
 import type { DocumentText } from './document-text.ts';
-import { INVISIBLE_CLASS, invisibleInWords } from '../extract/invisible.ts';
+import { INVISIBLE_CLASS, invisibleInWords, shown } from '../extract/invisible.ts';
 
 type Node = DefaultTreeAdapterMap['node'];
 type Element = DefaultTreeAdapterMap['element'];
@@ -157,15 +157,36 @@ function mainContent(doc: Node): Node[] {
   return [doc];
 }
 
-/** Characters of text under `root` other than white space (script and the like left out). */
-function visibleTextChars(root: Node): number {
+const SAMPLE_CHARS = 80;
+
+/**
+ * Characters of text under `root` other than white space (script and the like left out), and its
+ * first SAMPLE_CHARS characters or so, white space collapsed.
+ */
+function hiddenText(root: Node): { chars: number; sample: string } {
   let n = 0;
+  let sample = '';
   const stack: Node[] = [root];
   for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
-    if (node.nodeName === '#text') n += 'value' in node ? node.value.replace(/\s+/g, '').length : 0;
-    else if (!(isElement(node) && SKIP.has(node.tagName))) for (const kid of children(node)) stack.push(kid);
+    if (node.nodeName === '#text' && 'value' in node) {
+      n += node.value.replace(/\s+/g, '').length;
+      if (sample.length < SAMPLE_CHARS) sample += ` ${node.value}`;
+    } else if (!(isElement(node) && SKIP.has(node.tagName))) {
+      // In document order: the sample reads as the page does.
+      const kids = children(node);
+      for (let i = kids.length - 1; i >= 0; i--) {
+        const kid = kids[i];
+        if (kid !== undefined) stack.push(kid);
+      }
+    }
   }
-  return n;
+  return { chars: n, sample };
+}
+
+/** A sample of hidden text for a warning: white space collapsed, invisible characters shown, cut short. */
+function sampleOf(text: string): string {
+  const t = shown(text.replace(/\s+/g, ' ').trim());
+  return t.length > SAMPLE_CHARS ? `${t.slice(0, SAMPLE_CHARS)}…` : t;
 }
 
 class HtmlText {
@@ -177,6 +198,8 @@ class HtmlText {
   /** Hidden elements that held text, and the characters of it (white space left out) not read. */
   hiddenElements = 0;
   hiddenChars = 0;
+  /** The beginning of the first hidden text, for the warning. */
+  hiddenSample = '';
   /** Words that look like indicators and held invisible characters (invisible.ts), and a few of them. */
   invisibleWords = 0;
   readonly invisibleSamples: string[] = [];
@@ -185,6 +208,7 @@ class HtmlText {
     if (!this.visible) {
       const n = value.replace(/\s+/g, '').length;
       this.hiddenChars += n;
+      if (n > 0 && this.hiddenSample.length < SAMPLE_CHARS) this.hiddenSample += ` ${value}`;
       // It still takes its place on the line: the text on either side is not joined into one word.
       if (n > 0) this.pendingSpace = true;
       return;
@@ -259,10 +283,11 @@ class HtmlText {
     const css = inlineVisibility(node);
     if (notDisplayed(node, css)) {
       // Nothing inside is shown, whatever it says of itself.
-      const n = this.visible ? visibleTextChars(node) : 0;
-      if (n > 0) {
+      const hidden = this.visible ? hiddenText(node) : { chars: 0, sample: '' };
+      if (hidden.chars > 0) {
         this.hiddenElements += 1;
-        this.hiddenChars += n;
+        this.hiddenChars += hidden.chars;
+        if (this.hiddenSample.trim() === '') this.hiddenSample = hidden.sample;
       }
       return null;
     }
@@ -457,7 +482,7 @@ export function readHtml(html: string, options: HtmlReadOptions = {}): DocumentT
   const name = options.name ?? 'the HTML page';
   if (reader.hiddenElements > 0) {
     warnings.push(
-      `${name}: ${reader.hiddenElements} hidden element${reader.hiddenElements === 1 ? '' : 's'} (the hidden attribute, or an inline display:none or visibility:hidden style) held ${reader.hiddenChars} characters of text a browser does not show; it was not read`,
+      `${name}: ${reader.hiddenElements} hidden element${reader.hiddenElements === 1 ? '' : 's'} (the hidden attribute, or an inline display:none, visibility:hidden or content-visibility:hidden style) held ${reader.hiddenChars} characters of text a browser does not show, starting "${sampleOf(reader.hiddenSample)}"; it was not read (check that the page shows no such text, e.g. a collapsed section)`,
     );
   }
   if (reader.invisibleWords > 0) warnings.push(invisibleWarning(name, reader.invisibleWords, reader.invisibleSamples));
