@@ -92,6 +92,19 @@ describe('reading HTML', () => {
     assert.ok(doc.text.includes('cdn-lantern.org and very-long-domain.example.org'));
   });
 
+  it('maps text split by an invisible character back to its exact offsets in the HTML source', () => {
+    const html = page('<main><p>C2 at evil\u200b-c2.com.</p><pre>key HKLM\\Soft\u00adware\\Run</pre></main>');
+    const doc = readHtml(html);
+    const at = (s: string): string => {
+      const where = locateOffset(doc, doc.text.indexOf(s));
+      return html.slice(where?.sourceStart, (where?.sourceStart ?? 0) + s.length);
+    };
+    assert.ok(doc.text.includes('evil-c2.com') && doc.text.includes('HKLM\\Software\\Run'), doc.text);
+    assert.equal(at('evil'), 'evil');
+    assert.equal(at('-c2.com.'), '-c2.com.');
+    assert.equal(at('ware\\Run'), 'ware\\Run', 'in a code block too');
+  });
+
   it('maps text back to the offset of the text in the HTML source', () => {
     const html = page('<main><p>The actor used 45.77.12.3 for C2.</p></main>');
     const doc = readHtml(html);

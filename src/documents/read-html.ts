@@ -20,7 +20,7 @@ import { DEFAULT_DOCUMENT_LIMITS } from './document-limits.ts';
 import type { DocumentLimits } from './document-limits.ts';
 import { invisibleWarning, TextBuilder } from './document-text.ts';
 import type { DocumentText } from './document-text.ts';
-import { INVISIBLE_CLASS, invisibleInWords, shown } from '../extract/invisible.ts';
+import { INVISIBLE_CHARACTERS, INVISIBLE_CLASS, invisibleInWords, shown } from '../extract/invisible.ts';
 
 type Node = DefaultTreeAdapterMap['node'];
 type Element = DefaultTreeAdapterMap['element'];
@@ -41,6 +41,7 @@ const PARAGRAPH = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'table', 'pr
 // tokens, or to defeat extractors: a browser shows them as nothing, so the text has none. The set is
 // the extractor's, which removes them from every other kind of document (invisible.ts).
 const INVISIBLE = new RegExp(`[${INVISIBLE_CLASS}]`, 'g');
+const INVISIBLE_CODES: ReadonlySet<number> = new Set(Array.from(INVISIBLE_CHARACTERS, (c) => c.charCodeAt(0)));
 
 /** What an element's inline style says about showing it (the last declaration of each wins). */
 interface InlineVisibility {
@@ -220,8 +221,11 @@ class HtmlText {
     }
     const clean = value.replace(INVISIBLE, '');
     const where = start === undefined || end === undefined ? {} : { sourceStart: start, sourceEnd: end };
+    // The node's source is its text verbatim (no entities): offsets can be exact.
+    const verbatim = start !== undefined && end !== undefined && end - start === value.length ? start : undefined;
     if (this.pre > 0) {
-      this.out.add(clean, where);
+      if (verbatim !== undefined && clean !== value) this.addAround(clean, 0, value, verbatim);
+      else this.out.add(clean, where);
       this.pendingSpace = false;
       return;
     }
@@ -239,11 +243,31 @@ class HtmlText {
     if (body !== '') {
       if (this.pendingSpace && !atLineStart) this.out.separator(' ');
       // Exact offsets when the node's source is its text verbatim (no entities, nothing collapsed).
-      const k = start !== undefined && end !== undefined && end - start === value.length ? value.indexOf(body) : -1;
-      this.out.add(body, k >= 0 && start !== undefined ? { sourceStart: start + k, sourceEnd: start + k + body.length } : where);
+      const k = verbatim === undefined ? -1 : clean.indexOf(body);
+      if (k >= 0 && verbatim !== undefined && clean !== value) this.addAround(body, k, value, verbatim);
+      else this.out.add(body, k >= 0 && verbatim !== undefined ? { sourceStart: verbatim + k, sourceEnd: verbatim + k + body.length } : where);
       this.pendingSpace = false;
     }
     if (trailing) this.pendingSpace = true;
+  }
+
+  /**
+   * Adds `piece`, found at `at` in `value` with its invisible characters removed, as the runs between
+   * them, each with its exact offsets in the source (`value` starts at `sourceStart` there): an
+   * indicator split by a zero-width space is still highlighted where it stands.
+   */
+  private addAround(piece: string, at: number, value: string, sourceStart: number): void {
+    // kept[i]: where the i-th character of the cleaned text stands in `value`.
+    const kept: number[] = [];
+    for (let v = 0; v < value.length && kept.length < at + piece.length; v++) if (!INVISIBLE_CODES.has(value.charCodeAt(v))) kept.push(v);
+    let runStart = 0;
+    for (let i = 1; i <= piece.length; i++) {
+      const here = kept[at + i - 1] as number;
+      if (i < piece.length && kept[at + i] === here + 1) continue;
+      const from = kept[at + runStart] as number;
+      this.out.add(piece.slice(runStart, i), { sourceStart: sourceStart + from, sourceEnd: sourceStart + here + 1 });
+      runStart = i;
+    }
   }
 
   private block(lines: number): void {
