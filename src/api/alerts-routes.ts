@@ -20,6 +20,8 @@ import { alertAsReadBy, isAlertForReader } from '../correlate/alert-for-reader.t
 import { AudienceBatch, type AlertAudience } from '../correlate/audience-batch.ts';
 import { NodeMatcher } from '../correlate/node-matcher.ts';
 import type { OverBudget } from '../correlate/bulk-matcher.ts';
+import type { PatternOverLimit } from '../correlate/load-indicators.ts';
+import { patternOverLimitCode } from '../pattern/pattern-limits.ts';
 import { WebhookDispatcher } from '../correlate/webhook-delivery.ts';
 import type { CursorKey } from '../taxii/cursor.ts';
 import { AlertEventIds } from './alert-event-ids.ts';
@@ -152,7 +154,23 @@ export function registerAlertingRoutes(app: FastifyInstance, deps: AlertingDeps)
   const bus = new AlertBus(1024, deps.relay);
   // Untested comparisons count as not holding: the operator learns which indicators and inputs cost too much.
   const onOverBudget = (event: OverBudget): void => deps.logger.warn({ ...event, indicatorIds: event.indicatorIds.slice(0, 20) }, 'alerting: an observation ran out of its matching budget');
-  const matcher = new NodeMatcher({ store: deps.store, bus, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId, onError, onOverBudget });
+  // One line an indicator, the first 20 of a load: a partner sending thousands must not flood the log.
+  const onPatternOverLimit = (entries: readonly PatternOverLimit[]): void => {
+    for (const entry of entries.slice(0, 20)) {
+      deps.logger.warn({ code: patternOverLimitCode, indicatorId: entry.indicatorId, version: entry.version, limit: entry.limit, found: entry.found, allowed: entry.allowed }, entry.message);
+    }
+    if (entries.length > 20) deps.logger.warn({ code: patternOverLimitCode, count: entries.length }, `alerting: ${entries.length} indicators are past a pattern planning limit and not matched`);
+  };
+  const matcher = new NodeMatcher({
+    store: deps.store,
+    bus,
+    clock: deps.clock,
+    randomUuid: deps.randomUuid,
+    homeOrganisationId: deps.homeOrganisationId,
+    onError,
+    onOverBudget,
+    onPatternOverLimit,
+  });
   const ids = new AlertEventIds(deps.cursorKey);
   // Whatever sends an alert — a stream's push or replay, a webhook's every attempt — asks the matcher
   // who it is for at that moment: a recall, a deletion or a newer version since it was raised withdraws

@@ -50,7 +50,7 @@ import { AlertAggregator, toAlertRecord, type Alert } from './alert-aggregator.t
 import type { AlertBus, AlertEvent, AlertJson } from './alert-bus.ts';
 import { BulkMatcher, type OverBudget } from './bulk-matcher.ts';
 import type { ConfidenceBasis } from './effective-confidence.ts';
-import { IndicatorLoader } from './load-indicators.ts';
+import { IndicatorLoader, type LoadedIndicators, type PatternOverLimit } from './load-indicators.ts';
 import { emptySummary, matchInput } from './match-input.ts';
 import { latestEntriesIn } from '../store/latest-in-collection.ts';
 import { compareVersions } from '../store/compare-versions.ts';
@@ -78,6 +78,12 @@ export interface NodeMatcherDeps {
   readonly onError?: (what: string, error: unknown) => void;
   /** Told of each observation whose MATCHES/LIKE step budget ran out (a log line with its code). */
   readonly onOverBudget?: (event: OverBudget) => void;
+  /**
+   * Told of the indicators a load or refresh left out of the matcher because their pattern is past a
+   * planning limit (pattern/pattern-limits.ts): kept and shared, never matched, which the operator
+   * would not guess from an indicator that simply never alerts. A refresh tells only those it took in.
+   */
+  readonly onPatternOverLimit?: (entries: readonly PatternOverLimit[]) => void;
 }
 
 /**
@@ -282,7 +288,7 @@ export class NodeMatcher {
           .catch((error: unknown) => this.#deps.onError?.('rebuild indicators', error))
           .finally(() => (this.#rebuild = undefined));
       }
-      await current.loader.refresh({ now });
+      this.#tellOverLimit(await current.loader.refresh({ now }));
     }
     await this.#feedStoredObservedData(collections, now);
     await this.#closeWindows(this.#aggregator.windowOf(now.toISOString()) - 1);
@@ -295,8 +301,12 @@ export class NodeMatcher {
       ...(this.#deps.onOverBudget === undefined ? {} : { onOverBudget: this.#deps.onOverBudget }),
     });
     const loader = new IndicatorLoader(this.#deps.store, collections, matcher, this.#sources, 'latest-of-each');
-    await loader.load({ now });
+    this.#tellOverLimit(await loader.load({ now }));
     return { matcher, loader, collections };
+  }
+
+  #tellOverLimit(loaded: LoadedIndicators): void {
+    if (loaded.overLimit.length > 0) this.#deps.onPatternOverLimit?.(loaded.overLimit);
   }
 
   /**
