@@ -4,6 +4,7 @@ import { DEFAULT_DOCUMENT_LIMITS } from '../documents/document-limits.ts';
 import { EntenteError } from '../errors/entente-error.ts';
 import type { DecisionInput } from '../drafts/decide-draft-items.ts';
 import { draftJson, itemJson, publicationJson, summaryJson } from '../drafts/draft-json.ts';
+import { DraftWorkerPool, draftTimeLimitFromEnvironment } from '../drafts/draft-worker-pool.ts';
 import { createDraftFromBytes, decideOnDraft, listVisibleDrafts, publishDraft, requireDraft, type DraftDeps } from '../drafts/draft-operations.ts';
 import type { DraftViewer } from '../drafts/draft.ts';
 import { decideCollectionAccess } from '../server/route-policy.ts';
@@ -76,6 +77,10 @@ function decisionOf(body: Record<string, unknown>): DecisionInput {
  */
 export function registerDraftRoutes(app: FastifyInstance, deps: DraftDeps): void {
   const authenticated = { config: { policy: 'authenticated' as const, media: 'json' as const } };
+  // Reading, extraction and tagging of an upload run on a worker thread, within a time limit: on
+  // this thread they held the event loop, so every other client of the node, for seconds a report.
+  const drafting = new DraftWorkerPool({ timeLimitMs: draftTimeLimitFromEnvironment(process.env) });
+  app.addHook('onClose', () => drafting.close());
 
   app.get('/api/drafts', authenticated, async (request, reply) => {
     const { viewer } = homeCaller(request);
@@ -103,7 +108,7 @@ export function registerDraftRoutes(app: FastifyInstance, deps: DraftDeps): void
       bytes,
       createdBy: analyst,
       ...(publishers === undefined ? {} : { publisherDomains: publishers as string[] }),
-    }, viewer);
+    }, viewer, drafting.propose);
     return sendJson(reply, 201, draftJson(draft, false, viewer.admin));
   });
 

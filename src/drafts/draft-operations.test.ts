@@ -11,8 +11,8 @@ describe('tagging the text of a report for its draft', () => {
   });
 
   it('tags only the first characters of a longer text, and says so: tagging costs about a second per million characters of the thread that drafts', () => {
-    // On the server that thread is the event loop (POST /api/drafts): 32 Mi characters, the most a
-    // document may yield, held it for about 30 s.
+    // On the server that thread was the event loop (POST /api/drafts; a worker thread now): 32 Mi
+    // characters, the most a document may yield, held it for about 30 s.
     const head = 'The actor used spearphishing attachments (T1566.001).\n';
     const text = `${head}${'Nothing to see in this paragraph. '.repeat(40)}\nLater it ran PowerShell (T1059.001).\n`;
     const warnings: string[] = [];

@@ -52,9 +52,9 @@ export function cleanFileName(fileName: string): string {
 
 /**
  * Most characters of a report's text that ATT&CK tagging reads (about 1,000 pages). Tagging costs
- * about a second per million characters on the thread that drafts, the event loop for POST
- * /api/drafts: the 32 Mi characters a document may yield held it for about 30 s. Extraction, twenty
- * times cheaper, still reads the whole text.
+ * about a second per million characters on the thread that drafts (for POST /api/drafts a worker
+ * thread, DraftWorkerPool, once the event loop): the 32 Mi characters a document may yield held it
+ * for about 30 s. Extraction, twenty times cheaper, still reads the whole text.
  */
 export const MAX_TAGGED_CHARS = 4 * 1024 * 1024;
 
@@ -106,7 +106,11 @@ export function proposeDraft(report: ReportForDraft, now: Date, tags?: TagResult
  * administrators'), one the operator makes at the command line administrators' only (canSeeDraft).
  */
 export async function createDraft(deps: Pick<DraftDeps, 'store' | 'clock'>, report: ReportForDraft, by: DraftViewer): Promise<Draft> {
-  const draft = proposeDraft(report, deps.clock());
+  return storeDraft(deps, proposeDraft(report, deps.clock()), by);
+}
+
+/** Stores a proposed draft as the work of `by` (createDraft), with a warning when the same file is drafted already. */
+export async function storeDraft(deps: Pick<DraftDeps, 'store'>, draft: NewDraft, by: DraftViewer): Promise<Draft> {
   // The same file again (drafted before, or it came by two routes): say so, do not refuse. Only
   // drafts the uploader may see are named: another token's would tell that someone holds the file.
   const earlier = (await listVisibleDrafts(deps, by)).filter((summary) => summary.source.sha256 === draft.source.sha256).map((summary) => summary.id);
@@ -119,22 +123,47 @@ export async function listVisibleDrafts(deps: Pick<DraftDeps, 'store'>, viewer: 
   return (await deps.store.listDrafts()).filter((summary) => canSeeDraft(viewer, summary));
 }
 
-/** Reads a report's bytes (any supported format), extracts, tags and stores the draft: the console's upload. */
-export async function createDraftFromBytes(
-  deps: Pick<DraftDeps, 'store' | 'clock'>,
-  input: { readonly fileName: string; readonly bytes: Uint8Array; readonly createdBy?: string; readonly publisherDomains?: readonly string[] },
-  by: DraftViewer,
-): Promise<Draft> {
-  const fileName = cleanFileName(input.fileName);
-  const doc = await readDocument(input.bytes, fileName);
+/** A report as uploaded: its bytes in any supported format, and what extraction is told about it. */
+export interface DraftUpload {
+  readonly fileName: string;
+  readonly bytes: Uint8Array;
+  readonly createdBy?: string;
+  readonly publisherDomains?: readonly string[];
+}
+
+/**
+ * What turns an upload into the draft it proposes: proposeDraftFromBytes on the caller's thread, or
+ * a worker thread running it (DraftWorkerPool, for the HTTP server, whose event loop it would hold).
+ */
+export type DraftProposer = (upload: DraftUpload) => Promise<NewDraft>;
+
+/**
+ * Reads a report's bytes, extracts and tags them: the draft they propose, not stored. CPU-bound for
+ * seconds on a dense report; it needs no store, so that it can run on a worker thread. `createdAt`
+ * is `now`; createDraftFromBytes replaces it with the node's clock.
+ */
+export async function proposeDraftFromBytes(upload: DraftUpload, now = new Date()): Promise<NewDraft> {
+  const fileName = cleanFileName(upload.fileName);
+  const doc = await readDocument(upload.bytes, fileName);
   const data = loadExtractData();
   const observables = extractObservables(doc.text, {
     tlds: data.tlds,
     warninglists: data.warninglists,
     name: fileName,
-    ...(input.publisherDomains === undefined ? {} : { publisherDomains: input.publisherDomains }),
+    ...(upload.publisherDomains === undefined ? {} : { publisherDomains: upload.publisherDomains }),
   }).observables;
-  return createDraft(deps, { fileName, bytes: input.bytes, doc, observables, ...(input.createdBy === undefined ? {} : { createdBy: input.createdBy }) }, by);
+  return proposeDraft({ fileName, bytes: upload.bytes, doc, observables, ...(upload.createdBy === undefined ? {} : { createdBy: upload.createdBy }) }, now);
+}
+
+/**
+ * Reads a report's bytes (any supported format), extracts, tags and stores the draft: the console's
+ * upload. `propose` does the reading, extraction and tagging (on this thread by default).
+ */
+export async function createDraftFromBytes(deps: Pick<DraftDeps, 'store' | 'clock'>, input: DraftUpload, by: DraftViewer, propose: DraftProposer = proposeDraftFromBytes): Promise<Draft> {
+  const draft = await propose(input);
+  // Dated by the node's clock once proposed, as before the proposal could run elsewhere: a worker
+  // thread has the machine's clock, not the node's (ENTENTE_CLOCK_OFFSET_MS).
+  return storeDraft(deps, { ...draft, createdAt: deps.clock().toISOString() }, by);
 }
 
 function draftNotFound(draftId: string): EntenteError {

@@ -1,0 +1,121 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { EntenteError } from '../errors/entente-error.ts';
+import { proposeDraftFromBytes, type DraftUpload } from './draft-operations.ts';
+import { DEFAULT_DRAFT_TIME_LIMIT_MS, DraftWorkerPool, draftTimeLimitFromEnvironment } from './draft-worker-pool.ts';
+import type { NewDraft } from './draft.ts';
+
+const fixture = (name: string): Uint8Array => readFileSync(new URL(`../../test/fixtures/documents/${name}`, import.meta.url));
+const text = (value: string): Uint8Array => new TextEncoder().encode(value);
+const NOW = new Date('2026-11-24T12:00:00.000Z');
+
+/** 2 × `lines` distinct observables: 25,000 lines took seconds to extract, propose and tag. */
+function denseReport(lines: number): string {
+  const out = ['# Dense', 'The actor used PowerShell (T1059.001).'];
+  for (let i = 0; i < lines; i++) out.push(`The implant beaconed to 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255} and evil${i}.example-bad.com.`);
+  return out.join('\n');
+}
+
+/** What the upload proposes on this thread, or the error it throws, as plain data to compare. */
+async function inline(upload: DraftUpload): Promise<NewDraft | { code: string; message: string; details: unknown }> {
+  try {
+    return await proposeDraftFromBytes(upload, NOW);
+  } catch (error) {
+    assert.ok(error instanceof EntenteError, String(error));
+    return { code: error.code, message: error.message, details: error.details };
+  }
+}
+
+async function inWorker(pool: DraftWorkerPool, upload: DraftUpload): Promise<NewDraft | { code: string; message: string; details: unknown }> {
+  try {
+    return { ...(await pool.propose(upload)), createdAt: NOW.toISOString() };
+  } catch (error) {
+    assert.ok(error instanceof EntenteError, String(error));
+    return { code: error.code, message: error.message, details: error.details };
+  }
+}
+
+describe('drafting on a worker thread (DraftWorkerPool)', () => {
+  const pool = new DraftWorkerPool();
+  after(() => pool.close());
+
+  it('proposes exactly what the same upload proposes on the caller’s thread: items, their order, evidence, warnings, title, text', async () => {
+    const uploads: DraftUpload[] = [
+      { fileName: 'C:\\reports\\lantern.pdf', bytes: fixture('report-two-columns.pdf') },
+      { fileName: 'phish.eml', bytes: fixture('phishing-report.eml'), createdBy: 'ana' },
+      { fileName: 'page.html', bytes: text('<html><head><title>Dusk</title></head><body><p>TLP:AMBER</p><p>The loader called 45.77.12.9 and hxxp://evil[.]example.org/x (T1566.001).</p></body></html>') },
+      { fileName: 'note.txt', bytes: text('# Note\nLinks to https://vendor.example.com/blog and 203.0.113.7 and 185.220.101.47, APT29 used Cobalt Strike.\n'), publisherDomains: ['vendor.example.com'] },
+      { fileName: 'dense.txt', bytes: text(denseReport(3000)) },
+    ];
+    for (const upload of uploads) {
+      const expected = await inline(upload);
+      assert.ok('items' in expected && expected.items.length > 0, `${upload.fileName} proposes items`);
+      assert.deepEqual(await inWorker(pool, upload), expected, upload.fileName);
+    }
+    assert.equal(pool.stats.started, 1, 'one thread, kept warm between uploads');
+  });
+
+  it('refuses what the caller’s thread refuses, with the same code, message and details', async () => {
+    const uploads: DraftUpload[] = [
+      { fileName: 'encrypted.pdf', bytes: fixture('encrypted.pdf') },
+      { fileName: 'truncated.pdf', bytes: fixture('truncated.pdf') },
+      // 2 × 50,001 observables: past the 100,000 extraction allows.
+      { fileName: 'feed.txt', bytes: text(denseReport(50_001)) },
+    ];
+    for (const upload of uploads) {
+      const expected = await inline(upload);
+      assert.ok('code' in expected, `${upload.fileName} is refused`);
+      assert.deepEqual(await inWorker(pool, upload), expected, upload.fileName);
+    }
+  });
+
+  it('abandons an upload past the time limit (ENT_EXTRACT_TIMEOUT, 422), kills its thread and drafts the next upload on a new one', async () => {
+    const quick = new DraftWorkerPool({ timeLimitMs: 300 });
+    try {
+      const started = Date.now();
+      await assert.rejects(quick.propose({ fileName: 'reports/dense.txt', bytes: text(denseReport(25_000)) }), (error: unknown) => {
+        assert.ok(error instanceof EntenteError);
+        assert.equal(error.code, 'ENT_EXTRACT_TIMEOUT');
+        assert.equal(error.status, 422);
+        assert.match(error.message, /^dense\.txt: reading, extraction and tagging took longer than 300 ms \(ENTENTE_DRAFT_TIME_LIMIT_MS\)/);
+        assert.deepEqual(error.details, { file: 'dense.txt', limit_ms: 300 });
+        return true;
+      });
+      assert.ok(Date.now() - started < 5000, 'answered at the limit, not when the thread would have finished');
+      assert.deepEqual(quick.stats, { started: 1, idle: 0, busy: 0, waiting: 0 }, 'the thread is not kept');
+      // Within the limit of a pool that allows it: a new thread.
+      const patient = new DraftWorkerPool({ timeLimitMs: 60_000 });
+      try {
+        const draft = await patient.propose({ fileName: 'short.txt', bytes: text('# Short\nC2 45.77.12.9.\n') });
+        assert.deepEqual(draft.items.map((item) => item.value), ['45.77.12.9']);
+      } finally {
+        await patient.close();
+      }
+    } finally {
+      await quick.close();
+    }
+  });
+
+  it('makes uploads past its threads wait their turn, and drafts each', async () => {
+    const single = new DraftWorkerPool({ maxThreads: 1 });
+    try {
+      const uploads = ['45.77.12.9', '45.77.12.10', '45.77.12.11'].map((address) => single.propose({ fileName: `${address}.txt`, bytes: text(`C2 ${address}.\n`) }));
+      assert.equal(single.stats.waiting, 2);
+      const drafts = await Promise.all(uploads);
+      assert.deepEqual(drafts.map((draft) => draft.items.map((item) => item.value)), [['45.77.12.9'], ['45.77.12.10'], ['45.77.12.11']]);
+      assert.deepEqual(single.stats, { started: 1, idle: 1, busy: 0, waiting: 0 });
+    } finally {
+      await single.close();
+    }
+  });
+
+  it('takes its time limit from ENTENTE_DRAFT_TIME_LIMIT_MS, and stops the node on a value that is not one', () => {
+    assert.equal(draftTimeLimitFromEnvironment({}), DEFAULT_DRAFT_TIME_LIMIT_MS);
+    assert.equal(DEFAULT_DRAFT_TIME_LIMIT_MS, 60_000);
+    assert.equal(draftTimeLimitFromEnvironment({ ENTENTE_DRAFT_TIME_LIMIT_MS: ' 120000 ' }), 120_000);
+    for (const bad of ['0', '-5', '1.5', '60s', '86400001']) {
+      assert.throws(() => draftTimeLimitFromEnvironment({ ENTENTE_DRAFT_TIME_LIMIT_MS: bad }), (error: unknown) => error instanceof EntenteError && error.code === 'ENT_CONFIG_INVALID', bad);
+    }
+  });
+});

@@ -1,0 +1,179 @@
+// Worker threads that turn uploaded reports into drafts for POST /api/drafts (draft-worker.ts).
+//
+// Reading a report, extracting its observables and tagging it with ATT&CK are CPU-bound: a dense
+// report within every extraction limit (50,000 observables, 2 MB of text) took 4 to 7 s of one
+// thread. Run in the request handler they held the HTTP server's only event loop all that time, and
+// every TAXII client, alert stream, flash and sync of the node waited. Here they run on a thread of
+// their own, bounded in time: past the limit the thread is terminated (whatever it was doing) and
+// replaced at the next upload, and the upload is refused with ENT_EXTRACT_TIMEOUT.
+//
+// Built like the PDF readers' pool (documents/pdf-worker-pool.ts): threads start when first needed,
+// an idle thread is kept warm and does not keep the process alive, a thread that was killed or
+// crashed is never reused, close() ends the idle ones. Uploads beyond `maxThreads` wait their turn
+// (first come, first served); the time limit counts from when a thread takes the upload.
+import type { Worker } from 'node:worker_threads';
+import { errorCatalogue, type ErrorCode } from '../errors/catalogue.ts';
+import { EntenteError, type ErrorDetails } from '../errors/entente-error.ts';
+import { startTypeScriptWorker } from '../store/typescript-worker.ts';
+import { cleanFileName, type DraftUpload } from './draft-operations.ts';
+import type { NewDraft } from './draft.ts';
+
+/** Default of ENTENTE_DRAFT_TIME_LIMIT_MS: ten times what the densest report within the extraction limits takes. */
+export const DEFAULT_DRAFT_TIME_LIMIT_MS = 60_000;
+const TIME_LIMIT_VARIABLE = 'ENTENTE_DRAFT_TIME_LIMIT_MS';
+
+/** One upload sent to a thread. */
+export interface DraftJob {
+  readonly job: number;
+  readonly upload: DraftUpload;
+}
+
+/** A thread's answer to one job: the proposed draft, or the error as plain data. */
+export type DraftJobAnswer =
+  | { readonly job: number; readonly ok: true; readonly draft: NewDraft }
+  | { readonly job: number; readonly ok: false; readonly error: { readonly code?: string; readonly message: string; readonly details?: ErrorDetails; readonly stack?: string } };
+
+export interface DraftWorkerPoolOptions {
+  /** Wall-clock time one upload may take on its thread, in ms (DEFAULT_DRAFT_TIME_LIMIT_MS). */
+  readonly timeLimitMs?: number;
+  /** Threads working at once; more uploads wait. One by default: the node's other work keeps the other core. */
+  readonly maxThreads?: number;
+  /**
+   * Heap of a thread, in MiB. The text of a report may be 32 Mi characters (DocumentLimits.maxChars)
+   * and tagging and extraction keep a few copies and their results beside it.
+   */
+  readonly heapMb?: number;
+}
+
+export interface DraftWorkerPoolStats {
+  /** Threads started since the pool was made. */
+  readonly started: number;
+  /** Threads waiting for an upload. */
+  readonly idle: number;
+  /** Uploads being read now. */
+  readonly busy: number;
+  /** Uploads waiting for a thread. */
+  readonly waiting: number;
+}
+
+/**
+ * The time limit the environment sets (ENTENTE_DRAFT_TIME_LIMIT_MS, milliseconds), else the default.
+ * A value that is not a whole number of milliseconds from 1 to 24 h stops the node at start.
+ */
+export function draftTimeLimitFromEnvironment(env: NodeJS.ProcessEnv): number {
+  const raw = env[TIME_LIMIT_VARIABLE];
+  if (raw === undefined || raw.trim() === '') return DEFAULT_DRAFT_TIME_LIMIT_MS;
+  const value = Number(raw.trim());
+  if (!Number.isInteger(value) || value < 1 || value > 24 * 60 * 60 * 1000) {
+    throw new EntenteError('ENT_CONFIG_INVALID', `${TIME_LIMIT_VARIABLE} must be a whole number of milliseconds from 1 to 86400000, not ${JSON.stringify(raw.slice(0, 40))}`, { variable: TIME_LIMIT_VARIABLE });
+  }
+  return value;
+}
+
+export class DraftWorkerPool {
+  readonly timeLimitMs: number;
+  readonly #maxThreads: number;
+  readonly #heapMb: number;
+  readonly #idle: Worker[] = [];
+  readonly #waiting: (() => void)[] = [];
+  #busy = 0;
+  #started = 0;
+  #job = 0;
+  #closed = false;
+
+  constructor(options: DraftWorkerPoolOptions = {}) {
+    this.timeLimitMs = options.timeLimitMs ?? DEFAULT_DRAFT_TIME_LIMIT_MS;
+    this.#maxThreads = options.maxThreads ?? 1;
+    this.#heapMb = options.heapMb ?? 1024;
+  }
+
+  get stats(): DraftWorkerPoolStats {
+    return { started: this.#started, idle: this.#idle.length, busy: this.#busy, waiting: this.#waiting.length };
+  }
+
+  /** The draft `upload` proposes, made on a worker thread: what proposeDraftFromBytes returns, or throws, on the caller's. */
+  readonly propose = async (upload: DraftUpload): Promise<NewDraft> => {
+    if (this.#busy >= this.#maxThreads) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    else this.#busy++;
+    try {
+      if (this.#closed) throw new Error('the draft worker pool is closed');
+      return await this.#run(upload);
+    } finally {
+      // The slot goes to the next upload waiting, if any (#busy unchanged), else is freed.
+      const next = this.#waiting.shift();
+      if (next !== undefined) next();
+      else this.#busy--;
+    }
+  };
+
+  /** Ends the idle threads; a thread reading an upload ends when it is done. Uploads that come later are refused. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#idle.splice(0).map((worker) => worker.terminate()));
+  }
+
+  #run(upload: DraftUpload): Promise<NewDraft> {
+    const worker = this.#idle.pop() ?? this.#start();
+    worker.ref();
+    const job = ++this.#job;
+    const file = cleanFileName(upload.fileName);
+    return new Promise<NewDraft>((resolve, reject) => {
+      const finish = (outcome: { draft: NewDraft } | { error: Error }, reusable: boolean): void => {
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+        if (reusable && !this.#closed) {
+          worker.unref();
+          this.#idle.push(worker);
+        } else {
+          void worker.terminate();
+        }
+        if ('draft' in outcome) resolve(outcome.draft);
+        else reject(outcome.error);
+      };
+      const onMessage = (answer: DraftJobAnswer): void => {
+        if (answer.job !== job) return; // cannot happen: a thread has one job at a time
+        if (answer.ok) finish({ draft: answer.draft }, true);
+        else finish({ error: rebuildError(answer.error) }, true);
+      };
+      const onError = (error: Error & { code?: string }): void => {
+        const memory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
+        finish({ error: memory ? new EntenteError('ENT_EXTRACT_LIMIT_EXCEEDED', `${file}: drafting needed more than ${this.#heapMb} MiB of heap; the report was abandoned`, { file }) : error }, false);
+      };
+      const onExit = (code: number): void => finish({ error: new Error(`the draft worker thread stopped with exit code ${code}`) }, false);
+      // Counted from the hand-over, so a thread's start (about 0.1 s from the bundle, 0.6 s through
+      // tsx) is within the limit: far below it, and a thread that cannot start must not hang the upload.
+      const timer = setTimeout(() => {
+        finish({ error: new EntenteError('ENT_EXTRACT_TIMEOUT', `${file}: reading, extraction and tagging took longer than ${this.timeLimitMs} ms (${TIME_LIMIT_VARIABLE}); the report was abandoned`, { file, limit_ms: this.timeLimitMs }) }, false);
+      }, this.timeLimitMs);
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      worker.postMessage({ job, upload } satisfies DraftJob);
+    });
+  }
+
+  #start(): Worker {
+    const worker = startTypeScriptWorker(new URL('./draft-worker.ts', import.meta.url), 'serveDraftProposals', {
+      // Not captured (see pdf-worker-pool.ts): a captured stream holds the process open.
+      resourceLimits: { maxOldGenerationSizeMb: this.#heapMb, maxYoungGenerationSizeMb: 64, stackSizeMb: 4 },
+    });
+    this.#started++;
+    // A thread that dies while idle leaves the pool; its error is no one's to report (a job in
+    // progress has its own listeners).
+    worker.on('error', () => undefined);
+    worker.on('exit', () => {
+      const at = this.#idle.indexOf(worker);
+      if (at >= 0) this.#idle.splice(at, 1);
+    });
+    return worker;
+  }
+}
+
+function rebuildError(error: Extract<DraftJobAnswer, { ok: false }>['error']): Error {
+  if (error.code !== undefined && error.code in errorCatalogue) return new EntenteError(error.code as ErrorCode, error.message, error.details);
+  const rebuilt = new Error(error.message);
+  if (error.stack !== undefined) rebuilt.stack = error.stack;
+  return rebuilt;
+}

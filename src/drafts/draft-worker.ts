@@ -1,0 +1,29 @@
+import { parentPort } from 'node:worker_threads';
+import { isEntenteError } from '../errors/entente-error.ts';
+import { proposeDraftFromBytes } from './draft-operations.ts';
+import type { DraftJob, DraftJobAnswer } from './draft-worker-pool.ts';
+
+/**
+ * The worker side of DraftWorkerPool (draft-worker-pool.ts): turns each upload it is sent into the
+ * draft it proposes, with the very function the command line and the tests run on their own thread
+ * (proposeDraftFromBytes), so that the items, their order and the warnings are the same. The pool
+ * sends one job at a time; the thread stays up for the next one (the extraction data and the ATT&CK
+ * catalogue it loaded stay loaded).
+ */
+export function serveDraftProposals(): void {
+  const port = parentPort;
+  if (port === null) throw new Error('serveDraftProposals runs in a worker thread');
+  port.on('message', (request: DraftJob) => {
+    void proposeDraftFromBytes(request.upload).then(
+      (draft) => port.postMessage({ job: request.job, ok: true, draft } satisfies DraftJobAnswer),
+      (error: unknown) => port.postMessage({ job: request.job, ok: false, error: failureOf(error) } satisfies DraftJobAnswer),
+    );
+  });
+}
+
+/** An error as plain data (an EntenteError keeps its code and details; the pool rebuilds it). */
+function failureOf(error: unknown): Extract<DraftJobAnswer, { ok: false }>['error'] {
+  if (isEntenteError(error)) return { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) };
+  if (error instanceof Error) return { message: error.message, ...(error.stack === undefined ? {} : { stack: error.stack }) };
+  return { message: String(error) };
+}
