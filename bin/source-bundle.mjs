@@ -39,7 +39,7 @@ const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const defaultCacheDirectory = join(repositoryRoot, 'node_modules', '.cache', 'entente', 'bundle');
 const requireFromRoot = createRequire(join(repositoryRoot, 'package.json'));
 /** The modules a process or a worker thread starts from; everything they import comes along, lazy imports as chunks. */
-export const BUNDLE_ENTRY_POINTS = ['src/cli/main.ts', 'src/cli/program.ts', 'src/store/import-worker.ts'];
+export const BUNDLE_ENTRY_POINTS = ['src/cli/main.ts', 'src/cli/program.ts', 'src/store/import-worker.ts', 'src/drafts/draft-worker.ts'];
 /** Files that are not sources of the bundle but decide its output (this file among them: a change of the build options rebuilds). */
 const BUILD_INPUTS = ['tsconfig.json', 'package.json', 'bin/source-bundle.mjs'];
 /** How long a replaced build is kept. */
