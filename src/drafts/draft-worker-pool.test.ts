@@ -110,6 +110,28 @@ describe('drafting on a worker thread (DraftWorkerPool)', () => {
     }
   });
 
+  it('refuses an upload past the uploads it lets wait (ENT_DRAFT_QUEUE_FULL, 503), keeping nothing of it, and drafts the others', async () => {
+    const single = new DraftWorkerPool({ maxThreads: 1, maxWaiting: 1 });
+    try {
+      const first = single.propose({ fileName: 'a.txt', bytes: text('C2 45.77.12.9.\n') });
+      const second = single.propose({ fileName: 'b.txt', bytes: text('C2 45.77.12.10.\n') });
+      await assert.rejects(single.propose({ fileName: 'c.txt', bytes: text('C2 45.77.12.11.\n') }), (error: unknown) => {
+        assert.ok(error instanceof EntenteError);
+        assert.equal(error.code, 'ENT_DRAFT_QUEUE_FULL');
+        assert.equal(error.status, 503);
+        assert.match(error.message, /1 upload/);
+        return true;
+      });
+      assert.equal(single.stats.waiting, 1);
+      const drafts = await Promise.all([first, second]);
+      assert.deepEqual(drafts.map((draft) => draft.items.map((item) => item.value)), [['45.77.12.9'], ['45.77.12.10']]);
+      // Room again once the queue drains.
+      assert.deepEqual((await single.propose({ fileName: 'd.txt', bytes: text('C2 45.77.12.12.\n') })).items.map((item) => item.value), ['45.77.12.12']);
+    } finally {
+      await single.close();
+    }
+  });
+
   it('takes its time limit from ENTENTE_DRAFT_TIME_LIMIT_MS, and stops the node on a value that is not one', () => {
     assert.equal(draftTimeLimitFromEnvironment({}), DEFAULT_DRAFT_TIME_LIMIT_MS);
     assert.equal(DEFAULT_DRAFT_TIME_LIMIT_MS, 60_000);

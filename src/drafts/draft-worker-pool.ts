@@ -39,6 +39,12 @@ export interface DraftWorkerPoolOptions {
   /** Threads working at once; more uploads wait. One by default: the node's other work keeps the other core. */
   readonly maxThreads?: number;
   /**
+   * Uploads that may wait for a thread (DEFAULT_DRAFT_QUEUE); one more is refused at once with
+   * ENT_DRAFT_QUEUE_FULL. Each waits with its report in memory (up to 64 MB of body), so a token
+   * sending uploads faster than they are drafted must not grow the node's memory without bound.
+   */
+  readonly maxWaiting?: number;
+  /**
    * Heap of a thread, in MiB. The text of a report may be 32 Mi characters (DocumentLimits.maxChars)
    * and tagging and extraction keep a few copies and their results beside it.
    */
@@ -70,9 +76,13 @@ export function draftTimeLimitFromEnvironment(env: NodeJS.ProcessEnv): number {
   return value;
 }
 
+/** Uploads that may wait for the drafting thread by default: a few minutes of ordinary reports. */
+export const DEFAULT_DRAFT_QUEUE = 8;
+
 export class DraftWorkerPool {
   readonly timeLimitMs: number;
   readonly #maxThreads: number;
+  readonly #maxWaiting: number;
   readonly #heapMb: number;
   readonly #idle: Worker[] = [];
   readonly #waiting: (() => void)[] = [];
@@ -84,6 +94,7 @@ export class DraftWorkerPool {
   constructor(options: DraftWorkerPoolOptions = {}) {
     this.timeLimitMs = options.timeLimitMs ?? DEFAULT_DRAFT_TIME_LIMIT_MS;
     this.#maxThreads = options.maxThreads ?? 1;
+    this.#maxWaiting = options.maxWaiting ?? DEFAULT_DRAFT_QUEUE;
     this.#heapMb = options.heapMb ?? 1024;
   }
 
@@ -93,8 +104,16 @@ export class DraftWorkerPool {
 
   /** The draft `upload` proposes, made on a worker thread: what proposeDraftFromBytes returns, or throws, on the caller's. */
   readonly propose = async (upload: DraftUpload): Promise<NewDraft> => {
-    if (this.#busy >= this.#maxThreads) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    else this.#busy++;
+    if (this.#busy >= this.#maxThreads) {
+      if (this.#waiting.length >= this.#maxWaiting) {
+        throw new EntenteError(
+          'ENT_DRAFT_QUEUE_FULL',
+          `The node is drafting other reports and ${this.#maxWaiting} upload${this.#maxWaiting === 1 ? '' : 's'} already wait${this.#maxWaiting === 1 ? 's' : ''}: send this one again once they are done`,
+          { waiting: this.#waiting.length },
+        );
+      }
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    } else this.#busy++;
     try {
       if (this.#closed) throw new Error('the draft worker pool is closed');
       return await this.#run(upload);

@@ -55,6 +55,7 @@ export const errorCatalogue = {
   ENT_EXTRACT_ENCRYPTED: { status: 422, title: 'The document is encrypted and needs a password to read' },
   ENT_EXTRACT_MALFORMED: { status: 422, title: 'The document is truncated or corrupt and cannot be read' },
   ENT_EXTRACT_LIMIT_EXCEEDED: { status: 413, title: 'Reading the document went past a safety limit (pages, size, nesting, parts, observables, memory or time)' },
+  ENT_DRAFT_QUEUE_FULL: { status: 503, title: 'Too many reports are waiting to become drafts; send this one again later' },
   ENT_EXTRACT_TIMEOUT: { status: 422, title: 'Turning the report into a draft (reading, extraction, tagging) took longer than the node allows' },
 
   // Search
