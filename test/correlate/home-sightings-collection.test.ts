@@ -214,6 +214,13 @@ describe('the home sightings collection', () => {
       assert.ok(response.body.includes(CIRCLE_ONLY_VALUE), 'with the observable holding the matched value');
       const single = await call('analyst', 'GET', `/taxii2/api/collections/${homeSightings}/objects/${await sightingId()}/`);
       assert.equal(single.statusCode, 200, single.body);
+      // Each piece of evidence read alone too: decided by the sighting written with it, not by the page around it.
+      const evidence = (await jsonIn(homeSightings)).map((json) => JSON.parse(json) as { type: string; id: string }).filter((o) => o.type === 'observed-data' || o.type === 'ipv4-addr');
+      assert.ok(evidence.length >= 2);
+      for (const { id } of evidence) {
+        const alone = await call('analyst', 'GET', `/taxii2/api/collections/${homeSightings}/objects/${id}/`);
+        assert.equal(alone.statusCode, 200, `${id}: ${alone.body}`);
+      }
     });
 
     // A sighting names its indicator and its evidence holds the value matched: a grant on the home
