@@ -87,6 +87,87 @@ describe('reading HTML', () => {
     assert.ok(!doc.text.includes('sidebar-host.net'), doc.text);
   });
 
+  it('does not read text a <style> element hides: by class, id, type and class, descendant and child combinators, selector lists, attributes', () => {
+    // The obvious bypass of inline-only hiding: the report's own style sheet hides the planted text.
+    const doc = readHtml(
+      page(
+        '<main><p>visible 45.77.12.3</p><span class="h">class-hidden.net</span> <p id="x">id-hidden.net</p>' +
+          '<span class="note warn">type-class.net</span><div class="wrap"><p><span class="c">descendant.net</span></p></div>' +
+          '<section><b>child.net</b></section><i class="l2">list.net</i><em data-x="1">attribute.net</em>' +
+          '<p class="H">case.net</p><p>after 45.77.12.4</p></main>',
+        '<style>.h{display:none} #x { visibility : hidden } span.note.warn{content-visibility:hidden}' +
+          ' div .c{display:none} section > b{display:none} .l1, .l2 {visibility:collapse} [data-x="1"]{display:none}</style>',
+      ),
+    );
+    assert.equal(doc.text, 'Report\n\nvisible 45.77.12.3\n\ncase.net\n\nafter 45.77.12.4\n', 'class names are case-sensitive in a page with a doctype');
+    assert.equal(doc.warnings.length, 1);
+    assert.match(doc.warnings[0] ?? '', /7 hidden elements .*7 of them by the page.s style sheet/);
+    assert.match(doc.warnings[0] ?? '', /starting "class-hidden\.net/);
+  });
+
+  it('applies a style sheet the way a browser cascades it: specificity, then order; inline styles over it; !important over inline', () => {
+    const doc = readHtml(
+      page(
+        '<p class="a">later-wins.net</p><p class="b" id="b">specific-wins.net</p><p class="c" style="display:block">inline-wins.net</p>' +
+          '<p class="d" style="display:block">important-wins.net</p><p class="e" style="display:none !important">inline-important.net</p>' +
+          '<div class="f"><span class="g">shown-again.net</span></div><p hidden class="s">shown-hidden-attr.net</p><p class="i">invalid-ignored.net</p>',
+        '<style>.a{display:none} .a{display:block} #b{display:none} .b{display:block} .c{display:none} .d{display:none!important}' +
+          ' .e{display:block !important} .f{visibility:hidden} .g{visibility:visible} .s{display:block} .i{display:none} .i{display:nonsense}</style>',
+      ),
+    );
+    assert.equal(doc.text, 'Report\n\nlater-wins.net\n\ninline-wins.net\n\nshown-again.net\n\nshown-hidden-attr.net\n');
+  });
+
+  it('applies what a browser applies on every screen: a <style> anywhere in the page, @media screen, the rest of a list with a pseudo-class, CSS nesting, case-blind classes in quirks mode', () => {
+    const read = (html: string): string => readHtml(html).text;
+    assert.equal(read('<!doctype html><p>keep</p><div hidden><style>.a{display:none}</style></div><p class=a>gone</p>'), 'keep\n');
+    assert.equal(read('<!doctype html><style>@media screen { .a{display:none} }</style><p>keep</p><p class=a>gone</p>'), 'keep\n');
+    assert.equal(read('<!doctype html><style>.x:hover, .a{display:none}</style><p>keep</p><p class=a>gone</p>'), 'keep\n');
+    assert.equal(read('<!doctype html><style>.a{ .b{display:block} display:none }</style><p>keep</p><p class=a>gone</p>'), 'keep\n');
+    assert.equal(read('<!doctype html><style>.q{content:"}"} .a{display:none}</style><p>keep</p><p class=a>gone</p>'), 'keep\n');
+    // Without a doctype a browser matches class names whatever their case.
+    assert.equal(read('<style>.H{display:none}</style><p>keep</p><p class=h>gone</p>'), 'keep\n');
+    // An author display overrides the user agent's [hidden]{display:none}.
+    assert.equal(read('<!doctype html><style>[hidden]{display:block}</style><p hidden>shown</p>'), 'shown\n');
+  });
+
+  it('reads text a style sheet hides only conditionally or interactively: @media and other at-rules, pseudo-classes, sibling combinators, media="print"', () => {
+    // Conservative: only rules that apply on every screen, to every state, hide text; anything else
+    // is read (a legitimately visible paragraph dropped would be worse than a warning-free read).
+    const doc = readHtml(
+      page(
+        '<p class="m">media.net</p><p class="s">supports.net</p><p class="p">pseudo.net</p><h2>x</h2><p class="sib">sibling.net</p>' +
+          '<p class="pr">print.net</p><p class="desk">mobile-first.net</p><p class="t">typed.net</p>',
+        '<style>@media (max-width: 600px) { .m{display:none} } @supports (display:grid) { .s{display:none} } .p:hover{display:none}' +
+          ' h2 + .sib{display:none} .desk{display:none} @media (min-width: 800px) { .desk{display:block} }</style>' +
+          '<style media="print">.pr{display:none}</style><style type="text/x-template">.t{display:none}</style>',
+      ),
+    );
+    assert.equal(doc.text, 'Report\n\nmedia.net\n\nsupports.net\n\npseudo.net\n\nx\n\nsibling.net\n\nprint.net\n\nmobile-first.net\n\ntyped.net\n');
+  });
+
+  it('ignores style sheets it cannot parse, never throws, and stops at a bound on what it reads', () => {
+    for (const css of ['.h{display:none', '}}}{{{.h{', '.h{display:"}"}', '@media{{{{', '.h[{display:none}', '/* .h{display:none}', '\\', '.a..b{display:none}']) {
+      assert.doesNotThrow(() => readHtml(page('<p class="h">kept.net</p>', `<style>${css}</style>`)), css);
+    }
+    // Escapes and comments are read as a browser reads them.
+    assert.doesNotMatch(readHtml(page('<p class="evil">esc.net</p>', '<style>/* x */.\\65 vil{display:none}</style>')).text, /esc\.net/);
+    // Past 256 KiB of style sheets, nothing more is applied, and the warning says so.
+    const padded = readHtml(page('<p class="late">late.net</p>', `<style>${'.pad{color:red}'.repeat(20_000)}.late{display:none}</style>`));
+    assert.match(padded.text, /late\.net/);
+    assert.ok(padded.warnings.some((w) => /256 KiB of its style sheets, style rules were not applied/.test(w)), padded.warnings.join('\n'));
+  });
+
+  it('matches hostile selectors against a deep page in bounded time', () => {
+    const rules = Array.from({ length: 3_000 }, (_, i) => `div div div div div div div .n${i % 7}{display:none}`).join('');
+    const deep = `${'<div>'.repeat(400)}<span class="n1">deep.net</span>${'</div>'.repeat(400)}`;
+    const started = process.cpuUsage();
+    const doc = readHtml(page(deep.repeat(20), `<style>${rules} * * * * * * * * * * * * * * * * * * .x{display:none}</style>`), { limits: { maxHtmlCpuMs: 60_000 } });
+    const used = process.cpuUsage(started);
+    assert.ok((used.user + used.system) / 1000 < 5_000, `${(used.user + used.system) / 1000} ms of CPU`);
+    assert.ok(doc.warnings.length >= 1, 'hidden, or a warning that the style sheet was not applied in full');
+  });
+
   it('removes the invisible characters sites put inside long tokens, and joins across <wbr>', () => {
     const doc = readHtml(page('<p>cdn&#8203;-lantern&shy;.org and very-long-domain<wbr>.example.org</p>'));
     assert.ok(doc.text.includes('cdn-lantern.org and very-long-domain.example.org'));

@@ -3,11 +3,13 @@
 // only builds a tree: no script runs, no style is applied, nothing (images, frames, links) is
 // fetched. Text inside script, style, template, noscript, SVG, forms and page chrome (nav, footer,
 // aside) is dropped; link targets are not read, only the text the reader sees. Text a browser does
-// not show (the `hidden` attribute, an inline display:none or visibility:hidden style) is dropped
+// not show (the `hidden` attribute, a display:none, visibility:hidden or content-visibility:hidden
+// style, inline or from the page's <style> elements as html-stylesheet.ts reads them) is dropped
 // too, with a warning: a report from a compromised partner could otherwise plant indicators there
 // that the analyst, who reads the rendered page, never sees but is asked to accept. Style sheets are
-// not applied, so text hidden by a class is still read (and so is text the size of zero or the
-// colour of its background).
+// read conservatively (only what hides on every screen hides), so text hidden by a rule in @media or
+// behind a pseudo-class is still read (and so is text the size of zero or the colour of its
+// background).
 //
 // Parsing runs on the caller's thread (the CLI's, or a server's event loop for POST /api/drafts), so
 // its cost is bounded (document-limits.ts): tags nested too deep are flattened before parse5 sees
@@ -20,6 +22,8 @@ import { DEFAULT_DOCUMENT_LIMITS } from './document-limits.ts';
 import type { DocumentLimits } from './document-limits.ts';
 import { invisibleWarning, TextBuilder } from './document-text.ts';
 import type { DocumentText } from './document-text.ts';
+import { MAX_STYLESHEET_CHARS, PageStyles } from './html-stylesheet.ts';
+import type { Visibility } from './html-stylesheet.ts';
 import { INVISIBLE_CHARACTERS, INVISIBLE_CLASS, invisibleInWords, shown } from '../extract/invisible.ts';
 
 type Node = DefaultTreeAdapterMap['node'];
@@ -43,52 +47,20 @@ const PARAGRAPH = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'table', 'pr
 const INVISIBLE = new RegExp(`[${INVISIBLE_CLASS}]`, 'g');
 const INVISIBLE_CODES: ReadonlySet<number> = new Set(Array.from(INVISIBLE_CHARACTERS, (c) => c.charCodeAt(0)));
 
-/** What an element's inline style says about showing it (the last declaration of each wins). */
-interface InlineVisibility {
-  /** The `display` value, lower-cased, when the style sets one. */
-  readonly display?: string;
-  /** The `visibility` value, lower-cased, when the style sets one. */
-  readonly visibility?: string;
-  /** The `content-visibility` value, lower-cased, when the style sets one. */
-  readonly contentVisibility?: string;
-}
-
-function inlineVisibility(el: Element): InlineVisibility {
-  const style = attr(el, 'style');
-  if (style === undefined || !/display|visibility/i.test(style)) return {};
-  let display: string | undefined;
-  let visibility: string | undefined;
-  let contentVisibility: string | undefined;
-  for (const declaration of style.split(';')) {
-    const colon = declaration.indexOf(':');
-    if (colon < 0) continue;
-    const property = declaration.slice(0, colon).trim().toLowerCase();
-    const value = declaration.slice(colon + 1).replace(/!\s*important\s*$/i, '').trim().toLowerCase();
-    if (property === 'display') display = value;
-    else if (property === 'visibility') visibility = value;
-    else if (property === 'content-visibility') contentVisibility = value;
-  }
-  return {
-    ...(display === undefined ? {} : { display }),
-    ...(visibility === undefined ? {} : { visibility }),
-    ...(contentVisibility === undefined ? {} : { contentVisibility }),
-  };
-}
-
 /**
- * Whether a browser shows nothing of what `el` holds: display:none or content-visibility:hidden in
- * its inline style, or the `hidden` attribute (the user agent's display:none, unless the inline
- * style sets a display).
+ * Whether a browser shows nothing of what `el` holds: display:none or content-visibility:hidden (in
+ * its style attribute or the page's style sheets, html-stylesheet.ts), or the `hidden` attribute
+ * (the user agent's display:none, unless the author's styles set a display).
  */
-function notDisplayed(el: Element, css: InlineVisibility = inlineVisibility(el)): boolean {
+function notDisplayed(el: Element, css: Visibility): boolean {
   if (css.contentVisibility === 'hidden') return true;
   if (css.display !== undefined) return css.display === 'none';
   return attr(el, 'hidden') !== undefined;
 }
 
 /** Whether `el` hides itself and its content from view: not displayed, or visibility:hidden or collapse. */
-function hiddenFromView(el: Element): boolean {
-  const css = inlineVisibility(el);
+function hiddenFromView(el: Element, styles: PageStyles): boolean {
+  const css = styles.visibility(el);
   return notDisplayed(el, css) || css.visibility === 'hidden' || css.visibility === 'collapse';
 }
 
@@ -106,12 +78,12 @@ function children(node: Node): readonly Node[] {
 
 // Iterative walks: a hostile page can nest elements a hundred thousand deep.
 /** The length of the text under `root`, hidden elements below it left out (hidden text must not decide what the main content is). */
-function textLength(root: Node): number {
+function textLength(root: Node, styles: PageStyles): number {
   let n = 0;
   const stack: Node[] = [root];
   for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
     if (node.nodeName === '#text') n += 'value' in node ? node.value.length : 0;
-    else if (!(isElement(node) && (SKIP.has(node.tagName) || (node !== root && hiddenFromView(node))))) {
+    else if (!(isElement(node) && (SKIP.has(node.tagName) || (node !== root && hiddenFromView(node, styles))))) {
       // One at a time: spreading a list of 130,000 children into one call overflows the stack.
       for (const kid of children(node)) stack.push(kid);
     }
@@ -119,7 +91,7 @@ function textLength(root: Node): number {
   return n;
 }
 
-function find(root: Node, pick: (el: Element) => boolean): Element[] {
+function find(root: Node, pick: (el: Element) => boolean, styles: PageStyles): Element[] {
   const out: Element[] = [];
   const stack: Node[] = [root];
   for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
@@ -130,7 +102,7 @@ function find(root: Node, pick: (el: Element) => boolean): Element[] {
       }
       if (SKIP.has(node.tagName) && node.tagName !== 'head') continue;
       // A <main> inside a hidden element would be read as if it were shown.
-      if (hiddenFromView(node)) continue;
+      if (hiddenFromView(node, styles)) continue;
     }
     const kids = children(node);
     for (let i = kids.length - 1; i >= 0; i--) {
@@ -145,14 +117,14 @@ function find(root: Node, pick: (el: Element) => boolean): Element[] {
  * The elements holding the main content: every <main> / role=main, else every <article>, when they
  * hold at least a third of the page's text; otherwise the whole body.
  */
-function mainContent(doc: Node): Node[] {
-  const total = textLength(doc);
+function mainContent(doc: Node, styles: PageStyles): Node[] {
+  const total = textLength(doc, styles);
   for (const pick of [
     (el: Element) => el.tagName === 'main' || attr(el, 'role') === 'main',
     (el: Element) => el.tagName === 'article',
   ]) {
-    const found = find(doc, pick);
-    const n = found.reduce((sum, el) => sum + textLength(el), 0);
+    const found = find(doc, pick, styles);
+    const n = found.reduce((sum, el) => sum + textLength(el, styles), 0);
     if (found.length > 0 && n >= total / 3) return found;
   }
   return [doc];
@@ -198,12 +170,16 @@ class HtmlText {
   private visible = true;
   /** Hidden elements that held text, and the characters of it (white space left out) not read. */
   hiddenElements = 0;
+  /** Of those, the ones a style sheet hid (rather than the element's own attributes). */
+  hiddenBySheet = 0;
   hiddenChars = 0;
   /** The beginning of the first hidden text, for the warning. */
   hiddenSample = '';
   /** Words that look like indicators and held invisible characters (invisible.ts), and a few of them. */
   invisibleWords = 0;
   readonly invisibleSamples: string[] = [];
+
+  constructor(private readonly styles: PageStyles) {}
 
   private text(value: string, start: number | undefined, end: number | undefined): void {
     if (!this.visible) {
@@ -304,12 +280,13 @@ class HtmlText {
     }
     if (!isElement(node)) return () => {};
     if (SKIP.has(node.tagName)) return null;
-    const css = inlineVisibility(node);
+    const css = this.styles.visibility(node);
     if (notDisplayed(node, css)) {
       // Nothing inside is shown, whatever it says of itself.
       const hidden = this.visible ? hiddenText(node) : { chars: 0, sample: '' };
       if (hidden.chars > 0) {
         this.hiddenElements += 1;
+        if (css.bySheet) this.hiddenBySheet += 1;
         this.hiddenChars += hidden.chars;
         if (this.hiddenSample.trim() === '') this.hiddenSample = hidden.sample;
       }
@@ -322,7 +299,10 @@ class HtmlText {
     this.visible = css.visibility === 'visible' || (css.visibility !== 'hidden' && css.visibility !== 'collapse' && wasVisible);
     const exit = this.enterElement(node);
     const restore = (): void => {
-      if (wasVisible && !this.visible && this.hiddenChars > hiddenBefore) this.hiddenElements += 1;
+      if (wasVisible && !this.visible && this.hiddenChars > hiddenBefore) {
+        this.hiddenElements += 1;
+        if (css.bySheet) this.hiddenBySheet += 1;
+      }
       this.visible = wasVisible;
     };
     if (exit === null) {
@@ -371,8 +351,8 @@ class HtmlText {
   }
 }
 
-function titleOf(doc: Node): Element | undefined {
-  return find(doc, (el) => el.tagName === 'title')[0];
+function titleOf(doc: Node, styles: PageStyles): Element | undefined {
+  return find(doc, (el) => el.tagName === 'title', styles)[0];
 }
 
 /**
@@ -491,9 +471,10 @@ function parseBounded(html: string, name: string, limits: HtmlLimits): Document 
 export function readHtml(html: string, options: HtmlReadOptions = {}): DocumentText {
   const limits = { ...DEFAULT_DOCUMENT_LIMITS, ...options.limits };
   const doc = parseBounded(html, options.name ?? 'the HTML page', limits);
-  const reader = new HtmlText();
-  const title = titleOf(doc);
-  const roots = mainContent(doc);
+  const styles = new PageStyles(doc);
+  const reader = new HtmlText(styles);
+  const title = titleOf(doc, styles);
+  const roots = mainContent(doc, styles);
   const warnings: string[] = [];
   if (title !== undefined) {
     for (const c of title.childNodes) reader.walk(c);
@@ -505,9 +486,14 @@ export function readHtml(html: string, options: HtmlReadOptions = {}): DocumentT
   }
   const name = options.name ?? 'the HTML page';
   if (reader.hiddenElements > 0) {
+    const bySheet = reader.hiddenBySheet === 0 ? '' : `, ${reader.hiddenBySheet} of them by the page's style sheet`;
     warnings.push(
-      `${name}: ${reader.hiddenElements} hidden element${reader.hiddenElements === 1 ? '' : 's'} (the hidden attribute, or an inline display:none, visibility:hidden or content-visibility:hidden style) held ${reader.hiddenChars} characters of text a browser does not show, starting "${sampleOf(reader.hiddenSample)}"; it was not read (check that the page shows no such text, e.g. a collapsed section)`,
+      `${name}: ${reader.hiddenElements} hidden element${reader.hiddenElements === 1 ? '' : 's'} (the hidden attribute, or a display:none, visibility:hidden or content-visibility:hidden style, inline or in a <style> element${bySheet}) held ${reader.hiddenChars} characters of text a browser does not show, starting "${sampleOf(reader.hiddenSample)}"; it was not read (check that the page shows no such text, e.g. a collapsed section)`,
     );
+  }
+  if (styles.truncated || styles.exhausted) {
+    const why = styles.truncated ? `past the first ${MAX_STYLESHEET_CHARS / 1024} KiB of its style sheets` : `its style sheets' selectors were too costly to match against it in full`;
+    warnings.push(`${name}: ${why}, style rules were not applied, so text they hide may have been read (check that the page shows each proposed value)`);
   }
   if (reader.invisibleWords > 0) warnings.push(invisibleWarning(name, reader.invisibleWords, reader.invisibleSamples));
   const text = reader.out.toString();

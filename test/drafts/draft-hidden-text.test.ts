@@ -32,6 +32,16 @@ test('a draft of an HTML report proposes nothing from hidden elements, and warns
   assert.ok(draft.warnings.some((w) => /advisory\.html: 2 hidden elements .* not read/.test(w)), draft.warnings.join('\n'));
 });
 
+test('a draft of an HTML report proposes nothing its style sheet hides', async () => {
+  const draft = await draftOf(
+    'styled.html',
+    '<!doctype html><html><head><style>.x{display:none} #y{visibility:hidden}</style></head><body><main>' +
+      '<p>The actor used 45.77.12.3 for C2.</p><span class="x">evil-c2-update.net</span><p id="y">91.215.85.17</p></main></body></html>',
+  );
+  assert.deepEqual(draft.items.map((item) => item.value), ['45.77.12.3']);
+  assert.ok(draft.warnings.some((w) => /styled\.html: 2 hidden elements .*style sheet/.test(w)), draft.warnings.join('\n'));
+});
+
 test('a draft of a text report proposes the value a reader sees, with its evidence on the text as read, and names the word', async () => {
   const text = 'Beacons to evil\u200b-c2.com and 1\u200b85.220.101.4 every hour.\n';
   const draft = await draftOf('notes.txt', text);
