@@ -10,9 +10,10 @@
 // .class, #id and [attribute] tests, joined by descendant or child combinators; a selector with a
 // pseudo-class or -element (:hover, :checked, ::before: interactive or generated), a sibling
 // combinator or a namespace is left out of its list, the rest of the list still applies. Values are
-// checked: an invalid one is dropped, as a browser drops it. Custom properties (var()) are not
-// resolved. The cascade: !important, then inline style over a style sheet, then specificity, then
-// the later rule. Nothing is fetched (<link rel=stylesheet>, @import).
+// checked: an invalid one is dropped, as a browser drops it. Custom properties are not resolved: a
+// var() value counts as one that shows the element. The cascade: !important, then inline style over
+// a style sheet, then specificity, then the later rule. Nothing is fetched (<link rel=stylesheet>,
+// @import).
 //
 // Hostile CSS is bounded: MAX_STYLESHEET_CHARS of it is read, a selector of more than
 // MAX_SELECTOR_COMPOUNDS compound selectors is left out, nesting of at-rules is followed
@@ -90,7 +91,10 @@ export function parseDeclarations(block: string): Declaration[] {
     const important = /!\s*important$/.test(value);
     if (important) value = value.replace(/!\s*important$/, '').trim();
     value = value.replace(/\s+/g, ' ');
-    if (valid(property, value)) out.push({ property, value, important });
+    // A custom property is valid when the rule is parsed and resolved later; it is not resolved here,
+    // so it counts as a value that shows the element (it does override an earlier display:none).
+    if (/\bvar\(/.test(value)) out.push({ property, value: 'var()', important });
+    else if (valid(property, value)) out.push({ property, value, important });
   }
   return out;
 }

@@ -129,6 +129,8 @@ describe('reading HTML', () => {
     assert.equal(read('<style>.H{display:none}</style><p>keep</p><p class=h>gone</p>'), 'keep\n');
     // An author display overrides the user agent's [hidden]{display:none}.
     assert.equal(read('<!doctype html><style>[hidden]{display:block}</style><p hidden>shown</p>'), 'shown\n');
+    // A custom property is not resolved: it counts as showing the element, as var(--shown) would.
+    assert.equal(read('<!doctype html><style>.a{display:none} .a{display:var(--shown)}</style><p class=a>shown</p>'), 'shown\n');
   });
 
   it('reads text a style sheet hides only conditionally or interactively: @media and other at-rules, pseudo-classes, sibling combinators, media="print"', () => {
