@@ -7,9 +7,9 @@
 // top level of a style sheet hide anything. Rules inside @media, @supports, @container, @layer and
 // the like may apply or not, so they can only show an element again (a mobile-first page hides a
 // column, then shows it on wide screens); other at-rules are skipped. Selectors are type, `*`,
-// .class, #id and [attribute] tests, joined by descendant or child combinators; a selector with a
-// pseudo-class or -element (:hover, :checked, ::before: interactive or generated), a sibling
-// combinator or a namespace is left out of its list, the rest of the list still applies. Values are
+// .class, #id and [attribute] tests, joined by descendant, child (>) or sibling (+, ~) combinators; a
+// selector with a pseudo-class or -element (:hover, :checked, ::before: interactive or generated;
+// :is() and :not() too) or a namespace is left out of its list, the rest of the list still applies. Values are
 // checked: an invalid one is dropped, as a browser drops it. Custom properties are not resolved: a
 // var() value counts as one that shows the element. The cascade: !important, then inline style over
 // a style sheet, then specificity, then the later rule. Nothing is fetched (<link rel=stylesheet>,
@@ -176,10 +176,12 @@ interface Compound {
   readonly attributes: readonly AttributeTest[];
 }
 
+type Combinator = ' ' | '>' | '+' | '~';
+
 interface Selector {
-  /** Left to right; `child[i]` is true when compounds i and i+1 are joined by `>` (else a descendant). */
+  /** Left to right; `combinators[i]` joins compounds i and i+1 (' ' for a descendant). */
   readonly compounds: readonly Compound[];
-  readonly child: readonly boolean[];
+  readonly combinators: readonly Combinator[];
   readonly specificity: number;
 }
 
@@ -297,7 +299,7 @@ class SelectorParser {
   /** The whole text as one complex selector, or undefined if it is not one this reader takes. */
   complex(): Selector | undefined {
     const compounds: Compound[] = [];
-    const child: boolean[] = [];
+    const combinators: Combinator[] = [];
     this.ws();
     for (;;) {
       if (compounds.length >= MAX_SELECTOR_COMPOUNDS) return undefined;
@@ -306,11 +308,12 @@ class SelectorParser {
       compounds.push(c);
       const spaced = this.ws();
       if (this.i >= this.s.length) break;
-      if (this.s[this.i] === '>') {
+      const next = this.s[this.i];
+      if (next === '>' || next === '+' || next === '~') {
         this.i += 1;
         this.ws();
-        child.push(true);
-      } else if (spaced && !/[+~|:,]/.test(this.s[this.i] ?? '')) child.push(false);
+        combinators.push(next);
+      } else if (spaced && !/[|:,]/.test(next ?? '')) combinators.push(' ');
       else return undefined;
     }
     let a = 0;
@@ -321,7 +324,7 @@ class SelectorParser {
       b += c.classes.length + c.attributes.length;
       if (c.tag !== undefined) t += 1;
     }
-    return { compounds, child, specificity: Math.min(a, 999) * 1e6 + Math.min(b, 999) * 1e3 + Math.min(t, 999) };
+    return { compounds, combinators, specificity: Math.min(a, 999) * 1e6 + Math.min(b, 999) * 1e3 + Math.min(t, 999) };
   }
 }
 
@@ -397,6 +400,7 @@ export class PageStyles {
   private steps = 0;
   private readonly cache = new Map<Element, Visibility>();
   private readonly classCache = new Map<Element, ReadonlySet<string>>();
+  private readonly previous = new Map<Element, Element | undefined>();
   private readonly quirks: boolean;
 
   constructor(doc: Node) {
@@ -540,6 +544,20 @@ export class PageStyles {
     return true;
   }
 
+  /** The element before `el` among its parent's children (found for all of them at once: a parent may have 100,000). */
+  private previousElement(el: Element): Element | undefined {
+    if (!this.previous.has(el)) {
+      let before: Element | undefined;
+      for (const kid of el.parentNode?.childNodes ?? []) {
+        if (!isElement(kid)) continue;
+        this.previous.set(kid, before);
+        before = kid;
+      }
+      if (!this.previous.has(el)) this.previous.set(el, undefined);
+    }
+    return this.previous.get(el);
+  }
+
   /** Whether `el` matches compounds[0..at] of `s`, compounds[at] tested on `el` itself. */
   private matchesFrom(s: Selector, at: number, el: Element): boolean {
     if (this.steps > MAX_MATCH_STEPS) {
@@ -549,9 +567,21 @@ export class PageStyles {
     const c = s.compounds[at];
     if (c === undefined || !this.matchesCompound(el, c)) return false;
     if (at === 0) return true;
-    if (s.child[at - 1] === true) {
+    const combinator = s.combinators[at - 1];
+    if (combinator === '>') {
       const parent = el.parentNode;
       return isElement(parent) && this.matchesFrom(s, at - 1, parent);
+    }
+    if (combinator === '+') {
+      const before = this.previousElement(el);
+      return before !== undefined && this.matchesFrom(s, at - 1, before);
+    }
+    if (combinator === '~') {
+      for (let p = this.previousElement(el); p !== undefined; p = this.previousElement(p)) {
+        if (this.matchesFrom(s, at - 1, p)) return true;
+        if (this.exhausted) return false;
+      }
+      return false;
     }
     for (let p = el.parentNode; isElement(p); p = p.parentNode) {
       if (this.matchesFrom(s, at - 1, p)) return true;
