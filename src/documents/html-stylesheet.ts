@@ -4,8 +4,8 @@
 // indicators behind `.h{display:none}` where the reader only looked at inline styles.
 //
 // Conservative means: where it is unsure, the text stays visible (and is read). Only rules at the
-// top level of a style sheet hide anything. Rules inside @media, @supports, @container, @layer and
-// the like may apply or not, so they can only show an element again (a mobile-first page hides a
+// top level of a style sheet (or of a cascade layer, @layer) hide anything. Rules inside @media,
+// @supports, @container and the like may apply or not, so they can only show an element again (a mobile-first page hides a
 // column, then shows it on wide screens); other at-rules are skipped. Selectors are type, `*`,
 // .class, #id and [attribute] tests, joined by descendant, child (>) or sibling (+, ~) combinators; a
 // selector with a pseudo-class or -element (:hover, :checked, ::before: interactive or generated;
@@ -358,6 +358,8 @@ interface Rule {
   readonly order: number;
   /** Inside @media and the like: may apply or not, so it can only show an element again. */
   readonly conditional: boolean;
+  /** The cascade layer it is in (its place in the order of layers), if any. */
+  readonly layer?: number;
 }
 
 /** A declaration's place in the cascade, compared in order: level (importance, inline), specificity, order. */
@@ -365,6 +367,19 @@ interface Rank {
   readonly level: number;
   readonly specificity: number;
   readonly order: number;
+}
+
+const MAX_LAYERS = 100_000;
+
+/**
+ * A style sheet declaration's level in the cascade, before specificity: normal declarations in layers
+ * below those outside layers (a later layer above an earlier one), !important ones the other way
+ * round; inline style is 1 (normal) and 3 (!important).
+ */
+function level(important: boolean, layer: number | undefined): number {
+  if (layer === undefined) return important ? 2 : 0;
+  const at = Math.min(layer, MAX_LAYERS - 1);
+  return important ? 2 + (MAX_LAYERS - at) / (MAX_LAYERS + 1) : -1 + (at + 1) / (MAX_LAYERS + 1);
 }
 
 function outranks(x: Rank, y: Rank): boolean {
@@ -401,6 +416,7 @@ export class PageStyles {
   private readonly cache = new Map<Element, Visibility>();
   private readonly classCache = new Map<Element, ReadonlySet<string>>();
   private readonly previous = new Map<Element, Element | undefined>();
+  private readonly layers = new Map<string, number>();
   private readonly quirks: boolean;
 
   constructor(doc: Node) {
@@ -444,7 +460,22 @@ export class PageStyles {
     return this.rules === 0;
   }
 
-  private readRules(css: string, from: number, end: number, conditional: boolean, depth: number): void {
+  /** The place of a cascade layer (`@layer name`), in the order its name first appears. */
+  private layerIndex(name: string): number {
+    let index = this.layers.get(name);
+    if (index === undefined) {
+      index = this.layers.size;
+      this.layers.set(name, index);
+    }
+    return index;
+  }
+
+  /**
+   * Reads the rules between `from` and `end`. `layer`: the cascade layer they are in, if any (only
+   * one level: a layer nested in a layer counts as conditional, its order against its parent's own
+   * rules not being kept).
+   */
+  private readRules(css: string, from: number, end: number, conditional: boolean, depth: number, layer?: number): void {
     let i = from;
     while (i < end) {
       while (i < end && /[\s;]/.test(css[i] ?? '')) i += 1;
@@ -465,6 +496,9 @@ export class PageStyles {
       }
       if (j >= end) return;
       if (css[j] === ';') {
+        // `@layer a, b;` fixes the order of layers before their rules come.
+        const names = /^@layer\s+([^{]*)$/i.exec(css.slice(i, j).trim())?.[1];
+        if (names !== undefined && layer === undefined) for (const n of names.split(',')) this.layerIndex(n.trim());
         i = j + 1;
         continue;
       }
@@ -473,21 +507,28 @@ export class PageStyles {
       if (prelude.startsWith('@')) {
         const name = /^@([-A-Za-z]+)/.exec(prelude)?.[1]?.toLowerCase() ?? '';
         if (GROUPING_AT_RULES.has(name) && depth < MAX_AT_RULE_DEPTH) {
-          const always = name === 'media' && ALWAYS_ON_SCREEN.test(prelude.slice(6));
-          this.readRules(css, j + 1, close, conditional || !always, depth + 1);
+          if (name === 'layer' && layer === undefined) {
+            // Rules in a layer apply, below the rules outside layers; level() ranks them.
+            const layerName = prelude.slice(6).trim();
+            const index = layerName === '' ? this.layerIndex(`\u0000anonymous${this.layers.size}`) : layerName.includes(',') ? undefined : this.layerIndex(layerName);
+            if (index !== undefined) this.readRules(css, j + 1, close, conditional, depth + 1, index);
+          } else {
+            const always = name === 'media' && ALWAYS_ON_SCREEN.test(prelude.slice(6));
+            this.readRules(css, j + 1, close, conditional || !always, depth + 1, layer);
+          }
         }
-      } else this.addRule(prelude, css.slice(j + 1, close), conditional);
+      } else this.addRule(prelude, css.slice(j + 1, close), conditional, layer);
       i = close + 1;
     }
   }
 
-  private addRule(prelude: string, block: string, conditional: boolean): void {
+  private addRule(prelude: string, block: string, conditional: boolean, layer: number | undefined): void {
     const declarations = parseDeclarations(block);
     if (declarations.length === 0) return;
     for (const text of splitSelectorList(prelude)) {
       const selector = new SelectorParser(text.trim()).complex();
       if (selector === undefined) continue;
-      const rule: Rule = { selector, declarations, order: this.rules++, conditional };
+      const rule: Rule = { selector, declarations, order: this.rules++, conditional, ...(layer === undefined ? {} : { layer }) };
       const key = selector.compounds[selector.compounds.length - 1];
       const id = key?.ids[0];
       const cls = key?.classes[0];
@@ -618,7 +659,7 @@ export class PageStyles {
         for (const rule of list ?? []) {
           if (!this.matchesFrom(rule.selector, rule.selector.compounds.length - 1, el)) continue;
           for (const d of rule.declarations) {
-            consider(d, d.important ? 2 : 0, rule.selector.specificity, rule.order, true, rule.conditional);
+            consider(d, level(d.important, rule.layer), rule.selector.specificity, rule.order, true, rule.conditional);
           }
         }
       }

@@ -129,6 +129,11 @@ describe('reading HTML', () => {
     assert.equal(read('<style>.H{display:none}</style><p>keep</p><p class=h>gone</p>'), 'keep\n');
     // An author display overrides the user agent's [hidden]{display:none}.
     assert.equal(read('<!doctype html><style>[hidden]{display:block}</style><p hidden>shown</p>'), 'shown\n');
+    // Rules in cascade layers apply, below those outside layers, a later layer over an earlier one; !important the other way round.
+    assert.equal(read('<!doctype html><style>@layer utilities { .hidden{display:none} }</style><p>keep</p><p class=hidden>gone</p>'), 'keep\n');
+    assert.equal(read('<!doctype html><style>@layer base { #a{display:none} } p{display:block}</style><p id=a>shown</p>'), 'shown\n');
+    assert.equal(read('<!doctype html><style>@layer a, b; @layer b { p{display:block} } @layer a { #a{display:none} }</style><p id=a>shown</p>'), 'shown\n');
+    assert.equal(read('<!doctype html><style>@layer a { .x{display:none!important} } #y{display:block!important}</style><p>keep</p><p class=x id=y>gone</p>'), 'keep\n');
     // A custom property is not resolved: it counts as showing the element, as var(--shown) would.
     assert.equal(read('<!doctype html><style>.a{display:none} .a{display:var(--shown)}</style><p class=a>shown</p>'), 'shown\n');
   });
