@@ -1,6 +1,9 @@
 /** A Server-Sent Events client for the alert stream tests and the alerts bench. */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { AlertBus } from '../../src/correlate/alert-bus.ts';
+import { NodeMatcher, type NodeMatcherDeps } from '../../src/correlate/node-matcher.ts';
 import type { StixObject } from '../../src/stix/types.ts';
 import type { TestNode } from '../taxii/taxii-test-kit.ts';
 
@@ -133,4 +136,20 @@ export async function postObservedAddress<Alert>(node: TestNode, headers: Readon
   });
   assert.equal(response.statusCode, 200, response.body);
   return response.json<{ alerts: Alert[] }>().alerts;
+}
+
+/**
+ * A NodeMatcher on a test node's store as the running node makes one, with a fixed clock, a private
+ * bus and no pause between on-demand refreshes; `deps` adds the callbacks a test listens on.
+ */
+export function standaloneMatcher(node: TestNode, at: string, deps: Partial<NodeMatcherDeps> = {}): NodeMatcher {
+  return new NodeMatcher({
+    store: node.store,
+    bus: new AlertBus(64),
+    clock: () => new Date(at),
+    randomUuid: randomUUID,
+    homeOrganisationId: 'identity--0b4b0d7f-55a4-4f3c-9c43-5e0f1b2b3c4d',
+    onDemandMinMs: 0,
+    ...deps,
+  });
 }

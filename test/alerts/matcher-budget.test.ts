@@ -3,12 +3,9 @@
 // not hold the node, and the operator is told which observation and indicators ran out.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { AlertBus } from '../../src/correlate/alert-bus.ts';
 import type { OverBudget } from '../../src/correlate/bulk-matcher.ts';
-import { NodeMatcher } from '../../src/correlate/node-matcher.ts';
 import { HIGH_VALUE, startTestNode, type TestNode } from '../taxii/taxii-test-kit.ts';
-import { ipIndicator } from './alert-test-kit.ts';
+import { ipIndicator, standaloneMatcher } from './alert-test-kit.ts';
 
 const at = '2026-11-20T10:00:00Z';
 const urlObservation = (url: string): string =>
@@ -26,15 +23,7 @@ describe('the running matcher under a costly MATCHES', () => {
 
   it('tests a 256 KB URL within its budget, counts it as not matching, and tells the operator which indicator ran out', async () => {
     const told: OverBudget[] = [];
-    const matcher = new NodeMatcher({
-      store: node.store,
-      bus: new AlertBus(64),
-      clock: () => new Date(at),
-      randomUuid: randomUUID,
-      homeOrganisationId: 'identity--0b4b0d7f-55a4-4f3c-9c43-5e0f1b2b3c4d',
-      onDemandMinMs: 0,
-      onOverBudget: (event) => told.push(event),
-    });
+    const matcher = standaloneMatcher(node, at, { onOverBudget: (event) => told.push(event) });
     await matcher.refresh();
     assert.equal(matcher.indicators, 1);
     const outcome = await matcher.matchLines(urlObservation(`https://example.org/${'a'.repeat(256 * 1024)}`), 'budget-test');

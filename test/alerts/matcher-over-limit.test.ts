@@ -3,13 +3,10 @@
 // that a later refresh takes in, so that "this indicator never alerts" is never a silent surprise.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { AlertBus } from '../../src/correlate/alert-bus.ts';
 import type { PatternOverLimit } from '../../src/correlate/load-indicators.ts';
-import { NodeMatcher } from '../../src/correlate/node-matcher.ts';
 import { patternLimits } from '../../src/pattern/pattern-limits.ts';
 import { HIGH_VALUE, startTestNode, type TestNode } from '../taxii/taxii-test-kit.ts';
-import { ipIndicator } from './alert-test-kit.ts';
+import { ipIndicator, standaloneMatcher } from './alert-test-kit.ts';
 
 const at = '2026-11-20T10:00:00Z';
 const overRepeats = (n: number, address: string) =>
@@ -25,15 +22,7 @@ describe('the running matcher and patterns past a planning limit', () => {
 
   it('names each indicator left out, with its version and the limit, at load and at each refresh that takes one in', async () => {
     const told: PatternOverLimit[][] = [];
-    const matcher = new NodeMatcher({
-      store: node.store,
-      bus: new AlertBus(64),
-      clock: () => new Date(at),
-      randomUuid: randomUUID,
-      homeOrganisationId: 'identity--0b4b0d7f-55a4-4f3c-9c43-5e0f1b2b3c4d',
-      onDemandMinMs: 0,
-      onPatternOverLimit: (entries) => told.push([...entries]),
-    });
+    const matcher = standaloneMatcher(node, at, { onPatternOverLimit: (entries) => told.push([...entries]) });
     await matcher.refresh();
     assert.equal(matcher.indicators, 1, 'the indicator within the limits is matched');
     assert.equal(told.length, 1);
