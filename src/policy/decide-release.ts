@@ -7,6 +7,7 @@ import {
   revealedReferenceRefusal,
   revealsReferences,
   type CircleReleaseDecision,
+  type CircleStanding,
   type ReferenceLookup,
   type ReleaseSubjectWithObject,
 } from './decide-circle-release.ts';
@@ -77,8 +78,12 @@ export interface PreparedChannel {
   readonly circle?: Omit<CircleChannel, 'lookup'>;
 }
 
-/** decideRelease for one recipient, channel and instant, asked about one subject at a time. */
-export type PreparedRelease = (subject: ReleaseSubject, lookup: ReferenceLookup) => ReleaseDecision;
+/**
+ * decideRelease for one recipient, channel and instant, asked about one subject at a time; `standing`
+ * is the circle standing it decides under (absent when no circle rules apply), for callers that ask
+ * it more (the gate: whether rule 3a holds any member back) without working it out again.
+ */
+export type PreparedRelease = ((subject: ReleaseSubject, lookup: ReferenceLookup) => ReleaseDecision) & { readonly standing?: CircleStanding };
 
 /**
  * decideRelease with the work that depends only on the recipient, the channel and the instant done
@@ -106,7 +111,7 @@ export function prepareRelease(recipient: Recipient, channel: PreparedChannel, a
     circle.releasingOrganisationId,
   );
   const noDefinitions = new Map<string, never>();
-  return (subject, lookup) => {
+  const decide = (subject: ReleaseSubject, lookup: ReferenceLookup): ReleaseDecision => {
     if (subject.object === undefined) {
       return { kind: 'withhold', reasons: ['object: the circle rules need the object itself'] };
     }
@@ -122,6 +127,7 @@ export function prepareRelease(recipient: Recipient, channel: PreparedChannel, a
       lookup,
     );
   };
+  return Object.assign(decide, { standing });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { releaseAuditEntry, type AuditEntry } from '../audit/audit-chain.ts';
 import { bindingAgreement } from '../policy/agreement.ts';
 import { decideForEveryObject, prepareRelease, type ReleaseDecision, type ReleaseSubject } from '../policy/decide-release.ts';
-import { decideCircleStanding, scoIdsNamedBy } from '../policy/decide-circle-release.ts';
+import { scoIdsNamedBy } from '../policy/decide-circle-release.ts';
 import type { Circle } from '../policy/circle.ts';
 import type { Recipient } from '../policy/recipient.ts';
 import { stricterOf, TLP1_MARKING_IDS, TLP2_MARKING_IDS, type TlpLevel } from '../policy/tlp.ts';
@@ -206,20 +206,12 @@ export async function openReleaseGate(
    * it), when rule 3a holds back some member's contributions from this recipient; undefined when it
    * holds back none. Then who relayed a version cannot change a decision (every organisation that
    * could be added to its contributors is let through), and provenance is not read (originatorsOf).
-   * Asked of the same standing the decision applies (decideCircleStanding, as prepareRelease does).
+   * Asked of the very standing the decision applies (prepareRelease's), whose answers it caches.
    */
   const originatorMembers = ((): ReadonlyMap<string, string> | undefined => {
-    if (base === undefined) return undefined;
-    const standing = decideCircleStanding(
-      { organisationId: recipient.organisationId, sectors: base.recipientSectors },
-      base.circle,
-      base.agreements,
-      at,
-      options.agreementClockSkewMs ?? 0,
-      base.releasingOrganisationId,
-    );
-    // Without a standing nothing goes to the recipient at all.
-    if (standing.kind !== 'bound') return undefined;
+    const standing = decideFor.standing;
+    // Without a standing (no circle, or none binding the recipient) nothing goes to it at all.
+    if (base === undefined || standing?.kind !== 'bound') return undefined;
     if (!base.circle.members.some((member) => standing.contributorRefusal(member.organisationId) !== undefined)) return undefined;
     return new Map(base.circle.members.map((member) => [member.organisationId.toLowerCase(), member.organisationId]));
   })();
