@@ -129,6 +129,15 @@ describe('the home sightings gate, deciding evidence by the sighting written wit
     assert.deepEqual(entries.filter((_, n) => decisions[n]?.kind !== 'withhold').map((entry) => entry.id).sort(), await releasedIds(store));
   });
 
+  it('decides each entry a search hands it on its own, though search gives every hit the same stand-in dateAdded (0)', async () => {
+    const [, , released] = bundle(30, READ);
+    const [, , withheld] = bundle(31, UNREAD);
+    const standIn = (object: StixObject): StoredEntry => ({ id: object.id, type: object.type, version: String(object['modified']), specVersion: '2.1', dateAdded: 0, revoked: false, json: JSON.stringify(object) });
+    const gate = await openHomeSightingsGate(store, reader, SIGHTINGS);
+    assert.deepEqual((await gate.release([standIn(released as StixObject)])).released.map((entry) => entry.id), [uuid('sighting', 30)]);
+    assert.deepEqual((await gate.release([standIn(withheld as StixObject)])).released, [], 'a sighting of an indicator the reader may not read, asked of the same gate next');
+  });
+
   it('follows an observable referring to another, and keeps releasing after a later version of the sighting with final counts', async () => {
     const traffic = { type: 'network-traffic', spec_version: '2.1', id: uuid('network-traffic', 10), src_ref: uuid('ipv4-addr', 10), protocols: ['tcp'] } as StixObject;
     const objects = bundle(10, READ, [address(10), traffic]);

@@ -12,7 +12,7 @@ import { decideForEveryObject, decideHomeSightingsRelease, type ReleaseDecision 
 import type { Recipient } from '../policy/recipient.ts';
 import { isScoType } from '../stix/ids.ts';
 import type { JsonValue, StixObject } from '../stix/types.ts';
-import type { ObjectStore, StoredEntry } from '../store/object-store.ts';
+import { versionKey, type ObjectStore, type StoredEntry } from '../store/object-store.ts';
 import type { ReleaseGate } from './open-release-gate.ts';
 
 export type HomeSightingsGateStore = Pick<ObjectStore, 'listEntries' | 'listCircles' | 'getMeta'>;
@@ -53,8 +53,8 @@ export async function openHomeSightingsGate(store: HomeSightingsGateStore, recip
   );
   let circleCollections: Promise<string[]> | undefined;
   const verdicts = new Map<string, Promise<Verdict>>();
-  const parsed = new Map<number, StixObject | undefined>();
-  const sightingVerdicts = new Map<number, Promise<boolean>>();
+  const parsed = new Map<string, StixObject | undefined>();
+  const sightingVerdicts = new Map<string, Promise<boolean>>();
   const segments: Segment[] = [];
   // Reads of the collection that extend segments run one at a time (decide may be called concurrently).
   let reading: Promise<unknown> = Promise.resolve();
@@ -144,17 +144,21 @@ export async function openHomeSightingsGate(store: HomeSightingsGateStore, recip
     return decideHomeSightingsRelease({ id: entry.id, type: entry.type, version: entry.version, object }, recipient, collectionId, lookup, (id) => isEvidence && id === entry.id);
   }
 
+  // Keyed by version, not dateAdded: search hands the gate stand-in entries that all carry dateAdded 0,
+  // and the store keeps one content per id and version.
   function objectOf(entry: StoredEntry): StixObject | undefined {
-    if (!parsed.has(entry.dateAdded)) parsed.set(entry.dateAdded, parseObject(entry.json));
-    return parsed.get(entry.dateAdded);
+    const key = versionKey(entry.id, entry.version);
+    if (!parsed.has(key)) parsed.set(key, parseObject(entry.json));
+    return parsed.get(key);
   }
 
   /** Whether the sighting read at `entry` is released to the reader (decided once per entry). */
   function sightingReleased(entry: StoredEntry, sighting: StixObject): Promise<boolean> {
-    let pending = sightingVerdicts.get(entry.dateAdded);
+    const key = versionKey(entry.id, entry.version);
+    let pending = sightingVerdicts.get(key);
     if (pending === undefined) {
       pending = lookupFor(sighting).then((lookup) => decideObject(sighting, entry, lookup, false).kind !== 'withhold');
-      sightingVerdicts.set(entry.dateAdded, pending);
+      sightingVerdicts.set(key, pending);
     }
     return pending;
   }
@@ -213,7 +217,8 @@ export async function openHomeSightingsGate(store: HomeSightingsGateStore, recip
    * window, whatever the collection holds.
    */
   async function evidenceReleased(entry: StoredEntry): Promise<boolean> {
-    if (readable.length === 0) return false;
+    // No stored entry has a dateAdded below 1: a stand-in (search's) has no place to look from.
+    if (readable.length === 0 || entry.dateAdded < 1) return false;
     const place = await placeOf(entry);
     if (place === undefined) return false;
     const { segment, index } = place;
