@@ -63,7 +63,6 @@ function counted(store: ObjectStore): { store: HomeSightingsGateStore; calls: ()
   let rows = 0;
   return {
     store: {
-      getMeta: (key) => store.getMeta(key),
       listCircles: () => store.listCircles(),
       listEntries: async (collectionId, filter, page) => {
         const answer = await store.listEntries(collectionId, filter, page);
@@ -179,7 +178,6 @@ describe('the home sightings gate, deciding evidence by the sighting written wit
     process.on('unhandledRejection', record);
     try {
       const failing: HomeSightingsGateStore = {
-        getMeta: (key) => store.getMeta(key),
         listCircles: () => store.listCircles(),
         listEntries: (collectionId, filter, page) => (filter.ids === undefined ? store.listEntries(collectionId, filter, page) : Promise.reject(new Error('disk gone'))),
       };

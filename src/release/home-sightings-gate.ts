@@ -6,7 +6,6 @@
 // decision needs; it decides nothing itself. What it reads is bounded by the entries asked about, not
 // by the collection (a matching node adds sightings all the time): the evidence is tied to its sighting
 // by where the node wrote it, just before it (evidenceReleased), never by a scan of every sighting.
-import { readHomeOrganisation } from '../bootstrap-node.ts';
 import type { ReferenceLookup } from '../policy/decide-circle-release.ts';
 import { decideForEveryObject, decideHomeSightingsRelease, type ReleaseDecision } from '../policy/decide-release.ts';
 import type { Recipient } from '../policy/recipient.ts';
@@ -15,7 +14,7 @@ import type { JsonValue, StixObject } from '../stix/types.ts';
 import { versionKey, type ObjectStore, type StoredEntry } from '../store/object-store.ts';
 import type { ReleaseGate } from './open-release-gate.ts';
 
-export type HomeSightingsGateStore = Pick<ObjectStore, 'listEntries' | 'listCircles' | 'getMeta'>;
+export type HomeSightingsGateStore = Pick<ObjectStore, 'listEntries' | 'listCircles'>;
 
 type Verdict = ReleaseDecision['kind'] | undefined;
 const REFERENCE_KEY = /_refs?$/;
@@ -44,7 +43,8 @@ interface Segment {
 
 /** The gate for `recipient`, a home reader with a read grant on the home sightings collection `collectionId`. */
 export async function openHomeSightingsGate(store: HomeSightingsGateStore, recipient: Recipient, collectionId: string): Promise<ReleaseGate> {
-  const home = (await readHomeOrganisation(store))?.id;
+  // A home reader's organisation is the home organisation (server/authenticate.ts, toRecipient).
+  const home = recipient.organisationId;
   // The collections where the release decision gives the reader the indicator: those it reads under
   // its grants (decideForEveryObject, as every other read of theirs), never this one — a token that
   // may write here must not unlock a sighting by storing an indicator of the same id beside it.

@@ -208,13 +208,19 @@ export async function openReleaseGate(
    * could be added to its contributors is let through), and provenance is not read (originatorsOf).
    * Asked of the very standing the decision applies (prepareRelease's), whose answers it caches.
    */
-  const originatorMembers = ((): ReadonlyMap<string, string> | undefined => {
+  // Worked out at the first version a partner relayed here, not for every request the gate serves.
+  let originatorMembersFound: { readonly members: ReadonlyMap<string, string> | undefined } | undefined;
+  const originatorMembers = (): ReadonlyMap<string, string> | undefined => {
+    originatorMembersFound ??= { members: findOriginatorMembers() };
+    return originatorMembersFound.members;
+  };
+  function findOriginatorMembers(): ReadonlyMap<string, string> | undefined {
     const standing = decideFor.standing;
     // Without a standing (no circle, or none binding the recipient) nothing goes to it at all.
     if (base === undefined || standing?.kind !== 'bound') return undefined;
     if (!base.circle.members.some((member) => standing.contributorRefusal(member.organisationId) !== undefined)) return undefined;
     return new Map(base.circle.members.map((member) => [member.organisationId.toLowerCase(), member.organisationId]));
-  })();
+  }
 
   /** The marking definitions this object references that are not loaded yet (TLP ids need none). */
   function missingMarkings(object: StixObject): string[] {
@@ -345,14 +351,14 @@ export async function openReleaseGate(
    * and rule 3a holds back some member's contributions from this recipient.
    */
   function needsOriginators(all: readonly Contribution[], homeOriginal: boolean): boolean {
-    if (originatorMembers === undefined || homeOriginal) return false;
+    if (homeOriginal) return false;
     let partners = false;
     for (const contribution of all) {
       if (contribution.collectionId !== collectionId) continue;
       if (contribution.organisationId === recipient.organisationId) return false;
       partners = true;
     }
-    return partners;
+    return partners && originatorMembers() !== undefined;
   }
 
   /**
@@ -370,11 +376,12 @@ export async function openReleaseGate(
    */
   async function originatorsOf(versions: readonly { readonly id: string; readonly version: string }[]): Promise<Map<string, string[]>> {
     const found = new Map<string, string[]>();
-    if (originatorMembers === undefined || versions.length === 0) return found;
+    const members = versions.length === 0 ? undefined : originatorMembers();
+    if (members === undefined) return found;
     for (const [key, records] of await store.provenanceOf(versions.map(({ id, version }) => ({ id, version })))) {
       for (const record of records) {
         if (record.collectionId !== collectionId || record.verification !== 'verified' || record.signer === undefined) continue;
-        const member = originatorMembers.get(record.signer.toLowerCase());
+        const member = members.get(record.signer.toLowerCase());
         if (member === undefined) continue;
         const originators = found.get(key);
         if (originators === undefined) found.set(key, [member]);
