@@ -64,6 +64,11 @@ describe('reading HTML', () => {
     assert.equal(doc.text, 'Report\n\nshown.net\n');
   });
 
+  it('reads a child set back to visibility:initial (visible) or to a var() value (counted as showing) under a visibility:hidden element', () => {
+    const doc = readHtml(page('<p style="visibility:hidden">gone.net <span style="visibility:initial">initial.net </span><span style="visibility:var(--v)">var.net</span></p>'));
+    assert.equal(doc.text, 'Report\n\ninitial.net var.net\n');
+  });
+
   it('reads styles that do not hide: display other than none, visibility visible, "none" elsewhere in the style, a display that overrides `hidden`', () => {
     const doc = readHtml(page('<p style="display:inline-block">a.net</p><p style="visibility:visible">b.net</p><p style="border:none; text-decoration: none">c.net</p><p style="--display:none">d.net</p><div hidden style="display: block">e.net</div>'));
     assert.equal(doc.text, 'Report\n\na.net\n\nb.net\n\nc.net\n\nd.net\n\ne.net\n');

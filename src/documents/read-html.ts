@@ -296,7 +296,9 @@ class HtmlText {
     // visibility is inherited, and a descendant may set it back to visible (a browser shows that).
     const wasVisible = this.visible;
     const hiddenBefore = this.hiddenChars;
-    this.visible = css.visibility === 'visible' || (css.visibility !== 'hidden' && css.visibility !== 'collapse' && wasVisible);
+    // `initial` is visible; a var() value counts as showing, as the style sheet reader counts it.
+    const shows = css.visibility === 'visible' || css.visibility === 'initial' || css.visibility.startsWith('var(');
+    this.visible = shows || (css.visibility !== 'hidden' && css.visibility !== 'collapse' && wasVisible);
     const exit = this.enterElement(node);
     const restore = (): void => {
       if (wasVisible && !this.visible && this.hiddenChars > hiddenBefore) {
