@@ -34,7 +34,7 @@ export interface AlertEvent {
   readonly basis?: ConfidenceBasis;
   /**
    * The key (as written) of the indicator version that matched, never shown: what a subscriber acting
-   * later — a webhook's retry, a resumed stream's replay — needs to read again who the alert is for (NodeMatcher.audienceNow), as
+   * later — a webhook's retry, a resumed stream's replay — needs to read again who the alert is for (NodeMatcher.audiencesNow), as
    * a recall, a deletion or a newer version may have withdrawn it since. Absent when none is known.
    */
   readonly version?: string;

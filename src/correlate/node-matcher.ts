@@ -506,16 +506,9 @@ export class NodeMatcher {
    * raised is no longer for that collection's readers: whatever sends an alert (the alert stream, live
    * or replayed, a webhook's every attempt, the POST's answer) asks this first, through an AudienceBatch
    * (audience-batch.ts) that reads once for the alerts of a turn. An event naming no version is for no one.
-   */
-  async audienceNow(event: Pick<AlertEvent, 'alert' | 'version'>): Promise<Pick<AlertEvent, 'collections' | 'newerIn'>> {
-    const [audience] = await this.audiencesNow([event]);
-    return audience ?? { collections: [], newerIn: [] };
-  }
-
-  /**
-   * audienceNow for many events at once, in their order: the store is read once for all their
-   * indicators (as a batch reads it), not once per event — a stream resumed from an old
-   * Last-Event-ID replays up to a ring's worth of alerts.
+   *
+   * For many events at once, in their order: the store is read once for all their indicators (as a
+   * batch reads it), not once per event.
    */
   async audiencesNow(events: readonly Pick<AlertEvent, 'alert' | 'version'>[]): Promise<Pick<AlertEvent, 'collections' | 'newerIn'>[]> {
     const asked = events.filter((event) => event.version !== undefined);

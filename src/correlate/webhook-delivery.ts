@@ -9,7 +9,7 @@
 // alert and again before every retry, so that removing one (say, because its receiver was
 // compromised) or changing its URL or secret stops what was scheduled for it: those deliveries are
 // logged as abandoned. So is an alert withdrawn since it was raised: before every attempt, the first
-// included, who the alert is for is read again from the store (NodeMatcher.audienceNow, batched with
+// included, who the alert is for is read again from the store (NodeMatcher.audiencesNow, batched with
 // the other alerts of the turn: audience-batch.ts) and put to the rule the alert stream applies
 // (isAlertForReader): a version its source partner recalled, that was deleted from the collections the
 // webhook reads, or that a newer version by its creator superseded there is not sent, as no token
@@ -47,7 +47,7 @@ export interface WebhookDeliveryOptions {
   readonly shownId?: (alertId: string) => string;
   /**
    * Who the alert is for now (AlertEvent.collections and newerIn), read from the store before every
-   * attempt, the first included (NodeMatcher.audienceNow through an AudienceBatch): a delivery whose
+   * attempt, the first included (NodeMatcher.audiencesNow through an AudienceBatch): a delivery whose
    * alert the webhook would no longer take — the version recalled, deleted or superseded in the
    * collections it reads — is logged as abandoned, and a failure to read it abandons it too.
    * Without this option (tests of the transport), the audience the alert was raised with.

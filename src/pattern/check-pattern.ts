@@ -58,14 +58,10 @@ function objectTypesOf(node: ComparisonExpression, problems: PatternProblem[]): 
     case 'comparison-or': {
       const left = objectTypesOf(node.left, problems);
       const right = objectTypesOf(node.right, problems);
-      // In the order written: left's types, then right's (the problems below name them).
-      if (left.size >= right.size) {
-        for (const type of right) left.add(type);
-        return left;
-      }
-      const union = new Set(left);
-      for (const type of right) union.add(type);
-      return union;
+      // In the order written: left's types, then right's (the problems below name them). `left` is
+      // this call's own set, so it takes right's in place.
+      for (const type of right) left.add(type);
+      return left;
     }
     case 'comparison-and': {
       const left = objectTypesOf(node.left, problems);

@@ -1,7 +1,7 @@
 // A webhook retry is sent only while the alert is still one for that webhook: between a failed
 // attempt and its retry the indicator version behind the alert may be recalled by its source partner,
 // or removed from the collections that held it. The retry then reads again who the alert is for
-// (NodeMatcher.audienceNow, the store as it is now) and puts it to the rule the first attempt and the
+// (NodeMatcher.audiencesNow, the store as it is now) and puts it to the rule the first attempt and the
 // alert stream apply (isAlertForReader); an alert withdrawn for the webhook is not POSTed again, and
 // the delivery is logged as abandoned with the reason. The first attempt asks the same question
 // (alert-live-withdrawn.test.ts: a recall landing between the alert being raised and its first POST).
