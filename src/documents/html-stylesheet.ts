@@ -27,9 +27,9 @@ type Element = DefaultTreeAdapterMap['element'];
 /** Characters of <style> text read per page (256 KiB); rules past it are not applied. */
 export const MAX_STYLESHEET_CHARS = 256 * 1024;
 /** Compound selectors in one complex selector (`div .a > p` has three); longer ones are left out. */
-export const MAX_SELECTOR_COMPOUNDS = 8;
+const MAX_SELECTOR_COMPOUNDS = 8;
 /** Compound-selector tests while matching one page; past it no rule matches (and the caller warns). */
-export const MAX_MATCH_STEPS = 1_000_000;
+const MAX_MATCH_STEPS = 1_000_000;
 const MAX_AT_RULE_DEPTH = 4;
 // At-rules whose blocks hold style rules that apply under some condition (or in a layer).
 const GROUPING_AT_RULES = new Set(['media', 'supports', 'container', 'layer', 'scope', 'document', '-moz-document', 'starting-style']);
@@ -79,7 +79,7 @@ interface Declaration {
 }
 
 /** The declarations of a style attribute or rule block that set one of the three properties, valid ones only, in order. */
-export function parseDeclarations(block: string): Declaration[] {
+function parseDeclarations(block: string): Declaration[] {
   const out: Declaration[] = [];
   if (!/visibility|display/i.test(block)) return out;
   for (const piece of splitDeclarations(block)) {

@@ -77,7 +77,7 @@ export function draftTimeLimitFromEnvironment(env: NodeJS.ProcessEnv): number {
 }
 
 /** Uploads that may wait for the drafting thread by default: a few minutes of ordinary reports. */
-export const DEFAULT_DRAFT_QUEUE = 8;
+const DEFAULT_DRAFT_QUEUE = 8;
 
 export class DraftWorkerPool {
   readonly timeLimitMs: number;
