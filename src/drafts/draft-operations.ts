@@ -233,7 +233,7 @@ export async function decideOnDraft(
   return exclusively(deps.store, draftId, async () => {
     const draft = await requireDraft(deps, draftId, viewer);
     const changed = decideDraftItems(draft, itemIds, input, analyst, deps.clock());
-    await publishedOrPublishing(deps, draft.id, () => deps.store.updateDraftItems(draft.id, changed));
+    await deps.store.updateDraftItems(draft.id, changed);
     return changed;
   });
 }
@@ -421,7 +421,7 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
     // STIX ids): should it go stale and be taken over, this publication can neither finish the draft
     // nor release the new claim.
     const claim = { id: randomUUID(), by: analyst, at: now.toISOString() };
-    await publishedOrPublishing(deps, seen.id, () => deps.store.claimDraftPublication(seen.id, claim, new Date(now.getTime() - STALE_CLAIM_MS).toISOString()));
+    await deps.store.claimDraftPublication(seen.id, claim, new Date(now.getTime() - STALE_CLAIM_MS).toISOString());
     let built: Awaited<ReturnType<typeof buildUnderClaim>>;
     let result: Awaited<ReturnType<typeof ingest>>;
     try {
@@ -432,9 +432,7 @@ export async function publishDraft(deps: DraftDeps, request: PublishRequest): Pr
       // dying in between) would be stored again, under new ids, by the next publication once this
       // claim went stale; and a publisher that lost the draft to another (its claim taken over) stores nothing.
       const { draft, publication, record, decidedNow } = built;
-      result = await publishedOrPublishing(deps, draft.id, () =>
-        ingest(deps.store, { collectionId: target.collectionId, objects: publication.objects, publishesDraft: { draftId: draft.id, publication: record, items: decidedNow, claim: claim.id } }),
-      );
+      result = await ingest(deps.store, { collectionId: target.collectionId, objects: publication.objects, publishesDraft: { draftId: draft.id, publication: record, items: decidedNow, claim: claim.id } });
       if (result.rejected.length > 0) {
         // What the store refuses here it refuses for what it holds (a conflicting version, a revoked
         // object, an immutable marking: AddOutcome's codes, all conflicts): 409, the client's to
@@ -602,31 +600,6 @@ function alreadyPublished(draftId: string, publication: DraftPublication): Enten
     report: publication.reportId,
     collection: publication.collectionId,
   });
-}
-
-/**
- * Runs a store write that the store refuses with ENT_DRAFT_PUBLISHED both when the draft was
- * published and while a publication holds it (its claim, possibly another process's). A client must
- * tell "done" from "wait and retry": the draft is read again, and a draft without a publication is
- * being published (ENT_DRAFT_PUBLISHING). Read after the refusal, a publication that finished in
- * between is answered as the publication it is.
- */
-async function publishedOrPublishing<T>(deps: Pick<DraftDeps, 'store'>, draftId: string, write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (error) {
-    if (!(error instanceof EntenteError) || error.code !== 'ENT_DRAFT_PUBLISHED') throw error;
-    const publication = (await deps.store.getDraft(draftId))?.publication;
-    if (publication !== undefined) throw alreadyPublished(draftId, publication);
-    // The store's words say who publishes and since when; "final" they are not while it runs.
-    const why = error.message.replace(/; its decisions are final$/, '');
-    throw new EntenteError(
-      'ENT_DRAFT_PUBLISHING',
-      `${why}: decisions and other publications are refused until that publication ends; try again in a moment (it ends published, or fails and leaves the draft open)`,
-      { draft: draftId },
-      { cause: error },
-    );
-  }
 }
 
 /** A publication that has not finished after this long was abandoned (its process died): another may take over. */

@@ -522,24 +522,27 @@ export interface DraftStore {
   /**
    * Replaces the named items (same ids) of an unpublished draft in one transaction; other items are
    * left as they are, so two analysts deciding on different items do not overwrite each other.
-   * Throws ENT_DRAFT_NOT_FOUND, ENT_DRAFT_PUBLISHED, ENT_DRAFT_ITEM_NOT_FOUND.
+   * Throws ENT_DRAFT_NOT_FOUND, ENT_DRAFT_PUBLISHED (published: final), ENT_DRAFT_PUBLISHING (a
+   * publication holds the draft: retry), ENT_DRAFT_ITEM_NOT_FOUND.
    */
   updateDraftItems(draftId: string, items: readonly DraftItem[]): Promise<void>;
   /**
    * Records the publication once, with the items decided at publication (pending items rejected by
-   * --reject-pending), in one transaction, ending the claim `claimId` names. Throws
-   * ENT_DRAFT_NOT_FOUND, or ENT_DRAFT_PUBLISHED, recording nothing: when the draft already has a
-   * publication (two concurrent publications: the second is refused); when `claimId` is given and
+   * --reject-pending), in one transaction, ending the claim `claimId` names. Throws, recording
+   * nothing, ENT_DRAFT_NOT_FOUND; ENT_DRAFT_PUBLISHED when the draft already has a publication (two
+   * concurrent publications: the second is refused); ENT_DRAFT_PUBLISHING when `claimId` is given and
    * the draft is not claimed with it (the claim went stale and another publisher took it over, even
-   * if that one released it since); when `claimId` is absent and a publication holds the draft.
+   * if that one released it since: nothing was published) and when `claimId` is absent and a
+   * publication holds the draft.
    */
   markDraftPublished(draftId: string, publication: DraftPublication, items?: readonly DraftItem[], claimId?: string): Promise<void>;
   /**
    * Reserves an unpublished draft for one publication, across processes, before its objects are
-   * ingested: refused with ENT_DRAFT_PUBLISHED while another publication holds it, unless that one
-   * started before `staleBefore` (its publisher died), whose claim this one then replaces.
-   * Decisions are refused meanwhile. markDraftPublished (or addObjects' publishesDraft, with the
-   * objects) naming the claim ends the reservation; releaseDraftPublication drops it after a failure.
+   * ingested: refused with ENT_DRAFT_PUBLISHED once published, and with ENT_DRAFT_PUBLISHING while
+   * another publication holds it, unless that one started before `staleBefore` (its publisher
+   * died), whose claim this one then replaces. Decisions are refused meanwhile (ENT_DRAFT_PUBLISHING).
+   * markDraftPublished (or addObjects' publishesDraft, with the objects) naming the claim ends the
+   * reservation; releaseDraftPublication drops it after a failure.
    */
   claimDraftPublication(draftId: string, claim: DraftPublicationClaim, staleBefore: string): Promise<void>;
   /**

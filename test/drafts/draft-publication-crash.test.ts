@@ -194,7 +194,7 @@ describe('AddOptions.publishesDraft', () => {
     const publication: DraftPublication = { publishedAt: at, analyst: 'ana', collectionId: 'feed', tlp: 'green', reportId: report.id, objectIds: [report.id, identity.id] };
     await node.store.claimDraftPublication(node.draftId, { id: 'claim-ana', by: 'ana', at }, new Date(START - 1).toISOString());
     await takeOver('claim-bob');
-    await assert.rejects(node.store.addObjects('feed', [report, identity], undefined, undefined, { publishesDraft: { draftId: node.draftId, publication, claim: 'claim-ana' } }), rejectsWith('ENT_DRAFT_PUBLISHED'));
+    await assert.rejects(node.store.addObjects('feed', [report, identity], undefined, undefined, { publishesDraft: { draftId: node.draftId, publication, claim: 'claim-ana' } }), rejectsWith('ENT_DRAFT_PUBLISHING'));
     assert.deepEqual(await feed(), [], 'the versions were rolled back with the refused recording');
     assert.equal((await node.store.getDraft(node.draftId))?.publication, undefined);
 

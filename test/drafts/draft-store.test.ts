@@ -119,8 +119,9 @@ describe('SQLite draft tables (migration 5)', () => {
     const { id } = await store.createDraft(NEW);
     await store.claimDraftPublication(id, { id: 'claim-ana', by: 'ana', at: '2026-11-23T02:10:00.000Z' }, '2026-11-23T02:00:00.000Z');
     assert.equal((await store.getDraft(id))?.publication, undefined, 'a publication under way is not a publication');
-    await assert.rejects(store.claimDraftPublication(id, { id: 'claim-bo', by: 'bo', at: '2026-11-23T02:11:00.000Z' }, '2026-11-23T02:01:00.000Z'), (error: unknown) => code('ENT_DRAFT_PUBLISHED')(error) && /being published by ana/.test((error as Error).message));
-    await assert.rejects(store.updateDraftItems(id, [item('1', '45.77.12.3')]), code('ENT_DRAFT_PUBLISHED'));
+    // Held, not published: the store says so itself (ENT_DRAFT_PUBLISHING, retry), whoever asks it.
+    await assert.rejects(store.claimDraftPublication(id, { id: 'claim-bo', by: 'bo', at: '2026-11-23T02:11:00.000Z' }, '2026-11-23T02:01:00.000Z'), (error: unknown) => code('ENT_DRAFT_PUBLISHING')(error) && /being published by ana \(since 2026-11-23T02:10:00\.000Z\).*try again/.test((error as Error).message));
+    await assert.rejects(store.updateDraftItems(id, [item('1', '45.77.12.3')]), (error: unknown) => code('ENT_DRAFT_PUBLISHING')(error) && !/final/.test((error as Error).message));
     await store.releaseDraftPublication(id, 'claim-ana');
     await store.updateDraftItems(id, [item('1', '45.77.12.3')]);
     await store.claimDraftPublication(id, { id: 'claim-ana-2', by: 'ana', at: '2026-11-23T02:10:00.000Z' }, '2026-11-23T02:00:00.000Z');
@@ -146,19 +147,20 @@ describe('SQLite draft tables (migration 5)', () => {
 
     // Ana fails and releases what she believes is her claim: Bo's stays, so Cy cannot start a third publication.
     await store.releaseDraftPublication(id, 'claim-ana');
-    await assert.rejects(store.claimDraftPublication(id, { id: 'claim-cy', by: 'cy', at: '2026-11-23T02:31:00.000Z' }, '2026-11-23T02:21:00.000Z'), (error: unknown) => code('ENT_DRAFT_PUBLISHED')(error) && /being published by bo/.test((error as Error).message));
-    await assert.rejects(store.updateDraftItems(id, [item('1', '45.77.12.3')]), code('ENT_DRAFT_PUBLISHED'), 'decisions stay frozen under the new claim');
+    await assert.rejects(store.claimDraftPublication(id, { id: 'claim-cy', by: 'cy', at: '2026-11-23T02:31:00.000Z' }, '2026-11-23T02:21:00.000Z'), (error: unknown) => code('ENT_DRAFT_PUBLISHING')(error) && /being published by bo/.test((error as Error).message));
+    await assert.rejects(store.updateDraftItems(id, [item('1', '45.77.12.3')]), code('ENT_DRAFT_PUBLISHING'), 'decisions stay frozen under the new claim');
 
     // Ana finishes late, or finishes without a claim: refused, and nothing of hers is recorded.
-    await assert.rejects(store.markDraftPublished(id, late, [decided], 'claim-ana'), (error: unknown) => code('ENT_DRAFT_PUBLISHED')(error) && /being published by bo/.test((error as Error).message));
-    await assert.rejects(store.markDraftPublished(id, late, [decided]), code('ENT_DRAFT_PUBLISHED'));
+    await assert.rejects(store.markDraftPublished(id, late, [decided], 'claim-ana'), (error: unknown) => code('ENT_DRAFT_PUBLISHING')(error) && /being published by bo/.test((error as Error).message));
+    await assert.rejects(store.markDraftPublished(id, late, [decided]), code('ENT_DRAFT_PUBLISHING'));
     let draft = await store.getDraft(id);
     assert.equal(draft?.publication, undefined);
     assert.deepEqual(draft?.items.map((i) => i.decision.state), ['pending', 'rejected'], 'the late publication decided no item');
 
     // Once Bo gives up too, Ana's claim is no less gone: a claim taken over never comes back.
     await store.releaseDraftPublication(id, 'claim-bo');
-    await assert.rejects(store.markDraftPublished(id, late, [decided], 'claim-ana'), (error: unknown) => code('ENT_DRAFT_PUBLISHED')(error) && /no longer held/.test((error as Error).message));
+    // Not published either: the draft is open again, and publishing again is what to do.
+    await assert.rejects(store.markDraftPublished(id, late, [decided], 'claim-ana'), (error: unknown) => code('ENT_DRAFT_PUBLISHING')(error) && /no longer held.*publish again/.test((error as Error).message));
     draft = await store.getDraft(id);
     assert.equal(draft?.publication, undefined);
     await store.updateDraftItems(id, [item('1', '45.77.12.3')]);
@@ -177,9 +179,9 @@ describe('SQLite draft tables (migration 5)', () => {
     store.database.prepare('UPDATE drafts SET publication = ? WHERE id = ?').run(JSON.stringify({ claim: { by: 'ana', at: '2026-11-23T02:10:00.000Z' } }), Number(id));
     const publication = { publishedAt: '2026-11-23T02:30:01.000Z', analyst: 'bo', collectionId: 'wide', tlp: 'green', reportId: 'report--00000000-0000-4000-8000-000000000003', objectIds: [] };
     await store.releaseDraftPublication(id, 'claim-bo');
-    await assert.rejects(store.claimDraftPublication(id, { id: 'claim-bo', by: 'bo', at: '2026-11-23T02:11:00.000Z' }, '2026-11-23T02:01:00.000Z'), (error: unknown) => code('ENT_DRAFT_PUBLISHED')(error) && /being published by ana/.test((error as Error).message));
-    await assert.rejects(store.markDraftPublished(id, publication), code('ENT_DRAFT_PUBLISHED'));
-    await assert.rejects(store.markDraftPublished(id, publication, [], 'claim-bo'), code('ENT_DRAFT_PUBLISHED'));
+    await assert.rejects(store.claimDraftPublication(id, { id: 'claim-bo', by: 'bo', at: '2026-11-23T02:11:00.000Z' }, '2026-11-23T02:01:00.000Z'), (error: unknown) => code('ENT_DRAFT_PUBLISHING')(error) && /being published by ana/.test((error as Error).message));
+    await assert.rejects(store.markDraftPublished(id, publication), code('ENT_DRAFT_PUBLISHING'));
+    await assert.rejects(store.markDraftPublished(id, publication, [], 'claim-bo'), code('ENT_DRAFT_PUBLISHING'));
     await store.claimDraftPublication(id, { id: 'claim-bo', by: 'bo', at: '2026-11-23T02:30:00.000Z' }, '2026-11-23T02:20:00.000Z');
     await store.markDraftPublished(id, publication, [], 'claim-bo');
     assert.deepEqual((await store.getDraft(id))?.publication, publication);

@@ -52,12 +52,30 @@ interface StoredClaim {
   readonly at: string;
 }
 
+/**
+ * A publication holds the draft (possibly another process's): not published, so not ENT_DRAFT_PUBLISHED,
+ * which tells a client the decisions are final. Said here, by the store, so that every caller gets
+ * the code that is true: wait and retry.
+ */
 function beingPublished(id: string, claim: StoredClaim): EntenteError {
-  return new EntenteError('ENT_DRAFT_PUBLISHED', `draft ${id} is being published by ${claim.by} (since ${claim.at}); its decisions are final`, { draft: id });
+  return new EntenteError(
+    'ENT_DRAFT_PUBLISHING',
+    `draft ${id} is being published by ${claim.by} (since ${claim.at}): decisions and other publications are refused until that publication ends; try again in a moment (it ends published, or fails and leaves the draft open)`,
+    { draft: id },
+  );
 }
 
+/**
+ * The publisher's claim was taken over (it went stale) and no publication holds the draft any more:
+ * nothing was published and the draft is open again, so publishing again is what to do. The code is
+ * ENT_DRAFT_PUBLISHING's (retry), not ENT_DRAFT_PUBLISHED's (done): the draft was not published.
+ */
 function claimLost(id: string): EntenteError {
-  return new EntenteError('ENT_DRAFT_PUBLISHED', `draft ${id} is no longer held by this publication (its claim went stale and was taken over by another publisher); nothing was published`, { draft: id });
+  return new EntenteError(
+    'ENT_DRAFT_PUBLISHING',
+    `draft ${id} is no longer held by this publication (its claim went stale and was taken over by another publisher); nothing was published: publish again`,
+    { draft: id },
+  );
 }
 
 /** Our own JSON read back: a row edited behind the program's back fails closed. */
@@ -243,14 +261,20 @@ export class SqliteDraftTables {
     mark.immediate();
   }
 
-  /** The draft's key; refused when published, or unless claimed with `claimId` (unclaimed when it is undefined). */
+  /**
+   * The draft's key; refused when published (ENT_DRAFT_PUBLISHED), or unless claimed with `claimId`
+   * (unclaimed when it is undefined; ENT_DRAFT_PUBLISHING).
+   */
   #requireHeldBy(draftId: string, claimId: string | undefined): number {
     const { key, claim } = this.#unpublished(draftId);
     if (claimId === undefined ? claim !== undefined : claim?.id !== claimId) throw claim === undefined ? claimLost(draftId) : beingPublished(draftId, claim);
     return key;
   }
 
-  /** The draft's key; refused when published, or claimed by a publication that started at or after `claimsFrom`. */
+  /**
+   * The draft's key; refused when published (ENT_DRAFT_PUBLISHED), or claimed by a publication that
+   * started at or after `claimsFrom` (ENT_DRAFT_PUBLISHING).
+   */
   #requireUnpublished(draftId: string, claimsFrom = ''): number {
     const { key, claim } = this.#unpublished(draftId);
     if (claim !== undefined && claim.at >= claimsFrom) throw beingPublished(draftId, claim);
