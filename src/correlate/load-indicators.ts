@@ -12,7 +12,7 @@ import { compareVersions } from '../store/compare-versions.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { lineageCreatorOf, readOrigins, type OriginOf, type OriginStore } from './version-origin.ts';
 import { patternOverLimitRefusal, type BulkMatcher } from './bulk-matcher.ts';
-import { patternOverLimitCode, type PatternLimitName } from '../pattern/pattern-limits.ts';
+import { patternOverLimitCode, type PatternLimitExceeded } from '../pattern/pattern-limits.ts';
 import { confidenceBasis, dependsOnReader, effectiveConfidence, sightingEvidence, type ConfidenceBasis, type ConfidenceInputs, type SightingEvidence } from './effective-confidence.ts';
 import type { JsonRecord } from './log-observation.ts';
 
@@ -32,14 +32,12 @@ export interface LoadedIndicators {
   readonly overLimit: readonly PatternOverLimit[];
 }
 
-export interface PatternOverLimit {
+/** The limit exceeded as the matcher tells it (limit, found, allowed), with the indicator version it left out. */
+export interface PatternOverLimit extends Omit<PatternLimitExceeded, 'message'> {
   readonly indicatorId: string;
   /** Its `modified`. */
   readonly version: string;
-  readonly limit: PatternLimitName;
-  readonly found: number;
-  readonly allowed: number;
-  /** `ENT_PATTERN_OVER_LIMIT: indicator--… is not matched: comparisons: 1,001 comparisons, more than the 1,000 planned for matching` */
+  /** The warning to log: `ENT_PATTERN_OVER_LIMIT: indicator--… is not matched: ` and the limit's own message. */
   readonly message: string;
 }
 
@@ -289,10 +287,7 @@ export class IndicatorLoader {
         // Past a planning limit: counted by limit, `pattern over limit (comparisons)`.
         const kind = limit === undefined ? reasonKind(outcome.reason) : `${patternOverLimitRefusal} (${limit.limit})`;
         refused.set(kind, (refused.get(kind) ?? 0) + 1);
-        if (limit !== undefined) {
-          const { limit: name, found, allowed } = limit;
-          overLimit.push({ indicatorId: id, version: modifiedOf(object), limit: name, found, allowed, message: `${patternOverLimitCode}: ${id} is not matched: ${limit.message}` });
-        }
+        if (limit !== undefined) overLimit.push({ ...limit, indicatorId: id, version: modifiedOf(object), message: `${patternOverLimitCode}: ${id} is not matched: ${limit.message}` });
       }
     };
     /** Indicators whose latest versions differ between collections: settled once every collection is read. */
