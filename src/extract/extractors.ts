@@ -6,6 +6,7 @@
 import { domainToASCII } from 'node:url';
 import { parseIpv4, parseIpv6 } from '../stix/ip-address.ts';
 import { isBase58CheckAddress, isBech32Address } from './checksums.ts';
+import { INVISIBLE_CLASS } from './invisible.ts';
 import { createLabelSet } from './label-set.ts';
 import type { LabelSet } from './label-set.ts';
 import { isAsciiLetter, isHexDigit, POSIX_ROOT_DIRECTORIES, FEATURE_AT, FEATURE_COLONS2, FEATURE_SEPARATORS5, FEATURE_DIGITS4, FEATURE_DOT_WORD, FEATURE_DOTS2, FEATURE_DOTS3 } from './scan-windows.ts';
@@ -304,9 +305,12 @@ const domainRow: ExtractorRow = {
 // indicator no traffic matches (U+200B, U+202E). extractObservables now removes the invisible ones
 // before any row runs (invisible.ts: the URL is then the one the reader sees), so in practice only
 // control characters end a URL here; the class still keeps them out for a caller of the row alone.
-const URL_RE =
-  // eslint-disable-next-line no-control-regex
-  /\b(?:https?|ftps?|sftp):\/\/(?:\[[0-9a-fA-F:.]{2,45}\](?::\d{1,5})?|[^\s/?#<>"'`\\[\]{}|^\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]{1,253})(?:[/?#][^\s<>"'`\\{}|^\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]{0,4096})?/gi;
+// Built from invisible.ts's one set (it was a copy here, without U+061C).
+const URL_STOP = `\\s<>"'\`\\\\{}|^\\u0000-\\u001f\\u007f-\\u009f${INVISIBLE_CLASS}`;
+const URL_RE = new RegExp(
+  `\\b(?:https?|ftps?|sftp):\\/\\/(?:\\[[0-9a-fA-F:.]{2,45}\\](?::\\d{1,5})?|[^/?#\\[\\]${URL_STOP}]{1,253})(?:[/?#][^${URL_STOP}]{0,4096})?`,
+  'gi',
+);
 
 /** Cuts a URL at the first ) or ] that closes nothing inside it ("[text](https://a.b/c)[next]"). */
 function cutUnbalanced(u: string): string {

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { extractObservables } from './extract-observables.ts';
 import type { Observable } from './extract-observables.ts';
 import { loadExtractData } from './load-extract-data.ts';
-import { INVISIBLE_CHARACTERS, stripInvisible } from './invisible.ts';
+import { INVISIBLE_CHARACTERS, INVISIBLE_CLASS, stripInvisible } from './invisible.ts';
+import { EXTRACTORS } from './extractors.ts';
 import { readDocument } from '../documents/read-document.ts';
 import { layoutPdfPage } from '../documents/pdf-layout.ts';
 import { message, textPart } from '../../test/fixtures/documents/make-eml.ts';
@@ -92,4 +93,21 @@ test('HTML: invisible characters inside an indicator are read as the browser sho
 test('PDF: a text layer with a zero-width space and a soft hyphen inside indicators', () => {
   const lines = layoutPdfPage({ page: 1, width: 612, height: 792, items: [['C2 evil\u200b-c2.com and 1\u00ad85.220.101.4 seen', 72, 700, 200, 10, 0]] });
   assert.deepEqual(found(lines.join('\n')), ['domain-name evil-c2.com', 'ipv4-addr 185.220.101.4']);
+});
+
+test('one set, used everywhere: the class matches exactly the characters, and the URL row alone ends a URL at each of them', () => {
+  const klass = new RegExp(`^[${INVISIBLE_CLASS}]$`);
+  for (let code = 0; code <= 0xffff; code++) {
+    const c = String.fromCharCode(code);
+    assert.equal(klass.test(c), INVISIBLE_CHARACTERS.includes(c), code.toString(16));
+  }
+  // A caller of the URL row alone (no stripping first) gets the URL the reader sees end there, not
+  // a value that carries the character.
+  const row = EXTRACTORS.find((r) => r.id === 'url');
+  assert.ok(row !== undefined);
+  for (const c of INVISIBLE) {
+    const re = new RegExp(row.regex.source, row.regex.flags);
+    const m = re.exec(`see https://evil.example/a${c}b now`);
+    assert.equal(m?.[0], 'https://evil.example/a', c.charCodeAt(0).toString(16));
+  }
 });

@@ -18,12 +18,22 @@
 // every text before any row runs (extract-observables.ts), whatever reader made the text, and the
 // HTML reader removes them as a browser renders them (read-html.ts).
 
-/** U+00AD, U+061C, U+200B–U+200F, U+202A–U+202E, U+2060–U+2064, U+2066–U+2069, U+FEFF. */
-export const INVISIBLE_CHARACTERS =
-  '\u00ad\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff';
+// The ranges, inclusive: U+00AD, U+061C, U+200B–U+200F, U+202A–U+202E, U+2060–U+2064,
+// U+2066–U+2069, U+FEFF. Everything else (the string, the regex class of other modules: the HTML
+// reader, the URL row of extractors.ts) is derived from them, so that no copy can drift.
+const INVISIBLE_RANGES: readonly (readonly [number, number])[] = [
+  [0x00ad, 0x00ad], [0x061c, 0x061c], [0x200b, 0x200f], [0x202a, 0x202e], [0x2060, 0x2064], [0x2066, 0x2069], [0xfeff, 0xfeff],
+];
+
+const hex = (code: number): string => `\\u${code.toString(16).padStart(4, '0')}`;
+
+/** Every invisible character, in order. */
+export const INVISIBLE_CHARACTERS = INVISIBLE_RANGES.map(([from, to]) =>
+  Array.from({ length: to - from + 1 }, (_, k) => String.fromCharCode(from + k)).join(''),
+).join('');
 
 /** A regex character class body for INVISIBLE_CHARACTERS (ranges, for regexes of other modules). */
-export const INVISIBLE_CLASS = '\\u00ad\\u061c\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff';
+export const INVISIBLE_CLASS = INVISIBLE_RANGES.map(([from, to]) => (from === to ? hex(from) : `${hex(from)}-${hex(to)}`)).join('');
 
 const INVISIBLE_RE = new RegExp(`[${INVISIBLE_CLASS}]`, 'g');
 const HAS_INVISIBLE = new RegExp(`[${INVISIBLE_CLASS}]`);
