@@ -361,11 +361,20 @@ describe('buildPublication withholds what the analyst did not accept', () => {
     const [url, domain] = base.items as [DraftItem, DraftItem];
     const edited = decideDraftItems(base, [url.id], { decision: 'edit', value: 'https://evil-login.net/auth' }, 'ana', NOW);
     const patterned = decideDraftItems(base, [domain.id], { decision: 'edit', pattern: "[domain-name:value LIKE '%.evil-c2.com']" }, 'ana', NOW);
-    const { objects, report } = publish({ ...base, items: [...edited, ...patterned] });
+    // Bo accepts Ana's edit of the URL a minute later.
+    const later = new Date(NOW.getTime() + 60_000);
+    const accepted = decideDraftItems({ ...base, items: [...edited, domain] }, [url.id], { decision: 'accept' }, 'bo', later);
+    const { objects, report } = publish({ ...base, items: [...accepted, ...patterned] });
     assert.equal(everything(objects).includes('jane.doe'), false);
     const provenance = report[PROVENANCE_PROPERTY] as { items: Record<string, unknown>[] };
     const [urlEntry, domainEntry] = provenance.items;
-    assert.deepEqual([urlEntry?.['decision'], urlEntry?.['value'], urlEntry?.['decided_by'], 'proposed_value' in (urlEntry ?? {})], ['edited', 'https://evil-login.net/auth', 'ana', false]);
+    assert.deepEqual([urlEntry?.['decision'], urlEntry?.['value'], 'proposed_value' in (urlEntry ?? {})], ['edited', 'https://evil-login.net/auth', false]);
+    // The value is Ana's; the decision to publish it Bo's: the provenance names each for what they did.
+    assert.deepEqual(
+      [urlEntry?.['edited_by'], urlEntry?.['edited_at'], urlEntry?.['decided_by'], urlEntry?.['decided_at']],
+      ['ana', NOW.toISOString(), 'bo', later.toISOString()],
+    );
+    assert.deepEqual([domainEntry?.['edited_by'], domainEntry?.['decided_by']], ['ana', 'ana'], 'an edit not accepted since is its author\'s decision too');
     assert.deepEqual([domainEntry?.['decision'], domainEntry?.['proposed_value'], domainEntry?.['pattern']], ['edited', 'evil-c2.com', "[domain-name:value LIKE '%.evil-c2.com']"], 'an edit of the pattern alone changes no value');
     // What automation proposed is still said (method, confidence), but what is published is the analyst's.
     assert.deepEqual([urlEntry?.['automatic'], urlEntry?.['method'], domainEntry?.['automatic']], [false, 'extractor:url', false]);

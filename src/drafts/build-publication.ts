@@ -303,6 +303,10 @@ export function buildPublication(input: PublicationInput): Publication {
     };
     if (item.decision.state === 'edited' && item.decision.value !== undefined && item.kind !== 'rule') entry['value'] = item.decision.value;
     if (item.decision.pattern !== undefined) entry['pattern'] = item.decision.pattern;
+    // Who wrote the published value or pattern, apart from who decided to publish it (an accept of
+    // someone else's edit): decided_by alone credited the edit to whoever accepted it.
+    if (item.decision.state === 'edited' && item.decision.editedBy !== undefined) entry['edited_by'] = item.decision.editedBy;
+    if (item.decision.state === 'edited' && item.decision.editedAt !== undefined) entry['edited_at'] = item.decision.editedAt;
     if (item.decision.analyst !== undefined) entry['decided_by'] = item.decision.analyst;
     if (item.decision.decidedAt !== undefined) entry['decided_at'] = item.decision.decidedAt;
     // The analyst's note stays in the draft, for accepted items as for rejected ones: it is written

@@ -48,15 +48,32 @@ describe('accepting an item the analyst edited', () => {
     const [accepted] = decideDraftItems(edited, ['1'], { decision: 'accept' }, 'ana', ACCEPTED_AT);
     assert.ok(accepted);
     assert.equal(effectiveValue(accepted), 'https://evil-login.net/auth');
-    assert.deepEqual(accepted.decision, { state: 'edited', value: 'https://evil-login.net/auth', analyst: 'ana', decidedAt: ACCEPTED_AT.toISOString() });
+    assert.deepEqual(accepted.decision, { state: 'edited', value: 'https://evil-login.net/auth', editedBy: 'ana', editedAt: EDITED_AT.toISOString(), analyst: 'ana', decidedAt: ACCEPTED_AT.toISOString() });
     assert.equal(accepted.value, url.value, 'what automation proposed stays recorded as the proposal');
   });
 
-  it("keeps the analyst's pattern, and records who accepted the edit, when, and the note", () => {
+  it("keeps the analyst's pattern, and records who edited it and when apart from who accepted the edit, when, and the note", () => {
     const pattern = "[domain-name:value LIKE '%.evil-c2.com']";
     const edited = withItems(base, decideDraftItems(base, ['2'], { decision: 'edit', pattern }, 'ana', EDITED_AT));
+    assert.deepEqual(edited.items[1]?.decision, { state: 'edited', value: 'evil-c2.com', pattern, editedBy: 'ana', editedAt: EDITED_AT.toISOString(), analyst: 'ana', decidedAt: EDITED_AT.toISOString() }, 'an edit is its own decision');
     const [accepted] = decideDraftItems(edited, ['2'], { decision: 'accept', reason: 'checked with the sinkhole team' }, 'bo', ACCEPTED_AT);
-    assert.deepEqual(accepted?.decision, { state: 'edited', value: 'evil-c2.com', pattern, analyst: 'bo', decidedAt: ACCEPTED_AT.toISOString(), reason: 'checked with the sinkhole team' });
+    // Bo accepted what Ana wrote: the pattern is still Ana's, and the record must not say it is Bo's.
+    assert.deepEqual(accepted?.decision, {
+      state: 'edited',
+      value: 'evil-c2.com',
+      pattern,
+      editedBy: 'ana',
+      editedAt: EDITED_AT.toISOString(),
+      analyst: 'bo',
+      decidedAt: ACCEPTED_AT.toISOString(),
+      reason: 'checked with the sinkhole team',
+    });
+  });
+
+  it('accepts an edit recorded before edits named their author as it stands, inventing no author', () => {
+    const legacy: DraftItem = { ...url, decision: { state: 'edited', value: 'https://evil-login.net/auth', analyst: 'ana', decidedAt: EDITED_AT.toISOString() } };
+    const [accepted] = decideDraftItems(draftOf([legacy, domain]), ['1'], { decision: 'accept' }, 'bo', ACCEPTED_AT);
+    assert.deepEqual(accepted?.decision, { state: 'edited', value: 'https://evil-login.net/auth', analyst: 'bo', decidedAt: ACCEPTED_AT.toISOString() });
   });
 
   it('accepts edited and untouched items in one decision, each as it stands', () => {
@@ -82,12 +99,12 @@ describe('editing an item edited before', () => {
   it('keeps the edited value when the new edit gives a pattern alone', () => {
     const valued = withItems(base, decideDraftItems(base, ['2'], { decision: 'edit', value: 'evil-c3.com' }, 'ana', EDITED_AT));
     const [patterned] = decideDraftItems(valued, ['2'], { decision: 'edit', pattern }, 'bo', ACCEPTED_AT);
-    assert.deepEqual(patterned?.decision, { state: 'edited', value: 'evil-c3.com', pattern, analyst: 'bo', decidedAt: ACCEPTED_AT.toISOString() });
+    assert.deepEqual(patterned?.decision, { state: 'edited', value: 'evil-c3.com', pattern, editedBy: 'bo', editedAt: ACCEPTED_AT.toISOString(), analyst: 'bo', decidedAt: ACCEPTED_AT.toISOString() }, 'the last edit names its author');
   });
 
   it("keeps the analyst's pattern when the new edit gives a value alone", () => {
     const patterned = withItems(base, decideDraftItems(base, ['2'], { decision: 'edit', pattern }, 'ana', EDITED_AT));
     const [valued] = decideDraftItems(patterned, ['2'], { decision: 'edit', value: 'evil-c3.com' }, 'ana', ACCEPTED_AT);
-    assert.deepEqual(valued?.decision, { state: 'edited', value: 'evil-c3.com', pattern, analyst: 'ana', decidedAt: ACCEPTED_AT.toISOString() });
+    assert.deepEqual(valued?.decision, { state: 'edited', value: 'evil-c3.com', pattern, editedBy: 'ana', editedAt: ACCEPTED_AT.toISOString(), analyst: 'ana', decidedAt: ACCEPTED_AT.toISOString() });
   });
 });

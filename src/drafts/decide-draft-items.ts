@@ -78,6 +78,8 @@ export function decideDraftItems(draft: Draft, itemIds: readonly string[], input
       state: 'edited',
       value: value?.value ?? earlier?.value ?? item.value,
       ...(kept === undefined ? {} : { pattern: kept }),
+      editedBy: who,
+      editedAt: decidedAt,
       analyst: who,
       decidedAt,
     };
@@ -96,7 +98,8 @@ export function decideDraftItems(draft: Draft, itemIds: readonly string[], input
  * Accepting confirms an item as it stands. An edited item stays edited, with the analyst's value
  * and pattern: an edit is often made to take something out of the proposal (a victim's address in
  * a URL), and accepting it afterwards, alone or in a list of items, must not bring that back. Who
- * accepted and when are recorded, as for any decision.
+ * accepted and when are recorded, as for any decision; who wrote the edit, and when, are kept
+ * beside them (editedBy, editedAt): the value is the editor's, not the accepter's.
  */
 function accepted(previous: DraftDecision, analyst: string, decidedAt: string, note: { readonly reason?: string }): DraftDecision {
   if (previous.state !== 'edited') return { state: 'accepted', analyst, decidedAt, ...note };
@@ -104,6 +107,8 @@ function accepted(previous: DraftDecision, analyst: string, decidedAt: string, n
     state: 'edited',
     ...(previous.value === undefined ? {} : { value: previous.value }),
     ...(previous.pattern === undefined ? {} : { pattern: previous.pattern }),
+    ...(previous.editedBy === undefined ? {} : { editedBy: previous.editedBy }),
+    ...(previous.editedAt === undefined ? {} : { editedAt: previous.editedAt }),
     analyst,
     decidedAt,
     ...note,

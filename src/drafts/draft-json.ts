@@ -20,6 +20,10 @@ export function itemJson(item: DraftItem): Record<string, unknown> {
       state: decision.state,
       ...(decision.value === undefined ? {} : { value: decision.value }),
       ...(decision.pattern === undefined ? {} : { pattern: decision.pattern }),
+      // Who wrote an edited item's value or pattern, apart from `analyst`, who made the decision as it
+      // stands (the accept of that edit, possibly by someone else).
+      ...(decision.editedBy === undefined ? {} : { edited_by: decision.editedBy }),
+      ...(decision.editedAt === undefined ? {} : { edited_at: decision.editedAt }),
       ...(decision.analyst === undefined ? {} : { analyst: decision.analyst }),
       ...(decision.decidedAt === undefined ? {} : { decided_at: decision.decidedAt }),
       ...(decision.reason === undefined ? {} : { reason: decision.reason }),

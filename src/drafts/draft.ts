@@ -43,7 +43,17 @@ export interface DraftDecision {
   readonly value?: string;
   /** The analyst's own STIX pattern for an `edited` observable (already parsed). */
   readonly pattern?: string;
-  /** Who decided; absent for the automatic default (a suppressed observable). */
+  /**
+   * Who wrote an `edited` item's value or pattern (the last edit), and when: kept when the edit is
+   * accepted afterwards, by the same analyst or another, so that the value is never credited to
+   * whoever accepted it. Absent for edits recorded before edits named their author.
+   */
+  readonly editedBy?: string;
+  readonly editedAt?: string;
+  /**
+   * Who made the decision as it stands (the last one: for an edited item, the accept after the
+   * edit, else the edit), and when; absent for the automatic default (a suppressed observable).
+   */
   readonly analyst?: string;
   readonly decidedAt?: string;
   /** Why an item was rejected by default (suppression reason), or the analyst's note. */
@@ -186,7 +196,10 @@ export function draftRevision(items: readonly DraftItem[]): string {
   const hash = createHash('sha256');
   for (const { id, decision } of items) {
     // Every field by name, in a fixed order: the stored JSON's key order is not part of the revision.
-    hash.update(JSON.stringify([id, decision.state, decision.value ?? null, decision.pattern ?? null, decision.analyst ?? null, decision.decidedAt ?? null, decision.reason ?? null]));
+    const fields = [id, decision.state, decision.value ?? null, decision.pattern ?? null, decision.analyst ?? null, decision.decidedAt ?? null, decision.reason ?? null];
+    // Added only when present, so that a draft decided before edits named their author keeps its revision.
+    if (decision.editedBy !== undefined || decision.editedAt !== undefined) fields.push(decision.editedBy ?? null, decision.editedAt ?? null);
+    hash.update(JSON.stringify(fields));
     hash.update('\n');
   }
   return hash.digest('hex').slice(0, 32);

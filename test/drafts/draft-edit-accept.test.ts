@@ -21,7 +21,7 @@ const EDITED = 'https://evil-login.net/auth';
 interface ItemJson {
   id: string;
   value: string;
-  decision: { state: string; value?: string; analyst?: string };
+  decision: { state: string; value?: string; analyst?: string; decided_at?: string; edited_by?: string; edited_at?: string };
 }
 interface ProvenanceEntry {
   item: string;
@@ -30,6 +30,8 @@ interface ProvenanceEntry {
   value?: string;
   proposed_value?: string;
   decided_by?: string;
+  edited_by?: string;
+  edited_at?: string;
 }
 
 /** What the published objects say of the URL item: indicator patterns, SCO values, its provenance entry. */
@@ -42,15 +44,15 @@ function published(objects: readonly StixObject[], report: StixObject, itemId: s
   };
 }
 
-function assertEditedPublished(objects: readonly StixObject[], report: StixObject, itemId: string, analyst: string): void {
+function assertEditedPublished(objects: readonly StixObject[], report: StixObject, itemId: string, who: { editor: string; accepter: string }): void {
   const { patterns, urls, entry } = published(objects, report, itemId);
   assert.deepEqual(patterns, [`[url:value = '${EDITED}']`]);
   assert.deepEqual(urls, [EDITED]);
   assert.deepEqual(objects.filter((object) => JSON.stringify(object).includes('jane.doe')), [], 'nothing published carries the value edited away');
   assert.deepEqual(
-    [entry?.decision, entry?.value, entry?.automatic, entry?.decided_by, entry !== undefined && 'proposed_value' in entry],
-    ['edited', EDITED, false, analyst, false],
-    "the provenance says the value is the analyst's edit, not automation's",
+    [entry?.decision, entry?.value, entry?.automatic, entry?.edited_by, entry?.decided_by, entry !== undefined && 'proposed_value' in entry],
+    ['edited', EDITED, false, who.editor, who.accepter, false],
+    "the provenance says the value is the analyst's edit, not automation's, and who wrote it apart from who accepted it",
   );
 }
 
@@ -61,19 +63,25 @@ describe('accepting an edited item over REST', () => {
   });
   after(() => node.close());
 
-  it('publishes the edited value, not the one extracted', async () => {
+  it('publishes the edited value, not the one extracted, naming who edited it and who accepted it', async () => {
     const draft = expectStatus(await node.call('analyst', 'POST', '/api/drafts', { text: REPORT }), 201).json<{ id: string; items: ItemJson[] }>();
     const url = draft.items.find((item) => item.value === PROPOSED);
     assert.ok(url, 'the URL is proposed');
-    expectStatus(await node.call('analyst', 'POST', `/api/drafts/${draft.id}/items/${url.id}`, { decision: 'edit', value: EDITED }), 200);
-    const accepted = expectStatus(await node.call('analyst', 'POST', `/api/drafts/${draft.id}/items/${url.id}`, { decision: 'accept' }), 200).json<ItemJson>();
-    assert.deepEqual([accepted.decision.state, accepted.decision.value, accepted.decision.analyst], ['edited', EDITED, 'analyst'], 'the accept answers the item as it stands');
+    const edit = expectStatus(await node.call('analyst', 'POST', `/api/drafts/${draft.id}/items/${url.id}`, { decision: 'edit', value: EDITED }), 200).json<ItemJson>();
+    assert.deepEqual([edit.decision.edited_by, edit.decision.edited_at, edit.decision.analyst], ['analyst', edit.decision.decided_at, 'analyst'], 'an edit is its author\'s decision');
+    // An administrator (who sees every draft) accepts the analyst's edit.
+    const accepted = expectStatus(await node.call('admin', 'POST', `/api/drafts/${draft.id}/items/${url.id}`, { decision: 'accept' }), 200).json<ItemJson>();
+    assert.deepEqual(
+      [accepted.decision.state, accepted.decision.value, accepted.decision.edited_by, accepted.decision.edited_at, accepted.decision.analyst],
+      ['edited', EDITED, 'analyst', edit.decision.edited_at, 'admin'],
+      'the accept answers the item as it stands: the analyst\'s edit, accepted by the administrator',
+    );
     const shown = expectStatus(await node.call('analyst', 'GET', `/api/drafts/${draft.id}`), 200).json<{ items: ItemJson[] }>();
-    assert.equal(shown.items.find((item) => item.id === url.id)?.decision.value, EDITED);
+    assert.deepEqual(shown.items.find((item) => item.id === url.id)?.decision, accepted.decision);
 
     const outcome = expectStatus(await node.call('analyst', 'POST', `/api/drafts/${draft.id}/publish`, { collection: ADD_TEST, tlp: 'green', reject_pending: true }), 201).json<{ report: StixObject }>();
     const objects = (await node.store.listEntries(ADD_TEST, {}, { limit: 100 })).entries.map((entry) => JSON.parse(entry.json) as StixObject);
-    assertEditedPublished(objects, outcome.report, url.id, 'analyst');
+    assertEditedPublished(objects, outcome.report, url.id, { editor: 'analyst', accepter: 'admin' });
   });
 });
 
@@ -118,6 +126,6 @@ describe('accepting an edited item with entente draft', () => {
     const stored = await collectionObjects(data, outcome.publication.collection_id);
     const objects = stored.filter((object) => outcome.publication.object_ids.includes(object.id));
     assert.equal(objects.length, outcome.publication.object_ids.length, 'every object published is in the collection');
-    assertEditedPublished(objects, outcome.report, url.id, 'ana');
+    assertEditedPublished(objects, outcome.report, url.id, { editor: 'ana', accepter: 'ana' });
   });
 });
