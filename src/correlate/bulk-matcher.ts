@@ -19,7 +19,7 @@ import { evaluatePattern, holdsOn } from '../pattern/evaluate-pattern.ts';
 import { parsePattern } from '../pattern/parse-pattern.ts';
 import type { ComparisonExpression, PatternAst } from '../pattern/pattern-ast.ts';
 import { selectPathValues, type ResolveReference } from '../pattern/select-path-values.ts';
-import { runWithStepBudget, stepBudget } from '../pattern/match-budget.ts';
+import { runWithStepBudget, stepBudget, type StepBudget } from '../pattern/match-budget.ts';
 import { catchAllReason } from '../pattern/catch-all.ts';
 import { patternOverLimit, patternOverLimitCode, patternTextOverLimit, type PatternLimitExceeded } from '../pattern/pattern-limits.ts';
 import { parseIpv4 } from '../stix/ip-address.ts';
@@ -456,6 +456,10 @@ export class BulkMatcher {
   private roundMatches: IndicatorMatch[] | undefined;
   private roundExact: number[] | undefined;
   private roundCandidates: Map<LeafEntry, MatchedObservable> | undefined;
+  /** Patterns of the observation already matched, or found not to hold: each is tested once. */
+  private readonly roundDone = new Set<CompiledPattern>();
+  /** Indicators of the observation on whose tests the budget ran out. */
+  private roundOverBudget: string[] | undefined;
   private roundType = '';
   private roundPath = '';
 
@@ -506,59 +510,59 @@ export class BulkMatcher {
       candidates ??= new Map();
       for (const entry of this.always) if (!candidates.has(entry)) candidates.set(entry, describeObservable(observation, entry.planned.node.comparison));
     }
-    let matches = this.roundMatches as IndicatorMatch[] | undefined;
     if (candidates !== undefined) {
       const allowed = this.turnStepBudget === undefined ? this.observationStepBudget : Math.min(this.observationStepBudget, this.turnStepBudget - this.turnSpent);
       const budget = stepBudget(allowed);
       const share = this.share;
-      const done = new Set<CompiledPattern>();
-      let overBudget: string[] | undefined;
+      this.roundDone.clear();
+      this.roundOverBudget = undefined;
       /** Candidates whose leaf test ran out of its share: tested again once every other has had its own. */
       let cut: [LeafEntry, MatchedObservable][] | undefined;
       let left = candidates.size;
       for (const [entry, observable] of candidates) {
         left--;
-        const pattern = entry.pattern;
-        if (done.has(pattern) || this.alive[pattern.slot] !== 1) continue;
         // A fair share of what is left: one costly candidate (a partner's, within every pattern limit)
-        // tested first must not spend what the candidates after it need. A leaf test cut short is tried
-        // again below; a correlation is not (it has kept the observation for the next one).
+        // tested first must not spend what the candidates after it need.
         share.remaining = Math.ceil(budget.remaining / (left + 1));
         share.exhausted = 0;
         const given = share.remaining;
-        const holds = entry.planned.exact || runWithStepBudget(share, () => leafHolds(entry.planned.node.comparison, observation));
-        if (!holds && share.exhausted > 0) {
-          budget.remaining -= given - share.remaining;
-          (cut ??= []).push([entry, observable]);
-          continue;
-        }
-        const found = !holds ? undefined : pattern.anyLeafMatches ? [observation] : runWithStepBudget(share, () => this.correlate(pattern, observation));
+        const tested = this.testCandidate(entry, observable, observation, share, true);
         budget.remaining -= given - share.remaining;
-        if (share.exhausted > 0) {
-          budget.exhausted += share.exhausted;
-          (overBudget ??= []).push(this.idOf(pattern.slot));
-        }
-        if (!holds) continue;
-        done.add(pattern);
-        if (found !== undefined) (matches ??= []).push(this.matchOf(pattern.slot, observable, found));
+        if (tested) budget.exhausted += share.exhausted;
+        else (cut ??= []).push([entry, observable]);
       }
-      // With what the others left: what runs out now is counted and told, as before.
-      for (const [entry, observable] of cut ?? []) {
-        const pattern = entry.pattern;
-        if (done.has(pattern) || this.alive[pattern.slot] !== 1) continue;
-        const before = budget.exhausted;
-        const holds = runWithStepBudget(budget, () => leafHolds(entry.planned.node.comparison, observation));
-        const found = !holds ? undefined : pattern.anyLeafMatches ? [observation] : runWithStepBudget(budget, () => this.correlate(pattern, observation));
-        if (budget.exhausted > before) (overBudget ??= []).push(this.idOf(pattern.slot));
-        if (!holds) continue;
-        done.add(pattern);
-        if (found !== undefined) (matches ??= []).push(this.matchOf(pattern.slot, observable, found));
-      }
-      if (budget.exhausted > 0) this.reportOverBudget(observation, budget.exhausted, overBudget ?? []);
+      // With what the others left: what runs out now is counted and told, as for any other.
+      for (const [entry, observable] of cut ?? []) this.testCandidate(entry, observable, observation, budget, false);
+      if (budget.exhausted > 0) this.reportOverBudget(observation, budget.exhausted, this.roundOverBudget ?? []);
       if (this.turnStepBudget !== undefined) this.spendInTurn(allowed - budget.remaining);
+      this.roundDone.clear();
     }
+    const matches = this.roundMatches;
     this.roundObservation = undefined;
+    this.roundMatches = undefined;
     return matches ?? [];
+  }
+
+  /**
+   * Tests one candidate with `spend` (its share of the observation's budget, or on the second pass what
+   * the others left): its `[…]`, then a pattern over several observations over those kept for it.
+   * Returns false, having recorded nothing, when `mayCut` and the `[…]` does not hold for want of steps:
+   * its caller tries it again once every other candidate has been tested. A correlation cut short is
+   * not tried again (it has kept the observation for the next one). Otherwise records its match, and
+   * its id when the budget ran out on it.
+   */
+  private testCandidate(entry: LeafEntry, observable: MatchedObservable, observation: LogObservation, spend: StepBudget, mayCut: boolean): boolean {
+    const pattern = entry.pattern;
+    if (this.roundDone.has(pattern) || this.alive[pattern.slot] !== 1) return true;
+    const before = spend.exhausted;
+    const holds = entry.planned.exact || runWithStepBudget(spend, () => leafHolds(entry.planned.node.comparison, observation));
+    if (!holds && mayCut && spend.exhausted > before) return false;
+    const found = !holds ? undefined : pattern.anyLeafMatches ? [observation] : runWithStepBudget(spend, () => this.correlate(pattern, observation));
+    if (spend.exhausted > before) (this.roundOverBudget ??= []).push(this.idOf(pattern.slot));
+    if (!holds) return true;
+    this.roundDone.add(pattern);
+    if (found !== undefined) (this.roundMatches ??= []).push(this.matchOf(pattern.slot, observable, found));
+    return true;
   }
 
   private spendInTurn(steps: number): void {
