@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import fc from 'fast-check';
-import { chainEntry, chainEntryText, fastCanonicalAuditJson, GENESIS_HASH, releaseAuditEntry, verifyChain, type AuditEntry, type ChainedAuditEntry, type FlashAuditEntry } from './audit-chain.ts';
+import {
+  chainEntry, chainEntryText, fastCanonicalAuditJson, GENESIS_HASH, pageAuditEntries, releaseAuditEntry, releasesIn, verifyChain,
+  type AuditEntry, type ChainedAuditEntry, type FlashAuditEntry, type PageAuditEntry, type PageRelease,
+} from './audit-chain.ts';
 
 const ORG = 'identity--00000000-0000-4000-8000-000000000001';
 
@@ -163,5 +166,89 @@ describe('audit chain (append-only, hash-chained release log)', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  describe('a page of releases to one recipient, as one entry', () => {
+    const releases: PageRelease[] = [
+      { objectId: entry(1).objectId, objectModified: '2026-01-01T00:00:00.000Z', agreementVersion: 2, decision: 'share' },
+      { objectId: entry(2).objectId, objectModified: '2026-01-02T00:00:00.000Z', agreementVersion: 2, decision: 'redact', redactedFields: ['$.description'] },
+      { objectId: entry(3).objectId, objectModified: '2026-01-03T00:00:00.000Z', decision: 'withhold' },
+    ];
+    const at = '2026-02-01T00:00:00.000Z';
+
+    it('writes no entry for no release, a single release as its own entry, and several as one page entry', () => {
+      assert.deepEqual(pageAuditEntries(ORG, 'baltic-energy', at, []), []);
+      assert.deepEqual(pageAuditEntries(ORG, 'baltic-energy', at, releases.slice(0, 1)), [{ ...releases[0], recipientOrganisationId: ORG, circleId: 'baltic-energy', at }]);
+      assert.deepEqual(pageAuditEntries(ORG, 'baltic-energy', at, releases), [{ kind: 'page', recipientOrganisationId: ORG, circleId: 'baltic-energy', at, releases }]);
+    });
+
+    it('gives its readers every release it holds, each with the page recipient, circle and time; a flash gives none', () => {
+      const [page] = pageAuditEntries(ORG, 'baltic-energy', at, releases);
+      assert.ok(page !== undefined);
+      assert.deepEqual(releasesIn(page), releases.map((release) => ({ ...release, recipientOrganisationId: ORG, circleId: 'baltic-energy', at })));
+      assert.deepEqual(releasesIn(entry(7)), [entry(7)]);
+      const flash: FlashAuditEntry = { kind: 'flash', flashId: 'f', sentFlashId: 'f', indicatorNamed: false, recipientOrganisationId: ORG, circleId: 'c', at };
+      assert.deepEqual(releasesIn(flash), []);
+    });
+
+    it('covers every release with its hash: changing, dropping, adding or reordering one breaks the chain', () => {
+      const page: PageAuditEntry = { kind: 'page', recipientOrganisationId: ORG, circleId: 'baltic-energy', at, releases };
+      const first = chainEntry(GENESIS_HASH, entry(0));
+      const chained = chainEntryText(first.hash, page);
+      assert.equal(chained.hash, chainEntry(first.hash, page).hash);
+      assert.deepEqual(JSON.parse(chained.entryJson), page);
+      assert.ok(verifyChain([first, chained]).ok);
+      const tampered: PageAuditEntry[] = [
+        { ...page, releases: releases.map((release, index) => (index === 2 ? { ...release, decision: 'share' as const } : release)) },
+        { ...page, releases: releases.slice(0, 2) },
+        { ...page, releases: [...releases, { objectId: entry(9).objectId, objectModified: '2026-01-09T00:00:00.000Z', decision: 'share' }] },
+        { ...page, releases: [releases[1], releases[0], releases[2]] as PageRelease[] },
+        { ...page, recipientOrganisationId: 'identity--00000000-0000-4000-8000-000000000009' },
+      ];
+      for (const edited of tampered) {
+        assert.deepEqual(verifyChain([first, { ...chained, entry: edited }]), { ok: false, error: { index: 1, reason: 'hash-mismatch' } });
+      }
+    });
+
+    it('writes the same canonical bytes as the general RFC 8785 canonicaliser, or leaves the page to it', () => {
+      const text = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.constantFrom('"', '\\', '\u2028', '\u0000', 'é', '\ud800'));
+      const releaseShape = fc.record(
+        {
+          objectId: text,
+          objectModified: text,
+          agreementVersion: fc.oneof(fc.integer(), fc.double(), fc.constant(undefined)),
+          decision: fc.constantFrom('share', 'redact', 'withhold'),
+          redactedFields: fc.array(text, { maxLength: 3 }),
+          extra: text,
+        },
+        { requiredKeys: ['objectId', 'objectModified', 'decision'] },
+      );
+      const pageShape = fc.record(
+        { kind: fc.constant('page'), recipientOrganisationId: text, circleId: text, at: text, releases: fc.array(releaseShape, { minLength: 1, maxLength: 5 }), objectId: text },
+        { requiredKeys: ['kind', 'recipientOrganisationId', 'circleId', 'at', 'releases'] },
+      );
+      fc.assert(
+        fc.property(text, pageShape, (previousHash, shape) => {
+          const page = shape as unknown as PageAuditEntry;
+          const fast = fastCanonicalAuditJson(previousHash, page);
+          let general: string | undefined;
+          try {
+            general = canonicalize({ previousHash, entry: page });
+          } catch {
+            general = undefined;
+          }
+          if (fast !== undefined) assert.equal(fast, general);
+          if (general !== undefined) {
+            const stored = chainEntryText(previousHash, page);
+            assert.equal(stored.hash, chainEntry(previousHash, page).hash);
+            assert.deepEqual(JSON.parse(stored.entryJson), JSON.parse(JSON.stringify(page)));
+          }
+          const plain = !('objectId' in shape) && shape.releases.every((release) => !('extra' in release) && Number.isSafeInteger(release.agreementVersion ?? 0));
+          if (!plain) assert.equal(fast, undefined, 'an unknown key or a non-integer version takes the general path');
+          else if (general !== undefined) assert.notEqual(fast, undefined, 'a plain page takes the fast path');
+        }),
+        { numRuns: 1000 },
+      );
+    });
   });
 });

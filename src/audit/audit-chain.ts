@@ -8,10 +8,12 @@ import type { StixObject } from '../stix/types.ts';
 export const GENESIS_HASH = '0'.repeat(64);
 
 /**
- * One entry of the audit log: a release of an object version (the release gate), or a flash message
- * sent to a member's node (a flash is a release too: it may name an indicator's id).
+ * One entry of the audit log: a release of an object version (the release gate), the releases of a
+ * page of versions to one recipient (PageAuditEntry), or a flash message sent to a member's node (a
+ * flash is a release too: it may name an indicator's id). Readers of releases take them from any
+ * entry through releasesIn.
  */
-export type AuditLogEntry = AuditEntry | FlashAuditEntry;
+export type AuditLogEntry = AuditEntry | PageAuditEntry | FlashAuditEntry;
 
 /** One release, as the audit log records it: what went (or was refused) to whom, through what, when. */
 export interface AuditEntry {
@@ -28,6 +30,38 @@ export interface AuditEntry {
   readonly redactedFields?: readonly string[];
   /** RFC 3339 time of the release decision. */
   readonly at: string;
+}
+
+/** One version released, as a PageAuditEntry lists it: an AuditEntry without what the page states once. */
+export interface PageRelease {
+  readonly objectId: string;
+  readonly objectModified: string;
+  /** The agreement version that bound the recipient; absent when none did (the release was withheld). */
+  readonly agreementVersion?: number;
+  readonly decision: 'share' | 'redact' | 'withhold';
+  /** JSONPaths removed by a redaction. */
+  readonly redactedFields?: readonly string[];
+}
+
+/**
+ * Every release the gate decided for one page to one recipient through one circle, in one entry:
+ * one hash and one row a page rather than one a version. Serving an initial sync of a million
+ * versions to two members appended two million rows, a quarter of the serving node's time and most
+ * of its disk writes; the page entry records the same releases, and its hash covers every one of
+ * them, so changing, dropping or adding one still breaks the chain.
+ */
+export interface PageAuditEntry {
+  readonly kind: 'page';
+  readonly recipientOrganisationId: string;
+  readonly circleId: string;
+  /** RFC 3339 time of the release decisions (one for the page). */
+  readonly at: string;
+  /** In the order they were decided; never empty. */
+  readonly releases: readonly PageRelease[];
+  readonly objectId?: never;
+  readonly objectModified?: never;
+  readonly decision?: never;
+  readonly redactedFields?: never;
 }
 
 /**
@@ -53,11 +87,12 @@ export interface FlashAuditEntry {
   readonly agreementVersion?: number;
   /** RFC 3339 time of the attempt. */
   readonly at: string;
-  // A flash is no object version: readers of releases find these absent (and skip the entry, isFlashAuditEntry).
+  // A flash is no object version: readers of releases find these absent (releasesIn gives none).
   readonly objectId?: never;
   readonly objectModified?: never;
   readonly decision?: never;
   readonly redactedFields?: never;
+  readonly releases?: never;
 }
 
 /** Whether a stored entry is a flash sent rather than the release of an object version. */
@@ -65,31 +100,59 @@ export function isFlashAuditEntry(entry: AuditLogEntry): entry is FlashAuditEntr
   return entry.kind === 'flash';
 }
 
+export function isPageAuditEntry(entry: AuditLogEntry): entry is PageAuditEntry {
+  return entry.kind === 'page';
+}
+
 /**
- * The audit entry for one release decision. The version is `modified`, else `created` (the same
- * rule the store uses), so the log names exactly which version went out.
+ * The releases an entry records, one AuditEntry per object version: none for a flash, its own for
+ * a single release, and each of a page's with the page's recipient, circle and time.
  */
+export function releasesIn(entry: AuditLogEntry): AuditEntry[] {
+  if (isFlashAuditEntry(entry)) return [];
+  if (!isPageAuditEntry(entry)) return [entry];
+  const { recipientOrganisationId, circleId, at } = entry;
+  return entry.releases.map((release) => ({ ...release, recipientOrganisationId, circleId, at }));
+}
+
+/**
+ * One release decision as a page lists it. The version is `modified`, else `created` (the same rule
+ * the store uses), so the log names exactly which version went out.
+ */
+export function pageRelease(object: StixObject, decision: CircleReleaseDecision): PageRelease {
+  const modified = typeof object['modified'] === 'string' ? object['modified'] : object['created'];
+  // Built by assignment rather than spreads: one per object released.
+  const release: { -readonly [K in keyof PageRelease]: PageRelease[K] } = {
+    objectId: object.id,
+    objectModified: typeof modified === 'string' ? modified : '',
+    decision: decision.kind,
+  };
+  if (decision.agreementVersion !== undefined) release.agreementVersion = decision.agreementVersion;
+  if (decision.kind === 'redact') release.redactedFields = decision.fields;
+  return release;
+}
+
+/** The audit entry for one release decision. */
 export function releaseAuditEntry(
   object: StixObject,
   decision: CircleReleaseDecision,
   recipientOrganisationId: string,
   circleId: string,
-  /** The decision's time, or its toISOString() already made (once for a page). */
+  /** The decision's time, or its toISOString() already made. */
   at: Date | string,
 ): AuditEntry {
-  const modified = typeof object['modified'] === 'string' ? object['modified'] : object['created'];
-  // Built by assignment rather than spreads: one entry per object released.
-  const entry: { -readonly [K in keyof AuditEntry]: AuditEntry[K] } = {
-    objectId: object.id,
-    objectModified: typeof modified === 'string' ? modified : '',
-    recipientOrganisationId,
-    circleId,
-    decision: decision.kind,
-    at: typeof at === 'string' ? at : at.toISOString(),
-  };
-  if (decision.agreementVersion !== undefined) entry.agreementVersion = decision.agreementVersion;
-  if (decision.kind === 'redact') entry.redactedFields = decision.fields;
-  return entry;
+  return { ...pageRelease(object, decision), recipientOrganisationId, circleId, at: typeof at === 'string' ? at : at.toISOString() };
+}
+
+/**
+ * The entries that record one page's releases to one recipient through one circle: none for no
+ * release, a single release as it always was, several as one PageAuditEntry.
+ */
+export function pageAuditEntries(recipientOrganisationId: string, circleId: string, at: string, releases: readonly PageRelease[]): AuditLogEntry[] {
+  const [first] = releases;
+  if (first === undefined) return [];
+  if (releases.length === 1) return [{ ...first, recipientOrganisationId, circleId, at }];
+  return [{ kind: 'page', recipientOrganisationId, circleId, at, releases }];
 }
 
 export interface ChainedAuditEntry {
@@ -128,20 +191,51 @@ function isPlainString(value: unknown): value is string {
   return typeof value === 'string' && !(SURROGATE.test(value) && LONE_SURROGATE.test(value));
 }
 
+// PageRelease's keys in RFC 8785 order (those of AuditEntry a page states once are left out).
+const RELEASE_KEYS = ENTRY_KEYS.filter(([key]) => key !== 'at' && key !== 'circleId' && key !== 'recipientOrganisationId');
+const KNOWN_RELEASE_KEYS = new Set<string>(RELEASE_KEYS.map(([key]) => key));
+const PAGE_KEYS = new Set(['at', 'circleId', 'kind', 'recipientOrganisationId', 'releases']);
+
 /**
- * The RFC 8785 JSON of an entry written out directly, for entries of exactly AuditEntry's
- * shape: an Entente node serving a sync writes one entry per object released, and the general
- * canonicaliser (sorting keys of every object) was a twelfth of that work. Undefined for anything
- * else (flash entries, which are few; extra keys, lone surrogates, non-integer versions), which
- * takes the general path; a property test holds the two to the same bytes.
+ * The RFC 8785 JSON of an entry written out directly, for entries of exactly AuditEntry's or
+ * PageAuditEntry's shape: an Entente node serving a sync writes an entry for every page released,
+ * listing each version, and the general canonicaliser (sorting keys of every object) was a twelfth
+ * of that work. Undefined for anything else (flash entries, which are few; extra keys, lone
+ * surrogates, non-integer versions), which takes the general path; a property test holds the two to
+ * the same bytes.
  */
 export function canonicalAuditEntryJson(entry: AuditLogEntry): string | undefined {
   if (isFlashAuditEntry(entry)) return undefined;
-  for (const key of Object.keys(entry)) if (!KNOWN_KEYS.has(key)) return undefined;
+  if (isPageAuditEntry(entry)) return canonicalPageJson(entry);
+  return canonicalRecordJson(entry, ENTRY_KEYS, KNOWN_KEYS);
+}
+
+function canonicalPageJson(entry: PageAuditEntry): string | undefined {
+  for (const key of Object.keys(entry)) if (!PAGE_KEYS.has(key)) return undefined;
+  const { at, circleId, recipientOrganisationId, releases } = entry;
+  if (!isPlainString(at) || !isPlainString(circleId) || !isPlainString(recipientOrganisationId) || !Array.isArray(releases)) return undefined;
+  let items = '';
+  for (let index = 0; index < releases.length; index += 1) {
+    const release: unknown = releases[index];
+    if (typeof release !== 'object' || release === null || Array.isArray(release)) return undefined;
+    const json = canonicalRecordJson(release as Record<string, unknown>, RELEASE_KEYS, KNOWN_RELEASE_KEYS);
+    if (json === undefined) return undefined;
+    items += index === 0 ? json : `,${json}`;
+  }
+  return `{"at":${quote(at)},"circleId":${quote(circleId)},"kind":"page","recipientOrganisationId":${quote(recipientOrganisationId)},"releases":[${items}]}`;
+}
+
+function canonicalRecordJson(
+  record: object,
+  keys: readonly (readonly [string, 'string' | 'integer' | 'strings'])[],
+  known: ReadonlySet<string>,
+): string | undefined {
+  for (const key of Object.keys(record)) if (!known.has(key)) return undefined;
+  const values = record as Record<string, unknown>;
   let json = '{';
   let first = true;
-  for (const [key, kind] of ENTRY_KEYS) {
-    const value: unknown = entry[key];
+  for (const [key, kind] of keys) {
+    const value = values[key];
     if (value === undefined) continue;
     let written: string;
     if (kind === 'integer') {

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { isFlashAuditEntry } from '../audit/audit-chain.ts';
+import { releasesIn } from '../audit/audit-chain.ts';
 import { EntenteError } from '../errors/entente-error.ts';
 import { bindingAgreement, parseAgreement, type Agreement, type AgreementState } from '../policy/agreement.ts';
 import { aggregateWeaknesses, type WeaknessTotals } from '../policy/aggregate-weaknesses.ts';
@@ -479,14 +479,14 @@ export async function queueRecallsFor(
     for (;;) {
       const records = await deps.store.readAudit({ recipientOrganisationId: organisationId, circleId: circle.id, afterSeq, limit: 5000 });
       for (const { chained } of records) {
-        const entry = chained.entry;
-        // A flash sent names no object version to recall.
-        if (isFlashAuditEntry(entry)) continue;
-        const key = `${entry.objectId}\u0000${entry.objectModified}`;
-        if (entry.decision === 'withhold' || seen.has(key)) continue;
-        if (!recallAll && (entry.agreementVersion === undefined || !recalling.has(entry.agreementVersion))) continue;
-        seen.add(key);
-        notices.push({ circleId: circle.id, organisationId, objectId: entry.objectId, version: entry.objectModified, reason, queuedAt: queuedAt.toISOString() });
+        // A flash sent names no object version to recall (releasesIn gives none).
+        for (const release of releasesIn(chained.entry)) {
+          const key = `${release.objectId}\u0000${release.objectModified}`;
+          if (release.decision === 'withhold' || seen.has(key)) continue;
+          if (!recallAll && (release.agreementVersion === undefined || !recalling.has(release.agreementVersion))) continue;
+          seen.add(key);
+          notices.push({ circleId: circle.id, organisationId, objectId: release.objectId, version: release.objectModified, reason, queuedAt: queuedAt.toISOString() });
+        }
       }
       const last = records.at(-1);
       if (last === undefined || records.length < 5000) break;

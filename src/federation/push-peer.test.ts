@@ -14,6 +14,7 @@ import type { StixObject } from '../stix/types.ts';
 import { acceptAgreement, createCircle, end, invite, leave, proposeAgreement } from '../circles/circle-operations.ts';
 import { metaKeys } from '../bootstrap-node.ts';
 import { pushPeer } from './push-peer.ts';
+import { releasesIn } from '../audit/audit-chain.ts';
 import { testOrganisation } from './test-support.ts';
 
 const HOME = testOrganisation(30);
@@ -77,8 +78,8 @@ function peerClient(afterPost: (posts: number) => Promise<void>): { client: Taxi
 
 const releasesTo = async (store: ObjectStore, organisationId: string): Promise<{ id: string; at: string }[]> =>
   (await store.readAudit({ recipientOrganisationId: organisationId, circleId: CIRCLE, afterSeq: 0, limit: 100 }))
-    .map((record) => record.chained.entry)
-    .flatMap((entry) => (entry.kind === undefined && entry.decision !== 'withhold' ? [{ id: entry.objectId, at: entry.at }] : []));
+    .flatMap((record) => releasesIn(record.chained.entry))
+    .flatMap((release) => (release.decision !== 'withhold' ? [{ id: release.objectId, at: release.at }] : []));
 
 describe('push to a peer: each batch is released when it leaves', () => {
   it('stops at the end of the circle: nothing leaves after it, and the recall queued at the end covers everything that left', async () => {

@@ -4,7 +4,7 @@
 // recall notice for the versions it received. The write paths are left as they are: the running
 // node's recall sender reads what each collection gained since it last looked (a keyset cursor kept
 // in node_meta per collection), as the alert matcher does for observed-data.
-import { isFlashAuditEntry, type AuditLogEntry } from '../audit/audit-chain.ts';
+import { releasesIn, type AuditEntry } from '../audit/audit-chain.ts';
 import { versionKey, type ObjectStore, type RecallNotice } from '../store/object-store.ts';
 
 export const REVOCATION_REASON = 'revoked by its creator';
@@ -85,9 +85,7 @@ export async function queueRevocationRecalls(deps: RevocationDeps): Promise<numb
   if (ids.size === 0) return 0;
   const queuedAt = deps.clock().toISOString();
   const notices = new Map<string, RecallNotice>();
-  const add = (entry: AuditLogEntry): void => {
-    // A flash sent names no object version to recall.
-    if (isFlashAuditEntry(entry)) return;
+  const add = (entry: AuditEntry): void => {
     if (entry.decision === 'withhold' || !ids.has(entry.objectId) || entry.recipientOrganisationId === deps.homeOrganisationId) return;
     // The revoked version is what tells the members the object is withdrawn: it is not recalled.
     if (revokedVersions.has(versionKey(entry.objectId, entry.objectModified))) return;
@@ -105,7 +103,8 @@ export async function queueRevocationRecalls(deps: RevocationDeps): Promise<numb
   let afterSeq = 0;
   for (;;) {
     const records = await deps.store.readAudit({ afterSeq, limit: AUDIT_PAGE });
-    for (const record of records) add(record.chained.entry);
+    // A flash sent names no object version to recall (releasesIn gives none).
+    for (const record of records) for (const release of releasesIn(record.chained.entry)) add(release);
     const last = records.at(-1);
     if (last === undefined || records.length < AUDIT_PAGE) break;
     afterSeq = last.seq;

@@ -1,4 +1,4 @@
-import { releaseAuditEntry, type AuditEntry } from '../audit/audit-chain.ts';
+import { pageAuditEntries, pageRelease, type PageRelease } from '../audit/audit-chain.ts';
 import { bindingAgreement } from '../policy/agreement.ts';
 import { decideForEveryObject, prepareRelease, type ReleaseDecision, type ReleaseSubject } from '../policy/decide-release.ts';
 import { scoIdsNamedBy } from '../policy/decide-circle-release.ts';
@@ -570,7 +570,7 @@ export async function openReleaseGate(
     async release(entries, room = Number.POSITIVE_INFINITY) {
       const released: StoredEntry[] = [];
       const signable: SignableRelease[] = [];
-      const audit: AuditEntry[] = [];
+      const audit: PageRelease[] = [];
       let consumed = 0;
       const atText = at.toISOString();
       const newer = await withheldForNewer(entries);
@@ -587,14 +587,14 @@ export async function openReleaseGate(
         if (decision.kind === 'withhold' || object === undefined) continue;
         if (options.signer === undefined) released.push(decision.kind === 'redact' ? { ...entry, json: JSON.stringify(decision.redacted) } : entry);
         else signable.push({ entry, object, redacted: decision.kind === 'redact' ? decision.redacted : undefined, contributions: contributed.contributions, homeOriginal: homeOriginals.has(key) });
-        if (circle !== undefined && options.audit !== false) audit.push(releaseAuditEntry(object, decision, recipient.organisationId, circle.id, atText));
+        if (circle !== undefined && options.audit !== false) audit.push(pageRelease(object, decision));
       }
       if (options.signer !== undefined && signable.length > 0) {
         const texts = await options.signer.signReleases(signable, { recipient, circle });
         signable.forEach((item, index) => released.push(texts[index] === item.entry.json ? item.entry : { ...item.entry, json: texts[index] ?? item.entry.json }));
       }
-      // Recorded before anything leaves: a release the log cannot hold does not happen.
-      await store.appendAudit(audit);
+      // Recorded before anything leaves: a release the log cannot hold does not happen. One entry for the page.
+      if (circle !== undefined) await store.appendAudit(pageAuditEntries(recipient.organisationId, circle.id, atText, audit));
       return { released, consumed };
     },
   };

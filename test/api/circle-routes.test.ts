@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { authorization, errorOf, HOME, ORG, startCircleApiNode, type Caller, type CircleApiNode } from './circle-api-kit.ts';
 import { indicator, TAXII } from '../taxii/taxii-test-kit.ts';
+import { releasesIn } from '../../src/audit/audit-chain.ts';
 
 const GREEN = 'marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb';
 
@@ -241,7 +242,8 @@ describe('/api/circles', () => {
 
     async function audited(org: string, circleId: string): Promise<string[]> {
       const records = await node.store.readAudit({ recipientOrganisationId: org, circleId, limit: 1000 });
-      return [...new Set(records.filter((record) => record.chained.entry.decision !== 'withhold').map((record) => `${record.chained.entry.objectId} ${record.chained.entry.objectModified}`))].sort();
+      const releases = records.flatMap((record) => releasesIn(record.chained.entry));
+      return [...new Set(releases.filter((release) => release.decision !== 'withhold').map((release) => `${release.objectId} ${release.objectModified}`))].sort();
     }
 
     async function recalls(org: string, circleId: string): Promise<string[]> {

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { releasesIn } from '../../src/audit/audit-chain.ts';
 import { syncPeer, type SyncDeps } from '../../src/federation/sync-peer.ts';
 import { openTaxiiClient } from '../../src/taxii/taxii-client.ts';
 import { runEntente, temporaryDirectory, type CliRun } from '../cli/cli-kit.ts';
@@ -153,7 +154,8 @@ describe("a member's node accepts, counters and leaves on its coordinator's node
 
   it('forwards a leave: A queues the recalls its terms call for, and B records the leave at the same instant', async () => {
     const audit = await a.node.store.readAudit({ recipientOrganisationId: b.org, circleId: CIRCLE, afterSeq: 0, limit: 1000 });
-    const received = new Set(audit.filter((record) => record.chained.entry.decision !== 'withhold').map((record) => `${record.chained.entry.objectId}@${record.chained.entry.objectModified}`));
+    const releases = audit.flatMap((record) => releasesIn(record.chained.entry));
+    const received = new Set(releases.filter((release) => release.decision !== 'withhold').map((release) => `${release.objectId}@${release.objectModified}`));
     assert.equal(received.size, 2);
 
     const run = succeeded(await onB('circle', 'leave', CIRCLE));

@@ -15,6 +15,7 @@ import { syncPeer, type SyncDeps } from '../../src/federation/sync-peer.ts';
 import { openSyncScheduler, type PeerSilentNotice } from '../../src/federation/sync-scheduler.ts';
 import { openReleaseGate } from '../../src/release/open-release-gate.ts';
 import type { ObjectStore, StoredEntry } from '../../src/store/object-store.ts';
+import { releasesIn } from '../../src/audit/audit-chain.ts';
 import { openTaxiiClient } from '../../src/taxii/taxii-client.ts';
 import { runEntente, temporaryDirectory } from '../cli/cli-kit.ts';
 import { acceptOnCoordinator, acceptThroughLink, entriesOf, formCircleOfTwo, indicator, startTestNode, versionsOf, type TestNode } from './two-node-kit.ts';
@@ -123,7 +124,8 @@ describe('two nodes: circle mirror, pull, cursor resume, backoff, push', () => {
     }
     // A recorded each release to B in its audit log.
     const audit = await a.node.store.readAudit({ recipientOrganisationId: b.org, circleId: CIRCLE, afterSeq: 0, limit: 100 });
-    assert.ok(audit.filter((record) => record.chained.entry.decision !== 'withhold').length >= held.length);
+    const released = new Set(audit.flatMap((record) => releasesIn(record.chained.entry)).filter((release) => release.decision !== 'withhold').map((release) => `${release.objectId}|${release.objectModified}`));
+    for (const entry of held) assert.ok(released.has(`${entry.id}|${entry.version}`), `A's audit records the release of ${entry.id} ${entry.version} to B`);
     const status = await b.node.store.getPeerState(PEER);
     assert.equal(status.objectsIn, held.length);
     assert.equal(status.consecutiveFailures, 0);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { GENESIS_HASH, verifyChain, type AuditEntry } from '../../src/audit/audit-chain.ts';
+import { GENESIS_HASH, releasesIn, verifyChain, type AuditEntry, type PageAuditEntry } from '../../src/audit/audit-chain.ts';
 import { isEntenteError } from '../../src/errors/entente-error.ts';
 import type { Agreement } from '../../src/policy/agreement.ts';
 import type { Circle } from '../../src/policy/circle.ts';
@@ -168,6 +168,23 @@ describe('circle tables', () => {
     const read = await store.readAudit({ limit: 100 });
     assert.deepEqual(read.slice(-appended.length).map((record) => record.chained.entry), appended);
     assert.ok(verifyChain(read.map((record) => record.chained)).ok);
+  });
+
+  it("reads back a page's releases as one entry, in the chain, and a page that lists no release as unreadable", async () => {
+    const releases = [1, 2, 3].map((n) => {
+      const { recipientOrganisationId: _recipient, circleId: _circle, at: _at, ...release } = entry(n, BANK, 'grid-2026', '');
+      return release;
+    });
+    const page: PageAuditEntry = { kind: 'page', recipientOrganisationId: BANK, circleId: 'grid-2026', at: '2026-03-06T00:00:00.000Z', releases };
+    await store.appendAudit([page]);
+    const [read] = (await store.readAudit({ recipientOrganisationId: BANK, from: new Date('2026-03-06T00:00:00.000Z'), limit: 100 })).slice(-1);
+    assert.deepEqual(read?.chained.entry, page);
+    assert.deepEqual(releasesIn(page).map((release) => release.objectId), releases.map((release) => release.objectId));
+    assert.ok(verifyChain((await store.readAudit({ limit: 1000 })).map((record) => record.chained)).ok);
+
+    await store.appendAudit([{ ...page, releases: [] }]);
+    const [empty] = (await store.readAudit({ limit: 1000 })).slice(-1);
+    assert.ok(empty?.chained.hash.startsWith('unreadable:'), 'a page of no release reads as nothing anyone acts on, and fails the chain');
   });
 
   it('queues each recall once per circle, organisation and object version', async () => {

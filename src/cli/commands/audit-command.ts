@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import type { CliIo, NodeLocationOptions } from '../cli-context.ts';
 import { parseTimeOption, withNode, writeLine } from '../cli-context.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
-import { GENESIS_HASH, isFlashAuditEntry, verifyChain } from '../../audit/audit-chain.ts';
+import { GENESIS_HASH, isFlashAuditEntry, releasesIn, verifyChain } from '../../audit/audit-chain.ts';
 
 const PAGE = 5000;
 
@@ -81,18 +81,22 @@ export function auditCommand(io: CliIo): Command {
             const own = verifyChain([chained], chained.previousHash);
             if (!own.ok) throw broken(seq, own.error.reason);
             const entry = chained.entry;
-            if (options.json === true) writeLine(io.stdout, JSON.stringify({ seq, ...entry }));
             if (isFlashAuditEntry(entry)) {
               // A flash names no object version: its id, and whether the indicator it names was withheld from this copy.
               flashes += 1;
               const withheld = entry.indicatorId !== undefined && !entry.indicatorNamed;
-              if (options.json !== true) writeLine(io.stdout, [entry.at, entry.circleId, `v${entry.agreementVersion ?? '-'}`, 'flash', entry.flashId, '-', withheld ? 'indicator_id' : '-'].join('\t'));
+              if (options.json === true) writeLine(io.stdout, JSON.stringify({ seq, ...entry }));
+              else writeLine(io.stdout, [entry.at, entry.circleId, `v${entry.agreementVersion ?? '-'}`, 'flash', entry.flashId, '-', withheld ? 'indicator_id' : '-'].join('\t'));
               continue;
             }
-            releases += 1;
-            versions.add(`${entry.objectId} ${entry.objectModified}`);
-            if (options.json !== true) {
-              writeLine(io.stdout, [entry.at, entry.circleId, `v${entry.agreementVersion ?? '-'}`, entry.decision, entry.objectId, entry.objectModified, (entry.redactedFields ?? []).join(',') || '-'].join('\t'));
+            // A page's entry is one line per version it released, as single releases are.
+            for (const release of releasesIn(entry)) {
+              releases += 1;
+              versions.add(`${release.objectId} ${release.objectModified}`);
+              if (options.json === true) writeLine(io.stdout, JSON.stringify({ seq, ...release }));
+              else {
+                writeLine(io.stdout, [release.at, release.circleId, `v${release.agreementVersion ?? '-'}`, release.decision, release.objectId, release.objectModified, (release.redactedFields ?? []).join(',') || '-'].join('\t'));
+              }
             }
           }
           const last = records.at(-1);

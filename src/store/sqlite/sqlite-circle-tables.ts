@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { chainEntryText, GENESIS_HASH, type AuditEntry, type AuditLogEntry, type ChainedAuditEntry, type FlashAuditEntry } from '../../audit/audit-chain.ts';
+import { chainEntryText, GENESIS_HASH, type AuditEntry, type AuditLogEntry, type ChainedAuditEntry, type FlashAuditEntry, type PageAuditEntry } from '../../audit/audit-chain.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
 import { parseAgreement, parseAgreementAcceptance, type Agreement, type AgreementAcceptance, type AgreementState } from '../../policy/agreement.ts';
 import { parseCircle, type Circle } from '../../policy/circle.ts';
@@ -288,11 +288,26 @@ function readCircle(row: CircleRow): Circle {
 const DECISIONS = new Set(['share', 'redact', 'withhold']);
 
 function looksLikeEntry(value: unknown): value is AuditLogEntry {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const record = value as Record<string, unknown>;
-  if (record['kind'] !== undefined) return looksLikeFlashEntry(record);
+  if (!isRecord(value)) return false;
+  if (value['kind'] === 'page') return looksLikePageEntry(value);
+  if (value['kind'] !== undefined) return looksLikeFlashEntry(value);
+  return looksLikeRelease(value);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function looksLikeRelease(record: Record<string, unknown>): boolean {
   return typeof record['objectId'] === 'string' && typeof record['objectModified'] === 'string' && typeof record['decision'] === 'string' &&
     DECISIONS.has(record['decision']);
+}
+
+/** A page's releases (PageAuditEntry): every one of them a release, and none of a release's fields on the page itself. */
+function looksLikePageEntry(record: Record<string, unknown>): record is Record<string, unknown> & PageAuditEntry {
+  const releases = record['releases'];
+  return Array.isArray(releases) && releases.length > 0 && releases.every((release) => isRecord(release) && looksLikeRelease(release)) &&
+    !('objectId' in record) && !('objectModified' in record) && !('decision' in record) && !('redactedFields' in record);
 }
 
 /** A flash sent (FlashAuditEntry), with none of a release's fields: no reader takes it for an object released. */
