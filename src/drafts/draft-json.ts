@@ -15,7 +15,10 @@ export function itemJson(item: DraftItem): Record<string, unknown> {
     confidence: item.confidence,
     method: item.method,
     occurrences: item.occurrences,
+    // Each occurrence that held invisible characters says so itself (`invisible: true`).
     evidence: item.evidence,
+    // The report disguised the value (invisible characters inside it, stripped by extraction).
+    ...(item.invisible === true ? { invisible: true } : {}),
     decision: {
       state: decision.state,
       ...(decision.value === undefined ? {} : { value: decision.value }),

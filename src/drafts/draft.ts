@@ -28,6 +28,12 @@ export interface DraftEvidence {
   /** Where in the source document: PDF page or e-mail part. */
   readonly page?: number;
   readonly part?: string;
+  /**
+   * True when invisible characters (zero-width, soft hyphen, bidi controls) stood inside this
+   * occurrence, between `start` and `end`: extraction read the value without them, as the report
+   * shows it.
+   */
+  readonly invisible?: true;
 }
 
 /** Which automatic step proposed an item. */
@@ -82,6 +88,13 @@ export interface DraftItem {
   /** How many times the report states it; `evidence` keeps the first few. */
   readonly occurrences: number;
   readonly evidence: readonly DraftEvidence[];
+  /**
+   * True when the report disguised the value at least once: invisible characters stood inside an
+   * occurrence and extraction stripped them (the text held more than a reader sees). `evidence` then
+   * keeps at least one such occurrence (flagged `invisible`). A disguised value in a partner's report
+   * is a sign of tampering the analyst should weigh before accepting it.
+   */
+  readonly invisible?: true;
   readonly decision: DraftDecision;
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { extractObservables } from '../extract/extract-observables.ts';
 import { loadExtractData } from '../extract/load-extract-data.ts';
 import type { TaggedObject, TagResult } from '../tagging/tag-text.ts';
-import { proposeDraftItems, titleOf, withoutTlpLabels } from './propose-draft-items.ts';
+import { MAX_EVIDENCE_PER_ITEM, proposeDraftItems, titleOf, withoutTlpLabels } from './propose-draft-items.ts';
 
 const data = loadExtractData();
 const REPORT = [
@@ -81,6 +81,39 @@ describe('proposeDraftItems', () => {
     const proposal = proposeDraftItems({ text, observables: found });
     assert.deepEqual(proposal.items, []);
     assert.match(proposal.warnings.join(' '), /not proposed/);
+  });
+});
+
+describe('values the report disguised with invisible characters', () => {
+  // A zero-width space inside a value: the reader sees evil-c2.com, extraction proposes it (the value
+  // as shown), and the analyst must see that the text held more than it showed.
+  const text = [
+    'Beacons to evil\u200b-c2.com every hour.',
+    'Plain again: evil-c2.com, and 45.77.12.3 five times: 45.77.12.3 45.77.12.3 45.77.12.3 45.77.12.3.',
+    'Then once disguised: 45.77\u00ad.12.3.',
+  ].join('\n');
+  const found = extractObservables(text, { tlds: data.tlds }).observables;
+  const { items } = proposeDraftItems({ text, observables: found });
+  const byValue = new Map(items.map((item) => [item.value, item]));
+
+  it('flags the item, and the occurrence, that held invisible characters', () => {
+    const domain = byValue.get('evil-c2.com');
+    assert.equal(domain?.invisible, true);
+    assert.deepEqual(domain?.evidence.map((evidence) => [text.slice(evidence.start, evidence.end), evidence.invisible === true]), [['evil\u200b-c2.com', true], ['evil-c2.com', false]]);
+  });
+
+  it('keeps a disguised occurrence among the evidence even past the first few, so that the flag can be checked against the text', () => {
+    const ip = byValue.get('45.77.12.3');
+    assert.equal(ip?.occurrences, 6);
+    assert.equal(ip?.invisible, true);
+    assert.equal(ip?.evidence.length, MAX_EVIDENCE_PER_ITEM);
+    assert.deepEqual(ip?.evidence.filter((evidence) => evidence.invisible === true).map((evidence) => text.slice(evidence.start, evidence.end)), ['45.77\u00ad.12.3']);
+  });
+
+  it('flags nothing in a report without invisible characters', () => {
+    const observables = extractObservables(REPORT, { tlds: data.tlds, warninglists: data.warninglists }).observables;
+    const plain = proposeDraftItems({ text: REPORT, observables }).items;
+    assert.deepEqual(plain.filter((item) => 'invisible' in item || item.evidence.some((evidence) => 'invisible' in evidence)), []);
   });
 });
 

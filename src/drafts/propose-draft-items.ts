@@ -36,6 +36,8 @@ interface EvidenceSpan {
   readonly end: number;
   readonly sentenceStart: number;
   readonly sentenceEnd: number;
+  /** Invisible characters stood inside the span (Observable.invisible). */
+  readonly invisible?: true;
 }
 
 interface Pending {
@@ -53,9 +55,11 @@ interface Pending {
   suppressed: string | undefined;
   anyKept: boolean;
   first: number;
+  /** Some occurrence held invisible characters (DraftItem.invisible). */
+  invisible: boolean;
 }
 
-function evidenceOf(input: ProposalInput, { start, end, sentenceStart, sentenceEnd }: EvidenceSpan): DraftEvidence {
+function evidenceOf(input: ProposalInput, { start, end, sentenceStart, sentenceEnd, invisible }: EvidenceSpan): DraftEvidence {
   let from = sentenceStart;
   let to = sentenceEnd;
   if (to - from > MAX_SENTENCE_CHARS) {
@@ -70,6 +74,7 @@ function evidenceOf(input: ProposalInput, { start, end, sentenceStart, sentenceE
     sentence: input.text.slice(from, to).replace(/\s+/g, ' ').trim(),
     ...(where?.page === undefined ? {} : { page: where.page }),
     ...(where?.part === undefined ? {} : { part: where.part }),
+    ...(invisible === true ? { invisible } : {}),
   };
 }
 
@@ -108,7 +113,10 @@ export function proposeDraftItems(input: ProposalInput): Proposal {
     const key = `${shape.kind}|${shape.type}|${shape.subtype ?? ''}|${shape.kind === 'observable' && shape.type !== 'url' && shape.subtype !== 'path' ? checked.value.toLowerCase() : checked.value}`;
     // Kept as offsets: the sentence is cut and cleaned only for the items the draft keeps (a text of
     // 80,000 distinct addresses spent seconds on the sentences of items cut at MAX_ITEMS).
-    const evidence: EvidenceSpan = { start: observable.start, end: observable.end, sentenceStart: observable.sentence.start, sentenceEnd: observable.sentence.end };
+    // Two literals rather than a spread of the flag: this runs for every occurrence (see below).
+    const evidence: EvidenceSpan = observable.invisible === true
+      ? { start: observable.start, end: observable.end, sentenceStart: observable.sentence.start, sentenceEnd: observable.sentence.end, invisible: true }
+      : { start: observable.start, end: observable.end, sentenceStart: observable.sentence.start, sentenceEnd: observable.sentence.end };
     let pending = byKey.get(key);
     if (pending === undefined) {
       // Properties named, not spread from `shape`: the spread made every item several times slower
@@ -125,11 +133,16 @@ export function proposeDraftItems(input: ProposalInput): Proposal {
         suppressed: undefined,
         anyKept: false,
         first: observable.start,
+        invisible: false,
       };
       byKey.set(key, pending);
     }
     pending.occurrences += 1;
     if (pending.evidence.length < MAX_EVIDENCE_PER_ITEM) pending.evidence.push(evidence);
+    // The first disguised occurrence replaces the last one kept when the evidence is full: an item
+    // flagged as disguised must show the analyst where, whatever plain mentions came before.
+    else if (evidence.invisible === true && !pending.invisible) pending.evidence[MAX_EVIDENCE_PER_ITEM - 1] = evidence;
+    if (evidence.invisible === true) pending.invisible = true;
     pending.confidence = Math.max(pending.confidence, observable.confidence);
     if (observable.suppressed === undefined) pending.anyKept = true;
     else pending.suppressed ??= observable.suppressed.reason;
@@ -156,6 +169,7 @@ export function proposeDraftItems(input: ProposalInput): Proposal {
         suppressed: undefined,
         anyKept: true,
         first: object.evidence[0]?.start ?? 0,
+        invisible: false,
       });
     }
   };
@@ -182,6 +196,7 @@ export function proposeDraftItems(input: ProposalInput): Proposal {
     method: pending.method,
     occurrences: pending.occurrences,
     evidence: pending.evidence.map((span) => evidenceOf(input, span)),
+    ...(pending.invisible ? { invisible: true } : {}),
     decision: !pending.anyKept && pending.suppressed !== undefined ? { state: 'rejected', reason: pending.suppressed } : { state: 'pending' },
   }));
   return { items, warnings };

@@ -10,6 +10,7 @@ import { extractObservables } from '../../src/extract/extract-observables.ts';
 import { loadExtractData } from '../../src/extract/load-extract-data.ts';
 import { proposeDraft } from '../../src/drafts/draft-operations.ts';
 import type { NewDraft } from '../../src/drafts/draft.ts';
+import { itemJson } from '../../src/drafts/draft-json.ts';
 import type { TagResult } from '../../src/tagging/create-tagger.ts';
 
 const data = loadExtractData();
@@ -49,4 +50,9 @@ test('a draft of a text report proposes the value a reader sees, with its eviden
   const [domain] = draft.items;
   assert.equal(text.slice(domain?.evidence[0]?.start, domain?.evidence[0]?.end), 'evil\u200b-c2.com');
   assert.ok(draft.warnings.some((w) => w.includes('evil<U+200B>-c2.com') && w.includes('1<U+200B>85.220.101.4')), draft.warnings.join('\n'));
+  // Each item says so too, as the console and `entente draft show --json` show it: the analyst sees
+  // which value was disguised where they decide on it, not only in the draft's warnings.
+  const shown = draft.items.map((item) => itemJson(item));
+  assert.deepEqual(shown.map((item) => [item['value'], item['invisible']]), [['evil-c2.com', true], ['185.220.101.4', true]]);
+  assert.deepEqual((shown[0]?.['evidence'] as { invisible?: boolean }[]).map((evidence) => evidence.invisible), [true]);
 });
