@@ -103,11 +103,11 @@ test('one set, used everywhere: the class matches exactly the characters, and th
   }
   // A caller of the URL row alone (no stripping first) gets the URL the reader sees end there, not
   // a value that carries the character.
-  const row = EXTRACTORS.find((r) => r.id === 'url');
-  assert.ok(row !== undefined);
+  const url: RegExp | undefined = EXTRACTORS.find((r) => r.id === 'url')?.regex;
+  assert.ok(url !== undefined);
   for (const c of INVISIBLE) {
-    const re = new RegExp(row.regex.source, row.regex.flags);
-    const m = re.exec(`see https://evil.example/a${c}b now`);
+    const re: RegExp = new RegExp(url.source, url.flags);
+    const m: RegExpExecArray | null = re.exec(`see https://evil.example/a${c}b now`);
     assert.equal(m?.[0], 'https://evil.example/a', c.charCodeAt(0).toString(16));
   }
 });
