@@ -4,9 +4,10 @@
 // indicators behind `.h{display:none}` where the reader only looked at inline styles.
 //
 // Conservative means: where it is unsure, the text stays visible (and is read). Only rules at the
-// top level of a style sheet (or of a cascade layer, @layer) hide anything. Rules inside @media,
-// @supports, @container and the like may apply or not, so they can only show an element again (a mobile-first page hides a
-// column, then shows it on wide screens); other at-rules are skipped. Selectors are type, `*`,
+// top level of a style sheet (or of a cascade layer, @layer, or of an @media whose condition holds on
+// every screen, css-media.ts) hide anything. Rules inside other @media, @supports, @container and the
+// like may apply or not, so they can only show an element again (a mobile-first page hides a column,
+// then shows it on wide screens); other at-rules are skipped. Selectors are type, `*`,
 // .class, #id and [attribute] tests, joined by descendant, child (>) or sibling (+, ~) combinators; a
 // selector with a pseudo-class or -element (:hover, :checked, ::before: interactive or generated;
 // :is() and :not() too) or a namespace is left out of its list, the rest of the list still applies. Values are
@@ -20,6 +21,7 @@
 // MAX_AT_RULE_DEPTH deep, and matching stops after MAX_MATCH_STEPS compound tests; the caller is told
 // (`truncated`, `exhausted`) so that the analyst can be.
 import type { DefaultTreeAdapterMap } from 'parse5';
+import { mediaAlwaysHolds } from './css-media.ts';
 
 type Node = DefaultTreeAdapterMap['node'];
 type Element = DefaultTreeAdapterMap['element'];
@@ -33,8 +35,6 @@ const MAX_MATCH_STEPS = 1_000_000;
 const MAX_AT_RULE_DEPTH = 4;
 // At-rules whose blocks hold style rules that apply under some condition (or in a layer).
 const GROUPING_AT_RULES = new Set(['media', 'supports', 'container', 'layer', 'scope', 'document', '-moz-document', 'starting-style']);
-// `@media` lists that hold on every screen: their rules hide as top-level ones do.
-const ALWAYS_ON_SCREEN = /^\s*(?:(?:only\s+)?(?:all|screen))(?:\s*,\s*(?:only\s+)?(?:all|screen|print|speech))*\s*$/i;
 
 /** What an element's styles say about showing it: the winning value of each property, lower-cased. */
 export interface Visibility {
@@ -439,7 +439,7 @@ export class PageStyles {
             css = css.slice(0, budget);
           }
           budget -= css.length;
-          sheets.push({ css, conditional: media !== undefined && media.trim() !== '' && !ALWAYS_ON_SCREEN.test(media) });
+          sheets.push({ css, conditional: media !== undefined && !mediaAlwaysHolds(media) });
           continue;
         }
       }
@@ -513,7 +513,7 @@ export class PageStyles {
             const index = layerName === '' ? this.layerIndex(`\u0000anonymous${this.layers.size}`) : layerName.includes(',') ? undefined : this.layerIndex(layerName);
             if (index !== undefined) this.readRules(css, j + 1, close, conditional, depth + 1, index);
           } else {
-            const always = name === 'media' && ALWAYS_ON_SCREEN.test(prelude.slice(6));
+            const always = name === 'media' && mediaAlwaysHolds(prelude.slice(6));
             this.readRules(css, j + 1, close, conditional || !always, depth + 1, layer);
           }
         }

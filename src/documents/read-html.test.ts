@@ -143,6 +143,24 @@ describe('reading HTML', () => {
     assert.equal(read('<!doctype html><style>.a{display:none} .a{display:var(--shown)}</style><p class=a>shown</p>'), 'shown\n');
   });
 
+  it('applies rules under @media conditions that hold on every screen: a width of at least 0, any width below 10,000px, not print, screen and ...', () => {
+    // A poisoned report wraps its hiding rule in a condition that is always true on the analyst's screen.
+    for (const media of [
+      '(min-width:0)', '(min-width: 0px)', 'screen and (min-width: 0)', 'all and (min-height:0em)', '(max-width: 99999px)', 'not print',
+      'only screen and (min-width:0) and (max-width:100000px)', '(width >= 0)', '(0px <= width)', '(width < 100000px)', 'print, (min-width:0)', '', '(color)', '(min-width: 1px)', '((min-width:0) or (hover))',
+    ]) {
+      const html = `<!doctype html><style>@media ${media} { .a{display:none} }</style><p>keep 45.77.12.3</p><p class=a>planted-${media.length}.net</p>`;
+      assert.equal(readHtml(html).text, 'keep 45.77.12.3\n', `@media ${media}`);
+      const attribute = `<!doctype html><style media="${media}">.a{display:none}</style><p>keep</p><p class=a>planted.net</p>`;
+      assert.equal(readHtml(attribute).text, 'keep\n', `<style media="${media}">`);
+    }
+    // Conditions that hold only on some screens stay conditional.
+    for (const media of ['(min-width: 600px)', '(max-width: 600px)', 'print', 'not screen', '(min-width:0) and (orientation: portrait)', 'not all and (min-width:0)', '(prefers-color-scheme: dark)', '(width >= 1000px)', 'screen and (unknown-feature: 0)']) {
+      const html = `<!doctype html><style>@media ${media} { .a{display:none} }</style><p>keep</p><p class=a>shown.net</p>`;
+      assert.equal(readHtml(html).text, 'keep\n\nshown.net\n', `@media ${media}`);
+    }
+  });
+
   it('reads text a style sheet hides only conditionally or interactively: @media and other at-rules, pseudo-classes, media="print"', () => {
     // Conservative: only rules that apply on every screen, to every state, hide text; anything else
     // is read (a legitimately visible paragraph dropped would be worse than a warning-free read).
