@@ -161,18 +161,23 @@ interface Audience {
   readonly newerIn: readonly string[];
 }
 
-/** A collection's latest version of an indicator (its key as written), its creator (creatorOf) and its origin (version-origin.ts). */
+/** A collection's latest version of an indicator (its key as written), its creator (creatorOf), its origin (version-origin.ts) and its content. */
 interface LatestHeld {
   readonly version: string;
   readonly creator: string | undefined;
   readonly origin: string | undefined;
+  /** The version as stored: the home sighting of a match on it carries its markings (sighting-objects.ts homeSightingMarkings). */
+  readonly object: Readonly<Record<string, unknown>>;
 }
 
 /** An alert opened by a batch, published once the batch's latest versions are read. */
 interface OpenedAlert {
   readonly alert: Alert;
   readonly version: string | undefined;
-  readonly sighting: Sighting;
+  /** The alert as it opened (its counts and times then; `alert` goes on counting): what its sighting says. */
+  readonly opening: Alert;
+  /** When the alert opened: its sighting's created and modified. */
+  readonly openedAt: string;
   readonly basis: ConfidenceBasis | undefined;
 }
 
@@ -403,10 +408,8 @@ export class NodeMatcher {
       // The version matched, read as it matched (its window's): a refresh may compile a newer one before the alert is published.
       const version = alert.version;
       const basis = compiled.loader.basisOf(alert.indicatorId, alert.variant);
-      // Built when the alert opens (its time and id), kept once the indicator's collections are known.
-      const bundle = sightingObjects(alert, { homeOrganisationId: this.#deps.homeOrganisationId, now: now(), randomUuid: this.#deps.randomUuid }, valid);
-      const sighting: Sighting = valid(bundle.sighting) && (bundle.objects.length === 1 || valid(bundle.observedData)) ? bundle : 'invalid';
-      opened.push({ alert, version, sighting, basis });
+      // Its sighting is dated when the alert opens, and built once the version that matched is read (its markings).
+      opened.push({ alert, version, opening: { ...alert }, openedAt: now(), basis });
     };
     await matchInput(slices(text), {
       source,
@@ -426,8 +429,18 @@ export class NodeMatcher {
     // kept longer, so a version deleted, recalled or superseded in a collection no longer reaches that
     // collection's readers.
     const held = await this.#latestVersions([...new Set(opened.map(({ alert }) => alert.indicatorId))], compiled.collections);
+    // The sighting and its observed-data are marked at least as strictly as the version that matched
+    // (every collection holding that key holds the one content). A version no collection holds any
+    // more stores no sighting (#publish): it is built marked TLP:RED all the same.
+    const sightings = opened.map(({ alert, version, opening, openedAt }): Sighting => {
+      const indicator = version === undefined ? undefined : [...(held.get(alert.indicatorId)?.values() ?? [])].find((latest) => latest.version === version)?.object;
+      const bundle = sightingObjects(opening, { homeOrganisationId: this.#deps.homeOrganisationId, now: openedAt, randomUuid: this.#deps.randomUuid, indicator }, valid);
+      return valid(bundle.sighting) && (bundle.objects.length === 1 || valid(bundle.observedData)) ? bundle : 'invalid';
+    });
     const published = await Promise.all(
-      opened.map(({ alert, version, sighting, basis }) => this.#publish(alert, version, sighting, basis, audienceOf(version, held.get(alert.indicatorId)), { circleCollections, homeSightings }, caller)),
+      opened.map(({ alert, version, basis }, index) =>
+        this.#publish(alert, version, sightings[index] ?? 'invalid', basis, audienceOf(version, held.get(alert.indicatorId)), { circleCollections, homeSightings }, caller),
+      ),
     );
     const alerts = published.map((p) => p.alert);
     const toStore = published.flatMap((p) => (p.toStore === undefined ? [] : [p.toStore]));
@@ -529,18 +542,20 @@ export class NodeMatcher {
   async #latestVersions(indicatorIds: readonly string[], collections: readonly string[]): Promise<ReadonlyMap<string, ReadonlyMap<string, LatestHeld>>> {
     const found = new Map<string, Map<string, LatestHeld>>();
     if (indicatorIds.length === 0) return found;
-    const read: { collectionId: string; id: string; version: string; creator: string | undefined }[] = [];
+    const read: { collectionId: string; id: string; version: string; creator: string | undefined; object: Readonly<Record<string, unknown>> }[] = [];
     const held = await this.#deps.store.latestEntriesByCollection(indicatorIds);
     // The compiled collections alone, in their order (a collection created since is not yet one its alerts are about).
     for (const collectionId of collections) {
       for (const [id, entry] of held.get(collectionId) ?? []) {
-        if (entry.type === 'indicator') read.push({ collectionId, id, version: entry.version, creator: lineageCreatorOf(JSON.parse(entry.json) as { created_by_ref?: unknown }) });
+        if (entry.type !== 'indicator') continue;
+        const object = JSON.parse(entry.json) as Readonly<Record<string, unknown>>;
+        read.push({ collectionId, id, version: entry.version, creator: lineageCreatorOf(object as { created_by_ref?: unknown }), object });
       }
     }
     const originOf = await readOrigins(this.#deps.store, this.#deps.homeOrganisationId, read);
-    for (const { collectionId, id, version, creator } of read) {
+    for (const { collectionId, id, version, creator, object } of read) {
       const byCollection = found.get(id) ?? new Map<string, LatestHeld>();
-      byCollection.set(collectionId, { version, creator, origin: originOf(collectionId, id, version) });
+      byCollection.set(collectionId, { version, creator, origin: originOf(collectionId, id, version), object });
       found.set(id, byCollection);
     }
     return found;

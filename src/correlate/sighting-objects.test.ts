@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { TLP2_MARKING_IDS } from '../policy/tlp.ts';
+import { TLP1_MARKING_IDS, TLP2_MARKING_IDS } from '../policy/tlp.ts';
 import { validateForIngest } from '../store/validate-for-ingest.ts';
 import { AlertAggregator } from './alert-aggregator.ts';
 import type { IndicatorMatch } from './bulk-matcher.ts';
@@ -86,7 +86,7 @@ describe('the home sighting as stored at home', () => {
     const alerts = new AlertAggregator(3600);
     const opened = alerts.record(match('198.51.100.7', '2026-06-01T12:10:00.000Z'));
     assert.ok(opened);
-    const stored = sightingObjects(opened, { homeOrganisationId: home, now: '2026-06-01T12:10:01.000Z', randomUuid });
+    const stored = sightingObjects(opened, { homeOrganisationId: home, now: '2026-06-01T12:10:01.000Z', randomUuid, indicator: indicatorMarked([TLP2_MARKING_IDS.amber]) });
     assert.deepEqual(stored.sighting['object_marking_refs'], [TLP2_MARKING_IDS['amber+strict']]);
     assert.deepEqual(stored.observedData['object_marking_refs'], [TLP2_MARKING_IDS['amber+strict']]);
     const observables = stored.objects.filter((object) => object.type === 'ipv4-addr');
@@ -96,7 +96,57 @@ describe('the home sighting as stored at home', () => {
     const final = sightingWithFinalCounts(stored.sighting, { count: 2, firstSeen: String(stored.sighting['first_seen']), lastSeen: '2026-06-01T12:20:00.000Z' }, new Date('2026-06-01T13:00:00.000Z'));
     assert.deepEqual(final?.['object_marking_refs'], [TLP2_MARKING_IDS['amber+strict']], 'and so is its next version');
   });
+
+  // A sighting names its indicator and its observed-data holds the indicator's value: neither may reach
+  // anyone the indicator could not, wherever it goes.
+  const storedFor = (indicator: Readonly<Record<string, unknown>> | undefined): SightingBundle => {
+    const opened = new AlertAggregator(3600).record(match('198.51.100.7', '2026-06-01T12:10:00.000Z'));
+    assert.ok(opened);
+    return sightingObjects(opened, { homeOrganisationId: home, now: '2026-06-01T12:10:01.000Z', randomUuid, indicator });
+  };
+
+  it('marks the sighting of a TLP:RED indicator, and its observed-data, TLP:RED: never AMBER+STRICT below the indicator', () => {
+    for (const red of [TLP2_MARKING_IDS.red, TLP1_MARKING_IDS.red]) {
+      const stored = storedFor(indicatorMarked([red]));
+      assert.deepEqual(stored.sighting['object_marking_refs'], [TLP2_MARKING_IDS.red]);
+      assert.deepEqual(stored.observedData['object_marking_refs'], [TLP2_MARKING_IDS.red]);
+      const final = sightingWithFinalCounts(stored.sighting, { count: 3, firstSeen: String(stored.sighting['first_seen']), lastSeen: '2026-06-01T12:30:00.000Z' }, new Date('2026-06-01T13:00:00.000Z'));
+      assert.deepEqual(final?.['object_marking_refs'], [TLP2_MARKING_IDS.red], 'its next version too');
+      for (const object of stored.objects) assert.equal(validateForIngest(object).valid, true, object.type);
+    }
+  });
+
+  it("takes the strictest TLP the indicator carries, granular ones included (a granular TLP:RED on its pattern governs the value matched)", () => {
+    const granular = { ...indicatorMarked([TLP2_MARKING_IDS.green]), granular_markings: [{ marking_ref: TLP2_MARKING_IDS.red, selectors: ['pattern'] }] };
+    assert.deepEqual(storedFor(granular).sighting['object_marking_refs'], [TLP2_MARKING_IDS.red]);
+    assert.deepEqual(storedFor(granular).observedData['object_marking_refs'], [TLP2_MARKING_IDS.red]);
+    assert.deepEqual(storedFor(indicatorMarked([TLP2_MARKING_IDS.clear])).sighting['object_marking_refs'], [TLP2_MARKING_IDS['amber+strict']], 'an open indicator does not open the home\'s sighting');
+    assert.deepEqual(storedFor(indicatorMarked([])).sighting['object_marking_refs'], [TLP2_MARKING_IDS['amber+strict']]);
+  });
+
+  it("carries the indicator's other markings (named recipients, statements, TLP definitions of its own) on the sighting and its observed-data", () => {
+    const recipients = 'marking-definition--0b000000-0000-4000-8000-000000000001';
+    const statement = 'marking-definition--0b000000-0000-4000-8000-000000000002';
+    const stored = storedFor(indicatorMarked([TLP2_MARKING_IDS.red, recipients], [{ marking_ref: statement, selectors: ['description'] }]));
+    for (const object of [stored.sighting, stored.observedData]) assert.deepEqual(object['object_marking_refs'], [TLP2_MARKING_IDS.red, recipients, statement], object.type);
+  });
+
+  it('marks them TLP:RED when the indicator version that matched is not known: the strictest, never the floor', () => {
+    const stored = storedFor(undefined);
+    assert.deepEqual(stored.sighting['object_marking_refs'], [TLP2_MARKING_IDS.red]);
+    assert.deepEqual(stored.observedData['object_marking_refs'], [TLP2_MARKING_IDS.red]);
+  });
 });
+
+/** The indicator sighted, as stored, with these markings. */
+function indicatorMarked(refs: readonly string[], granular: readonly Record<string, unknown>[] = []): Record<string, unknown> {
+  return {
+    type: 'indicator', spec_version: '2.1', id: indicatorId, created: '2026-05-01T00:00:00.000Z', modified: '2026-05-01T00:00:00.000Z',
+    pattern: "[ipv4-addr:value = '198.51.100.7']", pattern_type: 'stix', valid_from: '2026-05-01T00:00:00Z',
+    ...(refs.length > 0 ? { object_marking_refs: [...refs] } : {}),
+    ...(granular.length > 0 ? { granular_markings: [...granular] } : {}),
+  };
+}
 
 describe('what of an observable the evidence keeps', () => {
   const observable = { type: 'file', path: 'file:size', value: '1024' };

@@ -5,7 +5,8 @@ import canonicalize from 'canonicalize';
 import { parsePattern } from '../pattern/parse-pattern.ts';
 import type { PathStep } from '../pattern/pattern-ast.ts';
 import type { SightingShareDecision } from '../policy/decide-sighting-share.ts';
-import { TLP2_MARKING_IDS } from '../policy/tlp.ts';
+import { stricterOf, TLP2_MARKING_IDS, tlpOfMarkingRef, type TlpLevel } from '../policy/tlp.ts';
+import { addMarkingRefs } from '../stix/add-marking-refs.ts';
 import { scoId, SCO_ID_CONTRIBUTING_PROPERTIES } from '../stix/ids.ts';
 import { checkIdentifier, IdVerdict } from '../stix/validate/lexical.ts';
 import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
@@ -18,6 +19,11 @@ export interface SightingContext {
   /** STIX timestamp for created/modified. */
   readonly now: string;
   readonly randomUuid: () => string;
+  /**
+   * The indicator version that matched, as stored: the sighting and its observed-data carry its
+   * markings (homeSightingMarkings). Absent or undefined: not known here, so they are marked TLP:RED.
+   */
+  readonly indicator?: Readonly<Record<string, unknown>> | undefined;
 }
 
 export interface SightingBundle {
@@ -31,7 +37,7 @@ export interface SightingBundle {
 export const SIGHTING_EVIDENCE_PROPERTY = 'x_entente_sighting_evidence';
 
 /**
- * The marking of every home sighting and of the observed-data of its evidence, as sightingObjects
+ * The least a home sighting and the observed-data of its evidence are marked, as sightingObjects
  * makes them: TLP:AMBER+STRICT, the home organisation's own. They say what the home observed on its
  * own networks (which indicators hit, when, how often, on which of its observables): for its own
  * people, no one else's to pass on. The home's readers read them under the release decision, which
@@ -40,15 +46,38 @@ export const SIGHTING_EVIDENCE_PROPERTY = 'x_entente_sighting_evidence';
  * allows (circleSightingObjects), marked at the level decided there (never below the indicator's).
  * The marking is there for where the objects may go besides: an export, a copy an operator makes,
  * a collection a circle could come to carry. Unmarked, they would stand at that circle's default TLP.
- * Not the indicator's own level when it is stricter (TLP:RED): the alert does not carry the
- * indicator's markings, and TLP:RED without recipients named on the object goes to no partner at
- * all, which adds nothing to AMBER+STRICT here; that the sighting of a RED indicator reaches only
- * the indicator's readers is the release decision's, on every read. The observables of the
- * evidence are not marked: their ids derive from their content (one stored object per observable,
- * which other collections may hold unmarked), and released alone they name no indicator — the
- * home sightings collection releases them only with a sighting the reader may read.
+ * A stricter indicator makes them stricter (homeSightingMarkings): a sighting names its indicator and
+ * its evidence holds the indicator's value, so neither is ever more open than the indicator.
  */
 export const HOME_SIGHTING_MARKING: string = TLP2_MARKING_IDS['amber+strict'];
+
+/**
+ * The markings of the home sighting of `indicator` (the version that matched) and of its observed-data:
+ * the stricter of HOME_SIGHTING_MARKING and every official TLP marking the indicator carries
+ * (object-level or granular: a granular TLP:RED on its pattern governs the value the evidence holds),
+ * then every other marking of the indicator as it is (a recipients or weakness marking, a statement, a
+ * TLP definition of its own), as a circle's copy carries them (decide-sighting-share.ts). So a sighting
+ * of a TLP:RED indicator is TLP:RED, and one of an indicator marked for named recipients carries that
+ * marking too: wherever the sighting goes, it reaches no one the indicator could not. `undefined` (the
+ * indicator version is not known here): TLP:RED, the strictest, never the floor.
+ * The observables of the evidence are not marked: their ids and version keys derive from their content
+ * (one stored object per observable, which other collections may hold unmarked), and released alone
+ * they name no indicator — the home sightings collection releases them only with a sighting the reader
+ * may read (release/home-sightings-gate.ts), beside the indicator its readers read it anyway.
+ */
+export function homeSightingMarkings(indicator: Readonly<Record<string, unknown>> | undefined): string[] {
+  if (indicator === undefined) return [TLP2_MARKING_IDS.red];
+  const refs = new Set<string>();
+  addMarkingRefs(indicator, refs);
+  let level: TlpLevel = 'amber+strict';
+  const others: string[] = [];
+  for (const ref of refs) {
+    const tlp = tlpOfMarkingRef(ref);
+    if (tlp === undefined) others.push(ref);
+    else level = stricterOf(level, tlp);
+  }
+  return [TLP2_MARKING_IDS[level], ...others];
+}
 
 /** STIX caps count and number_observed at 999,999,999. */
 const maxCount = 999_999_999;
@@ -266,6 +295,7 @@ export function sightingObjects(alert: Alert, context: SightingContext, acceptSc
     context.randomUuid,
   ).filter((sco) => acceptSco(sco));
   const count = Math.max(1, Math.min(maxCount, alert.count));
+  const markings = homeSightingMarkings(context.indicator);
   const observedData: StixObject = {
     type: 'observed-data',
     spec_version: '2.1',
@@ -280,7 +310,7 @@ export function sightingObjects(alert: Alert, context: SightingContext, acceptSc
     // Says what this observed-data is: the evidence of a sighting, not telemetry. A node matcher
     // (any worker's, or a later `entente match`) does not match it again as new observations.
     [SIGHTING_EVIDENCE_PROPERTY]: true,
-    object_marking_refs: [HOME_SIGHTING_MARKING],
+    object_marking_refs: markings,
   };
   const sighting: StixObject = {
     type: 'sighting',
@@ -295,7 +325,7 @@ export function sightingObjects(alert: Alert, context: SightingContext, acceptSc
     count,
     first_seen: alert.firstSeen,
     last_seen: alert.lastSeen,
-    object_marking_refs: [HOME_SIGHTING_MARKING],
+    object_marking_refs: markings,
   };
   return { sighting, observedData, objects: scos.length > 0 ? [...scos, observedData, sighting] : [sighting] };
 }

@@ -55,6 +55,23 @@ describe('entente match records at home the sighting of an indicator held by a c
     assert.deepEqual((await exported('--collection', 'default')).filter((o) => o.type === 'sighting' || o.type === 'observed-data'), []);
   });
 
+  it("marks the home sighting of a TLP:RED indicator, and its observed-data, TLP:RED (the circle gets no copy)", async () => {
+    const red = 'indicator--5e000000-0000-4000-8000-0000000000c2';
+    const value = '198.51.100.79';
+    const indicator = {
+      type: 'indicator', spec_version: '2.1', id: red, created: '2026-01-01T00:00:00.000Z', modified: '2026-01-01T00:00:00.000Z',
+      pattern: `[ipv4-addr:value = '${value}']`, pattern_type: 'stix', valid_from: '2026-01-01T00:00:00Z', object_marking_refs: [TLP2_MARKING_IDS.red],
+    };
+    succeeded(await run('import', file('red.json', JSON.stringify(indicator)), '--collection', CIRCLE));
+    const matched = succeeded(await run('match', file('red-flows.jsonl', JSON.stringify({ type: 'ipv4-addr', value }) + '\n')));
+    assert.match(matched.stderr, /1 sightings stored\n/);
+    const home = await exported('--collection', 'home-sightings');
+    const sighting = home.find((o) => o.type === 'sighting' && o['sighting_of_ref'] === red);
+    assert.deepEqual(sighting?.['object_marking_refs'], [TLP2_MARKING_IDS.red]);
+    const observedData = home.find((o) => o.id === (sighting?.['observed_data_refs'] as string[] | undefined)?.[0]);
+    assert.deepEqual(observedData?.['object_marking_refs'], [TLP2_MARKING_IDS.red]);
+  });
+
   it('releases nothing of it to a partner, even a member of the circle', async () => {
     assert.ok((await exported('--collection', 'home-sightings')).length > 0, 'it holds the sighting');
     assert.deepEqual(await exported('--collection', 'home-sightings', '--for', BANK), [], 'withheld whole: it carries no circle');

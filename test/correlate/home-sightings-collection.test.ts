@@ -33,6 +33,9 @@ const CIRCLE_ONLY_VALUE = '198.51.100.21';
 /** Held by the circle's collection and by the home's own `feeds`. */
 const ALSO_AT_HOME = 'indicator--dddddddd-0000-4000-8000-000000000002';
 const ALSO_AT_HOME_VALUE = '198.51.100.22';
+/** Held by the circle's collection alone, marked TLP:RED. */
+const CIRCLE_ONLY_RED = 'indicator--dddddddd-0000-4000-8000-000000000003';
+const CIRCLE_ONLY_RED_VALUE = '198.51.100.23';
 const homeIdentity = { type: 'identity', spec_version: '2.1', id: HOME, created: CREATED, modified: CREATED, name: 'Home', identity_class: 'organization' };
 
 const secretOf = (name: string): string => `ent_${name.toLowerCase().padEnd(40, '0')}`;
@@ -91,7 +94,11 @@ describe('the home sightings collection', () => {
     const terms = openTerms({ highestTlp: 'amber', sightingSharing: 'none' });
     await store.addAgreement({ circleId: 'alpha', version: 1, proposedBy: HOME, proposedAt: '2026-01-02T00:00:00.000Z', terms: { ...terms, scope: { ...terms.scope, types: [...terms.scope.types, 'sighting', 'observed-data', 'ipv4-addr'] } } });
     await store.addAcceptance({ circleId: 'alpha', organisationId: PARTNER, version: 1, acceptedAt: '2026-01-03T00:00:00.000Z' });
-    await store.addObjects('alpha', [indicator(CIRCLE_ONLY, CIRCLE_ONLY_VALUE) as never, indicator(ALSO_AT_HOME, ALSO_AT_HOME_VALUE) as never]);
+    await store.addObjects('alpha', [
+      indicator(CIRCLE_ONLY, CIRCLE_ONLY_VALUE) as never,
+      indicator(ALSO_AT_HOME, ALSO_AT_HOME_VALUE) as never,
+      { ...indicator(CIRCLE_ONLY_RED, CIRCLE_ONLY_RED_VALUE), object_marking_refs: [TLP2_MARKING_IDS.red] } as never,
+    ]);
     await store.addObjects('feeds', [indicator(ALSO_AT_HOME, ALSO_AT_HOME_VALUE) as never]);
     const tokens: Record<string, { admin?: boolean; org?: string; grants: CollectionGrant[] }> = {
       admin: { admin: true, grants: [] },
@@ -137,6 +144,22 @@ describe('the home sightings collection', () => {
     for (const collectionId of ['default', 'feeds', 'alpha']) {
       assert.deepEqual((await jsonIn(collectionId)).filter((json) => /"type":"(sighting|observed-data|ipv4-addr)"/.test(json)), [], `nothing derived from the match in ${collectionId}`);
     }
+  });
+
+  // A sighting names its indicator and its observed-data holds the indicator's value: marked below the
+  // indicator, it could go (an export, a copy) where the indicator may not.
+  it('marks the home sighting of a TLP:RED indicator, and its observed-data, TLP:RED', async () => {
+    const answer = await post('admin', CIRCLE_ONLY_RED_VALUE, 9);
+    assert.equal(answer.sightings_stored, 1);
+    const stored = (await jsonIn(homeSightings)).map((json) => JSON.parse(json) as Record<string, unknown>);
+    const sighting = stored.find((object) => object['type'] === 'sighting' && object['sighting_of_ref'] === CIRCLE_ONLY_RED);
+    assert.ok(sighting !== undefined);
+    assert.deepEqual(sighting['object_marking_refs'], [TLP2_MARKING_IDS.red]);
+    const observedData = stored.find((object) => object['id'] === (sighting['observed_data_refs'] as string[])[0]);
+    assert.deepEqual(observedData?.['object_marking_refs'], [TLP2_MARKING_IDS.red]);
+    // The AMBER indicator's sighting stays at the home's own floor.
+    const amber = stored.find((object) => object['type'] === 'sighting' && object['sighting_of_ref'] === CIRCLE_ONLY);
+    assert.deepEqual(amber?.['object_marking_refs'], [TLP2_MARKING_IDS['amber+strict']]);
   });
 
   it('gives the final count, once the window closes, to the sighting in the home sightings collection', async () => {

@@ -178,13 +178,23 @@ export function matchCommand(io: CliIo): Command {
             writeLine(io.stderr, `match: not stored: ${object.id}: ${issue?.path ?? ''} ${issue?.message ?? ''}`);
             return true;
           };
-          // An SCO the validator refuses (a log's odd domain name…) is left out of the observed-data.
-          const made = closed.map((alert) => sightingObjects(alert, { homeOrganisationId: home, now, randomUuid: randomUUID }, (sco) => !refuse(sco)));
           // Where each goes: read for each batch, since a version may be superseded, deleted or recalled,
           // and a circle created over a collection, while following.
           const circleCollections = await circleCollectionsOf(node.store);
           const homeSightings = await homeSightingsCollectionOf(node.store);
           const latest = await node.store.latestEntriesByCollection([...new Set(closed.map((alert) => alert.indicatorId))]);
+          // The version that matched, as stored: its sighting and observed-data carry its markings (never
+          // below them: a sighting of a TLP:RED indicator is TLP:RED). Not held any more: stored nowhere.
+          const matchedIndicator = (alert: Alert): Record<string, unknown> | undefined => {
+            const version = matchedVersions.get(alert.key);
+            for (const entries of latest.values()) {
+              const entry = entries.get(alert.indicatorId);
+              if (version !== undefined && entry?.type === 'indicator' && entry.version === version) return JSON.parse(entry.json) as Record<string, unknown>;
+            }
+            return undefined;
+          };
+          // An SCO the validator refuses (a log's odd domain name…) is left out of the observed-data.
+          const made = closed.map((alert) => sightingObjects(alert, { homeOrganisationId: home, now, randomUuid: randomUUID, indicator: matchedIndicator(alert) }, (sco) => !refuse(sco)));
           const placements = closed.map((alert) => {
             const version = matchedVersions.get(alert.key);
             const holding: string[] = [];
