@@ -407,6 +407,8 @@ export class PageStyles {
   truncated = false;
   /** Whether matching stopped at MAX_MATCH_STEPS (rules left unapplied from then on). */
   exhausted = false;
+  /** Style sheets the page links (<link rel=stylesheet href>, @import): never fetched, so never applied. */
+  external = 0;
   private readonly byId = new Map<string, Rule[]>();
   private readonly byClass = new Map<string, Rule[]>();
   private readonly byTag = new Map<string, Rule[]>();
@@ -429,6 +431,11 @@ export class PageStyles {
       if (isElement(node)) {
         // With scripting on, as in a browser, <noscript> holds text, not a style sheet.
         if (node.tagName === 'noscript') continue;
+        if (node.tagName === 'link' && attr(node, 'href') !== undefined) {
+          const rel = (attr(node, 'rel') ?? '').toLowerCase().split(/[ \t\n\r\f]+/);
+          // An alternate style sheet is not applied until the reader picks it.
+          if (rel.includes('stylesheet') && !rel.includes('alternate')) this.external += 1;
+        }
         if (node.tagName === 'style') {
           const type = attr(node, 'type')?.trim().toLowerCase();
           if (type !== undefined && type !== '' && type !== 'text/css') continue;
@@ -497,7 +504,9 @@ export class PageStyles {
       if (j >= end) return;
       if (css[j] === ';') {
         // `@layer a, b;` fixes the order of layers before their rules come.
-        const names = /^@layer\s+([^{]*)$/i.exec(css.slice(i, j).trim())?.[1];
+        const statement = css.slice(i, j).trim();
+        if (/^@import\b/i.test(statement)) this.external += 1;
+        const names = /^@layer\s+([^{]*)$/i.exec(statement)?.[1];
         if (names !== undefined && layer === undefined) for (const n of names.split(',')) this.layerIndex(n.trim());
         i = j + 1;
         continue;

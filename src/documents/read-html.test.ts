@@ -176,6 +176,17 @@ describe('reading HTML', () => {
     assert.equal(doc.text, 'Report\n\nmedia.net\n\nsupports.net\n\npseudo.net\n\nx\n\nis.net\n\nprint.net\n\nmobile-first.net\n\ntyped.net\n');
   });
 
+  it('says when the page links style sheets, which are never fetched: text they hide is read, and the analyst is told to check', () => {
+    const linked = readHtml(page('<p>keep 45.77.12.3</p>', '<link rel="StyleSheet preload" href="https://vendor.example/site.css"><style>@import url("print.css") print; @import "x.css";</style>'), { name: 'r.html' });
+    assert.equal(linked.text, 'Report\n\nkeep 45.77.12.3\n');
+    assert.deepEqual(linked.warnings, [
+      'r.html: 3 external style sheets (<link rel=stylesheet>, @import) were not fetched or applied, so text they hide may have been read (check that the page shows each proposed value)',
+    ]);
+    // An alternate style sheet is not applied by a browser either; a link to something else is not a style sheet.
+    const none = readHtml(page('<p>keep</p>', '<link rel="alternate stylesheet" href="a.css"><link rel="icon" href="i.png"><link rel="stylesheet">'));
+    assert.deepEqual(none.warnings, []);
+  });
+
   it('ignores style sheets it cannot parse, never throws, and stops at a bound on what it reads', () => {
     for (const css of ['.h{display:none', '}}}{{{.h{', '.h{display:"}"}', '@media{{{{', '.h[{display:none}', '/* .h{display:none}', '\\', '.a..b{display:none}']) {
       assert.doesNotThrow(() => readHtml(page('<p class="h">kept.net</p>', `<style>${css}</style>`)), css);

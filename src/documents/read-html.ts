@@ -497,6 +497,12 @@ export function readHtml(html: string, options: HtmlReadOptions = {}): DocumentT
     const why = styles.truncated ? `past the first ${MAX_STYLESHEET_CHARS / 1024} KiB of its style sheets` : `its style sheets' selectors were too costly to match against it in full`;
     warnings.push(`${name}: ${why}, style rules were not applied, so text they hide may have been read (check that the page shows each proposed value)`);
   }
+  if (styles.external > 0) {
+    // Nothing is fetched while a report is read (no request leaves for a partner's server), so a
+    // rule in a linked style sheet can hide text that is read all the same.
+    const n = styles.external;
+    warnings.push(`${name}: ${n} external style sheet${n === 1 ? '' : 's'} (<link rel=stylesheet>, @import) ${n === 1 ? 'was' : 'were'} not fetched or applied, so text ${n === 1 ? 'it hides' : 'they hide'} may have been read (check that the page shows each proposed value)`);
+  }
   if (reader.invisibleWords > 0) warnings.push(invisibleWarning(name, reader.invisibleWords, reader.invisibleSamples));
   const text = reader.out.toString();
   return { format: 'html', text: text.replace(/\n+$/, '\n'), segments: reader.out.segments, warnings };

@@ -43,6 +43,17 @@ test('a draft of an HTML report proposes nothing its style sheet hides', async (
   assert.ok(draft.warnings.some((w) => /styled\.html: 2 hidden elements .*style sheet/.test(w)), draft.warnings.join('\n'));
 });
 
+test('a draft of an HTML report whose style sheets are linked says they were not applied', async () => {
+  // Nothing is fetched while reading a report (by design): a partner's report could hide planted
+  // text with a rule in a linked style sheet, so the analyst is told to check what is proposed.
+  const draft = await draftOf(
+    'linked.html',
+    '<!doctype html><html><head><link rel="stylesheet" href="https://partner.example/hide.css"></head><body><main>' +
+      '<p>The actor used 45.77.12.3 for C2.</p><span class="x">evil-c2-update.net</span></main></body></html>',
+  );
+  assert.ok(draft.warnings.some((w) => /linked\.html: 1 external style sheet .*not fetched or applied/.test(w)), draft.warnings.join('\n'));
+});
+
 test('a draft of a text report proposes the value a reader sees, with its evidence on the text as read, and names the word', async () => {
   const text = 'Beacons to evil\u200b-c2.com and 1\u200b85.220.101.4 every hour.\n';
   const draft = await draftOf('notes.txt', text);
