@@ -1,4 +1,5 @@
 import type { WeaknessDisclosure } from '../policy/aggregate-weaknesses.ts';
+import { originOfVersion } from '../policy/version-origin.ts';
 import type { StixObject } from '../stix/types.ts';
 import { compareVersions } from '../store/compare-versions.ts';
 import type { ProvenanceRecord } from '../store/federation-store.ts';
@@ -9,20 +10,26 @@ const WEAKNESS_TYPES = ['vulnerability', 'course-of-action', 'note'];
 /**
  * The organisation a version of a disclosure counts for. The home organisation for a version only it
  * wrote, or one it wrote before anyone sent it (`homeOriginalsIn` records that order). Otherwise the
- * organisation that signed it, when it arrived verified: the signature names its author, however
- * many member nodes delivered it (AMBER may reach this node from its author and second-hand from
- * another member), so that neither a relay nor a member sending it again on purpose can take it
- * from its author. Only for content nobody signed, the partner, when one partner alone sent it;
- * nobody when several sent the identical version or it carries more than one verified signer. The
- * store keeps no order among partners (a contribution is a row per version, collection and
- * organisation, with no time; a partner's TAXII POST has no provenance at all), and any guess — the
- * smallest id, the first row read — lets whoever sends someone's unsigned disclosure again be
- * counted for it, or the original author for the sender's gap.
+ * organisation that originated it as its arrivals prove it (originOfVersion, rule 3a's attribution):
+ * the signer of a verified arrival, or of the version a derived copy is a copy of. The signature
+ * names its author, however many member nodes delivered it (AMBER may reach this node from its
+ * author and second-hand from another member), so that neither a relay nor a member sending it
+ * again on purpose can take it from its author. A version that arrived through federation naming no
+ * originator (unsigned, or a redaction no verified version backs) counts for nobody: the node that
+ * delivered it may only have relayed it, and counted for it, it would credit the relay with another's
+ * disclosure and charge it with another's gap (two organisations behind a row one alone stands
+ * behind). Only for what partners POSTed themselves (no arrival recorded), the partner, when one
+ * partner alone sent it; nobody when several sent the identical version or it has more than one
+ * originator. The store keeps no order among partners (a contribution is a row per version,
+ * collection and organisation, with no time; a partner's TAXII POST has no provenance at all), and
+ * any guess — the smallest id, the first row read — lets whoever sends someone's unsigned disclosure
+ * again be counted for it, or the original author for the sender's gap.
  */
 function firstContributor(sources: VersionSources, homeOrganisationId: string): string | undefined {
-  const { partners, signers, homeOriginal } = sources;
+  const { partners, signers, homeOriginal, relayedUnattributed } = sources;
   if (homeOriginal) return homeOrganisationId;
   if (signers.size > 0) return signers.size === 1 ? [...signers][0] : undefined;
+  if (relayedUnattributed) return undefined;
   if (partners.size === 0) return homeOrganisationId;
   return partners.size === 1 ? [...partners][0] : undefined;
 }
@@ -39,21 +46,16 @@ function sendersOf(sources: VersionSources, homeOrganisationId: string): string[
   return [...own, ...partners, ...signers];
 }
 
-/** Who a version came from: the partners recorded as its contributors, its verified signers, and whether it is the home organisation's original. */
+/**
+ * Who a version came from: the partners recorded as its contributors, the organisations its arrivals
+ * prove originated it (originOfVersion), whether some arrival through federation named no
+ * originator, and whether it is the home organisation's original.
+ */
 interface VersionSources {
   readonly partners: ReadonlySet<string>;
   readonly signers: ReadonlySet<string>;
+  readonly relayedUnattributed: boolean;
   readonly homeOriginal: boolean;
-}
-
-/**
- * The organisations that signed each version as its origin, from provenance: only `verified` rows
- * (a derived version is signed by the member that redacted it, an unverified one by nobody checked).
- */
-function verifiedSigners(provenance: ReadonlyMap<string, readonly ProvenanceRecord[]>, key: string): Set<string> {
-  const signers = new Set<string>();
-  for (const record of provenance.get(key) ?? []) if (record.verification === 'verified' && record.signer !== undefined) signers.add(record.signer);
-  return signers;
 }
 
 /**
@@ -97,9 +99,11 @@ export async function weaknessDisclosures(store: ObjectStore, homeOrganisationId
       const homeOriginals = await store.homeOriginalsIn(sent.map((entry) => ({ id: entry.id, version: entry.version })));
       const homeOriginal = new Map(sent.map((entry, index) => [entry, homeOriginals[index] === true]));
       page.entries.forEach((entry, index) => {
+        const origin = originOfVersion(provenance.get(versionKey(entry.id, entry.version)) ?? [], { createdBy: () => createdByOf(entry) });
         const sources: VersionSources = {
           partners: partnersOf[index] ?? new Set<string>(),
-          signers: verifiedSigners(provenance, versionKey(entry.id, entry.version)),
+          signers: origin.originators,
+          relayedUnattributed: origin.unattributed,
           homeOriginal: homeOriginal.get(entry) === true,
         };
         if (entry.revoked) {
@@ -115,4 +119,9 @@ export async function weaknessDisclosures(store: ObjectStore, homeOrganisationId
     }
   }
   return [...latest].filter(([key]) => !withdrawn.has(key)).map(([, { object, contributor }]) => ({ object, contributor }));
+}
+
+/** The creator a stored version names, read only for a derived copy no verified version backs. */
+function createdByOf(entry: StoredEntry): unknown {
+  return (JSON.parse(entry.json) as StixObject).created_by_ref;
 }

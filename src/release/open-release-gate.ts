@@ -2,6 +2,7 @@ import { pageAuditEntries, pageRelease, type PageRelease } from '../audit/audit-
 import { bindingAgreement } from '../policy/agreement.ts';
 import { decideForEveryObject, prepareRelease, type ReleaseDecision, type ReleaseSubject } from '../policy/decide-release.ts';
 import { scoIdsNamedBy } from '../policy/decide-circle-release.ts';
+import { originOfVersion } from '../policy/version-origin.ts';
 import type { Circle } from '../policy/circle.ts';
 import type { Recipient } from '../policy/recipient.ts';
 import { stricterOf, TLP1_MARKING_IDS, TLP2_MARKING_IDS, type TlpLevel } from '../policy/tlp.ts';
@@ -363,25 +364,31 @@ export async function openReleaseGate(
 
   /**
    * The circle members that originated each version a partner relayed into this collection, by
-   * versionKey: the organisation whose node signed it, as the arrival checks verified that signature
-   * against its pinned key and provenance recorded it (`verification: verified`; a derived version is
-   * signed by the peer that redacted it, an unverified one by no one). A version reaches this node
-   * from the peer that delivered it, recorded as its contributor: a coordinator's node passing on
-   * what a member posted there, a member's node pushing what it pulled. Rule 3a asks each
+   * versionKey, as its arrivals into this collection prove it (originOfVersion, the one attribution
+   * rule): the organisation whose node signed it, as the arrival checks verified that signature
+   * against its pinned key and provenance recorded it (`verification: verified`), also for a derived
+   * copy of a version a member signed (the same content, re-signed by the relay). A version reaches
+   * this node from the peer that delivered it, recorded as its contributor: a coordinator's node
+   * passing on what a member posted there, a member's node pushing what it pulled. Rule 3a asks each
    * contributor's consent, and the originator is one: it put the version into the circle, wherever
    * it entered. Only members count: a version that entered the circle through the relay's own
    * onward sharing (its originator no member, its terms with the relay allowing it) is the relay's
-   * contribution. What the object itself claims (`created_by_ref`) proves nothing and is not read.
+   * contribution. Unsigned input, and a redaction no verified version backs, name no originator: the
+   * consent of the partner that delivered it is still asked (contributorsOf), never dropped, since an
+   * unknown originator cannot give it. What the object claims (`created_by_ref`) adds no one, except
+   * that a derived copy naming its own signer as creator is that signer's (originOfVersion).
    * A member this node does not see (a hidden circle mirrored here) cannot be asked, and is not.
    */
-  async function originatorsOf(versions: readonly { readonly id: string; readonly version: string }[]): Promise<Map<string, string[]>> {
+  async function originatorsOf(versions: readonly StoredEntry[]): Promise<Map<string, string[]>> {
     const found = new Map<string, string[]>();
     const members = versions.length === 0 ? undefined : originatorMembers();
     if (members === undefined) return found;
+    const byKey = new Map(versions.map((entry) => [versionKey(entry.id, entry.version), entry]));
     for (const [key, records] of await store.provenanceOf(versions.map(({ id, version }) => ({ id, version })))) {
-      for (const record of records) {
-        if (record.collectionId !== collectionId || record.verification !== 'verified' || record.signer === undefined) continue;
-        const member = members.get(record.signer.toLowerCase());
+      const entry = byKey.get(key);
+      const origin = originOfVersion(records, { collectionId, createdBy: () => (entry === undefined ? undefined : parseObject(entry.json)?.['created_by_ref']) });
+      for (const signer of origin.originators) {
+        const member = members.get(signer.toLowerCase());
         if (member === undefined) continue;
         const originators = found.get(key);
         if (originators === undefined) found.set(key, [member]);

@@ -210,6 +210,40 @@ describe("rule 3a for a version another node relayed: the originator's consent h
     assert.equal(provenanceReads, 1);
   });
 
+  it("a copy another member's node re-signed as derived stays Charlie's: traced to the version Charlie signed", async () => {
+    // This node holds Charlie's version, verified against Charlie's key, from another circle whose
+    // terms let Charlie's content be shared on into circles (a signed file Charlie sent). Bravo's node
+    // pushes the same content into this circle signed by Bravo as derived (as a node does when the
+    // originator is hidden from the recipient, or for a redaction that removed nothing this version
+    // carries), which names Bravo alone. The arrival checks take a derived copy of a version held
+    // only with the same content, so provenance ties it to the version Charlie signed: it is
+    // Charlie's contribution to this circle, and Charlie never acknowledged the newcomer.
+    const charlies = indicator(5, charlie);
+    const { extensions: _signature, ...unsigned } = charlies;
+    await createCircle(deps, { id: 'outer', name: 'Outer', kind: 'tacit', visibility: 'open', default_tlp: 'green', valid_until: '2027-01-01T00:00:00Z' });
+    await proposeAgreement(deps, admin, 'outer', { ...terms, onward_sharing: 'circles' });
+    await invite(deps, admin, 'outer', { organisationId: charlie.id, role: 'contributor', trial: false });
+    await acceptAgreement(deps, as(charlie), 'outer', charlie.id);
+    await store.applySyncBatch({
+      collectionId: 'outer', peer: undefined, circleId: 'outer', source: 'file', contributorOrganisationId: charlie.id,
+      accepted: [{ object: charlies, signer: charlie.id, keyId: charlie.pinned.keyId, verification: 'verified', hops: [charlie.id] }],
+      quarantined: [], receivedAt: now.toISOString(),
+    });
+    await pushedBy(bravo, [signObject(unsigned as StixObject, bravo.signer, { derived: true }), BRAVOS]);
+    assert.deepEqual(await readBy(newcomer), sorted(BRAVOS));
+    assert.match(await whyNot(newcomer, charlies), NEWCOMER_BY_CHARLIE);
+    assert.deepEqual(await readBy(bravo), sorted(charlies, BRAVOS), 'the founding members keep receiving it');
+  });
+
+  it('a redacted copy traced to no signed version still asks the consent of the member that redacted and delivered it', async () => {
+    // Bravo redacted what this node never received whole: who wrote it cannot be told. The release
+    // does not drop Bravo's consent for it (fail closed): Bravo acknowledged the newcomer, so it goes.
+    const { extensions: _signature, ...unsigned } = indicator(6, charlie);
+    const redacted = signObject(unsigned as StixObject, bravo.signer, { derived: true });
+    await pushedBy(bravo, [redacted]);
+    assert.deepEqual(await readBy(newcomer), sorted(redacted));
+  });
+
   it("a version's own claim names no contributor: created_by_ref is not proof, the verified signer is", async () => {
     // Bravo signed it; what it says of its creator (Delta, a member with no keys pinned here, which
     // the arrival checks therefore let through, and which never acknowledged the newcomer) adds

@@ -73,10 +73,41 @@ describe('weakness totals count a signed version for its signer, not for the nod
     assert.deepEqual(await rowsFor(C), [], 'B withdrew it: A alone is left');
   });
 
-  it('counts unsigned content for the one partner that sent it, and for nobody when two sent it', async () => {
+  it('counts unsigned content a node relayed for nobody: the relay is neither credited nor charged with it', async () => {
+    // N's node hands over B's disclosure unsigned (a plain feed, or unsigned input the terms accept):
+    // nothing says who wrote it, and counted for N it would tell the circle N has B's gap.
     await arrive([markB, disclosedByB], N, undefined, 'unverified');
-    assert.deepEqual(await rowsFor(C), [['CVE-2026-1111', 2]], 'A and N, the only sender of what nobody signed');
+    assert.deepEqual(await rowsFor(C), [], 'A alone: N only delivered it');
     await arrive([markB, disclosedByB], B, undefined, 'unverified');
-    assert.deepEqual(await rowsFor(C), [], 'N and B both sent it unsigned: the store cannot tell who was first');
+    assert.deepEqual(await rowsFor(C), [], 'nor when B delivers it unsigned too');
+  });
+
+  it("counts a partner's own TAXII POST for that partner, and for nobody when two posted it", async () => {
+    // A POST with the partner's own token is the partner writing, first-hand (no federation arrival).
+    await store.addObjects('alpha', [markB, disclosedByB], undefined, N);
+    assert.deepEqual(await rowsFor(C), [['CVE-2026-1111', 2]], 'A and N, which posted it');
+    await store.addObjects('alpha', [markB, disclosedByB], undefined, B);
+    assert.deepEqual(await rowsFor(C), [], 'N and B both posted it unsigned: the store cannot tell who was first');
+  });
+
+  it('counts a redacted copy no verified version backs for nobody, not for the member that redacted it', async () => {
+    // N's node signs B's disclosure as a derived (redacted) version: N's signature says N produced
+    // these bytes from someone's version, not whose.
+    await arrive([markB, disclosedByB], N, N, 'derived');
+    assert.deepEqual(await rowsFor(C), [], 'A alone');
+  });
+
+  it('counts a derived copy for the signer of the version it is a copy of, whichever arrives first', async () => {
+    await arrive([markB, disclosedByB], N, N, 'derived');
+    await arrive([markB, disclosedByB], B, B, 'verified', 'from-b');
+    assert.deepEqual(await rowsFor(C), [['CVE-2026-1111', 2]], 'A and B, never N');
+    assert.deepEqual(await rowsFor(N), [['CVE-2026-1111', 2]], 'N is not its owner: A and B count towards showing the row to it');
+  });
+
+  it('counts a derived copy that names its own signer as creator for that signer: its word, as a signed version is', async () => {
+    // A member's node re-signs its own disclosure as derived when the release redacted it (granular
+    // markings): the signature covers the creator it names.
+    await arrive([markN, disclosure(3, 'CVE-2026-1111', N, markN)], N, N, 'derived');
+    assert.deepEqual(await rowsFor(C), [['CVE-2026-1111', 2]], 'A and N');
   });
 });
