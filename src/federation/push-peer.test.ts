@@ -150,6 +150,33 @@ describe('push to a peer: each batch is released when it leaves', () => {
     }
   });
 
+  it('reads the standing once per batch: the release gate decides it, and the push stops on its word', async () => {
+    const w = await world();
+    try {
+      // Counts the reads of what the standing is worked out from (the circle, its agreement state,
+      // the peer's organisation); the store itself answers.
+      const reads = { circle: 0, agreements: 0, organisation: 0 };
+      const counted = new Proxy(w.store, {
+        get(target, method) {
+          // Bound to the store itself: its methods read private fields, which a proxy receiver lacks.
+          const value = Reflect.get(target, method, target) as unknown;
+          if (method === 'getCircleByCollection') reads.circle += 1;
+          if (method === 'getAgreementState') reads.agreements += 1;
+          if (method === 'getOrganisation') reads.organisation += 1;
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const { client, posted } = peerClient(async () => undefined);
+      const counts = await pushPeer({ store: counted, clock: w.deps.clock }, w.peer, client, { batchSize: 1 });
+
+      assert.deepEqual(posted, w.objects.map((object) => object.id), 'every batch left, as before');
+      assert.deepEqual(counts, { examined: 4, pushed: 4, refused: 0, refusals: [] });
+      assert.deepEqual(reads, { circle: 4, agreements: 4, organisation: 4 }, 'four batches, one standing each');
+    } finally {
+      await w.store.close();
+    }
+  });
+
   it('sends nothing, and leaves the cursor where it was, when the circle has ended before the push', async () => {
     const w = await world();
     try {

@@ -4,10 +4,8 @@
 // resource says complete. Retrying a POST is idempotent on the receiver (same id and version).
 // A push lasts as long as its envelopes take: each batch is decided (and audited) when it leaves, and
 // the push stops at the first batch for which the circle gives the peer's organisation no standing.
-import { openReleaseGate, type ReleaseSigner } from '../release/open-release-gate.ts';
-import { decideCircleStanding } from '../policy/decide-circle-release.ts';
+import { openReleaseGate, type ReleaseGate, type ReleaseSigner } from '../release/open-release-gate.ts';
 import type { Recipient } from '../policy/recipient.ts';
-import { readHomeOrganisation } from '../bootstrap-node.ts';
 import type { PeerRecord } from '../store/federation-store.ts';
 import { versionKey, type ObjectStore, type StoredEntry } from '../store/object-store.ts';
 import type { TaxiiClient, TaxiiStatus } from '../taxii/taxii-client.ts';
@@ -131,13 +129,13 @@ export async function pushPeer(deps: PushDeps, peer: PeerRecord, client: TaxiiCl
     // the end queued. Without a standing nothing more can be released: stop rather than walk the
     // cursor past entries that were withheld only for that.
     const at = deps.clock();
-    stopped = await noStandingReason(deps.store, peer, at);
-    if (stopped !== undefined) break;
     // The circle may be mirrored from a coordinator whose clock is ahead: its acceptances bind already.
     const gate = await openReleaseGate(deps.store, recipient, peer.localCollectionId, at, {
       agreementClockSkewMs: PEER_CLOCK_SKEW_MS,
       ...(deps.releaseSigner === undefined ? {} : { signer: deps.releaseSigner }),
     });
+    stopped = noStandingReason(gate, peer);
+    if (stopped !== undefined) break;
     const page = await deps.store.listEntries(peer.localCollectionId, { versions: [{ kind: 'all' }] }, { limit: batchSize, ...(after === undefined ? {} : { after }) });
     const last = page.entries.at(-1);
     if (last === undefined) break;
@@ -172,22 +170,13 @@ export async function pushPeer(deps: PushDeps, peer: PeerRecord, client: TaxiiCl
 }
 
 /**
- * Why the circle the peer's collection carries gives the peer's organisation no standing at `at`
- * (decideCircleStanding: circle window, membership, a binding agreement), as the release gate would
- * find it for every entry; undefined when it has one. The gate still decides each entry.
+ * Why the circle the peer's collection carries gives the peer's organisation no standing (circle
+ * window, membership, a binding agreement), as the batch's release gate worked it out once for every
+ * entry (ReleaseGate.standing: the circle and its agreements are read once a batch, not once for the
+ * push and again for the gate); undefined when it has one. The gate still decides each entry.
  */
-async function noStandingReason(store: ObjectStore, peer: PeerRecord, at: Date): Promise<string | undefined> {
-  const circle = await store.getCircleByCollection(peer.localCollectionId);
-  if (circle === undefined) return `circle: collection ${peer.localCollectionId} carries none`;
-  const sectors = (await store.getOrganisation(peer.organisationId))?.sectors ?? [];
-  const home = (await readHomeOrganisation(store))?.id;
-  const standing = decideCircleStanding(
-    { organisationId: peer.organisationId, sectors },
-    circle,
-    await store.getAgreementState(circle.id),
-    at,
-    PEER_CLOCK_SKEW_MS,
-    typeof home === 'string' ? home : undefined,
-  );
+function noStandingReason(gate: ReleaseGate, peer: PeerRecord): string | undefined {
+  const standing = gate.standing;
+  if (standing === undefined) return `circle: collection ${peer.localCollectionId} carries none`;
   return standing.kind === 'refused' ? standing.decision.reasons.join('; ') : undefined;
 }

@@ -1,7 +1,7 @@
 import { pageAuditEntries, pageRelease, type PageRelease } from '../audit/audit-chain.ts';
 import { bindingAgreement } from '../policy/agreement.ts';
 import { decideForEveryObject, prepareRelease, type ReleaseDecision, type ReleaseSubject } from '../policy/decide-release.ts';
-import { scoIdsNamedBy } from '../policy/decide-circle-release.ts';
+import { scoIdsNamedBy, type CircleStanding } from '../policy/decide-circle-release.ts';
 import { originOfVersion } from '../policy/version-origin.ts';
 import type { Circle } from '../policy/circle.ts';
 import type { Recipient } from '../policy/recipient.ts';
@@ -47,6 +47,14 @@ export interface ReleaseGate {
    * deleting"), the rule on newer versions included, as `release` decides it.
    */
   decide(entry: StoredEntry): Promise<ReleaseDecision>;
+  /**
+   * The circle standing every decision of this gate is taken under (PreparedRelease.standing): the
+   * circle's window, the recipient's membership and binding agreement, worked out once when the gate
+   * opened. Absent when no circle rules apply (the home organisation's readers, a collection carrying
+   * no circle). For callers that must know it besides the decisions (a push stops when it is refused)
+   * without reading the circle and its agreements a second time.
+   */
+  readonly standing?: CircleStanding;
 }
 
 export type GateStore = Pick<
@@ -567,6 +575,7 @@ export async function openReleaseGate(
   return {
     readsObjects: true,
     sharesEveryEntry: false,
+    ...(decideFor.standing === undefined ? {} : { standing: decideFor.standing }),
     async decide(entry) {
       if (entry.latest !== true) {
         const verdict = await latestVerdictOf(entry.id);
