@@ -1,3 +1,4 @@
+import { homeSightingsCollectionOf } from '../bootstrap-node.ts';
 import { EntenteError } from '../errors/entente-error.ts';
 import type { Recipient } from '../policy/recipient.ts';
 import type { ObjectStore, StatusDetail } from '../store/object-store.ts';
@@ -60,6 +61,7 @@ export function describeInvalidItem(item: JsonValue, index: number, messages: re
  */
 export function createObjectsPost(deps: ObjectsPostDeps): ObjectsPost {
   return async (input) => {
+    await refuseNodeWrittenCollection(deps.store, input.collectionId);
     const envelope = parseEnvelope(input.body as JsonValue | undefined);
     if (!envelope.ok) throw new EntenteError(envelope.error.code, envelope.error.message);
     const statusId = deps.randomUuid();
@@ -114,6 +116,25 @@ export function createObjectsPost(deps: ObjectsPostDeps): ObjectsPost {
     });
     return statusResourceOf(deps, input, statusId, now);
   };
+}
+
+/**
+ * The home sightings collection (bootstrap-node.ts) is the node's own record of what its matcher saw:
+ * only the node writes it (its matcher, and `entente match` or `entente import` run by the operator),
+ * never a TAXII POST, whatever the token — a write grant on it, an administrator. A sighting there
+ * reads to every analyst granted the collection as the home's own (created_by_ref and
+ * where_sighted_refs are anyone's to write), and evidence is released with the sighting written with
+ * it (release/home-sightings-gate.ts): the store cannot tell a home token's write from the node's
+ * (both are the home organisation's originals), so it is refused before anything is read or stored.
+ * A sighting an analyst records by hand belongs beside its indicator, in a collection it may write.
+ */
+async function refuseNodeWrittenCollection(store: ObjectStore, collectionId: string): Promise<void> {
+  if (collectionId !== (await homeSightingsCollectionOf(store))) return;
+  throw new EntenteError(
+    'ENT_COLLECTION_NOT_WRITABLE',
+    `Collection ${collectionId} is the home sightings collection: only this node writes it (its matcher's sightings and their evidence), no TAXII client; store a sighting of your own beside its indicator, in a collection you may write`,
+    { collection_id: collectionId },
+  );
 }
 
 /**

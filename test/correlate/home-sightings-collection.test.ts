@@ -112,6 +112,8 @@ describe('the home sightings collection', () => {
       // indicator under the id of a circle's indicator it may not read.
       forger: { grants: [{ collectionId: homeSightings, read: true, write: false }, { collectionId: 'default', read: true, write: true }] },
       circleReader: { grants: [{ collectionId: 'alpha', read: true, write: false }] },
+      // Granted read and write on the home sightings collection by an administrator, and read on the circle's collection.
+      sightingsWriter: { grants: [{ collectionId: homeSightings, read: true, write: true }, { collectionId: 'alpha', read: true, write: false }] },
       // A partner token, even one an administrator granted the home sightings collection by mistake.
       partner: { org: PARTNER, grants: [{ collectionId: 'alpha', read: true, write: false }, { collectionId: homeSightings, read: true, write: false }] },
     };
@@ -267,6 +269,42 @@ describe('the home sightings collection', () => {
       const response = await call('forger', 'GET', `/taxii2/api/collections/${homeSightings}/objects/`);
       assert.ok(!response.body.includes('"sighting"') && !response.body.includes(CIRCLE_ONLY_VALUE), `${response.statusCode} ${response.body}`);
       await store.deleteObject('default', CIRCLE_ONLY, { versions: [{ kind: 'all' }] });
+    });
+
+    // Only the node writes its record of what it saw: a sighting a token stored there would read, to
+    // every analyst granted it, as the home's own (created_by_ref, where_sighted_refs: anyone can write
+    // those), and it is by the sighting written with it that evidence is released.
+    it('takes no TAXII write, whatever the token (a write grant on it, an administrator): refused with ENT_COLLECTION_NOT_WRITABLE and nothing stored', async () => {
+      const forged = 'sighting--dddddddd-0000-4000-8000-0000000000f1';
+      const observed = 'observed-data--dddddddd-0000-4000-8000-0000000000f1';
+      const objects = [
+        { type: 'ipv4-addr', spec_version: '2.1', id: 'ipv4-addr--dddddddd-0000-4000-8000-0000000000f1', value: '203.0.113.250' },
+        {
+          type: 'observed-data', spec_version: '2.1', id: observed, created: CREATED, modified: CREATED, created_by_ref: HOME, first_observed: CREATED, last_observed: CREATED,
+          number_observed: 1, object_refs: ['ipv4-addr--dddddddd-0000-4000-8000-0000000000f1'], x_entente_sighting_evidence: true,
+        },
+        {
+          type: 'sighting', spec_version: '2.1', id: forged, created: CREATED, modified: CREATED, created_by_ref: HOME, sighting_of_ref: CIRCLE_ONLY,
+          observed_data_refs: [observed], where_sighted_refs: [HOME], count: 1, first_seen: CREATED, last_seen: CREATED,
+        },
+      ];
+      const before = (await jsonIn(homeSightings)).length;
+      for (const token of ['sightingsWriter', 'admin']) {
+        const posted = await call(token, 'POST', `/taxii2/api/collections/${homeSightings}/objects/`, JSON.stringify({ objects }), TAXII);
+        assert.equal(posted.statusCode, 403, `${token}: ${posted.body}`);
+        assert.equal(posted.json<{ error_code?: string }>().error_code, 'ENT_COLLECTION_NOT_WRITABLE');
+        assert.match(posted.body, /home sightings collection/);
+      }
+      assert.equal((await jsonIn(homeSightings)).length, before, 'nothing stored');
+      const read = await call('analyst', 'GET', `/taxii2/api/collections/${homeSightings}/objects/${forged}/`);
+      assert.equal(read.statusCode, 404, read.body);
+      // TAXII clients learn it before they try: the collection resource says it takes no writes.
+      const resource = await call('sightingsWriter', 'GET', `/taxii2/api/collections/${homeSightings}/`);
+      assert.equal(resource.statusCode, 200, resource.body);
+      assert.deepEqual([resource.json<{ can_read: boolean }>().can_read, resource.json<{ can_write: boolean }>().can_write], [true, false]);
+      // Its other collections are written as before.
+      const elsewhere = await call('member', 'POST', '/taxii2/api/collections/feeds/objects/', JSON.stringify({ objects: [objects[0]] }), TAXII);
+      assert.equal(elsewhere.statusCode, 202, elsewhere.body);
     });
 
     it('covers the sightings an earlier version stored unmarked: decided on every read, with no migration', async () => {
