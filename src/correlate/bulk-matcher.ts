@@ -15,13 +15,16 @@
 // without parsing them: fingerprints of every string equality key, the number keys, the IP blocks, and
 // the substring anchors as sets of required texts per SCO type (a `.com` that only a domain-name's value
 // must end with does not send every URL to the parser).
+// Patterns are bounded one by one (pattern/pattern-limits.ts), and what the indicators of one partner
+// cost together by its source budget (sourceMatchingBudget), so that many just within the limits cannot
+// make every observation evaluate all of them; the node's own are never counted.
 import { evaluatePattern, holdsOn } from '../pattern/evaluate-pattern.ts';
 import { parsePattern } from '../pattern/parse-pattern.ts';
 import type { ComparisonExpression, PatternAst } from '../pattern/pattern-ast.ts';
 import { selectPathValues, type ResolveReference } from '../pattern/select-path-values.ts';
 import { runWithStepBudget, stepBudget, type StepBudget } from '../pattern/match-budget.ts';
 import { catchAllReason } from '../pattern/catch-all.ts';
-import { patternOverLimit, patternOverLimitCode, patternTextOverLimit, type PatternLimitExceeded } from '../pattern/pattern-limits.ts';
+import { patternOverLimit, patternOverLimitCode, patternTextOverLimit, sourceBudgetExceeded, type PatternLimitExceeded } from '../pattern/pattern-limits.ts';
 import { parseIpv4 } from '../stix/ip-address.ts';
 import { IpPrefixIndex } from './ip-prefix-index.ts';
 import { LiteralSets, SubstringIndex } from './aho-corasick.ts';
@@ -29,7 +32,7 @@ import { PropertyNames, type LiteralScreen, type ValueScreen } from './screen-js
 import { FingerprintSet, fingerprintOf } from './value-fingerprints.ts';
 import { inactiveReason } from './is-active-indicator.ts';
 import { isRecord, toObservedData, type JsonRecord, type LogObservation } from './log-observation.ts';
-import { planPattern, staysInItsSco, type Anchor, type AnchorPath, type PlannedLeaf } from './plan-pattern.ts';
+import { planPattern, staysInItsSco, type Anchor, type AnchorPath, type MatchPlan, type PlannedLeaf } from './plan-pattern.ts';
 
 export interface MatchedObservable {
   readonly type: string;
@@ -55,7 +58,10 @@ export type AddOutcome =
   | {
       readonly added: false;
       readonly reason: string;
-      /** Set when the pattern is valid but past a planning limit (pattern/pattern-limits.ts). */
+      /**
+       * Set when the pattern is valid but past a planning limit (pattern/pattern-limits.ts), or its
+       * source's indicators together past the source budget (`source-budget`).
+       */
       readonly limit?: PatternLimitExceeded;
     };
 
@@ -84,6 +90,12 @@ export interface BulkMatcherOptions {
   readonly turnStepBudget?: number;
   /** Told of each observation whose budget ran out, once it is matched (a log line, a metric). */
   readonly onOverBudget?: (event: OverBudget) => void;
+  /**
+   * Matching cost units the indicators of one source (add()'s `source`: the partner they came from)
+   * may hold together (default defaultSourceMatchingBudget); see matchingCostOf. Past it, that
+   * source's next indicators are refused (`source-budget`); the node's own are never counted.
+   */
+  readonly sourceMatchingBudget?: number;
 }
 
 /**
@@ -92,6 +104,21 @@ export interface BulkMatcherOptions {
  * 20 s a 256 KB URL costs against an expression of 8,000 instructions.
  */
 export const defaultObservationStepBudget = 20_000_000;
+
+/**
+ * What the indicators of one source may cost the matcher together, in the units of matchingCostOf: 1,000
+ * tests evaluated on every observation (each observation then costs ~1,000 tests for that partner,
+ * where 100,000 indicators each within every pattern limit would cost up to 100 million), or 100,000
+ * evaluated when an observation hits their indexes, or a mix. Indicators the indexes decide outright
+ * cost nothing, so a partner's feed of a million hashes or addresses is compiled whole.
+ */
+export const defaultSourceMatchingBudget = 100_000;
+
+/**
+ * How many times a test evaluated on every observation (a `[…]` without anchors: `!=`, NOT, a MATCHES
+ * without a literal) costs one evaluated only when an observation hits the `[…]`'s index.
+ */
+export const everyObservationWeight = 100;
 
 /**
  * How add()'s reason for a pattern past a planning limit begins: `pattern over limit: comparisons: …`.
@@ -130,6 +157,8 @@ export interface BulkMatcherStats {
   readonly stalePostings: number;
   /** Observations matched so far on which the step budget ran out (some tests untested, not holding). */
   readonly overBudget: number;
+  /** Indicators refused so far because their source's indicators together were past its budget. */
+  readonly overSourceBudget: number;
 }
 
 type Posting = number | LeafEntry;
@@ -137,6 +166,9 @@ type Postings = Posting | Posting[];
 
 interface CompiledPattern {
   readonly slot: number;
+  /** Where it came from (add()'s `source`), charged `cost`; undefined for the node's own, never charged. */
+  readonly source: string | undefined;
+  readonly cost: number;
   readonly ast: PatternAst;
   readonly anyLeafMatches: boolean;
   readonly horizonSeconds: number;
@@ -231,6 +263,10 @@ export class BulkMatcher {
   private readonly observationStepBudget: number;
   private readonly onOverBudget: ((event: OverBudget) => void) | undefined;
   private overBudgetCount = 0;
+  private readonly sourceMatchingBudget: number;
+  /** source → what its compiled indicators cost together (matchingCostOf), while it has some compiled. */
+  private readonly sourceCosts = new Map<string, number>();
+  private overSourceBudgetCount = 0;
   private readonly turnStepBudget: number | undefined;
   /** Steps spent in the current turn of the event loop (with turnStepBudget), reset by a setImmediate. */
   private turnSpent = 0;
@@ -242,6 +278,7 @@ export class BulkMatcher {
     this.observationStepBudget = options.observationStepBudget ?? defaultObservationStepBudget;
     this.onOverBudget = options.onOverBudget;
     this.turnStepBudget = options.turnStepBudget;
+    this.sourceMatchingBudget = options.sourceMatchingBudget ?? defaultSourceMatchingBudget;
   }
 
   /**
@@ -321,10 +358,18 @@ export class BulkMatcher {
    * (a newer version); an inactive one (revoked, expired, not yet valid, not stix) removes the older
    * version. `variant` (0 by default) lets several versions of one id be compiled side by side (the
    * latest of different collections): each match tells which one matched.
+   * `source`: the organisation it came from (its provenance), whose indicators together may cost at
+   * most sourceMatchingBudget; absent for the node's own, never refused for what others cost.
    */
   add(
     indicator: JsonRecord,
-    options: { now: Date; /** Overrides the indicator's own `confidence` (e.g. its effective confidence). */ confidence?: number | undefined; variant?: number },
+    options: {
+      now: Date;
+      /** Overrides the indicator's own `confidence` (e.g. its effective confidence). */
+      confidence?: number | undefined;
+      variant?: number;
+      source?: string | undefined;
+    },
   ): AddOutcome {
     const id = indicator['id'];
     if (typeof id !== 'string') return { added: false, reason: 'no id' };
@@ -349,16 +394,29 @@ export class BulkMatcher {
     // that the loader's summary counts them together.
     if (catchAllReason(parsed.value, { exclusions: false }) !== undefined) return { added: false, reason: catchAllRefusal };
     const plan = planPattern(parsed.value);
+    const exact = plan.anyLeafMatches && plan.leaves.every((leaf) => leaf.exact && leaf.anchors !== undefined);
+    // One partner's indicators, each within every limit, must not together cost every observation
+    // without bound: past its budget, its next ones are left out (the first compiled stay). An exact
+    // indicator costs nothing (a hash probe finds it or not), and the node's own are never counted.
+    const source = exact ? undefined : options.source;
+    const cost = source === undefined ? 0 : matchingCostOf(plan);
+    const spent = source === undefined ? 0 : (this.sourceCosts.get(source) ?? 0) + cost;
+    if (source !== undefined && spent > this.sourceMatchingBudget) {
+      this.overSourceBudgetCount++;
+      return overLimit(sourceBudgetExceeded(source, spent, this.sourceMatchingBudget));
+    }
     const stated = typeof indicator['confidence'] === 'number' ? indicator['confidence'] : undefined;
     const slot = this.allocate(id, typeof indicator['name'] === 'string' ? indicator['name'] : undefined, options.confidence ?? stated, variant);
-    const exact = plan.anyLeafMatches && plan.leaves.every((leaf) => leaf.exact && leaf.anchors !== undefined);
     if (exact) {
       for (const leaf of plan.leaves) for (const anchor of leaf.anchors ?? []) this.post(anchor, slot);
       this.exactCount++;
       return { added: true, mode: 'exact' };
     }
+    if (source !== undefined) this.sourceCosts.set(source, spent);
     const pattern: CompiledPattern = {
       slot,
+      source,
+      cost,
       ast: parsed.value,
       anyLeafMatches: plan.anyLeafMatches,
       horizonSeconds: plan.withinSeconds ?? this.correlationSeconds,
@@ -408,6 +466,11 @@ export class BulkMatcher {
           this.screenGeneration++;
         } else for (const anchor of entry.planned.anchors) this.unpost(anchor, entry);
       }
+      if (pattern.source !== undefined) {
+        const left = (this.sourceCosts.get(pattern.source) ?? 0) - pattern.cost;
+        if (left > 0) this.sourceCosts.set(pattern.source, left);
+        else this.sourceCosts.delete(pattern.source);
+      }
       this.compiled.delete(slot);
     }
     const mask = this.idTable.length - 1;
@@ -445,6 +508,7 @@ export class BulkMatcher {
       substrings,
       stalePostings: this.staleCount,
       overBudget: this.overBudgetCount,
+      overSourceBudget: this.overSourceBudgetCount,
     };
   }
 
@@ -816,6 +880,26 @@ export class BulkMatcher {
     const confidence = this.confidences[slot] as number;
     return { indicatorId: this.idOf(slot), variant: this.variants.get(slot) ?? 0, name: this.names.get(slot), confidence: confidence < 0 ? undefined : confidence, observable, observations };
   }
+}
+
+/**
+ * What an indicator the indexes do not decide outright costs the matcher, against its source's budget:
+ * each test of each `[…]` (a comparison or EXISTS, an IN one per element since it is scanned), counted
+ * everyObservationWeight times in a `[…]` without anchors, which is evaluated on every observation, and
+ * once in one evaluated only when an observation hits its anchors. MATCHES and LIKE are counted like
+ * any test: what they cost on a value is bounded by the step budget of each observation.
+ */
+function matchingCostOf(plan: MatchPlan): number {
+  let cost = 0;
+  for (const leaf of plan.leaves) cost += testsIn(leaf.node.comparison) * (leaf.anchors === undefined ? everyObservationWeight : 1);
+  return cost;
+}
+
+/** The tests of a comparison expression; recursive, as its depth is within patternLimits.depth (checked before). */
+function testsIn(node: ComparisonExpression): number {
+  if (node.kind === 'exists') return 1;
+  if (node.kind === 'comparison') return node.operator === 'IN' ? Math.max(1, node.value.elements.length) : 1;
+  return testsIn(node.left) + testsIn(node.right);
 }
 
 /**

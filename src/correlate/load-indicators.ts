@@ -9,7 +9,7 @@
 // (confidenceIn).
 import { openIndicatorSources, type IndicatorSources } from '../federation/load-source-reputation.ts';
 import { compareVersions } from '../store/compare-versions.ts';
-import type { ObjectStore } from '../store/object-store.ts';
+import type { ObjectStore, StoredEntry } from '../store/object-store.ts';
 import { lineageCreatorOf, readOrigins, type OriginOf, type OriginStore } from './version-origin.ts';
 import { patternOverLimitRefusal, type BulkMatcher } from './bulk-matcher.ts';
 import { patternOverLimitCode, type PatternLimitExceeded } from '../pattern/pattern-limits.ts';
@@ -69,6 +69,13 @@ interface FoundIndicator {
   readonly object: JsonRecord;
   readonly revoked: boolean;
   readonly source: string | undefined;
+  /**
+   * The partner whose matching budget it counts against (BulkMatcher.add's `source`): its source,
+   * unless the version is the home organisation's own original (a partner's copy sent back, which
+   * provenance attributes to that partner, is still the home's: a partner past its budget must not
+   * take the home's indicators out of matching with it).
+   */
+  readonly charged: string | undefined;
 }
 
 /** inputs and bases are kept per compiled version: variant 0 under the id alone (most indicators have no other). */
@@ -93,23 +100,58 @@ interface HeldEvidence {
 }
 
 async function* latestObjects(
-  store: Pick<ObjectStore, 'listEntries'>,
+  store: Pick<ObjectStore, 'listEntries'> & Partial<Pick<ObjectStore, 'homeOriginalsIn'>>,
   collectionId: string,
   types: string[],
   addedAfter?: number,
   sources?: IndicatorSources,
   ids?: readonly string[],
-): AsyncGenerator<{ object: JsonRecord; revoked: boolean; dateAdded: number; source: string | undefined }> {
+  /** Given for indicators: which of them are the home's own is then read (FoundIndicator.charged). */
+  homeOrganisationId?: string,
+): AsyncGenerator<FoundIndicator & { dateAdded: number }> {
   let after = addedAfter;
   for (;;) {
     const filter = { types, versions: [{ kind: 'last' as const }], ...(ids === undefined ? {} : { ids }) };
     const page = await store.listEntries(collectionId, filter, { limit: pageSize, ...(after !== undefined ? { after } : {}) });
     const found: ReadonlyMap<string, string> = sources === undefined ? new Map() : await sources.sourcesOf(collectionId, page.entries);
-    for (const entry of page.entries) yield { object: JSON.parse(entry.json) as JsonRecord, revoked: entry.revoked, dateAdded: entry.dateAdded, source: found.get(entry.id) };
+    const homeOriginals = await homeOriginalsOf(store, page.entries, found, homeOrganisationId);
+    for (const entry of page.entries) {
+      const source = found.get(entry.id);
+      const charged = source === undefined || homeOriginals.has(entry.id) ? undefined : source;
+      yield { object: JSON.parse(entry.json) as JsonRecord, revoked: entry.revoked, dateAdded: entry.dateAdded, source, charged };
+    }
     const last = page.entries[page.entries.length - 1];
     if (!page.more || last === undefined) return;
     after = last.dateAdded;
   }
+}
+
+/**
+ * Of the entries attributed to a source, the ids of those that are the home organisation's own: its
+ * originals as the store proves them (one statement for the page, only on a node that federates), or
+ * signed by it. Entries attributed to no one are the home's anyway.
+ */
+async function homeOriginalsOf(
+  store: Partial<Pick<ObjectStore, 'homeOriginalsIn'>>,
+  entries: readonly StoredEntry[],
+  found: ReadonlyMap<string, string>,
+  homeOrganisationId: string | undefined,
+): Promise<ReadonlySet<string>> {
+  const own = new Set<string>();
+  if (found.size === 0 || homeOrganisationId === undefined) return own;
+  const attributed: { id: string; version: string }[] = [];
+  for (const entry of entries) {
+    const source = found.get(entry.id);
+    if (source === undefined) continue;
+    if (source === homeOrganisationId) own.add(entry.id);
+    else attributed.push({ id: entry.id, version: entry.version });
+  }
+  if (store.homeOriginalsIn === undefined || attributed.length === 0) return own;
+  const originals = await store.homeOriginalsIn(attributed);
+  attributed.forEach(({ id }, index) => {
+    if (originals[index] === true) own.add(id);
+  });
+  return own;
 }
 
 /** The reason without its details, so the summary groups them: `invalid pattern: at 3: …` → `invalid pattern`. */
@@ -260,7 +302,7 @@ export class IndicatorLoader {
     await this.sources?.refresh(options.now);
     const reconsider = await this.takeInEvidence();
     /** Compiles one version under `variant`, which the caller has recorded in `versions`. */
-    const compileOne = ({ object, revoked, source }: FoundIndicator, variant: number): void => {
+    const compileOne = ({ object, revoked, source, charged }: FoundIndicator, variant: number): void => {
       const id = String(object['id']);
       const key = versionKeyOf(id, variant);
       // Compiled with the evidence as it is now; versions side by side are compiled again below, all of them.
@@ -280,7 +322,8 @@ export class IndicatorLoader {
       if (held === undefined && !dependsOnReader(inputs)) this.inputs.delete(key);
       else this.inputs.set(key, inputs);
       const confidence = effectiveConfidence({ ...inputs, sightings: held === undefined ? [] : [...held.values()].map((h) => h.evidence) });
-      const outcome = this.matcher.add(revoked ? { ...object, revoked: true } : object, { now: options.now, confidence, variant });
+      // Counted against the budget of the partner it came from (BulkMatcher: `source-budget`).
+      const outcome = this.matcher.add(revoked ? { ...object, revoked: true } : object, { now: options.now, confidence, variant, source: charged });
       if (outcome.added) byMode[outcome.mode]++;
       else {
         const limit = outcome.limit;
@@ -294,7 +337,7 @@ export class IndicatorLoader {
     const unsettled = new Set<string>();
     for (const collectionId of this.collectionIds) {
       const after = this.cursors.get(collectionId);
-      for await (const found of latestObjects(this.store, collectionId, ['indicator'], after, this.sources)) {
+      for await (const found of latestObjects(this.store, collectionId, ['indicator'], after, this.sources, undefined, this.homeOrganisationId)) {
         this.cursors.set(collectionId, Math.max(found.dateAdded, this.cursors.get(collectionId) ?? 0));
         const id = String(found.object['id']);
         const modified = modifiedOf(found.object);
@@ -315,7 +358,7 @@ export class IndicatorLoader {
     for (let start = 0; start < held.length; start += pageSize) {
       const ids = held.slice(start, start + pageSize);
       for (const collectionId of this.collectionIds) {
-        for await (const found of latestObjects(this.store, collectionId, ['indicator'], undefined, this.sources, ids)) {
+        for await (const found of latestObjects(this.store, collectionId, ['indicator'], undefined, this.sources, ids, this.homeOrganisationId)) {
           const id = String(found.object['id']);
           const variant = this.variantOf(id, modifiedOf(found.object));
           // Once each version, however many collections hold it.
@@ -339,7 +382,7 @@ export class IndicatorLoader {
       const slice = ids.slice(start, start + pageSize);
       const latest = new Map<string, HeldIndicator[]>();
       for (const collectionId of this.collectionIds) {
-        for await (const found of latestObjects(this.store, collectionId, ['indicator'], undefined, this.sources, slice)) {
+        for await (const found of latestObjects(this.store, collectionId, ['indicator'], undefined, this.sources, slice, this.homeOrganisationId)) {
           const id = String(found.object['id']);
           const known = latest.get(id) ?? [];
           const same = known.find((k) => modifiedOf(k.found.object) === modifiedOf(found.object));

@@ -68,7 +68,12 @@ export type PatternLimitName =
   | 'qualifiers'
   | 'repeats'
   | 'operand-length'
-  | 'regex-size';
+  | 'regex-size'
+  /**
+   * Not a limit of one pattern: the indicators of one source (the partner they came from) together
+   * cost the matcher more than it plans for one source (correlate/bulk-matcher.ts, sourceBudgetExceeded).
+   */
+  | 'source-budget';
 
 /** The first limit a pattern exceeds, with what it has and what is allowed. */
 export interface PatternLimitExceeded {
@@ -89,11 +94,21 @@ const units: Readonly<Record<PatternLimitName, string>> = {
   repeats: 'repetitions in one REPEATS',
   'operand-length': 'characters in one MATCHES or LIKE operand',
   'regex-size': 'compiled MATCHES instructions',
+  'source-budget': 'matching cost units in the indicators of one source',
 };
 
 function exceeded(limit: PatternLimitName, found: number, allowed: number): PatternLimitExceeded {
   const message = `${limit}: ${found.toLocaleString('en')} ${units[limit]}, more than the ${allowed.toLocaleString('en')} planned for matching`;
   return { limit, found, allowed, message };
+}
+
+/**
+ * `source-budget`: with this indicator, those of `source` compiled already would cost `found` units,
+ * more than the `allowed` the matcher gives one source. The source is named: it is whom to ask.
+ */
+export function sourceBudgetExceeded(source: string, found: number, allowed: number): PatternLimitExceeded {
+  const message = `source-budget: ${found.toLocaleString('en')} ${units['source-budget']} (${source}), more than the ${allowed.toLocaleString('en')} planned for matching`;
+  return { limit: 'source-budget', found, allowed, message };
 }
 
 /** `length`, decided on the text alone: a caller checks it before parsing megabytes. */

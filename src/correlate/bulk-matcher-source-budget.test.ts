@@ -1,0 +1,118 @@
+// Each pattern limit bounds one indicator; the source budget bounds what all the indicators of one
+// source (the partner organisation they came from) cost the matcher together. Without it a compromised
+// partner could send 100,000 indicators each just within every pattern limit, and every observation
+// would evaluate all of them. Past its budget a partner's indicators are refused like a pattern past a
+// limit (`source-budget`, ENT_PATTERN_OVER_LIMIT): kept and shared, not matched. The node's own
+// indicators (no source) are never refused, and one partner's budget takes nothing from another's.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { BulkMatcher, defaultSourceMatchingBudget, everyObservationWeight, patternOverLimitRefusal, type AddOutcome } from './bulk-matcher.ts';
+import { indicator, now, observation } from './test-support.ts';
+import type { JsonRecord } from './log-observation.ts';
+
+const partner = 'identity--a1e00000-0000-4000-8000-0000000000a1';
+const other = 'identity--a1e00000-0000-4000-8000-0000000000b1';
+const url = (value: string): JsonRecord => ({ type: 'url', value });
+/** Evaluated on every observation (`!=` has no anchor): one test, weighing everyObservationWeight. */
+const everywhere = (i: number): JsonRecord => indicator(`[url:value != 'http://x.test/${i}']`);
+/** Anchored on a substring, evaluated when an observation holds it: one test. */
+const anchored = (i: number): JsonRecord => indicator(`[url:value LIKE '%evil-${i}/%']`);
+
+function added(outcome: AddOutcome): boolean {
+  return outcome.added;
+}
+
+function matchedIds(matcher: BulkMatcher, value: string): string[] {
+  return matcher.match(observation([url(value)])).map((m) => m.indicatorId);
+}
+
+describe('bulk matcher: what one source may cost the matcher', () => {
+  it('a partner sending many costly indicators has the first compiled up to its budget, the rest refused naming the source-budget and the partner', () => {
+    const matcher = new BulkMatcher({ sourceMatchingBudget: 10 * everyObservationWeight });
+    const outcomes = Array.from({ length: 25 }, (_, i) => matcher.add(everywhere(i), { now, source: partner }));
+    assert.deepEqual(outcomes.map(added), [...Array<boolean>(10).fill(true), ...Array<boolean>(15).fill(false)]);
+    const refused = outcomes[10];
+    assert.ok(refused !== undefined && !refused.added);
+    assert.equal(refused.limit?.limit, 'source-budget');
+    assert.deepEqual([refused.limit?.found, refused.limit?.allowed], [11 * everyObservationWeight, 10 * everyObservationWeight]);
+    assert.ok(refused.reason.startsWith(`${patternOverLimitRefusal}: source-budget: `), refused.reason);
+    assert.match(refused.reason, new RegExp(`${partner}.*ENT_PATTERN_OVER_LIMIT`));
+    // Nothing of what was refused is compiled, nor evaluated.
+    assert.deepEqual([matcher.stats().indicators, matcher.stats().alwaysLeaves], [10, 10]);
+    assert.equal(matcher.stats().overSourceBudget, 15);
+  });
+
+  it("the node's own indicators (no source) are never refused, whatever partners hold", () => {
+    const matcher = new BulkMatcher({ sourceMatchingBudget: 2 * everyObservationWeight });
+    for (let i = 0; i < 5; i++) matcher.add(everywhere(i), { now, source: partner });
+    const own = Array.from({ length: 50 }, (_, i) => indicator(`[url:value != 'http://own.test/${i}']`));
+    assert.ok(own.every((item) => matcher.add(item, { now }).added));
+    assert.equal(matcher.stats().indicators, 52);
+  });
+
+  it("each source has its own budget: one partner's spent budget takes nothing from another's", () => {
+    const matcher = new BulkMatcher({ sourceMatchingBudget: 3 * everyObservationWeight });
+    const first = Array.from({ length: 5 }, (_, i) => matcher.add(everywhere(i), { now, source: partner }));
+    const second = Array.from({ length: 5 }, (_, i) => matcher.add(everywhere(100 + i), { now, source: other }));
+    assert.deepEqual(first.map(added), [true, true, true, false, false]);
+    assert.deepEqual(second.map(added), [true, true, true, false, false]);
+  });
+
+  it('an indicator its indexes decide outright costs nothing: a partner feed of 2,000 addresses is compiled whole', () => {
+    const matcher = new BulkMatcher({ sourceMatchingBudget: 1 });
+    for (let i = 0; i < 2_000; i++) {
+      const outcome = matcher.add(indicator(`[ipv4-addr:value = '10.0.${i >> 8}.${i & 255}']`), { now, source: partner });
+      assert.equal(outcome.added, true);
+    }
+    assert.equal(matcher.stats().exact, 2_000);
+  });
+
+  it('costs each test once, and a test evaluated on every observation 100 times one evaluated only when an index hits', () => {
+    // LIKE anchored (1) AND != (1) in one `[…]`: anchored on the LIKE, so 2 in all.
+    const two = indicator("[url:value LIKE '%evil-a/%' AND url:value != 'http://x.test/']");
+    // An IN of 3 elements AND != : 4 tests, anchored on the IN.
+    const four = indicator("[url:value IN ('http://a.test/', 'http://b.test/', 'http://c.test/') AND url:value != 'x']");
+    const matcher = new BulkMatcher({ sourceMatchingBudget: everyObservationWeight + 2 + 4 + 3 });
+    assert.equal(matcher.add(everywhere(1), { now, source: partner }).added, true);
+    assert.equal(matcher.add(two, { now, source: partner }).added, true);
+    assert.equal(matcher.add(four, { now, source: partner }).added, true);
+    assert.deepEqual([1, 2, 3].map((i) => matcher.add(anchored(i), { now, source: partner }).added), [true, true, true]);
+    const over = matcher.add(anchored(4), { now, source: partner });
+    assert.equal(over.added ? undefined : over.limit?.found, everyObservationWeight + 2 + 4 + 3 + 1);
+  });
+
+  it("withdrawing or replacing a partner's indicator gives back what it cost", () => {
+    const matcher = new BulkMatcher({ sourceMatchingBudget: 2 * everyObservationWeight });
+    const a = everywhere(1);
+    const b = everywhere(2);
+    assert.ok(matcher.add(a, { now, source: partner }).added && matcher.add(b, { now, source: partner }).added);
+    assert.equal(matcher.add(everywhere(3), { now, source: partner }).added, false);
+    matcher.remove(String(a['id']));
+    assert.equal(matcher.add(everywhere(4), { now, source: partner }).added, true);
+    // A new version of b replaces it: charged once, not twice.
+    assert.equal(matcher.add({ ...b, modified: '2026-02-01T00:00:00.000Z' }, { now, source: partner }).added, true);
+    assert.equal(matcher.stats().indicators, 2);
+  });
+
+  it('by default a partner may hold 1,000 tests evaluated on every observation, or 100,000 evaluated on index hits', () => {
+    assert.equal(defaultSourceMatchingBudget, 100_000);
+    assert.equal(everyObservationWeight, 100);
+    const matcher = new BulkMatcher();
+    const outcomes = Array.from({ length: 1_200 }, (_, i) => matcher.add(everywhere(i), { now, source: partner }));
+    assert.equal(outcomes.filter(added).length, 1_000);
+  });
+
+  it("a partner's 5,000 indicators each within every pattern limit leave at most its budget compiled, and the home's indicator is still matched", () => {
+    const matcher = new BulkMatcher();
+    // 16 tests evaluated on every observation each: ~1,600 cost units, within every pattern limit.
+    const costly = (i: number): JsonRecord =>
+      indicator(`[${Array.from({ length: 16 }, (_, k) => `url:value != 'http://x.test/${i}/${k}'`).join(' AND ')}]`);
+    let refused = 0;
+    for (let i = 0; i < 5_000; i++) if (!matcher.add(costly(i), { now, source: partner }).added) refused++;
+    const home = indicator("[url:value MATCHES '^http://home\\\\.test/[0-9]+$']");
+    assert.equal(matcher.add(home, { now }).added, true);
+    assert.equal(refused, 5_000 - Math.floor(defaultSourceMatchingBudget / (16 * everyObservationWeight)));
+    assert.ok(matcher.stats().alwaysLeaves <= 63, `${matcher.stats().alwaysLeaves} leaves evaluated on every observation`);
+    assert.ok(matchedIds(matcher, 'http://home.test/42').includes(String(home['id'])));
+  });
+});
