@@ -9,12 +9,12 @@
 // POST's own answer, while the batch stores its sightings (when the token may be revoked, too).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AlertJson } from '../../src/correlate/alert-bus.ts';
 import type { WebhookDelivery } from '../../src/store/object-store.ts';
 import { ADD_TEST, HIGH_VALUE, secrets, startTestNode, type TestNode } from '../taxii/taxii-test-kit.ts';
 import { connectSse, ipIndicator, postObservedAddress, type SseClient, type SseEvent } from './alert-test-kit.ts';
+import { deliveryOf as deliveryOfWebhook, WEBHOOK_SECRET, webhookReceiver, webhookTestNode, type Hook } from './webhook-kit.ts';
 
 const admin = { authorization: `Bearer ${secrets.admin}` };
 const reader = { authorization: `Bearer ${secrets.reader}` };
@@ -131,49 +131,19 @@ describe('a live alert withdrawn between being raised and being pushed on the st
   });
 });
 
-interface Hook {
-  readonly url: string;
-  readonly received: AlertJson[];
-  readonly server: Server;
-}
-
-async function receiver(): Promise<Hook> {
-  const received: AlertJson[] = [];
-  const server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-    request.on('end', () => {
-      received.push(JSON.parse(body) as AlertJson);
-      response.statusCode = 200;
-      response.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, server };
-}
-
 describe('a live alert withdrawn between being raised and its first webhook attempt', () => {
-  let node: TestNode;
-  const servers: Server[] = [];
-  before(async () => {
-    node = await startTestNode({ empty: true, tokenCacheTtlMs: 0 });
-  });
-  after(async () => {
-    await node.close();
-    for (const server of servers) server.close();
-  });
-
+  const kit = webhookTestNode();
+  /** A receiver answering 200, registered as webhook `name`. */
   const addHook = async (name: string, collections?: string[]): Promise<Hook> => {
-    const hook = await receiver();
-    servers.push(hook.server);
-    await node.store.addWebhook({ name, url: hook.url, secret: 'a-webhook-secret-of-32-bytes-000', minSeverity: 'low', ...(collections === undefined ? {} : { collections }), createdAt: new Date().toISOString() });
+    const hook = await webhookReceiver();
+    await kit.addHook(name, hook, collections);
     return hook;
   };
 
   /** Runs `between` when the dispatcher next reads the webhooks: after the alert was raised, before its first POST. */
   function whileReadingWebhooks(between: () => Promise<void>): void {
-    const store = node.store as { listWebhooks: typeof node.store.listWebhooks };
-    const original = store.listWebhooks.bind(node.store);
+    const store = kit.node.store as { listWebhooks: typeof kit.node.store.listWebhooks };
+    const original = store.listWebhooks.bind(kit.node.store);
     store.listWebhooks = async () => {
       store.listWebhooks = original;
       await between();
@@ -181,62 +151,54 @@ describe('a live alert withdrawn between being raised and its first webhook atte
     };
   }
 
-  async function deliveryOf(webhook: string): Promise<WebhookDelivery> {
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const [delivery] = await node.store.listWebhookDeliveries({ webhook, limit: 10 });
-      if (delivery !== undefined) return delivery;
-      if (Date.now() > deadline) throw new Error(`no delivery logged for ${webhook}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
+  const deliveryOf = (webhook: string): Promise<WebhookDelivery> => deliveryOfWebhook(kit.node.store, webhook);
 
   it('is not POSTed when its version was recalled before the first attempt, and is logged abandoned with the reason', async () => {
     const recalled = ipIndicator(64, '198.51.100.64');
-    await node.store.addObjects(HIGH_VALUE, [recalled]);
+    await kit.node.store.addObjects(HIGH_VALUE, [recalled]);
     const hook = await addHook('recalled');
-    whileReadingWebhooks(() => recall(node, HIGH_VALUE, recalled));
-    const alerts = await postObservedAddress<AlertJson>(node, admin, '198.51.100.64', AT);
+    whileReadingWebhooks(() => recall(kit.node, HIGH_VALUE, recalled));
+    const alerts = await postObservedAddress<AlertJson>(kit.node, admin, '198.51.100.64', AT);
     assert.deepEqual(alerts, [], "recalled before the POST's answer too: not listed there either");
     // It was raised, and the webhook took it: its delivery is logged.
     const delivery = await deliveryOf('recalled');
     assert.deepEqual([delivery.outcome, delivery.attempts, delivery.status], ['abandoned', 0, undefined]);
     assert.match(delivery.error ?? '', /^alert withdrawn: no collection the webhook reads holds the indicator version that matched .* before attempt 1$/);
-    assert.equal(node.app.alerting.webhooks.pending, 0);
+    assert.equal(kit.node.app.alerting.webhooks.pending, 0);
     await new Promise((r) => setTimeout(r, 200));
     assert.deepEqual(hook.received, [], 'the receiver never learns of the recalled indicator');
-    await node.store.removeWebhook('recalled');
+    await kit.node.store.removeWebhook('recalled');
   });
 
   it('is POSTed to a webhook reading a collection that still holds it, not to one reading only the collection it left', async () => {
     const leftOne = ipIndicator(65, '198.51.100.65');
-    await node.store.addObjects(HIGH_VALUE, [leftOne]);
-    await node.store.addObjects(ADD_TEST, [leftOne]);
-    await node.app.alerting.matcher.refresh();
+    await kit.node.store.addObjects(HIGH_VALUE, [leftOne]);
+    await kit.node.store.addObjects(ADD_TEST, [leftOne]);
+    await kit.node.app.alerting.matcher.refresh();
     const everything = await addHook('everything');
     const scoped = await addHook('high-value-only', [HIGH_VALUE]);
     whileReadingWebhooks(async () => {
-      assert.equal(await node.store.deleteObject(HIGH_VALUE, leftOne.id, {}), 1);
+      assert.equal(await kit.node.store.deleteObject(HIGH_VALUE, leftOne.id, {}), 1);
     });
-    await postObservedAddress(node, admin, '198.51.100.65', AT);
+    await postObservedAddress(kit.node, admin, '198.51.100.65', AT);
     const [toAll, toScoped] = await Promise.all([deliveryOf('everything'), deliveryOf('high-value-only')]);
     assert.deepEqual([toAll.outcome, toAll.attempts], ['delivered', 1]);
     assert.deepEqual([toScoped.outcome, toScoped.attempts], ['abandoned', 0]);
     assert.match(toScoped.error ?? '', /^alert withdrawn: no collection the webhook reads holds .* before attempt 1$/);
     assert.deepEqual(everything.received.map((a) => a.indicator_id), [leftOne.id]);
     assert.deepEqual(scoped.received, []);
-    for (const name of ['everything', 'high-value-only']) await node.store.removeWebhook(name);
+    for (const name of ['everything', 'high-value-only']) await kit.node.store.removeWebhook(name);
   });
 });
 
 describe('the cost of asking again at send time', () => {
   it('is one read of the store for all the alerts a batch raises, whatever the number of streams and webhooks sending them', async () => {
     const node = await startTestNode({ empty: true, tokenCacheTtlMs: 0 });
-    const hook = await receiver();
+    const hook = await webhookReceiver();
     try {
       const indicators = [70, 71, 72, 73, 74].map((n) => ipIndicator(n, `198.51.100.${n}`));
       await node.store.addObjects(HIGH_VALUE, indicators);
-      await node.store.addWebhook({ name: 'all', url: hook.url, secret: 'a-webhook-secret-of-32-bytes-000', minSeverity: 'low', createdAt: new Date().toISOString() });
+      await node.store.addWebhook({ name: 'all', url: hook.url, secret: WEBHOOK_SECRET, minSeverity: 'low', createdAt: new Date().toISOString() });
       await node.app.listen({ port: 0, host: '127.0.0.1' });
       const base = `http://127.0.0.1:${(node.app.server.address() as AddressInfo).port}`;
       const streams = [await connectSse(`${base}/api/alerts/stream`, admin), await connectSse(`${base}/api/alerts/stream`, reader), await connectSse(`${base}/api/alerts/stream`, admin)];

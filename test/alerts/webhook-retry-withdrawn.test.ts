@@ -7,114 +7,75 @@
 // (alert-live-withdrawn.test.ts: a recall landing between the alert being raised and its first POST).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { AlertBus, type AlertEvent, type AlertJson } from '../../src/correlate/alert-bus.ts';
 import { WebhookDispatcher } from '../../src/correlate/webhook-delivery.ts';
 import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
 import type { ObjectStore, WebhookDelivery } from '../../src/store/object-store.ts';
-import { ADD_TEST, HIGH_VALUE, secrets, startTestNode, type TestNode } from '../taxii/taxii-test-kit.ts';
+import { ADD_TEST, HIGH_VALUE, secrets } from '../taxii/taxii-test-kit.ts';
 import { ipIndicator, postObservedAddress } from './alert-test-kit.ts';
-
-const SECRET = 'a-webhook-secret-of-32-bytes-000';
+import { deliveryOf as deliveryOfWebhook, WEBHOOK_SECRET, webhookReceiver, webhookTestNode, type Hook } from './webhook-kit.ts';
 const admin = { authorization: `Bearer ${secrets.admin}` };
-
-interface Hook {
-  readonly url: string;
-  readonly received: AlertJson[];
-  readonly server: Server;
-}
 
 /**
  * A receiver that answers its first POST with a 500 after running `between` (what happens to the
  * indicator before the retry: the retry is scheduled only once this answer is in), then 200.
  */
-async function failingOnce(between: () => Promise<void>): Promise<Hook> {
-  const received: AlertJson[] = [];
-  const server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-    request.on('end', () => {
-      received.push(JSON.parse(body) as AlertJson);
-      const first = received.length === 1;
-      void (first ? between() : Promise.resolve()).finally(() => {
-        response.statusCode = first ? 500 : 200;
-        response.end();
-      });
-    });
+function failingOnce(between: () => Promise<void>): Promise<Hook> {
+  return webhookReceiver(async (posts) => {
+    if (posts !== 1) return 200;
+    await between();
+    return 500;
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, server };
-}
-
-async function deliveryOf(node: TestNode, webhook: string): Promise<WebhookDelivery> {
-  // The node's backoff: the retry comes 0.5 to 1 s after the first attempt.
-  const deadline = Date.now() + 8000;
-  for (;;) {
-    const [delivery] = await node.store.listWebhookDeliveries({ webhook, limit: 10 });
-    if (delivery !== undefined) return delivery;
-    if (Date.now() > deadline) throw new Error(`no delivery logged for ${webhook}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('a webhook retry of an alert withdrawn since the first attempt', () => {
-  let node: TestNode;
-  const servers: Server[] = [];
-  before(async () => {
-    node = await startTestNode({ empty: true, tokenCacheTtlMs: 0 });
-  });
-  after(async () => {
-    await node.close();
-    for (const server of servers) server.close();
-  });
-
-  const addHook = async (name: string, hook: Hook, collections?: string[]): Promise<void> => {
-    servers.push(hook.server);
-    await node.store.addWebhook({ name, url: hook.url, secret: SECRET, minSeverity: 'low', ...(collections === undefined ? {} : { collections }), createdAt: new Date().toISOString() });
-  };
+  const kit = webhookTestNode();
+  const addHook = kit.addHook.bind(kit);
+  // The node's backoff: a retry comes 0.5 to 1 s after the first attempt.
+  const deliveryOf = (webhook: string): Promise<WebhookDelivery> => deliveryOfWebhook(kit.node.store, webhook, 8000);
 
   it('is not POSTed when the source partner recalled the version meanwhile, and is logged abandoned with the reason', async () => {
     const recalled = ipIndicator(41, '198.51.100.41');
-    await node.store.addObjects(HIGH_VALUE, [recalled]);
+    await kit.node.store.addObjects(HIGH_VALUE, [recalled]);
     // What recall-receive.ts does with a recall it accepts: that version removed from the collection.
     const hook = await failingOnce(async () => {
-      assert.equal(await node.store.deleteObject(HIGH_VALUE, recalled.id, { versions: [{ kind: 'at', version: recalled['modified'] as string }] }), 1);
+      assert.equal(await kit.node.store.deleteObject(HIGH_VALUE, recalled.id, { versions: [{ kind: 'at', version: recalled['modified'] as string }] }), 1);
     });
     await addHook('recalled', hook);
-    const alerts = await postObservedAddress<AlertJson>(node, admin, '198.51.100.41', '2026-11-20T10:00:00Z');
+    const alerts = await postObservedAddress<AlertJson>(kit.node, admin, '198.51.100.41', '2026-11-20T10:00:00Z');
     assert.deepEqual(alerts.map((a) => a.indicator_id), [recalled.id]);
-    const delivery = await deliveryOf(node, 'recalled');
+    const delivery = await deliveryOf('recalled');
     assert.deepEqual([delivery.outcome, delivery.attempts, delivery.status], ['abandoned', 1, 500]);
     assert.match(delivery.error ?? '', /^alert withdrawn: no collection the webhook reads holds the indicator version that matched .*\(recalled, removed or superseded\) before attempt 2$/);
-    assert.equal(node.app.alerting.webhooks.pending, 0);
+    assert.equal(kit.node.app.alerting.webhooks.pending, 0);
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(hook.received.map((a) => a.indicator_id), [recalled.id], 'the first attempt only: no retry was POSTed');
-    await node.store.removeWebhook('recalled');
+    await kit.node.store.removeWebhook('recalled');
   });
 
   it('is still retried, and delivered, while a collection the webhook reads holds the version; a webhook reading only the collection it left abandons it', async () => {
     const held = ipIndicator(42, '198.51.100.42');
-    await node.store.addObjects(HIGH_VALUE, [held]);
-    await node.store.addObjects(ADD_TEST, [held]);
-    await node.app.alerting.matcher.refresh();
+    await kit.node.store.addObjects(HIGH_VALUE, [held]);
+    await kit.node.store.addObjects(ADD_TEST, [held]);
+    await kit.node.app.alerting.matcher.refresh();
     // Both receivers fail once; the version leaves HIGH_VALUE (a DELETE there) before either retry.
     let removals = 0;
     const removeOnce = async (): Promise<void> => {
-      if (removals++ === 0) assert.equal(await node.store.deleteObject(HIGH_VALUE, held.id, {}), 1);
+      if (removals++ === 0) assert.equal(await kit.node.store.deleteObject(HIGH_VALUE, held.id, {}), 1);
     };
     const everything = await failingOnce(removeOnce);
     const scoped = await failingOnce(removeOnce);
     await addHook('everything', everything);
     await addHook('high-value-only', scoped, [HIGH_VALUE]);
-    await postObservedAddress<AlertJson>(node, admin, '198.51.100.42', '2026-11-20T10:00:00Z');
-    const [toAll, toScoped] = await Promise.all([deliveryOf(node, 'everything'), deliveryOf(node, 'high-value-only')]);
+    await postObservedAddress<AlertJson>(kit.node, admin, '198.51.100.42', '2026-11-20T10:00:00Z');
+    const [toAll, toScoped] = await Promise.all([deliveryOf('everything'), deliveryOf('high-value-only')]);
     assert.deepEqual([toAll.outcome, toAll.attempts, toAll.status], ['delivered', 2, 200], 'ADD_TEST still holds it: the unscoped webhook reads ADD_TEST');
     assert.deepEqual([toScoped.outcome, toScoped.attempts, toScoped.status], ['abandoned', 1, 500]);
     assert.match(toScoped.error ?? '', /^alert withdrawn: no collection the webhook reads holds/);
     assert.equal(everything.received.length, 2);
     assert.equal(scoped.received.length, 1, 'the scoped webhook got no retry');
-    for (const name of ['everything', 'high-value-only']) await node.store.removeWebhook(name);
+    for (const name of ['everything', 'high-value-only']) await kit.node.store.removeWebhook(name);
   });
 });
 
@@ -158,7 +119,7 @@ describe('the dispatcher asks who the alert is for now before each attempt', () 
   ): Promise<{ delivery: WebhookDelivery; posts: number; asked: AlertEvent[] }> {
     const hook = await failingOnce(async () => undefined);
     servers.push(hook.server);
-    await store.addWebhook({ name, url: hook.url, secret: SECRET, minSeverity: 'low', createdAt: new Date().toISOString() });
+    await store.addWebhook({ name, url: hook.url, secret: WEBHOOK_SECRET, minSeverity: 'low', createdAt: new Date().toISOString() });
     const asked: AlertEvent[] = [];
     const bus = new AlertBus();
     const webhooks = new WebhookDispatcher({

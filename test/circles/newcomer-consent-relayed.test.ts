@@ -18,12 +18,11 @@ import { pullPeer } from '../../src/federation/pull-peer.ts';
 import { receivePush } from '../../src/federation/receive-push.ts';
 import { signObject } from '../../src/federation/sign-object.ts';
 import { openTerms, testOrganisation, type TestOrganisation } from '../../src/federation/test-support.ts';
-import type { Recipient } from '../../src/policy/recipient.ts';
-import { openReleaseGate } from '../../src/release/open-release-gate.ts';
 import type { ObjectStore } from '../../src/store/object-store.ts';
 import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
 import type { StixObject } from '../../src/stix/types.ts';
 import type { CursoredPage, TaxiiClient } from '../../src/taxii/taxii-client.ts';
+import { CIRCLE, coordinatorNode, readBy as readFrom, sorted, terms, whyNot as whyNotFrom } from './newcomer-kit.ts';
 
 const HOME = 'identity--0a000000-0000-4000-8000-000000000001'; // this node: the circle's coordinator
 const bravo = testOrganisation(2); // a founding member whose node relays
@@ -32,18 +31,8 @@ const stranger = testOrganisation(4); // no member of the circle: its version ca
 const newcomer = testOrganisation(5); // added by the coordinator alone, later
 const relay = testOrganisation(6); // a second coordinator, whose node relays
 const DELTA = 'identity--0a000000-0000-4000-8000-0000000000dd'; // a founding member without keys pinned here (a plain TAXII client)
-const CIRCLE = 'pact';
 const admin: CircleActor = { organisationId: HOME, admin: true };
 const as = (organisation: TestOrganisation): CircleActor => ({ organisationId: organisation.id, admin: false });
-
-const terms = {
-  scope: { types: ['indicator'] },
-  highest_tlp: 'amber',
-  onward_sharing: 'none',
-  attribution: 'keep',
-  expectations: { permitted_actions: 'internally-visible-actions', affected_party_notifications: 'may', provider_attribution: 'may' },
-  end_rule: 'retain',
-};
 
 /** Indicator `n`, signed by the node of `signer` (its originator), with `extra` properties. */
 function indicator(n: number, signer: TestOrganisation, extra: Record<string, string> = {}): StixObject {
@@ -74,22 +63,13 @@ function onePage(objects: readonly unknown[]): TaxiiClient {
 
 describe("rule 3a for a version another node relayed: the originator's consent holds it back from a newcomer", () => {
   let store: ObjectStore;
-  let now: Date;
   let deps: CircleDeps;
-  const hours = (n: number): void => {
-    now = new Date(Date.parse('2026-03-01T00:00:00.000Z') + n * 3_600_000);
-  };
+  let hours: (n: number) => void;
 
   beforeEach(async () => {
-    store = openSqliteObjectStore({ path: ':memory:' });
-    hours(0);
-    deps = { store, clock: () => now, homeOrganisationId: HOME };
-    await store.setMeta('home_organisation', JSON.stringify({ type: 'identity', spec_version: '2.1', id: HOME, created: now.toISOString(), modified: now.toISOString(), name: 'Coordinator', identity_class: 'organization' }));
-    for (const organisation of [bravo, charlie, stranger, newcomer, relay]) {
-      await store.createOrganisation({ id: organisation.id, name: organisation.id, kind: 'cert', sectors: [], country: undefined, identityJson: '{}', createdAt: now.toISOString() });
-      await store.pinKey({ ...organisation.pinned, validUntil: undefined, source: 'peer-add', pinnedAt: now.toISOString() });
-    }
-    await store.createOrganisation({ id: DELTA, name: 'Delta', kind: 'cert', sectors: [], country: undefined, identityJson: '{}', createdAt: now.toISOString() });
+    const keyed = [bravo, charlie, stranger, newcomer, relay];
+    ({ store, deps, hours } = await coordinatorNode(HOME, [...keyed.map((organisation) => organisation.id), DELTA]));
+    for (const organisation of keyed) await store.pinKey({ ...organisation.pinned, validUntil: undefined, source: 'peer-add', pinnedAt: deps.clock().toISOString() });
     // Bravo, Charlie, Delta and a second coordinator accept v1; the coordinator adds the newcomer alone,
     // which accepts v1; the coordinator proposes v2 and Bravo and the relay accept it (they
     // acknowledge the newcomer). Charlie and Delta do not.
@@ -115,6 +95,7 @@ describe("rule 3a for a version another node relayed: the originator's consent h
 
   /** Pulls one page of these objects from the node of `from` (an Entente peer of the circle). */
   async function pullFrom(from: TestOrganisation, objects: readonly StixObject[]): Promise<void> {
+    const now = deps.clock();
     const name = `peer-${from.id.slice(-1)}`;
     await store.addPeer({
       name, url: `https://${name}.example/taxii2/`, apiRootUrl: `https://${name}.example/taxii2/api/`, token: 'secret', circleId: CIRCLE,
@@ -123,38 +104,22 @@ describe("rule 3a for a version another node relayed: the originator's consent h
     });
     const peer = await store.getPeer(name);
     assert.ok(peer !== undefined);
-    const counts = await pullPeer({ store, clock: () => now, homeOrganisationId: HOME }, peer, onePage(objects));
+    const counts = await pullPeer({ store, clock: deps.clock, homeOrganisationId: HOME }, peer, onePage(objects));
     assert.equal(counts.added, objects.length, 'every object passed the arrival checks');
   }
 
   /** The node of `from` POSTs these objects into the circle's collection (a push). */
   async function pushedBy(from: TestOrganisation, objects: readonly StixObject[]): Promise<void> {
+    const now = deps.clock();
     const status = { statusId: `status-${from.id}`, requestTimestamp: now.toISOString(), tokenName: 'push', validationFailures: [] };
     await receivePush({ store, homeOrganisationId: HOME }, { collectionId: CIRCLE, sender: from.id, senderKind: 'entente', items: objects, status, now });
     assert.deepEqual((await store.getStatus(status.statusId))?.failures, [], 'every object passed the arrival checks');
   }
 
-  function reader(organisation: TestOrganisation): Recipient {
-    return { name: organisation.id, organisationId: organisation.id, admin: false, actsForHome: false, grants: [{ collectionId: CIRCLE, read: true, write: false }] };
-  }
-
   /** The ids of what the member reads from the circle's collection now (one page, as a TAXII read gets it). */
-  async function readBy(organisation: TestOrganisation): Promise<string[]> {
-    const gate = await openReleaseGate(store, reader(organisation), CIRCLE, now, { audit: false });
-    const { released } = await gate.release((await store.listEntries(CIRCLE, {}, { limit: 100 })).entries);
-    return released.map((entry) => entry.id).sort();
-  }
-
-  /** Why the gate withholds one object from the member, decided for that entry alone, or 'released'. */
-  async function whyNot(organisation: TestOrganisation, object: StixObject): Promise<string> {
-    const gate = await openReleaseGate(store, reader(organisation), CIRCLE, now, { audit: false });
-    const entry = (await store.listEntries(CIRCLE, { ids: [object.id] }, { limit: 1 })).entries[0];
-    assert.ok(entry !== undefined);
-    const decision = await gate.decide(entry);
-    return decision.kind === 'withhold' ? (decision.reasons[0] ?? '') : 'released';
-  }
-
-  const sorted = (...objects: StixObject[]): string[] => objects.map((object) => object.id).sort();
+  const readBy = (organisation: TestOrganisation): Promise<string[]> => readFrom(store, organisation.id, deps.clock());
+  /** Why the gate withholds one object from the member now, decided for that entry alone, or 'released'. */
+  const whyNot = (organisation: TestOrganisation, object: StixObject): Promise<string> => whyNotFrom(store, organisation.id, object, deps.clock());
   const NEWCOMER_BY_CHARLIE = new RegExp(`^newcomer: the version was contributed by ${charlie.id}, which has not agreed to terms with ${newcomer.id}`);
 
   it("pulled from a member's node that acknowledged the newcomer: Charlie's version stays back, the relay's own and a non-member's pass", async () => {
@@ -195,11 +160,7 @@ describe("rule 3a for a version another node relayed: the originator's consent h
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },
     });
-    const readCounted = async (): Promise<string[]> => {
-      const gate = await openReleaseGate(counting, reader(newcomer), CIRCLE, now, { audit: false });
-      const { released } = await gate.release((await store.listEntries(CIRCLE, {}, { limit: 100 })).entries);
-      return released.map((entry) => entry.id).sort();
-    };
+    const readCounted = (): Promise<string[]> => readFrom(counting, newcomer.id, deps.clock());
     assert.deepEqual(await readCounted(), sorted(BRAVOS));
     assert.equal(provenanceReads, 1);
     // Who relayed a version can then change nothing: every organisation it could add lets it through.
@@ -227,7 +188,7 @@ describe("rule 3a for a version another node relayed: the originator's consent h
     await store.applySyncBatch({
       collectionId: 'outer', peer: undefined, circleId: 'outer', source: 'file', contributorOrganisationId: charlie.id,
       accepted: [{ object: charlies, signer: charlie.id, keyId: charlie.pinned.keyId, verification: 'verified', hops: [charlie.id] }],
-      quarantined: [], receivedAt: now.toISOString(),
+      quarantined: [], receivedAt: deps.clock().toISOString(),
     });
     await pushedBy(bravo, [signObject(unsigned as StixObject, bravo.signer, { derived: true }), BRAVOS]);
     assert.deepEqual(await readBy(newcomer), sorted(BRAVOS));
@@ -292,12 +253,7 @@ describe("rule 3a on a member's node: another member's version pulled from the c
       const counts = await pullPeer({ store, clock: () => now, homeOrganisationId: bravo.id }, peer, onePage([CHARLIES]));
       assert.equal(counts.added, 1, "Charlie's version passed the arrival checks, its signature verified by the key the mirror pinned");
 
-      const readBy = async (organisation: TestOrganisation): Promise<string[]> => {
-        const recipient: Recipient = { name: organisation.id, organisationId: organisation.id, admin: false, actsForHome: false, grants: [{ collectionId: CIRCLE, read: true, write: false }] };
-        const gate = await openReleaseGate(store, recipient, CIRCLE, now, { audit: false });
-        const { released } = await gate.release((await store.listEntries(CIRCLE, {}, { limit: 100 })).entries);
-        return released.map((entry) => entry.id);
-      };
+      const readBy = (organisation: TestOrganisation): Promise<string[]> => readFrom(store, organisation.id, now);
       assert.deepEqual(await readBy(newcomer), [], "recorded as the coordinator's contribution, it is still Charlie's");
       assert.deepEqual(await readBy(charlie), [CHARLIES.id]);
       assert.deepEqual(await readBy(alpha), [CHARLIES.id]);

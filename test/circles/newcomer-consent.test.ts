@@ -15,11 +15,9 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { acceptAgreement, createCircle, invite, leave, proposeAgreement, type CircleActor, type CircleDeps } from '../../src/circles/circle-operations.ts';
 import type { CircleKind } from '../../src/policy/circle.ts';
-import type { Recipient } from '../../src/policy/recipient.ts';
-import { openReleaseGate } from '../../src/release/open-release-gate.ts';
 import type { ObjectStore } from '../../src/store/object-store.ts';
-import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
 import type { StixObject } from '../../src/stix/types.ts';
+import { CIRCLE, coordinatorNode, readBy as readFrom, sorted, terms, whyNot as whyNotFrom } from './newcomer-kit.ts';
 
 const HOME = 'identity--c0000000-0000-4000-8000-00000000000c'; // the coordinator's node
 const ALPHA = 'identity--c0000000-0000-4000-8000-00000000000a'; // the member that was in first
@@ -27,16 +25,6 @@ const BETA = 'identity--c0000000-0000-4000-8000-00000000000b'; // a second found
 const NEW = 'identity--c0000000-0000-4000-8000-00000000000e'; // the newcomer
 const admin: CircleActor = { organisationId: HOME, admin: true };
 const as = (organisationId: string): CircleActor => ({ organisationId, admin: false });
-const CIRCLE = 'pact';
-
-const terms = {
-  scope: { types: ['indicator'] },
-  highest_tlp: 'amber',
-  onward_sharing: 'none',
-  attribution: 'keep',
-  expectations: { permitted_actions: 'internally-visible-actions', affected_party_notifications: 'may', provider_attribution: 'may' },
-  end_rule: 'retain',
-};
 
 function indicator(n: number, createdBy: string): StixObject {
   const id = `indicator--c0000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
@@ -54,18 +42,11 @@ const NEWS = indicator(5, NEW); // the newcomer's own
 
 describe('a member added to a running circle and the other members\' contributions', () => {
   let store: ObjectStore;
-  let now: Date;
   let deps: CircleDeps;
-  const hours = (n: number): void => {
-    now = new Date(Date.parse('2026-03-01T00:00:00.000Z') + n * 3_600_000);
-  };
+  let hours: (n: number) => void;
 
   beforeEach(async () => {
-    store = openSqliteObjectStore({ path: ':memory:' });
-    hours(0);
-    deps = { store, clock: () => now, homeOrganisationId: HOME };
-    await store.setMeta('home_organisation', JSON.stringify({ type: 'identity', spec_version: '2.1', id: HOME, created: now.toISOString(), modified: now.toISOString(), name: 'Coordinator', identity_class: 'organization' }));
-    for (const id of [ALPHA, BETA, NEW]) await store.createOrganisation({ id, name: id, kind: 'cert', sectors: [], country: undefined, identityJson: '{}', createdAt: now.toISOString() });
+    ({ store, deps, hours } = await coordinatorNode(HOME, [ALPHA, BETA, NEW]));
   });
   afterEach(async () => {
     await store.close();
@@ -100,25 +81,9 @@ describe('a member added to a running circle and the other members\' contributio
   }
 
   /** The ids of what the given member reads from the circle's collection now. */
-  async function readBy(organisationId: string): Promise<string[]> {
-    const recipient: Recipient = { name: organisationId, organisationId, admin: false, actsForHome: false, grants: [{ collectionId: CIRCLE, read: true, write: false }] };
-    const gate = await openReleaseGate(store, recipient, CIRCLE, now, { audit: false });
-    const page = await store.listEntries(CIRCLE, {}, { limit: 100 });
-    const { released } = await gate.release(page.entries);
-    return released.map((entry) => entry.id).sort();
-  }
-
-  /** Why the gate withholds one object from the member (its first reason), or 'released'. */
-  async function whyNot(organisationId: string, object: StixObject): Promise<string> {
-    const recipient: Recipient = { name: organisationId, organisationId, admin: false, actsForHome: false, grants: [{ collectionId: CIRCLE, read: true, write: false }] };
-    const gate = await openReleaseGate(store, recipient, CIRCLE, now, { audit: false });
-    const entry = (await store.listEntries(CIRCLE, { ids: [object.id] }, { limit: 1 })).entries[0];
-    assert.ok(entry !== undefined);
-    const decision = await gate.decide(entry);
-    return decision.kind === 'withhold' ? (decision.reasons[0] ?? '') : 'released';
-  }
-
-  const sorted = (...objects: StixObject[]): string[] => objects.map((object) => object.id).sort();
+  const readBy = (organisationId: string): Promise<string[]> => readFrom(store, organisationId, deps.clock());
+  /** Why the gate withholds one object from the member now (its first reason), or 'released'. */
+  const whyNot = (organisationId: string, object: StixObject): Promise<string> => whyNotFrom(store, organisationId, object, deps.clock());
 
   for (const kind of ['formal', 'tacit'] as const) {
     for (const wide of [false, true]) {
