@@ -172,6 +172,8 @@ class HtmlText {
   hiddenElements = 0;
   /** Of those, the ones a style sheet hid (rather than the element's own attributes). */
   hiddenBySheet = 0;
+  /** Of those, the ones a rule hid whose selector may or may not match (css-selector.ts): counted as hiding. */
+  hiddenByGuess = 0;
   hiddenChars = 0;
   /** The beginning of the first hidden text, for the warning. */
   hiddenSample = '';
@@ -287,6 +289,7 @@ class HtmlText {
       if (hidden.chars > 0) {
         this.hiddenElements += 1;
         if (css.bySheet) this.hiddenBySheet += 1;
+        if (css.byGuess) this.hiddenByGuess += 1;
         this.hiddenChars += hidden.chars;
         if (this.hiddenSample.trim() === '') this.hiddenSample = hidden.sample;
       }
@@ -304,6 +307,7 @@ class HtmlText {
       if (wasVisible && !this.visible && this.hiddenChars > hiddenBefore) {
         this.hiddenElements += 1;
         if (css.bySheet) this.hiddenBySheet += 1;
+        if (css.byGuess) this.hiddenByGuess += 1;
       }
       this.visible = wasVisible;
     };
@@ -488,7 +492,8 @@ export function readHtml(html: string, options: HtmlReadOptions = {}): DocumentT
   }
   const name = options.name ?? 'the HTML page';
   if (reader.hiddenElements > 0) {
-    const bySheet = reader.hiddenBySheet === 0 ? '' : `, ${reader.hiddenBySheet} of them by the page's style sheet`;
+    const byGuess = reader.hiddenByGuess === 0 ? '' : `, ${reader.hiddenByGuess} by a rule whose selector this reader cannot decide (counted as matching)`;
+    const bySheet = reader.hiddenBySheet === 0 ? '' : `, ${reader.hiddenBySheet} of them by the page's style sheet${byGuess}`;
     warnings.push(
       `${name}: ${reader.hiddenElements} hidden element${reader.hiddenElements === 1 ? '' : 's'} (the hidden attribute, or a display:none, visibility:hidden or content-visibility:hidden style, inline or in a <style> element${bySheet}) held ${reader.hiddenChars} characters of text a browser does not show, starting "${sampleOf(reader.hiddenSample)}"; it was not read (check that the page shows no such text, e.g. a collapsed section)`,
     );
