@@ -197,12 +197,18 @@ describe("rule 3a for a version another node relayed: the originator's consent h
   });
 
   it('a redacted copy traced to no signed version still asks the consent of the member that redacted and delivered it', async () => {
-    // Bravo redacted what this node never received whole: who wrote it cannot be told. The release
-    // does not drop Bravo's consent for it (fail closed): Bravo acknowledged the newcomer, so it goes.
-    const { extensions: _signature, ...unsigned } = indicator(6, charlie);
-    const redacted = signObject(unsigned as StixObject, bravo.signer, { derived: true });
-    await pushedBy(bravo, [redacted]);
-    assert.deepEqual(await readBy(newcomer), sorted(redacted));
+    // What this node never received whole, redacted by a member's node: who wrote it cannot be told,
+    // and the release never drops the consent of the member that put it into the circle (fail closed).
+    const redactedBy = (signer: TestOrganisation, n: number): StixObject => {
+      const { extensions: _signature, ...unsigned } = indicator(n, signer);
+      return signObject(unsigned as StixObject, signer.signer, { derived: true });
+    };
+    const byCharlie = redactedBy(charlie, 6);
+    const byBravo = redactedBy(bravo, 7);
+    await pushedBy(charlie, [byCharlie]);
+    await pushedBy(bravo, [byBravo]);
+    assert.deepEqual(await readBy(newcomer), sorted(byBravo), 'Bravo acknowledged the newcomer, Charlie did not');
+    assert.match(await whyNot(newcomer, byCharlie), NEWCOMER_BY_CHARLIE);
   });
 
   it("a version's own claim names no contributor: created_by_ref is not proof, the verified signer is", async () => {
