@@ -116,3 +116,46 @@ describe('bulk matcher: what one source may cost the matcher', () => {
     assert.ok(matchedIds(matcher, 'http://home.test/42').includes(String(home['id'])));
   });
 });
+
+describe("bulk matcher: one partner's indicators and the step budget of an observation", () => {
+  // Within every pattern limit and the partner's budget (1,000 tests on every observation), each costs
+  // ~400 steps a character on a long value: all together, far more than an observation's budget. Tested
+  // with a fair share each of what was left, they spent it all before the home's indicator, compiled
+  // after them, had its turn; its test cut short was tried again only after theirs, with nothing left.
+  const partnerCostly = (i: number): JsonRecord => indicator(`[url:value MATCHES 'a(?:.{0,99}){4}x${i % 10}']`);
+  // ~8 million steps on the value below: within half the budget.
+  const home = indicator("[url:value MATCHES 'a(?:.{0,999}){4}xy']");
+  const value = `http://q.test/a${'a'.repeat(1_000)}xy`;
+
+  it("the node's own indicator is still tested in full, and matched: each source with candidates has its part of the budget", () => {
+    const told: { indicatorIds: readonly string[] }[] = [];
+    const matcher = new BulkMatcher({ onOverBudget: (event) => told.push(event) });
+    const sent = Array.from({ length: defaultSourceMatchingBudget / everyObservationWeight }, (_, i) => partnerCostly(i));
+    for (const item of sent) assert.equal(matcher.add(item, { now, source: partner }).added, true);
+    assert.equal(matcher.add(home, { now }).added, true);
+    assert.deepEqual(matchedIds(matcher, value), [String(home['id'])]);
+    // What ran out of budget is the partner's alone.
+    const partnerIds = new Set(sent.map((item) => String(item['id'])));
+    assert.ok(told.length === 1 && told[0]?.indicatorIds.every((id) => partnerIds.has(id)));
+  });
+
+  it("what sources left unspent goes to the node's own tests cut short first, then to the partners'", () => {
+    // Four sources with candidates: 5 million steps each, less than the home's test needs. Two partners
+    // spend little of theirs: the home's test, tried again before the costly partner's, has what they left.
+    const third = 'identity--a1e00000-0000-4000-8000-0000000000c1';
+    const matcher = new BulkMatcher();
+    for (let i = 0; i < 1_000; i++) matcher.add(partnerCostly(i), { now, source: partner });
+    assert.equal(matcher.add(indicator("[url:value MATCHES '^zz']"), { now, source: other }).added, true);
+    assert.equal(matcher.add(indicator("[url:value MATCHES '^zy']"), { now, source: third }).added, true);
+    assert.equal(matcher.add(home, { now }).added, true);
+    assert.deepEqual(matchedIds(matcher, value), [String(home['id'])]);
+  });
+
+  it('one partner among others has its part, not the whole: a second partner is tested too', () => {
+    const matcher = new BulkMatcher();
+    for (let i = 0; i < 1_000; i++) matcher.add(partnerCostly(i), { now, source: partner });
+    const second = indicator("[url:value MATCHES 'a(?:.{0,999}){4}xy']");
+    assert.equal(matcher.add(second, { now, source: other }).added, true);
+    assert.deepEqual(matchedIds(matcher, value), [String(second['id'])]);
+  });
+});

@@ -74,10 +74,12 @@ export interface BulkMatcherOptions {
    * Steps of MATCHES and LIKE spent on one observation, all its candidates together (default
    * defaultObservationStepBudget): what a tested value costs is its length times the live states of
    * the expression, up to 10,000 a character. Tests left once it is spent do not hold (counted in
-   * stats().overBudget). Each candidate's `[…]` is first tested with a fair share of what is left (that
-   * divided by the candidates left), and one cut short is tested again with what remains once all
-   * have been: a costly one cannot leave those tested after it untested. The evaluation of a pattern
-   * over several observations spends its candidate's share too (pattern/evaluate-pattern.ts).
+   * stats().overBudget). It is divided evenly between the sources with candidates (add()'s `source`,
+   * the node's own being one), and each candidate's `[…]` is first tested with a fair share of what its
+   * source has left (that divided by its candidates left); one cut short is tested again with what all
+   * left once all have been, the node's own first: a costly one cannot leave those tested after it
+   * untested, nor one partner's many the node's own. The evaluation of a pattern over several
+   * observations spends its candidate's share too (pattern/evaluate-pattern.ts).
    */
   readonly observationStepBudget?: number;
   /**
@@ -169,6 +171,8 @@ interface CompiledPattern {
   /** Where it came from (add()'s `source`), charged `cost`; undefined for the node's own, never charged. */
   readonly source: string | undefined;
   readonly cost: number;
+  /** Its source's share of an observation's step budget (match): 0 for the node's own. */
+  readonly group: number;
   readonly ast: PatternAst;
   readonly anyLeafMatches: boolean;
   readonly horizonSeconds: number;
@@ -267,6 +271,13 @@ export class BulkMatcher {
   /** source → what its compiled indicators cost together (matchingCostOf), while it has some compiled. */
   private readonly sourceCosts = new Map<string, number>();
   private overSourceBudgetCount = 0;
+  /** source → its group in match()'s division of an observation's step budget (0 is the node's own). */
+  private readonly sourceGroups = new Map<string, number>();
+  /** Per group, while an observation is matched: its candidates not yet tested, and the steps it has left. */
+  private groupLeft = new Int32Array(1);
+  private groupSteps = new Float64Array(1);
+  /** The groups with candidates on the observation being matched. */
+  private readonly presentGroups: number[] = [];
   private readonly turnStepBudget: number | undefined;
   /** Steps spent in the current turn of the event loop (with turnStepBudget), reset by a setImmediate. */
   private turnSpent = 0;
@@ -417,6 +428,7 @@ export class BulkMatcher {
       slot,
       source,
       cost,
+      group: source === undefined ? 0 : this.groupOf(source),
       ast: parsed.value,
       anyLeafMatches: plan.anyLeafMatches,
       horizonSeconds: plan.withinSeconds ?? this.correlationSeconds,
@@ -435,6 +447,24 @@ export class BulkMatcher {
     }
     this.compiled.set(slot, pattern);
     return { added: true, mode: anyAlways ? 'always' : 'evaluated' };
+  }
+
+  /** The group of a source's candidates (match), given at its first indicator and kept: partners are few. */
+  private groupOf(source: string): number {
+    let group = this.sourceGroups.get(source);
+    if (group === undefined) {
+      group = this.sourceGroups.size + 1;
+      this.sourceGroups.set(source, group);
+      if (group >= this.groupLeft.length) {
+        const left = new Int32Array(this.groupLeft.length * 2);
+        left.set(this.groupLeft);
+        this.groupLeft = left;
+        const steps = new Float64Array(this.groupSteps.length * 2);
+        steps.set(this.groupSteps);
+        this.groupSteps = steps;
+      }
+    }
+    return group;
   }
 
   /**
@@ -580,22 +610,41 @@ export class BulkMatcher {
       const share = this.share;
       this.roundDone.clear();
       this.roundOverBudget = undefined;
+      // The budget is divided evenly between the sources with candidates (the node's own is one), so
+      // that one partner's many costly candidates, within its source budget, cannot spend what the
+      // node's own or another partner's need. With one source, as usual, it has the whole.
+      const groupLeft = this.groupLeft;
+      const groupSteps = this.groupSteps;
+      const groups = this.presentGroups;
+      groups.length = 0;
+      if (this.sourceGroups.size === 0) {
+        // No partner's indicator is charged (none compiled, or a node that does not federate): all are the node's own.
+        groupLeft[0] = candidates.size;
+        groups.push(0);
+      } else {
+        groupLeft.fill(0);
+        for (const entry of candidates.keys()) if ((groupLeft[entry.pattern.group] as number)++ === 0) groups.push(entry.pattern.group);
+      }
+      const part = Math.floor(Math.max(0, allowed) / groups.length);
+      for (const group of groups) groupSteps[group] = part;
       /** Candidates whose leaf test ran out of its share: tested again once every other has had its own. */
       let cut: [LeafEntry, MatchedObservable][] | undefined;
-      let left = candidates.size;
       for (const [entry, observable] of candidates) {
-        left--;
-        // A fair share of what is left: one costly candidate (a partner's, within every pattern limit)
-        // tested first must not spend what the candidates after it need.
-        share.remaining = Math.ceil(budget.remaining / (left + 1));
+        const group = entry.pattern.group;
+        const left = --(groupLeft[group] as number);
+        // A fair share of what its source has left: one costly candidate tested first must not spend
+        // what the candidates after it need.
+        share.remaining = Math.ceil((groupSteps[group] as number) / (left + 1));
         share.exhausted = 0;
         const given = share.remaining;
         const tested = this.testCandidate(entry, observable, observation, share, true);
+        groupSteps[group] = (groupSteps[group] as number) - (given - share.remaining);
         budget.remaining -= given - share.remaining;
         if (tested) budget.exhausted += share.exhausted;
         else (cut ??= []).push([entry, observable]);
       }
-      // With what the others left: what runs out now is counted and told, as for any other.
+      // With what all left, the node's own first: what runs out now is counted and told, as for any other.
+      if (cut !== undefined && groups.length > 1) cut.sort(([a], [b]) => (a.pattern.group === 0 ? 0 : 1) - (b.pattern.group === 0 ? 0 : 1));
       for (const [entry, observable] of cut ?? []) this.testCandidate(entry, observable, observation, budget, false);
       if (budget.exhausted > 0) this.reportOverBudget(observation, budget.exhausted, this.roundOverBudget ?? []);
       if (this.turnStepBudget !== undefined) this.spendInTurn(allowed - budget.remaining);
