@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { readContainer, streamBundleElements, type ReadBytes } from './read-container-chunks.ts';
+import { parseContainerPieces, readContainer, streamBundleElements, type ReadBytes } from './read-container-chunks.ts';
+import { parseJson } from './parse-json.ts';
 import { readJsonText, readListElement, type DocumentProblem, type ReadObject, type ReadResult } from './read-documents.ts';
 import type { JsonValue } from './types.ts';
 
@@ -233,5 +234,67 @@ describe('streamBundleElements: a STIX 2.1 bundle element by element, read as re
       assert.deepEqual(read, readJsonText(text.toString('utf8')), `trial ${trial}: ${text.toString('utf8')}`);
     }
     assert.ok(streamedWhole > 30, `only ${streamedWhole} damaged documents were still streamed`);
+  });
+});
+
+/** A body split into pieces of `pieceBytes` bytes, as an HTTP body arrives. */
+function split(text: string | Buffer, pieceBytes: number): Buffer[] {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  const pieces: Buffer[] = [];
+  for (let at = 0; at < bytes.length; at += pieceBytes) pieces.push(bytes.subarray(at, at + pieceBytes));
+  return pieces;
+}
+
+/** What the TAXII client made of a whole body before: strict UTF-8, then parseJson. */
+function parsedWhole(text: string | Buffer): JsonValue | undefined {
+  let decoded: string;
+  try {
+    decoded = new TextDecoder('utf-8', { fatal: true }).decode(typeof text === 'string' ? Buffer.from(text, 'utf8') : text);
+  } catch {
+    return undefined;
+  }
+  const parsed = parseJson(decoded);
+  return parsed.ok ? parsed.value : undefined;
+}
+
+describe('parseContainerPieces: a body that arrived in pieces, parsed to the value its whole text gives', () => {
+  it('parses a TAXII envelope and a bundle, in pieces of any size, to the value of the whole text', () => {
+    const envelope = JSON.stringify({ more: true, next: 'abc', objects: [indicator, sco, indicator] });
+    for (const text of [envelope, readable['a compact bundle'] as string, readable['a pretty-printed bundle'] as string]) {
+      for (const pieces of PIECES) assert.deepEqual(parseContainerPieces(split(text, pieces)), parsedWhole(text));
+    }
+    assert.deepEqual(parseContainerPieces([]), undefined, 'an empty body is left to the whole-text path');
+  });
+
+  it('gives the same value as the whole text, or leaves the document to it, for every document the reader meets', () => {
+    for (const [name, text] of Object.entries({ ...readable, ...leftToText })) {
+      for (const pieces of PIECES) {
+        const value = parseContainerPieces(split(text, pieces));
+        if (value !== undefined) assert.deepEqual(value, parsedWhole(text), `${name}, pieces of ${pieces}`);
+      }
+    }
+    for (const { trial, text, pieces } of damagedDocuments(20_261_125)) {
+      const value = parseContainerPieces(split(text, pieces));
+      if (value !== undefined) assert.deepEqual(value, parsedWhole(text), `trial ${trial}: ${text.toString('utf8')}`);
+    }
+  });
+
+  it('reads a character whose bytes arrive in two pieces', () => {
+    const text = JSON.stringify({ objects: [{ ...sco, x_name: '🛰 東京' }] });
+    const at = Buffer.from(text, 'utf8').indexOf(Buffer.from('🛰', 'utf8')) + 2;
+    const bytes = Buffer.from(text, 'utf8');
+    assert.deepEqual(parseContainerPieces([bytes.subarray(0, at), bytes.subarray(at)]), JSON.parse(text));
+  });
+
+  it('leaves a body with bytes that are not UTF-8 to the whole-text path, wherever they stand', () => {
+    const invalid = Buffer.from([0xc3, 0x28]);
+    const element = Buffer.concat([Buffer.from('{"objects":[{"type":"x-y","id":"x-y--1","v":"'), invalid, Buffer.from('"}]}')]);
+    const skeleton = Buffer.concat([Buffer.from('{"next":"'), invalid, Buffer.from('","objects":[' + JSON.stringify(sco) + ']}')]);
+    const separator = Buffer.concat([Buffer.from('{"objects":[' + JSON.stringify(sco)), Buffer.from([0xa0]), Buffer.from(',' + JSON.stringify(sco) + ']}')]);
+    const lone = Buffer.concat([Buffer.from('{"objects":[{"type":"x-y","id":"x-y--1","v":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}]}')]);
+    for (const body of [element, skeleton, separator, lone]) {
+      for (const pieces of [1, 7, 4096]) assert.equal(parseContainerPieces(split(body, pieces)), undefined, body.toString('latin1'));
+      assert.equal(parsedWhole(body), undefined, 'the whole-text path refuses it too');
+    }
   });
 });

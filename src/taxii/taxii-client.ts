@@ -1,8 +1,10 @@
 import { Buffer } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EntenteError, type ErrorDetails } from '../errors/entente-error.ts';
 import type { ErrorCode } from '../errors/catalogue.ts';
 import { DEFAULT_MAX_DEPTH, parseJson } from '../stix/parse-json.ts';
+import { parseContainerPieces } from '../stix/read-container-chunks.ts';
 import type { JsonValue } from '../stix/types.ts';
 import type { Result } from '../errors/result.ts';
 import { decideNextPage, startPageWalk, type PageWalk, type TaxiiCursor } from './decide-next-page.ts';
@@ -24,7 +26,7 @@ import {
   type TaxiiStatus,
 } from './taxii-client-resources.ts';
 import { isTaxiiContentType, TAXII_MEDIA_TYPE } from './taxii-media-types.ts';
-import { PAGE_NONCE_HEADER, PAGE_SIGNATURE_HEADER, pageBodySha256, type ReceivedPageProof } from '../federation/page-voucher.ts';
+import { PAGE_NONCE_HEADER, PAGE_SIGNATURE_HEADER, type ReceivedPageProof } from '../federation/page-voucher.ts';
 
 export type { TaxiiCursor } from './decide-next-page.ts';
 export type { ApiRootResource, TaxiiCollection, TaxiiStatus, TaxiiStatusDetail } from './taxii-client-resources.ts';
@@ -261,8 +263,10 @@ async function discard(response: Response, request: AbortController): Promise<vo
   }
 }
 
+/** A body as it arrived: its pieces, not joined (see decodeJsonPieces). */
 interface ReadBytes {
-  readonly bytes: Buffer;
+  readonly pieces: readonly Uint8Array[];
+  readonly byteLength: number;
   readonly truncated: boolean;
 }
 
@@ -277,7 +281,7 @@ async function readUpTo(response: Response, request: AbortController, limit: num
     abandon(response, request);
     throw failPast();
   }
-  if (response.body === null) return { bytes: Buffer.alloc(0), truncated: false };
+  if (response.body === null) return { pieces: [], byteLength: 0, truncated: false };
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -289,26 +293,39 @@ async function readUpTo(response: Response, request: AbortController, limit: num
       reader.cancel().catch(() => undefined);
       if (failPast !== undefined) throw failPast();
       chunks.push(value.subarray(0, limit - total));
-      total = limit;
-      return { bytes: Buffer.concat(chunks, total), truncated: true };
+      return { pieces: chunks, byteLength: limit, truncated: true };
     }
     chunks.push(value);
     total += value.byteLength;
   }
-  return { bytes: Buffer.concat(chunks, total), truncated: false };
+  return { pieces: chunks, byteLength: total, truncated: false };
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-function decodeJson(bytes: Buffer): Result<JsonValue, string> {
+/**
+ * The JSON value of a body. A TAXII envelope or bundle is parsed piece by piece, object by object
+ * (parseContainerPieces), giving the value the whole text gives; anything else, and anything that
+ * reader refuses, is parsed whole, which names the problem.
+ */
+function decodeJsonPieces(read: ReadBytes): Result<JsonValue, string> {
+  const container = parseContainerPieces(read.pieces, { maxDepth: MAX_RESPONSE_JSON_DEPTH });
+  if (container !== undefined) return { ok: true, value: container };
   let text: string;
   try {
-    text = strictUtf8.decode(bytes);
+    text = strictUtf8.decode(Buffer.concat(read.pieces, read.byteLength));
   } catch {
     return { ok: false, error: 'the body is not UTF-8 text' };
   }
   const parsed = parseJson(text, { maxDepth: MAX_RESPONSE_JSON_DEPTH });
   return parsed.ok ? parsed : { ok: false, error: parsed.error.message };
+}
+
+/** SHA-256 (hex) of a body's bytes, as pageBodySha256 gives it for the joined body. */
+function bodySha256Of(read: ReadBytes): string {
+  const digest = createHash('sha256');
+  for (const piece of read.pieces) digest.update(piece);
+  return digest.digest('hex');
 }
 
 function peerSays(text: PeerErrorText): string {
@@ -411,7 +428,7 @@ export function openTaxiiClient(options: TaxiiClientOptions): TaxiiClient {
     if (essenceOf(contentType).endsWith('json')) {
       const read = await readUpTo(response, request, Math.min(ERROR_BODY_BYTES, maxResponseBytes));
       if (!read.truncated) {
-        const value = decodeJson(read.bytes);
+        const value = decodeJsonPieces(read);
         if (value.ok) text = parsePeerErrorText(value.value);
       }
     } else {
@@ -483,13 +500,13 @@ export function openTaxiiClient(options: TaxiiClientOptions): TaxiiClient {
             limit_bytes: maxResponseBytes,
           }),
       );
-      if (read.bytes.length === 0) {
+      if (read.byteLength === 0) {
         if (exchange.method === 'POST' && exchange.media === 'json') return { headers: response.headers, value: undefined };
         throw badResponse(exchange.url, `answered HTTP ${response.status} with an empty body`, { status: response.status });
       }
-      const value = decodeJson(read.bytes);
+      const value = decodeJsonPieces(read);
       if (!value.ok) throw badResponse(exchange.url, `answered with a body that is not JSON: ${value.error}`, { status: response.status });
-      return { headers: response.headers, value: value.value, ...(exchange.digestBody === true ? { bodySha256: pageBodySha256(read.bytes) } : {}) };
+      return { headers: response.headers, value: value.value, ...(exchange.digestBody === true ? { bodySha256: bodySha256Of(read) } : {}) };
     } catch (error: unknown) {
       throw transportError(error, exchange.url, timeout);
     }
