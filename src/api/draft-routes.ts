@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badField, bodyOf, optionalString, sendJson } from './json-body.ts';
-import { DEFAULT_DOCUMENT_LIMITS } from '../documents/document-limits.ts';
 import { EntenteError } from '../errors/entente-error.ts';
 import type { DecisionInput } from '../drafts/decide-draft-items.ts';
 import { draftJson, itemJson, publicationJson, summaryJson } from '../drafts/draft-json.ts';
+import { draftUploadOf } from '../drafts/draft-upload-body.ts';
 import { DraftWorkerPool, draftTimeLimitFromEnvironment } from '../drafts/draft-worker-pool.ts';
-import { createDraftFromBytes, decideOnDraft, listVisibleDrafts, publishDraft, requireDraft, type DraftDeps } from '../drafts/draft-operations.ts';
+import { createDraftFromBytes, decideOnDraft, listVisibleDrafts, publishDraft, requireDraft, storeProposedDraft, type DraftDeps } from '../drafts/draft-operations.ts';
 import type { DraftViewer } from '../drafts/draft.ts';
 import { decideCollectionAccess } from '../server/route-policy.ts';
 import { canReadCollection, type Recipient } from '../policy/recipient.ts';
@@ -18,17 +18,13 @@ interface ItemParams extends DraftParams {
   itemId: string;
 }
 
-const MAX_FILE_NAME_CHARS = 255;
-const MAX_PUBLISHERS = 50;
-// One character class and the padding, with the length checked apart: groups of four under a
-// quantifier overflowed the regular expression stack from about 8 MB of base64 (a 6 MB PDF: 500).
-const BASE64_CHARS = /^[A-Za-z0-9+/]*={0,2}$/;
-
-/** RFC 4648 base64 with padding and no line breaks. */
-function isBase64(text: string): boolean {
-  return text.length % 4 === 0 && BASE64_CHARS.test(text);
+export interface DraftRouteOptions {
+  /** The node's limits on request bodies (ENTENTE_MAX_BODY_BYTES, ENTENTE_MAX_JSON_DEPTH), which an upload's body is read within. */
+  readonly limits: { readonly maxBodyBytes: number; readonly maxJsonDepth: number };
 }
 
+/** The media types the node reads JSON bodies of (create-http-app.ts). */
+const JSON_MEDIA_TYPES = ['application/json', 'application/taxii+json'];
 
 /**
  * The caller, who must act for the home organisation: drafts are its own unpublished work. Within
@@ -75,7 +71,7 @@ function decisionOf(body: Record<string, unknown>): DecisionInput {
  * (an administrator every draft), and another token's draft answers 404 ENT_DRAFT_NOT_FOUND exactly
  * as a draft that does not exist. Publishing needs, besides, write access to the target collection.
  */
-export function registerDraftRoutes(app: FastifyInstance, deps: DraftDeps): void {
+export function registerDraftRoutes(app: FastifyInstance, deps: DraftDeps, options: DraftRouteOptions): void {
   const authenticated = { config: { policy: 'authenticated' as const, media: 'json' as const } };
   // Reading, extraction and tagging of an upload run on a worker thread, within a time limit: on
   // this thread they held the event loop, so every other client of the node, for seconds a report.
@@ -88,28 +84,22 @@ export function registerDraftRoutes(app: FastifyInstance, deps: DraftDeps): void
     return sendJson(reply, 200, { drafts: drafts.map((summary) => summaryJson(summary, viewer.admin)) });
   });
 
-  app.post('/api/drafts', authenticated, async (request, reply) => {
-    const { analyst, viewer } = homeCaller(request);
-    const body = bodyOf(request, ['filename', 'content_base64', 'text', 'publisher_domains']);
-    const fileName = optionalString(body, 'filename', MAX_FILE_NAME_CHARS);
-    const content = optionalString(body, 'content_base64', Math.ceil(DEFAULT_DOCUMENT_LIMITS.maxBytes / 3) * 4);
-    const text = optionalString(body, 'text', DEFAULT_DOCUMENT_LIMITS.maxBytes);
-    if ((content === undefined) === (text === undefined)) throw badField('content_base64', 'send the report as exactly one of "content_base64" (with "filename") or "text"');
-    if (content !== undefined && fileName === undefined) throw badField('filename', '"filename" is required with "content_base64"');
-    if (content !== undefined && !isBase64(content)) throw badField('content_base64', '"content_base64" is not base64 (RFC 4648, with padding, no line breaks)');
-    const publishers = Object.hasOwn(body, 'publisher_domains') ? body['publisher_domains'] : undefined;
-    if (publishers !== undefined && (!Array.isArray(publishers) || publishers.length > MAX_PUBLISHERS || !publishers.every((domain) => typeof domain === 'string' && domain.length <= 253))) {
-      throw badField('publisher_domains', `"publisher_domains" must be a list of at most ${MAX_PUBLISHERS} domain names`);
-    }
-    const bytes = content !== undefined ? Buffer.from(content, 'base64') : Buffer.from(text ?? '', 'utf8');
-    if (bytes.length === 0) throw badField(content !== undefined ? 'content_base64' : 'text', 'the report is empty');
-    const draft = await createDraftFromBytes(deps, {
-      fileName: fileName ?? 'report.txt',
-      bytes,
-      createdBy: analyst,
-      ...(publishers === undefined ? {} : { publisherDomains: publishers as string[] }),
-    }, viewer, drafting.propose);
-    return sendJson(reply, 201, draftJson(draft, false, viewer.admin));
+  // The upload's body is read on the drafting thread too, not by the node's JSON body parser: a
+  // report of 48 MB comes as 64 MB of JSON, whose decoding, parsing, checks and base64 held the event
+  // loop for over a second (parseDraftUploadBody answers as that parser and this route did). The
+  // parser is replaced in this route's own context only: every other route reads JSON as before.
+  void app.register(async (uploads) => {
+    uploads.removeAllContentTypeParsers();
+    uploads.addContentTypeParser(JSON_MEDIA_TYPES, { parseAs: 'buffer' }, (_request: FastifyRequest, body: Buffer, done: (error: Error | null, body?: Buffer) => void) => done(null, body));
+    uploads.post('/api/drafts', authenticated, async (request, reply) => {
+      const { analyst, viewer } = homeCaller(request);
+      const raw = request.body;
+      // Without a body there is nothing to parse: refused here as before (neither report field).
+      const draft = raw instanceof Uint8Array
+        ? await storeProposedDraft(deps, await drafting.proposeBody({ bytes: raw, createdBy: analyst, ...options.limits }), viewer)
+        : await createDraftFromBytes(deps, draftUploadOf(raw, analyst), viewer, drafting.propose);
+      return sendJson(reply, 201, draftJson(draft, false, viewer.admin));
+    });
   });
 
   app.get<{ Params: DraftParams; Querystring: { text?: string } }>('/api/drafts/:draftId', authenticated, async (request, reply) => {

@@ -12,7 +12,11 @@ export function badField(key: string, message: string): EntenteError {
  * refused, never silently ignored (`{"organisation_id": …, "admin": true}` is a mistake or a probe).
  */
 export function bodyOf(request: FastifyRequest, fields: readonly string[]): Record<string, unknown> {
-  const body = request.body;
+  return fieldsOf(request.body, fields);
+}
+
+/** bodyOf for a body parsed elsewhere (POST /api/drafts parses its body on the draft worker thread). */
+export function fieldsOf(body: unknown, fields: readonly string[]): Record<string, unknown> {
   if (body === undefined || body === null) return {};
   if (typeof body !== 'object' || Array.isArray(body)) throw new EntenteError('ENT_INPUT_NOT_ENVELOPE', 'The body must be a JSON object');
   const record = body as Record<string, unknown>;

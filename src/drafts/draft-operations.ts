@@ -160,7 +160,14 @@ export async function proposeDraftFromBytes(upload: DraftUpload, now = new Date(
  * upload. `propose` does the reading, extraction and tagging (on this thread by default).
  */
 export async function createDraftFromBytes(deps: Pick<DraftDeps, 'store' | 'clock'>, input: DraftUpload, by: DraftViewer, propose: DraftProposer = proposeDraftFromBytes): Promise<Draft> {
-  const draft = await propose(input);
+  return storeProposedDraft(deps, await propose(input), by);
+}
+
+/**
+ * Stores a draft proposed elsewhere (proposeDraftFromBytes, possibly on a worker thread) as the work
+ * of `by` (storeDraft), dated by the node's clock.
+ */
+export async function storeProposedDraft(deps: Pick<DraftDeps, 'store' | 'clock'>, draft: NewDraft, by: DraftViewer): Promise<Draft> {
   // Dated by the node's clock once proposed, as before the proposal could run elsewhere: a worker
   // thread has the machine's clock, not the node's (ENTENTE_CLOCK_OFFSET_MS).
   return storeDraft(deps, { ...draft, createdAt: deps.clock().toISOString() }, by);

@@ -70,6 +70,37 @@ describe('drafting on a worker thread (DraftWorkerPool)', () => {
     }
   });
 
+  it('reads a raw POST /api/drafts body on the thread: the draft its upload proposes, or what reading the body refuses', async () => {
+    const limits = { maxJsonDepth: 64, maxBodyBytes: 64 * 1024 * 1024 };
+    const report = '# Note\nC2 45.77.12.9 and evil-c2.com.\n';
+    // Its own buffer, as the HTTP server's body is (a copy of the chunks received).
+    const body = new Uint8Array(Buffer.from(JSON.stringify({ filename: 'reports/note.txt', content_base64: Buffer.from(report).toString('base64'), publisher_domains: ['vendor.example'] })));
+    const expected = await inline({ fileName: 'reports/note.txt', bytes: text(report), createdBy: 'ana', publisherDomains: ['vendor.example'] });
+    assert.deepEqual({ ...(await pool.proposeBody({ bytes: body, createdBy: 'ana', ...limits })), createdAt: NOW.toISOString() }, expected);
+    assert.equal(body.byteLength, 0, 'the body was moved to the thread, not copied');
+
+    // A body sharing its buffer (a small one from Node's pool) is copied: the rest of the buffer stays.
+    const shared = Buffer.from(JSON.stringify({ text: report }));
+    const pooled = shared.buffer.byteLength > shared.byteLength;
+    const draft = await pool.proposeBody({ bytes: shared, createdBy: 'ana', ...limits });
+    assert.deepEqual(draft.items.map((item) => item.value), ['45.77.12.9', 'evil-c2.com']);
+    if (pooled) assert.equal(shared.byteLength, JSON.stringify({ text: report }).length, 'a shared buffer is left alone');
+
+    const refusals: [string, string, unknown][] = [
+      ['{"text": "x",\n oops}', 'ENT_INPUT_MALFORMED_JSON', { line: 2, column: 2 }],
+      ['{"text": "x", "admin": true}', 'ENT_HTTP_BAD_FIELD', { field: 'admin' }],
+      ['[]', 'ENT_INPUT_NOT_ENVELOPE', undefined],
+    ];
+    for (const [raw, code, details] of refusals) {
+      await assert.rejects(pool.proposeBody({ bytes: Buffer.from(raw), createdBy: 'ana', ...limits }), (error: unknown) => {
+        assert.ok(error instanceof EntenteError, String(error));
+        assert.deepEqual([error.code, error.details], [code, details], raw);
+        return true;
+      });
+    }
+    assert.equal(pool.stats.started, 1, 'a refused body does not cost the thread');
+  });
+
   it('abandons an upload past the time limit (ENT_EXTRACT_TIMEOUT, 422), kills its thread and drafts the next upload on a new one', async () => {
     const quick = new DraftWorkerPool({ timeLimitMs: 300 });
     try {
@@ -83,7 +114,14 @@ describe('drafting on a worker thread (DraftWorkerPool)', () => {
         return true;
       });
       assert.ok(Date.now() - started < 5000, 'answered at the limit, not when the thread would have finished');
-      assert.deepEqual(quick.stats, { started: 1, idle: 0, busy: 0, waiting: 0 }, 'the thread is not kept');
+      // Sent as a body, the limit counts once the body is read (the thread tells the file then), and names the file.
+      const body = Buffer.from(JSON.stringify({ filename: 'reports/dense.txt', content_base64: Buffer.from(denseReport(25_000)).toString('base64') }));
+      await assert.rejects(quick.proposeBody({ bytes: body, createdBy: 'ana', maxJsonDepth: 64, maxBodyBytes: 64 * 1024 * 1024 }), (error: unknown) => {
+        assert.ok(error instanceof EntenteError);
+        assert.deepEqual([error.code, error.details], ['ENT_EXTRACT_TIMEOUT', { file: 'dense.txt', limit_ms: 300 }]);
+        return true;
+      });
+      assert.deepEqual(quick.stats, { started: 2, idle: 0, busy: 0, waiting: 0 }, 'the thread is not kept');
       // Within the limit of a pool that allows it: a new thread.
       const patient = new DraftWorkerPool({ timeLimitMs: 60_000 });
       try {

@@ -16,20 +16,22 @@ import { errorCatalogue, type ErrorCode } from '../errors/catalogue.ts';
 import { EntenteError, type ErrorDetails } from '../errors/entente-error.ts';
 import { startTypeScriptWorker } from '../store/typescript-worker.ts';
 import { cleanFileName, type DraftUpload } from './draft-operations.ts';
+import type { DraftUploadBody } from './draft-upload-body.ts';
 import type { NewDraft } from './draft.ts';
 
 /** Default of ENTENTE_DRAFT_TIME_LIMIT_MS: ten times what the densest report within the extraction limits takes. */
 export const DEFAULT_DRAFT_TIME_LIMIT_MS = 60_000;
 const TIME_LIMIT_VARIABLE = 'ENTENTE_DRAFT_TIME_LIMIT_MS';
 
-/** One upload sent to a thread. */
-export interface DraftJob {
-  readonly job: number;
-  readonly upload: DraftUpload;
-}
+/** One upload sent to a thread: read already, or the raw body of POST /api/drafts, which the thread reads. */
+export type DraftJob = { readonly job: number; readonly upload: DraftUpload } | { readonly job: number; readonly body: DraftUploadBody };
 
-/** A thread's answer to one job: the proposed draft, or the error as plain data. */
+/**
+ * A thread's answer to one job: the proposed draft, or the error as plain data. A job sent as a
+ * body first gets the upload's file name once the body is read (`file`), for the time limit's error.
+ */
 export type DraftJobAnswer =
+  | { readonly job: number; readonly file: string }
   | { readonly job: number; readonly ok: true; readonly draft: NewDraft }
   | { readonly job: number; readonly ok: false; readonly error: { readonly code?: string; readonly message: string; readonly details?: ErrorDetails; readonly stack?: string } };
 
@@ -76,6 +78,14 @@ export function draftTimeLimitFromEnvironment(env: NodeJS.ProcessEnv): number {
   return value;
 }
 
+/**
+ * How long a thread may take to start and read the body of POST /api/drafts (proposeBody) before the
+ * report's own time limit starts: reading 64 MiB of JSON took about 2 s of a loaded machine. Apart
+ * from the report's limit, so that the limit means what it says (reading the document, extraction,
+ * tagging) and the error can name the file, which only the body tells.
+ */
+const BODY_READ_LIMIT_MS = 30_000;
+
 /** Uploads that may wait for the drafting thread by default: a few minutes of ordinary reports. */
 const DEFAULT_DRAFT_QUEUE = 8;
 
@@ -103,7 +113,18 @@ export class DraftWorkerPool {
   }
 
   /** The draft `upload` proposes, made on a worker thread: what proposeDraftFromBytes returns, or throws, on the caller's. */
-  readonly propose = async (upload: DraftUpload): Promise<NewDraft> => {
+  readonly propose = (upload: DraftUpload): Promise<NewDraft> => this.#inTurn(() => this.#run({ upload }, cleanFileName(upload.fileName)));
+
+  /**
+   * The draft the raw body of POST /api/drafts proposes, the body read on the worker thread too
+   * (parseDraftUploadBody, then as propose): what those return, or throw, on the caller's thread.
+   * The body's bytes are moved to the thread, not copied, when they are the whole of their buffer:
+   * the caller must not use them afterwards.
+   */
+  readonly proposeBody = (body: DraftUploadBody): Promise<NewDraft> => this.#inTurn(() => this.#run({ body }, undefined));
+
+  /** Runs `work` once a thread is free for it (first come, first served), or refuses it when too many wait. */
+  async #inTurn(work: () => Promise<NewDraft>): Promise<NewDraft> {
     if (this.#busy >= this.#maxThreads) {
       if (this.#waiting.length >= this.#maxWaiting) {
         throw new EntenteError(
@@ -116,14 +137,14 @@ export class DraftWorkerPool {
     } else this.#busy++;
     try {
       if (this.#closed) throw new Error('the draft worker pool is closed');
-      return await this.#run(upload);
+      return await work();
     } finally {
       // The slot goes to the next upload waiting, if any (#busy unchanged), else is freed.
       const next = this.#waiting.shift();
       if (next !== undefined) next();
       else this.#busy--;
     }
-  };
+  }
 
   /** Ends the idle threads; a thread reading an upload ends when it is done. Uploads that come later are refused. */
   async close(): Promise<void> {
@@ -131,11 +152,12 @@ export class DraftWorkerPool {
     await Promise.all(this.#idle.splice(0).map((worker) => worker.terminate()));
   }
 
-  #run(upload: DraftUpload): Promise<NewDraft> {
+  /** `file`: the upload's file name, as errors name it; for a body, unknown until the thread has read it. */
+  #run(input: { upload: DraftUpload } | { body: DraftUploadBody }, file: string | undefined): Promise<NewDraft> {
     const worker = this.#idle.pop() ?? this.#start();
     worker.ref();
     const job = ++this.#job;
-    const file = cleanFileName(upload.fileName);
+    let named = file;
     return new Promise<NewDraft>((resolve, reject) => {
       const finish = (outcome: { draft: NewDraft } | { error: Error }, reusable: boolean): void => {
         clearTimeout(timer);
@@ -153,23 +175,42 @@ export class DraftWorkerPool {
       };
       const onMessage = (answer: DraftJobAnswer): void => {
         if (answer.job !== job) return; // cannot happen: a thread has one job at a time
-        if (answer.ok) finish({ draft: answer.draft }, true);
+        if ('file' in answer) {
+          // The body is read: the report's own time limit starts, naming its file.
+          named = answer.file;
+          clearTimeout(timer);
+          timer = setTimeout(onTimeout, this.timeLimitMs);
+        } else if (answer.ok) finish({ draft: answer.draft }, true);
         else finish({ error: rebuildError(answer.error) }, true);
       };
       const onError = (error: Error & { code?: string }): void => {
         const memory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
-        finish({ error: memory ? new EntenteError('ENT_EXTRACT_LIMIT_EXCEEDED', `${file}: drafting needed more than ${this.#heapMb} MiB of heap; the report was abandoned`, { file }) : error }, false);
+        const what = named ?? 'the upload';
+        finish({ error: memory ? new EntenteError('ENT_EXTRACT_LIMIT_EXCEEDED', `${what}: drafting needed more than ${this.#heapMb} MiB of heap; the report was abandoned`, named === undefined ? {} : { file: named }) : error }, false);
       };
       const onExit = (code: number): void => finish({ error: new Error(`the draft worker thread stopped with exit code ${code}`) }, false);
+      const onTimeout = (): void => {
+        const error = named === undefined
+          ? new EntenteError('ENT_EXTRACT_TIMEOUT', `the upload's body was not read within ${BODY_READ_LIMIT_MS} ms; the report was abandoned`, { limit_ms: BODY_READ_LIMIT_MS })
+          : new EntenteError('ENT_EXTRACT_TIMEOUT', `${named}: reading, extraction and tagging took longer than ${this.timeLimitMs} ms (${TIME_LIMIT_VARIABLE}); the report was abandoned`, { file: named, limit_ms: this.timeLimitMs });
+        finish({ error }, false);
+      };
       // Counted from the hand-over, so a thread's start (about 0.1 s from the bundle, 0.6 s through
       // tsx) is within the limit: far below it, and a thread that cannot start must not hang the upload.
-      const timer = setTimeout(() => {
-        finish({ error: new EntenteError('ENT_EXTRACT_TIMEOUT', `${file}: reading, extraction and tagging took longer than ${this.timeLimitMs} ms (${TIME_LIMIT_VARIABLE}); the report was abandoned`, { file, limit_ms: this.timeLimitMs }) }, false);
-      }, this.timeLimitMs);
+      // A body is first read within BODY_READ_LIMIT_MS; the report's limit then counts from there.
+      let timer = setTimeout(onTimeout, named === undefined ? BODY_READ_LIMIT_MS : this.timeLimitMs);
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);
-      worker.postMessage({ job, upload } satisfies DraftJob);
+      if ('upload' in input) {
+        worker.postMessage({ job, upload: input.upload } satisfies DraftJob);
+        return;
+      }
+      // Moved, not copied (tens of MB): a body that shares its buffer with other data (a small one,
+      // from Node's pool) is copied first, so that only its own bytes go.
+      const bytes = input.body.bytes;
+      const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes : new Uint8Array(bytes);
+      worker.postMessage({ job, body: { ...input.body, bytes: own } } satisfies DraftJob, [own.buffer as ArrayBuffer]);
     });
   }
 

@@ -1,7 +1,9 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, type MessagePort } from 'node:worker_threads';
 import { isEntenteError } from '../errors/entente-error.ts';
-import { proposeDraftFromBytes } from './draft-operations.ts';
+import { cleanFileName, proposeDraftFromBytes } from './draft-operations.ts';
+import { parseDraftUploadBody } from './draft-upload-body.ts';
 import type { DraftJob, DraftJobAnswer } from './draft-worker-pool.ts';
+import type { NewDraft } from './draft.ts';
 
 /**
  * The worker side of DraftWorkerPool (draft-worker-pool.ts): turns each upload it is sent into the
@@ -14,11 +16,19 @@ export function serveDraftProposals(): void {
   const port = parentPort;
   if (port === null) throw new Error('serveDraftProposals runs in a worker thread');
   port.on('message', (request: DraftJob) => {
-    void proposeDraftFromBytes(request.upload).then(
+    void proposeJob(request, port).then(
       (draft) => port.postMessage({ job: request.job, ok: true, draft } satisfies DraftJobAnswer),
       (error: unknown) => port.postMessage({ job: request.job, ok: false, error: failureOf(error) } satisfies DraftJobAnswer),
     );
   });
+}
+
+/** The draft a job proposes; a raw body is read first, and the upload's file name sent back at once. */
+async function proposeJob(request: DraftJob, port: MessagePort): Promise<NewDraft> {
+  if ('upload' in request) return proposeDraftFromBytes(request.upload);
+  const upload = parseDraftUploadBody(request.body);
+  port.postMessage({ job: request.job, file: cleanFileName(upload.fileName) } satisfies DraftJobAnswer);
+  return proposeDraftFromBytes(upload);
 }
 
 /** An error as plain data (an EntenteError keeps its code and details; the pool rebuilds it). */

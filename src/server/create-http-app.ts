@@ -163,7 +163,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   registerStatusRoutes(app, ctx);
   registerSearchRoutes(app, { store: deps.store, clock: deps.clock, ...(deps.releaseSigner === undefined ? {} : { releaseSigner: deps.releaseSigner }) });
   registerCircleRoutes(app, { store: deps.store, clock: deps.clock, homeOrganisationId: deps.homeOrganisationId, openClient: deps.peers?.openClient ?? openTaxiiClient });
-  registerDraftRoutes(app, { store: deps.store, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId });
+  registerDraftRoutes(app, { store: deps.store, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId }, { limits: deps.limits });
   registerAlertingRoutes(app, { store: deps.store, logger, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId, cursorKey, ...(deps.alertRelay === undefined ? {} : { relay: deps.alertRelay }) });
   registerFederationRoutes(app, { store: deps.store, clock: deps.clock });
   registerPeerRoutes(app, {
