@@ -5,7 +5,8 @@
 // released to the reader elsewhere, its evidence only with such a sighting. This file loads what that
 // decision needs; it decides nothing itself. What it reads is bounded by the entries asked about, not
 // by the collection (a matching node adds sightings all the time): the evidence is tied to its sighting
-// by where the node wrote it, just before it (evidenceReleased), never by a scan of every sighting.
+// by the store's index of evidence references (ObjectStore.evidenceReferrersOf, one seek a step,
+// whatever lies between them), never by a scan of every sighting nor of the entries around it.
 import type { ReferenceLookup } from '../policy/decide-circle-release.ts';
 import { decideForEveryObject, decideHomeSightingsRelease, type ReleaseDecision } from '../policy/decide-release.ts';
 import type { Recipient } from '../policy/recipient.ts';
@@ -14,32 +15,18 @@ import type { JsonValue, StixObject } from '../stix/types.ts';
 import { versionKey, type ObjectStore, type StoredEntry } from '../store/object-store.ts';
 import type { ReleaseGate } from './open-release-gate.ts';
 
-export type HomeSightingsGateStore = Pick<ObjectStore, 'listEntries' | 'listCircles'>;
+export type HomeSightingsGateStore = Pick<ObjectStore, 'listEntries' | 'listCircles' | 'evidenceReferrersOf'>;
 
 type Verdict = ReleaseDecision['kind'] | undefined;
 const REFERENCE_KEY = /_refs?$/;
 const NOT_REVEALING = new Set(['created_by_ref', 'object_marking_refs']);
 const PAGE = 500;
-/** How far evidence is from its sighting: observed-data, its observables, what they refer to (steps of evidenceReleased's chain, plus one). */
-const MAX_EVIDENCE_DEPTH = 4;
 /**
- * How many entries after an evidence entry its sighting is looked for. The node writes a sighting
- * with its evidence in one write, in the order sightingObjects gives (the observables new to the
- * collection, the observed-data, the sighting: correlate/sighting-objects.ts), and the store keeps
- * that order in dateAdded: a sighting follows its observed-data at once, and its observables by as
- * many entries as the alert's evidence added. Evidence whose sighting is not found so near is withheld.
- * Only after, never before: the node never writes a sighting before its evidence, and the later
- * versions of a sighting (final counts) name the evidence its first version does, which decides.
+ * How many references are followed from an evidence entry to its sighting: an observable to the
+ * observed-data holding it, that to its sighting (the node's observed-data lists every observable of
+ * the evidence, those referred to by others included), and one more for an observed-data another names.
  */
-export const EVIDENCE_WINDOW = 256;
-/** Entries read at a time while following the evidence forward: most chains end within a few. */
-const READ_AHEAD = 32;
-
-/** Entries of the collection read contiguously from `rows[0]`: every entry after it up to the last, or all of them when `end`. */
-interface Segment {
-  readonly rows: StoredEntry[];
-  end: boolean;
-}
+const MAX_EVIDENCE_DEPTH = 4;
 
 /** The gate for `recipient`, a home reader with a read grant on the home sightings collection `collectionId`. */
 export async function openHomeSightingsGate(store: HomeSightingsGateStore, recipient: Recipient, collectionId: string): Promise<ReleaseGate> {
@@ -55,9 +42,8 @@ export async function openHomeSightingsGate(store: HomeSightingsGateStore, recip
   const verdicts = new Map<string, Promise<Verdict>>();
   const parsed = new Map<string, StixObject | undefined>();
   const sightingVerdicts = new Map<string, Promise<boolean>>();
-  const segments: Segment[] = [];
-  // Reads of the collection that extend segments run one at a time (decide may be called concurrently).
-  let reading: Promise<unknown> = Promise.resolve();
+  /** The first entry naming each entry as evidence (evidenceReferrersOf), by its place in the collection, id and version. */
+  const referrers = new Map<string, Promise<StoredEntry | undefined>>();
 
   /** Every version key each of `ids` has in `collection`, read in batches. */
   async function versionKeys(collection: string, ids: readonly string[]): Promise<Map<string, Set<string>>> {
@@ -177,82 +163,77 @@ export async function openHomeSightingsGate(store: HomeSightingsGateStore, recip
     resolveVerdicts(named);
   }
 
-  /** The segment holding `entry` and its position there, reading from it when none does; undefined when it is not (or no longer) stored. */
-  async function placeOf(entry: StoredEntry): Promise<{ segment: Segment; index: number } | undefined> {
-    for (const segment of segments) {
-      const first = segment.rows[0];
-      const last = segment.rows.at(-1);
-      if (first === undefined || last === undefined || entry.dateAdded < first.dateAdded || entry.dateAdded > last.dateAdded) continue;
-      const index = indexOf(segment.rows, entry.dateAdded);
-      return index === undefined ? undefined : { segment, index };
+  const placeKey = (entry: Pick<StoredEntry, 'id' | 'version' | 'dateAdded'>): string => `${entry.dateAdded}\u0000${versionKey(entry.id, entry.version)}`;
+
+  /**
+   * The first entry after each of `entries` naming it as evidence, asked of the store together for
+   * those not asked yet (one store call however many), and kept for the decisions. The sightings found
+   * have what they name decided together (took).
+   */
+  async function readReferrers(entries: readonly StoredEntry[]): Promise<StoredEntry[]> {
+    const asked = new Map<string, StoredEntry>();
+    for (const entry of entries) if (!referrers.has(placeKey(entry))) asked.set(placeKey(entry), entry);
+    if (asked.size > 0) {
+      const batch = store.evidenceReferrersOf(collectionId, [...asked.values()]);
+      [...asked.keys()].forEach((key, index) => {
+        const found = batch.then((answers) => answers[index]);
+        // Kept for decisions that may never come (the page's room ran out): a failed read is thrown
+        // to the decisions that ask for it, and to this call, not left unhandled.
+        found.catch(() => undefined);
+        referrers.set(key, found);
+      });
+      await batch;
     }
-    const page = await store.listEntries(collectionId, { versions: [{ kind: 'all' }] }, { limit: READ_AHEAD, after: entry.dateAdded - 1 });
-    const segment: Segment = { rows: [...page.entries], end: !page.more };
-    segments.push(segment);
-    took(segment.rows);
-    return segment.rows[0]?.dateAdded === entry.dateAdded ? { segment, index: 0 } : undefined;
+    const found = (await Promise.all(entries.map((entry) => referrers.get(placeKey(entry))))).filter((entry): entry is StoredEntry => entry !== undefined);
+    took(found);
+    return found;
   }
 
-  /** The row at `index` of `segment`, reading on when it is not read yet; undefined past the collection's end. */
-  async function rowAt(segment: Segment, index: number): Promise<StoredEntry | undefined> {
-    while (index >= segment.rows.length && !segment.end) {
-      const last = segment.rows.at(-1) as StoredEntry;
-      const page = await store.listEntries(collectionId, { versions: [{ kind: 'all' }] }, { limit: READ_AHEAD, after: last.dateAdded });
-      segment.rows.push(...page.entries);
-      segment.end = !page.more || page.entries.length === 0;
-      took(page.entries);
-    }
-    return segment.rows[index];
+  function referrerOf(entry: StoredEntry): Promise<StoredEntry | undefined> {
+    const key = placeKey(entry);
+    if (!referrers.has(key)) void readReferrers([entry]).catch(() => undefined);
+    return referrers.get(key) as Promise<StoredEntry | undefined>;
   }
 
   /**
    * Whether `entry`, which is not a sighting, is the evidence of a sighting released to the reader:
-   * the first entry after it that refers to it (a sighting by observed_data_refs; anything else by a
-   * revealing reference: the observed-data holding an observable, an observable referring to
-   * another) is found, then the first one referring to that, until a sighting, at most
-   * MAX_EVIDENCE_DEPTH steps and all within EVIDENCE_WINDOW entries after `entry`. Released only when
-   * that sighting is: evidence is decided by the sighting it was written with, never by one that
-   * merely names it further on (a later sighting of the same observable, stored once, unlocks
-   * nothing), and whatever is not found so near is withheld. Bounded: it reads no further than the
-   * window, whatever the collection holds.
+   * the first entry after it that names it as evidence (an observed-data holding an observable, the
+   * sighting naming an observed-data: ObjectStore.evidenceReferrersOf) is found, then the first naming
+   * that, until a sighting, at most MAX_EVIDENCE_DEPTH steps, however far apart they were stored.
+   * Released only when that sighting is: evidence is decided by the sighting it was written with
+   * (the node writes the observables new to the collection, the observed-data and the sighting in one
+   * write, in that order: correlate/sighting-objects.ts), never by one that merely names it further on
+   * (a later sighting of the same observable, stored once, unlocks nothing); evidence no sighting names
+   * is withheld. Bounded: one indexed seek a step, whatever the collection holds.
    */
   async function evidenceReleased(entry: StoredEntry): Promise<boolean> {
     // No stored entry has a dateAdded below 1: a stand-in (search's) has no place to look from.
     if (readable.length === 0 || entry.dateAdded < 1) return false;
-    const place = await placeOf(entry);
-    if (place === undefined) return false;
-    const { segment, index } = place;
-    const here = segment.rows[index] as StoredEntry;
-    if (here.id !== entry.id || here.version !== entry.version) return false;
-    let target = entry.id;
-    let steps = 0;
-    for (let next = index + 1; next <= index + EVIDENCE_WINDOW; next++) {
-      const row = await rowAt(segment, next);
-      if (row === undefined) return false;
-      const object = objectOf(row);
-      if (object === undefined) continue;
-      if (object.type === 'sighting') {
-        if (referencesIn(object['observed_data_refs']).includes(target)) return await sightingReleased(row, object);
-        continue;
-      }
-      if (!namedReferences(object).includes(target)) continue;
-      steps += 1;
-      if (steps >= MAX_EVIDENCE_DEPTH) return false;
-      target = object.id;
+    let current = entry;
+    for (let step = 0; step < MAX_EVIDENCE_DEPTH; step++) {
+      const referrer = await referrerOf(current);
+      if (referrer === undefined) return false;
+      const object = objectOf(referrer);
+      if (object === undefined) return false;
+      if (object.type === 'sighting') return await sightingReleased(referrer, object);
+      current = referrer;
     }
     return false;
   }
 
-  function serially<T>(task: () => Promise<T>): Promise<T> {
-    const run = reading.then(task);
-    reading = run.catch(() => undefined);
-    return run;
+  /** The referrers of a page's evidence, read a step at a time for the whole page (at most MAX_EVIDENCE_DEPTH store calls). */
+  async function readChains(entries: readonly StoredEntry[]): Promise<void> {
+    if (readable.length === 0) return;
+    let level = entries.filter((entry) => entry.type !== 'sighting' && entry.dateAdded >= 1);
+    for (let step = 0; step < MAX_EVIDENCE_DEPTH && level.length > 0; step++) {
+      level = (await readReferrers(level)).filter((referrer) => referrer.type !== 'sighting');
+    }
   }
 
   async function decideEntry(entry: StoredEntry): Promise<ReleaseDecision> {
     const object = objectOf(entry);
     if (object === undefined) return { kind: 'withhold', reasons: ['object: stored JSON is not an object'] };
-    const isEvidence = object.type !== 'sighting' && (await serially(() => evidenceReleased(entry)));
+    const isEvidence = object.type !== 'sighting' && (await evidenceReleased(entry));
     return decideObject(object, entry, await lookupFor(object), isEvidence);
   }
 
@@ -265,8 +246,9 @@ export async function openHomeSightingsGate(store: HomeSightingsGateStore, recip
     async release(entries, room = Number.POSITIVE_INFINITY) {
       const released: StoredEntry[] = [];
       let consumed = 0;
-      // What the page's sightings name, decided together.
+      // What the page's sightings name, decided together, and its evidence's sightings found together.
       took(entries);
+      await readChains(entries);
       for (const entry of entries) {
         if (released.length >= room) break;
         consumed += 1;
@@ -276,20 +258,6 @@ export async function openHomeSightingsGate(store: HomeSightingsGateStore, recip
       return { released, consumed };
     },
   };
-}
-
-/** The position of the entry added at `dateAdded` in rows in dateAdded order; undefined when none is. */
-function indexOf(rows: readonly StoredEntry[], dateAdded: number): number | undefined {
-  let low = 0;
-  let high = rows.length - 1;
-  while (low <= high) {
-    const middle = (low + high) >> 1;
-    const at = (rows[middle] as StoredEntry).dateAdded;
-    if (at === dateAdded) return middle;
-    if (at < dateAdded) low = middle + 1;
-    else high = middle - 1;
-  }
-  return undefined;
 }
 
 function parseObject(json: string): StixObject | undefined {
@@ -303,10 +271,3 @@ function referencesIn(value: JsonValue | undefined): string[] {
   return (Array.isArray(value) ? value : [value]).filter((id): id is string => typeof id === 'string');
 }
 
-/** Every `*_ref(s)` anywhere in an object of the evidence (an observable's extensions refer too), but its creator and markings. */
-function namedReferences(value: JsonValue, key = ''): string[] {
-  if (REFERENCE_KEY.test(key) && !NOT_REVEALING.has(key)) return referencesIn(value);
-  if (Array.isArray(value)) return value.flatMap((item) => namedReferences(item, key));
-  if (value === null || typeof value !== 'object') return [];
-  return Object.entries(value).flatMap(([inner, item]) => namedReferences(item, inner));
-}

@@ -73,6 +73,7 @@ describe('openReleaseGate, for readers the grant settles', () => {
       getOrganisation: async () => undefined,
       markingDefinitions: async () => new Map(),
       listEntries: async () => ({ entries: [], more: false }),
+      evidenceReferrersOf: async (_collectionId, asked) => asked.map(() => undefined),
       appendAudit: async () => undefined,
       contributionsOf: async () => new Map(),
       contributionsOfEntries: async () => new Map(),

@@ -64,6 +64,7 @@ export type GateStore = Pick<
   | 'getOrganisation'
   | 'markingDefinitions'
   | 'listEntries'
+  | 'evidenceReferrersOf'
   | 'appendAudit'
   | 'contributionsOf'
   | 'contributionsOfEntries'

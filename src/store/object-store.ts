@@ -49,6 +49,17 @@ export interface ObjectStore
   listEntries(collectionId: string, filter: EntryFilter, page: PageRequest): Promise<Page>;
 
   /**
+   * For each of `entries`, in order: the first entry of the collection added after it whose object
+   * names it as evidence — a sighting in `observed_data_refs`, an observed-data in `object_refs` —
+   * however many entries lie between, found through an index (one seek each, never a scan);
+   * undefined when none does, or when the collection holds no version of that id and key at that
+   * dateAdded (a stand-in, an entry of another collection). The entry found carries its stored JSON.
+   * The home sightings gate (release/home-sightings-gate.ts) ties evidence to the sighting written
+   * with it by this.
+   */
+  evidenceReferrersOf(collectionId: string, entries: readonly Pick<StoredEntry, 'id' | 'version' | 'dateAdded'>[]): Promise<(StoredEntry | undefined)[]>;
+
+  /**
    * The same page as listEntries, as the stored JSON texts alone: for readers the release decision
    * shares every entry of the collection with (ReleaseGate.sharesEveryEntry), whose pages need no
    * per-entry fields. Reading one text instead of seven columns an entry halves a page's cost.

@@ -590,6 +590,61 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
       });
     });
 
+    // The home sightings gate ties evidence to the sighting written with it by this, however far apart.
+    describe('evidence references (evidenceReferrersOf)', () => {
+      const address = { type: 'ipv4-addr', spec_version: '2.1', id: 'ipv4-addr--e0000000-0000-4000-8000-000000000001', value: '10.0.0.1' } as StixObject;
+      const evidence = (n: number, refs: readonly string[]): StixObject =>
+        ({
+          type: 'observed-data', spec_version: '2.1', id: `observed-data--e0000000-0000-4000-8000-00000000000${n}`, created: '2024-01-01T00:00:00.000Z', modified: '2024-01-01T00:00:00.000Z',
+          first_observed: '2024-01-01T00:00:00.000Z', last_observed: '2024-01-01T00:00:00.000Z', number_observed: 1, object_refs: [...refs],
+        }) as StixObject;
+      const sightingOf = (n: number, observedData: string, modified = '2024-01-01T00:00:00.000Z'): StixObject =>
+        ({
+          type: 'sighting', spec_version: '2.1', id: `sighting--e0000000-0000-4000-8000-00000000000${n}`, created: '2024-01-01T00:00:00.000Z', modified,
+          sighting_of_ref: indicator(1).id, observed_data_refs: [observedData],
+        }) as StixObject;
+      const entryOf = async (collectionId: string, id: string): Promise<StoredEntry> => {
+        const [entry] = await all(collectionId, { ids: [id], versions: [{ kind: 'first' }] });
+        assert.ok(entry !== undefined, id);
+        return entry;
+      };
+      const idsOf = (found: readonly (StoredEntry | undefined)[]): (string | undefined)[] => found.map((entry) => (entry === undefined ? undefined : `${entry.id}@${entry.version}`));
+
+      it('finds, for each entry, the first entry added after it naming it as evidence, with its JSON, whatever lies between', async () => {
+        const first = evidence(1, [address.id]);
+        const second = evidence(2, [address.id]);
+        await store.addObjects('alpha', [address, first]);
+        await store.addObjects('alpha', Array.from({ length: 300 }, (_, n) => indicator(100 + n)));
+        await store.addObjects('alpha', [sightingOf(1, first.id), second, sightingOf(2, second.id)]);
+        const asked = [await entryOf('alpha', address.id), await entryOf('alpha', first.id), await entryOf('alpha', second.id), await entryOf('alpha', sightingOf(1, first.id).id)];
+        const found = await store.evidenceReferrersOf('alpha', asked);
+        assert.deepEqual(idsOf(found), [`${first.id}@2024-01-01T00:00:00.000Z`, `${sightingOf(1, first.id).id}@2024-01-01T00:00:00.000Z`, `${sightingOf(2, second.id).id}@2024-01-01T00:00:00.000Z`, undefined]);
+        assert.deepEqual((JSON.parse(found[1]?.json ?? '{}') as { observed_data_refs?: string[] }).observed_data_refs, [first.id]);
+        assert.deepEqual(await store.evidenceReferrersOf('alpha', []), []);
+      });
+
+      it('answers nothing for an entry the collection does not hold at that dateAdded, nor for what refers to it in another collection', async () => {
+        const observed = evidence(3, [address.id]);
+        await store.addObjects('alpha', [address, observed]);
+        await store.addObjects('beta', [sightingOf(3, observed.id)]);
+        const held = await entryOf('alpha', observed.id);
+        assert.deepEqual(idsOf(await store.evidenceReferrersOf('alpha', [held, { ...held, dateAdded: held.dateAdded - 1 }, { ...held, version: '2024-02-01T00:00:00.000Z' }])), [undefined, undefined, undefined]);
+        assert.deepEqual(idsOf(await store.evidenceReferrersOf('beta', [held])), [undefined]);
+        assert.equal(idsOf(await store.evidenceReferrersOf('alpha', [await entryOf('alpha', address.id)]))[0], `${observed.id}@2024-01-01T00:00:00.000Z`);
+      });
+
+      it('forgets a deleted referrer: the next one naming the entry answers', async () => {
+        const observed = evidence(4, [address.id]);
+        await store.addObjects('alpha', [address, observed, sightingOf(4, observed.id)]);
+        await store.addObjects('alpha', [sightingOf(4, observed.id, '2024-01-02T00:00:00.000Z')]);
+        await store.deleteObject('alpha', sightingOf(4, observed.id).id, { versions: [{ kind: 'first' }] });
+        const held = await entryOf('alpha', observed.id);
+        assert.deepEqual(idsOf(await store.evidenceReferrersOf('alpha', [held])), [`${sightingOf(4, observed.id).id}@2024-01-02T00:00:00.000Z`]);
+        await store.deleteObject('alpha', sightingOf(4, observed.id).id, {});
+        assert.deepEqual(idsOf(await store.evidenceReferrersOf('alpha', [held])), [undefined]);
+      });
+    });
+
     describe('status records', () => {
       it('records successes (added and duplicate), failures (validation and rejected) and totals', async () => {
         await store.addObjects('alpha', [indicator(1)]);

@@ -228,6 +228,43 @@ describe('SqliteObjectStore', () => {
       }
     });
 
+    it('migrates a schema 15 store to 16 (evidence references), indexing the sightings and observed-data it holds', async () => {
+      const path = freshPath();
+      const raw = new Database(path);
+      // Migration 10 calls the store's own function; the database is empty then (rows come after).
+      raw.function('entente_content_version', (_json: unknown) => null);
+      raw.exec(migrations.slice(0, 15).join('\n'));
+      raw.pragma('user_version = 15');
+      const address = 'ipv4-addr--e0000000-0000-4000-8000-000000000001';
+      const observed = { type: 'observed-data', spec_version: '2.1', id: 'observed-data--e0000000-0000-4000-8000-000000000001', created: 'c', modified: 'm', object_refs: [address] };
+      const sighting = { type: 'sighting', spec_version: '2.1', id: 'sighting--e0000000-0000-4000-8000-000000000001', created: 'c', modified: 'm', observed_data_refs: [observed.id] };
+      const insertVersion = raw.prepare('INSERT INTO object_versions (vid, object_id, version, type, spec_version, revoked, json) VALUES (?, ?, ?, ?, ?, 0, ?)');
+      const insertEntry = raw.prepare('INSERT INTO entries (collection_key, date_added, vid, is_latest, is_first) VALUES (1, ?, ?, 1, 1)');
+      raw.exec(`INSERT INTO collections (key, id, title, created_at, last_date_added) VALUES (1, 'sightings', 'S', 'c', 30)`);
+      insertVersion.run(1, address, 'k', 'ipv4-addr', '2.1', JSON.stringify({ type: 'ipv4-addr', spec_version: '2.1', id: address, value: '10.0.0.1' }));
+      insertVersion.run(2, observed.id, 'm', 'observed-data', '2.1', JSON.stringify(observed));
+      insertVersion.run(3, sighting.id, 'm', 'sighting', '2.1', JSON.stringify(sighting));
+      for (const [dateAdded, vid] of [[10, 1], [20, 2], [30, 3]] as const) insertEntry.run(dateAdded, vid);
+      raw.close();
+
+      const store = openSqliteObjectStore({ path });
+      try {
+        assert.equal(store.database.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+        const found = await store.evidenceReferrersOf('sightings', [
+          { id: address, version: 'k', dateAdded: 10 },
+          { id: observed.id, version: 'm', dateAdded: 20 },
+        ]);
+        assert.deepEqual(found.map((entry) => entry?.id), [observed.id, sighting.id]);
+        // One seek in the index, never a scan of the collection's entries.
+        const plan = store.database
+          .prepare("EXPLAIN QUERY PLAN SELECT date_added FROM evidence_refs WHERE collection_key = 1 AND ref_id = 'x' AND date_added > 0 ORDER BY date_added LIMIT 1")
+          .all() as { detail: string }[];
+        assert.match(plan.map((row) => row.detail).join('\n'), /SEARCH evidence_refs USING PRIMARY KEY \(collection_key=\? AND ref_id=\? AND date_added>\?\)/);
+      } finally {
+        await store.close();
+      }
+    });
+
     it('migrates a schema 7 store to 8 (recalls received) keeping its data', async () => {
       const path = freshPath();
       const raw = new Database(path);

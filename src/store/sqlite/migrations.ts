@@ -451,4 +451,44 @@ export const migrations: readonly string[] = [
   UPDATE flash_receipts SET delivered_flash_id = flash_id
     WHERE delivered_at IS NOT NULL AND flash_id IN (SELECT id FROM flashes WHERE direction = 'sent' AND indicator_id IS NULL);
   `,
+  /* 16: which entries refer to an object as evidence: a sighting by observed_data_refs, an observed-data by object_refs */ `
+  -- One row per (collection, id referred to, entry referring): the entries of a collection that name
+  -- an id as evidence, in the order they were added. The home sightings gate finds the sighting an
+  -- observed-data was written with, and the observed-data an observable was, by one seek here
+  -- whatever lies between them (ObjectStore.evidenceReferrersOf). Kept by triggers on entries, so
+  -- every write path (TAXII, import, sync, the matcher) keeps it alike. A row whose entry was deleted
+  -- may stay (its version forgotten first): readers join entries, and a dateAdded is never reused.
+  -- Filled here from what is held: one pass over the entries of sightings and observed-data.
+  CREATE TABLE evidence_refs (
+    collection_key INTEGER NOT NULL,
+    ref_id TEXT NOT NULL,
+    date_added INTEGER NOT NULL,
+    PRIMARY KEY (collection_key, ref_id, date_added)
+  ) WITHOUT ROWID;
+  INSERT OR IGNORE INTO evidence_refs (collection_key, ref_id, date_added)
+    SELECT e.collection_key, j.value, e.date_added
+      FROM object_versions ov
+      JOIN entries e ON e.vid = ov.vid,
+      json_each(ov.json, CASE ov.type WHEN 'sighting' THEN '$.observed_data_refs' ELSE '$.object_refs' END) j
+      WHERE ov.type IN ('sighting', 'observed-data') AND j.type = 'text';
+  CREATE TRIGGER evidence_refs_added AFTER INSERT ON entries
+    WHEN (SELECT type FROM object_versions WHERE vid = NEW.vid) IN ('sighting', 'observed-data')
+  BEGIN
+    INSERT OR IGNORE INTO evidence_refs (collection_key, ref_id, date_added)
+      SELECT NEW.collection_key, j.value, NEW.date_added
+        FROM object_versions ov,
+        json_each(ov.json, CASE ov.type WHEN 'sighting' THEN '$.observed_data_refs' ELSE '$.object_refs' END) j
+        WHERE ov.vid = NEW.vid AND j.type = 'text';
+  END;
+  CREATE TRIGGER evidence_refs_removed AFTER DELETE ON entries
+    WHEN (SELECT type FROM object_versions WHERE vid = OLD.vid) IN ('sighting', 'observed-data')
+  BEGIN
+    DELETE FROM evidence_refs
+      WHERE collection_key = OLD.collection_key AND date_added = OLD.date_added
+        AND ref_id IN (
+          SELECT j.value FROM object_versions ov,
+          json_each(ov.json, CASE ov.type WHEN 'sighting' THEN '$.observed_data_refs' ELSE '$.object_refs' END) j
+          WHERE ov.vid = OLD.vid AND j.type = 'text');
+  END;
+  `,
 ];

@@ -862,6 +862,31 @@ export class SqliteObjectStore implements ObjectStore {
     });
   }
 
+  async evidenceReferrersOf(collectionId: string, entries: readonly Pick<StoredEntry, 'id' | 'version' | 'dateAdded'>[]): Promise<(StoredEntry | undefined)[]> {
+    return this.#guard(() => {
+      if (entries.length === 0) return [];
+      const collection = this.#requireCollection(collectionId);
+      // The entry itself must be this collection's, as asked; then the first referrer after it, by the
+      // evidence_refs index (migration 16), joined to entries: a row of a deleted entry finds none.
+      const statement = this.#preparedOnce(
+        `SELECT ov.object_id, ov.type, ov.version, ov.spec_version, e.date_added, ov.revoked, ov.json
+           FROM evidence_refs r
+           JOIN entries e ON e.collection_key = r.collection_key AND e.date_added = r.date_added
+           JOIN object_versions ov ON ov.vid = e.vid
+          WHERE r.collection_key = @collectionKey AND r.ref_id = @id AND r.date_added > @dateAdded
+            AND EXISTS (
+              SELECT 1 FROM entries held JOIN object_versions hv ON hv.vid = held.vid
+               WHERE held.collection_key = @collectionKey AND held.date_added = @dateAdded AND hv.object_id = @id AND hv.version = @version)
+          ORDER BY r.date_added
+          LIMIT 1`,
+      ).raw(true);
+      return entries.map((entry) => {
+        const row = statement.get({ collectionKey: collection.key, id: entry.id, version: entry.version, dateAdded: entry.dateAdded }) as EntryRow | undefined;
+        return row === undefined ? undefined : toStoredEntry(row);
+      });
+    });
+  }
+
   async listEntryTexts(collectionId: string, filter: EntryFilter, page: PageRequest): Promise<EntryTextPage> {
     return this.#guard(() => {
       const collection = this.#requireCollection(collectionId);
