@@ -159,3 +159,28 @@ describe("bulk matcher: one partner's indicators and the step budget of an obser
     assert.deepEqual(matchedIds(matcher, value), [String(second['id'])]);
   });
 });
+
+describe("bulk matcher: partners' indicators and the step budget of a turn of the event loop", () => {
+  const partnerCostly = (i: number): JsonRecord => indicator(`[url:value MATCHES 'a(?:.{0,99}){4}x${i % 10}']`);
+  // A few hundred thousand steps on the value below: what the home's indicator needs is little.
+  const home = indicator("[url:value MATCHES 'a(?:.{0,49}){2}xy']");
+  const value = `http://q.test/a${'a'.repeat(1_000)}xy`;
+
+  it("the partners' candidates together have at most half a turn's budget: the node's own is matched on every line of the turn", () => {
+    const matcher = new BulkMatcher({ turnStepBudget: 30_000_000 });
+    for (let i = 0; i < 1_000; i++) matcher.add(partnerCostly(i), { now, source: partner });
+    assert.equal(matcher.add(home, { now }).added, true);
+    // Matched synchronously: one turn. The partner's candidates each spend all they are given.
+    const found = Array.from({ length: 10 }, () => matchedIds(matcher, value).length);
+    assert.deepEqual(found, Array<number>(10).fill(1));
+  });
+
+  it('without a partner, the node\'s own indicators have the whole turn budget, as before', () => {
+    const matcher = new BulkMatcher({ turnStepBudget: 30_000_000 });
+    const costly = indicator("[url:value MATCHES 'a(?:.{0,999}){4}xy']");
+    assert.equal(matcher.add(costly, { now }).added, true);
+    // ~8 million steps each: three within 30 million, in one turn.
+    const found = Array.from({ length: 3 }, () => matchedIds(matcher, value).length);
+    assert.deepEqual(found, [1, 1, 1]);
+  });
+});

@@ -87,7 +87,9 @@ export interface BulkMatcherOptions {
    * (none by default): for a caller that matches a batch synchronously between turns (the running
    * node, 16 KB of lines a turn), so that many observations each within their own budget cannot
    * together stall it. Observations matched once it is spent are tested with what is left (counted
-   * like any other over budget); it is renewed by the next turn (setImmediate).
+   * like any other over budget); it is renewed by the next turn (setImmediate). Partners' candidates
+   * (add()'s `source`) together spend at most half of it, so that the node's own are still tested on
+   * the turn's later lines.
    */
   readonly turnStepBudget?: number;
   /** Told of each observation whose budget ran out, once it is matched (a log line, a metric). */
@@ -281,6 +283,8 @@ export class BulkMatcher {
   private readonly turnStepBudget: number | undefined;
   /** Steps spent in the current turn of the event loop (with turnStepBudget), reset by a setImmediate. */
   private turnSpent = 0;
+  /** What partners' candidates spent of it: together at most half of turnStepBudget. */
+  private partnersTurnSpent = 0;
   private turnResetScheduled = false;
 
   constructor(options: BulkMatcherOptions = {}) {
@@ -626,7 +630,14 @@ export class BulkMatcher {
         for (const entry of candidates.keys()) if ((groupLeft[entry.pattern.group] as number)++ === 0) groups.push(entry.pattern.group);
       }
       const part = Math.floor(Math.max(0, allowed) / groups.length);
-      for (const group of groups) groupSteps[group] = part;
+      // In one turn the partners' candidates together spend at most half its budget: the rest stays
+      // for the node's own on the turn's later lines, which partners' costly candidates on every line
+      // would otherwise leave with nothing.
+      const partnersAllowed = this.turnStepBudget === undefined ? Infinity : Math.max(0, this.turnStepBudget / 2 - this.partnersTurnSpent);
+      const partnerGroups = groups.length - (groups.includes(0) ? 1 : 0);
+      const partnerPart = partnerGroups === 0 ? 0 : Math.min(part, Math.floor(partnersAllowed / partnerGroups));
+      for (const group of groups) groupSteps[group] = group === 0 ? part : partnerPart;
+      let partnersSpent = 0;
       /** Candidates whose leaf test ran out of its share: tested again once every other has had its own. */
       let cut: [LeafEntry, MatchedObservable][] | undefined;
       for (const [entry, observable] of candidates) {
@@ -640,12 +651,32 @@ export class BulkMatcher {
         const tested = this.testCandidate(entry, observable, observation, share, true);
         groupSteps[group] = (groupSteps[group] as number) - (given - share.remaining);
         budget.remaining -= given - share.remaining;
+        if (group !== 0) partnersSpent += given - share.remaining;
         if (tested) budget.exhausted += share.exhausted;
         else (cut ??= []).push([entry, observable]);
       }
       // With what all left, the node's own first: what runs out now is counted and told, as for any other.
       if (cut !== undefined && groups.length > 1) cut.sort(([a], [b]) => (a.pattern.group === 0 ? 0 : 1) - (b.pattern.group === 0 ? 0 : 1));
-      for (const [entry, observable] of cut ?? []) this.testCandidate(entry, observable, observation, budget, false);
+      /** What the partners' retried tests may spend: what is left once the node's own are retried, within their part of the turn. */
+      let partnersRetry: StepBudget | undefined;
+      let partnersGiven = 0;
+      for (const [entry, observable] of cut ?? []) {
+        if (entry.pattern.group === 0) {
+          this.testCandidate(entry, observable, observation, budget, false);
+          continue;
+        }
+        if (partnersRetry === undefined) {
+          partnersGiven = Math.max(0, Math.min(budget.remaining, partnersAllowed - partnersSpent));
+          partnersRetry = stepBudget(partnersGiven);
+        }
+        this.testCandidate(entry, observable, observation, partnersRetry, false);
+      }
+      if (partnersRetry !== undefined) {
+        budget.remaining -= partnersGiven - partnersRetry.remaining;
+        budget.exhausted += partnersRetry.exhausted;
+        partnersSpent += partnersGiven - partnersRetry.remaining;
+      }
+      if (this.turnStepBudget !== undefined) this.partnersTurnSpent += partnersSpent;
       if (budget.exhausted > 0) this.reportOverBudget(observation, budget.exhausted, this.roundOverBudget ?? []);
       if (this.turnStepBudget !== undefined) this.spendInTurn(allowed - budget.remaining);
       this.roundDone.clear();
@@ -684,6 +715,7 @@ export class BulkMatcher {
     this.turnResetScheduled = true;
     setImmediate(() => {
       this.turnSpent = 0;
+      this.partnersTurnSpent = 0;
       this.turnResetScheduled = false;
     });
   }
