@@ -212,6 +212,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       releaseSigner: node.releaseSigner,
       messaging: { signer: () => node.signers.current(), post: postToPeer },
       flashLimitPerHour: config.flashLimit,
+      draftTimeLimitMs: config.draftTimeLimitMs,
       node: { title: `Entente node of ${config.orgName}`, apiRootPath: 'api' },
       ...(options.alertRelay === undefined ? {} : { alertRelay: options.alertRelay }),
       ...(config.tls ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } } : {}),

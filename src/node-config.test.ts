@@ -21,6 +21,18 @@ describe('node configuration', () => {
     assert.equal(config.maxJsonDepth, 64);
     assert.equal(config.tls, undefined);
     assert.equal(config.flashLimit, 60, 'new flashes a member node may deliver in an hour');
+    assert.equal(config.draftTimeLimitMs, 60_000, 'the longest one report may take to become a draft');
+  });
+
+  it('reads the drafting time limit like any setting: config file, ENTENTE_DRAFT_TIME_LIMIT_MS, --draft-time-limit', () => {
+    assert.deepEqual(settingsFromEnvironment({ ENTENTE_DRAFT_TIME_LIMIT_MS: '120000' }), { draftTimeLimitMs: '120000' });
+    assert.equal(resolveNodeConfig([{ draftTimeLimitMs: 90_000 }], 'h').draftTimeLimitMs, 90_000);
+    assert.equal(resolveNodeConfig([{ draftTimeLimitMs: 90_000 }, settingsFromEnvironment({ ENTENTE_DRAFT_TIME_LIMIT_MS: '120000' })], 'h').draftTimeLimitMs, 120_000);
+    assert.equal(resolveNodeConfig([settingsFromEnvironment({ ENTENTE_DRAFT_TIME_LIMIT_MS: '120000' }), { draftTimeLimitMs: '300' }], 'h').draftTimeLimitMs, 300);
+    // A value that is not a whole number of milliseconds from 1 ms to 24 h stops the node at start.
+    for (const bad of ['0', '-5', '1.5', '60s', '86400001']) {
+      rejects([settingsFromEnvironment({ ENTENTE_DRAFT_TIME_LIMIT_MS: bad })], 'ENT_CONFIG_INVALID', `draftTimeLimitMs (ENTENTE_DRAFT_TIME_LIMIT_MS): expected a whole number from 1 to 86400000, got ${JSON.stringify(bad)}`);
+    }
   });
 
   it('lets flags override the environment, which overrides the config file', () => {

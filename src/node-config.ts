@@ -17,6 +17,11 @@ export interface NodeConfig {
   readonly workers: number;
   /** New flash messages one member's node may deliver here in an hour (docs/federation.md). */
   readonly flashLimit: number;
+  /**
+   * Longest one report may take to become a draft over REST (POST /api/drafts: reading, extraction
+   * and tagging on a worker thread), in milliseconds; past it the report is abandoned (ENT_EXTRACT_TIMEOUT).
+   */
+  readonly draftTimeLimitMs: number;
 }
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -39,6 +44,7 @@ export const settingNames = {
   insecureHttp: 'ENTENTE_INSECURE_HTTP',
   workers: 'ENTENTE_WORKERS',
   flashLimit: 'ENTENTE_FLASH_LIMIT',
+  draftTimeLimitMs: 'ENTENTE_DRAFT_TIME_LIMIT_MS',
 } as const;
 
 export const configDefaults = {
@@ -50,7 +56,12 @@ export const configDefaults = {
   maxJsonDepth: 64,
   workers: 1,
   flashLimit: 60,
+  /** Ten times what the densest report within the extraction limits takes. */
+  draftTimeLimitMs: 60_000,
 };
+
+/** The longest drafting time limit accepted: a day. */
+export const MAX_DRAFT_TIME_LIMIT_MS = 24 * 60 * 60 * 1000;
 
 /** More workers than this gain nothing and only multiply SQLite connections. */
 export const MAX_WORKERS = 64;
@@ -94,6 +105,7 @@ export function resolveNodeConfig(sources: readonly RawSettings[], defaultOrgNam
     insecureHttp,
     workers: integer(merged.workers, 'workers', 1, MAX_WORKERS) ?? configDefaults.workers,
     flashLimit: integer(merged.flashLimit, 'flashLimit', 1, 100_000) ?? configDefaults.flashLimit,
+    draftTimeLimitMs: integer(merged.draftTimeLimitMs, 'draftTimeLimitMs', 1, MAX_DRAFT_TIME_LIMIT_MS) ?? configDefaults.draftTimeLimitMs,
   };
   if (config.orgName.trim() === '') throw invalid('orgName', 'the organisation name must not be empty');
   if (!isLoopback(config.host) && config.tls === undefined && !config.insecureHttp) {

@@ -4,7 +4,7 @@ import { EntenteError } from '../errors/entente-error.ts';
 import type { DecisionInput } from '../drafts/decide-draft-items.ts';
 import { draftJson, itemJson, publicationJson, summaryJson } from '../drafts/draft-json.ts';
 import { draftUploadOf } from '../drafts/draft-upload-body.ts';
-import { DraftWorkerPool, draftTimeLimitFromEnvironment } from '../drafts/draft-worker-pool.ts';
+import { DraftWorkerPool } from '../drafts/draft-worker-pool.ts';
 import { createDraftFromBytes, decideOnDraft, listVisibleDrafts, publishDraft, requireDraft, storeProposedDraft, type DraftDeps } from '../drafts/draft-operations.ts';
 import type { DraftViewer } from '../drafts/draft.ts';
 import { decideCollectionAccess } from '../server/route-policy.ts';
@@ -21,6 +21,8 @@ interface ItemParams extends DraftParams {
 export interface DraftRouteOptions {
   /** The node's limits on request bodies (ENTENTE_MAX_BODY_BYTES, ENTENTE_MAX_JSON_DEPTH), which an upload's body is read within. */
   readonly limits: { readonly maxBodyBytes: number; readonly maxJsonDepth: number };
+  /** Longest one upload may take to become a draft (NodeConfig.draftTimeLimitMs); DraftWorkerPool's default when absent. */
+  readonly draftTimeLimitMs?: number;
 }
 
 /** The media types the node reads JSON bodies of (create-http-app.ts). */
@@ -75,7 +77,7 @@ export function registerDraftRoutes(app: FastifyInstance, deps: DraftDeps, optio
   const authenticated = { config: { policy: 'authenticated' as const, media: 'json' as const } };
   // Reading, extraction and tagging of an upload run on a worker thread, within a time limit: on
   // this thread they held the event loop, so every other client of the node, for seconds a report.
-  const drafting = new DraftWorkerPool({ timeLimitMs: draftTimeLimitFromEnvironment(process.env) });
+  const drafting = new DraftWorkerPool(options.draftTimeLimitMs === undefined ? {} : { timeLimitMs: options.draftTimeLimitMs });
   app.addHook('onClose', () => drafting.close());
 
   app.get('/api/drafts', authenticated, async (request, reply) => {

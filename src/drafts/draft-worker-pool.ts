@@ -14,14 +14,15 @@
 import type { Worker } from 'node:worker_threads';
 import { errorCatalogue, type ErrorCode } from '../errors/catalogue.ts';
 import { EntenteError, type ErrorDetails } from '../errors/entente-error.ts';
+import { configDefaults, settingNames } from '../node-config.ts';
 import { startTypeScriptWorker } from '../store/typescript-worker.ts';
 import { cleanFileName, type DraftUpload } from './draft-operations.ts';
 import type { DraftUploadBody } from './draft-upload-body.ts';
 import type { NewDraft } from './draft.ts';
 
-/** Default of ENTENTE_DRAFT_TIME_LIMIT_MS: ten times what the densest report within the extraction limits takes. */
-export const DEFAULT_DRAFT_TIME_LIMIT_MS = 60_000;
-const TIME_LIMIT_VARIABLE = 'ENTENTE_DRAFT_TIME_LIMIT_MS';
+/** The node's default time limit (NodeConfig.draftTimeLimitMs, ENTENTE_DRAFT_TIME_LIMIT_MS). */
+export const DEFAULT_DRAFT_TIME_LIMIT_MS = configDefaults.draftTimeLimitMs;
+const TIME_LIMIT_VARIABLE = settingNames.draftTimeLimitMs;
 
 /** One upload sent to a thread: read already, or the raw body of POST /api/drafts, which the thread reads. */
 export type DraftJob = { readonly job: number; readonly upload: DraftUpload } | { readonly job: number; readonly body: DraftUploadBody };
@@ -62,20 +63,6 @@ export interface DraftWorkerPoolStats {
   readonly busy: number;
   /** Uploads waiting for a thread. */
   readonly waiting: number;
-}
-
-/**
- * The time limit the environment sets (ENTENTE_DRAFT_TIME_LIMIT_MS, milliseconds), else the default.
- * A value that is not a whole number of milliseconds from 1 to 24 h stops the node at start.
- */
-export function draftTimeLimitFromEnvironment(env: NodeJS.ProcessEnv): number {
-  const raw = env[TIME_LIMIT_VARIABLE];
-  if (raw === undefined || raw.trim() === '') return DEFAULT_DRAFT_TIME_LIMIT_MS;
-  const value = Number(raw.trim());
-  if (!Number.isInteger(value) || value < 1 || value > 24 * 60 * 60 * 1000) {
-    throw new EntenteError('ENT_CONFIG_INVALID', `${TIME_LIMIT_VARIABLE} must be a whole number of milliseconds from 1 to 86400000, not ${JSON.stringify(raw.slice(0, 40))}`, { variable: TIME_LIMIT_VARIABLE });
-  }
-  return value;
 }
 
 /**

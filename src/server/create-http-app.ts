@@ -56,6 +56,8 @@ export interface HttpAppDeps {
   readonly peers?: { readonly openClient?: OpenPeerClient; readonly onPeersChanged?: () => void };
   /** New flash messages one member's node may deliver in an hour (the node's `flashLimit` setting; 60 by default). */
   readonly flashLimitPerHour?: number;
+  /** Longest one report may take to become a draft over REST (the node's `draftTimeLimitMs` setting; 60 s by default). */
+  readonly draftTimeLimitMs?: number;
   /** With several worker processes: the alert bus shares one numbering and every event with the other workers' (correlate/process-bus-relay.ts). */
   readonly alertRelay?: BusRelay;
 }
@@ -163,7 +165,10 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   registerStatusRoutes(app, ctx);
   registerSearchRoutes(app, { store: deps.store, clock: deps.clock, ...(deps.releaseSigner === undefined ? {} : { releaseSigner: deps.releaseSigner }) });
   registerCircleRoutes(app, { store: deps.store, clock: deps.clock, homeOrganisationId: deps.homeOrganisationId, openClient: deps.peers?.openClient ?? openTaxiiClient });
-  registerDraftRoutes(app, { store: deps.store, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId }, { limits: deps.limits });
+  registerDraftRoutes(app, { store: deps.store, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId }, {
+    limits: deps.limits,
+    ...(deps.draftTimeLimitMs === undefined ? {} : { draftTimeLimitMs: deps.draftTimeLimitMs }),
+  });
   registerAlertingRoutes(app, { store: deps.store, logger, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId, cursorKey, ...(deps.alertRelay === undefined ? {} : { relay: deps.alertRelay }) });
   registerFederationRoutes(app, { store: deps.store, clock: deps.clock });
   registerPeerRoutes(app, {

@@ -4,7 +4,7 @@
  */
 import type { LightMyRequestResponse } from 'fastify';
 import { hashTokenSecret } from '../../src/policy/token-secret.ts';
-import { startTestNode, type TestNode } from '../taxii/taxii-test-kit.ts';
+import { startTestNode, type TestNode, type TestNodeOptions } from '../taxii/taxii-test-kit.ts';
 
 /** The home organisation of the TAXII test node. */
 export const HOME = 'identity--0b4b0d7f-55a4-4f3c-9c43-5e0f1b2b3c4d';
@@ -32,9 +32,12 @@ export interface CircleApiNode extends TestNode {
   call(caller: Caller | undefined, method: 'GET' | 'POST', url: string, body?: unknown): Promise<LightMyRequestResponse>;
 }
 
-/** `collections`: the collections partner tokens may read (the circles' collections, created by the test). */
-export async function startCircleApiNode(collections: readonly string[]): Promise<CircleApiNode> {
-  const node = await startTestNode({ empty: true, tokenCacheTtlMs: 0 });
+/**
+ * `collections`: the collections partner tokens may read (the circles' collections, created by the
+ * test). `options`: the node's settings a test changes.
+ */
+export async function startCircleApiNode(collections: readonly string[], options: Pick<TestNodeOptions, 'draftTimeLimitMs'> = {}): Promise<CircleApiNode> {
+  const node = await startTestNode({ empty: true, tokenCacheTtlMs: 0, ...options });
   const now = new Date('2026-11-22T23:00:00.000Z');
   for (const partner of Object.keys(ORG) as Partner[]) {
     await node.store.createOrganisation({

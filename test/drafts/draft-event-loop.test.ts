@@ -124,15 +124,22 @@ describe("POST /api/drafts and a large upload's body", () => {
 describe('POST /api/drafts past the time limit (ENTENTE_DRAFT_TIME_LIMIT_MS)', () => {
   let node: CircleApiNode;
   before(async () => {
-    // Read when the routes are registered, as at the node's start.
-    process.env['ENTENTE_DRAFT_TIME_LIMIT_MS'] = '300';
-    try {
-      node = await startCircleApiNode([]);
-    } finally {
-      delete process.env['ENTENTE_DRAFT_TIME_LIMIT_MS'];
-    }
+    // The node's configuration (NodeConfig.draftTimeLimitMs, from ENTENTE_DRAFT_TIME_LIMIT_MS among others).
+    node = await startCircleApiNode([], { draftTimeLimitMs: 300 });
   });
   after(() => node.close());
+
+  it('takes the limit from the node configuration only: the routes read no environment variable', async () => {
+    process.env['ENTENTE_DRAFT_TIME_LIMIT_MS'] = '1';
+    let other: CircleApiNode | undefined;
+    try {
+      other = await startCircleApiNode([]);
+      expectStatus(await other.call('analyst', 'POST', '/api/drafts', { text: '# Short\nC2 45.77.12.9.\n' }), 201);
+    } finally {
+      delete process.env['ENTENTE_DRAFT_TIME_LIMIT_MS'];
+      await other?.close();
+    }
+  });
 
   it('abandons the report and answers 422 ENT_EXTRACT_TIMEOUT naming the file and the limit; no draft is stored', async () => {
     const response = expectStatus(await node.call('analyst', 'POST', '/api/drafts', { filename: 'overload.txt', content_base64: Buffer.from(denseReport(25_000)).toString('base64') }), 422);

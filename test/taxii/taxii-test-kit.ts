@@ -77,6 +77,8 @@ export interface TestNodeOptions {
   readonly logLevel?: string;
   /** Skip loading the fixture's objects. */
   readonly empty?: boolean;
+  /** The node's drafting time limit (NodeConfig.draftTimeLimitMs). */
+  readonly draftTimeLimitMs?: number;
 }
 
 export async function startTestNode(options: TestNodeOptions = {}): Promise<TestNode> {
@@ -122,6 +124,7 @@ export async function startTestNode(options: TestNodeOptions = {}): Promise<Test
     homeOrganisationId: 'identity--0b4b0d7f-55a4-4f3c-9c43-5e0f1b2b3c4d',
     node: { title: 'Entente test node', description: 'TAXII conformance tests', apiRootPath: 'api' },
     ...(options.tokenCacheTtlMs === undefined ? {} : { tokenCacheTtlMs: options.tokenCacheTtlMs }),
+    ...(options.draftTimeLimitMs === undefined ? {} : { draftTimeLimitMs: options.draftTimeLimitMs }),
   });
   return {
     app,

@@ -20,6 +20,7 @@ interface StartOptions {
   tlsKey?: string;
   workers?: string;
   flashLimit?: string;
+  draftTimeLimit?: string;
 }
 
 export function startCommand(io: CliIo): Command {
@@ -34,6 +35,7 @@ export function startCommand(io: CliIo): Command {
     .option('--tls-cert <file>', 'TLS certificate (PEM); required to listen beyond loopback')
     .option('--tls-key <file>', 'TLS private key (PEM)')
     .option('--flash-limit <n>', 'new flash messages one member\'s node may deliver here in an hour (env ENTENTE_FLASH_LIMIT; default 60)')
+    .option('--draft-time-limit <ms>', 'longest one report may take to become a draft over REST, in ms (env ENTENTE_DRAFT_TIME_LIMIT_MS; default 60000)')
     .option('--workers <n>', `HTTP worker processes sharing the port and the database (env ENTENTE_WORKERS; default 1; this machine has ${availableParallelism()} CPUs)`)
     .addHelpText(
       'after',
@@ -53,6 +55,7 @@ export function startCommand(io: CliIo): Command {
         ...(options.tlsKey !== undefined ? { tlsKey: options.tlsKey } : {}),
         ...(options.workers !== undefined ? { workers: options.workers } : {}),
         ...(options.flashLimit !== undefined ? { flashLimit: options.flashLimit } : {}),
+        ...(options.draftTimeLimit !== undefined ? { draftTimeLimitMs: options.draftTimeLimit } : {}),
       };
       const config = loadNodeConfig(flags, io.env);
       if (cluster.isWorker) {
