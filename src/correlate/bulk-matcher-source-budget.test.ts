@@ -6,7 +6,7 @@
 // indicators (no source) are never refused, and one partner's budget takes nothing from another's.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BulkMatcher, defaultSourceMatchingBudget, everyObservationWeight, patternOverLimitRefusal, type AddOutcome } from './bulk-matcher.ts';
+import { BulkMatcher, defaultSourceMatchingBudget, everyObservationWeight, partnerTestSteps, patternOverLimitRefusal, type AddOutcome } from './bulk-matcher.ts';
 import { indicator, now, observation } from './test-support.ts';
 import type { JsonRecord } from './log-observation.ts';
 
@@ -182,5 +182,34 @@ describe("bulk matcher: partners' indicators and the step budget of a turn of th
     // ~8 million steps each: three within 30 million, in one turn.
     const found = Array.from({ length: 3 }, () => matchedIds(matcher, value).length);
     assert.deepEqual(found, [1, 1, 1]);
+  });
+});
+
+describe("bulk matcher: partners' tests of any kind and the step budget", () => {
+  // 12,000 indicators of one partner on one common anchor, 2 tests each: within its source budget
+  // (24,000 of 100,000), yet every observation hitting the anchor evaluated all 12,000. A partner's
+  // test now spends partnerTestSteps of its source's part of the budget, as MATCHES and LIKE spend
+  // theirs: past it, the partner's other candidates go untested (counted), never the node's own.
+  const flood = (i: number): JsonRecord => indicator(`[url:value LIKE '%evil.test/%' AND url:value != 'http://x.test/${i}']`);
+  const home = indicator("[url:value LIKE '%evil.test/%' AND url:value != 'http://home.test/']");
+
+  it("a partner's candidates on one observation are tested within its part of the budget; the node's own are all tested", () => {
+    const budget = 2_000_000;
+    const matcher = new BulkMatcher({ observationStepBudget: budget });
+    for (let i = 0; i < 12_000; i++) assert.equal(matcher.add(flood(i), { now, source: partner }).added, true);
+    assert.equal(matcher.add(home, { now }).added, true);
+    const found = matcher.match(observation([url('http://evil.test/a')])).map((m) => m.indicatorId);
+    assert.ok(found.includes(String(home['id'])));
+    // Its part, then what the node's own left, each test paying partnerTestSteps and the LIKE's own steps.
+    const most = budget / (2 * partnerTestSteps);
+    assert.ok(found.length - 1 > 0 && found.length - 1 < most, `${found.length - 1} of the partner's 12,000 matched, fewer than ${most}`);
+    assert.equal(matcher.stats().overBudget, 1);
+  });
+
+  it('a partner whose candidates fit its part is tested in full, as before', () => {
+    const matcher = new BulkMatcher();
+    for (let i = 0; i < 100; i++) matcher.add(flood(i), { now, source: partner });
+    assert.equal(matcher.match(observation([url('http://evil.test/a')])).length, 100);
+    assert.equal(matcher.stats().overBudget, 0);
   });
 });

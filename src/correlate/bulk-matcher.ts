@@ -78,8 +78,9 @@ export interface BulkMatcherOptions {
    * the node's own being one), and each candidate's `[…]` is first tested with a fair share of what its
    * source has left (that divided by its candidates left); one cut short is tested again with what all
    * left once all have been, the node's own first: a costly one cannot leave those tested after it
-   * untested, nor one partner's many the node's own. The evaluation of a pattern over several
-   * observations spends its candidate's share too (pattern/evaluate-pattern.ts).
+   * untested, nor one partner's many the node's own. A partner's tests of every kind spend
+   * partnerTestSteps each too. The evaluation of a pattern over several observations spends its
+   * candidate's share too (pattern/evaluate-pattern.ts).
    */
   readonly observationStepBudget?: number;
   /**
@@ -123,6 +124,15 @@ export const defaultSourceMatchingBudget = 100_000;
  * without a literal) costs one evaluated only when an observation hits the `[…]`'s index.
  */
 export const everyObservationWeight = 100;
+
+/**
+ * Steps of the budget (observationStepBudget, turnStepBudget) each test of a partner's `[…]` spends
+ * before it runs, whatever its operator (~0.5 µs of the MATCHES engine, about what a test costs): its
+ * source's part of the budget then bounds every kind of test, not only MATCHES and LIKE, so that many
+ * candidates of one partner on a common anchor cannot be tested by the thousands on each observation.
+ * A partner within its source budget's 1,000 tests on every observation spends 100,000 steps a line.
+ */
+export const partnerTestSteps = 100;
 
 /**
  * How add()'s reason for a pattern past a planning limit begins: `pattern over limit: comparisons: …`.
@@ -185,6 +195,8 @@ interface CompiledPattern {
 interface LeafEntry {
   readonly pattern: CompiledPattern;
   readonly planned: PlannedLeaf;
+  /** Steps its test spends of the budget before it runs: partnerTestSteps a test for a partner's, 0 for the node's own. */
+  readonly charge: number;
 }
 
 interface PathIndex {
@@ -441,7 +453,7 @@ export class BulkMatcher {
     };
     let anyAlways = false;
     for (const planned of plan.leaves) {
-      const entry: LeafEntry = { pattern, planned };
+      const entry: LeafEntry = { pattern, planned, charge: source === undefined || planned.exact ? 0 : testsIn(planned.node.comparison) * partnerTestSteps };
       pattern.leaves.push(entry);
       if (planned.anchors === undefined) {
         this.always.add(entry);
@@ -699,7 +711,16 @@ export class BulkMatcher {
     const pattern = entry.pattern;
     if (this.roundDone.has(pattern) || this.alive[pattern.slot] !== 1) return true;
     const before = spend.exhausted;
-    const holds = entry.planned.exact || runWithStepBudget(spend, () => leafHolds(entry.planned.node.comparison, observation));
+    let holds = entry.planned.exact;
+    if (holds) {
+      // Decided by its anchor: nothing to test.
+    } else if (entry.charge > 0 && entry.charge > spend.remaining) {
+      // A partner's test its source's part cannot pay for is left untested, as one cut short.
+      spend.exhausted++;
+    } else {
+      spend.remaining -= entry.charge;
+      holds = runWithStepBudget(spend, () => leafHolds(entry.planned.node.comparison, observation));
+    }
     if (!holds && mayCut && spend.exhausted > before) return false;
     const found = !holds ? undefined : pattern.anyLeafMatches ? [observation] : runWithStepBudget(spend, () => this.correlate(pattern, observation));
     if (spend.exhausted > before) (this.roundOverBudget ??= []).push(this.idOf(pattern.slot));
