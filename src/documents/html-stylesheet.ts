@@ -23,6 +23,8 @@
 // (`truncated`, `exhausted`) so that the analyst can be.
 import type { DefaultTreeAdapterMap } from 'parse5';
 import { mediaAlwaysHolds } from './css-media.ts';
+import { ALL_PROPERTIES, expand, mayHide as hides, MENTIONS_PROPERTY, valid } from './css-properties.ts';
+import type { Property } from './css-properties.ts';
 import { MAYBE, NO, parseSelector, SelectorMatcher, skipString, splitSelectorList } from './css-selector.ts';
 import type { Selector } from './css-selector.ts';
 
@@ -34,46 +36,18 @@ export const MAX_STYLESHEET_CHARS = 256 * 1024;
 /** Compound-selector tests while matching one page; past it no rule matches (and the caller warns). */
 const MAX_MATCH_STEPS = 1_000_000;
 const MAX_AT_RULE_DEPTH = 4;
+/** Distinct style attributes whose declarations are kept, parsed, for the next element with the same. */
+const MAX_INLINE_REMEMBERED = 4096;
 // At-rules whose blocks hold style rules that apply under some condition (or in a layer).
 const GROUPING_AT_RULES = new Set(['media', 'supports', 'container', 'layer', 'scope', 'document', '-moz-document', 'starting-style']);
 
 /** What an element's styles say about showing it: the winning value of each property, lower-cased. */
-export interface Visibility {
-  readonly display?: string;
-  readonly visibility?: string;
-  readonly contentVisibility?: string;
+export type Visibility = Readonly<Partial<Record<Property, string>>> & {
   /** Whether a winning value that hides came from a style sheet (rather than the style attribute). */
   readonly bySheet: boolean;
   /** Whether one came from a rule that may or may not match (a selector not decided here, css-selector.ts). */
   readonly byGuess: boolean;
-}
-
-type Property = 'display' | 'visibility' | 'contentVisibility';
-const PROPERTIES: Readonly<Record<string, Property>> = { display: 'display', visibility: 'visibility', 'content-visibility': 'contentVisibility' };
-const GLOBAL = ['inherit', 'initial', 'unset', 'revert', 'revert-layer'];
-const DISPLAY_WORDS = new Set([
-  'none', 'contents', 'block', 'inline', 'run-in', 'flow', 'flow-root', 'table', 'flex', 'grid', 'ruby', 'list-item', 'math',
-  'table-row-group', 'table-header-group', 'table-footer-group', 'table-row', 'table-cell', 'table-column-group', 'table-column',
-  'table-caption', 'ruby-base', 'ruby-text', 'ruby-base-container', 'ruby-text-container', 'inline-block', 'inline-table',
-  'inline-flex', 'inline-grid', 'inline-list-item', '-webkit-box', '-webkit-inline-box', '-moz-box', '-moz-inline-box', '-ms-flexbox',
-  '-ms-inline-flexbox', '-webkit-flex', '-webkit-inline-flex', '-ms-grid', '-ms-inline-grid',
-]);
-const VISIBILITY_WORDS = new Set(['visible', 'hidden', 'collapse', ...GLOBAL]);
-const CONTENT_VISIBILITY_WORDS = new Set(['visible', 'auto', 'hidden', ...GLOBAL]);
-
-function valid(property: Property, value: string): boolean {
-  if (property === 'visibility') return VISIBILITY_WORDS.has(value);
-  if (property === 'contentVisibility') return CONTENT_VISIBILITY_WORDS.has(value);
-  if (GLOBAL.includes(value)) return true;
-  const words = value.split(' ');
-  return words.length <= 3 && words.every((w) => DISPLAY_WORDS.has(w)) && (words.length === 1 || !words.includes('none'));
-}
-
-function hides(property: Property, value: string): boolean {
-  if (property === 'display') return value === 'none';
-  if (property === 'visibility') return value === 'hidden' || value === 'collapse';
-  return value === 'hidden';
-}
+};
 
 interface Declaration {
   readonly property: Property;
@@ -81,26 +55,30 @@ interface Declaration {
   readonly important: boolean;
 }
 
-/** The declarations of a style attribute or rule block that set one of the three properties, valid ones only, in order. */
+/** The declarations of a style attribute or rule block that set a property of css-properties.ts, valid ones only, in order. */
 function parseDeclarations(block: string): Declaration[] {
   const out: Declaration[] = [];
-  if (!/visibility|display/i.test(block)) return out;
+  if (!MENTIONS_PROPERTY.test(block)) return out;
   for (const piece of splitDeclarations(block)) {
     const colon = piece.indexOf(':');
     if (colon < 0) continue;
-    const property = PROPERTIES[piece.slice(0, colon).trim().toLowerCase()];
-    if (property === undefined) continue;
+    const name = piece.slice(0, colon).trim().toLowerCase();
     let value = piece.slice(colon + 1).trim().toLowerCase();
     const important = /!\s*important$/.test(value);
     if (important) value = value.replace(/!\s*important$/, '').trim();
     value = value.replace(/\s+/g, ' ');
-    // A custom property is valid when the rule is parsed and resolved later; it is not resolved here,
-    // so it counts as a value that shows the element (it does override an earlier display:none).
-    if (/\bvar\(/.test(value)) out.push({ property, value: 'var()', important });
-    else if (valid(property, value)) out.push({ property, value, important });
+    for (const [property, v] of expand(name, value)) {
+      // A custom property is valid when the rule is parsed and resolved later; it is not resolved here,
+      // so it counts as a value that shows the element (it does override an earlier display:none).
+      if (/\bvar\(/.test(v)) out.push({ property, value: 'var()', important });
+      else if (valid(property, v)) out.push({ property, value: v, important });
+    }
   }
   return out;
 }
+
+// Colours hide text only against one another: a winning colour does not say that a style sheet hid it.
+const COLOURS: ReadonlySet<Property> = new Set(['color', 'textFill', 'background']);
 
 /** Index of the `}` closing the block opened at `open`, or `end` if it is never closed (a browser closes it there). */
 function blockEnd(css: string, open: number, end: number): number {
@@ -218,6 +196,7 @@ export class PageStyles {
   private readonly universal: Rule[] = [];
   private rules = 0;
   private readonly cache = new Map<Element, Visibility>();
+  private readonly inline = new Map<string, readonly Declaration[]>();
   private readonly layers = new Map<string, number>();
   private readonly quirks: boolean;
   private readonly matcher: SelectorMatcher;
@@ -401,19 +380,28 @@ export class PageStyles {
     }
     const style = attr(el, 'style');
     if (style !== undefined) {
-      for (const [k, d] of parseDeclarations(style).entries()) consider(d, d.important ? 3 : 1, 0, k, INLINE, false);
+      // A page repeats the same style attribute on thousands of elements: parsed once.
+      let declarations = this.inline.get(style);
+      if (declarations === undefined) {
+        declarations = parseDeclarations(style);
+        if (this.inline.size >= MAX_INLINE_REMEMBERED) this.inline.clear();
+        this.inline.set(style, declarations);
+      }
+      for (const [k, d] of declarations.entries()) consider(d, d.important ? 3 : 1, 0, k, INLINE, false);
     }
     let bySheet = false;
     let byGuess = false;
     const out: { -readonly [K in keyof Visibility]: Visibility[K] } = { bySheet, byGuess };
-    for (const property of ['display', 'visibility', 'contentVisibility'] as const) {
+    for (const property of ALL_PROPERTIES) {
+      if (!(property in base) && !(property in shows)) continue;
       let win = base[property];
       const show = shows[property];
       if (show !== undefined && (win === undefined || (hides(property, win.value) && outranks(show, win)))) win = show;
       if (win === undefined) continue;
       out[property] = win.value;
-      if (win.source !== INLINE && hides(property, win.value)) bySheet = true;
-      if (win.source === GUESSED && hides(property, win.value)) byGuess = true;
+      if (COLOURS.has(property) || !hides(property, win.value)) continue;
+      if (win.source !== INLINE) bySheet = true;
+      if (win.source === GUESSED) byGuess = true;
     }
     out.bySheet = bySheet;
     out.byGuess = byGuess;

@@ -196,6 +196,51 @@ describe('reading HTML', () => {
     assert.equal(readHtml('<!doctype html><style>.a:bogus{display:none}</style><p class=a>shown.net</p>').text, 'shown.net\n');
   });
 
+  it('does not read text nobody can see: of size zero, the colour of its background, transparent, off the screen, clipped, scaled to nothing', () => {
+    // The tricks a poisoned report uses once display:none is caught: the text is laid out, but unseen.
+    const read = (html: string): string => readHtml(`<!doctype html>${html}`).text;
+    for (const hide of [
+      '<p style="font-size:0">planted-c2.net</p>', '<p style="font: 0/0 a">planted-c2.net</p>', '<p style="font-size:1px">planted-c2.net</p>',
+      '<div style="font-size:0.5px"><p style="font-size:1em">planted-c2.net</p></div>', '<p style="font-size:calc(0px)">planted-c2.net</p>',
+      '<p style="color:#fff">planted-c2.net</p>', '<p style="color:white;background:#fff">planted-c2.net</p>',
+      '<div style="background-color:rgb(10,20,30)"><p><span style="color:#0a141e">planted-c2.net</span></p></div>',
+      '<p style="color:#fefefe">planted-c2.net</p>', '<p style="color:transparent">planted-c2.net</p>', '<p style="color:rgba(0,0,0,0)">planted-c2.net</p>',
+      '<p style="background:currentcolor">planted-c2.net</p>', '<p style="-webkit-text-fill-color:transparent">planted-c2.net</p>',
+      '<p style="opacity:0">planted-c2.net</p>', '<div style="opacity:.3"><p style="opacity:.3">planted-c2.net</p></div>', '<p style="filter:opacity(0)">planted-c2.net</p>',
+      '<p style="position:absolute;left:-9999px">planted-c2.net</p>', '<p style="position:absolute;top:-100em">planted-c2.net</p>',
+      '<p style="position:fixed;inset:-9999px auto auto -9999px">planted-c2.net</p>', '<p style="text-indent:-9999px">planted-c2.net</p>',
+      '<div style="text-indent:-9999px"><p>planted-c2.net</p></div>', '<p style="transform:translateX(-9999px)">planted-c2.net</p>',
+      '<p style="transform:scale(0)">planted-c2.net</p>', '<p style="position:absolute;clip:rect(0 0 0 0)">planted-c2.net</p>',
+      '<p style="position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(1px,1px,1px,1px)">planted-c2.net</p>',
+      '<p style="clip-path:inset(50%)">planted-c2.net</p>', '<p style="clip-path:circle(0)">planted-c2.net</p>',
+      '<div style="height:0;overflow:hidden"><p>planted-c2.net</p></div>', '<p style="max-width:0;overflow-x:hidden">planted-c2.net</p>',
+      '<style>.vh{position:absolute!important;width:1px;height:1px;overflow:hidden;clip:rect(0,0,0,0)}</style><p class=vh>planted-c2.net</p>',
+      '<style>.w{color:#000}@media (min-width:0){.w{color:#fff}}</style><p class=w>planted-c2.net</p>',
+    ]) {
+      assert.equal(read(`<main><p>keep 45.77.12.3</p>${hide}</main>`), 'keep 45.77.12.3\n', hide);
+    }
+    // What is seen stays read: normal sizes and colours, a child that sets its own size or colour
+    // again, a dark page with light text, a background image (what is behind the text is unknown),
+    // a small offset, clipping that leaves room, an inline element's width (it has none).
+    for (const show of [
+      '<p style="font-size:12px">shown.net</p>', '<div style="font-size:0"><p style="font-size:16px">shown.net</p></div>',
+      '<div style="color:#fff"><p style="color:#333">shown.net</p></div>', '<div style="background:#111;color:#eee"><p>shown.net</p></div>',
+      '<p style="color:#fff;background:url(x.png) #fff">shown.net</p>', '<p style="color:#777">shown.net</p>', '<p style="opacity:.6">shown.net</p>',
+      '<p style="position:relative;left:-10px">shown.net</p>', '<p style="position:static;left:-9999px">shown.net</p>', '<p style="text-indent:-2em">shown.net</p>',
+      '<p style="clip:rect(0 0 0 0)">shown.net</p>', '<p style="clip-path:inset(10%)">shown.net</p>', '<span style="width:0;overflow:hidden">shown.net</span>',
+      '<p style="color:oklch(1 0 0)">shown.net</p>', '<p style="transform:scale(1.5)">shown.net</p>', '<p style="font-size:min(0px, 1em)">shown.net</p>',
+      '<style>@media (max-width:600px){.m{font-size:0}}</style><p class=m>shown.net</p>', '<style>.o{opacity:0}@media (min-width:800px){.o{opacity:1}}</style><p class=o>shown.net</p>',
+    ]) {
+      assert.equal(read(`<main><p>keep 45.77.12.3</p>${show}</main>`), 'keep 45.77.12.3\n\nshown.net\n', show);
+    }
+  });
+
+  it('says how much unseen text it did not read, for these tricks too', () => {
+    const doc = readHtml('<!doctype html><style>.x{font-size:0}</style><main><p>keep</p><p class=x>planted-c2.net</p><p style="color:#fff">planted-ip 203.0.113.9</p></main>', { name: 'r.html' });
+    assert.equal(doc.text, 'keep\n');
+    assert.match(doc.warnings[0] ?? '', /r\.html: 2 hidden elements .*1 of them by the page.s style sheet.* held 35 characters .*starting "planted-c2\.net planted-ip/);
+  });
+
   it('reads text a style sheet hides only conditionally or interactively: @media and other at-rules, pseudo-classes, media="print"', () => {
     // Conservative: only rules that apply on every screen, to every state, hide text; anything else
     // is read (a legitimately visible paragraph dropped would be worse than a warning-free read).

@@ -2,14 +2,14 @@
 // tables kept as one line per row (cells separated by tabs) and code blocks kept verbatim. parse5
 // only builds a tree: no script runs, no style is applied, nothing (images, frames, links) is
 // fetched. Text inside script, style, template, noscript, SVG, forms and page chrome (nav, footer,
-// aside) is dropped; link targets are not read, only the text the reader sees. Text a browser does
-// not show (the `hidden` attribute, a display:none, visibility:hidden or content-visibility:hidden
-// style, inline or from the page's <style> elements as html-stylesheet.ts reads them) is dropped
-// too, with a warning: a report from a compromised partner could otherwise plant indicators there
-// that the analyst, who reads the rendered page, never sees but is asked to accept. Style sheets are
-// read conservatively (only what hides on every screen hides), so text hidden by a rule in @media or
-// behind a pseudo-class is still read (and so is text the size of zero or the colour of its
-// background).
+// aside) is dropped; link targets are not read, only the text the reader sees. Text a reader of the
+// rendered page does not see is dropped too, with a warning: a report from a compromised partner
+// could otherwise plant indicators there that the analyst, who reads the rendered page, never sees
+// but is asked to accept. That is text under the `hidden` attribute or a display:none,
+// visibility:hidden or content-visibility:hidden style, and text laid out but unseen (css-hiding.ts:
+// opacity:0, a font size of zero, the colour of its background, moved off the screen, clipped), by
+// inline styles or the page's <style> elements as html-stylesheet.ts reads them. Linked style sheets
+// are never fetched: a page that has them gets a warning that they were not applied.
 //
 // Parsing runs on the caller's thread (the CLI's, or a server's event loop for POST /api/drafts), so
 // its cost is bounded (document-limits.ts): tags nested too deep are flattened before parse5 sees
@@ -24,6 +24,8 @@ import { invisibleWarning, TextBuilder } from './document-text.ts';
 import type { DocumentText } from './document-text.ts';
 import { MAX_STYLESHEET_CHARS, PageStyles } from './html-stylesheet.ts';
 import type { Visibility } from './html-stylesheet.ts';
+import { PAGE, render } from './css-hiding.ts';
+import type { Rendering } from './css-hiding.ts';
 import { INVISIBLE_CHARACTERS, INVISIBLE_CLASS, invisibleInWords, shown } from '../extract/invisible.ts';
 
 type Node = DefaultTreeAdapterMap['node'];
@@ -58,10 +60,11 @@ function notDisplayed(el: Element, css: Visibility): boolean {
   return attr(el, 'hidden') !== undefined;
 }
 
-/** Whether `el` hides itself and its content from view: not displayed, or visibility:hidden or collapse. */
+/** Whether `el` hides itself and its content from view: not displayed, visibility:hidden or collapse, or unseen (css-hiding.ts). */
 function hiddenFromView(el: Element, styles: PageStyles): boolean {
   const css = styles.visibility(el);
-  return notDisplayed(el, css) || css.visibility === 'hidden' || css.visibility === 'collapse';
+  // Judged on its own (not with what it inherits): enough to keep unseen text from deciding the main content.
+  return notDisplayed(el, css) || css.visibility === 'hidden' || css.visibility === 'collapse' || render(PAGE, el.tagName, css) === 'unseen';
 }
 
 function isElement(node: Node): node is Element {
@@ -167,6 +170,10 @@ class HtmlText {
   private pre = 0;
   private pendingSpace = false;
   /** False inside visibility:hidden (until a visibility:visible element shows its own content again). */
+  private shown = true;
+  /** Font size, colours and the like passed down to the text (css-hiding.ts). */
+  private rendering: Rendering = PAGE;
+  /** Whether text here is seen: shown, and not too small, the colour of its background or moved off the screen. */
   private visible = true;
   /** Hidden elements that held text, and the characters of it (white space left out) not read. */
   hiddenElements = 0;
@@ -283,7 +290,8 @@ class HtmlText {
     if (!isElement(node)) return () => {};
     if (SKIP.has(node.tagName)) return null;
     const css = this.styles.visibility(node);
-    if (notDisplayed(node, css)) {
+    const rendering = render(this.rendering, node.tagName, css);
+    if (notDisplayed(node, css) || rendering === 'unseen') {
       // Nothing inside is shown, whatever it says of itself.
       const hidden = this.visible ? hiddenText(node) : { chars: 0, sample: '' };
       if (hidden.chars > 0) {
@@ -295,13 +303,20 @@ class HtmlText {
       }
       return null;
     }
-    if (css.visibility === undefined) return this.enterElement(node);
-    // visibility is inherited, and a descendant may set it back to visible (a browser shows that).
+    if (css.visibility === undefined && rendering === this.rendering) return this.enterElement(node);
+    // visibility, font size, colour and text-indent are inherited, and a descendant may set them
+    // right again (a browser shows that).
+    const wasShown = this.shown;
+    const wasRendering = this.rendering;
     const wasVisible = this.visible;
     const hiddenBefore = this.hiddenChars;
-    // `initial` is visible; a var() value counts as showing, as the style sheet reader counts it.
-    const shows = css.visibility === 'visible' || css.visibility === 'initial' || css.visibility.startsWith('var(');
-    this.visible = shows || (css.visibility !== 'hidden' && css.visibility !== 'collapse' && wasVisible);
+    if (css.visibility !== undefined) {
+      // `initial` is visible; a var() value counts as showing, as the style sheet reader counts it.
+      const shows = css.visibility === 'visible' || css.visibility === 'initial' || css.visibility.startsWith('var(');
+      this.shown = shows || (css.visibility !== 'hidden' && css.visibility !== 'collapse' && wasShown);
+    }
+    this.rendering = rendering;
+    this.visible = this.shown && !rendering.textUnseen;
     const exit = this.enterElement(node);
     const restore = (): void => {
       if (wasVisible && !this.visible && this.hiddenChars > hiddenBefore) {
@@ -309,6 +324,8 @@ class HtmlText {
         if (css.bySheet) this.hiddenBySheet += 1;
         if (css.byGuess) this.hiddenByGuess += 1;
       }
+      this.shown = wasShown;
+      this.rendering = wasRendering;
       this.visible = wasVisible;
     };
     if (exit === null) {
@@ -495,7 +512,7 @@ export function readHtml(html: string, options: HtmlReadOptions = {}): DocumentT
     const byGuess = reader.hiddenByGuess === 0 ? '' : `, ${reader.hiddenByGuess} by a rule whose selector this reader cannot decide (counted as matching)`;
     const bySheet = reader.hiddenBySheet === 0 ? '' : `, ${reader.hiddenBySheet} of them by the page's style sheet${byGuess}`;
     warnings.push(
-      `${name}: ${reader.hiddenElements} hidden element${reader.hiddenElements === 1 ? '' : 's'} (the hidden attribute, or a display:none, visibility:hidden or content-visibility:hidden style, inline or in a <style> element${bySheet}) held ${reader.hiddenChars} characters of text a browser does not show, starting "${sampleOf(reader.hiddenSample)}"; it was not read (check that the page shows no such text, e.g. a collapsed section)`,
+      `${name}: ${reader.hiddenElements} hidden element${reader.hiddenElements === 1 ? '' : 's'} (the hidden attribute, or a style that hides them: display:none, visibility:hidden, opacity:0, text of size zero or the colour of its background, moved off the screen or clipped; inline or in a <style> element${bySheet}) held ${reader.hiddenChars} characters of text a reader of the page does not see, starting "${sampleOf(reader.hiddenSample)}"; it was not read (check that the page shows no such text, e.g. a collapsed section)`,
     );
   }
   if (styles.truncated || styles.exhausted) {

@@ -43,6 +43,17 @@ test('a draft of an HTML report proposes nothing its style sheet hides', async (
   assert.ok(draft.warnings.some((w) => /styled\.html: 2 hidden elements .*style sheet/.test(w)), draft.warnings.join('\n'));
 });
 
+test('a draft of an HTML report proposes nothing laid out but unseen: zero size, white on white, off the screen, behind :is() or @media (min-width:0)', async () => {
+  const draft = await draftOf(
+    'unseen.html',
+    '<!doctype html><html><head><style>:is(.a, .b){font-size:0} @media (min-width:0) { .c{position:absolute;left:-9999px} }</style></head><body><main>' +
+      '<p>The actor used 45.77.12.3 for C2.</p><p class="a">Also block update-cdn-check.net</p><p style="color:#fff">and 91.215.85.17</p>' +
+      '<p class="c">and 185.220.101.4</p><p style="opacity:0">and cdn-sync-update.org</p></main></body></html>',
+  );
+  assert.deepEqual(draft.items.map((item) => item.value), ['45.77.12.3']);
+  assert.ok(draft.warnings.some((w) => /unseen\.html: 4 hidden elements .*not read/.test(w)), draft.warnings.join('\n'));
+});
+
 test('a draft of an HTML report whose style sheets are linked says they were not applied', async () => {
   // Nothing is fetched while reading a report (by design): a partner's report could hide planted
   // text with a rule in a linked style sheet, so the analyst is told to check what is proposed.
