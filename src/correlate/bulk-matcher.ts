@@ -217,10 +217,26 @@ function normalise(s: string): string {
   return s;
 }
 
-function fnv(text: string): number {
-  let h = 0x811c9dc5;
+/**
+ * FNV-1a from an offset of its own: the id table is keyed by this node's seed, since partners choose
+ * their indicators' ids (BulkMatcher.hashSeed).
+ */
+function fnv(text: string, seed: number): number {
+  let h = 0x811c9dc5 ^ seed;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h;
+}
+
+/**
+ * The id table's hash of a UUID's four words, mixed with a seed: the first word alone, which a partner
+ * chooses, put 20,000 ids sharing it on one run of the table, each add probing all the others.
+ */
+function mixWords(a: number, b: number, c: number, d: number, seed: number): number {
+  let h = Math.imul(seed ^ a, 0x9e3779b1);
+  h = Math.imul(h ^ (h >>> 15) ^ b, 0x85ebca77);
+  h = Math.imul(h ^ (h >>> 13) ^ c, 0xc2b2ae3d);
+  h = Math.imul(h ^ (h >>> 16) ^ d, 0x27d4eb2f);
+  return (h ^ (h >>> 15)) | 0;
 }
 
 /** Two hex digits per byte value: Number#toString(16) is slow on numbers beyond 31 bits. */
@@ -244,6 +260,9 @@ export class BulkMatcher {
   private uuidWords = new Uint32Array(this.capacity * 4);
   private confidences = new Int16Array(this.capacity);
   private alive = new Uint8Array(this.capacity);
+  /** slot → the last observation (round) an exact hit of it was delivered in: each is matched once a round, in constant time. */
+  private hitRound = new Uint32Array(this.capacity);
+  private round = 0;
   private readonly otherIds = new Map<number, string>();
   private readonly names = new Map<number, string>();
   /** slot → its variant, when not 0: kept apart because few indicators have more than one version compiled. */
@@ -254,6 +273,11 @@ export class BulkMatcher {
    */
   private idTable = new Int32Array(2048);
   private idTableUsed = 0;
+  /**
+   * Keys the id table's hash (mixWords): partners choose their ids, and a fixed hash lets them choose
+   * ids that all fall on one run of the table. Per matcher, unknown outside it.
+   */
+  private readonly hashSeed = Math.floor(Math.random() * 0x100000000) | 0;
   private readonly compiled = new Map<number, CompiledPattern>();
   private readonly paths = new Map<string, PathIndex>();
   private readonly pathsByType = new Map<string, PathIndex[]>();
@@ -564,7 +588,6 @@ export class BulkMatcher {
   // State of the observation being matched, kept on the instance so the hot loop creates no closures.
   private roundObservation: LogObservation | undefined;
   private roundMatches: IndicatorMatch[] | undefined;
-  private roundExact: number[] | undefined;
   private roundCandidates: Map<LeafEntry, MatchedObservable> | undefined;
   /** Patterns of the observation already matched, or found not to hold: each is tested once. */
   private readonly roundDone = new Set<CompiledPattern>();
@@ -577,7 +600,12 @@ export class BulkMatcher {
   match(observation: LogObservation): IndicatorMatch[] {
     this.roundObservation = observation;
     this.roundMatches = undefined;
-    this.roundExact = undefined;
+    // A new round: no exact hit delivered in it yet (once in 4 billion, the marks are cleared).
+    this.round = (this.round + 1) >>> 0;
+    if (this.round === 0) {
+      this.hitRound.fill(0);
+      this.round = 1;
+    }
     this.roundCandidates = undefined;
     const objects = observation.objects;
     for (const ref in objects) {
@@ -748,10 +776,8 @@ export class BulkMatcher {
 
   private deliver(posting: Posting, value: string | number): void {
     if (typeof posting === 'number') {
-      if (this.alive[posting] !== 1) return;
-      const seen = (this.roundExact ??= []);
-      if (seen.includes(posting)) return;
-      seen.push(posting);
+      if (this.alive[posting] !== 1 || this.hitRound[posting] === this.round) return;
+      this.hitRound[posting] = this.round;
       const observable = { type: this.roundType, path: this.roundPath, value: String(value) };
       (this.roundMatches ??= []).push(this.matchOf(posting, observable, [this.roundObservation as LogObservation]));
     } else {
@@ -887,13 +913,18 @@ export class BulkMatcher {
 
   private idHash(id: string): number {
     const m = uuidPattern.exec(id);
-    if (m !== null) return parseInt(m[1] as string, 16) | 0;
-    return fnv(id);
+    if (m !== null) {
+      const [a, b, c, d] = uuidWordsOf(m);
+      return mixWords(a, b, c, d, this.hashSeed);
+    }
+    return fnv(id, this.hashSeed);
   }
 
   private slotHash(slot: number): number {
     const other = this.otherIds.get(slot);
-    return other === undefined ? (this.uuidWords[slot * 4] as number) | 0 : fnv(other);
+    if (other !== undefined) return fnv(other, this.hashSeed);
+    const w = this.uuidWords;
+    return mixWords(w[slot * 4] as number, w[slot * 4 + 1] as number, w[slot * 4 + 2] as number, w[slot * 4 + 3] as number, this.hashSeed);
   }
 
   /** The live slot of the id, of that variant when one is named. */
@@ -901,7 +932,7 @@ export class BulkMatcher {
     const mask = this.idTable.length - 1;
     const m = uuidPattern.exec(id);
     const words = m === null ? undefined : uuidWordsOf(m);
-    const hash = words === undefined ? fnv(id) : (words[0] as number) | 0;
+    const hash = words === undefined ? fnv(id, this.hashSeed) : mixWords(words[0], words[1], words[2], words[3], this.hashSeed);
     for (let i = hash & mask; this.idTable[i] !== 0; i = (i + 1) & mask) {
       const entry = this.idTable[i] as number;
       if (entry <= 0 || this.alive[entry - 1] !== 1) continue;
@@ -965,6 +996,9 @@ export class BulkMatcher {
     const alive = new Uint8Array(this.capacity);
     alive.set(this.alive);
     this.alive = alive;
+    const hitRound = new Uint32Array(this.capacity);
+    hitRound.set(this.hitRound);
+    this.hitRound = hitRound;
   }
 
   private idOf(slot: number): string {
