@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import {
-  chainEntry, chainEntryText, fastCanonicalAuditJson, GENESIS_HASH, pageAuditEntries, releaseAuditEntry, releasesIn, verifyChain,
+  chainEntry, chainEntryText, fastCanonicalAuditJson, GENESIS_HASH, MAX_PAGE_ENTRY_RELEASES, pageAuditEntries, releaseAuditEntry, releasesIn, verifyChain,
   type AuditEntry, type ChainedAuditEntry, type FlashAuditEntry, type PageAuditEntry, type PageRelease,
 } from './audit-chain.ts';
 
@@ -180,6 +180,16 @@ describe('audit chain (append-only, hash-chained release log)', () => {
       assert.deepEqual(pageAuditEntries(ORG, 'baltic-energy', at, []), []);
       assert.deepEqual(pageAuditEntries(ORG, 'baltic-energy', at, releases.slice(0, 1)), [{ ...releases[0], recipientOrganisationId: ORG, circleId: 'baltic-energy', at }]);
       assert.deepEqual(pageAuditEntries(ORG, 'baltic-energy', at, releases), [{ kind: 'page', recipientOrganisationId: ORG, circleId: 'baltic-energy', at, releases }]);
+    });
+
+    it(`lists at most ${MAX_PAGE_ENTRY_RELEASES} releases an entry, every release of the page once, in order`, () => {
+      const many: PageRelease[] = Array.from({ length: 2 * MAX_PAGE_ENTRY_RELEASES + 1 }, (_, n) => ({ objectId: entry(n).objectId, objectModified: at, decision: 'share' }));
+      const entries = pageAuditEntries(ORG, 'baltic-energy', at, many);
+      assert.deepEqual(entries.map((page) => (page.kind === 'page' ? page.releases.length : 0)), [MAX_PAGE_ENTRY_RELEASES, MAX_PAGE_ENTRY_RELEASES, 1]);
+      assert.deepEqual(entries.flatMap(releasesIn).map((release) => release.objectId), many.map((release) => release.objectId));
+      // A release is well under 256 bytes of canonical JSON: the entry's text stays under 128 KiB.
+      const largest = Math.max(...entries.map((page) => chainEntryText(GENESIS_HASH, page).entryJson.length));
+      assert.ok(largest < 128 * 1024, `an entry of ${largest} characters`);
     });
 
     it('gives its readers every release it holds, each with the page recipient, circle and time; a flash gives none', () => {

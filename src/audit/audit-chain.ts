@@ -145,14 +145,27 @@ export function releaseAuditEntry(
 }
 
 /**
+ * Most releases one PageAuditEntry lists. A release is about 150 bytes of canonical JSON, so an entry
+ * stays under 128 KiB, past which V8 gives each string (the canonical text, its flat copy for the
+ * hash) and the C heap each copy (its UTF-8 for SQLite) fresh memory, whose page faults cost more
+ * than the rest of the append: a TAXII page of 1,000 is two entries.
+ */
+export const MAX_PAGE_ENTRY_RELEASES = 500;
+
+/**
  * The entries that record one page's releases to one recipient through one circle: none for no
- * release, a single release as it always was, several as one PageAuditEntry.
+ * release, a single release as it always was, several as PageAuditEntries of at most
+ * MAX_PAGE_ENTRY_RELEASES each, in the order decided.
  */
 export function pageAuditEntries(recipientOrganisationId: string, circleId: string, at: string, releases: readonly PageRelease[]): AuditLogEntry[] {
   const [first] = releases;
   if (first === undefined) return [];
   if (releases.length === 1) return [{ ...first, recipientOrganisationId, circleId, at }];
-  return [{ kind: 'page', recipientOrganisationId, circleId, at, releases }];
+  const entries: AuditLogEntry[] = [];
+  for (let from = 0; from < releases.length; from += MAX_PAGE_ENTRY_RELEASES) {
+    entries.push({ kind: 'page', recipientOrganisationId, circleId, at, releases: releases.slice(from, from + MAX_PAGE_ENTRY_RELEASES) });
+  }
+  return entries;
 }
 
 export interface ChainedAuditEntry {
