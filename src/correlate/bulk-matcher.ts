@@ -135,6 +135,14 @@ export const everyObservationWeight = 100;
 export const partnerTestSteps = 100;
 
 /**
+ * Exact indicators of one partner (decided by an index hit, free against its source budget) matched by
+ * one observation: past these, its others are not matched there, and are counted and told as over
+ * budget. 40,000 naming one value each raised an alert, and a sighting stored and shared, every time
+ * an observation held it; a real feed names one value a handful of times.
+ */
+export const partnerExactMatches = 1_000;
+
+/**
  * How add()'s reason for a pattern past a planning limit begins: `pattern over limit: comparisons: …`.
  * The indicator is valid STIX (kept, shared) but not compiled: see pattern/pattern-limits.ts.
  */
@@ -263,6 +271,8 @@ export class BulkMatcher {
   /** slot → the last observation (round) an exact hit of it was delivered in: each is matched once a round, in constant time. */
   private hitRound = new Uint32Array(this.capacity);
   private round = 0;
+  /** slot → the group of the partner an exact indicator came from (groupOf), 0 for the node's own. */
+  private slotGroups = new Uint16Array(this.capacity);
   private readonly otherIds = new Map<number, string>();
   private readonly names = new Map<number, string>();
   /** slot → its variant, when not 0: kept apart because few indicators have more than one version compiled. */
@@ -316,6 +326,11 @@ export class BulkMatcher {
   private groupSteps = new Float64Array(1);
   /** The groups with candidates on the observation being matched. */
   private readonly presentGroups: number[] = [];
+  /** Per group, the exact hits of its partner in the round (groupHitRound) that groupHits counts. */
+  private groupHits = new Int32Array(1);
+  private groupHitRound = new Uint32Array(1);
+  /** Exact hits of the observation left unmatched: their partner had partnerExactMatches already. */
+  private roundSkipped = 0;
   private readonly turnStepBudget: number | undefined;
   /** Steps spent in the current turn of the event loop (with turnStepBudget), reset by a setImmediate. */
   private turnSpent = 0;
@@ -459,6 +474,7 @@ export class BulkMatcher {
     const stated = typeof indicator['confidence'] === 'number' ? indicator['confidence'] : undefined;
     const slot = this.allocate(id, typeof indicator['name'] === 'string' ? indicator['name'] : undefined, options.confidence ?? stated, variant);
     if (exact) {
+      if (options.source !== undefined) this.slotGroups[slot] = this.groupOf(options.source);
       for (const leaf of plan.leaves) for (const anchor of leaf.anchors ?? []) this.post(anchor, slot);
       this.exactCount++;
       return { added: true, mode: 'exact' };
@@ -496,12 +512,19 @@ export class BulkMatcher {
       group = this.sourceGroups.size + 1;
       this.sourceGroups.set(source, group);
       if (group >= this.groupLeft.length) {
-        const left = new Int32Array(this.groupLeft.length * 2);
+        const size = this.groupLeft.length * 2;
+        const left = new Int32Array(size);
         left.set(this.groupLeft);
         this.groupLeft = left;
-        const steps = new Float64Array(this.groupSteps.length * 2);
+        const steps = new Float64Array(size);
         steps.set(this.groupSteps);
         this.groupSteps = steps;
+        const hits = new Int32Array(size);
+        hits.set(this.groupHits);
+        this.groupHits = hits;
+        const hitRounds = new Uint32Array(size);
+        hitRounds.set(this.groupHitRound);
+        this.groupHitRound = hitRounds;
       }
     }
     return group;
@@ -600,6 +623,8 @@ export class BulkMatcher {
   match(observation: LogObservation): IndicatorMatch[] {
     this.roundObservation = observation;
     this.roundMatches = undefined;
+    this.roundOverBudget = undefined;
+    this.roundSkipped = 0;
     // A new round: no exact hit delivered in it yet (once in 4 billion, the marks are cleared).
     this.round = (this.round + 1) >>> 0;
     if (this.round === 0) {
@@ -644,6 +669,7 @@ export class BulkMatcher {
       }
     }
     let candidates = this.roundCandidates as Map<LeafEntry, MatchedObservable> | undefined;
+    let untested = this.roundSkipped;
     if (this.always.size > 0) {
       candidates ??= new Map();
       for (const entry of this.always) if (!candidates.has(entry)) candidates.set(entry, describeObservable(observation, entry.planned.node.comparison));
@@ -653,7 +679,6 @@ export class BulkMatcher {
       const budget = stepBudget(allowed);
       const share = this.share;
       this.roundDone.clear();
-      this.roundOverBudget = undefined;
       // The budget is divided evenly between the sources with candidates (the node's own is one), so
       // that one partner's many costly candidates, within its source budget, cannot spend what the
       // node's own or another partner's need. With one source, as usual, it has the whole.
@@ -717,10 +742,11 @@ export class BulkMatcher {
         partnersSpent += partnersGiven - partnersRetry.remaining;
       }
       if (this.turnStepBudget !== undefined) this.partnersTurnSpent += partnersSpent;
-      if (budget.exhausted > 0) this.reportOverBudget(observation, budget.exhausted, this.roundOverBudget ?? []);
+      untested += budget.exhausted;
       if (this.turnStepBudget !== undefined) this.spendInTurn(allowed - budget.remaining);
       this.roundDone.clear();
     }
+    if (untested > 0) this.reportOverBudget(observation, untested, this.roundOverBudget ?? []);
     const matches = this.roundMatches;
     this.roundObservation = undefined;
     this.roundMatches = undefined;
@@ -778,12 +804,30 @@ export class BulkMatcher {
     if (typeof posting === 'number') {
       if (this.alive[posting] !== 1 || this.hitRound[posting] === this.round) return;
       this.hitRound[posting] = this.round;
+      const group = this.slotGroups[posting] as number;
+      if (group !== 0 && this.pastPartnerExactMatches(group, posting)) return;
       const observable = { type: this.roundType, path: this.roundPath, value: String(value) };
       (this.roundMatches ??= []).push(this.matchOf(posting, observable, [this.roundObservation as LogObservation]));
     } else {
       const candidates = (this.roundCandidates ??= new Map());
       if (!candidates.has(posting)) candidates.set(posting, { type: this.roundType, path: this.roundPath, value: String(value) });
     }
+  }
+
+  /** Counts an exact hit of a partner's indicator in the round; true past partnerExactMatches (then counted as untested). */
+  private pastPartnerExactMatches(group: number, slot: number): boolean {
+    if (this.groupHitRound[group] !== this.round) {
+      this.groupHitRound[group] = this.round;
+      this.groupHits[group] = 0;
+    }
+    const hits = this.groupHits[group] as number;
+    this.groupHits[group] = hits + 1;
+    if (hits < partnerExactMatches) return false;
+    this.roundSkipped++;
+    // A few to name in the warning: 40,000 ids would make a log line of a megabyte.
+    const named = (this.roundOverBudget ??= []);
+    if (named.length < 20) named.push(this.idOf(slot));
+    return true;
   }
 
   private deliverAll(postings: Postings, value: string | number): void {
@@ -999,6 +1043,9 @@ export class BulkMatcher {
     const hitRound = new Uint32Array(this.capacity);
     hitRound.set(this.hitRound);
     this.hitRound = hitRound;
+    const slotGroups = new Uint16Array(this.capacity);
+    slotGroups.set(this.slotGroups);
+    this.slotGroups = slotGroups;
   }
 
   private idOf(slot: number): string {
