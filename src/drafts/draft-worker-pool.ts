@@ -7,15 +7,16 @@
 // their own, bounded in time: past the limit the thread is terminated (whatever it was doing) and
 // replaced at the next upload, and the upload is refused with ENT_EXTRACT_TIMEOUT.
 //
-// Built like the PDF readers' pool (documents/pdf-worker-pool.ts): threads start when first needed,
-// an idle thread is kept warm and does not keep the process alive, a thread that was killed or
-// crashed is never reused, close() ends the idle ones. Uploads beyond `maxThreads` wait their turn
-// (first come, first served); the time limit counts from when a thread takes the upload.
+// The threads are kept as the PDF readers' are (threads/warm-threads.ts, which both pools use):
+// started when first needed, an idle thread kept warm without keeping the process alive, a thread
+// that was killed or crashed never reused, close() ends the idle ones. Uploads beyond `maxThreads`
+// wait their turn (first come, first served); the time limit counts from when a thread takes the upload.
 import type { Worker } from 'node:worker_threads';
-import { errorCatalogue, type ErrorCode } from '../errors/catalogue.ts';
-import { EntenteError, type ErrorDetails } from '../errors/entente-error.ts';
+import { EntenteError } from '../errors/entente-error.ts';
 import { configDefaults, settingNames } from '../node-config.ts';
 import { startTypeScriptWorker } from '../store/typescript-worker.ts';
+import { fromPlainError, type PlainError } from '../threads/plain-error.ts';
+import { WarmThreads } from '../threads/warm-threads.ts';
 import { cleanFileName, type DraftUpload } from './draft-operations.ts';
 import type { DraftUploadBody } from './draft-upload-body.ts';
 import type { NewDraft } from './draft.ts';
@@ -34,7 +35,7 @@ export type DraftJob = { readonly job: number; readonly upload: DraftUpload } | 
 export type DraftJobAnswer =
   | { readonly job: number; readonly file: string }
   | { readonly job: number; readonly ok: true; readonly draft: NewDraft }
-  | { readonly job: number; readonly ok: false; readonly error: { readonly code?: string; readonly message: string; readonly details?: ErrorDetails; readonly stack?: string } };
+  | { readonly job: number; readonly ok: false; readonly error: PlainError };
 
 export interface DraftWorkerPoolOptions {
   /** Wall-clock time one upload may take on its thread, in ms (DEFAULT_DRAFT_TIME_LIMIT_MS). */
@@ -81,12 +82,11 @@ export class DraftWorkerPool {
   readonly #maxThreads: number;
   readonly #maxWaiting: number;
   readonly #heapMb: number;
-  readonly #idle: Worker[] = [];
+  /** Every thread is started with the one heap limit, #heapMb (the threads' key). */
+  readonly #threads = new WarmThreads<number>(startDrafter);
   readonly #waiting: (() => void)[] = [];
   #busy = 0;
-  #started = 0;
   #job = 0;
-  #closed = false;
 
   constructor(options: DraftWorkerPoolOptions = {}) {
     this.timeLimitMs = options.timeLimitMs ?? DEFAULT_DRAFT_TIME_LIMIT_MS;
@@ -96,7 +96,7 @@ export class DraftWorkerPool {
   }
 
   get stats(): DraftWorkerPoolStats {
-    return { started: this.#started, idle: this.#idle.length, busy: this.#busy, waiting: this.#waiting.length };
+    return { started: this.#threads.started, idle: this.#threads.idle, busy: this.#busy, waiting: this.#waiting.length };
   }
 
   /** The draft `upload` proposes, made on a worker thread: what proposeDraftFromBytes returns, or throws, on the caller's. */
@@ -123,7 +123,7 @@ export class DraftWorkerPool {
       await new Promise<void>((resolve) => this.#waiting.push(resolve));
     } else this.#busy++;
     try {
-      if (this.#closed) throw new Error('the draft worker pool is closed');
+      if (this.#threads.closed) throw new Error('the draft worker pool is closed');
       return await work();
     } finally {
       // The slot goes to the next upload waiting, if any (#busy unchanged), else is freed.
@@ -134,15 +134,13 @@ export class DraftWorkerPool {
   }
 
   /** Ends the idle threads; a thread reading an upload ends when it is done. Uploads that come later are refused. */
-  async close(): Promise<void> {
-    this.#closed = true;
-    await Promise.all(this.#idle.splice(0).map((worker) => worker.terminate()));
+  close(): Promise<void> {
+    return this.#threads.close();
   }
 
   /** `file`: the upload's file name, as errors name it; for a body, unknown until the thread has read it. */
   #run(input: { upload: DraftUpload } | { body: DraftUploadBody }, file: string | undefined): Promise<NewDraft> {
-    const worker = this.#idle.pop() ?? this.#start();
-    worker.ref();
+    const worker = this.#threads.take(this.#heapMb);
     const job = ++this.#job;
     let named = file;
     return new Promise<NewDraft>((resolve, reject) => {
@@ -151,12 +149,8 @@ export class DraftWorkerPool {
         worker.off('message', onMessage);
         worker.off('error', onError);
         worker.off('exit', onExit);
-        if (reusable && !this.#closed) {
-          worker.unref();
-          this.#idle.push(worker);
-        } else {
-          void worker.terminate();
-        }
+        if (reusable) this.#threads.giveBack(worker);
+        else void this.#threads.discard(worker);
         if ('draft' in outcome) resolve(outcome.draft);
         else reject(outcome.error);
       };
@@ -168,7 +162,7 @@ export class DraftWorkerPool {
           clearTimeout(timer);
           timer = setTimeout(onTimeout, this.timeLimitMs);
         } else if (answer.ok) finish({ draft: answer.draft }, true);
-        else finish({ error: rebuildError(answer.error) }, true);
+        else finish({ error: fromPlainError(answer.error) }, true);
       };
       const onError = (error: Error & { code?: string }): void => {
         const memory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
@@ -200,27 +194,11 @@ export class DraftWorkerPool {
       worker.postMessage({ job, body: { ...input.body, bytes: own } } satisfies DraftJob, [own.buffer as ArrayBuffer]);
     });
   }
-
-  #start(): Worker {
-    const worker = startTypeScriptWorker(new URL('./draft-worker.ts', import.meta.url), 'serveDraftProposals', {
-      // Not captured (see pdf-worker-pool.ts): a captured stream holds the process open.
-      resourceLimits: { maxOldGenerationSizeMb: this.#heapMb, maxYoungGenerationSizeMb: 64, stackSizeMb: 4 },
-    });
-    this.#started++;
-    // A thread that dies while idle leaves the pool; its error is no one's to report (a job in
-    // progress has its own listeners).
-    worker.on('error', () => undefined);
-    worker.on('exit', () => {
-      const at = this.#idle.indexOf(worker);
-      if (at >= 0) this.#idle.splice(at, 1);
-    });
-    return worker;
-  }
 }
 
-function rebuildError(error: Extract<DraftJobAnswer, { ok: false }>['error']): Error {
-  if (error.code !== undefined && error.code in errorCatalogue) return new EntenteError(error.code as ErrorCode, error.message, error.details);
-  const rebuilt = new Error(error.message);
-  if (error.stack !== undefined) rebuilt.stack = error.stack;
-  return rebuilt;
+function startDrafter(heapMb: number): Worker {
+  return startTypeScriptWorker(new URL('./draft-worker.ts', import.meta.url), 'serveDraftProposals', {
+    // Not captured (see pdf-worker-pool.ts): a captured stream holds the process open.
+    resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 64, stackSizeMb: 4 },
+  });
 }

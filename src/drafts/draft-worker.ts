@@ -1,5 +1,5 @@
 import { parentPort, type MessagePort } from 'node:worker_threads';
-import { isEntenteError } from '../errors/entente-error.ts';
+import { toPlainError } from '../threads/plain-error.ts';
 import { cleanFileName, proposeDraftFromBytes } from './draft-operations.ts';
 import { parseDraftUploadBody } from './draft-upload-body.ts';
 import type { DraftJob, DraftJobAnswer } from './draft-worker-pool.ts';
@@ -18,7 +18,7 @@ export function serveDraftProposals(): void {
   port.on('message', (request: DraftJob) => {
     void proposeJob(request, port).then(
       (draft) => port.postMessage({ job: request.job, ok: true, draft } satisfies DraftJobAnswer),
-      (error: unknown) => port.postMessage({ job: request.job, ok: false, error: failureOf(error) } satisfies DraftJobAnswer),
+      (error: unknown) => port.postMessage({ job: request.job, ok: false, error: toPlainError(error) } satisfies DraftJobAnswer),
     );
   });
 }
@@ -29,11 +29,4 @@ async function proposeJob(request: DraftJob, port: MessagePort): Promise<NewDraf
   const upload = parseDraftUploadBody(request.body);
   port.postMessage({ job: request.job, file: cleanFileName(upload.fileName) } satisfies DraftJobAnswer);
   return proposeDraftFromBytes(upload);
-}
-
-/** An error as plain data (an EntenteError keeps its code and details; the pool rebuilds it). */
-function failureOf(error: unknown): Extract<DraftJobAnswer, { ok: false }>['error'] {
-  if (isEntenteError(error)) return { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) };
-  if (error instanceof Error) return { message: error.message, ...(error.stack === undefined ? {} : { stack: error.stack }) };
-  return { message: String(error) };
 }

@@ -1,5 +1,4 @@
-import { EntenteError } from '../errors/entente-error.ts';
-import { errorCatalogue, type ErrorCode } from '../errors/catalogue.ts';
+import { fromPlainError } from '../threads/plain-error.ts';
 import type { ImportInput, ImportStep, PipelineOptions, TransferSlots, WorkerMessage, WorkerRelease, WorkerRequest } from './import-pipeline.ts';
 import { unpackVersions } from './import-pipeline.ts';
 import { startTypeScriptWorker } from './typescript-worker.ts';
@@ -82,7 +81,7 @@ export function prepareImportStepsInWorker(inputs: readonly ImportInput[], optio
           if (failure !== undefined) throw failure;
           return;
         }
-        if (message.kind === 'error') throw rebuildError(message);
+        if (message.kind === 'error') throw fromPlainError(message.error);
         if (message.kind === 'step') {
           yield message.step;
           continue;
@@ -96,12 +95,4 @@ export function prepareImportStepsInWorker(inputs: readonly ImportInput[], optio
     }
   }
   return { inputs, close, [Symbol.asyncIterator]: iterate };
-}
-
-function rebuildError(message: { code: string | undefined; message: string; stack: string | undefined }): Error {
-  if (message.code !== undefined && message.code in errorCatalogue) return new EntenteError(message.code as ErrorCode, message.message);
-  const error = new Error(message.message);
-  if (message.stack !== undefined) error.stack = message.stack;
-  if (message.code !== undefined) (error as NodeJS.ErrnoException).code = message.code;
-  return error;
 }

@@ -7,6 +7,7 @@ import { checkImportObject, locate, prepareImport, type ImportRejection } from '
 import { prepareVersion, type PreparedVersion } from './prepared-version.ts';
 import { isStringifyForm } from '../stix/stringify-form.ts';
 import type { StixObject } from '../stix/types.ts';
+import type { PlainError } from '../threads/plain-error.ts';
 
 /**
  * The reading half of `entente import`: documents → parsed → STIX 2.0 upgraded → validated →
@@ -492,7 +493,7 @@ export type WorkerMessage =
   | { readonly kind: 'batch'; readonly batch: Omit<PreparedBatch, 'versions'>; readonly packed: PackedVersions }
   | { readonly kind: 'step'; readonly step: Exclude<ImportStep, { readonly kind: 'batch' }> }
   | { readonly kind: 'done' }
-  | { readonly kind: 'error'; readonly code: string | undefined; readonly message: string; readonly stack: string | undefined };
+  | { readonly kind: 'error'; readonly error: PlainError };
 
 /** Caller → worker: the slot of a batch now stored, free again. */
 export interface WorkerRelease {

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { isEntenteError } from '../errors/entente-error.ts';
+import { toPlainError } from '../threads/plain-error.ts';
 import { packVersions, prepareImportSteps, type WorkerMessage, type WorkerRelease, type WorkerRequest } from './import-pipeline.ts';
 
 /**
@@ -61,8 +61,7 @@ export async function serveImport(): Promise<void> {
     }
     post({ kind: 'done' });
   } catch (error) {
-    const code = isEntenteError(error) ? error.code : ((error as NodeJS.ErrnoException | undefined)?.code ?? undefined);
-    post({ kind: 'error', code, message: error instanceof Error ? error.message : String(error), stack: error instanceof Error ? error.stack : undefined });
+    post({ kind: 'error', error: toPlainError(error) });
   } finally {
     port.removeAllListeners('message');
   }
