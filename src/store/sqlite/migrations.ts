@@ -455,10 +455,12 @@ export const migrations: readonly string[] = [
   -- One row per (collection, id referred to, entry referring): the entries of a collection that name
   -- an id as evidence, in the order they were added. The home sightings gate finds the sighting an
   -- observed-data was written with, and the observed-data an observable was, by one seek here
-  -- whatever lies between them (ObjectStore.evidenceReferrersOf). Kept by triggers on entries, so
-  -- every write path (TAXII, import, sync, the matcher) keeps it alike. A row whose entry was deleted
-  -- may stay (its version forgotten first): readers join entries, and a dateAdded is never reused.
-  -- Filled here from what is held: one pass over the entries of sightings and observed-data.
+  -- whatever lies between them (ObjectStore.evidenceReferrersOf). Rows are added with the entry, where
+  -- the store adds every entry (SqliteObjectStore #addVersion, for TAXII, import, sync and the matcher
+  -- alike; a trigger's test would run for every entry of every type), and removed with it by the
+  -- trigger below. A row whose entry was deleted may stay (its version forgotten first): readers join
+  -- entries, and a dateAdded is never reused. Filled here from what is held: one pass over the entries
+  -- of sightings and observed-data.
   CREATE TABLE evidence_refs (
     collection_key INTEGER NOT NULL,
     ref_id TEXT NOT NULL,
@@ -471,15 +473,6 @@ export const migrations: readonly string[] = [
       JOIN entries e ON e.vid = ov.vid,
       json_each(ov.json, CASE ov.type WHEN 'sighting' THEN '$.observed_data_refs' ELSE '$.object_refs' END) j
       WHERE ov.type IN ('sighting', 'observed-data') AND j.type = 'text';
-  CREATE TRIGGER evidence_refs_added AFTER INSERT ON entries
-    WHEN (SELECT type FROM object_versions WHERE vid = NEW.vid) IN ('sighting', 'observed-data')
-  BEGIN
-    INSERT OR IGNORE INTO evidence_refs (collection_key, ref_id, date_added)
-      SELECT NEW.collection_key, j.value, NEW.date_added
-        FROM object_versions ov,
-        json_each(ov.json, CASE ov.type WHEN 'sighting' THEN '$.observed_data_refs' ELSE '$.object_refs' END) j
-        WHERE ov.vid = NEW.vid AND j.type = 'text';
-  END;
   CREATE TRIGGER evidence_refs_removed AFTER DELETE ON entries
     WHEN (SELECT type FROM object_versions WHERE vid = OLD.vid) IN ('sighting', 'observed-data')
   BEGIN

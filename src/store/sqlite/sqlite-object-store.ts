@@ -325,6 +325,7 @@ export class SqliteObjectStore implements ObjectStore {
     | 'insertVersion'
     | 'selectCollectionEntriesOfObject'
     | 'insertEntry'
+    | 'insertEvidenceRefs'
     | 'selectEntry'
     | 'updateEntryFlags'
     | 'deleteEntry'
@@ -436,6 +437,13 @@ export class SqliteObjectStore implements ObjectStore {
       ),
       insertEntry: prepare(
         'INSERT INTO entries (collection_key, date_added, vid, is_latest, is_first, signature) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      // What an entry of a sighting or an observed-data names as evidence (migration 16).
+      insertEvidenceRefs: prepare(
+        `INSERT OR IGNORE INTO evidence_refs (collection_key, ref_id, date_added)
+           SELECT @collectionKey, j.value, @dateAdded FROM object_versions ov,
+             json_each(ov.json, CASE ov.type WHEN 'sighting' THEN '$.observed_data_refs' ELSE '$.object_refs' END) j
+           WHERE ov.vid = @vid AND j.type = 'text'`,
       ),
       selectEntry: prepare('SELECT 1 FROM entries WHERE vid = ? AND collection_key = ?'),
       updateEntryFlags: prepare(
@@ -811,6 +819,9 @@ export class SqliteObjectStore implements ObjectStore {
     const isLatest = latest === undefined || compareVersions(version, latest.version) > 0;
     const isFirst = first === undefined || compareVersions(version, first.version) < 0;
     this.#sql.insertEntry.run(collectionKey, dateAdded, vid, isLatest ? 1 : 0, isFirst ? 1 : 0, signature);
+    // Here rather than by a trigger on entries, whose test ran for every entry added (an import of
+    // indicators took a fifth longer): the type is known, and this is the one place entries are added.
+    if (prepared.type === 'sighting' || prepared.type === 'observed-data') this.#sql.insertEvidenceRefs.run({ collectionKey, dateAdded, vid });
 
     // At most one of the two can hold once siblings exist: newer than the latest or older than the first.
     if (latest !== undefined && isLatest) {
