@@ -11,11 +11,6 @@ export type Property =
   | 'position' | 'left' | 'top' | 'right' | 'textIndent' | 'clip' | 'clipPath' | 'transform' | 'width' | 'height' | 'maxWidth'
   | 'maxHeight' | 'overflowX' | 'overflowY';
 
-export const ALL_PROPERTIES: readonly Property[] = [
-  'display', 'visibility', 'contentVisibility', 'opacity', 'filter', 'fontSize', 'color', 'textFill', 'background', 'position', 'left',
-  'top', 'right', 'textIndent', 'clip', 'clipPath', 'transform', 'width', 'height', 'maxWidth', 'maxHeight', 'overflowX', 'overflowY',
-];
-
 const LONGHANDS: Readonly<Record<string, Property>> = {
   display: 'display', visibility: 'visibility', 'content-visibility': 'contentVisibility', opacity: 'opacity', filter: 'filter',
   'font-size': 'fontSize', color: 'color', '-webkit-text-fill-color': 'textFill', 'background-color': 'background', position: 'position',
@@ -23,7 +18,8 @@ const LONGHANDS: Readonly<Record<string, Property>> = {
   transform: 'transform', '-webkit-transform': 'transform', width: 'width', height: 'height', 'max-width': 'maxWidth',
   'max-height': 'maxHeight', 'overflow-x': 'overflowX', 'overflow-y': 'overflowY',
 };
-const SHORTHANDS = new Set(['font', 'background', 'inset', 'overflow']);
+/** Shorthands read (each sets one or more of the properties). */
+export const SHORTHANDS: ReadonlySet<string> = new Set(['font', 'background', 'inset', 'overflow']);
 
 /** Whether a declaration's name may be one read here (a cheap test on a whole block first). */
 export const MENTIONS_PROPERTY = /display|visib|opacity|filter|font|color|background|position|left|top|right|inset|indent|clip|transform|width|height|overflow|--/i;

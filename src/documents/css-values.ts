@@ -142,16 +142,18 @@ function parseColourText(t: string): Rgba | 'currentcolor' | 'unknown' | undefin
 export function over(top: Rgba, bottom: Rgba): Rgba {
   const a = top.a + bottom.a * (1 - top.a);
   if (a === 0) return { r: 0, g: 0, b: 0, a: 0 };
-  const mix = (x: number, y: number): number => (x * top.a + y * bottom.a * (1 - top.a)) / a;
-  return { r: mix(top.r, bottom.r), g: mix(top.g, bottom.g), b: mix(top.b, bottom.b), a };
+  const wt = top.a / a;
+  const wb = (bottom.a * (1 - top.a)) / a;
+  return { r: top.r * wt + bottom.r * wb, g: top.g * wt + bottom.g * wb, b: top.b * wt + bottom.b * wb, a };
+}
+
+function linear(v: number): number {
+  const s = v / 255;
+  return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
 }
 
 function luminance(c: Rgba): number {
-  const lin = (v: number): number => {
-    const s = v / 255;
-    return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
-  };
-  return 0.2126 * lin(c.r) + 0.7152 * lin(c.g) + 0.0722 * lin(c.b);
+  return 0.2126 * linear(c.r) + 0.7152 * linear(c.g) + 0.0722 * linear(c.b);
 }
 
 /** The WCAG contrast ratio of text `fg` over an opaque `bg` (1: none, 21: black on white). */

@@ -1,7 +1,7 @@
 // What a page's own style sheets say about showing an element: a small, conservative reader of the
-// CSS in its <style> elements, for the three properties that hide text (display:none,
-// visibility:hidden|collapse, content-visibility:hidden), so that a report cannot hide planted
-// indicators behind `.h{display:none}` where the reader only looked at inline styles.
+// CSS in its <style> elements and style attributes, for the properties that hide text, so that a
+// report cannot hide planted indicators behind `.h{display:none}` where the reader only looked at
+// inline styles.
 //
 // Conservative means: where a condition is unsure, the text stays visible (and is read). Only rules
 // at the top level of a style sheet (or of a cascade layer, @layer, or of an @media whose condition
@@ -12,9 +12,13 @@
 // show it, the other way round (a selector the reader does not follow must not smuggle a value past
 // it; the warning names the text). A pseudo-element's rule is left out (it styles generated
 // content), and so is a selector a browser does not take, the rest of the list still applying.
-// Values are checked: an invalid one is dropped, as a browser drops it. Custom properties are not
-// resolved: a var() value counts as one that shows the element. The cascade: !important, then inline
-// style over a style sheet, then specificity, then the later rule. Nothing is fetched
+// The properties are css-properties.ts's (all that can hide text: display, visibility, opacity,
+// font-size, colours, position, clip, …); css-hiding.ts decides from them. Values are checked: an
+// invalid one is dropped, as a browser drops it. Custom properties are cascaded and inherited, and
+// var() resolved on each element (css-custom-properties.ts, @property included); a custom property
+// that a rule under a condition or with an undecided selector may set leaves the value using it
+// unjudged (it counts as showing). The cascade: !important, then inline style over a style sheet,
+// then specificity, then the later rule. Nothing is fetched
 // (<link rel=stylesheet>, @import: `external` counts them for a warning).
 //
 // Hostile CSS is bounded: MAX_STYLESHEET_CHARS of it is read, selectors are bounded in length and
@@ -23,8 +27,10 @@
 // (`truncated`, `exhausted`) so that the analyst can be.
 import type { DefaultTreeAdapterMap } from 'parse5';
 import { mediaAlwaysHolds } from './css-media.ts';
-import { ALL_PROPERTIES, expand, mayHide as hides, MENTIONS_PROPERTY, valid } from './css-properties.ts';
+import { expand, GLOBAL, mayHide as hides, MENTIONS_PROPERTY, SHORTHANDS, valid } from './css-properties.ts';
 import type { Property } from './css-properties.ts';
+import { parseAtProperty, substitute, usesVar } from './css-custom-properties.ts';
+import type { Registration } from './css-custom-properties.ts';
 import { MAYBE, NO, parseSelector, SelectorMatcher, skipString, splitSelectorList } from './css-selector.ts';
 import type { Selector } from './css-selector.ts';
 
@@ -49,10 +55,19 @@ export type Visibility = Readonly<Partial<Record<Property, string>>> & {
   readonly byGuess: boolean;
 };
 
+type CustomName = `--${string}`;
+
 interface Declaration {
-  readonly property: Property;
+  /** A property of css-properties.ts, or a custom property (`--name`). */
+  readonly property: Property | CustomName;
   readonly value: string;
   readonly important: boolean;
+  /** The shorthand it came from, for a value with var() (expanded once the var() is resolved). */
+  readonly shorthand?: string;
+}
+
+function isCustom(property: Property | CustomName): property is CustomName {
+  return property.startsWith('--');
 }
 
 /** The declarations of a style attribute or rule block that set a property of css-properties.ts, valid ones only, in order. */
@@ -67,10 +82,13 @@ function parseDeclarations(block: string): Declaration[] {
     const important = /!\s*important$/.test(value);
     if (important) value = value.replace(/!\s*important$/, '').trim();
     value = value.replace(/\s+/g, ' ');
+    if (name.startsWith('--')) {
+      out.push({ property: name as CustomName, value, important });
+      continue;
+    }
     for (const [property, v] of expand(name, value)) {
-      // A custom property is valid when the rule is parsed and resolved later; it is not resolved here,
-      // so it counts as a value that shows the element (it does override an earlier display:none).
-      if (/\bvar\(/.test(v)) out.push({ property, value: 'var()', important });
+      // A value with var() is valid when the rule is parsed; it is resolved for each element (visibility()).
+      if (usesVar(v)) out.push({ property, value: v, important, ...(SHORTHANDS.has(name) ? { shorthand: name } : {}) });
       else if (valid(property, v)) out.push({ property, value: v, important });
     }
   }
@@ -174,7 +192,16 @@ type Source = typeof INLINE | typeof SHEET | typeof GUESSED;
 interface Candidate extends Rank {
   readonly value: string;
   readonly source: Source;
+  readonly shorthand: string | undefined;
 }
+
+/** An element's custom properties: their values, and the ones a rule that may not apply could set otherwise. */
+interface Customs {
+  readonly values: ReadonlyMap<string, string>;
+  readonly unsure: ReadonlySet<string>;
+}
+
+const NO_CUSTOMS: Customs = { values: new Map(), unsure: new Set() };
 
 function attr(el: Element, name: string): string | undefined {
   return el.attrs.find((a) => a.name === name)?.value;
@@ -197,6 +224,10 @@ export class PageStyles {
   private rules = 0;
   private readonly cache = new Map<Element, Visibility>();
   private readonly inline = new Map<string, readonly Declaration[]>();
+  /** Custom properties registered with @property. */
+  private readonly registered = new Map<string, Registration>();
+  /** Each element's custom properties (after inheritance), once worked out. */
+  private readonly customCache = new Map<Element, Customs>();
   private readonly layers = new Map<string, number>();
   private readonly quirks: boolean;
   private readonly matcher: SelectorMatcher;
@@ -301,6 +332,8 @@ export class PageStyles {
       const prelude = css.slice(i, j).trim();
       if (prelude.startsWith('@')) {
         const name = /^@([-A-Za-z]+)/.exec(prelude)?.[1]?.toLowerCase() ?? '';
+        const registration = name === 'property' ? parseAtProperty(prelude, css.slice(j + 1, close)) : undefined;
+        if (registration !== undefined) this.registered.set(...registration);
         if (GROUPING_AT_RULES.has(name) && depth < MAX_AT_RULE_DEPTH) {
           if (name === 'layer' && layer === undefined) {
             // Rules in a layer apply, below the rules outside layers; level() ranks them.
@@ -345,20 +378,28 @@ export class PageStyles {
   visibility(el: Element): Visibility {
     const cached = this.cache.get(el);
     if (cached !== undefined) return cached;
-    const base: Partial<Record<Property, Candidate>> = {};
-    const shows: Partial<Record<Property, Candidate>> = {};
+    const base: Partial<Record<string, Candidate>> = {};
+    const shows: Partial<Record<string, Candidate>> = {};
+    // Custom properties that a rule under a condition, or one that may not match, sets here.
+    let unsure: Set<string> | undefined;
     // Called once per matching declaration (a million times on a hostile page): plain arguments, and
     // an object only for a declaration that wins.
     const consider = (d: Declaration, level: number, specificity: number, order: number, source: Source, conditional: boolean): void => {
       const rank: Rank = { level, specificity, order };
+      const shorthand = d.shorthand;
       if (conditional) {
-        // A rule that may or may not apply can only show the element again, never hide it.
+        // A rule that may or may not apply can only show the element again, never hide it; what it
+        // does through a custom property is not known until the property is used.
+        if (isCustom(d.property)) {
+          (unsure ??= new Set()).add(d.property);
+          return;
+        }
         const best = shows[d.property];
-        if (!hides(d.property, d.value) && (best === undefined || outranks(rank, best))) shows[d.property] = { level, specificity, order, value: d.value, source };
+        if (!hides(d.property, d.value) && (best === undefined || outranks(rank, best))) shows[d.property] = { level, specificity, order, value: d.value, source, shorthand };
         return;
       }
       const best = base[d.property];
-      if (best === undefined || outranks(rank, best)) base[d.property] = { level, specificity, order, value: d.value, source };
+      if (best === undefined || outranks(rank, best)) base[d.property] = { level, specificity, order, value: d.value, source, shorthand };
     };
     if (!this.empty && !this.exhausted) {
       const lists: (readonly Rule[] | undefined)[] = [this.universal, this.byTag.get(el.tagName.toLowerCase())];
@@ -372,7 +413,8 @@ export class PageStyles {
           for (const d of rule.declarations) {
             // A rule that may match (a selector not decided here, css-selector.ts) can only hide: a
             // planted value must not get through a selector this reader does not follow.
-            if (match === MAYBE && (rule.conditional || !hides(d.property, d.value))) continue;
+            if (match === MAYBE && isCustom(d.property)) (unsure ??= new Set()).add(d.property);
+            if (match === MAYBE && (rule.conditional || isCustom(d.property) || !hides(d.property, d.value))) continue;
             consider(d, level(d.important, rule.layer), rule.selector.specificity, rule.order, match === MAYBE ? GUESSED : SHEET, rule.conditional);
           }
         }
@@ -389,17 +431,21 @@ export class PageStyles {
       }
       for (const [k, d] of declarations.entries()) consider(d, d.important ? 3 : 1, 0, k, INLINE, false);
     }
+    const customs = this.ownCustoms(el, base, unsure);
     let bySheet = false;
     let byGuess = false;
     const out: { -readonly [K in keyof Visibility]: Visibility[K] } = { bySheet, byGuess };
-    for (const property of ALL_PROPERTIES) {
-      if (!(property in base) && !(property in shows)) continue;
+    for (const key in shows) if (!(key in base)) base[key] = undefined;
+    for (const key in base) {
+      if (isCustom(key as Property | CustomName)) continue;
+      const property = key as Property;
       let win = base[property];
       const show = shows[property];
       if (show !== undefined && (win === undefined || (hides(property, win.value) && outranks(show, win)))) win = show;
       if (win === undefined) continue;
-      out[property] = win.value;
-      if (COLOURS.has(property) || !hides(property, win.value)) continue;
+      const value = usesVar(win.value) ? this.resolve(property, win, customs) : win.value;
+      out[property] = value;
+      if (COLOURS.has(property) || !hides(property, value)) continue;
       if (win.source !== INLINE) bySheet = true;
       if (win.source === GUESSED) byGuess = true;
     }
@@ -407,5 +453,69 @@ export class PageStyles {
     out.byGuess = byGuess;
     this.cache.set(el, out);
     return out;
+  }
+
+  /**
+   * A value with var() resolved with `customs` (the element's custom properties): the value, `unset`
+   * if it is invalid once resolved, or `var()` where a custom property it uses may be set otherwise by
+   * a rule that may not apply (it then counts as showing the element, as a value not judged).
+   */
+  private resolve(property: Property, win: Candidate, customs: Customs): string {
+    let unsure = false;
+    const resolved = substitute(win.value, (name) => {
+      if (customs.unsure.has(name)) unsure = true;
+      return customs.values.get(name) ?? this.registered.get(name)?.initial;
+    });
+    if (unsure) return 'var()';
+    if (resolved === undefined) return 'unset';
+    const value = win.shorthand === undefined ? resolved : expand(win.shorthand, resolved).find(([p]) => p === property)?.[1];
+    return value !== undefined && (valid(property, value) || GLOBAL.includes(value)) ? value : 'unset';
+  }
+
+  /** `el`'s custom properties: its own winning declarations over what it inherits from its parent. */
+  private ownCustoms(el: Element, base: Partial<Record<string, Candidate>>, unsure: ReadonlySet<string> | undefined): Customs {
+    if (this.customCache.size === 0 && !this.anyCustom(base, unsure)) return NO_CUSTOMS;
+    const parent = isElement(el.parentNode) ? this.customsOf(el.parentNode) : NO_CUSTOMS;
+    let values: Map<string, string> | undefined;
+    let unsureHere: Set<string> | undefined;
+    // A registered property that does not inherit starts from its initial value on every element.
+    for (const [name, r] of this.registered) {
+      if (!r.inherits && parent.values.has(name)) (values ??= new Map(parent.values)).delete(name);
+    }
+    for (const key in base) {
+      const win = base[key];
+      if (win === undefined || !key.startsWith('--')) continue;
+      const v = win.value;
+      values ??= new Map(parent.values);
+      if (v === 'initial' || (v === 'unset' && this.registered.get(key)?.inherits === false)) values.delete(key);
+      else if (v !== 'inherit' && v !== 'unset') values.set(key, v);
+      if (parent.unsure.has(key)) (unsureHere ??= new Set(parent.unsure)).delete(key);
+    }
+    if (unsure !== undefined) for (const name of unsure) (unsureHere ??= new Set(parent.unsure)).add(name);
+    const out: Customs = values === undefined && unsureHere === undefined ? parent : { values: values ?? parent.values, unsure: unsureHere ?? parent.unsure };
+    this.customCache.set(el, out);
+    return out;
+  }
+
+  private anyCustom(base: Partial<Record<string, Candidate>>, unsure: ReadonlySet<string> | undefined): boolean {
+    if (unsure !== undefined) return true;
+    for (const key in base) if (key.startsWith('--')) return true;
+    return false;
+  }
+
+  /** The custom properties of `el` (its styles worked out first if they were not). */
+  private customsOf(el: Element): Customs {
+    if (this.customCache.size === 0) return NO_CUSTOMS;
+    const known = this.customCache.get(el);
+    if (known !== undefined) return known;
+    // From the nearest ancestor worked out, down (iteratively: a page nests deep).
+    const chain: Element[] = [];
+    for (let e: Element | undefined = el; e !== undefined && !this.customCache.has(e); e = isElement(e.parentNode) ? e.parentNode : undefined) chain.push(e);
+    for (let k = chain.length - 1; k >= 0; k--) {
+      const e = chain[k] as Element;
+      if (!this.cache.has(e)) this.visibility(e);
+      if (!this.customCache.has(e)) this.customCache.set(e, isElement(e.parentNode) ? (this.customCache.get(e.parentNode) ?? NO_CUSTOMS) : NO_CUSTOMS);
+    }
+    return this.customCache.get(el) ?? NO_CUSTOMS;
   }
 }

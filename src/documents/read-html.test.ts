@@ -64,8 +64,8 @@ describe('reading HTML', () => {
     assert.equal(doc.text, 'Report\n\nshown.net\n');
   });
 
-  it('reads a child set back to visibility:initial (visible) or to a var() value (counted as showing) under a visibility:hidden element', () => {
-    const doc = readHtml(page('<p style="visibility:hidden">gone.net <span style="visibility:initial">initial.net </span><span style="visibility:var(--v)">var.net</span></p>'));
+  it('reads a child set back to visibility:initial (visible) or to a var() that resolves to visible under a visibility:hidden element', () => {
+    const doc = readHtml(page('<p style="visibility:hidden; --v: visible">gone.net <span style="visibility:initial">initial.net </span><span style="visibility:var(--v)">var.net</span></p>'));
     assert.equal(doc.text, 'Report\n\ninitial.net var.net\n');
   });
 
@@ -139,7 +139,7 @@ describe('reading HTML', () => {
     assert.equal(read('<!doctype html><style>@layer base { #a{display:none} } p{display:block}</style><p id=a>shown</p>'), 'shown\n');
     assert.equal(read('<!doctype html><style>@layer a, b; @layer b { p{display:block} } @layer a { #a{display:none} }</style><p id=a>shown</p>'), 'shown\n');
     assert.equal(read('<!doctype html><style>@layer a { .x{display:none!important} } #y{display:block!important}</style><p>keep</p><p class=x id=y>gone</p>'), 'keep\n');
-    // A custom property is not resolved: it counts as showing the element, as var(--shown) would.
+    // An undefined custom property makes the value invalid when computed: display is then unset (inline), shown.
     assert.equal(read('<!doctype html><style>.a{display:none} .a{display:var(--shown)}</style><p class=a>shown</p>'), 'shown\n');
   });
 
@@ -239,6 +239,49 @@ describe('reading HTML', () => {
     const doc = readHtml('<!doctype html><style>.x{font-size:0}</style><main><p>keep</p><p class=x>planted-c2.net</p><p style="color:#fff">planted-ip 203.0.113.9</p></main>', { name: 'r.html' });
     assert.equal(doc.text, 'keep\n');
     assert.match(doc.warnings[0] ?? '', /r\.html: 2 hidden elements .*1 of them by the page.s style sheet.* held 35 characters .*starting "planted-c2\.net planted-ip/);
+  });
+
+  it('resolves custom properties as a browser does: var() with inheritance, fallbacks, @property initial values', () => {
+    const read = (html: string): string => readHtml(`<!doctype html>${html}`).text;
+    for (const hide of [
+      '<style>.a{--h:none; display:var(--h)}</style><p class=a>planted-c2.net</p>',
+      '<style>:root{--h:none} .a{display:var(--h)}</style><p class=a>planted-c2.net</p>',
+      '<div style="--v:hidden"><p style="visibility:var(--v)">planted-c2.net</p></div>',
+      '<style>.a{display:var(--missing, none)}</style><p class=a>planted-c2.net</p>',
+      '<style>:root{--x:var(--y); --y:none} .a{display:var(--x)}</style><p class=a>planted-c2.net</p>',
+      '<style>main{--fg:#fff} .a{color:var(--fg)}</style><p class=a>planted-c2.net</p>',
+      '<style>.a{--z:0; font-size:var(--z)}</style><p class=a>planted-c2.net</p>',
+      '<style>.a{--f:0/0 a; font:var(--f)}</style><p class=a>planted-c2.net</p>',
+      '<style>.a{--o:0} .a{opacity:var(--o)}</style><p class=a>planted-c2.net</p>',
+      '<style>@property --h { syntax: "*"; inherits: false; initial-value: none; } .a{display:var(--h)}</style><p class=a>planted-c2.net</p>',
+      // Registered as not inherited: the parent's value does not reach the child, the initial one does.
+      '<style>@property --h { syntax: "*"; inherits: false; initial-value: none; } div{--h:block} .a{display:var(--h)}</style><div><p class=a>planted-c2.net</p></div>',
+      '<p style="visibility:hidden">gone <span style="visibility:var(--undefined)">planted-c2.net</span></p>',
+    ]) {
+      assert.equal(read(`<main><p>keep 45.77.12.3</p>${hide}</main>`), 'keep 45.77.12.3\n', hide);
+    }
+    for (const show of [
+      '<style>.a{display:none} .a{display:var(--shown)}</style><p class=a>shown.net</p>',
+      '<style>.a{--h:none} .b{display:var(--h)}</style><p class=b>shown.net</p>',
+      '<style>:root{--h:none} .a{--h:block} .a{display:var(--h)}</style><p class=a>shown.net</p>',
+      '<style>:root{--x:var(--x)} .a{display:var(--x)}</style><p class=a>shown.net</p>',
+      '<style>@property --h { syntax: "*"; inherits: false; initial-value: none; } .a{--h:block} .a{display:var(--h)}</style><p class=a>shown.net</p>',
+      '<style>:root{--d:none} @media (min-width:800px){:root{--d:block}} .a{display:var(--d)}</style><p class=a>shown.net</p>',
+      '<p style="visibility:hidden">gone <span style="--v:visible;visibility:var(--v)">shown.net</span></p>',
+    ]) {
+      assert.equal(read(`<main><p>keep 45.77.12.3</p>${show}</main>`).replace('\n\ngone', ''), 'keep 45.77.12.3\n\nshown.net\n', show);
+    }
+  });
+
+  it('resolves hostile custom properties in bounded time: references that double at every level, cycles', () => {
+    const chain = Array.from({ length: 30 }, (_, i) => `--a${i}: var(--a${i + 1}, x) var(--a${i + 1}, y);`).join('');
+    const started = process.cpuUsage();
+    const doc = readHtml(`<!doctype html><style>:root{${chain} --a30: none; --c: var(--d); --d: var(--c)} p{display:var(--a0)} .c{display:var(--c)}</style><main>${'<p>shown.net</p>'.repeat(2_000)}<b class=c>cycle.net</b></main>`);
+    const used = process.cpuUsage(started);
+    assert.ok((used.user + used.system) / 1000 < 3_000, `${(used.user + used.system) / 1000} ms of CPU`);
+    // Too many references: invalid when computed, display unset, shown; a cycle too.
+    assert.match(doc.text, /shown\.net/);
+    assert.match(doc.text, /cycle\.net/);
   });
 
   it('reads text a style sheet hides only conditionally or interactively: @media and other at-rules, pseudo-classes, media="print"', () => {

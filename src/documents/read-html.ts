@@ -311,7 +311,8 @@ class HtmlText {
     const wasVisible = this.visible;
     const hiddenBefore = this.hiddenChars;
     if (css.visibility !== undefined) {
-      // `initial` is visible; a var() value counts as showing, as the style sheet reader counts it.
+      // `initial` is visible; a var() the style sheet reader left unresolved (a rule that may not apply
+      // sets its custom property) counts as showing, as that reader counts it.
       const shows = css.visibility === 'visible' || css.visibility === 'initial' || css.visibility.startsWith('var(');
       this.shown = shows || (css.visibility !== 'hidden' && css.visibility !== 'collapse' && wasShown);
     }
