@@ -49,11 +49,11 @@ export const SIGHTING_EVIDENCE_PROPERTY = 'x_entente_sighting_evidence';
  * A stricter indicator makes them stricter (homeSightingMarkings): a sighting names its indicator and
  * its evidence holds the indicator's value, so neither is ever more open than the indicator.
  */
-export const HOME_SIGHTING_MARKING: string = TLP2_MARKING_IDS['amber+strict'];
+const HOME_SIGHTING_FLOOR: TlpLevel = 'amber+strict';
 
 /**
  * The markings of the home sighting of `indicator` (the version that matched) and of its observed-data:
- * the stricter of HOME_SIGHTING_MARKING and every official TLP marking the indicator carries
+ * the stricter of HOME_SIGHTING_FLOOR and every official TLP marking the indicator carries
  * (object-level or granular: a granular TLP:RED on its pattern governs the value the evidence holds),
  * then every other marking of the indicator as it is (a recipients or weakness marking, a statement, a
  * TLP definition of its own), as a circle's copy carries them (decide-sighting-share.ts). So a sighting
@@ -69,7 +69,7 @@ export function homeSightingMarkings(indicator: Readonly<Record<string, unknown>
   if (indicator === undefined) return [TLP2_MARKING_IDS.red];
   const refs = new Set<string>();
   addMarkingRefs(indicator, refs);
-  let level: TlpLevel = 'amber+strict';
+  let level = HOME_SIGHTING_FLOOR;
   const others: string[] = [];
   for (const ref of refs) {
     const tlp = tlpOfMarkingRef(ref);
@@ -350,7 +350,7 @@ export function circleSightingObjects(bundle: SightingBundle, form: SightingShar
   const markings = [TLP2_MARKING_IDS[form.tlp], ...form.markings];
   const marked = (object: StixObject): StixObject => ({ ...object, object_marking_refs: [...new Set([...markingRefsOf(object), ...markings])] });
   // The copy's observed-data is marked as decided alone: the stored one's marking is the home's
-  // (HOME_SIGHTING_MARKING, or none on one stored before it was marked), which the agreement's form
+  // (homeSightingMarkings, or none on one stored before it was marked), which the agreement's form
   // replaces for the circle's copy, as it does the sighting's.
   const { object_marking_refs: _homeMarking, ...observed } = bundle.observedData;
   const observedData: StixObject | undefined = evidence ? marked({ ...observed, id: `observed-data--${randomUuid()}` } as StixObject) : undefined;
