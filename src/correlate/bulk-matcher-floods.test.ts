@@ -27,7 +27,10 @@ describe('bulk matcher: what a partner chooses besides its patterns', () => {
     const colliding = Array.from({ length: count }, (_, i) => `indicator--5eed0000-0000-4000-8000-${hex(i, 12)}`);
     const spread = Array.from({ length: count }, (_, i) => `indicator--${hex(Math.imul(i + 1, 0x9e3779b1) >>> 0, 8)}-0000-4000-8000-${hex(i, 12)}`);
     timeToAdd(spread.slice(0, 2_000)); // warm up
-    const ratio = timeToAdd(colliding) / timeToAdd(spread);
+    // A complexity guard, not a speed goal: quadratic probing took 15 times as long. The best of three
+    // each, so that a collection or a busy core during one run does not decide it.
+    const best = (ids: readonly string[]): number => Math.min(timeToAdd(ids), timeToAdd(ids), timeToAdd(ids));
+    const ratio = best(colliding) / best(spread);
     assert.ok(ratio < 3, `colliding ids took ${ratio.toFixed(1)} times as long`);
   });
 
