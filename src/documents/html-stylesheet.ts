@@ -95,6 +95,22 @@ function parseDeclarations(block: string): Declaration[] {
   return out;
 }
 
+// Elements whose presentational attributes set a colour: <font color>, <body text>, bgcolor.
+const HINTED = new Set(['font', 'body', 'table', 'tr', 'td', 'th', 'thead', 'tbody', 'tfoot']);
+
+/** The colours `el`'s presentational attributes set, as declarations (a bare hex colour as HTML reads it). */
+function presentationalHints(el: Element): Declaration[] {
+  const out: Declaration[] = [];
+  for (const a of el.attrs) {
+    const property = a.name === 'bgcolor' ? 'background' : a.name === 'color' && el.tagName === 'font' ? 'color' : a.name === 'text' && el.tagName === 'body' ? 'color' : undefined;
+    if (property === undefined) continue;
+    let value = a.value.trim().toLowerCase();
+    if (/^[0-9a-f]{6}$/.test(value)) value = `#${value}`;
+    if (valid(property, value) && !GLOBAL.includes(value)) out.push({ property, value, important: false });
+  }
+  return out;
+}
+
 // Colours hide text only against one another: a winning colour does not say that a style sheet hid it.
 const COLOURS: ReadonlySet<Property> = new Set(['color', 'textFill', 'background']);
 
@@ -401,6 +417,8 @@ export class PageStyles {
       const best = base[d.property];
       if (best === undefined || outranks(rank, best)) base[d.property] = { level, specificity, order, value: d.value, source, shorthand };
     };
+    // Old presentational attributes (<font color>, bgcolor) are author styles below every rule.
+    if (HINTED.has(el.tagName)) for (const d of presentationalHints(el)) consider(d, -2, 0, 0, SHEET, false);
     if (!this.empty && !this.exhausted) {
       const lists: (readonly Rule[] | undefined)[] = [this.universal, this.byTag.get(el.tagName.toLowerCase())];
       const id = attr(el, 'id');

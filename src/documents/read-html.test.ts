@@ -235,6 +235,15 @@ describe('reading HTML', () => {
     }
   });
 
+  it('applies the colours of old presentational attributes: <font color>, bgcolor', () => {
+    const read = (html: string): string => readHtml(`<!doctype html><main><p>keep</p>${html}</main>`).text;
+    assert.equal(read('<p><font color="white">planted-c2.net</font></p>'), 'keep\n');
+    assert.equal(read('<table bgcolor="#000"><tr><td><font color=black>planted-c2.net</font></td></tr></table>'), 'keep\n');
+    assert.equal(read('<table bgcolor="#000"><tr><td><font color=white>shown.net</font></td></tr></table>'), 'keep\n\nshown.net\n');
+    // A style sheet overrides them, as in a browser.
+    assert.equal(read('<style>font{color:#000}</style><p><font color="#fff">shown.net</font></p>'), 'keep\n\nshown.net\n');
+  });
+
   it('says how much unseen text it did not read, for these tricks too', () => {
     const doc = readHtml('<!doctype html><style>.x{font-size:0}</style><main><p>keep</p><p class=x>planted-c2.net</p><p style="color:#fff">planted-ip 203.0.113.9</p></main>', { name: 'r.html' });
     assert.equal(doc.text, 'keep\n');
