@@ -59,6 +59,14 @@ describe('reading HTML', () => {
     assert.equal(doc.text, 'Report\n\nvisible 45.77.12.3\n\nafter 45.77.12.4\n');
   });
 
+  it('does not read what a browser never displays: <noframes>, <noembed>, <datalist>, <rp>, a <title> in the body', () => {
+    // A browser's own style sheet gives them display:none; an author style can show them again.
+    const doc = readHtml(page('<main><p>keep 45.77.12.3</p><noframes>nf-c2.net</noframes><noembed>ne-c2.net</noembed><datalist><option>dl-c2.net</option></datalist><ruby>漢<rp>(rp-c2.net)</rp><rt>kan</rt></ruby><title>t-c2.net</title></main>'));
+    assert.equal(doc.text, 'Report\n\nkeep 45.77.12.3\n\n漢kan\n');
+    assert.match(doc.warnings[0] ?? '', /5 hidden elements/);
+    assert.equal(readHtml(page('<main><title style="display:block">shown.net</title></main>')).text, 'Report\n\nshown.net\n');
+  });
+
   it('reads a visibility:visible child of a visibility:hidden element, as a browser shows it', () => {
     const doc = readHtml(page('<p style="visibility:hidden">gone.net <span style="visibility:visible">shown.net</span></p>'));
     assert.equal(doc.text, 'Report\n\nshown.net\n');

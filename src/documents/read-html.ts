@@ -49,15 +49,20 @@ const PARAGRAPH = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'table', 'pr
 const INVISIBLE = new RegExp(`[${INVISIBLE_CLASS}]`, 'g');
 const INVISIBLE_CODES: ReadonlySet<number> = new Set(Array.from(INVISIBLE_CHARACTERS, (c) => c.charCodeAt(0)));
 
+// Elements a browser's own style sheet does not display (unless the author's styles set a display);
+// parse5 reads the text of <noframes> and <noembed> as text, so a page could hide a value in them.
+const NOT_DISPLAYED = new Set(['noframes', 'noembed', 'datalist', 'rp', 'title', 'area', 'base', 'link', 'meta', 'param']);
+
 /**
  * Whether a browser shows nothing of what `el` holds: display:none or content-visibility:hidden (in
  * its style attribute or the page's style sheets, html-stylesheet.ts), or the `hidden` attribute
- * (the user agent's display:none, unless the author's styles set a display).
+ * or an element in NOT_DISPLAYED (the user agent's display:none, unless the author's styles set a
+ * display).
  */
 function notDisplayed(el: Element, css: Visibility): boolean {
   if (css.contentVisibility === 'hidden') return true;
   if (css.display !== undefined) return css.display === 'none';
-  return attr(el, 'hidden') !== undefined;
+  return NOT_DISPLAYED.has(el.tagName) || attr(el, 'hidden') !== undefined;
 }
 
 /** Whether `el` hides itself and its content from view: not displayed, visibility:hidden or collapse, or unseen (css-hiding.ts). */
