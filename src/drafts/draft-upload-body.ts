@@ -3,6 +3,7 @@
 // as 64 MB of JSON, and decoding, parsing, checking and un-base64-ing it held the event loop for
 // well over a second. The route hands the raw bytes over; the answers (codes, fields, places) are
 // those the node's JSON body parser and the route gave before.
+import { isUtf8 } from 'node:buffer';
 import { badField, fieldsOf, optionalString } from '../api/json-body.ts';
 import { DEFAULT_DOCUMENT_LIMITS } from '../documents/document-limits.ts';
 import { EntenteError } from '../errors/entente-error.ts';
@@ -34,9 +35,18 @@ export interface DraftUploadBody {
 /**
  * The upload a raw body carries. Throws what the node's JSON body parser throws for a text that is
  * not JSON within its limits (ENT_INPUT_MALFORMED_JSON with line and column, ENT_INPUT_TOO_DEEP,
- * ENT_INPUT_TOO_LARGE), then what draftUploadOf throws.
+ * ENT_INPUT_TOO_LARGE; ENT_INPUT_MALFORMED_JSON with the offset of the first bad byte for a body
+ * that is not UTF-8), then what draftUploadOf throws.
  */
 export function parseDraftUploadBody(body: DraftUploadBody): DraftUpload {
+  // JSON between systems is UTF-8 (RFC 8259, 8.1). Decoded leniently, each bad byte became U+FFFD
+  // in the report's text: a draft of a text the sender never wrote (its sha256 that of the altered
+  // text), and nothing said so. The bytes are at hand here, so they are checked (natively; the
+  // place is looked for only in a body refused).
+  if (!isUtf8(body.bytes)) {
+    const offset = firstInvalidUtf8Byte(body.bytes);
+    throw new EntenteError('ENT_INPUT_MALFORMED_JSON', `the body is not UTF-8 text: the byte at offset ${offset} starts no well-formed UTF-8 character (send JSON as UTF-8)`, { offset });
+  }
   const text = Buffer.from(body.bytes.buffer, body.bytes.byteOffset, body.bytes.byteLength).toString('utf8');
   const result = parseJson(text, { maxDepth: body.maxJsonDepth, maxBytes: body.maxBodyBytes });
   if (!result.ok) {
@@ -46,6 +56,34 @@ export function parseDraftUploadBody(body: DraftUploadBody): DraftUpload {
     });
   }
   return draftUploadOf(result.value, body.createdBy);
+}
+
+/**
+ * Where the first byte that is not part of a well-formed UTF-8 character is (RFC 3629: no overlong
+ * forms, no surrogates, nothing past U+10FFFF), for a text isUtf8 refused.
+ */
+function firstInvalidUtf8Byte(bytes: Uint8Array): number {
+  let at = 0;
+  while (at < bytes.length) {
+    const lead = bytes[at] as number;
+    if (lead < 0x80) {
+      at++;
+      continue;
+    }
+    const more = lead >= 0xc2 && lead <= 0xdf ? 1 : lead >= 0xe0 && lead <= 0xef ? 2 : lead >= 0xf0 && lead <= 0xf4 ? 3 : 0;
+    if (more === 0) return at;
+    // The second byte's range excludes overlong forms (E0, F0), surrogates (ED) and code points past U+10FFFF (F4).
+    const low = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80;
+    const high = lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : 0xbf;
+    const second = bytes[at + 1];
+    if (second === undefined || second < low || second > high) return at;
+    for (let k = 2; k <= more; k++) {
+      const next = bytes[at + k];
+      if (next === undefined || next < 0x80 || next > 0xbf) return at;
+    }
+    at += more + 1;
+  }
+  return bytes.length;
 }
 
 /**
