@@ -4,8 +4,9 @@
 //
 // - the whole element is unseen (its content with it, whatever that says of itself): opacity below
 //   MIN_OPACITY (multiplied down the tree, filter:opacity() included); moved OFF_SCREEN_PX or more to
-//   the left or top (position:absolute|fixed|relative with left or top, or a translate()); scaled to
-//   nothing; clipped to nothing (clip:rect() on a positioned element, clip-path); a box of at most
+//   the left or top (position:absolute|fixed|relative with left or top, translate() or the translate
+//   property); scaled to nothing (scale(), the scale property); clipped to nothing (clip:rect() on a
+//   positioned element, clip-path); a box of at most
 //   1px that hides its overflow (the "visually hidden" pattern, for screen readers only);
 // - its own text is unseen, until a descendant sets it right again: a font size below MIN_FONT_PX
 //   (font-size:0, the `font: 0/0 a` trick), a text colour that is transparent or too close to the
@@ -86,6 +87,8 @@ function wholeUnseen(tag: string, css: Visibility, opacity: number, fontSize: nu
     if ((css.left === undefined || css.left === 'auto') && right !== undefined && right >= 5 * OFF_SCREEN_PX) return true;
   }
   if (css.transform !== undefined && mayHide('transform', css.transform)) return true;
+  if (css.scale !== undefined && mayHide('scale', css.scale)) return true;
+  if (css.translate !== undefined && mayHide('translate', css.translate)) return true;
   if ((position === 'absolute' || position === 'fixed') && css.clip !== undefined && clipsAll('clip', css.clip)) return true;
   if (css.clipPath !== undefined && clipsAll('clipPath', css.clipPath)) return true;
   // A box of at most 1px that hides what overflows it; width and height do not apply to an inline box.
@@ -111,7 +114,7 @@ function looksAtAny(css: Visibility): boolean {
 }
 
 // Whether a cascaded style sets anything this module looks at (most elements set none).
-const LOOKED_AT = ['opacity', 'filter', 'fontSize', 'color', 'textFill', 'background', 'position', 'textIndent', 'clipPath', 'transform', 'overflowX', 'overflowY'] as const;
+const LOOKED_AT = ['opacity', 'filter', 'fontSize', 'color', 'textFill', 'background', 'position', 'textIndent', 'clipPath', 'transform', 'scale', 'translate', 'overflowX', 'overflowY'] as const;
 
 /**
  * What `el` (tag `tag`, cascaded styles `css`) renders as under `parent`: its Rendering, or 'unseen'

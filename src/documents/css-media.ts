@@ -9,7 +9,10 @@
 // MIN_SCREEN_WIDTH × MIN_SCREEN_HEIGHT CSS pixels and less than MAX_SCREEN pixels each way. Only
 // width, height, colour, monochrome and grid are judged; any other feature (orientation,
 // prefers-color-scheme, hover, …) may or may not hold. A list that does not parse holds nowhere, as a
-// browser reads it (`not all`).
+// browser reads it (`not all`). An @supports condition holds everywhere when it tests only properties
+// the style sheet reader knows, with values valid there (supportsAlwaysHolds).
+import { expand, valid } from './css-properties.ts';
+import { parseSelector } from './css-selector.ts';
 
 /** The narrowest window counted on (CSS px): a min-width at or below it holds everywhere. */
 const MIN_SCREEN_WIDTH = 320;
@@ -157,6 +160,48 @@ function query(text: string): Truth {
     return m[1] === 'not' ? not(whole) : whole;
   }
   return condition(text);
+}
+
+/** One `(…)` of an @supports condition: a declaration, or selector(…). */
+function supportsTest(inside: string): Truth {
+  const text = inside.trim();
+  if (text.startsWith('(') || /^not\s*\(/.test(text)) return supportsCondition(text);
+  const colon = text.indexOf(':');
+  if (colon < 0) return 'maybe';
+  const name = text.slice(0, colon).trim();
+  const value = text.slice(colon + 1).trim().replace(/\s*!important$/, '');
+  if (name.startsWith('--')) return 'always';
+  const set = expand(name, value);
+  // A property this reader does not know may be one a browser knows: not decided.
+  if (set.length === 0) return 'maybe';
+  return set.every(([p, v]) => valid(p, v)) ? 'always' : 'never';
+}
+
+/** An @supports condition: `(…)`, `not (…)`, `selector(…)`, or conditions joined by `and` or `or`. */
+function supportsCondition(text: string): Truth {
+  const ors = splitTop(text, /\s+or\s+/y);
+  if (ors === undefined) return 'never';
+  if (ors.length > 1) return or(ors.map(supportsCondition));
+  const ands = splitTop(text, /\s+and\s+/y);
+  if (ands === undefined) return 'never';
+  if (ands.length > 1) return and(ands.map(supportsCondition));
+  const negated = /^not\s+([\s\S]*)$/.exec(text);
+  if (negated !== null) return not(supportsCondition(negated[1] ?? ''));
+  const selector = /^selector\(([\s\S]*)\)$/.exec(text);
+  if (selector !== null) return parseSelector(selector[1] ?? '') !== undefined ? 'always' : 'maybe';
+  if (text.startsWith('(') && text.endsWith(')')) return supportsTest(text.slice(1, -1));
+  return 'never';
+}
+
+/**
+ * Whether an @supports condition holds in every browser an analyst reads with: each declaration it
+ * tests is one of the properties css-properties.ts reads, with a value valid there (a property it
+ * does not know may or may not be supported).
+ */
+export function supportsAlwaysHolds(condition: string): boolean {
+  const text = condition.trim().toLowerCase().replace(/\s+/g, ' ');
+  if (text === '' || text.length > MAX_QUERY_CHARS) return false;
+  return supportsCondition(text) === 'always';
 }
 
 /** Whether the media query list `list` holds on every screen (an empty list is `all`). */

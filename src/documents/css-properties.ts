@@ -9,20 +9,20 @@ import { fraction, lengthPx, parseColour } from './css-values.ts';
 export type Property =
   | 'display' | 'visibility' | 'contentVisibility' | 'opacity' | 'filter' | 'fontSize' | 'color' | 'textFill' | 'background'
   | 'position' | 'left' | 'top' | 'right' | 'textIndent' | 'clip' | 'clipPath' | 'transform' | 'width' | 'height' | 'maxWidth'
-  | 'maxHeight' | 'overflowX' | 'overflowY';
+  | 'maxHeight' | 'overflowX' | 'overflowY' | 'scale' | 'translate';
 
 const LONGHANDS: Readonly<Record<string, Property>> = {
   display: 'display', visibility: 'visibility', 'content-visibility': 'contentVisibility', opacity: 'opacity', filter: 'filter',
   'font-size': 'fontSize', color: 'color', '-webkit-text-fill-color': 'textFill', 'background-color': 'background', position: 'position',
   left: 'left', top: 'top', right: 'right', 'text-indent': 'textIndent', clip: 'clip', 'clip-path': 'clipPath', '-webkit-clip-path': 'clipPath',
   transform: 'transform', '-webkit-transform': 'transform', width: 'width', height: 'height', 'max-width': 'maxWidth',
-  'max-height': 'maxHeight', 'overflow-x': 'overflowX', 'overflow-y': 'overflowY',
+  'max-height': 'maxHeight', 'overflow-x': 'overflowX', 'overflow-y': 'overflowY', scale: 'scale', translate: 'translate',
 };
 /** Shorthands read (each sets one or more of the properties). */
 export const SHORTHANDS: ReadonlySet<string> = new Set(['font', 'background', 'inset', 'overflow']);
 
 /** Whether a declaration's name may be one read here (a cheap test on a whole block first). */
-export const MENTIONS_PROPERTY = /display|visib|opacity|filter|font|color|background|position|left|top|right|inset|indent|clip|transform|width|height|overflow|--/i;
+export const MENTIONS_PROPERTY = /display|visib|opacity|filter|font|color|background|position|left|top|right|inset|indent|clip|transform|scale|translate|width|height|overflow|--/i;
 
 export const GLOBAL = ['inherit', 'initial', 'unset', 'revert', 'revert-layer'];
 const DISPLAY_WORDS = new Set([
@@ -88,6 +88,8 @@ export function valid(property: Property, value: string): boolean {
     case 'filter':
     case 'clipPath':
     case 'transform':
+    case 'scale':
+    case 'translate':
       return value !== '';
   }
 }
@@ -214,6 +216,11 @@ export function transformHides(value: string): boolean {
   return false;
 }
 
+/** The standalone scale and translate properties as the transform function they apply. */
+export function asTransform(property: 'transform' | 'scale' | 'translate', value: string): string {
+  return property === 'transform' || value === 'none' ? value : `${property}(${words(value).join(',')})`;
+}
+
 /**
  * Whether `value` for `property` may hide text on its own (in combination with others). A rule that
  * may not apply (@media, css-media.ts) only counts where it does not; one whose selector may not
@@ -263,7 +270,9 @@ export function mayHide(property: Property, value: string): boolean {
     case 'clipPath':
       return clipsAll(property, value);
     case 'transform':
-      return transformHides(value);
+    case 'scale':
+    case 'translate':
+      return transformHides(asTransform(property, value));
     case 'width':
     case 'height':
     case 'maxWidth':

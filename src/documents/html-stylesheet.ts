@@ -26,7 +26,7 @@
 // MAX_AT_RULE_DEPTH deep, and matching stops after MAX_MATCH_STEPS compound tests; the caller is told
 // (`truncated`, `exhausted`) so that the analyst can be.
 import type { DefaultTreeAdapterMap } from 'parse5';
-import { mediaAlwaysHolds } from './css-media.ts';
+import { mediaAlwaysHolds, supportsAlwaysHolds } from './css-media.ts';
 import { expand, GLOBAL, mayHide as hides, MENTIONS_PROPERTY, SHORTHANDS, valid } from './css-properties.ts';
 import type { Property } from './css-properties.ts';
 import { parseAtProperty, substitute, usesVar } from './css-custom-properties.ts';
@@ -357,7 +357,7 @@ export class PageStyles {
             const index = layerName === '' ? this.layerIndex(`\u0000anonymous${this.layers.size}`) : layerName.includes(',') ? undefined : this.layerIndex(layerName);
             if (index !== undefined) this.readRules(css, j + 1, close, conditional, depth + 1, index);
           } else {
-            const always = name === 'media' && mediaAlwaysHolds(prelude.slice(6));
+            const always = (name === 'media' && mediaAlwaysHolds(prelude.slice(6))) || (name === 'supports' && supportsAlwaysHolds(prelude.slice(9)));
             this.readRules(css, j + 1, close, conditional || !always, depth + 1, layer);
           }
         }

@@ -169,6 +169,19 @@ describe('reading HTML', () => {
     }
   });
 
+  it('applies rules under @supports conditions every browser meets, and scale or translate that hide', () => {
+    const read = (html: string): string => readHtml(`<!doctype html>${html}`).text;
+    for (const hide of [
+      '<style>@supports (display: none) { .a{display:none} }</style>', '<style>@supports (color: red) and (opacity: 0) { .a{opacity:0} }</style>',
+      '<style>@supports not (display: banana) { .a{display:none} }</style>', '<style>.a{scale:0}</style>', '<style>.a{translate:-9999px 0}</style>',
+    ]) {
+      assert.equal(read(`${hide}<main><p>keep</p><p class=a>planted-c2.net</p></main>`), 'keep\n', hide);
+    }
+    for (const show of ['<style>@supports (display: grid) and (foo: bar) { .a{display:none} }</style>', '<style>@supports (-webkit-foo: 1) { .a{display:none} }</style>', '<style>.a{scale:1}</style>']) {
+      assert.equal(read(`${show}<main><p>keep</p><p class=a>shown.net</p></main>`), 'keep\n\nshown.net\n', show);
+    }
+  });
+
   it('follows :is(), :where() and :not(), and the structural pseudo-classes, as a browser matches them', () => {
     const hidden = (css: string, body: string): string => readHtml(`<!doctype html><style>${css}</style><main><p>keep 45.77.12.3</p>${body}</main>`).text;
     const planted = '<p class=a>planted-c2.net</p>';
@@ -308,7 +321,7 @@ describe('reading HTML', () => {
       page(
         '<p class="m">media.net</p><p class="s">supports.net</p><p class="p">pseudo.net</p><h2>x</h2><p class="sib">is-hover.net</p>' +
           '<p class="pr">print.net</p><p class="desk">mobile-first.net</p><p class="t">typed.net</p>',
-        '<style>@media (max-width: 600px) { .m{display:none} } @supports (display:grid) { .s{display:none} } .p:hover{display:none}' +
+        '<style>@media (max-width: 600px) { .m{display:none} } @supports (display:grid) and (foo:bar) { .s{display:none} } .p:hover{display:none}' +
           ' :is(h2 + .sib):hover{display:none} .desk{display:none} @media (min-width: 800px) { .desk{display:block} }</style>' +
           '<style media="print">.pr{display:none}</style><style type="text/x-template">.t{display:none}</style>',
       ),
