@@ -98,8 +98,32 @@ export function parseContainerPieces(pieces: readonly Uint8Array[], options: { r
   for (;;) {
     const more = scan.readMore(read);
     if (more === 'refused') return undefined;
-    if (more === 'end') return scan.finishValue();
+    if (more !== 'end') continue;
+    const value = scan.finishValue();
+    // parseJson reads the whole text for unsafe numbers when the value it parsed holds a suspect one
+    // (1e20 is an integer past 2^53 - 1), and that reading also refuses one in a member a later one
+    // of the same name replaced: {"objects":[{"n":1e20}],"x":1e400,"x":1} is refused whole. Each part
+    // is checked only for what it holds itself, so the part with the dropped member passes. A value
+    // holding a suspect number is therefore left to the whole text, which decides as it always did.
+    return value === undefined || holdsSuspectNumber(value) ? undefined : value;
   }
+}
+
+/**
+ * Whether a value holds a number parseJson would check the text of (its isChangedByParse): one that
+ * is not finite, or an integer past 2^53 - 1. The scan keeps the nesting within maxDepth, so the
+ * recursion is bounded.
+ */
+function holdsSuspectNumber(value: JsonValue): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value) || (Number.isInteger(value) && !Number.isSafeInteger(value));
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index += 1) if (holdsSuspectNumber(value[index] as JsonValue)) return true;
+    return false;
+  }
+  // for-in, as parseJson walks: no array of values per object, and JSON.parse gives no inherited keys.
+  for (const key in value) if (holdsSuspectNumber(value[key] as JsonValue)) return true;
+  return false;
 }
 
 /** Reads a file through {@link readContainer}. */
