@@ -98,3 +98,21 @@ describe("bulk matcher: a partner's exact indicators matching one observation", 
     assert.equal(matcher.match(observation([{ type: 'ipv4-addr', value }])).length, partnerExactMatches + 15);
   });
 });
+
+describe("bulk matcher: a partner's exact hits counted per observation, across the round counter's wrap", () => {
+  // Each observation is a round (a 32-bit counter) in which a partner's exact hits are counted; at a
+  // few hundred thousand observations a second it wraps within hours. A count kept from the round of
+  // the same number before the wrap must not carry over: that partner's exact indicators would all be
+  // left unmatched on that observation.
+  it('starts the count afresh in the first rounds after the wrap', () => {
+    const value = '192.0.2.10';
+    const matcher = new BulkMatcher();
+    for (let i = 0; i < partnerExactMatches + 1; i++) matcher.add(indicator(`[ipv4-addr:value = '${value}']`), { now, source: partner });
+    const rounds = matcher as unknown as { round: number };
+    const matchedOnce = (): number => matcher.match(observation([{ type: 'ipv4-addr', value }])).length;
+    rounds.round = 0; // the first round: 1
+    assert.equal(matchedOnce(), partnerExactMatches);
+    rounds.round = 0xffffffff; // the last before the wrap: the next is 1 again
+    assert.equal(matchedOnce(), partnerExactMatches);
+  });
+});

@@ -625,10 +625,12 @@ export class BulkMatcher {
     this.roundMatches = undefined;
     this.roundOverBudget = undefined;
     this.roundSkipped = 0;
-    // A new round: no exact hit delivered in it yet (once in 4 billion, the marks are cleared).
+    // A new round: no exact hit delivered in it yet (once in 4 billion, the marks are cleared, and the
+    // partners' counts of exact hits with them: one kept from the old round 1 would be taken for round 1's).
     this.round = (this.round + 1) >>> 0;
     if (this.round === 0) {
       this.hitRound.fill(0);
+      this.groupHitRound.fill(0);
       this.round = 1;
     }
     this.roundCandidates = undefined;
