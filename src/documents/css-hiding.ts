@@ -114,7 +114,7 @@ function looksAtAny(css: Visibility): boolean {
 }
 
 // Whether a cascaded style sets anything this module looks at (most elements set none).
-const LOOKED_AT = ['opacity', 'filter', 'fontSize', 'color', 'textFill', 'background', 'position', 'textIndent', 'clipPath', 'transform', 'scale', 'translate', 'overflowX', 'overflowY'] as const;
+const LOOKED_AT = ['opacity', 'filter', 'fontSize', 'color', 'textFill', 'background', 'backgroundClip', 'position', 'textIndent', 'clipPath', 'transform', 'scale', 'translate', 'overflowX', 'overflowY'] as const;
 
 /**
  * What `el` (tag `tag`, cascaded styles `css`) renders as under `parent`: its Rendering, or 'unseen'
@@ -146,6 +146,11 @@ export function render(parent: Rendering, tag: string, css: Visibility): Renderi
   if (css.textIndent !== undefined && !INHERIT.has(css.textIndent)) {
     const px = lengthPx(words(css.textIndent)[0] ?? '', { em: size });
     indentOff = px !== undefined && px <= -OFF_SCREEN_PX;
+  }
+  // Gradient text (background-clip:text with a transparent colour) is painted by the background,
+  // which is not worked out here: the colour of this text and its content's is not judged.
+  if (css.backgroundClip !== undefined && css.backgroundClip.split(/[ ,]+/).includes('text')) {
+    return { fontPx: size, color: undefined, fill: undefined, backdrop, opacity, indentOff, textUnseen: size < MIN_FONT_PX || indentOff };
   }
   const ink = fill === 'currentcolor' ? color : fill;
   const textUnseen =

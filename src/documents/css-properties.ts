@@ -9,7 +9,7 @@ import { fraction, lengthPx, parseColour } from './css-values.ts';
 export type Property =
   | 'display' | 'visibility' | 'contentVisibility' | 'opacity' | 'filter' | 'fontSize' | 'color' | 'textFill' | 'background'
   | 'position' | 'left' | 'top' | 'right' | 'textIndent' | 'clip' | 'clipPath' | 'transform' | 'width' | 'height' | 'maxWidth'
-  | 'maxHeight' | 'overflowX' | 'overflowY' | 'scale' | 'translate';
+  | 'maxHeight' | 'overflowX' | 'overflowY' | 'scale' | 'translate' | 'backgroundClip';
 
 const LONGHANDS: Readonly<Record<string, Property>> = {
   display: 'display', visibility: 'visibility', 'content-visibility': 'contentVisibility', opacity: 'opacity', filter: 'filter',
@@ -17,6 +17,7 @@ const LONGHANDS: Readonly<Record<string, Property>> = {
   left: 'left', top: 'top', right: 'right', 'text-indent': 'textIndent', clip: 'clip', 'clip-path': 'clipPath', '-webkit-clip-path': 'clipPath',
   transform: 'transform', '-webkit-transform': 'transform', width: 'width', height: 'height', 'max-width': 'maxWidth',
   'max-height': 'maxHeight', 'overflow-x': 'overflowX', 'overflow-y': 'overflowY', scale: 'scale', translate: 'translate',
+  'background-clip': 'backgroundClip', '-webkit-background-clip': 'backgroundClip',
 };
 /** Shorthands read (each sets one or more of the properties). */
 export const SHORTHANDS: ReadonlySet<string> = new Set(['font', 'background', 'inset', 'overflow']);
@@ -90,6 +91,7 @@ export function valid(property: Property, value: string): boolean {
     case 'transform':
     case 'scale':
     case 'translate':
+    case 'backgroundClip':
       return value !== '';
   }
 }
@@ -141,7 +143,7 @@ export function expand(name: string, value: string): [Property, string][] {
       return size === undefined ? [] : [['fontSize', size]];
     }
     case 'background':
-      return [['background', global ? value : backgroundColour(value)]];
+      return [['background', global ? value : backgroundColour(value)], ['backgroundClip', global ? value : words(value).includes('text') ? 'text' : 'border-box']];
     case 'inset': {
       const [top = value, right = top, , left = right] = global ? [] : words(value);
       return [['top', top], ['right', right], ['left', left]];
@@ -283,5 +285,7 @@ export function mayHide(property: Property, value: string): boolean {
     case 'overflowX':
     case 'overflowY':
       return value === 'hidden' || value === 'clip';
+    case 'backgroundClip':
+      return false;
   }
 }

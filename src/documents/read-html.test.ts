@@ -250,7 +250,9 @@ describe('reading HTML', () => {
       '<p style="position:relative;left:-10px">shown.net</p>', '<p style="position:static;left:-9999px">shown.net</p>', '<p style="text-indent:-2em">shown.net</p>',
       '<p style="clip:rect(0 0 0 0)">shown.net</p>', '<p style="clip-path:inset(10%)">shown.net</p>', '<span style="width:0;overflow:hidden">shown.net</span>',
       '<p style="color:oklch(1 0 0)">shown.net</p>', '<p style="transform:scale(1.5)">shown.net</p>', '<p style="font-size:min(0px, 1em)">shown.net</p>',
-      '<style>@media (max-width:600px){.m{font-size:0}}</style><p class=m>shown.net</p>', '<style>.o{opacity:0}@media (min-width:800px){.o{opacity:1}}</style><p class=o>shown.net</p>',
+      '<style>@media (max-width:600px){.m{font-size:0}}</style><p class=m>shown.net</p>',
+      // Gradient text: transparent, painted by the background clipped to it.
+      '<p style="background:linear-gradient(red,blue);-webkit-background-clip:text;color:transparent"><b>shown.net</b></p>', '<style>.o{opacity:0}@media (min-width:800px){.o{opacity:1}}</style><p class=o>shown.net</p>',
     ]) {
       assert.equal(read(`<main><p>keep 45.77.12.3</p>${show}</main>`), 'keep 45.77.12.3\n\nshown.net\n', show);
     }
