@@ -153,6 +153,15 @@ export function releaseAuditEntry(
 export const MAX_PAGE_ENTRY_RELEASES = 500;
 
 /**
+ * Entries a reader of releases (recalls, `audit verify` and `audit received`) asks readAudit for at
+ * a time. Readers took 5,000 when an entry was one release; a page entry lists up to
+ * MAX_PAGE_ENTRY_RELEASES, so 5,000 entries may be 2.5 million releases, their text and objects
+ * about a gigabyte at once. 100 entries list at most 50,000 releases (some 8 MB of text); a log of
+ * single entries costs 50 times the queries, each an index range of the primary key.
+ */
+export const AUDIT_READ_ENTRIES = 100;
+
+/**
  * The entries that record one page's releases to one recipient through one circle: none for no
  * release, a single release as it always was, several as PageAuditEntries of at most
  * MAX_PAGE_ENTRY_RELEASES each, in the order decided.

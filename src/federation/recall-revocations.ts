@@ -4,13 +4,14 @@
 // recall notice for the versions it received. The write paths are left as they are: the running
 // node's recall sender reads what each collection gained since it last looked (a keyset cursor kept
 // in node_meta per collection), as the alert matcher does for observed-data.
-import { releasesIn, type AuditEntry } from '../audit/audit-chain.ts';
+import { AUDIT_READ_ENTRIES, releasesIn, type AuditEntry } from '../audit/audit-chain.ts';
 import { versionKey, type ObjectStore, type RecallNotice } from '../store/object-store.ts';
 
 export const REVOCATION_REASON = 'revoked by its creator';
 // Examining an entry in the store costs well under a microsecond; only the revoked ones are read.
 const SCAN_WINDOW = 10_000;
-const AUDIT_PAGE = 5000;
+// Entries read at a time: a page entry lists up to 500 releases (AUDIT_READ_ENTRIES).
+const AUDIT_PAGE = AUDIT_READ_ENTRIES;
 
 function cursorKey(collectionId: string): string {
   return `recall-revocations-after:${collectionId}`;

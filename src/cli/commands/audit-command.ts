@@ -2,9 +2,10 @@ import { Command } from 'commander';
 import type { CliIo, NodeLocationOptions } from '../cli-context.ts';
 import { parseTimeOption, withNode, writeLine } from '../cli-context.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
-import { GENESIS_HASH, isFlashAuditEntry, releasesIn, verifyChain } from '../../audit/audit-chain.ts';
+import { AUDIT_READ_ENTRIES, GENESIS_HASH, isFlashAuditEntry, releasesIn, verifyChain } from '../../audit/audit-chain.ts';
 
-const PAGE = 5000;
+// Entries read at a time: a page entry lists up to 500 releases (AUDIT_READ_ENTRIES).
+const PAGE = AUDIT_READ_ENTRIES;
 
 /** A STIX (RFC 3339, UTC) timestamp: no local times, no rolled-over dates such as February 30. */
 function broken(seq: number, reason: string): EntenteError {
