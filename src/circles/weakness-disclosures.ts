@@ -11,12 +11,12 @@ const WEAKNESS_TYPES = ['vulnerability', 'course-of-action', 'note'];
  * The organisation a version of a disclosure counts for. The home organisation for a version only it
  * wrote, or one it wrote before anyone sent it (`homeOriginalsIn` records that order). Otherwise the
  * organisation that originated it as its arrivals prove it (originOfVersion, rule 3a's attribution):
- * the signer of a verified arrival, or of the version a derived copy is a copy of. The signature
- * names its author, however many member nodes delivered it (AMBER may reach this node from its
+ * the signer of a verified arrival, or of the version a derived or unsigned copy is a copy of. The
+ * signature names its author, however many member nodes delivered it (AMBER may reach this node from its
  * author and second-hand from another member), so that neither a relay nor a member sending it
  * again on purpose can take it from its author. A version that arrived through federation naming no
- * originator (unsigned, or a redaction no verified version backs) counts for nobody: the node that
- * delivered it may only have relayed it, and counted for it, it would credit the relay with another's
+ * originator (unsigned or a redaction, and no verified version backs it) counts for nobody: the node
+ * that delivered it may only have relayed it, and counted for it, it would credit the relay with another's
  * disclosure and charge it with another's gap (two organisations behind a row one alone stands
  * behind). Only for what partners POSTed themselves (no arrival recorded), the partner, when one
  * partner alone sent it; nobody when several sent the identical version or it has more than one

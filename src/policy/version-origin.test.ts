@@ -22,8 +22,14 @@ describe('originOfVersion: who originated a version, as its arrivals prove it', 
     assert.deepEqual(names([arrival('verified', ORIGIN)]), [[ORIGIN], false]);
   });
 
-  it('names no one for unsigned input: the peer that delivered it may only have relayed it', () => {
+  it('names no one for unsigned input no verified version backs: the peer that delivered it may only have relayed it', () => {
     assert.deepEqual(names([arrival('unverified', undefined)]), [[], true]);
+    assert.deepEqual(names([arrival('unverified', undefined)], { createdBy: () => RELAY }), [[], true], 'what it claims of its creator is no proof');
+  });
+
+  it('traces unsigned input to the signer of a verified arrival of the same version, in any collection, as a derived copy is', () => {
+    // A relay that strips the signature instead of re-signing as derived must not escape the trace.
+    assert.deepEqual(names([arrival('unverified', undefined), arrival('verified', ORIGIN, 'elsewhere')], { collectionId: 'circle' }), [[ORIGIN], false]);
   });
 
   it('traces a derived copy to the signer of a verified arrival of the same version, in any collection', () => {

@@ -376,13 +376,14 @@ export async function openReleaseGate(
    * versionKey, as its arrivals into this collection prove it (originOfVersion, the one attribution
    * rule): the organisation whose node signed it, as the arrival checks verified that signature
    * against its pinned key and provenance recorded it (`verification: verified`), also for a derived
-   * copy of a version a member signed (the same content, re-signed by the relay). A version reaches
+   * or unsigned copy of a version a member signed held anywhere here (the same content, re-signed or
+   * stripped by the relay: either way the member's consent is asked). A version reaches
    * this node from the peer that delivered it, recorded as its contributor: a coordinator's node
    * passing on what a member posted there, a member's node pushing what it pulled. Rule 3a asks each
    * contributor's consent, and the originator is one: it put the version into the circle, wherever
    * it entered. Only members count: a version that entered the circle through the relay's own
    * onward sharing (its originator no member, its terms with the relay allowing it) is the relay's
-   * contribution. Unsigned input, and a redaction no verified version backs, name no originator: the
+   * contribution. Unsigned input and a redaction no verified version backs name no originator: the
    * consent of the partner that delivered it is still asked (contributorsOf), never dropped, since an
    * unknown originator cannot give it. What the object claims (`created_by_ref`) adds no one, except
    * that a derived copy naming its own signer as creator is that signer's (originOfVersion).

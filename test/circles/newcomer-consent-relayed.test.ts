@@ -108,11 +108,11 @@ describe("rule 3a for a version another node relayed: the originator's consent h
     assert.equal(counts.added, objects.length, 'every object passed the arrival checks');
   }
 
-  /** The node of `from` POSTs these objects into the circle's collection (a push). */
-  async function pushedBy(from: TestOrganisation, objects: readonly StixObject[]): Promise<void> {
+  /** The node of `from` POSTs these objects into the circle's collection (a push; `plain`: as a plain TAXII client, whose objects need no signature where the terms accept unsigned input). */
+  async function pushedBy(from: TestOrganisation, objects: readonly StixObject[], senderKind: 'entente' | 'plain' = 'entente'): Promise<void> {
     const now = deps.clock();
-    const status = { statusId: `status-${from.id}`, requestTimestamp: now.toISOString(), tokenName: 'push', validationFailures: [] };
-    await receivePush({ store, homeOrganisationId: HOME }, { collectionId: CIRCLE, sender: from.id, senderKind: 'entente', items: objects, status, now });
+    const status = { statusId: `status-${from.id}-${senderKind}`, requestTimestamp: now.toISOString(), tokenName: 'push', validationFailures: [] };
+    await receivePush({ store, homeOrganisationId: HOME }, { collectionId: CIRCLE, sender: from.id, senderKind, items: objects, status, now });
     assert.deepEqual((await store.getStatus(status.statusId))?.failures, [], 'every object passed the arrival checks');
   }
 
@@ -191,6 +191,35 @@ describe("rule 3a for a version another node relayed: the originator's consent h
       quarantined: [], receivedAt: deps.clock().toISOString(),
     });
     await pushedBy(bravo, [signObject(unsigned as StixObject, bravo.signer, { derived: true }), BRAVOS]);
+    assert.deepEqual(await readBy(newcomer), sorted(BRAVOS));
+    assert.match(await whyNot(newcomer, charlies), NEWCOMER_BY_CHARLIE);
+    assert.deepEqual(await readBy(bravo), sorted(charlies, BRAVOS), 'the founding members keep receiving it');
+  });
+
+  it("a copy another member's node stripped of its signature stays Charlie's too: a relay cannot skip the trace by sending it unsigned", async () => {
+    // The terms of the circle now accept unsigned input (v3, which Bravo, the relay and the newcomer
+    // accept: they keep acknowledging the newcomer; Charlie accepts nothing after it joined). Bravo
+    // POSTs Charlie's version with Charlie's signature removed, as a plain TAXII client, before this
+    // node holds it signed: the arrival checks take it (no origin is known yet), recorded unverified. Charlie's
+    // signed version then reaches this node through another circle. The store holds one content per
+    // version (the signature aside), so the unsigned copy is the version Charlie signed, exactly as a
+    // derived copy would be: re-signing as derived or stripping the signature must come to the same.
+    await proposeAgreement(deps, admin, CIRCLE, { ...terms, unsigned_input: 'accept' });
+    hours(7);
+    for (const member of [bravo, relay, newcomer]) await acceptAgreement(deps, as(member), CIRCLE, member.id);
+    const charlies = indicator(8, charlie);
+    const { extensions: _signature, ...unsigned } = charlies;
+    await pushedBy(bravo, [unsigned as StixObject, BRAVOS], 'plain');
+    assert.deepEqual(await readBy(newcomer), sorted(unsigned as StixObject, BRAVOS), 'nothing here says who wrote it yet: Bravo delivered it');
+    await createCircle(deps, { id: 'outer', name: 'Outer', kind: 'tacit', visibility: 'open', default_tlp: 'green', valid_until: '2027-01-01T00:00:00Z' });
+    await proposeAgreement(deps, admin, 'outer', { ...terms, onward_sharing: 'circles' });
+    await invite(deps, admin, 'outer', { organisationId: charlie.id, role: 'contributor', trial: false });
+    await acceptAgreement(deps, as(charlie), 'outer', charlie.id);
+    await store.applySyncBatch({
+      collectionId: 'outer', peer: undefined, circleId: 'outer', source: 'file', contributorOrganisationId: charlie.id,
+      accepted: [{ object: charlies, signer: charlie.id, keyId: charlie.pinned.keyId, verification: 'verified', hops: [charlie.id] }],
+      quarantined: [], receivedAt: deps.clock().toISOString(),
+    });
     assert.deepEqual(await readBy(newcomer), sorted(BRAVOS));
     assert.match(await whyNot(newcomer, charlies), NEWCOMER_BY_CHARLIE);
     assert.deepEqual(await readBy(bravo), sorted(charlies, BRAVOS), 'the founding members keep receiving it');
