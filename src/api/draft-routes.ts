@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badField, bodyOf, optionalString, sendJson } from './json-body.ts';
 import { EntenteError } from '../errors/entente-error.ts';
@@ -23,7 +24,17 @@ export interface DraftRouteOptions {
   readonly limits: { readonly maxBodyBytes: number; readonly maxJsonDepth: number };
   /** Longest one upload may take to become a draft (NodeConfig.draftTimeLimitMs); DraftWorkerPool's default when absent. */
   readonly draftTimeLimitMs?: number;
+  /** How long an upload's body may take to arrive, in ms (UPLOAD_RECEIVE_LIMIT_MS; shorter in tests). */
+  readonly uploadReceiveLimitMs?: number;
 }
+
+/**
+ * How long the body of POST /api/drafts may take to arrive, from when the request was let in: 64 MiB
+ * at under 2 Mbit/s. The node's HTTP server sets no request timeout, so a body that stopped coming
+ * (or came a byte now and then) held its connection and what it had sent, up to 64 MiB, without end,
+ * before the drafting queue and its limit counted it, and its client never had an answer.
+ */
+const UPLOAD_RECEIVE_LIMIT_MS = 5 * 60 * 1000;
 
 /** The media types the node reads JSON bodies of (create-http-app.ts). */
 const JSON_MEDIA_TYPES = ['application/json', 'application/taxii+json'];
@@ -92,6 +103,24 @@ export function registerDraftRoutes(app: FastifyInstance, deps: DraftDeps, optio
   // parser is replaced in this route's own context only: every other route reads JSON as before.
   void app.register(async (uploads) => {
     uploads.removeAllContentTypeParsers();
+    const receiveLimitMs = options.uploadReceiveLimitMs ?? UPLOAD_RECEIVE_LIMIT_MS;
+    // The body is read through a stream this hook ends with an error once the limit passes: Fastify
+    // then answers that error (400 ENT_INPUT_UNREADABLE) on the connection, which is closed after it
+    // rather than kept waiting for the rest. Nothing was handed to the drafting thread yet.
+    uploads.addHook('preParsing', async (_request, reply, payload) => {
+      const bounded = new PassThrough();
+      const timer = setTimeout(() => {
+        payload.unpipe(bounded);
+        void reply.header('connection', 'close');
+        bounded.destroy(new EntenteError('ENT_INPUT_UNREADABLE', `the request body was not received within ${receiveLimitMs} ms; nothing of it was kept: send it again, whole`, { limit_ms: receiveLimitMs }));
+      }, receiveLimitMs);
+      const stop = (): void => clearTimeout(timer);
+      bounded.once('end', stop).once('close', stop);
+      reply.raw.once('close', stop).once('finish', stop);
+      payload.once('error', (error) => bounded.destroy(error));
+      payload.pipe(bounded);
+      return bounded;
+    });
     uploads.addContentTypeParser(JSON_MEDIA_TYPES, { parseAs: 'buffer' }, (_request: FastifyRequest, body: Buffer, done: (error: Error | null, body?: Buffer) => void) => done(null, body));
     uploads.post('/api/drafts', authenticated, async (request, reply) => {
       const { analyst, viewer } = homeCaller(request);

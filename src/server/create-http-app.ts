@@ -58,6 +58,8 @@ export interface HttpAppDeps {
   readonly flashLimitPerHour?: number;
   /** Longest one report may take to become a draft over REST (the node's `draftTimeLimitMs` setting; 60 s by default). */
   readonly draftTimeLimitMs?: number;
+  /** How long the body of POST /api/drafts may take to arrive (DraftRouteOptions.uploadReceiveLimitMs; 5 minutes by default). */
+  readonly draftUploadReceiveLimitMs?: number;
   /** With several worker processes: the alert bus shares one numbering and every event with the other workers' (correlate/process-bus-relay.ts). */
   readonly alertRelay?: BusRelay;
 }
@@ -168,6 +170,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   registerDraftRoutes(app, { store: deps.store, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId }, {
     limits: deps.limits,
     ...(deps.draftTimeLimitMs === undefined ? {} : { draftTimeLimitMs: deps.draftTimeLimitMs }),
+    ...(deps.draftUploadReceiveLimitMs === undefined ? {} : { uploadReceiveLimitMs: deps.draftUploadReceiveLimitMs }),
   });
   registerAlertingRoutes(app, { store: deps.store, logger, clock: deps.clock, randomUuid: deps.randomUuid, homeOrganisationId: deps.homeOrganisationId, cursorKey, ...(deps.alertRelay === undefined ? {} : { relay: deps.alertRelay }) });
   registerFederationRoutes(app, { store: deps.store, clock: deps.clock });

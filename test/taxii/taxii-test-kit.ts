@@ -79,6 +79,8 @@ export interface TestNodeOptions {
   readonly empty?: boolean;
   /** The node's drafting time limit (NodeConfig.draftTimeLimitMs). */
   readonly draftTimeLimitMs?: number;
+  /** How long the body of POST /api/drafts may take to arrive (HttpAppDeps.draftUploadReceiveLimitMs). */
+  readonly draftUploadReceiveLimitMs?: number;
 }
 
 export async function startTestNode(options: TestNodeOptions = {}): Promise<TestNode> {
@@ -125,6 +127,7 @@ export async function startTestNode(options: TestNodeOptions = {}): Promise<Test
     node: { title: 'Entente test node', description: 'TAXII conformance tests', apiRootPath: 'api' },
     ...(options.tokenCacheTtlMs === undefined ? {} : { tokenCacheTtlMs: options.tokenCacheTtlMs }),
     ...(options.draftTimeLimitMs === undefined ? {} : { draftTimeLimitMs: options.draftTimeLimitMs }),
+    ...(options.draftUploadReceiveLimitMs === undefined ? {} : { draftUploadReceiveLimitMs: options.draftUploadReceiveLimitMs }),
   });
   return {
     app,

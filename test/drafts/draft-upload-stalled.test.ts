@@ -1,0 +1,51 @@
+// The body of POST /api/drafts must arrive within a bound. The node's HTTP server sets no request
+// timeout (Fastify's default), so a client that sent part of a body and then nothing more (or a byte
+// now and then) held its connection and what it had sent, up to 64 MiB, for as long as it liked,
+// before the drafting queue (and its limit of 8 waiting) ever counted it; and it never got an answer.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { authorization, errorOf, startCircleApiNode, type CircleApiNode } from '../api/circle-api-kit.ts';
+import { expectStatus } from './draft-kit.ts';
+
+/** A body that starts, then never ends: `first` is sent, and nothing after it. */
+function neverEnding(first: string): Readable {
+  let sent = false;
+  return new Readable({
+    read() {
+      if (!sent) this.push(first);
+      sent = true;
+    },
+  });
+}
+
+describe('POST /api/drafts with a body that never ends', () => {
+  let node: CircleApiNode;
+  before(async () => {
+    node = await startCircleApiNode([], { draftUploadReceiveLimitMs: 300 });
+  });
+  after(() => node.close());
+
+  it('answers 400 ENT_INPUT_UNREADABLE naming the limit once it passes, closes the connection, and keeps nothing', async () => {
+    const started = Date.now();
+    const response = await node.app.inject({
+      method: 'POST',
+      url: '/api/drafts',
+      headers: { authorization: authorization('analyst'), 'content-type': 'application/json' },
+      payload: neverEnding('{"text": "C2 45.77.12.3 and '),
+    });
+    const body = errorOf(expectStatus(response, 400));
+    assert.equal(body.error_code, 'ENT_INPUT_UNREADABLE');
+    assert.match(body.description, /body .*not received within 300 ms/);
+    assert.deepEqual(body.details, { limit_ms: 300 });
+    assert.equal(response.headers['connection'], 'close', 'the rest of the body is not waited for');
+    assert.ok(Date.now() - started < 5000);
+    const list = expectStatus(await node.call('analyst', 'GET', '/api/drafts'), 200).json<{ drafts: unknown[] }>();
+    assert.deepEqual(list.drafts, []);
+  });
+
+  it('still drafts a body that arrives within the limit', async () => {
+    const made = expectStatus(await node.call('analyst', 'POST', '/api/drafts', { text: '# Small\nC2 45.77.12.3.\n' }), 201).json<{ items: { value: string }[] }>();
+    assert.deepEqual(made.items.map((item) => item.value), ['45.77.12.3']);
+  });
+});
