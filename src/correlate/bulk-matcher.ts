@@ -191,7 +191,7 @@ interface CompiledPattern {
   /** Where it came from (add()'s `source`), charged `cost`; undefined for the node's own, never charged. */
   readonly source: string | undefined;
   readonly cost: number;
-  /** Its source's share of an observation's step budget (match): 0 for the node's own. */
+  /** Its source's group (groupOf) in match()'s division of an observation's step budget: 0 for the node's own. */
   readonly group: number;
   readonly ast: PatternAst;
   readonly anyLeafMatches: boolean;
@@ -321,6 +321,13 @@ export class BulkMatcher {
   private overSourceBudgetCount = 0;
   /** source → its group in match()'s division of an observation's step budget (0 is the node's own). */
   private readonly sourceGroups = new Map<string, number>();
+  /**
+   * Compiled patterns charged to a partner (CompiledPattern.source): while there are none, every
+   * candidate is the node's own and match() skips counting them by group. Not sourceGroups.size, which
+   * never shrinks and counts partners with exact indicators alone (a hash feed), whose hits are never
+   * candidates.
+   */
+  private partnerPatterns = 0;
   /** Per group, while an observation is matched: its candidates not yet tested, and the steps it has left. */
   private groupLeft = new Int32Array(1);
   private groupSteps = new Float64Array(1);
@@ -479,7 +486,10 @@ export class BulkMatcher {
       this.exactCount++;
       return { added: true, mode: 'exact' };
     }
-    if (source !== undefined) this.sourceCosts.set(source, spent);
+    if (source !== undefined) {
+      this.sourceCosts.set(source, spent);
+      this.partnerPatterns++;
+    }
     const pattern: CompiledPattern = {
       slot,
       source,
@@ -560,6 +570,7 @@ export class BulkMatcher {
         } else for (const anchor of entry.planned.anchors) this.unpost(anchor, entry);
       }
       if (pattern.source !== undefined) {
+        this.partnerPatterns--;
         const left = (this.sourceCosts.get(pattern.source) ?? 0) - pattern.cost;
         if (left > 0) this.sourceCosts.set(pattern.source, left);
         else this.sourceCosts.delete(pattern.source);
@@ -688,8 +699,8 @@ export class BulkMatcher {
       const groupSteps = this.groupSteps;
       const groups = this.presentGroups;
       groups.length = 0;
-      if (this.sourceGroups.size === 0) {
-        // No partner's indicator is charged (none compiled, or a node that does not federate): all are the node's own.
+      if (this.partnerPatterns === 0) {
+        // No partner's pattern is compiled (or the node does not federate): every candidate is the node's own.
         groupLeft[0] = candidates.size;
         groups.push(0);
       } else {
