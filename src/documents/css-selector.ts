@@ -274,6 +274,7 @@ class SelectorParser {
    */
   private has(text: string): Pseudo {
     const relative: Relative[] = [];
+    let most = 0;
     let unknown = this.depth >= MAX_NESTING;
     if (!unknown) {
       for (const part of splitSelectorList(text)) {
@@ -283,10 +284,11 @@ class SelectorParser {
           unknown = true;
           continue;
         }
-        this.extra = Math.max(this.extra, s.specificity);
+        most = Math.max(most, s.specificity);
         relative.push({ combinator: (m?.[1] || ' ') as Combinator, compound: s.compounds[0] });
       }
     }
+    this.extra += most;
     return { kind: 'has', relative, unknown };
   }
 
@@ -306,7 +308,7 @@ class SelectorParser {
       if (arg === undefined) return undefined;
       if (name === 'is' || name === 'where' || name === 'matches' || name === '-webkit-any' || name === '-moz-any' || name === 'not') {
         const { list, unknown } = this.list(arg);
-        if (name !== 'where') this.extra = Math.max(this.extra, ...list.map((s) => s.specificity));
+        if (name !== 'where') this.extra += list.reduce((most, s) => Math.max(most, s.specificity), 0);
         return name === 'not' ? { kind: 'not', list, unknown } : { kind: 'any', list, unknown };
       }
       if (name === 'has') return this.has(arg);

@@ -205,6 +205,10 @@ describe('reading HTML', () => {
     assert.equal(hidden(':where(#x){display:none} p{display:block}', '<p id=x>shown.net</p>'), 'keep 45.77.12.3\n\nshown.net\n');
     assert.equal(hidden(':is(#x, .zz){display:none} p.a{display:block}', '<p id=x class=a>gone.net</p>'), 'keep 45.77.12.3\n');
     assert.equal(hidden('p.a:not(#y){display:none} p.a.b{display:block}', '<p class="a b">gone.net</p>'), 'keep 45.77.12.3\n');
+    // … added to the rest of the compound's: p:nth-child(2):is(#x) is (1,1,1), over #x.b at (1,1,0).
+    assert.equal(hidden('p:nth-child(2):is(#x){display:none} #x.b{display:block}', '<p id=x class=b>gone.net</p>'), 'keep 45.77.12.3\n');
+    assert.equal(hidden('p:nth-child(2):has(> i){display:none} #x.b{display:block}', '<p id=x class=b><i>gone.net</i></p>'), 'keep 45.77.12.3\n\ngone.net\n');
+    assert.equal(hidden('p:nth-child(2):has(> #i){display:none} #x.b{display:block}', '<p id=x class=b><i id=i>gone.net</i></p>'), 'keep 45.77.12.3\n');
   });
 
   it('treats a selector it cannot decide (:has(), :lang()) as matching when its rule hides text, never when it shows it, and says so', () => {
