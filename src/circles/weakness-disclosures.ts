@@ -26,24 +26,25 @@ const WEAKNESS_TYPES = ['vulnerability', 'course-of-action', 'note'];
  * again be counted for it, or the original author for the sender's gap.
  */
 function firstContributor(sources: VersionSources, homeOrganisationId: string): string | undefined {
-  const { partners, signers, homeOriginal, relayedUnattributed } = sources;
+  const { partners, originators, homeOriginal, relayedUnattributed } = sources;
   if (homeOriginal) return homeOrganisationId;
-  if (signers.size > 0) return signers.size === 1 ? [...signers][0] : undefined;
+  if (originators.size > 0) return originators.size === 1 ? [...originators][0] : undefined;
   if (relayedUnattributed) return undefined;
   if (partners.size === 0) return homeOrganisationId;
   return partners.size === 1 ? [...partners][0] : undefined;
 }
 
 /**
- * The organisations a revoked version withdraws the object for: every one that sent or signed it
+ * The organisations a revoked version withdraws the object for: every one that sent or originated it
  * (the home organisation too, for its own write). Unlike counting, withdrawing needs no first:
  * whoever sent a revocation of the object took it back for itself, and it takes nothing from anyone
- * else; its verified signer withdrew it whichever member node relayed the revocation.
+ * else; its originator (originOfVersion: its verified signer, also through a relay's derived or
+ * unsigned copy) withdrew it whichever member node relayed the revocation.
  */
 function sendersOf(sources: VersionSources, homeOrganisationId: string): string[] {
-  const { partners, signers, homeOriginal } = sources;
-  const own = homeOriginal || (partners.size === 0 && signers.size === 0) ? [homeOrganisationId] : [];
-  return [...own, ...partners, ...signers];
+  const { partners, originators, homeOriginal } = sources;
+  const own = homeOriginal || (partners.size === 0 && originators.size === 0) ? [homeOrganisationId] : [];
+  return [...own, ...partners, ...originators];
 }
 
 /**
@@ -53,7 +54,8 @@ function sendersOf(sources: VersionSources, homeOrganisationId: string): string[
  */
 interface VersionSources {
   readonly partners: ReadonlySet<string>;
-  readonly signers: ReadonlySet<string>;
+  /** Who its arrivals prove wrote it (originOfVersion): verified signers, traced through copies; a relay only for a copy it signed naming itself creator. */
+  readonly originators: ReadonlySet<string>;
   readonly relayedUnattributed: boolean;
   readonly homeOriginal: boolean;
 }
@@ -63,8 +65,8 @@ interface VersionSources {
  * it counts for. Every collection is read, not only the circle's own: an owner keeps its disclosures
  * where they may go (its own or an inner circle's collection) and opts a wider circle in through the
  * marking (`aggregate_circle_refs`), which only the version's contributor wrote. Each version found
- * counts for the one organisation firstContributor names (its verified signer, when it arrived
- * signed), whichever collection holds the copy read, and never pairs one copy's content with another
+ * counts for the one organisation firstContributor names (its originator, when its arrivals prove
+ * one), whichever collection holds the copy read, and never pairs one copy's content with another
  * copy's contributor. Of one object, each organisation
  * counts through the latest version it contributed that some collection holds as its latest: a
  * newer version someone else wrote under the same id counts for that writer alone and takes nothing
@@ -102,7 +104,7 @@ export async function weaknessDisclosures(store: ObjectStore, homeOrganisationId
         const origin = originOfVersion(provenance.get(versionKey(entry.id, entry.version)) ?? [], { createdBy: () => createdByOf(entry) });
         const sources: VersionSources = {
           partners: partnersOf[index] ?? new Set<string>(),
-          signers: origin.originators,
+          originators: origin.originators,
           relayedUnattributed: origin.unattributed,
           homeOriginal: homeOriginal.get(entry) === true,
         };

@@ -397,8 +397,8 @@ export async function openReleaseGate(
     for (const [key, records] of await store.provenanceOf(versions.map(({ id, version }) => ({ id, version })))) {
       const entry = byKey.get(key);
       const origin = originOfVersion(records, { collectionId, createdBy: () => (entry === undefined ? undefined : parseObject(entry.json)?.['created_by_ref']) });
-      for (const signer of origin.originators) {
-        const member = members.get(signer.toLowerCase());
+      for (const originator of origin.originators) {
+        const member = members.get(originator.toLowerCase());
         if (member === undefined) continue;
         const originators = found.get(key);
         if (originators === undefined) found.set(key, [member]);

@@ -2,8 +2,9 @@
 // not for the member node that delivered it. In a circle of three or more, a member's AMBER
 // disclosure reaches this node from the member and, second-hand (AMBER allows it), from another
 // member's node: counted per deliverer, the two deliveries made it count for nobody, and any member
-// that received a disclosure could cancel it on purpose by sending it again. Only unsigned content
-// (a partner's TAXII POST, an unverified arrival) falls back to the contributor rule.
+// that received a disclosure could cancel it on purpose by sending it again. A copy that names no
+// originator (unsigned or redacted, with no verified version of it held) counts for nobody when it
+// came through federation; only a partner's own TAXII POST falls back to the contributor rule.
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ObjectStore } from '../../src/store/object-store.ts';
@@ -102,6 +103,18 @@ describe('weakness totals count a signed version for its signer, not for the nod
     await arrive([markB, disclosedByB], B, B, 'verified', 'from-b');
     assert.deepEqual(await rowsFor(C), [['CVE-2026-1111', 2]], 'A and B, never N');
     assert.deepEqual(await rowsFor(N), [['CVE-2026-1111', 2]], 'N is not its owner: A and B count towards showing the row to it');
+  });
+
+  it('counts an unsigned copy for the signer of the version it is a copy of, never for the relay', async () => {
+    await arrive([markB, disclosedByB], N, undefined, 'unverified');
+    await arrive([markB, disclosedByB], B, B, 'verified', 'from-b');
+    assert.deepEqual(await rowsFor(C), [['CVE-2026-1111', 2]], 'A and B, never N');
+  });
+
+  it('counts a derived copy naming another organisation as its creator for nobody: its signature covers no claim for another', async () => {
+    const markC = weaknessMarking('e');
+    await arrive([markC, disclosure(4, 'CVE-2026-1111', C, markC)], N, N, 'derived');
+    assert.deepEqual(await rowsFor(B), [], 'A alone: neither N, which signed the copy, nor C, which it names');
   });
 
   it('counts a derived copy that names its own signer as creator for that signer: its word, as a signed version is', async () => {
