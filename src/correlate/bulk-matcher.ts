@@ -155,15 +155,18 @@ function overLimit(limit: PatternLimitExceeded): AddOutcome {
 /** Why add() refuses a pattern that matches nearly every observation (pattern/catch-all.ts tells which test). */
 export const catchAllRefusal = 'catch-all pattern (matches nearly every observation)';
 
-/** An observation on which some comparisons went untested: the step budget ran out. */
+/**
+ * An observation on which some comparisons went untested (the step budget ran out), or some of a
+ * partner's exact indicators were left unmatched (past partnerExactMatches).
+ */
 export interface OverBudget {
   /** Always this, for logs and alerts on it. */
   readonly code: 'ENT_MATCH_OVER_BUDGET';
   readonly source: string;
   readonly line: number;
-  /** Comparisons left undecided (each counted as not holding). */
+  /** Comparisons left undecided (each counted as not holding), and exact indicators left unmatched. */
   readonly untested: number;
-  /** Indicators at least one of whose tests ran out of budget. */
+  /** Indicators at least one of whose tests ran out of budget; of exact ones left unmatched, the first 20. */
   readonly indicatorIds: readonly string[];
 }
 
@@ -177,7 +180,7 @@ export interface BulkMatcherStats {
   readonly substrings: number;
   /** Postings left behind by removed exact indicators (filtered out at match time). */
   readonly stalePostings: number;
-  /** Observations matched so far on which the step budget ran out (some tests untested, not holding). */
+  /** Observations matched so far that were told as over budget (OverBudget: tests untested, or exact hits past a partner's cap). */
   readonly overBudget: number;
   /** Indicators refused so far because their source's indicators together were past its budget. */
   readonly overSourceBudget: number;
