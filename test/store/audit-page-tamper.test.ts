@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { releasesIn, verifyChain, type AuditEntry, type PageAuditEntry, type PageRelease } from '../../src/audit/audit-chain.ts';
+import { AUDIT_READ_ENTRIES, releasesIn, verifyChain, type AuditEntry, type PageAuditEntry, type PageRelease } from '../../src/audit/audit-chain.ts';
 import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
-import { temporaryDirectory } from '../cli/cli-kit.ts';
+import { entente, temporaryDirectory } from '../cli/cli-kit.ts';
 
 // A page entry (kind "page") records many releases under one hash. Whatever an attacker holding the
 // database file rewrites in its row — a release inside it, the columns queries filter on, the shape
@@ -98,5 +98,36 @@ describe('a page entry whose releases are not all releases is read as releasing 
     const { verified, page: read } = await tamperedPage(SET_ENTRY, edited(() => single(1)));
     assert.deepEqual(verified, { ok: false, error: { index: 1, reason: 'hash-mismatch' } });
     assert.equal(read.length, 1);
+  });
+});
+
+describe('`entente audit verify` reads the log a bounded number of entries at a time', () => {
+  it(`verifies across reads of ${AUDIT_READ_ENTRIES} entries, and names a tampered entry of a later read`, async () => {
+    const node = temporaryDirectory('audit-page-tamper-cli');
+    try {
+      assert.equal((await entente(node.path, ['audit', 'verify'])).code, 0);
+      const path = join(node.path, 'entente.sqlite');
+      const store = openSqliteObjectStore({ path });
+      const count = 2 * AUDIT_READ_ENTRIES + 50;
+      await store.appendAudit(Array.from({ length: count }, (_, n) => (n % 2 === 0 ? page : single(n))));
+      await store.close();
+      const verified = await entente(node.path, ['audit', 'verify']);
+      assert.equal(verified.code, 0, verified.stderr);
+      assert.match(verified.stdout, new RegExp(`Audit log verified: ${count} entries, last hash [0-9a-f]{64}`));
+
+      const seq = 2 * AUDIT_READ_ENTRIES + 11;
+      const db = new Database(path);
+      try {
+        db.exec('DROP TRIGGER IF EXISTS audit_log_is_append_only_update;');
+        db.prepare('UPDATE audit_log SET circle_id = ? WHERE seq = ?').run('other', seq);
+      } finally {
+        db.close();
+      }
+      const broken = await entente(node.path, ['audit', 'verify']);
+      assert.equal(broken.code, 1);
+      assert.match(broken.stderr, new RegExp(`ENT_AUDIT_BROKEN: audit entry ${seq} does not verify`));
+    } finally {
+      node.remove();
+    }
   });
 });
