@@ -139,6 +139,17 @@ describe('entente audit', () => {
     assert.match(table.stderr, new RegExp(`^${BANK} received 2 object versions in 2 releases$`, 'm'));
   });
 
+  it('prints a release listed in a page entry as the same JSON line as a release in an entry of its own', async () => {
+    // The bank's two versions through grid-2026 were one page entry (kind "page"); the NGO's one version its own entry.
+    const [single] = await receivedBy('--org', NGO);
+    assert.ok(single !== undefined);
+    const keys = Object.keys(single).sort();
+    assert.deepEqual(keys, ['agreementVersion', 'at', 'circleId', 'decision', 'objectId', 'objectModified', 'recipientOrganisationId', 'seq']);
+    const paged = await receivedBy('--org', BANK, '--circle', 'grid-2026');
+    assert.equal(paged.length, 2);
+    for (const line of paged) assert.deepEqual(Object.keys(line).sort(), keys, 'no kind, no releases: what scripts read from each line is unchanged');
+  });
+
   it('bounds the listing by --from (inclusive) and --to (exclusive)', async () => {
     const all = await receivedBy('--org', BANK);
     const later = await receivedBy('--org', BANK, '--from', secondExportFrom);
