@@ -183,15 +183,26 @@ export class DraftWorkerPool {
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);
-      if ('upload' in input) {
-        worker.postMessage({ job, upload: input.upload } satisfies DraftJob);
-        return;
+      // A job that cannot be sent is refused here, and the thread, which never saw it, given back:
+      // thrown from this executor, the error refused the upload but left the thread lent, with its
+      // listeners and timer, until the timer discarded it.
+      try {
+        if ('upload' in input) {
+          worker.postMessage({ job, upload: input.upload } satisfies DraftJob);
+          return;
+        }
+        // Moved, not copied (tens of MB): a body that shares its buffer with other data (a small one,
+        // from Node's pool) is copied first, so that only its own bytes go. So is an empty one: bytes
+        // moved away already (sent before) read as empty, and a message moving their detached buffer
+        // is dropped without a word, which left the upload waiting for the body's 30 s to pass.
+        const bytes = input.body.bytes;
+        const own = bytes.byteLength === 0
+          ? new Uint8Array(0)
+          : bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes : new Uint8Array(bytes);
+        worker.postMessage({ job, body: { ...input.body, bytes: own } } satisfies DraftJob, [own.buffer as ArrayBuffer]);
+      } catch (error) {
+        finish({ error: error instanceof Error ? error : new Error(String(error)) }, true);
       }
-      // Moved, not copied (tens of MB): a body that shares its buffer with other data (a small one,
-      // from Node's pool) is copied first, so that only its own bytes go.
-      const bytes = input.body.bytes;
-      const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes : new Uint8Array(bytes);
-      worker.postMessage({ job, body: { ...input.body, bytes: own } } satisfies DraftJob, [own.buffer as ArrayBuffer]);
     });
   }
 }
