@@ -628,6 +628,12 @@ export class SelectorMatcher {
     return out;
   }
 
+  /** Counts `steps` of other work (applying what matched) against the budget. */
+  charge(steps: number): void {
+    this.steps += steps;
+    if (this.steps > this.maxSteps) this.exhausted = true;
+  }
+
   /** Whether `el` matches `s`. */
   matches(s: Selector, el: Element): Match {
     return this.from(s, s.compounds.length - 1, el);

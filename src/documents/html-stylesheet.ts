@@ -171,6 +171,8 @@ interface Rule {
   readonly conditional: boolean;
   /** The cascade layer it is in (its place in the order of layers), if any. */
   readonly layer?: number;
+  /** How many of its declarations set custom properties (each costs a step of the matching budget). */
+  readonly customs: number;
 }
 
 /** A declaration's place in the cascade, compared in order: level (importance, inline), specificity, order. */
@@ -211,13 +213,45 @@ interface Candidate extends Rank {
   readonly shorthand: string | undefined;
 }
 
-/** An element's custom properties: their values, and the ones a rule that may not apply could set otherwise. */
-interface Customs {
-  readonly values: ReadonlyMap<string, string>;
-  readonly unsure: ReadonlySet<string>;
+/** What a custom property is on an element: its value (undefined: not set), and whether a rule that may not apply could set it otherwise. */
+interface CustomValue {
+  readonly value: string | undefined;
+  readonly unsure: boolean;
 }
 
-const NO_CUSTOMS: Customs = { values: new Map(), unsure: new Set() };
+const NOT_SET: CustomValue = { value: undefined, unsure: false };
+const UNSURE: CustomValue = { value: undefined, unsure: true };
+
+/**
+ * An element's custom properties: the ones it sets itself, over its parent's. A chain, not a copy
+ * (a page nests 512 deep, each level may add names); each name is looked up once per element.
+ */
+class Customs {
+  private readonly memo = new Map<string, CustomValue>();
+  constructor(
+    private readonly parent: Customs | undefined,
+    /** Its own values; null where it sets one back to its initial value. */
+    private readonly own: ReadonlyMap<string, string | null> | undefined,
+    private readonly unsure: ReadonlySet<string> | undefined,
+    private readonly registered: ReadonlyMap<string, Registration>,
+  ) {}
+
+  lookup(name: string): CustomValue {
+    let found = this.memo.get(name);
+    if (found === undefined) {
+      const own = this.own?.get(name);
+      if (this.unsure?.has(name) === true) found = UNSURE;
+      else if (own !== undefined) found = own === null ? NOT_SET : { value: own, unsure: false };
+      // A registered property that does not inherit starts from its initial value on every element.
+      else if (this.registered.get(name)?.inherits === false || this.parent === undefined) found = NOT_SET;
+      else found = this.parent.lookup(name);
+      this.memo.set(name, found);
+    }
+    return found;
+  }
+}
+
+
 
 function attr(el: Element, name: string): string | undefined {
   return el.attrs.find((a) => a.name === name)?.value;
@@ -369,11 +403,12 @@ export class PageStyles {
   private addRule(prelude: string, block: string, conditional: boolean, layer: number | undefined): void {
     const declarations = parseDeclarations(block);
     if (declarations.length === 0) return;
+    const customs = declarations.filter((d) => isCustom(d.property)).length;
     for (const text of splitSelectorList(prelude)) {
       const selector = parseSelector(text);
       // A pseudo-element's rule styles generated content or a part of the element, not the element.
       if (selector === undefined || selector === 'pseudo-element') continue;
-      const rule: Rule = { selector, declarations, order: this.rules++, conditional, ...(layer === undefined ? {} : { layer }) };
+      const rule: Rule = { selector, declarations, order: this.rules++, conditional, customs, ...(layer === undefined ? {} : { layer }) };
       const key = selector.compounds[selector.compounds.length - 1];
       const id = key?.ids[0];
       const cls = key?.classes[0];
@@ -428,6 +463,8 @@ export class PageStyles {
         for (const rule of list ?? []) {
           const match = this.matcher.matches(rule.selector, el);
           if (match === NO) continue;
+          // A rule of a thousand custom properties on every element would cost as much as matching.
+          if (rule.customs > 0) this.matcher.charge(rule.customs);
           for (const d of rule.declarations) {
             // A rule that may match (a selector not decided here, css-selector.ts) can only hide: a
             // planted value must not get through a selector this reader does not follow.
@@ -478,11 +515,12 @@ export class PageStyles {
    * if it is invalid once resolved, or `var()` where a custom property it uses may be set otherwise by
    * a rule that may not apply (it then counts as showing the element, as a value not judged).
    */
-  private resolve(property: Property, win: Candidate, customs: Customs): string {
+  private resolve(property: Property, win: Candidate, customs: Customs | undefined): string {
     let unsure = false;
     const resolved = substitute(win.value, (name) => {
-      if (customs.unsure.has(name)) unsure = true;
-      return customs.values.get(name) ?? this.registered.get(name)?.initial;
+      const found = customs?.lookup(name);
+      if (found?.unsure === true) unsure = true;
+      return found?.value ?? this.registered.get(name)?.initial;
     });
     if (unsure) return 'var()';
     if (resolved === undefined) return 'unset';
@@ -491,49 +529,47 @@ export class PageStyles {
   }
 
   /** `el`'s custom properties: its own winning declarations over what it inherits from its parent. */
-  private ownCustoms(el: Element, base: Partial<Record<string, Candidate>>, unsure: ReadonlySet<string> | undefined): Customs {
-    if (this.customCache.size === 0 && !this.anyCustom(base, unsure)) return NO_CUSTOMS;
-    const parent = isElement(el.parentNode) ? this.customsOf(el.parentNode) : NO_CUSTOMS;
-    let values: Map<string, string> | undefined;
-    let unsureHere: Set<string> | undefined;
-    // A registered property that does not inherit starts from its initial value on every element.
-    for (const [name, r] of this.registered) {
-      if (!r.inherits && parent.values.has(name)) (values ??= new Map(parent.values)).delete(name);
-    }
+  private ownCustoms(el: Element, base: Partial<Record<string, Candidate>>, unsure: ReadonlySet<string> | undefined): Customs | undefined {
+    let own: Map<string, string | null> | undefined;
     for (const key in base) {
       const win = base[key];
       if (win === undefined || !key.startsWith('--')) continue;
       const v = win.value;
-      values ??= new Map(parent.values);
-      if (v === 'initial' || (v === 'unset' && this.registered.get(key)?.inherits === false)) values.delete(key);
-      else if (v !== 'inherit' && v !== 'unset') values.set(key, v);
-      if (parent.unsure.has(key)) (unsureHere ??= new Set(parent.unsure)).delete(key);
+      if (v === 'inherit' || (v === 'unset' && this.registered.get(key)?.inherits !== false)) continue;
+      (own ??= new Map()).set(key, v === 'initial' || v === 'unset' ? null : v);
     }
-    if (unsure !== undefined) for (const name of unsure) (unsureHere ??= new Set(parent.unsure)).add(name);
-    const out: Customs = values === undefined && unsureHere === undefined ? parent : { values: values ?? parent.values, unsure: unsureHere ?? parent.unsure };
+    if (this.customCache.size === 0 && own === undefined && unsure === undefined) return undefined;
+    const parent = isElement(el.parentNode) ? this.customsOf(el.parentNode) : undefined;
+    // Shared with the parent when it sets nothing, unless a registered property does not inherit.
+    const share = own === undefined && unsure === undefined && parent !== undefined && !this.uninherited();
+    const out = share ? parent : new Customs(parent, own, unsure, this.registered);
     this.customCache.set(el, out);
     return out;
   }
 
-  private anyCustom(base: Partial<Record<string, Candidate>>, unsure: ReadonlySet<string> | undefined): boolean {
-    if (unsure !== undefined) return true;
-    for (const key in base) if (key.startsWith('--')) return true;
+  /** Whether a custom property registered with @property does not inherit. */
+  private uninherited(): boolean {
+    for (const r of this.registered.values()) if (!r.inherits) return true;
     return false;
   }
 
   /** The custom properties of `el` (its styles worked out first if they were not). */
-  private customsOf(el: Element): Customs {
-    if (this.customCache.size === 0) return NO_CUSTOMS;
+  private customsOf(el: Element): Customs | undefined {
+    if (this.customCache.size === 0) return undefined;
     const known = this.customCache.get(el);
     if (known !== undefined) return known;
-    // From the nearest ancestor worked out, down (iteratively: a page nests deep).
+    // From the nearest ancestor worked out, down (iteratively: a page nests deep). An element worked
+    // out before any custom property was seen sets none: it passes on its parent's.
     const chain: Element[] = [];
     for (let e: Element | undefined = el; e !== undefined && !this.customCache.has(e); e = isElement(e.parentNode) ? e.parentNode : undefined) chain.push(e);
     for (let k = chain.length - 1; k >= 0; k--) {
       const e = chain[k] as Element;
       if (!this.cache.has(e)) this.visibility(e);
-      if (!this.customCache.has(e)) this.customCache.set(e, isElement(e.parentNode) ? (this.customCache.get(e.parentNode) ?? NO_CUSTOMS) : NO_CUSTOMS);
+      if (!this.customCache.has(e)) {
+        const parent = isElement(e.parentNode) ? this.customCache.get(e.parentNode) : undefined;
+        this.customCache.set(e, parent !== undefined && !this.uninherited() ? parent : new Customs(parent, undefined, undefined, this.registered));
+      }
     }
-    return this.customCache.get(el) ?? NO_CUSTOMS;
+    return this.customCache.get(el);
   }
 }

@@ -318,6 +318,18 @@ describe('reading HTML', () => {
     // Too many references: invalid when computed, display unset, shown; a cycle too.
     assert.match(doc.text, /shown\.net/);
     assert.match(doc.text, /cycle\.net/);
+    // A thousand custom properties on each of 20,000 elements count against the matching budget; and
+    // 500 levels each adding 100 names are inherited without copying them down.
+    const many = `div{${Array.from({ length: 1_000 }, (_, k) => `--r${k}:${k}`).join(';')}} p{display:var(--r999)}`;
+    let deep = '';
+    for (let d = 0; d < 500; d++) deep += `<div style="${Array.from({ length: 100 }, (_, k) => `--n${d}_${k}:${k}`).join(';')}">`;
+    const again = process.cpuUsage();
+    const wide = readHtml(`<!doctype html><style>${many}</style><main>${'<div><p>w</p></div>'.repeat(20_000)}</main>`);
+    const nested = readHtml(`<!doctype html><main>${deep}<p style="display:var(--n0_5) var(--n499_7, none)">deep.net</p>${'</div>'.repeat(500)}</main>`);
+    const spent = process.cpuUsage(again);
+    assert.ok((spent.user + spent.system) / 1000 < 6_000, `${(spent.user + spent.system) / 1000} ms of CPU`);
+    assert.ok(wide.warnings.some((w) => /too costly to match/.test(w)), wide.warnings.join('\n'));
+    assert.equal(nested.text, 'deep.net\n', 'display: 5 7 is invalid once resolved: unset, shown');
   });
 
   it('reads text a style sheet hides only conditionally or interactively: @media and other at-rules, pseudo-classes, media="print"', () => {
