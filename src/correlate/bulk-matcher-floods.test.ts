@@ -4,7 +4,7 @@
 // their own costs must stay linear: one add, one lookup, one hit each.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BulkMatcher, partnerExactMatches, type OverBudget } from './bulk-matcher.ts';
+import { BulkMatcher, partnerMatchesPerObservation, type OverBudget } from './bulk-matcher.ts';
 import { indicator, now, observation } from './test-support.ts';
 
 const partner = 'identity--a1e00000-0000-4000-8000-0000000000a1';
@@ -52,7 +52,7 @@ describe('bulk matcher: what a partner chooses besides its patterns', () => {
   it('80,000 indicators naming one value are each matched once, as fast as 80,000 spread over 160 values (each hit was looked for among the others: 2 s for 40,000)', () => {
     const many = 4 * count;
     const idOf = (i: number): string => `indicator--${hex(Math.imul(i + 1, 0x9e3779b1) >>> 0, 8)}-0000-4000-8000-${hex(i, 12)}`;
-    // The node's own, as a partner's are matched only up to partnerExactMatches.
+    // The node's own, as a partner's are matched only up to partnerMatchesPerObservation.
     const oneValue = new BulkMatcher();
     for (let i = 0; i < many; i++) oneValue.add(indicator("[ipv4-addr:value = '192.0.2.8']", { id: idOf(i) }), { now });
     const spreadValues = new BulkMatcher();
@@ -80,22 +80,22 @@ describe("bulk matcher: a partner's exact indicators matching one observation", 
   const on = (i: number, prefix: string): ReturnType<typeof indicator> =>
     indicator(`[ipv4-addr:value = '${value}']`, { id: `indicator--${prefix}${hex(i, 4)}-0000-4000-8000-${hex(i, 12)}` });
 
-  it(`are matched up to ${partnerExactMatches} a partner; the rest are counted and told, the node's own and another partner's all matched`, () => {
+  it(`are matched up to ${partnerMatchesPerObservation} a partner; the rest are counted and told, the node's own and another partner's all matched`, () => {
     const told: OverBudget[] = [];
     const matcher = new BulkMatcher({ onOverBudget: (event) => told.push(event) });
-    for (let i = 0; i < partnerExactMatches + 500; i++) matcher.add(on(i, 'aaaa'), { now, source: partner });
+    for (let i = 0; i < partnerMatchesPerObservation + 500; i++) matcher.add(on(i, 'aaaa'), { now, source: partner });
     for (let i = 0; i < 10; i++) matcher.add(on(i, 'bbbb'), { now, source: other });
     const own = Array.from({ length: 5 }, (_, i) => on(i, 'cccc'));
     for (const item of own) matcher.add(item, { now });
     const matched = matcher.match(observation([{ type: 'ipv4-addr', value }])).map((m) => m.indicatorId);
-    assert.equal(matched.filter((id) => id.startsWith('indicator--aaaa')).length, partnerExactMatches);
+    assert.equal(matched.filter((id) => id.startsWith('indicator--aaaa')).length, partnerMatchesPerObservation);
     assert.equal(matched.filter((id) => id.startsWith('indicator--bbbb')).length, 10);
     assert.deepEqual(matched.filter((id) => id.startsWith('indicator--cccc')).sort(), own.map((item) => String(item['id'])).sort());
     assert.equal(matcher.stats().overBudget, 1);
     assert.equal(told[0]?.untested, 500);
     assert.ok(told[0] !== undefined && told[0].indicatorIds.length > 0 && told[0].indicatorIds.every((id) => id.startsWith('indicator--aaaa')));
     // The next observation has the partner's whole part again.
-    assert.equal(matcher.match(observation([{ type: 'ipv4-addr', value }])).length, partnerExactMatches + 15);
+    assert.equal(matcher.match(observation([{ type: 'ipv4-addr', value }])).length, partnerMatchesPerObservation + 15);
   });
 });
 
@@ -107,12 +107,41 @@ describe("bulk matcher: a partner's exact hits counted per observation, across t
   it('starts the count afresh in the first rounds after the wrap', () => {
     const value = '192.0.2.10';
     const matcher = new BulkMatcher();
-    for (let i = 0; i < partnerExactMatches + 1; i++) matcher.add(indicator(`[ipv4-addr:value = '${value}']`), { now, source: partner });
+    for (let i = 0; i < partnerMatchesPerObservation + 1; i++) matcher.add(indicator(`[ipv4-addr:value = '${value}']`), { now, source: partner });
     const rounds = matcher as unknown as { round: number };
     const matchedOnce = (): number => matcher.match(observation([{ type: 'ipv4-addr', value }])).length;
     rounds.round = 0; // the first round: 1
-    assert.equal(matchedOnce(), partnerExactMatches);
+    assert.equal(matchedOnce(), partnerMatchesPerObservation);
     rounds.round = 0xffffffff; // the last before the wrap: the next is 1 again
-    assert.equal(matchedOnce(), partnerExactMatches);
+    assert.equal(matchedOnce(), partnerMatchesPerObservation);
+  });
+});
+
+describe("bulk matcher: a partner's evaluated indicators matching one observation", () => {
+  // Not exact, so charged against its source budget, but cheaply: 2 units each (an anchored `=` and a
+  // `!=` tested on a hit), 50,000 within the budget, and about 200 steps each of its part of the step
+  // budget, so about as many tested on every observation holding the value. Each matched raised an
+  // alert, and a sighting stored and shared: the flood the cap on exact ones stops, through another door.
+  const other = 'identity--a1e00000-0000-4000-8000-0000000000b1';
+  const value = '192.0.2.11';
+  const on = (i: number, prefix: string): ReturnType<typeof indicator> =>
+    indicator(`[ipv4-addr:value = '${value}' AND ipv4-addr:value != '198.51.100.${i & 255}']`, { id: `indicator--${prefix}${hex(i, 4)}-0000-4000-8000-${hex(i, 12)}` });
+
+  it(`are matched up to ${partnerMatchesPerObservation} a partner with its exact ones; the rest are counted and told, the node's own and another partner's all matched`, () => {
+    const told: OverBudget[] = [];
+    const matcher = new BulkMatcher({ onOverBudget: (event) => told.push(event) });
+    for (let i = 0; i < partnerMatchesPerObservation + 300; i++) assert.equal(matcher.add(on(i, 'aaaa'), { now, source: partner }).added, true);
+    // And 200 exact ones of the same partner: one count for both kinds.
+    for (let i = 0; i < 200; i++) matcher.add(indicator(`[ipv4-addr:value = '${value}']`, { id: `indicator--aaab${hex(i, 4)}-0000-4000-8000-${hex(i, 12)}` }), { now, source: partner });
+    for (let i = 0; i < 10; i++) matcher.add(on(i, 'bbbb'), { now, source: other });
+    const own = Array.from({ length: 5 }, (_, i) => on(i, 'cccc'));
+    for (const item of own) matcher.add(item, { now });
+    const matched = matcher.match(observation([{ type: 'ipv4-addr', value }])).map((m) => m.indicatorId);
+    assert.equal(matched.filter((id) => id.startsWith('indicator--aaa')).length, partnerMatchesPerObservation);
+    assert.equal(matched.filter((id) => id.startsWith('indicator--bbbb')).length, 10);
+    assert.deepEqual(matched.filter((id) => id.startsWith('indicator--cccc')).sort(), own.map((item) => String(item['id'])).sort());
+    assert.equal(told.length, 1);
+    assert.equal(told[0]?.untested, 500);
+    assert.ok(told[0] !== undefined && told[0].indicatorIds.length > 0 && told[0].indicatorIds.every((id) => id.startsWith('indicator--aaa')));
   });
 });

@@ -6,7 +6,7 @@
 // indicators (no source) are never refused, and one partner's budget takes nothing from another's.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BulkMatcher, defaultSourceMatchingBudget, everyObservationWeight, partnerTestSteps, patternOverLimitRefusal, type AddOutcome } from './bulk-matcher.ts';
+import { BulkMatcher, defaultSourceMatchingBudget, everyObservationWeight, partnerTestSteps, patternOverLimitRefusal, type AddOutcome, type OverBudget } from './bulk-matcher.ts';
 import { indicator, now, observation } from './test-support.ts';
 import type { JsonRecord } from './log-observation.ts';
 
@@ -195,14 +195,18 @@ describe("bulk matcher: partners' tests of any kind and the step budget", () => 
 
   it("a partner's candidates on one observation are tested within its part of the budget; the node's own are all tested", () => {
     const budget = 2_000_000;
-    const matcher = new BulkMatcher({ observationStepBudget: budget });
-    for (let i = 0; i < 12_000; i++) assert.equal(matcher.add(flood(i), { now, source: partner }).added, true);
+    const told: OverBudget[] = [];
+    const matcher = new BulkMatcher({ observationStepBudget: budget, onOverBudget: (event) => told.push(event) });
+    // Tested but not holding (the `!=` fails on this observation), so what is counted untested is what
+    // went untested for want of steps, not matches past partnerMatchesPerObservation.
+    for (let i = 0; i < 12_000; i++) assert.equal(matcher.add(indicator("[url:value LIKE '%evil.test/%' AND url:value != 'http://evil.test/a']"), { now, source: partner }).added, true);
     assert.equal(matcher.add(home, { now }).added, true);
     const found = matcher.match(observation([url('http://evil.test/a')])).map((m) => m.indicatorId);
-    assert.ok(found.includes(String(home['id'])));
+    assert.deepEqual(found, [String(home['id'])]);
     // Its part, then what the node's own left, each test paying partnerTestSteps and the LIKE's own steps.
     const most = budget / (2 * partnerTestSteps);
-    assert.ok(found.length - 1 > 0 && found.length - 1 < most, `${found.length - 1} of the partner's 12,000 matched, fewer than ${most}`);
+    const tested = 12_000 - (told[0]?.untested ?? 0);
+    assert.ok(tested > 0 && tested < most, `${tested} of the partner's 12,000 tested, fewer than ${most}`);
     assert.equal(matcher.stats().overBudget, 1);
   });
 

@@ -135,12 +135,14 @@ export const everyObservationWeight = 100;
 export const partnerTestSteps = 100;
 
 /**
- * Exact indicators of one partner (decided by an index hit, free against its source budget) matched by
- * one observation: past these, its others are not matched there, and are counted and told as over
- * budget. 40,000 naming one value each raised an alert, and a sighting stored and shared, every time
- * an observation held it; a real feed names one value a handful of times.
+ * Indicators of one partner matched by one observation, exact and evaluated together: past these, its
+ * others are not matched there, and are counted and told as over budget. 40,000 exact ones naming one
+ * value (free against the source budget) each raised an alert, and a sighting stored and shared, every
+ * time an observation held it; so did 40,000 evaluated ones of 2 tests each (`= 'v' AND != 'x'`,
+ * within both the source budget and the partner's part of the step budget). A real feed names one
+ * value a handful of times.
  */
-export const partnerExactMatches = 1_000;
+export const partnerMatchesPerObservation = 1_000;
 
 /**
  * How add()'s reason for a pattern past a planning limit begins: `pattern over limit: comparisons: …`.
@@ -157,16 +159,16 @@ export const catchAllRefusal = 'catch-all pattern (matches nearly every observat
 
 /**
  * An observation on which some comparisons went untested (the step budget ran out), or some of a
- * partner's exact indicators were left unmatched (past partnerExactMatches).
+ * partner's indicators were left unmatched (past partnerMatchesPerObservation).
  */
 export interface OverBudget {
   /** Always this, for logs and alerts on it. */
   readonly code: 'ENT_MATCH_OVER_BUDGET';
   readonly source: string;
   readonly line: number;
-  /** Comparisons left undecided (each counted as not holding), and exact indicators left unmatched. */
+  /** Comparisons left undecided (each counted as not holding), and a partner's indicators left unmatched. */
   readonly untested: number;
-  /** Indicators at least one of whose tests ran out of budget; of exact ones left unmatched, the first 20. */
+  /** Indicators at least one of whose tests ran out of budget; of a partner's left unmatched, the first 20. */
   readonly indicatorIds: readonly string[];
 }
 
@@ -180,7 +182,7 @@ export interface BulkMatcherStats {
   readonly substrings: number;
   /** Postings left behind by removed exact indicators (filtered out at match time). */
   readonly stalePostings: number;
-  /** Observations matched so far that were told as over budget (OverBudget: tests untested, or exact hits past a partner's cap). */
+  /** Observations matched so far that were told as over budget (OverBudget: tests untested, or a partner's matches past its cap). */
   readonly overBudget: number;
   /** Indicators refused so far because their source's indicators together were past its budget. */
   readonly overSourceBudget: number;
@@ -336,10 +338,10 @@ export class BulkMatcher {
   private groupSteps = new Float64Array(1);
   /** The groups with candidates on the observation being matched. */
   private readonly presentGroups: number[] = [];
-  /** Per group, the exact hits of its partner in the round (groupHitRound) that groupHits counts. */
+  /** Per group, the matches of its partner in the round (groupHitRound) that groupHits counts. */
   private groupHits = new Int32Array(1);
   private groupHitRound = new Uint32Array(1);
-  /** Exact hits of the observation left unmatched: their partner had partnerExactMatches already. */
+  /** Indicators of the observation left unmatched: their partner had partnerMatchesPerObservation already. */
   private roundSkipped = 0;
   private readonly turnStepBudget: number | undefined;
   /** Steps spent in the current turn of the event loop (with turnStepBudget), reset by a setImmediate. */
@@ -640,7 +642,7 @@ export class BulkMatcher {
     this.roundOverBudget = undefined;
     this.roundSkipped = 0;
     // A new round: no exact hit delivered in it yet (once in 4 billion, the marks are cleared, and the
-    // partners' counts of exact hits with them: one kept from the old round 1 would be taken for round 1's).
+    // partners' counts of matches with them: one kept from the old round 1 would be taken for round 1's).
     this.round = (this.round + 1) >>> 0;
     if (this.round === 0) {
       this.hitRound.fill(0);
@@ -685,7 +687,7 @@ export class BulkMatcher {
       }
     }
     let candidates = this.roundCandidates as Map<LeafEntry, MatchedObservable> | undefined;
-    let untested = this.roundSkipped;
+    let untested = 0;
     if (this.always.size > 0) {
       candidates ??= new Map();
       for (const entry of this.always) if (!candidates.has(entry)) candidates.set(entry, describeObservable(observation, entry.planned.node.comparison));
@@ -762,6 +764,7 @@ export class BulkMatcher {
       if (this.turnStepBudget !== undefined) this.spendInTurn(allowed - budget.remaining);
       this.roundDone.clear();
     }
+    untested += this.roundSkipped;
     if (untested > 0) this.reportOverBudget(observation, untested, this.roundOverBudget ?? []);
     const matches = this.roundMatches;
     this.roundObservation = undefined;
@@ -796,7 +799,8 @@ export class BulkMatcher {
     if (spend.exhausted > before) (this.roundOverBudget ??= []).push(this.idOf(pattern.slot));
     if (!holds) return true;
     this.roundDone.add(pattern);
-    if (found !== undefined) (this.roundMatches ??= []).push(this.matchOf(pattern.slot, observable, found));
+    if (found === undefined || (pattern.group !== 0 && this.pastPartnerMatches(pattern.group, pattern.slot))) return true;
+    (this.roundMatches ??= []).push(this.matchOf(pattern.slot, observable, found));
     return true;
   }
 
@@ -821,7 +825,7 @@ export class BulkMatcher {
       if (this.alive[posting] !== 1 || this.hitRound[posting] === this.round) return;
       this.hitRound[posting] = this.round;
       const group = this.slotGroups[posting] as number;
-      if (group !== 0 && this.pastPartnerExactMatches(group, posting)) return;
+      if (group !== 0 && this.pastPartnerMatches(group, posting)) return;
       const observable = { type: this.roundType, path: this.roundPath, value: String(value) };
       (this.roundMatches ??= []).push(this.matchOf(posting, observable, [this.roundObservation as LogObservation]));
     } else {
@@ -830,15 +834,15 @@ export class BulkMatcher {
     }
   }
 
-  /** Counts an exact hit of a partner's indicator in the round; true past partnerExactMatches (then counted as untested). */
-  private pastPartnerExactMatches(group: number, slot: number): boolean {
+  /** Counts a match of a partner's indicator in the round; true past partnerMatchesPerObservation (then counted as untested). */
+  private pastPartnerMatches(group: number, slot: number): boolean {
     if (this.groupHitRound[group] !== this.round) {
       this.groupHitRound[group] = this.round;
       this.groupHits[group] = 0;
     }
     const hits = this.groupHits[group] as number;
     this.groupHits[group] = hits + 1;
-    if (hits < partnerExactMatches) return false;
+    if (hits < partnerMatchesPerObservation) return false;
     this.roundSkipped++;
     // A few to name in the warning: 40,000 ids would make a log line of a megabyte.
     const named = (this.roundOverBudget ??= []);
