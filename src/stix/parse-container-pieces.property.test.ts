@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parseContainerPieces } from './read-container-chunks.ts';
+import { parseContainerPieces, readContainer, streamBundleElements, type ReadBytes } from './read-container-chunks.ts';
 import { parseJson } from './parse-json.ts';
 import type { JsonValue } from './types.ts';
 
@@ -87,6 +87,27 @@ describe('parseContainerPieces gives no value the whole body would not give', ()
       const bytes = Buffer.from(text, 'utf8');
       assert.equal(parsedWhole(bytes).ok, false, `the whole-text path refuses ${text}`);
       for (const at of [[], [1], [13, 20]]) assert.equal(parseContainerPieces(cut(bytes, at)), undefined, text);
+    }
+  });
+
+  it('and neither do the file readers that share its scan (readContainer, streamBundleElements): such a bundle is left to the whole text', () => {
+    const reader = (bytes: Buffer): ReadBytes => {
+      let offset = 0;
+      return (into, at, length) => {
+        const count = Math.min(length, 7, bytes.length - offset);
+        bytes.copy(into, at, offset, offset + count);
+        offset += count;
+        return count;
+      };
+    };
+    for (const text of ['{"type":"bundle","objects":[{"n":1e20}],"x":1e400,"x":1}', '{"type":"bundle","n":1e20,"objects":[{"x":1e400,"x":1}]}']) {
+      const bytes = Buffer.from(text, 'utf8');
+      assert.equal(parsedWhole(bytes).ok, false);
+      assert.equal(readContainer(reader(bytes)), undefined, text);
+      const stream = streamBundleElements(reader(bytes));
+      let next = stream.next();
+      while (next.done !== true) next = stream.next();
+      assert.equal(next.value, false, `${text}: the stream says it is not read as the whole text reads it`);
     }
   });
 

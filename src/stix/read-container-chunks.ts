@@ -98,21 +98,14 @@ export function parseContainerPieces(pieces: readonly Uint8Array[], options: { r
   for (;;) {
     const more = scan.readMore(read);
     if (more === 'refused') return undefined;
-    if (more !== 'end') continue;
-    const value = scan.finishValue();
-    // parseJson reads the whole text for unsafe numbers when the value it parsed holds a suspect one
-    // (1e20 is an integer past 2^53 - 1), and that reading also refuses one in a member a later one
-    // of the same name replaced: {"objects":[{"n":1e20}],"x":1e400,"x":1} is refused whole. Each part
-    // is checked only for what it holds itself, so the part with the dropped member passes. A value
-    // holding a suspect number is therefore left to the whole text, which decides as it always did.
-    return value === undefined || holdsSuspectNumber(value) ? undefined : value;
+    if (more === 'end') return scan.finishValue();
   }
 }
 
 /**
  * Whether a value holds a number parseJson would check the text of (its isChangedByParse): one that
- * is not finite, or an integer past 2^53 - 1. The scan keeps the nesting within maxDepth, so the
- * recursion is bounded.
+ * is not finite, or an integer past 2^53 - 1. Values here come from parseJson within maxDepth, so
+ * the recursion is bounded.
  */
 function holdsSuspectNumber(value: JsonValue): boolean {
   if (typeof value === 'number') return !Number.isFinite(value) || (Number.isInteger(value) && !Number.isSafeInteger(value));
@@ -189,6 +182,15 @@ class ContainerScan {
   readonly #maxDepth: number;
   /** Whether bytes that are not well-formed UTF-8 refuse the document (rather than read as U+FFFD). */
   readonly #strictUtf8: boolean;
+  /**
+   * Whether an element held a number parseJson checks the text of (holdsSuspectNumber). parseJson
+   * reads the whole text for unsafe numbers when the value it parsed holds such a one (1e20 is an
+   * integer past 2^53 - 1), and that reading also refuses an unsafe number in a member a later one
+   * of the same name replaced: {"objects":[{"n":1e20}],"x":1e400,"x":1} is refused whole. Each part
+   * here is checked only for what it holds itself, so the part with the dropped member would pass:
+   * a document holding a suspect number anywhere is left to the whole text, which decides as always.
+   */
+  #suspect = false;
 
   constructor(maxDepth: number, strictUtf8 = false) {
     this.#maxDepth = maxDepth;
@@ -248,6 +250,7 @@ class ContainerScan {
     const skeleton = parseJson(bytes.toString('utf8'), { maxDepth: this.#maxDepth });
     if (!skeleton.ok) return undefined;
     const value = skeleton.value;
+    if (this.#suspect || holdsSuspectNumber(value)) return undefined;
     // A later `objects` member replaces the one read here (JSON.parse keeps the last): not handled.
     if (typeof value !== 'object' || value === null || Array.isArray(value) || value['objects'] !== this.#placeholder) return undefined;
     if (value['type'] !== 'bundle' && value['type'] !== undefined) return undefined;
@@ -370,6 +373,7 @@ class ContainerScan {
     if (this.#strictUtf8 && !isUtf8(this.#window.subarray(this.#elementFrom, end))) return false;
     const parsed = parseJson(this.#window.toString('utf8', this.#elementFrom, end), { maxDepth: this.#maxDepth - 2 });
     if (!parsed.ok) return false;
+    if (!this.#suspect && holdsSuspectNumber(parsed.value)) this.#suspect = true;
     this.#objects.push(parsed.value);
     this.#elementCount += 1;
     this.#mode = 'objects';
