@@ -4,27 +4,29 @@
 // inline styles.
 //
 // Conservative means: where a condition is unsure, the text stays visible (and is read). Only rules
-// at the top level of a style sheet (or of a cascade layer, @layer, or of an @media whose condition
-// holds on every screen, css-media.ts) hide anything. Rules inside other @media, @supports, @container
-// and the like may apply or not, so they can only show an element again (a mobile-first page hides a
-// column, then shows it on wide screens); other at-rules are skipped. Selectors are css-selector.ts's:
-// where it cannot decide whether one matches (:has(a b), :dir()), the rule may hide text but not
-// show it, the other way round (a selector the reader does not follow must not smuggle a value past
-// it; the warning names the text). A pseudo-element's rule is left out (it styles generated
-// content), and so is a selector a browser does not take, the rest of the list still applying.
+// at the top level of a style sheet (or of a cascade layer, @layer, or of an @media or @supports
+// whose condition always holds, css-media.ts) hide anything. Rules inside other @media, @supports,
+// @container and the like may apply or not, so they can only show an element again (a mobile-first
+// page hides a column, then shows it on wide screens); other at-rules are skipped. Selectors are
+// css-selector.ts's: where it cannot decide whether one matches (:has(a b), :dir()), the rule may
+// hide text but not show it, the other way round (a selector the reader does not follow must not
+// smuggle a value past it; the warning names the text). A pseudo-element's rule is left out (it
+// styles generated content), and so is a selector a browser does not take, the rest of the list
+// still applying.
+//
 // The properties are css-properties.ts's (all that can hide text: display, visibility, opacity,
-// font-size, colours, position, clip, …); css-hiding.ts decides from them. Values are checked: an
-// invalid one is dropped, as a browser drops it. Custom properties are cascaded and inherited, and
-// var() resolved on each element (css-custom-properties.ts, @property included); a custom property
-// that a rule under a condition or with an undecided selector may set leaves the value using it
-// unjudged (it counts as showing). The cascade: !important, then inline style over a style sheet,
-// then specificity, then the later rule. Nothing is fetched
-// (<link rel=stylesheet>, @import: `external` counts them for a warning).
+// font-size, colours, position, clip, …); css-hiding.ts decides from them. <font color> and bgcolor
+// are presentational hints below every rule. Values are checked: an invalid one is dropped, as a
+// browser drops it. Custom properties are cascaded and inherited, and var() resolved on each element
+// (css-custom-properties.ts, @property included); a custom property that a rule under a condition or
+// with an undecided selector may set leaves the value using it unjudged (it counts as showing). The
+// cascade: !important, then inline style over a style sheet, then specificity, then the later rule.
+// Nothing is fetched (<link rel=stylesheet>, @import: `external` counts them for a warning).
 //
 // Hostile CSS is bounded: MAX_STYLESHEET_CHARS of it is read, selectors are bounded in length and
-// nesting (css-selector.ts), nesting of at-rules is followed
-// MAX_AT_RULE_DEPTH deep, and matching stops after MAX_MATCH_STEPS compound tests; the caller is told
-// (`truncated`, `exhausted`) so that the analyst can be.
+// nesting (css-selector.ts), at-rules are followed MAX_AT_RULE_DEPTH deep, and matching (custom
+// property declarations counted with it) stops after MAX_MATCH_STEPS compound tests; the caller is
+// told (`truncated`, `exhausted`) so that the analyst can be.
 import type { DefaultTreeAdapterMap } from 'parse5';
 import { mediaAlwaysHolds, supportsAlwaysHolds } from './css-media.ts';
 import { expand, GLOBAL, mayHide as hides, MENTIONS_PROPERTY, SHORTHANDS, valid } from './css-properties.ts';
