@@ -6,7 +6,7 @@
 // indicators (no source) are never refused, and one partner's budget takes nothing from another's.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BulkMatcher, defaultSourceMatchingBudget, everyObservationWeight, partnerTestSteps, patternOverLimitRefusal, type AddOutcome, type OverBudget } from './bulk-matcher.ts';
+import { BulkMatcher, defaultSourceMatchingBudget, everyObservationWeight, partnerMatchesPerObservation, partnerTestSteps, patternOverLimitRefusal, type AddOutcome, type OverBudget } from './bulk-matcher.ts';
 import { indicator, now, observation } from './test-support.ts';
 import type { JsonRecord } from './log-observation.ts';
 
@@ -215,5 +215,29 @@ describe("bulk matcher: partners' tests of any kind and the step budget", () => 
     for (let i = 0; i < 100; i++) matcher.add(flood(i), { now, source: partner });
     assert.equal(matcher.match(observation([url('http://evil.test/a')])).length, 100);
     assert.equal(matcher.stats().overBudget, 0);
+  });
+});
+
+describe("bulk matcher: a partner past its matches on one observation", () => {
+  // Past partnerMatchesPerObservation its other candidates would not be matched whatever their tests
+  // say: tested all the same, they spent its whole part of the budget for nothing, part that the node's
+  // own test cut short is retried with.
+  const third = 'identity--a1e00000-0000-4000-8000-0000000000c1';
+  const value = `http://q.test/a${'a'.repeat(1_000)}xy`;
+  // Hold on the value, each test a LIKE over its thousand characters.
+  const holding = (i: number): JsonRecord => indicator(`[url:value LIKE '%q.test/a%' AND url:value != 'http://x.test/${i}']`);
+  // ~8 million steps on the value: more than a third of the budget (three sources), less than two.
+  const home = indicator("[url:value MATCHES 'a(?:.{0,999}){4}xy']");
+
+  it("tests none of its candidates once it has them all, and what it leaves goes to the node's own", () => {
+    const told: OverBudget[] = [];
+    const matcher = new BulkMatcher({ onOverBudget: (event) => told.push(event) });
+    for (let i = 0; i < 8 * partnerMatchesPerObservation; i++) assert.equal(matcher.add(holding(i), { now, source: partner }).added, true);
+    assert.equal(matcher.add(indicator("[url:value MATCHES '^zz']"), { now, source: third }).added, true);
+    assert.equal(matcher.add(home, { now }).added, true);
+    const found = matcher.match(observation([url(value)])).map((m) => m.indicatorId);
+    assert.equal(found.length, partnerMatchesPerObservation + 1);
+    assert.ok(found.includes(String(home['id'])));
+    assert.equal(told[0]?.untested, 7 * partnerMatchesPerObservation);
   });
 });

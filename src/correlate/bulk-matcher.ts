@@ -777,12 +777,21 @@ export class BulkMatcher {
    * the others left): its `[…]`, then a pattern over several observations over those kept for it.
    * Returns false, having recorded nothing, when `mayCut` and the `[…]` does not hold for want of steps:
    * its caller tries it again once every other candidate has been tested. A correlation cut short is
-   * not tried again (it has kept the observation for the next one). Otherwise records its match, and
-   * its id when the budget ran out on it.
+   * not tried again (it has kept the observation for the next one). Otherwise records its match (a
+   * partner's only within partnerMatchesPerObservation: past it, not even tested), and its id when the
+   * budget ran out on it.
    */
   private testCandidate(entry: LeafEntry, observable: MatchedObservable, observation: LogObservation, spend: StepBudget, mayCut: boolean): boolean {
     const pattern = entry.pattern;
     if (this.roundDone.has(pattern) || this.alive[pattern.slot] !== 1) return true;
+    const group = pattern.group;
+    // A partner with all its matches of the observation already: whatever its test says, this one would
+    // not be matched. Not tested, so its part is left to the others' tests; counted and named as unmatched.
+    if (group !== 0 && this.groupHitRound[group] === this.round && (this.groupHits[group] as number) >= partnerMatchesPerObservation) {
+      this.roundDone.add(pattern);
+      this.pastPartnerMatches(group, pattern.slot);
+      return true;
+    }
     const before = spend.exhausted;
     let holds = entry.planned.exact;
     if (holds) {
@@ -799,7 +808,7 @@ export class BulkMatcher {
     if (spend.exhausted > before) (this.roundOverBudget ??= []).push(this.idOf(pattern.slot));
     if (!holds) return true;
     this.roundDone.add(pattern);
-    if (found === undefined || (pattern.group !== 0 && this.pastPartnerMatches(pattern.group, pattern.slot))) return true;
+    if (found === undefined || (group !== 0 && this.pastPartnerMatches(group, pattern.slot))) return true;
     (this.roundMatches ??= []).push(this.matchOf(pattern.slot, observable, found));
     return true;
   }
