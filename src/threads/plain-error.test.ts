@@ -14,6 +14,14 @@ describe('an error carried across a worker thread (toPlainError, fromPlainError)
     assert.deepEqual([received.code, received.status, received.message, received.details], ['ENT_EXTRACT_TIMEOUT', 422, 'dense.txt: took too long', { file: 'dense.txt', limit_ms: 300 }]);
   });
 
+  it("keeps an EntenteError's stack, where the thread threw it, for the log of a fault (a 5xx)", () => {
+    // Rebuilt on the waiting thread, an EntenteError had that thread's stack (fromPlainError's own):
+    // the log of an internal error said nothing of where, on the worker, it was thrown.
+    const sent = new EntenteError('ENT_HTTP_INTERNAL', 'the store failed');
+    const received = fromPlainError(cloned(toPlainError(sent)));
+    assert.equal(received.stack, sent.stack);
+  });
+
   it("keeps another error's message, stack and system code (ENOENT), as a plain Error", () => {
     const sent = Object.assign(new Error("ENOENT: no such file or directory, open 'feed.json'"), { code: 'ENOENT' });
     const received = fromPlainError(cloned(toPlainError(sent)));

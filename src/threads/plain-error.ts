@@ -13,12 +13,14 @@ export interface PlainError {
   readonly message: string;
   /** An EntenteError's details. */
   readonly details?: ErrorDetails;
-  /** Another error's stack, for the log of the thread that reports it. */
+  /** The error's stack on the thread that threw it, for the log of the thread that reports it. */
   readonly stack?: string;
 }
 
 export function toPlainError(error: unknown): PlainError {
-  if (isEntenteError(error)) return { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) };
+  if (isEntenteError(error)) {
+    return { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }), ...(error.stack === undefined ? {} : { stack: error.stack }) };
+  }
   if (!(error instanceof Error)) return { message: String(error) };
   const code = (error as NodeJS.ErrnoException).code;
   return { ...(typeof code === 'string' ? { code } : {}), message: error.message, ...(error.stack === undefined ? {} : { stack: error.stack }) };
@@ -26,7 +28,12 @@ export function toPlainError(error: unknown): PlainError {
 
 /** The error to throw for a plain one: an EntenteError for a code of the catalogue, else an Error with the code, message and stack sent. */
 export function fromPlainError(plain: PlainError): Error {
-  if (plain.code !== undefined && Object.hasOwn(errorCatalogue, plain.code)) return new EntenteError(plain.code as ErrorCode, plain.message, plain.details);
+  if (plain.code !== undefined && Object.hasOwn(errorCatalogue, plain.code)) {
+    const error = new EntenteError(plain.code as ErrorCode, plain.message, plain.details);
+    // Where the worker threw it (the log of a 5xx), not this function.
+    if (plain.stack !== undefined) error.stack = plain.stack;
+    return error;
+  }
   const error: Error & { code?: string } = new Error(plain.message);
   if (plain.stack !== undefined) error.stack = plain.stack;
   if (plain.code !== undefined) error.code = plain.code;
