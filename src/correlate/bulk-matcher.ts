@@ -76,8 +76,8 @@ export interface BulkMatcherOptions {
    * the expression, up to 10,000 a character. Tests left once it is spent do not hold (counted in
    * stats().overBudget). It is divided evenly between the sources with candidates (add()'s `source`,
    * the node's own being one), and each candidate's `[…]` is first tested with a fair share of what its
-   * source has left (that divided by its candidates left); one cut short is tested again with what all
-   * left once all have been, the node's own first: a costly one cannot leave those tested after it
+   * source has left (that divided by its candidates left), partners' first, the node's own then with
+   * all they left; one cut short is tested again with what all left once all have been, the node's own first: a costly one cannot leave those tested after it
    * untested, nor one partner's many the node's own. A partner's tests of every kind spend
    * partnerTestSteps each too. The evaluation of a pattern over several observations spends its
    * candidate's share too (pattern/evaluate-pattern.ts).
@@ -699,7 +699,10 @@ export class BulkMatcher {
       this.roundDone.clear();
       // The budget is divided evenly between the sources with candidates (the node's own is one), so
       // that one partner's many costly candidates, within its source budget, cannot spend what the
-      // node's own or another partner's need. With one source, as usual, it has the whole.
+      // node's own or another partner's need. With one source, as usual, it has the whole. Partners'
+      // candidates are tested first, and the node's own then have all they left, their part at least:
+      // a test cut short is retried from its start, so a fixed part would leave the node's own costly
+      // test untested beside a partner's that needed next to nothing.
       const groupLeft = this.groupLeft;
       const groupSteps = this.groupSteps;
       const groups = this.presentGroups;
@@ -723,20 +726,26 @@ export class BulkMatcher {
       let partnersSpent = 0;
       /** Candidates whose leaf test ran out of its share: tested again once every other has had its own. */
       let cut: [LeafEntry, MatchedObservable][] | undefined;
-      for (const [entry, observable] of candidates) {
-        const group = entry.pattern.group;
-        const left = --(groupLeft[group] as number);
-        // A fair share of what its source has left: one costly candidate tested first must not spend
-        // what the candidates after it need.
-        share.remaining = Math.ceil((groupSteps[group] as number) / (left + 1));
-        share.exhausted = 0;
-        const given = share.remaining;
-        const tested = this.testCandidate(entry, observable, observation, share, true);
-        groupSteps[group] = (groupSteps[group] as number) - (given - share.remaining);
-        budget.remaining -= given - share.remaining;
-        if (group !== 0) partnersSpent += given - share.remaining;
-        if (tested) budget.exhausted += share.exhausted;
-        else (cut ??= []).push([entry, observable]);
+      /** Partners' candidates in a pass of their own, before the node's own (which have some). */
+      const ownLast = partnerGroups > 0 && partnerGroups < groups.length;
+      for (let pass = ownLast ? 0 : 1; pass < 2; pass++) {
+        if (ownLast && pass === 1) groupSteps[0] = Math.max(part, budget.remaining);
+        for (const [entry, observable] of candidates) {
+          const group = entry.pattern.group;
+          if (ownLast && (pass === 0) === (group === 0)) continue;
+          const left = --(groupLeft[group] as number);
+          // A fair share of what its source has left: one costly candidate tested first must not spend
+          // what the candidates after it need.
+          share.remaining = Math.ceil((groupSteps[group] as number) / (left + 1));
+          share.exhausted = 0;
+          const given = share.remaining;
+          const tested = this.testCandidate(entry, observable, observation, share, true);
+          groupSteps[group] = (groupSteps[group] as number) - (given - share.remaining);
+          budget.remaining -= given - share.remaining;
+          if (group !== 0) partnersSpent += given - share.remaining;
+          if (tested) budget.exhausted += share.exhausted;
+          else (cut ??= []).push([entry, observable]);
+        }
       }
       // With what all left, the node's own first: what runs out now is counted and told, as for any other.
       if (cut !== undefined && groups.length > 1) cut.sort(([a], [b]) => (a.pattern.group === 0 ? 0 : 1) - (b.pattern.group === 0 ? 0 : 1));
