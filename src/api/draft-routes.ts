@@ -6,8 +6,8 @@ import type { DecisionInput } from '../drafts/decide-draft-items.ts';
 import { draftJson, itemJson, publicationJson, summaryJson } from '../drafts/draft-json.ts';
 import { draftUploadOf } from '../drafts/draft-upload-body.ts';
 import { DraftWorkerPool } from '../drafts/draft-worker-pool.ts';
-import { createDraftFromBytes, decideOnDraft, listVisibleDrafts, publishDraft, requireDraft, storeProposedDraft, type DraftDeps } from '../drafts/draft-operations.ts';
-import type { DraftViewer } from '../drafts/draft.ts';
+import { decideOnDraft, listVisibleDrafts, publishDraft, requireDraft, storeProposedDraft, type DraftDeps } from '../drafts/draft-operations.ts';
+import type { DraftViewer, NewDraft } from '../drafts/draft.ts';
 import { decideCollectionAccess } from '../server/route-policy.ts';
 import { canReadCollection, type Recipient } from '../policy/recipient.ts';
 
@@ -104,10 +104,23 @@ export function registerDraftRoutes(app: FastifyInstance, deps: DraftDeps, optio
   void app.register(async (uploads) => {
     uploads.removeAllContentTypeParsers();
     const receiveLimitMs = options.uploadReceiveLimitMs ?? UPLOAD_RECEIVE_LIMIT_MS;
+    /** Gives up the place an upload held in the drafting queue while its body arrived (DraftWorkerPool.reserve). */
+    const arrived = new WeakMap<FastifyRequest, () => void>();
     // The body is read through a stream this hook ends with an error once the limit passes: Fastify
     // then answers that error (400 ENT_INPUT_UNREADABLE) on the connection, which is closed after it
     // rather than kept waiting for the rest. Nothing was handed to the drafting thread yet.
-    uploads.addHook('preParsing', async (_request, reply, payload) => {
+    uploads.addHook('preParsing', async (request, reply, payload) => {
+      // The upload counts against the drafting queue from its first byte, not once its body is read
+      // (DraftWorkerPool.reserve): past the places, it is refused before any of its body is. A
+      // partner's token is refused first (ENT_DRAFT_HOME_ONLY), so that it can hold no place.
+      let release: () => void;
+      try {
+        homeCaller(request);
+        release = drafting.reserve();
+      } catch (error) {
+        void reply.header('connection', 'close');
+        throw error;
+      }
       const bounded = new PassThrough();
       const timer = setTimeout(() => {
         payload.unpipe(bounded);
@@ -116,7 +129,10 @@ export function registerDraftRoutes(app: FastifyInstance, deps: DraftDeps, optio
       }, receiveLimitMs);
       const stop = (): void => clearTimeout(timer);
       bounded.once('end', stop).once('close', stop);
-      reply.raw.once('close', stop).once('finish', stop);
+      // The place is given up once the pool counts the upload itself (busy or waiting: the handler
+      // calls `arrived`), or when the request is answered otherwise (refused, failed, cut off).
+      arrived.set(request, release);
+      reply.raw.once('close', stop).once('finish', stop).once('close', release).once('finish', release);
       payload.once('error', (error) => bounded.destroy(error));
       payload.pipe(bounded);
       return bounded;
@@ -126,9 +142,15 @@ export function registerDraftRoutes(app: FastifyInstance, deps: DraftDeps, optio
       const { analyst, viewer } = homeCaller(request);
       const raw = request.body;
       // Without a body there is nothing to parse: refused here as before (neither report field).
-      const draft = raw instanceof Uint8Array
-        ? await storeProposedDraft(deps, await drafting.proposeBody({ bytes: raw, createdBy: analyst, ...options.limits }), viewer)
-        : await createDraftFromBytes(deps, draftUploadOf(raw, analyst), viewer, drafting.propose);
+      // Called, the pool counts the upload at once (busy or waiting): the place held while its body
+      // arrived is given up then, not before, so that no other upload takes it in between.
+      let proposed: Promise<NewDraft>;
+      try {
+        proposed = raw instanceof Uint8Array ? drafting.proposeBody({ bytes: raw, createdBy: analyst, ...options.limits }) : drafting.propose(draftUploadOf(raw, analyst));
+      } finally {
+        arrived.get(request)?.();
+      }
+      const draft = await storeProposedDraft(deps, await proposed, viewer);
       return sendJson(reply, 201, draftJson(draft, false, viewer.admin));
     });
   });

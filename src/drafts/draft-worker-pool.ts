@@ -86,6 +86,8 @@ export class DraftWorkerPool {
   readonly #threads = new WarmThreads<number>(startDrafter);
   readonly #waiting: (() => void)[] = [];
   #busy = 0;
+  /** Uploads whose place is held while their body arrives (reserve). */
+  #arriving = 0;
   #job = 0;
 
   constructor(options: DraftWorkerPoolOptions = {}) {
@@ -110,16 +112,35 @@ export class DraftWorkerPool {
    */
   readonly proposeBody = (body: DraftUploadBody): Promise<NewDraft> => this.#inTurn(() => this.#run({ body }, undefined));
 
+  /**
+   * Holds a place among those drafted and waiting for an upload whose body is still arriving, or
+   * refuses it (ENT_DRAFT_QUEUE_FULL) when the uploads drafted, waiting and arriving fill them all:
+   * counted only once its body had arrived, any number of uploads sent at once were each read into
+   * memory (up to 64 MiB) before the first was counted. The place is given up by calling what this
+   * returns (once the body has arrived, when the upload then takes its turn, or when it failed).
+   */
+  reserve(): () => void {
+    if (this.#busy + this.#waiting.length + this.#arriving >= this.#maxThreads + this.#maxWaiting) throw this.#queueFull();
+    this.#arriving++;
+    let held = true;
+    return () => {
+      if (held) this.#arriving--;
+      held = false;
+    };
+  }
+
+  #queueFull(): EntenteError {
+    return new EntenteError(
+      'ENT_DRAFT_QUEUE_FULL',
+      `The node is drafting other reports and ${this.#maxWaiting} upload${this.#maxWaiting === 1 ? '' : 's'} already wait${this.#maxWaiting === 1 ? 's' : ''}: send this one again once they are done`,
+      { waiting: this.#waiting.length + this.#arriving },
+    );
+  }
+
   /** Runs `work` once a thread is free for it (first come, first served), or refuses it when too many wait. */
   async #inTurn(work: () => Promise<NewDraft>): Promise<NewDraft> {
     if (this.#busy >= this.#maxThreads) {
-      if (this.#waiting.length >= this.#maxWaiting) {
-        throw new EntenteError(
-          'ENT_DRAFT_QUEUE_FULL',
-          `The node is drafting other reports and ${this.#maxWaiting} upload${this.#maxWaiting === 1 ? '' : 's'} already wait${this.#maxWaiting === 1 ? 's' : ''}: send this one again once they are done`,
-          { waiting: this.#waiting.length },
-        );
-      }
+      if (this.#waiting.length >= this.#maxWaiting) throw this.#queueFull();
       await new Promise<void>((resolve) => this.#waiting.push(resolve));
     } else this.#busy++;
     try {

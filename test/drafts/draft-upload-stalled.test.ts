@@ -44,6 +44,27 @@ describe('POST /api/drafts with a body that never ends', () => {
     assert.deepEqual(list.drafts, []);
   });
 
+  it('gives up the places in the drafting queue that bodies cut off held (all 9 of them)', async () => {
+    const cutOff = await Promise.all(Array.from({ length: 9 }, () => node.app.inject({
+      method: 'POST',
+      url: '/api/drafts',
+      headers: { authorization: authorization('analyst'), 'content-type': 'application/json' },
+      payload: neverEnding('{"text": "C2 '),
+    })));
+    for (const response of cutOff) assert.equal(errorOf(expectStatus(response, 400)).error_code, 'ENT_INPUT_UNREADABLE');
+    expectStatus(await node.call('analyst', 'POST', '/api/drafts', { text: 'C2 45.77.12.6.' }), 201);
+  });
+
+  it("refuses a partner's token before reading its body, so that it holds no place", async () => {
+    const refused = await node.app.inject({
+      method: 'POST',
+      url: '/api/drafts',
+      headers: { authorization: authorization('bank'), 'content-type': 'application/json' },
+      payload: neverEnding('{"text": "C2 '),
+    });
+    assert.equal(errorOf(expectStatus(refused, 403)).error_code, 'ENT_DRAFT_HOME_ONLY');
+  });
+
   it('still drafts a body that arrives within the limit', async () => {
     const made = expectStatus(await node.call('analyst', 'POST', '/api/drafts', { text: '# Small\nC2 45.77.12.3.\n' }), 201).json<{ items: { value: string }[] }>();
     assert.deepEqual(made.items.map((item) => item.value), ['45.77.12.3']);
