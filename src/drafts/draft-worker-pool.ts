@@ -187,8 +187,11 @@ export class DraftWorkerPool {
       };
       const onError = (error: Error & { code?: string }): void => {
         const memory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
-        const what = named ?? 'the upload';
-        finish({ error: memory ? new EntenteError('ENT_EXTRACT_LIMIT_EXCEEDED', `${what}: drafting needed more than ${this.#heapMb} MiB of heap; the report was abandoned`, named === undefined ? {} : { file: named }) : error }, false);
+        // Before the body named its file (a body being read, a thread starting), there is no file to name.
+        const outOfMemory = named === undefined
+          ? new EntenteError('ENT_EXTRACT_LIMIT_EXCEEDED', `the upload needed more than ${this.#heapMb} MiB of heap before its file was read; the report was abandoned`)
+          : new EntenteError('ENT_EXTRACT_LIMIT_EXCEEDED', `${named}: drafting needed more than ${this.#heapMb} MiB of heap; the report was abandoned`, { file: named });
+        finish({ error: memory ? outOfMemory : error }, false);
       };
       const onExit = (code: number): void => finish({ error: new Error(`the draft worker thread stopped with exit code ${code}`) }, false);
       const onTimeout = (): void => {
