@@ -100,6 +100,7 @@ export const errorCatalogue = {
   // STIX patterns
   ENT_PATTERN_INVALID: { status: 422, title: 'The STIX pattern is not valid STIX 2.1 patterning' },
   ENT_PATTERN_OVER_LIMIT: { status: 422, title: "An indicator's pattern is valid but past a planning limit (size, nesting, comparisons, …); it is kept but not matched" },
+  ENT_MATCH_OVER_BUDGET: { status: 422, title: 'An observation ran out of its matching budget: some indicators were left untested on it (a warning in the log)' },
 
   // ATT&CK/ATLAS tagging
   ENT_TAGGING_DATA_INVALID: { status: 500, title: 'The shipped tagging data (data/tagging) is missing or unreadable; rebuild it with scripts/train-tagger.ts' },
