@@ -31,7 +31,7 @@ import type { DefaultTreeAdapterMap } from 'parse5';
 import { mediaAlwaysHolds, supportsAlwaysHolds } from './css-media.ts';
 import { expand, GLOBAL, mayHide as hides, MENTIONS_PROPERTY, SHORTHANDS, valid } from './css-properties.ts';
 import type { Property } from './css-properties.ts';
-import { parseAtProperty, substitute, usesVar } from './css-custom-properties.ts';
+import { newBudget, parseAtProperty, substitute, usesVar } from './css-custom-properties.ts';
 import type { Registration } from './css-custom-properties.ts';
 import { MAYBE, NO, parseSelector, SelectorMatcher, skipString, splitSelectorList } from './css-selector.ts';
 import type { Selector } from './css-selector.ts';
@@ -43,6 +43,8 @@ type Element = DefaultTreeAdapterMap['element'];
 export const MAX_STYLESHEET_CHARS = 256 * 1024;
 /** Compound-selector tests while matching one page; past it no rule matches (and the caller warns). */
 const MAX_MATCH_STEPS = 1_000_000;
+/** Characters scanned in resolving var() that cost one step of that budget (an ordinary value costs one). */
+const SCANNED_CHARS_PER_STEP = 64;
 const MAX_AT_RULE_DEPTH = 4;
 /** Distinct style attributes whose declarations are kept, parsed, for the next element with the same. */
 const MAX_INLINE_REMEMBERED = 4096;
@@ -278,6 +280,11 @@ export class PageStyles {
   private readonly inline = new Map<string, readonly Declaration[]>();
   /** Custom properties registered with @property. */
   private readonly registered = new Map<string, Registration>();
+  /**
+   * Whether a custom property registered with @property does not inherit: worked out once, when the
+   * style sheets have been read (looked at for every element, and a sheet registers thousands).
+   */
+  private uninherited = false;
   /** Each element's custom properties (after inheritance), once worked out. */
   private readonly customCache = new Map<Element, Customs>();
   private readonly layers = new Map<string, number>();
@@ -324,6 +331,7 @@ export class PageStyles {
       const css = sheet.css.replace(/\/\*[\s\S]*?(?:\*\/|$)/g, ' ');
       this.readRules(css, 0, css.length, sheet.conditional, 0);
     }
+    for (const r of this.registered.values()) if (!r.inherits) this.uninherited = true;
   }
 
   /** Whether matching stopped at MAX_MATCH_STEPS (rules left unapplied from then on). */
@@ -519,11 +527,20 @@ export class PageStyles {
    */
   private resolve(property: Property, win: Candidate, customs: Customs | undefined): string {
     let unsure = false;
-    const resolved = substitute(win.value, (name) => {
-      const found = customs?.lookup(name);
-      if (found?.unsure === true) unsure = true;
-      return found?.value ?? this.registered.get(name)?.initial;
-    });
+    const budget = newBudget();
+    const resolved = substitute(
+      win.value,
+      (name) => {
+        const found = customs?.lookup(name);
+        if (found?.unsure === true) unsure = true;
+        return found?.value ?? this.registered.get(name)?.initial;
+      },
+      [],
+      budget,
+    );
+    // Resolved on every element the value applies to: a value costly to resolve counts as matching
+    // does, so that a page of them ends with the 'too costly' warning, not minutes of work.
+    this.matcher.charge(Math.ceil(budget.scanned / SCANNED_CHARS_PER_STEP));
     if (unsure) return 'var()';
     if (resolved === undefined) return 'unset';
     const value = win.shorthand === undefined ? resolved : expand(win.shorthand, resolved).find(([p]) => p === property)?.[1];
@@ -543,16 +560,10 @@ export class PageStyles {
     if (this.customCache.size === 0 && own === undefined && unsure === undefined) return undefined;
     const parent = isElement(el.parentNode) ? this.customsOf(el.parentNode) : undefined;
     // Shared with the parent when it sets nothing, unless a registered property does not inherit.
-    const share = own === undefined && unsure === undefined && parent !== undefined && !this.uninherited();
+    const share = own === undefined && unsure === undefined && parent !== undefined && !this.uninherited;
     const out = share ? parent : new Customs(parent, own, unsure, this.registered);
     this.customCache.set(el, out);
     return out;
-  }
-
-  /** Whether a custom property registered with @property does not inherit. */
-  private uninherited(): boolean {
-    for (const r of this.registered.values()) if (!r.inherits) return true;
-    return false;
   }
 
   /** The custom properties of `el` (its styles worked out first if they were not). */
@@ -569,7 +580,7 @@ export class PageStyles {
       if (!this.cache.has(e)) this.visibility(e);
       if (!this.customCache.has(e)) {
         const parent = isElement(e.parentNode) ? this.customCache.get(e.parentNode) : undefined;
-        this.customCache.set(e, parent !== undefined && !this.uninherited() ? parent : new Customs(parent, undefined, undefined, this.registered));
+        this.customCache.set(e, parent !== undefined && !this.uninherited ? parent : new Customs(parent, undefined, undefined, this.registered));
       }
     }
     return this.customCache.get(el);

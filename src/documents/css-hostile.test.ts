@@ -1,0 +1,34 @@
+// The style sheet reader against a report written to defeat it (review of the hidden-text commits):
+// simple tricks that must not smuggle text past it, work that must stay near-linear in the page
+// (counted in operations, not timed), and CSS that must never make it throw.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { substitute } from './css-custom-properties.ts';
+import { readHtml } from './read-html.ts';
+
+const page = (body: string, head = ''): string => `<!doctype html><html><head><title>Report</title>${head}</head><body><main><p>keep 45.77.12.3</p>${body}</main></body></html>`;
+
+describe('the style sheet reader against hostile reports', () => {
+  it('resolves var() with a bounded number of characters scanned, however deep its fallbacks nest', () => {
+    let scanned = 0;
+    const value = `${'var(--u,'.repeat(4_000)}none${')'.repeat(4_000)}`;
+    const budget = { left: 256, scanned: 0 };
+    const out = substitute(value, () => undefined, [], budget);
+    scanned = budget.scanned;
+    // Each level used to scan the rest of the value again for its closing parenthesis and comma:
+    // 256 levels of 32,000 characters. Past the bound the value is invalid, as an over-long one is.
+    assert.equal(out, undefined);
+    assert.ok(scanned > 0 && scanned <= 100_000, `${scanned} characters scanned`);
+    // An ordinary value costs little and resolves.
+    const small = { left: 256, scanned: 0 };
+    assert.equal(substitute('var(--a, var(--b, none))', (n) => (n === '--b' ? 'none' : undefined), [], small), 'none');
+    assert.ok(small.scanned > 0 && small.scanned < 200, `${small.scanned}`);
+  });
+
+  it('stops applying var() whose resolution costs too much on every element, and says so', () => {
+    const value = `${'var(--u,'.repeat(500)}none${')'.repeat(500)}`;
+    const doc = readHtml(page('<p>x</p>'.repeat(3_000), `<style>p{display:${value}}</style>`));
+    // Either resolved (the value is none: hidden) or given up with the warning; never read silently.
+    assert.ok(doc.warnings.some((w) => /too costly to match/.test(w)), doc.warnings.join('\n'));
+  });
+});
