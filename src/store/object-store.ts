@@ -55,7 +55,8 @@ export interface ObjectStore
    * undefined when none does, or when the collection holds no version of that id and key at that
    * dateAdded (a stand-in, an entry of another collection). The entry found carries its stored JSON.
    * The home sightings gate (release/home-sightings-gate.ts) ties evidence to the sighting written
-   * with it by this.
+   * with it by this. Complete for the home sightings collection; for any other, the SQLite store
+   * knows only the referrers added since its schema 16 (migration 16 fills that collection alone).
    */
   evidenceReferrersOf(collectionId: string, entries: readonly Pick<StoredEntry, 'id' | 'version' | 'dateAdded'>[]): Promise<(StoredEntry | undefined)[]>;
 

@@ -241,6 +241,7 @@ describe('SqliteObjectStore', () => {
       const insertVersion = raw.prepare('INSERT INTO object_versions (vid, object_id, version, type, spec_version, revoked, json) VALUES (?, ?, ?, ?, ?, 0, ?)');
       const insertEntry = raw.prepare('INSERT INTO entries (collection_key, date_added, vid, is_latest, is_first) VALUES (1, ?, ?, 1, 1)');
       raw.exec(`INSERT INTO collections (key, id, title, created_at, last_date_added) VALUES (1, 'sightings', 'S', 'c', 30)`);
+      raw.exec(`INSERT INTO node_meta (key, value) VALUES ('home_sightings_collection', 'sightings')`);
       insertVersion.run(1, address, 'k', 'ipv4-addr', '2.1', JSON.stringify({ type: 'ipv4-addr', spec_version: '2.1', id: address, value: '10.0.0.1' }));
       insertVersion.run(2, observed.id, 'm', 'observed-data', '2.1', JSON.stringify(observed));
       insertVersion.run(3, sighting.id, 'm', 'sighting', '2.1', JSON.stringify(sighting));
@@ -260,6 +261,43 @@ describe('SqliteObjectStore', () => {
           .prepare("EXPLAIN QUERY PLAN SELECT date_added FROM evidence_refs WHERE collection_key = 1 AND ref_id = 'x' AND date_added > 0 ORDER BY date_added LIMIT 1")
           .all() as { detail: string }[];
         assert.match(plan.map((row) => row.detail).join('\n'), /SEARCH evidence_refs USING PRIMARY KEY \(collection_key=\? AND ref_id=\? AND date_added>\?\)/);
+      } finally {
+        await store.close();
+      }
+    });
+
+    // The upgrade's cost is the home sightings collection's, never the store's: no index finds a
+    // store's sightings and observed-data, so a backfill over every version read all of their JSON.
+    it('fills evidence references from the home sightings collection alone, read by its key: a version held only elsewhere is never read', async () => {
+      const path = freshPath();
+      const raw = new Database(path);
+      raw.function('entente_content_version', (_json: unknown) => null);
+      raw.exec(migrations.slice(0, 15).join('\n'));
+      raw.pragma('user_version = 15');
+      raw.exec(`INSERT INTO collections (key, id, title, created_at, last_date_added) VALUES (1, 'sightings', 'S', 'c', 20), (2, 'feeds', 'F', 'c', 30)`);
+      raw.exec(`INSERT INTO node_meta (key, value) VALUES ('home_sightings_collection', 'sightings')`);
+      const address = 'ipv4-addr--e0000000-0000-4000-8000-000000000002';
+      const observed = { type: 'observed-data', spec_version: '2.1', id: 'observed-data--e0000000-0000-4000-8000-000000000002', created: 'c', modified: 'm', object_refs: [address] };
+      const insertVersion = raw.prepare('INSERT INTO object_versions (vid, object_id, version, type, spec_version, revoked, json) VALUES (?, ?, ?, ?, ?, 0, ?)');
+      const insertEntry = raw.prepare('INSERT INTO entries (collection_key, date_added, vid, is_latest, is_first) VALUES (?, ?, ?, 1, 1)');
+      insertVersion.run(1, address, 'k', 'ipv4-addr', '2.1', JSON.stringify({ type: 'ipv4-addr', spec_version: '2.1', id: address, value: '10.0.0.2' }));
+      insertVersion.run(2, observed.id, 'm', 'observed-data', '2.1', JSON.stringify(observed));
+      // A feed's observed-data whose text json_each refuses: read, it would fail the upgrade.
+      insertVersion.run(3, 'observed-data--e0000000-0000-4000-8000-000000000003', 'm', 'observed-data', '2.1', '{"object_refs": [');
+      for (const [collection, dateAdded, vid] of [[1, 10, 1], [1, 20, 2], [2, 30, 3]] as const) insertEntry.run(collection, dateAdded, vid);
+      raw.close();
+
+      const store = openSqliteObjectStore({ path });
+      try {
+        assert.equal(store.database.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+        const found = await store.evidenceReferrersOf('sightings', [{ id: address, version: 'k', dateAdded: 10 }]);
+        assert.deepEqual(found.map((entry) => entry?.id), [observed.id]);
+        // The backfill as migration 16 runs it: the home sightings collection's entries by the primary key, no scan.
+        const backfill = /INSERT OR IGNORE INTO evidence_refs \(collection_key, ref_id, date_added\)\s+(SELECT[^;]+);/.exec(migrations[15] ?? '')?.[1];
+        assert.ok(backfill !== undefined, 'migration 16 fills evidence_refs');
+        const plan = (store.database.prepare(`EXPLAIN QUERY PLAN ${backfill}`).all() as { detail: string }[]).map((row) => row.detail);
+        assert.ok(plan.some((detail) => /^SEARCH e USING PRIMARY KEY \(collection_key=\?\)/.test(detail)), plan.join('\n'));
+        assert.deepEqual(plan.filter((detail) => /^SCAN (e|ov|entries|object_versions)\b/.test(detail)), [], plan.join('\n'));
       } finally {
         await store.close();
       }

@@ -459,8 +459,13 @@ export const migrations: readonly string[] = [
   -- the store adds every entry (SqliteObjectStore #addVersion, for TAXII, import, sync and the matcher
   -- alike; a trigger's test would run for every entry of every type), and removed with it by the
   -- trigger below. A row whose entry was deleted may stay (its version forgotten first): readers join
-  -- entries, and a dateAdded is never reused. Filled here from what is held: one pass over the entries
-  -- of sightings and observed-data.
+  -- entries, and a dateAdded is never reused. Filled here for the home sightings collection alone (its
+  -- id in node_meta), the one collection the gate asks about: its entries by the primary key, each
+  -- version read by its vid. Not from every collection: no index finds the sightings and observed-data
+  -- of a store (object_versions has none on type), and reading every version's row to learn its type
+  -- made upgrading a store of a million objects read all of its JSON. Another collection's rows start
+  -- with the entries added from here on (ObjectStore.evidenceReferrersOf says so). A node that has not
+  -- made the collection yet fills nothing: it is made empty.
   CREATE TABLE evidence_refs (
     collection_key INTEGER NOT NULL,
     ref_id TEXT NOT NULL,
@@ -469,10 +474,12 @@ export const migrations: readonly string[] = [
   ) WITHOUT ROWID;
   INSERT OR IGNORE INTO evidence_refs (collection_key, ref_id, date_added)
     SELECT e.collection_key, j.value, e.date_added
-      FROM object_versions ov
-      JOIN entries e ON e.vid = ov.vid,
+      FROM entries e
+      JOIN object_versions ov ON ov.vid = e.vid,
       json_each(ov.json, CASE ov.type WHEN 'sighting' THEN '$.observed_data_refs' ELSE '$.object_refs' END) j
-      WHERE ov.type IN ('sighting', 'observed-data') AND j.type = 'text';
+      WHERE e.collection_key = (
+          SELECT c.key FROM collections c WHERE c.id = (SELECT m.value FROM node_meta m WHERE m.key = 'home_sightings_collection'))
+        AND ov.type IN ('sighting', 'observed-data') AND j.type = 'text';
   CREATE TRIGGER evidence_refs_removed AFTER DELETE ON entries
     WHEN (SELECT type FROM object_versions WHERE vid = OLD.vid) IN ('sighting', 'observed-data')
   BEGIN
