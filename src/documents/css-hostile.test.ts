@@ -31,4 +31,25 @@ describe('the style sheet reader against hostile reports', () => {
     // Either resolved (the value is none: hidden) or given up with the warning; never read silently.
     assert.ok(doc.warnings.some((w) => /too costly to match/.test(w)), doc.warnings.join('\n'));
   });
+
+  it('looks at the @property registrations a number of times that does not grow with the elements', () => {
+    const registrations = Array.from({ length: 200 }, (_, i) => `@property --p${i}{syntax:'*';inherits:true}`).join('');
+    const count = (elements: number): number => {
+      let calls = 0;
+      const values = Map.prototype.values;
+      Map.prototype.values = function (this: Map<unknown, unknown>) {
+        calls += 1;
+        return values.call(this);
+      } as typeof values;
+      try {
+        readHtml(page('<p>x</p>'.repeat(elements), `<style>${registrations} html{--a:1}</style>`));
+      } finally {
+        Map.prototype.values = values;
+      }
+      return calls;
+    };
+    const few = count(10);
+    const many = count(2_000);
+    assert.ok(many - few < 100, `${few} calls for 10 elements, ${many} for 2,000`);
+  });
 });
