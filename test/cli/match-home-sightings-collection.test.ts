@@ -72,6 +72,30 @@ describe('entente match records at home the sighting of an indicator held by a c
     assert.deepEqual(observedData?.['object_marking_refs'], [TLP2_MARKING_IDS.red]);
   });
 
+  // TLP:RED is also what an unknown version gets: this is what says the version that matched is read.
+  it("marks the home sighting of a TLP:AMBER indicator with a statement at the home's floor, TLP:AMBER+STRICT, and the indicator's statement", async () => {
+    const amber = 'indicator--5e000000-0000-4000-8000-0000000000c3';
+    const statement = 'marking-definition--5e000000-0000-4000-8000-0000000000c3';
+    const value = '198.51.100.80';
+    const bundle = {
+      type: 'bundle', id: 'bundle--5e000000-0000-4000-8000-0000000000c3',
+      objects: [
+        { type: 'marking-definition', spec_version: '2.1', id: statement, created: '2026-01-01T00:00:00.000Z', definition_type: 'statement', definition: { statement: 'Grid circle members only' } },
+        {
+          type: 'indicator', spec_version: '2.1', id: amber, created: '2026-01-01T00:00:00.000Z', modified: '2026-01-01T00:00:00.000Z',
+          pattern: `[ipv4-addr:value = '${value}']`, pattern_type: 'stix', valid_from: '2026-01-01T00:00:00Z', object_marking_refs: [TLP2_MARKING_IDS.amber, statement],
+        },
+      ],
+    };
+    succeeded(await run('import', file('amber.json', JSON.stringify(bundle)), '--collection', CIRCLE));
+    succeeded(await run('match', file('amber-flows.jsonl', JSON.stringify({ type: 'ipv4-addr', value }) + '\n')));
+    const home = await exported('--collection', 'home-sightings');
+    const sighting = home.find((o) => o.type === 'sighting' && o['sighting_of_ref'] === amber);
+    assert.deepEqual(sighting?.['object_marking_refs'], [TLP2_MARKING_IDS['amber+strict'], statement]);
+    const observedData = home.find((o) => o.id === (sighting?.['observed_data_refs'] as string[] | undefined)?.[0]);
+    assert.deepEqual(observedData?.['object_marking_refs'], [TLP2_MARKING_IDS['amber+strict'], statement]);
+  });
+
   it('releases nothing of it to a partner, even a member of the circle', async () => {
     assert.ok((await exported('--collection', 'home-sightings')).length > 0, 'it holds the sighting');
     assert.deepEqual(await exported('--collection', 'home-sightings', '--for', BANK), [], 'withheld whole: it carries no circle');
