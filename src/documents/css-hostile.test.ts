@@ -8,7 +8,26 @@ import { readHtml } from './read-html.ts';
 
 const page = (body: string, head = ''): string => `<!doctype html><html><head><title>Report</title>${head}</head><body><main><p>keep 45.77.12.3</p>${body}</main></body></html>`;
 
+const read = (body: string, head = ''): string => readHtml(page(body, head)).text;
+
 describe('the style sheet reader against hostile reports', () => {
+  it('reads comments in a style attribute as a browser does: display:/**/none hides', () => {
+    for (const style of ['display:/**/none', '/* x */display:none', 'display:none/* ; */', 'opacity:/*1*/0', 'color:/**/white']) {
+      assert.doesNotMatch(read(`<p style="${style}">planted.net</p>`), /planted\.net/, style);
+    }
+    // A comment does not make a value out of nothing: the text stays.
+    assert.match(read('<p style="/*display:none*/">shown.net</p>'), /shown\.net/);
+  });
+
+  it('reads escapes in declarations as a browser does: displ\\61y:none and n\\6f ne hide', () => {
+    for (const css of ['.a{displ\\61y:none}', '.a{display:n\\6f ne}', '.a{display:\\none}', '.a{\\64 isplay:none}', '.a{opacity:\\30}']) {
+      assert.doesNotMatch(read('<p class="a">planted.net</p>', `<style>${css}</style>`), /planted\.net/, css);
+    }
+    assert.doesNotMatch(read('<p style="displ\\61y:none">planted.net</p>'), /planted\.net/);
+    // An escaped character that is not part of a hiding value leaves the text read.
+    assert.match(read('<p class="a">shown.net</p>', '<style>.a{display:bl\\6f ck}</style>'), /shown\.net/);
+  });
+
   it('resolves var() with a bounded number of characters scanned, however deep its fallbacks nest', () => {
     let scanned = 0;
     const value = `${'var(--u,'.repeat(4_000)}none${')'.repeat(4_000)}`;

@@ -74,15 +74,32 @@ function isCustom(property: Property | CustomName): property is CustomName {
   return property.startsWith('--');
 }
 
+// A CSS escape: up to six hex digits and one white space after them, or any other character.
+const ESCAPE = /\\(?:([0-9a-fA-F]{1,6})(?:\r\n|[ \t\n\r\f])?|([^\n\r\f]))/g;
+
+/** `text` with its CSS escapes read (`displ\61y` is `display`, `\none` is `none`), as a browser reads a name or a keyword. */
+function unescape(text: string): string {
+  if (!text.includes('\\')) return text;
+  return text.replace(ESCAPE, (_, hex: string | undefined, other: string | undefined) => {
+    if (hex === undefined) return other ?? '';
+    const code = Number.parseInt(hex, 16);
+    return code === 0 || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff) ? '\ufffd' : String.fromCodePoint(code);
+  });
+}
+
 /** The declarations of a style attribute or rule block that set a property of css-properties.ts, valid ones only, in order. */
-function parseDeclarations(block: string): Declaration[] {
+function parseDeclarations(text: string): Declaration[] {
   const out: Declaration[] = [];
-  if (!MENTIONS_PROPERTY.test(block)) return out;
+  // A style attribute may hold comments too (a style sheet's are removed before its rules are read):
+  // `display:/**/none` hides.
+  const block = text.includes('/*') ? text.replace(/\/\*[\s\S]*?(?:\*\/|$)/g, ' ') : text;
+  // An escaped name is only known once its escapes are read (`displ\61y:none` hides).
+  if (!MENTIONS_PROPERTY.test(block) && !block.includes('\\')) return out;
   for (const piece of splitDeclarations(block)) {
     const colon = piece.indexOf(':');
     if (colon < 0) continue;
-    const name = piece.slice(0, colon).trim().toLowerCase();
-    let value = piece.slice(colon + 1).trim().toLowerCase();
+    const name = unescape(piece.slice(0, colon)).trim().toLowerCase();
+    let value = unescape(piece.slice(colon + 1)).trim().toLowerCase();
     const important = /!\s*important$/.test(value);
     if (important) value = value.replace(/!\s*important$/, '').trim();
     value = value.replace(/\s+/g, ' ');
