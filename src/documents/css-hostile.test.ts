@@ -28,6 +28,15 @@ describe('the style sheet reader against hostile reports', () => {
     assert.match(read('<p class="a">shown.net</p>', '<style>.a{display:bl\\6f ck}</style>'), /shown\.net/);
   });
 
+  it('does not read text a transform matrix() collapses to nothing', () => {
+    for (const t of ['matrix(0,0,0,0,0,0)', 'matrix(0, 0, 0, 1, 0, 0)', 'matrix(1,0,0,0,0,0)', 'matrix(1, 2, 1, 2, 0, 0)']) {
+      assert.doesNotMatch(read(`<p style="transform:${t}">planted.net</p>`), /planted\.net/, t);
+    }
+    for (const t of ['matrix(1,0,0,1,0,0)', 'matrix(0.5, 0.2, -0.2, 0.5, 10, 10)', 'matrix(0,1,-1,0,0,0)']) {
+      assert.match(read(`<p style="transform:${t}">shown.net</p>`), /shown\.net/, t);
+    }
+  });
+
   it('resolves var() with a bounded number of characters scanned, however deep its fallbacks nest', () => {
     let scanned = 0;
     const value = `${'var(--u,'.repeat(4_000)}none${')'.repeat(4_000)}`;

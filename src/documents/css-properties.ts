@@ -202,10 +202,12 @@ export function clipsAll(property: 'clip' | 'clipPath', value: string): boolean 
 
 /** What a transform does to the element: scaled to nothing, or moved off the screen to the left or top. */
 export function transformHides(value: string): boolean {
-  for (const m of value.matchAll(/(scale|scalex|scaley|scale3d|translate|translatex|translatey|translate3d)\(([^()]*)\)/g)) {
+  for (const m of value.matchAll(/(scale|scalex|scaley|scale3d|translate|translatex|translatey|translate3d|matrix)\(([^()]*)\)/g)) {
     const args = (m[2] ?? '').split(/\s*,\s*|\s+/).filter((a) => a !== '');
     const fn = m[1] ?? '';
-    if (fn.startsWith('scale')) {
+    if (fn === 'matrix') {
+      if (matrixHides(args)) return true;
+    } else if (fn.startsWith('scale')) {
       const n = args.map((a) => fraction(a));
       const used = fn === 'scale3d' ? n.slice(0, 2) : n.slice(0, fn === 'scale' ? 2 : 1);
       if (used.some((x) => x !== undefined && Math.abs(x) < 0.05)) return true;
@@ -216,6 +218,22 @@ export function transformHides(value: string): boolean {
     }
   }
   return false;
+}
+
+/**
+ * Whether matrix(a, b, c, d, e, f) flattens the element to nothing (the parallelogram it maps the
+ * box to is less than 0.05 of its size across, as scale(0.05) is: matrix(0,0,0,0,0,0), or (1,2,1,2)
+ * onto a line) or moves it off the screen (e, f are px).
+ */
+function matrixHides(args: readonly string[]): boolean {
+  if (args.length !== 6) return false;
+  const [a, b, c, d, e, f] = args.map((x) => Number(x));
+  if (![a, b, c, d, e, f].every((x) => x !== undefined && Number.isFinite(x))) return false;
+  const [ax, bx, cx, dx, ex, fx] = [a, b, c, d, e, f] as number[];
+  const longest = Math.max(Math.hypot(ax, bx), Math.hypot(cx, dx));
+  // The area of the parallelogram over its longest side: its width across.
+  if (longest === 0 || Math.abs(ax * dx - bx * cx) / longest < 0.05) return true;
+  return ex <= -OFF_SCREEN_PX || fx <= -OFF_SCREEN_PX;
 }
 
 /** The standalone scale and translate properties as the transform function they apply. */
