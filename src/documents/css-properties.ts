@@ -227,13 +227,13 @@ export function transformHides(value: string): boolean {
  */
 function matrixHides(args: readonly string[]): boolean {
   if (args.length !== 6) return false;
-  const [a, b, c, d, e, f] = args.map((x) => Number(x));
-  if (![a, b, c, d, e, f].every((x) => x !== undefined && Number.isFinite(x))) return false;
-  const [ax, bx, cx, dx, ex, fx] = [a, b, c, d, e, f] as number[];
-  const longest = Math.max(Math.hypot(ax, bx), Math.hypot(cx, dx));
+  const n = args.map((x) => Number(x));
+  if (!n.every((x) => Number.isFinite(x))) return false;
+  const [a = 1, b = 0, c = 0, d = 1, e = 0, f = 0] = n;
+  const longest = Math.max(Math.hypot(a, b), Math.hypot(c, d));
   // The area of the parallelogram over its longest side: its width across.
-  if (longest === 0 || Math.abs(ax * dx - bx * cx) / longest < 0.05) return true;
-  return ex <= -OFF_SCREEN_PX || fx <= -OFF_SCREEN_PX;
+  if (longest === 0 || Math.abs(a * d - b * c) / longest < 0.05) return true;
+  return e <= -OFF_SCREEN_PX || f <= -OFF_SCREEN_PX;
 }
 
 /** The standalone scale and translate properties as the transform function they apply. */
