@@ -114,7 +114,7 @@ function looksAtAny(css: Visibility): boolean {
 }
 
 // Whether a cascaded style sets anything this module looks at (most elements set none).
-const LOOKED_AT = ['opacity', 'filter', 'fontSize', 'color', 'textFill', 'background', 'backgroundClip', 'position', 'textIndent', 'clipPath', 'transform', 'scale', 'translate', 'overflowX', 'overflowY'] as const;
+const LOOKED_AT = ['opacity', 'filter', 'fontSize', 'color', 'textFill', 'background', 'backgroundClip', 'backgroundImage', 'position', 'textIndent', 'clipPath', 'transform', 'scale', 'translate', 'overflowX', 'overflowY'] as const;
 
 /**
  * What `el` (tag `tag`, cascaded styles `css`) renders as under `parent`: its Rendering, or 'unseen'
@@ -142,6 +142,9 @@ export function render(parent: Rendering, tag: string, css: Visibility): Renderi
     if (painted === undefined) backdrop = undefined;
     else if (painted.a > 0) backdrop = painted.a >= 1 ? painted : backdrop === undefined ? undefined : over(painted, backdrop);
   }
+  // A background image (background-image, painted over the colour) is not worked out: what is behind is not known.
+  const image = css.backgroundImage;
+  if (image !== undefined && image !== 'none' && image !== 'initial' && image !== 'unset' && image !== 'inherit') backdrop = undefined;
   let indentOff = parent.indentOff;
   if (css.textIndent !== undefined && !INHERIT.has(css.textIndent)) {
     const px = lengthPx(words(css.textIndent)[0] ?? '', { em: size });

@@ -37,6 +37,25 @@ describe('the style sheet reader against hostile reports', () => {
     }
   });
 
+  it('reads light text on a background image set with background-image, as on a report\'s banner', () => {
+    for (const [css, body] of [
+      ['', '<div style="background-image:url(banner.jpg);color:#fff"><p>banner.net</p></div>'],
+      ['.hero{background-image:url(a.jpg)} .hero h1{color:white}', '<div class="hero"><h1>banner.net</h1></div>'],
+      ['', '<div style="background-image:linear-gradient(#000,#333);color:#fff"><p>banner.net</p></div>'],
+      // Under @media: it may apply, so the text is read.
+      ['.hero{color:#fff} @media (min-width:768px){.hero{background-image:url(a.jpg)}}', '<div class="hero"><p>banner.net</p></div>'],
+    ]) {
+      assert.match(read(body as string, `<style>${css as string}</style>`), /banner\.net/, body);
+    }
+    // No image: white on the white page is still unseen; a later background shorthand removes the image.
+    for (const [css, body] of [
+      ['', '<div style="background-image:none;color:#fff"><p>planted.net</p></div>'],
+      ['.x{background-image:url(a.jpg)} .x{background:#fff} .x{color:#fff}', '<div class="x"><p>planted.net</p></div>'],
+    ]) {
+      assert.doesNotMatch(read(body as string, `<style>${css as string}</style>`), /planted\.net/, body);
+    }
+  });
+
   it('resolves var() with a bounded number of characters scanned, however deep its fallbacks nest', () => {
     let scanned = 0;
     const value = `${'var(--u,'.repeat(4_000)}none${')'.repeat(4_000)}`;

@@ -9,7 +9,7 @@ import { fraction, lengthPx, parseColour } from './css-values.ts';
 export type Property =
   | 'display' | 'visibility' | 'contentVisibility' | 'opacity' | 'filter' | 'fontSize' | 'color' | 'textFill' | 'background'
   | 'position' | 'left' | 'top' | 'right' | 'textIndent' | 'clip' | 'clipPath' | 'transform' | 'width' | 'height' | 'maxWidth'
-  | 'maxHeight' | 'overflowX' | 'overflowY' | 'scale' | 'translate' | 'backgroundClip';
+  | 'maxHeight' | 'overflowX' | 'overflowY' | 'scale' | 'translate' | 'backgroundClip' | 'backgroundImage';
 
 const LONGHANDS: Readonly<Record<string, Property>> = {
   display: 'display', visibility: 'visibility', 'content-visibility': 'contentVisibility', opacity: 'opacity', filter: 'filter',
@@ -17,7 +17,7 @@ const LONGHANDS: Readonly<Record<string, Property>> = {
   left: 'left', top: 'top', right: 'right', 'text-indent': 'textIndent', clip: 'clip', 'clip-path': 'clipPath', '-webkit-clip-path': 'clipPath',
   transform: 'transform', '-webkit-transform': 'transform', width: 'width', height: 'height', 'max-width': 'maxWidth',
   'max-height': 'maxHeight', 'overflow-x': 'overflowX', 'overflow-y': 'overflowY', scale: 'scale', translate: 'translate',
-  'background-clip': 'backgroundClip', '-webkit-background-clip': 'backgroundClip',
+  'background-clip': 'backgroundClip', '-webkit-background-clip': 'backgroundClip', 'background-image': 'backgroundImage',
 };
 /** Shorthands read (each sets one or more of the properties). */
 export const SHORTHANDS: ReadonlySet<string> = new Set(['font', 'background', 'inset', 'overflow']);
@@ -92,6 +92,7 @@ export function valid(property: Property, value: string): boolean {
     case 'scale':
     case 'translate':
     case 'backgroundClip':
+    case 'backgroundImage':
       return value !== '';
   }
 }
@@ -143,7 +144,12 @@ export function expand(name: string, value: string): [Property, string][] {
       return size === undefined ? [] : [['fontSize', size]];
     }
     case 'background':
-      return [['background', global ? value : backgroundColour(value)], ['backgroundClip', global ? value : words(value).includes('text') ? 'text' : 'border-box']];
+      return [
+        ['background', global ? value : backgroundColour(value)],
+        ['backgroundClip', global ? value : words(value).includes('text') ? 'text' : 'border-box'],
+        // The shorthand sets the image too (to none when it names none).
+        ['backgroundImage', global ? value : backgroundColour(value) === 'image' ? 'image' : 'none'],
+      ];
     case 'inset': {
       const [top = value, right = top, , left = right] = global ? [] : words(value);
       return [['top', top], ['right', right], ['left', left]];
@@ -304,6 +310,8 @@ export function mayHide(property: Property, value: string): boolean {
     case 'overflowY':
       return value === 'hidden' || value === 'clip';
     case 'backgroundClip':
+    case 'backgroundImage':
+      // An image behind the text makes its colour unknown: it can only make text seen.
       return false;
   }
 }
