@@ -42,6 +42,7 @@
 // collection), so a version no collection holds stops matching and an older one still held matches again.
 import { openIndicatorSources, type IndicatorSources } from '../federation/load-source-reputation.ts';
 import { canReadCollection, canWriteCollection, type Recipient } from '../policy/recipient.ts';
+import type { TlpLevel } from '../policy/tlp.ts';
 import { ingest } from '../store/ingest.ts';
 import type { ObjectStore, StoredEntry } from '../store/object-store.ts';
 import { validateForIngest } from '../store/validate-for-ingest.ts';
@@ -60,7 +61,7 @@ import { homeWrittenIn } from './home-written.ts';
 import { circleCollectionsOf, placeHomeSighting } from './home-sighting-placement.ts';
 import { homeSightingsCollectionOf } from '../bootstrap-node.ts';
 import { shareSightingsBack, type SharedSighting, type SightingToShare } from './share-sightings.ts';
-import { SIGHTING_EVIDENCE_PROPERTY, sightingObjects, sightingWithFinalCounts, type SightingBundle } from './sighting-objects.ts';
+import { SIGHTING_EVIDENCE_PROPERTY, sightingObjects, sightingWithFinalCounts, strictestCircleDefault, type SightingBundle } from './sighting-objects.ts';
 
 export interface NodeMatcherDeps {
   readonly store: ObjectStore;
@@ -432,9 +433,13 @@ export class NodeMatcher {
     // The sighting and its observed-data are marked at least as strictly as the version that matched
     // (every collection holding that key holds the one content). A version no collection holds any
     // more stores no sighting (#publish): it is built marked TLP:RED all the same.
+    // Nor below the default TLP of a circle holding it: unmarked, the indicator stands at it there.
+    const circleDefaults = opened.length === 0 ? new Map<string, TlpLevel>() : new Map((await this.#deps.store.listCircles()).map((circle) => [circle.collectionId, circle.defaultTlp] as const));
     const sightings = opened.map(({ alert, version, opening, openedAt }): Sighting => {
-      const indicator = version === undefined ? undefined : [...(held.get(alert.indicatorId)?.values() ?? [])].find((latest) => latest.version === version)?.object;
-      const bundle = sightingObjects(opening, { homeOrganisationId: this.#deps.homeOrganisationId, now: openedAt, randomUuid: this.#deps.randomUuid, indicator }, valid);
+      const holding = version === undefined ? [] : [...(held.get(alert.indicatorId) ?? [])].filter(([, latest]) => latest.version === version);
+      const indicator = holding[0]?.[1].object;
+      const indicatorDefaultTlp = strictestCircleDefault(holding.map(([collectionId]) => collectionId), circleDefaults);
+      const bundle = sightingObjects(opening, { homeOrganisationId: this.#deps.homeOrganisationId, now: openedAt, randomUuid: this.#deps.randomUuid, indicator, indicatorDefaultTlp }, valid);
       return valid(bundle.sighting) && (bundle.objects.length === 1 || valid(bundle.observedData)) ? bundle : 'invalid';
     });
     const published = await Promise.all(

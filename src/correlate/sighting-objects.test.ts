@@ -4,7 +4,7 @@ import { TLP1_MARKING_IDS, TLP2_MARKING_IDS } from '../policy/tlp.ts';
 import { validateForIngest } from '../store/validate-for-ingest.ts';
 import { AlertAggregator } from './alert-aggregator.ts';
 import type { IndicatorMatch } from './bulk-matcher.ts';
-import { asEvidence, circleSightingObjects, sightingObjects, sightingWithFinalCounts, type SightingBundle, type SightingShareForm } from './sighting-objects.ts';
+import { asEvidence, circleSightingObjects, sightingObjects, sightingWithFinalCounts, strictestCircleDefault, type SightingBundle, type SightingShareForm } from './sighting-objects.ts';
 import { observation } from './test-support.ts';
 
 const indicatorId = 'indicator--00000000-0000-4000-8000-0000000000aa';
@@ -129,6 +129,18 @@ describe('the home sighting as stored at home', () => {
     const statement = 'marking-definition--0b000000-0000-4000-8000-000000000002';
     const stored = storedFor(indicatorMarked([TLP2_MARKING_IDS.red, recipients], [{ marking_ref: statement, selectors: ['description'] }]));
     for (const object of [stored.sighting, stored.observedData]) assert.deepEqual(object['object_marking_refs'], [TLP2_MARKING_IDS.red, recipients, statement], object.type);
+  });
+
+  it("is never below the default TLP of a circle holding the indicator: an unmarked indicator stands at it there", () => {
+    const opened = new AlertAggregator(3600).record(match('198.51.100.7', '2026-06-01T12:10:00.000Z'));
+    assert.ok(opened);
+    const context = { homeOrganisationId: home, now: '2026-06-01T12:10:01.000Z', randomUuid, indicator: indicatorMarked([]) };
+    const underRed = sightingObjects(opened, { ...context, indicatorDefaultTlp: strictestCircleDefault(['feeds', 'green-circle', 'red-circle'], new Map([['green-circle', 'green'], ['red-circle', 'red']])) });
+    assert.deepEqual(underRed.sighting['object_marking_refs'], [TLP2_MARKING_IDS.red]);
+    assert.deepEqual(underRed.observedData['object_marking_refs'], [TLP2_MARKING_IDS.red]);
+    const underGreen = sightingObjects(opened, { ...context, indicatorDefaultTlp: strictestCircleDefault(['green-circle'], new Map([['green-circle', 'green']])) });
+    assert.deepEqual(underGreen.sighting['object_marking_refs'], [TLP2_MARKING_IDS['amber+strict']], 'an open circle does not open it');
+    assert.equal(strictestCircleDefault(['feeds'], new Map([['green-circle', 'green']])), undefined, 'held by no circle');
   });
 
   it('marks them TLP:RED when the indicator version that matched is not known: the strictest, never the floor', () => {

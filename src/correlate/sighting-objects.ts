@@ -24,6 +24,12 @@ export interface SightingContext {
    * markings (homeSightingMarkings). Absent or undefined: not known here, so they are marked TLP:RED.
    */
   readonly indicator?: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * The strictest default TLP of the circles whose collections hold that version: there an indicator
+   * stands at least at it (unmarked, at it), as the circle's copy of its sighting does
+   * (decide-sighting-share.ts), so the home sighting is never below it either. Absent: held by none.
+   */
+  readonly indicatorDefaultTlp?: TlpLevel | undefined;
 }
 
 export interface SightingBundle {
@@ -55,8 +61,10 @@ const HOME_SIGHTING_FLOOR: TlpLevel = 'amber+strict';
  * The markings of the home sighting of `indicator` (the version that matched) and of its observed-data:
  * the stricter of HOME_SIGHTING_FLOOR and every official TLP marking the indicator carries
  * (object-level or granular: a granular TLP:RED on its pattern governs the value the evidence holds),
- * then every other marking of the indicator as it is (a recipients or weakness marking, a statement, a
- * TLP definition of its own), as a circle's copy carries them (decide-sighting-share.ts). So a sighting
+ * and the strictest default TLP of the circles holding it (`defaultTlp`: an unmarked indicator
+ * stands at it there), then every other marking of the indicator as it is (a recipients or weakness
+ * marking, a statement, a TLP definition of its own), as a circle's copy carries them
+ * (decide-sighting-share.ts). So a sighting
  * of a TLP:RED indicator is TLP:RED, and one of an indicator marked for named recipients carries that
  * marking too: wherever the sighting goes, it reaches no one the indicator could not. `undefined` (the
  * indicator version is not known here): TLP:RED, the strictest, never the floor.
@@ -65,11 +73,11 @@ const HOME_SIGHTING_FLOOR: TlpLevel = 'amber+strict';
  * they name no indicator — the home sightings collection releases them only with a sighting the reader
  * may read (release/home-sightings-gate.ts), beside the indicator its readers read it anyway.
  */
-export function homeSightingMarkings(indicator: Readonly<Record<string, unknown>> | undefined): string[] {
+export function homeSightingMarkings(indicator: Readonly<Record<string, unknown>> | undefined, defaultTlp?: TlpLevel): string[] {
   if (indicator === undefined) return [TLP2_MARKING_IDS.red];
   const refs = new Set<string>();
   addMarkingRefs(indicator, refs);
-  let level = HOME_SIGHTING_FLOOR;
+  let level = defaultTlp === undefined ? HOME_SIGHTING_FLOOR : stricterOf(HOME_SIGHTING_FLOOR, defaultTlp);
   const others: string[] = [];
   for (const ref of refs) {
     const tlp = tlpOfMarkingRef(ref);
@@ -77,6 +85,20 @@ export function homeSightingMarkings(indicator: Readonly<Record<string, unknown>
     else level = stricterOf(level, tlp);
   }
   return [TLP2_MARKING_IDS[level], ...others];
+}
+
+/**
+ * The strictest default TLP among the circles (`circleDefaults`: collection id to its circle's default)
+ * whose collections are `holding` the indicator version that matched: SightingContext.indicatorDefaultTlp.
+ * Undefined when no circle's collection holds it.
+ */
+export function strictestCircleDefault(holding: Iterable<string>, circleDefaults: ReadonlyMap<string, TlpLevel>): TlpLevel | undefined {
+  let level: TlpLevel | undefined;
+  for (const collectionId of holding) {
+    const circleDefault = circleDefaults.get(collectionId);
+    if (circleDefault !== undefined) level = level === undefined ? circleDefault : stricterOf(level, circleDefault);
+  }
+  return level;
 }
 
 /** STIX caps count and number_observed at 999,999,999. */
@@ -295,7 +317,7 @@ export function sightingObjects(alert: Alert, context: SightingContext, acceptSc
     context.randomUuid,
   ).filter((sco) => acceptSco(sco));
   const count = Math.max(1, Math.min(maxCount, alert.count));
-  const markings = homeSightingMarkings(context.indicator);
+  const markings = homeSightingMarkings(context.indicator, context.indicatorDefaultTlp);
   const observedData: StixObject = {
     type: 'observed-data',
     spec_version: '2.1',

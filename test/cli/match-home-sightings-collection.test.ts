@@ -96,6 +96,26 @@ describe('entente match records at home the sighting of an indicator held by a c
     assert.deepEqual(observedData?.['object_marking_refs'], [TLP2_MARKING_IDS['amber+strict'], statement]);
   });
 
+  // Unmarked, an indicator stands at its circle's default TLP (decide-sighting-share.ts reads it so for
+  // the circle's copy): its home sighting is never below that either.
+  it("marks the home sighting of an unmarked indicator held by a circle whose default TLP is RED TLP:RED, and its observed-data", async () => {
+    const circle = 'red-circle';
+    const unmarked = 'indicator--5e000000-0000-4000-8000-0000000000c4';
+    const value = '198.51.100.81';
+    succeeded(await run('circle', 'create', circle, '--name', 'Red circle', '--default-tlp', 'red', '--until', '2099-01-01T00:00:00Z'));
+    const indicator = {
+      type: 'indicator', spec_version: '2.1', id: unmarked, created: '2026-01-01T00:00:00.000Z', modified: '2026-01-01T00:00:00.000Z',
+      pattern: `[ipv4-addr:value = '${value}']`, pattern_type: 'stix', valid_from: '2026-01-01T00:00:00Z',
+    };
+    succeeded(await run('import', file('unmarked.json', JSON.stringify(indicator)), '--collection', circle));
+    succeeded(await run('match', file('unmarked-flows.jsonl', JSON.stringify({ type: 'ipv4-addr', value }) + '\n')));
+    const home = await exported('--collection', 'home-sightings');
+    const sighting = home.find((o) => o.type === 'sighting' && o['sighting_of_ref'] === unmarked);
+    assert.deepEqual(sighting?.['object_marking_refs'], [TLP2_MARKING_IDS.red]);
+    const observedData = home.find((o) => o.id === (sighting?.['observed_data_refs'] as string[] | undefined)?.[0]);
+    assert.deepEqual(observedData?.['object_marking_refs'], [TLP2_MARKING_IDS.red]);
+  });
+
   it('releases nothing of it to a partner, even a member of the circle', async () => {
     assert.ok((await exported('--collection', 'home-sightings')).length > 0, 'it holds the sighting');
     assert.deepEqual(await exported('--collection', 'home-sightings', '--for', BANK), [], 'withheld whole: it carries no circle');

@@ -36,6 +36,9 @@ const ALSO_AT_HOME_VALUE = '198.51.100.22';
 /** Held by the circle's collection alone, marked TLP:RED. */
 const CIRCLE_ONLY_RED = 'indicator--dddddddd-0000-4000-8000-000000000003';
 const CIRCLE_ONLY_RED_VALUE = '198.51.100.23';
+/** Unmarked, held by the collection of the circle `omega` alone, whose default TLP is RED. */
+const RED_DEFAULT = 'indicator--dddddddd-0000-4000-8000-000000000004';
+const RED_DEFAULT_VALUE = '198.51.100.24';
 const homeIdentity = { type: 'identity', spec_version: '2.1', id: HOME, created: CREATED, modified: CREATED, name: 'Home', identity_class: 'organization' };
 
 const secretOf = (name: string): string => `ent_${name.toLowerCase().padEnd(40, '0')}`;
@@ -79,7 +82,7 @@ describe('the home sightings collection', () => {
     store = openSqliteObjectStore({ path: ':memory:', clock: () => AT });
     await store.setMeta('home_organisation', JSON.stringify(homeIdentity));
     await store.createOrganisation({ id: PARTNER, name: 'P', kind: 'cert', sectors: [], country: undefined, identityJson: '{}', createdAt: CREATED });
-    for (const id of ['default', 'feeds', 'alpha']) await store.createCollection({ id, title: id }, new Date(CREATED));
+    for (const id of ['default', 'feeds', 'alpha', 'omega']) await store.createCollection({ id, title: id }, new Date(CREATED));
     await store.setMeta('default_collection', 'default');
     // As at every start of a node (ensureNodeInitialised).
     homeSightings = (await ensureHomeSightingsCollection(store, { orgName: 'Home', now: new Date(CREATED), randomUuid: randomUUID })).id;
@@ -90,6 +93,14 @@ describe('the home sightings collection', () => {
       } as Circle,
       new Date(CREATED),
     );
+    await store.createCircle(
+      {
+        id: 'omega', name: 'omega', kind: 'formal', visibility: 'open', collectionId: 'omega', defaultTlp: 'red', validFrom: CREATED, reviewAt: '2027-01-01T00:00:00.000Z',
+        members: [{ organisationId: HOME, role: 'coordinator', joinedAt: CREATED, trial: false }],
+      } as Circle,
+      new Date(CREATED),
+    );
+    await store.addObjects('omega', [indicator(RED_DEFAULT, RED_DEFAULT_VALUE) as never]);
     // The circle takes no sightings back: what is recorded at home does not depend on the agreement.
     const terms = openTerms({ highestTlp: 'amber', sightingSharing: 'none' });
     await store.addAgreement({ circleId: 'alpha', version: 1, proposedBy: HOME, proposedAt: '2026-01-02T00:00:00.000Z', terms: { ...terms, scope: { ...terms.scope, types: [...terms.scope.types, 'sighting', 'observed-data', 'ipv4-addr'] } } });
@@ -162,6 +173,22 @@ describe('the home sightings collection', () => {
     // The AMBER indicator's sighting stays at the home's own floor.
     const amber = stored.find((object) => object['type'] === 'sighting' && object['sighting_of_ref'] === CIRCLE_ONLY);
     assert.deepEqual(amber?.['object_marking_refs'], [TLP2_MARKING_IDS['amber+strict']]);
+  });
+
+  // Unmarked, an indicator stands at its circle's default TLP: its home sighting is never below that.
+  it("marks the home sighting of an unmarked indicator of a circle whose default TLP is RED, and its observed-data, TLP:RED", async () => {
+    const answer = await post('admin', RED_DEFAULT_VALUE, 10);
+    assert.equal(answer.sightings_stored, 1);
+    const stored = (await jsonIn(homeSightings)).map((json) => JSON.parse(json) as Record<string, unknown>);
+    const sighting = stored.find((object) => object['type'] === 'sighting' && object['sighting_of_ref'] === RED_DEFAULT);
+    assert.ok(sighting !== undefined);
+    assert.deepEqual(sighting['object_marking_refs'], [TLP2_MARKING_IDS.red]);
+    const observedData = stored.find((object) => object['id'] === (sighting['observed_data_refs'] as string[])[0]);
+    assert.deepEqual(observedData?.['object_marking_refs'], [TLP2_MARKING_IDS.red]);
+    // Gone again: the readers below are granted alpha, not omega, and read every piece of evidence held.
+    for (const object of stored.filter((o) => o === sighting || o === observedData || (o['type'] === 'ipv4-addr' && o['value'] === RED_DEFAULT_VALUE))) {
+      await store.deleteObject(homeSightings, String(object['id']), { versions: [{ kind: 'all' }] });
+    }
   });
 
   it('gives the final count, once the window closes, to the sighting in the home sightings collection', async () => {

@@ -17,7 +17,7 @@ import { emptySummary, matchInput, type MatchSummary } from '../../correlate/mat
 import { createObservationReader, logFormats, type LogFormat } from '../../correlate/read-observations.ts';
 import { shareSightingsBack } from '../../correlate/share-sightings.ts';
 import { circleCollectionsOf, placeHomeSighting } from '../../correlate/home-sighting-placement.ts';
-import { sightingObjects } from '../../correlate/sighting-objects.ts';
+import { sightingObjects, strictestCircleDefault, type SightingContext } from '../../correlate/sighting-objects.ts';
 
 interface MatchOptions extends NodeLocationOptions {
   format: LogFormat;
@@ -185,16 +185,22 @@ export function matchCommand(io: CliIo): Command {
           const latest = await node.store.latestEntriesByCollection([...new Set(closed.map((alert) => alert.indicatorId))]);
           // The version that matched, as stored: its sighting and observed-data carry its markings (never
           // below them: a sighting of a TLP:RED indicator is TLP:RED). Not held any more: stored nowhere.
-          const matchedIndicator = (alert: Alert): Record<string, unknown> | undefined => {
+          // Nor below the default TLP of a circle holding it: unmarked, the indicator stands at it there.
+          const circleDefaults = new Map((await node.store.listCircles()).map((circle) => [circle.collectionId, circle.defaultTlp] as const));
+          const matchedIndicator = (alert: Alert): Pick<SightingContext, 'indicator' | 'indicatorDefaultTlp'> => {
             const version = matchedVersions.get(alert.key);
-            for (const entries of latest.values()) {
+            let indicator: Record<string, unknown> | undefined;
+            const holding: string[] = [];
+            for (const [collectionId, entries] of latest) {
               const entry = entries.get(alert.indicatorId);
-              if (version !== undefined && entry?.type === 'indicator' && entry.version === version) return JSON.parse(entry.json) as Record<string, unknown>;
+              if (version === undefined || entry?.type !== 'indicator' || entry.version !== version) continue;
+              indicator ??= JSON.parse(entry.json) as Record<string, unknown>;
+              holding.push(collectionId);
             }
-            return undefined;
+            return { indicator, indicatorDefaultTlp: strictestCircleDefault(holding, circleDefaults) };
           };
           // An SCO the validator refuses (a log's odd domain name…) is left out of the observed-data.
-          const made = closed.map((alert) => sightingObjects(alert, { homeOrganisationId: home, now, randomUuid: randomUUID, indicator: matchedIndicator(alert) }, (sco) => !refuse(sco)));
+          const made = closed.map((alert) => sightingObjects(alert, { homeOrganisationId: home, now, randomUuid: randomUUID, ...matchedIndicator(alert) }, (sco) => !refuse(sco)));
           const placements = closed.map((alert) => {
             const version = matchedVersions.get(alert.key);
             const holding: string[] = [];
