@@ -110,6 +110,23 @@ export function openSqliteObjectStore(options: SqliteObjectStoreOptions): Sqlite
 
 export const SCHEMA_VERSION = migrations.length;
 
+/**
+ * The first entry after an entry (@collectionKey, @dateAdded, holding @id at @version) that names it
+ * as evidence (evidenceReferrersOf): one seek in evidence_refs' primary key, however many entries of
+ * the collection name the id (an observable a thousand observed-data list), then primary-key lookups.
+ * Exported for the test that reads its query plan.
+ */
+export const EVIDENCE_REFERRER_SQL = `SELECT ov.object_id, ov.type, ov.version, ov.spec_version, e.date_added, ov.revoked, ov.json
+   FROM evidence_refs r
+   JOIN entries e ON e.collection_key = r.collection_key AND e.date_added = r.date_added
+   JOIN object_versions ov ON ov.vid = e.vid
+  WHERE r.collection_key = @collectionKey AND r.ref_id = @id AND r.date_added > @dateAdded
+    AND EXISTS (
+      SELECT 1 FROM entries held JOIN object_versions hv ON hv.vid = held.vid
+       WHERE held.collection_key = @collectionKey AND held.date_added = @dateAdded AND hv.object_id = @id AND hv.version = @version)
+  ORDER BY r.date_added
+  LIMIT 1`;
+
 /** The page cache a store opens with (128 MiB), and the least an import sizes it down to. */
 const LARGEST_CACHE_KIB = 131_072;
 const SMALLEST_IMPORT_CACHE_KIB = 16_384;
@@ -879,18 +896,7 @@ export class SqliteObjectStore implements ObjectStore {
       const collection = this.#requireCollection(collectionId);
       // The entry itself must be this collection's, as asked; then the first referrer after it, by the
       // evidence_refs index (migration 16), joined to entries: a row of a deleted entry finds none.
-      const statement = this.#preparedOnce(
-        `SELECT ov.object_id, ov.type, ov.version, ov.spec_version, e.date_added, ov.revoked, ov.json
-           FROM evidence_refs r
-           JOIN entries e ON e.collection_key = r.collection_key AND e.date_added = r.date_added
-           JOIN object_versions ov ON ov.vid = e.vid
-          WHERE r.collection_key = @collectionKey AND r.ref_id = @id AND r.date_added > @dateAdded
-            AND EXISTS (
-              SELECT 1 FROM entries held JOIN object_versions hv ON hv.vid = held.vid
-               WHERE held.collection_key = @collectionKey AND held.date_added = @dateAdded AND hv.object_id = @id AND hv.version = @version)
-          ORDER BY r.date_added
-          LIMIT 1`,
-      ).raw(true);
+      const statement = this.#preparedOnce(EVIDENCE_REFERRER_SQL).raw(true);
       return entries.map((entry) => {
         const row = statement.get({ collectionKey: collection.key, id: entry.id, version: entry.version, dateAdded: entry.dateAdded }) as EntryRow | undefined;
         return row === undefined ? undefined : toStoredEntry(row);
