@@ -4,6 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { substitute } from './css-custom-properties.ts';
+import { contains } from './css-selector.ts';
 import { readHtml } from './read-html.ts';
 
 const page = (body: string, head = ''): string => `<!doctype html><html><head><title>Report</title>${head}</head><body><main><p>keep 45.77.12.3</p>${body}</main></body></html>`;
@@ -54,6 +55,24 @@ describe('the style sheet reader against hostile reports', () => {
     ]) {
       assert.doesNotMatch(read(body as string, `<style>${css as string}</style>`), /planted\.net/, body);
     }
+  });
+
+  it('tests [attr*=value] in time linear in the attribute and the value, however repetitive', () => {
+    const count = { compared: 0 };
+    const hay = 'a'.repeat(5_000);
+    assert.equal(contains(hay, `${'a'.repeat(999)}b`, count), false);
+    // The engine's own search took 2 ms on this one: 5,000 × 1,000 comparisons.
+    assert.ok(count.compared <= 2 * (5_000 + 1_000), `${count.compared} comparisons`);
+    assert.equal(contains(`${hay}b`, `${'a'.repeat(999)}b`), true);
+    assert.equal(contains('report-ioc-table', 'ioc'), true);
+    assert.equal(contains('x', ''), true);
+  });
+
+  it('counts the length of the attributes it tests against the page\'s matching budget', () => {
+    // One megabyte of attribute tested by 5,000 rules: 5,000 scans of it.
+    const rules = Array.from({ length: 5_000 }, (_, i) => `[data-x*="y${i}"]{display:none}`).join('');
+    const doc = readHtml(page(`<p data-x="${'x'.repeat(1_000_000)}">shown.net</p>`, `<style>${rules}</style>`));
+    assert.ok(doc.warnings.some((w) => /too costly to match/.test(w)), doc.warnings.join('\n'));
   });
 
   it('resolves var() with a bounded number of characters scanned, however deep its fallbacks nest', () => {
