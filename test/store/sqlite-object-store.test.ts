@@ -266,6 +266,32 @@ describe('SqliteObjectStore', () => {
       }
     });
 
+    // evidenceReferrersOf skips a row of a deleted entry by its join, one lookup a row: rows left behind
+    // would make the one seek a walk over every deleted referrer of an id, so they go with the entry.
+    it('keeps no evidence reference of a deleted entry: the rows of a deleted sighting and observed-data go with them', async () => {
+      const store = openSqliteObjectStore({ path: freshPath() });
+      try {
+        await store.createCollection({ id: 'sightings', title: 'S' }, new Date('2024-01-01T00:00:00.000Z'));
+        const address = 'ipv4-addr--e0000000-0000-4000-8000-000000000005';
+        const observed = 'observed-data--e0000000-0000-4000-8000-000000000005';
+        const sighting = 'sighting--e0000000-0000-4000-8000-000000000005';
+        const at = '2024-01-01T00:00:00.000Z';
+        await store.addObjects('sightings', [
+          { type: 'ipv4-addr', spec_version: '2.1', id: address, value: '10.0.0.5' },
+          { type: 'observed-data', spec_version: '2.1', id: observed, created: at, modified: at, first_observed: at, last_observed: at, number_observed: 1, object_refs: [address] },
+          { type: 'sighting', spec_version: '2.1', id: sighting, created: at, modified: at, sighting_of_ref: 'indicator--e0000000-0000-4000-8000-000000000005', observed_data_refs: [observed] },
+        ] as never);
+        const rows = (): number => (store.database.prepare('SELECT count(*) AS n FROM evidence_refs').get() as { n: number }).n;
+        assert.equal(rows(), 2, 'one for the observed-data naming the address, one for the sighting naming the observed-data');
+        await store.deleteObject('sightings', sighting, {});
+        assert.equal(rows(), 1);
+        await store.deleteObject('sightings', observed, {});
+        assert.equal(rows(), 0);
+      } finally {
+        await store.close();
+      }
+    });
+
     // The upgrade's cost is the home sightings collection's, never the store's: no index finds a
     // store's sightings and observed-data, so a backfill over every version read all of their JSON.
     it('fills evidence references from the home sightings collection alone, read by its key: a version held only elsewhere is never read', async () => {
