@@ -9,7 +9,7 @@
 //   positioned element, clip-path); a box of at most
 //   1px that hides its overflow (the "visually hidden" pattern, for screen readers only);
 // - its own text is unseen, until a descendant sets it right again: a font size below MIN_FONT_PX
-//   (font-size:0, the `font: 0/0 a` trick), a text colour that is transparent or too close to the
+//   as drawn (font-size:0, the `font: 0/0 a` trick, zoom:.01 on it or an ancestor), a text colour that is transparent or too close to the
 //   colour behind it (a contrast ratio below MIN_CONTRAST; the page behind everything is white), or
 //   a text-indent that moves the line off the screen.
 //
@@ -17,7 +17,7 @@
 // reader does not work out (min(), lab()), a percentage of a containing block, leave the text read.
 // The element's position is not laid out: an element moved off the screen inside a container that
 // scrolls, or a positioned child brought back, is not followed.
-import { MIN_FONT_PX, MIN_OPACITY, OFF_SCREEN_PX, clipsAll, filterOpacity, mayHide, words } from './css-properties.ts';
+import { MIN_FONT_PX, MIN_OPACITY, OFF_SCREEN_PX, clipsAll, filterOpacity, mayHide, words, zoomFactor } from './css-properties.ts';
 import { contrast, fraction, lengthPx, over, parseColour } from './css-values.ts';
 import type { Rgba } from './css-values.ts';
 import type { Visibility } from './html-stylesheet.ts';
@@ -35,6 +35,8 @@ export interface Rendering {
   /** The opaque colour behind the element (undefined: not known, e.g. an image). */
   readonly backdrop: Rgba | undefined;
   readonly opacity: number;
+  /** The zoom of the element and its ancestors multiplied (the font size is drawn that much larger or smaller). */
+  readonly zoom: number;
   /** Whether text-indent moves the first line off the screen. */
   readonly indentOff: boolean;
   /** Whether the element's own text is unseen (by its size, colour or indent). */
@@ -45,7 +47,7 @@ const BLACK: Rgba = { r: 0, g: 0, b: 0, a: 1 };
 const WHITE: Rgba = { r: 255, g: 255, b: 255, a: 1 };
 
 /** The page: 16px black text on the white canvas. */
-export const PAGE: Rendering = { fontPx: 16, color: BLACK, fill: 'currentcolor', backdrop: WHITE, opacity: 1, indentOff: false, textUnseen: false };
+export const PAGE: Rendering = { fontPx: 16, color: BLACK, fill: 'currentcolor', backdrop: WHITE, opacity: 1, zoom: 1, indentOff: false, textUnseen: false };
 
 const FONT_KEYWORDS: Readonly<Record<string, number>> = {
   'xx-small': 9, 'x-small': 10, small: 13, medium: 16, large: 18, 'x-large': 24, 'xx-large': 32, 'xxx-large': 48, math: 16,
@@ -114,7 +116,7 @@ function looksAtAny(css: Visibility): boolean {
 }
 
 // Whether a cascaded style sets anything this module looks at (most elements set none).
-const LOOKED_AT = ['opacity', 'filter', 'fontSize', 'color', 'textFill', 'background', 'backgroundClip', 'backgroundImage', 'position', 'textIndent', 'clipPath', 'transform', 'scale', 'translate', 'overflowX', 'overflowY'] as const;
+const LOOKED_AT = ['opacity', 'filter', 'fontSize', 'color', 'textFill', 'background', 'backgroundClip', 'backgroundImage', 'position', 'textIndent', 'clipPath', 'transform', 'scale', 'translate', 'overflowX', 'overflowY', 'zoom'] as const;
 
 /**
  * What `el` (tag `tag`, cascaded styles `css`) renders as under `parent`: its Rendering, or 'unseen'
@@ -126,6 +128,9 @@ export function render(parent: Rendering, tag: string, css: Visibility): Renderi
   const own = css.opacity === undefined ? 1 : (fraction(css.opacity) ?? 1);
   const opacity = parent.opacity * Math.min(1, Math.max(0, own)) * filter;
   const size = fontPx(css.fontSize, parent.fontPx);
+  const zoom = css.zoom === undefined ? parent.zoom : parent.zoom * zoomFactor(css.zoom);
+  // The size the text is drawn at: zoom:.01 shrinks it out of sight as font-size:0 does.
+  const drawn = size * zoom;
   if (wholeUnseen(tag, css, opacity, size)) return 'unseen';
   const color = colour(css.color, parent.color);
   let fill = parent.fill;
@@ -153,10 +158,10 @@ export function render(parent: Rendering, tag: string, css: Visibility): Renderi
   // Gradient text (background-clip:text with a transparent colour) is painted by the background,
   // which is not worked out here: the colour of this text and its content's is not judged.
   if (css.backgroundClip !== undefined && css.backgroundClip.split(/[ ,]+/).includes('text')) {
-    return { fontPx: size, color: undefined, fill: undefined, backdrop, opacity, indentOff, textUnseen: size < MIN_FONT_PX || indentOff };
+    return { fontPx: size, color: undefined, fill: undefined, backdrop, opacity, zoom, indentOff, textUnseen: drawn < MIN_FONT_PX || indentOff };
   }
   const ink = fill === 'currentcolor' ? color : fill;
   const textUnseen =
-    size < MIN_FONT_PX || indentOff || (ink !== undefined && (ink.a < MIN_OPACITY || (backdrop !== undefined && contrast(ink, backdrop) < MIN_CONTRAST)));
-  return { fontPx: size, color, fill, backdrop, opacity, indentOff, textUnseen };
+    drawn < MIN_FONT_PX || indentOff || (ink !== undefined && (ink.a < MIN_OPACITY || (backdrop !== undefined && contrast(ink, backdrop) < MIN_CONTRAST)));
+  return { fontPx: size, color, fill, backdrop, opacity, zoom, indentOff, textUnseen };
 }

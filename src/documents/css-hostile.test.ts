@@ -57,6 +57,16 @@ describe('the style sheet reader against hostile reports', () => {
     }
   });
 
+  it('does not read text zoom shrinks out of sight, with what it holds', () => {
+    for (const body of ['<p style="zoom:.01">planted.net</p>', '<p style="zoom:5%">planted.net</p>', '<div style="zoom:.1"><p style="font-size:16px">planted.net</p></div>']) {
+      assert.doesNotMatch(read(body), /planted\.net/, body);
+    }
+    // zoom:0 is taken as no zoom; a page zoomed out a little, or in, is read.
+    for (const body of ['<p style="zoom:0">shown.net</p>', '<p style="zoom:.8">shown.net</p>', '<div style="zoom:.1"><p style="zoom:10">shown.net</p></div>', '<p style="zoom:normal">shown.net</p>']) {
+      assert.match(read(body), /shown\.net/, body);
+    }
+  });
+
   it('tests [attr*=value] in time linear in the attribute and the value, however repetitive', () => {
     const count = { compared: 0 };
     const hay = 'a'.repeat(5_000);

@@ -9,7 +9,7 @@ import { fraction, lengthPx, parseColour } from './css-values.ts';
 export type Property =
   | 'display' | 'visibility' | 'contentVisibility' | 'opacity' | 'filter' | 'fontSize' | 'color' | 'textFill' | 'background'
   | 'position' | 'left' | 'top' | 'right' | 'textIndent' | 'clip' | 'clipPath' | 'transform' | 'width' | 'height' | 'maxWidth'
-  | 'maxHeight' | 'overflowX' | 'overflowY' | 'scale' | 'translate' | 'backgroundClip' | 'backgroundImage';
+  | 'maxHeight' | 'overflowX' | 'overflowY' | 'scale' | 'translate' | 'backgroundClip' | 'backgroundImage' | 'zoom';
 
 const LONGHANDS: Readonly<Record<string, Property>> = {
   display: 'display', visibility: 'visibility', 'content-visibility': 'contentVisibility', opacity: 'opacity', filter: 'filter',
@@ -17,13 +17,13 @@ const LONGHANDS: Readonly<Record<string, Property>> = {
   left: 'left', top: 'top', right: 'right', 'text-indent': 'textIndent', clip: 'clip', 'clip-path': 'clipPath', '-webkit-clip-path': 'clipPath',
   transform: 'transform', '-webkit-transform': 'transform', width: 'width', height: 'height', 'max-width': 'maxWidth',
   'max-height': 'maxHeight', 'overflow-x': 'overflowX', 'overflow-y': 'overflowY', scale: 'scale', translate: 'translate',
-  'background-clip': 'backgroundClip', '-webkit-background-clip': 'backgroundClip', 'background-image': 'backgroundImage',
+  'background-clip': 'backgroundClip', '-webkit-background-clip': 'backgroundClip', 'background-image': 'backgroundImage', zoom: 'zoom',
 };
 /** Shorthands read (each sets one or more of the properties). */
 export const SHORTHANDS: ReadonlySet<string> = new Set(['font', 'background', 'inset', 'overflow']);
 
 /** Whether a declaration's name may be one read here (a cheap test on a whole block first). */
-export const MENTIONS_PROPERTY = /display|visib|opacity|filter|font|color|background|position|left|top|right|inset|indent|clip|transform|scale|translate|width|height|overflow|--/i;
+export const MENTIONS_PROPERTY = /display|visib|opacity|filter|font|color|background|position|left|top|right|inset|indent|clip|transform|scale|translate|width|height|overflow|zoom|--/i;
 
 export const GLOBAL = ['inherit', 'initial', 'unset', 'revert', 'revert-layer'];
 const DISPLAY_WORDS = new Set([
@@ -94,6 +94,8 @@ export function valid(property: Property, value: string): boolean {
     case 'backgroundClip':
     case 'backgroundImage':
       return value !== '';
+    case 'zoom':
+      return value === 'normal' || value === 'reset' || (fraction(value) ?? -1) >= 0;
   }
 }
 
@@ -159,6 +161,12 @@ export function expand(name: string, value: string): [Property, string][] {
       return [['overflowX', x], ['overflowY', y]];
     }
   }
+}
+
+/** The factor a zoom value scales by (1 for normal, reset, 0 and what is not a number or a percentage). */
+export function zoomFactor(value: string): number {
+  const f = fraction(value);
+  return f === undefined || f <= 0 ? 1 : f;
 }
 
 /** The least opacity at which text still counts as seen; the least font size (CSS px). */
@@ -313,5 +321,10 @@ export function mayHide(property: Property, value: string): boolean {
     case 'backgroundImage':
       // An image behind the text makes its colour unknown: it can only make text seen.
       return false;
+    case 'zoom': {
+      // It multiplies the size of everything under it (zoom:0 is taken as no zoom).
+      const f = zoomFactor(value);
+      return f < 1;
+    }
   }
 }
