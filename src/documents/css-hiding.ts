@@ -4,8 +4,8 @@
 //
 // - the whole element is unseen (its content with it, whatever that says of itself): opacity below
 //   MIN_OPACITY (multiplied down the tree, filter:opacity() included); moved OFF_SCREEN_PX or more to
-//   the left or top (position:absolute|fixed|relative with left or top, translate() or the translate
-//   property); scaled to nothing (scale(), the scale property); clipped to nothing (clip:rect() on a
+//   the left or top (position:absolute|fixed|relative with left or top, a negative margin, translate()
+//   or the translate property); scaled to nothing (scale(), the scale property); clipped to nothing (clip:rect() on a
 //   positioned element, clip-path); a box of at most
 //   1px that hides its overflow (the "visually hidden" pattern, for screen readers only);
 // - its own text is unseen, until a descendant sets it right again: a font size below MIN_FONT_PX
@@ -95,6 +95,11 @@ function wholeUnseen(tag: string, css: Visibility, opacity: number, fontSize: nu
   if (css.clipPath !== undefined && clipsAll('clipPath', css.clipPath)) return true;
   // A box of at most 1px that hides what overflows it; width and height do not apply to an inline box.
   const inline = css.display === 'inline' || css.display === 'contents' || (css.display === undefined && INLINE_ELEMENTS.has(tag));
+  // A negative margin of a thousand pixels moves the box as far (a layout's are a few dozen); an
+  // inline box's top margin does not move it.
+  const marginLeft = css.marginLeft === undefined ? undefined : lengthPx(css.marginLeft, { em: fontSize });
+  const marginTop = css.marginTop === undefined || inline ? undefined : lengthPx(css.marginTop, { em: fontSize });
+  if ((marginLeft !== undefined && marginLeft <= -OFF_SCREEN_PX) || (marginTop !== undefined && marginTop <= -OFF_SCREEN_PX)) return true;
   if (!inline || position === 'absolute' || position === 'fixed') {
     if (hidesOverflow(css.overflowX) && (tiny(css.width, fontSize) || tiny(css.maxWidth, fontSize))) return true;
     if (hidesOverflow(css.overflowY) && (tiny(css.height, fontSize) || tiny(css.maxHeight, fontSize))) return true;
@@ -116,7 +121,7 @@ function looksAtAny(css: Visibility): boolean {
 }
 
 // Whether a cascaded style sets anything this module looks at (most elements set none).
-const LOOKED_AT = ['opacity', 'filter', 'fontSize', 'color', 'textFill', 'background', 'backgroundClip', 'backgroundImage', 'position', 'textIndent', 'clipPath', 'transform', 'scale', 'translate', 'overflowX', 'overflowY', 'zoom'] as const;
+const LOOKED_AT = ['opacity', 'filter', 'fontSize', 'color', 'textFill', 'background', 'backgroundClip', 'backgroundImage', 'position', 'textIndent', 'clipPath', 'transform', 'scale', 'translate', 'overflowX', 'overflowY', 'zoom', 'marginLeft', 'marginTop'] as const;
 
 /**
  * What `el` (tag `tag`, cascaded styles `css`) renders as under `parent`: its Rendering, or 'unseen'

@@ -67,6 +67,16 @@ describe('the style sheet reader against hostile reports', () => {
     }
   });
 
+  it('does not read text a negative margin moves off the screen', () => {
+    for (const style of ['margin-left:-9999px', 'margin-top:-5000px', 'margin:0 0 0 -9999px', 'margin:-9999px 0 0']) {
+      assert.doesNotMatch(read(`<p style="${style}">planted.net</p>`), /planted\.net/, style);
+    }
+    // The negative margins of an ordinary layout, and margins under @media, leave the text read.
+    for (const [style, css] of [['margin:0 -15px', ''], ['margin-left:-50%', ''], ['', '@media (min-width:0) and (orientation:landscape){p{margin-left:-9999px}}']]) {
+      assert.match(read(`<p style="${style as string}">shown.net</p>`, `<style>${css as string}</style>`), /shown\.net/, style);
+    }
+  });
+
   it('tests [attr*=value] in time linear in the attribute and the value, however repetitive', () => {
     const count = { compared: 0 };
     const hay = 'a'.repeat(5_000);

@@ -9,7 +9,7 @@ import { fraction, lengthPx, parseColour } from './css-values.ts';
 export type Property =
   | 'display' | 'visibility' | 'contentVisibility' | 'opacity' | 'filter' | 'fontSize' | 'color' | 'textFill' | 'background'
   | 'position' | 'left' | 'top' | 'right' | 'textIndent' | 'clip' | 'clipPath' | 'transform' | 'width' | 'height' | 'maxWidth'
-  | 'maxHeight' | 'overflowX' | 'overflowY' | 'scale' | 'translate' | 'backgroundClip' | 'backgroundImage' | 'zoom';
+  | 'maxHeight' | 'overflowX' | 'overflowY' | 'scale' | 'translate' | 'backgroundClip' | 'backgroundImage' | 'zoom' | 'marginLeft' | 'marginTop';
 
 const LONGHANDS: Readonly<Record<string, Property>> = {
   display: 'display', visibility: 'visibility', 'content-visibility': 'contentVisibility', opacity: 'opacity', filter: 'filter',
@@ -18,12 +18,13 @@ const LONGHANDS: Readonly<Record<string, Property>> = {
   transform: 'transform', '-webkit-transform': 'transform', width: 'width', height: 'height', 'max-width': 'maxWidth',
   'max-height': 'maxHeight', 'overflow-x': 'overflowX', 'overflow-y': 'overflowY', scale: 'scale', translate: 'translate',
   'background-clip': 'backgroundClip', '-webkit-background-clip': 'backgroundClip', 'background-image': 'backgroundImage', zoom: 'zoom',
+  'margin-left': 'marginLeft', 'margin-top': 'marginTop', 'margin-inline-start': 'marginLeft', 'margin-block-start': 'marginTop',
 };
 /** Shorthands read (each sets one or more of the properties). */
-export const SHORTHANDS: ReadonlySet<string> = new Set(['font', 'background', 'inset', 'overflow']);
+export const SHORTHANDS: ReadonlySet<string> = new Set(['font', 'background', 'inset', 'overflow', 'margin']);
 
 /** Whether a declaration's name may be one read here (a cheap test on a whole block first). */
-export const MENTIONS_PROPERTY = /display|visib|opacity|filter|font|color|background|position|left|top|right|inset|indent|clip|transform|scale|translate|width|height|overflow|zoom|--/i;
+export const MENTIONS_PROPERTY = /display|visib|opacity|filter|font|color|background|position|left|top|right|inset|indent|clip|transform|scale|translate|width|height|overflow|zoom|margin|--/i;
 
 export const GLOBAL = ['inherit', 'initial', 'unset', 'revert', 'revert-layer'];
 const DISPLAY_WORDS = new Set([
@@ -73,6 +74,8 @@ export function valid(property: Property, value: string): boolean {
     case 'left':
     case 'top':
     case 'right':
+    case 'marginLeft':
+    case 'marginTop':
       return value === 'auto' || isLength(value);
     case 'textIndent':
       return value.split(' ').every((w) => w === 'hanging' || w === 'each-line' || isLength(w));
@@ -155,6 +158,10 @@ export function expand(name: string, value: string): [Property, string][] {
     case 'inset': {
       const [top = value, right = top, , left = right] = global ? [] : words(value);
       return [['top', top], ['right', right], ['left', left]];
+    }
+    case 'margin': {
+      const [top = value, right = top, , left = right] = global ? [] : words(value);
+      return [['marginTop', top], ['marginLeft', left]];
     }
     default: {
       const [x = value, y = x] = global ? [] : words(value);
@@ -288,7 +295,9 @@ export function mayHide(property: Property, value: string): boolean {
     case 'position':
       return value === 'absolute' || value === 'fixed' || value === 'relative';
     case 'left':
-    case 'top': {
+    case 'top':
+    case 'marginLeft':
+    case 'marginTop': {
       const px = lengthPx(value, BASIS);
       return px !== undefined && px <= -OFF_SCREEN_PX;
     }
