@@ -61,7 +61,7 @@ import { homeWrittenIn } from './home-written.ts';
 import { circleCollectionsOf, placeHomeSighting } from './home-sighting-placement.ts';
 import { homeSightingsCollectionOf } from '../bootstrap-node.ts';
 import { shareSightingsBack, type SharedSighting, type SightingToShare } from './share-sightings.ts';
-import { SIGHTING_EVIDENCE_PROPERTY, sightingObjects, sightingWithFinalCounts, strictestCircleDefault, type SightingBundle } from './sighting-objects.ts';
+import { definitionsWanted, SIGHTING_EVIDENCE_PROPERTY, sightingObjects, sightingWithFinalCounts, strictestCircleDefault, type SightingBundle } from './sighting-objects.ts';
 
 export interface NodeMatcherDeps {
   readonly store: ObjectStore;
@@ -435,11 +435,19 @@ export class NodeMatcher {
     // more stores no sighting (#publish): it is built marked TLP:RED all the same.
     // Nor below the default TLP of a circle holding it: unmarked, the indicator stands at it there.
     const circleDefaults = opened.length === 0 ? new Map<string, TlpLevel>() : new Map((await this.#deps.store.listCircles()).map((circle) => [circle.collectionId, circle.defaultTlp] as const));
-    const sightings = opened.map(({ alert, version, opening, openedAt }): Sighting => {
-      const holding = version === undefined ? [] : [...(held.get(alert.indicatorId) ?? [])].filter(([, latest]) => latest.version === version);
+    const holdings = opened.map(({ alert, version }) => (version === undefined ? [] : [...(held.get(alert.indicatorId) ?? [])].filter(([, latest]) => latest.version === version)));
+    // The definitions of their markings that are not official TLP ids: a TLP definition of its own says its level.
+    const wanted = definitionsWanted(holdings.map((holding) => holding[0]?.[1].object));
+    const markingDefinitions = wanted.length === 0 ? undefined : await this.#deps.store.markingDefinitions(wanted);
+    const sightings = opened.map(({ opening, openedAt }, index): Sighting => {
+      const holding = holdings[index] ?? [];
       const indicator = holding[0]?.[1].object;
       const indicatorDefaultTlp = strictestCircleDefault(holding.map(([collectionId]) => collectionId), circleDefaults);
-      const bundle = sightingObjects(opening, { homeOrganisationId: this.#deps.homeOrganisationId, now: openedAt, randomUuid: this.#deps.randomUuid, indicator, indicatorDefaultTlp }, valid);
+      const bundle = sightingObjects(
+        opening,
+        { homeOrganisationId: this.#deps.homeOrganisationId, now: openedAt, randomUuid: this.#deps.randomUuid, indicator, indicatorDefaultTlp, markingDefinitions },
+        valid,
+      );
       return valid(bundle.sighting) && (bundle.objects.length === 1 || valid(bundle.observedData)) ? bundle : 'invalid';
     });
     const published = await Promise.all(

@@ -1,10 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { TLP1_MARKING_IDS, TLP2_MARKING_IDS } from '../policy/tlp.ts';
+import { TLP1_MARKING_IDS, TLP2_EXTENSION_DEFINITION_ID, TLP2_MARKING_IDS } from '../policy/tlp.ts';
 import { validateForIngest } from '../store/validate-for-ingest.ts';
 import { AlertAggregator } from './alert-aggregator.ts';
 import type { IndicatorMatch } from './bulk-matcher.ts';
-import { asEvidence, circleSightingObjects, sightingObjects, sightingWithFinalCounts, strictestCircleDefault, type SightingBundle, type SightingShareForm } from './sighting-objects.ts';
+import { asEvidence, circleSightingObjects, definitionsWanted, sightingObjects, sightingWithFinalCounts, strictestCircleDefault, type SightingBundle, type SightingShareForm } from './sighting-objects.ts';
 import { observation } from './test-support.ts';
 
 const indicatorId = 'indicator--00000000-0000-4000-8000-0000000000aa';
@@ -141,6 +141,23 @@ describe('the home sighting as stored at home', () => {
     const underGreen = sightingObjects(opened, { ...context, indicatorDefaultTlp: strictestCircleDefault(['green-circle'], new Map([['green-circle', 'green']])) });
     assert.deepEqual(underGreen.sighting['object_marking_refs'], [TLP2_MARKING_IDS['amber+strict']], 'an open circle does not open it');
     assert.equal(strictestCircleDefault(['feeds'], new Map([['green-circle', 'green']])), undefined, 'held by no circle');
+  });
+
+  it("reads a TLP definition of the indicator's own by its definition, and takes a marking it cannot read as TLP:RED", () => {
+    const ownRed = 'marking-definition--0b000000-0000-4000-8000-000000000003';
+    const definitions = new Map([[ownRed, {
+      type: 'marking-definition', spec_version: '2.1', id: ownRed, created: '2026-01-01T00:00:00.000Z',
+      extensions: { [TLP2_EXTENSION_DEFINITION_ID]: { extension_type: 'property-extension', tlp_2_0: 'red' } },
+    }]]);
+    const opened = new AlertAggregator(3600).record(match('198.51.100.7', '2026-06-01T12:10:00.000Z'));
+    assert.ok(opened);
+    const context = { homeOrganisationId: home, now: '2026-06-01T12:10:01.000Z', randomUuid };
+    const read = sightingObjects(opened, { ...context, indicator: indicatorMarked([TLP2_MARKING_IDS.green, ownRed]), markingDefinitions: definitions });
+    assert.deepEqual(read.sighting['object_marking_refs'], [TLP2_MARKING_IDS.red, ownRed]);
+    assert.deepEqual(read.observedData['object_marking_refs'], [TLP2_MARKING_IDS.red, ownRed]);
+    const unread = sightingObjects(opened, { ...context, indicator: indicatorMarked([TLP2_MARKING_IDS.green, ownRed]) });
+    assert.deepEqual(unread.sighting['object_marking_refs'], [TLP2_MARKING_IDS.red, ownRed], 'not known here: it might say RED');
+    assert.deepEqual(definitionsWanted([indicatorMarked([TLP2_MARKING_IDS.green, ownRed]), undefined]), [ownRed]);
   });
 
   it('marks them TLP:RED when the indicator version that matched is not known: the strictest, never the floor', () => {

@@ -5,6 +5,7 @@ import canonicalize from 'canonicalize';
 import { parsePattern } from '../pattern/parse-pattern.ts';
 import type { PathStep } from '../pattern/pattern-ast.ts';
 import type { SightingShareDecision } from '../policy/decide-sighting-share.ts';
+import { classifyMarking } from '../policy/classify-marking.ts';
 import { stricterOf, TLP2_MARKING_IDS, tlpOfMarkingRef, type TlpLevel } from '../policy/tlp.ts';
 import { addMarkingRefs } from '../stix/add-marking-refs.ts';
 import { scoId, SCO_ID_CONTRIBUTING_PROPERTIES } from '../stix/ids.ts';
@@ -30,6 +31,11 @@ export interface SightingContext {
    * (decide-sighting-share.ts), so the home sighting is never below it either. Absent: held by none.
    */
   readonly indicatorDefaultTlp?: TlpLevel | undefined;
+  /**
+   * The marking-definition objects the store holds for the indicator's markings that are not official
+   * TLP ids (markingDefinitionsOf): a TLP definition of its own says its level there. Absent: none known.
+   */
+  readonly markingDefinitions?: ReadonlyMap<string, JsonObject> | undefined;
 }
 
 export interface SightingBundle {
@@ -73,18 +79,32 @@ const HOME_SIGHTING_FLOOR: TlpLevel = 'amber+strict';
  * they name no indicator — the home sightings collection releases them only with a sighting the reader
  * may read (release/home-sightings-gate.ts), beside the indicator its readers read it anyway.
  */
-export function homeSightingMarkings(indicator: Readonly<Record<string, unknown>> | undefined, defaultTlp?: TlpLevel): string[] {
+export function homeSightingMarkings(
+  indicator: Readonly<Record<string, unknown>> | undefined,
+  defaultTlp?: TlpLevel,
+  definitions: ReadonlyMap<string, JsonObject> = new Map(),
+): string[] {
   if (indicator === undefined) return [TLP2_MARKING_IDS.red];
   const refs = new Set<string>();
   addMarkingRefs(indicator, refs);
   let level = defaultTlp === undefined ? HOME_SIGHTING_FLOOR : stricterOf(HOME_SIGHTING_FLOOR, defaultTlp);
   const others: string[] = [];
   for (const ref of refs) {
-    const tlp = tlpOfMarkingRef(ref);
-    if (tlp === undefined) others.push(ref);
-    else level = stricterOf(level, tlp);
+    // As the circle's copy reads them (decide-sighting-share.ts): a TLP definition of its own raises
+    // the level as an official id does; one this node cannot read might say RED, so it is taken as RED.
+    const marking = classifyMarking(ref, definitions);
+    if (marking.kind === 'tlp') level = stricterOf(level, marking.level);
+    else if (marking.kind === 'unknown') level = 'red';
+    if (marking.kind !== 'tlp' || !marking.official) others.push(ref);
   }
   return [TLP2_MARKING_IDS[level], ...others];
+}
+
+/** The ids of the markings of `indicators` that are not official TLP ids: those whose definitions homeSightingMarkings needs. */
+export function definitionsWanted(indicators: Iterable<Readonly<Record<string, unknown>> | undefined>): string[] {
+  const refs = new Set<string>();
+  for (const indicator of indicators) addMarkingRefs(indicator, refs);
+  return [...refs].filter((ref) => tlpOfMarkingRef(ref) === undefined);
 }
 
 /**
@@ -317,7 +337,7 @@ export function sightingObjects(alert: Alert, context: SightingContext, acceptSc
     context.randomUuid,
   ).filter((sco) => acceptSco(sco));
   const count = Math.max(1, Math.min(maxCount, alert.count));
-  const markings = homeSightingMarkings(context.indicator, context.indicatorDefaultTlp);
+  const markings = homeSightingMarkings(context.indicator, context.indicatorDefaultTlp, context.markingDefinitions);
   const observedData: StixObject = {
     type: 'observed-data',
     spec_version: '2.1',

@@ -5,7 +5,7 @@
 // administrator grants it (`entente token create --collections home-sightings:r`).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { TLP2_MARKING_IDS } from '../../src/policy/tlp.ts';
+import { TLP2_EXTENSION_DEFINITION_ID, TLP2_MARKING_IDS } from '../../src/policy/tlp.ts';
 import { cliWorkspace, succeeded } from './cli-kit.ts';
 import { SIGHTING_EVIDENCE_TERMS, type Stix } from './match-kit.ts';
 
@@ -114,6 +114,33 @@ describe('entente match records at home the sighting of an indicator held by a c
     assert.deepEqual(sighting?.['object_marking_refs'], [TLP2_MARKING_IDS.red]);
     const observedData = home.find((o) => o.id === (sighting?.['observed_data_refs'] as string[] | undefined)?.[0]);
     assert.deepEqual(observedData?.['object_marking_refs'], [TLP2_MARKING_IDS.red]);
+  });
+
+  // A TLP definition of the indicator's own (not an official id) says its level as surely as an official one.
+  it("marks the home sighting of an indicator under a TLP:RED definition of its own TLP:RED, carrying that definition too", async () => {
+    const own = 'indicator--5e000000-0000-4000-8000-0000000000c5';
+    const definition = 'marking-definition--5e000000-0000-4000-8000-0000000000c5';
+    const value = '198.51.100.82';
+    const bundle = {
+      type: 'bundle', id: 'bundle--5e000000-0000-4000-8000-0000000000c5',
+      objects: [
+        {
+          type: 'marking-definition', spec_version: '2.1', id: definition, created: '2026-01-01T00:00:00.000Z', name: 'TLP:RED (grid)',
+          extensions: { [TLP2_EXTENSION_DEFINITION_ID]: { extension_type: 'property-extension', tlp_2_0: 'red' } },
+        },
+        {
+          type: 'indicator', spec_version: '2.1', id: own, created: '2026-01-01T00:00:00.000Z', modified: '2026-01-01T00:00:00.000Z',
+          pattern: `[ipv4-addr:value = '${value}']`, pattern_type: 'stix', valid_from: '2026-01-01T00:00:00Z', object_marking_refs: [definition],
+        },
+      ],
+    };
+    succeeded(await run('import', file('own-tlp.json', JSON.stringify(bundle)), '--collection', CIRCLE));
+    succeeded(await run('match', file('own-tlp-flows.jsonl', JSON.stringify({ type: 'ipv4-addr', value }) + '\n')));
+    const home = await exported('--collection', 'home-sightings');
+    const sighting = home.find((o) => o.type === 'sighting' && o['sighting_of_ref'] === own);
+    assert.deepEqual(sighting?.['object_marking_refs'], [TLP2_MARKING_IDS.red, definition]);
+    const observedData = home.find((o) => o.id === (sighting?.['observed_data_refs'] as string[] | undefined)?.[0]);
+    assert.deepEqual(observedData?.['object_marking_refs'], [TLP2_MARKING_IDS.red, definition]);
   });
 
   it('releases nothing of it to a partner, even a member of the circle', async () => {

@@ -17,7 +17,7 @@ import { emptySummary, matchInput, type MatchSummary } from '../../correlate/mat
 import { createObservationReader, logFormats, type LogFormat } from '../../correlate/read-observations.ts';
 import { shareSightingsBack } from '../../correlate/share-sightings.ts';
 import { circleCollectionsOf, placeHomeSighting } from '../../correlate/home-sighting-placement.ts';
-import { sightingObjects, strictestCircleDefault, type SightingContext } from '../../correlate/sighting-objects.ts';
+import { definitionsWanted, sightingObjects, strictestCircleDefault, type SightingContext } from '../../correlate/sighting-objects.ts';
 
 interface MatchOptions extends NodeLocationOptions {
   format: LogFormat;
@@ -199,8 +199,14 @@ export function matchCommand(io: CliIo): Command {
             }
             return { indicator, indicatorDefaultTlp: strictestCircleDefault(holding, circleDefaults) };
           };
+          const matched = closed.map((alert) => matchedIndicator(alert));
+          // The definitions of their markings that are not official TLP ids: a TLP definition of its own says its level.
+          const wanted = definitionsWanted(matched.map(({ indicator }) => indicator));
+          const markingDefinitions = wanted.length === 0 ? undefined : await node.store.markingDefinitions(wanted);
           // An SCO the validator refuses (a log's odd domain name…) is left out of the observed-data.
-          const made = closed.map((alert) => sightingObjects(alert, { homeOrganisationId: home, now, randomUuid: randomUUID, ...matchedIndicator(alert) }, (sco) => !refuse(sco)));
+          const made = closed.map((alert, index) =>
+            sightingObjects(alert, { homeOrganisationId: home, now, randomUuid: randomUUID, ...matched[index], markingDefinitions }, (sco) => !refuse(sco)),
+          );
           const placements = closed.map((alert) => {
             const version = matchedVersions.get(alert.key);
             const holding: string[] = [];
