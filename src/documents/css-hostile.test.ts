@@ -3,6 +3,7 @@
 // (counted in operations, not timed), and CSS that must never make it throw.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { substitute } from './css-custom-properties.ts';
 import { contains } from './css-selector.ts';
 import { readHtml } from './read-html.ts';
@@ -137,5 +138,31 @@ describe('the style sheet reader against hostile reports', () => {
     const few = count(10);
     const many = count(2_000);
     assert.ok(many - few < 100, `${few} calls for 10 elements, ${many} for 2,000`);
+  });
+
+  it('never throws on hostile CSS, in a style sheet or a style attribute', () => {
+    const token = fc.constantFrom(
+      'display', 'none', 'var(', '--a', ':', ';', '{', '}', '(', ')', 'calc(', '1e999', '-', 'px', 'em', '#', '@media', '@supports', '@property',
+      '@layer', ' ', '!important', '\\', '"', '/*', '*/', ':is(', ':not(', ':has(', ':nth-child(', '2n+1', 'of', '*', '>', '~', '+', '[x=', ']',
+      'rgb(', 'hsl(', 'transparent', 'currentcolor', 'font:', '0/0', 'transform:', 'scale(', 'matrix(', 'clip:rect(', 'inherits:false',
+      'initial-value:', '.a', 'p', ',', '%', '0', '\\6', 'zoom:', '-webkit-text-fill-color:', 'inset(', 'background:', 'url(',
+    );
+    const css = fc.array(token, { maxLength: 50 }).map((a) => a.join(''));
+    fc.assert(
+      fc.property(css, css, (sheet, style) => {
+        const attr = style.replace(/"/g, '');
+        readHtml(`<!doctype html><style>${sheet}</style><div class=a style="${attr}"><p class=a>x<span style="${sheet.replace(/"/g, '')}">y</span></p></div>`);
+      }),
+      { numRuns: 1_000 },
+    );
+    // Nesting as deep as a style sheet's 256 KiB allows: calc(), var() fallbacks, :is(), @media, blocks.
+    for (const [css, style] of [
+      [`p{font-size:${'calc('.repeat(20_000)}1px${')'.repeat(20_000)}}`, `font-size:${'calc(1px + '.repeat(5_000)}0px${')'.repeat(5_000)}`],
+      [`${':is('.repeat(20_000)}p${')'.repeat(20_000)}{display:none}`, `display:${'var(--a,'.repeat(20_000)}none${')'.repeat(20_000)}`],
+      [`${'@media all{'.repeat(20_000)}p{display:none}`, `color:${'color-mix(in srgb,'.repeat(5_000)}red${',blue)'.repeat(5_000)}`],
+      [`p{${'a{'.repeat(20_000)}}`, `transform:${'matrix('.repeat(5_000)}`],
+    ] as [string, string][]) {
+      assert.doesNotThrow(() => readHtml(page(`<p style="${style}">x</p>`, `<style>${css}</style>`)), css.slice(0, 40));
+    }
   });
 });
