@@ -3,7 +3,7 @@
 // parts (proposal, decisions, the STIX to publish) live beside this file; this one reads and writes
 // the store.
 import { createHash, randomUUID } from 'node:crypto';
-import { readHomeOrganisation, findCollection } from '../bootstrap-node.ts';
+import { findCollection, homeSightingsCollectionOf, readHomeOrganisation } from '../bootstrap-node.ts';
 import type { DocumentText } from '../documents/document-text.ts';
 import { locateOffset } from '../documents/document-text.ts';
 import { readDocument } from '../documents/read-document.ts';
@@ -385,6 +385,15 @@ async function resolveTarget(deps: DraftDeps, request: PublishRequest, now: Date
     const collection = await findCollection(deps.store, name);
     if (collection === undefined) throw unknownCollection(name);
     checkAccess(collection.id);
+    // Written by the node alone, as a TAXII POST is refused there (post-objects.ts): what it holds is
+    // read as the node's own record of its matches, whoever may write elsewhere.
+    if (collection.id === (await homeSightingsCollectionOf(deps.store))) {
+      throw new EntenteError(
+        'ENT_COLLECTION_NOT_WRITABLE',
+        `Collection ${name} is the home sightings collection: only this node writes it (its matcher's sightings and their evidence); publish to a collection you may write`,
+        { collection_id: collection.id },
+      );
+    }
     collectionId = collection.id;
     // A circle's collection named as a collection is that circle all the same: once it has ended,
     // nothing more is published to it either way.
