@@ -78,6 +78,20 @@ describe('the style sheet reader against hostile reports', () => {
     }
   });
 
+  it('applies nested style rules (CSS nesting) as a browser does', () => {
+    for (const css of ['body{ & p.a{display:none} }', 'main{ > .w > .a{display:none} }', '.w{ .a{display:none} }', '.w{ &.x .a{display:none} }', '.w, .v{ > .a{ opacity:0 } }', 'main{ .w{ & .a{display:none} } }']) {
+      assert.doesNotMatch(read('<div class="w x"><p class="a">planted.net</p></div>', `<style>${css}</style>`), /planted\.net/, css);
+    }
+    // A nested rule applies only where its parent's selector matches; it outranks by its specificity.
+    for (const css of ['.other{ .a{display:none} }', '.a{display:none} .w{ .a{display:block} }', '.w{ &:hover .a{display:none} }']) {
+      assert.match(read('<div class="w x"><p class="a">shown.net</p></div>', `<style>${css}</style>`), /shown\.net/, css);
+    }
+    // A parent list of thousands with thousands of nested selectors costs what the budget allows, then warns.
+    const many = (n: number, p: string): string => Array.from({ length: n }, (_, i) => `.${p}${i}`).join(',');
+    const doc = readHtml(page('<p class="a">x</p>', `<style>${many(5_000, 'p')}{${many(5_000, 'n')}{display:none}}</style>`));
+    assert.ok(doc.warnings.some((w) => /too costly to match/.test(w)), doc.warnings.join('\n'));
+  });
+
   it('tests [attr*=value] in time linear in the attribute and the value, however repetitive', () => {
     const count = { compared: 0 };
     const hay = 'a'.repeat(5_000);

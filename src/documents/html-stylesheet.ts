@@ -5,7 +5,8 @@
 //
 // Conservative means: where a condition is unsure, the text stays visible (and is read). Only rules
 // at the top level of a style sheet (or of a cascade layer, @layer, or of an @media or @supports
-// whose condition always holds, css-media.ts) hide anything. Rules inside other @media, @supports,
+// whose condition always holds, css-media.ts) hide anything, and style rules nested in them (CSS
+// nesting: `.w { & .a {…} }` is `:is(.w) .a`). Rules inside other @media, @supports,
 // @container and the like may apply or not, so they can only show an element again (a mobile-first
 // page hides a column, then shows it on wide screens); other at-rules are skipped. Selectors are
 // css-selector.ts's: where it cannot decide whether one matches (:has(a b), :dir()), the rule may
@@ -24,8 +25,8 @@
 // Nothing is fetched (<link rel=stylesheet>, @import: `external` counts them for a warning).
 //
 // Hostile CSS is bounded: MAX_STYLESHEET_CHARS of it is read, selectors are bounded in length and
-// nesting (css-selector.ts), at-rules are followed MAX_AT_RULE_DEPTH deep, and matching (custom
-// property declarations counted with it) stops after MAX_MATCH_STEPS compound tests; the caller is
+// nesting (css-selector.ts), at-rules and nested rules are followed MAX_AT_RULE_DEPTH deep, and
+// matching (custom property declarations, var() resolution and nested rules' selectors counted with it) stops after MAX_MATCH_STEPS compound tests; the caller is
 // told (`truncated`, `exhausted`) so that the analyst can be.
 import type { DefaultTreeAdapterMap } from 'parse5';
 import { mediaAlwaysHolds, supportsAlwaysHolds } from './css-media.ts';
@@ -43,6 +44,8 @@ type Element = DefaultTreeAdapterMap['element'];
 export const MAX_STYLESHEET_CHARS = 256 * 1024;
 /** Compound-selector tests while matching one page; past it no rule matches (and the caller warns). */
 const MAX_MATCH_STEPS = 1_000_000;
+/** Characters of the selectors nested rules make (their parent's list in each) that cost one step of that budget. */
+const NESTED_CHARS_PER_STEP = 16;
 /** Characters scanned in resolving var() that cost one step of that budget (an ordinary value costs one). */
 const SCANNED_CHARS_PER_STEP = 64;
 const MAX_AT_RULE_DEPTH = 4;
@@ -427,7 +430,57 @@ export class PageStyles {
     }
   }
 
-  private addRule(prelude: string, block: string, conditional: boolean, layer: number | undefined): void {
+  private addRule(prelude: string, block: string, conditional: boolean, layer: number | undefined, nesting = 0): void {
+    // A nested rule comes after its parent's declarations, in the order of the sheet.
+    if (block.includes('{') && nesting < MAX_AT_RULE_DEPTH) this.addNested(prelude, block, conditional, layer, nesting + 1);
+    else this.addOwn(prelude, block, conditional, layer);
+  }
+
+  /**
+   * The rule's own declarations, then its nested style rules (CSS nesting) with their selectors made
+   * whole: `&` is the parent's list as :is(), and a selector without one is relative to it (a browser
+   * reads `.w { > .a {…} }` as `:is(.w) > .a`). Nested at-rules are not read (their text is read).
+   */
+  private addNested(prelude: string, block: string, conditional: boolean, layer: number | undefined, nesting: number): void {
+    const parent = `:is(${prelude})`;
+    const nested: [string, string][] = [];
+    let start = 0;
+    let paren = 0;
+    for (let i = 0; i < block.length; ) {
+      const c = block[i];
+      if (c === '"' || c === "'") {
+        i = skipString(block, i, block.length);
+        continue;
+      }
+      if (c === '\\') i += 1;
+      else if (c === '(') paren += 1;
+      else if (c === ')') paren = Math.max(0, paren - 1);
+      else if (c === ';' && paren === 0) start = i + 1;
+      else if (c === '{') {
+        const close = blockEnd(block, i, block.length);
+        nested.push([block.slice(start, i).trim(), block.slice(i + 1, close)]);
+        i = close + 1;
+        start = i;
+        continue;
+      }
+      i += 1;
+    }
+    this.addOwn(prelude, block, conditional, layer);
+    for (const [inner, body] of nested) {
+      if (inner === '' || inner.startsWith('@')) continue;
+      const whole: string[] = [];
+      for (const s of splitSelectorList(inner)) {
+        // A parent list of thousands in each of thousands of nested selectors: counted, and stopped at the budget.
+        if (this.matcher.exhausted) return;
+        const text = s.includes('&') ? s.replaceAll('&', parent) : `${parent} ${s.trim()}`;
+        this.matcher.charge(Math.ceil(text.length / NESTED_CHARS_PER_STEP));
+        whole.push(text);
+      }
+      this.addRule(whole.join(', '), body, conditional, layer, nesting);
+    }
+  }
+
+  private addOwn(prelude: string, block: string, conditional: boolean, layer: number | undefined): void {
     const declarations = parseDeclarations(block);
     if (declarations.length === 0) return;
     const customs = declarations.filter((d) => isCustom(d.property)).length;
