@@ -26,8 +26,9 @@
 //
 // Hostile CSS is bounded: MAX_STYLESHEET_CHARS of it is read, selectors are bounded in length and
 // nesting (css-selector.ts), at-rules and nested rules are followed MAX_AT_RULE_DEPTH deep, and
-// matching (custom property declarations, var() resolution and nested rules' selectors counted with it) stops after MAX_MATCH_STEPS compound tests; the caller is
-// told (`truncated`, `exhausted`) so that the analyst can be.
+// matching stops after MAX_MATCH_STEPS compound tests (custom property declarations, var()
+// resolution and the selectors nested rules make counted with them); the caller is told
+// (`truncated`, `exhausted`) so that the analyst can be.
 import type { DefaultTreeAdapterMap } from 'parse5';
 import { mediaAlwaysHolds, supportsAlwaysHolds } from './css-media.ts';
 import { expand, GLOBAL, mayHide as hides, MENTIONS_PROPERTY, SHORTHANDS, valid } from './css-properties.ts';
