@@ -13,6 +13,15 @@ const page = (body: string, head = ''): string => `<!doctype html><html><head><t
 const read = (body: string, head = ''): string => readHtml(page(body, head)).text;
 
 describe('the style sheet reader against hostile reports', () => {
+  it('lets the later of two declarations in one rule win, as a browser does', () => {
+    for (const css of ['.a{display:block;display:none}', '.a{opacity:1;opacity:0}', '.a{display:block;--h:none;display:var(--h)}']) {
+      assert.doesNotMatch(read('<p class="a">planted.net</p>', `<style>${css}</style>`), /planted\.net/, css);
+    }
+    for (const css of ['.a{display:none;display:block}', '.g{background:linear-gradient(90deg,red,blue);background-clip:text;color:transparent}']) {
+      assert.match(read('<p class="a g">shown.net</p>', `<style>${css}</style>`), /shown\.net/, css);
+    }
+  });
+
   it('reads comments in a style attribute as a browser does: display:/**/none hides', () => {
     for (const style of ['display:/**/none', '/* x */display:none', 'display:none/* ; */', 'opacity:/*1*/0', 'color:/**/white']) {
       assert.doesNotMatch(read(`<p style="${style}">planted.net</p>`), /planted\.net/, style);

@@ -534,7 +534,7 @@ export class PageStyles {
       if (best === undefined || outranks(rank, best)) base[d.property] = { level, specificity, order, value: d.value, source, shorthand };
     };
     // Old presentational attributes (<font color>, bgcolor) are author styles below every rule.
-    if (HINTED.has(el.tagName)) for (const d of presentationalHints(el)) consider(d, -2, 0, 0, SHEET, false);
+    if (HINTED.has(el.tagName)) for (const [k, d] of presentationalHints(el).entries()) consider(d, -2, 0, k, SHEET, false);
     if (!this.empty && !this.exhausted) {
       const lists: (readonly Rule[] | undefined)[] = [this.universal, this.byTag.get(el.tagName.toLowerCase())];
       const id = attr(el, 'id');
@@ -546,12 +546,15 @@ export class PageStyles {
           if (match === NO) continue;
           // A rule of a thousand custom properties on every element would cost as much as matching.
           if (rule.customs > 0) this.matcher.charge(rule.customs);
-          for (const d of rule.declarations) {
+          // Within a rule the later declaration wins: its place is the rule's and then its own (a
+          // fraction, below the next rule's), so that .a{display:block;display:none} hides.
+          const step = 1 / (rule.declarations.length + 1);
+          for (const [k, d] of rule.declarations.entries()) {
             // A rule that may match (a selector not decided here, css-selector.ts) can only hide: a
             // planted value must not get through a selector this reader does not follow.
             if (match === MAYBE && isCustom(d.property)) (unsure ??= new Set()).add(d.property);
             if (match === MAYBE && (rule.conditional || isCustom(d.property) || !hides(d.property, d.value))) continue;
-            consider(d, level(d.important, rule.layer), rule.selector.specificity, rule.order, match === MAYBE ? GUESSED : SHEET, rule.conditional);
+            consider(d, level(d.important, rule.layer), rule.selector.specificity, rule.order + k * step, match === MAYBE ? GUESSED : SHEET, rule.conditional);
           }
         }
       }
