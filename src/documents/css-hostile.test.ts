@@ -22,6 +22,22 @@ describe('the style sheet reader against hostile reports', () => {
     }
   });
 
+  it('ignores rules under media a screen never is: @media print cannot show hidden text again', () => {
+    for (const [css, body] of [
+      ['.a{display:none} @media print{.a{display:block}}', '<p class="a">planted.net</p>'],
+      ['@media print{[hidden]{display:block}}', '<p hidden>planted.net</p>'],
+      ['.a{display:none} @media speech, not all{.a{display:block}}', '<p class="a">planted.net</p>'],
+      ['.a{opacity:0} @media print and (min-width:0){.a{opacity:1}}', '<p class="a">planted.net</p>'],
+      ['.a{display:none}', '<p class="a">planted.net</p><style media="print">.a{display:block}</style>'],
+    ]) {
+      assert.doesNotMatch(read(body as string, `<style>${css as string}</style>`), /planted\.net/, css);
+    }
+    // A condition that may hold on some screen still shows the text again.
+    for (const css of ['.a{display:none} @media (min-width:768px){.a{display:block}}', '.a{display:none} @media print, (orientation:landscape){.a{display:block}}', '.a{display:none} @media not print{.a{display:block}}']) {
+      assert.match(read('<p class="a">shown.net</p>', `<style>${css}</style>`), /shown\.net/, css);
+    }
+  });
+
   it('reads comments in a style attribute as a browser does: display:/**/none hides', () => {
     for (const style of ['display:/**/none', '/* x */display:none', 'display:none/* ; */', 'opacity:/*1*/0', 'color:/**/white']) {
       assert.doesNotMatch(read(`<p style="${style}">planted.net</p>`), /planted\.net/, style);

@@ -2,7 +2,9 @@
 // report on. A rule under such a condition hides text as a rule at the top level does; under any
 // other it may apply or not, and the style sheet reader lets it only show text again
 // (html-stylesheet.ts). A poisoned report otherwise wraps `.x{display:none}` in `@media (min-width:0)`
-// and the planted text, hidden from the analyst, is read.
+// and the planted text, hidden from the analyst, is read. A list that holds on no screen (print,
+// speech, `not all`: mediaNeverHolds) is not read at all, or `@media print{.x{display:block}}` would
+// show every hidden element again.
 //
 // "Every screen" is a desktop or laptop browser window: the media type is `screen` (`all` and
 // `not print` hold, `print` and `speech` do not), it shows colour, and it is at least
@@ -202,6 +204,24 @@ export function supportsAlwaysHolds(condition: string): boolean {
   const text = condition.trim().toLowerCase().replace(/\s+/g, ' ');
   if (text === '' || text.length > MAX_QUERY_CHARS) return false;
   return supportsCondition(text) === 'always';
+}
+
+/**
+ * Whether the media query list `list` holds on no screen: every query is for another medium (print,
+ * speech) or `not all`. Rules under it are not read at all (`@media print{.x{display:block}}` must
+ * not show hidden text again). A list this reader does not parse is not counted as holding nowhere.
+ */
+export function mediaNeverHolds(list: string): boolean {
+  const text = list.trim().toLowerCase().replace(/\s+/g, ' ');
+  if (text === '' || text.length > MAX_QUERY_CHARS) return false;
+  const queries = splitTop(text, /,/y);
+  if (queries === undefined) return false;
+  return queries.every((q) => {
+    const m = /^(?:(only|not) )?([a-z-]+)(?: and |$)/.exec(q.trim());
+    if (m === null) return false;
+    // print, or print and (…): a screen is never that medium; `not all` and `not screen` hold nowhere.
+    return m[1] === 'not' ? q.trim() === 'not all' || q.trim() === 'not screen' : OTHER_TYPES.has(m[2] ?? '');
+  });
 }
 
 /** Whether the media query list `list` holds on every screen (an empty list is `all`). */

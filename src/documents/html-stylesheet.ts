@@ -30,7 +30,7 @@
 // resolution and the selectors nested rules make counted with them); the caller is told
 // (`truncated`, `exhausted`) so that the analyst can be.
 import type { DefaultTreeAdapterMap } from 'parse5';
-import { mediaAlwaysHolds, supportsAlwaysHolds } from './css-media.ts';
+import { mediaAlwaysHolds, mediaNeverHolds, supportsAlwaysHolds } from './css-media.ts';
 import { expand, GLOBAL, mayHide as hides, MENTIONS_PROPERTY, SHORTHANDS, valid } from './css-properties.ts';
 import type { Property } from './css-properties.ts';
 import { newBudget, parseAtProperty, substitute, usesVar } from './css-custom-properties.ts';
@@ -332,6 +332,8 @@ export class PageStyles {
           const type = attr(node, 'type')?.trim().toLowerCase();
           if (type !== undefined && type !== '' && type !== 'text/css') continue;
           const media = attr(node, 'media');
+          // A style sheet for print (or speech) applies on no screen: not read.
+          if (media !== undefined && mediaNeverHolds(media)) continue;
           let css = node.childNodes.map((c) => ('value' in c ? c.value : '')).join('');
           if (css.length > budget) {
             this.truncated = true;
@@ -415,7 +417,9 @@ export class PageStyles {
         const name = /^@([-A-Za-z]+)/.exec(prelude)?.[1]?.toLowerCase() ?? '';
         const registration = name === 'property' ? parseAtProperty(prelude, css.slice(j + 1, close)) : undefined;
         if (registration !== undefined) this.registered.set(...registration);
-        if (GROUPING_AT_RULES.has(name) && depth < MAX_AT_RULE_DEPTH) {
+        // Rules for print or speech apply on no screen: they must not show hidden text again.
+        const nowhere = name === 'media' && mediaNeverHolds(prelude.slice(6));
+        if (GROUPING_AT_RULES.has(name) && depth < MAX_AT_RULE_DEPTH && !nowhere) {
           if (name === 'layer' && layer === undefined) {
             // Rules in a layer apply, below the rules outside layers; level() ranks them.
             const layerName = prelude.slice(6).trim();
