@@ -38,6 +38,17 @@ describe('the style sheet reader against hostile reports', () => {
     }
   });
 
+  it('does not let a selector longer than it follows, or with a namespace, smuggle text', () => {
+    const deep = '<div><div><div><div><div><p class="a">planted.net</p></div></div></div></div></div>';
+    for (const css of ['html body main div div div div div p.a{display:none}', 'main div div div div div div div div div .a{display:none}', '*|p.a{display:none}', '|p.a{display:none}', '*|*.a{display:none}']) {
+      assert.doesNotMatch(read(deep, `<style>${css}</style>`), /planted\.net/, css);
+    }
+    // Only its last compound is decided: where that does not match, nothing is hidden; a long
+    // selector cannot show text again.
+    assert.match(read(deep.replace('planted', 'shown'), '<style>html body main div div div div div p.b{display:none}</style>'), /shown\.net/);
+    assert.doesNotMatch(read(deep, '<style>.a{display:none} html body main div div div div div p.a{display:block}</style>'), /planted\.net/);
+  });
+
   it('reads comments in a style attribute as a browser does: display:/**/none hides', () => {
     for (const style of ['display:/**/none', '/* x */display:none', 'display:none/* ; */', 'opacity:/*1*/0', 'color:/**/white']) {
       assert.doesNotMatch(read(`<p style="${style}">planted.net</p>`), /planted\.net/, style);

@@ -27,7 +27,7 @@ import type { DefaultTreeAdapterMap } from 'parse5';
 type Node = DefaultTreeAdapterMap['node'];
 type Element = DefaultTreeAdapterMap['element'];
 
-/** Compound selectors in one complex selector (`div .a > p` has three); longer ones are left out. */
+/** Compound selectors in one complex selector (`div .a > p` has three) followed; past them only the last is decided. */
 const MAX_SELECTOR_COMPOUNDS = 8;
 /** Selector lists nested in one another (:is(:not(:is(…)))); deeper ones are not read. */
 const MAX_NESTING = 3;
@@ -357,6 +357,9 @@ class SelectorParser {
     const attributes: AttributeTest[] = [];
     const pseudos: Pseudo[] = [];
     let element = false;
+    // A namespace prefix (`*|p`, `|p`): an HTML page's elements are in every namespace a sheet names.
+    if (this.s.startsWith('*|', this.i) && this.s[this.i + 2] !== '=') this.i += 2;
+    else if (this.s[this.i] === '|' && this.s[this.i + 1] !== '=') this.i += 1;
     if (this.s[this.i] === '*') {
       this.i += 1;
       any = true;
@@ -398,7 +401,6 @@ class SelectorParser {
     const combinators: Combinator[] = [];
     this.ws();
     for (;;) {
-      if (compounds.length >= MAX_SELECTOR_COMPOUNDS) return undefined;
       const c = this.compound();
       if (c === undefined || c === 'pseudo-element') return c;
       compounds.push(c);
@@ -421,6 +423,12 @@ class SelectorParser {
       if (c.tag !== undefined) t += 1;
     }
     const specificity = Math.min(a, 999) * 1e6 + Math.min(b, 999) * 1e3 + Math.min(t, 999) + this.extra;
+    const last = compounds[compounds.length - 1];
+    if (compounds.length > MAX_SELECTOR_COMPOUNDS && last !== undefined) {
+      // Longer than is followed: only its subject is decided, and the rest may match or not (MAYBE:
+      // it may hide text, never show it). Left out, it let nine compounds smuggle a value.
+      return { compounds: [{ ...last, pseudos: [...last.pseudos, { kind: 'maybe' }] }], combinators: [], specificity };
+    }
     return { compounds, combinators, specificity };
   }
 }
