@@ -49,6 +49,15 @@ describe('the style sheet reader against hostile reports', () => {
     assert.doesNotMatch(read(deep, '<style>.a{display:none} html body main div div div div div p.a{display:block}</style>'), /planted\.net/);
   });
 
+  it('does not read what a closed <details> holds beyond its summary, and says so', () => {
+    const doc = readHtml(page('<details><summary>Indicators</summary><p>planted.net</p> loose-planted.net</details>'));
+    assert.doesNotMatch(doc.text, /planted\.net/);
+    assert.match(doc.text, /Indicators/);
+    assert.ok(doc.warnings.some((w) => /hidden element.*planted\.net/.test(w)), doc.warnings.join('\n'));
+    // Open, it is read whole; a <details> nested in an open one is judged on its own.
+    assert.match(read('<details open><summary>Indicators</summary><p>shown.net</p><details><summary>More</summary>x</details></details>'), /Indicators\n*shown\.net\n*More/);
+  });
+
   it('reads comments in a style attribute as a browser does: display:/**/none hides', () => {
     for (const style of ['display:/**/none', '/* x */display:none', 'display:none/* ; */', 'opacity:/*1*/0', 'color:/**/white']) {
       assert.doesNotMatch(read(`<p style="${style}">planted.net</p>`), /planted\.net/, style);

@@ -5,8 +5,9 @@
 // aside) is dropped; link targets are not read, only the text the reader sees. Text a reader of the
 // rendered page does not see is dropped too, with a warning: a report from a compromised partner
 // could otherwise plant indicators there that the analyst, who reads the rendered page, never sees
-// but is asked to accept. That is text under the `hidden` attribute or a display:none,
-// visibility:hidden or content-visibility:hidden style, and text laid out but unseen (css-hiding.ts:
+// but is asked to accept. That is text in a closed <details> (its summary aside), under the `hidden`
+// attribute or a display:none, visibility:hidden or content-visibility:hidden style, and text laid
+// out but unseen (css-hiding.ts:
 // opacity:0, a font size of zero, the colour of its background, moved off the screen, clipped), by
 // inline styles or the page's <style> elements as html-stylesheet.ts reads them. Linked style sheets
 // are never fetched: a page that has them gets a warning that they were not applied.
@@ -74,6 +75,17 @@ function hiddenFromView(el: Element, styles: PageStyles): boolean {
 
 function isElement(node: Node): node is Element {
   return 'tagName' in node;
+}
+
+/**
+ * Whether `node` is in a closed <details> other than as its summary: a browser shows only the first
+ * <summary> until the reader opens it (the rest is as hidden as hidden=until-found, and a planted
+ * value behind an empty summary is one no analyst clicks for).
+ */
+function inClosedDetails(node: Node): boolean {
+  const parent = 'parentNode' in node ? node.parentNode : null;
+  if (parent === null || !isElement(parent) || parent.tagName !== 'details' || attr(parent, 'open') !== undefined) return false;
+  return !(isElement(node) && node.tagName === 'summary' && parent.childNodes.find((k) => isElement(k) && k.tagName === 'summary') === node);
 }
 
 function attr(el: Element, name: string): string | undefined {
@@ -288,6 +300,15 @@ class HtmlText {
   /** Handles the start of `node`; returns what to do after its children, or null to skip them. */
   private enter(node: Node): (() => void) | null {
     if (node.nodeName === '#text' && 'value' in node) {
+      if (inClosedDetails(node)) {
+        const n = this.visible ? node.value.replace(/\s+/g, '').length : 0;
+        if (n > 0) {
+          this.hiddenElements += 1;
+          this.hiddenChars += n;
+          if (this.hiddenSample.trim() === '') this.hiddenSample = ` ${node.value}`;
+        }
+        return null;
+      }
       const loc = node.sourceCodeLocation;
       this.text(node.value, loc?.startOffset, loc?.endOffset);
       return null;
@@ -296,7 +317,7 @@ class HtmlText {
     if (SKIP.has(node.tagName)) return null;
     const css = this.styles.visibility(node);
     const rendering = render(this.rendering, node.tagName, css);
-    if (notDisplayed(node, css) || rendering === 'unseen') {
+    if (notDisplayed(node, css) || rendering === 'unseen' || inClosedDetails(node)) {
       // Nothing inside is shown, whatever it says of itself.
       const hidden = this.visible ? hiddenText(node) : { chars: 0, sample: '' };
       if (hidden.chars > 0) {
