@@ -7,9 +7,9 @@
 // could otherwise plant indicators there that the analyst, who reads the rendered page, never sees
 // but is asked to accept. That is text in a closed <details> (its summary aside), under the `hidden`
 // attribute or a display:none, visibility:hidden or content-visibility:hidden style, and text laid
-// out but unseen (css-hiding.ts:
-// opacity:0, a font size of zero, the colour of its background, moved off the screen, clipped), by
-// inline styles or the page's <style> elements as html-stylesheet.ts reads them. Linked style sheets
+// out but unseen (css-hiding.ts: opacity:0, a font size of zero, the colour of its background, moved
+// off the screen, clipped), by inline styles or the page's <style> elements as html-stylesheet.ts
+// reads them. Linked style sheets
 // are never fetched: a page that has them gets a warning that they were not applied.
 //
 // Parsing runs on the caller's thread (the CLI's, or a server's event loop for POST /api/drafts), so
