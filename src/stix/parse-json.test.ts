@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parseJson, scanJson } from './parse-json.ts';
+import { parseJson, parseJsonNoting, scanJson } from './parse-json.ts';
 import type { JsonParseProblem } from './parse-json.ts';
 
 function problemOf(text: string, options: Parameters<typeof parseJson>[1] = {}): JsonParseProblem {
@@ -205,5 +205,20 @@ describe('parseJson: the same verdicts as scanning before JSON.parse', () => {
     assert.equal(problemOf(`${'['.repeat(70)}1,`).code, 'ENT_INPUT_TOO_DEEP');
     assert.equal(problemOf('[18446744073709551615,').code, 'ENT_INPUT_MALFORMED_JSON');
     assert.match(problemOf('[18446744073709551615,').message, /beyond 2\^53/);
+  });
+});
+
+describe('parseJsonNoting: whether the text of a number had to be read', () => {
+  it('says so for a value holding a number past 2^53 - 1 or written with an exponent, and not otherwise', () => {
+    const noted = (text: string): boolean | undefined => {
+      const parsed = parseJsonNoting(text);
+      return parsed.ok ? parsed.value.textRead : undefined;
+    };
+    assert.equal(noted('{"n":1e20}'), true);
+    assert.equal(noted('{"a":[{"n":9007199254740993}]}'), undefined, 'an unsafe integer is refused');
+    assert.equal(noted('{"n":1,"s":"1e20","deep":[[[1]]]}'), false);
+    const plain = parseJsonNoting('{"a":[1,2]}');
+    assert.ok(plain.ok);
+    assert.deepEqual(plain.value.value, parseJson('{"a":[1,2]}').ok ? { a: [1, 2] } : undefined);
   });
 });

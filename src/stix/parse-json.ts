@@ -70,6 +70,17 @@ const DIGIT_9 = 0x39;
  * Stripping the key instead would silently alter a partner's object and break its signature.
  */
 export function parseJson(text: string, options: ParseJsonOptions = {}): Result<JsonValue, JsonParseProblem> {
+  const parsed = parseJsonNoting(text, options);
+  return parsed.ok ? ok(parsed.value.value) : parsed;
+}
+
+/**
+ * parseJson, saying also whether the value holds a number whose text it had to read (not finite, or
+ * an integer past 2^53 - 1, within the limits all the same): a reader that parses a document in parts
+ * (read-container-chunks.ts) then knows, without walking the value again, that the whole text must
+ * decide, since a number in a member a later one replaced is checked only there.
+ */
+export function parseJsonNoting(text: string, options: ParseJsonOptions = {}): Result<{ readonly value: JsonValue; readonly textRead: boolean }, JsonParseProblem> {
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   if (options.maxBytes !== undefined) {
     if (exceedsByteLimit(text, options.maxBytes)) {
@@ -92,11 +103,13 @@ export function parseJson(text: string, options: ParseJsonOptions = {}): Result<
     const position = errorPosition(body, raw);
     return err(problem(text, 'ENT_INPUT_MALFORMED_JSON', `not valid JSON: ${detail}${encodingHint(text)}`, position === undefined ? undefined : position + offset));
   }
+  // The walk finds either a container too deep, which the scan then refuses, or a suspect number.
   if (mayBeRefused(value, maxDepth, checkNumbers)) {
     const scanned = scanJson(body, maxDepth, checkNumbers);
     if (scanned !== undefined) return err(problem(text, scanned.code, scanned.reason, scanned.position + offset));
+    return ok({ value, textRead: true });
   }
-  return ok(value);
+  return ok({ value, textRead: false });
 }
 
 /**

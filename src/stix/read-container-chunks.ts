@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_MAX_DEPTH, parseJson } from './parse-json.ts';
+import { DEFAULT_MAX_DEPTH, parseJsonNoting } from './parse-json.ts';
 import { readDocument, type ReadResult } from './read-documents.ts';
 import type { JsonObject, JsonValue } from './types.ts';
 
@@ -102,23 +102,6 @@ export function parseContainerPieces(pieces: readonly Uint8Array[], options: { r
   }
 }
 
-/**
- * Whether a value holds a number parseJson would check the text of (its isChangedByParse): one that
- * is not finite, or an integer past 2^53 - 1. Values here come from parseJson within maxDepth, so
- * the recursion is bounded.
- */
-function holdsSuspectNumber(value: JsonValue): boolean {
-  if (typeof value === 'number') return !Number.isFinite(value) || (Number.isInteger(value) && !Number.isSafeInteger(value));
-  if (typeof value !== 'object' || value === null) return false;
-  if (Array.isArray(value)) {
-    for (let index = 0; index < value.length; index += 1) if (holdsSuspectNumber(value[index] as JsonValue)) return true;
-    return false;
-  }
-  // for-in, as parseJson walks: no array of values per object, and JSON.parse gives no inherited keys.
-  for (const key in value) if (holdsSuspectNumber(value[key] as JsonValue)) return true;
-  return false;
-}
-
 /** Reads a file through {@link readContainer}. */
 export function readContainerFile(path: string, options: { readonly maxDepth?: number } = {}): ReadResult | undefined {
   const descriptor = openSync(path, 'r');
@@ -183,7 +166,7 @@ class ContainerScan {
   /** Whether bytes that are not well-formed UTF-8 refuse the document (rather than read as U+FFFD). */
   readonly #strictUtf8: boolean;
   /**
-   * Whether an element held a number parseJson checks the text of (holdsSuspectNumber). parseJson
+   * Whether an element held a number parseJson checks the text of (parseJsonNoting's textRead). parseJson
    * reads the whole text for unsafe numbers when the value it parsed holds such a one (1e20 is an
    * integer past 2^53 - 1), and that reading also refuses an unsafe number in a member a later one
    * of the same name replaced: {"objects":[{"n":1e20}],"x":1e400,"x":1} is refused whole. Each part
@@ -247,10 +230,9 @@ class ContainerScan {
     if (!this.#copySkeleton(this.#length)) return undefined;
     const bytes = Buffer.concat(this.#skeleton, this.#skeletonBytes);
     if (this.#strictUtf8 && !isUtf8(bytes)) return undefined;
-    const skeleton = parseJson(bytes.toString('utf8'), { maxDepth: this.#maxDepth });
-    if (!skeleton.ok) return undefined;
-    const value = skeleton.value;
-    if (this.#suspect || holdsSuspectNumber(value)) return undefined;
+    const skeleton = parseJsonNoting(bytes.toString('utf8'), { maxDepth: this.#maxDepth });
+    if (!skeleton.ok || this.#suspect || skeleton.value.textRead) return undefined;
+    const value = skeleton.value.value;
     // A later `objects` member replaces the one read here (JSON.parse keeps the last): not handled.
     if (typeof value !== 'object' || value === null || Array.isArray(value) || value['objects'] !== this.#placeholder) return undefined;
     if (value['type'] !== 'bundle' && value['type'] !== undefined) return undefined;
@@ -371,10 +353,11 @@ class ContainerScan {
   #elementEnds(end: number): boolean {
     // Elements start and end at ASCII bytes, so each holds whole characters: checked one by one, every byte of the document is.
     if (this.#strictUtf8 && !isUtf8(this.#window.subarray(this.#elementFrom, end))) return false;
-    const parsed = parseJson(this.#window.toString('utf8', this.#elementFrom, end), { maxDepth: this.#maxDepth - 2 });
+    const parsed = parseJsonNoting(this.#window.toString('utf8', this.#elementFrom, end), { maxDepth: this.#maxDepth - 2 });
     if (!parsed.ok) return false;
-    if (!this.#suspect && holdsSuspectNumber(parsed.value)) this.#suspect = true;
-    this.#objects.push(parsed.value);
+    // A number whose text parseJson had to read, known without a second walk of the value.
+    if (parsed.value.textRead) this.#suspect = true;
+    this.#objects.push(parsed.value.value);
     this.#elementCount += 1;
     this.#mode = 'objects';
     this.#separatorFrom = end;
