@@ -153,13 +153,13 @@ export function releaseAuditEntry(
 export const MAX_PAGE_ENTRY_RELEASES = 500;
 
 /**
- * Entries a reader of the whole log (`audit verify`, revocation recalls) asks readAudit for at a
- * time, holding no more than one read. Readers took 5,000 when an entry was one release; a page
- * entry lists up to MAX_PAGE_ENTRY_RELEASES, so 5,000 entries may be 2.5 million releases, their
- * text and objects about a gigabyte at once. 100 entries list at most 50,000 releases (some 8 MB of
- * text). Unfiltered reads walk the primary key from `afterSeq`, so smaller reads cost no more in
- * all. (Reads for one recipient keep larger ones: without statistics SQLite takes the recipient
- * index and sorts that recipient's rows on every read, and those readers hold every release anyway.)
+ * Entries a reader of the log (`audit verify`, revocation recalls, `audit received`) asks readAudit
+ * for at a time, holding no more than one read. Readers took 5,000 when an entry was one release; a
+ * page entry lists up to MAX_PAGE_ENTRY_RELEASES, so 5,000 entries may be 2.5 million releases,
+ * their text and objects about a gigabyte at once. 100 entries list at most 50,000 releases (some
+ * 8 MB of text). Every read walks an index in log order from `afterSeq` (the primary key, or one
+ * recipient's entries by (recipient, seq) since migration 17) and stops at its limit, so smaller
+ * reads cost no more in all.
  */
 export const AUDIT_READ_ENTRIES = 100;
 

@@ -491,4 +491,14 @@ export const migrations: readonly string[] = [
           WHERE ov.vid = OLD.vid AND j.type = 'text');
   END;
   `,
+  /* 17: one recipient's audit entries in log order */ `
+  -- Every read of the log is in seq order from a cursor (SqliteCircleTables auditReadStatement):
+  -- through (recipient, at) each page of one recipient's entries was found by recipient and then
+  -- sorted by seq, re-reading and re-sorting what was left of them (or of a --from/--to window) for
+  -- every page. This index hands them over in order, from the cursor, and a page stops at its limit.
+  -- (recipient, at) served nothing else, so it goes. An index build only: no row is read back into
+  -- the table or rewritten, whatever the log's size (older logs hold a row per version released).
+  CREATE INDEX audit_by_recipient_seq ON audit_log (recipient_organisation_id, seq);
+  DROP INDEX audit_by_recipient;
+  `,
 ];

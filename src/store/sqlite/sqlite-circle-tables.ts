@@ -32,6 +32,40 @@ interface RecallRow {
 const MAX_AUDIT_PAGE = 10_000;
 
 /**
+ * The statement readAudit runs (exported for the test that reads its query plan). Every read is in
+ * log order from `afterSeq`: one recipient's rows through the index on (recipient, seq) (migration
+ * 17), a seek that hands them over in order, so a page stops at its limit; the whole log is the
+ * table itself. The circle and the time window are filters on that walk: through the old index on
+ * (recipient, at) every page re-read and re-sorted what was left of the window.
+ */
+export function auditReadStatement(query: AuditQuery): { sql: string; params: (string | number)[] } {
+  const clauses = ['seq > ?'];
+  const params: (string | number)[] = [query.afterSeq ?? 0];
+  if (query.recipientOrganisationId !== undefined) {
+    clauses.push('recipient_organisation_id = ?');
+    params.push(query.recipientOrganisationId);
+  }
+  if (query.circleId !== undefined) {
+    clauses.push('circle_id = ?');
+    params.push(query.circleId);
+  }
+  // `at` is an ISO string written by Date.toISOString, so text order is time order.
+  if (query.from !== undefined) {
+    clauses.push('at >= ?');
+    params.push(query.from.toISOString());
+  }
+  if (query.to !== undefined) {
+    clauses.push('at < ?');
+    params.push(query.to.toISOString());
+  }
+  const limit = Number.isFinite(query.limit) ? Math.max(1, Math.min(MAX_AUDIT_PAGE, Math.floor(query.limit))) : 1;
+  return {
+    sql: `SELECT seq, recipient_organisation_id, circle_id, at, entry, previous_hash, hash FROM audit_log WHERE ${clauses.join(' AND ')} ORDER BY seq LIMIT ${limit}`,
+    params,
+  };
+}
+
+/**
  * The circle, agreement, audit and recall tables of the SQLite store (migration 3). Documents are
  * stored in their exchange form and read back through the same parsers as untrusted input, so a
  * row edited behind the program's back fails closed (ENT_STORE_UNAVAILABLE) instead of widening
@@ -185,29 +219,8 @@ export class SqliteCircleTables {
   }
 
   readAudit(query: AuditQuery): AuditRecord[] {
-    const clauses = ['seq > ?'];
-    const params: (string | number)[] = [query.afterSeq ?? 0];
-    if (query.recipientOrganisationId !== undefined) {
-      clauses.push('recipient_organisation_id = ?');
-      params.push(query.recipientOrganisationId);
-    }
-    if (query.circleId !== undefined) {
-      clauses.push('circle_id = ?');
-      params.push(query.circleId);
-    }
-    // `at` is an ISO string written by Date.toISOString, so text order is time order.
-    if (query.from !== undefined) {
-      clauses.push('at >= ?');
-      params.push(query.from.toISOString());
-    }
-    if (query.to !== undefined) {
-      clauses.push('at < ?');
-      params.push(query.to.toISOString());
-    }
-    const limit = Number.isFinite(query.limit) ? Math.max(1, Math.min(MAX_AUDIT_PAGE, Math.floor(query.limit))) : 1;
-    const rows = this.#db
-      .prepare(`SELECT seq, recipient_organisation_id, circle_id, at, entry, previous_hash, hash FROM audit_log WHERE ${clauses.join(' AND ')} ORDER BY seq LIMIT ${limit}`)
-      .all(...params) as AuditRow[];
+    const { sql, params } = auditReadStatement(query);
+    const rows = this.#db.prepare(sql).all(...params) as AuditRow[];
     return rows.map((row) => ({ seq: row.seq, chained: toChained(row) }));
   }
 
