@@ -398,6 +398,20 @@ describe('reading HTML', () => {
     assert.equal(at('ware\\Run'), 'ware\\Run', 'in a code block too');
   });
 
+  it('maps text split by an astral invisible character (a tag, two UTF-16 units) back to its exact offsets, past an emoji', () => {
+    const html = page('<main><p>\u{1f6a8} C2 at evil\u{e0041}-c2.com and 1\u316485.220.101.4 \u{1f6a8} then 45.77.12.3.</p></main>');
+    const doc = readHtml(html);
+    assert.ok(doc.text.includes('\u{1f6a8} C2 at evil-c2.com and 185.220.101.4 \u{1f6a8} then 45.77.12.3.'), doc.text);
+    const at = (s: string): string => {
+      const where = locateOffset(doc, doc.text.indexOf(s));
+      return html.slice(where?.sourceStart, (where?.sourceStart ?? 0) + s.length);
+    };
+    assert.equal(at('\u{1f6a8} C2 at evil'), '\u{1f6a8} C2 at evil');
+    assert.equal(at('-c2.com and 1'), '-c2.com and 1');
+    assert.equal(at('85.220.101.4 \u{1f6a8} then 45.77.12.3.'), '85.220.101.4 \u{1f6a8} then 45.77.12.3.');
+    assert.match(doc.warnings.join('\n'), /<U\+E0041>.*<U\+3164>/);
+  });
+
   it('maps text back to the offset of the text in the HTML source', () => {
     const html = page('<main><p>The actor used 45.77.12.3 for C2.</p></main>');
     const doc = readHtml(html);

@@ -27,7 +27,7 @@ import { MAX_STYLESHEET_CHARS, PageStyles } from './html-stylesheet.ts';
 import type { Visibility } from './html-stylesheet.ts';
 import { PAGE, render } from './css-hiding.ts';
 import type { Rendering } from './css-hiding.ts';
-import { INVISIBLE_CHARACTERS, INVISIBLE_CLASS, invisibleInWords, shown } from '../extract/invisible.ts';
+import { INVISIBLE_CLASS, invisibleInWords, isInvisible, shown } from '../extract/invisible.ts';
 
 type Node = DefaultTreeAdapterMap['node'];
 type Element = DefaultTreeAdapterMap['element'];
@@ -46,9 +46,9 @@ const BLOCK = new Set([
 const PARAGRAPH = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'table', 'pre', 'blockquote', 'ul', 'ol', 'figure']);
 // Invisible characters (zero-width, soft hyphen, bidi controls) that sites insert to break long
 // tokens, or to defeat extractors: a browser shows them as nothing, so the text has none. The set is
-// the extractor's, which removes them from every other kind of document (invisible.ts).
-const INVISIBLE = new RegExp(`[${INVISIBLE_CLASS}]`, 'g');
-const INVISIBLE_CODES: ReadonlySet<number> = new Set(Array.from(INVISIBLE_CHARACTERS, (c) => c.charCodeAt(0)));
+// the extractor's, which removes them from every other kind of document (invisible.ts). Some are
+// astral (tag characters), hence the u flag, which the class requires.
+const INVISIBLE = new RegExp(`[${INVISIBLE_CLASS}]`, 'gu');
 
 // Elements a browser's own style sheet does not display (unless the author's styles set a display);
 // parse5 reads the text of <noframes> and <noembed> as text, so a page could hide a value in them.
@@ -259,9 +259,16 @@ class HtmlText {
    * indicator split by a zero-width space is still highlighted where it stands.
    */
   private addAround(piece: string, at: number, value: string, sourceStart: number): void {
-    // kept[i]: where the i-th character of the cleaned text stands in `value`.
+    // kept[i]: where the i-th UTF-16 unit of the cleaned text stands in `value`. Walked by code
+    // point: an astral invisible character (a tag) is two units to skip, an astral visible one (an
+    // emoji) two to keep.
     const kept: number[] = [];
-    for (let v = 0; v < value.length && kept.length < at + piece.length; v++) if (!INVISIBLE_CODES.has(value.charCodeAt(v))) kept.push(v);
+    for (let v = 0; v < value.length && kept.length < at + piece.length; ) {
+      const code = value.codePointAt(v) as number;
+      const units = code > 0xffff ? 2 : 1;
+      if (!isInvisible(code)) for (let u = 0; u < units; u++) kept.push(v + u);
+      v += units;
+    }
     let runStart = 0;
     for (let i = 1; i <= piece.length; i++) {
       const here = kept[at + i - 1] as number;

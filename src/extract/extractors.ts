@@ -305,11 +305,14 @@ const domainRow: ExtractorRow = {
 // indicator no traffic matches (U+200B, U+202E). extractObservables now removes the invisible ones
 // before any row runs (invisible.ts: the URL is then the one the reader sees), so in practice only
 // control characters end a URL here; the class still keeps them out for a caller of the row alone.
-// Built from invisible.ts's one set (it was a copy here, without U+061C).
+// Built from invisible.ts's one set (it was a copy here, without U+061C). The u flag is the set's
+// condition: it holds astral characters (tags), which a class without it cannot hold whole. The
+// scheme's case is spelled out rather than left to the i flag, which with u also folds U+017F (ſ)
+// into s and U+212A (Kelvin) into k: "httpſ://" would have been proposed as a URL no client opens.
 const URL_STOP = `\\s<>"'\`\\\\{}|^\\u0000-\\u001f\\u007f-\\u009f${INVISIBLE_CLASS}`;
 const URL_RE = new RegExp(
-  `\\b(?:https?|ftps?|sftp):\\/\\/(?:\\[[0-9a-fA-F:.]{2,45}\\](?::\\d{1,5})?|[^/?#\\[\\]${URL_STOP}]{1,253})(?:[/?#][^${URL_STOP}]{0,4096})?`,
-  'gi',
+  `\\b(?:[hH][tT][tT][pP][sS]?|[fF][tT][pP][sS]?|[sS][fF][tT][pP]):\\/\\/(?:\\[[0-9a-fA-F:.]{2,45}\\](?::\\d{1,5})?|[^/?#\\[\\]${URL_STOP}]{1,253})(?:[/?#][^${URL_STOP}]{0,4096})?`,
+  'gu',
 );
 
 /** Cuts a URL at the first ) or ] that closes nothing inside it ("[text](https://a.b/c)[next]"). */

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { extractObservables } from './extract-observables.ts';
 import type { Observable } from './extract-observables.ts';
 import { loadExtractData } from './load-extract-data.ts';
-import { INVISIBLE_CHARACTERS, INVISIBLE_CLASS, stripInvisible } from './invisible.ts';
+import { INVISIBLE_CHARACTERS, INVISIBLE_CLASS, isInvisible, shown, stripInvisible } from './invisible.ts';
 import { EXTRACTORS } from './extractors.ts';
 import { readDocument } from '../documents/read-document.ts';
 import { layoutPdfPage } from '../documents/pdf-layout.ts';
@@ -30,6 +30,29 @@ const INVISIBLE = [
   '\u2060', '\u2061', '\u2062', '\u2063', '\u2064', '\u2066', '\u2067', '\u2068', '\u2069', '\ufeff',
 ];
 
+// What the review added: Unicode tag characters (astral, two UTF-16 units each; "ASCII smuggling"
+// spells a hidden text with them), Hangul fillers, the Mongolian vowel separator, variation
+// selectors (both blocks), the combining grapheme joiner, the Khmer inherent vowels.
+const ADDED = [
+  '\u{e0041}', '\u{e0001}', '\u{e007f}', '\u115f', '\u1160', '\u3164', '\uffa0', '\u180e', '\ufe00', '\ufe0f', '\u{e0100}', '\u{e01ef}',
+  '\u034f', '\u17b4', '\u17b5',
+];
+const hexOf = (c: string): string => (c.codePointAt(0) ?? 0).toString(16);
+/** `text` spelled in tag characters (U+E0000 + its ASCII code): nothing on screen. */
+const tags = (text: string): string => Array.from(text, (c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('');
+
+test('the set is exactly what Unicode tells a renderer to show as nothing (Default_Ignorable_Code_Point)', () => {
+  const ignorable = /^\p{Default_Ignorable_Code_Point}$/u;
+  const set = new Set(Array.from(INVISIBLE_CHARACTERS));
+  for (let code = 0; code <= 0x10ffff; code++) {
+    if (code >= 0xd800 && code <= 0xdfff) continue;
+    const c = String.fromCodePoint(code);
+    assert.equal(set.has(c), ignorable.test(c), code.toString(16));
+    assert.equal(isInvisible(code), set.has(c), code.toString(16));
+  }
+  for (const c of ADDED) assert.ok(set.has(c), hexOf(c));
+});
+
 test('every zero-width, soft-hyphen and bidi control character is in the one set the extractor removes', () => {
   for (const c of INVISIBLE) assert.ok(INVISIBLE_CHARACTERS.includes(c), c.charCodeAt(0).toString(16));
   // Not white space, not ordinary text.
@@ -46,6 +69,39 @@ test('plain text: an invisible character inside an indicator is removed, so the 
     assert.deepEqual(found(`Hash d41d8cd98f00b204${c}e9800998ecf8427e here.`), ['file d41d8cd98f00b204e9800998ecf8427e'], code);
     assert.deepEqual(found(`Get https://evil${c}-c2.com/dl/a${c}b.bin now`), ['url https://evil-c2.com/dl/ab.bin', 'domain-name evil-c2.com'], code);
   }
+});
+
+test('plain text: the added characters, astral ones included, are removed from inside an indicator too', () => {
+  for (const c of ADDED) {
+    const code = hexOf(c);
+    assert.deepEqual(found(`C2 evil${c}-c2.com was seen.`), ['domain-name evil-c2.com'], code);
+    assert.deepEqual(found(`C2 1${c}85.220.101.4 was seen.`), ['ipv4-addr 185.220.101.4'], code);
+    assert.deepEqual(found(`Get https://evil${c}-c2.com/dl/a${c}b.bin now`), ['url https://evil-c2.com/dl/ab.bin', 'domain-name evil-c2.com'], code);
+  }
+});
+
+test('a tag character (two UTF-16 units) inside a domain: the value the analyst sees, its span as written, flagged', () => {
+  const text = `Beacon to evil\u{e0041}.com and 45.77.12.3 daily.`;
+  const [domain, ip] = extract(text);
+  assert.equal(domain?.value, 'evil.com');
+  assert.equal(text.slice(domain?.start, domain?.end), 'evil\u{e0041}.com');
+  assert.equal(domain?.invisible, true);
+  // The offsets after it are those of the original text: the pair counts as two units removed.
+  assert.equal(text.slice(ip?.start, ip?.end), '45.77.12.3');
+  assert.equal(ip?.invisible, undefined);
+  assert.equal(shown('evil\u{e0041}.com'), 'evil<U+E0041>.com', 'named by its code point, not by half of it');
+});
+
+test('a Hangul filler inside an address: the address the analyst sees, flagged', () => {
+  const text = 'Scanning from 19\u31642.0.2.1 and 198.51\uffa0.100.7.';
+  const values = extract(text);
+  assert.deepEqual(values.map((o) => `${o.value} ${o.invisible}`), ['192.0.2.1 true', '198.51.100.7 true']);
+  assert.equal(text.slice(values[0]?.start, values[0]?.end), '19\u31642.0.2.1');
+});
+
+test('ASCII smuggling: a text spelled in tag characters is not read, and the visible value next to it is unchanged', () => {
+  const text = `Block good-c2.com${tags(' and planted-c2.net 203.0.113.9')} today.`;
+  assert.deepEqual(found(text), ['domain-name good-c2.com']);
 });
 
 test('the span covers the invisible characters in the original text, and the value is flagged', () => {
@@ -90,24 +146,49 @@ test('HTML: invisible characters inside an indicator are read as the browser sho
   assert.deepEqual(found(doc.text), ['domain-name evil-c2.com', 'ipv4-addr 185.220.101.4', 'domain-name evil-c2.net']);
 });
 
+test('each reader: the added characters inside indicators are read as the rendered report shows them, with a warning', async () => {
+  const tag = '\u{e0041}';
+  const want = ['domain-name evil-c2.com', 'ipv4-addr 185.220.101.4'];
+  const html = await readDocument(Buffer.from('<!doctype html><html><body><p>C2 evil&#xE0041;-c2.com and 1&#x3164;85.220.101.4 seen.</p></body></html>'), 'tag.html');
+  assert.deepEqual(found(html.text), want, 'HTML');
+  assert.ok(html.warnings.some((w) => w.includes('<U+E0041>') && w.includes('<U+3164>')), html.warnings.join('\n'));
+  const text = await readDocument(Buffer.from(`C2 evil${tag}-c2.com and 1\u316485.220.101.4 seen.\n`), 'tag.txt');
+  assert.deepEqual(found(text.text), want, 'text');
+  assert.ok(text.warnings.some((w) => w.includes('<U+E0041>') && w.includes('<U+3164>')), text.warnings.join('\n'));
+  assert.ok(extract(text.text).every((o) => o.invisible === true));
+  const eml = message(['From: a@mailer.net', 'To: b@mailer.net', 'Subject: invoice'], textPart(`Pay at evil${tag}-c2.com from 1\u316485.220.101.4 today.`));
+  const mail = found((await readDocument(Buffer.from(eml), 'tag.eml')).text);
+  assert.deepEqual(mail.filter((v) => !v.endsWith('@mailer.net')), want, 'e-mail (its headers aside)');
+  const lines = layoutPdfPage({ page: 1, width: 612, height: 792, items: [[`C2 evil${tag}-c2.com and 1\u316485.220.101.4 seen`, 72, 700, 200, 10, 0]] });
+  assert.deepEqual(found(lines.join('\n')), want, 'PDF');
+});
+
 test('PDF: a text layer with a zero-width space and a soft hyphen inside indicators', () => {
   const lines = layoutPdfPage({ page: 1, width: 612, height: 792, items: [['C2 evil\u200b-c2.com and 1\u00ad85.220.101.4 seen', 72, 700, 200, 10, 0]] });
   assert.deepEqual(found(lines.join('\n')), ['domain-name evil-c2.com', 'ipv4-addr 185.220.101.4']);
 });
 
 test('one set, used everywhere: the class matches exactly the characters, and the URL row alone ends a URL at each of them', () => {
-  const klass = new RegExp(`^[${INVISIBLE_CLASS}]$`);
-  for (let code = 0; code <= 0xffff; code++) {
-    const c = String.fromCharCode(code);
-    assert.equal(klass.test(c), INVISIBLE_CHARACTERS.includes(c), code.toString(16));
+  const klass = new RegExp(`^[${INVISIBLE_CLASS}]$`, 'u');
+  const set = new Set(Array.from(INVISIBLE_CHARACTERS));
+  for (let code = 0; code <= 0x10ffff; code++) {
+    if (code >= 0xd800 && code <= 0xdfff) continue;
+    const c = String.fromCodePoint(code);
+    assert.equal(klass.test(c), set.has(c), code.toString(16));
   }
+  // Without the u flag the class would match the halves of a tag character, not the character:
+  // it is written so that such a regex is refused when it is built, not wrong when it runs.
+  assert.throws(() => new RegExp(`[${INVISIBLE_CLASS}]`), SyntaxError);
   // A caller of the URL row alone (no stripping first) gets the URL the reader sees end there, not
   // a value that carries the character.
   const url: RegExp | undefined = EXTRACTORS.find((r) => r.id === 'url')?.regex;
   assert.ok(url !== undefined);
-  for (const c of INVISIBLE) {
+  // The u flag the class needs must not bring the i flag's Unicode folding to the scheme: ſ is not s.
+  assert.equal(new RegExp(url.source, url.flags).exec('see HTTPS://evil.example/a now')?.[0], 'HTTPS://evil.example/a');
+  assert.equal(new RegExp(url.source, url.flags).exec('see http\u017f://evil.example/a now'), null);
+  for (const c of [...INVISIBLE, ...ADDED]) {
     const re: RegExp = new RegExp(url.source, url.flags);
     const m: RegExpExecArray | null = re.exec(`see https://evil.example/a${c}b now`);
-    assert.equal(m?.[0], 'https://evil.example/a', c.charCodeAt(0).toString(16));
+    assert.equal(m?.[0], 'https://evil.example/a', hexOf(c));
   }
 });

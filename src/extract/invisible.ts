@@ -1,47 +1,88 @@
-// Invisible formatting characters: zero-width characters, the soft hyphen, invisible operators and
-// bidi controls. A renderer (browser, mail client, PDF viewer, terminal) shows them as nothing, or
-// only uses them to order what is around them, so an analyst reading a report never sees them; yet
-// inside an indicator they split it for a regex. Left in, "evil\u200b.com" was not proposed at all
-// and "1\u200b92.0.2.1" was proposed as 92.0.2.1, an address the report never showed.
+// Invisible characters: what Unicode calls default-ignorable code points (the property
+// Default_Ignorable_Code_Point): zero-width characters, the soft hyphen, invisible operators, bidi
+// controls, variation selectors, Hangul fillers, tag characters. Unicode tells a renderer that does
+// not support one to show it as nothing, and the shaping engines of browsers, mail clients and PDF
+// viewers (HarfBuzz, DirectWrite, Core Text) do: an analyst reading a report never sees them, or sees
+// them only order or vary the characters around them; yet inside an indicator they split it for a
+// regex. Left in, "evil\u200b.com" was not proposed at all and "1\u200b92.0.2.1" was proposed as
+// 92.0.2.1, an address the report never showed.
 //
 // They are removed, not treated as the end of a token: the analyst accepts what they read, and what
 // they read is "evil.com" and "192.0.2.1". Ending the token proposes a fragment the report does not
 // show (92.0.2.1, il.com) or nothing, which a partner can use either to plant a value the analyst
 // does not recognise as such or to hide one from extraction. Sites insert the same characters
 // harmlessly to let long tokens wrap (hashes, URLs), where removing them is also right. The cost is
-// small: a Persian IDN label may hold U+200C legitimately (IDNA CONTEXTJ), and a bidi override
-// (U+202E) shows the characters after it in reverse, so the value read in logical order is not the
-// one displayed; neither is common in reports, and every value that held one is flagged
-// (Observable.invisible) and the document names such words in a warning (read-document.ts).
+// small: a Persian IDN label may hold U+200C legitimately (IDNA CONTEXTJ), a bidi override (U+202E)
+// shows the characters after it in reverse, so the value read in logical order is not the one
+// displayed, and the removal of a variation selector or a Hangul filler changes at most the glyph
+// of the character before it; none is common in an indicator, and every value that held one is
+// flagged (Observable.invisible) and the document names such words in a warning (read-document.ts).
 //
 // This is the one place that decides which characters these are: the extractor removes them from
 // every text before any row runs (extract-observables.ts), whatever reader made the text, and the
-// HTML reader removes them as a browser renders them (read-html.ts).
+// HTML reader removes them as a browser renders them (read-html.ts). A test checks the set against
+// the JavaScript engine's own table of the property, so a later Unicode version that adds one fails
+// it.
 
-// The ranges, inclusive: U+00AD, U+061C, U+200B–U+200F, U+202A–U+202E, U+2060–U+2064,
-// U+2066–U+2069, U+FEFF. Everything else (the string, the regex class of other modules: the HTML
-// reader, the URL row of extractors.ts) is derived from them, so that no copy can drift.
+// The ranges, inclusive, in code points. Everything else (the string, the regex class of other
+// modules: the HTML reader, the URL row of extractors.ts) is derived from them, so that no copy can
+// drift.
 const INVISIBLE_RANGES: readonly (readonly [number, number])[] = [
-  [0x00ad, 0x00ad], [0x061c, 0x061c], [0x200b, 0x200f], [0x202a, 0x202e], [0x2060, 0x2064], [0x2066, 0x2069], [0xfeff, 0xfeff],
+  [0x00ad, 0x00ad], // soft hyphen
+  [0x034f, 0x034f], // combining grapheme joiner
+  [0x061c, 0x061c], // Arabic letter mark (a bidi mark)
+  [0x115f, 0x1160], // Hangul choseong and jungseong fillers
+  [0x17b4, 0x17b5], // Khmer inherent vowels (no glyph; Unicode advises against their use)
+  [0x180b, 0x180f], // Mongolian free variation selectors and vowel separator
+  [0x200b, 0x200f], // zero-width space, non-joiner, joiner; left-to-right and right-to-left marks
+  [0x202a, 0x202e], // bidi embeddings and overrides
+  [0x2060, 0x206f], // word joiner, invisible operators, bidi isolates, deprecated format characters
+  [0x3164, 0x3164], // Hangul filler
+  [0xfe00, 0xfe0f], // variation selectors (U+FE0F asks for an emoji's colour glyph)
+  [0xfeff, 0xfeff], // zero-width no-break space (byte-order mark)
+  [0xffa0, 0xffa0], // halfwidth Hangul filler
+  [0xfff0, 0xfff8], // unassigned, kept default-ignorable by Unicode
+  [0x1bca0, 0x1bca3], // shorthand format controls
+  [0x1d173, 0x1d17a], // musical symbol formatting (begin beam, end slur...)
+  // Tags (U+E0000–U+E007F: "ASCII smuggling" spells a whole hidden text with them, read by a
+  // language model but never seen), variation selectors supplement (U+E0100–U+E01EF) and the rest of
+  // the plane's block, unassigned but default-ignorable. Two UTF-16 units each.
+  [0xe0000, 0xe0fff],
 ];
 
-const hex = (code: number): string => `\\u${code.toString(16).padStart(4, '0')}`;
+// \u{...}: valid only in a regex with the u flag, and a syntax error without it ("}-\u" is a range
+// out of order), so a regex built over the class without the flag is refused where it is built
+// instead of matching the halves of an astral character. Every user must pass 'u'.
+const hex = (code: number): string => `\\u{${code.toString(16)}}`;
 
-/** Every invisible character, in order. */
+/** Every invisible character, in order (astral ones as surrogate pairs). */
 export const INVISIBLE_CHARACTERS = INVISIBLE_RANGES.map(([from, to]) =>
-  Array.from({ length: to - from + 1 }, (_, k) => String.fromCharCode(from + k)).join(''),
+  Array.from({ length: to - from + 1 }, (_, k) => String.fromCodePoint(from + k)).join(''),
 ).join('');
 
-/** A regex character class body for INVISIBLE_CHARACTERS (ranges, for regexes of other modules). */
+/**
+ * A regex character class body for INVISIBLE_CHARACTERS (ranges, for regexes of other modules).
+ * Only for a regex with the `u` flag: it holds astral code points, and without the flag the regex
+ * cannot be built (a SyntaxError), rather than silently matching half a character.
+ */
 export const INVISIBLE_CLASS = INVISIBLE_RANGES.map(([from, to]) => (from === to ? hex(from) : `${hex(from)}-${hex(to)}`)).join('');
 
-const INVISIBLE_RE = new RegExp(`[${INVISIBLE_CLASS}]`, 'g');
-const HAS_INVISIBLE = new RegExp(`[${INVISIBLE_CLASS}]`);
+/** Whether the code point `code` is an invisible character. */
+export function isInvisible(code: number): boolean {
+  for (const [from, to] of INVISIBLE_RANGES) {
+    if (code < from) return false;
+    if (code <= to) return true;
+  }
+  return false;
+}
+
+const INVISIBLE_RE = new RegExp(`[${INVISIBLE_CLASS}]`, 'gu');
+const HAS_INVISIBLE = new RegExp(`[${INVISIBLE_CLASS}]`, 'u');
 
 export interface StrippedText {
   /** The text without its invisible characters: extraction runs on it. */
   readonly text: string;
-  /** How many characters were removed. */
+  /** How many UTF-16 units were removed (two for an astral character). */
   readonly removed: number;
   /** Offset of a span's start in the stripped text → in the original (past invisible characters before it). */
   toOriginalStart(offset: number): number;
@@ -63,19 +104,23 @@ const UNCHANGED = (text: string): StrippedText => ({
 export function stripInvisible(text: string): StrippedText {
   // One scan and the text as it is, for the text of almost every report.
   if (!HAS_INVISIBLE.test(text)) return UNCHANGED(text);
-  // at[k]: the offset in the stripped text where the k-th removed character stood (the offset of
-  // the next kept character); non-decreasing. Four bytes per character: a hostile text of nothing
-  // but zero-width spaces (32 Mi characters at most) costs 128 MiB here, not an object each.
+  // at[k]: the offset in the stripped text where the k-th removed UTF-16 unit stood (the offset of
+  // the next kept character); non-decreasing. An astral character (a tag) is two units, so two
+  // entries at the same offset: offsets are counted in units, as a string's are. Four bytes per
+  // unit: a hostile text of nothing but zero-width spaces (32 Mi characters at most) costs 128 MiB
+  // here, not an object each.
   let at = new Uint32Array(64);
   let removed = 0;
-  const out = text.replace(INVISIBLE_RE, (_c, offset: number) => {
-    if (removed === at.length) {
-      const grown = new Uint32Array(at.length * 2);
-      grown.set(at);
-      at = grown;
+  const out = text.replace(INVISIBLE_RE, (c: string, offset: number) => {
+    for (let unit = 0; unit < c.length; unit++) {
+      if (removed === at.length) {
+        const grown = new Uint32Array(at.length * 2);
+        grown.set(at);
+        at = grown;
+      }
+      at[removed] = offset + unit - removed;
+      removed += 1;
     }
-    at[removed] = offset - removed;
-    removed += 1;
     return '';
   });
   /** Number of removed characters whose stripped offset is < offset (strict) or ≤ offset. */
@@ -104,7 +149,7 @@ export function stripInvisible(text: string): StrippedText {
 // words with a soft hyphen, "Infor\u00admation", do not).
 const INDICATOR_LIKE = /[.:/\\@0-9]/;
 const WORD_RE = /\S+/g;
-const EDGES_RE = new RegExp(`^[${INVISIBLE_CLASS}]+|[${INVISIBLE_CLASS}]+$`, 'g');
+const EDGES_RE = new RegExp(`^[${INVISIBLE_CLASS}]+|[${INVISIBLE_CLASS}]+$`, 'gu');
 
 /**
  * The words of `text` (runs of non-white-space) that look like indicators and hold an invisible
@@ -128,7 +173,7 @@ export function invisibleInWords(text: string, max = 5): { readonly count: numbe
   return { count, words };
 }
 
-/** `word` with each invisible character written as <U+XXXX>. */
+/** `word` with each invisible character written as <U+XXXX> (its code point: <U+E0041> for a tag, not half of it). */
 export function shown(word: string): string {
-  return word.replace(INVISIBLE_RE, (c) => `<U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}>`);
+  return word.replace(INVISIBLE_RE, (c) => `<U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}>`);
 }
