@@ -36,12 +36,31 @@ describe('reading HTML', () => {
       page(
         '<p>visible 45.77.12.3</p><script>fetch("https://evil-script.net/x")</script><noscript>noscript-host.net</noscript>' +
           '<template><p>template-host.net</p></template><svg><text>svg-host.net</text></svg><form><input value="form-host.net"></form>' +
-          '<div hidden>hidden-host.net</div><span aria-hidden="true">aria-host.net</span><img src="https://tracker.net/p.gif">' +
+          '<div hidden>hidden-host.net</div><img src="https://tracker.net/p.gif">' +
           '<iframe src="https://frame.net/"></iframe>',
         '<style>body{background:url(https://style-host.net/a.png)}</style><link rel="stylesheet" href="https://css-host.net/a.css">',
       ),
     );
     assert.equal(doc.text, 'Report\n\nvisible 45.77.12.3\n');
+  });
+
+  it('reads aria-hidden text, which every sighted reader sees, without a warning', () => {
+    // aria-hidden="true" hides an element from screen readers only: the browser draws it. It used to
+    // be dropped (as icons and repeated labels), so a value the analyst saw in the report (here the
+    // C2 of a table whose cells a site marked aria-hidden beside an accessible duplicate) was never
+    // proposed. Text the analyst sees must not be lost; there is nothing to warn about.
+    const doc = readHtml(
+      page(
+        '<main><p>C2: <span aria-hidden="true">aria-c2.net</span></p><table><tr><td aria-hidden="true">185.220.101.4</td></tr></table>' +
+          '<p aria-hidden="false">shown-c2.org</p></main>',
+      ),
+    );
+    assert.equal(doc.text, 'Report\n\nC2: aria-c2.net\n\n185.220.101.4\n\nshown-c2.org\n');
+    assert.deepEqual(doc.warnings, []);
+    // What a browser hides stays hidden, aria-hidden or not.
+    const hidden = readHtml(page('<main><p>keep 45.77.12.3</p><p aria-hidden="true" style="display:none">planted-c2.net</p></main>'));
+    assert.equal(hidden.text, 'Report\n\nkeep 45.77.12.3\n');
+    assert.match(hidden.warnings[0] ?? '', /hidden/);
   });
 
   it('does not read text a browser does not show: the hidden attribute, an inline display:none, visibility:hidden or content-visibility:hidden style', () => {

@@ -376,8 +376,11 @@ class HtmlText {
     const tag = node.tagName;
     const role = attr(node, 'role');
     if (role !== undefined && SKIP_ROLES.has(role)) return null;
-    // aria-hidden content is shown, but to sighted readers only (icons, repeated labels): not report text.
-    if (attr(node, 'aria-hidden') === 'true') return null;
+    // aria-hidden="true" is read: it hides an element from screen readers, not from the page, so a
+    // sighted analyst sees its text, and a value they see must be proposed. Dropping it (as icons
+    // and repeated labels) lost such values; its cost, an icon font's ligature word ("content_copy")
+    // or a label read twice, is prose no row proposes. Text a browser does not draw is judged by
+    // what hides it (hidden, display, visibility...), never by this attribute.
     if (tag === 'br') {
       this.block(1);
       return null;
