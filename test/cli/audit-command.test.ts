@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { entente, temporaryDirectory, type CliRun } from './cli-kit.ts';
 import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
-import type { FlashAuditEntry } from '../../src/audit/audit-chain.ts';
+import type { AuditEntry, FlashAuditEntry, PageAuditEntry } from '../../src/audit/audit-chain.ts';
 
 const BANK = 'identity--0b000000-0000-4000-8000-000000000002';
 const NGO = 'identity--0c000000-0000-4000-8000-000000000003';
@@ -51,6 +51,7 @@ function refused(run: CliRun, exit: 1 | 2, code: string, message?: RegExp): void
 
 interface Received {
   seq: number;
+  item: number;
   objectId: string;
   objectModified: string;
   recipientOrganisationId: string;
@@ -110,6 +111,10 @@ describe('entente audit', () => {
 
   it('has --help with an example for every subcommand', async () => {
     for (const sub of ['verify', 'received']) assert.match(ok(await run('audit', sub, '--help')).stdout, /Example:\n\s+\$ entente audit /);
+    // What a script reads from --json lines is said where it looks first.
+    const help = ok(await run('audit', 'received', '--help')).stdout;
+    assert.match(help, /"seq"/);
+    assert.match(help, /"item"/);
   });
 
   it('exports released what the terms and markings allow: the full member more than the trial member', () => {
@@ -144,10 +149,29 @@ describe('entente audit', () => {
     const [single] = await receivedBy('--org', NGO);
     assert.ok(single !== undefined);
     const keys = Object.keys(single).sort();
-    assert.deepEqual(keys, ['agreementVersion', 'at', 'circleId', 'decision', 'objectId', 'objectModified', 'recipientOrganisationId', 'seq']);
+    assert.deepEqual(keys, ['agreementVersion', 'at', 'circleId', 'decision', 'item', 'objectId', 'objectModified', 'recipientOrganisationId', 'seq']);
+    assert.equal(single.item, 0, 'an entry of one release: its only item');
     const paged = await receivedBy('--org', BANK, '--circle', 'grid-2026');
     assert.equal(paged.length, 2);
-    for (const line of paged) assert.deepEqual(Object.keys(line).sort(), keys, 'no kind, no releases: what scripts read from each line is unchanged');
+    for (const line of paged) assert.deepEqual(Object.keys(line).sort(), keys, 'no kind, no releases: the fields scripts read from each line are kept, item added');
+  });
+
+  // The lines of one page entry share its seq: (seq, item) names one release, as releases[item] of that entry.
+  it('addresses every --json line by its entry (seq) and its place in it (item)', async () => {
+    const lines = await receivedBy('--org', BANK);
+    assert.equal(new Set(lines.map((line) => `${line.seq}/${line.item}`)).size, lines.length, 'no two lines share (seq, item)');
+    const paged = lines.filter((line) => line.circleId === 'grid-2026');
+    assert.equal(new Set(paged.map((line) => line.seq)).size, 1, 'one page entry');
+    assert.deepEqual(paged.map((line) => line.item), [0, 1], 'in the order the entry lists them');
+    const db = new Database(join(data.path, 'entente.sqlite'), { readonly: true });
+    try {
+      for (const line of lines) {
+        const entry = JSON.parse(db.prepare('SELECT entry FROM audit_log WHERE seq = ?').pluck().get(line.seq) as string) as { objectId?: string; releases?: { objectId: string }[] };
+        assert.equal(entry.releases === undefined ? (line.item === 0 ? entry.objectId : undefined) : entry.releases[line.item]?.objectId, line.objectId);
+      }
+    } finally {
+      db.close();
+    }
   });
 
   it('bounds the listing by --from (inclusive) and --to (exclusive)', async () => {
@@ -184,7 +208,7 @@ describe('entente audit', () => {
     }
     const side = await receivedBy('--org', BANK, '--circle', 'side');
     assert.equal(side.length, 3);
-    assert.deepEqual(side.at(-1), { seq: 4, ...flash });
+    assert.deepEqual(side.at(-1), { seq: 4, item: 0, ...flash });
     const table = ok(await run('audit', 'received', '--org', BANK, '--circle', 'side'));
     assert.match(table.stdout, new RegExp(`^${flash.at}\\tside\\tv1\\tflash\\t${flash.flashId}\\t-\\tindicator_id$`, 'm'));
     assert.match(table.stderr, new RegExp(`^${BANK} received 2 object versions in 2 releases and 1 flash message$`, 'm'));
@@ -226,5 +250,35 @@ describe('entente audit', () => {
     } finally {
       db.close();
     }
+  });
+
+  // `audit received` reads a recipient's entries a few at a time (AUDIT_READ_ENTRIES, 100): every
+  // line is printed once, in log order, across reads, single releases, pages and flashes alike.
+  it('lists a recipient with more entries than one read holds, each line once, in log order', async () => {
+    const LATE = 'identity--0e000000-0000-4000-8000-000000000005';
+    ok(await run('org', 'add', 'Late', '--kind', 'company', '--id', LATE));
+    const at = new Date().toISOString();
+    const single = (n: number): AuditEntry => ({
+      objectId: String(indicator(n)['id']), objectModified: '2026-01-01T00:00:00.000Z', recipientOrganisationId: LATE, circleId: 'side', agreementVersion: 1, decision: 'share', at,
+    });
+    const page: PageAuditEntry = {
+      kind: 'page', recipientOrganisationId: LATE, circleId: 'side', at, releases: [1, 2, 3].map((n) => ({ objectId: String(indicator(1000 + n)['id']), objectModified: '2026-01-01T00:00:00.000Z', agreementVersion: 1, decision: 'share' })),
+    };
+    const store = openSqliteObjectStore({ path: join(data.path, 'entente.sqlite') });
+    try {
+      await store.appendAudit([...Array.from({ length: 150 }, (_, n) => single(n + 100)), page, ...Array.from({ length: 60 }, (_, n) => single(n + 300))]);
+    } finally {
+      await store.close();
+    }
+    const lines = await receivedBy('--org', LATE);
+    assert.equal(lines.length, 213);
+    assert.deepEqual(lines.map((line) => line.objectId), [
+      ...Array.from({ length: 150 }, (_, n) => String(indicator(n + 100)['id'])),
+      ...[1, 2, 3].map((n) => String(indicator(1000 + n)['id'])),
+      ...Array.from({ length: 60 }, (_, n) => String(indicator(n + 300)['id'])),
+    ]);
+    assert.deepEqual(lines.slice(150, 153).map((line) => line.item), [0, 1, 2]);
+    assert.equal(new Set(lines.map((line) => `${line.seq}/${line.item}`)).size, 213);
+    assert.match(ok(await run('audit', 'received', '--org', LATE)).stderr, new RegExp(`^${LATE} received 213 object versions in 213 releases$`, 'm'));
   });
 });

@@ -4,11 +4,6 @@ import { parseTimeOption, withNode, writeLine } from '../cli-context.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
 import { AUDIT_READ_ENTRIES, GENESIS_HASH, isFlashAuditEntry, releasesIn, verifyChain } from '../../audit/audit-chain.ts';
 
-// Entries `audit received` reads for one organisation at a time: each read sorts that organisation's
-// rows (see AUDIT_READ_ENTRIES, which `audit verify` reads by), and the count of versions it prints
-// holds every release anyway.
-const PAGE = 5000;
-
 /** A STIX (RFC 3339, UTC) timestamp: no local times, no rolled-over dates such as February 30. */
 function broken(seq: number, reason: string): EntenteError {
   return new EntenteError('ENT_AUDIT_BROKEN', `audit entry ${seq} does not verify (${reason}); the log was changed after it was written`, { seq });
@@ -48,9 +43,14 @@ export function auditCommand(io: CliIo): Command {
     .option('--circle <id>', 'only through this circle')
     .option('--from <time>', 'from this instant (inclusive, RFC 3339)')
     .option('--to <time>', 'until this instant (exclusive, RFC 3339)')
-    .option('--json', 'print JSON lines')
+    .option('--json', 'print JSON lines, each a release or flash with "seq" (its log entry) and "item" (its place in that entry)')
     .option('--data <dir>', 'data directory (env ENTENTE_DATA)')
-    .addHelpText('after', '\nExample:\n  $ entente audit received --org identity--7d3c… --from 2026-11-01T00:00:00Z --to 2026-12-01T00:00:00Z')
+    .addHelpText(
+      'after',
+      '\nWith --json, the releases of one page share its entry\'s "seq"; "item" is each one\'s place in that entry (0 first; 0 for an\n' +
+        'entry of one release or a flash): ("seq", "item") names one line, and "audit verify" counts entries, not lines.\n' +
+        '\nExample:\n  $ entente audit received --org identity--7d3c… --from 2026-11-01T00:00:00Z --to 2026-12-01T00:00:00Z',
+    )
     .action(async (options: NodeLocationOptions & { org: string; circle?: string; from?: string; to?: string; json?: boolean }) => {
       const from = parseTimeOption(options.from, '--from');
       const to = parseTimeOption(options.to, '--to');
@@ -77,7 +77,7 @@ export function auditCommand(io: CliIo): Command {
             ...(from === undefined ? {} : { from }),
             ...(to === undefined ? {} : { to }),
             afterSeq,
-            limit: PAGE,
+            limit: AUDIT_READ_ENTRIES,
           });
           for (const { seq, chained } of records) {
             // Each line is checked against its own hash: a tampered entry is never reported as received.
@@ -88,22 +88,23 @@ export function auditCommand(io: CliIo): Command {
               // A flash names no object version: its id, and whether the indicator it names was withheld from this copy.
               flashes += 1;
               const withheld = entry.indicatorId !== undefined && !entry.indicatorNamed;
-              if (options.json === true) writeLine(io.stdout, JSON.stringify({ seq, ...entry }));
+              if (options.json === true) writeLine(io.stdout, JSON.stringify({ seq, item: 0, ...entry }));
               else writeLine(io.stdout, [entry.at, entry.circleId, `v${entry.agreementVersion ?? '-'}`, 'flash', entry.flashId, '-', withheld ? 'indicator_id' : '-'].join('\t'));
               continue;
             }
-            // A page's entry is one line per version it released, as single releases are.
-            for (const release of releasesIn(entry)) {
+            // A page's entry is one line per version it released, as single releases are; its lines share
+            // the entry's seq, so each also says where in the entry it is (releasesIn keeps their order).
+            for (const [item, release] of releasesIn(entry).entries()) {
               releases += 1;
               versions.add(`${release.objectId} ${release.objectModified}`);
-              if (options.json === true) writeLine(io.stdout, JSON.stringify({ seq, ...release }));
+              if (options.json === true) writeLine(io.stdout, JSON.stringify({ seq, item, ...release }));
               else {
                 writeLine(io.stdout, [release.at, release.circleId, `v${release.agreementVersion ?? '-'}`, release.decision, release.objectId, release.objectModified, (release.redactedFields ?? []).join(',') || '-'].join('\t'));
               }
             }
           }
           const last = records.at(-1);
-          if (last === undefined || records.length < PAGE) break;
+          if (last === undefined || records.length < AUDIT_READ_ENTRIES) break;
           afterSeq = last.seq;
         }
         io.stderr.write(`${options.org} received ${versions.size} object versions in ${releases} releases${flashes === 0 ? '' : ` and ${flashes} flash message${flashes === 1 ? '' : 's'}`}\n`);
