@@ -6,7 +6,8 @@
 //   canonical dotted quad, so equal numbers are equal strings), which halves their memory.
 // - IP blocks (ISSUBSET) per path in an IpPrefixIndex; substrings (LIKE fragments, required literals of
 //   MATCHES) per path in an Aho–Corasick automaton.
-// - Leaves no anchor can witness are evaluated on every observation ("always" list).
+// - Leaves no anchor can witness are evaluated on every observation ("always" list) that holds an SCO
+//   they may hold on (scoNeedsOf: one of their types with the first key of their path).
 // A posting is either a slot number — an indicator whose pattern is decided by the hit itself, for which
 // nothing but its id, name and confidence is kept — or a leaf of a compiled pattern, evaluated when hit.
 // Patterns over several observations (AND, FOLLOWEDBY, qualifiers) keep, per indicator, a bounded buffer
@@ -14,7 +15,8 @@
 // `screen` answers the raw-line screen (screen-json-line.ts), which passes over lines no index can hit
 // without parsing them: fingerprints of every string equality key, the number keys, the IP blocks, and
 // the substring anchors as sets of required texts per SCO type (a `.com` that only a domain-name's value
-// must end with does not send every URL to the parser).
+// must end with does not send every URL to the parser), and what a line must hold for a leaf evaluated on
+// every observation to hold (one partner's `!=` does not send all traffic to the parser).
 // Patterns are bounded one by one (pattern/pattern-limits.ts), and what the indicators of one partner
 // cost together by its source budget (sourceMatchingBudget), so that many just within the limits cannot
 // make every observation evaluate all of them; the node's own are never counted.
@@ -32,7 +34,7 @@ import { PropertyNames, type LiteralScreen, type ValueScreen } from './screen-js
 import { FingerprintSet, fingerprintOf } from './value-fingerprints.ts';
 import { inactiveReason } from './is-active-indicator.ts';
 import { isRecord, toObservedData, type JsonRecord, type LogObservation } from './log-observation.ts';
-import { planPattern, staysInItsSco, type Anchor, type AnchorPath, type MatchPlan, type PlannedLeaf } from './plan-pattern.ts';
+import { planPattern, scoNeedsOf, staysInItsSco, type Anchor, type AnchorPath, type MatchPlan, type PlannedLeaf, type ScoNeed } from './plan-pattern.ts';
 
 export interface MatchedObservable {
   readonly type: string;
@@ -208,6 +210,8 @@ interface CompiledPattern {
 interface LeafEntry {
   readonly pattern: CompiledPattern;
   readonly planned: PlannedLeaf;
+  /** For a leaf without anchors: what an SCO must have for it to hold there (scoNeedsOf); empty otherwise. */
+  readonly needs: readonly ScoNeed[];
   /** Steps its test spends of the budget before it runs: partnerTestSteps a test for a partner's, 0 for the node's own. */
   readonly charge: number;
 }
@@ -297,6 +301,11 @@ export class BulkMatcher {
   private readonly paths = new Map<string, PathIndex>();
   private readonly pathsByType = new Map<string, PathIndex[]>();
   private readonly always = new Set<LeafEntry>();
+  /**
+   * What a line must hold for some leaf of `always` to hold on it: per need, its type and its property
+   * as the raw-line screen reads them, between quotes (screen.everyObservationNeeds).
+   */
+  private readonly alwaysNeeds = new LiteralSets();
   private exactCount = 0;
   private staleCount = 0;
   // For the screen: kept beside the per-path indexes, never narrower than them (withdrawn keys may stay).
@@ -367,6 +376,7 @@ export class BulkMatcher {
   readonly screen: ValueScreen = {
     generation: () => this.screenGeneration,
     evaluatesEveryObservation: () => this.always.size > 0,
+    everyObservationNeeds: () => (this.alwaysNeeds.size > 0 ? this.alwaysNeeds : undefined),
     indexedProperties: () => (this.propertyNames ??= new PropertyNames([...this.paths.values()].map((index) => lastKeyOf(index.path)))),
     mayEqualString: (fingerprint) => this.keyFingerprints.has(fingerprint),
     hasNumberKeys: () => this.numberKeys.size > 0,
@@ -508,10 +518,12 @@ export class BulkMatcher {
     };
     let anyAlways = false;
     for (const planned of plan.leaves) {
-      const entry: LeafEntry = { pattern, planned, charge: source === undefined || planned.exact ? 0 : testsIn(planned.node.comparison) * partnerTestSteps };
+      const needs = planned.anchors === undefined ? scoNeedsOf(planned.node.comparison) : [];
+      const entry: LeafEntry = { pattern, planned, needs, charge: source === undefined || planned.exact ? 0 : testsIn(planned.node.comparison) * partnerTestSteps };
       pattern.leaves.push(entry);
       if (planned.anchors === undefined) {
         this.always.add(entry);
+        for (const need of needs) this.alwaysNeeds.add(quotedNeed(need));
         this.screenGeneration++;
         anyAlways = true;
       } else for (const anchor of planned.anchors) this.post(anchor, entry);
@@ -571,6 +583,7 @@ export class BulkMatcher {
       for (const entry of pattern.leaves) {
         if (entry.planned.anchors === undefined) {
           this.always.delete(entry);
+          for (const need of entry.needs) this.alwaysNeeds.remove(quotedNeed(need));
           this.screenGeneration++;
         } else for (const anchor of entry.planned.anchors) this.unpost(anchor, entry);
       }
@@ -689,8 +702,12 @@ export class BulkMatcher {
     let candidates = this.roundCandidates as Map<LeafEntry, MatchedObservable> | undefined;
     let untested = 0;
     if (this.always.size > 0) {
-      candidates ??= new Map();
-      for (const entry of this.always) if (!candidates.has(entry)) candidates.set(entry, describeObservable(observation, entry.planned.node.comparison));
+      // Only where it may hold: a leaf that no SCO of the observation meets a need of is not a
+      // candidate, so it spends nothing of the budget (its partner's part stays for the others).
+      for (const entry of this.always) {
+        if (candidates?.has(entry) === true || !meetsANeed(entry.needs, objects)) continue;
+        (candidates ??= new Map()).set(entry, describeObservable(observation, entry.planned.node.comparison));
+      }
     }
     if (candidates !== undefined) {
       const allowed = this.turnStepBudget === undefined ? this.observationStepBudget : Math.min(this.observationStepBudget, this.turnStepBudget - this.turnSpent);
@@ -1130,6 +1147,23 @@ function testsIn(node: ComparisonExpression): number {
  */
 function quotedRequiredTexts(anchor: Extract<Anchor, { kind: 'substring' }>): string[] {
   return anchor.required.map(({ text, atStart, atEnd }) => `${atStart ? '"' : ''}${text}${atEnd ? '"' : ''}`);
+}
+
+/**
+ * A need of a leaf evaluated on every observation as the raw-line screen looks for it in a line: its type
+ * and its property, each between quotes (a line it reads holds every string and key so, and no `"` inside one).
+ */
+function quotedNeed(need: ScoNeed): string[] {
+  return need.property === undefined ? [`"${need.objectType}"`] : [`"${need.objectType}"`, `"${need.property}"`];
+}
+
+/** Whether some SCO of the observation meets one of the needs: its type, with the property as its own. */
+function meetsANeed(needs: readonly ScoNeed[], objects: LogObservation['objects']): boolean {
+  for (const ref in objects) {
+    const sco = objects[ref] as JsonRecord;
+    for (const need of needs) if (sco['type'] === need.objectType && (need.property === undefined || Object.prototype.hasOwnProperty.call(sco, need.property))) return true;
+  }
+  return false;
 }
 
 /**

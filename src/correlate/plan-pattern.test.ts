@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { parsePattern } from '../pattern/parse-pattern.ts';
 import { compileMatchesRegex } from '../pattern/matches-regex-cache.ts';
 import { matchLike } from '../pattern/match-like.ts';
-import { likeRequiredLiteral, likeRequiredTexts, planPattern, regexRequiredLiteral, regexRequiredTexts, staysInItsSco, type MatchPlan, type RequiredText } from './plan-pattern.ts';
+import { holdsOn } from '../pattern/evaluate-pattern.ts';
+import { likeRequiredLiteral, likeRequiredTexts, planPattern, regexRequiredLiteral, regexRequiredTexts, scoNeedsOf, staysInItsSco, type MatchPlan, type RequiredText } from './plan-pattern.ts';
 
 function plan(pattern: string): MatchPlan {
   const parsed = parsePattern(pattern);
@@ -173,5 +174,50 @@ describe('paths and the SCO their values lie in', () => {
     assert.equal(staysInItsSco(path("[network-traffic:dst_ref.value = '10.0.0.1']")), false);
     assert.equal(staysInItsSco(path("[email-message:to_refs[*].value = 'a@b.example']")), false);
     assert.equal(staysInItsSco(path("[email-message:to_refs[0].value LIKE '%@b.example']")), false);
+  });
+});
+
+describe('what an SCO must have for a leaf without anchors to hold on it (scoNeedsOf)', () => {
+  const needs = (pattern: string): string[] => {
+    const leaf = plan(pattern).leaves[0];
+    assert.ok(leaf !== undefined, pattern);
+    return scoNeedsOf(leaf.node.comparison).map(({ objectType, property }) => `${objectType} ${property ?? '(any)'}`);
+  };
+
+  it('a comparison needs an SCO of its type holding the first key of its path', () => {
+    assert.deepEqual(needs("[ipv4-addr:value != '10.0.0.1']"), ['ipv4-addr value']);
+    assert.deepEqual(needs("[file:hashes.'SHA-256' != 'ab']"), ['file hashes']);
+    assert.deepEqual(needs("[network-traffic:dst_ref.value NOT = '10.0.0.1']"), ['network-traffic dst_ref'], 'a reference is followed from the SCO that holds it');
+    assert.deepEqual(needs('[EXISTS x-thing:a.b]'), ['x-thing a']);
+  });
+
+  it('OR needs what either side needs; AND what one side needs (both hold on the same SCO)', () => {
+    assert.deepEqual(needs("[ipv4-addr:value != 'a' OR domain-name:value != 'b']"), ['ipv4-addr value', 'domain-name value']);
+    assert.deepEqual(needs("[x-thing:a != 'a' AND x-thing:b != 'b']").length, 1);
+    assert.deepEqual(needs("[x-thing:a != 'a' OR x-thing:a > 'b']"), ['x-thing a'], 'the same need once');
+  });
+
+  it('property: a leaf never holds on an SCO that meets none of its needs', () => {
+    const comparisons = ["x-a:p != 'v'", "x-a:q NOT = 'v'", "x-b:p != 'v'", "x-b:q < 'w'", 'EXISTS x-a:q', "x-a:r.s != 'v'"];
+    const expression = fc.letrec<{ node: string }>((tie) => ({
+      node: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        fc.constantFrom(...comparisons),
+        fc.tuple(tie('node'), fc.constantFrom('AND', 'OR'), tie('node')).map(([a, op, b]) => `(${a} ${op} ${b})`),
+      ),
+    })).node;
+    const sco = fc.record({ type: fc.constantFrom('x-a', 'x-b', 'x-c'), p: fc.constantFrom('v', 'u'), q: fc.constantFrom('v', 'a'), r: fc.constant({ s: 'u' }) }, { requiredKeys: ['type'] });
+    fc.assert(
+      fc.property(expression, sco, (text, object) => {
+        // AND across two types is refused by the parser: nothing to plan.
+        const parsed = parsePattern(`[${text}]`);
+        if (!parsed.ok) return;
+        const leaf = planPattern(parsed.value).leaves[0];
+        assert.ok(leaf !== undefined);
+        const met = scoNeedsOf(leaf.node.comparison).some(({ objectType, property }) => object.type === objectType && (property === undefined || Object.prototype.hasOwnProperty.call(object, property)));
+        if (!met) assert.equal(holdsOn(leaf.node.comparison, object, () => undefined), false, `${text} on ${JSON.stringify(object)}`);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

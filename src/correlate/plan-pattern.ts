@@ -331,3 +331,41 @@ function isOrOfObservations(node: ObservationExpression): boolean {
   if (node.kind === 'observation') return true;
   return node.kind === 'observation-or' && isOrOfObservations(node.left) && isOrOfObservations(node.right);
 }
+
+/**
+ * What one SCO must have for a comparison to hold on it: its `type` is `objectType` and it holds its
+ * own property `property` (the first key of the path, even one that then follows a reference).
+ */
+export interface ScoNeed {
+  readonly objectType: string;
+  /** Undefined for a path that does not start with a key (the grammar makes none): the type alone. */
+  readonly property: string | undefined;
+}
+
+/**
+ * The needs of a `[…]`'s comparison expression: it holds on an SCO only if the SCO meets one of them (the
+ * evaluator tests a comparison or EXISTS only on an SCO of its type, and selects nothing from one without
+ * the path's first key). For a leaf without anchors, evaluated on every observation, this is what an
+ * observation must hold for it to be worth evaluating, and what the raw-line screen looks for in a line.
+ * OR needs what either side needs; AND what one side needs (the one with fewer needs): both sides hold on
+ * the same SCO. Recursive, as the expression's depth is within patternLimits.depth (checked before).
+ */
+export function scoNeedsOf(node: ComparisonExpression): ScoNeed[] {
+  switch (node.kind) {
+    case 'exists':
+    case 'comparison': {
+      const first = node.path.steps[0];
+      return [{ objectType: node.path.objectType, property: first?.kind === 'key' ? first.name : undefined }];
+    }
+    case 'comparison-or': {
+      const needs = scoNeedsOf(node.left);
+      for (const need of scoNeedsOf(node.right)) if (!needs.some((held) => held.objectType === need.objectType && held.property === need.property)) needs.push(need);
+      return needs;
+    }
+    case 'comparison-and': {
+      const left = scoNeedsOf(node.left);
+      const right = scoNeedsOf(node.right);
+      return right.length < left.length ? right : left;
+    }
+  }
+}

@@ -107,8 +107,24 @@ describe('raw-line screen: lines that may match are parsed', () => {
     assert.equal(verdict(observed({ type: 'domain-name', value: 'zz1.com' }, { type: 'network-traffic', dst_ref: '0' }), matcherOf("[network-traffic:dst_ref.value LIKE 'zz%.com']")), 'parse', 'a path through a reference reaches another SCO');
   });
 
-  it('every line once a leaf is evaluated on every observation', () => {
+  it('every line that holds an SCO a leaf evaluated on every observation may hold on (its type and property)', () => {
     assert.equal(verdict(observed({ type: 'domain-name', value: 'good.example' }), matcherOf("[domain-name:value != 'x']")), 'parse');
+    const matcher = matcherOf("[ipv4-addr:value != '10.0.0.1']", "[domain-name:value = 'evil.example']", "[network-traffic:dst_ref.value NOT = '10.0.0.1' OR x-thing:a != 'b']");
+    assert.equal(verdict(observed({ type: 'ipv4-addr', value: '10.0.0.2' }), matcher), 'parse');
+    assert.equal(verdict('{"type":"ipv4-addr","value":"10.0.0.1"}', matcher), 'parse', 'parsed even when the evaluator then finds it does not hold');
+    assert.equal(verdict(observed({ type: 'network-traffic', dst_ref: '1' }, { type: 'domain-name', value: 'good.example' }), matcher), 'parse');
+    assert.equal(verdict(observed({ type: 'x-thing', a: 'c' }), matcher), 'parse');
+    assert.equal(verdict(`{"objects":{"0":{"value":"10.0.0.2","type":"ipv4-addr"}},"first_observed":"${at}","type":"observed-data"}`, matcher), 'parse', 'in any order');
+  });
+
+  it('not a line without such an SCO: one cheap indicator evaluated everywhere does not parse all traffic', () => {
+    const matcher = matcherOf("[ipv4-addr:value != '10.0.0.1']", "[domain-name:value = 'evil.example']", "[network-traffic:dst_ref.value NOT = '10.0.0.1' OR x-thing:a != 'b']");
+    assert.equal(verdict(observed({ type: 'domain-name', value: 'good.example' }), matcher), 'clear');
+    assert.equal(verdict('{"type":"domain-name","value":"good.example"}', matcher), 'clear');
+    assert.equal(verdict(observed({ type: 'ipv4-addr', resolves_to_refs: ['1'] }), matcher), 'clear', 'an ipv4-addr without a value');
+    assert.equal(verdict(observed({ type: 'network-traffic', src_ref: '1' }), matcher), 'clear', 'a network-traffic without dst_ref');
+    assert.equal(verdict(observed({ type: 'x-thing', b: 'c' }), matcher), 'clear');
+    assert.equal(verdict(observed({ type: 'domain-name', value: 'evil.example' }), matcher), 'parse', 'the indexes still decide');
   });
 
   it('every line with an escape, a tab or non-ASCII text, even a clean one (no unescaping, no NFC by hand)', () => {
@@ -212,6 +228,9 @@ const patterns = fc.constantFrom(
   "[domain-name:value = 'evil.example'] FOLLOWEDBY [ipv4-addr:value = '10.0.0.1']",
   "[domain-name:value = 'good.example' AND domain-name:value LIKE 'good%']",
   "[domain-name:value != 'evil.example']",
+  "[ipv4-addr:value NOT = '10.0.0.1']",
+  "[network-traffic:dst_ref.value != '10.0.0.1' OR x-note:description < 'f']",
+  "[file:hashes.'SHA-256' != 'ab' AND file:size > 100]",
 );
 
 const scos = fc.oneof(
@@ -344,6 +363,19 @@ describe('raw-line screen: matching with it finds what matching without it finds
     const several = fc.tuple(fc.array(scopedScos, { minLength: 2, maxLength: 4 }), times).map(([objects, first]) => ({ type: 'observed-data', first_observed: first, objects: Object.fromEntries(objects.map((o, i) => [String(i), o])) }));
     const documents = fc.oneof({ weight: 3, arbitrary: several }, { weight: 2, arbitrary: documentsOf(scopedScos) });
     await fc.assert(fc.asyncProperty(fc.array(scopedPatterns, { minLength: 1, maxLength: 2 }), logLinesOf(documents), sameWithAndWithoutScreen), { numRuns: 500 });
+  });
+
+  it('a partner indicator evaluated on every observation still alerts, and unrelated lines are still passed over', async () => {
+    const unrelated = Array.from({ length: 200 }, (_v, i) => observed({ type: 'domain-name', value: `host-${i}.example` }));
+    const lines = [...unrelated.slice(0, 100), observed({ type: 'ipv4-addr', value: '10.0.0.1' }), observed({ type: 'ipv4-addr', value: '10.0.0.2' }), ...unrelated.slice(100)];
+    const { summary, alerts } = await run(["[ipv4-addr:value != '10.0.0.1']", "[domain-name:value = 'evil.example']"], lines, true);
+    // Before, the `!=` leaf sent all 202 lines to the parser; now only the two with an ipv4-addr value.
+    assert.equal(summary.screened, 200);
+    assert.equal(summary.observations, 202);
+    assert.deepEqual(
+      alerts.map((a) => [a.line, a.observable.value]),
+      [[102, '10.0.0.2']],
+    );
   });
 
   it('the screen does pass lines over (the property above is not vacuous)', async () => {

@@ -17,7 +17,9 @@
 //   timestamps — exactly the lines jsonl-observations.ts turns into one observation without complaint;
 // - no string under an indexed property name (the last key of an indexed path) may equal an indexed value
 //   (by fingerprint), lie in an indexed IP block or hold every text some substring anchor requires, no
-//   number there may equal an indexed number, and no leaf is evaluated on every observation.
+//   number there may equal an indexed number, and no leaf evaluated on every observation may hold on it:
+//   the line does not hold both the type (`"ipv4-addr"`) and the property (`"value"`) that such a leaf
+//   needs of an SCO (anywhere in the line, as keys or values: only more lines are parsed).
 // Substring anchors are checked by SCO type: a value inside an SCO whose `type` has been read only against
 // the anchors of that type's paths (and of paths through a reference, which reach any SCO), so that the
 // `.com` a domain-name pattern needs does not send every URL to the parser. "Inside an SCO" means an
@@ -36,8 +38,19 @@ export interface ValueScreen {
    * answer about a value every line holds can be kept until it does.
    */
   generation(): number;
-  /** Some leaf is evaluated on every observation: no line may be passed over. */
+  /**
+   * Some leaf is evaluated on every observation (no index can witness it): a screen that does not read
+   * which SCOs a record makes (screen-zeek-record.ts) passes none over. screenJsonLine asks
+   * everyObservationNeeds instead.
+   */
   evaluatesEveryObservation(): boolean;
+  /**
+   * What a line must hold for some leaf evaluated on every observation to hold on it, undefined while
+   * there is none: for each leaf, the SCO types it tests, each with the first property of its path, as
+   * sets of texts between quotes (`"ipv4-addr"` and `"value"`) asked of the whole line. A leaf holds only on
+   * an SCO of its type that has the property, and a line the screen reads writes both so.
+   */
+  everyObservationNeeds(): LiteralScreen | undefined;
   /**
    * The property names under which a probed value can sit: the last key of every indexed path (for a
    * path ending in list steps, the list's key). Values under other keys are not looked at.
@@ -263,7 +276,11 @@ class JsonLineScanner {
   private readonly shape = new Shape();
 
   run(text: string, screen: ValueScreen): JsonLineVerdict {
-    if (screen.evaluatesEveryObservation() || text.includes('\\') || notPrintableAscii.test(text)) return parse;
+    if (text.includes('\\') || notPrintableAscii.test(text)) return parse;
+    // A leaf evaluated on every observation sends only the lines that may hold it to the parser: those
+    // with an SCO of its type and property. As every check below, a text looked for in the raw line
+    // stands for itself only once the line has no escape and no other character than printable ASCII.
+    if (screen.everyObservationNeeds()?.occursIn(text, 0, text.length) === true) return parse;
     const properties = screen.indexedProperties();
     const ipBlocks = screen.hasIpBlocks();
     const numbers = screen.hasNumberKeys();
