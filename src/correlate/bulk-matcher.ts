@@ -17,6 +17,8 @@
 // the substring anchors as sets of required texts per SCO type (a `.com` that only a domain-name's value
 // must end with does not send every URL to the parser), and what a line must hold for a leaf evaluated on
 // every observation to hold (one partner's `!=` does not send all traffic to the parser).
+// Postings of a removed exact indicator, which keeps no pattern, are swept out of the equality keys once
+// there are as many as live ones, and its IP blocks removed at once (the few it has are kept for that).
 // Patterns are bounded one by one (pattern/pattern-limits.ts), and what the indicators of one partner
 // cost together by its source budget (sourceMatchingBudget), so that many just within the limits cannot
 // make every observation evaluate all of them; the node's own are never counted.
@@ -182,7 +184,10 @@ export interface BulkMatcherStats {
   readonly equalityKeys: number;
   readonly ipBlocks: number;
   readonly substrings: number;
-  /** Postings left behind by removed exact indicators (filtered out at match time). */
+  /**
+   * Equality postings left behind by removed exact indicators (filtered out at match time), swept out
+   * once there are more than the live ones and than staleSweepMinimum.
+   */
   readonly stalePostings: number;
   /** Observations matched so far that were told as over budget (OverBudget: tests untested, or a partner's matches past its cap). */
   readonly overBudget: number;
@@ -226,6 +231,13 @@ interface PathIndex {
   prefixes: IpPrefixIndex<Posting> | undefined;
   substrings: SubstringIndex<Posting> | undefined;
 }
+
+/**
+ * Stale equality postings (of removed exact indicators) tolerated before a sweep, whatever the live
+ * ones: a sweep walks every equality key, so it waits for at least as many stale postings as there
+ * are live ones, and for this many when there are few.
+ */
+export const staleSweepMinimum = 1024;
 
 const uuidPattern = /^indicator--([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})$/;
 
@@ -307,7 +319,17 @@ export class BulkMatcher {
    */
   private readonly alwaysNeeds = new LiteralSets();
   private exactCount = 0;
+  /** Equality postings of removed exact indicators still in the indexes (sweepStalePostings). */
   private staleCount = 0;
+  /** Equality postings of live exact indicators. */
+  private exactEqualPostings = 0;
+  /**
+   * slot → the equality postings of an exact indicator when not 1 (an IN, an OR): counted stale when it
+   * is removed. Most have one, and keep nothing here.
+   */
+  private readonly equalPostingCounts = new Map<number, number>();
+  /** slot → the IP blocks of an exact indicator that has some, unposted when it is removed. */
+  private readonly exactBlocks = new Map<number, Anchor[]>();
   // For the screen: kept beside the per-path indexes, never narrower than them (withdrawn keys may stay).
   private readonly keyFingerprints = new FingerprintSet();
   private readonly numberKeys = new Set<number>();
@@ -497,7 +519,18 @@ export class BulkMatcher {
     const slot = this.allocate(id, typeof indicator['name'] === 'string' ? indicator['name'] : undefined, options.confidence ?? stated, variant);
     if (exact) {
       if (options.source !== undefined) this.slotGroups[slot] = this.groupOf(options.source);
-      for (const leaf of plan.leaves) for (const anchor of leaf.anchors ?? []) this.post(anchor, slot);
+      let equalPostings = 0;
+      let blocks: Anchor[] | undefined;
+      for (const leaf of plan.leaves) {
+        for (const anchor of leaf.anchors ?? []) {
+          if (!this.post(anchor, slot)) continue;
+          if (anchor.kind === 'equal') equalPostings++;
+          else (blocks ??= []).push(anchor);
+        }
+      }
+      if (equalPostings !== 1) this.equalPostingCounts.set(slot, equalPostings);
+      if (blocks !== undefined) this.exactBlocks.set(slot, blocks);
+      this.exactEqualPostings += equalPostings;
       this.exactCount++;
       return { added: true, mode: 'exact' };
     }
@@ -576,9 +609,17 @@ export class BulkMatcher {
     this.variants.delete(slot);
     const pattern = this.compiled.get(slot);
     if (pattern === undefined) {
-      // Exact indicators keep no pattern: their postings stay, pointing at a dead slot, until rebuilt.
+      // Exact indicators keep no pattern: their equality postings stay, pointing at a dead slot (never
+      // reused), until enough have for a sweep to cost no more than the removals did. Their few IP blocks
+      // were kept, and go now: an IpPrefixIndex cannot be swept.
       this.exactCount--;
-      this.staleCount++;
+      const equalPostings = this.equalPostingCounts.get(slot) ?? 1;
+      this.equalPostingCounts.delete(slot);
+      this.exactEqualPostings -= equalPostings;
+      this.staleCount += equalPostings;
+      for (const anchor of this.exactBlocks.get(slot) ?? []) this.unpost(anchor, slot);
+      this.exactBlocks.delete(slot);
+      if (this.staleCount > staleSweepMinimum && this.staleCount > this.exactEqualPostings) this.sweepStalePostings();
     } else {
       for (const entry of pattern.leaves) {
         if (entry.planned.anchors === undefined) {
@@ -604,6 +645,29 @@ export class BulkMatcher {
     }
     this.otherIds.delete(slot);
     return true;
+  }
+
+  /**
+   * Drops every equality posting of a removed exact indicator (a dead slot). The screen's fingerprints
+   * and number keys are left as they are: they may be wider than the indexes, never narrower.
+   */
+  private sweepStalePostings(): void {
+    const alive = this.alive;
+    for (const index of this.paths.values()) {
+      const equal = index.equal;
+      if (equal === undefined) continue;
+      // Deleting and replacing entries of a Map while iterating it visits each remaining one once.
+      for (const [key, held] of equal) {
+        if (Array.isArray(held)) {
+          let kept = 0;
+          for (const posting of held) if (typeof posting !== 'number' || alive[posting] === 1) held[kept++] = posting;
+          held.length = kept;
+          if (kept === 0) equal.delete(key);
+          else if (kept === 1) equal.set(key, held[0] as Posting);
+        } else if (typeof held === 'number' && alive[held] !== 1) equal.delete(key);
+      }
+    }
+    this.staleCount = 0;
   }
 
   /** Whether some variant of the indicator is compiled. */
@@ -960,12 +1024,13 @@ export class BulkMatcher {
     return index.ipv4Keys && typeof value === 'string' ? (parseIpv4(value) ?? value) : value;
   }
 
-  private post(anchor: Anchor, posting: Posting): void {
+  /** Indexes the anchor for the posting; false when there is nothing to index (it can never be hit). */
+  private post(anchor: Anchor, posting: Posting): boolean {
     this.screenGeneration++;
     const index = this.pathIndex(anchor.path);
     if (anchor.kind === 'equal') {
       // A number on ipv4-addr:value would collide with the numeric keys of addresses: never equal a string anyway.
-      if (index.ipv4Keys && typeof anchor.value === 'number') return;
+      if (index.ipv4Keys && typeof anchor.value === 'number') return false;
       index.equal ??= new Map();
       if (typeof anchor.value === 'string') this.keyFingerprints.add(fingerprintOf(anchor.value));
       else this.numberKeys.add(anchor.value);
@@ -986,6 +1051,7 @@ export class BulkMatcher {
       this.screenAllSubstrings.add(required);
       this.screenSubstringsOf(anchor.path).add(required);
     }
+    return true;
   }
 
   private unpost(anchor: Anchor, posting: Posting): void {

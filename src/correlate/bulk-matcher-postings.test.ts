@@ -1,0 +1,86 @@
+// What the matcher's indexes hold as partners revoke their exact indicators, which keep no pattern to
+// unpost: counted through stats(), never timed.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { BulkMatcher } from './bulk-matcher.ts';
+import { indicator, now, observation } from './test-support.ts';
+import type { JsonRecord } from './log-observation.ts';
+
+const partner = 'identity--a1e00000-0000-4000-8000-0000000000a1';
+const address = (i: number): string => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+const ip = (value: string): JsonRecord => ({ type: 'ipv4-addr', value });
+
+function matchedIds(matcher: BulkMatcher, objects: JsonRecord[]): string[] {
+  return matcher
+    .match(observation(objects))
+    .map((m) => m.indicatorId)
+    .sort();
+}
+
+describe('bulk matcher: postings of removed exact indicators', () => {
+  it('do not pile up as a partner revokes: after 20,000 added and all but 10 removed, what is left is bounded', () => {
+    const matcher = new BulkMatcher();
+    const spread = Array.from({ length: 10_000 }, (_, i) => indicator(`[ipv4-addr:value = '${address(i)}']`));
+    const shared = Array.from({ length: 10_000 }, () => indicator("[domain-name:value IN ('one.example', 'two.example')]"));
+    for (const item of [...spread, ...shared]) assert.equal(matcher.add(item, { now, source: partner }).added, true);
+    assert.equal(matcher.stats().equalityKeys, 10_002);
+    const survivors = [...spread.slice(0, 5), ...shared.slice(0, 5)];
+    for (const item of [...spread.slice(5), ...shared.slice(5)]) assert.equal(matcher.remove(item['id'] as string), true);
+    const stats = matcher.stats();
+    assert.equal(stats.indicators, 10);
+    // Before: every one of the 30,000 postings stayed (10,002 keys, 19,990 indicators' worth stale) until a rebuild.
+    assert.ok(stats.stalePostings <= 1024, `${stats.stalePostings} stale postings`);
+    assert.ok(stats.equalityKeys <= 7 + 1024, `${stats.equalityKeys} equality keys`);
+    // The survivors still match, the removed do not.
+    assert.deepEqual(matchedIds(matcher, [ip(address(3))]), [spread[3]?.['id']]);
+    assert.deepEqual(matchedIds(matcher, [ip(address(9_000))]), []);
+    assert.deepEqual(
+      matchedIds(matcher, [{ type: 'domain-name', value: 'two.example' }]),
+      shared
+        .slice(0, 5)
+        .map((item) => item['id'])
+        .sort(),
+    );
+    assert.equal(survivors.every((item) => matcher.has(item['id'] as string)), true);
+  });
+
+  it('are swept in time proportional to what was removed: each sweep waits for as many stale postings as live ones', () => {
+    const matcher = new BulkMatcher();
+    const live = Array.from({ length: 4_000 }, (_, i) => indicator(`[ipv4-addr:value = '${address(i)}']`));
+    for (const item of live) matcher.add(item, { now });
+    // Churn on one value: added and removed 9,000 times (before, all 9,000 postings stayed).
+    for (let i = 0; i < 9_000; i++) {
+      const churn = indicator("[ipv4-addr:value = '192.0.2.1']");
+      matcher.add(churn, { now });
+      matcher.remove(churn['id'] as string);
+    }
+    const { stalePostings, equalityKeys } = matcher.stats();
+    assert.ok(stalePostings <= 4_000, `${stalePostings} stale postings`);
+    assert.ok(stalePostings > 0, 'not swept on each removal (a sweep walks every key)');
+    assert.ok(equalityKeys <= 4_001);
+    assert.deepEqual(matchedIds(matcher, [ip('192.0.2.1')]), []);
+  });
+
+  it('an exact IP block and a LIKE without wildcards leave nothing behind', () => {
+    const matcher = new BulkMatcher();
+    const blocks = Array.from({ length: 200 }, (_, i) => indicator(`[ipv4-addr:value ISSUBSET '10.${i}.0.0/16' OR domain-name:value LIKE 'h${i}.example']`));
+    for (const item of blocks) matcher.add(item, { now, source: partner });
+    assert.equal(matcher.stats().ipBlocks, 200);
+    for (const item of blocks.slice(1)) matcher.remove(item['id'] as string);
+    assert.equal(matcher.stats().ipBlocks, 1);
+    assert.deepEqual(matchedIds(matcher, [ip('10.0.3.4')]), [blocks[0]?.['id']]);
+    assert.deepEqual(matchedIds(matcher, [ip('10.7.3.4')]), []);
+    assert.deepEqual(matchedIds(matcher, [{ type: 'domain-name', value: 'h0.example' }]), [blocks[0]?.['id']]);
+  });
+
+  it('a removed id added again matches again, once', () => {
+    const matcher = new BulkMatcher();
+    const item = indicator("[ipv4-addr:value = '192.0.2.5']");
+    for (let round = 0; round < 3_000; round++) {
+      matcher.add(item, { now });
+      matcher.remove(item['id'] as string);
+    }
+    matcher.add(item, { now });
+    assert.deepEqual(matchedIds(matcher, [ip('192.0.2.5')]), [item['id']]);
+  });
+});
