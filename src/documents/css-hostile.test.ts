@@ -127,6 +127,10 @@ describe('the style sheet reader against hostile reports', () => {
     for (const css of ['body{ & p.a{display:none} }', 'main{ > .w > .a{display:none} }', '.w{ .a{display:none} }', '.w{ &.x .a{display:none} }', '.w, .v{ > .a{ opacity:0 } }', 'main{ .w{ & .a{display:none} } }']) {
       assert.doesNotMatch(read('<div class="w x"><p class="a">planted.net</p></div>', `<style>${css}</style>`), /planted\.net/, css);
     }
+    // A declaration after a nested rule is its parent's, as one before it is (CSS nesting reads both).
+    for (const css of ['.w{ .x{color:red} display:none }', '.w{ color:red; .x{ .y{color:blue} } opacity:0 }']) {
+      assert.doesNotMatch(read('<div class="w x"><p class="a">planted.net</p></div>', `<style>${css}</style>`), /planted\.net/, css);
+    }
     // A nested rule applies only where its parent's selector matches; it outranks by its specificity.
     for (const css of ['.other{ .a{display:none} }', '.a{display:none} .w{ .a{display:block} }', '.w{ &:hover .a{display:none} }']) {
       assert.match(read('<div class="w x"><p class="a">shown.net</p></div>', `<style>${css}</style>`), /shown\.net/, css);

@@ -99,7 +99,8 @@ function parseDeclarations(text: string): Declaration[] {
   const block = text.includes('/*') ? text.replace(/\/\*[\s\S]*?(?:\*\/|$)/g, ' ') : text;
   // An escaped name is only known once its escapes are read (`displ\61y:none` hides).
   if (!MENTIONS_PROPERTY.test(block) && !block.includes('\\')) return out;
-  for (const piece of splitDeclarations(block)) {
+  // Nested rules (CSS nesting) apply to other elements: addNested reads them.
+  for (const piece of splitBlock(block).declarations) {
     const colon = piece.indexOf(':');
     if (colon < 0) continue;
     const name = unescape(piece.slice(0, colon)).trim().toLowerCase();
@@ -159,9 +160,15 @@ function blockEnd(css: string, open: number, end: number): number {
   return end;
 }
 
-/** The declarations of a block, split at `;`, strings respected; nested rules (CSS nesting) left out. */
-function splitDeclarations(block: string): string[] {
-  const out: string[] = [];
+/**
+ * A rule block read at its top level, strings and parentheses respected: its declarations, split at
+ * `;`, and its nested rules (CSS nesting), each as its prelude (the text since the last `;` or block)
+ * and its block. One scan for both, so the two can never disagree on where a nested rule starts: its
+ * prelude is never read as a declaration, and what follows its block is.
+ */
+function splitBlock(block: string): { readonly declarations: string[]; readonly nested: [prelude: string, body: string][] } {
+  const declarations: string[] = [];
+  const nested: [string, string][] = [];
   let start = 0;
   let paren = 0;
   for (let i = 0; i < block.length; ) {
@@ -174,18 +181,19 @@ function splitDeclarations(block: string): string[] {
     else if (c === '(') paren += 1;
     else if (c === ')') paren = Math.max(0, paren - 1);
     else if (c === ';' && paren === 0) {
-      out.push(block.slice(start, i));
+      declarations.push(block.slice(start, i));
       start = i + 1;
     } else if (c === '{') {
-      // A nested rule, selector and block: it applies to other elements, not read.
-      i = blockEnd(block, i, block.length) + 1;
+      const close = blockEnd(block, i, block.length);
+      nested.push([block.slice(start, i).trim(), block.slice(i + 1, close)]);
+      i = close + 1;
       start = i;
       continue;
     }
     i += 1;
   }
-  out.push(block.slice(start));
-  return out;
+  declarations.push(block.slice(start));
+  return { declarations, nested };
 }
 
 interface Rule {
@@ -448,28 +456,7 @@ export class PageStyles {
    */
   private addNested(prelude: string, block: string, conditional: boolean, layer: number | undefined, nesting: number): void {
     const parent = `:is(${prelude})`;
-    const nested: [string, string][] = [];
-    let start = 0;
-    let paren = 0;
-    for (let i = 0; i < block.length; ) {
-      const c = block[i];
-      if (c === '"' || c === "'") {
-        i = skipString(block, i, block.length);
-        continue;
-      }
-      if (c === '\\') i += 1;
-      else if (c === '(') paren += 1;
-      else if (c === ')') paren = Math.max(0, paren - 1);
-      else if (c === ';' && paren === 0) start = i + 1;
-      else if (c === '{') {
-        const close = blockEnd(block, i, block.length);
-        nested.push([block.slice(start, i).trim(), block.slice(i + 1, close)]);
-        i = close + 1;
-        start = i;
-        continue;
-      }
-      i += 1;
-    }
+    const { nested } = splitBlock(block);
     this.addOwn(prelude, block, conditional, layer);
     for (const [inner, body] of nested) {
       if (inner === '' || inner.startsWith('@')) continue;
