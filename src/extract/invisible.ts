@@ -1,11 +1,11 @@
 // Invisible characters: what Unicode calls default-ignorable code points (the property
 // Default_Ignorable_Code_Point): zero-width characters, the soft hyphen, invisible operators, bidi
 // controls, variation selectors, Hangul fillers, tag characters. Unicode tells a renderer that does
-// not support one to show it as nothing, and the shaping engines of browsers, mail clients and PDF
-// viewers (HarfBuzz, DirectWrite, Core Text) do: an analyst reading a report never sees them, or sees
-// them only order or vary the characters around them; yet inside an indicator they split it for a
-// regex. Left in, "evil\u200b.com" was not proposed at all and "1\u200b92.0.2.1" was proposed as
-// 92.0.2.1, an address the report never showed.
+// not support one to show it as nothing, and text shaping engines do (HarfBuzz, which Chrome and
+// Firefox use, hides exactly this set): an analyst reading a report never sees them, or sees only
+// their effect on the characters around them (order, glyph variant); yet inside an indicator they
+// split it for a regex. Left in, "evil\u200b.com" was not proposed at all and "1\u200b92.0.2.1" was
+// proposed as 92.0.2.1, an address the report never showed.
 //
 // They are removed, not treated as the end of a token: the analyst accepts what they read, and what
 // they read is "evil.com" and "192.0.2.1". Ending the token proposes a fragment the report does not
@@ -14,9 +14,10 @@
 // harmlessly to let long tokens wrap (hashes, URLs), where removing them is also right. The cost is
 // small: a Persian IDN label may hold U+200C legitimately (IDNA CONTEXTJ), a bidi override (U+202E)
 // shows the characters after it in reverse, so the value read in logical order is not the one
-// displayed, and the removal of a variation selector or a Hangul filler changes at most the glyph
-// of the character before it; none is common in an indicator, and every value that held one is
-// flagged (Observable.invisible) and the document names such words in a warning (read-document.ts).
+// displayed, a variation selector only chooses the glyph of the character before it, and a Hangul
+// filler, which some fonts draw as a blank rather than as nothing, may show as a gap; none is common
+// in an indicator, and every value that held one is flagged (Observable.invisible) and the document
+// names such words in a warning (read-document.ts).
 //
 // This is the one place that decides which characters these are: the extractor removes them from
 // every text before any row runs (extract-observables.ts), whatever reader made the text, and the
