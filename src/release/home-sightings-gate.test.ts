@@ -4,6 +4,7 @@
 // holds, and evidence no sighting names is withheld.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { metaKeys } from '../bootstrap-node.ts';
 import type { Circle } from '../policy/circle.ts';
 import type { Recipient } from '../policy/recipient.ts';
 import type { StixObject } from '../stix/types.ts';
@@ -92,6 +93,8 @@ async function openStore(): Promise<SqliteObjectStore> {
   await store.setMeta('home_organisation', JSON.stringify({ type: 'identity', spec_version: '2.1', id: HOME, created: CREATED, modified: CREATED, name: 'Home', identity_class: 'organization' }));
   await store.createOrganisation({ id: PARTNER, name: 'P', kind: 'cert', sectors: [], country: undefined, identityJson: '{}', createdAt: CREATED });
   for (const id of [SIGHTINGS, 'alpha', 'beta']) await store.createCollection({ id, title: id }, new Date(CREATED));
+  // The node's home sightings collection, as bootstrap records it: the store indexes evidence there alone.
+  await store.setMeta(metaKeys.homeSightingsCollection, SIGHTINGS);
   for (const id of ['alpha', 'beta']) {
     await store.createCircle(
       {

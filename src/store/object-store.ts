@@ -55,8 +55,10 @@ export interface ObjectStore
    * undefined when none does, or when the collection holds no version of that id and key at that
    * dateAdded (a stand-in, an entry of another collection). The entry found carries its stored JSON.
    * The home sightings gate (release/home-sightings-gate.ts) ties evidence to the sighting written
-   * with it by this. Complete for the home sightings collection; for any other, the SQLite store
-   * knows only the referrers added since its schema 16 (migration 16 fills that collection alone).
+   * with it by this, and asks of no other collection. Answered, complete, for the collection the node
+   * records as its home sightings collection (bootstrap-node.ts metaKeys.homeSightingsCollection);
+   * for any other, undefined: the SQLite store indexes that collection's entries alone, not every
+   * sighting and observed-data a sync or an import adds elsewhere, which nothing would read.
    */
   evidenceReferrersOf(collectionId: string, entries: readonly Pick<StoredEntry, 'id' | 'version' | 'dateAdded'>[]): Promise<(StoredEntry | undefined)[]>;
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import fc from 'fast-check';
+import { metaKeys } from '../../src/bootstrap-node.ts';
 import { isEntenteError } from '../../src/errors/entente-error.ts';
 import { ENTENTE_SIGNATURE_EXTENSION_ID } from '../../src/stix/entente-signature.ts';
 import type { StixObject } from '../../src/stix/types.ts';
@@ -609,6 +610,10 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
         return entry;
       };
       const idsOf = (found: readonly (StoredEntry | undefined)[]): (string | undefined)[] => found.map((entry) => (entry === undefined ? undefined : `${entry.id}@${entry.version}`));
+      // Answered for the node's home sightings collection, the one the gate asks about (nothing for another).
+      beforeEach(async () => {
+        await store.setMeta(metaKeys.homeSightingsCollection, 'alpha');
+      });
 
       it('finds, for each entry, the first entry added after it naming it as evidence, with its JSON, whatever lies between', async () => {
         const first = evidence(1, [address.id]);

@@ -272,6 +272,7 @@ describe('SqliteObjectStore', () => {
       const store = openSqliteObjectStore({ path: freshPath() });
       try {
         await store.createCollection({ id: 'sightings', title: 'S' }, new Date('2024-01-01T00:00:00.000Z'));
+        await store.setMeta('home_sightings_collection', 'sightings');
         const address = 'ipv4-addr--e0000000-0000-4000-8000-000000000005';
         const observed = 'observed-data--e0000000-0000-4000-8000-000000000005';
         const sighting = 'sighting--e0000000-0000-4000-8000-000000000005';

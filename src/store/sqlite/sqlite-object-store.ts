@@ -455,12 +455,20 @@ export class SqliteObjectStore implements ObjectStore {
       insertEntry: prepare(
         'INSERT INTO entries (collection_key, date_added, vid, is_latest, is_first, signature) VALUES (?, ?, ?, ?, ?, ?)',
       ),
-      // What an entry of a sighting or an observed-data names as evidence (migration 16).
+      // What an entry of a sighting or an observed-data names as evidence (migration 16), in the home
+      // sightings collection alone: the one collection the home sightings gate asks about. Its id is
+      // the node's (bootstrap-node.ts metaKeys.homeSightingsCollection, the key migration 16 reads),
+      // looked up in the statement, so the insert's transaction sees the same record as any process
+      // that made the collection; the test runs before json_each, so another collection's entry parses
+      // no JSON. (Migration 16's note that other collections' rows start at schema 16 is superseded:
+      // none are written.)
       insertEvidenceRefs: prepare(
         `INSERT OR IGNORE INTO evidence_refs (collection_key, ref_id, date_added)
            SELECT @collectionKey, j.value, @dateAdded FROM object_versions ov,
              json_each(ov.json, CASE ov.type WHEN 'sighting' THEN '$.observed_data_refs' ELSE '$.object_refs' END) j
-           WHERE ov.vid = @vid AND j.type = 'text'`,
+           WHERE @collectionKey = (
+               SELECT c.key FROM node_meta m JOIN collections c ON c.id = m.value WHERE m.key = 'home_sightings_collection')
+             AND ov.vid = @vid AND j.type = 'text'`,
       ),
       selectEntry: prepare('SELECT 1 FROM entries WHERE vid = ? AND collection_key = ?'),
       updateEntryFlags: prepare(
