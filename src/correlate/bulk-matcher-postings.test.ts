@@ -84,3 +84,31 @@ describe('bulk matcher: postings of removed exact indicators', () => {
     assert.deepEqual(matchedIds(matcher, [ip('192.0.2.5')]), [item['id']]);
   });
 });
+
+describe('bulk matcher: a sweep of stale postings is paid for by removals', () => {
+  it('waits for more stale postings than live ones of every kind: exact churn beside many evaluated leaves does not walk them all every 1,025 removals', () => {
+    const matcher = new BulkMatcher();
+    // 20,000 equality postings of evaluated (not exact) leaves: an AND is tested when its key is hit.
+    const evaluated = Array.from({ length: 20_000 }, (_, i) => indicator(`[ipv4-addr:value = '${address(i)}' AND ipv4-addr:value LIKE '10.%']`));
+    for (const item of evaluated) matcher.add(item, { now });
+    assert.equal(matcher.stats().exact, 0);
+    // A partner adds and revokes one exact indicator 3,000 times: before, a sweep walked the 20,000 live
+    // postings after every 1,025 removals (the live exact ones, none, were all it weighed them against).
+    for (let i = 0; i < 3_000; i++) {
+      const churn = indicator("[ipv4-addr:value = '192.0.2.1']");
+      matcher.add(churn, { now, source: partner });
+      matcher.remove(churn['id'] as string);
+    }
+    assert.equal(matcher.stats().stalePostings, 3_000);
+    assert.deepEqual(matchedIds(matcher, [ip('192.0.2.1')]), []);
+    assert.deepEqual(matchedIds(matcher, [ip(address(7))]), [evaluated[7]?.['id']]);
+    // Once they outnumber the live ones, they go.
+    for (let i = 0; i < 18_000; i++) {
+      const churn = indicator("[ipv4-addr:value = '192.0.2.1']");
+      matcher.add(churn, { now, source: partner });
+      matcher.remove(churn['id'] as string);
+    }
+    assert.ok(matcher.stats().stalePostings < 20_000, `${matcher.stats().stalePostings} stale postings`);
+    assert.deepEqual(matchedIds(matcher, [ip(address(7))]), [evaluated[7]?.['id']]);
+  });
+});

@@ -186,7 +186,8 @@ export interface BulkMatcherStats {
   readonly substrings: number;
   /**
    * Equality postings left behind by removed exact indicators (filtered out at match time), swept out
-   * once there are more than the live ones and than staleSweepMinimum.
+   * once there are more than the live ones (of exact indicators and evaluated leaves) and than
+   * staleSweepMinimum.
    */
   readonly stalePostings: number;
   /** Observations matched so far that were told as over budget (OverBudget: tests untested, or a partner's matches past its cap). */
@@ -234,8 +235,8 @@ interface PathIndex {
 
 /**
  * Stale equality postings (of removed exact indicators) tolerated before a sweep, whatever the live
- * ones: a sweep walks every equality key, so it waits for at least as many stale postings as there
- * are live ones, and for this many when there are few.
+ * ones: a sweep walks every equality posting, so it waits for more stale postings than live ones of
+ * every kind (exact indicators' and evaluated leaves'), and for this many when there are few.
  */
 export const staleSweepMinimum = 1024;
 
@@ -321,8 +322,11 @@ export class BulkMatcher {
   private exactCount = 0;
   /** Equality postings of removed exact indicators still in the indexes (sweepStalePostings). */
   private staleCount = 0;
-  /** Equality postings of live exact indicators. */
-  private exactEqualPostings = 0;
+  /**
+   * Equality postings in the indexes, of every kind (exact indicators' slots, stale ones among them, and
+   * leaves of evaluated patterns): what a sweep walks, so what the stale ones must outnumber first.
+   */
+  private equalPostings = 0;
   /**
    * slot → the equality postings of an exact indicator when not 1 (an IN, an OR): counted stale when it
    * is removed. Most have one, and keep nothing here.
@@ -530,7 +534,6 @@ export class BulkMatcher {
       }
       if (equalPostings !== 1) this.equalPostingCounts.set(slot, equalPostings);
       if (blocks !== undefined) this.exactBlocks.set(slot, blocks);
-      this.exactEqualPostings += equalPostings;
       this.exactCount++;
       return { added: true, mode: 'exact' };
     }
@@ -610,16 +613,15 @@ export class BulkMatcher {
     const pattern = this.compiled.get(slot);
     if (pattern === undefined) {
       // Exact indicators keep no pattern: their equality postings stay, pointing at a dead slot (never
-      // reused), until enough have for a sweep to cost no more than the removals did. Their few IP blocks
-      // were kept, and go now: an IpPrefixIndex cannot be swept.
+      // reused), until enough have for a sweep to cost no more than the removals did: a sweep walks every
+      // equality posting, an evaluated pattern's too, so it waits for the stale ones to outnumber all the
+      // live ones. Their few IP blocks were kept, and go now: an IpPrefixIndex cannot be swept.
       this.exactCount--;
-      const equalPostings = this.equalPostingCounts.get(slot) ?? 1;
+      this.staleCount += this.equalPostingCounts.get(slot) ?? 1;
       this.equalPostingCounts.delete(slot);
-      this.exactEqualPostings -= equalPostings;
-      this.staleCount += equalPostings;
       for (const anchor of this.exactBlocks.get(slot) ?? []) this.unpost(anchor, slot);
       this.exactBlocks.delete(slot);
-      if (this.staleCount > staleSweepMinimum && this.staleCount > this.exactEqualPostings) this.sweepStalePostings();
+      if (this.staleCount > staleSweepMinimum && this.staleCount > this.equalPostings - this.staleCount) this.sweepStalePostings();
     } else {
       for (const entry of pattern.leaves) {
         if (entry.planned.anchors === undefined) {
@@ -661,10 +663,14 @@ export class BulkMatcher {
         if (Array.isArray(held)) {
           let kept = 0;
           for (const posting of held) if (typeof posting !== 'number' || alive[posting] === 1) held[kept++] = posting;
+          this.equalPostings -= held.length - kept;
           held.length = kept;
           if (kept === 0) equal.delete(key);
           else if (kept === 1) equal.set(key, held[0] as Posting);
-        } else if (typeof held === 'number' && alive[held] !== 1) equal.delete(key);
+        } else if (typeof held === 'number' && alive[held] !== 1) {
+          equal.delete(key);
+          this.equalPostings--;
+        }
       }
     }
     this.staleCount = 0;
@@ -1036,6 +1042,7 @@ export class BulkMatcher {
       else this.numberKeys.add(anchor.value);
       const key = this.equalKey(index, anchor.value);
       const held = index.equal.get(key);
+      this.equalPostings++;
       if (held === undefined) index.equal.set(key, posting);
       else if (Array.isArray(held)) held.push(posting);
       else index.equal.set(key, [held, posting]);
@@ -1061,9 +1068,12 @@ export class BulkMatcher {
     if (anchor.kind === 'equal') {
       const key = this.equalKey(index, anchor.value);
       const held = index.equal?.get(key);
-      if (held === posting) index.equal?.delete(key);
-      else if (Array.isArray(held)) {
+      if (held === posting) {
+        index.equal?.delete(key);
+        this.equalPostings--;
+      } else if (Array.isArray(held)) {
         const rest = held.filter((p) => p !== posting);
+        this.equalPostings -= held.length - rest.length;
         if (rest.length === 0) index.equal?.delete(key);
         else index.equal?.set(key, rest.length === 1 ? (rest[0] as Posting) : rest);
       }
