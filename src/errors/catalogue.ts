@@ -93,6 +93,8 @@ export const errorCatalogue = {
   ENT_AGREEMENT_NOT_FOUND: { status: 404, title: 'No such agreement version' },
   ENT_AGREEMENT_SUPERSEDED: { status: 409, title: 'A later agreement version has been proposed; only the latest can be accepted' },
   ENT_AUDIT_BROKEN: { status: 500, title: 'The audit log hash chain does not verify' },
+  ENT_AUDIT_ANCHOR_INVALID: { status: 400, title: 'The audit anchor cannot be read, or is not one this node signed' },
+  ENT_AUDIT_ANCHOR_MISMATCH: { status: 500, title: 'The audit log no longer holds an anchored entry: its history was rewritten or cut short' },
 
   // Command line
   ENT_CLI_USAGE: { status: 400, title: 'The command line is invalid' },

@@ -1,6 +1,7 @@
 // Signed messages between nodes that are not STIX objects: flash messages and their receipts and
-// acknowledgements, recall notices and their acknowledgements, and key-rotation statements
-// (docs/federation.md, "Flash messages and recalls", "Keys and signatures").
+// acknowledgements, recall notices and their acknowledgements, key-rotation statements, and anchors
+// of the audit log (docs/federation.md, "Flash messages and recalls", "Keys and signatures",
+// "Audit anchors").
 import canonicalize from 'canonicalize';
 import { EntenteError } from '../errors/entente-error.ts';
 import { err, ok, type Result } from '../errors/result.ts';
@@ -18,7 +19,7 @@ import {
   type PinnedKey,
 } from './node-key.ts';
 
-export const SIGNED_MESSAGE_KINDS = ['flash', 'flash-receipt', 'flash-ack', 'recall', 'recall-ack', 'key-rotation'] as const;
+export const SIGNED_MESSAGE_KINDS = ['flash', 'flash-receipt', 'flash-ack', 'recall', 'recall-ack', 'key-rotation', 'audit-anchor'] as const;
 export type SignedMessageKind = (typeof SIGNED_MESSAGE_KINDS)[number];
 
 /** A message as it travels (JSON, snake_case). The signature covers kind, body, signer and key_id. */

@@ -1,12 +1,33 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { CliIo, NodeLocationOptions } from '../cli-context.ts';
 import { parseTimeOption, withNode, writeLine } from '../cli-context.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
-import { AUDIT_READ_ENTRIES, GENESIS_HASH, isFlashAuditEntry, releasesIn, verifyChain } from '../../audit/audit-chain.ts';
+import { AUDIT_READ_ENTRIES, isFlashAuditEntry, releasesIn, verifyChain } from '../../audit/audit-chain.ts';
+import { anchoredHead, checkAuditAnchor, makeAuditAnchor, readAuditAnchor, type AuditAnchor } from '../../audit/audit-anchor.ts';
+import { auditBroken as broken, walkAuditChain } from '../../audit/walk-audit-chain.ts';
+import { createKeyDirectory } from '../../federation/node-key.ts';
+import { createNodeSignerProvider } from '../../federation/node-signer.ts';
 
-/** A STIX (RFC 3339, UTC) timestamp: no local times, no rolled-over dates such as February 30. */
-function broken(seq: number, reason: string): EntenteError {
-  return new EntenteError('ENT_AUDIT_BROKEN', `audit entry ${seq} does not verify (${reason}); the log was changed after it was written`, { seq });
+/** An anchor file as its keeper gave it; ENT_AUDIT_ANCHOR_INVALID naming the file and the problem. */
+function readAnchorFile(path: string): AuditAnchor {
+  const invalid = (problem: string): EntenteError =>
+    new EntenteError('ENT_AUDIT_ANCHOR_INVALID', `--anchor ${path}: ${problem}`, { file: path });
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw invalid(`the file cannot be read (${error instanceof Error ? error.message : String(error)})`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw invalid('the file is not JSON');
+  }
+  const anchor = readAuditAnchor(value);
+  if (!anchor.ok) throw invalid(`not an audit anchor: ${anchor.error}`);
+  return anchor.value;
 }
 
 export function auditCommand(io: CliIo): Command {
@@ -14,25 +35,69 @@ export function auditCommand(io: CliIo): Command {
 
   command
     .command('verify')
-    .description('check the whole hash chain; exit 1 naming the first entry that does not verify')
+    .description('check the whole hash chain; exit 1 naming the first entry that does not verify, or an anchor the log no longer holds')
+    .option('--anchor <file>', 'also check an anchor made earlier by `audit anchor` (repeatable)', (file: string, files: string[] = []) => [...files, file])
     .option('--data <dir>', 'data directory (env ENTENTE_DATA)')
-    .addHelpText('after', '\nExample:\n  $ entente audit verify')
-    .action(async (options: NodeLocationOptions) => {
+    .addHelpText(
+      'after',
+      '\nThe chain alone shows that no entry was changed without every later hash being computed again;\n' +
+        'an anchor kept outside the node shows that the history up to it was not rewritten at all.\n' +
+        '\nExample:\n  $ entente audit verify\n  $ entente audit verify --anchor anchors/2026-11-01.json --anchor anchors/2026-11-15.json',
+    )
+    .action(async (options: NodeLocationOptions & { anchor?: string[] }) => {
+      // Every file is read before the log: a damaged one is named before a long walk.
+      const anchors = (options.anchor ?? []).map((path) => ({ path, anchor: readAnchorFile(path) }));
       await withNode(io, options, async (node) => {
-        let previous = GENESIS_HASH;
-        let afterSeq = 0;
-        let count = 0;
-        for (;;) {
-          const records = await node.store.readAudit({ afterSeq, limit: AUDIT_READ_ENTRIES });
-          const verified = verifyChain(records.map((record) => record.chained), previous);
-          if (!verified.ok) throw broken(records[verified.error.index]?.seq ?? 0, verified.error.reason);
-          previous = verified.value.lastHash;
-          count += records.length;
-          const last = records.at(-1);
-          if (last === undefined || records.length < AUDIT_READ_ENTRIES) break;
-          afterSeq = last.seq;
+        const home = node.identity.homeOrganisation.id;
+        const ownKeys = createKeyDirectory(
+          (await node.store.listNodeKeys()).map((key) => ({ organisationId: home, keyId: key.keyId, publicKey: key.publicKey, validFrom: key.validFrom, validUntil: key.validUntil })),
+        );
+        const wanted = new Set(anchors.map(({ anchor }) => anchoredHead(anchor).seq));
+        const hashes = new Map<number, string>();
+        const walked = await walkAuditChain(node.store, (record) => {
+          if (wanted.has(record.seq)) hashes.set(record.seq, record.chained.hash);
+        });
+        writeLine(io.stdout, `Audit log verified: ${walked.entries} entries, last hash ${walked.head.hash}`);
+        for (const { path, anchor } of anchors) {
+          const verdict = checkAuditAnchor(anchor, home, ownKeys, { lastSeq: walked.head.seq, hashAt: (seq) => hashes.get(seq) });
+          if (verdict.kind === 'not-ours') {
+            throw new EntenteError('ENT_AUDIT_ANCHOR_INVALID', `--anchor ${path}: not an anchor of this node: ${verdict.reason}`, { file: path });
+          }
+          if (verdict.kind !== 'holds') {
+            throw new EntenteError('ENT_AUDIT_ANCHOR_MISMATCH', `--anchor ${path}: the log no longer holds what was anchored on ${anchor.body.anchored_at}: ${verdict.reason}`, {
+              file: path,
+              seq: anchor.body.seq,
+            });
+          }
+          writeLine(io.stdout, `Anchor ${path}: entry ${anchor.body.seq} holds`);
         }
-        writeLine(io.stdout, `Audit log verified: ${count} entries, last hash ${previous}`);
+      });
+    });
+
+  command
+    .command('anchor')
+    .description("sign the log's last entry (seq and hash) with the node's key, to keep outside the node; the chain is verified first")
+    .option('--out <file>', 'write the anchor to this file instead of standard output')
+    .option('--data <dir>', 'data directory (env ENTENTE_DATA)')
+    .addHelpText(
+      'after',
+      '\nGive anchors to someone outside the node (a partner, a notary, a ticket): `audit verify --anchor FILE`\n' +
+        'later shows that the log still holds the anchored history, which the hash chain alone cannot show\n' +
+        'against whoever controls the node and can compute every hash again.\n' +
+        '\nExample:\n  $ entente audit anchor --out anchors/$(date -u +%F).json',
+    )
+    .action(async (options: NodeLocationOptions & { out?: string }) => {
+      await withNode(io, options, async (node) => {
+        const walked = await walkAuditChain(node.store);
+        const signers = createNodeSignerProvider({ store: node.store, organisationId: node.identity.homeOrganisation.id, clock: () => new Date() });
+        const anchor = makeAuditAnchor(walked.head, await signers.current(), new Date());
+        const text = `${JSON.stringify(anchor, null, 2)}\n`;
+        if (options.out === undefined) {
+          io.stdout.write(text);
+          return;
+        }
+        writeFileSync(options.out, text);
+        io.stderr.write(`anchored entry ${walked.head.seq} (hash ${walked.head.hash}) in ${options.out}\n`);
       });
     });
 
