@@ -4,6 +4,12 @@ import { once } from 'node:events';
 // As a user starts it: bin/entente.js runs the bundle of the sources (built on the first start).
 const launcher = new URL('../../bin/entente.js', import.meta.url).pathname;
 
+/** `--cpu-prof` into BENCH_CPU_PROF when it names a directory: how the sync bench's nodes are profiled. */
+function cpuProfileFlags(): string[] {
+  const dir = process.env['BENCH_CPU_PROF'];
+  return dir === undefined || dir === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', dir];
+}
+
 export interface NodeProcess {
   readonly child: ChildProcess;
   readonly url: string;
@@ -16,7 +22,7 @@ export interface NodeProcess {
  * has exited: a node left running would fill (or recreate) the data directory a test removes next.
  */
 export async function startNodeProcess(args: readonly string[], env: Readonly<Record<string, string>>): Promise<NodeProcess> {
-  const child = spawn(process.execPath, [launcher, 'start', ...args], {
+  const child = spawn(process.execPath, [...cpuProfileFlags(), launcher, 'start', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
