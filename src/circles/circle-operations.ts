@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { releasesIn } from '../audit/audit-chain.ts';
+import { AUDIT_READ_ENTRIES, releasesIn } from '../audit/audit-chain.ts';
 import { EntenteError } from '../errors/entente-error.ts';
 import { bindingAgreement, parseAgreement, type Agreement, type AgreementState } from '../policy/agreement.ts';
 import { aggregateWeaknesses, type WeaknessTotals } from '../policy/aggregate-weaknesses.ts';
@@ -477,9 +477,8 @@ export async function queueRecallsFor(
     const notices: RecallNotice[] = [];
     let afterSeq = 0;
     for (;;) {
-      // 5,000 entries, which may list many more releases (a page entry up to 500): a read for one
-      // recipient sorts its rows each time (AUDIT_READ_ENTRIES), and the notices hold every release anyway.
-      const records = await deps.store.readAudit({ recipientOrganisationId: organisationId, circleId: circle.id, afterSeq, limit: 5000 });
+      // AUDIT_READ_ENTRIES at a time, as every reader of the log: an entry may list up to 500 releases.
+      const records = await deps.store.readAudit({ recipientOrganisationId: organisationId, circleId: circle.id, afterSeq, limit: AUDIT_READ_ENTRIES });
       for (const { chained } of records) {
         // A flash sent names no object version to recall (releasesIn gives none).
         for (const release of releasesIn(chained.entry)) {
@@ -491,7 +490,7 @@ export async function queueRecallsFor(
         }
       }
       const last = records.at(-1);
-      if (last === undefined || records.length < 5000) break;
+      if (last === undefined || records.length < AUDIT_READ_ENTRIES) break;
       afterSeq = last.seq;
     }
     queued += await deps.store.queueRecalls(notices);
