@@ -198,7 +198,9 @@ describe('what an SCO must have for a leaf without anchors to hold on it (scoNee
   });
 
   it('property: a leaf never holds on an SCO that meets none of its needs', () => {
-    const comparisons = ["x-a:p != 'v'", "x-a:q NOT = 'v'", "x-b:p != 'v'", "x-b:q < 'w'", 'EXISTS x-a:q', "x-a:r.s != 'v'"];
+    // Also a path through a reference (to an SCO of another type, which must not count), one on `type`
+    // itself and one into a list.
+    const comparisons = ["x-a:p != 'v'", "x-a:q NOT = 'v'", "x-b:p != 'v'", "x-b:q < 'w'", 'EXISTS x-a:q', "x-a:r.s != 'v'", "x-a:t_ref.p != 'v'", "x-a:type != 'x-z'", "x-b:l[*] != 'v'"];
     const expression = fc.letrec<{ node: string }>((tie) => ({
       node: fc.oneof(
         { depthSize: 'small', withCrossShrink: true },
@@ -206,7 +208,11 @@ describe('what an SCO must have for a leaf without anchors to hold on it (scoNee
         fc.tuple(tie('node'), fc.constantFrom('AND', 'OR'), tie('node')).map(([a, op, b]) => `(${a} ${op} ${b})`),
       ),
     })).node;
-    const sco = fc.record({ type: fc.constantFrom('x-a', 'x-b', 'x-c'), p: fc.constantFrom('v', 'u'), q: fc.constantFrom('v', 'a'), r: fc.constant({ s: 'u' }) }, { requiredKeys: ['type'] });
+    const sco = fc.record(
+      { type: fc.constantFrom('x-a', 'x-b', 'x-c'), p: fc.constantFrom('v', 'u'), q: fc.constantFrom('v', 'a'), r: fc.constant({ s: 'u' }), t_ref: fc.constant('other'), l: fc.constant(['u']) },
+      { requiredKeys: ['type'] },
+    );
+    const other = { type: 'x-b', p: 'u', l: ['u'] };
     fc.assert(
       fc.property(expression, sco, (text, object) => {
         // AND across two types is refused by the parser: nothing to plan.
@@ -215,7 +221,7 @@ describe('what an SCO must have for a leaf without anchors to hold on it (scoNee
         const leaf = planPattern(parsed.value).leaves[0];
         assert.ok(leaf !== undefined);
         const met = scoNeedsOf(leaf.node.comparison).some(({ objectType, property }) => object.type === objectType && (property === undefined || Object.prototype.hasOwnProperty.call(object, property)));
-        if (!met) assert.equal(holdsOn(leaf.node.comparison, object, () => undefined), false, `${text} on ${JSON.stringify(object)}`);
+        if (!met) assert.equal(holdsOn(leaf.node.comparison, object, (ref) => (ref === 'other' ? other : undefined)), false, `${text} on ${JSON.stringify(object)}`);
       }),
       { numRuns: 2000 },
     );
