@@ -418,7 +418,7 @@ describe('reading HTML', () => {
   });
 
   it('maps text split by an astral invisible character (a tag, two UTF-16 units) back to its exact offsets, past an emoji', () => {
-    const html = page('<main><p>\u{1f6a8} C2 at evil\u{e0041}-c2.com and 1\u316485.220.101.4 \u{1f6a8} then 45.77.12.3.</p></main>');
+    const html = page('<main><p>\u{1f6a8} C2 at evil\u{e0041}-c2.com and 1\u180e85.220.101.4 \u{1f6a8} then 45.77.12.3.</p></main>');
     const doc = readHtml(html);
     assert.ok(doc.text.includes('\u{1f6a8} C2 at evil-c2.com and 185.220.101.4 \u{1f6a8} then 45.77.12.3.'), doc.text);
     const at = (s: string): string => {
@@ -428,7 +428,19 @@ describe('reading HTML', () => {
     assert.equal(at('\u{1f6a8} C2 at evil'), '\u{1f6a8} C2 at evil');
     assert.equal(at('-c2.com and 1'), '-c2.com and 1');
     assert.equal(at('85.220.101.4 \u{1f6a8} then 45.77.12.3.'), '85.220.101.4 \u{1f6a8} then 45.77.12.3.');
-    assert.match(doc.warnings.join('\n'), /<U\+E0041>.*<U\+3164>/);
+    assert.match(doc.warnings.join('\n'), /<U\+E0041>.*<U\+180E>/);
+  });
+
+  it('reads a Hangul filler as the blank a browser draws: the values on either side stay apart, each where it stands, and the word is named', () => {
+    const html = page('<main><p>From 185.220.101.4\u316445.77.12.3 daily.</p></main>');
+    const doc = readHtml(html);
+    assert.ok(doc.text.includes('From 185.220.101.4 45.77.12.3 daily.'), doc.text);
+    const at = (s: string): string => {
+      const where = locateOffset(doc, doc.text.indexOf(s));
+      return html.slice(where?.sourceStart, (where?.sourceStart ?? 0) + s.length);
+    };
+    assert.equal(at('45.77.12.3 daily.'), '45.77.12.3 daily.');
+    assert.match(doc.warnings.join('\n'), /185\.220\.101\.4<U\+3164>45\.77\.12\.3/);
   });
 
   it('maps text back to the offset of the text in the HTML source', () => {

@@ -6,7 +6,7 @@
 import { domainToASCII } from 'node:url';
 import { parseIpv4, parseIpv6 } from '../stix/ip-address.ts';
 import { isBase58CheckAddress, isBech32Address } from './checksums.ts';
-import { INVISIBLE_CLASS } from './invisible.ts';
+import { BLANK_CLASS, INVISIBLE_CLASS } from './invisible.ts';
 import { createLabelSet } from './label-set.ts';
 import type { LabelSet } from './label-set.ts';
 import { isAsciiLetter, isHexDigit, POSIX_ROOT_DIRECTORIES, FEATURE_AT, FEATURE_COLONS2, FEATURE_SEPARATORS5, FEATURE_DIGITS4, FEATURE_DOT_WORD, FEATURE_DOTS2, FEATURE_DOTS3 } from './scan-windows.ts';
@@ -305,11 +305,12 @@ const domainRow: ExtractorRow = {
 // indicator no traffic matches (U+200B, U+202E). extractObservables now removes the invisible ones
 // before any row runs (invisible.ts: the URL is then the one the reader sees), so in practice only
 // control characters end a URL here; the class still keeps them out for a caller of the row alone.
-// Built from invisible.ts's one set (it was a copy here, without U+061C). The u flag is the set's
-// condition: it holds astral characters (tags), which a class without it cannot hold whole. The
-// scheme's case is spelled out rather than left to the i flag, which with u also folds U+017F (ſ)
-// into s and U+212A (Kelvin) into k: "httpſ://" would have been proposed as a URL no client opens.
-const URL_STOP = `\\s<>"'\`\\\\{}|^\\u0000-\\u001f\\u007f-\\u009f${INVISIBLE_CLASS}`;
+// Built from invisible.ts's one set (it was a copy here, without U+061C), and its blanks (Hangul
+// fillers, read as spaces) end a URL as a space does. The u flag is the set's condition: it holds
+// astral characters (tags), which a class without it cannot hold whole. The scheme's case is spelled
+// out rather than left to the i flag, which with u also folds U+017F (ſ) into s and U+212A (Kelvin)
+// into k: "httpſ://" would have been proposed as a URL no client opens.
+const URL_STOP = `\\s<>"'\`\\\\{}|^\\u0000-\\u001f\\u007f-\\u009f${INVISIBLE_CLASS}${BLANK_CLASS}`;
 const URL_RE = new RegExp(
   `\\b(?:[hH][tT][tT][pP][sS]?|[fF][tT][pP][sS]?|[sS][fF][tT][pP]):\\/\\/(?:\\[[0-9a-fA-F:.]{2,45}\\](?::\\d{1,5})?|[^/?#\\[\\]${URL_STOP}]{1,253})(?:[/?#][^${URL_STOP}]{0,4096})?`,
   'gu',

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { extractObservables } from './extract-observables.ts';
 import type { Observable } from './extract-observables.ts';
 import { loadExtractData } from './load-extract-data.ts';
-import { INVISIBLE_CHARACTERS, INVISIBLE_CLASS, isInvisible, shown, stripInvisible } from './invisible.ts';
+import { BLANK_CHARACTERS, INVISIBLE_CHARACTERS, INVISIBLE_CLASS, invisibleInWords, isInvisible, shown, stripInvisible } from './invisible.ts';
 import { EXTRACTORS } from './extractors.ts';
 import { readDocument } from '../documents/read-document.ts';
 import { layoutPdfPage } from '../documents/pdf-layout.ts';
@@ -31,26 +31,48 @@ const INVISIBLE = [
 ];
 
 // What the review added: Unicode tag characters (astral, two UTF-16 units each; "ASCII smuggling"
-// spells a hidden text with them), Hangul fillers, the Mongolian vowel separator, variation
-// selectors (both blocks), the combining grapheme joiner, the Khmer inherent vowels.
+// spells a hidden text with them), the Mongolian vowel separator, variation selectors (both
+// blocks), the combining grapheme joiner, the Khmer inherent vowels.
 const ADDED = [
-  '\u{e0041}', '\u{e0001}', '\u{e007f}', '\u115f', '\u1160', '\u3164', '\uffa0', '\u180e', '\ufe00', '\ufe0f', '\u{e0100}', '\u{e01ef}',
-  '\u034f', '\u17b4', '\u17b5',
+  '\u{e0041}', '\u{e0001}', '\u{e007f}', '\u180e', '\ufe00', '\ufe0f', '\u{e0100}', '\u{e01ef}', '\u034f', '\u17b4', '\u17b5',
 ];
+// Default-ignorable too, but drawn as a blank by HarfBuzz and Uniscribe: read as a space.
+const HANGUL_FILLERS = ['\u115f', '\u1160', '\u3164', '\uffa0'];
 const hexOf = (c: string): string => (c.codePointAt(0) ?? 0).toString(16);
 /** `text` spelled in tag characters (U+E0000 + its ASCII code): nothing on screen. */
 const tags = (text: string): string => Array.from(text, (c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('');
 
-test('the set is exactly what Unicode tells a renderer to show as nothing (Default_Ignorable_Code_Point)', () => {
+test('the set is what Unicode tells a renderer to show as nothing (Default_Ignorable_Code_Point), the Hangul fillers apart as blanks', () => {
   const ignorable = /^\p{Default_Ignorable_Code_Point}$/u;
   const set = new Set(Array.from(INVISIBLE_CHARACTERS));
+  const blanks = new Set(Array.from(BLANK_CHARACTERS));
+  assert.deepEqual([...blanks], HANGUL_FILLERS);
   for (let code = 0; code <= 0x10ffff; code++) {
     if (code >= 0xd800 && code <= 0xdfff) continue;
     const c = String.fromCodePoint(code);
-    assert.equal(set.has(c), ignorable.test(c), code.toString(16));
+    assert.equal(set.has(c) || blanks.has(c), ignorable.test(c), code.toString(16));
+    assert.ok(!(set.has(c) && blanks.has(c)), code.toString(16));
     assert.equal(isInvisible(code), set.has(c), code.toString(16));
   }
   for (const c of ADDED) assert.ok(set.has(c), hexOf(c));
+});
+
+test('a Hangul filler is read as the blank a browser draws: it parts two values, it joins none', () => {
+  for (const c of HANGUL_FILLERS) {
+    const code = hexOf(c);
+    // Two addresses on screen, a blank between them: both, where they stand. Removed, the filler
+    // made one string of digits, and neither was proposed.
+    const two = `From 185.220.101.4${c}45.77.12.3 daily.`;
+    const ips = extract(two);
+    assert.deepEqual(ips.map((o) => o.value), ['185.220.101.4', '45.77.12.3'], code);
+    assert.deepEqual(ips.map((o) => two.slice(o.start, o.end)), ['185.220.101.4', '45.77.12.3'], code);
+    assert.ok(ips.every((o) => o.invisible === undefined), code);
+    // "evil", a blank, "planted.com": the domain the report shows, not one made by joining them.
+    assert.deepEqual(found(`C2 evil${c}planted.com seen.`), ['domain-name planted.com'], code);
+    assert.deepEqual(found(`Get https://planted-c2.com/a${c}b now`), ['url https://planted-c2.com/a', 'domain-name planted-c2.com'], code);
+    // A renderer that follows Unicode's advice would show nothing there: the word is named.
+    assert.deepEqual(invisibleInWords(`C2 evil${c}planted.com seen.`).words, [`evil<U+${code.toUpperCase()}>planted.com`], code);
+  }
 });
 
 test('every zero-width, soft-hyphen and bidi control character is in the one set the extractor removes', () => {
@@ -92,11 +114,11 @@ test('a tag character (two UTF-16 units) inside a domain: the value the analyst 
   assert.equal(shown('evil\u{e0041}.com'), 'evil<U+E0041>.com', 'named by its code point, not by half of it');
 });
 
-test('a Hangul filler inside an address: the address the analyst sees, flagged', () => {
-  const text = 'Scanning from 19\u31642.0.2.1 and 198.51\uffa0.100.7.';
+test('a Mongolian vowel separator inside an address: the address the analyst sees, flagged', () => {
+  const text = 'Scanning from 19\u180e2.0.2.1 and 198.51\u034f.100.7.';
   const values = extract(text);
   assert.deepEqual(values.map((o) => `${o.value} ${o.invisible}`), ['192.0.2.1 true', '198.51.100.7 true']);
-  assert.equal(text.slice(values[0]?.start, values[0]?.end), '19\u31642.0.2.1');
+  assert.equal(text.slice(values[0]?.start, values[0]?.end), '19\u180e2.0.2.1');
 });
 
 test('ASCII smuggling: a text spelled in tag characters is not read, and the visible value next to it is unchanged', () => {
@@ -149,17 +171,17 @@ test('HTML: invisible characters inside an indicator are read as the browser sho
 test('each reader: the added characters inside indicators are read as the rendered report shows them, with a warning', async () => {
   const tag = '\u{e0041}';
   const want = ['domain-name evil-c2.com', 'ipv4-addr 185.220.101.4'];
-  const html = await readDocument(Buffer.from('<!doctype html><html><body><p>C2 evil&#xE0041;-c2.com and 1&#x3164;85.220.101.4 seen.</p></body></html>'), 'tag.html');
+  const html = await readDocument(Buffer.from('<!doctype html><html><body><p>C2 evil&#xE0041;-c2.com and 1&#x180E;85.220.101.4 seen.</p></body></html>'), 'tag.html');
   assert.deepEqual(found(html.text), want, 'HTML');
-  assert.ok(html.warnings.some((w) => w.includes('<U+E0041>') && w.includes('<U+3164>')), html.warnings.join('\n'));
-  const text = await readDocument(Buffer.from(`C2 evil${tag}-c2.com and 1\u316485.220.101.4 seen.\n`), 'tag.txt');
+  assert.ok(html.warnings.some((w) => w.includes('<U+E0041>') && w.includes('<U+180E>')), html.warnings.join('\n'));
+  const text = await readDocument(Buffer.from(`C2 evil${tag}-c2.com and 1\u180e85.220.101.4 seen.\n`), 'tag.txt');
   assert.deepEqual(found(text.text), want, 'text');
-  assert.ok(text.warnings.some((w) => w.includes('<U+E0041>') && w.includes('<U+3164>')), text.warnings.join('\n'));
+  assert.ok(text.warnings.some((w) => w.includes('<U+E0041>') && w.includes('<U+180E>')), text.warnings.join('\n'));
   assert.ok(extract(text.text).every((o) => o.invisible === true));
-  const eml = message(['From: a@mailer.net', 'To: b@mailer.net', 'Subject: invoice'], textPart(`Pay at evil${tag}-c2.com from 1\u316485.220.101.4 today.`));
+  const eml = message(['From: a@mailer.net', 'To: b@mailer.net', 'Subject: invoice'], textPart(`Pay at evil${tag}-c2.com from 1\u180e85.220.101.4 today.`));
   const mail = found((await readDocument(Buffer.from(eml), 'tag.eml')).text);
   assert.deepEqual(mail.filter((v) => !v.endsWith('@mailer.net')), want, 'e-mail (its headers aside)');
-  const lines = layoutPdfPage({ page: 1, width: 612, height: 792, items: [[`C2 evil${tag}-c2.com and 1\u316485.220.101.4 seen`, 72, 700, 200, 10, 0]] });
+  const lines = layoutPdfPage({ page: 1, width: 612, height: 792, items: [[`C2 evil${tag}-c2.com and 1\u180e85.220.101.4 seen`, 72, 700, 200, 10, 0]] });
   assert.deepEqual(found(lines.join('\n')), want, 'PDF');
 });
 
@@ -186,7 +208,7 @@ test('one set, used everywhere: the class matches exactly the characters, and th
   // The u flag the class needs must not bring the i flag's Unicode folding to the scheme: ſ is not s.
   assert.equal(new RegExp(url.source, url.flags).exec('see HTTPS://evil.example/a now')?.[0], 'HTTPS://evil.example/a');
   assert.equal(new RegExp(url.source, url.flags).exec('see http\u017f://evil.example/a now'), null);
-  for (const c of [...INVISIBLE, ...ADDED]) {
+  for (const c of [...INVISIBLE, ...ADDED, ...HANGUL_FILLERS]) {
     const re: RegExp = new RegExp(url.source, url.flags);
     const m: RegExpExecArray | null = re.exec(`see https://evil.example/a${c}b now`);
     assert.equal(m?.[0], 'https://evil.example/a', hexOf(c));

@@ -1,11 +1,20 @@
 // Invisible characters: what Unicode calls default-ignorable code points (the property
 // Default_Ignorable_Code_Point): zero-width characters, the soft hyphen, invisible operators, bidi
-// controls, variation selectors, Hangul fillers, tag characters. Unicode tells a renderer that does
-// not support one to show it as nothing, and text shaping engines do (HarfBuzz, which Chrome and
-// Firefox use, hides exactly this set): an analyst reading a report never sees them, or sees only
-// their effect on the characters around them (order, glyph variant); yet inside an indicator they
-// split it for a regex. Left in, "evil\u200b.com" was not proposed at all and "1\u200b92.0.2.1" was
-// proposed as 92.0.2.1, an address the report never showed.
+// controls, variation selectors, tag characters. Unicode tells a renderer that does not support one
+// to show it as nothing, and text shaping engines do (HarfBuzz, which Chrome and Firefox use, hides
+// them): an analyst reading a report never sees them, or sees only their effect on the characters
+// around them (order, glyph variant); yet inside an indicator they split it for a regex. Left in,
+// "evil\u200b.com" was not proposed at all and "1\u200b92.0.2.1" was proposed as 92.0.2.1, an address
+// the report never showed.
+//
+// Two exceptions to the property, both HarfBuzz's own. The Hangul fillers (U+115F, U+1160, U+3164,
+// U+FFA0) are drawn, not hidden, by HarfBuzz and Uniscribe: with the font's glyph, a blank as wide as
+// a letter, and a tofu box where the font has none. They are read as a space (BLANK_RANGES), as the
+// analyst sees them: removed, "185.220.101.4" U+3164 "45.77.12.3" (two addresses on screen) gave
+// none, and "evil" U+3164 "planted.com" proposed evilplanted.com. Since a renderer that follows
+// Unicode's advice would show nothing there, a word that holds one still gets the warning. The
+// shorthand format controls (U+1BCA0-U+1BCA3) HarfBuzz leaves to the font too, but they are removed
+// here: IDNA maps them to nothing, so a host name that holds one is the name without it.
 //
 // They are removed, not treated as the end of a token: the analyst accepts what they read, and what
 // they read is "evil.com" and "192.0.2.1". Ending the token proposes a fragment the report does not
@@ -14,16 +23,15 @@
 // harmlessly to let long tokens wrap (hashes, URLs), where removing them is also right. The cost is
 // small: a Persian IDN label may hold U+200C legitimately (IDNA CONTEXTJ), a bidi override (U+202E)
 // shows the characters after it in reverse, so the value read in logical order is not the one
-// displayed, a variation selector only chooses the glyph of the character before it, and a Hangul
-// filler, which some fonts draw as a blank rather than as nothing, may show as a gap; none is common
-// in an indicator, and every value that held one is flagged (Observable.invisible) and the document
-// names such words in a warning (read-document.ts).
+// displayed, and a variation selector only chooses the glyph of the character before it; none is
+// common in an indicator, and every value that held one is flagged (Observable.invisible) and the
+// document names such words in a warning (read-document.ts).
 //
 // This is the one place that decides which characters these are: the extractor removes them from
 // every text before any row runs (extract-observables.ts), whatever reader made the text, and the
-// HTML reader removes them as a browser renders them (read-html.ts). A test checks the set against
-// the JavaScript engine's own table of the property, so a later Unicode version that adds one fails
-// it.
+// HTML reader removes them as a browser renders them (read-html.ts); both read the blanks as spaces.
+// A test checks the two sets against the JavaScript engine's own table of the property, so a later
+// Unicode version that adds one fails it.
 
 // The ranges, inclusive, in code points. Everything else (the string, the regex class of other
 // modules: the HTML reader, the URL row of extractors.ts) is derived from them, so that no copy can
@@ -32,16 +40,13 @@ const INVISIBLE_RANGES: readonly (readonly [number, number])[] = [
   [0x00ad, 0x00ad], // soft hyphen
   [0x034f, 0x034f], // combining grapheme joiner
   [0x061c, 0x061c], // Arabic letter mark (a bidi mark)
-  [0x115f, 0x1160], // Hangul choseong and jungseong fillers
   [0x17b4, 0x17b5], // Khmer inherent vowels (no glyph; Unicode advises against their use)
   [0x180b, 0x180f], // Mongolian free variation selectors and vowel separator
   [0x200b, 0x200f], // zero-width space, non-joiner, joiner; left-to-right and right-to-left marks
   [0x202a, 0x202e], // bidi embeddings and overrides
   [0x2060, 0x206f], // word joiner, invisible operators, bidi isolates, deprecated format characters
-  [0x3164, 0x3164], // Hangul filler
   [0xfe00, 0xfe0f], // variation selectors (U+FE0F asks for an emoji's colour glyph)
   [0xfeff, 0xfeff], // zero-width no-break space (byte-order mark)
-  [0xffa0, 0xffa0], // halfwidth Hangul filler
   [0xfff0, 0xfff8], // unassigned, kept default-ignorable by Unicode
   [0x1bca0, 0x1bca3], // shorthand format controls
   [0x1d173, 0x1d17a], // musical symbol formatting (begin beam, end slur...)
@@ -51,22 +56,39 @@ const INVISIBLE_RANGES: readonly (readonly [number, number])[] = [
   [0xe0000, 0xe0fff],
 ];
 
+// Default-ignorable, but drawn as a blank (the opening comment): read as a space. One UTF-16 unit
+// each, so replacing them moves no offset.
+const BLANK_RANGES: readonly (readonly [number, number])[] = [
+  [0x115f, 0x1160], // Hangul choseong and jungseong fillers
+  [0x3164, 0x3164], // Hangul filler
+  [0xffa0, 0xffa0], // halfwidth Hangul filler
+];
+
 // \u{...}: valid only in a regex with the u flag, and a syntax error without it ("}-\u" is a range
 // out of order), so a regex built over the class without the flag is refused where it is built
 // instead of matching the halves of an astral character. Every user must pass 'u'.
 const hex = (code: number): string => `\\u{${code.toString(16)}}`;
 
+const charactersOf = (ranges: readonly (readonly [number, number])[]): string =>
+  ranges.map(([from, to]) => Array.from({ length: to - from + 1 }, (_, k) => String.fromCodePoint(from + k)).join('')).join('');
+const classOf = (ranges: readonly (readonly [number, number])[]): string =>
+  ranges.map(([from, to]) => (from === to ? hex(from) : `${hex(from)}-${hex(to)}`)).join('');
+
 /** Every invisible character, in order (astral ones as surrogate pairs). */
-export const INVISIBLE_CHARACTERS = INVISIBLE_RANGES.map(([from, to]) =>
-  Array.from({ length: to - from + 1 }, (_, k) => String.fromCodePoint(from + k)).join(''),
-).join('');
+export const INVISIBLE_CHARACTERS = charactersOf(INVISIBLE_RANGES);
+
+/** The default-ignorable characters drawn as a blank (Hangul fillers), read as a space. */
+export const BLANK_CHARACTERS = charactersOf(BLANK_RANGES);
 
 /**
  * A regex character class body for INVISIBLE_CHARACTERS (ranges, for regexes of other modules).
  * Only for a regex with the `u` flag: it holds astral code points, and without the flag the regex
  * cannot be built (a SyntaxError), rather than silently matching half a character.
  */
-export const INVISIBLE_CLASS = INVISIBLE_RANGES.map(([from, to]) => (from === to ? hex(from) : `${hex(from)}-${hex(to)}`)).join('');
+export const INVISIBLE_CLASS = classOf(INVISIBLE_RANGES);
+
+/** A regex character class body for BLANK_CHARACTERS (`u` flag, as INVISIBLE_CLASS). */
+export const BLANK_CLASS = classOf(BLANK_RANGES);
 
 /** Whether the code point `code` is an invisible character. */
 export function isInvisible(code: number): boolean {
@@ -79,9 +101,13 @@ export function isInvisible(code: number): boolean {
 
 const INVISIBLE_RE = new RegExp(`[${INVISIBLE_CLASS}]`, 'gu');
 const HAS_INVISIBLE = new RegExp(`[${INVISIBLE_CLASS}]`, 'u');
+const BLANK_RE = new RegExp(`[${BLANK_CLASS}]`, 'gu');
+const HAS_BLANK = new RegExp(`[${BLANK_CLASS}]`, 'u');
+// What the warning names: either kind.
+const HAS_UNSEEN = new RegExp(`[${INVISIBLE_CLASS}${BLANK_CLASS}]`, 'u');
 
 export interface StrippedText {
-  /** The text without its invisible characters: extraction runs on it. */
+  /** The text without its invisible characters, its blanks (Hangul fillers) spaces: extraction runs on it. */
   readonly text: string;
   /** How many UTF-16 units were removed (two for an astral character). */
   readonly removed: number;
@@ -101,8 +127,12 @@ const UNCHANGED = (text: string): StrippedText => ({
   removedWithin: () => false,
 });
 
-/** `text` without its invisible characters, with the map back to `text`'s offsets. */
-export function stripInvisible(text: string): StrippedText {
+/**
+ * `text` without its invisible characters and with its blanks as spaces (a space for a space: no
+ * offset moves), with the map back to `text`'s offsets.
+ */
+export function stripInvisible(original: string): StrippedText {
+  const text = HAS_BLANK.test(original) ? original.replace(BLANK_RE, ' ') : original;
   // One scan and the text as it is, for the text of almost every report.
   if (!HAS_INVISIBLE.test(text)) return UNCHANGED(text);
   // at[k]: the offset in the stripped text where the k-th removed UTF-16 unit stood (the offset of
@@ -150,31 +180,32 @@ export function stripInvisible(text: string): StrippedText {
 // words with a soft hyphen, "Infor\u00admation", do not).
 const INDICATOR_LIKE = /[.:/\\@0-9]/;
 const WORD_RE = /\S+/g;
-const EDGES_RE = new RegExp(`^[${INVISIBLE_CLASS}]+|[${INVISIBLE_CLASS}]+$`, 'gu');
+const EDGES_RE = new RegExp(`^[${INVISIBLE_CLASS}${BLANK_CLASS}]+|[${INVISIBLE_CLASS}${BLANK_CLASS}]+$`, 'gu');
+const UNSEEN_RE = new RegExp(`[${INVISIBLE_CLASS}${BLANK_CLASS}]`, 'gu');
 
 /**
  * The words of `text` (runs of non-white-space) that look like indicators and hold an invisible
- * character between two visible ones, written with the characters shown as <U+XXXX>; at most `max`
+ * character or a blank (a Hangul filler, which a renderer may show as nothing) between two visible ones, written with the characters shown as <U+XXXX>; at most `max`
  * of them, and how many there are in all.
  */
 export function invisibleInWords(text: string, max = 5): { readonly count: number; readonly words: string[] } {
   const words: string[] = [];
   let count = 0;
-  if (!HAS_INVISIBLE.test(text)) return { count, words };
+  if (!HAS_UNSEEN.test(text)) return { count, words };
   WORD_RE.lastIndex = 0;
   for (let m = WORD_RE.exec(text); m !== null; m = WORD_RE.exec(text)) {
     const raw = m[0];
-    if (!HAS_INVISIBLE.test(raw)) continue;
+    if (!HAS_UNSEEN.test(raw)) continue;
     // Trimmed of the invisible characters at its edges (an RTL report isolates its LTR values).
     const inner = raw.replace(EDGES_RE, '');
-    if (!HAS_INVISIBLE.test(inner) || !INDICATOR_LIKE.test(inner)) continue;
+    if (!HAS_UNSEEN.test(inner) || !INDICATOR_LIKE.test(inner)) continue;
     count += 1;
     if (words.length < max) words.push(shown(inner.length > 120 ? `${inner.slice(0, 120)}…` : inner));
   }
   return { count, words };
 }
 
-/** `word` with each invisible character written as <U+XXXX> (its code point: <U+E0041> for a tag, not half of it). */
+/** `word` with each invisible character or blank written as <U+XXXX> (its code point: <U+E0041> for a tag, not half of it). */
 export function shown(word: string): string {
-  return word.replace(INVISIBLE_RE, (c) => `<U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}>`);
+  return word.replace(UNSEEN_RE, (c) => `<U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}>`);
 }
