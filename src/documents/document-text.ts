@@ -124,13 +124,15 @@ export class TextBuilder {
 }
 
 /**
- * The warning for words that look like indicators and hold invisible characters (zero-width, soft
- * hyphen, bidi controls: src/extract/invisible.ts): extraction reads them without those characters,
- * as a reader of the rendered report sees them, and the analyst is told which, in case the report
- * means something else by them (a bidi override shows what follows it reversed).
+ * The warning for words that look like indicators and hold invisible characters (Unicode's
+ * default-ignorable characters: zero-width, soft hyphen, tag characters, variation selectors, bidi
+ * controls; src/extract/invisible.ts): extraction reads them without those characters, as a reader
+ * of the rendered report sees them, and the analyst is told which, in case the report means
+ * something else by them (a bidi override shows what follows it reversed). A Hangul filler, drawn as
+ * a blank, is read as a space, and named too.
  */
 export function invisibleWarning(name: string, count: number, samples: readonly string[]): string {
   const words = count === 1 ? 'word that looks like an indicator holds' : 'words that look like indicators hold';
   const more = count > samples.length ? `, and ${count - samples.length} more` : '';
-  return `${name}: ${count} ${words} invisible characters (zero-width, soft hyphen or bidi controls): ${samples.join(', ')}${more}; they are read without them, as the rendered report shows them`;
+  return `${name}: ${count} ${words} invisible characters (default-ignorable characters, e.g. zero-width, tag characters, bidi controls): ${samples.join(', ')}${more}; they are read without them, as the rendered report shows them (a Hangul filler as a space)`;
 }

@@ -44,10 +44,11 @@ const BLOCK = new Set([
   'tbody', 'thead', 'tfoot', 'ul', 'caption', 'center',
 ]);
 const PARAGRAPH = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'table', 'pre', 'blockquote', 'ul', 'ol', 'figure']);
-// Invisible characters (zero-width, soft hyphen, bidi controls) that sites insert to break long
-// tokens, or to defeat extractors: a browser shows them as nothing, so the text has none. The set is
-// the extractor's, which removes them from every other kind of document (invisible.ts). Some are
-// astral (tag characters), hence the u flag, which the class requires.
+// Invisible characters (Unicode's default-ignorable ones: zero-width, soft hyphen, tag characters,
+// bidi controls...) that sites insert to break long tokens, or to defeat extractors: a browser
+// shows them as nothing, so the text has none. The set is the extractor's, which removes them from
+// every other kind of document (invisible.ts). Some are astral (tag characters), hence the u flag,
+// which the class requires.
 const INVISIBLE = new RegExp(`[${INVISIBLE_CLASS}]`, 'gu');
 // Hangul fillers: default-ignorable, but a browser draws them as a blank (invisible.ts), so they
 // part the words on either side as a space does. One unit for one: no offset moves.

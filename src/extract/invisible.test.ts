@@ -11,6 +11,7 @@ import { loadExtractData } from './load-extract-data.ts';
 import { BLANK_CHARACTERS, INVISIBLE_CHARACTERS, INVISIBLE_CLASS, invisibleInWords, isInvisible, shown, stripInvisible } from './invisible.ts';
 import { EXTRACTORS } from './extractors.ts';
 import { readDocument } from '../documents/read-document.ts';
+import { invisibleWarning } from '../documents/document-text.ts';
 import { layoutPdfPage } from '../documents/pdf-layout.ts';
 import { message, textPart } from '../../test/fixtures/documents/make-eml.ts';
 
@@ -183,6 +184,15 @@ test('each reader: the added characters inside indicators are read as the render
   assert.deepEqual(mail.filter((v) => !v.endsWith('@mailer.net')), want, 'e-mail (its headers aside)');
   const lines = layoutPdfPage({ page: 1, width: 612, height: 792, items: [[`C2 evil${tag}-c2.com and 1\u180e85.220.101.4 seen`, 72, 700, 200, 10, 0]] });
   assert.deepEqual(found(lines.join('\n')), want, 'PDF');
+});
+
+test('the warning says what the set is (default-ignorable characters), not only the zero-width ones it began with', async () => {
+  const w = invisibleWarning('r.txt', 1, ['evil<U+E0041>.com']);
+  assert.match(w, /default-ignorable characters, e\.g\. zero-width, tag characters, bidi controls/);
+  assert.match(w, /evil<U\+E0041>\.com; they are read without them, as the rendered report shows them \(a Hangul filler as a space\)$/);
+  // The one a reader gives for a word that holds only a tag character.
+  const doc = await readDocument(Buffer.from('C2 evil\u{e0041}.com seen.\n'), 'r.txt');
+  assert.deepEqual(doc.warnings, [invisibleWarning('r.txt', 1, ['evil<U+E0041>.com'])]);
 });
 
 test('PDF: a text layer with a zero-width space and a soft hyphen inside indicators', () => {
