@@ -186,6 +186,30 @@ test('each reader: the added characters inside indicators are read as the render
   assert.deepEqual(found(lines.join('\n')), want, 'PDF');
 });
 
+test('a keycap emoji (a digit, # or *, U+FE0F, U+20E3) is no invisible character to warn of; U+FE0F anywhere else still is', async () => {
+  for (const keycap of ['1\ufe0f\u20e3', '0\ufe0f\u20e3', '#\ufe0f\u20e3', '*\ufe0f\u20e3']) {
+    assert.deepEqual(invisibleInWords(`Step ${keycap} block it.`), { count: 0, words: [] }, keycap);
+    assert.deepEqual(invisibleInWords(`Step ${keycap}: block 185.220.101.4`), { count: 0, words: [] }, keycap);
+  }
+  // Its value is what the analyst sees after the keycap, unflagged: U+FE0F is not inside it.
+  const [ip] = extract('1\ufe0f\u20e3185.220.101.4 first');
+  assert.equal(ip?.value, '185.220.101.4');
+  assert.equal(ip?.invisible, undefined);
+  assert.deepEqual(invisibleInWords('1\ufe0f\u20e3185.220.101.4 first').count, 0);
+  // Only that exact sequence: a selector after a digit with no keycap mark hides nothing on screen
+  // but is inside the address; another invisible character in or beside a keycap is not the keycap's.
+  for (const word of ['1\ufe0f92.0.2.1', '19\ufe0f2.0.2.1', 'a1\ufe0f.com', '1\ufe0f\u200b\u20e392.0.2.1', '1\u200b\ufe0f\u20e392.0.2.1', '1\ufe0f\u20e39\u200b2.0.2.1', 'x\ufe0f\u20e392.0.2.1']) {
+    assert.equal(invisibleInWords(`seen ${word} today`).count, 1, shown(word));
+  }
+  // The flag of a value that holds a keycap stays: its U+FE0F was removed from inside it.
+  const [url] = extract('see https://evil-c2.com/1\ufe0f\u20e3x now');
+  assert.equal(url?.invisible, true);
+  // No reader warns of one.
+  const html = await readDocument(Buffer.from('<!doctype html><html><body><p>Step 1&#xFE0F;&#x20E3; block 185.220.101.4</p></body></html>'), 'k.html');
+  const text = await readDocument(Buffer.from('Step 1\ufe0f\u20e3 block 185.220.101.4\n'), 'k.txt');
+  assert.deepEqual([...html.warnings, ...text.warnings], []);
+});
+
 test('the warning says what the set is (default-ignorable characters), not only the zero-width ones it began with', async () => {
   const w = invisibleWarning('r.txt', 1, ['evil<U+E0041>.com']);
   assert.match(w, /default-ignorable characters, e\.g\. zero-width, tag characters, bidi controls/);
