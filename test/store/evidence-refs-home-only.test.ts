@@ -56,6 +56,26 @@ describe('evidence references are kept for the home sightings collection alone',
     }
   });
 
+  it('answers nothing for another collection even where a store upgraded from schema 16 still holds its rows', async () => {
+    // Schema 16's insert wrote a row for every sighting and observed-data of every collection; those
+    // rows stay (only their entries' deletion removes them), and the contract says undefined there.
+    const { store } = await openNodeStore();
+    try {
+      const odata = observed(5, [address(5).id]);
+      await store.addObjects('feeds', [address(5), odata, sighting(5, odata.id)]);
+      store.database.exec(`INSERT INTO evidence_refs (collection_key, ref_id, date_added)
+        SELECT e.collection_key, j.value, e.date_added FROM entries e JOIN collections c ON c.key = e.collection_key
+          JOIN object_versions ov ON ov.vid = e.vid,
+          json_each(ov.json, CASE ov.type WHEN 'sighting' THEN '$.observed_data_refs' ELSE '$.object_refs' END) j
+         WHERE c.id = 'feeds' AND ov.type IN ('sighting', 'observed-data') AND j.type = 'text'`);
+      assert.equal(evidenceRows(store), 2, "the rows schema 16 wrote for the feed's observed-data and sighting");
+      const found = await store.evidenceReferrersOf('feeds', [await entryOf(store, 'feeds', address(5).id), await entryOf(store, 'feeds', odata.id)]);
+      assert.deepEqual(found, [undefined, undefined]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('finds the evidence of a home sighting however many entries lie between, in the collection the node records as its home sightings', async () => {
     const { store, home } = await openNodeStore();
     try {

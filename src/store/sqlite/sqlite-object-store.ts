@@ -343,6 +343,7 @@ export class SqliteObjectStore implements ObjectStore {
     | 'selectCollectionEntriesOfObject'
     | 'insertEntry'
     | 'insertEvidenceRefs'
+    | 'selectHomeSightingsKey'
     | 'selectEntry'
     | 'updateEntryFlags'
     | 'deleteEntry'
@@ -470,6 +471,10 @@ export class SqliteObjectStore implements ObjectStore {
                SELECT c.key FROM node_meta m JOIN collections c ON c.id = m.value WHERE m.key = 'home_sightings_collection')
              AND ov.vid = @vid AND j.type = 'text'`,
       ),
+      // The collection insertEvidenceRefs indexes, for evidenceReferrersOf to answer of it alone.
+      selectHomeSightingsKey: prepare(
+        "SELECT c.key FROM node_meta m JOIN collections c ON c.id = m.value WHERE m.key = 'home_sightings_collection'",
+      ).pluck(),
       selectEntry: prepare('SELECT 1 FROM entries WHERE vid = ? AND collection_key = ?'),
       updateEntryFlags: prepare(
         'UPDATE entries SET is_latest = ?, is_first = ? WHERE collection_key = ? AND date_added = ?',
@@ -902,6 +907,10 @@ export class SqliteObjectStore implements ObjectStore {
     return this.#guard(() => {
       if (entries.length === 0) return [];
       const collection = this.#requireCollection(collectionId);
+      // Another collection is not indexed (insertEvidenceRefs), and what rows it has are partial: a
+      // store that ran schema 16 wrote them for every collection from its upgrade until the index was
+      // kept for the home sightings alone. Undefined there, as the contract says, not a partial answer.
+      if (collection.key !== this.#sql.selectHomeSightingsKey.get()) return entries.map(() => undefined);
       // The entry itself must be this collection's, as asked; then the first referrer after it, by the
       // evidence_refs index (migration 16), joined to entries: a row of a deleted entry finds none.
       const statement = this.#preparedOnce(EVIDENCE_REFERRER_SQL).raw(true);
