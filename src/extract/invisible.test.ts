@@ -12,6 +12,7 @@ import { BLANK_CHARACTERS, INVISIBLE_CHARACTERS, INVISIBLE_CLASS, invisibleInWor
 import { EXTRACTORS } from './extractors.ts';
 import { readDocument } from '../documents/read-document.ts';
 import { invisibleWarning } from '../documents/document-text.ts';
+import { proposeDraftItems } from '../drafts/propose-draft-items.ts';
 import { layoutPdfPage } from '../documents/pdf-layout.ts';
 import { message, textPart } from '../../test/fixtures/documents/make-eml.ts';
 
@@ -56,6 +57,16 @@ test('the set is what Unicode tells a renderer to show as nothing (Default_Ignor
     assert.equal(isInvisible(code), set.has(c), code.toString(16));
   }
   for (const c of ADDED) assert.ok(set.has(c), hexOf(c));
+});
+
+test('draft items: the evidence of a value that held a tag character (two UTF-16 units) covers it in the text, and every later span is exact', () => {
+  const text = `\u{1f6a8} Beacons to evil\u{e0041}\u{e0042}-c2.com, then 1\u{e0100}85.220.101.4; later evil-c2.com \u{1f6a8} and 45.77.12.3.`;
+  const observables = extract(text);
+  const { items } = proposeDraftItems({ text, observables });
+  const spans = new Map(items.map((item) => [item.value, item.evidence.map((e) => [text.slice(e.start, e.end), e.invisible === true])]));
+  assert.deepEqual(spans.get('evil-c2.com'), [['evil\u{e0041}\u{e0042}-c2.com', true], ['evil-c2.com', false]]);
+  assert.deepEqual(spans.get('185.220.101.4'), [['1\u{e0100}85.220.101.4', true]]);
+  assert.deepEqual(spans.get('45.77.12.3'), [['45.77.12.3', false]]);
 });
 
 test('a Hangul filler is read as the blank a browser draws: it parts two values, it joins none', () => {
