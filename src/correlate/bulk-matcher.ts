@@ -401,7 +401,6 @@ export class BulkMatcher {
    */
   readonly screen: ValueScreen = {
     generation: () => this.screenGeneration,
-    evaluatesEveryObservation: () => this.always.size > 0,
     everyObservationNeeds: () => (this.alwaysNeeds.size > 0 ? this.alwaysNeeds : undefined),
     indexedProperties: () => (this.propertyNames ??= new PropertyNames([...this.paths.values()].map((index) => lastKeyOf(index.path)))),
     mayEqualString: (fingerprint) => this.keyFingerprints.has(fingerprint),

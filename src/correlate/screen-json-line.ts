@@ -39,16 +39,11 @@ export interface ValueScreen {
    */
   generation(): number;
   /**
-   * Some leaf is evaluated on every observation (no index can witness it): a screen that does not read
-   * which SCOs a record makes (screen-zeek-record.ts) passes none over. screenJsonLine asks
-   * everyObservationNeeds instead.
-   */
-  evaluatesEveryObservation(): boolean;
-  /**
-   * What a line must hold for some leaf evaluated on every observation to hold on it, undefined while
-   * there is none: for each leaf, the SCO types it tests, each with the first property of its path, as
-   * sets of texts between quotes (`"ipv4-addr"` and `"value"`) asked of the whole line. A leaf holds only on
-   * an SCO of its type that has the property, and a line the screen reads writes both so.
+   * What a line must hold for some leaf evaluated on every observation (no index can witness it) to hold
+   * on it, undefined while there is none: for each leaf, the SCO types it tests, each with the first
+   * property of its path, as sets of texts between quotes (`"ipv4-addr"` and `"value"`). A leaf holds only
+   * on an SCO of its type that has the property: screenJsonLine asks it of the whole line, which writes
+   * both so, and screen-zeek-record.ts of each SCO a record makes, written so.
    */
   everyObservationNeeds(): LiteralScreen | undefined;
   /**

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { BulkMatcher } from './bulk-matcher.ts';
 import { createObservationReader, type LineOutcome } from './read-observations.ts';
-import { ZeekTsvHeader } from './zeek-observations.ts';
+import { scoShapesOf } from './screen-zeek-record.ts';
+import { jsonZeekFields, ZeekTsvHeader, zeekRecordObservation, type ZeekFields } from './zeek-observations.ts';
 import { indicator, now } from './test-support.ts';
 
 /** A matcher of the patterns, each indicator named by its pattern (ids differ between two matchers). */
@@ -82,6 +83,16 @@ const patternPool = [
   "[domain-name:type = 'domain-name']",
   "[ipv4-addr:value = '10.0.0.1'] FOLLOWEDBY [domain-name:value = 'good.example']",
   "[domain-name:value != 'evil.example']",
+  // Leaves evaluated on every observation, each needing an SCO of a type with a key that some records
+  // make and others do not (a port, the answers, a URL, an IPv6 end), or that none makes.
+  '[network-traffic:src_port > 1000]',
+  "[domain-name:resolves_to_refs[*].value != '10.0.0.1']",
+  "[url:value != 'http://good.example/index.html']",
+  "[ipv6-addr:value != '2001:db8::1']",
+  "[network-traffic:dst_ref.value != '10.0.0.1']",
+  "[network-traffic:type != 'x' AND network-traffic:dst_port < 100]",
+  "[x-custom:kind != 'a' OR ipv4-addr:value < '10.0.0.2']",
+  "[ipv4-addr:value != '10.0.0.1'] FOLLOWEDBY [domain-name:value = 'good.example']",
 ];
 
 const record = (kind: keyof typeof fields): fc.Arbitrary<string> => {
@@ -172,5 +183,66 @@ describe('screenZeekRecord', () => {
     const reader = createObservationReader({ format: 'zeek', source: 'dns.log', now: () => '' });
     const outcomes = log.map((text, i) => reader.readLine(text, i + 1, matcher.screen).kind);
     assert.deepEqual(outcomes.slice(-2), ['screened', 'observations'], 'the trailing dot is stripped before the question');
+  });
+
+  it('a leaf evaluated on every observation sends to the matcher only the records that make an SCO of its type with its key', () => {
+    // Counted per need: conn records make a network-traffic and addresses, dns ones a domain-name too
+    // (with resolves_to_refs when answered), none a url; a port field unset makes no src_port.
+    const conn = (i: number, srcPort: string): string => `1780300000.5\tC${i}\t10.0.${i >> 8}.${i & 255}\t${srcPort}\t10.0.0.53\t53\ttcp\t-`;
+    const dns = (query: string, answers: string): string => `1780300000.5\tC1\t10.0.0.1\t5353\t10.0.0.53\t53\tudp\t${query}\t${answers}`;
+    const connLog = zeekLog('conn', [...Array.from({ length: 100 }, (_v, i) => conn(i, '-')), conn(100, '5353'), conn(101, '80')], true);
+    const dnsLog = zeekLog('dns', [...Array.from({ length: 50 }, (_v, i) => dns(`host-${i}.example`, '(empty)')), dns('bad.example', '192.0.2.1'), dns('10.0.0.9', '(empty)')], true);
+    const outcomes = (patterns: string[], log: string[], source: string): string[] => {
+      const matcher = matcherOf(patterns);
+      const reader = createObservationReader({ format: 'zeek', source, now: () => '' });
+      return log.map((text, i) => reader.readLine(text, i + 1, matcher.screen)).filter((outcome) => outcome.kind !== 'ignored').map((outcome) => (outcome.kind === 'observations' ? `read ${matcher.match(outcome.observations[0]!).length}` : outcome.kind));
+    };
+    const count = (kinds: string[]): Record<string, number> => {
+      const counts: Record<string, number> = {};
+      for (const kind of kinds) counts[kind] = (counts[kind] ?? 0) + 1;
+      return counts;
+    };
+    // Before, any such leaf sent every record to the matcher: 102 and 52 read.
+    assert.deepEqual(count(outcomes(['[network-traffic:src_port > 1000]'], connLog, 'conn.log')), { screened: 100, 'read 1': 1, 'read 0': 1 });
+    assert.deepEqual(count(outcomes(["[domain-name:value != 'good.example']"], connLog, 'conn.log')), { screened: 102 });
+    assert.deepEqual(count(outcomes(["[domain-name:value != 'good.example']"], dnsLog, 'dns.log')), { 'read 1': 51, screened: 1 });
+    assert.deepEqual(count(outcomes(["[domain-name:resolves_to_refs[*].value = '192.0.2.1' OR domain-name:resolves_to_refs[*].value != '192.0.2.1']"], dnsLog, 'dns.log')), { screened: 51, 'read 1': 1 });
+    assert.deepEqual(count(outcomes(["[url:value != 'x']", "[x-custom:kind != 'a']"], dnsLog, 'dns.log')), { screened: 52 });
+    // Every record has an ipv4-addr: all read (record 53, from 10.0.0.53 to itself, holds no other).
+    assert.deepEqual(count(outcomes(["[ipv4-addr:value != '10.0.0.53']"], connLog, 'conn.log')), { 'read 1': 101, 'read 0': 1 });
+  });
+
+  it('property: every SCO the reader makes of a record has its type and all its keys in one shape the screen asks about, and each shape is an SCO it makes', () => {
+    const kinds = fc.constantFrom('conn' as const, 'dns' as const, 'http' as const);
+    const cases = kinds.chain((kind) => fc.tuple(fc.constant(kind), record(kind), fc.boolean(), fc.boolean()));
+    const parseShape = (shape: string): { type: string; keys: string[] } => {
+      const [type, ...keys] = shape.slice(1, -1).split('""');
+      return { type: type as string, keys };
+    };
+    fc.assert(
+      fc.property(cases, ([kind, line, withTypes, asJson]) => {
+        const header = new ZeekTsvHeader();
+        const log = zeekLog(kind, [line], withTypes);
+        for (const text of log.slice(0, -1)) header.readHeader(text);
+        const split = header.line(line);
+        if (typeof split === 'string') return;
+        const fields: ZeekFields = asJson ? jsonZeekFields(split.record()) : split;
+        const made = zeekRecordObservation(kind, fields.record());
+        // The screen asks only about a record with an address at one end (it has a network-traffic).
+        if (typeof made === 'string' || !Object.values(made.objects).some((sco) => sco['type'] === 'network-traffic')) return;
+        const shapes = scoShapesOf(kind, fields).map(parseShape);
+        for (const sco of Object.values(made.objects)) {
+          const covered = shapes.some((shape) => shape.type === sco['type'] && shape.keys.includes('type') && Object.keys(sco).every((key) => shape.keys.includes(key)));
+          assert.ok(covered, `${JSON.stringify(sco)} in none of ${JSON.stringify(shapes)}`);
+        }
+        // And no wider, but for a port field that is set and is no port.
+        for (const shape of shapes) {
+          const keys = shape.keys.filter((key) => key !== 'src_port' && key !== 'dst_port');
+          const held = Object.values(made.objects).some((sco) => sco['type'] === shape.type && keys.every((key) => key in sco));
+          assert.ok(held, `${JSON.stringify(shape)}: no such SCO in ${JSON.stringify(made.objects)}`);
+        }
+      }),
+      { numRuns: 1500 },
+    );
   });
 });

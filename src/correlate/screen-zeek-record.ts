@@ -17,7 +17,9 @@
 //
 // It answers with the record's timestamp ("clear") only when all of these hold, and undefined (the
 // full reader and the matcher decide) otherwise:
-// - no leaf is evaluated on every observation;
+// - no leaf evaluated on every observation may hold on one of its SCOs: none of the SCOs the record makes
+//   (scoShapesOf: each one's type and keys, as zeek-observations.ts builds them) has the type and the
+//   first key of a path of such a leaf (the matcher's everyObservationNeeds, asked of each SCO apart);
 // - the record is conn, dns or http, its `ts` reads as a time and one of its two addresses parses as an
 //   IPv4 or IPv6 address, so the full reader makes exactly one observation of it (never a malformed line);
 // - every field it reads is text or a list of texts (a port may be a number), and every value it asks
@@ -27,7 +29,7 @@
 //   of a type it can sit in, and no port may equal an indexed number.
 import { parseIpv4, parseIpv6 } from '../stix/ip-address.ts';
 import { toStixTimestamp } from './log-observation.ts';
-import { mayBeIpText, type ValueScreen } from './screen-json-line.ts';
+import { mayBeIpText, type LiteralScreen, type ValueScreen } from './screen-json-line.ts';
 import { fingerprintOf } from './value-fingerprints.ts';
 import { zeekHttpUrl, type ZeekFields, type ZeekLogKind } from './zeek-observations.ts';
 
@@ -66,7 +68,10 @@ function textMayMatch(screen: ValueScreen, text: string, ipBlocks: boolean): boo
 /** The screen's answers that hold for every record, kept while the screen's generation stays the same. */
 interface FixedAnswers {
   readonly generation: number;
-  readonly evaluatesEveryObservation: boolean;
+  /** What an SCO must hold for a leaf evaluated on every observation to hold on it; undefined without one. */
+  readonly needs: LiteralScreen | undefined;
+  /** Per SCO shape (scoShapesOf), whether it meets a need: a record's SCOs take a few shapes only. */
+  readonly shapesMeetingNeeds: Map<string, boolean>;
   readonly ipBlocks: boolean;
   readonly numbers: boolean;
   readonly substrings: boolean;
@@ -84,7 +89,8 @@ function fixedAnswersOf(screen: ValueScreen): FixedAnswers {
   const substrings = screen.hasSubstrings();
   const answers: FixedAnswers = {
     generation,
-    evaluatesEveryObservation: screen.evaluatesEveryObservation(),
+    needs: screen.everyObservationNeeds(),
+    shapesMeetingNeeds: new Map(),
     ipBlocks,
     numbers: screen.hasNumberKeys(),
     substrings,
@@ -193,7 +199,7 @@ const trafficTypes = ['network-traffic'];
 export function screenZeekRecord(kind: ZeekLogKind, fields: ZeekFields, screen: ValueScreen): string | undefined {
   if (kind !== 'conn' && kind !== 'dns' && kind !== 'http') return undefined;
   const fixed = fixedAnswersOf(screen);
-  if (fixed.evaluatesEveryObservation || fixed.alwaysHeldMayMatch) return undefined;
+  if (fixed.alwaysHeldMayMatch) return undefined;
   const src = fields.field('id.orig_h');
   const dst = fields.field('id.resp_h');
   if (!isAddress(src) && !isAddress(dst)) return undefined;
@@ -215,6 +221,7 @@ export function screenZeekRecord(kind: ZeekLogKind, fields: ZeekFields, screen: 
     if (url !== undefined) asked.url(url);
   }
   if (!asked.clear) return undefined;
+  if (fixed.needs !== undefined && someShapeMeetsANeed(scoShapesOf(kind, fields), fixed)) return undefined;
 
   // Reference keys: one per SCO, and a record has no more SCOs than 3 + its names and URLs.
   let extraKeys = '';
@@ -231,6 +238,91 @@ export function screenZeekRecord(kind: ZeekLogKind, fields: ZeekFields, screen: 
     if (screen.substringsInTypes(trafficTypes).occursIn(asked.protocols, 0, asked.protocols.length)) return undefined;
   }
   return toStixTimestamp(fields.field('ts'));
+}
+
+/** Whether one of the record's SCOs, by its shape, has the type and key a leaf evaluated on every observation needs. */
+function someShapeMeetsANeed(shapes: readonly string[], fixed: FixedAnswers): boolean {
+  const needs = fixed.needs as LiteralScreen;
+  for (const shape of shapes) {
+    let meets = fixed.shapesMeetingNeeds.get(shape);
+    if (meets === undefined) {
+      meets = needs.occursIn(shape, 0, shape.length);
+      fixed.shapesMeetingNeeds.set(shape, meets);
+    }
+    if (meets) return true;
+  }
+  return false;
+}
+
+/** An SCO's shape as the needs are asked of it: its type and each of its keys, between quotes. */
+const trafficShape = '"network-traffic""type""protocols"';
+const addressShapes: Readonly<Record<string, string>> = { 'ipv4-addr': '"ipv4-addr""type""value"', 'ipv6-addr': '"ipv6-addr""type""value"' };
+const domainShape = '"domain-name""type""value"';
+const resolvingDomainShape = '"domain-name""type""value""resolves_to_refs"';
+const urlShape = '"url""type""value"';
+
+/**
+ * The shapes of the SCOs the full reader makes of a conn, dns or http record with an address at one end
+ * (zeekRecordObservation, ScoBuilder), each its type and its keys between quotes: so that a need, its
+ * type and key quoted (BulkMatcher.screen.everyObservationNeeds), is met by a shape only if one SCO has
+ * both. Exact but for ports, where it is wider: a port field that is set gives its key even when it is
+ * no port (the builder drops it). Exported for the test that holds it to the SCOs made.
+ */
+export function scoShapesOf(kind: 'conn' | 'dns' | 'http', fields: ZeekFields): string[] {
+  const src = fields.field('id.orig_h');
+  const dst = fields.field('id.resp_h');
+  let traffic = trafficShape;
+  if (isAddress(src)) traffic += '"src_ref"';
+  if (isAddress(dst)) traffic += '"dst_ref"';
+  if (fields.field('id.orig_p') !== undefined) traffic += '"src_port"';
+  if (fields.field('id.resp_p') !== undefined) traffic += '"dst_port"';
+  const shapes = [traffic];
+  const add = (shape: string | undefined): void => {
+    if (shape !== undefined && !shapes.includes(shape)) shapes.push(shape);
+  };
+  add(addressShapeOf(src));
+  add(addressShapeOf(dst));
+  if (kind === 'dns') {
+    const query = fields.field('query');
+    if (typeof query === 'string' && query !== '') {
+      // Answers make SCOs only beside a query's; a domain-name query resolves to those that are other SCOs.
+      const queryAddress = addressShapeOf(query);
+      const queryName = withoutTrailingDot(query);
+      let resolves = false;
+      forEachName(fields.field('answers'), (text) => {
+        const address = addressShapeOf(text);
+        const sameAsQuery = address !== undefined ? queryAddress !== undefined && text === query : queryAddress === undefined && withoutTrailingDot(text) === queryName;
+        if (!sameAsQuery) {
+          add(address ?? domainShape);
+          resolves = true;
+        }
+      });
+      add(queryAddress ?? (resolves ? resolvingDomainShape : domainShape));
+    }
+  } else if (kind === 'http') {
+    const host = fields.field('host');
+    if (typeof host === 'string' && host !== '') add(addressShapeOf(host) ?? domainShape);
+    const url = zeekHttpUrl(host, fields.field('uri'));
+    if (url !== undefined && url !== '') add(urlShape);
+  }
+  return shapes;
+}
+
+/** The shape of the ipv4-addr or ipv6-addr SCO the text makes, undefined when it is no address. */
+function addressShapeOf(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  if (parseIpv4(value) !== null) return addressShapes['ipv4-addr'];
+  return value.includes(':') && parseIpv6(value) !== null ? addressShapes['ipv6-addr'] : undefined;
+}
+
+/** The texts of a list field that make an SCO (ScoBuilder.domain skips all but non-empty texts). */
+function forEachName(value: unknown, each: (text: string) => void): void {
+  for (const item of Array.isArray(value) ? (value as unknown[]) : [value]) if (typeof item === 'string' && item !== '') each(item);
+}
+
+/** A domain-name's value as ScoBuilder.domain makes it. */
+function withoutTrailingDot(text: string): string {
+  return text.endsWith('.') ? text.slice(0, -1) : text;
 }
 
 /** Whether the field makes an ipv4-addr or ipv6-addr (ScoBuilder.ip), so that the record has a traffic. */
