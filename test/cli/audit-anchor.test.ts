@@ -83,6 +83,16 @@ describe('entente audit anchor: the log pinned outside the node', () => {
     assert.ok(statSync(out).isFile());
   });
 
+  it('never overwrites a file with --out: an anchor kept there may be the only record of the log then', async () => {
+    const out = join(node.data, '..', 'anchor-kept.json');
+    succeeded(await node.run('audit', 'anchor', '--out', out));
+    const kept = readFileSync(out, 'utf8');
+    const again = await node.run('audit', 'anchor', '--out', out);
+    assert.equal(again.code, 2, 'a usage error');
+    assert.match(again.stderr, /^entente: ENT_CLI_USAGE: --out .*anchor-kept\.json already exists/m);
+    assert.equal(readFileSync(out, 'utf8'), kept, 'the earlier anchor is left as it was');
+  });
+
   it('holds as the log grows', async () => {
     await append([release(4), release(5)]);
     const run = succeeded(await node.run('audit', 'verify', '--anchor', anchorAt3));

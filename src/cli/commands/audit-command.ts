@@ -77,7 +77,7 @@ export function auditCommand(io: CliIo): Command {
   command
     .command('anchor')
     .description("sign the log's last entry (seq and hash) with the node's key, to keep outside the node; the chain is verified first")
-    .option('--out <file>', 'write the anchor to this file instead of standard output')
+    .option('--out <file>', 'write the anchor to this new file instead of standard output (an existing file is refused)')
     .option('--data <dir>', 'data directory (env ENTENTE_DATA)')
     .addHelpText(
       'after',
@@ -96,7 +96,14 @@ export function auditCommand(io: CliIo): Command {
           io.stdout.write(text);
           return;
         }
-        writeFileSync(options.out, text);
+        // Never over an existing file: it may hold an earlier anchor, the only record of the log as it
+        // was then, and the new one (made over whatever the log holds now) cannot stand in for it.
+        try {
+          writeFileSync(options.out, text, { flag: 'wx' });
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+          throw new EntenteError('ENT_CLI_USAGE', `--out ${options.out} already exists: an anchor is never written over a file, which may hold an earlier one; choose another name`);
+        }
         io.stderr.write(`anchored entry ${walked.head.seq} (hash ${walked.head.hash}) in ${options.out}\n`);
       });
     });
