@@ -35,6 +35,30 @@ describe('node configuration', () => {
     }
   });
 
+  it('gives a request 30 s for its headers and 5 minutes in all to arrive by default (64 MiB at under 2 Mbit/s)', () => {
+    const config = resolveNodeConfig([], 'h');
+    assert.equal(config.headersTimeoutMs, 30_000);
+    assert.equal(config.requestTimeoutMs, 300_000);
+  });
+
+  it('reads the request limits like any setting: config file, ENTENTE_HEADERS_TIMEOUT_MS and ENTENTE_REQUEST_TIMEOUT_MS, flags', () => {
+    assert.deepEqual(settingsFromEnvironment({ ENTENTE_HEADERS_TIMEOUT_MS: '10000', ENTENTE_REQUEST_TIMEOUT_MS: '600000' }), { headersTimeoutMs: '10000', requestTimeoutMs: '600000' });
+    const config = resolveNodeConfig([{ headersTimeoutMs: 20_000, requestTimeoutMs: 60_000 }, settingsFromEnvironment({ ENTENTE_REQUEST_TIMEOUT_MS: '900000' }), { headersTimeoutMs: '5000' }], 'h');
+    assert.deepEqual([config.headersTimeoutMs, config.requestTimeoutMs], [5000, 900_000]);
+    // Under 100 ms no real client gets a request through; past a day the limit protects nothing.
+    for (const bad of ['0', '99', '1.5', '30s', '86400001']) {
+      rejects([{ requestTimeoutMs: bad }], 'ENT_CONFIG_INVALID', `requestTimeoutMs (ENTENTE_REQUEST_TIMEOUT_MS): expected a whole number from 100 to 86400000, got ${JSON.stringify(bad)}`);
+      rejects([{ headersTimeoutMs: bad }], 'ENT_CONFIG_INVALID', `headersTimeoutMs (ENTENTE_HEADERS_TIMEOUT_MS): expected a whole number from 100 to 86400000, got ${JSON.stringify(bad)}`);
+    }
+  });
+
+  it('refuses a headers limit longer than the whole request\'s: the headers are part of the request', () => {
+    rejects([{ headersTimeoutMs: '60000', requestTimeoutMs: '30000' }], 'ENT_CONFIG_INVALID', 'headersTimeoutMs (ENTENTE_HEADERS_TIMEOUT_MS): the headers limit (60000 ms) must not be longer than the request limit, requestTimeoutMs (30000 ms)');
+    // A short request limit alone brings the default headers limit down with it rather than refuse it.
+    const short = resolveNodeConfig([{ requestTimeoutMs: '10000' }], 'h');
+    assert.deepEqual([short.headersTimeoutMs, short.requestTimeoutMs], [10_000, 10_000]);
+  });
+
   it('lets flags override the environment, which overrides the config file', () => {
     const file = { port: 9000, orgName: 'From file', logLevel: 'warn' };
     const env = settingsFromEnvironment({ ENTENTE_PORT: '9100', ENTENTE_ORG_NAME: 'From env', ENTENTE_DATA: '/srv/e' });

@@ -22,6 +22,17 @@ export interface NodeConfig {
    * and tagging on a worker thread), in milliseconds; past it the report is abandoned (ENT_EXTRACT_TIMEOUT).
    */
   readonly draftTimeLimitMs: number;
+  /**
+   * How long a request's headers may take to arrive, in milliseconds, from the connection's first
+   * byte (or its opening); past it the node answers 408 ENT_HTTP_REQUEST_TIMEOUT and closes it.
+   */
+  readonly headersTimeoutMs: number;
+  /**
+   * How long a whole request, headers and body, may take to arrive, in milliseconds; past it as
+   * past headersTimeoutMs. Only the request's arrival: an answer (a long page, the alert stream)
+   * takes as long as it takes.
+   */
+  readonly requestTimeoutMs: number;
 }
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -45,6 +56,8 @@ export const settingNames = {
   workers: 'ENTENTE_WORKERS',
   flashLimit: 'ENTENTE_FLASH_LIMIT',
   draftTimeLimitMs: 'ENTENTE_DRAFT_TIME_LIMIT_MS',
+  headersTimeoutMs: 'ENTENTE_HEADERS_TIMEOUT_MS',
+  requestTimeoutMs: 'ENTENTE_REQUEST_TIMEOUT_MS',
 } as const;
 
 export const configDefaults = {
@@ -58,7 +71,19 @@ export const configDefaults = {
   flashLimit: 60,
   /** Ten times what the densest report within the extraction limits takes. */
   draftTimeLimitMs: 60_000,
+  /**
+   * Headers are a few kilobytes: 30 s is ample on any link, and half Node's own default (60 s),
+   * since a client that sends nothing or trickles its headers (slowloris) holds a socket that long.
+   */
+  headersTimeoutMs: 30_000,
+  /** A 64 MiB body (maxBodyBytes) arrives within 5 minutes at under 2 Mbit/s. */
+  requestTimeoutMs: 5 * 60 * 1000,
 };
+
+/** The shortest request limit accepted: no real client gets a request through in less. */
+export const MIN_REQUEST_TIMEOUT_MS = 100;
+/** The longest request limit accepted: a day. */
+export const MAX_REQUEST_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 
 /** The longest drafting time limit accepted: a day. */
 export const MAX_DRAFT_TIME_LIMIT_MS = 24 * 60 * 60 * 1000;
@@ -93,6 +118,9 @@ export function resolveNodeConfig(sources: readonly RawSettings[], defaultOrgNam
     throw invalid('tlsCert', 'TLS needs both a certificate (--tls-cert) and a key (--tls-key)');
   }
   const insecureHttp = flag(merged.insecureHttp, 'insecureHttp');
+  const requestTimeoutMs = integer(merged.requestTimeoutMs, 'requestTimeoutMs', MIN_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS) ?? configDefaults.requestTimeoutMs;
+  // Unset, the headers limit is the default or the request limit, whichever is shorter.
+  const headersTimeoutMs = integer(merged.headersTimeoutMs, 'headersTimeoutMs', MIN_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS);
   const config: NodeConfig = {
     host,
     port: integer(merged.port, 'port', 0, 65535) ?? configDefaults.port,
@@ -106,7 +134,13 @@ export function resolveNodeConfig(sources: readonly RawSettings[], defaultOrgNam
     workers: integer(merged.workers, 'workers', 1, MAX_WORKERS) ?? configDefaults.workers,
     flashLimit: integer(merged.flashLimit, 'flashLimit', 1, 100_000) ?? configDefaults.flashLimit,
     draftTimeLimitMs: integer(merged.draftTimeLimitMs, 'draftTimeLimitMs', 1, MAX_DRAFT_TIME_LIMIT_MS) ?? configDefaults.draftTimeLimitMs,
+    headersTimeoutMs: headersTimeoutMs ?? Math.min(configDefaults.headersTimeoutMs, requestTimeoutMs),
+    requestTimeoutMs,
   };
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    // Node refuses such a server too: the headers are part of the request.
+    throw invalid('headersTimeoutMs', `the headers limit (${config.headersTimeoutMs} ms) must not be longer than the request limit, requestTimeoutMs (${config.requestTimeoutMs} ms)`);
+  }
   if (config.orgName.trim() === '') throw invalid('orgName', 'the organisation name must not be empty');
   if (!isLoopback(config.host) && config.tls === undefined && !config.insecureHttp) {
     throw new EntenteError(

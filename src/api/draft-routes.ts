@@ -30,9 +30,12 @@ export interface DraftRouteOptions {
 
 /**
  * How long the body of POST /api/drafts may take to arrive, from when the request was let in: 64 MiB
- * at under 2 Mbit/s. The node's HTTP server sets no request timeout, so a body that stopped coming
- * (or came a byte now and then) held its connection and what it had sent, up to 64 MiB, without end,
- * before the drafting queue and its limit counted it, and its client never had an answer.
+ * at under 2 Mbit/s. Written when the node's HTTP server set no request timeout: a body that stopped
+ * coming (or came a byte now and then) held its connection, what it had sent (up to 64 MiB) and its
+ * place in the drafting queue without end. The server now limits every request's arrival
+ * (NodeConfig.requestTimeoutMs, 5 minutes by default, counted from its first byte), which cuts such
+ * an upload first; this limit stays for a node whose request limit is set longer, where an upload
+ * holding a place in the drafting queue must still not wait that long.
  */
 const UPLOAD_RECEIVE_LIMIT_MS = 5 * 60 * 1000;
 

@@ -1,4 +1,6 @@
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import Fastify, { LogController, type ConnectionError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { EntenteError } from '../errors/entente-error.ts';
 import { registerSearchRoutes } from '../api/search-routes.ts';
@@ -29,6 +31,8 @@ import { loadCursorKey } from '../taxii/cursor-key.ts';
 import { createObjectsPost } from '../taxii/post-objects.ts';
 import { registerStatusRoutes } from '../taxii/status-routes.ts';
 import { toTaxiiErrorBody } from '../taxii/taxii-error-body.ts';
+import { TAXII_MEDIA_TYPE } from '../taxii/taxii-media-types.ts';
+import { configDefaults } from '../node-config.ts';
 import { sendTaxii, type TaxiiRouteContext } from '../taxii/taxii-route-context.ts';
 import { createTokenAuthenticator, MAX_TOKEN_CACHE_TTL_MS } from './authenticate.ts';
 import { createRequestGuard } from './request-guard.ts';
@@ -62,6 +66,12 @@ export interface HttpAppDeps {
   readonly draftUploadReceiveLimitMs?: number;
   /** With several worker processes: the alert bus shares one numbering and every event with the other workers' (correlate/process-bus-relay.ts). */
   readonly alertRelay?: BusRelay;
+  /**
+   * How long a request's headers, and the whole request, may take to arrive (the node's
+   * `headersTimeoutMs` and `requestTimeoutMs`; 30 s and 5 minutes by default). Past either the client
+   * is answered 408 ENT_HTTP_REQUEST_TIMEOUT and its connection closed.
+   */
+  readonly requestLimits?: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number };
 }
 
 declare module 'fastify' {
@@ -87,6 +97,10 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   // Read once, before anything listens: no key, no app (never plain cursors).
   const cursorKey = await loadCursorKey(deps.store);
   const logger = deps.logger.child({}, { redact: { paths: ['req.headers.authorization', 'headers.authorization', 'authorization'], censor: '[redacted]' } });
+  const requestLimits = deps.requestLimits ?? { headersTimeoutMs: configDefaults.headersTimeoutMs, requestTimeoutMs: configDefaults.requestTimeoutMs };
+  const serverTimeouts = nodeServerTimeouts(requestLimits);
+  /** The request each connection is receiving or was last answered on: which limit a cut one missed. */
+  const receiving = new WeakMap<Socket, { readonly request: FastifyRequest; readonly response: ServerResponse }>();
   const app = Fastify({
     loggerInstance: logger,
     // One line per request, written in onResponse below, instead of fastify's two.
@@ -95,7 +109,20 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     bodyLimit: deps.limits.maxBodyBytes,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
     // Our own parser reads bodies; prototype-poisoning keys are ordinary data for STIX and never merged.
-    ...(deps.https === undefined ? {} : { https: { cert: deps.https.cert, key: deps.https.key } }),
+    // Fastify's own default is no limit at all (requestTimeout 0, which also turns off Node's 5
+    // minutes): a client trickling its headers or a 64 MiB body held its socket and what it had sent
+    // for ever. Node enforces both limits (server.headersTimeout, server.requestTimeout); Fastify
+    // sets requestTimeout on the server it makes, the rest goes to Node's constructor, which takes
+    // them from `http` for plain HTTP and from `https` with the TLS material (Fastify passes it only one).
+    requestTimeout: requestLimits.requestTimeoutMs,
+    ...(deps.https === undefined ? { http: serverTimeouts } : { https: { cert: deps.https.cert, key: deps.https.key, ...serverTimeouts } }),
+    // Left as Fastify has them: keepAliveTimeout (72 s), which closes a connection idle between
+    // requests, as the request limits do not (they count from a request's first byte); no
+    // connectionTimeout (socket inactivity), which would cut the alert stream between heartbeats and
+    // adds nothing against a client that trickles; no maxRequestsPerSocket, which limits nothing slow.
+    clientErrorHandler(error, socket) {
+      answerClientError(error, socket, { limits: requestLimits, receiving: receiving.get(socket), errorId: deps.randomUuid, log: logger });
+    },
   }) as unknown as FastifyInstance;
 
   const authenticator = createTokenAuthenticator({
@@ -123,6 +150,10 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   app.addContentTypeParser('application/taxii+json', { parseAs: 'string' }, parseBody);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseBody);
 
+  // Before the guard, so that a request refused by it is known too: its body may still trickle in.
+  app.addHook('onRequest', async (request, reply) => {
+    receiving.set(request.raw.socket, { request, response: reply.raw });
+  });
   app.addHook('onRequest', createRequestGuard({ authenticator, collections: deps.store }));
   app.addHook('onResponse', async (request, reply) => {
     if (!logger.isLevelEnabled('info')) return;
@@ -194,6 +225,65 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
 
   await app.ready();
   return app;
+}
+
+/**
+ * Node's settings behind the request limits, for its http or https server. Node looks for requests
+ * past their limits every `connectionsCheckingInterval` (30 s by default, which let a client keep
+ * its socket up to twice the 30 s headers limit): here a tenth of the shorter limit, at most a
+ * second. A look walks the connections receiving a request, cheap even with thousands.
+ */
+function nodeServerTimeouts(limits: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number }): { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number } {
+  return {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 10))),
+  };
+}
+
+/**
+ * A connection Node gave up on before a route could answer it: a request past its limit
+ * (ERR_HTTP_REQUEST_TIMEOUT, from Node's check of headersTimeout and requestTimeout), or bytes that
+ * are not HTTP. It gets what Fastify's own handler gives it, but a timeout as the node's error
+ * resource (408 ENT_HTTP_REQUEST_TIMEOUT, naming the limit it missed), then the connection is
+ * closed: the rest of a trickling body is not waited for.
+ */
+function answerClientError(
+  error: ConnectionError,
+  socket: Socket,
+  context: {
+    readonly limits: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number };
+    /** The request the connection carries or carried last (FastifyRequest, from onRequest). */
+    readonly receiving: { readonly request: FastifyRequest; readonly response: ServerResponse } | undefined;
+    readonly errorId: () => string;
+    readonly log: Logger;
+  },
+): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const current = context.receiving;
+  // A request whose headers arrived and whose body has not all come: it missed the request limit.
+  // Otherwise (nothing yet, headers trickling, or the next request on a kept-alive connection) the headers limit.
+  const inBody = current !== undefined && !(current.request.raw as IncomingMessage).complete;
+  // Nothing is written into a response already under way: the client would read it as part of that one.
+  const writable = socket.writable && !(current !== undefined && current.response.headersSent && !current.response.writableFinished);
+  if (error.code !== 'ERR_HTTP_REQUEST_TIMEOUT') {
+    const [status, text] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
+    const body = JSON.stringify({ error: text, message: 'Client Error', statusCode: status });
+    if (writable) socket.write(`HTTP/1.1 ${status} ${text}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+    socket.destroy(error);
+    return;
+  }
+  const limitMs = inBody ? context.limits.requestTimeoutMs : context.limits.headersTimeoutMs;
+  const what = inBody ? 'the request body was not all received' : "the request's headers were not received";
+  const requestId = inBody ? current.request.id : context.errorId();
+  const refusal = new EntenteError('ENT_HTTP_REQUEST_TIMEOUT', `${what} within ${limitMs} ms; the connection is closed and nothing of the request was kept: send it again, whole`, { limit_ms: limitMs });
+  context.log.info({ reqId: requestId, remote: socket.remoteAddress, limit_ms: limitMs, url: inBody ? current.request.url : undefined }, inBody ? 'request body too slow: connection closed' : 'request headers too slow: connection closed');
+  if (writable) {
+    const body = JSON.stringify(toTaxiiErrorBody(refusal, requestId));
+    const media = inBody && current.request.url.startsWith('/taxii2/') ? TAXII_MEDIA_TYPE : 'application/json; charset=utf-8';
+    socket.write(`HTTP/1.1 408 Request Timeout\r\nContent-Type: ${media}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
 }
 
 const AUTH_CHALLENGES = ['Bearer realm="entente"', 'Basic realm="entente", charset="UTF-8"'];

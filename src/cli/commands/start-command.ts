@@ -21,6 +21,8 @@ interface StartOptions {
   workers?: string;
   flashLimit?: string;
   draftTimeLimit?: string;
+  headersTimeout?: string;
+  requestTimeout?: string;
 }
 
 export function startCommand(io: CliIo): Command {
@@ -36,6 +38,8 @@ export function startCommand(io: CliIo): Command {
     .option('--tls-key <file>', 'TLS private key (PEM)')
     .option('--flash-limit <n>', 'new flash messages one member\'s node may deliver here in an hour (env ENTENTE_FLASH_LIMIT; default 60)')
     .option('--draft-time-limit <ms>', 'longest one report may take to become a draft over REST, in ms (env ENTENTE_DRAFT_TIME_LIMIT_MS; default 60000)')
+    .option('--headers-timeout <ms>', "longest a request's headers may take to arrive, in ms (env ENTENTE_HEADERS_TIMEOUT_MS; default 30000)")
+    .option('--request-timeout <ms>', 'longest a whole request (headers and body) may take to arrive, in ms (env ENTENTE_REQUEST_TIMEOUT_MS; default 300000)')
     .option('--workers <n>', `HTTP worker processes sharing the port and the database (env ENTENTE_WORKERS; default 1; this machine has ${availableParallelism()} CPUs)`)
     .addHelpText(
       'after',
@@ -56,6 +60,8 @@ export function startCommand(io: CliIo): Command {
         ...(options.workers !== undefined ? { workers: options.workers } : {}),
         ...(options.flashLimit !== undefined ? { flashLimit: options.flashLimit } : {}),
         ...(options.draftTimeLimit !== undefined ? { draftTimeLimitMs: options.draftTimeLimit } : {}),
+        ...(options.headersTimeout !== undefined ? { headersTimeoutMs: options.headersTimeout } : {}),
+        ...(options.requestTimeout !== undefined ? { requestTimeoutMs: options.requestTimeout } : {}),
       };
       const config = loadNodeConfig(flags, io.env);
       if (cluster.isWorker) {

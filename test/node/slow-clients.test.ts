@@ -1,0 +1,216 @@
+// A node on the internet must not let a slow client hold a connection for as long as it likes.
+// Fastify sets no request timeout (its requestTimeout is 0, which also switches off Node's own of
+// 5 minutes), so a client that sent its headers a line now and then, or a TAXII POST body a byte now
+// and then (up to 64 MiB of it), kept its socket and what it had sent for ever: a few hundred such
+// clients (slowloris) tie up a node's sockets and memory. The node now gives the headers
+// `headersTimeoutMs` and the whole request `requestTimeoutMs` to arrive (node-config.ts), and
+// answers a client past either 408 ENT_HTTP_REQUEST_TIMEOUT on a connection it then closes.
+//
+// Real sockets against a started node (compose.ts's startNode), with limits of a few hundred
+// milliseconds set through the node's configuration, as an operator sets them.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { request as httpRequest, Agent, type IncomingMessage } from 'node:http';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { loadNodeConfig, startNode, type RunningNode } from '../../src/compose.ts';
+import { temporaryDirectory } from '../cli/cli-kit.ts';
+
+const HEADERS_MS = 300;
+const REQUEST_MS = 800;
+/**
+ * How late past its limit a cut may come: the server looks at its connections every
+ * min(1 s, headersTimeoutMs / 10), here every 30 ms; the rest is room for a loaded 2-core machine.
+ */
+const LATE_MS = 1500;
+
+interface Exchange {
+  /** Everything the server sent before the connection closed. */
+  readonly text: string;
+  /** From the connection's opening to its closing. */
+  readonly ms: number;
+}
+
+/**
+ * Opens a connection, writes each piece after its delay (while the connection is open) and resolves
+ * once the server has closed it; fails the test if it is still open after `giveUpMs`.
+ */
+function exchange(open: () => Socket, pieces: readonly (readonly [number, string])[], giveUpMs: number): Promise<Exchange> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    let text = '';
+    const socket = open();
+    const giveUp = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`the server kept the connection open for ${giveUpMs} ms; it had sent ${JSON.stringify(text)}`));
+    }, giveUpMs);
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('error', () => undefined); // a reset after the answer is a close like any other
+    socket.on('close', () => {
+      clearTimeout(giveUp);
+      resolve({ text, ms: performance.now() - started });
+    });
+    void (async () => {
+      for (const [wait, piece] of pieces) {
+        await delay(wait);
+        if (socket.destroyed) return;
+        socket.write(piece);
+      }
+    })();
+  });
+}
+
+/** A line every `every` ms for `count` lines: headers that never end in time. */
+const drip = (lines: number, every: number, line: (i: number) => string): [number, string][] => Array.from({ length: lines }, (_, i) => [every, line(i)]);
+
+function assertTimedOut(answer: Exchange, limitMs: number): void {
+  assert.match(answer.text, /^HTTP\/1\.1 408 Request Timeout\r\n/, `answered ${JSON.stringify(answer.text.slice(0, 80))}`);
+  assert.match(answer.text, /\r\nconnection: close\r\n/i, 'the client is told the connection ends');
+  const body = JSON.parse(answer.text.slice(answer.text.indexOf('\r\n\r\n') + 4)) as { error_code: string; http_status: string; description: string; details: unknown };
+  assert.equal(body.error_code, 'ENT_HTTP_REQUEST_TIMEOUT');
+  assert.equal(body.http_status, '408');
+  assert.deepEqual(body.details, { limit_ms: limitMs });
+  assert.ok(answer.ms >= limitMs - 50, `cut after ${Math.round(answer.ms)} ms, before the ${limitMs} ms limit`);
+  assert.ok(answer.ms < limitMs + LATE_MS, `cut only after ${Math.round(answer.ms)} ms`);
+}
+
+function get(url: string, path: string, agent: Agent, headers: Record<string, string> = {}): Promise<{ response: IncomingMessage; body: string; reused: boolean }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(`${url}${path}`, { agent, headers }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ response, body, reused: request.reusedSocket }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+async function startSlowNode(dataDir: string, extra: Record<string, string> = {}): Promise<{ node: RunningNode; port: number; token: string }> {
+  const config = loadNodeConfig({ dataDir, port: '0', orgName: 'Slow clients', logLevel: 'silent', headersTimeoutMs: String(HEADERS_MS), requestTimeoutMs: String(REQUEST_MS), ...extra }, {});
+  const node = await startNode(config, { sweepRecalls: false, syncPeers: false });
+  const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+  return { node, port: Number(new URL(node.url).port), token };
+}
+
+describe('slow clients of a started node (headersTimeoutMs, requestTimeoutMs)', () => {
+  const data = temporaryDirectory('slow-clients');
+  let node: RunningNode;
+  let port: number;
+  let token: string;
+  let defaultCollection: string;
+  before(async () => {
+    ({ node, port, token } = await startSlowNode(data.path));
+    const listed = await fetch(`${node.url}/taxii2/api/collections/`, { headers: { authorization: `Bearer ${token}`, accept: 'application/taxii+json;version=2.1' } });
+    const { collections } = (await listed.json()) as { collections: { id: string; alias?: string }[] };
+    defaultCollection = collections.find((collection) => collection.alias === 'default')?.id ?? assert.fail('no default collection');
+  });
+  after(async () => {
+    await node?.close();
+    data.remove();
+  });
+  const open = (): Socket => netConnect(port, '127.0.0.1');
+
+  it('cuts a client that opens a connection and sends nothing, once the headers limit passes', async () => {
+    assertTimedOut(await exchange(open, [], HEADERS_MS + LATE_MS + 1000), HEADERS_MS);
+  });
+
+  it('cuts a client that sends its headers a line at a time, though each line keeps the connection busy', async () => {
+    const pieces = [[0, 'GET /healthz HTTP/1.1\r\nHost: node\r\n'] as [number, string], ...drip(40, 50, (i) => `X-Slow-${i}: y\r\n`)];
+    assertTimedOut(await exchange(open, pieces, HEADERS_MS + LATE_MS + 1000), HEADERS_MS);
+  });
+
+  it('cuts a TAXII POST whose body trickles in, once the request limit passes, and closes the connection', async () => {
+    const head =
+      `POST /taxii2/api/collections/${defaultCollection}/objects/ HTTP/1.1\r\nHost: node\r\nAuthorization: Bearer ${token}\r\n` +
+      'Content-Type: application/taxii+json;version=2.1\r\nAccept: application/taxii+json;version=2.1\r\nContent-Length: 100000\r\n\r\n{"objects": [';
+    // A byte every 50 ms: never idle, never done.
+    const pieces = [[0, head] as [number, string], ...drip(60, 50, () => ' ')];
+    assertTimedOut(await exchange(open, pieces, REQUEST_MS + LATE_MS + 1000), REQUEST_MS);
+  });
+
+  it('cuts a POST /api/drafts body that trickles in at the request limit too (before its own 5 minutes)', async () => {
+    const head =
+      `POST /api/drafts HTTP/1.1\r\nHost: node\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"text": "C2 `;
+    assertTimedOut(await exchange(open, [[0, head], ...drip(60, 50, () => '4')], REQUEST_MS + LATE_MS + 1000), REQUEST_MS);
+  });
+
+  it('still answers bytes that are not HTTP 400 at once, and closes the connection', async () => {
+    const answer = await exchange(open, [[0, 'HELLO THERE\r\n\r\n']], 2000);
+    assert.match(answer.text, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.ok(answer.ms < HEADERS_MS, 'not left to the headers limit');
+  });
+
+  it('answers a request that arrives in time, and another on the same connection after a pause longer than both limits', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const first = await get(node.url, '/healthz', agent);
+      assert.equal(first.response.statusCode, 200);
+      // Idle between requests a connection is governed by the keep-alive timeout (72 s), not by the
+      // request limits: they count from a request's first byte.
+      await delay(REQUEST_MS + 300);
+      const second = await get(node.url, '/taxii2/api/collections/', agent, { authorization: `Bearer ${token}`, accept: 'application/taxii+json;version=2.1' });
+      assert.equal(second.response.statusCode, 200);
+      assert.equal(second.reused, true, 'the same connection, still open');
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('keeps the alert stream open past the request limit: the limit is on the request arriving, not on the answer', async () => {
+    const agent = new Agent({ keepAlive: false });
+    try {
+      const opened = await new Promise<IncomingMessage>((resolve, reject) => {
+        const request = httpRequest(`${node.url}/api/alerts/stream`, { agent, headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' } }, resolve);
+        request.on('error', reject);
+        request.end();
+      });
+      assert.equal(opened.statusCode, 200);
+      let closed = false;
+      opened.on('close', () => (closed = true));
+      opened.resume();
+      await delay(REQUEST_MS + 400);
+      assert.equal(closed, false, 'the stream was cut');
+      opened.destroy();
+    } finally {
+      agent.destroy();
+    }
+  });
+});
+
+describe('slow clients of a node serving TLS', () => {
+  const data = temporaryDirectory('slow-clients-tls');
+  let node: RunningNode | undefined;
+  let port = 0;
+  // The limits reach Node's https server too, which Fastify builds from other options than http's.
+  before(async () => {
+    const key = join(data.path, 'key.pem');
+    const cert = join(data.path, 'cert.pem');
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    } catch {
+      return; // no openssl: the test below says so
+    }
+    ({ node, port } = await startSlowNode(join(data.path, 'node'), { tlsCert: cert, tlsKey: key }));
+  });
+  after(async () => {
+    await node?.close();
+    data.remove();
+  });
+
+  it('cuts a client whose headers trickle in over TLS', async (t) => {
+    if (node === undefined) {
+      t.skip('openssl is not installed: no certificate to serve');
+      return;
+    }
+    const open = (): Socket => tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false });
+    const pieces = [[0, 'GET /healthz HTTP/1.1\r\nHost: node\r\n'] as [number, string], ...drip(40, 50, (i) => `X-Slow-${i}: y\r\n`)];
+    assertTimedOut(await exchange(open, pieces, HEADERS_MS + LATE_MS + 1000), HEADERS_MS);
+  });
+});
