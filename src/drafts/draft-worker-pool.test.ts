@@ -174,4 +174,30 @@ describe('drafting on a worker thread (DraftWorkerPool)', () => {
       await single.close();
     }
   });
+  it('answers uploads still waiting when the pool closes at once with 503 ENT_NODE_SHUTTING_DOWN, drafts the one in hand, and refuses later ones alike', async () => {
+    const single = new DraftWorkerPool({ maxThreads: 1, maxWaiting: 2 });
+    const refusedAsShuttingDown = (error: unknown): boolean => {
+      assert.ok(error instanceof EntenteError, `a plain error (a 500) instead: ${String(error)}`);
+      assert.deepEqual([error.code, error.status], ['ENT_NODE_SHUTTING_DOWN', 503]);
+      assert.match(error.message, /shutting down/);
+      return true;
+    };
+    const inHand = single.propose({ fileName: 'a.txt', bytes: text('C2 45.77.12.9.\n') });
+    const waiting = [single.propose({ fileName: 'b.txt', bytes: text('C2 45.77.12.10.\n') }), single.propose({ fileName: 'c.txt', bytes: text('C2 45.77.12.11.\n') })];
+    const settled = Promise.allSettled(waiting);
+    assert.equal(single.stats.waiting, 2);
+    const closing = single.close();
+    // Answered now, not once the upload in hand is done: they would never get a thread.
+    const [b, c] = await settled;
+    for (const outcome of [b, c]) {
+      assert.equal(outcome?.status, 'rejected');
+      if (outcome?.status === 'rejected') refusedAsShuttingDown(outcome.reason);
+    }
+    assert.equal(single.stats.waiting, 0);
+    assert.deepEqual((await inHand).items.map((item) => item.value), ['45.77.12.9'], 'the upload a thread had is drafted');
+    await closing;
+    await assert.rejects(single.propose({ fileName: 'd.txt', bytes: text('C2 45.77.12.12.\n') }), refusedAsShuttingDown);
+    assert.throws(() => single.reserve(), refusedAsShuttingDown, 'an upload whose body starts to arrive is refused before it is read');
+    assert.deepEqual(single.stats, { started: 1, idle: 0, busy: 0, waiting: 0 });
+  });
 });

@@ -16,7 +16,7 @@ import { EntenteError } from '../errors/entente-error.ts';
 import { configDefaults, settingNames } from '../node-config.ts';
 import { startTypeScriptWorker } from '../store/typescript-worker.ts';
 import { fromPlainError, type PlainError } from '../threads/plain-error.ts';
-import { WarmThreads } from '../threads/warm-threads.ts';
+import { shuttingDown, WarmThreads } from '../threads/warm-threads.ts';
 import { cleanFileName, type DraftUpload } from './draft-operations.ts';
 import type { DraftUploadBody } from './draft-upload-body.ts';
 import type { NewDraft } from './draft.ts';
@@ -84,7 +84,8 @@ export class DraftWorkerPool {
   readonly #heapMb: number;
   /** Every thread is started with the one heap limit, #heapMb (the threads' key). */
   readonly #threads = new WarmThreads<number>(startDrafter);
-  readonly #waiting: (() => void)[] = [];
+  /** Uploads waiting for a thread, first come first served: let in (`admit`) or refused at close. */
+  readonly #waiting: { readonly admit: () => void; readonly refuse: (error: EntenteError) => void }[] = [];
   #busy = 0;
   /** Uploads whose place is held while their body arrives (reserve). */
   #arriving = 0;
@@ -120,6 +121,7 @@ export class DraftWorkerPool {
    * returns (once the body has arrived, when the upload then takes its turn, or when it failed).
    */
   reserve(): () => void {
+    if (this.#threads.closed) throw this.#closedError();
     if (this.#busy + this.#waiting.length + this.#arriving >= this.#maxThreads + this.#maxWaiting) throw this.#queueFull();
     this.#arriving++;
     let held = true;
@@ -139,24 +141,35 @@ export class DraftWorkerPool {
 
   /** Runs `work` once a thread is free for it (first come, first served), or refuses it when too many wait. */
   async #inTurn(work: () => Promise<NewDraft>): Promise<NewDraft> {
+    if (this.#threads.closed) throw this.#closedError();
     if (this.#busy >= this.#maxThreads) {
       if (this.#waiting.length >= this.#maxWaiting) throw this.#queueFull();
-      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+      // Refused, it never held the slot (#busy): close() took it out of the queue.
+      await new Promise<void>((admit, refuse) => this.#waiting.push({ admit, refuse }));
     } else this.#busy++;
     try {
-      if (this.#threads.closed) throw new Error('the draft worker pool is closed');
       return await work();
     } finally {
       // The slot goes to the next upload waiting, if any (#busy unchanged), else is freed.
       const next = this.#waiting.shift();
-      if (next !== undefined) next();
+      if (next !== undefined) next.admit();
       else this.#busy--;
     }
   }
 
-  /** Ends the idle threads; a thread reading an upload ends when it is done. Uploads that come later are refused. */
+  #closedError(): EntenteError {
+    return shuttingDown('it drafts no more reports');
+  }
+
+  /**
+   * Ends the idle threads; a thread reading an upload ends when it is done. The uploads waiting for
+   * a thread are refused at once with 503 ENT_NODE_SHUTTING_DOWN (none would get one: they were
+   * answered 500 once the upload in hand was done), and so are uploads that come later.
+   */
   close(): Promise<void> {
-    return this.#threads.close();
+    const closing = this.#threads.close();
+    for (const waiting of this.#waiting.splice(0)) waiting.refuse(this.#closedError());
+    return closing;
   }
 
   /** `file`: the upload's file name, as errors name it; for a body, unknown until the thread has read it. */

@@ -66,6 +66,7 @@ export const errorCatalogue = {
   ENT_CONFIG_INVALID: { status: 500, title: 'The configuration is invalid' },
   ENT_CONFIG_UNSAFE: { status: 500, title: 'The configuration is unsafe; the node refuses to start' },
   ENT_STORE_UNAVAILABLE: { status: 503, title: 'The store cannot be opened or written' },
+  ENT_NODE_SHUTTING_DOWN: { status: 503, title: 'The node is shutting down and takes no new work; send the request again once it is back' },
 
   // Circles and agreements (documents from other organisations; each issue names its path)
   ENT_POLICY_CIRCLE_INVALID: { status: 422, title: 'The circle document is invalid' },

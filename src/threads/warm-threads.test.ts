@@ -1,6 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
+import { EntenteError } from '../errors/entente-error.ts';
 import { WarmThreads } from './warm-threads.ts';
 
 // A thread that answers each message with the same message: enough to tell threads apart.
@@ -71,7 +72,7 @@ describe('warm worker threads (WarmThreads)', () => {
     assert.equal(pool.idle, 0);
   });
 
-  it('ends the idle threads on close, and a thread given back afterwards; one taken afterwards is new', async () => {
+  it('ends the idle threads on close, and a thread given back afterwards', async () => {
     const pool = poolOf();
     const [idle, busy] = [pool.take(64), pool.take(64)] as [Worker, Worker];
     pool.giveBack(idle);
@@ -81,5 +82,16 @@ describe('warm worker threads (WarmThreads)', () => {
     pool.giveBack(busy);
     await Promise.all(ends);
     assert.equal(pool.idle, 0);
+  });
+
+  it('lends no thread once closed: 503 ENT_NODE_SHUTTING_DOWN, and no thread is started only to be ended', async () => {
+    const pool = poolOf();
+    await pool.close();
+    assert.throws(() => pool.take(64), (error: unknown) => {
+      assert.ok(error instanceof EntenteError, String(error));
+      assert.deepEqual([error.code, error.status], ['ENT_NODE_SHUTTING_DOWN', 503]);
+      return true;
+    });
+    assert.equal(pool.started, 0);
   });
 });

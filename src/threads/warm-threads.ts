@@ -8,6 +8,7 @@
 // never lent again; one that dies while idle leaves the pool. Idle threads do not keep the process
 // alive. Once closed, the pool ends its idle threads and every thread given back.
 import type { Worker } from 'node:worker_threads';
+import { EntenteError } from '../errors/entente-error.ts';
 
 interface IdleThread<K> {
   readonly worker: Worker;
@@ -46,8 +47,14 @@ export class WarmThreads<K> {
     return this.#closed;
   }
 
-  /** A thread for one job of `key`: the last one given back for that key, else a new one. The caller owns it until giveBack() or discard(). */
+  /**
+   * A thread for one job of `key`: the last one given back for that key, else a new one. The caller
+   * owns it until giveBack() or discard(). Once the pool is closed there is none: the job is refused
+   * with 503 ENT_NODE_SHUTTING_DOWN (a pool is closed when its owner shuts down), rather than a
+   * thread started only to be ended when given back.
+   */
   take(key: K): Worker {
+    if (this.#closed) throw shuttingDown('the worker threads are closed');
     const at = this.#idle.findLastIndex((thread) => thread.key === key);
     const found = at >= 0 ? this.#idle.splice(at, 1)[0] : undefined;
     const worker = found?.worker ?? this.#startThread(key);
@@ -97,4 +104,13 @@ export class WarmThreads<K> {
     const at = this.#idle.findIndex((thread) => thread.worker === worker);
     if (at >= 0) this.#idle.splice(at, 1);
   }
+}
+
+/**
+ * The refusal of work that comes while its owner shuts down (an upload waiting for a drafting
+ * thread when the node stops): 503, which a client retries, with a code that says why, not the 500
+ * of an internal error.
+ */
+export function shuttingDown(what: string): EntenteError {
+  return new EntenteError('ENT_NODE_SHUTTING_DOWN', `The node is shutting down: ${what}; send the request again once it is back`);
 }
