@@ -4,6 +4,8 @@
 // loop for as long as they took: seconds for a dense report well within the extraction limits.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { authorization, errorOf, startCircleApiNode, type CircleApiNode } from '../api/circle-api-kit.ts';
@@ -20,6 +22,93 @@ function denseReport(lines: number): string {
   return out.join('\n');
 }
 
+/** Linux's clock ticks per second, the unit of per-thread CPU times in /proc (getconf CLK_TCK; 100 nearly everywhere). */
+const CLOCK_TICKS = ((): number => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU time this process's main thread has used, in ms (Linux's per-thread accounting, proc(5)); undefined where there is none. */
+function mainThreadCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Past the command name, in parentheses, the fields from the third: utime and stime are the 14th and 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+interface EventLoopWatch {
+  /** The most CPU time this thread used between two ticks of a 20 ms timer: how long the loop was held at a stretch. */
+  readonly longestHeldMs: number;
+  /** This thread's share of the CPU time the whole process (the drafting thread included) used meanwhile. */
+  readonly mainThreadShare: number;
+  /** How the measure was taken: this thread's CPU time, or (without /proc) the loop's busy time. */
+  readonly measure: 'thread CPU time' | 'event loop busy time';
+  /** Wall-clock time, for the diagnostic only. */
+  readonly longestGapMs: number;
+}
+
+/**
+ * Watches how long this thread holds its event loop, until stop().
+ *
+ * Not in wall-clock time, as this test did before: on a loaded 2-core CI machine (a load of 7 was
+ * seen: the drafting thread, other test files, other work) this process waits for a core, a 20 ms
+ * timer fires most of a second late and a callback of 250 ms (storing the draft's 5000 items) takes
+ * 900, with nothing wrong in the code. The time the event loop counts as busy
+ * (performance.eventLoopUtilization) does not help: a callback descheduled halfway is busy all along.
+ * What does not grow with the machine's load is the CPU time the thread itself uses, which Linux
+ * keeps per thread (/proc/self/task/TID/stat, in 10 ms ticks): the loop held at a stretch is the CPU
+ * time between two ticks of the timer, and its share of the process's CPU time (process.cpuUsage,
+ * every thread) tells whether the work ran here or on the drafting thread, however slow the machine.
+ * The test can still fail: extraction on this thread is seconds of its CPU time in one callback and
+ * nearly all of the process's. Where /proc is missing, the loop's busy time stands in (as exact on
+ * a quiet machine).
+ */
+function watchEventLoop(): { stop(): EventLoopWatch } {
+  const cpuAtStart = mainThreadCpuMs();
+  const loopAtStart = performance.eventLoopUtilization();
+  const processAtStart = process.cpuUsage();
+  // This thread's CPU time, or the loop's busy time without /proc.
+  const held = (): number => (cpuAtStart === undefined ? performance.eventLoopUtilization(performance.eventLoopUtilization(), loopAtStart).active : (mainThreadCpuMs() ?? 0) - cpuAtStart);
+  let previous = held();
+  let last = performance.now();
+  let longestHeldMs = 0;
+  let longestGapMs = 0;
+  const sample = (): void => {
+    const now = performance.now();
+    const sofar = held();
+    longestHeldMs = Math.max(longestHeldMs, sofar - previous);
+    longestGapMs = Math.max(longestGapMs, now - last);
+    previous = sofar;
+    last = now;
+  };
+  const ticker = setInterval(sample, 20);
+  let result: EventLoopWatch | undefined;
+  return {
+    stop() {
+      if (result === undefined) {
+        clearInterval(ticker);
+        sample();
+        const processUsage = process.cpuUsage(processAtStart);
+        const processMs = (processUsage.user + processUsage.system) / 1000;
+        result = {
+          longestHeldMs,
+          mainThreadShare: processMs === 0 ? 0 : held() / processMs,
+          measure: cpuAtStart === undefined ? 'event loop busy time' : 'thread CPU time',
+          longestGapMs,
+        };
+      }
+      return result;
+    },
+  };
+}
+
 describe('POST /api/drafts and the event loop', () => {
   let node: CircleApiNode;
   before(async () => {
@@ -29,14 +118,7 @@ describe('POST /api/drafts and the event loop', () => {
 
   it('answers another request while a large report is being drafted, and never holds the loop for a second', async (t) => {
     const text = denseReport(25_000);
-    // The longest the event loop went without running a timer, sampled every 20 ms while the draft is made.
-    let longestGap = 0;
-    let last = performance.now();
-    const ticker = setInterval(() => {
-      const now = performance.now();
-      longestGap = Math.max(longestGap, now - last);
-      last = now;
-    }, 20);
+    const loop = watchEventLoop();
     let draftAnswered = false;
     const drafting = node.call('analyst', 'POST', '/api/drafts', { text }).then((response) => {
       draftAnswered = true;
@@ -49,17 +131,20 @@ describe('POST /api/drafts and the event loop', () => {
       const healthTook = performance.now() - asked;
       const draftWasAnswered = draftAnswered;
       const draft = expectStatus(await drafting, 201).json<{ items: unknown[]; warnings: string[] }>();
-      clearInterval(ticker);
-      t.diagnostic(`/healthz ${Math.round(healthTook)} ms, longest gap of the event loop ${Math.round(longestGap)} ms`);
+      const watched = loop.stop();
+      t.diagnostic(`/healthz ${Math.round(healthTook)} ms; the event loop held ${Math.round(watched.longestHeldMs)} ms at most at a stretch (${watched.measure}), this thread ${Math.round(watched.mainThreadShare * 100)} % of the process's CPU time; longest wall-clock gap ${Math.round(watched.longestGapMs)} ms`);
       expectStatus(health, 200);
+      // The order, not a time: /healthz answered while the draft was still being made. Extraction on
+      // this thread would have answered it only once the report was drafted.
       assert.equal(draftWasAnswered, false, '/healthz was answered only once the draft was made');
       // Generous: the loop still parses the request, stores the draft and writes its JSON, a few
-      // hundred milliseconds at most on a loaded 2-core machine; extraction alone took seconds.
-      assert.ok(healthTook < 1000, `/healthz took ${Math.round(healthTook)} ms while the draft was being made`);
-      assert.ok(longestGap < 1000, `the event loop was held for ${Math.round(longestGap)} ms at a stretch`);
+      // hundred milliseconds of CPU at a stretch at most; extraction alone is seconds of it.
+      assert.ok(watched.longestHeldMs < 1000, `the event loop was held for ${Math.round(watched.longestHeldMs)} ms at a stretch (${watched.measure})`);
+      // The report is read, extracted and tagged on the drafting thread: most of the CPU time is its.
+      assert.ok(watched.mainThreadShare < 0.5, `this thread used ${Math.round(watched.mainThreadShare * 100)} % of the CPU time the draft took`);
       assert.equal(draft.items.length, 5000, 'the draft is cut at MAX_ITEMS, as before');
     } finally {
-      clearInterval(ticker);
+      loop.stop();
       await drafting.catch(() => undefined);
     }
   });
@@ -79,26 +164,20 @@ describe("POST /api/drafts and a large upload's body", () => {
     const report = Buffer.alloc(45 * 1024 * 1024, 'The implant beaconed to 10.1.2.3 and evil.example-bad.com.\n');
     // Bytes, as a socket delivers them: a string would be encoded on this loop by the test's own request.
     const payload = Buffer.from(JSON.stringify({ filename: 'huge.txt', content_base64: report.toString('base64') }));
-    let longestGap = 0;
-    let last = performance.now();
-    const ticker = setInterval(() => {
-      const now = performance.now();
-      longestGap = Math.max(longestGap, now - last);
-      last = now;
-    }, 20);
+    const loop = watchEventLoop();
     try {
       const response = await node.app.inject({ method: 'POST', url: '/api/drafts', headers: { authorization: authorization('analyst'), 'content-type': 'application/json' }, payload });
-      clearInterval(ticker);
-      t.diagnostic(`longest gap of the event loop ${Math.round(longestGap)} ms`);
+      const watched = loop.stop();
+      t.diagnostic(`the event loop held ${Math.round(watched.longestHeldMs)} ms at most at a stretch (${watched.measure}), this thread ${Math.round(watched.mainThreadShare * 100)} % of the process's CPU time; longest wall-clock gap ${Math.round(watched.longestGapMs)} ms`);
       const body = errorOf(expectStatus(response, 413));
       assert.equal(body.error_code, 'ENT_EXTRACT_LIMIT_EXCEEDED');
       assert.deepEqual([body.description, body.details], ['huge.txt: more than 33554432 characters of text', { file: 'huge.txt' }]);
       // What stays on the loop is joining the body's chunks into one buffer, as for any request: tens
-      // of milliseconds on a quiet machine, a few hundred on a loaded one (the body's parse took 1.6 s
-      // of a quiet one, 3 to 6 s of a loaded one).
-      assert.ok(longestGap < 1000, `the event loop was held for ${Math.round(longestGap)} ms at a stretch`);
+      // of milliseconds of CPU (the body's parse held it 1.6 s). CPU time, not wall-clock time
+      // (watchEventLoop): a loaded machine slows the loop without it being held.
+      assert.ok(watched.longestHeldMs < 1000, `the event loop was held for ${Math.round(watched.longestHeldMs)} ms at a stretch (${watched.measure})`);
     } finally {
-      clearInterval(ticker);
+      loop.stop();
     }
   });
 
