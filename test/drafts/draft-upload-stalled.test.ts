@@ -1,7 +1,10 @@
-// The body of POST /api/drafts must arrive within a bound. The node's HTTP server sets no request
-// timeout (Fastify's default), so a client that sent part of a body and then nothing more (or a byte
+// The body of POST /api/drafts must arrive within a bound. When the node's HTTP server set no request
+// timeout (Fastify's default), a client that sent part of a body and then nothing more (or a byte
 // now and then) held its connection and what it had sent, up to 64 MiB, for as long as it liked,
 // before the drafting queue (and its limit of 8 waiting) ever counted it; and it never got an answer.
+// The server now limits every request's arrival (requestTimeoutMs; test/node/slow-clients.test.ts,
+// over real sockets); the route's own limit, tested here through inject, stays for a node whose
+// request limit is set longer.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
