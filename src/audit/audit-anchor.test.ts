@@ -83,6 +83,20 @@ describe('an audit anchor', () => {
     assert.equal(checkAuditAnchor(roundTrip({ ...anchor, signature: otherSignature }), node.id, ownKeys, logOf(50)).kind, 'not-ours');
   });
 
+  it("refused in this node's name, says to check it against the keys partners pinned: whoever rewrote the log could change the node's keys too", () => {
+    // The node's own anchor, checked by a node whose key table no longer holds (or dates differently)
+    // the key that made it: the anchor reads as not the node's, where it may be the evidence.
+    const anchor = roundTrip(makeAuditAnchor({ seq: 3, hash: hashOf(3) }, node.signer, at));
+    const keysChanged = [createKeyDirectory([retiredKey]), createKeyDirectory([{ ...node.pinned, validFrom: '2026-11-25T00:00:00.000Z' }])];
+    for (const directory of keysChanged) {
+      const verdict = checkAuditAnchor(anchor, node.id, directory, logOf(9));
+      assert.equal(verdict.kind, 'not-ours');
+      assert.match(verdict.kind === 'not-ours' ? verdict.reason : '', new RegExp(`keys partners pinned for ${node.id}`));
+    }
+    const byPartner = checkAuditAnchor(roundTrip(makeAuditAnchor({ seq: 3, hash: hashOf(3) }, partner.signer, at)), node.id, ownKeys, logOf(9));
+    assert.doesNotMatch(byPartner.kind === 'not-ours' ? byPartner.reason : '', /pinned/, 'another signer is simply not this node');
+  });
+
   it('is not any other signed message: a flash signed by the node does not read as an anchor', () => {
     const flash = signMessage('flash', { seq: 42, hash: hashOf(42), anchored_at: at.toISOString() }, node.signer);
     const read = readAuditAnchor(JSON.parse(JSON.stringify(flash)));

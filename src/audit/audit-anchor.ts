@@ -90,7 +90,15 @@ export interface LogView {
 export function checkAuditAnchor(anchor: AuditAnchor, home: string, directory: KeyDirectory, log: LogView): AnchorVerdict {
   if (anchor.signer !== home) return { kind: 'not-ours', reason: `it is signed by ${anchor.signer}, not by this node (${home})` };
   const verdict = verifyMessage(anchor, directory, instantOf(anchor.body.anchored_at));
-  if (verdict.kind !== 'verified') return { kind: 'not-ours', reason: verdict.reason };
+  if (verdict.kind !== 'verified') {
+    // Signed in this node's name, yet no key the node now holds made it then: an edited or forged
+    // file, or a node whose key table was changed too, by whoever rewrote its log, so that its own
+    // anchors read as another's. The keeper can tell which with the keys partners pinned.
+    return {
+      kind: 'not-ours',
+      reason: `${verdict.reason}; if this anchor was kept outside the node since it was made, check it against the keys partners pinned for ${home}: a node whose keys were changed refuses its own anchors`,
+    };
+  }
   const { seq, hash } = anchoredHead(anchor);
   if (seq === 0) return { kind: 'holds' };
   if (seq > log.lastSeq) return { kind: 'truncated', reason: `the anchor names entry ${seq}, and the log ends at entry ${log.lastSeq}` };
