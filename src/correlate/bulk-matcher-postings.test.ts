@@ -3,6 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BulkMatcher } from './bulk-matcher.ts';
+import { fingerprintOf } from './value-fingerprints.ts';
 import { indicator, now, observation } from './test-support.ts';
 import type { JsonRecord } from './log-observation.ts';
 
@@ -110,5 +111,24 @@ describe('bulk matcher: a sweep of stale postings is paid for by removals', () =
     }
     assert.ok(matcher.stats().stalePostings < 20_000, `${matcher.stats().stalePostings} stale postings`);
     assert.deepEqual(matchedIds(matcher, [ip(address(7))]), [evaluated[7]?.['id']]);
+  });
+
+  it('the raw-line screen forgets the values a sweep drops: a partner revoking distinct values does not grow what it holds, nor what it sends to the parser', () => {
+    const matcher = new BulkMatcher();
+    const domain = (i: number): string => `churn-${i}.example`;
+    const kept = [indicator("[domain-name:value = 'kept.example']"), indicator("[ipv4-addr:value = '192.0.2.77']"), indicator('[file:size = 4242]'), indicator("[url:value = 'http://a.example/' AND url:value LIKE 'http:%']")];
+    for (const item of kept) matcher.add(item, { now });
+    for (let i = 0; i < 20_000; i++) {
+      const churn = indicator(i % 2 === 0 ? `[domain-name:value = '${domain(i)}']` : `[ipv4-addr:value = '${address(i)}']`);
+      matcher.add(churn, { now, source: partner });
+      matcher.remove(churn['id'] as string);
+    }
+    const { stalePostings } = matcher.stats();
+    const stillScreened = Array.from({ length: 20_000 }, (_, i) => (i % 2 === 0 ? domain(i) : address(i))).filter((value) => matcher.screen.mayEqualString(fingerprintOf(value))).length;
+    // Before: all 20,000 stayed in the screen's fingerprints after their postings were swept.
+    assert.ok(stillScreened <= stalePostings + 16, `${stillScreened} removed values still sent to the parser, ${stalePostings} stale postings`);
+    for (const value of ['kept.example', '192.0.2.77', 'http://a.example/']) assert.equal(matcher.screen.mayEqualString(fingerprintOf(value)), true, value);
+    assert.equal(matcher.screen.mayEqualNumber(4242), true);
+    assert.deepEqual(matchedIds(matcher, [ip('192.0.2.77')]), [kept[1]?.['id']]);
   });
 });

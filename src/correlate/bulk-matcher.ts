@@ -334,8 +334,9 @@ export class BulkMatcher {
   private readonly equalPostingCounts = new Map<number, number>();
   /** slot → the IP blocks of an exact indicator that has some, unposted when it is removed. */
   private readonly exactBlocks = new Map<number, Anchor[]>();
-  // For the screen: kept beside the per-path indexes, never narrower than them (withdrawn keys may stay).
-  private readonly keyFingerprints = new FingerprintSet();
+  // For the screen: kept beside the per-path indexes, never narrower than them (withdrawn keys stay
+  // until a sweep of stale postings, which makes them anew from the keys left).
+  private keyFingerprints = new FingerprintSet();
   private readonly numberKeys = new Set<number>();
   /** Required-text sets of every substring anchor: for values whose SCO's type the screen does not know. */
   private readonly screenAllSubstrings = new LiteralSets();
@@ -649,11 +650,15 @@ export class BulkMatcher {
   }
 
   /**
-   * Drops every equality posting of a removed exact indicator (a dead slot). The screen's fingerprints
-   * and number keys are left as they are: they may be wider than the indexes, never narrower.
+   * Drops every equality posting of a removed exact indicator (a dead slot), and makes the screen's
+   * fingerprints and number keys anew from the keys left: they held every key ever posted, so a partner
+   * revoking distinct values grew them without end and sent ever more lines to the parser. Walking the
+   * keys is what the sweep does anyway.
    */
   private sweepStalePostings(): void {
     const alive = this.alive;
+    const fingerprints = new FingerprintSet();
+    this.numberKeys.clear();
     for (const index of this.paths.values()) {
       const equal = index.equal;
       if (equal === undefined) continue;
@@ -669,10 +674,19 @@ export class BulkMatcher {
         } else if (typeof held === 'number' && alive[held] !== 1) {
           equal.delete(key);
           this.equalPostings--;
+          continue;
         }
+        if (!equal.has(key)) continue;
+        // As post() told the screen of it: an address key (a number) by its dotted quad, which parseIpv4
+        // accepts only in canonical form, so the text is the one posted.
+        if (typeof key === 'string') fingerprints.add(fingerprintOf(key));
+        else if (index.ipv4Keys) fingerprints.add(fingerprintOf(ipv4Text(key)));
+        else this.numberKeys.add(key);
       }
     }
+    this.keyFingerprints = fingerprints;
     this.staleCount = 0;
+    this.screenGeneration++;
   }
 
   /** Whether some variant of the indicator is compiled. */
@@ -1222,6 +1236,11 @@ function testsIn(node: ComparisonExpression): number {
  */
 function quotedRequiredTexts(anchor: Extract<Anchor, { kind: 'substring' }>): string[] {
   return anchor.required.map(({ text, atStart, atEnd }) => `${atStart ? '"' : ''}${text}${atEnd ? '"' : ''}`);
+}
+
+/** The dotted quad of an address key (parseIpv4's number). */
+function ipv4Text(address: number): string {
+  return `${address >>> 24}.${(address >>> 16) & 255}.${(address >>> 8) & 255}.${address & 255}`;
 }
 
 /**
