@@ -29,7 +29,7 @@ export interface DraftEvidence {
   readonly page?: number;
   readonly part?: string;
   /**
-   * True when invisible characters (zero-width, soft hyphen, bidi controls) stood inside this
+   * True when invisible characters (default-ignorable characters such as zero-width, tag characters, bidi controls) stood inside this
    * occurrence, between `start` and `end`: extraction read the value without them, as the report
    * shows it.
    */

@@ -31,7 +31,7 @@ export interface Observable {
   /** True when the original text was defanged inside this span. */
   readonly defanged?: boolean;
   /**
-   * True when invisible characters (zero-width, soft hyphen, bidi controls: invisible.ts) stood
+   * True when invisible characters (default-ignorable characters such as zero-width, tag characters, bidi controls: invisible.ts) stood
    * inside this span: the value is the span without them, as a reader of the rendered text sees it.
    */
   readonly invisible?: boolean;

@@ -1,4 +1,4 @@
-// Invisible formatting characters (zero-width, soft hyphen, bidi controls) inside an indicator: the
+// Invisible formatting characters (default-ignorable characters: zero-width, soft hyphen, tag characters, bidi controls…) inside an indicator: the
 // analyst reads the rendered report, where they show as nothing, so the proposed value must be the
 // one the analyst sees (not a fragment of it, not nothing), with the span still covering the
 // characters in the text and the value flagged. Every input kind reaches the extractor through the
