@@ -82,7 +82,7 @@ async function defaultCollectionOf(node: WorldNode): Promise<string> {
 }
 
 /** Builds (once) the three data directories: the circle set up with the CLI, A's objects written straight through the store. */
-async function ensureSyncDataset(count: number): Promise<{ root: string; dataset: SyncDataset }> {
+export async function ensureSyncDataset(count: number): Promise<{ root: string; dataset: SyncDataset }> {
   const root = join(tmpdir(), 'entente-bench-cache', `sync-${count}-schema${SCHEMA_VERSION}`);
   const markerPath = join(root, 'dataset.json');
   if (existsSync(markerPath)) {
