@@ -51,11 +51,14 @@ describe('entente audit anchor: the log pinned outside the node', () => {
       db.close();
     }
   }
+  let anchorAt1 = '';
   let anchorAt3 = '';
 
   before(async () => {
     succeeded(await node.run('org', 'add', 'Bank', '--kind', 'company', '--id', BANK));
-    await append([release(1), release(2), release(3)]);
+    await append([release(1)]);
+    anchorAt1 = node.file('anchor-1.json', succeeded(await node.run('audit', 'anchor')).stdout);
+    await append([release(2), release(3)]);
     anchorAt3 = node.file('anchor-3.json', succeeded(await node.run('audit', 'anchor')).stdout);
   });
 
@@ -109,6 +112,11 @@ describe('entente audit anchor: the log pinned outside the node', () => {
     assert.match(succeeded(await node.run('audit', 'verify')).stdout, /^Audit log verified: 5 entries/m);
     refused(await node.run('audit', 'verify', '--anchor', anchorAt3), 'ENT_AUDIT_ANCHOR_MISMATCH', /anchor-3\.json.*entry 3 has hash [0-9a-f]{64}, and the anchor states [0-9a-f]{64}/);
     refused(await node.run('audit', 'verify', '--anchor', anchorAt5), 'ENT_AUDIT_ANCHOR_MISMATCH', /entry 5 has hash/);
+    // Every anchor is checked and every failing one named, whatever their order: which hold bounds
+    // where the history was rewritten (here entry 1's anchor holds; 2 on were rewritten).
+    const all = await node.run('audit', 'verify', '--anchor', anchorAt5, '--anchor', anchorAt1, '--anchor', anchorAt3);
+    refused(all, 'ENT_AUDIT_ANCHOR_MISMATCH', /anchor-5\.json.*entry 5 has hash.*anchor-3\.json.*entry 3 has hash/s);
+    assert.match(all.stdout, /^Anchor .*anchor-1\.json: entry 1 holds$/m);
   });
 
   it('catches a log cut short below the anchored entry', async () => {

@@ -58,18 +58,21 @@ export function auditCommand(io: CliIo): Command {
           if (wanted.has(record.seq)) hashes.set(record.seq, record.chained.hash);
         });
         writeLine(io.stdout, `Audit log verified: ${walked.entries} entries, last hash ${walked.head.hash}`);
+        // Every anchor is checked, and every one that fails is named, whatever their order: those that
+        // hold and those that do not bound where a history was rewritten.
+        const mismatched: { file: string; problem: string }[] = [];
+        const invalid: { file: string; problem: string }[] = [];
         for (const { path, anchor } of anchors) {
           const verdict = checkAuditAnchor(anchor, home, ownKeys, { lastSeq: walked.head.seq, hashAt: (seq) => hashes.get(seq) });
-          if (verdict.kind === 'not-ours') {
-            throw new EntenteError('ENT_AUDIT_ANCHOR_INVALID', `--anchor ${path}: not an anchor of this node: ${verdict.reason}`, { file: path });
-          }
-          if (verdict.kind !== 'holds') {
-            throw new EntenteError('ENT_AUDIT_ANCHOR_MISMATCH', `--anchor ${path}: the log no longer holds what was anchored on ${anchor.body.anchored_at}: ${verdict.reason}`, {
-              file: path,
-              seq: anchor.body.seq,
-            });
-          }
-          writeLine(io.stdout, `Anchor ${path}: entry ${anchor.body.seq} holds`);
+          if (verdict.kind === 'holds') writeLine(io.stdout, `Anchor ${path}: entry ${anchor.body.seq} holds`);
+          else if (verdict.kind === 'not-ours') invalid.push({ file: path, problem: `--anchor ${path}: not an anchor of this node: ${verdict.reason}` });
+          else mismatched.push({ file: path, problem: `--anchor ${path}: the log no longer holds what was anchored on ${anchor.body.anchored_at}: ${verdict.reason}` });
+        }
+        // A mismatch is the graver finding: it leads, and the files refused follow it.
+        const failed = [...mismatched, ...invalid];
+        if (failed.length > 0) {
+          const code = mismatched.length > 0 ? 'ENT_AUDIT_ANCHOR_MISMATCH' : 'ENT_AUDIT_ANCHOR_INVALID';
+          throw new EntenteError(code, failed.map((failure) => failure.problem).join('\n'), { files: failed.map((failure) => failure.file) });
         }
       });
     });
