@@ -101,6 +101,11 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   const serverTimeouts = nodeServerTimeouts(requestLimits);
   /** The request each connection is receiving or was last answered on: which limit a cut one missed. */
   const receiving = new WeakMap<Socket, { readonly request: FastifyRequest; readonly response: ServerResponse }>();
+  /**
+   * The answers each connection still owes, in any order: with pipelining a request can arrive while
+   * an earlier one is handled, and a 408 written then would be read as the earlier one's answer.
+   */
+  const owed = new WeakMap<Socket, Set<ServerResponse>>();
   const app = Fastify({
     loggerInstance: logger,
     // One line per request, written in onResponse below, instead of fastify's two.
@@ -121,7 +126,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     // connectionTimeout (socket inactivity), which would cut the alert stream between heartbeats and
     // adds nothing against a client that trickles; no maxRequestsPerSocket, which limits nothing slow.
     clientErrorHandler(error, socket) {
-      answerClientError(error, socket, { limits: requestLimits, receiving: receiving.get(socket), errorId: deps.randomUuid, log: logger });
+      answerClientError(error, socket, { limits: requestLimits, receiving: receiving.get(socket), owed: owed.get(socket) ?? new Set(), errorId: deps.randomUuid, log: logger });
     },
   }) as unknown as FastifyInstance;
 
@@ -152,7 +157,15 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
 
   // Before the guard, so that a request refused by it is known too: its body may still trickle in.
   app.addHook('onRequest', async (request, reply) => {
-    receiving.set(request.raw.socket, { request, response: reply.raw });
+    const socket = request.raw.socket;
+    receiving.set(socket, { request, response: reply.raw });
+    let answers = owed.get(socket);
+    if (answers === undefined) owed.set(socket, (answers = new Set()));
+    const response = reply.raw;
+    answers.add(response);
+    // 'finish': the whole answer is handed to the connection; 'close': it never will be.
+    const paid = (): boolean => answers.delete(response);
+    response.once('finish', paid).once('close', paid);
   });
   app.addHook('onRequest', createRequestGuard({ authenticator, collections: deps.store }));
   app.addHook('onResponse', async (request, reply) => {
@@ -255,6 +268,8 @@ function answerClientError(
     readonly limits: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number };
     /** The request the connection carries or carried last (FastifyRequest, from onRequest). */
     readonly receiving: { readonly request: FastifyRequest; readonly response: ServerResponse } | undefined;
+    /** The answers the connection still owes (responses neither finished nor closed). */
+    readonly owed: ReadonlySet<ServerResponse>;
     readonly errorId: () => string;
     readonly log: Logger;
   },
@@ -264,8 +279,14 @@ function answerClientError(
   // A request whose headers arrived and whose body has not all come: it missed the request limit.
   // Otherwise (nothing yet, headers trickling, or the next request on a kept-alive connection) the headers limit.
   const inBody = current !== undefined && !(current.request.raw as IncomingMessage).complete;
-  // Nothing is written into a response already under way: the client would read it as part of that one.
-  const writable = socket.writable && !(current !== undefined && current.response.headersSent && !current.response.writableFinished);
+  // An answer is written only when it is the next one the client reads, and it is read as the
+  // answer to the request that was cut: not into a response under way (it would be read as part of
+  // it), not after the cut request was already answered (a refusal while its body still came), not
+  // while an earlier request is still handled (pipelining: the 408, "nothing was kept", would be read
+  // as its answer, though the node goes on to handle it). Otherwise the connection is only closed.
+  const cutsOwn = inBody ? current.response : undefined;
+  const owesOther = [...context.owed].some((response) => response !== cutsOwn);
+  const writable = socket.writable && !owesOther && !(cutsOwn !== undefined && cutsOwn.headersSent);
   if (error.code !== 'ERR_HTTP_REQUEST_TIMEOUT') {
     const [status, text] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
     const body = JSON.stringify({ error: text, message: 'Client Error', statusCode: status });

@@ -163,6 +163,52 @@ describe('slow clients of a started node (headersTimeoutMs, requestTimeoutMs)', 
     }
   });
 
+  /** A draft upload whose body arrives at once and whose drafting takes seconds (60,000 addresses, about 2.5 s here). */
+  const slowDraftRequest = (): string => {
+    const text = Array.from({ length: 60_000 }, (_, i) => `C2 45.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}.`).join('\n');
+    const body = JSON.stringify({ text });
+    return `POST /api/drafts HTTP/1.1\r\nHost: node\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  };
+
+  it('answers a request that arrived whole in time however long it then takes to handle: the limit is on its arrival', async () => {
+    const socket = open();
+    try {
+      const started = performance.now();
+      socket.write(slowDraftRequest());
+      const head = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => {
+          text += chunk;
+          if (text.includes('\r\n\r\n')) resolve(text);
+        });
+        socket.on('close', () => reject(new Error(`closed after ${JSON.stringify(text.slice(0, 200))}`)));
+      });
+      const ms = performance.now() - started;
+      assert.match(head, /^HTTP\/1\.1 201 /, `answered ${JSON.stringify(head.slice(0, 200))}`);
+      // Else the test shows nothing: the handling must outlast the request limit and Node's next look.
+      assert.ok(ms > REQUEST_MS + 300, `handled within ${Math.round(ms)} ms: too quick to show that the request limit spares it`);
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  it('never answers 408 in place of a request it is still handling, when the next one on the connection trickles in (pipelining)', async () => {
+    // The upload arrives whole, then the next request's headers start and never end: that one missed
+    // the headers limit, and the connection is closed; the upload must not be told that it did
+    // ("nothing of the request was kept: send it again") while the node drafts it all the same.
+    const answer = await exchange(open, [[0, slowDraftRequest()], [20, 'GET /healthz HTTP/1.1\r\nHost: node\r\n'], ...drip(40, 50, (i) => `X-Slow-${i}: y\r\n`)], REQUEST_MS + 10_000);
+    assert.doesNotMatch(answer.text, /^HTTP\/1\.1 408/, 'the upload, whole and being drafted, was answered 408');
+  });
+
+  it('answers a request refused before its body came once only: its trickling body is then cut without a second answer', async () => {
+    // No token: the guard refuses it at once, 401, while the body keeps coming a byte now and then.
+    const head = `POST /taxii2/api/collections/${defaultCollection}/objects/ HTTP/1.1\r\nHost: node\r\nContent-Type: application/taxii+json;version=2.1\r\nContent-Length: 100000\r\n\r\n{"objects": [`;
+    const answer = await exchange(open, [[0, head], ...drip(60, 50, () => ' ')], REQUEST_MS + LATE_MS + 1000);
+    assert.match(answer.text, /^HTTP\/1\.1 401 /);
+    assert.equal(answer.text.match(/HTTP\/1\.1 \d{3} /g)?.length, 1, `answered more than once: ${JSON.stringify(answer.text)}`);
+  });
+
   it('keeps the alert stream open past the request limit: the limit is on the request arriving, not on the answer', async () => {
     const agent = new Agent({ keepAlive: false });
     try {
