@@ -120,7 +120,11 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     // sets requestTimeout on the server it makes, the rest goes to Node's constructor, which takes
     // them from `http` for plain HTTP and from `https` with the TLS material (Fastify passes it only one).
     requestTimeout: requestLimits.requestTimeoutMs,
-    ...(deps.https === undefined ? { http: serverTimeouts } : { https: { cert: deps.https.cert, key: deps.https.key, ...serverTimeouts } }),
+    // Over TLS the HTTP limits start once the handshake is done: before it, TLS's own limit
+    // (handshakeTimeout, 2 minutes by default) is all that holds a client that opens a connection and
+    // never completes it. A handshake is a few round trips, part of getting a request's headers in:
+    // it gets the headers limit.
+    ...(deps.https === undefined ? { http: serverTimeouts } : { https: { cert: deps.https.cert, key: deps.https.key, handshakeTimeout: requestLimits.headersTimeoutMs, ...serverTimeouts } }),
     // Left as Fastify has them: keepAliveTimeout (72 s), which closes a connection idle between
     // requests, as the request limits do not (they count from a request's first byte); no
     // connectionTimeout (socket inactivity), which would cut the alert stream between heartbeats and

@@ -250,6 +250,19 @@ describe('slow clients of a node serving TLS', () => {
     data.remove();
   });
 
+  it('cuts a client that opens a connection and never completes the TLS handshake, within the headers limit', async (t) => {
+    if (node === undefined) {
+      t.skip('openssl is not installed: no certificate to serve');
+      return;
+    }
+    // Node's HTTP limits start once the handshake is done; before it, TLS's own limit (2 minutes) held the socket.
+    const silent = await exchange(() => netConnect(port, '127.0.0.1'), [], HEADERS_MS + LATE_MS + 1000);
+    assert.ok(silent.ms < HEADERS_MS + LATE_MS, `closed only after ${Math.round(silent.ms)} ms`);
+    // Half a ClientHello, then nothing: the handshake started and never ends.
+    const started = await exchange(() => netConnect(port, '127.0.0.1'), [[0, '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03']], HEADERS_MS + LATE_MS + 1000);
+    assert.ok(started.ms < HEADERS_MS + LATE_MS, `closed only after ${Math.round(started.ms)} ms`);
+  });
+
   it('cuts a client whose headers trickle in over TLS', async (t) => {
     if (node === undefined) {
       t.skip('openssl is not installed: no certificate to serve');
