@@ -399,11 +399,11 @@ export class IndicatorLoader {
     }
   }
 
-  /** The origins of these versions (three store reads); all unknown for a store that records none. */
+  /** The origins of these versions (three store reads; version-origin.ts); all unknown for a store that records none. */
   private async originsOf(held: readonly HeldIndicator[]): Promise<OriginOf> {
     const { provenanceOf, homeOriginalsIn, contributionsOf } = this.store;
     if (provenanceOf === undefined || homeOriginalsIn === undefined || contributionsOf === undefined) return () => undefined;
-    const versions = held.map(({ found }) => ({ id: String(found.object['id']), version: modifiedOf(found.object) }));
+    const versions = held.map(({ found }) => ({ id: String(found.object['id']), version: modifiedOf(found.object), createdBy: found.object['created_by_ref'] }));
     return readOrigins(
       { provenanceOf: provenanceOf.bind(this.store), homeOriginalsIn: homeOriginalsIn.bind(this.store), contributionsOf: contributionsOf.bind(this.store) },
       this.homeOrganisationId,

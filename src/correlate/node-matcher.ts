@@ -31,9 +31,11 @@
 // of the version it may read nor shows (its name, pattern and that it exists). Only its creator makes
 // new versions of an object (STIX 2.1), and created_by_ref is authenticated only for organisations with
 // pinned keys: a "newer version" that the store cannot prove comes from the matched version's origin
-// (version-origin.ts: verified signer, home original, contributor), which any writer of some collection
-// can plant under another organisation's indicator id copying its reference or leaving it out,
-// suppresses nothing; a reader of both collections gets the alerts of both.
+// (version-origin.ts: whom its arrivals prove originated it, by the release gate's attribution rule;
+// a home original; the partner that wrote it into a collection no relay delivered it to), which any
+// writer of some collection can plant under another organisation's indicator id copying its reference
+// or leaving it out, suppresses nothing; a reader of both collections gets the alerts of both. The peer
+// that relayed a version is not its origin: it could otherwise silence the version it relayed.
 // The confidence compiled counts the sightings and opinions of every collection: the alert carries
 // which collection holds which (IndicatorLoader.basisOf), and each reader is shown the confidence of
 // the collections it may read (alerts-routes.ts alertFor), not a number telling it of evidence it may
@@ -555,14 +557,15 @@ export class NodeMatcher {
   async #latestVersions(indicatorIds: readonly string[], collections: readonly string[]): Promise<ReadonlyMap<string, ReadonlyMap<string, LatestHeld>>> {
     const found = new Map<string, Map<string, LatestHeld>>();
     if (indicatorIds.length === 0) return found;
-    const read: { collectionId: string; id: string; version: string; creator: string | undefined; object: Readonly<Record<string, unknown>> }[] = [];
+    const read: { collectionId: string; id: string; version: string; creator: string | undefined; createdBy: unknown; object: Readonly<Record<string, unknown>> }[] = [];
     const held = await this.#deps.store.latestEntriesByCollection(indicatorIds);
     // The compiled collections alone, in their order (a collection created since is not yet one its alerts are about).
     for (const collectionId of collections) {
       for (const [id, entry] of held.get(collectionId) ?? []) {
         if (entry.type !== 'indicator') continue;
         const object = JSON.parse(entry.json) as Readonly<Record<string, unknown>>;
-        read.push({ collectionId, id, version: entry.version, creator: lineageCreatorOf(object as { created_by_ref?: unknown }), object });
+        // `creator` folded to lower case for the lineage; `createdBy` as written, as the attribution rule compares it (readOrigins).
+        read.push({ collectionId, id, version: entry.version, creator: lineageCreatorOf(object as { created_by_ref?: unknown }), createdBy: object['created_by_ref'], object });
       }
     }
     const originOf = await readOrigins(this.#deps.store, this.#deps.homeOrganisationId, read);

@@ -10,8 +10,10 @@ const CERT = 'identity--c0000000-0000-4000-8000-0000000000c0';
 const id = 'indicator--d0000000-0000-4000-8000-0000000000d0';
 const version = '2026-06-01T00:00:00.000Z';
 
-function arrival(signer: string | undefined, verification: Verification): ProvenanceRecord {
-  return { id, version, collectionId: 'circle', peer: CERT, circleId: undefined, signer, keyId: undefined, verification, hops: [], receivedAt: version };
+const RELAY = 'identity--e0000000-0000-4000-8000-0000000000e0';
+
+function arrival(signer: string | undefined, verification: Verification, collectionId = 'circle'): ProvenanceRecord {
+  return { id, version, collectionId, peer: 'relay', circleId: undefined, signer, keyId: undefined, verification, hops: [], receivedAt: version };
 }
 
 function storeOf(facts: { provenance?: ProvenanceRecord[]; homeOriginal?: boolean; contributions?: Contribution[] }): OriginStore {
@@ -22,8 +24,9 @@ function storeOf(facts: { provenance?: ProvenanceRecord[]; homeOriginal?: boolea
   };
 }
 
-async function originIn(collectionId: string, facts: Parameters<typeof storeOf>[0]): Promise<string | undefined> {
-  return (await readOrigins(storeOf(facts), HOME, [{ id, version }]))(collectionId, id, version);
+/** `createdBy`: the version's created_by_ref as written (one content per version). */
+async function originIn(collectionId: string, facts: Parameters<typeof storeOf>[0], createdBy?: string): Promise<string | undefined> {
+  return (await readOrigins(storeOf(facts), HOME, [{ id, version, createdBy }]))(collectionId, id, version);
 }
 
 describe('the origin of a version, from what the store recorded', () => {
@@ -53,5 +56,72 @@ describe('the origin of a version, from what the store recorded', () => {
 
   it('is unknown when nothing is recorded', async () => {
     assert.equal(await originIn('shared', {}), undefined);
+  });
+});
+
+// The matcher's origin is the attribution rule of the release gate and the weakness totals
+// (policy/version-origin.ts, originOfVersion), then what the store knows of versions no arrival
+// through federation names anyone for. A sync records the peer that delivered a page as the
+// contributor of every version in it: that contributor is the relay, not who wrote the version.
+describe('the origin of a relayed version, as originOfVersion attributes it', () => {
+  // The relay delivered it into 'circle'; the sync recorded the relay as its contributor there.
+  const relayed = [{ collectionId: 'circle', organisationId: RELAY }];
+
+  it('is not the relay that stripped a member\'s signature from it, nor the one that re-signed it as derived', async () => {
+    assert.equal(await originIn('circle', { provenance: [arrival(undefined, 'unverified')], contributions: relayed }, BANK), undefined);
+    assert.equal(await originIn('circle', { provenance: [arrival(RELAY, 'derived')], contributions: relayed }, BANK), undefined);
+  });
+
+  it('is the member whose verified arrival of the same version this node holds, in another collection', async () => {
+    const provenance = [arrival(undefined, 'unverified'), arrival(RELAY, 'derived'), arrival(BANK, 'verified', 'elsewhere')];
+    assert.equal(await originIn('circle', { provenance, contributions: relayed }, BANK), BANK);
+  });
+
+  it('is the signer of a derived copy naming its signer as creator, as a member\'s node re-signs its own redacted disclosure, whoever relayed it', async () => {
+    assert.equal(await originIn('circle', { provenance: [arrival(BANK, 'derived')], contributions: relayed }, BANK), BANK);
+    // The same content delivered again without its signature is the same version.
+    assert.equal(await originIn('circle', { provenance: [arrival(BANK, 'derived'), arrival(undefined, 'unverified')], contributions: relayed }, BANK), BANK);
+  });
+
+  it('is not the signer of a derived copy naming another creator, nor the peer that delivered such a copy', async () => {
+    assert.equal(await originIn('circle', { provenance: [arrival(RELAY, 'derived')] }, BANK), undefined);
+    assert.equal(await originIn('circle', { provenance: [arrival(RELAY, 'derived')], contributions: [{ collectionId: 'circle', organisationId: BANK }] }, BANK), undefined);
+  });
+
+  it('is the verified signer of the version a derived copy copies, whatever creator the copy names', async () => {
+    assert.equal(await originIn('circle', { provenance: [arrival(BANK, 'derived'), arrival(CERT, 'verified', 'elsewhere')] }, BANK), CERT);
+  });
+
+  it('is the home organisation for a home original a relay sent back without naming anyone', async () => {
+    assert.equal(await originIn('circle', { provenance: [arrival(undefined, 'unverified')], homeOriginal: true, contributions: relayed }), HOME);
+  });
+
+  it('is still the partner that wrote it into a collection no arrival through federation reached', async () => {
+    const contributions = [...relayed, { collectionId: 'shared', organisationId: CERT }];
+    const provenance = [arrival(undefined, 'unverified')];
+    assert.equal(await originIn('shared', { provenance, contributions }, BANK), CERT);
+    assert.equal(await originIn('circle', { provenance, contributions }, BANK), undefined);
+  });
+
+  it('reads the origins of many versions in three store calls', async () => {
+    const calls: string[] = [];
+    const versions = Array.from({ length: 50 }, (_, n) => ({ id: `indicator--d0000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`, version, createdBy: BANK }));
+    const store: OriginStore = {
+      provenanceOf: async (asked) => {
+        calls.push(`provenance ${asked.length}`);
+        return new Map(asked.map((v) => [versionKey(v.id, v.version), [{ ...arrival(BANK, 'derived'), id: v.id }]]));
+      },
+      homeOriginalsIn: async (asked) => {
+        calls.push(`home ${asked.length}`);
+        return asked.map(() => false);
+      },
+      contributionsOf: async (asked) => {
+        calls.push(`contributions ${asked.length}`);
+        return new Map();
+      },
+    };
+    const originOf = await readOrigins(store, HOME, [...versions, ...versions]);
+    assert.deepEqual(calls.sort(), ['contributions 50', 'home 50', 'provenance 50']);
+    assert.ok(versions.every((v) => originOf('circle', v.id, v.version) === BANK));
   });
 });

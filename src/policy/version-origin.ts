@@ -2,8 +2,12 @@ import type { ProvenanceRecord } from '../store/federation-store.ts';
 
 /**
  * Who originated one object version, as far as its arrivals prove it (src/policy/README.md, rule 3a):
- * the one attribution rule for relayed content, which the release gate (whose consent rule 3a asks)
- * and the weakness totals (whom a disclosure counts for) both apply.
+ * the one attribution rule for relayed content, which the release gate (whose consent rule 3a asks),
+ * the weakness totals (whom a disclosure counts for) and the matcher (which versions are of one origin,
+ * so that a newer one supersedes an older: correlate/version-origin.ts readOrigins) apply. Not the
+ * source a partner's matching budget and reputation count (federation/source-reputation.ts,
+ * decideSource): that asks who answers for sending a version, and names the redacting or delivering
+ * peer where this names no one, so that a relay's indicators do not escape every budget.
  *
  * - A `verified` arrival names its signer: the arrival checks verified its signature against that
  *   organisation's pinned key, so it wrote these bytes, whichever node delivered them.
