@@ -1,8 +1,13 @@
-// HTML → text (pure): the main content of a page, as an analyst would read it in a browser, with
-// tables kept as one line per row (cells separated by tabs) and code blocks kept verbatim. parse5
-// only builds a tree: no script runs, no style is applied, nothing (images, frames, links) is
-// fetched. Text inside script, style, template, noscript, SVG, forms and page chrome (nav, footer,
-// aside) is dropped; link targets are not read, only the text the reader sees. Text a reader of the
+// HTML → text: the main content of a page, as an analyst would read it in a browser, with tables
+// kept as one line per row (cells separated by tabs) and code blocks kept verbatim. parse5 only
+// builds a tree: no script runs, no style is applied, nothing (images, frames, links) is fetched.
+// Text inside script, style, template, noscript, SVG and forms is dropped; link targets are not
+// read, only the text the reader sees. Page chrome (nav, footer, aside, the ARIA roles of banners,
+// sidebars and menus, and what lies outside a page's <main> or <article>s) is not read either, so
+// that a site's boilerplate is never proposed; but the analyst sees it, and a sidebar's "IOCs" box
+// is chrome too, so its text is run through the extractor (with the bundled data, loaded once per
+// process: the reader's one read of a file) and values that look like indicators are named in a
+// warning, never proposed (chromeWarning). Text a reader of the
 // rendered page does not see is dropped too, with a warning: a report from a compromised partner
 // could otherwise plant indicators there that the analyst, who reads the rendered page, never sees
 // but is asked to accept. That is text in a closed <details> (its summary aside), under the `hidden`
@@ -28,6 +33,9 @@ import type { Visibility } from './html-stylesheet.ts';
 import { PAGE, render } from './css-hiding.ts';
 import type { Rendering } from './css-hiding.ts';
 import { BLANK_CLASS, INVISIBLE_CLASS, invisibleInWords, isInvisible, shown } from '../extract/invisible.ts';
+import { extractObservables } from '../extract/extract-observables.ts';
+import { loadExtractData } from '../extract/load-extract-data.ts';
+import type { ExtractData } from '../extract/load-extract-data.ts';
 
 type Node = DefaultTreeAdapterMap['node'];
 type Element = DefaultTreeAdapterMap['element'];
@@ -38,6 +46,10 @@ const SKIP = new Set([
   'select', 'button', 'input', 'textarea', 'nav', 'footer', 'aside', 'form', 'dialog', 'audio', 'video',
 ]);
 const SKIP_ROLES = new Set(['navigation', 'banner', 'contentinfo', 'complementary', 'search']);
+// Of SKIP, the page chrome: a site's own boilerplate, not read for proposals, but seen by the analyst
+// and so checked for indicators (chromeText). The rest of SKIP (scripts, forms, media) is not text a
+// reader of the page reads.
+const CHROME = new Set(['nav', 'footer', 'aside']);
 const BLOCK = new Set([
   'address', 'article', 'blockquote', 'body', 'dd', 'details', 'div', 'dl', 'dt', 'fieldset', 'figcaption', 'figure',
   'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hr', 'li', 'main', 'ol', 'p', 'section', 'summary', 'table',
@@ -415,6 +427,165 @@ class HtmlText {
   }
 }
 
+/**
+ * Most characters of page chrome checked for indicators (chromeWarning). A sidebar's IOC box or a
+ * footer is a few KiB; a hostile or generated nav can be megabytes, and extracting all of it would
+ * cost as much again as the report (on the caller's thread) and could refuse the page for holding
+ * more than MAX_OBSERVABLES, for text that is never proposed. Past it the warning says only the
+ * first part was checked.
+ */
+export const MAX_CHROME_CHARS = 64 * 1024;
+// Elements after which a browser starts a new line or cell: their text is not joined to the next.
+const APART = new Set([...BLOCK, ...PARAGRAPH, 'br', 'tr', 'td', 'th', 'pre']);
+
+interface ChromeText {
+  readonly text: string;
+  /** Where each kind of chrome starts in `text`, in order: the label names it in the warning. */
+  readonly kinds: readonly { readonly at: number; readonly label: string }[];
+  /** Chrome held more than MAX_CHROME_CHARS characters; only the first were kept. */
+  readonly truncated: boolean;
+}
+
+/**
+ * The text of the page that is shown but not read as its content: page chrome (nav, footer, aside,
+ * role=navigation, banner, contentinfo, complementary, search) anywhere, and everything outside the
+ * main content when the page has one (`roots`, mainContent). Hidden elements, closed <details>,
+ * scripts and forms are left out as the reader leaves them out; judged element by element, as
+ * mainContent judges, not with what they inherit. At most `max` characters.
+ */
+function chromeText(doc: Node, roots: readonly Node[], styles: PageStyles, max: number): ChromeText {
+  const read = new Set(roots);
+  const first = roots[0];
+  const outside = first === undefined || first === doc || !isElement(first)
+    ? undefined
+    : first.tagName === 'main' || attr(first, 'role') === 'main' ? "outside the page's <main>" : "outside the page's <article>s";
+  const parts: string[] = [];
+  const kinds: { at: number; label: string }[] = [];
+  let length = 0;
+  const stack: { node: Node; label: string | undefined }[] = [{ node: doc, label: outside }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const node = item.node;
+    let label = item.label;
+    if (node.nodeName === '#text' && 'value' in node) {
+      if (label === undefined || node.value.trim() === '' || inClosedDetails(node)) continue;
+      if (kinds.at(-1)?.label !== label) {
+        kinds.push({ at: length, label });
+        parts.push('\n');
+        length += 1;
+      }
+      parts.push(node.value);
+      length += node.value.length;
+      if (length >= max) return { text: parts.join('').slice(0, max), kinds, truncated: true };
+      continue;
+    }
+    if (isElement(node)) {
+      const role = attr(node, 'role');
+      if (read.has(node)) label = undefined;
+      else if (CHROME.has(node.tagName)) label = `<${node.tagName}>`;
+      else if (role !== undefined && SKIP_ROLES.has(role)) label = `role=${role}`;
+      else if (SKIP.has(node.tagName)) continue;
+      if (hiddenFromView(node, styles) || inClosedDetails(node)) continue;
+      if (APART.has(node.tagName) && label !== undefined) {
+        parts.push('\n');
+        length += 1;
+      }
+    }
+    const kids = children(node);
+    for (let i = kids.length - 1; i >= 0; i--) {
+      const kid = kids[i];
+      if (kid !== undefined) stack.push({ node: kid, label });
+    }
+  }
+  return { text: parts.join(''), kinds, truncated: false };
+}
+
+/**
+ * The hosts the page says it is at, as written in it (nothing is fetched): <link rel=canonical>,
+ * <meta property=og:url>, <base href>, and the comment a browser's "Save page as" puts first
+ * ("saved from url=(0041)https://..."). Lower case, a leading "www." dropped so that the site's other
+ * names (blog., press@) count as its own. A hostile page can name any host here, but all it can
+ * do with it is keep quiet about values in its own chrome, which are never proposed either way.
+ */
+function ownHosts(doc: Document, styles: PageStyles): string[] {
+  const urls: string[] = [];
+  for (const node of doc.childNodes) {
+    const saved = node.nodeName === '#comment' && 'data' in node ? /saved from url=\(\d+\)(\S+)/.exec(node.data) : null;
+    if (saved?.[1] !== undefined) urls.push(saved[1]);
+  }
+  const links = find(doc, (el) => el.tagName === 'link' || el.tagName === 'meta' || el.tagName === 'base', styles);
+  for (const el of links.slice(0, 64)) {
+    const rel = (attr(el, 'rel') ?? '').toLowerCase().split(/\s+/);
+    const url = el.tagName === 'link' ? (rel.includes('canonical') ? attr(el, 'href') : undefined)
+      : el.tagName === 'base' ? attr(el, 'href')
+      : attr(el, 'property')?.toLowerCase() === 'og:url' ? attr(el, 'content') : undefined;
+    if (url !== undefined) urls.push(url);
+  }
+  const hosts = new Set<string>();
+  for (const url of urls) {
+    try {
+      const parsed = new URL(url.trim());
+      if (parsed.protocol === 'http:' || parsed.protocol === 'https:') hosts.add(parsed.hostname.toLowerCase().replace(/^www\./, ''));
+    } catch {
+      // Not an absolute URL (a relative <base>): says nothing of the host.
+    }
+  }
+  return [...hosts].filter((h) => h.includes('.'));
+}
+
+// What an analyst blocks or hunts for; ATT&CK techniques and CVEs in a sidebar ("related posts") are
+// the site's other articles, not values of this report.
+const NOT_INDICATORS = new Set(['attack-technique', 'cve']);
+const CHROME_SAMPLE_CHARS = 80;
+
+/**
+ * The warning for page chrome that holds values that look like indicators, or undefined: the same
+ * extraction a draft runs (extractObservables with the bundled data), over the chrome's text, values
+ * it would suppress (documentation ranges, warninglists, the page's own host as the publisher's)
+ * left out. Nothing of it is proposed: a site's chrome is its own boilerplate, and a value there
+ * may or may not belong to the report; the analyst, who sees it, decides.
+ */
+function chromeWarning(name: string, chrome: ChromeText, hosts: readonly string[], data: Pick<ExtractData, 'tlds' | 'warninglists'>): string | undefined {
+  if (chrome.text.trim() === '') return undefined;
+  let observables;
+  try {
+    observables = extractObservables(chrome.text, { tlds: data.tlds, warninglists: data.warninglists, publisherDomains: hosts, name: `${name} (page chrome)` }).observables;
+  } catch (error) {
+    // Past the extractor's own bounds: MAX_OBSERVABLES (one per 4 characters at the densest) cannot
+    // be reached in MAX_CHROME_CHARS, but should a bound be met, the chrome is not the report, and
+    // the page is still read.
+    if (!(error instanceof EntenteError) || error.code !== 'ENT_EXTRACT_LIMIT_EXCEEDED') throw error;
+    return `${name}: page chrome not read (nav, footer, aside) holds more values that look like indicators than could be checked; read them from the report if they belong to it`;
+  }
+  const values = new Map<string, { value: string; at: number }>();
+  for (const o of observables) {
+    if (o.suppressed !== undefined || NOT_INDICATORS.has(o.type)) continue;
+    const key = `${o.type}\u0000${o.value}`;
+    if (!values.has(key)) values.set(key, { value: o.value, at: o.start });
+  }
+  if (values.size === 0) return undefined;
+  const labels = new Set<string>();
+  for (const { at } of values.values()) {
+    let label: string | undefined;
+    for (const kind of chrome.kinds) {
+      if (kind.at > at) break;
+      label = kind.label;
+    }
+    if (label !== undefined) labels.add(label);
+  }
+  // In the order the page has them, as the labels are.
+  const order = chrome.kinds.map((k) => k.label).filter((l, i, all) => labels.has(l) && all.indexOf(l) === i);
+  // Without the page's own host, its links to itself (vendor.com, press@vendor.com) are counted
+  // too: fewer of them named, and the analyst told why.
+  const named = hosts.length === 0 ? 3 : 5;
+  const sample = [...values.values()].slice(0, named).map(({ value }) => shown(value.length > CHROME_SAMPLE_CHARS ? `${value.slice(0, CHROME_SAMPLE_CHARS)}…` : value));
+  const n = values.size;
+  const more = n > sample.length ? `, and ${n - sample.length} more` : '';
+  const noHost = hosts.length === 0 ? ' (the page names no address of its own, so links to its own site may be among them)' : '';
+  const cut = chrome.truncated ? ` (only its first ${MAX_CHROME_CHARS / 1024} KiB were checked)` : '';
+  const look = n === 1 ? 'value that looks like an indicator' : 'values that look like indicators';
+  return `${name}: page chrome not read (${order.join(', ')})${cut} holds ${n} ${look}: ${sample.join(', ')}${more}${noHost}; they are not proposed: read them from the report if they belong to it`;
+}
+
 function titleOf(doc: Node, styles: PageStyles): Element | undefined {
   return find(doc, (el) => el.tagName === 'title', styles)[0];
 }
@@ -567,6 +738,8 @@ export function readHtml(html: string, options: HtmlReadOptions = {}): DocumentT
     warnings.push(`${name}: ${n} external style sheet${n === 1 ? '' : 's'} (<link rel=stylesheet>, @import) ${n === 1 ? 'was' : 'were'} not fetched or applied, so text ${n === 1 ? 'it hides' : 'they hide'} may have been read (check that the page shows each proposed value)`);
   }
   if (reader.invisibleWords > 0) warnings.push(invisibleWarning(name, reader.invisibleWords, reader.invisibleSamples));
+  const chrome = chromeWarning(name, chromeText(doc, roots, styles, MAX_CHROME_CHARS), ownHosts(doc, styles), loadExtractData());
+  if (chrome !== undefined) warnings.push(chrome);
   const text = reader.out.toString();
   return { format: 'html', text: text.replace(/\n+$/, '\n'), segments: reader.out.segments, warnings };
 }
