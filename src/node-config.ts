@@ -79,6 +79,14 @@ export const configDefaults = {
   headersTimeoutMs: 30_000,
   /** A 64 MiB body (maxBodyBytes) arrives within 5 minutes at under 2 Mbit/s. */
   requestTimeoutMs: 5 * 60 * 1000,
+  /**
+   * Connections one HTTP process holds at once (server.maxConnections): past it a new one is closed
+   * unanswered. The request limits bound how long a connection is held, not how many: without a
+   * bound, a client opening thousands, each within the limits, ran the process out of file
+   * descriptors (Node raises its own limit to the hard one, often 4096) and with them its store and
+   * threads. Partners, analysts and their alert streams need tens to hundreds.
+   */
+  maxConnections: 1000,
 };
 
 /** The shortest request limit accepted: no real client gets a request through in less. */

@@ -72,6 +72,8 @@ export interface HttpAppDeps {
    * is answered 408 ENT_HTTP_REQUEST_TIMEOUT and its connection closed.
    */
   readonly requestLimits?: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number };
+  /** Connections held at once, past which a new one is closed unanswered (configDefaults.maxConnections by default). */
+  readonly maxConnections?: number;
 }
 
 declare module 'fastify' {
@@ -133,6 +135,22 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
       answerClientError(error, socket, { limits: requestLimits, receiving: receiving.get(socket), owed: owed.get(socket) ?? new Set(), errorId: deps.randomUuid, log: logger });
     },
   }) as unknown as FastifyInstance;
+
+  // However short the limits, a client may open as many connections as it likes: the bound on
+  // their number keeps file descriptors for the store, the log and the threads. Node closes one past
+  // it before any byte is read (over TLS before the handshake); the operator is told, once a minute.
+  const maxConnections = deps.maxConnections ?? configDefaults.maxConnections;
+  app.server.maxConnections = maxConnections;
+  let droppedSince: { at: number; count: number } | undefined;
+  app.server.on('drop', (dropped) => {
+    const now = Date.now();
+    if (droppedSince !== undefined && now - droppedSince.at < 60_000) {
+      droppedSince.count++;
+      return;
+    }
+    logger.warn({ max_connections: maxConnections, remote: dropped?.remoteAddress, dropped_since_last: droppedSince?.count ?? 0 }, 'connection closed unanswered: the node already holds maxConnections connections');
+    droppedSince = { at: now, count: 0 };
+  });
 
   const authenticator = createTokenAuthenticator({
     store: deps.store,

@@ -18,6 +18,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { loadNodeConfig, startNode, type RunningNode } from '../../src/compose.ts';
+import { createHttpApp } from '../../src/server/create-http-app.ts';
+import { configDefaults } from '../../src/node-config.ts';
+import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
+import pino from 'pino';
+import { randomUUID } from 'node:crypto';
 import { temporaryDirectory } from '../cli/cli-kit.ts';
 
 const HEADERS_MS = 300;
@@ -271,5 +276,67 @@ describe('slow clients of a node serving TLS', () => {
     const open = (): Socket => tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false });
     const pieces = [[0, 'GET /healthz HTTP/1.1\r\nHost: node\r\n'] as [number, string], ...drip(40, 50, (i) => `X-Slow-${i}: y\r\n`)];
     assertTimedOut(await exchange(open, pieces, HEADERS_MS + LATE_MS + 1000), HEADERS_MS);
+  });
+});
+
+// The limits above bound how long each connection is held, not how many there are: a client that
+// opens thousands of connections, each within the limits (headers after 29 s, then 72 s of
+// keep-alive; over TLS a handshake of 30 s), ran the node out of file descriptors, and with them its
+// store, its log and its worker threads. The node holds at most `maxConnections` (per worker
+// process); past it a new connection is closed at once, unanswered, and the others are served on.
+describe('the number of connections a node holds', () => {
+  it('holds 1000 by default (per worker process)', async () => {
+    const data = temporaryDirectory('max-connections-default');
+    try {
+      const { node } = await startSlowNode(data.path);
+      try {
+        assert.equal(node.app.server.maxConnections, configDefaults.maxConnections);
+        assert.equal(configDefaults.maxConnections, 1000);
+      } finally {
+        await node.close();
+      }
+    } finally {
+      data.remove();
+    }
+  });
+
+  it('closes a connection past maxConnections at once, and takes one again when another has ended', async () => {
+    const store = openSqliteObjectStore({ path: ':memory:' });
+    const app = await createHttpApp({
+      store,
+      logger: pino({ level: 'silent' }),
+      limits: { maxBodyBytes: 1024 * 1024, maxJsonDepth: 64 },
+      clock: () => new Date(),
+      randomUuid: randomUUID,
+      homeOrganisationId: 'identity--0b4b0d7f-55a4-4f3c-9c43-5e0f1b2b3c4d',
+      node: { title: 'Connections', apiRootPath: 'api' },
+      maxConnections: 3,
+    });
+    const held: Socket[] = [];
+    try {
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : assert.fail('no port');
+      const connect = (): Promise<Socket> =>
+        new Promise((resolve, reject) => {
+          const socket = netConnect(port, '127.0.0.1', () => resolve(socket));
+          socket.on('error', reject);
+        });
+      // Three silent connections, as a client holding them within the limits.
+      for (let i = 0; i < 3; i++) held.push(await connect());
+      const counted = async (): Promise<number> => new Promise((resolve, reject) => app.server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+      for (let tries = 0; (await counted()) < 3 && tries < 100; tries++) await delay(10);
+      assert.equal(await counted(), 3);
+      const refused = await exchange(() => netConnect(port, '127.0.0.1'), [[0, 'GET /healthz HTTP/1.1\r\nHost: node\r\n\r\n']], 3000);
+      assert.equal(refused.text, '', 'the fourth connection was answered');
+      held.shift()?.destroy();
+      for (let tries = 0; (await counted()) > 2 && tries < 100; tries++) await delay(10);
+      const served = await exchange(() => netConnect(port, '127.0.0.1'), [[0, 'GET /healthz HTTP/1.1\r\nHost: node\r\nConnection: close\r\n\r\n']], 3000);
+      assert.match(served.text, /^HTTP\/1\.1 200 /, 'a connection once one had ended');
+    } finally {
+      for (const socket of held) socket.destroy();
+      await app.close();
+      await store.close();
+    }
   });
 });
