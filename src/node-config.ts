@@ -30,8 +30,9 @@ export interface NodeConfig {
   readonly headersTimeoutMs: number;
   /**
    * How long a whole request, headers and body, may take to arrive, in milliseconds; past it as
-   * past headersTimeoutMs. Only the request's arrival: an answer (a long page, the alert stream)
-   * takes as long as it takes.
+   * past headersTimeoutMs. Not its handling, however long. An answer must be taken by the client
+   * within as long from when it starts to be sent, else the connection is closed (a client that
+   * never reads held it and the answer for ever); the alert stream, unending, is not cut.
    */
   readonly requestTimeoutMs: number;
 }

@@ -190,6 +190,27 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     response.once('finish', paid).once('close', paid);
   });
   app.addHook('onRequest', createRequestGuard({ authenticator, collections: deps.store }));
+  // An answer must be taken as a request must arrive: within requestTimeoutMs from when it starts
+  // to be sent (64 MiB at under 2 Mbit/s by default). A client that never reads held its connection
+  // and what the kernel could not take of its answer (a page of many megabytes) for ever: Node times
+  // nothing out while a response is written, and keep-alive counts only once it is. The alert
+  // stream (hijacked, no onSend) is unending by design and bounds what it holds itself.
+  const delivering = new WeakSet<ServerResponse>();
+  app.addHook('onSend', async (request, reply, payload) => {
+    const response = reply.raw;
+    if (delivering.has(response)) return payload; // an error answer replacing this one: one limit
+    delivering.add(response);
+    const socket = request.raw.socket;
+    const timer = setTimeout(() => {
+      if (response.writableFinished || socket.destroyed) return;
+      logger.info({ reqId: request.id, remote: socket.remoteAddress, limit_ms: requestLimits.requestTimeoutMs, url: request.url }, 'answer not taken in time: connection closed');
+      socket.destroy();
+    }, requestLimits.requestTimeoutMs);
+    timer.unref();
+    const stop = (): void => clearTimeout(timer);
+    response.once('finish', stop).once('close', stop);
+    return payload;
+  });
   app.addHook('onResponse', async (request, reply) => {
     if (!logger.isLevelEnabled('info')) return;
     request.log.info(

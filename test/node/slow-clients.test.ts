@@ -214,6 +214,36 @@ describe('slow clients of a started node (headersTimeoutMs, requestTimeoutMs)', 
     assert.equal(answer.text.match(/HTTP\/1\.1 \d{3} /g)?.length, 1, `answered more than once: ${JSON.stringify(answer.text)}`);
   });
 
+  it('closes a connection whose client does not take the answer within the request limit, which held it and the answer for ever', async () => {
+    // Ten indicators of 1 MB each: a page of 10 MB, more than the kernel's buffers take on their own
+    // (4 MB to send, 6 to receive, on Linux's loopback), so that the rest waits in the node's memory.
+    const headers = { authorization: `Bearer ${token}`, accept: 'application/taxii+json;version=2.1', 'content-type': 'application/taxii+json;version=2.1' };
+    const objects = Array.from({ length: 10 }, (_, i) => ({
+      type: 'indicator', spec_version: '2.1', id: `indicator--${crypto.randomUUID()}`, created: '2026-11-01T00:00:00.000Z', modified: '2026-11-01T00:00:00.000Z',
+      pattern: `[ipv4-addr:value = '45.77.13.${i}']`, pattern_type: 'stix', valid_from: '2026-11-01T00:00:00Z', description: 'x'.repeat(1_000_000),
+    }));
+    const posted = await fetch(`${node.url}/taxii2/api/collections/${defaultCollection}/objects/`, { method: 'POST', headers, body: JSON.stringify({ objects }) });
+    assert.equal(posted.status, 202);
+    const socket = open();
+    let received = 0;
+    let closed = false;
+    socket.on('data', (chunk: Buffer) => (received += chunk.length));
+    socket.on('error', () => undefined);
+    socket.on('close', () => (closed = true));
+    socket.write(`GET /taxii2/api/collections/${defaultCollection}/objects/ HTTP/1.1\r\nHost: node\r\nAuthorization: Bearer ${token}\r\nAccept: application/taxii+json;version=2.1\r\n\r\n`);
+    socket.pause(); // reads nothing: the client that never takes its answer
+    try {
+      await delay(REQUEST_MS + LATE_MS);
+      socket.resume();
+      // Cut, the connection ends once what the kernel held is read; else the whole page comes and the connection stays open (keep-alive).
+      for (let waited = 0; !closed && waited < 3000; waited += 50) await delay(50);
+      assert.ok(closed, `the connection was still open; ${received} bytes of the answer were taken once the client read`);
+      assert.ok(received < 10_000_000, `the whole answer came (${received} bytes): it was not cut`);
+    } finally {
+      socket.destroy();
+    }
+  });
+
   it('keeps the alert stream open past the request limit: the limit is on the request arriving, not on the answer', async () => {
     const agent = new Agent({ keepAlive: false });
     try {
