@@ -31,8 +31,9 @@
 // of the version it may read nor shows (its name, pattern and that it exists). Only its creator makes
 // new versions of an object (STIX 2.1), and created_by_ref is authenticated only for organisations with
 // pinned keys: a "newer version" that the store cannot prove comes from the matched version's origin
-// (version-origin.ts: whom its arrivals prove originated it, by the release gate's attribution rule;
-// a home original; the partner that wrote it into a collection no relay delivered it to), which any
+// (version-origin.ts: a home original; whom its arrivals prove originated it, by the release gate's
+// attribution rule, unless a partner that wrote it here contradicts a signer it does not name as creator;
+// the partner that wrote it into a collection no relay delivered it to), which any
 // writer of some collection can plant under another organisation's indicator id copying its reference
 // or leaving it out, suppresses nothing; a reader of both collections gets the alerts of both. The peer
 // that relayed a version is not its origin: it could otherwise silence the version it relayed.

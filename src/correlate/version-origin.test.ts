@@ -30,12 +30,12 @@ async function originIn(collectionId: string, facts: Parameters<typeof storeOf>[
 }
 
 describe('the origin of a version, from what the store recorded', () => {
-  it('is the verified signer, in lower case, before anything else recorded', async () => {
-    assert.equal(await originIn('circle', { provenance: [arrival(BANK.toUpperCase().replace('IDENTITY', 'identity'), 'verified')], homeOriginal: true, contributions: [{ collectionId: 'circle', organisationId: CERT }] }), BANK);
+  it('is the verified signer, in lower case, before the contributor a sync recorded', async () => {
+    assert.equal(await originIn('circle', { provenance: [arrival(BANK.toUpperCase().replace('IDENTITY', 'identity'), 'verified')], contributions: [{ collectionId: 'circle', organisationId: CERT }] }), BANK);
   });
 
   it('is unknown when two verified signers disagree', async () => {
-    assert.equal(await originIn('circle', { provenance: [arrival(BANK, 'verified'), arrival(CERT, 'verified')], homeOriginal: true }), undefined);
+    assert.equal(await originIn('circle', { provenance: [arrival(BANK, 'verified'), arrival(CERT, 'verified')] }), undefined);
   });
 
   it('takes no derived or unverified signer: that is the peer that redacted or delivered it', async () => {
@@ -123,5 +123,33 @@ describe('the origin of a relayed version, as originOfVersion attributes it', ()
     const originOf = await readOrigins(store, HOME, [...versions, ...versions]);
     assert.deepEqual(calls.sort(), ['contributions 50', 'home 50', 'provenance 50']);
     assert.ok(versions.every((v) => originOf('circle', v.id, v.version) === BANK));
+  });
+});
+
+// What the store proves of a version can name two organisations: a signer, and the home that wrote it
+// before any partner sent it, or the partner that POSTed it into a collection. A signature proves that
+// its signer signed these bytes, not that no one held them before: a peer may sign a copy of a version
+// it read. Were the signer the origin wherever the version is held, a peer that re-signed a copy would
+// own it, and its own "newer version" under the same creator would silence it (newerIn, entente match).
+describe('the origin of a version a signer and a writer both answer for', () => {
+  it('is the home organisation for a home original a peer signed a copy of', async () => {
+    assert.equal(await originIn('circle', { provenance: [arrival(RELAY, 'verified')], homeOriginal: true }), HOME);
+    assert.equal(await originIn('circle', { provenance: [arrival(RELAY, 'verified'), arrival(CERT, 'verified')], homeOriginal: true }), HOME);
+  });
+
+  it('is unknown, where a partner POSTed it, when its signer is neither that partner nor the creator it names', async () => {
+    const contributions = [{ collectionId: 'shared', organisationId: BANK }];
+    // The member POSTed its version naming itself; a relay signed a copy and delivered it into 'circle'.
+    assert.equal(await originIn('shared', { provenance: [arrival(RELAY, 'verified')], contributions }, BANK), undefined);
+    assert.equal(await originIn('shared', { provenance: [arrival(RELAY, 'verified')], contributions }), undefined);
+    // Where the relay delivered it, the contributor recorded is the relay: its signature answers there.
+    assert.equal(await originIn('circle', { provenance: [arrival(RELAY, 'verified')], contributions }, BANK), RELAY);
+  });
+
+  it('is still the signer that names itself as creator, where another partner POSTed a copy (onward sharing)', async () => {
+    const contributions = [{ collectionId: 'shared', organisationId: CERT }];
+    assert.equal(await originIn('shared', { provenance: [arrival(BANK, 'verified')], contributions }, BANK), BANK);
+    assert.equal(await originIn('shared', { provenance: [arrival(BANK, 'verified')], contributions }, BANK.toUpperCase().replace('IDENTITY', 'identity')), BANK);
+    assert.equal(await originIn('shared', { provenance: [arrival(BANK, 'verified')], contributions: [{ collectionId: 'shared', organisationId: BANK }] }), BANK);
   });
 });

@@ -10,14 +10,17 @@ import { versionKey } from '../store/object-store.ts';
  * origin named wrongly lets a "newer version" planted under that name silence the genuine one, an
  * unknown one silences nothing. In order:
  *
+ * - the home organisation when the version is a home original: the home wrote it before any partner
+ *   sent it (a partner's copy sent back, or signed by a partner since, is still the home's);
  * - whom the version's arrivals prove originated it, by the one attribution rule for relayed content
  *   (policy/version-origin.ts, originOfVersion, which the release gate and the weakness totals apply):
  *   a verified signer; the verified signer of the same version for a derived or unsigned copy of it; the
  *   signer of a derived copy naming that signer as creator (a member's node re-signing its own redacted
  *   disclosure). Asked of every arrival of the version, in any collection: the store holds one content
- *   per version, so each is a copy of the one version. Two originators make it unknown;
- * - the home organisation when the version is a home original (a partner's copy sent back is still the
- *   home's);
+ *   per version, so each is a copy of the one version. Two originators make it unknown. Where another
+ *   partner POSTed it (the contributor below), the signer stands only when the version names it as its
+ *   creator: a signature proves its signer signed the bytes, not that no one held them before, so a peer
+ *   signing a copy of a member's POST must not become its origin there; else it is unknown;
  * - the one contributor recorded for it in the collection holding it (a partner POSTing to that
  *   collection), but only for a collection no arrival through federation reached: a sync records the
  *   peer that delivered a page as its contributor, which is the relay, not who wrote the version. A relay
@@ -48,6 +51,7 @@ export async function readOrigins(store: OriginStore, homeOrganisationId: string
   const asked = unique.map(({ id, version }) => ({ id, version }));
   const [provenance, originals, contributions] = await Promise.all([store.provenanceOf(asked), store.homeOriginalsIn(asked), store.contributionsOf(asked)]);
   const proven = new Map<string, string | undefined>();
+  const creators = new Map<string, string>();
   const home = new Set<string>();
   unique.forEach((v, index) => {
     const key = versionKey(v.id, v.version);
@@ -55,15 +59,25 @@ export async function readOrigins(store: OriginStore, homeOrganisationId: string
     // Some arrival naming no one (`unattributed`) leaves the others' answer standing: it is a copy of the same version.
     const names = new Set([...originators].map((o) => o.toLowerCase()));
     if (names.size > 0) proven.set(key, names.size === 1 ? [...names][0] : undefined);
+    if (typeof v.createdBy === 'string') creators.set(key, v.createdBy.toLowerCase());
     if (originals[index] === true) home.add(key);
   });
   const homeOrganisation = homeOrganisationId.toLowerCase();
   return (collectionId, id, version) => {
     const key = versionKey(id, version);
-    if (proven.has(key)) return proven.get(key);
+    // The home wrote it before any partner sent it: a signature a partner put on a copy since proves no more.
     if (home.has(key)) return homeOrganisation;
-    if ((provenance.get(key) ?? []).some((row) => row.collectionId === collectionId)) return undefined;
-    const contributors = new Set((contributions.get(key) ?? []).filter((c) => c.collectionId === collectionId).map((c) => c.organisationId.toLowerCase()));
+    const arrivedHere = (provenance.get(key) ?? []).some((row) => row.collectionId === collectionId);
+    const contributors = arrivedHere ? new Set<string>() : new Set((contributions.get(key) ?? []).filter((c) => c.collectionId === collectionId).map((c) => c.organisationId.toLowerCase()));
+    if (proven.has(key)) {
+      const origin = proven.get(key);
+      if (origin === undefined || [...contributors].every((c) => c === origin)) return origin;
+      // A partner wrote it here and another organisation signed it: either may have copied the other's.
+      // The signer is taken only when the version names it as its creator (its signature covers that
+      // claim); a peer that signed a copy of a member's POST could otherwise own it wherever it is held.
+      return creators.get(key) === origin ? origin : undefined;
+    }
+    if (arrivedHere) return undefined;
     return contributors.size === 1 ? [...contributors][0] : undefined;
   };
 }

@@ -21,6 +21,7 @@ const MEMBER = 'identity--a0000000-0000-4000-8000-0000000000a7';
 const RELAY = 'identity--b0000000-0000-4000-8000-0000000000b7';
 const OTHER_RELAY = 'identity--c0000000-0000-4000-8000-0000000000c7';
 const relaySecret = 'ent_relay-secret-00000000000000000000000000';
+const memberSecret = 'ent_member-secret-0000000000000000000000000';
 const newer = '2026-06-01T00:00:00.000Z';
 type Store = TestNode['store'] & Pick<FederationStore, 'applySyncBatch' | 'addPeer'>;
 
@@ -36,6 +37,8 @@ describe('a relayed version and a newer one, for the matcher', () => {
   const rederived = ipIndicator(71, '198.51.100.71', { created_by_ref: MEMBER, name: 'Member, re-signed as derived by the relay' });
   const ownOlder = ipIndicator(72, '198.51.100.72', { created_by_ref: MEMBER, name: 'Member redacted version 1' });
   const ownNewer = ipIndicator(72, '198.51.100.172', { created_by_ref: MEMBER, modified: newer, name: 'Member redacted version 2' });
+  const memberPosted = ipIndicator(73, '198.51.100.73', { created_by_ref: MEMBER, name: 'Member, POSTed, a copy re-signed by the relay' });
+  const homeWritten = ipIndicator(74, '198.51.100.74', { name: 'Home original, a copy re-signed by the relay' });
   before(async () => {
     node = await startTestNode({ empty: true, tokenCacheTtlMs: 0 });
     const store = node.store as Store;
@@ -60,6 +63,20 @@ describe('a relayed version and a newer one, for the matcher', () => {
     const posted = await node.app.inject({ method: 'POST', url: `/taxii2/api/collections/${SECRET}/objects/`,
       headers: { authorization: `Bearer ${relaySecret}`, accept: TAXII, 'content-type': TAXII }, payload: { objects: planted } });
     assert.equal(posted.statusCode, 202, posted.body);
+    // The member, a partner writing to SECRET too, POSTs a version; the home writes one there. The relay,
+    // holding copies, signs each as its own, delivers it, then a "newer version" under the same creator.
+    await store.createToken({ name: 'member', secretHash: hashTokenSecret(memberSecret), admin: false,
+      grants: [{ collectionId: SECRET, read: false, write: true }], organisationId: MEMBER, createdAt: '2026-11-22T23:00:00.000Z', revokedAt: undefined });
+    for (const [secret, object] of [[memberSecret, memberPosted], [secrets.admin, homeWritten]] as const) {
+      const r = await node.app.inject({ method: 'POST', url: `/taxii2/api/collections/${SECRET}/objects/`,
+        headers: { authorization: `Bearer ${secret}`, accept: TAXII, 'content-type': TAXII }, payload: { objects: [object] } });
+      assert.equal(r.statusCode, 202, r.body);
+    }
+    await relay(store, 'relay', RELAY, HIGH_VALUE, [memberPosted, homeWritten], 'verified', RELAY);
+    await relay(store, 'relay', RELAY, HIGH_VALUE, [
+      ipIndicator(73, '192.0.2.173', { created_by_ref: MEMBER, modified: newer, name: 'Planted over the re-signed POST' }),
+      ipIndicator(74, '192.0.2.174', { modified: newer, name: 'Planted over the re-signed home original' }),
+    ], 'verified', RELAY);
     await node.app.alerting.matcher.refresh();
   });
   after(() => node.close());
@@ -86,6 +103,11 @@ describe('a relayed version and a newer one, for the matcher', () => {
     assert.deepEqual(await alertsOn('198.51.100.172'), ['Member redacted version 2']);
   });
 
+  it('a relay that signed a copy of what a member or the home wrote silences neither with a version of its own', async () => {
+    assert.deepEqual(await alertsOn('198.51.100.73'), ['Member, POSTed, a copy re-signed by the relay']);
+    assert.deepEqual(await alertsOn('198.51.100.74'), ['Home original, a copy re-signed by the relay']);
+  });
+
   it('`entente match` (the newest of each creator and origin) compiles them by the same rule', async () => {
     const now = new Date('2026-11-20T10:00:00Z');
     const matcher = new BulkMatcher();
@@ -96,5 +118,7 @@ describe('a relayed version and a newer one, for the matcher', () => {
     assert.deepEqual(names('198.51.100.71'), ['Member, re-signed as derived by the relay']);
     assert.deepEqual(names('198.51.100.72'), []);
     assert.deepEqual(names('198.51.100.172'), ['Member redacted version 2']);
+    assert.deepEqual(names('198.51.100.73'), ['Member, POSTed, a copy re-signed by the relay']);
+    assert.deepEqual(names('198.51.100.74'), ['Home original, a copy re-signed by the relay']);
   });
 });
