@@ -254,6 +254,41 @@ describe('slow clients of a started node (headersTimeoutMs, requestTimeoutMs)', 
     }
   });
 
+  it('handles at most 8 requests of one connection at once: a client pipelining 40 in one write, never reading, does not have the node build 40 pages', async () => {
+    await storeBigPage();
+    // How many pages the node starts to build: each reads its entries' texts once.
+    const store = node.store as { listEntryTexts: (...args: never[]) => unknown };
+    const listEntryTexts = store.listEntryTexts;
+    let built = 0;
+    store.listEntryTexts = function (this: unknown, ...args: never[]) {
+      built++;
+      return listEntryTexts.apply(this, args);
+    };
+    const get = `GET /taxii2/api/collections/${defaultCollection}/objects/ HTTP/1.1\r\nHost: node\r\nAuthorization: Bearer ${token}\r\nAccept: application/taxii+json;version=2.1\r\n\r\n`;
+    const socket = open();
+    let closed = false;
+    socket.on('error', () => undefined);
+    socket.on('close', () => (closed = true));
+    try {
+      socket.write(get.repeat(40));
+      socket.pause(); // never reads
+      await delay(REQUEST_MS / 2);
+      assert.ok(built > 0 && built <= 8, `${built} pages built for one connection's pipelined requests`);
+      socket.resume();
+      for (let waited = 0; !closed && waited < 3000; waited += 50) await delay(50);
+      assert.ok(closed, 'the connection was kept open');
+    } finally {
+      store.listEntryTexts = listEntryTexts;
+      socket.destroy();
+    }
+  });
+
+  it('serves a client that pipelines a few requests, each answered in order', async () => {
+    const health = 'GET /healthz HTTP/1.1\r\nHost: node\r\n\r\n';
+    const answer = await exchange(open, [[0, health.repeat(7) + health.replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n')]], 5000);
+    assert.equal(answer.text.match(/HTTP\/1\.1 200 OK/g)?.length, 8, answer.text.slice(0, 300));
+  });
+
   it('keeps the alert stream open past the request limit: the limit is on the request arriving, not on the answer', async () => {
     const agent = new Agent({ keepAlive: false });
     try {
