@@ -21,6 +21,25 @@ export interface SourceSegment extends SourceLocation {
   readonly end: number;
 }
 
+/**
+ * The shown text of a page's chrome (nav, footer, aside, banners, what lies outside its <main>) that
+ * the HTML reader did not read (read-html.ts): never part of DocumentText.text, so never proposed.
+ * Whoever extracts from the document checks it for values that look like indicators and names them
+ * in a warning (drafts/extract-document.ts), with the same data and publisher domains as the text.
+ */
+export interface PageChrome {
+  /** Names the page in the warning: the file, or the e-mail whose body or attachment it is. */
+  readonly name: string;
+  /** At most MAX_CHROME_CHARS (read-html.ts). */
+  readonly text: string;
+  /** Where each kind of chrome starts in `text`, in order (`<aside>`, `role=banner`, `outside the page's <main>`). */
+  readonly kinds: readonly { readonly at: number; readonly label: string }[];
+  /** The page's chrome held more than MAX_CHROME_CHARS; only the first were kept. */
+  readonly truncated: boolean;
+  /** The hosts the page names as its own (canonical, og:url, base, saved-from), lower case, `www.` dropped. */
+  readonly hosts: readonly string[];
+}
+
 export interface DocumentText {
   readonly format: DocumentFormat;
   readonly text: string;
@@ -29,6 +48,11 @@ export interface DocumentText {
   readonly warnings: readonly string[];
   /** PDF page count (the top-level document's). */
   readonly pages?: number;
+  /**
+   * Page chrome not read, of the document and of the pages in it (an e-mail's HTML body and
+   * attachments), MAX_CHROME_CHARS in all; absent when there is none. Never proposed.
+   */
+  readonly chrome?: readonly PageChrome[];
 }
 
 /** Where text offset `offset` came from, or null when it is in a separator the reader added. */

@@ -9,8 +9,8 @@ import type { Attachment, Email } from 'postal-mime';
 import { EntenteError } from '../errors/entente-error.ts';
 import type { DocumentLimits } from './document-limits.ts';
 import { TextBuilder } from './document-text.ts';
-import type { DocumentText } from './document-text.ts';
-import { readHtml } from './read-html.ts';
+import type { DocumentText, PageChrome } from './document-text.ts';
+import { cutChrome, MAX_CHROME_CHARS, readHtml } from './read-html.ts';
 
 /** Shared across one top-level document and everything nested in it. */
 export interface ReadContext {
@@ -58,6 +58,26 @@ export function delimiterLines(bytes: Uint8Array, max: number): number {
   return n;
 }
 
+/**
+ * Adds the page chrome of a part (an HTML body or attachment, read-html.ts) to the message's, within
+ * MAX_CHROME_CHARS for the whole message: each page is bounded alone, and a message of 64 HTML
+ * attachments must not carry 64 times as much chrome to be checked. A page past the budget is kept
+ * cut (truncated, between words), or dropped once no word of it fits.
+ */
+export function addChrome(into: PageChrome[], pieces: readonly PageChrome[] | undefined): void {
+  for (const piece of pieces ?? []) {
+    const room = MAX_CHROME_CHARS - into.reduce((n, p) => n + p.text.length, 0);
+    if (room <= 0) return;
+    if (piece.text.length <= room) {
+      into.push(piece);
+      continue;
+    }
+    const text = cutChrome(piece.text, room);
+    if (text.trim() === '') return;
+    into.push({ ...piece, text, kinds: piece.kinds.filter((k) => k.at < text.length), truncated: true });
+  }
+}
+
 export async function readEmail(bytes: Uint8Array, name: string, context: ReadContext): Promise<DocumentText> {
   const { limits } = context;
   // Before the parser sees the message: it builds every part, attachment or not, and the limits on
@@ -83,6 +103,7 @@ export async function readEmail(bytes: Uint8Array, name: string, context: ReadCo
   }
   const out = new TextBuilder();
   const warnings: string[] = [];
+  const chrome: PageChrome[] = [];
   headerBlock(email, out);
   out.breakLines(2);
   if (email.text !== undefined && email.text.trim() !== '') {
@@ -92,6 +113,8 @@ export async function readEmail(bytes: Uint8Array, name: string, context: ReadCo
     out.addDocument(body, 'body');
     // Hidden text skipped, invisible characters in indicators: the analyst is told, as for a page.
     warnings.push(...body.warnings);
+    // Its chrome, kept apart from the text as for a page (never proposed); named "… (HTML body)".
+    addChrome(chrome, body.chrome);
   }
   let n = 0;
   for (const a of email.attachments) {
@@ -121,6 +144,7 @@ export async function readEmail(bytes: Uint8Array, name: string, context: ReadCo
       out.separator('\n');
       out.addDocument(doc, label);
       warnings.push(...doc.warnings);
+      addChrome(chrome, doc.chrome);
     } catch (error) {
       // A bomb anywhere refuses the whole message; an attachment that is merely unreadable
       // (encrypted, corrupt, a format we do not read) is reported and the rest is still read.
@@ -128,5 +152,5 @@ export async function readEmail(bytes: Uint8Array, name: string, context: ReadCo
       warnings.push(`${label} not read: ${error.message}`);
     }
   }
-  return { format: 'email', text: out.toString(), segments: out.segments, warnings };
+  return { format: 'email', text: out.toString(), segments: out.segments, warnings, ...(chrome.length === 0 ? {} : { chrome }) };
 }

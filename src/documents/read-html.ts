@@ -5,10 +5,10 @@
 // read, only the text the reader sees. Page chrome (nav, footer, aside, the ARIA roles of banners,
 // sidebars and menus, and what lies outside a page's <main> or <article>s) is not read either, so
 // that a site's boilerplate is never proposed; but the analyst sees it, and a sidebar's "IOCs" box
-// is chrome too, so its text is run through the extractor (with the bundled data, loaded once per
-// process: the reader's one read of a file) and values that look like indicators are named in a
-// warning, never proposed (chromeWarning). Text a reader of the
-// rendered page does not see is dropped too, with a warning: a report from a compromised partner
+// is chrome too, so its shown text comes back apart from the text (DocumentText.chrome, never part
+// of `text`) for whoever extracts to check for values that look like indicators and name them in a
+// warning (drafts/extract-document.ts): the reader stays pure, and extraction runs in one place, with
+// the analyst's publisher domains. Text a reader of the rendered page does not see is dropped too, with a warning: a report from a compromised partner
 // could otherwise plant indicators there that the analyst, who reads the rendered page, never sees
 // but is asked to accept. That is text in a closed <details> (its summary aside), under the `hidden`
 // attribute or a display:none, visibility:hidden or content-visibility:hidden style, and text laid
@@ -27,15 +27,12 @@ import { EntenteError } from '../errors/entente-error.ts';
 import { DEFAULT_DOCUMENT_LIMITS } from './document-limits.ts';
 import type { DocumentLimits } from './document-limits.ts';
 import { invisibleWarning, TextBuilder } from './document-text.ts';
-import type { DocumentText } from './document-text.ts';
+import type { DocumentText, PageChrome } from './document-text.ts';
 import { MAX_STYLESHEET_CHARS, PageStyles } from './html-stylesheet.ts';
 import type { Visibility } from './html-stylesheet.ts';
 import { PAGE, render } from './css-hiding.ts';
 import type { Rendering } from './css-hiding.ts';
 import { BLANK_CLASS, INVISIBLE_CLASS, invisibleInWords, isInvisible, shown } from '../extract/invisible.ts';
-import { extractObservables } from '../extract/extract-observables.ts';
-import { loadExtractData } from '../extract/load-extract-data.ts';
-import type { ExtractData } from '../extract/load-extract-data.ts';
 
 type Node = DefaultTreeAdapterMap['node'];
 type Element = DefaultTreeAdapterMap['element'];
@@ -428,32 +425,41 @@ class HtmlText {
 }
 
 /**
- * Most characters of page chrome checked for indicators (chromeWarning). A sidebar's IOC box or a
- * footer is a few KiB; a hostile or generated nav can be megabytes, and extracting all of it would
- * cost as much again as the report (on the caller's thread) and could refuse the page for holding
- * more than MAX_OBSERVABLES, for text that is never proposed. Past it the warning says only the
- * first part was checked.
+ * Most characters of page chrome kept for the indicator check (DocumentText.chrome), for one page and
+ * for all the pages of one document (an e-mail's body and attachments, read-email.ts). A sidebar's
+ * IOC box or a footer is a few KiB; a hostile or generated nav can be megabytes, and extracting all
+ * of it would cost as much again as the report and could refuse the page for holding more than
+ * MAX_OBSERVABLES, for text that is never proposed. Past it the warning says only the first part was
+ * checked.
  */
 export const MAX_CHROME_CHARS = 64 * 1024;
 // Elements after which a browser starts a new line or cell: their text is not joined to the next.
 const APART = new Set([...BLOCK, ...PARAGRAPH, 'br', 'tr', 'td', 'th', 'pre']);
 
-interface ChromeText {
-  readonly text: string;
-  /** Where each kind of chrome starts in `text`, in order: the label names it in the warning. */
-  readonly kinds: readonly { readonly at: number; readonly label: string }[];
-  /** Chrome held more than MAX_CHROME_CHARS characters; only the first were kept. */
-  readonly truncated: boolean;
+// Longest stretch of text without white space that cutChrome drops to cut between words.
+const CUT_BACK_CHARS = 2048;
+
+/**
+ * `text` cut to at most `max` characters, at the last white space before the cut when it lies within
+ * CUT_BACK_CHARS of it: a value cut in two (a SHA-256's first 40 digits read as a SHA-1) would be
+ * named as one the page does not hold. A longer word (nothing like a value) is cut where it must be.
+ */
+export function cutChrome(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max);
+  const space = Math.max(cut.lastIndexOf(' '), cut.lastIndexOf('\n'), cut.lastIndexOf('\t'));
+  return space >= 0 && max - space <= CUT_BACK_CHARS ? cut.slice(0, space) : cut;
 }
 
 /**
  * The text of the page that is shown but not read as its content: page chrome (nav, footer, aside,
  * role=navigation, banner, contentinfo, complementary, search) anywhere, and everything outside the
  * main content when the page has one (`roots`, mainContent). Hidden elements, closed <details>,
- * scripts and forms are left out as the reader leaves them out; judged element by element, as
- * mainContent judges, not with what they inherit. At most `max` characters.
+ * scripts and forms are left out as the reader leaves them out, and text unseen by what it inherits
+ * (a font size of zero, the colour of its background: css-hiding.ts) too, so that the warning never
+ * names a value the analyst cannot see. At most `max` characters (cutChrome); the walk stops there.
  */
-function chromeText(doc: Node, roots: readonly Node[], styles: PageStyles, max: number): ChromeText {
+function chromeText(doc: Node, roots: readonly Node[], styles: PageStyles, max: number): Omit<PageChrome, 'name' | 'hosts'> {
   const read = new Set(roots);
   const first = roots[0];
   const outside = first === undefined || first === doc || !isElement(first)
@@ -462,20 +468,27 @@ function chromeText(doc: Node, roots: readonly Node[], styles: PageStyles, max: 
   const parts: string[] = [];
   const kinds: { at: number; label: string }[] = [];
   let length = 0;
-  const stack: { node: Node; label: string | undefined }[] = [{ node: doc, label: outside }];
+  const done = (truncated: boolean): Omit<PageChrome, 'name' | 'hosts'> => {
+    const text = cutChrome(parts.join(''), max);
+    return { text, kinds: kinds.filter((k) => k.at < text.length), truncated };
+  };
+  const stack: { node: Node; label: string | undefined; rendering: Rendering }[] = [{ node: doc, label: outside, rendering: PAGE }];
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
     const node = item.node;
     let label = item.label;
+    let rendering = item.rendering;
     if (node.nodeName === '#text' && 'value' in node) {
-      if (label === undefined || node.value.trim() === '' || inClosedDetails(node)) continue;
+      if (label === undefined || rendering.textUnseen || node.value.trim() === '' || inClosedDetails(node)) continue;
       if (kinds.at(-1)?.label !== label) {
         kinds.push({ at: length, label });
         parts.push('\n');
         length += 1;
       }
-      parts.push(node.value);
-      length += node.value.length;
-      if (length >= max) return { text: parts.join('').slice(0, max), kinds, truncated: true };
+      // No more of a huge text node than the budget takes.
+      const value = node.value.length > max - length + 1 ? node.value.slice(0, max - length + 1) : node.value;
+      parts.push(value);
+      length += value.length;
+      if (length > max) return done(true);
       continue;
     }
     if (isElement(node)) {
@@ -484,7 +497,12 @@ function chromeText(doc: Node, roots: readonly Node[], styles: PageStyles, max: 
       else if (CHROME.has(node.tagName)) label = `<${node.tagName}>`;
       else if (role !== undefined && SKIP_ROLES.has(role)) label = `role=${role}`;
       else if (SKIP.has(node.tagName)) continue;
-      if (hiddenFromView(node, styles) || inClosedDetails(node)) continue;
+      const css = styles.visibility(node);
+      const next = render(rendering, node.tagName, css);
+      // visibility:hidden is judged on the element alone (a descendant made visible again is left
+      // out too): the warning may miss a value, never name one that is not shown.
+      if (next === 'unseen' || notDisplayed(node, css) || css.visibility === 'hidden' || css.visibility === 'collapse' || inClosedDetails(node)) continue;
+      rendering = next;
       if (APART.has(node.tagName) && label !== undefined) {
         parts.push('\n');
         length += 1;
@@ -493,10 +511,10 @@ function chromeText(doc: Node, roots: readonly Node[], styles: PageStyles, max: 
     const kids = children(node);
     for (let i = kids.length - 1; i >= 0; i--) {
       const kid = kids[i];
-      if (kid !== undefined) stack.push({ node: kid, label });
+      if (kid !== undefined) stack.push({ node: kid, label, rendering });
     }
   }
-  return { text: parts.join(''), kinds, truncated: false };
+  return done(false);
 }
 
 /**
@@ -530,60 +548,6 @@ function ownHosts(doc: Document, styles: PageStyles): string[] {
     }
   }
   return [...hosts].filter((h) => h.includes('.'));
-}
-
-// What an analyst blocks or hunts for; ATT&CK techniques and CVEs in a sidebar ("related posts") are
-// the site's other articles, not values of this report.
-const NOT_INDICATORS = new Set(['attack-technique', 'cve']);
-const CHROME_SAMPLE_CHARS = 80;
-
-/**
- * The warning for page chrome that holds values that look like indicators, or undefined: the same
- * extraction a draft runs (extractObservables with the bundled data), over the chrome's text, values
- * it would suppress (documentation ranges, warninglists, the page's own host as the publisher's)
- * left out. Nothing of it is proposed: a site's chrome is its own boilerplate, and a value there
- * may or may not belong to the report; the analyst, who sees it, decides.
- */
-function chromeWarning(name: string, chrome: ChromeText, hosts: readonly string[], data: Pick<ExtractData, 'tlds' | 'warninglists'>): string | undefined {
-  if (chrome.text.trim() === '') return undefined;
-  let observables;
-  try {
-    observables = extractObservables(chrome.text, { tlds: data.tlds, warninglists: data.warninglists, publisherDomains: hosts, name: `${name} (page chrome)` }).observables;
-  } catch (error) {
-    // Past the extractor's own bounds: MAX_OBSERVABLES (one per 4 characters at the densest) cannot
-    // be reached in MAX_CHROME_CHARS, but should a bound be met, the chrome is not the report, and
-    // the page is still read.
-    if (!(error instanceof EntenteError) || error.code !== 'ENT_EXTRACT_LIMIT_EXCEEDED') throw error;
-    return `${name}: page chrome not read (nav, footer, aside) holds more values that look like indicators than could be checked; read them from the report if they belong to it`;
-  }
-  const values = new Map<string, { value: string; at: number }>();
-  for (const o of observables) {
-    if (o.suppressed !== undefined || NOT_INDICATORS.has(o.type)) continue;
-    const key = `${o.type}\u0000${o.value}`;
-    if (!values.has(key)) values.set(key, { value: o.value, at: o.start });
-  }
-  if (values.size === 0) return undefined;
-  const labels = new Set<string>();
-  for (const { at } of values.values()) {
-    let label: string | undefined;
-    for (const kind of chrome.kinds) {
-      if (kind.at > at) break;
-      label = kind.label;
-    }
-    if (label !== undefined) labels.add(label);
-  }
-  // In the order the page has them, as the labels are.
-  const order = chrome.kinds.map((k) => k.label).filter((l, i, all) => labels.has(l) && all.indexOf(l) === i);
-  // Without the page's own host, its links to itself (vendor.com, press@vendor.com) are counted
-  // too: fewer of them named, and the analyst told why.
-  const named = hosts.length === 0 ? 3 : 5;
-  const sample = [...values.values()].slice(0, named).map(({ value }) => shown(value.length > CHROME_SAMPLE_CHARS ? `${value.slice(0, CHROME_SAMPLE_CHARS)}…` : value));
-  const n = values.size;
-  const more = n > sample.length ? `, and ${n - sample.length} more` : '';
-  const noHost = hosts.length === 0 ? ' (the page names no address of its own, so links to its own site may be among them)' : '';
-  const cut = chrome.truncated ? ` (only its first ${MAX_CHROME_CHARS / 1024} KiB were checked)` : '';
-  const look = n === 1 ? 'value that looks like an indicator' : 'values that look like indicators';
-  return `${name}: page chrome not read (${order.join(', ')})${cut} holds ${n} ${look}: ${sample.join(', ')}${more}${noHost}; they are not proposed: read them from the report if they belong to it`;
 }
 
 function titleOf(doc: Node, styles: PageStyles): Element | undefined {
@@ -738,8 +702,14 @@ export function readHtml(html: string, options: HtmlReadOptions = {}): DocumentT
     warnings.push(`${name}: ${n} external style sheet${n === 1 ? '' : 's'} (<link rel=stylesheet>, @import) ${n === 1 ? 'was' : 'were'} not fetched or applied, so text ${n === 1 ? 'it hides' : 'they hide'} may have been read (check that the page shows each proposed value)`);
   }
   if (reader.invisibleWords > 0) warnings.push(invisibleWarning(name, reader.invisibleWords, reader.invisibleSamples));
-  const chrome = chromeWarning(name, chromeText(doc, roots, styles, MAX_CHROME_CHARS), ownHosts(doc, styles), loadExtractData());
-  if (chrome !== undefined) warnings.push(chrome);
+  // Apart from the text, never in it: the caller that extracts checks it (drafts/extract-document.ts).
+  const chrome = chromeText(doc, roots, styles, MAX_CHROME_CHARS);
   const text = reader.out.toString();
-  return { format: 'html', text: text.replace(/\n+$/, '\n'), segments: reader.out.segments, warnings };
+  return {
+    format: 'html',
+    text: text.replace(/\n+$/, '\n'),
+    segments: reader.out.segments,
+    warnings,
+    ...(chrome.text.trim() === '' ? {} : { chrome: [{ name, ...chrome, hosts: ownHosts(doc, styles) }] }),
+  };
 }

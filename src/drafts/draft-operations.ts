@@ -8,7 +8,7 @@ import type { DocumentText } from '../documents/document-text.ts';
 import { locateOffset } from '../documents/document-text.ts';
 import { readDocument } from '../documents/read-document.ts';
 import { EntenteError } from '../errors/entente-error.ts';
-import { extractObservables, type Observable } from '../extract/extract-observables.ts';
+import type { Observable } from '../extract/extract-observables.ts';
 import { loadExtractData } from '../extract/load-extract-data.ts';
 import { isAtLeastAsStrict, isTlpLevel, stricterOf, TLP_LEVELS, tlpRank, type TlpLevel } from '../policy/tlp.ts';
 import { isShippedCatalogueEntry, shippedCatalogueEntriesOrNone } from '../release/public-catalogue.ts';
@@ -20,6 +20,7 @@ import { latestEntriesIn } from '../store/latest-in-collection.ts';
 import { validateForIngest } from '../store/validate-for-ingest.ts';
 import { tagText, type TagResult } from '../tagging/tag-text.ts';
 import { buildPublication } from './build-publication.ts';
+import { extractDocument, withExtractionWarnings } from './extract-document.ts';
 import { checkAnalyst, decideDraftItems, type DecisionInput } from './decide-draft-items.ts';
 import { strictestTlpLabel, type DocumentTlpLabel } from './document-tlp-label.ts';
 import { canSeeDraft, draftRevision, isPublishable, type Draft, type DraftItem, type DraftPublication, type DraftSummary, type DraftViewer, type NewDraft } from './draft.ts';
@@ -145,14 +146,14 @@ export type DraftProposer = (upload: DraftUpload) => Promise<NewDraft>;
 export async function proposeDraftFromBytes(upload: DraftUpload, now = new Date()): Promise<NewDraft> {
   const fileName = cleanFileName(upload.fileName);
   const doc = await readDocument(upload.bytes, fileName);
-  const data = loadExtractData();
-  const observables = extractObservables(doc.text, {
-    tlds: data.tlds,
-    warninglists: data.warninglists,
+  // The text's observables, and a warning for values in the page chrome the reader did not read.
+  const extraction = extractDocument(doc, {
+    data: loadExtractData(),
     name: fileName,
     ...(upload.publisherDomains === undefined ? {} : { publisherDomains: upload.publisherDomains }),
-  }).observables;
-  return proposeDraft({ fileName, bytes: upload.bytes, doc, observables, ...(upload.createdBy === undefined ? {} : { createdBy: upload.createdBy }) }, now);
+  });
+  const report = { fileName, bytes: upload.bytes, doc: withExtractionWarnings(doc, extraction), observables: extraction.observables };
+  return proposeDraft({ ...report, ...(upload.createdBy === undefined ? {} : { createdBy: upload.createdBy }) }, now);
 }
 
 /**

@@ -75,6 +75,23 @@ describe('entente extract', () => {
     assert.match(run.stderr, /warning: .*kit\.zip.*archives are not opened/);
   });
 
+  it('names in a warning the values in an HTML page\'s chrome that look like indicators, not the --publisher domains, and proposes none of them', async () => {
+    const page = join(dir.path, 'lantern.html');
+    writeFileSync(
+      page,
+      '<!doctype html><html><body><nav>vendor-labs.com · research.vendor-labs.com</nav><main><p>Beacon to cdn-lantern[.]org</p></main>' +
+        '<aside>IOCs: 91.92.109.7 stage2.cdn-lantern.org</aside><footer>press@vendor-labs.com</footer></body></html>',
+    );
+    const run = await inNode(['extract', page, '--json', '--no-draft', '--publisher', 'vendor-labs.com']);
+    assert.equal(run.code, 0, run.stderr);
+    const parsed = JSON.parse(run.stdout) as Report & { warnings: string[] };
+    assert.deepEqual(parsed.observables.map((o) => o.value), ['cdn-lantern.org']);
+    const warning = parsed.warnings.find((w) => w.includes('page chrome'));
+    assert.match(warning ?? '', /lantern\.html: page chrome not read \(<aside>\) holds 2 values that look like indicators: 91\.92\.109\.7, stage2\.cdn-lantern\.org; they are not proposed/);
+    assert.ok(!(warning ?? '').includes('vendor-labs'), warning);
+    assert.match(run.stderr, /entente: warning: .*lantern\.html: page chrome not read \(<aside>\)/);
+  });
+
   it('names each file it cannot read and why (missing, encrypted, truncated, binary, archive) and goes on with the rest (exit 1)', async () => {
     const fixtures = new URL('../fixtures/documents/', import.meta.url);
     const binary = join(dir.path, 'blob.txt');

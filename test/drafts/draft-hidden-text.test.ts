@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readDocument } from '../../src/documents/read-document.ts';
 import { extractObservables } from '../../src/extract/extract-observables.ts';
 import { loadExtractData } from '../../src/extract/load-extract-data.ts';
-import { proposeDraft } from '../../src/drafts/draft-operations.ts';
+import { proposeDraft, proposeDraftFromBytes } from '../../src/drafts/draft-operations.ts';
 import type { NewDraft } from '../../src/drafts/draft.ts';
 import { itemJson } from '../../src/drafts/draft-json.ts';
 import type { TagResult } from '../../src/tagging/create-tagger.ts';
@@ -77,4 +77,18 @@ test('a draft of a text report proposes the value a reader sees, with its eviden
   const shown = draft.items.map((item) => itemJson(item));
   assert.deepEqual(shown.map((item) => [item['value'], item['invisible']]), [['evil-c2.com', true], ['185.220.101.4', true]]);
   assert.deepEqual((shown[0]?.['evidence'] as { invisible?: boolean }[]).map((evidence) => evidence.invisible), [true]);
+});
+
+test('a draft of an HTML report proposes nothing from its page chrome, and names the values there in a warning, the publisher\'s links aside', async () => {
+  // Read through the drafting path itself (the console's upload, a worker's): the reader returns the
+  // chrome apart from the text, and the drafting's extraction names what looks like an indicator.
+  const html =
+    '<!doctype html><html><body><nav>vendor-labs.com · blog.vendor-labs.com</nav><main><p>The actor used 45.77.12.3 for C2.</p></main>' +
+    '<aside>IOCs: 45.77.12.3, 91.215.85.17, evil-c2-update.net</aside></body></html>';
+  const draft = await proposeDraftFromBytes({ fileName: 'sidebar.html', bytes: Buffer.from(html), publisherDomains: ['vendor-labs.com'] });
+  assert.deepEqual(draft.items.map((item) => item.value), ['45.77.12.3']);
+  const chrome = draft.warnings.filter((w) => w.includes('page chrome'));
+  assert.equal(chrome.length, 1, draft.warnings.join('\n'));
+  assert.match(chrome[0] ?? '', /^sidebar\.html: page chrome not read \(<aside>\) holds 2 values that look like indicators: 91\.215\.85\.17, evil-c2-update\.net; they are not proposed/);
+  assert.ok(!draft.text.includes('91.215.85.17'), 'the chrome is not in the draft\'s text');
 });

@@ -5,8 +5,9 @@ import { withNode, writeLine } from '../cli-context.ts';
 import { terminalLine } from '../terminal-text.ts';
 import type { OpenedNode } from '../../compose.ts';
 import { createDraft } from '../../drafts/draft-operations.ts';
+import { extractDocument, withExtractionWarnings } from '../../drafts/extract-document.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
-import { extractObservables, type Observable } from '../../extract/extract-observables.ts';
+import type { ExtractResult, Observable } from '../../extract/extract-observables.ts';
 import { loadExtractData } from '../../extract/load-extract-data.ts';
 import { DEFAULT_DOCUMENT_LIMITS } from '../../documents/document-limits.ts';
 import { locateOffset } from '../../documents/document-text.ts';
@@ -52,17 +53,20 @@ async function extractFiles(io: CliIo, files: readonly string[], options: Extrac
   for (const file of files) {
     let doc: DocumentText;
     let bytes: Buffer;
-    let result: ReturnType<typeof extractObservables>;
+    let result: ExtractResult;
     try {
       ({ doc, bytes } = await readReport(file));
       for (const warning of doc.warnings) writeLine(io.stderr, terminalLine(`entente: warning: ${warning}`));
       // Refused past a limit too (ENT_EXTRACT_LIMIT_EXCEEDED): a file like any unreadable one.
-      result = extractObservables(doc.text, {
-        tlds: data.tlds,
-        warninglists: data.warninglists,
+      const extraction = extractDocument(doc, {
+        data,
         name: file,
         ...(options.publisher !== undefined ? { publisherDomains: options.publisher } : {}),
       });
+      // Values in page chrome that look like indicators (never proposed): said as the reader's are.
+      for (const warning of extraction.warnings) writeLine(io.stderr, terminalLine(`entente: warning: ${warning}`));
+      doc = withExtractionWarnings(doc, extraction);
+      result = extraction;
     } catch (error) {
       if (!(error instanceof EntenteError)) throw error;
       writeLine(io.stderr, terminalLine(`entente: ${error.code}: ${error.message}`));
