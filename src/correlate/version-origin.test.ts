@@ -135,6 +135,11 @@ describe('the origin of a version a signer and a writer both answer for', () => 
   it('is the home organisation for a home original a peer signed a copy of', async () => {
     assert.equal(await originIn('circle', { provenance: [arrival(RELAY, 'verified')], homeOriginal: true }), HOME);
     assert.equal(await originIn('circle', { provenance: [arrival(RELAY, 'verified'), arrival(CERT, 'verified')], homeOriginal: true }), HOME);
+    assert.equal(await originIn('circle', { provenance: [arrival(RELAY, 'verified')], homeOriginal: true }, BANK), HOME);
+  });
+
+  it('is the signer of a home original that names it as creator: the home imported the partner\'s version before its node sent it', async () => {
+    assert.equal(await originIn('circle', { provenance: [arrival(BANK, 'verified')], homeOriginal: true }, BANK), BANK);
   });
 
   it('is unknown, where a partner POSTed it, when its signer is neither that partner nor the creator it names', async () => {

@@ -11,7 +11,8 @@ import { versionKey } from '../store/object-store.ts';
  * unknown one silences nothing. In order:
  *
  * - the home organisation when the version is a home original: the home wrote it before any partner
- *   sent it (a partner's copy sent back, or signed by a partner since, is still the home's);
+ *   sent it (a partner's copy sent back, or signed by a partner since, is still the home's), unless the
+ *   version names as its creator the organisation that signed it (the home imported its version first);
  * - whom the version's arrivals prove originated it, by the one attribution rule for relayed content
  *   (policy/version-origin.ts, originOfVersion, which the release gate and the weakness totals apply):
  *   a verified signer; the verified signer of the same version for a derived or unsigned copy of it; the
@@ -65,17 +66,19 @@ export async function readOrigins(store: OriginStore, homeOrganisationId: string
   const homeOrganisation = homeOrganisationId.toLowerCase();
   return (collectionId, id, version) => {
     const key = versionKey(id, version);
-    // The home wrote it before any partner sent it: a signature a partner put on a copy since proves no more.
-    if (home.has(key)) return homeOrganisation;
+    const signer = proven.get(key);
+    // A signer the version names as its creator: its signature covers that claim.
+    const signerIsCreator = signer !== undefined && creators.get(key) === signer;
+    // The home wrote it before any partner sent it: a signature a partner put on a copy since proves no
+    // more, unless the copy is of a version naming that partner (the home imported it first).
+    if (home.has(key)) return signerIsCreator ? signer : homeOrganisation;
     const arrivedHere = (provenance.get(key) ?? []).some((row) => row.collectionId === collectionId);
     const contributors = arrivedHere ? new Set<string>() : new Set((contributions.get(key) ?? []).filter((c) => c.collectionId === collectionId).map((c) => c.organisationId.toLowerCase()));
     if (proven.has(key)) {
-      const origin = proven.get(key);
-      if (origin === undefined || [...contributors].every((c) => c === origin)) return origin;
+      if (signer === undefined || [...contributors].every((c) => c === signer)) return signer;
       // A partner wrote it here and another organisation signed it: either may have copied the other's.
-      // The signer is taken only when the version names it as its creator (its signature covers that
-      // claim); a peer that signed a copy of a member's POST could otherwise own it wherever it is held.
-      return creators.get(key) === origin ? origin : undefined;
+      // A peer that signed a copy of a member's POST could otherwise own it wherever it is held.
+      return signerIsCreator ? signer : undefined;
     }
     if (arrivedHere) return undefined;
     return contributors.size === 1 ? [...contributors][0] : undefined;
