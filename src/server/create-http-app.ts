@@ -178,7 +178,8 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseBody);
 
   // Before the guard, so that a request refused by it is known too: its body may still trickle in.
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks with a callback, not async: no promise per request on the path of every TAXII page.
+  app.addHook('onRequest', (request, reply, done) => {
     const socket = request.raw.socket;
     let answers = owed.get(socket);
     if (answers === undefined) owed.set(socket, (answers = new Set()));
@@ -188,9 +189,10 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
       // sends this many without reading an answer is not served on: the connection is closed, and
       // this request is not handled (hijacked: no answer, it could not be delivered).
       logger.warn({ reqId: request.id, remote: socket.remoteAddress, owed: answers.size }, `more than ${MAX_PIPELINED} requests pipelined on one connection: connection closed`);
+      // Not done(): as an early answer does, the hijack ends the request's way here.
       socket.destroy();
       reply.hijack();
-      return reply;
+      return;
     }
     receiving.set(socket, { request, response: reply.raw });
     const response = reply.raw;
@@ -198,6 +200,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     // 'finish': the whole answer is handed to the connection; 'close': it never will be.
     const paid = (): boolean => answers.delete(response);
     response.once('finish', paid).once('close', paid);
+    done();
   });
   app.addHook('onRequest', createRequestGuard({ authenticator, collections: deps.store }));
   // An answer must be taken as a request must arrive: within requestTimeoutMs from when it starts
@@ -206,9 +209,12 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   // nothing out while a response is written, and keep-alive counts only once it is. The alert
   // stream (hijacked, no onSend) is unending by design and bounds what it holds itself.
   const delivering = new WeakSet<ServerResponse>();
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     const response = reply.raw;
-    if (delivering.has(response)) return payload; // an error answer replacing this one: one limit
+    if (delivering.has(response)) {
+      done(null, payload); // an error answer replacing this one: one limit
+      return;
+    }
     delivering.add(response);
     const socket = request.raw.socket;
     const timer = setTimeout(() => {
@@ -219,7 +225,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     timer.unref();
     const stop = (): void => clearTimeout(timer);
     response.once('finish', stop).once('close', stop);
-    return payload;
+    done(null, payload);
   });
   app.addHook('onResponse', async (request, reply) => {
     if (!logger.isLevelEnabled('info')) return;
