@@ -131,4 +131,56 @@ describe('bulk matcher: a sweep of stale postings is paid for by removals', () =
     assert.equal(matcher.screen.mayEqualNumber(4242), true);
     assert.deepEqual(matchedIds(matcher, [ip('192.0.2.77')]), [kept[1]?.['id']]);
   });
+
+  it('a sweep keeps every live key screened and matching, whatever was added and removed around it: a value also posted by a removed indicator, an IN, an evaluated leaf, a number', () => {
+    // A fixed pseudo-random run: few values, so that live and removed indicators share them.
+    let seed = 7;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      // The high bits: the low ones of this generator repeat with a short period.
+      return (seed >>> 12) % n;
+    };
+    const names = Array.from({ length: 30 }, (_, i) => `d${i}.example`);
+    const matcher = new BulkMatcher();
+    const live = new Map<string, { readonly values: readonly (string | number)[]; readonly observe: (value: string | number) => JsonRecord[] }>();
+    const byIp = (value: string | number): JsonRecord[] => [ip(String(value))];
+    const byName = (value: string | number): JsonRecord[] => [{ type: 'domain-name', value }];
+    const byPort = (value: string | number): JsonRecord[] => [ip('198.51.100.1'), { type: 'network-traffic', dst_ref: '0', dst_port: value, protocols: ['tcp'] }];
+    let sweeps = 0;
+    for (let step = 0; step < 12_000; step++) {
+      let swept = false;
+      if (live.size === 0 || (live.size <= 40 && next(2) === 0)) {
+        const kind = next(4);
+        const a = names[next(names.length)] as string;
+        const b = names[next(names.length)] as string;
+        const value = address(next(60));
+        const port = 1000 + next(20);
+        const [pattern, values, observe] =
+          kind === 0 ? [`[ipv4-addr:value = '${value}']`, [value], byIp]
+          : kind === 1 ? [`[domain-name:value IN ('${a}', '${b}')]`, [a, b], byName]
+          : kind === 2 ? [`[domain-name:value = '${a}' AND domain-name:value != 'zz.example']`, [a], byName]
+          : [`[network-traffic:dst_port = ${port}]`, [port], byPort];
+        const item = indicator(pattern);
+        assert.equal(matcher.add(item, { now, source: partner }).added, true);
+        live.set(item['id'] as string, { values, observe });
+      } else {
+        const ids = [...live.keys()];
+        const id = ids[next(ids.length)] as string;
+        const stale = matcher.stats().stalePostings;
+        matcher.remove(id);
+        live.delete(id);
+        swept = matcher.stats().stalePostings < stale;
+        if (swept) sweeps++;
+      }
+      // Right after each sweep (an add posts its values anew), and now and then.
+      if (!swept && step % 211 !== 0) continue;
+      for (const [id, { values, observe }] of live) {
+        for (const value of values) {
+          assert.ok(typeof value === 'number' ? matcher.screen.mayEqualNumber(value) : matcher.screen.mayEqualString(fingerprintOf(value)), `${value} of ${id} not screened at step ${step}`);
+          assert.ok(matchedIds(matcher, observe(value)).includes(id), `${value} of ${id} not matched at step ${step}`);
+        }
+      }
+    }
+    assert.ok(sweeps >= 3, `${sweeps} sweeps`);
+  });
 });
