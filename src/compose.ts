@@ -214,6 +214,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       flashLimitPerHour: config.flashLimit,
       draftTimeLimitMs: config.draftTimeLimitMs,
       requestLimits: { headersTimeoutMs: config.headersTimeoutMs, requestTimeoutMs: config.requestTimeoutMs },
+      maxConnections: config.maxConnections,
       node: { title: `Entente node of ${config.orgName}`, apiRootPath: 'api' },
       ...(options.alertRelay === undefined ? {} : { alertRelay: options.alertRelay }),
       ...(config.tls ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } } : {}),

@@ -52,6 +52,16 @@ describe('node configuration', () => {
     }
   });
 
+  it('holds 1,000 connections per HTTP process by default, and reads maxConnections like any setting', () => {
+    assert.equal(resolveNodeConfig([], 'h').maxConnections, 1000);
+    assert.deepEqual(settingsFromEnvironment({ ENTENTE_MAX_CONNECTIONS: '5000' }), { maxConnections: '5000' });
+    assert.equal(resolveNodeConfig([{ maxConnections: 200 }, settingsFromEnvironment({ ENTENTE_MAX_CONNECTIONS: '5000' })], 'h').maxConnections, 5000);
+    // Under 16 the node's own peers and analysts would be refused; past a million no process has the descriptors.
+    for (const bad of ['0', '15', '2.5', 'many', '1000001']) {
+      rejects([{ maxConnections: bad }], 'ENT_CONFIG_INVALID', `maxConnections (ENTENTE_MAX_CONNECTIONS): expected a whole number from 16 to 1000000, got ${JSON.stringify(bad)}`);
+    }
+  });
+
   it('refuses a headers limit longer than the whole request\'s: the headers are part of the request', () => {
     rejects([{ headersTimeoutMs: '60000', requestTimeoutMs: '30000' }], 'ENT_CONFIG_INVALID', 'headersTimeoutMs (ENTENTE_HEADERS_TIMEOUT_MS): the headers limit (60000 ms) must not be longer than the request limit, requestTimeoutMs (30000 ms)');
     // A short request limit alone brings the default headers limit down with it rather than refuse it.

@@ -35,6 +35,8 @@ export interface NodeConfig {
    * never reads held it and the answer for ever); the alert stream, unending, is not cut.
    */
   readonly requestTimeoutMs: number;
+  /** Connections one HTTP process holds at once (each worker of --workers); past it a new one is closed unanswered. */
+  readonly maxConnections: number;
 }
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -60,6 +62,7 @@ export const settingNames = {
   draftTimeLimitMs: 'ENTENTE_DRAFT_TIME_LIMIT_MS',
   headersTimeoutMs: 'ENTENTE_HEADERS_TIMEOUT_MS',
   requestTimeoutMs: 'ENTENTE_REQUEST_TIMEOUT_MS',
+  maxConnections: 'ENTENTE_MAX_CONNECTIONS',
 } as const;
 
 export const configDefaults = {
@@ -89,6 +92,11 @@ export const configDefaults = {
    */
   maxConnections: 1000,
 };
+
+/** Fewer connections than this would refuse the node's own peers and the analysts' clients. */
+export const MIN_MAX_CONNECTIONS = 16;
+/** More than this exceeds the file descriptors a process usually gets (its hard limit). */
+export const MAX_MAX_CONNECTIONS = 1_000_000;
 
 /** The shortest request limit accepted: no real client gets a request through in less. */
 export const MIN_REQUEST_TIMEOUT_MS = 100;
@@ -146,6 +154,7 @@ export function resolveNodeConfig(sources: readonly RawSettings[], defaultOrgNam
     draftTimeLimitMs: integer(merged.draftTimeLimitMs, 'draftTimeLimitMs', 1, MAX_DRAFT_TIME_LIMIT_MS) ?? configDefaults.draftTimeLimitMs,
     headersTimeoutMs: headersTimeoutMs ?? Math.min(configDefaults.headersTimeoutMs, requestTimeoutMs),
     requestTimeoutMs,
+    maxConnections: integer(merged.maxConnections, 'maxConnections', MIN_MAX_CONNECTIONS, MAX_MAX_CONNECTIONS) ?? configDefaults.maxConnections,
   };
   if (config.headersTimeoutMs > config.requestTimeoutMs) {
     // Node refuses such a server too: the headers are part of the request.

@@ -375,6 +375,20 @@ describe('the number of connections a node holds', () => {
     }
   });
 
+  it('holds what the maxConnections setting says (--max-connections, ENTENTE_MAX_CONNECTIONS)', async () => {
+    const data = temporaryDirectory('max-connections-set');
+    try {
+      const { node } = await startSlowNode(data.path, { maxConnections: '50' });
+      try {
+        assert.equal(node.app.server.maxConnections, 50);
+      } finally {
+        await node.close();
+      }
+    } finally {
+      data.remove();
+    }
+  });
+
   it('closes a connection past maxConnections at once, and takes one again when another has ended', async () => {
     const store = openSqliteObjectStore({ path: ':memory:' });
     const app = await createHttpApp({

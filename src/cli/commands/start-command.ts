@@ -23,6 +23,7 @@ interface StartOptions {
   draftTimeLimit?: string;
   headersTimeout?: string;
   requestTimeout?: string;
+  maxConnections?: string;
 }
 
 export function startCommand(io: CliIo): Command {
@@ -40,6 +41,7 @@ export function startCommand(io: CliIo): Command {
     .option('--draft-time-limit <ms>', 'longest one report may take to become a draft over REST, in ms (env ENTENTE_DRAFT_TIME_LIMIT_MS; default 60000)')
     .option('--headers-timeout <ms>', "longest a request's headers may take to arrive, in ms (env ENTENTE_HEADERS_TIMEOUT_MS; default 30000)")
     .option('--request-timeout <ms>', 'longest a whole request (headers and body) may take to arrive, in ms (env ENTENTE_REQUEST_TIMEOUT_MS; default 300000)')
+    .option('--max-connections <n>', 'connections one HTTP process holds at once; past it a new one is closed unanswered (env ENTENTE_MAX_CONNECTIONS; default 1000)')
     .option('--workers <n>', `HTTP worker processes sharing the port and the database (env ENTENTE_WORKERS; default 1; this machine has ${availableParallelism()} CPUs)`)
     .addHelpText(
       'after',
@@ -62,6 +64,7 @@ export function startCommand(io: CliIo): Command {
         ...(options.draftTimeLimit !== undefined ? { draftTimeLimitMs: options.draftTimeLimit } : {}),
         ...(options.headersTimeout !== undefined ? { headersTimeoutMs: options.headersTimeout } : {}),
         ...(options.requestTimeout !== undefined ? { requestTimeoutMs: options.requestTimeout } : {}),
+        ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
       };
       const config = loadNodeConfig(flags, io.env);
       if (cluster.isWorker) {
