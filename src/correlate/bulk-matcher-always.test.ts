@@ -5,18 +5,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BulkMatcher, partnerTestSteps, type OverBudget } from './bulk-matcher.ts';
-import { indicator, now, observation } from './test-support.ts';
-import type { JsonRecord } from './log-observation.ts';
+import { indicator, ip, matchedIds, now } from './test-support.ts';
 
 const partner = 'identity--a1e00000-0000-4000-8000-0000000000a1';
-const ip = (value: string): JsonRecord => ({ type: 'ipv4-addr', value });
-
-function matchedIds(matcher: BulkMatcher, objects: JsonRecord[]): string[] {
-  return matcher
-    .match(observation(objects))
-    .map((m) => m.indicatorId)
-    .sort();
-}
 
 describe('bulk matcher: a leaf evaluated on every observation is evaluated only where it may hold', () => {
   it('a partner\'s `!=` costs nothing on an observation without an SCO of its type and property, and still matches where it holds', () => {

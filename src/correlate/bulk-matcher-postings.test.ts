@@ -4,19 +4,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BulkMatcher } from './bulk-matcher.ts';
 import { fingerprintOf } from './value-fingerprints.ts';
-import { indicator, now, observation } from './test-support.ts';
+import { indicator, ip, matchedIds, now } from './test-support.ts';
 import type { JsonRecord } from './log-observation.ts';
 
 const partner = 'identity--a1e00000-0000-4000-8000-0000000000a1';
 const address = (i: number): string => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-const ip = (value: string): JsonRecord => ({ type: 'ipv4-addr', value });
-
-function matchedIds(matcher: BulkMatcher, objects: JsonRecord[]): string[] {
-  return matcher
-    .match(observation(objects))
-    .map((m) => m.indicatorId)
-    .sort();
-}
 
 describe('bulk matcher: postings of removed exact indicators', () => {
   it('do not pile up as a partner revokes: after 20,000 added and all but 10 removed, what is left is bounded', () => {

@@ -1,4 +1,5 @@
 // Builders shared by the correlate tests: indicators and observations with only what a test cares about.
+import type { BulkMatcher } from './bulk-matcher.ts';
 import type { JsonRecord, LogObservation } from './log-observation.ts';
 
 let counter = 0;
@@ -28,3 +29,14 @@ export function observation(objects: readonly JsonRecord[], at = '2026-06-01T12:
 }
 
 export const now = new Date('2026-06-01T00:00:00Z');
+
+/** An ipv4-addr SCO. */
+export const ip = (value: string): JsonRecord => ({ type: 'ipv4-addr', value });
+
+/** The ids of the indicators that match one observation of these SCOs, sorted. */
+export function matchedIds(matcher: BulkMatcher, objects: JsonRecord[]): string[] {
+  return matcher
+    .match(observation(objects))
+    .map((m) => m.indicatorId)
+    .sort();
+}

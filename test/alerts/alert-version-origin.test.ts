@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { hashTokenSecret } from '../../src/policy/token-secret.ts';
 import { ADD_TEST, SECRET, secrets, startTestNode, TAXII, type TestNode } from '../taxii/taxii-test-kit.ts';
-import { ipIndicator } from './alert-test-kit.ts';
+import { ipIndicator, postObservedAddress } from './alert-test-kit.ts';
 
 // A newer version of an indicator in another collection suppresses the matched version's alerts only
 // when it provably has the same origin (the store's record: a verified signer, a home original, the
@@ -36,13 +36,8 @@ describe('a newer version by another origin, whatever created_by_ref it claims',
   });
   after(() => node.close());
 
-  const alertsOn = async (ip: string): Promise<string[]> => {
-    const at = '2026-11-02T00:00:00.000Z';
-    const r = await node.app.inject({ method: 'POST', url: '/api/observations', headers: { authorization: `Bearer ${secrets.admin}`, 'content-type': 'application/x-ndjson', accept: 'application/json' },
-      payload: JSON.stringify({ type: 'observed-data', first_observed: at, last_observed: at, objects: { '0': { type: 'ipv4-addr', value: ip } } }) });
-    assert.equal(r.statusCode, 200, r.body);
-    return r.json<{ alerts: { indicator_name: string }[] }>().alerts.map((a) => a.indicator_name);
-  };
+  const alertsOn = async (ip: string): Promise<string[]> =>
+    (await postObservedAddress<{ indicator_name: string }>(node, { authorization: `Bearer ${secrets.admin}` }, ip, '2026-11-02T00:00:00.000Z')).map((alert) => alert.indicator_name);
 
   it('a partner copying the genuine created_by_ref hides nothing from the administrator', async () => {
     assert.deepEqual(await alertsOn('198.51.100.90'), ['Genuine feed indicator']);

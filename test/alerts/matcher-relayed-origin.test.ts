@@ -15,7 +15,7 @@ import { hashTokenSecret } from '../../src/policy/token-secret.ts';
 import type { ArrivedObject, FederationStore } from '../../src/store/federation-store.ts';
 import type { StixObject } from '../../src/stix/types.ts';
 import { HIGH_VALUE, SECRET, secrets, startTestNode, TAXII, type TestNode } from '../taxii/taxii-test-kit.ts';
-import { ipIndicator } from './alert-test-kit.ts';
+import { ipIndicator, postObservedAddress } from './alert-test-kit.ts';
 
 const MEMBER = 'identity--a0000000-0000-4000-8000-0000000000a7';
 const RELAY = 'identity--b0000000-0000-4000-8000-0000000000b7';
@@ -81,13 +81,8 @@ describe('a relayed version and a newer one, for the matcher', () => {
   });
   after(() => node.close());
 
-  const alertsOn = async (ip: string): Promise<string[]> => {
-    const at = '2026-11-02T00:00:00.000Z';
-    const r = await node.app.inject({ method: 'POST', url: '/api/observations', headers: { authorization: `Bearer ${secrets.admin}`, 'content-type': 'application/x-ndjson', accept: 'application/json' },
-      payload: JSON.stringify({ type: 'observed-data', first_observed: at, last_observed: at, objects: { '0': { type: 'ipv4-addr', value: ip } } }) });
-    assert.equal(r.statusCode, 200, r.body);
-    return r.json<{ alerts: { indicator_name: string }[] }>().alerts.map((a) => a.indicator_name);
-  };
+  const alertsOn = async (ip: string): Promise<string[]> =>
+    (await postObservedAddress<{ indicator_name: string }>(node, { authorization: `Bearer ${secrets.admin}` }, ip, '2026-11-02T00:00:00.000Z')).map((alert) => alert.indicator_name);
 
   it('a relay that stripped the member\'s signature silences nothing with a version of its own', async () => {
     assert.deepEqual(await alertsOn('198.51.100.70'), ['Member, signature stripped by the relay']);
