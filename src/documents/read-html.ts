@@ -317,18 +317,26 @@ class HtmlText {
     }
   }
 
+  /**
+   * Skips `node` (an element, or a text in a closed <details>), nothing of which is shown whatever it
+   * says of itself, and counts its text for the warning; `css` says what hid an element.
+   */
+  private skipHidden(node: Node, css?: Visibility): null {
+    const hidden = this.visible ? hiddenText(node) : { chars: 0, sample: '' };
+    if (hidden.chars > 0) {
+      this.hiddenElements += 1;
+      if (css?.bySheet === true) this.hiddenBySheet += 1;
+      if (css?.byGuess === true) this.hiddenByGuess += 1;
+      this.hiddenChars += hidden.chars;
+      if (this.hiddenSample.trim() === '') this.hiddenSample = hidden.sample;
+    }
+    return null;
+  }
+
   /** Handles the start of `node`; returns what to do after its children, or null to skip them. */
   private enter(node: Node): (() => void) | null {
     if (node.nodeName === '#text' && 'value' in node) {
-      if (inClosedDetails(node)) {
-        const n = this.visible ? node.value.replace(/\s+/g, '').length : 0;
-        if (n > 0) {
-          this.hiddenElements += 1;
-          this.hiddenChars += n;
-          if (this.hiddenSample.trim() === '') this.hiddenSample = ` ${node.value}`;
-        }
-        return null;
-      }
+      if (inClosedDetails(node)) return this.skipHidden(node);
       const loc = node.sourceCodeLocation;
       this.text(node.value, loc?.startOffset, loc?.endOffset);
       return null;
@@ -337,18 +345,7 @@ class HtmlText {
     if (SKIP.has(node.tagName)) return null;
     const css = this.styles.visibility(node);
     const rendering = render(this.rendering, node.tagName, css);
-    if (notDisplayed(node, css) || rendering === 'unseen' || inClosedDetails(node)) {
-      // Nothing inside is shown, whatever it says of itself.
-      const hidden = this.visible ? hiddenText(node) : { chars: 0, sample: '' };
-      if (hidden.chars > 0) {
-        this.hiddenElements += 1;
-        if (css.bySheet) this.hiddenBySheet += 1;
-        if (css.byGuess) this.hiddenByGuess += 1;
-        this.hiddenChars += hidden.chars;
-        if (this.hiddenSample.trim() === '') this.hiddenSample = hidden.sample;
-      }
-      return null;
-    }
+    if (notDisplayed(node, css) || rendering === 'unseen' || inClosedDetails(node)) return this.skipHidden(node, css);
     if (css.visibility === undefined && rendering === this.rendering) return this.enterElement(node);
     // visibility, font size, colour and text-indent are inherited, and a descendant may set them
     // right again (a browser shows that).
