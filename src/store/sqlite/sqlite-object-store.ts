@@ -127,6 +127,13 @@ export const EVIDENCE_REFERRER_SQL = `SELECT ov.object_id, ov.type, ov.version, 
   ORDER BY r.date_added
   LIMIT 1`;
 
+/**
+ * The key of the home sightings collection (bootstrap-node.ts metaKeys.homeSightingsCollection): the
+ * one collection whose evidence is indexed (insertEvidenceRefs) and answered (evidenceReferrersOf).
+ * One text for both, so that they cannot come to mean different collections.
+ */
+const HOME_SIGHTINGS_KEY_SQL = "SELECT c.key FROM node_meta m JOIN collections c ON c.id = m.value WHERE m.key = 'home_sightings_collection'";
+
 /** The page cache a store opens with (128 MiB), and the least an import sizes it down to. */
 const LARGEST_CACHE_KIB = 131_072;
 const SMALLEST_IMPORT_CACHE_KIB = 16_384;
@@ -467,14 +474,11 @@ export class SqliteObjectStore implements ObjectStore {
         `INSERT OR IGNORE INTO evidence_refs (collection_key, ref_id, date_added)
            SELECT @collectionKey, j.value, @dateAdded FROM object_versions ov,
              json_each(ov.json, CASE ov.type WHEN 'sighting' THEN '$.observed_data_refs' ELSE '$.object_refs' END) j
-           WHERE @collectionKey = (
-               SELECT c.key FROM node_meta m JOIN collections c ON c.id = m.value WHERE m.key = 'home_sightings_collection')
+           WHERE @collectionKey = (${HOME_SIGHTINGS_KEY_SQL})
              AND ov.vid = @vid AND j.type = 'text'`,
       ),
       // The collection insertEvidenceRefs indexes, for evidenceReferrersOf to answer of it alone.
-      selectHomeSightingsKey: prepare(
-        "SELECT c.key FROM node_meta m JOIN collections c ON c.id = m.value WHERE m.key = 'home_sightings_collection'",
-      ).pluck(),
+      selectHomeSightingsKey: prepare(HOME_SIGHTINGS_KEY_SQL).pluck(),
       selectEntry: prepare('SELECT 1 FROM entries WHERE vid = ? AND collection_key = ?'),
       updateEntryFlags: prepare(
         'UPDATE entries SET is_latest = ?, is_first = ? WHERE collection_key = ? AND date_added = ?',
