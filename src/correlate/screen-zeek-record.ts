@@ -269,19 +269,19 @@ const urlShape = '"url""type""value"';
  * no port (the builder drops it). Exported for the test that holds it to the SCOs made.
  */
 export function scoShapesOf(kind: 'conn' | 'dns' | 'http', fields: ZeekFields): string[] {
-  const src = fields.field('id.orig_h');
-  const dst = fields.field('id.resp_h');
+  const src = addressShapeOf(fields.field('id.orig_h'));
+  const dst = addressShapeOf(fields.field('id.resp_h'));
   let traffic = trafficShape;
-  if (isAddress(src)) traffic += '"src_ref"';
-  if (isAddress(dst)) traffic += '"dst_ref"';
+  if (src !== undefined) traffic += '"src_ref"';
+  if (dst !== undefined) traffic += '"dst_ref"';
   if (fields.field('id.orig_p') !== undefined) traffic += '"src_port"';
   if (fields.field('id.resp_p') !== undefined) traffic += '"dst_port"';
   const shapes = [traffic];
   const add = (shape: string | undefined): void => {
     if (shape !== undefined && !shapes.includes(shape)) shapes.push(shape);
   };
-  add(addressShapeOf(src));
-  add(addressShapeOf(dst));
+  add(src);
+  add(dst);
   if (kind === 'dns') {
     const query = fields.field('query');
     if (typeof query === 'string' && query !== '') {
@@ -327,5 +327,5 @@ function withoutTrailingDot(text: string): string {
 
 /** Whether the field makes an ipv4-addr or ipv6-addr (ScoBuilder.ip), so that the record has a traffic. */
 function isAddress(value: unknown): boolean {
-  return typeof value === 'string' && value !== '' && (parseIpv4(value) !== null || (value.includes(':') && parseIpv6(value) !== null));
+  return addressShapeOf(value) !== undefined;
 }
