@@ -12,6 +12,7 @@ import type { ObjectStore, RecallNotice } from '../store/object-store.ts';
 import { weaknessDisclosures } from './weakness-disclosures.ts';
 import { metaKeys } from '../bootstrap-node.ts';
 import { SIGHTING_EVIDENCE_PROPERTY } from '../correlate/sighting-objects.ts';
+import { ownKeysAsPinned } from '../federation/node-key-lifecycle.ts';
 
 /**
  * What people do with circles — create, invite, propose terms, accept, leave, end, promote — for
@@ -591,7 +592,7 @@ export async function circleView(deps: CircleDeps, viewer: CircleActor, circleId
   const shown = new Set(members.map((member) => member.organisationId));
   const acceptances = state.acceptances.filter((acceptance) => shown.has(acceptance.organisationId));
   const ownKeys = shown.has(deps.homeOrganisationId)
-    ? (await deps.store.listNodeKeys()).map((key) => ({ organisationId: deps.homeOrganisationId, keyId: key.keyId, publicKey: key.publicKey, validFrom: key.validFrom, validUntil: key.validUntil }))
+    ? ownKeysAsPinned(await deps.store.listNodeKeys(), deps.homeOrganisationId)
     : [];
   const pinned = (await deps.store.listPinnedKeys()).filter((key) => shown.has(key.organisationId) && key.organisationId !== deps.homeOrganisationId);
   return {

@@ -7,7 +7,7 @@ import type { ObjectStore } from '../store/object-store.ts';
 import { decidePullPage, type PullBasis } from './decide-pull-page.ts';
 import { loadPageHistory, loadSenderStanding } from './load-arrival-context.ts';
 import { createKeyDirectory, type PinnedKey } from './node-key.ts';
-import { endRotatedKeys } from './node-key-lifecycle.ts';
+import { endRotatedKeys, ownKeysAsPinned } from './node-key-lifecycle.ts';
 import type { QuarantineReason } from './decide-arrival.ts';
 import { decidePeerKeys, type KeyToPin, type KeyWindowEnd, type PeerNodeIdentity } from './peer-input.ts';
 
@@ -82,7 +82,7 @@ export async function importSignedBundle(deps: SignedImportDeps, request: Signed
     validFrom: key.validFrom,
     validUntil: key.validUntil,
   });
-  const own = (await store.listNodeKeys()).map((key) => toPinned({ ...key, organisationId: deps.homeOrganisationId }));
+  const own = ownKeysAsPinned(await store.listNodeKeys(), deps.homeOrganisationId);
   const basis: PullBasis = {
     peer: standing.peer,
     terms: standing.terms,

@@ -15,6 +15,7 @@ import type { ArrivalPeer } from './decide-arrival.ts';
 import { arrivingIdOf, type PageHistory, type PullBasis } from './decide-pull-page.ts';
 import { PEER_CLOCK_SKEW_MS } from './sync-timing.ts';
 import { createKeyDirectory, type KeyDirectory, type PinnedKey } from './node-key.ts';
+import { ownKeysAsPinned } from './node-key-lifecycle.ts';
 
 export type ArrivalStore = Pick<ObjectStore, 'getCircle' | 'getAgreementState' | 'getMeta' | 'listPinnedKeys' | 'listNodeKeys' | 'arrivalHistoryOf' | 'markingDefinitions' | 'listEntries'>;
 
@@ -143,6 +144,6 @@ export async function loadKeyDirectory(store: Pick<ObjectStore, 'listPinnedKeys'
     validUntil: key.validUntil,
   });
   const pinned: PinnedKey[] = (await store.listPinnedKeys()).map((key) => ({ organisationId: key.organisationId, ...window(key) }));
-  const own: PinnedKey[] = homeOrganisationId === undefined ? [] : (await store.listNodeKeys()).map((key) => ({ organisationId: homeOrganisationId, ...window(key) }));
+  const own: PinnedKey[] = homeOrganisationId === undefined ? [] : ownKeysAsPinned(await store.listNodeKeys(), homeOrganisationId);
   return createKeyDirectory([...own, ...pinned]);
 }

@@ -4,7 +4,7 @@
 // organisation rotated out. Store I/O only; the time is passed in.
 import { EntenteError } from '../errors/entente-error.ts';
 import type { FederationStore, NodeKeyRecord, PinnedKeyRecord } from '../store/federation-store.ts';
-import { createNodeKeyPair, fingerprintOf, instantOf, isOrganisationId, keyIdOf, parsePrivateKey, parsePublicKey } from './node-key.ts';
+import { createNodeKeyPair, fingerprintOf, instantOf, isOrganisationId, keyIdOf, parsePrivateKey, parsePublicKey, type PinnedKey } from './node-key.ts';
 import { currentNodeKey } from './node-signer.ts';
 import { decideRotatedKeyEnds, type KeyWindowEnd, type PeerNodeIdentity } from './peer-input.ts';
 import { signMessage, type SignedMessage } from './signed-message.ts';
@@ -108,6 +108,14 @@ export interface PublicNodeKey {
   readonly rotationStatement: string | undefined;
   /** Valid at the instant asked about. */
   readonly current: boolean;
+}
+
+/**
+ * The node's own keys as keys pinned for its home organisation, retired ones included: what checks a
+ * signature this node made (its own versions coming back, a signed file it exported, an audit anchor).
+ */
+export function ownKeysAsPinned(keys: readonly NodeKeyRecord[], homeOrganisationId: string): PinnedKey[] {
+  return keys.map((key) => ({ organisationId: homeOrganisationId, keyId: key.keyId, publicKey: key.publicKey, validFrom: key.validFrom, validUntil: key.validUntil }));
 }
 
 export function toPublicNodeKeys(keys: readonly NodeKeyRecord[], at: Date): PublicNodeKey[] {

@@ -7,6 +7,7 @@ import { AUDIT_READ_ENTRIES, isFlashAuditEntry, releasesIn, verifyChain } from '
 import { anchoredHead, checkAuditAnchor, makeAuditAnchor, readAuditAnchor, type AuditAnchor } from '../../audit/audit-anchor.ts';
 import { auditBroken as broken, walkAuditChain } from '../../audit/walk-audit-chain.ts';
 import { createKeyDirectory } from '../../federation/node-key.ts';
+import { ownKeysAsPinned } from '../../federation/node-key-lifecycle.ts';
 import { createNodeSignerProvider } from '../../federation/node-signer.ts';
 
 /** An anchor file as its keeper gave it; ENT_AUDIT_ANCHOR_INVALID naming the file and the problem. */
@@ -49,9 +50,7 @@ export function auditCommand(io: CliIo): Command {
       const anchors = (options.anchor ?? []).map((path) => ({ path, anchor: readAnchorFile(path) }));
       await withNode(io, options, async (node) => {
         const home = node.identity.homeOrganisation.id;
-        const ownKeys = createKeyDirectory(
-          (await node.store.listNodeKeys()).map((key) => ({ organisationId: home, keyId: key.keyId, publicKey: key.publicKey, validFrom: key.validFrom, validUntil: key.validUntil })),
-        );
+        const ownKeys = createKeyDirectory(ownKeysAsPinned(await node.store.listNodeKeys(), home));
         const wanted = new Set(anchors.map(({ anchor }) => anchoredHead(anchor).seq));
         const hashes = new Map<number, string>();
         const walked = await walkAuditChain(node.store, (record) => {
