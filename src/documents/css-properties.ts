@@ -222,7 +222,7 @@ export function clipsAll(property: 'clip' | 'clipPath', value: string): boolean 
 }
 
 /** What a transform does to the element: scaled to nothing, or moved off the screen to the left or top. */
-export function transformHides(value: string): boolean {
+function transformHides(value: string): boolean {
   for (const m of value.matchAll(/(scale|scalex|scaley|scale3d|translate|translatex|translatey|translate3d|matrix)\(([^()]*)\)/g)) {
     const args = (m[2] ?? '').split(/\s*,\s*|\s+/).filter((a) => a !== '');
     const fn = m[1] ?? '';
@@ -258,7 +258,7 @@ function matrixHides(args: readonly string[]): boolean {
 }
 
 /** The standalone scale and translate properties as the transform function they apply. */
-export function asTransform(property: 'transform' | 'scale' | 'translate', value: string): string {
+function asTransform(property: 'transform' | 'scale' | 'translate', value: string): string {
   return property === 'transform' || value === 'none' ? value : `${property}(${words(value).join(',')})`;
 }
 

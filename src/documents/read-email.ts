@@ -64,7 +64,7 @@ export function delimiterLines(bytes: Uint8Array, max: number): number {
  * attachments must not carry 64 times as much chrome to be checked. A page past the budget is kept
  * cut (truncated, between words), or dropped once no word of it fits.
  */
-export function addChrome(into: PageChrome[], pieces: readonly PageChrome[] | undefined): void {
+function addChrome(into: PageChrome[], pieces: readonly PageChrome[] | undefined): void {
   for (const piece of pieces ?? []) {
     const room = MAX_CHROME_CHARS - into.reduce((n, p) => n + p.text.length, 0);
     if (room <= 0) return;
