@@ -104,7 +104,8 @@ const HAS_INVISIBLE = new RegExp(`[${INVISIBLE_CLASS}]`, 'u');
 const BLANK_RE = new RegExp(`[${BLANK_CLASS}]`, 'gu');
 const HAS_BLANK = new RegExp(`[${BLANK_CLASS}]`, 'u');
 // What the warning names: either kind.
-const HAS_UNSEEN = new RegExp(`[${INVISIBLE_CLASS}${BLANK_CLASS}]`, 'u');
+const UNSEEN_CLASS = `${INVISIBLE_CLASS}${BLANK_CLASS}`;
+const HAS_UNSEEN = new RegExp(`[${UNSEEN_CLASS}]`, 'u');
 
 export interface StrippedText {
   /** The text without its invisible characters, its blanks (Hangul fillers) spaces: extraction runs on it. */
@@ -180,8 +181,8 @@ export function stripInvisible(original: string): StrippedText {
 // words with a soft hyphen, "Infor\u00admation", do not).
 const INDICATOR_LIKE = /[.:/\\@0-9]/;
 const WORD_RE = /\S+/g;
-const EDGES_RE = new RegExp(`^[${INVISIBLE_CLASS}${BLANK_CLASS}]+|[${INVISIBLE_CLASS}${BLANK_CLASS}]+$`, 'gu');
-const UNSEEN_RE = new RegExp(`[${INVISIBLE_CLASS}${BLANK_CLASS}]`, 'gu');
+const EDGES_RE = new RegExp(`^[${UNSEEN_CLASS}]+|[${UNSEEN_CLASS}]+$`, 'gu');
+const UNSEEN_RE = new RegExp(`[${UNSEEN_CLASS}]`, 'gu');
 // A keycap emoji ("1️⃣"): a digit, # or *, U+FE0F, U+20E3, the sequence Unicode's emoji data lists for
 // it. Its U+FE0F only asks for the emoji glyph of a keycap the reader sees either way, so the warning
 // leaves it out; it is still removed, and still flags a value whose span holds it. Only this exact
