@@ -366,7 +366,7 @@ function answerClientError(
   context.log.info({ reqId: requestId, remote: socket.remoteAddress, limit_ms: limitMs, url: inBody ? current.request.url : undefined }, inBody ? 'request body too slow: connection closed' : 'request headers too slow: connection closed');
   if (writable) {
     const body = JSON.stringify(toTaxiiErrorBody(refusal, requestId));
-    const media = inBody && current.request.url.startsWith('/taxii2/') ? TAXII_MEDIA_TYPE : 'application/json; charset=utf-8';
+    const media = inBody && answersInTaxii(current.request) ? TAXII_MEDIA_TYPE : 'application/json; charset=utf-8';
     socket.write(`HTTP/1.1 408 Request Timeout\r\nContent-Type: ${media}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nConnection: close\r\n\r\n${body}`);
   }
   socket.destroy(error);
@@ -374,8 +374,13 @@ function answerClientError(
 
 const AUTH_CHALLENGES = ['Bearer realm="entente"', 'Basic realm="entente", charset="UTF-8"'];
 
+/** Whether an error answer to `request` is a TAXII one (its media type), whoever writes it: a route or the connection's error handler. */
+function answersInTaxii(request: FastifyRequest): boolean {
+  return request.routeOptions.config.media === 'taxii' || request.url.startsWith('/taxii2/');
+}
+
 function sendError(request: FastifyRequest, reply: FastifyReply, error: EntenteError): FastifyReply {
-  const taxii = request.routeOptions.config.media === 'taxii' || request.url.startsWith('/taxii2/');
+  const taxii = answersInTaxii(request);
   if (error.status === 401) reply.header('www-authenticate', AUTH_CHALLENGES);
   const body = JSON.stringify(toTaxiiErrorBody(error, request.id));
   reply.header('x-request-id', request.id);
