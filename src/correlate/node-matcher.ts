@@ -45,7 +45,6 @@
 // collection), so a version no collection holds stops matching and an older one still held matches again.
 import { openIndicatorSources, type IndicatorSources } from '../federation/load-source-reputation.ts';
 import { canReadCollection, canWriteCollection, type Recipient } from '../policy/recipient.ts';
-import type { TlpLevel } from '../policy/tlp.ts';
 import { ingest } from '../store/ingest.ts';
 import type { ObjectStore, StoredEntry } from '../store/object-store.ts';
 import { validateForIngest } from '../store/validate-for-ingest.ts';
@@ -61,7 +60,7 @@ import { compareVersions } from '../store/compare-versions.ts';
 import { lineageCreatorOf, readOrigins } from './version-origin.ts';
 import { createObservationReader } from './read-observations.ts';
 import { homeWrittenIn } from './home-written.ts';
-import { circleCollectionsOf, placeHomeSighting } from './home-sighting-placement.ts';
+import { placeHomeSighting } from './home-sighting-placement.ts';
 import { homeSightingsCollectionOf } from '../bootstrap-node.ts';
 import { shareSightingsBack, type SharedSighting, type SightingToShare } from './share-sightings.ts';
 import { definitionsWanted, SIGHTING_EVIDENCE_PROPERTY, sightingObjects, sightingWithFinalCounts, strictestCircleDefault, type SightingBundle } from './sighting-objects.ts';
@@ -401,7 +400,9 @@ export class NodeMatcher {
     const compiled = this.#compiled;
     if (compiled === undefined) throw new Error('the node matcher was not started');
     // Read for each batch: a circle created over a collection since takes no more home sightings there.
-    const circleCollections = await circleCollectionsOf(this.#deps.store);
+    // Each circle's collection, and its default TLP that the sightings are marked at least at, from one read.
+    const circleDefaults = new Map((await this.#deps.store.listCircles()).map((circle) => [circle.collectionId, circle.defaultTlp] as const));
+    const circleCollections: ReadonlySet<string> = new Set(circleDefaults.keys());
     const homeSightings = await homeSightingsCollectionOf(this.#deps.store);
     const summary = emptySummary();
     const now = (): string => this.#deps.clock().toISOString();
@@ -437,7 +438,6 @@ export class NodeMatcher {
     // (every collection holding that key holds the one content). A version no collection holds any
     // more stores no sighting (#publish): it is built marked TLP:RED all the same.
     // Nor below the default TLP of a circle holding it: unmarked, the indicator stands at it there.
-    const circleDefaults = opened.length === 0 ? new Map<string, TlpLevel>() : new Map((await this.#deps.store.listCircles()).map((circle) => [circle.collectionId, circle.defaultTlp] as const));
     const holdings = opened.map(({ alert, version }) => (version === undefined ? [] : [...(held.get(alert.indicatorId) ?? [])].filter(([, latest]) => latest.version === version)));
     // The definitions of their markings that are not official TLP ids: a TLP definition of its own says its level.
     const wanted = definitionsWanted(holdings.map((holding) => holding[0]?.[1].object));
