@@ -16,7 +16,7 @@ import { IndicatorLoader, type LoadedIndicators } from '../../correlate/load-ind
 import { emptySummary, matchInput, type MatchSummary } from '../../correlate/match-input.ts';
 import { createObservationReader, logFormats, type LogFormat } from '../../correlate/read-observations.ts';
 import { shareSightingsBack } from '../../correlate/share-sightings.ts';
-import { circleCollectionsOf, placeHomeSighting } from '../../correlate/home-sighting-placement.ts';
+import { placeHomeSighting } from '../../correlate/home-sighting-placement.ts';
 import { definitionsWanted, sightingObjects, strictestCircleDefault, type SightingContext } from '../../correlate/sighting-objects.ts';
 
 interface MatchOptions extends NodeLocationOptions {
@@ -180,14 +180,16 @@ export function matchCommand(io: CliIo): Command {
           };
           // Where each goes: read for each batch, since a version may be superseded, deleted or recalled,
           // and a circle created over a collection, while following.
-          const circleCollections = await circleCollectionsOf(node.store);
+          // Each circle's collection and default TLP, from one read of the circles.
+          const circleDefaults = new Map((await node.store.listCircles()).map((circle) => [circle.collectionId, circle.defaultTlp] as const));
+          const circleCollections: ReadonlySet<string> = new Set(circleDefaults.keys());
           const homeSightings = await homeSightingsCollectionOf(node.store);
           const latest = await node.store.latestEntriesByCollection([...new Set(closed.map((alert) => alert.indicatorId))]);
           // The version that matched, as stored: its sighting and observed-data carry its markings (never
           // below them: a sighting of a TLP:RED indicator is TLP:RED). Not held any more: stored nowhere.
           // Nor below the default TLP of a circle holding it: unmarked, the indicator stands at it there.
-          const circleDefaults = new Map((await node.store.listCircles()).map((circle) => [circle.collectionId, circle.defaultTlp] as const));
-          const matchedIndicator = (alert: Alert): Pick<SightingContext, 'indicator' | 'indicatorDefaultTlp'> => {
+          // `holding`: the collections whose latest version of it is the one that matched.
+          const matchedIndicator = (alert: Alert): Pick<SightingContext, 'indicator' | 'indicatorDefaultTlp'> & { holding: string[] } => {
             const version = matchedVersions.get(alert.key);
             let indicator: Record<string, unknown> | undefined;
             const holding: string[] = [];
@@ -197,23 +199,18 @@ export function matchCommand(io: CliIo): Command {
               indicator ??= JSON.parse(entry.json) as Record<string, unknown>;
               holding.push(collectionId);
             }
-            return { indicator, indicatorDefaultTlp: strictestCircleDefault(holding, circleDefaults) };
+            return { indicator, indicatorDefaultTlp: strictestCircleDefault(holding, circleDefaults), holding };
           };
           const matched = closed.map((alert) => matchedIndicator(alert));
           // The definitions of their markings that are not official TLP ids: a TLP definition of its own says its level.
           const wanted = definitionsWanted(matched.map(({ indicator }) => indicator));
           const markingDefinitions = wanted.length === 0 ? undefined : await node.store.markingDefinitions(wanted);
           // An SCO the validator refuses (a log's odd domain name…) is left out of the observed-data.
-          const made = closed.map((alert, index) =>
-            sightingObjects(alert, { homeOrganisationId: home, now, randomUuid: randomUUID, ...matched[index], markingDefinitions }, (sco) => !refuse(sco)),
-          );
-          const placements = closed.map((alert) => {
-            const version = matchedVersions.get(alert.key);
-            const holding: string[] = [];
-            for (const [collectionId, entries] of latest) {
-              const entry = entries.get(alert.indicatorId);
-              if (version !== undefined && entry?.type === 'indicator' && entry.version === version) holding.push(collectionId);
-            }
+          const made = closed.map((alert, index) => {
+            const { indicator, indicatorDefaultTlp } = matched[index] ?? {};
+            return sightingObjects(alert, { homeOrganisationId: home, now, randomUuid: randomUUID, indicator, indicatorDefaultTlp, markingDefinitions }, (sco) => !refuse(sco));
+          });
+          const placements = matched.map(({ holding }) => {
             // The operator writes every collection: a version held by circles alone goes into the home sightings collection.
             const placed = placeHomeSighting(holding, circleCollections, undefined, homeSightings);
             return sightingsCollection === undefined ? placed : { ...placed, storeIn: placed.storeIn.filter((id) => id === sightingsCollection) };
