@@ -148,13 +148,15 @@ export function expand(name: string, value: string): [Property, string][] {
       const size = global ? value : fontSize(value);
       return size === undefined ? [] : [['fontSize', size]];
     }
-    case 'background':
+    case 'background': {
+      const colour = global ? value : backgroundColour(value);
       return [
-        ['background', global ? value : backgroundColour(value)],
+        ['background', colour],
         ['backgroundClip', global ? value : words(value).includes('text') ? 'text' : 'border-box'],
         // The shorthand sets the image too (to none when it names none).
-        ['backgroundImage', global ? value : backgroundColour(value) === 'image' ? 'image' : 'none'],
+        ['backgroundImage', global ? value : colour === 'image' ? 'image' : 'none'],
       ];
+    }
     case 'inset': {
       const [top = value, right = top, , left = right] = global ? [] : words(value);
       return [['top', top], ['right', right], ['left', left]];
