@@ -3,7 +3,8 @@
 import { EntenteError } from '../errors/entente-error.ts';
 import type { AuditRecord, AuditStore } from '../store/object-store.ts';
 import type { AuditHead } from './audit-anchor.ts';
-import { AUDIT_READ_ENTRIES, GENESIS_HASH, verifyChain } from './audit-chain.ts';
+import { GENESIS_HASH, verifyChain } from './audit-chain.ts';
+import { auditRecords } from './read-audit-log.ts';
 
 /** ENT_AUDIT_BROKEN naming the first entry that does not verify. */
 export function auditBroken(seq: number, reason: string): EntenteError {
@@ -23,17 +24,12 @@ export interface WalkedChain {
 export async function walkAuditChain(store: Pick<AuditStore, 'readAudit'>, visit?: (record: AuditRecord) => void): Promise<WalkedChain> {
   let head: AuditHead = { seq: 0, hash: GENESIS_HASH };
   let entries = 0;
-  for (;;) {
-    const records = await store.readAudit({ afterSeq: head.seq, limit: AUDIT_READ_ENTRIES });
-    const verified = verifyChain(
-      records.map((record) => record.chained),
-      head.hash,
-    );
-    if (!verified.ok) throw auditBroken(records[verified.error.index]?.seq ?? 0, verified.error.reason);
-    for (const record of records) visit?.(record);
-    entries += records.length;
-    const last = records.at(-1);
-    if (last !== undefined) head = { seq: last.seq, hash: verified.value.lastHash };
-    if (last === undefined || records.length < AUDIT_READ_ENTRIES) return { head, entries };
+  for await (const record of auditRecords(store)) {
+    const verified = verifyChain([record.chained], head.hash);
+    if (!verified.ok) throw auditBroken(record.seq, verified.error.reason);
+    visit?.(record);
+    entries += 1;
+    head = { seq: record.seq, hash: verified.value.lastHash };
   }
+  return { head, entries };
 }

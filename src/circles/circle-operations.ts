@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
-import { AUDIT_READ_ENTRIES, releasesIn } from '../audit/audit-chain.ts';
+import { releasesIn } from '../audit/audit-chain.ts';
+import { auditRecords } from '../audit/read-audit-log.ts';
 import { EntenteError } from '../errors/entente-error.ts';
 import { bindingAgreement, parseAgreement, type Agreement, type AgreementState } from '../policy/agreement.ts';
 import { aggregateWeaknesses, type WeaknessTotals } from '../policy/aggregate-weaknesses.ts';
@@ -476,23 +477,15 @@ export async function queueRecallsFor(
     const recallAll = binding.kind === 'bound' && binding.agreement.terms.endRule === 'recall';
     const seen = new Set<string>();
     const notices: RecallNotice[] = [];
-    let afterSeq = 0;
-    for (;;) {
-      // AUDIT_READ_ENTRIES at a time, as every reader of the log: an entry may list up to 500 releases.
-      const records = await deps.store.readAudit({ recipientOrganisationId: organisationId, circleId: circle.id, afterSeq, limit: AUDIT_READ_ENTRIES });
-      for (const { chained } of records) {
-        // A flash sent names no object version to recall (releasesIn gives none).
-        for (const release of releasesIn(chained.entry)) {
-          const key = `${release.objectId}\u0000${release.objectModified}`;
-          if (release.decision === 'withhold' || seen.has(key)) continue;
-          if (!recallAll && (release.agreementVersion === undefined || !recalling.has(release.agreementVersion))) continue;
-          seen.add(key);
-          notices.push({ circleId: circle.id, organisationId, objectId: release.objectId, version: release.objectModified, reason, queuedAt: queuedAt.toISOString() });
-        }
+    for await (const { chained } of auditRecords(deps.store, { recipientOrganisationId: organisationId, circleId: circle.id })) {
+      // A flash sent names no object version to recall (releasesIn gives none).
+      for (const release of releasesIn(chained.entry)) {
+        const key = `${release.objectId}\u0000${release.objectModified}`;
+        if (release.decision === 'withhold' || seen.has(key)) continue;
+        if (!recallAll && (release.agreementVersion === undefined || !recalling.has(release.agreementVersion))) continue;
+        seen.add(key);
+        notices.push({ circleId: circle.id, organisationId, objectId: release.objectId, version: release.objectModified, reason, queuedAt: queuedAt.toISOString() });
       }
-      const last = records.at(-1);
-      if (last === undefined || records.length < AUDIT_READ_ENTRIES) break;
-      afterSeq = last.seq;
     }
     queued += await deps.store.queueRecalls(notices);
   }

@@ -4,14 +4,13 @@
 // recall notice for the versions it received. The write paths are left as they are: the running
 // node's recall sender reads what each collection gained since it last looked (a keyset cursor kept
 // in node_meta per collection), as the alert matcher does for observed-data.
-import { AUDIT_READ_ENTRIES, releasesIn, type AuditEntry } from '../audit/audit-chain.ts';
+import { releasesIn, type AuditEntry } from '../audit/audit-chain.ts';
+import { auditRecords } from '../audit/read-audit-log.ts';
 import { versionKey, type ObjectStore, type RecallNotice } from '../store/object-store.ts';
 
 export const REVOCATION_REASON = 'revoked by its creator';
 // Examining an entry in the store costs well under a microsecond; only the revoked ones are read.
 const SCAN_WINDOW = 10_000;
-// Entries read at a time: a page entry lists up to 500 releases (AUDIT_READ_ENTRIES).
-const AUDIT_PAGE = AUDIT_READ_ENTRIES;
 
 function cursorKey(collectionId: string): string {
   return `recall-revocations-after:${collectionId}`;
@@ -101,14 +100,7 @@ export async function queueRevocationRecalls(deps: RevocationDeps): Promise<numb
       queuedAt,
     });
   };
-  let afterSeq = 0;
-  for (;;) {
-    const records = await deps.store.readAudit({ afterSeq, limit: AUDIT_PAGE });
-    // A flash sent names no object version to recall (releasesIn gives none).
-    for (const record of records) for (const release of releasesIn(record.chained.entry)) add(release);
-    const last = records.at(-1);
-    if (last === undefined || records.length < AUDIT_PAGE) break;
-    afterSeq = last.seq;
-  }
+  // A flash sent names no object version to recall (releasesIn gives none).
+  for await (const record of auditRecords(deps.store)) for (const release of releasesIn(record.chained.entry)) add(release);
   return notices.size === 0 ? 0 : deps.store.queueRecalls([...notices.values()]);
 }

@@ -3,7 +3,8 @@ import { Command } from 'commander';
 import type { CliIo, NodeLocationOptions } from '../cli-context.ts';
 import { parseTimeOption, withNode, writeLine } from '../cli-context.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
-import { AUDIT_READ_ENTRIES, isFlashAuditEntry, releasesIn, verifyChain } from '../../audit/audit-chain.ts';
+import { isFlashAuditEntry, releasesIn, verifyChain } from '../../audit/audit-chain.ts';
+import { auditRecords } from '../../audit/read-audit-log.ts';
 import { anchoredHead, checkAuditAnchor, makeAuditAnchor, readAuditAnchor, type AuditAnchor } from '../../audit/audit-anchor.ts';
 import { auditBroken as broken, walkAuditChain } from '../../audit/walk-audit-chain.ts';
 import { createKeyDirectory } from '../../federation/node-key.ts';
@@ -139,47 +140,39 @@ export function auditCommand(io: CliIo): Command {
         if (options.circle !== undefined && (await node.store.getCircle(options.circle)) === undefined) {
           throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `--circle: no circle ${options.circle.slice(0, 120)}`);
         }
-        let afterSeq = 0;
         const versions = new Set<string>();
         let releases = 0;
         let flashes = 0;
         if (options.json !== true) writeLine(io.stdout, ['AT', 'CIRCLE', 'AGREEMENT', 'DECISION', 'OBJECT', 'VERSION', 'REDACTED'].join('\t'));
-        for (;;) {
-          const records = await node.store.readAudit({
-            recipientOrganisationId: options.org,
-            ...(options.circle === undefined ? {} : { circleId: options.circle }),
-            ...(from === undefined ? {} : { from }),
-            ...(to === undefined ? {} : { to }),
-            afterSeq,
-            limit: AUDIT_READ_ENTRIES,
-          });
-          for (const { seq, chained } of records) {
-            // Each line is checked against its own hash: a tampered entry is never reported as received.
-            const own = verifyChain([chained], chained.previousHash);
-            if (!own.ok) throw broken(seq, own.error.reason);
-            const entry = chained.entry;
-            if (isFlashAuditEntry(entry)) {
-              // A flash names no object version: its id, and whether the indicator it names was withheld from this copy.
-              flashes += 1;
-              const withheld = entry.indicatorId !== undefined && !entry.indicatorNamed;
-              if (options.json === true) writeLine(io.stdout, JSON.stringify({ seq, item: 0, ...entry }));
-              else writeLine(io.stdout, [entry.at, entry.circleId, `v${entry.agreementVersion ?? '-'}`, 'flash', entry.flashId, '-', withheld ? 'indicator_id' : '-'].join('\t'));
-              continue;
-            }
-            // A page's entry is one line per version it released, as single releases are; its lines share
-            // the entry's seq, so each also says where in the entry it is (releasesIn keeps their order).
-            for (const [item, release] of releasesIn(entry).entries()) {
-              releases += 1;
-              versions.add(`${release.objectId} ${release.objectModified}`);
-              if (options.json === true) writeLine(io.stdout, JSON.stringify({ seq, item, ...release }));
-              else {
-                writeLine(io.stdout, [release.at, release.circleId, `v${release.agreementVersion ?? '-'}`, release.decision, release.objectId, release.objectModified, (release.redactedFields ?? []).join(',') || '-'].join('\t'));
-              }
+        const query = {
+          recipientOrganisationId: options.org,
+          ...(options.circle === undefined ? {} : { circleId: options.circle }),
+          ...(from === undefined ? {} : { from }),
+          ...(to === undefined ? {} : { to }),
+        };
+        for await (const { seq, chained } of auditRecords(node.store, query)) {
+          // Each line is checked against its own hash: a tampered entry is never reported as received.
+          const own = verifyChain([chained], chained.previousHash);
+          if (!own.ok) throw broken(seq, own.error.reason);
+          const entry = chained.entry;
+          if (isFlashAuditEntry(entry)) {
+            // A flash names no object version: its id, and whether the indicator it names was withheld from this copy.
+            flashes += 1;
+            const withheld = entry.indicatorId !== undefined && !entry.indicatorNamed;
+            if (options.json === true) writeLine(io.stdout, JSON.stringify({ seq, item: 0, ...entry }));
+            else writeLine(io.stdout, [entry.at, entry.circleId, `v${entry.agreementVersion ?? '-'}`, 'flash', entry.flashId, '-', withheld ? 'indicator_id' : '-'].join('\t'));
+            continue;
+          }
+          // A page's entry is one line per version it released, as single releases are; its lines share
+          // the entry's seq, so each also says where in the entry it is (releasesIn keeps their order).
+          for (const [item, release] of releasesIn(entry).entries()) {
+            releases += 1;
+            versions.add(`${release.objectId} ${release.objectModified}`);
+            if (options.json === true) writeLine(io.stdout, JSON.stringify({ seq, item, ...release }));
+            else {
+              writeLine(io.stdout, [release.at, release.circleId, `v${release.agreementVersion ?? '-'}`, release.decision, release.objectId, release.objectModified, (release.redactedFields ?? []).join(',') || '-'].join('\t'));
             }
           }
-          const last = records.at(-1);
-          if (last === undefined || records.length < AUDIT_READ_ENTRIES) break;
-          afterSeq = last.seq;
         }
         io.stderr.write(`${options.org} received ${versions.size} object versions in ${releases} releases${flashes === 0 ? '' : ` and ${flashes} flash message${flashes === 1 ? '' : 's'}`}\n`);
       });
