@@ -576,18 +576,10 @@ export class BulkMatcher {
       this.sourceGroups.set(source, group);
       if (group >= this.groupLeft.length) {
         const size = this.groupLeft.length * 2;
-        const left = new Int32Array(size);
-        left.set(this.groupLeft);
-        this.groupLeft = left;
-        const steps = new Float64Array(size);
-        steps.set(this.groupSteps);
-        this.groupSteps = steps;
-        const hits = new Int32Array(size);
-        hits.set(this.groupHits);
-        this.groupHits = hits;
-        const hitRounds = new Uint32Array(size);
-        hitRounds.set(this.groupHitRound);
-        this.groupHitRound = hitRounds;
+        this.groupLeft = grown(this.groupLeft, size);
+        this.groupSteps = grown(this.groupSteps, size);
+        this.groupHits = grown(this.groupHits, size);
+        this.groupHitRound = grown(this.groupHitRound, size);
       }
     }
     return group;
@@ -1175,21 +1167,11 @@ export class BulkMatcher {
 
   private grow(): void {
     this.capacity *= 2;
-    const words = new Uint32Array(this.capacity * 4);
-    words.set(this.uuidWords);
-    this.uuidWords = words;
-    const confidences = new Int16Array(this.capacity);
-    confidences.set(this.confidences);
-    this.confidences = confidences;
-    const alive = new Uint8Array(this.capacity);
-    alive.set(this.alive);
-    this.alive = alive;
-    const hitRound = new Uint32Array(this.capacity);
-    hitRound.set(this.hitRound);
-    this.hitRound = hitRound;
-    const slotGroups = new Uint16Array(this.capacity);
-    slotGroups.set(this.slotGroups);
-    this.slotGroups = slotGroups;
+    this.uuidWords = grown(this.uuidWords, this.capacity * 4);
+    this.confidences = grown(this.confidences, this.capacity);
+    this.alive = grown(this.alive, this.capacity);
+    this.hitRound = grown(this.hitRound, this.capacity);
+    this.slotGroups = grown(this.slotGroups, this.capacity);
   }
 
   private idOf(slot: number): string {
@@ -1236,6 +1218,16 @@ function testsIn(node: ComparisonExpression): number {
  */
 function quotedRequiredTexts(anchor: Extract<Anchor, { kind: 'substring' }>): string[] {
   return anchor.required.map(({ text, atStart, atEnd }) => `${atStart ? '"' : ''}${text}${atEnd ? '"' : ''}`);
+}
+
+/** The typed arrays the matcher keeps per slot or per group, grown by `grown`. */
+type GrowableArray = Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array | Float64Array;
+
+/** A copy of the array of `length` elements: its own first, zeros after. */
+function grown<A extends GrowableArray>(array: A, length: number): A {
+  const longer = new (array.constructor as new (length: number) => A)(length);
+  longer.set(array);
+  return longer;
 }
 
 /** The dotted quad of an address key (parseIpv4's number). */
