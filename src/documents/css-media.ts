@@ -90,7 +90,7 @@ const FLIP: Readonly<Record<string, '>=' | '>' | '<=' | '<' | '='>> = { '>=': '<
 /** One parenthesised condition's inside: a feature, a range, or a nested condition. */
 function feature(inside: string): Truth {
   const text = inside.trim();
-  if (text.startsWith('(') || /^not\s*\(/.test(text)) return condition(text);
+  if (text.startsWith('(') || /^not\s*\(/.test(text)) return condition(text, mediaTerm);
   const colon = text.indexOf(':');
   if (colon >= 0) {
     const name = text.slice(0, colon).trim();
@@ -135,18 +135,25 @@ function feature(inside: string): Truth {
   return /^[a-z-]+$/.test(text) ? 'maybe' : 'never';
 }
 
-/** A condition: `(…)`, `not (…)`, or conditions joined by `and` or by `or`. */
-function condition(text: string): Truth {
+/**
+ * A condition: terms (`term` reads one: `(…)`, and @supports's `selector(…)`), `not` a condition, or
+ * conditions joined by `and` or by `or`. Media queries and @supports share this grammar.
+ */
+function condition(text: string, term: (text: string) => Truth): Truth {
   const ors = splitTop(text, /\s+or\s+/y);
   if (ors === undefined) return 'never';
-  if (ors.length > 1) return or(ors.map(condition));
+  if (ors.length > 1) return or(ors.map((t) => condition(t, term)));
   const ands = splitTop(text, /\s+and\s+/y);
   if (ands === undefined) return 'never';
-  if (ands.length > 1) return and(ands.map(condition));
+  if (ands.length > 1) return and(ands.map((t) => condition(t, term)));
   const negated = /^not\s+([\s\S]*)$/.exec(text);
-  if (negated !== null) return not(condition(negated[1] ?? ''));
-  if (text.startsWith('(') && text.endsWith(')')) return feature(text.slice(1, -1));
-  return 'never';
+  if (negated !== null) return not(condition(negated[1] ?? '', term));
+  return term(text);
+}
+
+/** A media condition's term: a parenthesised feature, range or nested condition. */
+function mediaTerm(text: string): Truth {
+  return text.startsWith('(') && text.endsWith(')') ? feature(text.slice(1, -1)) : 'never';
 }
 
 const SCREEN_TYPES = new Set(['all', 'screen']);
@@ -158,16 +165,16 @@ function query(text: string): Truth {
   if (m !== null && m[2] !== 'not' && m[2] !== 'only') {
     const type = m[2] ?? '';
     const typeTruth: Truth = SCREEN_TYPES.has(type) ? 'always' : OTHER_TYPES.has(type) ? 'never' : 'never';
-    const whole = m[3] === undefined ? typeTruth : and([typeTruth, condition(m[3])]);
+    const whole = m[3] === undefined ? typeTruth : and([typeTruth, condition(m[3], mediaTerm)]);
     return m[1] === 'not' ? not(whole) : whole;
   }
-  return condition(text);
+  return condition(text, mediaTerm);
 }
 
 /** One `(…)` of an @supports condition: a declaration, or selector(…). */
 function supportsTest(inside: string): Truth {
   const text = inside.trim();
-  if (text.startsWith('(') || /^not\s*\(/.test(text)) return supportsCondition(text);
+  if (text.startsWith('(') || /^not\s*\(/.test(text)) return condition(text, supportsTerm);
   const colon = text.indexOf(':');
   if (colon < 0) return 'maybe';
   const name = text.slice(0, colon).trim();
@@ -179,16 +186,8 @@ function supportsTest(inside: string): Truth {
   return set.every(([p, v]) => valid(p, v)) ? 'always' : 'never';
 }
 
-/** An @supports condition: `(…)`, `not (…)`, `selector(…)`, or conditions joined by `and` or `or`. */
-function supportsCondition(text: string): Truth {
-  const ors = splitTop(text, /\s+or\s+/y);
-  if (ors === undefined) return 'never';
-  if (ors.length > 1) return or(ors.map(supportsCondition));
-  const ands = splitTop(text, /\s+and\s+/y);
-  if (ands === undefined) return 'never';
-  if (ands.length > 1) return and(ands.map(supportsCondition));
-  const negated = /^not\s+([\s\S]*)$/.exec(text);
-  if (negated !== null) return not(supportsCondition(negated[1] ?? ''));
+/** An @supports condition's term: `(…)` (a declaration or a nested condition), or `selector(…)`. */
+function supportsTerm(text: string): Truth {
   const selector = /^selector\(([\s\S]*)\)$/.exec(text);
   if (selector !== null) return parseSelector(selector[1] ?? '') !== undefined ? 'always' : 'maybe';
   if (text.startsWith('(') && text.endsWith(')')) return supportsTest(text.slice(1, -1));
@@ -200,10 +199,10 @@ function supportsCondition(text: string): Truth {
  * tests is one of the properties css-properties.ts reads, with a value valid there (a property it
  * does not know may or may not be supported).
  */
-export function supportsAlwaysHolds(condition: string): boolean {
-  const text = condition.trim().toLowerCase().replace(/\s+/g, ' ');
+export function supportsAlwaysHolds(supports: string): boolean {
+  const text = supports.trim().toLowerCase().replace(/\s+/g, ' ');
   if (text === '' || text.length > MAX_QUERY_CHARS) return false;
-  return supportsCondition(text) === 'always';
+  return condition(text, supportsTerm) === 'always';
 }
 
 /**
