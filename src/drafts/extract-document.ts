@@ -95,7 +95,7 @@ export function chromeWarning(chrome: PageChrome, data: Pick<ExtractData, 'tlds'
     if (label !== undefined) labels.add(label);
   }
   // In the order the page has them, as the labels are.
-  const order = chrome.kinds.map((k) => k.label).filter((l, i, all) => labels.has(l) && all.indexOf(l) === i);
+  const order = [...new Set(chrome.kinds.map((k) => k.label))].filter((l) => labels.has(l));
   // Without a host of the site's own (the page's, or the analyst's --publisher), its links to itself
   // (vendor.com, press@vendor.com) are counted too: fewer of them named, and the analyst told why.
   const known = publishers.length > 0;
