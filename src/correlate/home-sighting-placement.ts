@@ -17,7 +17,6 @@
 // goes there only when the caller may write one of those circles' collections (always for the node
 // itself and the operator's `entente match`): a token could otherwise store there a sighting it could
 // store nowhere beside the indicator, as a collection it may only read.
-import type { ObjectStore } from '../store/object-store.ts';
 
 export interface HomeSightingPlacement {
   /** The collections holding the matched version as their latest and carrying no circle: where its readers read the indicator. */
@@ -58,9 +57,4 @@ export function placeHomeSighting(
     sharesSomewhere,
     inHomeSightings,
   };
-}
-
-/** The collections carrying a circle now. */
-export async function circleCollectionsOf(store: ObjectStore): Promise<ReadonlySet<string>> {
-  return new Set((await store.listCircles()).map((circle) => circle.collectionId));
 }

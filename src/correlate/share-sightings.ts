@@ -23,11 +23,9 @@ import type { Circle } from '../policy/circle.ts';
 import { ingest } from '../store/ingest.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
-import { addMarkingRefs } from '../stix/add-marking-refs.ts';
-import { tlpOfMarkingRef } from '../policy/tlp.ts';
 import { shippedCatalogueIdsOrNone } from '../release/public-catalogue.ts';
 import { latestEntriesIn } from '../store/latest-in-collection.ts';
-import { circleSightingObjects, evidenceTypesOf, type SightingBundle } from './sighting-objects.ts';
+import { circleSightingObjects, definitionsWanted, evidenceTypesOf, type SightingBundle } from './sighting-objects.ts';
 import { parsePattern } from '../pattern/parse-pattern.ts';
 import { catchAllReason } from '../pattern/catch-all.ts';
 
@@ -216,9 +214,7 @@ async function latestIndicator(store: ObjectStore, collectionId: string, indicat
  * marking the release gate cannot read there.
  */
 async function definitionsIn(store: ObjectStore, collectionId: string, indicator: Record<string, unknown>): Promise<Map<string, JsonObject>> {
-  const refs = new Set<string>();
-  addMarkingRefs(indicator, refs);
-  const wanted = [...refs].filter((ref) => tlpOfMarkingRef(ref) === undefined);
+  const wanted = definitionsWanted([indicator]);
   if (wanted.length === 0) return new Map();
   const found = await store.markingDefinitions(wanted);
   const catalogue = shippedCatalogueIdsOrNone();
