@@ -32,7 +32,7 @@ import { MAX_STYLESHEET_CHARS, PageStyles } from './html-stylesheet.ts';
 import type { Visibility } from './html-stylesheet.ts';
 import { PAGE, render } from './css-hiding.ts';
 import type { Rendering } from './css-hiding.ts';
-import { BLANK_CLASS, INVISIBLE_CLASS, invisibleInWords, isInvisible, shown } from '../extract/invisible.ts';
+import { invisibleInWords, isInvisible, renderedText, shown } from '../extract/invisible.ts';
 
 type Node = DefaultTreeAdapterMap['node'];
 type Element = DefaultTreeAdapterMap['element'];
@@ -53,16 +53,6 @@ const BLOCK = new Set([
   'tbody', 'thead', 'tfoot', 'ul', 'caption', 'center',
 ]);
 const PARAGRAPH = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'table', 'pre', 'blockquote', 'ul', 'ol', 'figure']);
-// Invisible characters (Unicode's default-ignorable ones: zero-width, soft hyphen, tag characters,
-// bidi controls...) that sites insert to break long tokens, or to defeat extractors: a browser
-// shows them as nothing, so the text has none. The set is the extractor's, which removes them from
-// every other kind of document (invisible.ts). Some are astral (tag characters), hence the u flag,
-// which the class requires.
-const INVISIBLE = new RegExp(`[${INVISIBLE_CLASS}]`, 'gu');
-// Hangul fillers: default-ignorable, but a browser draws them as a blank (invisible.ts), so they
-// part the words on either side as a space does. One unit for one: no offset moves.
-const BLANK = new RegExp(`[${BLANK_CLASS}]`, 'gu');
-
 // Elements a browser's own style sheet does not display (unless the author's styles set a display);
 // parse5 reads the text of <noframes> and <noembed> as text, so a page could hide a value in them.
 const NOT_DISPLAYED = new Set(['noframes', 'noembed', 'datalist', 'rp', 'title', 'area', 'base', 'link', 'meta', 'param']);
@@ -234,7 +224,12 @@ class HtmlText {
       this.invisibleWords += invisible.count;
       this.invisibleSamples.push(...invisible.words);
     }
-    const clean = value.replace(INVISIBLE, '').replace(BLANK, ' ');
+    // Invisible characters (Unicode's default-ignorable ones: zero-width, soft hyphen, tag
+    // characters, bidi controls...) that sites insert to break long tokens, or to defeat extractors:
+    // a browser shows them as nothing, so the text has none; Hangul fillers it draws as a blank, so
+    // they part the words on either side as a space does. The extractor's own sets and rule, which
+    // it applies to every other kind of document (invisible.ts).
+    const clean = renderedText(value);
     const where = start === undefined || end === undefined ? {} : { sourceStart: start, sourceEnd: end };
     // The node's source is its text verbatim (no entities): offsets can be exact.
     const verbatim = start !== undefined && end !== undefined && end - start === value.length ? start : undefined;

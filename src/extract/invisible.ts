@@ -129,6 +129,14 @@ const UNCHANGED = (text: string): StrippedText => ({
 });
 
 /**
+ * `text` as a renderer shows it: without its invisible characters, its blanks (Hangul fillers) as
+ * spaces. stripInvisible's text, without the map back (the HTML reader keeps its own, read-html.ts).
+ */
+export function renderedText(text: string): string {
+  return text.replace(INVISIBLE_RE, '').replace(BLANK_RE, ' ');
+}
+
+/**
  * `text` without its invisible characters and with its blanks as spaces (a space for a space: no
  * offset moves), with the map back to `text`'s offsets.
  */
