@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ensureHomeSightingsCollection, ensureNodeInitialised, findCollection, homeSightingsCollectionAlias, metaKeys } from './bootstrap-node.ts';
 import { openSqliteObjectStore } from './store/sqlite/sqlite-object-store.ts';
@@ -71,26 +74,35 @@ describe('ensureNodeInitialised', () => {
     }
   });
 
-  it('takes the home sightings collection another process made while this one was making its own', async () => {
-    const store = openSqliteObjectStore({ path: ':memory:' });
-    try {
-      await ensureNodeInitialised(store, inputs);
-      const theirs = await store.getMeta(metaKeys.homeSightingsCollection);
-      // This process read no meta key and found the alias free, then lost the race for the alias.
-      let looked = false;
-      let listed = false;
-      const racing = {
-        getMeta: async (key: string) => (key === metaKeys.homeSightingsCollection && !looked ? ((looked = true), undefined) : await store.getMeta(key)),
-        listCollections: async () => (listed ? await store.listCollections() : ((listed = true), [])),
-        getCollection: store.getCollection.bind(store),
-        createCollection: store.createCollection.bind(store),
-        setMeta: store.setMeta.bind(store),
-      } as unknown as typeof store;
-      const taken = await ensureHomeSightingsCollection(racing, inputs);
-      assert.equal(taken.id, theirs);
-      assert.equal((await store.listCollections()).length, 2);
-    } finally {
-      await store.close();
-    }
-  });
+  // Two processes first-starting one older data directory (`entente start` beside an `entente import`,
+  // or `start --workers`): each read the key, found no collection, and made and recorded its own, the
+  // second overwriting the first's key and leaving its collection an orphan that partners' sightings
+  // may already have gone to.
+  for (const operatorsCollection of [undefined, { id: 'ops', alias: homeSightingsCollectionAlias, title: "The SOC's own" }]) {
+    const when = operatorsCollection === undefined ? 'its alias free' : 'its alias taken by an operator\'s collection';
+    it(`gives two processes first-starting one older data directory the same home sightings collection, and makes no other (${when})`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'entente-bootstrap-'));
+      const path = join(dir, 'store.db');
+      const older = openSqliteObjectStore({ path });
+      await older.setMeta(metaKeys.homeOrganisation, JSON.stringify({ type: 'identity', spec_version: '2.1', id: 'identity--0a000000-0000-4000-8000-000000000001', name: 'Old' }));
+      await older.createCollection({ id: 'old-default', alias: 'default', title: 'Old default' }, inputs.now);
+      await older.setMeta(metaKeys.defaultCollection, 'old-default');
+      if (operatorsCollection !== undefined) await older.createCollection(operatorsCollection, inputs.now);
+      await older.close();
+      const first = openSqliteObjectStore({ path });
+      const second = openSqliteObjectStore({ path });
+      try {
+        const [mine, theirs] = await Promise.all([ensureHomeSightingsCollection(first, inputs), ensureHomeSightingsCollection(second, inputs)]);
+        assert.equal(mine.id, theirs.id);
+        assert.equal(await first.getMeta(metaKeys.homeSightingsCollection), mine.id);
+        assert.equal((await first.listCollections()).length, operatorsCollection === undefined ? 2 : 3, 'the default collection, the home sightings collection and no orphan');
+        assert.equal(mine.alias, operatorsCollection === undefined ? homeSightingsCollectionAlias : undefined);
+        assert.equal((await ensureNodeInitialised(second, inputs)).homeSightingsCollection.id, mine.id, 'and the same one at the next start');
+      } finally {
+        await first.close();
+        await second.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });

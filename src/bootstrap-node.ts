@@ -122,33 +122,20 @@ export async function ensureHomeSightingsCollection(
   store: ObjectStore,
   inputs: Pick<BootstrapInputs, 'orgName' | 'now' | 'randomUuid'>,
 ): Promise<CollectionRecord> {
-  const id = await store.getMeta(metaKeys.homeSightingsCollection);
-  const held = id === undefined ? undefined : await store.getCollection(id);
-  if (held !== undefined) return held;
-  const aliasTaken = (await findCollection(store, homeSightingsCollectionAlias)) !== undefined;
-  let created: CollectionRecord;
-  try {
-    created = await store.createCollection(
-      {
-        id: inputs.randomUuid(),
-        ...(aliasTaken ? {} : { alias: homeSightingsCollectionAlias }),
-        title: `${inputs.orgName} — home sightings`,
-        description:
-          'Created by the node. Holds the sightings, with their evidence, of matches on indicators that only circles\' collections hold. ' +
-          'Never shared, carries no circle; read only by tokens an administrator grants it explicitly.',
-      },
-      inputs.now,
-    );
-  } catch (error) {
-    // Another process opening the same older data directory made it first (the alias is taken now):
-    // its collection is the node's.
-    const madeMeanwhile = await store.getMeta(metaKeys.homeSightingsCollection);
-    const theirs = madeMeanwhile === undefined ? undefined : await store.getCollection(madeMeanwhile);
-    if (theirs !== undefined) return theirs;
-    throw error;
-  }
-  await store.setMeta(metaKeys.homeSightingsCollection, created.id);
-  return created;
+  // One transaction reads the key and makes the collection under it: two processes first-starting an
+  // older data directory at once each made and recorded one of their own when these were separate steps.
+  return store.recordedCollection(
+    metaKeys.homeSightingsCollection,
+    {
+      id: inputs.randomUuid(),
+      alias: homeSightingsCollectionAlias,
+      title: `${inputs.orgName} — home sightings`,
+      description:
+        'Created by the node. Holds the sightings, with their evidence, of matches on indicators that only circles\' collections hold. ' +
+        'Never shared, carries no circle; read only by tokens an administrator grants it explicitly.',
+    },
+    inputs.now,
+  );
 }
 
 /**

@@ -204,6 +204,13 @@ export interface NewCollection {
 export interface CollectionStore {
   /** Throws EntenteError ENT_COLLECTION_EXISTS when its id or alias is already some collection's id or alias (ids and aliases are one namespace). */
   createCollection(input: NewCollection, now: Date): Promise<CollectionRecord>;
+  /**
+   * The collection whose id the node meta key `metaKey` holds. When the key names none that exists,
+   * creates `input` (without its alias if some collection already answers to that name) and records
+   * its id under the key, in one write transaction: processes starting on one data directory at once
+   * all end with the same collection, and no other is made.
+   */
+  recordedCollection(metaKey: string, input: NewCollection, now: Date): Promise<CollectionRecord>;
   getCollection(id: string): Promise<CollectionRecord | undefined>;
   listCollections(): Promise<CollectionRecord[]>;
 }

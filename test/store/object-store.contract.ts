@@ -78,6 +78,23 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
         assert.equal(gamma.alias, 'g');
       });
 
+      it('makes a recorded collection once, under its meta key, and hands back the recorded one afterwards', async () => {
+        const made = await store.recordedCollection('contract.kept', { id: 'kept', alias: 'k', title: 'Kept' }, now);
+        assert.equal(made.alias, 'k');
+        assert.equal(await store.getMeta('contract.kept'), 'kept');
+        const again = await store.recordedCollection('contract.kept', { id: 'other', alias: 'o', title: 'Other' }, now);
+        assert.deepEqual(again, made, 'the recorded collection, and no new one');
+        assert.deepEqual((await store.listCollections()).map((collection) => collection.id), ['alpha', 'beta', 'kept']);
+        // A name another collection answers to is left out rather than refused: the key must name one.
+        const unnamed = await store.recordedCollection('contract.unnamed', { id: 'unnamed', alias: 'b', title: 'Unnamed' }, now);
+        assert.equal(unnamed.alias, undefined);
+        assert.equal(await store.getMeta('contract.unnamed'), 'unnamed');
+        // A key naming a collection that is gone is recorded afresh.
+        await store.setMeta('contract.gone', 'never-made');
+        assert.equal((await store.recordedCollection('contract.gone', { id: 'fresh', title: 'Fresh' }, now)).id, 'fresh');
+        assert.equal(await store.getMeta('contract.gone'), 'fresh');
+      });
+
       it('refuses objects for a collection that does not exist', async () => {
         await assertRejectsWith(store.addObjects('nope', [indicator(1)]), 'ENT_COLLECTION_NOT_FOUND');
       });

@@ -579,42 +579,62 @@ export class SqliteObjectStore implements ObjectStore {
   // ---- Collections ----
 
   async createCollection(input: NewCollection, now: Date): Promise<CollectionRecord> {
-    return this.#guard(() => {
-      const createdAt = now.toISOString();
-      try {
-        // Ids and aliases are one namespace: lookups by name (findCollection, token grants,
-        // --collection) try ids before aliases, so a collection whose id is another's alias would take
-        // that name over — `home-sightings`, `default` — and one whose alias is another's id would never
-        // be found by it. The unique constraints see each column alone; this sees across them, checked
-        // and inserted in one write transaction so that another process cannot slip in between.
-        this.#db.transaction(() => {
-          this.#refuseTakenName(input.id, 'id', input.id);
-          if (input.alias !== undefined) this.#refuseTakenName(input.alias, 'alias', input.id);
-          this.#sql.insertCollection.run(input.id, input.title, input.description ?? null, input.alias ?? null, createdAt);
-        }).immediate();
-      } catch (error) {
-        if (isConstraintViolation(error)) {
-          const aliasTaken = input.alias !== undefined && messageOf(error).includes('collections.alias');
-          throw new EntenteError(
-            'ENT_COLLECTION_EXISTS',
-            aliasTaken
-              ? `A collection with alias "${input.alias ?? ''}" already exists`
-              : `A collection with id "${input.id}" already exists`,
-            { collectionId: input.id },
-            { cause: error },
-          );
-        }
-        throw error;
+    return this.#guard(() => this.#createCollectionNow(input, now));
+  }
+
+  /** createCollection's work, in a transaction of its own or nested in the caller's (a savepoint). */
+  #createCollectionNow(input: NewCollection, now: Date): CollectionRecord {
+    const createdAt = now.toISOString();
+    try {
+      // Ids and aliases are one namespace: lookups by name (findCollection, token grants,
+      // --collection) try ids before aliases, so a collection whose id is another's alias would take
+      // that name over — `home-sightings`, `default` — and one whose alias is another's id would never
+      // be found by it. The unique constraints see each column alone; this sees across them, checked
+      // and inserted in one write transaction so that another process cannot slip in between.
+      this.#db.transaction(() => {
+        this.#refuseTakenName(input.id, 'id', input.id);
+        if (input.alias !== undefined) this.#refuseTakenName(input.alias, 'alias', input.id);
+        this.#sql.insertCollection.run(input.id, input.title, input.description ?? null, input.alias ?? null, createdAt);
+      }).immediate();
+    } catch (error) {
+      if (isConstraintViolation(error)) {
+        const aliasTaken = input.alias !== undefined && messageOf(error).includes('collections.alias');
+        throw new EntenteError(
+          'ENT_COLLECTION_EXISTS',
+          aliasTaken
+            ? `A collection with alias "${input.alias ?? ''}" already exists`
+            : `A collection with id "${input.id}" already exists`,
+          { collectionId: input.id },
+          { cause: error },
+        );
       }
-      return {
-        id: input.id,
-        title: input.title,
-        description: input.description,
-        alias: input.alias,
-        mediaTypes: [STIX_MEDIA_TYPE],
-        createdAt,
-      };
-    });
+      throw error;
+    }
+    return {
+      id: input.id,
+      title: input.title,
+      description: input.description,
+      alias: input.alias,
+      mediaTypes: [STIX_MEDIA_TYPE],
+      createdAt,
+    };
+  }
+
+  async recordedCollection(metaKey: string, input: NewCollection, now: Date): Promise<CollectionRecord> {
+    return this.#guard(() =>
+      // Immediate: the read of the key and the write of a new collection under it are one step for
+      // every process, so a second one finds the first's collection instead of making its own.
+      this.#db.transaction((): CollectionRecord => {
+        const recorded = (this.#sql.selectMeta.get(metaKey) as { value: string } | undefined)?.value;
+        const held = recorded === undefined ? undefined : (this.#sql.selectCollection.get(recorded) as CollectionRow | undefined);
+        if (held !== undefined) return toCollectionRecord(held);
+        const { alias, ...unnamed } = input;
+        const aliasFree = alias !== undefined && this.#sql.selectCollectionNamed.get(alias, alias) === undefined;
+        const made = this.#createCollectionNow(aliasFree ? input : unnamed, now);
+        this.#sql.upsertMeta.run(metaKey, made.id);
+        return made;
+      }).immediate(),
+    );
   }
 
   /** Throws ENT_COLLECTION_EXISTS when `name`, the new collection's id or alias, is some collection's id or alias. */
