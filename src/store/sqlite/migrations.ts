@@ -501,4 +501,31 @@ export const migrations: readonly string[] = [
   CREATE INDEX audit_by_recipient_seq ON audit_log (recipient_organisation_id, seq);
   DROP INDEX audit_by_recipient;
   `,
+  /* 18: where in the log each recipient's entries of each hour lie */ `
+  -- A --from/--to window read one recipient's entries from their first to their last, whatever the
+  -- window: (recipient, seq) knows nothing of \`at\`. \`at\` cannot bound seq by itself: the writer
+  -- stamps it before its append waits for the lock, so two processes' entries may land out of time
+  -- order, and clocks step back. Here each (recipient, hour of \`at\`) has the first and last seq of its
+  -- entries, so any window's entries lie between the first seq of its first hour and the last of its
+  -- last, whatever the order (SqliteCircleTables auditWindowBounds). One row per recipient and hour
+  -- rather than one per entry, as an index on (recipient, at) would be. The hour is the text prefix
+  -- of \`at\`: prefixes keep text order, the order the window is compared in. Derived from the log,
+  -- filled from it here and kept by the trigger below; the log itself stays append-only.
+  CREATE TABLE audit_hours (
+    recipient_organisation_id TEXT NOT NULL,
+    hour TEXT NOT NULL,
+    first_seq INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL,
+    PRIMARY KEY (recipient_organisation_id, hour)
+  ) WITHOUT ROWID;
+  INSERT INTO audit_hours (recipient_organisation_id, hour, first_seq, last_seq)
+    SELECT recipient_organisation_id, substr(at, 1, 13), min(seq), max(seq) FROM audit_log
+    GROUP BY recipient_organisation_id, substr(at, 1, 13);
+  CREATE TRIGGER audit_log_hours AFTER INSERT ON audit_log BEGIN
+    INSERT INTO audit_hours (recipient_organisation_id, hour, first_seq, last_seq)
+      VALUES (NEW.recipient_organisation_id, substr(NEW.at, 1, 13), NEW.seq, NEW.seq)
+      ON CONFLICT (recipient_organisation_id, hour)
+      DO UPDATE SET first_seq = min(first_seq, excluded.first_seq), last_seq = max(last_seq, excluded.last_seq);
+  END;
+  `,
 ];

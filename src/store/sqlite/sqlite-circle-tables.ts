@@ -31,16 +31,54 @@ interface RecallRow {
 
 const MAX_AUDIT_PAGE = 10_000;
 
+/** Hours of `at` as audit_hours keys them (migration 18): its first 13 characters, `YYYY-MM-DDTHH`. */
+const AUDIT_HOUR_LENGTH = 13;
+
+/**
+ * Where a --from/--to window's entries lie in the log: after the seq `after` gives and up to the seq
+ * `through` gives (scalar subqueries over audit_hours, migration 18), from the first seq of the
+ * window's first hour to the last seq of its last, for one recipient or for all. Sound however `at`
+ * runs against seq: an entry whose `at` is in [from, to) has an hour in [hour(from), hour(to)],
+ * since a prefix keeps text order, and its seq lies within its hour's first and last. NULL when no
+ * entry has such an hour: the window is empty. Undefined without a window.
+ */
+export function auditWindowBounds(query: Pick<AuditQuery, 'recipientOrganisationId' | 'from' | 'to'>): { after: string; through: string; params: string[] } | undefined {
+  if (query.from === undefined && query.to === undefined) return undefined;
+  const clauses: string[] = [];
+  const params: string[] = [];
+  if (query.recipientOrganisationId !== undefined) {
+    clauses.push('recipient_organisation_id = ?');
+    params.push(query.recipientOrganisationId);
+  }
+  if (query.from !== undefined) {
+    clauses.push('hour >= ?');
+    params.push(query.from.toISOString().slice(0, AUDIT_HOUR_LENGTH));
+  }
+  if (query.to !== undefined) {
+    clauses.push('hour <= ?');
+    params.push(query.to.toISOString().slice(0, AUDIT_HOUR_LENGTH));
+  }
+  const where = clauses.join(' AND ');
+  return { after: `SELECT min(first_seq) - 1 FROM audit_hours WHERE ${where}`, through: `SELECT max(last_seq) FROM audit_hours WHERE ${where}`, params };
+}
+
 /**
  * The statement readAudit runs (exported for the test that reads its query plan). Every read is in
  * log order from `afterSeq`: one recipient's rows through the index on (recipient, seq) (migration
  * 17), a seek that hands them over in order, so a page stops at its limit; the whole log is the
- * table itself. The circle and the time window are filters on that walk: through the old index on
- * (recipient, at) every page re-read and re-sorted what was left of the window.
+ * table itself. A --from/--to window also starts and stops that walk where its entries lie
+ * (auditWindowBounds): from `afterSeq` alone, every window read every entry of the recipient's before
+ * it, and every page of it all those after. The circle and the time window stay filters on the walk.
  */
 export function auditReadStatement(query: AuditQuery): { sql: string; params: (string | number)[] } {
-  const clauses = ['seq > ?'];
-  const params: (string | number)[] = [query.afterSeq ?? 0];
+  const window = auditWindowBounds(query);
+  // One lower bound on seq, not two: SQLite seeks by one and only filters by the other.
+  const clauses = [window === undefined ? 'seq > ?' : `seq > max(?, (${window.after}))`];
+  const params: (string | number)[] = [query.afterSeq ?? 0, ...(window?.params ?? [])];
+  if (window !== undefined) {
+    clauses.push(`seq <= (${window.through})`);
+    params.push(...window.params);
+  }
   if (query.recipientOrganisationId !== undefined) {
     clauses.push('recipient_organisation_id = ?');
     params.push(query.recipientOrganisationId);
