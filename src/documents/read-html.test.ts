@@ -417,6 +417,21 @@ describe('reading HTML', () => {
     assert.equal(at('ware\\Run'), 'ware\\Run', 'in a code block too');
   });
 
+  it('keeps a joiner IDNA allows in a host name (a Persian ZWNJ) in the text and in its map, beside one it removes', () => {
+    // نرم‌افزار.ir: the ZWNJ between MEEM and ALEF is part of the name (invisible.ts, isKeptJoiner).
+    const name = '\u0646\u0631\u0645\u200c\u0627\u0641\u0632\u0627\u0631.ir';
+    const html = page(`<main><p>C2 at evil\u200b-c2.com and ${name} seen.</p></main>`);
+    const doc = readHtml(html);
+    const at = (s: string): string => {
+      const where = locateOffset(doc, doc.text.indexOf(s));
+      return html.slice(where?.sourceStart, (where?.sourceStart ?? 0) + s.length);
+    };
+    assert.ok(doc.text.includes(`evil-c2.com and ${name} seen.`), doc.text);
+    assert.equal(at(`-c2.com and ${name} seen.`), `-c2.com and ${name} seen.`);
+    assert.equal(at('\u0627\u0641\u0632\u0627\u0631.ir seen.'), '\u0627\u0641\u0632\u0627\u0631.ir seen.', 'the text after the joiner where it stands');
+    assert.deepEqual(doc.warnings.filter((w) => w.includes('<U+200C>')), []);
+  });
+
   it('maps text split by an astral invisible character (a tag, two UTF-16 units) back to its exact offsets, past an emoji', () => {
     const html = page('<main><p>\u{1f6a8} C2 at evil\u{e0041}-c2.com and 1\u180e85.220.101.4 \u{1f6a8} then 45.77.12.3.</p></main>');
     const doc = readHtml(html);

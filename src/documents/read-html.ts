@@ -32,7 +32,7 @@ import { MAX_STYLESHEET_CHARS, PageStyles } from './html-stylesheet.ts';
 import type { Visibility } from './html-stylesheet.ts';
 import { PAGE, render } from './css-hiding.ts';
 import type { Rendering } from './css-hiding.ts';
-import { invisibleInWords, isInvisible, renderedText, shown } from '../extract/invisible.ts';
+import { invisibleInWords, isInvisible, isKeptJoiner, renderedText, shown } from '../extract/invisible.ts';
 
 type Node = DefaultTreeAdapterMap['node'];
 type Element = DefaultTreeAdapterMap['element'];
@@ -274,7 +274,8 @@ class HtmlText {
     for (let v = 0; v < value.length && kept.length < at + piece.length; ) {
       const code = value.codePointAt(v) as number;
       const units = code > 0xffff ? 2 : 1;
-      if (!isInvisible(code)) for (let u = 0; u < units; u++) kept.push(v + u);
+      // A joiner renderedText kept (isKeptJoiner) is in the cleaned text: it is one of its units.
+      if (!isInvisible(code) || isKeptJoiner(value, v)) for (let u = 0; u < units; u++) kept.push(v + u);
       v += units;
     }
     let runStart = 0;

@@ -6,7 +6,7 @@
 import { domainToASCII } from 'node:url';
 import { parseIpv4, parseIpv6 } from '../stix/ip-address.ts';
 import { isBase58CheckAddress, isBech32Address } from './checksums.ts';
-import { BLANK_CLASS, INVISIBLE_CLASS } from './invisible.ts';
+import { BLANK_CLASS, INVISIBLE_CLASS_BUT_JOINERS, firstRemovedJoiner } from './invisible.ts';
 import { createLabelSet } from './label-set.ts';
 import type { LabelSet } from './label-set.ts';
 import { isAsciiLetter, isHexDigit, POSIX_ROOT_DIRECTORIES, FEATURE_AT, FEATURE_COLONS2, FEATURE_SEPARATORS5, FEATURE_DIGITS4, FEATURE_DOT_WORD, FEATURE_DOTS2, FEATURE_DOTS3 } from './scan-windows.ts';
@@ -124,8 +124,11 @@ export interface ExtractorRow {
 // ---------------------------------------------------------------------------------------------
 // Domains
 
+// A label may hold U+200C and U+200D inside it (never first or last): extraction keeps them only
+// where IDNA allows them (invisible.ts, isKeptJoiner), and there they are part of the name. They
+// are label characters for the look-around too, so a name is neither started nor ended at one.
 const DOMAIN_RE =
-  /(?<![\p{L}\p{N}\p{M}_@.-])(?:[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]{0,61}[\p{L}\p{N}\p{M}])?\.){1,30}(?:[xX][nN]--[a-zA-Z0-9-]{1,59}|\p{L}[\p{L}\p{M}]{1,62})(?![\p{L}\p{N}\p{M}_-]|\.[\p{L}\p{N}])/gu;
+  /(?<![\p{L}\p{N}\p{M}\u200c-\u200d_@.-])(?:[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}\u200c-\u200d-]{0,61}[\p{L}\p{N}\p{M}])?\.){1,30}(?:[xX][nN]--[a-zA-Z0-9-]{1,59}|\p{L}[\p{L}\p{M}\u200c-\u200d]{0,61}[\p{L}\p{M}])(?![\p{L}\p{N}\p{M}\u200c-\u200d_-]|\.[\p{L}\p{N}])/gu;
 
 // TLDs that are also common file extensions. A bare two-label name with one of these (setup.zip,
 // run.sh, notes.md) is reported as a file name and its domain reading is suppressed, unless the
@@ -160,6 +163,9 @@ export function checkDomain(raw: string, ctx: Pick<ExtractContext, 'tlds' | 'str
     if (len === 0 || len > 63 || value.charCodeAt(labelStart) === 45 || value.charCodeAt(i - 1) === 45) return null;
     labelStart = i + 1;
   }
+  // A joiner IDNA does not allow where it stands (extractObservables removed those; a caller of a
+  // row alone may not have): no host name holds it.
+  if ((value.includes('\u200c') || value.includes('\u200d')) && firstRemovedJoiner(value, 0, value.length) >= 0) return null;
   if (value.startsWith('xn--') || value.includes('.xn--')) {
     // Punycode must decode; a broken xn-- label is not a host name.
     if (domainToASCII(value) === '') return null;
@@ -310,7 +316,10 @@ const domainRow: ExtractorRow = {
 // astral characters (tags), which a class without it cannot hold whole. The scheme's case is spelled
 // out rather than left to the i flag, which with u also folds U+017F (ſ) into s and U+212A (Kelvin)
 // into k: "httpſ://" would have been proposed as a URL no client opens.
-const URL_STOP = `\\s<>"'\`\\\\{}|^\\u0000-\\u001f\\u007f-\\u009f${INVISIBLE_CLASS}${BLANK_CLASS}`;
+// The joiners are the exception: where IDNA allows them they are kept (invisible.ts) and are part of
+// the host, so the class lets them through, and build() ends the URL at any other (a class cannot
+// see their context, and a regex that could would cost every URL character a look-around).
+const URL_STOP = `\\s<>"'\`\\\\{}|^\\u0000-\\u001f\\u007f-\\u009f${INVISIBLE_CLASS_BUT_JOINERS}${BLANK_CLASS}`;
 const URL_RE = new RegExp(
   `\\b(?:[hH][tT][tT][pP][sS]?|[fF][tT][pP][sS]?|[sS][fF][tT][pP]):\\/\\/(?:\\[[0-9a-fA-F:.]{2,45}\\](?::\\d{1,5})?|[^/?#\\[\\]${URL_STOP}]{1,253})(?:[/?#][^${URL_STOP}]{0,4096})?`,
   'gu',
@@ -374,7 +383,8 @@ const urlRow: ExtractorRow = {
   types: ['url'],
   regex: URL_RE,
   build(m, ctx) {
-    const value = trimUrl(m[0]);
+    const joiner = m[0].includes('\u200c') || m[0].includes('\u200d') ? firstRemovedJoiner(ctx.text, m.index, m.index + m[0].length) : -1;
+    const value = trimUrl(joiner < 0 ? m[0] : m[0].slice(0, joiner - m.index));
     const host = urlHost(value);
     if (host === null || host === '') return null;
     const ok =
@@ -402,8 +412,9 @@ const urlRow: ExtractorRow = {
   },
 };
 
+// The host as DOMAIN_RE reads it, kept joiners included.
 const EMAIL_RE =
-  /(?<![\p{L}\p{N}._%+-])[\p{L}\p{N}._%+-]{1,64}@(?:[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]{0,61}[\p{L}\p{N}\p{M}])?\.){1,30}(?:[xX][nN]--[a-zA-Z0-9-]{1,59}|\p{L}[\p{L}\p{M}]{1,62})(?![\p{L}\p{N}\p{M}_-]|\.[\p{L}\p{N}])/gu;
+  /(?<![\p{L}\p{N}._%+-])[\p{L}\p{N}._%+-]{1,64}@(?:[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}\u200c-\u200d-]{0,61}[\p{L}\p{N}\p{M}])?\.){1,30}(?:[xX][nN]--[a-zA-Z0-9-]{1,59}|\p{L}[\p{L}\p{M}\u200c-\u200d]{0,61}[\p{L}\p{M}])(?![\p{L}\p{N}\p{M}\u200c-\u200d_-]|\.[\p{L}\p{N}])/gu;
 
 const EMAIL_ASCII_RE =
   /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,30}(?:[xX][nN]--[a-zA-Z0-9-]{1,59}|[A-Za-z]{2,63})(?![A-Za-z0-9_-]|\.[A-Za-z0-9])/g;

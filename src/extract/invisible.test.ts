@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { extractObservables } from './extract-observables.ts';
 import type { Observable } from './extract-observables.ts';
 import { loadExtractData } from './load-extract-data.ts';
-import { BLANK_CHARACTERS, INVISIBLE_CHARACTERS, INVISIBLE_CLASS, invisibleInWords, isInvisible, shown, stripInvisible } from './invisible.ts';
+import { domainToASCII } from 'node:url';
+import { BLANK_CHARACTERS, INVISIBLE_CHARACTERS, INVISIBLE_CLASS, invisibleInWords, isInvisible, isKeptJoiner, shown, stripInvisible } from './invisible.ts';
+import { VIRAMA_RANGES } from './joining-data.ts';
 import { EXTRACTORS } from './extractors.ts';
 import { readDocument } from '../documents/read-document.ts';
 import { invisibleWarning } from '../documents/document-text.ts';
@@ -248,14 +250,128 @@ test('one set, used everywhere: the class matches exactly the characters, and th
   assert.throws(() => new RegExp(`[${INVISIBLE_CLASS}]`), SyntaxError);
   // A caller of the URL row alone (no stripping first) gets the URL the reader sees end there, not
   // a value that carries the character.
-  const url: RegExp | undefined = EXTRACTORS.find((r) => r.id === 'url')?.regex;
-  assert.ok(url !== undefined);
+  const row = EXTRACTORS.find((r) => r.id === 'url');
+  assert.ok(row !== undefined);
+  const url = row.regex;
   // The u flag the class needs must not bring the i flag's Unicode folding to the scheme: ſ is not s.
   assert.equal(new RegExp(url.source, url.flags).exec('see HTTPS://evil.example/a now')?.[0], 'HTTPS://evil.example/a');
   assert.equal(new RegExp(url.source, url.flags).exec('see http\u017f://evil.example/a now'), null);
+  /** The value the URL row (its regex, then its build) proposes first in `text`. */
+  const urlIn = (text: string): string | undefined => {
+    const m = new RegExp(url.source, url.flags).exec(text);
+    if (m === null) return undefined;
+    const built = row.build(m, { text, tlds: new Set(['com', 'example', 'ir']), strictTld: true, defanged: () => false, budget: { remaining: 1_000_000 } });
+    return built === null ? undefined : 'value' in built ? built.value : built[0]?.value;
+  };
   for (const c of [...INVISIBLE, ...ADDED, ...HANGUL_FILLERS]) {
-    const re: RegExp = new RegExp(url.source, url.flags);
-    const m: RegExpExecArray | null = re.exec(`see https://evil.example/a${c}b now`);
-    assert.equal(m?.[0], 'https://evil.example/a', hexOf(c));
+    const code = hexOf(c);
+    assert.equal(urlIn(`see https://evil.example/a${c}b now`), 'https://evil.example/a', code);
+    // The regex alone ends it at each, but at a joiner: the class cannot see the joiner's context,
+    // which the build judges.
+    if (c !== '\u200c' && c !== '\u200d') assert.equal(new RegExp(url.source, url.flags).exec(`see https://evil.example/a${c}b now`)?.[0], 'https://evil.example/a', code);
   }
+  // A joiner IDNA allows where it stands (between two Persian letters that join) is part of the URL.
+  assert.equal(urlIn('see https://\u0646\u0631\u0645\u200c\u0627\u0641\u0632\u0627\u0631.ir/a now'), 'https://\u0646\u0631\u0645\u200c\u0627\u0641\u0632\u0627\u0631.ir/a');
+});
+
+// IDNA's CONTEXTJ rules (RFC 5892 appendix A.1, A.2): a ZWNJ or ZWJ after a virama, and a ZWNJ
+// between a letter that joins the one after it and a letter that joins the one before it (marks
+// between). Such a joiner is seen (the letters around it take another form) and names another host
+// (its punycode differs), so it is read as written.
+const PERSIAN = '\u0646\u0631\u0645\u200c\u0627\u0641\u0632\u0627\u0631'; // نرم‌افزار, "software": ZWNJ after MEEM (dual-joining), before ALEF (right-joining)
+const PERSIAN_PLURAL = '\u06a9\u062a\u0627\u0628\u200c\u0647\u0627'; // کتاب‌ها, "books": ZWNJ after BEH, before HEH (both dual-joining)
+const HINDI_ZWJ = '\u0915\u094d\u200d\u0937\u0947\u0924\u094d\u0930'; // क्‍षेत्र: ZWJ after the virama (a half form)
+const HINDI_ZWNJ = '\u0936\u094d\u200c\u0930\u0940'; // श्‌री: ZWNJ after the virama (the virama shown, no conjunct)
+const withoutJoiners = (s: string): string => s.replace(/[\u200c\u200d]/g, '');
+
+test('a joiner IDNA allows in a label (CONTEXTJ) is kept: Persian and Hindi domains are proposed as written, neither flagged nor warned of', async () => {
+  for (const label of [PERSIAN, PERSIAN_PLURAL, HINDI_ZWJ, HINDI_ZWNJ]) {
+    const name = `${label}.com`;
+    const shownAs = shown(name);
+    const text = `C2 ${name} seen, with 45.77.12.3.`;
+    const [domain, ip] = extract(text);
+    // Before: the name without its joiner, a host the report does not name, flagged.
+    assert.equal(domain?.value, name, shownAs);
+    assert.equal(text.slice(domain?.start, domain?.end), name, shownAs);
+    assert.equal(domain?.invisible, undefined, shownAs);
+    assert.equal(text.slice(ip?.start, ip?.end), '45.77.12.3', shownAs);
+    // The host named is the one with the joiner: its punycode is not the one of the name without it.
+    assert.match(domainToASCII(name), /^xn--[a-z0-9-]+\.com$/, shownAs);
+    assert.notEqual(domainToASCII(name), domainToASCII(withoutJoiners(name)), shownAs);
+    assert.equal(stripInvisible(text).text, text, shownAs);
+    assert.deepEqual(invisibleInWords(text), { count: 0, words: [] }, shownAs);
+    assert.equal(shown(name), name, 'a kept joiner is no character to name');
+    // In a URL and an e-mail address too, and through each reader, without a warning.
+    assert.deepEqual(found(`Get https://${name}/a now`), [`url https://${name}/a`, `domain-name ${name}`], shownAs);
+    assert.deepEqual(found(`Mail ops@${name} now`), [`email-addr ops@${name}`], shownAs);
+    const txt = await readDocument(Buffer.from(`C2 ${name} seen.\n`), 'idn.txt');
+    const html = await readDocument(Buffer.from(`<!doctype html><html><body><p>C2 ${name} seen.</p></body></html>`), 'idn.html');
+    const entity = await readDocument(Buffer.from(`<!doctype html><html><body><p>C2 ${name.replace('\u200c', '&zwnj;').replace('\u200d', '&zwj;')} seen.</p></body></html>`), 'idn.html');
+    for (const doc of [txt, html, entity]) {
+      assert.deepEqual(doc.warnings, [], shownAs);
+      assert.deepEqual(found(doc.text), [`domain-name ${name}`], shownAs);
+    }
+  }
+  // Between two transparent marks (a fatha after the BEH, another after the joiner) too.
+  const marked = '\u0628\u064e\u200c\u064e\u0628.com';
+  assert.deepEqual(found(`C2 ${marked} seen`), [`domain-name ${marked}`]);
+  // A Persian IDN TLD holds none, but a name under one keeps its joiner.
+  assert.deepEqual(found(`C2 ${PERSIAN}.\u0627\u06cc\u0631\u0627\u0646 seen`), [`domain-name ${PERSIAN}.\u0627\u06cc\u0631\u0627\u0646`]);
+});
+
+test('a joiner anywhere else is removed and warned of as before: a Latin domain, an address, a hash cannot be split or smuggled by one', async () => {
+  for (const j of ['\u200c', '\u200d']) {
+    const code = hexOf(j).toUpperCase();
+    const text = `C2 ev${j}il-c2.com and 1${j}85.220.101.4 and d41d8cd98f00b204${j}e9800998ecf8427e.`;
+    const observables = extract(text);
+    assert.deepEqual(observables.map((o) => `${o.value} ${o.invisible}`), ['evil-c2.com true', '185.220.101.4 true', 'd41d8cd98f00b204e9800998ecf8427e true'], code);
+    assert.equal(text.slice(observables[0]?.start, observables[0]?.end), `ev${j}il-c2.com`, code);
+    const doc = await readDocument(Buffer.from(`C2 ev${j}il-c2.com seen.\n`), 'latin.txt');
+    assert.deepEqual(doc.warnings, [invisibleWarning('latin.txt', 1, [`ev<U+${code}>il-c2.com`])], code);
+    const html = await readDocument(Buffer.from(`<!doctype html><html><body><p>C2 ev&#x${code};il-c2.com seen.</p></body></html>`), 'latin.html');
+    assert.deepEqual(found(html.text), ['domain-name evil-c2.com'], code);
+    assert.equal(html.warnings.length, 1, code);
+  }
+  // Contexts the rules do not allow, each a name proposed without its joiner and flagged.
+  const refused: readonly (readonly [string, string])[] = [
+    ['\u0915\u200d\u0937', 'ZWJ between Devanagari letters with no virama before it'],
+    ['\u0628\u200d\u0628', 'ZWJ between Arabic letters (only a virama allows a ZWJ)'],
+    ['\u0627\u200c\u0628', 'ZWNJ after ALEF, which joins nothing after it (right-joining)'],
+    ['\u0628\u200c\u0621', 'ZWNJ before HAMZA, which joins nothing (non-joining)'],
+    ['\u0628\u200cb', 'ZWNJ before a Latin letter'],
+    ['\u05d0\u200c\u0628', 'ZWNJ after a Hebrew letter (non-joining)'],
+    ['\u0628\u034f\u200c\u0628', 'ZWNJ after an invisible mark (transparent, but not seen)'],
+  ];
+  for (const [label, why] of refused) {
+    const [o] = extract(`C2 ${label}.com seen`);
+    assert.equal(o?.value, `${withoutJoiners(label).replace('\u034f', '')}.com`, why);
+    assert.equal(o?.invisible, true, why);
+    assert.equal(invisibleInWords(`C2 ${label}.com seen`).count, 1, why);
+  }
+  // After a virama but at the end of the label: nothing of the label after it, removed.
+  assert.equal(stripInvisible('\u0915\u094d\u200d.com').text, '\u0915\u094d.com');
+  assert.equal(stripInvisible('\u0915\u094d\u200d').text, '\u0915\u094d');
+  // The judgement is the joiner's own: in a text that holds kept joiners, the others still go.
+  assert.deepEqual(found(`C2 ${PERSIAN}.com and ev\u200cil.com`), [`domain-name ${PERSIAN}.com`, 'domain-name evil.com']);
+  assert.ok(!isKeptJoiner('ab', 1) && !isKeptJoiner(PERSIAN, 0), 'only a joiner is ever kept');
+});
+
+test('the viramas the ZWNJ/ZWJ rule reads are the characters of canonical combining class 9 in Node\'s own Unicode data', () => {
+  // Canonical reordering moves a class-9 mark after a class-8 mark (U+3099) that follows it, and
+  // before a class-10 mark (U+05B0) that precedes it; no other class moves both times.
+  const expected: number[] = [];
+  const mark = /^\p{M}$/u;
+  for (let code = 0; code <= 0x10ffff; code++) {
+    if (code >= 0xd800 && code <= 0xdfff) continue;
+    const c = String.fromCodePoint(code);
+    if (!mark.test(c) || c.normalize('NFD') !== c) continue;
+    const after8 = `a${c}\u3099`;
+    const before10 = `a\u05b0${c}`;
+    if (after8.normalize('NFD') === `a\u3099${c}` && after8 !== `a\u3099${c}` && before10.normalize('NFD') === `a${c}\u05b0` && before10 !== `a${c}\u05b0`) expected.push(code);
+  }
+  const shipped = VIRAMA_RANGES.flatMap(([from, to]) => Array.from({ length: to - from + 1 }, (_, k) => from + k));
+  assert.deepEqual(shipped, expected);
+  for (const code of [0x94d, 0x9cd, 0xbcd, 0xd4d, 0x17d2]) assert.ok(expected.includes(code), code.toString(16));
+  // A joiner after each is kept, inside a label.
+  for (const code of shipped) assert.ok(isKeptJoiner(`\u0915${String.fromCodePoint(code)}\u200d\u0915`, 1 + String.fromCodePoint(code).length), code.toString(16));
 });

@@ -21,17 +21,31 @@
 // show (92.0.2.1, il.com) or nothing, which a partner can use either to plant a value the analyst
 // does not recognise as such or to hide one from extraction. Sites insert the same characters
 // harmlessly to let long tokens wrap (hashes, URLs), where removing them is also right. The cost is
-// small: a Persian IDN label may hold U+200C legitimately (IDNA CONTEXTJ), a bidi override (U+202E)
-// shows the characters after it in reverse, so the value read in logical order is not the one
-// displayed, and a variation selector only chooses the glyph of the character before it; none is
-// common in an indicator, and every value that held one is flagged (Observable.invisible) and the
-// document names such words in a warning (read-document.ts).
+// small: a bidi override (U+202E) shows the characters after it in reverse, so the value read in
+// logical order is not the one displayed, and a variation selector only chooses the glyph of the
+// character before it; neither is common in an indicator, and every value that held one is flagged
+// (Observable.invisible) and the document names such words in a warning (read-document.ts).
+//
+// One exception to the removal: the joiners U+200C (ZWNJ) and U+200D (ZWJ) where IDNA's CONTEXTJ
+// rules (RFC 5892 appendix A.1, A.2) allow them in a host name label are kept (isKeptJoiner). There
+// they are not hidden: they change the letters around them (a Persian word's letters stay unjoined
+// at a ZWNJ, a Devanagari consonant after a virama and a ZWJ takes its half form), and the name
+// with the joiner is another host than the name without it (xn--ngba799q.com is not xn--ngba.com).
+// Removed, "ب\u200cب.com" was proposed as a domain the report does not name, and flagged and warned
+// of as disguised. The rules need a letter of those scripts on both sides (a virama before, or a
+// left- or dual-joining letter before and a right- or dual-joining one after, with only marks
+// between), so a joiner inside a Latin name, an address or a hash is still removed: it cannot split
+// or smuggle one. The marks skipped between are visible ones only: an invisible character there
+// makes the joiner removed, as before, rather than kept in a context the reader cannot see.
 //
 // This is the one place that decides which characters these are: the extractor removes them from
 // every text before any row runs (extract-observables.ts), whatever reader made the text, and the
-// HTML reader removes them as a browser renders them (read-html.ts); both read the blanks as spaces.
+// HTML reader removes them as a browser renders them (read-html.ts); both read the blanks as spaces
+// and keep the same joiners.
 // A test checks the two sets against the JavaScript engine's own table of the property, so a later
 // Unicode version that adds one fails it.
+
+import { JOINING_LEFT_RANGES, JOINING_RIGHT_RANGES, JOINING_TRANSPARENT_RANGES, VIRAMA_RANGES } from './joining-data.ts';
 
 // The ranges, inclusive, in code points. Everything else (the string, the regex class of other
 // modules: the HTML reader, the URL row of extractors.ts) is derived from them, so that no copy can
@@ -87,6 +101,16 @@ export const BLANK_CHARACTERS = charactersOf(BLANK_RANGES);
  */
 export const INVISIBLE_CLASS = classOf(INVISIBLE_RANGES);
 
+/**
+ * INVISIBLE_CLASS without U+200C and U+200D, for a regex that must let a kept joiner (isKeptJoiner)
+ * through and judges the joiners itself (`u` flag, as INVISIBLE_CLASS).
+ */
+export const INVISIBLE_CLASS_BUT_JOINERS = classOf(
+  INVISIBLE_RANGES.flatMap(([from, to]): (readonly [number, number])[] =>
+    from <= 0x200d && to >= 0x200c ? ([[from, 0x200b], [0x200e, to]] as const).filter(([a, b]) => a <= b) : [[from, to]],
+  ),
+);
+
 /** A regex character class body for BLANK_CHARACTERS (`u` flag, as INVISIBLE_CLASS). */
 export const BLANK_CLASS = classOf(BLANK_RANGES);
 
@@ -98,6 +122,50 @@ export function isInvisible(code: number): boolean {
   }
   return false;
 }
+
+// A joiner kept where IDNA's CONTEXTJ rules allow it (the opening comment): after a virama, inside
+// a label (a visible letter, mark or digit after it), either joiner; a ZWNJ between a left- or
+// dual-joining letter and a right- or dual-joining one, with transparent marks between. Sticky, and
+// run only at a joiner. The runs of marks are bounded by a label's 63 characters, so a text of marks
+// costs no more per joiner than a label does. The v flag is for the set differences: the marks
+// skipped, and the character after a joiner, must be visible.
+const TRANSPARENT = `[[${classOf(JOINING_TRANSPARENT_RANGES)}]--[${INVISIBLE_CLASS}]]`;
+// The joiner comes first (its context is looked at behind it, itself included), so the engine
+// scans for the two characters rather than trying the context at every position.
+const KEPT_JOINER = new RegExp(
+  `[\\u200c\\u200d](?:(?<=[${classOf(VIRAMA_RANGES)}].)(?=[[\\p{L}\\p{M}\\p{N}]--[${INVISIBLE_CLASS}]])` +
+    `|(?<=[${classOf(JOINING_LEFT_RANGES)}]${TRANSPARENT}{0,61}\\u200c)(?=${TRANSPARENT}{0,61}[${classOf(JOINING_RIGHT_RANGES)}]))`,
+  'vy',
+);
+
+/**
+ * Whether the ZWNJ or ZWJ at `at` in `text` is one IDNA allows in a host name label (CONTEXTJ): kept,
+ * not removed as invisible. False for any other character.
+ */
+export function isKeptJoiner(text: string, at: number): boolean {
+  KEPT_JOINER.lastIndex = at;
+  return KEPT_JOINER.test(text);
+}
+
+/** The offset of the first ZWNJ or ZWJ in `text` [from, to) that is not a kept joiner (removed), or -1. */
+export function firstRemovedJoiner(text: string, from: number, to: number): number {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if ((c === 0x200c || c === 0x200d) && !isKeptJoiner(text, i)) return i;
+  }
+  return -1;
+}
+
+// The same pattern, anywhere: one scan inside the engine decides whether a text that holds joiners
+// keeps any, so a text whose joiners all go (a Latin one) is not judged joiner by joiner.
+const HAS_KEPT_JOINER = new RegExp(KEPT_JOINER.source, 'v');
+
+const isJoiner = (c: string): boolean => c === '\u200c' || c === '\u200d';
+const hasJoiner = (text: string): boolean => text.includes('\u200c') || text.includes('\u200d');
+/** Whether `text` holds a joiner to keep: the two includes first, so a text without joiners costs two scans for a character. */
+const keepsJoiner = (text: string): boolean => hasJoiner(text) && HAS_KEPT_JOINER.test(text);
+/** For String.prototype.replace over INVISIBLE_RE: removes the character unless it is a kept joiner. */
+const removeUnlessKept = (c: string, offset: number, whole: string): string => (isJoiner(c) && isKeptJoiner(whole, offset) ? c : '');
 
 const INVISIBLE_RE = new RegExp(`[${INVISIBLE_CLASS}]`, 'gu');
 const HAS_INVISIBLE = new RegExp(`[${INVISIBLE_CLASS}]`, 'u');
@@ -133,7 +201,7 @@ const UNCHANGED = (text: string): StrippedText => ({
  * spaces. stripInvisible's text, without the map back (the HTML reader keeps its own, read-html.ts).
  */
 export function renderedText(text: string): string {
-  return text.replace(INVISIBLE_RE, '').replace(BLANK_RE, ' ');
+  return (keepsJoiner(text) ? text.replace(INVISIBLE_RE, removeUnlessKept) : text.replace(INVISIBLE_RE, '')).replace(BLANK_RE, ' ');
 }
 
 /**
@@ -151,7 +219,9 @@ export function stripInvisible(original: string): StrippedText {
   // here, not an object each.
   let at = new Uint32Array(64);
   let removed = 0;
+  const keeps = keepsJoiner(text);
   const out = text.replace(INVISIBLE_RE, (c: string, offset: number) => {
+    if (keeps && isJoiner(c) && isKeptJoiner(text, offset)) return c;
     for (let unit = 0; unit < c.length; unit++) {
       if (removed === at.length) {
         const grown = new Uint32Array(at.length * 2);
@@ -197,6 +267,7 @@ const UNSEEN_RE = new RegExp(`[${UNSEEN_CLASS}]`, 'gu');
 // place: U+FE0F after a digit with no keycap mark after it hides nothing on screen but sits inside
 // the address, and \p{Emoji} would take every digit, # and *.
 const KEYCAP_SELECTOR = /(?<=[0-9#*])\ufe0f(?=\u20e3)/gu;
+const HAS_UNSEEN_BUT_JOINERS = new RegExp(`[${INVISIBLE_CLASS_BUT_JOINERS}${BLANK_CLASS}]`, 'u');
 
 /**
  * The words of `text` (runs of non-white-space) that look like indicators and hold an invisible
@@ -208,6 +279,7 @@ export function invisibleInWords(text: string, max = 5): { readonly count: numbe
   const words: string[] = [];
   let count = 0;
   if (!HAS_UNSEEN.test(text)) return { count, words };
+  const keeps = keepsJoiner(text);
   WORD_RE.lastIndex = 0;
   for (let m = WORD_RE.exec(text); m !== null; m = WORD_RE.exec(text)) {
     const raw = m[0];
@@ -215,14 +287,22 @@ export function invisibleInWords(text: string, max = 5): { readonly count: numbe
     // Trimmed of the invisible characters at its edges (an RTL report isolates its LTR values).
     const inner = raw.replace(EDGES_RE, '');
     const judged = inner.includes('\u20e3') ? inner.replace(KEYCAP_SELECTOR, '') : inner;
-    if (!HAS_UNSEEN.test(judged) || !INDICATOR_LIKE.test(judged)) continue;
+    if (!INDICATOR_LIKE.test(judged)) continue;
+    // A kept joiner (isKeptJoiner) is read, not removed: nothing to warn of. Judged one by one only
+    // in a text that keeps one.
+    if (keeps ? !HAS_UNSEEN_BUT_JOINERS.test(judged) && firstRemovedJoiner(judged, 0, judged.length) < 0 : !HAS_UNSEEN.test(judged)) continue;
     count += 1;
     if (words.length < max) words.push(shown(inner.length > 120 ? `${inner.slice(0, 120)}…` : inner));
   }
   return { count, words };
 }
 
-/** `word` with each invisible character or blank written as <U+XXXX> (its code point: <U+E0041> for a tag, not half of it). */
+/**
+ * `word` with each invisible character or blank written as <U+XXXX> (its code point: <U+E0041> for a
+ * tag, not half of it); a kept joiner (isKeptJoiner) as it is, since it is read as written.
+ */
 export function shown(word: string): string {
-  return word.replace(UNSEEN_RE, (c) => `<U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}>`);
+  return word.replace(UNSEEN_RE, (c: string, at: number) =>
+    isJoiner(c) && isKeptJoiner(word, at) ? c : `<U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}>`,
+  );
 }
