@@ -412,9 +412,11 @@ const urlRow: ExtractorRow = {
   },
 };
 
-// The host as DOMAIN_RE reads it, kept joiners included.
+// The host as DOMAIN_RE reads it, kept joiners included, and so is the local part, with its marks
+// (an address is not read from inside a Persian or Devanagari word: the virama before a kept joiner
+// is a mark).
 const EMAIL_RE =
-  /(?<![\p{L}\p{N}._%+-])[\p{L}\p{N}._%+-]{1,64}@(?:[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}\u200c-\u200d-]{0,61}[\p{L}\p{N}\p{M}])?\.){1,30}(?:[xX][nN]--[a-zA-Z0-9-]{1,59}|\p{L}[\p{L}\p{M}\u200c-\u200d]{0,61}[\p{L}\p{M}])(?![\p{L}\p{N}\p{M}\u200c-\u200d_-]|\.[\p{L}\p{N}])/gu;
+  /(?<![\p{L}\p{N}\p{M}\u200c-\u200d._%+-])[\p{L}\p{N}\p{M}\u200c-\u200d._%+-]{1,64}@(?:[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}\u200c-\u200d-]{0,61}[\p{L}\p{N}\p{M}])?\.){1,30}(?:[xX][nN]--[a-zA-Z0-9-]{1,59}|\p{L}[\p{L}\p{M}\u200c-\u200d]{0,61}[\p{L}\p{M}])(?![\p{L}\p{N}\p{M}\u200c-\u200d_-]|\.[\p{L}\p{N}])/gu;
 
 const EMAIL_ASCII_RE =
   /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,30}(?:[xX][nN]--[a-zA-Z0-9-]{1,59}|[A-Za-z]{2,63})(?![A-Za-z0-9_-]|\.[A-Za-z0-9])/g;
@@ -862,8 +864,10 @@ const FILE_NAME_ASCII_RE = new RegExp(
   `(?<![A-Za-z0-9_.\\\\/$%@-])[A-Za-z0-9_$~-][A-Za-z0-9_$~.-]{0,200}?\\.(?:(${EXECUTABLE_EXT})|(${DOCUMENT_EXT}))(?![A-Za-z0-9_-]|\\.[A-Za-z0-9])`,
   'gi',
 );
+// A kept joiner (invisible.ts, isKeptJoiner) is part of a name in Persian or an Indic script, and
+// so are the marks around it (a virama, a vowel sign): neither starts a name.
 const FILE_NAME_RE = new RegExp(
-  `(?<![\\p{L}\\p{N}_.\\\\/$%@-])[\\p{L}\\p{N}_$~-][\\p{L}\\p{N}_$~.-]{0,200}?\\.(?:(${EXECUTABLE_EXT})|(${DOCUMENT_EXT}))(?![\\p{L}\\p{N}_-]|\\.[\\p{L}\\p{N}])`,
+  `(?<![\\p{L}\\p{N}\\p{M}\\u200c-\\u200d_.\\\\/$%@-])[\\p{L}\\p{N}_$~-][\\p{L}\\p{N}\\p{M}\\u200c-\\u200d_$~.-]{0,200}?\\.(?:(${EXECUTABLE_EXT})|(${DOCUMENT_EXT}))(?![\\p{L}\\p{N}_-]|\\.[\\p{L}\\p{N}])`,
   'giu',
 );
 

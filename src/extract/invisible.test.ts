@@ -312,6 +312,11 @@ test('a joiner IDNA allows in a label (CONTEXTJ) is kept: Persian and Hindi doma
       assert.deepEqual(found(doc.text), [`domain-name ${name}`], shownAs);
     }
   }
+  // A name of a file or a mailbox in those scripts is read whole, not from the joiner or the mark
+  // before it (before: the fragment after the joiner, or after the virama).
+  for (const label of [PERSIAN, HINDI_ZWJ, HINDI_ZWNJ]) {
+    assert.deepEqual(found(`Dropped ${label}.exe and mailed ops.${label}@evil-c2.com`), [`file ${label}.exe`, `email-addr ops.${label}@evil-c2.com`], shown(label));
+  }
   // Between two transparent marks (a fatha after the BEH, another after the joiner) too.
   const marked = '\u0628\u064e\u200c\u064e\u0628.com';
   assert.deepEqual(found(`C2 ${marked} seen`), [`domain-name ${marked}`]);
