@@ -32,18 +32,18 @@
 // at a ZWNJ, a Devanagari consonant after a virama and a ZWJ takes its half form), and the name
 // with the joiner is another host than the name without it (xn--ngba799q.com is not xn--ngba.com).
 // Removed, "ب\u200cب.com" was proposed as a domain the report does not name, and flagged and warned
-// of as disguised. The rules need a letter of those scripts on both sides (a virama before, or a
-// left- or dual-joining letter before and a right- or dual-joining one after, with only marks
-// between), so a joiner inside a Latin name, an address or a hash is still removed: it cannot split
+// of as disguised. The rules need a virama before the joiner (and, here, a letter, mark or digit
+// after it: inside a label), or a left- or dual-joining letter before a ZWNJ and a right- or
+// dual-joining one after it, with only marks between. No Latin letter, digit or punctuation is
+// either, so a joiner inside a Latin name, an address or a hash is still removed: it cannot split
 // or smuggle one. The marks skipped between are visible ones only: an invisible character there
 // makes the joiner removed, as before, rather than kept in a context the reader cannot see.
 //
 // This is the one place that decides which characters these are: the extractor removes them from
 // every text before any row runs (extract-observables.ts), whatever reader made the text, and the
 // HTML reader removes them as a browser renders them (read-html.ts); both read the blanks as spaces
-// and keep the same joiners.
-// A test checks the two sets against the JavaScript engine's own table of the property, so a later
-// Unicode version that adds one fails it.
+// and keep the same joiners. A test checks the two sets against the JavaScript engine's own table
+// of the property, so a later Unicode version that adds one fails it.
 
 import { JOINING_LEFT_RANGES, JOINING_RIGHT_RANGES, JOINING_TRANSPARENT_RANGES, VIRAMA_RANGES } from './joining-data.ts';
 
