@@ -215,6 +215,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       draftTimeLimitMs: config.draftTimeLimitMs,
       requestLimits: { headersTimeoutMs: config.headersTimeoutMs, requestTimeoutMs: config.requestTimeoutMs },
       maxConnections: config.maxConnections,
+      maxUploadsPerToken: config.maxUploadsPerToken,
+      shutdownGraceMs: config.shutdownGraceMs,
       node: { title: `Entente node of ${config.orgName}`, apiRootPath: 'api' },
       ...(options.alertRelay === undefined ? {} : { alertRelay: options.alertRelay }),
       ...(config.tls ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } } : {}),

@@ -62,6 +62,25 @@ describe('node configuration', () => {
     }
   });
 
+  it('lets one token have 4 uploads under way by default, and reads maxUploadsPerToken like any setting', () => {
+    assert.equal(resolveNodeConfig([], 'h').maxUploadsPerToken, 4);
+    assert.deepEqual(settingsFromEnvironment({ ENTENTE_MAX_UPLOADS_PER_TOKEN: '16' }), { maxUploadsPerToken: '16' });
+    assert.equal(resolveNodeConfig([{ maxUploadsPerToken: 2 }, settingsFromEnvironment({ ENTENTE_MAX_UPLOADS_PER_TOKEN: '16' })], 'h').maxUploadsPerToken, 16);
+    // None would refuse every upload; past ten thousand it bounds nothing.
+    for (const bad of ['0', '2.5', 'many', '10001']) {
+      rejects([{ maxUploadsPerToken: bad }], 'ENT_CONFIG_INVALID', `maxUploadsPerToken (ENTENTE_MAX_UPLOADS_PER_TOKEN): expected a whole number from 1 to 10000, got ${JSON.stringify(bad)}`);
+    }
+  });
+
+  it('waits 10 s on stop for request bodies still arriving by default, and reads shutdownGraceMs like any setting', () => {
+    assert.equal(resolveNodeConfig([], 'h').shutdownGraceMs, 10_000);
+    assert.deepEqual(settingsFromEnvironment({ ENTENTE_SHUTDOWN_GRACE_MS: '0' }), { shutdownGraceMs: '0' });
+    assert.equal(resolveNodeConfig([settingsFromEnvironment({ ENTENTE_SHUTDOWN_GRACE_MS: '0' })], 'h').shutdownGraceMs, 0);
+    for (const bad of ['-1', 'soon', '86400001']) {
+      rejects([{ shutdownGraceMs: bad }], 'ENT_CONFIG_INVALID', `shutdownGraceMs (ENTENTE_SHUTDOWN_GRACE_MS): expected a whole number from 0 to 86400000, got ${JSON.stringify(bad)}`);
+    }
+  });
+
   it('refuses a headers limit longer than the whole request\'s: the headers are part of the request', () => {
     rejects([{ headersTimeoutMs: '60000', requestTimeoutMs: '30000' }], 'ENT_CONFIG_INVALID', 'headersTimeoutMs (ENTENTE_HEADERS_TIMEOUT_MS): the headers limit (60000 ms) must not be longer than the request limit, requestTimeoutMs (30000 ms)');
     // A short request limit alone brings the default headers limit down with it rather than refuse it.

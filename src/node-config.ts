@@ -37,6 +37,17 @@ export interface NodeConfig {
   readonly requestTimeoutMs: number;
   /** Connections one HTTP process holds at once (each worker of --workers); past it a new one is closed unanswered. */
   readonly maxConnections: number;
+  /**
+   * Requests with a body (uploads: TAXII POST objects, POST /api/drafts, any other POST) one token
+   * may have received or handled at once, in each HTTP process; past it 429 ENT_HTTP_TOO_MANY_UPLOADS
+   * before any of the body is read. The administrator token is counted too.
+   */
+  readonly maxUploadsPerToken: number;
+  /**
+   * On stop, how long requests still receiving their body may go on arriving, in milliseconds; past
+   * it they are answered 503 ENT_NODE_SHUTTING_DOWN and their connections closed (nothing of them was kept).
+   */
+  readonly shutdownGraceMs: number;
 }
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -63,6 +74,8 @@ export const settingNames = {
   headersTimeoutMs: 'ENTENTE_HEADERS_TIMEOUT_MS',
   requestTimeoutMs: 'ENTENTE_REQUEST_TIMEOUT_MS',
   maxConnections: 'ENTENTE_MAX_CONNECTIONS',
+  maxUploadsPerToken: 'ENTENTE_MAX_UPLOADS_PER_TOKEN',
+  shutdownGraceMs: 'ENTENTE_SHUTDOWN_GRACE_MS',
 } as const;
 
 export const configDefaults = {
@@ -91,7 +104,18 @@ export const configDefaults = {
    * threads. Partners, analysts and their alert streams need tens to hundreds.
    */
   maxConnections: 1000,
+  /**
+   * An authenticated client could open as many connections as maxConnections allows, each sending
+   * a 64 MiB body: a gigabyte and more held for one token. A client needs no more than a few uploads
+   * at once to use its link; more from one token only queue behind each other in the store's writes.
+   */
+  maxUploadsPerToken: 4,
+  /** Time for an upload almost done to arrive whole; not the request limit (5 minutes), which a trickling client would use up. */
+  shutdownGraceMs: 10_000,
 };
+
+/** More uploads than this from one token is no bound at all. */
+export const MAX_UPLOADS_PER_TOKEN = 10_000;
 
 /** Fewer connections than this would refuse the node's own peers and the analysts' clients. */
 export const MIN_MAX_CONNECTIONS = 16;
@@ -155,6 +179,8 @@ export function resolveNodeConfig(sources: readonly RawSettings[], defaultOrgNam
     headersTimeoutMs: headersTimeoutMs ?? Math.min(configDefaults.headersTimeoutMs, requestTimeoutMs),
     requestTimeoutMs,
     maxConnections: integer(merged.maxConnections, 'maxConnections', MIN_MAX_CONNECTIONS, MAX_MAX_CONNECTIONS) ?? configDefaults.maxConnections,
+    maxUploadsPerToken: integer(merged.maxUploadsPerToken, 'maxUploadsPerToken', 1, MAX_UPLOADS_PER_TOKEN) ?? configDefaults.maxUploadsPerToken,
+    shutdownGraceMs: integer(merged.shutdownGraceMs, 'shutdownGraceMs', 0, MAX_REQUEST_TIMEOUT_MS) ?? configDefaults.shutdownGraceMs,
   };
   if (config.headersTimeoutMs > config.requestTimeoutMs) {
     // Node refuses such a server too: the headers are part of the request.

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type ConnectionError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -35,7 +35,7 @@ import { TAXII_MEDIA_TYPE } from '../taxii/taxii-media-types.ts';
 import { configDefaults } from '../node-config.ts';
 import { sendTaxii, type TaxiiRouteContext } from '../taxii/taxii-route-context.ts';
 import { createTokenAuthenticator, MAX_TOKEN_CACHE_TTL_MS } from './authenticate.ts';
-import { createRequestGuard } from './request-guard.ts';
+import { createRequestGuard, createUploadLimiter } from './request-guard.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { toEntenteError } from './to-entente-error.ts';
 import { enforceRoutePolicies, type DeclaredRoute } from './route-policy.ts';
@@ -74,6 +74,10 @@ export interface HttpAppDeps {
   readonly requestLimits?: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number };
   /** Connections held at once, past which a new one is closed unanswered (configDefaults.maxConnections by default). */
   readonly maxConnections?: number;
+  /** Requests with a body one token may have received or handled at once (configDefaults.maxUploadsPerToken by default); past it 429 ENT_HTTP_TOO_MANY_UPLOADS. */
+  readonly maxUploadsPerToken?: number;
+  /** On close, how long requests still receiving their body may go on arriving (configDefaults.shutdownGraceMs by default); then 503 ENT_NODE_SHUTTING_DOWN. */
+  readonly shutdownGraceMs?: number;
 }
 
 declare module 'fastify' {
@@ -179,30 +183,104 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
 
   // Before the guard, so that a request refused by it is known too: its body may still trickle in.
   // Hooks with a callback, not async: no promise per request on the path of every TAXII page.
+  const held = new WeakMap<Socket, HeldRequest[]>();
+  /** Connections that pipelined past MAX_HELD: answered what they are owed, then closed. */
+  const overflowing = new WeakSet<Socket>();
+  /** Connections not read while they have requests held. */
+  const paused = new WeakSet<Socket>();
+  /** Connections with a request under way or kept alive (for the stop: requests still arriving are cut after the grace). */
+  const connections = new Set<Socket>();
   app.addHook('onRequest', (request, reply, done) => {
     const socket = request.raw.socket;
     let answers = owed.get(socket);
-    if (answers === undefined) owed.set(socket, (answers = new Set()));
-    if (answers.size >= MAX_PIPELINED) {
-      // Node hands every request of a read to the routes at once: 40 pipelined GETs of a 10 MB page
-      // in one 4 KB write, never read, had the node build 400 MB for one connection. A client that
-      // sends this many without reading an answer is not served on: the connection is closed, and
-      // this request is not handled (hijacked: no answer, it could not be delivered).
-      logger.warn({ reqId: request.id, remote: socket.remoteAddress, owed: answers.size }, `more than ${MAX_PIPELINED} requests pipelined on one connection: connection closed`);
-      // Not done(): as an early answer does, the hijack ends the request's way here.
-      socket.destroy();
+    let queue = held.get(socket);
+    if (answers === undefined || queue === undefined) {
+      owed.set(socket, (answers = new Set()));
+      held.set(socket, (queue = []));
+      connections.add(socket);
+      socket.once('close', () => connections.delete(socket));
+    }
+    if (overflowing.has(socket)) {
+      // Still read, so that the connection closes without a reset (which would lose the answers
+      // the client has not read yet), but neither handled nor answered.
       reply.hijack();
       return;
+    }
+    const hold = answers.size - queue.length >= MAX_PIPELINED || queue.length > 0;
+    if (hold) {
+      if (queue.length >= MAX_HELD) {
+        // Node hands every request of a read to the routes at once, up to a read's worth (64 KB,
+        // thousands of small GETs). A client this far ahead of its answers is not served on: it gets
+        // the answers it is owed, in order, then the connection is closed; this request and the
+        // rest are not handled (hijacked: their answers could not be delivered after the close).
+        logger.warn({ reqId: request.id, remote: socket.remoteAddress, held: queue.length }, `more than ${MAX_HELD} requests pipelined on one connection beyond the ${MAX_PIPELINED} handled: closed once the earlier ones are answered`);
+        overflowing.add(socket);
+        reply.hijack();
+        if (answers.size === 0) lingerClose(socket);
+        return;
+      }
+      // Handled later, in order, once earlier answers are delivered: the client still gets every
+      // answer, and no more than MAX_PIPELINED of them are built at once (40 pipelined GETs of a
+      // 10 MB page, never read, had the node build 400 MB for one connection). The connection is
+      // not read meanwhile, so what a client sends ahead waits in its own buffers, not the node's.
+      queue.push({ response: reply.raw, proceed: done });
+      paused.add(socket);
+      socket.pause();
     }
     receiving.set(socket, { request, response: reply.raw });
     const response = reply.raw;
     answers.add(response);
     // 'finish': the whole answer is handed to the connection; 'close': it never will be.
-    const paid = (): boolean => answers.delete(response);
+    const paid = (): void => {
+      if (!answers.delete(response)) return;
+      proceedHeld(socket, answers, queue);
+    };
     response.once('finish', paid).once('close', paid);
+    if (!hold) done();
+  });
+  /** Hands held requests of a connection on to the routes while fewer than MAX_PIPELINED are handled; reads it again once none is held. */
+  const proceedHeld = (socket: Socket, answers: Set<ServerResponse>, queue: HeldRequest[]): void => {
+    if (socket.destroyed) {
+      queue.length = 0;
+      return;
+    }
+    while (queue.length > 0 && answers.size - queue.length < MAX_PIPELINED) queue.shift()?.proceed();
+    if (overflowing.has(socket)) {
+      if (answers.size === 0) lingerClose(socket);
+    } else if (queue.length === 0 && paused.delete(socket)) socket.resume();
+  };
+  app.addHook('onRequest', createRequestGuard({ authenticator, collections: deps.store, uploads: createUploadLimiter(deps.maxUploadsPerToken ?? configDefaults.maxUploadsPerToken) }));
+
+  // On stop, Node waits for every request under way: a client trickling an upload held the stop
+  // for up to the request limit (5 minutes). After the grace, a request still receiving its body is
+  // answered 503 ENT_NODE_SHUTTING_DOWN and its connection closed. Nothing of it was stored (a body
+  // is parsed and written only once whole); requests already received are handled and answered,
+  // so whatever was acknowledged is stored whole.
+  const shutdownGraceMs = deps.shutdownGraceMs ?? configDefaults.shutdownGraceMs;
+  let graceTimer: NodeJS.Timeout | undefined;
+  app.addHook('preClose', (done) => {
+    graceTimer = setTimeout(() => {
+      for (const socket of connections) {
+        const current = receiving.get(socket);
+        if (current === undefined || (current.request.raw as IncomingMessage).complete || socket.destroyed) continue;
+        const refusal = new EntenteError('ENT_NODE_SHUTTING_DOWN', `The node is shutting down: the request body had not all arrived within the ${shutdownGraceMs} ms it allows on stop; nothing of the request was kept: send it again, whole, once the node is back`, { limit_ms: shutdownGraceMs });
+        logger.info({ reqId: current.request.id, remote: socket.remoteAddress, url: current.request.url, limit_ms: shutdownGraceMs }, 'request body still arriving when the node stopped: connection closed');
+        // Earlier requests of the connection (pipelining) arrived whole: their answers go first,
+        // else a write they made would be lost to its client; then the 503, read as this one's.
+        const others = [...(owed.get(socket) ?? [])].filter((response) => response !== current.response);
+        void Promise.all(others.map(delivered)).then(() => {
+          if (socket.destroyed) return;
+          if (socket.writable && !current.response.headersSent) writeRawError(socket, refusal, current.request.id, answersInTaxii(current.request));
+          socket.destroy();
+        });
+      }
+    }, shutdownGraceMs);
     done();
   });
-  app.addHook('onRequest', createRequestGuard({ authenticator, collections: deps.store }));
+  app.addHook('onClose', (_instance, done) => {
+    clearTimeout(graceTimer);
+    done();
+  });
   // An answer must be taken as a request must arrive: within requestTimeoutMs from when it starts
   // to be sent (64 MiB at under 2 Mbit/s by default). A client that never reads held its connection
   // and what the kernel could not take of its answer (a page of many megabytes) for ever: Node times
@@ -304,6 +382,48 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
  * answered). Clients seldom pipeline, and none needs this many in flight to be served quickly.
  */
 const MAX_PIPELINED = 8;
+
+/**
+ * Requests of one connection held, past MAX_PIPELINED, until earlier answers are delivered. Beyond
+ * it the connection is answered what it is owed and closed: no client needs to be this far ahead.
+ */
+const MAX_HELD = 64;
+
+/** A pipelined request waiting for its turn to be handled: `proceed` hands it on to the routes. */
+interface HeldRequest {
+  readonly response: ServerResponse;
+  readonly proceed: () => void;
+}
+
+/**
+ * Ends a connection once what it was written is sent, and discards what the client still sends
+ * for a while: closing a socket with unread bytes resets it, and the client loses the answers in
+ * its buffers (as nginx's lingering_close avoids).
+ */
+function lingerClose(socket: Socket): void {
+  if (socket.destroyed) return;
+  socket.end();
+  socket.resume();
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+}
+
+const LINGER_MS = 2000;
+
+/** Resolves once `response` is handed to its connection whole, or never will be. */
+function delivered(response: ServerResponse): Promise<void> {
+  if (response.writableFinished || response.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    response.once('finish', () => resolve()).once('close', () => resolve());
+  });
+}
+
+/** An error answer written on the connection itself, when no route can write it (the connection is closed after it). */
+function writeRawError(socket: Socket, error: EntenteError, requestId: string, taxii: boolean): void {
+  const body = JSON.stringify(toTaxiiErrorBody(error, requestId));
+  const media = taxii ? TAXII_MEDIA_TYPE : 'application/json; charset=utf-8';
+  const reason = STATUS_CODES[error.status] ?? 'Error';
+  socket.write(`HTTP/1.1 ${error.status} ${reason}\r\nContent-Type: ${media}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nConnection: close\r\n\r\n${body}`);
+}
 
 /**
  * Node's settings behind the request limits, for its http or https server. Node looks for requests

@@ -8,6 +8,57 @@ import { decideCollectionAccess } from './route-policy.ts';
 export interface RequestGuardDeps {
   readonly authenticator: TokenAuthenticator;
   readonly collections: CollectionStore;
+  /** Bounds the requests with a body each token has under way; none when absent. */
+  readonly uploads?: UploadLimiter;
+}
+
+export interface UploadLimiter {
+  /**
+   * Counts a request with a body against its token until it is answered (or its connection
+   * closed), or refuses it: 429 ENT_HTTP_TOO_MANY_UPLOADS.
+   */
+  admit(tokenKey: string, reply: FastifyReply): void;
+}
+
+/** Seconds a refused upload is told to wait (Retry-After): uploads under way take seconds to arrive and be stored. */
+export const UPLOAD_RETRY_AFTER_S = 5;
+
+/**
+ * Per token, the requests with a body under way, counted from their headers (before the body is
+ * read) to their answer: an authenticated client could otherwise send as many 64 MiB bodies at
+ * once as it can open connections, and have the node hold them all.
+ */
+export function createUploadLimiter(maxPerToken: number): UploadLimiter {
+  const underWay = new Map<string, number>();
+  return {
+    admit(tokenKey, reply) {
+      const count = underWay.get(tokenKey) ?? 0;
+      if (count >= maxPerToken) {
+        // Closed after the answer, so that the body is not read (Node reads what an answered
+        // request left unread, to keep the connection for the next one).
+        void reply.header('retry-after', String(UPLOAD_RETRY_AFTER_S)).header('connection', 'close');
+        throw new EntenteError('ENT_HTTP_TOO_MANY_UPLOADS', `This token already has ${count} requests with a body under way, as many as the node allows at once (maxUploadsPerToken); send this one again once one of them is answered`, { limit: maxPerToken });
+      }
+      underWay.set(tokenKey, count + 1);
+      // Given back once answered: the rest of a body refused before it all came is discarded as it
+      // arrives (within the request limit), not held.
+      let settled = false;
+      const settle = (): void => {
+        if (settled) return;
+        settled = true;
+        const left = (underWay.get(tokenKey) ?? 1) - 1;
+        if (left <= 0) underWay.delete(tokenKey);
+        else underWay.set(tokenKey, left);
+      };
+      reply.raw.once('finish', settle).once('close', settle);
+    },
+  };
+}
+
+/** Whether a request comes with a body (Content-Length above 0, or chunked). */
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 function collectionIdOf(params: unknown): string | undefined {
@@ -36,6 +87,8 @@ export function createRequestGuard(deps: RequestGuardDeps) {
     if (policy !== 'public') {
       const auth = await deps.authenticator.authenticate(request.headers.authorization);
       request.auth = auth;
+      // Before anything else is asked of the request, so that a refused upload's body is not read.
+      if (deps.uploads !== undefined && hasBody(request)) deps.uploads.admit(auth.token.secretHash, reply);
       if (policy === 'admin' && !auth.token.admin) {
         throw new EntenteError('ENT_AUTH_FORBIDDEN', 'This endpoint needs an administrator token');
       }

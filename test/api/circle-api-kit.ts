@@ -36,7 +36,7 @@ export interface CircleApiNode extends TestNode {
  * `collections`: the collections partner tokens may read (the circles' collections, created by the
  * test). `options`: the node's settings a test changes.
  */
-export async function startCircleApiNode(collections: readonly string[], options: Pick<TestNodeOptions, 'draftTimeLimitMs' | 'draftUploadReceiveLimitMs'> = {}): Promise<CircleApiNode> {
+export async function startCircleApiNode(collections: readonly string[], options: Pick<TestNodeOptions, 'draftTimeLimitMs' | 'draftUploadReceiveLimitMs' | 'maxUploadsPerToken'> = {}): Promise<CircleApiNode> {
   const node = await startTestNode({ empty: true, tokenCacheTtlMs: 0, ...options });
   const now = new Date('2026-11-22T23:00:00.000Z');
   for (const partner of Object.keys(ORG) as Partner[]) {

@@ -265,17 +265,13 @@ describe('slow clients of a started node (headersTimeoutMs, requestTimeoutMs)', 
     };
     const get = `GET /taxii2/api/collections/${defaultCollection}/objects/ HTTP/1.1\r\nHost: node\r\nAuthorization: Bearer ${token}\r\nAccept: application/taxii+json;version=2.1\r\n\r\n`;
     const socket = open();
-    let closed = false;
     socket.on('error', () => undefined);
-    socket.on('close', () => (closed = true));
     try {
       socket.write(get.repeat(40));
       socket.pause(); // never reads
       await delay(REQUEST_MS / 2);
+      // The others are held until earlier answers are delivered (test/node/http-limits.test.ts).
       assert.ok(built > 0 && built <= 8, `${built} pages built for one connection's pipelined requests`);
-      socket.resume();
-      for (let waited = 0; !closed && waited < 3000; waited += 50) await delay(50);
-      assert.ok(closed, 'the connection was kept open');
     } finally {
       store.listEntryTexts = listEntryTexts;
       socket.destroy();

@@ -81,6 +81,8 @@ export interface TestNodeOptions {
   readonly draftTimeLimitMs?: number;
   /** How long the body of POST /api/drafts may take to arrive (HttpAppDeps.draftUploadReceiveLimitMs). */
   readonly draftUploadReceiveLimitMs?: number;
+  /** Requests with a body one token may have under way at once (HttpAppDeps.maxUploadsPerToken). */
+  readonly maxUploadsPerToken?: number;
 }
 
 export async function startTestNode(options: TestNodeOptions = {}): Promise<TestNode> {
@@ -128,6 +130,7 @@ export async function startTestNode(options: TestNodeOptions = {}): Promise<Test
     ...(options.tokenCacheTtlMs === undefined ? {} : { tokenCacheTtlMs: options.tokenCacheTtlMs }),
     ...(options.draftTimeLimitMs === undefined ? {} : { draftTimeLimitMs: options.draftTimeLimitMs }),
     ...(options.draftUploadReceiveLimitMs === undefined ? {} : { draftUploadReceiveLimitMs: options.draftUploadReceiveLimitMs }),
+    ...(options.maxUploadsPerToken === undefined ? {} : { maxUploadsPerToken: options.maxUploadsPerToken }),
   });
   return {
     app,

@@ -1,0 +1,291 @@
+// Three bounds of the node's HTTP server, against a started node over real sockets:
+// - a client that pipelines many requests is served every answer, in order, while the node builds
+//   at most 8 of them at once (it was disconnected, and the answers it was owed were lost);
+// - one token has at most `maxUploadsPerToken` requests with a body under way: past it 429
+//   ENT_HTTP_TOO_MANY_UPLOADS with Retry-After, before its body is read (one token could send as
+//   many 64 MiB bodies at once as it could open connections);
+// - a stop waits `shutdownGraceMs` for bodies still arriving, then answers them 503
+//   ENT_NODE_SHUTTING_DOWN (a trickling upload held the stop for the whole request limit, 5 minutes),
+//   and what was acknowledged before is kept.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect as netConnect, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { loadNodeConfig, startNode, type RunningNode } from '../../src/compose.ts';
+import type { StixObject } from '../../src/stix/types.ts';
+import { temporaryDirectory } from '../cli/cli-kit.ts';
+
+const TAXII = 'application/taxii+json;version=2.1';
+
+async function startLimitedNode(dataDir: string, extra: Record<string, string>): Promise<{ node: RunningNode; port: number; token: string; collection: string }> {
+  const config = loadNodeConfig({ dataDir, port: '0', orgName: 'HTTP limits', logLevel: 'silent', ...extra }, {});
+  const node = await startNode(config, { sweepRecalls: false, syncPeers: false });
+  const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+  const listed = await fetch(`${node.url}/taxii2/api/collections/`, { headers: { authorization: `Bearer ${token}`, accept: TAXII } });
+  const { collections } = (await listed.json()) as { collections: { id: string; alias?: string }[] };
+  const collection = collections.find((entry) => entry.alias === 'default')?.id ?? assert.fail('no default collection');
+  return { node, port: Number(new URL(node.url).port), token, collection };
+}
+
+function indicator(description = 'x'): StixObject {
+  return {
+    type: 'indicator', spec_version: '2.1', id: `indicator--${randomUUID()}`, created: '2026-11-01T00:00:00.000Z', modified: '2026-11-01T00:00:00.000Z',
+    pattern: "[ipv4-addr:value = '45.77.13.1']", pattern_type: 'stix', valid_from: '2026-11-01T00:00:00Z', description,
+  };
+}
+
+/** The head of a TAXII POST of `body` and the body, to be written as the test likes. */
+function taxiiPost(collection: string, token: string, body: string): string {
+  return `POST /taxii2/api/collections/${collection}/objects/ HTTP/1.1\r\nHost: node\r\nAuthorization: Bearer ${token}\r\nContent-Type: ${TAXII}\r\nAccept: ${TAXII}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+}
+
+interface RawAnswer { readonly status: number; readonly headers: string; readonly body: Buffer }
+
+/**
+ * Reads HTTP/1.1 answers off a socket as they come, keeping only `keepBodyUpTo` bytes of each body
+ * (pages of megabytes are counted, not kept). Answers carry Content-Length (the node's do).
+ */
+function readAnswers(socket: Socket, keepBodyUpTo = 4096): { readonly answers: (RawAnswer & { readonly length: number })[]; readonly closed: Promise<void> } {
+  const answers: (RawAnswer & { length: number })[] = [];
+  let pending = Buffer.alloc(0);
+  let body: { status: number; headers: string; left: number; length: number; kept: Buffer[] } | undefined;
+  socket.on('data', (chunk: Buffer) => {
+    let data = chunk;
+    while (data.length > 0) {
+      if (body === undefined) {
+        pending = Buffer.concat([pending, data]);
+        const end = pending.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const headers = pending.subarray(0, end).toString('latin1');
+        data = pending.subarray(end + 4);
+        pending = Buffer.alloc(0);
+        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(headers)?.[1] ?? 0);
+        body = { status: Number(headers.slice(9, 12)), headers, left: length, length, kept: [] };
+      }
+      const take = Math.min(body.left, data.length);
+      if (body.kept.reduce((sum, piece) => sum + piece.length, 0) < keepBodyUpTo) body.kept.push(data.subarray(0, take));
+      body.left -= take;
+      data = data.subarray(take);
+      if (body.left === 0) {
+        answers.push({ status: body.status, headers: body.headers, length: body.length, body: Buffer.concat(body.kept) });
+        body = undefined;
+      }
+    }
+  });
+  socket.on('error', () => undefined);
+  return { answers, closed: new Promise((resolve) => socket.once('close', () => resolve())) };
+}
+
+async function until(condition: () => boolean, giveUpMs: number, what: string): Promise<void> {
+  const started = performance.now();
+  while (!condition()) {
+    if (performance.now() - started > giveUpMs) assert.fail(`${what} not within ${giveUpMs} ms`);
+    await delay(20);
+  }
+}
+
+describe('a client pipelining many requests on one connection', () => {
+  const data = temporaryDirectory('pipelining');
+  let node: RunningNode;
+  let port: number;
+  let token: string;
+  let collection: string;
+  before(async () => {
+    // A request limit long enough for a slow reader to take 40 pages.
+    ({ node, port, token, collection } = await startLimitedNode(data.path, { requestTimeoutMs: '120000' }));
+    // Ten indicators of 1 MB: the page of all ten is more than the kernel's buffers take on their
+    // own, so that the rest of it waits for the client to read.
+    await node.store.addObjects(collection, Array.from({ length: 10 }, () => indicator('x'.repeat(1_000_000))));
+  });
+  after(async () => {
+    await node?.close();
+    data.remove();
+  });
+
+  it('gets every answer of 40 pipelined GETs, in order, reading slowly, while the node builds at most 8 at once', async () => {
+    const store = node.store as { listEntryTexts: (...args: never[]) => unknown };
+    const listEntryTexts = store.listEntryTexts;
+    let built = 0;
+    store.listEntryTexts = function (this: unknown, ...args: never[]) {
+      built++;
+      return listEntryTexts.apply(this, args);
+    };
+    // Request i asks for a page of 10 - i % 10 objects: its answer's size says which request it answers.
+    const limitOf = (i: number): number => 10 - (i % 10);
+    const requests = Array.from({ length: 40 }, (_, i) => `GET /taxii2/api/collections/${collection}/objects/?limit=${limitOf(i)} HTTP/1.1\r\nHost: node\r\nAuthorization: Bearer ${token}\r\nAccept: ${TAXII}\r\n\r\n`);
+    const socket = netConnect(port, '127.0.0.1');
+    const { answers } = readAnswers(socket, 0);
+    try {
+      socket.write(requests.join(''));
+      socket.pause(); // reads nothing for a while
+      await delay(1500);
+      assert.ok(built > 0 && built <= 8, `${built} pages built for one connection's pipelined requests while its client read nothing`);
+      // Then reads, a little at a time.
+      let taken = 0;
+      socket.on('data', (chunk: Buffer) => {
+        taken += chunk.length;
+        if (taken < 4_000_000) return;
+        taken = 0;
+        socket.pause();
+        setTimeout(() => socket.resume(), 10);
+      });
+      socket.resume();
+      await until(() => answers.length === 40 || socket.destroyed, 60_000, 'the 40 answers');
+      assert.equal(answers.length, 40, `${answers.length} answers, then the connection was closed`);
+      assert.deepEqual(answers.map((answer) => answer.status), requests.map(() => 200));
+      // Pages of fewer objects are smaller: in order, the sizes fall within each ten requests and repeat.
+      const sizes = answers.map((answer) => answer.length);
+      const firstTen = sizes.slice(0, 10);
+      assert.ok(firstTen.every((size, i) => i === 0 || size < (firstTen[i - 1] ?? 0)), `answers out of order: ${firstTen.join(' ')}`);
+      assert.deepEqual(sizes, [...firstTen, ...firstTen, ...firstTen, ...firstTen], 'answers out of order');
+      assert.equal(built, 40);
+    } finally {
+      store.listEntryTexts = listEntryTexts;
+      socket.destroy();
+    }
+  });
+
+  it('answers what it owes a connection pipelining past 8 handled and 64 held, in order, then closes it', async () => {
+    const socket = netConnect(port, '127.0.0.1');
+    const { answers, closed } = readAnswers(socket);
+    socket.write('GET /healthz HTTP/1.1\r\nHost: node\r\n\r\n'.repeat(200));
+    await Promise.race([closed, delay(10_000).then(() => assert.fail('the connection was kept open'))]);
+    // All 200 arrive in one read: 8 handled and 64 held are owed their answers, the rest are not handled.
+    assert.equal(answers.length, 8 + 64);
+    assert.ok(answers.every((answer) => answer.status === 200));
+  });
+});
+
+describe('requests with a body under way for one token (maxUploadsPerToken)', () => {
+  const data = temporaryDirectory('uploads-per-token');
+  let node: RunningNode;
+  let port: number;
+  let token: string;
+  let collection: string;
+  before(async () => {
+    ({ node, port, token, collection } = await startLimitedNode(data.path, { maxUploadsPerToken: '2' }));
+  });
+  after(async () => {
+    await node?.close();
+    data.remove();
+  });
+
+  it('refuses one more upload than the limit at once 429 ENT_HTTP_TOO_MANY_UPLOADS with Retry-After, without reading its body, and takes another once one is answered', async () => {
+    const body = JSON.stringify({ objects: [indicator()] });
+    const start = (): { socket: Socket; answers: RawAnswer[]; closed: Promise<void> } => {
+      const socket = netConnect(port, '127.0.0.1');
+      const read = readAnswers(socket);
+      // Headers and a first piece of the body: an upload under way.
+      socket.write(taxiiPost(collection, token, body) + body.slice(0, 10));
+      return { socket, ...read };
+    };
+    const first = start();
+    const second = start();
+    await delay(300);
+    const third = start();
+    try {
+      await until(() => third.answers.length === 1, 3000, 'an answer to the third upload');
+      const [refused] = third.answers;
+      assert.equal(refused?.status, 429);
+      assert.match(refused.headers, /\r\nretry-after: 5\r\n/i);
+      assert.match(refused.headers, /\r\nconnection: close\r\n/i);
+      const error = JSON.parse(refused.body.toString('utf8')) as { error_code: string; http_status: string; details: unknown };
+      assert.deepEqual([error.error_code, error.http_status, error.details], ['ENT_HTTP_TOO_MANY_UPLOADS', '429', { limit: 2 }]);
+      // Its body is not read: the connection ends.
+      await Promise.race([third.closed, delay(3000).then(() => assert.fail('the refused upload\'s connection was kept open to read its body'))]);
+      assert.equal(first.answers.length + second.answers.length, 0, 'the uploads under way were answered');
+      // The first one arrives whole and is stored; its place is free again.
+      first.socket.write(body.slice(10));
+      await until(() => first.answers.length === 1, 5000, 'an answer to the first upload');
+      assert.equal(first.answers[0]?.status, 202);
+      const fourth = start();
+      try {
+        fourth.socket.write(body.slice(10));
+        await until(() => fourth.answers.length === 1, 5000, 'an answer to the fourth upload');
+        assert.equal(fourth.answers[0]?.status, 202);
+      } finally {
+        fourth.socket.destroy();
+      }
+    } finally {
+      for (const upload of [first, second, third]) upload.socket.destroy();
+    }
+  });
+
+  it('takes exactly the limit (2) of 8 uploads of 200 objects sent at once on 8 connections, the others refused 429 and not stored', async () => {
+    const uploads = Array.from({ length: 8 }, () => {
+      const objects = Array.from({ length: 200 }, () => indicator('y'.repeat(2000)));
+      const body = JSON.stringify({ objects });
+      const socket = netConnect(port, '127.0.0.1');
+      const read = readAnswers(socket);
+      // Half the body now, the rest once every upload has started: all 8 are under way at once.
+      socket.write(taxiiPost(collection, token, body) + body.slice(0, body.length / 2));
+      return { socket, body, id: String(objects[0]?.['id']), ...read };
+    });
+    try {
+      await delay(500);
+      for (const upload of uploads) if (!upload.socket.destroyed) upload.socket.write(upload.body.slice(upload.body.length / 2));
+      await until(() => uploads.every((upload) => upload.answers.length === 1), 20_000, 'an answer to every upload');
+      const statuses = uploads.map((upload) => upload.answers[0]?.status);
+      assert.deepEqual([...statuses].sort(), [202, 202, 429, 429, 429, 429, 429, 429], statuses.join(' '));
+      for (const upload of uploads) {
+        const stored = await fetch(`${node.url}/taxii2/api/collections/${collection}/objects/${upload.id}/`, { headers: { authorization: `Bearer ${token}`, accept: TAXII } });
+        await stored.arrayBuffer();
+        assert.equal(stored.status, upload.answers[0]?.status === 202 ? 200 : 404);
+      }
+    } finally {
+      for (const upload of uploads) upload.socket.destroy();
+    }
+  });
+});
+
+describe('a node stopping while an upload trickles in (shutdownGraceMs)', () => {
+  const data = temporaryDirectory('shutdown-grace');
+  after(() => data.remove());
+
+  it('answers the upload still arriving after the grace 503 ENT_NODE_SHUTTING_DOWN, stops long before the request limit, and keeps what it acknowledged', async () => {
+    const settings = { requestTimeoutMs: '120000', shutdownGraceMs: '300' };
+    const { node, port, token, collection } = await startLimitedNode(data.path, settings);
+    const kept = indicator();
+    const cut = indicator();
+    let closing: Promise<void> | undefined;
+    const socket = netConnect(port, '127.0.0.1');
+    try {
+      const acknowledged = await fetch(`${node.url}/taxii2/api/collections/${collection}/objects/`, { method: 'POST', headers: { authorization: `Bearer ${token}`, accept: TAXII, 'content-type': TAXII }, body: JSON.stringify({ objects: [kept] }) });
+      assert.equal(acknowledged.status, 202);
+      const body = JSON.stringify({ objects: [cut] });
+      const { answers, closed } = readAnswers(socket);
+      socket.write(taxiiPost(collection, token, body));
+      // A byte every 50 ms: never idle, never done.
+      const trickle = setInterval(() => socket.write(' '), 50);
+      try {
+        await delay(200);
+        const started = performance.now();
+        closing = node.close(); // what `entente start` does on SIGTERM
+        await Promise.race([closed, delay(5000).then(() => assert.fail('the trickling upload was not cut'))]);
+        const ms = performance.now() - started;
+        assert.ok(ms >= 250, `cut after ${Math.round(ms)} ms, before the grace`);
+        assert.equal(answers.length, 1, 'no answer to the cut upload');
+        assert.equal(answers[0]?.status, 503);
+        const error = JSON.parse(answers[0].body.toString('utf8')) as { error_code: string; details: unknown };
+        assert.deepEqual([error.error_code, error.details], ['ENT_NODE_SHUTTING_DOWN', { limit_ms: 300 }]);
+        await Promise.race([closing, delay(5000).then(() => assert.fail('the node did not stop'))]);
+      } finally {
+        clearInterval(trickle);
+      }
+    } finally {
+      socket.destroy();
+      await (closing ?? node.close());
+    }
+    const again = await startLimitedNode(data.path, settings);
+    try {
+      const objectAt = async (id: string): Promise<number> => (await fetch(`${again.node.url}/taxii2/api/collections/${again.collection}/objects/${id}/`, { headers: { authorization: `Bearer ${again.token}`, accept: TAXII } })).status;
+      assert.equal(await objectAt(String(kept['id'])), 200, 'the acknowledged object was lost');
+      assert.equal(await objectAt(String(cut['id'])), 404, 'the cut upload was stored');
+    } finally {
+      await again.node.close();
+    }
+  });
+});
