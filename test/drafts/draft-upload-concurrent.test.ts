@@ -28,7 +28,8 @@ function arriving(first: string, last: string): Readable & { end(): void } {
 describe('POST /api/drafts while many uploads are still arriving', () => {
   let node: CircleApiNode;
   before(async () => {
-    node = await startCircleApiNode([], { draftUploadReceiveLimitMs: 20_000 });
+    // One token fills the drafting queue here: past maxUploadsPerToken (4) it would be refused first, 429.
+    node = await startCircleApiNode([], { draftUploadReceiveLimitMs: 20_000, maxUploadsPerToken: 16 });
   });
   after(() => node.close());
 

@@ -25,7 +25,8 @@ function neverEnding(first: string): Readable {
 describe('POST /api/drafts with a body that never ends', () => {
   let node: CircleApiNode;
   before(async () => {
-    node = await startCircleApiNode([], { draftUploadReceiveLimitMs: 300 });
+    // One token fills the drafting queue here: past maxUploadsPerToken (4) it would be refused first, 429.
+    node = await startCircleApiNode([], { draftUploadReceiveLimitMs: 300, maxUploadsPerToken: 16 });
   });
   after(() => node.close());
 
