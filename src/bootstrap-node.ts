@@ -38,9 +38,18 @@ export interface NodeIdentity {
  * Gives a fresh database what a node needs (its home organisation as a STIX identity, one default
  * collection, the home sightings collection, an admin token) and leaves an initialised one as it is,
  * adding only what a node made by an earlier version lacks (the home sightings collection). Safe to
- * call at every start.
+ * call at every start, and from several processes starting at once.
  */
 export async function ensureNodeInitialised(store: ObjectStore, inputs: BootstrapInputs): Promise<NodeIdentity> {
+  // Every step reads, then writes what it did not find. Two processes first-starting one data
+  // directory (`entente start` beside `entente import`: opening a node initialises it) each read
+  // nothing and each made their own home organisation, admin token and node key, the last written
+  // winning the meta key while the other ran as an identity the node no longer has. In one write
+  // transaction the second reads what the first made.
+  return store.exclusively(() => initialised(store, inputs));
+}
+
+async function initialised(store: ObjectStore, inputs: BootstrapInputs): Promise<NodeIdentity> {
   const timestamp = inputs.now.toISOString();
   let homeOrganisation = await readHomeOrganisation(store);
   if (homeOrganisation === undefined) {

@@ -410,6 +410,14 @@ export interface OrganisationStore {
 export interface NodeMetaStore {
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
+  /**
+   * Runs `work` in one write transaction taken before its first read, which every store call it
+   * makes joins; committed when it resolves, rolled back when it throws. Another process's `work`
+   * waits for it (the busy timeout), then reads what it wrote: the node's first start
+   * (ensureNodeInitialised) is read-then-write at every step. Only while nothing else in this process
+   * uses the store, as at its opening: a call from elsewhere meanwhile would join the transaction.
+   */
+  exclusively<T>(work: () => Promise<T>): Promise<T>;
 }
 
 // ---- Search ----

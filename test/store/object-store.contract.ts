@@ -78,6 +78,26 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
         assert.equal(gamma.alias, 'g');
       });
 
+      it('keeps all that work run exclusively wrote when it resolves, and none of it when it throws', async () => {
+        const kept = await store.exclusively(async () => {
+          await store.setMeta('contract.together', 'one');
+          return store.createCollection({ id: 'together', title: 'Together' }, now);
+        });
+        assert.equal(kept.id, 'together');
+        assert.equal(await store.getMeta('contract.together'), 'one');
+        await assertRejectsWith(
+          store.exclusively(async () => {
+            await store.setMeta('contract.together', 'two');
+            await store.createCollection({ id: 'apart', title: 'Apart' }, now);
+            // The first start stops half-way (a collection by that id exists): nothing it did stays.
+            await store.createCollection({ id: 'alpha', title: 'Again' }, now);
+          }),
+          'ENT_COLLECTION_EXISTS',
+        );
+        assert.equal(await store.getMeta('contract.together'), 'one');
+        assert.equal(await store.getCollection('apart'), undefined);
+      });
+
       it('makes a recorded collection once, under its meta key, and hands back the recorded one afterwards', async () => {
         const made = await store.recordedCollection('contract.kept', { id: 'kept', alias: 'k', title: 'Kept' }, now);
         assert.equal(made.alias, 'k');

@@ -1744,6 +1744,27 @@ export class SqliteObjectStore implements ObjectStore {
     return { commit: () => end('COMMIT'), rollback: () => end('ROLLBACK') };
   }
 
+  async exclusively<T>(work: () => Promise<T>): Promise<T> {
+    // IMMEDIATE, as every write here: the lock is taken before the first read, so no other process
+    // reads what this one is about to write; the writes inside join this transaction as savepoints.
+    this.#guard(() => this.#db.exec('BEGIN IMMEDIATE'));
+    let result: T;
+    try {
+      result = await work();
+    } catch (error) {
+      // A failed statement inside can have rolled the transaction back already (SQLITE_FULL).
+      if (this.#db.open && this.#db.inTransaction) this.#guard(() => this.#db.exec('ROLLBACK'));
+      throw error;
+    }
+    try {
+      this.#guard(() => this.#db.exec('COMMIT'));
+    } catch (error) {
+      if (this.#db.open && this.#db.inTransaction) this.#db.exec('ROLLBACK');
+      throw error;
+    }
+    return result;
+  }
+
   /** The underlying connection, for diagnostics and SQLite-specific tests only. */
   get database(): Database.Database {
     return this.#db;

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { adminTokenName, homeSightingsCollectionAlias, metaKeys, readHomeOrganisation } from '../../src/bootstrap-node.ts';
+import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'entente-first-start-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let databases = 0;
+const freshPath = (): string => join(dir, `store-${(databases += 1)}.db`);
+
+interface Started {
+  readonly homeOrganisation: string;
+  readonly defaultCollection: string;
+  readonly homeSightingsCollection: string;
+  readonly madeAdminSecret: boolean;
+}
+
+const RACER = join(import.meta.dirname, 'first-start-racer.ts');
+
+/** A racer process, once it has opened the store and waits for its go. */
+async function readyRacer(path: string): Promise<{ child: ChildProcessWithoutNullStreams; started: Promise<Started> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', RACER, path], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.startsWith('ready\n')) resolve();
+    });
+    void exited.then(() => reject(new Error(`racer exited before it was ready: ${stderr}`)));
+  });
+  const started = exited.then((code) => {
+    assert.equal(code, 0, `racer failed: ${stderr}`);
+    return JSON.parse(stdout.slice('ready\n'.length)) as Started;
+  });
+  return { child, started };
+}
+
+/**
+ * Starts `racers` processes on one data file at once, for real: the test holds the write lock while
+ * they set off, so every one of them reads the store before any can write, the widest a race can be.
+ */
+async function firstStartAtOnce(path: string, racers: number): Promise<Started[]> {
+  const ready = await Promise.all(Array.from({ length: racers }, () => readyRacer(path)));
+  const holder = new Database(path);
+  try {
+    holder.exec('BEGIN IMMEDIATE');
+    for (const { child } of ready) child.stdin.end('go\n');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    holder.exec('COMMIT');
+  } finally {
+    holder.close();
+  }
+  return Promise.all(ready.map(({ started }) => started));
+}
+
+// `entente start` beside `entente import` (each opens the node, and opening initialises it) on a data
+// directory neither has used yet, or on one an older version made.
+describe('processes starting on one data directory at once', () => {
+  it('give a fresh one one home organisation, default collection, home sightings collection, admin token and node key, and all use the same', async () => {
+    const path = freshPath();
+    await openSqliteObjectStore({ path }).close(); // migrated, as the racers' own opening would leave it
+    const started = await firstStartAtOnce(path, 2);
+    const store = openSqliteObjectStore({ path });
+    try {
+      const home = await readHomeOrganisation(store);
+      for (const each of started) {
+        assert.equal(each.homeOrganisation, home?.id, 'each runs as the home organisation the node keeps');
+        assert.equal(each.defaultCollection, await store.getMeta(metaKeys.defaultCollection));
+        assert.equal(each.homeSightingsCollection, await store.getMeta(metaKeys.homeSightingsCollection));
+      }
+      assert.equal(started.filter((each) => each.madeAdminSecret).length, 1, 'one of them writes admin.token');
+      assert.equal((await store.listCollections()).length, 2, 'the default collection and the home sightings collection, no orphan');
+      assert.deepEqual((await store.listTokens()).map((token) => [token.name, token.organisationId]), [[adminTokenName, home?.id]]);
+      assert.equal((await store.listNodeKeys()).length, 1, 'one node key: partners pin one');
+      const held = await store.listEntries(started[0]?.defaultCollection ?? '', {}, { limit: 10 });
+      assert.deepEqual(held.entries.map((entry) => entry.id), [home?.id], 'the default collection holds the home organisation the node keeps');
+    } finally {
+      await store.close();
+    }
+  });
+
+  for (const operators of [undefined, { id: 'ops', alias: homeSightingsCollectionAlias, title: "The SOC's own" }]) {
+    it(`give an older one one home sightings collection (${operators === undefined ? 'its alias free' : "its alias an operator's collection's"})`, async () => {
+      const path = freshPath();
+      const older = openSqliteObjectStore({ path });
+      await older.setMeta(metaKeys.homeOrganisation, JSON.stringify({ type: 'identity', spec_version: '2.1', id: 'identity--0a000000-0000-4000-8000-000000000001', name: 'Old' }));
+      await older.createCollection({ id: 'old-default', alias: 'default', title: 'Old default' }, new Date());
+      await older.setMeta(metaKeys.defaultCollection, 'old-default');
+      if (operators !== undefined) await older.createCollection(operators, new Date());
+      await older.close();
+      const started = await firstStartAtOnce(path, 2);
+      const store = openSqliteObjectStore({ path });
+      try {
+        const kept = await store.getMeta(metaKeys.homeSightingsCollection);
+        assert.deepEqual(started.map((each) => each.homeSightingsCollection), [kept, kept]);
+        assert.equal((await store.listCollections()).length, operators === undefined ? 2 : 3, 'no orphan');
+      } finally {
+        await store.close();
+      }
+    });
+  }
+});
