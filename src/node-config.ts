@@ -38,8 +38,8 @@ export interface NodeConfig {
   /** Connections one HTTP process holds at once (each worker of --workers); past it a new one is closed unanswered. */
   readonly maxConnections: number;
   /**
-   * Requests with a body (uploads: TAXII POST objects, POST /api/drafts, any other POST) one token
-   * may have received or handled at once, in each HTTP process; past it 429 ENT_HTTP_TOO_MANY_UPLOADS
+   * Uploads (requests with a body of more than 64 KiB or of undeclared length: TAXII POST objects,
+   * POST /api/drafts, any other) one token may have received or handled at once, in each HTTP process; past it 429 ENT_HTTP_TOO_MANY_UPLOADS
    * before any of the body is read. The administrator token is counted too.
    */
   readonly maxUploadsPerToken: number;

@@ -74,7 +74,7 @@ export interface HttpAppDeps {
   readonly requestLimits?: { readonly headersTimeoutMs: number; readonly requestTimeoutMs: number };
   /** Connections held at once, past which a new one is closed unanswered (configDefaults.maxConnections by default). */
   readonly maxConnections?: number;
-  /** Requests with a body one token may have received or handled at once (configDefaults.maxUploadsPerToken by default); past it 429 ENT_HTTP_TOO_MANY_UPLOADS. */
+  /** Uploads (bodies over 64 KiB) one token may have received or handled at once (configDefaults.maxUploadsPerToken by default); past it 429 ENT_HTTP_TOO_MANY_UPLOADS. */
   readonly maxUploadsPerToken?: number;
   /** On close, how long requests still receiving their body may go on arriving (configDefaults.shutdownGraceMs by default); then 503 ENT_NODE_SHUTTING_DOWN. */
   readonly shutdownGraceMs?: number;

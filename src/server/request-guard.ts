@@ -8,13 +8,13 @@ import { decideCollectionAccess } from './route-policy.ts';
 export interface RequestGuardDeps {
   readonly authenticator: TokenAuthenticator;
   readonly collections: CollectionStore;
-  /** Bounds the requests with a body each token has under way; none when absent. */
+  /** Bounds the uploads each token has under way; none when absent. */
   readonly uploads?: UploadLimiter;
 }
 
 export interface UploadLimiter {
   /**
-   * Counts a request with a body against its token until it is answered (or its connection
+   * Counts an upload (a request with a body of more than UPLOAD_MIN_BYTES) against its token until it is answered (or its connection
    * closed), or refuses it: 429 ENT_HTTP_TOO_MANY_UPLOADS.
    */
   admit(tokenKey: string, reply: FastifyReply): void;
@@ -24,7 +24,7 @@ export interface UploadLimiter {
 export const UPLOAD_RETRY_AFTER_S = 5;
 
 /**
- * Per token, the requests with a body under way, counted from their headers (before the body is
+ * Per token, the uploads under way (bodies of more than UPLOAD_MIN_BYTES), counted from their headers (before the body is
  * read) to their answer: an authenticated client could otherwise send as many 64 MiB bodies at
  * once as it can open connections, and have the node hold them all.
  */
@@ -37,7 +37,7 @@ export function createUploadLimiter(maxPerToken: number): UploadLimiter {
         // Closed after the answer, so that the body is not read (Node reads what an answered
         // request left unread, to keep the connection for the next one).
         void reply.header('retry-after', String(UPLOAD_RETRY_AFTER_S)).header('connection', 'close');
-        throw new EntenteError('ENT_HTTP_TOO_MANY_UPLOADS', `This token already has ${count} requests with a body under way, as many as the node allows at once (maxUploadsPerToken); send this one again once one of them is answered`, { limit: maxPerToken });
+        throw new EntenteError('ENT_HTTP_TOO_MANY_UPLOADS', `This token already has ${count} uploads (request bodies of more than ${UPLOAD_MIN_BYTES} bytes) under way, as many as the node allows at once (maxUploadsPerToken); send this one again once one of them is answered`, { limit: maxPerToken });
       }
       underWay.set(tokenKey, count + 1);
       // Given back once answered: the rest of a body refused before it all came is discarded as it
@@ -55,10 +55,18 @@ export function createUploadLimiter(maxPerToken: number): UploadLimiter {
   };
 }
 
-/** Whether a request comes with a body (Content-Length above 0, or chunked). */
-function hasBody(request: FastifyRequest): boolean {
+/**
+ * Bodies of at most this many bytes, declared so, are not counted as uploads: an analyst's decision
+ * on a draft item or a small TAXII POST, which a console or script may send several of at once.
+ * However many connections carry them, they hold at most maxConnections times this (64 MiB).
+ */
+export const UPLOAD_MIN_BYTES = 64 * 1024;
+
+/** Whether a request comes with an upload: a body longer than UPLOAD_MIN_BYTES, or of a length not declared (chunked). */
+function isUpload(request: FastifyRequest): boolean {
   const length = request.headers['content-length'];
-  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  if (request.headers['transfer-encoding'] !== undefined) return true;
+  return length !== undefined && !(/^\d{1,6}$/.test(length) && Number(length) <= UPLOAD_MIN_BYTES);
 }
 
 function collectionIdOf(params: unknown): string | undefined {
@@ -88,7 +96,7 @@ export function createRequestGuard(deps: RequestGuardDeps) {
       const auth = await deps.authenticator.authenticate(request.headers.authorization);
       request.auth = auth;
       // Before anything else is asked of the request, so that a refused upload's body is not read.
-      if (deps.uploads !== undefined && hasBody(request)) deps.uploads.admit(auth.token.secretHash, reply);
+      if (deps.uploads !== undefined && isUpload(request)) deps.uploads.admit(auth.token.secretHash, reply);
       if (policy === 'admin' && !auth.token.admin) {
         throw new EntenteError('ENT_AUTH_FORBIDDEN', 'This endpoint needs an administrator token');
       }

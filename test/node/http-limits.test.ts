@@ -1,7 +1,7 @@
 // Three bounds of the node's HTTP server, against a started node over real sockets:
 // - a client that pipelines many requests is served every answer, in order, while the node builds
 //   at most 8 of them at once (it was disconnected, and the answers it was owed were lost);
-// - one token has at most `maxUploadsPerToken` requests with a body under way: past it 429
+// - one token has at most `maxUploadsPerToken` uploads (bodies over 64 KiB) under way: past it 429
 //   ENT_HTTP_TOO_MANY_UPLOADS with Retry-After, before its body is read (one token could send as
 //   many 64 MiB bodies at once as it could open connections);
 // - a stop waits `shutdownGraceMs` for bodies still arriving, then answers them 503
@@ -159,7 +159,7 @@ describe('a client pipelining many requests on one connection', () => {
   });
 });
 
-describe('requests with a body under way for one token (maxUploadsPerToken)', () => {
+describe('uploads under way for one token (maxUploadsPerToken)', () => {
   const data = temporaryDirectory('uploads-per-token');
   let node: RunningNode;
   let port: number;
@@ -174,7 +174,8 @@ describe('requests with a body under way for one token (maxUploadsPerToken)', ()
   });
 
   it('refuses one more upload than the limit at once 429 ENT_HTTP_TOO_MANY_UPLOADS with Retry-After, without reading its body, and takes another once one is answered', async () => {
-    const body = JSON.stringify({ objects: [indicator()] });
+    // More than 64 KiB: smaller bodies are not counted as uploads.
+    const body = JSON.stringify({ objects: [indicator('z'.repeat(70_000))] });
     const start = (): { socket: Socket; answers: RawAnswer[]; closed: Promise<void> } => {
       const socket = netConnect(port, '127.0.0.1');
       const read = readAnswers(socket);
@@ -211,6 +212,24 @@ describe('requests with a body under way for one token (maxUploadsPerToken)', ()
       }
     } finally {
       for (const upload of [first, second, third]) upload.socket.destroy();
+    }
+  });
+
+  it('does not count bodies of 64 KiB or less: four small POSTs of one token at once are all taken', async () => {
+    const uploads = Array.from({ length: 4 }, () => {
+      const body = JSON.stringify({ objects: [indicator()] });
+      const socket = netConnect(port, '127.0.0.1');
+      socket.write(taxiiPost(collection, token, body) + body.slice(0, 10));
+      return { socket, body, ...readAnswers(socket) };
+    });
+    try {
+      await delay(300);
+      assert.deepEqual(uploads.map((upload) => upload.answers.length), [0, 0, 0, 0], 'a small POST was answered before its body came');
+      for (const upload of uploads) upload.socket.write(upload.body.slice(10));
+      await until(() => uploads.every((upload) => upload.answers.length === 1), 5000, 'an answer to every POST');
+      assert.deepEqual(uploads.map((upload) => upload.answers[0]?.status), [202, 202, 202, 202]);
+    } finally {
+      for (const upload of uploads) upload.socket.destroy();
     }
   });
 

@@ -13,8 +13,7 @@ const TAXII = 'application/taxii+json;version=2.1';
 describe('a node with two worker processes', () => {
   it('serves one port and one database from both workers, and stops them all on SIGTERM', async (t) => {
     const data = temporaryDirectory('workers');
-    // 40 POSTs at once from the one admin token: more than maxUploadsPerToken (4 a worker) by design.
-    const started = startNodeProcess(['--port', '0', '--workers', '2', '--max-uploads-per-token', '64'], { ENTENTE_DATA: data.path, ENTENTE_LOG_LEVEL: 'warn' });
+    const started = startNodeProcess(['--port', '0', '--workers', '2'], { ENTENTE_DATA: data.path, ENTENTE_LOG_LEVEL: 'warn' });
     // In every outcome, and only once the node (and with it its workers) has exited: a node still
     // running would keep writing to the directory, and could create it again. A start that fails
     // has stopped its process already.

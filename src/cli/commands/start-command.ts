@@ -44,7 +44,7 @@ export function startCommand(io: CliIo): Command {
     .option('--headers-timeout <ms>', "longest a request's headers may take to arrive, in ms (env ENTENTE_HEADERS_TIMEOUT_MS; default 30000)")
     .option('--request-timeout <ms>', 'longest a whole request (headers and body) may take to arrive, in ms (env ENTENTE_REQUEST_TIMEOUT_MS; default 300000)')
     .option('--max-connections <n>', 'connections one HTTP process holds at once; past it a new one is closed unanswered (env ENTENTE_MAX_CONNECTIONS; default 1000)')
-    .option('--max-uploads-per-token <n>', 'requests with a body (uploads) one token may have received or handled at once, per HTTP process; past it 429 (env ENTENTE_MAX_UPLOADS_PER_TOKEN; default 4)')
+    .option('--max-uploads-per-token <n>', 'uploads (request bodies over 64 KiB) one token may have received or handled at once, per HTTP process; past it 429 (env ENTENTE_MAX_UPLOADS_PER_TOKEN; default 4)')
     .option('--shutdown-grace <ms>', 'on stop, how long requests still receiving their body may go on, in ms; then 503 and closed (env ENTENTE_SHUTDOWN_GRACE_MS; default 10000)')
     .option('--workers <n>', `HTTP worker processes sharing the port and the database (env ENTENTE_WORKERS; default 1; this machine has ${availableParallelism()} CPUs)`)
     .addHelpText(
