@@ -17,6 +17,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { loadNodeConfig, startNode, type RunningNode } from '../../src/compose.ts';
 import type { StixObject } from '../../src/stix/types.ts';
 import { temporaryDirectory } from '../cli/cli-kit.ts';
+import { startNodeProcess, stopNodeProcess } from './node-process.ts';
 
 const TAXII = 'application/taxii+json;version=2.1';
 
@@ -305,6 +306,38 @@ describe('a node stopping while an upload trickles in (shutdownGraceMs)', () => 
       assert.equal(await objectAt(String(cut['id'])), 404, 'the cut upload was stored');
     } finally {
       await again.node.close();
+    }
+  });
+
+  it('`entente start` on SIGTERM answers a trickling upload 503 after --shutdown-grace and exits, not after the request limit', async (t) => {
+    const dir = temporaryDirectory('shutdown-sigterm');
+    const started = startNodeProcess(['--port', '0', '--shutdown-grace', '300', '--request-timeout', '120000'], { ENTENTE_DATA: dir.path, ENTENTE_LOG_LEVEL: 'warn' });
+    t.after(async () => {
+      await started.then((running) => stopNodeProcess(running.child), () => undefined);
+      dir.remove();
+    });
+    const running = await started;
+    const token = readFileSync(join(dir.path, 'admin.token'), 'utf8').trim();
+    const listed = await fetch(`${running.url}/taxii2/api/collections/`, { headers: { authorization: `Bearer ${token}`, accept: TAXII } });
+    const { collections } = (await listed.json()) as { collections: { id: string; alias?: string }[] };
+    const collection = collections.find((entry) => entry.alias === 'default')?.id ?? assert.fail('no default collection');
+    const socket = netConnect(Number(new URL(running.url).port), '127.0.0.1');
+    const { answers, closed } = readAnswers(socket);
+    const body = JSON.stringify({ objects: [indicator()] });
+    socket.write(taxiiPost(collection, token, body));
+    const trickle = setInterval(() => socket.write(' '), 50);
+    try {
+      await delay(200);
+      const stopping = performance.now();
+      const exited = stopNodeProcess(running.child, 20_000);
+      await Promise.race([closed, delay(5000).then(() => assert.fail('the trickling upload was not cut'))]);
+      assert.equal(answers[0]?.status, 503);
+      assert.equal((JSON.parse(answers[0].body.toString('utf8')) as { error_code: string }).error_code, 'ENT_NODE_SHUTTING_DOWN');
+      assert.equal(await exited, 0);
+      assert.ok(performance.now() - stopping < 5000, 'the node waited for the upload to trickle in');
+    } finally {
+      clearInterval(trickle);
+      socket.destroy();
     }
   });
 });
