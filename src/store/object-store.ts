@@ -513,6 +513,12 @@ export interface AuditStore {
   appendAudit(entries: readonly AuditLogEntry[]): Promise<void>;
   /** Entries in log order. */
   readAudit(query: AuditQuery): Promise<AuditRecord[]>;
+  /**
+   * The seq of the first entry that a read with a --from/--to window taking in its `at` would skip,
+   * undefined when there is none. The SQLite store bounds such reads by an index of the log it keeps
+   * beside it (audit_hours), which the hash chain does not cover: `audit verify` asks this too.
+   */
+  firstUnindexedAudit(): Promise<number | undefined>;
 }
 
 // ---- Recall notices (queued here; delivering them belongs to federation) ----

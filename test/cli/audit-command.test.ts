@@ -282,3 +282,33 @@ describe('entente audit', () => {
     assert.match(ok(await run('audit', 'received', '--org', LATE)).stderr, new RegExp(`^${LATE} received 213 object versions in 213 releases$`, 'm'));
   });
 });
+
+describe('entente audit verify and the index --from/--to windows are read through', () => {
+  const data = temporaryDirectory('audit-cli-hours');
+  after(() => data.remove());
+  const run = (...args: string[]): Promise<CliRun> => entente(data.path, args);
+
+  // audit_hours is outside the hash chain: a row deleted by hand hides its hour's entries from
+  // `audit received --from/--to`, and a verified chain alone would say nothing of it.
+  it("fails naming the first entry a window would skip, when the index no longer places it", async () => {
+    ok(await run('org', 'add', 'Bank', '--kind', 'company', '--id', BANK));
+    const store = openSqliteObjectStore({ path: join(data.path, 'entente.sqlite') });
+    try {
+      await store.appendAudit(['2026-03-01T10:15:00.000Z', '2026-03-01T11:15:00.000Z'].map((at, n) => ({
+        objectId: String(indicator(n + 1)['id']), objectModified: '2026-01-01T00:00:00.000Z', recipientOrganisationId: BANK, circleId: 'grid-2026', agreementVersion: 1, decision: 'share', at,
+      })));
+    } finally {
+      await store.close();
+    }
+    assert.match(ok(await run('audit', 'verify')).stdout, /^Audit log verified: 2 entries/m);
+    const db = new Database(join(data.path, 'entente.sqlite'));
+    try {
+      db.exec('DROP TRIGGER audit_hours_keeps_its_rows');
+      db.prepare("DELETE FROM audit_hours WHERE hour = '2026-03-01T11'").run();
+    } finally {
+      db.close();
+    }
+    assert.deepEqual(ok(await run('audit', 'received', '--json', '--org', BANK, '--from', '2026-03-01T11:00:00Z')).stdout, '', 'the entry of 11:15 is skipped');
+    refused(await run('audit', 'verify'), 1, 'ENT_AUDIT_BROKEN', /audit entry 2 does not verify \(the index that --from\/--to windows are read through does not place it/);
+  });
+});

@@ -254,3 +254,56 @@ describe('migration 18: where each recipient\'s entries of each hour lie', () =>
     }
   });
 });
+
+// audit_hours bounds every --from/--to read, and the hash chain does not cover it: a row deleted or
+// narrowed would hide its hour's entries from `audit received` while `audit verify` still passed.
+describe("audit_hours, which the chain does not cover", () => {
+  const logOfThreeHours = async (path: string): Promise<ReturnType<typeof openSqliteObjectStore>> => {
+    const store = openSqliteObjectStore({ path });
+    // The bank's seqs 1, 3, 5 at 10:15, 11:15, 12:15; the NGO's 2, 4 between.
+    await store.appendAudit(Array.from({ length: 5 }, (_, n) => release(n + 1, n % 2 === 0 ? BANK : NGO, 'grid', hourly('2026-03-01T10:15:00.000Z', n / 2))));
+    return store;
+  };
+  const hourOfBank11 = [BANK, '2026-03-01T11'];
+
+  it('refuses to lose or narrow a row, through every statement that could', async () => {
+    const store = await logOfThreeHours(freshPath());
+    try {
+      const db = store.database;
+      for (const [what, sql, params] of [
+        ['a delete', 'DELETE FROM audit_hours WHERE recipient_organisation_id = ? AND hour = ?', hourOfBank11],
+        ['a narrowing update', 'UPDATE audit_hours SET first_seq = first_seq + 1 WHERE recipient_organisation_id = ? AND hour = ?', hourOfBank11],
+        ['an update moving a row to another hour', "UPDATE audit_hours SET hour = '2026-03-01T09' WHERE recipient_organisation_id = ? AND hour = ?", hourOfBank11],
+        // REPLACE deletes the row it conflicts with and fires no DELETE trigger.
+        ['an insert or replace', 'INSERT OR REPLACE INTO audit_hours (recipient_organisation_id, hour, first_seq, last_seq) VALUES (?, ?, 4, 4)', hourOfBank11],
+      ] as const) {
+        assert.throws(() => db.prepare(sql).run(...params), /audit_hours/, what);
+      }
+      assert.deepEqual(db.prepare('SELECT first_seq, last_seq FROM audit_hours WHERE recipient_organisation_id = ? AND hour = ?').raw().get(...hourOfBank11), [3, 3]);
+      assert.equal(await store.firstUnindexedAudit(), undefined);
+      // Appending still keeps it, a second entry in an hour widening that hour's row.
+      await store.appendAudit([release(6, BANK, 'grid', '2026-03-01T11:40:00.000Z')]);
+      assert.deepEqual(db.prepare('SELECT first_seq, last_seq FROM audit_hours WHERE recipient_organisation_id = ? AND hour = ?').raw().get(...hourOfBank11), [3, 6]);
+      assert.equal(await store.firstUnindexedAudit(), undefined);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('names the first entry a window read would skip once a row no longer places it', async () => {
+    const store = await logOfThreeHours(freshPath());
+    try {
+      const db = store.database;
+      const window = { recipientOrganisationId: BANK, from: new Date('2026-03-01T11:00:00Z'), to: new Date('2026-03-01T12:00:00Z'), limit: 100 };
+      assert.deepEqual((await store.readAudit(window)).map((record) => record.seq), [3]);
+      // Changed around the triggers, as whoever can edit the database file can.
+      db.exec('DROP TRIGGER audit_hours_keeps_its_rows');
+      db.prepare('DELETE FROM audit_hours WHERE recipient_organisation_id = ? AND hour = ?').run(...hourOfBank11);
+      assert.deepEqual(await store.readAudit(window), [], 'the window read now skips seq 3');
+      assert.ok(verifyChain((await store.readAudit({ limit: 100 })).map((record) => record.chained)).ok, 'and the chain alone cannot tell');
+      assert.equal(await store.firstUnindexedAudit(), 3);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -528,4 +528,30 @@ export const migrations: readonly string[] = [
       DO UPDATE SET first_seq = min(first_seq, excluded.first_seq), last_seq = max(last_seq, excluded.last_seq);
   END;
   `,
+  /* 19: audit_hours only ever widens, as the log it indexes only grows */ `
+  -- A row deleted or narrowed would hide its hour's entries from every --from/--to window while the
+  -- chain, which does not cover this table, still verified: refused here as the log's own UPDATE and
+  -- DELETE are (migration 3), and \`audit verify\` checks the table against the log
+  -- (firstUnindexedAudit). A second row for a (recipient, hour) is refused too: INSERT OR REPLACE
+  -- would delete the first without any DELETE trigger firing. So the log's trigger updates its
+  -- hour's row, and inserts one only when there is none, instead of an upsert (whose insert a
+  -- BEFORE INSERT trigger would see first).
+  DROP TRIGGER audit_log_hours;
+  CREATE TRIGGER audit_log_hours AFTER INSERT ON audit_log BEGIN
+    UPDATE audit_hours SET first_seq = min(first_seq, NEW.seq), last_seq = max(last_seq, NEW.seq)
+      WHERE recipient_organisation_id = NEW.recipient_organisation_id AND hour = substr(NEW.at, 1, 13);
+    INSERT INTO audit_hours (recipient_organisation_id, hour, first_seq, last_seq)
+      SELECT NEW.recipient_organisation_id, substr(NEW.at, 1, 13), NEW.seq, NEW.seq
+      WHERE NOT EXISTS (SELECT 1 FROM audit_hours WHERE recipient_organisation_id = NEW.recipient_organisation_id AND hour = substr(NEW.at, 1, 13));
+  END;
+  CREATE TRIGGER audit_hours_one_row_an_hour BEFORE INSERT ON audit_hours
+    WHEN EXISTS (SELECT 1 FROM audit_hours WHERE recipient_organisation_id = NEW.recipient_organisation_id AND hour = NEW.hour)
+    BEGIN SELECT RAISE(ABORT, 'audit_hours holds one row per recipient and hour'); END;
+  CREATE TRIGGER audit_hours_only_widens BEFORE UPDATE ON audit_hours
+    WHEN NEW.recipient_organisation_id IS NOT OLD.recipient_organisation_id OR NEW.hour IS NOT OLD.hour
+      OR NEW.first_seq > OLD.first_seq OR NEW.last_seq < OLD.last_seq
+    BEGIN SELECT RAISE(ABORT, 'audit_hours only widens, as the audit log only grows'); END;
+  CREATE TRIGGER audit_hours_keeps_its_rows BEFORE DELETE ON audit_hours
+    BEGIN SELECT RAISE(ABORT, 'audit_hours only widens, as the audit log only grows'); END;
+  `,
 ];

@@ -114,7 +114,7 @@ export class SqliteCircleTables {
   readonly #sql: Record<
     | 'insertCircle' | 'updateCircle' | 'selectCircle' | 'selectCircleByCollection' | 'selectCircleIdByCollection'
     | 'selectCircles' | 'selectCollection' | 'insertAgreement' | 'selectAgreements' | 'insertAcceptance'
-    | 'selectAcceptances' | 'selectLastAudit' | 'insertAudit' | 'insertRecall',
+    | 'selectAcceptances' | 'selectLastAudit' | 'insertAudit' | 'selectUnindexedAudit' | 'insertRecall',
     Statement
   >;
 
@@ -138,6 +138,14 @@ export class SqliteCircleTables {
         'SELECT organisation_id, version, document FROM agreement_acceptances WHERE circle_id = ? ORDER BY organisation_id, version',
       ),
       selectLastAudit: prepare('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1'),
+      selectUnindexedAudit: db
+        .prepare(
+          `SELECT seq FROM audit_log AS entry WHERE NOT EXISTS (SELECT 1 FROM audit_hours AS hours
+             WHERE hours.recipient_organisation_id = entry.recipient_organisation_id AND hours.hour = substr(entry.at, 1, ${AUDIT_HOUR_LENGTH})
+               AND entry.seq BETWEEN hours.first_seq AND hours.last_seq)
+           ORDER BY seq LIMIT 1`,
+        )
+        .pluck(),
       insertAudit: prepare(
         'INSERT INTO audit_log (recipient_organisation_id, circle_id, at, entry, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?)',
       ),
@@ -260,6 +268,17 @@ export class SqliteCircleTables {
     const { sql, params } = auditReadStatement(query);
     const rows = this.#db.prepare(sql).all(...params) as AuditRow[];
     return rows.map((row) => ({ seq: row.seq, chained: toChained(row) }));
+  }
+
+  /**
+   * The first entry whose own (recipient, hour) row in audit_hours does not span its seq: a window
+   * read bounded by audit_hours (auditWindowBounds) is sound exactly when there is none. That table is
+   * derived and outside the hash chain, so a row deleted or narrowed by hand would hide entries from
+   * `audit received --from/--to` while the chain still verified; `audit verify` asks this. One seek
+   * per entry, in one read transaction.
+   */
+  firstUnindexedAudit(): number | undefined {
+    return this.#sql.selectUnindexedAudit.get() as number | undefined;
   }
 
   queueRecalls(notices: readonly RecallNotice[]): number {

@@ -1563,6 +1563,10 @@ export class SqliteObjectStore implements ObjectStore {
     return this.#guard(() => this.#circles.readAudit(query));
   }
 
+  async firstUnindexedAudit(): Promise<number | undefined> {
+    return this.#guard(() => this.#circles.firstUnindexedAudit());
+  }
+
   async queueRecalls(notices: readonly RecallNotice[]): Promise<number> {
     return this.#guard(() => this.#circles.queueRecalls(notices));
   }
