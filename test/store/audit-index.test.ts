@@ -217,6 +217,31 @@ describe('reading a --from/--to window of the audit log', () => {
   });
 });
 
+describe('a --from/--to window over `at` texts of any shape', () => {
+  // Entente writes `at` with Date.toISOString, but the window is a comparison of texts and the bounds
+  // must take in whatever it would keep: a text's first 13 characters keep text order, whatever the
+  // text. Shorter and longer texts, an offset, a space for the T, an expanded year, none at all.
+  it('reads every entry the comparison keeps, bounds or no bounds', async () => {
+    const store = openSqliteObjectStore({ path: freshPath() });
+    try {
+      const ats = ['2026-03-01T10:15:00Z', '2026-03-01T10:15:00.123456Z', '2026-03-01T12:15:00+02:00', '2026-03-01 10:15:00', '2026-03-01', '2026-03-01T1', '',
+        '+010000-01-01T00:00:00.000Z', '2026-03-01T09:59:59.999Z', '2026-03-01T11:00:00.000Z', '2026-03-02T00:00:00.000-05:00', '2026-02-28T23:59:59.999Z'];
+      await store.appendAudit(ats.map((at, n) => release(n + 1, BANK, 'grid', at)));
+      const instants = ['2026-02-28T23:00:00Z', '2026-03-01T00:00:00Z', '2026-03-01T10:00:00Z', '2026-03-01T10:15:00.001Z', '2026-03-01T11:00:00Z', '2026-03-01T12:30:00Z', '2026-03-02T00:00:00Z', '2027-01-01T00:00:00Z'].map((text) => new Date(text));
+      for (const from of [undefined, ...instants]) {
+        for (const to of [undefined, ...instants]) {
+          if (from === undefined && to === undefined) continue;
+          const expected = ats.flatMap((at, n) => ((from === undefined || at >= from.toISOString()) && (to === undefined || at < to.toISOString()) ? [n + 1] : []));
+          const query = { recipientOrganisationId: BANK, ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }), limit: 100 };
+          assert.deepEqual((await store.readAudit(query)).map((record) => record.seq), expected, JSON.stringify(query));
+        }
+      }
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('migration 18: where each recipient\'s entries of each hour lie', () => {
   it('migrates a schema 17 store to 18: fills audit_hours from the log, keeps it as entries are appended, rewrites no entry', async () => {
     const path = freshPath();
