@@ -14,8 +14,8 @@ export interface RequestGuardDeps {
 
 export interface UploadLimiter {
   /**
-   * Counts an upload (a request with a body of more than UPLOAD_MIN_BYTES) against its token until it is answered (or its connection
-   * closed), or refuses it: 429 ENT_HTTP_TOO_MANY_UPLOADS.
+   * Counts an upload (a request with a body of more than UPLOAD_MIN_BYTES) against its token until
+   * it is answered or its connection closes, or refuses it: 429 ENT_HTTP_TOO_MANY_UPLOADS.
    */
   admit(tokenKey: string, reply: FastifyReply): void;
 }
@@ -41,16 +41,24 @@ export function createUploadLimiter(maxPerToken: number): UploadLimiter {
       }
       underWay.set(tokenKey, count + 1);
       // Given back once answered: the rest of a body refused before it all came is discarded as it
-      // arrives (within the request limit), not held.
+      // arrives (within the request limit), not held. Or once its connection closes: an answer
+      // queued behind an earlier one of its connection (pipelining) is told neither 'finish' nor
+      // 'close' by Node when the connection goes, and its place would be lost for good.
+      const response = reply.raw;
+      const socket = reply.request.raw.socket;
       let settled = false;
       const settle = (): void => {
         if (settled) return;
         settled = true;
+        response.off('finish', settle).off('close', settle);
+        socket.off('close', settle);
         const left = (underWay.get(tokenKey) ?? 1) - 1;
         if (left <= 0) underWay.delete(tokenKey);
         else underWay.set(tokenKey, left);
       };
-      reply.raw.once('finish', settle).once('close', settle);
+      response.once('finish', settle).once('close', settle);
+      // Removed again on settling: a kept-alive connection carries many uploads, one after another.
+      socket.once('close', settle);
     },
   };
 }

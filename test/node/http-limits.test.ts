@@ -259,6 +259,24 @@ describe('uploads under way for one token (maxUploadsPerToken)', () => {
       for (const upload of uploads) upload.socket.destroy();
     }
   });
+
+  // Last: were the places lost, the token could upload no more.
+  it('gives an upload its place back when its connection closes before its answer could be sent (pipelined behind an answer not yet taken)', async () => {
+    // Node sends a connection's answers in order and never tells an answer queued behind another
+    // that its connection closed: neither 'finish' nor 'close'. Behind the alert stream, which never
+    // ends, two uploads arrive whole, are stored and answered, but their answers wait.
+    const socket = netConnect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    const bodies = [0, 1].map(() => JSON.stringify({ objects: [indicator('w'.repeat(70_000))] }));
+    socket.write(`GET /api/alerts/stream HTTP/1.1\r\nHost: node\r\nAuthorization: Bearer ${token}\r\n\r\n` + bodies.map((body) => taxiiPost(collection, token, body) + body).join(''));
+    await delay(1000);
+    socket.destroy();
+    await delay(300);
+    // Two uploads at once: the limit.
+    const [first, second] = await Promise.all([0, 1].map(() => fetch(`${node.url}/taxii2/api/collections/${collection}/objects/`, { method: 'POST', headers: { authorization: `Bearer ${token}`, accept: TAXII, 'content-type': TAXII }, body: JSON.stringify({ objects: [indicator('v'.repeat(70_000))] }) })));
+    await Promise.all([first?.arrayBuffer(), second?.arrayBuffer()]);
+    assert.deepEqual([first?.status, second?.status], [202, 202], 'the closed connection\'s uploads kept their places');
+  });
 });
 
 describe('a node stopping while an upload trickles in (shutdownGraceMs)', () => {
