@@ -505,7 +505,15 @@ export interface AuditQuery {
   readonly to?: Date;
   /** Only entries after this sequence number (paging). */
   readonly afterSeq?: number;
+  /** Only entries up to this sequence number: where a window's entries end (auditWindow). */
+  readonly throughSeq?: number;
   readonly limit: number;
+}
+
+/** Where in the log the entries of a --from/--to window lie: after `afterSeq`, up to `throughSeq`. */
+export interface AuditWindow {
+  readonly afterSeq: number;
+  readonly throughSeq: number;
 }
 
 export interface AuditStore {
@@ -513,6 +521,12 @@ export interface AuditStore {
   appendAudit(entries: readonly AuditLogEntry[]): Promise<void>;
   /** Entries in log order. */
   readAudit(query: AuditQuery): Promise<AuditRecord[]>;
+  /**
+   * Where the entries a --from/--to window selects lie in the log (one recipient's, or all), for a
+   * reader to walk from and to instead of from the first entry to the last (`at` need not rise with
+   * seq, so this is not a search by time); undefined when the window holds none.
+   */
+  auditWindow(query: Pick<AuditQuery, 'recipientOrganisationId' | 'from' | 'to'>): Promise<AuditWindow | undefined>;
   /**
    * The seq of the first entry that a read with a --from/--to window taking in its `at` would skip,
    * undefined when there is none. The SQLite store bounds such reads by an index of the log it keeps

@@ -507,7 +507,7 @@ export const migrations: readonly string[] = [
   -- stamps it before its append waits for the lock, so two processes' entries may land out of time
   -- order, and clocks step back. Here each (recipient, hour of \`at\`) has the first and last seq of its
   -- entries, so any window's entries lie between the first seq of its first hour and the last of its
-  -- last, whatever the order (SqliteCircleTables auditWindowBounds). One row per recipient and hour
+  -- last, whatever the order (SqliteCircleTables auditWindowStatement). One row per recipient and hour
   -- rather than one per entry, as an index on (recipient, at) would be. The hour is the text prefix
   -- of \`at\`: prefixes keep text order, the order the window is compared in. Derived from the log,
   -- filled from it here and kept by the trigger below; the log itself stays append-only.

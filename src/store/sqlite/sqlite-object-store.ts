@@ -13,6 +13,7 @@ import type {
   AddOutcome,
   AuditQuery,
   AuditRecord,
+  AuditWindow,
   CollectionRecord,
   Contribution,
   CounterProposal,
@@ -1561,6 +1562,10 @@ export class SqliteObjectStore implements ObjectStore {
 
   async readAudit(query: AuditQuery): Promise<AuditRecord[]> {
     return this.#guard(() => this.#circles.readAudit(query));
+  }
+
+  async auditWindow(query: Pick<AuditQuery, 'recipientOrganisationId' | 'from' | 'to'>): Promise<AuditWindow | undefined> {
+    return this.#guard(() => this.#circles.auditWindow(query));
   }
 
   async firstUnindexedAudit(): Promise<number | undefined> {
