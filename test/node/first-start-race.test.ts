@@ -23,8 +23,8 @@ interface Started {
 const RACER = join(import.meta.dirname, 'first-start-racer.ts');
 
 /** A racer process, once it has opened the store and waits for its go. */
-async function readyRacer(path: string): Promise<{ child: ChildProcessWithoutNullStreams; started: Promise<Started> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', RACER, path], { stdio: ['pipe', 'pipe', 'pipe'] });
+async function readyRacer(path: string, step: 'node' | 'sightings'): Promise<{ child: ChildProcessWithoutNullStreams; started: Promise<Started> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', RACER, path, step], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -47,8 +47,8 @@ async function readyRacer(path: string): Promise<{ child: ChildProcessWithoutNul
  * Starts `racers` processes on one data file at once, for real: the test holds the write lock while
  * they set off, so every one of them reads the store before any can write, the widest a race can be.
  */
-async function firstStartAtOnce(path: string, racers: number): Promise<Started[]> {
-  const ready = await Promise.all(Array.from({ length: racers }, () => readyRacer(path)));
+async function firstStartAtOnce(path: string, racers: number, step: 'node' | 'sightings' = 'node'): Promise<Started[]> {
+  const ready = await Promise.all(Array.from({ length: racers }, () => readyRacer(path, step)));
   const holder = new Database(path);
   try {
     holder.exec('BEGIN IMMEDIATE');
@@ -87,8 +87,9 @@ describe('processes starting on one data directory at once', () => {
     }
   });
 
-  for (const operators of [undefined, { id: 'ops', alias: homeSightingsCollectionAlias, title: "The SOC's own" }]) {
-    it(`give an older one one home sightings collection (${operators === undefined ? 'its alias free' : "its alias an operator's collection's"})`, async () => {
+  // The home sightings collection alone (store.recordedCollection, in a transaction of its own) too.
+  for (const [operators, step] of [[undefined, 'node'], [{ id: 'ops', alias: homeSightingsCollectionAlias, title: "The SOC's own" }, 'sightings']] as const) {
+    it(`give an older one one home sightings collection (${operators === undefined ? 'its alias free' : "its alias an operator's collection's"}, through ${step === 'node' ? 'ensureNodeInitialised' : 'ensureHomeSightingsCollection'})`, async () => {
       const path = freshPath();
       const older = openSqliteObjectStore({ path });
       await older.setMeta(metaKeys.homeOrganisation, JSON.stringify({ type: 'identity', spec_version: '2.1', id: 'identity--0a000000-0000-4000-8000-000000000001', name: 'Old' }));
@@ -96,7 +97,7 @@ describe('processes starting on one data directory at once', () => {
       await older.setMeta(metaKeys.defaultCollection, 'old-default');
       if (operators !== undefined) await older.createCollection(operators, new Date());
       await older.close();
-      const started = await firstStartAtOnce(path, 2);
+      const started = await firstStartAtOnce(path, 2, step);
       const store = openSqliteObjectStore({ path });
       try {
         const kept = await store.getMeta(metaKeys.homeSightingsCollection);
