@@ -201,8 +201,8 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
       socket.once('close', () => connections.delete(socket));
     }
     if (overflowing.has(socket)) {
-      // Still read, so that the connection closes without a reset (which would lose the answers
-      // the client has not read yet), but neither handled nor answered.
+      // The rest of the read that overflowed (stopParsing takes effect from the next): neither
+      // handled nor answered.
       reply.hijack();
       return;
     }
@@ -215,6 +215,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
         // rest are not handled (hijacked: their answers could not be delivered after the close).
         logger.warn({ reqId: request.id, remote: socket.remoteAddress, held: queue.length }, `more than ${MAX_HELD} requests pipelined on one connection beyond the ${MAX_PIPELINED} handled: closed once the earlier ones are answered`);
         overflowing.add(socket);
+        stopParsing(socket);
         reply.hijack();
         if (answers.size === 0) lingerClose(socket);
         return;
@@ -394,6 +395,20 @@ interface HeldRequest {
   readonly response: ServerResponse;
   readonly proceed: () => void;
 }
+
+/**
+ * What a connection sends from now on is read and dropped, no longer parsed as requests: Node keeps
+ * every request it parses (and its answer, never sent) until the connection closes, and a client
+ * sending on while its answers went out or the connection lingered had it keep tens of thousands.
+ * Still read, so that the connection closes without a reset (lingerClose). Adding a 'data' listener
+ * is what makes Node's HTTP server stop feeding the socket to its parser (it unconsumes it).
+ */
+function stopParsing(socket: Socket): void {
+  socket.removeAllListeners('data');
+  socket.on('data', discard);
+}
+
+function discard(): void {}
 
 /**
  * Ends a connection once what it was written is sent, and discards what the client still sends

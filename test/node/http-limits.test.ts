@@ -158,6 +158,33 @@ describe('a client pipelining many requests on one connection', () => {
     assert.equal(answers.length, 8 + 64);
     assert.ok(answers.every((answer) => answer.status === 200));
   });
+
+  it('no longer parses what a connection sends once it pipelined past 64 held: Node would hold every request until the close', async () => {
+    let parsed = 0;
+    const count = (): void => void parsed++;
+    node.app.server.on('request', count);
+    const socket = netConnect(port, '127.0.0.1');
+    const { answers, closed } = readAnswers(socket, 0);
+    try {
+      // Pages of 1 MB, not read for a while: the answers owed take time to go.
+      const request = `GET /taxii2/api/collections/${collection}/objects/?limit=1 HTTP/1.1\r\nHost: node\r\nAuthorization: Bearer ${token}\r\nAccept: ${TAXII}\r\n\r\n`;
+      socket.write(request.repeat(200));
+      socket.pause();
+      await delay(500);
+      // Sent on meanwhile: 10,000 more requests, more than a read of the connection holds. Each one
+      // parsed would be kept by Node (its request, its answer never sent) until the connection closes.
+      const flood = Buffer.from(request.repeat(1000));
+      for (let i = 0; i < 10; i++) socket.write(flood);
+      await delay(500);
+      socket.resume();
+      await Promise.race([closed, delay(20_000).then(() => assert.fail('the connection was kept open'))]);
+      assert.equal(answers.length, 8 + 64);
+      assert.ok(parsed < 1000, `${parsed} requests parsed for a connection past its 72 owed`);
+    } finally {
+      node.app.server.off('request', count);
+      socket.destroy();
+    }
+  });
 });
 
 describe('uploads under way for one token (maxUploadsPerToken)', () => {
