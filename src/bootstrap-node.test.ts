@@ -80,7 +80,9 @@ describe('ensureNodeInitialised', () => {
   // may already have gone to.
   for (const operatorsCollection of [undefined, { id: 'ops', alias: homeSightingsCollectionAlias, title: "The SOC's own" }]) {
     const when = operatorsCollection === undefined ? 'its alias free' : 'its alias taken by an operator\'s collection';
-    it(`gives two processes first-starting one older data directory the same home sightings collection, and makes no other (${when})`, async () => {
+    // Two connections in one process, whose steps interleaved at each await before 2b4bbb8; separate
+    // processes racing for the write lock: test/node/first-start-race.test.ts.
+    it(`gives two connections first-starting one older data directory the same home sightings collection, and makes no other (${when})`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'entente-bootstrap-'));
       const path = join(dir, 'store.db');
       const older = openSqliteObjectStore({ path });
