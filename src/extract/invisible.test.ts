@@ -10,7 +10,7 @@ import type { Observable } from './extract-observables.ts';
 import { loadExtractData } from './load-extract-data.ts';
 import { domainToASCII } from 'node:url';
 import { BLANK_CHARACTERS, INVISIBLE_CHARACTERS, INVISIBLE_CLASS, invisibleInWords, isInvisible, isKeptJoiner, shown, stripInvisible } from './invisible.ts';
-import { VIRAMA_RANGES } from './joining-data.ts';
+import { VIRAMA_RANGES, VIRAMA_SCRIPTS } from './joining-data.ts';
 import { EXTRACTORS } from './extractors.ts';
 import { readDocument } from '../documents/read-document.ts';
 import { invisibleWarning } from '../documents/document-text.ts';
@@ -361,6 +361,41 @@ test('a joiner anywhere else is removed and warned of as before: a Latin domain,
   assert.ok(!isKeptJoiner('ab', 1) && !isKeptJoiner(PERSIAN, 0), 'only a joiner is ever kept');
 });
 
+test('a joiner after a virama is kept only between characters of the virama\'s script: on a Latin letter it changes nothing on screen, so a lookalike name carries none unflagged', async () => {
+  // IDNA reads only the virama; these pass its rule, yet the joiner is drawn as nothing here, and the
+  // name with it is another host than the one without it that looks the same. Before: kept, the
+  // value proposed with it and neither flagged nor warned of.
+  const refused: readonly (readonly [string, string])[] = [
+    ['pay\u094d\u200dpal', 'a Devanagari virama on a Latin letter, ZWJ'],
+    ['pay\u0e3a\u200cpal', 'a Thai phinthu on a Latin letter, ZWNJ'],
+    ['pay\u17d2\u200dpal', 'a Khmer coeng (drawn as nothing itself) on a Latin letter'],
+    ['\u0915\u094d\u200cpal', 'a Devanagari consonant and virama, then a Latin letter'],
+    ['pa\u094d\u200d\u0915', 'a Latin letter under the virama, a Devanagari consonant after'],
+    ['\u0e15\u094d\u200d\u0915', 'a Thai letter under a Devanagari virama'],
+    ['x1\u094d\u200d\u0915', 'a digit under the virama'],
+  ];
+  for (const [label, why] of refused) {
+    const text = `C2 ${label}.com seen`;
+    const [o] = extract(text);
+    assert.equal(o?.value, `${withoutJoiners(label)}.com`, why);
+    assert.equal(o?.invisible, true, why);
+    assert.deepEqual(invisibleInWords(text).words, [shown(`${label}.com`)], why);
+    assert.match(shown(label), /<U\+200[CD]>/, why);
+    const doc = await readDocument(Buffer.from(`<!doctype html><html><body><p>${text}</p></body></html>`), 'lookalike.html');
+    assert.deepEqual(found(doc.text), [`domain-name ${withoutJoiners(label)}.com`], why);
+    assert.equal(doc.warnings.length, 1, why);
+  }
+  // In a URL's path too: the URL proposed is the one without the joiner, flagged.
+  const [url] = extract('Get https://evil.example/pa\u094d\u200dth now');
+  assert.deepEqual([url?.value, url?.invisible], ['https://evil.example/pa\u094dth', true]);
+});
+
+// The tables are judged over the code points this engine has assigned: engines allows a Node 20 of
+// an older Unicode, which knows nothing of a newer script's virama, and a Node of a newer one that
+// adds a virama fails here until joining-data.ts is rebuilt.
+const assigned = (code: number): boolean => /^\P{Cn}$/u.test(String.fromCodePoint(code));
+const codesOf = (ranges: readonly (readonly [number, number])[]): number[] => ranges.flatMap(([from, to]) => Array.from({ length: to - from + 1 }, (_, k) => from + k));
+
 test('the viramas the ZWNJ/ZWJ rule reads are the characters of canonical combining class 9 in Node\'s own Unicode data', () => {
   // Canonical reordering moves a class-9 mark after a class-8 mark (U+3099) that follows it, and
   // before a class-10 mark (U+05B0) that precedes it; no other class moves both times.
@@ -374,9 +409,39 @@ test('the viramas the ZWNJ/ZWJ rule reads are the characters of canonical combin
     const before10 = `a\u05b0${c}`;
     if (after8.normalize('NFD') === `a\u3099${c}` && after8 !== `a\u3099${c}` && before10.normalize('NFD') === `a${c}\u05b0` && before10 !== `a${c}\u05b0`) expected.push(code);
   }
-  const shipped = VIRAMA_RANGES.flatMap(([from, to]) => Array.from({ length: to - from + 1 }, (_, k) => from + k));
-  assert.deepEqual(shipped, expected);
+  const shipped = codesOf(VIRAMA_RANGES);
+  assert.deepEqual(shipped.filter(assigned), expected);
   for (const code of [0x94d, 0x9cd, 0xbcd, 0xd4d, 0x17d2]) assert.ok(expected.includes(code), code.toString(16));
-  // A joiner after each is kept, inside a label.
-  for (const code of shipped) assert.ok(isKeptJoiner(`\u0915${String.fromCodePoint(code)}\u200d\u0915`, 1 + String.fromCodePoint(code).length), code.toString(16));
+  // Each is in one script's group, and a joiner after it, between two letters of that script, is kept.
+  assert.deepEqual(VIRAMA_SCRIPTS.flatMap((s) => codesOf(s.viramas)).sort((a, b) => a - b), shipped);
+  for (const { script, viramas, letters } of VIRAMA_SCRIPTS) {
+    const letter = codesOf(letters).find((code) => /^\p{L}$/u.test(String.fromCodePoint(code)));
+    assert.ok(letter !== undefined, script);
+    for (const code of codesOf(viramas)) {
+      const [l, v] = [String.fromCodePoint(letter), String.fromCodePoint(code)];
+      assert.ok(isKeptJoiner(`${l}${v}\u200d${l}`, l.length + v.length), `${script} U+${code.toString(16)}`);
+      assert.ok(!isKeptJoiner(`a${v}\u200da`, 1 + v.length), `${script} U+${code.toString(16)} on a Latin letter`);
+    }
+  }
+});
+
+test('each virama\'s group holds its script\'s letters (Script) and marks (Script_Extensions), as this engine reads them', () => {
+  // One scan for the characters of any of the scripts, then each group's own test on those.
+  const known = VIRAMA_SCRIPTS.filter(({ script }) => {
+    try {
+      return new RegExp(`\\p{sc=${script}}`, 'u').test('');
+    } catch {
+      return false; // a script newer than this engine's Unicode
+    }
+  });
+  const any = new RegExp(`^[${known.map(({ script }) => `\\p{scx=${script}}`).join('')}]$`, 'u');
+  const candidates: number[] = [];
+  for (let code = 0; code <= 0x10ffff; code++) if ((code < 0xd800 || code > 0xdfff) && any.test(String.fromCodePoint(code))) candidates.push(code);
+  for (const { script, letters } of known) {
+    const own = new RegExp(`^(?:[\\p{sc=${script}}&&\\p{L}]|[\\p{scx=${script}}&&\\p{M}])$`, 'v');
+    const expected = candidates.filter((code) => own.test(String.fromCodePoint(code)));
+    assert.deepEqual(codesOf(letters).filter(assigned), expected, script);
+  }
+  // No modifier letter that looks like punctuation (U+02BC, with Devanagari among its extensions).
+  assert.ok(!VIRAMA_SCRIPTS.some(({ letters }) => codesOf(letters).includes(0x2bc)));
 });

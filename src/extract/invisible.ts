@@ -32,12 +32,14 @@
 // at a ZWNJ, a Devanagari consonant after a virama and a ZWJ takes its half form), and the name
 // with the joiner is another host than the name without it (xn--ngba799q.com is not xn--ngba.com).
 // Removed, "ب\u200cب.com" was proposed as a domain the report does not name, and flagged and warned
-// of as disguised. The rules need a virama before the joiner (and, here, a letter, mark or digit
-// after it: inside a label), or a left- or dual-joining letter before a ZWNJ and a right- or
-// dual-joining one after it, with only marks between. No Latin letter, digit or punctuation is
-// either, so a joiner inside a Latin name, an address or a hash is still removed: it cannot split
-// or smuggle one. The marks skipped between are visible ones only: an invisible character there
-// makes the joiner removed, as before, rather than kept in a context the reader cannot see.
+// of as disguised. The rules need a virama before the joiner (and, here, a letter or mark of the
+// virama's script both before the virama and after the joiner: where the joiner changes what is
+// drawn), or a left- or dual-joining letter before a ZWNJ and a right- or dual-joining one after it,
+// with only marks between. No Latin letter, digit or punctuation is either, so a joiner inside a
+// Latin name, an address or a hash is still removed: it cannot split or smuggle one, nor, after a
+// virama put on a Latin letter, name another host that looks the same. The marks skipped between
+// are visible ones only: an invisible character there makes the joiner removed, as before, rather
+// than kept in a context the reader cannot see.
 //
 // This is the one place that decides which characters these are: the extractor removes them from
 // every text before any row runs (extract-observables.ts), whatever reader made the text, and the
@@ -45,7 +47,7 @@
 // and keep the same joiners. A test checks the two sets against the JavaScript engine's own table
 // of the property, so a later Unicode version that adds one fails it.
 
-import { JOINING_LEFT_RANGES, JOINING_RIGHT_RANGES, JOINING_TRANSPARENT_RANGES, VIRAMA_RANGES } from './joining-data.ts';
+import { JOINING_LEFT_RANGES, JOINING_RIGHT_RANGES, JOINING_TRANSPARENT_RANGES, VIRAMA_RANGES, VIRAMA_SCRIPTS } from './joining-data.ts';
 
 // The ranges, inclusive, in code points. Everything else (the string, the regex class of other
 // modules: the HTML reader, the URL row of extractors.ts) is derived from them, so that no copy can
@@ -123,24 +125,35 @@ export function isInvisible(code: number): boolean {
   return false;
 }
 
-// A joiner kept where IDNA's CONTEXTJ rules allow it (the opening comment): after a virama, inside
-// a label (a visible letter, mark or digit after it), either joiner; a ZWNJ between a left- or
-// dual-joining letter and a right- or dual-joining one, with transparent marks between. Sticky, and
+// A joiner kept where IDNA's CONTEXTJ rules allow it (the opening comment): after a virama, between
+// visible characters of the virama's script, either joiner; a ZWNJ between a left- or dual-joining
+// letter and a right- or dual-joining one, with transparent marks between. Sticky, and
 // run only at a joiner. The runs of marks are bounded by a label's 63 characters, so a text of marks
 // costs no more per joiner than a label does. The v flag is for the set differences: the marks
 // skipped, and the character after a joiner, must be visible.
 const TRANSPARENT = `[[${classOf(JOINING_TRANSPARENT_RANGES)}]--[${INVISIBLE_CLASS}]]`;
+// After a virama, the character before the virama and the one after the joiner must both be of the
+// virama's own script (VIRAMA_SCRIPTS): stricter than IDNA, which reads only the virama. Between the
+// letters of its script the joiner changes how they are drawn; on a Latin letter ("pay\u094d\u200dpal")
+// it changes nothing on screen, yet the name with it is another host than the one without it, so it
+// is removed and the value flagged, as any other invisible character. Any virama is looked for
+// first, so that a joiner after none costs one test, not one per script.
+const AFTER_VIRAMA = VIRAMA_SCRIPTS.map(({ viramas, letters }) => {
+  const own = `[[${classOf(letters)}]--[${INVISIBLE_CLASS}]]`;
+  return `(?<=${own}[${classOf(viramas)}].)(?=${own})`;
+}).join('|');
 // The joiner comes first (its context is looked at behind it, itself included), so the engine
 // scans for the two characters rather than trying the context at every position.
 const KEPT_JOINER = new RegExp(
-  `[\\u200c\\u200d](?:(?<=[${classOf(VIRAMA_RANGES)}].)(?=[[\\p{L}\\p{M}\\p{N}]--[${INVISIBLE_CLASS}]])` +
+  `[\\u200c\\u200d](?:(?<=[${classOf(VIRAMA_RANGES)}].)(?:${AFTER_VIRAMA})` +
     `|(?<=[${classOf(JOINING_LEFT_RANGES)}]${TRANSPARENT}{0,61}\\u200c)(?=${TRANSPARENT}{0,61}[${classOf(JOINING_RIGHT_RANGES)}]))`,
   'vy',
 );
 
 /**
- * Whether the ZWNJ or ZWJ at `at` in `text` is one IDNA allows in a host name label (CONTEXTJ): kept,
- * not removed as invisible. False for any other character.
+ * Whether the ZWNJ or ZWJ at `at` in `text` is one IDNA allows in a host name label (CONTEXTJ) and
+ * a reader sees (after a virama, only between characters of its script): kept, not removed as
+ * invisible. False for any other character.
  */
 export function isKeptJoiner(text: string, at: number): boolean {
   KEPT_JOINER.lastIndex = at;
