@@ -270,9 +270,12 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
         // else a write they made would be lost to its client; then the 503, read as this one's.
         const others = [...(owed.get(socket) ?? [])].filter((response) => response !== current.response);
         void Promise.all(others.map(delivered)).then(() => {
-          if (socket.destroyed) return;
+          // Meanwhile the body may have come whole: then it is handled and answered as any other.
+          if (socket.destroyed || (current.request.raw as IncomingMessage).complete) return;
+          // Nor may it come whole from now on: the 503 says that nothing of it was kept.
+          stopParsing(socket);
           if (socket.writable && !current.response.headersSent) writeRawError(socket, refusal, current.request.id, answersInTaxii(current.request));
-          socket.destroy();
+          lingerClose(socket);
         });
       }
     }, shutdownGraceMs);

@@ -354,6 +354,58 @@ describe('a node stopping while an upload trickles in (shutdownGraceMs)', () => 
     }
   });
 
+  it('does not answer 503 an upload whose body came whole after the grace while an earlier answer of its connection was still owed: it is handled, answered and kept', async () => {
+    const dir = temporaryDirectory('shutdown-grace-pipelined');
+    const settings = { requestTimeoutMs: '120000', shutdownGraceMs: '300' };
+    const { node, port, token, collection } = await startLimitedNode(dir.path, settings);
+    const posted = indicator();
+    const socket = netConnect(port, '127.0.0.1');
+    const store = node.store as { addObjects: (...args: never[]) => Promise<unknown> };
+    const addObjects = store.addObjects;
+    let release = (): void => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let closing: Promise<void> | undefined;
+    try {
+      // A page of 10 MB, more than the kernel's buffers take: its answer waits for the client to read.
+      await node.store.addObjects(collection, Array.from({ length: 10 }, () => indicator('x'.repeat(1_000_000))));
+      const { answers } = readAnswers(socket, 4096);
+      const body = JSON.stringify({ objects: [posted] });
+      socket.write(`GET /taxii2/api/collections/${collection}/objects/ HTTP/1.1\r\nHost: node\r\nAuthorization: Bearer ${token}\r\nAccept: ${TAXII}\r\n\r\n` + taxiiPost(collection, token, body) + body.slice(0, 10));
+      socket.pause();
+      await delay(300);
+      closing = node.close();
+      await delay(600); // past the grace: the upload's body is still arriving
+      // Its store write waits: the upload is being handled when the page's answer is taken.
+      store.addObjects = async function (this: unknown, ...args: never[]) {
+        await released;
+        return addObjects.apply(this, args);
+      };
+      socket.write(body.slice(10));
+      await delay(300);
+      socket.resume();
+      await until(() => answers.length >= 1, 10_000, 'the page');
+      await delay(300);
+      release();
+      await until(() => answers.length === 2 || socket.destroyed, 10_000, 'an answer to the upload');
+      socket.destroy();
+      await closing;
+      const again = await startLimitedNode(dir.path, settings);
+      try {
+        const stored = await fetch(`${again.node.url}/taxii2/api/collections/${again.collection}/objects/${String(posted['id'])}/`, { headers: { authorization: `Bearer ${again.token}`, accept: TAXII } });
+        await stored.arrayBuffer();
+        assert.deepEqual([answers[1]?.status, stored.status], [202, 200], 'the upload was answered as if cut, though it was received whole and kept');
+      } finally {
+        await again.node.close();
+      }
+    } finally {
+      release();
+      store.addObjects = addObjects;
+      socket.destroy();
+      await (closing ?? node.close());
+      dir.remove();
+    }
+  });
+
   it('`entente start` on SIGTERM answers a trickling upload 503 after --shutdown-grace and exits, not after the request limit', async (t) => {
     const dir = temporaryDirectory('shutdown-sigterm');
     const started = startNodeProcess(['--port', '0', '--shutdown-grace', '300', '--request-timeout', '120000'], { ENTENTE_DATA: dir.path, ENTENTE_LOG_LEVEL: 'warn' });
