@@ -5,6 +5,7 @@
 // - Joining_Type (L, D, R, T) from the `idna` Python package's idnadata.py (BSD-3-Clause, Kim
 //   Davies and contributors; its notice is copied into the generated file), the table its own
 //   valid_contextj() reads. Found with `python3 -c "import idna.idnadata as d; print(d.__file__)"`.
+//   The joining letters are grouped by their script as this Node's regex engine reads it.
 // - Canonical_Combining_Class 9 (virama), and the script of each with that script's letters and
 //   marks, from this Node's own Unicode data. For the class: canonical reordering
 //   (String.prototype.normalize) moves a mark of class 9 after a class-8 mark (U+3099) that follows
@@ -93,6 +94,30 @@ const lettersOf = (script) => {
   return out;
 };
 
+// The joining letters by script: a ZWNJ is kept only between two of one script. Letters of two
+// scripts do not join (a shaper takes each script's run apart), so a ZWNJ between them changes
+// nothing on screen, yet names another host.
+const JOINING_SCRIPT_NAMES = [
+  'Arabic', 'Syriac', 'Nko', 'Mandaic', 'Mongolian', 'Phags_Pa', 'Manichaean', 'Psalter_Pahlavi', 'Hanifi_Rohingya', 'Sogdian',
+  'Old_Uyghur', 'Chorasmian', 'Adlam', 'Garay', 'Kirat_Rai',
+].filter((name) => {
+  try {
+    new RegExp(`\\p{sc=${name}}`, 'u');
+    return true;
+  } catch {
+    return false;
+  }
+});
+const joiningScripts = new Map();
+for (const [side, types] of [['left', ['L', 'D']], ['right', ['R', 'D']]]) {
+  for (const code of types.flatMap((t) => byType.get(t) ?? [])) {
+    const script = JOINING_SCRIPT_NAMES.find((name) => new RegExp(`^\\p{sc=${name}}$`, 'u').test(String.fromCodePoint(code)));
+    if (script === undefined) throw new Error(`joining letter U+${code.toString(16)}: its script is not one of JOINING_SCRIPT_NAMES; add it`);
+    if (!joiningScripts.has(script)) joiningScripts.set(script, { left: [], right: [] });
+    joiningScripts.get(script)[side].push(code);
+  }
+}
+
 const hex = (n) => `0x${n.toString(16)}`;
 const table = (name, doc, ranges) => `/** ${doc} */\nexport const ${name}: readonly (readonly [number, number])[] = [\n${wrap(ranges.map(([a, b]) => `[${hex(a)}, ${hex(b)}]`))}\n];\n`;
 function wrap(parts) {
@@ -133,6 +158,13 @@ ${[...viramaScripts].map(([script, codes]) => `  {\n    script: '${script}',\n  
 ];
 ${table('JOINING_LEFT_RANGES', 'Joining_Type L or D: joins the character after it (left-joining, dual-joining).', rangesOf([...(byType.get('L') ?? []), ...(byType.get('D') ?? [])]))}
 ${table('JOINING_RIGHT_RANGES', 'Joining_Type R or D: joins the character before it (right-joining, dual-joining).', rangesOf([...(byType.get('R') ?? []), ...(byType.get('D') ?? [])]))}
+/**
+ * The joining letters of each script: left (Joining_Type L or D) and right (R or D). A ZWNJ is kept
+ * only between a left and a right letter of one script (invisible.ts).
+ */
+export const JOINING_SCRIPTS: readonly { readonly script: string; readonly left: readonly (readonly [number, number])[]; readonly right: readonly (readonly [number, number])[] }[] = [
+${[...joiningScripts].sort(([, a], [, b]) => Math.min(...a.left, ...a.right) - Math.min(...b.left, ...b.right)).map(([script, { left, right }]) => `  {\n    script: '${script}',\n${[['left', left], ['right', right]].map(([side, codes]) => `    ${side}: [\n${wrap(rangesOf(codes).map(([a, b]) => `[${hex(a)}, ${hex(b)}]`)).replace(/^ /gm, '     ')}\n    ],`).join('\n')}\n  },`).join('\n')}
+];
 ${table('JOINING_TRANSPARENT_RANGES', 'Joining_Type T: transparent (marks), skipped when looking for the joining neighbours.', rangesOf(byType.get('T') ?? []))}`;
 writeFileSync(join(root, 'src', 'extract', 'joining-data.ts'), out);
 console.log(`joining-data.ts: ${viramas.length} viramas in ${viramaScripts.size} scripts, ${byType.get('T')?.length ?? 0} transparent, Unicode ${unicodeVersion}`);

@@ -10,7 +10,7 @@ import type { Observable } from './extract-observables.ts';
 import { loadExtractData } from './load-extract-data.ts';
 import { domainToASCII } from 'node:url';
 import { BLANK_CHARACTERS, INVISIBLE_CHARACTERS, INVISIBLE_CLASS, invisibleInWords, isInvisible, isKeptJoiner, shown, stripInvisible } from './invisible.ts';
-import { VIRAMA_RANGES, VIRAMA_SCRIPTS } from './joining-data.ts';
+import { JOINING_LEFT_RANGES, JOINING_RIGHT_RANGES, JOINING_SCRIPTS, VIRAMA_RANGES, VIRAMA_SCRIPTS } from './joining-data.ts';
 import { EXTRACTORS } from './extractors.ts';
 import { readDocument } from '../documents/read-document.ts';
 import { invisibleWarning } from '../documents/document-text.ts';
@@ -361,7 +361,7 @@ test('a joiner anywhere else is removed and warned of as before: a Latin domain,
   assert.ok(!isKeptJoiner('ab', 1) && !isKeptJoiner(PERSIAN, 0), 'only a joiner is ever kept');
 });
 
-test('a joiner after a virama is kept only between characters of the virama\'s script: on a Latin letter it changes nothing on screen, so a lookalike name carries none unflagged', async () => {
+test('a joiner is kept only between characters of one script (after a virama, the virama\'s): on a Latin letter it changes nothing on screen, so a lookalike name carries none unflagged', async () => {
   // IDNA reads only the virama; these pass its rule, yet the joiner is drawn as nothing here, and the
   // name with it is another host than the one without it that looks the same. Before: kept, the
   // value proposed with it and neither flagged nor warned of.
@@ -385,6 +385,14 @@ test('a joiner after a virama is kept only between characters of the virama\'s s
     assert.deepEqual(found(doc.text), [`domain-name ${withoutJoiners(label)}.com`], why);
     assert.equal(doc.warnings.length, 1, why);
   }
+  // A ZWNJ likewise between joining letters of two scripts, which do not join: an Arabic BEH and a
+  // Syriac BETH, an Arabic BEH and an N'Ko letter.
+  for (const label of ['\u0628\u200c\u0712', '\u0628\u200c\u07ca']) {
+    const [o] = extract(`C2 ${label}.com seen`);
+    assert.deepEqual([o?.value, o?.invisible], [`${withoutJoiners(label)}.com`, true], shown(label));
+  }
+  // Between two Syriac letters, or two N'Ko letters, it is kept.
+  for (const label of ['\u0712\u200c\u0712', '\u07ca\u200c\u07ca']) assert.deepEqual(found(`C2 ${label}.com seen`), [`domain-name ${label}.com`], shown(label));
   // In a URL's path too: the URL proposed is the one without the joiner, flagged.
   const [url] = extract('Get https://evil.example/pa\u094d\u200dth now');
   assert.deepEqual([url?.value, url?.invisible], ['https://evil.example/pa\u094dth', true]);
@@ -422,6 +430,22 @@ test('the viramas the ZWNJ/ZWJ rule reads are the characters of canonical combin
       assert.ok(isKeptJoiner(`${l}${v}\u200d${l}`, l.length + v.length), `${script} U+${code.toString(16)}`);
       assert.ok(!isKeptJoiner(`a${v}\u200da`, 1 + v.length), `${script} U+${code.toString(16)} on a Latin letter`);
     }
+  }
+});
+
+test('the joining letters are grouped by their script, as this engine reads it', () => {
+  const left = codesOf(JOINING_LEFT_RANGES);
+  const right = codesOf(JOINING_RIGHT_RANGES);
+  assert.deepEqual(JOINING_SCRIPTS.flatMap((s) => codesOf(s.left)).sort((a, b) => a - b), left);
+  assert.deepEqual(JOINING_SCRIPTS.flatMap((s) => codesOf(s.right)).sort((a, b) => a - b), right);
+  for (const { script, left: l, right: r } of JOINING_SCRIPTS) {
+    let own: RegExp;
+    try {
+      own = new RegExp(`^\\p{sc=${script}}$`, 'u');
+    } catch {
+      continue; // a script newer than this engine's Unicode
+    }
+    for (const code of [...codesOf(l), ...codesOf(r)].filter(assigned)) assert.ok(own.test(String.fromCodePoint(code)), `${script} U+${code.toString(16)}`);
   }
 });
 

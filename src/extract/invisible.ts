@@ -34,8 +34,8 @@
 // Removed, "ب\u200cب.com" was proposed as a domain the report does not name, and flagged and warned
 // of as disguised. The rules need a virama before the joiner (and, here, a letter or mark of the
 // virama's script both before the virama and after the joiner: where the joiner changes what is
-// drawn), or a left- or dual-joining letter before a ZWNJ and a right- or dual-joining one after it,
-// with only marks between. No Latin letter, digit or punctuation is either, so a joiner inside a
+// drawn), or a left- or dual-joining letter before a ZWNJ and a right- or dual-joining one after it
+// (here, of the same script), with only marks between. No Latin letter, digit or punctuation is either, so a joiner inside a
 // Latin name, an address or a hash is still removed: it cannot split or smuggle one, nor, after a
 // virama put on a Latin letter, name another host that looks the same. The marks skipped between
 // are visible ones only: an invisible character there makes the joiner removed, as before, rather
@@ -47,7 +47,7 @@
 // and keep the same joiners. A test checks the two sets against the JavaScript engine's own table
 // of the property, so a later Unicode version that adds one fails it.
 
-import { JOINING_LEFT_RANGES, JOINING_RIGHT_RANGES, JOINING_TRANSPARENT_RANGES, VIRAMA_RANGES, VIRAMA_SCRIPTS } from './joining-data.ts';
+import { JOINING_LEFT_RANGES, JOINING_RIGHT_RANGES, JOINING_SCRIPTS, JOINING_TRANSPARENT_RANGES, VIRAMA_RANGES, VIRAMA_SCRIPTS } from './joining-data.ts';
 
 // The ranges, inclusive, in code points. Everything else (the string, the regex class of other
 // modules: the HTML reader, the URL row of extractors.ts) is derived from them, so that no copy can
@@ -127,7 +127,7 @@ export function isInvisible(code: number): boolean {
 
 // A joiner kept where IDNA's CONTEXTJ rules allow it (the opening comment): after a virama, between
 // visible characters of the virama's script, either joiner; a ZWNJ between a left- or dual-joining
-// letter and a right- or dual-joining one, with transparent marks between. Sticky, and
+// letter and a right- or dual-joining one of the same script, with transparent marks between. Sticky, and
 // run only at a joiner. The runs of marks are bounded by a label's 63 characters, so a text of marks
 // costs no more per joiner than a label does. The v flag is for the set differences: the marks
 // skipped, and the character after a joiner, must be visible.
@@ -142,11 +142,17 @@ const AFTER_VIRAMA = VIRAMA_SCRIPTS.map(({ viramas, letters }) => {
   const own = `[[${classOf(letters)}]--[${INVISIBLE_CLASS}]]`;
   return `(?<=${own}[${classOf(viramas)}].)(?=${own})`;
 }).join('|');
+// A ZWNJ likewise only between two letters of one script (JOINING_SCRIPTS): letters of two scripts
+// do not join (a shaper takes each script's run apart), so one between an Arabic and a Syriac letter
+// changes nothing on screen. Any joining letters are looked for first, as any virama above.
+const BETWEEN_JOINING = JOINING_SCRIPTS.map(
+  ({ left, right }) => `(?<=[${classOf(left)}]${TRANSPARENT}{0,61}\\u200c)(?=${TRANSPARENT}{0,61}[${classOf(right)}])`,
+).join('|');
 // The joiner comes first (its context is looked at behind it, itself included), so the engine
 // scans for the two characters rather than trying the context at every position.
 const KEPT_JOINER = new RegExp(
   `[\\u200c\\u200d](?:(?<=[${classOf(VIRAMA_RANGES)}].)(?:${AFTER_VIRAMA})` +
-    `|(?<=[${classOf(JOINING_LEFT_RANGES)}]${TRANSPARENT}{0,61}\\u200c)(?=${TRANSPARENT}{0,61}[${classOf(JOINING_RIGHT_RANGES)}]))`,
+    `|(?<=[${classOf(JOINING_LEFT_RANGES)}]${TRANSPARENT}{0,61}\\u200c)(?=${TRANSPARENT}{0,61}[${classOf(JOINING_RIGHT_RANGES)}])(?:${BETWEEN_JOINING}))`,
   'vy',
 );
 
