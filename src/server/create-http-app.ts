@@ -259,7 +259,9 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   // so whatever was acknowledged is stored whole.
   const shutdownGraceMs = deps.shutdownGraceMs ?? configDefaults.shutdownGraceMs;
   let graceTimer: NodeJS.Timeout | undefined;
+  let stopping = false;
   app.addHook('preClose', (done) => {
+    stopping = true;
     graceTimer = setTimeout(() => {
       for (const socket of connections) {
         const current = receiving.get(socket);
@@ -299,6 +301,10 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     }
     delivering.add(response);
     const socket = request.raw.socket;
+    // Node closes only the connections idle when the stop begins: one answered after it was kept
+    // alive, and held the stop until its client closed it or keepAliveTimeout (72 s) passed. Not
+    // while another answer of the connection is still to come (pipelining): it would be lost.
+    if (stopping && (owed.get(socket)?.size ?? 0) <= 1 && (held.get(socket)?.length ?? 0) === 0) void reply.header('connection', 'close');
     const timer = setTimeout(() => {
       if (response.writableFinished || socket.destroyed) return;
       logger.info({ reqId: request.id, remote: socket.remoteAddress, limit_ms: requestLimits.requestTimeoutMs, url: request.url }, 'answer not taken in time: connection closed');

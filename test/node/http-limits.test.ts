@@ -406,6 +406,33 @@ describe('a node stopping while an upload trickles in (shutdownGraceMs)', () => 
     }
   });
 
+  it('closes a kept-alive connection once it answers the request it was receiving when the stop began, instead of waiting for the client to close it', async () => {
+    const dir = temporaryDirectory('shutdown-keep-alive');
+    const { node, port, token, collection } = await startLimitedNode(dir.path, { shutdownGraceMs: '5000' });
+    const socket = netConnect(port, '127.0.0.1');
+    let closing: Promise<void> | undefined;
+    try {
+      const { answers, closed } = readAnswers(socket);
+      const body = JSON.stringify({ objects: [indicator()] });
+      socket.write(taxiiPost(collection, token, body) + body.slice(0, 10));
+      await delay(200);
+      closing = node.close();
+      await delay(200);
+      // Its body comes whole within the grace: handled and answered.
+      socket.write(body.slice(10));
+      await until(() => answers.length === 1, 5000, 'an answer to the upload');
+      assert.equal(answers[0]?.status, 202);
+      assert.match(answers[0].headers, /\r\nconnection: close\r\n/i);
+      // The client keeps its side open: the stop must not wait for keepAliveTimeout (72 s).
+      await Promise.race([closed, delay(3000).then(() => assert.fail('the connection was kept alive while the node stopped'))]);
+      await Promise.race([closing, delay(3000).then(() => assert.fail('the node did not stop'))]);
+    } finally {
+      socket.destroy();
+      await (closing ?? node.close());
+      dir.remove();
+    }
+  });
+
   it('`entente start` on SIGTERM answers a trickling upload 503 after --shutdown-grace and exits, not after the request limit', async (t) => {
     const dir = temporaryDirectory('shutdown-sigterm');
     const started = startNodeProcess(['--port', '0', '--shutdown-grace', '300', '--request-timeout', '120000'], { ENTENTE_DATA: dir.path, ENTENTE_LOG_LEVEL: 'warn' });
