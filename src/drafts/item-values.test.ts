@@ -23,6 +23,15 @@ describe('checkItemValue: an edited value must still be a value of the item type
     assert.deepEqual(checkItemValue(observable('domain-name'), 'Evil-C2.COM.'), { ok: true, value: 'evil-c2.com' });
     assert.deepEqual(checkItemValue(observable('domain-name'), 'bücher.example'), { ok: true, value: 'bücher.example' });
     for (const bad of ['evil', '-evil.com', 'evil..com', '1.2.3.4', 'evil com.net']) assert.equal(checkItemValue(observable('domain-name'), bad).ok, false, bad);
+    // Names in scripts with marks and joiners, as the extractor proposes them (invisible.ts): a
+    // vowel sign and a virama, a ZWJ after the virama, a ZWNJ between Persian letters that join.
+    for (const name of ['\u0915\u094d\u0937\u0947\u0924\u094d\u0930.com', '\u0915\u094d\u200d\u0937\u0947\u0924\u094d\u0930.com', '\u0646\u0631\u0645\u200c\u0627\u0641\u0632\u0627\u0631.ir']) {
+      assert.deepEqual(checkItemValue(observable('domain-name'), name), { ok: true, value: name }, name);
+    }
+    // Not a mark first, nor an invisible character, a joiner its rule removes, or a Hangul filler.
+    for (const bad of ['\u094d\u0915.com', 'evil\ufe0f.com', 'ev\u200dil.com', 'pay\u094d\u200dpal.com', '\u0628\u200c.com', 'evil\u3164c2.com']) {
+      assert.equal(checkItemValue(observable('domain-name'), bad).ok, false, bad);
+    }
     assert.equal(checkItemValue(observable('url'), 'http://evil-c2.com/gate.php').ok, true);
     assert.equal(checkItemValue(observable('url'), 'evil-c2.com/gate.php').ok, false);
     assert.equal(checkItemValue(observable('url'), 'http://evil c2.com/').ok, false);

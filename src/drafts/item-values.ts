@@ -4,12 +4,18 @@
 import { err, ok, type Result } from '../errors/result.ts';
 import { parsePattern } from '../pattern/parse-pattern.ts';
 import { parseIpv4, parseIpv6 } from '../stix/ip-address.ts';
+import { renderedText } from '../extract/invisible.ts';
 import type { DraftItem } from './draft.ts';
 
 const HEX_LENGTH: Readonly<Record<string, number>> = { MD5: 32, 'SHA-1': 40, 'SHA-256': 64, 'SHA-512': 128 };
 const SSDEEP = /^\d{1,10}:[A-Za-z0-9/+]{1,128}:[A-Za-z0-9/+]{1,128}$/;
 const TLSH = /^(?:T1)?[0-9A-Fa-f]{70}$/;
-const DOMAIN_LABEL = /^(?!-)[\p{L}\p{N}_-]{1,63}(?<!-)$/u;
+// A label as the extractor reads one (extractors.ts): letters and digits, then marks too (an Indic
+// vowel sign, a virama: IDNA lets no label start with one) and U+200C/U+200D inside it, which
+// checkDomain() then holds to the extractor's own rule. Without the marks and joiners, a Hindi or
+// Persian name the extractor proposed (क्षेत्र.com, نرم‌افزار.ir) was refused here and so never
+// became an item: the report named it and the draft did not.
+const DOMAIN_LABEL = /^(?!-)[\p{L}\p{N}_-][\p{L}\p{N}\p{M}\u200c-\u200d_-]{0,62}(?<![\u200c-\u200d-])$/u;
 const EMAIL_LOCAL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}$/;
 const MAC = /^[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}$/;
 const CVE = /^CVE-\d{4}-\d{4,}$/i;
@@ -48,7 +54,16 @@ function ipWithPrefix(value: string, family: 4 | 6): Checked {
 export function checkDomain(value: string): Checked {
   const domain = value.toLowerCase().replace(/\.$/, '');
   const labels = domain.split('.');
-  if (domain.length > 253 || labels.length < 2 || !labels.every((label) => DOMAIN_LABEL.test(label)) || /^\d+$/.test(labels[labels.length - 1] ?? '')) {
+  // renderedText() changes a name that holds an invisible character (a variation selector is a mark),
+  // a joiner its rule does not keep (invisible.ts, isKeptJoiner) or a Hangul filler (a letter, drawn
+  // as a blank): none is a name an analyst can read.
+  if (
+    domain.length > 253 ||
+    labels.length < 2 ||
+    !labels.every((label) => DOMAIN_LABEL.test(label)) ||
+    /^\d+$/.test(labels[labels.length - 1] ?? '') ||
+    renderedText(domain) !== domain
+  ) {
     return err(`"${value}" is not a domain name`);
   }
   return ok(domain);

@@ -317,6 +317,12 @@ test('a joiner IDNA allows in a label (CONTEXTJ) is kept: Persian and Hindi doma
   for (const label of [PERSIAN, HINDI_ZWJ, HINDI_ZWNJ]) {
     assert.deepEqual(found(`Dropped ${label}.exe and mailed ops.${label}@evil-c2.com`), [`file ${label}.exe`, `email-addr ops.${label}@evil-c2.com`], shown(label));
   }
+  // And each becomes a draft item as written, flagged for nothing. Before: refused by the item check
+  // (no marks, no joiners in a label), so the report named a host the draft did not.
+  const names = [PERSIAN, PERSIAN_PLURAL, HINDI_ZWJ, HINDI_ZWNJ].map((label) => `${label}.com`);
+  const text = `C2 ${names.join(' and ')} seen.`;
+  const { items } = proposeDraftItems({ text, observables: extract(text) });
+  assert.deepEqual(items.map((item) => [item.value, item.invisible]), names.map((name) => [name, undefined]));
   // Between two transparent marks (a fatha after the BEH, another after the joiner) too.
   const marked = '\u0628\u064e\u200c\u064e\u0628.com';
   assert.deepEqual(found(`C2 ${marked} seen`), [`domain-name ${marked}`]);
