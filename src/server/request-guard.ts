@@ -15,9 +15,10 @@ export interface RequestGuardDeps {
 export interface UploadLimiter {
   /**
    * Counts an upload (a request with a body of more than UPLOAD_MIN_BYTES) against its token until
-   * it is answered or its connection closes, or refuses it: 429 ENT_HTTP_TOO_MANY_UPLOADS.
+   * it is answered or its connection closes, or refuses it: 429 ENT_HTTP_TOO_MANY_UPLOADS (the
+   * promise rejects). Counted at once, before the promise settles.
    */
-  admit(tokenKey: string, reply: FastifyReply): void;
+  admit(tokenKey: string, reply: FastifyReply): Promise<void>;
 }
 
 /** Seconds a refused upload is told to wait (Retry-After): uploads under way take seconds to arrive and be stored. */
@@ -31,12 +32,17 @@ export const UPLOAD_RETRY_AFTER_S = 5;
 export function createUploadLimiter(maxPerToken: number): UploadLimiter {
   const underWay = new Map<string, number>();
   return {
-    admit(tokenKey, reply) {
+    async admit(tokenKey, reply) {
       const count = underWay.get(tokenKey) ?? 0;
       if (count >= maxPerToken) {
-        // Closed after the answer, so that the body is not read (Node reads what an answered
-        // request left unread, to keep the connection for the next one).
-        void reply.header('retry-after', String(UPLOAD_RETRY_AFTER_S)).header('connection', 'close');
+        void reply.header('retry-after', String(UPLOAD_RETRY_AFTER_S));
+        // Closed after the answer, so that the rest of the body is not read (Node reads what an
+        // answered request left unread, to keep the connection for the next one). Not when it has
+        // all come: requests pipelined behind it may be handled already, and their answers would be
+        // lost. Known once the read that brought its headers is parsed (Node runs this between its
+        // headers and its body), hence the wait.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (!reply.request.raw.complete) void reply.header('connection', 'close');
         throw new EntenteError('ENT_HTTP_TOO_MANY_UPLOADS', `This token already has ${count} uploads (request bodies of more than ${UPLOAD_MIN_BYTES} bytes) under way, as many as the node allows at once (maxUploadsPerToken); send this one again once one of them is answered`, { limit: maxPerToken });
       }
       underWay.set(tokenKey, count + 1);
@@ -104,7 +110,7 @@ export function createRequestGuard(deps: RequestGuardDeps) {
       const auth = await deps.authenticator.authenticate(request.headers.authorization);
       request.auth = auth;
       // Before anything else is asked of the request, so that a refused upload's body is not read.
-      if (deps.uploads !== undefined && isUpload(request)) deps.uploads.admit(auth.token.secretHash, reply);
+      if (deps.uploads !== undefined && isUpload(request)) await deps.uploads.admit(auth.token.secretHash, reply);
       if (policy === 'admin' && !auth.token.admin) {
         throw new EntenteError('ENT_AUTH_FORBIDDEN', 'This endpoint needs an administrator token');
       }

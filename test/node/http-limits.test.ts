@@ -287,6 +287,35 @@ describe('uploads under way for one token (maxUploadsPerToken)', () => {
     }
   });
 
+  it('keeps the connection of an upload refused 429 whose body had all come, so that the requests pipelined behind it are answered', async () => {
+    // Two uploads under way: the limit.
+    const big = JSON.stringify({ objects: [indicator('u'.repeat(70_000))] });
+    const holders = [0, 1].map(() => {
+      const socket = netConnect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write(taxiiPost(collection, token, big) + big.slice(0, 10));
+      return socket;
+    });
+    const socket = netConnect(port, '127.0.0.1');
+    const { answers } = readAnswers(socket);
+    try {
+      await delay(300);
+      // A chunked body (of undeclared length: an upload) sent whole, then a small POST behind it.
+      const refused = JSON.stringify({ objects: [indicator()] });
+      const behind = indicator();
+      const small = JSON.stringify({ objects: [behind] });
+      const chunkedHead = taxiiPost(collection, token, refused).replace(/Content-Length: \d+/, 'Transfer-Encoding: chunked');
+      socket.write(`${chunkedHead}${Buffer.byteLength(refused).toString(16)}\r\n${refused}\r\n0\r\n\r\n${taxiiPost(collection, token, small)}${small}`);
+      await until(() => answers.length === 2 || socket.destroyed, 5000, 'two answers');
+      await delay(200);
+      assert.deepEqual(answers.map((answer) => answer.status), [429, 202], 'the answer to the POST behind the refused upload was lost');
+      assert.doesNotMatch(answers[0]?.headers ?? '', /\r\nconnection: close\r\n/i);
+    } finally {
+      socket.destroy();
+      for (const holder of holders) holder.destroy();
+    }
+  });
+
   // Last: were the places lost, the token could upload no more.
   it('gives an upload its place back when its connection closes before its answer could be sent (pipelined behind an answer not yet taken)', async () => {
     // Node sends a connection's answers in order and never tells an answer queued behind another
