@@ -359,6 +359,10 @@ test('a joiner anywhere else is removed and warned of as before: a Latin domain,
     assert.equal(o?.invisible, true, why);
     assert.equal(invisibleInWords(`C2 ${label}.com seen`).count, 1, why);
   }
+  // Nor is a format character of joining type T skipped (interlinear annotation controls, drawn as
+  // nothing): the BEHs around them and the ZWNJ are not what the reader sees side by side.
+  assert.equal(stripInvisible('\u0628\ufff9\u200c\ufffb\u0628').text, '\u0628\ufff9\ufffb\u0628');
+  assert.equal(stripInvisible('\u0628\u{13430}\u200c\u0628').text, '\u0628\u{13430}\u0628');
   // After a virama but at the end of the label: nothing of the label after it, removed.
   assert.equal(stripInvisible('\u0915\u094d\u200d.com').text, '\u0915\u094d.com');
   assert.equal(stripInvisible('\u0915\u094d\u200d').text, '\u0915\u094d');

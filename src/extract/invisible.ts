@@ -127,11 +127,14 @@ export function isInvisible(code: number): boolean {
 
 // A joiner kept where IDNA's CONTEXTJ rules allow it (the opening comment): after a virama, between
 // visible characters of the virama's script, either joiner; a ZWNJ between a left- or dual-joining
-// letter and a right- or dual-joining one of the same script, with transparent marks between. Sticky, and
-// run only at a joiner. The runs of marks are bounded by a label's 63 characters, so a text of marks
-// costs no more per joiner than a label does. The v flag is for the set differences: the marks
-// skipped, and the character after a joiner, must be visible.
-const TRANSPARENT = `[[${classOf(JOINING_TRANSPARENT_RANGES)}]--[${INVISIBLE_CLASS}]]`;
+// letter and a right- or dual-joining one of the same script, with transparent marks between.
+// Sticky, and run only at a joiner. The runs of marks are bounded by a label's 63 characters, so a
+// text of marks costs no more per joiner than a label does. The v flag is for the set differences:
+// the marks skipped, and the character after a joiner, must be visible. Joining type T also holds
+// format characters that are not default-ignorable (the interlinear annotation controls U+FFF9-
+// U+FFFB, the Egyptian hieroglyph format controls), most drawn as nothing: they are not skipped
+// either.
+const TRANSPARENT = `[[${classOf(JOINING_TRANSPARENT_RANGES)}]--[\\p{Cf}${INVISIBLE_CLASS}]]`;
 // After a virama, the character before the virama and the one after the joiner must both be of the
 // virama's own script (VIRAMA_SCRIPTS): stricter than IDNA, which reads only the virama. Between the
 // letters of its script the joiner changes how they are drawn; on a Latin letter ("pay\u094d\u200dpal")
