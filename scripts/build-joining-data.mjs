@@ -11,7 +11,7 @@
 //   (String.prototype.normalize) moves a mark of class 9 after a class-8 mark (U+3099) that follows
 //   it and before a class-10 mark (U+05B0) that precedes it, and no other class does both.
 //   invisible.test.ts checks the shipped tables against the same derivations.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
@@ -134,7 +134,11 @@ function wrap(parts) {
   return lines.join('\n');
 }
 
-const licence = readFileSync(join(dirname(dirname(idnadataPath)), `idna-${readIdnaVersion()}.dist-info`, 'licenses', 'LICENSE.md'), 'utf8');
+// Wheels built with metadata 2.4 keep the licence under licenses/, older ones at the top.
+const distInfo = join(dirname(dirname(idnadataPath)), `idna-${readIdnaVersion()}.dist-info`);
+const licencePath = [join(distInfo, 'licenses', 'LICENSE.md'), join(distInfo, 'LICENSE.md')].find((path) => existsSync(path));
+if (licencePath === undefined) throw new Error(`${distInfo}: no LICENSE.md; the generated file must carry idna's notice`);
+const licence = readFileSync(licencePath, 'utf8');
 function readIdnaVersion() {
   return /__version__ = "([^"]+)"/.exec(readFileSync(join(dirname(idnadataPath), 'package_data.py'), 'utf8'))?.[1] ?? '';
 }
