@@ -16,11 +16,16 @@ function memoryKeys(): { keys: NodeKeyRecord[]; store: Parameters<typeof ensureN
       addNodeKey: async (key) => {
         keys.push(key);
       },
-      retireNodeKey: async (keyId, validUntil) => {
-        const index = keys.findIndex((key) => key.keyId === keyId);
-        const found = keys[index];
-        if (found === undefined) throw new Error('no key');
-        keys[index] = { ...found, validUntil };
+      changeNodeKeys: async (decide) => {
+        const { add, ends, result } = decide([...keys].reverse());
+        keys.push(add);
+        for (const end of ends) {
+          const index = keys.findIndex((key) => key.keyId === end.keyId);
+          const found = keys[index];
+          if (found === undefined) throw new Error('no key');
+          keys[index] = { ...found, validUntil: end.validUntil };
+        }
+        return result;
       },
     },
   };

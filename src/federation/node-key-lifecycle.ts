@@ -9,7 +9,7 @@ import { currentNodeKey } from './node-signer.ts';
 import { decideRotatedKeyEnds, type KeyWindowEnd, type PeerNodeIdentity } from './peer-input.ts';
 import { signMessage, type SignedMessage } from './signed-message.ts';
 
-type KeyStore = Pick<FederationStore, 'listNodeKeys' | 'addNodeKey' | 'retireNodeKey'>;
+type KeyStore = Pick<FederationStore, 'listNodeKeys' | 'addNodeKey' | 'changeNodeKeys'>;
 
 /** The body of a `key-rotation` signed message: the new key, signed by the key before it. */
 export interface RotationStatementBody {
@@ -63,39 +63,45 @@ export interface RotationOutcome {
  * ends the validity of every key still valid after `now + overlapMs` at that instant, so that what
  * peers fetched with the old key keeps verifying during the overlap. Throws ENT_KEY_NOT_FOUND when
  * no key is valid now (nothing could vouch for the new one).
+ *
+ * The keys are read, and the new one signed for, in the write transaction that stores it
+ * (changeNodeKeys): a rotation another process makes meanwhile is either wholly before this one,
+ * whose statement its key then signs, or wholly after. `now` is not before the newest key's start:
+ * the other process's clock can be ahead, or it can have read its clock before this one, and a key
+ * made from earlier than a newer one would be rotated out by it at once.
  */
 export async function rotateNodeKey(store: KeyStore, input: { readonly organisationId: string; readonly now: Date; readonly overlapMs: number }): Promise<RotationOutcome> {
   if (!Number.isSafeInteger(input.overlapMs) || input.overlapMs < 0) {
     throw new EntenteError('ENT_CLI_USAGE', 'the overlap must be zero or a positive number of milliseconds');
   }
-  const keys = await store.listNodeKeys();
-  const previous = currentNodeKey(keys, input.now);
-  if (previous === undefined) throw new EntenteError('ENT_KEY_NOT_FOUND', 'No key of this node is valid now, so none can sign a rotation statement');
-  const previousKey = parsePrivateKey(previous.privateKey);
-  if (!previousKey.ok) throw new EntenteError('ENT_KEY_NOT_FOUND', `The current key ${previous.keyId} cannot be used: ${previousKey.error}`);
+  return store.changeNodeKeys((keys) => {
+    const newest = Math.max(0, ...keys.map((key) => instantOf(key.validFrom) ?? 0));
+    const now = new Date(Math.max(input.now.getTime(), newest));
+    const previous = currentNodeKey(keys, now);
+    if (previous === undefined) throw new EntenteError('ENT_KEY_NOT_FOUND', 'No key of this node is valid now, so none can sign a rotation statement');
+    const previousKey = parsePrivateKey(previous.privateKey);
+    if (!previousKey.ok) throw new EntenteError('ENT_KEY_NOT_FOUND', `The current key ${previous.keyId} cannot be used: ${previousKey.error}`);
 
-  const pair = createNodeKeyPair();
-  const validFrom = input.now.toISOString();
-  const body: RotationStatementBody = { organisation_id: input.organisationId, key_id: pair.keyId, public_key: pair.publicKey, valid_from: validFrom };
-  const statement = signMessage('key-rotation', body, { organisationId: input.organisationId, keyId: previous.keyId, privateKey: previousKey.value });
-  const created: NodeKeyRecord = {
-    keyId: pair.keyId,
-    publicKey: pair.publicKey,
-    privateKey: pair.privateKeyPkcs8,
-    validFrom,
-    validUntil: undefined,
-    rotationStatement: JSON.stringify(statement),
-    createdAt: validFrom,
-  };
-  // The new key first: a crash in between leaves two valid keys (the newer signs), never none.
-  await store.addNodeKey(created);
-  const end = input.now.getTime() + input.overlapMs;
-  const previousValidUntil = new Date(end).toISOString();
-  for (const key of keys) {
-    const until = key.validUntil === undefined ? Number.POSITIVE_INFINITY : (instantOf(key.validUntil) ?? 0);
-    if (until > end) await store.retireNodeKey(key.keyId, previousValidUntil);
-  }
-  return { previous, created, previousValidUntil, statement };
+    const pair = createNodeKeyPair();
+    const validFrom = now.toISOString();
+    const body: RotationStatementBody = { organisation_id: input.organisationId, key_id: pair.keyId, public_key: pair.publicKey, valid_from: validFrom };
+    const statement = signMessage('key-rotation', body, { organisationId: input.organisationId, keyId: previous.keyId, privateKey: previousKey.value });
+    const created: NodeKeyRecord = {
+      keyId: pair.keyId,
+      publicKey: pair.publicKey,
+      privateKey: pair.privateKeyPkcs8,
+      validFrom,
+      validUntil: undefined,
+      rotationStatement: JSON.stringify(statement),
+      createdAt: validFrom,
+    };
+    const end = now.getTime() + input.overlapMs;
+    const previousValidUntil = new Date(end).toISOString();
+    const ends = keys
+      .filter((key) => (key.validUntil === undefined ? Number.POSITIVE_INFINITY : (instantOf(key.validUntil) ?? 0)) > end)
+      .map((key) => ({ keyId: key.keyId, validUntil: previousValidUntil }));
+    return { add: created, ends, result: { previous, created, previousValidUntil, statement } };
+  });
 }
 
 /** A node key as `entente key show` and GET /api/federation/node present it (never the private key). */

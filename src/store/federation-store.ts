@@ -105,6 +105,15 @@ export interface FederationStore {
   /** Sets the end of a key's validity (rotation overlap). Throws ENT_KEY_NOT_FOUND. */
   retireNodeKey(keyId: string, validUntil: string): Promise<void>;
   /**
+   * A rotation (node-key-lifecycle.ts, rotateNodeKey): `decide` reads the node's keys (newest first)
+   * and says which key to add and which ends to set, and that is written in the write transaction
+   * the keys were read in (IMMEDIATE). Two rotations at once (`entente key rotate` twice, or beside a
+   * running node's) run one after the other, the second rotating out the key the first made, instead
+   * of each adding a key the other does not end: two current keys, one of them never announced by a
+   * statement the other signed. `decide` is synchronous; what it throws rolls back and is rethrown.
+   */
+  changeNodeKeys<T>(decide: (keys: readonly NodeKeyRecord[]) => NodeKeyChange<T>): Promise<T>;
+  /**
    * Pins a key for an organisation. Pinning the same (organisation, key id) again only narrows its
    * window (later start, earlier end; an end is never removed). Throws ENT_PEER_KEY_MISMATCH when the
    * key id is pinned for another organisation: a key belongs to one organisation.
@@ -347,6 +356,13 @@ export interface NodeKeyRecord {
   /** For a rotated-in key: the rotation statement signed by the previous key (JSON text). */
   readonly rotationStatement: string | undefined;
   readonly createdAt: string;
+}
+
+/** What a rotation writes (FederationStore.changeNodeKeys), and what it returns to its caller. */
+export interface NodeKeyChange<T> {
+  readonly add: NodeKeyRecord;
+  readonly ends: readonly { readonly keyId: string; readonly validUntil: string }[];
+  readonly result: T;
 }
 
 export interface PinnedKeyRecord {

@@ -1505,6 +1505,23 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
           await assertRejectsWith(store.retireNodeKey('no-such-key', '2025-03-08T00:00:00.000Z'), 'ENT_KEY_NOT_FOUND');
         });
 
+        it('changes the node keys as decided on the keys read, wholly or not at all', async () => {
+          await store.addNodeKey(nodeKey('old-key', '2025-01-01T00:00:00.000Z'));
+          const result = await store.changeNodeKeys((keys) => {
+            assert.deepEqual(keys.map((key) => key.keyId), ['old-key']);
+            return { add: nodeKey('new-key', '2025-03-01T00:00:00.000Z'), ends: [{ keyId: 'old-key', validUntil: '2025-03-08T00:00:00.000Z' }], result: 'rotated' };
+          });
+          assert.equal(result, 'rotated');
+          const kept = await store.listNodeKeys();
+          assert.deepEqual(kept.map((key) => [key.keyId, key.validUntil]), [['new-key', undefined], ['old-key', '2025-03-08T00:00:00.000Z']]);
+          // An end naming no key refuses the whole change: the key it would have added is not kept.
+          await assertRejectsWith(
+            store.changeNodeKeys(() => ({ add: nodeKey('third-key', '2025-06-01T00:00:00.000Z'), ends: [{ keyId: 'no-such-key', validUntil: '2025-06-08T00:00:00.000Z' }], result: undefined })),
+            'ENT_KEY_NOT_FOUND',
+          );
+          assert.deepEqual(await store.listNodeKeys(), kept);
+        });
+
         it('pins keys per organisation; pinning again only narrows the window', async () => {
           const pinned = (organisationId: string, keyId: string, overrides: Partial<PinnedKeyRecord> = {}): PinnedKeyRecord => ({
             organisationId,

@@ -11,6 +11,7 @@ import {
   type FlashReceipt,
   type FlashRecord,
   type NewReceivedRecall,
+  type NodeKeyChange,
   type NodeKeyRecord,
   type PeerRecord,
   type PeerState,
@@ -945,6 +946,17 @@ export class SqliteFederationTables {
     if (this.#sql.retireNodeKey.run(validUntil, keyId).changes === 0) {
       throw new EntenteError('ENT_KEY_NOT_FOUND', `no signing key ${keyId.slice(0, 64)} (entente key show)`, { keyId: keyId.slice(0, 64) });
     }
+  }
+
+  changeNodeKeys<T>(decide: (keys: readonly NodeKeyRecord[]) => NodeKeyChange<T>): T {
+    // Read and written under one lock taken before the read: see FederationStore.changeNodeKeys.
+    const change = this.#db.transaction((): T => {
+      const { add, ends, result } = decide(this.listNodeKeys());
+      this.addNodeKey(add);
+      for (const end of ends) this.retireNodeKey(end.keyId, end.validUntil);
+      return result;
+    });
+    return change.immediate();
   }
 
   /**

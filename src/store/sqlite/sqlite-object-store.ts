@@ -55,6 +55,7 @@ import type {
   FlashReceipt,
   FlashRecord,
   NewReceivedRecall,
+  NodeKeyChange,
   NodeKeyRecord,
   PeerRecord,
   PeerState,
@@ -1469,6 +1470,10 @@ export class SqliteObjectStore implements ObjectStore {
 
   async retireNodeKey(keyId: string, validUntil: string): Promise<void> {
     return this.#guard(() => this.#federation.retireNodeKey(keyId, validUntil));
+  }
+
+  async changeNodeKeys<T>(decide: (keys: readonly NodeKeyRecord[]) => NodeKeyChange<T>): Promise<T> {
+    return this.#guard(() => this.#federation.changeNodeKeys(decide));
   }
 
   async pinKey(key: PinnedKeyRecord): Promise<void> {
