@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AuditEntry } from '../audit/audit-chain.ts';
@@ -297,6 +300,40 @@ describe('circle operations', () => {
       const members = (await store.getCircle('grid-2026'))?.members ?? [];
       assert.equal(members.find((member) => member.organisationId === BANK)?.leftAt, now.toISOString());
       assert.ok(!members.some((member) => member.organisationId === STRANGER));
+    });
+
+    // Two processes on one data file (the command line beside the running node): each has its own
+    // connection, so this process's per-circle queue does not hold the other back.
+    it("refuses to write over a change another process wrote between the change's last read and its write", async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'entente-circle-race-'));
+      const path = join(dir, 'store.db');
+      const node = openSqliteObjectStore({ path });
+      const cli = openSqliteObjectStore({ path });
+      try {
+        const nodeDeps: CircleDeps = { store: node, clock: () => now, homeOrganisationId: HOME };
+        for (const id of [BANK, STRANGER]) await node.createOrganisation({ id, name: id, kind: 'company', sectors: [], country: undefined, identityJson: '{}', createdAt: now.toISOString() });
+        await createCircle(nodeDeps, { id: 'grid-2026', name: 'Grid 2026', kind: 'tacit', visibility: 'hidden', default_tlp: 'amber', valid_until: '2026-12-31T00:00:00Z' });
+        await invite(nodeDeps, admin, 'grid-2026', { organisationId: BANK, role: 'consumer', trial: false });
+        // The node's write of the invitation comes once the command line has made BANK leave.
+        const racing = new Proxy(node, {
+          get(target, key, receiver) {
+            const value = Reflect.get(target, key, receiver) as unknown;
+            if (key !== 'updateCircle') return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+            return async (...args: Parameters<ObjectStore['updateCircle']>) => {
+              await leave({ store: cli, clock: () => now, homeOrganisationId: HOME }, as(BANK), 'grid-2026', BANK);
+              return target.updateCircle(...args);
+            };
+          },
+        });
+        await fails(invite({ ...nodeDeps, store: racing }, admin, 'grid-2026', { organisationId: STRANGER, role: 'consumer', trial: false }), 'ENT_STORE_UNAVAILABLE', /changed by another process/);
+        const members = (await node.getCircle('grid-2026'))?.members ?? [];
+        assert.notEqual(members.find((member) => member.organisationId === BANK)?.leftAt, undefined, 'the leave stands');
+        assert.ok(!members.some((member) => member.organisationId === STRANGER), 'the invitation, decided on the circle before the leave, was not written');
+      } finally {
+        await cli.close();
+        await node.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('promotes a trial member', async () => {

@@ -1,4 +1,3 @@
-import { isDeepStrictEqual } from 'node:util';
 import { releasesIn } from '../audit/audit-chain.ts';
 import { auditRecords } from '../audit/read-audit-log.ts';
 import { EntenteError } from '../errors/entente-error.ts';
@@ -144,11 +143,7 @@ async function exclusively<T>(deps: CircleDeps, circleId: string, work: () => Pr
  * another process (the command line next to the node) may have changed it meanwhile.
  */
 async function writeChange(deps: CircleDeps, before: Circle, after: Circle, at: Date): Promise<void> {
-  const current = await deps.store.getCircle(before.id);
-  if (!isDeepStrictEqual(current, before)) {
-    throw new EntenteError('ENT_STORE_UNAVAILABLE', `Circle ${before.id} was changed by another process meanwhile; nothing was changed, try again`, { circleId: before.id });
-  }
-  await deps.store.updateCircle(after, at);
+  await deps.store.updateCircle(after, at, before);
 }
 
 /**

@@ -463,8 +463,12 @@ export interface CircleStore {
    * a request names says which circle's rules apply).
    */
   createCircle(circle: Circle, now: Date): Promise<void>;
-  /** Replaces a circle's document (same id and collection). Throws ENT_CIRCLE_NOT_FOUND. */
-  updateCircle(circle: Circle, now: Date): Promise<void>;
+  /**
+   * Replaces a circle's document (same id and collection). Throws ENT_CIRCLE_NOT_FOUND. With
+   * `expected`, only while the stored circle is still that one, compared in the write transaction:
+   * else throws ENT_STORE_UNAVAILABLE and changes nothing (another process changed it meanwhile).
+   */
+  updateCircle(circle: Circle, now: Date, expected?: Circle): Promise<void>;
   getCircle(id: string): Promise<Circle | undefined>;
   getCircleByCollection(collectionId: string): Promise<Circle | undefined>;
   listCircles(): Promise<Circle[]>;

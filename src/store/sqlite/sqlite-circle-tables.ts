@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type Database from 'better-sqlite3';
 import { chainEntryText, GENESIS_HASH, type AuditEntry, type AuditLogEntry, type ChainedAuditEntry, type FlashAuditEntry, type PageAuditEntry } from '../../audit/audit-chain.ts';
 import { EntenteError } from '../../errors/entente-error.ts';
@@ -179,11 +180,23 @@ export class SqliteCircleTables {
     this.#sql.insertCircle.run(circle.id, circle.collectionId, document, time, time);
   }
 
-  updateCircle(circle: Circle, now: Date): void {
-    const result = this.#sql.updateCircle.run(writableDocument(circle), now.toISOString(), circle.id, circle.collectionId);
-    if (result.changes === 0) {
-      throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${circle.id} on collection ${circle.collectionId}`, { circleId: circle.id });
-    }
+  updateCircle(circle: Circle, now: Date, expected?: Circle): void {
+    const document = writableDocument(circle);
+    // The comparison and the write under one lock taken before the read: a check made in a store call
+    // of its own would let another process write between it and this write, whose change is then lost.
+    const update = this.#db.transaction(() => {
+      if (expected !== undefined) {
+        const current = this.getCircle(circle.id);
+        if (current !== undefined && !isDeepStrictEqual(current, expected)) {
+          throw new EntenteError('ENT_STORE_UNAVAILABLE', `Circle ${circle.id} was changed by another process meanwhile; nothing was changed, try again`, { circleId: circle.id });
+        }
+      }
+      const result = this.#sql.updateCircle.run(document, now.toISOString(), circle.id, circle.collectionId);
+      if (result.changes === 0) {
+        throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${circle.id} on collection ${circle.collectionId}`, { circleId: circle.id });
+      }
+    });
+    update.immediate();
   }
 
   getCircle(id: string): Circle | undefined {

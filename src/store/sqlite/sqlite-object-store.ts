@@ -1297,8 +1297,8 @@ export class SqliteObjectStore implements ObjectStore {
     return this.#guard(() => this.#circles.createCircle(circle, now));
   }
 
-  async updateCircle(circle: Circle, now: Date): Promise<void> {
-    return this.#guard(() => this.#circles.updateCircle(circle, now));
+  async updateCircle(circle: Circle, now: Date, expected?: Circle): Promise<void> {
+    return this.#guard(() => this.#circles.updateCircle(circle, now, expected));
   }
 
   async getCircle(id: string): Promise<Circle | undefined> {
