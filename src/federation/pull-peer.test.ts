@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { isEntenteError } from '../errors/entente-error.ts';
 import type { PullCursor } from '../store/federation-store.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import type { StixObject } from '../stix/types.ts';
@@ -61,6 +62,27 @@ const PAGES = [
 ];
 
 describe('pullPeer', () => {
+  // Two pulls of one peer at once: `entente sync` beside the running node's own cycle, or two workers
+  // (each process only keeps its own cycles apart). They interleave here at the store's awaits.
+  it('writes nothing when another pull of the peer moved the cursor after this one read it: no item quarantined twice', async () => {
+    const { store, deps } = await world();
+    const peer = await store.getPeer('grid');
+    assert.ok(peer !== undefined);
+    const other = pagedClient(PAGES);
+    const racing = {
+      close() {},
+      async *pages(collectionId: string, options: PagesOptions): AsyncGenerator<CursoredPage, void, undefined> {
+        // The other pull runs whole after this one read the cursor and before it writes.
+        await pullPeer(deps, peer, other);
+        yield* pagedClient(PAGES).pages(collectionId, options);
+      },
+    } as unknown as TaxiiClient;
+    await assert.rejects(pullPeer(deps, peer, racing), (error: unknown) => isEntenteError(error) && error.code === 'ENT_SYNC_BUSY');
+    assert.deepEqual((await store.listQuarantine({ limit: 10 })).map((item) => item.objectId), ['broken'], 'the broken object is held once');
+    const state = await store.getPeerState('grid');
+    assert.deepEqual([state.objectsIn, state.pullCursor], [4, PAGES[2]?.cursor], 'counted and placed once');
+  });
+
   it('stops after maxPages pages, with their cursor stored, and the next pull goes on from there', async () => {
     const { store, deps } = await world();
     const peer = await store.getPeer('grid');

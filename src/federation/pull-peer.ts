@@ -112,6 +112,8 @@ export async function pullPeer(deps: PullDeps, peer: PeerRecord, client: TaxiiCl
   let capped = false;
   let counts = NO_PULL;
   let pending = emptyWrite();
+  // Where the stored cursor is, for as long as only this pull moves it: each write is made only if so.
+  let storedCursor = state.pullCursor;
   // Only an Entente peer can sign its pages; a plain TAXII server is not asked.
   const asksForVouching = peer.kind === 'entente';
 
@@ -128,8 +130,10 @@ export async function pullPeer(deps: PullDeps, peer: PeerRecord, client: TaxiiCl
       accepted: batch.accepted,
       quarantined: batch.quarantined,
       ...(batch.cursor === undefined ? {} : { pullCursor: batch.cursor }),
+      pulledAfter: { cursor: storedCursor },
       receivedAt: deps.clock().toISOString(),
     });
+    if (batch.cursor !== undefined) storedCursor = batch.cursor;
     let added = 0;
     let duplicates = 0;
     for (const result of outcome.outcomes) {

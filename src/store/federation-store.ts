@@ -297,6 +297,14 @@ export interface SyncBatch {
   readonly quarantined: readonly NewQuarantineItem[];
   /** Stored with the data; absent when the batch does not come from a pull. */
   readonly pullCursor?: PullCursor;
+  /**
+   * For a pull: the stored pull cursor its pages were fetched after (undefined: from the start). The
+   * batch is written only while the stored cursor is still that one, compared in its transaction;
+   * else nothing is written and ENT_SYNC_BUSY is thrown: another process's pull of the peer (the
+   * command line beside the node, another worker) wrote those pages meanwhile, or the cursors were
+   * reset, which a cursor written over them would undo.
+   */
+  readonly pulledAfter?: { readonly cursor: PullCursor | undefined };
   readonly receivedAt: string;
 }
 

@@ -520,7 +520,14 @@ export class SqliteFederationTables {
   applySyncBatch(batch: SyncBatch, addVersions: AddVersions): SyncBatchOutcome {
     const apply = this.#db.transaction((): SyncBatchOutcome => {
       const collectionKey = this.#requireCollectionKey(batch.collectionId);
-      if (batch.peer !== undefined && this.#sql.selectPeerState.get(batch.peer) === undefined) throw peerNotFound(batch.peer);
+      if (batch.peer !== undefined) {
+        const state = this.#sql.selectPeerState.get(batch.peer) as PeerStateRow | undefined;
+        if (state === undefined) throw peerNotFound(batch.peer);
+        const after = batch.pulledAfter;
+        if (after !== undefined && (state.pull_added_after !== (after.cursor?.addedAfter ?? null) || state.pull_next !== (after.cursor?.next ?? null))) {
+          throw new EntenteError('ENT_SYNC_BUSY', `Another pull of peer ${batch.peer} moved its cursor meanwhile; nothing of this one was written`, { peer: batch.peer });
+        }
+      }
       // Loops rather than map/flatMap with a closure: thousands of versions a batch.
       const count = batch.accepted.length;
       const prepared = new Array<PreparedVersion>(count);
