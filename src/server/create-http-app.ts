@@ -252,6 +252,32 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   };
   app.addHook('onRequest', createRequestGuard({ authenticator, collections: deps.store, uploads: createUploadLimiter(deps.maxUploadsPerToken ?? configDefaults.maxUploadsPerToken) }));
 
+  // `Expect: 100-continue`: Node answers "100 Continue" itself as the headers arrive, before the
+  // guard has looked at them, and a client whose upload was to be refused (401, 403, 404, 429, or a
+  // Content-Length over the body limit: 413) was told to send its body all the same. With a
+  // checkContinue listener Node leaves that to the node: 100 Continue once the guard lets the
+  // request through, else the refusal alone, and Node closes the connection after it (a final
+  // answer without 100 Continue: the body, unread, may or may not follow).
+  const awaitingContinue = new WeakSet<IncomingMessage>();
+  app.server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
+    awaitingContinue.add(request);
+    app.server.emit('request', request, response);
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!awaitingContinue.has(request.raw)) {
+      done();
+      return;
+    }
+    // The not-found handler comes after the body is read, which the client is waiting to be asked for.
+    if (request.is404) {
+      done(notFound(request));
+      return;
+    }
+    // Over the limit, Fastify refuses it 413 by its Content-Length before reading anything.
+    if (!(Number(request.headers['content-length'] ?? 0) > request.routeOptions.bodyLimit)) reply.raw.writeContinue();
+    done();
+  });
+
   // On stop, Node waits for every request under way: a client trickling an upload held the stop
   // for up to the request limit (5 minutes). After the grace, a request still receiving its body is
   // answered 503 ENT_NODE_SHUTTING_DOWN and its connection closed. Nothing of it was stored (a body
@@ -334,9 +360,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     if (entente.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendError(request, reply, entente);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendError(request, reply, new EntenteError('ENT_HTTP_NOT_FOUND', `No resource at ${request.method} ${request.url.split('?')[0] ?? ''}`)),
-  );
+  app.setNotFoundHandler((request, reply) => sendError(request, reply, notFound(request)));
 
   const ctx: TaxiiRouteContext = {
     store: deps.store,
@@ -514,6 +538,10 @@ function answerClientError(
     socket.write(`HTTP/1.1 408 Request Timeout\r\nContent-Type: ${media}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nConnection: close\r\n\r\n${body}`);
   }
   socket.destroy(error);
+}
+
+function notFound(request: FastifyRequest): EntenteError {
+  return new EntenteError('ENT_HTTP_NOT_FOUND', `No resource at ${request.method} ${request.url.split('?')[0] ?? ''}`);
 }
 
 const AUTH_CHALLENGES = ['Bearer realm="entente"', 'Basic realm="entente", charset="UTF-8"'];

@@ -335,6 +335,75 @@ describe('uploads under way for one token (maxUploadsPerToken)', () => {
   });
 });
 
+// `Expect: 100-continue`: a client asks whether to send its body. Node said yes ("100 Continue")
+// itself as the headers came, before the guard had looked at them, so an upload about to be refused
+// was sent all the same. The node now answers it only once the guard let the request through; a
+// refusal comes alone, and the body is not read.
+describe('a client that sends Expect: 100-continue', () => {
+  const data = temporaryDirectory('expect-continue');
+  let node: RunningNode;
+  let port: number;
+  let token: string;
+  let collection: string;
+  before(async () => {
+    ({ node, port, token, collection } = await startLimitedNode(data.path, { maxUploadsPerToken: '1', maxBodyBytes: String(1024 * 1024) }));
+  });
+  after(async () => {
+    await node?.close();
+    data.remove();
+  });
+
+  /** Sends `head` (with Expect: 100-continue) and no body; resolves with what came before the connection closed, or after `waitMs`. */
+  const ask = (head: string, waitMs = 3000): Promise<{ text: string; closed: boolean }> =>
+    new Promise((resolve) => {
+      const socket = netConnect(port, '127.0.0.1');
+      let text = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (chunk: string) => (text += chunk));
+      socket.on('error', () => undefined);
+      const giveUp = setTimeout(() => {
+        socket.destroy();
+        resolve({ text, closed: false });
+      }, waitMs);
+      socket.once('close', () => {
+        clearTimeout(giveUp);
+        resolve({ text, closed: true });
+      });
+      socket.write(head.replace('\r\n\r\n', '\r\nExpect: 100-continue\r\n\r\n'));
+    });
+  const assertRefusedAlone = (answer: { text: string; closed: boolean }, status: number): void => {
+    assert.match(answer.text, new RegExp(`^HTTP/1\\.1 ${status} `), `answered ${JSON.stringify(answer.text.slice(0, 120))}`);
+    assert.doesNotMatch(answer.text, /100 Continue/, 'the client was told to send the body of a request refused');
+    assert.ok(answer.closed, 'the connection was kept, waiting for a body the client was never asked for');
+  };
+  const body = JSON.stringify({ objects: [indicator('e'.repeat(70_000))] });
+
+  it('refuses without 100 Continue a request without a token (401), to no route (404), or declaring a body over the limit (413)', async () => {
+    assertRefusedAlone(await ask(taxiiPost(collection, token, body).replace(/Authorization: [^\r]*\r\n/, '')), 401);
+    assertRefusedAlone(await ask(taxiiPost(collection, token, body).replace('/objects/', '/nowhere/')), 404);
+    assertRefusedAlone(await ask(taxiiPost(collection, token, body).replace(/Content-Length: \d+/, `Content-Length: ${2 * 1024 * 1024}`)), 413);
+  });
+
+  it('refuses without 100 Continue an upload past the limit of its token (429), and answers one it takes 100 Continue, then handles it', async () => {
+    const first = netConnect(port, '127.0.0.1');
+    const read = readAnswers(first);
+    let interim = '';
+    first.on('data', (chunk: Buffer) => (interim += chunk.toString('latin1')));
+    try {
+      first.write(taxiiPost(collection, token, body).replace('\r\n\r\n', '\r\nExpect: 100-continue\r\n\r\n'));
+      await until(() => interim.includes('\r\n\r\n'), 3000, 'an answer to the accepted upload\'s headers');
+      assert.match(interim, /^HTTP\/1\.1 100 Continue\r\n\r\n$/, 'an upload taken is told to send its body, and nothing more');
+      // It is under way, the token's one: a second is refused at once, without being asked for its body.
+      assertRefusedAlone(await ask(taxiiPost(collection, token, body)), 429);
+      first.write(body);
+      await until(() => read.answers.length === 2, 5000, 'an answer to the accepted upload');
+      assert.deepEqual(read.answers.map((answer) => answer.status), [100, 202]);
+    } finally {
+      first.destroy();
+    }
+  });
+});
+
 describe('a node stopping while an upload trickles in (shutdownGraceMs)', () => {
   const data = temporaryDirectory('shutdown-grace');
   after(() => data.remove());
