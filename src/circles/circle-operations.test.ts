@@ -336,6 +336,37 @@ describe('circle operations', () => {
       }
     });
 
+    it('refuses an acceptance of terms another process superseded between the acceptance\'s read and its write', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'entente-accept-race-'));
+      const path = join(dir, 'store.db');
+      const node = openSqliteObjectStore({ path });
+      const cli = openSqliteObjectStore({ path });
+      try {
+        const nodeDeps: CircleDeps = { store: node, clock: () => now, homeOrganisationId: HOME };
+        await node.createOrganisation({ id: BANK, name: 'Bank', kind: 'company', sectors: [], country: undefined, identityJson: '{}', createdAt: now.toISOString() });
+        await createCircle(nodeDeps, { id: 'grid-2026', name: 'Grid 2026', kind: 'tacit', visibility: 'hidden', default_tlp: 'amber', valid_until: '2026-12-31T00:00:00Z' });
+        await invite(nodeDeps, admin, 'grid-2026', { organisationId: BANK, role: 'consumer', trial: false });
+        await proposeAgreement(nodeDeps, admin, 'grid-2026', terms('retain'));
+        // BANK's acceptance of version 1 is written once the command line has proposed version 2.
+        const racing = new Proxy(node, {
+          get(target, key, receiver) {
+            const value = Reflect.get(target, key, receiver) as unknown;
+            if (key !== 'addAcceptance') return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+            return async (...args: Parameters<ObjectStore['addAcceptance']>) => {
+              await proposeAgreement({ store: cli, clock: () => now, homeOrganisationId: HOME }, admin, 'grid-2026', terms('recall'));
+              return target.addAcceptance(...args);
+            };
+          },
+        });
+        await fails(acceptAgreement({ ...nodeDeps, store: racing }, as(BANK), 'grid-2026', BANK), 'ENT_AGREEMENT_SUPERSEDED', /superseded by version 2/);
+        assert.deepEqual((await node.getAgreementState('grid-2026')).acceptances, [], 'BANK is not bound by the terms version 2 replaced');
+      } finally {
+        await cli.close();
+        await node.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('promotes a trial member', async () => {
       const circle = await promote(deps, as(GRID), 'grid-2026', NGO);
       assert.equal(circle.members.find((member) => member.organisationId === NGO)?.trial, false);

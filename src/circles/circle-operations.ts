@@ -379,7 +379,7 @@ export async function acceptAgreement(
       if (owner !== undefined) throw new EntenteError('ENT_PEER_KEY_MISMATCH', `Key ${key.keyId} is ${owner}'s; it cannot be pinned for ${organisationId}`, { keyId: key.keyId });
     }
   }
-  await deps.store.addAcceptance({ circleId, organisationId, version: chosen, acceptedAt: at.toISOString() });
+  await deps.store.addAcceptance({ circleId, organisationId, version: chosen, acceptedAt: at.toISOString() }, { latestOnly: true });
   for (const key of publicKeys) {
     await deps.store.pinKey({ organisationId, keyId: key.keyId, publicKey: key.publicKey, validFrom: key.validFrom, validUntil: key.validUntil, source: 'acceptance', pinnedAt: at.toISOString() });
   }

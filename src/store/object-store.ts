@@ -474,8 +474,12 @@ export interface CircleStore {
   listCircles(): Promise<Circle[]>;
   /** Appends a proposed agreement version; versions are never replaced. Throws ENT_AGREEMENT_EXISTS, ENT_CIRCLE_NOT_FOUND. */
   addAgreement(agreement: Agreement): Promise<void>;
-  /** Records a member's acceptance; accepting the same version again changes nothing. */
-  addAcceptance(acceptance: AgreementAcceptance): Promise<void>;
+  /**
+   * Records a member's acceptance; accepting the same version again changes nothing. With
+   * `latestOnly`, throws ENT_AGREEMENT_SUPERSEDED when a later version is proposed, checked in the
+   * write transaction: acceptAgreement asks for it; a mirror records the coordinator's acceptances as they are.
+   */
+  addAcceptance(acceptance: AgreementAcceptance, options?: { readonly latestOnly?: boolean }): Promise<void>;
   getAgreementState(circleId: string): Promise<AgreementState>;
   /** Records a member's counter-proposal (binds nobody). Throws ENT_CIRCLE_NOT_FOUND. */
   addCounterProposal(counter: CounterProposal): Promise<void>;

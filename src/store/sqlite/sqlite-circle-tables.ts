@@ -115,7 +115,7 @@ export class SqliteCircleTables {
   readonly #db: Database.Database;
   readonly #sql: Record<
     | 'insertCircle' | 'updateCircle' | 'selectCircle' | 'selectCircleByCollection' | 'selectCircleIdByCollection'
-    | 'selectCircles' | 'selectCollection' | 'insertAgreement' | 'selectAgreements' | 'insertAcceptance'
+    | 'selectCircles' | 'selectCollection' | 'insertAgreement' | 'selectAgreements' | 'selectLatestAgreement' | 'insertAcceptance'
     | 'selectAcceptances' | 'selectLastAudit' | 'insertAudit' | 'selectUnindexedAudit' | 'insertRecall',
     Statement
   >;
@@ -133,6 +133,7 @@ export class SqliteCircleTables {
       selectCollection: prepare('SELECT 1 FROM collections WHERE id = ?'),
       insertAgreement: prepare('INSERT INTO agreements (circle_id, version, document) VALUES (?, ?, ?)'),
       selectAgreements: prepare('SELECT version, document FROM agreements WHERE circle_id = ? ORDER BY version'),
+      selectLatestAgreement: db.prepare('SELECT max(version) FROM agreements WHERE circle_id = ?').pluck(),
       insertAcceptance: prepare(
         'INSERT INTO agreement_acceptances (circle_id, organisation_id, version, document) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
       ),
@@ -232,16 +233,31 @@ export class SqliteCircleTables {
     }
   }
 
-  addAcceptance(acceptance: AgreementAcceptance): void {
-    if (this.#sql.selectCircle.get(acceptance.circleId) === undefined) {
-      throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${acceptance.circleId}`, { circleId: acceptance.circleId });
-    }
-    this.#sql.insertAcceptance.run(
-      acceptance.circleId,
-      acceptance.organisationId,
-      acceptance.version,
-      JSON.stringify(toAcceptanceDocument(acceptance)),
-    );
+  addAcceptance(acceptance: AgreementAcceptance, options: { readonly latestOnly?: boolean } = {}): void {
+    // The check of the latest version and the write under one lock taken before the read: a version
+    // proposed by another process in between would otherwise find the superseded one accepted after it.
+    const add = this.#db.transaction(() => {
+      if (this.#sql.selectCircle.get(acceptance.circleId) === undefined) {
+        throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${acceptance.circleId}`, { circleId: acceptance.circleId });
+      }
+      if (options.latestOnly === true) {
+        const latest = (this.#sql.selectLatestAgreement.get(acceptance.circleId) as number | null | undefined) ?? 0;
+        if (latest > acceptance.version) {
+          throw new EntenteError(
+            'ENT_AGREEMENT_SUPERSEDED',
+            `Agreement version ${acceptance.version} of circle ${acceptance.circleId} is superseded by version ${latest}; only version ${latest} can be accepted`,
+            { circleId: acceptance.circleId, version: acceptance.version, latestVersion: latest },
+          );
+        }
+      }
+      this.#sql.insertAcceptance.run(
+        acceptance.circleId,
+        acceptance.organisationId,
+        acceptance.version,
+        JSON.stringify(toAcceptanceDocument(acceptance)),
+      );
+    });
+    add.immediate();
   }
 
   getAgreementState(circleId: string): AgreementState {

@@ -1317,8 +1317,8 @@ export class SqliteObjectStore implements ObjectStore {
     return this.#guard(() => this.#circles.addAgreement(agreement));
   }
 
-  async addAcceptance(acceptance: AgreementAcceptance): Promise<void> {
-    return this.#guard(() => this.#circles.addAcceptance(acceptance));
+  async addAcceptance(acceptance: AgreementAcceptance, options?: { readonly latestOnly?: boolean }): Promise<void> {
+    return this.#guard(() => this.#circles.addAcceptance(acceptance, options));
   }
 
   async getAgreementState(circleId: string): Promise<AgreementState> {
