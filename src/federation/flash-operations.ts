@@ -315,15 +315,9 @@ export async function receiveFlash(deps: FlashDeps, caller: Recipient, value: un
   if (existing !== undefined && (existing.direction !== 'received' || existing.senderOrganisationId !== body.sender)) {
     throw invalid(`Flash id ${body.id} is already used here by another message`);
   }
-  if (existing === undefined) {
-    // A retried delivery (already stored) is answered again; only new flashes count against the quota.
-    const since = new Date(now.getTime() - HOUR_MS).toISOString();
-    const limit = deps.flashLimitPerHour ?? DEFAULT_FLASH_LIMIT_PER_HOUR;
-    const lastHour = await deps.store.countReceivedFlashes(body.sender, since);
-    if (lastHour >= limit) {
-      throw new EntenteError('ENT_FLASH_RATE_LIMITED', `${body.sender} delivered ${lastHour} flashes here in the last hour; at most ${limit}`, { sender: body.sender, limit });
-    }
-  }
+  // A retried delivery (already stored) is answered again; only new flashes count against the quota,
+  // which the store counts in the transaction that adds the flash (addFlash).
+  const quota = { since: new Date(now.getTime() - HOUR_MS).toISOString(), limit: deps.flashLimitPerHour ?? DEFAULT_FLASH_LIMIT_PER_HOUR };
   const flash: FlashRecord = existing ?? {
     id: body.id,
     circleId: body.circle_id,
@@ -337,7 +331,7 @@ export async function receiveFlash(deps: FlashDeps, caller: Recipient, value: un
     acknowledged: undefined,
     receipts: [],
   };
-  if (existing === undefined && (await deps.store.addFlash(flash))) deps.onFlashReceived?.(flash);
+  if (existing === undefined && (await deps.store.addFlash(flash, quota))) deps.onFlashReceived?.(flash);
   const stored = (await deps.store.getFlash(body.id)) ?? flash;
   return signMessage('flash-receipt', { flash_id: body.id, recipient: deps.homeOrganisationId, received_at: stored.receivedAt ?? now.toISOString() }, await deps.signer());
 }

@@ -123,8 +123,13 @@ export interface FederationStore {
   listPinnedKeys(organisationId?: string): Promise<PinnedKeyRecord[]>;
 
   // ---- Flash messages ----
-  /** Stores a flash message sent or received; the same id again is ignored (a retried delivery). Returns whether it was new. */
-  addFlash(flash: FlashRecord): Promise<boolean>;
+  /**
+   * Stores a flash message sent or received; the same id again is ignored (a retried delivery).
+   * Returns whether it was new. With `quota`, a new flash is refused with ENT_FLASH_RATE_LIMITED when
+   * its sender already has `limit` flashes received since `quota.since`, counted in the transaction
+   * that adds it.
+   */
+  addFlash(flash: FlashRecord, quota?: FlashQuota): Promise<boolean>;
   getFlash(id: string): Promise<FlashRecord | undefined>;
   /** Newest stored first. */
   listFlashes(filter: { readonly circleId?: string; readonly limit: number }): Promise<FlashRecord[]>;
@@ -371,6 +376,12 @@ export interface NodeKeyChange<T> {
   readonly add: NodeKeyRecord;
   readonly ends: readonly { readonly keyId: string; readonly validUntil: string }[];
   readonly result: T;
+}
+
+/** How many flashes one sender may have had received since an instant (an ISO timestamp). */
+export interface FlashQuota {
+  readonly since: string;
+  readonly limit: number;
 }
 
 export interface PinnedKeyRecord {

@@ -386,6 +386,21 @@ describe('a flash is received only from a member the circle rules bind', () => {
     await store.close();
   });
 
+  // Deliveries that come at once (two workers, or requests of one process interleaving at the store's
+  // awaits) are counted against the quota in the transaction that keeps each, not all before any.
+  it('keeps no more than the hourly quota of flashes delivered at once', async () => {
+    const { store } = await arrives({ members: [{ id: S }] });
+    const deps = { ...flashDeps(store, () => AT, []), flashLimitPerHour: 2 };
+    const flood = Array.from({ length: 5 }, (_, n) => signMessage('flash', createFlashBody({ circleId: 'alpha', sender: S, text: `Flood ${n}`, sentAt: AT.toISOString() }), sender.signer));
+    const answers = await Promise.allSettled(flood.map((message) => receiveFlash(deps, partner(S), message)));
+    assert.deepEqual(
+      answers.map((answer) => (answer.status === 'fulfilled' ? 'kept' : (answer.reason as { code?: string }).code)),
+      ['kept', 'kept', 'ENT_FLASH_RATE_LIMITED', 'ENT_FLASH_RATE_LIMITED', 'ENT_FLASH_RATE_LIMITED'],
+    );
+    assert.equal(await store.countReceivedFlashes(S, new Date(AT.getTime() - 3_600_000).toISOString()), 2);
+    await store.close();
+  });
+
   it('refuses any flash in a circle that has ended, even from a bound member', async () => {
     const ended = '2026-05-01T00:00:00.000Z';
     const { store, receive, flashId } = await arrives({ members: [{ id: S }] }, (store, circle) => store.updateCircle({ ...circle, validUntil: ended }, new Date(ended)));

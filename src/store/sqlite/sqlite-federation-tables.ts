@@ -8,6 +8,7 @@ import { compareVersions, equivalentVersionKeys } from '../compare-versions.ts';
 import {
   type ArrivedObject,
   type EntryArrivals,
+  type FlashQuota,
   type FlashReceipt,
   type FlashRecord,
   type NewReceivedRecall,
@@ -1004,8 +1005,17 @@ export class SqliteFederationTables {
 
   // ---- Flash messages ----
 
-  addFlash(flash: FlashRecord): boolean {
+  addFlash(flash: FlashRecord, quota?: FlashQuota): boolean {
     const add = this.#db.transaction((): boolean => {
+      // Counted in the transaction that adds it: deliveries counted first and added after, each in a
+      // call of its own, all found room under the limit when they came at once (workers, or one
+      // process's requests interleaving), and all were kept.
+      if (quota !== undefined && this.#sql.selectFlash.get(flash.id) === undefined) {
+        const { n } = this.#sql.countReceivedFlashes.get(flash.senderOrganisationId, quota.since) as { n: number };
+        if (n >= quota.limit) {
+          throw new EntenteError('ENT_FLASH_RATE_LIMITED', `${flash.senderOrganisationId} delivered ${n} flashes here in the last hour; at most ${quota.limit}`, { sender: flash.senderOrganisationId, limit: quota.limit });
+        }
+      }
       const result = this.#sql.insertFlash.run(
         flash.id,
         flash.circleId,

@@ -52,6 +52,7 @@ import type { Agreement, AgreementAcceptance, AgreementState } from '../../polic
 import type { Circle } from '../../policy/circle.ts';
 import type {
   EntryArrivals,
+  FlashQuota,
   FlashReceipt,
   FlashRecord,
   NewReceivedRecall,
@@ -1484,8 +1485,8 @@ export class SqliteObjectStore implements ObjectStore {
     return this.#guard(() => this.#federation.listPinnedKeys(organisationId));
   }
 
-  async addFlash(flash: FlashRecord): Promise<boolean> {
-    return this.#guard(() => this.#federation.addFlash(flash));
+  async addFlash(flash: FlashRecord, quota?: FlashQuota): Promise<boolean> {
+    return this.#guard(() => this.#federation.addFlash(flash, quota));
   }
 
   async getFlash(id: string): Promise<FlashRecord | undefined> {
