@@ -95,4 +95,24 @@ describe('syncPeer', () => {
     await assert.rejects(syncPeer(deps, 'nobody'), (error: unknown) => error instanceof EntenteError && error.code === 'ENT_PEER_NOT_FOUND' && /entente peer list/.test(error.message));
     await store.close();
   });
+
+  it('reports a pull another process overtook without counting it against the peer', async () => {
+    const { store, now } = await world();
+    const client = {
+      close() {},
+      async getJson(): Promise<unknown> {
+        throw new EntenteError('ENT_PEER_UNREACHABLE', 'no identity here');
+      },
+      async *pages(): AsyncGenerator<CursoredPage, void, undefined> {
+        // `entente sync` beside the node writes its pull of the same pages first, with their cursor.
+        await store.applySyncBatch({ collectionId: 'wide', peer: 'grid', circleId: 'wide', source: 'pull', contributorOrganisationId: GRID, accepted: [], quarantined: [], pullCursor: { addedAfter: '2026-02-01T00:00:00.000Z' }, receivedAt: now.toISOString() });
+        yield { objects: [], more: false, cursor: { addedAfter: '2026-02-01T00:00:00.000Z' } };
+      },
+    } as unknown as TaxiiClient;
+    const report = await syncPeer({ store, clock: () => now, homeOrganisationId: HOME, openClient: () => client }, 'grid');
+    assert.deepEqual([report.ok, report.error?.code], [false, 'ENT_SYNC_BUSY']);
+    const state = await store.getPeerState('grid');
+    assert.deepEqual([state.lastAttemptAt, state.consecutiveFailures, state.lastError], [undefined, 0, undefined], 'the other process records its own attempt');
+    await store.close();
+  });
 });

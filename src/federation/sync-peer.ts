@@ -95,7 +95,8 @@ async function isMirrorOf(deps: SyncDeps, peer: PeerRecord, now: Date): Promise<
  * Runs one cycle now. Throws ENT_PEER_NOT_FOUND for an unknown peer and ENT_SYNC_BUSY when a cycle
  * of the same peer is already running in this process; any other failure is recorded in the peer's
  * state (last error, consecutive failures) and returned in the report. `signal` aborts between
- * pages and cancels the request in flight; a cycle stopped that way is not recorded as a failure.
+ * pages and cancels the request in flight; a cycle stopped that way is not recorded as a failure,
+ * nor is one whose pull another process overtook (reported with ENT_SYNC_BUSY; that process records its own).
  */
 export async function syncPeer(deps: SyncDeps, name: string, options: { readonly signal?: AbortSignal } = {}): Promise<SyncReport> {
   const busy = busyPeers(deps.store);
@@ -133,7 +134,12 @@ export async function syncPeer(deps: SyncDeps, name: string, options: { readonly
     const finished = deps.clock();
     // A cycle cut short because the node stops is not the peer's failure: what it wrote stays, nothing is counted against the peer.
     const stopped = failure !== undefined && options.signal?.aborted === true;
-    if (!stopped) await deps.store.recordSyncAttempt(name, {
+    // Nor is a pull whose pages another process's pull of the peer wrote meanwhile (the store refused
+    // this one's write, ENT_SYNC_BUSY: the in-process refusal above throws before the try). That
+    // process records its own attempt; counted here, contention would back the peer off and mark it
+    // failing while it answers.
+    const overtaken = failure?.code === 'ENT_SYNC_BUSY';
+    if (!stopped && !overtaken) await deps.store.recordSyncAttempt(name, {
       at: finished.toISOString(),
       ok: failure === undefined,
       ...(failure === undefined ? {} : { error: failure }),

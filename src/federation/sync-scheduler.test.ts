@@ -178,4 +178,37 @@ describe('sync scheduler', () => {
     now += 1;
     await scheduler.close();
   });
+
+  // `entente sync` (or a worker's POST /api/peers/:name/sync) pulls the peer beside the node: the
+  // store refuses the node's overlapping pull (ENT_SYNC_BUSY in the report) and the other process
+  // records its success in the store.
+  it('a cycle overtaken by another process is no failure, and the success that process stored keeps the peer from silence', async () => {
+    let now = T0;
+    const calls: number[] = [];
+    const notices: PeerSilentNotice[] = [];
+    const scheduler = openSyncScheduler(
+      {
+        store: {
+          listPeers: async () => [peer('a')],
+          getPeerState: async () => ({ ...NEVER_SYNCED, lastSuccessAt: new Date(now - 1_000).toISOString() }),
+        },
+        runCycle: async (name) => {
+          calls.push((now - T0) / 1000);
+          return { ...report(name, false, now), error: { code: 'ENT_SYNC_BUSY', message: 'Another pull of peer a moved its cursor meanwhile' } };
+        },
+        clock: () => new Date(now),
+        random: () => 0.5,
+        onPeerSilent: (notice) => notices.push(notice),
+      },
+      { tickMs: 0 },
+    );
+    for (let step = 0; step <= 30; step += 1) {
+      if (step > 0) now += 10_000;
+      await scheduler.tick();
+      await scheduler.idle();
+    }
+    assert.deepEqual(calls, [0, 60, 120, 180, 240, 300], 'every interval: no backoff');
+    assert.deepEqual(notices, [], 'never silent: the peer answered the other process');
+    await scheduler.close();
+  });
 });

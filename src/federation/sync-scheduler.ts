@@ -111,32 +111,53 @@ export function openSyncScheduler(deps: SyncSchedulerDeps, options: SyncSchedule
     }
   }
 
+  /**
+   * A success another cycle recorded in the store (this process's scheduler only sees its own): a
+   * peer kept in sync by others while this scheduler's cycles are overtaken is not silent.
+   */
+  async function takeStoredSuccess(name: string, slot: Slot): Promise<void> {
+    try {
+      const stored = (await deps.store.getPeerState(name)).lastSuccessAt;
+      if (stored === undefined || (slot.lastSuccessAt !== undefined && Date.parse(stored) <= Date.parse(slot.lastSuccessAt))) return;
+      slot.lastSuccessAt = stored;
+      slot.silentNoticed = false;
+    } catch (error: unknown) {
+      deps.onError?.(error, name);
+    }
+  }
+
   function start(name: string, slot: Slot): void {
     const controller = new AbortController();
     slot.controller = controller;
     slot.running = deps
       .runCycle(name, controller.signal)
       .then(
-        (report) => {
+        async (report) => {
           if (report.ok) {
             slot.failures = 0;
             slot.lastSuccessAt = report.finishedAt;
             slot.lastError = undefined;
             slot.silentNoticed = false;
+          } else if (report.error?.code === 'ENT_SYNC_BUSY') {
+            // Another process's pull of the peer (`entente sync`, a worker's POST .../sync) wrote
+            // what this one fetched: no failure of the peer, which waits its usual turn, and whose
+            // successes that process records in the store, not here.
+            await takeStoredSuccess(name, slot);
           } else {
             slot.failures += 1;
             slot.lastError = report.error;
           }
           deps.onCycle?.(report);
         },
-        (error: unknown) => {
+        async (error: unknown) => {
           if (isEntenteError(error) && error.code === 'ENT_PEER_NOT_FOUND') {
             slots.delete(name);
             return;
           }
           // ENT_SYNC_BUSY: a cycle started elsewhere in this process (POST /api/peers/:name/sync) is
           // running; the peer simply waits for its next turn.
-          if (!(isEntenteError(error) && error.code === 'ENT_SYNC_BUSY')) deps.onError?.(error, name);
+          if (isEntenteError(error) && error.code === 'ENT_SYNC_BUSY') await takeStoredSuccess(name, slot);
+          else deps.onError?.(error, name);
         },
       )
       .finally(() => {

@@ -58,8 +58,9 @@ export function syncCommand(io: CliIo): Command {
         '("rejoins refused": a member that left stays gone) and the recall notices queued for members it\n' +
         'shows as left ("recalls queued"; entente circle recalls); --json always has rejoins_refused and\n' +
         'recalls_queued (null when the circle was not refreshed). Exits 1 when a peer failed; its error is\n' +
-        'recorded (entente peer status). The running node syncs every peer on its interval by itself, and\n' +
-        'logs the same (a refused re-joining as a warning).',
+        'recorded (entente peer status), but for ENT_SYNC_BUSY: another process (the running node) pulled\n' +
+        'the same pages meanwhile, and this pull wrote nothing. The running node syncs every peer on its\n' +
+        'interval by itself, and logs the same (a refused re-joining as a warning).',
     )
     .action(async (peer: string | undefined, options: NodeLocationOptions & { json?: boolean }) => {
       await withNode(io, options, async (node) => {
