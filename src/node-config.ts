@@ -26,6 +26,8 @@ export interface NodeConfig {
    * How long a request's headers may take to arrive, in milliseconds, from the connection's first
    * byte (or its opening); past it the node answers 408 ENT_HTTP_REQUEST_TIMEOUT and closes it.
    * Over TLS the handshake, before any request, gets as long (then the connection is only closed).
+   * A request the node is not reading, held behind answers its client has not taken (pipelining),
+   * gets this and requestTimeoutMs from when the node reads the connection again.
    */
   readonly headersTimeoutMs: number;
   /**

@@ -112,6 +112,47 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
    * an earlier one is handled, and a 408 written then would be read as the earlier one's answer.
    */
   const owed = new WeakMap<Socket, Set<ServerResponse>>();
+  /** Connections not read while they have requests held. */
+  const paused = new WeakSet<Socket>();
+  const clientErrorContext = (socket: Socket): Parameters<typeof answerClientError>[2] => ({ limits: requestLimits, receiving: receiving.get(socket), owed: owed.get(socket) ?? new Set(), errorId: deps.randomUuid, log: logger });
+  /**
+   * A request past its limit on a connection the node is not reading (requests held behind answers
+   * not yet taken, or Node's own pause while an answer waits for the client): the node, not the
+   * client, kept its headers or body from arriving, and the cut lost the answers owed. Its limit
+   * counts again from when the connection is read. Node looks at a request once only (past its
+   * limit it is no longer watched), so the node watches it from then: a client that trickles it
+   * is still cut at the same limit.
+   */
+  const deferTimeout = (socket: Socket, error: ConnectionError): void => {
+    const cut = receiving.get(socket);
+    const inBody = cut !== undefined && !(cut.request.raw as IncomingMessage).complete;
+    const watch = (): void => {
+      if (socket.destroyed) return;
+      if (paused.has(socket) || socket.isPaused()) {
+        setTimeout(watch, serverTimeouts.connectionsCheckingInterval).unref();
+        return;
+      }
+      const turn = receiving.get(socket);
+      setTimeout(() => {
+        if (socket.destroyed) return;
+        // Held again before its limit passed: it counts anew once the connection is read again.
+        if (paused.has(socket) || socket.isPaused()) {
+          watch();
+          return;
+        }
+        // Its headers came (a later request is under way), or its body did: it arrived in time.
+        const arrived = (): boolean => receiving.get(socket) !== turn || (inBody && (turn?.request.raw as IncomingMessage | undefined)?.complete === true);
+        if (arrived()) return;
+        // The answers owed go first (each bounded by the answer limit, onSend below): the client
+        // kept its part of them, and the 408 is then the next thing it reads.
+        const others = [...(owed.get(socket) ?? [])].filter((response) => !inBody || response !== turn?.response);
+        void Promise.all(others.map(delivered)).then(() => {
+          if (!socket.destroyed && !arrived()) answerClientError(error, socket, clientErrorContext(socket));
+        });
+      }, inBody ? requestLimits.requestTimeoutMs : requestLimits.headersTimeoutMs).unref();
+    };
+    watch();
+  };
   const app = Fastify({
     loggerInstance: logger,
     // One line per request, written in onResponse below, instead of fastify's two.
@@ -136,7 +177,8 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
     // connectionTimeout (socket inactivity), which would cut the alert stream between heartbeats and
     // adds nothing against a client that trickles; no maxRequestsPerSocket, which limits nothing slow.
     clientErrorHandler(error, socket) {
-      answerClientError(error, socket, { limits: requestLimits, receiving: receiving.get(socket), owed: owed.get(socket) ?? new Set(), errorId: deps.randomUuid, log: logger });
+      if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' && !socket.destroyed && (paused.has(socket) || socket.isPaused())) deferTimeout(socket, error);
+      else answerClientError(error, socket, clientErrorContext(socket));
     },
   }) as unknown as FastifyInstance;
 
@@ -186,8 +228,6 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
   const held = new WeakMap<Socket, HeldRequest[]>();
   /** Connections that pipelined past MAX_HELD: answered what they are owed, then closed. */
   const overflowing = new WeakSet<Socket>();
-  /** Connections not read while they have requests held. */
-  const paused = new WeakSet<Socket>();
   /** Connections with a request under way or kept alive (for the stop: requests still arriving are cut after the grace). */
   const connections = new Set<Socket>();
   app.addHook('onRequest', (request, reply, done) => {

@@ -187,6 +187,72 @@ describe('a client pipelining many requests on one connection', () => {
   });
 });
 
+// A connection held (not read) because its client has not taken earlier answers may have the
+// next request's headers half read: Node counted the headers limit for them from their first byte,
+// while the node itself kept the rest from being read, and cut the connection, losing the answers
+// owed. Their limit now counts from when the connection is read again; a client that then still
+// trickles them is cut as before.
+describe('a request held behind answers not yet taken (headersTimeoutMs while the connection is not read)', () => {
+  const data = temporaryDirectory('held-timeouts');
+  let node: RunningNode;
+  let port: number;
+  let token: string;
+  let collection: string;
+  const HEADERS_MS = 300;
+  before(async () => {
+    // A short headers limit; a long request limit, which also bounds how long an answer may go untaken.
+    ({ node, port, token, collection } = await startLimitedNode(data.path, { headersTimeoutMs: String(HEADERS_MS), requestTimeoutMs: '60000' }));
+    // Pages of 10 MB: eight of them are more than the kernel's buffers take, so the ninth request is held.
+    await node.store.addObjects(collection, Array.from({ length: 10 }, () => indicator('x'.repeat(1_000_000))));
+  });
+  after(async () => {
+    await node?.close();
+    data.remove();
+  });
+  const page = (): string => `GET /taxii2/api/collections/${collection}/objects/ HTTP/1.1\r\nHost: node\r\nAuthorization: Bearer ${token}\r\nAccept: ${TAXII}\r\n`;
+
+  /** Nine GETs of the big page and the start of a tenth's headers, then reads nothing for ten times the headers limit. */
+  const holdBack = async (): Promise<{ socket: Socket; answers: RawAnswer[]; closed: Promise<void> }> => {
+    const socket = netConnect(port, '127.0.0.1');
+    const read = readAnswers(socket, 0);
+    socket.write(`${page()}\r\n`.repeat(9) + page());
+    // Not reading, the client does not see a close either: a cut shows as answers missing once it reads.
+    socket.pause();
+    await delay(10 * HEADERS_MS);
+    return { socket, ...read };
+  };
+
+  it('does not cut a connection for headers it is not reading: every answer owed is delivered, and the held request answered once whole', async () => {
+    const { socket, answers } = await holdBack();
+    try {
+      // The rest of its headers, at once: the client had sent them; the node did not read them.
+      socket.resume();
+      socket.write('Connection: close\r\n\r\n');
+      await until(() => answers.length === 10 || socket.destroyed, 30_000, 'the tenth answer');
+      assert.deepEqual(answers.map((answer) => answer.status), Array.from({ length: 10 }, () => 200));
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  it('still cuts those headers if they do not come within the headers limit once the connection is read again', async () => {
+    const { socket, answers, closed } = await holdBack();
+    try {
+      // The client reads, and sends the rest of those headers a line at a time, never done.
+      socket.resume();
+      const drip = setInterval(() => socket.write('X-Slow: y\r\n'), 50);
+      try {
+        await Promise.race([closed, delay(30_000).then(() => assert.fail('the trickling headers held the connection'))]);
+      } finally {
+        clearInterval(drip);
+      }
+      assert.deepEqual(answers.map((answer) => answer.status), [...Array.from({ length: 9 }, () => 200), 408]);
+    } finally {
+      socket.destroy();
+    }
+  });
+});
+
 describe('uploads under way for one token (maxUploadsPerToken)', () => {
   const data = temporaryDirectory('uploads-per-token');
   let node: RunningNode;
