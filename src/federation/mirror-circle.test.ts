@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { metaKeys } from '../bootstrap-node.ts';
 import { bindingAgreement, type Agreement, type AgreementTerms } from '../policy/agreement.ts';
@@ -6,6 +9,7 @@ import { membershipAt, type Circle, type CircleMember } from '../policy/circle.t
 import { openReleaseGate } from '../release/open-release-gate.ts';
 import { openSqliteObjectStore } from '../store/sqlite/sqlite-object-store.ts';
 import { decideCircleRelease } from '../policy/decide-circle-release.ts';
+import type { ObjectStore } from '../store/object-store.ts';
 import type { StixObject } from '../stix/types.ts';
 import { storeCircleMirror } from './mirror-circle.ts';
 import type { CircleView } from './parse-circle-view.ts';
@@ -38,6 +42,48 @@ async function world() {
 }
 
 describe('the circle mirror trusts its coordinator only as far as a coordinator goes', () => {
+  // The command line beside the running node records this node's leave (coordinator-link.ts) while
+  // the node's sync refreshes the mirror from a view taken before it: two connections on one file.
+  it('does not write a refresh over a leave another process recorded after the refresh read the circle', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'entente-mirror-race-'));
+    const path = join(dir, 'store.db');
+    const node = openSqliteObjectStore({ path });
+    const cli = openSqliteObjectStore({ path });
+    try {
+      for (const org of [COORDINATOR, MEMBER, KNOWN]) {
+        await node.createOrganisation({ id: org.id, name: org.id, kind: 'cert', sectors: [], country: undefined, identityJson: '{}', createdAt: NOW.toISOString() });
+      }
+      const deps = { store: node, clock: () => NOW, homeOrganisationId: HOME.id };
+      const before: CircleView = { circle: circle([member(COORDINATOR.id, 'coordinator'), member(HOME.id)]), agreements: [], acceptances: [], memberKeys: [] };
+      await storeCircleMirror(deps, before, COORDINATOR.id);
+      const leftAt = '2026-05-31T00:00:00.000Z';
+      const racing = new Proxy(node, {
+        get(target, key, receiver) {
+          const value = Reflect.get(target, key, receiver) as unknown;
+          if (key !== 'updateCircle') return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+          return async (...args: Parameters<ObjectStore['updateCircle']>) => {
+            const held = await cli.getCircle('wide');
+            assert.ok(held !== undefined);
+            await cli.updateCircle({ ...held, members: held.members.map((each) => (each.organisationId === HOME.id ? { ...each, leftAt } : each)) }, NOW);
+            return target.updateCircle(...args);
+          };
+        },
+      });
+      // The coordinator's view, taken before the leave reached it, adds a member.
+      const view: CircleView = { ...before, circle: circle([member(COORDINATOR.id, 'coordinator'), member(HOME.id), member(MEMBER.id)]) };
+      await assert.rejects(storeCircleMirror({ ...deps, store: racing }, view, COORDINATOR.id), (error: unknown) => error instanceof Error && 'code' in error && error.code === 'ENT_STORE_UNAVAILABLE');
+      const here = await node.getCircle('wide');
+      assert.equal(here?.members.find((each) => each.organisationId === HOME.id)?.leftAt, leftAt, 'the leave stands: this node shares nothing more into the circle');
+      // The next cycle's refresh reads the leave and keeps it.
+      await storeCircleMirror(deps, view, COORDINATOR.id);
+      assert.equal((await node.getCircle('wide'))?.members.find((each) => each.organisationId === HOME.id)?.leftAt, leftAt);
+    } finally {
+      await cli.close();
+      await node.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("binds the coordinator only to versions this node's organisation accepted too, from when it accepted", async () => {
     const { store, deps } = await world();
     const narrow = openTerms({ highestTlp: 'green' });

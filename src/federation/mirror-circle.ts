@@ -216,7 +216,9 @@ export async function storeCircleMirror(deps: MirrorDeps, view: CircleView, peer
     rejoinsRefused = trusted.rejoinsRefused;
     // (narrowedCircle sets the end whenever either side has one.)
     mirrored = { ...view.circle, ...narrowedCircle(local, view.circle, now), collectionId: local.collectionId, members: trusted.members };
-    if (!isDeepStrictEqual(mirrored, local)) await store.updateCircle(mirrored, now);
+    // Written only over the circle it was worked out from (compared in the write's transaction): a
+    // leave the command line recorded meanwhile would be undone by members taken from before it.
+    if (!isDeepStrictEqual(mirrored, local)) await store.updateCircle(mirrored, now, local);
   }
 
   const state = await store.getAgreementState(view.circle.id);
