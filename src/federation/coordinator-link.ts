@@ -366,6 +366,9 @@ export async function counterOrForward(
   return { counter: answer, forwarded };
 }
 
+/** Reads and writes of the leave on a mirrored circle, when another process changes the circle in between. */
+const LEAVE_WRITE_ATTEMPTS = 3;
+
 /**
  * The home organisation leaves. On a mirrored circle: on the coordinator's node (which queues the
  * recalls its terms call for); the coordinator shows the circle no more to a member that left, so
@@ -393,11 +396,21 @@ export async function leaveOrForward(deps: CoordinatorLinkDeps, actor: CircleAct
       return { recalls, leftAt: isInstant(leftAt) ? new Date(leftAt).toISOString() : deps.clock().toISOString() };
     },
     async (_client, left) => {
-      const circle = await deps.store.getCircle(circleId);
-      if (circle === undefined) return;
-      const changed = leaveCircle(circle, deps.homeOrganisationId, new Date(left.leftAt));
-      if (!changed.ok) throw new EntenteError(changed.error.code, changed.error.message, { circleId });
-      await deps.store.updateCircle(changed.value, deps.clock());
+      // Written only over the circle it was read as (updateCircle's expected): the node's mirror
+      // refresh may write between the read and the write (a member's leave), which a write of the
+      // circle as read would undo. The coordinator decided the leave already: read again, apply again.
+      for (let attempt = 1; ; attempt += 1) {
+        const circle = await deps.store.getCircle(circleId);
+        if (circle === undefined) return;
+        const changed = leaveCircle(circle, deps.homeOrganisationId, new Date(left.leftAt));
+        if (!changed.ok) throw new EntenteError(changed.error.code, changed.error.message, { circleId });
+        try {
+          await deps.store.updateCircle(changed.value, deps.clock(), circle);
+          return;
+        } catch (error: unknown) {
+          if (attempt >= LEAVE_WRITE_ATTEMPTS || !(isEntenteError(error) && error.code === 'ENT_STORE_UNAVAILABLE')) throw error;
+        }
+      }
     },
   );
   return { organisationId, recalls: answer.recalls, leftAt: answer.leftAt, forwarded };
