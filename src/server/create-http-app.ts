@@ -121,35 +121,52 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
    * client, kept its headers or body from arriving, and the cut lost the answers owed. Its limit
    * counts again from when the connection is read. Node looks at a request once only (past its
    * limit it is no longer watched), so the node watches it from then: a client that trickles it
-   * is still cut at the same limit.
+   * is still cut at the same limit. Nor does Node watch the body of a request whose headers were
+   * past their limit (it looks again only at the next request): once they come, its body is watched
+   * here too, and must be whole within the request limit from then.
    */
   const deferTimeout = (socket: Socket, error: ConnectionError): void => {
     const cut = receiving.get(socket);
-    const inBody = cut !== undefined && !(cut.request.raw as IncomingMessage).complete;
+    /** The request whose body is awaited; undefined while its headers are. */
+    let watched = cut !== undefined && !(cut.request.raw as IncomingMessage).complete ? cut : undefined;
+    const notRead = (): boolean => paused.has(socket) || socket.isPaused();
     const watch = (): void => {
       if (socket.destroyed) return;
-      if (paused.has(socket) || socket.isPaused()) {
+      if (notRead()) {
         setTimeout(watch, serverTimeouts.connectionsCheckingInterval).unref();
         return;
       }
-      const turn = receiving.get(socket);
-      setTimeout(() => {
+      /** Whether it arrived in time; a request whose headers came after their limit is watched in its body from then. */
+      const arrived = (): boolean => {
+        if (watched !== undefined) return (watched.request.raw as IncomingMessage).complete;
+        // Not the request on the connection when it was read again: those headers may have come
+        // whole with the first read, before this looks.
+        const next = receiving.get(socket);
+        if (next === cut) return false;
+        // A later request than that one may have come since (the earlier complete, then): Node
+        // watches that one, and from its start, no later than now.
+        if ((next?.request.raw as IncomingMessage | undefined)?.complete !== false) return true;
+        watched = next;
+        setTimeout(check, requestLimits.requestTimeoutMs).unref();
+        return true;
+      };
+      const check = (): void => {
         if (socket.destroyed) return;
         // Held again before its limit passed: it counts anew once the connection is read again.
-        if (paused.has(socket) || socket.isPaused()) {
+        if (notRead()) {
           watch();
           return;
         }
-        // Its headers came (a later request is under way), or its body did: it arrived in time.
-        const arrived = (): boolean => receiving.get(socket) !== turn || (inBody && (turn?.request.raw as IncomingMessage | undefined)?.complete === true);
         if (arrived()) return;
         // The answers owed go first (each bounded by the answer limit, onSend below): the client
         // kept its part of them, and the 408 is then the next thing it reads.
-        const others = [...(owed.get(socket) ?? [])].filter((response) => !inBody || response !== turn?.response);
+        const own = watched?.response;
+        const others = [...(owed.get(socket) ?? [])].filter((response) => response !== own);
         void Promise.all(others.map(delivered)).then(() => {
           if (!socket.destroyed && !arrived()) answerClientError(error, socket, clientErrorContext(socket));
         });
-      }, inBody ? requestLimits.requestTimeoutMs : requestLimits.headersTimeoutMs).unref();
+      };
+      setTimeout(check, watched === undefined ? requestLimits.headersTimeoutMs : requestLimits.requestTimeoutMs).unref();
     };
     watch();
   };

@@ -235,6 +235,24 @@ describe('a request held behind answers not yet taken (headersTimeoutMs while th
     }
   });
 
+  it('keeps the connection of headers that came whole before it was read again: the next request on it is answered too', async () => {
+    const { socket, answers } = await holdBack();
+    try {
+      // Sent while the node was not reading: the first read after the pause takes them whole.
+      socket.write('\r\n');
+      await delay(2 * HEADERS_MS);
+      socket.resume();
+      await until(() => answers.length === 10 || socket.destroyed, 30_000, 'the tenth answer');
+      // Past the headers limit counted from when the connection was read again: nothing cut it.
+      await delay(3 * HEADERS_MS);
+      socket.write(`${page()}Connection: close\r\n\r\n`);
+      await until(() => answers.length === 11 || socket.destroyed, 30_000, 'the eleventh answer');
+      assert.deepEqual(answers.map((answer) => answer.status), Array.from({ length: 11 }, () => 200));
+    } finally {
+      socket.destroy();
+    }
+  });
+
   it('still cuts those headers if they do not come within the headers limit once the connection is read again', async () => {
     const { socket, answers, closed } = await holdBack();
     try {
@@ -248,6 +266,49 @@ describe('a request held behind answers not yet taken (headersTimeoutMs while th
       }
       assert.deepEqual(answers.map((answer) => answer.status), [...Array.from({ length: 9 }, () => 200), 408]);
     } finally {
+      socket.destroy();
+    }
+  });
+});
+
+describe('a request held behind answers not yet taken whose body then trickles (requestTimeoutMs after a deferred headers limit)', () => {
+  const data = temporaryDirectory('held-body-timeouts');
+  let node: RunningNode;
+  let port: number;
+  let token: string;
+  let collection: string;
+  const HEADERS_MS = 300;
+  const REQUEST_MS = 5000;
+  before(async () => {
+    // The request limit also bounds the answers left untaken: long enough for them to go once read.
+    ({ node, port, token, collection } = await startLimitedNode(data.path, { headersTimeoutMs: String(HEADERS_MS), requestTimeoutMs: String(REQUEST_MS) }));
+    await node.store.addObjects(collection, Array.from({ length: 10 }, () => indicator('x'.repeat(1_000_000))));
+  });
+  after(async () => {
+    await node?.close();
+    data.remove();
+  });
+
+  it('cuts, within the request limit from when the connection is read again, a body that trickles after headers whose limit was deferred', async () => {
+    const page = `GET /taxii2/api/collections/${collection}/objects/ HTTP/1.1\r\nHost: node\r\nAuthorization: Bearer ${token}\r\nAccept: ${TAXII}\r\n`;
+    const socket = netConnect(port, '127.0.0.1');
+    const { answers, closed } = readAnswers(socket, 0);
+    let drip: NodeJS.Timeout | undefined;
+    try {
+      socket.write(`${page}\r\n`.repeat(9) + taxiiPost(collection, token, 'x'.repeat(1000)).replace(/Content-Length[^\r]*\r\n\r\n$/, ''));
+      socket.pause();
+      await delay(5 * HEADERS_MS);
+      // The client reads; the rest of the headers come at once (Node had given up watching that
+      // request when it passed its headers limit unread), then the body a byte at a time, never whole.
+      socket.resume();
+      socket.write('Content-Length: 1000\r\n\r\n');
+      drip = setInterval(() => socket.write('x'), 200);
+      const read = performance.now();
+      await Promise.race([closed, delay(6 * REQUEST_MS).then(() => assert.fail('the trickling body held the connection past the request limit'))]);
+      assert.ok(performance.now() - read < 3 * REQUEST_MS, 'cut long after the request limit');
+      assert.deepEqual(answers.map((answer) => answer.status), [...Array.from({ length: 9 }, () => 200), 408]);
+    } finally {
+      clearInterval(drip);
       socket.destroy();
     }
   });
