@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { adminTokenName, homeSightingsCollectionAlias, metaKeys, readHomeOrganisation } from '../../src/bootstrap-node.ts';
 import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
+import { raceProcesses } from './racing-processes.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'entente-first-start-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,43 +21,9 @@ interface Started {
 
 const RACER = join(import.meta.dirname, 'first-start-racer.ts');
 
-/** A racer process, once it has opened the store and waits for its go. */
-async function readyRacer(path: string, step: 'node' | 'sightings'): Promise<{ child: ChildProcessWithoutNullStreams; started: Promise<Started> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', RACER, path, step], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (stdout.startsWith('ready\n')) resolve();
-    });
-    void exited.then(() => reject(new Error(`racer exited before it was ready: ${stderr}`)));
-  });
-  const started = exited.then((code) => {
-    assert.equal(code, 0, `racer failed: ${stderr}`);
-    return JSON.parse(stdout.slice('ready\n'.length)) as Started;
-  });
-  return { child, started };
-}
-
-/**
- * Starts `racers` processes on one data file at once, for real: the test holds the write lock while
- * they set off, so every one of them reads the store before any can write, the widest a race can be.
- */
-async function firstStartAtOnce(path: string, racers: number, step: 'node' | 'sightings' = 'node'): Promise<Started[]> {
-  const ready = await Promise.all(Array.from({ length: racers }, () => readyRacer(path, step)));
-  const holder = new Database(path);
-  try {
-    holder.exec('BEGIN IMMEDIATE');
-    for (const { child } of ready) child.stdin.end('go\n');
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    holder.exec('COMMIT');
-  } finally {
-    holder.close();
-  }
-  return Promise.all(ready.map(({ started }) => started));
+/** The first start of `racers` processes on one data file at once (raceProcesses). */
+function firstStartAtOnce(path: string, racers: number, step: 'node' | 'sightings' = 'node'): Promise<Started[]> {
+  return raceProcesses<Started>(path, RACER, [path, step], racers);
 }
 
 // `entente start` beside `entente import` (each opens the node, and opening initialises it) on a data

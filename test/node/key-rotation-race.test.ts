@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { ensureNodeKey } from '../../src/federation/node-key-lifecycle.ts';
 import { currentNodeKey } from '../../src/federation/node-signer.ts';
 import { openSqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
+import { raceProcesses } from './racing-processes.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'entente-key-rotation-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,27 +20,6 @@ interface Rotated {
   readonly signedBy: string;
 }
 
-/** A racer process, once it has opened the store and waits for its go (as first-start-race.test.ts). */
-async function readyRacer(path: string): Promise<{ child: ChildProcessWithoutNullStreams; rotated: Promise<Rotated> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', RACER, path, ORG, String(7 * DAY)], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (stdout.startsWith('ready\n')) resolve();
-    });
-    void exited.then(() => reject(new Error(`racer exited before it was ready: ${stderr}`)));
-  });
-  const rotated = exited.then((code) => {
-    assert.equal(code, 0, `racer failed: ${stderr}`);
-    return JSON.parse(stdout.slice('ready\n'.length)) as Rotated;
-  });
-  return { child, rotated };
-}
-
 // `entente key rotate` run twice at once (two operators, or a retried script) on one node: the test
 // holds the write lock while both set off, so each reads the keys before either can write.
 describe('two key rotations at once', () => {
@@ -51,17 +29,7 @@ describe('two key rotations at once', () => {
     const first = await ensureNodeKey(store, new Date());
     await store.close();
 
-    const ready = await Promise.all([readyRacer(path), readyRacer(path)]);
-    const holder = new Database(path);
-    try {
-      holder.exec('BEGIN IMMEDIATE');
-      for (const { child } of ready) child.stdin.end('go\n');
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-      holder.exec('COMMIT');
-    } finally {
-      holder.close();
-    }
-    const rotated = await Promise.all(ready.map(({ rotated: each }) => each));
+    const rotated = await raceProcesses<Rotated>(path, RACER, [path, ORG, String(7 * DAY)], 2);
 
     const reopened = openSqliteObjectStore({ path });
     try {
