@@ -78,9 +78,9 @@ export function startCommand(io: CliIo): Command {
         const relay = openProcessBusRelay();
         const node = await startNode(config, { sweepRecalls: cluster.worker?.id === 1, ...(relay === undefined ? {} : { alertRelay: relay }) });
         process.send?.({ entente: 'listening', url: node.url });
-        await untilStopped(node, WORKER_STOP_GRACE_MS);
-        // A worker's server may wait on a keep-alive connection the primary handed it; every write
-        // is a committed transaction already, so leaving now loses nothing.
+        await untilStopped(node, { boundMs: workerStopBoundMs(config), repeatsIgnored: true });
+        // Past the bound a worker leaves whatever it still serves: every write is a committed
+        // transaction already, so leaving loses nothing acknowledged.
         process.exit(0);
       }
       if (config.workers > 1) {
@@ -99,15 +99,38 @@ export function startCommand(io: CliIo): Command {
 /** Events the primary keeps for workers that start later: the ring of each worker's bus (api/alerts-routes.ts). */
 const ALERT_RING_SIZE = 1024;
 
-/** How long a worker lets open connections finish after SIGTERM before it exits anyway. */
-const WORKER_STOP_GRACE_MS = 3000;
+/**
+ * How long past its `shutdownGraceMs` a worker goes on after SIGTERM before it exits anyway: the
+ * grace is the uploads' (then they are answered 503 ENT_NODE_SHUTTING_DOWN, as by a single process),
+ * this margin is for what came whole by then to be handled and answered, and the 503s delivered.
+ * A worker that is done sooner exits sooner (when its server has closed).
+ */
+const WORKER_STOP_MARGIN_MS = 3000;
+/** How long past a worker's own bound the primary waits before it kills the worker (SIGKILL): a worker stuck in a handler never holds the stop. */
+const PRIMARY_KILL_MARGIN_MS = 2000;
 
-function untilStopped(node: RunningNode, graceMs?: number): Promise<void> {
+/** The longest a worker takes to exit after SIGTERM (the primary waits for it that long, plus PRIMARY_KILL_MARGIN_MS). */
+function workerStopBoundMs(config: NodeConfig): number {
+  return config.shutdownGraceMs + WORKER_STOP_MARGIN_MS;
+}
+
+/**
+ * Resolves once the node has closed after SIGINT or SIGTERM, or at `boundMs` after it. A second
+ * signal ends a single process at once (the signal's default), as an operator pressing Ctrl-C twice
+ * expects; a worker ignores it (`repeatsIgnored`): Ctrl-C signals the whole process group, so a
+ * worker is told twice (by the terminal, then by the primary) and would lose its grace.
+ */
+function untilStopped(node: RunningNode, options: { readonly boundMs?: number; readonly repeatsIgnored?: boolean } = {}): Promise<void> {
   return new Promise<void>((resolveStop) => {
+    let stopping = false;
     const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      if (graceMs !== undefined) setTimeout(resolveStop, graceMs).unref();
+      if (stopping) return;
+      stopping = true;
+      if (options.repeatsIgnored !== true) {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+      if (options.boundMs !== undefined) setTimeout(resolveStop, options.boundMs).unref();
       void node.close().then(resolveStop, resolveStop);
     };
     process.on('SIGINT', stop);
@@ -163,12 +186,24 @@ async function runWorkers(io: CliIo, config: NodeConfig): Promise<void> {
       process.off('SIGTERM', stop);
       const workers = Object.values(cluster.workers ?? {});
       let running = workers.length;
-      if (running === 0) resolveStop();
+      // Each worker answers what still arrives after the grace 503 and exits on its own (within
+      // workerStopBoundMs); one that has not by then is stuck, and is killed, so a stop never hangs.
+      const kill = setTimeout(() => {
+        for (const worker of workers) {
+          if (worker === undefined || worker.isDead()) continue;
+          writeLine(io.stderr, `entente: worker ${worker.process.pid ?? '?'} still running ${workerStopBoundMs(config) + PRIMARY_KILL_MARGIN_MS} ms after SIGTERM; killed`);
+          worker.process.kill('SIGKILL');
+        }
+      }, workerStopBoundMs(config) + PRIMARY_KILL_MARGIN_MS);
+      const exited = (): void => {
+        if (running > 0) running -= 1;
+        if (running > 0) return;
+        clearTimeout(kill);
+        resolveStop();
+      };
+      if (running === 0) exited();
       for (const worker of workers) {
-        worker?.once('exit', () => {
-          running -= 1;
-          if (running === 0) resolveStop();
-        });
+        worker?.once('exit', exited);
         // The signal itself, not worker.kill(): that disconnects first, and a disconnecting worker
         // waits for every keep-alive connection to close before its own shutdown can end them.
         worker?.process.kill('SIGTERM');
