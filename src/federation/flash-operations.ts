@@ -9,7 +9,6 @@ import { canReadCollection, canWriteCollection, type Recipient } from '../policy
 import type { StixObject } from '../stix/types.ts';
 import { isValidatedStixObject } from '../stix/validate.ts';
 import type { FlashRecord } from '../store/federation-store.ts';
-import { ingest } from '../store/ingest.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { validateForIngest } from '../store/validate-for-ingest.ts';
 import {
@@ -546,7 +545,8 @@ function promotedKey(flashId: string): string {
 
 /**
  * Turns a flash into a STIX note in its circle's collection (validated and stored like any
- * publication, so it syncs to the members). Promoting the same flash again gives the same note.
+ * publication, so it syncs to the members). Promoting the same flash again gives the same note, as
+ * does a promotion another process runs at the same time (store.recordedObject).
  *
  * The note is the home organisation's own publication (a human here chose to promote the warning),
  * stored as the home organisation's write and so signed by it when released: members' nodes pin the
@@ -580,9 +580,10 @@ export async function promoteFlash(deps: FlashDeps, actor: Recipient, flashId: s
     const issues = report.issues.filter((issue) => issue.severity === 'error').map((issue) => `${issue.path}: ${issue.message}`);
     throw invalid(`The note built from flash ${flash.id} is not valid STIX: ${issues.slice(0, 3).join('; ')}`);
   }
-  const result = await ingest(deps.store, { collectionId: circle.collectionId, objects: [note] });
-  const rejected = result.rejected[0];
-  if (rejected !== undefined) throw new EntenteError('ENT_STORE_UNAVAILABLE', `The note was refused by the store: ${rejected.message}`);
-  await deps.store.setMeta(promotedKey(flash.id), note.id);
+  // The note and the record of it in one write transaction, which reads the record again: another
+  // process may have promoted the flash since the read above, and its note is then the answer.
+  const recorded = await deps.store.recordedObject(promotedKey(flash.id), circle.collectionId, note);
+  if (recorded.outcome === undefined) return { note: undefined, noteId: recorded.id, collectionId: circle.collectionId, created: false };
+  if (recorded.outcome.kind === 'rejected') throw new EntenteError('ENT_STORE_UNAVAILABLE', `The note was refused by the store: ${recorded.outcome.message}`);
   return { note, noteId: note.id, collectionId: circle.collectionId, created: true };
 }

@@ -23,6 +23,15 @@ export interface ObjectStore
    * With `options.allOrNothing`, one refused version stores none of them (see AddOptions).
    */
   addObjects(collectionId: string, objects: readonly StixObject[], status?: StatusDraft, contributorOrganisationId?: string, options?: AddOptions): Promise<AddOutcome[]>;
+  /**
+   * The object whose id the node meta key `metaKey` holds (`outcome` undefined, nothing stored).
+   * When the key holds none, adds `object` to the collection as addObjects does (the home
+   * organisation's own write) and records its id under the key, in one write transaction, the key
+   * only when the object is stored: two processes making the object for one key at once (two
+   * `entente flash promote` of one flash) end with one, the second answered with the first's, as a
+   * second run after the first would be. Throws as addObjects.
+   */
+  recordedObject(metaKey: string, collectionId: string, object: StixObject): Promise<{ readonly id: string; readonly outcome: AddOutcome | undefined }>;
 
   /**
    * Which partner organisations contributed each version (`id` + version key) to which collections:

@@ -118,6 +118,21 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
       it('refuses objects for a collection that does not exist', async () => {
         await assertRejectsWith(store.addObjects('nope', [indicator(1)]), 'ENT_COLLECTION_NOT_FOUND');
       });
+
+      it('stores an object under a meta key once: the key answers with the object it recorded', async () => {
+        const first = indicator(1);
+        const made = await store.recordedObject('contract.object', 'alpha', first);
+        assert.deepEqual([made.id, made.outcome?.kind], [first.id, 'added']);
+        assert.equal(await store.getMeta('contract.object'), first.id);
+        const again = await store.recordedObject('contract.object', 'alpha', indicator(2));
+        assert.deepEqual(again, { id: first.id, outcome: undefined }, 'the recorded object, and no new one');
+        assert.deepEqual((await store.listEntries('alpha', {}, { limit: 10 })).entries.map((entry) => entry.id), [first.id]);
+        // A refused object is not recorded: the key stays free for one that is stored.
+        const conflicting = { ...first, name: 'other content, same id and modified' };
+        const refused = await store.recordedObject('contract.refused', 'alpha', conflicting);
+        assert.equal(refused.outcome?.kind, 'rejected');
+        assert.equal(await store.getMeta('contract.refused'), undefined);
+      });
     });
 
     describe('adding objects', () => {
