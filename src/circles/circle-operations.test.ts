@@ -367,6 +367,46 @@ describe('circle operations', () => {
       }
     });
 
+    /** `store`, but `addAcceptance` writes only once `meanwhile` (another process's change) is done. */
+    function writingAfter(target: ObjectStore, meanwhile: () => Promise<unknown>): ObjectStore {
+      return new Proxy(target, {
+        get(held, key, receiver) {
+          const value = Reflect.get(held, key, receiver) as unknown;
+          if (key !== 'addAcceptance') return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(held) : value;
+          return async (...args: Parameters<ObjectStore['addAcceptance']>) => {
+            await meanwhile();
+            return held.addAcceptance(...args);
+          };
+        },
+      });
+    }
+
+    it('refuses an acceptance of a member another process made leave between the acceptance\'s read and its write', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'entente-accept-leave-race-'));
+      const path = join(dir, 'store.db');
+      const node = openSqliteObjectStore({ path });
+      const cli = openSqliteObjectStore({ path });
+      try {
+        const nodeDeps: CircleDeps = { store: node, clock: () => now, homeOrganisationId: HOME };
+        await node.createOrganisation({ id: BANK, name: 'Bank', kind: 'company', sectors: [], country: undefined, identityJson: '{}', createdAt: now.toISOString() });
+        await createCircle(nodeDeps, { id: 'grid-2026', name: 'Grid 2026', kind: 'tacit', visibility: 'hidden', default_tlp: 'amber', valid_until: '2026-12-31T00:00:00Z' });
+        await invite(nodeDeps, admin, 'grid-2026', { organisationId: BANK, role: 'consumer', trial: false });
+        await proposeAgreement(nodeDeps, admin, 'grid-2026', terms('retain'));
+        // BANK's acceptance is written once the command line has made BANK leave, a minute after the
+        // acceptance read the circle (and its clock).
+        const racing = writingAfter(node, () => {
+          now = new Date(now.getTime() + 60_000);
+          return leave({ store: cli, clock: () => now, homeOrganisationId: HOME }, admin, 'grid-2026', BANK);
+        });
+        await fails(acceptAgreement({ ...nodeDeps, store: racing }, as(BANK), 'grid-2026', BANK), 'ENT_CIRCLE_NOT_MEMBER', /left circle grid-2026/);
+        assert.deepEqual((await node.getAgreementState('grid-2026')).acceptances, [], 'an organisation that left is bound by no terms it accepted after');
+      } finally {
+        await cli.close();
+        await node.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('promotes a trial member', async () => {
       const circle = await promote(deps, as(GRID), 'grid-2026', NGO);
       assert.equal(circle.members.find((member) => member.organisationId === NGO)?.trial, false);

@@ -346,9 +346,12 @@ export async function acceptAgreement(
   const at = deps.clock();
   const circle = await requireCircle(deps, circleId, actor, at);
   requireSpeaksFor(deps, actor, circleId, organisationId, 'accept terms');
-  requireNotEnded(circle, at);
-  const membership = membershipAt(circle, organisationId, at);
-  if (membership.kind !== 'member') throw new EntenteError('ENT_CIRCLE_NOT_MEMBER', membership.reason);
+  const requireStanding = (current: Circle, instant: Date): void => {
+    requireNotEnded(current, instant);
+    const membership = membershipAt(current, organisationId, instant);
+    if (membership.kind !== 'member') throw new EntenteError('ENT_CIRCLE_NOT_MEMBER', membership.reason);
+  };
+  requireStanding(circle, at);
   const state = await deps.store.getAgreementState(circleId);
   const latest = state.agreements.reduce((highest, agreement) => Math.max(highest, agreement.version), 0);
   const chosen = version ?? latest;
@@ -379,7 +382,11 @@ export async function acceptAgreement(
       if (owner !== undefined) throw new EntenteError('ENT_PEER_KEY_MISMATCH', `Key ${key.keyId} is ${owner}'s; it cannot be pinned for ${organisationId}`, { keyId: key.keyId });
     }
   }
-  await deps.store.addAcceptance({ circleId, organisationId, version: chosen, acceptedAt: at.toISOString() }, { latestOnly: true });
+  // Checked again in the write transaction, on the circle as it is then and at that instant: the
+  // command line may have made the member leave, or ended the circle, since the read above, and
+  // that leave is dated after the read (a check at the read's instant would still find a member).
+  const standingAtWrite = (current: Circle): void => requireStanding(current, new Date(Math.max(at.getTime(), deps.clock().getTime())));
+  await deps.store.addAcceptance({ circleId, organisationId, version: chosen, acceptedAt: at.toISOString() }, { latestOnly: true, check: standingAtWrite });
   for (const key of publicKeys) {
     await deps.store.pinKey({ organisationId, keyId: key.keyId, publicKey: key.publicKey, validFrom: key.validFrom, validUntil: key.validUntil, source: 'acceptance', pinnedAt: at.toISOString() });
   }

@@ -465,6 +465,21 @@ export interface SearchHit {
 
 // ---- Circles and their agreements ----
 
+/**
+ * What CircleStore.addAcceptance checks in the write transaction that records the acceptance (taken
+ * before its first read), so that no other process (the command line beside the node) can change
+ * what was checked before it is written.
+ */
+export interface AcceptanceOptions {
+  /** Throws ENT_AGREEMENT_SUPERSEDED when a later version than the accepted one is proposed. */
+  readonly latestOnly?: boolean;
+  /**
+   * Runs on the stored circle before anything is written (the organisation is still a member, the
+   * circle has not ended); what it throws rolls back and is rethrown. Synchronous.
+   */
+  readonly check?: (circle: Circle) => void;
+}
+
 export interface CircleStore {
   /**
    * Stores a new circle on an existing collection. Throws ENT_CIRCLE_EXISTS, ENT_COLLECTION_NOT_FOUND,
@@ -484,11 +499,11 @@ export interface CircleStore {
   /** Appends a proposed agreement version; versions are never replaced. Throws ENT_AGREEMENT_EXISTS, ENT_CIRCLE_NOT_FOUND. */
   addAgreement(agreement: Agreement): Promise<void>;
   /**
-   * Records a member's acceptance; accepting the same version again changes nothing. With
-   * `latestOnly`, throws ENT_AGREEMENT_SUPERSEDED when a later version is proposed, checked in the
-   * write transaction: acceptAgreement asks for it; a mirror records the coordinator's acceptances as they are.
+   * Records a member's acceptance; accepting the same version again changes nothing. Throws
+   * ENT_CIRCLE_NOT_FOUND. The options are checked in the write transaction that records it (see
+   * AcceptanceOptions): acceptAgreement asks for them; a mirror records the coordinator's acceptances as they are.
    */
-  addAcceptance(acceptance: AgreementAcceptance, options?: { readonly latestOnly?: boolean }): Promise<void>;
+  addAcceptance(acceptance: AgreementAcceptance, options?: AcceptanceOptions): Promise<void>;
   getAgreementState(circleId: string): Promise<AgreementState>;
   /** Records a member's counter-proposal (binds nobody). Throws ENT_CIRCLE_NOT_FOUND. */
   addCounterProposal(counter: CounterProposal): Promise<void>;

@@ -5,7 +5,7 @@ import { EntenteError } from '../../errors/entente-error.ts';
 import { parseAgreement, parseAgreementAcceptance, type Agreement, type AgreementAcceptance, type AgreementState } from '../../policy/agreement.ts';
 import { parseCircle, type Circle } from '../../policy/circle.ts';
 import { toAcceptanceDocument, toAgreementDocument, toCircleDocument } from '../../policy/circle-documents.ts';
-import type { AuditQuery, AuditRecord, AuditWindow, RecallNotice } from '../object-store.ts';
+import type { AcceptanceOptions, AuditQuery, AuditRecord, AuditWindow, RecallNotice } from '../object-store.ts';
 
 type Statement = Database.Statement<unknown[], unknown>;
 
@@ -233,12 +233,17 @@ export class SqliteCircleTables {
     }
   }
 
-  addAcceptance(acceptance: AgreementAcceptance, options: { readonly latestOnly?: boolean } = {}): void {
-    // The check of the latest version and the write under one lock taken before the read: a version
-    // proposed by another process in between would otherwise find the superseded one accepted after it.
+  addAcceptance(acceptance: AgreementAcceptance, options: AcceptanceOptions = {}): void {
+    // The checks and the write under one lock taken before the read: a version proposed, or a leave
+    // written, by another process in between would otherwise find the acceptance recorded after it.
     const add = this.#db.transaction(() => {
-      if (this.#sql.selectCircle.get(acceptance.circleId) === undefined) {
-        throw new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${acceptance.circleId}`, { circleId: acceptance.circleId });
+      const notFound = (): EntenteError => new EntenteError('ENT_CIRCLE_NOT_FOUND', `No circle ${acceptance.circleId}`, { circleId: acceptance.circleId });
+      if (options.check === undefined) {
+        if (this.#sql.selectCircle.get(acceptance.circleId) === undefined) throw notFound();
+      } else {
+        const circle = this.getCircle(acceptance.circleId);
+        if (circle === undefined) throw notFound();
+        options.check(circle);
       }
       if (options.latestOnly === true) {
         const latest = (this.#sql.selectLatestAgreement.get(acceptance.circleId) as number | null | undefined) ?? 0;

@@ -9,6 +9,7 @@ import { versionKey } from '../object-store.ts';
 import { prepareVersion, searchableTextOf, textOf, type PreparedVersion, type SearchableText } from '../prepared-version.ts';
 import type { ImportTransaction } from '../ingest.ts';
 import type {
+  AcceptanceOptions,
   AddOptions,
   AddOutcome,
   AuditQuery,
@@ -1334,7 +1335,7 @@ export class SqliteObjectStore implements ObjectStore {
     return this.#guard(() => this.#circles.addAgreement(agreement));
   }
 
-  async addAcceptance(acceptance: AgreementAcceptance, options?: { readonly latestOnly?: boolean }): Promise<void> {
+  async addAcceptance(acceptance: AgreementAcceptance, options?: AcceptanceOptions): Promise<void> {
     return this.#guard(() => this.#circles.addAcceptance(acceptance, options));
   }
 
