@@ -407,6 +407,32 @@ describe('circle operations', () => {
       }
     });
 
+    it('records an acceptance and the keys it pins together or not at all', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'entente-accept-pin-race-'));
+      const path = join(dir, 'store.db');
+      const node = openSqliteObjectStore({ path });
+      const cli = openSqliteObjectStore({ path });
+      try {
+        const nodeDeps: CircleDeps = { store: node, clock: () => now, homeOrganisationId: HOME };
+        for (const id of [BANK, NGO]) await node.createOrganisation({ id, name: id, kind: 'company', sectors: [], country: undefined, identityJson: '{}', createdAt: now.toISOString() });
+        await createCircle(nodeDeps, { id: 'grid-2026', name: 'Grid 2026', kind: 'tacit', visibility: 'hidden', default_tlp: 'amber', valid_until: '2026-12-31T00:00:00Z' });
+        await invite(nodeDeps, admin, 'grid-2026', { organisationId: BANK, role: 'consumer', trial: false });
+        await proposeAgreement(nodeDeps, admin, 'grid-2026', terms('retain'));
+        // The key BANK's acceptance carries is pinned for NGO by the command line between the
+        // acceptance's check of the key and its write: the pin is refused, and the acceptance with it.
+        const key = testOrganisation(2, 41).pinned;
+        const racing = writingAfter(node, () => cli.pinKey({ ...key, organisationId: NGO, validUntil: undefined, source: 'peer-add', pinnedAt: now.toISOString() }));
+        const accepted = acceptAgreement({ ...nodeDeps, store: racing }, as(BANK), 'grid-2026', BANK, undefined, [{ keyId: key.keyId, publicKey: key.publicKey, validFrom: key.validFrom, validUntil: undefined }]);
+        await fails(accepted, 'ENT_PEER_KEY_MISMATCH', new RegExp(`pinned for ${NGO}`));
+        assert.deepEqual((await node.getAgreementState('grid-2026')).acceptances, [], 'no acceptance without the keys it carried');
+        assert.deepEqual(await node.listPinnedKeys(BANK), []);
+      } finally {
+        await cli.close();
+        await node.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('promotes a trial member', async () => {
       const circle = await promote(deps, as(GRID), 'grid-2026', NGO);
       assert.equal(circle.members.find((member) => member.organisationId === NGO)?.trial, false);

@@ -386,10 +386,11 @@ export async function acceptAgreement(
   // command line may have made the member leave, or ended the circle, since the read above, and
   // that leave is dated after the read (a check at the read's instant would still find a member).
   const standingAtWrite = (current: Circle): void => requireStanding(current, new Date(Math.max(at.getTime(), deps.clock().getTime())));
-  await deps.store.addAcceptance({ circleId, organisationId, version: chosen, acceptedAt: at.toISOString() }, { latestOnly: true, check: standingAtWrite });
-  for (const key of publicKeys) {
-    await deps.store.pinKey({ organisationId, keyId: key.keyId, publicKey: key.publicKey, validFrom: key.validFrom, validUntil: key.validUntil, source: 'acceptance', pinnedAt: at.toISOString() });
-  }
+  // The keys with the acceptance, in its transaction: pinned separately after it, a crash or a pin
+  // refused in between (the key pinned for another organisation meanwhile) left the member bound
+  // without the keys that verify what it sends.
+  const pins = publicKeys.map((key) => ({ organisationId, keyId: key.keyId, publicKey: key.publicKey, validFrom: key.validFrom, validUntil: key.validUntil, source: 'acceptance', pinnedAt: at.toISOString() }));
+  await deps.store.addAcceptance({ circleId, organisationId, version: chosen, acceptedAt: at.toISOString() }, { latestOnly: true, check: standingAtWrite, pins });
   // Accepting again changes nothing: answer with the acceptance that stands, not with this instant.
   const stored = (await deps.store.getAgreementState(circleId)).acceptances.find(
     (acceptance) => acceptance.organisationId === organisationId && acceptance.version === chosen,

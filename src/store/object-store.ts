@@ -3,7 +3,7 @@ import type { Agreement, AgreementAcceptance, AgreementState, AgreementTerms } f
 import type { Circle } from '../policy/circle.ts';
 import type { JsonObject, StixObject } from '../stix/types.ts';
 import type { Draft, DraftItem, DraftPublication, DraftSummary, NewDraft } from '../drafts/draft.ts';
-import type { FederationStore } from './federation-store.ts';
+import type { FederationStore, PinnedKeyRecord } from './federation-store.ts';
 
 /**
  * The storage contract of a node. SQLite implements it by default (`sqlite/`); PostgreSQL may later.
@@ -478,6 +478,13 @@ export interface AcceptanceOptions {
    * circle has not ended); what it throws rolls back and is rethrown. Synchronous.
    */
   readonly check?: (circle: Circle) => void;
+  /**
+   * The member's keys the acceptance carries, pinned (FederationStore.pinKey, source 'acceptance') in
+   * the transaction that records it: a pin refused (ENT_PEER_KEY_MISMATCH, the key pinned for another
+   * organisation meanwhile) refuses the acceptance, and a crash leaves both or neither, never an
+   * acceptance without the keys that verify its member's objects.
+   */
+  readonly pins?: readonly PinnedKeyRecord[];
 }
 
 export interface CircleStore {

@@ -1335,8 +1335,16 @@ export class SqliteObjectStore implements ObjectStore {
     return this.#guard(() => this.#circles.addAgreement(agreement));
   }
 
-  async addAcceptance(acceptance: AgreementAcceptance, options?: AcceptanceOptions): Promise<void> {
-    return this.#guard(() => this.#circles.addAcceptance(acceptance, options));
+  async addAcceptance(acceptance: AgreementAcceptance, options: AcceptanceOptions = {}): Promise<void> {
+    const pins = options.pins ?? [];
+    // The acceptance and its pins in one transaction taken before its first read (each a savepoint
+    // of it): see AcceptanceOptions.pins.
+    return this.#guard(() =>
+      this.#db.transaction(() => {
+        this.#circles.addAcceptance(acceptance, options);
+        for (const pin of pins) this.#federation.pinKey(pin);
+      }).immediate(),
+    );
   }
 
   async getAgreementState(circleId: string): Promise<AgreementState> {
