@@ -43,10 +43,10 @@ describe('observed-data the home organisation wrote into a collection', () => {
   const partnerSentHereAfterHome = entry(5);
   const facts = new Map([
     [homeWrote, { homeOriginal: true }],
-    [partnerPostedHere, { contributions: [{ collectionId: HERE, organisationId: BANK }] }],
-    [partnerSentFirstElsewhere, { contributions: [{ collectionId: 'elsewhere', organisationId: BANK }], homeOriginal: false }],
-    [homeWroteFirstPartnerResentElsewhere, { contributions: [{ collectionId: 'elsewhere', organisationId: BANK }], homeOriginal: true }],
-    [partnerSentHereAfterHome, { contributions: [{ collectionId: HERE, organisationId: BANK }], homeOriginal: true }],
+    [partnerPostedHere, { contributions: [{ collectionId: HERE, organisationId: BANK, arrivalOnwardSharing: 'none' as const }] }],
+    [partnerSentFirstElsewhere, { contributions: [{ collectionId: 'elsewhere', organisationId: BANK, arrivalOnwardSharing: 'none' as const }], homeOriginal: false }],
+    [homeWroteFirstPartnerResentElsewhere, { contributions: [{ collectionId: 'elsewhere', organisationId: BANK, arrivalOnwardSharing: 'none' as const }], homeOriginal: true }],
+    [partnerSentHereAfterHome, { contributions: [{ collectionId: HERE, organisationId: BANK, arrivalOnwardSharing: 'none' as const }], homeOriginal: true }],
   ]);
 
   it('is what no partner contributed here and the home stored before any partner sent it', async () => {

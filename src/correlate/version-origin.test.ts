@@ -31,7 +31,7 @@ async function originIn(collectionId: string, facts: Parameters<typeof storeOf>[
 
 describe('the origin of a version, from what the store recorded', () => {
   it('is the verified signer, in lower case, before the contributor a sync recorded', async () => {
-    assert.equal(await originIn('circle', { provenance: [arrival(BANK.toUpperCase().replace('IDENTITY', 'identity'), 'verified')], contributions: [{ collectionId: 'circle', organisationId: CERT }] }), BANK);
+    assert.equal(await originIn('circle', { provenance: [arrival(BANK.toUpperCase().replace('IDENTITY', 'identity'), 'verified')], contributions: [{ collectionId: 'circle', organisationId: CERT, arrivalOnwardSharing: 'none' as const }] }), BANK);
   });
 
   it('is unknown when two verified signers disagree', async () => {
@@ -44,14 +44,14 @@ describe('the origin of a version, from what the store recorded', () => {
   });
 
   it('is the home organisation for a home original', async () => {
-    assert.equal(await originIn('mine', { homeOriginal: true, contributions: [{ collectionId: 'mine', organisationId: BANK }] }), HOME);
+    assert.equal(await originIn('mine', { homeOriginal: true, contributions: [{ collectionId: 'mine', organisationId: BANK, arrivalOnwardSharing: 'none' as const }] }), HOME);
   });
 
   it('is the one contributor recorded in the collection holding it, not in another', async () => {
-    const contributions = [{ collectionId: 'shared', organisationId: BANK }];
+    const contributions = [{ collectionId: 'shared', organisationId: BANK, arrivalOnwardSharing: 'none' as const }];
     assert.equal(await originIn('shared', { contributions }), BANK);
     assert.equal(await originIn('other', { contributions }), undefined);
-    assert.equal(await originIn('shared', { contributions: [...contributions, { collectionId: 'shared', organisationId: CERT }] }), undefined);
+    assert.equal(await originIn('shared', { contributions: [...contributions, { collectionId: 'shared', organisationId: CERT, arrivalOnwardSharing: 'none' as const }] }), undefined);
   });
 
   it('is unknown when nothing is recorded', async () => {
@@ -65,7 +65,7 @@ describe('the origin of a version, from what the store recorded', () => {
 // contributor of every version in it: that contributor is the relay, not who wrote the version.
 describe('the origin of a relayed version, as originOfVersion attributes it', () => {
   // The relay delivered it into 'circle'; the sync recorded the relay as its contributor there.
-  const relayed = [{ collectionId: 'circle', organisationId: RELAY }];
+  const relayed = [{ collectionId: 'circle', organisationId: RELAY, arrivalOnwardSharing: 'none' as const }];
 
   it('is not the relay that stripped a member\'s signature from it, nor the one that re-signed it as derived', async () => {
     assert.equal(await originIn('circle', { provenance: [arrival(undefined, 'unverified')], contributions: relayed }, BANK), undefined);
@@ -85,7 +85,7 @@ describe('the origin of a relayed version, as originOfVersion attributes it', ()
 
   it('is not the signer of a derived copy naming another creator, nor the peer that delivered such a copy', async () => {
     assert.equal(await originIn('circle', { provenance: [arrival(RELAY, 'derived')] }, BANK), undefined);
-    assert.equal(await originIn('circle', { provenance: [arrival(RELAY, 'derived')], contributions: [{ collectionId: 'circle', organisationId: BANK }] }, BANK), undefined);
+    assert.equal(await originIn('circle', { provenance: [arrival(RELAY, 'derived')], contributions: [{ collectionId: 'circle', organisationId: BANK, arrivalOnwardSharing: 'none' as const }] }, BANK), undefined);
   });
 
   it('is the verified signer of the version a derived copy copies, whatever creator the copy names', async () => {
@@ -97,7 +97,7 @@ describe('the origin of a relayed version, as originOfVersion attributes it', ()
   });
 
   it('is still the partner that wrote it into a collection no arrival through federation reached', async () => {
-    const contributions = [...relayed, { collectionId: 'shared', organisationId: CERT }];
+    const contributions = [...relayed, { collectionId: 'shared', organisationId: CERT, arrivalOnwardSharing: 'none' as const }];
     const provenance = [arrival(undefined, 'unverified')];
     assert.equal(await originIn('shared', { provenance, contributions }, BANK), CERT);
     assert.equal(await originIn('circle', { provenance, contributions }, BANK), undefined);
@@ -143,7 +143,7 @@ describe('the origin of a version a signer and a writer both answer for', () => 
   });
 
   it('is unknown, where a partner POSTed it, when its signer is neither that partner nor the creator it names', async () => {
-    const contributions = [{ collectionId: 'shared', organisationId: BANK }];
+    const contributions = [{ collectionId: 'shared', organisationId: BANK, arrivalOnwardSharing: 'none' as const }];
     // The member POSTed its version naming itself; a relay signed a copy and delivered it into 'circle'.
     assert.equal(await originIn('shared', { provenance: [arrival(RELAY, 'verified')], contributions }, BANK), undefined);
     assert.equal(await originIn('shared', { provenance: [arrival(RELAY, 'verified')], contributions }), undefined);
@@ -152,9 +152,9 @@ describe('the origin of a version a signer and a writer both answer for', () => 
   });
 
   it('is still the signer that names itself as creator, where another partner POSTed a copy (onward sharing)', async () => {
-    const contributions = [{ collectionId: 'shared', organisationId: CERT }];
+    const contributions = [{ collectionId: 'shared', organisationId: CERT, arrivalOnwardSharing: 'none' as const }];
     assert.equal(await originIn('shared', { provenance: [arrival(BANK, 'verified')], contributions }, BANK), BANK);
     assert.equal(await originIn('shared', { provenance: [arrival(BANK, 'verified')], contributions }, BANK.toUpperCase().replace('IDENTITY', 'identity')), BANK);
-    assert.equal(await originIn('shared', { provenance: [arrival(BANK, 'verified')], contributions: [{ collectionId: 'shared', organisationId: BANK }] }), BANK);
+    assert.equal(await originIn('shared', { provenance: [arrival(BANK, 'verified')], contributions: [{ collectionId: 'shared', organisationId: BANK, arrivalOnwardSharing: 'none' as const }] }), BANK);
   });
 });

@@ -5,6 +5,13 @@ import { TLP_LEVELS, type TlpLevel } from './tlp.ts';
 
 /** `none`: nothing received may be released again; `organisation`: only inside the receiver; `circles`: into its other circles where markings allow. */
 export type OnwardSharing = 'none' | 'organisation' | 'circles';
+/** Onward-sharing terms from the strictest to the loosest. */
+export const ONWARD_SHARING_LEVELS: readonly OnwardSharing[] = ['none', 'organisation', 'circles'];
+
+/** The stricter of two onward-sharing terms. */
+export function stricterOnwardSharing(a: OnwardSharing, b: OnwardSharing): OnwardSharing {
+  return ONWARD_SHARING_LEVELS.indexOf(a) <= ONWARD_SHARING_LEVELS.indexOf(b) ? a : b;
+}
 /** `anonymise`: `created_by_ref` is removed from every released version. */
 export type Attribution = 'keep' | 'anonymise';
 /** `recall`: when the circle ends or a member leaves, a recall notice is queued for what it received. */

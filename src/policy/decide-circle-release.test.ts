@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JsonObject, StixObject } from '../stix/types.ts';
-import type { Agreement, AgreementState, AgreementTerms } from './agreement.ts';
+import { ONWARD_SHARING_LEVELS, type Agreement, type AgreementState, type AgreementTerms, type OnwardSharing } from './agreement.ts';
 import type { Circle, CircleMember } from './circle.ts';
 import { ENTENTE_MARKING_EXTENSION_ID } from './classify-marking.ts';
 import {
@@ -165,7 +165,7 @@ describe('decideCircleRelease — TLP 2.0 inside a circle', () => {
   it('TLP:AMBER+STRICT: each full member organisation receives it for itself; it is never released onward', () => {
     const object = indicator({ object_marking_refs: [STRICT] });
     assert.deepEqual(kinds(object, [...FULL, TRIAL]), { '01': 'share', '02': 'share', '03': 'share', '04': 'withhold' });
-    const relayed = decide(object, BANK, { receivedVia: { circleId: 'other', onwardSharing: 'circles', arrivalDefaultTlp: 'amber' } });
+    const relayed = decide(object, BANK, { receivedVia: { circleId: 'other', onwardSharing: 'circles', arrivalOnwardSharing: 'circles', arrivalDefaultTlp: 'amber' } });
     assert.equal(relayed.kind, 'withhold');
     assert.match(reason(relayed), /^tlp\.onward:/);
     // With a recipients marking, only the organisation it names.
@@ -314,11 +314,25 @@ describe('decideCircleRelease — membership, circle window and agreement', () =
   });
 
   it('onward sharing: only CLEAR/GREEN received under "circles" terms travel on', () => {
-    const via = (onwardSharing: 'none' | 'organisation' | 'circles') => ({ receivedVia: { circleId: 'baltic', onwardSharing, arrivalDefaultTlp: 'green' as const } });
+    const via = (onwardSharing: OnwardSharing) => ({ receivedVia: { circleId: 'baltic', onwardSharing, arrivalOnwardSharing: onwardSharing, arrivalDefaultTlp: 'green' as const } });
     assert.equal(decide(object, BANK, via('circles')).kind, 'share');
     assert.match(reason(decide(object, BANK, via('organisation'))), /^onward:/);
     assert.match(reason(decide(object, BANK, via('none'))), /^onward:/);
     assert.match(reason(decide(indicator({ object_marking_refs: [AMBER] }), BANK, via('circles'))), /^tlp\.onward:/);
+  });
+
+  it('onward sharing: released only when both the terms it arrived under and those in force now say "circles"', () => {
+    const via = (arrivalOnwardSharing: OnwardSharing, onwardSharing: OnwardSharing) => ({
+      receivedVia: { circleId: 'baltic', onwardSharing, arrivalOnwardSharing, arrivalDefaultTlp: 'green' as const },
+    });
+    for (const arrived of ONWARD_SHARING_LEVELS) {
+      for (const now of ONWARD_SHARING_LEVELS) {
+        assert.equal(decide(object, BANK, via(arrived, now)).kind, arrived === 'circles' && now === 'circles' ? 'share' : 'withhold', `${arrived} then ${now}`);
+      }
+    }
+    // Given under "none", the terms loosened since: the reason says which terms held it back.
+    assert.match(reason(decide(object, BANK, via('none', 'circles'))), /^onward: received through circle baltic under terms that allowed onward sharing "none" only; the terms in force now \("circles"\)/);
+    assert.match(reason(decide(object, BANK, via('circles', 'organisation'))), /^onward: received through circle baltic whose terms allow onward sharing "organisation" only/);
   });
 
   it('records the binding agreement version on the decision', () => {
@@ -334,7 +348,7 @@ describe('decideCircleRelease — an unmarked object stands at the strictest def
   const GREEN_CIRCLE: Circle = { ...CIRCLE, defaultTlp: 'green' };
   const via = (arrivalDefaultTlp: 'green' | 'amber' | 'amber+strict' | 'red') => ({
     circle: GREEN_CIRCLE,
-    receivedVia: { circleId: 'strict', onwardSharing: 'circles' as const, arrivalDefaultTlp },
+    receivedVia: { circleId: 'strict', onwardSharing: 'circles' as const, arrivalOnwardSharing: 'circles' as const, arrivalDefaultTlp },
     secondHand: true,
   });
 

@@ -1,7 +1,7 @@
 import { ENTENTE_SIGNATURE_EXTENSION_ID, ententeSignatureOf, withoutEntenteSignature } from '../stix/entente-signature.ts';
 import { SCO_ID_CONTRIBUTING_PROPERTIES } from '../stix/ids.ts';
 import type { JsonObject, JsonValue, StixObject } from '../stix/types.ts';
-import { bindingAgreement, type Agreement, type AgreementAcceptance, type AgreementState, type OnwardSharing } from './agreement.ts';
+import { bindingAgreement, stricterOnwardSharing, type Agreement, type AgreementAcceptance, type AgreementState, type OnwardSharing } from './agreement.ts';
 import { circleClosedReason, membershipAt, type Circle, type CircleMember } from './circle.ts';
 import { classifyMarking, type MarkingClass } from './classify-marking.ts';
 import { stricterOf, tlpRank, type TlpLevel } from './tlp.ts';
@@ -36,7 +36,16 @@ export interface ReleaseSubjectWithObject {
 export interface ReceivedVia {
   /** The circle whose terms are the strictest it arrived under (`collection:<id>` when outside any circle). */
   readonly circleId: string;
+  /** The onward sharing the terms binding the contributor in `circleId` allow now. */
   readonly onwardSharing: OnwardSharing;
+  /**
+   * The onward sharing the terms binding the contributor allowed when the version arrived (as the
+   * store recorded it then). It is released onward only when both these and `onwardSharing` allow
+   * it: a circle that loosens its terms later does not loosen them for what partners gave under the
+   * stricter ones, and one that tightens them tightens them for everything. Required, so that no
+   * caller can describe an arrival and forget the terms it came under.
+   */
+  readonly arrivalOnwardSharing: OnwardSharing;
   /**
    * The strictest `default_tlp` of every circle it arrived through (not only `circleId`'s), read at
    * decision time; 'red' when one of them is not known (fail closed). Without a published TLP
@@ -479,9 +488,15 @@ export function decideCircleReleaseFor(
   if (member.trial && type !== 'indicator') {
     return withhold([`trial: ${org} is a trial member and receives indicators only`], version);
   }
-  if (subject.receivedVia !== undefined && subject.receivedVia.onwardSharing !== 'circles') {
+  const via = subject.receivedVia;
+  if (via !== undefined && stricterOnwardSharing(via.onwardSharing, via.arrivalOnwardSharing) !== 'circles') {
+    const onward = stricterOnwardSharing(via.onwardSharing, via.arrivalOnwardSharing);
     return withhold(
-      [`onward: received through circle ${subject.receivedVia.circleId} whose terms allow onward sharing "${subject.receivedVia.onwardSharing}" only`],
+      [
+        via.onwardSharing === onward
+          ? `onward: received through circle ${via.circleId} whose terms allow onward sharing "${onward}" only`
+          : `onward: received through circle ${via.circleId} under terms that allowed onward sharing "${onward}" only; the terms in force now ("${via.onwardSharing}") do not widen what was given under stricter ones`,
+      ],
       version,
     );
   }

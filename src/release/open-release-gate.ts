@@ -1,5 +1,5 @@
 import { pageAuditEntries, pageRelease, type PageRelease } from '../audit/audit-chain.ts';
-import { bindingAgreement } from '../policy/agreement.ts';
+import { bindingAgreement, ONWARD_SHARING_LEVELS, stricterOnwardSharing } from '../policy/agreement.ts';
 import { decideForEveryObject, prepareRelease, type ReleaseDecision, type ReleaseSubject } from '../policy/decide-release.ts';
 import { scoIdsNamedBy, type CircleStanding } from '../policy/decide-circle-release.ts';
 import { originOfVersion } from '../policy/version-origin.ts';
@@ -75,7 +75,8 @@ export type GateStore = Pick<
 >;
 
 type ReceivedVia = NonNullable<ReleaseSubject['receivedVia']>;
-const ONWARD_ORDER: readonly ReceivedVia['onwardSharing'][] = ['none', 'organisation', 'circles'];
+/** What termsOfContribution works out: the terms binding the contributor now, without those it arrived under. */
+type TermsNow = Omit<ReceivedVia, 'arrivalOnwardSharing'>;
 
 /** How far the gate follows references (relationship → indicator → …) before calling the target unknown. */
 const MAX_REFERENCE_DEPTH = 4;
@@ -274,7 +275,7 @@ export async function openReleaseGate(
     return pending;
   }
 
-  const sourceTerms = new Map<string, Promise<ReceivedVia>>();
+  const sourceTerms = new Map<string, Promise<TermsNow>>();
   /**
    * What a contribution arrived under: the contributor's binding terms in that circle, and the
    * circle's default TLP — the level an unmarked version stood at there — as the circle says now.
@@ -282,14 +283,15 @@ export async function openReleaseGate(
    * organisation), as for a release to the contributor: in a circle mirrored from its coordinator's
    * node the contributor's acceptances are the coordinator's word, and a version widening onward
    * sharing that this node never accepted must not let what the contributor sent into other circles.
-   * Terms as they bind now, not as they bound when the contribution arrived (contributions record no
-   * time): a version both sides accepted later, widening onward sharing, applies to what came before.
+   * Terms as they bind now: the terms a contribution arrived under are the store's record of it
+   * (Contribution.arrivalOnwardSharing), and the decision takes the stricter of the two, so that a
+   * version both sides accepted later, widening onward sharing, does not apply to what came before.
    */
-  function termsOfContribution(collection: string, contributor: string): Promise<ReceivedVia> {
+  function termsOfContribution(collection: string, contributor: string): Promise<TermsNow> {
     const key = `${collection}\u0000${contributor}`;
     let pending = sourceTerms.get(key);
     if (pending === undefined) {
-      pending = (async (): Promise<ReceivedVia> => {
+      pending = (async (): Promise<TermsNow> => {
         const source = await store.getCircleByCollection(collection);
         // Received outside any circle (or the collection no longer carries one): no terms were
         // agreed, so nothing allows passing it on, and no default says what level the sender meant
@@ -438,7 +440,7 @@ export async function openReleaseGate(
     if (contributions.some((contribution) => contribution.collectionId === collectionId && contribution.organisationId === recipient.organisationId)) {
       return { via: undefined, secondHand: false };
     }
-    let strictest: ReceivedVia | undefined;
+    let strictest: Omit<ReceivedVia, 'arrivalDefaultTlp'> | undefined;
     // Apart from the terms: the strictest default may come from another circle than the strictest terms.
     let arrivalDefaultTlp: TlpLevel | undefined;
     let secondHand = false;
@@ -446,11 +448,21 @@ export async function openReleaseGate(
       if (contribution.organisationId === recipient.organisationId) continue;
       secondHand = true;
       if (contribution.collectionId === collectionId) continue;
-      const terms = await termsOfContribution(contribution.collectionId, contribution.organisationId);
-      if (strictest === undefined || ONWARD_ORDER.indexOf(terms.onwardSharing) < ONWARD_ORDER.indexOf(strictest.onwardSharing)) strictest = terms;
-      arrivalDefaultTlp = arrivalDefaultTlp === undefined ? terms.arrivalDefaultTlp : stricterOf(arrivalDefaultTlp, terms.arrivalDefaultTlp);
+      const now = await termsOfContribution(contribution.collectionId, contribution.organisationId);
+      const terms = { circleId: now.circleId, onwardSharing: now.onwardSharing, arrivalOnwardSharing: contribution.arrivalOnwardSharing };
+      if (strictest === undefined || onwardRank(terms) < onwardRank(strictest)) strictest = terms;
+      arrivalDefaultTlp = arrivalDefaultTlp === undefined ? now.arrivalDefaultTlp : stricterOf(arrivalDefaultTlp, now.arrivalDefaultTlp);
     }
     return { via: strictest === undefined || arrivalDefaultTlp === undefined ? undefined : { ...strictest, arrivalDefaultTlp }, secondHand };
+  }
+
+  /**
+   * How far a contribution may travel on: the stricter of the terms it arrived under and those
+   * binding now, as the decision reads them (rule 6). The contribution ranked lowest is handed over,
+   * so the decision meets the strictest of all.
+   */
+  function onwardRank(terms: Omit<ReceivedVia, 'arrivalDefaultTlp'>): number {
+    return ONWARD_SHARING_LEVELS.indexOf(stricterOnwardSharing(terms.onwardSharing, terms.arrivalOnwardSharing));
   }
 
   async function decideEntry(

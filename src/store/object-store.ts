@@ -1,5 +1,5 @@
 import type { AuditLogEntry, ChainedAuditEntry } from '../audit/audit-chain.ts';
-import type { Agreement, AgreementAcceptance, AgreementState, AgreementTerms } from '../policy/agreement.ts';
+import type { Agreement, AgreementAcceptance, AgreementState, AgreementTerms, OnwardSharing } from '../policy/agreement.ts';
 import type { Circle } from '../policy/circle.ts';
 import type { JsonObject, StixObject } from '../stix/types.ts';
 import type { Draft, DraftItem, DraftPublication, DraftSummary, NewDraft } from '../drafts/draft.ts';
@@ -186,6 +186,12 @@ export interface DraftPublicationClaim {
 export interface Contribution {
   readonly collectionId: string;
   readonly organisationId: string;
+  /**
+   * The onward sharing the terms binding the contributor in that collection's circle allowed when
+   * it sent the version ('none' outside any circle; the strictest the circle has had for rows
+   * stored before migration 20; the strictest of its sends when it sent the version again).
+   */
+  readonly arrivalOnwardSharing: OnwardSharing;
 }
 
 /** The key `contributionsOf` uses for one version. */

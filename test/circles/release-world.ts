@@ -250,7 +250,7 @@ export const scenarioArb: fc.Arbitrary<Scenario> = circleArb.chain((circle) =>
       state: stateArb(circle.id),
       org: fc.constantFrom(...ORGS),
       sectors: fc.subarray(SECTORS),
-      via: sometimes(fc.record({ circleId: fc.constantFrom(...CIRCLE_IDS), onwardSharing: fc.constantFrom('none', 'organisation', 'circles'), arrivalDefaultTlp: fc.constantFrom('green', 'amber', 'amber+strict', 'red') })),
+      via: sometimes(fc.record({ circleId: fc.constantFrom(...CIRCLE_IDS), onwardSharing: fc.constantFrom('none', 'organisation', 'circles'), arrivalOnwardSharing: fc.constantFrom('none', 'organisation', 'circles'), arrivalDefaultTlp: fc.constantFrom('green', 'amber', 'amber+strict', 'red') })),
       // Most scenarios are lined up so that something can be released: the recipient is a member
       // that accepted a version a coordinator proposed. The rest stay fully random.
       lineUp: mostly(fc.constant(true), fc.constant(false), 5),
@@ -289,7 +289,7 @@ export const scenarioArb: fc.Arbitrary<Scenario> = circleArb.chain((circle) =>
         state: lined.state,
         at: new Date(T0 + lined.at * HOUR),
         recipient: { organisationId: lined.org, sectors: s.sectors },
-        receivedVia: s.via === undefined ? undefined : { circleId: s.via.circleId, onwardSharing: s.via.onwardSharing as 'none' | 'organisation' | 'circles', arrivalDefaultTlp: s.via.arrivalDefaultTlp as Circle['defaultTlp'] },
+        receivedVia: s.via === undefined ? undefined : { circleId: s.via.circleId, onwardSharing: s.via.onwardSharing as 'none' | 'organisation' | 'circles', arrivalOnwardSharing: s.via.arrivalOnwardSharing as 'none' | 'organisation' | 'circles', arrivalDefaultTlp: s.via.arrivalDefaultTlp as Circle['defaultTlp'] },
         pool,
         dependents: s.dependents.map((plan, index) => build(plan, 100 + index, pool)),
       };
@@ -360,7 +360,8 @@ export function referencePolicy(object: StixObject, s: Scenario, seen: (id: stri
   if (terms.scope.labels !== undefined && !labels.some((l) => terms.scope.labels?.includes(l))) return NO;
   if (terms.scope.sectors !== undefined && !s.recipient.sectors.some((x) => terms.scope.sectors?.includes(x))) return NO;
   if (me.trial && object.type !== 'indicator') return NO;
-  if (s.receivedVia !== undefined && s.receivedVia.onwardSharing !== 'circles') return NO;
+  // Onward only when both the terms it arrived under and those in force now allow it.
+  if (s.receivedVia !== undefined && (s.receivedVia.onwardSharing !== 'circles' || s.receivedVia.arrivalOnwardSharing !== 'circles')) return NO;
 
   const refs = (object['object_marking_refs'] ?? []) as string[];
   const meanings = refs.map((r) => MEANING.get(r) ?? { kind: 'unreadable' as const });

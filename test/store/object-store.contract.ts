@@ -1105,7 +1105,7 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
           assert.equal(dateAddedOf(outcome.outcomes[0]), now.getTime() * 1000);
           assert.deepEqual((await store.search({ text: 'synced', collectionIds: ['alpha'], limit: 5 })).map((hit) => hit.id), [malware(1).id]);
           assert.deepEqual((await store.contributionsOf([versionOfObject(indicator(2))])).get(versionKey(indicator(2).id, String(indicator(2)['modified']))), [
-            { collectionId: 'alpha', organisationId: orgA },
+            { collectionId: 'alpha', organisationId: orgA, arrivalOnwardSharing: 'none' },
           ]);
 
           assert.deepEqual(await provenance(malware(1)), [
@@ -1452,7 +1452,7 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
             receivedAt: received,
           });
           assert.deepEqual((await store.contributionsOf([versionOfObject(indicator(1))])).get(versionKey(indicator(1).id, '2024-01-01T00:00:00.000Z')), [
-            { collectionId: 'alpha', organisationId: orgA },
+            { collectionId: 'alpha', organisationId: orgA, arrivalOnwardSharing: 'none' },
           ]);
           assert.deepEqual((await store.getQuarantined(first.seq))?.resolution, { kind: 'released', by: 'analyst', at: '2025-03-02T09:00:00.000Z' });
           assert.deepEqual((await store.listQuarantine({ limit: 10 })).map((entry) => entry.objectId), [indicator(2).id, indicator(3).id]);

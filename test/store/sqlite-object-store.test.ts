@@ -119,11 +119,11 @@ describe('SqliteObjectStore', () => {
       const sorted = (key: string): unknown => [...(found.get(key) ?? [])].sort((x, y) => x.organisationId.localeCompare(y.organisationId));
       assert.deepEqual([...found.keys()].sort(), [versionKey(indicator(2).id, version), versionKey(indicator(3).id, version)].sort());
       assert.deepEqual(sorted(versionKey(indicator(2).id, version)), [
-        { collectionId: 'alpha', organisationId: 'identity--partner-a' },
-        { collectionId: 'beta', organisationId: 'identity--partner-b' },
-        { collectionId: 'alpha', organisationId: 'identity--partner-c' },
+        { collectionId: 'alpha', organisationId: 'identity--partner-a', arrivalOnwardSharing: 'none' },
+        { collectionId: 'beta', organisationId: 'identity--partner-b', arrivalOnwardSharing: 'none' },
+        { collectionId: 'alpha', organisationId: 'identity--partner-c', arrivalOnwardSharing: 'none' },
       ]);
-      assert.deepEqual(found.get(versionKey(indicator(3).id, version)), [{ collectionId: 'beta', organisationId: 'identity--partner-b' }]);
+      assert.deepEqual(found.get(versionKey(indicator(3).id, version)), [{ collectionId: 'beta', organisationId: 'identity--partner-b', arrivalOnwardSharing: 'none' }]);
       assert.equal((await store.contributionsOf([])).size, 0);
     } finally {
       await store.close();

@@ -554,4 +554,25 @@ export const migrations: readonly string[] = [
   CREATE TRIGGER audit_hours_keeps_its_rows BEFORE DELETE ON audit_hours
     BEGIN SELECT RAISE(ABORT, 'audit_hours only widens, as the audit log only grows'); END;
   `,
+  /* 20: the onward-sharing terms each partner contribution arrived under */ `
+  -- Onward sharing of a partner's contribution follows the stricter of the terms it arrived under and
+  -- those binding now (src/policy/README.md, rule 7): a circle that loosens its terms later must not
+  -- release onward what partners gave under the stricter ones. The add path writes the terms binding
+  -- the contributor when the row is written; 'none' is the fail-closed default.
+  ALTER TABLE contributions ADD COLUMN arrival_onward TEXT NOT NULL DEFAULT 'none'
+    CHECK (arrival_onward IN ('none', 'organisation', 'circles'));
+  -- Rows written before this migration recorded no terms, and the version that bound the contributor
+  -- then cannot be told for sure (acceptances in a mirrored circle are the coordinator's word, and
+  -- any version since may have been accepted after the arrival). The safe reading: the strictest
+  -- onward sharing of every agreement version the circle of the row's collection has had, which is
+  -- no looser than whatever bound at arrival. A collection with no circle or no agreement: 'none'
+  -- (the release gate already reads such arrivals so).
+  UPDATE contributions SET arrival_onward = (
+    SELECT CASE min(CASE a.document ->> '$.terms.onward_sharing' WHEN 'circles' THEN 2 WHEN 'organisation' THEN 1 ELSE 0 END)
+             WHEN 2 THEN 'circles' WHEN 1 THEN 'organisation' ELSE 'none' END
+      FROM collections co
+      JOIN circles ci ON ci.collection_id = co.id
+      JOIN agreements a ON a.circle_id = ci.id
+      WHERE co.key = contributions.collection_key);
+  `,
 ];

@@ -49,7 +49,7 @@ import { SqliteWebhookTables } from './sqlite-webhook-tables.ts';
 import { startSqliteWalCheckpointer, type SqliteWalCheckpointer } from './sqlite-wal-checkpointer.ts';
 import type { Draft, DraftItem, DraftPublication, DraftSummary, NewDraft } from '../../drafts/draft.ts';
 import type { AuditLogEntry } from '../../audit/audit-chain.ts';
-import type { Agreement, AgreementAcceptance, AgreementState } from '../../policy/agreement.ts';
+import { bindingAgreement, ONWARD_SHARING_LEVELS, type Agreement, type AgreementAcceptance, type AgreementState, type OnwardSharing } from '../../policy/agreement.ts';
 import type { Circle } from '../../policy/circle.ts';
 import type {
   EntryArrivals,
@@ -81,6 +81,11 @@ export interface SqliteObjectStoreOptions {
   readonly clock?: () => Date;
   /** How long a writer waits for another process's write lock before giving up. */
   readonly busyTimeoutMs?: number;
+}
+
+/** A contribution's recorded onward sharing; anything unreadable is the strictest (fail closed). */
+function onwardSharingRead(text: string | null): OnwardSharing {
+  return ONWARD_SHARING_LEVELS.find((level) => level === text) ?? 'none';
 }
 
 /** Opens (creating and migrating when needed) the SQLite store. Throws ENT_STORE_UNAVAILABLE. */
@@ -410,13 +415,20 @@ export class SqliteObjectStore implements ObjectStore {
     this.#clock = clock;
     this.#circles = new SqliteCircleTables(db);
     this.#contributions = {
-      insert: db.prepare('INSERT OR IGNORE INTO contributions (vid, collection_key, organisation_id) VALUES (?, ?, ?)'),
+      // A partner sending a version again keeps the strictest terms it sent it under: given once
+      // under terms forbidding onward sharing, it stays so given (migration 20).
+      insert: db.prepare(
+        `INSERT INTO contributions (vid, collection_key, organisation_id, arrival_onward) VALUES (?, ?, ?, ?)
+           ON CONFLICT (vid, collection_key, organisation_id) DO UPDATE SET arrival_onward = excluded.arrival_onward
+           WHERE (CASE excluded.arrival_onward WHEN 'circles' THEN 2 WHEN 'organisation' THEN 1 ELSE 0 END)
+               < (CASE arrival_onward WHEN 'circles' THEN 2 WHEN 'organisation' THEN 1 ELSE 0 END)`,
+      ),
       deleteOfVersion: db.prepare('DELETE FROM contributions WHERE vid = ?'),
       existsInCollection: db.prepare('SELECT 1 FROM contributions WHERE vid = ? AND collection_key = ? LIMIT 1').pluck(),
       // One query for a page of versions ([[id, version], …]); CROSS JOIN keeps the wanted list outermost.
       selectOfVersions: db
         .prepare(
-          `SELECT v.object_id, v.version, c.id, k.organisation_id
+          `SELECT v.object_id, v.version, c.id, k.organisation_id, k.arrival_onward
              FROM json_each(?) AS wanted
              CROSS JOIN object_versions v ON v.object_id = wanted.value ->> 0 AND v.version = wanted.value ->> 1
              CROSS JOIN contributions k ON k.vid = v.vid
@@ -428,7 +440,7 @@ export class SqliteObjectStore implements ObjectStore {
       // for each further contributor. Integer keys only: entries by (collection, dateAdded), then vid.
       selectOfEntries: db
         .prepare(
-          `SELECT wanted.key, c.id, k.organisation_id
+          `SELECT wanted.key, c.id, k.organisation_id, k.arrival_onward
              FROM json_each(@wanted) AS wanted
              CROSS JOIN entries e ON e.collection_key = @collectionKey AND e.date_added = wanted.value ->> 0
              CROSS JOIN object_versions v ON v.vid = e.vid AND v.object_id = wanted.value ->> 1 AND v.version = wanted.value ->> 2
@@ -782,6 +794,7 @@ export class SqliteObjectStore implements ObjectStore {
       outcomes[index] = this.#addVersion(collection.key, versions[index] as PreparedVersion, known, nextDateAdded, vids, index, homeOriginal);
     }
     if (contributorOrganisationId !== undefined) {
+      const arrivalOnward = this.#onwardSharingOnArrival(collection.id, contributorOrganisationId);
       for (let index = 0; index < count; index += 1) {
         const vid = vids[index];
         if (vid === undefined) continue;
@@ -790,13 +803,36 @@ export class SqliteObjectStore implements ObjectStore {
         // (no contributor) stays the home organisation's, which a recall never takes back
         // (docs/federation.md, "Who may recall what").
         if ((outcomes[index] as AddOutcome).kind === 'duplicate' && this.#contributions.existsInCollection.get(vid, collection.key) === undefined) continue;
-        this.#contributions.insert.run(vid, collection.key, contributorOrganisationId);
+        this.#contributions.insert.run(vid, collection.key, contributorOrganisationId, arrivalOnward);
       }
     }
     if (lastDateAdded !== collection.last_date_added) {
       this.#sql.updateLastDateAdded.run(lastDateAdded, collection.key);
     }
     return { outcomes, vids };
+  }
+
+  /**
+   * The onward sharing a contributor's versions arrive under in a collection: what the terms binding
+   * it in the collection's circle allow, as the release gate reads them (bindingAgreement, agreed by
+   * the home organisation too), at the store's clock. Read inside the write's transaction, so that
+   * an agreement written meanwhile cannot fall between the terms and the rows. 'none' outside any
+   * circle or without binding terms (fail closed). The gate releases onward only what both these and
+   * the terms binding at release allow (src/policy/README.md, rule 6).
+   */
+  #onwardSharingOnArrival(collectionId: string, contributorOrganisationId: string): OnwardSharing {
+    const circle = this.#circles.getCircleByCollection(collectionId);
+    if (circle === undefined) return 'none';
+    const binding = bindingAgreement(this.#circles.getAgreementState(circle.id), circle, contributorOrganisationId, this.#clock(), 0, this.#homeOrganisationId());
+    return binding.kind === 'bound' ? binding.agreement.terms.onwardSharing : 'none';
+  }
+
+  /** This node's organisation as the bootstrap recorded it (readHomeOrganisation), undefined when none is. */
+  #homeOrganisationId(): string | undefined {
+    const text = (this.#sql.selectMeta.get('home_organisation') as { value: string } | undefined)?.value;
+    if (text === undefined) return undefined;
+    const id: unknown = (JSON.parse(text) as { id?: unknown }).id;
+    return typeof id === 'string' ? id : undefined;
   }
 
   /**
@@ -1198,12 +1234,13 @@ export class SqliteObjectStore implements ObjectStore {
       if (versions.length === 0) return found;
       const wanted = new Map<string, readonly [string, string]>();
       for (const { id, version } of versions) wanted.set(versionKey(id, version), [id, version]);
-      const rows = this.#contributions.selectOfVersions.all(JSON.stringify([...wanted.values()])) as [string, string, string, string][];
-      for (const [id, version, collectionId, organisationId] of rows) {
+      const rows = this.#contributions.selectOfVersions.all(JSON.stringify([...wanted.values()])) as [string, string, string, string, string][];
+      for (const [id, version, collectionId, organisationId, arrivalOnward] of rows) {
         const key = versionKey(id, version);
+        const contribution: Contribution = { collectionId, organisationId, arrivalOnwardSharing: onwardSharingRead(arrivalOnward) };
         const known = found.get(key);
-        if (known === undefined) found.set(key, [{ collectionId, organisationId }]);
-        else known.push({ collectionId, organisationId });
+        if (known === undefined) found.set(key, [contribution]);
+        else known.push(contribution);
       }
       return found;
     });
@@ -1218,14 +1255,14 @@ export class SqliteObjectStore implements ObjectStore {
       const collection = entries.length === 0 ? undefined : (this.#sql.selectCollection.get(collectionId) as CollectionRow | undefined);
       if (collection === undefined) return;
       const wanted = JSON.stringify(entries.map((entry) => [entry.dateAdded, entry.id, entry.version]));
-      const rows = this.#contributions.selectOfEntries.all({ wanted, collectionKey: collection.key }) as [number, string | null, string | null][];
-      for (const [index, contributionCollection, organisationId] of rows) {
+      const rows = this.#contributions.selectOfEntries.all({ wanted, collectionKey: collection.key }) as [number, string | null, string | null, string | null][];
+      for (const [index, contributionCollection, organisationId, arrivalOnward] of rows) {
         const entry = entries[index];
         if (entry === undefined) continue;
         checked[index] = true;
         if (contributionCollection === null || organisationId === null) continue;
         const key = versionKey(entry.id, entry.version);
-        const contribution = { collectionId: contributionCollection, organisationId };
+        const contribution: Contribution = { collectionId: contributionCollection, organisationId, arrivalOnwardSharing: onwardSharingRead(arrivalOnward) };
         const known = found.get(key);
         if (known === undefined) found.set(key, [contribution]);
         else if (!known.some((other) => other.collectionId === contribution.collectionId && other.organisationId === contribution.organisationId)) known.push(contribution);
