@@ -104,4 +104,32 @@ describe('contributions record the onward-sharing terms they arrived under', () 
       await store.close();
     }
   });
+  it('a quarantined item released after the terms loosened keeps the stricter terms it arrived under', async () => {
+    let now = new Date('2026-02-01T00:00:00Z');
+    const store = openSqliteObjectStore({ path: ':memory:', clock: () => now });
+    try {
+      const created = new Date('2026-01-01T00:00:00Z');
+      await store.createCollection({ id: 'first', title: 'first' }, created);
+      await store.createCircle({
+        id: 'first', name: 'first', kind: 'formal', visibility: 'open', collectionId: 'first', defaultTlp: 'green', validFrom: '2026-01-01T00:00:00.000Z', reviewAt: '2027-01-01T00:00:00.000Z',
+        members: [HOME, SOURCE].map((organisationId, n) => ({ organisationId, role: n === 0 ? 'coordinator' : 'contributor', joinedAt: '2026-01-01T00:00:00.000Z', trial: false })),
+      }, created);
+      for (const [version, onward, at] of [[1, 'none', '2026-01-02T00:00:00.000Z'], [2, 'circles', '2026-02-15T00:00:00.000Z']] as const) {
+        await store.addAgreement({ circleId: 'first', version, proposedBy: HOME, proposedAt: at, terms: terms(onward) });
+        await store.addAcceptance({ circleId: 'first', organisationId: SOURCE, version, acceptedAt: at });
+      }
+      const object = indicator(1);
+      await store.applySyncBatch({
+        collectionId: 'first', peer: undefined, circleId: 'first', source: 'file', contributorOrganisationId: SOURCE, accepted: [],
+        quarantined: [{ objectId: object.id, version: VERSION, reason: 'unsigned', message: 'unsigned', json: JSON.stringify(object) }], receivedAt: now.toISOString(),
+      });
+      now = new Date('2026-03-01T00:00:00Z');
+      const [held] = await store.listQuarantine({ limit: 1 });
+      assert.ok(held !== undefined);
+      assert.equal((await store.releaseQuarantined(held.seq, 'analyst', now.toISOString())).kind, 'added');
+      assert.deepEqual(await arrivalTerms(store, 1), ['none']);
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -46,7 +46,12 @@ export interface AddedVersions {
 }
 
 /** The store's own add path (addObjects without a status): inside the caller's transaction it runs as a savepoint. */
-export type AddVersions = (collectionId: string, versions: readonly PreparedVersion[], contributorOrganisationId: string) => AddedVersions;
+/**
+ * The store's add path. `receivedAt`: when the versions reached this node, for a write that comes
+ * later than that (a quarantined item released by a person): the onward-sharing terms recorded for
+ * the contribution are then the stricter of those binding at `receivedAt` and at the write.
+ */
+export type AddVersions = (collectionId: string, versions: readonly PreparedVersion[], contributorOrganisationId: string, receivedAt?: string) => AddedVersions;
 
 interface PeerRow {
   name: string;
@@ -881,7 +886,9 @@ export class SqliteFederationTables {
     const release = this.#db.transaction((): AddOutcome => {
       const item = this.#requireOpenItem(seq);
       const prepared = prepareVersion(parseQuarantined(item));
-      const added = addVersions(item.collection_id, [prepared], item.contributor_organisation_id);
+      // The partner gave it when it arrived, not when a person released it: a loosening in between
+      // must not widen what was given under stricter terms.
+      const added = addVersions(item.collection_id, [prepared], item.contributor_organisation_id, item.received_at);
       const [outcome] = added.outcomes;
       const [vid] = added.vids;
       if (outcome === undefined) throw new Error('the store returned no outcome for a released item');

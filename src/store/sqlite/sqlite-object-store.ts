@@ -49,7 +49,7 @@ import { SqliteWebhookTables } from './sqlite-webhook-tables.ts';
 import { startSqliteWalCheckpointer, type SqliteWalCheckpointer } from './sqlite-wal-checkpointer.ts';
 import type { Draft, DraftItem, DraftPublication, DraftSummary, NewDraft } from '../../drafts/draft.ts';
 import type { AuditLogEntry } from '../../audit/audit-chain.ts';
-import { bindingAgreement, ONWARD_SHARING_LEVELS, type Agreement, type AgreementAcceptance, type AgreementState, type OnwardSharing } from '../../policy/agreement.ts';
+import { bindingAgreement, ONWARD_SHARING_LEVELS, stricterOnwardSharing, type Agreement, type AgreementAcceptance, type AgreementState, type OnwardSharing } from '../../policy/agreement.ts';
 import type { Circle } from '../../policy/circle.ts';
 import type {
   EntryArrivals,
@@ -407,8 +407,8 @@ export class SqliteObjectStore implements ObjectStore {
    */
   readonly #walIndex: WalIndexWatch | undefined;
   /** The add path of addObjects, for federation's batches: inside their transaction it runs as a savepoint. */
-  readonly #addForFederation = (collectionId: string, versions: readonly PreparedVersion[], contributorOrganisationId: string): AddedVersions =>
-    this.#addVersionsKeyed(collectionId, versions, undefined, contributorOrganisationId);
+  readonly #addForFederation = (collectionId: string, versions: readonly PreparedVersion[], contributorOrganisationId: string, receivedAt?: string): AddedVersions =>
+    this.#addVersionsKeyed(collectionId, versions, undefined, contributorOrganisationId, {}, receivedAt);
 
   constructor(db: Database.Database, clock: () => Date) {
     this.#db = db;
@@ -737,19 +737,21 @@ export class SqliteObjectStore implements ObjectStore {
     status: StatusDraft | undefined,
     contributorOrganisationId: string | undefined,
     options: AddOptions = {},
+    /** When the versions reached this node, for a write later than that (AddVersions). */
+    receivedAt?: string,
   ): AddedVersions {
     const draft = options.publishesDraft;
     const allOrNothing = options.allOrNothing === true || draft !== undefined;
     const add = this.#db.transaction((): AddedVersions => {
       if (!allOrNothing) {
-        const added = this.#writeVersions(collectionId, versions, contributorOrganisationId);
+        const added = this.#writeVersions(collectionId, versions, contributorOrganisationId, receivedAt);
         if (status !== undefined) this.#insertStatus(collectionId, status, added.outcomes, false);
         return added;
       }
       // A savepoint inside the transaction: rolling back to it undoes the versions, entries, search
       // texts, contributions and the collection's last dateAdded, and the status is written after.
       const writeOrUndo = this.#db.transaction((): AddedVersions => {
-        const added = this.#writeVersions(collectionId, versions, contributorOrganisationId);
+        const added = this.#writeVersions(collectionId, versions, contributorOrganisationId, receivedAt);
         if (added.outcomes.some((outcome) => outcome.kind === 'rejected')) throw new RefusedTogether(added.outcomes);
         return added;
       });
@@ -772,7 +774,7 @@ export class SqliteObjectStore implements ObjectStore {
   }
 
   /** The versions, their entries and contributions, inside the caller's transaction. */
-  #writeVersions(collectionId: string, versions: readonly PreparedVersion[], contributorOrganisationId: string | undefined): AddedVersions {
+  #writeVersions(collectionId: string, versions: readonly PreparedVersion[], contributorOrganisationId: string | undefined, receivedAt?: string): AddedVersions {
     const collection = this.#requireCollection(collectionId);
     const clockMicros = this.#clock().getTime() * 1000;
     // An invalid Date must not turn every dateAdded into NaN; the monotonic rule still applies.
@@ -794,7 +796,9 @@ export class SqliteObjectStore implements ObjectStore {
       outcomes[index] = this.#addVersion(collection.key, versions[index] as PreparedVersion, known, nextDateAdded, vids, index, homeOriginal);
     }
     if (contributorOrganisationId !== undefined) {
-      const arrivalOnward = this.#onwardSharingOnArrival(collection.id, contributorOrganisationId);
+      const onWrite = this.#onwardSharingOnArrival(collection.id, contributorOrganisationId, this.#clock());
+      const arrivalOnward =
+        receivedAt === undefined ? onWrite : stricterOnwardSharing(onWrite, this.#onwardSharingOnArrival(collection.id, contributorOrganisationId, new Date(receivedAt)));
       for (let index = 0; index < count; index += 1) {
         const vid = vids[index];
         if (vid === undefined) continue;
@@ -815,15 +819,15 @@ export class SqliteObjectStore implements ObjectStore {
   /**
    * The onward sharing a contributor's versions arrive under in a collection: what the terms binding
    * it in the collection's circle allow, as the release gate reads them (bindingAgreement, agreed by
-   * the home organisation too), at the store's clock. Read inside the write's transaction, so that
+   * the home organisation too), at `at`. Read inside the write's transaction, so that
    * an agreement written meanwhile cannot fall between the terms and the rows. 'none' outside any
    * circle or without binding terms (fail closed). The gate releases onward only what both these and
    * the terms binding at release allow (src/policy/README.md, rule 6).
    */
-  #onwardSharingOnArrival(collectionId: string, contributorOrganisationId: string): OnwardSharing {
+  #onwardSharingOnArrival(collectionId: string, contributorOrganisationId: string, at: Date): OnwardSharing {
     const circle = this.#circles.getCircleByCollection(collectionId);
     if (circle === undefined) return 'none';
-    const binding = bindingAgreement(this.#circles.getAgreementState(circle.id), circle, contributorOrganisationId, this.#clock(), 0, this.#homeOrganisationId());
+    const binding = bindingAgreement(this.#circles.getAgreementState(circle.id), circle, contributorOrganisationId, at, 0, this.#homeOrganisationId());
     return binding.kind === 'bound' ? binding.agreement.terms.onwardSharing : 'none';
   }
 
