@@ -210,7 +210,11 @@ export function circleCommand(io: CliIo): Command {
     .argument('<id>', 'circle id')
     .requiredOption('--terms <file>', 'JSON file: {"scope":{"types":[…]},"highest_tlp":…,"onward_sharing":…,"attribution":…,"expectations":{…},"end_rule":…}')
     .option(...dataOption)
-    .addHelpText('after', '\nExample:\n  $ entente circle propose grid-2026 --terms docs/examples/grid-terms.json')
+    .addHelpText(
+      'after',
+      '\nWider onward_sharing applies to what members send after they accept it: what they sent under stricter terms stays under those (docs/federation.md).\n' +
+        '\nExample:\n  $ entente circle propose grid-2026 --terms docs/examples/grid-terms.json',
+    )
     .action(async (id: string, options: NodeLocationOptions & { terms: string }) => {
       const terms = await readJsonFile(options.terms);
       await withNode(io, options, async (node) => {

@@ -556,7 +556,7 @@ export const migrations: readonly string[] = [
   `,
   /* 20: the onward-sharing terms each partner contribution arrived under */ `
   -- Onward sharing of a partner's contribution follows the stricter of the terms it arrived under and
-  -- those binding now (src/policy/README.md, rule 7): a circle that loosens its terms later must not
+  -- those binding now (src/policy/README.md, rule 6): a circle that loosens its terms later must not
   -- release onward what partners gave under the stricter ones. The add path writes the terms binding
   -- the contributor when the row is written; 'none' is the fail-closed default.
   ALTER TABLE contributions ADD COLUMN arrival_onward TEXT NOT NULL DEFAULT 'none'
