@@ -35,8 +35,10 @@ export interface ObjectStore
 
   /**
    * Which partner organisations contributed each version (`id` + version key) to which collections:
-   * recorded by `addObjects` when a contributor is given (a partner's TAXII POST). A version this
-   * node received through one circle and releases through another is onward sharing.
+   * recorded by `addObjects` when a contributor is given (a partner's TAXII POST), with the
+   * onward-sharing terms binding that contributor in the collection's circle when it was written
+   * (Contribution.arrivalOnwardSharing). A version this node received through one circle and
+   * releases through another is onward sharing.
    */
   contributionsOf(versions: readonly { readonly id: string; readonly version: string }[]): Promise<Map<string, Contribution[]>>;
   /**
