@@ -822,7 +822,9 @@ export class SqliteObjectStore implements ObjectStore {
    * the home organisation too), at `at`. Read inside the write's transaction, so that
    * an agreement written meanwhile cannot fall between the terms and the rows. 'none' outside any
    * circle or without binding terms (fail closed). The gate releases onward only what both these and
-   * the terms binding at release allow (src/policy/README.md, rule 6).
+   * the terms binding at release allow (src/policy/README.md, rule 6). No clock skew is allowed for
+   * here, and the terms are those this node holds then: an acceptance stamped ahead of this clock,
+   * or a version its mirror of the circle has not caught up with yet, widens only what arrives after.
    */
   #onwardSharingOnArrival(collectionId: string, contributorOrganisationId: string, at: Date): OnwardSharing {
     const circle = this.#circles.getCircleByCollection(collectionId);
