@@ -433,6 +433,34 @@ describe('circle operations', () => {
       }
     });
 
+    it('refuses a key that became this node\'s own between the acceptance\'s check of it and its write', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'entente-accept-own-key-race-'));
+      const path = join(dir, 'store.db');
+      const node = openSqliteObjectStore({ path });
+      const cli = openSqliteObjectStore({ path });
+      try {
+        const nodeDeps: CircleDeps = { store: node, clock: () => now, homeOrganisationId: HOME };
+        await node.createOrganisation({ id: BANK, name: 'Bank', kind: 'company', sectors: [], country: undefined, identityJson: '{}', createdAt: now.toISOString() });
+        await createCircle(nodeDeps, { id: 'grid-2026', name: 'Grid 2026', kind: 'tacit', visibility: 'hidden', default_tlp: 'amber', valid_until: '2026-12-31T00:00:00Z' });
+        await invite(nodeDeps, admin, 'grid-2026', { organisationId: BANK, role: 'consumer', trial: false });
+        await proposeAgreement(nodeDeps, admin, 'grid-2026', terms('retain'));
+        // The command line adds the key to this node's own keys after the acceptance read them: the
+        // write, not that read, decides whose the key is.
+        const key = testOrganisation(2, 41).pinned;
+        const racing = writingAfter(node, () =>
+          cli.addNodeKey({ keyId: key.keyId, publicKey: key.publicKey, privateKey: 'unused', validFrom: key.validFrom, validUntil: undefined, rotationStatement: undefined, createdAt: now.toISOString() }),
+        );
+        const accepted = acceptAgreement({ ...nodeDeps, store: racing }, as(BANK), 'grid-2026', BANK, undefined, [{ keyId: key.keyId, publicKey: key.publicKey, validFrom: key.validFrom, validUntil: undefined }]);
+        await fails(accepted, 'ENT_PEER_KEY_MISMATCH', /this node's own/);
+        assert.deepEqual((await node.getAgreementState('grid-2026')).acceptances, [], 'nothing recorded');
+        assert.deepEqual(await node.listPinnedKeys(), [], 'this node\'s key pinned for no organisation');
+      } finally {
+        await cli.close();
+        await node.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('promotes a trial member', async () => {
       const circle = await promote(deps, as(GRID), 'grid-2026', NGO);
       assert.equal(circle.members.find((member) => member.organisationId === NGO)?.trial, false);

@@ -116,7 +116,8 @@ export interface FederationStore {
   /**
    * Pins a key for an organisation. Pinning the same (organisation, key id) again only narrows its
    * window (later start, earlier end; an end is never removed). Throws ENT_PEER_KEY_MISMATCH when the
-   * key id is pinned for another organisation: a key belongs to one organisation.
+   * key id is pinned for another organisation, or is one of this node's own keys (the home
+   * organisation's), checked in the write's transaction: a key belongs to one organisation.
    */
   pinKey(key: PinnedKeyRecord): Promise<void>;
   /** By organisation, then validFrom. */

@@ -202,7 +202,7 @@ export class SqliteFederationTables {
     | 'selectHeldIds' | 'selectVersionTexts' | 'selectOriginFromProvenance' | 'selectOriginFromSignatures' | 'selectProvenance' | 'selectEntryArrivals'
     | 'selectVersionsOfId'
     | 'selectSignatures' | 'selectOriginSignatures' | 'insertSignature' | 'setOriginSignature' | 'insertUnheldOriginSignature'
-    | 'selectNodeKeys' | 'insertNodeKey' | 'retireNodeKey' | 'upsertPinnedKey' | 'selectPinnedKeyById' | 'selectPinnedKeys' | 'selectPinnedKeysOf'
+    | 'selectNodeKeys' | 'selectNodeKeyById' | 'insertNodeKey' | 'retireNodeKey' | 'upsertPinnedKey' | 'selectPinnedKeyById' | 'selectPinnedKeys' | 'selectPinnedKeysOf'
     | 'insertFlash' | 'selectFlash' | 'selectFlashes' | 'countReceivedFlashes' | 'selectFlashesOfCircle' | 'selectReceipts' | 'upsertReceipt' | 'acknowledgeFlash'
     | 'markRecalls' | 'markRecallsOfVersion'
     | 'selectRecallRepeat' | 'insertReceivedRecall' | 'insertReceivedRecallVersion' | 'listReceivedRecalls' | 'selectReceivedRecallVersions',
@@ -358,6 +358,7 @@ export class SqliteFederationTables {
       ).raw(true),
       insertSignature: prepare('INSERT OR IGNORE INTO signatures (object_id, version, variant, extension_json, signer) VALUES (?, ?, ?, ?, ?)'),
       selectNodeKeys: prepare('SELECT * FROM node_keys ORDER BY valid_from DESC, created_at DESC, rowid DESC'),
+      selectNodeKeyById: prepare('SELECT 1 FROM node_keys WHERE key_id = ?'),
       insertNodeKey: prepare(
         'INSERT INTO node_keys (key_id, public_key, private_key, valid_from, valid_until, rotation_statement, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -975,12 +976,18 @@ export class SqliteFederationTables {
   }
 
   /**
-   * A key id belongs to one organisation: pinning it for another is refused. Pinning a key again only
-   * ever narrows its window (the later start, the earlier end, an end never removed), so that a
-   * rotated-out key cannot be reopened by whoever still holds it.
+   * A key id belongs to one organisation: pinning it for another is refused, and so is pinning one of
+   * this node's own keys, which are the home organisation's. Pinning a key again only ever narrows
+   * its window (the later start, the earlier end, an end never removed), so that a rotated-out key
+   * cannot be reopened by whoever still holds it.
    */
   pinKey(key: PinnedKeyRecord): void {
     const pin = this.#db.transaction(() => {
+      // Here, not only in the callers' reads before (acceptAgreement, a mirror refresh): a key another
+      // process added to this node's keys since would otherwise be pinned for a partner as well.
+      if (this.#sql.selectNodeKeyById.get(key.keyId) !== undefined) {
+        throw new EntenteError('ENT_PEER_KEY_MISMATCH', `Key ${key.keyId} is this node's own; it cannot be pinned for ${key.organisationId}`, { keyId: key.keyId });
+      }
       const held = this.#sql.selectPinnedKeyById.all(key.keyId) as PinnedKeyRow[];
       const other = held.find((row) => row.organisation_id !== key.organisationId);
       if (other !== undefined) {
