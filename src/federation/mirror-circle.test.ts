@@ -84,6 +84,55 @@ describe('the circle mirror trusts its coordinator only as far as a coordinator 
     }
   });
 
+  // `entente peer add` pins a member's own key (its node, checked by fingerprint) while the node's
+  // sync refreshes the mirror: the coordinator vouches for a member's key only while this node has
+  // none for it, and that is decided where the coordinator's key is written, not in a read before.
+  it("does not pin a coordinator's key for a member whose own key another process pinned after the refresh began", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'entente-mirror-pin-race-'));
+    const path = join(dir, 'store.db');
+    const node = openSqliteObjectStore({ path });
+    const cli = openSqliteObjectStore({ path });
+    try {
+      for (const org of [COORDINATOR, MEMBER]) {
+        await node.createOrganisation({ id: org.id, name: org.id, kind: 'cert', sectors: [], country: undefined, identityJson: '{}', createdAt: NOW.toISOString() });
+      }
+      const deps = { store: node, clock: () => NOW, homeOrganisationId: HOME.id };
+      const before: CircleView = { circle: circle([member(COORDINATOR.id, 'coordinator'), member(HOME.id), member(MEMBER.id)]), agreements: [], acceptances: [], memberKeys: [] };
+      await storeCircleMirror(deps, before, COORDINATOR.id);
+      // Before the refresh writes any key (whichever store call writes it), the command line pins MEMBER's own.
+      let raced = false;
+      const racing = new Proxy(node, {
+        get(target, name, receiver) {
+          const value = Reflect.get(target, name, receiver) as unknown;
+          if (typeof value !== 'function') return value;
+          const call = (value as (...args: unknown[]) => unknown).bind(target);
+          if (typeof name !== 'string' || !name.startsWith('pin')) return call;
+          return async (...args: unknown[]) => {
+            if (!raced) {
+              raced = true;
+              await cli.pinKey({ ...MEMBER.pinned, validUntil: undefined, source: 'peer-add', pinnedAt: NOW.toISOString() });
+            }
+            return call(...args);
+          };
+        },
+      });
+      const vouched = testOrganisation(36);
+      const view: CircleView = {
+        ...before,
+        acceptances: [{ circleId: 'wide', organisationId: MEMBER.id, version: 1, acceptedAt: '2026-02-02T00:00:00.000Z' }],
+        memberKeys: [key(vouched, MEMBER.id)],
+      };
+      const outcome = await storeCircleMirror({ ...deps, store: racing }, view, COORDINATOR.id);
+      assert.ok(raced);
+      assert.equal(outcome.keysPinned, 0);
+      assert.deepEqual((await node.listPinnedKeys(MEMBER.id)).map((pinned) => [pinned.keyId, pinned.source]), [[MEMBER.pinned.keyId, 'peer-add']], "MEMBER's own key only: none in its name from the coordinator");
+    } finally {
+      await cli.close();
+      await node.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("binds the coordinator only to versions this node's organisation accepted too, from when it accepted", async () => {
     const { store, deps } = await world();
     const narrow = openTerms({ highestTlp: 'green' });

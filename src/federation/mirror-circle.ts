@@ -12,6 +12,7 @@ import { EntenteError } from '../errors/entente-error.ts';
 import type { AgreementAcceptance, AgreementState } from '../policy/agreement.ts';
 import { membershipAt, type Circle, type CircleMember } from '../policy/circle.ts';
 import { stricterOf } from '../policy/tlp.ts';
+import type { PinnedKeyRecord } from '../store/federation-store.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import type { TaxiiClient } from '../taxii/taxii-client.ts';
 import { parseCircleView, type CircleView } from './parse-circle-view.ts';
@@ -255,26 +256,19 @@ export async function storeCircleMirror(deps: MirrorDeps, view: CircleView, peer
   // Keys of members only, never this node's own organisation's nor the peer's (those come from the
   // peer link and its rotation statements). A coordinator vouches for a member's key only where this
   // node has no key at all for that organisation, only for a member that accepted the terms, and
-  // never for a key id this node knows under another organisation: otherwise a coordinator could
-  // give itself a key in the name of any organisation and sign as it.
+  // never for a key id this node knows under another organisation or as its own: otherwise a
+  // coordinator could give itself a key in the name of any organisation and sign as it. The store
+  // decides the first and the last in the transaction that pins (pinFirstKeys): read here before,
+  // a key `peer add` pinned meanwhile had the coordinator's pinned beside it.
   const accepted = new Set(others.map((acceptance) => acceptance.organisationId));
   const members = new Set(view.circle.members.map((member) => member.organisationId));
-  const pinnedKeys = await store.listPinnedKeys();
-  const organisationsWithKeys = new Set(pinnedKeys.map((key) => key.organisationId));
-  const keyOwners = new Map(pinnedKeys.map((key) => [key.keyId, key.organisationId]));
-  for (const own of await store.listNodeKeys()) keyOwners.set(own.keyId, deps.homeOrganisationId);
-  let keysPinned = 0;
-  const pinnedNow = new Set<string>();
-  for (const key of view.memberKeys) {
-    if (!members.has(key.organisationId) || !accepted.has(key.organisationId) || key.organisationId === deps.homeOrganisationId || key.organisationId === peerOrganisationId) continue;
-    if (organisationsWithKeys.has(key.organisationId) && !pinnedNow.has(key.organisationId)) continue;
-    const owner = keyOwners.get(key.keyId);
-    if (owner !== undefined) continue;
-    await store.pinKey({ ...key, source: 'circle', pinnedAt: now.toISOString() });
-    keyOwners.set(key.keyId, key.organisationId);
-    pinnedNow.add(key.organisationId);
-    keysPinned += 1;
+  const vouched = new Map<string, Omit<PinnedKeyRecord, 'organisationId'>[]>();
+  for (const { organisationId, ...key } of view.memberKeys) {
+    if (!members.has(organisationId) || !accepted.has(organisationId) || organisationId === deps.homeOrganisationId || organisationId === peerOrganisationId) continue;
+    vouched.set(organisationId, [...(vouched.get(organisationId) ?? []), { ...key, source: 'circle', pinnedAt: now.toISOString() }]);
   }
+  let keysPinned = 0;
+  for (const [organisationId, keys] of vouched) keysPinned += await store.pinFirstKeys(organisationId, keys);
   // After the acceptances: the terms that bound a member as it left may be among those just added.
   const recallsQueued = await queueRecallsOfLeftMembers(store, mirrored, await store.getAgreementState(view.circle.id), home, now);
   return { circleId: view.circle.id, created, collectionCreated, agreementsAdded, acceptancesAdded, keysPinned, conflictingVersions, rejoinsRefused, recallsQueued };

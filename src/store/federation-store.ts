@@ -120,6 +120,13 @@ export interface FederationStore {
    * organisation's), checked in the write's transaction: a key belongs to one organisation.
    */
   pinKey(key: PinnedKeyRecord): Promise<void>;
+  /**
+   * Trust on first use, as a circle's coordinator vouches for a member's keys: pins `keys` for
+   * `organisationId` only when no key at all is pinned for it yet, decided in the write transaction
+   * (a key another process pinned for it meanwhile, `peer add`, stops it). A key whose id is pinned
+   * for an organisation already, or is one of this node's own, is left out. Returns how many were pinned.
+   */
+  pinFirstKeys(organisationId: string, keys: readonly Omit<PinnedKeyRecord, 'organisationId'>[]): Promise<number>;
   /** By organisation, then validFrom. */
   listPinnedKeys(organisationId?: string): Promise<PinnedKeyRecord[]>;
 

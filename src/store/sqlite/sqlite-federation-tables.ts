@@ -1004,6 +1004,24 @@ export class SqliteFederationTables {
     pin.immediate();
   }
 
+  /** See FederationStore.pinFirstKeys. */
+  pinFirstKeys(organisationId: string, keys: readonly Omit<PinnedKeyRecord, 'organisationId'>[]): number {
+    // The organisation's keys read in the transaction that pins, taken before the read: a key another
+    // process pinned for it meanwhile (`peer add`) is found, not pinned beside.
+    const pin = this.#db.transaction((): number => {
+      if (this.#sql.selectPinnedKeysOf.all(organisationId).length > 0) return 0;
+      const pinned = new Set<string>();
+      for (const key of keys) {
+        if (pinned.has(key.keyId) || this.#sql.selectNodeKeyById.get(key.keyId) !== undefined) continue;
+        if ((this.#sql.selectPinnedKeyById.all(key.keyId) as PinnedKeyRow[]).length > 0) continue;
+        this.pinKey({ ...key, organisationId });
+        pinned.add(key.keyId);
+      }
+      return pinned.size;
+    });
+    return pin.immediate();
+  }
+
   listPinnedKeys(organisationId?: string): PinnedKeyRecord[] {
     const rows = (organisationId === undefined ? this.#sql.selectPinnedKeys.all() : this.#sql.selectPinnedKeysOf.all(organisationId)) as PinnedKeyRow[];
     return rows.map((row) => ({

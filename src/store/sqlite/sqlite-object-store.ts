@@ -1549,6 +1549,10 @@ export class SqliteObjectStore implements ObjectStore {
     return this.#guard(() => this.#federation.pinKey(key));
   }
 
+  async pinFirstKeys(organisationId: string, keys: readonly Omit<PinnedKeyRecord, 'organisationId'>[]): Promise<number> {
+    return this.#guard(() => this.#federation.pinFirstKeys(organisationId, keys));
+  }
+
   async listPinnedKeys(organisationId?: string): Promise<PinnedKeyRecord[]> {
     return this.#guard(() => this.#federation.listPinnedKeys(organisationId));
   }
