@@ -20,6 +20,7 @@ import type { RecallSender } from './federation/recall-delivery.ts';
 import type { SyncDeps } from './federation/sync-peer.ts';
 import type { PeerSilentNotice, SyncScheduler } from './federation/sync-scheduler.ts';
 import type { BusRelay } from './correlate/alert-bus.ts';
+import type { UploadPlaces } from './server/upload-places.ts';
 
 export const databaseFileName = 'entente.sqlite';
 export const adminTokenFileName = 'admin.token';
@@ -160,6 +161,8 @@ export interface StartNodeOptions {
   readonly syncPeers?: boolean;
   /** A worker of `--workers N`: its alert bus is relayed through the primary process (correlate/process-bus-relay.ts). */
   readonly alertRelay?: BusRelay;
+  /** A worker of `--workers N`: uploads are counted against their token's bound node-wide, by the primary process (server/upload-places.ts). */
+  readonly uploadPlaces?: UploadPlaces;
 }
 
 /**
@@ -219,6 +222,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       shutdownGraceMs: config.shutdownGraceMs,
       node: { title: `Entente node of ${config.orgName}`, apiRootPath: 'api' },
       ...(options.alertRelay === undefined ? {} : { alertRelay: options.alertRelay }),
+      ...(options.uploadPlaces === undefined ? {} : { uploadPlaces: options.uploadPlaces }),
       ...(config.tls ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } } : {}),
     });
     const url = await app.listen({ host: config.host, port: config.port });

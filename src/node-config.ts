@@ -41,7 +41,7 @@ export interface NodeConfig {
   readonly maxConnections: number;
   /**
    * Uploads (requests with a body of more than 64 KiB or of undeclared length: TAXII POST objects,
-   * POST /api/drafts, any other) one token may have received or handled at once, in each HTTP process; past it 429 ENT_HTTP_TOO_MANY_UPLOADS
+   * POST /api/drafts, any other) one token may have received or handled at once, across the node (with workers the primary counts them, server/upload-places.ts); past it 429 ENT_HTTP_TOO_MANY_UPLOADS
    * before any of the body is read. The administrator token is counted too.
    */
   readonly maxUploadsPerToken: number;

@@ -20,6 +20,7 @@ export const errorCatalogue = {
   ENT_HTTP_BAD_FIELD: { status: 400, title: 'A field of the JSON request body is missing, unknown or invalid' },
   ENT_HTTP_INTERNAL: { status: 500, title: 'Internal error' },
   ENT_HTTP_TOO_MANY_UPLOADS: { status: 429, title: 'This token already has as many uploads under way as the node allows at once; send this one again once one of them is answered' },
+  ENT_HTTP_UPLOAD_UNCOUNTED: { status: 503, title: 'The node could not count this upload against its token\'s bound in time; send it again shortly' },
   ENT_HTTP_REQUEST_TIMEOUT: { status: 408, title: 'The request (its headers, or the whole of it with its body) did not arrive within the time the node allows; the connection is closed' },
 
   // Authentication and authorisation

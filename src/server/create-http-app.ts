@@ -36,6 +36,7 @@ import { configDefaults } from '../node-config.ts';
 import { sendTaxii, type TaxiiRouteContext } from '../taxii/taxii-route-context.ts';
 import { createTokenAuthenticator, MAX_TOKEN_CACHE_TTL_MS } from './authenticate.ts';
 import { createRequestGuard, createUploadLimiter } from './request-guard.ts';
+import type { UploadPlaces } from './upload-places.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { toEntenteError } from './to-entente-error.ts';
 import { enforceRoutePolicies, type DeclaredRoute } from './route-policy.ts';
@@ -76,6 +77,8 @@ export interface HttpAppDeps {
   readonly maxConnections?: number;
   /** Uploads (bodies over 64 KiB) one token may have received or handled at once (configDefaults.maxUploadsPerToken by default); past it 429 ENT_HTTP_TOO_MANY_UPLOADS. */
   readonly maxUploadsPerToken?: number;
+  /** Where those uploads are counted: in this process by default; with `--workers N`, node-wide by the primary (upload-places.ts). */
+  readonly uploadPlaces?: UploadPlaces;
   /** On close, how long requests still receiving their body may go on arriving (configDefaults.shutdownGraceMs by default); then 503 ENT_NODE_SHUTTING_DOWN. */
   readonly shutdownGraceMs?: number;
 }
@@ -307,7 +310,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<FastifyInstance>
       if (answers.size === 0) lingerClose(socket);
     } else if (queue.length === 0 && paused.delete(socket)) socket.resume();
   };
-  app.addHook('onRequest', createRequestGuard({ authenticator, collections: deps.store, uploads: createUploadLimiter(deps.maxUploadsPerToken ?? configDefaults.maxUploadsPerToken) }));
+  app.addHook('onRequest', createRequestGuard({ authenticator, collections: deps.store, uploads: createUploadLimiter(deps.maxUploadsPerToken ?? configDefaults.maxUploadsPerToken, deps.uploadPlaces) }));
 
   // `Expect: 100-continue`: Node answers "100 Continue" itself as the headers arrive, before the
   // guard has looked at them, and a client whose upload was to be refused (401, 403, 404, 429, or a

@@ -4,6 +4,7 @@ import type { CollectionStore } from '../store/object-store.ts';
 import { isTaxiiAcceptable, isTaxiiContentType, TAXII_MEDIA_TYPE } from '../taxii/taxii-media-types.ts';
 import type { TokenAuthenticator } from './authenticate.ts';
 import { decideCollectionAccess } from './route-policy.ts';
+import { localUploadPlaces, UPLOAD_PLACE_WAIT_MS, type UploadPlaces } from './upload-places.ts';
 
 export interface RequestGuardDeps {
   readonly authenticator: TokenAuthenticator;
@@ -15,8 +16,9 @@ export interface RequestGuardDeps {
 export interface UploadLimiter {
   /**
    * Counts an upload (a request with a body of more than UPLOAD_MIN_BYTES) against its token until
-   * it is answered or its connection closes, or refuses it: 429 ENT_HTTP_TOO_MANY_UPLOADS (the
-   * promise rejects). Counted at once, before the promise settles.
+   * it is answered or its connection closes, or refuses it: 429 ENT_HTTP_TOO_MANY_UPLOADS, or 503
+   * ENT_HTTP_UPLOAD_UNCOUNTED when the count (the primary's, with workers) did not answer in time
+   * (the promise rejects). Counted in this process at once, before the promise settles.
    */
   admit(tokenKey: string, reply: FastifyReply): Promise<void>;
 }
@@ -27,14 +29,14 @@ export const UPLOAD_RETRY_AFTER_S = 5;
 /**
  * Per token, the uploads under way (bodies of more than UPLOAD_MIN_BYTES), counted from their headers (before the body is
  * read) to their answer: an authenticated client could otherwise send as many 64 MiB bodies at
- * once as it can open connections, and have the node hold them all.
+ * once as it can open connections, and have the node hold them all. Counted where `places` says:
+ * in this process by default, node-wide with `--workers N` (upload-places.ts).
  */
-export function createUploadLimiter(maxPerToken: number): UploadLimiter {
-  const underWay = new Map<string, number>();
+export function createUploadLimiter(maxPerToken: number, places: UploadPlaces = localUploadPlaces(maxPerToken)): UploadLimiter {
   return {
     async admit(tokenKey, reply) {
-      const count = underWay.get(tokenKey) ?? 0;
-      if (count >= maxPerToken) {
+      const answer = await places.take(tokenKey);
+      if (!answer.taken) {
         void reply.header('retry-after', String(UPLOAD_RETRY_AFTER_S));
         // Closed after the answer, so that the rest of the body is not read (Node reads what an
         // answered request left unread, to keep the connection for the next one). Not when it has
@@ -43,9 +45,11 @@ export function createUploadLimiter(maxPerToken: number): UploadLimiter {
         // headers and its body), hence the wait.
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (!reply.request.raw.complete) void reply.header('connection', 'close');
-        throw new EntenteError('ENT_HTTP_TOO_MANY_UPLOADS', `This token already has ${count} uploads (request bodies of more than ${UPLOAD_MIN_BYTES} bytes) under way, as many as the node allows at once (maxUploadsPerToken); send this one again once one of them is answered`, { limit: maxPerToken });
+        if (answer.reason === 'unanswered') {
+          throw new EntenteError('ENT_HTTP_UPLOAD_UNCOUNTED', `The node could not count this upload (a request body of more than ${UPLOAD_MIN_BYTES} bytes) against its token's bound (maxUploadsPerToken) within ${UPLOAD_PLACE_WAIT_MS} ms; nothing of it was kept: send it again shortly`, { limit: maxPerToken });
+        }
+        throw new EntenteError('ENT_HTTP_TOO_MANY_UPLOADS', `This token already has ${answer.underWay} uploads (request bodies of more than ${UPLOAD_MIN_BYTES} bytes) under way, as many as the node allows at once (maxUploadsPerToken); send this one again once one of them is answered`, { limit: maxPerToken });
       }
-      underWay.set(tokenKey, count + 1);
       // Given back once answered: the rest of a body refused before it all came is discarded as it
       // arrives (within the request limit), not held. Or once its connection closes: an answer
       // queued behind an earlier one of its connection (pipelining) is told neither 'finish' nor
@@ -58,10 +62,13 @@ export function createUploadLimiter(maxPerToken: number): UploadLimiter {
         settled = true;
         response.off('finish', settle).off('close', settle);
         socket.off('close', settle);
-        const left = (underWay.get(tokenKey) ?? 1) - 1;
-        if (left <= 0) underWay.delete(tokenKey);
-        else underWay.set(tokenKey, left);
+        places.give(tokenKey);
       };
+      // Closed while the place was asked for (from the primary): no event is left to give it back.
+      if (socket.destroyed) {
+        settle();
+        return;
+      }
       response.once('finish', settle).once('close', settle);
       // Removed again on settling: a kept-alive connection carries many uploads, one after another.
       socket.once('close', settle);

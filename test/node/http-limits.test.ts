@@ -462,6 +462,33 @@ describe('uploads under way for one token (maxUploadsPerToken)', () => {
   });
 });
 
+describe('an upload whose place the count does not grant in time (a worker whose primary does not answer)', () => {
+  const data = temporaryDirectory('uploads-uncounted');
+  after(() => data.remove());
+
+  it('is refused 503 ENT_HTTP_UPLOAD_UNCOUNTED with Retry-After before its body is read, not let through uncounted', async () => {
+    const config = loadNodeConfig({ dataDir: data.path, port: '0', orgName: 'HTTP limits', logLevel: 'silent', maxUploadsPerToken: '2' }, {});
+    // What a worker's places answer once UPLOAD_PLACE_WAIT_MS passed without the primary's word.
+    const node = await startNode(config, { sweepRecalls: false, syncPeers: false, uploadPlaces: { take: () => ({ taken: false, reason: 'unanswered' }), give: () => undefined } });
+    const token = readFileSync(join(data.path, 'admin.token'), 'utf8').trim();
+    const socket = netConnect(Number(new URL(node.url).port), '127.0.0.1');
+    try {
+      const { answers, closed } = readAnswers(socket);
+      const body = JSON.stringify({ objects: [indicator('z'.repeat(70_000))] });
+      socket.write(taxiiPost('any', token, body) + body.slice(0, 10));
+      await until(() => answers.length === 1, 3000, 'an answer to the upload');
+      assert.equal(answers[0]?.status, 503);
+      assert.match(answers[0].headers, /\r\nretry-after: 5\r\n/i);
+      const error = JSON.parse(answers[0].body.toString('utf8')) as { error_code: string; details: unknown };
+      assert.deepEqual([error.error_code, error.details], ['ENT_HTTP_UPLOAD_UNCOUNTED', { limit: 2 }]);
+      await Promise.race([closed, delay(3000).then(() => assert.fail('the refused upload\'s connection was kept open to read its body'))]);
+    } finally {
+      socket.destroy();
+      await node.close();
+    }
+  });
+});
+
 // `Expect: 100-continue`: a client asks whether to send its body. Node said yes ("100 Continue")
 // itself as the headers came, before the guard had looked at them, so an upload about to be refused
 // was sent all the same. The node now answers it only once the guard let the request through; a

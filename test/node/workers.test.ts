@@ -1,22 +1,37 @@
 // `entente start --workers N`: N processes serve one port over one database. What one worker
 // stores, every worker serves; date_added stays strictly increasing across them; a killed worker
 // is replaced; SIGTERM stops them all; a `next` cursor one worker issued, another accepts; on
-// SIGTERM a worker gives an upload still arriving the same grace as a single process, then 503.
+// SIGTERM a worker gives an upload still arriving the same grace as a single process, then 503;
+// the uploads a token has under way are bounded node-wide, not per worker.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { connect as netConnect } from 'node:net';
+import { connect as netConnect, createServer, type AddressInfo } from 'node:net';
+import { once } from 'node:events';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import { temporaryDirectory } from '../cli/cli-kit.ts';
 import { startNodeProcess, stopNodeProcess, type NodeProcess } from './node-process.ts';
 
 const TAXII = 'application/taxii+json;version=2.1';
 
-/** Starts `entente start --port 0 ARGS…` on a fresh data directory, removed once the node (and with it its workers) has exited. */
-async function startWorkersNode(t: { after(fn: () => Promise<void>): void }, name: string, args: readonly string[]): Promise<{ node: NodeProcess; token: string; collection: string }> {
+/** A port free a moment ago. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** Starts `entente start --port PORT ARGS…` (0: any free port) on a fresh data directory, removed once the node (and with it its workers) has exited. */
+async function startWorkersNode(t: { after(fn: () => Promise<void>): void }, name: string, args: readonly string[], port = '0'): Promise<{ node: NodeProcess; token: string; collection: string }> {
   const data = temporaryDirectory(name);
-  const started = startNodeProcess(['--port', '0', ...args], { ENTENTE_DATA: data.path, ENTENTE_LOG_LEVEL: 'warn' });
+  const started = startNodeProcess(['--port', port, ...args], { ENTENTE_DATA: data.path, ENTENTE_LOG_LEVEL: 'warn' });
   t.after(async () => {
     await started.then((node) => stopNodeProcess(node.child, 30_000), () => undefined);
     data.remove();
@@ -29,7 +44,26 @@ async function startWorkersNode(t: { after(fn: () => Promise<void>): void }, nam
 
 /** The head of a TAXII POST with a body of `length` bytes, the body left to the caller. */
 function postHead(collection: string, token: string, length: number): string {
-  return `POST /taxii2/api/collections/${collection}/objects/ HTTP/1.1\r\nHost: node\r\nAuthorization: Bearer ${token}\r\nContent-Type: ${TAXII}\r\nAccept: ${TAXII}\r\nContent-Length: ${length}\r\n\r\n`;
+  return `POST /taxii2/api/collections/${collection}/objects/ HTTP/1.1\r\nHost: node\r\nAuthorization: Bearer ${token}\r\nContent-Type: ${TAXII}\r\nAccept: ${TAXII}\r\nContent-Length: ${length}\r\nConnection: close\r\n\r\n`;
+}
+
+/** A TAXII POST of one indicator with a body over 64 KiB (an upload), its head and the first bytes of its body written; the rest is `finish()`. */
+function startUpload(port: number, collection: string, token: string): { finish(): void; answer: Promise<{ status: number; body: string }>; socket: ReturnType<typeof netConnect> } {
+  const body = JSON.stringify({
+    objects: [{
+      type: 'indicator', spec_version: '2.1', id: `indicator--${randomUUID()}`, created: '2026-03-01T00:00:00.000Z', modified: '2026-03-01T00:00:00.000Z',
+      pattern: "[domain-name:value = 'upload.example.net']", pattern_type: 'stix', valid_from: '2026-03-01T00:00:00Z', description: 'u'.repeat(70_000),
+    }],
+  });
+  const socket = netConnect(port, '127.0.0.1');
+  const answer = readOneAnswer(socket);
+  socket.write(postHead(collection, token, Buffer.byteLength(body)) + body.slice(0, 10));
+  return {
+    socket,
+    answer,
+    // The answer closes the connection: the client asks so, to be told when it has it all.
+    finish: () => socket.end(body.slice(10)),
+  };
 }
 
 /** Status and body of the one answer a raw connection got before it closed (status 0: none). */
@@ -125,6 +159,58 @@ describe('a node with two worker processes', () => {
     } finally {
       clearInterval(trickle);
       socket.destroy();
+    }
+  });
+
+  it('bounds the uploads one token has under way across both workers (--max-uploads-per-token), and gives every place back', async (t) => {
+    const { node, token, collection } = await startWorkersNode(t, 'workers-uploads', ['--workers', '2', '--max-uploads-per-token', '2']);
+    const port = Number(new URL(node.url).port);
+    // Three connections land on both workers (the primary hands them out in turn): each worker
+    // counting its own let all three through.
+    const uploads = [startUpload(port, collection, token), startUpload(port, collection, token), startUpload(port, collection, token)];
+    try {
+      const first = await Promise.race([Promise.race(uploads.map((upload, n) => upload.answer.then((answer) => ({ n, answer })))), delay(3000).then(() => undefined)]);
+      assert.equal(first?.answer.status, 429, 'none of three uploads of one token was refused with a bound of 2');
+      const refused = JSON.parse(first.answer.body) as { error_code: string; details: unknown };
+      assert.deepEqual([refused.error_code, refused.details], ['ENT_HTTP_TOO_MANY_UPLOADS', { limit: 2 }]);
+      const taken = uploads.filter((_, n) => n !== first.n);
+      for (const upload of taken) upload.finish();
+      assert.deepEqual((await Promise.all(taken.map((upload) => upload.answer))).map((answer) => answer.status), [202, 202]);
+      // Both places are free again, whichever worker held them: two more at once are both taken.
+      const again = [startUpload(port, collection, token), startUpload(port, collection, token)];
+      await delay(300);
+      for (const upload of again) upload.finish();
+      assert.deepEqual((await Promise.all(again.map((upload) => upload.answer))).map((answer) => answer.status), [202, 202]);
+    } finally {
+      for (const upload of uploads) upload.socket.destroy();
+    }
+  });
+
+  it('gives back the places a worker held when it dies mid-upload, so that the token is not refused for good', async (t) => {
+    // A port of its own: with port 0, workers started once all others are gone listen on a new one.
+    const port = await freePort();
+    const { node, token, collection } = await startWorkersNode(t, 'workers-upload-death', ['--workers', '2', '--max-uploads-per-token', '2'], String(port));
+    const held = [startUpload(port, collection, token), startUpload(port, collection, token)];
+    try {
+      await delay(500);
+      // Both workers (whichever holds the two places) die without a word: they give nothing back.
+      const workers = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(node.child.pid)], { encoding: 'utf8' })
+        .split('\n').filter((line) => line.includes('entente')).map((line) => Number(line.trim().split(' ')[0]));
+      assert.equal(workers.length, 2, 'two worker processes');
+      for (const pid of workers) process.kill(pid, 'SIGKILL');
+      const answers = await Promise.all(held.map((upload) => upload.answer));
+      assert.deepEqual(answers.map((answer) => answer.status), [0, 0], 'the held uploads were answered');
+      const replaced = (): number => node.output().match(/starting another/g)?.length ?? 0;
+      while (replaced() < 2) await delay(50);
+      // Served again once a replacement listens.
+      const healthy = (): Promise<boolean> => fetch(`${node.url}/healthz`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(1000) }).then((response) => response.ok, () => false);
+      while (!(await healthy())) await delay(100);
+      const again = [startUpload(port, collection, token), startUpload(port, collection, token)];
+      await delay(300);
+      for (const upload of again) upload.finish();
+      assert.deepEqual((await Promise.all(again.map((upload) => upload.answer))).map((answer) => answer.status), [202, 202]);
+    } finally {
+      for (const upload of held) upload.socket.destroy();
     }
   });
 });

@@ -8,6 +8,7 @@ import { AlertSequencer, isBusMessage } from '../../correlate/alert-sequencer.ts
 import { openProcessBusRelay } from '../../correlate/process-bus-relay.ts';
 import type { NodeConfig } from '../../node-config.ts';
 import type { RawSettings } from '../../node-config.ts';
+import { answerUploadPlaceRequest, isUploadPlaceRequest, openProcessUploadPlaces, UploadPlaceLedger } from '../../server/upload-places.ts';
 
 interface StartOptions {
   host?: string;
@@ -44,7 +45,7 @@ export function startCommand(io: CliIo): Command {
     .option('--headers-timeout <ms>', "longest a request's headers may take to arrive, in ms (env ENTENTE_HEADERS_TIMEOUT_MS; default 30000)")
     .option('--request-timeout <ms>', 'longest a whole request (headers and body) may take to arrive, in ms (env ENTENTE_REQUEST_TIMEOUT_MS; default 300000)')
     .option('--max-connections <n>', 'connections one HTTP process holds at once; past it a new one is closed unanswered (env ENTENTE_MAX_CONNECTIONS; default 1000)')
-    .option('--max-uploads-per-token <n>', 'uploads (request bodies over 64 KiB) one token may have received or handled at once, per HTTP process; past it 429 (env ENTENTE_MAX_UPLOADS_PER_TOKEN; default 4)')
+    .option('--max-uploads-per-token <n>', 'uploads (request bodies over 64 KiB) one token may have received or handled at once, across all workers; past it 429 (env ENTENTE_MAX_UPLOADS_PER_TOKEN; default 4)')
     .option('--shutdown-grace <ms>', 'on stop, how long requests still receiving their body may go on, in ms; then 503 and closed (env ENTENTE_SHUTDOWN_GRACE_MS; default 10000)')
     .option('--workers <n>', `HTTP worker processes sharing the port and the database (env ENTENTE_WORKERS; default 1; this machine has ${availableParallelism()} CPUs)`)
     .addHelpText(
@@ -76,7 +77,12 @@ export function startCommand(io: CliIo): Command {
       if (cluster.isWorker) {
         // A worker of `--workers N`: serve, and tell the primary where.
         const relay = openProcessBusRelay();
-        const node = await startNode(config, { sweepRecalls: cluster.worker?.id === 1, ...(relay === undefined ? {} : { alertRelay: relay }) });
+        const uploadPlaces = openProcessUploadPlaces();
+        const node = await startNode(config, {
+          sweepRecalls: cluster.worker?.id === 1,
+          ...(relay === undefined ? {} : { alertRelay: relay }),
+          ...(uploadPlaces === undefined ? {} : { uploadPlaces }),
+        });
         process.send?.({ entente: 'listening', url: node.url });
         await untilStopped(node, { boundMs: workerStopBoundMs(config), repeatsIgnored: true });
         // Past the bound a worker leaves whatever it still serves: every write is a committed
@@ -152,6 +158,8 @@ async function runWorkers(io: CliIo, config: NodeConfig): Promise<void> {
   await opened.close();
   let stopping = false;
   let announced = false;
+  // The uploads every token has under way, node-wide: the workers take their places here (server/upload-places.ts).
+  const uploadPlaces = new UploadPlaceLedger<number>(config.maxUploadsPerToken);
   const sequencer = new AlertSequencer(ALERT_RING_SIZE, (message) => {
     for (const worker of Object.values(cluster.workers ?? {})) {
       // A worker that is exiting misses the event; its replacement is given the recent ones.
@@ -161,6 +169,10 @@ async function runWorkers(io: CliIo, config: NodeConfig): Promise<void> {
   const fork = (): void => {
     const worker = cluster.fork();
     worker.on('message', (message: unknown) => {
+      if (isUploadPlaceRequest(message)) {
+        answerUploadPlaceRequest(uploadPlaces, worker.id, message, worker);
+        return;
+      }
       if (isBusMessage(message)) {
         if (message.entente === 'bus-raise') sequencer.sequence(message);
         return;
@@ -174,6 +186,8 @@ async function runWorkers(io: CliIo, config: NodeConfig): Promise<void> {
     });
   };
   cluster.on('exit', (worker, code, signal) => {
+    // Its uploads ended with it: a worker that died mid-upload would otherwise hold its places for good.
+    uploadPlaces.giveAll(worker.id);
     if (stopping) return;
     writeLine(io.stderr, `entente: worker ${worker.process.pid ?? '?'} exited (${signal ?? code}); starting another`);
     fork();
