@@ -1568,6 +1568,26 @@ export function runObjectStoreContract(name: string, open: (options: ContractSto
           await assertRejectsWith(store.pinKey(pinned(orgB, 'a-2')), 'ENT_PEER_KEY_MISMATCH');
           assert.deepEqual((await store.listPinnedKeys(orgB)).map((key) => key.keyId), ['b-1']);
         });
+
+        it("pins none of this node's own keys, for any organisation", async () => {
+          await store.addNodeKey(nodeKey('own-key', '2025-01-01T00:00:00.000Z'));
+          const own = { keyId: 'own-key', publicKey: 'public-own-key', validFrom: '2025-01-01T00:00:00.000Z', validUntil: undefined, source: 'acceptance', pinnedAt: received };
+          await assertRejectsWith(store.pinKey({ ...own, organisationId: orgA }), 'ENT_PEER_KEY_MISMATCH');
+          assert.equal(await store.pinFirstKeys(orgA, [own]), 0);
+          assert.deepEqual(await store.listPinnedKeys(), []);
+        });
+
+        it("pins an organisation's first keys only while it has none, leaving out key ids held elsewhere", async () => {
+          const key = (keyId: string) => ({ keyId, publicKey: `public-${keyId}`, validFrom: '2025-01-01T00:00:00.000Z', validUntil: undefined, source: 'circle', pinnedAt: received });
+          await store.pinKey({ ...key('b-1'), organisationId: orgB, source: 'peer-add' });
+          // b-1 is orgB's: left out; the same key twice counts once.
+          assert.equal(await store.pinFirstKeys(orgA, [key('a-1'), key('b-1'), key('a-1'), key('a-2')]), 2);
+          assert.deepEqual((await store.listPinnedKeys(orgA)).map((pinned) => pinned.keyId), ['a-1', 'a-2']);
+          // orgA has keys now, and orgB had one: a later vouching pins nothing for either.
+          assert.equal(await store.pinFirstKeys(orgA, [key('a-3')]), 0);
+          assert.equal(await store.pinFirstKeys(orgB, [key('b-2')]), 0);
+          assert.deepEqual((await store.listPinnedKeys()).map((pinned) => pinned.keyId), ['a-1', 'a-2', 'b-1']);
+        });
       });
 
       describe('flash messages', () => {
