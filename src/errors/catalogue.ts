@@ -149,7 +149,7 @@ export const errorCatalogue = {
   ENT_PEER_BAD_RESPONSE: { status: 502, title: 'The peer answered with something that is not TAXII 2.1 (status, media type, or body)' },
   ENT_PEER_RESPONSE_TOO_LARGE: { status: 502, title: "The peer's response is larger than the limit" },
   ENT_PEER_NO_COLLECTION: { status: 502, title: 'The peer has no such collection, or the token cannot read (or write) it' },
-  ENT_PEER_KEY_MISMATCH: { status: 400, title: "The peer's public key does not have the fingerprint given" },
+  ENT_PEER_KEY_MISMATCH: { status: 400, title: "The key does not match the peer's fingerprint, is malformed, or belongs to another organisation (or this node)" },
   ENT_SYNC_BUSY: { status: 409, title: 'A sync of this peer is already running' },
   ENT_SIGNATURE_INVALID: { status: 400, title: 'A signed message (flash, recall, key rotation) does not verify against a pinned key' },
   ENT_KEY_NOT_FOUND: { status: 404, title: 'No signing key with this id' },
