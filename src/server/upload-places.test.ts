@@ -30,17 +30,26 @@ describe('the places of uploads under way (maxUploadsPerToken)', () => {
   it('gives a worker that is exiting no place: its exit may have given its places back already', () => {
     const ledger = new UploadPlaceLedger<number>(2);
     const replies: UploadPlaceReply[] = [];
-    answerUploadPlaceRequest(ledger, 1, { entente: 'upload-take', id: 1, tokenKey: 'T' }, { isConnected: () => false, send: (message) => replies.push(message) });
+    answerUploadPlaceRequest(ledger, 1, { entente: 'upload-take', id: 1, tokenKey: 'T' }, { isConnected: () => false, isDead: () => false, send: (message) => replies.push(message) });
     assert.deepEqual([replies.length, ledger.underWay('T')], [0, 0]);
-    answerUploadPlaceRequest(ledger, 1, { entente: 'upload-take', id: 2, tokenKey: 'T' }, { isConnected: () => true, send: (message) => replies.push(message) });
+    answerUploadPlaceRequest(ledger, 1, { entente: 'upload-take', id: 2, tokenKey: 'T' }, { isConnected: () => true, isDead: () => false, send: (message) => replies.push(message) });
     assert.deepEqual(replies, [{ entente: 'upload-taken', id: 2, tokenKey: 'T', answer: { taken: true } }]);
+  });
+
+  it('gives no place to a worker that has exited, though its channel is still read (a take sent just before it died, read after its exit gave its places back)', () => {
+    const ledger = new UploadPlaceLedger<number>(1);
+    const replies: UploadPlaceReply[] = [];
+    ledger.giveAll(1);
+    answerUploadPlaceRequest(ledger, 1, { entente: 'upload-take', id: 1, tokenKey: 'T' }, { isConnected: () => true, isDead: () => true, send: (message) => replies.push(message) });
+    assert.deepEqual([replies.length, ledger.underWay('T')], [0, 0], 'a place held for good by a worker that is gone');
+    assert.deepEqual(ledger.take(2, 'T'), { taken: true }, 'the token can still upload through another worker');
   });
 
   it('has a worker take and give places through the primary over its IPC channel', async () => {
     const ledger = new UploadPlaceLedger<number>(1);
     const { channel, sent, reply } = fakeChannel();
     const places = openProcessUploadPlaces(channel) ?? assert.fail('no places over a channel');
-    const primary = { isConnected: () => true, send: reply };
+    const primary = { isConnected: () => true, isDead: () => false, send: reply };
     const taking = places.take('T');
     const request = sent.shift();
     assert.ok(isUploadPlaceRequest(request));

@@ -113,15 +113,18 @@ function isUploadPlaceReply(value: unknown): value is UploadPlaceReply {
 }
 
 /**
- * The primary's side: answers a worker's request from the ledger. A worker that is exiting is given
- * no place (its exit may have given back its places already, and this one would be lost for good).
+ * The primary's side: answers a worker's request from the ledger. A worker that is exiting or has
+ * exited is given no place: its exit may have given back its places already, and this one would be
+ * lost for good. Both are asked, as the channel outlives the process: a take the worker sent just
+ * before it died is read after its 'exit' (cluster's exit handler has run giveAll then) while the
+ * channel still reads connected.
  */
-export function answerUploadPlaceRequest<Holder>(ledger: UploadPlaceLedger<Holder>, holder: Holder, request: UploadPlaceRequest, worker: { isConnected(): boolean; send(message: UploadPlaceReply): unknown }): void {
+export function answerUploadPlaceRequest<Holder>(ledger: UploadPlaceLedger<Holder>, holder: Holder, request: UploadPlaceRequest, worker: { isConnected(): boolean; isDead(): boolean; send(message: UploadPlaceReply): unknown }): void {
   if (request.entente === 'upload-give') {
     ledger.give(holder, request.tokenKey);
     return;
   }
-  if (!worker.isConnected()) return;
+  if (!worker.isConnected() || worker.isDead()) return;
   worker.send({ entente: 'upload-taken', id: request.id, tokenKey: request.tokenKey, answer: ledger.take(holder, request.tokenKey) });
 }
 
