@@ -4,6 +4,7 @@
 // passed in.
 import type { FlashAuditEntry } from '../audit/audit-chain.ts';
 import { EntenteError } from '../errors/entente-error.ts';
+import type { AgreementState } from '../policy/agreement.ts';
 import { circleClosedReason, membershipAt, type Circle } from '../policy/circle.ts';
 import { canReadCollection, canWriteCollection, type Recipient } from '../policy/recipient.ts';
 import type { StixObject } from '../stix/types.ts';
@@ -533,9 +534,11 @@ export async function listFlashes(
 
 /** Whether the circle keeps who wrote what from its members: hidden, or any version of its terms anonymises. */
 async function attributionHidden(store: ObjectStore, circle: Circle): Promise<boolean> {
-  if (circle.visibility === 'hidden') return true;
-  const state = await store.getAgreementState(circle.id);
-  return state.agreements.some((agreement) => agreement.circleId === circle.id && agreement.terms.attribution === 'anonymise');
+  return circle.visibility === 'hidden' || attributionHiddenIn(circle, await store.getAgreementState(circle.id));
+}
+
+function attributionHiddenIn(circle: Circle, state: AgreementState): boolean {
+  return circle.visibility === 'hidden' || state.agreements.some((agreement) => agreement.circleId === circle.id && agreement.terms.attribution === 'anonymise');
 }
 
 /** node_meta key holding the id of the note a flash was promoted to. */
@@ -568,12 +571,13 @@ export async function promoteFlash(deps: FlashDeps, actor: Recipient, flashId: s
   const already = await deps.store.getMeta(promotedKey(flash.id));
   if (already !== undefined) return { note: undefined, noteId: already, collectionId: circle.collectionId, created: false };
   const received = flash.direction === 'received' && flash.senderOrganisationId !== deps.homeOrganisationId;
-  if (received && flash.indicatorId === undefined && (await attributionHidden(deps.store, circle))) {
-    throw invalid(
-      `Flash ${flash.id} names no indicator: its note would refer to its sender, which circle ${circle.id} ${circle.visibility === 'hidden' ? 'hides from its members' : 'anonymises'}`,
-      { flashId: flash.id, circleId: circle.id },
+  const namesSender = received && flash.indicatorId === undefined;
+  const senderHidden = (hiding: Circle): EntenteError =>
+    invalid(
+      `Flash ${flash.id} names no indicator: its note would refer to its sender, which circle ${hiding.id} ${hiding.visibility === 'hidden' ? 'hides from its members' : 'anonymises'}`,
+      { flashId: flash.id, circleId: hiding.id },
     );
-  }
+  if (namesSender && (await attributionHidden(deps.store, circle))) throw senderHidden(circle);
   const note = toFlashNote(flash, { noteId: `note--${deps.randomUuid()}`, now: deps.clock(), homeOrganisationId: deps.homeOrganisationId, tlp: circle.defaultTlp });
   const report = validateForIngest(note);
   if (!isValidatedStixObject(note, report)) {
@@ -582,7 +586,15 @@ export async function promoteFlash(deps: FlashDeps, actor: Recipient, flashId: s
   }
   // The note and the record of it in one write transaction, which reads the record again: another
   // process may have promoted the flash since the read above, and its note is then the answer.
-  const recorded = await deps.store.recordedObject(promotedKey(flash.id), circle.collectionId, note);
+  // The same transaction takes the sender rule again on the circle as stored: another process may
+  // have hidden its members or proposed anonymising terms since the read above.
+  const check = {
+    circleId: circle.id,
+    run: (stored: Circle | undefined, state: AgreementState): void => {
+      if (namesSender && (stored === undefined || attributionHiddenIn(stored, state))) throw senderHidden(stored ?? circle);
+    },
+  };
+  const recorded = await deps.store.recordedObject(promotedKey(flash.id), circle.collectionId, note, { check });
   if (recorded.outcome === undefined) return { note: undefined, noteId: recorded.id, collectionId: circle.collectionId, created: false };
   if (recorded.outcome.kind === 'rejected') throw new EntenteError('ENT_STORE_UNAVAILABLE', `The note was refused by the store: ${recorded.outcome.message}`);
   return { note, noteId: note.id, collectionId: circle.collectionId, created: true };

@@ -29,9 +29,15 @@ export interface ObjectStore
    * organisation's own write) and records its id under the key, in one write transaction, the key
    * only when the object is stored: two processes making the object for one key at once (two
    * `entente flash promote` of one flash) end with one, the second answered with the first's, as a
-   * second run after the first would be. Throws as addObjects.
+   * second run after the first would be. Throws as addObjects, and what `options.check` throws (then
+   * nothing is stored or recorded).
    */
-  recordedObject(metaKey: string, collectionId: string, object: StixObject): Promise<{ readonly id: string; readonly outcome: AddOutcome | undefined }>;
+  recordedObject(
+    metaKey: string,
+    collectionId: string,
+    object: StixObject,
+    options?: RecordedObjectOptions,
+  ): Promise<{ readonly id: string; readonly outcome: AddOutcome | undefined }>;
 
   /**
    * Which partner organisations contributed each version (`id` + version key) to which collections:
@@ -478,6 +484,16 @@ export interface SearchHit {
  * before its first read), so that no other process (the command line beside the node) can change
  * what was checked before it is written.
  */
+/** What ObjectStore.recordedObject checks in its write transaction before it stores the object. */
+export interface RecordedObjectOptions {
+  /**
+   * Runs on the circle `circleId` and its agreement state as stored, when the key holds no object yet
+   * and before the object is stored; what it throws rolls back and is rethrown. Synchronous. A rule a
+   * caller read earlier is taken again here, on what another process may have written since.
+   */
+  readonly check?: { readonly circleId: string; readonly run: (circle: Circle | undefined, agreements: AgreementState) => void };
+}
+
 export interface AcceptanceOptions {
   /** Throws ENT_AGREEMENT_SUPERSEDED when a later version than the accepted one is proposed. */
   readonly latestOnly?: boolean;

@@ -350,6 +350,44 @@ describe('a promoted flash', () => {
       await closed.store.close();
     }
   });
+  // The early check reads the circle before the note is built; a change written meanwhile (another
+  // process hides the circle's members, or proposes anonymising terms) must still hold: the check is
+  // taken again on the circle as stored, in the transaction that stores the note.
+  it('without an indicator, is refused when the circle comes to hide members or anonymise between the check and the write', async () => {
+    const changes: { readonly name: string; readonly apply: (store: ObjectStore, circle: Circle) => Promise<void> }[] = [
+      { name: 'hidden', apply: (store, circle) => store.updateCircle({ ...circle, visibility: 'hidden' }, AT) },
+      {
+        name: 'anonymising terms',
+        apply: (store) => store.addAgreement({ circleId: 'alpha', version: 2, proposedBy: HOME, proposedAt: AT.toISOString(), terms: openTerms({ attribution: 'anonymise' }) }),
+      },
+    ];
+    for (const change of changes) {
+      const { store } = await promoteReceived({ members: [{ id: P }, { id: Q }] }, {});
+      const circle = await store.getCircle('alpha');
+      assert.ok(circle !== undefined);
+      const racing = new Proxy(store, {
+        get(target, property) {
+          // Bound to the store itself: its private fields are not the proxy's.
+          const value = Reflect.get(target, property) as unknown;
+          if (property !== 'recordedObject') return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+          return async (...args: Parameters<ObjectStore['recordedObject']>) => {
+            await change.apply(target, circle);
+            return target.recordedObject(...args);
+          };
+        },
+      });
+      const admin: Recipient = { name: 'admin', organisationId: HOME, admin: true, actsForHome: true, grants: [] };
+      await assert.rejects(
+        promoteFlash(flashDeps(racing, () => AT, []), admin, FLASH),
+        (error: { code?: string; message?: string }) => error.code === 'ENT_FLASH_INVALID' && /indicator/.test(error.message ?? ''),
+        change.name,
+      );
+      const notes = (await store.listEntries('alpha', { types: ['note'] }, { limit: 10 })).entries;
+      assert.deepEqual(notes, [], `${change.name}: no note is stored`);
+      assert.equal(await store.getMeta(`flash-promoted:${FLASH}`), undefined, `${change.name}: the flash is not recorded as promoted`);
+      await store.close();
+    }
+  });
 });
 
 // Receiving takes the standing sending gives (flash-recipients.ts, decideCircleStanding): a flash

@@ -29,6 +29,7 @@ import type {
   Page,
   PageRequest,
   RecallNotice,
+  RecordedObjectOptions,
   SearchHit,
   SearchQuery,
   StatusDetail,
@@ -687,14 +688,21 @@ export class SqliteObjectStore implements ObjectStore {
     return this.#guard(() => this.#addVersions(collectionId, objects.map((object) => prepareVersion(object)), status, contributorOrganisationId, options));
   }
 
-  async recordedObject(metaKey: string, collectionId: string, object: StixObject): Promise<{ readonly id: string; readonly outcome: AddOutcome | undefined }> {
+  async recordedObject(
+    metaKey: string,
+    collectionId: string,
+    object: StixObject,
+    options: RecordedObjectOptions = {},
+  ): Promise<{ readonly id: string; readonly outcome: AddOutcome | undefined }> {
     const version = prepareVersion(object);
+    const { check } = options;
     return this.#guard(() =>
       // Immediate: the read of the key and the write of the object under it are one step for every
       // process, so a second one finds the first's object instead of storing its own beside it.
       this.#db.transaction((): { id: string; outcome: AddOutcome | undefined } => {
         const recorded = (this.#sql.selectMeta.get(metaKey) as { value: string } | undefined)?.value;
         if (recorded !== undefined) return { id: recorded, outcome: undefined };
+        check?.run(this.#circles.getCircle(check.circleId), this.#circles.getAgreementState(check.circleId));
         const [outcome] = this.#addVersions(collectionId, [version], undefined, undefined, undefined);
         if (outcome === undefined) throw new EntenteError('ENT_STORE_UNAVAILABLE', `No outcome for ${object.id}`);
         if (outcome.kind !== 'rejected') this.#sql.upsertMeta.run(metaKey, object.id);
