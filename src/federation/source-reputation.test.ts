@@ -148,6 +148,50 @@ describe('source reputation', () => {
     assert.equal(sources.find((s) => s.source === member)?.corroborated, 100);
   });
 
+  it('a later publication by a member this node had released the original to is no corroboration: it may be a copy', () => {
+    const original = indicator(member, ip('45.9.6.1'), undefined, 0);
+    const later = indicator(other, ip('45.9.6.1'), undefined, 2 * hour);
+    const released = { indicatorId: original.id, recipient: other, releasedAt: hour };
+    const { sources, corroboration } = decideSourceReputations([original, later], [], [released]);
+    assert.equal(corroboration.get(original.id), undefined, 'not corroborated by what may be its copy');
+    assert.equal(sources.find((s) => s.source === member)?.corroborated, 0);
+    assert.equal(sources.find((s) => s.source === member)?.reputation, neutralReputation);
+    // Control: the same publications, never released to it here: corroboration as before.
+    assert.deepEqual(decideSourceReputations([original, later], []).corroboration.get(original.id), [other]);
+  });
+
+  it('a release to the publisher after its publication arrived, or to another member, withholds nothing', () => {
+    const original = indicator(member, ip('45.9.6.2'), undefined, 0);
+    const later = indicator(other, ip('45.9.6.2'), undefined, 2 * hour);
+    const afterwards = { indicatorId: original.id, recipient: other, releasedAt: 3 * hour };
+    assert.deepEqual(decideSourceReputations([original, later], [], [afterwards]).corroboration.get(original.id), [other], 'it had the value before this node gave it');
+    const elsewhere = { indicatorId: original.id, recipient: third, releasedAt: hour };
+    assert.deepEqual(decideSourceReputations([original, later], [], [elsewhere]).corroboration.get(original.id), [other]);
+    const ofItsOwn = { indicatorId: later.id, recipient: member, releasedAt: hour };
+    assert.deepEqual(decideSourceReputations([original, later], [], [ofItsOwn]).corroboration.get(original.id), [other], 'what went the other way says nothing of this');
+  });
+
+  it('a release of another indicator of the same source carrying the value withholds it too; one carrying other values does not', () => {
+    const original = indicator(member, ip('45.9.6.3'), undefined, 0);
+    const sameValue = indicator(member, "[ipv4-addr:value = '45.9.6.3'] OR [domain-name:value = 'a.example']", undefined, 0);
+    const otherValue = indicator(member, ip('45.9.6.4'), undefined, 0);
+    const later = indicator(other, ip('45.9.6.3'), undefined, 2 * hour);
+    const release = (indicatorId: string): { indicatorId: string; recipient: string; releasedAt: number } => ({ indicatorId, recipient: other, releasedAt: hour });
+    assert.equal(decideSourceReputations([original, sameValue, otherValue, later], [], [release(sameValue.id)]).corroboration.get(original.id), undefined);
+    assert.deepEqual(decideSourceReputations([original, sameValue, otherValue, later], [], [release(otherValue.id)]).corroboration.get(original.id), [other]);
+  });
+
+  it('the same indicator id arriving as another source (an unverified relay) is no new publication: it corroborates nothing', () => {
+    const id = 'indicator--00000000-0000-4000-8000-0000000000f1';
+    const original = indicator(member, ip('45.9.6.5'), id, 0);
+    const relayed = indicator(other, ip('45.9.6.5'), id, hour);
+    const independent = indicator(third, ip('45.9.6.5'), undefined, 2 * hour);
+    const { sources, corroboration } = decideSourceReputations([original, relayed, independent], []);
+    assert.deepEqual(corroboration.get(id), [third]);
+    assert.equal(sources.find((s) => s.source === member)?.corroborated, 1);
+    assert.equal(sources.find((s) => s.source === other), undefined, 'the relay is counted as the source it was first seen from');
+  });
+
   it('publications that arrived together (within a second) corroborate each other', () => {
     const a = indicator(member, ip('45.9.5.1'), undefined, 10 * hour);
     const b = indicator(other, ip('45.9.5.1'), undefined, 10 * hour + 900_000);

@@ -21,9 +21,23 @@
 //      was published by another source that did not have it first: its publication arrived here no
 //      more than a second before the indicator did (`sameArrivalMicros`), or after. A member copying
 //      what another published gains nothing from the copy, and the copy is not corroborated by its
-//      original; the original is (the node cannot tell a later copy from a later, independent sighting
-//      of the same value, and which came first is what it can tell). patternFacts says what counts as
-//      the same.
+//      original. The original is, unless this node itself had released to that member (shared or
+//      redacted, as its audit log records) an indicator of the original's source carrying the same key
+//      before the member's publication of it arrived here: then the publication may be a copy of what
+//      this node gave, and re-publishing a source's values to raise it (a compromised or colluding
+//      member inflating a source whose indicators may be poisoned) gains that source nothing. The same
+//      indicator id arriving again as another source is no publication at all: it counts as the source
+//      it was first seen from (a verified relay keeps its signer, and so its source, anyway; an
+//      unverified one would count as the peer that delivered it). patternFacts says what counts as the
+//      same.
+//      What the node still cannot tell: whether the member got the value elsewhere: from another
+//      member's node (the source's own, or one it was relayed through), which this node's audit log
+//      does not see, so a member given the value that way can still re-publish it as corroboration;
+//      and whether a member it did release to had the value already on its own, which the rule then
+//      does not credit. A release of any version of an indicator counts as carrying its latest keys
+//      (the log names versions, not their patterns). The rule is sound for all that: it never adds a
+//      corroboration, it only withholds one where this node knows a copy was possible, so no member
+//      can use it to raise a source; a source loses at most the credit of members it was given to.
 //
 //   bad rate   p = (1 + b) / (20 + b + c)   the mean of a Beta(1 + b, 19 + c) posterior: a Beta(1, 19)
 //              prior (a new source is presumed 5 % bad, weighing as much as 20 indicators) updated with
@@ -295,9 +309,11 @@ const badOf = (counts: Counts): number => counts.confirmedBad + counts.loneRepor
  * Counts sources in steps, so that the store can be read page by page: every false-positive report first
  * (they are few); then every indicator once (`addIndicator`: which source published which value); then
  * the indicators whose values several sources published (`mayBeCorroborated` says which) with the time
- * each first arrived (`addArrival`); then those again (`corroboratorsOf`: who else published its values,
- * no earlier than it arrived). An indicator id given twice (several collections) counts once, as
- * arriving when it first arrived anywhere. `decide()` gives the reputations.
+ * each first arrived (`addArrival`), and what this node released of them to whom (`addRelease`, in any
+ * order with the arrivals); then those again (`corroboratorsOf`: who else published its values, no
+ * earlier than it arrived, and not after this node gave them its values). An indicator id given twice
+ * (several collections) counts once, as the source it was first given as, arriving when it first
+ * arrived anywhere. `decide()` gives the reputations.
  */
 export class ReputationTally {
   readonly #falsePositives = new Map<string, Set<string>>();
@@ -307,8 +323,15 @@ export class ReputationTally {
   readonly #arrivals = new Map<string, Map<string, number>>();
   /** Indicator id → when it first arrived (only those given to addArrival). */
   readonly #arrivedAt = new Map<string, number>();
+  /**
+   * key → `source NUL recipient` → when this node first released to that recipient an indicator of that
+   * source carrying the key (microseconds): a publication of the key by the recipient arriving later
+   * may be a copy of it.
+   */
+  readonly #releases = new Map<string, Map<string, number>>();
   readonly #sources = new Map<string, Counts>();
-  readonly #added = new Set<string>();
+  /** Indicator id → the source it was first added as: the same id arriving as another (an unverified relay) is no new publication. */
+  readonly #added = new Map<string, string>();
   readonly #corroborated = new Set<string>();
   #step: 'reports' | 'indicators' | 'arrivals' | 'corroboration' = 'reports';
 
@@ -324,7 +347,7 @@ export class ReputationTally {
     if (this.#step !== 'reports' && this.#step !== 'indicators') throw new Error('every indicator is added before corroboration is asked');
     this.#step = 'indicators';
     if (this.#added.has(facts.id)) return;
-    this.#added.add(facts.id);
+    this.#added.set(facts.id, facts.source);
     const counts = this.#countsOf(facts.source);
     counts.indicators++;
     if (facts.warninglist !== null) {
@@ -365,20 +388,44 @@ export class ReputationTally {
     if (this.#step !== 'arrivals') throw new Error('every arrival is added before corroboration is asked');
     const known = this.#arrivedAt.get(facts.id);
     if (known === undefined || facts.arrivedAt < known) this.#arrivedAt.set(facts.id, facts.arrivedAt);
+    const source = this.#sourceOf(facts);
     for (const key of facts.keys) {
       if (!this.#publishers.has(key)) continue;
       let bySource = this.#arrivals.get(key);
       if (bySource === undefined) this.#arrivals.set(key, (bySource = new Map()));
-      const first = bySource.get(facts.source);
-      if (first === undefined || facts.arrivedAt < first) bySource.set(facts.source, facts.arrivedAt);
+      const first = bySource.get(source);
+      if (first === undefined || facts.arrivedAt < first) bySource.set(source, facts.arrivedAt);
+    }
+  }
+
+  /**
+   * This node released (shared or redacted) a version of `original` to `recipient` at `releasedAt`
+   * (microseconds): a publication of one of its keys by the recipient that arrived here later does not
+   * corroborate the original's source (see the file's head). The earliest release counts. Given before
+   * corroboration is asked.
+   */
+  addRelease(original: IndicatorFacts, recipient: string, releasedAt: number): void {
+    if (!this.mayBeCorroborated(original.keys)) return;
+    if (this.#step !== 'arrivals') throw new Error('every release is added before corroboration is asked');
+    const source = this.#sourceOf(original);
+    if (source === recipient) return;
+    const pair = `${source}\u0000${recipient}`;
+    for (const key of original.keys) {
+      if (!this.#publishers.has(key)) continue;
+      let byPair = this.#releases.get(key);
+      if (byPair === undefined) this.#releases.set(key, (byPair = new Map()));
+      const first = byPair.get(pair);
+      if (first === undefined || releasedAt < first) byPair.set(pair, releasedAt);
     }
   }
 
   /**
    * The other sources (sorted) that published one of the indicator's keys no earlier than a second
-   * before it first arrived: what it may have been copied from does not corroborate it. Counted for its
-   * source's reputation the first time it is asked for an id (when the indicator is not bad). Asked
-   * once every arrival was added.
+   * before it first arrived, and had not been released by this node an indicator of its source carrying
+   * that key before their publication of it arrived: what it may have been copied from, or what may be
+   * a copy of what this node gave, does not corroborate it. Counted for its source's reputation the
+   * first time it is asked for an id (when the indicator is not bad). Asked once every arrival and
+   * release was added.
    */
   corroboratorsOf(facts: IndicatorFacts): readonly string[] {
     if (this.#step !== 'corroboration') {
@@ -387,14 +434,20 @@ export class ReputationTally {
     }
     const arrivedAt = this.#arrivedAt.get(facts.id);
     if (arrivedAt === undefined) return [];
+    const of = this.#sourceOf(facts);
     const others = new Set<string>();
     for (const key of facts.keys) {
-      for (const [source, at] of this.#arrivals.get(key) ?? []) if (source !== facts.source && at >= arrivedAt - sameArrivalMicros) others.add(source);
+      const released = this.#releases.get(key);
+      for (const [source, at] of this.#arrivals.get(key) ?? []) {
+        if (source === of || at < arrivedAt - sameArrivalMicros) continue;
+        const releasedAt = released?.get(`${of}\u0000${source}`);
+        if (releasedAt === undefined || releasedAt >= at) others.add(source);
+      }
     }
     if (others.size > 0 && this.#added.has(facts.id) && !this.#corroborated.has(facts.id)) {
       this.#corroborated.add(facts.id);
       const bad = facts.warninglist !== null || this.#disputersOf(facts).length >= reportersToConfirm;
-      const counts = this.#countsOf(facts.source);
+      const counts = this.#countsOf(of);
       if (!bad) counts.corroborated++;
       for (const other of others) counts.corroborators.add(other);
     }
@@ -412,7 +465,13 @@ export class ReputationTally {
   }
 
   #disputersOf(facts: IndicatorFacts): string[] {
-    return [...(this.#falsePositives.get(facts.id) ?? [])].filter((reporter) => reporter !== facts.source);
+    const source = this.#sourceOf(facts);
+    return [...(this.#falsePositives.get(facts.id) ?? [])].filter((reporter) => reporter !== source);
+  }
+
+  /** The source an indicator id counts as: the one it was first added as, whichever collection later holds it as another. */
+  #sourceOf(facts: IndicatorFacts): string {
+    return this.#added.get(facts.id) ?? facts.source;
   }
 
   #countsOf(source: string): Counts {
@@ -472,11 +531,18 @@ function describe(source: string, counts: Counts): SourceReputation {
 export function decideSourceReputations(
   indicators: readonly ArrivedIndicator[],
   falsePositives: readonly { readonly indicatorId: string; readonly reporter: string }[],
+  /** What this node released of those indicators to whom, when (microseconds): ReputationTally.addRelease. */
+  releases: readonly { readonly indicatorId: string; readonly recipient: string; readonly releasedAt: number }[] = [],
 ): { readonly sources: readonly SourceReputation[]; readonly corroboration: ReadonlyMap<string, readonly string[]> } {
   const tally = new ReputationTally();
   for (const report of falsePositives) tally.addFalsePositive(report.indicatorId, report.reporter);
   for (const facts of indicators) tally.addIndicator(facts);
   for (const facts of indicators) tally.addArrival(facts);
+  const byId = new Map(indicators.map((facts) => [facts.id, facts]));
+  for (const release of releases) {
+    const original = byId.get(release.indicatorId);
+    if (original !== undefined) tally.addRelease(original, release.recipient, release.releasedAt);
+  }
   const corroboration = new Map<string, readonly string[]>();
   for (const facts of indicators) {
     const others = tally.corroboratorsOf(facts);
