@@ -133,3 +133,44 @@ describe('contributions record the onward-sharing terms they arrived under', () 
     }
   });
 });
+
+describe('the terms a contribution arrives under, when acceptances are stamped by a clock ahead of this one', () => {
+  // A mirrored circle's acceptances carry the coordinator's clock, up to the peer clock skew (5 min)
+  // ahead of this one, and the arrival checks already admit what a partner sends under terms accepted
+  // that far ahead (load-arrival-context.ts). The record must be no looser than any terms that may
+  // already bind: the strictest binding anywhere between now and now + the skew.
+  async function recorded(first: OnwardSharing, ahead: readonly [OnwardSharing, number][]): Promise<OnwardSharing[]> {
+    const now = new Date('2026-02-01T00:00:00Z');
+    const store = openSqliteObjectStore({ path: ':memory:', clock: () => now });
+    try {
+      const created = new Date('2026-01-01T00:00:00Z');
+      await store.createCollection({ id: 'first', title: 'first' }, created);
+      await store.createCircle({
+        id: 'first', name: 'first', kind: 'formal', visibility: 'open', collectionId: 'first', defaultTlp: 'green', validFrom: '2026-01-01T00:00:00.000Z', reviewAt: '2027-01-01T00:00:00.000Z',
+        members: [HOME, SOURCE].map((organisationId, n) => ({ organisationId, role: n === 0 ? 'coordinator' : 'contributor', joinedAt: '2026-01-01T00:00:00.000Z', trial: false })),
+      }, created);
+      const versions: [OnwardSharing, string][] = [[first, '2026-01-02T00:00:00.000Z'], ...ahead.map(([onward, minutes]): [OnwardSharing, string] => [onward, new Date(now.getTime() + minutes * 60_000).toISOString()])];
+      for (const [index, [onward, at]] of versions.entries()) {
+        await store.addAgreement({ circleId: 'first', version: index + 1, proposedBy: HOME, proposedAt: at, terms: terms(onward) });
+        await store.addAcceptance({ circleId: 'first', organisationId: SOURCE, version: index + 1, acceptedAt: at });
+      }
+      await store.addObjects('first', [indicator(1)], undefined, SOURCE);
+      return await arrivalTerms(store, 1);
+    } finally {
+      await store.close();
+    }
+  }
+
+  it('stricter terms accepted up to the skew ahead bind the contribution already', async () => {
+    assert.deepEqual(await recorded('circles', [['none', 2]]), ['none']);
+  });
+
+  it('as do stricter terms that looser ones replace within the skew', async () => {
+    assert.deepEqual(await recorded('circles', [['none', 1], ['circles', 2]]), ['none']);
+  });
+
+  it('looser terms accepted ahead widen nothing yet; terms accepted beyond the skew do not bind yet', async () => {
+    assert.deepEqual(await recorded('none', [['circles', 2]]), ['none']);
+    assert.deepEqual(await recorded('circles', [['none', 6]]), ['circles']);
+  });
+});

@@ -48,6 +48,7 @@ import { SqliteDraftTables } from './sqlite-draft-tables.ts';
 import { SqliteFederationTables, type AddedVersions } from './sqlite-federation-tables.ts';
 import { SqliteWebhookTables } from './sqlite-webhook-tables.ts';
 import { startSqliteWalCheckpointer, type SqliteWalCheckpointer } from './sqlite-wal-checkpointer.ts';
+import { PEER_CLOCK_SKEW_MS } from '../../federation/sync-timing.ts';
 import type { Draft, DraftItem, DraftPublication, DraftSummary, NewDraft } from '../../drafts/draft.ts';
 import type { AuditLogEntry } from '../../audit/audit-chain.ts';
 import { bindingAgreement, ONWARD_SHARING_LEVELS, stricterOnwardSharing, type Agreement, type AgreementAcceptance, type AgreementState, type OnwardSharing } from '../../policy/agreement.ts';
@@ -830,15 +831,34 @@ export class SqliteObjectStore implements ObjectStore {
    * the home organisation too), at `at`. Read inside the write's transaction, so that
    * an agreement written meanwhile cannot fall between the terms and the rows. 'none' outside any
    * circle or without binding terms (fail closed). The gate releases onward only what both these and
-   * the terms binding at release allow (src/policy/README.md, rule 6). No clock skew is allowed for
-   * here, and the terms are those this node holds then: an acceptance stamped ahead of this clock,
-   * or a version its mirror of the circle has not caught up with yet, widens only what arrives after.
+   * the terms binding at release allow (src/policy/README.md, rule 6).
+   *
+   * The strictest terms binding at any instant from `at` to the peer clock skew after it: a mirrored
+   * circle's acceptances carry the coordinator's clock, which may run that far ahead, and the arrival
+   * checks already admit what a partner sends under terms accepted that far ahead
+   * (load-arrival-context.ts). Terms stricter than those binding at `at` may therefore already bind
+   * the partner; looser ones widen only what arrives after. The binding terms change only at an
+   * acceptance or a proposal, so those instants in the window, and its start, are all there is to try.
+   * A version the mirror here has not caught up with yet is not known at all.
    */
   #onwardSharingOnArrival(collectionId: string, contributorOrganisationId: string, at: Date): OnwardSharing {
     const circle = this.#circles.getCircleByCollection(collectionId);
     if (circle === undefined) return 'none';
-    const binding = bindingAgreement(this.#circles.getAgreementState(circle.id), circle, contributorOrganisationId, at, 0, this.#homeOrganisationId());
-    return binding.kind === 'bound' ? binding.agreement.terms.onwardSharing : 'none';
+    const state = this.#circles.getAgreementState(circle.id);
+    const home = this.#homeOrganisationId();
+    const from = at.getTime();
+    const to = from + PEER_CLOCK_SKEW_MS;
+    // An invalid `at` leaves only NaN to try, at which nothing binds: 'none'.
+    const instants = new Set<number>([from]);
+    for (const { acceptedAt } of state.acceptances) instants.add(Date.parse(acceptedAt));
+    for (const { proposedAt } of state.agreements) instants.add(Date.parse(proposedAt));
+    let strictest: OnwardSharing = 'circles';
+    for (const instant of instants) {
+      if (instant !== from && !(instant > from && instant <= to)) continue;
+      const binding = bindingAgreement(state, circle, contributorOrganisationId, new Date(instant), 0, home);
+      strictest = stricterOnwardSharing(strictest, binding.kind === 'bound' ? binding.agreement.terms.onwardSharing : 'none');
+    }
+    return strictest;
   }
 
   /** This node's organisation as the bootstrap recorded it (readHomeOrganisation), undefined when none is. */
