@@ -5,7 +5,9 @@ import { IndicatorLoader } from '../correlate/load-indicators.ts';
 import type { LogObservation } from '../correlate/log-observation.ts';
 import { buildWarninglistIndex } from '../extract/warninglists.ts';
 import type { EntryArrivals, PeerRecord, PinnedKeyRecord, Verification, VersionArrival } from '../store/federation-store.ts';
-import type { CollectionRecord, EntryFilter, Page, PageRequest, StoredEntry } from '../store/object-store.ts';
+import type { AuditLogEntry } from '../audit/audit-chain.ts';
+import type { Circle } from '../policy/circle.ts';
+import type { AuditQuery, AuditRecord, AuditWindow, CollectionRecord, EntryFilter, Page, PageRequest, StoredEntry } from '../store/object-store.ts';
 import { loadSourceReputation, ReputationSources, type ReputationStore } from './load-source-reputation.ts';
 import { neutralReputation } from './source-reputation.ts';
 
@@ -24,6 +26,7 @@ type Arrival = { readonly signer: string; readonly verification?: Verification; 
 class FakeStore implements ReputationStore {
   readonly #entries: (StoredEntry & { readonly collectionId: string })[] = [];
   readonly #arrivals = new Map<number, EntryArrivals>();
+  readonly #audit: AuditRecord[] = [];
   /** Microseconds, as a store's dateAdded: what is added one after another arrives together unless `later` moves the clock. */
   #dateAdded = 0;
   #serial = 0;
@@ -44,6 +47,13 @@ class FakeStore implements ReputationStore {
       this.#arrivals.set(dateAdded, { arrivals: [row], contributors: [] });
     }
     return id;
+  }
+
+  /** This node releases an object to a member now, through the circle on `collectionId`, as the release gate records it (a page entry). */
+  release(objectId: string, recipient: string, collectionId = collection, decision: 'share' | 'redact' | 'withhold' = 'share'): void {
+    const at = new Date(Math.floor(this.#dateAdded / 1000)).toISOString();
+    const entry: AuditLogEntry = { kind: 'page', recipientOrganisationId: recipient, circleId: circleOf(collectionId), at, releases: [{ objectId, objectModified: stamp, decision }] };
+    this.#audit.push({ seq: this.#audit.length + 1, chained: { previousHash: '', entry, hash: '' } });
   }
 
   /** What is added next arrives this much later (microseconds). */
@@ -83,6 +93,25 @@ class FakeStore implements ReputationStore {
     return Promise.resolve(found);
   }
 
+  readAudit(query: AuditQuery): Promise<AuditRecord[]> {
+    const selected = this.#audit.filter(({ seq, chained: { entry } }) => {
+      if (seq <= (query.afterSeq ?? 0) || (query.throughSeq !== undefined && seq > query.throughSeq)) return false;
+      if (query.recipientOrganisationId !== undefined && entry.recipientOrganisationId !== query.recipientOrganisationId) return false;
+      if (query.from !== undefined && entry.at < query.from.toISOString()) return false;
+      return query.to === undefined || entry.at < query.to.toISOString();
+    });
+    return Promise.resolve(selected.slice(0, query.limit));
+  }
+
+  auditWindow(): Promise<AuditWindow | undefined> {
+    return Promise.resolve(this.#audit.length === 0 ? undefined : { afterSeq: 0, throughSeq: this.#audit.length });
+  }
+
+  /** One circle on each collection. */
+  async listCircles(): Promise<Circle[]> {
+    return (await this.listCollections()).map((c) => ({ id: circleOf(c.id), collectionId: c.id }) as Circle);
+  }
+
   getMeta(key: string): Promise<string | undefined> {
     return Promise.resolve(key === 'home_organisation' ? JSON.stringify({ type: 'identity', id: home }) : undefined);
   }
@@ -97,6 +126,8 @@ class FakeStore implements ReputationStore {
     return Promise.resolve([{ organisationId: member, keyId: 'k'.repeat(22), publicKey: 'p', validFrom: stamp, validUntil: undefined, source: 'peer-add', pinnedAt: stamp }]);
   }
 }
+
+const circleOf = (collectionId: string): string => `circle--of-${collectionId}`;
 
 const falsePositive = (indicatorId: string, createdBy: string): Record<string, unknown> => ({
   type: 'sighting',
@@ -206,6 +237,74 @@ describe('source reputations from the store', () => {
     assert.equal(report.sources.find((s) => s.source === other)?.reputation, neutralReputation);
     assert.equal(row(member), 1, 'the original');
     assert.deepEqual(report.corroboration.get(original), [other]);
+  });
+
+  it('a later publication by a member this node had released the original to does not corroborate it: it may be a copy', async () => {
+    const hour = 3_600_000_000;
+    const copied = new FakeStore();
+    const original = copied.indicator('45.9.8.1', { signer: member });
+    copied.later(hour);
+    copied.release(original, other);
+    copied.later(hour);
+    copied.indicator('45.9.8.1', { signer: other });
+    const report = await loadSourceReputation(copied, { now, warninglists, perCollection: true });
+    assert.equal(report.corroboration.get(original), undefined);
+    assert.equal(report.sources.find((s) => s.source === member)?.corroborated, 0);
+    assert.deepEqual(report.byCollection?.get(collection)?.records.get(member), { indicators: 1, bad: 0, corroborated: 0 });
+
+    // Controls: never released to it, released to it only after its publication arrived, or released withheld.
+    const independent = new FakeStore();
+    const first = independent.indicator('45.9.8.1', { signer: member });
+    independent.later(2 * hour);
+    independent.indicator('45.9.8.1', { signer: other });
+    assert.deepEqual((await loadSourceReputation(independent, { now, warninglists })).corroboration.get(first), [other]);
+    const before = new FakeStore();
+    const published = before.indicator('45.9.8.1', { signer: member });
+    before.later(hour);
+    before.indicator('45.9.8.1', { signer: other });
+    before.later(hour);
+    before.release(published, other);
+    assert.deepEqual((await loadSourceReputation(before, { now, warninglists })).corroboration.get(published), [other], 'it published before this node gave it the value');
+    const withheld = new FakeStore();
+    const kept = withheld.indicator('45.9.8.1', { signer: member });
+    withheld.later(hour);
+    withheld.release(kept, other, collection, 'withhold');
+    withheld.later(hour);
+    withheld.indicator('45.9.8.1', { signer: other });
+    assert.deepEqual((await loadSourceReputation(withheld, { now, warninglists })).corroboration.get(kept), [other], 'a withheld release gave it nothing');
+  });
+
+  it('a copy of what this node released raises no alert’s confidence', async () => {
+    const hour = 3_600_000_000;
+    const build = (released: boolean): FakeStore => {
+      const store = new FakeStore();
+      const original = store.indicator('45.9.8.2', { signer: member }, { created_by_ref: member });
+      store.later(hour);
+      if (released) store.release(original, other);
+      store.later(hour);
+      store.indicator('45.9.8.2', { signer: other }, { created_by_ref: other });
+      return store;
+    };
+    const alone = new FakeStore();
+    alone.indicator('45.9.8.2', { signer: member }, { created_by_ref: member });
+    const base = await alertConfidence(alone, '45.9.8.2');
+    assert.equal(await alertConfidence(build(true), '45.9.8.2'), base, 'the re-publication after the release adds nothing');
+    assert.ok(((await alertConfidence(build(false), '45.9.8.2')) ?? 0) > (base ?? 100), 'an independent one still does');
+  });
+
+  it('per collection, a release counts where it was made: through the circle on that collection', async () => {
+    const hour = 3_600_000_000;
+    const store = new FakeStore();
+    const original = store.indicator('45.9.8.3', { signer: member }, { id: 'indicator--00000000-0000-4000-8000-0000000000b1' });
+    store.indicator('45.9.8.3', { signer: member }, { id: original }, 'collection--other');
+    store.later(hour);
+    store.release(original, other, 'collection--other');
+    store.later(hour);
+    store.indicator('45.9.8.3', { signer: other });
+    const report = await loadSourceReputation(store, { now, warninglists, perCollection: true });
+    assert.equal(report.corroboration.get(original), undefined, 'node-wide: every release counts');
+    // A reader of the circle's collection alone is not told what the node released through another circle.
+    assert.deepEqual(report.byCollection?.get(collection)?.corroboration.get(original), [other]);
   });
 
   it('a member that reports every indicator of another as a false positive costs it one bad indicator', async () => {

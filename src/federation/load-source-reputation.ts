@@ -1,25 +1,35 @@
 // Reads what source-reputation.ts needs from a node's store (arrivals and contributors, indicators,
-// false-positive sightings and opinions, identities) and keeps the result for the alert matcher: the
+// false-positive sightings and opinions, identities, and from the audit log what it released of the
+// indicators several sources published to those sources) and keeps the result for the alert matcher: the
 // reputation of each source, who corroborates which indicator, and which member stands behind each
 // identity it sent: over every collection (the home's own assessment, for its administrators), and
 // from each collection's data alone (what a token that reads some collections only is shown: a copy or
 // a false-positive report held where it may not read must not move its number). Also the per-page
 // lookup of where versions came from, for the indicator loader: one store statement per page of
 // entries (FederationStore.arrivalsOfEntries), since both read it for every indicator a node holds.
+import { releasesIn } from '../audit/audit-chain.ts';
+import { auditRecords } from '../audit/read-audit-log.ts';
 import { metaKeys } from '../bootstrap-node.ts';
 import { sightingEvidence, type CollectionFederation, type ConfidenceInputs, type FederationAbout } from '../correlate/effective-confidence.ts';
 import { loadExtractData } from '../extract/load-extract-data.ts';
 import type { WarninglistIndex } from '../extract/warninglists.ts';
 import type { FederationStore } from '../store/federation-store.ts';
-import type { ObjectStore, StoredEntry } from '../store/object-store.ts';
+import type { AuditStore, CircleStore, ObjectStore, StoredEntry } from '../store/object-store.ts';
 import { decideSource, neutralReputation, patternFacts, ReputationTally, type IndicatorFacts, type PatternFacts, type SourceAttribution, type SourceRecord, type SourceReputation } from './source-reputation.ts';
 
-/** What the reputation reads: the object store and, from the federation store, arrivals and peers. */
-export type ReputationStore = Pick<ObjectStore, 'listCollections' | 'listEntries' | 'getMeta'> & Pick<FederationStore, 'arrivalsOfEntries' | 'listPeers' | 'listPinnedKeys'>;
+/**
+ * What the reputation reads: the object store; from the federation store, arrivals and peers; the
+ * audit log (what this node released to whom: a member's publication of what it was given is no
+ * corroboration) and the circles (which collection a release was made from).
+ */
+export type ReputationStore = Pick<ObjectStore, 'listCollections' | 'listEntries' | 'getMeta'> &
+  Pick<FederationStore, 'arrivalsOfEntries' | 'listPeers' | 'listPinnedKeys'> &
+  Pick<AuditStore, 'readAudit' | 'auditWindow'> &
+  Pick<CircleStore, 'listCircles'>;
 
 /** Whether a store keeps provenance (implements the federation store's part the reputation reads). */
 export function isReputationStore(store: object): store is ReputationStore {
-  const methods = ['listCollections', 'listEntries', 'getMeta', 'arrivalsOfEntries', 'listPeers', 'listPinnedKeys'] as const;
+  const methods = ['listCollections', 'listEntries', 'getMeta', 'arrivalsOfEntries', 'listPeers', 'listPinnedKeys', 'readAudit', 'auditWindow', 'listCircles'] as const;
   return methods.every((name) => typeof (store as Record<string, unknown>)[name] === 'function');
 }
 
@@ -138,7 +148,8 @@ interface CollectionTally {
 /**
  * Computes every source's reputation from the store: identities, then false-positive reports, then the
  * (non-revoked) indicators twice (who published what; when those whose values several sources published
- * first arrived), then who else published each of those no earlier. Memory: the reports, the values of
+ * first arrived), then what this node released of those to their other publishers (addReleases), then
+ * who else published each of those no earlier and not after it was given them. Memory: the reports, the values of
  * the indicators while counting, then only the values several sources published and the indicators
  * that carry them (twice over with `perCollection`).
  */
@@ -198,7 +209,7 @@ export async function loadSourceReputation(store: ReputationStore, options: Repu
   // Again, looking up the sources and first arrivals of only the indicators whose values several
   // sources published; who corroborates which once every one of them is known (a copy is told from its
   // original by which arrived first, wherever each is held).
-  const held: { readonly indicator: IndicatorFacts; readonly own: CollectionTally | undefined }[] = [];
+  const held: { readonly indicator: IndicatorFacts; readonly own: CollectionTally | undefined; readonly arrivedAt: number }[] = [];
   for (const collectionId of collections) {
     const own = perCollection.get(collectionId);
     for await (const page of pagesOf(store, collectionId, ['indicator'])) {
@@ -219,10 +230,11 @@ export async function loadSourceReputation(store: ReputationStore, options: Repu
         const arrived = { ...indicator, arrivedAt: Math.min(entry.dateAdded, firsts.get(entry.id) ?? entry.dateAdded) };
         tally.addArrival(arrived);
         own?.tally.addArrival(arrived);
-        held.push({ indicator, own });
+        held.push({ indicator, own, arrivedAt: arrived.arrivedAt });
       }
     }
   }
+  await addReleases(store, home, held, tally, perCollection);
   const corroboration = new Map<string, readonly string[]>();
   for (const { indicator, own } of held) {
     const others = tally.corroboratorsOf(indicator);
@@ -239,6 +251,50 @@ export async function loadSourceReputation(store: ReputationStore, options: Repu
       : [...perCollection].map(([collectionId, own]) => [collectionId, { records: own.tally.records(), corroboration: own.corroboration, identities: own.identities }]),
   );
   return { ...report, byCollection };
+}
+
+/**
+ * Tells the tallies what this node released (shared or redacted, whatever a redaction removed) of the
+ * indicators that may be corroborated to the sources that may corroborate them, from the audit log:
+ * one walk of each such source's entries in log order (by recipient, the index on (recipient, seq)),
+ * ending where its last such publication arrived (a release after it withholds nothing), not a query
+ * per indicator. The node's tally counts every release; a collection's own tally only those made
+ * through the circle on it: what the node released through another circle is not that collection's
+ * data (as a copy held elsewhere is not).
+ */
+async function addReleases(
+  store: Pick<ReputationStore, 'readAudit' | 'auditWindow' | 'listCircles'>,
+  home: string,
+  held: readonly { readonly indicator: IndicatorFacts; readonly own: CollectionTally | undefined; readonly arrivedAt: number }[],
+  tally: ReputationTally,
+  perCollection: ReadonlyMap<string, CollectionTally>,
+): Promise<void> {
+  const originals = new Map<string, IndicatorFacts>();
+  /** Each source that may corroborate → when its last publication among them arrived (microseconds). */
+  const lastArrival = new Map<string, number>();
+  for (const { indicator, arrivedAt } of held) {
+    if (!originals.has(indicator.id)) originals.set(indicator.id, indicator);
+    // This node does not release to its own organisation.
+    if (indicator.source !== home) lastArrival.set(indicator.source, Math.max(arrivedAt, lastArrival.get(indicator.source) ?? arrivedAt));
+  }
+  if (lastArrival.size === 0) return;
+  const collectionOf = new Map((await store.listCircles()).map((circle) => [circle.id, circle.collectionId]));
+  for (const [recipient, last] of [...lastArrival].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    // `to` is exclusive and `at` has milliseconds: up to and including the millisecond it arrived in.
+    const to = new Date(Math.floor(last / 1000) + 1);
+    for await (const record of auditRecords(store, { recipientOrganisationId: recipient, to })) {
+      for (const release of releasesIn(record.chained.entry)) {
+        if (release.decision === 'withhold') continue;
+        const original = originals.get(release.objectId);
+        if (original === undefined) continue;
+        const releasedAt = Date.parse(release.at) * 1000;
+        if (Number.isNaN(releasedAt)) continue;
+        tally.addRelease(original, recipient, releasedAt);
+        const collectionId = collectionOf.get(release.circleId);
+        if (collectionId !== undefined) perCollection.get(collectionId)?.tally.addRelease(original, recipient, releasedAt);
+      }
+    }
+  }
 }
 
 /** What the indicator loader (correlate/load-indicators.ts) asks about where indicators and sightings came from. */
