@@ -8,6 +8,7 @@ import { AlertSequencer, isBusMessage } from '../../correlate/alert-sequencer.ts
 import { openProcessBusRelay } from '../../correlate/process-bus-relay.ts';
 import type { NodeConfig } from '../../node-config.ts';
 import type { RawSettings } from '../../node-config.ts';
+import { stopWorkers } from './stop-workers.ts';
 import { answerUploadPlaceRequest, isUploadPlaceRequest, openProcessUploadPlaces, UploadPlaceLedger } from '../../server/upload-places.ts';
 
 interface StartOptions {
@@ -198,30 +199,12 @@ async function runWorkers(io: CliIo, config: NodeConfig): Promise<void> {
       stopping = true;
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      const workers = Object.values(cluster.workers ?? {});
-      let running = workers.length;
       // Each worker answers what still arrives after the grace 503 and exits on its own (within
       // workerStopBoundMs); one that has not by then is stuck, and is killed, so a stop never hangs.
-      const kill = setTimeout(() => {
-        for (const worker of workers) {
-          if (worker === undefined || worker.isDead()) continue;
-          writeLine(io.stderr, `entente: worker ${worker.process.pid ?? '?'} still running ${workerStopBoundMs(config) + PRIMARY_KILL_MARGIN_MS} ms after SIGTERM; killed`);
-          worker.process.kill('SIGKILL');
-        }
-      }, workerStopBoundMs(config) + PRIMARY_KILL_MARGIN_MS);
-      const exited = (): void => {
-        if (running > 0) running -= 1;
-        if (running > 0) return;
-        clearTimeout(kill);
-        resolveStop();
-      };
-      if (running === 0) exited();
-      for (const worker of workers) {
-        worker?.once('exit', exited);
-        // The signal itself, not worker.kill(): that disconnects first, and a disconnecting worker
-        // waits for every keep-alive connection to close before its own shutdown can end them.
-        worker?.process.kill('SIGTERM');
-      }
+      const killAfterMs = workerStopBoundMs(config) + PRIMARY_KILL_MARGIN_MS;
+      void stopWorkers(Object.values(cluster.workers ?? {}), killAfterMs, (worker) => {
+        writeLine(io.stderr, `entente: worker ${worker.process.pid ?? '?'} still running ${killAfterMs} ms after SIGTERM; killed`);
+      }).then(resolveStop);
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
