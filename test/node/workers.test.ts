@@ -66,6 +66,12 @@ function startUpload(port: number, collection: string, token: string): { finish(
   };
 }
 
+/** The process ids of the node's workers (the children of its primary). */
+function workerPids(node: NodeProcess): number[] {
+  return execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(node.child.pid)], { encoding: 'utf8' })
+    .split('\n').filter((line) => line.includes('entente')).map((line) => Number(line.trim().split(' ')[0]));
+}
+
 /** Status and body of the one answer a raw connection got before it closed (status 0: none). */
 function readOneAnswer(socket: ReturnType<typeof netConnect>): Promise<{ status: number; body: string }> {
   const chunks: Buffer[] = [];
@@ -162,6 +168,69 @@ describe('a node with two worker processes', () => {
     }
   });
 
+  it('on Ctrl-C (SIGINT to every worker and the primary, which then sends them SIGTERM: two signals for each worker) gives an upload still arriving the grace, then 503, and stops promptly', async (t) => {
+    // Shorter than the 3 s a worker used to go on after a signal: only the second signal, which
+    // ended the worker at once, cut the upload unanswered.
+    const graceMs = 1500;
+    const { node, token, collection } = await startWorkersNode(t, 'workers-ctrl-c', ['--workers', '2', '--shutdown-grace', String(graceMs), '--request-timeout', '120000']);
+    const socket = netConnect(Number(new URL(node.url).port), '127.0.0.1');
+    const answer = readOneAnswer(socket);
+    socket.write(postHead(collection, token, 100_000));
+    const trickle = setInterval(() => socket.write(' '), 50);
+    try {
+      await delay(300);
+      const workers = workerPids(node);
+      assert.equal(workers.length, 2, 'two worker processes');
+      const exited = once(node.child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+      const stopping = performance.now();
+      // What a terminal does on Ctrl-C: the signal to every process of the foreground group. The
+      // primary's a moment after the workers', so that its SIGTERM comes once they have taken the
+      // first (the two at once can be read together, the second dropped rather than acted on).
+      for (const pid of workers) process.kill(pid, 'SIGINT');
+      await delay(200);
+      process.kill(node.child.pid ?? assert.fail('no primary pid'), 'SIGINT');
+      const { status, body } = await Promise.race([answer, delay(graceMs + 5000).then(() => assert.fail('the trickling upload was not cut'))]);
+      const cutAfter = performance.now() - stopping;
+      assert.equal(status, 503, `no answer after ${Math.round(cutAfter)} ms: the connection was only closed (a worker ended by the second signal)`);
+      assert.equal((JSON.parse(body) as { error_code: string }).error_code, 'ENT_NODE_SHUTTING_DOWN');
+      assert.ok(cutAfter >= graceMs - 100, `cut after ${Math.round(cutAfter)} ms, before the grace`);
+      const [code] = await Promise.race([exited, delay(graceMs + 8000).then(() => assert.fail('the node did not stop on Ctrl-C'))]);
+      assert.equal(code, 0);
+      const stoppedAfter = performance.now() - stopping;
+      assert.ok(stoppedAfter < graceMs + 3000, `stopped ${Math.round(stoppedAfter)} ms after Ctrl-C`);
+    } finally {
+      clearInterval(trickle);
+      socket.destroy();
+    }
+  });
+
+  it('kills a worker still running 2 s past its own bound (grace + 3 s) after SIGTERM, so that a stuck worker never holds the stop', async (t) => {
+    const { node } = await startWorkersNode(t, 'workers-stuck', ['--workers', '2', '--shutdown-grace', '0']);
+    const workers = workerPids(node);
+    assert.equal(workers.length, 2, 'two worker processes');
+    const stuck = workers[0] ?? assert.fail('no worker');
+    // Stopped, it neither acts on SIGTERM nor exits: a worker stuck in a handler, as seen from outside.
+    process.kill(stuck, 'SIGSTOP');
+    try {
+      const exited = once(node.child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+      const stopping = performance.now();
+      node.child.kill('SIGTERM');
+      const [code] = await Promise.race([exited, delay(15_000).then(() => assert.fail('the stop waited for the stuck worker'))]);
+      const stoppedAfter = performance.now() - stopping;
+      assert.equal(code, 0);
+      assert.ok(stoppedAfter >= 4900 && stoppedAfter < 8000, `stopped ${Math.round(stoppedAfter)} ms after SIGTERM, not about 5 s (0 grace + 3 s + 2 s)`);
+      assert.match(node.output(), new RegExp(`worker ${stuck} still running 5000 ms after SIGTERM; killed`));
+      assert.throws(() => process.kill(stuck, 0), /ESRCH/, 'the stuck worker is gone');
+    } finally {
+      // Never leave a stopped process behind, whatever failed.
+      try {
+        process.kill(stuck, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  });
+
   it('bounds the uploads one token has under way across both workers (--max-uploads-per-token), and gives every place back', async (t) => {
     const { node, token, collection } = await startWorkersNode(t, 'workers-uploads', ['--workers', '2', '--max-uploads-per-token', '2']);
     const port = Number(new URL(node.url).port);
@@ -194,8 +263,7 @@ describe('a node with two worker processes', () => {
     try {
       await delay(500);
       // Both workers (whichever holds the two places) die without a word: they give nothing back.
-      const workers = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(node.child.pid)], { encoding: 'utf8' })
-        .split('\n').filter((line) => line.includes('entente')).map((line) => Number(line.trim().split(' ')[0]));
+      const workers = workerPids(node);
       assert.equal(workers.length, 2, 'two worker processes');
       for (const pid of workers) process.kill(pid, 'SIGKILL');
       const answers = await Promise.all(held.map((upload) => upload.answer));
