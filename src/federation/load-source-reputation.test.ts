@@ -56,6 +56,13 @@ class FakeStore implements ReputationStore {
     this.#audit.push({ seq: this.#audit.length + 1, chained: { previousHash: '', entry, hash: '' } });
   }
 
+  /** This node sends a member a flash naming an indicator (or, `named` false, the copy without it), now. */
+  flash(indicatorId: string, recipient: string, named = true): void {
+    const at = new Date(Math.floor(this.#dateAdded / 1000)).toISOString();
+    const entry: AuditLogEntry = { kind: 'flash', flashId: 'flash-1', sentFlashId: named ? 'flash-1' : 'flash-2', indicatorId, indicatorNamed: named, recipientOrganisationId: recipient, circleId: circleOf(collection), at };
+    this.#audit.push({ seq: this.#audit.length + 1, chained: { previousHash: '', entry, hash: '' } });
+  }
+
   /** What is added next arrives this much later (microseconds). */
   later(micros: number): void {
     this.#dateAdded += micros;
@@ -272,6 +279,32 @@ describe('source reputations from the store', () => {
     withheld.later(hour);
     withheld.indicator('45.9.8.1', { signer: other });
     assert.deepEqual((await loadSourceReputation(withheld, { now, warninglists })).corroboration.get(kept), [other], 'a withheld release gave it nothing');
+  });
+
+  it('a flash that named the indicator to the member counts as a release; one whose copy left it out does not', async () => {
+    const hour = 3_600_000_000;
+    const corroborators = async (named: boolean): Promise<readonly string[] | undefined> => {
+      const store = new FakeStore();
+      const original = store.indicator('45.9.8.4', { signer: member });
+      store.later(hour);
+      store.flash(original, other, named);
+      store.later(hour);
+      store.indicator('45.9.8.4', { signer: other });
+      return (await loadSourceReputation(store, { now, warninglists })).corroboration.get(original);
+    };
+    assert.equal(await corroborators(true), undefined);
+    assert.deepEqual(await corroborators(false), [other]);
+  });
+
+  it('the home organisation’s own indicator, released to a member and re-published by it, is not corroborated by it either', async () => {
+    const hour = 3_600_000_000;
+    const store = new FakeStore();
+    const own = store.indicator('45.9.8.5');
+    store.later(hour);
+    store.release(own, other);
+    store.later(hour);
+    store.indicator('45.9.8.5', { signer: other });
+    assert.equal((await loadSourceReputation(store, { now, warninglists })).corroboration.get(own), undefined);
   });
 
   it('a copy of what this node released raises no alert’s confidence', async () => {

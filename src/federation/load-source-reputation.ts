@@ -7,7 +7,7 @@
 // a false-positive report held where it may not read must not move its number). Also the per-page
 // lookup of where versions came from, for the indicator loader: one store statement per page of
 // entries (FederationStore.arrivalsOfEntries), since both read it for every indicator a node holds.
-import { releasesIn } from '../audit/audit-chain.ts';
+import { isFlashAuditEntry, releasesIn, type AuditLogEntry } from '../audit/audit-chain.ts';
 import { auditRecords } from '../audit/read-audit-log.ts';
 import { metaKeys } from '../bootstrap-node.ts';
 import { sightingEvidence, type CollectionFederation, type ConfidenceInputs, type FederationAbout } from '../correlate/effective-confidence.ts';
@@ -283,18 +283,26 @@ async function addReleases(
     // `to` is exclusive and `at` has milliseconds: up to and including the millisecond it arrived in.
     const to = new Date(Math.floor(last / 1000) + 1);
     for await (const record of auditRecords(store, { recipientOrganisationId: recipient, to })) {
-      for (const release of releasesIn(record.chained.entry)) {
-        if (release.decision === 'withhold') continue;
-        const original = originals.get(release.objectId);
+      for (const { objectId, circleId, at } of indicatorsGiven(record.chained.entry)) {
+        const original = originals.get(objectId);
         if (original === undefined) continue;
-        const releasedAt = Date.parse(release.at) * 1000;
+        const releasedAt = Date.parse(at) * 1000;
         if (Number.isNaN(releasedAt)) continue;
         tally.addRelease(original, recipient, releasedAt);
-        const collectionId = collectionOf.get(release.circleId);
+        const collectionId = collectionOf.get(circleId);
         if (collectionId !== undefined) perCollection.get(collectionId)?.tally.addRelease(original, recipient, releasedAt);
       }
     }
   }
+}
+
+/**
+ * The objects an audit entry gave its recipient: the versions shared or redacted (whatever a redaction
+ * removed), and the indicator a flash named to it (its text is free: it may well give the value).
+ */
+function indicatorsGiven(entry: AuditLogEntry): { readonly objectId: string; readonly circleId: string; readonly at: string }[] {
+  if (isFlashAuditEntry(entry)) return entry.indicatorNamed && entry.indicatorId !== undefined ? [{ objectId: entry.indicatorId, circleId: entry.circleId, at: entry.at }] : [];
+  return releasesIn(entry).filter((release) => release.decision !== 'withhold');
 }
 
 /** What the indicator loader (correlate/load-indicators.ts) asks about where indicators and sightings came from. */

@@ -21,8 +21,8 @@
 //      was published by another source that did not have it first: its publication arrived here no
 //      more than a second before the indicator did (`sameArrivalMicros`), or after. A member copying
 //      what another published gains nothing from the copy, and the copy is not corroborated by its
-//      original. The original is, unless this node itself had released to that member (shared or
-//      redacted, as its audit log records) an indicator of the original's source carrying the same key
+//      original. The original is, unless this node itself had released to that member (shared,
+//      redacted or named in a flash, as its audit log records) an indicator of the original's source carrying the same key
 //      before the member's publication of it arrived here: then the publication may be a copy of what
 //      this node gave, and re-publishing a source's values to raise it (a compromised or colluding
 //      member inflating a source whose indicators may be poisoned) gains that source nothing. The same
