@@ -65,6 +65,26 @@ describe('contributions record the onward-sharing terms they arrived under', () 
     }
   });
 
+  it('migrating reads each circle\'s agreement versions once, not once per contribution', () => {
+    // Its cost stays that of one pass over the contributions however many versions the agreements
+    // have had (a million contributions times every version's JSON would hold a node's start).
+    const raw = new Database(':memory:');
+    try {
+      raw.function('entente_content_version', (_json: unknown) => null);
+      raw.exec(migrations.slice(0, 19).join('\n'));
+      const statements = (migrations[19] ?? '').replace(/--[^\n]*/g, '').split(';').map((text) => text.trim()).filter((text) => text !== '');
+      const [alter, ...backfill] = statements;
+      assert.ok(alter?.startsWith('ALTER TABLE contributions') === true && backfill.length > 0);
+      raw.exec(alter);
+      for (const statement of backfill) {
+        const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${statement}`).all() as { detail: string }[]).map((row) => row.detail);
+        assert.ok(!plan.some((detail) => /CORRELATED/.test(detail)), `a subquery run for each row:\n${plan.join('\n')}`);
+      }
+    } finally {
+      raw.close();
+    }
+  });
+
   it('records the terms binding the contributor when it sends; a send again under stricter terms keeps those', async () => {
     let now = new Date('2026-02-01T00:00:00Z');
     const store = openSqliteObjectStore({ path: ':memory:', clock: () => now });

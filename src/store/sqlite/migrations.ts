@@ -566,13 +566,17 @@ export const migrations: readonly string[] = [
   -- any version since may have been accepted after the arrival). The safe reading: the strictest
   -- onward sharing of every agreement version the circle of the row's collection has had, which is
   -- no looser than whatever bound at arrival. A collection with no circle or no agreement: 'none'
-  -- (the release gate already reads such arrivals so).
-  UPDATE contributions SET arrival_onward = (
-    SELECT CASE min(CASE a.document ->> '$.terms.onward_sharing' WHEN 'circles' THEN 2 WHEN 'organisation' THEN 1 ELSE 0 END)
-             WHEN 2 THEN 'circles' WHEN 1 THEN 'organisation' ELSE 'none' END
-      FROM collections co
-      JOIN circles ci ON ci.collection_id = co.id
-      JOIN agreements a ON a.circle_id = ci.id
-      WHERE co.key = contributions.collection_key);
+  -- (the release gate already reads such arrivals so), the column's default, so those rows are left
+  -- as they are. Worked out once per collection, not once per row: a correlated subquery read every
+  -- agreement version's JSON again for each of a million contributions.
+  UPDATE contributions SET arrival_onward = strictest.onward
+    FROM (SELECT co.key AS collection_key,
+                 CASE min(CASE a.document ->> '$.terms.onward_sharing' WHEN 'circles' THEN 2 WHEN 'organisation' THEN 1 ELSE 0 END)
+                   WHEN 2 THEN 'circles' WHEN 1 THEN 'organisation' ELSE 'none' END AS onward
+            FROM collections co
+            JOIN circles ci ON ci.collection_id = co.id
+            JOIN agreements a ON a.circle_id = ci.id
+           GROUP BY co.key) AS strictest
+    WHERE strictest.collection_key = contributions.collection_key AND strictest.onward <> 'none';
   `,
 ];
