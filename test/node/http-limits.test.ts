@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { loadNodeConfig, startNode, type RunningNode } from '../../src/compose.ts';
 import type { StixObject } from '../../src/stix/types.ts';
+import type { UploadPlaceAnswer } from '../../src/server/upload-places.ts';
 import { temporaryDirectory } from '../cli/cli-kit.ts';
 import { startNodeProcess, stopNodeProcess } from './node-process.ts';
 
@@ -482,6 +483,41 @@ describe('an upload whose place the count does not grant in time (a worker whose
       const error = JSON.parse(answers[0].body.toString('utf8')) as { error_code: string; details: unknown };
       assert.deepEqual([error.error_code, error.details], ['ENT_HTTP_UPLOAD_UNCOUNTED', { limit: 2 }]);
       await Promise.race([closed, delay(3000).then(() => assert.fail('the refused upload\'s connection was kept open to read its body'))]);
+    } finally {
+      socket.destroy();
+      await node.close();
+    }
+  });
+});
+
+describe('an upload whose connection closes while its place is asked for (a worker waiting on the primary)', () => {
+  const data = temporaryDirectory('uploads-granted-late');
+  after(() => data.remove());
+
+  it('gives the place back once it is granted, once: the close has come and gone, and no event is left to give it back', async () => {
+    const config = loadNodeConfig({ dataDir: data.path, port: '0', orgName: 'HTTP limits', logLevel: 'silent', maxUploadsPerToken: '2' }, {});
+    // The count's answer held until the test gives it, as the primary's over IPC is.
+    let grant: ((answer: UploadPlaceAnswer) => void) | undefined;
+    const given: string[] = [];
+    const node = await startNode(config, {
+      sweepRecalls: false,
+      syncPeers: false,
+      uploadPlaces: { take: () => new Promise<UploadPlaceAnswer>((resolve) => (grant = resolve)), give: (tokenKey) => void given.push(tokenKey) },
+    });
+    const token = readFileSync(join(data.path, 'admin.token'), 'utf8').trim();
+    const socket = netConnect(Number(new URL(node.url).port), '127.0.0.1');
+    try {
+      socket.on('error', () => undefined);
+      const body = JSON.stringify({ objects: [indicator('z'.repeat(70_000))] });
+      socket.write(taxiiPost('any', token, body) + body.slice(0, 10));
+      await until(() => grant !== undefined, 3000, 'the place asked for');
+      socket.destroy();
+      // The node has seen the connection close before the answer comes.
+      await delay(200);
+      grant?.({ taken: true });
+      await until(() => given.length === 1, 3000, 'the place given back');
+      await delay(100);
+      assert.equal(given.length, 1, 'given back more than once');
     } finally {
       socket.destroy();
       await node.close();
