@@ -30,9 +30,9 @@ describe('the places of uploads under way (maxUploadsPerToken)', () => {
   it('gives a worker that is exiting no place: its exit may have given its places back already', () => {
     const ledger = new UploadPlaceLedger<number>(2);
     const replies: UploadPlaceReply[] = [];
-    answerUploadPlaceRequest(ledger, 1, { entente: 'upload-take', id: 1, tokenKey: 'T' }, { isConnected: () => false, isDead: () => false, send: (message) => replies.push(message) });
+    answerUploadPlaceRequest(ledger, 1, { entente: 'upload-take', id: 1, tokenKey: 'T' }, { isConnected: () => false, isDead: () => false, send: (message) => replies.push(message as UploadPlaceReply) });
     assert.deepEqual([replies.length, ledger.underWay('T')], [0, 0]);
-    answerUploadPlaceRequest(ledger, 1, { entente: 'upload-take', id: 2, tokenKey: 'T' }, { isConnected: () => true, isDead: () => false, send: (message) => replies.push(message) });
+    answerUploadPlaceRequest(ledger, 1, { entente: 'upload-take', id: 2, tokenKey: 'T' }, { isConnected: () => true, isDead: () => false, send: (message) => replies.push(message as UploadPlaceReply) });
     assert.deepEqual(replies, [{ entente: 'upload-taken', id: 2, tokenKey: 'T', answer: { taken: true } }]);
   });
 
@@ -40,7 +40,7 @@ describe('the places of uploads under way (maxUploadsPerToken)', () => {
     const ledger = new UploadPlaceLedger<number>(1);
     const replies: UploadPlaceReply[] = [];
     ledger.giveAll(1);
-    answerUploadPlaceRequest(ledger, 1, { entente: 'upload-take', id: 1, tokenKey: 'T' }, { isConnected: () => true, isDead: () => true, send: (message) => replies.push(message) });
+    answerUploadPlaceRequest(ledger, 1, { entente: 'upload-take', id: 1, tokenKey: 'T' }, { isConnected: () => true, isDead: () => true, send: (message) => replies.push(message as UploadPlaceReply) });
     assert.deepEqual([replies.length, ledger.underWay('T')], [0, 0], 'a place held for good by a worker that is gone');
     assert.deepEqual(ledger.take(2, 'T'), { taken: true }, 'the token can still upload through another worker');
   });
@@ -71,6 +71,31 @@ describe('the places of uploads under way (maxUploadsPerToken)', () => {
     assert.ok(performance.now() - started < 1000);
     reply({ entente: 'upload-taken', id: 1, tokenKey: 'T', answer: { taken: true } });
     assert.deepEqual(sent, [{ entente: 'upload-take', id: 1, tokenKey: 'T' }, { entente: 'upload-give', tokenKey: 'T' }]);
+  });
+
+  // The write is checked by its callback: Node would raise a failed one as an 'error' event that ends
+  // the process (ipc-send.ts), and the place it carried would be held for a worker that never had it.
+  it('gives back a place whose grant cannot be written to the worker (it died since the check)', () => {
+    const ledger = new UploadPlaceLedger<number>(1);
+    const gone = { isConnected: () => true, isDead: () => false, send: (_message: unknown, _handle: undefined, written: (error: Error | null) => void) => written(new Error('write EPIPE')) };
+    answerUploadPlaceRequest(ledger, 1, { entente: 'upload-take', id: 1, tokenKey: 'T' }, gone);
+    assert.equal(ledger.underWay('T'), 0, 'a place held for a grant the worker never received');
+    assert.deepEqual(ledger.take(2, 'T'), { taken: true });
+  });
+
+  it('refuses at once when the ask cannot be written to the primary (it is gone), without waiting for an answer', async () => {
+    const emitter = new EventEmitter();
+    const failing = Object.assign(emitter, {
+      connected: true,
+      send: (_message: unknown, _handle: undefined, _options: undefined, written: (error: Error | null) => void) => {
+        setImmediate(() => written(new Error('write EPIPE')));
+        return true;
+      },
+    });
+    const places = openProcessUploadPlaces(failing as unknown as NodeJS.Process, 60_000) ?? assert.fail('no places over a channel');
+    const started = performance.now();
+    assert.deepEqual(await places.take('T'), { taken: false, reason: 'unanswered' });
+    assert.ok(performance.now() - started < 1000, 'waited for an answer to an ask never written');
   });
 
   it('refuses at once when the channel to the primary is closed', async () => {

@@ -10,6 +10,8 @@
 // workers go with it). An IPC round trip is well under a millisecond (as for the alert bus), paid
 // only by uploads (bodies over 64 KiB), never by the requests of the hot path.
 
+import { sendToPrimary, sendToWorker, type WorkerChannel } from './ipc-send.ts';
+
 /** The outcome of asking for a place. */
 export type UploadPlaceAnswer =
   | { readonly taken: true }
@@ -119,13 +121,22 @@ function isUploadPlaceReply(value: unknown): value is UploadPlaceReply {
  * before it died is read after its 'exit' (cluster's exit handler has run giveAll then) while the
  * channel still reads connected.
  */
-export function answerUploadPlaceRequest<Holder>(ledger: UploadPlaceLedger<Holder>, holder: Holder, request: UploadPlaceRequest, worker: { isConnected(): boolean; isDead(): boolean; send(message: UploadPlaceReply): unknown }): void {
+export function answerUploadPlaceRequest<Holder>(
+  ledger: UploadPlaceLedger<Holder>,
+  holder: Holder,
+  request: UploadPlaceRequest,
+  worker: WorkerChannel & { isConnected(): boolean; isDead(): boolean },
+): void {
   if (request.entente === 'upload-give') {
     ledger.give(holder, request.tokenKey);
     return;
   }
   if (!worker.isConnected() || worker.isDead()) return;
-  worker.send({ entente: 'upload-taken', id: request.id, tokenKey: request.tokenKey, answer: ledger.take(holder, request.tokenKey) });
+  const answer = ledger.take(holder, request.tokenKey);
+  // A grant that cannot be written (the worker died since the check) never reaches it: given back here.
+  sendToWorker(worker, { entente: 'upload-taken', id: request.id, tokenKey: request.tokenKey, answer } satisfies UploadPlaceReply, () => {
+    if (answer.taken) ledger.give(holder, request.tokenKey);
+  });
 }
 
 /** A worker's places, the primary's, over this process's IPC channel; undefined when the process has none (one process serves the node). */
@@ -134,11 +145,7 @@ export function openProcessUploadPlaces(channel: NodeJS.Process = process, waitM
   let lastId = 0;
   /** Takes awaiting their answer; those whose wait passed are no longer here, and a place they are given is given back. */
   const waiting = new Map<number, (answer: UploadPlaceAnswer) => void>();
-  const send = (message: UploadPlaceRequest): boolean => {
-    if (channel.connected !== true || channel.send === undefined) return false;
-    channel.send(message);
-    return true;
-  };
+  const send = (message: UploadPlaceRequest, dropped?: () => void): boolean => sendToPrimary(channel, message, dropped);
   channel.on('message', (message: unknown) => {
     if (!isUploadPlaceReply(message)) return;
     const deliver = waiting.get(message.id);
@@ -154,15 +161,17 @@ export function openProcessUploadPlaces(channel: NodeJS.Process = process, waitM
           waiting.delete(id);
           resolve({ taken: false, reason: 'unanswered' });
         }, waitMs);
+        const unanswered = (): void => {
+          clearTimeout(timer);
+          waiting.delete(id);
+          resolve({ taken: false, reason: 'unanswered' });
+        };
         waiting.set(id, (answer) => {
           clearTimeout(timer);
           resolve(answer);
         });
-        if (!send({ entente: 'upload-take', id, tokenKey })) {
-          clearTimeout(timer);
-          waiting.delete(id);
-          resolve({ taken: false, reason: 'unanswered' });
-        }
+        // Not written (the primary is gone): no answer will come, so none is waited for.
+        if (!send({ entente: 'upload-take', id, tokenKey }, unanswered)) unanswered();
       });
     },
     give(tokenKey) {

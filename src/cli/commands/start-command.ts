@@ -10,6 +10,7 @@ import type { NodeConfig } from '../../node-config.ts';
 import type { RawSettings } from '../../node-config.ts';
 import { stopWorkers } from './stop-workers.ts';
 import { answerUploadPlaceRequest, isUploadPlaceRequest, openProcessUploadPlaces, UploadPlaceLedger } from '../../server/upload-places.ts';
+import { sendToPrimary, sendToWorker } from '../../server/ipc-send.ts';
 
 interface StartOptions {
   host?: string;
@@ -84,7 +85,7 @@ export function startCommand(io: CliIo): Command {
           ...(relay === undefined ? {} : { alertRelay: relay }),
           ...(uploadPlaces === undefined ? {} : { uploadPlaces }),
         });
-        process.send?.({ entente: 'listening', url: node.url });
+        sendToPrimary(process, { entente: 'listening', url: node.url });
         await untilStopped(node, { boundMs: workerStopBoundMs(config), repeatsIgnored: true });
         // Past the bound a worker leaves whatever it still serves: every write is a committed
         // transaction already, so leaving loses nothing acknowledged.
@@ -164,7 +165,7 @@ async function runWorkers(io: CliIo, config: NodeConfig): Promise<void> {
   const sequencer = new AlertSequencer(ALERT_RING_SIZE, (message) => {
     for (const worker of Object.values(cluster.workers ?? {})) {
       // A worker that is exiting misses the event; its replacement is given the recent ones.
-      if (worker?.isConnected() === true) worker.send(message);
+      if (worker?.isConnected() === true) sendToWorker(worker, message);
     }
   });
   const fork = (): void => {
@@ -179,7 +180,7 @@ async function runWorkers(io: CliIo, config: NodeConfig): Promise<void> {
         return;
       }
       // Listening: its alert bus is ready for the events raised before it started.
-      if (typeof message === 'object' && message !== null && (message as { entente?: unknown }).entente === 'listening') worker.send(sequencer.replay());
+      if (typeof message === 'object' && message !== null && (message as { entente?: unknown }).entente === 'listening') sendToWorker(worker, sequencer.replay());
       const url = typeof message === 'object' && message !== null && 'url' in message ? String((message as { url: unknown }).url) : undefined;
       if (url === undefined || announced) return;
       announced = true;

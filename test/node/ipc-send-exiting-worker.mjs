@@ -1,0 +1,4 @@
+// A cluster worker that exits at once (ipc-send-primary.ts).
+import process from 'node:process';
+
+process.exit(0);
