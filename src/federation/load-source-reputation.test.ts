@@ -5,9 +5,9 @@ import { IndicatorLoader } from '../correlate/load-indicators.ts';
 import type { LogObservation } from '../correlate/log-observation.ts';
 import { buildWarninglistIndex } from '../extract/warninglists.ts';
 import type { EntryArrivals, PeerRecord, PinnedKeyRecord, Verification, VersionArrival } from '../store/federation-store.ts';
-import type { AuditLogEntry } from '../audit/audit-chain.ts';
+import { releasesIn, type AuditLogEntry } from '../audit/audit-chain.ts';
 import type { Circle } from '../policy/circle.ts';
-import type { AuditQuery, AuditRecord, AuditWindow, CollectionRecord, EntryFilter, Page, PageRequest, StoredEntry } from '../store/object-store.ts';
+import type { AuditRecord, CollectionRecord, EntryFilter, FirstRelease, Page, PageRequest, StoredEntry } from '../store/object-store.ts';
 import { loadSourceReputation, ReputationSources, type ReputationStore } from './load-source-reputation.ts';
 import { neutralReputation } from './source-reputation.ts';
 
@@ -100,18 +100,19 @@ class FakeStore implements ReputationStore {
     return Promise.resolve(found);
   }
 
-  readAudit(query: AuditQuery): Promise<AuditRecord[]> {
-    const selected = this.#audit.filter(({ seq, chained: { entry } }) => {
-      if (seq <= (query.afterSeq ?? 0) || (query.throughSeq !== undefined && seq > query.throughSeq)) return false;
-      if (query.recipientOrganisationId !== undefined && entry.recipientOrganisationId !== query.recipientOrganisationId) return false;
-      if (query.from !== undefined && entry.at < query.from.toISOString()) return false;
-      return query.to === undefined || entry.at < query.to.toISOString();
-    });
-    return Promise.resolve(selected.slice(0, query.limit));
-  }
-
-  auditWindow(): Promise<AuditWindow | undefined> {
-    return Promise.resolve(this.#audit.length === 0 ? undefined : { afterSeq: 0, throughSeq: this.#audit.length });
+  /** What the SQLite store keeps beside its log (migration 21): shares, redactions and flashes that named an indicator, the earliest of each. */
+  firstReleases(objectIds: readonly string[]): Promise<FirstRelease[]> {
+    const first = new Map<string, FirstRelease>();
+    for (const { chained: { entry } } of this.#audit) {
+      const given = entry.kind === 'flash' ? (entry.indicatorNamed && entry.indicatorId !== undefined ? [entry.indicatorId] : []) : releasesIn(entry).filter((r) => r.decision !== 'withhold').map((r) => r.objectId);
+      for (const objectId of given) {
+        if (!objectIds.includes(objectId)) continue;
+        const key = `${objectId} ${entry.recipientOrganisationId} ${entry.circleId}`;
+        const known = first.get(key);
+        if (known === undefined || entry.at < known.at) first.set(key, { objectId, recipientOrganisationId: entry.recipientOrganisationId, circleId: entry.circleId, at: entry.at });
+      }
+    }
+    return Promise.resolve([...first.values()]);
   }
 
   /** One circle on each collection. */

@@ -7,8 +7,6 @@
 // a false-positive report held where it may not read must not move its number). Also the per-page
 // lookup of where versions came from, for the indicator loader: one store statement per page of
 // entries (FederationStore.arrivalsOfEntries), since both read it for every indicator a node holds.
-import { isFlashAuditEntry, releasesIn, type AuditLogEntry } from '../audit/audit-chain.ts';
-import { auditRecords } from '../audit/read-audit-log.ts';
 import { metaKeys } from '../bootstrap-node.ts';
 import { sightingEvidence, type CollectionFederation, type ConfidenceInputs, type FederationAbout } from '../correlate/effective-confidence.ts';
 import { loadExtractData } from '../extract/load-extract-data.ts';
@@ -18,18 +16,18 @@ import type { AuditStore, CircleStore, ObjectStore, StoredEntry } from '../store
 import { decideSource, neutralReputation, patternFacts, ReputationTally, type IndicatorFacts, type PatternFacts, type SourceAttribution, type SourceRecord, type SourceReputation } from './source-reputation.ts';
 
 /**
- * What the reputation reads: the object store; from the federation store, arrivals and peers; the
- * audit log (what this node released to whom: a member's publication of what it was given is no
- * corroboration) and the circles (which collection a release was made from).
+ * What the reputation reads: the object store; from the federation store, arrivals and peers; from
+ * beside the audit log, when this node first gave which object to whom (a member's publication of what
+ * it was given is no corroboration), and the circles (which collection a release was made from).
  */
 export type ReputationStore = Pick<ObjectStore, 'listCollections' | 'listEntries' | 'getMeta'> &
   Pick<FederationStore, 'arrivalsOfEntries' | 'listPeers' | 'listPinnedKeys'> &
-  Pick<AuditStore, 'readAudit' | 'auditWindow'> &
+  Pick<AuditStore, 'firstReleases'> &
   Pick<CircleStore, 'listCircles'>;
 
 /** Whether a store keeps provenance (implements the federation store's part the reputation reads). */
 export function isReputationStore(store: object): store is ReputationStore {
-  const methods = ['listCollections', 'listEntries', 'getMeta', 'arrivalsOfEntries', 'listPeers', 'listPinnedKeys', 'readAudit', 'auditWindow', 'listCircles'] as const;
+  const methods = ['listCollections', 'listEntries', 'getMeta', 'arrivalsOfEntries', 'listPeers', 'listPinnedKeys', 'firstReleases', 'listCircles'] as const;
   return methods.every((name) => typeof (store as Record<string, unknown>)[name] === 'function');
 }
 
@@ -254,55 +252,41 @@ export async function loadSourceReputation(store: ReputationStore, options: Repu
 }
 
 /**
- * Tells the tallies what this node released (shared or redacted, whatever a redaction removed) of the
- * indicators that may be corroborated to the sources that may corroborate them, from the audit log:
- * one walk of each such source's entries in log order (by recipient, the index on (recipient, seq)),
- * ending where its last such publication arrived (a release after it withholds nothing), not a query
- * per indicator. The node's tally counts every release; a collection's own tally only those made
- * through the circle on it: what the node released through another circle is not that collection's
- * data (as a copy held elsewhere is not).
+ * Tells the tallies what this node gave (shared or redacted, whatever a redaction removed, or named in
+ * a flash) of the indicators that may be corroborated to the sources that may corroborate them: the
+ * first time it gave each to each recipient through each circle, as the store keeps it beside the
+ * audit log (firstReleases), a seek per indicator, not a walk of all it ever released. The node's tally
+ * counts every release; a collection's own tally only those made through the circle on it: what the
+ * node released through another circle is not that collection's data (as a copy held elsewhere is not).
  */
 async function addReleases(
-  store: Pick<ReputationStore, 'readAudit' | 'auditWindow' | 'listCircles'>,
+  store: Pick<ReputationStore, 'firstReleases' | 'listCircles'>,
   home: string,
   held: readonly { readonly indicator: IndicatorFacts; readonly own: CollectionTally | undefined; readonly arrivedAt: number }[],
   tally: ReputationTally,
   perCollection: ReadonlyMap<string, CollectionTally>,
 ): Promise<void> {
   const originals = new Map<string, IndicatorFacts>();
-  /** Each source that may corroborate → when its last publication among them arrived (microseconds). */
-  const lastArrival = new Map<string, number>();
-  for (const { indicator, arrivedAt } of held) {
+  /** The sources that may corroborate (this node does not release to its own organisation). */
+  const publishers = new Set<string>();
+  for (const { indicator } of held) {
     if (!originals.has(indicator.id)) originals.set(indicator.id, indicator);
-    // This node does not release to its own organisation.
-    if (indicator.source !== home) lastArrival.set(indicator.source, Math.max(arrivedAt, lastArrival.get(indicator.source) ?? arrivedAt));
+    if (indicator.source !== home) publishers.add(indicator.source);
   }
-  if (lastArrival.size === 0) return;
+  if (publishers.size === 0) return;
   const collectionOf = new Map((await store.listCircles()).map((circle) => [circle.id, circle.collectionId]));
-  for (const [recipient, last] of [...lastArrival].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    // `to` is exclusive and `at` has milliseconds: up to and including the millisecond it arrived in.
-    const to = new Date(Math.floor(last / 1000) + 1);
-    for await (const record of auditRecords(store, { recipientOrganisationId: recipient, to })) {
-      for (const { objectId, circleId, at } of indicatorsGiven(record.chained.entry)) {
-        const original = originals.get(objectId);
-        if (original === undefined) continue;
-        const releasedAt = Date.parse(at) * 1000;
-        if (Number.isNaN(releasedAt)) continue;
-        tally.addRelease(original, recipient, releasedAt);
-        const collectionId = collectionOf.get(circleId);
-        if (collectionId !== undefined) perCollection.get(collectionId)?.tally.addRelease(original, recipient, releasedAt);
-      }
+  const ids = [...originals.keys()];
+  for (let from = 0; from < ids.length; from += pageSize) {
+    for (const { objectId, recipientOrganisationId: recipient, circleId, at } of await store.firstReleases(ids.slice(from, from + pageSize))) {
+      const original = originals.get(objectId);
+      if (original === undefined || !publishers.has(recipient)) continue;
+      const releasedAt = Date.parse(at) * 1000;
+      if (Number.isNaN(releasedAt)) continue;
+      tally.addRelease(original, recipient, releasedAt);
+      const collectionId = collectionOf.get(circleId);
+      if (collectionId !== undefined) perCollection.get(collectionId)?.tally.addRelease(original, recipient, releasedAt);
     }
   }
-}
-
-/**
- * The objects an audit entry gave its recipient: the versions shared or redacted (whatever a redaction
- * removed), and the indicator a flash named to it (its text is free: it may well give the value).
- */
-function indicatorsGiven(entry: AuditLogEntry): { readonly objectId: string; readonly circleId: string; readonly at: string }[] {
-  if (isFlashAuditEntry(entry)) return entry.indicatorNamed && entry.indicatorId !== undefined ? [{ objectId: entry.indicatorId, circleId: entry.circleId, at: entry.at }] : [];
-  return releasesIn(entry).filter((release) => release.decision !== 'withhold');
 }
 
 /** What the indicator loader (correlate/load-indicators.ts) asks about where indicators and sightings came from. */

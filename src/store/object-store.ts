@@ -579,6 +579,18 @@ export interface AuditWindow {
   readonly throughSeq: number;
 }
 
+/**
+ * The earliest time this node gave an object to a recipient through a circle, as its audit log
+ * records it: a version shared or redacted, or a flash that named the object (an indicator).
+ */
+export interface FirstRelease {
+  readonly objectId: string;
+  readonly recipientOrganisationId: string;
+  readonly circleId: string;
+  /** RFC 3339, the entry's `at`. */
+  readonly at: string;
+}
+
 export interface AuditStore {
   /** Chains and appends the entries in one transaction, after the last entry of the log. */
   appendAudit(entries: readonly AuditLogEntry[]): Promise<void>;
@@ -591,11 +603,20 @@ export interface AuditStore {
    */
   auditWindow(query: Pick<AuditQuery, 'recipientOrganisationId' | 'from' | 'to'>): Promise<AuditWindow | undefined>;
   /**
-   * The seq of the first entry that a read with a --from/--to window taking in its `at` would skip,
-   * undefined when there is none. The SQLite store bounds such reads by an index of the log it keeps
-   * beside it (audit_hours), which the hash chain does not cover: `audit verify` asks this too.
+   * The seq of the first entry that a read with a --from/--to window taking in its `at` would skip, or
+   * that gave an indicator firstReleases does not place at or before it; undefined when there is none.
+   * The SQLite store keeps both indexes beside the log (audit_hours, audit_first_releases), which the
+   * hash chain does not cover: `audit verify` asks this too.
    */
   firstUnindexedAudit(): Promise<number | undefined>;
+  /**
+   * When each of these indicators was first given to each recipient, through each circle (none for
+   * one never given, or for another type of object). The source reputation asks it of the indicators
+   * several sources published: the SQLite store keeps it beside the log (audit_first_releases), adds
+   * the entries appended since the last ask, then seeks each indicator, rather than walking
+   * everything ever released at every refresh.
+   */
+  firstReleases(objectIds: readonly string[]): Promise<FirstRelease[]>;
 }
 
 // ---- Recall notices (queued here; delivering them belongs to federation) ----

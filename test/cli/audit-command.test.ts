@@ -309,6 +309,6 @@ describe('entente audit verify and the index --from/--to windows are read throug
       db.close();
     }
     assert.deepEqual(ok(await run('audit', 'received', '--json', '--org', BANK, '--from', '2026-03-01T11:00:00Z')).stdout, '', 'the entry of 11:15 is skipped');
-    refused(await run('audit', 'verify'), 1, 'ENT_AUDIT_BROKEN', /audit entry 2 does not verify \(the index that --from\/--to windows are read through does not place it/);
+    refused(await run('audit', 'verify'), 1, 'ENT_AUDIT_BROKEN', /audit entry 2 does not verify \(an index kept beside the log does not place it: the one --from\/--to windows are read through/);
   });
 });

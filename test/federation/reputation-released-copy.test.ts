@@ -76,6 +76,34 @@ describe('reputation: copies of what this node released (SQLite store, audit log
     assert.deepEqual(await corroboratorsOfOriginal(bystander), [copier], 'released to someone else');
   });
 
+  // Walking the log read every release ever made to every such member at every refresh: some 20 s a
+  // refresh at a million indicators released to two members, and growing with the log.
+  it('asks when its candidates were first given, never walks the audit log', async () => {
+    const { store, hourLater } = await node();
+    try {
+      const original = indicator(1, '45.9.30.2');
+      await arrive(store, original, source, new Date('2026-03-02T00:00:00.000Z'));
+      const filler = Array.from({ length: 400 }, (_, n) => ({ objectId: indicator(100 + n, '10.0.0.1').id, objectModified: created, decision: 'share' as const }));
+      await store.appendAudit([{ ...released(original, copier, hourLater()), releases: [...filler, { objectId: original.id, objectModified: created, decision: 'share' as const }] }]);
+      await arrive(store, indicator(2, '45.9.30.2'), copier, hourLater());
+      const asked: string[][] = [];
+      const walked = (): Promise<never> => Promise.reject(new Error('the reputation walked the audit log'));
+      const watched = new Proxy(store, {
+        get: (target, name, receiver) => {
+          if (name === 'readAudit' || name === 'auditWindow') return walked;
+          if (name === 'firstReleases') return (ids: readonly string[]) => (asked.push([...ids]), target.firstReleases(ids));
+          const value: unknown = Reflect.get(target, name, receiver);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const report = await loadSourceReputation(watched, { now: hourLater() });
+      assert.equal(report.corroboration.get(original.id), undefined, 'the copy is still told');
+      assert.deepEqual(asked.flat().sort(), [original.id, indicator(2, '45.9.30.2').id].sort(), 'only the indicators several sources published');
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a member that published the value before it was given it here still corroborates', async () => {
     assert.deepEqual(await corroboratorsOfOriginal(copier, true), [copier]);
   });

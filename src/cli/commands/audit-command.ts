@@ -57,10 +57,12 @@ export function auditCommand(io: CliIo): Command {
         const walked = await walkAuditChain(node.store, (record) => {
           if (wanted.has(record.seq)) hashes.set(record.seq, record.chained.hash);
         });
-        // The chain holds every entry; `audit received --from/--to` finds them through an index the
-        // chain does not cover, which must place each one too.
+        // The chain holds every entry; `audit received --from/--to` finds them, and the source
+        // reputation what each gave, through indexes the chain does not cover, which must place each one too.
         const unindexed = await node.store.firstUnindexedAudit();
-        if (unindexed !== undefined) throw broken(unindexed, 'the index that --from/--to windows are read through does not place it, so `audit received` would leave it out');
+        if (unindexed !== undefined) {
+          throw broken(unindexed, 'an index kept beside the log does not place it: the one --from/--to windows are read through, so `audit received` would leave it out, or the first releases of indicators, so a copy of what it gave would corroborate its source');
+        }
         writeLine(io.stdout, `Audit log verified: ${walked.entries} entries, last hash ${walked.head.hash}`);
         // Every anchor is checked, and every one that fails is named, whatever their order: those that
         // hold and those that do not bound where a history was rewritten.

@@ -50,8 +50,7 @@ function reputationStoreOf(store: ObjectStore): { store: ReputationStore; proven
     listPeers: () => Promise.resolve([]),
     listPinnedKeys: () => Promise.resolve([]),
     // What it released to a partner that POSTs the values back is no corroboration here either.
-    readAudit: (query) => store.readAudit(query),
-    auditWindow: (query) => store.auditWindow(query),
+    firstReleases: (objectIds) => store.firstReleases(objectIds),
     listCircles: () => store.listCircles(),
   };
   return { store: plain, provenance: false };

@@ -579,4 +579,64 @@ export const migrations: readonly string[] = [
            GROUP BY co.key) AS strictest
     WHERE strictest.collection_key = contributions.collection_key AND strictest.onward <> 'none';
   `,
+  /* 21: when each indicator was first given to each recipient through each circle */ `
+  -- The source reputation asks, of the indicators several sources published, whether this node had
+  -- given one to a member before the member's publication of its value arrived (a possible copy: no
+  -- corroboration). Walking the log for it read every release to every such member at every refresh:
+  -- some 20 s a refresh at a million indicators released to two members, and growing with the log.
+  -- Here one row per (indicator, recipient, circle): the earliest \`at\` a version of it was shared or
+  -- redacted to that recipient through that circle, or a flash named it to it, so the reputation seeks
+  -- its candidates only. A row per indicator, not per release: releasing one again adds none.
+  -- Derived from the log up to \`through_seq\`, and brought up to the log's end by the reader before it
+  -- asks (SqliteCircleTables firstReleases), not by a trigger on the release gate's appends: keyed by
+  -- random ids, a row per release written there made serving a million indicators to two members
+  -- twenty times slower (8.7 s of appends to 163 s), where the reader adds a refresh's new entries in
+  -- one sorted batch. Outside the chain, like audit_hours (migration 19): it only ever gains rows or
+  -- moves a time earlier, its cursor only moves on, and \`audit verify\` checks it against the log up
+  -- to the cursor (firstUnindexedAudit). Filled here from the log written so far in one sorted insert
+  -- (the reader's batches, into a table already large, cost several times as much).
+  CREATE TABLE audit_first_releases (
+    object_id TEXT NOT NULL,
+    recipient_organisation_id TEXT NOT NULL,
+    circle_id TEXT NOT NULL,
+    first_at TEXT NOT NULL,
+    PRIMARY KEY (object_id, recipient_organisation_id, circle_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE audit_first_releases_cursor (
+    only INTEGER PRIMARY KEY CHECK (only = 1),
+    through_seq INTEGER NOT NULL
+  );
+  -- What each entry gave, as SqliteCircleTables indicatorsGiven reads it: a single release not
+  -- withheld, each of a page's releases not withheld, the indicator a flash named; indicators only.
+  INSERT INTO audit_first_releases (object_id, recipient_organisation_id, circle_id, first_at)
+    SELECT object_id, recipient_organisation_id, circle_id, min(at) FROM (
+      SELECT a.entry ->> '$.objectId' AS object_id, a.recipient_organisation_id, a.circle_id, a.at FROM audit_log AS a
+        WHERE json_valid(a.entry) AND a.entry ->> '$.kind' IS NULL AND a.entry ->> '$.decision' IN ('share', 'redact')
+      UNION ALL
+      SELECT r.value ->> '$.objectId', a.recipient_organisation_id, a.circle_id, a.at
+        FROM audit_log AS a, json_each(CASE WHEN json_valid(a.entry) THEN a.entry ELSE '{}' END, '$.releases') AS r
+        WHERE a.entry ->> '$.kind' = 'page' AND r.value ->> '$.decision' IN ('share', 'redact')
+      UNION ALL
+      SELECT a.entry ->> '$.indicatorId', a.recipient_organisation_id, a.circle_id, a.at FROM audit_log AS a
+        WHERE json_valid(a.entry) AND a.entry ->> '$.kind' = 'flash' AND a.entry ->> '$.indicatorNamed' = 1
+    ) WHERE substr(object_id, 1, 11) = 'indicator--'
+    GROUP BY object_id, recipient_organisation_id, circle_id ORDER BY object_id, recipient_organisation_id, circle_id;
+  INSERT INTO audit_first_releases_cursor (only, through_seq) SELECT 1, coalesce(max(seq), 0) FROM audit_log;
+  -- A row lost, or moved later, would let a member's copy of what it was given here corroborate the
+  -- source again while the chain still verified; so would a cursor moved on past entries not added.
+  CREATE TRIGGER audit_first_releases_one_row BEFORE INSERT ON audit_first_releases
+    WHEN EXISTS (SELECT 1 FROM audit_first_releases WHERE object_id = NEW.object_id AND recipient_organisation_id = NEW.recipient_organisation_id AND circle_id = NEW.circle_id)
+    BEGIN SELECT RAISE(ABORT, 'audit_first_releases holds one row per object, recipient and circle'); END;
+  CREATE TRIGGER audit_first_releases_only_earlier BEFORE UPDATE ON audit_first_releases
+    WHEN NEW.object_id IS NOT OLD.object_id OR NEW.recipient_organisation_id IS NOT OLD.recipient_organisation_id
+      OR NEW.circle_id IS NOT OLD.circle_id OR NEW.first_at > OLD.first_at
+    BEGIN SELECT RAISE(ABORT, 'audit_first_releases only moves a release earlier, as the audit log only grows'); END;
+  CREATE TRIGGER audit_first_releases_keeps_its_rows BEFORE DELETE ON audit_first_releases
+    BEGIN SELECT RAISE(ABORT, 'audit_first_releases only moves a release earlier, as the audit log only grows'); END;
+  CREATE TRIGGER audit_first_releases_cursor_moves_on BEFORE UPDATE ON audit_first_releases_cursor
+    WHEN NEW.through_seq < OLD.through_seq
+    BEGIN SELECT RAISE(ABORT, 'audit_first_releases_cursor only moves on'); END;
+  CREATE TRIGGER audit_first_releases_cursor_stays BEFORE DELETE ON audit_first_releases_cursor
+    BEGIN SELECT RAISE(ABORT, 'audit_first_releases_cursor only moves on'); END;
+  `,
 ];

@@ -5,7 +5,7 @@ import { EntenteError } from '../../errors/entente-error.ts';
 import { parseAgreement, parseAgreementAcceptance, type Agreement, type AgreementAcceptance, type AgreementState } from '../../policy/agreement.ts';
 import { parseCircle, type Circle } from '../../policy/circle.ts';
 import { toAcceptanceDocument, toAgreementDocument, toCircleDocument } from '../../policy/circle-documents.ts';
-import type { AcceptanceOptions, AuditQuery, AuditRecord, AuditWindow, RecallNotice } from '../object-store.ts';
+import type { AcceptanceOptions, AuditQuery, AuditRecord, AuditWindow, FirstRelease, RecallNotice } from '../object-store.ts';
 
 type Statement = Database.Statement<unknown[], unknown>;
 
@@ -31,6 +31,27 @@ interface RecallRow {
 }
 
 const MAX_AUDIT_PAGE = 10_000;
+
+/** Audit entries addFirstReleases adds a transaction: up to 50,000 releases, some 0.5 s. */
+const FIRST_RELEASE_ENTRIES = 100;
+
+/**
+ * The indicators the audit entries after @after, up to @through, gave their recipients, with the
+ * entry's seq, recipient, circle and time: a single release not withheld, each of a page's releases
+ * not withheld (a redaction gives the value all the same), the indicator a flash named (its text is
+ * free: it may well give the value). Indicators only: the source reputation asks of nothing else.
+ */
+const indicatorsGiven = `SELECT * FROM (
+    SELECT a.seq, a.entry ->> '$.objectId' AS object_id, a.recipient_organisation_id, a.circle_id, a.at FROM audit_log AS a
+      WHERE a.seq > @after AND a.seq <= @through AND json_valid(a.entry) AND a.entry ->> '$.kind' IS NULL AND a.entry ->> '$.decision' IN ('share', 'redact')
+    UNION ALL
+    SELECT a.seq, r.value ->> '$.objectId', a.recipient_organisation_id, a.circle_id, a.at
+      FROM audit_log AS a, json_each(CASE WHEN json_valid(a.entry) THEN a.entry ELSE '{}' END, '$.releases') AS r
+      WHERE a.seq > @after AND a.seq <= @through AND a.entry ->> '$.kind' = 'page' AND r.value ->> '$.decision' IN ('share', 'redact')
+    UNION ALL
+    SELECT a.seq, a.entry ->> '$.indicatorId', a.recipient_organisation_id, a.circle_id, a.at FROM audit_log AS a
+      WHERE a.seq > @after AND a.seq <= @through AND json_valid(a.entry) AND a.entry ->> '$.kind' = 'flash' AND a.entry ->> '$.indicatorNamed' = 1
+  ) WHERE substr(object_id, 1, 11) = 'indicator--'`;
 
 /** Hours of `at` as audit_hours keys them (migration 18): its first 13 characters, `YYYY-MM-DDTHH`. */
 const AUDIT_HOUR_LENGTH = 13;
@@ -116,12 +137,18 @@ export class SqliteCircleTables {
   readonly #sql: Record<
     | 'insertCircle' | 'updateCircle' | 'selectCircle' | 'selectCircleByCollection' | 'selectCircleIdByCollection'
     | 'selectCircles' | 'selectCollection' | 'insertAgreement' | 'selectAgreements' | 'selectLatestAgreement' | 'insertAcceptance'
-    | 'selectAcceptances' | 'selectLastAudit' | 'insertAudit' | 'selectUnindexedAudit' | 'insertRecall',
+    | 'selectAcceptances' | 'selectLastAudit' | 'insertAudit' | 'selectUnindexedAudit' | 'selectUngivenAudit' | 'selectFirstReleases'
+    | 'selectFirstReleasesCursor' | 'clearFirstReleasesBatch' | 'fillFirstReleasesBatch' | 'moveFirstReleasesEarlier' | 'insertFirstReleases'
+    | 'moveFirstReleasesCursor' | 'insertRecall',
     Statement
   >;
 
   constructor(db: Database.Database) {
     this.#db = db;
+    // This connection's batch of first releases to add (firstReleases), before they are merged in.
+    db.exec(
+      'CREATE TEMP TABLE IF NOT EXISTS first_releases_batch (object_id TEXT NOT NULL, recipient_organisation_id TEXT NOT NULL, circle_id TEXT NOT NULL, first_at TEXT NOT NULL, PRIMARY KEY (object_id, recipient_organisation_id, circle_id)) WITHOUT ROWID',
+    );
     const prepare = (sql: string): Statement => db.prepare(sql);
     this.#sql = {
       insertCircle: prepare('INSERT INTO circles (id, collection_id, document, created_at, updated_at) VALUES (?, ?, ?, ?, ?)'),
@@ -149,6 +176,38 @@ export class SqliteCircleTables {
            ORDER BY seq LIMIT 1`,
         )
         .pluck(),
+      // Every indicator an entry up to the cursor gave its recipient has its row, no later than the
+      // entry (migration 21): a full walk, for `audit verify` only.
+      selectUngivenAudit: db
+        .prepare(
+          `SELECT min(given.seq) FROM (${indicatorsGiven}) AS given
+             WHERE NOT EXISTS (SELECT 1 FROM audit_first_releases AS first
+               WHERE first.object_id = given.object_id AND first.recipient_organisation_id = given.recipient_organisation_id
+                 AND first.circle_id = given.circle_id AND first.first_at <= given.at)`,
+        )
+        .pluck(),
+      selectFirstReleases: prepare(
+        'SELECT object_id, recipient_organisation_id, circle_id, first_at FROM audit_first_releases WHERE object_id IN (SELECT value FROM json_each(?))',
+      ),
+      selectFirstReleasesCursor: prepare('SELECT through_seq AS through, (SELECT coalesce(max(seq), 0) FROM audit_log) AS last FROM audit_first_releases_cursor'),
+      clearFirstReleasesBatch: prepare('DELETE FROM temp.first_releases_batch'),
+      fillFirstReleasesBatch: prepare(
+        `INSERT INTO temp.first_releases_batch (object_id, recipient_organisation_id, circle_id, first_at)
+           SELECT object_id, recipient_organisation_id, circle_id, min(at) FROM (${indicatorsGiven}) GROUP BY object_id, recipient_organisation_id, circle_id`,
+      ),
+      moveFirstReleasesEarlier: prepare(
+        `UPDATE audit_first_releases AS first SET first_at = batch.first_at FROM temp.first_releases_batch AS batch
+           WHERE first.object_id = batch.object_id AND first.recipient_organisation_id = batch.recipient_organisation_id
+             AND first.circle_id = batch.circle_id AND batch.first_at < first.first_at`,
+      ),
+      insertFirstReleases: prepare(
+        `INSERT INTO audit_first_releases (object_id, recipient_organisation_id, circle_id, first_at)
+           SELECT batch.object_id, batch.recipient_organisation_id, batch.circle_id, batch.first_at FROM temp.first_releases_batch AS batch
+             WHERE NOT EXISTS (SELECT 1 FROM audit_first_releases AS first WHERE first.object_id = batch.object_id
+               AND first.recipient_organisation_id = batch.recipient_organisation_id AND first.circle_id = batch.circle_id)
+           ORDER BY batch.object_id, batch.recipient_organisation_id, batch.circle_id`,
+      ),
+      moveFirstReleasesCursor: prepare('UPDATE audit_first_releases_cursor SET through_seq = ? WHERE through_seq < ?'),
       insertAudit: prepare(
         'INSERT INTO audit_log (recipient_organisation_id, circle_id, at, entry, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?)',
       ),
@@ -319,7 +378,50 @@ export class SqliteCircleTables {
    * per entry, in one read transaction.
    */
   firstUnindexedAudit(): number | undefined {
-    return this.#sql.selectUnindexedAudit.get() as number | undefined;
+    const read = this.#db.transaction((): number | undefined => {
+      const hours = this.#sql.selectUnindexedAudit.get() as number | undefined;
+      const { through } = this.#sql.selectFirstReleasesCursor.get() as { through: number };
+      const given = (this.#sql.selectUngivenAudit.get({ after: 0, through }) as number | null | undefined) ?? undefined;
+      return hours === undefined ? given : given === undefined ? hours : Math.min(hours, given);
+    });
+    return read();
+  }
+
+  /**
+   * Adds to audit_first_releases (migration 21) what the next FIRST_RELEASE_ENTRIES entries past its
+   * cursor gave, with the cursor in one transaction (a reader stopped midway leaves them agreeing);
+   * true while entries remain. A batch at a time, so the release gate's appends wait for one at most.
+   */
+  addFirstReleases(): boolean {
+    const addBatch = this.#db.transaction((): boolean => {
+      const { through: after, last } = this.#sql.selectFirstReleasesCursor.get() as { through: number; last: number };
+      if (after >= last) return false;
+      const through = Math.min(last, after + FIRST_RELEASE_ENTRIES);
+      this.#sql.clearFirstReleasesBatch.run();
+      this.#sql.fillFirstReleasesBatch.run({ after, through });
+      this.#sql.moveFirstReleasesEarlier.run();
+      this.#sql.insertFirstReleases.run();
+      this.#sql.moveFirstReleasesCursor.run(through, through);
+      this.#sql.clearFirstReleasesBatch.run();
+      return through < last;
+    });
+    // Immediate: two readers catching up at once must not both add the same batch.
+    return addBatch.immediate();
+  }
+
+  /** A seek per object on audit_first_releases, a thousand objects a statement (up to its cursor: see addFirstReleases). */
+  firstReleases(objectIds: readonly string[]): FirstRelease[] {
+    const found: FirstRelease[] = [];
+    for (let from = 0; from < objectIds.length; from += 1000) {
+      const rows = this.#sql.selectFirstReleases.all(JSON.stringify(objectIds.slice(from, from + 1000))) as {
+        object_id: string;
+        recipient_organisation_id: string;
+        circle_id: string;
+        first_at: string;
+      }[];
+      for (const row of rows) found.push({ objectId: row.object_id, recipientOrganisationId: row.recipient_organisation_id, circleId: row.circle_id, at: row.first_at });
+    }
+    return found;
   }
 
   queueRecalls(notices: readonly RecallNotice[]): number {

@@ -15,6 +15,7 @@ import type {
   AuditQuery,
   AuditRecord,
   AuditWindow,
+  FirstRelease,
   CollectionRecord,
   Contribution,
   CounterProposal,
@@ -1676,6 +1677,13 @@ export class SqliteObjectStore implements ObjectStore {
 
   async firstUnindexedAudit(): Promise<number | undefined> {
     return this.#guard(() => this.#circles.firstUnindexedAudit());
+  }
+
+  async firstReleases(objectIds: readonly string[]): Promise<FirstRelease[]> {
+    // Up to the log's end first (what was appended since the last ask), a batch at a time with a turn
+    // of the event loop between.
+    while (await this.#guard(() => this.#circles.addFirstReleases())) await new Promise<void>((resolve) => setImmediate(resolve));
+    return this.#guard(() => this.#circles.firstReleases(objectIds));
   }
 
   async queueRecalls(notices: readonly RecallNotice[]): Promise<number> {
