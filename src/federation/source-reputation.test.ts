@@ -171,6 +171,18 @@ describe('source reputation', () => {
     assert.deepEqual(decideSourceReputations([original, later], [], [ofItsOwn]).corroboration.get(original.id), [other], 'what went the other way says nothing of this');
   });
 
+  // The release gate's `at` and the store's dateAdded are read by different writers, to different
+  // precisions, and a clock stepped back can put a copy's arrival before the release it copies.
+  it('a release within a second after the publication arrived still withholds it: the margin errs towards withholding', () => {
+    const original = indicator(member, ip('45.9.6.6'), undefined, 0);
+    const later = indicator(other, ip('45.9.6.6'), undefined, 2 * hour);
+    const releasedAt = (at: number): { indicatorId: string; recipient: string; releasedAt: number } => ({ indicatorId: original.id, recipient: other, releasedAt: at });
+    for (const at of [2 * hour, 2 * hour + 999_999]) {
+      assert.equal(decideSourceReputations([original, later], [], [releasedAt(at)]).corroboration.get(original.id), undefined, `released ${at - 2 * hour} µs after it arrived`);
+    }
+    assert.deepEqual(decideSourceReputations([original, later], [], [releasedAt(2 * hour + 1_000_000)]).corroboration.get(original.id), [other], 'a second after: it had the value before');
+  });
+
   it('a release of another indicator of the same source carrying the value withholds it too; one carrying other values does not', () => {
     const original = indicator(member, ip('45.9.6.3'), undefined, 0);
     const sameValue = indicator(member, "[ipv4-addr:value = '45.9.6.3'] OR [domain-name:value = 'a.example']", undefined, 0);

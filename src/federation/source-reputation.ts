@@ -23,7 +23,8 @@
 //      what another published gains nothing from the copy, and the copy is not corroborated by its
 //      original. The original is, unless this node itself had released to that member (shared,
 //      redacted or named in a flash, as its audit log records) an indicator of the original's source carrying the same key
-//      before the member's publication of it arrived here: then the publication may be a copy of what
+//      before the member's publication of it arrived here (or no more than a second after: the margin
+//      errs towards withholding): then the publication may be a copy of what
 //      this node gave, and re-publishing a source's values to raise it (a compromised or colluding
 //      member inflating a source whose indicators may be poisoned) gains that source nothing. The same
 //      indicator id arriving again as another source is no publication at all: it counts as the source
@@ -441,7 +442,12 @@ export class ReputationTally {
       for (const [source, at] of this.#arrivals.get(key) ?? []) {
         if (source === of || at < arrivedAt - sameArrivalMicros) continue;
         const releasedAt = released?.get(`${of}\u0000${source}`);
-        if (releasedAt === undefined || releasedAt >= at) others.add(source);
+        // Both times are this node's clock, but read by different writers (the release gate's `at`, to
+        // the millisecond; the store's dateAdded), and a clock stepped back can put a copy's arrival
+        // before the release it copies: a release up to a second after the publication arrived still
+        // withholds, as publications within a second of each other arrived together. The rule only
+        // withholds, so the margin errs towards withholding.
+        if (releasedAt === undefined || releasedAt >= at + sameArrivalMicros) others.add(source);
       }
     }
     if (others.size > 0 && this.#added.has(facts.id) && !this.#corroborated.has(facts.id)) {
