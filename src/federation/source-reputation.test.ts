@@ -183,6 +183,20 @@ describe('source reputation', () => {
     assert.deepEqual(decideSourceReputations([original, later], [], [releasedAt(2 * hour + 1_000_000)]).corroboration.get(original.id), [other], 'a second after: it had the value before');
   });
 
+  // Two colluders: one publishes the source's (poisoned) value, this node gives it to the other, which
+  // publishes it too. The second's publication is no more independent than a copy of the source's own.
+  it('a release of another source’s indicator carrying the value withholds the member’s corroboration of every source', () => {
+    const original = indicator(member, ip('45.9.6.7'), undefined, 0);
+    const relayed = indicator(third, ip('45.9.6.7'), undefined, hour);
+    const later = indicator(other, ip('45.9.6.7'), undefined, 3 * hour);
+    const given = { indicatorId: relayed.id, recipient: other, releasedAt: 2 * hour };
+    const { corroboration } = decideSourceReputations([original, relayed, later], [], [given]);
+    assert.deepEqual(corroboration.get(original.id), [third], 'not by the member given the value');
+    assert.equal(corroboration.get(relayed.id), undefined);
+    // Control: never given it here.
+    assert.deepEqual(decideSourceReputations([original, relayed, later], []).corroboration.get(original.id), [other, third].sort());
+  });
+
   it('a release of another indicator of the same source carrying the value withholds it too; one carrying other values does not', () => {
     const original = indicator(member, ip('45.9.6.3'), undefined, 0);
     const sameValue = indicator(member, "[ipv4-addr:value = '45.9.6.3'] OR [domain-name:value = 'a.example']", undefined, 0);

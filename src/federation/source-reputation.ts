@@ -22,11 +22,13 @@
 //      more than a second before the indicator did (`sameArrivalMicros`), or after. A member copying
 //      what another published gains nothing from the copy, and the copy is not corroborated by its
 //      original. The original is, unless this node itself had released to that member (shared,
-//      redacted or named in a flash, as its audit log records) an indicator of the original's source carrying the same key
-//      before the member's publication of it arrived here (or no more than a second after: the margin
-//      errs towards withholding): then the publication may be a copy of what
-//      this node gave, and re-publishing a source's values to raise it (a compromised or colluding
-//      member inflating a source whose indicators may be poisoned) gains that source nothing. The same
+//      redacted or named in a flash, as its audit log records) an indicator carrying the same key,
+//      the original's or another source's, before the member's publication of it arrived here (or no
+//      more than a second after: the margin errs towards withholding): then the publication may be a
+//      copy of what this node gave, and re-publishing a source's values to raise it (a compromised or
+//      colluding member inflating a source whose indicators may be poisoned) gains that source
+//      nothing, whichever source's indicator it was given the value through (a second colluder that
+//      published it too would otherwise pass it on). The same
 //      indicator id arriving again as another source is no publication at all: it counts as the source
 //      it was first seen from (a verified relay keeps its signer, and so its source, anyway; an
 //      unverified one would count as the peer that delivered it). patternFacts says what counts as the
@@ -325,9 +327,9 @@ export class ReputationTally {
   /** Indicator id → when it first arrived (only those given to addArrival). */
   readonly #arrivedAt = new Map<string, number>();
   /**
-   * key → `source NUL recipient` → when this node first released to that recipient an indicator of that
-   * source carrying the key (microseconds): a publication of the key by the recipient arriving later
-   * may be a copy of it.
+   * key → recipient → when this node first released to that recipient an indicator carrying the key
+   * (microseconds), whichever source's: a publication of the key by the recipient arriving later may
+   * be a copy of it, and so corroborates no source.
    */
   readonly #releases = new Map<string, Map<string, number>>();
   readonly #sources = new Map<string, Counts>();
@@ -401,8 +403,8 @@ export class ReputationTally {
 
   /**
    * This node released (shared or redacted) a version of `original` to `recipient` at `releasedAt`
-   * (microseconds): a publication of one of its keys by the recipient that arrived here later does not
-   * corroborate the original's source (see the file's head). The earliest release counts. Given before
+   * (microseconds): a publication of one of its keys by the recipient that arrived here later
+   * corroborates no source (see the file's head); its own indicators given back to it say nothing. The earliest release counts. Given before
    * corroboration is asked.
    */
   addRelease(original: IndicatorFacts, recipient: string, releasedAt: number): void {
@@ -410,20 +412,19 @@ export class ReputationTally {
     if (this.#step !== 'arrivals') throw new Error('every release is added before corroboration is asked');
     const source = this.#sourceOf(original);
     if (source === recipient) return;
-    const pair = `${source}\u0000${recipient}`;
     for (const key of original.keys) {
       if (!this.#publishers.has(key)) continue;
-      let byPair = this.#releases.get(key);
-      if (byPair === undefined) this.#releases.set(key, (byPair = new Map()));
-      const first = byPair.get(pair);
-      if (first === undefined || releasedAt < first) byPair.set(pair, releasedAt);
+      let byRecipient = this.#releases.get(key);
+      if (byRecipient === undefined) this.#releases.set(key, (byRecipient = new Map()));
+      const first = byRecipient.get(recipient);
+      if (first === undefined || releasedAt < first) byRecipient.set(recipient, releasedAt);
     }
   }
 
   /**
    * The other sources (sorted) that published one of the indicator's keys no earlier than a second
-   * before it first arrived, and had not been released by this node an indicator of its source carrying
-   * that key before their publication of it arrived: what it may have been copied from, or what may be
+   * before it first arrived, and had not been released by this node an indicator carrying that key
+   * before their publication of it arrived: what it may have been copied from, or what may be
    * a copy of what this node gave, does not corroborate it. Counted for its source's reputation the
    * first time it is asked for an id (when the indicator is not bad). Asked once every arrival and
    * release was added.
@@ -441,7 +442,7 @@ export class ReputationTally {
       const released = this.#releases.get(key);
       for (const [source, at] of this.#arrivals.get(key) ?? []) {
         if (source === of || at < arrivedAt - sameArrivalMicros) continue;
-        const releasedAt = released?.get(`${of}\u0000${source}`);
+        const releasedAt = released?.get(source);
         // Both times are this node's clock, but read by different writers (the release gate's `at`, to
         // the millisecond; the store's dateAdded), and a clock stepped back can put a copy's arrival
         // before the release it copies: a release up to a second after the publication arrived still
