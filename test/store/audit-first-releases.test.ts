@@ -7,6 +7,7 @@ import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { chainEntryText, GENESIS_HASH, verifyChain, type AuditLogEntry, type PageRelease } from '../../src/audit/audit-chain.ts';
 import { migrations } from '../../src/store/sqlite/migrations.ts';
+import { MOVE_FIRST_RELEASES_EARLIER_SQL, nextBatchEntries } from '../../src/store/sqlite/sqlite-circle-tables.ts';
 import { openSqliteObjectStore, SCHEMA_VERSION, type SqliteObjectStore } from '../../src/store/sqlite/sqlite-object-store.ts';
 import { temporaryDirectory } from '../cli/cli-kit.ts';
 
@@ -187,6 +188,32 @@ describe('when each indicator was first given to each recipient (audit_first_rel
       assert.equal(await store.firstUnindexedAudit(), 1);
     } finally {
       await store.close();
+    }
+  });
+});
+
+// The reader catches up on the thread that serves requests (the reputation's refresh): each of its
+// transactions is sized to take about FIRST_RELEASE_BATCH_MS (50 ms), not a fixed hundred entries,
+// which held that thread 0.7 to 1.4 s a batch after 200,000 releases.
+describe('the size of a catch-up batch of first releases', () => {
+  it('doubles while a batch takes well under 50 ms, and shrinks in proportion past it, within 1 to 100 entries', () => {
+    assert.equal(nextBatchEntries(1, 5), 2);
+    assert.equal(nextBatchEntries(64, 10), 100, 'never past 100');
+    assert.equal(nextBatchEntries(40, 200), 10, 'four times too long: a quarter');
+    assert.equal(nextBatchEntries(3, 2_000), 1, 'never below one entry');
+    assert.equal(nextBatchEntries(10, 40), 12);
+  });
+});
+
+describe('moving first releases earlier', () => {
+  it('seeks each row of the batch in the table, never scans the table (its cost grew with every release indexed)', () => {
+    const store = openSqliteObjectStore({ path: freshPath() });
+    try {
+      const plan = (store.database.prepare(`EXPLAIN QUERY PLAN ${MOVE_FIRST_RELEASES_EARLIER_SQL}`).all() as { detail: string }[]).map((row) => row.detail);
+      assert.ok(plan.some((detail) => /^SEARCH first USING PRIMARY KEY/.test(detail)), plan.join(' | '));
+      assert.ok(!plan.some((detail) => /^SCAN first\b/.test(detail)), plan.join(' | '));
+    } finally {
+      void store.close();
     }
   });
 });

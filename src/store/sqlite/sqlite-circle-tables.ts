@@ -32,8 +32,18 @@ interface RecallRow {
 
 const MAX_AUDIT_PAGE = 10_000;
 
-/** Audit entries addFirstReleases adds a transaction: up to 50,000 releases, some 0.5 s. */
-const FIRST_RELEASE_ENTRIES = 100;
+/**
+ * The time one addFirstReleases transaction aims at. It runs on the thread that serves requests (the
+ * reputation's refresh asks firstReleases), and a batch of 100 entries (up to 50,000 releases, a page
+ * entry holding 500) held it 0.7 to 1.4 s at 200,000 releases, longer as the table grows: a TAXII
+ * page waiting behind it missed its 25 ms by far. The entries a batch takes are sized from the last
+ * batch's time instead, between these bounds. The price is throughput: keyed by random ids, each
+ * release dirties a page of its own, which a large batch shares with many others, so catching up on
+ * 200,000 releases took 8.9 s at 50 ms a batch (20 ms: 10.8 s) against 1.7 s in batches of 100.
+ */
+const FIRST_RELEASE_BATCH_MS = 50;
+const FIRST_RELEASE_ENTRIES_LEAST = 1;
+const FIRST_RELEASE_ENTRIES_MOST = 100;
 
 /**
  * The indicators the audit entries after @after, up to @through, gave their recipients, with the
@@ -52,6 +62,23 @@ const indicatorsGiven = `SELECT * FROM (
     SELECT a.seq, a.entry ->> '$.indicatorId', a.recipient_organisation_id, a.circle_id, a.at FROM audit_log AS a
       WHERE a.seq > @after AND a.seq <= @through AND json_valid(a.entry) AND a.entry ->> '$.kind' = 'flash' AND a.entry ->> '$.indicatorNamed' = 1
   ) WHERE substr(object_id, 1, 11) = 'indicator--'`;
+
+/** The batch's time for the audit_first_releases row `first` (moveFirstReleasesEarlier). */
+const FIRST_AT_IN_BATCH = `SELECT batch.first_at FROM temp.first_releases_batch AS batch
+  WHERE batch.object_id = first.object_id AND batch.recipient_organisation_id = first.recipient_organisation_id AND batch.circle_id = first.circle_id`;
+
+/**
+ * Moves rows of audit_first_releases earlier where the batch gives an earlier time (exported for the
+ * test that reads its query plan). Driven by the batch, a seek in the table's key per row of it:
+ * written as UPDATE … FROM, SQLite scanned the whole table for every batch, so a transaction's cost
+ * grew with every release ever indexed (50 to 130 ms a batch at 200,000 rows, where the batch's own
+ * rows took a few).
+ */
+export const MOVE_FIRST_RELEASES_EARLIER_SQL = `UPDATE audit_first_releases AS first
+    SET first_at = (${FIRST_AT_IN_BATCH})
+  WHERE (first.object_id, first.recipient_organisation_id, first.circle_id) IN
+          (SELECT object_id, recipient_organisation_id, circle_id FROM temp.first_releases_batch)
+    AND first.first_at > (${FIRST_AT_IN_BATCH})`;
 
 /** Hours of `at` as audit_hours keys them (migration 18): its first 13 characters, `YYYY-MM-DDTHH`. */
 const AUDIT_HOUR_LENGTH = 13;
@@ -143,6 +170,8 @@ export class SqliteCircleTables {
     Statement
   >;
 
+  #firstReleaseEntries = FIRST_RELEASE_ENTRIES_LEAST;
+
   constructor(db: Database.Database) {
     this.#db = db;
     // This connection's batch of first releases to add (firstReleases), before they are merged in.
@@ -195,11 +224,7 @@ export class SqliteCircleTables {
         `INSERT INTO temp.first_releases_batch (object_id, recipient_organisation_id, circle_id, first_at)
            SELECT object_id, recipient_organisation_id, circle_id, min(at) FROM (${indicatorsGiven}) GROUP BY object_id, recipient_organisation_id, circle_id`,
       ),
-      moveFirstReleasesEarlier: prepare(
-        `UPDATE audit_first_releases AS first SET first_at = batch.first_at FROM temp.first_releases_batch AS batch
-           WHERE first.object_id = batch.object_id AND first.recipient_organisation_id = batch.recipient_organisation_id
-             AND first.circle_id = batch.circle_id AND batch.first_at < first.first_at`,
-      ),
+      moveFirstReleasesEarlier: prepare(MOVE_FIRST_RELEASES_EARLIER_SQL),
       insertFirstReleases: prepare(
         `INSERT INTO audit_first_releases (object_id, recipient_organisation_id, circle_id, first_at)
            SELECT batch.object_id, batch.recipient_organisation_id, batch.circle_id, batch.first_at FROM temp.first_releases_batch AS batch
@@ -388,15 +413,18 @@ export class SqliteCircleTables {
   }
 
   /**
-   * Adds to audit_first_releases (migration 21) what the next FIRST_RELEASE_ENTRIES entries past its
-   * cursor gave, with the cursor in one transaction (a reader stopped midway leaves them agreeing);
-   * true while entries remain. A batch at a time, so the release gate's appends wait for one at most.
+   * Adds to audit_first_releases (migration 21) what the next entries past its cursor gave (as many
+   * as nextBatchEntries says fit in FIRST_RELEASE_BATCH_MS), with the cursor in one transaction (a
+   * reader stopped midway leaves them agreeing); true while entries remain. A batch at a time, so the
+   * release gate's appends, and the requests this thread serves, wait for one at most.
    */
   addFirstReleases(): boolean {
+    const entries = this.#firstReleaseEntries;
+    const started = performance.now();
     const addBatch = this.#db.transaction((): boolean => {
       const { through: after, last } = this.#sql.selectFirstReleasesCursor.get() as { through: number; last: number };
       if (after >= last) return false;
-      const through = Math.min(last, after + FIRST_RELEASE_ENTRIES);
+      const through = Math.min(last, after + entries);
       this.#sql.clearFirstReleasesBatch.run();
       this.#sql.fillFirstReleasesBatch.run({ after, through });
       this.#sql.moveFirstReleasesEarlier.run();
@@ -406,7 +434,14 @@ export class SqliteCircleTables {
       return through < last;
     });
     // Immediate: two readers catching up at once must not both add the same batch.
-    return addBatch.immediate();
+    const more = addBatch.immediate();
+    this.#firstReleaseEntries = nextBatchEntries(entries, performance.now() - started);
+    return more;
+  }
+
+  /** How many audit entries the next addFirstReleases transaction takes (see FIRST_RELEASE_BATCH_MS). */
+  get firstReleaseBatchEntries(): number {
+    return this.#firstReleaseEntries;
   }
 
   /** A seek per object on audit_first_releases, a thousand objects a statement (up to its cursor: see addFirstReleases). */
@@ -548,4 +583,13 @@ function toChained(row: AuditRow): ChainedAuditEntry {
 
 function corrupt(what: string): EntenteError {
   return new EntenteError('ENT_STORE_UNAVAILABLE', `A stored ${what} no longer reads as valid; the store was changed outside Entente`);
+}
+
+/**
+ * The entries of the next addFirstReleases batch from the last one's count and time: twice as many
+ * while well under FIRST_RELEASE_BATCH_MS, in proportion past it, within the bounds.
+ */
+export function nextBatchEntries(entries: number, tookMs: number): number {
+  const next = tookMs < FIRST_RELEASE_BATCH_MS / 2 ? entries * 2 : Math.floor((entries * FIRST_RELEASE_BATCH_MS) / Math.max(tookMs, 1e-3));
+  return Math.min(FIRST_RELEASE_ENTRIES_MOST, Math.max(FIRST_RELEASE_ENTRIES_LEAST, next));
 }
