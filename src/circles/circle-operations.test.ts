@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { AuditEntry } from '../audit/audit-chain.ts';
 import { isEntenteError } from '../errors/entente-error.ts';
 import type { ObjectStore } from '../store/object-store.ts';
-import { openSqliteObjectStore } from '../store/sqlite/sqlite-object-store.ts';
+import { openSqliteObjectStore, type SqliteObjectStore } from '../store/sqlite/sqlite-object-store.ts';
 import {
   acceptAgreement,
   circleView,
@@ -303,162 +303,120 @@ describe('circle operations', () => {
     });
 
     // Two processes on one data file (the command line beside the running node): each has its own
-    // connection, so this process's per-circle queue does not hold the other back.
-    it("refuses to write over a change another process wrote between the change's last read and its write", async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'entente-circle-race-'));
+    // connection, so this process's per-circle queue does not hold the other back. The node's store
+    // makes one write (`method`) only once the command line's change (`meanwhile`) is done.
+    interface TwoProcesses {
+      readonly node: SqliteObjectStore;
+      readonly cli: SqliteObjectStore;
+      readonly nodeDeps: CircleDeps;
+      readonly cliDeps: CircleDeps;
+    }
+
+    async function withTwoProcesses(name: string, run: (processes: TwoProcesses) => Promise<void>): Promise<void> {
+      const dir = mkdtempSync(join(tmpdir(), `entente-${name}-`));
       const path = join(dir, 'store.db');
       const node = openSqliteObjectStore({ path });
       const cli = openSqliteObjectStore({ path });
       try {
-        const nodeDeps: CircleDeps = { store: node, clock: () => now, homeOrganisationId: HOME };
-        for (const id of [BANK, STRANGER]) await node.createOrganisation({ id, name: id, kind: 'company', sectors: [], country: undefined, identityJson: '{}', createdAt: now.toISOString() });
-        await createCircle(nodeDeps, { id: 'grid-2026', name: 'Grid 2026', kind: 'tacit', visibility: 'hidden', default_tlp: 'amber', valid_until: '2026-12-31T00:00:00Z' });
-        await invite(nodeDeps, admin, 'grid-2026', { organisationId: BANK, role: 'consumer', trial: false });
-        // The node's write of the invitation comes once the command line has made BANK leave.
-        const racing = new Proxy(node, {
-          get(target, key, receiver) {
-            const value = Reflect.get(target, key, receiver) as unknown;
-            if (key !== 'updateCircle') return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-            return async (...args: Parameters<ObjectStore['updateCircle']>) => {
-              await leave({ store: cli, clock: () => now, homeOrganisationId: HOME }, as(BANK), 'grid-2026', BANK);
-              return target.updateCircle(...args);
-            };
-          },
-        });
-        await fails(invite({ ...nodeDeps, store: racing }, admin, 'grid-2026', { organisationId: STRANGER, role: 'consumer', trial: false }), 'ENT_STORE_UNAVAILABLE', /changed by another process/);
-        const members = (await node.getCircle('grid-2026'))?.members ?? [];
-        assert.notEqual(members.find((member) => member.organisationId === BANK)?.leftAt, undefined, 'the leave stands');
-        assert.ok(!members.some((member) => member.organisationId === STRANGER), 'the invitation, decided on the circle before the leave, was not written');
+        await run({ node, cli, nodeDeps: { store: node, clock: () => now, homeOrganisationId: HOME }, cliDeps: { store: cli, clock: () => now, homeOrganisationId: HOME } });
       } finally {
         await cli.close();
         await node.close();
         rmSync(dir, { recursive: true, force: true });
       }
-    });
+    }
 
-    it('refuses an acceptance of terms another process superseded between the acceptance\'s read and its write', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'entente-accept-race-'));
-      const path = join(dir, 'store.db');
-      const node = openSqliteObjectStore({ path });
-      const cli = openSqliteObjectStore({ path });
-      try {
-        const nodeDeps: CircleDeps = { store: node, clock: () => now, homeOrganisationId: HOME };
-        await node.createOrganisation({ id: BANK, name: 'Bank', kind: 'company', sectors: [], country: undefined, identityJson: '{}', createdAt: now.toISOString() });
-        await createCircle(nodeDeps, { id: 'grid-2026', name: 'Grid 2026', kind: 'tacit', visibility: 'hidden', default_tlp: 'amber', valid_until: '2026-12-31T00:00:00Z' });
-        await invite(nodeDeps, admin, 'grid-2026', { organisationId: BANK, role: 'consumer', trial: false });
-        await proposeAgreement(nodeDeps, admin, 'grid-2026', terms('retain'));
-        // BANK's acceptance of version 1 is written once the command line has proposed version 2.
-        const racing = new Proxy(node, {
-          get(target, key, receiver) {
-            const value = Reflect.get(target, key, receiver) as unknown;
-            if (key !== 'addAcceptance') return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-            return async (...args: Parameters<ObjectStore['addAcceptance']>) => {
-              await proposeAgreement({ store: cli, clock: () => now, homeOrganisationId: HOME }, admin, 'grid-2026', terms('recall'));
-              return target.addAcceptance(...args);
-            };
-          },
-        });
-        await fails(acceptAgreement({ ...nodeDeps, store: racing }, as(BANK), 'grid-2026', BANK), 'ENT_AGREEMENT_SUPERSEDED', /superseded by version 2/);
-        assert.deepEqual((await node.getAgreementState('grid-2026')).acceptances, [], 'BANK is not bound by the terms version 2 replaced');
-      } finally {
-        await cli.close();
-        await node.close();
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
+    /** Organisations `ids`, and the hidden circle grid-2026 with BANK invited (and, with `terms`, the terms proposed). */
+    async function gridWithBank(processes: TwoProcesses, ids: readonly string[], withTerms: boolean): Promise<void> {
+      for (const id of ids) await processes.node.createOrganisation({ id, name: id, kind: 'company', sectors: [], country: undefined, identityJson: '{}', createdAt: now.toISOString() });
+      await createCircle(processes.nodeDeps, { id: 'grid-2026', name: 'Grid 2026', kind: 'tacit', visibility: 'hidden', default_tlp: 'amber', valid_until: '2026-12-31T00:00:00Z' });
+      await invite(processes.nodeDeps, admin, 'grid-2026', { organisationId: BANK, role: 'consumer', trial: false });
+      if (withTerms) await proposeAgreement(processes.nodeDeps, admin, 'grid-2026', terms('retain'));
+    }
 
-    /** `store`, but `addAcceptance` writes only once `meanwhile` (another process's change) is done. */
-    function writingAfter(target: ObjectStore, meanwhile: () => Promise<unknown>): ObjectStore {
+    /** `target`, but its `method` writes only once `meanwhile` (another process's change) is done. */
+    function writingAfter(target: ObjectStore, method: 'updateCircle' | 'addAcceptance', meanwhile: () => Promise<unknown>): ObjectStore {
       return new Proxy(target, {
         get(held, key, receiver) {
           const value = Reflect.get(held, key, receiver) as unknown;
-          if (key !== 'addAcceptance') return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(held) : value;
-          return async (...args: Parameters<ObjectStore['addAcceptance']>) => {
+          if (key !== method) return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(held) : value;
+          return async (...args: unknown[]) => {
             await meanwhile();
-            return held.addAcceptance(...args);
+            return (value as (...args: unknown[]) => Promise<unknown>).apply(held, args);
           };
         },
       });
     }
 
+    it("refuses to write over a change another process wrote between the change's last read and its write", async () => {
+      await withTwoProcesses('circle-race', async (processes) => {
+        const { node, nodeDeps, cliDeps } = processes;
+        await gridWithBank(processes, [BANK, STRANGER], false);
+        // The node's write of the invitation comes once the command line has made BANK leave.
+        const racing = writingAfter(node, 'updateCircle', () => leave(cliDeps, as(BANK), 'grid-2026', BANK));
+        await fails(invite({ ...nodeDeps, store: racing }, admin, 'grid-2026', { organisationId: STRANGER, role: 'consumer', trial: false }), 'ENT_STORE_UNAVAILABLE', /changed by another process/);
+        const members = (await node.getCircle('grid-2026'))?.members ?? [];
+        assert.notEqual(members.find((member) => member.organisationId === BANK)?.leftAt, undefined, 'the leave stands');
+        assert.ok(!members.some((member) => member.organisationId === STRANGER), 'the invitation, decided on the circle before the leave, was not written');
+      });
+    });
+
+    it('refuses an acceptance of terms another process superseded between the acceptance\'s read and its write', async () => {
+      await withTwoProcesses('accept-race', async (processes) => {
+        const { node, nodeDeps, cliDeps } = processes;
+        await gridWithBank(processes, [BANK], true);
+        // BANK's acceptance of version 1 is written once the command line has proposed version 2.
+        const racing = writingAfter(node, 'addAcceptance', () => proposeAgreement(cliDeps, admin, 'grid-2026', terms('recall')));
+        await fails(acceptAgreement({ ...nodeDeps, store: racing }, as(BANK), 'grid-2026', BANK), 'ENT_AGREEMENT_SUPERSEDED', /superseded by version 2/);
+        assert.deepEqual((await node.getAgreementState('grid-2026')).acceptances, [], 'BANK is not bound by the terms version 2 replaced');
+      });
+    });
+
     it('refuses an acceptance of a member another process made leave between the acceptance\'s read and its write', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'entente-accept-leave-race-'));
-      const path = join(dir, 'store.db');
-      const node = openSqliteObjectStore({ path });
-      const cli = openSqliteObjectStore({ path });
-      try {
-        const nodeDeps: CircleDeps = { store: node, clock: () => now, homeOrganisationId: HOME };
-        await node.createOrganisation({ id: BANK, name: 'Bank', kind: 'company', sectors: [], country: undefined, identityJson: '{}', createdAt: now.toISOString() });
-        await createCircle(nodeDeps, { id: 'grid-2026', name: 'Grid 2026', kind: 'tacit', visibility: 'hidden', default_tlp: 'amber', valid_until: '2026-12-31T00:00:00Z' });
-        await invite(nodeDeps, admin, 'grid-2026', { organisationId: BANK, role: 'consumer', trial: false });
-        await proposeAgreement(nodeDeps, admin, 'grid-2026', terms('retain'));
+      await withTwoProcesses('accept-leave-race', async (processes) => {
+        const { node, nodeDeps, cliDeps } = processes;
+        await gridWithBank(processes, [BANK], true);
         // BANK's acceptance is written once the command line has made BANK leave, a minute after the
         // acceptance read the circle (and its clock).
-        const racing = writingAfter(node, () => {
+        const racing = writingAfter(node, 'addAcceptance', () => {
           now = new Date(now.getTime() + 60_000);
-          return leave({ store: cli, clock: () => now, homeOrganisationId: HOME }, admin, 'grid-2026', BANK);
+          return leave(cliDeps, admin, 'grid-2026', BANK);
         });
         await fails(acceptAgreement({ ...nodeDeps, store: racing }, as(BANK), 'grid-2026', BANK), 'ENT_CIRCLE_NOT_MEMBER', /left circle grid-2026/);
         assert.deepEqual((await node.getAgreementState('grid-2026')).acceptances, [], 'an organisation that left is bound by no terms it accepted after');
-      } finally {
-        await cli.close();
-        await node.close();
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
     });
 
     it('records an acceptance and the keys it pins together or not at all', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'entente-accept-pin-race-'));
-      const path = join(dir, 'store.db');
-      const node = openSqliteObjectStore({ path });
-      const cli = openSqliteObjectStore({ path });
-      try {
-        const nodeDeps: CircleDeps = { store: node, clock: () => now, homeOrganisationId: HOME };
-        for (const id of [BANK, NGO]) await node.createOrganisation({ id, name: id, kind: 'company', sectors: [], country: undefined, identityJson: '{}', createdAt: now.toISOString() });
-        await createCircle(nodeDeps, { id: 'grid-2026', name: 'Grid 2026', kind: 'tacit', visibility: 'hidden', default_tlp: 'amber', valid_until: '2026-12-31T00:00:00Z' });
-        await invite(nodeDeps, admin, 'grid-2026', { organisationId: BANK, role: 'consumer', trial: false });
-        await proposeAgreement(nodeDeps, admin, 'grid-2026', terms('retain'));
+      await withTwoProcesses('accept-pin-race', async (processes) => {
+        const { node, cli, nodeDeps } = processes;
+        await gridWithBank(processes, [BANK, NGO], true);
         // The key BANK's acceptance carries is pinned for NGO by the command line between the
         // acceptance's check of the key and its write: the pin is refused, and the acceptance with it.
         const key = testOrganisation(2, 41).pinned;
-        const racing = writingAfter(node, () => cli.pinKey({ ...key, organisationId: NGO, validUntil: undefined, source: 'peer-add', pinnedAt: now.toISOString() }));
+        const racing = writingAfter(node, 'addAcceptance', () => cli.pinKey({ ...key, organisationId: NGO, validUntil: undefined, source: 'peer-add', pinnedAt: now.toISOString() }));
         const accepted = acceptAgreement({ ...nodeDeps, store: racing }, as(BANK), 'grid-2026', BANK, undefined, [{ keyId: key.keyId, publicKey: key.publicKey, validFrom: key.validFrom, validUntil: undefined }]);
         await fails(accepted, 'ENT_PEER_KEY_MISMATCH', new RegExp(`pinned for ${NGO}`));
         assert.deepEqual((await node.getAgreementState('grid-2026')).acceptances, [], 'no acceptance without the keys it carried');
         assert.deepEqual(await node.listPinnedKeys(BANK), []);
-      } finally {
-        await cli.close();
-        await node.close();
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
     });
 
     it('refuses a key that became this node\'s own between the acceptance\'s check of it and its write', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'entente-accept-own-key-race-'));
-      const path = join(dir, 'store.db');
-      const node = openSqliteObjectStore({ path });
-      const cli = openSqliteObjectStore({ path });
-      try {
-        const nodeDeps: CircleDeps = { store: node, clock: () => now, homeOrganisationId: HOME };
-        await node.createOrganisation({ id: BANK, name: 'Bank', kind: 'company', sectors: [], country: undefined, identityJson: '{}', createdAt: now.toISOString() });
-        await createCircle(nodeDeps, { id: 'grid-2026', name: 'Grid 2026', kind: 'tacit', visibility: 'hidden', default_tlp: 'amber', valid_until: '2026-12-31T00:00:00Z' });
-        await invite(nodeDeps, admin, 'grid-2026', { organisationId: BANK, role: 'consumer', trial: false });
-        await proposeAgreement(nodeDeps, admin, 'grid-2026', terms('retain'));
+      await withTwoProcesses('accept-own-key-race', async (processes) => {
+        const { node, cli, nodeDeps } = processes;
+        await gridWithBank(processes, [BANK], true);
         // The command line adds the key to this node's own keys after the acceptance read them: the
         // write, not that read, decides whose the key is.
         const key = testOrganisation(2, 41).pinned;
-        const racing = writingAfter(node, () =>
+        const racing = writingAfter(node, 'addAcceptance', () =>
           cli.addNodeKey({ keyId: key.keyId, publicKey: key.publicKey, privateKey: 'unused', validFrom: key.validFrom, validUntil: undefined, rotationStatement: undefined, createdAt: now.toISOString() }),
         );
         const accepted = acceptAgreement({ ...nodeDeps, store: racing }, as(BANK), 'grid-2026', BANK, undefined, [{ keyId: key.keyId, publicKey: key.publicKey, validFrom: key.validFrom, validUntil: undefined }]);
         await fails(accepted, 'ENT_PEER_KEY_MISMATCH', /this node's own/);
         assert.deepEqual((await node.getAgreementState('grid-2026')).acceptances, [], 'nothing recorded');
         assert.deepEqual(await node.listPinnedKeys(), [], 'this node\'s key pinned for no organisation');
-      } finally {
-        await cli.close();
-        await node.close();
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
     });
 
     it('promotes a trial member', async () => {
