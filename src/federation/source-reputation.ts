@@ -404,8 +404,8 @@ export class ReputationTally {
   /**
    * This node released (shared or redacted) a version of `original` to `recipient` at `releasedAt`
    * (microseconds): a publication of one of its keys by the recipient that arrived here later
-   * corroborates no source (see the file's head); its own indicators given back to it say nothing. The earliest release counts. Given before
-   * corroboration is asked.
+   * corroborates no source (see the file's head); its own indicators given back to it say nothing.
+   * The earliest release counts. Given before corroboration is asked.
    */
   addRelease(original: IndicatorFacts, recipient: string, releasedAt: number): void {
     if (!this.mayBeCorroborated(original.keys)) return;

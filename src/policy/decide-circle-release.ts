@@ -489,8 +489,8 @@ export function decideCircleReleaseFor(
     return withhold([`trial: ${org} is a trial member and receives indicators only`], version);
   }
   const via = subject.receivedVia;
-  if (via !== undefined && stricterOnwardSharing(via.onwardSharing, via.arrivalOnwardSharing) !== 'circles') {
-    const onward = stricterOnwardSharing(via.onwardSharing, via.arrivalOnwardSharing);
+  const onward = via === undefined ? undefined : stricterOnwardSharing(via.onwardSharing, via.arrivalOnwardSharing);
+  if (via !== undefined && onward !== 'circles') {
     return withhold(
       [
         via.onwardSharing === onward

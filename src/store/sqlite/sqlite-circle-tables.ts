@@ -439,10 +439,6 @@ export class SqliteCircleTables {
     return more;
   }
 
-  /** How many audit entries the next addFirstReleases transaction takes (see FIRST_RELEASE_BATCH_MS). */
-  get firstReleaseBatchEntries(): number {
-    return this.#firstReleaseEntries;
-  }
 
   /** A seek per object on audit_first_releases, a thousand objects a statement (up to its cursor: see addFirstReleases). */
   firstReleases(objectIds: readonly string[]): FirstRelease[] {

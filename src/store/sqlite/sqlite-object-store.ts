@@ -86,6 +86,11 @@ export interface SqliteObjectStoreOptions {
   readonly busyTimeoutMs?: number;
 }
 
+/** The rank of an onward-sharing column in ONWARD_SHARING_LEVELS' order, from the strictest; anything unreadable ranks as the strictest. */
+function onwardRankSql(column: string): string {
+  return `(CASE ${column} ${ONWARD_SHARING_LEVELS.map((level, rank) => `WHEN '${level}' THEN ${rank}`).join(' ')} ELSE 0 END)`;
+}
+
 /** A contribution's recorded onward sharing; anything unreadable is the strictest (fail closed). */
 function onwardSharingRead(text: string | null): OnwardSharing {
   return ONWARD_SHARING_LEVELS.find((level) => level === text) ?? 'none';
@@ -423,8 +428,7 @@ export class SqliteObjectStore implements ObjectStore {
       insert: db.prepare(
         `INSERT INTO contributions (vid, collection_key, organisation_id, arrival_onward) VALUES (?, ?, ?, ?)
            ON CONFLICT (vid, collection_key, organisation_id) DO UPDATE SET arrival_onward = excluded.arrival_onward
-           WHERE (CASE excluded.arrival_onward WHEN 'circles' THEN 2 WHEN 'organisation' THEN 1 ELSE 0 END)
-               < (CASE arrival_onward WHEN 'circles' THEN 2 WHEN 'organisation' THEN 1 ELSE 0 END)`,
+           WHERE ${onwardRankSql('excluded.arrival_onward')} < ${onwardRankSql('arrival_onward')}`,
       ),
       deleteOfVersion: db.prepare('DELETE FROM contributions WHERE vid = ?'),
       existsInCollection: db.prepare('SELECT 1 FROM contributions WHERE vid = ? AND collection_key = ? LIMIT 1').pluck(),
